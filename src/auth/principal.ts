@@ -1,0 +1,24 @@
+/**
+ * Who a request acts as, once its signature is verified. RAM users and STS role sessions join this
+ * union later; handlers never look inside it, only authorization does.
+ */
+export type Principal =
+  | { readonly type: 'anonymous' }
+  | { readonly type: 'root'; readonly accountId: string; readonly accessKeyId: string };
+
+export const ANONYMOUS: Principal = { type: 'anonymous' };
+
+/** A secret to verify a signature with, and the principal it stands for. */
+export interface Credential {
+  readonly accessKeyId: string;
+  readonly secret: string;
+  readonly principal: Principal;
+}
+
+/**
+ * Resolves an AccessKeyId (and STS token, if the request carried one) to a credential. Throws an
+ * AppError (InvalidAccessKeyId, InvalidSecurityToken, …) when it cannot. RAM and STS plug in here.
+ */
+export interface CredentialResolver {
+  resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential>;
+}

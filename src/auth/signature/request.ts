@@ -1,0 +1,45 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** The parts of a request that signatures cover, after addressing has been resolved. */
+export interface SignableRequest {
+  method: string;
+  /** Logical bucket (whatever the addressing style); null for service requests. */
+  bucket: string | null;
+  /** Decoded object key; null for bucket and service requests. */
+  key: string | null;
+  /** Decoded query parameters in the order received. */
+  query: ReadonlyArray<readonly [string, string]>;
+  /** Lower-case header names, as node parses them. */
+  headers: IncomingHttpHeaders;
+}
+
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+/** Signed sub-resources of V1 (and V1-style PostObject / URL) signatures. */
+export const SUB_RESOURCES: ReadonlySet<string> = new Set(
+  `acl uploads location cors logging website referer lifecycle delete append tagging objectMeta uploadId
+partNumber security-token position img style styleName replication replicationProgress replicationLocation
+cname bucketInfo comp qos live status vod startTime endTime symlink x-oss-process response-content-type
+response-content-language response-expires response-cache-control response-content-disposition
+response-content-encoding udf udfName udfImage udfId udfImageDesc udfApplication udfApplicationLog restore
+callback callback-var qosInfo policy stat encryption versions versioning versionId regionList worm wormId
+wormExtend group link objectInfo requestPayment x-oss-traffic-limit asyncFetch x-oss-request-payer
+sequential inventory inventoryId continuation-token transferAcceleration metaQuery resourceGroup
+x-oss-async-process x-oss-write-get-object-response bucketArchiveDirectRead httpsConfig redundancyTransition
+x-oss-target-redundancy-type x-oss-redundancy-transition-taskid accessPoint accessPointPolicy
+publicAccessBlock x-oss-access-point-name requesterQosInfo qosRequester resourcePoolInfo resourcePool
+resourcePoolBuckets cloudboxes`.split(/\s+/),
+);
+
+export function isSubResource(name: string): boolean {
+  return SUB_RESOURCES.has(name) || name.startsWith('x-oss-');
+}
+
+/** Byte-order comparison of strings by their UTF-8 encoding (what "sorted by name" means on the wire). */
+export function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

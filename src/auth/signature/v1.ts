@@ -1,0 +1,40 @@
+import { createHmac } from 'node:crypto';
+import { compareBytes, headerValue, isSubResource, type SignableRequest } from './request.js';
+
+/** Query keys of a V1 presigned URL that are not part of what it signs. */
+const V1_URL_AUTH_PARAMS = new Set(['OSSAccessKeyId', 'Expires', 'Signature']);
+
+export function canonicalizedOssHeaders(req: SignableRequest): string {
+  const lines: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (!name.startsWith('x-oss-') || value === undefined) continue;
+    lines.push([name, (Array.isArray(value) ? value.join(',') : value).trim()]);
+  }
+  lines.sort((a, b) => compareBytes(a[0], b[0]));
+  return lines.map(([n, v]) => `${n}:${v}\n`).join('');
+}
+
+export function canonicalizedResource(req: SignableRequest, presigned: boolean): string {
+  let path = '/';
+  if (req.bucket !== null) path += `${req.bucket}/${req.key ?? ''}`;
+  const subs = req.query.filter(([k]) => isSubResource(k) && !(presigned && V1_URL_AUTH_PARAMS.has(k)));
+  if (subs.length === 0) return path;
+  const sorted = [...subs].sort((a, b) => compareBytes(a[0], b[0]));
+  return `${path}?${sorted.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&')}`;
+}
+
+/** StringToSign of V1; `dateSlot` is x-oss-date/Date for header auth, Expires for URLs. */
+export function stringToSignV1(req: SignableRequest, dateSlot: string, presigned: boolean): string {
+  return (
+    `${req.method}\n` +
+    `${headerValue(req.headers, 'content-md5') ?? ''}\n` +
+    `${headerValue(req.headers, 'content-type') ?? ''}\n` +
+    `${dateSlot}\n` +
+    canonicalizedOssHeaders(req) +
+    canonicalizedResource(req, presigned)
+  );
+}
+
+export function signV1(secret: string, stringToSign: string): string {
+  return createHmac('sha1', secret).update(stringToSign, 'utf8').digest('base64');
+}

@@ -1,0 +1,71 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { DEV_DEFAULTS, startServer, VERSION } from '../server.js';
+import type { LogLevel } from '../log.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535).');
+  return n;
+}
+
+function logLevel(value: string): LogLevel {
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(value)) throw new InvalidArgumentError('must be debug, info, warn, error or silent.');
+  return value as LogLevel;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('alunite').version(VERSION).description('Alibaba-Cloud-compatible object store (OSS) with RAM and STS');
+
+  program
+    .command('server')
+    .description('start the server')
+    .option('--host <host>', 'address to listen on (env ALUNITE_HOST)', process.env.ALUNITE_HOST ?? '127.0.0.1')
+    .option('--port <port>', 'port to listen on (env ALUNITE_PORT)', port, process.env.ALUNITE_PORT ? port(process.env.ALUNITE_PORT) : 8930)
+    .option('--data <dir>', 'data directory (env ALUNITE_DATA)', process.env.ALUNITE_DATA ?? './.alunite')
+    .option('--in-memory', 'keep nothing on disk (env ALUNITE_IN_MEMORY=1)', process.env.ALUNITE_IN_MEMORY === '1')
+    .option('--region <region>', 'region id, e.g. cn-hangzhou (env ALUNITE_REGION)', process.env.ALUNITE_REGION ?? 'cn-hangzhou')
+    .option('--hostname <name...>', 'extra host names for virtual-hosted buckets (env ALUNITE_HOSTNAMES, comma-separated)',
+      process.env.ALUNITE_HOSTNAMES ? process.env.ALUNITE_HOSTNAMES.split(',') : [])
+    .option('--no-fsync', 'do not fsync writes (faster, loses acknowledged writes on power failure; env ALUNITE_FSYNC=0)')
+    .option('--log-level <level>', 'debug|info|warn|error|silent (env ALUNITE_LOG_LEVEL)', logLevel, (process.env.ALUNITE_LOG_LEVEL as LogLevel | undefined) ?? 'info')
+    .action(async (o: { host: string; port: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel: LogLevel }) => {
+      const env = process.env;
+      const accountId = env.ALUNITE_ACCOUNT_ID ?? DEV_DEFAULTS.accountId;
+      if (!/^\d{16}$/.test(accountId)) throw new Error('ALUNITE_ACCOUNT_ID must be 16 digits.');
+      const accessKeyId = env.ALUNITE_ROOT_ACCESS_KEY_ID ?? DEV_DEFAULTS.accessKeyId;
+      const accessKeySecret = env.ALUNITE_ROOT_ACCESS_KEY_SECRET ?? DEV_DEFAULTS.accessKeySecret;
+      const usingDevKeys = env.ALUNITE_ROOT_ACCESS_KEY_ID === undefined;
+      const region = o.region.replace(/^oss-/, '');
+      const running = await startServer({
+        host: o.host,
+        port: o.port,
+        dataDir: o.data,
+        inMemory: o.inMemory,
+        region,
+        accountId,
+        rootAccessKeyId: accessKeyId,
+        rootAccessKeySecret: accessKeySecret,
+        hostnames: o.hostname,
+        durable: o.fsync && env.ALUNITE_FSYNC !== '0',
+        logLevel: o.logLevel,
+      });
+      const out = process.stdout;
+      out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);
+      if (usingDevKeys) {
+        out.write(`development credentials (set ALUNITE_ROOT_ACCESS_KEY_ID/SECRET to change):\n`);
+        out.write(`  AccessKeyId     ${accessKeyId}\n  AccessKeySecret ${accessKeySecret}\n`);
+        out.write(
+          `  ali-oss: new OSS({ endpoint: '${running.url}', region: 'oss-${region}', accessKeyId: '${accessKeyId}', ` +
+            `accessKeySecret: '${accessKeySecret}', bucket: 'my-bucket' })\n`,
+        );
+      }
+      out.write(`alunite listening on ${running.url}\n`);
+      const stop = (): void => {
+        void running.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,153 @@
+import { AppError, invalidArgument } from '../errors.js';
+import { LIMITS, type DomainContext } from './context.js';
+import {
+  BUCKET_ACLS,
+  REDUNDANCY_TYPES,
+  STORAGE_CLASSES,
+  type Bucket,
+  type BucketAcl,
+  type CorsConfig,
+  type RedundancyType,
+  type StorageClass,
+} from './model.js';
+import { assertBucketName } from './names.js';
+
+export interface CreateBucketInput {
+  name: string;
+  ownerAccountId: string;
+  acl?: string;
+  storageClass?: string;
+  redundancyType?: string;
+}
+
+export function parseBucketAcl(value: string): BucketAcl {
+  if (!(BUCKET_ACLS as readonly string[]).includes(value)) {
+    throw invalidArgument('no such bucket access control exists', 'x-oss-acl', value);
+  }
+  return value as BucketAcl;
+}
+
+function parseStorageClass(value: string): StorageClass {
+  const found = STORAGE_CLASSES.find((c) => c.toLowerCase() === value.toLowerCase());
+  if (!found) throw invalidArgument('No such bucket storage class exists.', 'StorageClass', value);
+  return found;
+}
+
+function parseRedundancy(value: string): RedundancyType {
+  const found = REDUNDANCY_TYPES.find((c) => c === value.toUpperCase());
+  if (!found) throw invalidArgument('No such data redundancy type exists.', 'DataRedundancyType', value);
+  return found;
+}
+
+export class BucketService {
+  constructor(private readonly ctx: DomainContext) {}
+
+  async create(input: CreateBucketInput): Promise<Bucket> {
+    assertBucketName(input.name);
+    const bucket: Bucket = {
+      name: input.name,
+      ownerAccountId: input.ownerAccountId,
+      createdAt: this.ctx.clock(),
+      region: this.ctx.region,
+      acl: input.acl !== undefined ? parseBucketAcl(input.acl) : 'private',
+      storageClass: input.storageClass !== undefined ? parseStorageClass(input.storageClass) : 'Standard',
+      redundancyType: input.redundancyType !== undefined ? parseRedundancy(input.redundancyType) : 'LRS',
+      policy: null,
+      cors: null,
+    };
+    const existing = await this.ctx.meta.getBucket(input.name);
+    if (existing) {
+      // OSS answers 200 when the owner re-creates its own bucket; anyone else gets 409.
+      if (existing.ownerAccountId === input.ownerAccountId) return existing;
+      throw new AppError('BucketAlreadyExists', undefined, { BucketName: input.name });
+    }
+    if ((await this.ctx.meta.countBuckets(input.ownerAccountId)) >= LIMITS.maxBucketsPerAccount) {
+      throw new AppError('TooManyBuckets');
+    }
+    if ((await this.ctx.meta.createBucket(bucket)) === 'exists') {
+      throw new AppError('BucketAlreadyExists', undefined, { BucketName: input.name });
+    }
+    return bucket;
+  }
+
+  /** The bucket, or NoSuchBucket. */
+  async get(name: string): Promise<Bucket> {
+    const bucket = await this.ctx.meta.getBucket(name);
+    if (!bucket) throw new AppError('NoSuchBucket', undefined, { BucketName: name });
+    return bucket;
+  }
+
+  async list(ownerAccountId: string, q: { prefix: string; marker: string; maxKeys: number }): Promise<{ buckets: Bucket[]; truncated: boolean }> {
+    const rows = await this.ctx.meta.listBuckets({ prefix: q.prefix, after: q.marker, limit: q.maxKeys + 1 });
+    const own = rows.filter((b) => b.ownerAccountId === ownerAccountId);
+    return { buckets: own.slice(0, q.maxKeys), truncated: own.length > q.maxKeys };
+  }
+
+  async delete(name: string): Promise<void> {
+    const res = await this.ctx.meta.deleteBucket(name);
+    if (res === 'missing') throw new AppError('NoSuchBucket', undefined, { BucketName: name });
+    if (res === 'not-empty') throw new AppError('BucketNotEmpty', undefined, { BucketName: name });
+  }
+
+  async setAcl(name: string, acl: string): Promise<void> {
+    const parsed = parseBucketAcl(acl);
+    await this.get(name);
+    await this.ctx.meta.updateBucket(name, { acl: parsed });
+  }
+
+  /** Stores a bucket policy. Full grammar validation arrives with the policy engine. */
+  async putPolicy(name: string, text: string): Promise<void> {
+    await this.get(name);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new AppError('InvalidPolicyDocument');
+    }
+    if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { Statement?: unknown }).Statement)) {
+      throw new AppError('InvalidPolicyDocument', 'Invalid Policy: the document must be a JSON object with a Statement array.');
+    }
+    await this.ctx.meta.updateBucket(name, { policy: text });
+  }
+
+  async getPolicy(name: string): Promise<string> {
+    const bucket = await this.get(name);
+    if (bucket.policy === null) throw new AppError('NoSuchBucketPolicy', undefined, { BucketName: name });
+    return bucket.policy;
+  }
+
+  async deletePolicy(name: string): Promise<void> {
+    await this.get(name);
+    await this.ctx.meta.updateBucket(name, { policy: null });
+  }
+
+  async putCors(name: string, cors: CorsConfig): Promise<void> {
+    await this.get(name);
+    if (cors.rules.length === 0 || cors.rules.length > 10) {
+      throw invalidArgument('A CORS configuration must have between 1 and 10 rules.', 'CORSRule');
+    }
+    for (const rule of cors.rules) {
+      if (rule.allowedOrigins.length === 0 || rule.allowedMethods.length === 0) throw new AppError('MalformedXML');
+      for (const m of rule.allowedMethods) {
+        if (!['GET', 'PUT', 'DELETE', 'POST', 'HEAD'].includes(m)) {
+          throw invalidArgument(`Unsupported method ${m} in CORS rule.`, 'AllowedMethod', m);
+        }
+      }
+      for (const v of [...rule.allowedOrigins, ...rule.allowedHeaders]) {
+        if ((v.match(/\*/g) ?? []).length > 1) throw invalidArgument('Only one wildcard "*" is allowed.', 'AllowedOrigin', v);
+      }
+    }
+    await this.ctx.meta.updateBucket(name, { cors });
+  }
+
+  async getCors(name: string): Promise<CorsConfig> {
+    const bucket = await this.get(name);
+    if (!bucket.cors) throw new AppError('NoSuchCORSConfiguration', undefined, { BucketName: name });
+    return bucket.cors;
+  }
+
+  async deleteCors(name: string): Promise<void> {
+    await this.get(name);
+    await this.ctx.meta.updateBucket(name, { cors: null });
+  }
+}

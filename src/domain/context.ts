@@ -1,0 +1,43 @@
+import type { BlobStore } from '../store/blob/types.js';
+import type { MetadataStore } from '../store/meta/types.js';
+import type { Clock } from '../util/time.js';
+import type { ObjectRecord, Segment } from './model.js';
+
+/** What every domain service needs; built once per server. */
+export interface DomainContext {
+  meta: MetadataStore;
+  blobs: BlobStore;
+  clock: Clock;
+  region: string;
+  log: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export const LIMITS = {
+  maxObjectSize: 5 * 1024 ** 3,
+  maxPartSize: 5 * 1024 ** 3,
+  minPartSize: 100 * 1024,
+  maxPartNumber: 10000,
+  maxBucketsPerAccount: 100,
+  maxUserMetaBytes: 8 * 1024,
+  maxListKeys: 1000,
+  maxDeleteKeys: 1000,
+  maxTags: 10,
+  maxCopySize: 5 * 1024 ** 3,
+} as const;
+
+/** Blob ids referenced by `before` but not by `after`: safe to delete once `after` is committed. */
+export function garbageSegments(before: ObjectRecord | null, after: ObjectRecord | null): string[] {
+  if (!before) return [];
+  const keep = new Set((after?.segments ?? []).map((s: Segment) => s.blobId));
+  return before.segments.map((s) => s.blobId).filter((id) => !keep.has(id));
+}
+
+/** Deletes garbage blobs after a commit. Failure only leaves orphans, which start-up GC removes. */
+export async function dropBlobs(ctx: DomainContext, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await ctx.blobs.delete(ids);
+  } catch (err) {
+    ctx.log('blob-delete-failed', { ids, err: String(err) });
+  }
+}

@@ -1,0 +1,101 @@
+// Domain records: what the services and stores exchange. No HTTP, no XML here.
+
+export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'] as const;
+export type BucketAcl = (typeof BUCKET_ACLS)[number];
+export const OBJECT_ACLS = ['default', ...BUCKET_ACLS] as const;
+export type ObjectAcl = (typeof OBJECT_ACLS)[number];
+
+export const STORAGE_CLASSES = ['Standard', 'IA', 'Archive', 'ColdArchive', 'DeepColdArchive'] as const;
+export type StorageClass = (typeof STORAGE_CLASSES)[number];
+
+export const REDUNDANCY_TYPES = ['LRS', 'ZRS'] as const;
+export type RedundancyType = (typeof REDUNDANCY_TYPES)[number];
+
+export type ObjectType = 'Normal' | 'Multipart' | 'Appendable' | 'Symlink';
+
+export interface CorsRule {
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds: number | null;
+}
+
+export interface CorsConfig {
+  rules: CorsRule[];
+  responseVary: boolean;
+}
+
+export interface Bucket {
+  name: string;
+  ownerAccountId: string;
+  createdAt: number;
+  region: string;
+  acl: BucketAcl;
+  storageClass: StorageClass;
+  redundancyType: RedundancyType;
+  /** Bucket policy JSON text as stored, or null. */
+  policy: string | null;
+  cors: CorsConfig | null;
+}
+
+/** Standard HTTP headers stored with an object and returned on GET/HEAD. */
+export interface ContentHeaders {
+  contentType: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  expires?: string;
+}
+
+/** A run of bytes kept in the blob store. Objects are one or more segments in order. */
+export interface Segment {
+  blobId: string;
+  size: number;
+}
+
+export interface ObjectRecord {
+  bucket: string;
+  key: string;
+  size: number;
+  /** Upper-case hex, without quotes. */
+  etag: string;
+  /** CRC-64/XZ of the whole object, unsigned decimal. */
+  crc64: string;
+  /** base64 MD5 of the whole object for Normal objects; null otherwise. */
+  contentMd5: string | null;
+  type: ObjectType;
+  storageClass: StorageClass;
+  acl: ObjectAcl;
+  lastModified: number;
+  headers: ContentHeaders;
+  /** x-oss-meta-* without the prefix, names lower-case. */
+  userMeta: Record<string, string>;
+  tags: Array<[string, string]>;
+  segments: Segment[];
+  symlinkTarget: string | null;
+}
+
+export interface UploadRecord {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  initiated: number;
+  headers: ContentHeaders;
+  userMeta: Record<string, string>;
+  tags: Array<[string, string]>;
+  acl: ObjectAcl;
+  storageClass: StorageClass;
+}
+
+export interface PartRecord {
+  uploadId: string;
+  partNumber: number;
+  size: number;
+  /** Upper-case hex MD5 of the part, without quotes. */
+  etag: string;
+  crc64: string;
+  blobId: string;
+  lastModified: number;
+}

@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import { AppError, invalidArgument } from '../errors.js';
+import { crc64Combine } from '../util/crc64.js';
+import { newUploadId } from '../util/ids.js';
+import type { Readable } from 'node:stream';
+import { checkPreconditions, type Preconditions } from './conditions.js';
+import { dropBlobs, garbageSegments, LIMITS, type DomainContext } from './context.js';
+import { ingest, type BodyExpectations } from './ingest.js';
+import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
+import { assertObjectKey } from './names.js';
+import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService } from './objects.js';
+import type { ByteRange } from './range.js';
+
+export interface CompletePart {
+  partNumber: number;
+  etag: string;
+}
+
+export interface ListUploadsInput {
+  prefix: string;
+  delimiter: string;
+  keyMarker: string;
+  uploadIdMarker: string;
+  maxUploads: number;
+}
+
+export interface ListUploadsOutput {
+  uploads: UploadRecord[];
+  commonPrefixes: string[];
+  truncated: boolean;
+  nextKeyMarker: string;
+  nextUploadIdMarker: string;
+}
+
+const stripQuotes = (etag: string): string => etag.trim().replace(/^"|"$/g, '').toUpperCase();
+
+export function assertPartNumber(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxPartNumber) {
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive.', 'partNumber', String(n));
+  }
+}
+
+export class MultipartService {
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly objects: ObjectService,
+  ) {}
+
+  private async requireBucket(bucket: string): Promise<void> {
+    if (!(await this.ctx.meta.getBucket(bucket))) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+  }
+
+  /** The upload, checked to belong to this bucket and key; NoSuchUpload otherwise. */
+  async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
+    const upload = await this.ctx.meta.getUpload(uploadId);
+    if (!upload || upload.bucket !== bucket || upload.key !== key) {
+      await this.requireBucket(bucket);
+      throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
+    }
+    return upload;
+  }
+
+  async initiate(bucket: string, key: string, props: ObjectProps, forbidOverwrite: boolean): Promise<UploadRecord> {
+    assertObjectKey(key);
+    validateUserMeta(props.userMeta);
+    if (props.tags) validateTags(props.tags);
+    const upload: UploadRecord = {
+      uploadId: newUploadId(this.ctx.clock()),
+      bucket,
+      key,
+      initiated: this.ctx.clock(),
+      headers: props.headers,
+      userMeta: props.userMeta,
+      tags: props.tags ?? [],
+      acl: props.acl !== undefined ? parseObjectAcl(props.acl) : 'default',
+      storageClass: props.storageClass !== undefined ? parseStorageClass(props.storageClass) : 'Standard',
+    };
+    await this.requireBucket(bucket);
+    if (forbidOverwrite && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
+    await this.ctx.meta.createUpload(upload);
+    return upload;
+  }
+
+  private async storePart(upload: UploadRecord, partNumber: number, body: Readable, expect: Omit<BodyExpectations, 'maxSize'>): Promise<PartRecord> {
+    const blob = await ingest(this.ctx.blobs, body, { ...expect, maxSize: LIMITS.maxPartSize });
+    const part: PartRecord = {
+      uploadId: upload.uploadId,
+      partNumber,
+      size: blob.size,
+      etag: blob.md5.toString('hex').toUpperCase(),
+      crc64: blob.crc64.digestDecimal(),
+      blobId: blob.blobId,
+      lastModified: this.ctx.clock(),
+    };
+    try {
+      const replaced = await this.ctx.meta.putPart(part);
+      if (replaced) await dropBlobs(this.ctx, [replaced.blobId]);
+    } catch (err) {
+      await dropBlobs(this.ctx, [blob.blobId]);
+      throw err;
+    }
+    return part;
+  }
+
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, expect: Omit<BodyExpectations, 'maxSize'>): Promise<PartRecord> {
+    assertPartNumber(partNumber);
+    const upload = await this.getUpload(bucket, key, uploadId).catch((err: unknown) => {
+      body.resume();
+      throw err;
+    });
+    return this.storePart(upload, partNumber, body, expect);
+  }
+
+  async uploadPartCopy(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    source: { bucket: string; key: string; range: string | undefined; conditions: Preconditions },
+  ): Promise<PartRecord> {
+    assertPartNumber(partNumber);
+    const upload = await this.getUpload(bucket, key, uploadId);
+    const src = await this.objects.resolveForRead(source.bucket, source.key);
+    checkPreconditions(src, source.conditions, {
+      ifMatch: 'x-oss-copy-source-if-match',
+      ifNoneMatch: 'x-oss-copy-source-if-none-match',
+      ifModifiedSince: 'x-oss-copy-source-if-modified-since',
+      ifUnmodifiedSince: 'x-oss-copy-source-if-unmodified-since',
+    });
+    let range: ByteRange | null = null;
+    if (source.range !== undefined) {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(source.range.trim());
+      if (!m) throw invalidArgument('The x-oss-copy-source-range is invalid.', 'x-oss-copy-source-range', source.range);
+      const first = Number(m[1]);
+      const last = Number(m[2]);
+      if (last < first || last >= src.size) {
+        throw invalidArgument('The x-oss-copy-source-range is invalid.', 'x-oss-copy-source-range', source.range);
+      }
+      range = { start: first, end: last + 1 };
+    }
+    return this.storePart(upload, partNumber, this.objects.openRead(src, range), {});
+  }
+
+  async complete(bucket: string, key: string, uploadId: string, listed: CompletePart[] | 'all', forbidOverwrite: boolean): Promise<ObjectRecord> {
+    await this.getUpload(bucket, key, uploadId);
+    const res = await this.ctx.meta.completeUpload(uploadId, (upload, parts, current) => {
+      if (forbidOverwrite && current) throw new AppError('FileAlreadyExists');
+      const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
+      let chosen: PartRecord[];
+      if (listed === 'all') {
+        chosen = parts;
+      } else {
+        chosen = [];
+        let prev = 0;
+        for (const lp of listed) {
+          assertPartNumber(lp.partNumber);
+          if (lp.partNumber <= prev) throw new AppError('InvalidPartOrder');
+          prev = lp.partNumber;
+          const part = byNumber.get(lp.partNumber);
+          if (!part || part.etag !== stripQuotes(lp.etag)) {
+            throw new AppError('InvalidPart', undefined, { PartNumber: String(lp.partNumber), ETag: lp.etag });
+          }
+          chosen.push(part);
+        }
+      }
+      if (chosen.length === 0) throw new AppError('InvalidPart', 'You must specify at least one part.');
+      for (let i = 0; i < chosen.length - 1; i++) {
+        if (chosen[i]!.size < LIMITS.minPartSize) {
+          throw new AppError('EntityTooSmall', undefined, { PartNumber: String(chosen[i]!.partNumber), ProposedSize: String(chosen[i]!.size), MinSizeAllowed: String(LIMITS.minPartSize) });
+        }
+      }
+      const md5s = createHash('md5');
+      let crc = 0n;
+      let size = 0;
+      for (const p of chosen) {
+        md5s.update(Buffer.from(p.etag, 'hex'));
+        crc = size === 0 ? BigInt(p.crc64) : crc64Combine(crc, BigInt(p.crc64), p.size);
+        size += p.size;
+      }
+      return {
+        bucket: upload.bucket,
+        key: upload.key,
+        size,
+        etag: `${md5s.digest('hex').toUpperCase()}-${chosen.length}`,
+        crc64: crc.toString(10),
+        contentMd5: null,
+        type: 'Multipart',
+        storageClass: upload.storageClass,
+        acl: upload.acl,
+        lastModified: this.ctx.clock(),
+        headers: upload.headers,
+        userMeta: upload.userMeta,
+        tags: upload.tags,
+        segments: chosen.filter((p) => p.size > 0).map((p) => ({ blobId: p.blobId, size: p.size })),
+        symlinkTarget: null,
+      };
+    });
+    await dropBlobs(this.ctx, [...garbageSegments(res.replaced, res.record), ...res.unusedParts.map((p) => p.blobId)]);
+    return res.record;
+  }
+
+  async abort(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.getUpload(bucket, key, uploadId);
+    const parts = await this.ctx.meta.abortUpload(uploadId);
+    if (!parts) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
+    await dropBlobs(this.ctx, parts.map((p) => p.blobId));
+  }
+
+  async listParts(bucket: string, key: string, uploadId: string, q: { after: number; maxParts: number }): Promise<{ upload: UploadRecord; parts: PartRecord[]; truncated: boolean }> {
+    const upload = await this.getUpload(bucket, key, uploadId);
+    const rows = await this.ctx.meta.listParts(uploadId, { after: q.after, limit: q.maxParts + 1 });
+    return { upload, parts: rows.slice(0, q.maxParts), truncated: rows.length > q.maxParts };
+  }
+
+  async listUploads(bucket: string, q: ListUploadsInput): Promise<ListUploadsOutput> {
+    await this.requireBucket(bucket);
+    const uploads: UploadRecord[] = [];
+    const commonPrefixes: string[] = [];
+    let n = 0;
+    let truncated = false;
+    let nextKeyMarker = '';
+    let nextUploadIdMarker = '';
+    let cursor: { keyMarker?: string; uploadIdMarker?: string; skipPrefix?: string } = {
+      keyMarker: q.keyMarker,
+      uploadIdMarker: q.uploadIdMarker,
+    };
+    outer: for (;;) {
+      const rows = await this.ctx.meta.listUploads(bucket, { prefix: q.prefix, ...cursor, limit: Math.min(1000, q.maxUploads - n + 1) });
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        let cp: string | null = null;
+        if (q.delimiter !== '') {
+          const idx = row.key.indexOf(q.delimiter, q.prefix.length);
+          if (idx >= 0) cp = row.key.slice(0, idx + q.delimiter.length);
+        }
+        if (cp !== null && q.keyMarker !== '' && q.keyMarker.startsWith(cp)) {
+          cursor = { skipPrefix: cp };
+          continue outer;
+        }
+        if (n === q.maxUploads) {
+          truncated = true;
+          break outer;
+        }
+        n++;
+        if (cp !== null) {
+          commonPrefixes.push(cp);
+          nextKeyMarker = cp;
+          nextUploadIdMarker = '';
+          cursor = { skipPrefix: cp };
+          continue outer;
+        }
+        uploads.push(row);
+        nextKeyMarker = row.key;
+        nextUploadIdMarker = row.uploadId;
+        cursor = { keyMarker: row.key, uploadIdMarker: row.uploadId };
+      }
+    }
+    return { uploads, commonPrefixes, truncated, nextKeyMarker, nextUploadIdMarker };
+  }
+}

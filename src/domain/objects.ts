@@ -1,0 +1,398 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { AppError, invalidArgument } from '../errors.js';
+import { crc64Combine } from '../util/crc64.js';
+import { checkPreconditions, type Preconditions } from './conditions.js';
+import { dropBlobs, garbageSegments, LIMITS, type DomainContext } from './context.js';
+import { ingest, type BodyExpectations } from './ingest.js';
+import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type StorageClass } from './model.js';
+import { assertObjectKey } from './names.js';
+import type { ByteRange } from './range.js';
+
+/** Properties a writer may set on a new object (PutObject, Initiate, first Append, Copy REPLACE). */
+export interface ObjectProps {
+  headers: ContentHeaders;
+  userMeta: Record<string, string>;
+  acl?: string;
+  storageClass?: string;
+  tags?: Array<[string, string]>;
+}
+
+export interface PutObjectInput extends ObjectProps {
+  bucket: string;
+  key: string;
+  body: Readable;
+  expect: Omit<BodyExpectations, 'maxSize'>;
+  forbidOverwrite: boolean;
+}
+
+export interface AppendObjectInput extends PutObjectInput {
+  position: number;
+}
+
+export interface CopyObjectInput {
+  sourceBucket: string;
+  sourceKey: string;
+  bucket: string;
+  key: string;
+  /** REPLACE: take `props` for the destination; COPY: keep the source's. */
+  replaceMetadata: boolean;
+  props: ObjectProps;
+  replaceTags: boolean;
+  sourceConditions: Preconditions;
+  forbidOverwrite: boolean;
+}
+
+export interface ListInput {
+  prefix: string;
+  delimiter: string;
+  /** Exclusive start (marker, start-after or decoded continuation token). */
+  after: string;
+  maxKeys: number;
+}
+
+export interface ListOutput {
+  objects: ObjectRecord[];
+  commonPrefixes: string[];
+  truncated: boolean;
+  /** Last key or common prefix returned (NextMarker / continuation). */
+  last: string | null;
+}
+
+export function parseObjectAcl(value: string): ObjectAcl {
+  if (!(OBJECT_ACLS as readonly string[]).includes(value)) {
+    throw invalidArgument('no such object access control exists', 'x-oss-object-acl', value);
+  }
+  return value as ObjectAcl;
+}
+
+export function parseStorageClass(value: string): StorageClass {
+  const found = STORAGE_CLASSES.find((c) => c.toLowerCase() === value.toLowerCase());
+  if (!found) throw invalidArgument('No such storage class exists.', 'x-oss-storage-class', value);
+  return found;
+}
+
+export function validateUserMeta(meta: Record<string, string>): void {
+  let total = 0;
+  for (const [k, v] of Object.entries(meta)) {
+    if (!/^[a-z0-9-]+$/.test(k)) throw invalidArgument(`The user metadata name "${k}" is invalid.`, `x-oss-meta-${k}`, v);
+    total += Buffer.byteLength(k) + Buffer.byteLength(v);
+  }
+  if (total > LIMITS.maxUserMetaBytes) throw invalidArgument('Your metadata headers exceed the maximum allowed metadata size.', 'x-oss-meta-*');
+}
+
+export function validateTags(tags: Array<[string, string]>): void {
+  if (tags.length > LIMITS.maxTags) throw invalidArgument('Object tags cannot be greater than 10', 'x-oss-tagging');
+  const seen = new Set<string>();
+  for (const [k, v] of tags) {
+    if (k.length === 0 || Buffer.byteLength(k) > 128) throw invalidArgument('The TagKey you have provided is invalid', 'TagKey', k);
+    if (Buffer.byteLength(v) > 256) throw invalidArgument('The TagValue you have provided is invalid', 'TagValue', v);
+    if (seen.has(k)) throw invalidArgument('Cannot provide multiple Tags with the same key', 'TagKey', k);
+    seen.add(k);
+  }
+}
+
+const hexUpper = (b: Buffer): string => b.toString('hex').toUpperCase();
+
+export class ObjectService {
+  constructor(private readonly ctx: DomainContext) {}
+
+  private async requireBucket(bucket: string): Promise<void> {
+    if (!(await this.ctx.meta.getBucket(bucket))) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+  }
+
+  /** Reads an object record (no symlink resolution); NoSuchKey if absent. */
+  async head(bucket: string, key: string): Promise<ObjectRecord> {
+    const obj = await this.ctx.meta.getObject(bucket, key);
+    if (obj) return obj;
+    await this.requireBucket(bucket);
+    throw new AppError('NoSuchKey', undefined, { Key: key });
+  }
+
+  /** The object whose bytes a GET returns: symlinks resolve to their target. */
+  async resolveForRead(bucket: string, key: string): Promise<ObjectRecord> {
+    const obj = await this.head(bucket, key);
+    if (obj.type !== 'Symlink') return obj;
+    const target = await this.ctx.meta.getObject(bucket, obj.symlinkTarget ?? '');
+    if (!target || target.type === 'Symlink') throw new AppError('SymlinkTargetNotExist', undefined, { Key: key });
+    return target;
+  }
+
+  /** Streams bytes of an object (whole, or one range). */
+  openRead(obj: ObjectRecord, range: ByteRange | null): Readable {
+    const start = range?.start ?? 0;
+    const end = range?.end ?? obj.size;
+    const segs = obj.segments;
+    if (segs.length === 1) return this.ctx.blobs.read(segs[0]!.blobId, start, end);
+    const blobs = this.ctx.blobs;
+    async function* concat(): AsyncGenerator<Buffer> {
+      let offset = 0;
+      for (const seg of segs) {
+        const segStart = offset;
+        const segEnd = offset + seg.size;
+        offset = segEnd;
+        if (segEnd <= start || segStart >= end) continue;
+        const from = Math.max(start, segStart) - segStart;
+        const to = Math.min(end, segEnd) - segStart;
+        for await (const chunk of blobs.read(seg.blobId, from, to)) yield chunk as Buffer;
+      }
+    }
+    return Readable.from(concat(), { objectMode: false });
+  }
+
+  private newRecord(bucket: string, key: string, props: ObjectProps): Omit<ObjectRecord, 'size' | 'etag' | 'crc64' | 'contentMd5' | 'segments' | 'type'> {
+    validateUserMeta(props.userMeta);
+    if (props.tags) validateTags(props.tags);
+    return {
+      bucket,
+      key,
+      storageClass: props.storageClass !== undefined ? parseStorageClass(props.storageClass) : 'Standard',
+      acl: props.acl !== undefined ? parseObjectAcl(props.acl) : 'default',
+      lastModified: this.ctx.clock(),
+      headers: props.headers,
+      userMeta: props.userMeta,
+      tags: props.tags ?? [],
+      symlinkTarget: null,
+    };
+  }
+
+  async put(input: PutObjectInput): Promise<ObjectRecord> {
+    assertObjectKey(input.key);
+    const base = this.newRecord(input.bucket, input.key, input);
+    await this.requireBucket(input.bucket);
+    if (input.forbidOverwrite && (await this.ctx.meta.getObject(input.bucket, input.key))) {
+      input.body.resume();
+      throw new AppError('FileAlreadyExists');
+    }
+    const blob = await ingest(this.ctx.blobs, input.body, { ...input.expect, maxSize: LIMITS.maxObjectSize });
+    const record: ObjectRecord = {
+      ...base,
+      lastModified: this.ctx.clock(),
+      size: blob.size,
+      etag: hexUpper(blob.md5),
+      crc64: blob.crc64.digestDecimal(),
+      contentMd5: blob.md5.toString('base64'),
+      type: 'Normal',
+      segments: [{ blobId: blob.blobId, size: blob.size }],
+    };
+    return this.commit(record, input.forbidOverwrite, [blob.blobId]);
+  }
+
+  /** Commits a new record; on failure (e.g. a racing writer won) the fresh blobs are dropped. */
+  private async commit(record: ObjectRecord, forbidOverwrite: boolean, fresh: string[]): Promise<ObjectRecord> {
+    try {
+      const res = await this.ctx.meta.putObject(record.bucket, record.key, (current) => {
+        if (forbidOverwrite && current) throw new AppError('FileAlreadyExists');
+        return record;
+      });
+      await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
+      return res.record;
+    } catch (err) {
+      await dropBlobs(this.ctx, fresh);
+      throw err;
+    }
+  }
+
+  async append(input: AppendObjectInput): Promise<ObjectRecord> {
+    assertObjectKey(input.key);
+    if (!Number.isSafeInteger(input.position) || input.position < 0) {
+      throw invalidArgument('Position is invalid.', 'position', String(input.position));
+    }
+    const base = this.newRecord(input.bucket, input.key, input);
+    await this.requireBucket(input.bucket);
+    const current = await this.ctx.meta.getObject(input.bucket, input.key);
+    if (current) {
+      if (current.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
+      if (current.size !== input.position) throw positionMismatch(current.size);
+    } else if (input.position !== 0) {
+      throw positionMismatch(0);
+    }
+    const blob = await ingest(this.ctx.blobs, input.body, {
+      ...input.expect,
+      maxSize: LIMITS.maxObjectSize - input.position,
+    });
+    try {
+      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
+        if (cur && cur.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
+        const curSize = cur?.size ?? 0;
+        if (curSize !== input.position) throw positionMismatch(curSize);
+        const crc = cur ? crc64Combine(BigInt(cur.crc64), blob.crc64.digest(), blob.size) : blob.crc64.digest();
+        const size = curSize + blob.size;
+        const segments = [...(cur?.segments ?? []), ...(blob.size > 0 ? [{ blobId: blob.blobId, size: blob.size }] : [])];
+        const props = cur ?? { ...base };
+        return {
+          ...props,
+          bucket: input.bucket,
+          key: input.key,
+          lastModified: this.ctx.clock(),
+          size,
+          crc64: crc.toString(10),
+          // Append ETags are not MD5s in OSS either; ours changes with every append. [UNVERIFIED format]
+          etag: crc.toString(16).padStart(16, '0').toUpperCase() + size.toString(16).padStart(16, '0').toUpperCase(),
+          contentMd5: null,
+          type: 'Appendable',
+          segments,
+          symlinkTarget: null,
+        };
+      });
+      if (blob.size === 0) await dropBlobs(this.ctx, [blob.blobId]);
+      return res.record;
+    } catch (err) {
+      await dropBlobs(this.ctx, [blob.blobId]);
+      throw err;
+    }
+  }
+
+  async copy(input: CopyObjectInput): Promise<ObjectRecord> {
+    assertObjectKey(input.key);
+    assertObjectKey(input.sourceKey);
+    const source = await this.resolveForRead(input.sourceBucket, input.sourceKey);
+    checkPreconditions(source, input.sourceConditions, {
+      ifMatch: 'x-oss-copy-source-if-match',
+      ifNoneMatch: 'x-oss-copy-source-if-none-match',
+      ifModifiedSince: 'x-oss-copy-source-if-modified-since',
+      ifUnmodifiedSince: 'x-oss-copy-source-if-unmodified-since',
+    });
+    await this.requireBucket(input.bucket);
+    const sameObject = input.sourceBucket === input.bucket && input.sourceKey === input.key;
+    // Copy onto itself always replaces metadata and keeps the bytes (no copy needed).
+    const replace = input.replaceMetadata || sameObject;
+    const props: ObjectProps = replace
+      ? input.props
+      : { headers: source.headers, userMeta: source.userMeta, acl: input.props.acl, storageClass: input.props.storageClass };
+    const tags = input.replaceTags ? (input.props.tags ?? []) : source.tags;
+    const base = this.newRecord(input.bucket, input.key, { ...props, tags });
+    if (input.forbidOverwrite && !sameObject && (await this.ctx.meta.getObject(input.bucket, input.key))) {
+      throw new AppError('FileAlreadyExists');
+    }
+    if (sameObject) {
+      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
+        if (!cur || cur.etag !== source.etag) throw new AppError('NoSuchKey', undefined, { Key: input.key });
+        return { ...cur, ...base, type: cur.type === 'Appendable' ? 'Appendable' : cur.type };
+      });
+      return res.record;
+    }
+    if (source.type === 'Appendable' && source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
+    const blob = await ingest(this.ctx.blobs, this.openRead(source, null), { maxSize: LIMITS.maxCopySize });
+    const record: ObjectRecord = {
+      ...base,
+      size: blob.size,
+      etag: source.type === 'Normal' ? source.etag : hexUpper(blob.md5),
+      crc64: blob.crc64.digestDecimal(),
+      contentMd5: blob.md5.toString('base64'),
+      type: 'Normal',
+      segments: [{ blobId: blob.blobId, size: blob.size }],
+    };
+    return this.commit(record, input.forbidOverwrite, [blob.blobId]);
+  }
+
+  /** DeleteObject is idempotent: a missing key is not an error, a missing bucket is. */
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.requireBucket(bucket);
+    const removed = await this.ctx.meta.deleteObject(bucket, key);
+    await dropBlobs(this.ctx, garbageSegments(removed, null));
+  }
+
+  async deleteMany(bucket: string, keys: string[]): Promise<string[]> {
+    await this.requireBucket(bucket);
+    if (keys.length > LIMITS.maxDeleteKeys) throw new AppError('MalformedXML', 'The number of objects to delete must not exceed 1000.');
+    for (const key of keys) {
+      const removed = await this.ctx.meta.deleteObject(bucket, key);
+      await dropBlobs(this.ctx, garbageSegments(removed, null));
+    }
+    return keys;
+  }
+
+  async setAcl(bucket: string, key: string, acl: string): Promise<void> {
+    const parsed = parseObjectAcl(acl);
+    await this.head(bucket, key);
+    await this.ctx.meta.putObject(bucket, key, (cur) => {
+      if (!cur) throw new AppError('NoSuchKey', undefined, { Key: key });
+      return { ...cur, acl: parsed };
+    });
+  }
+
+  async putSymlink(bucket: string, key: string, target: string, props: ObjectProps, forbidOverwrite: boolean): Promise<ObjectRecord> {
+    assertObjectKey(key);
+    assertObjectKey(target);
+    const base = this.newRecord(bucket, key, props);
+    await this.requireBucket(bucket);
+    const etag = hexUpper(createHash('md5').update(target).digest());
+    const record: ObjectRecord = {
+      ...base,
+      size: 0,
+      etag,
+      crc64: '0',
+      contentMd5: null,
+      type: 'Symlink',
+      segments: [],
+      symlinkTarget: target,
+    };
+    return this.commit(record, forbidOverwrite, []);
+  }
+
+  async getSymlink(bucket: string, key: string): Promise<ObjectRecord> {
+    const obj = await this.head(bucket, key);
+    if (obj.type !== 'Symlink') throw new AppError('NotSymlink');
+    return obj;
+  }
+
+  async setTags(bucket: string, key: string, tags: Array<[string, string]>): Promise<void> {
+    validateTags(tags);
+    await this.head(bucket, key);
+    await this.ctx.meta.putObject(bucket, key, (cur) => {
+      if (!cur) throw new AppError('NoSuchKey', undefined, { Key: key });
+      return { ...cur, tags };
+    });
+  }
+
+  async list(bucket: string, q: ListInput): Promise<ListOutput> {
+    await this.requireBucket(bucket);
+    const objects: ObjectRecord[] = [];
+    const commonPrefixes: string[] = [];
+    let n = 0;
+    let truncated = false;
+    let last: string | null = null;
+    let cursor: { after?: string; skipPrefix?: string } = { after: q.after };
+    outer: for (;;) {
+      const rows = await this.ctx.meta.listObjects(bucket, {
+        prefix: q.prefix,
+        ...cursor,
+        limit: Math.min(LIMITS.maxListKeys, q.maxKeys - n + 1),
+      });
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        let prefixOfRow: string | null = null;
+        if (q.delimiter !== '') {
+          const idx = row.key.indexOf(q.delimiter, q.prefix.length);
+          if (idx >= 0) prefixOfRow = row.key.slice(0, idx + q.delimiter.length);
+        }
+        // A common prefix at or before the marker was already returned: step over it.
+        if (prefixOfRow !== null && q.after !== '' && prefixOfRow <= q.after && q.after.startsWith(prefixOfRow)) {
+          cursor = { skipPrefix: prefixOfRow };
+          continue outer;
+        }
+        if (n === q.maxKeys) {
+          truncated = true;
+          break outer;
+        }
+        n++;
+        if (prefixOfRow !== null) {
+          commonPrefixes.push(prefixOfRow);
+          last = prefixOfRow;
+          cursor = { skipPrefix: prefixOfRow };
+          continue outer;
+        }
+        objects.push(row);
+        last = row.key;
+        cursor = { after: row.key };
+      }
+    }
+    return { objects, commonPrefixes, truncated, last };
+  }
+}
+
+function positionMismatch(length: number): AppError {
+  return new AppError('PositionNotEqualToLength', undefined, { NextAppendPosition: String(length) });
+}
+

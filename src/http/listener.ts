@@ -1,0 +1,163 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { authenticate } from '../auth/authenticate.js';
+import type { CredentialResolver } from '../auth/principal.js';
+import { authorize } from '../authz/authorize.js';
+import { assertBucketName, assertObjectKey } from '../domain/names.js';
+import { AppError, isAppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseQuery, resolveAddress } from '../oss/address.js';
+import type { OssResponse, OssServices } from '../oss/context.js';
+import { ossErrorResponse } from '../oss/error-response.js';
+import { handlers } from '../oss/handlers/index.js';
+import type { Handler } from '../oss/context.js';
+import { route, type Operation } from '../oss/operations.js';
+import type { MetadataStore } from '../store/meta/types.js';
+import { newRequestId } from '../util/ids.js';
+import type { Clock } from '../util/time.js';
+import { httpDate } from '../util/time.js';
+
+export interface ListenerDeps {
+  services: OssServices;
+  meta: MetadataStore;
+  credentials: CredentialResolver;
+  clock: Clock;
+  region: string;
+  accountId: string;
+  hostnames: readonly string[];
+  log: Logger;
+  /** Internal endpoints under `/-/` (health, later console and metrics). */
+  internal: (path: string, req: IncomingMessage) => OssResponse | null;
+}
+
+/** Node delivers header bytes as latin1 text; OSS headers carry UTF-8 (e.g. x-oss-meta values). */
+function utf8Headers(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  let needs = false;
+  for (const v of Object.values(headers)) {
+    if (typeof v === 'string' && /[\x80-\xff]/.test(v)) {
+      needs = true;
+      break;
+    }
+  }
+  if (!needs) return headers;
+  const out: IncomingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    out[k] = typeof v === 'string' ? Buffer.from(v, 'latin1').toString('utf8') : v;
+  }
+  return out;
+}
+
+/** Header values go out as UTF-8 bytes (node writes strings as latin1). */
+function wireValue(v: string): string {
+  return /[^\x00-\x7f]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v;
+}
+
+/** The request pipeline: route → authenticate → authorize → handler → serialize. */
+export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void handle(deps, req, res);
+  };
+}
+
+async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = process.hrtime.bigint();
+  const requestId = newRequestId();
+  const method = req.method ?? 'GET';
+  const hostId = (req.headers.host ?? '').replace(/:\d+$/, '');
+  let opName = 'Unknown';
+  let response: OssResponse;
+  try {
+    const rawUrl = req.url ?? '/';
+    const qmark = rawUrl.indexOf('?');
+    const rawPath = qmark < 0 ? rawUrl : rawUrl.slice(0, qmark);
+    const rawQuery = qmark < 0 ? '' : rawUrl.slice(qmark + 1);
+    const headers = utf8Headers(req.headers);
+    const address = resolveAddress(headers.host, rawPath, { hostnames: deps.hostnames });
+    const internal = address.style !== 'virtual-hosted' && rawPath.startsWith('/-/') ? deps.internal(rawPath, req) : null;
+    if (internal) {
+      response = internal;
+    } else {
+      const pairs = parseQuery(rawQuery);
+      const query = new Map(pairs);
+      if (address.bucket !== null) assertBucketName(address.bucket);
+      if (address.key !== null) assertObjectKey(address.key);
+      const op: Operation = route({
+        method,
+        address,
+        query,
+        copySource: headers['x-oss-copy-source'] as string | undefined,
+        contentType: headers['content-type'],
+      });
+      opName = op.name;
+      const auth = await authenticate(
+        { method, bucket: address.bucket, key: address.key, query: pairs, headers },
+        { credentials: deps.credentials, region: deps.region, now: deps.clock() },
+      );
+      await authorize(auth.principal, op, deps.meta);
+      const handler = handlers[op.name] as Handler;
+      response = await handler({
+        op,
+        headers,
+        query,
+        body: req,
+        principal: auth.principal,
+        accountId: deps.accountId,
+        payloadSha256: auth.payloadSha256,
+        endpointHost: `oss-${deps.region}.aliyuncs.com`,
+        region: deps.region,
+        services: deps.services,
+      });
+    }
+  } catch (err) {
+    let appErr: AppError;
+    if (isAppError(err)) {
+      appErr = err;
+    } else {
+      deps.log.error('internal error', { requestId, op: opName, err: err instanceof Error ? err.stack : String(err) });
+      appErr = new AppError('InternalError');
+    }
+    response = ossErrorResponse(appErr, requestId, hostId, method);
+  }
+  write(req, res, response, requestId, started);
+  deps.log.debug('request', { requestId, method, url: req.url, op: opName, status: response.status });
+}
+
+function write(req: IncomingMessage, res: ServerResponse, response: OssResponse, requestId: string, started: bigint): void {
+  res.statusCode = response.status;
+  res.setHeader('Server', 'AliyunOSS');
+  res.setHeader('Date', httpDate(Date.now()));
+  res.setHeader('x-oss-request-id', requestId);
+  res.setHeader('x-oss-server-time', String(Number((process.hrtime.bigint() - started) / 1_000_000n)));
+  for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, wireValue(v));
+
+  // A request body the handler did not read: drain a small one, close the connection after a big one.
+  if (!req.readableEnded && !req.destroyed) {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (req.headers['transfer-encoding'] !== undefined || !(declared <= 1024 * 1024)) {
+      res.setHeader('Connection', 'close');
+      res.on('finish', () => req.destroy());
+    }
+    req.unpipe();
+    req.resume();
+  }
+
+  const body = response.body;
+  if (body === undefined || req.method === 'HEAD') {
+    if (body instanceof Readable) body.destroy();
+    if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', '0');
+    res.end();
+    return;
+  }
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    res.setHeader('Content-Length', String(buf.length));
+    res.end(buf);
+    return;
+  }
+  body.on('error', () => {
+    // Bytes were already promised; the only honest signal left is to cut the connection.
+    res.destroy();
+  });
+  res.on('close', () => body.destroy());
+  body.pipe(res);
+}

@@ -1,0 +1,76 @@
+import { isIP } from 'node:net';
+import { AppError } from '../errors.js';
+
+export interface Address {
+  style: 'virtual-hosted' | 'path' | 'service';
+  bucket: string | null;
+  key: string | null;
+}
+
+export interface AddressingOptions {
+  /** Extra host names that are endpoints (virtual-hosted buckets are `<bucket>.<host>`). */
+  hostnames: readonly string[];
+}
+
+const OSS_ENDPOINT = /^oss-[a-z0-9-]+\.aliyuncs\.com$/;
+
+function isEndpoint(host: string, opts: AddressingOptions): boolean {
+  return host === 'localhost' || OSS_ENDPOINT.test(host) || isIP(host) !== 0 || opts.hostnames.includes(host);
+}
+
+function stripPort(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
+}
+
+function decodePath(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new AppError('InvalidObjectName', 'The object name is not valid percent-encoded UTF-8.');
+  }
+}
+
+/**
+ * Finds bucket and key from Host and path (spec §1.3): `<bucket>.<endpoint>` is virtual-hosted (a
+ * Host that starts with "." is ali-oss's service call on an IP endpoint), anything else path style.
+ */
+export function resolveAddress(hostHeader: string | undefined, rawPath: string, opts: AddressingOptions): Address {
+  const host = stripPort((hostHeader ?? '').trim().toLowerCase());
+  const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
+  const dot = host.indexOf('.');
+  if (dot >= 0 && isIP(host) === 0 && isEndpoint(host.slice(dot + 1), opts)) {
+    const bucket = host.slice(0, dot);
+    if (bucket === '') return { style: 'service', bucket: null, key: null };
+    return { style: 'virtual-hosted', bucket, key: path === '' ? null : decodePath(path) };
+  }
+  if (path === '') return { style: 'service', bucket: null, key: null };
+  const slash = path.indexOf('/');
+  if (slash < 0) return { style: 'path', bucket: decodePath(path), key: null };
+  const key = path.slice(slash + 1);
+  return { style: 'path', bucket: decodePath(path.slice(0, slash)), key: key === '' ? null : decodePath(key) };
+}
+
+/** Form-decodes a query string into ordered pairs (`+` is a space, as OSS decodes queries). */
+export function parseQuery(raw: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (raw === '') return out;
+  for (const part of raw.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? part : part.slice(0, eq);
+    const v = eq < 0 ? '' : part.slice(eq + 1);
+    out.push([formDecode(k), formDecode(v)]);
+  }
+  return out;
+}
+
+function formDecode(s: string): string {
+  const plain = s.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(plain);
+  } catch {
+    throw new AppError('InvalidArgument', 'The query string is not valid percent-encoded UTF-8.');
+  }
+}

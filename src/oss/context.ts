@@ -1,0 +1,42 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Principal } from '../auth/principal.js';
+import type { BucketService } from '../domain/buckets.js';
+import type { MultipartService } from '../domain/multipart.js';
+import type { ObjectService } from '../domain/objects.js';
+import type { Operation } from './operations.js';
+
+export interface OssServices {
+  buckets: BucketService;
+  objects: ObjectService;
+  multipart: MultipartService;
+}
+
+/** What a handler sees: the routed operation, the parsed request and who is asking. */
+export interface OssRequest<Op extends Operation = Operation> {
+  op: Op;
+  headers: IncomingHttpHeaders;
+  query: ReadonlyMap<string, string>;
+  body: Readable;
+  principal: Principal;
+  /** Account that owns buckets this principal creates. */
+  accountId: string;
+  /** Hex SHA-256 the body must match (V4 signed payload). */
+  payloadSha256?: string;
+  /** Public endpoint host, e.g. `oss-cn-hangzhou.aliyuncs.com`, for Location values. */
+  endpointHost: string;
+  region: string;
+  services: OssServices;
+}
+
+export type ResponseBody = string | Buffer | Readable | undefined;
+
+export interface OssResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: ResponseBody;
+}
+
+export type Handler<Op extends Operation = Operation> = (req: OssRequest<Op>) => Promise<OssResponse>;
+
+export type HandlerTable = { [N in Operation['name']]: Handler<Extract<Operation, { name: N }>> };

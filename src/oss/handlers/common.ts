@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { AppError } from '../../errors.js';
+import type { OssResponse } from '../context.js';
+import { el, xmlDocument, type XmlNode } from '../xml.js';
+
+export function xmlResponse(root: XmlNode, status = 200, headers: Record<string, string> = {}): OssResponse {
+  return { status, headers: { 'Content-Type': 'application/xml', ...headers }, body: xmlDocument(root) };
+}
+
+export const empty = (status = 200, headers: Record<string, string> = {}): OssResponse => ({ status, headers });
+
+export function owner(accountId: string): XmlNode {
+  return el('Owner', [el('ID', accountId), el('DisplayName', accountId)]);
+}
+
+export function ownerAcl(accountId: string, grant: string): XmlNode {
+  return el('AccessControlPolicy', [owner(accountId), el('AccessControlList', [el('Grant', grant)])]);
+}
+
+/** Reads a small request body (XML/JSON configuration) with a size cap. */
+export async function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      body.resume();
+      throw new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Checks a Content-MD5 header against a small body read whole. */
+export function checkMd5(body: Buffer, md5: string | undefined, required: boolean): void {
+  if (md5 === undefined) {
+    if (required) throw new AppError('InvalidDigest', 'Missing required header for this request: Content-MD5.');
+    return;
+  }
+  if (createHash('md5').update(body).digest('base64') !== md5.trim()) throw new AppError('InvalidDigest');
+}
+
+/** Parses max-keys style parameters: integer 1..max (default when absent). */
+export function limitParam(query: ReadonlyMap<string, string>, name: string, dflt: number, max: number): number {
+  const raw = query.get(name);
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+    throw new AppError('InvalidArgument', `Argument ${name} must be an integer between 1 and ${max}.`, { ArgumentName: name, ArgumentValue: raw });
+  }
+  return Number(raw);
+}
+
+/** encoding-type=url: which values to URL-encode in listings. */
+export function encoder(query: ReadonlyMap<string, string>): (s: string) => string {
+  const type = query.get('encoding-type');
+  if (type === undefined || type === '') return (s) => s;
+  if (type !== 'url') throw new AppError('InvalidEncodingType', undefined, { ArgumentName: 'encoding-type', ArgumentValue: type });
+  return (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+

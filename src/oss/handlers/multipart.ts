@@ -1,0 +1,145 @@
+import { AppError } from '../../errors.js';
+import type { CompletePart } from '../../domain/multipart.js';
+import { isoDate } from '../../util/time.js';
+import type { Handler, OssRequest } from '../context.js';
+import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, preconditionsFrom, quoted } from '../headers.js';
+import type { Operation } from '../operations.js';
+import { el, many, parseXmlBody, text } from '../xml.js';
+import { checkMd5, empty, encoder, limitParam, readSmallBody, xmlResponse } from './common.js';
+
+type H<N extends Operation['name']> = Handler<Extract<Operation, { name: N }>>;
+
+const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
+
+export const initiateMultipartUpload: H<'InitiateMultipartUpload'> = async (req) => {
+  const { bucket, key } = target(req);
+  const props = objectPropsFrom(req.headers);
+  req.body.resume();
+  const upload = await req.services.multipart.initiate(bucket, key, props, forbidOverwrite(req.headers));
+  const enc = encoder(req.query);
+  return xmlResponse(
+    el('InitiateMultipartUploadResult', [
+      req.query.has('encoding-type') && el('EncodingType', 'url'),
+      el('Bucket', bucket),
+      el('Key', enc(key)),
+      el('UploadId', upload.uploadId),
+    ]),
+  );
+};
+
+export const uploadPart: H<'UploadPart'> = async (req) => {
+  const { bucket, key } = target(req);
+  for (const h of ['x-oss-server-side-encryption', 'x-oss-storage-class']) {
+    if (header(req.headers, h) !== undefined) {
+      req.body.resume();
+      throw new AppError('InvalidArgument', `The ${h} header is not allowed on UploadPart.`, { ArgumentName: h });
+    }
+  }
+  const { uploadId, partNumber } = req.op.params;
+  const part = await req.services.multipart.uploadPart(bucket, key, uploadId, partNumber, req.body, bodyExpectations(req.headers, req.payloadSha256));
+  return empty(200, {
+    ETag: quoted(part.etag),
+    'Content-MD5': Buffer.from(part.etag, 'hex').toString('base64'),
+    'x-oss-hash-crc64ecma': part.crc64,
+  });
+};
+
+export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
+  const { bucket, key } = target(req);
+  const { uploadId, partNumber, source } = req.op.params;
+  req.body.resume();
+  const part = await req.services.multipart.uploadPartCopy(bucket, key, uploadId, partNumber, {
+    bucket: source.bucket,
+    key: source.key,
+    range: header(req.headers, 'x-oss-copy-source-range'),
+    conditions: preconditionsFrom(req.headers, 'x-oss-copy-source-'),
+  });
+  return xmlResponse(
+    el('CopyPartResult', [el('LastModified', isoDate(part.lastModified)), el('ETag', quoted(part.etag))]),
+    200,
+    { ETag: quoted(part.etag), 'x-oss-hash-crc64ecma': part.crc64 },
+  );
+};
+
+function parseCompleteBody(raw: string): CompletePart[] {
+  const doc = parseXmlBody(raw, 'CompleteMultipartUpload');
+  return many(doc.Part).map((p) => {
+    if (typeof p !== 'object' || p === null) throw new AppError('MalformedXML');
+    const part = p as Record<string, unknown>;
+    const num = text(part.PartNumber)?.trim();
+    const etag = text(part.ETag)?.trim();
+    if (num === undefined || etag === undefined || !/^\d{1,5}$/.test(num)) {
+      throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Part needs a numeric PartNumber and an ETag.' });
+    }
+    return { partNumber: Number(num), etag };
+  });
+}
+
+export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req) => {
+  const { bucket, key } = target(req);
+  const body = await readSmallBody(req.body, 4 * 1024 * 1024);
+  const raw = body.toString('utf8');
+  const completeAll = (header(req.headers, 'x-oss-complete-all') ?? '').toLowerCase() === 'yes';
+  let parts: CompletePart[] | 'all';
+  if (completeAll) {
+    if (raw.trim() !== '') throw new AppError('InvalidArgument', 'Should not speficy both complete all header and http body.', { ArgumentName: 'x-oss-complete-all' });
+    parts = 'all';
+  } else {
+    checkMd5(body, header(req.headers, 'content-md5'), false);
+    parts = parseCompleteBody(raw);
+  }
+  const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers));
+  const enc = encoder(req.query);
+  return xmlResponse(
+    el('CompleteMultipartUploadResult', [
+      req.query.has('encoding-type') && el('EncodingType', 'url'),
+      el('Location', `http://${bucket}.${req.endpointHost}/${enc(key)}`),
+      el('Bucket', bucket),
+      el('Key', enc(key)),
+      el('ETag', quoted(obj.etag)),
+    ]),
+    200,
+    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64 },
+  );
+};
+
+export const abortMultipartUpload: H<'AbortMultipartUpload'> = async (req) => {
+  const { bucket, key } = target(req);
+  await req.services.multipart.abort(bucket, key, req.op.params.uploadId);
+  return empty(204);
+};
+
+export const listParts: H<'ListParts'> = async (req) => {
+  const { bucket, key } = target(req);
+  const maxParts = limitParam(req.query, 'max-parts', 1000, 1000);
+  const markerRaw = req.query.get('part-number-marker') ?? '0';
+  if (!/^\d{1,5}$/.test(markerRaw === '' ? '0' : markerRaw)) {
+    throw new AppError('InvalidArgument', 'part-number-marker must be an integer.', { ArgumentName: 'part-number-marker', ArgumentValue: markerRaw });
+  }
+  const marker = Number(markerRaw || '0');
+  const res = await req.services.multipart.listParts(bucket, key, req.op.params.uploadId, { after: marker, maxParts });
+  const enc = encoder(req.query);
+  const last = res.parts[res.parts.length - 1];
+  return xmlResponse(
+    el('ListPartsResult', [
+      req.query.has('encoding-type') && el('EncodingType', 'url'),
+      el('Bucket', bucket),
+      el('Key', enc(key)),
+      el('UploadId', res.upload.uploadId),
+      el('StorageClass', res.upload.storageClass),
+      el('PartNumberMarker', marker),
+      el('NextPartNumberMarker', last ? last.partNumber : marker),
+      el('MaxParts', maxParts),
+      el('IsTruncated', res.truncated),
+      ...res.parts.map((p) =>
+        el('Part', [
+          el('PartNumber', p.partNumber),
+          el('LastModified', isoDate(p.lastModified)),
+          el('ETag', quoted(p.etag)),
+          el('HashCrc64ecma', p.crc64),
+          el('Size', p.size),
+        ]),
+      ),
+    ]),
+  );
+};

@@ -1,0 +1,218 @@
+import { AppError } from '../../errors.js';
+import { checkPreconditions } from '../../domain/conditions.js';
+import { resolveRange } from '../../domain/range.js';
+import { httpDate, isoDate } from '../../util/time.js';
+import type { Handler, OssRequest, OssResponse } from '../context.js';
+import type { Operation } from '../operations.js';
+import {
+  bodyExpectations,
+  contentHeadersFrom,
+  forbidOverwrite,
+  header,
+  objectHeaders,
+  objectPropsFrom,
+  preconditionsFrom,
+  quoted,
+  userMetaFrom,
+} from '../headers.js';
+import { el, many, parseXmlBody, text } from '../xml.js';
+import { checkMd5, empty, ownerAcl, readSmallBody, xmlResponse } from './common.js';
+
+const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
+
+/** Content-Type for a new object: the request's, else the default OSS uses. */
+function contentTypeFallback(req: OssRequest): string {
+  return header(req.headers, 'content-type') ?? 'application/octet-stream';
+}
+
+export const putObject: Handler<Extract<Operation, { name: 'PutObject' }>> = async (req) => {
+  const { bucket, key } = target(req);
+  const props = objectPropsFrom(req.headers);
+  props.headers.contentType = contentTypeFallback(req);
+  const obj = await req.services.objects.put({
+    bucket,
+    key,
+    ...props,
+    body: req.body,
+    expect: bodyExpectations(req.headers, req.payloadSha256),
+    forbidOverwrite: forbidOverwrite(req.headers),
+  });
+  return empty(200, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64 });
+};
+
+const RESPONSE_OVERRIDES: Array<[string, string]> = [
+  ['response-content-type', 'Content-Type'],
+  ['response-content-language', 'Content-Language'],
+  ['response-expires', 'Expires'],
+  ['response-cache-control', 'Cache-Control'],
+  ['response-content-disposition', 'Content-Disposition'],
+  ['response-content-encoding', 'Content-Encoding'],
+];
+
+async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
+  const { bucket, key } = target(req);
+  const obj = await req.services.objects.resolveForRead(bucket, key);
+  checkPreconditions(obj, preconditionsFrom(req.headers));
+  const headers = objectHeaders(obj);
+  const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
+  if (overrides.length > 0 && req.principal.type === 'anonymous') {
+    throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+  }
+  for (const [q, h] of overrides) headers[h] = req.query.get(q)!;
+  const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
+  const range = resolveRange(header(req.headers, 'range'), obj.size, standard);
+  if (range) {
+    headers['Content-Range'] = `bytes ${range.start}-${range.end - 1}/${obj.size}`;
+    headers['Content-Length'] = String(range.end - range.start);
+  } else {
+    headers['Content-Length'] = String(obj.size);
+  }
+  const status = range ? 206 : 200;
+  if (!withBody) return { status, headers };
+  return { status, headers, body: req.services.objects.openRead(obj, range) };
+}
+
+export const getObject: Handler = (req) => read(req, true);
+export const headObject: Handler = (req) => read(req, false);
+
+export const getObjectMeta: Handler = async (req) => {
+  const { bucket, key } = target(req);
+  const obj = await req.services.objects.resolveForRead(bucket, key);
+  return empty(200, {
+    ETag: quoted(obj.etag),
+    'Content-Length': String(obj.size),
+    'Last-Modified': httpDate(obj.lastModified),
+    'x-oss-hash-crc64ecma': obj.crc64,
+  });
+};
+
+export const deleteObject: Handler = async (req) => {
+  const { bucket, key } = target(req);
+  await req.services.objects.delete(bucket, key);
+  return empty(204);
+};
+
+export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = async (req) => {
+  const { bucket, key } = target(req);
+  const directive = (header(req.headers, 'x-oss-metadata-directive') ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new AppError('InvalidArgument', 'x-oss-metadata-directive must be COPY or REPLACE.', { ArgumentName: 'x-oss-metadata-directive', ArgumentValue: directive });
+  }
+  const taggingDirective = (header(req.headers, 'x-oss-tagging-directive') ?? 'Copy').toLowerCase();
+  if (taggingDirective !== 'copy' && taggingDirective !== 'replace') {
+    throw new AppError('InvalidArgument', 'x-oss-tagging-directive must be Copy or Replace.', { ArgumentName: 'x-oss-tagging-directive', ArgumentValue: taggingDirective });
+  }
+  const props = objectPropsFrom(req.headers);
+  props.headers.contentType = contentTypeFallback(req);
+  req.body.resume();
+  const obj = await req.services.objects.copy({
+    sourceBucket: req.op.params.source.bucket,
+    sourceKey: req.op.params.source.key,
+    bucket,
+    key,
+    replaceMetadata: directive === 'REPLACE',
+    props,
+    replaceTags: taggingDirective === 'replace',
+    sourceConditions: preconditionsFrom(req.headers, 'x-oss-copy-source-'),
+    forbidOverwrite: forbidOverwrite(req.headers),
+  });
+  return xmlResponse(
+    el('CopyObjectResult', [el('ETag', quoted(obj.etag)), el('LastModified', isoDate(obj.lastModified))]),
+    200,
+    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64 },
+  );
+};
+
+export const appendObject: Handler<Extract<Operation, { name: 'AppendObject' }>> = async (req) => {
+  const { bucket, key } = target(req);
+  const props = objectPropsFrom(req.headers);
+  props.headers.contentType = contentTypeFallback(req);
+  const obj = await req.services.objects.append({
+    bucket,
+    key,
+    ...props,
+    body: req.body,
+    expect: bodyExpectations(req.headers, req.payloadSha256),
+    forbidOverwrite: false,
+    position: req.op.params.position,
+  });
+  return empty(200, {
+    ETag: quoted(obj.etag),
+    'x-oss-next-append-position': String(obj.size),
+    'x-oss-hash-crc64ecma': obj.crc64,
+  });
+};
+
+export const getObjectAcl: Handler = async (req) => {
+  const { bucket, key } = target(req);
+  const obj = await req.services.objects.head(bucket, key);
+  const b = await req.services.buckets.get(bucket);
+  return xmlResponse(ownerAcl(b.ownerAccountId, obj.acl));
+};
+
+export const putObjectAcl: Handler = async (req) => {
+  const { bucket, key } = target(req);
+  const acl = header(req.headers, 'x-oss-object-acl');
+  if (acl === undefined) throw new AppError('InvalidArgument', 'The x-oss-object-acl header is required.', { ArgumentName: 'x-oss-object-acl' });
+  await req.services.objects.setAcl(bucket, key, acl);
+  return empty();
+};
+
+export const putSymlink: Handler = async (req) => {
+  const { bucket, key } = target(req);
+  const rawTarget = header(req.headers, 'x-oss-symlink-target');
+  if (rawTarget === undefined || rawTarget === '') {
+    throw new AppError('InvalidArgument', 'The x-oss-symlink-target header is required.', { ArgumentName: 'x-oss-symlink-target' });
+  }
+  let symlinkTarget: string;
+  try {
+    symlinkTarget = decodeURIComponent(rawTarget);
+  } catch {
+    throw new AppError('InvalidArgument', 'The x-oss-symlink-target header is not valid URL-encoded text.', { ArgumentName: 'x-oss-symlink-target' });
+  }
+  const props = { ...objectPropsFrom(req.headers), headers: contentHeadersFrom(req.headers), userMeta: userMetaFrom(req.headers) };
+  const obj = await req.services.objects.putSymlink(bucket, key, symlinkTarget, props, forbidOverwrite(req.headers));
+  return empty(200, { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': '0' });
+};
+
+export const getSymlink: Handler = async (req) => {
+  const { bucket, key } = target(req);
+  const obj = await req.services.objects.getSymlink(bucket, key);
+  const headers: Record<string, string> = {
+    'x-oss-symlink-target': encodeURIComponent(obj.symlinkTarget ?? ''),
+    ETag: quoted(obj.etag),
+    'Last-Modified': httpDate(obj.lastModified),
+  };
+  for (const [k, v] of Object.entries(obj.userMeta)) headers[`x-oss-meta-${k}`] = v;
+  return empty(200, headers);
+};
+
+export const getObjectTagging: Handler = async (req) => {
+  const { bucket, key } = target(req);
+  const obj = await req.services.objects.head(bucket, key);
+  return xmlResponse(el('Tagging', [el('TagSet', obj.tags.map(([k, v]) => el('Tag', [el('Key', k), el('Value', v)])))]));
+};
+
+export const putObjectTagging: Handler = async (req) => {
+  const { bucket, key } = target(req);
+  const raw = await readSmallBody(req.body, 64 * 1024);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const doc = parseXmlBody(raw.toString('utf8'), 'Tagging');
+  const set = doc.TagSet;
+  const tags: Array<[string, string]> = many(typeof set === 'object' && set !== null ? (set as Record<string, unknown>).Tag : undefined).map((t) => {
+    if (typeof t !== 'object' || t === null) throw new AppError('MalformedXML');
+    const tag = t as Record<string, unknown>;
+    const k = text(tag.Key);
+    if (k === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Tag must have a Key.' });
+    return [k, text(tag.Value) ?? ''];
+  });
+  await req.services.objects.setTags(bucket, key, tags);
+  return empty();
+};
+
+export const deleteObjectTagging: Handler = async (req) => {
+  const { bucket, key } = target(req);
+  await req.services.objects.setTags(bucket, key, []);
+  return empty(204);
+};
+

@@ -1,0 +1,136 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { AppError, invalidArgument } from '../errors.js';
+import type { BodyExpectations } from '../domain/ingest.js';
+import type { ContentHeaders, ObjectRecord } from '../domain/model.js';
+import type { ObjectProps } from '../domain/objects.js';
+import { headerValue } from '../auth/signature/request.js';
+import { httpDate, parseHttpDate } from '../util/time.js';
+import type { Preconditions } from '../domain/conditions.js';
+
+export const header = headerValue;
+
+export function contentHeadersFrom(headers: IncomingHttpHeaders, fallbackType = 'application/octet-stream'): ContentHeaders {
+  const out: ContentHeaders = { contentType: header(headers, 'content-type') ?? fallbackType };
+  const cc = header(headers, 'cache-control');
+  if (cc !== undefined) out.cacheControl = cc;
+  const cd = header(headers, 'content-disposition');
+  if (cd !== undefined) out.contentDisposition = cd;
+  const ce = header(headers, 'content-encoding');
+  if (ce !== undefined) out.contentEncoding = ce;
+  const cl = header(headers, 'content-language');
+  if (cl !== undefined) out.contentLanguage = cl;
+  const ex = header(headers, 'expires');
+  if (ex !== undefined) out.expires = ex;
+  return out;
+}
+
+export function userMetaFrom(headers: IncomingHttpHeaders): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('x-oss-meta-') && value !== undefined) {
+      meta[name.slice('x-oss-meta-'.length)] = Array.isArray(value) ? value.join(',') : value;
+    }
+  }
+  return meta;
+}
+
+/** Parses `k=v&k2=v2` (URL-encoded) tags, as in x-oss-tagging. */
+export function parseTagging(value: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (value === '') return out;
+  for (const part of value.split('&')) {
+    const eq = part.indexOf('=');
+    try {
+      const k = decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, ' '));
+      const v = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+      out.push([k, v]);
+    } catch {
+      throw invalidArgument('The x-oss-tagging header is not valid URL-encoded text.', 'x-oss-tagging', value);
+    }
+  }
+  return out;
+}
+
+export function objectPropsFrom(headers: IncomingHttpHeaders): ObjectProps {
+  const props: ObjectProps = { headers: contentHeadersFrom(headers), userMeta: userMetaFrom(headers) };
+  const acl = header(headers, 'x-oss-object-acl');
+  if (acl !== undefined) props.acl = acl;
+  const sc = header(headers, 'x-oss-storage-class');
+  if (sc !== undefined) props.storageClass = sc;
+  const tagging = header(headers, 'x-oss-tagging');
+  if (tagging !== undefined) props.tags = parseTagging(tagging);
+  return props;
+}
+
+export function forbidOverwrite(headers: IncomingHttpHeaders): boolean {
+  return (header(headers, 'x-oss-forbid-overwrite') ?? '').toLowerCase() === 'true';
+}
+
+/** The claims a client made about a body it sends (length, MD5, CRC, signed SHA-256). */
+export function bodyExpectations(headers: IncomingHttpHeaders, payloadSha256: string | undefined): Omit<BodyExpectations, 'maxSize'> {
+  const exp: Omit<BodyExpectations, 'maxSize'> = {};
+  const cl = header(headers, 'content-length');
+  if (cl !== undefined) {
+    if (!/^\d+$/.test(cl)) throw invalidArgument('Content-Length is invalid.', 'Content-Length', cl);
+    exp.length = Number(cl);
+  } else if (header(headers, 'transfer-encoding') === undefined) {
+    throw new AppError('MissingContentLength');
+  }
+  const md5 = header(headers, 'content-md5');
+  if (md5 !== undefined) {
+    const raw = Buffer.from(md5, 'base64');
+    if (raw.length !== 16 || raw.toString('base64') !== md5.trim()) throw new AppError('InvalidDigest');
+    exp.md5 = raw;
+  }
+  const crc = header(headers, 'x-oss-hash-crc64ecma');
+  if (crc !== undefined) {
+    if (!/^\d{1,20}$/.test(crc)) throw invalidArgument('x-oss-hash-crc64ecma must be an unsigned decimal.', 'x-oss-hash-crc64ecma', crc);
+    exp.crc64 = BigInt(crc).toString(10);
+  }
+  if (payloadSha256 !== undefined) exp.sha256 = payloadSha256;
+  return exp;
+}
+
+function optionalDate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = parseHttpDate(value);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+export function preconditionsFrom(headers: IncomingHttpHeaders, prefix = ''): Preconditions {
+  const pre: Preconditions = {};
+  const im = header(headers, `${prefix}if-match`);
+  if (im !== undefined) pre.ifMatch = im;
+  const inm = header(headers, `${prefix}if-none-match`);
+  if (inm !== undefined) pre.ifNoneMatch = inm;
+  const ims = optionalDate(header(headers, `${prefix}if-modified-since`));
+  if (ims !== undefined) pre.ifModifiedSince = ims;
+  const ius = optionalDate(header(headers, `${prefix}if-unmodified-since`));
+  if (ius !== undefined) pre.ifUnmodifiedSince = ius;
+  return pre;
+}
+
+export const quoted = (etag: string): string => `"${etag}"`;
+
+/** Headers describing an object on GET/HEAD. */
+export function objectHeaders(obj: ObjectRecord): Record<string, string> {
+  const h: Record<string, string> = {
+    'Content-Type': obj.headers.contentType,
+    ETag: quoted(obj.etag),
+    'Last-Modified': httpDate(obj.lastModified),
+    'Accept-Ranges': 'bytes',
+    'x-oss-object-type': obj.type,
+    'x-oss-storage-class': obj.storageClass,
+    'x-oss-hash-crc64ecma': obj.crc64,
+  };
+  if (obj.contentMd5 !== null) h['Content-MD5'] = obj.contentMd5;
+  if (obj.headers.cacheControl !== undefined) h['Cache-Control'] = obj.headers.cacheControl;
+  if (obj.headers.contentDisposition !== undefined) h['Content-Disposition'] = obj.headers.contentDisposition;
+  if (obj.headers.contentEncoding !== undefined) h['Content-Encoding'] = obj.headers.contentEncoding;
+  if (obj.headers.contentLanguage !== undefined) h['Content-Language'] = obj.headers.contentLanguage;
+  if (obj.headers.expires !== undefined) h.Expires = obj.headers.expires;
+  for (const [k, v] of Object.entries(obj.userMeta)) h[`x-oss-meta-${k}`] = v;
+  if (obj.tags.length > 0) h['x-oss-tagging-count'] = String(obj.tags.length);
+  if (obj.type === 'Appendable') h['x-oss-next-append-position'] = String(obj.size);
+  return h;
+}

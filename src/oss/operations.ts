@@ -1,0 +1,245 @@
+import { AppError, invalidArgument } from '../errors.js';
+import type { Address } from './address.js';
+
+/**
+ * Every OSS operation, as a typed value: name, what it needs authorized and its parsed parameters.
+ * Routing builds one of these from method + address + query + a few headers; nothing after routing
+ * re-parses the URL.
+ */
+
+/** How ACLs can grant an operation to non-owners (spec ram-sts §2.3). */
+export type AclAccess = 'read' | 'write' | 'none';
+
+export interface AuthzCheck {
+  action: string;
+  bucket: string | null;
+  key: string | null;
+  acl: AclAccess;
+}
+
+interface Base {
+  bucket: string | null;
+  key: string | null;
+  /** Everything this operation needs allowed (CopyObject: read source + write destination). */
+  checks: AuthzCheck[];
+}
+
+export interface CopySource {
+  bucket: string;
+  key: string;
+}
+
+type Simple<N extends string> = Base & { name: N; params?: undefined };
+
+export type Operation =
+  | Simple<'ListBuckets'>
+  | Simple<'PutBucket'>
+  | Simple<'DeleteBucket'>
+  | Simple<'GetBucketInfo'>
+  | Simple<'GetBucketLocation'>
+  | Simple<'GetBucketAcl'>
+  | Simple<'PutBucketAcl'>
+  | Simple<'GetBucketPolicy'>
+  | Simple<'PutBucketPolicy'>
+  | Simple<'DeleteBucketPolicy'>
+  | Simple<'GetBucketCors'>
+  | Simple<'PutBucketCors'>
+  | Simple<'DeleteBucketCors'>
+  | Simple<'ListObjects'>
+  | Simple<'ListObjectsV2'>
+  | Simple<'ListMultipartUploads'>
+  | Simple<'DeleteMultipleObjects'>
+  | Simple<'PutObject'>
+  | Simple<'GetObject'>
+  | Simple<'HeadObject'>
+  | Simple<'GetObjectMeta'>
+  | Simple<'DeleteObject'>
+  | Simple<'GetObjectAcl'>
+  | Simple<'PutObjectAcl'>
+  | Simple<'PutSymlink'>
+  | Simple<'GetSymlink'>
+  | Simple<'GetObjectTagging'>
+  | Simple<'PutObjectTagging'>
+  | Simple<'DeleteObjectTagging'>
+  | Simple<'InitiateMultipartUpload'>
+  | (Base & { name: 'CopyObject'; params: { source: CopySource } })
+  | (Base & { name: 'AppendObject'; params: { position: number } })
+  | (Base & { name: 'UploadPart'; params: { uploadId: string; partNumber: number } })
+  | (Base & { name: 'UploadPartCopy'; params: { uploadId: string; partNumber: number; source: CopySource } })
+  | (Base & { name: 'CompleteMultipartUpload'; params: { uploadId: string } })
+  | (Base & { name: 'AbortMultipartUpload'; params: { uploadId: string } })
+  | (Base & { name: 'ListParts'; params: { uploadId: string } });
+
+export type OperationName = Operation['name'];
+
+export interface RouteInput {
+  method: string;
+  address: Address;
+  query: ReadonlyMap<string, string>;
+  copySource: string | undefined;
+  contentType: string | undefined;
+}
+
+/** Sub-resources OSS has that Alunite does not implement yet: answered with NotImplemented. */
+const UNSUPPORTED_SUBRESOURCES = [
+  'lifecycle', 'website', 'referer', 'logging', 'versioning', 'versions', 'encryption', 'replication',
+  'inventory', 'worm', 'qos', 'stat', 'restore', 'live', 'img', 'style', 'x-oss-process', 'callback',
+  'transferAcceleration', 'metaQuery', 'requestPayment', 'accessPoint', 'publicAccessBlock', 'resourceGroup',
+  'httpsConfig', 'objectInfo', 'regionList', 'asyncFetch', 'cname', 'comp', 'vod', 'selectMeta',
+];
+
+function parseCopySource(raw: string): CopySource {
+  let value = raw.trim();
+  const q = value.indexOf('?');
+  if (q >= 0) value = value.slice(0, q);
+  if (value.startsWith('/')) value = value.slice(1);
+  const slash = value.indexOf('/');
+  const fail = (): never => {
+    throw invalidArgument('Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.', 'x-oss-copy-source', raw);
+  };
+  if (slash <= 0 || slash === value.length - 1) fail();
+  let key: string;
+  let bucket: string;
+  try {
+    bucket = decodeURIComponent(value.slice(0, slash));
+    key = decodeURIComponent(value.slice(slash + 1));
+  } catch {
+    return fail();
+  }
+  return { bucket, key };
+}
+
+function requireInt(query: ReadonlyMap<string, string>, name: string): number {
+  const raw = query.get(name) ?? '';
+  if (!/^\d{1,15}$/.test(raw)) {
+    if (name === 'partNumber') throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive.', name, raw);
+    throw invalidArgument(`${name} must be a non-negative integer.`, name, raw);
+  }
+  return Number(raw);
+}
+
+function uploadIdOf(query: ReadonlyMap<string, string>): string {
+  const id = query.get('uploadId') ?? '';
+  if (id === '') throw new AppError('NoSuchUpload', undefined, { UploadId: id });
+  return id;
+}
+
+const notAllowed = (method: string, resourceType: string): AppError =>
+  new AppError('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceType });
+
+/** Maps a request to its Operation, or throws the OSS error for requests that are not one. */
+export function route(input: RouteInput): Operation {
+  const { method, address, query } = input;
+  const { bucket, key } = address;
+  const has = (name: string): boolean => query.has(name);
+  for (const sub of UNSUPPORTED_SUBRESOURCES) {
+    if (has(sub)) throw new AppError('NotImplemented', `The "${sub}" sub-resource is not implemented by Alunite yet.`);
+  }
+
+  const svc = (action: string): Base => ({ bucket: null, key: null, checks: [{ action, bucket: null, key: null, acl: 'none' }] });
+  const onBucket = (action: string, acl: AclAccess = 'none'): Base => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl }] });
+  const onObject = (action: string, acl: AclAccess): Base => ({ bucket, key, checks: [{ action, bucket, key, acl }] });
+
+  if (bucket === null) {
+    if (method === 'GET') return { name: 'ListBuckets', ...svc('oss:ListBuckets') };
+    throw notAllowed(method, 'Service');
+  }
+
+  if (key === null) {
+    switch (method) {
+      case 'GET':
+        if (has('acl')) return { name: 'GetBucketAcl', ...onBucket('oss:GetBucketAcl') };
+        if (has('bucketInfo')) return { name: 'GetBucketInfo', ...onBucket('oss:GetBucketInfo') };
+        if (has('location')) return { name: 'GetBucketLocation', ...onBucket('oss:GetBucketLocation') };
+        if (has('policy')) return { name: 'GetBucketPolicy', ...onBucket('oss:GetBucketPolicy') };
+        if (has('cors')) return { name: 'GetBucketCors', ...onBucket('oss:GetBucketCors') };
+        if (has('uploads')) return { name: 'ListMultipartUploads', ...onBucket('oss:ListMultipartUploads') };
+        if (has('tagging')) throw new AppError('NotImplemented', 'Bucket tagging is not implemented by Alunite yet.');
+        if (query.get('list-type') === '2') return { name: 'ListObjectsV2', ...onBucket('oss:ListObjects', 'read') };
+        return { name: 'ListObjects', ...onBucket('oss:ListObjects', 'read') };
+      case 'PUT':
+        if (has('acl')) return { name: 'PutBucketAcl', ...onBucket('oss:PutBucketAcl') };
+        if (has('policy')) return { name: 'PutBucketPolicy', ...onBucket('oss:PutBucketPolicy') };
+        if (has('cors')) return { name: 'PutBucketCors', ...onBucket('oss:PutBucketCors') };
+        if (has('tagging')) throw new AppError('NotImplemented', 'Bucket tagging is not implemented by Alunite yet.');
+        return { name: 'PutBucket', ...onBucket('oss:PutBucket') };
+      case 'DELETE':
+        if (has('policy')) return { name: 'DeleteBucketPolicy', ...onBucket('oss:DeleteBucketPolicy') };
+        if (has('cors')) return { name: 'DeleteBucketCors', ...onBucket('oss:DeleteBucketCors') };
+        if (has('tagging')) throw new AppError('NotImplemented', 'Bucket tagging is not implemented by Alunite yet.');
+        return { name: 'DeleteBucket', ...onBucket('oss:DeleteBucket') };
+      case 'POST':
+        if (has('delete')) return { name: 'DeleteMultipleObjects', ...onBucket('oss:DeleteObject', 'write') };
+        if ((input.contentType ?? '').toLowerCase().startsWith('multipart/form-data')) {
+          throw new AppError('NotImplemented', 'PostObject (browser form upload) is not implemented by Alunite yet.');
+        }
+        throw notAllowed(method, 'Bucket');
+      default:
+        throw notAllowed(method, 'Bucket');
+    }
+  }
+
+  switch (method) {
+    case 'GET':
+      if (has('acl')) return { name: 'GetObjectAcl', ...onObject('oss:GetObjectAcl', 'none') };
+      if (has('symlink')) return { name: 'GetSymlink', ...onObject('oss:GetObject', 'read') };
+      if (has('tagging')) return { name: 'GetObjectTagging', ...onObject('oss:GetObjectTagging', 'none') };
+      if (has('uploadId')) return { name: 'ListParts', ...onObject('oss:ListParts', 'none'), params: { uploadId: uploadIdOf(query) } };
+      if (has('objectMeta')) return { name: 'GetObjectMeta', ...onObject('oss:GetObject', 'read') };
+      return { name: 'GetObject', ...onObject('oss:GetObject', 'read') };
+    case 'HEAD':
+      if (has('objectMeta')) return { name: 'GetObjectMeta', ...onObject('oss:GetObject', 'read') };
+      return { name: 'HeadObject', ...onObject('oss:GetObject', 'read') };
+    case 'PUT': {
+      if (has('acl')) return { name: 'PutObjectAcl', ...onObject('oss:PutObjectAcl', 'none') };
+      if (has('symlink')) return { name: 'PutSymlink', ...onObject('oss:PutObject', 'write') };
+      if (has('tagging')) return { name: 'PutObjectTagging', ...onObject('oss:PutObjectTagging', 'none') };
+      if (has('uploadId') || has('partNumber')) {
+        const uploadId = uploadIdOf(query);
+        const partNumber = requireInt(query, 'partNumber');
+        if (input.copySource !== undefined) {
+          const source = parseCopySource(input.copySource);
+          return {
+            name: 'UploadPartCopy',
+            bucket,
+            key,
+            checks: [
+              { action: 'oss:GetObject', bucket: source.bucket, key: source.key, acl: 'read' },
+              { action: 'oss:PutObject', bucket, key, acl: 'write' },
+            ],
+            params: { uploadId, partNumber, source },
+          };
+        }
+        return { name: 'UploadPart', ...onObject('oss:PutObject', 'write'), params: { uploadId, partNumber } };
+      }
+      if (input.copySource !== undefined) {
+        const source = parseCopySource(input.copySource);
+        return {
+          name: 'CopyObject',
+          bucket,
+          key,
+          checks: [
+            { action: 'oss:GetObject', bucket: source.bucket, key: source.key, acl: 'read' },
+            { action: 'oss:PutObject', bucket, key, acl: 'write' },
+          ],
+          params: { source },
+        };
+      }
+      return { name: 'PutObject', ...onObject('oss:PutObject', 'write') };
+    }
+    case 'POST':
+      if (has('uploads')) return { name: 'InitiateMultipartUpload', ...onObject('oss:PutObject', 'none') };
+      if (has('uploadId')) return { name: 'CompleteMultipartUpload', ...onObject('oss:PutObject', 'write'), params: { uploadId: uploadIdOf(query) } };
+      if (has('append')) {
+        if (!has('position')) throw invalidArgument('AppendObject requires the position parameter.', 'position');
+        return { name: 'AppendObject', ...onObject('oss:PutObject', 'write'), params: { position: requireInt(query, 'position') } };
+      }
+      throw notAllowed(method, 'Object');
+    case 'DELETE':
+      if (has('uploadId')) return { name: 'AbortMultipartUpload', ...onObject('oss:AbortMultipartUpload', 'none'), params: { uploadId: uploadIdOf(query) } };
+      if (has('tagging')) return { name: 'DeleteObjectTagging', ...onObject('oss:DeleteObjectTagging', 'none') };
+      return { name: 'DeleteObject', ...onObject('oss:DeleteObject', 'write') };
+    default:
+      throw notAllowed(method, 'Object');
+  }
+}

@@ -1,0 +1,143 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { CredentialResolver } from './auth/principal.js';
+import { RootCredentialResolver } from './auth/root-credentials.js';
+import { BucketService } from './domain/buckets.js';
+import type { DomainContext } from './domain/context.js';
+import { MultipartService } from './domain/multipart.js';
+import { ObjectService } from './domain/objects.js';
+import { createListener } from './http/listener.js';
+import { createLogger, type Logger, type LogLevel } from './log.js';
+import type { OssResponse } from './oss/context.js';
+import { collectGarbage } from './store/gc.js';
+import { FsBlobStore } from './store/blob/fs.js';
+import { MemoryBlobStore } from './store/blob/memory.js';
+import type { BlobStore } from './store/blob/types.js';
+import { SqliteMetadataStore } from './store/meta/sqlite.js';
+import type { MetadataStore } from './store/meta/types.js';
+import { systemClock, type Clock } from './util/time.js';
+
+export const VERSION = '0.1.0';
+
+/** Well-known development credentials, printed at start when none are configured (like Azurite's). */
+export const DEV_DEFAULTS = {
+  accountId: '1000000000000001',
+  accessKeyId: 'LTAI5tAluniteDevAccessKey',
+  accessKeySecret: 'AluniteDevSecret0123456789ABCD',
+} as const;
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** Data directory (metadata database and blobs); ignored with inMemory. */
+  dataDir: string;
+  inMemory: boolean;
+  region: string;
+  accountId: string;
+  rootAccessKeyId: string;
+  rootAccessKeySecret: string;
+  /** Extra host names serving virtual-hosted buckets (`<bucket>.<hostname>`). */
+  hostnames?: string[];
+  /** fsync blobs and metadata before acknowledging writes (default true). */
+  durable?: boolean;
+  logLevel?: LogLevel;
+  /** Tests inject a fixed clock; production reads the system clock. */
+  clock?: Clock;
+  /** Tests may put a resolver in front of the root account's key. */
+  credentials?: CredentialResolver;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  meta: MetadataStore;
+  blobs: BlobStore;
+  close(): Promise<void>;
+}
+
+/** Opens the stores, collects crash leftovers, and starts listening. */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const log: Logger = createLogger(opts.logLevel ?? 'info');
+  const clock = opts.clock ?? systemClock;
+  let meta: MetadataStore;
+  let blobs: BlobStore;
+  if (opts.inMemory) {
+    meta = new SqliteMetadataStore({ path: ':memory:' });
+    blobs = new MemoryBlobStore();
+  } else {
+    await mkdir(opts.dataDir, { recursive: true });
+    meta = new SqliteMetadataStore({ path: join(opts.dataDir, 'metadata.sqlite'), durable: opts.durable });
+    blobs = await FsBlobStore.open({ root: opts.dataDir, durable: opts.durable });
+    const gc = await collectGarbage(meta, blobs);
+    if (gc.tempFiles + gc.orphanBlobs > 0) log.info('removed crash leftovers', { ...gc });
+  }
+
+  const ctx: DomainContext = {
+    meta,
+    blobs,
+    clock,
+    region: opts.region,
+    log: (event, fields) => log.warn(event, fields),
+  };
+  const objects = new ObjectService(ctx);
+  const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects) };
+  const startedAt = Date.now();
+  const credentials = opts.credentials ?? new RootCredentialResolver({
+    accountId: opts.accountId,
+    accessKeyId: opts.rootAccessKeyId,
+    accessKeySecret: opts.rootAccessKeySecret,
+  });
+
+  const internal = (path: string): OssResponse | null => {
+    if (path === '/-/health') {
+      return {
+        status: 200,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ status: 'ok', version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }),
+      };
+    }
+    return null;
+  };
+
+  const server = createServer(
+    { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
+    createListener({
+      services,
+      meta,
+      credentials,
+      clock,
+      region: opts.region,
+      accountId: opts.accountId,
+      hostnames: opts.hostnames ?? [],
+      log,
+      internal,
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    server,
+    meta,
+    blobs,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await meta.close();
+      await blobs.close();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { newBlobId } from '../../util/ids.js';
+import type { BlobStore, BlobWriteResult } from './types.js';
+
+export interface FsBlobStoreOptions {
+  /** Directory that holds `blobs/` and `tmp/`. */
+  root: string;
+  /** fsync file and directory before a write is acknowledged (default true). */
+  durable?: boolean;
+}
+
+/**
+ * Blobs as files: `blobs/<id[0..2]>/<id>`. A write goes to `tmp/` first, is fsynced, then renamed into
+ * place, so a crash leaves either no blob or a whole one; orphans are collected by the caller's GC.
+ */
+export class FsBlobStore implements BlobStore {
+  private readonly blobDir: string;
+  private readonly tmpDir: string;
+  private readonly durable: boolean;
+  private readonly madeDirs = new Set<string>();
+
+  private constructor(opts: FsBlobStoreOptions) {
+    this.blobDir = join(opts.root, 'blobs');
+    this.tmpDir = join(opts.root, 'tmp');
+    this.durable = opts.durable ?? true;
+  }
+
+  static async open(opts: FsBlobStoreOptions): Promise<FsBlobStore> {
+    const store = new FsBlobStore(opts);
+    await mkdir(store.blobDir, { recursive: true });
+    await mkdir(store.tmpDir, { recursive: true });
+    return store;
+  }
+
+  private pathOf(blobId: string): string {
+    if (!/^[0-9a-f]{32}$/.test(blobId)) throw new Error(`invalid blob id ${JSON.stringify(blobId)}`);
+    return join(this.blobDir, blobId.slice(0, 2), blobId);
+  }
+
+  async put(source: Readable): Promise<BlobWriteResult> {
+    const blobId = newBlobId();
+    const tmp = join(this.tmpDir, `${blobId}.tmp`);
+    const fh = await open(tmp, 'w', 0o600);
+    let size = 0;
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        let off = 0;
+        while (off < chunk.length) {
+          const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+          off += bytesWritten;
+        }
+        size += chunk.length;
+      }
+      if (this.durable) await fh.sync();
+      await fh.close();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    const dir = join(this.blobDir, blobId.slice(0, 2));
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    await rename(tmp, this.pathOf(blobId));
+    if (this.durable) await syncDir(dir);
+    return { blobId, size };
+  }
+
+  read(blobId: string, start: number, end: number): Readable {
+    if (end <= start) return Readable.from([]);
+    return createReadStream(this.pathOf(blobId), { start, end: end - 1, highWaterMark: 256 * 1024 });
+  }
+
+  async delete(blobIds: Iterable<string>): Promise<void> {
+    for (const id of blobIds) {
+      await rm(this.pathOf(id), { force: true });
+    }
+  }
+
+  async *list(): AsyncIterable<string> {
+    for (const sub of await readdir(this.blobDir)) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.blobDir, sub));
+      } catch {
+        continue;
+      }
+      for (const name of names) if (/^[0-9a-f]{32}$/.test(name)) yield name;
+    }
+  }
+
+  async cleanTemp(): Promise<number> {
+    const names = await readdir(this.tmpDir);
+    for (const name of names) await rm(join(this.tmpDir, name), { force: true });
+    return names.length;
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

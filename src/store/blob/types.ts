@@ -1,0 +1,23 @@
+import type { Readable } from 'node:stream';
+
+export interface BlobWriteResult {
+  blobId: string;
+  size: number;
+}
+
+/**
+ * Byte storage. Blobs are immutable once written and named by random ids, never by object keys.
+ * `put` streams: it must not hold a whole blob in memory (the memory store excepted).
+ */
+export interface BlobStore {
+  /** Consumes `source` fully and durably; rejects (leaving nothing behind) if the source errors. */
+  put(source: Readable): Promise<BlobWriteResult>;
+  /** Streams bytes [start, end) of a blob. */
+  read(blobId: string, start: number, end: number): Readable;
+  delete(blobIds: Iterable<string>): Promise<void>;
+  /** All blob ids present (for garbage collection). */
+  list(): AsyncIterable<string>;
+  /** Removes temp files left by a crash. */
+  cleanTemp(): Promise<number>;
+  close(): Promise<void>;
+}

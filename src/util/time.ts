@@ -1,0 +1,27 @@
+/** A clock the server reads; tests inject a fixed one, production uses Date.now. */
+export type Clock = () => number;
+export const systemClock: Clock = () => Date.now();
+
+/** RFC 1123 (HTTP Date / Last-Modified), second precision. */
+export function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
+}
+
+/** ISO 8601 with milliseconds, as OSS writes timestamps inside XML. */
+export function isoDate(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
+}
+
+/** Parses an RFC 1123 / RFC 850 / asctime date; NaN when it is not a date. */
+export function parseHttpDate(value: string): number {
+  // Date.parse accepts far more than HTTP allows (e.g. "1"), so require a weekday-or-digit shape.
+  if (!/^[A-Za-z]{3},? |^[A-Za-z]+, \d/.test(value.trim())) return NaN;
+  return Date.parse(value);
+}
+
+/** Parses ISO 8601 basic format `20261122T042113Z` (V4 x-oss-date). */
+export function parseIsoBasic(value: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!m) return NaN;
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+}

@@ -1,0 +1,47 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OSS from 'ali-oss';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
+
+export const ACCOUNT_ID = '1234567890123456';
+export const AK = 'LTAI5tTestAccessKeyId';
+export const SECRET = 'TestSecretTestSecretTestSecre1';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  /** ali-oss client with the IP endpoint (virtual-hosted Host header, ali-oss quirk). */
+  client(opts?: Partial<OSS.Options>): OSS;
+  /** ali-oss client with `localhost` + sldEnable (path style), which also allows signatureUrl. */
+  pathClient(opts?: Partial<OSS.Options>): OSS;
+  stop(): Promise<void>;
+}
+
+/** Starts a real server in-process on a free port, with real SQLite and blob files in a temp dir. */
+export async function startTestServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'alunite-test-'));
+  const running = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    inMemory: false,
+    region: 'cn-hangzhou',
+    accountId: ACCOUNT_ID,
+    rootAccessKeyId: AK,
+    rootAccessKeySecret: SECRET,
+    logLevel: 'silent',
+    durable: false,
+    ...opts,
+  });
+  const base = { region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, timeout: 120_000 };
+  return {
+    ...running,
+    dataDir,
+    client: (o = {}) => new OSS({ ...base, endpoint: running.url, ...o } as OSS.Options),
+    pathClient: (o = {}) => new OSS({ ...base, endpoint: `http://localhost:${running.port}`, sldEnable: true, ...o } as OSS.Options),
+    async stop() {
+      await running.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
