@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { AK, ACCOUNT_ID, SECRET } from './server.js';
+
+export const BIN = fileURLToPath(new URL('../../../bin/alunite', import.meta.url));
+
+export interface SpawnedServer {
+  child: ChildProcess;
+  url: string;
+  port: number;
+}
+
+/** Starts `bin/alunite server` as a real child process and waits for its listening line. */
+export function spawnServer(args: string[], env: Record<string, string> = {}): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--log-level', 'warn', ...args], {
+    env: {
+      ...process.env,
+      ALUNITE_ROOT_ACCESS_KEY_ID: AK,
+      ALUNITE_ROOT_ACCESS_KEY_SECRET: SECRET,
+      ALUNITE_ACCOUNT_ID: ACCOUNT_ID,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}${err}`)), 20_000);
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /alunite listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, port: Number(new URL(m[1]!).port) });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${out}${err}`));
+    });
+  });
+}
+
+export function kill9(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
