@@ -77,6 +77,9 @@ export interface ObjectRecord {
   symlinkTarget: string | null;
 }
 
+/** What a listing shows of an object (listings read only these columns). */
+export type ObjectSummary = Pick<ObjectRecord, 'key' | 'size' | 'etag' | 'type' | 'storageClass' | 'lastModified'>;
+
 export interface UploadRecord {
   uploadId: string;
   bucket: string;

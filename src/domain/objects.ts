@@ -5,7 +5,7 @@ import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { dropBlobs, garbageSegments, LIMITS, type DomainContext } from './context.js';
 import { ingest, type BodyExpectations } from './ingest.js';
-import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type StorageClass } from './model.js';
+import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass } from './model.js';
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 
@@ -52,7 +52,7 @@ export interface ListInput {
 }
 
 export interface ListOutput {
-  objects: ObjectRecord[];
+  objects: ObjectSummary[];
   commonPrefixes: string[];
   truncated: boolean;
   /** Last key or common prefix returned (NextMarker / continuation). */
@@ -348,7 +348,7 @@ export class ObjectService {
 
   async list(bucket: string, q: ListInput): Promise<ListOutput> {
     await this.requireBucket(bucket);
-    const objects: ObjectRecord[] = [];
+    const objects: ObjectSummary[] = [];
     const commonPrefixes: string[] = [];
     let n = 0;
     let truncated = false;

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.js';
-import type { CorsConfig, CorsRule, ObjectRecord } from '../../domain/model.js';
+import type { CorsConfig, CorsRule, ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header, quoted } from '../headers.js';
@@ -140,7 +140,7 @@ export const deleteBucketCors: Handler = async (req) => {
   return empty(204);
 };
 
-function contents(o: ObjectRecord, enc: (s: string) => string, withOwner: boolean, ownerId: string): XmlNode {
+function contents(o: ObjectSummary, enc: (s: string) => string, withOwner: boolean, ownerId: string): XmlNode {
   return el('Contents', [
     el('Key', enc(o.key)),
     el('LastModified', isoDate(o.lastModified)),

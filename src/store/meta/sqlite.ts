@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { AppError } from '../../errors.js';
-import type { Bucket, ObjectRecord, PartRecord, UploadRecord } from '../../domain/model.js';
+import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../domain/model.js';
 import type {
   BucketPatch,
   CompleteDecider,
@@ -98,6 +98,19 @@ interface ObjectRow {
   tags: string;
   segments: string;
   symlink_target: string | null;
+}
+
+type SummaryRow = Pick<ObjectRow, 'key' | 'size' | 'etag' | 'type' | 'storage_class' | 'last_modified'>;
+
+function toSummary(r: SummaryRow): ObjectSummary {
+  return {
+    key: r.key.toString('utf8'),
+    size: r.size,
+    etag: r.etag,
+    type: r.type as ObjectSummary['type'],
+    storageClass: r.storage_class as ObjectSummary['storageClass'],
+    lastModified: r.last_modified,
+  };
 }
 
 interface UploadRow {
@@ -354,10 +367,21 @@ export class SqliteMetadataStore implements MetadataStore {
     }).immediate();
   }
 
-  async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectRecord[]> {
+  async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
     const { where, params } = rangeWhere(q.prefix, q.after, q.skipPrefix);
-    const sql = `SELECT * FROM objects WHERE bucket = ?${where} ORDER BY key LIMIT ?`;
-    return this.db.prepare<unknown[], ObjectRow>(sql).all(bucket, ...params, q.limit).map(toObject);
+    const sql = `SELECT key, size, etag, type, storage_class, last_modified FROM objects WHERE bucket = ?${where} ORDER BY key LIMIT ?`;
+    return this.listStatement(sql).all(bucket, ...params, q.limit).map(toSummary);
+  }
+
+  // Listing SQL varies only by which range bounds are present: cache the few prepared shapes.
+  private readonly listStatements = new Map<string, Database.Statement<unknown[], SummaryRow>>();
+  private listStatement(sql: string): Database.Statement<unknown[], SummaryRow> {
+    let stmt = this.listStatements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<unknown[], SummaryRow>(sql);
+      this.listStatements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   async createUpload(u: UploadRecord): Promise<void> {

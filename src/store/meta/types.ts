@@ -1,4 +1,4 @@
-import type { Bucket, ObjectRecord, PartRecord, UploadRecord } from '../../domain/model.js';
+import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../domain/model.js';
 
 /**
  * Decides the record to write from the one currently stored (null when absent). Runs inside the
@@ -59,7 +59,7 @@ export interface MetadataStore {
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult>;
   deleteObject(bucket: string, key: string): Promise<ObjectRecord | null>;
-  listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectRecord[]>;
+  listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]>;
 
   // multipart
   createUpload(upload: UploadRecord): Promise<void>;
