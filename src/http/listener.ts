@@ -87,6 +87,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         query,
         copySource: headers['x-oss-copy-source'] as string | undefined,
         contentType: headers['content-type'],
+        callback: headers['x-oss-callback'] !== undefined,
       });
       opName = op.name;
       const auth = await authenticate(

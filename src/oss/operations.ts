@@ -78,6 +78,8 @@ export interface RouteInput {
   query: ReadonlyMap<string, string>;
   copySource: string | undefined;
   contentType: string | undefined;
+  /** An x-oss-callback header was sent (upload callbacks are not implemented). */
+  callback: boolean;
 }
 
 /** Sub-resources OSS has that Alunite does not implement yet: answered with NotImplemented. */
@@ -132,6 +134,7 @@ export function route(input: RouteInput): Operation {
   const { method, address, query } = input;
   const { bucket, key } = address;
   const has = (name: string): boolean => query.has(name);
+  if (input.callback) throw new AppError('NotImplemented', 'Upload callbacks (x-oss-callback) are not implemented by Alunite yet.');
   for (const sub of UNSUPPORTED_SUBRESOURCES) {
     if (has(sub)) throw new AppError('NotImplemented', `The "${sub}" sub-resource is not implemented by Alunite yet.`);
   }
