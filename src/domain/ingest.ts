@@ -70,6 +70,10 @@ export async function ingest(blobs: BlobStore, body: Readable, exp: BodyExpectat
     throw new AppError('EntityTooLarge');
   }
   const checker = new BodyChecker(exp);
+  // A small body can fail its checks (e.g. Content-MD5) before the blob store starts reading; without a
+  // listener that 'error' event would be unhandled and crash the process. The failure still reaches
+  // blobs.put: iterating an errored stream throws its error.
+  checker.on('error', () => undefined);
   body.on('error', (err) => checker.destroy(err));
   body.on('aborted', () => checker.destroy(new AppError('IncompleteBody')));
   const written = body.pipe(checker);

@@ -30,6 +30,21 @@ export interface ListenerDeps {
   internal: (path: string, req: IncomingMessage) => OssResponse | null;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A header value's bytes as UTF-8 when they are valid UTF-8, else as latin1: ali-oss with its default
+ * headerEncoding writes characters up to U+00FF as single latin1 bytes (and signs the text), while SDKs
+ * that send UTF-8 bytes sign those; either way the value verifies against what the client signed.
+ */
+function decodeHeaderValue(v: string): string {
+  try {
+    return strictUtf8.decode(Buffer.from(v, 'latin1'));
+  } catch {
+    return v;
+  }
+}
+
 /** Node delivers header bytes as latin1 text; OSS headers carry UTF-8 (e.g. x-oss-meta values). */
 function utf8Headers(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   let needs = false;
@@ -42,7 +57,7 @@ function utf8Headers(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   if (!needs) return headers;
   const out: IncomingHttpHeaders = {};
   for (const [k, v] of Object.entries(headers)) {
-    out[k] = typeof v === 'string' ? Buffer.from(v, 'latin1').toString('utf8') : v;
+    out[k] = typeof v === 'string' ? decodeHeaderValue(v) : v;
   }
   return out;
 }
