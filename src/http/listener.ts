@@ -45,7 +45,11 @@ function decodeHeaderValue(v: string): string {
   }
 }
 
-/** Node delivers header bytes as latin1 text; OSS headers carry UTF-8 (e.g. x-oss-meta values). */
+/**
+ * Headers as the signer saw them. Node delivers header bytes as latin1 text; signatures are computed
+ * over text, so decode. Handlers keep the raw latin1 form, so stored values (x-oss-meta-*,
+ * Content-Disposition, …) are echoed back byte for byte, as OSS does.
+ */
 function utf8Headers(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   let needs = false;
   for (const v of Object.values(headers)) {
@@ -62,9 +66,9 @@ function utf8Headers(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return out;
 }
 
-/** Header values go out as UTF-8 bytes (node writes strings as latin1). */
+/** Node writes header strings as latin1 bytes; a character beyond U+00FF can only go out as UTF-8. */
 function wireValue(v: string): string {
-  return /[^\x00-\x7f]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v;
+  return /[^\x00-\xff]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v;
 }
 
 /** The request pipeline: route → authenticate → authorize → handler → serialize. */
@@ -86,7 +90,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     const qmark = rawUrl.indexOf('?');
     const rawPath = qmark < 0 ? rawUrl : rawUrl.slice(0, qmark);
     const rawQuery = qmark < 0 ? '' : rawUrl.slice(qmark + 1);
-    const headers = utf8Headers(req.headers);
+    const headers = req.headers;
     const address = resolveAddress(headers.host, rawPath, { hostnames: deps.hostnames });
     const internal = address.style !== 'virtual-hosted' && rawPath.startsWith('/-/') ? deps.internal(rawPath, req) : null;
     if (internal) {
@@ -106,7 +110,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       });
       opName = op.name;
       const auth = await authenticate(
-        { method, bucket: address.bucket, key: address.key, query: pairs, headers },
+        { method, bucket: address.bucket, key: address.key, query: pairs, headers: utf8Headers(headers) },
         { credentials: deps.credentials, region: deps.region, now: deps.clock() },
       );
       await authorize(auth.principal, op, deps.meta);

@@ -58,7 +58,8 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   if (overrides.length > 0 && req.principal.type === 'anonymous') {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
   }
-  for (const [q, h] of overrides) headers[h] = req.query.get(q)!;
+  // Query values are text; send them as UTF-8 bytes (stored headers are already wire bytes).
+  for (const [q, h] of overrides) headers[h] = Buffer.from(req.query.get(q)!, 'utf8').toString('latin1');
   const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
   const range = resolveRange(header(req.headers, 'range'), obj.size, standard);
   if (range) {
