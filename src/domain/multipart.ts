@@ -10,6 +10,7 @@ import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
 import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService } from './objects.js';
 import type { ByteRange } from './range.js';
+import { rollUp } from './listing.js';
 
 export interface CompletePart {
   partNumber: number;
@@ -214,47 +215,30 @@ export class MultipartService {
 
   async listUploads(bucket: string, q: ListUploadsInput): Promise<ListUploadsOutput> {
     await this.requireBucket(bucket);
+    const { entries, truncated } = await rollUp<UploadRecord, { keyMarker: string; uploadIdMarker: string }>({
+      prefix: q.prefix,
+      delimiter: q.delimiter,
+      marker: q.keyMarker,
+      limit: q.maxUploads,
+      start: { keyMarker: q.keyMarker, uploadIdMarker: q.uploadIdMarker },
+      fetch: (cursor, limit) => this.ctx.meta.listUploads(bucket, { prefix: q.prefix, ...cursor, limit }),
+      keyOf: (u) => u.key,
+      after: (u) => ({ keyMarker: u.key, uploadIdMarker: u.uploadId }),
+    });
     const uploads: UploadRecord[] = [];
     const commonPrefixes: string[] = [];
-    let n = 0;
-    let truncated = false;
-    let nextKeyMarker = '';
-    let nextUploadIdMarker = '';
-    let cursor: { keyMarker?: string; uploadIdMarker?: string; skipPrefix?: string } = {
-      keyMarker: q.keyMarker,
-      uploadIdMarker: q.uploadIdMarker,
-    };
-    outer: for (;;) {
-      const rows = await this.ctx.meta.listUploads(bucket, { prefix: q.prefix, ...cursor, limit: Math.min(1000, q.maxUploads - n + 1) });
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        let cp: string | null = null;
-        if (q.delimiter !== '') {
-          const idx = row.key.indexOf(q.delimiter, q.prefix.length);
-          if (idx >= 0) cp = row.key.slice(0, idx + q.delimiter.length);
-        }
-        if (cp !== null && q.keyMarker !== '' && q.keyMarker.startsWith(cp)) {
-          cursor = { skipPrefix: cp };
-          continue outer;
-        }
-        if (n === q.maxUploads) {
-          truncated = true;
-          break outer;
-        }
-        n++;
-        if (cp !== null) {
-          commonPrefixes.push(cp);
-          nextKeyMarker = cp;
-          nextUploadIdMarker = '';
-          cursor = { skipPrefix: cp };
-          continue outer;
-        }
-        uploads.push(row);
-        nextKeyMarker = row.key;
-        nextUploadIdMarker = row.uploadId;
-        cursor = { keyMarker: row.key, uploadIdMarker: row.uploadId };
-      }
+    for (const e of entries) {
+      if (e.kind === 'item') uploads.push(e.item);
+      else commonPrefixes.push(e.prefix);
     }
-    return { uploads, commonPrefixes, truncated, nextKeyMarker, nextUploadIdMarker };
+    const tail = entries[entries.length - 1];
+    return {
+      uploads,
+      commonPrefixes,
+      truncated,
+      nextKeyMarker: tail === undefined ? '' : tail.kind === 'item' ? tail.item.key : tail.prefix,
+      nextUploadIdMarker: tail?.kind === 'item' ? tail.item.uploadId : '',
+    };
   }
+
 }

@@ -8,6 +8,7 @@ import { ingest, type BodyExpectations } from './ingest.js';
 import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass } from './model.js';
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
+import { rollUp } from './listing.js';
 
 /** Properties a writer may set on a new object (PutObject, Initiate, first Append, Copy REPLACE). */
 export interface ObjectProps {
@@ -348,46 +349,24 @@ export class ObjectService {
 
   async list(bucket: string, q: ListInput): Promise<ListOutput> {
     await this.requireBucket(bucket);
+    const { entries, truncated } = await rollUp<ObjectSummary, { after: string }>({
+      prefix: q.prefix,
+      delimiter: q.delimiter,
+      marker: q.after,
+      limit: q.maxKeys,
+      start: { after: q.after },
+      fetch: (cursor, limit) => this.ctx.meta.listObjects(bucket, { prefix: q.prefix, ...cursor, limit }),
+      keyOf: (o) => o.key,
+      after: (o) => ({ after: o.key }),
+    });
     const objects: ObjectSummary[] = [];
     const commonPrefixes: string[] = [];
-    let n = 0;
-    let truncated = false;
-    let last: string | null = null;
-    let cursor: { after?: string; skipPrefix?: string } = { after: q.after };
-    outer: for (;;) {
-      const rows = await this.ctx.meta.listObjects(bucket, {
-        prefix: q.prefix,
-        ...cursor,
-        limit: Math.min(LIMITS.maxListKeys, q.maxKeys - n + 1),
-      });
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        let prefixOfRow: string | null = null;
-        if (q.delimiter !== '') {
-          const idx = row.key.indexOf(q.delimiter, q.prefix.length);
-          if (idx >= 0) prefixOfRow = row.key.slice(0, idx + q.delimiter.length);
-        }
-        // A common prefix at or before the marker was already returned: step over it.
-        if (prefixOfRow !== null && q.after !== '' && prefixOfRow <= q.after && q.after.startsWith(prefixOfRow)) {
-          cursor = { skipPrefix: prefixOfRow };
-          continue outer;
-        }
-        if (n === q.maxKeys) {
-          truncated = true;
-          break outer;
-        }
-        n++;
-        if (prefixOfRow !== null) {
-          commonPrefixes.push(prefixOfRow);
-          last = prefixOfRow;
-          cursor = { skipPrefix: prefixOfRow };
-          continue outer;
-        }
-        objects.push(row);
-        last = row.key;
-        cursor = { after: row.key };
-      }
+    for (const e of entries) {
+      if (e.kind === 'item') objects.push(e.item);
+      else commonPrefixes.push(e.prefix);
     }
+    const tail = entries[entries.length - 1];
+    const last = tail === undefined ? null : tail.kind === 'item' ? tail.item.key : tail.prefix;
     return { objects, commonPrefixes, truncated, last };
   }
 }

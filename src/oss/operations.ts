@@ -142,6 +142,15 @@ export function route(input: RouteInput): Operation {
   const svc = (action: string): Base => ({ bucket: null, key: null, checks: [{ action, bucket: null, key: null, acl: 'none' }] });
   const onBucket = (action: string, acl: AclAccess = 'none'): Base => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl }] });
   const onObject = (action: string, acl: AclAccess): Base => ({ bucket, key, checks: [{ action, bucket, key, acl }] });
+  // Copies read the source as GetObject and write the destination as PutObject (both must pass).
+  const copyInto = (source: CopySource): Base => ({
+    bucket,
+    key,
+    checks: [
+      { action: 'oss:GetObject', bucket: source.bucket, key: source.key, acl: 'read' },
+      { action: 'oss:PutObject', bucket, key, acl: 'write' },
+    ],
+  });
 
   if (bucket === null) {
     if (method === 'GET') return { name: 'ListBuckets', ...svc('oss:ListBuckets') };
@@ -202,31 +211,13 @@ export function route(input: RouteInput): Operation {
         const partNumber = requireInt(query, 'partNumber');
         if (input.copySource !== undefined) {
           const source = parseCopySource(input.copySource);
-          return {
-            name: 'UploadPartCopy',
-            bucket,
-            key,
-            checks: [
-              { action: 'oss:GetObject', bucket: source.bucket, key: source.key, acl: 'read' },
-              { action: 'oss:PutObject', bucket, key, acl: 'write' },
-            ],
-            params: { uploadId, partNumber, source },
-          };
+          return { name: 'UploadPartCopy', ...copyInto(source), params: { uploadId, partNumber, source } };
         }
         return { name: 'UploadPart', ...onObject('oss:PutObject', 'write'), params: { uploadId, partNumber } };
       }
       if (input.copySource !== undefined) {
         const source = parseCopySource(input.copySource);
-        return {
-          name: 'CopyObject',
-          bucket,
-          key,
-          checks: [
-            { action: 'oss:GetObject', bucket: source.bucket, key: source.key, acl: 'read' },
-            { action: 'oss:PutObject', bucket, key, acl: 'write' },
-          ],
-          params: { source },
-        };
+        return { name: 'CopyObject', ...copyInto(source), params: { source } };
       }
       return { name: 'PutObject', ...onObject('oss:PutObject', 'write') };
     }

@@ -1,5 +1,6 @@
 import { AppError } from '../../errors.js';
 import { checkPreconditions } from '../../domain/conditions.js';
+import type { PutObjectInput } from '../../domain/objects.js';
 import { resolveRange } from '../../domain/range.js';
 import { httpDate, isoDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
@@ -20,23 +21,19 @@ import { checkMd5, empty, ownerAcl, readSmallBody, xmlResponse } from './common.
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
 
-/** Content-Type for a new object: the request's, else the default OSS uses. */
-function contentTypeFallback(req: OssRequest): string {
-  return header(req.headers, 'content-type') ?? 'application/octet-stream';
-}
-
-export const putObject: Handler<Extract<Operation, { name: 'PutObject' }>> = async (req) => {
-  const { bucket, key } = target(req);
-  const props = objectPropsFrom(req.headers);
-  props.headers.contentType = contentTypeFallback(req);
-  const obj = await req.services.objects.put({
-    bucket,
-    key,
-    ...props,
+/** What PutObject and AppendObject take from a request: target, properties, body and its claims. */
+function uploadInput(req: OssRequest): PutObjectInput {
+  return {
+    ...target(req),
+    ...objectPropsFrom(req.headers),
     body: req.body,
     expect: bodyExpectations(req.headers, req.payloadSha256),
     forbidOverwrite: forbidOverwrite(req.headers),
-  });
+  };
+}
+
+export const putObject: Handler = async (req) => {
+  const obj = await req.services.objects.put(uploadInput(req));
   return empty(200, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64 });
 };
 
@@ -104,7 +101,6 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     throw new AppError('InvalidArgument', 'x-oss-tagging-directive must be Copy or Replace.', { ArgumentName: 'x-oss-tagging-directive', ArgumentValue: taggingDirective });
   }
   const props = objectPropsFrom(req.headers);
-  props.headers.contentType = contentTypeFallback(req);
   req.body.resume();
   const obj = await req.services.objects.copy({
     sourceBucket: req.op.params.source.bucket,
@@ -125,18 +121,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
 };
 
 export const appendObject: Handler<Extract<Operation, { name: 'AppendObject' }>> = async (req) => {
-  const { bucket, key } = target(req);
-  const props = objectPropsFrom(req.headers);
-  props.headers.contentType = contentTypeFallback(req);
-  const obj = await req.services.objects.append({
-    bucket,
-    key,
-    ...props,
-    body: req.body,
-    expect: bodyExpectations(req.headers, req.payloadSha256),
-    forbidOverwrite: false,
-    position: req.op.params.position,
-  });
+  const obj = await req.services.objects.append({ ...uploadInput(req), forbidOverwrite: false, position: req.op.params.position });
   return empty(200, {
     ETag: quoted(obj.etag),
     'x-oss-next-append-position': String(obj.size),
