@@ -45,7 +45,7 @@ function object(b: string, key: string, blobId = `${'0'.repeat(31)}1`, size = 3)
   return {
     bucket: b, key, size, etag: 'ABC', crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard',
     acl: 'default', lastModified: 1_700_000_000_000, headers: { contentType: 'text/plain' }, userMeta: { a: 'é' },
-    tags: [['k', 'v']], segments: [{ blobId, size }], symlinkTarget: null,
+    tags: [['k', 'v']], segments: [{ blobId, size }], inline: null, symlinkTarget: null,
   };
 }
 
@@ -117,6 +117,9 @@ for (const [name, make] of metaFactories) {
         (e: unknown) => e instanceof AppError && e.code === 'FileAlreadyExists',
       );
       assert.equal((await s.getObject('b1', 'k'))?.etag, 'DEF');
+      const small = await s.putObject('b1', 'small', () => ({ ...object('b1', 'small'), segments: [], inline: Buffer.from('abc') }));
+      assert.deepEqual((await s.getObject('b1', 'small'))?.inline, Buffer.from('abc'));
+      assert.deepEqual(small.record.segments, []);
       assert.equal((await s.deleteObject('b1', 'k'))?.etag, 'DEF');
       assert.equal(await s.deleteObject('b1', 'k'), null);
       await s.close();

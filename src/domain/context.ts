@@ -23,6 +23,8 @@ export const LIMITS = {
   maxDeleteKeys: 1000,
   maxTags: 10,
   maxCopySize: 5 * 1024 ** 3,
+  /** Objects up to this size live in their metadata row, not in a blob file. */
+  inlineMaxSize: 64 * 1024,
 } as const;
 
 /** Blob ids referenced by `before` but not by `after`: safe to delete once `after` is committed. */

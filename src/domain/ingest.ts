@@ -3,6 +3,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError } from '../errors.js';
 import { Crc64 } from '../util/crc64.js';
 import type { BlobStore } from '../store/blob/types.js';
+import type { Segment } from './model.js';
 
 /** What the client claimed about a body; every claim is checked before the blob is kept. */
 export interface BodyExpectations {
@@ -18,11 +19,23 @@ export interface BodyExpectations {
   maxSize: number;
 }
 
-export interface IngestedBlob {
-  blobId: string;
+/** Verified bytes: in one new blob, or (small bodies) in memory for the metadata row. */
+export interface IngestedBody {
   size: number;
   md5: Buffer;
   crc64: Crc64;
+  blobId: string | null;
+  inline: Buffer | null;
+}
+
+/** The segments an object made of this body has (none when inline). */
+export function segmentsOf(body: IngestedBody): Segment[] {
+  return body.blobId === null ? [] : [{ blobId: body.blobId, size: body.size }];
+}
+
+/** Blobs written for this body: to drop if the metadata commit fails. */
+export function freshBlobs(body: IngestedBody): string[] {
+  return body.blobId === null ? [] : [body.blobId];
 }
 
 /** Hashes and counts bytes on their way to the blob store; fails the stream on any broken claim. */
@@ -63,20 +76,43 @@ class BodyChecker extends Transform {
   }
 }
 
-/** Streams a body into the blob store, verifying it; nothing is kept if any check fails. */
-export async function ingest(blobs: BlobStore, body: Readable, exp: BodyExpectations): Promise<IngestedBlob> {
+/** Pipes a body through a checker; both fail together. */
+function checked(body: Readable, exp: BodyExpectations): BodyChecker {
+  const checker = new BodyChecker(exp);
+  // A small body can fail its checks (e.g. Content-MD5) before anyone reads the checker; without a
+  // listener that 'error' event would be unhandled and crash the process. Readers still get the error.
+  checker.on('error', () => undefined);
+  body.on('error', (err) => checker.destroy(err));
+  body.on('aborted', () => checker.destroy(new AppError('IncompleteBody')));
+  body.pipe(checker);
+  return checker;
+}
+
+function refuseOversize(body: Readable, exp: BodyExpectations): void {
   if (exp.length !== undefined && exp.length > exp.maxSize) {
     body.resume();
     throw new AppError('EntityTooLarge');
   }
-  const checker = new BodyChecker(exp);
-  // A small body can fail its checks (e.g. Content-MD5) before the blob store starts reading; without a
-  // listener that 'error' event would be unhandled and crash the process. The failure still reaches
-  // blobs.put: iterating an errored stream throws its error.
-  checker.on('error', () => undefined);
-  body.on('error', (err) => checker.destroy(err));
-  body.on('aborted', () => checker.destroy(new AppError('IncompleteBody')));
-  const written = body.pipe(checker);
-  const { blobId, size } = await blobs.put(written);
-  return { blobId, size, md5: checker.digest!, crc64: checker.crc };
+}
+
+/** Streams a body into one new blob, verifying it; nothing is kept if any check fails. */
+export async function ingestToBlob(blobs: BlobStore, body: Readable, exp: BodyExpectations): Promise<IngestedBody & { blobId: string }> {
+  refuseOversize(body, exp);
+  const checker = checked(body, exp);
+  const { blobId, size } = await blobs.put(checker);
+  return { size, md5: checker.digest!, crc64: checker.crc, blobId, inline: null };
+}
+
+/**
+ * Like ingestToBlob, but a body whose declared length is at most `inlineMax` is kept in memory, to be
+ * stored in the metadata row: a small object then costs one database write and no file.
+ */
+export async function ingest(blobs: BlobStore, body: Readable, exp: BodyExpectations, inlineMax: number): Promise<IngestedBody> {
+  if (exp.length === undefined || exp.length > inlineMax) return ingestToBlob(blobs, body, exp);
+  refuseOversize(body, exp);
+  const checker = checked(body, exp);
+  const chunks: Buffer[] = [];
+  for await (const chunk of checker as AsyncIterable<Buffer>) chunks.push(chunk);
+  const data = Buffer.concat(chunks);
+  return { size: data.length, md5: checker.digest!, crc64: checker.crc, blobId: null, inline: data };
 }

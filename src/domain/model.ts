@@ -74,6 +74,8 @@ export interface ObjectRecord {
   userMeta: Record<string, string>;
   tags: Array<[string, string]>;
   segments: Segment[];
+  /** Bytes of a small object kept in the metadata row instead of a blob (then segments is empty). */
+  inline: Buffer | null;
   symlinkTarget: string | null;
 }
 

@@ -5,7 +5,7 @@ import { newUploadId } from '../util/ids.js';
 import type { Readable } from 'node:stream';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { dropBlobs, garbageSegments, LIMITS, type DomainContext } from './context.js';
-import { ingest, type BodyExpectations } from './ingest.js';
+import { ingestToBlob, type BodyExpectations } from './ingest.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
 import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService } from './objects.js';
@@ -83,7 +83,7 @@ export class MultipartService {
   }
 
   private async storePart(upload: UploadRecord, partNumber: number, body: Readable, expect: Omit<BodyExpectations, 'maxSize'>): Promise<PartRecord> {
-    const blob = await ingest(this.ctx.blobs, body, { ...expect, maxSize: LIMITS.maxPartSize });
+    const blob = await ingestToBlob(this.ctx.blobs, body, { ...expect, maxSize: LIMITS.maxPartSize });
     const part: PartRecord = {
       uploadId: upload.uploadId,
       partNumber,
@@ -193,6 +193,7 @@ export class MultipartService {
         userMeta: upload.userMeta,
         tags: upload.tags,
         segments: chosen.filter((p) => p.size > 0).map((p) => ({ blobId: p.blobId, size: p.size })),
+        inline: null,
         symlinkTarget: null,
       };
     });

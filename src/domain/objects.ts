@@ -4,7 +4,7 @@ import { AppError, invalidArgument } from '../errors.js';
 import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { dropBlobs, garbageSegments, LIMITS, type DomainContext } from './context.js';
-import { ingest, type BodyExpectations } from './ingest.js';
+import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations } from './ingest.js';
 import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass } from './model.js';
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
@@ -121,6 +121,8 @@ export class ObjectService {
 
   /** Streams bytes of an object (whole, or one range). */
   openRead(obj: ObjectRecord, range: ByteRange | null): Readable {
+    const bytes = this.inlineBytes(obj, range);
+    if (bytes) return Readable.from([bytes]);
     const start = range?.start ?? 0;
     const end = range?.end ?? obj.size;
     const segs = obj.segments;
@@ -141,7 +143,13 @@ export class ObjectService {
     return Readable.from(concat(), { objectMode: false });
   }
 
-  private newRecord(bucket: string, key: string, props: ObjectProps): Omit<ObjectRecord, 'size' | 'etag' | 'crc64' | 'contentMd5' | 'segments' | 'type'> {
+  /** The bytes of an inline object (or range of it) without a stream; null for blob-backed objects. */
+  inlineBytes(obj: ObjectRecord, range: ByteRange | null): Buffer | null {
+    if (obj.inline === null) return obj.segments.length === 0 ? Buffer.alloc(0) : null;
+    return range ? obj.inline.subarray(range.start, range.end) : obj.inline;
+  }
+
+  private newRecord(bucket: string, key: string, props: ObjectProps): Omit<ObjectRecord, 'size' | 'etag' | 'crc64' | 'contentMd5' | 'segments' | 'inline' | 'type'> {
     validateUserMeta(props.userMeta);
     if (props.tags) validateTags(props.tags);
     return {
@@ -165,18 +173,19 @@ export class ObjectService {
       input.body.resume();
       throw new AppError('FileAlreadyExists');
     }
-    const blob = await ingest(this.ctx.blobs, input.body, { ...input.expect, maxSize: LIMITS.maxObjectSize });
+    const body = await ingest(this.ctx.blobs, input.body, { ...input.expect, maxSize: LIMITS.maxObjectSize }, LIMITS.inlineMaxSize);
     const record: ObjectRecord = {
       ...base,
       lastModified: this.ctx.clock(),
-      size: blob.size,
-      etag: hexUpper(blob.md5),
-      crc64: blob.crc64.digestDecimal(),
-      contentMd5: blob.md5.toString('base64'),
+      size: body.size,
+      etag: hexUpper(body.md5),
+      crc64: body.crc64.digestDecimal(),
+      contentMd5: body.md5.toString('base64'),
       type: 'Normal',
-      segments: [{ blobId: blob.blobId, size: blob.size }],
+      segments: segmentsOf(body),
+      inline: body.inline,
     };
-    return this.commit(record, input.forbidOverwrite, [blob.blobId]);
+    return this.commit(record, input.forbidOverwrite, freshBlobs(body));
   }
 
   /** Commits a new record; on failure (e.g. a racing writer won) the fresh blobs are dropped. */
@@ -208,7 +217,8 @@ export class ObjectService {
     } else if (input.position !== 0) {
       throw positionMismatch(0);
     }
-    const blob = await ingest(this.ctx.blobs, input.body, {
+    // Appendable objects always live in blobs: each append adds a segment.
+    const blob = await ingestToBlob(this.ctx.blobs, input.body, {
       ...input.expect,
       maxSize: LIMITS.maxObjectSize - input.position,
     });
@@ -219,7 +229,7 @@ export class ObjectService {
         if (curSize !== input.position) throw positionMismatch(curSize);
         const crc = cur ? crc64Combine(BigInt(cur.crc64), blob.crc64.digest(), blob.size) : blob.crc64.digest();
         const size = curSize + blob.size;
-        const segments = [...(cur?.segments ?? []), ...(blob.size > 0 ? [{ blobId: blob.blobId, size: blob.size }] : [])];
+        const segments = [...(cur?.segments ?? []), ...segmentsOf(blob)];
         const props = cur ?? { ...base };
         return {
           ...props,
@@ -233,13 +243,13 @@ export class ObjectService {
           contentMd5: null,
           type: 'Appendable',
           segments,
+          inline: null,
           symlinkTarget: null,
         };
       });
-      if (blob.size === 0) await dropBlobs(this.ctx, [blob.blobId]);
       return res.record;
     } catch (err) {
-      await dropBlobs(this.ctx, [blob.blobId]);
+      await dropBlobs(this.ctx, freshBlobs(blob));
       throw err;
     }
   }
@@ -273,18 +283,19 @@ export class ObjectService {
       });
       return res.record;
     }
-    if (source.type === 'Appendable' && source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
-    const blob = await ingest(this.ctx.blobs, this.openRead(source, null), { maxSize: LIMITS.maxCopySize });
+    if (source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
+    const body = await ingest(this.ctx.blobs, this.openRead(source, null), { length: source.size, maxSize: LIMITS.maxCopySize }, LIMITS.inlineMaxSize);
     const record: ObjectRecord = {
       ...base,
-      size: blob.size,
-      etag: source.type === 'Normal' ? source.etag : hexUpper(blob.md5),
-      crc64: blob.crc64.digestDecimal(),
-      contentMd5: blob.md5.toString('base64'),
+      size: body.size,
+      etag: source.type === 'Normal' ? source.etag : hexUpper(body.md5),
+      crc64: body.crc64.digestDecimal(),
+      contentMd5: body.md5.toString('base64'),
       type: 'Normal',
-      segments: [{ blobId: blob.blobId, size: blob.size }],
+      segments: segmentsOf(body),
+      inline: body.inline,
     };
-    return this.commit(record, input.forbidOverwrite, [blob.blobId]);
+    return this.commit(record, input.forbidOverwrite, freshBlobs(body));
   }
 
   /** DeleteObject is idempotent: a missing key is not an error, a missing bucket is. */
@@ -327,6 +338,7 @@ export class ObjectService {
       contentMd5: null,
       type: 'Symlink',
       segments: [],
+      inline: null,
       symlinkTarget: target,
     };
     return this.commit(record, forbidOverwrite, []);

@@ -67,7 +67,8 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   }
   const status = range ? 206 : 200;
   if (!withBody) return { status, headers };
-  return { status, headers, body: req.services.objects.openRead(obj, range) };
+  // Small objects are answered from the row's bytes without a stream.
+  return { status, headers, body: req.services.objects.inlineBytes(obj, range) ?? req.services.objects.openRead(obj, range) };
 }
 
 export const getObject: Handler = (req) => read(req, true);

@@ -78,7 +78,11 @@ export class FsBlobStore implements BlobStore {
 
   async delete(blobIds: Iterable<string>): Promise<void> {
     for (const id of blobIds) {
-      await rm(this.pathOf(id), { force: true });
+      try {
+        await unlink(this.pathOf(id));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
   }
 

@@ -66,6 +66,8 @@ const MIGRATIONS: string[] = [
      last_modified INTEGER NOT NULL,
      PRIMARY KEY (upload_id, part_number)
    ) WITHOUT ROWID;`,
+  // 2: small objects keep their bytes in the row.
+  `ALTER TABLE objects ADD COLUMN inline_data BLOB;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -98,6 +100,7 @@ interface ObjectRow {
   tags: string;
   segments: string;
   symlink_target: string | null;
+  inline_data: Buffer | null;
 }
 
 type SummaryRow = Pick<ObjectRow, 'key' | 'size' | 'etag' | 'type' | 'storage_class' | 'last_modified'>;
@@ -177,6 +180,7 @@ function toObject(r: ObjectRow): ObjectRecord {
     userMeta: JSON.parse(r.meta) as ObjectRecord['userMeta'],
     tags: JSON.parse(r.tags) as ObjectRecord['tags'],
     segments: JSON.parse(r.segments) as ObjectRecord['segments'],
+    inline: r.inline_data,
     symlinkTarget: r.symlink_target,
   };
 }
@@ -185,7 +189,7 @@ function objectParams(o: ObjectRecord): unknown[] {
   return [
     o.bucket, utf8(o.key), o.size, o.etag, o.crc64, o.contentMd5, o.type, o.storageClass, o.acl,
     o.lastModified, JSON.stringify(o.headers), JSON.stringify(o.userMeta), JSON.stringify(o.tags),
-    JSON.stringify(o.segments), o.symlinkTarget,
+    JSON.stringify(o.segments), o.symlinkTarget, o.inline,
   ];
 }
 
@@ -254,8 +258,8 @@ export class SqliteMetadataStore implements MetadataStore {
       getObject: db.prepare<[string, Buffer], ObjectRow>('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
       upsertObject: db.prepare(
         `INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
-           last_modified, headers, meta, tags, segments, symlink_target)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           last_modified, headers, meta, tags, segments, symlink_target, inline_data)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
       insertUpload: db.prepare(
