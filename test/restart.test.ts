@@ -95,8 +95,10 @@ describe('restart after SIGKILL', () => {
       assert.equal(done.res.status, 200);
       assert.equal(sha((await oss.get('mp.bin')).content as Buffer), sha(part1));
 
-      // Leftovers of the killed uploads are gone: no temp files, and every blob file is referenced.
+      // Leftovers of the killed uploads are gone: no temp files, and every blob file is referenced
+      // (read the database once the server is gone: it holds the file exclusively).
       assert.deepEqual(await readdir(join(data, 'tmp')), []);
+      await kill9(srv.child);
       const store = new SqliteMetadataStore({ path: join(data, 'metadata.sqlite') });
       const referenced = await store.referencedBlobIds();
       await store.close();

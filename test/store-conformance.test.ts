@@ -125,6 +125,30 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('commits concurrent writes independently: one failing decider does not undo the others', async () => {
+      const s = await make();
+      await s.createBucket(bucket('b1'));
+      const writes = Array.from({ length: 10 }, (_, i) =>
+        s.putObject('b1', `k${i}`, () => {
+          if (i === 5) throw new AppError('FileAlreadyExists');
+          return object('b1', `k${i}`);
+        }),
+      );
+      // Two racing create-if-absent writes on one key: exactly one wins.
+      const racers = [0, 1].map(() =>
+        s.putObject('b1', 'race', (cur) => {
+          if (cur) throw new AppError('FileAlreadyExists');
+          return object('b1', 'race');
+        }),
+      );
+      const results = await Promise.allSettled([...writes, ...racers]);
+      assert.deepEqual(results.slice(0, 10).map((r) => r.status), [...Array(5).fill('fulfilled'), 'rejected', ...Array(4).fill('fulfilled')]);
+      assert.equal(results.slice(10).filter((r) => r.status === 'fulfilled').length, 1);
+      const keys = (await s.listObjects('b1', { prefix: 'k', limit: 100 })).map((o) => o.key);
+      assert.deepEqual(keys, ['k0', 'k1', 'k2', 'k3', 'k4', 'k6', 'k7', 'k8', 'k9']);
+      await s.close();
+    });
+
     it('lists keys in UTF-8 byte order with prefix, after and skipPrefix', async () => {
       const s = await make();
       await s.createBucket(bucket('b1'));

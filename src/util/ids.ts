@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 
+// Request ids only need to be unique: a random per-process prefix and a counter, no entropy per request.
+const requestIdPrefix = randomBytes(6).toString('hex').toUpperCase();
+let requestCounter = 0;
+
 /** OSS request ids are 24 upper-case hex characters. */
 export function newRequestId(): string {
-  return randomBytes(12).toString('hex').toUpperCase();
+  requestCounter = (requestCounter + 1) % 0x1000000000000;
+  return requestIdPrefix + requestCounter.toString(16).toUpperCase().padStart(12, '0');
 }
 
 /**

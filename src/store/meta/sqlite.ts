@@ -233,15 +233,25 @@ export interface SqliteMetadataStoreOptions {
 export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly batchTxn: (run: () => void) => void;
+  private readonly savepoint: (fn: () => unknown) => unknown;
 
   constructor(opts: SqliteMetadataStoreOptions) {
     this.db = new Database(opts.path);
-    if (opts.path !== ':memory:') this.db.pragma('journal_mode = WAL');
+    if (opts.path !== ':memory:') {
+      // One server process owns the file (several processes share PostgreSQL instead); exclusive
+      // locking spares every statement its file-lock system calls.
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('journal_mode = WAL');
+    }
     this.db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
     this.db.pragma('foreign_keys = OFF');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     const db = this.db;
+    const outer = db.transaction((run: () => void) => run());
+    this.batchTxn = (run) => outer.immediate(run);
+    this.savepoint = db.transaction((fn: () => unknown) => fn());
     this.stmts = {
       insertBucket: db.prepare(
         `INSERT INTO buckets (name, owner, created_at, region, acl, storage_class, redundancy, policy, cors)
@@ -283,6 +293,43 @@ export class SqliteMetadataStore implements MetadataStore {
     };
   }
 
+  // Group commit: writes that arrive in the same event-loop turn share one transaction, so one fsync
+  // (synchronous=FULL) acknowledges them all. Each runs in its own savepoint: a write whose decider
+  // throws is rolled back alone and rejects alone; the others commit.
+  private pending: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+
+  private write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    try {
+      this.batchTxn(() => {
+        for (const item of batch) {
+          try {
+            outcomes.push({ ok: true, value: this.savepoint(item.fn) });
+          } catch (err) {
+            outcomes.push({ ok: false, err });
+          }
+        }
+      });
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.err);
+    });
+  }
+
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
@@ -297,11 +344,13 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async createBucket(b: Bucket): Promise<'created' | 'exists'> {
-    const res = this.stmts.insertBucket.run(
-      b.name, b.ownerAccountId, b.createdAt, b.region, b.acl, b.storageClass, b.redundancyType, b.policy,
-      b.cors === null ? null : JSON.stringify(b.cors),
-    );
-    return res.changes === 1 ? 'created' : 'exists';
+    return this.write(() => {
+      const res = this.stmts.insertBucket.run(
+        b.name, b.ownerAccountId, b.createdAt, b.region, b.acl, b.storageClass, b.redundancyType, b.policy,
+        b.cors === null ? null : JSON.stringify(b.cors),
+      );
+      return res.changes === 1 ? 'created' : 'exists';
+    });
   }
 
   async getBucket(name: string): Promise<Bucket | null> {
@@ -332,19 +381,20 @@ export class SqliteMetadataStore implements MetadataStore {
       sets.push('cors = ?');
       params.push(patch.cors === null ? null : JSON.stringify(patch.cors));
     }
-    if (sets.length > 0) {
-      this.db.prepare(`UPDATE buckets SET ${sets.join(', ')} WHERE name = ?`).run(...params, name);
-    }
-    return this.getBucket(name);
+    return this.write(() => {
+      if (sets.length > 0) this.db.prepare(`UPDATE buckets SET ${sets.join(', ')} WHERE name = ?`).run(...params, name);
+      const row = this.stmts.getBucket.get(name);
+      return row ? toBucket(row) : null;
+    });
   }
 
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
-    return this.db.transaction((): 'deleted' | 'missing' | 'not-empty' => {
+    return this.write((): 'deleted' | 'missing' | 'not-empty' => {
       if (!this.stmts.getBucket.get(name)) return 'missing';
       if (this.stmts.anyObject.get(name) || this.stmts.anyUpload.get(name)) return 'not-empty';
       this.stmts.deleteBucket.run(name);
       return 'deleted';
-    }).immediate();
+    });
   }
 
   async getObject(bucket: string, key: string): Promise<ObjectRecord | null> {
@@ -353,22 +403,22 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
-    return this.db.transaction((): ObjectWriteResult => {
+    return this.write((): ObjectWriteResult => {
       const row = this.stmts.getObject.get(bucket, utf8(key));
       const current = row ? toObject(row) : null;
       const record = decide(current);
       this.stmts.upsertObject.run(...objectParams(record));
       return { record, replaced: current };
-    }).immediate();
+    });
   }
 
   async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
-    return this.db.transaction((): ObjectRecord | null => {
+    return this.write((): ObjectRecord | null => {
       const row = this.stmts.getObject.get(bucket, utf8(key));
       if (!row) return null;
       this.stmts.deleteObject.run(bucket, utf8(key));
       return toObject(row);
-    }).immediate();
+    });
   }
 
   async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
@@ -389,10 +439,12 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async createUpload(u: UploadRecord): Promise<void> {
-    this.stmts.insertUpload.run(
-      u.uploadId, u.bucket, utf8(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta),
-      JSON.stringify(u.tags), u.acl, u.storageClass,
-    );
+    await this.write(() => {
+      this.stmts.insertUpload.run(
+        u.uploadId, u.bucket, utf8(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta),
+        JSON.stringify(u.tags), u.acl, u.storageClass,
+      );
+    });
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | null> {
@@ -401,12 +453,12 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async putPart(p: PartRecord): Promise<PartRecord | null> {
-    return this.db.transaction((): PartRecord | null => {
+    return this.write((): PartRecord | null => {
       if (!this.stmts.getUpload.get(p.uploadId)) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
       const old = this.stmts.getPart.get(p.uploadId, p.partNumber);
       this.stmts.upsertPart.run(p.uploadId, p.partNumber, p.size, p.etag, p.crc64, p.blobId, p.lastModified);
       return old ? toPart(old) : null;
-    }).immediate();
+    });
   }
 
   async listParts(uploadId: string, q: { after: number; limit: number }): Promise<PartRecord[]> {
@@ -431,17 +483,17 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async abortUpload(uploadId: string): Promise<PartRecord[] | null> {
-    return this.db.transaction((): PartRecord[] | null => {
+    return this.write((): PartRecord[] | null => {
       if (!this.stmts.getUpload.get(uploadId)) return null;
       const parts = this.stmts.allParts.all(uploadId).map(toPart);
       this.stmts.deleteParts.run(uploadId);
       this.stmts.deleteUpload.run(uploadId);
       return parts;
-    }).immediate();
+    });
   }
 
   async completeUpload(uploadId: string, decide: CompleteDecider): Promise<CompleteResult> {
-    return this.db.transaction((): CompleteResult => {
+    return this.write((): CompleteResult => {
       const urow = this.stmts.getUpload.get(uploadId);
       if (!urow) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
       const upload = toUpload(urow);
@@ -454,7 +506,7 @@ export class SqliteMetadataStore implements MetadataStore {
       this.stmts.deleteParts.run(uploadId);
       this.stmts.deleteUpload.run(uploadId);
       return { record, replaced: current, unusedParts: parts.filter((p) => !used.has(p.blobId)) };
-    }).immediate();
+    });
   }
 
   async referencedBlobIds(): Promise<Set<string>> {
@@ -467,6 +519,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
+    if (this.pending.length > 0) this.flush();
     if (this.db.open) this.db.close();
   }
 }
