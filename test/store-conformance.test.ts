@@ -152,7 +152,7 @@ for (const [name, make] of metaFactories) {
     it('lists keys in UTF-8 byte order with prefix, after and skipPrefix', async () => {
       const s = await make();
       await s.createBucket(bucket('b1'));
-      const keys = ['z', 'a', 'a/b', 'a/c/d', 'ab', 'é', '😀', 'Z', 'a/b/c', '../../etc/passwd', 'a\u0001'];
+      const keys = ['z', 'a', 'a/b', 'a/c/d', 'ab', 'é', '😀', 'Z', 'a/b/c', '../../etc/passwd', 'a\u0001', 'a\u0000b', '\uD7FFx', '\uE000', 'q\u{10FFFF}', 'q\u{10FFFF}z', 'r'];
       for (const k of keys) await s.putObject('b1', k, () => object('b1', k));
       const sorted = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
       assert.deepEqual((await s.listObjects('b1', { prefix: '', limit: 100 })).map((o) => o.key), sorted);
@@ -161,6 +161,11 @@ for (const [name, make] of metaFactories) {
       assert.deepEqual((await s.listObjects('b1', { prefix: 'a', skipPrefix: 'a/', limit: 100 })).map((o) => o.key), ['ab']);
       assert.deepEqual((await s.listObjects('b1', { prefix: '', limit: 2 })).map((o) => o.key), sorted.slice(0, 2));
       assert.deepEqual((await s.listObjects('b1', { prefix: 'é', limit: 100 })).map((o) => o.key), ['é']);
+      // Prefix bounds at the edges of the code point range.
+      assert.deepEqual((await s.listObjects('b1', { prefix: '\uD7FF', limit: 100 })).map((o) => o.key), ['\uD7FFx']);
+      assert.deepEqual((await s.listObjects('b1', { prefix: 'q\u{10FFFF}', limit: 100 })).map((o) => o.key), ['q\u{10FFFF}', 'q\u{10FFFF}z']);
+      assert.deepEqual((await s.listObjects('b1', { prefix: 'q', skipPrefix: 'q\u{10FFFF}', limit: 100 })).map((o) => o.key), []);
+      assert.deepEqual((await s.listObjects('b1', { prefix: 'a', skipPrefix: 'a', limit: 100 })).map((o) => o.key), []);
       await s.close();
     });
 

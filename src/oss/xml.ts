@@ -1,29 +1,28 @@
 import { XMLParser } from 'fast-xml-parser';
 import { AppError } from '../errors.js';
 
-/** An XML element: name, then text or child elements (undefined children are skipped). */
-export type XmlNode = [string, string | number | boolean | XmlNode[]];
+/** A rendered XML element. Elements render as they are built (no tree), which keeps listings cheap. */
+export type XmlNode = string & { readonly __xml: true };
 export type XmlChild = XmlNode | undefined | false;
 
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const ESCAPE_NEEDED = /[&<>]/;
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
+/** Escapes element text (quotes need no escaping in text, and OSS writes ETag quotes literally). */
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ESC[c]!);
+  return ESCAPE_NEEDED.test(s) ? s.replace(/[&<>]/g, (c) => ESC[c]!) : s;
 }
 
-function render(node: XmlNode): string {
-  const [name, value] = node;
-  if (Array.isArray(value)) return `<${name}>${value.map(render).join('')}</${name}>`;
-  return `<${name}>${escapeXml(String(value))}</${name}>`;
-}
-
-/** Builds an element; falsy children are dropped so optional elements read naturally. */
+/** Builds an element from text or children; falsy children are dropped so optional elements read naturally. */
 export function el(name: string, value: string | number | boolean | XmlChild[]): XmlNode {
-  return [name, Array.isArray(value) ? (value.filter(Boolean) as XmlNode[]) : value];
+  if (!Array.isArray(value)) return `<${name}>${escapeXml(String(value))}</${name}>` as XmlNode;
+  let inner = '';
+  for (const child of value) if (child) inner += child;
+  return `<${name}>${inner}</${name}>` as XmlNode;
 }
 
 export function xmlDocument(root: XmlNode): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${render(root)}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${root}`;
 }
 
 const parser = new XMLParser({

@@ -25,10 +25,11 @@ const MIGRATIONS: string[] = [
      policy TEXT,
      cors TEXT
    );
-   -- Keys are BLOBs so ORDER BY and range scans follow UTF-8 byte order, as OSS listings do.
+   -- Keys are TEXT in a UTF-8 database with BINARY collation (memcmp), so ORDER BY and range scans
+   -- follow UTF-8 byte order, as OSS listings do.
    CREATE TABLE objects (
      bucket TEXT NOT NULL,
-     key BLOB NOT NULL,
+     key TEXT NOT NULL,
      size INTEGER NOT NULL,
      etag TEXT NOT NULL,
      crc64 TEXT NOT NULL,
@@ -42,12 +43,13 @@ const MIGRATIONS: string[] = [
      tags TEXT NOT NULL,
      segments TEXT NOT NULL,
      symlink_target TEXT,
+     inline_data BLOB,
      PRIMARY KEY (bucket, key)
    ) WITHOUT ROWID;
    CREATE TABLE uploads (
      upload_id TEXT PRIMARY KEY,
      bucket TEXT NOT NULL,
-     key BLOB NOT NULL,
+     key TEXT NOT NULL,
      initiated INTEGER NOT NULL,
      headers TEXT NOT NULL,
      meta TEXT NOT NULL,
@@ -66,8 +68,6 @@ const MIGRATIONS: string[] = [
      last_modified INTEGER NOT NULL,
      PRIMARY KEY (upload_id, part_number)
    ) WITHOUT ROWID;`,
-  // 2: small objects keep their bytes in the row.
-  `ALTER TABLE objects ADD COLUMN inline_data BLOB;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -86,7 +86,7 @@ interface BucketRow {
 
 interface ObjectRow {
   bucket: string;
-  key: Buffer;
+  key: string;
   size: number;
   etag: string;
   crc64: string;
@@ -103,23 +103,11 @@ interface ObjectRow {
   inline_data: Buffer | null;
 }
 
-type SummaryRow = Pick<ObjectRow, 'key' | 'size' | 'etag' | 'type' | 'storage_class' | 'last_modified'>;
-
-function toSummary(r: SummaryRow): ObjectSummary {
-  return {
-    key: r.key.toString('utf8'),
-    size: r.size,
-    etag: r.etag,
-    type: r.type as ObjectSummary['type'],
-    storageClass: r.storage_class as ObjectSummary['storageClass'],
-    lastModified: r.last_modified,
-  };
-}
-
+type SummaryTuple = [key: string, size: number, etag: string, type: string, storageClass: string, lastModified: number];
 interface UploadRow {
   upload_id: string;
   bucket: string;
-  key: Buffer;
+  key: string;
   initiated: number;
   headers: string;
   meta: string;
@@ -138,16 +126,19 @@ interface PartRow {
   last_modified: number;
 }
 
-const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
-
-/** The smallest byte string greater than every string starting with `prefix`; null if none. */
-export function prefixSuccessor(prefix: Buffer): Buffer | null {
-  let end = prefix.length;
-  while (end > 0 && prefix[end - 1] === 0xff) end--;
-  if (end === 0) return null;
-  const out = Buffer.from(prefix.subarray(0, end));
-  out[end - 1]! += 1;
-  return out;
+/**
+ * The smallest string greater (in UTF-8 byte order) than every string starting with `prefix`, or null
+ * if there is none: the last code point incremented (UTF-8 preserves code point order), dropping
+ * trailing U+10FFFF and stepping over the surrogate range.
+ */
+export function prefixSuccessor(prefix: string): string | null {
+  const cps = Array.from(prefix, (c) => c.codePointAt(0)!);
+  while (cps.length > 0 && cps[cps.length - 1] === 0x10ffff) cps.pop();
+  if (cps.length === 0) return null;
+  let last = cps[cps.length - 1]! + 1;
+  if (last === 0xd800) last = 0xe000;
+  cps[cps.length - 1] = last;
+  return String.fromCodePoint(...cps);
 }
 
 function toBucket(r: BucketRow): Bucket {
@@ -167,7 +158,7 @@ function toBucket(r: BucketRow): Bucket {
 function toObject(r: ObjectRow): ObjectRecord {
   return {
     bucket: r.bucket,
-    key: r.key.toString('utf8'),
+    key: r.key,
     size: r.size,
     etag: r.etag,
     crc64: r.crc64,
@@ -187,7 +178,7 @@ function toObject(r: ObjectRow): ObjectRecord {
 
 function objectParams(o: ObjectRecord): unknown[] {
   return [
-    o.bucket, utf8(o.key), o.size, o.etag, o.crc64, o.contentMd5, o.type, o.storageClass, o.acl,
+    o.bucket, o.key, o.size, o.etag, o.crc64, o.contentMd5, o.type, o.storageClass, o.acl,
     o.lastModified, JSON.stringify(o.headers), JSON.stringify(o.userMeta), JSON.stringify(o.tags),
     JSON.stringify(o.segments), o.symlinkTarget, o.inline,
   ];
@@ -197,7 +188,7 @@ function toUpload(r: UploadRow): UploadRecord {
   return {
     uploadId: r.upload_id,
     bucket: r.bucket,
-    key: r.key.toString('utf8'),
+    key: r.key,
     initiated: r.initiated,
     headers: JSON.parse(r.headers) as UploadRecord['headers'],
     userMeta: JSON.parse(r.meta) as UploadRecord['userMeta'],
@@ -265,7 +256,7 @@ export class SqliteMetadataStore implements MetadataStore {
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
       anyUpload: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM uploads WHERE bucket = ? LIMIT 1'),
-      getObject: db.prepare<[string, Buffer], ObjectRow>('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
+      getObject: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
       upsertObject: db.prepare(
         `INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
            last_modified, headers, meta, tags, segments, symlink_target, inline_data)
@@ -398,13 +389,13 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getObject(bucket: string, key: string): Promise<ObjectRecord | null> {
-    const row = this.stmts.getObject.get(bucket, utf8(key));
+    const row = this.stmts.getObject.get(bucket, key);
     return row ? toObject(row) : null;
   }
 
   async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
-      const row = this.stmts.getObject.get(bucket, utf8(key));
+      const row = this.stmts.getObject.get(bucket, key);
       const current = row ? toObject(row) : null;
       const record = decide(current);
       this.stmts.upsertObject.run(...objectParams(record));
@@ -414,9 +405,9 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
     return this.write((): ObjectRecord | null => {
-      const row = this.stmts.getObject.get(bucket, utf8(key));
+      const row = this.stmts.getObject.get(bucket, key);
       if (!row) return null;
-      this.stmts.deleteObject.run(bucket, utf8(key));
+      this.stmts.deleteObject.run(bucket, key);
       return toObject(row);
     });
   }
@@ -424,15 +415,19 @@ export class SqliteMetadataStore implements MetadataStore {
   async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
     const { where, params } = rangeWhere(q.prefix, q.after, q.skipPrefix);
     const sql = `SELECT key, size, etag, type, storage_class, last_modified FROM objects WHERE bucket = ?${where} ORDER BY key LIMIT ?`;
-    return this.listStatement(sql).all(bucket, ...params, q.limit).map(toSummary);
+    // Raw rows (arrays) skip building an object per row: listings read thousands of them.
+    const rows = this.listStatement(sql).all(bucket, ...params, q.limit);
+    return rows.map(([key, size, etag, type, storageClass, lastModified]) => ({
+      key, size, etag, type: type as ObjectSummary['type'], storageClass: storageClass as ObjectSummary['storageClass'], lastModified,
+    }));
   }
 
   // Listing SQL varies only by which range bounds are present: cache the few prepared shapes.
-  private readonly listStatements = new Map<string, Database.Statement<unknown[], SummaryRow>>();
-  private listStatement(sql: string): Database.Statement<unknown[], SummaryRow> {
+  private readonly listStatements = new Map<string, Database.Statement<unknown[], SummaryTuple>>();
+  private listStatement(sql: string): Database.Statement<unknown[], SummaryTuple> {
     let stmt = this.listStatements.get(sql);
     if (!stmt) {
-      stmt = this.db.prepare<unknown[], SummaryRow>(sql);
+      stmt = this.db.prepare<unknown[], SummaryTuple>(sql).raw(true);
       this.listStatements.set(sql, stmt);
     }
     return stmt;
@@ -441,7 +436,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async createUpload(u: UploadRecord): Promise<void> {
     await this.write(() => {
       this.stmts.insertUpload.run(
-        u.uploadId, u.bucket, utf8(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta),
+        u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta),
         JSON.stringify(u.tags), u.acl, u.storageClass,
       );
     });
@@ -472,10 +467,10 @@ export class SqliteMetadataStore implements MetadataStore {
     if (q.keyMarker !== undefined && q.keyMarker !== '') {
       if (q.uploadIdMarker) {
         marker = ' AND (key > ? OR (key = ? AND upload_id > ?))';
-        markerParams.push(utf8(q.keyMarker), utf8(q.keyMarker), q.uploadIdMarker);
+        markerParams.push(q.keyMarker, q.keyMarker, q.uploadIdMarker);
       } else {
         marker = ' AND key > ?';
-        markerParams.push(utf8(q.keyMarker));
+        markerParams.push(q.keyMarker);
       }
     }
     const sql = `SELECT * FROM uploads WHERE bucket = ?${where}${marker} ORDER BY key, upload_id LIMIT ?`;
@@ -498,7 +493,7 @@ export class SqliteMetadataStore implements MetadataStore {
       if (!urow) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
       const upload = toUpload(urow);
       const parts = this.stmts.allParts.all(uploadId).map(toPart);
-      const orow = this.stmts.getObject.get(upload.bucket, utf8(upload.key));
+      const orow = this.stmts.getObject.get(upload.bucket, upload.key);
       const current = orow ? toObject(orow) : null;
       const record = decide(upload, parts, current);
       const used = new Set(record.segments.map((s) => s.blobId));
@@ -529,7 +524,7 @@ function rangeWhere(prefix: string, after: string | undefined, skipPrefix: strin
   let where = '';
   const params: unknown[] = [];
   if (prefix !== '') {
-    const p = utf8(prefix);
+    const p = prefix;
     where += ' AND key >= ?';
     params.push(p);
     const hi = prefixSuccessor(p);
@@ -540,10 +535,10 @@ function rangeWhere(prefix: string, after: string | undefined, skipPrefix: strin
   }
   if (after !== undefined && after !== '') {
     where += ' AND key > ?';
-    params.push(utf8(after));
+    params.push(after);
   }
   if (skipPrefix !== undefined) {
-    const hi = prefixSuccessor(utf8(skipPrefix));
+    const hi = prefixSuccessor(skipPrefix);
     if (hi) {
       where += ' AND key >= ?';
       params.push(hi);
