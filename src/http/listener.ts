@@ -15,7 +15,6 @@ import { route, type Operation } from '../oss/operations.js';
 import type { MetadataStore } from '../store/meta/types.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
-import { httpDate } from '../util/time.js';
 
 export interface ListenerDeps {
   services: OssServices;
@@ -145,7 +144,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
 function write(req: IncomingMessage, res: ServerResponse, response: OssResponse, requestId: string, started: bigint): void {
   res.statusCode = response.status;
   res.setHeader('Server', 'AliyunOSS');
-  res.setHeader('Date', httpDate(Date.now()));
+  // Date: node adds it (res.sendDate), formatted once per second.
   res.setHeader('x-oss-request-id', requestId);
   res.setHeader('x-oss-server-time', String(Number((process.hrtime.bigint() - started) / 1_000_000n)));
   for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, wireValue(v));
