@@ -1,0 +1,91 @@
+// The server as a user starts it: bin/alunite server, flags and environment, what it prints, /-/health.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import OSS from 'ali-oss';
+import { BIN, kill9 } from './helpers/spawn.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/** Spawns the CLI with exactly this environment (no test credentials) and collects its stdout. */
+function start(args: string[], env: Record<string, string>, cwd: string): Promise<{ kill: () => Promise<void>; out: string; url: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALUNITE_'))) as Record<string, string>;
+  const child = spawn(process.execPath, [BIN, 'server', ...args], { env: { ...clean, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^alunite listening on (http:\/\/\S+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ kill: () => kill9(child), out, url: m[1]! });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}${err}`)));
+  });
+}
+
+describe('bin/alunite server', () => {
+  it('uses and prints the well-known development credentials, and serves /-/health', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'alunite-cli-'));
+    dirs.push(cwd);
+    const s = await start(['--port', '0'], {}, cwd);
+    try {
+      assert.match(s.out, /AccessKeyId\s+LTAI5tAluniteDevAccessKey/);
+      assert.match(s.out, /AccessKeySecret\s+AluniteDevSecret0123456789ABCD/);
+      assert.match(s.out, /new OSS\(\{ endpoint: 'http:\/\/127\.0\.0\.1:\d+'/);
+      const health = (await (await fetch(`${s.url}/-/health`)).json()) as { status: string; version: string; uptimeSeconds: number };
+      assert.equal(health.status, 'ok');
+      assert.match(health.version, /^\d+\.\d+\.\d+$/);
+      assert.equal(typeof health.uptimeSeconds, 'number');
+      const oss = new OSS({ endpoint: s.url, region: 'oss-cn-hangzhou', accessKeyId: 'LTAI5tAluniteDevAccessKey', accessKeySecret: 'AluniteDevSecret0123456789ABCD', bucket: 'dev' });
+      await oss.putBucket('dev');
+      await oss.put('a.txt', Buffer.from('a'));
+      // Default data directory is ./.alunite
+      assert.ok((await readdir(join(cwd, '.alunite'))).includes('metadata.sqlite'));
+    } finally {
+      await s.kill();
+    }
+  });
+
+  it('reads ALUNITE_* environment variables and keeps nothing on disk with --in-memory', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'alunite-cli-'));
+    dirs.push(cwd);
+    const env = {
+      ALUNITE_HOST: '127.0.0.1',
+      ALUNITE_PORT: '0',
+      ALUNITE_ROOT_ACCESS_KEY_ID: 'LTAI5tEnvKey',
+      ALUNITE_ROOT_ACCESS_KEY_SECRET: 'EnvSecretEnvSecretEnvSecret123',
+      ALUNITE_ACCOUNT_ID: '5555555555555555',
+      ALUNITE_REGION: 'cn-beijing',
+    };
+    const s = await start(['--in-memory'], env, cwd);
+    try {
+      assert.doesNotMatch(s.out, /AluniteDevSecret/);
+      assert.match(s.out, /region cn-beijing, account 5555555555555555, in memory/);
+      const oss = new OSS({ endpoint: s.url, region: 'oss-cn-beijing', accessKeyId: env.ALUNITE_ROOT_ACCESS_KEY_ID, accessKeySecret: env.ALUNITE_ROOT_ACCESS_KEY_SECRET, bucket: 'mem', authorizationV4: true });
+      await oss.putBucket('mem');
+      await oss.put('big.bin', Buffer.alloc(300 * 1024, 1));
+      const info = await oss.getBucketInfo('mem');
+      assert.equal((info.bucket as unknown as { Owner: { ID: string } }).Owner.ID, '5555555555555555');
+      assert.deepEqual(await readdir(cwd), []);
+    } finally {
+      await s.kill();
+    }
+  });
+
+  it('refuses a malformed account id with a clear message', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'alunite-cli-'));
+    dirs.push(cwd);
+    await assert.rejects(start(['--in-memory', '--port', '0'], { ALUNITE_ACCOUNT_ID: '12ab' }, cwd), /ALUNITE_ACCOUNT_ID must be 16 digits/);
+  });
+});

@@ -1,0 +1,103 @@
+// Limits of spec §13 and body-integrity failures, each answered with the OSS code, and nothing stored.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type OSS from 'ali-oss';
+import { LIMITS } from '../src/domain/context.js';
+import { expectOssError, userMeta } from './helpers/oss.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { createHash } from 'node:crypto';
+import { errorOf, rawRequest, v1Authorization, v4Authorization } from './helpers/raw-http.js';
+
+describe('limits', () => {
+  let srv: TestServer;
+  let oss: OSS;
+  before(async () => {
+    srv = await startTestServer();
+    oss = srv.client({ bucket: 'limits' });
+    await oss.putBucket('limits');
+  });
+  after(() => srv.stop());
+
+  it('refuses more than 100 buckets per account with TooManyBuckets', async () => {
+    for (let i = 1; i < LIMITS.maxBucketsPerAccount; i++) await oss.putBucket(`many-${String(i).padStart(3, '0')}`);
+    const err = await expectOssError(oss.putBucket('one-too-many'), 'TooManyBuckets', 400);
+    assert.equal(err.message, 'You have attempted to create more buckets than allowed.');
+    // Re-creating an existing bucket by its owner is still fine (idempotent).
+    assert.equal((await oss.putBucket('many-001')).res.status, 200);
+    for (let i = 1; i < LIMITS.maxBucketsPerAccount; i++) await oss.deleteBucket(`many-${String(i).padStart(3, '0')}`);
+  });
+
+  it('refuses user metadata over 8 KiB and invalid metadata names', async () => {
+    await expectOssError(oss.put('meta-big', Buffer.from('x'), { meta: userMeta({ big: 'v'.repeat(8 * 1024) }) }), 'InvalidArgument', 400);
+    await assert.rejects(oss.head('meta-big'), (e: { status?: number }) => e.status === 404);
+    assert.equal((await oss.put('meta-ok', Buffer.from('x'), { meta: userMeta({ ok: 'v'.repeat(8000) }) })).res.status, 200);
+  });
+
+  it('answers EntityTooLarge for a declared body over 5 GiB without reading it', async () => {
+    const headers: Record<string, string> = {
+      host: 'limits.oss-cn-hangzhou.aliyuncs.com',
+      'x-oss-date': new Date().toUTCString(),
+      'content-length': String(5 * 1024 ** 3 + 1),
+    };
+    headers.authorization = v1Authorization({ method: 'PUT', bucket: 'limits', key: 'huge', headers }, AK, SECRET).authorization;
+    // Send only the headers: the server must answer at once.
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: srv.port, method: 'PUT', path: '/huge', headers, agent: false, setHost: false }, (r) => {
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    assert.equal(res.status, 400);
+    assert.match(res.body, /<Code>EntityTooLarge<\/Code>/);
+  });
+
+  it('stores nothing when the connection drops before the declared length arrives', async () => {
+    const headers: Record<string, string> = {
+      host: 'limits.oss-cn-hangzhou.aliyuncs.com',
+      'x-oss-date': new Date().toUTCString(),
+      'content-length': '500000',
+    };
+    headers.authorization = v1Authorization({ method: 'PUT', bucket: 'limits', key: 'cut', headers }, AK, SECRET).authorization;
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: srv.port, method: 'PUT', path: '/cut', headers, agent: false, setHost: false });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(200_000, 1), () => setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 100));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    await assert.rejects(oss.head('cut'), (e: { status?: number }) => e.status === 404);
+    // The server is still healthy and answers the next request normally.
+    const res = await rawRequest(srv.port, { method: 'GET', path: '/-/health', headers: { host: '127.0.0.1' } });
+    assert.equal(res.status, 200);
+    assert.equal(errorOf(res), null);
+  });
+
+  it('checks a signed V4 payload hash (x-oss-content-sha256) against the body', async () => {
+    const body = Buffer.from('signed payload');
+    const iso = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const send = async (key: string, hash: string) => {
+      const headers: Record<string, string> = { 'x-oss-date': iso, 'x-oss-content-sha256': hash, 'content-length': String(body.length) };
+      const authorization = v4Authorization({ method: 'PUT', bucket: 'limits', key, headers }, AK, SECRET, 'cn-hangzhou');
+      return rawRequest(srv.port, { method: 'PUT', path: `/${key}`, headers: { ...headers, host: 'limits.oss-cn-hangzhou.aliyuncs.com', authorization }, body });
+    };
+    const good = await send('sha-good', createHash('sha256').update(body).digest('hex'));
+    assert.equal(good.status, 200);
+    const bad = await send('sha-bad', createHash('sha256').update('something else').digest('hex'));
+    assert.equal(bad.status, 400);
+    assert.equal(errorOf(bad)?.Code, 'XOssContentSHA256Mismatch');
+    await assert.rejects(oss.head('sha-bad'), (e: { status?: number }) => e.status === 404);
+  });
+
+  it('refuses keys over 1023 bytes and DeleteMultipleObjects over 1000 keys', async () => {
+    await expectOssError(oss.put('k'.repeat(1024), Buffer.from('x')), 'InvalidObjectName', 400);
+    assert.equal((await oss.put('k'.repeat(1023), Buffer.from('x'))).res.status, 200);
+    const keys = Array.from({ length: 1001 }, (_, i) => `d${i}`);
+    await expectOssError(oss.deleteMulti(keys), 'MalformedXML', 400);
+  });
+});
