@@ -1,0 +1,34 @@
+/**
+ * ARNs as requests carry them (spec ram-sts §1.4). OSS request ARNs carry the bucket's region id
+ * (e.g. `cn-hangzhou`) and the bucket owner's UID; policies normally write `*` for the region, which
+ * matches any region, and a policy naming a concrete region then matches that region literally.
+ */
+
+/** `acs:oss:<region>:<owner>:<bucket>` or `…:<bucket>/<key>` (key verbatim, not URL-encoded). */
+export function ossResourceArn(region: string, ownerUid: string, bucket: string, key?: string | null): string {
+  const base = `acs:oss:${region}:${ownerUid}:${bucket}`;
+  return key === undefined || key === null ? base : `${base}/${key}`;
+}
+
+/** Service-level resource (ListBuckets): `acs:oss:*:<uid>:*` with the caller's account UID. */
+export function ossServiceArn(uid: string): string {
+  return `acs:oss:*:${uid}:*`;
+}
+
+export function ramRootArn(uid: string): string {
+  return `acs:ram::${uid}:root`;
+}
+
+export function ramUserArn(uid: string, userName: string): string {
+  return `acs:ram::${uid}:user/${userName}`;
+}
+
+/** Role ARNs are emitted with the lower-cased role name (spec §4.1). */
+export function ramRoleArn(uid: string, roleName: string): string {
+  return `acs:ram::${uid}:role/${roleName.toLowerCase()}`;
+}
+
+/** The form bucket-policy Principals use for role sessions (note `arn:sts`, spec §2.4). */
+export function stsAssumedRoleArn(uid: string, roleName: string, sessionName: string): string {
+  return `arn:sts::${uid}:assumed-role/${roleName}/${sessionName}`;
+}

@@ -1,0 +1,362 @@
+/**
+ * Compiles a validated policy into matchers once (spec ram-sts §1.3–§1.6): globs become closures,
+ * Action patterns are lower-cased (matching is case-insensitive), Resource stays case-sensitive,
+ * CIDRs, numbers and dates are parsed up front. Evaluation never touches JSON again.
+ *
+ * `compilePolicy(text, kind)` is cheap to call per request: results are cached by (kind, text) in a
+ * bounded LRU, and each compiled policy memoizes which statements apply to a given action (there are
+ * only a few hundred action names), so a decision touches only the statements that can matter.
+ */
+import { compileGlobs, type Matcher } from './glob.js';
+import { parseIp, parseIpPattern, type IpGroups, type IpPattern } from './ip.js';
+import { parsePolicy, type ParseOptions, type PolicyError } from './parse.js';
+import { compileResources, resourceKeys, type ResourceMatcher } from './resource.js';
+import {
+  CONDITION_OPERATORS,
+  type Caller,
+  type Comparison,
+  type ConditionClause,
+  type Effect,
+  type PolicyDocument,
+  type PolicyKind,
+  type PolicyStatement,
+} from './types.js';
+
+/** Identifiers of a caller as bucket and trust principals name them, computed once per request. */
+export interface CallerIds {
+  readonly caller: Caller;
+  /** Bucket-policy forms: account UID (root), RAM user UID, `arn:sts::<uid>:assumed-role/<role>/<session>`. */
+  readonly bucketIds: readonly string[];
+  /** Trust-policy RAM forms: `acs:ram::<uid>:root` (any identity of the account), `…:user/<name>`, `…:role/<name>`. */
+  readonly ramIds: readonly string[];
+  /** The request's bucket owner is this caller (owner account root), for the `"*"` rule of §2.4. */
+  readonly isBucketOwner: boolean;
+}
+
+export interface CompiledCondition {
+  readonly operator: ConditionClause['operator'];
+  /** Lower-cased: condition keys are case-insensitive. */
+  readonly key: string;
+  readonly negated: boolean;
+  /** Does one request value match any policy value (the positive operator)? */
+  readonly test: (value: string) => boolean;
+}
+
+export interface CompiledStatement {
+  readonly index: number;
+  readonly effect: Effect;
+  readonly sid: string | undefined;
+  /** Called with the lower-cased action; `notAction` inverts it. */
+  readonly matchAction: Matcher;
+  readonly notAction: boolean;
+  /** null: the statement has no Resource (trust policies) and applies to any resource. */
+  readonly matchResource: ResourceMatcher | null;
+  readonly notResource: boolean;
+  /** null: identity/session policies, no Principal element. */
+  readonly matchPrincipal: ((ids: CallerIds) => boolean) | null;
+  readonly conditions: readonly CompiledCondition[];
+  /** Resource index keys (bucket names); null: may match any request (see resourceKeys). */
+  readonly keys: readonly string[] | null;
+}
+
+const ACTION_MEMO_LIMIT = 512;
+
+/** The statements an action selects, further split by resource key so a request skips other buckets' statements. */
+class ActionEntry {
+  private readonly byKey = new Map<string, readonly CompiledStatement[]>();
+  /** Statements that may match any key, in order. */
+  private readonly unkeyed: readonly CompiledStatement[];
+
+  constructor(readonly all: readonly CompiledStatement[]) {
+    this.unkeyed = all.filter((s) => s.keys === null);
+    const keys = new Set(all.flatMap((s) => s.keys ?? []));
+    // Each key's list keeps statement order: its own statements merged with the unkeyed ones.
+    for (const k of keys) this.byKey.set(k, all.filter((s) => s.keys === null || s.keys.includes(k)));
+  }
+
+  forKey(key: string | null): readonly CompiledStatement[] {
+    if (key === null) return this.all;
+    return this.byKey.get(key) ?? this.unkeyed;
+  }
+}
+
+/** The label-independent part, shared by every CompiledPolicy with the same kind and text. */
+class CompiledBody {
+  readonly byAction = new Map<string, ActionEntry>();
+
+  constructor(
+    readonly kind: PolicyKind,
+    readonly statements: readonly CompiledStatement[],
+  ) {}
+
+  entry(action: string): ActionEntry {
+    let hit = this.byAction.get(action);
+    if (hit === undefined) {
+      const lower = action.toLowerCase();
+      hit = new ActionEntry(this.statements.filter((s) => s.matchAction(lower) !== s.notAction));
+      if (this.byAction.size >= ACTION_MEMO_LIMIT) this.byAction.clear();
+      this.byAction.set(action, hit);
+    }
+    return hit;
+  }
+}
+
+/** A policy ready for evaluation. `label` names it in decisions (policy name, "bucket policy", …). */
+export class CompiledPolicy {
+  constructor(
+    readonly label: string,
+    private readonly body: CompiledBody,
+  ) {}
+
+  get kind(): PolicyKind {
+    return this.body.kind;
+  }
+
+  get statements(): readonly CompiledStatement[] {
+    return this.body.statements;
+  }
+
+  /**
+   * Statements whose Action/NotAction covers `action` (any case), memoized; with `resourceKey`
+   * (requestKey of the ARN) only those whose Resource can match it. Always in statement order.
+   */
+  statementsFor(action: string, resourceKey: string | null = null): readonly CompiledStatement[] {
+    return this.body.entry(action).forKey(resourceKey);
+  }
+
+  withLabel(label: string): CompiledPolicy {
+    return label === this.label ? this : new CompiledPolicy(label, this.body);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conditions
+
+const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+function parseNumber(s: string): number {
+  return NUMBER_TEXT.test(s) ? Number(s) : NaN;
+}
+
+let lastDateText = '';
+let lastDate = NaN;
+
+/** ISO 8601 as written in policies; request values may also be epoch seconds (as AWS accepts). */
+function parseDate(s: string): number {
+  // One request tests the same acs:CurrentTime against many statements: remember the last one.
+  if (s === lastDateText) return lastDate;
+  const t = /^\d+$/.test(s) ? Number(s) * 1000 : /^\d{4}-\d{2}-\d{2}T/.test(s) ? Date.parse(s) : NaN;
+  lastDateText = s;
+  lastDate = t;
+  return t;
+}
+
+function comparator(cmp: Comparison): (a: number, b: number) => boolean {
+  switch (cmp) {
+    case 'eq':
+      return (a, b) => a === b;
+    case 'lt':
+      return (a, b) => a < b;
+    case 'le':
+      return (a, b) => a <= b;
+    case 'gt':
+      return (a, b) => a > b;
+    case 'ge':
+      return (a, b) => a >= b;
+  }
+}
+
+function ordered(values: readonly string[], parse: (s: string) => number, cmp: Comparison): (v: string) => boolean {
+  const want = values.map(parse);
+  const op = comparator(cmp);
+  return (v) => {
+    const got = parse(v);
+    if (Number.isNaN(got)) return false;
+    for (const w of want) if (op(got, w)) return true;
+    return false;
+  };
+}
+
+function compileCondition(c: ConditionClause): CompiledCondition {
+  const spec = CONDITION_OPERATORS[c.operator];
+  let test: (v: string) => boolean;
+  switch (spec.type) {
+    case 'string': {
+      const set = new Set(c.values);
+      test = (v) => set.has(v);
+      break;
+    }
+    case 'stringIgnoreCase':
+    case 'bool': {
+      // Exact spelling first: most request values are already lower-case ("true"), no allocation.
+      const set = new Set(c.values.map((x) => x.toLowerCase()));
+      test = (v) => set.has(v) || set.has(v.toLowerCase());
+      break;
+    }
+    case 'like':
+      test = compileGlobs(c.values);
+      break;
+    case 'numeric':
+      test = ordered(c.values, parseNumber, spec.cmp);
+      break;
+    case 'date':
+      test = ordered(c.values, parseDate, spec.cmp);
+      break;
+    case 'ip': {
+      const patterns = c.values.map((x) => parseIpPattern(x)).filter((p): p is IpPattern => p !== null);
+      test = (v) => {
+        const ip: IpGroups | null = parseIp(v);
+        if (!ip) return false;
+        for (const p of patterns) if (p.matches(ip)) return true;
+        return false;
+      };
+      break;
+    }
+  }
+  return { operator: c.operator, key: c.key.toLowerCase(), negated: spec.negated, test };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Principals
+
+const ROLE_ENTRY = /:role\//i;
+
+function compilePrincipal(st: PolicyStatement): ((ids: CallerIds) => boolean) | null {
+  const p = st.principal;
+  if (!p) return null;
+  if (p.type === 'bucket') {
+    // `[]` == `["*"]`; `"*"` without Condition leaves the bucket owner out (§2.4).
+    const star = p.values.length === 0 || p.values.includes('*');
+    const others = p.values.filter((v) => v !== '*');
+    const match = others.length > 0 ? compileGlobs(others) : null;
+    const ownerExempt = st.condition.length === 0;
+    return (ids) => {
+      if (star && !(ownerExempt && ids.isBucketOwner)) return true;
+      if (match) for (const id of ids.bucketIds) if (match(id)) return true;
+      return false;
+    };
+  }
+  // Role names in ARNs match case-insensitively (spec §4.1); callers' role ids are lower-cased too.
+  const ram = p.ram.length > 0 ? compileGlobs(p.ram.map((r) => (ROLE_ENTRY.test(r) ? r.toLowerCase() : r))) : null;
+  const service = p.service.length > 0 ? compileGlobs(p.service.map((s) => s.toLowerCase())) : null;
+  const federated = p.federated.length > 0 ? compileGlobs(p.federated) : null;
+  return (ids) => {
+    const c = ids.caller;
+    if (c.kind === 'service') return service !== null && service(c.service.toLowerCase());
+    if (c.kind === 'federated') return federated !== null && federated(c.providerArn);
+    if (ram) for (const id of ids.ramIds) if (ram(id)) return true;
+    return false;
+  };
+}
+
+/** Precomputes the principal forms of `caller`; `bucketOwner` is the bucket's owner account, if any. */
+export function callerIds(caller: Caller, bucketOwner?: string): CallerIds {
+  switch (caller.kind) {
+    case 'root':
+      return { caller, bucketIds: [caller.accountId], ramIds: [`acs:ram::${caller.accountId}:root`], isBucketOwner: caller.accountId === bucketOwner };
+    case 'user':
+      return {
+        caller,
+        bucketIds: [caller.userId],
+        ramIds: [`acs:ram::${caller.accountId}:root`, `acs:ram::${caller.accountId}:user/${caller.userName}`],
+        isBucketOwner: false,
+      };
+    case 'role':
+      return {
+        caller,
+        bucketIds: [`arn:sts::${caller.accountId}:assumed-role/${caller.roleName}/${caller.sessionName}`],
+        ramIds: [`acs:ram::${caller.accountId}:root`, `acs:ram::${caller.accountId}:role/${caller.roleName.toLowerCase()}`],
+        isBucketOwner: false,
+      };
+    default:
+      return { caller, bucketIds: [], ramIds: [], isBucketOwner: false };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements and documents
+
+function compileStatement(st: PolicyStatement, index: number): CompiledStatement {
+  const actions = (st.action ?? st.notAction ?? []).map((a) => a.toLowerCase());
+  const resources = st.resource ?? st.notResource;
+  return {
+    index,
+    effect: st.effect,
+    sid: st.sid,
+    matchAction: compileGlobs(actions),
+    notAction: st.action === undefined,
+    matchResource: resources ? compileResources(resources) : null,
+    notResource: st.resource === undefined && st.notResource !== undefined,
+    matchPrincipal: compilePrincipal(st),
+    conditions: st.condition.map(compileCondition),
+    keys: st.resource ? resourceKeys(st.resource) : null,
+  };
+}
+
+/** Compiles an already validated document (no cache). */
+export function compileDocument(doc: PolicyDocument, label = ''): CompiledPolicy {
+  return new CompiledPolicy(label, new CompiledBody(doc.kind, doc.statements.map(compileStatement)));
+}
+
+/** A tiny LRU: Map keeps insertion order, a hit is re-inserted at the end. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly limit: number) {}
+  get(k: string): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: V): void {
+    this.map.set(k, v);
+    if (this.map.size > this.limit) {
+      const oldest = this.map.keys().next();
+      if (!oldest.done) this.map.delete(oldest.value);
+    }
+  }
+  clear(): void {
+    this.map.clear();
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+export type CompileResult = { readonly ok: true; readonly policy: CompiledPolicy } | { readonly ok: false; readonly error: PolicyError };
+
+export interface CompileOptions extends ParseOptions {
+  readonly label?: string;
+}
+
+const CACHE_LIMIT = 10_000;
+const cache = new Lru<CompileResult>(CACHE_LIMIT);
+
+/**
+ * Parses, validates and compiles `text` as a policy of `kind`, cached by (kind, text). Stored
+ * documents were validated on write, so no length limit applies here unless `maxLength` is given.
+ */
+export function compilePolicy(text: string, kind: PolicyKind, opts: CompileOptions = {}): CompileResult {
+  const label = opts.label ?? '';
+  const key = `${kind}\u0000${opts.maxLength ?? ''}\u0000${opts.allowNotResource === false ? 0 : 1}\u0000${text}`;
+  let result = cache.get(key);
+  if (result === undefined) {
+    const parsed = parsePolicy(text, kind, { ...opts, maxLength: opts.maxLength ?? Infinity });
+    result = parsed.ok ? { ok: true, policy: compileDocument(parsed.policy, label) } : parsed;
+    cache.set(key, result);
+  }
+  if (result.ok && result.policy.label !== label) return { ok: true, policy: result.policy.withLabel(label) };
+  return result;
+}
+
+/** For tests and memory pressure. */
+export function clearPolicyCache(): void {
+  cache.clear();
+}
+
+export function policyCacheSize(): number {
+  return cache.size;
+}
+

@@ -1,0 +1,167 @@
+/**
+ * Evaluation of a set of compiled policies against one request (spec ram-sts §2.1): an applying
+ * Deny wins, else an applying Allow, else implicit deny. A statement applies iff its Action (or
+ * NotAction), Resource (or NotResource), Principal (bucket/trust policies) and every condition hold.
+ */
+import { callerIds, type CallerIds, type CompiledCondition, type CompiledPolicy, type CompiledStatement } from './compile.js';
+import { splitArn, type RequestArn } from './resource.js';
+import type { Caller, ConditionContext, Effect } from './types.js';
+
+export type Decision = 'Allow' | 'ImplicitDeny' | 'ExplicitDeny';
+
+export interface EvalRequest {
+  /** e.g. `oss:GetObject`; any case. */
+  readonly action: string;
+  /** The request ARN, e.g. `acs:oss:cn-hangzhou:1234567890123456:photos/a.jpg`; ignored by trust policies. */
+  readonly resource: string;
+  /** For bucket and trust policies; absent = anonymous. */
+  readonly caller?: Caller;
+  /** Owner account of the bucket, for the bucket-policy `"*"` rule (§2.4). */
+  readonly bucketOwner?: string;
+  readonly context?: ConditionContext;
+}
+
+export interface MatchedStatement {
+  /** The policy's label. */
+  readonly policy: string;
+  /** Index in its Statement array. */
+  readonly statement: number;
+  readonly effect: Effect;
+  readonly sid?: string;
+}
+
+export interface EvalResult {
+  readonly decision: Decision;
+  /** Every applying statement, in policy/statement order. */
+  readonly matched: MatchedStatement[];
+  readonly reasons: string[];
+}
+
+export interface FastResult {
+  readonly decision: Decision;
+  /** The Deny that decided, or the first applying Allow; null on implicit deny. */
+  readonly deciding: MatchedStatement | null;
+}
+
+const ANONYMOUS: Caller = { kind: 'anonymous' };
+
+type ContextValue = string | readonly string[];
+
+/** Lower-cased copies of contexts, built on first use and shared by the decisions of a request (contexts are read-only). */
+const lowered = new WeakMap<ConditionContext, Map<string, ContextValue>>();
+
+function lowerContext(c: ConditionContext): Map<string, ContextValue> {
+  let m = lowered.get(c);
+  if (m === undefined) {
+    m = new Map();
+    for (const k of Object.keys(c)) {
+      const v = c[k];
+      if (v !== undefined) m.set(k.toLowerCase(), v);
+    }
+    lowered.set(c, m);
+  }
+  return m;
+}
+
+/** Per-request state built lazily: the split resource ARN, the principal ids, the context by lower-case key. */
+class RequestView {
+  private ids: CallerIds | null = null;
+  private split: RequestArn | null = null;
+  private ctx: Map<string, ContextValue> | null = null;
+
+  constructor(readonly req: EvalRequest) {}
+
+  arn(): RequestArn {
+    return (this.split ??= splitArn(this.req.resource));
+  }
+
+  /** Trust policies have no Resource: their statements are never keyed, so any key is fine. */
+  key(): string | null {
+    return this.arn().key;
+  }
+
+  callerIds(): CallerIds {
+    return (this.ids ??= callerIds(this.req.caller ?? ANONYMOUS, this.req.bucketOwner));
+  }
+
+  /** Keys are case-insensitive; the lower-cased copy is shared by all decisions on one context object. */
+  lookup(c: CompiledCondition): ContextValue | undefined {
+    if (this.ctx === null) {
+      const ctx = this.req.context;
+      if (ctx === undefined) return undefined;
+      this.ctx = lowerContext(ctx);
+    }
+    return this.ctx.get(c.key);
+  }
+}
+
+/** Missing key: positive operators false, negated true; several request values: any may match (§1.6). */
+function conditionHolds(c: CompiledCondition, view: RequestView): boolean {
+  const v = view.lookup(c);
+  let positive = false;
+  if (typeof v === 'string') positive = c.test(v);
+  else if (v !== undefined) {
+    for (const x of v) if (c.test(x)) { positive = true; break; }
+  }
+  return c.negated ? !positive : positive;
+}
+
+function applies(st: CompiledStatement, view: RequestView): boolean {
+  if (st.matchResource !== null && st.matchResource(view.arn()) === st.notResource) return false;
+  if (st.matchPrincipal !== null && !st.matchPrincipal(view.callerIds())) return false;
+  for (const c of st.conditions) if (!conditionHolds(c, view)) return false;
+  return true;
+}
+
+function matchOf(policy: CompiledPolicy, st: CompiledStatement): MatchedStatement {
+  return st.sid === undefined
+    ? { policy: policy.label, statement: st.index, effect: st.effect }
+    : { policy: policy.label, statement: st.index, effect: st.effect, sid: st.sid };
+}
+
+/** The decision only, stopping at the first applying Deny. For hot paths. */
+export function decide(policies: readonly CompiledPolicy[], req: EvalRequest): FastResult {
+  const view = new RequestView(req);
+  let allow: MatchedStatement | null = null;
+  const key = view.key();
+  for (const p of policies) {
+    for (const st of p.statementsFor(req.action, key)) {
+      if (st.effect === 'Allow' && allow !== null) continue; // one Allow is enough; only Denies matter now
+      if (!applies(st, view)) continue;
+      if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: matchOf(p, st) };
+      allow = matchOf(p, st);
+    }
+  }
+  return allow ? { decision: 'Allow', deciding: allow } : { decision: 'ImplicitDeny', deciding: null };
+}
+
+function describe(m: MatchedStatement): string {
+  return `${m.policy ? `policy "${m.policy}"` : 'policy'} Statement[${m.statement}]${m.sid !== undefined ? ` (Sid "${m.sid}")` : ''}`;
+}
+
+/** The decision with every applying statement and a readable account of why. */
+export function evaluate(policies: readonly CompiledPolicy[], req: EvalRequest): EvalResult {
+  const view = new RequestView(req);
+  const matched: MatchedStatement[] = [];
+  const key = view.key();
+  for (const p of policies) {
+    for (const st of p.statementsFor(req.action, key)) if (applies(st, view)) matched.push(matchOf(p, st));
+  }
+  const denies = matched.filter((m) => m.effect === 'Deny');
+  const allows = matched.filter((m) => m.effect === 'Allow');
+  const what = `${req.action} on ${req.resource || '(no resource)'}`;
+  if (denies.length > 0) {
+    return { decision: 'ExplicitDeny', matched, reasons: denies.map((m) => `${describe(m)} denies ${what}`) };
+  }
+  if (allows.length > 0) {
+    return { decision: 'Allow', matched, reasons: allows.map((m) => `${describe(m)} allows ${what}`) };
+  }
+  const n = policies.length;
+  return { decision: 'ImplicitDeny', matched, reasons: [n === 0 ? `no policy applies to ${what}` : `no statement of ${n} ${n === 1 ? 'policy' : 'policies'} allows ${what}`] };
+}
+
+/** Combines layer decisions (§2.2): any ExplicitDeny, else any Allow, else ImplicitDeny. */
+export function combine(...decisions: Decision[]): Decision {
+  if (decisions.includes('ExplicitDeny')) return 'ExplicitDeny';
+  return decisions.includes('Allow') ? 'Allow' : 'ImplicitDeny';
+}

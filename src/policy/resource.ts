@@ -1,0 +1,96 @@
+/**
+ * Resource matching, segment-aware. A pattern `acs:<svc>:<region>:<account>:<relative>` is matched
+ * segment by segment against the request ARN split on its first four colons: a `*` in the service,
+ * region or account segment stays inside that segment, and only the relative part is globbed as a
+ * whole (it may hold `/` and `:`, object keys can). A whole-string glob would let
+ * `acs:oss:*:*:photos/*` match `acs:oss:r:uid:other/x:photos/y` (an object of bucket `other` whose
+ * key contains `:photos/`), which no user expects. Patterns with fewer segments (`*`, `acs:oss:*`)
+ * are whole-string globs, which is what they say.
+ */
+import { compileGlob, compileGlobAt, startsAt, type Matcher } from './glob.js';
+
+/** The request ARN with the positions of its first four colons, computed once per request. */
+export interface RequestArn {
+  readonly s: string;
+  /** Index of the 1st..4th `:`; null if the ARN has fewer than four. */
+  readonly colons: readonly [number, number, number, number] | null;
+  /** The index key (see resourceKeys): first `/`-part of the relative id; null without one. */
+  readonly key: string | null;
+}
+
+let last: RequestArn = { s: '', colons: null, key: null };
+
+export function splitArn(s: string): RequestArn {
+  // The layers of one OSS decision (session, identity, bucket) split the same ARN: keep the last.
+  if (s === last.s) return last;
+  const c1 = s.indexOf(':');
+  const c2 = c1 < 0 ? -1 : s.indexOf(':', c1 + 1);
+  const c3 = c2 < 0 ? -1 : s.indexOf(':', c2 + 1);
+  const c4 = c3 < 0 ? -1 : s.indexOf(':', c3 + 1);
+  if (c4 < 0) return (last = { s, colons: null, key: null });
+  const slash = s.indexOf('/', c4 + 1);
+  return (last = { s, colons: [c1, c2, c3, c4], key: slash < 0 ? s.slice(c4 + 1) : s.slice(c4 + 1, slash) });
+}
+
+export type ResourceMatcher = (r: RequestArn) => boolean;
+
+type SegmentMatcher = (s: string, start: number, end: number) => boolean;
+
+function compileSegment(seg: string): SegmentMatcher | null {
+  if (seg === '*') return null;
+  if (!seg.includes('*') && !seg.includes('?')) return (s, start, end) => end - start === seg.length && startsAt(s, seg, start);
+  const m: Matcher = compileGlob(seg);
+  return (s, start, end) => m(s.slice(start, end));
+}
+
+function compileResource(pattern: string): ResourceMatcher {
+  if (pattern === '*') return () => true;
+  const parts = pattern.split(':');
+  if (parts.length < 5) {
+    const whole = compileGlob(pattern);
+    return (r) => whole(r.s);
+  }
+  const tail = compileGlobAt(parts.slice(4).join(':'));
+  // Leading literal segments (`acs:oss:`) are checked as one prefix; the rest one by one.
+  let lit = 0;
+  while (lit < 4 && !/[*?]/.test(parts[lit] as string)) lit++;
+  const prefix = lit > 0 ? `${parts.slice(0, lit).join(':')}:` : '';
+  const rest = parts.slice(lit, 4).map((seg, i) => ({ at: lit + i, m: compileSegment(seg) })).filter((x): x is { at: number; m: SegmentMatcher } => x.m !== null);
+  return (r) => {
+    const c = r.colons;
+    if (c === null) return false;
+    const s = r.s;
+    if (lit > 0 && (c[lit - 1] !== prefix.length - 1 || !startsAt(s, prefix, 0))) return false;
+    for (const { at, m } of rest) if (!m(s, at === 0 ? 0 : (c[at - 1] as number) + 1, c[at] as number)) return false;
+    return tail(s, c[3] + 1);
+  };
+}
+
+export function compileResources(patterns: readonly string[]): ResourceMatcher {
+  if (patterns.includes('*')) return () => true;
+  const ms = patterns.map(compileResource);
+  if (ms.length === 1) return ms[0] as ResourceMatcher;
+  return (r) => {
+    for (const m of ms) if (m(r)) return true;
+    return false;
+  };
+}
+
+/**
+ * Index keys for pruning: the first `/`-separated part of the relative id (the bucket, for OSS).
+ * A pattern whose relative id starts with a literal first part can only match requests with that
+ * key; returns null when some pattern could match other keys (wildcards there, `*`, short forms).
+ */
+export function resourceKeys(patterns: readonly string[]): string[] | null {
+  const keys: string[] = [];
+  for (const p of patterns) {
+    const parts = p.split(':');
+    if (parts.length < 5) return null;
+    const rel = parts.slice(4).join(':');
+    const slash = rel.indexOf('/');
+    const key = slash < 0 ? rel : rel.slice(0, slash);
+    if (/[*?]/.test(key)) return null;
+    keys.push(key);
+  }
+  return keys;
+}

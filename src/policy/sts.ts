@@ -1,0 +1,56 @@
+/**
+ * AssumeRole authorization (spec ram-sts §2.7): the caller's own policies must allow sts:AssumeRole
+ * on the role ARN (A) and the role's trust policy must admit the caller (B); both, no Deny anywhere.
+ */
+import type { CompiledPolicy } from './compile.js';
+import { decide, type EvalRequest } from './evaluate.js';
+import type { Caller, ConditionContext } from './types.js';
+
+export interface AssumeRoleAuthzInput {
+  readonly caller: Caller;
+  /** The caller's identity policies (user ∪ groups, or the calling role's). */
+  readonly identityPolicies: readonly CompiledPolicy[];
+  /** When the caller is itself a role session with a session policy. */
+  readonly sessionPolicy?: CompiledPolicy | null;
+  readonly trustPolicy: CompiledPolicy;
+  /** `acs:ram::<owner>:role/<name>` (ramRoleArn). */
+  readonly roleArn: string;
+  /** e.g. `sts:ExternalId`, `acs:SourceIp`. */
+  readonly context?: ConditionContext;
+  /** Defaults to `sts:AssumeRole`; SAML/OIDC flows pass their own action. */
+  readonly action?: string;
+}
+
+export interface AssumeRoleDecision {
+  readonly allowed: boolean;
+  readonly code?: 'NoPermission';
+  readonly message?: string;
+  readonly reason: string;
+}
+
+export const NO_PERMISSION_MESSAGE = 'You are not authorized to do this action. You should be authorized by RAM.';
+
+function refuse(reason: string): AssumeRoleDecision {
+  return { allowed: false, code: 'NoPermission', message: NO_PERMISSION_MESSAGE, reason };
+}
+
+export function authorizeAssumeRole(input: AssumeRoleAuthzInput): AssumeRoleDecision {
+  const { caller } = input;
+  if (caller.kind === 'root') return refuse('Roles may not be assumed by root accounts.');
+  if (caller.kind === 'anonymous') return refuse('Anonymous callers cannot assume roles.');
+  const req: EvalRequest = { action: input.action ?? 'sts:AssumeRole', resource: input.roleArn, caller, ...(input.context ? { context: input.context } : {}) };
+
+  // Services and federated identities are admitted by the trust policy alone; RAM identities also
+  // need their own permission (and their session policy, if any).
+  if (caller.kind === 'user' || caller.kind === 'role') {
+    if (caller.kind === 'role' && input.sessionPolicy) {
+      const s = decide([input.sessionPolicy], req);
+      if (s.decision !== 'Allow') return refuse(`the caller's session policy does not allow ${req.action} on ${req.resource}`);
+    }
+    const a = decide(input.identityPolicies, req);
+    if (a.decision !== 'Allow') return refuse(`the caller's policies ${a.decision === 'ExplicitDeny' ? 'deny' : 'do not allow'} ${req.action} on ${req.resource}`);
+  }
+  const b = decide([input.trustPolicy], req);
+  if (b.decision !== 'Allow') return refuse(`the role's trust policy ${b.decision === 'ExplicitDeny' ? 'denies' : 'does not admit'} the caller`);
+  return { allowed: true, reason: 'allowed by the caller\'s policies and the role\'s trust policy' };
+}
