@@ -1,21 +1,58 @@
 // The one error catalogue: every error the server can answer with, by code, with its HTTP status,
 // default message and OSS error-class code (EC). Domain code throws AppError values carrying a code
 // from here; only the serializers turn them into wire responses.
+//
+// Two wire protocols share this catalogue: OSS (XML errors, `oss/error-response.ts`) and POP RPC (RAM/STS,
+// JSON or XML `{RequestId, HostId, Code, Message, Recommend}`, `rpc/response.ts`).
+// - OSS codes (first block) carry their OSS wire form in status/message/ec.
+// - POP codes (later blocks, often dotted such as `EntityNotExist.User`) carry their POP wire form.
+// - A code both protocols raise with a different wire form (SignatureDoesNotMatch is 403 in OSS but 400 in
+//   POP, InvalidAccessKeyId is `InvalidAccessKeyId.NotFound` 404 in POP, …) keeps its OSS form in the entry
+//   and its POP form in `pop` ({code?, status?, message?}); the POP renderer applies it via `popWireForm()`.
+//   Code raising such an error uses the one catalogue code, never a protocol-specific twin, so a shared
+//   module (the CredentialResolver, the store) answers correctly on either protocol.
+
+interface PopOverride {
+  /** Code on the POP wire when it differs (e.g. `InvalidAccessKeyId.NotFound`). */
+  readonly code?: string;
+  readonly status?: number;
+  /** POP default message, used when the error carries the catalogue default message. */
+  readonly message?: string;
+}
 
 interface CatalogueEntry {
   readonly status: number;
   readonly message: string;
   readonly ec?: string;
+  readonly pop?: PopOverride;
 }
 
 export const catalogue = {
-  AccessDenied: { status: 403, message: 'AccessDenied', ec: '0003-00000001' },
-  InvalidAccessKeyId: { status: 403, message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000002' },
-  SignatureDoesNotMatch: { status: 403, message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', ec: '0002-00000040' },
-  InvalidSecurityToken: { status: 403, message: 'The security token you provided is invalid.', ec: '0002-00000012' },
-  SecurityTokenExpired: { status: 403, message: 'The security token you provided has expired.', ec: '0002-00000013' },
-  AccessKeyIdAndSecurityTokenNotMatch: { status: 403, message: 'The OSS access key id and security token you provided does not match.', ec: '0002-00000014' },
-  RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.', ec: '0002-00000504' },
+  AccessDenied: { status: 403, message: 'AccessDenied', ec: '0003-00000001', pop: { code: 'NoPermission', message: 'You are not authorized to do this action.' } },
+  InvalidAccessKeyId: {
+    status: 403, message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000002',
+    pop: { code: 'InvalidAccessKeyId.NotFound', status: 404, message: 'Specified access key is not found.' },
+  },
+  SignatureDoesNotMatch: {
+    status: 403, message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', ec: '0002-00000040',
+    pop: { status: 400, message: 'Specified signature is not matched with our calculation.' },
+  },
+  InvalidSecurityToken: {
+    status: 403, message: 'The security token you provided is invalid.', ec: '0002-00000012',
+    pop: { code: 'InvalidSecurityToken.Malformed', status: 400, message: 'The security token you provided is malformed.' },
+  },
+  SecurityTokenExpired: {
+    status: 403, message: 'The security token you provided has expired.', ec: '0002-00000013',
+    pop: { code: 'InvalidSecurityToken.Expired', status: 400, message: 'Specified SecurityToken is expired.' },
+  },
+  AccessKeyIdAndSecurityTokenNotMatch: {
+    status: 403, message: 'The OSS access key id and security token you provided does not match.', ec: '0002-00000014',
+    pop: { code: 'InvalidSecurityToken.MismatchWithAccessKey', status: 400, message: 'Specified SecurityToken mismatch with the AccessKey.' },
+  },
+  RequestTimeTooSkewed: {
+    status: 403, message: 'The difference between the request time and the current time is too large.', ec: '0002-00000504',
+    pop: { code: 'InvalidTimeStamp.Expired', status: 400, message: 'Specified time stamp or date value is expired.' },
+  },
   NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.', ec: '0015-00000101' },
   NoSuchKey: { status: 404, message: 'The specified key does not exist.', ec: '0026-00000001' },
   NoSuchUpload: { status: 404, message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', ec: '0042-00000002' },
@@ -29,7 +66,7 @@ export const catalogue = {
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000014' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.', ec: '0015-00000001' },
   InvalidObjectName: { status: 400, message: 'The specified object is not valid.', ec: '0016-00000001' },
-  InvalidArgument: { status: 400, message: 'Invalid Argument. Parameter is invalid.', ec: '0017-00000001' },
+  InvalidArgument: { status: 400, message: 'Invalid Argument. Parameter is invalid.', ec: '0017-00000001', pop: { code: 'InvalidParameter' } },
   InvalidRequest: { status: 400, message: 'Invalid request.', ec: '0017-00000002' },
   MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.', ec: '0016-00000608' },
   InvalidDigest: { status: 400, message: 'The Content-MD5 you specified was invalid.', ec: '0016-00000401' },
@@ -49,8 +86,100 @@ export const catalogue = {
   NotModified: { status: 304, message: 'Not Modified', ec: '0026-00000012' },
   InvalidRange: { status: 416, message: 'The requested range cannot be satisfied.', ec: '0026-00000013' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', ec: '0017-00000004' },
-  NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.', ec: '0017-00000005' },
-  InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', ec: '0000-00000001' },
+  NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.', ec: '0017-00000005', pop: { message: 'This API is not implemented by this server.' } },
+  InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', ec: '0000-00000001', pop: { message: 'An internal error occurred.' } },
+
+  // ---- POP RPC protocol (all POP products: RAM, STS). Wire form is POP. ----
+  'InvalidAccessKeyId.Inactive': { status: 400, message: 'Specified access key is disabled.' },
+  'InvalidTimeStamp.Format': { status: 400, message: 'Specified time stamp or date value is not well formatted.' },
+  SignatureNonceUsed: { status: 400, message: 'Specified signature nonce was used already.' },
+  InvalidVersion: { status: 400, message: 'Specified parameter Version is not valid.' },
+  'InvalidAction.NotFound': { status: 404, message: 'Specified api is not found, please check your url and method.' },
+  IncompleteSignature: { status: 400, message: 'The request signature does not conform to Aliyun standards.' },
+  'InvalidSignatureMethod': { status: 400, message: 'Specified signature method is not supported.' },
+  'InvalidParameter.Format': { status: 400, message: 'Specified parameter Format is not valid.' },
+  MissingAction: { status: 400, message: 'Action is mandatory for this action.' },
+  MissingVersion: { status: 400, message: 'Version is mandatory for this action.' },
+  MissingAccessKeyId: { status: 400, message: 'AccessKeyId is mandatory for this action.' },
+  MissingSignature: { status: 400, message: 'Signature is mandatory for this action.' },
+  MissingSignatureNonce: { status: 400, message: 'SignatureNonce is mandatory for this action.' },
+  MissingTimestamp: { status: 400, message: 'Timestamp is mandatory for this action.' },
+
+  // ---- RAM (Version 2015-05-01). Wire form is POP. ----
+  NoPermission: { status: 403, message: 'You are not authorized to do this action.' },
+  InvalidParameter: { status: 400, message: 'The parameter is invalid.' },
+  MissingUserName: { status: 400, message: 'UserName is mandatory for this action.' },
+  MissingGroupName: { status: 400, message: 'GroupName is mandatory for this action.' },
+  MissingRoleName: { status: 400, message: 'RoleName is mandatory for this action.' },
+  MissingPolicyName: { status: 400, message: 'PolicyName is mandatory for this action.' },
+  MissingPolicyType: { status: 400, message: 'PolicyType is mandatory for this action.' },
+  MissingPolicyDocument: { status: 400, message: 'PolicyDocument is mandatory for this action.' },
+  MissingAssumeRolePolicyDocument: { status: 400, message: 'AssumeRolePolicyDocument is mandatory for this action.' },
+  MissingVersionId: { status: 400, message: 'VersionId is mandatory for this action.' },
+  MissingUserAccessKeyId: { status: 400, message: 'UserAccessKeyId is mandatory for this action.' },
+  MissingStatus: { status: 400, message: 'Status is mandatory for this action.' },
+  'InvalidParameter.UserName.InvalidChars': { status: 400, message: 'The parameter - "UserName" contains invalid chars.' },
+  'InvalidParameter.UserName.Length': { status: 400, message: 'The parameter - "UserName" beyond the length limit.' },
+  'InvalidParameter.DisplayName.InvalidChars': { status: 400, message: 'The parameter - "DisplayName" contains invalid chars.' },
+  'InvalidParameter.DisplayName.Length': { status: 400, message: 'The parameter - "DisplayName" beyond the length limit.' },
+  'InvalidParameter.GroupName.InvalidChars': { status: 400, message: 'The parameter - "GroupName" contains invalid chars.' },
+  'InvalidParameter.GroupName.Length': { status: 400, message: 'The parameter - "GroupName" beyond the length limit.' },
+  'InvalidParameter.RoleName.InvalidChars': { status: 400, message: 'The parameter - "RoleName" contains invalid chars.' },
+  'InvalidParameter.RoleName.Length': { status: 400, message: 'The parameter - "RoleName" beyond the length limit.' },
+  'InvalidParameter.PolicyName.InvalidChars': { status: 400, message: 'The parameter - "PolicyName" contains invalid chars.' },
+  'InvalidParameter.PolicyName.Length': { status: 400, message: 'The parameter - "PolicyName" beyond the length limit.' },
+  'InvalidParameter.Comments.Length': { status: 400, message: 'The parameter - "Comments" beyond the length limit.' },
+  'InvalidParameter.Description.Length': { status: 400, message: 'The parameter - "Description" beyond the length limit.' },
+  'InvalidParameter.Email.Length': { status: 400, message: 'The parameter - "Email" beyond the length limit.' },
+  'InvalidParameter.MobilePhone.Length': { status: 400, message: 'The parameter - "MobilePhone" beyond the length limit.' },
+  'InvalidParameter.PolicyType': { status: 400, message: 'The parameter - "PolicyType" is incorrect.' },
+  'InvalidParameter.PolicyDocument.Length': { status: 400, message: 'The parameter - "PolicyDocument" beyond the length limit.' },
+  'InvalidParameter.VersionId.Format': { status: 400, message: 'The format of the parameter - "VersionId" is incorrect.' },
+  'InvalidParameter.MaxSessionDuration': { status: 400, message: 'The parameter - "MaxSessionDuration" must be between 3600 and 43200.' },
+  'InvalidParameter.Status': { status: 400, message: 'The parameter - "Status" is incorrect, valid values are Active and Inactive.' },
+  'InvalidParameter.MaxItems': { status: 400, message: 'The parameter - "MaxItems" must be between 1 and 100.' },
+  'InvalidParameter.Marker': { status: 400, message: 'The parameter - "Marker" is invalid.' },
+  'InvalidParameter.RotateStrategy': { status: 400, message: 'The parameter - "RotateStrategy" is incorrect.' },
+  MalformedPolicyDocument: { status: 400, message: 'The policy document is malformed.' },
+  'EntityNotExist.User': { status: 404, message: 'The user does not exist.' },
+  'EntityNotExist.User.AccessKey': { status: 404, message: 'The user access key does not exist.' },
+  'EntityNotExist.Group': { status: 404, message: 'The group does not exist.' },
+  'EntityNotExist.Role': { status: 404, message: 'The role does not exist.' },
+  'EntityNotExist.Policy': { status: 404, message: 'The policy does not exist.' },
+  'EntityNotExist.Policy.Version': { status: 404, message: 'The policy version does not exist.' },
+  'EntityNotExist.User.Policy': { status: 404, message: 'The indicate policy of the user does not exist.' },
+  'EntityNotExist.Group.Policy': { status: 404, message: 'The indicate policy of the group does not exist.' },
+  'EntityNotExist.Role.Policy': { status: 404, message: 'The indicate policy of the role does not exist.' },
+  'EntityNotExist.User.Group': { status: 404, message: 'The user has not joined the group.' },
+  'EntityAlreadyExists.User': { status: 409, message: 'The user does already EXIST.' },
+  'EntityAlreadyExists.Group': { status: 409, message: 'The group does already EXIST.' },
+  'EntityAlreadyExists.Role': { status: 409, message: 'The role does already EXIST.' },
+  'EntityAlreadyExists.Policy': { status: 409, message: 'The policy does already EXIST.' },
+  'EntityAlreadyExists.User.Policy': { status: 409, message: 'The user has already been attached this policy.' },
+  'EntityAlreadyExists.Group.Policy': { status: 409, message: 'The group has already been attached this policy.' },
+  'EntityAlreadyExists.Role.Policy': { status: 409, message: 'The role has already been attached this policy.' },
+  'EntityAlreadyExists.User.Group': { status: 409, message: 'The user has already joined the group.' },
+  'DeleteConflict.User.AccessKey': { status: 409, message: 'The user CAN NOT has any access key while deleting the user.' },
+  'DeleteConflict.User.Group': { status: 409, message: 'The user CAN NOT be in any group while deleting the user.' },
+  'DeleteConflict.User.Policy': { status: 409, message: 'The user CAN NOT has any attached policy while deleting the user.' },
+  'DeleteConflict.Group.User': { status: 409, message: 'The group CAN NOT has any user member while deleting the group.' },
+  'DeleteConflict.Group.Policy': { status: 409, message: 'The group CAN NOT has any attached policy while deleting the group.' },
+  'DeleteConflict.Role.Policy': { status: 409, message: 'The role CAN NOT has any attached policy while deleting the role.' },
+  'DeleteConflict.Policy.User': { status: 409, message: 'The policy CAN NOT been attached to any user while deleting the policy.' },
+  'DeleteConflict.Policy.Group': { status: 409, message: 'The policy CAN NOT been attached to any group while deleting the policy.' },
+  'DeleteConflict.Policy.Role': { status: 409, message: 'The policy CAN NOT been attached to any role while deleting the policy.' },
+  'DeleteConflict.Policy.Version': { status: 409, message: 'The policy CAN NOT has any version except the default version while deleting the policy.' },
+  'DeleteConflict.Policy.Version.Default': { status: 409, message: 'The default policy version CAN NOT been deleted directly.' },
+  'LimitExceeded.User': { status: 409, message: 'The count of users beyond the current limits.' },
+  'LimitExceeded.User.AccessKey': { status: 409, message: 'The access key count of the user access keys beyond the current limits.' },
+  'LimitExceeded.User.Group': { status: 409, message: 'The count of groups the user joined beyond the current limits.' },
+  'LimitExceeded.User.Policy': { status: 409, message: 'The count of policies attached to the user beyond the current limits.' },
+  'LimitExceeded.Group': { status: 409, message: 'The count of groups beyond the current limits.' },
+  'LimitExceeded.Group.Policy': { status: 409, message: 'The count of policies attached to the group beyond the current limits.' },
+  'LimitExceeded.Role': { status: 409, message: 'The count of roles beyond the current limits.' },
+  'LimitExceeded.Role.Policy': { status: 409, message: 'The count of policies attached to the role beyond the current limits.' },
+  'LimitExceeded.Policy': { status: 409, message: 'The count of policies beyond the current limits.' },
+  'LimitExceeded.Policy.Version': { status: 409, message: 'The count of versions of the policy beyond the current limits.' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;
@@ -74,6 +203,18 @@ export class AppError extends Error {
   get ec(): string | undefined {
     return (catalogue[this.code] as CatalogueEntry).ec;
   }
+}
+
+/** The POP (RAM/STS RPC) wire form of an error: code, status and message after the `pop` override. */
+export function popWireForm(err: AppError): { code: string; status: number; message: string } {
+  const entry = catalogue[err.code] as CatalogueEntry;
+  const pop = entry.pop;
+  const explicit = err.message !== entry.message;
+  return {
+    code: pop?.code ?? err.code,
+    status: pop?.status ?? entry.status,
+    message: explicit ? err.message : (pop?.message ?? entry.message),
+  };
 }
 
 export function isAppError(err: unknown): err is AppError {

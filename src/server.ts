@@ -11,12 +11,15 @@ import { ObjectService } from './domain/objects.js';
 import { createListener } from './http/listener.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import type { OssResponse } from './oss/context.js';
+import { RamService } from './ram/service.js';
+import { handleRpc } from './rpc/dispatch.js';
 import { collectGarbage } from './store/gc.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { MemoryBlobStore } from './store/blob/memory.js';
 import type { BlobStore } from './store/blob/types.js';
 import { SqliteMetadataStore } from './store/meta/sqlite.js';
-import type { MetadataStore } from './store/meta/types.js';
+import type { IdentityStore, MetadataStore } from './store/meta/types.js';
+import { resolveMasterKey } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
 export const VERSION = '0.1.0';
@@ -47,14 +50,20 @@ export interface ServerOptions {
   clock?: Clock;
   /** Tests may put a resolver in front of the root account's key. */
   credentials?: CredentialResolver;
+  /**
+   * AES-256 key (32 bytes) sealing secrets at rest (RAM AccessKey secrets). When absent, start-up resolves
+   * it: ALUNITE_MASTER_KEY (base64), else `<data>/master.key` (created 0600), else (in memory) random.
+   */
+  masterKey?: Buffer;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   server: Server;
-  meta: MetadataStore;
+  meta: MetadataStore & IdentityStore;
   blobs: BlobStore;
+  ram: RamService;
   close(): Promise<void>;
 }
 
@@ -62,8 +71,10 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log: Logger = createLogger(opts.logLevel ?? 'info');
   const clock = opts.clock ?? systemClock;
-  let meta: MetadataStore;
+  let meta: SqliteMetadataStore;
   let blobs: BlobStore;
+  const masterKey = opts.masterKey ?? (await resolveMasterKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }));
+  if (masterKey.length !== 32) throw new Error('the master key must be 32 bytes');
   if (opts.inMemory) {
     meta = new SqliteMetadataStore({ path: ':memory:' });
     blobs = new MemoryBlobStore();
@@ -84,6 +95,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const objects = new ObjectService(ctx);
   const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects) };
+  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey });
   const startedAt = Date.now();
   const credentials = opts.credentials ?? new RootCredentialResolver({
     accountId: opts.accountId,
@@ -113,6 +125,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       accountId: opts.accountId,
       hostnames: opts.hostnames ?? [],
       log,
+      rpc: (req, rawQuery) => handleRpc({ ram, credentials, nonces: meta, clock, log }, req, rawQuery),
       internal,
     }),
   );
@@ -131,6 +144,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     server,
     meta,
     blobs,
+    ram,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -12,7 +12,8 @@ import { FsBlobStore } from '../src/store/blob/fs.js';
 import { MemoryBlobStore } from '../src/store/blob/memory.js';
 import type { BlobStore } from '../src/store/blob/types.js';
 import { SqliteMetadataStore } from '../src/store/meta/sqlite.js';
-import type { MetadataStore } from '../src/store/meta/types.js';
+import type { IdentityStore, MetadataStore } from '../src/store/meta/types.js';
+import { DEFAULT_RAM_LIMITS as L, type RamAccessKey, type RamGroup, type RamRole, type RamUser } from '../src/ram/model.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -24,7 +25,7 @@ after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-const metaFactories: Array<[string, () => Promise<MetadataStore>]> = [
+const metaFactories: Array<[string, () => Promise<MetadataStore & IdentityStore>]> = [
   ['sqlite file', async () => new SqliteMetadataStore({ path: join(await tempDir(), 'm.sqlite') })],
   ['sqlite in-memory', async () => new SqliteMetadataStore({ path: ':memory:' })],
 ];
@@ -214,6 +215,184 @@ async function readAll(r: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of r) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+function ramUser(userName: string, userId = `1${userName.length}${'0'.repeat(14)}`.slice(0, 16)): RamUser {
+  return { userId, userName, displayName: userName, mobilePhone: '', email: '', comments: '', createDate: 1000, updateDate: 1000 };
+}
+function ramGroup(groupName: string, groupId: string): RamGroup {
+  return { groupId, groupName, comments: '', createDate: 1000, updateDate: 1000 };
+}
+function ramRole(roleName: string, roleId: string): RamRole {
+  return { roleId, roleName, description: '', assumeRolePolicyDocument: '{}', maxSessionDuration: 3600, createDate: 1000, updateDate: 1000 };
+}
+function ramKey(accessKeyId: string): Omit<RamAccessKey, 'userId'> {
+  return { accessKeyId, sealedSecret: `v1.sealed-${accessKeyId}`, status: 'Active', createDate: 1000 };
+}
+
+/** Runs `fn` and returns the AppError code it throws. */
+async function codeOf(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.ok(err instanceof AppError, String(err));
+    return err.code;
+  }
+  return 'no error';
+}
+
+for (const [name, make] of metaFactories) {
+  describe(`IdentityStore conformance: ${name}`, () => {
+    it('users: create, unique names, rename, page by name, limits', async () => {
+      const s = await make();
+      await s.createUser(ramUser('bob', '1000000000000002'), L.users);
+      await s.createUser(ramUser('alice', '1000000000000001'), L.users);
+      assert.equal(await codeOf(() => s.createUser(ramUser('alice', '1000000000000009'), L.users)), 'EntityAlreadyExists.User');
+      assert.equal(await codeOf(() => s.createUser(ramUser('carol', '1000000000000003'), 2)), 'LimitExceeded.User');
+      assert.equal((await s.getUser('alice'))?.userId, '1000000000000001');
+      assert.equal(await s.getUser('ALICE'), null, 'user names are case-sensitive');
+      assert.equal((await s.getUserById('1000000000000002'))?.userName, 'bob');
+      assert.deepEqual((await s.listUsers({ limit: 10 })).map((u) => u.userName), ['alice', 'bob']);
+      assert.deepEqual((await s.listUsers({ after: 'alice', limit: 10 })).map((u) => u.userName), ['bob']);
+      assert.deepEqual((await s.listUsers({ limit: 1 })).map((u) => u.userName), ['alice']);
+      const renamed = await s.updateUser('bob', { userName: 'bobby', comments: 'c' }, 2000);
+      assert.equal(renamed.userName, 'bobby');
+      assert.equal(renamed.updateDate, 2000);
+      assert.equal((await s.getUserById('1000000000000002'))?.comments, 'c');
+      assert.equal(await codeOf(() => s.updateUser('bobby', { userName: 'alice' }, 1)), 'EntityAlreadyExists.User');
+      assert.equal(await codeOf(() => s.updateUser('nobody', {}, 1)), 'EntityNotExist.User');
+      await s.deleteUser('bobby');
+      assert.equal(await s.getUser('bobby'), null);
+      assert.equal(await codeOf(() => s.deleteUser('bobby')), 'EntityNotExist.User');
+      await s.close();
+    });
+
+    it('access keys: per-user limit, lookup by id, status, ownership, delete conflict', async () => {
+      const s = await make();
+      await s.createUser(ramUser('u1', '2000000000000001'), L.users);
+      await s.createUser(ramUser('u2', '2000000000000002'), L.users);
+      const k = await s.createAccessKey('u1', ramKey('LTAIaaaaaaaaaaaaaaaaaaaa'), 2);
+      assert.equal(k.userId, '2000000000000001');
+      await s.createAccessKey('u1', ramKey('LTAIbbbbbbbbbbbbbbbbbbbb'), 2);
+      assert.equal(await codeOf(() => s.createAccessKey('u1', ramKey('LTAIcccccccccccccccccccc'), 2)), 'LimitExceeded.User.AccessKey');
+      assert.equal(await codeOf(() => s.createAccessKey('nobody', ramKey('LTAIdddddddddddddddddddd'), 2)), 'EntityNotExist.User');
+      assert.deepEqual(await s.getAccessKey('LTAIaaaaaaaaaaaaaaaaaaaa'), { ...ramKey('LTAIaaaaaaaaaaaaaaaaaaaa'), userId: '2000000000000001' });
+      assert.equal(await s.getAccessKey('LTAIzzzzzzzzzzzzzzzzzzzz'), null);
+      assert.equal((await s.listAccessKeys('u1')).length, 2);
+      await s.updateAccessKey('u1', 'LTAIaaaaaaaaaaaaaaaaaaaa', 'Inactive');
+      assert.equal((await s.getAccessKey('LTAIaaaaaaaaaaaaaaaaaaaa'))?.status, 'Inactive');
+      assert.equal(await codeOf(() => s.updateAccessKey('u2', 'LTAIaaaaaaaaaaaaaaaaaaaa', 'Active')), 'EntityNotExist.User.AccessKey');
+      assert.equal(await codeOf(() => s.deleteAccessKey('u2', 'LTAIaaaaaaaaaaaaaaaaaaaa')), 'EntityNotExist.User.AccessKey');
+      assert.equal(await codeOf(() => s.deleteUser('u1')), 'DeleteConflict.User.AccessKey');
+      await s.deleteAccessKey('u1', 'LTAIaaaaaaaaaaaaaaaaaaaa');
+      await s.deleteAccessKey('u1', 'LTAIbbbbbbbbbbbbbbbbbbbb');
+      await s.deleteUser('u1');
+      await s.close();
+    });
+
+    it('groups and membership', async () => {
+      const s = await make();
+      await s.createUser(ramUser('m', '3000000000000001'), L.users);
+      await s.createGroup(ramGroup('g1', '3100000000000001'), L.groups);
+      await s.createGroup(ramGroup('g2', '3100000000000002'), L.groups);
+      assert.equal(await codeOf(() => s.createGroup(ramGroup('g1', '3100000000000009'), L.groups)), 'EntityAlreadyExists.Group');
+      assert.equal(await codeOf(() => s.createGroup(ramGroup('g3', '3100000000000003'), 2)), 'LimitExceeded.Group');
+      await s.addUserToGroup('g1', 'm', 5, 1);
+      assert.equal(await codeOf(() => s.addUserToGroup('g1', 'm', 5, 5)), 'EntityAlreadyExists.User.Group');
+      assert.equal(await codeOf(() => s.addUserToGroup('g2', 'm', 5, 1)), 'LimitExceeded.User.Group');
+      assert.equal(await codeOf(() => s.addUserToGroup('g9', 'm', 5, 5)), 'EntityNotExist.Group');
+      assert.deepEqual((await s.listGroupsForUser('m')).map((x) => [x.group.groupName, x.joinDate]), [['g1', 5]]);
+      assert.deepEqual((await s.listUsersForGroup('g1', { limit: 10 })).map((x) => x.user.userName), ['m']);
+      assert.equal(await codeOf(() => s.deleteGroup('g1')), 'DeleteConflict.Group.User');
+      assert.equal(await codeOf(() => s.deleteUser('m')), 'DeleteConflict.User.Group');
+      const renamed = await s.updateGroup('g1', { groupName: 'g1-new' }, 6);
+      assert.equal(renamed.groupId, '3100000000000001');
+      assert.equal((await s.getGroupById('3100000000000001'))?.groupName, 'g1-new');
+      assert.deepEqual((await s.listGroupsForUser('m')).map((x) => x.group.groupName), ['g1-new'], 'membership follows the rename');
+      await s.removeUserFromGroup('g1-new', 'm');
+      assert.equal(await codeOf(() => s.removeUserFromGroup('g1-new', 'm')), 'EntityNotExist.User.Group');
+      await s.deleteGroup('g1-new');
+      assert.deepEqual((await s.listGroups({ limit: 10 })).map((g) => g.groupName), ['g2']);
+      await s.close();
+    });
+
+    it('roles: case-insensitive names', async () => {
+      const s = await make();
+      await s.createRole(ramRole('Admin', '400000000000000001'), L.roles);
+      assert.equal(await codeOf(() => s.createRole(ramRole('admin', '400000000000000002'), L.roles)), 'EntityAlreadyExists.Role');
+      assert.equal((await s.getRole('ADMIN'))?.roleName, 'Admin');
+      assert.equal((await s.getRoleById('400000000000000001'))?.roleName, 'Admin');
+      const u = await s.updateRole('admin', { maxSessionDuration: 7200 }, 9);
+      assert.equal(u.maxSessionDuration, 7200);
+      assert.equal(await codeOf(() => s.updateRole('nope', {}, 9)), 'EntityNotExist.Role');
+      assert.deepEqual((await s.listRoles({ limit: 5 })).map((r) => r.roleName), ['Admin']);
+      await s.deleteRole('aDmIn');
+      assert.equal(await s.getRole('Admin'), null);
+      await s.close();
+    });
+
+    it('policies: versions numbered v1.., limit, rotation, default rules, delete conflicts', async () => {
+      const s = await make();
+      const v1 = await s.createPolicy({ policyName: 'p', description: 'd', defaultVersion: 'v1', createDate: 1, updateDate: 1 }, 'doc1', L.customPolicies);
+      assert.equal(v1.versionId, 'v1');
+      assert.equal(await codeOf(() => s.createPolicy({ policyName: 'p', description: '', defaultVersion: 'v1', createDate: 1, updateDate: 1 }, 'x', 10)),
+        'EntityAlreadyExists.Policy');
+      assert.equal(await codeOf(() => s.createPolicy({ policyName: 'q', description: '', defaultVersion: 'v1', createDate: 1, updateDate: 1 }, 'x', 1)),
+        'LimitExceeded.Policy');
+      const opts = { setAsDefault: false, rotate: false, maxVersions: 3 };
+      assert.equal((await s.createPolicyVersion('p', 'doc2', 2, opts)).versionId, 'v2');
+      assert.equal((await s.createPolicyVersion('p', 'doc3', 3, { ...opts, setAsDefault: true })).versionId, 'v3');
+      assert.equal((await s.getPolicy('p'))?.defaultVersion, 'v3');
+      assert.equal(await codeOf(() => s.createPolicyVersion('p', 'doc4', 4, opts)), 'LimitExceeded.Policy.Version');
+      assert.equal((await s.createPolicyVersion('p', 'doc4', 4, { ...opts, rotate: true })).versionId, 'v4');
+      assert.deepEqual((await s.listPolicyVersions('p')).map((v) => v.versionId), ['v4', 'v3', 'v2'], 'v1 (oldest non-default) rotated out');
+      assert.equal((await s.getPolicyVersion('p', 'v2'))?.document, 'doc2');
+      assert.equal(await s.getPolicyVersion('p', 'v1'), null);
+      assert.equal(await codeOf(() => s.deletePolicyVersion('p', 'v3')), 'DeleteConflict.Policy.Version.Default');
+      assert.equal(await codeOf(() => s.setDefaultPolicyVersion('p', 'v1', 5)), 'EntityNotExist.Policy.Version');
+      await s.setDefaultPolicyVersion('p', 'v4', 5);
+      assert.equal(await codeOf(() => s.deletePolicy('p')), 'DeleteConflict.Policy.Version');
+      await s.deletePolicyVersion('p', 'v2');
+      await s.deletePolicyVersion('p', 'v3');
+      assert.equal((await s.createPolicyVersion('p', 'doc5', 6, opts)).versionId, 'v5', 'version ids are never reused');
+      await s.deletePolicyVersion('p', 'v5');
+
+      await s.createUser(ramUser('pu', '5000000000000001'), L.users);
+      await s.attachPolicy({ principalKind: 'User', principalId: '5000000000000001', policyType: 'Custom', policyName: 'p', attachDate: 7 }, 1);
+      assert.equal(await codeOf(() => s.attachPolicy({ principalKind: 'User', principalId: '5000000000000001', policyType: 'Custom', policyName: 'p', attachDate: 7 }, 5)),
+        'EntityAlreadyExists.User.Policy');
+      assert.equal(await codeOf(() => s.attachPolicy({ principalKind: 'User', principalId: '5000000000000001', policyType: 'Custom', policyName: 'zz', attachDate: 7 }, 5)),
+        'EntityNotExist.Policy');
+      await s.createPolicy({ policyName: 'p2', description: '', defaultVersion: 'v1', createDate: 1, updateDate: 1 }, 'x', L.customPolicies);
+      assert.equal(await codeOf(() => s.attachPolicy({ principalKind: 'User', principalId: '5000000000000001', policyType: 'Custom', policyName: 'p2', attachDate: 7 }, 1)),
+        'LimitExceeded.User.Policy');
+      await s.attachPolicy({ principalKind: 'User', principalId: '5000000000000001', policyType: 'System', policyName: 'AdministratorAccess', attachDate: 8 }, 1);
+      assert.equal(await codeOf(() => s.attachPolicy({ principalKind: 'Role', principalId: '0', policyType: 'System', policyName: 'X', attachDate: 8 }, 1)),
+        'EntityNotExist.Role');
+      assert.deepEqual((await s.listAttachments('User', '5000000000000001')).map((a) => `${a.policyType}:${a.policyName}`), ['Custom:p', 'System:AdministratorAccess']);
+      assert.deepEqual((await s.listAttachmentsForPolicy('Custom', 'p')).map((a) => a.principalId), ['5000000000000001']);
+      assert.equal(await s.countAttachments('System', 'AdministratorAccess'), 1);
+      assert.equal(await codeOf(() => s.deletePolicy('p')), 'DeleteConflict.Policy.User');
+      assert.equal(await codeOf(() => s.deleteUser('pu')), 'DeleteConflict.User.Policy');
+      await s.detachPolicy('User', '5000000000000001', 'Custom', 'p');
+      assert.equal(await codeOf(() => s.detachPolicy('User', '5000000000000001', 'Custom', 'p')), 'EntityNotExist.User.Policy');
+      await s.deletePolicy('p');
+      assert.equal(await s.getPolicy('p'), null);
+      assert.deepEqual((await s.listPolicies({ limit: 10 })).map((p) => p.policyName), ['p2']);
+      await s.close();
+    });
+
+    it('nonces: claimed once until they expire', async () => {
+      const s = await make();
+      assert.equal(await s.claimNonce('AK\nn1', 1000, 0), true);
+      assert.equal(await s.claimNonce('AK\nn1', 1000, 500), false);
+      assert.equal(await s.claimNonce('AK\nn2', 1000, 500), true);
+      assert.equal(await s.claimNonce('AK\nn1', 3000, 1000), true, 'expired nonces are dropped');
+      const concurrent = await Promise.all([s.claimNonce('race', 9000, 1001), s.claimNonce('race', 9000, 1001)]);
+      assert.deepEqual(concurrent.sort(), [false, true]);
+      await s.close();
+    });
+  });
 }
 
 for (const [name, make] of blobFactories) {

@@ -12,6 +12,7 @@ import { ossErrorResponse } from '../oss/error-response.js';
 import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
+import { isRpcRequest } from '../rpc/request.js';
 import type { MetadataStore } from '../store/meta/types.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
@@ -25,6 +26,8 @@ export interface ListenerDeps {
   accountId: string;
   hostnames: readonly string[];
   log: Logger;
+  /** POP RPC requests (RAM, later STS), recognised before OSS routing; see `rpc/dispatch.ts`. */
+  rpc: (req: IncomingMessage, rawQuery: string) => Promise<{ response: OssResponse; action: string }>;
   /** Internal endpoints under `/-/` (health, later console and metrics). */
   internal: (path: string, req: IncomingMessage) => OssResponse | null;
 }
@@ -84,6 +87,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   const hostId = (req.headers.host ?? '').replace(/:\d+$/, '');
   let opName = 'Unknown';
   let response: OssResponse;
+  let pop = false;
   try {
     const rawUrl = req.url ?? '/';
     const qmark = rawUrl.indexOf('?');
@@ -92,11 +96,16 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     const headers = req.headers;
     const address = resolveAddress(headers.host, rawPath, { hostnames: deps.hostnames });
     const internal = address.style !== 'virtual-hosted' && rawPath.startsWith('/-/') ? deps.internal(rawPath, req) : null;
+    const pairs = internal ? [] : parseQuery(rawQuery);
+    const query = new Map(pairs);
     if (internal) {
       response = internal;
+    } else if (isRpcRequest(method, rawPath, query, headers, address.bucket !== null)) {
+      pop = true;
+      const out = await deps.rpc(req, rawQuery);
+      response = out.response;
+      opName = `pop:${out.action}`;
     } else {
-      const pairs = parseQuery(rawQuery);
-      const query = new Map(pairs);
       if (address.bucket !== null) assertBucketName(address.bucket);
       if (address.key !== null) assertObjectKey(address.key);
       const op: Operation = route({
@@ -137,16 +146,19 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     }
     response = ossErrorResponse(appErr, requestId, hostId, method);
   }
-  write(req, res, response, requestId, started);
+  write(req, res, response, pop ? null : requestId, started);
   deps.log.debug('request', { requestId, method, url: req.url, op: opName, status: response.status });
 }
 
-function write(req: IncomingMessage, res: ServerResponse, response: OssResponse, requestId: string, started: bigint): void {
+/** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */
+function write(req: IncomingMessage, res: ServerResponse, response: OssResponse, ossRequestId: string | null, started: bigint): void {
   res.statusCode = response.status;
-  res.setHeader('Server', 'AliyunOSS');
   // Date: node adds it (res.sendDate), formatted once per second.
-  res.setHeader('x-oss-request-id', requestId);
-  res.setHeader('x-oss-server-time', String(Number((process.hrtime.bigint() - started) / 1_000_000n)));
+  if (ossRequestId !== null) {
+    res.setHeader('Server', 'AliyunOSS');
+    res.setHeader('x-oss-request-id', ossRequestId);
+    res.setHeader('x-oss-server-time', String(Number((process.hrtime.bigint() - started) / 1_000_000n)));
+  }
   for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, wireValue(v));
 
   // A request body the handler did not read: drain a small one, close the connection after a big one.

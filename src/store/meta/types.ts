@@ -1,4 +1,16 @@
 import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../domain/model.js';
+import type {
+  AccessKeyStatus,
+  PolicyType,
+  RamAccessKey,
+  RamAttachment,
+  RamGroup,
+  RamPolicy,
+  RamPolicyVersion,
+  RamPrincipalKind,
+  RamRole,
+  RamUser,
+} from '../../ram/model.js';
 
 /**
  * Decides the record to write from the one currently stored (null when absent). Runs inside the
@@ -76,4 +88,109 @@ export interface MetadataStore {
   /** Every blob id referenced by an object or a part (for garbage collection). */
   referencedBlobIds(): Promise<Set<string>>;
   close(): Promise<void>;
+}
+
+/** One page of a name-ordered listing: names strictly after `after`, at most `limit`. */
+export interface NamePage {
+  after?: string;
+  limit: number;
+}
+
+export interface UserPatch {
+  userName?: string;
+  displayName?: string;
+  mobilePhone?: string;
+  email?: string;
+  comments?: string;
+}
+
+export interface GroupPatch {
+  groupName?: string;
+  comments?: string;
+}
+
+export interface RolePatch {
+  assumeRolePolicyDocument?: string;
+  maxSessionDuration?: number;
+  description?: string;
+}
+
+export interface CreateVersionOptions {
+  setAsDefault: boolean;
+  /** At the version limit, delete the oldest non-default version instead of refusing. */
+  rotate: boolean;
+  maxVersions: number;
+}
+
+/**
+ * RAM identities (users, AccessKeys, groups, roles, custom policies, attachments) and RPC replay nonces.
+ * Implemented by the same class as MetadataStore. Methods whose rule spans several rows (limits, delete
+ * conflicts, uniqueness) decide it inside one transaction and throw the RAM AppError (`EntityNotExist.*`,
+ * `EntityAlreadyExists.*`, `DeleteConflict.*`, `LimitExceeded.*`). Role names are unique and looked up
+ * case-insensitively; every other name is case-sensitive.
+ */
+export interface IdentityStore {
+  // users
+  createUser(user: RamUser, maxUsers: number): Promise<void>;
+  getUser(userName: string): Promise<RamUser | null>;
+  getUserById(userId: string): Promise<RamUser | null>;
+  updateUser(userName: string, patch: UserPatch, now: number): Promise<RamUser>;
+  listUsers(page: NamePage): Promise<RamUser[]>;
+  /** Refuses while the user has AccessKeys, groups or attached policies. */
+  deleteUser(userName: string): Promise<void>;
+
+  // AccessKeys
+  createAccessKey(userName: string, key: Omit<RamAccessKey, 'userId'>, maxPerUser: number): Promise<RamAccessKey>;
+  /** The credential lookup: AccessKeyId → key (sealed secret, status, owning userId), or null. */
+  getAccessKey(accessKeyId: string): Promise<RamAccessKey | null>;
+  listAccessKeys(userName: string): Promise<RamAccessKey[]>;
+  updateAccessKey(userName: string, accessKeyId: string, status: AccessKeyStatus): Promise<void>;
+  deleteAccessKey(userName: string, accessKeyId: string): Promise<void>;
+
+  // groups
+  createGroup(group: RamGroup, maxGroups: number): Promise<void>;
+  getGroup(groupName: string): Promise<RamGroup | null>;
+  getGroupById(groupId: string): Promise<RamGroup | null>;
+  updateGroup(groupName: string, patch: GroupPatch, now: number): Promise<RamGroup>;
+  listGroups(page: NamePage): Promise<RamGroup[]>;
+  /** Refuses while the group has members or attached policies. */
+  deleteGroup(groupName: string): Promise<void>;
+  addUserToGroup(groupName: string, userName: string, now: number, maxGroupsPerUser: number): Promise<void>;
+  removeUserFromGroup(groupName: string, userName: string): Promise<void>;
+  listGroupsForUser(userName: string): Promise<Array<{ group: RamGroup; joinDate: number }>>;
+  listUsersForGroup(groupName: string, page: NamePage): Promise<Array<{ user: RamUser; joinDate: number }>>;
+
+  // roles
+  createRole(role: RamRole, maxRoles: number): Promise<void>;
+  getRole(roleName: string): Promise<RamRole | null>;
+  getRoleById(roleId: string): Promise<RamRole | null>;
+  updateRole(roleName: string, patch: RolePatch, now: number): Promise<RamRole>;
+  listRoles(page: NamePage): Promise<RamRole[]>;
+  /** Refuses while the role has attached policies. */
+  deleteRole(roleName: string): Promise<void>;
+
+  // custom policies and their versions
+  createPolicy(policy: RamPolicy, document: string, maxPolicies: number): Promise<RamPolicyVersion>;
+  getPolicy(policyName: string): Promise<RamPolicy | null>;
+  listPolicies(page: NamePage): Promise<RamPolicy[]>;
+  /** Refuses while the policy is attached or has versions besides the default. */
+  deletePolicy(policyName: string): Promise<void>;
+  createPolicyVersion(policyName: string, document: string, now: number, opts: CreateVersionOptions): Promise<RamPolicyVersion>;
+  getPolicyVersion(policyName: string, versionId: string): Promise<RamPolicyVersion | null>;
+  /** Newest first. */
+  listPolicyVersions(policyName: string): Promise<RamPolicyVersion[]>;
+  setDefaultPolicyVersion(policyName: string, versionId: string, now: number): Promise<void>;
+  deletePolicyVersion(policyName: string, versionId: string): Promise<void>;
+
+  // attachments (a custom policy must exist; system policies are checked by the caller)
+  /** `limit` counts attachments of the same PolicyType on the principal. */
+  attachPolicy(attachment: RamAttachment, limit: number): Promise<void>;
+  detachPolicy(kind: RamPrincipalKind, principalId: string, policyType: PolicyType, policyName: string): Promise<void>;
+  listAttachments(kind: RamPrincipalKind, principalId: string): Promise<RamAttachment[]>;
+  listAttachmentsForPolicy(policyType: PolicyType, policyName: string): Promise<RamAttachment[]>;
+  countAttachments(policyType: PolicyType, policyName: string): Promise<number>;
+
+  // RPC replay protection
+  /** Records a nonce until `expiresAt`; false when it is already recorded (a replay). Drops expired ones. */
+  claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean>;
 }

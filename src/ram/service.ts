@@ -1,0 +1,641 @@
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../errors.js';
+import type { IdentityStore, NamePage } from '../store/meta/types.js';
+import { open, seal } from '../util/secret-box.js';
+import type { Clock } from '../util/time.js';
+import { ramArn } from './arn.js';
+import { authorizeRam, type RamAuthorizer } from './authorize.js';
+import { newAccessKeyId, newAccessKeySecret, newNumericId } from './ids.js';
+import {
+  DEFAULT_RAM_LIMITS,
+  type AccessKeyStatus,
+  type PolicyType,
+  type RamAccessKey,
+  type RamGroup,
+  type RamLimits,
+  type RamPolicyVersion,
+  type RamPrincipalKind,
+  type RamRole,
+  type RamUser,
+} from './model.js';
+import { checkField, checkMaxSessionDuration, checkVersionId, MIN_SESSION_DURATION } from './names.js';
+import { validatePolicyDocument } from './policy-document.js';
+import { SYSTEM_POLICIES, systemPolicy } from './system-policies.js';
+
+/** Who calls a RAM action. */
+export interface RamCaller {
+  principal: Principal;
+}
+
+export interface Paging {
+  marker?: string;
+  maxItems?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  isTruncated: boolean;
+  /** Pass back as `marker` for the next page; present when truncated. */
+  marker?: string;
+}
+
+/** A policy as the API shows it (system or custom). */
+export interface PolicyView {
+  policyName: string;
+  policyType: PolicyType;
+  description: string;
+  defaultVersion: string;
+  createDate: number;
+  updateDate: number;
+  attachmentCount: number;
+}
+
+export interface PolicyVersionView extends RamPolicyVersion {
+  isDefaultVersion: boolean;
+}
+
+export interface AttachedPolicyView extends PolicyView {
+  attachDate: number;
+}
+
+export interface PolicyEntities {
+  users: Array<{ user: RamUser; attachDate: number }>;
+  groups: Array<{ group: RamGroup; attachDate: number }>;
+  roles: Array<{ role: RamRole; attachDate: number }>;
+}
+
+/** What an AccessKeyId stands for: the credential lookup the CredentialResolver for RAM users builds on. */
+export interface ResolvedAccessKey {
+  user: RamUser;
+  accessKeyId: string;
+  secret: string;
+  status: AccessKeyStatus;
+}
+
+export interface RamServiceOptions {
+  store: IdentityStore;
+  accountId: string;
+  clock: Clock;
+  /** Seals AccessKey secrets at rest (AES-256-GCM, 32 bytes). */
+  masterKey: Buffer;
+  limits?: Partial<RamLimits>;
+  authorize?: RamAuthorizer;
+}
+
+const MAX_ITEMS_LIMIT = 100;
+const DEFAULT_MAX_ITEMS = 100;
+
+function encodeMarker(s: string): string {
+  return Buffer.from(s, 'utf8').toString('base64url');
+}
+
+function decodeMarker(marker: string | undefined): string | undefined {
+  if (marker === undefined || marker === '') return undefined;
+  if (!/^[A-Za-z0-9_-]+$/.test(marker)) throw new AppError('InvalidParameter.Marker');
+  return Buffer.from(marker, 'base64url').toString('utf8');
+}
+
+function pageSize(maxItems: number | undefined): number {
+  if (maxItems === undefined) return DEFAULT_MAX_ITEMS;
+  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > MAX_ITEMS_LIMIT) throw new AppError('InvalidParameter.MaxItems');
+  return maxItems;
+}
+
+/** Fetches one item more than asked to tell whether the listing goes on. */
+async function paged<T>(paging: Paging, nameOf: (t: T) => string, fetch: (p: NamePage) => Promise<T[]>): Promise<Page<T>> {
+  const limit = pageSize(paging.maxItems);
+  const after = decodeMarker(paging.marker);
+  const rows = await fetch({ ...(after !== undefined ? { after } : {}), limit: limit + 1 });
+  if (rows.length <= limit) return { items: rows, isTruncated: false };
+  const items = rows.slice(0, limit);
+  return { items, isTruncated: true, marker: encodeMarker(nameOf(items[items.length - 1]!)) };
+}
+
+function checkPolicyType(value: string): PolicyType {
+  if (value !== 'System' && value !== 'Custom') throw new AppError('InvalidParameter.PolicyType');
+  return value;
+}
+
+/**
+ * The RAM domain: users, AccessKeys, groups, roles, policies and attachments, with RAM's rules, limits and
+ * error codes. Protocol-free: the RPC layer parses parameters and renders results. Every action is
+ * authorized through the one `authorizeRam` hook first.
+ */
+export class RamService {
+  readonly accountId: string;
+  private readonly store: IdentityStore;
+  private readonly clock: Clock;
+  private readonly masterKey: Buffer;
+  private readonly limits: RamLimits;
+  private readonly authorizeHook: RamAuthorizer;
+
+  constructor(opts: RamServiceOptions) {
+    this.store = opts.store;
+    this.accountId = opts.accountId;
+    this.clock = opts.clock;
+    this.masterKey = opts.masterKey;
+    this.limits = { ...DEFAULT_RAM_LIMITS, ...opts.limits };
+    this.authorizeHook = opts.authorize ?? authorizeRam;
+  }
+
+  private async authorize(caller: RamCaller, action: string, resource: string): Promise<void> {
+    await this.authorizeHook({ principal: caller.principal, action: `ram:${action}`, resource, accountId: this.accountId });
+  }
+
+  private arn(kind: 'user' | 'group' | 'role', name: string): string {
+    return ramArn[kind](this.accountId, name);
+  }
+
+  private async mustUser(userName: string): Promise<RamUser> {
+    const u = await this.store.getUser(userName);
+    if (!u) throw new AppError('EntityNotExist.User');
+    return u;
+  }
+
+  private async mustGroup(groupName: string): Promise<RamGroup> {
+    const g = await this.store.getGroup(groupName);
+    if (!g) throw new AppError('EntityNotExist.Group');
+    return g;
+  }
+
+  private async mustRole(roleName: string): Promise<RamRole> {
+    const r = await this.store.getRole(roleName);
+    if (!r) throw new AppError('EntityNotExist.Role');
+    return r;
+  }
+
+  // ---------------------------------------------------------------- users
+
+  async createUser(
+    caller: RamCaller,
+    input: { userName: string; displayName?: string; mobilePhone?: string; email?: string; comments?: string },
+  ): Promise<RamUser> {
+    checkField('UserName', input.userName);
+    await this.authorize(caller, 'CreateUser', this.arn('user', input.userName));
+    const now = this.clock();
+    const user: RamUser = {
+      userId: newNumericId(16),
+      userName: input.userName,
+      displayName: input.displayName !== undefined ? checkField('DisplayName', input.displayName) : input.userName,
+      mobilePhone: input.mobilePhone !== undefined ? checkField('MobilePhone', input.mobilePhone) : '',
+      email: input.email !== undefined ? checkField('Email', input.email) : '',
+      comments: input.comments !== undefined ? checkField('Comments', input.comments) : '',
+      createDate: now,
+      updateDate: now,
+    };
+    await this.store.createUser(user, this.limits.users);
+    return user;
+  }
+
+  async getUser(caller: RamCaller, userName: string): Promise<RamUser> {
+    checkField('UserName', userName);
+    await this.authorize(caller, 'GetUser', this.arn('user', userName));
+    return this.mustUser(userName);
+  }
+
+  async updateUser(
+    caller: RamCaller,
+    input: { userName: string; newUserName?: string; newDisplayName?: string; newMobilePhone?: string; newEmail?: string; newComments?: string },
+  ): Promise<RamUser> {
+    checkField('UserName', input.userName);
+    await this.authorize(caller, 'UpdateUser', this.arn('user', input.userName));
+    return this.store.updateUser(
+      input.userName,
+      {
+        ...(input.newUserName !== undefined ? { userName: checkField('UserName', input.newUserName) } : {}),
+        ...(input.newDisplayName !== undefined ? { displayName: checkField('DisplayName', input.newDisplayName) } : {}),
+        ...(input.newMobilePhone !== undefined ? { mobilePhone: checkField('MobilePhone', input.newMobilePhone) } : {}),
+        ...(input.newEmail !== undefined ? { email: checkField('Email', input.newEmail) } : {}),
+        ...(input.newComments !== undefined ? { comments: checkField('Comments', input.newComments) } : {}),
+      },
+      this.clock(),
+    );
+  }
+
+  async listUsers(caller: RamCaller, paging: Paging): Promise<Page<RamUser>> {
+    await this.authorize(caller, 'ListUsers', this.arn('user', '*'));
+    return paged(paging, (u) => u.userName, (p) => this.store.listUsers(p));
+  }
+
+  async deleteUser(caller: RamCaller, userName: string): Promise<void> {
+    checkField('UserName', userName);
+    await this.authorize(caller, 'DeleteUser', this.arn('user', userName));
+    await this.store.deleteUser(userName);
+  }
+
+  // ---------------------------------------------------------------- AccessKeys
+
+  /** The user an AccessKey action targets; omitted = the caller itself (a RAM user), which root is not. */
+  private keyOwner(userName: string | undefined): string {
+    if (userName === undefined) throw new AppError('MissingUserName');
+    return checkField('UserName', userName);
+  }
+
+  /** Creates a key; the plain secret is returned here and never again. */
+  async createAccessKey(caller: RamCaller, input: { userName?: string }): Promise<{ key: RamAccessKey; secret: string }> {
+    const userName = this.keyOwner(input.userName);
+    await this.authorize(caller, 'CreateAccessKey', this.arn('user', userName));
+    const accessKeyId = newAccessKeyId();
+    const secret = newAccessKeySecret();
+    const key = await this.store.createAccessKey(
+      userName,
+      { accessKeyId, sealedSecret: seal(this.masterKey, secret, accessKeyId), status: 'Active', createDate: this.clock() },
+      this.limits.accessKeysPerUser,
+    );
+    return { key, secret };
+  }
+
+  async listAccessKeys(caller: RamCaller, input: { userName?: string }): Promise<RamAccessKey[]> {
+    const userName = this.keyOwner(input.userName);
+    await this.authorize(caller, 'ListAccessKeys', this.arn('user', userName));
+    return this.store.listAccessKeys(userName);
+  }
+
+  async updateAccessKey(caller: RamCaller, input: { userName?: string; userAccessKeyId: string; status: string }): Promise<void> {
+    const userName = this.keyOwner(input.userName);
+    if (input.status !== 'Active' && input.status !== 'Inactive') throw new AppError('InvalidParameter.Status');
+    await this.authorize(caller, 'UpdateAccessKey', this.arn('user', userName));
+    await this.store.updateAccessKey(userName, input.userAccessKeyId, input.status);
+  }
+
+  async deleteAccessKey(caller: RamCaller, input: { userName?: string; userAccessKeyId: string }): Promise<void> {
+    const userName = this.keyOwner(input.userName);
+    await this.authorize(caller, 'DeleteAccessKey', this.arn('user', userName));
+    await this.store.deleteAccessKey(userName, input.userAccessKeyId);
+  }
+
+  /**
+   * Credential lookup for request authentication (no authorization: the caller is the signature check):
+   * AccessKeyId → owning user, plain secret, status; null when no RAM user has this key.
+   */
+  async resolveAccessKey(accessKeyId: string): Promise<ResolvedAccessKey | null> {
+    const key = await this.store.getAccessKey(accessKeyId);
+    if (!key) return null;
+    const user = await this.store.getUserById(key.userId);
+    if (!user) return null;
+    return { user, accessKeyId, secret: open(this.masterKey, key.sealedSecret, accessKeyId), status: key.status };
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  async createGroup(caller: RamCaller, input: { groupName: string; comments?: string }): Promise<RamGroup> {
+    checkField('GroupName', input.groupName);
+    if (input.comments !== undefined) checkField('Comments', input.comments);
+    await this.authorize(caller, 'CreateGroup', this.arn('group', input.groupName));
+    const now = this.clock();
+    const group: RamGroup = { groupId: newNumericId(16), groupName: input.groupName, comments: input.comments ?? '', createDate: now, updateDate: now };
+    await this.store.createGroup(group, this.limits.groups);
+    return group;
+  }
+
+  async getGroup(caller: RamCaller, groupName: string): Promise<RamGroup> {
+    checkField('GroupName', groupName);
+    await this.authorize(caller, 'GetGroup', this.arn('group', groupName));
+    return this.mustGroup(groupName);
+  }
+
+  async updateGroup(caller: RamCaller, input: { groupName: string; newGroupName?: string; newComments?: string }): Promise<RamGroup> {
+    checkField('GroupName', input.groupName);
+    await this.authorize(caller, 'UpdateGroup', this.arn('group', input.groupName));
+    return this.store.updateGroup(
+      input.groupName,
+      {
+        ...(input.newGroupName !== undefined ? { groupName: checkField('GroupName', input.newGroupName) } : {}),
+        ...(input.newComments !== undefined ? { comments: checkField('Comments', input.newComments) } : {}),
+      },
+      this.clock(),
+    );
+  }
+
+  async listGroups(caller: RamCaller, paging: Paging): Promise<Page<RamGroup>> {
+    await this.authorize(caller, 'ListGroups', this.arn('group', '*'));
+    return paged(paging, (g) => g.groupName, (p) => this.store.listGroups(p));
+  }
+
+  async deleteGroup(caller: RamCaller, groupName: string): Promise<void> {
+    checkField('GroupName', groupName);
+    await this.authorize(caller, 'DeleteGroup', this.arn('group', groupName));
+    await this.store.deleteGroup(groupName);
+  }
+
+  async addUserToGroup(caller: RamCaller, input: { groupName: string; userName: string }): Promise<void> {
+    checkField('GroupName', input.groupName);
+    checkField('UserName', input.userName);
+    await this.authorize(caller, 'AddUserToGroup', this.arn('group', input.groupName));
+    await this.store.addUserToGroup(input.groupName, input.userName, this.clock(), this.limits.groupsPerUser);
+  }
+
+  async removeUserFromGroup(caller: RamCaller, input: { groupName: string; userName: string }): Promise<void> {
+    checkField('GroupName', input.groupName);
+    checkField('UserName', input.userName);
+    await this.authorize(caller, 'RemoveUserFromGroup', this.arn('group', input.groupName));
+    await this.store.removeUserFromGroup(input.groupName, input.userName);
+  }
+
+  async listGroupsForUser(caller: RamCaller, userName: string): Promise<Array<{ group: RamGroup; joinDate: number }>> {
+    checkField('UserName', userName);
+    await this.authorize(caller, 'ListGroupsForUser', this.arn('user', userName));
+    return this.store.listGroupsForUser(userName);
+  }
+
+  async listUsersForGroup(caller: RamCaller, groupName: string, paging: Paging): Promise<Page<{ user: RamUser; joinDate: number }>> {
+    checkField('GroupName', groupName);
+    await this.authorize(caller, 'ListUsersForGroup', this.arn('group', groupName));
+    return paged(paging, (m) => m.user.userName, (p) => this.store.listUsersForGroup(groupName, p));
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  async createRole(
+    caller: RamCaller,
+    input: { roleName: string; assumeRolePolicyDocument: string; description?: string; maxSessionDuration?: number },
+  ): Promise<RamRole> {
+    checkField('RoleName', input.roleName);
+    if (input.description !== undefined) checkField('Description', input.description);
+    const maxSessionDuration = input.maxSessionDuration !== undefined ? checkMaxSessionDuration(input.maxSessionDuration) : MIN_SESSION_DURATION;
+    validatePolicyDocument(input.assumeRolePolicyDocument, 'trust');
+    await this.authorize(caller, 'CreateRole', this.arn('role', input.roleName));
+    const now = this.clock();
+    const role: RamRole = {
+      roleId: newNumericId(18),
+      roleName: input.roleName,
+      description: input.description ?? '',
+      assumeRolePolicyDocument: input.assumeRolePolicyDocument,
+      maxSessionDuration,
+      createDate: now,
+      updateDate: now,
+    };
+    await this.store.createRole(role, this.limits.roles);
+    return role;
+  }
+
+  async getRole(caller: RamCaller, roleName: string): Promise<RamRole> {
+    checkField('RoleName', roleName);
+    await this.authorize(caller, 'GetRole', this.arn('role', roleName));
+    return this.mustRole(roleName);
+  }
+
+  async updateRole(
+    caller: RamCaller,
+    input: { roleName: string; newAssumeRolePolicyDocument?: string; newMaxSessionDuration?: number; newDescription?: string },
+  ): Promise<RamRole> {
+    checkField('RoleName', input.roleName);
+    if (input.newDescription !== undefined) checkField('Description', input.newDescription);
+    if (input.newMaxSessionDuration !== undefined) checkMaxSessionDuration(input.newMaxSessionDuration);
+    if (input.newAssumeRolePolicyDocument !== undefined) validatePolicyDocument(input.newAssumeRolePolicyDocument, 'trust');
+    await this.authorize(caller, 'UpdateRole', this.arn('role', input.roleName));
+    return this.store.updateRole(
+      input.roleName,
+      {
+        ...(input.newAssumeRolePolicyDocument !== undefined ? { assumeRolePolicyDocument: input.newAssumeRolePolicyDocument } : {}),
+        ...(input.newMaxSessionDuration !== undefined ? { maxSessionDuration: input.newMaxSessionDuration } : {}),
+        ...(input.newDescription !== undefined ? { description: input.newDescription } : {}),
+      },
+      this.clock(),
+    );
+  }
+
+  async listRoles(caller: RamCaller, paging: Paging): Promise<Page<RamRole>> {
+    await this.authorize(caller, 'ListRoles', this.arn('role', '*'));
+    return paged(paging, (r) => r.roleName, (p) => this.store.listRoles(p));
+  }
+
+  async deleteRole(caller: RamCaller, roleName: string): Promise<void> {
+    checkField('RoleName', roleName);
+    await this.authorize(caller, 'DeleteRole', this.arn('role', roleName));
+    await this.store.deleteRole(roleName);
+  }
+
+  /** The role a RoleArn names in this account (case-insensitive role name), for STS. */
+  roleArn(role: RamRole): string {
+    return this.arn('role', role.roleName);
+  }
+
+  // ---------------------------------------------------------------- policies
+
+  private policyArn(type: PolicyType, name: string): string {
+    return ramArn.policy(this.accountId, type, name);
+  }
+
+  /** A policy of either type as the API shows it, or null. */
+  private async findPolicy(type: PolicyType, name: string): Promise<PolicyView | null> {
+    if (type === 'System') {
+      const p = systemPolicy(name);
+      if (!p) return null;
+      return {
+        policyName: p.policyName, policyType: 'System', description: p.description, defaultVersion: 'v1', createDate: p.createDate,
+        updateDate: p.createDate, attachmentCount: await this.store.countAttachments('System', name),
+      };
+    }
+    const p = await this.store.getPolicy(name);
+    if (!p) return null;
+    return { ...p, policyType: 'Custom', attachmentCount: await this.store.countAttachments('Custom', name) };
+  }
+
+  private async mustPolicy(type: PolicyType, name: string): Promise<PolicyView> {
+    const p = await this.findPolicy(type, name);
+    if (!p) throw new AppError('EntityNotExist.Policy');
+    return p;
+  }
+
+  /** PolicyType when given; otherwise Custom if such a custom policy exists, else System. */
+  private async resolveType(name: string, policyType: string | undefined): Promise<PolicyType> {
+    if (policyType !== undefined) return checkPolicyType(policyType);
+    return (await this.store.getPolicy(name)) ? 'Custom' : 'System';
+  }
+
+  async createPolicy(caller: RamCaller, input: { policyName: string; policyDocument: string; description?: string }): Promise<PolicyView> {
+    checkField('PolicyName', input.policyName);
+    if (input.description !== undefined) checkField('Description', input.description);
+    validatePolicyDocument(input.policyDocument, 'identity', this.limits.policyDocumentLength);
+    await this.authorize(caller, 'CreatePolicy', this.policyArn('Custom', input.policyName));
+    if (systemPolicy(input.policyName)) throw new AppError('EntityAlreadyExists.Policy');
+    const now = this.clock();
+    const policy = { policyName: input.policyName, description: input.description ?? '', defaultVersion: 'v1', createDate: now, updateDate: now };
+    await this.store.createPolicy(policy, input.policyDocument, this.limits.customPolicies);
+    return { ...policy, policyType: 'Custom', attachmentCount: 0 };
+  }
+
+  async getPolicy(caller: RamCaller, input: { policyName: string; policyType?: string }): Promise<{ policy: PolicyView; defaultVersion: PolicyVersionView }> {
+    checkField('PolicyName', input.policyName);
+    const type = await this.resolveType(input.policyName, input.policyType);
+    await this.authorize(caller, 'GetPolicy', this.policyArn(type, input.policyName));
+    const policy = await this.mustPolicy(type, input.policyName);
+    const version = await this.findVersion(type, input.policyName, policy.defaultVersion);
+    if (!version) throw new AppError('EntityNotExist.Policy.Version');
+    return { policy, defaultVersion: { ...version, isDefaultVersion: true } };
+  }
+
+  private async findVersion(type: PolicyType, name: string, versionId: string): Promise<RamPolicyVersion | null> {
+    if (type === 'System') {
+      const p = systemPolicy(name);
+      return p && versionId === 'v1' ? { policyName: name, versionId: 'v1', document: p.document, createDate: p.createDate } : null;
+    }
+    return this.store.getPolicyVersion(name, versionId);
+  }
+
+  /** System policies (sorted) first, then custom ones (sorted); PolicyType filters. */
+  async listPolicies(caller: RamCaller, input: Paging & { policyType?: string }): Promise<Page<PolicyView>> {
+    const type = input.policyType !== undefined ? checkPolicyType(input.policyType) : undefined;
+    await this.authorize(caller, 'ListPolicies', ramArn.policy(this.accountId, 'Custom', '*'));
+    const limit = pageSize(input.maxItems);
+    const marker = decodeMarker(input.marker);
+    // Marker: "S:<name>" or "C:<name>", the last policy of the previous page.
+    let afterType: PolicyType | undefined;
+    let afterName = '';
+    if (marker !== undefined) {
+      if (!/^[SC]:/.test(marker)) throw new AppError('InvalidParameter.Marker');
+      afterType = marker[0] === 'S' ? 'System' : 'Custom';
+      afterName = marker.slice(2);
+    }
+    const out: PolicyView[] = [];
+    if (type !== 'Custom' && afterType !== 'Custom') {
+      for (const p of SYSTEM_POLICIES) {
+        if (p.policyName <= afterName && afterType === 'System') continue;
+        out.push((await this.findPolicy('System', p.policyName))!);
+        if (out.length > limit) break;
+      }
+    }
+    if (type !== 'System' && out.length <= limit) {
+      const after = afterType === 'Custom' ? afterName : '';
+      const rows = await this.store.listPolicies({ ...(after !== '' ? { after } : {}), limit: limit + 1 - out.length });
+      for (const p of rows) out.push({ ...p, policyType: 'Custom', attachmentCount: await this.store.countAttachments('Custom', p.policyName) });
+    }
+    if (out.length <= limit) return { items: out, isTruncated: false };
+    const items = out.slice(0, limit);
+    const last = items[items.length - 1]!;
+    return { items, isTruncated: true, marker: encodeMarker(`${last.policyType === 'System' ? 'S' : 'C'}:${last.policyName}`) };
+  }
+
+  async deletePolicy(caller: RamCaller, policyName: string): Promise<void> {
+    checkField('PolicyName', policyName);
+    await this.authorize(caller, 'DeletePolicy', this.policyArn('Custom', policyName));
+    await this.store.deletePolicy(policyName);
+  }
+
+  async createPolicyVersion(
+    caller: RamCaller,
+    input: { policyName: string; policyDocument: string; setAsDefault?: boolean; rotateStrategy?: string },
+  ): Promise<PolicyVersionView> {
+    checkField('PolicyName', input.policyName);
+    const rotate = input.rotateStrategy ?? 'None';
+    if (rotate !== 'None' && rotate !== 'DeleteOldestNonDefaultVersionWhenLimitExceeded') throw new AppError('InvalidParameter.RotateStrategy');
+    validatePolicyDocument(input.policyDocument, 'identity', this.limits.policyDocumentLength);
+    await this.authorize(caller, 'CreatePolicyVersion', this.policyArn('Custom', input.policyName));
+    const setAsDefault = input.setAsDefault ?? false;
+    const v = await this.store.createPolicyVersion(input.policyName, input.policyDocument, this.clock(), {
+      setAsDefault,
+      rotate: rotate !== 'None',
+      maxVersions: this.limits.versionsPerPolicy,
+    });
+    return { ...v, isDefaultVersion: setAsDefault };
+  }
+
+  async getPolicyVersion(caller: RamCaller, input: { policyName: string; policyType?: string; versionId: string }): Promise<PolicyVersionView> {
+    checkField('PolicyName', input.policyName);
+    checkVersionId(input.versionId);
+    const type = await this.resolveType(input.policyName, input.policyType);
+    await this.authorize(caller, 'GetPolicyVersion', this.policyArn(type, input.policyName));
+    const policy = await this.mustPolicy(type, input.policyName);
+    const v = await this.findVersion(type, input.policyName, input.versionId);
+    if (!v) throw new AppError('EntityNotExist.Policy.Version');
+    return { ...v, isDefaultVersion: v.versionId === policy.defaultVersion };
+  }
+
+  async listPolicyVersions(caller: RamCaller, input: { policyName: string; policyType?: string }): Promise<PolicyVersionView[]> {
+    checkField('PolicyName', input.policyName);
+    const type = await this.resolveType(input.policyName, input.policyType);
+    await this.authorize(caller, 'ListPolicyVersions', this.policyArn(type, input.policyName));
+    const policy = await this.mustPolicy(type, input.policyName);
+    const versions = type === 'System'
+      ? [(await this.findVersion('System', input.policyName, 'v1'))!]
+      : await this.store.listPolicyVersions(input.policyName);
+    return versions.map((v) => ({ ...v, isDefaultVersion: v.versionId === policy.defaultVersion }));
+  }
+
+  async setDefaultPolicyVersion(caller: RamCaller, input: { policyName: string; versionId: string }): Promise<void> {
+    checkField('PolicyName', input.policyName);
+    checkVersionId(input.versionId);
+    await this.authorize(caller, 'SetDefaultPolicyVersion', this.policyArn('Custom', input.policyName));
+    await this.store.setDefaultPolicyVersion(input.policyName, input.versionId, this.clock());
+  }
+
+  async deletePolicyVersion(caller: RamCaller, input: { policyName: string; versionId: string }): Promise<void> {
+    checkField('PolicyName', input.policyName);
+    checkVersionId(input.versionId);
+    await this.authorize(caller, 'DeletePolicyVersion', this.policyArn('Custom', input.policyName));
+    await this.store.deletePolicyVersion(input.policyName, input.versionId);
+  }
+
+  // ---------------------------------------------------------------- attachments
+
+  /** The principal's id, after checking its name and that it exists. */
+  private async principalId(kind: RamPrincipalKind, name: string): Promise<string> {
+    if (kind === 'User') return (await this.mustUser(checkField('UserName', name))).userId;
+    if (kind === 'Group') return (await this.mustGroup(checkField('GroupName', name))).groupId;
+    return (await this.mustRole(checkField('RoleName', name))).roleId;
+  }
+
+  private customLimit(kind: RamPrincipalKind): number {
+    if (kind === 'User') return this.limits.customPoliciesPerUser;
+    if (kind === 'Group') return this.limits.customPoliciesPerGroup;
+    return this.limits.customPoliciesPerRole;
+  }
+
+  private principalArn(kind: RamPrincipalKind, name: string): string {
+    return this.arn(kind === 'User' ? 'user' : kind === 'Group' ? 'group' : 'role', name);
+  }
+
+  async attachPolicy(caller: RamCaller, kind: RamPrincipalKind, input: { policyType: string; policyName: string; principalName: string }): Promise<void> {
+    const type = checkPolicyType(input.policyType);
+    checkField('PolicyName', input.policyName);
+    await this.authorize(caller, `AttachPolicyTo${kind}`, this.principalArn(kind, input.principalName));
+    const id = await this.principalId(kind, input.principalName);
+    if (type === 'System' && !systemPolicy(input.policyName)) throw new AppError('EntityNotExist.Policy');
+    await this.store.attachPolicy(
+      { principalKind: kind, principalId: id, policyType: type, policyName: input.policyName, attachDate: this.clock() },
+      type === 'System' ? this.limits.systemPoliciesPerPrincipal : this.customLimit(kind),
+    );
+  }
+
+  async detachPolicy(caller: RamCaller, kind: RamPrincipalKind, input: { policyType: string; policyName: string; principalName: string }): Promise<void> {
+    const type = checkPolicyType(input.policyType);
+    checkField('PolicyName', input.policyName);
+    await this.authorize(caller, `DetachPolicyFrom${kind}`, this.principalArn(kind, input.principalName));
+    const id = await this.principalId(kind, input.principalName);
+    if (!(await this.findPolicy(type, input.policyName))) throw new AppError('EntityNotExist.Policy');
+    await this.store.detachPolicy(kind, id, type, input.policyName);
+  }
+
+  async listPoliciesFor(caller: RamCaller, kind: RamPrincipalKind, principalName: string): Promise<AttachedPolicyView[]> {
+    await this.authorize(caller, `ListPoliciesFor${kind}`, this.principalArn(kind, principalName));
+    const id = await this.principalId(kind, principalName);
+    const out: AttachedPolicyView[] = [];
+    for (const a of await this.store.listAttachments(kind, id)) {
+      const p = await this.findPolicy(a.policyType, a.policyName);
+      if (p) out.push({ ...p, attachDate: a.attachDate });
+    }
+    return out;
+  }
+
+  async listEntitiesForPolicy(caller: RamCaller, input: { policyType: string; policyName: string }): Promise<PolicyEntities> {
+    const type = checkPolicyType(input.policyType);
+    checkField('PolicyName', input.policyName);
+    await this.authorize(caller, 'ListEntitiesForPolicy', this.policyArn(type, input.policyName));
+    await this.mustPolicy(type, input.policyName);
+    const out: PolicyEntities = { users: [], groups: [], roles: [] };
+    for (const a of await this.store.listAttachmentsForPolicy(type, input.policyName)) {
+      if (a.principalKind === 'User') {
+        const user = await this.store.getUserById(a.principalId);
+        if (user) out.users.push({ user, attachDate: a.attachDate });
+      } else if (a.principalKind === 'Group') {
+        const group = await this.store.getGroupById(a.principalId);
+        if (group) out.groups.push({ group, attachDate: a.attachDate });
+      } else {
+        const role = await this.store.getRoleById(a.principalId);
+        if (role) out.roles.push({ role, attachDate: a.attachDate });
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import type { CredentialResolver } from '../auth/principal.js';
+import { AppError, isAppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { OssResponse } from '../oss/context.js';
+import type { RamService } from '../ram/service.js';
+import type { Clock } from '../util/time.js';
+import { authenticateRpc, type NonceRegistry } from './authenticate.js';
+import { RAM_VERSION, runRamAction } from './ram-actions.js';
+import { formatOf, readRpcRequest, type RpcRequest } from './request.js';
+import { newPopRequestId, popError, popSuccess } from './response.js';
+
+export const STS_VERSION = '2015-04-01';
+
+export interface RpcDeps {
+  ram: RamService;
+  credentials: CredentialResolver;
+  nonces: NonceRegistry;
+  clock: Clock;
+  log: Logger;
+}
+
+/** The POP product a Version belongs to: its error-page name and its public host (HostId). */
+function productOf(version: string): { product: string; host: string } {
+  if (version === STS_VERSION) return { product: 'Sts', host: 'sts.aliyuncs.com' };
+  return { product: 'Ram', host: 'ram.aliyuncs.com' };
+}
+
+/**
+ * One POP RPC request end to end: parse → authenticate (signature, Timestamp, nonce) → Version → action →
+ * JSON/XML response. Every failure becomes a POP error body; the OSS pipeline is not involved.
+ */
+export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: string): Promise<{ response: OssResponse; action: string }> {
+  const requestId = newPopRequestId();
+  let format: 'JSON' | 'XML' = formatOf(new URLSearchParams(rawQuery).get('Format') ?? undefined);
+  let rpc: RpcRequest | undefined;
+  try {
+    rpc = await readRpcRequest(req, rawQuery);
+    format = rpc.format;
+    if (rpc.action === '') throw new AppError('MissingAction');
+    if (rpc.version === '') throw new AppError('MissingVersion');
+    const auth = await authenticateRpc(rpc, { credentials: deps.credentials, nonces: deps.nonces, now: deps.clock() });
+    if (rpc.version === STS_VERSION) {
+      throw new AppError('NotImplemented', 'STS (Version 2015-04-01) is not available on this server yet; RAM (Version 2015-05-01) is.');
+    }
+    if (rpc.version !== RAM_VERSION) throw new AppError('InvalidVersion');
+    const result = await runRamAction(deps.ram, { principal: auth.principal }, rpc.action, rpc.params);
+    return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
+  } catch (err) {
+    let appErr: AppError;
+    if (isAppError(err)) {
+      appErr = err;
+    } else {
+      deps.log.error('internal error', { requestId, action: rpc?.action, err: err instanceof Error ? err.stack : String(err) });
+      appErr = new AppError('InternalError');
+    }
+    const { product, host } = productOf(rpc?.version ?? '');
+    return { response: popError(appErr, format, requestId, host, product), action: rpc?.action || 'Unknown' };
+  }
+}

@@ -1,0 +1,13 @@
+// POP percent-encoding (spec sts-rpc §3.1): UTF-8, %XX upper-case for every byte except A-Z a-z 0-9 - _ . ~.
+
+export function percentEncode(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** `@alicloud/sts-sdk` 1.0.2 encodes with plain encodeURIComponent (leaves ! ' ( ) * raw). */
+export function lenientEncode(s: string): string {
+  return encodeURIComponent(s);
+}
+
+/** Parameters as the signer saw them: name → value, in arrival order (query first, then form body). */
+export type RpcParams = ReadonlyMap<string, string>;

@@ -1,0 +1,76 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { AppError } from '../errors.js';
+import { parseQuery } from '../oss/address.js';
+
+/** A POP RPC request, parsed but not yet authenticated. */
+export interface RpcRequest {
+  method: string;
+  /** `rpc`: legacy HMAC-SHA1 signature in the parameters; `acs3`: ACS3-HMAC-SHA256 Authorization header. */
+  style: 'rpc' | 'acs3';
+  /** '' when the request names none (the dispatcher answers MissingAction / MissingVersion). */
+  action: string;
+  version: string;
+  format: 'JSON' | 'XML';
+  /** Query and form-body parameters merged (the body wins on a conflict). */
+  params: ReadonlyMap<string, string>;
+  /** Query parameters alone (the ACS3 canonical query). */
+  query: ReadonlyMap<string, string>;
+  /** Lower-case name → value. */
+  headers: ReadonlyMap<string, string>;
+  body: Buffer;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+function isForm(headers: IncomingHttpHeaders): boolean {
+  return (headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+}
+
+/**
+ * Whether a request is a POP RPC call rather than OSS (spec sts-rpc §1): path `/` and `Action` in the
+ * query, or `x-acs-action`, or a form-urlencoded POST to the service endpoint (the body names the action).
+ */
+export function isRpcRequest(method: string, rawPath: string, query: ReadonlyMap<string, string>, headers: IncomingHttpHeaders, hasBucket: boolean): boolean {
+  if (rawPath !== '/') return false;
+  if (query.has('Action') && query.has('Version')) return true;
+  if (headers['x-acs-action'] !== undefined) return true;
+  return method === 'POST' && !hasBucket && isForm(headers);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new AppError('InvalidParameter', 'The request body is too large.');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The response format asked for, before anything else can fail (so errors are rendered in it). */
+export function formatOf(value: string | undefined): 'JSON' | 'XML' {
+  return value !== undefined && value.toUpperCase() === 'XML' ? 'XML' : 'JSON';
+}
+
+/** Reads the body and collects parameters. */
+export async function readRpcRequest(req: IncomingMessage, rawQuery: string): Promise<RpcRequest> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const query = new Map(parseQuery(rawQuery));
+  const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
+  const params = new Map(query);
+  if (isForm(req.headers) && body.length > 0) {
+    for (const [k, v] of parseQuery(body.toString('utf8'))) params.set(k, v);
+  }
+  const headers = new Map<string, string>();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (typeof v === 'string') headers.set(k, v);
+    else if (Array.isArray(v)) headers.set(k, v.join(','));
+  }
+  const authorization = headers.get('authorization') ?? '';
+  const style = authorization.startsWith('ACS3-') ? 'acs3' : 'rpc';
+  const format = formatOf(params.get('Format'));
+  const action = params.get('Action') ?? (style === 'acs3' ? headers.get('x-acs-action') : undefined);
+  const version = params.get('Version') ?? (style === 'acs3' ? headers.get('x-acs-version') : undefined);
+  return { method, style, format, params, query, headers, body, action: action ?? '', version: version ?? '' };
+}
