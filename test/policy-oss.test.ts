@@ -4,7 +4,7 @@ import { ossResourceArn, ossServiceArn, ramRoleArn, stsAssumedRoleArn } from '..
 import { compilePolicy, type CompiledPolicy } from '../src/policy/compile.js';
 import { authorizeOss, type OssAcl, type OssCaller, type OssCheck, type OssLayer } from '../src/policy/oss.js';
 import { authorizeAssumeRole, NO_PERMISSION_MESSAGE } from '../src/policy/sts.js';
-import { systemPolicy } from '../src/policy/system.js';
+import { systemPolicy } from '../src/ram/system-policies.js';
 import type { Caller, ConditionContext, PolicyKind } from '../src/policy/types.js';
 
 // Fixture of spec ram-sts §7.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parsePolicy, type ParseResult } from '../src/policy/parse.js';
-import { SYSTEM_POLICIES } from '../src/policy/system.js';
+import { SYSTEM_POLICIES } from '../src/ram/system-policies.js';
 import type { PolicyKind } from '../src/policy/types.js';
 
 const doc = (statement: unknown, extra: Record<string, unknown> = {}): string => JSON.stringify({ Version: '1', Statement: [statement], ...extra });
@@ -176,8 +176,8 @@ describe('policy validation accepts (spec ram-sts §1.1)', () => {
 
   it('§4.5 every system policy is a valid RAM policy', () => {
     assert.deepEqual(
-      SYSTEM_POLICIES.map((p) => p.name),
-      ['AdministratorAccess', 'AliyunOSSFullAccess', 'AliyunOSSReadOnlyAccess', 'AliyunSTSAssumeRoleAccess', 'AliyunRAMFullAccess', 'AliyunRAMReadOnlyAccess'],
+      SYSTEM_POLICIES.map((p) => p.policyName).sort(),
+      ['AdministratorAccess', 'AliyunOSSFullAccess', 'AliyunOSSReadOnlyAccess', 'AliyunRAMFullAccess', 'AliyunRAMReadOnlyAccess', 'AliyunSTSAssumeRoleAccess'],
     );
     for (const p of SYSTEM_POLICIES) {
       accepts(p.document, 'identity');

@@ -6,4 +6,3 @@ export { evaluate, decide, combine, type Decision, type EvalRequest, type EvalRe
 export { authorizeOss, OSS_DENY, type OssAcl, type OssAuthzInput, type OssCaller, type OssCheck, type OssDecision, type OssDeciding, type OssLayer } from './oss.js';
 export { authorizeAssumeRole, NO_PERMISSION_MESSAGE, type AssumeRoleAuthzInput, type AssumeRoleDecision } from './sts.js';
 export { ossResourceArn, ossServiceArn, ramRoleArn, ramRootArn, ramUserArn, stsAssumedRoleArn } from './arn.js';
-export { SYSTEM_POLICIES, systemPolicy, type SystemPolicy } from './system.js';
