@@ -20,11 +20,20 @@ interface PopOverride {
   readonly message?: string;
 }
 
+/** The OSS wire form of a POP-first code that OSS requests can raise too (e.g. an inactive AccessKey). */
+interface OssOverride {
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+  readonly ec?: string;
+}
+
 interface CatalogueEntry {
   readonly status: number;
   readonly message: string;
   readonly ec?: string;
   readonly pop?: PopOverride;
+  readonly oss?: OssOverride;
 }
 
 export const catalogue = {
@@ -90,7 +99,10 @@ export const catalogue = {
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', ec: '0000-00000001', pop: { message: 'An internal error occurred.' } },
 
   // ---- POP RPC protocol (all POP products: RAM, STS). Wire form is POP. ----
-  'InvalidAccessKeyId.Inactive': { status: 400, message: 'Specified access key is disabled.' },
+  'InvalidAccessKeyId.Inactive': {
+    status: 400, message: 'Specified access key is disabled.',
+    oss: { code: 'InvalidAccessKeyId', status: 403, message: 'The OSS Access Key Id you provided is disabled.', ec: '0002-00000003' },
+  },
   'InvalidTimeStamp.Format': { status: 400, message: 'Specified time stamp or date value is not well formatted.' },
   SignatureNonceUsed: { status: 400, message: 'Specified signature nonce was used already.' },
   InvalidVersion: { status: 400, message: 'Specified parameter Version is not valid.' },
@@ -191,17 +203,20 @@ export type ErrorDetail = Readonly<Record<string, string>>;
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly detail: ErrorDetail;
-  constructor(code: ErrorCode, message?: string, detail: ErrorDetail = {}) {
+  /** An EC more specific than the code's (e.g. which AccessDenied: session policy, ACL, …). */
+  private readonly ecOverride: string | undefined;
+  constructor(code: ErrorCode, message?: string, detail: ErrorDetail = {}, ec?: string) {
     super(message ?? catalogue[code].message);
     this.name = `${code}Error`;
     this.code = code;
     this.detail = detail;
+    this.ecOverride = ec;
   }
   get status(): number {
     return catalogue[this.code].status;
   }
   get ec(): string | undefined {
-    return (catalogue[this.code] as CatalogueEntry).ec;
+    return this.ecOverride ?? (catalogue[this.code] as CatalogueEntry).ec;
   }
 }
 
@@ -215,6 +230,15 @@ export function popWireForm(err: AppError): { code: string; status: number; mess
     status: pop?.status ?? entry.status,
     message: explicit ? err.message : (pop?.message ?? entry.message),
   };
+}
+
+/** The OSS wire form of an error: code, status, message and EC after the `oss` override. */
+export function ossWireForm(err: AppError): { code: string; status: number; message: string; ec: string | undefined } {
+  const entry = catalogue[err.code] as CatalogueEntry;
+  const oss = entry.oss;
+  if (!oss) return { code: err.code, status: entry.status, message: err.message, ec: err.ec };
+  const explicit = err.message !== entry.message;
+  return { code: oss.code, status: oss.status, message: explicit ? err.message : oss.message, ec: oss.ec };
 }
 
 export function isAppError(err: unknown): err is AppError {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CredentialResolver } from './auth/principal.js';
-import { RootCredentialResolver } from './auth/root-credentials.js';
+import { AccountCredentialResolver } from './auth/account-credentials.js';
 import { BucketService } from './domain/buckets.js';
 import type { DomainContext } from './domain/context.js';
 import { MultipartService } from './domain/multipart.js';
@@ -11,6 +11,8 @@ import { ObjectService } from './domain/objects.js';
 import { createListener } from './http/listener.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import type { OssResponse } from './oss/context.js';
+import { createRamAuthorizer } from './ram/authorize.js';
+import { IdentityPolicies } from './ram/identity.js';
 import { RamService } from './ram/service.js';
 import { handleRpc } from './rpc/dispatch.js';
 import { collectGarbage } from './store/gc.js';
@@ -95,12 +97,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const objects = new ObjectService(ctx);
   const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects) };
-  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey });
+  const identity = new IdentityPolicies(meta);
+  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, authorize: createRamAuthorizer(identity) });
   const startedAt = Date.now();
-  const credentials = opts.credentials ?? new RootCredentialResolver({
+  const credentials = opts.credentials ?? new AccountCredentialResolver({
     accountId: opts.accountId,
     accessKeyId: opts.rootAccessKeyId,
     accessKeySecret: opts.rootAccessKeySecret,
+    ram,
   });
 
   const internal = (path: string): OssResponse | null => {
@@ -118,7 +122,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
     createListener({
       services,
-      meta,
+      authz: { getBucket: (n) => meta.getBucket(n), getObject: (b, k) => meta.getObject(b, k), identity },
       credentials,
       clock,
       region: opts.region,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
-import { authorizeRam } from '../src/ram/authorize.js';
+import { authorizeRootOnly as authorizeRam } from '../src/ram/authorize.js';
 import { AK, ACCOUNT_ID, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 interface PopError extends Error {
@@ -531,7 +531,7 @@ describe('RAM API via @alicloud/pop-core', () => {
       });
     });
 
-    test('authorizeRam: root of the account may do everything, anyone else gets NoPermission (403)', async () => {
+    test('root-only authorizer: root of the account may do everything, anyone else gets NoPermission (403)', async () => {
       await authorizeRam({ principal: { type: 'root', accountId: ACCOUNT_ID, accessKeyId: AK }, action: 'ram:CreateUser', resource: 'x', accountId: ACCOUNT_ID });
       await assert.rejects(
         authorizeRam({ principal: { type: 'anonymous' }, action: 'ram:CreateUser', resource: `acs:ram::${ACCOUNT_ID}:user/x`, accountId: ACCOUNT_ID }),

@@ -1,10 +1,11 @@
 /**
- * Who a request acts as, once its signature is verified. RAM users and STS role sessions join this
- * union later; handlers never look inside it, only authorization does.
+ * Who a request acts as, once its signature is verified. STS role sessions join this union later;
+ * handlers never look inside it, only authorization does.
  */
 export type Principal =
   | { readonly type: 'anonymous' }
-  | { readonly type: 'root'; readonly accountId: string; readonly accessKeyId: string };
+  | { readonly type: 'root'; readonly accountId: string; readonly accessKeyId: string }
+  | { readonly type: 'user'; readonly accountId: string; readonly userId: string; readonly userName: string; readonly accessKeyId: string };
 
 export const ANONYMOUS: Principal = { type: 'anonymous' };
 

@@ -2,51 +2,91 @@ import type { Principal } from '../auth/principal.js';
 import type { Bucket, ObjectRecord } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
+import { authorizeOss, compilePolicy, ossResourceArn, ossServiceArn, type CompiledPolicy, type OssCaller, type OssDecision } from '../policy/index.js';
+import type { IdentityPolicies } from '../ram/identity.js';
+import { ossConditionContext, type RequestFacts } from './context.js';
 
-/** What authorization may read: the resources an operation touches. */
-export interface AuthzLookup {
+/** What authorization may read: the resources an operation touches, and the caller's policies. */
+export interface AuthzDeps {
   getBucket(name: string): Promise<Bucket | null>;
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
+  identity: IdentityPolicies;
+}
+
+function callerOf(p: Principal): OssCaller {
+  switch (p.type) {
+    case 'anonymous':
+      return { kind: 'anonymous' };
+    case 'root':
+      return { kind: 'root', accountId: p.accountId };
+    case 'user':
+      return { kind: 'user', accountId: p.accountId, userId: p.userId, userName: p.userName };
+  }
+}
+
+function bucketPolicyOf(bucket: Bucket): CompiledPolicy | null {
+  if (bucket.policy === null) return null;
+  const compiled = compilePolicy(bucket.policy, 'bucket', { label: `bucket policy of ${bucket.name}` });
+  return compiled.ok ? compiled.policy : null;
 }
 
 /**
- * The single authorization call site for OSS requests. Today: the bucket owner's account is allowed
- * everything on its buckets; everyone else (anonymous included) only what bucket/object ACLs grant.
- * The RAM policy engine, bucket policies and STS session policies slot in here (spec ram-sts §2.3).
+ * The single authorization call site for OSS requests (spec ram-sts §2.3): session policy, identity
+ * policies and bucket policy, the owner's implicit full control, then ACLs for data APIs. Every
+ * check of the operation must pass (CopyObject reads the source and writes the destination).
+ * Returns the decision of the last check, for the request log ("why was this denied?").
  */
-export async function authorize(principal: Principal, op: Operation, lookup: AuthzLookup): Promise<void> {
-  for (const check of op.checks) await authorizeCheck(principal, check, lookup);
+export async function authorize(principal: Principal, op: Operation, deps: AuthzDeps, facts: RequestFacts): Promise<OssDecision[]> {
+  const caller = callerOf(principal);
+  const identityPolicies = await deps.identity.forPrincipal(principal);
+  const context = ossConditionContext(op, facts);
+  const decisions: OssDecision[] = [];
+  for (const check of op.checks) {
+    const decision = await decideCheck(caller, principal, check, identityPolicies, context, deps);
+    decisions.push(decision);
+    if (!decision.allowed) throw new AppError('AccessDenied', decision.message, {}, decision.ec);
+  }
+  return decisions;
 }
 
-async function authorizeCheck(principal: Principal, check: AuthzCheck, lookup: AuthzLookup): Promise<void> {
-  const anonymous = principal.type === 'anonymous';
+async function decideCheck(
+  caller: OssCaller,
+  principal: Principal,
+  check: AuthzCheck,
+  identityPolicies: CompiledPolicy[],
+  context: ReturnType<typeof ossConditionContext>,
+  deps: AuthzDeps,
+): Promise<OssDecision> {
   if (check.bucket === null) {
-    if (anonymous) throw new AppError('AccessDenied', 'Anonymous access is forbidden for this operation.');
-    return;
+    const uid = principal.type === 'anonymous' ? '*' : principal.accountId;
+    return authorizeOss({
+      caller,
+      bucketOwner: null,
+      identityPolicies,
+      check: { action: check.action, resource: ossServiceArn(uid), acl: 'none', isObject: false },
+      context,
+    });
   }
-  const bucket = await lookup.getBucket(check.bucket);
+  const bucket = await deps.getBucket(check.bucket);
   // A missing bucket is the handler's NoSuchBucket, not a denial (as OSS answers).
-  if (!bucket) return;
-  if (principal.type === 'root' && principal.accountId === bucket.ownerAccountId) return;
-
-  if (check.acl === 'none') {
-    if (anonymous) {
-      throw new AppError('AccessDenied', check.key === null ? 'Anonymous user has no right to access this bucket.' : 'Anonymous access is forbidden for this operation.');
-    }
-    if (check.action === 'oss:GetObjectAcl') throw new AppError('AccessDenied', 'You do not have read acl permission on this object.');
-    if (check.action === 'oss:PutObjectAcl') throw new AppError('AccessDenied', 'You do not have write acl permission on this object.');
-    throw new AppError('AccessDenied', check.key === null ? 'The bucket you access does not belong to you.' : 'You have no right to access this object.');
-  }
-
+  if (!bucket) return { allowed: true };
   let acl = bucket.acl;
-  if (check.key !== null) {
-    const obj = await lookup.getObject(check.bucket, check.key);
+  if (check.key !== null && check.acl !== 'none') {
+    const obj = await deps.getObject(check.bucket, check.key);
     if (obj && obj.acl !== 'default') acl = obj.acl;
   }
-  const granted = check.acl === 'read' ? acl === 'public-read' || acl === 'public-read-write' : acl === 'public-read-write';
-  if (granted) return;
-  if (anonymous) {
-    throw new AppError('AccessDenied', check.key === null ? 'Anonymous user has no right to access this bucket.' : 'Anonymous user has no right to access this object.');
-  }
-  throw new AppError('AccessDenied', 'You have no right to access this object because of bucket acl.');
+  return authorizeOss({
+    caller,
+    bucketOwner: bucket.ownerAccountId,
+    identityPolicies,
+    bucketPolicy: bucketPolicyOf(bucket),
+    check: {
+      action: check.action,
+      resource: ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined),
+      acl: check.acl,
+      isObject: check.key !== null,
+    },
+    effectiveAcl: acl,
+    context,
+  });
 }

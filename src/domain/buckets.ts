@@ -1,4 +1,5 @@
 import { AppError, invalidArgument } from '../errors.js';
+import { parsePolicy } from '../policy/index.js';
 import { LIMITS, type DomainContext } from './context.js';
 import {
   BUCKET_ACLS,
@@ -95,18 +96,11 @@ export class BucketService {
     await this.ctx.meta.updateBucket(name, { acl: parsed });
   }
 
-  /** Stores a bucket policy. Full grammar validation arrives with the policy engine. */
+  /** Stores a bucket policy after checking it against the bucket-policy grammar (Principal + Resource). */
   async putPolicy(name: string, text: string): Promise<void> {
     await this.get(name);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw new AppError('InvalidPolicyDocument');
-    }
-    if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { Statement?: unknown }).Statement)) {
-      throw new AppError('InvalidPolicyDocument', 'Invalid Policy: the document must be a JSON object with a Statement array.');
-    }
+    const parsed = parsePolicy(text, 'bucket');
+    if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
     await this.ctx.meta.updateBucket(name, { policy: text });
   }
 

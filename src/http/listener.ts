@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Readable } from 'node:stream';
 import { authenticate } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
-import { authorize } from '../authz/authorize.js';
+import { authorize, type AuthzDeps } from '../authz/authorize.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -13,13 +13,12 @@ import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { isRpcRequest } from '../rpc/request.js';
-import type { MetadataStore } from '../store/meta/types.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
 
 export interface ListenerDeps {
   services: OssServices;
-  meta: MetadataStore;
+  authz: AuthzDeps;
   credentials: CredentialResolver;
   clock: Clock;
   region: string;
@@ -117,11 +116,19 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         callback: headers['x-oss-callback'] !== undefined,
       });
       opName = op.name;
+      const now = deps.clock();
       const auth = await authenticate(
         { method, bucket: address.bucket, key: address.key, query: pairs, headers: utf8Headers(headers) },
-        { credentials: deps.credentials, region: deps.region, now: deps.clock() },
+        { credentials: deps.credentials, region: deps.region, now },
       );
-      await authorize(auth.principal, op, deps.meta);
+      await authorize(auth.principal, op, deps.authz, {
+        sourceIp: req.socket.remoteAddress ?? '',
+        secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true,
+        now,
+        headers,
+        query,
+        accessKeyId: auth.accessKeyId,
+      });
       const handler = handlers[op.name] as Handler;
       response = await handler({
         op,

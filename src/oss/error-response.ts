@@ -1,4 +1,4 @@
-import { AppError, type ErrorDetail } from '../errors.js';
+import { AppError, ossWireForm, type ErrorDetail } from '../errors.js';
 import type { OssResponse } from './context.js';
 import { el, xmlDocument } from './xml.js';
 
@@ -15,13 +15,14 @@ export function ossErrorResponse(err: AppError, requestId: string, hostId: strin
     if (err.detail[name] !== undefined) headers[h] = err.detail[name]!;
   }
   if (err.code === 'NotModified') return { status: 304, headers };
-  const ec = err.ec;
+  const wire = ossWireForm(err);
+  const ec = wire.ec;
   if (ec !== undefined) headers['x-oss-ec'] = ec;
   const extras = Object.entries(err.detail as ErrorDetail).filter(([k]) => !(k in DETAIL_HEADERS));
   const doc = xmlDocument(
     el('Error', [
-      el('Code', err.code),
-      el('Message', err.message),
+      el('Code', wire.code),
+      el('Message', wire.message),
       el('RequestId', requestId),
       el('HostId', hostId),
       ...extras.map(([k, v]) => el(k, v)),
@@ -31,7 +32,7 @@ export function ossErrorResponse(err: AppError, requestId: string, hostId: strin
   );
   if (method === 'HEAD') {
     headers['x-oss-err'] = Buffer.from(doc, 'utf8').toString('base64');
-    return { status: err.status, headers };
+    return { status: wire.status, headers };
   }
-  return { status: err.status, headers: { ...headers, 'Content-Type': 'application/xml' }, body: doc };
+  return { status: wire.status, headers: { ...headers, 'Content-Type': 'application/xml' }, body: doc };
 }

@@ -1,5 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
+import { decide } from '../policy/index.js';
+import type { IdentityPolicies } from './identity.js';
 
 /** A RAM API call to authorize: who, what (`ram:CreateUser`), on which resource ARN, in which account. */
 export interface RamAuthzRequest {
@@ -9,14 +11,28 @@ export interface RamAuthzRequest {
   accountId: string;
 }
 
+export type RamAuthorizer = (req: RamAuthzRequest) => Promise<void>;
+
 /**
- * The single authorization decision for RAM API actions. Today: the account root may do everything, any
- * other principal gets 403 NoPermission. The policy engine plugs in here (identity policies of RAM users,
- * session policies of STS sessions) without any caller changing.
+ * The single authorization decision for RAM API actions: the account root may do everything; a RAM
+ * user of the account needs an identity policy allowing the action on the resource (and no Deny);
+ * anyone else gets 403 NoPermission.
  */
-export async function authorizeRam(req: RamAuthzRequest): Promise<void> {
-  if (req.principal.type === 'root' && req.principal.accountId === req.accountId) return;
-  throw new AppError('NoPermission');
+export function createRamAuthorizer(identity: IdentityPolicies): RamAuthorizer {
+  return async (req) => {
+    const p = req.principal;
+    if (p.type === 'root' && p.accountId === req.accountId) return;
+    if (p.type === 'user' && p.accountId === req.accountId) {
+      const policies = await identity.forPrincipal(p);
+      const { decision } = decide(policies, { action: req.action, resource: req.resource });
+      if (decision === 'Allow') return;
+    }
+    throw new AppError('NoPermission');
+  };
 }
 
-export type RamAuthorizer = typeof authorizeRam;
+/** Root-only authorization, for a RamService built without an identity view (tests of the service). */
+export const authorizeRootOnly: RamAuthorizer = async (req) => {
+  if (req.principal.type === 'root' && req.principal.accountId === req.accountId) return;
+  throw new AppError('NoPermission');
+};

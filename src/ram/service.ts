@@ -4,7 +4,7 @@ import type { IdentityStore, NamePage } from '../store/meta/types.js';
 import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
 import { ramArn } from './arn.js';
-import { authorizeRam, type RamAuthorizer } from './authorize.js';
+import { authorizeRootOnly, type RamAuthorizer } from './authorize.js';
 import { newAccessKeyId, newAccessKeySecret, newNumericId } from './ids.js';
 import {
   DEFAULT_RAM_LIMITS,
@@ -135,7 +135,7 @@ export class RamService {
     this.clock = opts.clock;
     this.masterKey = opts.masterKey;
     this.limits = { ...DEFAULT_RAM_LIMITS, ...opts.limits };
-    this.authorizeHook = opts.authorize ?? authorizeRam;
+    this.authorizeHook = opts.authorize ?? authorizeRootOnly;
   }
 
   private async authorize(caller: RamCaller, action: string, resource: string): Promise<void> {

@@ -1,0 +1,32 @@
+import { AppError } from '../errors.js';
+import type { RamService } from '../ram/service.js';
+import type { Credential, CredentialResolver } from './principal.js';
+import { RootCredentialResolver } from './root-credentials.js';
+
+/**
+ * The account's keys: its root AccessKey, then its RAM users' AccessKeys (secrets unsealed with the
+ * master key). STS session credentials will be resolved in front of this.
+ */
+export class AccountCredentialResolver implements CredentialResolver {
+  private readonly root: RootCredentialResolver;
+
+  constructor(
+    private readonly opts: { accountId: string; accessKeyId: string; accessKeySecret: string; ram: RamService },
+  ) {
+    this.root = new RootCredentialResolver(opts);
+  }
+
+  async resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential> {
+    if (accessKeyId === this.opts.accessKeyId) return this.root.resolve(accessKeyId, securityToken);
+    const key = await this.opts.ram.resolveAccessKey(accessKeyId);
+    if (!key) throw new AppError('InvalidAccessKeyId', undefined, { OSSAccessKeyId: accessKeyId });
+    if (key.status !== 'Active') throw new AppError('InvalidAccessKeyId.Inactive', undefined, { OSSAccessKeyId: accessKeyId });
+    // A permanent key never carries a token; one that does is not a valid STS credential.
+    if (securityToken !== undefined) throw new AppError('InvalidSecurityToken');
+    return {
+      accessKeyId,
+      secret: key.secret,
+      principal: { type: 'user', accountId: this.opts.accountId, userId: key.user.userId, userName: key.user.userName, accessKeyId },
+    };
+  }
+}
