@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEV_DEFAULTS, startServer, VERSION } from '../server.js';
 import type { LogLevel } from '../log.js';
+import { policyCommand } from './policy.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -66,6 +67,8 @@ export async function main(argv: string[]): Promise<void> {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+
+  program.addCommand(policyCommand());
 
   await program.parseAsync(argv);
 }
