@@ -27,6 +27,8 @@ import { fileURLToPath } from 'node:url';
 import { Target, type BenchRequest, type BenchResponse, type Credentials } from './client.js';
 import { clockTicks, cpuSeconds, hostBusySeconds, mainThreadCpuSeconds, RssSampler, startProcess, vmBytes, type ServerProcess } from './proc.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
+import { benchPolicy } from './policy.js';
+import { setUpRamUser } from './ram.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
@@ -726,19 +728,22 @@ async function main(): Promise<void> {
       ];
       if (nofs) suts.push({ ...nofs, isAlunite: true, phases: ['PUT', 'GET', 'DELETE'], results: {} });
 
-      process.stdout.write(`\n[1/3] warm-up (${cfg.warmup} requests of each kind per server)\n`);
+      process.stdout.write(`\n[1/4] warm-up (${cfg.warmup} requests of each kind per server)\n`);
       for (const s of suts) await warmUp(s.server, s.target, cfg, s.isAlunite);
 
-      process.stdout.write(`\n[2/3] small objects: ${cfg.ops} requests per phase and server, in ${cfg.rounds} alternating rounds\n`);
+      process.stdout.write(`\n[2/4] small objects: ${cfg.ops} requests per phase and server, in ${cfg.rounds} alternating rounds\n`);
       await smallOps(suts, cfg);
       const hwmSmall = vmBytes(ours.server.pid, 'VmHWM');
       const rssSmall = vmBytes(ours.server.pid, 'VmRSS');
 
-      process.stdout.write('\n[3/3] large objects, one at a time\n');
+      process.stdout.write('\n[3/4] large objects, one at a time\n');
       const bareBig = await bigOps(bare.server, bare.target, cfg);
       const ourBig = await bigOps(ours.server, ours.target, cfg);
       const hwmEnd = vmBytes(ours.server.pid, 'VmHWM');
       const noFsyncBig = nofs ? await bigOps(nofs.server, nofs.target, cfg, ['PUT']) : [];
+
+      process.stdout.write('\n[4/4] RAM: GET as a RAM user with 10 policies × 10 statements vs root; evaluator\n');
+      const ramResult = await ramOps(ours.server, ours.target, cfg);
 
       // Measurements done: stop these servers (profiling, if asked for, starts its own).
       const results = {
@@ -748,6 +753,7 @@ async function main(): Promise<void> {
         ours: { small: suts[3]!.results, big: ourBig, hwmSmall, rssSmall, hwmEnd },
         noFsync: nofs ? suts[4]!.results : null,
         noFsyncBig,
+        ram: ramResult,
       };
       for (const t of targets.splice(0)) t.close();
       for (const s of servers.splice(0)) await s.stop();
@@ -769,6 +775,49 @@ async function main(): Promise<void> {
 }
 
 type Profiles = Record<string, ProfileSummary & { phase: PhaseResult }>;
+
+interface RamResults {
+  root: PhaseResult;
+  user: PhaseResult;
+  /** user ops/s ÷ root ops/s. */
+  opsRatio: number;
+  /** user CPU/op ÷ root CPU/op. */
+  cpuRatio: number;
+  decisionsPerSecond: number;
+}
+
+/** GET 4 KiB as root and as a RAM user, alternating rounds on the same server; then the evaluator alone. */
+async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): Promise<RamResults> {
+  const bucket = 'bench-ram';
+  await createBucket(rootTarget, bucket);
+  const objects = 200;
+  await runPhase(server, rootTarget, 'ram populate', objects, cfg.concurrency, (i) => ({ method: 'PUT', bucket, key: keyName(i), body: SMALL }), status(200));
+  const keys = await setUpRamUser(server.url, CREDS, bucket);
+  const userTarget = new Target(server.url, keys, cfg.concurrency);
+  try {
+    const get = (i: number): BenchRequest => ({ method: 'GET', bucket, key: keyName(i % objects) });
+    await runPhase(server, userTarget, 'ram warm', 500, cfg.concurrency, get, bodyOf(4096));
+    const root: Measured[] = [];
+    const user: Measured[] = [];
+    for (let r = 0; r < cfg.rounds; r++) {
+      const [, count] = chunk(cfg.ops, cfg.rounds, r);
+      root.push(await runPhase(server, rootTarget, 'GET root', count, cfg.concurrency, get, bodyOf(4096)));
+      user.push(await runPhase(server, userTarget, 'GET RAM user', count, cfg.concurrency, get, bodyOf(4096)));
+    }
+    const rootRes = merge(root);
+    const userRes = merge(user);
+    const { decisionsPerSecond } = await benchPolicy();
+    return {
+      root: rootRes,
+      user: userRes,
+      opsRatio: userRes.opsPerSec / rootRes.opsPerSec,
+      cpuRatio: userRes.serverCpuUsPerOp / rootRes.serverCpuUsPerOp,
+      decisionsPerSecond,
+    };
+  } finally {
+    userTarget.close();
+  }
+}
 
 function profileReport(profiles: Profiles): string[] {
   const out: string[] = [];
@@ -796,6 +845,7 @@ interface AllResults {
   ours: { small: SmallResults; big: BigResult[]; hwmSmall: number; rssSmall: number; hwmEnd: number };
   noFsync: SmallResults | null;
   noFsyncBig: BigResult[];
+  ram: RamResults;
   profiles: Profiles | null;
   started: number;
   nodeVersion: string;
@@ -918,12 +968,20 @@ function report(cfg: Config, all: AllResults): void {
         `; vs file + dir fsync ${fmt(ratio(o.PUT?.serverCpuUsPerOp, bfd?.serverCpuUsPerOp), 2)}×`),
     tgt(`LIST ≥ 100,000 keys/s (${cfg.listObjects.toLocaleString('en-US')} objects)`, `${fmt(o.LIST?.keysPerSec, 0)} keys/s`, o.LIST?.keysPerSec, 100_000, false),
     tgt('DELETE ≥ 5,000 ops/s', `${fmt(o.DELETE?.opsPerSec, 0)} ops/s`, o.DELETE?.opsPerSec, 5000, false),
+    tgt('GET as RAM user (10×10 policies) ≥ 0.9× root GET (ops/s)', `${fmt(all.ram.opsRatio, 2)}×`, all.ram.opsRatio, 0.9, false,
+      `CPU ${fmt(all.ram.user.serverCpuUsPerOp, 0)} vs ${fmt(all.ram.root.serverCpuUsPerOp, 0)} µs/op (${fmt(all.ram.cpuRatio, 2)}× root CPU)`),
+    tgt('policy evaluator ≥ 1,000,000 decisions/s', `${fmt(all.ram.decisionsPerSecond, 0)}/s`, all.ram.decisionsPerSecond, 1_000_000, false),
     tgt(`server RSS growth < 64 MiB while a ${biggest / MiB} MiB object streams`, `+${fmt(bigGrowth / MiB, 1)} MiB`, bigGrowth / MiB, 64, true,
       biggest < 256 * MiB ? 'target is stated for 256 MiB; this run used a smaller object' : 'max of PUT and GET'),
   ];
   out.push('');
   out.push('== Targets (reported, never enforced) ==');
   out.push(table(['target', 'measured', 'status', 'note'], targets.map((t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED', t.note ?? '']), [0, 2, 3]));
+
+  out.push('');
+  out.push('== RAM (same server; root and RAM-user rounds alternate) ==');
+  out.push(table(['phase', 'ops/s', 'srv µs/op', 'p50 ms', 'p99 ms'], [all.ram.root, all.ram.user].map((r) => [r.phase, fmt(r.opsPerSec, 0), fmt(r.serverCpuUsPerOp, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])));
+  out.push(`  RAM user / root: ${fmt(all.ram.opsRatio, 2)}× ops/s, ${fmt(all.ram.cpuRatio, 2)}× server CPU per request; evaluator ${fmt(all.ram.decisionsPerSecond, 0)} decisions/s`);
 
   if (profiles) out.push(...profileReport(profiles));
 
@@ -947,6 +1005,7 @@ function report(cfg: Config, all: AllResults): void {
     bareFileWriteDirSync: bareFileDirSync,
     aluniteNoFsync: noFsync === null ? null : { small: noFsync, big: noFsyncBig },
     ratios: { ourOverBare: ratios, putCpuOverOneFilePerObject: putVsFile ?? null, putCpuOverOneFilePerObjectWithDirSync: ratio(o.PUT?.serverCpuUsPerOp, bfd?.serverCpuUsPerOp) ?? null },
+    ram: all.ram,
     targets,
     profiles,
   };

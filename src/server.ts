@@ -105,6 +105,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     accessKeyId: opts.rootAccessKeyId,
     accessKeySecret: opts.rootAccessKeySecret,
     ram,
+    generation: () => meta.identityGeneration(),
   });
 
   const internal = (path: string): OssResponse | null => {

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { RamService } from '../ram/service.js';
+import type { RamService, ResolvedAccessKey } from '../ram/service.js';
 import type { Credential, CredentialResolver } from './principal.js';
 import { RootCredentialResolver } from './root-credentials.js';
 
@@ -9,16 +9,28 @@ import { RootCredentialResolver } from './root-credentials.js';
  */
 export class AccountCredentialResolver implements CredentialResolver {
   private readonly root: RootCredentialResolver;
+  // Unsealed keys, valid while no identity entity has changed (deactivation takes effect at once).
+  private readonly cache = new Map<string, { generation: number; key: ResolvedAccessKey | null }>();
 
   constructor(
-    private readonly opts: { accountId: string; accessKeyId: string; accessKeySecret: string; ram: RamService },
+    private readonly opts: { accountId: string; accessKeyId: string; accessKeySecret: string; ram: RamService; generation: () => number },
   ) {
     this.root = new RootCredentialResolver(opts);
   }
 
+  private async lookup(accessKeyId: string): Promise<ResolvedAccessKey | null> {
+    const generation = this.opts.generation();
+    const hit = this.cache.get(accessKeyId);
+    if (hit && hit.generation === generation) return hit.key;
+    const key = await this.opts.ram.resolveAccessKey(accessKeyId);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(accessKeyId, { generation, key });
+    return key;
+  }
+
   async resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential> {
     if (accessKeyId === this.opts.accessKeyId) return this.root.resolve(accessKeyId, securityToken);
-    const key = await this.opts.ram.resolveAccessKey(accessKeyId);
+    const key = await this.lookup(accessKeyId);
     if (!key) throw new AppError('InvalidAccessKeyId', undefined, { OSSAccessKeyId: accessKeyId });
     if (key.status !== 'Active') throw new AppError('InvalidAccessKeyId.Inactive', undefined, { OSSAccessKeyId: accessKeyId });
     // A permanent key never carries a token; one that does is not a valid STS credential.

@@ -7,14 +7,27 @@ import { systemPolicy } from './system-policies.js';
 /**
  * The identity policies that apply to a principal, compiled: a RAM user's own attachments and those
  * of its groups (one set, spec ram-sts §2.2). Only default versions count. Read at request time, so
- * attaching, detaching or switching a default version takes effect on the next request; compiled
- * documents come from the policy engine's cache, so JSON is parsed once per document text.
+ * attaching, detaching or switching a default version takes effect on the next request: the per-user
+ * cache is dropped whenever the store's identity generation moves.
  */
 export class IdentityPolicies {
+  // Per user, valid while no identity entity has changed since it was read.
+  private readonly cache = new Map<string, { generation: number; policies: CompiledPolicy[] }>();
+
   constructor(private readonly store: IdentityStore) {}
 
   async forPrincipal(principal: Principal): Promise<CompiledPolicy[]> {
     if (principal.type !== 'user') return [];
+    const generation = this.store.identityGeneration();
+    const hit = this.cache.get(principal.userId);
+    if (hit && hit.generation === generation) return hit.policies;
+    const policies = await this.load(principal);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(principal.userId, { generation, policies });
+    return policies;
+  }
+
+  private async load(principal: Extract<Principal, { type: 'user' }>): Promise<CompiledPolicy[]> {
     const attachments = [...(await this.store.listAttachments('User', principal.userId))];
     for (const { group } of await this.store.listGroupsForUser(principal.userName)) {
       attachments.push(...(await this.store.listAttachments('Group', group.groupId)));

@@ -482,6 +482,23 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   // throws is rolled back alone and rejects alone; the others commit.
   private pending: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
 
+  /**
+   * Incremented by every committed identity write (users, keys, groups, roles, policies, attachments), so
+   * in-process caches of credentials and compiled identity policies know when to refresh. [Several
+   * processes sharing PostgreSQL will need this counter in the database.]
+   */
+  private identityGen = 0;
+
+  identityGeneration(): number {
+    return this.identityGen;
+  }
+
+  private writeIdentity<T>(fn: () => T): Promise<T> {
+    return this.write(fn).finally(() => {
+      this.identityGen++;
+    });
+  }
+
   private write<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
@@ -768,7 +785,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async createUser(u: RamUser, maxUsers: number): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       if (this.userRow(u.userName)) throw new AppError('EntityAlreadyExists.User');
       if (this.count('SELECT count(*) AS n FROM ram_users') >= maxUsers) throw new AppError('LimitExceeded.User');
       this.sql('INSERT INTO ram_users (user_id, name, display_name, mobile_phone, email, comments, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
@@ -786,7 +803,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async updateUser(userName: string, patch: UserPatch, now: number): Promise<RamUser> {
-    return this.write((): RamUser => {
+    return this.writeIdentity((): RamUser => {
       const u = this.mustUser(userName);
       if (patch.userName !== undefined && patch.userName !== u.userName && this.userRow(patch.userName)) {
         throw new AppError('EntityAlreadyExists.User');
@@ -811,7 +828,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async deleteUser(userName: string): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       const u = this.mustUser(userName);
       if (this.count('SELECT count(*) AS n FROM ram_access_keys WHERE user_id = ?', u.userId) > 0) throw new AppError('DeleteConflict.User.AccessKey');
       if (this.count('SELECT count(*) AS n FROM ram_group_members WHERE user_id = ?', u.userId) > 0) throw new AppError('DeleteConflict.User.Group');
@@ -823,7 +840,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async createAccessKey(userName: string, key: Omit<RamAccessKey, 'userId'>, maxPerUser: number): Promise<RamAccessKey> {
-    return this.write((): RamAccessKey => {
+    return this.writeIdentity((): RamAccessKey => {
       const u = this.mustUser(userName);
       if (this.count('SELECT count(*) AS n FROM ram_access_keys WHERE user_id = ?', u.userId) >= maxPerUser) {
         throw new AppError('LimitExceeded.User.AccessKey');
@@ -853,21 +870,21 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async updateAccessKey(userName: string, accessKeyId: string, status: AccessKeyStatus): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       this.mustUserKey(userName, accessKeyId);
       this.sql('UPDATE ram_access_keys SET status = ? WHERE access_key_id = ?').run(status, accessKeyId);
     });
   }
 
   async deleteAccessKey(userName: string, accessKeyId: string): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       this.mustUserKey(userName, accessKeyId);
       this.sql('DELETE FROM ram_access_keys WHERE access_key_id = ?').run(accessKeyId);
     });
   }
 
   async createGroup(g: RamGroup, maxGroups: number): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       if (this.groupRow(g.groupName)) throw new AppError('EntityAlreadyExists.Group');
       if (this.count('SELECT count(*) AS n FROM ram_groups') >= maxGroups) throw new AppError('LimitExceeded.Group');
       this.sql('INSERT INTO ram_groups (group_id, name, comments, created, updated) VALUES (?, ?, ?, ?, ?)')
@@ -885,7 +902,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async updateGroup(groupName: string, patch: GroupPatch, now: number): Promise<RamGroup> {
-    return this.write((): RamGroup => {
+    return this.writeIdentity((): RamGroup => {
       const g = this.mustGroup(groupName);
       if (patch.groupName !== undefined && patch.groupName !== g.groupName && this.groupRow(patch.groupName)) {
         throw new AppError('EntityAlreadyExists.Group');
@@ -901,7 +918,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async deleteGroup(groupName: string): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       const g = this.mustGroup(groupName);
       if (this.count('SELECT count(*) AS n FROM ram_group_members WHERE group_id = ?', g.groupId) > 0) throw new AppError('DeleteConflict.Group.User');
       if (this.count("SELECT count(*) AS n FROM ram_attachments WHERE principal_kind = 'Group' AND principal_id = ?", g.groupId) > 0) {
@@ -912,7 +929,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async addUserToGroup(groupName: string, userName: string, now: number, maxGroupsPerUser: number): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       const g = this.mustGroup(groupName);
       const u = this.mustUser(userName);
       if (this.count('SELECT count(*) AS n FROM ram_group_members WHERE group_id = ? AND user_id = ?', g.groupId, u.userId) > 0) {
@@ -926,7 +943,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async removeUserFromGroup(groupName: string, userName: string): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       const g = this.mustGroup(groupName);
       const u = this.mustUser(userName);
       const res = this.sql('DELETE FROM ram_group_members WHERE group_id = ? AND user_id = ?').run(g.groupId, u.userId);
@@ -949,7 +966,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async createRole(r: RamRole, maxRoles: number): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       if (this.roleRow(r.roleName)) throw new AppError('EntityAlreadyExists.Role');
       if (this.count('SELECT count(*) AS n FROM ram_roles') >= maxRoles) throw new AppError('LimitExceeded.Role');
       this.sql(
@@ -969,7 +986,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async updateRole(roleName: string, patch: RolePatch, now: number): Promise<RamRole> {
-    return this.write((): RamRole => {
+    return this.writeIdentity((): RamRole => {
       const r = this.mustRole(roleName);
       const next: RamRole = {
         ...r,
@@ -989,7 +1006,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async deleteRole(roleName: string): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       const r = this.mustRole(roleName);
       if (this.count("SELECT count(*) AS n FROM ram_attachments WHERE principal_kind = 'Role' AND principal_id = ?", r.roleId) > 0) {
         throw new AppError('DeleteConflict.Role.Policy');
@@ -999,7 +1016,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async createPolicy(p: RamPolicy, document: string, maxPolicies: number): Promise<RamPolicyVersion> {
-    return this.write((): RamPolicyVersion => {
+    return this.writeIdentity((): RamPolicyVersion => {
       if (this.policyRow(p.policyName)) throw new AppError('EntityAlreadyExists.Policy');
       if (this.count('SELECT count(*) AS n FROM ram_policies') >= maxPolicies) throw new AppError('LimitExceeded.Policy');
       this.sql('INSERT INTO ram_policies (name, description, default_version, next_version, created, updated) VALUES (?, ?, ?, ?, ?, ?)')
@@ -1018,7 +1035,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async deletePolicy(policyName: string): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       const p = this.mustPolicy(policyName);
       for (const [kind, code] of [['User', 'DeleteConflict.Policy.User'], ['Group', 'DeleteConflict.Policy.Group'], ['Role', 'DeleteConflict.Policy.Role']] as const) {
         const n = this.count("SELECT count(*) AS n FROM ram_attachments WHERE policy_type = 'Custom' AND policy_name = ? AND principal_kind = ?", policyName, kind);
@@ -1031,7 +1048,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async createPolicyVersion(policyName: string, document: string, now: number, opts: CreateVersionOptions): Promise<RamPolicyVersion> {
-    return this.write((): RamPolicyVersion => {
+    return this.writeIdentity((): RamPolicyVersion => {
       const p = this.mustPolicy(policyName);
       const row = this.sql<{ next_version: number }>('SELECT next_version FROM ram_policies WHERE name = ?').get(policyName)!;
       if (this.count('SELECT count(*) AS n FROM ram_policy_versions WHERE policy_name = ?', policyName) >= opts.maxVersions) {
@@ -1062,7 +1079,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async setDefaultPolicyVersion(policyName: string, versionId: string, now: number): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       this.mustPolicy(policyName);
       if (this.count('SELECT count(*) AS n FROM ram_policy_versions WHERE policy_name = ? AND version_num = ?', policyName, versionNumber(versionId)) === 0) {
         throw new AppError('EntityNotExist.Policy.Version');
@@ -1072,7 +1089,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async deletePolicyVersion(policyName: string, versionId: string): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       const p = this.mustPolicy(policyName);
       const num = versionNumber(versionId);
       if (this.count('SELECT count(*) AS n FROM ram_policy_versions WHERE policy_name = ? AND version_num = ?', policyName, num) === 0) {
@@ -1084,7 +1101,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async attachPolicy(a: RamAttachment, limit: number): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       const table = { User: ['ram_users', 'user_id'], Group: ['ram_groups', 'group_id'], Role: ['ram_roles', 'role_id'] }[a.principalKind];
       if (this.count(`SELECT count(*) AS n FROM ${table[0]} WHERE ${table[1]} = ?`, a.principalId) === 0) {
         throw new AppError(`EntityNotExist.${a.principalKind}`);
@@ -1106,7 +1123,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async detachPolicy(kind: RamPrincipalKind, principalId: string, policyType: PolicyType, policyName: string): Promise<void> {
-    await this.write(() => {
+    await this.writeIdentity(() => {
       const res = this.sql('DELETE FROM ram_attachments WHERE principal_kind = ? AND principal_id = ? AND policy_type = ? AND policy_name = ?')
         .run(kind, principalId, policyType, policyName);
       if (res.changes === 0) throw new AppError(`EntityNotExist.${kind}.Policy`);

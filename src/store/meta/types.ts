@@ -130,6 +130,8 @@ export interface CreateVersionOptions {
  * case-insensitively; every other name is case-sensitive.
  */
 export interface IdentityStore {
+  /** Changes whenever any identity entity changes (cache invalidation). */
+  identityGeneration(): number;
   // users
   createUser(user: RamUser, maxUsers: number): Promise<void>;
   getUser(userName: string): Promise<RamUser | null>;

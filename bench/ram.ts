@@ -1,0 +1,30 @@
+/**
+ * RAM benchmark: 4 KiB GET as a RAM user with 10 attached policies of 10 statements each, against the
+ * root account's GET in the same run (alternating rounds), plus evaluator decisions/s.
+ */
+import RPCClient from '@alicloud/pop-core';
+
+export interface RamUserKeys {
+  accessKeyId: string;
+  accessKeySecret: string;
+}
+
+/** Creates a user with `policies` custom policies of `statements` statements (the last one grants reads). */
+export async function setUpRamUser(url: string, root: RamUserKeys, bucket: string, policies = 10, statements = 10): Promise<RamUserKeys> {
+  const ram = new RPCClient({ accessKeyId: root.accessKeyId, accessKeySecret: root.accessKeySecret, endpoint: url, apiVersion: '2015-05-01' });
+  const call = (action: string, params: Record<string, string>): Promise<unknown> => ram.request(action, params, { method: 'POST' });
+  await call('CreateUser', { UserName: 'bench-user' });
+  for (let p = 0; p < policies; p++) {
+    const stmts = Array.from({ length: statements }, (_, s) => ({
+      Effect: 'Allow',
+      Action: ['oss:GetObject', 'oss:ListObjects'],
+      Resource: [`acs:oss:*:*:${bucket}-other-${p}-${s}/*`],
+      Condition: { IpAddress: { 'acs:SourceIp': ['10.0.0.0/8', '127.0.0.0/8'] } },
+    }));
+    if (p === policies - 1) stmts[statements - 1] = { ...stmts[statements - 1]!, Resource: [`acs:oss:*:*:${bucket}/*`] };
+    await call('CreatePolicy', { PolicyName: `bench-${p}`, PolicyDocument: JSON.stringify({ Version: '1', Statement: stmts }) });
+    await call('AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: `bench-${p}`, UserName: 'bench-user' });
+  }
+  const res = (await call('CreateAccessKey', { UserName: 'bench-user' })) as { AccessKey: { AccessKeyId: string; AccessKeySecret: string } };
+  return { accessKeyId: res.AccessKey.AccessKeyId, accessKeySecret: res.AccessKey.AccessKeySecret };
+}
