@@ -35,13 +35,21 @@ function bucketPolicyOf(bucket: Bucket): CompiledPolicy | null {
  * policies and bucket policy, the owner's implicit full control, then ACLs for data APIs. Every
  * check of the operation must pass (CopyObject reads the source and writes the destination).
  * Returns the decision of the last check, for the request log ("why was this denied?").
+ * `checks` defaults to the operation's; checks known only once the body is parsed (the keys of
+ * DeleteMultipleObjects) come back through `OssRequest.authorize` with the same principal and facts.
  */
-export async function authorize(principal: Principal, op: Operation, deps: AuthzDeps, facts: RequestFacts): Promise<OssDecision[]> {
+export async function authorize(
+  principal: Principal,
+  op: Operation,
+  deps: AuthzDeps,
+  facts: RequestFacts,
+  checks: readonly AuthzCheck[] = op.checks,
+): Promise<OssDecision[]> {
   const caller = callerOf(principal);
   const identityPolicies = await deps.identity.forPrincipal(principal);
   const context = ossConditionContext(op, facts);
   const decisions: OssDecision[] = [];
-  for (const check of op.checks) {
+  for (const check of checks) {
     const decision = await decideCheck(caller, principal, check, identityPolicies, context, deps);
     decisions.push(decision);
     if (!decision.allowed) throw new AppError('AccessDenied', decision.message, {}, decision.ec);

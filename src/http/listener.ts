@@ -114,6 +114,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         copySource: headers['x-oss-copy-source'] as string | undefined,
         contentType: headers['content-type'],
         callback: headers['x-oss-callback'] !== undefined,
+        tagging: headers['x-oss-tagging'] !== undefined,
       });
       opName = op.name;
       const now = deps.clock();
@@ -121,14 +122,15 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         { method, bucket: address.bucket, key: address.key, query: pairs, headers: utf8Headers(headers) },
         { credentials: deps.credentials, region: deps.region, now },
       );
-      await authorize(auth.principal, op, deps.authz, {
+      const facts = {
         sourceIp: req.socket.remoteAddress ?? '',
         secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true,
         now,
         headers,
         query,
         accessKeyId: auth.accessKeyId,
-      });
+      };
+      await authorize(auth.principal, op, deps.authz, facts);
       const handler = handlers[op.name] as Handler;
       response = await handler({
         op,
@@ -141,6 +143,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         endpointHost: `oss-${deps.region}.aliyuncs.com`,
         region: deps.region,
         services: deps.services,
+        authorize: async (checks) => {
+          await authorize(auth.principal, op, deps.authz, facts, checks);
+        },
       });
     }
   } catch (err) {

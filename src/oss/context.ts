@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import type { BucketService } from '../domain/buckets.js';
 import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
-import type { Operation } from './operations.js';
+import type { AuthzCheck, Operation } from './operations.js';
 
 export interface OssServices {
   buckets: BucketService;
@@ -27,6 +27,11 @@ export interface OssRequest<Op extends Operation = Operation> {
   endpointHost: string;
   region: string;
   services: OssServices;
+  /**
+   * Authorizes checks only the parsed body reveals (DeleteMultipleObjects' keys) as the routed ones were:
+   * same principal and request facts; throws AccessDenied if any is refused.
+   */
+  authorize(checks: readonly AuthzCheck[]): Promise<void>;
 }
 
 export type ResponseBody = string | Buffer | Readable | undefined;

@@ -80,6 +80,8 @@ export interface RouteInput {
   contentType: string | undefined;
   /** An x-oss-callback header was sent (upload callbacks are not implemented). */
   callback: boolean;
+  /** An x-oss-tagging header was sent: writes that store tags also need oss:PutObjectTagging. */
+  tagging?: boolean;
 }
 
 /** Sub-resources OSS has that Alunite does not implement yet: answered with NotImplemented. */
@@ -129,6 +131,11 @@ function uploadIdOf(query: ReadonlyMap<string, string>): string {
 const notAllowed = (method: string, resourceType: string): AppError =>
   new AppError('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceType });
 
+/** The checks of DeleteMultipleObjects: oss:DeleteObject on every key (an ACL may grant it as a write). */
+export function deleteObjectChecks(bucket: string, keys: readonly string[]): AuthzCheck[] {
+  return keys.map((key) => ({ action: 'oss:DeleteObject', bucket, key, acl: 'write' }));
+}
+
 /** Maps a request to its Operation, or throws the OSS error for requests that are not one. */
 export function route(input: RouteInput): Operation {
   const { method, address, query } = input;
@@ -142,6 +149,13 @@ export function route(input: RouteInput): Operation {
   const svc = (action: string): Base => ({ bucket: null, key: null, checks: [{ action, bucket: null, key: null, acl: 'none' }] });
   const onBucket = (action: string, acl: AclAccess = 'none'): Base => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl }] });
   const onObject = (action: string, acl: AclAccess): Base => ({ bucket, key, checks: [{ action, bucket, key, acl }] });
+  // Writes that set tags from x-oss-tagging also need oss:PutObjectTagging (spec ram-sts §2.3, §3); an
+  // ACL that grants the write grants the tags written with it.
+  const taggedWrite = (action: string, acl: AclAccess): Base => {
+    const base = onObject(action, acl);
+    if (input.tagging) base.checks.push({ action: 'oss:PutObjectTagging', bucket, key, acl: acl === 'none' ? 'none' : 'write' });
+    return base;
+  };
   // Copies read the source as GetObject and write the destination as PutObject (both must pass).
   const copyInto = (source: CopySource): Base => ({
     bucket,
@@ -181,7 +195,9 @@ export function route(input: RouteInput): Operation {
         if (has('tagging')) throw new AppError('NotImplemented', 'Bucket tagging is not implemented by Alunite yet.');
         return { name: 'DeleteBucket', ...onBucket('oss:DeleteBucket') };
       case 'POST':
-        if (has('delete')) return { name: 'DeleteMultipleObjects', ...onBucket('oss:DeleteObject', 'write') };
+        // oss:DeleteObject is checked per key (spec ram-sts §2.3) once the handler has parsed the body:
+        // see deleteObjectChecks and OssRequest.authorize.
+        if (has('delete')) return { name: 'DeleteMultipleObjects', bucket, key: null, checks: [] };
         if ((input.contentType ?? '').toLowerCase().startsWith('multipart/form-data')) {
           throw new AppError('NotImplemented', 'PostObject (browser form upload) is not implemented by Alunite yet.');
         }
@@ -204,7 +220,7 @@ export function route(input: RouteInput): Operation {
       return { name: 'HeadObject', ...onObject('oss:GetObject', 'read') };
     case 'PUT': {
       if (has('acl')) return { name: 'PutObjectAcl', ...onObject('oss:PutObjectAcl', 'none') };
-      if (has('symlink')) return { name: 'PutSymlink', ...onObject('oss:PutObject', 'write') };
+      if (has('symlink')) return { name: 'PutSymlink', ...taggedWrite('oss:PutObject', 'write') };
       if (has('tagging')) return { name: 'PutObjectTagging', ...onObject('oss:PutObjectTagging', 'none') };
       if (has('uploadId') || has('partNumber')) {
         const uploadId = uploadIdOf(query);
@@ -219,14 +235,14 @@ export function route(input: RouteInput): Operation {
         const source = parseCopySource(input.copySource);
         return { name: 'CopyObject', ...copyInto(source), params: { source } };
       }
-      return { name: 'PutObject', ...onObject('oss:PutObject', 'write') };
+      return { name: 'PutObject', ...taggedWrite('oss:PutObject', 'write') };
     }
     case 'POST':
-      if (has('uploads')) return { name: 'InitiateMultipartUpload', ...onObject('oss:PutObject', 'none') };
+      if (has('uploads')) return { name: 'InitiateMultipartUpload', ...taggedWrite('oss:PutObject', 'none') };
       if (has('uploadId')) return { name: 'CompleteMultipartUpload', ...onObject('oss:PutObject', 'write'), params: { uploadId: uploadIdOf(query) } };
       if (has('append')) {
         if (!has('position')) throw invalidArgument('AppendObject requires the position parameter.', 'position');
-        return { name: 'AppendObject', ...onObject('oss:PutObject', 'write'), params: { position: requireInt(query, 'position') } };
+        return { name: 'AppendObject', ...taggedWrite('oss:PutObject', 'write'), params: { position: requireInt(query, 'position') } };
       }
       throw notAllowed(method, 'Object');
     case 'DELETE':

@@ -226,14 +226,17 @@ export class RamService {
   // ---------------------------------------------------------------- AccessKeys
 
   /** The user an AccessKey action targets; omitted = the caller itself (a RAM user), which root is not. */
-  private keyOwner(userName: string | undefined): string {
-    if (userName === undefined) throw new AppError('MissingUserName');
+  private keyOwner(caller: RamCaller, userName: string | undefined): string {
+    if (userName === undefined) {
+      if (caller.principal.type === 'user') return caller.principal.userName;
+      throw new AppError('MissingUserName');
+    }
     return checkField('UserName', userName);
   }
 
   /** Creates a key; the plain secret is returned here and never again. */
   async createAccessKey(caller: RamCaller, input: { userName?: string }): Promise<{ key: RamAccessKey; secret: string }> {
-    const userName = this.keyOwner(input.userName);
+    const userName = this.keyOwner(caller, input.userName);
     await this.authorize(caller, 'CreateAccessKey', this.arn('user', userName));
     const accessKeyId = newAccessKeyId();
     const secret = newAccessKeySecret();
@@ -246,20 +249,20 @@ export class RamService {
   }
 
   async listAccessKeys(caller: RamCaller, input: { userName?: string }): Promise<RamAccessKey[]> {
-    const userName = this.keyOwner(input.userName);
+    const userName = this.keyOwner(caller, input.userName);
     await this.authorize(caller, 'ListAccessKeys', this.arn('user', userName));
     return this.store.listAccessKeys(userName);
   }
 
   async updateAccessKey(caller: RamCaller, input: { userName?: string; userAccessKeyId: string; status: string }): Promise<void> {
-    const userName = this.keyOwner(input.userName);
+    const userName = this.keyOwner(caller, input.userName);
     if (input.status !== 'Active' && input.status !== 'Inactive') throw new AppError('InvalidParameter.Status');
     await this.authorize(caller, 'UpdateAccessKey', this.arn('user', userName));
     await this.store.updateAccessKey(userName, input.userAccessKeyId, input.status);
   }
 
   async deleteAccessKey(caller: RamCaller, input: { userName?: string; userAccessKeyId: string }): Promise<void> {
-    const userName = this.keyOwner(input.userName);
+    const userName = this.keyOwner(caller, input.userName);
     await this.authorize(caller, 'DeleteAccessKey', this.arn('user', userName));
     await this.store.deleteAccessKey(userName, input.userAccessKeyId);
   }

@@ -5,6 +5,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { header, quoted } from '../headers.js';
 import { el, many, parseXmlBody, text, type XmlNode } from '../xml.js';
 import { checkMd5, empty, encoder, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
+import { deleteObjectChecks } from '../operations.js';
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
@@ -262,6 +263,8 @@ export const deleteMultipleObjects: Handler = async (req) => {
     return key;
   });
   if (keys.length === 0) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'the Delete element must contain at least one Object.' });
+  // Every key must be deletable by the caller, or nothing is deleted (spec ram-sts §2.3).
+  await req.authorize(deleteObjectChecks(bucketOf(req), keys));
   const enc = encoder(req.query);
   const deleted = await req.services.objects.deleteMany(bucketOf(req), keys);
   return xmlResponse(
