@@ -14,7 +14,7 @@ after(async () => {
 });
 
 /** Spawns the CLI with exactly this environment (no test credentials) and collects its stdout. */
-function start(args: string[], env: Record<string, string>, cwd: string): Promise<{ kill: () => Promise<void>; out: string; url: string }> {
+function start(args: string[], env: Record<string, string>, cwd: string): Promise<{ kill: () => Promise<void>; out: string; url: string; stderr: () => string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALUNITE_'))) as Record<string, string>;
   const child = spawn(process.execPath, [BIN, 'server', ...args], { env: { ...clean, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
@@ -27,7 +27,7 @@ function start(args: string[], env: Record<string, string>, cwd: string): Promis
       const m = /^alunite listening on (http:\/\/\S+)$/m.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ kill: () => kill9(child), out, url: m[1]! });
+        resolve({ kill: () => kill9(child), out, url: m[1]!, stderr: () => err });
       }
     });
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}${err}`)));
@@ -78,6 +78,39 @@ describe('bin/alunite server', () => {
       const info = await oss.getBucketInfo('mem');
       assert.equal((info.bucket as unknown as { Owner: { ID: string } }).Owner.ID, '5555555555555555');
       assert.deepEqual(await readdir(cwd), []);
+    } finally {
+      await s.kill();
+    }
+  });
+
+  it('logs every denial with its request id and the deciding policy statement', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'alunite-cli-'));
+    dirs.push(cwd);
+    const s = await start(['--in-memory', '--port', '0', '--log-level', 'info'], {}, cwd);
+    try {
+      const oss = new OSS({ endpoint: s.url, region: 'oss-cn-hangzhou', accessKeyId: 'LTAI5tAluniteDevAccessKey', accessKeySecret: 'AluniteDevSecret0123456789ABCD', bucket: 'logged' });
+      await oss.putBucket('logged');
+      await oss.put('secret.txt', Buffer.from('x'));
+      // "*" with a Condition applies to the owner too (spec ram-sts §2.4): the owner locks itself out.
+      await oss.putBucketPolicy('logged', {
+        Version: '1',
+        // ali-oss's typings have no Condition; the document is sent as JSON as written.
+        Statement: [
+          { Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['acs:oss:*:*:logged/public/*'] },
+          { Effect: 'Deny', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['acs:oss:*:*:logged/secret.txt'], Condition: { StringNotEquals: { 'acs:UserAgent': 'nobody' } } },
+        ],
+      } as unknown as Parameters<OSS['putBucketPolicy']>[1]);
+      const err = await oss.get('secret.txt').then(() => null, (e: { code: string; requestId: string }) => e);
+      assert.equal(err?.code, 'AccessDenied');
+      await new Promise((r) => setTimeout(r, 100));
+      const line = s.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'access denied' && l.requestId === err?.requestId);
+      assert.ok(line, `no log line for ${err?.requestId}: ${s.stderr()}`);
+      assert.equal(line.layer, 'bucket');
+      assert.equal(line.statement, 1);
+      assert.equal(line.effect, 'Deny');
+      assert.equal(line.principal, 'root:1000000000000001');
+      assert.equal(line.action, 'oss:GetObject');
+      assert.doesNotMatch(s.stderr(), /AluniteDevSecret/);
     } finally {
       await s.kill();
     }

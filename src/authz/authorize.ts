@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Bucket, ObjectRecord } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
-import { authorizeOss, compilePolicy, ossResourceArn, ossServiceArn, type CompiledPolicy, type OssCaller, type OssDecision } from '../policy/index.js';
+import { authorizeOss, compilePolicy, ossResourceArn, ossServiceArn, type CompiledPolicy, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
 import type { IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 
@@ -30,6 +30,36 @@ function bucketPolicyOf(bucket: Bucket): CompiledPolicy | null {
   return compiled.ok ? compiled.policy : null;
 }
 
+/** A refusal, carrying the decision so the request log can say which layer and statement decided. */
+export class AccessDeniedError extends AppError {
+  constructor(
+    readonly principal: Principal,
+    readonly decision: OssDecision,
+    readonly check: AuthzCheck,
+  ) {
+    super('AccessDenied', decision.message, {}, decision.ec);
+  }
+
+  /** One log record: who, what, and the deciding layer/policy/statement (never secrets). */
+  explain(): Record<string, unknown> {
+    const p = this.principal;
+    const who = p.type === 'anonymous' ? 'anonymous' : p.type === 'root' ? `root:${p.accountId}` : `user:${p.userName}`;
+    const d = this.decision.deciding;
+    return {
+      principal: who,
+      action: this.check.action,
+      bucket: this.check.bucket,
+      key: this.check.key,
+      noPermissionType: this.decision.noPermissionType,
+      layer: d?.layer,
+      policy: d?.policy,
+      statement: d?.statement,
+      effect: d?.effect,
+      message: this.decision.message,
+    };
+  }
+}
+
 /**
  * The single authorization call site for OSS requests (spec ram-sts §2.3): session policy, identity
  * policies and bucket policy, the owner's implicit full control, then ACLs for data APIs. Every
@@ -52,7 +82,7 @@ export async function authorize(
   for (const check of checks) {
     const decision = await decideCheck(caller, principal, check, identityPolicies, context, deps);
     decisions.push(decision);
-    if (!decision.allowed) throw new AppError('AccessDenied', decision.message, {}, decision.ec);
+    if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
   }
   return decisions;
 }
@@ -78,12 +108,7 @@ async function decideCheck(
   const bucket = await deps.getBucket(check.bucket);
   // A missing bucket is the handler's NoSuchBucket, not a denial (as OSS answers).
   if (!bucket) return { allowed: true };
-  let acl = bucket.acl;
-  if (check.key !== null && check.acl !== 'none') {
-    const obj = await deps.getObject(check.bucket, check.key);
-    if (obj && obj.acl !== 'default') acl = obj.acl;
-  }
-  return authorizeOss({
+  const input: OssAuthzInput = {
     caller,
     bucketOwner: bucket.ownerAccountId,
     identityPolicies,
@@ -94,7 +119,14 @@ async function decideCheck(
       acl: check.acl,
       isObject: check.key !== null,
     },
-    effectiveAcl: acl,
+    effectiveAcl: bucket.acl,
     context,
-  });
+  };
+  if (check.key === null || check.acl === 'none') return authorizeOss(input);
+  // The object's own ACL matters only when policies and ownership leave the decision to ACLs: decide
+  // with the most permissive ACL first, and read the object only if that answer came from the ACL.
+  const permissive = authorizeOss({ ...input, effectiveAcl: 'public-read-write' });
+  if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return permissive;
+  const obj = await deps.getObject(check.bucket, check.key);
+  return authorizeOss({ ...input, effectiveAcl: obj && obj.acl !== 'default' ? obj.acl : bucket.acl });
 }

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Readable } from 'node:stream';
 import { authenticate } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
-import { authorize, type AuthzDeps } from '../authz/authorize.js';
+import { AccessDeniedError, authorize, type AuthzDeps } from '../authz/authorize.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -150,7 +150,11 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     }
   } catch (err) {
     let appErr: AppError;
-    if (isAppError(err)) {
+    if (err instanceof AccessDeniedError) {
+      // "Why was this denied?": the request id in the client's error leads to this line.
+      deps.log.info('access denied', { requestId, op: opName, ...err.explain() });
+      appErr = err;
+    } else if (isAppError(err)) {
       appErr = err;
     } else {
       deps.log.error('internal error', { requestId, op: opName, err: err instanceof Error ? err.stack : String(err) });
