@@ -4,7 +4,7 @@ import { AppError, invalidArgument } from '../errors.js';
 import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { dropBlobs, garbageSegments, LIMITS, type DomainContext } from './context.js';
-import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations } from './ingest.js';
+import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
 import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass } from './model.js';
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
@@ -174,18 +174,7 @@ export class ObjectService {
       throw new AppError('FileAlreadyExists');
     }
     const body = await ingest(this.ctx.blobs, input.body, { ...input.expect, maxSize: LIMITS.maxObjectSize }, LIMITS.inlineMaxSize);
-    const record: ObjectRecord = {
-      ...base,
-      lastModified: this.ctx.clock(),
-      size: body.size,
-      etag: hexUpper(body.md5),
-      crc64: body.crc64.digestDecimal(),
-      contentMd5: body.md5.toString('base64'),
-      type: 'Normal',
-      segments: segmentsOf(body),
-      inline: body.inline,
-    };
-    return this.commit(record, input.forbidOverwrite, freshBlobs(body));
+    return this.commit({ ...normalObject(base, body), lastModified: this.ctx.clock() }, input.forbidOverwrite, freshBlobs(body));
   }
 
   /** Commits a new record; on failure (e.g. a racing writer won) the fresh blobs are dropped. */
@@ -285,16 +274,9 @@ export class ObjectService {
     }
     if (source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
     const body = await ingest(this.ctx.blobs, this.openRead(source, null), { length: source.size, maxSize: LIMITS.maxCopySize }, LIMITS.inlineMaxSize);
-    const record: ObjectRecord = {
-      ...base,
-      size: body.size,
-      etag: source.type === 'Normal' ? source.etag : hexUpper(body.md5),
-      crc64: body.crc64.digestDecimal(),
-      contentMd5: body.md5.toString('base64'),
-      type: 'Normal',
-      segments: segmentsOf(body),
-      inline: body.inline,
-    };
+    // A copy of a Normal object keeps its ETag (the MD5 is the same); others get the MD5 of the bytes.
+    const record = normalObject(base, body);
+    if (source.type === 'Normal') record.etag = source.etag;
     return this.commit(record, input.forbidOverwrite, freshBlobs(body));
   }
 
@@ -381,6 +363,20 @@ export class ObjectService {
     const last = tail === undefined ? null : tail.kind === 'item' ? tail.item.key : tail.prefix;
     return { objects, commonPrefixes, truncated, last };
   }
+}
+
+/** A Normal object made of one verified body (PutObject, CopyObject). */
+function normalObject(base: Omit<ObjectRecord, 'size' | 'etag' | 'crc64' | 'contentMd5' | 'segments' | 'inline' | 'type'>, body: IngestedBody): ObjectRecord {
+  return {
+    ...base,
+    size: body.size,
+    etag: hexUpper(body.md5),
+    crc64: body.crc64.digestDecimal(),
+    contentMd5: body.md5.toString('base64'),
+    type: 'Normal',
+    segments: segmentsOf(body),
+    inline: body.inline,
+  };
 }
 
 function positionMismatch(length: number): AppError {
