@@ -117,6 +117,21 @@ export const catalogue = {
   MissingSignatureNonce: { status: 400, message: 'SignatureNonce is mandatory for this action.' },
   MissingTimestamp: { status: 400, message: 'Timestamp is mandatory for this action.' },
 
+  // ---- STS (Version 2015-04-01). Wire form is POP. ----
+  MissingRoleArn: { status: 400, message: 'RoleArn is mandatory for this action.' },
+  MissingRoleSessionName: { status: 400, message: 'RoleSessionName is mandatory for this action.' },
+  'InvalidParameter.RoleArn': { status: 400, message: 'The parameter RoleArn is wrongly formed.' },
+  'InvalidParameter.RoleSessionName': { status: 400, message: 'The parameter RoleSessionName is wrongly formed.' },
+  'InvalidParameter.DurationSeconds': { status: 400, message: 'The Min/Max value of DurationSeconds is 15min/1hr.' },
+  'InvalidParameter.PolicyGrammar': { status: 400, message: 'The parameter Policy has not passed grammar check.' },
+  'InvalidParameter.PolicySize': { status: 400, message: 'The size of Policy must be smaller than 2048 bytes.' },
+  'InvalidParameter.ExternalId': { status: 400, message: 'The parameter ExternalId is wrongly formed.' },
+  // An STS AccessKeyId without its token: POP names the missing token, OSS the unknown key (oss-protocol §5).
+  MissingSecurityToken: {
+    status: 400, message: 'SecurityToken is mandatory for this action.',
+    oss: { code: 'InvalidAccessKeyId', status: 403, message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000002' },
+  },
+
   // ---- RAM (Version 2015-05-01). Wire form is POP. ----
   NoPermission: { status: 403, message: 'You are not authorized to do this action.' },
   InvalidParameter: { status: 400, message: 'The parameter is invalid.' },

@@ -21,7 +21,10 @@ import { MemoryBlobStore } from './store/blob/memory.js';
 import type { BlobStore } from './store/blob/types.js';
 import { SqliteMetadataStore } from './store/meta/sqlite.js';
 import type { IdentityStore, MetadataStore } from './store/meta/types.js';
-import { resolveMasterKey } from './util/master-key.js';
+import { StsCredentialResolver } from './sts/credentials.js';
+import { StsService } from './sts/service.js';
+import { TokenService } from './sts/token.js';
+import { resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
 export const VERSION = '0.1.0';
@@ -57,6 +60,11 @@ export interface ServerOptions {
    * it: ALUNITE_MASTER_KEY (base64), else `<data>/master.key` (created 0600), else (in memory) random.
    */
   masterKey?: Buffer;
+  /**
+   * Keys the master key replaced (newest first): RAM secrets sealed and STS tokens issued under them stay
+   * readable. When masterKey is absent too, start-up reads ALUNITE_MASTER_KEY_PREVIOUS / `<data>/master.key.previous`.
+   */
+  previousMasterKeys?: Buffer[];
 }
 
 export interface RunningServer {
@@ -75,8 +83,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   let meta: SqliteMetadataStore;
   let blobs: BlobStore;
-  const masterKey = opts.masterKey ?? (await resolveMasterKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }));
-  if (masterKey.length !== 32) throw new Error('the master key must be 32 bytes');
+  const ring = opts.masterKey
+    ? { current: opts.masterKey, previous: opts.previousMasterKeys ?? [] }
+    : await resolveMasterKeyRing({ dataDir: opts.dataDir, inMemory: opts.inMemory });
+  const masterKey = ring.current;
+  const previousMasterKeys = opts.previousMasterKeys ?? ring.previous;
+  if ([masterKey, ...previousMasterKeys].some((k) => k.length !== 32)) throw new Error('the master key must be 32 bytes');
   if (opts.inMemory) {
     meta = new SqliteMetadataStore({ path: ':memory:' });
     blobs = new MemoryBlobStore();
@@ -98,15 +110,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const objects = new ObjectService(ctx);
   const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects) };
   const identity = new IdentityPolicies(meta);
-  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, authorize: createRamAuthorizer(identity) });
+  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity) });
+  const tokens = new TokenService(masterKey, previousMasterKeys);
+  const sts = new StsService({ store: meta, accountId: opts.accountId, identity, tokens, clock });
   const startedAt = Date.now();
-  const credentials = opts.credentials ?? new AccountCredentialResolver({
+  const accountCredentials = opts.credentials ?? new AccountCredentialResolver({
     accountId: opts.accountId,
     accessKeyId: opts.rootAccessKeyId,
     accessKeySecret: opts.rootAccessKeySecret,
     ram,
     generation: () => meta.identityGeneration(),
   });
+  // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
+  const credentials = new StsCredentialResolver({ tokens, store: meta, clock, accountId: opts.accountId, next: accountCredentials });
 
   const internal = (path: string): OssResponse | null => {
     if (path === '/-/health') {
@@ -130,7 +146,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       accountId: opts.accountId,
       hostnames: opts.hostnames ?? [],
       log,
-      rpc: (req, rawQuery) => handleRpc({ ram, credentials, nonces: meta, clock, log }, req, rawQuery),
+      rpc: (req, rawQuery) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log }, req, rawQuery),
       internal,
     }),
   );

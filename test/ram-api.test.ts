@@ -502,14 +502,14 @@ describe('RAM API via @alicloud/pop-core', () => {
       assert.equal(await statusOf('CreateBucketOfUsers', {}), 404);
     });
 
-    test('unknown Version → InvalidVersion; STS Version answers NotImplemented for now', async () => {
+    test('unknown Version → InvalidVersion; the STS Version is served by STS (errors carry its HostId)', async () => {
       const other = new RPCClient({ accessKeyId: AK, accessKeySecret: SECRET, endpoint: server.url, apiVersion: '2099-01-01' });
       await assert.rejects(other.request('ListUsers', {}, { method: 'POST' }), (e: PopError) => e.code === 'InvalidVersion');
       const sts = new RPCClient({ accessKeyId: AK, accessKeySecret: SECRET, endpoint: server.url, apiVersion: '2015-04-01' });
       await assert.rejects(sts.request('AssumeRole', {}, { method: 'POST' }), (e: PopError) => {
-        assert.equal(e.code, 'NotImplemented');
+        assert.equal(e.code, 'MissingRoleArn');
         assert.equal(e.data.HostId, 'sts.aliyuncs.com');
-        assert.equal(e.entry.response.statusCode, 501);
+        assert.equal(e.entry.response.statusCode, 400);
         return true;
       });
     });

@@ -73,6 +73,21 @@ function checkSkew(requestTime: number, now: number, raw: string): void {
 }
 
 /**
+ * A presigned URL signed with STS credentials must not outlive its token (oss-protocol §5, ram-sts §5.6):
+ * refused once the signature is known to be good, whatever the current time.
+ */
+export const URL_OUTLIVES_TOKEN_MESSAGE = 'The expiration time of the signed URL must not be later than the expiration time of the security token.';
+
+function checkUrlWithinToken(principal: Principal, urlExpiresAt: number): void {
+  if (principal.type === 'session' && urlExpiresAt > principal.expiration) {
+    throw new AppError('AccessDenied', URL_OUTLIVES_TOKEN_MESSAGE, {
+      Expires: new Date(urlExpiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      SecurityTokenExpiration: new Date(principal.expiration).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
+  }
+}
+
+/**
  * Verifies whatever signature a request carries (spec §2 order) and returns who it acts as.
  * Requests with no signature are anonymous; authorization decides what they may do.
  */
@@ -132,6 +147,7 @@ async function verifyV1Url(req: SignableRequest, token: string | undefined, opts
   const cred = await opts.credentials.resolve(accessKeyId, token);
   const sts = stringToSignV1(req, expires, true);
   if (!safeEqual(signV1(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
+  checkUrlWithinToken(cred.principal, Number(expires) * 1000);
   return { principal: cred.principal, method: 'v1-url', accessKeyId };
 }
 
@@ -241,5 +257,6 @@ async function verifyV4Url(req: SignableRequest, token: string | undefined, opts
   const additional = parseAdditionalHeaders(queryValue(req, 'x-oss-additional-headers'));
   const resolved = await opts.credentials.resolve(cred.accessKeyId, token);
   verifyV4Signature(req, resolved.secret, cred, isoDate, provided, additional, UNSIGNED_PAYLOAD, 'x-oss-signature');
+  checkUrlWithinToken(resolved.principal, time + Number(expires) * 1000);
   return { principal: resolved.principal, method: 'v4-url', accessKeyId: cred.accessKeyId };
 }

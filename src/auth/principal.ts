@@ -1,11 +1,25 @@
 /**
- * Who a request acts as, once its signature is verified. STS role sessions join this union later;
- * handlers never look inside it, only authorization does.
+ * Who a request acts as, once its signature is verified: nobody, the account root, a RAM user, or an STS
+ * role session (from a SecurityToken). Handlers never look inside it, only authorization does.
  */
 export type Principal =
   | { readonly type: 'anonymous' }
   | { readonly type: 'root'; readonly accountId: string; readonly accessKeyId: string }
-  | { readonly type: 'user'; readonly accountId: string; readonly userId: string; readonly userName: string; readonly accessKeyId: string };
+  | { readonly type: 'user'; readonly accountId: string; readonly userId: string; readonly userName: string; readonly accessKeyId: string }
+  | {
+      readonly type: 'session';
+      readonly accountId: string;
+      readonly roleId: string;
+      /** The role's current name (as stored, not lower-cased). */
+      readonly roleName: string;
+      readonly sessionName: string;
+      /** The temporary `STS.` AccessKeyId. */
+      readonly accessKeyId: string;
+      /** The session policy given to AssumeRole, verbatim; null when none was given. */
+      readonly sessionPolicy: string | null;
+      /** Epoch milliseconds at which the token expires. */
+      readonly expiration: number;
+    };
 
 export const ANONYMOUS: Principal = { type: 'anonymous' };
 

@@ -3,7 +3,7 @@ import type { Bucket, ObjectRecord } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
 import { authorizeOss, compilePolicy, ossResourceArn, ossServiceArn, type CompiledPolicy, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
-import type { IdentityPolicies } from '../ram/identity.js';
+import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 
 /** What authorization may read: the resources an operation touches, and the caller's policies. */
@@ -21,6 +21,8 @@ function callerOf(p: Principal): OssCaller {
       return { kind: 'root', accountId: p.accountId };
     case 'user':
       return { kind: 'user', accountId: p.accountId, userId: p.userId, userName: p.userName };
+    case 'session':
+      return { kind: 'role', accountId: p.accountId, roleName: p.roleName, sessionName: p.sessionName };
   }
 }
 
@@ -43,7 +45,11 @@ export class AccessDeniedError extends AppError {
   /** One log record: who, what, and the deciding layer/policy/statement (never secrets). */
   explain(): Record<string, unknown> {
     const p = this.principal;
-    const who = p.type === 'anonymous' ? 'anonymous' : p.type === 'root' ? `root:${p.accountId}` : `user:${p.userName}`;
+    const who =
+      p.type === 'anonymous' ? 'anonymous'
+      : p.type === 'root' ? `root:${p.accountId}`
+      : p.type === 'user' ? `user:${p.userName}`
+      : `session:${p.roleName}/${p.sessionName}`;
     const d = this.decision.deciding;
     return {
       principal: who,
@@ -77,10 +83,11 @@ export async function authorize(
 ): Promise<OssDecision[]> {
   const caller = callerOf(principal);
   const identityPolicies = await deps.identity.forPrincipal(principal);
+  const sessionPolicy = sessionPolicyOf(principal);
   const context = ossConditionContext(op, facts);
   const decisions: OssDecision[] = [];
   for (const check of checks) {
-    const decision = await decideCheck(caller, principal, check, identityPolicies, context, deps);
+    const decision = await decideCheck(caller, principal, check, identityPolicies, sessionPolicy, context, deps);
     decisions.push(decision);
     if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
   }
@@ -92,6 +99,7 @@ async function decideCheck(
   principal: Principal,
   check: AuthzCheck,
   identityPolicies: CompiledPolicy[],
+  sessionPolicy: CompiledPolicy | null,
   context: ReturnType<typeof ossConditionContext>,
   deps: AuthzDeps,
 ): Promise<OssDecision> {
@@ -101,6 +109,7 @@ async function decideCheck(
       caller,
       bucketOwner: null,
       identityPolicies,
+      sessionPolicy,
       check: { action: check.action, resource: ossServiceArn(uid), acl: 'none', isObject: false },
       context,
     });
@@ -112,6 +121,7 @@ async function decideCheck(
     caller,
     bucketOwner: bucket.ownerAccountId,
     identityPolicies,
+    sessionPolicy,
     bucketPolicy: bucketPolicyOf(bucket),
     check: {
       action: check.action,

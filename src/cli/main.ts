@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEV_DEFAULTS, startServer, VERSION } from '../server.js';
 import type { LogLevel } from '../log.js';
+import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
 
 function port(value: string): number {
@@ -69,6 +70,7 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   program.addCommand(policyCommand());
+  program.addCommand(keysCommand());
 
   await program.parseAsync(argv);
 }

@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import { decide } from '../policy/index.js';
-import type { IdentityPolicies } from './identity.js';
+import { sessionPolicyOf, type IdentityPolicies } from './identity.js';
 
 /** A RAM API call to authorize: who, what (`ram:CreateUser`), on which resource ARN, in which account. */
 export interface RamAuthzRequest {
@@ -15,14 +15,17 @@ export type RamAuthorizer = (req: RamAuthzRequest) => Promise<void>;
 
 /**
  * The single authorization decision for RAM API actions: the account root may do everything; a RAM
- * user of the account needs an identity policy allowing the action on the resource (and no Deny);
- * anyone else gets 403 NoPermission.
+ * user of the account needs an identity policy allowing the action on the resource (and no Deny); an
+ * STS role session needs its session policy (if any) and the role's policies to allow it; anyone else
+ * gets 403 NoPermission.
  */
 export function createRamAuthorizer(identity: IdentityPolicies): RamAuthorizer {
   return async (req) => {
     const p = req.principal;
     if (p.type === 'root' && p.accountId === req.accountId) return;
-    if (p.type === 'user' && p.accountId === req.accountId) {
+    if ((p.type === 'user' || p.type === 'session') && p.accountId === req.accountId) {
+      const session = sessionPolicyOf(p);
+      if (session && decide([session], { action: req.action, resource: req.resource }).decision !== 'Allow') throw new AppError('NoPermission');
       const policies = await identity.forPrincipal(p);
       const { decision } = decide(policies, { action: req.action, resource: req.resource });
       if (decision === 'Allow') return;

@@ -6,7 +6,8 @@ import { systemPolicy } from './system-policies.js';
 
 /**
  * The identity policies that apply to a principal, compiled: a RAM user's own attachments and those
- * of its groups (one set, spec ram-sts §2.2). Only default versions count. Read at request time, so
+ * of its groups (one set, spec ram-sts §2.2), or, for an STS role session, the role's attachments
+ * (never baked into the token). Only default versions count. Read at request time, so
  * attaching, detaching or switching a default version takes effect on the next request: the per-user
  * cache is dropped whenever the store's identity generation moves.
  */
@@ -17,20 +18,23 @@ export class IdentityPolicies {
   constructor(private readonly store: IdentityStore) {}
 
   async forPrincipal(principal: Principal): Promise<CompiledPolicy[]> {
-    if (principal.type !== 'user') return [];
+    if (principal.type !== 'user' && principal.type !== 'session') return [];
+    const cacheKey = principal.type === 'user' ? `user:${principal.userId}` : `role:${principal.roleId}`;
     const generation = this.store.identityGeneration();
-    const hit = this.cache.get(principal.userId);
+    const hit = this.cache.get(cacheKey);
     if (hit && hit.generation === generation) return hit.policies;
     const policies = await this.load(principal);
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(principal.userId, { generation, policies });
+    this.cache.set(cacheKey, { generation, policies });
     return policies;
   }
 
-  private async load(principal: Extract<Principal, { type: 'user' }>): Promise<CompiledPolicy[]> {
-    const attachments = [...(await this.store.listAttachments('User', principal.userId))];
-    for (const { group } of await this.store.listGroupsForUser(principal.userName)) {
-      attachments.push(...(await this.store.listAttachments('Group', group.groupId)));
+  private async load(principal: Extract<Principal, { type: 'user' | 'session' }>): Promise<CompiledPolicy[]> {
+    const attachments = principal.type === 'session' ? [...(await this.store.listAttachments('Role', principal.roleId))] : [...(await this.store.listAttachments('User', principal.userId))];
+    if (principal.type === 'user') {
+      for (const { group } of await this.store.listGroupsForUser(principal.userName)) {
+        attachments.push(...(await this.store.listAttachments('Group', group.groupId)));
+      }
     }
     const out: CompiledPolicy[] = [];
     const seen = new Set<string>();
@@ -53,4 +57,14 @@ export class IdentityPolicies {
     const version = await this.store.getPolicyVersion(name, policy.defaultVersion);
     return version?.document ?? null;
   }
+}
+
+/**
+ * The session policy an STS role session carries, compiled (kind `session`); null for every other
+ * principal and for sessions without one. It was validated when AssumeRole issued the token.
+ */
+export function sessionPolicyOf(principal: Principal): CompiledPolicy | null {
+  if (principal.type !== 'session' || principal.sessionPolicy === null) return null;
+  const compiled = compilePolicy(principal.sessionPolicy, 'session', { label: 'session policy' });
+  return compiled.ok ? compiled.policy : null;
 }

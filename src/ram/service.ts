@@ -78,6 +78,8 @@ export interface RamServiceOptions {
   clock: Clock;
   /** Seals AccessKey secrets at rest (AES-256-GCM, 32 bytes). */
   masterKey: Buffer;
+  /** Keys `alunite keys rotate` replaced; secrets sealed under them still open. */
+  previousMasterKeys?: readonly Buffer[];
   limits?: Partial<RamLimits>;
   authorize?: RamAuthorizer;
 }
@@ -126,6 +128,7 @@ export class RamService {
   private readonly store: IdentityStore;
   private readonly clock: Clock;
   private readonly masterKey: Buffer;
+  private readonly previousMasterKeys: readonly Buffer[];
   private readonly limits: RamLimits;
   private readonly authorizeHook: RamAuthorizer;
 
@@ -134,6 +137,7 @@ export class RamService {
     this.accountId = opts.accountId;
     this.clock = opts.clock;
     this.masterKey = opts.masterKey;
+    this.previousMasterKeys = opts.previousMasterKeys ?? [];
     this.limits = { ...DEFAULT_RAM_LIMITS, ...opts.limits };
     this.authorizeHook = opts.authorize ?? authorizeRootOnly;
   }
@@ -276,7 +280,19 @@ export class RamService {
     if (!key) return null;
     const user = await this.store.getUserById(key.userId);
     if (!user) return null;
-    return { user, accessKeyId, secret: open(this.masterKey, key.sealedSecret, accessKeyId), status: key.status };
+    return { user, accessKeyId, secret: this.unseal(key.sealedSecret, accessKeyId), status: key.status };
+  }
+
+  /** Opens a sealed secret with the current master key, else with a previous one (before a re-seal). */
+  private unseal(sealed: string, accessKeyId: string): string {
+    for (const key of [this.masterKey, ...this.previousMasterKeys]) {
+      try {
+        return open(key, sealed, accessKeyId);
+      } catch {
+        // try the next key of the ring
+      }
+    }
+    throw new Error(`the secret of ${accessKeyId} opens with no master key of the ring`);
   }
 
   // ---------------------------------------------------------------- groups

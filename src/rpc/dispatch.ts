@@ -4,16 +4,19 @@ import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { OssResponse } from '../oss/context.js';
 import type { RamService } from '../ram/service.js';
+import type { StsService } from '../sts/service.js';
 import type { Clock } from '../util/time.js';
 import { authenticateRpc, type NonceRegistry } from './authenticate.js';
 import { RAM_VERSION, runRamAction } from './ram-actions.js';
 import { formatOf, readRpcRequest, type RpcRequest } from './request.js';
 import { newPopRequestId, popError, popSuccess } from './response.js';
+import { runStsAction, STS_VERSION } from './sts-actions.js';
 
-export const STS_VERSION = '2015-04-01';
+export { STS_VERSION };
 
 export interface RpcDeps {
   ram: RamService;
+  sts: StsService;
   credentials: CredentialResolver;
   nonces: NonceRegistry;
   clock: Clock;
@@ -41,7 +44,13 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     if (rpc.version === '') throw new AppError('MissingVersion');
     const auth = await authenticateRpc(rpc, { credentials: deps.credentials, nonces: deps.nonces, now: deps.clock() });
     if (rpc.version === STS_VERSION) {
-      throw new AppError('NotImplemented', 'STS (Version 2015-04-01) is not available on this server yet; RAM (Version 2015-05-01) is.');
+      const facts = {
+        sourceIp: req.socket.remoteAddress ?? '',
+        secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true,
+        accessKeyId: auth.accessKeyId,
+      };
+      const result = await runStsAction(deps.sts, auth.principal, rpc.action, rpc.params, facts);
+      return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
     }
     if (rpc.version !== RAM_VERSION) throw new AppError('InvalidVersion');
     const result = await runRamAction(deps.ram, { principal: auth.principal }, rpc.action, rpc.params);

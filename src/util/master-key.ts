@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const MASTER_KEY_BYTES = 32;
@@ -37,4 +37,49 @@ export async function resolveMasterKey(opts: { dataDir: string; inMemory: boolea
   }
   await chmod(path, 0o600);
   return key;
+}
+
+export const PREVIOUS_MASTER_KEY_FILE = 'master.key.previous';
+
+/** The current master key and the ones it replaced (newest first), still accepted for reading. */
+export interface MasterKeyRing {
+  current: Buffer;
+  previous: Buffer[];
+}
+
+/**
+ * The key ring: the current key as `resolveMasterKey` finds it, and the previous key that
+ * `alunite keys rotate` left behind (`ALUNITE_MASTER_KEY_PREVIOUS`, else `<data>/master.key.previous`).
+ */
+export async function resolveMasterKeyRing(opts: { dataDir: string; inMemory: boolean; env?: NodeJS.ProcessEnv }): Promise<MasterKeyRing> {
+  const current = await resolveMasterKey(opts);
+  const fromEnv = (opts.env ?? process.env).ALUNITE_MASTER_KEY_PREVIOUS;
+  if (fromEnv !== undefined && fromEnv !== '') return { current, previous: [decode(fromEnv, 'ALUNITE_MASTER_KEY_PREVIOUS')] };
+  if (opts.inMemory) return { current, previous: [] };
+  const path = join(opts.dataDir, PREVIOUS_MASTER_KEY_FILE);
+  try {
+    return { current, previous: [decode(await readFile(path, 'utf8'), path)] };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { current, previous: [] };
+    throw err;
+  }
+}
+
+/**
+ * Rotation on disk: `master.key` becomes `master.key.previous` (replacing an older previous key) and a
+ * new random `master.key` is written, both 0600. Returns the old and the new key. The caller re-seals
+ * what was sealed with the old key before the key two rotations back is forgotten.
+ */
+export async function rotateMasterKeyFile(dataDir: string): Promise<{ previous: Buffer; current: Buffer }> {
+  const path = join(dataDir, MASTER_KEY_FILE);
+  const previous = decode(await readFile(path, 'utf8'), path);
+  const current = randomBytes(MASTER_KEY_BYTES);
+  const prevPath = join(dataDir, PREVIOUS_MASTER_KEY_FILE);
+  const tmp = `${path}.new`;
+  await writeFile(prevPath, `${previous.toString('base64')}\n`, { mode: 0o600 });
+  await chmod(prevPath, 0o600);
+  await writeFile(tmp, `${current.toString('base64')}\n`, { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, path);
+  return { previous, current };
 }

@@ -976,6 +976,19 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
     });
   }
 
+  /**
+   * Re-seals every RAM AccessKey secret in one transaction (`alunite keys rotate`): `reseal` gets the
+   * AccessKeyId and the sealed secret and returns the new sealed form. Returns how many were re-sealed.
+   */
+  async resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string): Promise<number> {
+    return this.writeIdentity((): number => {
+      const rows = this.sql<AccessKeyRow>('SELECT * FROM ram_access_keys').all();
+      const update = this.sql('UPDATE ram_access_keys SET sealed_secret = ? WHERE access_key_id = ?');
+      for (const r of rows) update.run(reseal(r.access_key_id, r.sealed_secret), r.access_key_id);
+      return rows.length;
+    });
+  }
+
   async getRole(roleName: string): Promise<RamRole | null> {
     return this.roleRow(roleName);
   }

@@ -1,0 +1,67 @@
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../errors.js';
+import type { StsRequestFacts, StsService } from '../sts/service.js';
+import type { RpcParams } from './encoding.js';
+import { ramDate } from './ram-actions.js';
+import type { WireObject } from './response.js';
+
+// STS (Version 2015-04-01) over POP RPC: parameters → StsService → the exact bodies of spec ram-sts §5.2,
+// §5.3 (PascalCase keys, Expiration `YYYY-MM-DDTHH:MM:SSZ`, never a top-level Code on success).
+
+export const STS_VERSION = '2015-04-01';
+
+type StsAction = (svc: StsService, principal: Principal, params: RpcParams, facts: StsRequestFacts) => Promise<WireObject>;
+
+function opt(params: RpcParams, name: string): string | undefined {
+  const v = params.get(name);
+  return v === undefined || v === '' ? undefined : v;
+}
+
+const ACTIONS: Record<string, StsAction> = {
+  AssumeRole: async (svc, principal, p, facts) => {
+    const r = await svc.assumeRole(
+      principal,
+      {
+        ...defined('roleArn', opt(p, 'RoleArn')),
+        ...defined('roleSessionName', opt(p, 'RoleSessionName')),
+        ...defined('durationSeconds', opt(p, 'DurationSeconds')),
+        ...defined('policy', opt(p, 'Policy')),
+        ...defined('externalId', opt(p, 'ExternalId')),
+      },
+      facts,
+    );
+    return {
+      AssumedRoleUser: { Arn: r.assumedRoleUser.arn, AssumedRoleId: r.assumedRoleUser.assumedRoleId },
+      Credentials: {
+        AccessKeyId: r.credentials.accessKeyId,
+        AccessKeySecret: r.credentials.accessKeySecret,
+        SecurityToken: r.credentials.securityToken,
+        Expiration: ramDate(r.credentials.expiration),
+      },
+    };
+  },
+  GetCallerIdentity: async (svc, principal) => {
+    const id = svc.getCallerIdentity(principal);
+    return {
+      IdentityType: id.identityType,
+      AccountId: id.accountId,
+      ...(id.userId !== undefined ? { UserId: id.userId } : {}),
+      ...(id.roleId !== undefined ? { RoleId: id.roleId } : {}),
+      PrincipalId: id.principalId,
+      Arn: id.arn,
+    };
+  },
+};
+
+function defined<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+export const STS_ACTIONS: readonly string[] = Object.keys(ACTIONS);
+
+/** Runs one STS action; InvalidAction.NotFound for a name STS does not have (here). */
+export async function runStsAction(svc: StsService, principal: Principal, action: string, params: RpcParams, facts: StsRequestFacts): Promise<WireObject> {
+  const fn = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+  if (!fn) throw new AppError('InvalidAction.NotFound');
+  return fn(svc, principal, params, facts);
+}

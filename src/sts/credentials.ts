@@ -1,0 +1,42 @@
+import type { Credential, CredentialResolver } from '../auth/principal.js';
+import { AppError } from '../errors.js';
+import type { IdentityStore } from '../store/meta/types.js';
+import type { Clock } from '../util/time.js';
+import type { TokenService } from './token.js';
+
+export const STS_ACCESS_KEY_PREFIX = 'STS.';
+
+/**
+ * STS session credentials, in front of the account's keys: an `STS.` AccessKeyId must come with its
+ * SecurityToken, which is verified on its own (no session lookup); the secret is derived from it. The
+ * role is then read by id: a deleted role makes its live tokens invalid (spec ram-sts §2.2). Every other
+ * AccessKeyId goes to `next`.
+ */
+export class StsCredentialResolver implements CredentialResolver {
+  constructor(
+    private readonly opts: { tokens: TokenService; store: Pick<IdentityStore, 'getRoleById'>; clock: Clock; accountId: string; next: CredentialResolver },
+  ) {}
+
+  async resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential> {
+    if (!accessKeyId.startsWith(STS_ACCESS_KEY_PREFIX)) return this.opts.next.resolve(accessKeyId, securityToken);
+    if (securityToken === undefined || securityToken === '') throw new AppError('MissingSecurityToken', undefined, { OSSAccessKeyId: accessKeyId });
+    const { claims, secret } = this.opts.tokens.verify(securityToken, accessKeyId, this.opts.clock());
+    if (claims.accountId !== this.opts.accountId) throw new AppError('InvalidSecurityToken');
+    const role = await this.opts.store.getRoleById(claims.roleId);
+    if (!role) throw new AppError('InvalidSecurityToken');
+    return {
+      accessKeyId,
+      secret,
+      principal: {
+        type: 'session',
+        accountId: claims.accountId,
+        roleId: role.roleId,
+        roleName: role.roleName,
+        sessionName: claims.sessionName,
+        accessKeyId,
+        sessionPolicy: claims.sessionPolicy,
+        expiration: claims.expiration,
+      },
+    };
+  }
+}

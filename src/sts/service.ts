@@ -1,0 +1,184 @@
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../errors.js';
+import { authorizeAssumeRole, compilePolicy, parsePolicy, ramRoleArn, type Caller, type ConditionContext } from '../policy/index.js';
+import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
+import type { IdentityStore } from '../store/meta/types.js';
+import type { Clock } from '../util/time.js';
+import type { TokenService } from './token.js';
+
+// STS (spec ram-sts §5): AssumeRole and GetCallerIdentity. Protocol-free: the RPC layer parses the
+// parameters and renders the result; this module validates, authorizes and issues.
+
+export const MIN_DURATION_SECONDS = 900;
+export const DEFAULT_DURATION_SECONDS = 3600;
+/** Current SDK docs: 1..2048 characters (spec §1.8); the error text keeps the documented wording. */
+export const DEFAULT_MAX_SESSION_POLICY_LENGTH = 2048;
+
+const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
+const SESSION_NAME_RE = /^[A-Za-z0-9.@_-]{2,64}$/;
+const EXTERNAL_ID_RE = /^[\w+=,.@:/-]{2,1224}$/;
+
+export interface AssumeRoleInput {
+  roleArn?: string;
+  roleSessionName?: string;
+  /** As sent (a decimal string); validated here. */
+  durationSeconds?: string;
+  policy?: string;
+  externalId?: string;
+}
+
+/** Request facts the trust policy's conditions may look at (the RPC layer fills them in). */
+export interface StsRequestFacts {
+  sourceIp?: string;
+  secureTransport?: boolean;
+  accessKeyId?: string;
+}
+
+export interface AssumeRoleResult {
+  assumedRoleUser: { arn: string; assumedRoleId: string };
+  credentials: { accessKeyId: string; accessKeySecret: string; securityToken: string; expiration: number };
+}
+
+export interface CallerIdentity {
+  identityType: 'Account' | 'RAMUser' | 'AssumedRoleUser';
+  accountId: string;
+  userId?: string;
+  roleId?: string;
+  principalId: string;
+  arn: string;
+}
+
+export interface StsServiceOptions {
+  store: IdentityStore;
+  accountId: string;
+  identity: IdentityPolicies;
+  tokens: TokenService;
+  clock: Clock;
+  maxSessionPolicyLength?: number;
+}
+
+function callerOf(p: Principal): Caller {
+  switch (p.type) {
+    case 'anonymous':
+      return { kind: 'anonymous' };
+    case 'root':
+      return { kind: 'root', accountId: p.accountId };
+    case 'user':
+      return { kind: 'user', accountId: p.accountId, userId: p.userId, userName: p.userName };
+    case 'session':
+      return { kind: 'role', accountId: p.accountId, roleName: p.roleName, sessionName: p.sessionName };
+  }
+}
+
+export class StsService {
+  private readonly maxPolicyLength: number;
+
+  constructor(private readonly opts: StsServiceOptions) {
+    this.maxPolicyLength = opts.maxSessionPolicyLength ?? DEFAULT_MAX_SESSION_POLICY_LENGTH;
+  }
+
+  /**
+   * Parameter checks in the order of spec §5.1 (RoleArn, RoleSessionName, DurationSeconds' form,
+   * Policy, ExternalId), then the role (EntityNotExist.Role), its MaxSessionDuration, and the §2.7
+   * decision (identity ∧ trust); then a token.
+   */
+  async assumeRole(caller: Principal, input: AssumeRoleInput, facts: StsRequestFacts = {}): Promise<AssumeRoleResult> {
+    if (input.roleArn === undefined || input.roleArn === '') throw new AppError('MissingRoleArn');
+    const arn = ROLE_ARN_RE.exec(input.roleArn);
+    if (!arn) throw new AppError('InvalidParameter.RoleArn');
+    const [, roleAccount, roleNameInArn] = arn as unknown as [string, string, string];
+    if (input.roleSessionName === undefined || input.roleSessionName === '') throw new AppError('MissingRoleSessionName');
+    const sessionName = input.roleSessionName;
+    if (!SESSION_NAME_RE.test(sessionName)) throw new AppError('InvalidParameter.RoleSessionName');
+    let duration = DEFAULT_DURATION_SECONDS;
+    if (input.durationSeconds !== undefined && input.durationSeconds !== '') {
+      if (!/^\d{1,9}$/.test(input.durationSeconds)) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(null));
+      duration = Number(input.durationSeconds);
+      if (duration < MIN_DURATION_SECONDS) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(null));
+    }
+    const sessionPolicy = input.policy === undefined || input.policy === '' ? null : input.policy;
+    if (sessionPolicy !== null) this.checkSessionPolicy(sessionPolicy);
+    if (input.externalId !== undefined && input.externalId !== '' && !EXTERNAL_ID_RE.test(input.externalId)) throw new AppError('InvalidParameter.ExternalId');
+
+    // Only this account's roles exist here; a role name in an ARN matches case-insensitively (§4.1).
+    const role = roleAccount === this.opts.accountId ? await this.opts.store.getRole(roleNameInArn) : null;
+    if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
+    if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
+
+    const trust = compilePolicy(role.assumeRolePolicyDocument, 'trust', { label: `trust policy of ${role.roleName}` });
+    if (!trust.ok) throw new AppError('NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
+    const now = this.opts.clock();
+    const context: ConditionContext = {
+      'acs:CurrentTime': new Date(now).toISOString(),
+      'acs:SourceIp': facts.sourceIp,
+      'acs:SecureTransport': facts.secureTransport === undefined ? undefined : String(facts.secureTransport),
+      'acs:AccessId': facts.accessKeyId,
+      'sts:ExternalId': input.externalId === '' ? undefined : input.externalId,
+      'sts:RoleSessionName': sessionName,
+    };
+    const sameAccount = caller.type !== 'anonymous' && caller.accountId === this.opts.accountId;
+    const decision = authorizeAssumeRole({
+      caller: callerOf(caller),
+      identityPolicies: sameAccount ? await this.opts.identity.forPrincipal(caller) : [],
+      sessionPolicy: sessionPolicyOf(caller),
+      trustPolicy: trust.policy,
+      roleArn: ramRoleArn(this.opts.accountId, role.roleName),
+      context,
+    });
+    if (!decision.allowed) throw new AppError('NoPermission', decision.message);
+
+    // Second precision: Expiration is written without fractions, and the token expires exactly then.
+    const issuedAt = Math.floor(now / 1000) * 1000;
+    const expiration = issuedAt + duration * 1000;
+    const issued = this.opts.tokens.issue({
+      accountId: this.opts.accountId,
+      roleId: role.roleId,
+      roleName: role.roleName,
+      sessionName,
+      sessionPolicy,
+      issuedAt,
+      expiration,
+    });
+    return {
+      assumedRoleUser: { arn: `${ramRoleArn(this.opts.accountId, role.roleName)}/${sessionName}`, assumedRoleId: `${role.roleId}:${sessionName}` },
+      credentials: { ...issued, expiration },
+    };
+  }
+
+  private checkSessionPolicy(text: string): void {
+    const parsed = parsePolicy(text, 'session', { maxLength: this.maxPolicyLength });
+    if (parsed.ok) return;
+    if (parsed.error.reason === 'length') {
+      throw new AppError('InvalidParameter.PolicySize', `The size of Policy must be smaller than ${this.maxPolicyLength} bytes.`);
+    }
+    throw new AppError('InvalidParameter.PolicyGrammar', `The parameter Policy has not passed grammar check. ${parsed.error.message}`);
+  }
+
+  /** Who the caller is; never denied (spec §5.3). */
+  getCallerIdentity(caller: Principal): CallerIdentity {
+    switch (caller.type) {
+      case 'root':
+        return { identityType: 'Account', accountId: caller.accountId, userId: caller.accountId, principalId: caller.accountId, arn: `acs:ram::${caller.accountId}:root` };
+      case 'user':
+        return {
+          identityType: 'RAMUser', accountId: caller.accountId, userId: caller.userId, principalId: caller.userId,
+          arn: `acs:ram::${caller.accountId}:user/${caller.userName}`,
+        };
+      case 'session':
+        return {
+          identityType: 'AssumedRoleUser', accountId: caller.accountId, roleId: caller.roleId, principalId: `${caller.roleId}:${caller.sessionName}`,
+          arn: `acs:ram::${caller.accountId}:assumed-role/${caller.roleName.toLowerCase()}/${caller.sessionName}`,
+        };
+      case 'anonymous':
+        // POP requests are always signed; kept for completeness of the union.
+        throw new AppError('NoPermission');
+    }
+  }
+}
+
+/** §5.1 keeps the documented text `15min/1hr`; the maximum is the role's MaxSessionDuration. */
+function durationMessage(max: number | null): string {
+  if (max === null || max === 3600) return 'The Min/Max value of DurationSeconds is 15min/1hr.';
+  const hours = max / 3600;
+  return `The Min/Max value of DurationSeconds is 15min/${Number.isInteger(hours) ? `${hours}hr` : `${max}s`}.`;
+}

@@ -1,0 +1,134 @@
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../errors.js';
+
+// Self-contained STS SecurityTokens (spec ram-sts §5.5). A token is
+//   `CAIS` + base64url( keyId[4] ‖ iv[12] ‖ tag[16] ‖ AES-256-GCM(claims JSON) )
+// under a token key derived from the master key (HKDF-SHA256, purpose label), with the key id and the
+// format version bound as additional data. The temporary secret is not in the token: it is
+// HMAC-SHA256(secret key, AccessKeyId), the secret key derived from the same master key with another
+// label. So no session row exists anywhere: any process holding the master key verifies any token.
+// Role *policies* are not in the token; the caller reads them at request time.
+
+const PREFIX = 'CAIS';
+const AAD = 'alunite-sts-token-v1';
+const KEY_ID_BYTES = 4;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** What a token says about its session. Times are epoch milliseconds. */
+export interface TokenClaims {
+  accountId: string;
+  roleId: string;
+  roleName: string;
+  sessionName: string;
+  /** Verbatim session policy text, null when AssumeRole had no Policy. */
+  sessionPolicy: string | null;
+  issuedAt: number;
+  expiration: number;
+  accessKeyId: string;
+}
+
+export interface IssuedCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken: string;
+}
+
+interface DerivedKey {
+  id: Buffer;
+  tokenKey: Buffer;
+  secretKey: Buffer;
+}
+
+function derive(masterKey: Buffer, label: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `alunite sts ${label} v1`, 32));
+}
+
+function deriveKey(masterKey: Buffer): DerivedKey {
+  // The key id is public (it picks the key to try); derived from a third label, it reveals nothing of the others.
+  const id = createHash('sha256').update(derive(masterKey, 'key-id')).digest().subarray(0, KEY_ID_BYTES);
+  return { id, tokenKey: derive(masterKey, 'token'), secretKey: derive(masterKey, 'secret') };
+}
+
+/** `STS.` + 24 base62 characters (spec §4.1: `STS.` + 20–25). */
+export function newStsAccessKeyId(): string {
+  let out = 'STS.';
+  for (let i = 0; i < 24; i++) out += ALNUM[randomInt(ALNUM.length)];
+  return out;
+}
+
+function isClaims(v: unknown): v is TokenClaims {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return (
+    typeof o.accountId === 'string' && typeof o.roleId === 'string' && typeof o.roleName === 'string' &&
+    typeof o.sessionName === 'string' && (o.sessionPolicy === null || typeof o.sessionPolicy === 'string') &&
+    typeof o.issuedAt === 'number' && typeof o.expiration === 'number' && typeof o.accessKeyId === 'string'
+  );
+}
+
+/**
+ * Issues and verifies tokens with a key ring: the current master key issues, the current and previous
+ * keys verify (so tokens issued before `alunite keys rotate` stay valid until they expire).
+ */
+export class TokenService {
+  private readonly current: DerivedKey;
+  private readonly ring: DerivedKey[];
+
+  constructor(masterKey: Buffer, previousMasterKeys: readonly Buffer[] = []) {
+    this.current = deriveKey(masterKey);
+    this.ring = [this.current, ...previousMasterKeys.map(deriveKey)];
+  }
+
+  private static secretOf(key: DerivedKey, accessKeyId: string): string {
+    // 32 bytes → 43 base64url characters, within the observed 40–44 (spec §5.2).
+    return createHmac('sha256', key.secretKey).update(accessKeyId, 'utf8').digest('base64url');
+  }
+
+  issue(claims: Omit<TokenClaims, 'accessKeyId'>): IssuedCredentials {
+    const accessKeyId = newStsAccessKeyId();
+    const full: TokenClaims = { ...claims, accessKeyId };
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.current.tokenKey, iv);
+    cipher.setAAD(Buffer.concat([Buffer.from(AAD, 'utf8'), this.current.id]));
+    const ct = Buffer.concat([cipher.update(JSON.stringify(full), 'utf8'), cipher.final()]);
+    const token = PREFIX + Buffer.concat([this.current.id, iv, cipher.getAuthTag(), ct]).toString('base64url');
+    return { accessKeyId, accessKeySecret: TokenService.secretOf(this.current, accessKeyId), securityToken: token };
+  }
+
+  /**
+   * Authenticates a token presented with `accessKeyId` at time `now` and returns its claims and the
+   * session secret. InvalidSecurityToken (not ours, tampered, unknown key), then
+   * AccessKeyIdAndSecurityTokenNotMatch, then SecurityTokenExpired.
+   */
+  verify(token: string, accessKeyId: string, now: number): { claims: TokenClaims; secret: string } {
+    const opened = this.open(token);
+    if (!opened) throw new AppError('InvalidSecurityToken');
+    const { claims, key } = opened;
+    const a = Buffer.from(claims.accessKeyId);
+    const b = Buffer.from(accessKeyId);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) throw new AppError('AccessKeyIdAndSecurityTokenNotMatch');
+    if (now >= claims.expiration) throw new AppError('SecurityTokenExpired');
+    return { claims, secret: TokenService.secretOf(key, claims.accessKeyId) };
+  }
+
+  private open(token: string): { claims: TokenClaims; key: DerivedKey } | null {
+    if (!token.startsWith(PREFIX) || !/^[A-Za-z0-9_-]+$/.test(token.slice(PREFIX.length))) return null;
+    const raw = Buffer.from(token.slice(PREFIX.length), 'base64url');
+    if (raw.length <= KEY_ID_BYTES + IV_BYTES + TAG_BYTES) return null;
+    const id = raw.subarray(0, KEY_ID_BYTES);
+    const key = this.ring.find((k) => k.id.equals(id));
+    if (!key) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key.tokenKey, raw.subarray(KEY_ID_BYTES, KEY_ID_BYTES + IV_BYTES));
+      decipher.setAAD(Buffer.concat([Buffer.from(AAD, 'utf8'), id]));
+      decipher.setAuthTag(raw.subarray(KEY_ID_BYTES + IV_BYTES, KEY_ID_BYTES + IV_BYTES + TAG_BYTES));
+      const text = Buffer.concat([decipher.update(raw.subarray(KEY_ID_BYTES + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+      const claims: unknown = JSON.parse(text);
+      return isClaims(claims) ? { claims, key } : null;
+    } catch {
+      return null;
+    }
+  }
+}
