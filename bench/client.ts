@@ -8,6 +8,8 @@ import { signV1, stringToSignV1 } from '../src/auth/signature/v1.js';
 export interface Credentials {
   accessKeyId: string;
   accessKeySecret: string;
+  /** STS credentials: sent (and signed) as x-oss-security-token. */
+  securityToken?: string;
 }
 
 export interface BenchRequest {
@@ -56,6 +58,7 @@ export function signRequest(creds: Credentials, r: BenchRequest): PreparedReques
     headers['content-type'] = 'application/octet-stream';
     headers['content-length'] = String(r.bodyLength ?? (Buffer.isBuffer(r.body) ? r.body.length : 0));
   }
+  if (creds.securityToken !== undefined) headers['x-oss-security-token'] = creds.securityToken;
   const sts = stringToSignV1({ method: r.method, bucket: r.bucket, key: r.key, query, headers }, headers.date!, false);
   headers.authorization = `OSS ${creds.accessKeyId}:${signV1(creds.accessKeySecret, sts)}`;
   let path = `/${encodeURIComponent(r.bucket)}/${r.key === null ? '' : encodeKey(r.key)}`;

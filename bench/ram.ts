@@ -28,3 +28,28 @@ export async function setUpRamUser(url: string, root: RamUserKeys, bucket: strin
   const res = (await call('CreateAccessKey', { UserName: 'bench-user' })) as { AccessKey: { AccessKeyId: string; AccessKeySecret: string } };
   return { accessKeyId: res.AccessKey.AccessKeyId, accessKeySecret: res.AccessKey.AccessKeySecret };
 }
+
+export interface StsKeys extends RamUserKeys {
+  securityToken: string;
+}
+
+/**
+ * A role trusting the account with the last 5 of the bench user's policies (RAM allows 5 custom
+ * policies per role; the last one holds the grant), and the bench user allowed to assume it.
+ * Returns a function calling AssumeRole as that user.
+ */
+export async function setUpRole(url: string, root: RamUserKeys, user: RamUserKeys, accountId: string, policies = 10): Promise<(session: string) => Promise<StsKeys>> {
+  const ram = new RPCClient({ accessKeyId: root.accessKeyId, accessKeySecret: root.accessKeySecret, endpoint: url, apiVersion: '2015-05-01' });
+  const call = (action: string, params: Record<string, string>): Promise<unknown> => ram.request(action, params, { method: 'POST' });
+  const trust = { Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${accountId}:root`] } }] };
+  await call('CreateRole', { RoleName: 'bench-role', AssumeRolePolicyDocument: JSON.stringify(trust) });
+  for (let p = Math.max(0, policies - 5); p < policies; p++) await call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: `bench-${p}`, RoleName: 'bench-role' });
+  await call('AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: 'bench-user' });
+  const sts = new RPCClient({ accessKeyId: user.accessKeyId, accessKeySecret: user.accessKeySecret, endpoint: url, apiVersion: '2015-04-01' });
+  return async (session) => {
+    const res = (await sts.request('AssumeRole', { RoleArn: `acs:ram::${accountId}:role/bench-role`, RoleSessionName: session, DurationSeconds: '3600' }, { method: 'POST' })) as {
+      Credentials: { AccessKeyId: string; AccessKeySecret: string; SecurityToken: string };
+    };
+    return { accessKeyId: res.Credentials.AccessKeyId, accessKeySecret: res.Credentials.AccessKeySecret, securityToken: res.Credentials.SecurityToken };
+  };
+}

@@ -28,7 +28,7 @@ import { Target, type BenchRequest, type BenchResponse, type Credentials } from 
 import { clockTicks, cpuSeconds, hostBusySeconds, mainThreadCpuSeconds, RssSampler, startProcess, vmBytes, type ServerProcess } from './proc.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { benchPolicy } from './policy.js';
-import { setUpRamUser } from './ram.js';
+import { setUpRamUser, setUpRole } from './ram.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
@@ -742,7 +742,7 @@ async function main(): Promise<void> {
       const hwmEnd = vmBytes(ours.server.pid, 'VmHWM');
       const noFsyncBig = nofs ? await bigOps(nofs.server, nofs.target, cfg, ['PUT']) : [];
 
-      process.stdout.write('\n[4/4] RAM: GET as a RAM user with 10 policies × 10 statements vs root; evaluator\n');
+      process.stdout.write('\n[4/4] RAM and STS: GET as root, as a RAM user with 10 policies × 10 statements, and with STS credentials; AssumeRole; evaluator\n');
       const ramResult = await ramOps(ours.server, ours.target, cfg);
 
       // Measurements done: stop these servers (profiling, if asked for, starts its own).
@@ -779,6 +779,10 @@ type Profiles = Record<string, ProfileSummary & { phase: PhaseResult }>;
 interface RamResults {
   root: PhaseResult;
   user: PhaseResult;
+  sts: PhaseResult;
+  /** STS-credential ops/s ÷ the same user's AccessKey ops/s. */
+  stsOpsRatio: number;
+  assumeRolePerSecond: number;
   /** user ops/s ÷ root ops/s. */
   opsRatio: number;
   /** user CPU/op ÷ root CPU/op. */
@@ -797,23 +801,44 @@ async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): P
   try {
     const get = (i: number): BenchRequest => ({ method: 'GET', bucket, key: keyName(i % objects) });
     await runPhase(server, userTarget, 'ram warm', 500, cfg.concurrency, get, bodyOf(4096));
-    const root: Measured[] = [];
-    const user: Measured[] = [];
-    for (let r = 0; r < cfg.rounds; r++) {
-      const [, count] = chunk(cfg.ops, cfg.rounds, r);
-      root.push(await runPhase(server, rootTarget, 'GET root', count, cfg.concurrency, get, bodyOf(4096)));
-      user.push(await runPhase(server, userTarget, 'GET RAM user', count, cfg.concurrency, get, bodyOf(4096)));
+    const assume = await setUpRole(server.url, CREDS, keys, ACCOUNT_ID);
+    // AssumeRole calls/s: `concurrency` callers in parallel for a bounded number of calls.
+    const calls = cfg.quick ? 400 : 2000;
+    let nextCall = 0;
+    const t0 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: cfg.concurrency }, async () => {
+      while (nextCall < calls) await assume(`s${nextCall++}`);
+    }));
+    const assumeRolePerSecond = calls / (Number(process.hrtime.bigint() - t0) / 1e9);
+    const stsTarget = new Target(server.url, await assume('bench'), cfg.concurrency);
+    try {
+      await runPhase(server, stsTarget, 'sts warm', 500, cfg.concurrency, get, bodyOf(4096));
+      const root: Measured[] = [];
+      const user: Measured[] = [];
+      const sts: Measured[] = [];
+      for (let r = 0; r < cfg.rounds; r++) {
+        const [, count] = chunk(cfg.ops, cfg.rounds, r);
+        root.push(await runPhase(server, rootTarget, 'GET root', count, cfg.concurrency, get, bodyOf(4096)));
+        user.push(await runPhase(server, userTarget, 'GET RAM user', count, cfg.concurrency, get, bodyOf(4096)));
+        sts.push(await runPhase(server, stsTarget, 'GET STS session', count, cfg.concurrency, get, bodyOf(4096)));
+      }
+      const rootRes = merge(root);
+      const userRes = merge(user);
+      const stsRes = merge(sts);
+      const { decisionsPerSecond } = await benchPolicy();
+      return {
+        root: rootRes,
+        user: userRes,
+        sts: stsRes,
+        opsRatio: userRes.opsPerSec / rootRes.opsPerSec,
+        cpuRatio: userRes.serverCpuUsPerOp / rootRes.serverCpuUsPerOp,
+        stsOpsRatio: stsRes.opsPerSec / userRes.opsPerSec,
+        assumeRolePerSecond,
+        decisionsPerSecond,
+      };
+    } finally {
+      stsTarget.close();
     }
-    const rootRes = merge(root);
-    const userRes = merge(user);
-    const { decisionsPerSecond } = await benchPolicy();
-    return {
-      root: rootRes,
-      user: userRes,
-      opsRatio: userRes.opsPerSec / rootRes.opsPerSec,
-      cpuRatio: userRes.serverCpuUsPerOp / rootRes.serverCpuUsPerOp,
-      decisionsPerSecond,
-    };
   } finally {
     userTarget.close();
   }
@@ -970,6 +995,9 @@ function report(cfg: Config, all: AllResults): void {
     tgt('DELETE ≥ 5,000 ops/s', `${fmt(o.DELETE?.opsPerSec, 0)} ops/s`, o.DELETE?.opsPerSec, 5000, false),
     tgt('GET as RAM user (10×10 policies) ≥ 0.9× root GET (ops/s)', `${fmt(all.ram.opsRatio, 2)}×`, all.ram.opsRatio, 0.9, false,
       `CPU ${fmt(all.ram.user.serverCpuUsPerOp, 0)} vs ${fmt(all.ram.root.serverCpuUsPerOp, 0)} µs/op (${fmt(all.ram.cpuRatio, 2)}× root CPU)`),
+    tgt('GET with STS credentials ≥ 0.9× the same user\'s AccessKey GET (ops/s)', `${fmt(all.ram.stsOpsRatio, 2)}×`, all.ram.stsOpsRatio, 0.9, false,
+      `CPU ${fmt(all.ram.sts.serverCpuUsPerOp, 0)} vs ${fmt(all.ram.user.serverCpuUsPerOp, 0)} µs/op`),
+    tgt('AssumeRole ≥ 2,000 calls/s', `${fmt(all.ram.assumeRolePerSecond, 0)}/s`, all.ram.assumeRolePerSecond, 2000, false, `${cfg.concurrency} pop-core callers in parallel`),
     tgt('policy evaluator ≥ 1,000,000 decisions/s', `${fmt(all.ram.decisionsPerSecond, 0)}/s`, all.ram.decisionsPerSecond, 1_000_000, false),
     tgt(`server RSS growth < 64 MiB while a ${biggest / MiB} MiB object streams`, `+${fmt(bigGrowth / MiB, 1)} MiB`, bigGrowth / MiB, 64, true,
       biggest < 256 * MiB ? 'target is stated for 256 MiB; this run used a smaller object' : 'max of PUT and GET'),
@@ -980,7 +1008,8 @@ function report(cfg: Config, all: AllResults): void {
 
   out.push('');
   out.push('== RAM (same server; root and RAM-user rounds alternate) ==');
-  out.push(table(['phase', 'ops/s', 'srv µs/op', 'p50 ms', 'p99 ms'], [all.ram.root, all.ram.user].map((r) => [r.phase, fmt(r.opsPerSec, 0), fmt(r.serverCpuUsPerOp, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])));
+  out.push(table(['phase', 'ops/s', 'srv µs/op', 'p50 ms', 'p99 ms'], [all.ram.root, all.ram.user, all.ram.sts].map((r) => [r.phase, fmt(r.opsPerSec, 0), fmt(r.serverCpuUsPerOp, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])));
+  out.push(`  STS session / RAM user: ${fmt(all.ram.stsOpsRatio, 2)}× ops/s; AssumeRole ${fmt(all.ram.assumeRolePerSecond, 0)} calls/s`);
   out.push(`  RAM user / root: ${fmt(all.ram.opsRatio, 2)}× ops/s, ${fmt(all.ram.cpuRatio, 2)}× server CPU per request; evaluator ${fmt(all.ram.decisionsPerSecond, 0)} decisions/s`);
 
   if (profiles) out.push(...profileReport(profiles));
