@@ -5,6 +5,9 @@ import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
 import { ramArn } from './arn.js';
 import { authorizeRootOnly, type RamAuthorizer } from './authorize.js';
+import type { IdentityPolicies } from './identity.js';
+import { simulateIdentity } from './simulate.js';
+import type { EvalResult } from '../policy/index.js';
 import { newAccessKeyId, newAccessKeySecret, newNumericId } from './ids.js';
 import {
   DEFAULT_RAM_LIMITS,
@@ -82,6 +85,8 @@ export interface RamServiceOptions {
   previousMasterKeys?: readonly Buffer[];
   limits?: Partial<RamLimits>;
   authorize?: RamAuthorizer;
+  /** Identity policies, for the policy simulator; without it SimulatePrincipalPolicy is unavailable. */
+  identity?: IdentityPolicies;
 }
 
 const MAX_ITEMS_LIMIT = 100;
@@ -131,9 +136,11 @@ export class RamService {
   private readonly previousMasterKeys: readonly Buffer[];
   private readonly limits: RamLimits;
   private readonly authorizeHook: RamAuthorizer;
+  private readonly identity: IdentityPolicies | undefined;
 
   constructor(opts: RamServiceOptions) {
     this.store = opts.store;
+    this.identity = opts.identity;
     this.accountId = opts.accountId;
     this.clock = opts.clock;
     this.masterKey = opts.masterKey;
@@ -148,6 +155,28 @@ export class RamService {
 
   private arn(kind: 'user' | 'group' | 'role', name: string): string {
     return ramArn[kind](this.accountId, name);
+  }
+
+  /**
+   * Alunite extension: evaluate a user's or role's identity policies for an action and resource, with
+   * the matched statements and reasons — what the console's "why denied?" page asks.
+   */
+  async simulatePrincipalPolicy(
+    caller: RamCaller,
+    input: { userName?: string; roleName?: string; action: string; resource: string; context: Record<string, string | string[]> },
+  ): Promise<EvalResult> {
+    if ((input.userName === undefined) === (input.roleName === undefined)) {
+      throw new AppError('InvalidParameter', 'Exactly one of UserName and RoleName is required.');
+    }
+    if (!this.identity) throw new AppError('InvalidParameter', 'The policy simulator is not available on this server.');
+    if (input.userName !== undefined) {
+      checkField('UserName', input.userName);
+      await this.authorize(caller, 'SimulatePrincipalPolicy', this.arn('user', input.userName));
+      return simulateIdentity(this.identity, this.accountId, { user: await this.mustUser(input.userName) }, input);
+    }
+    checkField('RoleName', input.roleName!);
+    await this.authorize(caller, 'SimulatePrincipalPolicy', this.arn('role', input.roleName!));
+    return simulateIdentity(this.identity, this.accountId, { role: await this.mustRole(input.roleName!) }, input);
   }
 
   private async mustUser(userName: string): Promise<RamUser> {

@@ -296,6 +296,36 @@ const ACTIONS: Record<string, Action> = {
   ListPoliciesForUser: listPoliciesFor('User'),
   ListPoliciesForGroup: listPoliciesFor('Group'),
   ListPoliciesForRole: listPoliciesFor('Role'),
+  // Alunite extension (not in Alibaba Cloud RAM): the policy simulator for an admin or the console.
+  SimulatePrincipalPolicy: async (svc, caller, p) => {
+    const action = p.opt('ActionName');
+    const resource = p.opt('Resource');
+    if (action === undefined) throw new AppError('InvalidParameter', 'The parameter - "ActionName" is mandatory.');
+    if (resource === undefined) throw new AppError('InvalidParameter', 'The parameter - "Resource" is mandatory.');
+    let context: Record<string, string | string[]> = {};
+    const raw = p.opt('Context');
+    if (raw !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        throw new AppError('InvalidParameter', 'The parameter - "Context" must be a JSON object of condition keys.');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) ||
+        !Object.values(parsed).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) {
+        throw new AppError('InvalidParameter', 'The parameter - "Context" must map condition keys to strings or string arrays.');
+      }
+      context = parsed as Record<string, string | string[]>;
+    }
+    const r = await svc.simulatePrincipalPolicy(caller, { userName: p.opt('UserName'), roleName: p.opt('RoleName'), action, resource, context });
+    return {
+      EvaluationResult: {
+        Decision: r.decision,
+        MatchedStatements: { Statement: r.matched.map((m) => ({ PolicyName: m.policy, StatementIndex: m.statement, Effect: m.effect })) },
+        Reasons: { Reason: r.reasons },
+      },
+    };
+  },
   ListEntitiesForPolicy: async (svc, caller, p) => {
     const e = await svc.listEntitiesForPolicy(caller, { policyType: p.req('PolicyType'), policyName: p.req('PolicyName') });
     return {
