@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { safeEqual } from '../util/safe-equal.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { parseHttpDate, parseIsoBasic } from '../util/time.js';
 import { ANONYMOUS, type CredentialResolver, type Principal } from './principal.js';
@@ -31,12 +31,6 @@ export interface AuthenticateOptions {
   credentials: CredentialResolver;
   region: string;
   now: number;
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const ba = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
 }
 
 function queryValue(req: SignableRequest, name: string): string | undefined {

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { safeEqual } from '../util/safe-equal.js';
 import { MAX_SKEW_MS } from '../auth/authenticate.js';
 import type { CredentialResolver, Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
@@ -31,12 +31,6 @@ export interface RpcAuthenticated {
 
 /** Headers an ACS3 request must sign: they decide what the request does, when and how often. */
 const ACS3_REQUIRED_SIGNED = ['host', 'x-acs-action', 'x-acs-version', 'x-acs-date', 'x-acs-signature-nonce'];
-
-function safeEqual(a: string, b: string): boolean {
-  const ba = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
-}
 
 /** `2026-11-22T04:17:15Z` or with milliseconds `…:15.459Z`; NaN otherwise. */
 export function parseRpcTimestamp(value: string): number {
