@@ -5,6 +5,7 @@ import type { AuthzCheck, Operation } from '../oss/operations.js';
 import { authorizeOss, compilePolicy, ossResourceArn, ossServiceArn, type CompiledPolicy, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
+import { policyCaller } from './caller.js';
 
 /** What authorization may read: the resources an operation touches, and the caller's policies. */
 export interface AuthzDeps {
@@ -13,18 +14,6 @@ export interface AuthzDeps {
   identity: IdentityPolicies;
 }
 
-function callerOf(p: Principal): OssCaller {
-  switch (p.type) {
-    case 'anonymous':
-      return { kind: 'anonymous' };
-    case 'root':
-      return { kind: 'root', accountId: p.accountId };
-    case 'user':
-      return { kind: 'user', accountId: p.accountId, userId: p.userId, userName: p.userName };
-    case 'session':
-      return { kind: 'role', accountId: p.accountId, roleName: p.roleName, sessionName: p.sessionName };
-  }
-}
 
 function bucketPolicyOf(bucket: Bucket): CompiledPolicy | null {
   if (bucket.policy === null) return null;
@@ -81,7 +70,7 @@ export async function authorize(
   facts: RequestFacts,
   checks: readonly AuthzCheck[] = op.checks,
 ): Promise<OssDecision[]> {
-  const caller = callerOf(principal);
+  const caller = policyCaller(principal);
   const identityPolicies = await deps.identity.forPrincipal(principal);
   const sessionPolicy = sessionPolicyOf(principal);
   const context = ossConditionContext(op, facts);

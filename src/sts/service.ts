@@ -1,10 +1,11 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
-import { authorizeAssumeRole, compilePolicy, parsePolicy, ramRoleArn, type Caller, type ConditionContext } from '../policy/index.js';
+import { authorizeAssumeRole, compilePolicy, parsePolicy, ramRoleArn, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import type { Clock } from '../util/time.js';
 import type { TokenService } from './token.js';
+import { policyCaller } from '../authz/caller.js';
 
 // STS (spec ram-sts §5): AssumeRole and GetCallerIdentity. Protocol-free: the RPC layer parses the
 // parameters and renders the result; this module validates, authorizes and issues.
@@ -57,18 +58,6 @@ export interface StsServiceOptions {
   maxSessionPolicyLength?: number;
 }
 
-function callerOf(p: Principal): Caller {
-  switch (p.type) {
-    case 'anonymous':
-      return { kind: 'anonymous' };
-    case 'root':
-      return { kind: 'root', accountId: p.accountId };
-    case 'user':
-      return { kind: 'user', accountId: p.accountId, userId: p.userId, userName: p.userName };
-    case 'session':
-      return { kind: 'role', accountId: p.accountId, roleName: p.roleName, sessionName: p.sessionName };
-  }
-}
 
 export class StsService {
   private readonly maxPolicyLength: number;
@@ -118,7 +107,7 @@ export class StsService {
     };
     const sameAccount = caller.type !== 'anonymous' && caller.accountId === this.opts.accountId;
     const decision = authorizeAssumeRole({
-      caller: callerOf(caller),
+      caller: policyCaller(caller),
       identityPolicies: sameAccount ? await this.opts.identity.forPrincipal(caller) : [],
       sessionPolicy: sessionPolicyOf(caller),
       trustPolicy: trust.policy,
