@@ -544,8 +544,16 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
     }
   }
 
+  // Every request reads its bucket (authorization, then the handler): keep decoded rows. This process
+  // owns the file (exclusive locking), so its own bucket writes are the only invalidation needed.
+  private readonly bucketCache = new Map<string, Bucket | null>();
+
+  private writeBucket<T>(fn: () => T): Promise<T> {
+    return this.write(fn).finally(() => this.bucketCache.clear());
+  }
+
   async createBucket(b: Bucket): Promise<'created' | 'exists'> {
-    return this.write(() => {
+    return this.writeBucket(() => {
       const res = this.stmts.insertBucket.run(
         b.name, b.ownerAccountId, b.createdAt, b.region, b.acl, b.storageClass, b.redundancyType, b.policy,
         b.cors === null ? null : JSON.stringify(b.cors),
@@ -555,8 +563,13 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async getBucket(name: string): Promise<Bucket | null> {
+    const hit = this.bucketCache.get(name);
+    if (hit !== undefined) return hit;
     const row = this.stmts.getBucket.get(name);
-    return row ? toBucket(row) : null;
+    const bucket = row ? toBucket(row) : null;
+    if (this.bucketCache.size > 10_000) this.bucketCache.clear();
+    this.bucketCache.set(name, bucket);
+    return bucket;
   }
 
   async listBuckets(q: { prefix: string; after?: string; limit: number }): Promise<Bucket[]> {
@@ -582,7 +595,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
       sets.push('cors = ?');
       params.push(patch.cors === null ? null : JSON.stringify(patch.cors));
     }
-    return this.write(() => {
+    return this.writeBucket(() => {
       if (sets.length > 0) this.db.prepare(`UPDATE buckets SET ${sets.join(', ')} WHERE name = ?`).run(...params, name);
       const row = this.stmts.getBucket.get(name);
       return row ? toBucket(row) : null;
@@ -590,7 +603,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
-    return this.write((): 'deleted' | 'missing' | 'not-empty' => {
+    return this.writeBucket((): 'deleted' | 'missing' | 'not-empty' => {
       if (!this.stmts.getBucket.get(name)) return 'missing';
       if (this.stmts.anyObject.get(name) || this.stmts.anyUpload.get(name)) return 'not-empty';
       this.stmts.deleteBucket.run(name);
