@@ -13,14 +13,38 @@ export const STS_ACCESS_KEY_PREFIX = 'STS.';
  * AccessKeyId goes to `next`.
  */
 export class StsCredentialResolver implements CredentialResolver {
+  // Verified tokens, so a session's later requests skip decryption and the role lookup. An entry is used
+  // only for the same AccessKeyId, before the token's expiry, and while no identity entity has changed
+  // (a deleted or renamed role); anything else goes through full verification, which gives the error.
+  private readonly verified = new Map<string, { generation: number; expiration: number; credential: Credential }>();
+
   constructor(
-    private readonly opts: { tokens: TokenService; store: Pick<IdentityStore, 'getRoleById'>; clock: Clock; accountId: string; next: CredentialResolver },
+    private readonly opts: {
+      tokens: TokenService;
+      store: Pick<IdentityStore, 'getRoleById' | 'identityGeneration'>;
+      clock: Clock;
+      accountId: string;
+      next: CredentialResolver;
+    },
   ) {}
 
   async resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential> {
     if (!accessKeyId.startsWith(STS_ACCESS_KEY_PREFIX)) return this.opts.next.resolve(accessKeyId, securityToken);
     if (securityToken === undefined || securityToken === '') throw new AppError('MissingSecurityToken', undefined, { OSSAccessKeyId: accessKeyId });
-    const { claims, secret } = this.opts.tokens.verify(securityToken, accessKeyId, this.opts.clock());
+    const now = this.opts.clock();
+    const generation = this.opts.store.identityGeneration();
+    const hit = this.verified.get(securityToken);
+    if (hit && hit.generation === generation && now < hit.expiration && hit.credential.accessKeyId === accessKeyId) return hit.credential;
+    const credential = await this.verify(accessKeyId, securityToken, now);
+    if (this.verified.size > 10_000) this.verified.clear();
+    if (credential.principal.type === 'session') {
+      this.verified.set(securityToken, { generation, expiration: credential.principal.expiration, credential });
+    }
+    return credential;
+  }
+
+  private async verify(accessKeyId: string, securityToken: string, now: number): Promise<Credential> {
+    const { claims, secret } = this.opts.tokens.verify(securityToken, accessKeyId, now);
     if (claims.accountId !== this.opts.accountId) throw new AppError('InvalidSecurityToken');
     const role = await this.opts.store.getRoleById(claims.roleId);
     if (!role) throw new AppError('InvalidSecurityToken');
