@@ -443,3 +443,25 @@ describe('FsBlobStore layout', () => {
     assert.throws(() => s.read('../../etc/passwd', 0, 1), /invalid blob id/);
   });
 });
+
+describe('SqliteMetadataStore inline bytes', () => {
+  it('keeps one inline row per small object: replaced and deleted objects leave none behind', async () => {
+    const path = join(await tempDir(), 'm.sqlite');
+    const s = new SqliteMetadataStore({ path });
+    await s.createBucket(bucket('b1'));
+    const small = (key: string, text: string): ObjectRecord => ({ ...object('b1', key), segments: [], inline: Buffer.from(text) });
+    await s.putObject('b1', 'a', () => small('a', 'one'));
+    await s.putObject('b1', 'a', () => small('a', 'two'));
+    await s.putObject('b1', 'b', () => small('b', 'three'));
+    await s.putObject('b1', 'b', () => object('b1', 'b')); // now blob-backed
+    await s.putObject('b1', 'c', () => small('c', 'four'));
+    await s.deleteObject('b1', 'c');
+    assert.deepEqual((await s.getObject('b1', 'a'))?.inline, Buffer.from('two'));
+    assert.equal((await s.getObject('b1', 'b'))?.inline, null);
+    await s.close();
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(path, { readonly: true });
+    assert.equal((db.prepare('SELECT count(*) AS n FROM inline_data').get() as { n: number }).n, 1);
+    db.close();
+  });
+});
