@@ -1,6 +1,6 @@
 import { safeEqual } from '../util/safe-equal.js';
 import { AppError, invalidArgument } from '../errors.js';
-import { parseHttpDate, parseIsoBasic } from '../util/time.js';
+import { isoSeconds, parseHttpDate, parseIsoBasic } from '../util/time.js';
 import { ANONYMOUS, type CredentialResolver, type Principal } from './principal.js';
 import { headerValue, type SignableRequest } from './signature/request.js';
 import { signV1, stringToSignV1 } from './signature/v1.js';
@@ -60,7 +60,7 @@ function checkSkew(requestTime: number, now: number, raw: string): void {
   if (Math.abs(now - requestTime) > MAX_SKEW_MS) {
     throw new AppError('RequestTimeTooSkewed', undefined, {
       RequestTime: raw,
-      ServerTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      ServerTime: isoSeconds(now),
       MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
     });
   }
@@ -75,8 +75,8 @@ export const URL_OUTLIVES_TOKEN_MESSAGE = 'The expiration time of the signed URL
 function checkUrlWithinToken(principal: Principal, urlExpiresAt: number): void {
   if (principal.type === 'session' && urlExpiresAt > principal.expiration) {
     throw new AppError('AccessDenied', URL_OUTLIVES_TOKEN_MESSAGE, {
-      Expires: new Date(urlExpiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      SecurityTokenExpiration: new Date(principal.expiration).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      Expires: isoSeconds(urlExpiresAt),
+      SecurityTokenExpiration: isoSeconds(principal.expiration),
     });
   }
 }
@@ -134,8 +134,8 @@ async function verifyV1Url(req: SignableRequest, token: string | undefined, opts
   if (!/^\d+$/.test(expires)) throw new AppError('AccessDenied', 'Invalid date (should be seconds since epoch).', { Expires: expires });
   if (opts.now > Number(expires) * 1000) {
     throw new AppError('AccessDenied', 'Request has expired.', {
-      Expires: new Date(Number(expires) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      ServerTime: new Date(opts.now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      Expires: isoSeconds(Number(expires) * 1000),
+      ServerTime: isoSeconds(opts.now),
     });
   }
   const cred = await opts.credentials.resolve(accessKeyId, token);
@@ -244,8 +244,8 @@ async function verifyV4Url(req: SignableRequest, token: string | undefined, opts
   if (time - opts.now > MAX_SKEW_MS) checkSkew(time, opts.now, isoDate);
   if (opts.now > time + Number(expires) * 1000) {
     throw new AppError('AccessDenied', 'Request has expired.', {
-      Expires: new Date(time + Number(expires) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      ServerTime: new Date(opts.now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      Expires: isoSeconds(time + Number(expires) * 1000),
+      ServerTime: isoSeconds(opts.now),
     });
   }
   const additional = parseAdditionalHeaders(queryValue(req, 'x-oss-additional-headers'));

@@ -1,8 +1,6 @@
 // POP percent-encoding (spec sts-rpc §3.1): UTF-8, %XX upper-case for every byte except A-Z a-z 0-9 - _ . ~.
 
-export function percentEncode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
+export { uriEncode as percentEncode } from '../util/uri-encode.js';
 
 /** `@alicloud/sts-sdk` 1.0.2 encodes with plain encodeURIComponent (leaves ! ' ( ) * raw). */
 export function lenientEncode(s: string): string {

@@ -4,6 +4,7 @@ import type { RamAccessKey, RamGroup, RamPrincipalKind, RamRole, RamUser } from 
 import type { AttachedPolicyView, Page, PolicyVersionView, PolicyView, RamCaller, RamService } from '../ram/service.js';
 import type { RpcParams } from './encoding.js';
 import type { WireObject } from './response.js';
+import { isoSeconds } from '../util/time.js';
 
 // RAM (Version 2015-05-01) over POP RPC: parameters → RamService call → response body. Shapes follow the
 // RAM API reference (PascalCase keys, lists as {Users: {User: [...]}}, dates `2015-01-23T12:33:18Z`).
@@ -62,39 +63,35 @@ class Params {
   }
 }
 
-/** `2015-01-23T12:33:18Z`. */
-export function ramDate(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
-}
 
 function userWire(u: RamUser): WireObject {
   return {
     UserId: u.userId, UserName: u.userName, DisplayName: u.displayName, MobilePhone: u.mobilePhone, Email: u.email,
-    Comments: u.comments, CreateDate: ramDate(u.createDate), UpdateDate: ramDate(u.updateDate),
+    Comments: u.comments, CreateDate: isoSeconds(u.createDate), UpdateDate: isoSeconds(u.updateDate),
   };
 }
 
 function groupWire(g: RamGroup): WireObject {
-  return { GroupId: g.groupId, GroupName: g.groupName, Comments: g.comments, CreateDate: ramDate(g.createDate), UpdateDate: ramDate(g.updateDate) };
+  return { GroupId: g.groupId, GroupName: g.groupName, Comments: g.comments, CreateDate: isoSeconds(g.createDate), UpdateDate: isoSeconds(g.updateDate) };
 }
 
 function keyWire(k: RamAccessKey): WireObject {
-  return { AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: ramDate(k.createDate) };
+  return { AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: isoSeconds(k.createDate) };
 }
 
 function policyWire(p: PolicyView): WireObject {
   return {
     PolicyName: p.policyName, PolicyType: p.policyType, Description: p.description, DefaultVersion: p.defaultVersion,
-    CreateDate: ramDate(p.createDate), UpdateDate: ramDate(p.updateDate), AttachmentCount: p.attachmentCount,
+    CreateDate: isoSeconds(p.createDate), UpdateDate: isoSeconds(p.updateDate), AttachmentCount: p.attachmentCount,
   };
 }
 
 function attachedWire(p: AttachedPolicyView): WireObject {
-  return { PolicyName: p.policyName, PolicyType: p.policyType, Description: p.description, DefaultVersion: p.defaultVersion, AttachDate: ramDate(p.attachDate) };
+  return { PolicyName: p.policyName, PolicyType: p.policyType, Description: p.description, DefaultVersion: p.defaultVersion, AttachDate: isoSeconds(p.attachDate) };
 }
 
 function versionWire(v: PolicyVersionView): WireObject {
-  return { VersionId: v.versionId, IsDefaultVersion: v.isDefaultVersion, PolicyDocument: v.document, CreateDate: ramDate(v.createDate) };
+  return { VersionId: v.versionId, IsDefaultVersion: v.isDefaultVersion, PolicyDocument: v.document, CreateDate: isoSeconds(v.createDate) };
 }
 
 function pageWire<T>(page: Page<T>, wrap: (items: T[]) => WireObject): WireObject {
@@ -107,7 +104,7 @@ function roleWire(svc: RamService, r: RamRole, full = true): WireObject {
   return {
     RoleId: r.roleId, RoleName: r.roleName, Arn: ramArn.role(svc.accountId, r.roleName), Description: r.description,
     ...(full ? { AssumeRolePolicyDocument: r.assumeRolePolicyDocument } : {}),
-    MaxSessionDuration: r.maxSessionDuration, CreateDate: ramDate(r.createDate), UpdateDate: ramDate(r.updateDate),
+    MaxSessionDuration: r.maxSessionDuration, CreateDate: isoSeconds(r.createDate), UpdateDate: isoSeconds(r.updateDate),
   };
 }
 
@@ -167,7 +164,7 @@ const ACTIONS: Record<string, Action> = {
   // AccessKeys
   CreateAccessKey: async (svc, caller, p) => {
     const { key, secret } = await svc.createAccessKey(caller, opt('userName', p.opt('UserName')));
-    return { AccessKey: { AccessKeyId: key.accessKeyId, AccessKeySecret: secret, Status: key.status, CreateDate: ramDate(key.createDate) } };
+    return { AccessKey: { AccessKeyId: key.accessKeyId, AccessKeySecret: secret, Status: key.status, CreateDate: isoSeconds(key.createDate) } };
   },
   ListAccessKeys: async (svc, caller, p) => {
     const keys = await svc.listAccessKeys(caller, opt('userName', p.opt('UserName')));
@@ -207,11 +204,11 @@ const ACTIONS: Record<string, Action> = {
   },
   ListGroupsForUser: async (svc, caller, p) => {
     const list = await svc.listGroupsForUser(caller, p.req('UserName'));
-    return { Groups: { Group: list.map((m) => ({ GroupName: m.group.groupName, Comments: m.group.comments, JoinDate: ramDate(m.joinDate) })) } };
+    return { Groups: { Group: list.map((m) => ({ GroupName: m.group.groupName, Comments: m.group.comments, JoinDate: isoSeconds(m.joinDate) })) } };
   },
   ListUsersForGroup: async (svc, caller, p) => pageWire(
     await svc.listUsersForGroup(caller, p.req('GroupName'), p.paging()),
-    (members) => ({ Users: { User: members.map((m) => ({ UserName: m.user.userName, DisplayName: m.user.displayName, JoinDate: ramDate(m.joinDate) })) } }),
+    (members) => ({ Users: { User: members.map((m) => ({ UserName: m.user.userName, DisplayName: m.user.displayName, JoinDate: isoSeconds(m.joinDate) })) } }),
   ),
 
   // roles
@@ -329,12 +326,12 @@ const ACTIONS: Record<string, Action> = {
   ListEntitiesForPolicy: async (svc, caller, p) => {
     const e = await svc.listEntitiesForPolicy(caller, { policyType: p.req('PolicyType'), policyName: p.req('PolicyName') });
     return {
-      Users: { User: e.users.map((x) => ({ UserId: x.user.userId, UserName: x.user.userName, DisplayName: x.user.displayName, AttachDate: ramDate(x.attachDate) })) },
-      Groups: { Group: e.groups.map((x) => ({ GroupName: x.group.groupName, Comments: x.group.comments, AttachDate: ramDate(x.attachDate) })) },
+      Users: { User: e.users.map((x) => ({ UserId: x.user.userId, UserName: x.user.userName, DisplayName: x.user.displayName, AttachDate: isoSeconds(x.attachDate) })) },
+      Groups: { Group: e.groups.map((x) => ({ GroupName: x.group.groupName, Comments: x.group.comments, AttachDate: isoSeconds(x.attachDate) })) },
       Roles: {
         Role: e.roles.map((x) => ({
           RoleId: x.role.roleId, RoleName: x.role.roleName, Arn: ramArn.role(svc.accountId, x.role.roleName), Description: x.role.description,
-          AttachDate: ramDate(x.attachDate),
+          AttachDate: isoSeconds(x.attachDate),
         })),
       },
     };

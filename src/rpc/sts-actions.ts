@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { StsRequestFacts, StsService } from '../sts/service.js';
 import type { RpcParams } from './encoding.js';
-import { ramDate } from './ram-actions.js';
+import { isoSeconds } from '../util/time.js';
 import type { WireObject } from './response.js';
 
 // STS (Version 2015-04-01) over POP RPC: parameters → StsService → the exact bodies of spec ram-sts §5.2,
@@ -36,7 +36,7 @@ const ACTIONS: Record<string, StsAction> = {
         AccessKeyId: r.credentials.accessKeyId,
         AccessKeySecret: r.credentials.accessKeySecret,
         SecurityToken: r.credentials.securityToken,
-        Expiration: ramDate(r.credentials.expiration),
+        Expiration: isoSeconds(r.credentials.expiration),
       },
     };
   },

@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import { authorizeAssumeRole, compilePolicy, parsePolicy, ramRoleArn, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import type { IdentityStore } from '../store/meta/types.js';
-import type { Clock } from '../util/time.js';
+import { isoSeconds, type Clock } from '../util/time.js';
 import type { TokenService } from './token.js';
 import { policyCaller } from '../authz/caller.js';
 
@@ -98,7 +98,7 @@ export class StsService {
     if (!trust.ok) throw new AppError('NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
     const now = this.opts.clock();
     const context: ConditionContext = {
-      'acs:CurrentTime': new Date(now).toISOString(),
+      'acs:CurrentTime': isoSeconds(now),
       'acs:SourceIp': facts.sourceIp,
       'acs:SecureTransport': facts.secureTransport === undefined ? undefined : String(facts.secureTransport),
       'acs:AccessId': facts.accessKeyId,

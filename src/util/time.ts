@@ -12,6 +12,11 @@ export function isoDate(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString();
 }
 
+/** ISO 8601 UTC to the second, `2026-11-22T04:21:11Z`: RAM/STS dates, error details, acs:CurrentTime. */
+export function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
 /** Parses an RFC 1123 / RFC 850 / asctime date; NaN when it is not a date. */
 export function parseHttpDate(value: string): number {
   // Date.parse accepts far more than HTTP allows (e.g. "1"), so require a weekday-or-digit shape.

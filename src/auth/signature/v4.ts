@@ -1,14 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { compareBytes, headerValue, isSubResource, type SignableRequest } from './request.js';
+import { uriEncode } from '../../util/uri-encode.js';
 
 export const V4_ALGORITHM = 'OSS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
-/** RFC 3986 percent-encoding of UTF-8 bytes; unreserved A-Z a-z 0-9 - _ . ~ (and '/' when asked). */
-export function uriEncode(s: string, keepSlash: boolean): string {
-  const enc = encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return keepSlash ? enc.replace(/%2F/g, '/') : enc;
-}
 
 export interface V4CanonicalOptions {
   additionalHeaders: readonly string[];

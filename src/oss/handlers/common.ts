@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
 import type { OssResponse } from '../context.js';
 import { el, xmlDocument, type XmlNode } from '../xml.js';
+import { uriEncode } from '../../util/uri-encode.js';
 
 export function xmlResponse(root: XmlNode, status = 200, headers: Record<string, string> = {}): OssResponse {
   return { status, headers: { 'Content-Type': 'application/xml', ...headers }, body: xmlDocument(root) };
@@ -57,6 +58,6 @@ export function encoder(query: ReadonlyMap<string, string>): (s: string) => stri
   const type = query.get('encoding-type');
   if (type === undefined || type === '') return (s) => s;
   if (type !== 'url') throw new AppError('InvalidEncodingType', undefined, { ArgumentName: 'encoding-type', ArgumentValue: type });
-  return (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return (s) => uriEncode(s);
 }
 
