@@ -1,17 +1,16 @@
 import { AppError, invalidArgument } from '../errors.js';
 import { parsePolicy } from '../policy/index.js';
-import { LIMITS, type DomainContext } from './context.js';
+import { LIMITS, requireBucket, type DomainContext } from './context.js';
 import {
   BUCKET_ACLS,
   REDUNDANCY_TYPES,
-  STORAGE_CLASSES,
   type Bucket,
   type BucketAcl,
   type CorsConfig,
   type RedundancyType,
-  type StorageClass,
 } from './model.js';
 import { assertBucketName } from './names.js';
+import { parseStorageClass } from './objects.js';
 
 export interface CreateBucketInput {
   name: string;
@@ -28,11 +27,6 @@ export function parseBucketAcl(value: string): BucketAcl {
   return value as BucketAcl;
 }
 
-function parseStorageClass(value: string): StorageClass {
-  const found = STORAGE_CLASSES.find((c) => c.toLowerCase() === value.toLowerCase());
-  if (!found) throw invalidArgument('No such bucket storage class exists.', 'StorageClass', value);
-  return found;
-}
 
 function parseRedundancy(value: string): RedundancyType {
   const found = REDUNDANCY_TYPES.find((c) => c === value.toUpperCase());
@@ -51,7 +45,7 @@ export class BucketService {
       createdAt: this.ctx.clock(),
       region: this.ctx.region,
       acl: input.acl !== undefined ? parseBucketAcl(input.acl) : 'private',
-      storageClass: input.storageClass !== undefined ? parseStorageClass(input.storageClass) : 'Standard',
+      storageClass: input.storageClass !== undefined ? parseStorageClass(input.storageClass, 'StorageClass', 'No such bucket storage class exists.') : 'Standard',
       redundancyType: input.redundancyType !== undefined ? parseRedundancy(input.redundancyType) : 'LRS',
       policy: null,
       cors: null,
@@ -73,9 +67,7 @@ export class BucketService {
 
   /** The bucket, or NoSuchBucket. */
   async get(name: string): Promise<Bucket> {
-    const bucket = await this.ctx.meta.getBucket(name);
-    if (!bucket) throw new AppError('NoSuchBucket', undefined, { BucketName: name });
-    return bucket;
+    return requireBucket(this.ctx, name);
   }
 
   async list(ownerAccountId: string, q: { prefix: string; marker: string; maxKeys: number }): Promise<{ buckets: Bucket[]; truncated: boolean }> {

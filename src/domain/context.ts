@@ -1,7 +1,8 @@
 import type { BlobStore } from '../store/blob/types.js';
 import type { MetadataStore } from '../store/meta/types.js';
 import type { Clock } from '../util/time.js';
-import type { ObjectRecord, Segment } from './model.js';
+import { AppError } from '../errors.js';
+import type { Bucket, ObjectRecord, Segment } from './model.js';
 
 /** What every domain service needs; built once per server. */
 export interface DomainContext {
@@ -26,6 +27,13 @@ export const LIMITS = {
   /** Objects up to this size live in their metadata row, not in a blob file. */
   inlineMaxSize: 64 * 1024,
 } as const;
+
+/** The bucket, or NoSuchBucket. */
+export async function requireBucket(ctx: DomainContext, name: string): Promise<Bucket> {
+  const bucket = await ctx.meta.getBucket(name);
+  if (!bucket) throw new AppError('NoSuchBucket', undefined, { BucketName: name });
+  return bucket;
+}
 
 /** Blob ids referenced by `before` but not by `after`: safe to delete once `after` is committed. */
 export function garbageSegments(before: ObjectRecord | null, after: ObjectRecord | null): string[] {

@@ -21,7 +21,26 @@ export interface RollUpInput<T, C> {
  * containing the marker skipped (it was returned on an earlier page). Each CommonPrefix is stepped
  * over with one range query instead of reading the keys beneath it.
  */
-export async function rollUp<T, C>(input: RollUpInput<T, C>): Promise<{ entries: ListEntry<T>[]; truncated: boolean }> {
+export interface RollUpResult<T> {
+  items: T[];
+  prefixes: string[];
+  truncated: boolean;
+  /** The last entry returned (where the next page starts); undefined for an empty page. */
+  last: ListEntry<T> | undefined;
+}
+
+export async function rollUp<T, C>(input: RollUpInput<T, C>): Promise<RollUpResult<T>> {
+  const entries = await collect(input);
+  const items: T[] = [];
+  const prefixes: string[] = [];
+  for (const e of entries.entries) {
+    if (e.kind === 'item') items.push(e.item);
+    else prefixes.push(e.prefix);
+  }
+  return { items, prefixes, truncated: entries.truncated, last: entries.entries[entries.entries.length - 1] };
+}
+
+async function collect<T, C>(input: RollUpInput<T, C>): Promise<{ entries: ListEntry<T>[]; truncated: boolean }> {
   const entries: ListEntry<T>[] = [];
   let cursor: C | { skipPrefix: string } = input.start;
   page: for (;;) {

@@ -4,7 +4,7 @@ import { crc64Combine } from '../util/crc64.js';
 import { newUploadId } from '../util/ids.js';
 import type { Readable } from 'node:stream';
 import { checkPreconditions, type Preconditions } from './conditions.js';
-import { dropBlobs, garbageSegments, LIMITS, type DomainContext } from './context.js';
+import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { ingestToBlob, type BodyExpectations } from './ingest.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
@@ -47,15 +47,12 @@ export class MultipartService {
     private readonly objects: ObjectService,
   ) {}
 
-  private async requireBucket(bucket: string): Promise<void> {
-    if (!(await this.ctx.meta.getBucket(bucket))) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-  }
 
   /** The upload, checked to belong to this bucket and key; NoSuchUpload otherwise. */
   async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
     const upload = await this.ctx.meta.getUpload(uploadId);
     if (!upload || upload.bucket !== bucket || upload.key !== key) {
-      await this.requireBucket(bucket);
+      await requireBucket(this.ctx, bucket);
       throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
     }
     return upload;
@@ -76,7 +73,7 @@ export class MultipartService {
       acl: props.acl !== undefined ? parseObjectAcl(props.acl) : 'default',
       storageClass: props.storageClass !== undefined ? parseStorageClass(props.storageClass) : 'Standard',
     };
-    await this.requireBucket(bucket);
+    await requireBucket(this.ctx, bucket);
     if (forbidOverwrite && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
     await this.ctx.meta.createUpload(upload);
     return upload;
@@ -215,8 +212,8 @@ export class MultipartService {
   }
 
   async listUploads(bucket: string, q: ListUploadsInput): Promise<ListUploadsOutput> {
-    await this.requireBucket(bucket);
-    const { entries, truncated } = await rollUp<UploadRecord, { keyMarker: string; uploadIdMarker: string }>({
+    await requireBucket(this.ctx, bucket);
+    const page = await rollUp<UploadRecord, { keyMarker: string; uploadIdMarker: string }>({
       prefix: q.prefix,
       delimiter: q.delimiter,
       marker: q.keyMarker,
@@ -226,17 +223,11 @@ export class MultipartService {
       keyOf: (u) => u.key,
       after: (u) => ({ keyMarker: u.key, uploadIdMarker: u.uploadId }),
     });
-    const uploads: UploadRecord[] = [];
-    const commonPrefixes: string[] = [];
-    for (const e of entries) {
-      if (e.kind === 'item') uploads.push(e.item);
-      else commonPrefixes.push(e.prefix);
-    }
-    const tail = entries[entries.length - 1];
+    const tail = page.last;
     return {
-      uploads,
-      commonPrefixes,
-      truncated,
+      uploads: page.items,
+      commonPrefixes: page.prefixes,
+      truncated: page.truncated,
       nextKeyMarker: tail === undefined ? '' : tail.kind === 'item' ? tail.item.key : tail.prefix,
       nextUploadIdMarker: tail?.kind === 'item' ? tail.item.uploadId : '',
     };

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../errors.js';
 import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
-import { dropBlobs, garbageSegments, LIMITS, type DomainContext } from './context.js';
+import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
 import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass } from './model.js';
 import { assertObjectKey } from './names.js';
@@ -67,9 +67,10 @@ export function parseObjectAcl(value: string): ObjectAcl {
   return value as ObjectAcl;
 }
 
-export function parseStorageClass(value: string): StorageClass {
+/** A storage class, case-insensitively; buckets and objects name the argument differently. */
+export function parseStorageClass(value: string, argumentName = 'x-oss-storage-class', message = 'No such storage class exists.'): StorageClass {
   const found = STORAGE_CLASSES.find((c) => c.toLowerCase() === value.toLowerCase());
-  if (!found) throw invalidArgument('No such storage class exists.', 'x-oss-storage-class', value);
+  if (!found) throw invalidArgument(message, argumentName, value);
   return found;
 }
 
@@ -98,15 +99,12 @@ const hexUpper = (b: Buffer): string => b.toString('hex').toUpperCase();
 export class ObjectService {
   constructor(private readonly ctx: DomainContext) {}
 
-  private async requireBucket(bucket: string): Promise<void> {
-    if (!(await this.ctx.meta.getBucket(bucket))) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-  }
 
   /** Reads an object record (no symlink resolution); NoSuchKey if absent. */
   async head(bucket: string, key: string): Promise<ObjectRecord> {
     const obj = await this.ctx.meta.getObject(bucket, key);
     if (obj) return obj;
-    await this.requireBucket(bucket);
+    await requireBucket(this.ctx, bucket);
     throw new AppError('NoSuchKey', undefined, { Key: key });
   }
 
@@ -168,7 +166,7 @@ export class ObjectService {
   async put(input: PutObjectInput): Promise<ObjectRecord> {
     assertObjectKey(input.key);
     const base = this.newRecord(input.bucket, input.key, input);
-    await this.requireBucket(input.bucket);
+    await requireBucket(this.ctx, input.bucket);
     if (input.forbidOverwrite && (await this.ctx.meta.getObject(input.bucket, input.key))) {
       input.body.resume();
       throw new AppError('FileAlreadyExists');
@@ -198,7 +196,7 @@ export class ObjectService {
       throw invalidArgument('Position is invalid.', 'position', String(input.position));
     }
     const base = this.newRecord(input.bucket, input.key, input);
-    await this.requireBucket(input.bucket);
+    await requireBucket(this.ctx, input.bucket);
     const current = await this.ctx.meta.getObject(input.bucket, input.key);
     if (current) {
       if (current.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
@@ -253,7 +251,7 @@ export class ObjectService {
       ifModifiedSince: 'x-oss-copy-source-if-modified-since',
       ifUnmodifiedSince: 'x-oss-copy-source-if-unmodified-since',
     });
-    await this.requireBucket(input.bucket);
+    await requireBucket(this.ctx, input.bucket);
     const sameObject = input.sourceBucket === input.bucket && input.sourceKey === input.key;
     // Copy onto itself always replaces metadata and keeps the bytes (no copy needed).
     const replace = input.replaceMetadata || sameObject;
@@ -268,7 +266,7 @@ export class ObjectService {
     if (sameObject) {
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
         if (!cur || cur.etag !== source.etag) throw new AppError('NoSuchKey', undefined, { Key: input.key });
-        return { ...cur, ...base, type: cur.type === 'Appendable' ? 'Appendable' : cur.type };
+        return { ...cur, ...base };
       });
       return res.record;
     }
@@ -282,13 +280,13 @@ export class ObjectService {
 
   /** DeleteObject is idempotent: a missing key is not an error, a missing bucket is. */
   async delete(bucket: string, key: string): Promise<void> {
-    await this.requireBucket(bucket);
+    await requireBucket(this.ctx, bucket);
     const removed = await this.ctx.meta.deleteObject(bucket, key);
     await dropBlobs(this.ctx, garbageSegments(removed, null));
   }
 
   async deleteMany(bucket: string, keys: string[]): Promise<string[]> {
-    await this.requireBucket(bucket);
+    await requireBucket(this.ctx, bucket);
     if (keys.length > LIMITS.maxDeleteKeys) throw new AppError('MalformedXML', 'The number of objects to delete must not exceed 1000.');
     for (const key of keys) {
       const removed = await this.ctx.meta.deleteObject(bucket, key);
@@ -310,7 +308,7 @@ export class ObjectService {
     assertObjectKey(key);
     assertObjectKey(target);
     const base = this.newRecord(bucket, key, props);
-    await this.requireBucket(bucket);
+    await requireBucket(this.ctx, bucket);
     const etag = hexUpper(createHash('md5').update(target).digest());
     const record: ObjectRecord = {
       ...base,
@@ -342,8 +340,8 @@ export class ObjectService {
   }
 
   async list(bucket: string, q: ListInput): Promise<ListOutput> {
-    await this.requireBucket(bucket);
-    const { entries, truncated } = await rollUp<ObjectSummary, { after: string }>({
+    await requireBucket(this.ctx, bucket);
+    const page = await rollUp<ObjectSummary, { after: string }>({
       prefix: q.prefix,
       delimiter: q.delimiter,
       marker: q.after,
@@ -353,15 +351,8 @@ export class ObjectService {
       keyOf: (o) => o.key,
       after: (o) => ({ after: o.key }),
     });
-    const objects: ObjectSummary[] = [];
-    const commonPrefixes: string[] = [];
-    for (const e of entries) {
-      if (e.kind === 'item') objects.push(e.item);
-      else commonPrefixes.push(e.prefix);
-    }
-    const tail = entries[entries.length - 1];
-    const last = tail === undefined ? null : tail.kind === 'item' ? tail.item.key : tail.prefix;
-    return { objects, commonPrefixes, truncated, last };
+    const last = page.last === undefined ? null : page.last.kind === 'item' ? page.last.item.key : page.last.prefix;
+    return { objects: page.items, commonPrefixes: page.prefixes, truncated: page.truncated, last };
   }
 }
 
