@@ -2,6 +2,7 @@ import { AppError } from '../errors.js';
 import type { RamService, ResolvedAccessKey } from '../ram/service.js';
 import type { Credential, CredentialResolver } from './principal.js';
 import { RootCredentialResolver } from './root-credentials.js';
+import { GenerationCache } from '../util/generation-cache.js';
 
 /**
  * The account's keys: its root AccessKey, then its RAM users' AccessKeys (secrets unsealed with the
@@ -10,22 +11,17 @@ import { RootCredentialResolver } from './root-credentials.js';
 export class AccountCredentialResolver implements CredentialResolver {
   private readonly root: RootCredentialResolver;
   // Unsealed keys, valid while no identity entity has changed (deactivation takes effect at once).
-  private readonly cache = new Map<string, { generation: number; key: ResolvedAccessKey | null }>();
+  private readonly cache: GenerationCache<string, ResolvedAccessKey | null>;
 
   constructor(
     private readonly opts: { accountId: string; accessKeyId: string; accessKeySecret: string; ram: RamService; generation: () => number },
   ) {
     this.root = new RootCredentialResolver(opts);
+    this.cache = new GenerationCache(opts.generation);
   }
 
-  private async lookup(accessKeyId: string): Promise<ResolvedAccessKey | null> {
-    const generation = this.opts.generation();
-    const hit = this.cache.get(accessKeyId);
-    if (hit && hit.generation === generation) return hit.key;
-    const key = await this.opts.ram.resolveAccessKey(accessKeyId);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(accessKeyId, { generation, key });
-    return key;
+  private lookup(accessKeyId: string): Promise<ResolvedAccessKey | null> {
+    return this.cache.getOrLoad(accessKeyId, () => this.opts.ram.resolveAccessKey(accessKeyId));
   }
 
   async resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential> {

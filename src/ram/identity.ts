@@ -3,6 +3,7 @@ import { compilePolicy, type CompiledPolicy } from '../policy/index.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import type { PolicyType } from './model.js';
 import { systemPolicy } from './system-policies.js';
+import { GenerationCache } from '../util/generation-cache.js';
 
 /**
  * The identity policies that apply to a principal, compiled: a RAM user's own attachments and those
@@ -13,20 +14,16 @@ import { systemPolicy } from './system-policies.js';
  */
 export class IdentityPolicies {
   // Per user, valid while no identity entity has changed since it was read.
-  private readonly cache = new Map<string, { generation: number; policies: CompiledPolicy[] }>();
+  private readonly cache: GenerationCache<string, CompiledPolicy[]>;
 
-  constructor(private readonly store: IdentityStore) {}
+  constructor(private readonly store: IdentityStore) {
+    this.cache = new GenerationCache(() => store.identityGeneration());
+  }
 
   async forPrincipal(principal: Principal): Promise<CompiledPolicy[]> {
     if (principal.type !== 'user' && principal.type !== 'session') return [];
     const cacheKey = principal.type === 'user' ? `user:${principal.userId}` : `role:${principal.roleId}`;
-    const generation = this.store.identityGeneration();
-    const hit = this.cache.get(cacheKey);
-    if (hit && hit.generation === generation) return hit.policies;
-    const policies = await this.load(principal);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(cacheKey, { generation, policies });
-    return policies;
+    return this.cache.getOrLoad(cacheKey, () => this.load(principal));
   }
 
   private async load(principal: Extract<Principal, { type: 'user' | 'session' }>): Promise<CompiledPolicy[]> {

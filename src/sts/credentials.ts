@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import type { Clock } from '../util/time.js';
 import type { TokenService } from './token.js';
+import { GenerationCache } from '../util/generation-cache.js';
 
 export const STS_ACCESS_KEY_PREFIX = 'STS.';
 
@@ -16,7 +17,7 @@ export class StsCredentialResolver implements CredentialResolver {
   // Verified tokens, so a session's later requests skip decryption and the role lookup. An entry is used
   // only for the same AccessKeyId, before the token's expiry, and while no identity entity has changed
   // (a deleted or renamed role); anything else goes through full verification, which gives the error.
-  private readonly verified = new Map<string, { generation: number; expiration: number; credential: Credential }>();
+  private readonly verified: GenerationCache<string, { expiration: number; credential: Credential }>;
 
   constructor(
     private readonly opts: {
@@ -26,19 +27,20 @@ export class StsCredentialResolver implements CredentialResolver {
       accountId: string;
       next: CredentialResolver;
     },
-  ) {}
+  ) {
+    this.verified = new GenerationCache(() => opts.store.identityGeneration());
+  }
 
   async resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential> {
     if (!accessKeyId.startsWith(STS_ACCESS_KEY_PREFIX)) return this.opts.next.resolve(accessKeyId, securityToken);
     if (securityToken === undefined || securityToken === '') throw new AppError('MissingSecurityToken', undefined, { OSSAccessKeyId: accessKeyId });
     const now = this.opts.clock();
-    const generation = this.opts.store.identityGeneration();
+    const generation = this.verified.generationNow();
     const hit = this.verified.get(securityToken);
-    if (hit && hit.generation === generation && now < hit.expiration && hit.credential.accessKeyId === accessKeyId) return hit.credential;
+    if (hit && now < hit.expiration && hit.credential.accessKeyId === accessKeyId) return hit.credential;
     const credential = await this.verify(accessKeyId, securityToken, now);
-    if (this.verified.size > 10_000) this.verified.clear();
     if (credential.principal.type === 'session') {
-      this.verified.set(securityToken, { generation, expiration: credential.principal.expiration, credential });
+      this.verified.setAt(generation, securityToken, { expiration: credential.principal.expiration, credential });
     }
     return credential;
   }

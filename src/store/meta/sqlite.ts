@@ -503,8 +503,10 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   }
 
   private writeIdentity<T>(fn: () => T): Promise<T> {
-    return this.write(fn).finally(() => {
+    // Only a committed write changes anything (a refused one rolled back its savepoint).
+    return this.write(fn).then((value) => {
       this.identityGen++;
+      return value;
     });
   }
 
