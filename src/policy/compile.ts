@@ -7,6 +7,7 @@
  * bounded LRU, and each compiled policy memoizes which statements apply to a given action (there are
  * only a few hundred action names), so a decision touches only the statements that can matter.
  */
+import { ramRoleArn, ramRootArn, ramUserArn, stsAssumedRoleArn } from './arn.js';
 import { compileGlobs, type Matcher } from './glob.js';
 import { parseIp, parseIpPattern, type IpGroups, type IpPattern } from './ip.js';
 import { parsePolicy, type ParseOptions, type PolicyError } from './parse.js';
@@ -253,19 +254,19 @@ function compilePrincipal(st: PolicyStatement): ((ids: CallerIds) => boolean) | 
 export function callerIds(caller: Caller, bucketOwner?: string): CallerIds {
   switch (caller.kind) {
     case 'root':
-      return { caller, bucketIds: [caller.accountId], ramIds: [`acs:ram::${caller.accountId}:root`], isBucketOwner: caller.accountId === bucketOwner };
+      return { caller, bucketIds: [caller.accountId], ramIds: [ramRootArn(caller.accountId)], isBucketOwner: caller.accountId === bucketOwner };
     case 'user':
       return {
         caller,
         bucketIds: [caller.userId],
-        ramIds: [`acs:ram::${caller.accountId}:root`, `acs:ram::${caller.accountId}:user/${caller.userName}`],
+        ramIds: [ramRootArn(caller.accountId), ramUserArn(caller.accountId, caller.userName)],
         isBucketOwner: false,
       };
     case 'role':
       return {
         caller,
-        bucketIds: [`arn:sts::${caller.accountId}:assumed-role/${caller.roleName}/${caller.sessionName}`],
-        ramIds: [`acs:ram::${caller.accountId}:root`, `acs:ram::${caller.accountId}:role/${caller.roleName.toLowerCase()}`],
+        bucketIds: [stsAssumedRoleArn(caller.accountId, caller.roleName, caller.sessionName)],
+        ramIds: [ramRootArn(caller.accountId), ramRoleArn(caller.accountId, caller.roleName)],
         isBucketOwner: false,
       };
     default:

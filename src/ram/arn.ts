@@ -1,12 +1,11 @@
-// RAM resource names (spec ram-sts §1.4, §4.1). Role ARNs carry the lower-cased role name.
+// RAM resource names (spec ram-sts §1.4, §4.1). Users and roles are the policy engine's ARNs (role
+// ARNs carry the lower-cased role name); groups and policies are named only by the RAM API.
+import { ramRoleArn, ramUserArn } from '../policy/arn.js';
 
 export const ramArn = {
-  root: (account: string): string => `acs:ram::${account}:root`,
-  user: (account: string, userName: string): string => `acs:ram::${account}:user/${userName}`,
+  user: ramUserArn,
   group: (account: string, groupName: string): string => `acs:ram::${account}:group/${groupName}`,
-  role: (account: string, roleName: string): string => `acs:ram::${account}:role/${roleName.toLowerCase()}`,
+  role: ramRoleArn,
   policy: (account: string, policyType: 'System' | 'Custom', policyName: string): string =>
     `acs:ram::${policyType === 'System' ? '*' : account}:policy/${policyName}`,
-  /** Account-wide actions (List*): every resource of the account. */
-  any: (account: string): string => `acs:ram::${account}:*`,
 };

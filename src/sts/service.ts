@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
-import { authorizeAssumeRole, compilePolicy, parsePolicy, ramRoleArn, type ConditionContext } from '../policy/index.js';
+import { authorizeAssumeRole, compilePolicy, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import { isoSeconds, type Clock } from '../util/time.js';
@@ -147,11 +147,11 @@ export class StsService {
   getCallerIdentity(caller: Principal): CallerIdentity {
     switch (caller.type) {
       case 'root':
-        return { identityType: 'Account', accountId: caller.accountId, userId: caller.accountId, principalId: caller.accountId, arn: `acs:ram::${caller.accountId}:root` };
+        return { identityType: 'Account', accountId: caller.accountId, userId: caller.accountId, principalId: caller.accountId, arn: ramRootArn(caller.accountId) };
       case 'user':
         return {
           identityType: 'RAMUser', accountId: caller.accountId, userId: caller.userId, principalId: caller.userId,
-          arn: `acs:ram::${caller.accountId}:user/${caller.userName}`,
+          arn: ramUserArn(caller.accountId, caller.userName),
         };
       case 'session':
         return {
