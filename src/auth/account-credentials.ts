@@ -6,7 +6,7 @@ import { GenerationCache } from '../util/generation-cache.js';
 
 /**
  * The account's keys: its root AccessKey, then its RAM users' AccessKeys (secrets unsealed with the
- * master key). STS session credentials will be resolved in front of this.
+ * master key). STS session credentials are resolved in front of this (`sts/credentials.ts`).
  */
 export class AccountCredentialResolver implements CredentialResolver {
   private readonly root: RootCredentialResolver;

@@ -59,7 +59,7 @@ export class AccessDeniedError extends AppError {
  * The single authorization call site for OSS requests (spec ram-sts §2.3): session policy, identity
  * policies and bucket policy, the owner's implicit full control, then ACLs for data APIs. Every
  * check of the operation must pass (CopyObject reads the source and writes the destination).
- * Returns the decision of the last check, for the request log ("why was this denied?").
+ * A refusal is an AccessDeniedError carrying the decision, for the request log ("why was this denied?").
  * `checks` defaults to the operation's; checks known only once the body is parsed (the keys of
  * DeleteMultipleObjects) come back through `OssRequest.authorize` with the same principal and facts.
  */
@@ -69,18 +69,15 @@ export async function authorize(
   deps: AuthzDeps,
   facts: RequestFacts,
   checks: readonly AuthzCheck[] = op.checks,
-): Promise<OssDecision[]> {
+): Promise<void> {
   const caller = policyCaller(principal);
   const identityPolicies = await deps.identity.forPrincipal(principal);
   const sessionPolicy = sessionPolicyOf(principal);
   const context = ossConditionContext(op, facts);
-  const decisions: OssDecision[] = [];
   for (const check of checks) {
     const decision = await decideCheck(caller, principal, check, identityPolicies, sessionPolicy, context, deps);
-    decisions.push(decision);
     if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
   }
-  return decisions;
 }
 
 async function decideCheck(

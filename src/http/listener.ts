@@ -25,7 +25,7 @@ export interface ListenerDeps {
   accountId: string;
   hostnames: readonly string[];
   log: Logger;
-  /** POP RPC requests (RAM, later STS), recognised before OSS routing; see `rpc/dispatch.ts`. */
+  /** POP RPC requests (RAM and STS), recognised before OSS routing; see `rpc/dispatch.ts`. */
   rpc: (req: IncomingMessage, rawQuery: string) => Promise<{ response: OssResponse; action: string }>;
   /** Internal endpoints under `/-/` (health, later console and metrics). */
   internal: (path: string, req: IncomingMessage) => OssResponse | null;
@@ -141,7 +141,6 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         accountId: deps.accountId,
         payloadSha256: auth.payloadSha256,
         endpointHost: `oss-${deps.region}.aliyuncs.com`,
-        region: deps.region,
         services: deps.services,
         authorize: async (checks) => {
           await authorize(auth.principal, op, deps.authz, facts, checks);

@@ -25,7 +25,6 @@ export interface OssRequest<Op extends Operation = Operation> {
   payloadSha256?: string;
   /** Public endpoint host, e.g. `oss-cn-hangzhou.aliyuncs.com`, for Location values. */
   endpointHost: string;
-  region: string;
   services: OssServices;
   /**
    * Authorizes checks only the parsed body reveals (DeleteMultipleObjects' keys) as the routed ones were:

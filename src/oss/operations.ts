@@ -70,8 +70,6 @@ export type Operation =
   | (Base & { name: 'AbortMultipartUpload'; params: { uploadId: string } })
   | (Base & { name: 'ListParts'; params: { uploadId: string } });
 
-export type OperationName = Operation['name'];
-
 export interface RouteInput {
   method: string;
   address: Address;

@@ -454,11 +454,6 @@ export class RamService {
     await this.store.deleteRole(roleName);
   }
 
-  /** The role a RoleArn names in this account (case-insensitive role name), for STS. */
-  roleArn(role: RamRole): string {
-    return this.arn('role', role.roleName);
-  }
-
   // ---------------------------------------------------------------- policies
 
   private policyArn(type: PolicyType, name: string): string {

@@ -12,8 +12,6 @@ import { formatOf, readRpcRequest, type RpcRequest } from './request.js';
 import { newPopRequestId, popError, popSuccess } from './response.js';
 import { runStsAction, STS_VERSION } from './sts-actions.js';
 
-export { STS_VERSION };
-
 export interface RpcDeps {
   ram: RamService;
   sts: StsService;

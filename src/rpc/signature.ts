@@ -29,8 +29,6 @@ export function rpcSignature(secret: string, stringToSign: string): string {
 }
 
 export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
-export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-
 export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }

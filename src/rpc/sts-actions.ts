@@ -57,8 +57,6 @@ function defined<K extends string>(key: K, value: string | undefined): { [P in K
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
-export const STS_ACTIONS: readonly string[] = Object.keys(ACTIONS);
-
 /** Runs one STS action; InvalidAction.NotFound for a name STS does not have (here). */
 export async function runStsAction(svc: StsService, principal: Principal, action: string, params: RpcParams, facts: StsRequestFacts): Promise<WireObject> {
   const fn = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;

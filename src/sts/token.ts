@@ -1,5 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
+import { randomString } from '../util/ids.js';
+import { safeEqual } from '../util/safe-equal.js';
 
 // Self-contained STS SecurityTokens (spec ram-sts §5.5). A token is
 //   `CAIS` + base64url( keyId[4] ‖ iv[12] ‖ tag[16] ‖ AES-256-GCM(claims JSON) )
@@ -14,7 +16,6 @@ const AAD = 'alunite-sts-token-v1';
 const KEY_ID_BYTES = 4;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** What a token says about its session. Times are epoch milliseconds. */
 export interface TokenClaims {
@@ -53,9 +54,7 @@ function deriveKey(masterKey: Buffer): DerivedKey {
 
 /** `STS.` + 24 base62 characters (spec §4.1: `STS.` + 20–25). */
 export function newStsAccessKeyId(): string {
-  let out = 'STS.';
-  for (let i = 0; i < 24; i++) out += ALNUM[randomInt(ALNUM.length)];
-  return out;
+  return `STS.${randomString(24)}`;
 }
 
 function isClaims(v: unknown): v is TokenClaims {
@@ -106,9 +105,7 @@ export class TokenService {
     const opened = this.open(token);
     if (!opened) throw new AppError('InvalidSecurityToken');
     const { claims, key } = opened;
-    const a = Buffer.from(claims.accessKeyId);
-    const b = Buffer.from(accessKeyId);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) throw new AppError('AccessKeyIdAndSecurityTokenNotMatch');
+    if (!safeEqual(claims.accessKeyId, accessKeyId)) throw new AppError('AccessKeyIdAndSecurityTokenNotMatch');
     if (now >= claims.expiration) throw new AppError('SecurityTokenExpired');
     return { claims, secret: TokenService.secretOf(key, claims.accessKeyId) };
   }

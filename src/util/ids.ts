@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 
 // Request ids only need to be unique: a random per-process prefix and a counter, no entropy per request.
 const requestIdPrefix = randomBytes(6).toString('hex').toUpperCase();
@@ -21,4 +21,13 @@ export function newUploadId(now: number): string {
 /** Blob ids name files in the blob store; never derived from object keys. */
 export function newBlobId(): string {
   return randomBytes(16).toString('hex');
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `length` characters drawn uniformly from `alphabet` (default: base62), for key ids and secrets. */
+export function randomString(length: number, alphabet = ALNUM): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
 }

@@ -166,8 +166,6 @@ const MIGRATIONS: string[] = [
    CREATE INDEX rpc_nonces_by_expiry ON rpc_nonces (expires);`,
 ];
 
-export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
-
 interface BucketRow {
   name: string;
   owner: string;
