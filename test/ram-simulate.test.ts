@@ -50,4 +50,17 @@ describe('SimulatePrincipalPolicy', () => {
     const bob = await ram.user('bob');
     await popFails(bob.pop().request('SimulatePrincipalPolicy', { UserName: 'alice', ActionName: 'oss:GetObject', Resource: '*' }, { method: 'POST' }), 'NoPermission');
   });
+
+  it('conditions in identity policies apply to RAM API calls too (acs:SourceIp)', async () => {
+    await ram.createPolicy('ram-from-loopback', policyDoc({ Effect: 'Allow', Action: 'ram:List*', Resource: '*', Condition: { IpAddress: { 'acs:SourceIp': '127.0.0.0/8' } } }));
+    await ram.createPolicy('ram-from-vpc', policyDoc({ Effect: 'Allow', Action: 'ram:List*', Resource: '*', Condition: { IpAddress: { 'acs:SourceIp': '10.0.0.0/8' } } }));
+    const near = await ram.user('near');
+    await ram.attachToUser('ram-from-loopback', 'near');
+    const far = await ram.user('far');
+    await ram.attachToUser('ram-from-vpc', 'far');
+    const listed = await near.pop().request<{ Users: { User: unknown[] } }>('ListUsers', {}, { method: 'POST' });
+    assert.ok(listed.Users.User.length >= 2);
+    await popFails(far.pop().request('ListUsers', {}, { method: 'POST' }), 'NoPermission', 'You are not authorized to do this action.', 403);
+  });
 });
+

@@ -15,19 +15,38 @@ export interface RequestFacts {
   accessKeyId?: string;
 }
 
+/** Request facts every product's conditions can test (RAM API calls as well as OSS requests). */
+export interface GlobalFacts {
+  sourceIp: string;
+  secureTransport: boolean;
+  now: number;
+  accessKeyId?: string;
+  userAgent?: string;
+  referer?: string;
+}
+
+/** The global `acs:` condition keys (spec ram-sts §1.7); absent facts are left out. */
+export function globalConditionKeys(f: GlobalFacts): Record<string, string | undefined> {
+  return {
+    'acs:SourceIp': f.sourceIp,
+    'acs:SecureTransport': f.secureTransport ? 'true' : 'false',
+    'acs:CurrentTime': isoSeconds(f.now),
+    'acs:UserAgent': f.userAgent,
+    'acs:Referer': f.referer,
+    'acs:AccessId': f.accessKeyId,
+  };
+}
+
 /**
  * The condition keys of spec ram-sts §1.7 for an OSS request. Keys absent from the request are
  * left out (positive operators on them are false, negated ones true).
  */
 export function ossConditionContext(op: Operation, f: RequestFacts): ConditionContext {
-  const ctx: Record<string, string | undefined> = {
-    'acs:SourceIp': f.sourceIp,
-    'acs:SecureTransport': f.secureTransport ? 'true' : 'false',
-    'acs:CurrentTime': isoSeconds(f.now),
-    'acs:UserAgent': header(f.headers, 'user-agent'),
-    'acs:Referer': header(f.headers, 'referer'),
-    'acs:AccessId': f.accessKeyId,
-  };
+  const ctx = globalConditionKeys({
+    ...f,
+    userAgent: header(f.headers, 'user-agent'),
+    referer: header(f.headers, 'referer'),
+  });
   if (op.name === 'ListObjects' || op.name === 'ListObjectsV2') {
     // An absent prefix is the empty prefix (listing from the root).
     ctx['oss:Prefix'] = f.query.get('prefix') ?? '';

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
-import { decide } from '../policy/index.js';
+import { decide, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from './identity.js';
 
 /** A RAM API call to authorize: who, what (`ram:CreateUser`), on which resource ARN, in which account. */
@@ -9,6 +9,7 @@ export interface RamAuthzRequest {
   action: string;
   resource: string;
   accountId: string;
+  context?: ConditionContext;
 }
 
 export type RamAuthorizer = (req: RamAuthzRequest) => Promise<void>;
@@ -24,10 +25,11 @@ export function createRamAuthorizer(identity: IdentityPolicies): RamAuthorizer {
     const p = req.principal;
     if (p.type === 'root' && p.accountId === req.accountId) return;
     if ((p.type === 'user' || p.type === 'session') && p.accountId === req.accountId) {
+      const request = { action: req.action, resource: req.resource, context: req.context };
       const session = sessionPolicyOf(p);
-      if (session && decide([session], { action: req.action, resource: req.resource }).decision !== 'Allow') throw new AppError('NoPermission');
+      if (session && decide([session], request).decision !== 'Allow') throw new AppError('NoPermission');
       const policies = await identity.forPrincipal(p);
-      const { decision } = decide(policies, { action: req.action, resource: req.resource });
+      const { decision } = decide(policies, request);
       if (decision === 'Allow') return;
     }
     throw new AppError('NoPermission');

@@ -7,7 +7,7 @@ import { ramArn } from './arn.js';
 import { authorizeRootOnly, type RamAuthorizer } from './authorize.js';
 import type { IdentityPolicies } from './identity.js';
 import { simulateIdentity } from './simulate.js';
-import type { EvalResult } from '../policy/index.js';
+import type { ConditionContext, EvalResult } from '../policy/index.js';
 import { newAccessKeyId, newAccessKeySecret, newNumericId } from './ids.js';
 import {
   DEFAULT_RAM_LIMITS,
@@ -28,6 +28,8 @@ import { SYSTEM_POLICIES, systemPolicy } from './system-policies.js';
 /** Who calls a RAM action. */
 export interface RamCaller {
   principal: Principal;
+  /** Condition keys of the request (acs:SourceIp, acs:CurrentTime, …) for identity-policy conditions. */
+  context?: ConditionContext;
 }
 
 export interface Paging {
@@ -150,7 +152,7 @@ export class RamService {
   }
 
   private async authorize(caller: RamCaller, action: string, resource: string): Promise<void> {
-    await this.authorizeHook({ principal: caller.principal, action: `ram:${action}`, resource, accountId: this.accountId });
+    await this.authorizeHook({ principal: caller.principal, action: `ram:${action}`, resource, accountId: this.accountId, context: caller.context });
   }
 
   private arn(kind: 'user' | 'group' | 'role', name: string): string {

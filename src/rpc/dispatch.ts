@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { CredentialResolver } from '../auth/principal.js';
+import { globalConditionKeys } from '../authz/context.js';
 import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { OssResponse } from '../oss/context.js';
@@ -40,18 +41,20 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     format = rpc.format;
     if (rpc.action === '') throw new AppError('MissingAction');
     if (rpc.version === '') throw new AppError('MissingVersion');
-    const auth = await authenticateRpc(rpc, { credentials: deps.credentials, nonces: deps.nonces, now: deps.clock() });
+    const now = deps.clock();
+    const auth = await authenticateRpc(rpc, { credentials: deps.credentials, nonces: deps.nonces, now });
+    const facts = {
+      sourceIp: req.socket.remoteAddress ?? '',
+      secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true,
+      accessKeyId: auth.accessKeyId,
+    };
     if (rpc.version === STS_VERSION) {
-      const facts = {
-        sourceIp: req.socket.remoteAddress ?? '',
-        secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true,
-        accessKeyId: auth.accessKeyId,
-      };
       const result = await runStsAction(deps.sts, auth.principal, rpc.action, rpc.params, facts);
       return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
     }
     if (rpc.version !== RAM_VERSION) throw new AppError('InvalidVersion');
-    const result = await runRamAction(deps.ram, { principal: auth.principal }, rpc.action, rpc.params);
+    const context = globalConditionKeys({ ...facts, now, userAgent: rpc.headers.get('user-agent'), referer: rpc.headers.get('referer') });
+    const result = await runRamAction(deps.ram, { principal: auth.principal, context }, rpc.action, rpc.params);
     return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
   } catch (err) {
     let appErr: AppError;

@@ -32,7 +32,8 @@ function isForm(headers: IncomingHttpHeaders): boolean {
  */
 export function isRpcRequest(method: string, rawPath: string, query: ReadonlyMap<string, string>, headers: IncomingHttpHeaders, hasBucket: boolean): boolean {
   if (rawPath !== '/') return false;
-  if (query.has('Action') && query.has('Version')) return true;
+  // `Action` alone is enough: a call that forgot `Version` gets POP's MissingVersion, not an OSS error.
+  if (query.has('Action')) return true;
   if (headers['x-acs-action'] !== undefined) return true;
   return method === 'POST' && !hasBucket && isForm(headers);
 }
@@ -69,8 +70,12 @@ export async function readRpcRequest(req: IncomingMessage, rawQuery: string): Pr
   }
   const authorization = headers.get('authorization') ?? '';
   const style = authorization.startsWith('ACS3-') ? 'acs3' : 'rpc';
-  const format = formatOf(params.get('Format'));
-  const action = params.get('Action') ?? (style === 'acs3' ? headers.get('x-acs-action') : undefined);
-  const version = params.get('Version') ?? (style === 'acs3' ? headers.get('x-acs-version') : undefined);
+  const requested = params.get('Format');
+  if (requested !== undefined && requested !== '' && !/^(json|xml)$/i.test(requested)) {
+    throw new AppError('InvalidParameter.Format', `Specified parameter Format is not valid: "${requested}" (use JSON or XML).`);
+  }
+  const format = formatOf(requested);
+  const action = params.get('Action') ?? headers.get('x-acs-action');
+  const version = params.get('Version') ?? headers.get('x-acs-version');
   return { method, style, format, params, query, headers, body, action: action ?? '', version: version ?? '' };
 }
