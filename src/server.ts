@@ -8,7 +8,7 @@ import { BucketService } from './domain/buckets.js';
 import type { DomainContext } from './domain/context.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
-import { createListener } from './http/listener.js';
+import { answerClientError, createListener } from './http/listener.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import type { OssResponse } from './oss/context.js';
 import { createRamAuthorizer } from './ram/authorize.js';
@@ -150,6 +150,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       internal,
     }),
   );
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {

@@ -1,6 +1,7 @@
 // Limits of spec §13 and body-integrity failures, each answered with the OSS code, and nothing stored.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { LIMITS } from '../src/domain/context.js';
@@ -92,6 +93,39 @@ describe('limits', () => {
     assert.equal(bad.status, 400);
     assert.equal(errorOf(bad)?.Code, 'XOssContentSHA256Mismatch');
     await assert.rejects(oss.head('sha-bad'), (e: { status?: number }) => e.status === 404);
+  });
+
+  it('answers requests the HTTP parser refuses (oversized headers, bad Content-Length) with an OSS error document', async () => {
+    const big = await rawRequest(srv.port, { method: 'GET', path: '/limits/k', headers: { host: '127.0.0.1', 'x-oss-meta-a': 'a'.repeat(80_000) } });
+    assert.equal(big.status, 400);
+    assert.equal(errorOf(big)?.Code, 'InvalidRequest');
+    assert.match(errorOf(big)?.Message ?? '', /headers are larger than the server accepts/);
+    assert.equal(errorOf(big)?.RequestId, big.headers['x-oss-request-id']);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const sock = connect(srv.port, '127.0.0.1', () => sock.write('PUT /limits/k HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'));
+      let out = '';
+      sock.on('data', (d: Buffer) => (out += d.toString()));
+      sock.on('end', () => resolve(out));
+      sock.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 400 /);
+    assert.match(raw, /<Code>InvalidRequest<\/Code><Message>The request is not valid HTTP\/1\.1\.<\/Message>/);
+  });
+
+  it('checks partNumber and uploadId before the body (no 411 for a bad part number)', async () => {
+    const date = new Date().toUTCString();
+    const send = async (query: Array<[string, string]>) => {
+      const headers: Record<string, string> = { host: 'limits.oss-cn-hangzhou.aliyuncs.com', 'x-oss-date': date };
+      headers.authorization = v1Authorization({ method: 'PUT', bucket: 'limits', key: 'p', query, headers }, AK, SECRET).authorization;
+      return rawRequest(srv.port, { method: 'PUT', path: `/p?${query.map(([k, v]) => `${k}=${v}`).join('&')}`, headers });
+    };
+    const zero = await send([['partNumber', '0'], ['uploadId', 'U']]);
+    assert.equal(zero.status, 400);
+    assert.equal(errorOf(zero)?.Message, 'Part number must be an integer between 1 and 10000, inclusive.');
+    const noUpload = await send([['partNumber', '1']]);
+    assert.equal(noUpload.status, 400);
+    assert.equal(errorOf(noUpload)?.Code, 'InvalidArgument');
+    assert.equal(errorOf(noUpload)?.Message, 'UploadPart requires the uploadId parameter.');
   });
 
   it('refuses keys over 1023 bytes and DeleteMultipleObjects over 1000 keys', async () => {

@@ -35,9 +35,9 @@ export interface ListUploadsOutput {
 
 const stripQuotes = (etag: string): string => etag.trim().replace(/^"|"$/g, '').toUpperCase();
 
-export function assertPartNumber(n: number): void {
+export function assertPartNumber(n: number, raw = String(n)): void {
   if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxPartNumber) {
-    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive.', 'partNumber', String(n));
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive.', 'partNumber', raw);
   }
 }
 

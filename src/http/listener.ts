@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { authenticate } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
@@ -206,4 +207,30 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   });
   res.on('close', () => body.destroy());
   body.pipe(res);
+}
+
+/**
+ * Requests node's HTTP parser refuses before any handler runs (headers over the size limit, a
+ * malformed Content-Length, …) still get an OSS error document instead of a bare status line.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const message = err.code === 'HPE_HEADER_OVERFLOW'
+    ? 'The request headers are larger than the server accepts (16 KiB in all).'
+    : 'The request is not valid HTTP/1.1.';
+  const requestId = newRequestId();
+  const response = ossErrorResponse(new AppError('InvalidRequest', message), requestId, '', 'GET');
+  const body = Buffer.from(typeof response.body === 'string' ? response.body : '', 'utf8');
+  const head = [
+    `HTTP/1.1 ${response.status} Bad Request`,
+    'Server: AliyunOSS',
+    `x-oss-request-id: ${requestId}`,
+    ...Object.entries(response.headers).map(([k, v]) => `${k}: ${v}`),
+    `Content-Length: ${body.length}`,
+    'Connection: close',
+  ];
+  socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
 }

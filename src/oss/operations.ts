@@ -1,3 +1,4 @@
+import { assertPartNumber } from '../domain/multipart.js';
 import { AppError, invalidArgument } from '../errors.js';
 import type { Address } from './address.js';
 
@@ -113,11 +114,16 @@ function parseCopySource(raw: string): CopySource {
 
 function requireInt(query: ReadonlyMap<string, string>, name: string): number {
   const raw = query.get(name) ?? '';
-  if (!/^\d{1,15}$/.test(raw)) {
-    if (name === 'partNumber') throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive.', name, raw);
-    throw invalidArgument(`${name} must be a non-negative integer.`, name, raw);
-  }
+  if (!/^\d{1,15}$/.test(raw)) throw invalidArgument(`${name} must be a non-negative integer.`, name, raw);
   return Number(raw);
+}
+
+/** partNumber, checked before anything else about the request (body headers included). */
+function partNumberOf(query: ReadonlyMap<string, string>): number {
+  const raw = query.get('partNumber') ?? '';
+  const n = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  assertPartNumber(n, raw);
+  return n;
 }
 
 function uploadIdOf(query: ReadonlyMap<string, string>): string {
@@ -221,8 +227,9 @@ export function route(input: RouteInput): Operation {
       if (has('symlink')) return { name: 'PutSymlink', ...taggedWrite('oss:PutObject', 'write') };
       if (has('tagging')) return { name: 'PutObjectTagging', ...onObject('oss:PutObjectTagging', 'none') };
       if (has('uploadId') || has('partNumber')) {
+        if (!has('uploadId')) throw invalidArgument('UploadPart requires the uploadId parameter.', 'uploadId');
         const uploadId = uploadIdOf(query);
-        const partNumber = requireInt(query, 'partNumber');
+        const partNumber = partNumberOf(query);
         if (input.copySource !== undefined) {
           const source = parseCopySource(input.copySource);
           return { name: 'UploadPartCopy', ...copyInto(source), params: { uploadId, partNumber, source } };
