@@ -46,6 +46,16 @@ describe('alunite policy', () => {
     assert.match(out.error, /"Oss: GetObject" is not of the form service:action/);
   });
 
+  it('validate reports unreadable files as invalid, one result per file', async () => {
+    const r = await cli(['policy', 'validate', file('prefix.json'), file('missing.json'), dir]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.out, [
+      { file: file('prefix.json'), valid: true },
+      { file: file('missing.json'), valid: false, error: `cannot read ${file('missing.json')}: no such file` },
+      { file: dir, valid: false, error: `cannot read ${dir}: it is a directory` },
+    ]);
+  });
+
   it('simulate explains Allow, ExplicitDeny and ImplicitDeny with the deciding statements', async () => {
     const base = ['policy', 'simulate', '--policy', file('prefix.json'), '--action', 'oss:GetObject'];
     const allow = (await cli([...base, '--resource', 'acs:oss:cn-hangzhou:1234567890123456:app/usr001/a', '--context', 'acs:SourceIp=10.1.2.3'])).out as {

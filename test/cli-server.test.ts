@@ -116,6 +116,19 @@ describe('bin/alunite server', () => {
     }
   });
 
+  it('refuses a second server on a data directory in use, and bad environment values, with clear messages', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'alunite-cli-'));
+    dirs.push(cwd);
+    const first = await start(['--port', '0', '--data', join(cwd, 'data')], {}, cwd);
+    try {
+      await assert.rejects(start(['--port', '0', '--data', join(cwd, 'data')], {}, cwd), /metadata\.sqlite is in use by another alunite process/);
+    } finally {
+      await first.kill();
+    }
+    await assert.rejects(start(['--in-memory'], { ALUNITE_PORT: 'abc' }, cwd), /ALUNITE_PORT="abc": must be a port number/);
+    await assert.rejects(start(['--in-memory', '--port', '0'], { ALUNITE_LOG_LEVEL: 'loud' }, cwd), /ALUNITE_LOG_LEVEL="loud": must be one of debug, info, warn, error, silent/);
+  });
+
   it('refuses a malformed account id with a clear message', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'alunite-cli-'));
     dirs.push(cwd);

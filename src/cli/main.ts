@@ -1,18 +1,29 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEV_DEFAULTS, startServer, VERSION } from '../server.js';
-import type { LogLevel } from '../log.js';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535).');
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535).');
   return n;
 }
 
 function logLevel(value: string): LogLevel {
-  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(value)) throw new InvalidArgumentError('must be debug, info, warn, error or silent.');
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}.`);
   return value as LogLevel;
+}
+
+/** A value from the environment, parsed like its flag; the error names the variable. */
+function fromEnv<T>(name: string, parse: (v: string) => T, fallback: T): T {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  try {
+    return parse(raw);
+  } catch (err) {
+    throw new Error(`${name}=${JSON.stringify(raw)}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -22,16 +33,19 @@ export async function main(argv: string[]): Promise<void> {
     .command('server')
     .description('start the server')
     .option('--host <host>', 'address to listen on (env ALUNITE_HOST)', process.env.ALUNITE_HOST ?? '127.0.0.1')
-    .option('--port <port>', 'port to listen on (env ALUNITE_PORT)', port, process.env.ALUNITE_PORT ? port(process.env.ALUNITE_PORT) : 8930)
+    .option('--port <port>', 'port to listen on (env ALUNITE_PORT, default 8930)', port)
     .option('--data <dir>', 'data directory (env ALUNITE_DATA)', process.env.ALUNITE_DATA ?? './.alunite')
     .option('--in-memory', 'keep nothing on disk (env ALUNITE_IN_MEMORY=1)', process.env.ALUNITE_IN_MEMORY === '1')
     .option('--region <region>', 'region id, e.g. cn-hangzhou (env ALUNITE_REGION)', process.env.ALUNITE_REGION ?? 'cn-hangzhou')
     .option('--hostname <name...>', 'extra host names for virtual-hosted buckets (env ALUNITE_HOSTNAMES, comma-separated)',
       process.env.ALUNITE_HOSTNAMES ? process.env.ALUNITE_HOSTNAMES.split(',') : [])
     .option('--no-fsync', 'do not fsync writes (faster, loses acknowledged writes on power failure; env ALUNITE_FSYNC=0)')
-    .option('--log-level <level>', 'debug|info|warn|error|silent (env ALUNITE_LOG_LEVEL)', logLevel, (process.env.ALUNITE_LOG_LEVEL as LogLevel | undefined) ?? 'info')
-    .action(async (o: { host: string; port: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel: LogLevel }) => {
+    .option('--log-level <level>', `${LOG_LEVELS.join('|')} (env ALUNITE_LOG_LEVEL, default info)`, logLevel)
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel }) => {
       const env = process.env;
+      // Environment values are checked only when the server starts, so a bad one cannot break other commands.
+      const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
+      const level = o.logLevel ?? fromEnv('ALUNITE_LOG_LEVEL', logLevel, 'info');
       const accountId = env.ALUNITE_ACCOUNT_ID ?? DEV_DEFAULTS.accountId;
       if (!/^\d{16}$/.test(accountId)) throw new Error('ALUNITE_ACCOUNT_ID must be 16 digits.');
       const accessKeyId = env.ALUNITE_ROOT_ACCESS_KEY_ID ?? DEV_DEFAULTS.accessKeyId;
@@ -40,7 +54,7 @@ export async function main(argv: string[]): Promise<void> {
       const region = o.region.replace(/^oss-/, '');
       const running = await startServer({
         host: o.host,
-        port: o.port,
+        port: listenPort,
         dataDir: o.data,
         inMemory: o.inMemory,
         region,
@@ -49,7 +63,7 @@ export async function main(argv: string[]): Promise<void> {
         rootAccessKeySecret: accessKeySecret,
         hostnames: o.hostname,
         durable: o.fsync && env.ALUNITE_FSYNC !== '0',
-        logLevel: o.logLevel,
+        logLevel: level,
       });
       const out = process.stdout;
       out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { compilePolicy, evaluate, parsePolicy, type CompiledPolicy, type PolicyKind } from '../policy/index.js';
+import { compilePolicy, DEFAULT_MAX_LENGTH, evaluate, parsePolicy, type CompiledPolicy, type PolicyKind } from '../policy/index.js';
 
 const KINDS: readonly PolicyKind[] = ['identity', 'bucket', 'trust', 'session'];
 
@@ -12,6 +12,16 @@ function kind(value: string): PolicyKind {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** A policy file's text, or the reason it cannot be read (reported like any invalid document). */
+async function readPolicyFile(file: string): Promise<{ text: string } | { error: string }> {
+  try {
+    return { text: await readFile(file, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { error: `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(err)}` };
+  }
 }
 
 function print(out: unknown): void {
@@ -33,7 +43,12 @@ export function policyCommand(): Command {
     .action(async (files: string[], o: { kind: PolicyKind }) => {
       const results = [];
       for (const file of files) {
-        const parsed = parsePolicy(await readFile(file, 'utf8'), o.kind);
+        const read = await readPolicyFile(file);
+        if ('error' in read) {
+          results.push({ file, valid: false, error: read.error });
+          continue;
+        }
+        const parsed = parsePolicy(read.text, o.kind);
         results.push(parsed.ok ? { file, valid: true } : { file, valid: false, error: parsed.error.message, path: parsed.error.path });
       }
       print(files.length === 1 ? results[0] : results);
@@ -51,7 +66,14 @@ export function policyCommand(): Command {
     .action(async (o: { policy: string[]; action: string; resource: string; kind: PolicyKind; context: string[] }) => {
       const policies: CompiledPolicy[] = [];
       for (const file of o.policy) {
-        const compiled = compilePolicy(await readFile(file, 'utf8'), o.kind, { label: basename(file) });
+        const read = await readPolicyFile(file);
+        if ('error' in read) {
+          print({ file, valid: false, error: read.error });
+          process.exitCode = 1;
+          return;
+        }
+        // The same length limit as validate (and the RAM API), so simulate never accepts what they refuse.
+        const compiled = compilePolicy(read.text, o.kind, { label: basename(file), maxLength: DEFAULT_MAX_LENGTH[o.kind] });
         if (!compiled.ok) {
           print({ file, valid: false, error: compiled.error.message, path: compiled.error.path });
           process.exitCode = 1;

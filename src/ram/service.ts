@@ -323,7 +323,8 @@ export class RamService {
         // try the next key of the ring
       }
     }
-    throw new Error(`the secret of ${accessKeyId} opens with no master key of the ring`);
+    // The master key was replaced without `alunite keys rotate`: a server fault, not the client's.
+    throw new AppError('InternalError', `The secret of AccessKey ${accessKeyId} cannot be opened with the configured master key(s); restore the previous key as ALUNITE_MASTER_KEY_PREVIOUS or master.key.previous.`);
   }
 
   // ---------------------------------------------------------------- groups

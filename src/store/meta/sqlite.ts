@@ -425,17 +425,25 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   private readonly savepoint: (fn: () => unknown) => unknown;
 
   constructor(opts: SqliteMetadataStoreOptions) {
-    this.db = new Database(opts.path);
-    if (opts.path !== ':memory:') {
-      // One server process owns the file (several processes share PostgreSQL instead); exclusive
-      // locking spares every statement its file-lock system calls.
-      this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma('journal_mode = WAL');
+    // No busy wait: the file is held exclusively by one process, so waiting for it cannot help.
+    this.db = new Database(opts.path, { timeout: 0 });
+    try {
+      if (opts.path !== ':memory:') {
+        // One server process owns the file (several processes share PostgreSQL instead); exclusive
+        // locking spares every statement its file-lock system calls, and waiting for it is pointless.
+        this.db.pragma('locking_mode = EXCLUSIVE');
+        this.db.pragma('journal_mode = WAL');
+      }
+      this.db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
+      this.db.pragma('foreign_keys = OFF');
+      this.migrate();
+    } catch (err) {
+      this.db.close();
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new Error(`${opts.path} is in use by another alunite process (one process owns a data directory); stop it first.`);
+      }
+      throw err;
     }
-    this.db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('foreign_keys = OFF');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
     const db = this.db;
     const outer = db.transaction((run: () => void) => run());
     this.batchTxn = (run) => outer.immediate(run);
