@@ -10,7 +10,7 @@
 import { ramRoleArn, ramRootArn, ramUserArn, stsAssumedRoleArn } from './arn.js';
 import { compileGlobs, type Matcher } from './glob.js';
 import { parseIp, parseIpPattern, type IpGroups, type IpPattern } from './ip.js';
-import { parsePolicy, type ParseOptions, type PolicyError } from './parse.js';
+import { NUMBER_RE, parsePolicy, type ParseOptions, type PolicyError } from './parse.js';
 import { compileResources, resourceKeys, type ResourceMatcher } from './resource.js';
 import {
   CONDITION_OPERATORS,
@@ -133,10 +133,9 @@ export class CompiledPolicy {
 // ---------------------------------------------------------------------------------------------
 // Conditions
 
-const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 
 function parseNumber(s: string): number {
-  return NUMBER_TEXT.test(s) ? Number(s) : NaN;
+  return NUMBER_RE.test(s) ? Number(s) : NaN;
 }
 
 let lastDateText = '';

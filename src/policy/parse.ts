@@ -59,7 +59,8 @@ const TRUST_PRINCIPAL_KEYS = ['RAM', 'Service', 'Federated'];
 const ACTION_RE = /^[A-Za-z0-9*?_-]+:[A-Za-z0-9*?_.-]+$/;
 /** `prefix:name`, name may contain `/` (tag keys) and most printable characters but no spaces. */
 const CONDITION_KEY_RE = /^[A-Za-z0-9_-]+:[^\s]+$/;
-const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+/** Decimal numbers as condition values (and request values) may be written. */
+export const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 class Fault extends Error {

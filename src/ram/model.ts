@@ -1,4 +1,5 @@
 // RAM records as the metadata store keeps them. Times are epoch milliseconds; names are stored as given.
+import { DEFAULT_MAX_LENGTH } from '../policy/index.js';
 
 export interface RamUser {
   userId: string;
@@ -105,5 +106,5 @@ export const DEFAULT_RAM_LIMITS: RamLimits = {
   customPoliciesPerGroup: 5,
   customPoliciesPerRole: 5,
   systemPoliciesPerPrincipal: 20,
-  policyDocumentLength: 6144,
+  policyDocumentLength: DEFAULT_MAX_LENGTH.identity,
 };

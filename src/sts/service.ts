@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
-import { authorizeAssumeRole, compilePolicy, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
+import { authorizeAssumeRole, compilePolicy, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import { isoSeconds, type Clock } from '../util/time.js';
@@ -13,7 +13,7 @@ import { policyCaller } from '../authz/caller.js';
 export const MIN_DURATION_SECONDS = 900;
 export const DEFAULT_DURATION_SECONDS = 3600;
 /** Current SDK docs: 1..2048 characters (spec §1.8); the error text keeps the documented wording. */
-export const DEFAULT_MAX_SESSION_POLICY_LENGTH = 2048;
+export const DEFAULT_MAX_SESSION_POLICY_LENGTH = DEFAULT_MAX_LENGTH.session;
 
 const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
 const SESSION_NAME_RE = /^[A-Za-z0-9.@_-]{2,64}$/;
