@@ -9,3 +9,9 @@ export function lenientEncode(s: string): string {
 
 /** Parameters as the signer saw them: name → value, in arrival order (query first, then form body). */
 export type RpcParams = ReadonlyMap<string, string>;
+
+/** A parameter's value; empty values count as absent, as the SDKs never send them. */
+export function optParam(params: RpcParams, name: string): string | undefined {
+  const v = params.get(name);
+  return v === undefined || v === '' ? undefined : v;
+}

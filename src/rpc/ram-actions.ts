@@ -2,7 +2,7 @@ import { AppError, type ErrorCode } from '../errors.js';
 import { ramArn } from '../ram/arn.js';
 import type { RamAccessKey, RamGroup, RamPrincipalKind, RamRole, RamUser } from '../ram/model.js';
 import type { AttachedPolicyView, Page, PolicyVersionView, PolicyView, RamCaller, RamService } from '../ram/service.js';
-import type { RpcParams } from './encoding.js';
+import { optParam, type RpcParams } from './encoding.js';
 import type { WireObject } from './response.js';
 import { isoSeconds } from '../util/time.js';
 
@@ -31,8 +31,7 @@ class Params {
   constructor(private readonly p: RpcParams) {}
 
   opt(name: string): string | undefined {
-    const v = this.p.get(name);
-    return v === undefined || v === '' ? undefined : v;
+    return optParam(this.p, name);
   }
 
   req(name: Required): string {

@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { StsRequestFacts, StsService } from '../sts/service.js';
-import type { RpcParams } from './encoding.js';
+import { optParam, type RpcParams } from './encoding.js';
 import { isoSeconds } from '../util/time.js';
 import type { WireObject } from './response.js';
 
@@ -12,21 +12,16 @@ export const STS_VERSION = '2015-04-01';
 
 type StsAction = (svc: StsService, principal: Principal, params: RpcParams, facts: StsRequestFacts) => Promise<WireObject>;
 
-function opt(params: RpcParams, name: string): string | undefined {
-  const v = params.get(name);
-  return v === undefined || v === '' ? undefined : v;
-}
-
 const ACTIONS: Record<string, StsAction> = {
   AssumeRole: async (svc, principal, p, facts) => {
     const r = await svc.assumeRole(
       principal,
       {
-        ...defined('roleArn', opt(p, 'RoleArn')),
-        ...defined('roleSessionName', opt(p, 'RoleSessionName')),
-        ...defined('durationSeconds', opt(p, 'DurationSeconds')),
-        ...defined('policy', opt(p, 'Policy')),
-        ...defined('externalId', opt(p, 'ExternalId')),
+        ...defined('roleArn', optParam(p, 'RoleArn')),
+        ...defined('roleSessionName', optParam(p, 'RoleSessionName')),
+        ...defined('durationSeconds', optParam(p, 'DurationSeconds')),
+        ...defined('policy', optParam(p, 'Policy')),
+        ...defined('externalId', optParam(p, 'ExternalId')),
       },
       facts,
     );
