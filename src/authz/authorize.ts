@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Bucket, ObjectRecord } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
-import { authorizeOss, compilePolicy, ossResourceArn, ossServiceArn, type CompiledPolicy, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
+import { authorizeOss, compilePolicy, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 import { policyCaller } from './caller.js';
@@ -73,9 +73,12 @@ export async function authorize(
   const caller = policyCaller(principal);
   const identityPolicies = await deps.identity.forPrincipal(principal);
   const sessionPolicy = sessionPolicyOf(principal);
-  const context = ossConditionContext(op, facts);
+  // Condition keys are built only if some policy could read them (most requests have none to apply).
+  let context: ConditionContext | undefined;
+  const contextFor = (bucketPolicy: CompiledPolicy | null): ConditionContext | undefined =>
+    identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null ? (context ??= ossConditionContext(op, facts)) : undefined;
   for (const check of checks) {
-    const decision = await decideCheck(caller, principal, check, identityPolicies, sessionPolicy, context, deps);
+    const decision = await decideCheck(caller, principal, check, identityPolicies, sessionPolicy, contextFor, deps);
     if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
   }
 }
@@ -86,7 +89,7 @@ async function decideCheck(
   check: AuthzCheck,
   identityPolicies: CompiledPolicy[],
   sessionPolicy: CompiledPolicy | null,
-  context: ReturnType<typeof ossConditionContext>,
+  contextFor: (bucketPolicy: CompiledPolicy | null) => ConditionContext | undefined,
   deps: AuthzDeps,
 ): Promise<OssDecision> {
   if (check.bucket === null) {
@@ -97,18 +100,19 @@ async function decideCheck(
       identityPolicies,
       sessionPolicy,
       check: { action: check.action, resource: ossServiceArn(uid), acl: 'none', isObject: false },
-      context,
+      context: contextFor(null),
     });
   }
   const bucket = await deps.getBucket(check.bucket);
   // A missing bucket is the handler's NoSuchBucket, not a denial (as OSS answers).
   if (!bucket) return { allowed: true };
+  const bucketPolicy = bucketPolicyOf(bucket);
   const input: OssAuthzInput = {
     caller,
     bucketOwner: bucket.ownerAccountId,
     identityPolicies,
     sessionPolicy,
-    bucketPolicy: bucketPolicyOf(bucket),
+    bucketPolicy,
     check: {
       action: check.action,
       resource: ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined),
@@ -116,7 +120,7 @@ async function decideCheck(
       isObject: check.key !== null,
     },
     effectiveAcl: bucket.acl,
-    context,
+    context: contextFor(bucketPolicy),
   };
   if (check.key === null || check.acl === 'none') return authorizeOss(input);
   // The object's own ACL matters only when policies and ownership leave the decision to ACLs: decide

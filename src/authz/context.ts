@@ -43,7 +43,10 @@ export function globalConditionKeys(f: GlobalFacts): Record<string, string | und
  */
 export function ossConditionContext(op: Operation, f: RequestFacts): ConditionContext {
   const ctx = globalConditionKeys({
-    ...f,
+    sourceIp: f.sourceIp,
+    secureTransport: f.secureTransport,
+    now: f.now,
+    accessKeyId: f.accessKeyId,
     userAgent: header(f.headers, 'user-agent'),
     referer: header(f.headers, 'referer'),
   });
