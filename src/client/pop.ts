@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { percentEncode } from '../rpc/encoding.js';
+import { rpcSignature, rpcStringToSign } from '../rpc/signature.js';
+import { isoSeconds } from '../util/time.js';
+
+// A small POP RPC client (HMAC-SHA1, POST form body, JSON answers) for RAM and STS, shared by the CLI,
+// the token vending service and the console's server-side helpers. It speaks the protocol the cloud
+// speaks (sts-rpc §3), so it works against Alunite and, unchanged, against the real endpoints.
+
+export interface PopCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** STS session token, sent as `SecurityToken`. */
+  securityToken?: string;
+}
+
+export interface PopClientOptions extends PopCredentials {
+  /** `http(s)://host[:port]`; the path is ignored (RPC APIs live at `/`). */
+  endpoint: string;
+  /** `2015-05-01` for RAM, `2015-04-01` for STS. */
+  apiVersion: string;
+  /** Milliseconds before a request is abandoned (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** A service's error answer, or a transport failure (`code` `NetworkError`, `status` 0). */
+export class PopError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly requestId: string | undefined,
+  ) {
+    super(message);
+    this.name = 'PopError';
+  }
+}
+
+export type PopParams = Record<string, string | number | boolean | undefined>;
+
+export class PopClient {
+  private readonly url: string;
+  constructor(private readonly opts: PopClientOptions) {
+    const u = new URL(opts.endpoint);
+    this.url = `${u.protocol}//${u.host}/`;
+  }
+
+  /** Calls `action`; resolves with the parsed JSON body, rejects with PopError. */
+  async request<T = Record<string, unknown>>(action: string, params: PopParams = {}): Promise<T> {
+    const all = new Map<string, string>([
+      ['Action', action],
+      ['Format', 'JSON'],
+      ['Version', this.opts.apiVersion],
+      ['AccessKeyId', this.opts.accessKeyId],
+      ['SignatureMethod', 'HMAC-SHA1'],
+      ['SignatureVersion', '1.0'],
+      ['SignatureNonce', randomUUID()],
+      ['Timestamp', isoSeconds(Date.now())],
+    ]);
+    if (this.opts.securityToken) all.set('SecurityToken', this.opts.securityToken);
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) all.set(k, String(v));
+    all.set('Signature', rpcSignature(this.opts.accessKeySecret, rpcStringToSign('POST', all)));
+    const body = [...all].map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
+
+    let res: Response;
+    try {
+      res = await fetch(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-acs-action': action },
+        body,
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      throw new PopError('NetworkError', `cannot reach ${this.url} (${err instanceof Error ? err.message : String(err)}${cause})`, 0, undefined);
+    }
+    const text = await res.text();
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new PopError('InvalidResponse', `${this.url} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, res.status, undefined);
+    }
+    const requestId = typeof json.RequestId === 'string' ? json.RequestId : undefined;
+    if (!res.ok) {
+      const code = typeof json.Code === 'string' ? json.Code : `HTTP${res.status}`;
+      const message = typeof json.Message === 'string' ? json.Message : text.slice(0, 200);
+      throw new PopError(code, message, res.status, requestId);
+    }
+    return json as T;
+  }
+}
