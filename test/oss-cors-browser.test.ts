@@ -1,8 +1,10 @@
 // Bucket CORS in a real browser: headless Chromium loads a page from a tiny HTTP server on another origin,
 // and the page fetch()es presigned PUT and GET URLs (ali-oss signatureUrl, made in this process) on
 // Alunite. Allowed: both succeed and the page reads the exposed ETag. Not allowed: fetch() rejects
-// (CORS-blocked TypeError) and the PUT never reaches the bucket.
+// (CORS-blocked TypeError) and the PUT never reaches the bucket. Then ali-oss's browser build itself
+// (put, multipartUpload, get) from the page, with and without ExposeHeader ETag.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +12,7 @@ import type OSS from 'ali-oss';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshotPath } from './helpers/browser.js';
 import { expectOssError } from './helpers/oss.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>CORS test page</title></head>
 <body><h1>Alunite CORS test page</h1><pre id="out">waiting</pre></body></html>`;
@@ -136,5 +138,106 @@ describe('bucket CORS in headless Chromium', () => {
     assert.match(result.put.error ?? '', /^TypeError/);
     assert.match(result.get.error ?? '', /^TypeError/);
     await expectOssError(client.head('blocked.txt'), 'NoSuchKey', 404);
+  });
+});
+
+// ali-oss's own browser build, loaded by the page from the page's origin, talking to Alunite with the
+// account key (in a real app: STS credentials from a token vending service).
+const SDK_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>ali-oss browser build</title>
+<script src="/aliyun-oss-sdk.min.js"></script></head><body><h1>ali-oss browser build</h1><pre id="out">waiting</pre></body></html>`;
+const SDK_FILE = new URL('../../node_modules/ali-oss/dist/aliyun-oss-sdk.min.js', import.meta.url);
+
+interface SdkResult {
+  put?: { status: number; etag: string | undefined };
+  multipart?: { status: number; name: string; etag: string | undefined };
+  get?: { size: number; first: number; last: number };
+  error?: { name: string; message: string; code?: string };
+}
+
+describe('ali-oss browser build against Alunite in headless Chromium', () => {
+  let srv: TestServer;
+  let web: Server;
+  let pageOrigin: string;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    srv = await startTestServer();
+    const sdk = await readFile(SDK_FILE);
+    web = createServer((req, res) => {
+      if (req.url === '/aliyun-oss-sdk.min.js') {
+        res.writeHead(200, { 'Content-Type': 'text/javascript' });
+        res.end(sdk);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(SDK_PAGE);
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    pageOrigin = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+    page = await browser.newPage();
+    await page.goto(`${pageOrigin}/`);
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => web.close(() => resolve()));
+    await srv.stop();
+  });
+
+  /** put + multipartUpload (3 parts of 100 KiB) + get from the page, with ali-oss's browser build. */
+  function runSdk(bucket: string): Promise<SdkResult> {
+    return page.evaluate(
+      async ({ endpoint, bucket, accessKeyId, accessKeySecret }) => {
+        const out: SdkResult = {};
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the browser build's global
+        const OSSCtor = (window as any).OSS;
+        const client = new OSSCtor({ region: 'oss-cn-hangzhou', endpoint, bucket, accessKeyId, accessKeySecret, secure: false });
+        try {
+          const put = await client.put('sdk/small.txt', new Blob(['small from the browser SDK']));
+          out.put = { status: put.res.status, etag: put.res.headers.etag };
+          const bytes = new Uint8Array(250 * 1024).map((_, i) => i % 251);
+          const file = new File([bytes], 'big.bin');
+          const mp = await client.multipartUpload('sdk/big.bin', file, { partSize: 100 * 1024, parallel: 2 });
+          out.multipart = { status: mp.res.status, name: mp.name, etag: mp.etag };
+          const got = await client.get('sdk/big.bin');
+          const content = got.content as Uint8Array;
+          out.get = { size: content.length, first: content[1]!, last: content[content.length - 1]! };
+        } catch (e) {
+          const err = e as { name: string; message: string; code?: string };
+          out.error = { name: err.name, message: err.message, code: err.code };
+        }
+        document.getElementById('out')!.textContent = JSON.stringify(out, null, 2);
+        return out;
+      },
+      { endpoint: `http://localhost:${srv.port}`, bucket, accessKeyId: AK, accessKeySecret: SECRET },
+    );
+  }
+
+  const rule = (expose: string[]) =>
+    [{ allowedOrigin: pageOrigin, allowedMethod: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'], allowedHeader: '*', exposeHeader: expose }] as unknown as OSS.CORSRule[];
+
+  it('with ExposeHeader ETag and x-oss-request-id: put, multipartUpload and get work', async () => {
+    await srv.client().putBucket('sdk-allowed');
+    await srv.client().putBucketCORS('sdk-allowed', rule(['ETag', 'x-oss-request-id']));
+    const r = await runSdk('sdk-allowed');
+    await page.screenshot({ path: await screenshotPath('cors', 'sdk-allowed') });
+    assert.equal(r.error, undefined, JSON.stringify(r.error));
+    assert.equal(r.put?.status, 200);
+    assert.match(r.put?.etag ?? '', /^"[0-9A-F]{32}"$/);
+    assert.equal(r.multipart?.status, 200);
+    assert.match(r.multipart?.etag ?? '', /^"[0-9A-F]{32}-3"$/);
+    assert.deepEqual(r.get, { size: 250 * 1024, first: 1, last: (250 * 1024 - 1) % 251 });
+    const head = await srv.client({ bucket: 'sdk-allowed' }).head('sdk/big.bin');
+    assert.equal((head.res.headers as Record<string, string>)['content-length'], String(250 * 1024));
+  });
+
+  it('without ExposeHeader ETag: multipartUpload fails with ali-oss\'s expose-headers error', async () => {
+    await srv.client().putBucket('sdk-noetag');
+    await srv.client().putBucketCORS('sdk-noetag', rule(['x-oss-request-id']));
+    const r = await runSdk('sdk-noetag');
+    assert.equal(r.put?.status, 200);
+    assert.equal(r.put?.etag, undefined);
+    assert.match(r.error?.message ?? '', /Please set the etag of expose-headers in OSS/);
   });
 });
