@@ -144,6 +144,7 @@ describe('PostObject', () => {
         ...v1('meta/m.bin', policy),
         ['x-oss-meta-Owner', 'alice'],
         ['x-oss-meta-uuid', 'abc-123'],
+        ['x-oss-meta-city', 'Zürich 中'],
         ['Content-Type', 'application/x-form-type'],
         ['Cache-Control', 'no-cache'],
         ['Content-Disposition', 'attachment; filename="m.bin"'],
@@ -161,7 +162,7 @@ describe('PostObject', () => {
       assert.equal(h['content-encoding'], 'identity');
       assert.equal(h.expires, 'Wed, 21 Oct 2037 07:28:00 GMT');
       assert.equal(h['x-oss-storage-class'], 'IA');
-      assert.deepEqual(head.meta, { owner: 'alice', uuid: 'abc-123' });
+      assert.deepEqual(head.meta, { owner: 'alice', uuid: 'abc-123', city: Buffer.from('Zürich 中', 'utf8').toString('latin1') });
       assert.equal((await srv.client({ bucket: BUCKET }).getACL('meta/m.bin')).acl, 'public-read');
       // public-read object: anonymous GET works.
       assert.equal(await (await fetch(`${srv.url}/${BUCKET}/meta/m.bin`)).text(), 'metadata');
@@ -253,6 +254,21 @@ describe('PostObject', () => {
       assert.equal((await srv.client({ bucket: BUCKET }).get('user/eric/p.jpg')).content.toString(), 'ok');
     });
 
+    it('several content-length-range conditions must all hold', async () => {
+      const policy = policyOf([['content-length-range', 0, 10], ['content-length-range', 5, 100]]);
+      fails(await post(v1('len2/a', policy), { data: '1234', name: 'a' }), 'EntityTooSmall', 400);
+      fails(await post(v1('len2/b', policy), { data: '12345678901', name: 'b' }), 'EntityTooLarge', 400);
+      assert.equal((await post(v1('len2/c', policy), { data: '12345', name: 'c' })).status, 204);
+      await absent('len2/a');
+      await absent('len2/b');
+    });
+
+    it('the signature is checked before the policy: an expired or malformed policy with a bad signature → SignatureDoesNotMatch', async () => {
+      for (const policy of [policyOf([], '2000-01-01T00:00:00.000Z'), b64({ conditions: 'none' })]) {
+        fails(await post(v1('sigfirst/x', policy, AK, 'wrong-secret'), { data: 'x', name: 'x' }), 'SignatureDoesNotMatch', 403);
+      }
+    });
+
     it('a bucket condition for another bucket → AccessDenied naming it', async () => {
       const policy = policyOf([{ bucket: 'other-bucket' }]);
       fails(await post(v1('bm/x', policy), { data: 'x', name: 'x' }), 'AccessDenied', 403, 'Invalid according to Policy: Policy Condition failed: {"bucket": "other-bucket"}');
@@ -328,6 +344,25 @@ describe('PostObject', () => {
       await absent('v4/loose.txt');
     });
 
+    it('V4 x-oss-date: more than 15 min ahead → RequestTimeTooSkewed; more than 7 days old → AccessDenied; day ≠ credential day → InvalidArgument', async () => {
+      const form = (time: number, day?: string): Fields => {
+        const date = postPolicyDate(time);
+        const d = day ?? date.slice(0, 8);
+        const credential = postPolicyCredential(AK, d, REGION);
+        const policy = policyOf([{ 'x-oss-signature-version': 'OSS4-HMAC-SHA256' }, { 'x-oss-credential': credential }, { 'x-oss-date': date }]);
+        return [
+          ['key', 'v4date/x'], ['policy', policy], ['x-oss-signature-version', 'OSS4-HMAC-SHA256'], ['x-oss-credential', credential], ['x-oss-date', date],
+          ['x-oss-signature', signPostPolicyV4({ secret: SECRET, date: d, region: REGION, policyBase64: policy })],
+        ];
+      };
+      fails(await post(form(Date.now() + 20 * 60_000), { data: 'x', name: 'x' }), 'RequestTimeTooSkewed', 403);
+      fails(await post(form(Date.now() - 8 * 24 * 3600_000), { data: 'x', name: 'x' }), 'AccessDenied', 403, 'Invalid according to Policy: x-oss-date is more than 7 days old.');
+      fails(await post(form(Date.now(), '20200101'), { data: 'x', name: 'x' }), 'InvalidArgument', 400, /does not match x-oss-date/);
+      await absent('v4date/x');
+      // A form signed 6 days ago (policy still valid) is accepted.
+      assert.equal((await post(form(Date.now() - 6 * 24 * 3600_000), { data: 'x', name: 'x' })).status, 204);
+    });
+
     it('the producers match the ali-oss vectors (calculatePostSignature, signPostObjectPolicyV4)', () => {
       // test/fixtures/ali-oss-captures.jsonl "V1 PostObject calculatePostSignature" / "V4 PostObject signPostObjectPolicyV4".
       const secret = 'FakeSecretFakeSecretFakeSecret12';
@@ -380,6 +415,11 @@ describe('PostObject', () => {
       fails(r, 'AccessDenied', 403, MSG.acl);
       await expectOssError(user.oss(BUCKET).put('elsewhere/no', Buffer.from('x')), 'AccessDenied', 403).then((e) => assert.equal(e.message, r.err!.Message));
       await absent('elsewhere/no');
+      // Tags from the form also need oss:PutObjectTagging, as x-oss-tagging on PutObject does.
+      fails(await post([...v1('ram/tagged', policy, user.accessKeyId, user.accessKeySecret), ['x-oss-tagging', 'a=1']], { data: 't', name: 'x' }), 'AccessDenied', 403);
+      await absent('ram/tagged');
+      assert.equal((await post([...v1('ram/tagged', policy), ['x-oss-tagging', 'a=1&b=2']], { data: 't', name: 'x' })).status, 204);
+      assert.equal((await srv.client({ bucket: BUCKET }).head('ram/tagged')).res.headers['x-oss-tagging-count' as never], '2');
     });
   });
 
@@ -496,6 +536,24 @@ describe('PostObject', () => {
       const pub = await raw(body);
       assert.equal(pub.status, 204, pub.body.toString());
       assert.equal((await srv.client({ bucket: PUBLIC }).get('m/text')).content.toString(), 'plain text content');
+    });
+
+    it('a field given twice → InvalidArgument; fields over 2 MiB in all or a name over 8 KiB → InvalidArgument', async () => {
+      let r = await post([['key', 'dup/a'], ['Key', 'dup/b']], { data: 'x', name: 'x' }, { bucket: PUBLIC });
+      fails(r, 'InvalidArgument', 400, /given more than once/);
+      r = await post([['key', 'big/a'], ['x-oss-meta-a', 'a'.repeat(1024 * 1024)], ['x-oss-meta-b', 'b'.repeat(1024 * 1024)]], { data: 'x', name: 'x' }, { bucket: PUBLIC });
+      fails(r, 'InvalidArgument', 400, /exceed 2097152 bytes/);
+      r = await post([['key', 'big/b'], [`x-${'n'.repeat(9000)}`, 'v']], { data: 'x', name: 'x' }, { bucket: PUBLIC });
+      fails(r, 'InvalidArgument', 400, /longer than 8192 bytes/);
+      for (const k of ['dup/a', 'dup/b', 'big/a', 'big/b']) await absent(k, PUBLIC);
+    });
+
+    it('a file part without Content-Type is text/plain; a second file after "file" is ignored', async () => {
+      const r = await raw(`${part('key', 'm/second')}${part('file', 'first', 'one.bin')}${part('file', 'second', 'two.bin')}--${boundary}--\r\n`);
+      assert.equal(r.status, 204, r.body.toString());
+      const got = await srv.client({ bucket: PUBLIC }).get('m/second');
+      assert.equal(got.content.toString(), 'first');
+      assert.equal((got.res.headers as Record<string, string>)['content-type'], 'text/plain');
     });
 
     it('a missing bucket → NoSuchBucket', async () => {
