@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { Authenticated } from '../auth/authenticate.js';
-import { MAX_SKEW_MS } from '../auth/authenticate.js';
+import { MAX_SKEW_MS, type Authenticated } from '../auth/authenticate.js';
 import { ANONYMOUS, type CredentialResolver } from '../auth/principal.js';
 import { assertObjectKey } from '../domain/names.js';
 import { AppError, invalidArgument } from '../errors.js';
