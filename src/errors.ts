@@ -96,6 +96,9 @@ export const catalogue = {
   InvalidRange: { status: 416, message: 'The requested range cannot be satisfied.', ec: '0026-00000013' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', ec: '0017-00000004' },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.', ec: '0017-00000005', pop: { message: 'This API is not implemented by this server.' } },
+  // CORS preflight (OPTIONS) refusals; OSS's message has its own spelling, kept verbatim. ECs unknown.
+  AccessForbidden: { status: 403, message: "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec." },
+  BadRequest: { status: 400, message: 'Bad Request' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', ec: '0000-00000001', pop: { message: 'An internal error occurred.' } },
 
   // ---- POP RPC protocol (all POP products: RAM, STS). Wire form is POP. ----

@@ -9,6 +9,7 @@ import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
+import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
 import { ossErrorResponse } from '../oss/error-response.js';
 import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
@@ -88,6 +89,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   let opName = 'Unknown';
   let response: OssResponse;
   let pop = false;
+  let corsBucket: string | null = null;
   try {
     const rawUrl = req.url ?? '/';
     const qmark = rawUrl.indexOf('?');
@@ -105,7 +107,11 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       const out = await deps.rpc(req, rawQuery);
       response = out.response;
       opName = `pop:${out.action}`;
+    } else if (method === 'OPTIONS' && address.bucket !== null) {
+      opName = 'Preflight';
+      response = await answerPreflight(address, headers, (n) => deps.authz.getBucket(n));
     } else {
+      corsBucket = address.bucket;
       if (address.bucket !== null) assertBucketName(address.bucket);
       if (address.key !== null) assertObjectKey(address.key);
       const op: Operation = route({
@@ -162,6 +168,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     }
     response = ossErrorResponse(appErr, requestId, hostId, method);
   }
+  // Bucket CORS on actual requests; nothing at all without an Origin header.
+  const origin = req.headers.origin;
+  if (origin !== undefined && corsBucket !== null) await addActualCorsHeaders(response, corsBucket, origin, method, (n) => deps.authz.getBucket(n));
   write(req, res, response, pop ? null : requestId, started);
   deps.log.debug('request', { requestId, method, url: req.url, op: opName, status: response.status });
 }
