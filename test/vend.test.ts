@@ -2,7 +2,7 @@
 // /sts/token in users and JWT modes, per-user isolation enforced by the server through ali-oss, grants,
 // template injection refused, cache, rate limit, STS failures, the vending user's own (lack of) rights.
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -159,6 +159,58 @@ describe('vend, auth mode users', () => {
     await usersFile(world.dir, { usr001: 'staff', usr002: undefined, usr004: undefined });
     vendError(await vend.get('/sts/token', token), 401, 'InvalidToken', /no longer exists/);
     assert.ok(usersPath.endsWith('users.json'));
+  });
+
+  it('POST /oss/post-policy: a V4-signed PostObject form for the user\'s prefix, with the user\'s STS credentials', async () => {
+    const token = await vend.login('usr001');
+    const r = await vend.post('/oss/post-policy', {}, token);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(Object.keys(r.body).sort(), ['expiration', 'fields', 'url']);
+    assert.equal(r.body.url, `${world.srv.url}/${BUCKET}`);
+    const f = r.body.fields as Record<string, string>;
+    assert.deepEqual(Object.keys(f).sort(), ['key', 'policy', 'success_action_status', 'x-oss-credential', 'x-oss-date', 'x-oss-security-token', 'x-oss-signature', 'x-oss-signature-version']);
+    assert.equal(f.key, 'usr001/${filename}');
+    assert.equal(f['x-oss-signature-version'], 'OSS4-HMAC-SHA256');
+    assert.equal(f.success_action_status, '201');
+    const date = f['x-oss-date']!;
+    assert.match(date, /^\d{8}T\d{6}Z$/);
+    const m = /^(STS\.[A-Za-z0-9]+)\/(\d{8})\/cn-hangzhou\/oss\/aliyun_v4_request$/.exec(f['x-oss-credential']!);
+    assert.ok(m, f['x-oss-credential']);
+    assert.equal(m[2], date.slice(0, 8));
+    // The form is signed with the same credentials /sts/token hands out (the service's cache).
+    const c = creds((await vend.get('/sts/token', token)).body);
+    assert.equal(m[1], c.AccessKeyId);
+    assert.equal(f['x-oss-security-token'], c.SecurityToken);
+    const policy = JSON.parse(Buffer.from(f.policy!, 'base64').toString('utf8')) as { expiration: string; conditions: unknown[] };
+    assert.deepEqual(policy.conditions, [
+      { bucket: BUCKET },
+      ['starts-with', '$key', 'usr001/'],
+      ['content-length-range', 0, 1024 * 1024],
+      { success_action_status: '201' },
+      { 'x-oss-signature-version': 'OSS4-HMAC-SHA256' },
+      { 'x-oss-credential': f['x-oss-credential'] },
+      { 'x-oss-date': date },
+      { 'x-oss-security-token': c.SecurityToken },
+    ]);
+    const ttl = Date.parse(policy.expiration) - Date.now();
+    assert.ok(ttl > 250_000 && ttl <= 300_000, `expiration ${policy.expiration}`);
+    assert.equal(r.body.expiration, policy.expiration);
+    // V4 signature computed independently: HMAC chain over the date, region, "oss", "aliyun_v4_request".
+    const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+    const signingKey = hmac(hmac(hmac(hmac(`aliyun_v4${c.AccessKeySecret}`, date.slice(0, 8)), 'cn-hangzhou'), 'oss'), 'aliyun_v4_request');
+    assert.equal(f['x-oss-signature'], createHmac('sha256', signingKey).update(f.policy!).digest('hex'));
+
+    const named = await vend.post('/oss/post-policy', { name: 'photos/2024/a b.jpg' }, token);
+    assert.equal((named.body.fields as Record<string, string>).key, 'usr001/photos/2024/a b.jpg');
+    for (const name of ['../usr002/x', 'a/../../b', '/abs', '${filename}', 'a\u0000b', '', 42]) {
+      vendError(await vend.post('/oss/post-policy', { name }, token), 400, 'InvalidKey');
+    }
+    vendError(await vend.post('/oss/post-policy', {}), 401, 'MissingToken');
+    vendError(await vend.get('/oss/post-policy', token), 405, 'MethodNotAllowed');
+    const notJson = await fetch(`${vend.url}/oss/post-policy`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"name":' });
+    assert.equal(notJson.status, 400);
+    const huge = await fetch(`${vend.url}/oss/post-policy`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(20_000) }) });
+    assert.equal(huge.status, 413);
   });
 
   it('the vending RAM user has nothing but sts:AssumeRole', async () => {
