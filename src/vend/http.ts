@@ -17,6 +17,8 @@ import { bucketUrl, type VendService } from './service.js';
 
 const DEMO_DIR = fileURLToPath(new URL('../../../src/vend/demo/', import.meta.url));
 const OSS_SDK = createRequire(import.meta.url).resolve('ali-oss/dist/aliyun-oss-sdk.min.js');
+// The page uses alunite/client's provider as is: the compiled module has no Node-only imports.
+const CLIENT_MODULE = fileURLToPath(new URL('../client/credentials.js', import.meta.url));
 const MAX_BODY = 16 * 1024;
 
 const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
@@ -24,6 +26,7 @@ const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
   '/demo/app.js': { file: `${DEMO_DIR}app.js`, type: 'text/javascript; charset=utf-8' },
   '/demo/style.css': { file: `${DEMO_DIR}style.css`, type: 'text/css; charset=utf-8' },
   '/demo/aliyun-oss-sdk.min.js': { file: OSS_SDK, type: 'text/javascript; charset=utf-8' },
+  '/demo/credentials.js': { file: CLIENT_MODULE, type: 'text/javascript; charset=utf-8' },
 };
 
 export interface VendHttpOptions {
