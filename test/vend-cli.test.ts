@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { loadConfigFile } from '../src/vend/index.js';
 import { AK, SECRET } from './helpers/server.js';
 import { BIN, kill9 } from './helpers/spawn.js';
 import { appWorld, configDoc, type AppWorld } from './helpers/vend.js';
@@ -175,6 +177,14 @@ describe('alunite vend: configuration and start-up', () => {
     const none = await run(['vend']);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /--config <file> is required/);
+  });
+
+  it('examples/vend.yaml is a valid configuration', () => {
+    const config = loadConfigFile(fileURLToPath(new URL('../../examples/vend.yaml', import.meta.url)), { ALUNITE_VEND_ACCESS_KEY_ID: 'LTAIexample', ALUNITE_VEND_ACCESS_KEY_SECRET: 'example-secret' });
+    assert.deepEqual([...config.grants.keys()], ['default', 'read-only', 'team']);
+    assert.equal(config.sts.accessKeyId, 'LTAIexample');
+    assert.equal(config.auth.mode, 'users');
+    assert.equal(config.oss.pathStyle, true);
   });
 
   it("refuses to start with the account's own AccessKey; starts with the vending user's key from the environment", async () => {
