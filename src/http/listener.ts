@@ -14,6 +14,7 @@ import { ossErrorResponse } from '../oss/error-response.js';
 import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
+import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
@@ -114,7 +115,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       corsBucket = address.bucket;
       if (address.bucket !== null) assertBucketName(address.bucket);
       if (address.key !== null) assertObjectKey(address.key);
-      const op: Operation = route({
+      let op: Operation = route({
         method,
         address,
         query,
@@ -125,7 +126,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       });
       opName = op.name;
       const now = deps.clock();
-      const auth = await authenticate(
+      // PostObject: key, credentials and policy are form fields, read (streaming) up to the file part (spec §9).
+      const post = op.name === 'PostObject' ? await authenticatePostObject(op, req, { credentials: deps.credentials, region: deps.region, now }) : null;
+      if (post) op = post.op;
+      const auth = post?.auth ?? await authenticate(
         { method, bucket: address.bucket, key: address.key, query: pairs, headers: utf8Headers(headers) },
         { credentials: deps.credentials, region: deps.region, now },
       );
@@ -133,7 +137,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         sourceIp: req.socket.remoteAddress ?? '',
         secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true,
         now,
-        headers,
+        headers: post?.headers ?? headers,
         query,
         accessKeyId: auth.accessKeyId,
       };
