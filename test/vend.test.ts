@@ -213,6 +213,42 @@ describe('vend, auth mode users', () => {
     assert.equal(huge.status, 413);
   });
 
+  it('the vended form uploads to Alunite (PostObject) under the user\'s prefix only, within the size range', async () => {
+    const token = await vend.login('usr001');
+    const send = async (fields: Record<string, string>, url: string, data: Buffer, filename = 'form.txt'): Promise<{ status: number; text: string }> => {
+      const fd = new FormData();
+      for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+      fd.append('file', new Blob([new Uint8Array(data)]), filename);
+      const res = await fetch(url, { method: 'POST', body: fd, redirect: 'manual' });
+      return { status: res.status, text: await res.text() };
+    };
+    const form = (await vend.post('/oss/post-policy', {}, token)).body as { url: string; fields: Record<string, string> };
+    const ok = await send(form.fields, form.url, Buffer.from('posted by a form'), 'form.txt');
+    assert.equal(ok.status, 201, ok.text);
+    assert.match(ok.text, /<Key>usr001\/form\.txt<\/Key>/);
+    const root = world.srv.client({ bucket: BUCKET });
+    assert.equal((await root.get('usr001/form.txt')).content.toString(), 'posted by a form');
+    // The key field changed to another user's prefix: the policy's starts-with condition refuses it.
+    const other = await send({ ...form.fields, key: 'usr002/form.txt' }, form.url, Buffer.from('x'));
+    assert.equal(other.status, 403, other.text);
+    assert.match(other.text, /<Code>AccessDenied<\/Code>/);
+    await assert.rejects(root.head('usr002/form.txt'));
+    // Over maxSize (1 MiB): refused, nothing stored.
+    const big = await send(form.fields, form.url, Buffer.alloc(1024 * 1024 + 1), 'big.bin');
+    assert.equal(big.status, 400, big.text);
+    assert.match(big.text, /EntityTooLarge|content-length-range/);
+    await assert.rejects(root.head('usr001/big.bin'));
+    // A named key under the prefix.
+    const named = (await vend.post('/oss/post-policy', { name: 'docs/report.txt' }, token)).body as { url: string; fields: Record<string, string> };
+    assert.equal((await send(named.fields, named.url, Buffer.from('r'))).status, 201);
+    assert.equal((await root.get('usr001/docs/report.txt')).content.toString(), 'r');
+    // read-only grant: the form is signed, but the session policy refuses the upload at the server.
+    const ro = (await vend.post('/oss/post-policy?grant=read-only', {}, token)).body as { url: string; fields: Record<string, string> };
+    const refused = await send(ro.fields, ro.url, Buffer.from('x'), 'ro.txt');
+    assert.equal(refused.status, 403, refused.text);
+    assert.ok(refused.text.includes(AUTHORIZER), refused.text);
+  });
+
   it('the vending RAM user has nothing but sts:AssumeRole', async () => {
     const attached = await world.ram.call('ListPoliciesForUser', { UserName: 'vending' });
     const policies = attached.Policies.Policy as Array<{ PolicyName: string; PolicyType: string }>;

@@ -1,10 +1,9 @@
-import { scopeOf, signingKeyV4, signV4, V4_ALGORITHM } from '../auth/signature/v4.js';
+import { POST_V4_ALGORITHM, postPolicyCredential, postPolicyDate, signPostPolicyV4 } from '../oss/post-policy.js';
 import type { Issued } from './cache.js';
 
 // A PostObject (browser form upload) for one user's prefix, signed V4 with that user's STS credentials:
 // the policy pins the bucket, a `starts-with $key <user>/` condition, the size range and the credential
-// fields, and expires soon. (Built on the V4 signing primitives; the `postobject` branch's
-// signPostPolicyV4 computes the same signature over the same base64 policy.)
+// fields, and expires soon. Signed with the same functions the server verifies forms with.
 
 export interface PostFormInput {
   creds: Issued;
@@ -38,11 +37,9 @@ export interface PostForm {
   expiration: string;
 }
 
-const basicIso = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-
 export function buildPostForm(i: PostFormInput): PostForm {
-  const date = basicIso(i.now);
-  const credential = `${i.creds.accessKeyId}/${scopeOf(date.slice(0, 8), i.region)}`;
+  const date = postPolicyDate(i.now);
+  const credential = postPolicyCredential(i.creds.accessKeyId, date.slice(0, 8), i.region);
   const successActionStatus = '201';
   const expiration = new Date(i.expiresAt).toISOString();
   const policy = {
@@ -52,20 +49,20 @@ export function buildPostForm(i: PostFormInput): PostForm {
       ['starts-with', '$key', i.prefix],
       ['content-length-range', i.minSize, i.maxSize],
       { success_action_status: successActionStatus },
-      { 'x-oss-signature-version': V4_ALGORITHM },
+      { 'x-oss-signature-version': POST_V4_ALGORITHM },
       { 'x-oss-credential': credential },
       { 'x-oss-date': date },
       { 'x-oss-security-token': i.creds.securityToken },
     ],
   };
   const encoded = Buffer.from(JSON.stringify(policy), 'utf8').toString('base64');
-  const signature = signV4(signingKeyV4(i.creds.accessKeySecret, date.slice(0, 8), i.region), encoded);
+  const signature = signPostPolicyV4({ secret: i.creds.accessKeySecret, date: date.slice(0, 8), region: i.region, policyBase64: encoded });
   return {
     url: i.url,
     fields: {
       key: i.key,
       policy: encoded,
-      'x-oss-signature-version': V4_ALGORITHM,
+      'x-oss-signature-version': POST_V4_ALGORITHM,
       'x-oss-credential': credential,
       'x-oss-date': date,
       'x-oss-signature': signature,
