@@ -95,7 +95,7 @@ export function checkClaims(claims: JwtClaims, c: ClaimChecks): void {
   if (!auds.includes(c.audience)) throw new JwtError('token audience (aud) is not accepted');
 }
 
-/** Keys from a JWKS document (`{"keys": [...]}`): RSA → RS256, EC P-256 → ES256, oct → HS256. */
+/** Keys from a JWKS document (`{"keys": [...]}`): RSA → RS256, EC P-256 → ES256 (public keys only). */
 export function keysFromJwks(doc: unknown): VerificationKey[] {
   const list = (doc as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(list) || list.length === 0) throw new Error('expected {"keys": [ ... ]} with at least one key');
