@@ -6,7 +6,7 @@ import type { CredentialResolver } from '../auth/principal.js';
 import { AccessDeniedError, authorize, type AuthzDeps } from '../authz/authorize.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { redactUrl, type Logger } from '../log.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { ossErrorResponse } from '../oss/error-response.js';
@@ -163,7 +163,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     response = ossErrorResponse(appErr, requestId, hostId, method);
   }
   write(req, res, response, pop ? null : requestId, started);
-  deps.log.debug('request', { requestId, method, url: req.url, op: opName, status: response.status });
+  if (deps.log.enabled('debug')) deps.log.debug('request', { requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status });
 }
 
 /** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */
