@@ -5,7 +5,7 @@ import { authenticate } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AccessDeniedError, authorize, type AuthzDeps } from '../authz/authorize.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
-import { AppError, isAppError } from '../errors.js';
+import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
@@ -14,6 +14,8 @@ import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { isRpcRequest } from '../rpc/request.js';
+import { RequestRecord, type RequestObserver } from '../audit/record.js';
+import { observeResponse } from './observe.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
 
@@ -27,9 +29,11 @@ export interface ListenerDeps {
   hostnames: readonly string[];
   log: Logger;
   /** POP RPC requests (RAM and STS), recognised before OSS routing; see `rpc/dispatch.ts`. */
-  rpc: (req: IncomingMessage, rawQuery: string) => Promise<{ response: OssResponse; action: string }>;
+  rpc: (req: IncomingMessage, rawQuery: string, rec: RequestRecord) => Promise<{ response: OssResponse; action: string }>;
   /** Internal endpoints under `/-/` (health, later console and metrics). */
   internal: (path: string, req: IncomingMessage) => OssResponse | null;
+  /** Every finished OSS/RPC request (audit log, metrics, recent requests); internal endpoints are not observed. */
+  observe?: RequestObserver;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -82,7 +86,8 @@ export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: 
 
 async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
-  const requestId = newRequestId();
+  let requestId = newRequestId();
+  const rec = new RequestRecord(requestId, req.socket.remoteAddress ?? '', started, Number(req.headers['content-length'] ?? 0) || 0);
   const method = req.method ?? 'GET';
   const hostId = (req.headers.host ?? '').replace(/:\d+$/, '');
   let opName = 'Unknown';
@@ -102,10 +107,12 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       response = internal;
     } else if (isRpcRequest(method, rawPath, query, headers, address.bucket !== null)) {
       pop = true;
-      const out = await deps.rpc(req, rawQuery);
+      const out = await deps.rpc(req, rawQuery, rec);
+      requestId = rec.requestId; // the POP request id the client sees
       response = out.response;
       opName = `pop:${out.action}`;
     } else {
+      rec.service = 'oss';
       if (address.bucket !== null) assertBucketName(address.bucket);
       if (address.key !== null) assertObjectKey(address.key);
       const op: Operation = route({
@@ -118,6 +125,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         tagging: headers['x-oss-tagging'] !== undefined,
       });
       opName = op.name;
+      rec.operation = op.name;
       const now = deps.clock();
       const auth = await authenticate(
         { method, bucket: address.bucket, key: address.key, query: pairs, headers: utf8Headers(headers) },
@@ -131,7 +139,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         query,
         accessKeyId: auth.accessKeyId,
       };
-      await authorize(auth.principal, op, deps.authz, facts);
+      rec.principal = auth.principal;
+      await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
       const handler = handlers[op.name] as Handler;
       response = await handler({
         op,
@@ -144,7 +153,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         endpointHost: `oss-${deps.region}.aliyuncs.com`,
         services: deps.services,
         authorize: async (checks) => {
-          await authorize(auth.principal, op, deps.authz, facts, checks);
+          await authorize(auth.principal, op, deps.authz, facts, checks, rec);
         },
       });
     }
@@ -161,8 +170,14 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       appErr = new AppError('InternalError');
     }
     response = ossErrorResponse(appErr, requestId, hostId, method);
+    if (rec.service === 'oss') {
+      const wire = ossWireForm(appErr);
+      rec.errorCode = wire.code;
+      rec.message = wire.message;
+    }
   }
   write(req, res, response, pop ? null : requestId, started);
+  if (deps.observe && rec.service !== null) observeResponse(rec, req, res, response, deps.observe);
   if (deps.log.enabled('debug')) deps.log.debug('request', { requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status });
 }
 
