@@ -4,19 +4,24 @@ export const DEFAULT_RECENT_REQUESTS = 10_000;
 
 /**
  * The last `capacity` finished requests by request id, for ExplainRequest ("why was this denied?").
- * In memory only: a restart forgets them. A Map keeps insertion order, so the oldest is the first key.
+ * In memory only: a restart forgets them. A circular array says which id to forget next (finding the
+ * oldest key of a Map that keeps deleting its first entries would walk the deleted slots every time).
  */
 export class RecentRequests {
   private readonly byId = new Map<string, RequestRecord>();
+  private readonly order: Array<string | undefined>;
+  private next = 0;
 
-  constructor(readonly capacity: number = DEFAULT_RECENT_REQUESTS) {}
+  constructor(readonly capacity: number = DEFAULT_RECENT_REQUESTS) {
+    this.order = new Array<string | undefined>(capacity).fill(undefined);
+  }
 
   add(rec: RequestRecord): void {
+    const evicted = this.order[this.next];
+    if (evicted !== undefined) this.byId.delete(evicted);
+    this.order[this.next] = rec.requestId;
+    this.next = (this.next + 1) % this.capacity;
     this.byId.set(rec.requestId, rec);
-    if (this.byId.size > this.capacity) {
-      const oldest = this.byId.keys().next();
-      if (!oldest.done) this.byId.delete(oldest.value);
-    }
   }
 
   get(requestId: string): RequestRecord | undefined {
