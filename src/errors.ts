@@ -184,6 +184,9 @@ export const catalogue = {
   'EntityNotExist.Group.Policy': { status: 404, message: 'The indicate policy of the group does not exist.' },
   'EntityNotExist.Role.Policy': { status: 404, message: 'The indicate policy of the role does not exist.' },
   'EntityNotExist.User.Group': { status: 404, message: 'The user has not joined the group.' },
+  // Alunite extension ExplainRequest (see docs/policy.md).
+  MissingRequestId: { status: 400, message: 'RequestId is mandatory for this action.' },
+  'EntityNotExist.Request': { status: 404, message: 'The request is not among the recent requests this server has seen.' },
   'EntityAlreadyExists.User': { status: 409, message: 'The user does already EXIST.' },
   'EntityAlreadyExists.Group': { status: 409, message: 'The group does already EXIST.' },
   'EntityAlreadyExists.Role': { status: 409, message: 'The role does already EXIST.' },

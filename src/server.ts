@@ -1,19 +1,25 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
 import type { CredentialResolver } from './auth/principal.js';
 import { AccountCredentialResolver } from './auth/account-credentials.js';
+import { AuditLog } from './audit/audit-log.js';
+import { RequestExplainer } from './audit/explain.js';
+import type { RequestRecord } from './audit/record.js';
+import { RecentRequests } from './audit/ring.js';
 import { BucketService } from './domain/buckets.js';
 import type { DomainContext } from './domain/context.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
-import { answerClientError, createListener } from './http/listener.js';
+import { createListener } from './http/listener.js';
+import { listen, readTlsMaterial, type TlsOptions } from './http/serve.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import type { OssResponse } from './oss/context.js';
 import { createRamAuthorizer } from './ram/authorize.js';
 import { IdentityPolicies } from './ram/identity.js';
 import { RamService } from './ram/service.js';
+import { metricsResponse } from './metrics/endpoint.js';
+import { ServerMetrics } from './metrics/metrics.js';
 import { handleRpc } from './rpc/dispatch.js';
 import { collectGarbage } from './store/gc.js';
 import { FsBlobStore } from './store/blob/fs.js';
@@ -65,11 +71,21 @@ export interface ServerOptions {
    * readable. When masterKey is absent too, start-up reads ALUNITE_MASTER_KEY_PREVIOUS / `<data>/master.key.previous`.
    */
   previousMasterKeys?: Buffer[];
+  /** Append one JSON line per OSS/RAM/STS request to this file (see docs/operations.md). */
+  auditLog?: string;
+  /** When set, `/-/metrics` requires `Authorization: Bearer <token>`; open otherwise. */
+  metricsToken?: string;
+  /** How many recent requests ExplainRequest can explain (default 10,000). */
+  recentRequests?: number;
+  /** Serve HTTPS with these PEM files: on `port` instead of HTTP, or with `tls.port` on a second port. */
+  tls?: TlsOptions;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** The second listener's URL when TLS has its own port (`--https-port`). */
+  httpsUrl?: string;
   server: Server;
   meta: MetadataStore & IdentityStore;
   blobs: BlobStore;
@@ -81,6 +97,9 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log: Logger = createLogger(opts.logLevel ?? 'info');
   const clock = opts.clock ?? systemClock;
+  // Read and opened before the stores, so a bad path fails start-up without leaving anything open.
+  const tls = opts.tls ? { ...(await readTlsMaterial(opts.tls)), port: opts.tls.port } : null;
+  const audit = opts.auditLog !== undefined ? new AuditLog(opts.auditLog, log) : null;
   let meta: SqliteMetadataStore;
   let blobs: BlobStore;
   const ring = opts.masterKey
@@ -114,6 +133,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tokens = new TokenService(masterKey, previousMasterKeys);
   const sts = new StsService({ store: meta, accountId: opts.accountId, identity, tokens, clock });
   const startedAt = Date.now();
+  const recent = new RecentRequests(opts.recentRequests);
+  const metrics = new ServerMetrics();
+  const observe = (rec: RequestRecord): void => {
+    recent.add(rec);
+    metrics.record(rec);
+    audit?.write(rec);
+  };
+  const explain = new RequestExplainer(recent, createRamAuthorizer(identity), opts.accountId);
   const accountCredentials = opts.credentials ?? new AccountCredentialResolver({
     accountId: opts.accountId,
     accessKeyId: opts.rootAccessKeyId,
@@ -124,7 +151,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
   const credentials = new StsCredentialResolver({ tokens, store: meta, clock, accountId: opts.accountId, next: accountCredentials });
 
-  const internal = (path: string): OssResponse | null => {
+  const internal = (path: string, req: IncomingMessage): OssResponse | null => {
+    if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
       return {
         status: 200,
@@ -135,8 +163,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return null;
   };
 
-  const server = createServer(
-    { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
+  const listening = await listen(
+    opts.host,
+    opts.port,
+    tls,
     createListener({
       services,
       authz: { getBucket: (n) => meta.getBucket(n), getObject: (b, k) => meta.getObject(b, k), identity },
@@ -146,34 +176,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       accountId: opts.accountId,
       hostnames: opts.hostnames ?? [],
       log,
-      rpc: (req, rawQuery) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log }, req, rawQuery),
+      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain }, req, rawQuery, rec),
       internal,
+      observe,
     }),
   );
-  server.on('clientError', answerClientError);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
-    url: `http://${hostForUrl}:${port}`,
-    port,
-    server,
+    url: listening.url,
+    port: listening.port,
+    ...(listening.https ? { httpsUrl: listening.https.url } : {}),
+    server: listening.server,
     meta,
     blobs,
     ram,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listening.close();
       await meta.close();
       await blobs.close();
+      await audit?.close();
     },
   };
 }

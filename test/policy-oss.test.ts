@@ -169,7 +169,10 @@ describe('OSS authorization (table, spec ram-sts §2.3–§2.6, §7)', () => {
   it('§2.3 deciding names the policy and statement', () => {
     const guard = compile('identity', 'guard', [{ Effect: 'Allow', Action: 'oss:*', Resource: '*' }, { Sid: 'x', Effect: 'Deny', Action: 'oss:Delete*', Resource: '*' }]);
     const d = authorizeOss({ caller: ALICE, bucketOwner: OWNER, identityPolicies: [guard], check: { action: 'oss:DeleteObject', resource: objArn('k'), acl: 'write', isObject: true } });
-    assert.deepEqual(d.deciding, { policy: 'guard', statement: 1, effect: 'Deny', layer: 'identity' });
+    const { policyText, ...deciding } = d.deciding ?? { policyText: undefined };
+    assert.deepEqual(deciding, { policy: 'guard', statement: 1, effect: 'Deny', layer: 'identity' });
+    // The deciding policy's text travels with the decision, for "why was this denied?" answers.
+    assert.equal(JSON.parse(policyText ?? '{}').Statement[1].Sid, 'x');
   });
 });
 

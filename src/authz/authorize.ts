@@ -5,6 +5,7 @@ import type { AuthzCheck, Operation } from '../oss/operations.js';
 import { authorizeOss, compilePolicy, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
+import type { AuthzOutcome, AuthzTrace } from './outcome.js';
 import { policyCaller } from './caller.js';
 
 /** What authorization may read: the resources an operation touches, and the caller's policies. */
@@ -69,6 +70,7 @@ export async function authorize(
   deps: AuthzDeps,
   facts: RequestFacts,
   checks: readonly AuthzCheck[] = op.checks,
+  trace?: AuthzTrace,
 ): Promise<void> {
   const caller = policyCaller(principal);
   const identityPolicies = await deps.identity.forPrincipal(principal);
@@ -78,7 +80,9 @@ export async function authorize(
   const contextFor = (bucketPolicy: CompiledPolicy | null): ConditionContext | undefined =>
     identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null ? (context ??= ossConditionContext(op, facts)) : undefined;
   for (const check of checks) {
-    const decision = await decideCheck(caller, principal, check, identityPolicies, sessionPolicy, contextFor, deps);
+    const decided = await decideCheck(caller, principal, check, identityPolicies, sessionPolicy, contextFor, deps);
+    const decision = decided.decision;
+    if (trace) trace.authz = ossOutcome(check.action, decided.resource, decision);
     if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
   }
 }
@@ -91,42 +95,50 @@ async function decideCheck(
   sessionPolicy: CompiledPolicy | null,
   contextFor: (bucketPolicy: CompiledPolicy | null) => ConditionContext | undefined,
   deps: AuthzDeps,
-): Promise<OssDecision> {
+): Promise<{ decision: OssDecision; resource: string }> {
   if (check.bucket === null) {
     const uid = principal.type === 'anonymous' ? '*' : principal.accountId;
-    return authorizeOss({
-      caller,
-      bucketOwner: null,
-      identityPolicies,
-      sessionPolicy,
-      check: { action: check.action, resource: ossServiceArn(uid), acl: 'none', isObject: false },
-      context: contextFor(null),
-    });
+    const resource = ossServiceArn(uid);
+    return {
+      resource,
+      decision: authorizeOss({
+        caller,
+        bucketOwner: null,
+        identityPolicies,
+        sessionPolicy,
+        check: { action: check.action, resource, acl: 'none', isObject: false },
+        context: contextFor(null),
+      }),
+    };
   }
   const bucket = await deps.getBucket(check.bucket);
   // A missing bucket is the handler's NoSuchBucket, not a denial (as OSS answers).
-  if (!bucket) return { allowed: true };
+  if (!bucket) return { decision: { allowed: true }, resource: `acs:oss:*:*:${check.bucket}${check.key !== null ? `/${check.key}` : ''}` };
   const bucketPolicy = bucketPolicyOf(bucket);
+  const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined);
   const input: OssAuthzInput = {
     caller,
     bucketOwner: bucket.ownerAccountId,
     identityPolicies,
     sessionPolicy,
     bucketPolicy,
-    check: {
-      action: check.action,
-      resource: ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined),
-      acl: check.acl,
-      isObject: check.key !== null,
-    },
+    check: { action: check.action, resource, acl: check.acl, isObject: check.key !== null },
     effectiveAcl: bucket.acl,
     context: contextFor(bucketPolicy),
   };
-  if (check.key === null || check.acl === 'none') return authorizeOss(input);
+  if (check.key === null || check.acl === 'none') return { decision: authorizeOss(input), resource };
   // The object's own ACL matters only when policies and ownership leave the decision to ACLs: decide
   // with the most permissive ACL first, and read the object only if that answer came from the ACL.
   const permissive = authorizeOss({ ...input, effectiveAcl: 'public-read-write' });
-  if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return permissive;
+  if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return { decision: permissive, resource };
   const obj = await deps.getObject(check.bucket, check.key);
-  return authorizeOss({ ...input, effectiveAcl: obj && obj.acl !== 'default' ? obj.acl : bucket.acl });
+  return { decision: authorizeOss({ ...input, effectiveAcl: obj && obj.acl !== 'default' ? obj.acl : bucket.acl }), resource };
+}
+
+/** The request-record form of an OSS decision (the owner layer names no policy). */
+function ossOutcome(action: string, resource: string, d: OssDecision): AuthzOutcome {
+  const decision = d.allowed ? 'Allow' : (d.noPermissionType ?? 'ImplicitDeny');
+  const x = d.deciding;
+  if (x === undefined) return { action, resource, decision, statementIndex: -1 };
+  return { action, resource, decision, layer: x.layer, policy: x.layer === 'owner' ? undefined : x.policy, statementIndex: x.statement, policyText: x.policyText };
 }

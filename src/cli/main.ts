@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { DEV_DEFAULTS, startServer, VERSION } from '../server.js';
+import { DEV_DEFAULTS, startServer, VERSION, type ServerOptions } from '../server.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
@@ -27,6 +27,26 @@ function fromEnv<T>(name: string, parse: (v: string) => T, fallback: T): T {
   }
 }
 
+/** The operations flags of `server` (audit log, metrics token, TLS). */
+interface OpsFlags {
+  auditLog?: string;
+  metricsToken?: string;
+  cert?: string;
+  key?: string;
+  httpsPort?: number;
+}
+
+function opsOptions(o: OpsFlags): Pick<ServerOptions, 'auditLog' | 'metricsToken' | 'tls'> {
+  const httpsPort = o.httpsPort ?? fromEnv('ALUNITE_HTTPS_PORT', port, undefined);
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key (ALUNITE_TLS_CERT, ALUNITE_TLS_KEY) go together.');
+  if (httpsPort !== undefined && o.cert === undefined) throw new Error('--https-port (ALUNITE_HTTPS_PORT) needs --cert and --key.');
+  return {
+    ...(o.auditLog !== undefined && o.auditLog !== '' ? { auditLog: o.auditLog } : {}),
+    ...(o.metricsToken !== undefined && o.metricsToken !== '' ? { metricsToken: o.metricsToken } : {}),
+    ...(o.cert !== undefined && o.key !== undefined ? { tls: { cert: o.cert, key: o.key, ...(httpsPort !== undefined ? { port: httpsPort } : {}) } } : {}),
+  };
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('alunite').version(VERSION).description('Alibaba-Cloud-compatible object store (OSS) with RAM and STS');
 
@@ -42,7 +62,12 @@ export async function main(argv: string[]): Promise<void> {
       process.env.ALUNITE_HOSTNAMES ? process.env.ALUNITE_HOSTNAMES.split(',') : [])
     .option('--no-fsync', 'do not fsync writes (faster, loses acknowledged writes on power failure; env ALUNITE_FSYNC=0)')
     .option('--log-level <level>', `${LOG_LEVELS.join('|')} (env ALUNITE_LOG_LEVEL, default info)`, logLevel)
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel }) => {
+    .option('--audit-log <file>', 'append one JSON line per request to this file (env ALUNITE_AUDIT_LOG)', process.env.ALUNITE_AUDIT_LOG)
+    .option('--metrics-token <token>', 'require "Authorization: Bearer <token>" on /-/metrics (env ALUNITE_METRICS_TOKEN; default: open)', process.env.ALUNITE_METRICS_TOKEN)
+    .option('--cert <file>', 'TLS certificate (PEM) to serve HTTPS (env ALUNITE_TLS_CERT)', process.env.ALUNITE_TLS_CERT)
+    .option('--key <file>', 'TLS private key (PEM) (env ALUNITE_TLS_KEY)', process.env.ALUNITE_TLS_KEY)
+    .option('--https-port <port>', 'with --cert/--key: HTTPS on this port, plain HTTP stays on --port (env ALUNITE_HTTPS_PORT)', port)
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -65,6 +90,7 @@ export async function main(argv: string[]): Promise<void> {
         hostnames: o.hostname,
         durable: o.fsync && env.ALUNITE_FSYNC !== '0',
         logLevel: level,
+        ...opsOptions(o),
       });
       const out = process.stdout;
       out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);
@@ -77,6 +103,7 @@ export async function main(argv: string[]): Promise<void> {
         );
       }
       out.write(`alunite listening on ${running.url}\n`);
+      if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
       const stop = (): void => {
         void running.close().then(() => process.exit(0));
       };

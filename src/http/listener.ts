@@ -5,8 +5,8 @@ import { authenticate } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AccessDeniedError, authorize, type AuthzDeps } from '../authz/authorize.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
-import { AppError, isAppError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { AppError, isAppError, ossWireForm } from '../errors.js';
+import { redactUrl, type Logger } from '../log.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
@@ -16,6 +16,8 @@ import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
+import { RequestRecord, type RequestObserver } from '../audit/record.js';
+import { observeResponse } from './observe.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
 
@@ -29,9 +31,11 @@ export interface ListenerDeps {
   hostnames: readonly string[];
   log: Logger;
   /** POP RPC requests (RAM and STS), recognised before OSS routing; see `rpc/dispatch.ts`. */
-  rpc: (req: IncomingMessage, rawQuery: string) => Promise<{ response: OssResponse; action: string }>;
+  rpc: (req: IncomingMessage, rawQuery: string, rec: RequestRecord) => Promise<{ response: OssResponse; action: string }>;
   /** Internal endpoints under `/-/` (health, later console and metrics). */
   internal: (path: string, req: IncomingMessage) => OssResponse | null;
+  /** Every finished OSS/RPC request (audit log, metrics, recent requests); internal endpoints are not observed. */
+  observe?: RequestObserver;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -84,7 +88,8 @@ export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: 
 
 async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
-  const requestId = newRequestId();
+  let requestId = newRequestId();
+  const rec = new RequestRecord(requestId, req.socket.remoteAddress ?? '', started, Number(req.headers['content-length'] ?? 0) || 0);
   const method = req.method ?? 'GET';
   const hostId = (req.headers.host ?? '').replace(/:\d+$/, '');
   let opName = 'Unknown';
@@ -105,14 +110,18 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       response = internal;
     } else if (isRpcRequest(method, rawPath, query, headers, address.bucket !== null)) {
       pop = true;
-      const out = await deps.rpc(req, rawQuery);
+      const out = await deps.rpc(req, rawQuery, rec);
+      requestId = rec.requestId; // the POP request id the client sees
       response = out.response;
       opName = `pop:${out.action}`;
     } else if (method === 'OPTIONS' && address.bucket !== null) {
       opName = 'Preflight';
+      rec.service = 'oss';
+      rec.operation = 'Preflight';
       response = await answerPreflight(address, headers, (n) => deps.authz.getBucket(n));
     } else {
       corsBucket = address.bucket;
+      rec.service = 'oss';
       if (address.bucket !== null) assertBucketName(address.bucket);
       if (address.key !== null) assertObjectKey(address.key);
       let op: Operation = route({
@@ -125,6 +134,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         tagging: headers['x-oss-tagging'] !== undefined,
       });
       opName = op.name;
+      rec.operation = op.name;
       const now = deps.clock();
       // PostObject: key, credentials and policy are form fields, read (streaming) up to the file part (spec §9).
       const post = op.name === 'PostObject' ? await authenticatePostObject(op, req, { credentials: deps.credentials, region: deps.region, now }) : null;
@@ -141,7 +151,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         query,
         accessKeyId: auth.accessKeyId,
       };
-      await authorize(auth.principal, op, deps.authz, facts);
+      rec.principal = auth.principal;
+      await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
       const handler = handlers[op.name] as Handler;
       response = await handler({
         op,
@@ -154,7 +165,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         endpointHost: `oss-${deps.region}.aliyuncs.com`,
         services: deps.services,
         authorize: async (checks) => {
-          await authorize(auth.principal, op, deps.authz, facts, checks);
+          await authorize(auth.principal, op, deps.authz, facts, checks, rec);
         },
       });
     }
@@ -171,12 +182,18 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       appErr = new AppError('InternalError');
     }
     response = ossErrorResponse(appErr, requestId, hostId, method);
+    if (rec.service === 'oss') {
+      const wire = ossWireForm(appErr);
+      rec.errorCode = wire.code;
+      rec.message = wire.message;
+    }
   }
   // Bucket CORS on actual requests; nothing at all without an Origin header.
   const origin = req.headers.origin;
   if (origin !== undefined && corsBucket !== null) await addActualCorsHeaders(response, corsBucket, origin, method, (n) => deps.authz.getBucket(n));
   write(req, res, response, pop ? null : requestId, started);
-  deps.log.debug('request', { requestId, method, url: req.url, op: opName, status: response.status });
+  if (deps.observe && rec.service !== null) observeResponse(rec, req, res, response, deps.observe);
+  if (deps.log.enabled('debug')) deps.log.debug('request', { requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status });
 }
 
 /** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */

@@ -88,6 +88,8 @@ class CompiledBody {
   constructor(
     readonly kind: PolicyKind,
     readonly statements: readonly CompiledStatement[],
+    /** The policy text it was compiled from (compilePolicy), to show a deciding statement later. */
+    readonly text?: string,
   ) {}
 
   entry(action: string): ActionEntry {
@@ -115,6 +117,11 @@ export class CompiledPolicy {
 
   get statements(): readonly CompiledStatement[] {
     return this.body.statements;
+  }
+
+  /** The source text, when compiled by compilePolicy (shared, never copied). */
+  get text(): string | undefined {
+    return this.body.text;
   }
 
   /**
@@ -294,8 +301,8 @@ function compileStatement(st: PolicyStatement, index: number): CompiledStatement
 }
 
 /** Compiles an already validated document (no cache). */
-export function compileDocument(doc: PolicyDocument, label = ''): CompiledPolicy {
-  return new CompiledPolicy(label, new CompiledBody(doc.kind, doc.statements.map(compileStatement)));
+export function compileDocument(doc: PolicyDocument, label = '', text?: string): CompiledPolicy {
+  return new CompiledPolicy(label, new CompiledBody(doc.kind, doc.statements.map(compileStatement), text));
 }
 
 /** A tiny LRU: Map keeps insertion order, a hit is re-inserted at the end. */
@@ -344,7 +351,7 @@ export function compilePolicy(text: string, kind: PolicyKind, opts: CompileOptio
   let result = cache.get(key);
   if (result === undefined) {
     const parsed = parsePolicy(text, kind, { ...opts, maxLength: opts.maxLength ?? Infinity });
-    result = parsed.ok ? { ok: true, policy: compileDocument(parsed.policy, label) } : parsed;
+    result = parsed.ok ? { ok: true, policy: compileDocument(parsed.policy, label, text) } : parsed;
     cache.set(key, result);
   }
   if (result.ok && result.policy.label !== label) return { ok: true, policy: result.policy.withLabel(label) };

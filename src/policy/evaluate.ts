@@ -41,6 +41,8 @@ export interface FastResult {
   readonly decision: Decision;
   /** The Deny that decided, or the first applying Allow; null on implicit deny. */
   readonly deciding: MatchedStatement | null;
+  /** The deciding policy's source text, when known (to show the statement in "why?" answers). */
+  readonly policyText?: string | undefined;
 }
 
 const ANONYMOUS: Caller = { kind: 'anonymous' };
@@ -123,16 +125,18 @@ function matchOf(policy: CompiledPolicy, st: CompiledStatement): MatchedStatemen
 export function decide(policies: readonly CompiledPolicy[], req: EvalRequest): FastResult {
   const view = new RequestView(req);
   let allow: MatchedStatement | null = null;
+  let allowText: string | undefined;
   const key = view.key();
   for (const p of policies) {
     for (const st of p.statementsFor(req.action, key)) {
       if (st.effect === 'Allow' && allow !== null) continue; // one Allow is enough; only Denies matter now
       if (!applies(st, view)) continue;
-      if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: matchOf(p, st) };
+      if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: matchOf(p, st), policyText: p.text };
       allow = matchOf(p, st);
+      allowText = p.text;
     }
   }
-  return allow ? { decision: 'Allow', deciding: allow } : { decision: 'ImplicitDeny', deciding: null };
+  return allow ? { decision: 'Allow', deciding: allow, policyText: allowText } : { decision: 'ImplicitDeny', deciding: null };
 }
 
 function describe(m: MatchedStatement): string {

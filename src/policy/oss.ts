@@ -4,7 +4,7 @@
  * and EC of §2.6 for each way of being refused. Looking things up (policies, ACLs) is the caller's job.
  */
 import type { CompiledPolicy } from './compile.js';
-import { decide, type Decision, type EvalRequest, type MatchedStatement } from './evaluate.js';
+import { decide, type EvalRequest, type FastResult, type MatchedStatement } from './evaluate.js';
 import type { Caller, ConditionContext, Effect } from './types.js';
 
 export { ossResourceArn, ossServiceArn } from './arn.js';
@@ -46,6 +46,8 @@ export interface OssDeciding {
   readonly statement: number;
   readonly effect: Effect;
   readonly layer: OssLayer;
+  /** The deciding policy's source text, when a policy statement decided. */
+  readonly policyText?: string;
 }
 
 export interface OssDecision {
@@ -80,8 +82,8 @@ function deny(which: { message: string; ec?: string }, type: 'ExplicitDeny' | 'I
   return d;
 }
 
-function at(m: MatchedStatement, layer: OssLayer): OssDeciding {
-  return { policy: m.policy, statement: m.statement, effect: m.effect, layer };
+function at(m: MatchedStatement, layer: OssLayer, policyText?: string): OssDeciding {
+  return { policy: m.policy, statement: m.statement, effect: m.effect, layer, policyText };
 }
 
 export function authorizeOss(input: OssAuthzInput): OssDecision {
@@ -92,22 +94,22 @@ export function authorizeOss(input: OssAuthzInput): OssDecision {
   if (caller.kind === 'role' && input.sessionPolicy) {
     const s = decide([input.sessionPolicy], req);
     if (s.decision !== 'Allow') {
-      return deny(OSS_DENY.session, s.decision === 'ExplicitDeny' ? 'ExplicitDeny' : 'ImplicitDeny', s.deciding ? at(s.deciding, 'session') : undefined);
+      return deny(OSS_DENY.session, s.decision === 'ExplicitDeny' ? 'ExplicitDeny' : 'ImplicitDeny', s.deciding ? at(s.deciding, 'session', s.policyText) : undefined);
     }
   }
 
   // 2. Identity policies count only for RAM identities of the bucket owner's account.
-  let identity: { decision: Decision; deciding: MatchedStatement | null } = { decision: 'ImplicitDeny', deciding: null };
+  let identity: FastResult = { decision: 'ImplicitDeny', deciding: null };
   if ((caller.kind === 'user' || caller.kind === 'role') && (bucketOwner === null || caller.accountId === bucketOwner)) {
     identity = decide(input.identityPolicies, req);
   }
-  const bucket = input.bucketPolicy && bucketOwner !== null ? decide([input.bucketPolicy], req) : { decision: 'ImplicitDeny' as Decision, deciding: null };
+  const bucket: FastResult = input.bucketPolicy && bucketOwner !== null ? decide([input.bucketPolicy], req) : { decision: 'ImplicitDeny', deciding: null };
 
   // 3. Combine: any explicit Deny, else any Allow.
-  if (identity.decision === 'ExplicitDeny' && identity.deciding) return deny(OSS_DENY.policy, 'ExplicitDeny', at(identity.deciding, 'identity'));
-  if (bucket.decision === 'ExplicitDeny' && bucket.deciding) return deny(OSS_DENY.policy, 'ExplicitDeny', at(bucket.deciding, 'bucket'));
-  if (identity.decision === 'Allow' && identity.deciding) return { allowed: true, deciding: at(identity.deciding, 'identity') };
-  if (bucket.decision === 'Allow' && bucket.deciding) return { allowed: true, deciding: at(bucket.deciding, 'bucket') };
+  if (identity.decision === 'ExplicitDeny' && identity.deciding) return deny(OSS_DENY.policy, 'ExplicitDeny', at(identity.deciding, 'identity', identity.policyText));
+  if (bucket.decision === 'ExplicitDeny' && bucket.deciding) return deny(OSS_DENY.policy, 'ExplicitDeny', at(bucket.deciding, 'bucket', bucket.policyText));
+  if (identity.decision === 'Allow' && identity.deciding) return { allowed: true, deciding: at(identity.deciding, 'identity', identity.policyText) };
+  if (bucket.decision === 'Allow' && bucket.deciding) return { allowed: true, deciding: at(bucket.deciding, 'bucket', bucket.policyText) };
 
   // 4. The owner's root account has full control (after bucket-policy Denies, which can lock it out).
   if (caller.kind === 'root' && (bucketOwner === null || caller.accountId === bucketOwner)) {

@@ -3,7 +3,7 @@
  * on the role ARN (A) and the role's trust policy must admit the caller (B); both, no Deny anywhere.
  */
 import type { CompiledPolicy } from './compile.js';
-import { decide, type EvalRequest } from './evaluate.js';
+import { decide, type EvalRequest, type FastResult } from './evaluate.js';
 import type { Caller, ConditionContext } from './types.js';
 
 export interface AssumeRoleAuthzInput {
@@ -26,12 +26,16 @@ export interface AssumeRoleDecision {
   readonly code?: 'NoPermission';
   readonly message?: string;
   readonly reason: string;
+  /** Which layer decided (session / identity / trust) and its decision, when a policy set was evaluated. */
+  readonly deciding?: { readonly layer: 'session' | 'identity' | 'trust'; readonly result: FastResult };
 }
 
 export const NO_PERMISSION_MESSAGE = 'You are not authorized to do this action. You should be authorized by RAM.';
 
-function refuse(reason: string): AssumeRoleDecision {
-  return { allowed: false, code: 'NoPermission', message: NO_PERMISSION_MESSAGE, reason };
+function refuse(reason: string, deciding?: AssumeRoleDecision['deciding']): AssumeRoleDecision {
+  return deciding
+    ? { allowed: false, code: 'NoPermission', message: NO_PERMISSION_MESSAGE, reason, deciding }
+    : { allowed: false, code: 'NoPermission', message: NO_PERMISSION_MESSAGE, reason };
 }
 
 export function authorizeAssumeRole(input: AssumeRoleAuthzInput): AssumeRoleDecision {
@@ -45,12 +49,12 @@ export function authorizeAssumeRole(input: AssumeRoleAuthzInput): AssumeRoleDeci
   if (caller.kind === 'user' || caller.kind === 'role') {
     if (caller.kind === 'role' && input.sessionPolicy) {
       const s = decide([input.sessionPolicy], req);
-      if (s.decision !== 'Allow') return refuse(`the caller's session policy does not allow ${req.action} on ${req.resource}`);
+      if (s.decision !== 'Allow') return refuse(`the caller's session policy does not allow ${req.action} on ${req.resource}`, { layer: 'session', result: s });
     }
     const a = decide(input.identityPolicies, req);
-    if (a.decision !== 'Allow') return refuse(`the caller's policies ${a.decision === 'ExplicitDeny' ? 'deny' : 'do not allow'} ${req.action} on ${req.resource}`);
+    if (a.decision !== 'Allow') return refuse(`the caller's policies ${a.decision === 'ExplicitDeny' ? 'deny' : 'do not allow'} ${req.action} on ${req.resource}`, { layer: 'identity', result: a });
   }
   const b = decide([input.trustPolicy], req);
-  if (b.decision !== 'Allow') return refuse(`the role's trust policy ${b.decision === 'ExplicitDeny' ? 'denies' : 'does not admit'} the caller`);
-  return { allowed: true, reason: 'allowed by the caller\'s policies and the role\'s trust policy' };
+  if (b.decision !== 'Allow') return refuse(`the role's trust policy ${b.decision === 'ExplicitDeny' ? 'denies' : 'does not admit'} the caller`, { layer: 'trust', result: b });
+  return { allowed: true, reason: 'allowed by the caller\'s policies and the role\'s trust policy', deciding: { layer: 'trust', result: b } };
 }

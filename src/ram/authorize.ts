@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import { outcomeOfDecision, type AuthzTrace } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
 import { decide, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from './identity.js';
@@ -10,6 +11,8 @@ export interface RamAuthzRequest {
   resource: string;
   accountId: string;
   context?: ConditionContext;
+  /** Receives the decision and what decided it (audit log, ExplainRequest). */
+  trace?: AuthzTrace;
 }
 
 export type RamAuthorizer = (req: RamAuthzRequest) => Promise<void>;
@@ -23,15 +26,28 @@ export type RamAuthorizer = (req: RamAuthzRequest) => Promise<void>;
 export function createRamAuthorizer(identity: IdentityPolicies): RamAuthorizer {
   return async (req) => {
     const p = req.principal;
-    if (p.type === 'root' && p.accountId === req.accountId) return;
+    const trace = req.trace;
+    if (p.type === 'root' && p.accountId === req.accountId) {
+      if (trace) trace.authz = { action: req.action, resource: req.resource, decision: 'Allow', layer: 'owner', statementIndex: -1 };
+      return;
+    }
     if ((p.type === 'user' || p.type === 'session') && p.accountId === req.accountId) {
       const request = { action: req.action, resource: req.resource, context: req.context };
       const session = sessionPolicyOf(p);
-      if (session && decide([session], request).decision !== 'Allow') throw new AppError('NoPermission');
+      if (session) {
+        const s = decide([session], request);
+        if (s.decision !== 'Allow') {
+          if (trace) trace.authz = outcomeOfDecision(req.action, req.resource, 'session', s);
+          throw new AppError('NoPermission');
+        }
+      }
       const policies = await identity.forPrincipal(p);
-      const { decision } = decide(policies, request);
-      if (decision === 'Allow') return;
+      const r = decide(policies, request);
+      if (trace) trace.authz = outcomeOfDecision(req.action, req.resource, 'identity', r);
+      if (r.decision === 'Allow') return;
+      throw new AppError('NoPermission');
     }
+    if (trace) trace.authz = { action: req.action, resource: req.resource, decision: 'ImplicitDeny', statementIndex: -1 };
     throw new AppError('NoPermission');
   };
 }

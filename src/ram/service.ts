@@ -5,6 +5,7 @@ import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
 import { ramArn } from './arn.js';
 import { authorizeRootOnly, type RamAuthorizer } from './authorize.js';
+import type { AuthzTrace } from '../authz/outcome.js';
 import type { IdentityPolicies } from './identity.js';
 import { simulateIdentity } from './simulate.js';
 import type { ConditionContext, EvalResult } from '../policy/index.js';
@@ -30,6 +31,8 @@ export interface RamCaller {
   principal: Principal;
   /** Condition keys of the request (acs:SourceIp, acs:CurrentTime, …) for identity-policy conditions. */
   context?: ConditionContext;
+  /** Receives the authorization outcome of the call (audit log, ExplainRequest). */
+  trace?: AuthzTrace;
 }
 
 export interface Paging {
@@ -166,7 +169,7 @@ export class RamService {
   }
 
   private async authorize(caller: RamCaller, action: string, resource: string): Promise<void> {
-    await this.authorizeHook({ principal: caller.principal, action: `ram:${action}`, resource, accountId: this.accountId, context: caller.context });
+    await this.authorizeHook({ principal: caller.principal, action: `ram:${action}`, resource, accountId: this.accountId, context: caller.context, trace: caller.trace });
   }
 
   private arn(kind: 'user' | 'group' | 'role', name: string): string {

@@ -1,17 +1,20 @@
 import type { IncomingMessage } from 'node:http';
 import type { CredentialResolver } from '../auth/principal.js';
 import { globalConditionKeys } from '../authz/context.js';
-import { AppError, isAppError } from '../errors.js';
+import { AppError, isAppError, popWireForm } from '../errors.js';
+import type { RequestExplainer } from '../audit/explain.js';
+import type { RequestRecord } from '../audit/record.js';
+import { EXPLAIN_ACTION, runExplainRequest } from './explain-action.js';
 import type { Logger } from '../log.js';
 import type { OssResponse } from '../oss/context.js';
 import type { RamService } from '../ram/service.js';
 import type { StsService } from '../sts/service.js';
 import type { Clock } from '../util/time.js';
 import { authenticateRpc, type NonceRegistry } from './authenticate.js';
-import { RAM_VERSION, runRamAction } from './ram-actions.js';
+import { isRamAction, RAM_VERSION, runRamAction } from './ram-actions.js';
 import { formatOf, readRpcRequest, type RpcRequest } from './request.js';
 import { newPopRequestId, popError, popSuccess } from './response.js';
-import { runStsAction, STS_VERSION } from './sts-actions.js';
+import { isStsAction, runStsAction, STS_VERSION } from './sts-actions.js';
 
 export interface RpcDeps {
   ram: RamService;
@@ -20,6 +23,8 @@ export interface RpcDeps {
   nonces: NonceRegistry;
   clock: Clock;
   log: Logger;
+  /** ExplainRequest (Alunite extension of RAM); absent: the action does not exist. */
+  explain?: RequestExplainer;
 }
 
 /** The POP product a Version belongs to: its error-page name and its public host (HostId). */
@@ -32,29 +37,42 @@ function productOf(version: string): { product: string; host: string } {
  * One POP RPC request end to end: parse → authenticate (signature, Timestamp, nonce) → Version → action →
  * JSON/XML response. Every failure becomes a POP error body; the OSS pipeline is not involved.
  */
-export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: string): Promise<{ response: OssResponse; action: string }> {
+export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: string, rec?: RequestRecord): Promise<{ response: OssResponse; action: string }> {
   const requestId = newPopRequestId();
+  if (rec) {
+    rec.requestId = requestId;
+    rec.service = 'ram';
+  }
   let format: 'JSON' | 'XML' = formatOf(new URLSearchParams(rawQuery).get('Format') ?? undefined);
   let rpc: RpcRequest | undefined;
   try {
     rpc = await readRpcRequest(req, rawQuery);
     format = rpc.format;
+    if (rec) {
+      rec.service = rpc.version === STS_VERSION ? 'sts' : 'ram';
+      rec.operation = knownAction(rpc.version, rpc.action);
+    }
     if (rpc.action === '') throw new AppError('MissingAction');
     if (rpc.version === '') throw new AppError('MissingVersion');
     const now = deps.clock();
     const auth = await authenticateRpc(rpc, { credentials: deps.credentials, nonces: deps.nonces, now });
+    if (rec) rec.principal = auth.principal;
     const facts = {
       sourceIp: req.socket.remoteAddress ?? '',
       secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true,
       accessKeyId: auth.accessKeyId,
     };
     if (rpc.version === STS_VERSION) {
-      const result = await runStsAction(deps.sts, auth.principal, rpc.action, rpc.params, facts);
+      const result = await runStsAction(deps.sts, auth.principal, rpc.action, rpc.params, { ...facts, trace: rec });
+      allowedWithoutPolicy(rec, `sts:${rpc.action}`);
       return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
     }
     if (rpc.version !== RAM_VERSION) throw new AppError('InvalidVersion');
     const context = globalConditionKeys({ ...facts, now, userAgent: rpc.headers.get('user-agent'), referer: rpc.headers.get('referer') });
-    const result = await runRamAction(deps.ram, { principal: auth.principal, context }, rpc.action, rpc.params);
+    const caller = { principal: auth.principal, context, trace: rec };
+    const result = rpc.action === EXPLAIN_ACTION && deps.explain
+      ? await runExplainRequest(deps.explain, caller, rpc.params)
+      : await runRamAction(deps.ram, caller, rpc.action, rpc.params);
     return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
   } catch (err) {
     let appErr: AppError;
@@ -64,7 +82,23 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
       deps.log.error('internal error', { requestId, action: rpc?.action, err: err instanceof Error ? err.stack : String(err) });
       appErr = new AppError('InternalError');
     }
+    if (rec) {
+      const wire = popWireForm(appErr);
+      rec.errorCode = wire.code;
+      rec.message = wire.message;
+    }
     const { product, host } = productOf(rpc?.version ?? '');
     return { response: popError(appErr, format, requestId, host, product), action: rpc?.action || 'Unknown' };
   }
+}
+
+/** The action name for metrics and audit: only names the server has, so clients cannot mint label values. */
+function knownAction(version: string, action: string): string {
+  if (version === STS_VERSION) return isStsAction(action) ? action : 'Unknown';
+  return isRamAction(action) || action === EXPLAIN_ACTION ? action : 'Unknown';
+}
+
+/** Actions that succeed without a policy decision (GetCallerIdentity is never denied) still count as allowed. */
+function allowedWithoutPolicy(rec: RequestRecord | undefined, action: string): void {
+  if (rec && rec.authz === undefined) rec.authz = { action, resource: '', decision: 'Allow', statementIndex: -1 };
 }

@@ -342,6 +342,11 @@ function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V 
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
+/** Whether RAM (here) has this action. */
+export function isRamAction(action: string): boolean {
+  return Object.hasOwn(ACTIONS, action);
+}
+
 /** Runs one RAM action; InvalidAction.NotFound for a name RAM does not have. */
 export async function runRamAction(svc: RamService, caller: RamCaller, action: string, params: RpcParams): Promise<WireObject> {
   const fn = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;

@@ -52,6 +52,11 @@ function defined<K extends string>(key: K, value: string | undefined): { [P in K
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
+/** Whether STS (here) has this action. */
+export function isStsAction(action: string): boolean {
+  return Object.hasOwn(ACTIONS, action);
+}
+
 /** Runs one STS action; InvalidAction.NotFound for a name STS does not have (here). */
 export async function runStsAction(svc: StsService, principal: Principal, action: string, params: RpcParams, facts: StsRequestFacts): Promise<WireObject> {
   const fn = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;

@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import { outcomeOfDecision, type AuthzTrace } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
 import { authorizeAssumeRole, compilePolicy, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
@@ -33,6 +34,8 @@ export interface StsRequestFacts {
   sourceIp?: string;
   secureTransport?: boolean;
   accessKeyId?: string;
+  /** Receives the authorization outcome (audit log, ExplainRequest). */
+  trace?: AuthzTrace;
 }
 
 export interface AssumeRoleResult {
@@ -94,8 +97,12 @@ export class StsService {
     if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
     if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
 
+    const roleArn = ramRoleArn(this.opts.accountId, role.roleName);
     const trust = compilePolicy(role.assumeRolePolicyDocument, 'trust', { label: `trust policy of ${role.roleName}` });
-    if (!trust.ok) throw new AppError('NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
+    if (!trust.ok) {
+      if (facts.trace) facts.trace.authz = { action: 'sts:AssumeRole', resource: roleArn, decision: 'ImplicitDeny', layer: 'trust', statementIndex: -1 };
+      throw new AppError('NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
+    }
     const now = this.opts.clock();
     const context: ConditionContext = {
       'acs:CurrentTime': isoSeconds(now),
@@ -111,9 +118,14 @@ export class StsService {
       identityPolicies: sameAccount ? await this.opts.identity.forPrincipal(caller) : [],
       sessionPolicy: sessionPolicyOf(caller),
       trustPolicy: trust.policy,
-      roleArn: ramRoleArn(this.opts.accountId, role.roleName),
+      roleArn,
       context,
     });
+    if (facts.trace) {
+      facts.trace.authz = decision.deciding
+        ? outcomeOfDecision('sts:AssumeRole', roleArn, decision.deciding.layer, decision.deciding.result)
+        : { action: 'sts:AssumeRole', resource: roleArn, decision: 'ImplicitDeny', statementIndex: -1 };
+    }
     if (!decision.allowed) throw new AppError('NoPermission', decision.message);
 
     // Second precision: Expiration is written without fractions, and the token expires exactly then.

@@ -1,0 +1,89 @@
+import { statementText } from '../authz/outcome.js';
+import { AppError } from '../errors.js';
+import type { Decision } from '../policy/index.js';
+import type { RamAuthorizer } from '../ram/authorize.js';
+import type { RamCaller } from '../ram/service.js';
+import { principalLabel, type RequestRecord } from './record.js';
+import type { RecentRequests } from './ring.js';
+
+/** A recent request's authorization outcome, as ExplainRequest answers it. */
+export interface RequestExplanation {
+  requestId: string;
+  /** Epoch milliseconds. */
+  time: number;
+  principal: string;
+  sourceIp: string;
+  action: string;
+  resource?: string;
+  /** Absent when the request was refused before authorization (signature, unknown key, bad request). */
+  decision?: Decision;
+  layer?: string;
+  policy?: string;
+  statementIndex: number;
+  statement?: string;
+  status: number;
+  errorCode?: string;
+  message?: string;
+}
+
+/**
+ * ExplainRequest (an Alunite extension of the RAM API): the recorded authorization outcome of one of the
+ * last N requests. Authorized as `ram:ExplainRequest` on `acs:ram::<account>:request/<RequestId>`
+ * through the same hook as every RAM action. A caller sees only requests of its own account; an
+ * unknown id and another account's request get the same answer.
+ */
+export class RequestExplainer {
+  constructor(
+    private readonly recent: RecentRequests,
+    private readonly authorize: RamAuthorizer,
+    private readonly accountId: string,
+  ) {}
+
+  async explain(caller: RamCaller, requestId: string | undefined): Promise<RequestExplanation> {
+    if (requestId === undefined || requestId === '') throw new AppError('MissingRequestId');
+    await this.authorize({
+      principal: caller.principal,
+      action: 'ram:ExplainRequest',
+      resource: `acs:ram::${this.accountId}:request/${requestId}`,
+      accountId: this.accountId,
+      context: caller.context,
+      trace: caller.trace,
+    });
+    const rec = this.recent.get(requestId);
+    const callerAccount = caller.principal.type === 'anonymous' ? null : caller.principal.accountId;
+    if (rec === undefined || this.accountOf(rec) !== callerAccount) {
+      throw new AppError('EntityNotExist.Request', `The request ${requestId} is not among the last ${this.recent.capacity} requests this server has seen.`);
+    }
+    return explanationOf(rec);
+  }
+
+  /** The account a request belongs to: its principal's; anonymous and unauthenticated requests reach this (single) account. */
+  private accountOf(rec: RequestRecord): string {
+    const p = rec.principal;
+    return p !== null && p.type !== 'anonymous' ? p.accountId : this.accountId;
+  }
+}
+
+function explanationOf(rec: RequestRecord): RequestExplanation {
+  const a = rec.authz;
+  const out: RequestExplanation = {
+    requestId: rec.requestId,
+    time: rec.time,
+    principal: principalLabel(rec.principal),
+    sourceIp: rec.sourceIp,
+    action: rec.action,
+    statementIndex: a?.statementIndex ?? -1,
+    status: rec.status,
+  };
+  if (a !== undefined) {
+    if (a.resource !== '') out.resource = a.resource;
+    out.decision = a.decision;
+    if (a.layer !== undefined) out.layer = a.layer;
+    if (a.policy !== undefined) out.policy = a.policy;
+    const statement = statementText(a.policyText, a.statementIndex);
+    if (statement !== undefined) out.statement = statement;
+  }
+  if (rec.errorCode !== undefined) out.errorCode = rec.errorCode;
+  if (rec.message !== undefined) out.message = rec.message;
+  return out;
+}

@@ -1,0 +1,105 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { answerClientError } from './listener.js';
+
+/** `--cert`/`--key` (PEM files); with `port`, HTTPS listens there and plain HTTP stays on the main port. */
+export interface TlsOptions {
+  cert: string;
+  key: string;
+  port?: number;
+}
+
+interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** Reads and checks the certificate and key at start-up; every error names the file at fault. */
+export async function readTlsMaterial(tls: TlsOptions): Promise<TlsMaterial> {
+  const read = async (file: string, what: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw new Error(`cannot read the TLS ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const [cert, key] = await Promise.all([read(tls.cert, 'certificate'), read(tls.key, 'private key')]);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (err) {
+    throw new Error(`the TLS certificate ${tls.cert} is not a PEM certificate: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (err) {
+    throw new Error(`the TLS private key ${tls.key} is not a PEM private key: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!x509.checkPrivateKey(privateKey)) throw new Error(`the TLS private key ${tls.key} does not belong to the certificate ${tls.cert}`);
+  return { cert, key };
+}
+
+export interface Listening {
+  /** The main listener: HTTPS when TLS is on without its own port, else HTTP. */
+  server: Server;
+  port: number;
+  url: string;
+  /** The second (HTTPS) listener of `--https-port`. */
+  https?: { server: Server; port: number; url: string };
+  close(): Promise<void>;
+}
+
+const HTTP_OPTIONS: ServerOptions = { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 };
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Starts the listener(s) for one handler: HTTP, HTTPS, or HTTP and HTTPS on two ports. */
+export async function listen(host: string, port: number, tls: (TlsMaterial & { port?: number }) | null, handler: RequestListener): Promise<Listening> {
+  const hostForUrl = host.includes(':') ? `[${host}]` : host;
+  const make = (secure: boolean): Server => {
+    const server = secure && tls ? createHttpsServer({ ...HTTP_OPTIONS, cert: tls.cert, key: tls.key }, handler) : createServer(HTTP_OPTIONS, handler);
+    server.on('clientError', answerClientError);
+    return server;
+  };
+  const mainSecure = tls !== null && tls.port === undefined;
+  const server = make(mainSecure);
+  const mainPort = await listenOn(server, port, host);
+  const listening: Listening = {
+    server,
+    port: mainPort,
+    url: `${mainSecure ? 'https' : 'http'}://${hostForUrl}:${mainPort}`,
+    close: async () => {
+      await Promise.all([closeServer(server), ...(listening.https ? [closeServer(listening.https.server)] : [])]);
+    },
+  };
+  if (tls !== null && tls.port !== undefined) {
+    const secure = make(true);
+    try {
+      const securePort = await listenOn(secure, tls.port, host);
+      listening.https = { server: secure, port: securePort, url: `https://${hostForUrl}:${securePort}` };
+    } catch (err) {
+      await closeServer(server);
+      throw err;
+    }
+  }
+  return listening;
+}
