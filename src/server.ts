@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CredentialResolver } from './auth/principal.js';
 import { AccountCredentialResolver } from './auth/account-credentials.js';
+import { createConsoleRoute } from './console/serve.js';
 import { BucketService } from './domain/buckets.js';
 import type { DomainContext } from './domain/context.js';
 import { MultipartService } from './domain/multipart.js';
@@ -124,7 +125,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
   const credentials = new StsCredentialResolver({ tokens, store: meta, clock, accountId: opts.accountId, next: accountCredentials });
 
-  const internal = (path: string): OssResponse | null => {
+  const consoleRoute = createConsoleRoute();
+  const internal = (path: string, req: IncomingMessage): OssResponse | null => {
     if (path === '/-/health') {
       return {
         status: 200,
@@ -132,6 +134,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         body: JSON.stringify({ status: 'ok', version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }),
       };
     }
+    if (path.startsWith('/-/console')) return consoleRoute(path, req);
     return null;
   };
 
