@@ -1,7 +1,9 @@
 // The web console's static route (/-/console/): security headers, content types, ETag/304, refusal of
 // anything that is not one of its files, and no inline script or style in what it serves.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -64,7 +66,9 @@ describe('console static route', () => {
     const types: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml' };
     const files = consoleFiles();
     assert.ok(files.includes('js/app.js') && files.includes('console.css'));
-    for (const f of files) {
+    // The folder's tooling (tsconfig.json) is not part of the site.
+    assert.equal((await get('/-/console/tsconfig.json')).status, 404);
+    for (const f of files.filter((x) => !x.endsWith('.json'))) {
       const r = await get(`/-/console/${f}`);
       assert.equal(r.status, 200, f);
       assert.equal(r.headers['content-type'], types[f.split('.').pop()!], f);
@@ -178,5 +182,17 @@ describe('console static route', () => {
       }
     }
     assert.ok(seen.has('ip.js') && seen.has('types.js'));
+  });
+
+  it('its JavaScript type-checks (// @ts-check, JSDoc) against the DOM library', async () => {
+    const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+    const out = await promisify(execFile)(process.execPath, [tsc, '-p', join(CONSOLE_DIR, 'tsconfig.json')]).then(
+      () => '',
+      (e: { stdout?: string }) => e.stdout ?? String(e),
+    );
+    assert.equal(out, '');
+    for (const f of consoleFiles().filter((x) => x.endsWith('.js'))) {
+      assert.match(readFileSync(join(CONSOLE_DIR, f), 'utf8'), /^\/\/ @ts-check\n/, `${f} starts with // @ts-check`);
+    }
   });
 });

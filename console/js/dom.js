@@ -4,7 +4,7 @@
 import { ApiError } from './api.js';
 
 /**
- * @typedef {string | number | Node | null | undefined | false | Child[]} Child
+ * @typedef {string | number | Node | null | undefined | false | any[]} Child (arrays nest)
  * @typedef {Record<string, string | number | boolean | EventListener | null | undefined>} Attrs
  */
 

@@ -7,6 +7,7 @@ import { h } from './dom.js';
 /** @typedef {{ok: true} | {ok: false, error: {reason: string, message: string, path: string}}} ParseResult */
 
 /** @type {Promise<((text: string, kind: PolicyKind) => ParseResult) | null>} */
+// @ts-ignore -- served at run time from the compiled server (dist/src/policy/parse.js); not a file here
 const validator = import('../lib/policy/parse.js').then(
   (m) => /** @type {(text: string, kind: PolicyKind) => ParseResult} */ (m.parsePolicy),
   () => null,
@@ -31,8 +32,8 @@ function lineCol(text, offset) {
 function jsonWhere(text, message) {
   if (/line \d+/.test(message)) return '';
   const m = /position (\d+)/.exec(message);
-  if (!m) return '';
-  const { line, col } = lineCol(text, Number(m[1]));
+  // No position: the engine ran out of input, so the fault is at the end (something left unclosed).
+  const { line, col } = lineCol(text, m ? Number(m[1]) : text.trimEnd().length);
   return ` (line ${line}, column ${col})`;
 }
 
@@ -76,7 +77,8 @@ export function policyEditor(opts) {
       status.textContent = `Valid ${opts.kind} policy.`;
     } else {
       status.className = 'validation bad';
-      const where = r.error.path ? ` [at ${r.error.path}]` : r.error.reason === 'json' ? jsonWhere(text, r.error.message) : '';
+      // Grammar messages start with the place (`Statement[0].Effect …`); JSON ones get a line and column.
+      const where = r.error.path && !r.error.message.startsWith(r.error.path) ? ` (at ${r.error.path})` : r.error.reason === 'json' ? jsonWhere(text, r.error.message) : '';
       status.textContent = `${r.error.message}${where}`;
     }
     opts.onChange?.(valid);
@@ -135,14 +137,15 @@ export function renderPolicy(text, highlight, applying = []) {
   const rest = { ...doc };
   delete rest.Statement;
   const head = JSON.stringify(rest, null, 2).replace(/\n}$/, '');
+  // Statements are block elements (one box each, so a highlight is one rectangle); the text between
+  // them carries no newlines of its own.
   /** @type {Array<string | HTMLElement>} */
-  const parts = [`${head}${Object.keys(rest).length > 0 ? ',' : ''}\n  "Statement": [\n`];
+  const parts = [`${head}${Object.keys(rest).length > 0 ? ',' : ''}\n  "Statement": [`];
   doc.Statement.forEach((/** @type {unknown} */ st, /** @type {number} */ i) => {
-    const body = JSON.stringify(st, null, 2).split('\n').map((l) => `    ${l}`).join('\n');
+    const body = JSON.stringify(st, null, 2).split('\n').map((l) => `    ${l}`).join('\n') + (i < doc.Statement.length - 1 ? ',' : '');
     const deciding = highlight.includes(i);
     const cls = deciding ? 'statement deciding' : applying.includes(i) ? 'statement applies' : 'statement';
     parts.push(h('span', { class: cls, 'data-statement': i, title: deciding ? `Statement[${i}] decided this request` : `Statement[${i}]` }, body));
-    parts.push(i < doc.Statement.length - 1 ? ',\n' : '\n');
   });
   parts.push('  ]\n}');
   return h('pre', { class: 'policy-view' }, ...parts);

@@ -20,7 +20,7 @@ export async function render(root) {
   const hash = location.hash.split('/');
   const listBox = h('div', { id: 'bucket-list' });
   const browser = h('div', { id: 'bucket-browser' });
-  const name = h('input', { name: 'BucketName', required: true, autocomplete: 'off', pattern: '[a-z0-9][a-z0-9-]{1,61}[a-z0-9]', title: '3-63 characters: a-z, 0-9 and -' });
+  const name = h('input', { name: 'BucketName', required: true, autocomplete: 'off', pattern: '[a-z0-9][a-z0-9\\-]{1,61}[a-z0-9]', title: '3-63 characters: a-z, 0-9 and -' });
   const acl = h('select', { name: 'acl', 'aria-label': 'Bucket ACL' }, options(BUCKET_ACLS));
   const create = h('button', { type: 'submit' }, 'Create bucket');
   const form = h('form', { class: 'inline', id: 'create-bucket' }, field('Bucket name', name), field('ACL', acl), create);
@@ -78,7 +78,7 @@ export async function render(root) {
       })).filter((o) => o.key !== prefix);
       const rows = [
         ...folders.map((f) => [
-          h('a', { href: '#/buckets', class: 'folder', 'data-folder': f, onclick: (/** @type {Event} */ e) => { e.preventDefault(); void run(null, () => open(bucket, f)); } }, `📁 ${f.slice(prefix.length)}`),
+          h('a', { href: '#/buckets', class: 'folder', 'data-folder': f, onclick: (/** @type {Event} */ e) => { e.preventDefault(); void run(null, () => open(bucket, f)); } }, f.slice(prefix.length)),
           '', '', '',
         ]),
         ...objects.map((o) => [
@@ -141,7 +141,11 @@ export async function render(root) {
         progress.dataset.state = 'done';
         files.value = '';
         await reload();
-      }).then((ok) => { if (!ok) progress.dataset.state = 'failed'; });
+      }).then((ok) => {
+        if (ok) return;
+        progress.dataset.state = 'failed';
+        progressText.textContent = 'Upload failed (see the error above).';
+      });
     });
 
     // folders
@@ -175,6 +179,7 @@ export async function render(root) {
 
     // breadcrumb
     const parts = prefix.split('/').filter(Boolean);
+    /** @type {HTMLElement[]} */
     const crumbs = [h('a', { href: '#/buckets', onclick: (/** @type {Event} */ e) => { e.preventDefault(); void run(null, () => open(bucket, '')); } }, bucket)];
     parts.forEach((p, i) => {
       const to = `${parts.slice(0, i + 1).join('/')}/`;

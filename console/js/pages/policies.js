@@ -122,8 +122,12 @@ export async function render(root) {
     const kind = h('select', { name: 'kind', 'aria-label': 'Attach to kind' }, options(['User', 'Group', 'Role']));
     const target = h('select', { name: 'target', 'aria-label': 'Attach to' });
     const fillTargets = async () => {
-      const items = await KINDS[kind.value].list();
-      fill(target, options(items.map((x) => x[KINDS[kind.value].nameKey]), `choose a ${kind.value.toLowerCase()}`));
+      const k = kind.value;
+      const items = await KINDS[k].list();
+      if (k !== kind.value) return; // the kind changed meanwhile; its own refill wins
+      const keep = target.value;
+      fill(target, options(items.map((x) => x[KINDS[k].nameKey]), `choose a ${k.toLowerCase()}`));
+      target.value = keep; // a choice made while the list was loading stays (or '' when gone)
     };
     kind.addEventListener('change', () => void run(null, fillTargets));
     const attach = h('button', { type: 'submit', id: 'attach-policy' }, 'Attach');
@@ -169,7 +173,7 @@ export async function render(root) {
   fill(root,
     h('h1', {}, 'Policies'),
     h('div', { class: 'card' }, h('h2', {}, 'Create a policy'), form),
-    h('div', { class: 'card' }, h('h2', {}, 'Policies'), field('Show', typeFilter), listBox),
+    h('div', { class: 'card' }, h('h2', {}, 'Policies'), h('div', { class: 'inline' }, field('Show', typeFilter)), listBox),
     detail);
   await run(null, load);
 }

@@ -63,6 +63,9 @@ export async function render(root) {
   fill(root,
     h('h1', {}, 'STS playground'),
     h('p', { class: 'muted' }, `AssumeRole as ${current()?.identity.Arn ?? ''}. The role's trust policy must admit you, and your own policies must allow sts:AssumeRole.`),
+    current()?.identity.IdentityType === 'Account'
+      ? h('p', { class: 'warn' }, 'The account root cannot assume roles (as in Alibaba Cloud): sign in as a RAM user with sts:AssumeRole to use the playground.')
+      : null,
     h('div', { class: 'card' }, form),
     out);
   // Listing roles needs ram:ListRoles; without it, type the RoleArn.
