@@ -89,6 +89,9 @@ export const catalogue = {
   InvalidEncodingType: { status: 400, message: 'The encoding type is invalid, only url is supported.', ec: '0017-00000003' },
   NotSymlink: { status: 400, message: 'The object is not symlink.', ec: '0026-00000007' },
   InvalidPolicyDocument: { status: 400, message: 'Invalid Policy: the document is not valid JSON.', ec: '0031-00000002' },
+  // PostObject (browser form upload); EC values [UNVERIFIED], from the 0006 (PostObject) class.
+  MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.', ec: '0006-00000001' },
+  IncorrectNumberOfFilesInPOSTRequest: { status: 400, message: 'POST requires exactly one file upload per request.', ec: '0006-00000002' },
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', ec: '0016-00000102' },
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.', ec: '0016-00000103' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.', ec: '0026-00000011' },
@@ -96,6 +99,9 @@ export const catalogue = {
   InvalidRange: { status: 416, message: 'The requested range cannot be satisfied.', ec: '0026-00000013' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', ec: '0017-00000004' },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.', ec: '0017-00000005', pop: { message: 'This API is not implemented by this server.' } },
+  // CORS preflight (OPTIONS) refusals; OSS's message has its own spelling, kept verbatim. ECs unknown.
+  AccessForbidden: { status: 403, message: "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec." },
+  BadRequest: { status: 400, message: 'Bad Request' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', ec: '0000-00000001', pop: { message: 'An internal error occurred.' } },
 
   // ---- POP RPC protocol (all POP products: RAM, STS). Wire form is POP. ----

@@ -14,6 +14,7 @@ import { signV1, stringToSignV1 } from '../src/auth/signature/v1.js';
 import { canonicalRequestV4, scopeOf, signingKeyV4, signV4, stringToSignV4 } from '../src/auth/signature/v4.js';
 import { AppError } from '../src/errors.js';
 import { parseQuery, resolveAddress } from '../src/oss/address.js';
+import { signPostPolicyV1, signPostPolicyV4 } from '../src/oss/post-policy.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
 
@@ -191,7 +192,7 @@ describe('ali-oss captures replayed as raw HTTP', () => {
   });
 
   test('every captured request verifies, replayed in session order against one server', async (t) => {
-    const verified: Record<AuthMethod, number> = { anonymous: 0, v1: 0, 'v1-url': 0, v4: 0, 'v4-url': 0 };
+    const verified: Record<AuthMethod, number> = { anonymous: 0, v1: 0, 'v1-url': 0, v4: 0, 'v4-url': 0, 'post-v1': 0, 'post-v4': 0 };
     let cnamesPathStyle = 0;
     const record = (cap: Capture, res: RawResponse): void => {
       const code = errorOf(res)?.Code;
@@ -233,7 +234,7 @@ describe('ali-oss captures replayed as raw HTTP', () => {
     t.diagnostic(`verified: ${JSON.stringify(verified)}; cname captures verified path style: ${cnamesPathStyle}`);
     t.diagnostic(`server answers: ${JSON.stringify(Object.fromEntries(outcomes))}`);
     // 73 + 74 header-signed (spec §3, §6) and 6 + 6 presigned URLs (spec §4, §7).
-    assert.deepEqual(verified, { anonymous: 0, v1: 73, 'v1-url': 6, v4: 74, 'v4-url': 6 });
+    assert.deepEqual(verified, { anonymous: 0, v1: 73, 'v1-url': 6, v4: 74, 'v4-url': 6, 'post-v1': 0, 'post-v4': 0 });
     assert.equal(cnamesPathStyle, 6);
   });
 
@@ -249,19 +250,21 @@ describe('ali-oss captures replayed as raw HTTP', () => {
 });
 
 describe('PostObject signatures (computed-only captures)', () => {
-  // Alunite has no PostObject verifier yet (routing answers NotImplemented). These captures are checked
-  // against the signature primitives PostObject will use (spec §9): V1 = HMAC-SHA1 over the base64
-  // policy, V4 = HMAC-SHA256 with the §6 signing key over the base64 policy.
+  // Checked against the signature primitives and against src/oss/post-policy.ts, which PostObject verifies
+  // with (spec §9): V1 = HMAC-SHA1 over the base64 policy, V4 = HMAC-SHA256 with the §6 signing key over
+  // the base64 policy.
   test('V1 calculatePostSignature = base64(HMAC-SHA1(secret, policyBase64))', () => {
     const cap = captures.find((c) => c.scenario === 'V1 PostObject calculatePostSignature')!;
     assert.equal(cap.request, null);
     assert.equal(signV1(CAP_SECRET, cap.computed!.policy!), cap.computed!.Signature);
+    assert.equal(signPostPolicyV1(CAP_SECRET, cap.computed!.policy!), cap.computed!.Signature);
   });
   test('V4 signPostObjectPolicyV4 = hex(HMAC-SHA256(signingKey, policyBase64))', () => {
     const cap = captures.find((c) => c.scenario === 'V4 PostObject signPostObjectPolicyV4')!;
     assert.equal(cap.request, null);
     const date = cap.inputs.date!.slice(0, 8);
     assert.equal(signV4(signingKeyV4(CAP_SECRET, date, cap.inputs.region!), cap.computed!.policyBase64!), cap.computed!.signature);
+    assert.equal(signPostPolicyV4({ secret: CAP_SECRET, date, region: cap.inputs.region!, policyBase64: cap.computed!.policyBase64! }), cap.computed!.signature);
   });
 });
 

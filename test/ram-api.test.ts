@@ -133,6 +133,10 @@ describe('RAM API via @alicloud/pop-core', () => {
       assert.deepEqual(seen, names);
       await fails('ListUsers', { MaxItems: 0 }, 'InvalidParameter.MaxItems', 400);
       await fails('ListUsers', { MaxItems: 101 }, 'InvalidParameter.MaxItems', 400);
+      // Markers are opaque: made-up or altered ones are refused, not answered with an empty page.
+      await fails('ListUsers', { Marker: 'abc' }, 'InvalidParameter.Marker', 400);
+      await fails('ListUsers', { Marker: 'not a marker!' }, 'InvalidParameter.Marker', 400);
+      await fails('ListUsers', { Marker: Buffer.from('page-c').toString('base64url') }, 'InvalidParameter.Marker', 400);
     });
   });
 

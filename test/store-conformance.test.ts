@@ -85,6 +85,33 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('stores a bucket CORS configuration with the bucket: set, replace, clear, no stale reads', async () => {
+      const s = await make();
+      await s.createBucket(bucket('cb'));
+      assert.equal((await s.getBucket('cb'))?.cors, null);
+      const cors = {
+        rules: [
+          { allowedOrigins: ['http://*.example.com', 'https://app.test'], allowedMethods: ['GET', 'PUT'], allowedHeaders: ['*'], exposeHeaders: ['ETag', 'x-oss-request-id'], maxAgeSeconds: 600 },
+          { allowedOrigins: ['*'], allowedMethods: ['HEAD'], allowedHeaders: [], exposeHeaders: [], maxAgeSeconds: null },
+        ],
+        responseVary: false,
+      };
+      assert.deepEqual((await s.updateBucket('cb', { cors }))?.cors, cors);
+      assert.deepEqual((await s.getBucket('cb'))?.cors, cors);
+      // Other settings are untouched by a CORS update, and the CORS rules by an ACL update.
+      await s.updateBucket('cb', { acl: 'public-read' });
+      const b = await s.getBucket('cb');
+      assert.equal(b?.acl, 'public-read');
+      assert.deepEqual(b?.cors, cors);
+      const replaced = { rules: [cors.rules[1]!], responseVary: true };
+      await s.updateBucket('cb', { cors: replaced });
+      assert.deepEqual((await s.getBucket('cb'))?.cors, replaced);
+      await s.updateBucket('cb', { cors: null });
+      assert.equal((await s.getBucket('cb'))?.cors, null);
+      assert.equal(await s.updateBucket('nope', { cors }), null);
+      await s.close();
+    });
+
     it('refuses to delete a bucket with objects or multipart uploads', async () => {
       const s = await make();
       await s.createBucket(bucket('b1'));

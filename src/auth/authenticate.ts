@@ -17,7 +17,7 @@ import {
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_V4_URL_EXPIRES = 604800;
 
-export type AuthMethod = 'anonymous' | 'v1' | 'v1-url' | 'v4' | 'v4-url';
+export type AuthMethod = 'anonymous' | 'v1' | 'v1-url' | 'v4' | 'v4-url' | 'post-v1' | 'post-v4';
 
 export interface Authenticated {
   principal: Principal;

@@ -3,6 +3,7 @@ import { DEV_DEFAULTS, startServer, VERSION } from '../server.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
+import { vendCommand } from './vend.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -85,6 +86,7 @@ export async function main(argv: string[]): Promise<void> {
 
   program.addCommand(policyCommand());
   program.addCommand(keysCommand());
+  program.addCommand(vendCommand());
 
   await program.parseAsync(argv);
 }

@@ -1,6 +1,7 @@
 import { AppError, invalidArgument } from '../errors.js';
 import { parsePolicy } from '../policy/index.js';
 import { LIMITS, requireBucket, type DomainContext } from './context.js';
+import { validateCors } from './cors.js';
 import {
   BUCKET_ACLS,
   REDUNDANCY_TYPES,
@@ -109,20 +110,7 @@ export class BucketService {
 
   async putCors(name: string, cors: CorsConfig): Promise<void> {
     await this.get(name);
-    if (cors.rules.length === 0 || cors.rules.length > 10) {
-      throw invalidArgument('A CORS configuration must have between 1 and 10 rules.', 'CORSRule');
-    }
-    for (const rule of cors.rules) {
-      if (rule.allowedOrigins.length === 0 || rule.allowedMethods.length === 0) throw new AppError('MalformedXML');
-      for (const m of rule.allowedMethods) {
-        if (!['GET', 'PUT', 'DELETE', 'POST', 'HEAD'].includes(m)) {
-          throw invalidArgument(`Unsupported method ${m} in CORS rule.`, 'AllowedMethod', m);
-        }
-      }
-      for (const v of [...rule.allowedOrigins, ...rule.allowedHeaders]) {
-        if ((v.match(/\*/g) ?? []).length > 1) throw invalidArgument('Only one wildcard "*" is allowed.', 'AllowedOrigin', v);
-      }
-    }
+    validateCors(cors);
     await this.ctx.meta.updateBucket(name, { cors });
   }
 

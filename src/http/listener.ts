@@ -9,10 +9,12 @@ import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
+import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
 import { ossErrorResponse } from '../oss/error-response.js';
 import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
+import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
@@ -88,6 +90,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   let opName = 'Unknown';
   let response: OssResponse;
   let pop = false;
+  let corsBucket: string | null = null;
   try {
     const rawUrl = req.url ?? '/';
     const qmark = rawUrl.indexOf('?');
@@ -105,10 +108,14 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       const out = await deps.rpc(req, rawQuery);
       response = out.response;
       opName = `pop:${out.action}`;
+    } else if (method === 'OPTIONS' && address.bucket !== null) {
+      opName = 'Preflight';
+      response = await answerPreflight(address, headers, (n) => deps.authz.getBucket(n));
     } else {
+      corsBucket = address.bucket;
       if (address.bucket !== null) assertBucketName(address.bucket);
       if (address.key !== null) assertObjectKey(address.key);
-      const op: Operation = route({
+      let op: Operation = route({
         method,
         address,
         query,
@@ -119,7 +126,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       });
       opName = op.name;
       const now = deps.clock();
-      const auth = await authenticate(
+      // PostObject: key, credentials and policy are form fields, read (streaming) up to the file part (spec §9).
+      const post = op.name === 'PostObject' ? await authenticatePostObject(op, req, { credentials: deps.credentials, region: deps.region, now }) : null;
+      if (post) op = post.op;
+      const auth = post?.auth ?? await authenticate(
         { method, bucket: address.bucket, key: address.key, query: pairs, headers: utf8Headers(headers) },
         { credentials: deps.credentials, region: deps.region, now },
       );
@@ -127,7 +137,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         sourceIp: req.socket.remoteAddress ?? '',
         secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true,
         now,
-        headers,
+        headers: post?.headers ?? headers,
         query,
         accessKeyId: auth.accessKeyId,
       };
@@ -162,6 +172,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     }
     response = ossErrorResponse(appErr, requestId, hostId, method);
   }
+  // Bucket CORS on actual requests; nothing at all without an Origin header.
+  const origin = req.headers.origin;
+  if (origin !== undefined && corsBucket !== null) await addActualCorsHeaders(response, corsBucket, origin, method, (n) => deps.authz.getBucket(n));
   write(req, res, response, pop ? null : requestId, started);
   deps.log.debug('request', { requestId, method, url: req.url, op: opName, status: response.status });
 }

@@ -1,6 +1,7 @@
 import { assertPartNumber } from '../domain/multipart.js';
 import { AppError, invalidArgument } from '../errors.js';
 import type { Address } from './address.js';
+import type { PostUpload } from './post-object.js';
 
 /**
  * Every OSS operation, as a typed value: name, what it needs authorized and its parsed parameters.
@@ -69,7 +70,9 @@ export type Operation =
   | (Base & { name: 'UploadPartCopy'; params: { uploadId: string; partNumber: number; source: CopySource } })
   | (Base & { name: 'CompleteMultipartUpload'; params: { uploadId: string } })
   | (Base & { name: 'AbortMultipartUpload'; params: { uploadId: string } })
-  | (Base & { name: 'ListParts'; params: { uploadId: string } });
+  | (Base & { name: 'ListParts'; params: { uploadId: string } })
+  // Key, checks and upload are known once the form fields are read (oss/post-object.ts); null until then.
+  | (Base & { name: 'PostObject'; params: { upload: PostUpload | null } });
 
 export interface RouteInput {
   method: string;
@@ -203,7 +206,7 @@ export function route(input: RouteInput): Operation {
         // see deleteObjectChecks and OssRequest.authorize.
         if (has('delete')) return { name: 'DeleteMultipleObjects', bucket, key: null, checks: [] };
         if ((input.contentType ?? '').toLowerCase().startsWith('multipart/form-data')) {
-          throw new AppError('NotImplemented', 'PostObject (browser form upload) is not implemented by Alunite yet.');
+          return { name: 'PostObject', bucket, key: null, checks: [], params: { upload: null } };
         }
         throw notAllowed(method, 'Bucket');
       default:

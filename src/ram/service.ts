@@ -94,14 +94,28 @@ export interface RamServiceOptions {
 const MAX_ITEMS_LIMIT = 100;
 const DEFAULT_MAX_ITEMS = 100;
 
+// Markers are opaque to clients: a tagged name, so a made-up value (`Marker=abc`) is refused instead of
+// silently answering an empty page.
+const MARKER_TAG = 'm1:';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 function encodeMarker(s: string): string {
-  return Buffer.from(s, 'utf8').toString('base64url');
+  return Buffer.from(MARKER_TAG + s, 'utf8').toString('base64url');
 }
 
 function decodeMarker(marker: string | undefined): string | undefined {
   if (marker === undefined || marker === '') return undefined;
-  if (!/^[A-Za-z0-9_-]+$/.test(marker)) throw new AppError('InvalidParameter.Marker');
-  return Buffer.from(marker, 'base64url').toString('utf8');
+  const bad = new AppError('InvalidParameter.Marker');
+  if (!/^[A-Za-z0-9_-]+$/.test(marker)) throw bad;
+  const bytes = Buffer.from(marker, 'base64url');
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw bad;
+  }
+  if (!text.startsWith(MARKER_TAG) || bytes.toString('base64url') !== marker) throw bad;
+  return text.slice(MARKER_TAG.length);
 }
 
 function pageSize(maxItems: number | undefined): number {

@@ -1,7 +1,9 @@
 import { AppError } from '../../errors.js';
-import type { CorsConfig, CorsRule, ObjectSummary } from '../../domain/model.js';
+import { CORS_LIMITS } from '../../domain/cors.js';
+import type { ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
+import { corsXml, parseCorsXml } from '../cors.js';
 import { header, quoted } from '../headers.js';
 import { el, many, parseXmlBody, text, type XmlNode } from '../xml.js';
 import { checkMd5, empty, encoder, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
@@ -92,48 +94,16 @@ export const deleteBucketPolicy: Handler = async (req) => {
   return empty(204);
 };
 
-function parseCors(raw: string): CorsConfig {
-  const doc = parseXmlBody(raw, 'CORSConfiguration');
-  const strings = (v: unknown): string[] => many(v).map((x) => (text(x) ?? '').trim()).filter((x) => x !== '');
-  const rules: CorsRule[] = many(doc.CORSRule).map((r) => {
-    if (typeof r !== 'object' || r === null) throw new AppError('MalformedXML');
-    const rule = r as Record<string, unknown>;
-    const maxAge = text(rule.MaxAgeSeconds)?.trim();
-    if (maxAge !== undefined && !/^\d+$/.test(maxAge)) throw new AppError('MalformedXML', 'MaxAgeSeconds must be a non-negative integer.');
-    return {
-      allowedOrigins: strings(rule.AllowedOrigin),
-      allowedMethods: strings(rule.AllowedMethod),
-      allowedHeaders: strings(rule.AllowedHeader),
-      exposeHeaders: strings(rule.ExposeHeader),
-      maxAgeSeconds: maxAge === undefined ? null : Number(maxAge),
-    };
-  });
-  return { rules, responseVary: (text(doc.ResponseVary) ?? '').trim() === 'true' };
-}
-
 export const putBucketCors: Handler = async (req) => {
-  const raw = await readSmallBody(req.body, 16 * 1024);
+  const raw = await readSmallBody(req.body, CORS_LIMITS.maxBodyBytes);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  await req.services.buckets.putCors(bucketOf(req), parseCors(raw.toString('utf8')));
+  await req.services.buckets.putCors(bucketOf(req), parseCorsXml(raw.toString('utf8')));
   return empty();
 };
 
 export const getBucketCors: Handler = async (req) => {
   const cors = await req.services.buckets.getCors(bucketOf(req));
-  return xmlResponse(
-    el('CORSConfiguration', [
-      ...cors.rules.map((r) =>
-        el('CORSRule', [
-          ...r.allowedOrigins.map((v) => el('AllowedOrigin', v)),
-          ...r.allowedMethods.map((v) => el('AllowedMethod', v)),
-          ...r.allowedHeaders.map((v) => el('AllowedHeader', v)),
-          ...r.exposeHeaders.map((v) => el('ExposeHeader', v)),
-          r.maxAgeSeconds !== null && el('MaxAgeSeconds', r.maxAgeSeconds),
-        ]),
-      ),
-      el('ResponseVary', cors.responseVary),
-    ]),
-  );
+  return xmlResponse(corsXml(cors));
 };
 
 export const deleteBucketCors: Handler = async (req) => {

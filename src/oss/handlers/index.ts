@@ -2,6 +2,7 @@ import type { HandlerTable } from '../context.js';
 import * as bucket from './bucket.js';
 import * as mp from './multipart.js';
 import * as object from './object.js';
+import { postObject } from './post-object.js';
 import * as service from './service.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
@@ -43,4 +44,5 @@ export const handlers: HandlerTable = {
   CompleteMultipartUpload: mp.completeMultipartUpload,
   AbortMultipartUpload: mp.abortMultipartUpload,
   ListParts: mp.listParts,
+  PostObject: postObject,
 };

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { Command, InvalidArgumentError } from 'commander';
+import { createLogger } from '../log.js';
+import { loadConfigFile, startVend } from '../vend/index.js';
+import { hashPassword } from '../vend/password.js';
+import { addUser } from '../vend/users.js';
+
+// `alunite vend` (the token vending service) and `alunite vend add-user` (its users file).
+
+function port(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535).');
+  return n;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function vendCommand(): Command {
+  const vend = new Command('vend')
+    .description('start the STS token vending service for app users (docs/vend.md)')
+    .option('--config <file>', 'YAML configuration (see examples/vend.yaml)')
+    .option('--host <host>', 'address to listen on (overrides listen.host)')
+    .option('--port <port>', 'port to listen on (overrides listen.port)', port)
+    .action(async (o: { config?: string; host?: string; port?: number }) => {
+      if (o.config === undefined) throw new Error('alunite vend: --config <file> is required');
+      const config = loadConfigFile(o.config);
+      const running = await startVend({
+        config,
+        log: createLogger('info'),
+        refuseRootKey: true,
+        ...(o.host !== undefined ? { host: o.host } : {}),
+        ...(o.port !== undefined ? { port: o.port } : {}),
+      });
+      process.stdout.write(`alunite vend: role ${config.sts.roleArn} via ${config.sts.endpoint}, auth ${config.auth.mode}, grants ${[...config.grants.keys()].join(', ')}\n`);
+      process.stdout.write(`alunite vend listening on ${running.url}\n`);
+      const stop = (): void => {
+        void running.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  vend
+    .command('add-user')
+    .description('add a user to a users file (created with mode 0600); the password is read from stdin or generated')
+    .requiredOption('--users <file>', 'the users file (auth.usersFile)')
+    .option('--group <group>', "the user's group (${group} in session policies)")
+    .option('--password-stdin', 'read the password from standard input (else a random one is printed)')
+    .argument('<name>', 'user id: 2-64 characters of A-Z a-z 0-9 . _ @ -')
+    .action(async (name: string, o: { users: string; group?: string; passwordStdin?: boolean }) => {
+      let password: string;
+      let generated = false;
+      if (o.passwordStdin) {
+        password = (await readStdin()).replace(/\r?\n$/, '');
+        if (password.length < 8) throw new Error('alunite vend add-user: the password must be at least 8 characters');
+        if (password.length > 1024) throw new Error('alunite vend add-user: the password must be at most 1024 characters');
+      } else {
+        password = randomBytes(18).toString('base64url');
+        generated = true;
+      }
+      await addUser(o.users, name, await hashPassword(password), o.group);
+      process.stdout.write(`added user ${name}${o.group !== undefined ? ` (group ${o.group})` : ''} to ${o.users}\n`);
+      if (generated) process.stdout.write(`password: ${password}\n`);
+    });
+  return vend;
+}

@@ -1,0 +1,113 @@
+// Bucket CORS rules (spec oss-protocol §12.10): what a valid configuration is, and which rule a
+// cross-origin request matches. No HTTP here: the OSS layer (`oss/cors.ts`) turns a match into headers.
+import { AppError, invalidArgument } from '../errors.js';
+import type { CorsConfig, CorsRule } from './model.js';
+
+export const CORS_LIMITS = {
+  maxRules: 10,
+  /** PutBucketCors body size. */
+  maxBodyBytes: 16 * 1024,
+} as const;
+
+/** The methods a rule may allow, spelled exactly so (methods are case-sensitive). */
+export const CORS_METHODS: readonly string[] = ['GET', 'PUT', 'DELETE', 'POST', 'HEAD'];
+
+const malformed = (detail: string): AppError =>
+  new AppError('MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema: ${detail}`, { ErrorDetail: detail });
+
+const wildcards = (v: string): number => v.split('*').length - 1;
+
+/** Checks a configuration against the OSS limits; throws the OSS error naming the offending element. */
+export function validateCors(cfg: CorsConfig): void {
+  if (cfg.rules.length === 0) throw malformed('CORSConfiguration must contain at least one CORSRule.');
+  if (cfg.rules.length > CORS_LIMITS.maxRules) {
+    throw invalidArgument(`A CORS configuration can have at most ${CORS_LIMITS.maxRules} CORSRule elements; it has ${cfg.rules.length}.`, 'CORSRule', String(cfg.rules.length));
+  }
+  cfg.rules.forEach((rule, i) => {
+    const where = `CORSRule ${i + 1}`;
+    if (rule.allowedOrigins.length === 0) throw malformed(`${where} has no AllowedOrigin.`);
+    if (rule.allowedMethods.length === 0) throw malformed(`${where} has no AllowedMethod.`);
+    for (const m of rule.allowedMethods) {
+      if (!CORS_METHODS.includes(m)) {
+        throw invalidArgument(`AllowedMethod "${m}" in ${where} is not supported; use GET, PUT, DELETE, POST or HEAD.`, 'AllowedMethod', m);
+      }
+    }
+    for (const o of rule.allowedOrigins) {
+      if (wildcards(o) > 1) throw invalidArgument(`AllowedOrigin "${o}" in ${where} has more than one "*" wildcard.`, 'AllowedOrigin', o);
+    }
+    for (const h of rule.allowedHeaders) {
+      if (wildcards(h) > 1) throw invalidArgument(`AllowedHeader "${h}" in ${where} has more than one "*" wildcard.`, 'AllowedHeader', h);
+    }
+    for (const h of rule.exposeHeaders) {
+      if (h.includes('*')) throw invalidArgument(`ExposeHeader "${h}" in ${where} must name a header; "*" is not allowed.`, 'ExposeHeader', h);
+    }
+  });
+}
+
+/** A string pattern with at most one `*` (matching any run of characters, also an empty one). */
+interface Pattern {
+  prefix: string;
+  /** null: no wildcard, the whole value must equal `prefix`. */
+  suffix: string | null;
+}
+
+function pattern(p: string): Pattern {
+  const star = p.indexOf('*');
+  return star < 0 ? { prefix: p, suffix: null } : { prefix: p.slice(0, star), suffix: p.slice(star + 1) };
+}
+
+function matches(p: Pattern, v: string): boolean {
+  if (p.suffix === null) return v === p.prefix;
+  return v.length >= p.prefix.length + p.suffix.length && v.startsWith(p.prefix) && v.endsWith(p.suffix);
+}
+
+interface CompiledRule {
+  rule: CorsRule;
+  origins: Pattern[];
+  /** Lower-case patterns: header names compare case-insensitively. */
+  headers: Pattern[];
+}
+
+// Rules compile once per configuration object; the store's bucket cache keeps that object until the
+// bucket changes, so a request with Origin costs a few string comparisons.
+const compiled = new WeakMap<CorsConfig, CompiledRule[]>();
+
+function compile(cfg: CorsConfig): CompiledRule[] {
+  let rules = compiled.get(cfg);
+  if (!rules) {
+    rules = cfg.rules.map((rule) => ({
+      rule,
+      origins: rule.allowedOrigins.map(pattern),
+      headers: rule.allowedHeaders.map((h) => pattern(h.toLowerCase())),
+    }));
+    compiled.set(cfg, rules);
+  }
+  return rules;
+}
+
+export interface CorsQuery {
+  /** The Origin header, compared case-sensitively. */
+  origin: string;
+  /** The method of the actual request (preflight: Access-Control-Request-Method), case-sensitive. */
+  method: string;
+  /** Headers the actual request will send (preflight only), lower-case. */
+  headers: readonly string[];
+}
+
+export interface CorsMatch {
+  rule: CorsRule;
+  /** The rule allows every origin (`*`): answer `Access-Control-Allow-Origin: *`. */
+  anyOrigin: boolean;
+}
+
+/** The first rule allowing the origin, the method and every requested header, or null. */
+export function matchCors(cfg: CorsConfig, q: CorsQuery): CorsMatch | null {
+  for (const c of compile(cfg)) {
+    if (!c.rule.allowedMethods.includes(q.method)) continue;
+    const origin = c.origins.find((p) => matches(p, q.origin));
+    if (!origin) continue;
+    if (!q.headers.every((h) => c.headers.some((p) => matches(p, h)))) continue;
+    return { rule: c.rule, anyOrigin: origin.prefix === '' && origin.suffix === '' };
+  }
+  return null;
+}

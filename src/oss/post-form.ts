@@ -1,0 +1,111 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import busboy from 'busboy';
+import { AppError, invalidArgument } from '../errors.js';
+
+/**
+ * Reads a PostObject form (spec oss-protocol §9) as it streams: the fields before the `file` part are
+ * collected, then reading stops at the file, whose bytes are left in the request for whoever consumes
+ * `file.stream` (after authentication and authorization). Fields after the file are ignored.
+ */
+
+/** Fields before the file: names ≤ 8 KiB, names and values ≤ 2 MiB in all (spec §9). */
+export const FORM_LIMITS = { nameBytes: 8 * 1024, totalBytes: 2 * 1024 * 1024 };
+
+export interface PostFile {
+  stream: Readable;
+  /** The part's filename (no directories), "" when the part had none. */
+  filename: string;
+  /** The part's Content-Type (RFC 7578: text/plain when the part has none); undefined for a text `file` field. */
+  contentType: string | undefined;
+}
+
+export interface PostForm {
+  /** Fields before the file by lower-cased name (form field names are case-insensitive). */
+  fields: Map<string, string>;
+  file: PostFile;
+  /** Settles once the whole body has been parsed (or failed): answer only then, so the connection stays usable. */
+  finished: Promise<void>;
+}
+
+const malformed = (detail?: string): AppError =>
+  new AppError('MalformedPOSTRequest', detail === undefined ? undefined : `The body of your POST request is not well-formed multipart/form-data: ${detail}.`);
+
+export function readPostForm(req: IncomingMessage): Promise<PostForm> {
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({
+      headers: req.headers,
+      defParamCharset: 'utf8',
+      limits: { fieldSize: FORM_LIMITS.totalBytes + 1 },
+    });
+  } catch (err) {
+    return Promise.reject(malformed(err instanceof Error ? err.message.replace(/\.$/, '') : undefined));
+  }
+  const finished = new Promise<void>((done) => bb.once('close', done));
+  return new Promise<PostForm>((resolve, reject) => {
+    const fields = new Map<string, string>();
+    let total = 0;
+    let settled = false;
+    const fail = (err: AppError): void => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    };
+    const take = (name: string, size: number): string | null => {
+      total += Buffer.byteLength(name) + size;
+      if (Buffer.byteLength(name) > FORM_LIMITS.nameBytes) {
+        fail(invalidArgument(`A form field name is longer than ${FORM_LIMITS.nameBytes} bytes.`, 'FormField', name.slice(0, 64)));
+        return null;
+      }
+      if (total > FORM_LIMITS.totalBytes) {
+        fail(invalidArgument(`The form fields before the file exceed ${FORM_LIMITS.totalBytes} bytes in all.`, 'FormField', name.slice(0, 64)));
+        return null;
+      }
+      const lower = name.toLowerCase();
+      if (fields.has(lower)) {
+        fail(invalidArgument(`The form field "${name}" is given more than once.`, name));
+        return null;
+      }
+      return lower;
+    };
+
+    bb.on('field', (name, value, info) => {
+      if (settled) return;
+      if (info.valueTruncated) {
+        fail(invalidArgument(`The form fields before the file exceed ${FORM_LIMITS.totalBytes} bytes in all.`, 'FormField', name.slice(0, 64)));
+        return;
+      }
+      // A `file` part without a filename is the upload's content all the same (curl -F file=text).
+      if (name.toLowerCase() === 'file') {
+        settled = true;
+        resolve({ fields, file: { stream: Readable.from([Buffer.from(value, 'utf8')]), filename: '', contentType: undefined }, finished });
+        return;
+      }
+      const lower = take(name, Buffer.byteLength(value));
+      if (lower !== null) fields.set(lower, value);
+    });
+
+    bb.on('file', (name, stream, info) => {
+      if (settled) {
+        stream.resume();
+        return;
+      }
+      if (name.toLowerCase() !== 'file') {
+        stream.resume();
+        fail(new AppError('IncorrectNumberOfFilesInPOSTRequest', `POST requires exactly one file upload per request, in the form field "file"; "${name}" is a file too.`));
+        return;
+      }
+      settled = true;
+      resolve({ fields, file: { stream, filename: info.filename ?? '', contentType: info.mimeType }, finished });
+    });
+
+    bb.on('error', (err: unknown) => fail(err instanceof AppError ? err : malformed(err instanceof Error ? err.message : undefined)));
+    bb.on('close', () => fail(new AppError('IncorrectNumberOfFilesInPOSTRequest', 'POST requires exactly one file upload per request; the form has no field named "file".')));
+    // A client that goes away mid-form: whoever reads the file sees the error, nothing is stored.
+    req.on('close', () => {
+      if (!req.complete) bb.destroy(new AppError('IncompleteBody'));
+    });
+    req.pipe(bb);
+  });
+}
