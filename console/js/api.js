@@ -154,19 +154,31 @@ export async function pop(service, action, params = {}, resource = '') {
 }
 
 /**
- * The RAM resource ARN of a user / role / group / policy of the signed-in account.
+ * The RAM resource ARN of a user / role / group / policy of the signed-in account, as the server
+ * authorizes RAM actions on it (no region; role names lower-cased).
  * @param {'user' | 'role' | 'group' | 'policy'} kind
  * @param {string} name
  */
 export function ramArn(kind, name) {
-  return `acs:ram:*:${session?.identity.AccountId ?? '*'}:${kind}/${name}`;
+  return `acs:ram::${session?.identity.AccountId ?? '*'}:${kind}/${kind === 'role' ? name.toLowerCase() : name}`;
 }
 
-/** The OSS resource ARN of a bucket / object of the signed-in account (region `*`). */
+/** Bucket → region id, learnt from ListBuckets, so ARNs name the region the server puts in them. */
+const regions = new Map();
+
+/**
+ * @param {string} bucket
+ * @param {string} region
+ */
+export function rememberRegion(bucket, region) {
+  if (region) regions.set(bucket, region);
+}
+
+/** The OSS resource ARN of a bucket / object of the signed-in account (`*` region when unknown). */
 export function ossArn(bucket = '', key = '') {
   const account = session?.identity.AccountId ?? '*';
   if (bucket === '') return `acs:oss:*:${account}:*`;
-  return `acs:oss:*:${account}:${bucket}${key === '' ? '' : `/${key}`}`;
+  return `acs:oss:${regions.get(bucket) ?? '*'}:${account}:${bucket}${key === '' ? '' : `/${key}`}`;
 }
 
 /**

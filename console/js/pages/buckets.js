@@ -1,7 +1,7 @@
 // @ts-check
 // OSS buckets and objects: list / create / delete buckets, browse by prefix with folders, upload with
 // progress, download, delete, presigned URLs, bucket and object ACLs. Path-style URLs, V1 signatures.
-import { oss, presign, xml } from '../api.js';
+import { oss, presign, rememberRegion, xml } from '../api.js';
 import { bytes, dangerButton, fill, field, h, notice, options, run, table } from '../dom.js';
 
 const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'];
@@ -41,6 +41,7 @@ export async function render(root) {
     const buckets = [...doc.getElementsByTagName('Bucket')];
     fill(listBox, table(['Bucket', 'Region', 'Created', ''], buckets.map((b) => {
       const n = text(b, 'Name');
+      rememberRegion(n, text(b, 'Region'));
       return [
         h('a', { href: `#/buckets/${encodeURIComponent(n)}`, 'data-bucket': n, onclick: (/** @type {Event} */ e) => { e.preventDefault(); void run(null, () => open(n, '')); } }, n),
         text(b, 'Region') || text(b, 'Location'),

@@ -51,7 +51,7 @@ export async function render(root) {
           .map((k) => [h('dt', {}, k), h('dd', {}, k === 'Decision' ? decisionBadge(String(r[k])) : String(r[k]))]);
         /** @type {HTMLElement | null} */
         let doc = null;
-        const index = typeof r.StatementIndex === 'number' ? r.StatementIndex : Number.NaN;
+        const index = r.StatementIndex === undefined || r.StatementIndex === '' ? Number.NaN : Number(r.StatementIndex);
         if (r.Policy && Number.isInteger(index) && index >= 0) {
           // The whole policy with the statement marked, when the caller may read it; else the statement alone.
           const text = await policyText(String(r.Policy)).catch(() => null);
