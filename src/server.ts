@@ -7,6 +7,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { RequestExplainer } from './audit/explain.js';
 import type { RequestRecord } from './audit/record.js';
 import { RecentRequests } from './audit/ring.js';
+import { createConsoleRoute } from './console/serve.js';
 import { BucketService } from './domain/buckets.js';
 import type { DomainContext } from './domain/context.js';
 import { MultipartService } from './domain/multipart.js';
@@ -151,6 +152,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
   const credentials = new StsCredentialResolver({ tokens, store: meta, clock, accountId: opts.accountId, next: accountCredentials });
 
+  const consoleRoute = createConsoleRoute();
   const internal = (path: string, req: IncomingMessage): OssResponse | null => {
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
@@ -160,6 +162,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         body: JSON.stringify({ status: 'ok', version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }),
       };
     }
+    if (path.startsWith('/-/console')) return consoleRoute(path, req);
     return null;
   };
 

@@ -1,0 +1,114 @@
+// @ts-check
+// Boot, sign-in / sign-out and hash routing (#/users, #/policies, …).
+import { current, onSessionChange, signIn, signOut } from './api.js';
+import { clearMessages, countdown, fill, field, h, leavePage, onLeave, report, run } from './dom.js';
+import * as buckets from './pages/buckets.js';
+import * as groups from './pages/groups.js';
+import * as policies from './pages/policies.js';
+import * as roles from './pages/roles.js';
+import * as sts from './pages/sts.js';
+import * as users from './pages/users.js';
+import * as why from './pages/why.js';
+
+/** @type {Record<string, {title: string, render: (main: HTMLElement) => Promise<void>}>} */
+const PAGES = {
+  users: { title: 'Users', render: users.render },
+  groups: { title: 'Groups', render: groups.render },
+  roles: { title: 'Roles', render: roles.render },
+  policies: { title: 'Policies', render: policies.render },
+  buckets: { title: 'Buckets', render: buckets.render },
+  sts: { title: 'STS playground', render: sts.render },
+  why: { title: 'Why denied?', render: why.render },
+};
+
+const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
+const who = /** @type {HTMLElement} */ (document.getElementById('who'));
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let whoTimer;
+
+function signInPage() {
+  const ak = h('input', { name: 'accessKeyId', autocomplete: 'off', spellcheck: 'false', required: true });
+  const secret = h('input', { name: 'accessKeySecret', type: 'password', autocomplete: 'off', required: true });
+  const token = h('textarea', { name: 'securityToken', rows: 3, autocomplete: 'off', spellcheck: 'false' });
+  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const form = h(
+    'form',
+    { class: 'card narrow', id: 'sign-in' },
+    h('h1', {}, 'Sign in'),
+    h('p', {}, 'Use an AccessKey pair: the account root\'s, a RAM user\'s, or STS credentials (with their SecurityToken). The console acts as that principal, with exactly its permissions.'),
+    field('AccessKeyId', ak),
+    field('AccessKeySecret', secret),
+    field('SecurityToken (STS credentials only)', token),
+    submit,
+    h('p', { class: 'muted' }, 'The secret stays in this page\'s memory only (never localStorage, sessionStorage or cookies). Signing out or reloading forgets it.'),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void run(submit, async () => {
+      const tok = token.value.trim();
+      await signIn({ accessKeyId: ak.value.trim(), accessKeySecret: secret.value.trim(), ...(tok ? { securityToken: tok } : {}) });
+      secret.value = '';
+      token.value = '';
+      if (location.hash === '' || location.hash === '#/') location.hash = '#/users';
+      else void route();
+    });
+  });
+  fill(main, form);
+  ak.focus();
+}
+
+function renderWho() {
+  clearInterval(whoTimer);
+  const s = current();
+  nav.hidden = s === null;
+  if (!s) {
+    fill(who);
+    return;
+  }
+  const expiry = h('span', { class: 'expiry' });
+  const tick = () => {
+    if (s.expiration !== undefined) expiry.textContent = ` · session expires in ${countdown(s.expiration)}`;
+  };
+  tick();
+  if (s.expiration !== undefined) whoTimer = setInterval(tick, 1000);
+  fill(
+    who,
+    h('span', { class: 'identity', title: s.identity.Arn }, h('span', { class: 'badge' }, s.identity.IdentityType), ' ', h('code', { id: 'whoami' }, s.identity.Arn)),
+    expiry,
+    ' ',
+    h('button', { type: 'button', id: 'sign-out', onclick: () => { signOut(); location.hash = '#/'; } }, 'Sign out'),
+  );
+}
+
+async function route() {
+  leavePage();
+  clearMessages();
+  if (!current()) {
+    signInPage();
+    return;
+  }
+  const name = location.hash.replace(/^#\/?/, '').split('/')[0] || 'users';
+  const page = PAGES[name] ?? PAGES.users;
+  for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#/${name}`);
+  document.title = `${page.title} · Alunite console`;
+  fill(main, h('p', { class: 'muted' }, 'Loading…'));
+  let alive = true;
+  onLeave(() => { alive = false; });
+  const section = h('section', { class: 'page', id: `page-${name}` });
+  try {
+    await page.render(section);
+  } catch (e) {
+    report(e);
+  } finally {
+    if (alive) fill(main, section);
+  }
+}
+
+onSessionChange(() => {
+  renderWho();
+  if (!current()) void route();
+});
+window.addEventListener('hashchange', () => void route());
+renderWho();
+void route();
