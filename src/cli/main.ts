@@ -3,6 +3,8 @@ import { DEV_DEFAULTS, startServer, VERSION } from '../server.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
+import { configureCommand } from './configure.js';
+import { ossCommand } from './oss.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -85,6 +87,8 @@ export async function main(argv: string[]): Promise<void> {
 
   program.addCommand(policyCommand());
   program.addCommand(keysCommand());
+  program.addCommand(configureCommand());
+  program.addCommand(ossCommand());
 
   await program.parseAsync(argv);
 }
