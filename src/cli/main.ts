@@ -5,6 +5,8 @@ import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
 import { configureCommand } from './configure.js';
 import { ossCommand } from './oss.js';
+import { ramCommand } from './ram.js';
+import { stsCommand } from './sts.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -89,6 +91,8 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(keysCommand());
   program.addCommand(configureCommand());
   program.addCommand(ossCommand());
+  program.addCommand(ramCommand());
+  program.addCommand(stsCommand());
 
   await program.parseAsync(argv);
 }

@@ -122,7 +122,9 @@ export async function ossClient(conn: Connection, bucket?: string, overrides: { 
     region: `oss-${conn.region}`,
     accessKeyId: conn.accessKeyId,
     accessKeySecret: conn.accessKeySecret,
-    ...(conn.securityToken !== undefined ? { stsToken: conn.securityToken } : {}),
+    // A refresh interval without a refresh function only silences ali-oss's advice to refresh: a CLI
+    // run is short, and expired credentials get the service's own error.
+    ...(conn.securityToken !== undefined ? { stsToken: conn.securityToken, refreshSTSTokenInterval: 3_600_000 } : {}),
     ...(bucket !== undefined ? { bucket } : {}),
     secure: endpoint.startsWith('https:'),
     timeout: 300_000,

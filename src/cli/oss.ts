@@ -432,19 +432,26 @@ export function ossCommand(): Command {
       .command('sign')
       .description('print a presigned URL for an object (includes the STS token when the credentials have one)')
       .argument('<url>', 'oss://bucket/key')
-      .option('--expires <seconds>', 'validity in seconds', expiresSeconds, 3600)
+      .option('--expires <seconds>', 'validity in seconds (default 3600, or until temporary credentials expire if sooner)', expiresSeconds)
       .addOption(new Option('--method <method>', 'HTTP method the URL allows').choices(['GET', 'PUT', 'HEAD', 'POST', 'DELETE']).default('GET'))
       .option('--content-type <type>', 'Content-Type the request must send (PUT)')
       .option('--v4', 'signature V4 (x-oss-signature-version OSS4-HMAC-SHA256, at most 7 days)'),
   );
   sign.action(
     run(async (url: string) => {
-      const o = sign.opts<Common & { expires: number; method: string; contentType?: string; v4?: boolean }>();
+      const o = sign.opts<Common & { expires?: number; method: string; contentType?: string; v4?: boolean }>();
       const u = parseOssUrl(url);
       if (u.key === '') throw new UsageError(`${url}: sign needs an object key (oss://bucket/key)`);
-      if (o.v4 && o.expires > 604_800) throw new UsageError('--expires must be at most 604800 (7 days) with --v4');
       const conn = await resolveConnection(o);
       setEndpointForErrors(conn.endpoint);
+      // OSS refuses a URL that outlives its security token (AccessDenied), so stop at the token's expiry when it is known.
+      const tokenLeft = conn.expiration !== undefined ? Math.floor((Date.parse(conn.expiration) - Date.now()) / 1000) : Number.NaN;
+      if (tokenLeft <= 0) throw new UsageError(`the temporary credentials (${conn.source}) expired at ${conn.expiration}`);
+      if (o.expires !== undefined && tokenLeft < o.expires) {
+        throw new UsageError(`--expires ${o.expires} outlives the security token, which expires in ${tokenLeft} s (${conn.expiration})`);
+      }
+      const expires = o.expires ?? (tokenLeft < 3600 ? tokenLeft : 3600);
+      if (o.v4 && expires > 604_800) throw new UsageError('--expires must be at most 604800 (7 days) with --v4');
       // ali-oss refuses to presign for an IP endpoint; the signature covers /bucket/key, not the host,
       // so sign path-style for a placeholder host name and put the real host back.
       const real = new URL(conn.endpoint);
@@ -452,13 +459,13 @@ export function ossCommand(): Command {
       const signer = await ossClient(conn, u.bucket, ip ? { endpoint: `${real.protocol}//localhost${real.port ? `:${real.port}` : ''}`, sldEnable: true } : {});
       let signed: string;
       if (o.v4) {
-        signed = await signer.signatureUrlV4(o.method, o.expires, o.contentType ? { headers: { 'Content-Type': o.contentType } } : undefined, u.key);
+        signed = await signer.signatureUrlV4(o.method, expires, o.contentType ? { headers: { 'Content-Type': o.contentType } } : undefined, u.key);
       } else {
-        signed = signer.signatureUrl(u.key, { expires: o.expires, method: o.method, ...(o.contentType ? { 'Content-Type': o.contentType } : {}) });
+        signed = signer.signatureUrl(u.key, { expires, method: o.method, ...(o.contentType ? { 'Content-Type': o.contentType } : {}) });
       }
       const out = new URL(signed);
       if (ip) out.host = real.host;
-      const expiresAt = new Date(Date.now() + o.expires * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const expiresAt = new Date(Date.now() + expires * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
       if (o.json) printJson({ url: out.toString(), method: o.method, expires: expiresAt, signatureVersion: o.v4 ? 'v4' : 'v1' });
       else process.stdout.write(`${out.toString()}\n`);
     }),

@@ -7,7 +7,8 @@ import { UsageError } from './output.js';
 // Where the CLI's credentials come from: ~/.alunite/config (INI sections, one per profile), the
 // ALUNITE_* environment and the connection flags. See docs/cli.md "Profiles and precedence".
 
-export const PROFILE_KEYS = ['endpoint', 'region', 'access_key_id', 'access_key_secret', 'security_token'] as const;
+/** `expiration` (ISO time) is written by `sts assume-role --save-profile` next to the temporary credentials. */
+export const PROFILE_KEYS = ['endpoint', 'region', 'access_key_id', 'access_key_secret', 'security_token', 'expiration'] as const;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 export type Profile = Partial<Record<ProfileKey, string>>;
 export type ConfigFile = Map<string, Profile>;
@@ -33,6 +34,8 @@ export interface Connection {
   accessKeyId: string;
   accessKeySecret: string;
   securityToken?: string;
+  /** When temporary credentials expire, if known (profiles written by sts assume-role --save-profile). */
+  expiration?: string;
   /** Where the credentials came from, for messages: `flags`, `environment`, `profile NAME`, `development defaults`. */
   source: string;
 }
@@ -154,19 +157,23 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
     profileName = 'default';
   }
 
-  const layers: { source: string; id?: string; secret?: string; token?: string }[] = [
+  const layers: { source: string; id?: string; secret?: string; token?: string; expiration?: string }[] = [
     { source: 'flags', id: nonEmpty(flags.accessKeyId), secret: nonEmpty(flags.accessKeySecret), token: nonEmpty(flags.securityToken) },
     { source: 'environment', id: nonEmpty(env.ALUNITE_ACCESS_KEY_ID), secret: nonEmpty(env.ALUNITE_ACCESS_KEY_SECRET), token: nonEmpty(env.ALUNITE_SECURITY_TOKEN) },
   ];
-  if (profile) layers.push({ source: `profile ${profileName} (${file})`, id: profile.access_key_id, secret: profile.access_key_secret, token: profile.security_token });
+  if (profile) layers.push({ source: `profile ${profileName} (${file})`, id: profile.access_key_id, secret: profile.access_key_secret, token: profile.security_token, expiration: profile.expiration });
 
-  let creds: { source: string; id: string; secret: string; token?: string } | undefined;
+  let creds: { source: string; id: string; secret: string; token?: string; expiration?: string } | undefined;
   for (const l of layers) {
     if (l.id === undefined && l.secret === undefined && l.token === undefined) continue;
     const what = l.source === 'flags' ? ['--access-key-id', '--access-key-secret'] : l.source === 'environment' ? ['ALUNITE_ACCESS_KEY_ID', 'ALUNITE_ACCESS_KEY_SECRET'] : ['access_key_id', 'access_key_secret'];
     if (l.id === undefined) throw new UsageError(`${l.source}: ${what[1]} (or a security token) is given without ${what[0]}`);
     if (l.secret === undefined) throw new UsageError(`${l.source}: ${what[0]} is given without ${what[1]}`);
-    creds = { source: l.source, id: l.id, secret: l.secret, ...(l.token !== undefined ? { token: l.token } : {}) };
+    creds = {
+      source: l.source, id: l.id, secret: l.secret,
+      ...(l.token !== undefined ? { token: l.token } : {}),
+      ...(l.token !== undefined && l.expiration !== undefined ? { expiration: l.expiration } : {}),
+    };
     break;
   }
   if (!creds) {
@@ -189,6 +196,7 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
     accessKeyId: creds.id,
     accessKeySecret: creds.secret,
     ...(creds.token !== undefined ? { securityToken: creds.token } : {}),
+    ...(creds.expiration !== undefined ? { expiration: creds.expiration } : {}),
     source: creds.source,
   };
 }
