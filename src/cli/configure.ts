@@ -90,7 +90,7 @@ export function configureCommand(): Command {
       const file = alunitePaths().config;
       const config = (await readConfig(file)) ?? new Map<string, Profile>();
       const rows = [...config].map(([name, p]) => ({ profile: name, ...publicView(p) }));
-      if (list.opts<{ json?: boolean }>().json) printJson(rows);
+      if (list.optsWithGlobals<{ json?: boolean }>().json) printJson(rows);
       else printTable(rows.map((r) => [r.profile, r.endpoint ?? '', r.region ?? '', r.accessKeyId ?? '', r.temporary ? 'sts' : '']), ['PROFILE', 'ENDPOINT', 'REGION', 'ACCESS KEY ID', '']);
     }),
   );

@@ -132,3 +132,21 @@ export async function ossClient(conn: Connection, bucket?: string, overrides: { 
   };
   return new OSSClass(opts);
 }
+
+/**
+ * ali-oss reports every bodiless 404 (HEAD, or a GET read as a stream) as NoSuchKey "Object not
+ * exists", even when the bucket is what is missing. One bucket-level request tells them apart, so the
+ * CLI prints the service's own code and message.
+ */
+export async function explain404(client: OssClient, bucket: string, err: unknown): Promise<never> {
+  const e = err as { code?: string; message?: string; requestId?: string };
+  if (e.code === 'NoSuchKey' && e.message === 'Object not exists') {
+    try {
+      await client.getBucketInfo(bucket);
+    } catch (probe) {
+      if ((probe as { code?: string }).code === 'NoSuchBucket') throw probe;
+    }
+    e.message = 'The specified key does not exist.';
+  }
+  throw err;
+}

@@ -39,7 +39,8 @@ export function describeError(err: unknown, endpoint?: string): { line: string; 
   // ali-oss marks transport failures with status -1 (network) / -2 (timeout); PopClient with NetworkError.
   const networkish = e.status === -1 || e.status === -2 || e.code === 'NetworkError' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH/.test(e.message);
   if (networkish && e.code !== 'NetworkError') {
-    const first = e.message.split('\n')[0]!.replace(/\s*\(req "error"\).*$/, '').replace(/, please increase the timeout.*$/, '');
+    // ali-oss appends the request line and socket statistics; the first clause is the cause.
+    const first = e.message.split('\n')[0]!.replace(/, (GET|PUT|POST|HEAD|DELETE) https?:\/\/.*$/, '').replace(/\s*\(req "error"\).*$/, '').replace(/, please increase the timeout.*$/, '');
     return { line: `error: NetworkError: cannot reach ${endpoint ?? 'the endpoint'} (${first})`, exitCode: EXIT_SERVICE };
   }
   if (typeof e.code === 'string' && e.code !== '' && !/^E[A-Z]+$/.test(e.code)) {
