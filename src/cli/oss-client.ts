@@ -66,6 +66,7 @@ export interface OssClient {
   head(name: string): Promise<{ status: number; meta: Record<string, string> | null } & Res>;
   putStream(name: string, stream: NodeJS.ReadableStream, options: { contentLength: number; mime?: string; headers?: Headers }): Promise<Res>;
   getStream(name: string): Promise<{ stream: NodeJS.ReadableStream } & Res>;
+  get(name: string, options: { headers?: Headers }): Promise<{ content: Buffer } & Res>;
   copy(name: string, sourceName: string, sourceBucket?: string, options?: object): Promise<{ data: { etag?: string } | null } & Res>;
   delete(name: string): Promise<Res>;
   deleteMulti(names: string[], options?: { quiet?: boolean }): Promise<{ deleted: unknown[] } & Res>;
@@ -134,19 +135,21 @@ export async function ossClient(conn: Connection, bucket?: string, overrides: { 
 }
 
 /**
- * ali-oss reports every bodiless 404 (HEAD, or a GET read as a stream) as NoSuchKey "Object not
- * exists", even when the bucket is what is missing. One bucket-level request tells them apart, so the
- * CLI prints the service's own code and message.
+ * ali-oss cannot read the error body of a HEAD or of a GET it streams: a 404 becomes NoSuchKey
+ * "Object not exists" (even when the bucket is what is missing) and other statuses "Unknow error".
+ * On that path only, the same object is asked for once more as a 1-byte ranged GET, whose XML error
+ * ali-oss does parse, so the CLI prints the service's own code, message and RequestId.
  */
-export async function explain404(client: OssClient, bucket: string, err: unknown): Promise<never> {
-  const e = err as { code?: string; message?: string; requestId?: string };
-  if (e.code === 'NoSuchKey' && e.message === 'Object not exists') {
+export async function explainBodiless(client: OssClient, bucket: string, key: string, err: unknown): Promise<never> {
+  const e = err as { code?: string; name?: string; message?: string };
+  const synthesized = (e.code === 'NoSuchKey' && e.message === 'Object not exists') || (e.name === 'UnknownError' && /^Unknow error, status: \d+/.test(e.message ?? ''));
+  if (synthesized) {
+    client.useBucket(bucket);
     try {
-      await client.getBucketInfo(bucket);
-    } catch (probe) {
-      if ((probe as { code?: string }).code === 'NoSuchBucket') throw probe;
+      await client.get(key, { headers: { Range: 'bytes=0-0' } });
+    } catch (again) {
+      if (typeof (again as { code?: unknown }).code === 'string') throw again;
     }
-    e.message = 'The specified key does not exist.';
   }
   throw err;
 }

@@ -5,7 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc64 } from '../util/crc64.js';
 import { checkpointPath, loadCheckpoint, removeCheckpoint, saveCheckpointSync, type UploadCheckpoint } from './checkpoint.js';
-import type { AliCheckpoint, ListedPart, OssClient } from './oss-client.js';
+import { explainBodiless, type AliCheckpoint, type ListedPart, type OssClient } from './oss-client.js';
 import { CliError } from './output.js';
 import type { ProgressSink } from './progress.js';
 
@@ -170,7 +170,7 @@ async function multipartUpload(
 
 export async function downloadObject(client: OssClient, bucket: string, key: string, dest: string, progress: ProgressSink): Promise<TransferResult> {
   client.useBucket(bucket);
-  const got = await client.getStream(key);
+  const got = await client.getStream(key).catch((e: unknown) => explainBodiless(client, bucket, key, e));
   const headers = got.res.headers;
   await mkdir(dirname(resolve(dest)), { recursive: true });
   const tmp = `${dest}.alunite-${process.pid}-${Date.now().toString(36)}.tmp`;

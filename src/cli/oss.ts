@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { addressing, explain404, formatOssUrl, isOssUrl, ossClient, parseOssUrl, type ListedObject, type OssClient, type OssUrl } from './oss-client.js';
+import { addressing, explainBodiless, formatOssUrl, isOssUrl, ossClient, parseOssUrl, type ListedObject, type OssClient, type OssUrl } from './oss-client.js';
 import { copyObject, downloadObject, uploadFile, type TransferResult } from './oss-transfer.js';
 import {
   CliError, humanBytes, parsePositiveInt, parseSize, printJson, printRecord, printTable, remote, run, setEndpointForErrors, usageExitCodes, UsageError,
@@ -202,7 +202,7 @@ function ossCp(cmd: Command): void {
             const dst = parseOssUrl(destination);
             const key = dst.key === '' || dst.key.endsWith('/') ? dst.key + basename(src.key) : dst.key;
             client.useBucket(src.bucket);
-            const head = await client.head(src.key).catch((e: unknown) => explain404(client, src.bucket, e));
+            const head = await client.head(src.key).catch((e: unknown) => explainBodiless(client, src.bucket, src.key, e));
             report(await copyObject(client, src, { bucket: dst.bucket, key }, Number(head.res.headers['content-length'] ?? -1)), 'copy');
           } else {
             let target = destination;
@@ -222,11 +222,11 @@ async function downloadWithBar(client: OssClient, src: OssUrl, target: string, p
   let bar: ProgressSink = progressBar('', 0, false);
   if (progress && process.stderr.isTTY === true) {
     client.useBucket(src.bucket);
-    const head = await client.head(src.key).catch((e: unknown) => explain404(client, src.bucket, e));
+    const head = await client.head(src.key).catch((e: unknown) => explainBodiless(client, src.bucket, src.key, e));
     bar = progressBar(basename(src.key), Number(head.res.headers['content-length'] ?? 0));
   }
   try {
-    return await downloadObject(client, src.bucket, src.key, target, bar).catch((e: unknown) => explain404(client, src.bucket, e));
+    return await downloadObject(client, src.bucket, src.key, target, bar);
   } finally {
     bar.finish();
   }
@@ -399,7 +399,7 @@ export function ossCommand(): Command {
         else printRecord({ Bucket: view.name, Region: view.region, Location: view.location, Created: view.creationDate, StorageClass: view.storageClass, ACL: acl, Owner: view.owner });
         return;
       }
-      const h = await client.head(u.key).catch((e: unknown) => explain404(client, u.bucket, e));
+      const h = await client.head(u.key).catch((e: unknown) => explainBodiless(client, u.bucket, u.key, e));
       const headers = h.res.headers;
       const meta: Record<string, string> = {};
       for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-oss-meta-')) meta[k.slice('x-oss-meta-'.length)] = v;
@@ -478,7 +478,7 @@ export function ossCommand(): Command {
       const u = parseOssUrl(url);
       if (u.key === '') throw new UsageError(`${url}: cat needs an object key (oss://bucket/key)`);
       const { client } = await connect(o, u.bucket);
-      const got = await client.getStream(u.key).catch((e: unknown) => explain404(client, u.bucket, e));
+      const got = await client.getStream(u.key).catch((e: unknown) => explainBodiless(client, u.bucket, u.key, e));
       try {
         await pipeline(got.stream, process.stdout, { end: false });
       } catch (err) {
