@@ -25,17 +25,20 @@ export function progressBar(label: string, total: number, enabled = process.stde
     const now = Date.now();
     if (!force && now - lastDraw < 100) return;
     lastDraw = now;
-    const width = Math.max(10, Math.min(30, (out.columns ?? 80) - 70));
     const frac = total > 0 ? Math.min(1, done / total) : 1;
-    const filled = Math.round(frac * width);
     const secs = (now - started) / 1000;
     const rate = secs > 0 ? (done - baseline) / secs : 0;
     const eta = rate > 0 ? Math.ceil((total - done) / rate) : undefined;
-    const line =
-      `${label.length > 30 ? `…${label.slice(-29)}` : label} [${'='.repeat(filled)}${' '.repeat(width - filled)}] ` +
+    const name = label.length > 30 ? `…${label.slice(-29)}` : label;
+    const stats =
       `${(frac * 100).toFixed(0).padStart(3)}% ${humanBytes(done)}/${humanBytes(total)} ${humanBytes(Math.round(rate))}/s` +
       (eta !== undefined && done < total ? ` ETA ${formatEta(eta)}` : '');
-    out.write(`\r${line.slice(0, (out.columns ?? 120) - 1)}\x1b[K`);
+    const columns = out.columns ?? 80;
+    // The bar takes what the text leaves of the terminal width.
+    const width = Math.max(5, Math.min(30, columns - name.length - stats.length - 5));
+    const filled = Math.round(frac * width);
+    const line = `${name} [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${stats}`;
+    out.write(`\r${line.slice(0, columns - 1)}\x1b[K`);
   };
   return {
     add(bytes) {
