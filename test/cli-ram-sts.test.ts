@@ -117,15 +117,24 @@ describe('alunite ram', () => {
     assert.match(table, /^NAME\s+ID\s+DISPLAY NAME\s+CREATED$/m);
     assert.doesNotMatch(table, /writer/);
 
-    // Usage errors (exit 2): nothing reaches the server.
-    assert.match(fails(await cli.run(['ram', 'policy', 'attach', 'edit']), 2), /exactly one of --user, --group, --role/);
-    assert.match(fails(await cli.run(['ram', 'policy', 'attach', 'edit', '--user', 'a', '--role', 'b']), 2), /exactly one of/);
-    assert.match(fails(await cli.run(['ram', 'policy', 'create', 'p', '--document', join(cli.home, 'absent.json')]), 2), /cannot read policy document .*absent\.json: no such file/);
+    // Usage errors (exit 2): nothing reaches the server (independent, so run together).
     await writeFile(join(cli.home, 'bad.json'), '{ not json');
-    assert.match(fails(await cli.run(['ram', 'policy', 'create', 'p', '--document', join(cli.home, 'bad.json')]), 2), /is not JSON/);
-    fails(await cli.run(['ram', 'policy', 'create', 'p']), 2);
-    fails(await cli.run(['ram', 'accesskey', 'update', 'LTAIxxxx', '--status', 'Paused']), 2);
-    fails(await cli.run(['ram', 'user', 'frobnicate']), 2);
+    const usage = await Promise.all([
+      cli.run(['ram', 'policy', 'attach', 'edit']),
+      cli.run(['ram', 'policy', 'attach', 'edit', '--user', 'a', '--role', 'b']),
+      cli.run(['ram', 'policy', 'create', 'p', '--document', join(cli.home, 'absent.json')]),
+      cli.run(['ram', 'policy', 'create', 'p', '--document', join(cli.home, 'bad.json')]),
+      cli.run(['ram', 'policy', 'create', 'p']),
+      cli.run(['ram', 'accesskey', 'update', 'LTAIxxxx', '--status', 'Paused']),
+      cli.run(['ram', 'user', 'frobnicate']),
+    ]);
+    assert.match(fails(usage[0]!, 2), /exactly one of --user, --group, --role/);
+    assert.match(fails(usage[1]!, 2), /exactly one of/);
+    assert.match(fails(usage[2]!, 2), /cannot read policy document .*absent\.json: no such file/);
+    assert.match(fails(usage[3]!, 2), /is not JSON/);
+    assert.match(fails(usage[4]!, 2), /required option '--document <file>' not specified/);
+    assert.match(fails(usage[5]!, 2), /Allowed choices are Active, Inactive/);
+    fails(usage[6]!, 2);
     // The service validates the document itself: an invalid policy gets RAM's code.
     await writeFile(join(cli.home, 'invalid.json'), '{"Version":"1","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}');
     fails(await cli.run(['ram', 'policy', 'create', 'p', '--document', join(cli.home, 'invalid.json')]), 1, 'MalformedPolicyDocument');
