@@ -149,13 +149,24 @@ async function multipartUpload(
     o.progress.setDone(cp.doneParts.reduce((n, p) => n + partSizeOf(p.number, cp.partSize, size), 0));
   };
 
-  const result = await client.multipartUpload(key, abs, {
-    parallel: o.parallel,
-    partSize,
-    ...(o.contentType !== undefined ? { mime: o.contentType } : {}),
-    ...(resumed ? { checkpoint: { file: abs, name: key, fileSize: size, partSize, uploadId: resumed.uploadId, doneParts: [...resumed.doneParts] } } : {}),
-    progress: onProgress,
-  });
+  // Ctrl-C: the checkpoint already holds every finished part; say how to continue.
+  const onSigint = (): void => {
+    o.notice(`\ninterrupted: run the same command again to resume ${base.destination} (checkpoint ${cpPath})`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  let result;
+  try {
+    result = await client.multipartUpload(key, abs, {
+      parallel: o.parallel,
+      partSize,
+      ...(o.contentType !== undefined ? { mime: o.contentType } : {}),
+      ...(resumed ? { checkpoint: { file: abs, name: key, fileSize: size, partSize, uploadId: resumed.uploadId, doneParts: [...resumed.doneParts] } } : {}),
+      progress: onProgress,
+    });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
   await removeCheckpoint(cpPath);
   const headers = result.res.headers;
   const local = await fileCrc(abs);
