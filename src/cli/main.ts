@@ -4,6 +4,10 @@ import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
 import { vendCommand } from './vend.js';
+import { configureCommand } from './configure.js';
+import { ossCommand } from './oss.js';
+import { ramCommand } from './ram.js';
+import { stsCommand } from './sts.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -114,6 +118,10 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(policyCommand());
   program.addCommand(keysCommand());
   program.addCommand(vendCommand());
+  program.addCommand(configureCommand());
+  program.addCommand(ossCommand());
+  program.addCommand(ramCommand());
+  program.addCommand(stsCommand());
 
   await program.parseAsync(argv);
 }

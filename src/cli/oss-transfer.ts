@@ -1,0 +1,226 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Crc64 } from '../util/crc64.js';
+import { checkpointPath, loadCheckpoint, removeCheckpoint, saveCheckpointSync, type UploadCheckpoint } from './checkpoint.js';
+import { explainBodiless, type AliCheckpoint, type ListedPart, type OssClient } from './oss-client.js';
+import { CliError } from './output.js';
+import type { ProgressSink } from './progress.js';
+
+// The byte-moving half of `alunite oss cp`: one file up (single PUT or resumable multipart), one object
+// down (temp file, CRC-64 check, rename), one object across (server-side copy).
+
+export interface UploadOptions {
+  threshold: number;
+  partSize: number;
+  parallel: number;
+  contentType?: string;
+  checkpointDir: string;
+  endpoint: string;
+  progress: ProgressSink;
+  /** Called with a one-line notice (resume, restart) for stderr. */
+  notice: (line: string) => void;
+}
+
+export interface TransferResult {
+  source: string;
+  destination: string;
+  size: number;
+  etag?: string;
+  crc64?: string;
+  multipart?: { uploadId: string; parts: number; partSize: number; skippedParts: number };
+}
+
+/** A pass-through that counts bytes into the progress sink and computes CRC-64 on the way. */
+function meter(progress: ProgressSink, crc: Crc64): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      crc.update(chunk);
+      progress.add(chunk.length);
+      cb(null, chunk);
+    },
+  });
+}
+
+const unquote = (etag: string | undefined): string | undefined => etag?.replace(/"/g, '').toUpperCase();
+
+function checkCrc(what: string, expected: string | undefined, actual: string, requestId?: string): void {
+  if (expected !== undefined && expected !== '' && expected !== actual) {
+    throw new CliError('CrcMismatch', `${what}: CRC-64 of the local bytes is ${actual}, the server reports ${expected}`, requestId);
+  }
+}
+
+async function fileCrc(file: string): Promise<string> {
+  const crc = new Crc64();
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) crc.update(chunk as Buffer);
+  return crc.digestDecimal();
+}
+
+export async function uploadFile(client: OssClient, file: string, bucket: string, key: string, o: UploadOptions): Promise<TransferResult> {
+  const st = await stat(file);
+  if (!st.isFile()) throw new CliError('InvalidArgument', `${file} is not a regular file`);
+  const base: TransferResult = { source: file, destination: `oss://${bucket}/${key}`, size: st.size };
+  client.useBucket(bucket);
+  if (st.size < o.threshold) {
+    const crc = new Crc64();
+    const body = createReadStream(file).pipe(meter(o.progress, crc));
+    const res = await client.putStream(key, body, { contentLength: st.size, ...(o.contentType !== undefined ? { mime: o.contentType } : {}) });
+    const local = crc.digestDecimal();
+    checkCrc(base.destination, res.res.headers['x-oss-hash-crc64ecma'], local, res.res.headers['x-oss-request-id']);
+    return { ...base, etag: unquote(res.res.headers.etag), crc64: local };
+  }
+  return multipartUpload(client, file, st.size, st.mtimeMs, bucket, key, base, o);
+}
+
+function partSizeOf(n: number, partSize: number, fileSize: number): number {
+  return Math.min(partSize, fileSize - (n - 1) * partSize);
+}
+
+/** Every part the server holds for an upload, or null when the upload no longer exists. */
+async function listAllParts(client: OssClient, key: string, uploadId: string): Promise<Map<number, ListedPart> | null> {
+  const out = new Map<number, ListedPart>();
+  let marker: string | undefined;
+  for (;;) {
+    let page;
+    try {
+      page = await client.listParts(key, uploadId, { 'max-parts': 1000, ...(marker !== undefined ? { 'part-number-marker': marker } : {}) });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NoSuchUpload') return null;
+      throw err;
+    }
+    const parts = page.parts === null ? [] : Array.isArray(page.parts) ? page.parts : [page.parts];
+    for (const p of parts) out.set(Number(p.PartNumber), p);
+    if (!(page.isTruncated === true || page.isTruncated === 'true') || !page.nextPartNumberMarker) return out;
+    marker = page.nextPartNumberMarker;
+  }
+}
+
+/**
+ * A checkpoint is reused only if the file is unchanged (size, mtime) and the server still has the
+ * upload; of its parts, only those the server lists with the same ETag and size are skipped.
+ */
+async function resumable(client: OssClient, cp: UploadCheckpoint, size: number, mtimeMs: number, o: UploadOptions): Promise<UploadCheckpoint | null> {
+  if (cp.fileSize !== size || cp.mtimeMs !== mtimeMs) {
+    o.notice(`${cp.file} changed since the interrupted upload; starting over`);
+    await client.abortMultipartUpload(cp.key, cp.uploadId).catch(() => undefined);
+    return null;
+  }
+  const listed = await listAllParts(client, cp.key, cp.uploadId);
+  if (listed === null) {
+    o.notice(`the interrupted upload ${cp.uploadId} no longer exists on the server; starting over`);
+    return null;
+  }
+  const doneParts = cp.doneParts.filter((p) => {
+    const s = listed.get(p.number);
+    return s !== undefined && unquote(s.ETag) === unquote(p.etag) && Number(s.Size) === partSizeOf(p.number, cp.partSize, size);
+  });
+  return { ...cp, doneParts };
+}
+
+async function multipartUpload(
+  client: OssClient, file: string, size: number, mtimeMs: number, bucket: string, key: string, base: TransferResult, o: UploadOptions,
+): Promise<TransferResult> {
+  const abs = resolve(file);
+  const cpPath = checkpointPath(o.checkpointDir, o.endpoint, bucket, key, abs);
+  const saved = await loadCheckpoint(cpPath);
+  const resumed = saved ? await resumable(client, saved, size, mtimeMs, o) : null;
+  if (saved && !resumed) await removeCheckpoint(cpPath);
+
+  let uploadId = resumed?.uploadId ?? '';
+  const partSize = resumed?.partSize ?? o.partSize;
+  const totalParts = Math.ceil(size / partSize);
+  const skippedParts = resumed?.doneParts.length ?? 0;
+  if (resumed) {
+    const note = partSize !== o.partSize ? ` (part size ${partSize} from the checkpoint)` : '';
+    o.notice(`resuming upload ${resumed.uploadId} of ${base.destination}: skipping ${skippedParts} of ${totalParts} parts already uploaded${note}`);
+    o.progress.setDone(resumed.doneParts.reduce((n, p) => n + partSizeOf(p.number, partSize, size), 0), false);
+  }
+
+  const onProgress = (_f: number, cp?: AliCheckpoint): void => {
+    if (!cp) return;
+    uploadId = cp.uploadId;
+    const state: UploadCheckpoint = {
+      version: 1, endpoint: o.endpoint, bucket, key, file: abs, fileSize: size, mtimeMs,
+      partSize: cp.partSize, uploadId: cp.uploadId, doneParts: cp.doneParts.map((p) => ({ number: p.number, etag: p.etag })),
+    };
+    saveCheckpointSync(cpPath, state);
+    o.progress.setDone(cp.doneParts.reduce((n, p) => n + partSizeOf(p.number, cp.partSize, size), 0));
+  };
+
+  // Ctrl-C: the checkpoint already holds every finished part; say how to continue.
+  const onSigint = (): void => {
+    o.notice(`\ninterrupted: run the same command again to resume ${base.destination} (checkpoint ${cpPath})`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  let result;
+  try {
+    result = await client.multipartUpload(key, abs, {
+      parallel: o.parallel,
+      partSize,
+      ...(o.contentType !== undefined ? { mime: o.contentType } : {}),
+      ...(resumed ? { checkpoint: { file: abs, name: key, fileSize: size, partSize, uploadId: resumed.uploadId, doneParts: [...resumed.doneParts] } } : {}),
+      progress: onProgress,
+    });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  await removeCheckpoint(cpPath);
+  const headers = result.res.headers;
+  const local = await fileCrc(abs);
+  checkCrc(base.destination, headers['x-oss-hash-crc64ecma'], local, headers['x-oss-request-id']);
+  return {
+    ...base,
+    etag: unquote(result.etag ?? headers.etag),
+    crc64: local,
+    multipart: { uploadId, parts: totalParts, partSize, skippedParts },
+  };
+}
+
+export async function downloadObject(client: OssClient, bucket: string, key: string, dest: string, progress: ProgressSink): Promise<TransferResult> {
+  client.useBucket(bucket);
+  const got = await client.getStream(key).catch((e: unknown) => explainBodiless(client, bucket, key, e));
+  const headers = got.res.headers;
+  await mkdir(dirname(resolve(dest)), { recursive: true });
+  const tmp = `${dest}.alunite-${process.pid}-${Date.now().toString(36)}.tmp`;
+  const crc = new Crc64();
+  let size = 0;
+  try {
+    await pipeline(
+      got.stream,
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      }),
+      meter(progress, crc),
+      createWriteStream(tmp, { mode: 0o644 }),
+    );
+    const source = `oss://${bucket}/${key}`;
+    const expected = headers['content-length'];
+    if (expected !== undefined && Number(expected) !== size) {
+      throw new CliError('IncompleteBody', `${source}: received ${size} of ${expected} bytes`, headers['x-oss-request-id']);
+    }
+    const local = crc.digestDecimal();
+    checkCrc(source, headers['x-oss-hash-crc64ecma'], local, headers['x-oss-request-id']);
+    await rename(tmp, dest);
+    return { source, destination: dest, size, etag: unquote(headers.etag), crc64: local };
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function copyObject(client: OssClient, src: { bucket: string; key: string }, dst: { bucket: string; key: string }, size: number): Promise<TransferResult> {
+  client.useBucket(dst.bucket);
+  const r = await client.copy(dst.key, src.key, src.bucket);
+  return {
+    source: `oss://${src.bucket}/${src.key}`,
+    destination: `oss://${dst.bucket}/${dst.key}`,
+    size,
+    ...(r.data?.etag ? { etag: unquote(r.data.etag) } : {}),
+  };
+}

@@ -1,0 +1,97 @@
+import { Command } from 'commander';
+import { parsePositiveInt, printJson, printRecord, remote, run, usageExitCodes } from './output.js';
+import { popContext, readDocument, STS_VERSION } from './pop.js';
+import { alunitePaths, checkProfileName, writeProfile, type ConnectionFlags } from './profile.js';
+
+// `alunite sts assume-role|whoami` over STS (POP RPC, Version 2015-04-01).
+
+interface Common extends ConnectionFlags {
+  json?: boolean;
+}
+
+interface AssumeRoleBody {
+  RequestId: string;
+  AssumedRoleUser: { Arn: string; AssumedRoleId: string };
+  Credentials: { AccessKeyId: string; AccessKeySecret: string; SecurityToken: string; Expiration: string };
+}
+
+/** POSIX shell single quotes: safe for any value, including quotes, `$`, spaces and newlines. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export function stsCommand(): Command {
+  const sts = new Command('sts').description('STS: temporary credentials (AssumeRole) and the caller identity');
+
+  const assume = remote(
+    sts
+      .command('assume-role')
+      .description('get temporary credentials for a role')
+      .requiredOption('--role-arn <arn>', 'e.g. acs:ram::1000000000000001:role/uploader')
+      .requiredOption('--session-name <name>', 'RoleSessionName (2-64 of A-Za-z0-9.@-_)')
+      .option('--policy <file>', 'session policy JSON file: the credentials get at most what it allows (- for stdin)')
+      .option('--duration <seconds>', 'DurationSeconds, 900 up to the role maximum (default 3600)', parsePositiveInt)
+      .option('--external-id <id>', 'ExternalId the trust policy may require')
+      .option('--export', 'print `export ALUNITE_…=…` lines for a POSIX shell: eval "$(alunite sts assume-role … --export)"')
+      .option('--save-profile <name>', 'also write the credentials to this profile in ~/.alunite/config'),
+  );
+  assume.action(
+    run(async () => {
+      const o = assume.opts<Common & { roleArn: string; sessionName: string; policy?: string; duration?: number; externalId?: string; export?: boolean; saveProfile?: string }>();
+      if (o.saveProfile !== undefined) checkProfileName(o.saveProfile);
+      const policy = o.policy !== undefined ? await readDocument(o.policy, 'session policy') : undefined;
+      const ctx = await popContext(o, STS_VERSION);
+      const b = await ctx.call<AssumeRoleBody>('AssumeRole', {
+        RoleArn: o.roleArn,
+        RoleSessionName: o.sessionName,
+        ...(policy !== undefined ? { Policy: policy } : {}),
+        ...(o.duration !== undefined ? { DurationSeconds: o.duration } : {}),
+        ...(o.externalId !== undefined ? { ExternalId: o.externalId } : {}),
+      });
+      const c = b.Credentials;
+      if (o.saveProfile !== undefined) {
+        const file = alunitePaths().config;
+        await writeProfile(file, o.saveProfile, {
+          endpoint: ctx.endpoint, region: ctx.region, access_key_id: c.AccessKeyId, access_key_secret: c.AccessKeySecret, security_token: c.SecurityToken, expiration: c.Expiration,
+        }, true);
+        process.stderr.write(`profile ${o.saveProfile} written to ${file} (expires ${c.Expiration})\n`);
+      }
+      if (o.export) {
+        // The endpoint goes along: the exported credentials belong to this server, whatever profile is default.
+        const lines = [
+          ['ALUNITE_ENDPOINT', ctx.endpoint],
+          ['ALUNITE_REGION', ctx.region],
+          ['ALUNITE_ACCESS_KEY_ID', c.AccessKeyId],
+          ['ALUNITE_ACCESS_KEY_SECRET', c.AccessKeySecret],
+          ['ALUNITE_SECURITY_TOKEN', c.SecurityToken],
+        ].map(([k, v]) => `export ${k}=${shellQuote(v!)}`);
+        process.stdout.write(`${lines.join('\n')}\n# expires ${c.Expiration}\n`);
+        return;
+      }
+      if (o.json) {
+        printJson({ ...c, AssumedRoleUser: b.AssumedRoleUser, RequestId: b.RequestId });
+        return;
+      }
+      printRecord({
+        AccessKeyId: c.AccessKeyId, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken, Expiration: c.Expiration,
+        AssumedRoleUser: b.AssumedRoleUser.Arn, AssumedRoleId: b.AssumedRoleUser.AssumedRoleId,
+      });
+    }),
+  );
+
+  const whoami = remote(sts.command('whoami').description('who the credentials are (GetCallerIdentity)'));
+  whoami.action(
+    run(async () => {
+      const o = whoami.opts<Common>();
+      const ctx = await popContext(o, STS_VERSION);
+      const b = await ctx.call('GetCallerIdentity');
+      if (o.json) printJson(b);
+      else {
+        const { RequestId: _r, ...rest } = b;
+        printRecord(rest);
+      }
+    }),
+  );
+
+  return usageExitCodes(sts);
+}
