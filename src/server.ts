@@ -172,7 +172,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     tls,
     createListener({
       services,
-      authz: { getBucket: (n) => meta.getBucket(n), getObject: (b, k) => meta.getObject(b, k), identity },
+      authz: { getBucket: (n) => meta.getBucket(n), getObject: (b, k) => meta.getObject(b, k), identity, region: opts.region },
       credentials,
       clock,
       region: opts.region,

@@ -84,6 +84,32 @@ describe('RAM policies enforced on OSS requests', () => {
     assert.equal((await root.head('a.txt')).status, 200);
   });
 
+  it('2b. PutBucket needs oss:PutBucket on the new bucket: read-only users cannot create buckets', async () => {
+    // The bucket does not exist yet, so only the caller's identity policies can decide (spec ram-sts §3).
+    const reader = await ram.user('reader-mb');
+    await ram.attachToUser('AliyunOSSReadOnlyAccess', 'reader-mb', 'System');
+    await denied(reader.oss().putBucket('reader-made-this'), MSG.bucket);
+    await denied(reader.oss(undefined, { authorizationV4: true }).putBucket('reader-made-this'), MSG.bucket);
+    const nobody = await ram.user('nobody-mb');
+    await denied(nobody.oss().putBucket('nobody-made-this'), MSG.bucket);
+    const scoped = await ram.userWith('creator-mb', policyDoc({ Effect: 'Allow', Action: 'oss:PutBucket', Resource: 'acs:oss:*:*:team-*' }));
+    await denied(scoped.oss().putBucket('elsewhere-mb'), MSG.bucket);
+    assert.equal((await scoped.oss().putBucket('team-mb')).res.status, 200);
+    const names = ((await root.listBuckets({})) as unknown as { buckets: Array<{ name: string }> }).buckets.map((b) => b.name);
+    assert.ok(names.includes('team-mb'));
+    for (const n of ['reader-made-this', 'nobody-made-this', 'elsewhere-mb']) assert.ok(!names.includes(n), `${n} must not exist`);
+    // A Deny on the x-oss-acl condition key refuses a public bucket but not a private one.
+    const careful = await ram.userWith(
+      'careful-mb',
+      policyDoc(
+        { Effect: 'Allow', Action: 'oss:PutBucket', Resource: '*' },
+        { Effect: 'Deny', Action: 'oss:PutBucket', Resource: '*', Condition: { StringEquals: { 'oss:x-oss-acl': 'public-read-write' } } },
+      ),
+    );
+    await denied(careful.oss().putBucket('careful-public', { acl: 'public-read-write' } as never), MSG.policyDeny);
+    assert.equal((await careful.oss().putBucket('careful-private')).res.status, 200);
+  });
+
   it('3. prefix-limited listing with oss:Prefix and object-scoped GetObject', async () => {
     const u = await ram.userWith(
       'prefixed',

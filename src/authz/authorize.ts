@@ -13,6 +13,8 @@ export interface AuthzDeps {
   getBucket(name: string): Promise<Bucket | null>;
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   identity: IdentityPolicies;
+  /** The server's region: a bucket about to be created (PutBucket) lives there. */
+  region: string;
 }
 
 
@@ -112,8 +114,26 @@ async function decideCheck(
     };
   }
   const bucket = await deps.getBucket(check.bucket);
-  // A missing bucket is the handler's NoSuchBucket, not a denial (as OSS answers).
-  if (!bucket) return { decision: { allowed: true }, resource: `acs:oss:*:*:${check.bucket}${check.key !== null ? `/${check.key}` : ''}` };
+  if (!bucket) {
+    // Creating a bucket: the caller's account will own it, so its identity (and session) policies decide.
+    if (check.action === 'oss:PutBucket' && check.key === null) {
+      const owner = principal.type === 'anonymous' ? null : principal.accountId;
+      const resource = ossResourceArn(deps.region, owner ?? '*', check.bucket);
+      return {
+        resource,
+        decision: authorizeOss({
+          caller,
+          bucketOwner: owner,
+          identityPolicies,
+          sessionPolicy,
+          check: { action: check.action, resource, acl: 'none', isObject: false },
+          context: contextFor(null),
+        }),
+      };
+    }
+    // Any other request on a missing bucket is the handler's NoSuchBucket, not a denial (as OSS answers).
+    return { decision: { allowed: true }, resource: `acs:oss:*:*:${check.bucket}${check.key !== null ? `/${check.key}` : ''}` };
+  }
   const bucketPolicy = bucketPolicyOf(bucket);
   const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined);
   const input: OssAuthzInput = {
