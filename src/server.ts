@@ -19,7 +19,8 @@ import { collectGarbage } from './store/gc.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { MemoryBlobStore } from './store/blob/memory.js';
 import type { BlobStore } from './store/blob/types.js';
-import { SqliteMetadataStore } from './store/meta/sqlite.js';
+import { openMetadataStore } from './store/meta/open.js';
+import { withSharedState } from './http/shared-state.js';
 import type { IdentityStore, MetadataStore } from './store/meta/types.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
@@ -65,6 +66,10 @@ export interface ServerOptions {
    * readable. When masterKey is absent too, start-up reads ALUNITE_MASTER_KEY_PREVIOUS / `<data>/master.key.previous`.
    */
   previousMasterKeys?: Buffer[];
+  /** Metadata store: `sqlite` (default, `<data>/metadata.sqlite`) or a `postgres://` URL shared by several processes. */
+  meta?: string;
+  /** Blob directory (default: the data directory); processes sharing a PostgreSQL database share it too. */
+  blobsDir?: string;
 }
 
 export interface RunningServer {
@@ -81,7 +86,7 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log: Logger = createLogger(opts.logLevel ?? 'info');
   const clock = opts.clock ?? systemClock;
-  let meta: SqliteMetadataStore;
+  let meta: MetadataStore & IdentityStore;
   let blobs: BlobStore;
   const ring = opts.masterKey
     ? { current: opts.masterKey, previous: opts.previousMasterKeys ?? [] }
@@ -90,14 +95,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const previousMasterKeys = opts.previousMasterKeys ?? ring.previous;
   if ([masterKey, ...previousMasterKeys].some((k) => k.length !== 32)) throw new Error('the master key must be 32 bytes');
   if (opts.inMemory) {
-    meta = new SqliteMetadataStore({ path: ':memory:' });
+    meta = await openMetadataStore({ meta: opts.meta, sqlitePath: ':memory:' });
     blobs = new MemoryBlobStore();
   } else {
     await mkdir(opts.dataDir, { recursive: true });
-    meta = new SqliteMetadataStore({ path: join(opts.dataDir, 'metadata.sqlite'), durable: opts.durable });
-    blobs = await FsBlobStore.open({ root: opts.dataDir, durable: opts.durable });
-    const gc = await collectGarbage(meta, blobs);
-    if (gc.tempFiles + gc.orphanBlobs > 0) log.info('removed crash leftovers', { ...gc });
+    meta = await openMetadataStore({ meta: opts.meta, sqlitePath: join(opts.dataDir, 'metadata.sqlite'), durable: opts.durable });
+    blobs = await FsBlobStore.open({ root: opts.blobsDir ?? opts.dataDir, durable: opts.durable });
+    // With a shared database, other processes may be writing blobs right now: no start-up sweep (docs/postgres.md).
+    if (!meta.refreshSharedState) {
+      const gc = await collectGarbage(meta, blobs);
+      if (gc.tempFiles + gc.orphanBlobs > 0) log.info('removed crash leftovers', { ...gc });
+    }
   }
 
   const ctx: DomainContext = {
@@ -137,7 +145,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const server = createServer(
     { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
-    createListener({
+    withSharedState(meta, createListener({
       services,
       authz: { getBucket: (n) => meta.getBucket(n), getObject: (b, k) => meta.getObject(b, k), identity },
       credentials,
@@ -148,7 +156,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       log,
       rpc: (req, rawQuery) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log }, req, rawQuery),
       internal,
-    }),
+    })),
   );
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
