@@ -302,14 +302,8 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
-    const { where, values } = keyRange([bucket], q.prefix, q.after, q.skipPrefix);
-    values.push(q.limit);
-    // A range scan of the primary key; rows as arrays (no object per row), key bytes decoded once.
-    const res = await this.pool.query<[Buffer, number, string, string, string, number]>({
-      text: `SELECT key, size, etag, type, storage_class, last_modified FROM objects WHERE bucket = $1${where} ORDER BY key LIMIT $${values.length}`,
-      values,
-      rowMode: 'array',
-    });
+    // Rows as arrays (no object per row), key bytes decoded once.
+    const res = await this.pool.query<[Buffer, number, string, string, string, number]>({ ...listObjectsSql(bucket, q), rowMode: 'array' });
     return res.rows.map(([key, size, etag, type, storageClass, lastModified]) => ({
       key: key.toString('utf8'), size, etag, type: type as ObjectSummary['type'], storageClass: storageClass as ObjectSummary['storageClass'], lastModified,
     }));
@@ -417,6 +411,16 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     const { rows } = await this.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     return rows.map((r) => r.version);
   }
+}
+
+/** The listing query: a range scan of the (bucket, key) primary key, keyset-paged (exported for the plan test). */
+export function listObjectsSql(bucket: string, q: ListObjectsQuery): { text: string; values: unknown[] } {
+  const { where, values } = keyRange([bucket], q.prefix, q.after, q.skipPrefix);
+  values.push(q.limit);
+  return {
+    text: `SELECT key, size, etag, type, storage_class, last_modified FROM objects WHERE bucket = $1${where} ORDER BY key LIMIT $${values.length}`,
+    values,
+  };
 }
 
 /**
