@@ -3,9 +3,11 @@
 // identity or bucket change made through one server is enforced by the other on the next request.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import OSS from 'ali-oss';
 import type { ObjectRecord } from '../src/domain/model.js';
 import { AppError } from '../src/errors.js';
 import { percentEncode } from '../src/rpc/encoding.js';
@@ -16,6 +18,7 @@ import { testPostgres } from './helpers/postgres.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { denied, MSG, policyDoc, Ram } from './helpers/ram.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 
 const BUCKET = 'shared-bucket';
 
@@ -163,5 +166,31 @@ describe('two servers sharing one PostgreSQL database', () => {
     assert.equal(await anonymousGet(b), 200);
     await a.client().putBucketACL(BUCKET, 'private');
     assert.equal(await anonymousGet(b), 403);
+  });
+});
+
+describe('two bin/alunite processes on one PostgreSQL database', () => {
+  it('--meta and ALUNITE_META select PostgreSQL, --blobs/ALUNITE_BLOBS the shared blob directory: one process reads what the other wrote', async () => {
+    const url = await (await testPostgres()).freshUrl();
+    const shared = await mkdtemp(join(tmpdir(), 'alunite-shared-'));
+    const env = { ALUNITE_MASTER_KEY: randomBytes(32).toString('base64') };
+    const procs: SpawnedServer[] = [];
+    try {
+      procs.push(await spawnServer(['--data', join(shared, 'p1'), '--meta', url, '--blobs', join(shared, 'blobs'), '--no-fsync'], env));
+      procs.push(await spawnServer(['--data', join(shared, 'p2'), '--no-fsync'], { ...env, ALUNITE_META: url, ALUNITE_BLOBS: join(shared, 'blobs') }));
+      const [p1, p2] = procs as [SpawnedServer, SpawnedServer];
+      const client = (p: SpawnedServer): OSS =>
+        new OSS({ endpoint: p.url, region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, bucket: 'procs' } as OSS.Options);
+      await client(p1).putBucket('procs');
+      const big = randomBytes(200_000); // above the inline limit: a blob file in the shared directory
+      await client(p1).put('big.bin', big);
+      await client(p2).put('small.txt', Buffer.from('from p2'));
+      assert.deepEqual((await client(p2).get('big.bin')).content, big);
+      assert.equal(((await client(p1).get('small.txt')).content as Buffer).toString(), 'from p2');
+      await expectOssError(client(p2).put('big.bin', Buffer.from('x'), { headers: { 'x-oss-forbid-overwrite': 'true' } }), 'FileAlreadyExists', 409);
+    } finally {
+      for (const p of procs) await kill9(p.child);
+      await rm(shared, { recursive: true, force: true });
+    }
   });
 });

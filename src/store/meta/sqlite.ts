@@ -414,8 +414,8 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
 
   /**
    * Incremented by every committed identity write (users, keys, groups, roles, policies, attachments), so
-   * in-process caches of credentials and compiled identity policies know when to refresh. [Several
-   * processes sharing PostgreSQL will need this counter in the database.]
+   * in-process caches of credentials and compiled identity policies know when to refresh. (One process
+   * owns this file; the PostgreSQL store keeps the counter in the database for several processes.)
    */
   private identityGen = 0;
 
