@@ -26,7 +26,8 @@ import { collectGarbage } from './store/gc.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { MemoryBlobStore } from './store/blob/memory.js';
 import type { BlobStore } from './store/blob/types.js';
-import { SqliteMetadataStore } from './store/meta/sqlite.js';
+import { openMetadataStore } from './store/meta/open.js';
+import { withSharedState } from './http/shared-state.js';
 import type { IdentityStore, MetadataStore } from './store/meta/types.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
@@ -80,6 +81,10 @@ export interface ServerOptions {
   recentRequests?: number;
   /** Serve HTTPS with these PEM files: on `port` instead of HTTP, or with `tls.port` on a second port. */
   tls?: TlsOptions;
+  /** Metadata store: `sqlite` (default, `<data>/metadata.sqlite`) or a `postgres://` URL shared by several processes. */
+  meta?: string;
+  /** Blob directory (default: the data directory); processes sharing a PostgreSQL database share it too. */
+  blobsDir?: string;
 }
 
 export interface RunningServer {
@@ -101,7 +106,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Read and opened before the stores, so a bad path fails start-up without leaving anything open.
   const tls = opts.tls ? { ...(await readTlsMaterial(opts.tls)), port: opts.tls.port } : null;
   const audit = opts.auditLog !== undefined ? new AuditLog(opts.auditLog, log) : null;
-  let meta: SqliteMetadataStore;
+  let meta: MetadataStore & IdentityStore;
   let blobs: BlobStore;
   const ring = opts.masterKey
     ? { current: opts.masterKey, previous: opts.previousMasterKeys ?? [] }
@@ -110,14 +115,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const previousMasterKeys = opts.previousMasterKeys ?? ring.previous;
   if ([masterKey, ...previousMasterKeys].some((k) => k.length !== 32)) throw new Error('the master key must be 32 bytes');
   if (opts.inMemory) {
-    meta = new SqliteMetadataStore({ path: ':memory:' });
+    meta = await openMetadataStore({ meta: opts.meta, sqlitePath: ':memory:' });
     blobs = new MemoryBlobStore();
   } else {
     await mkdir(opts.dataDir, { recursive: true });
-    meta = new SqliteMetadataStore({ path: join(opts.dataDir, 'metadata.sqlite'), durable: opts.durable });
-    blobs = await FsBlobStore.open({ root: opts.dataDir, durable: opts.durable });
-    const gc = await collectGarbage(meta, blobs);
-    if (gc.tempFiles + gc.orphanBlobs > 0) log.info('removed crash leftovers', { ...gc });
+    meta = await openMetadataStore({ meta: opts.meta, sqlitePath: join(opts.dataDir, 'metadata.sqlite'), durable: opts.durable });
+    blobs = await FsBlobStore.open({ root: opts.blobsDir ?? opts.dataDir, durable: opts.durable });
+    // With a shared database, other processes may be writing blobs right now: no start-up sweep (docs/postgres.md).
+    if (!meta.refreshSharedState) {
+      const gc = await collectGarbage(meta, blobs);
+      if (gc.tempFiles + gc.orphanBlobs > 0) log.info('removed crash leftovers', { ...gc });
+    }
   }
 
   const ctx: DomainContext = {
@@ -170,7 +178,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.host,
     opts.port,
     tls,
-    createListener({
+    withSharedState(meta, createListener({
       services,
       authz: { getBucket: (n) => meta.getBucket(n), getObject: (b, k) => meta.getObject(b, k), identity, region: opts.region },
       credentials,
@@ -182,7 +190,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain }, req, rawQuery, rec),
       internal,
       observe,
-    }),
+    })),
   );
   return {
     url: listening.url,

@@ -11,9 +11,11 @@ import { AppError } from '../src/errors.js';
 import { FsBlobStore } from '../src/store/blob/fs.js';
 import { MemoryBlobStore } from '../src/store/blob/memory.js';
 import type { BlobStore } from '../src/store/blob/types.js';
+import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
 import { SqliteMetadataStore } from '../src/store/meta/sqlite.js';
 import type { IdentityStore, MetadataStore } from '../src/store/meta/types.js';
 import { DEFAULT_RAM_LIMITS as L, type RamAccessKey, type RamGroup, type RamRole, type RamUser } from '../src/ram/model.js';
+import { testPostgres } from './helpers/postgres.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -28,6 +30,8 @@ after(async () => {
 const metaFactories: Array<[string, () => Promise<MetadataStore & IdentityStore>]> = [
   ['sqlite file', async () => new SqliteMetadataStore({ path: join(await tempDir(), 'm.sqlite') })],
   ['sqlite in-memory', async () => new SqliteMetadataStore({ path: ':memory:' })],
+  // A real PostgreSQL server (test/helpers/postgres.ts), one fresh schema per store.
+  ['postgres', async () => PostgresMetadataStore.open({ url: await (await testPostgres()).freshUrl(), durable: false })],
 ];
 
 const blobFactories: Array<[string, () => Promise<BlobStore>]> = [

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEV_DEFAULTS, startServer, VERSION, type ServerOptions } from '../server.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
+import { describeMeta } from '../store/meta/open.js';
 import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
 import { vendCommand } from './vend.js';
@@ -71,7 +72,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--cert <file>', 'TLS certificate (PEM) to serve HTTPS (env ALUNITE_TLS_CERT)', process.env.ALUNITE_TLS_CERT)
     .option('--key <file>', 'TLS private key (PEM) (env ALUNITE_TLS_KEY)', process.env.ALUNITE_TLS_KEY)
     .option('--https-port <port>', 'with --cert/--key: HTTPS on this port, plain HTTP stays on --port (env ALUNITE_HTTPS_PORT)', port)
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel } & OpsFlags) => {
+    .option('--meta <store>', 'metadata store: sqlite, or a postgres://user:password@host:port/database URL shared by several processes (env ALUNITE_META)',
+      process.env.ALUNITE_META ?? 'sqlite')
+    .option('--blobs <dir>', 'blob directory (env ALUNITE_BLOBS, default the data directory)', process.env.ALUNITE_BLOBS)
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -95,9 +99,12 @@ export async function main(argv: string[]): Promise<void> {
         durable: o.fsync && env.ALUNITE_FSYNC !== '0',
         logLevel: level,
         ...opsOptions(o),
+        meta: o.meta,
+        blobsDir: o.blobs,
       });
       const out = process.stdout;
       out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);
+      if (o.meta !== 'sqlite') out.write(`metadata in ${describeMeta(o.meta)}\n`);
       if (usingDevKeys) {
         out.write(`development credentials (set ALUNITE_ROOT_ACCESS_KEY_ID/SECRET to change):\n`);
         out.write(`  AccessKeyId     ${accessKeyId}\n  AccessKeySecret ${accessKeySecret}\n`);

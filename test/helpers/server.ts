@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OSS from 'ali-oss';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
+import { testPostgres } from './postgres.js';
 
 export const ACCOUNT_ID = '1234567890123456';
 export const AK = 'LTAI5tTestAccessKeyId';
@@ -17,9 +18,14 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts a real server in-process on a free port, with real SQLite and blob files in a temp dir. */
+/**
+ * Starts a real server in-process on a free port, with real SQLite and blob files in a temp dir. With
+ * ALUNITE_TEST_META=postgres (see test/pg-*.test.ts), the metadata goes to a fresh schema on the test
+ * run's real PostgreSQL server instead.
+ */
 export async function startTestServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'alunite-test-'));
+  const meta = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;
   const running = await startServer({
     host: '127.0.0.1',
     port: 0,
@@ -31,6 +37,7 @@ export async function startTestServer(opts: Partial<ServerOptions> = {}): Promis
     rootAccessKeySecret: SECRET,
     logLevel: 'silent',
     durable: false,
+    meta,
     ...opts,
   });
   const base = { region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, timeout: 120_000 };

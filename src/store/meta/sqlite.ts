@@ -29,8 +29,26 @@ import type {
   RolePatch,
   UserPatch,
 } from './types.js';
+import {
+  toAccessKey,
+  toAttachment,
+  toGroup,
+  toPolicy,
+  toRole,
+  toUser,
+  toVersion,
+  versionNumber,
+  type AccessKeyRow,
+  type AttachmentRow,
+  type GroupRow,
+  type PolicyRow,
+  type RoleRow,
+  type UserRow,
+  type VersionRow,
+} from './ram-rows.js';
 
-// Versioned migrations: index i brings the schema from version i to i+1. Never edit a shipped one.
+// Versioned migrations: index i brings the schema from version i to i+1 (recorded as version i+1 in
+// schema_migrations). Never edit a shipped one; add a new entry.
 const MIGRATIONS: string[] = [
   `CREATE TABLE buckets (
      name TEXT PRIMARY KEY,
@@ -304,109 +322,6 @@ function toPart(r: PartRow): PartRecord {
   };
 }
 
-interface UserRow {
-  user_id: string;
-  name: string;
-  display_name: string;
-  mobile_phone: string;
-  email: string;
-  comments: string;
-  created: number;
-  updated: number;
-}
-
-interface AccessKeyRow {
-  access_key_id: string;
-  user_id: string;
-  sealed_secret: string;
-  status: string;
-  created: number;
-}
-
-interface GroupRow {
-  group_id: string;
-  name: string;
-  comments: string;
-  created: number;
-  updated: number;
-}
-
-interface RoleRow {
-  role_id: string;
-  name: string;
-  description: string;
-  trust_policy: string;
-  max_session_duration: number;
-  created: number;
-  updated: number;
-}
-
-interface PolicyRow {
-  name: string;
-  description: string;
-  default_version: string;
-  created: number;
-  updated: number;
-}
-
-interface VersionRow {
-  policy_name: string;
-  version_num: number;
-  document: string;
-  created: number;
-}
-
-interface AttachmentRow {
-  principal_kind: string;
-  principal_id: string;
-  policy_type: string;
-  policy_name: string;
-  attached: number;
-}
-
-function toUser(r: UserRow): RamUser {
-  return {
-    userId: r.user_id, userName: r.name, displayName: r.display_name, mobilePhone: r.mobile_phone, email: r.email,
-    comments: r.comments, createDate: r.created, updateDate: r.updated,
-  };
-}
-
-function toAccessKey(r: AccessKeyRow): RamAccessKey {
-  return { accessKeyId: r.access_key_id, userId: r.user_id, sealedSecret: r.sealed_secret, status: r.status as AccessKeyStatus, createDate: r.created };
-}
-
-function toGroup(r: GroupRow): RamGroup {
-  return { groupId: r.group_id, groupName: r.name, comments: r.comments, createDate: r.created, updateDate: r.updated };
-}
-
-function toRole(r: RoleRow): RamRole {
-  return {
-    roleId: r.role_id, roleName: r.name, description: r.description, assumeRolePolicyDocument: r.trust_policy,
-    maxSessionDuration: r.max_session_duration, createDate: r.created, updateDate: r.updated,
-  };
-}
-
-function toPolicy(r: PolicyRow): RamPolicy {
-  return { policyName: r.name, description: r.description, defaultVersion: r.default_version, createDate: r.created, updateDate: r.updated };
-}
-
-function toVersion(r: VersionRow): RamPolicyVersion {
-  return { policyName: r.policy_name, versionId: `v${r.version_num}`, document: r.document, createDate: r.created };
-}
-
-function toAttachment(r: AttachmentRow): RamAttachment {
-  return {
-    principalKind: r.principal_kind as RamPrincipalKind, principalId: r.principal_id, policyType: r.policy_type as PolicyType,
-    policyName: r.policy_name, attachDate: r.attached,
-  };
-}
-
-/** `v3` → 3; anything else → -1 (matches no row). Callers validate the format first. */
-function versionNumber(versionId: string): number {
-  const m = /^v([1-9]\d{0,8})$/.exec(versionId);
-  return m ? Number(m[1]) : -1;
-}
-
 export interface SqliteMetadataStoreOptions {
   /** Database file path, or ':memory:'. */
   path: string;
@@ -499,8 +414,8 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
 
   /**
    * Incremented by every committed identity write (users, keys, groups, roles, policies, attachments), so
-   * in-process caches of credentials and compiled identity policies know when to refresh. [Several
-   * processes sharing PostgreSQL will need this counter in the database.]
+   * in-process caches of credentials and compiled identity policies know when to refresh. (One process
+   * owns this file; the PostgreSQL store keeps the counter in the database for several processes.)
    */
   private identityGen = 0;
 
@@ -548,17 +463,41 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
     });
   }
 
+  /**
+   * Applies the migrations this file has not seen, each in its own transaction, recording them in
+   * `schema_migrations` (version, applied_at). A database from release 0.1.0 has no such table but its
+   * version in PRAGMA user_version: those versions are stamped as applied, never re-run. user_version
+   * is kept equal to the newest version so 0.1.0 still refuses a database newer than it understands.
+   */
   private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
+    const db = this.db;
+    const hasTable = (name: string): boolean =>
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    const record = { run: (v: number, at: number) => db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v, at) };
+    db.transaction(() => {
+      if (hasTable('schema_migrations')) return;
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      let legacy = db.pragma('user_version', { simple: true }) as number;
+      if (legacy === 0 && hasTable('buckets')) legacy = 1;
+      for (let v = 1; v <= Math.min(legacy, MIGRATIONS.length); v++) record.run(v, Date.now());
+      if (legacy > MIGRATIONS.length) record.run(legacy, Date.now());
+    }).immediate();
+    const version = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
     if (version > MIGRATIONS.length) {
       throw new Error(`metadata schema version ${version} is newer than this release understands (${MIGRATIONS.length})`);
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
+      db.transaction(() => {
+        db.exec(MIGRATIONS[v]!);
+        record.run(v + 1, Date.now());
+        db.pragma(`user_version = ${v + 1}`);
       }).immediate();
     }
+  }
+
+  /** Versions recorded in `schema_migrations`, oldest first (tests, diagnostics). */
+  appliedMigrations(): number[] {
+    return (this.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version);
   }
 
   // Every request reads its bucket (authorization, then the handler): keep decoded rows. This process

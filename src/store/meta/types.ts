@@ -87,6 +87,11 @@ export interface MetadataStore {
   // maintenance
   /** Every blob id referenced by an object or a part (for garbage collection). */
   referencedBlobIds(): Promise<Set<string>>;
+  /**
+   * Present on engines shared by several processes (PostgreSQL): catches up with identity and bucket
+   * changes other processes committed, dropping stale caches. The server calls it as each request arrives.
+   */
+  refreshSharedState?(): Promise<void>;
   close(): Promise<void>;
 }
 

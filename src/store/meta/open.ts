@@ -1,0 +1,28 @@
+import { describeUrl } from './postgres/base.js';
+import { PostgresMetadataStore } from './postgres/store.js';
+import { SqliteMetadataStore } from './sqlite.js';
+import type { IdentityStore, MetadataStore } from './types.js';
+
+export interface OpenMetadataOptions {
+  /** `sqlite` (default) or a `postgres://` / `postgresql://` URL. */
+  meta?: string;
+  /** The SQLite file (or ':memory:'), used when `meta` selects SQLite. */
+  sqlitePath: string;
+  durable?: boolean;
+}
+
+export function isPostgresUrl(meta: string | undefined): meta is string {
+  return meta !== undefined && /^postgres(ql)?:\/\//i.test(meta);
+}
+
+/** A printable name of the selected engine (a URL's password hidden). */
+export function describeMeta(meta: string | undefined): string {
+  return isPostgresUrl(meta) ? `PostgreSQL ${describeUrl(meta)}` : 'SQLite';
+}
+
+/** Opens the metadata store `--meta` / ALUNITE_META selects; refuses anything else by name. */
+export async function openMetadataStore(o: OpenMetadataOptions): Promise<MetadataStore & IdentityStore> {
+  if (o.meta === undefined || o.meta === '' || o.meta === 'sqlite') return new SqliteMetadataStore({ path: o.sqlitePath, durable: o.durable });
+  if (isPostgresUrl(o.meta)) return PostgresMetadataStore.open({ url: o.meta, durable: o.durable });
+  throw new Error(`unknown metadata store ${JSON.stringify(describeUrl(o.meta) === '(unparsable URL)' ? o.meta : describeUrl(o.meta))}: use "sqlite" or a postgres://user:password@host:port/database URL`);
+}

@@ -1,0 +1,214 @@
+import pg from 'pg';
+import { migrate } from './schema.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` (or `postgresql://`; libpq parameters in the query). */
+  url: string;
+  /** synchronous_commit on (default true); off acknowledges a commit before its WAL reaches disk. */
+  durable?: boolean;
+  /** Connections in the pool (default 20). */
+  poolSize?: number;
+}
+
+/** Anything that runs a query: the pool, or a client inside a transaction. */
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+// int8 (bigint) columns and count(*) arrive as strings by default; every such value here (sizes, times,
+// counts) is below 2^53, so numbers are exact. Scoped to our pool, not pg's global parsers.
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** SQLSTATEs after which the whole transaction may simply run again. */
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+/** The URL without its password, for messages. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/**
+ * Pool, transactions and the state shared with other processes using the same database: the identity
+ * generation (RAM caches) and the bucket row cache, both invalidated by counters in `alunite_counters`.
+ */
+export abstract class PgBase {
+  protected readonly pool: pg.Pool;
+
+  protected constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /** Connects, checks the server answers, migrates. Errors name the URL (password hidden). */
+  protected static async connect(opts: PostgresStoreOptions): Promise<pg.Pool> {
+    if (!/^postgres(ql)?:\/\//.test(opts.url)) {
+      throw new Error(`not a PostgreSQL URL: ${describeUrl(opts.url)} (expected postgres://user:password@host:port/database)`);
+    }
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 20,
+      application_name: 'alunite',
+      connectionTimeoutMillis: 10_000,
+      ...(opts.durable === false ? { options: '-c synchronous_commit=off' } : {}),
+      types,
+    });
+    // An idle connection the server dropped must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new Error(`cannot connect to PostgreSQL at ${describeUrl(opts.url)}: ${(err as Error).message || String(err)}`);
+    }
+    try {
+      await migrate(client);
+    } catch (err) {
+      client.release();
+      await pool.end().catch(() => undefined);
+      throw new Error(`cannot prepare the PostgreSQL metadata schema at ${describeUrl(opts.url)}: ${(err as Error).message}`);
+    }
+    client.release();
+    return pool;
+  }
+
+  /**
+   * Runs `fn` in a READ COMMITTED transaction on one pooled connection; rolls back if it throws. Row locks
+   * (SELECT … FOR UPDATE) and ON CONFLICT make conditional writes atomic; a deadlock or serialization
+   * failure reruns the whole function (the deciders it calls are pure).
+   */
+  protected async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const c = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await c.query('BEGIN');
+        const value = await fn(c);
+        await c.query('COMMIT');
+        return value;
+      } catch (err) {
+        await c.query('ROLLBACK').catch((e: Error) => {
+          broken = e;
+        });
+        const code = (err as { code?: string }).code;
+        if (attempt < 5 && code !== undefined && RETRYABLE.has(code)) continue;
+        throw err;
+      } finally {
+        c.release(broken);
+      }
+    }
+  }
+
+  // ---- shared state ----
+
+  private identityGen = 0;
+  private bucketGen = 0;
+  /** Last counter values this process knows of. */
+  private readonly seen = { identity: -1, buckets: -1 };
+  protected readonly bucketCache = new Map<string, unknown>();
+
+  identityGeneration(): number {
+    return this.identityGen;
+  }
+
+  protected bucketGeneration(): number {
+    return this.bucketGen;
+  }
+
+  /** Bumps a shared counter inside the caller's transaction (taking its row lock until commit). */
+  protected async bump(c: Queryable, name: 'identity' | 'buckets'): Promise<number> {
+    const { rows } = await c.query<{ value: number }>({
+      name: `bump-${name}`,
+      text: 'UPDATE alunite_counters SET value = value + 1 WHERE name = $1 RETURNING value',
+      values: [name],
+    });
+    return rows[0]!.value;
+  }
+
+  /** A counter moved (here or elsewhere): drop what depends on it. */
+  private observe(name: 'identity' | 'buckets', value: number): void {
+    if (value <= this.seen[name]) return; // the counters only grow
+    this.seen[name] = value;
+    if (name === 'identity') this.identityGen++;
+    else {
+      this.bucketGen++;
+      this.bucketCache.clear();
+    }
+  }
+
+  /** An identity write: serialized across processes by the counter's row lock; caches drop on commit. */
+  protected async writeIdentity<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let value = 0;
+    const result = await this.tx(async (c) => {
+      value = await this.bump(c, 'identity');
+      return fn(c);
+    });
+    this.observe('identity', value);
+    return result;
+  }
+
+  /** A bucket write; `changed` says whether it changed anything (then the counter moves). */
+  protected async writeBucket<T>(fn: (c: pg.PoolClient) => Promise<{ result: T; changed: boolean }>): Promise<T> {
+    let value: number | null = null;
+    const result = await this.tx(async (c) => {
+      const out = await fn(c);
+      value = out.changed ? await this.bump(c, 'buckets') : null;
+      return out.result;
+    });
+    if (value !== null) this.observe('buckets', value);
+    return result;
+  }
+
+  private refreshing: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+
+  /**
+   * Catches up with writes other processes committed: reads the shared counters and drops the caches
+   * whose counter moved. The server calls it as each request arrives, so a request sees every identity
+   * or bucket change committed before it arrived, in any process. Concurrent callers share one query:
+   * a caller joins the next query to start (one already running may have read too early for it).
+   */
+  refreshSharedState(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (!this.refreshing) {
+      this.refreshing = this.readCounters().finally(() => {
+        this.refreshing = null;
+      });
+      return this.refreshing;
+    }
+    this.queued = this.refreshing
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        return this.refreshSharedState();
+      });
+    return this.queued;
+  }
+
+  private async readCounters(): Promise<void> {
+    try {
+      const { rows } = await this.pool.query<{ name: 'identity' | 'buckets'; value: number }>({
+        name: 'read-counters',
+        text: 'SELECT name, value FROM alunite_counters',
+      });
+      for (const r of rows) this.observe(r.name, r.value);
+    } catch (err) {
+      // Unable to tell what changed: trust no cache; the request's own queries will report the failure.
+      this.identityGen++;
+      this.bucketGen++;
+      this.bucketCache.clear();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,186 @@
+import type pg from 'pg';
+
+/** Text compared bytewise (UTF-8 byte order), whatever the database's default collation. */
+const T = 'text COLLATE "C"';
+
+/**
+ * Versioned migrations: index i brings the schema from version i to i+1 (recorded as version i+1 in
+ * schema_migrations). Never edit a shipped one; add a new entry.
+ *
+ * Object and upload keys are bytea: OSS keys may contain U+0000, which PostgreSQL text cannot hold,
+ * and bytea compares bytewise, which is UTF-8 byte order, as OSS listings are.
+ */
+export const PG_MIGRATIONS: string[] = [
+  // 1: the data plane, the RAM identities, RPC replay nonces and the shared change counters.
+  `CREATE TABLE buckets (
+     name ${T} PRIMARY KEY,
+     owner ${T} NOT NULL,
+     created_at bigint NOT NULL,
+     region ${T} NOT NULL,
+     acl ${T} NOT NULL,
+     storage_class ${T} NOT NULL,
+     redundancy ${T} NOT NULL,
+     policy text,
+     cors text
+   );
+   CREATE INDEX buckets_by_owner ON buckets (owner);
+   -- Small objects' bytes live in inline_data (TOASTed out of line when large), so listings, which
+   -- read only summary columns, never fetch them.
+   CREATE TABLE objects (
+     bucket ${T} NOT NULL,
+     key bytea NOT NULL,
+     size bigint NOT NULL,
+     etag ${T} NOT NULL,
+     crc64 ${T} NOT NULL,
+     content_md5 text,
+     type ${T} NOT NULL,
+     storage_class ${T} NOT NULL,
+     acl ${T} NOT NULL,
+     last_modified bigint NOT NULL,
+     headers text NOT NULL,
+     meta text NOT NULL,
+     tags text NOT NULL,
+     segments text NOT NULL,
+     symlink_target text,
+     inline_data bytea,
+     PRIMARY KEY (bucket, key)
+   );
+   CREATE TABLE uploads (
+     upload_id ${T} PRIMARY KEY,
+     bucket ${T} NOT NULL,
+     key bytea NOT NULL,
+     initiated bigint NOT NULL,
+     headers text NOT NULL,
+     meta text NOT NULL,
+     tags text NOT NULL,
+     acl ${T} NOT NULL,
+     storage_class ${T} NOT NULL
+   );
+   CREATE INDEX uploads_by_key ON uploads (bucket, key, upload_id);
+   CREATE TABLE parts (
+     upload_id ${T} NOT NULL,
+     part_number integer NOT NULL,
+     size bigint NOT NULL,
+     etag ${T} NOT NULL,
+     crc64 ${T} NOT NULL,
+     blob_id ${T} NOT NULL,
+     last_modified bigint NOT NULL,
+     PRIMARY KEY (upload_id, part_number)
+   );
+   CREATE TABLE ram_users (
+     user_id ${T} PRIMARY KEY,
+     name ${T} NOT NULL UNIQUE,
+     display_name text NOT NULL,
+     mobile_phone text NOT NULL,
+     email text NOT NULL,
+     comments text NOT NULL,
+     created bigint NOT NULL,
+     updated bigint NOT NULL
+   );
+   CREATE TABLE ram_access_keys (
+     access_key_id ${T} PRIMARY KEY,
+     user_id ${T} NOT NULL,
+     sealed_secret text NOT NULL,
+     status ${T} NOT NULL,
+     created bigint NOT NULL
+   );
+   CREATE INDEX ram_access_keys_by_user ON ram_access_keys (user_id, created);
+   CREATE TABLE ram_groups (
+     group_id ${T} PRIMARY KEY,
+     name ${T} NOT NULL UNIQUE,
+     comments text NOT NULL,
+     created bigint NOT NULL,
+     updated bigint NOT NULL
+   );
+   CREATE TABLE ram_group_members (
+     group_id ${T} NOT NULL,
+     user_id ${T} NOT NULL,
+     joined bigint NOT NULL,
+     PRIMARY KEY (group_id, user_id)
+   );
+   CREATE INDEX ram_group_members_by_user ON ram_group_members (user_id);
+   CREATE TABLE ram_roles (
+     role_id ${T} PRIMARY KEY,
+     name ${T} NOT NULL,
+     name_key ${T} NOT NULL UNIQUE,
+     description text NOT NULL,
+     trust_policy text NOT NULL,
+     max_session_duration integer NOT NULL,
+     created bigint NOT NULL,
+     updated bigint NOT NULL
+   );
+   CREATE INDEX ram_roles_by_name ON ram_roles (name);
+   CREATE TABLE ram_policies (
+     name ${T} PRIMARY KEY,
+     description text NOT NULL,
+     default_version ${T} NOT NULL,
+     next_version integer NOT NULL,
+     created bigint NOT NULL,
+     updated bigint NOT NULL
+   );
+   CREATE TABLE ram_policy_versions (
+     policy_name ${T} NOT NULL,
+     version_num integer NOT NULL,
+     document text NOT NULL,
+     created bigint NOT NULL,
+     PRIMARY KEY (policy_name, version_num)
+   );
+   CREATE TABLE ram_attachments (
+     principal_kind ${T} NOT NULL,
+     principal_id ${T} NOT NULL,
+     policy_type ${T} NOT NULL,
+     policy_name ${T} NOT NULL,
+     attached bigint NOT NULL,
+     PRIMARY KEY (principal_kind, principal_id, policy_type, policy_name)
+   );
+   CREATE INDEX ram_attachments_by_policy ON ram_attachments (policy_type, policy_name);
+   -- Nonces are bytea: they are client input and may hold any character.
+   CREATE TABLE rpc_nonces (
+     nonce bytea PRIMARY KEY,
+     expires bigint NOT NULL
+   );
+   CREATE INDEX rpc_nonces_by_expiry ON rpc_nonces (expires);
+   -- Counters bumped in the same transaction as every identity ('identity') or bucket ('buckets')
+   -- write: other processes compare them to drop their caches (see store.ts, refreshSharedState).
+   -- Bumping the identity row also serializes identity writes across processes, so rules spanning
+   -- several rows (limits, delete conflicts) hold as they do in SQLite.
+   CREATE TABLE alunite_counters (
+     name ${T} PRIMARY KEY,
+     value bigint NOT NULL
+   );
+   INSERT INTO alunite_counters (name, value) VALUES ('identity', 0), ('buckets', 0);`,
+];
+
+/** Any constant: the advisory lock every starting process takes while it migrates. */
+const MIGRATION_LOCK = 0x616c756e; // 'alun'
+
+/**
+ * Brings the database to the newest schema. Runs in one transaction under a transaction-scoped advisory
+ * lock, so several processes starting at once migrate once: the others wait, then find nothing to do.
+ */
+export async function migrate(client: pg.PoolClient): Promise<number[]> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const version = rows[0]?.v ?? 0;
+    if (version > PG_MIGRATIONS.length) {
+      throw new Error(`metadata schema version ${version} is newer than this release understands (${PG_MIGRATIONS.length})`);
+    }
+    const applied: number[] = [];
+    for (let v = version; v < PG_MIGRATIONS.length; v++) {
+      await client.query(PG_MIGRATIONS[v]!);
+      await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
+      applied.push(v + 1);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

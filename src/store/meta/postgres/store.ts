@@ -1,0 +1,449 @@
+import type pg from 'pg';
+import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../../domain/model.js';
+import { AppError } from '../../../errors.js';
+import type {
+  BucketPatch,
+  CompleteDecider,
+  CompleteResult,
+  ListObjectsQuery,
+  ListUploadsQuery,
+  MetadataStore,
+  ObjectDecider,
+  ObjectWriteResult,
+} from '../types.js';
+import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
+import { PgIdentityStore } from './identity.js';
+
+interface BucketRow {
+  name: string;
+  owner: string;
+  created_at: number;
+  region: string;
+  acl: string;
+  storage_class: string;
+  redundancy: string;
+  policy: string | null;
+  cors: string | null;
+}
+
+interface ObjectRow {
+  bucket: string;
+  key: Buffer;
+  size: number;
+  etag: string;
+  crc64: string;
+  content_md5: string | null;
+  type: string;
+  storage_class: string;
+  acl: string;
+  last_modified: number;
+  headers: string;
+  meta: string;
+  tags: string;
+  segments: string;
+  symlink_target: string | null;
+  inline_data: Buffer | null;
+}
+
+interface UploadRow {
+  upload_id: string;
+  bucket: string;
+  key: Buffer;
+  initiated: number;
+  headers: string;
+  meta: string;
+  tags: string;
+  acl: string;
+  storage_class: string;
+}
+
+interface PartRow {
+  upload_id: string;
+  part_number: number;
+  size: number;
+  etag: string;
+  crc64: string;
+  blob_id: string;
+  last_modified: number;
+}
+
+const keyBytes = (key: string): Buffer => Buffer.from(key, 'utf8');
+
+/**
+ * The smallest byte string greater than every string starting with `prefix`, or null if there is none
+ * (all 0xFF): drop trailing 0xFF bytes, increment the last. Keys are bytea, so bounds are bytes too.
+ */
+export function bytesSuccessor(prefix: Buffer): Buffer | null {
+  let end = prefix.length;
+  while (end > 0 && prefix[end - 1] === 0xff) end--;
+  if (end === 0) return null;
+  const next = Buffer.from(prefix.subarray(0, end));
+  next[end - 1] = next[end - 1]! + 1;
+  return next;
+}
+
+function toBucket(r: BucketRow): Bucket {
+  return {
+    name: r.name,
+    ownerAccountId: r.owner,
+    createdAt: r.created_at,
+    region: r.region,
+    acl: r.acl as Bucket['acl'],
+    storageClass: r.storage_class as Bucket['storageClass'],
+    redundancyType: r.redundancy as Bucket['redundancyType'],
+    policy: r.policy,
+    cors: r.cors === null ? null : (JSON.parse(r.cors) as Bucket['cors']),
+  };
+}
+
+function toObject(r: ObjectRow): ObjectRecord {
+  return {
+    bucket: r.bucket,
+    key: r.key.toString('utf8'),
+    size: r.size,
+    etag: r.etag,
+    crc64: r.crc64,
+    contentMd5: r.content_md5,
+    type: r.type as ObjectRecord['type'],
+    storageClass: r.storage_class as ObjectRecord['storageClass'],
+    acl: r.acl as ObjectRecord['acl'],
+    lastModified: r.last_modified,
+    headers: JSON.parse(r.headers) as ObjectRecord['headers'],
+    userMeta: JSON.parse(r.meta) as ObjectRecord['userMeta'],
+    tags: JSON.parse(r.tags) as ObjectRecord['tags'],
+    segments: JSON.parse(r.segments) as ObjectRecord['segments'],
+    inline: r.inline_data,
+    symlinkTarget: r.symlink_target,
+  };
+}
+
+/** Columns 3.. of an object row ($1 bucket, $2 key). */
+function objectValues(o: ObjectRecord): unknown[] {
+  return [
+    o.size, o.etag, o.crc64, o.contentMd5, o.type, o.storageClass, o.acl, o.lastModified, JSON.stringify(o.headers),
+    JSON.stringify(o.userMeta), JSON.stringify(o.tags), JSON.stringify(o.segments), o.symlinkTarget, o.inline,
+  ];
+}
+
+function toUpload(r: UploadRow): UploadRecord {
+  return {
+    uploadId: r.upload_id,
+    bucket: r.bucket,
+    key: r.key.toString('utf8'),
+    initiated: r.initiated,
+    headers: JSON.parse(r.headers) as UploadRecord['headers'],
+    userMeta: JSON.parse(r.meta) as UploadRecord['userMeta'],
+    tags: JSON.parse(r.tags) as UploadRecord['tags'],
+    acl: r.acl as UploadRecord['acl'],
+    storageClass: r.storage_class as UploadRecord['storageClass'],
+  };
+}
+
+function toPart(r: PartRow): PartRecord {
+  return {
+    uploadId: r.upload_id,
+    partNumber: r.part_number,
+    size: r.size,
+    etag: r.etag,
+    crc64: r.crc64,
+    blobId: r.blob_id,
+    lastModified: r.last_modified,
+  };
+}
+
+const OBJECT_COLUMNS = `bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags,
+  segments, symlink_target, inline_data`;
+
+const SQL = {
+  getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2`,
+  lockObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE`,
+  insertObject: `INSERT INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified,
+      headers, meta, tags, segments, symlink_target, inline_data)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (bucket, key) DO NOTHING`,
+  updateObject: `UPDATE objects SET size = $3, etag = $4, crc64 = $5, content_md5 = $6, type = $7, storage_class = $8, acl = $9,
+      last_modified = $10, headers = $11, meta = $12, tags = $13, segments = $14, symlink_target = $15, inline_data = $16
+    WHERE bucket = $1 AND key = $2`,
+  deleteObject: `DELETE FROM objects WHERE bucket = $1 AND key = $2 RETURNING ${OBJECT_COLUMNS}`,
+  getBucket: 'SELECT * FROM buckets WHERE name = $1',
+  getUpload: 'SELECT * FROM uploads WHERE upload_id = $1',
+  lockUpload: 'SELECT * FROM uploads WHERE upload_id = $1 FOR UPDATE',
+} as const;
+
+/**
+ * PostgreSQL metadata store (pooled `pg`), for several Alunite processes sharing one database. Same
+ * contract as the SQLite store: every conditional write is decided inside one transaction holding the
+ * row lock (SELECT … FOR UPDATE; an insert race meets the primary key through ON CONFLICT DO NOTHING
+ * and is decided again against the winner's row), so two processes racing on one key get one winner.
+ * Listings are range scans of the (bucket, key) primary key with keyset bounds, never OFFSET.
+ */
+export class PostgresMetadataStore extends PgIdentityStore implements MetadataStore {
+  private constructor(pool: pg.Pool) {
+    super(pool);
+  }
+
+  /** Connects (a clear error when the URL is wrong or the server unreachable) and migrates. */
+  static async open(opts: PostgresStoreOptions): Promise<PostgresMetadataStore> {
+    return new PostgresMetadataStore(await PgBase.connect(opts));
+  }
+
+  // ---- buckets ----
+
+  async createBucket(b: Bucket): Promise<'created' | 'exists'> {
+    return this.writeBucket(async (c) => {
+      const res = await c.query(
+        `INSERT INTO buckets (name, owner, created_at, region, acl, storage_class, redundancy, policy, cors)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING`,
+        [b.name, b.ownerAccountId, b.createdAt, b.region, b.acl, b.storageClass, b.redundancyType, b.policy, b.cors === null ? null : JSON.stringify(b.cors)],
+      );
+      const created = res.rowCount === 1;
+      return { result: created ? 'created' : 'exists', changed: created };
+    });
+  }
+
+  /** Cached per name; the cache drops on this process's bucket writes and on other processes' (refreshSharedState). */
+  async getBucket(name: string): Promise<Bucket | null> {
+    const hit = this.bucketCache.get(name) as Bucket | null | undefined;
+    if (hit !== undefined) return hit;
+    const generation = this.bucketGeneration();
+    const { rows } = await this.pool.query<BucketRow>({ name: 'get-bucket', text: SQL.getBucket, values: [name] });
+    const bucket = rows[0] ? toBucket(rows[0]) : null;
+    // A write that committed while we read moved the generation: the row read may predate it.
+    if (generation === this.bucketGeneration()) {
+      if (this.bucketCache.size > 10_000) this.bucketCache.clear();
+      this.bucketCache.set(name, bucket);
+    }
+    return bucket;
+  }
+
+  async listBuckets(q: { prefix: string; after?: string; limit: number }): Promise<Bucket[]> {
+    const values: unknown[] = [q.after ?? ''];
+    let where = 'name > $1';
+    if (q.prefix !== '') {
+      values.push(q.prefix);
+      where += ` AND starts_with(name, $${values.length})`;
+    }
+    values.push(q.limit);
+    const { rows } = await this.pool.query<BucketRow>(`SELECT * FROM buckets WHERE ${where} ORDER BY name LIMIT $${values.length}`, values);
+    return rows.map(toBucket);
+  }
+
+  async countBuckets(owner: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM buckets WHERE owner = $1', [owner]);
+    return rows[0]!.n;
+  }
+
+  async updateBucket(name: string, patch: BucketPatch): Promise<Bucket | null> {
+    const sets: string[] = [];
+    const values: unknown[] = [name];
+    if (patch.acl !== undefined) {
+      values.push(patch.acl);
+      sets.push(`acl = $${values.length}`);
+    }
+    if (patch.policy !== undefined) {
+      values.push(patch.policy);
+      sets.push(`policy = $${values.length}`);
+    }
+    if (patch.cors !== undefined) {
+      values.push(patch.cors === null ? null : JSON.stringify(patch.cors));
+      sets.push(`cors = $${values.length}`);
+    }
+    return this.writeBucket(async (c) => {
+      const text = sets.length > 0 ? `UPDATE buckets SET ${sets.join(', ')} WHERE name = $1 RETURNING *` : SQL.getBucket;
+      const { rows } = await c.query<BucketRow>(text, sets.length > 0 ? values : [name]);
+      return { result: rows[0] ? toBucket(rows[0]) : null, changed: rows.length > 0 && sets.length > 0 };
+    });
+  }
+
+  async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
+    return this.writeBucket(async (c) => {
+      const { rows } = await c.query('SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE', [name]);
+      if (rows.length === 0) return { result: 'missing' as const, changed: false };
+      const busy = await c.query('SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $1) OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $1) AS busy', [name]);
+      if ((busy.rows[0] as { busy: boolean }).busy) return { result: 'not-empty' as const, changed: false };
+      await c.query('DELETE FROM buckets WHERE name = $1', [name]);
+      return { result: 'deleted' as const, changed: true };
+    });
+  }
+
+  // ---- objects ----
+
+  async getObject(bucket: string, key: string): Promise<ObjectRecord | null> {
+    const { rows } = await this.pool.query<ObjectRow>({ name: 'get-object', text: SQL.getObject, values: [bucket, keyBytes(key)] });
+    return rows[0] ? toObject(rows[0]) : null;
+  }
+
+  /**
+   * Decides and writes one object inside the caller's transaction. The current row is read FOR UPDATE;
+   * when there is none, the insert may still meet a row a concurrent transaction just committed
+   * (ON CONFLICT DO NOTHING inserts nothing): then read it, locked, and decide again.
+   */
+  private async decideObject(c: Queryable, bucket: string, key: Buffer, decide: ObjectDecider): Promise<ObjectWriteResult> {
+    for (;;) {
+      const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, key] });
+      const current = rows[0] ? toObject(rows[0]) : null;
+      const record = decide(current);
+      if (current) {
+        await c.query({ name: 'update-object', text: SQL.updateObject, values: [bucket, key, ...objectValues(record)] });
+        return { record, replaced: current };
+      }
+      const ins = await c.query({ name: 'insert-object', text: SQL.insertObject, values: [bucket, key, ...objectValues(record)] });
+      if (ins.rowCount === 1) return { record, replaced: null };
+    }
+  }
+
+  async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
+    const k = keyBytes(key);
+    return this.tx((c) => this.decideObject(c, bucket, k, decide));
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
+    const { rows } = await this.pool.query<ObjectRow>({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, keyBytes(key)] });
+    return rows[0] ? toObject(rows[0]) : null;
+  }
+
+  async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
+    // Rows as arrays (no object per row), key bytes decoded once.
+    const res = await this.pool.query<[Buffer, number, string, string, string, number]>({ ...listObjectsSql(bucket, q), rowMode: 'array' });
+    return res.rows.map(([key, size, etag, type, storageClass, lastModified]) => ({
+      key: key.toString('utf8'), size, etag, type: type as ObjectSummary['type'], storageClass: storageClass as ObjectSummary['storageClass'], lastModified,
+    }));
+  }
+
+  // ---- multipart ----
+
+  async createUpload(u: UploadRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [u.uploadId, u.bucket, keyBytes(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta), JSON.stringify(u.tags), u.acl, u.storageClass],
+    );
+  }
+
+  async getUpload(uploadId: string): Promise<UploadRecord | null> {
+    const { rows } = await this.pool.query<UploadRow>({ name: 'get-upload', text: SQL.getUpload, values: [uploadId] });
+    return rows[0] ? toUpload(rows[0]) : null;
+  }
+
+  /**
+   * The upload's row lock serializes its part writes with each other and with complete/abort, so the
+   * part replaced is the one really replaced, and no part lands in an upload being completed.
+   */
+  async putPart(p: PartRecord): Promise<PartRecord | null> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query({ name: 'lock-upload-nk', text: 'SELECT 1 FROM uploads WHERE upload_id = $1 FOR NO KEY UPDATE', values: [p.uploadId] });
+      if (rows.length === 0) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
+      const old = await c.query<PartRow>({ name: 'get-part', text: 'SELECT * FROM parts WHERE upload_id = $1 AND part_number = $2', values: [p.uploadId, p.partNumber] });
+      await c.query({
+        name: 'upsert-part',
+        text: `INSERT INTO parts (upload_id, part_number, size, etag, crc64, blob_id, last_modified) VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (upload_id, part_number) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag, crc64 = EXCLUDED.crc64,
+                 blob_id = EXCLUDED.blob_id, last_modified = EXCLUDED.last_modified`,
+        values: [p.uploadId, p.partNumber, p.size, p.etag, p.crc64, p.blobId, p.lastModified],
+      });
+      return old.rows[0] ? toPart(old.rows[0]) : null;
+    });
+  }
+
+  async listParts(uploadId: string, q: { after: number; limit: number }): Promise<PartRecord[]> {
+    const { rows } = await this.pool.query<PartRow>('SELECT * FROM parts WHERE upload_id = $1 AND part_number > $2 ORDER BY part_number LIMIT $3', [
+      uploadId, q.after, q.limit,
+    ]);
+    return rows.map(toPart);
+  }
+
+  async listUploads(bucket: string, q: ListUploadsQuery): Promise<UploadRecord[]> {
+    const { where, values } = keyRange([bucket], q.prefix, undefined, q.skipPrefix);
+    let marker = '';
+    if (q.keyMarker !== undefined && q.keyMarker !== '') {
+      values.push(keyBytes(q.keyMarker));
+      const k = `$${values.length}`;
+      if (q.uploadIdMarker) {
+        values.push(q.uploadIdMarker);
+        marker = ` AND (key, upload_id) > (${k}, $${values.length})`;
+      } else {
+        marker = ` AND key > ${k}`;
+      }
+    }
+    values.push(q.limit);
+    const { rows } = await this.pool.query<UploadRow>(
+      `SELECT * FROM uploads WHERE bucket = $1${where}${marker} ORDER BY key, upload_id LIMIT $${values.length}`,
+      values,
+    );
+    return rows.map(toUpload);
+  }
+
+  async abortUpload(uploadId: string): Promise<PartRecord[] | null> {
+    return this.tx(async (c) => {
+      const gone = await c.query('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);
+      if (gone.rowCount === 0) return null;
+      const { rows } = await c.query<PartRow>('DELETE FROM parts WHERE upload_id = $1 RETURNING *', [uploadId]);
+      return rows.map(toPart).sort((a, b) => a.partNumber - b.partNumber);
+    });
+  }
+
+  async completeUpload(uploadId: string, decide: CompleteDecider): Promise<CompleteResult> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query<UploadRow>({ name: 'lock-upload', text: SQL.lockUpload, values: [uploadId] });
+      if (!rows[0]) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
+      const upload = toUpload(rows[0]);
+      const parts = (await c.query<PartRow>('SELECT * FROM parts WHERE upload_id = $1 ORDER BY part_number', [uploadId])).rows.map(toPart);
+      const res = await this.decideObject(c, upload.bucket, keyBytes(upload.key), (current) => decide(upload, parts, current));
+      const used = new Set(res.record.segments.map((s) => s.blobId));
+      await c.query('DELETE FROM parts WHERE upload_id = $1', [uploadId]);
+      await c.query('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);
+      return { ...res, unusedParts: parts.filter((p) => !used.has(p.blobId)) };
+    });
+  }
+
+  // ---- maintenance ----
+
+  async referencedBlobIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    const segs = await this.pool.query<[string]>({ text: "SELECT segments FROM objects WHERE segments <> '[]'", rowMode: 'array' });
+    for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+    const parts = await this.pool.query<[string]>({ text: 'SELECT blob_id FROM parts', rowMode: 'array' });
+    for (const [id] of parts.rows) ids.add(id);
+    return ids;
+  }
+
+  /** Versions recorded in `schema_migrations`, oldest first (tests, diagnostics). */
+  async appliedMigrations(): Promise<number[]> {
+    const { rows } = await this.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    return rows.map((r) => r.version);
+  }
+}
+
+/** The listing query: a range scan of the (bucket, key) primary key, keyset-paged (exported for the plan test). */
+export function listObjectsSql(bucket: string, q: ListObjectsQuery): { text: string; values: unknown[] } {
+  const { where, values } = keyRange([bucket], q.prefix, q.after, q.skipPrefix);
+  values.push(q.limit);
+  return {
+    text: `SELECT key, size, etag, type, storage_class, last_modified FROM objects WHERE bucket = $1${where} ORDER BY key LIMIT $${values.length}`,
+    values,
+  };
+}
+
+/**
+ * Range conditions on `key` (bytea) for a prefix, an exclusive start and a skipped sub-prefix, as
+ * parameters after `values`: they bound an index range scan, no expression hides the column.
+ */
+function keyRange(values: unknown[], prefix: string, after: string | undefined, skipPrefix: string | undefined): { where: string; values: unknown[] } {
+  let where = '';
+  const add = (op: string, v: Buffer): void => {
+    values.push(v);
+    where += ` AND key ${op} $${values.length}`;
+  };
+  if (prefix !== '') {
+    const p = keyBytes(prefix);
+    add('>=', p);
+    const hi = bytesSuccessor(p);
+    if (hi) add('<', hi);
+  }
+  if (after !== undefined && after !== '') add('>', keyBytes(after));
+  if (skipPrefix !== undefined) {
+    const hi = bytesSuccessor(keyBytes(skipPrefix));
+    if (hi) add('>=', hi);
+    else where += ' AND false';
+  }
+  return { where, values };
+}

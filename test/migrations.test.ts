@@ -1,0 +1,118 @@
+// Versioned schema migrations (schema_migrations) for both engines, and how a bad --meta fails at start.
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { startServer } from '../src/server.js';
+import { PG_MIGRATIONS } from '../src/store/meta/postgres/schema.js';
+import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
+import { SqliteMetadataStore } from '../src/store/meta/sqlite.js';
+import { testPostgres } from './helpers/postgres.js';
+import { ACCOUNT_ID, AK, SECRET } from './helpers/server.js';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'alunite-migrations-'));
+  dirs.push(d);
+  return d;
+}
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('SQLite migrations', () => {
+  it('a new database records every migration in schema_migrations', async () => {
+    const s = new SqliteMetadataStore({ path: join(await tempDir(), 'm.sqlite') });
+    assert.deepEqual(s.appliedMigrations(), [1, 2]);
+    await s.close();
+  });
+
+  it('a database written by release 0.1.0 (no schema_migrations, PRAGMA user_version 2) is adopted, not re-created', async () => {
+    // The fixture was written by the 0.1.0 SqliteMetadataStore: a bucket, an inline object, a RAM user.
+    const path = join(await tempDir(), 'metadata.sqlite');
+    await copyFile(join(FIXTURES, 'metadata-release-0.1.0.sqlite'), path);
+    const before = new Database(path, { readonly: true });
+    assert.equal((before.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'schema_migrations'").get() as { n: number }).n, 0);
+    before.close();
+    const s = new SqliteMetadataStore({ path });
+    assert.deepEqual(s.appliedMigrations(), [1, 2]);
+    assert.equal((await s.getBucket('legacy'))?.name, 'legacy');
+    assert.deepEqual((await s.getObject('legacy', 'hello.txt'))?.inline, Buffer.from('hello'));
+    assert.equal((await s.getUser('legacy-user'))?.userId, '2000000000000001');
+    await s.close();
+    // Reopening changes nothing.
+    const again = new SqliteMetadataStore({ path });
+    assert.deepEqual(again.appliedMigrations(), [1, 2]);
+    assert.equal((await again.listObjects('legacy', { prefix: '', limit: 10 })).length, 1);
+    await again.close();
+  });
+
+  it('refuses a database newer than this release', async () => {
+    const path = join(await tempDir(), 'm.sqlite');
+    await new SqliteMetadataStore({ path }).close();
+    const db = new Database(path);
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)').run();
+    db.close();
+    assert.throws(() => new SqliteMetadataStore({ path }), /metadata schema version 99 is newer than this release understands \(2\)/);
+  });
+});
+
+describe('PostgreSQL migrations', () => {
+  it('several processes starting at once on an empty database migrate it once (advisory lock)', async () => {
+    const url = await (await testPostgres()).freshUrl();
+    const stores = await Promise.all(Array.from({ length: 5 }, () => PostgresMetadataStore.open({ url })));
+    try {
+      for (const s of stores) assert.deepEqual(await s.appliedMigrations(), PG_MIGRATIONS.map((_, i) => i + 1));
+      // All of them work on the one schema.
+      await stores[0]!.createUser({ userId: '1', userName: 'u', displayName: '', mobilePhone: '', email: '', comments: '', createDate: 1, updateDate: 1 }, 10);
+      assert.equal((await stores[4]!.getUser('u'))?.userId, '1');
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('refuses a database newer than this release, naming the versions', async () => {
+    const url = await (await testPostgres()).freshUrl();
+    await (await PostgresMetadataStore.open({ url })).close();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query('INSERT INTO schema_migrations (version) VALUES (99)');
+    await c.end();
+    await assert.rejects(PostgresMetadataStore.open({ url }), /metadata schema version 99 is newer than this release understands \(1\)/);
+  });
+});
+
+describe('--meta at start', () => {
+  const base = {
+    host: '127.0.0.1', port: 0, inMemory: false, region: 'cn-hangzhou', accountId: ACCOUNT_ID,
+    rootAccessKeyId: AK, rootAccessKeySecret: SECRET, logLevel: 'silent' as const, durable: false,
+  };
+
+  it('an unreachable PostgreSQL server fails the start with the URL (password hidden) and the cause', async () => {
+    await assert.rejects(
+      startServer({ ...base, dataDir: await tempDir(), meta: 'postgres://alunite:s3cret@127.0.0.1:1/nodb' }),
+      (err: Error) => {
+        assert.match(err.message, /^cannot connect to PostgreSQL at postgres:\/\/alunite:\*\*\*@127\.0\.0\.1:1\/nodb: .*ECONNREFUSED/);
+        assert.doesNotMatch(err.message, /s3cret/);
+        return true;
+      },
+    );
+  });
+
+  it('a database that does not exist fails the start with the server\'s message', async () => {
+    const { port } = await testPostgres();
+    await assert.rejects(
+      startServer({ ...base, dataDir: await tempDir(), meta: `postgres://alunite@127.0.0.1:${port}/no_such_database` }),
+      /cannot connect to PostgreSQL at postgres:\/\/alunite@127\.0\.0\.1:\d+\/no_such_database: database "no_such_database" does not exist/,
+    );
+  });
+
+  it('anything but sqlite or a postgres:// URL is refused by name', async () => {
+    await assert.rejects(startServer({ ...base, dataDir: await tempDir(), meta: 'mysql://root@localhost/db' }), /unknown metadata store "mysql:\/\/root@localhost\/db": use "sqlite" or a postgres:\/\//);
+  });
+});
