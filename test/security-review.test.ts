@@ -66,3 +66,34 @@ describe('symlinks: reading through a link needs oss:GetObject on the target too
     assert.equal((await pub.get('open-link')).content.toString(), 'private bytes');
   });
 });
+
+describe('PostObject form limits', () => {
+  let srv: TestServer;
+  const boundary = 'review-boundary';
+  const part = (name: string, value: string, filename?: string): string =>
+    `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ''}\r\n\r\n${value}\r\n`;
+  const send = async (body: string): Promise<{ status: number; text: string }> => {
+    const res = await fetch(`${srv.url}/${PUBLIC}/`, { method: 'POST', body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    return { status: res.status, text: await res.text() };
+  };
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(PUBLIC);
+    await srv.client().putBucketACL(PUBLIC, 'public-read-write');
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('more than 1,000 fields before the file → InvalidArgument, nothing stored; 1,000 are accepted', async () => {
+    const many = (n: number): string => Array.from({ length: n }, (_, i) => part(`x-f${i}`, '')).join('');
+    let r = await send(`${part('key', 'count/over')}${many(1000)}${part('file', 'data', 'f.txt')}--${boundary}--\r\n`);
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.text, /<Code>InvalidArgument<\/Code>/);
+    assert.match(r.text, /more than 1000 fields before the file/);
+    await expectOssError(srv.client({ bucket: PUBLIC }).head('count/over'), 'NoSuchKey', 404);
+    r = await send(`${part('key', 'count/ok')}${many(999)}${part('file', 'data', 'f.txt')}--${boundary}--\r\n`);
+    assert.equal(r.status, 204, r.text);
+  });
+});
