@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { expectOssError } from './helpers/oss.js';
 import { denied, MSG, policyDoc, Ram } from './helpers/ram.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { signPostPolicyV1 } from '../src/oss/post-policy.js';
 
 const BUCKET = 'review-sym';
 const PUBLIC = 'review-sym-public';
@@ -95,5 +96,19 @@ describe('PostObject form limits', () => {
     await expectOssError(srv.client({ bucket: PUBLIC }).head('count/over'), 'NoSuchKey', 404);
     r = await send(`${part('key', 'count/ok')}${many(999)}${part('file', 'data', 'f.txt')}--${boundary}--\r\n`);
     assert.equal(r.status, 204, r.text);
+  });
+
+  it('x-oss-content-type cannot slip past a Content-Type condition', async () => {
+    const policy = Buffer.from(JSON.stringify({ expiration: '2099-01-01T00:00:00.000Z', conditions: [['starts-with', '$Content-Type', 'image/']] })).toString('base64');
+    const signed = `${part('key', 'ct/page.html')}${part('OSSAccessKeyId', AK)}${part('policy', policy)}${part('Signature', signPostPolicyV1(SECRET, policy))}`;
+    let r = await send(`${signed}${part('Content-Type', 'image/png')}${part('x-oss-content-type', 'text/html')}${part('file', '<script>x</script>', 'page.html')}--${boundary}--\r\n`);
+    assert.equal(r.status, 403, r.text);
+    assert.match(r.text, /Invalid according to Policy: Policy Condition failed: \["starts-with", "\$Content-Type", "image\/"\]/);
+    await expectOssError(srv.client({ bucket: PUBLIC }).head('ct/page.html'), 'NoSuchKey', 404);
+    // An override that satisfies the condition is stored as given.
+    r = await send(`${signed}${part('x-oss-content-type', 'image/webp')}${part('file', 'img', 'page.html')}--${boundary}--\r\n`);
+    assert.equal(r.status, 204, r.text);
+    const head = await srv.client({ bucket: PUBLIC }).head('ct/page.html');
+    assert.equal((head.res.headers as Record<string, string>)['content-type'], 'image/webp');
   });
 });
