@@ -8,7 +8,7 @@ import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext }
 import { ingestToBlob, type BodyExpectations } from './ingest.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
-import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService } from './objects.js';
+import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SymlinkTargetCheck } from './objects.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 
@@ -114,11 +114,11 @@ export class MultipartService {
     key: string,
     uploadId: string,
     partNumber: number,
-    source: { bucket: string; key: string; range: string | undefined; conditions: Preconditions },
+    source: { bucket: string; key: string; range: string | undefined; conditions: Preconditions; checkTarget?: SymlinkTargetCheck },
   ): Promise<PartRecord> {
     assertPartNumber(partNumber);
     const upload = await this.getUpload(bucket, key, uploadId);
-    const src = await this.objects.resolveForRead(source.bucket, source.key);
+    const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget);
     checkPreconditions(src, source.conditions, {
       ifMatch: 'x-oss-copy-source-if-match',
       ifNoneMatch: 'x-oss-copy-source-if-none-match',

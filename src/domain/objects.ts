@@ -42,7 +42,12 @@ export interface CopyObjectInput {
   replaceTags: boolean;
   sourceConditions: Preconditions;
   forbidOverwrite: boolean;
+  /** Authorizes reading the source's target when the source is a symlink. */
+  checkSourceTarget?: SymlinkTargetCheck;
 }
+
+/** Called with a symlink's target key before the target is read (throws to refuse). */
+export type SymlinkTargetCheck = (targetKey: string) => Promise<void>;
 
 export interface ListInput {
   prefix: string;
@@ -108,10 +113,14 @@ export class ObjectService {
     throw new AppError('NoSuchKey', undefined, { Key: key });
   }
 
-  /** The object whose bytes a GET returns: symlinks resolve to their target. */
-  async resolveForRead(bucket: string, key: string): Promise<ObjectRecord> {
+  /**
+   * The object whose bytes a GET returns: symlinks resolve to their target. `checkTarget` is called with
+   * the target's key before it is read: OSS authorizes a read through a link on the target as well.
+   */
+  async resolveForRead(bucket: string, key: string, checkTarget?: SymlinkTargetCheck): Promise<ObjectRecord> {
     const obj = await this.head(bucket, key);
     if (obj.type !== 'Symlink') return obj;
+    if (checkTarget) await checkTarget(obj.symlinkTarget ?? '');
     const target = await this.ctx.meta.getObject(bucket, obj.symlinkTarget ?? '');
     if (!target || target.type === 'Symlink') throw new AppError('SymlinkTargetNotExist', undefined, { Key: key });
     return target;
@@ -244,7 +253,7 @@ export class ObjectService {
   async copy(input: CopyObjectInput): Promise<ObjectRecord> {
     assertObjectKey(input.key);
     assertObjectKey(input.sourceKey);
-    const source = await this.resolveForRead(input.sourceBucket, input.sourceKey);
+    const source = await this.resolveForRead(input.sourceBucket, input.sourceKey, input.checkSourceTarget);
     checkPreconditions(source, input.sourceConditions, {
       ifMatch: 'x-oss-copy-source-if-match',
       ifNoneMatch: 'x-oss-copy-source-if-none-match',

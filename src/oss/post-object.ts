@@ -99,6 +99,10 @@ export async function authenticatePostObject(op: PostObjectOp, req: IncomingMess
     const values = new Map(fields);
     values.set('bucket', bucket);
     values.set('key', key);
+    // x-oss-content-type overrides the Content-Type field; a condition on Content-Type must hold for the
+    // type actually stored, or the override would slip past it (e.g. text/html under "image/").
+    const override = fields.get('x-oss-content-type');
+    if (override !== undefined) values.set('content-type', override);
     lengthRange = checkPostPolicy(auth.policy, values, opts.now);
   }
 

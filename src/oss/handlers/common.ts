@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
-import type { OssResponse } from '../context.js';
+import type { OssRequest, OssResponse } from '../context.js';
 import { el, xmlDocument, type XmlNode } from '../xml.js';
 import { uriEncode } from '../../util/uri-encode.js';
 
@@ -61,3 +61,11 @@ export function encoder(query: ReadonlyMap<string, string>): (s: string) => stri
   return (s) => uriEncode(s);
 }
 
+
+/**
+ * A read through a symlink is authorized on the target too (OSS checks both the link and the target):
+ * oss:GetObject on the target key, with the target's ACL.
+ */
+export function symlinkTargetCheck(req: Pick<OssRequest, 'authorize'>, bucket: string): (targetKey: string) => Promise<void> {
+  return (targetKey) => req.authorize([{ action: 'oss:GetObject', bucket, key: targetKey, acl: 'read' }]);
+}

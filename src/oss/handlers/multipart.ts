@@ -5,7 +5,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, preconditionsFrom, quoted } from '../headers.js';
 import type { Operation } from '../operations.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
-import { checkMd5, empty, encoder, limitParam, readSmallBody, xmlResponse } from './common.js';
+import { checkMd5, empty, encoder, limitParam, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 type H<N extends Operation['name']> = Handler<Extract<Operation, { name: N }>>;
 
@@ -53,6 +53,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
     key: source.key,
     range: header(req.headers, 'x-oss-copy-source-range'),
     conditions: preconditionsFrom(req.headers, 'x-oss-copy-source-'),
+    checkTarget: symlinkTargetCheck(req, source.bucket),
   });
   return xmlResponse(
     el('CopyPartResult', [el('LastModified', isoDate(part.lastModified)), el('ETag', quoted(part.etag))]),

@@ -17,7 +17,7 @@ import {
   userMetaFrom,
 } from '../headers.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
-import { checkMd5, empty, ownerAcl, readSmallBody, xmlResponse } from './common.js';
+import { checkMd5, empty, ownerAcl, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
 
@@ -48,7 +48,7 @@ const RESPONSE_OVERRIDES: Array<[string, string]> = [
 
 async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const { bucket, key } = target(req);
-  const obj = await req.services.objects.resolveForRead(bucket, key);
+  const obj = await req.services.objects.resolveForRead(bucket, key, symlinkTargetCheck(req, bucket));
   checkPreconditions(obj, preconditionsFrom(req.headers));
   const headers = objectHeaders(obj);
   const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
@@ -76,7 +76,7 @@ export const headObject: Handler = (req) => read(req, false);
 
 export const getObjectMeta: Handler = async (req) => {
   const { bucket, key } = target(req);
-  const obj = await req.services.objects.resolveForRead(bucket, key);
+  const obj = await req.services.objects.resolveForRead(bucket, key, symlinkTargetCheck(req, bucket));
   return empty(200, {
     ETag: quoted(obj.etag),
     'Content-Length': String(obj.size),
@@ -113,6 +113,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     replaceTags: taggingDirective === 'replace',
     sourceConditions: preconditionsFrom(req.headers, 'x-oss-copy-source-'),
     forbidOverwrite: forbidOverwrite(req.headers),
+    checkSourceTarget: symlinkTargetCheck(req, req.op.params.source.bucket),
   });
   return xmlResponse(
     el('CopyObjectResult', [el('ETag', quoted(obj.etag)), el('LastModified', isoDate(obj.lastModified))]),
