@@ -81,6 +81,8 @@ export interface ServerOptions {
   recentRequests?: number;
   /** Serve HTTPS with these PEM files: on `port` instead of HTTP, or with `tls.port` on a second port. */
   tls?: TlsOptions;
+  /** Close a connection after this long without a byte either way (default 5 minutes). */
+  idleTimeoutMs?: number;
   /** Metadata store: `sqlite` (default, `<data>/metadata.sqlite`) or a `postgres://` URL shared by several processes. */
   meta?: string;
   /** Blob directory (default: the data directory); processes sharing a PostgreSQL database share it too. */
@@ -191,6 +193,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       internal,
       observe,
     })),
+    { idleTimeoutMs: opts.idleTimeoutMs },
   );
   return {
     url: listening.url,

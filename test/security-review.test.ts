@@ -1,6 +1,6 @@
 // Findings of the security review, each reproduced against a real server with unchanged clients.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import type OSS from 'ali-oss';
 import { expectOssError } from './helpers/oss.js';
 import { denied, MSG, policyDoc, Ram } from './helpers/ram.js';
@@ -111,4 +111,27 @@ describe('PostObject form limits', () => {
     const head = await srv.client({ bucket: PUBLIC }).head('ct/page.html');
     assert.equal((head.res.headers as Record<string, string>)['content-type'], 'image/webp');
   });
+});
+
+test('a connection silent for longer than idleTimeoutMs is closed, and the server goes on serving', { timeout: 60_000 }, async () => {
+  const { createConnection } = await import('node:net');
+  const srv = await startTestServer({ idleTimeoutMs: 300 });
+  try {
+    await srv.client().putBucket('idle-bucket');
+    const port = srv.port;
+    // A PostObject form that announces 1 MiB and then stalls after its first bytes.
+    const sock = createConnection({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+    sock.write(
+      'POST /idle-bucket HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=xyz\r\n' +
+        'Content-Length: 1048576\r\n\r\n--xyz\r\nContent-Disposition: form-data; name="key"\r\n\r\nstall',
+    );
+    sock.resume();
+    await new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    assert.equal(sock.destroyed, true);
+    // Nothing was stored, and the next client is served.
+    assert.equal((await srv.client({ bucket: 'idle-bucket' }).list({ 'max-keys': 10 }, {})).objects?.length ?? 0, 0);
+  } finally {
+    await srv.close();
+  }
 });

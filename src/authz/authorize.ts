@@ -131,8 +131,9 @@ async function decideCheck(
         }),
       };
     }
-    // Any other request on a missing bucket is the handler's NoSuchBucket, not a denial (as OSS answers).
-    return { decision: { allowed: true }, resource: `acs:oss:*:*:${check.bucket}${check.key !== null ? `/${check.key}` : ''}` };
+    // Any other request on a missing bucket: NoSuchBucket, not a denial (as OSS answers). Answered here rather
+    // than let through to the handler, so a bucket created in between cannot skip the check.
+    throw new AppError('NoSuchBucket', undefined, { BucketName: check.bucket });
   }
   const bucketPolicy = bucketPolicyOf(bucket);
   const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined);

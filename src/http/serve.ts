@@ -53,7 +53,11 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+// requestTimeout 0: a multi-gigabyte upload may take hours. What is bounded instead is silence: a socket
+// with no bytes either way for idleTimeoutMs (default 5 minutes) is closed, so a stalled or trickling client
+// cannot hold a connection (and a half-read PostObject form) forever.
 const HTTP_OPTIONS: ServerOptions = { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 };
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 
 function listenOn(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -73,11 +77,18 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** Starts the listener(s) for one handler: HTTP, HTTPS, or HTTP and HTTPS on two ports. */
-export async function listen(host: string, port: number, tls: (TlsMaterial & { port?: number }) | null, handler: RequestListener): Promise<Listening> {
+export async function listen(
+  host: string,
+  port: number,
+  tls: (TlsMaterial & { port?: number }) | null,
+  handler: RequestListener,
+  limits: { idleTimeoutMs?: number } = {},
+): Promise<Listening> {
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   const make = (secure: boolean): Server => {
     const server = secure && tls ? createHttpsServer({ ...HTTP_OPTIONS, cert: tls.cert, key: tls.key }, handler) : createServer(HTTP_OPTIONS, handler);
     server.on('clientError', answerClientError);
+    server.setTimeout(limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     return server;
   };
   const mainSecure = tls !== null && tls.port === undefined;
