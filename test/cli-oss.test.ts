@@ -84,6 +84,7 @@ describe('alunite oss', () => {
     const buckets = json<{ name: string; region: string; creationDate: string }[]>(await cli.run(['oss', 'ls', '--json']));
     assert.ok(buckets.some((b) => b.name === 'cli-basic' && b.region === 'oss-cn-hangzhou' && !Number.isNaN(Date.parse(b.creationDate))));
     assert.match(ok(await cli.run(['oss', 'ls'])), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+oss-cn-hangzhou\s+oss:\/\/cli-basic$/m);
+    assert.match(ok(await cli.run(['oss', 'ls', 'oss://'])), /oss:\/\/cli-basic$/m);
 
     const local = join(cli.home, 'hello world.txt');
     const body = Buffer.from('hello, alunite\n'.repeat(1000));

@@ -289,7 +289,7 @@ export function ossCommand(): Command {
     cmd
       .command('ls')
       .description('list buckets, or the objects and folders under oss://bucket[/prefix]')
-      .argument('[url]', 'oss://bucket[/prefix]; none lists the buckets')
+      .argument('[url]', 'oss://bucket[/prefix]; none (or oss://) lists the buckets')
       .option('-r, --recursive', 'every object under the prefix, not one folder level')
       .option('--limit <n>', 'stop after this many entries', parsePositiveInt),
   );
@@ -298,7 +298,7 @@ export function ossCommand(): Command {
       const o = ls.opts<Common & { recursive?: boolean; limit?: number }>();
       const { client } = await connect(o);
       const limit = o.limit ?? Number.POSITIVE_INFINITY;
-      if (url === undefined) {
+      if (url === undefined || url === 'oss://') {
         const buckets: { name: string; region: string; creationDate: string; storageClass: string }[] = [];
         let marker: string | undefined;
         while (buckets.length < limit) {
