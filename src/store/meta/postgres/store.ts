@@ -397,13 +397,31 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   // ---- maintenance ----
 
+  /**
+   * Objects' and parts' blob ids as of one snapshot (REPEATABLE READ): a CompleteMultipartUpload moving
+   * references from parts to its object commits atomically, so it is seen either before or after, never
+   * with its blobs in neither table.
+   */
   async referencedBlobIds(): Promise<Set<string>> {
     const ids = new Set<string>();
-    const segs = await this.pool.query<[string]>({ text: "SELECT segments FROM objects WHERE segments <> '[]'", rowMode: 'array' });
-    for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
-    const parts = await this.pool.query<[string]>({ text: 'SELECT blob_id FROM parts', rowMode: 'array' });
-    for (const [id] of parts.rows) ids.add(id);
-    return ids;
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const segs = await c.query<[string]>({ text: "SELECT segments FROM objects WHERE segments <> '[]'", rowMode: 'array' });
+      const parts = await c.query<[string]>({ text: 'SELECT blob_id FROM parts', rowMode: 'array' });
+      await c.query('COMMIT');
+      for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+      for (const [id] of parts.rows) ids.add(id);
+      return ids;
+    } catch (err) {
+      await c.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
+      throw err;
+    } finally {
+      c.release(broken);
+    }
   }
 
   /** Versions recorded in `schema_migrations`, oldest first (tests, diagnostics). */
