@@ -167,6 +167,8 @@ const SQL = {
   getBucket: 'SELECT * FROM buckets WHERE name = $1',
   getUpload: 'SELECT * FROM uploads WHERE upload_id = $1',
   lockUpload: 'SELECT * FROM uploads WHERE upload_id = $1 FOR UPDATE',
+  // The weakest lock that conflicts with DeleteBucket's FOR UPDATE (not with bucket ACL/policy updates).
+  keepBucket: 'SELECT 1 FROM buckets WHERE name = $1 FOR KEY SHARE',
 } as const;
 
 /**
@@ -291,9 +293,23 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     }
   }
 
+  /**
+   * Writes an object into a bucket that exists until the commit: the bucket row is share-locked first, so
+   * a racing DeleteBucket (FOR UPDATE, then the emptiness check) either sees this object or has removed the
+   * bucket before this write looks, which then fails NoSuchBucket.
+   */
   async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
     const k = keyBytes(key);
-    return this.tx((c) => this.decideObject(c, bucket, k, decide));
+    return this.tx(async (c) => {
+      await this.keepBucket(c, bucket);
+      return this.decideObject(c, bucket, k, decide);
+    });
+  }
+
+  /** Share-locks the bucket's row until the transaction ends; NoSuchBucket if it is gone. */
+  private async keepBucket(c: Queryable, bucket: string): Promise<void> {
+    const { rows } = await c.query({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
+    if (rows.length === 0) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
   }
 
   async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
@@ -311,12 +327,16 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   // ---- multipart ----
 
+  /** Like putObject, holds the bucket row so a racing DeleteBucket cannot leave the upload behind. */
   async createUpload(u: UploadRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [u.uploadId, u.bucket, keyBytes(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta), JSON.stringify(u.tags), u.acl, u.storageClass],
-    );
+    await this.tx(async (c) => {
+      await this.keepBucket(c, u.bucket);
+      await c.query(
+        `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [u.uploadId, u.bucket, keyBytes(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta), JSON.stringify(u.tags), u.acl, u.storageClass],
+      );
+    });
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | null> {
