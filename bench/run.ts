@@ -16,7 +16,13 @@
  *     --profile         also profile GET and PUT (node --cpu-prof on the server; bench-results/*.cpuprofile)
  *     --profile-only    only that                           --out FILE       JSON elsewhere
  *
- * Unknown flags (e.g. a later `--meta postgres://…`) are reported and ignored.
+ *     --meta URL|postgres  the Alunite servers keep their metadata in PostgreSQL: a postgres:// URL (one schema per
+ *                       server is created there and dropped at the end), or `postgres` for a throwaway local server
+ *                       started like the tests'. Adds phase [5/5]: aggregate 4 KiB PUT/GET ops/s with 1, 2 and 3
+ *                       Alunite processes sharing one database and one blob directory, client round-robin.
+ *     --scale-only      with --meta: only phase [5/5]          --scale-ops N    requests per scaling phase and group
+ *
+ * Unknown flags are reported and ignored.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +34,9 @@ import { Target, type BenchRequest, type BenchResponse, type Credentials } from 
 import { clockTicks, cpuSeconds, hostBusySeconds, mainThreadCpuSeconds, RssSampler, startProcess, vmBytes, type ServerProcess } from './proc.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { benchPolicy } from './policy.js';
+import { benchPostgres, type BenchPostgres } from './postgres.js';
+import { scaling, type ScaleResult } from './scaling.js';
+import { randomBytes } from 'node:crypto';
 import { setUpRamUser, setUpRole } from './ram.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -55,6 +64,10 @@ interface Config {
   profileOps: number;
   noFsync: boolean;
   out: string;
+  /** `postgres` or a postgres:// URL: metadata in PostgreSQL (and the scaling phase). */
+  meta?: string;
+  scaleOnly: boolean;
+  scaleOps: number;
   ignored: string[];
 }
 
@@ -75,6 +88,8 @@ function parseArgs(argv: string[]): Config {
     profileOps: quick ? 1000 : 4000,
     noFsync: true,
     out: join(ROOT, 'bench-results', 'latest.json'),
+    scaleOnly: false,
+    scaleOps: quick ? 3000 : 9000,
     ignored: [],
   };
   const int = (v: string | undefined, flag: string): number => {
@@ -112,6 +127,18 @@ function parseArgs(argv: string[]): Config {
         break;
       case '--out':
         c.out = value() ?? c.out;
+        break;
+      case '--meta': {
+        const v = value();
+        if (v === undefined || !(v === 'sqlite' || v === 'postgres' || /^postgres(ql)?:\/\//.test(v))) throw new Error('--meta needs sqlite, postgres or a postgres:// URL');
+        if (v !== 'sqlite') c.meta = v;
+        break;
+      }
+      case '--scale-only':
+        c.scaleOnly = true;
+        break;
+      case '--scale-ops':
+        c.scaleOps = int(value(), flag);
         break;
       default:
         c.ignored.push(raw);
@@ -586,9 +613,13 @@ interface Scratch {
   sub(name: string): string;
 }
 
-function startAlunite(name: string, scratch: Scratch, extra: string[] = [], nodeFlags: string[] = []): Promise<ServerProcess> {
+/** With --meta: each Alunite server of the main phases gets its own fresh schema. */
+let pgMeta: BenchPostgres | null = null;
+
+async function startAlunite(name: string, scratch: Scratch, extra: string[] = [], nodeFlags: string[] = []): Promise<ServerProcess> {
   const data = scratch.sub(name);
-  const args = [...nodeFlags, join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', data, '--log-level', 'warn', ...extra];
+  const meta = pgMeta && !extra.includes('--meta') ? ['--meta', await pgMeta.freshUrl()] : [];
+  const args = [...nodeFlags, join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', data, '--log-level', 'warn', ...meta, ...extra];
   return startProcess(name, args, serverEnv(), ROOT);
 }
 
@@ -694,8 +725,40 @@ async function main(): Promise<void> {
       `scratch ${scratchDir}\n`,
   );
   if (cfg.ignored.length > 0) process.stdout.write(`note: ignoring unrecognized argument(s): ${cfg.ignored.join(' ')}\n`);
+  if (cfg.scaleOnly && cfg.meta === undefined) throw new Error('--scale-only needs --meta (postgres or a postgres:// URL)');
+  if (cfg.meta !== undefined) {
+    pgMeta = await benchPostgres(cfg.meta);
+    process.stdout.write(`metadata: ${pgMeta.label}\n`);
+  } else {
+    process.stdout.write('metadata: SQLite (one file per server)\n');
+  }
+  /** Phase [5/5]: 1, 2 and 3 processes, each group on its own schema and blob directory. */
+  const runScaling = async (): Promise<ScaleResult[]> => {
+    process.stdout.write(`\n[5/5] several processes on one PostgreSQL: aggregate 4 KiB PUT/GET, ${cfg.scaleOps} requests per phase and group, ` +
+      `${cfg.concurrency} in flight, round-robin over the group's processes\n`);
+    const urls = new Map<number, string>();
+    for (const n of [1, 2, 3]) urls.set(n, await pgMeta!.freshUrl());
+    const env = { ...serverEnv(), ALUNITE_MASTER_KEY: randomBytes(32).toString('base64') };
+    return scaling({
+      start: (n, i) => startProcess(`scale${n}-p${i}`, [join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0',
+        '--data', scratch.sub(`scale${n}-p${i}`), '--log-level', 'warn', '--meta', urls.get(n)!, '--blobs', scratch.sub(`scale${n}-blobs`)], env, ROOT),
+      creds: CREDS,
+      ops: cfg.scaleOps,
+      rounds: cfg.rounds,
+      concurrency: cfg.concurrency,
+      log: (line) => process.stdout.write(`${line}\n`),
+    });
+  };
 
   try {
+    if (cfg.scaleOnly) {
+      const scale = await runScaling();
+      process.stdout.write(`\n${scalingReport(scale).join('\n')}\n`);
+      mkdirSync(join(cfg.out, '..'), { recursive: true });
+      writeFileSync(cfg.out, `${JSON.stringify({ version: 1, date: new Date().toISOString(), git: gitInfo(), environment: { node: nodeVersion, cpus: availableParallelism(), cpuModel },
+        config: { ...cfg, out: undefined }, meta: pgMeta!.label, scaling: scale }, null, 2)}\n`);
+      return;
+    }
     if (cfg.profileOnly) {
       process.stdout.write('\n[profile] alunite under node --cpu-prof\n');
       const profiles: Profiles = { GET: await profileOp(cfg, scratch, 'GET'), PUT: await profileOp(cfg, scratch, 'PUT') };
@@ -744,6 +807,7 @@ async function main(): Promise<void> {
 
       process.stdout.write('\n[4/4] RAM and STS: GET as root, as a RAM user with 10 policies × 10 statements, and with STS credentials; AssumeRole; evaluator\n');
       const ramResult = await ramOps(ours.server, ours.target, cfg);
+      const scale = pgMeta ? await runScaling() : null;
 
       // Measurements done: stop these servers (profiling, if asked for, starts its own).
       const results = {
@@ -754,6 +818,8 @@ async function main(): Promise<void> {
         noFsync: nofs ? suts[4]!.results : null,
         noFsyncBig,
         ram: ramResult,
+        scaling: scale,
+        meta: pgMeta?.label ?? 'SQLite',
       };
       for (const t of targets.splice(0)) t.close();
       for (const s of servers.splice(0)) await s.stop();
@@ -770,8 +836,20 @@ async function main(): Promise<void> {
       for (const s of servers) await s.stop();
     }
   } finally {
+    await pgMeta?.close();
     rmSync(scratchDir, { recursive: true, force: true });
   }
+}
+
+function scalingReport(rows: ScaleResult[]): string[] {
+  const one = (op: string): number | undefined => rows.find((r) => r.op === op && r.processes === 1)?.opsPerSec;
+  return [
+    '== Several processes on one PostgreSQL database and one blob directory (4 KiB, aggregate, client round-robin) ==',
+    table(['processes', 'op', 'ops/s', '× 1 process', 'p50 ms', 'p99 ms', 'alunite µs CPU/op', 'machine busy cores', 'client cores'],
+      rows.map((r) => [String(r.processes), r.op, fmt(r.opsPerSec, 0), `${fmt(r.opsPerSec / (one(r.op) ?? NaN), 2)}×`, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2),
+        fmt(r.aluniteCpuUsPerOp, 0), fmt(r.hostBusyCores, 2), fmt(r.clientCores, 2)]), [0, 1]),
+    `  machine busy = all processes (Alunite, PostgreSQL, this client, anything else) over ${availableParallelism()} CPUs.`,
+  ];
 }
 
 type Profiles = Record<string, ProfileSummary & { phase: PhaseResult }>;
@@ -871,6 +949,8 @@ interface AllResults {
   noFsync: SmallResults | null;
   noFsyncBig: BigResult[];
   ram: RamResults;
+  scaling: ScaleResult[] | null;
+  meta: string;
   profiles: Profiles | null;
   started: number;
   nodeVersion: string;
@@ -927,6 +1007,7 @@ function report(cfg: Config, all: AllResults): void {
 
   const out: string[] = [];
   out.push('');
+  out.push(`metadata: ${all.meta}`);
   out.push(`== Small objects: alunite (durable) vs bare node:http, concurrency ${cfg.concurrency}, same V1-signed requests ==`);
   out.push(
     table(
@@ -1012,6 +1093,7 @@ function report(cfg: Config, all: AllResults): void {
   out.push(`  STS session / RAM user: ${fmt(all.ram.stsOpsRatio, 2)}× ops/s; AssumeRole ${fmt(all.ram.assumeRolePerSecond, 0)} calls/s`);
   out.push(`  RAM user / root: ${fmt(all.ram.opsRatio, 2)}× ops/s, ${fmt(all.ram.cpuRatio, 2)}× server CPU per request; evaluator ${fmt(all.ram.decisionsPerSecond, 0)} decisions/s`);
 
+  if (all.scaling) out.push('', ...scalingReport(all.scaling));
   if (profiles) out.push(...profileReport(profiles));
 
   const totalErrors = [...Object.values(o), ...Object.values(b)].reduce((n, r) => n + ((r as PhaseResult | undefined)?.errors ?? 0), 0);
@@ -1035,6 +1117,8 @@ function report(cfg: Config, all: AllResults): void {
     aluniteNoFsync: noFsync === null ? null : { small: noFsync, big: noFsyncBig },
     ratios: { ourOverBare: ratios, putCpuOverOneFilePerObject: putVsFile ?? null, putCpuOverOneFilePerObjectWithDirSync: ratio(o.PUT?.serverCpuUsPerOp, bfd?.serverCpuUsPerOp) ?? null },
     ram: all.ram,
+    meta: all.meta,
+    scaling: all.scaling,
     targets,
     profiles,
   };

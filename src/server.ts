@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { metricsResponse } from './metrics/endpoint.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { handleRpc } from './rpc/dispatch.js';
 import { collectGarbage } from './store/gc.js';
+import { BlobCollector } from './store/shared-gc.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { MemoryBlobStore } from './store/blob/memory.js';
 import type { BlobStore } from './store/blob/types.js';
@@ -87,6 +89,12 @@ export interface ServerOptions {
   meta?: string;
   /** Blob directory (default: the data directory); processes sharing a PostgreSQL database share it too. */
   blobsDir?: string;
+  /**
+   * Blob garbage collection with a shared database (docs/postgres.md): at start and every `intervalMs`
+   * (default 1 h; 0: only when `RunningServer.blobGc.runOnce()` is called), files older than `graceMs`
+   * (default 1 h) and unreferenced.
+   */
+  blobGc?: { intervalMs?: number; graceMs?: number };
 }
 
 export interface RunningServer {
@@ -98,6 +106,8 @@ export interface RunningServer {
   meta: MetadataStore & IdentityStore;
   blobs: BlobStore;
   ram: RamService;
+  /** With a shared database and blobs on disk: the blob garbage collector (one process at a time, by lease). */
+  blobGc?: BlobCollector;
   close(): Promise<void>;
 }
 
@@ -110,6 +120,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const audit = opts.auditLog !== undefined ? new AuditLog(opts.auditLog, log) : null;
   let meta: MetadataStore & IdentityStore;
   let blobs: BlobStore;
+  let blobGc: BlobCollector | undefined;
   const ring = opts.masterKey
     ? { current: opts.masterKey, previous: opts.previousMasterKeys ?? [] }
     : await resolveMasterKeyRing({ dataDir: opts.dataDir, inMemory: opts.inMemory });
@@ -123,8 +134,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await mkdir(opts.dataDir, { recursive: true });
     meta = await openMetadataStore({ meta: opts.meta, sqlitePath: join(opts.dataDir, 'metadata.sqlite'), durable: opts.durable });
     blobs = await FsBlobStore.open({ root: opts.blobsDir ?? opts.dataDir, durable: opts.durable });
-    // With a shared database, other processes may be writing blobs right now: no start-up sweep (docs/postgres.md).
-    if (!meta.refreshSharedState) {
+    // With a shared database, other processes may be writing blobs right now: instead of the exclusive
+    // start-up sweep, a collector that holds a lease and spares young files (docs/postgres.md).
+    if (meta.tryLease && meta.releaseLease) {
+      const lease = { referencedBlobIds: () => meta.referencedBlobIds(), tryLease: meta.tryLease.bind(meta), releaseLease: meta.releaseLease.bind(meta) };
+      blobGc = new BlobCollector(lease, blobs, {
+        holder: `${process.pid}-${randomUUID()}`,
+        ...opts.blobGc,
+        log: (event, fields) => (event === 'blob-gc' ? log.info('removed unreferenced blob files', fields) : log.warn(event, fields)),
+      });
+    } else if (!meta.refreshSharedState) {
       const gc = await collectGarbage(meta, blobs);
       if (gc.tempFiles + gc.orphanBlobs > 0) log.info('removed crash leftovers', { ...gc });
     }
@@ -176,6 +195,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return null;
   };
 
+  blobGc?.start();
   const listening = await listen(
     opts.host,
     opts.port,
@@ -203,8 +223,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     meta,
     blobs,
     ram,
+    ...(blobGc ? { blobGc } : {}),
     async close() {
       await listening.close();
+      await blobGc?.stop();
       await meta.close();
       await blobs.close();
       await audit?.close();

@@ -83,7 +83,7 @@ describe('PostgreSQL migrations', () => {
     await c.connect();
     await c.query('INSERT INTO schema_migrations (version) VALUES (99)');
     await c.end();
-    await assert.rejects(PostgresMetadataStore.open({ url }), /metadata schema version 99 is newer than this release understands \(1\)/);
+    await assert.rejects(PostgresMetadataStore.open({ url }), /metadata schema version 99 is newer than this release understands \(2\)/);
   });
 });
 

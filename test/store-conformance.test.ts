@@ -129,6 +129,20 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('refuses objects and multipart uploads in a missing (or just deleted) bucket: NoSuchBucket, nothing written', async () => {
+      const s = await make();
+      await s.createBucket(bucket('gone'));
+      assert.equal(await s.deleteBucket('gone'), 'deleted');
+      for (const b of ['gone', 'never']) {
+        await assert.rejects(s.putObject(b, 'k', () => object(b, 'k')), (e: unknown) => e instanceof AppError && e.code === 'NoSuchBucket');
+        await assert.rejects(s.createUpload(upload(b, 'k', `U-${b}`)), (e: unknown) => e instanceof AppError && e.code === 'NoSuchBucket');
+        assert.equal(await s.getObject(b, 'k'), null);
+        assert.equal(await s.getUpload(`U-${b}`), null);
+      }
+      assert.deepEqual(await s.referencedBlobIds(), new Set());
+      await s.close();
+    });
+
     it('round-trips every object field and decides writes atomically', async () => {
       const s = await make();
       await s.createBucket(bucket('b1'));

@@ -1,6 +1,8 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { isPostgresUrl } from '../store/meta/open.js';
+import { PostgresMetadataStore } from '../store/meta/postgres/store.js';
 import { SqliteMetadataStore } from '../store/meta/sqlite.js';
 import { resolveMasterKeyRing, rotateMasterKeyFile } from '../util/master-key.js';
 import { open, seal } from '../util/secret-box.js';
@@ -40,27 +42,82 @@ export async function rotateKeys(dataDir: string, env: NodeJS.ProcessEnv = proce
   try {
     const { current } = await rotateMasterKeyFile(dataDir);
     if (!store) return { resealed: 0 };
-    const resealed = await store.resealAccessKeySecrets((accessKeyId, sealed) => {
-      for (const key of oldKeys) {
-        let plain: string;
-        try {
-          plain = open(key, sealed, accessKeyId);
-        } catch {
-          continue;
-        }
-        return seal(current, plain, accessKeyId);
-      }
-      try {
-        open(current, sealed, accessKeyId);
-        return sealed;
-      } catch {
-        throw new Error(`the secret of AccessKey ${accessKeyId} opens with no known master key`);
-      }
-    });
+    const resealed = await store.resealAccessKeySecrets(resealer(current, oldKeys));
     return { resealed };
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * A re-sealing function for resealAccessKeySecrets: a secret that opens with `current` is kept as it is,
+ * one that opens with an older key is sealed again under `current`; one that opens with none fails the
+ * whole transaction, naming the AccessKey (nothing is changed).
+ */
+function resealer(current: Buffer, older: Buffer[]): (accessKeyId: string, sealed: string) => string {
+  return (accessKeyId, sealed) => {
+    for (const key of [current, ...older]) {
+      let plain: string;
+      try {
+        plain = open(key, sealed, accessKeyId);
+      } catch {
+        continue;
+      }
+      return key === current ? sealed : seal(current, plain, accessKeyId);
+    }
+    throw new Error(`the secret of AccessKey ${accessKeyId} opens with no known master key`);
+  };
+}
+
+export interface PostgresRotateResult extends RotateResult {
+  /** Whether `<data>/master.key` was rotated (file mode), or the keys came from the environment. */
+  rotatedFile: boolean;
+}
+
+/**
+ * `alunite keys rotate --meta postgres://…`: the RAM secrets in the shared database.
+ * - With ALUNITE_MASTER_KEY (how several processes share a key): nothing is generated; every secret is
+ *   re-sealed under ALUNITE_MASTER_KEY, opened with it or ALUNITE_MASTER_KEY_PREVIOUS. Run it after every
+ *   process was restarted with the new key as ALUNITE_MASTER_KEY and the old one as _PREVIOUS; the servers
+ *   may keep running (the write bumps the identity counter, so their caches reload).
+ * - Else with `--data DIR`: `DIR/master.key` is rotated as for SQLite, then the database is re-sealed;
+ *   every process must then use the new key files (stop them first, as for SQLite).
+ */
+export async function rotatePostgresKeys(url: string, dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<PostgresRotateResult> {
+  const fromEnv = env.ALUNITE_MASTER_KEY !== undefined && env.ALUNITE_MASTER_KEY !== '';
+  if (!fromEnv && (dataDir === undefined || dataDir === '')) {
+    throw new Error('with --meta postgres://…, set ALUNITE_MASTER_KEY (and ALUNITE_MASTER_KEY_PREVIOUS) as the servers have them, or give --data DIR holding master.key.');
+  }
+  let keyFile = '';
+  if (!fromEnv) {
+    keyFile = join(dataDir!, 'master.key');
+    if (!(await exists(keyFile))) throw new Error(`${keyFile} does not exist: nothing to rotate.`);
+  }
+  // Opened (and the URL checked) before any file changes.
+  const store = await PostgresMetadataStore.open({ url });
+  try {
+    if (fromEnv) {
+      const ring = await resolveMasterKeyRing({ dataDir: '', inMemory: true, env });
+      return { resealed: await countResealed(store, ring.current, ring.previous), rotatedFile: false };
+    }
+    const ring = await resolveMasterKeyRing({ dataDir: dataDir!, inMemory: false, env: {} });
+    const { current } = await rotateMasterKeyFile(dataDir!);
+    return { resealed: await countResealed(store, current, [ring.current, ...ring.previous]), rotatedFile: true };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Re-seals, returning how many secrets changed key. */
+async function countResealed(store: PostgresMetadataStore, current: Buffer, older: Buffer[]): Promise<number> {
+  const reseal = resealer(current, older);
+  let changed = 0;
+  await store.resealAccessKeySecrets((id, sealed) => {
+    const next = reseal(id, sealed);
+    if (next !== sealed) changed++;
+    return next;
+  });
+  return changed;
 }
 
 export function keysCommand(): Command {
@@ -68,8 +125,19 @@ export function keysCommand(): Command {
   cmd
     .command('rotate')
     .description('make the current master key the previous one and generate a new one (stop the server first)')
-    .requiredOption('--data <dir>', 'data directory (env ALUNITE_DATA)', process.env.ALUNITE_DATA)
-    .action(async (o: { data: string }) => {
+    .option('--data <dir>', 'data directory (env ALUNITE_DATA)', process.env.ALUNITE_DATA)
+    .option('--meta <url>', 'a postgres:// metadata store: re-seal its RAM secrets (env ALUNITE_META; see docs/postgres.md)', process.env.ALUNITE_META)
+    .action(async (o: { data?: string; meta?: string }) => {
+      if (isPostgresUrl(o.meta)) {
+        const r = await rotatePostgresKeys(o.meta, o.data);
+        process.stdout.write(
+          r.rotatedFile
+            ? `master key rotated in ${o.data}: the previous key is kept in master.key.previous; ${r.resealed} RAM AccessKey secret(s) re-sealed with the new key in PostgreSQL; give every process the new key files\n`
+            : `${r.resealed} RAM AccessKey secret(s) re-sealed in PostgreSQL under ALUNITE_MASTER_KEY; the others were already sealed under it\n`,
+        );
+        return;
+      }
+      if (o.data === undefined || o.data === '') throw new Error("required option '--data <dir>' not specified");
       const r = await rotateKeys(o.data);
       process.stdout.write(
         `master key rotated in ${o.data}: the previous key is kept in master.key.previous (STS tokens it issued stay valid until they expire); ` +

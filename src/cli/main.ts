@@ -16,6 +16,14 @@ function port(value: string): number {
   return n;
 }
 
+function seconds(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`must be a number of seconds >= ${min}.`);
+    return n;
+  };
+}
+
 function logLevel(value: string): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}.`);
   return value as LogLevel;
@@ -75,7 +83,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--meta <store>', 'metadata store: sqlite, or a postgres://user:password@host:port/database URL shared by several processes (env ALUNITE_META)',
       process.env.ALUNITE_META ?? 'sqlite')
     .option('--blobs <dir>', 'blob directory (env ALUNITE_BLOBS, default the data directory)', process.env.ALUNITE_BLOBS)
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string } & OpsFlags) => {
+    .option('--gc-interval <seconds>', 'with --meta postgres: collect unreferenced blob files at start and this often, 0 never (env ALUNITE_GC_INTERVAL, default 3600)', seconds(0))
+    .option('--gc-grace <seconds>', 'with --meta postgres: never collect files written less than this long ago (env ALUNITE_GC_GRACE, default 3600, min 60)', seconds(60))
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -101,6 +111,10 @@ export async function main(argv: string[]): Promise<void> {
         ...opsOptions(o),
         meta: o.meta,
         blobsDir: o.blobs,
+        blobGc: {
+          intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,
+          graceMs: (o.gcGrace ?? fromEnv('ALUNITE_GC_GRACE', seconds(60), 3600)) * 1000,
+        },
       });
       const out = process.stdout;
       out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { newBlobId } from '../../util/ids.js';
-import type { BlobStore, BlobWriteResult } from './types.js';
+import type { AgeFilter, BlobStore, BlobWriteResult } from './types.js';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds `blobs/` and `tmp/`. */
@@ -86,7 +86,7 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(opts: AgeFilter = {}): AsyncIterable<string> {
     for (const sub of await readdir(this.blobDir)) {
       let names: string[];
       try {
@@ -94,14 +94,27 @@ export class FsBlobStore implements BlobStore {
       } catch {
         continue;
       }
-      for (const name of names) if (/^[0-9a-f]{32}$/.test(name)) yield name;
+      for (const name of names) {
+        if (!/^[0-9a-f]{32}$/.test(name)) continue;
+        if (opts.modifiedBefore === undefined || (await modifiedBefore(join(this.blobDir, sub, name), opts.modifiedBefore))) yield name;
+      }
     }
   }
 
-  async cleanTemp(): Promise<number> {
-    const names = await readdir(this.tmpDir);
-    for (const name of names) await rm(join(this.tmpDir, name), { force: true });
-    return names.length;
+  /**
+   * Removes temp files. With `modifiedBefore`, only files not written since then: another process may be
+   * streaming into a younger one. Removing a file a writer still holds only fails that write (its rename
+   * finds nothing), never a stored blob.
+   */
+  async cleanTemp(opts: AgeFilter = {}): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.tmpDir)) {
+      const path = join(this.tmpDir, name);
+      if (opts.modifiedBefore !== undefined && !(await modifiedBefore(path, opts.modifiedBefore))) continue;
+      await rm(path, { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   async close(): Promise<void> {}
@@ -113,5 +126,15 @@ async function syncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** Whether the file was last written before `cutoff` (epoch ms); a file gone meanwhile is not. */
+async function modifiedBefore(path: string, cutoff: number): Promise<boolean> {
+  try {
+    return (await stat(path)).mtimeMs < cutoff;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }

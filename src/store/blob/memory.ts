@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import { newBlobId } from '../../util/ids.js';
-import type { BlobStore, BlobWriteResult } from './types.js';
+import type { AgeFilter, BlobStore, BlobWriteResult } from './types.js';
 
 /** Blobs in process memory, for `--in-memory` (CI, throwaway emulators). */
 export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Buffer>();
+  private readonly written = new Map<string, number>();
 
   async put(source: Readable): Promise<BlobWriteResult> {
     const chunks: Buffer[] = [];
@@ -12,6 +13,7 @@ export class MemoryBlobStore implements BlobStore {
     const buf = Buffer.concat(chunks);
     const blobId = newBlobId();
     this.blobs.set(blobId, buf);
+    this.written.set(blobId, Date.now());
     return { blobId, size: buf.length };
   }
 
@@ -26,11 +28,15 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async delete(blobIds: Iterable<string>): Promise<void> {
-    for (const id of blobIds) this.blobs.delete(id);
+    for (const id of blobIds) {
+      this.blobs.delete(id);
+      this.written.delete(id);
+    }
   }
 
-  async *list(): AsyncIterable<string> {
-    yield* [...this.blobs.keys()];
+  async *list(opts: AgeFilter = {}): AsyncIterable<string> {
+    const cutoff = opts.modifiedBefore;
+    yield* [...this.blobs.keys()].filter((id) => cutoff === undefined || this.written.get(id)! < cutoff);
   }
 
   async cleanTemp(): Promise<number> {
@@ -39,5 +45,6 @@ export class MemoryBlobStore implements BlobStore {
 
   async close(): Promise<void> {
     this.blobs.clear();
+    this.written.clear();
   }
 }

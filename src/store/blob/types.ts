@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream';
 
+/** Selects files by their last write (epoch ms): the garbage collector's grace period. */
+export interface AgeFilter {
+  modifiedBefore?: number;
+}
+
 export interface BlobWriteResult {
   blobId: string;
   size: number;
@@ -15,9 +20,9 @@ export interface BlobStore {
   /** Streams bytes [start, end) of a blob. */
   read(blobId: string, start: number, end: number): Readable;
   delete(blobIds: Iterable<string>): Promise<void>;
-  /** All blob ids present (for garbage collection). */
-  list(): AsyncIterable<string>;
-  /** Removes temp files left by a crash. */
-  cleanTemp(): Promise<number>;
+  /** All blob ids present (for garbage collection); with `modifiedBefore` (ms), only those last written earlier. */
+  list(opts?: AgeFilter): AsyncIterable<string>;
+  /** Removes temp files left by a crash (with `modifiedBefore`, only those untouched since then); returns how many. */
+  cleanTemp(opts?: AgeFilter): Promise<number>;
   close(): Promise<void>;
 }

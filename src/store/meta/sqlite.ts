@@ -586,8 +586,13 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
     return this.readObject(bucket, key)?.record ?? null;
   }
 
+  /**
+   * The bucket is checked inside the write transaction: the domain's earlier check is separated from this
+   * write by the body upload, during which a DeleteBucket of the then empty bucket may have committed.
+   */
   async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
+      if (!this.stmts.getBucket.get(bucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       const current = this.readObject(bucket, key);
       const record = decide(current?.record ?? null);
       this.writeObject(record, current?.row ?? null);
@@ -628,6 +633,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
 
   async createUpload(u: UploadRecord): Promise<void> {
     await this.write(() => {
+      if (!this.stmts.getBucket.get(u.bucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: u.bucket });
       this.stmts.insertUpload.run(
         u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta),
         JSON.stringify(u.tags), u.acl, u.storageClass,

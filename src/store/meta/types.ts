@@ -92,6 +92,12 @@ export interface MetadataStore {
    * changes other processes committed, dropping stale caches. The server calls it as each request arrives.
    */
   refreshSharedState?(): Promise<void>;
+  /**
+   * Present on engines shared by several processes: a named lease held by one process at a time until it
+   * expires or is released (the database's clock), for background jobs such as blob garbage collection.
+   */
+  tryLease?(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseLease?(name: string, holder: string): Promise<void>;
   close(): Promise<void>;
 }
 

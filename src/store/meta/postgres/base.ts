@@ -208,6 +208,28 @@ export abstract class PgBase {
     }
   }
 
+  // ---- leases ----
+
+  /**
+   * Takes (or renews) the named lease for `ttlMs` if it is free, expired or already `holder`'s: one
+   * UPDATE … WHERE expired, so of several processes asking at once exactly one gets it (the others wait
+   * for its row lock, then re-check the condition against the new row and update nothing). Times are the
+   * database's clock, so the processes' clocks need not agree.
+   */
+  async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE alunite_leases SET holder = $2, expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+       WHERE name = $1 AND (expires_at <= clock_timestamp() OR holder = $2)`,
+      [name, holder, ttlMs],
+    );
+    return rowCount === 1;
+  }
+
+  /** Gives the lease up at once (if `holder` still has it), so the next taker need not wait for expiry. */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.pool.query(`UPDATE alunite_leases SET expires_at = '-infinity' WHERE name = $1 AND holder = $2`, [name, holder]);
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

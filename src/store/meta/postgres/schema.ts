@@ -149,6 +149,14 @@ export const PG_MIGRATIONS: string[] = [
      value bigint NOT NULL
    );
    INSERT INTO alunite_counters (name, value) VALUES ('identity', 0), ('buckets', 0);`,
+  // 2: leases for background jobs that one process at a time should run (blob garbage collection). A
+  // lease is taken by one UPDATE … WHERE expired (see PgBase.tryLease); times are the database's clock.
+  `CREATE TABLE alunite_leases (
+     name ${T} PRIMARY KEY,
+     holder text NOT NULL,
+     expires_at timestamptz NOT NULL
+   );
+   INSERT INTO alunite_leases (name, holder, expires_at) VALUES ('blob-gc', '', '-infinity');`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

@@ -167,6 +167,8 @@ const SQL = {
   getBucket: 'SELECT * FROM buckets WHERE name = $1',
   getUpload: 'SELECT * FROM uploads WHERE upload_id = $1',
   lockUpload: 'SELECT * FROM uploads WHERE upload_id = $1 FOR UPDATE',
+  // The weakest lock that conflicts with DeleteBucket's FOR UPDATE (not with bucket ACL/policy updates).
+  keepBucket: 'SELECT 1 FROM buckets WHERE name = $1 FOR KEY SHARE',
 } as const;
 
 /**
@@ -291,9 +293,23 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     }
   }
 
+  /**
+   * Writes an object into a bucket that exists until the commit: the bucket row is share-locked first, so
+   * a racing DeleteBucket (FOR UPDATE, then the emptiness check) either sees this object or has removed the
+   * bucket before this write looks, which then fails NoSuchBucket.
+   */
   async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
     const k = keyBytes(key);
-    return this.tx((c) => this.decideObject(c, bucket, k, decide));
+    return this.tx(async (c) => {
+      await this.keepBucket(c, bucket);
+      return this.decideObject(c, bucket, k, decide);
+    });
+  }
+
+  /** Share-locks the bucket's row until the transaction ends; NoSuchBucket if it is gone. */
+  private async keepBucket(c: Queryable, bucket: string): Promise<void> {
+    const { rows } = await c.query({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
+    if (rows.length === 0) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
   }
 
   async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
@@ -311,12 +327,16 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   // ---- multipart ----
 
+  /** Like putObject, holds the bucket row so a racing DeleteBucket cannot leave the upload behind. */
   async createUpload(u: UploadRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [u.uploadId, u.bucket, keyBytes(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta), JSON.stringify(u.tags), u.acl, u.storageClass],
-    );
+    await this.tx(async (c) => {
+      await this.keepBucket(c, u.bucket);
+      await c.query(
+        `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [u.uploadId, u.bucket, keyBytes(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta), JSON.stringify(u.tags), u.acl, u.storageClass],
+      );
+    });
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | null> {
@@ -397,13 +417,31 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   // ---- maintenance ----
 
+  /**
+   * Objects' and parts' blob ids as of one snapshot (REPEATABLE READ): a CompleteMultipartUpload moving
+   * references from parts to its object commits atomically, so it is seen either before or after, never
+   * with its blobs in neither table.
+   */
   async referencedBlobIds(): Promise<Set<string>> {
     const ids = new Set<string>();
-    const segs = await this.pool.query<[string]>({ text: "SELECT segments FROM objects WHERE segments <> '[]'", rowMode: 'array' });
-    for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
-    const parts = await this.pool.query<[string]>({ text: 'SELECT blob_id FROM parts', rowMode: 'array' });
-    for (const [id] of parts.rows) ids.add(id);
-    return ids;
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const segs = await c.query<[string]>({ text: "SELECT segments FROM objects WHERE segments <> '[]'", rowMode: 'array' });
+      const parts = await c.query<[string]>({ text: 'SELECT blob_id FROM parts', rowMode: 'array' });
+      await c.query('COMMIT');
+      for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+      for (const [id] of parts.rows) ids.add(id);
+      return ids;
+    } catch (err) {
+      await c.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
+      throw err;
+    } finally {
+      c.release(broken);
+    }
   }
 
   /** Versions recorded in `schema_migrations`, oldest first (tests, diagnostics). */
