@@ -127,6 +127,7 @@ export async function main(argv: string[]): Promise<void> {
             `accessKeySecret: '${accessKeySecret}', bucket: 'my-bucket' })\n`,
         );
       }
+      out.write(`web console: ${running.url}/-/console/\n`);
       out.write(`alunite listening on ${running.url}\n`);
       if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
       const stop = (): void => {
