@@ -18,6 +18,7 @@ import { testPostgres } from './helpers/postgres.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { denied, MSG, policyDoc, Ram } from './helpers/ram.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 
 const BUCKET = 'shared-bucket';
@@ -156,6 +157,31 @@ describe('two servers sharing one PostgreSQL database', () => {
     // A disabled AccessKey is refused by the other server at once.
     await ramA.call('UpdateAccessKey', { UserName: 'shared-reader', UserAccessKeyId: user.accessKeyId, Status: 'Inactive' });
     await expectOssError(asUserOnB.get('from-a.txt'), 'InvalidAccessKeyId', 403);
+  });
+
+  it('STS credentials issued by one server and presigned URLs signed for one server are accepted by the other', async () => {
+    const ramA = new Ram(a);
+    const user = await ramA.userWith('shared-assumer', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }));
+    await ramA.call('CreateRole', { RoleName: 'shared-writer', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    await ramA.call('AttachPolicyToRole', { PolicyType: 'System', PolicyName: 'AliyunOSSFullAccess', RoleName: 'shared-writer' });
+    const body = await assumeRole(stsClient(a, user.accessKeyId, user.accessKeySecret), {
+      RoleArn: roleArn('shared-writer'), RoleSessionName: 'usr001', DurationSeconds: 900,
+      Policy: policyDoc({ Effect: 'Allow', Action: ['oss:PutObject', 'oss:GetObject'], Resource: `acs:oss:*:*:${BUCKET}/usr001/*` }),
+    });
+    const creds = body.Credentials as StsCredentials;
+    // No session is stored anywhere: B opens the token with the shared master key alone.
+    await ossWith(b, creds, BUCKET).put('usr001/via-b.txt', Buffer.from('session write through B'));
+    assert.equal(((await ossWith(a, creds, BUCKET).get('usr001/via-b.txt')).content as Buffer).toString(), 'session write through B');
+    await denied(ossWith(b, creds, BUCKET).get('from-a.txt'), "Access denied by authorizer's policy.");
+    // A presigned URL made for A (root key, and with the session's token) is honoured by B.
+    const sessionSigner = a.pathClient({ bucket: BUCKET, accessKeyId: creds.AccessKeyId, accessKeySecret: creds.AccessKeySecret, stsToken: creds.SecurityToken });
+    for (const signer of [a.pathClient({ bucket: BUCKET }), sessionSigner]) {
+      const signed = new URL(signer.signatureUrl('usr001/via-b.txt', { expires: 300 }));
+      const onB = `${b.url}/${BUCKET}/usr001/via-b.txt${signed.search}`;
+      const res = await fetch(onB);
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(await res.text(), 'session write through B');
+    }
   });
 
   it('a bucket ACL change made through one server is enforced by the other on the next request', async () => {
