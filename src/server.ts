@@ -34,7 +34,7 @@ import type { IdentityStore, MetadataStore } from './store/meta/types.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
-import { resolveMasterKeyRing } from './util/master-key.js';
+import { masterKeyFingerprint, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
 export const VERSION = '0.1.0';
@@ -127,6 +127,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const masterKey = ring.current;
   const previousMasterKeys = opts.previousMasterKeys ?? ring.previous;
   if ([masterKey, ...previousMasterKeys].some((k) => k.length !== 32)) throw new Error('the master key must be 32 bytes');
+  // Fingerprints, never keys: operators compare processes, and `alunite keys history`, by them.
+  log.info('master key', { keyFingerprint: masterKeyFingerprint(masterKey), previousKeyFingerprints: previousMasterKeys.map(masterKeyFingerprint) });
   if (opts.inMemory) {
     meta = await openMetadataStore({ meta: opts.meta, sqlitePath: ':memory:' });
     blobs = new MemoryBlobStore();

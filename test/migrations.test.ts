@@ -28,7 +28,7 @@ after(async () => {
 describe('SQLite migrations', () => {
   it('a new database records every migration in schema_migrations', async () => {
     const s = new SqliteMetadataStore({ path: join(await tempDir(), 'm.sqlite') });
-    assert.deepEqual(s.appliedMigrations(), [1, 2]);
+    assert.deepEqual(s.appliedMigrations(), [1, 2, 3]);
     await s.close();
   });
 
@@ -40,14 +40,15 @@ describe('SQLite migrations', () => {
     assert.equal((before.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'schema_migrations'").get() as { n: number }).n, 0);
     before.close();
     const s = new SqliteMetadataStore({ path });
-    assert.deepEqual(s.appliedMigrations(), [1, 2]);
+    assert.deepEqual(s.appliedMigrations(), [1, 2, 3]);
     assert.equal((await s.getBucket('legacy'))?.name, 'legacy');
     assert.deepEqual((await s.getObject('legacy', 'hello.txt'))?.inline, Buffer.from('hello'));
     assert.equal((await s.getUser('legacy-user'))?.userId, '2000000000000001');
+    assert.deepEqual(await s.listKeyRotations(), [], 'a 0.1.0 database has no rotation history');
     await s.close();
     // Reopening changes nothing.
     const again = new SqliteMetadataStore({ path });
-    assert.deepEqual(again.appliedMigrations(), [1, 2]);
+    assert.deepEqual(again.appliedMigrations(), [1, 2, 3]);
     assert.equal((await again.listObjects('legacy', { prefix: '', limit: 10 })).length, 1);
     await again.close();
   });
@@ -58,7 +59,7 @@ describe('SQLite migrations', () => {
     const db = new Database(path);
     db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)').run();
     db.close();
-    assert.throws(() => new SqliteMetadataStore({ path }), /metadata schema version 99 is newer than this release understands \(2\)/);
+    assert.throws(() => new SqliteMetadataStore({ path }), /metadata schema version 99 is newer than this release understands \(3\)/);
   });
 });
 
@@ -83,7 +84,7 @@ describe('PostgreSQL migrations', () => {
     await c.connect();
     await c.query('INSERT INTO schema_migrations (version) VALUES (99)');
     await c.end();
-    await assert.rejects(PostgresMetadataStore.open({ url }), /metadata schema version 99 is newer than this release understands \(2\)/);
+    await assert.rejects(PostgresMetadataStore.open({ url }), /metadata schema version 99 is newer than this release understands \(3\)/);
   });
 });
 

@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
+import { masterKeyFingerprint } from '../src/util/master-key.js';
 import { testPostgres } from './helpers/postgres.js';
 import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -100,6 +102,18 @@ describe('alunite keys rotate --meta postgres://…', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /master key rotated in .*: .*1 RAM AccessKey secret\(s\) re-sealed with the new key in PostgreSQL/);
       assert.ok(existsSync(`${dataDir}/master.key.previous`));
+      // Recorded in the database, by fingerprint (test/keys-history.test.ts covers the command in depth).
+      const rotations = await PostgresMetadataStore.open({ url });
+      try {
+        const [only, ...rest] = await rotations.listKeyRotations();
+        assert.equal(rest.length, 0);
+        assert.equal(only?.mode, 'file');
+        assert.equal(only?.resealed, 1);
+        assert.equal(only?.keyFingerprint, masterKeyFingerprint(Buffer.from(readFileSync(`${dataDir}/master.key`, 'utf8').trim(), 'base64')));
+        assert.deepEqual(only?.previousFingerprints, [masterKeyFingerprint(Buffer.from(readFileSync(`${dataDir}/master.key.previous`, 'utf8').trim(), 'base64'))]);
+      } finally {
+        await rotations.close();
+      }
       const next = await startTestServer({ meta: url, dataDir });
       try {
         assert.equal(await aliceGets(next, alice), 'file key');

@@ -437,6 +437,46 @@ for (const [name, make] of metaFactories) {
       assert.deepEqual(concurrent.sort(), [false, true]);
       await s.close();
     });
+
+    it('key rotations: re-seal and its audit row commit together; a failing re-seal changes and records nothing', async () => {
+      const s = await make();
+      assert.deepEqual(await s.listKeyRotations(), [], 'a new store has no history');
+      await s.createUser(ramUser('u1', '3000000000000001'), L.users);
+      await s.createAccessKey('u1', ramKey('LTAIaaaaaaaaaaaaaaaaaaaa'), 2);
+      await s.createAccessKey('u1', { ...ramKey('LTAIbbbbbbbbbbbbbbbbbbbb'), sealedSecret: 'v2.already' }, 2);
+      const audit = { keyFingerprint: '0123456789abcdef', previousFingerprints: ['fedcba9876543210', '00112233aabbccdd'], mode: 'file' as const, host: 'h1', pid: 4242 };
+      const gen = s.identityGeneration();
+      const toV2 = (id: string, sealed: string): string => (sealed.startsWith('v1.') ? `v2.${id}` : sealed);
+      assert.equal(await s.resealAccessKeySecrets(toV2, audit), 1, 'only the secret whose sealed form changed counts');
+      assert.equal((await s.getAccessKey('LTAIaaaaaaaaaaaaaaaaaaaa'))?.sealedSecret, 'v2.LTAIaaaaaaaaaaaaaaaaaaaa');
+      assert.equal((await s.getAccessKey('LTAIbbbbbbbbbbbbbbbbbbbb'))?.sealedSecret, 'v2.already');
+      assert.ok(s.identityGeneration() !== gen, 'caches of credentials are invalidated');
+      const [first, ...rest] = await s.listKeyRotations();
+      assert.equal(rest.length, 0);
+      assert.ok(first);
+      assert.ok(Math.abs(first.rotatedAt - Date.now()) < 10 * 60_000, `rotatedAt ${first.rotatedAt} is now (ms since the epoch)`);
+      assert.deepEqual({ ...first, rotatedAt: 0, id: 0 }, { ...audit, id: 0, rotatedAt: 0, resealed: 1 });
+
+      // The second key fails to re-seal: the first key's update and the audit row roll back with it.
+      const failing = (id: string, sealed: string): string => {
+        if (id === 'LTAIbbbbbbbbbbbbbbbbbbbb') throw new Error(`the secret of AccessKey ${id} opens with no known master key`);
+        return `v3.${sealed}`;
+      };
+      await assert.rejects(s.resealAccessKeySecrets(failing, { ...audit, keyFingerprint: 'badbadbadbadbad0' }), /LTAIbbbbbbbbbbbbbbbbbbbb opens with no known master key/);
+      assert.equal((await s.getAccessKey('LTAIaaaaaaaaaaaaaaaaaaaa'))?.sealedSecret, 'v2.LTAIaaaaaaaaaaaaaaaaaaaa');
+      assert.deepEqual((await s.listKeyRotations()).map((r) => r.keyFingerprint), ['0123456789abcdef']);
+
+      // Another rotation (environment mode, nothing to change): newest first, ids increasing.
+      assert.equal(await s.resealAccessKeySecrets((_id, sealed) => sealed, { ...audit, keyFingerprint: '1111222233334444', previousFingerprints: [], mode: 'environment' }), 0);
+      const all = await s.listKeyRotations();
+      assert.deepEqual(all.map((r) => [r.keyFingerprint, r.mode, r.resealed, r.previousFingerprints]), [
+        ['1111222233334444', 'environment', 0, []],
+        ['0123456789abcdef', 'file', 1, ['fedcba9876543210', '00112233aabbccdd']],
+      ]);
+      assert.ok(all[0]!.id > all[1]!.id);
+      assert.ok(all[0]!.rotatedAt >= all[1]!.rotatedAt);
+      await s.close();
+    });
   });
 }
 

@@ -1,15 +1,29 @@
 import { access } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { isPostgresUrl } from '../store/meta/open.js';
 import { PostgresMetadataStore } from '../store/meta/postgres/store.js';
 import { SqliteMetadataStore } from '../store/meta/sqlite.js';
-import { resolveMasterKeyRing, rotateMasterKeyFile } from '../util/master-key.js';
+import type { KeyRotation, KeyRotationAudit, KeyRotationMode } from '../store/meta/types.js';
+import { masterKeyFingerprint, resolveMasterKeyRing, rotateMasterKeyFile } from '../util/master-key.js';
 import { open, seal } from '../util/secret-box.js';
+import { formatTable, printJson, run, UsageError } from './output.js';
 
 export interface RotateResult {
   /** RAM AccessKey secrets re-sealed under the new key. */
   resealed: number;
+}
+
+/** The `key_rotations` row this process appends: fingerprints of the keys, never the keys. */
+function rotationAudit(mode: KeyRotationMode, current: Buffer, older: Buffer[]): KeyRotationAudit {
+  return {
+    keyFingerprint: masterKeyFingerprint(current),
+    previousFingerprints: older.map(masterKeyFingerprint),
+    mode,
+    host: hostname(),
+    pid: process.pid,
+  };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -25,7 +39,9 @@ async function exists(path: string): Promise<boolean> {
  * `alunite keys rotate --data DIR` (server stopped: the data directory's database is opened exclusively):
  * `master.key` becomes `master.key.previous`, a new `master.key` is generated, and every RAM AccessKey
  * secret is re-sealed under the new key. STS tokens issued under the old key stay valid until they
- * expire, because the server verifies with the current and the previous key.
+ * expire, because the server verifies with the current and the previous key. The re-seal transaction
+ * also appends the rotation to `key_rotations` (`alunite keys history`); without a metadata.sqlite there
+ * is nothing to re-seal and nowhere to record it.
  */
 export async function rotateKeys(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<RotateResult> {
   if (env.ALUNITE_MASTER_KEY !== undefined && env.ALUNITE_MASTER_KEY !== '') {
@@ -42,7 +58,7 @@ export async function rotateKeys(dataDir: string, env: NodeJS.ProcessEnv = proce
   try {
     const { current } = await rotateMasterKeyFile(dataDir);
     if (!store) return { resealed: 0 };
-    const resealed = await store.resealAccessKeySecrets(resealer(current, oldKeys));
+    const resealed = await store.resealAccessKeySecrets(resealer(current, oldKeys), rotationAudit('file', current, oldKeys));
     return { resealed };
   } finally {
     await store?.close();
@@ -82,6 +98,7 @@ export interface PostgresRotateResult extends RotateResult {
  *   may keep running (the write bumps the identity counter, so their caches reload).
  * - Else with `--data DIR`: `DIR/master.key` is rotated as for SQLite, then the database is re-sealed;
  *   every process must then use the new key files (stop them first, as for SQLite).
+ * Either way the re-seal transaction appends the rotation to `key_rotations` (`alunite keys history`).
  */
 export async function rotatePostgresKeys(url: string, dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<PostgresRotateResult> {
   const fromEnv = env.ALUNITE_MASTER_KEY !== undefined && env.ALUNITE_MASTER_KEY !== '';
@@ -98,26 +115,61 @@ export async function rotatePostgresKeys(url: string, dataDir: string | undefine
   try {
     if (fromEnv) {
       const ring = await resolveMasterKeyRing({ dataDir: '', inMemory: true, env });
-      return { resealed: await countResealed(store, ring.current, ring.previous), rotatedFile: false };
+      const resealed = await store.resealAccessKeySecrets(resealer(ring.current, ring.previous), rotationAudit('environment', ring.current, ring.previous));
+      return { resealed, rotatedFile: false };
     }
     const ring = await resolveMasterKeyRing({ dataDir: dataDir!, inMemory: false, env: {} });
     const { current } = await rotateMasterKeyFile(dataDir!);
-    return { resealed: await countResealed(store, current, [ring.current, ...ring.previous]), rotatedFile: true };
+    const older = [ring.current, ...ring.previous];
+    return { resealed: await store.resealAccessKeySecrets(resealer(current, older), rotationAudit('file', current, older)), rotatedFile: true };
   } finally {
     await store.close();
   }
 }
 
-/** Re-seals, returning how many secrets changed key. */
-async function countResealed(store: PostgresMetadataStore, current: Buffer, older: Buffer[]): Promise<number> {
-  const reseal = resealer(current, older);
-  let changed = 0;
-  await store.resealAccessKeySecrets((id, sealed) => {
-    const next = reseal(id, sealed);
-    if (next !== sealed) changed++;
-    return next;
-  });
-  return changed;
+/**
+ * `alunite keys history`: the recorded rotations, newest first. SQLite: `<data>/metadata.sqlite`, which the
+ * server holds exclusively (stop it first); it is never created here. PostgreSQL: any time.
+ */
+export async function keyHistory(opts: { data?: string; meta?: string }): Promise<KeyRotation[]> {
+  if (isPostgresUrl(opts.meta)) {
+    const store = await PostgresMetadataStore.open({ url: opts.meta });
+    try {
+      return await store.listKeyRotations();
+    } finally {
+      await store.close();
+    }
+  }
+  if (opts.meta !== undefined && opts.meta !== '' && opts.meta !== 'sqlite') throw new UsageError('--meta must be "sqlite" or a postgres:// URL');
+  if (opts.data === undefined || opts.data === '') throw new UsageError("required option '--data <dir>' (or --meta postgres://…) not specified");
+  const dbPath = join(opts.data, 'metadata.sqlite');
+  if (!(await exists(dbPath))) throw new Error(`${dbPath} does not exist: no metadata store in ${opts.data}.`);
+  const store = new SqliteMetadataStore({ path: dbPath });
+  try {
+    return await store.listKeyRotations();
+  } finally {
+    await store.close();
+  }
+}
+
+/** The JSON form of one rotation (`keys history --json`): the time as ISO 8601. */
+function rotationJson(r: KeyRotation): Record<string, unknown> {
+  return { ...r, rotatedAt: new Date(r.rotatedAt).toISOString() };
+}
+
+function rotationTable(all: KeyRotation[]): string {
+  return formatTable(
+    all.map((r) => [
+      String(r.id),
+      new Date(r.rotatedAt).toISOString(),
+      r.keyFingerprint,
+      r.previousFingerprints.join(',') || '-',
+      String(r.resealed),
+      r.mode,
+      `${r.host}:${r.pid}`,
+    ]),
+    ['ID', 'ROTATED AT', 'KEY', 'PREVIOUS KEYS', 'RESEALED', 'MODE', 'HOST:PID'],
+  );
 }
 
 export function keysCommand(): Command {
@@ -144,5 +196,19 @@ export function keysCommand(): Command {
           `${r.resealed} RAM AccessKey secret(s) re-sealed with the new key\n`,
       );
     });
+  cmd
+    .command('history')
+    .description('list the master-key rotations recorded in the metadata store, newest first (key fingerprints, never keys)')
+    .option('--data <dir>', 'data directory holding metadata.sqlite (env ALUNITE_DATA; stop the server first)', process.env.ALUNITE_DATA)
+    .option('--meta <url>', 'a postgres:// metadata store (env ALUNITE_META)', process.env.ALUNITE_META)
+    .option('--json', 'machine-readable output on stdout')
+    .action(
+      run(async (o: { data?: string; meta?: string; json?: boolean }) => {
+        const all = await keyHistory(o);
+        if (o.json) printJson({ rotations: all.map(rotationJson) });
+        else if (all.length === 0) process.stdout.write('no master-key rotation recorded\n');
+        else process.stdout.write(rotationTable(all));
+      }),
+    );
   return cmd;
 }

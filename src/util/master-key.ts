@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -82,4 +82,17 @@ export async function rotateMasterKeyFile(dataDir: string): Promise<{ previous: 
   await chmod(tmp, 0o600);
   await rename(tmp, path);
   return { previous, current };
+}
+
+/** Domain separation: this hash of a master key is never the same as any other hash of it. */
+const FINGERPRINT_LABEL = 'alunite master-key fingerprint v1\0';
+
+/**
+ * A master key's public name: the first 16 hex characters (64 bits) of SHA-256 over a fixed label and the
+ * key. Logged at start and recorded by `alunite keys rotate`, so operators can tell which key a process
+ * uses without the key leaving it: a hash of a 256-bit random key does not reveal the key, and 64 bits are
+ * plenty to tell a few keys apart.
+ */
+export function masterKeyFingerprint(key: Buffer): string {
+  return createHash('sha256').update(FINGERPRINT_LABEL).update(key).digest('hex').slice(0, 16);
 }

@@ -8,6 +8,8 @@ export interface SpawnedServer {
   child: ChildProcess;
   url: string;
   port: number;
+  /** Everything the process wrote to stderr so far (its log lines). */
+  stderr(): string;
 }
 
 /** Starts `bin/alunite server` as a real child process and waits for its listening line. */
@@ -32,7 +34,7 @@ export function spawnServer(args: string[], env: Record<string, string> = {}): P
       const m = /alunite listening on (http:\/\/[^\s]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, url: m[1]!, port: Number(new URL(m[1]!).port) });
+        resolve({ child, url: m[1]!, port: Number(new URL(m[1]!).port), stderr: () => err });
       }
     });
     child.on('exit', (code) => {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { AppError } from '../../errors.js';
+import { changedSecrets, toKeyRotation, type KeyRotationRow } from './key-rotations.js';
 import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../domain/model.js';
 import type {
   AccessKeyStatus,
@@ -20,6 +21,8 @@ import type {
   CreateVersionOptions,
   GroupPatch,
   IdentityStore,
+  KeyRotation,
+  KeyRotationAudit,
   ListObjectsQuery,
   ListUploadsQuery,
   MetadataStore,
@@ -182,6 +185,18 @@ const MIGRATIONS: string[] = [
      expires INTEGER NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX rpc_nonces_by_expiry ON rpc_nonces (expires);`,
+  // 3: the history of master-key rotations, appended in the transaction that re-seals the RAM secrets
+  // (fingerprints only, never keys; previous_fingerprints is a JSON array). AUTOINCREMENT: ids are never reused.
+  `CREATE TABLE key_rotations (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     rotated_at INTEGER NOT NULL,
+     key_fingerprint TEXT NOT NULL,
+     previous_fingerprints TEXT NOT NULL,
+     resealed INTEGER NOT NULL,
+     mode TEXT NOT NULL,
+     host TEXT NOT NULL,
+     pid INTEGER NOT NULL
+   );`,
 ];
 
 interface BucketRow {
@@ -965,17 +980,24 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
     });
   }
 
-  /**
-   * Re-seals every RAM AccessKey secret in one transaction (`alunite keys rotate`): `reseal` gets the
-   * AccessKeyId and the sealed secret and returns the new sealed form. Returns how many were re-sealed.
-   */
-  async resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string): Promise<number> {
+  /** Re-seals every RAM AccessKey secret and records the rotation, in one transaction (see IdentityStore). */
+  async resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string, audit: KeyRotationAudit): Promise<number> {
     return this.writeIdentity((): number => {
-      const rows = this.sql<AccessKeyRow>('SELECT * FROM ram_access_keys').all();
+      const changed = changedSecrets(this.sql<AccessKeyRow>('SELECT * FROM ram_access_keys').all(), reseal);
       const update = this.sql('UPDATE ram_access_keys SET sealed_secret = ? WHERE access_key_id = ?');
-      for (const r of rows) update.run(reseal(r.access_key_id, r.sealed_secret), r.access_key_id);
-      return rows.length;
+      for (const c of changed) update.run(c.sealed, c.accessKeyId);
+      this.sql(
+        `INSERT INTO key_rotations (rotated_at, key_fingerprint, previous_fingerprints, resealed, mode, host, pid)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(Date.now(), audit.keyFingerprint, JSON.stringify(audit.previousFingerprints), changed.length, audit.mode, audit.host, audit.pid);
+      return changed.length;
     });
+  }
+
+  async listKeyRotations(): Promise<KeyRotation[]> {
+    return this.sql<Omit<KeyRotationRow, 'previous_fingerprints'> & { previous_fingerprints: string }>('SELECT * FROM key_rotations ORDER BY id DESC')
+      .all()
+      .map((r) => toKeyRotation({ ...r, previous_fingerprints: JSON.parse(r.previous_fingerprints) as string[] }));
   }
 
   async getRole(roleName: string): Promise<RamRole | null> {

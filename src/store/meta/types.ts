@@ -133,6 +133,30 @@ export interface CreateVersionOptions {
   maxVersions: number;
 }
 
+/** How the rotated key was given: `<data>/master.key` rotated by the command, or ALUNITE_MASTER_KEY. */
+export type KeyRotationMode = 'file' | 'environment';
+
+/** What `alunite keys rotate` records about itself; never a key, only fingerprints (masterKeyFingerprint). */
+export interface KeyRotationAudit {
+  /** Fingerprint of the key every secret is sealed under afterwards. */
+  keyFingerprint: string;
+  /** Fingerprints of the older keys secrets could be opened with, newest first. */
+  previousFingerprints: string[];
+  mode: KeyRotationMode;
+  /** Host name and process id of the process that ran the rotation. */
+  host: string;
+  pid: number;
+}
+
+/** One row of the `key_rotations` history. */
+export interface KeyRotation extends KeyRotationAudit {
+  id: number;
+  /** Milliseconds since the epoch (PostgreSQL: the database's clock). */
+  rotatedAt: number;
+  /** AccessKey secrets whose sealed form changed (were sealed under an older key). */
+  resealed: number;
+}
+
 /**
  * RAM identities (users, AccessKeys, groups, roles, custom policies, attachments) and RPC replay nonces.
  * Implemented by the same class as MetadataStore. Methods whose rule spans several rows (limits, delete
@@ -202,6 +226,17 @@ export interface IdentityStore {
   listAttachments(kind: RamPrincipalKind, principalId: string): Promise<RamAttachment[]>;
   listAttachmentsForPolicy(policyType: PolicyType, policyName: string): Promise<RamAttachment[]>;
   countAttachments(policyType: PolicyType, policyName: string): Promise<number>;
+
+  // master-key rotation (`alunite keys rotate`, `alunite keys history`)
+  /**
+   * Re-seals every RAM AccessKey secret in one transaction: `reseal` gets the AccessKeyId and the sealed
+   * secret and returns the sealed form to keep (throw to abort: nothing changes). The same transaction
+   * appends `audit` to `key_rotations`, so a rotation is recorded exactly when it took effect. Returns how
+   * many secrets changed.
+   */
+  resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string, audit: KeyRotationAudit): Promise<number>;
+  /** The recorded rotations, newest first. */
+  listKeyRotations(): Promise<KeyRotation[]>;
 
   // RPC replay protection
   /** Records a nonce until `expiresAt`; false when it is already recorded (a replay). Drops expired ones. */

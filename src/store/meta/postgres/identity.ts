@@ -18,7 +18,8 @@ import {
   type UserRow,
   type VersionRow,
 } from '../ram-rows.js';
-import type { CreateVersionOptions, GroupPatch, IdentityStore, NamePage, RolePatch, UserPatch } from '../types.js';
+import { changedSecrets, toKeyRotation, type KeyRotationRow } from '../key-rotations.js';
+import type { CreateVersionOptions, GroupPatch, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
 import { PgBase, type Queryable } from './base.js';
 
 async function rows<R extends pg.QueryResultRow>(c: Queryable, text: string, values: unknown[] = []): Promise<R[]> {
@@ -185,13 +186,26 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore {
     });
   }
 
-  /** Re-seals every RAM AccessKey secret in one transaction (see the SQLite store). */
-  async resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string): Promise<number> {
+  /** Re-seals every RAM AccessKey secret and records the rotation, in one transaction (see IdentityStore). */
+  async resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string, audit: KeyRotationAudit): Promise<number> {
     return this.writeIdentity(async (c) => {
-      const all = await rows<AccessKeyRow>(c, 'SELECT * FROM ram_access_keys FOR UPDATE');
-      for (const r of all) await c.query('UPDATE ram_access_keys SET sealed_secret = $1 WHERE access_key_id = $2', [reseal(r.access_key_id, r.sealed_secret), r.access_key_id]);
-      return all.length;
+      const changed = changedSecrets(await rows<AccessKeyRow>(c, 'SELECT * FROM ram_access_keys FOR UPDATE'), reseal);
+      for (const k of changed) await c.query('UPDATE ram_access_keys SET sealed_secret = $1 WHERE access_key_id = $2', [k.sealed, k.accessKeyId]);
+      await c.query(
+        `INSERT INTO key_rotations (key_fingerprint, previous_fingerprints, resealed, mode, host, pid) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [audit.keyFingerprint, audit.previousFingerprints, changed.length, audit.mode, audit.host, audit.pid],
+      );
+      return changed.length;
     });
+  }
+
+  async listKeyRotations(): Promise<KeyRotation[]> {
+    const all = await rows<KeyRotationRow>(
+      this.pool,
+      `SELECT id, (extract(epoch FROM rotated_at) * 1000)::bigint AS rotated_at, key_fingerprint, previous_fingerprints, resealed, mode, host, pid
+       FROM key_rotations ORDER BY id DESC`,
+    );
+    return all.map(toKeyRotation);
   }
 
   async createGroup(g: RamGroup, maxGroups: number): Promise<void> {

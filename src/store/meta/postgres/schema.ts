@@ -157,6 +157,18 @@ export const PG_MIGRATIONS: string[] = [
      expires_at timestamptz NOT NULL
    );
    INSERT INTO alunite_leases (name, holder, expires_at) VALUES ('blob-gc', '', '-infinity');`,
+  // 3: the history of master-key rotations, appended in the transaction that re-seals the RAM secrets
+  // (fingerprints only, never keys). rotated_at is the database's clock, common to every process.
+  `CREATE TABLE key_rotations (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     rotated_at timestamptz NOT NULL DEFAULT now(),
+     key_fingerprint ${T} NOT NULL,
+     previous_fingerprints text[] NOT NULL,
+     resealed integer NOT NULL,
+     mode ${T} NOT NULL,
+     host text NOT NULL,
+     pid integer NOT NULL
+   );`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */
