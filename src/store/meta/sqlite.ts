@@ -49,6 +49,7 @@ import {
   type UserRow,
   type VersionRow,
 } from './ram-rows.js';
+import { objectColumnValues, toBucket, toObject, toPart, toUpload, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from './data-rows.js';
 
 // Versioned migrations: index i brings the schema from version i to i+1 (recorded as version i+1 in
 // schema_migrations). Never edit a shipped one; add a new entry.
@@ -199,60 +200,11 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
-interface BucketRow {
-  name: string;
-  owner: string;
-  created_at: number;
-  region: string;
-  acl: string;
-  storage_class: string;
-  redundancy: string;
-  policy: string | null;
-  cors: string | null;
-}
-
-interface ObjectRow {
-  bucket: string;
-  key: string;
-  size: number;
-  etag: string;
-  crc64: string;
-  content_md5: string | null;
-  type: string;
-  storage_class: string;
-  acl: string;
-  last_modified: number;
-  headers: string;
-  meta: string;
-  tags: string;
-  segments: string;
-  symlink_target: string | null;
+interface ObjectRow extends ObjectRowBase {
   inline_id: number | null;
 }
 
 type SummaryTuple = [key: string, size: number, etag: string, type: string, storageClass: string, lastModified: number];
-interface UploadRow {
-  upload_id: string;
-  bucket: string;
-  key: string;
-  initiated: number;
-  headers: string;
-  meta: string;
-  tags: string;
-  acl: string;
-  storage_class: string;
-}
-
-interface PartRow {
-  upload_id: string;
-  part_number: number;
-  size: number;
-  etag: string;
-  crc64: string;
-  blob_id: string;
-  last_modified: number;
-}
-
 /**
  * The smallest string greater (in UTF-8 byte order) than every string starting with `prefix`, or null
  * if there is none: the last code point incremented (UTF-8 preserves code point order), dropping
@@ -268,73 +220,8 @@ export function prefixSuccessor(prefix: string): string | null {
   return String.fromCodePoint(...cps);
 }
 
-function toBucket(r: BucketRow): Bucket {
-  return {
-    name: r.name,
-    ownerAccountId: r.owner,
-    createdAt: r.created_at,
-    region: r.region,
-    acl: r.acl as Bucket['acl'],
-    storageClass: r.storage_class as Bucket['storageClass'],
-    redundancyType: r.redundancy as Bucket['redundancyType'],
-    policy: r.policy,
-    cors: r.cors === null ? null : (JSON.parse(r.cors) as Bucket['cors']),
-  };
-}
-
-function toObject(r: ObjectRow, inline: Buffer | null): ObjectRecord {
-  return {
-    bucket: r.bucket,
-    key: r.key,
-    size: r.size,
-    etag: r.etag,
-    crc64: r.crc64,
-    contentMd5: r.content_md5,
-    type: r.type as ObjectRecord['type'],
-    storageClass: r.storage_class as ObjectRecord['storageClass'],
-    acl: r.acl as ObjectRecord['acl'],
-    lastModified: r.last_modified,
-    headers: JSON.parse(r.headers) as ObjectRecord['headers'],
-    userMeta: JSON.parse(r.meta) as ObjectRecord['userMeta'],
-    tags: JSON.parse(r.tags) as ObjectRecord['tags'],
-    segments: JSON.parse(r.segments) as ObjectRecord['segments'],
-    inline,
-    symlinkTarget: r.symlink_target,
-  };
-}
-
 function objectParams(o: ObjectRecord, inlineId: number | null): unknown[] {
-  return [
-    o.bucket, o.key, o.size, o.etag, o.crc64, o.contentMd5, o.type, o.storageClass, o.acl,
-    o.lastModified, JSON.stringify(o.headers), JSON.stringify(o.userMeta), JSON.stringify(o.tags),
-    JSON.stringify(o.segments), o.symlinkTarget, inlineId,
-  ];
-}
-
-function toUpload(r: UploadRow): UploadRecord {
-  return {
-    uploadId: r.upload_id,
-    bucket: r.bucket,
-    key: r.key,
-    initiated: r.initiated,
-    headers: JSON.parse(r.headers) as UploadRecord['headers'],
-    userMeta: JSON.parse(r.meta) as UploadRecord['userMeta'],
-    tags: JSON.parse(r.tags) as UploadRecord['tags'],
-    acl: r.acl as UploadRecord['acl'],
-    storageClass: r.storage_class as UploadRecord['storageClass'],
-  };
-}
-
-function toPart(r: PartRow): PartRecord {
-  return {
-    uploadId: r.upload_id,
-    partNumber: r.part_number,
-    size: r.size,
-    etag: r.etag,
-    crc64: r.crc64,
-    blobId: r.blob_id,
-    lastModified: r.last_modified,
-  };
+  return [o.bucket, o.key, ...objectColumnValues(o), inlineId];
 }
 
 export interface SqliteMetadataStoreOptions {

@@ -13,58 +13,16 @@ import type {
 } from '../types.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
+import { objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from '../data-rows.js';
 
-interface BucketRow {
-  name: string;
-  owner: string;
-  created_at: number;
-  region: string;
-  acl: string;
-  storage_class: string;
-  redundancy: string;
-  policy: string | null;
-  cors: string | null;
-}
-
-interface ObjectRow {
-  bucket: string;
+/** Keys are bytea here: decoded to strings before the shared decoders run. */
+interface ObjectRow extends Omit<ObjectRowBase, 'key'> {
   key: Buffer;
-  size: number;
-  etag: string;
-  crc64: string;
-  content_md5: string | null;
-  type: string;
-  storage_class: string;
-  acl: string;
-  last_modified: number;
-  headers: string;
-  meta: string;
-  tags: string;
-  segments: string;
-  symlink_target: string | null;
   inline_data: Buffer | null;
 }
 
-interface UploadRow {
-  upload_id: string;
-  bucket: string;
+interface PgUploadRow extends Omit<UploadRow, 'key'> {
   key: Buffer;
-  initiated: number;
-  headers: string;
-  meta: string;
-  tags: string;
-  acl: string;
-  storage_class: string;
-}
-
-interface PartRow {
-  upload_id: string;
-  part_number: number;
-  size: number;
-  etag: string;
-  crc64: string;
-  blob_id: string;
-  last_modified: number;
 }
 
 const keyBytes = (key: string): Buffer => Buffer.from(key, 'utf8');
@@ -82,73 +40,17 @@ export function bytesSuccessor(prefix: Buffer): Buffer | null {
   return next;
 }
 
-function toBucket(r: BucketRow): Bucket {
-  return {
-    name: r.name,
-    ownerAccountId: r.owner,
-    createdAt: r.created_at,
-    region: r.region,
-    acl: r.acl as Bucket['acl'],
-    storageClass: r.storage_class as Bucket['storageClass'],
-    redundancyType: r.redundancy as Bucket['redundancyType'],
-    policy: r.policy,
-    cors: r.cors === null ? null : (JSON.parse(r.cors) as Bucket['cors']),
-  };
-}
-
 function toObject(r: ObjectRow): ObjectRecord {
-  return {
-    bucket: r.bucket,
-    key: r.key.toString('utf8'),
-    size: r.size,
-    etag: r.etag,
-    crc64: r.crc64,
-    contentMd5: r.content_md5,
-    type: r.type as ObjectRecord['type'],
-    storageClass: r.storage_class as ObjectRecord['storageClass'],
-    acl: r.acl as ObjectRecord['acl'],
-    lastModified: r.last_modified,
-    headers: JSON.parse(r.headers) as ObjectRecord['headers'],
-    userMeta: JSON.parse(r.meta) as ObjectRecord['userMeta'],
-    tags: JSON.parse(r.tags) as ObjectRecord['tags'],
-    segments: JSON.parse(r.segments) as ObjectRecord['segments'],
-    inline: r.inline_data,
-    symlinkTarget: r.symlink_target,
-  };
+  return toRecord({ ...r, key: r.key.toString('utf8') }, r.inline_data);
 }
 
 /** Columns 3.. of an object row ($1 bucket, $2 key). */
 function objectValues(o: ObjectRecord): unknown[] {
-  return [
-    o.size, o.etag, o.crc64, o.contentMd5, o.type, o.storageClass, o.acl, o.lastModified, JSON.stringify(o.headers),
-    JSON.stringify(o.userMeta), JSON.stringify(o.tags), JSON.stringify(o.segments), o.symlinkTarget, o.inline,
-  ];
+  return [...objectColumnValues(o), o.inline];
 }
 
-function toUpload(r: UploadRow): UploadRecord {
-  return {
-    uploadId: r.upload_id,
-    bucket: r.bucket,
-    key: r.key.toString('utf8'),
-    initiated: r.initiated,
-    headers: JSON.parse(r.headers) as UploadRecord['headers'],
-    userMeta: JSON.parse(r.meta) as UploadRecord['userMeta'],
-    tags: JSON.parse(r.tags) as UploadRecord['tags'],
-    acl: r.acl as UploadRecord['acl'],
-    storageClass: r.storage_class as UploadRecord['storageClass'],
-  };
-}
-
-function toPart(r: PartRow): PartRecord {
-  return {
-    uploadId: r.upload_id,
-    partNumber: r.part_number,
-    size: r.size,
-    etag: r.etag,
-    crc64: r.crc64,
-    blobId: r.blob_id,
-    lastModified: r.last_modified,
-  };
+function toUpload(r: PgUploadRow): UploadRecord {
+  return toUploadRecord({ ...r, key: r.key.toString('utf8') });
 }
 
 const OBJECT_COLUMNS = `bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags,
@@ -340,7 +242,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | null> {
-    const { rows } = await this.pool.query<UploadRow>({ name: 'get-upload', text: SQL.getUpload, values: [uploadId] });
+    const { rows } = await this.pool.query<PgUploadRow>({ name: 'get-upload', text: SQL.getUpload, values: [uploadId] });
     return rows[0] ? toUpload(rows[0]) : null;
   }
 
@@ -385,7 +287,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       }
     }
     values.push(q.limit);
-    const { rows } = await this.pool.query<UploadRow>(
+    const { rows } = await this.pool.query<PgUploadRow>(
       `SELECT * FROM uploads WHERE bucket = $1${where}${marker} ORDER BY key, upload_id LIMIT $${values.length}`,
       values,
     );
@@ -403,7 +305,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   async completeUpload(uploadId: string, decide: CompleteDecider): Promise<CompleteResult> {
     return this.tx(async (c) => {
-      const { rows } = await c.query<UploadRow>({ name: 'lock-upload', text: SQL.lockUpload, values: [uploadId] });
+      const { rows } = await c.query<PgUploadRow>({ name: 'lock-upload', text: SQL.lockUpload, values: [uploadId] });
       if (!rows[0]) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
       const upload = toUpload(rows[0]);
       const parts = (await c.query<PartRow>('SELECT * FROM parts WHERE upload_id = $1 ORDER BY part_number', [uploadId])).rows.map(toPart);

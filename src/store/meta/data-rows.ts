@@ -1,0 +1,127 @@
+import type { Bucket, ObjectRecord, PartRecord, UploadRecord } from '../../domain/model.js';
+
+// Bucket, object, upload and part rows as both SQL engines store them (same column names, JSON text for
+// structured fields), and their decoding into domain records. Engine differences stay in the engines:
+// SQLite keeps keys as TEXT and inline bytes in a side table; PostgreSQL keeps keys as bytea (decoded to a
+// string before these run) and inline bytes in the row.
+
+export interface BucketRow {
+  name: string;
+  owner: string;
+  created_at: number;
+  region: string;
+  acl: string;
+  storage_class: string;
+  redundancy: string;
+  policy: string | null;
+  cors: string | null;
+}
+
+export interface ObjectRowBase {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  crc64: string;
+  content_md5: string | null;
+  type: string;
+  storage_class: string;
+  acl: string;
+  last_modified: number;
+  headers: string;
+  meta: string;
+  tags: string;
+  segments: string;
+  symlink_target: string | null;
+}
+
+export interface UploadRow {
+  upload_id: string;
+  bucket: string;
+  key: string;
+  initiated: number;
+  headers: string;
+  meta: string;
+  tags: string;
+  acl: string;
+  storage_class: string;
+}
+
+export interface PartRow {
+  upload_id: string;
+  part_number: number;
+  size: number;
+  etag: string;
+  crc64: string;
+  blob_id: string;
+  last_modified: number;
+}
+
+export function toBucket(r: BucketRow): Bucket {
+  return {
+    name: r.name,
+    ownerAccountId: r.owner,
+    createdAt: r.created_at,
+    region: r.region,
+    acl: r.acl as Bucket['acl'],
+    storageClass: r.storage_class as Bucket['storageClass'],
+    redundancyType: r.redundancy as Bucket['redundancyType'],
+    policy: r.policy,
+    cors: r.cors === null ? null : (JSON.parse(r.cors) as Bucket['cors']),
+  };
+}
+
+export function toObject(r: ObjectRowBase, inline: Buffer | null): ObjectRecord {
+  return {
+    bucket: r.bucket,
+    key: r.key,
+    size: r.size,
+    etag: r.etag,
+    crc64: r.crc64,
+    contentMd5: r.content_md5,
+    type: r.type as ObjectRecord['type'],
+    storageClass: r.storage_class as ObjectRecord['storageClass'],
+    acl: r.acl as ObjectRecord['acl'],
+    lastModified: r.last_modified,
+    headers: JSON.parse(r.headers) as ObjectRecord['headers'],
+    userMeta: JSON.parse(r.meta) as ObjectRecord['userMeta'],
+    tags: JSON.parse(r.tags) as ObjectRecord['tags'],
+    segments: JSON.parse(r.segments) as ObjectRecord['segments'],
+    inline,
+    symlinkTarget: r.symlink_target,
+  };
+}
+
+/** The object columns after bucket and key, in table order, ending with symlink_target (the engine appends its inline column). */
+export function objectColumnValues(o: ObjectRecord): unknown[] {
+  return [
+    o.size, o.etag, o.crc64, o.contentMd5, o.type, o.storageClass, o.acl, o.lastModified, JSON.stringify(o.headers),
+    JSON.stringify(o.userMeta), JSON.stringify(o.tags), JSON.stringify(o.segments), o.symlinkTarget,
+  ];
+}
+
+export function toUpload(r: UploadRow): UploadRecord {
+  return {
+    uploadId: r.upload_id,
+    bucket: r.bucket,
+    key: r.key,
+    initiated: r.initiated,
+    headers: JSON.parse(r.headers) as UploadRecord['headers'],
+    userMeta: JSON.parse(r.meta) as UploadRecord['userMeta'],
+    tags: JSON.parse(r.tags) as UploadRecord['tags'],
+    acl: r.acl as UploadRecord['acl'],
+    storageClass: r.storage_class as UploadRecord['storageClass'],
+  };
+}
+
+export function toPart(r: PartRow): PartRecord {
+  return {
+    uploadId: r.upload_id,
+    partNumber: r.part_number,
+    size: r.size,
+    etag: r.etag,
+    crc64: r.crc64,
+    blobId: r.blob_id,
+    lastModified: r.last_modified,
+  };
+}
