@@ -109,4 +109,30 @@ describe('policy key index', () => {
     assert.equal(decide([s], { action: 'oss:PutObject', resource: 'acs:ecs:cn-hangzhou:1:open/k' }).decision, 'ImplicitDeny');
     assert.equal(decide([s], { action: 'oss:PutObject', resource: arn('open', 'k') }).decision, 'Allow');
   });
+
+  it('a policy set decided repeatedly (indexed) follows changes to its array and keeps labels', () => {
+    const allowAll = policy([{ Effect: 'Allow', Action: 'oss:*', Resource: '*' }]);
+    const denyPhotos = compilePolicy(JSON.stringify({ Version: '1', Statement: [{ Effect: 'Deny', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:photos/*' }] }), 'identity', { label: 'deny-photos' });
+    if (!denyPhotos.ok) throw new Error('compile');
+    const set: CompiledPolicy[] = [allowAll, allowAll.withLabel('second')];
+    const req = { action: 'oss:GetObject', resource: arn('photos', 'a.jpg') };
+    for (let i = 0; i < 3; i++) {
+      const d = decide(set, req);
+      assert.equal(d.decision, 'Allow');
+      assert.equal(d.deciding?.policy, 'p');
+    }
+    set.push(denyPhotos.policy); // the same array, changed after it was indexed
+    for (let i = 0; i < 3; i++) {
+      const d = decide(set, req);
+      assert.equal(d.decision, 'ExplicitDeny');
+      assert.equal(d.deciding?.policy, 'deny-photos');
+      assert.equal(decide(set, { action: 'oss:GetObject', resource: arn('other', 'a.jpg') }).decision, 'Allow');
+    }
+    set[2] = allowAll.withLabel('third'); // same length, another member
+    assert.equal(decide(set, req).decision, 'Allow');
+    set.splice(0, 3, allowAll.withLabel('only-one'), denyPhotos.policy.withLabel('renamed'));
+    const d = decide(set, req);
+    assert.equal(d.deciding?.policy, 'renamed');
+    assert.deepEqual(evaluate(set, req).matched.map((m) => m.policy), ['only-one', 'renamed']);
+  });
 });
