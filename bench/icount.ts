@@ -5,6 +5,7 @@
  * the server's instructions per operation (all threads: JIT, GC and libuv's pool included).
  *
  *   node dist/bench/icount.js get [--n 2000] [--warmup 3000] [--root DIR]   4 KiB GET, V1, root
+ *   node dist/bench/icount.js get --bare                                     the same against bare node:http
  *   node dist/bench/icount.js assume [--n 300] [--warmup 300] [--root DIR]  AssumeRole via pop-core, 8 in flight
  *
  * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
@@ -35,6 +36,9 @@ interface Valgrinded {
   stop(): Promise<void>;
 }
 
+/** `--bare`: bench/bare-server.js (node:http alone, GET answers 4 KiB from memory) instead of Alunite. */
+const BARE = process.argv.includes('--bare');
+
 async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
   const dir = mkdtempSync(join(tmpdir(), 'alunite-icount-'));
   const env: NodeJS.ProcessEnv = {};
@@ -46,9 +50,9 @@ async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
     '--tool=callgrind',
     `--callgrind-out-file=${join(dir, 'cg.out')}`,
     process.execPath,
-    join(root, 'bin', 'alunite'),
-    'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data'), '--log-level', 'warn',
-    ...extra,
+    ...(BARE
+      ? [join(root, 'dist', 'bench', 'bare-server.js'), '--port', '0', '--mode', 'null']
+      : [join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data'), '--log-level', 'warn', ...extra]),
   ];
   const child = spawn('valgrind', args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -119,7 +123,7 @@ async function get(root: string): Promise<void> {
     // Timers (metrics' event-loop monitor, …) run by wall clock, which valgrind stretches ~50×: measure
     // the idle rate so their share can be told apart from the requests' own work.
     const idle = (await measure(s, () => new Promise((r) => setTimeout(r, 3000)))) / 3;
-    console.log(JSON.stringify({ op: 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
+    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
   } finally {
     t.close();
     await s.stop();
