@@ -110,12 +110,20 @@ export interface PolicyBenchResult {
   evaluateDecisionsPerSecond: number;
 }
 
-export async function benchPolicy(): Promise<PolicyBenchResult> {
+/** One decision of the mix per call, by API (also for bench/icount-policy.ts). */
+export function policyWorkload(api: string): (i: number) => number {
   const nReq = requests.length;
   const nOss = ossInputs.length;
-  const viaDecide = (i: number): number => (decide(policies, requests[i % nReq] as EvalRequest).decision === 'Allow' ? 1 : 0);
-  const viaOss = (i: number): number => (authorizeOss(ossInputs[i % nOss] as OssAuthzInput).allowed ? 1 : 0);
-  const viaEvaluate = (i: number): number => evaluate(policies, requests[i % nReq] as EvalRequest).matched.length;
+  if (api === 'decide') return (i) => (decide(policies, requests[i % nReq] as EvalRequest).decision === 'Allow' ? 1 : 0);
+  if (api === 'oss') return (i) => (authorizeOss(ossInputs[i % nOss] as OssAuthzInput).allowed ? 1 : 0);
+  if (api === 'evaluate') return (i) => evaluate(policies, requests[i % nReq] as EvalRequest).matched.length;
+  throw new Error(`unknown policy workload ${api}`);
+}
+
+export async function benchPolicy(): Promise<PolicyBenchResult> {
+  const viaDecide = policyWorkload('decide');
+  const viaOss = policyWorkload('oss');
+  const viaEvaluate = policyWorkload('evaluate');
   rate(viaDecide, 150); // warm-up
   rate(viaOss, 100);
   const d = rate(viaDecide, 1000);

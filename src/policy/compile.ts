@@ -11,7 +11,7 @@ import { ramRoleArn, ramRootArn, ramUserArn, stsAssumedRoleArn } from './arn.js'
 import { compileGlobs, type Matcher } from './glob.js';
 import { parseIp, parseIpPattern, type IpGroups, type IpPattern } from './ip.js';
 import { NUMBER_RE, parsePolicy, type ParseOptions, type PolicyError } from './parse.js';
-import { compileResources, resourceKeys, type ResourceMatcher } from './resource.js';
+import { compileResources, keyConstraint, keyMayMatch, type KeyConstraint, type ResourceMatcher } from './resource.js';
 import {
   CONDITION_OPERATORS,
   type Caller,
@@ -56,28 +56,42 @@ export interface CompiledStatement {
   /** null: identity/session policies, no Principal element. */
   readonly matchPrincipal: ((ids: CallerIds) => boolean) | null;
   readonly conditions: readonly CompiledCondition[];
-  /** Resource index keys (bucket names); null: may match any request (see resourceKeys). */
-  readonly keys: readonly string[] | null;
+  /** What each Resource/NotResource pattern needs of the request key; null: some pattern takes any key. */
+  readonly keyConstraints: readonly KeyConstraint[] | null;
 }
 
 const ACTION_MEMO_LIMIT = 512;
+/** Request keys (buckets) remembered per action entry; past it the memo starts over. */
+const KEY_MEMO_LIMIT = 256;
 
-/** The statements an action selects, further split by resource key so a request skips other buckets' statements. */
+/**
+ * `st` narrowed to requests whose ARN key is `key`: [] when no Resource pattern can match it; a copy
+ * without a resource matcher when no NotResource pattern can (the statement then applies to any such
+ * resource, as matching would have found); else `st` itself.
+ */
+function narrowToKey(st: CompiledStatement, key: string): CompiledStatement[] {
+  const cs = st.keyConstraints;
+  if (cs === null) return [st];
+  for (const c of cs) if (keyMayMatch(c, key)) return [st];
+  return st.notResource ? [{ ...st, matchResource: null, notResource: false }] : [];
+}
+
+/** The statements an action selects, further narrowed by resource key so a request skips other buckets' statements. */
 class ActionEntry {
   private readonly byKey = new Map<string, readonly CompiledStatement[]>();
-  /** Statements that may match any key, in order. */
-  private readonly unkeyed: readonly CompiledStatement[];
 
-  constructor(readonly all: readonly CompiledStatement[]) {
-    this.unkeyed = all.filter((s) => s.keys === null);
-    const keys = new Set(all.flatMap((s) => s.keys ?? []));
-    // Each key's list keeps statement order: its own statements merged with the unkeyed ones.
-    for (const k of keys) this.byKey.set(k, all.filter((s) => s.keys === null || s.keys.includes(k)));
-  }
+  constructor(readonly all: readonly CompiledStatement[]) {}
 
+  /** In statement order; memoized per key. */
   forKey(key: string | null): readonly CompiledStatement[] {
     if (key === null) return this.all;
-    return this.byKey.get(key) ?? this.unkeyed;
+    let hit = this.byKey.get(key);
+    if (hit === undefined) {
+      hit = this.all.flatMap((st) => narrowToKey(st, key));
+      if (this.byKey.size >= KEY_MEMO_LIMIT) this.byKey.clear();
+      this.byKey.set(key, hit);
+    }
+    return hit;
   }
 }
 
@@ -283,6 +297,17 @@ export function callerIds(caller: Caller, bucketOwner?: string): CallerIds {
 // ---------------------------------------------------------------------------------------------
 // Statements and documents
 
+function keyConstraintsOf(patterns: readonly string[] | undefined): KeyConstraint[] | null {
+  if (patterns === undefined) return null;
+  const out: KeyConstraint[] = [];
+  for (const p of patterns) {
+    const c = keyConstraint(p);
+    if (c === null) return null;
+    out.push(c);
+  }
+  return out;
+}
+
 function compileStatement(st: PolicyStatement, index: number): CompiledStatement {
   const actions = (st.action ?? st.notAction ?? []).map((a) => a.toLowerCase());
   const resources = st.resource ?? st.notResource;
@@ -296,7 +321,7 @@ function compileStatement(st: PolicyStatement, index: number): CompiledStatement
     notResource: st.resource === undefined && st.notResource !== undefined,
     matchPrincipal: compilePrincipal(st),
     conditions: st.condition.map(compileCondition),
-    keys: st.resource ? resourceKeys(st.resource) : null,
+    keyConstraints: keyConstraintsOf(resources),
   };
 }
 

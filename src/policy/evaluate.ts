@@ -121,19 +121,91 @@ function matchOf(policy: CompiledPolicy, st: CompiledStatement): MatchedStatemen
     : { policy: policy.label, statement: st.index, effect: st.effect, sid: st.sid };
 }
 
+/** A statement that may apply to an (action, key), with its policy (label and text). */
+interface Candidate {
+  readonly policy: CompiledPolicy;
+  readonly st: CompiledStatement;
+}
+
+const SET_ACTION_LIMIT = 512;
+const SET_KEY_LIMIT = 256;
+
+/**
+ * The candidates of a whole policy set per (action, key), in policy then statement order: one lookup
+ * per decision instead of two per policy. Built for a snapshot of the set's members; `sameAs` tells
+ * whether the (mutable) array still holds them.
+ */
+class SetIndex {
+  private readonly byAction = new Map<string, Map<string | null, readonly Candidate[]>>();
+
+  constructor(private readonly members: readonly CompiledPolicy[]) {}
+
+  sameAs(policies: readonly CompiledPolicy[]): boolean {
+    if (policies.length !== this.members.length) return false;
+    for (let i = 0; i < policies.length; i++) if (policies[i] !== this.members[i]) return false;
+    return true;
+  }
+
+  candidates(action: string, key: string | null): readonly Candidate[] {
+    let byKey = this.byAction.get(action);
+    if (byKey === undefined) {
+      if (this.byAction.size >= SET_ACTION_LIMIT) this.byAction.clear();
+      byKey = new Map();
+      this.byAction.set(action, byKey);
+    }
+    let list = byKey.get(key);
+    if (list === undefined) {
+      const out: Candidate[] = [];
+      for (const policy of this.members) for (const st of policy.statementsFor(action, key)) out.push({ policy, st });
+      if (byKey.size >= SET_KEY_LIMIT) byKey.clear();
+      byKey.set(key, (list = out));
+    }
+    return list;
+  }
+}
+
+/** Sets seen once map to null; a set seen again (a cached identity set, not a fresh array per call) gets an index. */
+const setIndexes = new WeakMap<readonly CompiledPolicy[], SetIndex | null>();
+
+function indexOf(policies: readonly CompiledPolicy[]): SetIndex | null {
+  if (policies.length < 2) return null;
+  const ix = setIndexes.get(policies);
+  if (ix === undefined) {
+    setIndexes.set(policies, null);
+    return null;
+  }
+  if (ix !== null && ix.sameAs(policies)) return ix;
+  const fresh = new SetIndex([...policies]);
+  setIndexes.set(policies, fresh);
+  return fresh;
+}
+
 /** The decision only, stopping at the first applying Deny. For hot paths. */
 export function decide(policies: readonly CompiledPolicy[], req: EvalRequest): FastResult {
   const view = new RequestView(req);
   let allow: MatchedStatement | null = null;
   let allowText: string | undefined;
   const key = view.key();
-  for (const p of policies) {
-    for (const st of p.statementsFor(req.action, key)) {
+  const ix = indexOf(policies);
+  if (ix !== null) {
+    const list = ix.candidates(req.action, key);
+    for (let i = 0; i < list.length; i++) {
+      const { policy: p, st } = list[i] as Candidate;
       if (st.effect === 'Allow' && allow !== null) continue; // one Allow is enough; only Denies matter now
       if (!applies(st, view)) continue;
       if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: matchOf(p, st), policyText: p.text };
       allow = matchOf(p, st);
       allowText = p.text;
+    }
+  } else {
+    for (const p of policies) {
+      for (const st of p.statementsFor(req.action, key)) {
+        if (st.effect === 'Allow' && allow !== null) continue;
+        if (!applies(st, view)) continue;
+        if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: matchOf(p, st), policyText: p.text };
+        allow = matchOf(p, st);
+        allowText = p.text;
+      }
     }
   }
   return allow ? { decision: 'Allow', deciding: allow, policyText: allowText } : { decision: 'ImplicitDeny', deciding: null };

@@ -14,7 +14,7 @@ export interface RequestArn {
   readonly s: string;
   /** Index of the 1st..4th `:`; null if the ARN has fewer than four. */
   readonly colons: readonly [number, number, number, number] | null;
-  /** The index key (see resourceKeys): first `/`-part of the relative id; null without one. */
+  /** The index key (see keyConstraint): first `/`-part of the relative id; null without one. */
   readonly key: string | null;
 }
 
@@ -77,20 +77,25 @@ export function compileResources(patterns: readonly string[]): ResourceMatcher {
 }
 
 /**
- * Index keys for pruning: the first `/`-separated part of the relative id (the bucket, for OSS).
- * A pattern whose relative id starts with a literal first part can only match requests with that
- * key; returns null when some pattern could match other keys (wildcards there, `*`, short forms).
+ * What a request key (see splitArn) tells about one pattern without matching it: `{ exact }` — only
+ * that key can match; `{ prefix }` — only keys starting with it can (the relative id's literal start
+ * holds no `/`, so it lies inside the key); null — any key might (short forms, a wildcard first).
  */
-export function resourceKeys(patterns: readonly string[]): string[] | null {
-  const keys: string[] = [];
-  for (const p of patterns) {
-    const parts = p.split(':');
-    if (parts.length < 5) return null;
-    const rel = parts.slice(4).join(':');
-    const slash = rel.indexOf('/');
-    const key = slash < 0 ? rel : rel.slice(0, slash);
-    if (/[*?]/.test(key)) return null;
-    keys.push(key);
-  }
-  return keys;
+export type KeyConstraint = { readonly exact: string } | { readonly prefix: string };
+
+export function keyConstraint(pattern: string): KeyConstraint | null {
+  const parts = pattern.split(':');
+  if (parts.length < 5) return null;
+  const rel = parts.slice(4).join(':');
+  const wild = rel.search(/[*?]/);
+  const lit = wild < 0 ? rel : rel.slice(0, wild);
+  const slash = lit.indexOf('/');
+  if (slash >= 0) return { exact: lit.slice(0, slash) };
+  if (wild < 0) return { exact: lit };
+  return lit === '' ? null : { prefix: lit };
+}
+
+/** Can a pattern under `c` match a request ARN whose key is `key`? (false is certain, true is "maybe"). */
+export function keyMayMatch(c: KeyConstraint, key: string): boolean {
+  return 'exact' in c ? key === c.exact : key.startsWith(c.prefix);
 }

@@ -1,0 +1,155 @@
+/**
+ * Instruction counts per operation, for before/after comparisons on a busy machine where wall-clock
+ * and even CPU-time numbers drift: the server runs under `valgrind --tool=callgrind`; after a warm-up
+ * its counters are zeroed (callgrind_control -z), N operations run, and the dump's total Ir ÷ N is
+ * the server's instructions per operation (all threads: JIT, GC and libuv's pool included).
+ *
+ *   node dist/bench/icount.js get [--n 2000] [--warmup 3000] [--root DIR]   4 KiB GET, V1, root
+ *   node dist/bench/icount.js get --bare                                     the same against bare node:http
+ *   node dist/bench/icount.js assume [--n 300] [--warmup 300] [--root DIR]  AssumeRole via pop-core, 8 in flight
+ *
+ * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
+ * Needs valgrind; slow (~50× native), so the counts are kept modest.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Target, type BenchRequest } from './client.js';
+import { setUpRamUser, setUpRole } from './ram.js';
+
+const HERE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CREDS = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
+const ACCOUNT_ID = '1234567890123456';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
+}
+
+interface Valgrinded {
+  url: string;
+  pid: number;
+  outDir: string;
+  stop(): Promise<void>;
+}
+
+/** `--bare`: bench/bare-server.js (node:http alone, GET answers 4 KiB from memory) instead of Alunite. */
+const BARE = process.argv.includes('--bare');
+
+async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
+  const dir = mkdtempSync(join(tmpdir(), 'alunite-icount-'));
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_') && !k.startsWith('NODE_OPTIONS')) env[k] = v;
+  env.ALUNITE_ROOT_ACCESS_KEY_ID = CREDS.accessKeyId;
+  env.ALUNITE_ROOT_ACCESS_KEY_SECRET = CREDS.accessKeySecret;
+  env.ALUNITE_ACCOUNT_ID = ACCOUNT_ID;
+  const args = [
+    '--tool=callgrind',
+    `--callgrind-out-file=${join(dir, 'cg.out')}`,
+    process.execPath,
+    ...(BARE
+      ? [join(root, 'dist', 'bench', 'bare-server.js'), '--port', '0', '--mode', 'null']
+      : [join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data'), '--log-level', 'warn', ...extra]),
+  ];
+  const child = spawn('valgrind', args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const out = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${stderr.slice(-2000)}`)));
+    out.on('line', (line) => {
+      const m = /listening on (http:\/\/\S+)/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    outDir: dir,
+    async stop() {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Zeroes the counters, runs `work`, dumps, and returns the dump's total instructions. */
+async function measure(s: Valgrinded, work: () => Promise<void>): Promise<number> {
+  execFileSync('callgrind_control', ['-z', String(s.pid)], { stdio: 'ignore' });
+  await work();
+  execFileSync('callgrind_control', ['-d', String(s.pid)], { stdio: 'ignore' });
+  const dumps = readdirSync(s.outDir).filter((f) => f.startsWith('cg.out.')).sort();
+  const text = readFileSync(join(s.outDir, dumps[dumps.length - 1]!), 'utf8');
+  const m = /^(?:summary|totals): (\d+)/m.exec(text);
+  if (!m) throw new Error('no totals in callgrind dump');
+  return Number(m[1]);
+}
+
+async function runMany(n: number, concurrency: number, one: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      await one(i);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function get(root: string): Promise<void> {
+  const n = Number(arg('--n', '2000'));
+  const warmup = Number(arg('--warmup', '3000'));
+  const s = await startServer(root, []);
+  const t = new Target(s.url, CREDS, 8);
+  try {
+    const body = Buffer.alloc(4096, 7);
+    const send = async (r: BenchRequest, want: number): Promise<void> => {
+      const res = await t.send(r);
+      if (res.status !== want) throw new Error(`${r.method} → ${res.status} ${res.text}`);
+    };
+    await send({ method: 'PUT', bucket: 'icount', key: null }, 200);
+    for (let i = 0; i < 100; i++) await send({ method: 'PUT', bucket: 'icount', key: `k${i}`, body }, 200);
+    const getOne = (i: number): Promise<void> => send({ method: 'GET', bucket: 'icount', key: `k${i % 100}` }, 200);
+    await runMany(warmup, 8, getOne);
+    const t0 = Date.now();
+    const ir = await measure(s, () => runMany(n, 8, getOne));
+    const seconds = (Date.now() - t0) / 1000;
+    // Timers (metrics' event-loop monitor, …) run by wall clock, which valgrind stretches ~50×: measure
+    // the idle rate so their share can be told apart from the requests' own work.
+    const idle = (await measure(s, () => new Promise((r) => setTimeout(r, 3000)))) / 3;
+    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
+  } finally {
+    t.close();
+    await s.stop();
+  }
+}
+
+async function assume(root: string): Promise<void> {
+  const n = Number(arg('--n', '300'));
+  const warmup = Number(arg('--warmup', '300'));
+  const s = await startServer(root, []);
+  try {
+    const user = await setUpRamUser(s.url, CREDS, 'icount');
+    const call = await setUpRole(s.url, CREDS, user, ACCOUNT_ID);
+    const one = async (i: number): Promise<void> => {
+      await call(`s${i}`);
+    };
+    await runMany(warmup, 8, one);
+    const ir = await measure(s, () => runMany(n, 8, one));
+    console.log(JSON.stringify({ op: 'AssumeRole pop-core x8', root, n, instructionsPerOp: Math.round(ir / n) }));
+  } finally {
+    await s.stop();
+  }
+}
+
+const mode = process.argv[2];
+const root = arg('--root', HERE_ROOT);
+if (mode === 'get') await get(root);
+else if (mode === 'assume') await assume(root);
+else throw new Error('usage: icount.js get|assume [--n N] [--warmup N] [--root DIR]');
