@@ -9,6 +9,7 @@ import {
 } from './output.js';
 import { alunitePaths, resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar, type ProgressSink } from './progress.js';
+import { isoSeconds } from '../util/time.js';
 
 // `alunite oss mb|rb|ls|cp|rm|stat|sign|cat` on ali-oss, with oss://bucket/key URLs.
 
@@ -24,7 +25,7 @@ async function connect(o: Common, bucket?: string): Promise<{ conn: Connection; 
 
 const isoSecond = (d: string): string => {
   const t = Date.parse(d);
-  return Number.isNaN(t) ? d : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return Number.isNaN(t) ? d : isoSeconds(t);
 };
 
 /** Every object under a prefix (recursive), page by page. */
@@ -465,7 +466,7 @@ export function ossCommand(): Command {
       }
       const out = new URL(signed);
       if (ip) out.host = real.host;
-      const expiresAt = new Date(Date.now() + expires * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const expiresAt = isoSeconds(Date.now() + expires * 1000);
       if (o.json) printJson({ url: out.toString(), method: o.method, expires: expiresAt, signatureVersion: o.v4 ? 'v4' : 'v1' });
       else process.stdout.write(`${out.toString()}\n`);
     }),

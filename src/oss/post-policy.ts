@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { signingKeyV4, signV4, V4_ALGORITHM } from '../auth/signature/v4.js';
+import { scopeOf, signingKeyV4, signV4, V4_ALGORITHM } from '../auth/signature/v4.js';
 import { AppError } from '../errors.js';
 import { safeEqual } from '../util/safe-equal.js';
+import { isoBasic } from '../util/time.js';
 
 /**
  * PostObject (browser form upload, spec oss-protocol §9): producing and verifying form signatures, and
@@ -35,7 +36,7 @@ export function signPostPolicyV4(input: PostPolicyV4Input): string {
 
 /** The `x-oss-credential` form field: `<AccessKeyId>/<YYYYMMDD>/<region>/oss/aliyun_v4_request`. */
 export function postPolicyCredential(accessKeyId: string, date: string, region: string, product = 'oss'): string {
-  return `${accessKeyId}/${date}/${region}/${product}/aliyun_v4_request`;
+  return `${accessKeyId}/${scopeOf(date, region, product)}`;
 }
 
 /** `x-oss-signature-version` of a V4 form. */
@@ -43,7 +44,7 @@ export const POST_V4_ALGORITHM = V4_ALGORITHM;
 
 /** `x-oss-date` of a V4 form (ISO 8601 basic, `20261122T042113Z`) for an instant. */
 export function postPolicyDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return isoBasic(ms);
 }
 
 // ---- verifying signatures ----

@@ -2,7 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 
 /** Constant-time string comparison for signatures (length is not secret). */
 export function safeEqual(a: string, b: string): boolean {
-  const ba = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
+  return safeEqualBytes(Buffer.from(a), Buffer.from(b));
+}
+
+/** Constant-time comparison of digests (MACs, password hashes); unequal lengths are simply unequal. */
+export function safeEqualBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -24,6 +24,11 @@ export function parseHttpDate(value: string): number {
   return Date.parse(value);
 }
 
+/** ISO 8601 basic format to the second, `20261122T042113Z` (V4 x-oss-date); parsed by parseIsoBasic. */
+export function isoBasic(ms: number): string {
+  return isoSeconds(ms).replace(/[-:]/g, '');
+}
+
 /** Parses ISO 8601 basic format `20261122T042113Z` (V4 x-oss-date). */
 export function parseIsoBasic(value: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);

@@ -1,4 +1,5 @@
-import { createHmac, createPublicKey, createVerify, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
+import { safeEqualBytes } from '../util/safe-equal.js';
 
 // Just enough JWT (RFC 7519, compact JWS) for bearer tokens: HS256, RS256 and ES256. The accepted
 // algorithm comes from the configured key, never from the token header alone (no `none`, no HS256 made
@@ -64,7 +65,7 @@ export function verifySignature(token: string, keys: readonly VerificationKey[])
 function checkSignature(k: VerificationKey, signed: string, sig: Buffer): boolean {
   if (k.alg === 'HS256') {
     const expected = createHmac('sha256', k.key as Buffer).update(signed).digest();
-    return expected.length === sig.length && timingSafeEqual(expected, sig);
+    return safeEqualBytes(expected, sig);
   }
   const v = createVerify('sha256').update(signed);
   // ES256 signatures in JWS are raw r‖s (64 bytes), not DER.

@@ -1,4 +1,5 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
+import { safeEqualBytes } from '../util/safe-equal.js';
 
 // Password hashes for the users file: `scrypt$N$r$p$<salt base64>$<hash base64>` (node:crypto scrypt).
 
@@ -46,5 +47,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
     p: Number(m[3]),
     maxmem: 256 * Number(m[1]) * Number(m[2]),
   });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return safeEqualBytes(actual, expected);
 }
