@@ -362,6 +362,13 @@ describe('ali-oss object operations', () => {
       await client.copy('cross/back.txt', `/${OTHER}/into-other.txt`);
       assert.equal((await get(client, 'cross/back.txt')).content.toString(), 'cross bucket');
       await expectOssError(client.copy('cross/none.txt', 'cross/does-not-exist.txt'), 'NoSuchKey', 404);
+      // A failed source condition names the copy-source header it came from.
+      const pf = await expectOssError(
+        client.copy('cross/cond.txt', 'cross/src.txt', { headers: { 'x-oss-copy-source-if-match': '"0123456789ABCDEF0123456789ABCDEF"' } } as unknown as OSS.CopyObjectOptions),
+        'PreconditionFailed',
+        412,
+      );
+      assert.match(pf.message, /x-oss-copy-source-if-match/i);
       await expectOssError(client.copy('cross/none.txt', 'x.txt', 'no-such-bucket-here'), 'NoSuchBucket', 404);
     });
 

@@ -6,6 +6,8 @@ export interface Preconditions {
   ifNoneMatch?: string;
   ifModifiedSince?: number;
   ifUnmodifiedSince?: number;
+  /** How the caller names the 412 conditions in errors (`<Condition>`): the protocol layer's header names. */
+  names?: { ifMatch: string; ifUnmodifiedSince: string };
 }
 
 function etagMatches(list: string, etag: string): boolean {
@@ -17,24 +19,15 @@ function etagMatches(list: string, etag: string): boolean {
 
 /**
  * Evaluates preconditions against an object: 412 conditions first (If-Match, If-Unmodified-Since),
- * then 304 ones (If-None-Match, If-Modified-Since). `names` lets CopyObject report its own header names.
+ * then 304 ones (If-None-Match, If-Modified-Since).
  */
-export function checkPreconditions(
-  obj: { etag: string; lastModified: number },
-  pre: Preconditions,
-  names: { ifMatch: string; ifNoneMatch: string; ifModifiedSince: string; ifUnmodifiedSince: string } = {
-    ifMatch: 'If-Match',
-    ifNoneMatch: 'If-None-Match',
-    ifModifiedSince: 'If-Modified-Since',
-    ifUnmodifiedSince: 'If-Unmodified-Since',
-  },
-): void {
+export function checkPreconditions(obj: { etag: string; lastModified: number }, pre: Preconditions): void {
   const lastModifiedSec = Math.floor(obj.lastModified / 1000) * 1000;
   if (pre.ifMatch !== undefined && !etagMatches(pre.ifMatch, obj.etag)) {
-    throw new AppError('PreconditionFailed', undefined, { Condition: names.ifMatch });
+    throw new AppError('PreconditionFailed', undefined, { Condition: pre.names?.ifMatch ?? 'ifMatch' });
   }
   if (pre.ifMatch === undefined && pre.ifUnmodifiedSince !== undefined && lastModifiedSec > pre.ifUnmodifiedSince) {
-    throw new AppError('PreconditionFailed', undefined, { Condition: names.ifUnmodifiedSince });
+    throw new AppError('PreconditionFailed', undefined, { Condition: pre.names?.ifUnmodifiedSince ?? 'ifUnmodifiedSince' });
   }
   if (pre.ifNoneMatch !== undefined) {
     if (etagMatches(pre.ifNoneMatch, obj.etag)) throw new AppError('NotModified');

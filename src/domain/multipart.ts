@@ -119,12 +119,7 @@ export class MultipartService {
     assertPartNumber(partNumber);
     const upload = await this.getUpload(bucket, key, uploadId);
     const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget);
-    checkPreconditions(src, source.conditions, {
-      ifMatch: 'x-oss-copy-source-if-match',
-      ifNoneMatch: 'x-oss-copy-source-if-none-match',
-      ifModifiedSince: 'x-oss-copy-source-if-modified-since',
-      ifUnmodifiedSince: 'x-oss-copy-source-if-unmodified-since',
-    });
+    checkPreconditions(src, source.conditions);
     let range: ByteRange | null = null;
     if (source.range !== undefined) {
       const m = /^bytes=(\d+)-(\d+)$/.exec(source.range.trim());

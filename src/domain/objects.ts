@@ -254,12 +254,7 @@ export class ObjectService {
     assertObjectKey(input.key);
     assertObjectKey(input.sourceKey);
     const source = await this.resolveForRead(input.sourceBucket, input.sourceKey, input.checkSourceTarget);
-    checkPreconditions(source, input.sourceConditions, {
-      ifMatch: 'x-oss-copy-source-if-match',
-      ifNoneMatch: 'x-oss-copy-source-if-none-match',
-      ifModifiedSince: 'x-oss-copy-source-if-modified-since',
-      ifUnmodifiedSince: 'x-oss-copy-source-if-unmodified-since',
-    });
+    checkPreconditions(source, input.sourceConditions);
     await requireBucket(this.ctx, input.bucket);
     const sameObject = input.sourceBucket === input.bucket && input.sourceKey === input.key;
     // Copy onto itself always replaces metadata and keeps the bytes (no copy needed).

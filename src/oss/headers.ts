@@ -97,8 +97,11 @@ function optionalDate(value: string | undefined): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
+/** `prefix` `x-oss-copy-source-` reads CopyObject's source conditions; errors name the headers read. */
 export function preconditionsFrom(headers: IncomingHttpHeaders, prefix = ''): Preconditions {
-  const pre: Preconditions = {};
+  const pre: Preconditions = prefix === ''
+    ? { names: { ifMatch: 'If-Match', ifUnmodifiedSince: 'If-Unmodified-Since' } }
+    : { names: { ifMatch: `${prefix}if-match`, ifUnmodifiedSince: `${prefix}if-unmodified-since` } };
   const im = header(headers, `${prefix}if-match`);
   if (im !== undefined) pre.ifMatch = im;
   const inm = header(headers, `${prefix}if-none-match`);
