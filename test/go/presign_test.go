@@ -124,4 +124,3 @@ func TestPresignedURLs(t *testing.T) {
 		t.Skip("Debian's aliyun-oss-go-sdk 1.5.0 has no Bucket.SignURL (added in 1.7); the V1 URLs above are signed by presignV1")
 	})
 }
-
