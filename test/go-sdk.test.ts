@@ -145,10 +145,11 @@ describe('Go OSS SDK and aliyungo STS against a spawned server', { skip: skipRea
     dataDir = join(work, 'data');
     await mkdir(join(work, 'gopath'), { recursive: true });
     goEnv = {
-      PATH: process.env.PATH,
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALUNITE_'))),
       HOME: work,
-      TMPDIR: tmpdir(),
-      // Offline, GOPATH mode against Debian's packaged sources; the build cache is shared between runs.
+      // Offline, GOPATH mode against Debian's packaged sources, whatever the user's Go settings say; the
+      // build cache is shared between runs (Go locks it).
+      GOENV: 'off',
       GO111MODULE: 'off',
       GOPATH: `${join(work, 'gopath')}:${DEBIAN_GOCODE}`,
       GOCACHE: join(tmpdir(), 'alunite-go-build-cache'),
