@@ -6,7 +6,21 @@ import (
 	"testing"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+	"github.com/denverdino/aliyungo/common"
+	"github.com/denverdino/aliyungo/sts"
 )
+
+// wantPopError asserts an aliyungo (POP RPC) error: HTTP status, Code and, when non-empty, Message.
+func wantPopError(t *testing.T, err error, status int, code, message string) {
+	t.Helper()
+	apiErr, ok := err.(*common.Error)
+	if !ok {
+		t.Fatalf("expected %d %s, got %v", status, code, err)
+	}
+	if apiErr.StatusCode != status || apiErr.Code != code || (message != "" && apiErr.Message != message) {
+		t.Fatalf("expected %d %s %q, got %d %s %q", status, code, message, apiErr.StatusCode, apiErr.Code, apiErr.Message)
+	}
+}
 
 // The seeds' flow (OSS "STS temporary access authorization"): AssumeRole with a session policy that narrows
 // the role to <bucket>/usr001/*, then OSS with the STS.-credentials. The effective permissions are the
@@ -75,6 +89,29 @@ func TestSeedsFlow(t *testing.T) {
 				t.Fatal("content differs")
 			}
 		})
+	})
+
+	t.Run("token_errors", func(t *testing.T) {
+		// A token that is not the one issued with the AccessKeyId, and an STS AccessKeyId without any token.
+		other := assumeRole(t, "usr002", policy, 900)
+		mixed := creds
+		mixed.SecurityToken = other.SecurityToken
+		_, err := stsBucket(t, mixed, root.BucketName).GetObject("usr001/existing.txt")
+		wantServiceError(t, err, 403, "AccessKeyIdAndSecurityTokenNotMatch", "The OSS access key id and security token you provided does not match.")
+		noToken := creds
+		noToken.SecurityToken = ""
+		_, err = stsBucket(t, noToken, root.BucketName).GetObject("usr001/existing.txt")
+		wantServiceError(t, err, 403, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.")
+	})
+
+	t.Run("AssumeRole_errors", func(t *testing.T) {
+		client := sts.NewClientWithEndpoint(cfg.url, cfg.userAK, cfg.userSecret)
+		_, err := client.AssumeRole(sts.AssumeRoleRequest{RoleArn: cfg.roleArn[:strings.LastIndex(cfg.roleArn, "/")+1] + "nosuchrole", RoleSessionName: "usr001"})
+		wantPopError(t, err, 404, "EntityNotExist.Role", "The specified Role not exists.")
+		_, err = client.AssumeRole(sts.AssumeRoleRequest{RoleArn: cfg.roleArn, RoleSessionName: "usr001", DurationSeconds: 600})
+		wantPopError(t, err, 400, "InvalidParameter.DurationSeconds", "")
+		_, err = sts.NewClientWithEndpoint(cfg.url, cfg.userAK, "wrong-secret").AssumeRole(sts.AssumeRoleRequest{RoleArn: cfg.roleArn, RoleSessionName: "usr001"})
+		wantPopError(t, err, 400, "SignatureDoesNotMatch", "")
 	})
 
 	t.Run("V4", func(t *testing.T) {
