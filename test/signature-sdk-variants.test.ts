@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { signV2, stringToSignV2 } from '../src/auth/signature/v2.js';
+import { v2Encode, v2PresignQuery, v2StringToSign, type V2Input } from './helpers/oss2.js';
 import { encodeKey, errorOf, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -17,38 +18,8 @@ const REGION = 'cn-hangzhou';
 
 const httpDate = (ms: number): string => new Date(ms).toUTCString();
 
-/** RFC 3986 percent-encoding of UTF-8 bytes, `/` included (oss2 `v2_uri_encode`). */
-function v2Encode(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(b);
-    out += /[A-Za-z0-9_.~-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-interface V2Input {
-  method: string;
-  key: string | null;
-  /** Lower-case header names. */
-  headers: Record<string, string>;
-  query: Array<[string, string]>;
-  dateSlot: string;
-  additional: string[];
-}
-
-/** oss2 ProviderAuthV2's string to sign, written from its algorithm (independent of the server's code). */
-function testStringToSignV2(r: V2Input): string {
-  const extra = new Set(r.additional);
-  const canon = Object.entries(r.headers)
-    .filter(([k]) => k.startsWith('x-oss-') || extra.has(k))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}:${v}\n`)
-    .join('');
-  const params = r.query.map(([k, v]) => [v2Encode(k), v2Encode(v)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const resource = v2Encode(`/${BUCKET}/${r.key ?? ''}`) + (params.length ? `?${params.map(([k, v]) => (v ? `${k}=${v}` : k)).join('&')}` : '');
-  return `${r.method}\n${r.headers['content-md5'] ?? ''}\n${r.headers['content-type'] ?? ''}\n${r.dateSlot}\n${canon}${[...r.additional].sort().join(';')}\n${resource}`;
-}
+/** oss2's string to sign for this file's bucket. */
+const testStringToSignV2 = (r: Omit<V2Input, 'bucket'>): string => v2StringToSign({ ...r, bucket: BUCKET });
 
 const hmac256 = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
 
@@ -82,12 +53,8 @@ describe('SDK signature variants: OSS2 (V2) and V4 with Date', () => {
   }
 
   /** An OSS2 presigned URL path (oss2 `sign_url` with AuthV2), expiring at `expires` (seconds). */
-  function v2Url(method: string, key: string, expires: number, query: Array<[string, string]> = [], headers: Record<string, string> = {}): string {
-    const q: Array<[string, string]> = [...query, ['x-oss-signature-version', 'OSS2'], ['x-oss-expires', String(expires)], ['x-oss-access-key-id', AK]];
-    const sig = hmac256(SECRET, testStringToSignV2({ method, key, headers, query: q, dateSlot: String(expires), additional: [] })).toString('base64');
-    q.push(['x-oss-signature', sig]);
-    return `/${encodeKey(key)}?${q.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
-  }
+  const v2Url = (method: string, key: string, expires: number, query: Array<[string, string]> = [], headers: Record<string, string> = {}): string =>
+    `/${encodeKey(key)}?${v2PresignQuery({ method, bucket: BUCKET, key, ak: AK, secret: SECRET, expires, query, headers })}`;
 
   before(async () => {
     srv = await startTestServer({ clock: () => now, rootAccessKeyId: AK, rootAccessKeySecret: SECRET });

@@ -13,6 +13,7 @@ import type OSS from 'ali-oss';
 import { parseQuery } from '../src/oss/address.js';
 import { rpcSignature, rpcStringToSign } from '../src/rpc/signature.js';
 import { expectOssError, xmlText } from './helpers/oss.js';
+import { v2PresignQuery } from './helpers/oss2.js';
 import { denied, MSG, policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { BIN } from './helpers/spawn.js';
@@ -196,7 +197,7 @@ describe('STS tokens and AssumeRole rules', () => {
       await ossError(srv.client({ bucket: BUCKET, accessKeyId: c.AccessKeyId, accessKeySecret: c.AccessKeySecret }).get('k.txt'), 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.');
     });
 
-    it('a presigned URL (V1 or V4) may outlive its token: usable until the earlier expiry, then SecurityTokenExpired', async () => {
+    it('a presigned URL (V1, V2 or V4) may outlive its token: usable until the earlier expiry, then SecurityTokenExpired', async () => {
       // The seed's case: a 1,200 s token and 3,600 s URLs are usable for 1,200 s (Go SDK TestSTSToken, oss2 StsAuth).
       const creds = await assumeReader('presign', { DurationSeconds: 1200 });
       const signer = srv.pathClient({ bucket: BUCKET, accessKeyId: creds.AccessKeyId, accessKeySecret: creds.AccessKeySecret, stsToken: creds.SecurityToken });
@@ -209,7 +210,10 @@ describe('STS tokens and AssumeRole rules', () => {
       const longV4 = await signV4(signer)('GET', 3600, undefined, 'k.txt');
       assert.match(longV4, /x-oss-security-token=/);
       const shortV1 = signer.signatureUrl('k.txt', { expires: 60 });
-      for (const url of [longV1, longV4, shortV1]) assert.deepEqual(await fetchUrl(url), { status: 200, body: 'token content' });
+      // oss2 sign_url with StsAuth(auth_version v2): OSS2 URL, the token in `security-token`, signed with the rest.
+      const v2Query = v2PresignQuery({ method: 'GET', bucket: BUCKET, key: 'k.txt', ak: creds.AccessKeyId, secret: creds.AccessKeySecret, token: creds.SecurityToken, expires: Math.floor(Date.now() / 1000) + 3600 });
+      const longV2 = `http://localhost:${srv.port}/${BUCKET}/k.txt?${v2Query}`;
+      for (const url of [longV1, longV4, longV2, shortV1]) assert.deepEqual(await fetchUrl(url), { status: 200, body: 'token content' });
       try {
         // 61 s later the short URL has expired on its own (its expiry is the earlier one); the long ones still work.
         offset = 61_000;
@@ -218,10 +222,10 @@ describe('STS tokens and AssumeRole rules', () => {
         assert.equal(xmlText(short.body, 'Code'), 'AccessDenied');
         assert.equal(xmlText(short.body, 'Message'), 'Request has expired.');
         assert.equal(xmlText(short.body, 'EC'), '0002-00000069');
-        for (const url of [longV1, longV4]) assert.deepEqual(await fetchUrl(url), { status: 200, body: 'token content' });
+        for (const url of [longV1, longV4, longV2]) assert.deepEqual(await fetchUrl(url), { status: 200, body: 'token content' });
         // Past the token's expiry (and before the URLs'): the token's error.
         offset = 1201_000;
-        for (const url of [longV1, longV4]) {
+        for (const url of [longV1, longV4, longV2]) {
           const res = await fetchUrl(url);
           assert.equal(res.status, 403, res.body);
           assert.equal(xmlText(res.body, 'Code'), 'SecurityTokenExpired');
