@@ -55,6 +55,8 @@ export const getBucketInfo: Handler = async (req) => {
         el('AccessControlList', [el('Grant', b.acl)]),
         el('ServerSideEncryptionRule', [el('SSEAlgorithm', 'None')]),
         el('BucketPolicy', [el('LogBucket', ''), el('LogPrefix', '')]),
+        // A bucket comment (PutBucket's CreateBucketConfiguration) is not stored; OSS sends the element empty.
+        el('Comment', ''),
       ]),
     ]),
   );
