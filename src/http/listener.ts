@@ -133,6 +133,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         contentType: headers['content-type'],
         callback: headers['x-oss-callback'] !== undefined,
         tagging: headers['x-oss-tagging'] !== undefined,
+        objectAcl: headers['x-oss-object-acl'] !== undefined,
+        taggingDirective: headers['x-oss-tagging-directive'] as string | undefined,
       });
       opName = op.name;
       rec.operation = op.name;
