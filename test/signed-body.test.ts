@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { isoBasic } from '../src/util/time.js';
 import { expectOssError } from './helpers/oss.js';
-import { errorOf, rawRequest, v4Authorization, type RawResponse } from './helpers/raw-http.js';
+import { errorOf, rawRequest, v1Authorization, v4Authorization, type RawResponse } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'signed-body';
@@ -137,6 +137,22 @@ describe('signed V4 payload hash (x-oss-content-sha256) on every body', () => {
     await expectOssError(oss.head('app'), 'NoSuchKey', 404);
     assert.equal((await send(append)).status, 200);
     assert.equal((await oss.get('app')).content.toString(), 'first');
+  });
+
+  it('V1: a signed Content-MD5 is checked on every whole body (PutBucket too)', async () => {
+    const cfg = (sc: string): string => `<CreateBucketConfiguration><StorageClass>${sc}</StorageClass></CreateBucketConfiguration>`;
+    const signedCfg = cfg('Archive');
+    const sendV1 = (sent: string): Promise<RawResponse> => {
+      const headers: Record<string, string> = { 'x-oss-date': new Date().toUTCString(), 'content-md5': md5(signedCfg), 'content-type': 'application/xml' };
+      const { authorization } = v1Authorization({ method: 'PUT', bucket: 'signed-v1', key: null, headers }, AK, SECRET);
+      return rawRequest(srv.port, { method: 'PUT', path: '/', headers: { ...headers, host: 'signed-v1.oss-cn-hangzhou.aliyuncs.com', authorization }, body: sent });
+    };
+    const bad = await sendV1(cfg('Standard'));
+    assert.equal(bad.status, 400, bad.body.toString());
+    assert.equal(errorOf(bad)?.Code, 'InvalidDigest');
+    await expectOssError(srv.client().getBucketInfo('signed-v1'), 'NoSuchBucket', 404);
+    assert.equal((await sendV1(signedCfg)).status, 200);
+    assert.equal((await srv.client().getBucketInfo('signed-v1')).bucket.StorageClass, 'Archive');
   });
 
   it('a signed empty body on a request without one, and ali-oss V4 (UNSIGNED-PAYLOAD), still work', async () => {
