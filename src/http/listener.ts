@@ -132,9 +132,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         copySource: headers['x-oss-copy-source'] as string | undefined,
         contentType: headers['content-type'],
         callback: headers['x-oss-callback'] !== undefined,
-        tagging: headers['x-oss-tagging'] !== undefined,
         objectAcl: headers['x-oss-object-acl'] !== undefined,
         taggingDirective: headers['x-oss-tagging-directive'] as string | undefined,
+        tagging: headers['x-oss-tagging'] !== undefined,
       });
       opName = op.name;
       rec.operation = op.name;

@@ -108,12 +108,12 @@ export interface RouteInput {
   contentType: string | undefined;
   /** An x-oss-callback header was sent (upload callbacks are not implemented). */
   callback: boolean;
-  /** An x-oss-tagging header was sent: writes that store tags also need oss:PutObjectTagging. */
-  tagging?: boolean;
   /** An x-oss-object-acl header was sent: writes that set the object's ACL also need oss:PutObjectAcl. */
   objectAcl?: boolean;
   /** x-oss-tagging-directive (CopyObject): `Replace` writes the request's tags, else the source's are copied. */
   taggingDirective?: string;
+  /** An x-oss-tagging header was sent: writes that store tags also need oss:PutObjectTagging. */
+  tagging?: boolean;
 }
 
 /** Sub-resources OSS has that Alunite does not implement yet: answered with NotImplemented. */

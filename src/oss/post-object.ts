@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { MAX_SKEW_MS, type Authenticated } from '../auth/authenticate.js';
 import { ANONYMOUS, type CredentialResolver } from '../auth/principal.js';
+import { writeChecks } from './operations.js';
 import { assertObjectKey } from '../domain/names.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { isoSeconds, parseIsoBasic } from '../util/time.js';
-import { writeChecks, type Operation } from './operations.js';
+import type { AuthzCheck, Operation } from './operations.js';
 import { readPostForm, type PostFile } from './post-form.js';
 import {
   checkPostPolicy,
@@ -108,7 +109,7 @@ export async function authenticatePostObject(op: PostObjectOp, req: IncomingMess
   }
 
   const headers = objectHeadersOf(fields, form.file);
-  const checks = writeChecks('oss:PutObject', bucket, key, 'write', {
+  const checks: AuthzCheck[] = writeChecks('oss:PutObject', bucket, key, 'write', {
     tagging: headers['x-oss-tagging'] !== undefined,
     objectAcl: headers['x-oss-object-acl'] !== undefined,
   });
