@@ -30,7 +30,7 @@ export interface Authenticated {
   principal: Principal;
   method: AuthMethod;
   accessKeyId?: string;
-  /** Hex SHA-256 the body must have (signed V4 payload); checked while the body streams. */
+  /** Hex SHA-256 the body must have (signed V4 payload); every reader of the body checks it (domain/ingest.ts signedBody). */
   payloadSha256?: string;
 }
 

@@ -12,7 +12,10 @@ import { deleteObjectChecks } from '../operations.js';
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
 export const putBucket: Handler = async (req) => {
-  const raw = (await readSmallBody(req.body, 64 * 1024)).toString('utf8');
+  const body = await readSmallBody(req.body, 64 * 1024);
+  // Content-MD5 is signed (V1 and V4): a body that does not match it is not the one signed.
+  checkMd5(body, header(req.headers, 'content-md5'), false);
+  const raw = body.toString('utf8');
   let storageClass: string | undefined;
   let redundancyType: string | undefined;
   if (raw.trim() !== '') {
