@@ -42,7 +42,9 @@ export class IdentityPolicies {
       const doc = await this.document(a.policyType, a.policyName);
       if (doc === null) continue;
       const compiled = compilePolicy(doc, 'identity', { label: a.policyName });
-      if (compiled.ok) out.push(compiled.policy);
+      // Stored documents were validated on write; one that no longer compiles (a stricter parser after
+      // an upgrade, a damaged row) may have held a Deny, so it denies everything rather than vanish.
+      out.push(compiled.ok ? compiled.policy : denyAll(`${a.policyName} (does not compile: denies everything)`));
     }
     return out;
   }
@@ -56,12 +58,23 @@ export class IdentityPolicies {
   }
 }
 
+const DENY_ALL = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
+
+/** A policy denying every action on every resource, named `label` (what a policy that does not compile becomes). */
+export function denyAll(label: string): CompiledPolicy {
+  const compiled = compilePolicy(DENY_ALL, 'identity', { label });
+  if (!compiled.ok) throw new Error('the deny-all policy does not compile');
+  return compiled.policy;
+}
+
 /**
  * The session policy an STS role session carries, compiled (kind `session`); null for every other
- * principal and for sessions without one. It was validated when AssumeRole issued the token.
+ * principal and for sessions without one. AssumeRole validated it and the credential resolver refuses a
+ * token whose policy does not compile (InvalidSecurityToken); should one reach here anyway it fails
+ * closed: a session policy that cannot be read denies everything, never "no session policy".
  */
 export function sessionPolicyOf(principal: Principal): CompiledPolicy | null {
   if (principal.type !== 'session' || principal.sessionPolicy === null) return null;
   const compiled = compilePolicy(principal.sessionPolicy, 'session', { label: 'session policy' });
-  return compiled.ok ? compiled.policy : null;
+  return compiled.ok ? compiled.policy : denyAll('session policy (does not compile: denies everything)');
 }
