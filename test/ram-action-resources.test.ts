@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
+import { decide } from '../src/policy/index.js';
 import { RAM_ACTION_NAMES } from '../src/ram/actions.js';
+import { sessionPolicyOf } from '../src/ram/identity.js';
 import { TokenService } from '../src/sts/token.js';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
@@ -278,7 +280,58 @@ describe('every RAM and STS action is authorized on each of its resources', () =
     });
   });
 
+  describe('a policy that does not compile fails closed', () => {
+    // Stored documents are validated on write; these are written straight into the store, as a damaged
+    // row or a parser tightened by an upgrade would leave them.
+    const UNCOMPILABLE = '{"Version":"1","Statement":[{"Effect":"Deny","Action":"ram:ListUsers","Resource":"*","Condition":{"NoSuchOperator":{"acs:SourceIp":"1.2.3.4"}}}]}';
+
+    it('an identity policy that no longer compiles denies everything instead of vanishing with its Deny', async () => {
+      const u = await ram.user('stale');
+      await ram.attachToUser('AliyunRAMReadOnlyAccess', 'stale', 'System');
+      await ram.createPolicy('stale-deny', policyDoc({ Effect: 'Deny', Action: 'ram:ListUsers', Resource: '*' }));
+      await ram.attachToUser('stale-deny', 'stale');
+      const call = (action: string, params: Params = {}) => u.pop().request<Body>(action, params, { method: 'POST' });
+      await popFails(call('ListUsers'), 'NoPermission', undefined, 403);
+      assert.equal((await call('GetUser', { UserName: 'stale' })).User.UserName, 'stale');
+      await srv.meta.createPolicyVersion('stale-deny', UNCOMPILABLE, Date.now(), { setAsDefault: true, rotate: true, maxVersions: 5 });
+      const err = await popFails(call('ListUsers'), 'NoPermission', undefined, 403);
+      assert.match(String((await explain(err.data.RequestId)).Policy), /^stale-deny \(does not compile/);
+      await popFails(call('GetUser', { UserName: 'stale' }), 'NoPermission', undefined, 403);
+    });
+
+    it('a bucket policy that no longer compiles denies every RAM user, and the owner can replace it', async () => {
+      const bucket = 'stale-bucket';
+      const root = srv.client({ bucket });
+      await srv.client().putBucket(bucket);
+      await root.put('k', Buffer.from('v'));
+      const u = await ram.user('bucketeer');
+      await ram.attachToUser('AliyunOSSFullAccess', 'bucketeer', 'System');
+      await srv.client().putBucketPolicy(bucket, {
+        Version: '1', Statement: [{ Effect: 'Deny', Principal: [u.userId], Action: ['oss:GetObject'], Resource: [`acs:oss:*:*:${bucket}/*`] }],
+      } as unknown as Parameters<ReturnType<TestServer['client']>['putBucketPolicy']>[1]);
+      await expectOssError(u.oss(bucket).get('k'), 'AccessDenied', 403);
+      assert.equal((await u.oss(bucket).list({ 'max-keys': 5 }, {})).objects.length, 1);
+      await srv.meta.updateBucket(bucket, { policy: UNCOMPILABLE.replace('"Resource"', '"Principal":["*"],"Resource"') });
+      await expectOssError(u.oss(bucket).get('k'), 'AccessDenied', 403);
+      await expectOssError(u.oss(bucket).list({ 'max-keys': 5 }, {}), 'AccessDenied', 403);
+      // The owner is not locked out and can repair it.
+      assert.equal((await root.get('k')).content.toString(), 'v');
+      await srv.client().deleteBucketPolicy(bucket);
+      assert.equal((await u.oss(bucket).get('k')).content.toString(), 'v');
+    });
+  });
+
   describe('a session policy that does not compile fails closed', () => {
+    it('a session principal whose policy does not compile (should one get past the resolver) is denied everything', () => {
+      const principal = {
+        type: 'session' as const, accountId: ACCOUNT_ID, roleId: '1', roleName: 'broad', sessionName: 's', accessKeyId: 'STS.x', sessionPolicy: '{not json', expiration: Date.now() + 60_000,
+      };
+      const policy = sessionPolicyOf(principal);
+      assert.ok(policy);
+      assert.equal(decide([policy], { action: 'oss:GetObject', resource: 'acs:oss:*:1:b/k' }).decision, 'ExplicitDeny');
+      assert.equal(decide([policy], { action: 'ram:ListUsers', resource: `acs:ram::${ACCOUNT_ID}:user/*` }).decision, 'ExplicitDeny');
+    });
+
     it('a token sealing a malformed session policy is refused (InvalidSecurityToken), not given the role\'s rights', async () => {
       const r = await ram.call('CreateRole', { RoleName: 'broad', AssumeRolePolicyDocument: TRUST_ACCOUNT });
       await ram.call('AttachPolicyToRole', { RoleName: 'broad', PolicyType: 'System', PolicyName: 'AdministratorAccess' });

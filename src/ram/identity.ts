@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import { compilePolicy, type CompiledPolicy } from '../policy/index.js';
+import { compileOrDenyAll, type CompiledPolicy } from '../policy/index.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import type { PolicyType } from './model.js';
 import { systemPolicy } from './system-policies.js';
@@ -41,10 +41,9 @@ export class IdentityPolicies {
       seen.add(id);
       const doc = await this.document(a.policyType, a.policyName);
       if (doc === null) continue;
-      const compiled = compilePolicy(doc, 'identity', { label: a.policyName });
       // Stored documents were validated on write; one that no longer compiles (a stricter parser after
       // an upgrade, a damaged row) may have held a Deny, so it denies everything rather than vanish.
-      out.push(compiled.ok ? compiled.policy : denyAll(`${a.policyName} (does not compile: denies everything)`));
+      out.push(compileOrDenyAll(doc, 'identity', a.policyName));
     }
     return out;
   }
@@ -58,15 +57,6 @@ export class IdentityPolicies {
   }
 }
 
-const DENY_ALL = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
-
-/** A policy denying every action on every resource, named `label` (what a policy that does not compile becomes). */
-export function denyAll(label: string): CompiledPolicy {
-  const compiled = compilePolicy(DENY_ALL, 'identity', { label });
-  if (!compiled.ok) throw new Error('the deny-all policy does not compile');
-  return compiled.policy;
-}
-
 /**
  * The session policy an STS role session carries, compiled (kind `session`); null for every other
  * principal and for sessions without one. AssumeRole validated it and the credential resolver refuses a
@@ -75,6 +65,5 @@ export function denyAll(label: string): CompiledPolicy {
  */
 export function sessionPolicyOf(principal: Principal): CompiledPolicy | null {
   if (principal.type !== 'session' || principal.sessionPolicy === null) return null;
-  const compiled = compilePolicy(principal.sessionPolicy, 'session', { label: 'session policy' });
-  return compiled.ok ? compiled.policy : denyAll('session policy (does not compile: denies everything)');
+  return compileOrDenyAll(principal.sessionPolicy, 'session', 'session policy');
 }
