@@ -9,6 +9,7 @@ import RPCClient from '@alicloud/pop-core';
 import { decide } from '../src/policy/index.js';
 import { RAM_ACTION_NAMES } from '../src/ram/actions.js';
 import { sessionPolicyOf } from '../src/ram/identity.js';
+import { STS_ACTION_RESOURCES } from '../src/sts/actions.js';
 import { TokenService } from '../src/sts/token.js';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
@@ -198,10 +199,18 @@ describe('every RAM and STS action is authorized on each of its resources', () =
     await srv.stop();
   });
 
-  it('the cases cover every action of the table', () => {
+  it('the cases cover every action of the RAM and STS tables', () => {
     const covered = new Set(CASES.map((c) => c.action));
-    const missing = RAM_ACTION_NAMES.filter((a) => !covered.has(a));
+    const missing = [...RAM_ACTION_NAMES, ...Object.keys(STS_ACTION_RESOURCES).map((a) => `sts:${a}`)]
+      .filter((a) => !covered.has(a) && a !== 'sts:GetCallerIdentity');
     assert.deepEqual(missing, [], 'actions without a test case');
+    assert.deepEqual(STS_ACTION_RESOURCES.GetCallerIdentity({}), []);
+  });
+
+  it('sts:GetCallerIdentity has no resource and is never denied, even under a Deny of everything', async () => {
+    await testerPolicy(policyDoc({ Effect: 'Deny', Action: '*', Resource: '*' }));
+    const id = await stsClient(srv, tester.accessKeyId, tester.accessKeySecret).request<Body>('GetCallerIdentity', {}, { method: 'POST' });
+    assert.equal(id.Arn, `acs:ram::${ACCOUNT_ID}:user/tester`);
   });
 
   for (const c of CASES) {
