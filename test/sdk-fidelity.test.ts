@@ -238,6 +238,9 @@ describe('fidelity with the official SDKs (issue 16)', () => {
         assert.equal(res.err?.Code, 'InvalidTag', `${k}=${v}`);
       }
       await expectOssError(client.put('tag/bad', Buffer.from('x'), { headers: { 'x-oss-tagging': 'k=v%23' } }), 'InvalidTag', 400);
+      const eleven = Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&');
+      await expectOssError(client.put('tag/bad', Buffer.from('x'), { headers: { 'x-oss-tagging': eleven } }), 'InvalidTag', 400);
+      await expectOssError(client.put('tag/bad', Buffer.from('x'), { headers: { 'x-oss-tagging': 'k=1&k=2' } }), 'InvalidTag', 400);
     });
 
     it('x-oss-tagging on a non-first AppendObject is ignored, not refused', async () => {

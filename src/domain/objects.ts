@@ -93,7 +93,7 @@ export function validateUserMeta(meta: Record<string, string>): void {
 const TAG_CHARS = /^[A-Za-z0-9 +\-=._:/]*$/;
 
 export function validateTags(tags: Array<[string, string]>): void {
-  if (tags.length > LIMITS.maxTags) throw invalidArgument('Object tags cannot be greater than 10', 'x-oss-tagging');
+  if (tags.length > LIMITS.maxTags) throw new AppError('InvalidTag', 'Object tags cannot be greater than 10', {}, '0010-00000217');
   const seen = new Set<string>();
   for (const [k, v] of tags) {
     if (k.length === 0 || k.length > 128 || !TAG_CHARS.test(k)) throw new AppError('InvalidTag', 'The TagKey you have provided is invalid', { TagKey: k });
