@@ -220,6 +220,11 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       }
       await ia.put('explicit', Buffer.from('e'), { headers: { 'x-oss-storage-class': 'Standard' } });
       assert.equal((await send({ method: 'HEAD', bucket: 'fidelity-ia', key: 'explicit' })).headers['x-oss-storage-class'], 'Standard');
+      // A copy onto itself (a metadata change) keeps the object's own class.
+      await ia.copy('explicit', 'explicit', { meta: userMeta({ changed: 'yes' }) });
+      const self = await send({ method: 'HEAD', bucket: 'fidelity-ia', key: 'explicit' });
+      assert.equal(self.headers['x-oss-meta-changed'], 'yes');
+      assert.equal(self.headers['x-oss-storage-class'], 'Standard');
       const listed = await ia.list({ prefix: 'p', 'max-keys': 10 }, {});
       assert.equal(listed.objects[0]!.storageClass, 'IA');
     });

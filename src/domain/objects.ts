@@ -285,8 +285,10 @@ export class ObjectService {
     // Copy onto itself always replaces metadata and keeps the bytes (no copy needed).
     const replace = input.replaceMetadata || sameObject;
     const props: ObjectProps = replace
-      ? input.props
+      ? { ...input.props }
       : { headers: source.headers, userMeta: source.userMeta, acl: input.props.acl, storageClass: input.props.storageClass };
+    // Without x-oss-storage-class a new copy takes its bucket's class; a copy onto itself keeps its own.
+    if (sameObject && props.storageClass === undefined) props.storageClass = source.storageClass;
     const tags = input.replaceTags ? (input.props.tags ?? []) : source.tags;
     const base = await this.prepare(input.bucket, input.key, { ...props, tags });
     if (input.forbidOverwrite && !sameObject && (await this.ctx.meta.getObject(input.bucket, input.key))) {

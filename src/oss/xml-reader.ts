@@ -7,7 +7,8 @@
  * references. So every character reference (decimal or hex) to any code point but NUL and surrogates is
  * decoded, as are the five predefined entities; leading whitespace before `<?xml …?>` is allowed (the Go
  * SDK's tests send it). Document type declarations are refused outright (no internal or external entities,
- * no entity expansion), and so is any other entity reference.
+ * no entity expansion), and so is any other entity reference. Line ends are not normalized: a raw CR in a
+ * key stays a CR.
  *
  * The result mirrors the document: an element with child elements is an object (null prototype, so a
  * body cannot reach Object.prototype) mapping each child name to its value, or to an array of values
