@@ -137,7 +137,8 @@ async function decideCheck(
   const bucket = await deps.getBucket(check.bucket);
   if (!bucket) {
     // Creating a bucket: the caller's account will own it, so its identity (and session) policies decide.
-    if (check.action === 'oss:PutBucket' && check.key === null) {
+    // PutBucketAcl on a missing bucket creates it (its handler then authorizes oss:PutBucket as well).
+    if ((check.action === 'oss:PutBucket' || check.action === 'oss:PutBucketAcl') && check.key === null) {
       const owner = principal.type === 'anonymous' ? null : principal.accountId;
       const resource = ossResourceArn(deps.region, owner ?? '*', check.bucket);
       return {

@@ -17,7 +17,7 @@ import {
   userMetaFrom,
 } from '../headers.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
-import { checkMd5, empty, ownerAcl, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, ownerAcl, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
 
@@ -48,7 +48,7 @@ const RESPONSE_OVERRIDES: Array<[string, string]> = [
 
 async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const { bucket, key } = target(req);
-  const obj = await req.services.objects.resolveForRead(bucket, key, symlinkTargetCheck(req, bucket));
+  const { meta: obj, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
   checkPreconditions(obj, preconditionsFrom(req.headers));
   const headers = objectHeaders(obj);
   const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
@@ -68,7 +68,7 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const status = range ? 206 : 200;
   if (!withBody) return { status, headers };
   // Small objects are answered from the row's bytes without a stream.
-  return { status, headers, body: req.services.objects.inlineBytes(obj, range) ?? req.services.objects.openRead(obj, range) };
+  return { status, headers, body: req.services.objects.inlineBytes(data, range) ?? req.services.objects.openRead(data, range) };
 }
 
 export const getObject: Handler = (req) => read(req, true);
@@ -76,7 +76,7 @@ export const headObject: Handler = (req) => read(req, false);
 
 export const getObjectMeta: Handler = async (req) => {
   const { bucket, key } = target(req);
-  const obj = await req.services.objects.resolveForRead(bucket, key, symlinkTargetCheck(req, bucket));
+  const { meta: obj } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
   return empty(200, {
     ETag: quoted(obj.etag),
     'Content-Length': String(obj.size),
@@ -111,7 +111,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     replaceMetadata: directive === 'REPLACE',
     props,
     replaceTags: taggingDirective === 'replace',
-    sourceConditions: preconditionsFrom(req.headers, 'x-oss-copy-source-'),
+    sourceConditions: copySourceConditions(req),
     forbidOverwrite: forbidOverwrite(req.headers),
     checkSourceTarget: symlinkTargetCheck(req, req.op.params.source.bucket),
   });
