@@ -294,6 +294,33 @@ describe('fidelity with the official SDKs (issue 16)', () => {
     });
   });
 
+  describe('a raw + in the path is a space (the Go SDK 1.5 sends spaces that way; spec §1.3)', () => {
+    /** Like send(), but with the path as given: the key signed is the decoded one, as the Go SDK signs it. */
+    async function sendPath(method: string, rawKey: string, key: string, extra: Record<string, string> = {}, body = '', query: Array<[string, string]> = []): Promise<RawResponse> {
+      const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'content-length': String(Buffer.byteLength(body)), ...extra };
+      headers['x-oss-date'] = new Date().toUTCString();
+      headers.authorization = v1Authorization({ method, bucket: BUCKET, key, query, headers }, AK, SECRET).authorization;
+      return rawRequest(srv.port, { method, path: `/${BUCKET}/${rawKey}${queryString(query)}`, headers, body });
+    }
+
+    it('PUT, GET, copy source and symlink target with + read as spaces; %2B stays a plus', async () => {
+      const put = await sendPath('PUT', 'plus/a+b+c', 'plus/a b c', {}, 'spaced');
+      assert.equal(put.status, 200, put.body.toString());
+      assert.equal((await client.get('plus/a b c')).content.toString(), 'spaced');
+      await expectOssError(client.get('plus/a+b+c'), 'NoSuchKey', 404);
+      const lit = await sendPath('PUT', 'plus/x%2By', 'plus/x+y', {}, 'literal');
+      assert.equal(lit.status, 200);
+      assert.equal((await client.get('plus/x+y')).content.toString(), 'literal');
+      const copy = await sendPath('PUT', 'plus/copy+of', 'plus/copy of', { 'x-oss-copy-source': `/${BUCKET}/plus/a+b+c` });
+      assert.equal(copy.status, 200, copy.body.toString());
+      assert.equal((await client.get('plus/copy of')).content.toString(), 'spaced');
+      const link = await sendPath('PUT', 'plus/link', 'plus/link', { 'x-oss-symlink-target': 'plus/a+b+c' }, '', [['symlink', '']]);
+      assert.equal(link.status, 200, link.body.toString());
+      assert.equal((await client.getSymlink('plus/link')).targetName, 'plus/a b c');
+      assert.equal((await client.get('plus/link')).content.toString(), 'spaced');
+    });
+  });
+
   describe('copies', () => {
     it('UploadPartCopy accepts an open-ended x-oss-copy-source-range: bytes=102400-', async () => {
       const src = randomBytes(150 * KiB);

@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.js';
+import { decodeUrlPath } from '../address.js';
 import { checkPreconditions } from '../../domain/conditions.js';
 import type { PutObjectInput } from '../../domain/objects.js';
 import { resolveRange } from '../../domain/range.js';
@@ -152,10 +153,8 @@ export const putSymlink: Handler = async (req) => {
   if (rawTarget === undefined || rawTarget === '') {
     throw new AppError('InvalidArgument', 'The x-oss-symlink-target header is required.', { ArgumentName: 'x-oss-symlink-target' });
   }
-  let symlinkTarget: string;
-  try {
-    symlinkTarget = decodeURIComponent(rawTarget);
-  } catch {
+  const symlinkTarget = decodeUrlPath(rawTarget);
+  if (symlinkTarget === undefined) {
     throw new AppError('InvalidArgument', 'The x-oss-symlink-target header is not valid URL-encoded text.', { ArgumentName: 'x-oss-symlink-target' });
   }
   const props = { ...objectPropsFrom(req.headers), headers: contentHeadersFrom(req.headers), userMeta: userMetaFrom(req.headers) };
