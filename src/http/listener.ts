@@ -206,7 +206,14 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     if (rec.service === 'oss') rec.errorCode = 'InternalError';
   }
   write(req, res, response, pop ? null : requestId, started);
-  if (deps.observe && rec.service !== null) observeResponse(rec, req, res, response, deps.observe);
+  if (deps.observe && rec.service !== null) {
+    try {
+      observeResponse(rec, req, res, response, deps.observe);
+    } catch (err) {
+      // The answer is already on its way: an observer failure is logged, never turned into a cut connection.
+      deps.log.error('request observer failed', { requestId, op: opName, err: err instanceof Error ? err.stack : String(err) });
+    }
+  }
   if (deps.log.enabled('debug')) deps.log.debug('request', { requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status });
 }
 
