@@ -25,10 +25,11 @@ export function ownerAcl(accountId: string, grant: string): XmlNode {
 export async function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
+  // destroyOnReturn false: stopping at the limit leaves the request intact, so the writer can drain the
+  // rest and keep the connection (a destroyed request could only end it).
+  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
-      body.resume();
       throw new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`);
     }
     chunks.push(chunk);

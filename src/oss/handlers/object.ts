@@ -7,6 +7,7 @@ import { httpDate, isoDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
 import type { Operation } from '../operations.js';
 import {
+  assertHeaderValue,
   bodyExpectations,
   contentHeadersFrom,
   forbidOverwrite,
@@ -16,6 +17,7 @@ import {
   preconditionsFrom,
   quoted,
   userMetaFrom,
+  wireText,
 } from '../headers.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
@@ -57,7 +59,11 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
   }
   // Query values are text; send them as UTF-8 bytes (stored headers are already wire bytes).
-  for (const [q, h] of overrides) headers[h] = Buffer.from(req.query.get(q)!, 'utf8').toString('latin1');
+  for (const [q, h] of overrides) {
+    const value = wireText(req.query.get(q)!);
+    assertHeaderValue(q, value);
+    headers[h] = value;
+  }
   const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
   const range = resolveRange(header(req.headers, 'range'), obj.size, standard);
   if (range) {
