@@ -1,7 +1,10 @@
 // Red-team review of the issue-11 fixes: each finding reproduced against a real server with unchanged
 // clients (@alicloud/pop-core, ali-oss) or raw HTTP.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { expectOssError } from './helpers/oss.js';
 import { denied, MSG, policyDoc, popFails, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
@@ -71,5 +74,54 @@ describe('Bucket policy: a Principal naming a role session matches whatever case
       });
       await denied(oss.get('secret'), MSG.policyDeny);
     }
+  });
+});
+
+describe('HTTP: the requests of one connection are answered one at a time', () => {
+  let srv: TestServer;
+  const BUCKET = 'rt-pipeline';
+  const BIG = 32 * 1024 * 1024;
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(BUCKET);
+    await srv.client().putBucketACL(BUCKET, 'public-read-write');
+    await srv.client({ bucket: BUCKET }).put('big', Buffer.alloc(BIG, 'a'));
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('a pipelined request waits for the answer before it (a client that never reads holds one body, not one per request)', async () => {
+    // Before: node handed every pipelined request to its handler at once, each opening and buffering its
+    // object (20,000 GETs of a public 1 MiB object grew the server by gigabytes). Observable here: the PUT
+    // pipelined behind an unread 32 MiB GET used to run at once.
+    const socket = connect(srv.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const head = `HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n`;
+    socket.write(`GET /${BUCKET}/big ${head}\r\nPUT /${BUCKET}/after ${head}Content-Length: 5\r\nConnection: close\r\n\r\nafter`);
+    // Read until the first answer has begun, then stop reading: it cannot finish while we do not read.
+    const chunks: Buffer[] = [];
+    let received = 0;
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      received += c.length;
+    });
+    await once(socket, 'data');
+    socket.pause();
+    const oss = srv.client({ bucket: BUCKET });
+    for (let i = 0; i < 20; i++) {
+      await expectOssError(oss.head('after'), 'NoSuchKey', 404).catch((err: unknown) => {
+        throw new Error(`the pipelined PUT ran before the GET before it was answered (check ${i}): ${String(err)}`);
+      });
+    }
+    // Reading on lets the GET finish; then the PUT runs and is answered on the same connection.
+    socket.resume();
+    await once(socket, 'end');
+    const text = Buffer.concat(chunks).toString('latin1');
+    assert.ok(received > BIG, `got ${received} bytes`);
+    assert.match(text.slice(0, 20), /^HTTP\/1\.1 200 /);
+    assert.match(text.slice(-2000), /HTTP\/1\.1 200 OK/);
+    assert.equal((await oss.get('after')).content.toString(), 'after');
   });
 });
