@@ -39,6 +39,16 @@ describe('RAM: a Deny on a role written with capitals (as the RAM docs write rol
     await popFails(assumeRole(stsClient(srv, u.accessKeyId, u.accessKeySecret), { RoleArn: roleArn('AdminRole'), RoleSessionName: 'rt-session' }), 'NoPermission');
     await popFails(assumeRole(stsClient(srv, u.accessKeyId, u.accessKeySecret), { RoleArn: roleArn('adminrole'), RoleSessionName: 'rt-session' }), 'NoPermission');
   });
+
+  it('OSS keys stay case-sensitive: an Allow on object role/Public (bucket "role") does not reach role/public', async () => {
+    await srv.client().putBucket('role');
+    const root = srv.client({ bucket: 'role' });
+    await root.put('Public', Buffer.from('P'));
+    await root.put('public', Buffer.from('p'));
+    const u = await ram.userWith('rt-reader', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:role/Public' }));
+    assert.equal((await u.oss('role').get('Public')).content.toString(), 'P');
+    await expectOssError(u.oss('role').get('public'), 'AccessDenied', 403);
+  });
 });
 
 describe('Bucket policy: a Principal naming a role session matches whatever case the role name is written in', () => {

@@ -46,13 +46,14 @@ function compileSegment(seg: string): SegmentMatcher | null {
 /**
  * Role names are case-insensitive in RAM (one role per name whatever its case) and request ARNs carry
  * them lower-cased (policy/arn.ts ramRoleArn), while the RAM docs write `role/AdminRole`: a pattern
- * naming a role also matches its lower-cased form, or a Deny written that way would never apply.
+ * naming a role also matches a RAM request ARN in its lower-cased form, or a Deny written that way would
+ * never apply. Only RAM ARNs: an OSS object `role/Admin` (bucket `role`) keeps its case-sensitive key.
  */
 function compileTail(rel: string): TailMatcher {
   const exact = compileGlobAt(rel);
   if (!/^role\//i.test(rel) || rel === rel.toLowerCase()) return exact;
   const lower = compileGlobAt(rel.toLowerCase());
-  return (s, from) => exact(s, from) || lower(s, from);
+  return (s, from) => exact(s, from) || (startsAt(s, 'acs:ram:', 0) && lower(s, from));
 }
 
 function compileResource(pattern: string): ResourceMatcher {
