@@ -33,8 +33,9 @@ export function onePerConnection(handler: RequestListener): RequestListener {
         if (done) return;
         done = true;
         l.busy = false;
-        // A closed connection answers none of the requests queued on it.
-        if (socket.destroyed) l.waiting.length = 0;
+        // A connection that is closing (an answer with Connection: close, a client gone) runs none of the
+        // requests queued on it.
+        if (socket.destroyed || !socket.writable) l.waiting.length = 0;
         l.waiting.shift()?.();
       };
       res.once('finish', next);
