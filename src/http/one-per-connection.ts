@@ -40,7 +40,13 @@ export function onePerConnection(handler: RequestListener): RequestListener {
       };
       res.once('finish', next);
       res.once('close', next);
-      handler(req, res);
+      // The next request starts from the previous answer's event: a handler that threw synchronously there
+      // would end the process. The handlers answer their own errors, so this only cuts the connection.
+      try {
+        handler(req, res);
+      } catch {
+        socket.destroy();
+      }
     };
     if (l.busy) l.waiting.push(run);
     else run();
