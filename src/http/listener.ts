@@ -132,9 +132,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         contentType: headers['content-type'],
         callback: headers['x-oss-callback'] !== undefined,
         tagging: headers['x-oss-tagging'] !== undefined,
+        hasHeader: (name) => headers[name] !== undefined,
       });
-      opName = op.name;
-      rec.operation = op.name;
+      opName = op.name === 'Unimplemented' ? op.params.operation : op.name;
+      rec.operation = opName;
       const now = deps.clock();
       // PostObject: key, credentials and policy are form fields, read (streaming) up to the file part (spec §9).
       const post = op.name === 'PostObject' ? await authenticatePostObject(op, req, { credentials: deps.credentials, region: deps.region, now }) : null;
