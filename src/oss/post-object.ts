@@ -70,7 +70,8 @@ function objectHeadersOf(fields: ReadonlyMap<string, string>, file: PostFile): I
     const v = fields.get(name);
     if (v !== undefined) h[name] = wire(v);
   }
-  for (const [name, v] of fields) if (name.startsWith('x-oss-meta-')) h[name] = wire(v);
+  // Encryption fields ride along so the upload refuses them as PutObject refuses the headers (501).
+  for (const [name, v] of fields) if (name.startsWith('x-oss-meta-') || name.startsWith('x-oss-server-side-')) h[name] = wire(v);
   return h;
 }
 

@@ -4,7 +4,7 @@ import type { ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
-import { header, quoted } from '../headers.js';
+import { header, quoted, refuseEncryption } from '../headers.js';
 import { el, many, parseXmlBody, text, type XmlNode } from '../xml.js';
 import { checkMd5, empty, encoder, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
@@ -12,6 +12,7 @@ import { deleteObjectChecks } from '../operations.js';
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
 export const putBucket: Handler = async (req) => {
+  refuseEncryption(req.headers); // a bucket's default encryption (PutBucket headers) is not implemented
   const raw = (await readSmallBody(req.body, 64 * 1024)).toString('utf8');
   let storageClass: string | undefined;
   let redundancyType: string | undefined;
