@@ -17,6 +17,7 @@ import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { RequestRecord, type RequestObserver } from '../audit/record.js';
+import { guardChunkedLength } from './chunked-length.js';
 import { observeResponse } from './observe.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
@@ -82,6 +83,7 @@ function wireValue(v: string): string {
 /** The request pipeline: route → authenticate → authorize → handler → serialize. */
 export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (guardChunkedLength(req, res)) return;
     void handle(deps, req, res);
   };
 }
