@@ -144,10 +144,22 @@ const PUBLISHED_KEYS: ReadonlyMap<string, readonly CatalogOperation[]> = (() => 
 
 const CATALOG_BY_NAME: ReadonlyMap<string, CatalogOperation> = new Map(CATALOG.map((op) => [op.name, op]));
 
+const KEYS_BY_NAME: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  [...CATALOG_BY_NAME].map(([name, op]) => [name, new Set(op.subresources.map(([k]) => k))]),
+);
+const NO_KEYS: ReadonlySet<string> = new Set();
+
 /** The sub-resource keys every published operation's path names (empty for the others, e.g. PostObject). */
 function keysOf(name: string): ReadonlySet<string> {
-  return new Set(CATALOG_BY_NAME.get(name)?.subresources.map(([k]) => k) ?? []);
+  return KEYS_BY_NAME.get(name) ?? NO_KEYS;
 }
+
+/** The catalog per method: routing scans only the operations of the request's method. */
+const CATALOG_BY_METHOD: ReadonlyMap<string, readonly CatalogOperation[]> = (() => {
+  const out = new Map<string, CatalogOperation[]>();
+  for (const op of CATALOG) out.set(op.method, [...(out.get(op.method) ?? []), op]);
+  return out;
+})();
 
 function scopeOf(address: Address): CatalogScope {
   return address.bucket === null ? 'service' : address.key === null ? 'bucket' : 'object';
@@ -180,8 +192,7 @@ export function catalogOperationOf(input: RouteInput): CatalogOperation | null {
   let bestFit = -1;
   let other: CatalogOperation | null = null;
   let otherFit = 99; // another scope only when the fit includes a sub-resource
-  for (const op of CATALOG) {
-    if (op.method !== input.method) continue;
+  for (const op of CATALOG_BY_METHOD.get(input.method) ?? []) {
     const f = fit(op, input);
     if (op.scope === scope) {
       if (f > bestFit) [best, bestFit] = [op, f];
