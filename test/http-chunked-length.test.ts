@@ -78,6 +78,21 @@ describe('Content-Length together with Transfer-Encoding: chunked', () => {
     assert.equal((await srv.client({ bucket: BUCKET }).get('victim')).content.toString(), 'still here');
   });
 
+  test('every other malformed framing is still refused with 400 (only the chunked-length leniency is on)', async () => {
+    const cases = [
+      ['Content-Length: 3', 'Content-Length: 4'], // conflicting lengths
+      ['Transfer-Encoding: gzip', 'Content-Length: 3'], // a final coding other than chunked
+      ['Content-Length : 3'], // whitespace before the colon
+    ];
+    for (const extra of cases) {
+      const res = await exchange(`${head('PUT', 'malformed', extra)}\r\nabc`);
+      assert.match(res.text, /^HTTP\/1\.1 400 /, `${extra.join(' / ')}: ${res.text}`);
+    }
+    const bareLf = await exchange(`PUT /${BUCKET}/malformed HTTP/1.1\nHost: localhost\nContent-Length: 3\n\nabc`);
+    assert.match(bareLf.text, /^HTTP\/1\.1 400 /, bareLf.text);
+    await expectOssError(srv.client({ bucket: BUCKET }).head('malformed'), 'NoSuchKey', 404);
+  });
+
   test('ordinary keep-alive requests on another connection are unaffected', async () => {
     await srv.client({ bucket: BUCKET }).put('plain', Buffer.from('abc'));
     const second = `${head('GET', 'plain', ['Connection: close'])}\r\n`;

@@ -2,6 +2,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import { AppError } from '../errors.js';
+import { ossErrorResponse } from '../oss/error-response.js';
+import { newRequestId } from '../util/ids.js';
 
 /**
  * Requests that carry both `Content-Length` and `Transfer-Encoding: chunked` (ali-oss sends them for a stream
@@ -23,11 +26,19 @@ interface ParserBinding {
 }
 
 // node's own parser class (the module node:http uses); no public API selects a single llhttp leniency.
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as ParserBinding;
+// Absent (another runtime): such requests keep getting node's 400, nothing else changes.
+const binding = ((): ParserBinding | null => {
+  try {
+    return createRequire(import.meta.url)('_http_common') as ParserBinding;
+  } catch {
+    return null;
+  }
+})();
 
 export function acceptChunkedWithLength(server: Server): void {
-  const lenient = HTTPParser.kLenientChunkedLength;
-  if (lenient === undefined) return;
+  const HTTPParser = binding?.HTTPParser;
+  const lenient = HTTPParser?.kLenientChunkedLength;
+  if (HTTPParser === undefined || lenient === undefined) return;
   const event = server instanceof HttpsServer ? 'secureConnection' : 'connection';
   server.on(event, (socket: Socket & { parser?: NodeParser | null }) => {
     const parser = socket.parser;
@@ -52,9 +63,10 @@ const closing = new WeakSet<Socket>();
 
 /**
  * Called for every request before anything else. A request with both `Content-Length` and
- * `Transfer-Encoding` loses its Content-Length (the parser read the body as chunked) and is answered with `Connection: close` and its connection closed after the response;
- * a request that arrives on such a connection behind it (pipelined, or hidden in a body that a
- * Content-Length-reading proxy forwarded as one request) is never handled. True: drop this request.
+ * `Transfer-Encoding: chunked` loses its Content-Length (the parser read the body as chunked), is answered
+ * with `Connection: close`, and its connection is closed after the response; with any other coding it is
+ * refused with 400. A request that arrives on such a connection behind it (pipelined, or hidden in a body
+ * that a Content-Length-reading proxy forwarded as one request) is never handled. True: drop this request.
  */
 export function guardChunkedLength(req: IncomingMessage, res: ServerResponse): boolean {
   const socket = req.socket;
@@ -62,13 +74,30 @@ export function guardChunkedLength(req: IncomingMessage, res: ServerResponse): b
     req.resume();
     return true;
   }
-  if (req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] !== undefined) {
-    // The chunked framing is the body's length (RFC 9112 §6.3): what follows must not check the body
-    // against, or size its storage by, a Content-Length the parser did not use.
-    delete req.headers['content-length'];
-    closing.add(socket);
-    res.shouldKeepAlive = false;
-    res.setHeader('Connection', 'close');
+  const te = req.headers['transfer-encoding'];
+  if (req.headers['content-length'] === undefined || te === undefined) return false;
+  closing.add(socket);
+  res.shouldKeepAlive = false;
+  res.setHeader('Connection', 'close');
+  if (te.trim().toLowerCase() !== 'chunked') {
+    // The leniency also lets through a Content-Length with another coding (`gzip`), which node's strict
+    // parser refuses and whose body would run to the end of the connection: refuse it as before.
+    req.resume();
+    res.on('finish', () => socket.destroy());
+    const err = new AppError('InvalidRequest', 'Transfer-Encoding other than chunked cannot be combined with Content-Length.');
+    const requestId = newRequestId();
+    const answer = ossErrorResponse(err, requestId, '', req.method ?? 'PUT');
+    res.statusCode = answer.status;
+    res.setHeader('Server', 'AliyunOSS');
+    res.setHeader('x-oss-request-id', requestId);
+    for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
+    const body = typeof answer.body === 'string' ? answer.body : '';
+    res.setHeader('Content-Length', String(Buffer.byteLength(body)));
+    res.end(body);
+    return true;
   }
+  // The chunked framing is the body's length (RFC 9112 §6.3): what follows must not check the body
+  // against, or size its storage by, a Content-Length the parser did not use.
+  delete req.headers['content-length'];
   return false;
 }

@@ -148,6 +148,10 @@ const KEYS_BY_NAME: ReadonlyMap<string, ReadonlySet<string>> = new Map(
   [...CATALOG_BY_NAME].map(([name, op]) => [name, new Set(op.subresources.map(([k]) => k))]),
 );
 const NO_KEYS: ReadonlySet<string> = new Set();
+/** The plain query parameters each published operation takes (required or not). */
+const PARAMS_BY_NAME: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  [...CATALOG_BY_NAME].map(([name, op]) => [name, new Set([...op.requiredQuery, ...op.query])]),
+);
 
 /** The sub-resource keys every published operation's path names (empty for the others, e.g. PostObject). */
 function keysOf(name: string): ReadonlySet<string> {
@@ -226,7 +230,7 @@ function refusalOf(input: RouteInput): Refusal | null {
     return { operation: hit.name, action: `oss:${hit.name}`, message: `${hit.name} is not implemented by Alunite yet.` };
   }
   const covered = keysOf(hit?.name ?? '');
-  const takes = new Set([...(hit?.requiredQuery ?? []), ...(hit?.query ?? [])]);
+  const takes = PARAMS_BY_NAME.get(hit?.name ?? '') ?? NO_KEYS;
   for (const k of input.query.keys()) {
     const param = takes.has(k) && !covered.has(k) ? UNIMPLEMENTED_PARAMS.get(k) : undefined;
     if (param !== undefined) return { operation: hit?.name ?? 'Unknown', action: fallback, message: param };
