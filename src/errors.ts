@@ -47,11 +47,11 @@ export const catalogue = {
     pop: { status: 400, message: 'Specified signature is not matched with our calculation.' },
   },
   InvalidSecurityToken: {
-    status: 403, message: 'The security token you provided is invalid.', ec: '0002-00000012',
+    status: 403, message: 'The security token you provided is invalid.', ec: '0002-00000006',
     pop: { code: 'InvalidSecurityToken.Malformed', status: 400, message: 'The security token you provided is malformed.' },
   },
   SecurityTokenExpired: {
-    status: 403, message: 'The security token you provided has expired.', ec: '0002-00000013',
+    status: 403, message: 'The security token you provided has expired.', ec: '0002-00000007',
     pop: { code: 'InvalidSecurityToken.Expired', status: 400, message: 'Specified SecurityToken is expired.' },
   },
   AccessKeyIdAndSecurityTokenNotMatch: {

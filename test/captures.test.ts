@@ -192,7 +192,7 @@ describe('ali-oss captures replayed as raw HTTP', () => {
   });
 
   test('every captured request verifies, replayed in session order against one server', async (t) => {
-    const verified: Record<AuthMethod, number> = { anonymous: 0, v1: 0, 'v1-url': 0, v4: 0, 'v4-url': 0, 'post-v1': 0, 'post-v4': 0 };
+    const verified: Record<AuthMethod, number> = { anonymous: 0, v1: 0, 'v1-url': 0, v2: 0, 'v2-url': 0, v4: 0, 'v4-url': 0, 'post-v1': 0, 'post-v4': 0 };
     let cnamesPathStyle = 0;
     const record = (cap: Capture, res: RawResponse): void => {
       const code = errorOf(res)?.Code;
@@ -234,7 +234,7 @@ describe('ali-oss captures replayed as raw HTTP', () => {
     t.diagnostic(`verified: ${JSON.stringify(verified)}; cname captures verified path style: ${cnamesPathStyle}`);
     t.diagnostic(`server answers: ${JSON.stringify(Object.fromEntries(outcomes))}`);
     // 73 + 74 header-signed (spec §3, §6) and 6 + 6 presigned URLs (spec §4, §7).
-    assert.deepEqual(verified, { anonymous: 0, v1: 73, 'v1-url': 6, v4: 74, 'v4-url': 6, 'post-v1': 0, 'post-v4': 0 });
+    assert.deepEqual(verified, { anonymous: 0, v1: 73, 'v1-url': 6, v2: 0, 'v2-url': 0, v4: 74, 'v4-url': 6, 'post-v1': 0, 'post-v4': 0 });
     assert.equal(cnamesPathStyle, 6);
   });
 

@@ -326,10 +326,10 @@ describe('error responses over raw HTTP', () => {
       const expires = Math.floor(NOW / 1000) - 1;
       const query = v1UrlParams({ method: 'GET', bucket: BUCKET, key: OBJ, headers: {} }, AK, SECRET, expires);
       const res = await send({ method: 'GET', key: OBJ, query, auth: 'none' });
-      expectError(res, 403, 'AccessDenied', 'Request has expired.');
+      assert.equal(expectError(res, 403, 'AccessDenied', 'Request has expired.').EC, '0002-00000069');
       // A bad signature on an expired URL still reports expiry.
       const bad = query.map(([k, v]): [string, string] => [k, k === 'Signature' ? 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' : v]);
-      expectError(await send({ method: 'GET', key: OBJ, query: bad, auth: 'none' }), 403, 'AccessDenied', 'Request has expired.');
+      assert.equal(expectError(await send({ method: 'GET', key: OBJ, query: bad, auth: 'none' }), 403, 'AccessDenied', 'Request has expired.').EC, '0002-00000069');
     });
 
     test('valid V1 presigned URL works (control)', async () => {
@@ -342,7 +342,7 @@ describe('error responses over raw HTTP', () => {
     test('non-numeric Expires → 403 AccessDenied "Invalid date (should be seconds since epoch)."', async () => {
       const query: Array<[string, string]> = [['OSSAccessKeyId', AK], ['Expires', 'tomorrow'], ['Signature', 'abc=']];
       const res = await send({ method: 'GET', key: OBJ, query, auth: 'none' });
-      expectError(res, 403, 'AccessDenied', 'Invalid date (should be seconds since epoch).');
+      assert.equal(expectError(res, 403, 'AccessDenied', 'Invalid date (should be seconds since epoch).').EC, '0002-00000070');
     });
 
     for (const missing of ['OSSAccessKeyId', 'Expires', 'Signature']) {
@@ -439,29 +439,46 @@ describe('error responses over raw HTTP', () => {
         ['x-oss-signature-version', 'OSS4-HMAC-SHA256'],
         ['x-oss-signature', '0'.repeat(64)],
       ];
-      expectError(await send({ method: 'GET', key: OBJ, query, auth: 'none' }), 403, 'AccessDenied', 'Request has expired.');
+      assert.equal(expectError(await send({ method: 'GET', key: OBJ, query, auth: 'none' }), 403, 'AccessDenied', 'Request has expired.').EC, '0002-00000069');
       // Without x-oss-signature the URL is incomplete.
       const res = await send({ method: 'GET', key: OBJ, query: query.slice(0, 4), auth: 'none' });
       expectError(res, 403, 'AccessDenied', 'Query-string authentication requires the x-oss-credential, x-oss-date, x-oss-expires and x-oss-signature parameters');
     });
 
-    test('V4 credential for another region → 400 InvalidArgument', async () => {
+    test('V4 credential for another region → 400 InvalidArgument "Invalid signing region in Authorization header." (EC 0002-00000226)', async () => {
       const headers: Record<string, string> = { host: `${HOST}:${server.port}`, 'x-oss-date': isoBasic(NOW), 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD' };
       headers.authorization = v4Authorization({ method: 'GET', bucket: BUCKET, key: OBJ, headers }, AK, SECRET, 'cn-beijing');
       const res = await rawRequest(server.port, { method: 'GET', path: `/${BUCKET}/${OBJ}`, headers });
-      const err = expectError({ ...res, err: errorOf(res) }, 400, 'InvalidArgument');
+      const err = expectError({ ...res, err: errorOf(res) }, 400, 'InvalidArgument', 'Invalid signing region in Authorization header.');
       assert.equal(err.ArgumentName, 'Credential');
       assert.equal(err.ArgumentValue, 'cn-beijing');
+      assert.equal(err.EC, '0002-00000226');
+      // The same scope check guards presigned URLs.
+      const query: Array<[string, string]> = [
+        ['x-oss-credential', `${AK}/20261122/cn-beijing/oss/aliyun_v4_request`],
+        ['x-oss-date', isoBasic(NOW)],
+        ['x-oss-expires', '60'],
+        ['x-oss-signature-version', 'OSS4-HMAC-SHA256'],
+        ['x-oss-signature', '0'.repeat(64)],
+      ];
+      assert.equal(expectError(await send({ method: 'GET', key: OBJ, query, auth: 'none' }), 400, 'InvalidArgument', 'Invalid signing region in Authorization header.').EC, '0002-00000226');
+    });
+
+    test('V4 credential for another product → 400 InvalidArgument "Invalid signing product in Authorization header." (EC 0002-00000227)', async () => {
+      const headers: Record<string, string> = { host: `${HOST}:${server.port}`, 'x-oss-date': isoBasic(NOW), 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD' };
+      headers.authorization = v4Authorization({ method: 'GET', bucket: BUCKET, key: OBJ, headers }, AK, SECRET, REGION).replace('/oss/aliyun_v4_request', '/ecs/aliyun_v4_request');
+      const res = await rawRequest(server.port, { method: 'GET', path: `/${BUCKET}/${OBJ}`, headers });
+      assert.equal(expectError({ ...res, err: errorOf(res) }, 400, 'InvalidArgument', 'Invalid signing product in Authorization header.').EC, '0002-00000227');
     });
 
     test('the root key with a security token → 403 InvalidSecurityToken', async () => {
       const res = await send({ method: 'GET', key: OBJ, headers: { 'x-oss-security-token': 'SomeToken' } });
-      expectError(res, 403, 'InvalidSecurityToken', 'The security token you provided is invalid.');
+      assert.equal(expectError(res, 403, 'InvalidSecurityToken', 'The security token you provided is invalid.').EC, '0002-00000006');
     });
 
     test('security token in both header and URL → 400 InvalidArgument', async () => {
       const res = await send({ method: 'GET', key: OBJ, query: [['security-token', 'T']], headers: { 'x-oss-security-token': 'T' } });
-      expectError(res, 400, 'InvalidArgument');
+      assert.equal(expectError(res, 400, 'InvalidArgument').EC, '0002-00000010');
     });
 
     test('Authorization header and URL signature together → 400 InvalidArgument', async () => {

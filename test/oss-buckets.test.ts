@@ -21,6 +21,7 @@ interface BucketInfo {
   ExtranetEndpoint: string;
   Owner: { ID: string; DisplayName: string };
   AccessControlList: { Grant: string };
+  Comment?: string;
 }
 
 const listBuckets = async (client: OSS, query: Record<string, string | number>): Promise<ListBucketsResult> =>
@@ -62,6 +63,8 @@ describe('ali-oss bucket operations', () => {
       assert.equal(info.ExtranetEndpoint, 'oss-cn-hangzhou.aliyuncs.com');
       assert.equal(info.Owner.ID, ACCOUNT_ID);
       assert.equal(info.AccessControlList.Grant, 'public-read');
+      // OSS always sends <Comment> (empty for a bucket never given one); the SDKs read it.
+      assert.equal(info.Comment, '', `${cfg.name}: <Comment> present and empty`);
       const created = Date.parse(info.CreationDate);
       assert.ok(created >= before - 1000 && created <= Date.now() + 1000, `CreationDate ${info.CreationDate} is now`);
 

@@ -420,6 +420,11 @@ describe('PostObject', () => {
       await absent('ram/tagged');
       assert.equal((await post([...v1('ram/tagged', policy), ['x-oss-tagging', 'a=1&b=2']], { data: 't', name: 'x' })).status, 204);
       assert.equal((await srv.client({ bucket: BUCKET }).head('ram/tagged')).res.headers['x-oss-tagging-count' as never], '2');
+      // An object ACL from the form needs oss:PutObjectAcl, which no ACL grants (as x-oss-object-acl on PutObject).
+      fails(await post([...v1('ram/acl', policy, user.accessKeyId, user.accessKeySecret), ['x-oss-object-acl', 'public-read']], { data: 'a', name: 'x' }), 'AccessDenied', 403, MSG.writeAcl);
+      await absent('ram/acl');
+      assert.equal((await post([...v1('ram/acl', policy), ['x-oss-object-acl', 'public-read']], { data: 'a', name: 'x' })).status, 204);
+      assert.equal((await srv.client({ bucket: BUCKET }).getACL('ram/acl')).acl, 'public-read');
     });
   });
 

@@ -386,7 +386,8 @@ describe('RAM policies enforced on OSS requests', () => {
     const u = await ram.userWith(
       'conditioned',
       policyDoc(
-        { Effect: 'Allow', Action: 'oss:PutObject', Resource: `acs:oss:*:*:${BUCKET}/cond/*`, Condition: { StringEquals: { 'oss:x-oss-object-acl': 'private' } } },
+        // Setting an object ACL with the write also needs oss:PutObjectAcl (test/write-extras-authz.test.ts).
+        { Effect: 'Allow', Action: ['oss:PutObject', 'oss:PutObjectAcl'], Resource: `acs:oss:*:*:${BUCKET}/cond/*`, Condition: { StringEquals: { 'oss:x-oss-object-acl': 'private' } } },
         { Effect: 'Allow', Action: 'oss:GetObject', Resource: `acs:oss:*:*:${BUCKET}/*`, Condition: { StringLike: { 'acs:UserAgent': 'aliyun-sdk-nodejs*' } } },
         { Effect: 'Deny', Action: 'oss:GetObject', Resource: `acs:oss:*:*:${BUCKET}/usr002/*`, Condition: { Bool: { 'acs:SecureTransport': 'false' } } },
       ),

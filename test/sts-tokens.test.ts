@@ -13,6 +13,7 @@ import type OSS from 'ali-oss';
 import { parseQuery } from '../src/oss/address.js';
 import { rpcSignature, rpcStringToSign } from '../src/rpc/signature.js';
 import { expectOssError, xmlText } from './helpers/oss.js';
+import { v2PresignQuery } from './helpers/oss2.js';
 import { denied, MSG, policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { BIN } from './helpers/spawn.js';
@@ -196,27 +197,44 @@ describe('STS tokens and AssumeRole rules', () => {
       await ossError(srv.client({ bucket: BUCKET, accessKeyId: c.AccessKeyId, accessKeySecret: c.AccessKeySecret }).get('k.txt'), 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.');
     });
 
-    it('a presigned URL (V1 or V4) that outlives its token is refused; one within it works', async () => {
-      const creds = await assumeReader('presign', { DurationSeconds: 1800 });
+    it('a presigned URL (V1, V2 or V4) may outlive its token: usable until the earlier expiry, then SecurityTokenExpired', async () => {
+      // The seed's case: a 1,200 s token and 3,600 s URLs are usable for 1,200 s (Go SDK TestSTSToken, oss2 StsAuth).
+      const creds = await assumeReader('presign', { DurationSeconds: 1200 });
       const signer = srv.pathClient({ bucket: BUCKET, accessKeyId: creds.AccessKeyId, accessKeySecret: creds.AccessKeySecret, stsToken: creds.SecurityToken });
       const fetchUrl = async (url: string) => {
         const res = await fetch(url);
         return { status: res.status, body: await res.text() };
       };
-      const okV1 = signer.signatureUrl('k.txt', { expires: 600 });
-      assert.match(okV1, /security-token=/);
-      assert.deepEqual(await fetchUrl(okV1), { status: 200, body: 'token content' });
-      const longV1 = await fetchUrl(signer.signatureUrl('k.txt', { expires: 3600 }));
-      assert.equal(longV1.status, 403);
-      assert.equal(xmlText(longV1.body, 'Code'), 'AccessDenied');
-      assert.equal(xmlText(longV1.body, 'Message'), 'The expiration time of the signed URL must not be later than the expiration time of the security token.');
-
-      const okV4 = await signV4(signer)('GET', 600, undefined, 'k.txt');
-      assert.match(okV4, /x-oss-security-token=/);
-      assert.deepEqual(await fetchUrl(okV4), { status: 200, body: 'token content' });
-      const longV4 = await fetchUrl(await signV4(signer)('GET', 7200, undefined, 'k.txt'));
-      assert.equal(longV4.status, 403);
-      assert.equal(xmlText(longV4.body, 'Code'), 'AccessDenied');
+      const longV1 = signer.signatureUrl('k.txt', { expires: 3600 });
+      assert.match(longV1, /security-token=/);
+      const longV4 = await signV4(signer)('GET', 3600, undefined, 'k.txt');
+      assert.match(longV4, /x-oss-security-token=/);
+      const shortV1 = signer.signatureUrl('k.txt', { expires: 60 });
+      // oss2 sign_url with StsAuth(auth_version v2): OSS2 URL, the token in `security-token`, signed with the rest.
+      const v2Query = v2PresignQuery({ method: 'GET', bucket: BUCKET, key: 'k.txt', ak: creds.AccessKeyId, secret: creds.AccessKeySecret, token: creds.SecurityToken, expires: Math.floor(Date.now() / 1000) + 3600 });
+      const longV2 = `http://localhost:${srv.port}/${BUCKET}/k.txt?${v2Query}`;
+      for (const url of [longV1, longV4, longV2, shortV1]) assert.deepEqual(await fetchUrl(url), { status: 200, body: 'token content' });
+      try {
+        // 61 s later the short URL has expired on its own (its expiry is the earlier one); the long ones still work.
+        offset = 61_000;
+        const short = await fetchUrl(shortV1);
+        assert.equal(short.status, 403);
+        assert.equal(xmlText(short.body, 'Code'), 'AccessDenied');
+        assert.equal(xmlText(short.body, 'Message'), 'Request has expired.');
+        assert.equal(xmlText(short.body, 'EC'), '0002-00000069');
+        for (const url of [longV1, longV4, longV2]) assert.deepEqual(await fetchUrl(url), { status: 200, body: 'token content' });
+        // Past the token's expiry (and before the URLs'): the token's error.
+        offset = 1201_000;
+        for (const url of [longV1, longV4, longV2]) {
+          const res = await fetchUrl(url);
+          assert.equal(res.status, 403, res.body);
+          assert.equal(xmlText(res.body, 'Code'), 'SecurityTokenExpired');
+          assert.equal(xmlText(res.body, 'Message'), 'The security token you provided has expired.');
+          assert.equal(xmlText(res.body, 'EC'), '0002-00000007');
+        }
+      } finally {
+        offset = 0;
+      }
     });
   });
 

@@ -1,9 +1,10 @@
 import { safeEqual } from '../util/safe-equal.js';
 import { AppError, invalidArgument } from '../errors.js';
-import { isoSeconds, parseHttpDate, parseIsoBasic } from '../util/time.js';
+import { isoBasic, isoSeconds, parseHttpDate, parseIsoBasic } from '../util/time.js';
 import { ANONYMOUS, type CredentialResolver, type Principal } from './principal.js';
 import { headerValue, type SignableRequest } from './signature/request.js';
 import { signV1, stringToSignV1 } from './signature/v1.js';
+import { signV2, stringToSignV2, V2_VERSION } from './signature/v2.js';
 import {
   canonicalRequestV4,
   scopeOf,
@@ -16,14 +17,20 @@ import {
 
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_V4_URL_EXPIRES = 604800;
+// OSS error classes (ECs) of the documented signature failures.
+const EC_URL_EXPIRED = '0002-00000069';
+const EC_URL_EXPIRES_INVALID = '0002-00000070';
+const EC_TOKEN_TWICE = '0002-00000010';
+const EC_V4_REGION = '0002-00000226';
+const EC_V4_PRODUCT = '0002-00000227';
 
-export type AuthMethod = 'anonymous' | 'v1' | 'v1-url' | 'v4' | 'v4-url' | 'post-v1' | 'post-v4';
+export type AuthMethod = 'anonymous' | 'v1' | 'v1-url' | 'v2' | 'v2-url' | 'v4' | 'v4-url' | 'post-v1' | 'post-v4';
 
 export interface Authenticated {
   principal: Principal;
   method: AuthMethod;
   accessKeyId?: string;
-  /** Hex SHA-256 the body must have (signed V4 payload); checked while the body streams. */
+  /** Hex SHA-256 the body must have (signed V4 payload); every reader of the body checks it (domain/ingest.ts signedBody). */
   payloadSha256?: string;
 }
 
@@ -66,20 +73,14 @@ function checkSkew(requestTime: number, now: number, raw: string): void {
   }
 }
 
-/**
- * A presigned URL signed with STS credentials must not outlive its token (oss-protocol §5, ram-sts §5.6):
- * refused once the signature is known to be good, whatever the current time.
- */
-export const URL_OUTLIVES_TOKEN_MESSAGE = 'The expiration time of the signed URL must not be later than the expiration time of the security token.';
-
-function checkUrlWithinToken(principal: Principal, urlExpiresAt: number): void {
-  if (principal.type === 'session' && urlExpiresAt > principal.expiration) {
-    throw new AppError('AccessDenied', URL_OUTLIVES_TOKEN_MESSAGE, {
-      Expires: isoSeconds(urlExpiresAt),
-      SecurityTokenExpiration: isoSeconds(principal.expiration),
-    });
-  }
+/** A presigned URL past its own expiry (checked before the signature, spec §4). */
+function urlExpired(expiresAt: number, now: number): AppError {
+  return new AppError('AccessDenied', 'Request has expired.', { Expires: isoSeconds(expiresAt), ServerTime: isoSeconds(now) }, EC_URL_EXPIRED);
 }
+
+// A presigned URL signed with STS credentials may outlive its token: it works until the earlier of the two
+// expiries (spec oss-protocol §5), then the credential resolver answers SecurityTokenExpired. So nothing
+// here compares the URL's expiry with the token's.
 
 /**
  * Verifies whatever signature a request carries (spec §2 order) and returns who it acts as.
@@ -95,16 +96,18 @@ export async function authenticate(req: SignableRequest, opts: AuthenticateOptio
   const headerToken = headerValue(req.headers, 'x-oss-security-token');
   const urlToken = queryValue(req, 'security-token') ?? queryValue(req, 'x-oss-security-token');
   if (headerToken !== undefined && urlToken !== undefined) {
-    throw invalidArgument('The security token must be given only once, in a header or in the URL.', 'security-token');
+    throw new AppError('InvalidArgument', 'The security token must be given only once, in a header or in the URL.', { ArgumentName: 'security-token' }, EC_TOKEN_TWICE);
   }
 
   if (authorization !== undefined) {
     if (authorization.startsWith('OSS ')) return verifyV1Header(req, authorization, headerToken, opts);
     if (authorization.startsWith(`${V4_ALGORITHM} `)) return verifyV4Header(req, authorization, headerToken, opts);
-    if (authorization.startsWith('OSS2 ')) throw new AppError('NotImplemented', 'Signature version 2 (OSS2) is not supported; use V1 or V4.');
+    if (authorization.startsWith(`${V2_VERSION} `)) return verifyV2Header(req, authorization, headerToken, opts);
     throw invalidArgument('Authorization header is invalid.', 'Authorization', authorization.slice(0, 32));
   }
-  if (hasV4Url) return verifyV4Url(req, urlToken, opts);
+  if (hasV4Url) {
+    return queryValue(req, 'x-oss-signature-version') === V2_VERSION ? verifyV2Url(req, urlToken, opts) : verifyV4Url(req, urlToken, opts);
+  }
   if (hasV1Url || queryValue(req, 'Expires') !== undefined) return verifyV1Url(req, urlToken, opts);
   return { principal: ANONYMOUS, method: 'anonymous' };
 }
@@ -124,6 +127,12 @@ async function verifyV1Header(req: SignableRequest, authorization: string, token
   return { principal: cred.principal, method: 'v1', accessKeyId };
 }
 
+/** An absolute `Expires` / `x-oss-expires` (V1 and V2 URLs): seconds since the epoch, not yet past. */
+function checkUrlExpires(expires: string, now: number): void {
+  if (!/^\d+$/.test(expires)) throw new AppError('AccessDenied', 'Invalid date (should be seconds since epoch).', { Expires: expires }, EC_URL_EXPIRES_INVALID);
+  if (now > Number(expires) * 1000) throw urlExpired(Number(expires) * 1000, now);
+}
+
 async function verifyV1Url(req: SignableRequest, token: string | undefined, opts: AuthenticateOptions): Promise<Authenticated> {
   const accessKeyId = queryValue(req, 'OSSAccessKeyId');
   const expires = queryValue(req, 'Expires');
@@ -131,17 +140,10 @@ async function verifyV1Url(req: SignableRequest, token: string | undefined, opts
   if (!accessKeyId || !expires || !provided) {
     throw new AppError('AccessDenied', 'Query-string authentication requires the Signature, Expires and OSSAccessKeyId parameters');
   }
-  if (!/^\d+$/.test(expires)) throw new AppError('AccessDenied', 'Invalid date (should be seconds since epoch).', { Expires: expires });
-  if (opts.now > Number(expires) * 1000) {
-    throw new AppError('AccessDenied', 'Request has expired.', {
-      Expires: isoSeconds(Number(expires) * 1000),
-      ServerTime: isoSeconds(opts.now),
-    });
-  }
+  checkUrlExpires(expires, opts.now);
   const cred = await opts.credentials.resolve(accessKeyId, token);
   const sts = stringToSignV1(req, expires, true);
   if (!safeEqual(signV1(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
-  checkUrlWithinToken(cred.principal, Number(expires) * 1000);
   return { principal: cred.principal, method: 'v1-url', accessKeyId };
 }
 
@@ -167,26 +169,51 @@ function parseAdditionalHeaders(value: string | undefined): string[] {
   return [...new Set(names)].sort();
 }
 
-function checkScope(cred: V4Credential, isoDate: string, opts: AuthenticateOptions): void {
-  if (cred.product !== 'oss') throw invalidArgument(`Invalid signing product "${cred.product}" in credential; expected "oss".`, 'Credential', cred.product);
-  if (cred.region !== opts.region) {
-    throw invalidArgument(`Invalid signing region "${cred.region}" in credential; this endpoint is "${opts.region}".`, 'Credential', cred.region);
+/** The request time a V4 header signature covers: `x-oss-date` (ISO basic), else `Date` (RFC 1123, Go SDK). */
+interface V4RequestTime {
+  /** Verbatim header value: the StringToSign's second line. */
+  raw: string;
+  header: 'x-oss-date' | 'date';
+  time: number;
+}
+
+function v4HeaderTime(req: SignableRequest): V4RequestTime {
+  const ossDate = headerValue(req.headers, 'x-oss-date');
+  if (ossDate !== undefined) {
+    const time = parseIsoBasic(ossDate);
+    if (Number.isNaN(time)) throw invalidArgument('x-oss-date must be in ISO 8601 basic format (yyyymmddThhmmssZ).', 'x-oss-date', ossDate);
+    return { raw: ossDate, header: 'x-oss-date', time };
   }
-  if (isoDate.slice(0, 8) !== cred.date) {
-    throw invalidArgument('The date in the credential does not match x-oss-date.', 'x-oss-date', isoDate);
+  const date = headerValue(req.headers, 'date');
+  const time = date === undefined ? NaN : parseHttpDate(date);
+  if (date === undefined || Number.isNaN(time)) throw new AppError('AccessDenied', 'OSS authentication requires a valid Date.');
+  return { raw: date, header: 'date', time };
+}
+
+function checkScope(cred: V4Credential, when: V4RequestTime, opts: AuthenticateOptions): void {
+  // OSS's own wording and ECs; the message says "Authorization header" for URLs too.
+  if (cred.product !== 'oss') {
+    throw new AppError('InvalidArgument', 'Invalid signing product in Authorization header.', { ArgumentName: 'Credential', ArgumentValue: cred.product }, EC_V4_PRODUCT);
+  }
+  if (cred.region !== opts.region) {
+    throw new AppError('InvalidArgument', 'Invalid signing region in Authorization header.', { ArgumentName: 'Credential', ArgumentValue: cred.region }, EC_V4_REGION);
+  }
+  // The scope's day is the UTC day of the signed time, whichever header carried it.
+  if (isoBasic(when.time).slice(0, 8) !== cred.date) {
+    throw invalidArgument(`The date in the credential does not match ${when.header === 'date' ? 'Date' : 'x-oss-date'}.`, when.header, when.raw);
   }
 }
 
 /** Checks a V4 signature, retrying with ali-oss's `k=` canonicalization of empty parameters. */
-function verifyV4Signature(req: SignableRequest, secret: string, cred: V4Credential, isoDate: string, provided: string, additional: string[], payloadHash: string, excludeQuery?: string): void {
+function verifyV4Signature(req: SignableRequest, secret: string, cred: V4Credential, signedTime: string, provided: string, additional: string[], payloadHash: string, excludeQuery?: string): void {
   const key = signingKeyV4(secret, cred.date, cred.region, cred.product);
   const scope = scopeOf(cred.date, cred.region, cred.product);
   const canonical = canonicalRequestV4(req, { additionalHeaders: additional, payloadHash, excludeQuery });
-  const sts = stringToSignV4(isoDate, scope, canonical);
+  const sts = stringToSignV4(signedTime, scope, canonical);
   if (safeEqual(signV4(key, sts), provided.toLowerCase())) return;
   if (req.query.some(([, v]) => v === '')) {
     const alt = canonicalRequestV4(req, { additionalHeaders: additional, payloadHash, excludeQuery, emptyAsEquals: true });
-    if (safeEqual(signV4(key, stringToSignV4(isoDate, scope, alt)), provided.toLowerCase())) return;
+    if (safeEqual(signV4(key, stringToSignV4(signedTime, scope, alt)), provided.toLowerCase())) return;
   }
   throw mismatch(cred.accessKeyId, provided, sts, canonical);
 }
@@ -202,12 +229,9 @@ async function verifyV4Header(req: SignableRequest, authorization: string, token
   const provided = fields.get('Signature');
   if (!credential || !provided) throw invalidArgument('Authorization header is invalid: Credential and Signature are required.', 'Authorization');
   const cred = parseCredential(credential);
-  const isoDate = headerValue(req.headers, 'x-oss-date');
-  if (isoDate === undefined) throw new AppError('AccessDenied', 'OSS authentication requires a valid Date.');
-  const time = parseIsoBasic(isoDate);
-  if (Number.isNaN(time)) throw invalidArgument('x-oss-date must be in ISO 8601 basic format (yyyymmddThhmmssZ).', 'x-oss-date', isoDate);
-  checkScope(cred, isoDate, opts);
-  checkSkew(time, opts.now, isoDate);
+  const when = v4HeaderTime(req);
+  checkScope(cred, when, opts);
+  checkSkew(when.time, opts.now, when.raw);
   const payloadHash = headerValue(req.headers, 'x-oss-content-sha256');
   if (payloadHash === undefined) throw invalidArgument('Missing required header for this request: x-oss-content-sha256.', 'x-oss-content-sha256');
   if (payloadHash !== UNSIGNED_PAYLOAD && !/^[0-9a-fA-F]{64}$/.test(payloadHash)) {
@@ -215,7 +239,7 @@ async function verifyV4Header(req: SignableRequest, authorization: string, token
   }
   const additional = parseAdditionalHeaders(fields.get('AdditionalHeaders'));
   const resolved = await opts.credentials.resolve(cred.accessKeyId, token);
-  verifyV4Signature(req, resolved.secret, cred, isoDate, provided, additional, payloadHash);
+  verifyV4Signature(req, resolved.secret, cred, when.raw, provided, additional, payloadHash);
   return {
     principal: resolved.principal,
     method: 'v4',
@@ -240,17 +264,55 @@ async function verifyV4Url(req: SignableRequest, token: string | undefined, opts
   if (!/^\d+$/.test(expires) || Number(expires) < 1 || Number(expires) > MAX_V4_URL_EXPIRES) {
     throw invalidArgument('x-oss-expires must be a number of seconds from 1 to 604800.', 'x-oss-expires', expires);
   }
-  checkScope(cred, isoDate, opts);
+  checkScope(cred, { raw: isoDate, header: 'x-oss-date', time }, opts);
   if (time - opts.now > MAX_SKEW_MS) checkSkew(time, opts.now, isoDate);
-  if (opts.now > time + Number(expires) * 1000) {
-    throw new AppError('AccessDenied', 'Request has expired.', {
-      Expires: isoSeconds(time + Number(expires) * 1000),
-      ServerTime: isoSeconds(opts.now),
-    });
-  }
+  if (opts.now > time + Number(expires) * 1000) throw urlExpired(time + Number(expires) * 1000, opts.now);
   const additional = parseAdditionalHeaders(queryValue(req, 'x-oss-additional-headers'));
   const resolved = await opts.credentials.resolve(cred.accessKeyId, token);
   verifyV4Signature(req, resolved.secret, cred, isoDate, provided, additional, UNSIGNED_PAYLOAD, 'x-oss-signature');
-  checkUrlWithinToken(resolved.principal, time + Number(expires) * 1000);
   return { principal: resolved.principal, method: 'v4-url', accessKeyId: cred.accessKeyId };
+}
+
+/** `AdditionalHeaders` of V2: `;`-separated, signed sorted and lower-case whatever order the client listed. */
+function parseV2AdditionalHeaders(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  return [...new Set(value.split(';').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''))].sort();
+}
+
+async function verifyV2Header(req: SignableRequest, authorization: string, token: string | undefined, opts: AuthenticateOptions): Promise<Authenticated> {
+  // `OSS2 AccessKeyId:<ak>[,AdditionalHeaders:<h1;h2>],Signature:<base64>`, fields in any order.
+  const fields = new Map<string, string>();
+  for (const part of authorization.slice(V2_VERSION.length + 1).split(',')) {
+    const colon = part.indexOf(':');
+    if (colon < 0) continue;
+    fields.set(part.slice(0, colon).trim(), part.slice(colon + 1).trim());
+  }
+  const accessKeyId = fields.get('AccessKeyId');
+  const provided = fields.get('Signature');
+  if (!accessKeyId || !provided) throw invalidArgument('Authorization header is invalid: AccessKeyId and Signature are required.', 'Authorization', authorization.slice(0, 32));
+  // The SDKs sign the Date header in V2 (never x-oss-date); x-oss-date is the fallback V1 also knows.
+  const dateSlot = headerValue(req.headers, 'date') ?? headerValue(req.headers, 'x-oss-date');
+  const time = dateSlot === undefined ? NaN : parseHttpDate(dateSlot);
+  if (dateSlot === undefined || Number.isNaN(time)) throw new AppError('AccessDenied', 'OSS authentication requires a valid Date.');
+  checkSkew(time, opts.now, dateSlot);
+  const additional = parseV2AdditionalHeaders(fields.get('AdditionalHeaders'));
+  const cred = await opts.credentials.resolve(accessKeyId, token);
+  const sts = stringToSignV2(req, dateSlot, additional, false);
+  if (!safeEqual(signV2(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
+  return { principal: cred.principal, method: 'v2', accessKeyId };
+}
+
+async function verifyV2Url(req: SignableRequest, token: string | undefined, opts: AuthenticateOptions): Promise<Authenticated> {
+  const accessKeyId = queryValue(req, 'x-oss-access-key-id');
+  const expires = queryValue(req, 'x-oss-expires');
+  const provided = queryValue(req, 'x-oss-signature');
+  if (!accessKeyId || !expires || !provided) {
+    throw new AppError('AccessDenied', 'Query-string authentication requires the x-oss-signature, x-oss-expires and x-oss-access-key-id parameters');
+  }
+  checkUrlExpires(expires, opts.now);
+  const additional = parseV2AdditionalHeaders(queryValue(req, 'x-oss-additional-headers'));
+  const cred = await opts.credentials.resolve(accessKeyId, token);
+  const sts = stringToSignV2(req, expires, additional, true);
+  if (!safeEqual(signV2(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
+  return { principal: cred.principal, method: 'v2-url', accessKeyId };
 }

@@ -63,6 +63,7 @@ export class AccessDeniedError extends AppError {
  * policies and bucket policy, the owner's implicit full control, then ACLs for data APIs. Every
  * check of the operation must pass (CopyObject reads the source and writes the destination).
  * A refusal is an AccessDeniedError carrying the decision, for the request log ("why was this denied?").
+ * A check with `ifTagged` applies only when that object has tags (a copy moving its source's tags).
  * `checks` defaults to the operation's; checks known only once the body is parsed (the keys of
  * DeleteMultipleObjects) come back through `OssRequest.authorize` with the same principal and facts.
  */
@@ -81,12 +82,32 @@ export async function authorize(
   let context: ConditionContext | undefined;
   const contextFor = (bucketPolicy: CompiledPolicy | null): ConditionContext | undefined =>
     identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null ? (context ??= ossConditionContext(op, facts)) : undefined;
+  const tagged = new Map<string, Promise<boolean>>();
   for (const check of checks) {
+    if (check.ifTagged && !(await hasTags(deps, check.ifTagged, tagged))) continue;
     const decided = await decideCheck(caller, principal, check, identityPolicies, sessionPolicy, contextFor, deps);
     const decision = decided.decision;
     if (trace) trace.authz = ossOutcome(check.action, decided.resource, decision);
     if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
   }
+}
+
+/**
+ * Whether an object has tags, following a symlink to its target as reads do (a copy of a link copies the
+ * target's tags). A missing object has none: the operation itself answers NoSuchKey.
+ */
+function hasTags(deps: AuthzDeps, at: { bucket: string; key: string }, memo: Map<string, Promise<boolean>>): Promise<boolean> {
+  const id = `${at.bucket}/${at.key}`;
+  let known = memo.get(id);
+  if (known === undefined) {
+    known = (async () => {
+      let obj = await deps.getObject(at.bucket, at.key);
+      if (obj?.type === 'Symlink') obj = await deps.getObject(at.bucket, obj.symlinkTarget ?? '');
+      return obj !== null && obj.tags.length > 0;
+    })();
+    memo.set(id, known);
+  }
+  return known;
 }
 
 async function decideCheck(

@@ -445,13 +445,14 @@ export function ossCommand(): Command {
       if (u.key === '') throw new UsageError(`${url}: sign needs an object key (oss://bucket/key)`);
       const conn = await resolveConnection(o);
       setEndpointForErrors(conn.endpoint);
-      // OSS refuses a URL that outlives its security token (AccessDenied), so stop at the token's expiry when it is known.
+      // A URL signed with a security token may outlive it: OSS accepts it until the earlier of the two expiries
+      // (then SecurityTokenExpired). So the default stops at the token's expiry when it is known, and a longer
+      // --expires is signed as asked with a note saying when it really stops working.
       const tokenLeft = conn.expiration !== undefined ? Math.floor((Date.parse(conn.expiration) - Date.now()) / 1000) : Number.NaN;
       if (tokenLeft <= 0) throw new UsageError(`the temporary credentials (${conn.source}) expired at ${conn.expiration}`);
-      if (o.expires !== undefined && tokenLeft < o.expires) {
-        throw new UsageError(`--expires ${o.expires} outlives the security token, which expires in ${tokenLeft} s (${conn.expiration})`);
-      }
       const expires = o.expires ?? (tokenLeft < 3600 ? tokenLeft : 3600);
+      const usable = tokenLeft < expires ? tokenLeft : expires;
+      if (usable < expires) process.stderr.write(`note: the URL works until the security token expires in ${tokenLeft} s (${conn.expiration}), not for ${expires} s\n`);
       if (o.v4 && expires > 604_800) throw new UsageError('--expires must be at most 604800 (7 days) with --v4');
       // ali-oss refuses to presign for an IP endpoint; the signature covers /bucket/key, not the host,
       // so sign path-style for a placeholder host name and put the real host back.
@@ -466,7 +467,7 @@ export function ossCommand(): Command {
       }
       const out = new URL(signed);
       if (ip) out.host = real.host;
-      const expiresAt = isoSeconds(Date.now() + expires * 1000);
+      const expiresAt = isoSeconds(usable < expires ? Date.parse(conn.expiration!) : Date.now() + expires * 1000);
       if (o.json) printJson({ url: out.toString(), method: o.method, expires: expiresAt, signatureVersion: o.v4 ? 'v4' : 'v1' });
       else process.stdout.write(`${out.toString()}\n`);
     }),

@@ -11,8 +11,6 @@ export interface BodyExpectations {
   length?: number;
   /** Raw MD5 from Content-MD5. */
   md5?: Buffer;
-  /** Hex SHA-256 from a signed V4 payload hash. */
-  sha256?: string;
   /** Decimal CRC-64 the client sent in x-oss-hash-crc64ecma. */
   crc64?: string;
   /** Largest body accepted (EntityTooLarge beyond). */
@@ -42,12 +40,10 @@ export function freshBlobs(body: IngestedBody): string[] {
 class BodyChecker extends Transform {
   readonly md5: Hash = createHash('md5');
   readonly crc = new Crc64();
-  readonly sha?: Hash;
   size = 0;
 
   constructor(private readonly exp: BodyExpectations) {
     super();
-    if (exp.sha256) this.sha = createHash('sha256');
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -56,7 +52,6 @@ class BodyChecker extends Transform {
     if (this.exp.length !== undefined && this.size > this.exp.length) return cb(new AppError('IncompleteBody'));
     this.md5.update(chunk);
     this.crc.update(chunk);
-    this.sha?.update(chunk);
     cb(null, chunk);
   }
 
@@ -66,14 +61,39 @@ class BodyChecker extends Transform {
     if (this.exp.length !== undefined && this.size !== this.exp.length) return cb(new AppError('IncompleteBody'));
     this.digest = this.md5.digest();
     if (this.exp.md5 && !this.exp.md5.equals(this.digest)) return cb(new AppError('InvalidDigest'));
-    if (this.sha && this.sha.digest('hex') !== this.exp.sha256!.toLowerCase()) {
-      return cb(new AppError('XOssContentSHA256Mismatch'));
-    }
     if (this.exp.crc64 !== undefined && this.exp.crc64 !== this.crc.digestDecimal()) {
       return cb(new AppError('InvalidCRC64'));
     }
     cb();
   }
+}
+
+/**
+ * The request body as every reader sees it when the client signed its SHA-256 (V4 `x-oss-content-sha256`):
+ * the same bytes, failing with XOssContentSHA256Mismatch at their end if they are not the signed ones.
+ * Whole-body readers (policies, CORS, tagging, Complete, DeleteMultipleObjects…) get the error before
+ * they parse anything, streamed uploads before the blob is kept; so a captured signed request cannot be
+ * replayed with another body.
+ */
+export function signedBody(body: Readable, sha256Hex: string): Readable {
+  const hash = createHash('sha256');
+  const expected = sha256Hex.toLowerCase();
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      cb(hash.digest('hex') === expected ? null : new AppError('XOssContentSHA256Mismatch'));
+    },
+  });
+  // A handler that never reads the body (or stops early) must not turn a mismatch into an unhandled
+  // 'error' event; readers still get the error through their own listeners.
+  out.on('error', () => undefined);
+  body.on('error', (err) => out.destroy(err));
+  body.on('aborted', () => out.destroy(new AppError('IncompleteBody')));
+  body.pipe(out);
+  return out;
 }
 
 /** Pipes a body through a checker; both fail together. */

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { authenticate } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AccessDeniedError, authorize, type AuthzDeps } from '../authz/authorize.js';
+import { signedBody } from '../domain/ingest.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
@@ -133,6 +134,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         copySource: headers['x-oss-copy-source'] as string | undefined,
         contentType: headers['content-type'],
         callback: headers['x-oss-callback'] !== undefined,
+        objectAcl: headers['x-oss-object-acl'] !== undefined,
+        taggingDirective: headers['x-oss-tagging-directive'] as string | undefined,
         tagging: headers['x-oss-tagging'] !== undefined,
         hasHeader: (name) => headers[name] !== undefined,
       });
@@ -161,10 +164,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         op,
         headers,
         query,
-        body: req,
+        body: auth.payloadSha256 === undefined ? req : signedBody(req, auth.payloadSha256),
         principal: auth.principal,
         accountId: deps.accountId,
-        payloadSha256: auth.payloadSha256,
         endpointHost: `oss-${deps.region}.aliyuncs.com`,
         services: deps.services,
         authorize: async (checks) => {

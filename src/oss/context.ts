@@ -17,12 +17,11 @@ export interface OssRequest<Op extends Operation = Operation> {
   op: Op;
   headers: IncomingHttpHeaders;
   query: ReadonlyMap<string, string>;
+  /** The request body; when its SHA-256 was signed (V4), it fails at its end unless the bytes match. */
   body: Readable;
   principal: Principal;
   /** Account that owns buckets this principal creates. */
   accountId: string;
-  /** Hex SHA-256 the body must match (V4 signed payload). */
-  payloadSha256?: string;
   /** Public endpoint host, e.g. `oss-cn-hangzhou.aliyuncs.com`, for Location values. */
   endpointHost: string;
   services: OssServices;

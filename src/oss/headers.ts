@@ -81,8 +81,11 @@ export function forbidOverwrite(headers: IncomingHttpHeaders): boolean {
   return (header(headers, 'x-oss-forbid-overwrite') ?? '').toLowerCase() === 'true';
 }
 
-/** The claims a client made about a body it sends (length, MD5, CRC, signed SHA-256). */
-export function bodyExpectations(headers: IncomingHttpHeaders, payloadSha256: string | undefined): Omit<BodyExpectations, 'maxSize'> {
+/**
+ * The claims a client made about a body it sends (length, MD5, CRC). A signed SHA-256 is checked on the
+ * request body itself, for every reader (domain/ingest.ts signedBody).
+ */
+export function bodyExpectations(headers: IncomingHttpHeaders): Omit<BodyExpectations, 'maxSize'> {
   const exp: Omit<BodyExpectations, 'maxSize'> = {};
   const cl = header(headers, 'content-length');
   if (cl !== undefined) {
@@ -102,7 +105,6 @@ export function bodyExpectations(headers: IncomingHttpHeaders, payloadSha256: st
     if (!/^\d{1,20}$/.test(crc)) throw invalidArgument('x-oss-hash-crc64ecma must be an unsigned decimal.', 'x-oss-hash-crc64ecma', crc);
     exp.crc64 = BigInt(crc).toString(10);
   }
-  if (payloadSha256 !== undefined) exp.sha256 = payloadSha256;
   return exp;
 }
 

@@ -18,6 +18,32 @@ export interface AuthzCheck {
   bucket: string | null;
   key: string | null;
   acl: AclAccess;
+  /**
+   * Checked only when this object has tags (the source of a copy that copies its tags: copying none
+   * reads and writes none). Absent: always checked.
+   */
+  ifTagged?: { bucket: string; key: string };
+}
+
+/** What a write sets besides bytes and metadata that has an action of its own (spec ram-sts §3). */
+export interface WriteExtras {
+  /** Tags from the request (x-oss-tagging, or a copy's Replace directive). */
+  tagging: boolean;
+  /** An object ACL from the request (x-oss-object-acl). */
+  objectAcl: boolean;
+}
+
+/**
+ * The checks of a write of `key` by `action`, and of what it sets with the bytes: tags need
+ * oss:PutObjectTagging (an ACL that grants the write grants the tags written with it), an object ACL
+ * needs oss:PutObjectAcl (never granted by an ACL, as for the PutObjectAcl API). Every write declares
+ * its checks through this, PostObject included, so none can set tags or an ACL its caller may not.
+ */
+export function writeChecks(action: string, bucket: string, key: string, acl: AclAccess, extras: WriteExtras): AuthzCheck[] {
+  const checks: AuthzCheck[] = [{ action, bucket, key, acl }];
+  if (extras.tagging) checks.push({ action: 'oss:PutObjectTagging', bucket, key, acl: acl === 'none' ? 'none' : 'write' });
+  if (extras.objectAcl) checks.push({ action: 'oss:PutObjectAcl', bucket, key, acl: 'none' });
+  return checks;
 }
 
 interface Base {
@@ -86,6 +112,10 @@ export interface RouteInput {
   contentType: string | undefined;
   /** An x-oss-callback header was sent (upload callbacks are not implemented). */
   callback: boolean;
+  /** An x-oss-object-acl header was sent: writes that set the object's ACL also need oss:PutObjectAcl. */
+  objectAcl?: boolean;
+  /** x-oss-tagging-directive (CopyObject): `Replace` writes the request's tags, else the source's are copied. */
+  taggingDirective?: string;
   /** An x-oss-tagging header was sent: writes that store tags also need oss:PutObjectTagging. */
   tagging?: boolean;
   /** Which request headers are present (lower-case names); they tell some published operations apart. */
@@ -337,13 +367,9 @@ function routeImplemented(input: RouteInput): Operation {
   const svc = (action: string): Base => ({ bucket: null, key: null, checks: [{ action, bucket: null, key: null, acl: 'none' }] });
   const onBucket = (action: string, acl: AclAccess = 'none'): Base => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl }] });
   const onObject = (action: string, acl: AclAccess): Base => ({ bucket, key, checks: [{ action, bucket, key, acl }] });
-  // Writes that set tags from x-oss-tagging also need oss:PutObjectTagging (spec ram-sts §2.3, §3); an
-  // ACL that grants the write grants the tags written with it.
-  const taggedWrite = (action: string, acl: AclAccess): Base => {
-    const base = onObject(action, acl);
-    if (input.tagging) base.checks.push({ action: 'oss:PutObjectTagging', bucket, key, acl: acl === 'none' ? 'none' : 'write' });
-    return base;
-  };
+  // Writes that set tags or an ACL from the request also need the actions of those (spec ram-sts §2.3, §3).
+  const extras: WriteExtras = { tagging: input.tagging === true, objectAcl: input.objectAcl === true };
+  const objectWrite = (action: string, acl: AclAccess): Base => ({ bucket, key, checks: writeChecks(action, bucket!, key!, acl, extras) });
   // Copies read the source as GetObject and write the destination as PutObject (both must pass).
   const copyInto = (source: CopySource): Base => ({
     bucket,
@@ -353,6 +379,24 @@ function routeImplemented(input: RouteInput): Operation {
       { action: 'oss:PutObject', bucket, key, acl: 'write' },
     ],
   });
+  // CopyObject also writes tags and an ACL: Replace writes the request's tags; Copy (the default) moves the
+  // source's, reading them (oss:GetObjectTagging on the source) and writing them (oss:PutObjectTagging on the
+  // destination) when it has any.
+  const copyObject = (source: CopySource): Base => {
+    const replaceTags = (input.taggingDirective ?? '').toLowerCase() === 'replace';
+    const checks: AuthzCheck[] = [
+      { action: 'oss:GetObject', bucket: source.bucket, key: source.key, acl: 'read' },
+      ...writeChecks('oss:PutObject', bucket!, key!, 'write', { tagging: replaceTags, objectAcl: extras.objectAcl }),
+    ];
+    if (!replaceTags) {
+      const ifTagged = { bucket: source.bucket, key: source.key };
+      checks.push(
+        { action: 'oss:GetObjectTagging', bucket: source.bucket, key: source.key, acl: 'none', ifTagged },
+        { action: 'oss:PutObjectTagging', bucket, key, acl: 'write', ifTagged },
+      );
+    }
+    return { bucket, key, checks };
+  };
 
   if (bucket === null) {
     if (method === 'GET') return { name: 'ListBuckets', ...svc('oss:ListBuckets') };
@@ -405,7 +449,7 @@ function routeImplemented(input: RouteInput): Operation {
       return { name: 'HeadObject', ...onObject('oss:GetObject', 'read') };
     case 'PUT': {
       if (has('acl')) return { name: 'PutObjectAcl', ...onObject('oss:PutObjectAcl', 'none') };
-      if (has('symlink')) return { name: 'PutSymlink', ...taggedWrite('oss:PutObject', 'write') };
+      if (has('symlink')) return { name: 'PutSymlink', ...objectWrite('oss:PutObject', 'write') };
       if (has('tagging')) return { name: 'PutObjectTagging', ...onObject('oss:PutObjectTagging', 'none') };
       if (has('uploadId') || has('partNumber')) {
         if (!has('uploadId')) throw invalidArgument('UploadPart requires the uploadId parameter.', 'uploadId');
@@ -419,16 +463,16 @@ function routeImplemented(input: RouteInput): Operation {
       }
       if (input.copySource !== undefined) {
         const source = parseCopySource(input.copySource);
-        return { name: 'CopyObject', ...copyInto(source), params: { source } };
+        return { name: 'CopyObject', ...copyObject(source), params: { source } };
       }
-      return { name: 'PutObject', ...taggedWrite('oss:PutObject', 'write') };
+      return { name: 'PutObject', ...objectWrite('oss:PutObject', 'write') };
     }
     case 'POST':
-      if (has('uploads')) return { name: 'InitiateMultipartUpload', ...taggedWrite('oss:PutObject', 'none') };
+      if (has('uploads')) return { name: 'InitiateMultipartUpload', ...objectWrite('oss:PutObject', 'none') };
       if (has('uploadId')) return { name: 'CompleteMultipartUpload', ...onObject('oss:PutObject', 'write'), params: { uploadId: uploadIdOf(query) } };
       if (has('append')) {
         if (!has('position')) throw invalidArgument('AppendObject requires the position parameter.', 'position');
-        return { name: 'AppendObject', ...taggedWrite('oss:PutObject', 'write'), params: { position: requireInt(query, 'position') } };
+        return { name: 'AppendObject', ...objectWrite('oss:PutObject', 'write'), params: { position: requireInt(query, 'position') } };
       }
       throw notAllowed(method, 'Object');
     case 'DELETE':

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { MAX_SKEW_MS, type Authenticated } from '../auth/authenticate.js';
 import { ANONYMOUS, type CredentialResolver } from '../auth/principal.js';
+import { writeChecks } from './operations.js';
 import { assertObjectKey } from '../domain/names.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { isoSeconds, parseIsoBasic } from '../util/time.js';
@@ -82,7 +83,8 @@ function present(fields: ReadonlyMap<string, string>, name: string): string | un
 
 /**
  * Reads the form up to its file and authenticates it. Returns the operation with its key and checks
- * (oss:PutObject on the target key, plus oss:PutObjectTagging when tags are set, as for PutObject).
+ * (oss:PutObject on the target key, plus oss:PutObjectTagging / oss:PutObjectAcl when the form sets tags /
+ * an object ACL, as for PutObject: operations.ts writeChecks).
  */
 export async function authenticatePostObject(op: PostObjectOp, req: IncomingMessage, opts: PostObjectAuthOptions): Promise<PreparedPostObject> {
   const form = await readPostForm(req);
@@ -108,8 +110,10 @@ export async function authenticatePostObject(op: PostObjectOp, req: IncomingMess
   }
 
   const headers = objectHeadersOf(fields, form.file);
-  const checks: AuthzCheck[] = [{ action: 'oss:PutObject', bucket, key, acl: 'write' }];
-  if (headers['x-oss-tagging'] !== undefined) checks.push({ action: 'oss:PutObjectTagging', bucket, key, acl: 'write' });
+  const checks: AuthzCheck[] = writeChecks('oss:PutObject', bucket, key, 'write', {
+    tagging: headers['x-oss-tagging'] !== undefined,
+    objectAcl: headers['x-oss-object-acl'] !== undefined,
+  });
   const upload: PostUpload = { key, fields, headers, file: form.file, lengthRange, finished: form.finished };
   const factHeaders: IncomingHttpHeaders = { ...headers };
   if (req.headers['user-agent'] !== undefined) factHeaders['user-agent'] = req.headers['user-agent'];

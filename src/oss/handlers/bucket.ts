@@ -13,7 +13,10 @@ const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
 export const putBucket: Handler = async (req) => {
   refuseEncryption(req.headers); // a bucket's default encryption (PutBucket headers) is not implemented
-  const raw = (await readSmallBody(req.body, 64 * 1024)).toString('utf8');
+  const body = await readSmallBody(req.body, 64 * 1024);
+  // Content-MD5 is signed (V1 and V4): a body that does not match it is not the one signed.
+  checkMd5(body, header(req.headers, 'content-md5'), false);
+  const raw = body.toString('utf8');
   let storageClass: string | undefined;
   let redundancyType: string | undefined;
   if (raw.trim() !== '') {
@@ -56,6 +59,8 @@ export const getBucketInfo: Handler = async (req) => {
         el('AccessControlList', [el('Grant', b.acl)]),
         el('ServerSideEncryptionRule', [el('SSEAlgorithm', 'None')]),
         el('BucketPolicy', [el('LogBucket', ''), el('LogPrefix', '')]),
+        // A bucket comment (PutBucket's CreateBucketConfiguration) is not stored; OSS sends the element empty.
+        el('Comment', ''),
       ]),
     ]),
   );

@@ -36,7 +36,7 @@ export const uploadPart: H<'UploadPart'> = async (req) => {
     }
   }
   const { uploadId, partNumber } = req.op.params;
-  const part = await req.services.multipart.uploadPart(bucket, key, uploadId, partNumber, req.body, bodyExpectations(req.headers, req.payloadSha256));
+  const part = await req.services.multipart.uploadPart(bucket, key, uploadId, partNumber, req.body, bodyExpectations(req.headers));
   return empty(200, {
     ETag: quoted(part.etag),
     'Content-MD5': Buffer.from(part.etag, 'hex').toString('base64'),

@@ -27,7 +27,7 @@ function uploadInput(req: OssRequest): PutObjectInput {
     ...target(req),
     ...objectPropsFrom(req.headers),
     body: req.body,
-    expect: bodyExpectations(req.headers, req.payloadSha256),
+    expect: bodyExpectations(req.headers),
     forbidOverwrite: forbidOverwrite(req.headers),
   };
 }
