@@ -87,6 +87,8 @@ export const catalogue = {
   InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. Parts list must be specified in order by part number.', ec: '0042-00000106' },
   TooManyBuckets: { status: 400, message: 'You have attempted to create more buckets than allowed.', ec: '0015-00000105' },
   InvalidEncodingType: { status: 400, message: 'The encoding type is invalid, only url is supported.', ec: '0017-00000003' },
+  InvalidTargetType: { status: 400, message: 'The symlink target object type is invalid.' },
+  InvalidTag: { status: 400, message: 'The tag you have provided is invalid.', ec: '0010-00000212' },
   NotSymlink: { status: 400, message: 'The object is not symlink.', ec: '0026-00000007' },
   InvalidPolicyDocument: { status: 400, message: 'Invalid Policy: the document is not valid JSON.', ec: '0031-00000002' },
   // PostObject (browser form upload); EC values [UNVERIFIED], from the 0006 (PostObject) class.

@@ -53,7 +53,6 @@ describe('policy validation rejects (spec ram-sts §1.1/§1.2)', () => {
     { name: '§1.4 Resource not an ARN', text: doc(st({ Resource: ['*', 'mybucket/*'] })), message: 'Statement[0].Resource[1] "mybucket/*" is not "*" or an ARN of the form acs:<service>:<region>:<account>:<resource>', path: 'Statement[0].Resource[1]' },
     { name: '§1.1 identity policy with Principal', text: doc(st({ Principal: ['*'] })), message: 'Statement[0].Principal is not allowed in a RAM policy', path: 'Statement[0].Principal' },
     { name: '§1.1 session policy with Principal', kind: 'session', text: doc(st({ Principal: ['*'] })), message: 'Statement[0].Principal is not allowed in a session policy', path: 'Statement[0].Principal' },
-    { name: '§2.4 bucket policy needs Principal', kind: 'bucket', text: doc(st({})), message: 'Statement[0].Principal is required in a bucket policy', path: 'Statement[0].Principal' },
     { name: '§2.4 bucket Principal object form', kind: 'bucket', text: doc(st({ Principal: { RAM: ['*'] } })), message: 'Statement[0].Principal must be a string or an array of strings, got an object', path: 'Statement[0].Principal' },
     { name: '§2.4 bucket Principal empty string', kind: 'bucket', text: doc(st({ Principal: ['123', ''] })), message: 'Statement[0].Principal[1] must not be an empty string', path: 'Statement[0].Principal[1]' },
     { name: '§1.1 trust policy with Resource', kind: 'trust', text: doc(st({ Principal: { RAM: ['acs:ram::1:root'] } })), message: 'Statement[0].Resource is not allowed in a trust policy', path: 'Statement[0].Resource' },
@@ -157,6 +156,11 @@ describe('policy validation accepts (spec ram-sts §1.1)', () => {
       const r = accepts(doc(st({ Principal: principal, Resource: ['acs:oss:*:1234567890123456:photos/*'] })), 'bucket');
       assert.equal(r.policy.statements[0]?.principal?.type, 'bucket');
     }
+  });
+
+  it('§2.4 a bucket-policy statement without Principal is accepted and means everyone, as [] does (oss2 puts one)', () => {
+    const r = accepts(doc(st({ Resource: ['acs:oss:*:1234567890123456:photos/*'] })), 'bucket');
+    assert.deepEqual(r.policy.statements[0]?.principal, { type: 'bucket', values: [] });
   });
 
   it('§2.7 trust policy principals: RAM, Service, Federated; no Resource', () => {

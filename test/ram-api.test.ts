@@ -536,13 +536,13 @@ describe('RAM API via @alicloud/pop-core', () => {
     });
 
     test('root-only authorizer: root of the account may do everything, anyone else gets NoPermission (403)', async () => {
-      await authorizeRam({ principal: { type: 'root', accountId: ACCOUNT_ID, accessKeyId: AK }, action: 'ram:CreateUser', resource: 'x', accountId: ACCOUNT_ID });
+      await authorizeRam({ principal: { type: 'root', accountId: ACCOUNT_ID, accessKeyId: AK }, action: 'ram:CreateUser', resources: ['x'], accountId: ACCOUNT_ID });
       await assert.rejects(
-        authorizeRam({ principal: { type: 'anonymous' }, action: 'ram:CreateUser', resource: `acs:ram::${ACCOUNT_ID}:user/x`, accountId: ACCOUNT_ID }),
+        authorizeRam({ principal: { type: 'anonymous' }, action: 'ram:CreateUser', resources: [`acs:ram::${ACCOUNT_ID}:user/x`], accountId: ACCOUNT_ID }),
         (e: Error & { code: string; status: number }) => e.code === 'NoPermission' && e.status === 403 && e.message === 'You are not authorized to do this action.',
       );
       await assert.rejects(
-        authorizeRam({ principal: { type: 'root', accountId: '9999999999999999', accessKeyId: AK }, action: 'ram:ListUsers', resource: '*', accountId: ACCOUNT_ID }),
+        authorizeRam({ principal: { type: 'root', accountId: '9999999999999999', accessKeyId: AK }, action: 'ram:ListUsers', resources: ['*'], accountId: ACCOUNT_ID }),
         (e: Error & { code: string }) => e.code === 'NoPermission',
       );
     });

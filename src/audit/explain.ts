@@ -1,6 +1,7 @@
 import { statementText } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
 import type { Decision } from '../policy/index.js';
+import { ramActionResources } from '../ram/actions.js';
 import type { RamAuthorizer } from '../ram/authorize.js';
 import type { RamCaller } from '../ram/service.js';
 import { principalLabel, type RequestRecord } from './record.js';
@@ -44,7 +45,7 @@ export class RequestExplainer {
     await this.authorize({
       principal: caller.principal,
       action: 'ram:ExplainRequest',
-      resource: `acs:ram::${this.accountId}:request/${requestId}`,
+      resources: ramActionResources(this.accountId, 'ExplainRequest', { requestId }),
       accountId: this.accountId,
       context: caller.context,
       trace: caller.trace,

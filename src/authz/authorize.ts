@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Bucket, ObjectRecord } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
-import { authorizeOss, compilePolicy, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
+import { authorizeOss, compileOrDenyAll, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
@@ -20,8 +20,8 @@ export interface AuthzDeps {
 
 function bucketPolicyOf(bucket: Bucket): CompiledPolicy | null {
   if (bucket.policy === null) return null;
-  const compiled = compilePolicy(bucket.policy, 'bucket', { label: `bucket policy of ${bucket.name}` });
-  return compiled.ok ? compiled.policy : null;
+  // Validated on PutBucketPolicy; one that no longer compiles fails closed (the owner can replace it).
+  return compileOrDenyAll(bucket.policy, 'bucket', `bucket policy of ${bucket.name}`);
 }
 
 /** A refusal, carrying the decision so the request log can say which layer and statement decided. */
@@ -137,7 +137,8 @@ async function decideCheck(
   const bucket = await deps.getBucket(check.bucket);
   if (!bucket) {
     // Creating a bucket: the caller's account will own it, so its identity (and session) policies decide.
-    if (check.action === 'oss:PutBucket' && check.key === null) {
+    // PutBucketAcl on a missing bucket creates it (its handler then authorizes oss:PutBucket as well).
+    if ((check.action === 'oss:PutBucket' || check.action === 'oss:PutBucketAcl') && check.key === null) {
       const owner = principal.type === 'anonymous' ? null : principal.accountId;
       const resource = ossResourceArn(deps.region, owner ?? '*', check.bucket);
       return {

@@ -19,21 +19,27 @@ function etagMatches(list: string, etag: string): boolean {
 
 /**
  * Evaluates preconditions against an object: 412 conditions first (If-Match, If-Unmodified-Since),
- * then 304 ones (If-None-Match, If-Modified-Since).
+ * then 304 ones (If-None-Match, If-Modified-Since). Several sets (a copy's plain and `x-oss-copy-source-`
+ * headers) are evaluated together: every set's 412 conditions before any 304 one.
  */
-export function checkPreconditions(obj: { etag: string; lastModified: number }, pre: Preconditions): void {
+export function checkPreconditions(obj: { etag: string; lastModified: number }, conditions: Preconditions | readonly Preconditions[]): void {
+  const sets: readonly Preconditions[] = Array.isArray(conditions) ? conditions : [conditions as Preconditions];
   const lastModifiedSec = Math.floor(obj.lastModified / 1000) * 1000;
-  if (pre.ifMatch !== undefined && !etagMatches(pre.ifMatch, obj.etag)) {
-    throw new AppError('PreconditionFailed', undefined, { Condition: pre.names?.ifMatch ?? 'ifMatch' });
+  for (const pre of sets) {
+    if (pre.ifMatch !== undefined && !etagMatches(pre.ifMatch, obj.etag)) {
+      throw new AppError('PreconditionFailed', undefined, { Condition: pre.names?.ifMatch ?? 'ifMatch' });
+    }
+    if (pre.ifMatch === undefined && pre.ifUnmodifiedSince !== undefined && lastModifiedSec > pre.ifUnmodifiedSince) {
+      throw new AppError('PreconditionFailed', undefined, { Condition: pre.names?.ifUnmodifiedSince ?? 'ifUnmodifiedSince' });
+    }
   }
-  if (pre.ifMatch === undefined && pre.ifUnmodifiedSince !== undefined && lastModifiedSec > pre.ifUnmodifiedSince) {
-    throw new AppError('PreconditionFailed', undefined, { Condition: pre.names?.ifUnmodifiedSince ?? 'ifUnmodifiedSince' });
-  }
-  if (pre.ifNoneMatch !== undefined) {
-    if (etagMatches(pre.ifNoneMatch, obj.etag)) throw new AppError('NotModified');
-    return;
-  }
-  if (pre.ifModifiedSince !== undefined && lastModifiedSec <= pre.ifModifiedSince) {
-    throw new AppError('NotModified');
+  for (const pre of sets) {
+    if (pre.ifNoneMatch !== undefined) {
+      if (etagMatches(pre.ifNoneMatch, obj.etag)) throw new AppError('NotModified');
+      continue;
+    }
+    if (pre.ifModifiedSince !== undefined && lastModifiedSec <= pre.ifModifiedSince) {
+      throw new AppError('NotModified');
+    }
   }
 }

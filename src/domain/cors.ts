@@ -15,6 +15,9 @@ export const CORS_METHODS: readonly string[] = ['GET', 'PUT', 'DELETE', 'POST', 
 const malformed = (detail: string): AppError =>
   new AppError('MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema: ${detail}`, { ErrorDetail: detail });
 
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 const wildcards = (v: string): number => v.split('*').length - 1;
 
 /** Checks a configuration against the OSS limits; throws the OSS error naming the offending element. */
@@ -40,6 +43,8 @@ export function validateCors(cfg: CorsConfig): void {
     }
     for (const h of rule.exposeHeaders) {
       if (h.includes('*')) throw invalidArgument(`ExposeHeader "${h}" in ${where} must name a header; "*" is not allowed.`, 'ExposeHeader', h);
+      // Sent back in Access-Control-Expose-Headers: a newline or space there would break every response.
+      if (!HEADER_NAME.test(h)) throw invalidArgument(`ExposeHeader "${h.slice(0, 64)}" in ${where} is not a header name (letters, digits and !#$%&'+.^_\`|~- only).`, 'ExposeHeader', h.slice(0, 64));
     }
   });
 }

@@ -62,6 +62,10 @@ export class MultipartService {
     assertObjectKey(key);
     validateUserMeta(props.userMeta);
     if (props.tags) validateTags(props.tags);
+    const acl = props.acl !== undefined ? parseObjectAcl(props.acl) : 'default';
+    const storageClass = props.storageClass !== undefined ? parseStorageClass(props.storageClass) : undefined;
+    // Without x-oss-storage-class the object takes its bucket's storage class.
+    const b = await requireBucket(this.ctx, bucket);
     const upload: UploadRecord = {
       uploadId: newUploadId(this.ctx.clock()),
       bucket,
@@ -70,10 +74,9 @@ export class MultipartService {
       headers: props.headers,
       userMeta: props.userMeta,
       tags: props.tags ?? [],
-      acl: props.acl !== undefined ? parseObjectAcl(props.acl) : 'default',
-      storageClass: props.storageClass !== undefined ? parseStorageClass(props.storageClass) : 'Standard',
+      acl,
+      storageClass: storageClass ?? b.storageClass,
     };
-    await requireBucket(this.ctx, bucket);
     if (forbidOverwrite && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
     await this.ctx.meta.createUpload(upload);
     return upload;
@@ -114,7 +117,7 @@ export class MultipartService {
     key: string,
     uploadId: string,
     partNumber: number,
-    source: { bucket: string; key: string; range: string | undefined; conditions: Preconditions; checkTarget?: SymlinkTargetCheck },
+    source: { bucket: string; key: string; range: string | undefined; conditions: Preconditions | readonly Preconditions[]; checkTarget?: SymlinkTargetCheck },
   ): Promise<PartRecord> {
     assertPartNumber(partNumber);
     const upload = await this.getUpload(bucket, key, uploadId);
@@ -122,10 +125,11 @@ export class MultipartService {
     checkPreconditions(src, source.conditions);
     let range: ByteRange | null = null;
     if (source.range !== undefined) {
-      const m = /^bytes=(\d+)-(\d+)$/.exec(source.range.trim());
+      // `bytes=first-last`, or open-ended `bytes=first-` (to the end of the source).
+      const m = /^bytes=(\d+)-(\d*)$/.exec(source.range.trim());
       if (!m) throw invalidArgument('The x-oss-copy-source-range is invalid.', 'x-oss-copy-source-range', source.range);
       const first = Number(m[1]);
-      const last = Number(m[2]);
+      const last = m[2] === '' ? src.size - 1 : Number(m[2]);
       if (last < first || last >= src.size) {
         throw invalidArgument('The x-oss-copy-source-range is invalid.', 'x-oss-copy-source-range', source.range);
       }
@@ -162,11 +166,12 @@ export class MultipartService {
           throw new AppError('EntityTooSmall', undefined, { PartNumber: String(chosen[i]!.partNumber), ProposedSize: String(chosen[i]!.size), MinSizeAllowed: String(LIMITS.minPartSize) });
         }
       }
+      // OSS: the MD5 of the parts' ETags as upper-case hex text, concatenated (not of their binary MD5s, as S3).
       const md5s = createHash('md5');
       let crc = 0n;
       let size = 0;
       for (const p of chosen) {
-        md5s.update(Buffer.from(p.etag, 'hex'));
+        md5s.update(p.etag.toUpperCase(), 'latin1');
         crc = size === 0 ? BigInt(p.crc64) : crc64Combine(crc, BigInt(p.crc64), p.size);
         size += p.size;
       }

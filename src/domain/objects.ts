@@ -40,7 +40,8 @@ export interface CopyObjectInput {
   replaceMetadata: boolean;
   props: ObjectProps;
   replaceTags: boolean;
-  sourceConditions: Preconditions;
+  /** Conditions on the source; several sets are checked together (see checkPreconditions). */
+  sourceConditions: Preconditions | readonly Preconditions[];
   forbidOverwrite: boolean;
   /** Authorizes reading the source's target when the source is a symlink. */
   checkSourceTarget?: SymlinkTargetCheck;
@@ -88,13 +89,16 @@ export function validateUserMeta(meta: Record<string, string>): void {
   if (total > LIMITS.maxUserMetaBytes) throw invalidArgument('Your metadata headers exceed the maximum allowed metadata size.', 'x-oss-meta-*');
 }
 
+/** What tag keys and values may hold (OSS EC 0010-00000212/217): ASCII letters, digits, space and `+-=._:/`. */
+const TAG_CHARS = /^[A-Za-z0-9 +\-=._:/]*$/;
+
 export function validateTags(tags: Array<[string, string]>): void {
-  if (tags.length > LIMITS.maxTags) throw invalidArgument('Object tags cannot be greater than 10', 'x-oss-tagging');
+  if (tags.length > LIMITS.maxTags) throw new AppError('InvalidTag', 'Object tags cannot be greater than 10', {}, '0010-00000217');
   const seen = new Set<string>();
   for (const [k, v] of tags) {
-    if (k.length === 0 || Buffer.byteLength(k) > 128) throw invalidArgument('The TagKey you have provided is invalid', 'TagKey', k);
-    if (Buffer.byteLength(v) > 256) throw invalidArgument('The TagValue you have provided is invalid', 'TagValue', v);
-    if (seen.has(k)) throw invalidArgument('Cannot provide multiple Tags with the same key', 'TagKey', k);
+    if (k.length === 0 || k.length > 128 || !TAG_CHARS.test(k)) throw new AppError('InvalidTag', 'The TagKey you have provided is invalid', { TagKey: k });
+    if (v.length > 256 || !TAG_CHARS.test(v)) throw new AppError('InvalidTag', 'The TagValue you have provided is invalid', { TagValue: v }, '0010-00000217');
+    if (seen.has(k)) throw new AppError('InvalidTag', 'Cannot provide multiple Tags with the same key', { TagKey: k });
     seen.add(k);
   }
 }
@@ -116,14 +120,27 @@ export class ObjectService {
   /**
    * The object whose bytes a GET returns: symlinks resolve to their target. `checkTarget` is called with
    * the target's key before it is read: OSS authorizes a read through a link on the target as well.
+   * A link to a missing object is SymlinkTargetNotExist; a link to a link is InvalidTargetType.
    */
   async resolveForRead(bucket: string, key: string, checkTarget?: SymlinkTargetCheck): Promise<ObjectRecord> {
+    return (await this.readView(bucket, key, checkTarget)).data;
+  }
+
+  /**
+   * What GET/HEAD describe and return. For a symlink OSS answers with the link's own headers (type
+   * Symlink, its Content-Type, metadata, storage class, Last-Modified) and takes from the target only what
+   * describes the bytes: Content-Length, ETag, Content-MD5 and the CRC-64 (which clients check against
+   * the body). `data` is the object whose bytes are read.
+   */
+  async readView(bucket: string, key: string, checkTarget?: SymlinkTargetCheck): Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
     const obj = await this.head(bucket, key);
-    if (obj.type !== 'Symlink') return obj;
+    if (obj.type !== 'Symlink') return { meta: obj, data: obj };
     if (checkTarget) await checkTarget(obj.symlinkTarget ?? '');
     const target = await this.ctx.meta.getObject(bucket, obj.symlinkTarget ?? '');
-    if (!target || target.type === 'Symlink') throw new AppError('SymlinkTargetNotExist', undefined, { Key: key });
-    return target;
+    if (!target) throw new AppError('SymlinkTargetNotExist', undefined, { Key: key });
+    if (target.type === 'Symlink') throw new AppError('InvalidTargetType', undefined, { Key: key });
+    const meta: ObjectRecord = { ...obj, size: target.size, etag: target.etag, contentMd5: target.contentMd5, crc64: target.crc64 };
+    return { meta, data: target };
   }
 
   /** Streams bytes of an object (whole, or one range). */
@@ -156,14 +173,21 @@ export class ObjectService {
     return range ? obj.inline.subarray(range.start, range.end) : obj.inline;
   }
 
-  private newRecord(bucket: string, key: string, props: ObjectProps): Omit<ObjectRecord, 'size' | 'etag' | 'crc64' | 'contentMd5' | 'segments' | 'inline' | 'type'> {
+  /**
+   * Checks a writer's properties, then the bucket (NoSuchBucket), and builds the new record's base. An
+   * object written without `x-oss-storage-class` takes its bucket's storage class.
+   */
+  private async prepare(bucket: string, key: string, props: ObjectProps): Promise<BaseRecord> {
     validateUserMeta(props.userMeta);
     if (props.tags) validateTags(props.tags);
+    const storageClass = props.storageClass !== undefined ? parseStorageClass(props.storageClass) : undefined;
+    const acl = props.acl !== undefined ? parseObjectAcl(props.acl) : 'default';
+    const b = await requireBucket(this.ctx, bucket);
     return {
       bucket,
       key,
-      storageClass: props.storageClass !== undefined ? parseStorageClass(props.storageClass) : 'Standard',
-      acl: props.acl !== undefined ? parseObjectAcl(props.acl) : 'default',
+      storageClass: storageClass ?? b.storageClass,
+      acl,
       lastModified: this.ctx.clock(),
       headers: props.headers,
       userMeta: props.userMeta,
@@ -174,8 +198,7 @@ export class ObjectService {
 
   async put(input: PutObjectInput): Promise<ObjectRecord> {
     assertObjectKey(input.key);
-    const base = this.newRecord(input.bucket, input.key, input);
-    await requireBucket(this.ctx, input.bucket);
+    const base = await this.prepare(input.bucket, input.key, input);
     if (input.forbidOverwrite && (await this.ctx.meta.getObject(input.bucket, input.key))) {
       input.body.resume();
       throw new AppError('FileAlreadyExists');
@@ -204,9 +227,11 @@ export class ObjectService {
     if (!Number.isSafeInteger(input.position) || input.position < 0) {
       throw invalidArgument('Position is invalid.', 'position', String(input.position));
     }
-    const base = this.newRecord(input.bucket, input.key, input);
-    await requireBucket(this.ctx, input.bucket);
+    // Tags count only on the append that creates the object; later appends ignore x-oss-tagging (as OSS does).
+    const firstTags = input.tags ?? [];
+    const base = await this.prepare(input.bucket, input.key, { ...input, tags: undefined });
     const current = await this.ctx.meta.getObject(input.bucket, input.key);
+    if (!current) validateTags(firstTags);
     if (current) {
       if (current.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
       if (current.size !== input.position) throw positionMismatch(current.size);
@@ -226,7 +251,8 @@ export class ObjectService {
         const crc = cur ? crc64Combine(BigInt(cur.crc64), blob.crc64.digest(), blob.size) : blob.crc64.digest();
         const size = curSize + blob.size;
         const segments = [...(cur?.segments ?? []), ...segmentsOf(blob)];
-        const props = cur ?? { ...base };
+        if (!cur) validateTags(firstTags);
+        const props = cur ?? { ...base, tags: firstTags };
         return {
           ...props,
           bucket: input.bucket,
@@ -255,15 +281,16 @@ export class ObjectService {
     assertObjectKey(input.sourceKey);
     const source = await this.resolveForRead(input.sourceBucket, input.sourceKey, input.checkSourceTarget);
     checkPreconditions(source, input.sourceConditions);
-    await requireBucket(this.ctx, input.bucket);
     const sameObject = input.sourceBucket === input.bucket && input.sourceKey === input.key;
     // Copy onto itself always replaces metadata and keeps the bytes (no copy needed).
     const replace = input.replaceMetadata || sameObject;
     const props: ObjectProps = replace
-      ? input.props
+      ? { ...input.props }
       : { headers: source.headers, userMeta: source.userMeta, acl: input.props.acl, storageClass: input.props.storageClass };
+    // Without x-oss-storage-class a new copy takes its bucket's class; a copy onto itself keeps its own.
+    if (sameObject && props.storageClass === undefined) props.storageClass = source.storageClass;
     const tags = input.replaceTags ? (input.props.tags ?? []) : source.tags;
-    const base = this.newRecord(input.bucket, input.key, { ...props, tags });
+    const base = await this.prepare(input.bucket, input.key, { ...props, tags });
     if (input.forbidOverwrite && !sameObject && (await this.ctx.meta.getObject(input.bucket, input.key))) {
       throw new AppError('FileAlreadyExists');
     }
@@ -311,8 +338,7 @@ export class ObjectService {
   async putSymlink(bucket: string, key: string, target: string, props: ObjectProps, forbidOverwrite: boolean): Promise<ObjectRecord> {
     assertObjectKey(key);
     assertObjectKey(target);
-    const base = this.newRecord(bucket, key, props);
-    await requireBucket(this.ctx, bucket);
+    const base = await this.prepare(bucket, key, props);
     const etag = hexUpper(createHash('md5').update(target).digest());
     const record: ObjectRecord = {
       ...base,
@@ -360,8 +386,11 @@ export class ObjectService {
   }
 }
 
+/** A new object's record before its bytes are known. */
+type BaseRecord = Omit<ObjectRecord, 'size' | 'etag' | 'crc64' | 'contentMd5' | 'segments' | 'inline' | 'type'>;
+
 /** A Normal object made of one verified body (PutObject, CopyObject). */
-function normalObject(base: Omit<ObjectRecord, 'size' | 'etag' | 'crc64' | 'contentMd5' | 'segments' | 'inline' | 'type'>, body: IngestedBody): ObjectRecord {
+function normalObject(base: BaseRecord, body: IngestedBody): ObjectRecord {
   return {
     ...base,
     size: body.size,

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { authenticate } from '../auth/authenticate.js';
@@ -85,7 +85,9 @@ function wireValue(v: string): string {
 export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     if (guardChunkedLength(req, res)) return;
-    void handle(deps, req, res);
+    // handle() answers every error itself; this is the last line for a bug in that answering, so that
+    // no request can end the process (an unhandled rejection would).
+    handle(deps, req, res).catch((err: unknown) => lastResort(deps.log, req, res, err));
   };
 }
 
@@ -196,13 +198,34 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   // Bucket CORS on actual requests; nothing at all without an Origin header.
   const origin = req.headers.origin;
   if (origin !== undefined && corsBucket !== null) await addActualCorsHeaders(response, corsBucket, origin, method, (n) => deps.authz.getBucket(n));
+  // A stream body can fail before it is piped (a blob file gone missing while the answer was prepared);
+  // the listener keeps that from being an unhandled 'error', and the check below answers InternalError.
+  if (response.body instanceof Readable) response.body.on('error', () => undefined);
+  const bad = response.body instanceof Readable && response.body.errored ? 'body' : invalidHeader(response.headers);
+  if (bad !== null) {
+    // A value that cannot go on the wire (e.g. metadata with a newline stored before such values were
+    // refused): this request answers InternalError, and the log says which header.
+    deps.log.error('response not sendable', { requestId, op: opName, header: bad });
+    if (response.body instanceof Readable) response.body.destroy();
+    response = ossErrorResponse(new AppError('InternalError'), requestId, hostId, method);
+    if (rec.service === 'oss') rec.errorCode = 'InternalError';
+  }
   write(req, res, response, pop ? null : requestId, started);
-  if (deps.observe && rec.service !== null) observeResponse(rec, req, res, response, deps.observe);
+  if (deps.observe && rec.service !== null) {
+    try {
+      observeResponse(rec, req, res, response, deps.observe);
+    } catch (err) {
+      // The answer is already on its way: an observer failure is logged, never turned into a cut connection.
+      deps.log.error('request observer failed', { requestId, op: opName, err: err instanceof Error ? err.stack : String(err) });
+    }
+  }
   if (deps.log.enabled('debug')) deps.log.debug('request', { requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status });
 }
 
 /** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */
 function write(req: IncomingMessage, res: ServerResponse, response: OssResponse, ossRequestId: string | null, started: bigint): void {
+  // A client gone mid-answer makes writes fail; the connection is already over, nothing to do.
+  res.on('error', () => undefined);
   res.statusCode = response.status;
   // Date: node adds it (res.sendDate), formatted once per second.
   if (ossRequestId !== null) {
@@ -212,16 +235,7 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   }
   for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, wireValue(v));
 
-  // A request body the handler did not read: drain a small one, close the connection after a big one.
-  if (!req.readableEnded && !req.destroyed) {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (req.headers['transfer-encoding'] !== undefined || !(declared <= 1024 * 1024)) {
-      res.setHeader('Connection', 'close');
-      res.on('finish', () => req.destroy());
-    }
-    req.unpipe();
-    req.resume();
-  }
+  drainOrClose(req, res);
 
   const body = response.body;
   if (body === undefined || req.method === 'HEAD') {
@@ -242,6 +256,75 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   });
   res.on('close', () => body.destroy());
   body.pipe(res);
+}
+
+/** The most of an unread request body drained to keep its connection; beyond it the connection closes. */
+export const DRAIN_MAX_BYTES = 1024 * 1024;
+
+/**
+ * A request body the handler did not read to its end (refused early, or a reader that stopped at its
+ * limit): the connection can serve the next request only once the rest of this body is consumed. A
+ * small declared rest is drained; a big or chunked one, or one whose reader destroyed the request
+ * (nothing can drain it then), ends the connection with `Connection: close` after this answer.
+ */
+function drainOrClose(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete && req.readableEnded) return;
+  const declared = Number(req.headers['content-length'] ?? '0');
+  const drainable = !req.destroyed && req.headers['transfer-encoding'] === undefined && declared <= DRAIN_MAX_BYTES;
+  if (!req.complete && !drainable) {
+    res.setHeader('Connection', 'close');
+    // Node ends the connection after an answer saying `Connection: close`; destroying the socket as
+    // well makes sure unread bytes are not parsed as a next request. Taken now: req/res detach from it.
+    const socket = res.socket ?? req.socket;
+    res.on('finish', () => socket?.destroy());
+  }
+  if (!req.destroyed) {
+    req.unpipe();
+    req.resume();
+  }
+}
+
+/** The first response header node would refuse to send (name or value), or null. */
+function invalidHeader(headers: Record<string, string>): string | null {
+  for (const [k, v] of Object.entries(headers)) {
+    try {
+      validateHeaderName(k);
+      validateHeaderValue(k, wireValue(v));
+    } catch {
+      return k;
+    }
+  }
+  return null;
+}
+
+/**
+ * An exception that escaped handle() itself: answer 500 if nothing was sent yet, else cut the
+ * connection; log it with the request's id (the one already sent, when there is one).
+ */
+function lastResort(log: Logger, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  try {
+    const sent = res.getHeader('x-oss-request-id');
+    const requestId = typeof sent === 'string' ? sent : newRequestId();
+    log.error('internal error outside the request pipeline', { requestId, url: redactUrl(req.url ?? '/'), err: err instanceof Error ? err.stack : String(err) });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    const response = ossErrorResponse(new AppError('InternalError'), requestId, '', req.method ?? 'GET');
+    const body = req.method === 'HEAD' || typeof response.body !== 'string' ? Buffer.alloc(0) : Buffer.from(response.body, 'utf8');
+    res.statusCode = response.status;
+    res.setHeader('Server', 'AliyunOSS');
+    res.setHeader('x-oss-request-id', requestId);
+    for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, v);
+    res.setHeader('Content-Length', String(body.length));
+    res.setHeader('Connection', 'close');
+    const socket = res.socket ?? req.socket;
+    res.on('finish', () => socket?.destroy());
+    res.end(req.method === 'HEAD' ? undefined : body);
+  } catch {
+    res.destroy();
+  }
 }
 
 /**

@@ -15,8 +15,13 @@ export function observeResponse(rec: RequestRecord, req: IncomingMessage, res: S
       sent += chunk.length;
     });
     res.once('close', () => {
-      rec.finish(response.status, sent);
-      observe(rec);
+      // An event handler, outside the request's error boundary: an observer failure must not escape.
+      try {
+        rec.finish(response.status, sent);
+        observe(rec);
+      } catch {
+        // the answer is out; a lost audit line or metric is all that is left to lose
+      }
     });
     return;
   }

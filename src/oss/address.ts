@@ -24,12 +24,24 @@ function stripPort(host: string): string {
   return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
 }
 
-function decodePath(raw: string): string {
+/**
+ * Percent-decodes a URL path segment, or a header that carries one (`x-oss-copy-source`,
+ * `x-oss-symlink-target`), as OSS does: a raw `+` is a space (spec §1.3 item 4: older SDKs, the Go SDK
+ * among them, send spaces that way; ali-oss and oss2 send a literal plus as `%2B`). Undefined on bad
+ * percent-encoding or invalid UTF-8, for the caller to answer with its own error.
+ */
+export function decodeUrlPath(raw: string): string | undefined {
   try {
-    return decodeURIComponent(raw);
+    return decodeURIComponent(raw.includes('+') ? raw.replace(/\+/g, ' ') : raw);
   } catch {
-    throw new AppError('InvalidObjectName', 'The object name is not valid percent-encoded UTF-8.');
+    return undefined;
   }
+}
+
+function decodePath(raw: string): string {
+  const decoded = decodeUrlPath(raw);
+  if (decoded === undefined) throw new AppError('InvalidObjectName', 'The object name is not valid percent-encoded UTF-8.');
+  return decoded;
 }
 
 /**

@@ -9,6 +9,25 @@ import type { Preconditions } from '../domain/conditions.js';
 
 export const header = headerValue;
 
+// What node's http module accepts on the wire (RFC 9110 field-value and token); anything else makes
+// `res.setHeader` throw, so such values are refused where they enter, before they are stored or echoed.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A value in wire form (latin1 text, one char per byte) that can go out as a header value. */
+export const isHeaderValue = (wire: string): boolean => FIELD_VALUE.test(wire);
+/** A string that can be a header name. */
+export const isHeaderName = (name: string): boolean => TOKEN.test(name);
+/** Text (any Unicode) as the latin1 string of its UTF-8 bytes: what a header value carrying it sends. */
+export const wireText = (text: string): string => (/[^\x00-\x7f]/.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text);
+
+/** Refuses a value bound for a response header that holds CR, LF or another control character. */
+export function assertHeaderValue(argumentName: string, wire: string): void {
+  if (!isHeaderValue(wire)) {
+    throw invalidArgument(`The value of ${argumentName} contains a control character (CR, LF, NUL, …), which a header cannot carry.`, argumentName);
+  }
+}
+
 export function contentHeadersFrom(headers: IncomingHttpHeaders, fallbackType = 'application/octet-stream'): ContentHeaders {
   const out: ContentHeaders = { contentType: header(headers, 'content-type') ?? fallbackType };
   const cc = header(headers, 'cache-control');

@@ -1,6 +1,6 @@
 import { assertPartNumber } from '../domain/multipart.js';
 import { AppError, invalidArgument } from '../errors.js';
-import type { Address } from './address.js';
+import { decodeUrlPath, type Address } from './address.js';
 import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
 
@@ -306,14 +306,9 @@ function parseCopySource(raw: string): CopySource {
     throw invalidArgument('Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.', 'x-oss-copy-source', raw);
   };
   if (slash <= 0 || slash === value.length - 1) fail();
-  let key: string;
-  let bucket: string;
-  try {
-    bucket = decodeURIComponent(value.slice(0, slash));
-    key = decodeURIComponent(value.slice(slash + 1));
-  } catch {
-    return fail();
-  }
+  const bucket = decodeUrlPath(value.slice(0, slash));
+  const key = decodeUrlPath(value.slice(slash + 1));
+  if (bucket === undefined || key === undefined) return fail();
   return { bucket, key };
 }
 

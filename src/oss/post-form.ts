@@ -78,8 +78,23 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
       return lower;
     };
 
-    bb.on('field', (name, value, info) => {
+    // busboy calls these from inside req's 'data' events: anything thrown here would escape every
+    // request's error boundary and end the process, so each handler turns exceptions into `fail`.
+    const guarded = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        fail(err instanceof AppError ? err : malformed(err instanceof Error ? err.message : undefined));
+      }
+    };
+    const nameless = (): AppError => malformed('a part has no name (Content-Disposition: form-data; name="…" is required)');
+
+    bb.on('field', guarded((name: string | undefined, value: string, info: busboy.FieldInfo) => {
       if (settled) return;
+      if (typeof name !== 'string' || name === '') {
+        fail(nameless());
+        return;
+      }
       if (info.valueTruncated) {
         fail(invalidArgument(`The form fields before the file exceed ${FORM_LIMITS.totalBytes} bytes in all.`, 'FormField', name.slice(0, 64)));
         return;
@@ -92,11 +107,19 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
       }
       const lower = take(name, Buffer.byteLength(value));
       if (lower !== null) fields.set(lower, value);
-    });
+    }));
 
-    bb.on('file', (name, stream, info) => {
+    bb.on('file', guarded((name: string | undefined, stream: Readable, info: busboy.FileInfo) => {
+      // The file may never be read (the request is refused before its handler runs) and then fail when
+      // the connection closes; an 'error' without a listener would end the process. Readers still see it.
+      stream.on('error', () => undefined);
       if (settled) {
         stream.resume();
+        return;
+      }
+      if (typeof name !== 'string' || name === '') {
+        stream.resume();
+        fail(nameless());
         return;
       }
       if (name.toLowerCase() !== 'file') {
@@ -106,7 +129,7 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
       }
       settled = true;
       resolve({ fields, file: { stream, filename: info.filename ?? '', contentType: info.mimeType }, finished });
-    });
+    }));
 
     bb.on('error', (err: unknown) => fail(err instanceof AppError ? err : malformed(err instanceof Error ? err.message : undefined)));
     bb.on('close', () => fail(new AppError('IncorrectNumberOfFilesInPOSTRequest', 'POST requires exactly one file upload per request; the form has no field named "file".')));

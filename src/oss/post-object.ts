@@ -6,6 +6,7 @@ import { assertObjectKey } from '../domain/names.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { isoSeconds, parseIsoBasic } from '../util/time.js';
 import type { AuthzCheck, Operation } from './operations.js';
+import { assertHeaderValue, isHeaderName } from './headers.js';
 import { readPostForm, type PostFile } from './post-form.js';
 import {
   checkPostPolicy,
@@ -62,17 +63,33 @@ const OBJECT_FIELDS = ['cache-control', 'content-disposition', 'content-encoding
 /** Header values are stored as the bytes the client sent (latin1 text); form fields arrive as UTF-8 text. */
 const wire = (v: string): string => Buffer.from(v, 'utf8').toString('latin1');
 
+/**
+ * A field's value as a header value. A form can carry what a request header cannot (CR, LF, NUL, …);
+ * such a value would be stored and then break every GET/HEAD of the object, so it is refused here.
+ */
+function headerField(name: string, v: string): string {
+  const value = wire(v);
+  assertHeaderValue(name, value);
+  return value;
+}
+
 function objectHeadersOf(fields: ReadonlyMap<string, string>, file: PostFile): IncomingHttpHeaders {
   const h: IncomingHttpHeaders = {};
   // Content type: x-oss-content-type, else the Content-Type field, else the file part's own (spec §9).
+  const typeField = fields.has('x-oss-content-type') ? 'x-oss-content-type' : fields.has('content-type') ? 'content-type' : 'file';
   const type = fields.get('x-oss-content-type') ?? fields.get('content-type') ?? file.contentType;
-  if (type !== undefined && type !== '') h['content-type'] = wire(type);
+  if (type !== undefined && type !== '') h['content-type'] = headerField(typeField, type);
   for (const name of OBJECT_FIELDS) {
     const v = fields.get(name);
-    if (v !== undefined) h[name] = wire(v);
+    if (v !== undefined) h[name] = headerField(name, v);
   }
-  // Encryption fields ride along so the upload refuses them as PutObject refuses the headers (501).
-  for (const [name, v] of fields) if (name.startsWith('x-oss-meta-') || name.startsWith('x-oss-server-side-')) h[name] = wire(v);
+  for (const [name, v] of fields) {
+    if (!name.startsWith('x-oss-meta-')) continue;
+    if (!isHeaderName(name)) throw invalidArgument(`The form field name "${name.slice(0, 64)}" is not a valid header name (letters, digits and !#$%&'*+.^_\`|~- only).`, name.slice(0, 64));
+    h[name] = headerField(name, v);
+  }
+  // Encryption fields ride along (by name only) so the upload refuses them as PutObject refuses the headers (501).
+  for (const name of fields.keys()) if (name.startsWith('x-oss-server-side-')) h[name] = 'requested';
   return h;
 }
 

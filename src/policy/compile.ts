@@ -383,6 +383,23 @@ export function compilePolicy(text: string, kind: PolicyKind, opts: CompileOptio
   return result;
 }
 
+/**
+ * What a stored or sealed policy that does not compile stands for: a Deny of every action on every
+ * resource (for every principal, in a bucket policy), never "no policy", since the lost text may have
+ * held a Deny. In a bucket policy the owner's root stays exempt (a `"*"` Deny without Condition, §2.3),
+ * so it can still replace the policy.
+ */
+export function compileOrDenyAll(text: string, kind: PolicyKind, label: string): CompiledPolicy {
+  const compiled = compilePolicy(text, kind, { label });
+  if (compiled.ok) return compiled.policy;
+  const deny = compilePolicy(kind === 'bucket' ? DENY_ALL_BUCKET : DENY_ALL, kind, { label: `${label} (does not compile: denies everything)` });
+  if (!deny.ok) throw new Error(`the deny-all ${kind} policy does not compile`);
+  return deny.policy;
+}
+
+const DENY_ALL = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
+const DENY_ALL_BUCKET = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Deny', Action: '*', Principal: ['*'], Resource: '*' }] });
+
 /** For tests and memory pressure. */
 export function clearPolicyCache(): void {
   cache.clear();

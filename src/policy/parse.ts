@@ -222,7 +222,11 @@ function parseStatement(v: unknown, path: string, kind: PolicyKind, opts: ParseO
   }
 
   const hasPrincipal = has(v, 'Principal');
-  if (kind === 'bucket' || kind === 'trust') {
+  if (kind === 'bucket' && !hasPrincipal) {
+    // OSS accepts a bucket-policy statement without Principal (oss2's tests put one); it means what `[]`
+    // means, everyone (`["*"]`, spec ram-sts §2.4).
+    st.principal = { type: 'bucket', values: [] };
+  } else if (kind === 'bucket' || kind === 'trust') {
     if (!hasPrincipal) fault(`${path}.Principal`, `is required in a ${KIND_NAME[kind]}`);
     st.principal = parsePrincipal(v.Principal, `${path}.Principal`, kind);
   } else if (hasPrincipal) {

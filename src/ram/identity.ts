@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import { compilePolicy, type CompiledPolicy } from '../policy/index.js';
+import { compileOrDenyAll, type CompiledPolicy } from '../policy/index.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import type { PolicyType } from './model.js';
 import { systemPolicy } from './system-policies.js';
@@ -41,8 +41,9 @@ export class IdentityPolicies {
       seen.add(id);
       const doc = await this.document(a.policyType, a.policyName);
       if (doc === null) continue;
-      const compiled = compilePolicy(doc, 'identity', { label: a.policyName });
-      if (compiled.ok) out.push(compiled.policy);
+      // Stored documents were validated on write; one that no longer compiles (a stricter parser after
+      // an upgrade, a damaged row) may have held a Deny, so it denies everything rather than vanish.
+      out.push(compileOrDenyAll(doc, 'identity', a.policyName));
     }
     return out;
   }
@@ -58,10 +59,11 @@ export class IdentityPolicies {
 
 /**
  * The session policy an STS role session carries, compiled (kind `session`); null for every other
- * principal and for sessions without one. It was validated when AssumeRole issued the token.
+ * principal and for sessions without one. AssumeRole validated it and the credential resolver refuses a
+ * token whose policy does not compile (InvalidSecurityToken); should one reach here anyway it fails
+ * closed: a session policy that cannot be read denies everything, never "no session policy".
  */
 export function sessionPolicyOf(principal: Principal): CompiledPolicy | null {
   if (principal.type !== 'session' || principal.sessionPolicy === null) return null;
-  const compiled = compilePolicy(principal.sessionPolicy, 'session', { label: 'session policy' });
-  return compiled.ok ? compiled.policy : null;
+  return compileOrDenyAll(principal.sessionPolicy, 'session', 'session policy');
 }

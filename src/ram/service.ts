@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import type { IdentityStore, NamePage } from '../store/meta/types.js';
 import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
-import { ramArn } from './arn.js';
+import { ramActionResources, type RamActionInput, type RamActionName } from './actions.js';
 import { authorizeRootOnly, type RamAuthorizer } from './authorize.js';
 import type { AuthzTrace } from '../authz/outcome.js';
 import type { IdentityPolicies } from './identity.js';
@@ -137,6 +137,8 @@ async function paged<T>(paging: Paging, nameOf: (t: T) => string, fetch: (p: Nam
   return { items, isTruncated: true, marker: encodeMarker(nameOf(items[items.length - 1]!)) };
 }
 
+const PRINCIPAL_NAME: Record<RamPrincipalKind, 'UserName' | 'GroupName' | 'RoleName'> = { User: 'UserName', Group: 'GroupName', Role: 'RoleName' };
+
 function checkPolicyType(value: string): PolicyType {
   if (value !== 'System' && value !== 'Custom') throw new AppError('InvalidParameter.PolicyType');
   return value;
@@ -168,12 +170,10 @@ export class RamService {
     this.authorizeHook = opts.authorize ?? authorizeRootOnly;
   }
 
-  private async authorize(caller: RamCaller, action: string, resource: string): Promise<void> {
-    await this.authorizeHook({ principal: caller.principal, action: `ram:${action}`, resource, accountId: this.accountId, context: caller.context, trace: caller.trace });
-  }
-
-  private arn(kind: 'user' | 'group' | 'role', name: string): string {
-    return ramArn[kind](this.accountId, name);
+  /** Authorizes `ram:<action>` on every resource the action table declares for this input. */
+  private async authorize<A extends RamActionName>(caller: RamCaller, action: A, input: RamActionInput<A>): Promise<void> {
+    const resources = ramActionResources(this.accountId, action, input);
+    await this.authorizeHook({ principal: caller.principal, action: `ram:${action}`, resources, accountId: this.accountId, context: caller.context, trace: caller.trace });
   }
 
   /**
@@ -190,11 +190,11 @@ export class RamService {
     if (!this.identity) throw new AppError('InvalidParameter', 'The policy simulator is not available on this server.');
     if (input.userName !== undefined) {
       checkField('UserName', input.userName);
-      await this.authorize(caller, 'SimulatePrincipalPolicy', this.arn('user', input.userName));
+      await this.authorize(caller, 'SimulatePrincipalPolicy', { userName: input.userName });
       return simulateIdentity(this.identity, this.accountId, { user: await this.mustUser(input.userName) }, input);
     }
     checkField('RoleName', input.roleName!);
-    await this.authorize(caller, 'SimulatePrincipalPolicy', this.arn('role', input.roleName!));
+    await this.authorize(caller, 'SimulatePrincipalPolicy', { roleName: input.roleName! });
     return simulateIdentity(this.identity, this.accountId, { role: await this.mustRole(input.roleName!) }, input);
   }
 
@@ -223,7 +223,7 @@ export class RamService {
     input: { userName: string; displayName?: string; mobilePhone?: string; email?: string; comments?: string },
   ): Promise<RamUser> {
     checkField('UserName', input.userName);
-    await this.authorize(caller, 'CreateUser', this.arn('user', input.userName));
+    await this.authorize(caller, 'CreateUser', { userName: input.userName });
     const now = this.clock();
     const user: RamUser = {
       userId: newNumericId(16),
@@ -241,7 +241,7 @@ export class RamService {
 
   async getUser(caller: RamCaller, userName: string): Promise<RamUser> {
     checkField('UserName', userName);
-    await this.authorize(caller, 'GetUser', this.arn('user', userName));
+    await this.authorize(caller, 'GetUser', { userName });
     return this.mustUser(userName);
   }
 
@@ -250,7 +250,8 @@ export class RamService {
     input: { userName: string; newUserName?: string; newDisplayName?: string; newMobilePhone?: string; newEmail?: string; newComments?: string },
   ): Promise<RamUser> {
     checkField('UserName', input.userName);
-    await this.authorize(caller, 'UpdateUser', this.arn('user', input.userName));
+    if (input.newUserName !== undefined) checkField('UserName', input.newUserName);
+    await this.authorize(caller, 'UpdateUser', { userName: input.userName, ...(input.newUserName !== undefined ? { newUserName: input.newUserName } : {}) });
     return this.store.updateUser(
       input.userName,
       {
@@ -265,13 +266,13 @@ export class RamService {
   }
 
   async listUsers(caller: RamCaller, paging: Paging): Promise<Page<RamUser>> {
-    await this.authorize(caller, 'ListUsers', this.arn('user', '*'));
+    await this.authorize(caller, 'ListUsers', {});
     return paged(paging, (u) => u.userName, (p) => this.store.listUsers(p));
   }
 
   async deleteUser(caller: RamCaller, userName: string): Promise<void> {
     checkField('UserName', userName);
-    await this.authorize(caller, 'DeleteUser', this.arn('user', userName));
+    await this.authorize(caller, 'DeleteUser', { userName });
     await this.store.deleteUser(userName);
   }
 
@@ -289,7 +290,7 @@ export class RamService {
   /** Creates a key; the plain secret is returned here and never again. */
   async createAccessKey(caller: RamCaller, input: { userName?: string }): Promise<{ key: RamAccessKey; secret: string }> {
     const userName = this.keyOwner(caller, input.userName);
-    await this.authorize(caller, 'CreateAccessKey', this.arn('user', userName));
+    await this.authorize(caller, 'CreateAccessKey', { userName });
     const accessKeyId = newAccessKeyId();
     const secret = newAccessKeySecret();
     const key = await this.store.createAccessKey(
@@ -302,20 +303,20 @@ export class RamService {
 
   async listAccessKeys(caller: RamCaller, input: { userName?: string }): Promise<RamAccessKey[]> {
     const userName = this.keyOwner(caller, input.userName);
-    await this.authorize(caller, 'ListAccessKeys', this.arn('user', userName));
+    await this.authorize(caller, 'ListAccessKeys', { userName });
     return this.store.listAccessKeys(userName);
   }
 
   async updateAccessKey(caller: RamCaller, input: { userName?: string; userAccessKeyId: string; status: string }): Promise<void> {
     const userName = this.keyOwner(caller, input.userName);
     if (input.status !== 'Active' && input.status !== 'Inactive') throw new AppError('InvalidParameter.Status');
-    await this.authorize(caller, 'UpdateAccessKey', this.arn('user', userName));
+    await this.authorize(caller, 'UpdateAccessKey', { userName });
     await this.store.updateAccessKey(userName, input.userAccessKeyId, input.status);
   }
 
   async deleteAccessKey(caller: RamCaller, input: { userName?: string; userAccessKeyId: string }): Promise<void> {
     const userName = this.keyOwner(caller, input.userName);
-    await this.authorize(caller, 'DeleteAccessKey', this.arn('user', userName));
+    await this.authorize(caller, 'DeleteAccessKey', { userName });
     await this.store.deleteAccessKey(userName, input.userAccessKeyId);
   }
 
@@ -349,7 +350,7 @@ export class RamService {
   async createGroup(caller: RamCaller, input: { groupName: string; comments?: string }): Promise<RamGroup> {
     checkField('GroupName', input.groupName);
     if (input.comments !== undefined) checkField('Comments', input.comments);
-    await this.authorize(caller, 'CreateGroup', this.arn('group', input.groupName));
+    await this.authorize(caller, 'CreateGroup', { groupName: input.groupName });
     const now = this.clock();
     const group: RamGroup = { groupId: newNumericId(16), groupName: input.groupName, comments: input.comments ?? '', createDate: now, updateDate: now };
     await this.store.createGroup(group, this.limits.groups);
@@ -358,13 +359,14 @@ export class RamService {
 
   async getGroup(caller: RamCaller, groupName: string): Promise<RamGroup> {
     checkField('GroupName', groupName);
-    await this.authorize(caller, 'GetGroup', this.arn('group', groupName));
+    await this.authorize(caller, 'GetGroup', { groupName });
     return this.mustGroup(groupName);
   }
 
   async updateGroup(caller: RamCaller, input: { groupName: string; newGroupName?: string; newComments?: string }): Promise<RamGroup> {
     checkField('GroupName', input.groupName);
-    await this.authorize(caller, 'UpdateGroup', this.arn('group', input.groupName));
+    if (input.newGroupName !== undefined) checkField('GroupName', input.newGroupName);
+    await this.authorize(caller, 'UpdateGroup', { groupName: input.groupName, ...(input.newGroupName !== undefined ? { newGroupName: input.newGroupName } : {}) });
     return this.store.updateGroup(
       input.groupName,
       {
@@ -376,39 +378,39 @@ export class RamService {
   }
 
   async listGroups(caller: RamCaller, paging: Paging): Promise<Page<RamGroup>> {
-    await this.authorize(caller, 'ListGroups', this.arn('group', '*'));
+    await this.authorize(caller, 'ListGroups', {});
     return paged(paging, (g) => g.groupName, (p) => this.store.listGroups(p));
   }
 
   async deleteGroup(caller: RamCaller, groupName: string): Promise<void> {
     checkField('GroupName', groupName);
-    await this.authorize(caller, 'DeleteGroup', this.arn('group', groupName));
+    await this.authorize(caller, 'DeleteGroup', { groupName });
     await this.store.deleteGroup(groupName);
   }
 
   async addUserToGroup(caller: RamCaller, input: { groupName: string; userName: string }): Promise<void> {
     checkField('GroupName', input.groupName);
     checkField('UserName', input.userName);
-    await this.authorize(caller, 'AddUserToGroup', this.arn('group', input.groupName));
+    await this.authorize(caller, 'AddUserToGroup', { groupName: input.groupName, userName: input.userName });
     await this.store.addUserToGroup(input.groupName, input.userName, this.clock(), this.limits.groupsPerUser);
   }
 
   async removeUserFromGroup(caller: RamCaller, input: { groupName: string; userName: string }): Promise<void> {
     checkField('GroupName', input.groupName);
     checkField('UserName', input.userName);
-    await this.authorize(caller, 'RemoveUserFromGroup', this.arn('group', input.groupName));
+    await this.authorize(caller, 'RemoveUserFromGroup', { groupName: input.groupName, userName: input.userName });
     await this.store.removeUserFromGroup(input.groupName, input.userName);
   }
 
   async listGroupsForUser(caller: RamCaller, userName: string): Promise<Array<{ group: RamGroup; joinDate: number }>> {
     checkField('UserName', userName);
-    await this.authorize(caller, 'ListGroupsForUser', this.arn('user', userName));
+    await this.authorize(caller, 'ListGroupsForUser', { userName });
     return this.store.listGroupsForUser(userName);
   }
 
   async listUsersForGroup(caller: RamCaller, groupName: string, paging: Paging): Promise<Page<{ user: RamUser; joinDate: number }>> {
     checkField('GroupName', groupName);
-    await this.authorize(caller, 'ListUsersForGroup', this.arn('group', groupName));
+    await this.authorize(caller, 'ListUsersForGroup', { groupName });
     return paged(paging, (m) => m.user.userName, (p) => this.store.listUsersForGroup(groupName, p));
   }
 
@@ -422,7 +424,7 @@ export class RamService {
     if (input.description !== undefined) checkField('Description', input.description);
     const maxSessionDuration = input.maxSessionDuration !== undefined ? checkMaxSessionDuration(input.maxSessionDuration) : MIN_SESSION_DURATION;
     validatePolicyDocument(input.assumeRolePolicyDocument, 'trust');
-    await this.authorize(caller, 'CreateRole', this.arn('role', input.roleName));
+    await this.authorize(caller, 'CreateRole', { roleName: input.roleName });
     const now = this.clock();
     const role: RamRole = {
       roleId: newNumericId(18),
@@ -439,7 +441,7 @@ export class RamService {
 
   async getRole(caller: RamCaller, roleName: string): Promise<RamRole> {
     checkField('RoleName', roleName);
-    await this.authorize(caller, 'GetRole', this.arn('role', roleName));
+    await this.authorize(caller, 'GetRole', { roleName });
     return this.mustRole(roleName);
   }
 
@@ -451,7 +453,7 @@ export class RamService {
     if (input.newDescription !== undefined) checkField('Description', input.newDescription);
     if (input.newMaxSessionDuration !== undefined) checkMaxSessionDuration(input.newMaxSessionDuration);
     if (input.newAssumeRolePolicyDocument !== undefined) validatePolicyDocument(input.newAssumeRolePolicyDocument, 'trust');
-    await this.authorize(caller, 'UpdateRole', this.arn('role', input.roleName));
+    await this.authorize(caller, 'UpdateRole', { roleName: input.roleName });
     return this.store.updateRole(
       input.roleName,
       {
@@ -464,21 +466,17 @@ export class RamService {
   }
 
   async listRoles(caller: RamCaller, paging: Paging): Promise<Page<RamRole>> {
-    await this.authorize(caller, 'ListRoles', this.arn('role', '*'));
+    await this.authorize(caller, 'ListRoles', {});
     return paged(paging, (r) => r.roleName, (p) => this.store.listRoles(p));
   }
 
   async deleteRole(caller: RamCaller, roleName: string): Promise<void> {
     checkField('RoleName', roleName);
-    await this.authorize(caller, 'DeleteRole', this.arn('role', roleName));
+    await this.authorize(caller, 'DeleteRole', { roleName });
     await this.store.deleteRole(roleName);
   }
 
   // ---------------------------------------------------------------- policies
-
-  private policyArn(type: PolicyType, name: string): string {
-    return ramArn.policy(this.accountId, type, name);
-  }
 
   /** A policy of either type as the API shows it, or null. */
   private async findPolicy(type: PolicyType, name: string): Promise<PolicyView | null> {
@@ -511,7 +509,7 @@ export class RamService {
     checkField('PolicyName', input.policyName);
     if (input.description !== undefined) checkField('Description', input.description);
     validatePolicyDocument(input.policyDocument, 'identity', this.limits.policyDocumentLength);
-    await this.authorize(caller, 'CreatePolicy', this.policyArn('Custom', input.policyName));
+    await this.authorize(caller, 'CreatePolicy', { policyName: input.policyName });
     if (systemPolicy(input.policyName)) throw new AppError('EntityAlreadyExists.Policy');
     const now = this.clock();
     const policy = { policyName: input.policyName, description: input.description ?? '', defaultVersion: 'v1', createDate: now, updateDate: now };
@@ -522,7 +520,7 @@ export class RamService {
   async getPolicy(caller: RamCaller, input: { policyName: string; policyType?: string }): Promise<{ policy: PolicyView; defaultVersion: PolicyVersionView }> {
     checkField('PolicyName', input.policyName);
     const type = await this.resolveType(input.policyName, input.policyType);
-    await this.authorize(caller, 'GetPolicy', this.policyArn(type, input.policyName));
+    await this.authorize(caller, 'GetPolicy', { policyType: type, policyName: input.policyName });
     const policy = await this.mustPolicy(type, input.policyName);
     const version = await this.findVersion(type, input.policyName, policy.defaultVersion);
     if (!version) throw new AppError('EntityNotExist.Policy.Version');
@@ -540,7 +538,7 @@ export class RamService {
   /** System policies (sorted) first, then custom ones (sorted); PolicyType filters. */
   async listPolicies(caller: RamCaller, input: Paging & { policyType?: string }): Promise<Page<PolicyView>> {
     const type = input.policyType !== undefined ? checkPolicyType(input.policyType) : undefined;
-    await this.authorize(caller, 'ListPolicies', ramArn.policy(this.accountId, 'Custom', '*'));
+    await this.authorize(caller, 'ListPolicies', {});
     const limit = pageSize(input.maxItems);
     const marker = decodeMarker(input.marker);
     // Marker: "S:<name>" or "C:<name>", the last policy of the previous page.
@@ -572,7 +570,7 @@ export class RamService {
 
   async deletePolicy(caller: RamCaller, policyName: string): Promise<void> {
     checkField('PolicyName', policyName);
-    await this.authorize(caller, 'DeletePolicy', this.policyArn('Custom', policyName));
+    await this.authorize(caller, 'DeletePolicy', { policyName });
     await this.store.deletePolicy(policyName);
   }
 
@@ -584,7 +582,7 @@ export class RamService {
     const rotate = input.rotateStrategy ?? 'None';
     if (rotate !== 'None' && rotate !== 'DeleteOldestNonDefaultVersionWhenLimitExceeded') throw new AppError('InvalidParameter.RotateStrategy');
     validatePolicyDocument(input.policyDocument, 'identity', this.limits.policyDocumentLength);
-    await this.authorize(caller, 'CreatePolicyVersion', this.policyArn('Custom', input.policyName));
+    await this.authorize(caller, 'CreatePolicyVersion', { policyName: input.policyName });
     const setAsDefault = input.setAsDefault ?? false;
     const v = await this.store.createPolicyVersion(input.policyName, input.policyDocument, this.clock(), {
       setAsDefault,
@@ -598,7 +596,7 @@ export class RamService {
     checkField('PolicyName', input.policyName);
     checkVersionId(input.versionId);
     const type = await this.resolveType(input.policyName, input.policyType);
-    await this.authorize(caller, 'GetPolicyVersion', this.policyArn(type, input.policyName));
+    await this.authorize(caller, 'GetPolicyVersion', { policyType: type, policyName: input.policyName });
     const policy = await this.mustPolicy(type, input.policyName);
     const v = await this.findVersion(type, input.policyName, input.versionId);
     if (!v) throw new AppError('EntityNotExist.Policy.Version');
@@ -608,7 +606,7 @@ export class RamService {
   async listPolicyVersions(caller: RamCaller, input: { policyName: string; policyType?: string }): Promise<PolicyVersionView[]> {
     checkField('PolicyName', input.policyName);
     const type = await this.resolveType(input.policyName, input.policyType);
-    await this.authorize(caller, 'ListPolicyVersions', this.policyArn(type, input.policyName));
+    await this.authorize(caller, 'ListPolicyVersions', { policyType: type, policyName: input.policyName });
     const policy = await this.mustPolicy(type, input.policyName);
     const versions = type === 'System'
       ? [(await this.findVersion('System', input.policyName, 'v1'))!]
@@ -619,14 +617,14 @@ export class RamService {
   async setDefaultPolicyVersion(caller: RamCaller, input: { policyName: string; versionId: string }): Promise<void> {
     checkField('PolicyName', input.policyName);
     checkVersionId(input.versionId);
-    await this.authorize(caller, 'SetDefaultPolicyVersion', this.policyArn('Custom', input.policyName));
+    await this.authorize(caller, 'SetDefaultPolicyVersion', { policyName: input.policyName });
     await this.store.setDefaultPolicyVersion(input.policyName, input.versionId, this.clock());
   }
 
   async deletePolicyVersion(caller: RamCaller, input: { policyName: string; versionId: string }): Promise<void> {
     checkField('PolicyName', input.policyName);
     checkVersionId(input.versionId);
-    await this.authorize(caller, 'DeletePolicyVersion', this.policyArn('Custom', input.policyName));
+    await this.authorize(caller, 'DeletePolicyVersion', { policyName: input.policyName });
     await this.store.deletePolicyVersion(input.policyName, input.versionId);
   }
 
@@ -645,14 +643,11 @@ export class RamService {
     return this.limits.customPoliciesPerRole;
   }
 
-  private principalArn(kind: RamPrincipalKind, name: string): string {
-    return this.arn(kind === 'User' ? 'user' : kind === 'Group' ? 'group' : 'role', name);
-  }
-
   async attachPolicy(caller: RamCaller, kind: RamPrincipalKind, input: { policyType: string; policyName: string; principalName: string }): Promise<void> {
     const type = checkPolicyType(input.policyType);
     checkField('PolicyName', input.policyName);
-    await this.authorize(caller, `AttachPolicyTo${kind}`, this.principalArn(kind, input.principalName));
+    checkField(PRINCIPAL_NAME[kind], input.principalName);
+    await this.authorize(caller, `AttachPolicyTo${kind}`, { principalName: input.principalName, policyType: type, policyName: input.policyName });
     const id = await this.principalId(kind, input.principalName);
     if (type === 'System' && !systemPolicy(input.policyName)) throw new AppError('EntityNotExist.Policy');
     await this.store.attachPolicy(
@@ -664,14 +659,16 @@ export class RamService {
   async detachPolicy(caller: RamCaller, kind: RamPrincipalKind, input: { policyType: string; policyName: string; principalName: string }): Promise<void> {
     const type = checkPolicyType(input.policyType);
     checkField('PolicyName', input.policyName);
-    await this.authorize(caller, `DetachPolicyFrom${kind}`, this.principalArn(kind, input.principalName));
+    checkField(PRINCIPAL_NAME[kind], input.principalName);
+    await this.authorize(caller, `DetachPolicyFrom${kind}`, { principalName: input.principalName, policyType: type, policyName: input.policyName });
     const id = await this.principalId(kind, input.principalName);
     if (!(await this.findPolicy(type, input.policyName))) throw new AppError('EntityNotExist.Policy');
     await this.store.detachPolicy(kind, id, type, input.policyName);
   }
 
   async listPoliciesFor(caller: RamCaller, kind: RamPrincipalKind, principalName: string): Promise<AttachedPolicyView[]> {
-    await this.authorize(caller, `ListPoliciesFor${kind}`, this.principalArn(kind, principalName));
+    checkField(PRINCIPAL_NAME[kind], principalName);
+    await this.authorize(caller, `ListPoliciesFor${kind}`, { principalName });
     const id = await this.principalId(kind, principalName);
     const out: AttachedPolicyView[] = [];
     for (const a of await this.store.listAttachments(kind, id)) {
@@ -684,7 +681,7 @@ export class RamService {
   async listEntitiesForPolicy(caller: RamCaller, input: { policyType: string; policyName: string }): Promise<PolicyEntities> {
     const type = checkPolicyType(input.policyType);
     checkField('PolicyName', input.policyName);
-    await this.authorize(caller, 'ListEntitiesForPolicy', this.policyArn(type, input.policyName));
+    await this.authorize(caller, 'ListEntitiesForPolicy', { policyType: type, policyName: input.policyName });
     await this.mustPolicy(type, input.policyName);
     const out: PolicyEntities = { users: [], groups: [], roles: [] };
     for (const a of await this.store.listAttachmentsForPolicy(type, input.policyName)) {

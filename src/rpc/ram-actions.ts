@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../errors.js';
+import type { RamActionName } from '../ram/actions.js';
 import { ramArn } from '../ram/arn.js';
 import type { RamAccessKey, RamGroup, RamPrincipalKind, RamRole, RamUser } from '../ram/model.js';
 import type { AttachedPolicyView, Page, PolicyVersionView, PolicyView, RamCaller, RamService } from '../ram/service.js';
@@ -130,7 +131,9 @@ function listPoliciesFor(kind: RamPrincipalKind): Action {
   };
 }
 
-const ACTIONS: Record<string, Action> = {
+// Keyed by the RAM action table (ram/actions.ts), which declares each action's resources: an action
+// cannot be added here without them. ExplainRequest is dispatched on its own (rpc/explain-action.ts).
+const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest'>, Action> = {
   // users
   CreateUser: async (svc, caller, p) => {
     const u = await svc.createUser(caller, {
@@ -343,13 +346,12 @@ function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V 
 }
 
 /** Whether RAM (here) has this action. */
-export function isRamAction(action: string): boolean {
+export function isRamAction(action: string): action is keyof typeof ACTIONS {
   return Object.hasOwn(ACTIONS, action);
 }
 
 /** Runs one RAM action; InvalidAction.NotFound for a name RAM does not have. */
 export async function runRamAction(svc: RamService, caller: RamCaller, action: string, params: RpcParams): Promise<WireObject> {
-  const fn = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
-  if (!fn) throw new AppError('InvalidAction.NotFound');
-  return fn(svc, caller, new Params(params));
+  if (!isRamAction(action)) throw new AppError('InvalidAction.NotFound');
+  return ACTIONS[action](svc, caller, new Params(params));
 }

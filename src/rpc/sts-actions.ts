@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
+import type { StsActionName } from '../sts/actions.js';
 import type { StsRequestFacts, StsService } from '../sts/service.js';
 import { optParam, type RpcParams } from './encoding.js';
 import { isoSeconds } from '../util/time.js';
@@ -12,7 +13,8 @@ export const STS_VERSION = '2015-04-01';
 
 type StsAction = (svc: StsService, principal: Principal, params: RpcParams, facts: StsRequestFacts) => Promise<WireObject>;
 
-const ACTIONS: Record<string, StsAction> = {
+// Keyed by the STS action table (sts/actions.ts), which declares each action's resources.
+const ACTIONS: Record<StsActionName, StsAction> = {
   AssumeRole: async (svc, principal, p, facts) => {
     const r = await svc.assumeRole(
       principal,
@@ -53,13 +55,12 @@ function defined<K extends string>(key: K, value: string | undefined): { [P in K
 }
 
 /** Whether STS (here) has this action. */
-export function isStsAction(action: string): boolean {
+export function isStsAction(action: string): action is StsActionName {
   return Object.hasOwn(ACTIONS, action);
 }
 
 /** Runs one STS action; InvalidAction.NotFound for a name STS does not have (here). */
 export async function runStsAction(svc: StsService, principal: Principal, action: string, params: RpcParams, facts: StsRequestFacts): Promise<WireObject> {
-  const fn = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
-  if (!fn) throw new AppError('InvalidAction.NotFound');
-  return fn(svc, principal, params, facts);
+  if (!isStsAction(action)) throw new AppError('InvalidAction.NotFound');
+  return ACTIONS[action](svc, principal, params, facts);
 }

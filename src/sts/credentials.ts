@@ -1,5 +1,6 @@
 import type { Credential, CredentialResolver } from '../auth/principal.js';
 import { AppError } from '../errors.js';
+import { compilePolicy } from '../policy/index.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import type { Clock } from '../util/time.js';
 import type { TokenService } from './token.js';
@@ -48,6 +49,11 @@ export class StsCredentialResolver implements CredentialResolver {
   private async verify(accessKeyId: string, securityToken: string, now: number): Promise<Credential> {
     const { claims, secret } = this.opts.tokens.verify(securityToken, accessKeyId, now);
     if (claims.accountId !== this.opts.accountId) throw new AppError('InvalidSecurityToken');
+    // AssumeRole never seals a policy that does not compile; a token carrying one was not made by a
+    // sound AssumeRole, and using it without its policy would grant the role's full rights.
+    if (claims.sessionPolicy !== null && !compilePolicy(claims.sessionPolicy, 'session', { label: 'session policy' }).ok) {
+      throw new AppError('InvalidSecurityToken');
+    }
     const role = await this.opts.store.getRoleById(claims.roleId);
     if (!role) throw new AppError('InvalidSecurityToken');
     return {

@@ -5,6 +5,7 @@ import { authorizeAssumeRole, compilePolicy, DEFAULT_MAX_LENGTH, parsePolicy, ra
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import { isoSeconds, type Clock } from '../util/time.js';
+import { STS_ACTION_RESOURCES } from './actions.js';
 import type { TokenService } from './token.js';
 import { policyCaller } from '../authz/caller.js';
 
@@ -113,20 +114,24 @@ export class StsService {
       'sts:RoleSessionName': sessionName,
     };
     const sameAccount = caller.type !== 'anonymous' && caller.accountId === this.opts.accountId;
-    const decision = authorizeAssumeRole({
-      caller: policyCaller(caller),
-      identityPolicies: sameAccount ? await this.opts.identity.forPrincipal(caller) : [],
-      sessionPolicy: sessionPolicyOf(caller),
-      trustPolicy: trust.policy,
-      roleArn,
-      context,
-    });
-    if (facts.trace) {
-      facts.trace.authz = decision.deciding
-        ? outcomeOfDecision('sts:AssumeRole', roleArn, decision.deciding.layer, decision.deciding.result)
-        : { action: 'sts:AssumeRole', resource: roleArn, decision: 'ImplicitDeny', statementIndex: -1 };
+    const identityPolicies = sameAccount ? await this.opts.identity.forPrincipal(caller) : [];
+    // Every resource of the action's table entry must be allowed; the trace names the one that refused.
+    for (const resource of STS_ACTION_RESOURCES.AssumeRole({ roleArn })) {
+      const decision = authorizeAssumeRole({
+        caller: policyCaller(caller),
+        identityPolicies,
+        sessionPolicy: sessionPolicyOf(caller),
+        trustPolicy: trust.policy,
+        roleArn: resource,
+        context,
+      });
+      if (facts.trace) {
+        facts.trace.authz = decision.deciding
+          ? outcomeOfDecision('sts:AssumeRole', resource, decision.deciding.layer, decision.deciding.result)
+          : { action: 'sts:AssumeRole', resource, decision: 'ImplicitDeny', statementIndex: -1 };
+      }
+      if (!decision.allowed) throw new AppError('NoPermission', decision.message);
     }
-    if (!decision.allowed) throw new AppError('NoPermission', decision.message);
 
     // Second precision: Expiration is written without fractions, and the token expires exactly then.
     const issuedAt = Math.floor(now / 1000) * 1000;

@@ -6,7 +6,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { header, quoted, refuseEncryption } from '../headers.js';
 import { el, many, parseXmlBody, text, type XmlNode } from '../xml.js';
-import { checkMd5, empty, encoder, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
+import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
@@ -79,8 +79,18 @@ export const getBucketAcl: Handler = async (req) => {
 export const putBucketAcl: Handler = async (req) => {
   const acl = header(req.headers, 'x-oss-acl');
   if (acl === undefined) throw new AppError('InvalidArgument', 'The x-oss-acl header is required.', { ArgumentName: 'x-oss-acl' });
-  await req.services.buckets.setAcl(bucketOf(req), acl);
-  return empty();
+  const name = bucketOf(req);
+  try {
+    await req.services.buckets.setAcl(name, acl);
+  } catch (err) {
+    if (!(err instanceof AppError) || err.code !== 'NoSuchBucket') throw err;
+    // OSS documents that PutBucketAcl on a bucket that does not exist creates it with that ACL; creating
+    // is authorized as PutBucket too. If the owner created it meanwhile, create() returns it: set the ACL.
+    await req.authorize([{ action: 'oss:PutBucket', bucket: name, key: null, acl: 'none' }]);
+    const created = await req.services.buckets.create({ name, ownerAccountId: req.accountId, acl });
+    if (created.acl !== acl) await req.services.buckets.setAcl(name, acl);
+  }
+  return empty(200, { Location: `/${name}` });
 };
 
 export const getBucketPolicy: Handler = async (req) => {
@@ -146,7 +156,7 @@ export const listObjects: Handler = async (req) => {
       el('MaxKeys', maxKeys),
       el('Delimiter', enc(delimiter)),
       el('IsTruncated', res.truncated),
-      q.has('encoding-type') && el('EncodingType', 'url'),
+      encodingTypeElement(q),
       res.truncated && res.last !== null && el('NextMarker', enc(res.last)),
       ...res.objects.map((o) => contents(o, enc, true, bucket.ownerAccountId)),
       ...res.commonPrefixes.map((p) => el('CommonPrefixes', [el('Prefix', enc(p))])),
@@ -170,7 +180,8 @@ export const listObjectsV2: Handler = async (req) => {
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
   const startAfter = q.get('start-after');
-  const token = q.get('continuation-token');
+  // oss2's list_objects_v2() sends `continuation-token=` on its first page: empty means none (as OSS answers).
+  const token = q.get('continuation-token') || undefined;
   const maxKeys = limitParam(q, 'max-keys', 100, 1000);
   const fetchOwner = q.get('fetch-owner') === 'true';
   const bucket = await req.services.buckets.get(bucketOf(req));
@@ -184,7 +195,7 @@ export const listObjectsV2: Handler = async (req) => {
       token !== undefined && el('ContinuationToken', token),
       el('MaxKeys', maxKeys),
       el('Delimiter', enc(delimiter)),
-      q.has('encoding-type') && el('EncodingType', 'url'),
+      encodingTypeElement(q),
       el('IsTruncated', res.truncated),
       res.truncated && res.last !== null && el('NextContinuationToken', encodeToken(res.last)),
       ...res.objects.map((o) => contents(o, enc, fetchOwner, bucket.ownerAccountId)),
@@ -206,7 +217,7 @@ export const listMultipartUploads: Handler = async (req) => {
   return xmlResponse(
     el('ListMultipartUploadsResult', [
       el('Bucket', bucketOf(req)),
-      q.has('encoding-type') && el('EncodingType', 'url'),
+      encodingTypeElement(q),
       el('KeyMarker', enc(keyMarker)),
       el('UploadIdMarker', uploadIdMarker),
       el('NextKeyMarker', enc(res.truncated ? res.nextKeyMarker : '')),
@@ -245,7 +256,7 @@ export const deleteMultipleObjects: Handler = async (req) => {
   const deleted = await req.services.objects.deleteMany(bucketOf(req), keys);
   return xmlResponse(
     el('DeleteResult', [
-      req.query.has('encoding-type') && el('EncodingType', 'url'),
+      encodingTypeElement(req.query),
       ...(quiet ? [] : deleted.map((k) => el('Deleted', [el('Key', enc(k))]))),
     ]),
   );

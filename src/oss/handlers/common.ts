@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
 import type { OssRequest, OssResponse } from '../context.js';
-import { el, xmlDocument, type XmlNode } from '../xml.js';
+import { el, xmlDocument, type XmlChild, type XmlNode } from '../xml.js';
 import { uriEncode } from '../../util/uri-encode.js';
+import type { Preconditions } from '../../domain/conditions.js';
+import { preconditionsFrom } from '../headers.js';
 
 export function xmlResponse(root: XmlNode, status = 200, headers: Record<string, string> = {}): OssResponse {
   return { status, headers: { 'Content-Type': 'application/xml', ...headers }, body: xmlDocument(root) };
@@ -23,10 +25,11 @@ export function ownerAcl(accountId: string, grant: string): XmlNode {
 export async function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
+  // destroyOnReturn false: stopping at the limit leaves the request intact, so the writer can drain the
+  // rest and keep the connection (a destroyed request could only end it).
+  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
-      body.resume();
       throw new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`);
     }
     chunks.push(chunk);
@@ -61,6 +64,11 @@ export function encoder(query: ReadonlyMap<string, string>): (s: string) => stri
   return (s) => uriEncode(s);
 }
 
+/** `<EncodingType>url</EncodingType>` when the values are URL-encoded (not for an empty `encoding-type=`). */
+export function encodingTypeElement(query: ReadonlyMap<string, string>): XmlChild {
+  return query.get('encoding-type') === 'url' && el('EncodingType', 'url');
+}
+
 
 /**
  * A read through a symlink is authorized on the target too (OSS checks both the link and the target):
@@ -68,4 +76,12 @@ export function encoder(query: ReadonlyMap<string, string>): (s: string) => stri
  */
 export function symlinkTargetCheck(req: Pick<OssRequest, 'authorize'>, bucket: string): (targetKey: string) => Promise<void> {
   return (targetKey) => req.authorize([{ action: 'oss:GetObject', bucket, key: targetKey, acl: 'read' }]);
+}
+
+/**
+ * A copy's conditions on its source: the plain If-* headers (ali-oss sends them beside the
+ * `x-oss-copy-source-` forms) as well as the prefixed ones; a failed plain one is named in `<Condition>`.
+ */
+export function copySourceConditions(req: Pick<OssRequest, 'headers'>): Preconditions[] {
+  return [preconditionsFrom(req.headers), preconditionsFrom(req.headers, 'x-oss-copy-source-')];
 }

@@ -2,10 +2,10 @@ import { AppError } from '../../errors.js';
 import type { CompletePart } from '../../domain/multipart.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
-import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, preconditionsFrom, quoted } from '../headers.js';
+import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, quoted } from '../headers.js';
 import type { Operation } from '../operations.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
-import { checkMd5, empty, encoder, limitParam, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 type H<N extends Operation['name']> = Handler<Extract<Operation, { name: N }>>;
 
@@ -19,7 +19,7 @@ export const initiateMultipartUpload: H<'InitiateMultipartUpload'> = async (req)
   const enc = encoder(req.query);
   return xmlResponse(
     el('InitiateMultipartUploadResult', [
-      req.query.has('encoding-type') && el('EncodingType', 'url'),
+      encodingTypeElement(req.query),
       el('Bucket', bucket),
       el('Key', enc(key)),
       el('UploadId', upload.uploadId),
@@ -52,7 +52,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
     bucket: source.bucket,
     key: source.key,
     range: header(req.headers, 'x-oss-copy-source-range'),
-    conditions: preconditionsFrom(req.headers, 'x-oss-copy-source-'),
+    conditions: copySourceConditions(req),
     checkTarget: symlinkTargetCheck(req, source.bucket),
   });
   return xmlResponse(
@@ -93,7 +93,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
   const enc = encoder(req.query);
   return xmlResponse(
     el('CompleteMultipartUploadResult', [
-      req.query.has('encoding-type') && el('EncodingType', 'url'),
+      encodingTypeElement(req.query),
       el('Location', `http://${bucket}.${req.endpointHost}/${enc(key)}`),
       el('Bucket', bucket),
       el('Key', enc(key)),
@@ -123,7 +123,7 @@ export const listParts: H<'ListParts'> = async (req) => {
   const last = res.parts[res.parts.length - 1];
   return xmlResponse(
     el('ListPartsResult', [
-      req.query.has('encoding-type') && el('EncodingType', 'url'),
+      encodingTypeElement(req.query),
       el('Bucket', bucket),
       el('Key', enc(key)),
       el('UploadId', res.upload.uploadId),

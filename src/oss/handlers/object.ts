@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.js';
+import { decodeUrlPath } from '../address.js';
 import { checkPreconditions } from '../../domain/conditions.js';
 import type { PutObjectInput } from '../../domain/objects.js';
 import { resolveRange } from '../../domain/range.js';
@@ -6,6 +7,7 @@ import { httpDate, isoDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
 import type { Operation } from '../operations.js';
 import {
+  assertHeaderValue,
   bodyExpectations,
   contentHeadersFrom,
   forbidOverwrite,
@@ -15,9 +17,10 @@ import {
   preconditionsFrom,
   quoted,
   userMetaFrom,
+  wireText,
 } from '../headers.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
-import { checkMd5, empty, ownerAcl, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, ownerAcl, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
 
@@ -48,7 +51,7 @@ const RESPONSE_OVERRIDES: Array<[string, string]> = [
 
 async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const { bucket, key } = target(req);
-  const obj = await req.services.objects.resolveForRead(bucket, key, symlinkTargetCheck(req, bucket));
+  const { meta: obj, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
   checkPreconditions(obj, preconditionsFrom(req.headers));
   const headers = objectHeaders(obj);
   const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
@@ -56,7 +59,11 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
   }
   // Query values are text; send them as UTF-8 bytes (stored headers are already wire bytes).
-  for (const [q, h] of overrides) headers[h] = Buffer.from(req.query.get(q)!, 'utf8').toString('latin1');
+  for (const [q, h] of overrides) {
+    const value = wireText(req.query.get(q)!);
+    assertHeaderValue(q, value);
+    headers[h] = value;
+  }
   const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
   const range = resolveRange(header(req.headers, 'range'), obj.size, standard);
   if (range) {
@@ -68,7 +75,7 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const status = range ? 206 : 200;
   if (!withBody) return { status, headers };
   // Small objects are answered from the row's bytes without a stream.
-  return { status, headers, body: req.services.objects.inlineBytes(obj, range) ?? req.services.objects.openRead(obj, range) };
+  return { status, headers, body: req.services.objects.inlineBytes(data, range) ?? req.services.objects.openRead(data, range) };
 }
 
 export const getObject: Handler = (req) => read(req, true);
@@ -76,7 +83,7 @@ export const headObject: Handler = (req) => read(req, false);
 
 export const getObjectMeta: Handler = async (req) => {
   const { bucket, key } = target(req);
-  const obj = await req.services.objects.resolveForRead(bucket, key, symlinkTargetCheck(req, bucket));
+  const { meta: obj } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
   return empty(200, {
     ETag: quoted(obj.etag),
     'Content-Length': String(obj.size),
@@ -111,7 +118,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     replaceMetadata: directive === 'REPLACE',
     props,
     replaceTags: taggingDirective === 'replace',
-    sourceConditions: preconditionsFrom(req.headers, 'x-oss-copy-source-'),
+    sourceConditions: copySourceConditions(req),
     forbidOverwrite: forbidOverwrite(req.headers),
     checkSourceTarget: symlinkTargetCheck(req, req.op.params.source.bucket),
   });
@@ -152,10 +159,8 @@ export const putSymlink: Handler = async (req) => {
   if (rawTarget === undefined || rawTarget === '') {
     throw new AppError('InvalidArgument', 'The x-oss-symlink-target header is required.', { ArgumentName: 'x-oss-symlink-target' });
   }
-  let symlinkTarget: string;
-  try {
-    symlinkTarget = decodeURIComponent(rawTarget);
-  } catch {
+  const symlinkTarget = decodeUrlPath(rawTarget);
+  if (symlinkTarget === undefined) {
     throw new AppError('InvalidArgument', 'The x-oss-symlink-target header is not valid URL-encoded text.', { ArgumentName: 'x-oss-symlink-target' });
   }
   const props = { ...objectPropsFrom(req.headers), headers: contentHeadersFrom(req.headers), userMeta: userMetaFrom(req.headers) };

@@ -1,0 +1,201 @@
+/**
+ * A small, strict XML reader for request bodies (a few KiB of configuration or part lists).
+ *
+ * OSS accepts what the official SDKs write, which a conforming XML 1.0 parser would not all take: the Go
+ * SDK's encoder escapes quotes and control characters as character references (`&#34;`, `&#x9;`,
+ * `&#x0C;`, …), and keys may hold control characters such as `\f` and `\v` that XML 1.0 forbids even as
+ * references. So every character reference (decimal or hex) to any code point but NUL and surrogates is
+ * decoded, as are the five predefined entities; leading whitespace before `<?xml …?>` is allowed (the Go
+ * SDK's tests send it). Document type declarations are refused outright (no internal or external entities,
+ * no entity expansion), and so is any other entity reference. Line ends are not normalized: a raw CR in a
+ * key stays a CR.
+ *
+ * The result mirrors the document: an element with child elements is an object (null prototype, so a
+ * body cannot reach Object.prototype) mapping each child name to its value, or to an array of values
+ * when the name repeats; an element without child elements is its text. Attributes are checked for form
+ * and dropped (no OSS request body uses them).
+ */
+export type XmlValue = string | XmlObject;
+export interface XmlObject {
+  [name: string]: XmlValue | XmlValue[];
+}
+
+/** Why a body is not well-formed, for `ErrorDetail`. */
+export class XmlSyntaxError extends Error {}
+
+const NAME = /[A-Za-z_:\u00C0-\uFFFF][-A-Za-z0-9_.:\u00B7\u00C0-\uFFFF]*/y;
+const SPACE = /[ \t\r\n]*/y;
+const MAX_DEPTH = 64;
+
+interface Open {
+  name: string;
+  text: string;
+  children: XmlObject | null;
+}
+
+/** Decodes one reference body (between `&` and `;`), or throws. */
+function decodeReference(ref: string): string {
+  switch (ref) {
+    case 'amp': return '&';
+    case 'lt': return '<';
+    case 'gt': return '>';
+    case 'quot': return '"';
+    case 'apos': return "'";
+  }
+  const m = /^#(?:([0-9]{1,7})|x([0-9A-Fa-f]{1,6}))$/.exec(ref);
+  if (!m) throw new XmlSyntaxError(`unknown entity reference &${ref.slice(0, 32)};`);
+  const cp = m[1] !== undefined ? Number.parseInt(m[1], 10) : Number.parseInt(m[2]!, 16);
+  if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new XmlSyntaxError(`invalid character reference &${ref};`);
+  return String.fromCodePoint(cp);
+}
+
+/** Replaces references in character data; a bare `&` or `<` is an error. */
+export function decodeText(raw: string): string {
+  if (raw.includes('<')) throw new XmlSyntaxError('unexpected < in character data');
+  if (!raw.includes('&')) return raw;
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const amp = raw.indexOf('&', from);
+    if (amp < 0) return out + raw.slice(from);
+    const semi = raw.indexOf(';', amp + 1);
+    if (semi < 0 || semi - amp > 40) throw new XmlSyntaxError('unterminated entity reference');
+    out += raw.slice(from, amp) + decodeReference(raw.slice(amp + 1, semi));
+    from = semi + 1;
+  }
+}
+
+export function parseXml(doc: string): { root: string; value: XmlValue } {
+  let pos = 0;
+  const fail = (what: string): never => {
+    throw new XmlSyntaxError(`${what} at offset ${pos}`);
+  };
+  const skipSpace = (): void => {
+    SPACE.lastIndex = pos;
+    SPACE.exec(doc);
+    pos = SPACE.lastIndex;
+  };
+  const expect = (s: string): void => {
+    if (!doc.startsWith(s, pos)) fail(`expected ${s}`);
+    pos += s.length;
+  };
+  const until = (end: string, what: string): string => {
+    const i = doc.indexOf(end, pos);
+    if (i < 0) fail(`unterminated ${what}`);
+    const body = doc.slice(pos, i);
+    pos = i + end.length;
+    return body;
+  };
+  const name = (): string => {
+    NAME.lastIndex = pos;
+    const m = NAME.exec(doc);
+    if (!m) return fail('expected a name');
+    pos = NAME.lastIndex;
+    return m[0];
+  };
+  /** Comments, processing instructions and (refused) DTDs between elements; true if one was consumed. */
+  const misc = (): boolean => {
+    if (doc.startsWith('<!--', pos)) {
+      pos += 4;
+      if (until('-->', 'comment').includes('--')) fail('-- inside a comment');
+      return true;
+    }
+    if (doc.startsWith('<!DOCTYPE', pos) || doc.startsWith('<!ENTITY', pos)) fail('document type declarations are not allowed');
+    if (doc.startsWith('<?', pos)) {
+      pos += 2;
+      if (/^xml$/i.test(name())) fail('XML declaration allowed only at the start of the document');
+      until('?>', 'processing instruction');
+      return true;
+    }
+    return false;
+  };
+  /** Reads a start tag after `<`; returns its name and whether it closed itself. */
+  const startTag = (): { tag: string; selfClosing: boolean } => {
+    const tag = name();
+    for (;;) {
+      const before = pos;
+      skipSpace();
+      if (doc.startsWith('/>', pos)) {
+        pos += 2;
+        return { tag, selfClosing: true };
+      }
+      if (doc.startsWith('>', pos)) {
+        pos += 1;
+        return { tag, selfClosing: false };
+      }
+      if (pos === before) fail('expected whitespace before an attribute');
+      name();
+      skipSpace();
+      expect('=');
+      skipSpace();
+      const quote = doc[pos];
+      if (quote !== '"' && quote !== "'") fail('expected a quoted attribute value');
+      pos += 1;
+      decodeText(until(quote!, 'attribute value'));
+    }
+  };
+
+  if (doc.startsWith('\uFEFF')) pos = 1;
+  skipSpace();
+  if (doc.startsWith('<?xml', pos) && /[\s?]/.test(doc[pos + 5] ?? '')) {
+    pos += 5;
+    until('?>', 'XML declaration');
+  }
+  for (;;) {
+    skipSpace();
+    if (!misc()) break;
+  }
+  if (doc[pos] !== '<') fail('expected the root element');
+  pos += 1;
+  const first = startTag();
+  const rootName = first.tag;
+  let rootValue: XmlValue | undefined = first.selfClosing ? '' : undefined;
+  const stack: Open[] = first.selfClosing ? [] : [{ name: first.tag, text: '', children: null }];
+
+  const close = (value: XmlValue, tag: string): void => {
+    const parent = stack[stack.length - 1];
+    if (!parent) {
+      rootValue = value;
+      return;
+    }
+    parent.children ??= Object.create(null) as XmlObject;
+    const prev = parent.children[tag];
+    if (prev === undefined) parent.children[tag] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else parent.children[tag] = [prev, value];
+  };
+
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const lt = doc.indexOf('<', pos);
+    if (lt < 0) fail(`unclosed element ${top.name}`);
+    if (lt > pos) {
+      top.text += decodeText(doc.slice(pos, lt));
+      pos = lt;
+    }
+    if (doc.startsWith('<![CDATA[', pos)) {
+      pos += 9;
+      top.text += until(']]>', 'CDATA section');
+    } else if (doc.startsWith('</', pos)) {
+      pos += 2;
+      const tag = name();
+      if (tag !== top.name) fail(`end tag ${tag} does not match ${top.name}`);
+      skipSpace();
+      expect('>');
+      stack.pop();
+      close(top.children ?? top.text, tag);
+    } else if (!misc()) {
+      pos += 1;
+      const { tag, selfClosing } = startTag();
+      if (selfClosing) close('', tag);
+      else if (stack.length >= MAX_DEPTH) fail('elements nested too deeply');
+      else stack.push({ name: tag, text: '', children: null });
+    }
+  }
+  for (;;) {
+    skipSpace();
+    if (!misc()) break;
+  }
+  if (pos < doc.length) fail('content after the root element');
+  return { root: rootName, value: rootValue ?? '' };
+}

@@ -1,0 +1,112 @@
+// The RAM actions and, for each, every resource it touches (the RAM API reference's "RAM authorization"
+// table, e.g. AttachPolicyToUser: the user and the policy). Authorization requires an Allow for each of
+// them and refuses on any Deny, so an action is only as strong as its list here: RamService cannot
+// authorize an action without going through this table, and the RPC action table is keyed by it (a new
+// action without resources does not compile). docs/policy.md lists the same table.
+import type { PolicyType, RamPrincipalKind } from './model.js';
+import { ramArn } from './arn.js';
+
+/** Builds the request ARNs of one account. */
+export interface RamArns {
+  user(name: string): string;
+  group(name: string): string;
+  role(name: string): string;
+  /** Custom: `acs:ram::<account>:policy/<name>`; System: `acs:ram::system:policy/<name>`. */
+  policy(type: PolicyType, name: string): string;
+  /** A principal of the given kind. */
+  principal(kind: RamPrincipalKind, name: string): string;
+  /** `acs:ram::<account>:request/<id>` (ExplainRequest, an Alunite extension). */
+  request(requestId: string): string;
+}
+
+export function ramArns(accountId: string): RamArns {
+  const arns: RamArns = {
+    user: (name) => ramArn.user(accountId, name),
+    group: (name) => ramArn.group(accountId, name),
+    role: (name) => ramArn.role(accountId, name),
+    policy: (type, name) => ramArn.policy(accountId, type, name),
+    principal: (kind, name) => (kind === 'User' ? arns.user(name) : kind === 'Group' ? arns.group(name) : arns.role(name)),
+    request: (id) => `acs:ram::${accountId}:request/${id}`,
+  };
+  return arns;
+}
+
+type User = { userName: string };
+type Group = { groupName: string };
+type Role = { roleName: string };
+type Policy = { policyType: PolicyType; policyName: string };
+type Attachment = Policy & { principalName: string };
+
+const attachment = (kind: RamPrincipalKind) => (a: RamArns, i: Attachment) => [a.principal(kind, i.principalName), a.policy(i.policyType, i.policyName)];
+const principal = (kind: RamPrincipalKind) => (a: RamArns, i: { principalName: string }) => [a.principal(kind, i.principalName)];
+
+/**
+ * Action name (without `ram:`) → its resources, from the action's input. A rename (UpdateUser,
+ * UpdateGroup) also needs the new name: otherwise a Deny on `user/admin` would not stop another user
+ * from being renamed into it.
+ */
+export const RAM_ACTION_RESOURCES = {
+  // users
+  CreateUser: (a: RamArns, i: User) => [a.user(i.userName)],
+  GetUser: (a: RamArns, i: User) => [a.user(i.userName)],
+  UpdateUser: (a: RamArns, i: User & { newUserName?: string }) => [a.user(i.userName), ...(i.newUserName !== undefined ? [a.user(i.newUserName)] : [])],
+  ListUsers: (a: RamArns, _: Record<string, never>) => [a.user('*')],
+  DeleteUser: (a: RamArns, i: User) => [a.user(i.userName)],
+  // AccessKeys: the user owning the key (the caller itself when UserName is omitted)
+  CreateAccessKey: (a: RamArns, i: User) => [a.user(i.userName)],
+  ListAccessKeys: (a: RamArns, i: User) => [a.user(i.userName)],
+  UpdateAccessKey: (a: RamArns, i: User) => [a.user(i.userName)],
+  DeleteAccessKey: (a: RamArns, i: User) => [a.user(i.userName)],
+  // groups
+  CreateGroup: (a: RamArns, i: Group) => [a.group(i.groupName)],
+  GetGroup: (a: RamArns, i: Group) => [a.group(i.groupName)],
+  UpdateGroup: (a: RamArns, i: Group & { newGroupName?: string }) => [a.group(i.groupName), ...(i.newGroupName !== undefined ? [a.group(i.newGroupName)] : [])],
+  ListGroups: (a: RamArns, _: Record<string, never>) => [a.group('*')],
+  DeleteGroup: (a: RamArns, i: Group) => [a.group(i.groupName)],
+  AddUserToGroup: (a: RamArns, i: Group & User) => [a.group(i.groupName), a.user(i.userName)],
+  RemoveUserFromGroup: (a: RamArns, i: Group & User) => [a.group(i.groupName), a.user(i.userName)],
+  ListGroupsForUser: (a: RamArns, i: User) => [a.user(i.userName)],
+  ListUsersForGroup: (a: RamArns, i: Group) => [a.group(i.groupName)],
+  // roles
+  CreateRole: (a: RamArns, i: Role) => [a.role(i.roleName)],
+  GetRole: (a: RamArns, i: Role) => [a.role(i.roleName)],
+  UpdateRole: (a: RamArns, i: Role) => [a.role(i.roleName)],
+  ListRoles: (a: RamArns, _: Record<string, never>) => [a.role('*')],
+  DeleteRole: (a: RamArns, i: Role) => [a.role(i.roleName)],
+  // policies (System ones have the `system` account)
+  CreatePolicy: (a: RamArns, i: { policyName: string }) => [a.policy('Custom', i.policyName)],
+  GetPolicy: (a: RamArns, i: Policy) => [a.policy(i.policyType, i.policyName)],
+  ListPolicies: (a: RamArns, _: Record<string, never>) => [a.policy('Custom', '*')],
+  DeletePolicy: (a: RamArns, i: { policyName: string }) => [a.policy('Custom', i.policyName)],
+  CreatePolicyVersion: (a: RamArns, i: { policyName: string }) => [a.policy('Custom', i.policyName)],
+  GetPolicyVersion: (a: RamArns, i: Policy) => [a.policy(i.policyType, i.policyName)],
+  ListPolicyVersions: (a: RamArns, i: Policy) => [a.policy(i.policyType, i.policyName)],
+  SetDefaultPolicyVersion: (a: RamArns, i: { policyName: string }) => [a.policy('Custom', i.policyName)],
+  DeletePolicyVersion: (a: RamArns, i: { policyName: string }) => [a.policy('Custom', i.policyName)],
+  // attachments: the principal and the policy
+  AttachPolicyToUser: attachment('User'),
+  AttachPolicyToGroup: attachment('Group'),
+  AttachPolicyToRole: attachment('Role'),
+  DetachPolicyFromUser: attachment('User'),
+  DetachPolicyFromGroup: attachment('Group'),
+  DetachPolicyFromRole: attachment('Role'),
+  ListPoliciesForUser: principal('User'),
+  ListPoliciesForGroup: principal('Group'),
+  ListPoliciesForRole: principal('Role'),
+  ListEntitiesForPolicy: (a: RamArns, i: Policy) => [a.policy(i.policyType, i.policyName)],
+  // Alunite extensions
+  SimulatePrincipalPolicy: (a: RamArns, i: { userName: string } | { roleName: string }) => ['userName' in i ? a.user(i.userName) : a.role(i.roleName)],
+  ExplainRequest: (a: RamArns, i: { requestId: string }) => [a.request(i.requestId)],
+} satisfies Record<string, (a: RamArns, input: never) => readonly string[]>;
+
+export type RamActionName = keyof typeof RAM_ACTION_RESOURCES;
+export type RamActionInput<A extends RamActionName> = Parameters<(typeof RAM_ACTION_RESOURCES)[A]>[1];
+
+/** Every RAM action (here), in table order. */
+export const RAM_ACTION_NAMES = Object.keys(RAM_ACTION_RESOURCES) as RamActionName[];
+
+/** The resources `ram:<action>` touches with this input; never empty. */
+export function ramActionResources<A extends RamActionName>(accountId: string, action: A, input: RamActionInput<A>): string[] {
+  const of = RAM_ACTION_RESOURCES[action] as (a: RamArns, i: RamActionInput<A>) => readonly string[];
+  return [...of(ramArns(accountId), input)];
+}
