@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { acceptChunkedWithLength } from './chunked-length.js';
 import { answerClientError } from './listener.js';
 
 /** `--cert`/`--key` (PEM files); with `port`, HTTPS listens there and plain HTTP stays on the main port. */
@@ -88,6 +89,7 @@ export async function listen(
   const make = (secure: boolean): Server => {
     const server = secure && tls ? createHttpsServer({ ...HTTP_OPTIONS, cert: tls.cert, key: tls.key }, handler) : createServer(HTTP_OPTIONS, handler);
     server.on('clientError', answerClientError);
+    acceptChunkedWithLength(server);
     server.setTimeout(limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     return server;
   };
