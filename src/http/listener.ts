@@ -18,6 +18,7 @@ import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { RequestRecord, type RequestObserver } from '../audit/record.js';
+import { guardChunkedLength } from './chunked-length.js';
 import { observeResponse } from './observe.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
@@ -83,6 +84,7 @@ function wireValue(v: string): string {
 /** The request pipeline: route → authenticate → authorize → handler → serialize. */
 export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (guardChunkedLength(req, res)) return;
     // handle() answers every error itself; this is the last line for a bug in that answering, so that
     // no request can end the process (an unhandled rejection would).
     handle(deps, req, res).catch((err: unknown) => lastResort(deps.log, req, res, err));
@@ -137,9 +139,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         objectAcl: headers['x-oss-object-acl'] !== undefined,
         taggingDirective: headers['x-oss-tagging-directive'] as string | undefined,
         tagging: headers['x-oss-tagging'] !== undefined,
+        hasHeader: (name) => headers[name] !== undefined,
       });
-      opName = op.name;
-      rec.operation = op.name;
+      opName = op.name === 'Unimplemented' ? op.params.operation : op.name;
+      rec.operation = opName;
       const now = deps.clock();
       // PostObject: key, credentials and policy are form fields, read (streaming) up to the file part (spec §9).
       const post = op.name === 'PostObject' ? await authenticatePostObject(op, req, { credentials: deps.credentials, region: deps.region, now }) : null;

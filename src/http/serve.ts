@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { acceptChunkedWithLength } from './chunked-length.js';
 import { answerClientError } from './listener.js';
 import { onePerConnection } from './one-per-connection.js';
 
@@ -90,6 +91,7 @@ export async function listen(
     const serial = onePerConnection(handler);
     const server = secure && tls ? createHttpsServer({ ...HTTP_OPTIONS, cert: tls.cert, key: tls.key }, serial) : createServer(HTTP_OPTIONS, serial);
     server.on('clientError', answerClientError);
+    acceptChunkedWithLength(server);
     server.setTimeout(limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     return server;
   };

@@ -70,7 +70,22 @@ export function parseTagging(value: string): Array<[string, string]> {
   return out;
 }
 
+/**
+ * Server-side encryption (`x-oss-server-side-encryption`, `-key-id`, `x-oss-server-side-data-encryption`, and
+ * any other `x-oss-server-side-*` such as customer-key headers): Alunite encrypts nothing, so a write that
+ * asks for it is refused with 501 before anything is stored, never stored in the clear as if honoured.
+ */
+export function refuseEncryption(headers: IncomingHttpHeaders): void {
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase().startsWith('x-oss-server-side-')) {
+      throw new AppError('NotImplemented', `Server-side encryption (${name.toLowerCase()}) is not implemented by Alunite yet.`);
+    }
+  }
+}
+
+/** The stored properties a write's headers ask for; every write that stores an object goes through here. */
 export function objectPropsFrom(headers: IncomingHttpHeaders): ObjectProps {
+  refuseEncryption(headers);
   const props: ObjectProps = { headers: contentHeadersFrom(headers), userMeta: userMetaFrom(headers) };
   const acl = header(headers, 'x-oss-object-acl');
   if (acl !== undefined) props.acl = acl;

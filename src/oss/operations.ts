@@ -1,6 +1,7 @@
 import { assertPartNumber } from '../domain/multipart.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { decodeUrlPath, type Address } from './address.js';
+import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
 
 /**
@@ -98,7 +99,10 @@ export type Operation =
   | (Base & { name: 'AbortMultipartUpload'; params: { uploadId: string } })
   | (Base & { name: 'ListParts'; params: { uploadId: string } })
   // Key, checks and upload are known once the form fields are read (oss/post-object.ts); null until then.
-  | (Base & { name: 'PostObject'; params: { upload: PostUpload | null } });
+  | (Base & { name: 'PostObject'; params: { upload: PostUpload | null } })
+  // A published OSS operation (or sub-resource) Alunite does not implement: authenticated and authorized,
+  // then answered 501 NotImplemented by its handler. Never run as another operation.
+  | (Base & { name: 'Unimplemented'; params: { operation: string; message: string } });
 
 export interface RouteInput {
   method: string;
@@ -114,15 +118,183 @@ export interface RouteInput {
   taggingDirective?: string;
   /** An x-oss-tagging header was sent: writes that store tags also need oss:PutObjectTagging. */
   tagging?: boolean;
+  /** Which request headers are present (lower-case names); they tell some published operations apart. */
+  hasHeader?: (name: string) => boolean;
 }
 
-/** Sub-resources OSS has that Alunite does not implement yet: answered with NotImplemented. */
-const UNSUPPORTED_SUBRESOURCES = [
-  'lifecycle', 'website', 'referer', 'logging', 'versioning', 'versions', 'encryption', 'replication',
-  'inventory', 'worm', 'qos', 'stat', 'restore', 'live', 'img', 'style', 'x-oss-process', 'callback',
-  'transferAcceleration', 'metaQuery', 'requestPayment', 'accessPoint', 'publicAccessBlock', 'resourceGroup',
-  'httpsConfig', 'objectInfo', 'regionList', 'asyncFetch', 'cname', 'comp', 'vod', 'selectMeta',
-];
+/** Published operations with a handler (OptionObject is the CORS preflight, answered before routing). */
+export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['name'] | 'OptionObject'>([
+  'ListBuckets', 'PutBucket', 'DeleteBucket', 'GetBucketInfo', 'GetBucketLocation', 'GetBucketAcl', 'PutBucketAcl',
+  'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors',
+  'ListObjects', 'ListObjectsV2', 'ListMultipartUploads', 'PutObject', 'GetObject', 'HeadObject', 'GetObjectMeta',
+  'DeleteObject', 'GetObjectAcl', 'PutObjectAcl', 'PutSymlink', 'GetSymlink', 'GetObjectTagging', 'PutObjectTagging',
+  'DeleteObjectTagging', 'InitiateMultipartUpload', 'CopyObject', 'AppendObject', 'UploadPart', 'UploadPartCopy',
+  'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts', 'OptionObject',
+]);
+
+/**
+ * Signed sub-resources (spec oss-protocol §3.3) that the published metadata does not describe as operations,
+ * or that would change what an implemented operation does (`x-oss-process`: image processing on GetObject,
+ * `callback`: upload callbacks, `sequential`: ordered multipart uploads). Never ignored: 501.
+ */
+export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
+  'qos', 'qosInfo', 'requesterQosInfo', 'qosRequester', 'resourcePoolInfo', 'resourcePool', 'resourcePoolBuckets',
+  'cloudboxes', 'udf', 'udfName', 'udfImage', 'udfId', 'udfImageDesc', 'udfApplication', 'udfApplicationLog',
+  'group', 'link', 'objectInfo', 'regionList', 'asyncFetch', 'callback', 'callback-var', 'selectMeta', 'sequential',
+  'x-oss-process', 'x-oss-async-process', 'x-oss-write-get-object-response',
+]);
+
+/**
+ * Published parameters of implemented operations whose feature Alunite lacks: answered 501 rather than
+ * ignored (a DeleteObject of one version must not delete the object).
+ */
+export const UNIMPLEMENTED_PARAMS: ReadonlyMap<string, string> = new Map([
+  ['versionId', 'Versioning (versionId) is not implemented by Alunite yet.'],
+  ['tagging', 'Listing buckets by tag is not implemented by Alunite yet.'],
+  ['tag-key', 'Listing buckets by tag is not implemented by Alunite yet.'],
+  ['tag-value', 'Listing buckets by tag is not implemented by Alunite yet.'],
+]);
+
+/** A key a published path names that is not a sub-resource: `list-type=2` picks ListObjectsV2, other values list V1. */
+const NOT_SUBRESOURCES: ReadonlySet<string> = new Set(['list-type']);
+
+/** Published sub-resource key → the operations whose path names it. */
+const PUBLISHED_KEYS: ReadonlyMap<string, readonly CatalogOperation[]> = (() => {
+  const out = new Map<string, CatalogOperation[]>();
+  for (const op of CATALOG) {
+    for (const [k] of op.subresources) {
+      if (NOT_SUBRESOURCES.has(k)) continue;
+      const list = out.get(k) ?? [];
+      if (!list.includes(op)) list.push(op);
+      out.set(k, list);
+    }
+  }
+  return out;
+})();
+
+const CATALOG_BY_NAME: ReadonlyMap<string, CatalogOperation> = new Map(CATALOG.map((op) => [op.name, op]));
+
+const KEYS_BY_NAME: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  [...CATALOG_BY_NAME].map(([name, op]) => [name, new Set(op.subresources.map(([k]) => k))]),
+);
+const NO_KEYS: ReadonlySet<string> = new Set();
+/** The plain query parameters each published operation takes (required or not). */
+const PARAMS_BY_NAME: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  [...CATALOG_BY_NAME].map(([name, op]) => [name, new Set([...op.requiredQuery, ...op.query])]),
+);
+
+/** The sub-resource keys every published operation's path names (empty for the others, e.g. PostObject). */
+function keysOf(name: string): ReadonlySet<string> {
+  return KEYS_BY_NAME.get(name) ?? NO_KEYS;
+}
+
+/** The catalog per method: routing scans only the operations of the request's method. */
+const CATALOG_BY_METHOD: ReadonlyMap<string, readonly CatalogOperation[]> = (() => {
+  const out = new Map<string, CatalogOperation[]>();
+  for (const op of CATALOG) out.set(op.method, [...(out.get(op.method) ?? []), op]);
+  return out;
+})();
+
+function scopeOf(address: Address): CatalogScope {
+  return address.bucket === null ? 'service' : address.key === null ? 'bucket' : 'object';
+}
+
+/**
+ * How well a request fits a published operation: -1 if it lacks one of the operation's sub-resources (with
+ * their fixed values, e.g. `comp=add`) or required query parameters; otherwise more for each of them and for
+ * each required header present (headers tell GetAccessPoint from ListAccessPoints but are never demanded).
+ */
+function fit(op: CatalogOperation, input: RouteInput): number {
+  const { query } = input;
+  for (const [k, v] of op.subresources) {
+    const got = query.get(k);
+    if (got === undefined || (v !== '' && got !== v)) return -1;
+  }
+  for (const q of op.requiredQuery) if (!query.has(q)) return -1;
+  const headers = op.requiredHeaders.filter((h) => input.hasHeader?.(h) === true).length;
+  return 100 * op.subresources.length + 10 * op.requiredQuery.length + headers;
+}
+
+/**
+ * The published operation a request names: the best fit among the operations of its method and scope;
+ * failing one that names a sub-resource, the best fit in another scope (`GET /<bucket>/?regions` is still
+ * DescribeRegions, never a listing). Ties go to the metadata's order. Null: no published operation fits.
+ */
+export function catalogOperationOf(input: RouteInput): CatalogOperation | null {
+  const scope = scopeOf(input.address);
+  let best: CatalogOperation | null = null;
+  let bestFit = -1;
+  let other: CatalogOperation | null = null;
+  let otherFit = 99; // another scope only when the fit includes a sub-resource
+  for (const op of CATALOG_BY_METHOD.get(input.method) ?? []) {
+    const f = fit(op, input);
+    if (op.scope === scope) {
+      if (f > bestFit) [best, bestFit] = [op, f];
+    } else if (f > otherFit) {
+      [other, otherFit] = [op, f];
+    }
+  }
+  if (best !== null && (bestFit >= 100 || other === null)) return best;
+  // A key the in-scope operation takes as a plain parameter (`GET /?tagging`: ListBuckets by tag) stays there.
+  const inScope: CatalogOperation | null = best;
+  if (inScope !== null && other !== null && other.subresources.some((sub) => inScope.query.includes(sub[0]))) return inScope;
+  return other ?? best;
+}
+
+interface Refusal {
+  operation: string;
+  /** The action authorized before the 501 (the operation's own, or the one the request falls back to). */
+  action: string;
+  message: string;
+}
+
+/**
+ * Whether the request names something Alunite does not implement: a published operation without a handler,
+ * a published sub-resource only such operations use, or an unpublished sub-resource. Query parameters
+ * that are none of these (`foo=bar`, `t=123`) are ignored, as OSS ignores them.
+ */
+function refusalOf(input: RouteInput): Refusal | null {
+  const hit = catalogOperationOf(input);
+  const fallback = `oss:${hit?.name ?? 'ListBuckets'}`;
+  if (hit !== null && !IMPLEMENTED_OPERATIONS.has(hit.name)) {
+    return { operation: hit.name, action: `oss:${hit.name}`, message: `${hit.name} is not implemented by Alunite yet.` };
+  }
+  const covered = keysOf(hit?.name ?? '');
+  const takes = PARAMS_BY_NAME.get(hit?.name ?? '') ?? NO_KEYS;
+  for (const k of input.query.keys()) {
+    const param = takes.has(k) && !covered.has(k) ? UNIMPLEMENTED_PARAMS.get(k) : undefined;
+    if (param !== undefined) return { operation: hit?.name ?? 'Unknown', action: fallback, message: param };
+    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k)) {
+      return { operation: hit?.name ?? 'Unknown', action: fallback, message: `The "${k}" sub-resource is not implemented by Alunite yet.` };
+    }
+    const owners = PUBLISHED_KEYS.get(k);
+    if (owners === undefined || covered.has(k) || owners.some((o) => IMPLEMENTED_OPERATIONS.has(o.name))) continue;
+    const owner = owners.find((o) => o.method === input.method) ?? owners[0]!;
+    return {
+      operation: owner.name,
+      action: `oss:${owner.name}`,
+      message: `The "${k}" sub-resource (${owners.map((o) => o.name).join(', ')}) is not implemented by Alunite yet.`,
+    };
+  }
+  return null;
+}
+
+/**
+ * The hand-written routing below only knows implemented operations; a published sub-resource it did not
+ * consume (`DELETE /<bucket>/?acl`) must not run as the operation it fell through to.
+ */
+function assertConsumed(op: Operation, input: RouteInput): void {
+  const own = keysOf(op.name);
+  for (const k of input.query.keys()) {
+    const owners = PUBLISHED_KEYS.get(k);
+    if (owners === undefined || own.has(k)) continue;
+    if (op.name === 'GetObjectMeta' && k === 'objectMeta') continue; // GET ?objectMeta is accepted like HEAD
+    if (owners.some((o) => o.method === input.method && o.scope === scopeOf(input.address))) {
+      throw invalidArgument(`The sub-resource "${k}" cannot be combined with the other sub-resources of this request.`, k, input.query.get(k) ?? '');
+    }
+    throw notAllowed(input.method, op.key !== null ? 'Object' : op.bucket !== null ? 'Bucket' : 'Service');
+  }
+}
 
 function parseCopySource(raw: string): CopySource {
   let value = raw.trim();
@@ -170,13 +342,22 @@ export function deleteObjectChecks(bucket: string, keys: readonly string[]): Aut
 
 /** Maps a request to its Operation, or throws the OSS error for requests that are not one. */
 export function route(input: RouteInput): Operation {
+  if (input.callback) throw new AppError('NotImplemented', 'Upload callbacks (x-oss-callback) are not implemented by Alunite yet.');
+  const refusal = refusalOf(input);
+  if (refusal !== null) {
+    const { bucket, key } = input.address;
+    const { operation, action, message } = refusal;
+    return { name: 'Unimplemented', bucket, key, checks: [{ action, bucket, key, acl: 'none' }], params: { operation, message } };
+  }
+  const op = routeImplemented(input);
+  assertConsumed(op, input);
+  return op;
+}
+
+function routeImplemented(input: RouteInput): Operation {
   const { method, address, query } = input;
   const { bucket, key } = address;
   const has = (name: string): boolean => query.has(name);
-  if (input.callback) throw new AppError('NotImplemented', 'Upload callbacks (x-oss-callback) are not implemented by Alunite yet.');
-  for (const sub of UNSUPPORTED_SUBRESOURCES) {
-    if (has(sub)) throw new AppError('NotImplemented', `The "${sub}" sub-resource is not implemented by Alunite yet.`);
-  }
 
   const svc = (action: string): Base => ({ bucket: null, key: null, checks: [{ action, bucket: null, key: null, acl: 'none' }] });
   const onBucket = (action: string, acl: AclAccess = 'none'): Base => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl }] });
@@ -226,19 +407,16 @@ export function route(input: RouteInput): Operation {
         if (has('policy')) return { name: 'GetBucketPolicy', ...onBucket('oss:GetBucketPolicy') };
         if (has('cors')) return { name: 'GetBucketCors', ...onBucket('oss:GetBucketCors') };
         if (has('uploads')) return { name: 'ListMultipartUploads', ...onBucket('oss:ListMultipartUploads') };
-        if (has('tagging')) throw new AppError('NotImplemented', 'Bucket tagging is not implemented by Alunite yet.');
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', ...onBucket('oss:ListObjects', 'read') };
         return { name: 'ListObjects', ...onBucket('oss:ListObjects', 'read') };
       case 'PUT':
         if (has('acl')) return { name: 'PutBucketAcl', ...onBucket('oss:PutBucketAcl') };
         if (has('policy')) return { name: 'PutBucketPolicy', ...onBucket('oss:PutBucketPolicy') };
         if (has('cors')) return { name: 'PutBucketCors', ...onBucket('oss:PutBucketCors') };
-        if (has('tagging')) throw new AppError('NotImplemented', 'Bucket tagging is not implemented by Alunite yet.');
         return { name: 'PutBucket', ...onBucket('oss:PutBucket') };
       case 'DELETE':
         if (has('policy')) return { name: 'DeleteBucketPolicy', ...onBucket('oss:DeleteBucketPolicy') };
         if (has('cors')) return { name: 'DeleteBucketCors', ...onBucket('oss:DeleteBucketCors') };
-        if (has('tagging')) throw new AppError('NotImplemented', 'Bucket tagging is not implemented by Alunite yet.');
         return { name: 'DeleteBucket', ...onBucket('oss:DeleteBucket') };
       case 'POST':
         // oss:DeleteObject is checked per key (spec ram-sts §2.3) once the handler has parsed the body:

@@ -88,6 +88,8 @@ function objectHeadersOf(fields: ReadonlyMap<string, string>, file: PostFile): I
     if (!isHeaderName(name)) throw invalidArgument(`The form field name "${name.slice(0, 64)}" is not a valid header name (letters, digits and !#$%&'*+.^_\`|~- only).`, name.slice(0, 64));
     h[name] = headerField(name, v);
   }
+  // Encryption fields ride along (by name only) so the upload refuses them as PutObject refuses the headers (501).
+  for (const name of fields.keys()) if (name.startsWith('x-oss-server-side-')) h[name] = 'requested';
   return h;
 }
 

@@ -4,7 +4,7 @@ import type { ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
-import { header, quoted } from '../headers.js';
+import { header, quoted, refuseEncryption } from '../headers.js';
 import { el, many, parseXmlBody, text, type XmlNode } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
@@ -12,6 +12,7 @@ import { deleteObjectChecks } from '../operations.js';
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
 export const putBucket: Handler = async (req) => {
+  refuseEncryption(req.headers); // a bucket's default encryption (PutBucket headers) is not implemented
   const body = await readSmallBody(req.body, 64 * 1024);
   // Content-MD5 is signed (V1 and V4): a body that does not match it is not the one signed.
   checkMd5(body, header(req.headers, 'content-md5'), false);

@@ -4,6 +4,7 @@ import * as mp from './multipart.js';
 import * as object from './object.js';
 import { postObject } from './post-object.js';
 import * as service from './service.js';
+import { unimplemented } from './unimplemented.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
@@ -45,4 +46,5 @@ export const handlers: HandlerTable = {
   AbortMultipartUpload: mp.abortMultipartUpload,
   ListParts: mp.listParts,
   PostObject: postObject,
+  Unimplemented: unimplemented,
 };

@@ -1,0 +1,103 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import { AppError } from '../errors.js';
+import { ossErrorResponse } from '../oss/error-response.js';
+import { newRequestId } from '../util/ids.js';
+
+/**
+ * Requests that carry both `Content-Length` and `Transfer-Encoding: chunked` (ali-oss sends them for a stream
+ * with a caller-set length). OSS reads such a body as chunked, and RFC 9112 §6.1 lets a server do so if it
+ * closes the connection after the response, which also leaves nothing behind the body to be smuggled in as
+ * a second request. node's HTTP parser (llhttp) refuses them with 400 unless told otherwise; rather than
+ * `insecureHTTPParser`, which relaxes every rule (bare LF, spaces in headers, data after close, …), each
+ * server connection's parser is re-initialised with exactly one leniency, llhttp's "chunked length": with
+ * both headers, chunked wins. Every other malformation is still refused. `guardChunkedLength` does the rest.
+ */
+
+interface NodeParser {
+  remove(): void;
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number, connections: unknown): void;
+}
+
+interface ParserBinding {
+  HTTPParser: { REQUEST: number; kLenientChunkedLength?: number };
+}
+
+// node's own parser class (the module node:http uses); no public API selects a single llhttp leniency.
+// Absent (another runtime): such requests keep getting node's 400, nothing else changes.
+const binding = ((): ParserBinding | null => {
+  try {
+    return createRequire(import.meta.url)('_http_common') as ParserBinding;
+  } catch {
+    return null;
+  }
+})();
+
+export function acceptChunkedWithLength(server: Server): void {
+  const HTTPParser = binding?.HTTPParser;
+  const lenient = HTTPParser?.kLenientChunkedLength;
+  if (HTTPParser === undefined || lenient === undefined) return;
+  const event = server instanceof HttpsServer ? 'secureConnection' : 'connection';
+  server.on(event, (socket: Socket & { parser?: NodeParser | null }) => {
+    const parser = socket.parser;
+    if (!parser || typeof parser.initialize !== 'function' || typeof parser.remove !== 'function') return;
+    // node's connection listener ran first (it is registered when the server is made) and initialised the
+    // parser; nothing has been read yet. Take it out of the server's connection list, re-initialise it the
+    // same way plus the one leniency, and put it back (the list tracks headers/request timeouts).
+    const connections = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
+    parser.remove();
+    parser.initialize(
+      HTTPParser.REQUEST,
+      { type: 'HTTPINCOMINGMESSAGE', socket },
+      (server as Server & { maxHeaderSize?: number }).maxHeaderSize ?? 0,
+      lenient,
+      connections === undefined ? undefined : (server as unknown as Record<symbol, unknown>)[connections],
+    );
+  });
+}
+
+/** Connections that answer one last request (one that had both headers) and then close. */
+const closing = new WeakSet<Socket>();
+
+/**
+ * Called for every request before anything else. A request with both `Content-Length` and
+ * `Transfer-Encoding: chunked` loses its Content-Length (the parser read the body as chunked), is answered
+ * with `Connection: close`, and its connection is closed after the response; with any other coding it is
+ * refused with 400. A request that arrives on such a connection behind it (pipelined, or hidden in a body
+ * that a Content-Length-reading proxy forwarded as one request) is never handled. True: drop this request.
+ */
+export function guardChunkedLength(req: IncomingMessage, res: ServerResponse): boolean {
+  const socket = req.socket;
+  if (closing.has(socket)) {
+    req.resume();
+    return true;
+  }
+  const te = req.headers['transfer-encoding'];
+  if (req.headers['content-length'] === undefined || te === undefined) return false;
+  closing.add(socket);
+  res.shouldKeepAlive = false;
+  res.setHeader('Connection', 'close');
+  if (te.trim().toLowerCase() !== 'chunked') {
+    // The leniency also lets through a Content-Length with another coding (`gzip`), which node's strict
+    // parser refuses and whose body would run to the end of the connection: refuse it as before.
+    req.resume();
+    res.on('finish', () => socket.destroy());
+    const err = new AppError('InvalidRequest', 'Transfer-Encoding other than chunked cannot be combined with Content-Length.');
+    const requestId = newRequestId();
+    const answer = ossErrorResponse(err, requestId, '', req.method ?? 'PUT');
+    res.statusCode = answer.status;
+    res.setHeader('Server', 'AliyunOSS');
+    res.setHeader('x-oss-request-id', requestId);
+    for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
+    const body = typeof answer.body === 'string' ? answer.body : '';
+    res.setHeader('Content-Length', String(Buffer.byteLength(body)));
+    res.end(body);
+    return true;
+  }
+  // The chunked framing is the body's length (RFC 9112 §6.3): what follows must not check the body
+  // against, or size its storage by, a Content-Length the parser did not use.
+  delete req.headers['content-length'];
+  return false;
+}

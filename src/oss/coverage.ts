@@ -1,0 +1,52 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CATALOG, type CatalogOperation } from './catalog.js';
+import { IMPLEMENTED_OPERATIONS, UNIMPLEMENTED_PARAMS, UNPUBLISHED_SUBRESOURCES } from './operations.js';
+
+/**
+ * The operation coverage section of docs/compatibility.md, generated from the published metadata
+ * (src/oss/catalog.ts) and the routing table; test/oss-catalog.test.ts keeps the document equal to it.
+ * Rewrite it with `node dist/src/oss/coverage.js --write docs/compatibility.md` after a build.
+ */
+export const BEGIN = '<!-- BEGIN generated: node dist/src/oss/coverage.js --write docs/compatibility.md -->';
+export const END = '<!-- END generated -->';
+
+function requestOf(op: CatalogOperation): string {
+  const path = op.scope === 'service' ? '/' : op.scope === 'bucket' ? '/<bucket>/' : op.name.includes('Vod') || op.name.includes('LiveChannel') ? '/<bucket>/<channel>' : '/<bucket>/<key>';
+  const query = [...op.subresources.map(([k, v]) => (v === '' ? k : `${k}=${v}`)), ...op.requiredQuery.map((q) => `${q}=…`)];
+  const headers = op.requiredHeaders.length > 0 ? ` + ${op.requiredHeaders.map((h) => `\`${h}\``).join(', ')}` : '';
+  return `\`${op.method} ${path}${query.length > 0 ? `?${query.join('&')}` : ''}\`${headers}`;
+}
+
+export function coverageSection(): string {
+  const implemented = CATALOG.filter((op) => IMPLEMENTED_OPERATIONS.has(op.name)).length;
+  const rows = CATALOG.map((op) => `| ${op.name} | ${requestOf(op)} | ${IMPLEMENTED_OPERATIONS.has(op.name) ? 'implemented' : '501 `NotImplemented`'} |`);
+  const params = [...new Set(UNIMPLEMENTED_PARAMS.keys())].map((p) => `\`${p}\``).join(', ');
+  return [
+    BEGIN,
+    `${CATALOG.length} published operations: ${implemented} implemented, ${CATALOG.length - implemented} answered with 501 \`NotImplemented\``,
+    '(after authentication and authorization as `oss:<Operation>`). The request column is the metadata\'s path and',
+    'required query parameters and headers; a required header only tells apart operations that share a path.',
+    '',
+    '| Operation | Request | Alunite |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    `Also 501 \`NotImplemented\`: the parameters ${params} on any operation that takes them, and these`,
+    `sub-resources, which the metadata does not publish as operations: ${[...UNPUBLISHED_SUBRESOURCES].map((s) => `\`${s}\``).join(', ')}.`,
+    END,
+  ].join('\n');
+}
+
+/** The document with its generated section replaced (the markers must already be there). */
+export function withCoverage(doc: string): string {
+  const start = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END);
+  if (start < 0 || end < start) throw new Error('the generated-section markers are missing');
+  return doc.slice(0, start) + coverageSection() + doc.slice(end + END.length);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--write' && process.argv[3]) {
+  const file = process.argv[3];
+  writeFileSync(file, withCoverage(readFileSync(file, 'utf8')));
+}

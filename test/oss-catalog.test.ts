@@ -1,0 +1,195 @@
+// Every published OSS operation (src/oss/catalog.ts, generated from Alibaba Cloud's API metadata) routes to
+// its own handler or answers 501 NotImplemented: never to another operation, never a listing, never a bucket
+// created or deleted. Also keeps the generated table and the coverage section of docs/compatibility.md true.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CATALOG, type CatalogOperation } from '../src/oss/catalog.js';
+import { coverageSection, withCoverage } from '../src/oss/coverage.js';
+import { handlers } from '../src/oss/handlers/index.js';
+import { IMPLEMENTED_OPERATIONS, route, type Operation, type RouteInput } from '../src/oss/operations.js';
+import { errorOf, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+
+const root = join(fileURLToPath(import.meta.url), '../../..');
+const BUCKET = 'catalog-bucket';
+
+/** Query values that satisfy the implemented handlers' syntax checks. */
+const QUERY_VALUES: Record<string, string> = { partNumber: '1', uploadId: 'no-such-upload', position: '0' };
+const HEADER_VALUES: Record<string, string> = { 'x-oss-copy-source': `/${BUCKET}/source`, 'x-oss-acl': 'private' };
+
+interface Sample {
+  key: string | null;
+  bucket: string | null;
+  query: Array<[string, string]>;
+  headers: Record<string, string>;
+}
+
+/** The request an SDK sends for an operation: its scope, sub-resources, required parameters and headers. */
+function sampleOf(op: CatalogOperation): Sample {
+  const key = op.scope !== 'object' ? null : op.name === 'PostVodPlaylist' ? 'channel/playlist' : 'object';
+  const query: Array<[string, string]> = [
+    ...op.subresources.map(([k, v]): [string, string] => [k, v]),
+    ...op.requiredQuery.map((q): [string, string] => [q, QUERY_VALUES[q] ?? 'x']),
+  ];
+  const headers: Record<string, string> = {};
+  for (const h of op.requiredHeaders) headers[h] = HEADER_VALUES[h] ?? 'x';
+  return { bucket: op.scope === 'service' ? null : BUCKET, key, query, headers };
+}
+
+/** Operations the metadata gives identical requests (same method, scope, sub-resources, required parameters). */
+function twinsOf(op: CatalogOperation): string[] {
+  const sig = (o: CatalogOperation): string => JSON.stringify([o.method, o.scope, o.subresources, o.requiredQuery, [...o.requiredHeaders].sort()]);
+  return CATALOG.filter((o) => sig(o) === sig(op)).map((o) => o.name);
+}
+
+function routeSample(op: CatalogOperation, s: Sample, extraQuery: Array<[string, string]> = []): Operation {
+  const input: RouteInput = {
+    method: op.method,
+    address: { style: 'path', bucket: s.bucket, key: s.key },
+    query: new Map([...s.query, ...extraQuery]),
+    copySource: s.headers['x-oss-copy-source'],
+    contentType: undefined,
+    callback: false,
+    hasHeader: (h) => s.headers[h] !== undefined,
+  };
+  return route(input);
+}
+
+describe('the published operation table', () => {
+  test('src/oss/catalog.ts is what the generator makes of the checked-in metadata fixture', async () => {
+    const gen = (await import(join(root, 'scripts/gen-oss-catalog.mjs'))) as { catalogSource(r: unknown): string };
+    const fixture: unknown = JSON.parse(await readFile(join(root, 'test/fixtures/oss-api-operations.json'), 'utf8'));
+    assert.equal(await readFile(join(root, 'src/oss/catalog.ts'), 'utf8'), gen.catalogSource(fixture));
+    assert.equal(CATALOG.length, 162);
+  });
+
+  test('docs/compatibility.md carries the generated coverage section unchanged', async () => {
+    const doc = await readFile(join(root, 'docs/compatibility.md'), 'utf8');
+    assert.ok(doc.includes(coverageSection()), 'run: node dist/src/oss/coverage.js --write docs/compatibility.md');
+    assert.equal(withCoverage(doc), doc);
+    for (const op of CATALOG) {
+      const line = doc.split('\n').find((l) => l.startsWith(`| ${op.name} |`));
+      assert.ok(line, `${op.name} is missing from the coverage table`);
+      assert.ok(line.endsWith(IMPLEMENTED_OPERATIONS.has(op.name) ? '| implemented |' : '| 501 `NotImplemented` |'), line);
+    }
+  });
+
+  test('the implemented set is exactly the published operations that have a handler', () => {
+    const published = new Set(CATALOG.map((op) => op.name));
+    for (const name of IMPLEMENTED_OPERATIONS) assert.ok(published.has(name), `${name} is not a published operation`);
+    for (const name of Object.keys(handlers)) {
+      if (published.has(name)) assert.ok(IMPLEMENTED_OPERATIONS.has(name), `${name} has a handler but is listed as unimplemented`);
+    }
+  });
+
+  test('route(): each of the 162 operations routes to itself or to a 501 naming it', () => {
+    for (const op of CATALOG) {
+      if (op.method === 'OPTIONS') continue; // the CORS preflight is answered before routing
+      const sample = sampleOf(op);
+      const twins = twinsOf(op);
+      for (const extra of [[], [['foo', 'bar']]] as Array<Array<[string, string]>>) {
+        const routed = routeSample(op, sample, extra);
+        if (IMPLEMENTED_OPERATIONS.has(op.name)) {
+          assert.equal(routed.name, op.name, `${op.name} ${JSON.stringify(sample)}`);
+        } else {
+          assert.equal(routed.name, 'Unimplemented', `${op.name} routed to ${routed.name}`);
+          assert.ok(routed.name === 'Unimplemented' && twins.includes(routed.params.operation), `${op.name} named ${JSON.stringify(routed.params)}`);
+        }
+      }
+    }
+  });
+
+  test('route(): sub-resources never fall through; unknown plain parameters are ignored', () => {
+    const r = (method: string, bucket: string | null, key: string | null, query: Array<[string, string]>): Operation =>
+      route({ method, address: { style: 'path', bucket, key }, query: new Map(query), copySource: undefined, contentType: undefined, callback: false });
+    const unimplemented = (op: Operation): string => (op.name === 'Unimplemented' ? op.params.operation : `routed to ${op.name}`);
+    assert.equal(unimplemented(r('DELETE', 'b', null, [['x-oss-common-header', '']])), 'DeleteBucketCommonHeader');
+    assert.equal(unimplemented(r('GET', null, null, [['regions', '']])), 'DescribeRegions');
+    assert.equal(unimplemented(r('GET', 'b', null, [['regions', '']])), 'DescribeRegions');
+    assert.equal(unimplemented(r('GET', 'b', null, [['accessmonitor', '']])), 'GetBucketAccessMonitor');
+    assert.equal(unimplemented(r('PUT', 'b', null, [['qosInfo', '']])), 'PutBucket'); // unpublished: 501 all the same
+    assert.equal(unimplemented(r('DELETE', 'b', null, [['stat', '']])), 'GetBucketStat');
+    assert.equal(unimplemented(r('GET', 'b', 'k', [['x-oss-process', 'image/resize,w_10']])), 'GetObject');
+    assert.equal(unimplemented(r('DELETE', 'b', 'k', [['versionId', 'v1']])), 'DeleteObject');
+    assert.equal(unimplemented(r('GET', null, null, [['tagging', '']])), 'ListBuckets');
+    assert.equal(unimplemented(r('PUT', 'b', null, [['acl', ''], ['x-oss-common-header', '']])), 'PutBucketCommonHeader');
+    assert.throws(() => r('DELETE', 'b', null, [['acl', '']]), { code: 'MethodNotAllowed' });
+    assert.throws(() => r('POST', 'b', 'k', [['tagging', '']]), { code: 'MethodNotAllowed' });
+    assert.throws(() => r('GET', 'b', null, [['acl', ''], ['cors', '']]), { code: 'InvalidArgument' });
+    assert.equal(r('GET', 'b', null, [['foo', 'bar'], ['t', '123']]).name, 'ListObjects');
+    assert.equal(r('GET', 'b', null, [['list-type', '1']]).name, 'ListObjects');
+    assert.equal(r('GET', 'b', 'k', [['objectMeta', '']]).name, 'GetObjectMeta');
+    assert.equal(r('GET', 'b', 'k', [['x-oss-unknown', '1']]).name, 'GetObject');
+  });
+});
+
+describe('every published operation over HTTP, as the owner', () => {
+  let server: TestServer;
+
+  async function send(method: string, s: Sample, body?: string): Promise<RawResponse & { err: Record<string, string> | null }> {
+    const path = `/${s.bucket === null ? '' : `${s.bucket}/${s.key ?? ''}`}${s.query.length > 0 ? `?${s.query.map(([k, v]) => (v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)).join('&')}` : ''}`;
+    const headers: Record<string, string> = { host: `localhost:${server.port}`, 'x-oss-date': new Date().toUTCString(), ...s.headers };
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    headers.authorization = v1Authorization({ method, bucket: s.bucket, key: s.key, query: s.query, headers }, AK, SECRET).authorization;
+    const res = await rawRequest(server.port, { method, path, headers, body });
+    return { ...res, err: errorOf(res) };
+  }
+
+  async function bucketExists(): Promise<boolean> {
+    const res = await send('GET', { bucket: BUCKET, key: null, query: [['bucketInfo', '']], headers: {} });
+    return res.status === 200;
+  }
+
+  before(async () => {
+    server = await startTestServer();
+    const made = await send('PUT', { bucket: BUCKET, key: null, query: [], headers: {} });
+    assert.equal(made.status, 200);
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  test('unimplemented operations answer 501 naming themselves; nothing is listed, created or deleted', { timeout: 300_000 }, async () => {
+    let count = 0;
+    for (const op of CATALOG) {
+      if (IMPLEMENTED_OPERATIONS.has(op.name)) continue;
+      const s = sampleOf(op);
+      const res = await send(op.method, s, op.method === 'PUT' || op.method === 'POST' ? '<x/>' : undefined);
+      const what = `${op.name}: ${res.status} ${res.body.toString('utf8').slice(0, 300)}`;
+      assert.equal(res.status, 501, what);
+      const err = op.method === 'HEAD' ? null : res.err;
+      if (op.method !== 'HEAD') {
+        assert.equal(err?.Code, 'NotImplemented', what);
+        assert.ok(twinsOf(op).some((name) => err?.Message.includes(name)), what);
+        assert.ok(!res.body.toString('utf8').includes('ListBucketResult') && !res.body.toString('utf8').includes('ListAllMyBucketsResult'), what);
+      }
+      if (op.method !== 'GET') assert.ok(await bucketExists(), `${op.name} removed the bucket`);
+      count += 1;
+    }
+    assert.equal(count, CATALOG.length - IMPLEMENTED_OPERATIONS.size);
+    // Still empty: no write ran as PutObject, and no bucket other than the test's was made.
+    const list = await send('GET', { bucket: BUCKET, key: null, query: [], headers: {} });
+    assert.ok(!list.body.toString('utf8').includes('<Contents>'), list.body.toString('utf8'));
+    const buckets = await send('GET', { bucket: null, key: null, query: [], headers: {} });
+    assert.equal(buckets.body.toString('utf8').split('<Bucket>').length - 1, 1, buckets.body.toString('utf8'));
+  });
+
+  test('implemented operations are answered by their own handler (never 501)', { timeout: 300_000 }, async () => {
+    for (const op of CATALOG) {
+      if (!IMPLEMENTED_OPERATIONS.has(op.name) || op.name === 'DeleteBucket' || op.method === 'OPTIONS') continue;
+      const res = await send(op.method, sampleOf(op), op.method === 'PUT' || op.method === 'POST' ? '' : undefined);
+      assert.notEqual(res.status, 501, `${op.name}: ${res.body.toString('utf8').slice(0, 300)}`);
+      assert.ok(await bucketExists(), `${op.name} removed the bucket`);
+    }
+  });
+
+  test('anonymous callers are refused before the 501 (authentication and authorization come first)', async () => {
+    const res = await rawRequest(server.port, { method: 'DELETE', path: `/${BUCKET}/?x-oss-common-header`, headers: { host: `localhost:${server.port}` } });
+    assert.equal(res.status, 403, res.body.toString('utf8'));
+    assert.equal(errorOf(res)?.Code, 'AccessDenied');
+    assert.ok(await bucketExists());
+  });
+});
