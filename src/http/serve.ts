@@ -5,6 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { acceptChunkedWithLength } from './chunked-length.js';
 import { answerClientError } from './listener.js';
+import { onePerConnection } from './one-per-connection.js';
 
 /** `--cert`/`--key` (PEM files); with `port`, HTTPS listens there and plain HTTP stays on the main port. */
 export interface TlsOptions {
@@ -87,7 +88,8 @@ export async function listen(
 ): Promise<Listening> {
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   const make = (secure: boolean): Server => {
-    const server = secure && tls ? createHttpsServer({ ...HTTP_OPTIONS, cert: tls.cert, key: tls.key }, handler) : createServer(HTTP_OPTIONS, handler);
+    const serial = onePerConnection(handler);
+    const server = secure && tls ? createHttpsServer({ ...HTTP_OPTIONS, cert: tls.cert, key: tls.key }, serial) : createServer(HTTP_OPTIONS, serial);
     server.on('clientError', answerClientError);
     acceptChunkedWithLength(server);
     server.setTimeout(limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);

@@ -282,13 +282,18 @@ export function callerIds(caller: Caller, bucketOwner?: string): CallerIds {
         ramIds: [ramRootArn(caller.accountId), ramUserArn(caller.accountId, caller.userName)],
         isBucketOwner: false,
       };
-    case 'role':
+    case 'role': {
+      // The role name as created and as every ARN the server reports it (lower-cased, §4.1): role names are
+      // unique regardless of case, and a Deny naming the session the way AssumeRole answered must apply.
+      const named = stsAssumedRoleArn(caller.accountId, caller.roleName, caller.sessionName);
+      const lower = stsAssumedRoleArn(caller.accountId, caller.roleName.toLowerCase(), caller.sessionName);
       return {
         caller,
-        bucketIds: [stsAssumedRoleArn(caller.accountId, caller.roleName, caller.sessionName)],
+        bucketIds: named === lower ? [named] : [named, lower],
         ramIds: [ramRootArn(caller.accountId), ramRoleArn(caller.accountId, caller.roleName)],
         isBucketOwner: false,
       };
+    }
     default:
       return { caller, bucketIds: [], ramIds: [], isBucketOwner: false };
   }

@@ -7,7 +7,7 @@
  * key contains `:photos/`), which no user expects. Patterns with fewer segments (`*`, `acs:oss:*`)
  * are whole-string globs, which is what they say.
  */
-import { compileGlob, compileGlobAt, startsAt, type Matcher } from './glob.js';
+import { compileGlob, compileGlobAt, startsAt, type Matcher, type TailMatcher } from './glob.js';
 
 /** The request ARN with the positions of its first four colons, computed once per request. */
 export interface RequestArn {
@@ -43,6 +43,19 @@ function compileSegment(seg: string): SegmentMatcher | null {
   return (s, start, end) => m(s.slice(start, end));
 }
 
+/**
+ * Role names are case-insensitive in RAM (one role per name whatever its case) and request ARNs carry
+ * them lower-cased (policy/arn.ts ramRoleArn), while the RAM docs write `role/AdminRole`: a pattern
+ * naming a role also matches a RAM request ARN in its lower-cased form, or a Deny written that way would
+ * never apply. Only RAM ARNs: an OSS object `role/Admin` (bucket `role`) keeps its case-sensitive key.
+ */
+function compileTail(rel: string): TailMatcher {
+  const exact = compileGlobAt(rel);
+  if (!/^role\//i.test(rel) || rel === rel.toLowerCase()) return exact;
+  const lower = compileGlobAt(rel.toLowerCase());
+  return (s, from) => exact(s, from) || (startsAt(s, 'acs:ram:', 0) && lower(s, from));
+}
+
 function compileResource(pattern: string): ResourceMatcher {
   if (pattern === '*') return () => true;
   const parts = pattern.split(':');
@@ -50,7 +63,7 @@ function compileResource(pattern: string): ResourceMatcher {
     const whole = compileGlob(pattern);
     return (r) => whole(r.s);
   }
-  const tail = compileGlobAt(parts.slice(4).join(':'));
+  const tail = compileTail(parts.slice(4).join(':'));
   // Leading literal segments (`acs:oss:`) are checked as one prefix; the rest one by one.
   let lit = 0;
   while (lit < 4 && !/[*?]/.test(parts[lit] as string)) lit++;
