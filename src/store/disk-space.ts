@@ -27,8 +27,10 @@ export function isDiskFull(err: unknown): boolean {
 }
 
 /** The client's answer for a write the full disk made fail: nothing of it was kept. */
-export function diskFullError(): AppError {
-  return new AppError('InsufficientStorage', 'The disk filled up while storing this request; nothing of it was stored. Delete objects (deletes always work) or add disk space, then try again.');
+export function diskFullError(kind: 'write' | 'delete' = 'write'): AppError {
+  return new AppError('InsufficientStorage', kind === 'delete'
+    ? 'The disk is full, and its reserve for deletes is used up; nothing was changed. Free disk space on the server, then try again.'
+    : 'The disk filled up while storing this request; nothing of it was stored. Delete objects (deletes always work) or add disk space, then try again.');
 }
 
 /**

@@ -373,7 +373,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
     for (const item of batch) if (!item.frees) item.reject(diskFullError());
     if (deletes.length === 0) return;
     if (!this.onDiskFull() || this.commitBatch(deletes) === 'disk-full') {
-      for (const item of deletes) item.reject(diskFullError());
+      for (const item of deletes) item.reject(diskFullError('delete'));
     }
   }
 
