@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { chmod, mkdir, open, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 // Everything under the data directory is private to the server's user: small objects live in
 // metadata.sqlite (and its WAL), larger ones in blob files, secrets in master.key. Modes are set
@@ -36,10 +36,35 @@ function notWritable(path: string, err: unknown): StoragePathError {
 /** Creates `dir` (and missing parents) with mode 0700, or tightens an existing one to 0700. */
 export async function privateDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdirRecursive(dir);
     await tighten(dir, 0o700);
   } catch (err) {
     throw notWritable(dir, err);
+  }
+}
+
+/**
+ * mkdir -p with the real reason on failure: node reports ENOENT from a recursive mkdir whatever stopped
+ * it (a read-only filesystem, permissions), so the first missing directory is created alone to learn why.
+ */
+async function mkdirRecursive(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    let missing = resolve(dir);
+    while (dirname(missing) !== missing && !(await exists(dirname(missing)))) missing = dirname(missing);
+    await mkdir(missing, { mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
