@@ -104,8 +104,8 @@ export interface ServerOptions {
   minFreeSpace?: FreeSpaceFloor;
 }
 
-/** The delete reserve: a quarter of the floor, at most 64 MiB (docs/operations.md). */
-const MAX_RESERVE_BYTES = 64 * 1024 ** 2;
+/** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
+const MAX_RESERVE_BYTES = 8 * 1024 ** 2;
 
 export interface RunningServer {
   url: string;
