@@ -113,9 +113,10 @@ export class WriteAdmission {
     };
   }
 
-  /** Space was freed (deletes): the next write reads the disk again. */
+  /** Space was freed (deletes): read the disk again now (which also lets the delete reserve be refilled). */
   freed(): void {
     this.reading = null;
+    Promise.resolve(this.spare()).catch((err: unknown) => this.opts.log('free disk space unreadable', { err: String(err) }));
   }
 
   private spare(): Promise<number> | number {

@@ -276,19 +276,19 @@ export function parseConfig(doc: unknown, opts: LoadOptions): VendConfig {
 
   const auth = parseAuth(r, top.auth);
 
-  let rateLimit: VendConfig['rateLimit'] = { perMinute: 60, burst: 10, loginsPerClientPerMinute: 60, loginsPerClientBurst: 10 };
+  let rateLimit: VendConfig['rateLimit'] = { perMinute: 60, burst: 10, loginsPerClientPerMinute: 60, loginsPerClientBurst: 20 };
   if (top.rateLimit === false) rateLimit = null;
   else {
     const rl = r.object(top.rateLimit, 'rateLimit', ['perMinute', 'burst', 'loginsPerClientPerMinute', 'loginsPerClientBurst'], false);
     if (rl) {
       const perMinute = r.int(rl, 'perMinute', 'rateLimit', 1, 1_000_000, 60);
       const burst = r.int(rl, 'burst', 'rateLimit', 1, 10_000, 10);
-      // Per client address, log-ins default to the per-user numbers.
+      // Per client address (which may be a whole office), log-ins default to at least 60/min, burst 20.
       rateLimit = {
         perMinute,
         burst,
-        loginsPerClientPerMinute: r.int(rl, 'loginsPerClientPerMinute', 'rateLimit', 1, 1_000_000, perMinute),
-        loginsPerClientBurst: r.int(rl, 'loginsPerClientBurst', 'rateLimit', 1, 10_000, burst),
+        loginsPerClientPerMinute: r.int(rl, 'loginsPerClientPerMinute', 'rateLimit', 1, 1_000_000, Math.max(perMinute, 60)),
+        loginsPerClientBurst: r.int(rl, 'loginsPerClientBurst', 'rateLimit', 1, 10_000, Math.max(burst, 20)),
       };
     }
   }
