@@ -3,13 +3,15 @@
 // still commit (the delete reserve), even after a restart on the full disk; once space is freed, writes
 // work again. Needs root (mount); skipped with a message otherwise.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, readdir, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import OSS from 'ali-oss';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { BIN, kill9, spawnServer } from './helpers/spawn.js';
 
 const MiB = 1024 * 1024;
 
@@ -148,5 +150,59 @@ describe('a full data disk', () => {
     await client.put('again', body(3));
     assert.deepEqual((await client.get('again')).content, body(3));
     assert.equal((await client.list({ 'max-keys': 100 }, {})).objects?.length, 1);
+  });
+});
+
+describe('--min-free-space / ALUNITE_MIN_FREE_SPACE', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('a floor above what the disk has free refuses writes end to end; reads and deletes still work', async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'alunite-floor-'));
+    dirs.push(dataDir);
+    const s = await statfs(dataDir);
+    // A percentage just above the free share of this disk: every write must be refused.
+    const freePercent = (100 * s.bavail) / s.blocks;
+    if (freePercent >= 99) return t.skip('the temp disk is more than 99% free: no floor percentage above it');
+    const floor = `${Math.min(99, Math.ceil(freePercent) + 1)}%`;
+    const first = await spawnServer(['--data', dataDir, '--min-free-space', '0']);
+    const client = (url: string): OSS => new OSS({ endpoint: url, region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, bucket: 'floor' });
+    try {
+      await client(first.url).putBucket('floor');
+      await client(first.url).put('kept', Buffer.from('kept'));
+    } finally {
+      await kill9(first.child);
+    }
+    const server = await spawnServer(['--data', dataDir], { ALUNITE_MIN_FREE_SPACE: floor });
+    try {
+      const c = client(server.url);
+      const r = await status(c.put('new', Buffer.from('x')));
+      assert.equal(r.status, 507, r.message);
+      assert.equal(r.code, 'InsufficientStorage');
+      assert.equal((await c.get('kept')).content.toString(), 'kept');
+      await c.delete('kept');
+      assert.equal((await status(c.head('kept'))).status, 404);
+      assert.match(server.stderr(), /refusing writes: free disk space below --min-free-space/);
+    } finally {
+      await kill9(server.child);
+    }
+  });
+
+  it('a bad size is refused at start, naming the flag or the variable', () => {
+    const run = (args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } => {
+      const r = spawnSync(process.execPath, [BIN, 'server', '--port', '0', '--in-memory', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+      return { status: r.status, stderr: r.stderr };
+    };
+    let r = run(['--min-free-space', '12XB']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--min-free-space.*"12XB" is not a size/);
+    r = run(['--min-free-space', '100%']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /below 100%/);
+    r = run([], { ALUNITE_MIN_FREE_SPACE: 'lots' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /^ALUNITE_MIN_FREE_SPACE="lots": "lots" is not a size/m);
   });
 });
