@@ -71,11 +71,11 @@ async function status(p: Promise<unknown>): Promise<{ status: number; code: stri
 }
 
 describe('a full data disk', () => {
-  let mount: { dir: string } | { skip: string };
+  let mount: { dir: string } | { skip: string } | undefined;
   const servers: TestServer[] = [];
   after(async () => {
     for (const s of servers) await s.stop().catch(() => undefined);
-    if ('dir' in mount) await unmount(mount.dir);
+    if (mount && 'dir' in mount) await unmount(mount.dir);
   });
 
   it('refuses writes below the floor, answers ENOSPC/SQLITE_FULL cleanly, and deletes always work', async (t) => {

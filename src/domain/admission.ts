@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 
 /**
@@ -151,4 +152,14 @@ export async function admit(ctx: { admission?: WriteAdmission }, bytes = 0): Pro
 /** Admits a metadata-only write (ACLs, tags, configurations, new buckets and uploads). */
 export async function admitSmall(ctx: { admission?: WriteAdmission }): Promise<void> {
   (await admit(ctx, 0)).done();
+}
+
+/** Admits a request body's declared length; a refused body is drained so the answer can be sent. */
+export async function admitBody(ctx: { admission?: WriteAdmission }, body: Readable, length: number | undefined): Promise<WriteTicket> {
+  try {
+    return await admit(ctx, length ?? 0);
+  } catch (err) {
+    body.resume();
+    throw err;
+  }
 }

@@ -6,10 +6,10 @@ import type { Readable } from 'node:stream';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { ingestToBlob, type BodyExpectations } from './ingest.js';
-import { admit, admitSmall } from './admission.js';
+import { admit, admitBody, admitSmall } from './admission.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
-import { admitBody, parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SymlinkTargetCheck } from './objects.js';
+import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SymlinkTargetCheck } from './objects.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 

@@ -9,7 +9,7 @@ import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
-import { admit, admitSmall, type WriteTicket } from './admission.js';
+import { admit, admitBody, admitSmall } from './admission.js';
 
 /** Properties a writer may set on a new object (PutObject, Initiate, first Append, Copy REPLACE). */
 export interface ObjectProps {
@@ -97,16 +97,6 @@ export function validateTags(tags: Array<[string, string]>): void {
     if (Buffer.byteLength(v) > 256) throw invalidArgument('The TagValue you have provided is invalid', 'TagValue', v);
     if (seen.has(k)) throw invalidArgument('Cannot provide multiple Tags with the same key', 'TagKey', k);
     seen.add(k);
-  }
-}
-
-/** Admits a request body's declared length; a refused body is drained so the answer can be sent. */
-export async function admitBody(ctx: DomainContext, body: Readable, length: number | undefined): Promise<WriteTicket> {
-  try {
-    return await admit(ctx, length ?? 0);
-  } catch (err) {
-    body.resume();
-    throw err;
   }
 }
 
