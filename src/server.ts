@@ -186,6 +186,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         },
         log: (event, fields) => log.warn(event, fields),
       });
+      await admission.prime();
     }
     // With a shared database, other processes may be writing blobs right now: instead of the exclusive
     // start-up sweep, a collector that holds a lease and spares young files (docs/postgres.md).

@@ -68,12 +68,13 @@ const NO_TICKET: WriteTicket = { done: () => undefined };
 
 export class WriteAdmission {
   private reading: { at: number; spare: number; detail: Array<Record<string, unknown>> } | null = null;
-  private refreshing: Promise<number> | null = null;
+  private refreshing: Promise<void> | null = null;
   /** Bytes of admitted writes still running. */
   private inFlight = 0;
   /** Bytes of writes finished since the current reading was taken (not yet in it). */
   private landed = 0;
   private refusing = false;
+  private freedDuringRead = false;
   private readonly ttlMs: number;
 
   constructor(private readonly opts: WriteAdmissionOptions) {
@@ -83,20 +84,46 @@ export class WriteAdmission {
   /**
    * Admits a write of about `bytes` (0 when unknown or only metadata), or throws InsufficientStorage.
    * Admitted bytes count against the free space until a later reading includes them, so concurrent
-   * uploads cannot together overshoot the floor.
+   * uploads cannot together overshoot the floor. An admission on the current reading is synchronous
+   * (a stale one is renewed in the background): a request body already streaming in must not wait on
+   * the disk here. Only a refusal waits for a fresh reading, since deletes may have freed space meanwhile.
    */
-  async admit(bytes: number): Promise<WriteTicket> {
-    const spare = await this.spare();
-    const left = spare - this.inFlight - this.landed - bytes;
-    if (left < 0) {
-      if (!this.refusing) {
-        this.refusing = true;
-        this.opts.log('refusing writes: free disk space below --min-free-space', {
-          floor: describeFloor(this.opts.floor), directories: this.reading?.detail,
-        });
-      }
-      throw new AppError('InsufficientStorage');
+  admit(bytes: number): WriteTicket | Promise<WriteTicket> {
+    if (this.reading === null || performance.now() - this.reading.at >= this.ttlMs) this.refreshSoon();
+    if (this.reading !== null && this.fits(bytes)) return this.ticket(bytes);
+    if (this.refreshing) return this.refreshing.then(() => this.decide(bytes));
+    return this.decide(bytes);
+  }
+
+  /** Reads the disk now (start-up, so that the first write has a reading). */
+  async prime(): Promise<void> {
+    this.refreshSoon();
+    await this.refreshing;
+  }
+
+  /** Space was freed (deletes): read the disk again (which also lets the delete reserve be refilled). */
+  freed(): void {
+    // A reading already under way may have started before the delete: it reads once more.
+    this.freedDuringRead = this.refreshing !== null;
+    this.refreshSoon();
+  }
+
+  private fits(bytes: number): boolean {
+    return this.reading!.spare - this.inFlight - this.landed - bytes >= 0;
+  }
+
+  private decide(bytes: number): WriteTicket {
+    if (this.reading !== null && this.fits(bytes)) return this.ticket(bytes);
+    if (!this.refusing) {
+      this.refusing = true;
+      this.opts.log('refusing writes: free disk space below --min-free-space', {
+        floor: describeFloor(this.opts.floor), directories: this.reading?.detail,
+      });
     }
+    throw new AppError('InsufficientStorage');
+  }
+
+  private ticket(bytes: number): WriteTicket {
     if (this.refusing) {
       this.refusing = false;
       this.opts.log('accepting writes again: free disk space above --min-free-space', { directories: this.reading?.detail });
@@ -114,23 +141,22 @@ export class WriteAdmission {
     };
   }
 
-  /** Space was freed (deletes): read the disk again now (which also lets the delete reserve be refilled). */
-  freed(): void {
-    this.reading = null;
-    Promise.resolve(this.spare()).catch((err: unknown) => this.opts.log('free disk space unreadable', { err: String(err) }));
+  private refreshSoon(): void {
+    this.refreshing ??= this.refresh()
+      .catch((err: unknown) => this.opts.log('free disk space unreadable', { err: String(err) }))
+      .finally(() => (this.refreshing = null));
   }
 
-  private spare(): Promise<number> | number {
-    if (this.reading && performance.now() - this.reading.at < this.ttlMs) return this.reading.spare;
-    this.refreshing ??= this.refresh().finally(() => (this.refreshing = null));
-    return this.refreshing;
-  }
-
-  private async refresh(): Promise<number> {
-    const landedBefore = this.landed;
-    const at = performance.now();
-    const usage = await this.opts.read();
-    this.landed -= landedBefore;
+  private async refresh(): Promise<void> {
+    let usage: SpaceReading[];
+    let at: number;
+    do {
+      this.freedDuringRead = false;
+      const landedBefore = this.landed;
+      at = performance.now();
+      usage = await this.opts.read();
+      this.landed -= landedBefore;
+    } while (this.freedDuringRead);
     let spare = Infinity;
     const detail: Array<Record<string, unknown>> = [];
     for (const u of usage) {
@@ -140,12 +166,11 @@ export class WriteAdmission {
     }
     this.reading = { at, spare, detail };
     this.opts.onReading?.(spare);
-    return spare;
   }
 }
 
 /** Admission for a write of `bytes` through the context's admission (none configured: always admitted). */
-export async function admit(ctx: { admission?: WriteAdmission }, bytes = 0): Promise<WriteTicket> {
+export function admit(ctx: { admission?: WriteAdmission }, bytes = 0): WriteTicket | Promise<WriteTicket> {
   return ctx.admission ? ctx.admission.admit(bytes) : NO_TICKET;
 }
 
