@@ -104,6 +104,9 @@ export const catalogue = {
   // CORS preflight (OPTIONS) refusals; OSS's message has its own spelling, kept verbatim. ECs unknown.
   AccessForbidden: { status: 403, message: "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec." },
   BadRequest: { status: 400, message: 'Bad Request' },
+  // Alunite's own (OSS has no disk to fill): below the --min-free-space floor, or the disk filled during a
+  // write. 507 Insufficient Storage (RFC 4918), as other S3-compatible stores answer; docs/operations.md.
+  InsufficientStorage: { status: 507, message: 'The server does not have enough free disk space to store this request. Delete objects (deletes always work) or add disk space, then try again.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', ec: '0000-00000001', pop: { message: 'An internal error occurred.' } },
 
   // ---- POP RPC protocol (all POP products: RAM, STS). Wire form is POP. ----

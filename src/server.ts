@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
 import type { CredentialResolver } from './auth/principal.js';
@@ -9,6 +8,7 @@ import { RequestExplainer } from './audit/explain.js';
 import type { RequestRecord } from './audit/record.js';
 import { RecentRequests } from './audit/ring.js';
 import { createConsoleRoute } from './console/serve.js';
+import { DEFAULT_MIN_FREE_SPACE, WriteAdmission, type FreeSpaceFloor } from './domain/admission.js';
 import { BucketService } from './domain/buckets.js';
 import type { DomainContext } from './domain/context.js';
 import { MultipartService } from './domain/multipart.js';
@@ -24,17 +24,19 @@ import { metricsResponse } from './metrics/endpoint.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { handleRpc } from './rpc/dispatch.js';
 import { collectGarbage } from './store/gc.js';
+import { diskUsage, SpaceReserve } from './store/disk-space.js';
+import { assertWritable, privateDir, privateFile } from './store/file-modes.js';
 import { BlobCollector } from './store/shared-gc.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { MemoryBlobStore } from './store/blob/memory.js';
 import type { BlobStore } from './store/blob/types.js';
-import { openMetadataStore } from './store/meta/open.js';
+import { isPostgresUrl, openMetadataStore } from './store/meta/open.js';
 import { withSharedState } from './http/shared-state.js';
 import type { IdentityStore, MetadataStore } from './store/meta/types.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
-import { masterKeyFingerprint, resolveMasterKeyRing } from './util/master-key.js';
+import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
 export const VERSION = '0.1.0';
@@ -95,7 +97,15 @@ export interface ServerOptions {
    * (default 1 h) and unreferenced.
    */
   blobGc?: { intervalMs?: number; graceMs?: number };
+  /**
+   * Writes that grow storage are refused (InsufficientStorage, 507) when less than this is free on the
+   * data or blob directory's filesystem, so deletes keep working (default 1 GiB; `{ bytes: 0 }`: off).
+   */
+  minFreeSpace?: FreeSpaceFloor;
 }
+
+/** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
+const MAX_RESERVE_BYTES = 8 * 1024 ** 2;
 
 export interface RunningServer {
   url: string;
@@ -121,6 +131,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let meta: MetadataStore & IdentityStore;
   let blobs: BlobStore;
   let blobGc: BlobCollector | undefined;
+  if (!opts.inMemory) {
+    // Fails here, naming the directory, when it cannot be written (read-only mount, permissions).
+    await privateDir(opts.dataDir);
+    await assertWritable(opts.dataDir);
+  }
   const ring = opts.masterKey
     ? { current: opts.masterKey, previous: opts.previousMasterKeys ?? [] }
     : await resolveMasterKeyRing({ dataDir: opts.dataDir, inMemory: opts.inMemory });
@@ -129,13 +144,50 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if ([masterKey, ...previousMasterKeys].some((k) => k.length !== 32)) throw new Error('the master key must be 32 bytes');
   // Fingerprints, never keys: operators compare processes, and `alunite keys history`, by them.
   log.info('master key', { keyFingerprint: masterKeyFingerprint(masterKey), previousKeyFingerprints: previousMasterKeys.map(masterKeyFingerprint) });
+  let admission: WriteAdmission | undefined;
   if (opts.inMemory) {
     meta = await openMetadataStore({ meta: opts.meta, sqlitePath: ':memory:' });
     blobs = new MemoryBlobStore();
   } else {
-    await mkdir(opts.dataDir, { recursive: true });
-    meta = await openMetadataStore({ meta: opts.meta, sqlitePath: join(opts.dataDir, 'metadata.sqlite'), durable: opts.durable });
-    blobs = await FsBlobStore.open({ root: opts.blobsDir ?? opts.dataDir, durable: opts.durable });
+    for (const f of [MASTER_KEY_FILE, PREVIOUS_MASTER_KEY_FILE]) await privateFile(join(opts.dataDir, f));
+    const blobsDir = opts.blobsDir ?? opts.dataDir;
+    if (blobsDir !== opts.dataDir) {
+      await privateDir(blobsDir);
+      await assertWritable(blobsDir);
+    }
+    const dirs = blobsDir === opts.dataDir ? [opts.dataDir] : [opts.dataDir, blobsDir];
+    const floor = opts.minFreeSpace ?? DEFAULT_MIN_FREE_SPACE;
+    const [dataUsage] = await diskUsage([opts.dataDir]);
+    const floorBytes = 'percent' in floor ? Math.ceil((dataUsage!.total * floor.percent) / 100) : floor.bytes;
+    // Only SQLite lives on our disk; PostgreSQL has its own.
+    const reserveBytes = isPostgresUrl(opts.meta) ? 0 : Math.min(MAX_RESERVE_BYTES, Math.floor(floorBytes / 4));
+    const reserve = reserveBytes > 0 ? new SpaceReserve(join(opts.dataDir, 'reserve.space'), reserveBytes) : null;
+    if (reserve) await privateFile(reserve.path);
+    if (reserve && !(await reserve.refill(0))) log.warn('disk too full for the delete reserve; will retry when space is freed', { path: reserve.path, bytes: reserveBytes });
+    meta = await openMetadataStore({
+      meta: opts.meta,
+      sqlitePath: join(opts.dataDir, 'metadata.sqlite'),
+      durable: opts.durable,
+      onDiskFull: () => {
+        const released = reserve?.releaseSync() ?? false;
+        log.warn('disk full: released the delete reserve to let deletes commit', { released });
+        return released;
+      },
+    });
+    blobs = await FsBlobStore.open({ root: blobsDir, durable: opts.durable });
+    if (floorBytes > 0) {
+      admission = new WriteAdmission({
+        read: () => diskUsage(dirs),
+        floor,
+        onReading: (spare) => {
+          if (reserve?.missing && spare >= reserve.size) {
+            reserve.refill(0).catch((err: unknown) => log.warn('could not write the delete reserve', { path: reserve.path, err: String(err) }));
+          }
+        },
+        log: (event, fields) => log.warn(event, fields),
+      });
+      await admission.prime();
+    }
     // With a shared database, other processes may be writing blobs right now: instead of the exclusive
     // start-up sweep, a collector that holds a lease and spares young files (docs/postgres.md).
     if (meta.tryLease && meta.releaseLease) {
@@ -157,6 +209,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock,
     region: opts.region,
     log: (event, fields) => log.warn(event, fields),
+    ...(admission ? { admission } : {}),
   };
   const objects = new ObjectService(ctx);
   const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects) };

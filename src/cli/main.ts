@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { parseFreeSpace, type FreeSpaceFloor } from '../domain/admission.js';
 import { DEV_DEFAULTS, startServer, VERSION, type ServerOptions } from '../server.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { describeMeta } from '../store/meta/open.js';
@@ -22,6 +23,14 @@ function seconds(min: number): (value: string) => number {
     if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`must be a number of seconds >= ${min}.`);
     return n;
   };
+}
+
+function freeSpace(value: string): FreeSpaceFloor {
+  try {
+    return parseFreeSpace(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 function logLevel(value: string): LogLevel {
@@ -84,12 +93,14 @@ export async function main(argv: string[]): Promise<void> {
       process.env.ALUNITE_META ?? 'sqlite')
     .option('--blobs <dir>', 'blob directory (env ALUNITE_BLOBS, default the data directory)', process.env.ALUNITE_BLOBS)
     .option('--gc-interval <seconds>', 'with --meta postgres: collect unreferenced blob files at start and this often, 0 never (env ALUNITE_GC_INTERVAL, default 3600)', seconds(0))
+    .option('--min-free-space <size>', 'refuse writes (507 InsufficientStorage) when less is free on the data/blob disk, e.g. 1GiB, 500MB, 5%, 0 for off (env ALUNITE_MIN_FREE_SPACE, default 1GiB)', freeSpace)
     .option('--gc-grace <seconds>', 'with --meta postgres: never collect files written less than this long ago (env ALUNITE_GC_GRACE, default 3600, min 60)', seconds(60))
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number } & OpsFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
       const level = o.logLevel ?? fromEnv('ALUNITE_LOG_LEVEL', logLevel, 'info');
+      const minFreeSpace = o.minFreeSpace ?? fromEnv<FreeSpaceFloor | undefined>('ALUNITE_MIN_FREE_SPACE', parseFreeSpace, undefined);
       const accountId = env.ALUNITE_ACCOUNT_ID ?? DEV_DEFAULTS.accountId;
       if (!/^\d{16}$/.test(accountId)) throw new Error('ALUNITE_ACCOUNT_ID must be 16 digits.');
       const accessKeyId = env.ALUNITE_ROOT_ACCESS_KEY_ID ?? DEV_DEFAULTS.accessKeyId;
@@ -111,6 +122,7 @@ export async function main(argv: string[]): Promise<void> {
         ...opsOptions(o),
         meta: o.meta,
         blobsDir: o.blobs,
+        ...(minFreeSpace ? { minFreeSpace } : {}),
         blobGc: {
           intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,
           graceMs: (o.gcGrace ?? fromEnv('ALUNITE_GC_GRACE', seconds(60), 3600)) * 1000,

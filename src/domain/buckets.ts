@@ -1,3 +1,4 @@
+import { admitSmall } from './admission.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { parsePolicy } from '../policy/index.js';
 import { LIMITS, requireBucket, type DomainContext } from './context.js';
@@ -60,6 +61,7 @@ export class BucketService {
     if ((await this.ctx.meta.countBuckets(input.ownerAccountId)) >= LIMITS.maxBucketsPerAccount) {
       throw new AppError('TooManyBuckets');
     }
+    await admitSmall(this.ctx);
     if ((await this.ctx.meta.createBucket(bucket)) === 'exists') {
       throw new AppError('BucketAlreadyExists', undefined, { BucketName: input.name });
     }
@@ -86,6 +88,7 @@ export class BucketService {
   async setAcl(name: string, acl: string): Promise<void> {
     const parsed = parseBucketAcl(acl);
     await this.get(name);
+    await admitSmall(this.ctx);
     await this.ctx.meta.updateBucket(name, { acl: parsed });
   }
 
@@ -94,6 +97,7 @@ export class BucketService {
     await this.get(name);
     const parsed = parsePolicy(text, 'bucket');
     if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
+    await admitSmall(this.ctx);
     await this.ctx.meta.updateBucket(name, { policy: text });
   }
 
@@ -111,6 +115,7 @@ export class BucketService {
   async putCors(name: string, cors: CorsConfig): Promise<void> {
     await this.get(name);
     validateCors(cors);
+    await admitSmall(this.ctx);
     await this.ctx.meta.updateBucket(name, { cors });
   }
 

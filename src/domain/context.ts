@@ -3,6 +3,7 @@ import type { MetadataStore } from '../store/meta/types.js';
 import type { Clock } from '../util/time.js';
 import { AppError } from '../errors.js';
 import type { Bucket, ObjectRecord, Segment } from './model.js';
+import type { WriteAdmission } from './admission.js';
 
 /** What every domain service needs; built once per server. */
 export interface DomainContext {
@@ -11,6 +12,8 @@ export interface DomainContext {
   clock: Clock;
   region: string;
   log: (event: string, fields: Record<string, unknown>) => void;
+  /** Refuses writes that grow storage below the free-space floor (absent: no floor, e.g. in memory). */
+  admission?: WriteAdmission;
 }
 
 export const LIMITS = {

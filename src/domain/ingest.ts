@@ -102,6 +102,13 @@ function checked(body: Readable, exp: BodyExpectations): BodyChecker {
   // A small body can fail its checks (e.g. Content-MD5) before anyone reads the checker; without a
   // listener that 'error' event would be unhandled and crash the process. Readers still get the error.
   checker.on('error', () => undefined);
+  // The body may have failed before it reaches us (e.g. a PostObject content-length-range check that runs
+  // as the form streams in, while the service still awaited the bucket or the write admission): piping a
+  // destroyed stream would leave the checker waiting forever.
+  if (body.destroyed) {
+    checker.destroy(body.errored ?? new AppError('IncompleteBody'));
+    return checker;
+  }
   body.on('error', (err) => checker.destroy(err));
   body.on('aborted', () => checker.destroy(new AppError('IncompleteBody')));
   body.pipe(checker);

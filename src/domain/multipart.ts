@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { ingestToBlob, type BodyExpectations } from './ingest.js';
+import { admit, admitBody, admitSmall } from './admission.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
 import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SymlinkTargetCheck } from './objects.js';
@@ -78,6 +79,7 @@ export class MultipartService {
       storageClass: storageClass ?? b.storageClass,
     };
     if (forbidOverwrite && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
+    await admitSmall(this.ctx);
     await this.ctx.meta.createUpload(upload);
     return upload;
   }
@@ -109,7 +111,12 @@ export class MultipartService {
       body.resume();
       throw err;
     });
-    return this.storePart(upload, partNumber, body, expect);
+    const ticket = await admitBody(this.ctx, body, expect.length);
+    try {
+      return await this.storePart(upload, partNumber, body, expect);
+    } finally {
+      ticket.done();
+    }
   }
 
   async uploadPartCopy(
@@ -135,11 +142,17 @@ export class MultipartService {
       }
       range = { start: first, end: last + 1 };
     }
-    return this.storePart(upload, partNumber, this.objects.openRead(src, range), {});
+    const ticket = await admit(this.ctx, range ? range.end - range.start : src.size);
+    try {
+      return await this.storePart(upload, partNumber, this.objects.openRead(src, range), {});
+    } finally {
+      ticket.done();
+    }
   }
 
   async complete(bucket: string, key: string, uploadId: string, listed: CompletePart[] | 'all', forbidOverwrite: boolean): Promise<ObjectRecord> {
     await this.getUpload(bucket, key, uploadId);
+    await admitSmall(this.ctx);
     const res = await this.ctx.meta.completeUpload(uploadId, (upload, parts, current) => {
       if (forbidOverwrite && current) throw new AppError('FileAlreadyExists');
       const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
@@ -203,6 +216,7 @@ export class MultipartService {
     const parts = await this.ctx.meta.abortUpload(uploadId);
     if (!parts) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
     await dropBlobs(this.ctx, parts.map((p) => p.blobId));
+    this.ctx.admission?.freed();
   }
 
   async listParts(bucket: string, key: string, uploadId: string, q: { after: number; maxParts: number }): Promise<{ upload: UploadRecord; parts: PartRecord[]; truncated: boolean }> {

@@ -9,6 +9,7 @@ import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
+import { admit, admitBody, admitSmall } from './admission.js';
 
 /** Properties a writer may set on a new object (PutObject, Initiate, first Append, Copy REPLACE). */
 export interface ObjectProps {
@@ -203,8 +204,13 @@ export class ObjectService {
       input.body.resume();
       throw new AppError('FileAlreadyExists');
     }
-    const body = await ingest(this.ctx.blobs, input.body, { ...input.expect, maxSize: LIMITS.maxObjectSize }, LIMITS.inlineMaxSize);
-    return this.commit({ ...normalObject(base, body), lastModified: this.ctx.clock() }, input.forbidOverwrite, freshBlobs(body));
+    const ticket = await admitBody(this.ctx, input.body, input.expect.length);
+    try {
+      const body = await ingest(this.ctx.blobs, input.body, { ...input.expect, maxSize: LIMITS.maxObjectSize }, LIMITS.inlineMaxSize);
+      return await this.commit({ ...normalObject(base, body), lastModified: this.ctx.clock() }, input.forbidOverwrite, freshBlobs(body));
+    } finally {
+      ticket.done();
+    }
   }
 
   /** Commits a new record; on failure (e.g. a racing writer won) the fresh blobs are dropped. */
@@ -239,10 +245,11 @@ export class ObjectService {
       throw positionMismatch(0);
     }
     // Appendable objects always live in blobs: each append adds a segment.
+    const ticket = await admitBody(this.ctx, input.body, input.expect.length);
     const blob = await ingestToBlob(this.ctx.blobs, input.body, {
       ...input.expect,
       maxSize: LIMITS.maxObjectSize - input.position,
-    });
+    }).finally(() => ticket.done());
     try {
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
         if (cur && cur.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
@@ -295,6 +302,7 @@ export class ObjectService {
       throw new AppError('FileAlreadyExists');
     }
     if (sameObject) {
+      await admitSmall(this.ctx);
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
         if (!cur || cur.etag !== source.etag) throw new AppError('NoSuchKey', undefined, { Key: input.key });
         return { ...cur, ...base };
@@ -302,11 +310,16 @@ export class ObjectService {
       return res.record;
     }
     if (source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
-    const body = await ingest(this.ctx.blobs, this.openRead(source, null), { length: source.size, maxSize: LIMITS.maxCopySize }, LIMITS.inlineMaxSize);
-    // A copy of a Normal object keeps its ETag (the MD5 is the same); others get the MD5 of the bytes.
-    const record = normalObject(base, body);
-    if (source.type === 'Normal') record.etag = source.etag;
-    return this.commit(record, input.forbidOverwrite, freshBlobs(body));
+    const ticket = await admit(this.ctx, source.size);
+    try {
+      const body = await ingest(this.ctx.blobs, this.openRead(source, null), { length: source.size, maxSize: LIMITS.maxCopySize }, LIMITS.inlineMaxSize);
+      // A copy of a Normal object keeps its ETag (the MD5 is the same); others get the MD5 of the bytes.
+      const record = normalObject(base, body);
+      if (source.type === 'Normal') record.etag = source.etag;
+      return await this.commit(record, input.forbidOverwrite, freshBlobs(body));
+    } finally {
+      ticket.done();
+    }
   }
 
   /** DeleteObject is idempotent: a missing key is not an error, a missing bucket is. */
@@ -314,6 +327,7 @@ export class ObjectService {
     await requireBucket(this.ctx, bucket);
     const removed = await this.ctx.meta.deleteObject(bucket, key);
     await dropBlobs(this.ctx, garbageSegments(removed, null));
+    this.ctx.admission?.freed();
   }
 
   async deleteMany(bucket: string, keys: string[]): Promise<string[]> {
@@ -323,12 +337,14 @@ export class ObjectService {
       const removed = await this.ctx.meta.deleteObject(bucket, key);
       await dropBlobs(this.ctx, garbageSegments(removed, null));
     }
+    this.ctx.admission?.freed();
     return keys;
   }
 
   async setAcl(bucket: string, key: string, acl: string): Promise<void> {
     const parsed = parseObjectAcl(acl);
     await this.head(bucket, key);
+    await admitSmall(this.ctx);
     await this.ctx.meta.putObject(bucket, key, (cur) => {
       if (!cur) throw new AppError('NoSuchKey', undefined, { Key: key });
       return { ...cur, acl: parsed };
@@ -339,6 +355,7 @@ export class ObjectService {
     assertObjectKey(key);
     assertObjectKey(target);
     const base = await this.prepare(bucket, key, props);
+    await admitSmall(this.ctx);
     const etag = hexUpper(createHash('md5').update(target).digest());
     const record: ObjectRecord = {
       ...base,
@@ -363,6 +380,8 @@ export class ObjectService {
   async setTags(bucket: string, key: string, tags: Array<[string, string]>): Promise<void> {
     validateTags(tags);
     await this.head(bucket, key);
+    // Removing tags (DeleteObjectTagging) frees space and is never refused.
+    if (tags.length > 0) await admitSmall(this.ctx);
     await this.ctx.meta.putObject(bucket, key, (cur) => {
       if (!cur) throw new AppError('NoSuchKey', undefined, { Key: key });
       return { ...cur, tags };

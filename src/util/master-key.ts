@@ -20,7 +20,7 @@ export async function resolveMasterKey(opts: { dataDir: string; inMemory: boolea
   const fromEnv = (opts.env ?? process.env).ALUNITE_MASTER_KEY;
   if (fromEnv !== undefined && fromEnv !== '') return decode(fromEnv, 'ALUNITE_MASTER_KEY');
   if (opts.inMemory) return randomBytes(MASTER_KEY_BYTES);
-  await mkdir(opts.dataDir, { recursive: true });
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const path = join(opts.dataDir, MASTER_KEY_FILE);
   try {
     return decode(await readFile(path, 'utf8'), path);

@@ -4,7 +4,7 @@ import type { JwtAuth, UsersAuth } from './config.js';
 import { VendError } from './errors.js';
 import { checkClaims, JwtError, signHs256, verifySignature, type VerificationKey } from './jwt.js';
 import { showName, unsafeNameReason } from './names.js';
-import { dummyHash, verifyPassword } from './password.js';
+import { dummyHash, PasswordCheckSlots, verifyPassword } from './password.js';
 import { UsersFile } from './users.js';
 
 // Who is asking: a bearer token becomes an app user (id + optional group). Mode `users` checks passwords
@@ -58,6 +58,7 @@ export async function usersAuthenticator(cfg: UsersAuth, clock: Clock): Promise<
   const key = cfg.tokenSecret ?? randomBytes(32);
   const keys: VerificationKey[] = [{ alg: 'HS256', key }];
   await dummyHash();
+  const slots = new PasswordCheckSlots(cfg.maxConcurrentPasswordChecks, cfg.maxQueuedPasswordChecks);
   return {
     mode: 'users',
     async login(username, password) {
@@ -65,7 +66,9 @@ export async function usersAuthenticator(cfg: UsersAuth, clock: Clock): Promise<
       const users = await file.current();
       const rec = users.get(username);
       // An unknown user costs one scrypt too, so the answer time does not tell which part was wrong.
-      const ok = await verifyPassword(password, rec?.password ?? (await dummyHash()));
+      const stored = rec?.password ?? (await dummyHash());
+      const ok = await slots.run(() => verifyPassword(password, stored));
+      if (ok === null) throw new VendError('Throttling', 'Too many log-ins are being checked right now; retry in 1 s.', { 'retry-after': '1' });
       if (!rec || !ok) throw badCredentials();
       const now = Math.floor(clock() / 1000);
       const token = signHs256({ iss: LOGIN_ISSUER, aud: LOGIN_AUDIENCE, sub: username, iat: now, exp: now + cfg.tokenTtlSeconds }, key);

@@ -22,6 +22,10 @@ export interface UsersAuth {
   readonly tokenTtlSeconds: number;
   /** HS256 key for login tokens; null = a random key per process (tokens die with the process). */
   readonly tokenSecret: Buffer | null;
+  /** Password checks (scrypt, 16 MiB and ~50 ms each) run at most this many at once… */
+  readonly maxConcurrentPasswordChecks: number;
+  /** …and at most this many wait; further log-ins get 429 Throttling at once. */
+  readonly maxQueuedPasswordChecks: number;
 }
 
 export interface JwtAuth {
@@ -48,8 +52,13 @@ export interface VendConfig {
   readonly grants: ReadonlyMap<string, Grant>;
   readonly defaultGrant: string;
   readonly auth: UsersAuth | JwtAuth;
-  /** Token bucket per user; null = no limit. */
-  readonly rateLimit: { readonly perMinute: number; readonly burst: number } | null;
+  /** Token bucket per user, and per client address for log-in attempts; null = no limit. */
+  readonly rateLimit: {
+    readonly perMinute: number;
+    readonly burst: number;
+    readonly loginsPerClientPerMinute: number;
+    readonly loginsPerClientBurst: number;
+  } | null;
   readonly cache: boolean;
   readonly demo: boolean;
 }
@@ -267,11 +276,21 @@ export function parseConfig(doc: unknown, opts: LoadOptions): VendConfig {
 
   const auth = parseAuth(r, top.auth);
 
-  let rateLimit: VendConfig['rateLimit'] = { perMinute: 60, burst: 10 };
+  let rateLimit: VendConfig['rateLimit'] = { perMinute: 60, burst: 10, loginsPerClientPerMinute: 60, loginsPerClientBurst: 20 };
   if (top.rateLimit === false) rateLimit = null;
   else {
-    const rl = r.object(top.rateLimit, 'rateLimit', ['perMinute', 'burst'], false);
-    if (rl) rateLimit = { perMinute: r.int(rl, 'perMinute', 'rateLimit', 1, 1_000_000, 60), burst: r.int(rl, 'burst', 'rateLimit', 1, 10_000, 10) };
+    const rl = r.object(top.rateLimit, 'rateLimit', ['perMinute', 'burst', 'loginsPerClientPerMinute', 'loginsPerClientBurst'], false);
+    if (rl) {
+      const perMinute = r.int(rl, 'perMinute', 'rateLimit', 1, 1_000_000, 60);
+      const burst = r.int(rl, 'burst', 'rateLimit', 1, 10_000, 10);
+      // Per client address (which may be a whole office), log-ins default to at least 60/min, burst 20.
+      rateLimit = {
+        perMinute,
+        burst,
+        loginsPerClientPerMinute: r.int(rl, 'loginsPerClientPerMinute', 'rateLimit', 1, 1_000_000, Math.max(perMinute, 60)),
+        loginsPerClientBurst: r.int(rl, 'loginsPerClientBurst', 'rateLimit', 1, 10_000, Math.max(burst, 20)),
+      };
+    }
   }
 
   const cacheO = r.object(top.cache, 'cache', ['enabled'], false);
@@ -282,7 +301,7 @@ export function parseConfig(doc: unknown, opts: LoadOptions): VendConfig {
     oss,
     grants,
     defaultGrant,
-    auth: auth ?? { mode: 'users', usersFile: '', tokenTtlSeconds: 3600, tokenSecret: null },
+    auth: auth ?? { mode: 'users', usersFile: '', tokenTtlSeconds: 3600, tokenSecret: null, maxConcurrentPasswordChecks: 2, maxQueuedPasswordChecks: 32 },
     rateLimit,
     cache: r.bool(cacheO, 'enabled', 'cache', true),
     demo: r.bool(demoO, 'enabled', 'demo', true),
@@ -294,11 +313,15 @@ export function parseConfig(doc: unknown, opts: LoadOptions): VendConfig {
 function parseAuth(r: Reader, v: unknown): UsersAuth | JwtAuth | null {
   const mode = (v as Obj | null | undefined)?.mode;
   if (mode === 'users') {
-    const o = r.object(v, 'auth', ['mode', 'usersFile', 'tokenTtlSeconds', 'tokenSecret'])!;
+    const o = r.object(v, 'auth', ['mode', 'usersFile', 'tokenTtlSeconds', 'tokenSecret', 'maxConcurrentPasswordChecks', 'maxQueuedPasswordChecks'])!;
     const usersFile = r.file(o, 'usersFile', 'auth') ?? '';
     const secret = r.string(o, 'tokenSecret', 'auth', { env: 'ALUNITE_VEND_TOKEN_SECRET', fallback: '' });
     if (secret !== '' && secret.length < 32) r.fail('auth.tokenSecret', 'must be at least 32 characters');
-    return { mode, usersFile, tokenTtlSeconds: r.int(o, 'tokenTtlSeconds', 'auth', 60, 86400, 3600), tokenSecret: secret === '' ? null : Buffer.from(secret, 'utf8') };
+    return {
+      mode, usersFile, tokenTtlSeconds: r.int(o, 'tokenTtlSeconds', 'auth', 60, 86400, 3600), tokenSecret: secret === '' ? null : Buffer.from(secret, 'utf8'),
+      maxConcurrentPasswordChecks: r.int(o, 'maxConcurrentPasswordChecks', 'auth', 1, 64, 2),
+      maxQueuedPasswordChecks: r.int(o, 'maxQueuedPasswordChecks', 'auth', 0, 10_000, 32),
+    };
   }
   if (mode === 'jwt') {
     const o = r.object(v, 'auth', ['mode', 'secret', 'publicKeyFile', 'jwksFile', 'issuer', 'audience', 'leewaySeconds', 'userClaim', 'groupClaim'])!;

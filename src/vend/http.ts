@@ -91,6 +91,7 @@ export function createVendServer(o: VendHttpOptions): Server {
       allow(method, ['POST']);
       if (!o.auth.login) throw new VendError('NotFound', 'Log-in is handled by the identity provider (auth mode jwt).');
       const body = await readJson(req, false);
+      o.service.throttleLogin(clientKey(req.socket.remoteAddress));
       o.service.throttle(`login:${typeof body.username === 'string' ? body.username.slice(0, 256) : ''}`);
       return sendJson(res, 200, await o.auth.login(body.username, body.password));
     }
@@ -107,6 +108,21 @@ export function createVendServer(o: VendHttpOptions): Server {
     }
     throw new VendError('NotFound', `No such endpoint: ${method} ${path.slice(0, 200)}`);
   }
+}
+
+/**
+ * The client a log-in limit counts against: its IPv4 address, or the /64 of an IPv6 one (one host usually
+ * holds a whole /64). No proxy header is trusted: behind a reverse proxy every client shares its address.
+ */
+export function clientKey(address: string | undefined): string {
+  if (address === undefined) return 'client:unknown';
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (v4) return `client:${v4[1]}`;
+  const [head = '', tail] = address.split('%')[0]!.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `client:${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 function grantParam(url: URL): string | null {

@@ -23,11 +23,21 @@ export interface VendServiceOptions {
 export class VendService {
   private readonly cache: CredentialCache;
   private readonly limiter: RateLimiter | null;
+  /** Log-in attempts per client address: many user names from one client must not each cost a full scrypt. */
+  private readonly clientLimiter: RateLimiter | null;
 
   constructor(private readonly opts: VendServiceOptions) {
     this.cache = new CredentialCache(opts.config.cache, opts.clock);
     const rl = opts.config.rateLimit;
     this.limiter = rl ? new RateLimiter(rl.perMinute, rl.burst, opts.clock) : null;
+    this.clientLimiter = rl ? new RateLimiter(rl.loginsPerClientPerMinute, rl.loginsPerClientBurst, opts.clock) : null;
+  }
+
+  /** Applies the per-client log-in limit (429 Throttling with Retry-After); `client` from clientKey(). */
+  throttleLogin(client: string): void {
+    if (!this.clientLimiter) return;
+    const wait = this.clientLimiter.take(client);
+    if (wait > 0) throw new VendError('Throttling', `Too many log-in attempts from this client (limit ${this.clientLimiter.limit}); retry in ${wait} s.`, { 'retry-after': String(wait) });
   }
 
   /** Applies the per-user limit (429 Throttling with Retry-After). */

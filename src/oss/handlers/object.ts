@@ -49,6 +49,28 @@ const RESPONSE_OVERRIDES: Array<[string, string]> = [
   ['response-content-encoding', 'Content-Encoding'],
 ];
 
+// Pages a browser would run (HTML, XHTML, SVG) are never rendered from this origin: the web console is served
+// here too (/-/console/), and a page from a bucket would run with its rights. OSS does the same on its default
+// domains (web pages: type text/html or extensions htm, html, jsp, plg, htx, stm): `Content-Disposition:
+// attachment` and `x-oss-force-download: true`, whatever the stored or requested disposition.
+const ACTIVE_TYPES = new Set(['text/html', 'application/xhtml+xml', 'image/svg+xml']);
+const ACTIVE_EXTENSIONS = new Set(['htm', 'html', 'shtml', 'xhtml', 'xht', 'jsp', 'plg', 'htx', 'stm', 'svg', 'svgz']);
+
+/** `keys`: the requested key and, through a symlink, the target's. */
+function forceDownloadOfActiveContent(headers: Record<string, string>, keys: string[]): void {
+  // nosniff: a browser must not guess HTML in a body labelled otherwise.
+  headers['X-Content-Type-Options'] = 'nosniff';
+  const type = (headers['Content-Type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const extension = (key: string): string => {
+    const name = key.slice(key.lastIndexOf('/') + 1);
+    return name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
+  };
+  if (!ACTIVE_TYPES.has(type) && !keys.some((k) => ACTIVE_EXTENSIONS.has(extension(k)))) return;
+  const disposition = headers['Content-Disposition'];
+  if (disposition === undefined || !/^\s*attachment\s*(;|$)/i.test(disposition)) headers['Content-Disposition'] = 'attachment';
+  headers['x-oss-force-download'] = 'true';
+}
+
 async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const { bucket, key } = target(req);
   const { meta: obj, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
@@ -64,6 +86,7 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
     assertHeaderValue(q, value);
     headers[h] = value;
   }
+  forceDownloadOfActiveContent(headers, [key, data.key]);
   const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
   const range = resolveRange(header(req.headers, 'range'), obj.size, standard);
   if (range) {

@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { newBlobId } from '../../util/ids.js';
+import { diskFullError, isDiskFull } from '../disk-space.js';
+import { privateDir } from '../file-modes.js';
 import type { AgeFilter, BlobStore, BlobWriteResult } from './types.js';
 
 export interface FsBlobStoreOptions {
@@ -30,8 +32,11 @@ export class FsBlobStore implements BlobStore {
 
   static async open(opts: FsBlobStoreOptions): Promise<FsBlobStore> {
     const store = new FsBlobStore(opts);
-    await mkdir(store.blobDir, { recursive: true });
-    await mkdir(store.tmpDir, { recursive: true });
+    // 0700 whatever the umask, tightened if looser: blob files are the objects' bytes.
+    await privateDir(opts.root);
+    await privateDir(store.blobDir);
+    await privateDir(store.tmpDir);
+    for (const sub of await readdir(store.blobDir)) if (/^[0-9a-f]{2}$/.test(sub)) await privateDir(join(store.blobDir, sub));
     return store;
   }
 
@@ -41,6 +46,16 @@ export class FsBlobStore implements BlobStore {
   }
 
   async put(source: Readable): Promise<BlobWriteResult> {
+    try {
+      return await this.write(source);
+    } catch (err) {
+      // The temp file is gone (write() removes it): the client learns why, nothing was kept.
+      if (isDiskFull(err)) throw diskFullError();
+      throw err;
+    }
+  }
+
+  private async write(source: Readable): Promise<BlobWriteResult> {
     const blobId = newBlobId();
     const tmp = join(this.tmpDir, `${blobId}.tmp`);
     const fh = await open(tmp, 'w', 0o600);
@@ -62,11 +77,16 @@ export class FsBlobStore implements BlobStore {
       throw err;
     }
     const dir = join(this.blobDir, blobId.slice(0, 2));
-    if (!this.madeDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.madeDirs.add(dir);
+    try {
+      if (!this.madeDirs.has(dir)) {
+        await privateDir(dir);
+        this.madeDirs.add(dir);
+      }
+      await rename(tmp, this.pathOf(blobId));
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
     }
-    await rename(tmp, this.pathOf(blobId));
     if (this.durable) await syncDir(dir);
     return { blobId, size };
   }

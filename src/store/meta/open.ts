@@ -9,6 +9,8 @@ export interface OpenMetadataOptions {
   /** The SQLite file (or ':memory:'), used when `meta` selects SQLite. */
   sqlitePath: string;
   durable?: boolean;
+  /** SQLite only: frees reserved space when a write found the disk full (see SqliteMetadataStoreOptions). */
+  onDiskFull?: () => boolean;
 }
 
 export function isPostgresUrl(meta: string | undefined): meta is string {
@@ -22,7 +24,7 @@ export function describeMeta(meta: string | undefined): string {
 
 /** Opens the metadata store `--meta` / ALUNITE_META selects; refuses anything else by name. */
 export async function openMetadataStore(o: OpenMetadataOptions): Promise<MetadataStore & IdentityStore> {
-  if (o.meta === undefined || o.meta === '' || o.meta === 'sqlite') return new SqliteMetadataStore({ path: o.sqlitePath, durable: o.durable });
+  if (o.meta === undefined || o.meta === '' || o.meta === 'sqlite') return new SqliteMetadataStore({ path: o.sqlitePath, durable: o.durable, onDiskFull: o.onDiskFull });
   if (isPostgresUrl(o.meta)) return PostgresMetadataStore.open({ url: o.meta, durable: o.durable });
   throw new Error(`unknown metadata store ${JSON.stringify(describeUrl(o.meta) === '(unparsable URL)' ? o.meta : describeUrl(o.meta))}: use "sqlite" or a postgres://user:password@host:port/database URL`);
 }

@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import { AppError } from '../../errors.js';
+import { diskFullError, isDiskFull } from '../disk-space.js';
+import { createPrivateFileSync, privateFileSync } from '../file-modes.js';
 import { changedSecrets, toKeyRotation, type KeyRotationRow } from './key-rotations.js';
 import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../domain/model.js';
 import type {
@@ -200,6 +202,13 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
+interface PendingWrite {
+  fn: () => unknown;
+  frees: boolean;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
 interface ObjectRow extends ObjectRowBase {
   inline_id: number | null;
 }
@@ -229,6 +238,12 @@ export interface SqliteMetadataStoreOptions {
   path: string;
   /** PRAGMA synchronous=FULL (durable on power loss) rather than NORMAL (default true). */
   durable?: boolean;
+  /**
+   * Called when a batch of writes failed because the disk is full: frees reserved space (store/disk-space.ts
+   * SpaceReserve) and says whether it did, so the batch's deletes can be retried. Writes that grow storage
+   * are refused either way.
+   */
+  onDiskFull?: () => boolean;
 }
 
 /**
@@ -240,8 +255,15 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   private readonly stmts;
   private readonly batchTxn: (run: () => void) => void;
   private readonly savepoint: (fn: () => unknown) => unknown;
+  private readonly onDiskFull: () => boolean;
 
   constructor(opts: SqliteMetadataStoreOptions) {
+    this.onDiskFull = opts.onDiskFull ?? (() => false);
+    if (opts.path !== ':memory:') {
+      // Small objects' bytes live in this file: 0600 whatever the umask (SQLite gives its WAL the same mode).
+      createPrivateFileSync(opts.path);
+      for (const suffix of ['-wal', '-shm', '-journal']) privateFileSync(opts.path + suffix);
+    }
     // No busy wait: the file is held exclusively by one process, so waiting for it cannot help.
     this.db = new Database(opts.path, { timeout: 0 });
     try {
@@ -312,7 +334,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   // Group commit: writes that arrive in the same event-loop turn share one transaction, so one fsync
   // (synchronous=FULL) acknowledges them all. Each runs in its own savepoint: a write whose decider
   // throws is rolled back alone and rejects alone; the others commit.
-  private pending: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private pending: PendingWrite[] = [];
 
   /**
    * Incremented by every committed identity write (users, keys, groups, roles, policies, attachments), so
@@ -333,9 +355,10 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
     });
   }
 
-  private write<T>(fn: () => T): Promise<T> {
+  /** `frees`: the write only removes rows (deletes), so it may use the reserved space when the disk is full. */
+  private write<T>(fn: () => T, frees = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ fn, frees, resolve: resolve as (v: unknown) => void, reject });
       if (this.pending.length === 1) setImmediate(() => this.flush());
     });
   }
@@ -343,6 +366,19 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
+    if (this.commitBatch(batch) !== 'disk-full') return;
+    // Nothing of the batch was committed. Even a DELETE needs room in the WAL: free the reserve and retry
+    // the deletes alone; writes that would grow storage are refused.
+    const deletes = batch.filter((item) => item.frees);
+    for (const item of batch) if (!item.frees) item.reject(diskFullError());
+    if (deletes.length === 0) return;
+    if (!this.onDiskFull() || this.commitBatch(deletes) === 'disk-full') {
+      for (const item of deletes) item.reject(diskFullError('delete'));
+    }
+  }
+
+  /** Runs the writes in one transaction and settles them, unless the disk was full (then none is settled). */
+  private commitBatch(batch: PendingWrite[]): 'done' | 'disk-full' {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
     try {
       this.batchTxn(() => {
@@ -350,19 +386,23 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
           try {
             outcomes.push({ ok: true, value: this.savepoint(item.fn) });
           } catch (err) {
+            // SQLite may have rolled the whole transaction back: undo all of it, answer below.
+            if (isDiskFull(err)) throw err;
             outcomes.push({ ok: false, err });
           }
         }
       });
     } catch (err) {
+      if (isDiskFull(err)) return 'disk-full';
       for (const item of batch) item.reject(err);
-      return;
+      return 'done';
     }
     batch.forEach((item, i) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);
       else item.reject(o.err);
     });
+    return 'done';
   }
 
   /**
@@ -406,8 +446,8 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
   // owns the file (exclusive locking), so its own bucket writes are the only invalidation needed.
   private readonly bucketCache = new Map<string, Bucket | null>();
 
-  private writeBucket<T>(fn: () => T): Promise<T> {
-    return this.write(fn).finally(() => this.bucketCache.clear());
+  private writeBucket<T>(fn: () => T, frees = false): Promise<T> {
+    return this.write(fn, frees).finally(() => this.bucketCache.clear());
   }
 
   async createBucket(b: Bucket): Promise<'created' | 'exists'> {
@@ -453,11 +493,14 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
       sets.push('cors = ?');
       params.push(patch.cors === null ? null : JSON.stringify(patch.cors));
     }
+    // Removing a policy or CORS configuration only shrinks the row: allowed to use the reserve on a full disk.
+    const changes = [patch.policy, patch.cors].filter((v) => v !== undefined);
+    const removesOnly = patch.acl === undefined && changes.length > 0 && changes.every((v) => v === null);
     return this.writeBucket(() => {
       if (sets.length > 0) this.db.prepare(`UPDATE buckets SET ${sets.join(', ')} WHERE name = ?`).run(...params, name);
       const row = this.stmts.getBucket.get(name);
       return row ? toBucket(row) : null;
-    });
+    }, removesOnly);
   }
 
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
@@ -466,7 +509,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
       if (this.stmts.anyObject.get(name) || this.stmts.anyUpload.get(name)) return 'not-empty';
       this.stmts.deleteBucket.run(name);
       return 'deleted';
-    });
+    }, true);
   }
 
   /** An object's row and, for a small object, its bytes. */
@@ -509,7 +552,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
       if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
       this.stmts.deleteObject.run(bucket, key);
       return current.record;
-    });
+    }, true);
   }
 
   async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
@@ -585,7 +628,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
       this.stmts.deleteParts.run(uploadId);
       this.stmts.deleteUpload.run(uploadId);
       return parts;
-    });
+    }, true);
   }
 
   async completeUpload(uploadId: string, decide: CompleteDecider): Promise<CompleteResult> {

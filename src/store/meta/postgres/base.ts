@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { diskFullError } from '../../disk-space.js';
 import { migrate } from './schema.js';
 
 export interface PostgresStoreOptions {
@@ -99,6 +100,8 @@ export abstract class PgBase {
         });
         const code = (err as { code?: string }).code;
         if (attempt < 5 && code !== undefined && RETRYABLE.has(code)) continue;
+        // 53100 disk_full: the database server's disk; the client gets the same answer as for ours.
+        if (code === '53100') throw diskFullError();
         throw err;
       } finally {
         c.release(broken);
