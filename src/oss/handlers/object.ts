@@ -56,16 +56,20 @@ const RESPONSE_OVERRIDES: Array<[string, string]> = [
 const ACTIVE_TYPES = new Set(['text/html', 'application/xhtml+xml', 'image/svg+xml']);
 const ACTIVE_EXTENSIONS = new Set(['htm', 'html', 'shtml', 'xhtml', 'xht', 'jsp', 'plg', 'htx', 'stm', 'svg', 'svgz']);
 
-/** `keys`: the requested key and, through a symlink, the target's. */
-function forceDownloadOfActiveContent(headers: Record<string, string>, keys: string[]): void {
+/**
+ * `keys`: the requested key and, through a symlink, the target's; `storedTypes`: through a symlink, the
+ * target's own Content-Type (the answer carries the link's, but the bytes are the target's).
+ */
+function forceDownloadOfActiveContent(headers: Record<string, string>, keys: string[], storedTypes: Array<string | undefined> = []): void {
   // nosniff: a browser must not guess HTML in a body labelled otherwise.
   headers['X-Content-Type-Options'] = 'nosniff';
-  const type = (headers['Content-Type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = (t: string | undefined): string => (t ?? '').split(';')[0]!.trim().toLowerCase();
   const extension = (key: string): string => {
     const name = key.slice(key.lastIndexOf('/') + 1);
     return name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
   };
-  if (!ACTIVE_TYPES.has(type) && !keys.some((k) => ACTIVE_EXTENSIONS.has(extension(k)))) return;
+  const active = [headers['Content-Type'], ...storedTypes].some((t) => ACTIVE_TYPES.has(mediaType(t)));
+  if (!active && !keys.some((k) => ACTIVE_EXTENSIONS.has(extension(k)))) return;
   const disposition = headers['Content-Disposition'];
   if (disposition === undefined || !/^\s*attachment\s*(;|$)/i.test(disposition)) headers['Content-Disposition'] = 'attachment';
   headers['x-oss-force-download'] = 'true';
@@ -86,7 +90,7 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
     assertHeaderValue(q, value);
     headers[h] = value;
   }
-  forceDownloadOfActiveContent(headers, [key, data.key]);
+  forceDownloadOfActiveContent(headers, [key, data.key], [data.headers.contentType]);
   const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
   const range = resolveRange(header(req.headers, 'range'), obj.size, standard);
   if (range) {
