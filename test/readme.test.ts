@@ -5,7 +5,7 @@
 // Markers on the line before a fence: `<!-- readme-test: skip -->` (never run) and
 // `<!-- readme-test: server-stopped -->` (run after the server has stopped, e.g. key rotation).
 // The README declares the placeholders substituted here: 8930 (server port), 8940 (vend port), ./.alunite
-// (data directory).
+// (data directory). README_TEST_VERBOSE=1 prints what each block wrote.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -189,10 +189,11 @@ test('README: every shell and JavaScript block runs against a fresh server', { t
     }
 
     const run = async (block: Block, n: number): Promise<void> => {
-      await t.test(`${describe(block)}${block.marker === 'server-stopped' ? ', server stopped' : ''}`, async () => {
+      await t.test(`${describe(block)}${block.marker === 'server-stopped' ? ', server stopped' : ''}`, async (st) => {
         const file = join(work, `block-${n}.${block.lang === 'sh' ? 'sh' : 'mjs'}`);
         await writeFile(file, substitute(block.code, p));
         const r = await runBlock(block, file, work, env, groups);
+        if (process.env.README_TEST_VERBOSE) st.diagnostic(r.output);
         assert.equal(r.code, 0, `${describe(block)} failed (exit ${r.code}):\n${r.output}\n--- block as run ---\n${substitute(block.code, p)}`);
       });
     };
