@@ -26,6 +26,14 @@ before(async () => {
   await put('doc.xhtml', 'application/xhtml+xml');
   await put('pic', 'image/svg+xml');
   await put('notes.txt', 'text/plain');
+  // XML documents run script too (an XHTML-namespace <script>, or an XSLT sheet producing HTML), as does a
+  // multipart/x-mixed-replace stream of HTML parts; a comma list is read by browsers as its last type.
+  await put('feed', 'text/xml');
+  await put('data', 'Application/XML; charset=utf-8');
+  await put('rss', 'application/rss+xml');
+  await put('sheet', 'text/xsl');
+  await put('listed', 'text/plain, text/html');
+  await put('stream', 'multipart/x-mixed-replace; boundary=x');
   await client.putSymlink('link', 'page', { headers: { 'x-oss-object-acl': 'public-read' } } as never);
 });
 after(() => server.stop());
@@ -42,6 +50,12 @@ describe('active content is served as a download', () => {
     ['doc.xhtml', 'application/xhtml+xml'],
     ['pic', 'image/svg+xml'],
     ['link', 'a symlink to an HTML object'],
+    ['feed', 'text/xml'],
+    ['data', 'application/xml with mixed case and parameters'],
+    ['rss', 'any +xml type'],
+    ['sheet', 'text/xsl'],
+    ['listed', 'a comma list ending in text/html'],
+    ['stream', 'multipart/x-mixed-replace'],
   ] as const) {
     it(`${key}: ${why}`, async () => {
       for (const method of ['GET', 'HEAD']) {
@@ -74,6 +88,8 @@ describe('active content is served as a download', () => {
       ['page', { 'content-disposition': 'inline' }],
       ['notes.txt', { 'content-type': 'text/html' }],
       ['notes.txt', { 'content-type': 'image/svg+xml', 'content-disposition': 'inline; filename="x.svg"' }],
+      ['notes.txt', { 'content-type': 'text/plain,text/html' }],
+      ['notes.txt', { 'content-type': 'application/xml' }],
     ];
     for (const [key, response] of cases) {
       const url = client.signatureUrl(key, { expires: 600, response });

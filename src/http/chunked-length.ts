@@ -17,6 +17,8 @@ import { newRequestId } from '../util/ids.js';
  */
 
 interface NodeParser {
+  /** The request being parsed (node's own field). */
+  incoming?: IncomingMessage | null;
   remove(): void;
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number, connections: unknown): void;
 }
@@ -55,6 +57,18 @@ export function acceptChunkedWithLength(server: Server): void {
       lenient,
       connections === undefined ? undefined : (server as unknown as Record<symbol, unknown>)[connections],
     );
+    // The leniency has a second effect in llhttp: a request whose Transfer-Encoding does not end in a coding it
+    // reads as chunked (`gzip`, or `chunked<TAB>`, which node shows as `chunked`) is read to the end of the
+    // connection instead of refused. Its body ends only at EOF, where node's own 'end' listener would let the
+    // parser complete it: behind a proxy that shares upstream connections, other clients' requests would be
+    // stored as its bytes. A request still incomplete at EOF is aborted first (as node's strict parser would
+    // refuse it), so no body is ever delimited by the connection's end.
+    socket.prependListener('end', () => {
+      const incoming = parser.incoming;
+      if (incoming && !incoming.complete && !incoming.destroyed) {
+        incoming.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      }
+    });
   });
 }
 
@@ -64,8 +78,9 @@ const closing = new WeakSet<Socket>();
 /**
  * Called for every request before anything else. A request with both `Content-Length` and
  * `Transfer-Encoding: chunked` loses its Content-Length (the parser read the body as chunked), is answered
- * with `Connection: close`, and its connection is closed after the response; with any other coding it is
- * refused with 400. A request that arrives on such a connection behind it (pipelined, or hidden in a body
+ * with `Connection: close`, and its connection is closed after the response; any other coding (with or without
+ * a Content-Length) is refused with 400.
+ * A request that arrives on such a connection behind it (pipelined, or hidden in a body
  * that a Content-Length-reading proxy forwarded as one request) is never handled. True: drop this request.
  */
 export function guardChunkedLength(req: IncomingMessage, res: ServerResponse): boolean {
@@ -75,16 +90,19 @@ export function guardChunkedLength(req: IncomingMessage, res: ServerResponse): b
     return true;
   }
   const te = req.headers['transfer-encoding'];
-  if (req.headers['content-length'] === undefined || te === undefined) return false;
+  if (te === undefined) return false;
+  const chunked = te.trim().toLowerCase() === 'chunked';
+  if (chunked && req.headers['content-length'] === undefined) return false;
   closing.add(socket);
   res.shouldKeepAlive = false;
   res.setHeader('Connection', 'close');
-  if (te.trim().toLowerCase() !== 'chunked') {
-    // The leniency also lets through a Content-Length with another coding (`gzip`), which node's strict
-    // parser refuses and whose body would run to the end of the connection: refuse it as before.
+  if (!chunked) {
+    // The leniency also lets through another coding (`gzip`, `xchunked`, `chunked;q=1`), with or without a
+    // Content-Length, which node's strict parser refuses and whose body would run to the end of the
+    // connection: refuse it as before.
     req.resume();
     res.on('finish', () => socket.destroy());
-    const err = new AppError('InvalidRequest', 'Transfer-Encoding other than chunked cannot be combined with Content-Length.');
+    const err = new AppError('InvalidRequest', 'Transfer-Encoding must be chunked.');
     const requestId = newRequestId();
     const answer = ossErrorResponse(err, requestId, '', req.method ?? 'PUT');
     res.statusCode = answer.status;

@@ -53,8 +53,18 @@ const RESPONSE_OVERRIDES: Array<[string, string]> = [
 // here too (/-/console/), and a page from a bucket would run with its rights. OSS does the same on its default
 // domains (web pages: type text/html or extensions htm, html, jsp, plg, htx, stm): `Content-Disposition:
 // attachment` and `x-oss-force-download: true`, whatever the stored or requested disposition.
-const ACTIVE_TYPES = new Set(['text/html', 'application/xhtml+xml', 'image/svg+xml']);
-const ACTIVE_EXTENSIONS = new Set(['htm', 'html', 'shtml', 'xhtml', 'xht', 'jsp', 'plg', 'htx', 'stm', 'svg', 'svgz']);
+// XML documents count too: browsers render text/xml, application/xml and any +xml type as a document in which
+// an XHTML-namespace <script> runs, or an XSLT sheet turns it into HTML; multipart/x-mixed-replace renders its parts.
+const ACTIVE_TYPES = new Set(['text/html', 'application/xhtml+xml', 'image/svg+xml', 'text/xml', 'application/xml', 'text/xsl', 'multipart/x-mixed-replace']);
+const ACTIVE_EXTENSIONS = new Set(['htm', 'html', 'shtml', 'xhtml', 'xht', 'jsp', 'plg', 'htx', 'stm', 'svg', 'svgz', 'xml', 'xsl', 'xslt']);
+
+/** Whether a Content-Type value names active content. Browsers read a comma list as its last valid type, so any member counts. */
+function isActiveType(value: string | undefined): boolean {
+  return (value ?? '').split(',').some((member) => {
+    const type = member.split(';')[0]!.trim().toLowerCase();
+    return ACTIVE_TYPES.has(type) || type.endsWith('+xml');
+  });
+}
 
 /**
  * `keys`: the requested key and, through a symlink, the target's; `storedTypes`: through a symlink, the
@@ -63,12 +73,11 @@ const ACTIVE_EXTENSIONS = new Set(['htm', 'html', 'shtml', 'xhtml', 'xht', 'jsp'
 function forceDownloadOfActiveContent(headers: Record<string, string>, keys: string[], storedTypes: Array<string | undefined> = []): void {
   // nosniff: a browser must not guess HTML in a body labelled otherwise.
   headers['X-Content-Type-Options'] = 'nosniff';
-  const mediaType = (t: string | undefined): string => (t ?? '').split(';')[0]!.trim().toLowerCase();
   const extension = (key: string): string => {
     const name = key.slice(key.lastIndexOf('/') + 1);
     return name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
   };
-  const active = [headers['Content-Type'], ...storedTypes].some((t) => ACTIVE_TYPES.has(mediaType(t)));
+  const active = [headers['Content-Type'], ...storedTypes].some(isActiveType);
   if (!active && !keys.some((k) => ACTIVE_EXTENSIONS.has(extension(k)))) return;
   const disposition = headers['Content-Disposition'];
   if (disposition === undefined || !/^\s*attachment\s*(;|$)/i.test(disposition)) headers['Content-Disposition'] = 'attachment';
