@@ -218,13 +218,19 @@ function verifyV4Signature(req: SignableRequest, secret: string, cred: V4Credent
   throw mismatch(cred.accessKeyId, provided, sts, canonical);
 }
 
-async function verifyV4Header(req: SignableRequest, authorization: string, token: string | undefined, opts: AuthenticateOptions): Promise<Authenticated> {
+/** The `,`-separated `name<sep>value` fields after an Authorization header's scheme (V4: `=`, V2: `:`). */
+function authorizationFields(authorization: string, scheme: string, separator: '=' | ':'): Map<string, string> {
   const fields = new Map<string, string>();
-  for (const part of authorization.slice(V4_ALGORITHM.length + 1).split(',')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  for (const part of authorization.slice(scheme.length + 1).split(',')) {
+    const at = part.indexOf(separator);
+    if (at < 0) continue;
+    fields.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
   }
+  return fields;
+}
+
+async function verifyV4Header(req: SignableRequest, authorization: string, token: string | undefined, opts: AuthenticateOptions): Promise<Authenticated> {
+  const fields = authorizationFields(authorization, V4_ALGORITHM, '=');
   const credential = fields.get('Credential');
   const provided = fields.get('Signature');
   if (!credential || !provided) throw invalidArgument('Authorization header is invalid: Credential and Signature are required.', 'Authorization');
@@ -281,12 +287,7 @@ function parseV2AdditionalHeaders(value: string | undefined): string[] {
 
 async function verifyV2Header(req: SignableRequest, authorization: string, token: string | undefined, opts: AuthenticateOptions): Promise<Authenticated> {
   // `OSS2 AccessKeyId:<ak>[,AdditionalHeaders:<h1;h2>],Signature:<base64>`, fields in any order.
-  const fields = new Map<string, string>();
-  for (const part of authorization.slice(V2_VERSION.length + 1).split(',')) {
-    const colon = part.indexOf(':');
-    if (colon < 0) continue;
-    fields.set(part.slice(0, colon).trim(), part.slice(colon + 1).trim());
-  }
+  const fields = authorizationFields(authorization, V2_VERSION, ':');
   const accessKeyId = fields.get('AccessKeyId');
   const provided = fields.get('Signature');
   if (!accessKeyId || !provided) throw invalidArgument('Authorization header is invalid: AccessKeyId and Signature are required.', 'Authorization', authorization.slice(0, 32));

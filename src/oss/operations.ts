@@ -195,6 +195,12 @@ const CATALOG_BY_METHOD: ReadonlyMap<string, readonly CatalogOperation[]> = (() 
   return out;
 })();
 
+/** Per method, the operations a request without any query parameter can fit (no sub-resource, no required
+ * parameter): the common GET/PUT/HEAD of an object or bucket skips the rest of the scan. */
+const CATALOG_BY_METHOD_BARE: ReadonlyMap<string, readonly CatalogOperation[]> = new Map(
+  [...CATALOG_BY_METHOD].map(([method, ops]) => [method, ops.filter((op) => op.subresources.length === 0 && op.requiredQuery.length === 0)]),
+);
+
 function scopeOf(address: Address): CatalogScope {
   return address.bucket === null ? 'service' : address.key === null ? 'bucket' : 'object';
 }
@@ -226,7 +232,8 @@ export function catalogOperationOf(input: RouteInput): CatalogOperation | null {
   let bestFit = -1;
   let other: CatalogOperation | null = null;
   let otherFit = 99; // another scope only when the fit includes a sub-resource
-  for (const op of CATALOG_BY_METHOD.get(input.method) ?? []) {
+  const candidates = input.query.size === 0 ? CATALOG_BY_METHOD_BARE : CATALOG_BY_METHOD;
+  for (const op of candidates.get(input.method) ?? []) {
     const f = fit(op, input);
     if (op.scope === scope) {
       if (f > bestFit) [best, bestFit] = [op, f];
