@@ -55,6 +55,27 @@ describe('tags and ACLs written with an object need their own actions', () => {
     await absent('dst/t3');
   });
 
+  it('an explicit Deny on each resource a tag-copying write touches refuses it, the symlink target included', async () => {
+    const full = { Effect: 'Allow', Action: 'oss:*', Resource: `acs:oss:*:*:${BUCKET}/*` };
+    const deny = (action: string, key: string) => ({ Effect: 'Deny', Action: action, Resource: `acs:oss:*:*:${BUCKET}/${key}` });
+    // Reading the source's tags: denied on the object itself, and on a link's target (the tags a copy moves).
+    const noSourceTags = (await ram.userWith('deny-src-tags', policyDoc(full, deny('oss:GetObjectTagging', 'src/tagged')))).oss(BUCKET);
+    await denied(noSourceTags.copy('deny/d1', `/${BUCKET}/src/tagged`), MSG.policyDeny);
+    await denied(noSourceTags.copy('deny/d2', `/${BUCKET}/src/link`), MSG.policyDeny);
+    // Writing them at the destination.
+    const noDestTags = (await ram.userWith('deny-dst-tags', policyDoc(full, deny('oss:PutObjectTagging', 'deny/*')))).oss(BUCKET);
+    await denied(noDestTags.copy('deny/d3', `/${BUCKET}/src/link`), MSG.policyDeny);
+    await denied(noDestTags.put('deny/d4', Buffer.from('x'), { headers: { 'x-oss-tagging': 'a=b' } }), MSG.policyDeny);
+    // Writing an ACL.
+    const noAcl = (await ram.userWith('deny-acl', policyDoc(full, deny('oss:PutObjectAcl', 'deny/*')))).oss(BUCKET);
+    await denied(noAcl.put('deny/d5', Buffer.from('x'), { headers: { 'x-oss-object-acl': 'private' } }), MSG.policyDeny);
+    for (const k of ['deny/d1', 'deny/d2', 'deny/d3', 'deny/d4', 'deny/d5']) await absent(k);
+    // Without the header or the tags, the same users write (so the Denies above are what refused).
+    assert.equal(statusOf(await noSourceTags.copy('deny/ok1', `/${BUCKET}/src/plain`)), 200);
+    assert.equal(statusOf(await noDestTags.put('deny/ok2', Buffer.from('x'))), 200);
+    assert.equal(statusOf(await noAcl.put('deny/ok3', Buffer.from('x'))), 200);
+  });
+
   it('CopyObject with Replace tags without PutObjectTagging: denied, nothing written', async () => {
     const replace = { headers: { 'x-oss-tagging-directive': 'Replace', 'x-oss-tagging': 'team=red' } };
     await denied(oss.copy('dst/r1', `/${BUCKET}/src/plain`, replace), MSG.acl);

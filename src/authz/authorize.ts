@@ -82,28 +82,45 @@ export async function authorize(
   let context: ConditionContext | undefined;
   const contextFor = (bucketPolicy: CompiledPolicy | null): ConditionContext | undefined =>
     identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null ? (context ??= ossConditionContext(op, facts)) : undefined;
-  const tagged = new Map<string, Promise<boolean>>();
+  const tagged = new Map<string, Promise<TagHolder | null>>();
   for (const check of checks) {
-    if (check.ifTagged && !(await hasTags(deps, check.ifTagged, tagged))) continue;
-    const decided = await decideCheck(caller, principal, check, identityPolicies, sessionPolicy, contextFor, deps);
-    const decision = decided.decision;
-    if (trace) trace.authz = ossOutcome(check.action, decided.resource, decision);
-    if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
+    const applied: AuthzCheck[] = [check];
+    if (check.ifTagged) {
+      const holder = await tagHolder(deps, check.ifTagged, tagged);
+      if (holder === null) continue;
+      if (check.readsTags && holder.key !== check.ifTagged.key) applied.push({ ...check, bucket: holder.bucket, key: holder.key });
+    }
+    for (const c of applied) {
+      const decided = await decideCheck(caller, principal, c, identityPolicies, sessionPolicy, contextFor, deps);
+      const decision = decided.decision;
+      if (trace) trace.authz = ossOutcome(c.action, decided.resource, decision);
+      if (!decision.allowed) throw new AccessDeniedError(principal, decision, c);
+    }
   }
 }
 
+interface TagHolder {
+  bucket: string;
+  key: string;
+}
+
 /**
- * Whether an object has tags, following a symlink to its target as reads do (a copy of a link copies the
- * target's tags). A missing object has none: the operation itself answers NoSuchKey.
+ * The object whose tags a read of `at` returns, following a symlink to its target as reads do (a copy of
+ * a link copies the target's tags); null when it has none. A missing object has none: the operation
+ * itself answers NoSuchKey.
  */
-function hasTags(deps: AuthzDeps, at: { bucket: string; key: string }, memo: Map<string, Promise<boolean>>): Promise<boolean> {
+function tagHolder(deps: AuthzDeps, at: TagHolder, memo: Map<string, Promise<TagHolder | null>>): Promise<TagHolder | null> {
   const id = `${at.bucket}/${at.key}`;
   let known = memo.get(id);
   if (known === undefined) {
     known = (async () => {
       let obj = await deps.getObject(at.bucket, at.key);
-      if (obj?.type === 'Symlink') obj = await deps.getObject(at.bucket, obj.symlinkTarget ?? '');
-      return obj !== null && obj.tags.length > 0;
+      let holder: TagHolder = at;
+      if (obj?.type === 'Symlink') {
+        holder = { bucket: at.bucket, key: obj.symlinkTarget ?? '' };
+        obj = await deps.getObject(holder.bucket, holder.key);
+      }
+      return obj !== null && obj.tags.length > 0 ? holder : null;
     })();
     memo.set(id, known);
   }

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { Crc64 } from '../util/crc64.js';
 import type { BlobStore } from '../store/blob/types.js';
@@ -90,10 +90,23 @@ export function signedBody(body: Readable, sha256Hex: string): Readable {
   // A handler that never reads the body (or stops early) must not turn a mismatch into an unhandled
   // 'error' event; readers still get the error through their own listeners.
   out.on('error', () => undefined);
-  body.on('error', (err) => out.destroy(err));
-  body.on('aborted', () => out.destroy(new AppError('IncompleteBody')));
-  body.pipe(out);
-  return out;
+  return follow(body, out);
+}
+
+/**
+ * Pipes `src` into `dst` so that they fail together. A source that failed before this call (a client
+ * gone while the request was authenticated, a PostObject size check that ran as the form streamed in)
+ * has already emitted its events: piping it would leave `dst` waiting forever, so `dst` fails at once.
+ */
+function follow<T extends Writable & Readable>(src: Readable, dst: T): T {
+  if (src.destroyed) {
+    dst.destroy(src.errored ?? new AppError('IncompleteBody'));
+    return dst;
+  }
+  src.on('error', (err) => dst.destroy(err));
+  src.on('aborted', () => dst.destroy(new AppError('IncompleteBody')));
+  src.pipe(dst);
+  return dst;
 }
 
 /** Pipes a body through a checker; both fail together. */
@@ -102,17 +115,7 @@ function checked(body: Readable, exp: BodyExpectations): BodyChecker {
   // A small body can fail its checks (e.g. Content-MD5) before anyone reads the checker; without a
   // listener that 'error' event would be unhandled and crash the process. Readers still get the error.
   checker.on('error', () => undefined);
-  // The body may have failed before it reaches us (e.g. a PostObject content-length-range check that runs
-  // as the form streams in, while the service still awaited the bucket or the write admission): piping a
-  // destroyed stream would leave the checker waiting forever.
-  if (body.destroyed) {
-    checker.destroy(body.errored ?? new AppError('IncompleteBody'));
-    return checker;
-  }
-  body.on('error', (err) => checker.destroy(err));
-  body.on('aborted', () => checker.destroy(new AppError('IncompleteBody')));
-  body.pipe(checker);
-  return checker;
+  return follow(body, checker);
 }
 
 function refuseOversize(body: Readable, exp: BodyExpectations): void {

@@ -41,21 +41,24 @@ export function acceptChunkedWithLength(server: Server): void {
   const HTTPParser = binding?.HTTPParser;
   const lenient = HTTPParser?.kLenientChunkedLength;
   if (HTTPParser === undefined || lenient === undefined) return;
+  // The server's connection list tracks headers/request timeouts: without it a re-initialised parser
+  // would drop out of that sweep, so leave node's parser alone (such requests keep node's 400).
+  const connections = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
+  if (connections === undefined) return;
   const event = server instanceof HttpsServer ? 'secureConnection' : 'connection';
   server.on(event, (socket: Socket & { parser?: NodeParser | null }) => {
     const parser = socket.parser;
     if (!parser || typeof parser.initialize !== 'function' || typeof parser.remove !== 'function') return;
     // node's connection listener ran first (it is registered when the server is made) and initialised the
     // parser; nothing has been read yet. Take it out of the server's connection list, re-initialise it the
-    // same way plus the one leniency, and put it back (the list tracks headers/request timeouts).
-    const connections = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
+    // same way plus the one leniency, and put it back.
     parser.remove();
     parser.initialize(
       HTTPParser.REQUEST,
       { type: 'HTTPINCOMINGMESSAGE', socket },
       (server as Server & { maxHeaderSize?: number }).maxHeaderSize ?? 0,
       lenient,
-      connections === undefined ? undefined : (server as unknown as Record<symbol, unknown>)[connections],
+      (server as unknown as Record<symbol, unknown>)[connections],
     );
     // The leniency has a second effect in llhttp: a request whose Transfer-Encoding does not end in a coding it
     // reads as chunked (`gzip`, or `chunked<TAB>`, which node shows as `chunked`) is read to the end of the

@@ -23,6 +23,11 @@ export interface AuthzCheck {
    * reads and writes none). Absent: always checked.
    */
   ifTagged?: { bucket: string; key: string };
+  /**
+   * With `ifTagged`: the check reads those tags, so when that object is a symlink it applies to the
+   * link's target as well (a copy of a link copies the target's tags).
+   */
+  readsTags?: true;
 }
 
 /** What a write sets besides bytes and metadata that has an action of its own (spec ram-sts §3). */
@@ -393,7 +398,7 @@ function routeImplemented(input: RouteInput): Operation {
     if (!replaceTags) {
       const ifTagged = { bucket: source.bucket, key: source.key };
       checks.push(
-        { action: 'oss:GetObjectTagging', bucket: source.bucket, key: source.key, acl: 'none', ifTagged },
+        { action: 'oss:GetObjectTagging', bucket: source.bucket, key: source.key, acl: 'none', ifTagged, readsTags: true },
         { action: 'oss:PutObjectTagging', bucket, key, acl: 'write', ifTagged },
       );
     }
