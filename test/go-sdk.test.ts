@@ -179,7 +179,8 @@ describe('Go OSS SDK and aliyungo STS against a spawned server', { skip: skipRea
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('the Go tests pass', { timeout: 600_000 }, async (t) => {
+  // Longer than the build's and the run's own limits together, so either one reports its output first.
+  it('the Go tests pass', { timeout: 660_000 }, async (t) => {
     const binary = join(work, 'alunite-go.test');
     const build = await run('go', ['test', '-c', '-o', binary, '.'], { cwd: GO_DIR, env: goEnv, timeoutMs: 300_000 });
     assert.equal(build.code, 0, `go test -c failed (${goVersion.stdout.trim()}):\n${build.stdout}${build.stderr}`);

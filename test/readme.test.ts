@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,7 +162,11 @@ test('README: blocks are found, in order, with their markers', async () => {
   );
 });
 
-test('README: every shell and JavaScript block runs against a fresh server', { timeout: 600_000 }, async (t) => {
+// Each block has its own limit; the test's own is their sum plus the server's start, so that a slow block is
+// reported with its output rather than as an anonymous test timeout.
+const README_TIMEOUT_MS = extractBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8')).length * BLOCK_TIMEOUT_MS + 120_000;
+
+test('README: every shell and JavaScript block runs against a fresh server', { timeout: README_TIMEOUT_MS }, async (t) => {
   const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
   assert.match(readme, /readme-test:[^>]*8930[^>]*8940[^>]*\.\/\.alunite/, 'the README declares its placeholders');
   const blocks = extractBlocks(readme);

@@ -51,9 +51,11 @@ export interface AppWorld {
  * Alunite with bucket ram-test-app, role AppUser (trusts the account; may do every OSS object action on the
  * bucket) and RAM user `vending` whose only policy allows sts:AssumeRole on that role.
  */
-export async function appWorld(opts: { offset?: number } = {}): Promise<AppWorld> {
+export async function appWorld(opts: { offset?: number; frozen?: boolean } = {}): Promise<AppWorld> {
   const world = { offset: opts.offset ?? 0 } as AppWorld;
-  world.clock = () => Date.now() + world.offset;
+  // frozen: time moves only with `offset` (tests of exact refill/retry times on a busy machine).
+  const start = Date.now();
+  world.clock = opts.frozen === true ? () => start + world.offset : () => Date.now() + world.offset;
   world.srv = await startTestServer({ clock: world.clock });
   world.ram = new Ram(world.srv);
   await world.srv.client().putBucket(BUCKET);
