@@ -7,7 +7,7 @@
 //
 // Without an argument it reads the checked-in fixture, so regenerating is reproducible anywhere. The routing
 // rules built on the table live in src/oss/operations.ts; docs/compatibility.md's operation list is written by
-// `node dist/bench/gen-coverage.js` (after the build).
+// `node dist/src/oss/coverage.js --write docs/compatibility.md` (after the build).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

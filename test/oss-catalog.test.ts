@@ -53,6 +53,9 @@ function routeSample(op: CatalogOperation, s: Sample, extraQuery: Array<[string,
     copySource: s.headers['x-oss-copy-source'],
     contentType: undefined,
     callback: false,
+    objectAcl: false,
+    taggingDirective: undefined,
+    tagging: false,
     hasHeader: (h) => s.headers[h] !== undefined,
   };
   return route(input);
@@ -104,7 +107,7 @@ describe('the published operation table', () => {
 
   test('route(): sub-resources never fall through; unknown plain parameters are ignored', () => {
     const r = (method: string, bucket: string | null, key: string | null, query: Array<[string, string]>): Operation =>
-      route({ method, address: { style: 'path', bucket, key }, query: new Map(query), copySource: undefined, contentType: undefined, callback: false });
+      route({ method, address: { style: 'path', bucket, key }, query: new Map(query), copySource: undefined, contentType: undefined, callback: false, objectAcl: false, taggingDirective: undefined, tagging: false, hasHeader: () => false });
     const unimplemented = (op: Operation): string => (op.name === 'Unimplemented' ? op.params.operation : `routed to ${op.name}`);
     assert.equal(unimplemented(r('DELETE', 'b', null, [['x-oss-common-header', '']])), 'DeleteBucketCommonHeader');
     assert.equal(unimplemented(r('GET', null, null, [['regions', '']])), 'DescribeRegions');

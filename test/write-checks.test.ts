@@ -9,7 +9,7 @@ const B = 'b';
 const K = 'k';
 
 function routed(method: string, query: Array<[string, string]>, extra: Partial<RouteInput> = {}): { name: string; checks: AuthzCheck[] } {
-  return route({ method, address: { style: 'virtual-hosted', bucket: B, key: K }, query: new Map(query), copySource: undefined, contentType: undefined, callback: false, ...extra });
+  return route({ method, address: { style: 'virtual-hosted', bucket: B, key: K }, query: new Map(query), copySource: undefined, contentType: undefined, callback: false, objectAcl: false, taggingDirective: undefined, tagging: false, hasHeader: () => false, ...extra });
 }
 
 const pairs = (checks: AuthzCheck[]): string[] => checks.map((c) => `${c.action} ${c.bucket}/${c.key}${c.ifTagged ? ' if-tagged' : ''}`);

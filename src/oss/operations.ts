@@ -117,14 +117,15 @@ export interface RouteInput {
   contentType: string | undefined;
   /** An x-oss-callback header was sent (upload callbacks are not implemented). */
   callback: boolean;
+  // Required, not optional: a caller that forgot one would silently drop an authorization check.
   /** An x-oss-object-acl header was sent: writes that set the object's ACL also need oss:PutObjectAcl. */
-  objectAcl?: boolean;
+  objectAcl: boolean;
   /** x-oss-tagging-directive (CopyObject): `Replace` writes the request's tags, else the source's are copied. */
-  taggingDirective?: string;
+  taggingDirective: string | undefined;
   /** An x-oss-tagging header was sent: writes that store tags also need oss:PutObjectTagging. */
-  tagging?: boolean;
+  tagging: boolean;
   /** Which request headers are present (lower-case names); they tell some published operations apart. */
-  hasHeader?: (name: string) => boolean;
+  hasHeader: (name: string) => boolean;
 }
 
 /** Published operations with a handler (OptionObject is the CORS preflight, answered before routing). */

@@ -6,7 +6,7 @@ import { assertObjectKey } from '../domain/names.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { isoSeconds, parseIsoBasic } from '../util/time.js';
 import type { AuthzCheck, Operation } from './operations.js';
-import { assertHeaderValue, isHeaderName } from './headers.js';
+import { assertHeaderValue, isHeaderName, wireText } from './headers.js';
 import { readPostForm, type PostFile } from './post-form.js';
 import {
   checkPostPolicy,
@@ -60,15 +60,13 @@ const MAX_V4_FORM_AGE_MS = 7 * 24 * 3600 * 1000;
 /** Form fields that become object headers, as PutObject takes them from request headers. */
 const OBJECT_FIELDS = ['cache-control', 'content-disposition', 'content-encoding', 'expires', 'x-oss-object-acl', 'x-oss-storage-class', 'x-oss-forbid-overwrite', 'x-oss-tagging'];
 
-/** Header values are stored as the bytes the client sent (latin1 text); form fields arrive as UTF-8 text. */
-const wire = (v: string): string => Buffer.from(v, 'utf8').toString('latin1');
-
 /**
  * A field's value as a header value. A form can carry what a request header cannot (CR, LF, NUL, …);
  * such a value would be stored and then break every GET/HEAD of the object, so it is refused here.
  */
 function headerField(name: string, v: string): string {
-  const value = wire(v);
+  // Header values are stored as the bytes the client sent (latin1 text); form fields arrive as UTF-8 text.
+  const value = wireText(v);
   assertHeaderValue(name, value);
   return value;
 }
