@@ -170,7 +170,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       durable: opts.durable,
       onDiskFull: () => {
         const released = reserve?.releaseSync() ?? false;
-        log.warn('disk full: released the delete reserve to let deletes commit', { released });
+        if (released) log.warn('disk full: released the delete reserve to let deletes commit', { path: reserve?.path });
         return released;
       },
     });

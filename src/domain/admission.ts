@@ -116,9 +116,9 @@ export class WriteAdmission {
     if (this.reading !== null && this.fits(bytes)) return this.ticket(bytes);
     if (!this.refusing) {
       this.refusing = true;
-      this.opts.log('refusing writes: free disk space below --min-free-space', {
-        floor: describeFloor(this.opts.floor), directories: this.reading?.detail,
-      });
+      // No reading at all (statfs failed since start-up) is said as such, not as a full disk.
+      const why = this.reading === null ? 'free disk space could not be read' : 'free disk space below --min-free-space';
+      this.opts.log(`refusing writes: ${why}`, { floor: describeFloor(this.opts.floor), directories: this.reading?.detail });
     }
     throw new AppError('InsufficientStorage');
   }

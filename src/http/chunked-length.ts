@@ -3,8 +3,7 @@ import { Server as HttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { AppError } from '../errors.js';
-import { ossErrorResponse } from '../oss/error-response.js';
-import { newRequestId } from '../util/ids.js';
+import { closeWithError } from './close-with-error.js';
 
 /**
  * Requests that carry both `Content-Length` and `Transfer-Encoding: chunked` (ali-oss sends them for a stream
@@ -104,17 +103,7 @@ export function guardChunkedLength(req: IncomingMessage, res: ServerResponse): b
     // Content-Length, which node's strict parser refuses and whose body would run to the end of the
     // connection: refuse it as before.
     req.resume();
-    res.on('finish', () => socket.destroy());
-    const err = new AppError('InvalidRequest', 'Transfer-Encoding must be chunked.');
-    const requestId = newRequestId();
-    const answer = ossErrorResponse(err, requestId, '', req.method ?? 'PUT');
-    res.statusCode = answer.status;
-    res.setHeader('Server', 'AliyunOSS');
-    res.setHeader('x-oss-request-id', requestId);
-    for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v);
-    const body = typeof answer.body === 'string' ? answer.body : '';
-    res.setHeader('Content-Length', String(Buffer.byteLength(body)));
-    res.end(body);
+    closeWithError(req, res, new AppError('InvalidRequest', 'Transfer-Encoding must be chunked.'));
     return true;
   }
   // The chunked framing is the body's length (RFC 9112 §6.3): what follows must not check the body

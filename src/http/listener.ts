@@ -19,6 +19,7 @@ import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { RequestRecord, type RequestObserver } from '../audit/record.js';
 import { guardChunkedLength } from './chunked-length.js';
+import { closeWithError } from './close-with-error.js';
 import { observeResponse } from './observe.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
@@ -311,17 +312,7 @@ function lastResort(log: Logger, req: IncomingMessage, res: ServerResponse, err:
       return;
     }
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    const response = ossErrorResponse(new AppError('InternalError'), requestId, '', req.method ?? 'GET');
-    const body = req.method === 'HEAD' || typeof response.body !== 'string' ? Buffer.alloc(0) : Buffer.from(response.body, 'utf8');
-    res.statusCode = response.status;
-    res.setHeader('Server', 'AliyunOSS');
-    res.setHeader('x-oss-request-id', requestId);
-    for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, v);
-    res.setHeader('Content-Length', String(body.length));
-    res.setHeader('Connection', 'close');
-    const socket = res.socket ?? req.socket;
-    res.on('finish', () => socket?.destroy());
-    res.end(req.method === 'HEAD' ? undefined : body);
+    closeWithError(req, res, new AppError('InternalError'), requestId);
   } catch {
     res.destroy();
   }
