@@ -40,14 +40,15 @@ export function acceptChunkedWithLength(server: Server): void {
   const HTTPParser = binding?.HTTPParser;
   const lenient = HTTPParser?.kLenientChunkedLength;
   if (HTTPParser === undefined || lenient === undefined) return;
-  // The server's connection list tracks headers/request timeouts: without it a re-initialised parser
-  // would drop out of that sweep, so leave node's parser alone (such requests keep node's 400).
-  const connections = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
-  if (connections === undefined) return;
   const event = server instanceof HttpsServer ? 'secureConnection' : 'connection';
   server.on(event, (socket: Socket & { parser?: NodeParser | null }) => {
     const parser = socket.parser;
     if (!parser || typeof parser.initialize !== 'function' || typeof parser.remove !== 'function') return;
+    // The server's connection list (made when it starts listening) tracks headers/request timeouts: without
+    // it a re-initialised parser would drop out of that sweep, so leave node's parser alone (such requests
+    // keep node's 400).
+    const connections = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connections');
+    if (connections === undefined) return;
     // node's connection listener ran first (it is registered when the server is made) and initialised the
     // parser; nothing has been read yet. Take it out of the server's connection list, re-initialise it the
     // same way plus the one leniency, and put it back.
