@@ -337,7 +337,8 @@ export async function render(root) {
     fill(browser, h('div', { class: 'card', 'data-open-bucket': bucket, 'data-prefix': prefix },
       h('h2', { class: 'crumbs' }, ...crumbs),
       aclBox, uploadForm, folderForm, objectsBox, more, objectPanel));
-    await Promise.all([run(null, reload), run(null, loadAcl)]);
+    // A bucket that cannot be listed fails the opening (the caller shows why); its ACL is extra.
+    await Promise.all([reload(), run(null, loadAcl)]);
   };
 
   /**
