@@ -293,10 +293,7 @@ describe('console: the first hour (RAM user, folders, narrow screens, STS export
 
   it('STS credentials: copy each field, copy as shell exports (which a shell reads back) and as JSON', async () => {
     // Still 390 px wide: the credentials must fit too.
-    await page.fill('input[name=accessKeyId]', alice.accessKeyId);
-    await page.fill('input[name=accessKeySecret]', alice.accessKeySecret);
-    await page.click('#sign-in button[type=submit]');
-    await page.waitForSelector('#whoami');
+    await signIn(alice.accessKeyId, alice.accessKeySecret);
     await page.click('#nav a[href="#/sts"]');
     await page.waitForSelector('#sts-no-roles');
     await page.fill('#sts-role-arn', `acs:ram::${ACCOUNT_ID}:role/uploader`);

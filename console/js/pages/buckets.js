@@ -128,7 +128,7 @@ export async function render(root) {
   // Open a bucket by name: for principals that may use a bucket but not list them all.
   const openName = h('input', { name: 'OpenBucket', id: 'open-bucket-name', autocomplete: 'off', spellcheck: 'false', required: true, placeholder: 'my-bucket' });
   const openBtn = h('button', { type: 'submit', id: 'open-bucket' }, 'Open');
-  const openForm = h('form', { class: 'inline', id: 'open-bucket-form' }, field('Bucket name', openName), openBtn);
+  const openForm = h('form', { class: 'inline', id: 'open-bucket-form' }, field('Open a bucket by name', openName), openBtn);
   openForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const b = openName.value.trim();
