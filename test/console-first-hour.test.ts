@@ -239,7 +239,6 @@ describe('console: the first hour (RAM user, folders, narrow screens, STS export
 
   it('at 390×844 no page overflows and every action button is on screen and clickable', async () => {
     await newPage({ width: 390, height: 844 });
-    await signIn(AK, SECRET);
     const client = srv.client({ bucket: TEAM });
     await client.put('a/rather/long/folder/name/with-a-very-long-object-name-that-goes-on-and-on.txt', Buffer.from('x'));
     /** Fails with the offending elements when anything is wider than the viewport or a button is off screen. */
@@ -259,6 +258,10 @@ describe('console: the first hour (RAM user, folders, narrow screens, STS export
         await b.click({ trial: true, timeout: 10_000 });
       }
     };
+    await page.goto(`${srv.url}/-/console/`);
+    await page.waitForSelector('#sign-in');
+    await check('sign-in');
+    await signIn(AK, SECRET);
     await page.waitForSelector('#page-buckets #buckets-table');
     await check('buckets');
     await page.click(`a[data-bucket="${TEAM}"]`);
