@@ -6,10 +6,11 @@
 // upload is aborted); the development keys sign in with one click, only when the server runs with them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
@@ -18,6 +19,7 @@ import { launchBrowser, screenshotPath } from './helpers/browser.js';
 import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
+const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 const TEAM = 'team-data';
 const OTHER = 'other-bucket';
 
@@ -30,11 +32,14 @@ describe('console: the first hour (RAM user, folders, narrow screens, STS export
   let alice: RamUserHandle;
   let bob: RamUserHandle;
   const problems: string[] = [];
+  /** While a test makes a request fail on purpose, the browser's own report of it is expected. */
+  let failingOnPurpose = false;
 
   const watch = (p: Page) => {
     p.on('console', (m) => {
       if (m.type() !== 'error' && m.type() !== 'warning') return;
       if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) return;
+      if (failingOnPurpose && /^Failed to load resource: net::ERR_FAILED/.test(m.text())) return;
       problems.push(`console.${m.type()}: ${m.text()}`);
     });
     p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -233,6 +238,19 @@ describe('console: the first hour (RAM user, folders, narrow screens, STS export
     assert.equal(await errorCount(), 0);
     assert.deepEqual((await srv.client({ bucket: TEAM }).listUploads({})).uploads ?? [], []);
     await assert.rejects(srv.client({ bucket: TEAM }).head('cancelled.bin'), /NoSuchKey|404|Object not exists/);
+
+    // A failing part stops the upload: the error is shown and the multipart upload is aborted.
+    failingOnPurpose = true;
+    await page.route(/partNumber=3&/, (route) => route.abort('failed'));
+    await page.setInputFiles('#upload-file', join(dir, 'cancelled.bin'));
+    await page.click('#upload');
+    await page.waitForSelector('#upload-progress[data-state="failed"]', { timeout: 60_000 });
+    await page.unroute(/partNumber=3&/);
+    failingOnPurpose = false;
+    assert.equal(await page.getAttribute('#messages .error', 'data-code'), 'NetworkError');
+    assert.equal(await errorCount(), 1);
+    assert.deepEqual((await srv.client({ bucket: TEAM }).listUploads({})).uploads ?? [], []);
+    await assert.rejects(srv.client({ bucket: TEAM }).head('cancelled.bin'), /NoSuchKey|404|Object not exists/);
     await context.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -363,6 +381,13 @@ describe('console: the first hour (RAM user, folders, narrow screens, STS export
       await context.close();
     } finally {
       await dev.stop();
+    }
+  });
+
+  it('the console\'s MD5 (Content-MD5 of DeleteMultipleObjects) equals node\'s', async () => {
+    const { contentMd5 } = await import(pathToFileURL(join(CONSOLE_DIR, 'js/md5.js')).href) as { contentMd5: (t: string) => string };
+    for (const t of ['', 'a', 'abc', 'x'.repeat(55), 'x'.repeat(56), 'x'.repeat(63), 'x'.repeat(64), 'x'.repeat(65), '<Key>é 中 😀</Key>'.repeat(700)]) {
+      assert.equal(contentMd5(t), createHash('md5').update(t, 'utf8').digest('base64'), `length ${t.length}`);
     }
   });
 
