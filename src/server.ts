@@ -236,7 +236,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
   const credentials = new StsCredentialResolver({ tokens, store: meta, clock, accountId: opts.accountId, next: accountCredentials });
 
-  const consoleRoute = createConsoleRoute();
+  // The console offers one-click sign-in only with the well-known development keys, never with real ones.
+  const devKeys = opts.rootAccessKeyId === DEV_DEFAULTS.accessKeyId && opts.rootAccessKeySecret === DEV_DEFAULTS.accessKeySecret;
+  const consoleRoute = createConsoleRoute(devKeys ? { devKeys: DEV_DEFAULTS } : {});
   const internal = (path: string, req: IncomingMessage): OssResponse | null => {
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {

@@ -297,7 +297,11 @@ describe('web console in Chromium', { timeout: 180_000 }, () => {
   it('as the restricted user: reads work, writes are denied with Code, Message and RequestId', async () => {
     await signIn(reader.id, reader.secret);
     assert.equal(await page.textContent('#whoami'), `acs:ram::${ACCOUNT_ID}:user/reader`);
+    // The console lands on Buckets, which the reader may list: no error.
+    await page.waitForSelector('#page-buckets #buckets-table');
+    assert.equal(await page.$('.error'), null);
     // RAM is not theirs to manage: the list fails with the server's refusal.
+    await go('users');
     await page.waitForSelector('.error[data-code="NoPermission"]');
     await go('buckets');
     await page.click(`a[data-bucket="${BUCKET}"]`);

@@ -142,13 +142,14 @@ async function popWith(creds, service, action, params, resource = '') {
  * @param {string} action
  * @param {Record<string, string | number | boolean | undefined>} [params]
  * @param {string} [resource] the ARN acted on, for "why denied?"
+ * @param {{quiet?: boolean}} [opts] quiet: a look-up the console may do without (its denial is not the one "why denied?" explains)
  */
-export async function pop(service, action, params = {}, resource = '') {
+export async function pop(service, action, params = {}, resource = '', opts = {}) {
   const s = mustSession();
   try {
     return await popWith(s.credentials, service, action, params, resource);
   } catch (e) {
-    noteDenial(e);
+    if (!opts.quiet) noteDenial(e);
     throw e;
   }
 }
@@ -191,6 +192,8 @@ export function ossArn(bucket = '', key = '') {
  * @property {Blob | string | null} [body]
  * @property {XMLHttpRequestResponseType} [responseType]
  * @property {(loaded: number, total: number) => void} [onProgress] upload progress
+ * @property {AbortSignal} [signal] aborts the request (it then fails with code `Aborted`)
+ * @property {boolean} [quiet] a look-up the console may do without: its denial is not noted for "why denied?"
  * @property {string} action the policy action (`oss:PutObject`), for error reports
  */
 
@@ -224,12 +227,20 @@ export async function oss(r) {
   if (r.responseType) xhr.responseType = r.responseType;
   const onProgress = r.onProgress;
   if (onProgress) xhr.upload.addEventListener('progress', (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0));
-  await new Promise((resolve, reject) => {
-    xhr.addEventListener('load', resolve);
-    xhr.addEventListener('error', () => reject(new ApiError('NetworkError', 'The server cannot be reached.', 0, '', r.action, arn)));
-    xhr.addEventListener('abort', () => reject(new ApiError('Aborted', 'The request was cancelled.', 0, '', r.action, arn)));
-    xhr.send(r.body ?? null);
-  });
+  const signal = r.signal;
+  if (signal?.aborted) throw new ApiError('Aborted', 'The request was cancelled.', 0, '', r.action, arn);
+  const abort = () => xhr.abort();
+  signal?.addEventListener('abort', abort);
+  try {
+    await new Promise((resolve, reject) => {
+      xhr.addEventListener('load', resolve);
+      xhr.addEventListener('error', () => reject(new ApiError('NetworkError', 'The server cannot be reached.', 0, '', r.action, arn)));
+      xhr.addEventListener('abort', () => reject(new ApiError('Aborted', 'The request was cancelled.', 0, '', r.action, arn)));
+      xhr.send(r.body ?? null);
+    });
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
   if (xhr.status >= 300) {
     const text = xhr.responseType === 'blob' ? await /** @type {Blob} */ (xhr.response).text() : xhr.responseType === '' || xhr.responseType === 'text' ? xhr.responseText : '';
     const doc = text ? new DOMParser().parseFromString(text, 'application/xml') : null;
@@ -242,7 +253,7 @@ export async function oss(r) {
       r.action,
       arn,
     );
-    noteDenial(err);
+    if (!r.quiet) noteDenial(err);
     throw err;
   }
   return xhr;

@@ -21,6 +21,9 @@ const PAGES = {
   why: { title: 'Why denied?', render: why.render },
 };
 
+/** The page after sign-in: Buckets, which every principal can use (or open a bucket by name) without RAM rights. */
+const LANDING = 'buckets';
+
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
 const who = /** @type {HTMLElement} */ (document.getElementById('who'));
@@ -32,10 +35,12 @@ function signInPage() {
   const secret = h('input', { name: 'accessKeySecret', type: 'password', autocomplete: 'off', required: true });
   const token = h('textarea', { name: 'securityToken', rows: 3, autocomplete: 'off', spellcheck: 'false' });
   const submit = h('button', { type: 'submit' }, 'Sign in');
+  const devBox = h('div', { id: 'dev-keys' });
   const form = h(
     'form',
     { class: 'card narrow', id: 'sign-in' },
     h('h1', {}, 'Sign in'),
+    devBox,
     h('p', {}, 'Use an AccessKey pair: the account root\'s, a RAM user\'s, or STS credentials (with their SecurityToken). The console acts as that principal, with exactly its permissions.'),
     field('AccessKeyId', ak),
     field('AccessKeySecret', secret),
@@ -50,12 +55,44 @@ function signInPage() {
       await signIn({ accessKeyId: ak.value.trim(), accessKeySecret: secret.value.trim(), ...(tok ? { securityToken: tok } : {}) });
       secret.value = '';
       token.value = '';
-      if (location.hash === '' || location.hash === '#/') location.hash = '#/users';
-      else void route();
+      landed();
     });
   });
   fill(main, form);
   ak.focus();
+  void offerDevKeys(devBox);
+}
+
+/** After signing in: the page asked for, else the landing page (Buckets: every principal has some use for it). */
+function landed() {
+  if (location.hash === '' || location.hash === '#/') location.hash = `#/${LANDING}`;
+  else void route();
+}
+
+/**
+ * A one-click sign-in, when the server says it runs with its well-known development keys (it tells
+ * nothing otherwise). The keys still live in this page's memory only.
+ * @param {HTMLElement} box
+ */
+async function offerDevKeys(box) {
+  /** @type {{devKeys?: boolean, accessKeyId?: string, accessKeySecret?: string}} */
+  let config;
+  try {
+    const res = await fetch('config', { credentials: 'omit', cache: 'no-store' });
+    if (!res.ok) return;
+    config = await res.json();
+  } catch {
+    return; // an older server without the config: the form is all there is
+  }
+  const { accessKeyId, accessKeySecret } = config;
+  if (config.devKeys !== true || !accessKeyId || !accessKeySecret) return;
+  const btn = h('button', { type: 'button', id: 'dev-sign-in', onclick: () => void run(btn, async () => {
+    await signIn({ accessKeyId, accessKeySecret });
+    landed();
+  }) }, 'Sign in with the development keys');
+  fill(box, h('div', { class: 'card sub dev' },
+    h('p', {}, 'This server runs with its well-known development keys (', h('code', {}, accessKeyId), ', the account root). They are printed at start and are not secret.'),
+    btn));
 }
 
 function renderWho() {
@@ -88,8 +125,9 @@ async function route() {
     signInPage();
     return;
   }
-  const name = location.hash.replace(/^#\/?/, '').split('/')[0] || 'users';
-  const page = PAGES[name] ?? PAGES.users;
+  const asked = location.hash.replace(/^#\/?/, '').split('/')[0] || LANDING;
+  const name = PAGES[asked] ? asked : LANDING;
+  const page = PAGES[name];
   for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#/${name}`);
   document.title = `${page.title} · Alunite console`;
   fill(main, h('p', { class: 'muted' }, 'Loading…'));

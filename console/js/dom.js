@@ -81,38 +81,92 @@ export function errorBox(err) {
   );
 }
 
-/** @param {unknown} err */
-export function report(err) {
+/**
+ * Shows an error in an area (the page-wide one by default), replacing the error shown there before:
+ * one error per area at a time, each dismissible.
+ * @param {unknown} err
+ * @param {HTMLElement} [area]
+ */
+export function report(err, area = messages()) {
   const box = errorBox(err);
   const close = h('button', { type: 'button', class: 'link close', 'aria-label': 'Dismiss', onclick: () => box.remove() }, '×');
   box.prepend(close);
-  messages().prepend(box);
+  for (const old of area.querySelectorAll(':scope > .error')) old.remove();
+  area.prepend(box);
   return box;
+}
+
+/**
+ * Removes the error shown in an area (the page-wide one by default).
+ * @param {HTMLElement} [area]
+ */
+export function dismissError(area = messages()) {
+  for (const old of area.querySelectorAll(':scope > .error')) old.remove();
 }
 
 /** @param {string} text */
 export function notice(text) {
+  const area = messages();
+  for (const old of area.querySelectorAll(':scope > .notice')) old.remove();
   const box = h('div', { class: 'notice', role: 'status' }, text);
-  messages().prepend(box);
+  area.prepend(box);
   setTimeout(() => box.remove(), 6000);
 }
 
 /**
- * Runs an action from a button: disabled while it runs, errors reported.
+ * Runs an action from a button: disabled while it runs, errors reported. A button's action that
+ * succeeds dismisses the error shown before (it is about an earlier attempt).
  * @param {HTMLButtonElement | null} button
  * @param {() => Promise<unknown>} fn
+ * @param {HTMLElement} [area] where its error goes (default: the page-wide area)
  */
-export async function run(button, fn) {
+export async function run(button, fn, area) {
   if (button) button.disabled = true;
   try {
     await fn();
+    if (button) dismissError(area);
     return true;
   } catch (e) {
-    report(e);
+    report(e, area);
     return false;
   } finally {
     if (button) button.disabled = false;
   }
+}
+
+/**
+ * Copies text to the clipboard: the async Clipboard API where the page may use it (a secure context),
+ * else a hidden textarea and execCommand('copy'), which plain-http origins still allow on a click.
+ * @param {string} text
+ * @param {string} what shown in the notice
+ */
+export async function copyText(text, what) {
+  let done = false;
+  if (window.isSecureContext && navigator.clipboard) {
+    done = await navigator.clipboard.writeText(text).then(() => true, () => false);
+  }
+  if (!done) {
+    const area = h('textarea', { readonly: true, class: 'offscreen', 'aria-hidden': 'true' });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    done = document.execCommand('copy');
+    area.remove();
+  }
+  if (!done) throw new Error(`The browser refused to copy ${what}; select it and copy it by hand.`);
+  notice(`${what} copied.`);
+}
+
+/**
+ * A "Copy" button for a value.
+ * @param {string} label
+ * @param {() => string} value
+ * @param {string} what shown in the notice
+ * @param {Attrs} [attrs]
+ */
+export function copyButton(label, value, what, attrs = {}) {
+  const btn = h('button', { type: 'button', class: 'copy', ...attrs, onclick: () => void run(btn, () => copyText(value(), what)) }, label);
+  return btn;
 }
 
 /**
@@ -170,7 +224,8 @@ export function table(head, rows, empty = 'Nothing here yet.', attrs = {}) {
     'table',
     attrs,
     h('thead', {}, h('tr', {}, head.map((c) => h('th', {}, c)))),
-    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))),
+    // data-label: the narrow layout shows each row as a card, labelling its cells (console.css).
+    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => h('td', { 'data-label': head[i] || null }, c))))),
   );
 }
 

@@ -49,6 +49,25 @@ export interface ConsoleOptions {
   root?: string;
   /** Where the compiled policy modules are (default: this module's `../policy/`). */
   policyDir?: string;
+  /**
+   * The root keys, only when they are the well-known development defaults (printed at start anyway): the
+   * sign-in page then offers them in one click. Any other keys are never given to the console.
+   */
+  devKeys?: { readonly accessKeyId: string; readonly accessKeySecret: string };
+}
+
+/** `/-/console/config`: what the sign-in page may know before anyone signs in (no secret but the public dev one). */
+export const CONSOLE_CONFIG_PATH = '/-/console/config';
+
+function configResponse(opts: ConsoleOptions): OssResponse {
+  const body = opts.devKeys
+    ? { devKeys: true, accessKeyId: opts.devKeys.accessKeyId, accessKeySecret: opts.devKeys.accessKeySecret }
+    : { devKeys: false };
+  return {
+    status: 200,
+    headers: { ...CONSOLE_SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+    body: JSON.stringify(body),
+  };
 }
 
 function file(body: Buffer, name: string): StaticFile {
@@ -144,6 +163,7 @@ export function createConsoleRoute(opts: ConsoleOptions = {}): (path: string, re
     if (!path.startsWith(CONSOLE_PREFIX)) return null;
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') return plain(405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' });
+    if (path === CONSOLE_CONFIG_PATH) return configResponse(opts);
     const rest = path.slice(CONSOLE_PREFIX.length);
     const name = rest === '' ? 'index.html' : rest;
     const found = name.split('/').every((s) => SAFE_SEGMENT.test(s) && !s.includes('..')) ? load().get(name) : undefined;

@@ -1,8 +1,13 @@
 // @ts-check
-// OSS buckets and objects: list / create / delete buckets, browse by prefix with folders, upload with
-// progress, download, delete, presigned URLs, bucket and object ACLs. Path-style URLs, V1 signatures.
-import { oss, presign, rememberRegion, xml } from '../api.js';
-import { bytes, dangerButton, fill, field, h, notice, options, run, table } from '../dom.js';
+// OSS buckets and objects: list / create / delete buckets, open one by name (or one the signed-in
+// principal's policies name) when ListBuckets is not allowed, browse by prefix with folders, delete a
+// folder with everything under it, upload with progress (multipart for large files, cancellable),
+// download, delete, presigned URLs, bucket and object ACLs. Path-style URLs, V1 signatures.
+import { ApiError, current, oss, presign, rememberRegion, xml } from '../api.js';
+import { bytes, dangerButton, dismissError, fill, field, h, notice, options, run, table } from '../dom.js';
+import { contentMd5 } from '../md5.js';
+import { bucketsFromOwnPolicies } from '../ram.js';
+import { uploadFile } from '../upload.js';
 
 const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'];
 const OBJECT_ACLS = ['default', ...BUCKET_ACLS];
@@ -13,6 +18,61 @@ const OBJECT_ACLS = ['default', ...BUCKET_ACLS];
  */
 function text(parent, tag) {
   return parent.getElementsByTagName(tag)[0]?.textContent ?? '';
+}
+
+/**
+ * @param {string} s
+ */
+function xmlEscape(s) {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/** DeleteMultipleObjects takes at most this many keys per request. */
+const DELETE_BATCH = 1000;
+
+/**
+ * Every key under a prefix (no delimiter), following the listing's pages.
+ * @param {string} bucket
+ * @param {string} prefix
+ */
+async function keysUnder(bucket, prefix) {
+  /** @type {string[]} */
+  const keys = [];
+  let marker = '';
+  for (;;) {
+    /** @type {Array<[string, string]>} */
+    const q = [['prefix', prefix], ['max-keys', String(DELETE_BATCH)]];
+    if (marker) q.push(['marker', marker]);
+    const doc = xml(await oss({ method: 'GET', bucket, query: q, action: 'oss:ListObjects' }));
+    const page = [...doc.getElementsByTagName('Contents')].map((c) => text(c, 'Key'));
+    keys.push(...page);
+    if (text(doc, 'IsTruncated') !== 'true' || page.length === 0) return keys;
+    marker = text(doc, 'NextMarker') || page[page.length - 1];
+  }
+}
+
+/**
+ * Deletes keys with DeleteMultipleObjects, DELETE_BATCH at a time (quiet mode: the answer lists only
+ * the keys that could not be deleted).
+ * @param {string} bucket
+ * @param {string[]} keys
+ * @param {(done: number) => void} onProgress
+ */
+async function deleteKeys(bucket, keys, onProgress) {
+  for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+    const batch = keys.slice(i, i + DELETE_BATCH);
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Delete><Quiet>true</Quiet>${batch.map((k) => `<Object><Key>${xmlEscape(k)}</Key></Object>`).join('')}</Delete>`;
+    const doc = xml(await oss({
+      method: 'POST', bucket, query: [['delete', '']], body,
+      headers: { 'Content-Type': 'application/xml', 'Content-MD5': contentMd5(body) }, action: 'oss:DeleteObject',
+    }));
+    const failed = [...doc.getElementsByTagName('Error')];
+    if (failed.length > 0) {
+      const first = failed[0];
+      throw new ApiError(text(first, 'Code') || 'DeleteFailed', `${failed.length} of the objects could not be deleted, e.g. ${text(first, 'Key')}: ${text(first, 'Message')}`, 0, '', 'oss:DeleteObject', '');
+    }
+    onProgress(Math.min(keys.length, i + batch.length));
+  }
 }
 
 /** @param {HTMLElement} root */
@@ -37,7 +97,17 @@ export async function render(root) {
   });
 
   const load = async () => {
-    const doc = xml(await oss({ method: 'GET', action: 'oss:ListBuckets' }));
+    /** @type {Document} */
+    let doc;
+    try {
+      doc = xml(await oss({ method: 'GET', action: 'oss:ListBuckets', quiet: true }));
+    } catch (e) {
+      // Many principals may use a bucket without listing them all: say so, and offer to open one by name.
+      if (!(e instanceof ApiError) || e.status !== 403) throw e;
+      fill(listBox, h('p', { class: 'muted', id: 'list-buckets-denied', 'data-code': e.code },
+        `You may not list the buckets (ListBuckets: ${e.code}). Open one by name below, or one your policies name.`));
+      return;
+    }
     const buckets = [...doc.getElementsByTagName('Bucket')];
     fill(listBox, table(['Bucket', 'Region', 'Created', ''], buckets.map((b) => {
       const n = text(b, 'Name');
@@ -55,6 +125,24 @@ export async function render(root) {
     }), 'No buckets yet.', { id: 'buckets-table' }));
   };
 
+  // Open a bucket by name: for principals that may use a bucket but not list them all.
+  const openName = h('input', { name: 'OpenBucket', id: 'open-bucket-name', autocomplete: 'off', spellcheck: 'false', required: true, placeholder: 'my-bucket' });
+  const openBtn = h('button', { type: 'submit', id: 'open-bucket' }, 'Open');
+  const openForm = h('form', { class: 'inline', id: 'open-bucket-form' }, field('Open a bucket by name', openName), openBtn);
+  openForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const b = openName.value.trim();
+    if (b) void run(openBtn, () => open(b, ''));
+  });
+  const named = h('div', { id: 'policy-buckets' });
+  const loadNamed = async () => {
+    const names = await bucketsFromOwnPolicies();
+    fill(named, names.length === 0 ? '' : h('p', {}, 'Buckets your policies name: ', names.map((n, i) => [
+      i > 0 ? ', ' : '',
+      h('a', { href: `#/buckets/${encodeURIComponent(n)}`, 'data-policy-bucket': n, onclick: (/** @type {Event} */ e) => { e.preventDefault(); void run(null, () => open(n, '')); } }, n),
+    ])));
+  };
+
   /**
    * The object browser of one bucket at one prefix.
    * @param {string} bucket
@@ -65,6 +153,32 @@ export async function render(root) {
     const more = h('div');
     const aclBox = h('div', { class: 'inline' });
     const objectPanel = h('div', { id: 'object-panel' });
+
+    /**
+     * Deleting a folder deletes everything under its prefix, its marker object (`name/`) included,
+     * after a confirmation that says how many objects that is.
+     * @param {string} folder
+     */
+    const askDeleteFolder = async (folder) => {
+      const keys = await keysUnder(bucket, folder);
+      const status = h('span', { class: 'muted', id: 'folder-delete-status' });
+      const confirm = h('button', { type: 'button', class: 'danger', id: 'confirm-folder-delete', 'data-count': keys.length, onclick: () => void run(confirm, async () => {
+        cancel.disabled = true;
+        await deleteKeys(bucket, keys, (done) => { status.textContent = `Deleted ${done} of ${keys.length}…`; });
+        fill(objectPanel);
+        notice(`Folder ${folder} deleted (${keys.length} object${keys.length === 1 ? '' : 's'}).`);
+        await reload();
+      }) }, `Delete ${keys.length} object${keys.length === 1 ? '' : 's'}`);
+      const cancel = h('button', { type: 'button', id: 'cancel-folder-delete', onclick: () => fill(objectPanel) }, 'Cancel');
+      const marker = keys.includes(folder);
+      fill(objectPanel, h('div', { class: 'card sub warn', 'data-delete-folder-confirm': folder },
+        h('p', { id: 'folder-delete-question' },
+          keys.length === 0
+            ? `Folder ${folder} holds no objects any more.`
+            : `Delete folder ${folder}? This deletes ${keys.length} object${keys.length === 1 ? '' : 's'} under it${marker ? ' (the folder marker included)' : ''}, for good.`),
+        h('div', { class: 'actions' }, keys.length > 0 ? confirm : null, cancel, status)));
+      if (keys.length === 0) await reload();
+    };
 
     /** @param {string} marker */
     const listPage = async (marker) => {
@@ -80,7 +194,9 @@ export async function render(root) {
       const rows = [
         ...folders.map((f) => [
           h('a', { href: '#/buckets', class: 'folder', 'data-folder': f, onclick: (/** @type {Event} */ e) => { e.preventDefault(); void run(null, () => open(bucket, f)); } }, f.slice(prefix.length)),
-          '', '', '',
+          '', '',
+          h('span', { class: 'actions' },
+            h('button', { type: 'button', class: 'danger', 'data-delete-folder': f, onclick: (/** @type {Event} */ e) => void run(/** @type {HTMLButtonElement} */ (e.currentTarget), () => askDeleteFolder(f)) }, 'Delete…')),
         ]),
         ...objects.map((o) => [
           h('span', { class: 'object-key', 'data-key': o.key }, o.key.slice(prefix.length)),
@@ -111,24 +227,35 @@ export async function render(root) {
     };
     const reload = () => listPage('');
 
-    // upload
+    // upload: single PUT up to 8 MiB, multipart above (upload.js); Cancel aborts it.
     const files = h('input', { type: 'file', name: 'file', multiple: true, id: 'upload-file' });
     const progress = h('progress', { id: 'upload-progress', max: 100, value: 0 });
     const progressText = h('span', { id: 'upload-progress-text', class: 'muted' });
     const upload = h('button', { type: 'submit', id: 'upload' }, 'Upload');
-    const uploadForm = h('form', { class: 'inline', id: 'upload-form' }, field(`Upload to ${prefix || '/'}`, files), upload, progress, progressText);
+    /** @type {AbortController | null} */
+    let uploading = null;
+    const cancelUpload = h('button', { type: 'button', id: 'upload-cancel', class: 'danger', hidden: true, onclick: () => uploading?.abort() }, 'Cancel');
+    const uploadForm = h('form', { class: 'inline', id: 'upload-form' }, field(`Upload to ${prefix || '/'}`, files), upload, cancelUpload, progress, progressText);
     uploadForm.addEventListener('submit', (e) => {
       e.preventDefault();
       const chosen = [...(files.files ?? [])];
       if (chosen.length === 0) return;
+      const ctl = new AbortController();
+      uploading = ctl;
+      cancelUpload.hidden = false;
       void run(upload, async () => {
         let events = 0;
         progress.dataset.state = 'uploading';
         for (const f of chosen) {
+          if (ctl.signal.aborted) return;
           progress.max = Math.max(f.size, 1);
           progress.value = 0;
-          await oss({
-            method: 'PUT', bucket, key: prefix + f.name, body: f, headers: { 'Content-Type': f.type || 'application/octet-stream' }, action: 'oss:PutObject',
+          const r = await uploadFile({
+            bucket, key: prefix + f.name, file: f, contentType: f.type || 'application/octet-stream', signal: ctl.signal,
+            onStart: (info) => {
+              progress.dataset.parts = String(info.parts);
+              progress.dataset.partSize = String(info.partSize);
+            },
             onProgress: (loaded, total) => {
               events++;
               progress.value = loaded;
@@ -137,12 +264,23 @@ export async function render(root) {
             },
           });
           progress.value = progress.max;
-          progressText.textContent = `${f.name}: uploaded (${bytes(f.size)}).`;
+          progress.dataset.etag = r.etag;
+          progressText.textContent = `${f.name}: uploaded (${bytes(f.size)}${r.parts ? ` in ${r.parts} parts` : ''}).`;
         }
         progress.dataset.state = 'done';
         files.value = '';
         await reload();
       }).then((ok) => {
+        uploading = null;
+        cancelUpload.hidden = true;
+        if (ctl.signal.aborted) {
+          // The user's own cancel is not an error: the file in progress was aborted and is not stored.
+          progress.dataset.state = 'cancelled';
+          progressText.textContent = 'Upload cancelled: the file in progress was not stored.';
+          dismissError();
+          void run(null, reload);
+          return;
+        }
         if (ok) return;
         progress.dataset.state = 'failed';
         progressText.textContent = 'Upload failed (see the error above).';
@@ -166,7 +304,16 @@ export async function render(root) {
 
     // bucket ACL
     const loadAcl = async () => {
-      const doc = xml(await oss({ method: 'GET', bucket, query: [['acl', '']], action: 'oss:GetBucketAcl' }));
+      /** @type {Document} */
+      let doc;
+      try {
+        doc = xml(await oss({ method: 'GET', bucket, query: [['acl', '']], action: 'oss:GetBucketAcl', quiet: true }));
+      } catch (e) {
+        // Using a bucket does not need its ACL: a principal that may not read it just does not see it.
+        if (!(e instanceof ApiError) || e.status !== 403) throw e;
+        fill(aclBox, h('span', { class: 'muted', id: 'bucket-acl-denied' }, `Bucket ACL: not readable (${e.code}).`));
+        return;
+      }
       const current = text(doc, 'Grant');
       const sel = h('select', { name: 'bucket-acl', 'aria-label': 'Bucket ACL' }, options(BUCKET_ACLS));
       sel.value = current;
@@ -190,7 +337,8 @@ export async function render(root) {
     fill(browser, h('div', { class: 'card', 'data-open-bucket': bucket, 'data-prefix': prefix },
       h('h2', { class: 'crumbs' }, ...crumbs),
       aclBox, uploadForm, folderForm, objectsBox, more, objectPanel));
-    await Promise.all([run(null, reload), run(null, loadAcl)]);
+    // A bucket that cannot be listed fails the opening (the caller shows why); its ACL is extra.
+    await Promise.all([reload(), run(null, loadAcl)]);
   };
 
   /**
@@ -246,8 +394,13 @@ export async function render(root) {
     await run(null, loadAcl);
   };
 
-  fill(root, h('h1', {}, 'Buckets'), h('div', { class: 'card' }, h('h2', {}, 'Create a bucket'), form), h('div', { class: 'card' }, h('h2', {}, 'Buckets'), listBox), browser);
+  fill(root, h('h1', {}, 'Buckets'),
+    h('div', { class: 'card' }, h('h2', {}, 'Buckets'), listBox, openForm, named),
+    h('div', { class: 'card' }, h('h2', {}, 'Create a bucket'), form),
+    browser);
   await run(null, load);
+  // Only a RAM user or role session has policies of its own to read (quietly: most may not read them).
+  if (current()?.identity.IdentityType !== 'Account') await loadNamed().catch(() => undefined);
   const wanted = hash[2] ? decodeURIComponent(hash[2]) : '';
   if (wanted) await run(null, () => open(wanted, ''));
 }

@@ -114,8 +114,10 @@ async function upload(event) {
   try {
     await withClient((client) =>
       client.multipartUpload(key, file, {
-        partSize: 100 * 1024,
-        parallel: 2,
+        // Small parts only for small files (a progress bar that moves); large files in 5 MiB parts, 4 at
+        // a time: 100 KiB parts made a 30 MiB upload take 19 s.
+        partSize: file.size > 8 * 1024 * 1024 ? 5 * 1024 * 1024 : 100 * 1024,
+        parallel: 4,
         progress: (p) => {
           $('progress').value = p;
           setText('upload-status', `Uploading ${file.name}… ${Math.round(p * 100)}%`);
