@@ -4,9 +4,10 @@
 //                                     declarations of `alunite/client`.
 //   node scripts/build.mjs --prepare  `prepare` (npm install in a checkout): the same, except during `npm pack`,
 //                                     whose `prepack` has just built what the package ships.
-//   node scripts/build.mjs --package  `prepack`: dist/ removed first (no module of a deleted source is shipped),
-//                                     then src only, without source maps (their sources are not in the package),
-//                                     and the declarations of `alunite/client`.
+//   node scripts/build.mjs --package  `prepack`: dist/src/ removed first (no module of a deleted source is
+//                                     shipped; dist/test/ stays for the checkout's tests), then src only, without
+//                                     source maps (their sources are not in the package), and the declarations
+//                                     of `alunite/client`.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,7 +28,7 @@ function compile(project) {
 }
 
 if (mode === '--package') {
-  rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+  rmSync(new URL('../dist/src', import.meta.url), { recursive: true, force: true });
   compile('tsconfig.package.json');
 } else {
   compile('tsconfig.json');

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,7 +127,16 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
     const npmEnv = childEnv(undefined, {});
 
     let tarball = '';
-    await t.test('npm pack builds dist/ and ships no tests, sources or maps', async () => {
+    await t.test('bin/alunite in a checkout without dist/ says how to build it', async () => {
+      const r = await run(process.execPath, [join(src, 'bin', 'alunite'), '--version'], elsewhere, npmEnv, 60_000);
+      assert.equal(r.code, 1, r.output);
+      assert.match(r.output, /dist is not built: run `npm run build` \(or `npm install`\) in /);
+    });
+
+    await t.test('npm pack builds dist/ and ships no tests, sources, maps or stale modules', async () => {
+      // A module whose source is gone (left over from an earlier build) must not be shipped.
+      await mkdir(join(src, 'dist', 'src'), { recursive: true });
+      await writeFile(join(src, 'dist', 'src', 'removed-module.js'), 'export {};\n');
       await ok('npm', ['pack', '--pack-destination', out], src, npmEnv, 900_000);
       const packed = (await readdir(out)).filter((f) => f.endsWith('.tgz'));
       assert.equal(packed.length, 1, `one tarball: ${packed.join(', ')}`);
@@ -150,6 +159,17 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
         (f) => /^package\/(test|bench|dist\/test|dist\/bench|scripts)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.endsWith('.map') || /tsconfig/.test(f),
       );
       assert.deepEqual(unwanted, [], 'no tests, TypeScript sources, source maps or build configuration in the tarball');
+      assert.ok(!files.includes('package/dist/src/removed-module.js'), 'no stale module');
+
+      // The checkout's bin/alunite now runs quietly; once a source is newer than the build, it says so.
+      const fresh = await run(process.execPath, [join(src, 'bin', 'alunite'), '--version'], elsewhere, npmEnv, 60_000);
+      assert.equal(fresh.code, 0, fresh.output);
+      assert.equal(fresh.output.trim(), JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')).version);
+      const later = new Date(Date.now() + 60_000);
+      await utimes(join(src, 'src', 'log.ts'), later, later);
+      const stale = await run(process.execPath, [join(src, 'bin', 'alunite'), '--version'], elsewhere, npmEnv, 60_000);
+      assert.equal(stale.code, 0, stale.output);
+      assert.match(stale.output, /warning: src\/ changed after dist\/ was built: run `npm run build`/);
     });
 
     await t.test('npm install <tarball> into an empty project', async () => {
