@@ -65,16 +65,16 @@ function childEnv(home: string | undefined, extra: Record<string, string>): Node
  * A prebuilt-binary folder for better-sqlite3 made from this checkout's compiled module, named as
  * prebuild-install looks it up; null when there is none to offer (then the install builds or downloads).
  */
-async function localPrebuilds(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+async function localPrebuilds(dir: string, env: NodeJS.ProcessEnv): Promise<{ env: Record<string, string>; version?: string }> {
   const pkgDir = join(ROOT, 'node_modules', 'better-sqlite3');
   const binary = join(pkgDir, 'build', 'Release', 'better_sqlite3.node');
   const glibc = process.platform !== 'linux' || (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
-  if (!existsSync(binary) || !glibc) return {};
+  if (!existsSync(binary) || !glibc) return { env: {} };
   const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
   const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
   await mkdir(dir, { recursive: true });
   await ok('tar', ['-czf', join(dir, name), '-C', pkgDir, 'build/Release/better_sqlite3.node'], pkgDir, env, 60_000);
-  return { npm_config_better_sqlite3_local_prebuilds: dir };
+  return { env: { npm_config_better_sqlite3_local_prebuilds: dir }, version };
 }
 
 function startInstalled(bin: string, cwd: string, dataDir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
@@ -121,6 +121,10 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
   try {
     await cp(ROOT, src, { recursive: true, filter: (from) => !isTopLevel(from) || !(NOT_COPIED.has(basename(from)) || from.endsWith('.tgz')) });
     await symlink(join(ROOT, 'node_modules'), join(src, 'node_modules'));
+    // A version of its own, so that what reports the version is seen to read it from package.json.
+    const manifest = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { version: string };
+    const version = `${manifest.version}-packagetest.1`;
+    await writeFile(join(src, 'package.json'), JSON.stringify({ ...manifest, version }, null, 2) + '\n');
     await mkdir(out);
     await mkdir(app);
     await mkdir(elsewhere);
@@ -164,7 +168,7 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
       // The checkout's bin/alunite now runs quietly; once a source is newer than the build, it says so.
       const fresh = await run(process.execPath, [join(src, 'bin', 'alunite'), '--version'], elsewhere, npmEnv, 60_000);
       assert.equal(fresh.code, 0, fresh.output);
-      assert.equal(fresh.output.trim(), JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')).version);
+      assert.equal(fresh.output.trim(), version);
       const later = new Date(Date.now() + 60_000);
       await utimes(join(src, 'src', 'log.ts'), later, later);
       const stale = await run(process.execPath, [join(src, 'bin', 'alunite'), '--version'], elsewhere, npmEnv, 60_000);
@@ -176,9 +180,21 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
       const prebuilt = await localPrebuilds(join(tmp, 'prebuilds'), npmEnv);
       await writeFile(
         join(app, 'package.json'),
-        JSON.stringify({ name: 'alunite-package-test', version: '1.0.0', private: true, type: 'module', allowScripts: { 'better-sqlite3': true } }, null, 2),
+        JSON.stringify(
+          {
+            name: 'alunite-package-test',
+            version: '1.0.0',
+            private: true,
+            type: 'module',
+            allowScripts: { 'better-sqlite3': true },
+            // The version the prebuilt binary is for (within the package's range), even if a newer one is published.
+            ...(prebuilt.version !== undefined ? { overrides: { 'better-sqlite3': prebuilt.version } } : {}),
+          },
+          null,
+          2,
+        ),
       );
-      await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app, childEnv(undefined, prebuilt), 1_800_000);
+      await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app, childEnv(undefined, prebuilt.env), 1_800_000);
       assert.ok(existsSync(join(app, 'node_modules', '.bin', 'alunite')), 'node_modules/.bin/alunite');
       const installed = await readdir(join(app, 'node_modules'));
       for (const dev of ['typescript', 'playwright-core', 'fast-xml-parser', '@types']) assert.ok(!installed.includes(dev), `no dev dependency ${dev} installed`);
@@ -192,6 +208,8 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
         childEnv(join(tmp, 'home'), { ALUNITE_ROOT_ACCESS_KEY_ID: AK, ALUNITE_ROOT_ACCESS_KEY_SECRET: SECRET }),
       );
       server = started.child;
+      const health = (await (await fetch(`${started.url}/-/health`)).json()) as { version: string };
+      assert.equal(health.version, version, "/-/health reports the package's version");
       const oss = new OSS({ endpoint: started.url, region: 'oss-cn-hangzhou', bucket: 'pkg-bucket', accessKeyId: AK, accessKeySecret: SECRET, timeout: 120_000 });
       await oss.putBucket('pkg-bucket');
       await oss.put('hello.txt', Buffer.from('from the package'));
