@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
 import type { CredentialResolver } from './auth/principal.js';
@@ -39,7 +40,8 @@ import { TokenService } from './sts/token.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
-export const VERSION = '0.1.0';
+/** The package's version, from package.json: two folders up from the compiled dist/src/server.js (checkout or package). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Well-known development credentials, printed at start when none are configured (like Azurite's). */
 export const DEV_DEFAULTS = {

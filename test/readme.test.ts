@@ -1,16 +1,22 @@
 // The README runs, top to bottom: every ```sh and ```js block, in order, against a fresh `bin/alunite server`
 // started as a new user would (default development credentials, its own data directory). Shell blocks run with
 // bash (errexit, pipefail) in a scratch directory holding `bin/` and a copy of `examples/`; JavaScript blocks run
-// there as ES modules with `ali-oss`, `@alicloud/pop-core` and `alunite/client` resolving from this checkout.
-// Markers on the line before a fence: `<!-- readme-test: skip -->` (never run) and
+// there as ES modules with `ali-oss`, `@alicloud/pop-core` and `alunite/client` resolving from this checkout, and
+// with `alunite` on the PATH.
+// Markers on the line before a fence: `<!-- readme-test: skip -->` (never run; a reason may follow the word) and
 // `<!-- readme-test: server-stopped -->` (run after the server has stopped, e.g. key rotation).
 // The README declares the placeholders substituted here: 8930 (server port), 8940 (vend port), ./.alunite
 // (data directory). README_TEST_VERBOSE=1 prints what each block wrote.
-import { test } from 'node:test';
+// docs/*.md: every file with a `readme-test:` comment runs the same way, each against its own fresh server. Its
+// declaration (a `readme-test:` comment that is not a marker) names the placeholders; when it names
+// ALUNITE_ENDPOINT, that variable holds the server's address in every block (the CLI's "nothing configured"
+// default is port 8930, which the server here does not use). A file with `<!-- readme-test: run -->` markers
+// runs only its marked blocks (a reference page with one runnable quickstart); otherwise every block runs.
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,33 +29,64 @@ interface Block {
   lang: 'sh' | 'js';
   line: number; // 1-based line of the opening fence
   code: string;
-  marker: 'run' | 'skip' | 'server-stopped';
+  /** `unmarked` blocks run unless the document marks the blocks that run (`run`). */
+  marker: 'unmarked' | 'run' | 'skip' | 'server-stopped';
 }
 
-/** The README's ```sh and ```js blocks in order, each with the marker on the line before its fence. */
-export function extractBlocks(markdown: string): Block[] {
+const MARKERS: ReadonlySet<string> = new Set(['run', 'skip', 'server-stopped']);
+
+/** A document's ```sh and ```js blocks in order, each with the marker on the line before its fence. */
+export function extractBlocks(markdown: string, name = 'README'): Block[] {
   const lines = markdown.split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w*)\s*$/.exec(lines[i]!);
+    const open = /^\s*```(\w*)\s*$/.exec(lines[i]!);
     if (!open) continue;
     let end = i + 1;
-    while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
-    assert.ok(end < lines.length, `README line ${i + 1}: fence never closed`);
+    while (end < lines.length && !/^\s*```\s*$/.test(lines[end]!)) end++;
+    assert.ok(end < lines.length, `${name} line ${i + 1}: fence never closed`);
     const lang = open[1];
     if (lang === 'sh' || lang === 'js') {
       const prev = i > 0 ? lines[i - 1]!.trim() : '';
-      const m = /^<!--\s*readme-test:\s*([\w-]+)\s*-->$/.exec(prev);
-      let marker: Block['marker'] = 'run';
+      const m = /^<!--\s*readme-test:\s*([\w-]+)(.*?)-->$/.exec(prev);
+      let marker: Block['marker'] = 'unmarked';
       if (m) {
-        assert.ok(m[1] === 'skip' || m[1] === 'server-stopped', `README line ${i}: unknown marker ${m[1]}`);
+        assert.ok(MARKERS.has(m[1]!), `${name} line ${i}: unknown marker ${m[1]}`);
+        assert.ok(m[1] === 'skip' || m[2]!.trim() === '', `${name} line ${i}: only skip takes a reason`);
         marker = m[1] as Block['marker'];
       }
-      blocks.push({ lang, line: i + 1, code: lines.slice(i + 1, end).join('\n') + '\n', marker });
+      const indent = /^\s*/.exec(lines[i]!)![0].length;
+      blocks.push({ lang, line: i + 1, code: lines.slice(i + 1, end).map((l) => l.slice(Math.min(indent, /^\s*/.exec(l)![0].length))).join('\n') + '\n', marker });
     }
     i = end;
   }
   return blocks;
+}
+
+/** The blocks that run while the server is up, and after it stopped. */
+function plan(blocks: readonly Block[]): { live: Block[]; stopped: Block[] } {
+  const marksRuns = blocks.some((b) => b.marker === 'run');
+  return {
+    live: blocks.filter((b) => b.marker === 'run' || (b.marker === 'unmarked' && !marksRuns)),
+    stopped: blocks.filter((b) => b.marker === 'server-stopped'),
+  };
+}
+
+/** The document's `readme-test:` comments that are not block markers (its declaration of placeholders). */
+function declaration(markdown: string): string {
+  return [...markdown.matchAll(/<!--\s*readme-test:([\s\S]*?)-->/g)]
+    .map((m) => m[1]!.trim())
+    .filter((body) => !MARKERS.has(/^[\w-]+/.exec(body)?.[0] ?? ''))
+    .join('\n');
+}
+
+/** README.md, then every docs/*.md that takes part (has a `readme-test:` comment), by name. */
+export function documents(): string[] {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md') && readFileSync(join(ROOT, 'docs', f), 'utf8').includes('readme-test:'))
+    .sort()
+    .map((f) => `docs/${f}`);
+  return ['README.md', ...docs];
 }
 
 interface Placeholders {
@@ -74,16 +111,6 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** The environment of a new user: no ALUNITE_* settings leaking in from the caller, a fresh HOME. */
-function cleanEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_')) env[k] = v;
-  env.HOME = home;
-  env.PATH = `${join(ROOT, 'bin')}:${process.env.PATH ?? ''}`;
-  env.NO_COLOR = '1';
-  return env;
 }
 
 function startServer(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; output: () => string }> {
@@ -144,32 +171,57 @@ function runBlock(block: Block, file: string, cwd: string, env: NodeJS.ProcessEn
   });
 }
 
-function describe(block: Block): string {
-  return `README line ${block.line} (\`\`\`${block.lang})`;
+function describe(doc: string, block: Block): string {
+  return `${doc} line ${block.line} (\`\`\`${block.lang})`;
 }
 
-test('README: blocks are found, in order, with their markers', async () => {
+test('README and docs: blocks are found, in order, with their markers; the documents declare their placeholders', async () => {
   const blocks = extractBlocks(await readFile(join(ROOT, 'README.md'), 'utf8'));
-  assert.ok(blocks.filter((b) => b.marker !== 'skip').length >= 8, 'the README has its runnable examples');
+  assert.ok(plan(blocks).live.length >= 8, 'the README has its runnable examples');
   assert.ok(blocks.filter((b) => b.marker === 'skip').length <= 2, 'skips stay few');
-  const demo = extractBlocks('<!-- readme-test: skip -->\n```sh\nnpm start\n```\ntext\n```js\nconsole.log(1)\n```\n```\nnot code\n```\n');
+  const demo = extractBlocks(
+    '<!-- readme-test: skip -->\n```sh\nnpm start\n```\ntext\n```js\nconsole.log(1)\n```\n```\nnot code\n```\n' +
+      '- item:\n  <!-- readme-test: skip needs the cloud -->\n  ```sh\n  echo indented\n  ```\n<!-- readme-test: run -->\n```sh\necho run\n```\n',
+  );
   assert.deepEqual(
-    demo.map((b) => [b.lang, b.line, b.marker]),
+    demo.map((b) => [b.lang, b.line, b.marker, b.code]),
     [
-      ['sh', 2, 'skip'],
-      ['js', 6, 'run'],
+      ['sh', 2, 'skip', 'npm start\n'],
+      ['js', 6, 'unmarked', 'console.log(1)\n'],
+      ['sh', 14, 'skip', 'echo indented\n'],
+      ['sh', 18, 'run', 'echo run\n'],
     ],
   );
+  // A document that marks its runnable blocks runs only those.
+  assert.deepEqual(plan(demo).live.map((b) => b.line), [18]);
+  assert.throws(() => extractBlocks('<!-- readme-test: skpi -->\n```sh\nx\n```\n'), /unknown marker skpi/);
+  assert.throws(() => extractBlocks('<!-- readme-test: run because -->\n```sh\nx\n```\n'), /only skip takes a reason/);
+
+  const docs = documents();
+  for (const doc of ['docs/cli.md', 'docs/vend.md']) assert.ok(docs.includes(doc), `${doc} takes part`);
+  for (const doc of docs) {
+    const text = await readFile(join(ROOT, doc), 'utf8');
+    assert.match(declaration(text), /8930/, `${doc} declares its placeholders in a readme-test: comment`);
+    assert.ok(plan(extractBlocks(text, doc)).live.length >= 1, `${doc} has a block that runs`);
+  }
 });
 
-// Each block has its own limit; the test's own is their sum plus the server's start, so that a slow block is
-// reported with its output rather than as an anonymous test timeout.
-const README_TIMEOUT_MS = extractBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8')).length * BLOCK_TIMEOUT_MS + 120_000;
+/** The environment of a new user: no ALUNITE_* settings leaking in from the caller, a fresh HOME. */
+function cleanEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_')) env[k] = v;
+  env.HOME = home;
+  env.PATH = `${join(ROOT, 'bin')}:${process.env.PATH ?? ''}`;
+  env.NO_COLOR = '1';
+  return env;
+}
 
-test('README: every shell and JavaScript block runs against a fresh server', { timeout: README_TIMEOUT_MS }, async (t) => {
-  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-  assert.match(readme, /readme-test:[^>]*8930[^>]*8940[^>]*\.\/\.alunite/, 'the README declares its placeholders');
-  const blocks = extractBlocks(readme);
+/** Runs one document's blocks against a fresh server, each as a subtest. */
+async function runDocument(t: TestContext, doc: string): Promise<void> {
+  const text = await readFile(join(ROOT, doc), 'utf8');
+  const blocks = extractBlocks(text, doc);
+  const declared = declaration(text);
+  const { live, stopped } = plan(blocks);
 
   const tmp = await mkdtemp(join(tmpdir(), 'alunite-readme-'));
   const work = join(tmp, 'work');
@@ -186,7 +238,8 @@ test('README: every shell and JavaScript block runs against a fresh server', { t
   const server = await startServer(dataDir, env);
   try {
     const p: Placeholders = { port: server.port, vendPort: await freePort(), dataDir };
-    // The examples the README points at, with the same placeholders (vend.yaml names the server's port).
+    if (/\bALUNITE_ENDPOINT\b/.test(declared)) env.ALUNITE_ENDPOINT = `http://127.0.0.1:${server.port}`;
+    // The examples the documents point at, with the same placeholders.
     await cp(join(ROOT, 'examples'), join(work, 'examples'), { recursive: true });
     for (const f of await readdir(join(work, 'examples'))) {
       const path = join(work, 'examples', f);
@@ -194,19 +247,19 @@ test('README: every shell and JavaScript block runs against a fresh server', { t
     }
 
     const run = async (block: Block, n: number): Promise<void> => {
-      await t.test(`${describe(block)}${block.marker === 'server-stopped' ? ', server stopped' : ''}`, async (st) => {
+      await t.test(`${describe(doc, block)}${block.marker === 'server-stopped' ? ', server stopped' : ''}`, async (st) => {
         const file = join(work, `block-${n}.${block.lang === 'sh' ? 'sh' : 'mjs'}`);
         await writeFile(file, substitute(block.code, p));
         const r = await runBlock(block, file, work, env, groups);
         if (process.env.README_TEST_VERBOSE) st.diagnostic(r.output);
-        assert.equal(r.code, 0, `${describe(block)} failed (exit ${r.code}):\n${r.output}\n--- block as run ---\n${substitute(block.code, p)}`);
+        assert.equal(r.code, 0, `${describe(doc, block)} failed (exit ${r.code}):\n${r.output}\n--- block as run ---\n${substitute(block.code, p)}`);
       });
     };
     let n = 0;
-    for (const b of blocks) if (b.marker === 'run') await run(b, n++);
+    for (const b of live) await run(b, n++);
     await stopProcess(server.child);
-    for (const b of blocks) if (b.marker === 'server-stopped') await run(b, n++);
-    assert.ok(n >= 8);
+    for (const b of stopped) await run(b, n++);
+    assert.equal(n, live.length + stopped.length);
   } finally {
     for (const g of groups) {
       try {
@@ -218,4 +271,16 @@ test('README: every shell and JavaScript block runs against a fresh server', { t
     await stopProcess(server.child);
     await rm(tmp, { recursive: true, force: true });
   }
-});
+}
+
+// Each block has its own limit; a document's is their sum plus the server's start, so that a slow block is
+// reported with its output rather than as an anonymous test timeout.
+for (const doc of documents()) {
+  const timeout = extractBlocks(readFileSync(join(ROOT, doc), 'utf8'), doc).length * BLOCK_TIMEOUT_MS + 120_000;
+  test(`${doc}: its shell and JavaScript blocks run against a fresh server`, { timeout }, async (t) => {
+    if (doc === 'README.md') {
+      assert.match(await readFile(join(ROOT, doc), 'utf8'), /readme-test:[^>]*8930[^>]*8940[^>]*\.\/\.alunite/, 'the README declares its placeholders');
+    }
+    await runDocument(t, doc);
+  });
+}

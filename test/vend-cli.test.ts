@@ -179,12 +179,33 @@ describe('alunite vend: configuration and start-up', () => {
     assert.match(none.stderr, /--config <file> is required/);
   });
 
-  it('examples/vend.yaml is a valid configuration', () => {
-    const config = loadConfigFile(fileURLToPath(new URL('../../examples/vend.yaml', import.meta.url)), { ALUNITE_VEND_ACCESS_KEY_ID: 'LTAIexample', ALUNITE_VEND_ACCESS_KEY_SECRET: 'example-secret' });
+  it('examples/vend.yaml is a valid configuration; its endpoints come from ALUNITE_ENDPOINT (any port)', () => {
+    const example = fileURLToPath(new URL('../../examples/vend.yaml', import.meta.url));
+    const keys = { ALUNITE_VEND_ACCESS_KEY_ID: 'LTAIexample', ALUNITE_VEND_ACCESS_KEY_SECRET: 'example-secret' };
+    const config = loadConfigFile(example, { ...keys, ALUNITE_ENDPOINT: 'http://127.0.0.1:18930' });
     assert.deepEqual([...config.grants.keys()], ['default', 'read-only', 'team']);
     assert.equal(config.sts.accessKeyId, 'LTAIexample');
     assert.equal(config.auth.mode, 'users');
     assert.equal(config.oss.pathStyle, true);
+    assert.equal(config.sts.endpoint, 'http://127.0.0.1:18930');
+    assert.equal(config.oss.endpoint, 'http://127.0.0.1:18930');
+    // A bare host:port, as the CLI accepts it there.
+    assert.equal(loadConfigFile(example, { ...keys, ALUNITE_ENDPOINT: 'localhost:9000' }).sts.endpoint, 'http://localhost:9000');
+    // Unset or empty: both fields say what is missing and where else it may come from.
+    for (const env of [keys, { ...keys, ALUNITE_ENDPOINT: '' }]) {
+      assert.throws(
+        () => loadConfigFile(example, env),
+        (err: Error) => /sts\.endpoint: is required \(or set ALUNITE_ENDPOINT\)/.test(err.message) && /oss\.endpoint: is required \(or set ALUNITE_ENDPOINT\)/.test(err.message),
+      );
+    }
+    assert.throws(() => loadConfigFile(example, { ...keys, ALUNITE_ENDPOINT: 'ftp://x' }), /sts\.endpoint \(from ALUNITE_ENDPOINT\): "ftp:\/\/x" must be an http or https URL/);
+  });
+
+  it('an endpoint written in the file wins over ALUNITE_ENDPOINT', async () => {
+    const doc = configDoc(world, { mode: 'users', usersFile: 'users.json' });
+    const config = loadConfigFile(await write('explicit.yaml', doc), { ALUNITE_ENDPOINT: 'http://192.0.2.1:1' });
+    assert.equal(config.sts.endpoint, (doc.sts as { endpoint: string }).endpoint);
+    assert.equal(config.oss.endpoint, (doc.oss as { endpoint: string }).endpoint);
   });
 
   it("refuses to start with the account's own AccessKey; starts with the vending user's key from the environment", async () => {

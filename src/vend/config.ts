@@ -127,7 +127,7 @@ class Reader {
   string(o: Obj | null, key: string, path: string, opts: { fallback?: string; re?: RegExp; what?: string; env?: string } = {}): string {
     const p = join(path, key);
     let v = o?.[key];
-    if ((v === undefined || v === null) && opts.env !== undefined) v = this.opts.env?.[opts.env];
+    if ((v === undefined || v === null) && opts.env !== undefined && this.opts.env?.[opts.env]) v = this.opts.env[opts.env];
     if (v === undefined || v === null) {
       if (opts.fallback !== undefined) return opts.fallback;
       this.fail(p, `is required${opts.env ? ` (or set ${opts.env})` : ''}`);
@@ -171,18 +171,21 @@ class Reader {
     return v === '' ? null : isAbsolute(v) ? v : resolve(this.opts.baseDir, v);
   }
 
-  url(o: Obj | null, key: string, path: string): string {
-    const v = this.string(o, key, path);
+  url(o: Obj | null, key: string, path: string, env?: string): string {
+    const v = this.string(o, key, path, env === undefined ? {} : { env });
     if (v === '') return v;
+    const fromEnv = env !== undefined && (o?.[key] === undefined || o?.[key] === null);
+    const p = fromEnv ? `${join(path, key)} (from ${env})` : join(path, key);
     let u: URL;
     try {
-      u = new URL(v);
+      // As the CLI reads ALUNITE_ENDPOINT: a bare host:port there means http.
+      u = new URL(fromEnv && !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? `http://${v}` : v);
     } catch {
-      this.fail(join(path, key), `${JSON.stringify(v)} is not a URL (http(s)://host[:port])`);
+      this.fail(p, `${JSON.stringify(v)} is not a URL (http(s)://host[:port])`);
       return v;
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') this.fail(join(path, key), `${JSON.stringify(v)} must be an http or https URL`);
-    if ((u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.username !== '') this.fail(join(path, key), `${JSON.stringify(v)} must be scheme://host[:port] only`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') this.fail(p, `${JSON.stringify(v)} must be an http or https URL`);
+    if ((u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.username !== '') this.fail(p, `${JSON.stringify(v)} must be scheme://host[:port] only`);
     return `${u.protocol}//${u.host}`;
   }
 }
@@ -201,7 +204,8 @@ export function parseConfig(doc: unknown, opts: LoadOptions): VendConfig {
 
   const stsO = r.object(top.sts, 'sts', ['endpoint', 'accessKeyId', 'accessKeySecret', 'roleArn', 'durationSeconds']);
   const sts = {
-    endpoint: r.url(stsO, 'endpoint', 'sts'),
+    // Unset: the Alunite server the CLI client talks to (the same variable), so a config works on any port.
+    endpoint: r.url(stsO, 'endpoint', 'sts', 'ALUNITE_ENDPOINT'),
     accessKeyId: r.string(stsO, 'accessKeyId', 'sts', { env: 'ALUNITE_VEND_ACCESS_KEY_ID' }),
     accessKeySecret: r.string(stsO, 'accessKeySecret', 'sts', { env: 'ALUNITE_VEND_ACCESS_KEY_SECRET' }),
     roleArn: r.string(stsO, 'roleArn', 'sts', { re: ROLE_ARN_RE, what: 'a role ARN (acs:ram::<16-digit account id>:role/<role name>)' }),
@@ -211,7 +215,7 @@ export function parseConfig(doc: unknown, opts: LoadOptions): VendConfig {
 
   const ossO = r.object(top.oss, 'oss', ['bucket', 'region', 'endpoint', 'pathStyle', 'postPolicy']);
   const bucket = r.string(ossO, 'bucket', 'oss', { re: BUCKET_RE, what: 'a bucket name (3-63 of a-z 0-9 -)' });
-  const endpoint = r.url(ossO, 'endpoint', 'oss');
+  const endpoint = r.url(ossO, 'endpoint', 'oss', 'ALUNITE_ENDPOINT');
   const host = endpoint ? new URL(endpoint).hostname : '';
   const ppO = r.object(ossO?.postPolicy, 'oss.postPolicy', ['minSize', 'maxSize', 'expiresSeconds'], false);
   const postPolicy = {

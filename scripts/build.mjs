@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Compiles the TypeScript. Three uses (package.json scripts):
+//   node scripts/build.mjs            `npm run build`: src, test and bench into dist/, with source maps, and the
+//                                     declarations of `alunite/client`.
+//   node scripts/build.mjs --prepare  `prepare` (npm install in a checkout): the same, except during `npm pack`,
+//                                     whose `prepack` has just built what the package ships.
+//   node scripts/build.mjs --package  `prepack`: dist/src/ removed first (no module of a deleted source is
+//                                     shipped; dist/test/ stays for the checkout's tests), then src only, without
+//                                     source maps (their sources are not in the package), and the declarations
+//                                     of `alunite/client`.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const mode = process.argv[2] ?? '';
+if (!['', '--prepare', '--package'].includes(mode)) {
+  console.error(`usage: node scripts/build.mjs [--prepare | --package] (got ${mode})`);
+  process.exit(2);
+}
+if (mode === '--prepare' && process.env.npm_command === 'pack') process.exit(0);
+
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+function compile(project) {
+  const r = spawnSync(process.execPath, [tsc, '-p', project], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+if (mode === '--package') {
+  rmSync(new URL('../dist/src', import.meta.url), { recursive: true, force: true });
+  compile('tsconfig.package.json');
+} else {
+  compile('tsconfig.json');
+}
+compile('tsconfig.client.json');
