@@ -11,8 +11,9 @@ function kind(value: string): PolicyKind {
   return value as PolicyKind;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** Repeatable options; no default, so a required one given zero times is a usage error. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** A policy file's text, or the reason it cannot be read (reported like any invalid document). */
@@ -85,13 +86,13 @@ export function policyCommand(): Command {
   cmd
     .command('simulate')
     .description('evaluate policies for one request: {decision, matched, reasons}')
-    .requiredOption('--policy <file>', 'an identity policy file (repeatable)', collect, [])
+    .requiredOption('--policy <file>', 'an identity policy file (repeatable)', collect)
     .requiredOption('--action <action>', 'e.g. oss:GetObject')
     .requiredOption('--resource <arn>', 'e.g. acs:oss:cn-hangzhou:1234567890123456:bucket/key')
     .option('--kind <kind>', 'kind of the policies', kind, 'identity')
-    .option('--context <key=value>', 'a condition key, e.g. acs:SourceIp=10.0.0.1 (repeatable; repeat a key for several values)', collect, [])
+    .option('--context <key=value>', 'a condition key, e.g. acs:SourceIp=10.0.0.1 (repeatable; repeat a key for several values)', collect)
     .option('--json', 'machine-readable result on stdout: {decision, matched, reasons}')
-    .action(run(async (o: { policy: string[]; action: string; resource: string; kind: PolicyKind; context: string[]; json?: boolean }) => {
+    .action(run(async (o: { policy: string[]; action: string; resource: string; kind: PolicyKind; context?: string[]; json?: boolean }) => {
       const invalid = (out: { file: string; valid: false; error: string; path?: string }): void => {
         if (o.json) print(out);
         else process.stderr.write(`${out.file}: error: ${out.error}\n`);
@@ -107,7 +108,7 @@ export function policyCommand(): Command {
         policies.push(compiled.policy);
       }
       const context: Record<string, string | string[]> = {};
-      for (const pair of o.context) {
+      for (const pair of o.context ?? []) {
         const eq = pair.indexOf('=');
         if (eq <= 0) throw new InvalidArgumentError(`--context expects key=value, got "${pair}"`);
         const k = pair.slice(0, eq);

@@ -68,7 +68,15 @@ export function lintPolicy(text: string, kind: PolicyKind, opts: ParseOptions = 
   const warnings: LintFinding[] = [];
   const warn = (code: string, path: string, detail: string): void => void warnings.push(finding(code, path, `${path} ${detail}`));
   if (parsed.ok) lintDocument(parsed.policy, warn);
-  return { valid: errors.length === 0, errors, warnings };
+  return { valid: errors.length === 0, errors: byPlace(errors), warnings: byPlace(warnings) };
+}
+
+/** In text order, as a reader goes through the file; findings without a place (the whole document) first. */
+function byPlace(findings: LintFinding[]): LintFinding[] {
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => (a.f.line ?? 0) - (b.f.line ?? 0) || (a.f.column ?? 0) - (b.f.column ?? 0) || a.i - b.i)
+    .map(({ f }) => f);
 }
 
 function sidsOf(raw: unknown): Array<string | undefined> {
