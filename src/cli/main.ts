@@ -1,9 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseFreeSpace, type FreeSpaceFloor } from '../domain/admission.js';
 import { DEV_DEFAULTS, startServer, VERSION, type ServerOptions } from '../server.js';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.js';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { describeMeta } from '../store/meta/open.js';
 import { keysCommand } from './keys.js';
+import { LOG_FORMATS, type LogFormat } from '../log.js';
 import { policyCommand } from './policy.js';
 import { vendCommand } from './vend.js';
 import { configureCommand } from './configure.js';

@@ -11,9 +11,8 @@ function kind(value: string): PolicyKind {
   return value as PolicyKind;
 }
 
-/** Repeatable options; no default, so a required one given zero times is a usage error. */
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** A policy file's text, or the reason it cannot be read (reported like any invalid document). */
@@ -41,11 +40,11 @@ function findingLine(f: FileFinding, severity: 'error' | 'warning'): string {
 
 /**
  * `alunite policy validate|simulate`: the policy engine without a server, so a policy can be checked
- * and a decision explained before anything is attached. Readable output, or JSON with `--json`.
- * Exit codes: 0 ok, 1 invalid document (or a warning with --strict), 2 usage error.
+ * and a decision explained before anything is attached. validate: readable findings, or JSON with `--json`;
+ * exit 0 valid, 1 invalid (or a warning with --strict), 2 usage error.
  */
 export function policyCommand(): Command {
-  const cmd = new Command('policy').description('validate policy documents and simulate decisions (no server needed)');
+  const cmd = usageExitCodes(new Command('policy').description('validate policy documents and simulate decisions (no server needed)'));
 
   cmd
     .command('validate')
@@ -86,29 +85,31 @@ export function policyCommand(): Command {
   cmd
     .command('simulate')
     .description('evaluate policies for one request: {decision, matched, reasons}')
-    .requiredOption('--policy <file>', 'an identity policy file (repeatable)', collect)
+    .requiredOption('--policy <file>', 'an identity policy file (repeatable)', collect, [])
     .requiredOption('--action <action>', 'e.g. oss:GetObject')
     .requiredOption('--resource <arn>', 'e.g. acs:oss:cn-hangzhou:1234567890123456:bucket/key')
     .option('--kind <kind>', 'kind of the policies', kind, 'identity')
-    .option('--context <key=value>', 'a condition key, e.g. acs:SourceIp=10.0.0.1 (repeatable; repeat a key for several values)', collect)
-    .option('--json', 'machine-readable result on stdout: {decision, matched, reasons}')
-    .action(run(async (o: { policy: string[]; action: string; resource: string; kind: PolicyKind; context?: string[]; json?: boolean }) => {
-      const invalid = (out: { file: string; valid: false; error: string; path?: string }): void => {
-        if (o.json) print(out);
-        else process.stderr.write(`${out.file}: error: ${out.error}\n`);
-        process.exitCode = EXIT_SERVICE;
-      };
+    .option('--context <key=value>', 'a condition key, e.g. acs:SourceIp=10.0.0.1 (repeatable; repeat a key for several values)', collect, [])
+    .action(async (o: { policy: string[]; action: string; resource: string; kind: PolicyKind; context: string[] }) => {
       const policies: CompiledPolicy[] = [];
       for (const file of o.policy) {
         const read = await readPolicyFile(file);
-        if ('error' in read) return invalid({ file, valid: false, error: read.error });
+        if ('error' in read) {
+          print({ file, valid: false, error: read.error });
+          process.exitCode = 1;
+          return;
+        }
         // The same length limit as validate (and the RAM API), so simulate never accepts what they refuse.
         const compiled = compilePolicy(read.text, o.kind, { label: basename(file), maxLength: DEFAULT_MAX_LENGTH[o.kind] });
-        if (!compiled.ok) return invalid({ file, valid: false, error: compiled.error.message, path: compiled.error.path });
+        if (!compiled.ok) {
+          print({ file, valid: false, error: compiled.error.message, path: compiled.error.path });
+          process.exitCode = 1;
+          return;
+        }
         policies.push(compiled.policy);
       }
       const context: Record<string, string | string[]> = {};
-      for (const pair of o.context ?? []) {
+      for (const pair of o.context) {
         const eq = pair.indexOf('=');
         if (eq <= 0) throw new InvalidArgumentError(`--context expects key=value, got "${pair}"`);
         const k = pair.slice(0, eq);
@@ -117,14 +118,8 @@ export function policyCommand(): Command {
         context[k] = prev === undefined ? v : ([] as string[]).concat(prev, v);
       }
       const result = evaluate(policies, { action: o.action, resource: o.resource, context });
-      if (o.json) {
-        print({ decision: result.decision, matched: result.matched, reasons: result.reasons });
-        return;
-      }
-      process.stdout.write(`${result.decision}\n`);
-      for (const m of result.matched) process.stdout.write(`  ${m.effect} by ${m.policy} Statement[${m.statement}]${m.sid !== undefined ? ` (Sid ${JSON.stringify(m.sid)})` : ''}\n`);
-      for (const r of result.reasons) process.stdout.write(`  ${r}\n`);
-    }));
+      print({ decision: result.decision, matched: result.matched, reasons: result.reasons });
+    });
 
-  return usageExitCodes(cmd);
+  return cmd;
 }
