@@ -16,7 +16,7 @@ import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
 import { createListener } from './http/listener.js';
 import { listen, readTlsMaterial, type TlsOptions } from './http/serve.js';
-import { createLogger, type Logger, type LogLevel } from './log.js';
+import { createLogger, type Logger, type LogFormat, type LogLevel } from './log.js';
 import type { OssResponse } from './oss/context.js';
 import { createRamAuthorizer } from './ram/authorize.js';
 import { IdentityPolicies } from './ram/identity.js';
@@ -65,6 +65,8 @@ export interface ServerOptions {
   /** fsync blobs and metadata before acknowledging writes (default true). */
   durable?: boolean;
   logLevel?: LogLevel;
+  /** Default: pretty when stderr is a terminal, else json (log.ts resolveLogFormat). */
+  logFormat?: LogFormat;
   /** Tests inject a fixed clock; production reads the system clock. */
   clock?: Clock;
   /** Tests may put a resolver in front of the root account's key. */
@@ -125,7 +127,7 @@ export interface RunningServer {
 
 /** Opens the stores, collects crash leftovers, and starts listening. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const log: Logger = createLogger(opts.logLevel ?? 'info');
+  const log: Logger = createLogger(opts.logLevel ?? 'info', undefined, opts.logFormat ? { format: opts.logFormat } : {});
   const clock = opts.clock ?? systemClock;
   // Read and opened before the stores, so a bad path fails start-up without leaving anything open.
   const tls = opts.tls ? { ...(await readTlsMaterial(opts.tls)), port: opts.tls.port } : null;

@@ -4,6 +4,7 @@ import { DEV_DEFAULTS, startServer, VERSION, type ServerOptions } from '../serve
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { describeMeta } from '../store/meta/open.js';
 import { keysCommand } from './keys.js';
+import { LOG_FORMATS, type LogFormat } from '../log.js';
 import { policyCommand } from './policy.js';
 import { vendCommand } from './vend.js';
 import { configureCommand } from './configure.js';
@@ -38,6 +39,11 @@ function logLevel(value: string): LogLevel {
   return value as LogLevel;
 }
 
+function logFormat(value: string): LogFormat {
+  if (!(LOG_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${LOG_FORMATS.join(', ')}.`);
+  return value as LogFormat;
+}
+
 /** A value from the environment, parsed like its flag; the error names the variable. */
 function fromEnv<T>(name: string, parse: (v: string) => T, fallback: T): T {
   const raw = process.env[name];
@@ -51,6 +57,7 @@ function fromEnv<T>(name: string, parse: (v: string) => T, fallback: T): T {
 
 /** The operations flags of `server` (audit log, metrics token, TLS). */
 interface OpsFlags {
+  logFormat?: LogFormat;
   auditLog?: string;
   metricsToken?: string;
   cert?: string;
@@ -84,6 +91,7 @@ export async function main(argv: string[]): Promise<void> {
       process.env.ALUNITE_HOSTNAMES ? process.env.ALUNITE_HOSTNAMES.split(',') : [])
     .option('--no-fsync', 'do not fsync writes (faster, loses acknowledged writes on power failure; env ALUNITE_FSYNC=0)')
     .option('--log-level <level>', `${LOG_LEVELS.join('|')} (env ALUNITE_LOG_LEVEL, default info)`, logLevel)
+    .option('--log-format <format>', `${LOG_FORMATS.join('|')}: one readable line per event, or JSON lines (env ALUNITE_LOG_FORMAT, default pretty when stderr is a terminal, else json)`, logFormat)
     .option('--audit-log <file>', 'append one JSON line per request to this file (env ALUNITE_AUDIT_LOG)', process.env.ALUNITE_AUDIT_LOG)
     .option('--metrics-token <token>', 'require "Authorization: Bearer <token>" on /-/metrics (env ALUNITE_METRICS_TOKEN; default: open)', process.env.ALUNITE_METRICS_TOKEN)
     .option('--cert <file>', 'TLS certificate (PEM) to serve HTTPS (env ALUNITE_TLS_CERT)', process.env.ALUNITE_TLS_CERT)
@@ -119,6 +127,7 @@ export async function main(argv: string[]): Promise<void> {
         hostnames: o.hostname,
         durable: o.fsync && env.ALUNITE_FSYNC !== '0',
         logLevel: level,
+        logFormat: o.logFormat ?? fromEnv<LogFormat | undefined>('ALUNITE_LOG_FORMAT', logFormat, undefined),
         ...opsOptions(o),
         meta: o.meta,
         blobsDir: o.blobs,

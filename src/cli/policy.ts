@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { compilePolicy, DEFAULT_MAX_LENGTH, evaluate, parsePolicy, type CompiledPolicy, type PolicyKind } from '../policy/index.js';
+import { compilePolicy, DEFAULT_MAX_LENGTH, evaluate, lintPolicy, type CompiledPolicy, type LintFinding, type PolicyKind } from '../policy/index.js';
+import { EXIT_SERVICE, run, usageExitCodes } from './output.js';
 
 const KINDS: readonly PolicyKind[] = ['identity', 'bucket', 'trust', 'session'];
 
@@ -28,32 +29,58 @@ function print(out: unknown): void {
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
+type FileFinding = LintFinding & { file: string };
+
+/** `file:line:column: warning: message [Code] (Sid "x")`, as compilers write them. */
+function findingLine(f: FileFinding, severity: 'error' | 'warning'): string {
+  const at = f.line !== undefined ? `${f.file}:${f.line}:${f.column}` : f.file;
+  const sid = f.sid !== undefined ? ` (Sid ${JSON.stringify(f.sid)})` : '';
+  return `${at}: ${severity}: ${f.message}${sid} [${f.code}]\n`;
+}
+
 /**
  * `alunite policy validate|simulate`: the policy engine without a server, so a policy can be checked
- * and a decision explained before anything is attached. Output is JSON for scripts.
+ * and a decision explained before anything is attached. validate: readable findings, or JSON with `--json`;
+ * exit 0 valid, 1 invalid (or a warning with --strict), 2 usage error.
  */
 export function policyCommand(): Command {
-  const cmd = new Command('policy').description('validate policy documents and simulate decisions (no server needed)');
+  const cmd = usageExitCodes(new Command('policy').description('validate policy documents and simulate decisions (no server needed)'));
 
   cmd
     .command('validate')
-    .description('check policy documents against the grammar; exit 1 if any is invalid')
+    .description('check policy documents: every grammar error (exit 1), and warnings for unknown actions, services and condition keys and resources the actions cannot act on')
     .argument('<file...>', 'policy JSON files')
     .option('--kind <kind>', 'identity (RAM policy) | bucket | trust | session', kind, 'identity')
-    .action(async (files: string[], o: { kind: PolicyKind }) => {
-      const results = [];
+    .option('--strict', 'warnings fail too (exit 1)')
+    .option('--json', 'machine-readable report on stdout: {valid, errors, warnings, files}')
+    .action(run(async (files: string[], o: { kind: PolicyKind; strict?: boolean; json?: boolean }) => {
+      const errors: FileFinding[] = [];
+      const warnings: FileFinding[] = [];
+      const results: Array<{ file: string; valid: boolean; errors: number; warnings: number }> = [];
       for (const file of files) {
         const read = await readPolicyFile(file);
-        if ('error' in read) {
-          results.push({ file, valid: false, error: read.error });
-          continue;
-        }
-        const parsed = parsePolicy(read.text, o.kind);
-        results.push(parsed.ok ? { file, valid: true } : { file, valid: false, error: parsed.error.message, path: parsed.error.path });
+        const report = 'error' in read
+          ? { valid: false, errors: [{ code: 'Unreadable', message: read.error, path: '' }], warnings: [] }
+          : lintPolicy(read.text, o.kind);
+        errors.push(...report.errors.map((f) => ({ file, ...f })));
+        warnings.push(...report.warnings.map((f) => ({ file, ...f })));
+        const valid = report.valid && !(o.strict === true && report.warnings.length > 0);
+        results.push({ file, valid, errors: report.errors.length, warnings: report.warnings.length });
       }
-      print(files.length === 1 ? results[0] : results);
-      if (results.some((r) => !r.valid)) process.exitCode = 1;
-    });
+      const valid = results.every((r) => r.valid);
+      if (o.json) {
+        print({ valid, errors, warnings, files: results });
+      } else {
+        // Findings on stderr (file:line:column, as compilers write them), one verdict per file on stdout.
+        for (const f of errors) process.stderr.write(findingLine(f, 'error'));
+        for (const f of warnings) process.stderr.write(findingLine(f, 'warning'));
+        for (const r of results) {
+          const counts = [r.errors > 0 ? `${r.errors} error${r.errors === 1 ? '' : 's'}` : '', r.warnings > 0 ? `${r.warnings} warning${r.warnings === 1 ? '' : 's'}` : ''].filter((c) => c !== '');
+          process.stdout.write(`${r.file}: ${r.valid ? 'valid' : 'invalid'}${counts.length > 0 ? ` (${counts.join(', ')})` : ''}\n`);
+        }
+      }
+      if (!valid) process.exitCode = EXIT_SERVICE;
+    }));
 
   cmd
     .command('simulate')

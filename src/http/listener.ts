@@ -17,7 +17,7 @@ import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
-import { RequestRecord, type RequestObserver } from '../audit/record.js';
+import { principalLabel, RequestRecord, type RequestObserver } from '../audit/record.js';
 import { guardChunkedLength } from './chunked-length.js';
 import { closeWithError } from './close-with-error.js';
 import { observeResponse } from './observe.js';
@@ -181,7 +181,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     let appErr: AppError;
     if (err instanceof AccessDeniedError) {
       // "Why was this denied?": the request id in the client's error leads to this line.
-      deps.log.info('access denied', { requestId, op: opName, ...err.explain() });
+      deps.log.info('access denied', { requestId, op: opName, resource: rec.authz?.resource, ...err.explain() });
       appErr = err;
     } else if (isAppError(err)) {
       appErr = err;
@@ -220,7 +220,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       deps.log.error('request observer failed', { requestId, op: opName, err: err instanceof Error ? err.stack : String(err) });
     }
   }
-  if (deps.log.enabled('debug')) deps.log.debug('request', { requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status });
+  deps.log.request(() => ({
+    requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status,
+    ms: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100, principal: principalLabel(rec.principal),
+  }));
 }
 
 /** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */

@@ -77,6 +77,24 @@ function fault(path: string, detail: string): never {
   throw new Fault(path, detail);
 }
 
+/**
+ * Where the faults of the document being parsed are collected. Parsing goes on after a fault wherever the
+ * rest can still be read (the next key, item, statement), so every fault is reported, in document order:
+ * the first one is the one a stop-at-first parser would give (and what the RAM API answers).
+ */
+let faults: Fault[] = [];
+
+/** Runs `fn`; a fault it throws is recorded and `undefined` returned, so the caller goes on. */
+function soft<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof Fault)) throw e;
+    faults.push(e);
+    return undefined;
+  }
+}
+
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
@@ -97,7 +115,7 @@ function checkKeys(o: Record<string, unknown>, allowed: readonly string[], at: (
   for (const k of Object.keys(o)) {
     if (allowed.includes(k)) continue;
     const hint = allowed.find((a) => a.toLowerCase() === k.toLowerCase());
-    fault(at(k), hint ? `is not a valid element; element names are case-sensitive (did you mean "${hint}"?)` : `is not a valid element (expected one of ${allowed.join(', ')})`);
+    soft(() => fault(at(k), hint ? `is not a valid element; element names are case-sensitive (did you mean "${hint}"?)` : `is not a valid element (expected one of ${allowed.join(', ')})`));
   }
 }
 
@@ -109,12 +127,16 @@ function stringList(v: unknown, path: string, item: (s: string, itemPath: string
   }
   if (!Array.isArray(v)) fault(path, `must be a string or an array of strings, got ${show(v)}`);
   if (v.length === 0 && !allowEmpty) fault(path, 'must not be an empty array');
-  return v.map((x: unknown, i: number) => {
+  const out: string[] = [];
+  v.forEach((x: unknown, i: number) => {
     const p = `${path}[${i}]`;
-    if (typeof x !== 'string') fault(p, `must be a string, got ${show(x)}`);
-    item(x, p);
-    return x;
+    soft(() => {
+      if (typeof x !== 'string') fault(p, `must be a string, got ${show(x)}`);
+      item(x, p);
+      out.push(x);
+    });
   });
+  return out;
 }
 
 function checkAction(s: string, path: string): void {
@@ -156,7 +178,7 @@ function checkConditionValue(type: ConditionValueType, s: string, path: string):
 function parseCondition(v: unknown, path: string): ConditionClause[] {
   if (!isObject(v)) fault(path, `must be an object of condition operators, got ${show(v)}`);
   const out: ConditionClause[] = [];
-  for (const [op, block] of Object.entries(v)) {
+  for (const [op, block] of Object.entries(v)) soft(() => {
     const opPath = `${path}.${op}`;
     if (!isConditionOperator(op)) {
       const hint = Object.keys(CONDITION_OPERATORS).find((o) => o.toLowerCase() === op.toLowerCase());
@@ -166,13 +188,13 @@ function parseCondition(v: unknown, path: string): ConditionClause[] {
     const keys = Object.keys(block);
     if (keys.length === 0) fault(opPath, 'must name at least one condition key');
     const type = CONDITION_OPERATORS[op].type;
-    for (const key of keys) {
+    for (const key of keys) soft(() => {
       const keyPath = `${opPath}[${JSON.stringify(key)}]`;
       if (!CONDITION_KEY_RE.test(key)) fault(keyPath, 'is not a condition key of the form <prefix>:<name>');
       const values = stringList(block[key], keyPath, (s, p) => checkConditionValue(type, s, p));
       out.push({ operator: op, key, values });
-    }
-  }
+    });
+  });
   return out;
 }
 
@@ -192,52 +214,61 @@ function parseStatement(v: unknown, path: string, kind: PolicyKind, opts: ParseO
   checkKeys(v, STATEMENT_KEYS, (k) => `${path}.${k}`);
   const st: { -readonly [K in keyof PolicyStatement]: PolicyStatement[K] } = { effect: 'Allow', condition: [] };
 
-  if (has(v, 'Sid')) {
+  soft(() => {
+    if (!has(v, 'Sid')) return;
     if (typeof v.Sid !== 'string') fault(`${path}.Sid`, `must be a string, got ${show(v.Sid)}`);
     st.sid = v.Sid;
-  }
+  });
 
-  if (!has(v, 'Effect')) fault(`${path}.Effect`, 'is required ("Allow" or "Deny")');
-  if (v.Effect !== 'Allow' && v.Effect !== 'Deny') fault(`${path}.Effect`, `must be "Allow" or "Deny", got ${show(v.Effect)}`);
-  st.effect = v.Effect as Effect;
+  soft(() => {
+    if (!has(v, 'Effect')) fault(`${path}.Effect`, 'is required ("Allow" or "Deny")');
+    if (v.Effect !== 'Allow' && v.Effect !== 'Deny') fault(`${path}.Effect`, `must be "Allow" or "Deny", got ${show(v.Effect)}`);
+    st.effect = v.Effect as Effect;
+  });
 
-  const hasAction = has(v, 'Action');
-  const hasNotAction = has(v, 'NotAction');
-  if (!hasAction && !hasNotAction) fault(path, 'Add an Action or NotAction element to the policy statement.');
-  if (hasAction && hasNotAction) fault(path, 'has both Action and NotAction; use only one');
-  if (hasAction) st.action = stringList(v.Action, `${path}.Action`, checkAction);
-  else st.notAction = stringList(v.NotAction, `${path}.NotAction`, checkAction);
+  soft(() => {
+    const hasAction = has(v, 'Action');
+    const hasNotAction = has(v, 'NotAction');
+    if (!hasAction && !hasNotAction) fault(path, 'Add an Action or NotAction element to the policy statement.');
+    if (hasAction && hasNotAction) fault(path, 'has both Action and NotAction; use only one');
+    if (hasAction) st.action = stringList(v.Action, `${path}.Action`, checkAction);
+    else st.notAction = stringList(v.NotAction, `${path}.NotAction`, checkAction);
+  });
 
-  const hasResource = has(v, 'Resource');
-  const hasNotResource = has(v, 'NotResource');
-  if (kind === 'trust') {
-    if (hasResource) fault(`${path}.Resource`, 'is not allowed in a trust policy');
-    if (hasNotResource) fault(`${path}.NotResource`, 'is not allowed in a trust policy');
-  } else {
+  soft(() => {
+    const hasResource = has(v, 'Resource');
+    const hasNotResource = has(v, 'NotResource');
+    if (kind === 'trust') {
+      if (hasResource) soft(() => fault(`${path}.Resource`, 'is not allowed in a trust policy'));
+      if (hasNotResource) fault(`${path}.NotResource`, 'is not allowed in a trust policy');
+      return;
+    }
     if (!hasResource && !hasNotResource) fault(path, `Add a Resource element to the policy statement (required in a ${KIND_NAME[kind]}).`);
     if (hasResource && hasNotResource) fault(path, 'has both Resource and NotResource; use only one');
     if (hasNotResource && opts.allowNotResource === false) fault(`${path}.NotResource`, 'is not supported');
     if (hasResource) st.resource = stringList(v.Resource, `${path}.Resource`, checkResource);
     else st.notResource = stringList(v.NotResource, `${path}.NotResource`, checkResource);
-  }
+  });
 
-  const hasPrincipal = has(v, 'Principal');
-  if (kind === 'bucket' && !hasPrincipal) {
-    // OSS accepts a bucket-policy statement without Principal (oss2's tests put one); it means what `[]`
-    // means, everyone (`["*"]`, spec ram-sts §2.4).
-    st.principal = { type: 'bucket', values: [] };
-  } else if (kind === 'bucket' || kind === 'trust') {
-    if (!hasPrincipal) fault(`${path}.Principal`, `is required in a ${KIND_NAME[kind]}`);
-    st.principal = parsePrincipal(v.Principal, `${path}.Principal`, kind);
-  } else if (hasPrincipal) {
-    fault(`${path}.Principal`, `is not allowed in a ${KIND_NAME[kind]}`);
-  }
+  soft(() => {
+    const hasPrincipal = has(v, 'Principal');
+    if (kind === 'bucket' && !hasPrincipal) {
+      // OSS accepts a bucket-policy statement without Principal (oss2's tests put one); it means what `[]`
+      // means, everyone (`["*"]`, spec ram-sts §2.4).
+      st.principal = { type: 'bucket', values: [] };
+    } else if (kind === 'bucket' || kind === 'trust') {
+      if (!hasPrincipal) fault(`${path}.Principal`, `is required in a ${KIND_NAME[kind]}`);
+      st.principal = parsePrincipal(v.Principal, `${path}.Principal`, kind);
+    } else if (hasPrincipal) {
+      fault(`${path}.Principal`, `is not allowed in a ${KIND_NAME[kind]}`);
+    }
+  });
 
-  if (has(v, 'Condition')) st.condition = parseCondition(v.Condition, `${path}.Condition`);
+  if (has(v, 'Condition')) soft(() => (st.condition = parseCondition(v.Condition, `${path}.Condition`)));
   return st;
 }
 
-function parseDocument(text: string, kind: PolicyKind, opts: ParseOptions): PolicyDocument {
+function parseDocument(text: string, kind: PolicyKind, opts: ParseOptions): PolicyDocument | null {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -246,30 +277,57 @@ function parseDocument(text: string, kind: PolicyKind, opts: ParseOptions): Poli
   }
   if (!isObject(doc)) fault('', `The policy document must be a JSON object, got ${show(doc)}`);
   checkKeys(doc, TOP_KEYS, (k) => k);
-  if (!has(doc, 'Version')) fault('Version', 'is required and must be "1"');
-  if (doc.Version !== '1') fault('Version', `must be "1", got ${show(doc.Version)}`);
+  soft(() => {
+    if (!has(doc, 'Version')) fault('Version', 'is required and must be "1"');
+    if (doc.Version !== '1') fault('Version', `must be "1", got ${show(doc.Version)}`);
+  });
   if (!has(doc, 'Statement')) fault('Statement', 'is required');
   const list = doc.Statement;
   if (!Array.isArray(list)) fault('Statement', `must be an array of statements, got ${show(list)}`);
   if (list.length === 0) fault('Statement', 'must contain at least one statement');
-  const statements = list.map((s: unknown, i: number) => parseStatement(s, `Statement[${i}]`, kind, opts));
-  return { kind, version: '1', statements };
+  const statements = list.map((s: unknown, i: number) => soft(() => parseStatement(s, `Statement[${i}]`, kind, opts)));
+  return faults.length > 0 ? null : { kind, version: '1', statements: statements as PolicyStatement[] };
 }
 
-/** Parses and validates `text` as a policy of `kind`. Never throws. */
+function toPolicyError(e: Fault): PolicyError {
+  // Details are either a predicate ("must be …", read after the path) or a sentence of their own.
+  const sentence = /^[A-Z]/.test(e.detail);
+  const message = e.path === '' ? e.detail : sentence ? `${e.path}: ${e.detail}` : `${e.path} ${e.detail}`;
+  return { reason: e.reason, message, path: e.path };
+}
+
+export type ParseAllResult =
+  | { readonly ok: true; readonly policy: PolicyDocument; readonly errors: readonly [] }
+  | { readonly ok: false; readonly errors: readonly PolicyError[] };
+
+/**
+ * Parses and validates `text` as a policy of `kind`, reporting every fault (in document order) instead of
+ * the first. Never throws. An over-long document is still read, so its other faults are reported too.
+ */
+export function parsePolicyAll(text: string, kind: PolicyKind, opts: ParseOptions = {}): ParseAllResult {
+  const max = opts.maxLength ?? DEFAULT_MAX_LENGTH[kind];
+  if (text.length === 0) return { ok: false, errors: [{ reason: 'length', message: 'The policy document is empty.', path: '' }] };
+  const errors: PolicyError[] = [];
+  if (text.length > max) errors.push({ reason: 'length', message: `The policy document is ${text.length} characters long; the limit is ${max}.`, path: '' });
+  const outer = faults;
+  faults = [];
+  try {
+    const policy = soft(() => parseDocument(text, kind, opts));
+    errors.push(...faults.map(toPolicyError));
+    if (errors.length === 0 && policy) return { ok: true, policy, errors: [] };
+    return { ok: false, errors };
+  } finally {
+    faults = outer;
+  }
+}
+
+/** Parses and validates `text` as a policy of `kind`; a failure names the first fault. Never throws. */
 export function parsePolicy(text: string, kind: PolicyKind, opts: ParseOptions = {}): ParseResult {
   const max = opts.maxLength ?? DEFAULT_MAX_LENGTH[kind];
-  if (text.length === 0) return { ok: false, error: { reason: 'length', message: 'The policy document is empty.', path: '' } };
+  // An over-long document is refused unread (parsePolicyAll reads it, to report its other faults too).
   if (text.length > max) {
     return { ok: false, error: { reason: 'length', message: `The policy document is ${text.length} characters long; the limit is ${max}.`, path: '' } };
   }
-  try {
-    return { ok: true, policy: parseDocument(text, kind, opts) };
-  } catch (e) {
-    if (!(e instanceof Fault)) throw e;
-    // Details are either a predicate ("must be …", read after the path) or a sentence of their own.
-    const sentence = /^[A-Z]/.test(e.detail);
-    const message = e.path === '' ? e.detail : sentence ? `${e.path}: ${e.detail}` : `${e.path} ${e.detail}`;
-    return { ok: false, error: { reason: e.reason, message, path: e.path } };
-  }
+  const all = parsePolicyAll(text, kind, opts);
+  return all.ok ? { ok: true, policy: all.policy } : { ok: false, error: all.errors[0]! };
 }

@@ -3,7 +3,7 @@ import type { CredentialResolver } from '../auth/principal.js';
 import { globalConditionKeys } from '../authz/context.js';
 import { AppError, isAppError, popWireForm } from '../errors.js';
 import type { RequestExplainer } from '../audit/explain.js';
-import type { RequestRecord } from '../audit/record.js';
+import { principalLabel, type RequestRecord } from '../audit/record.js';
 import { EXPLAIN_ACTION, runExplainRequest } from './explain-action.js';
 import type { Logger } from '../log.js';
 import type { OssResponse } from '../oss/context.js';
@@ -78,6 +78,7 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     let appErr: AppError;
     if (isAppError(err)) {
       appErr = err;
+      if (appErr.code === 'NoPermission') logDenial(deps.log, requestId, rpc, rec, appErr.message);
     } else {
       deps.log.error('internal error', { requestId, action: rpc?.action, err: err instanceof Error ? err.stack : String(err) });
       appErr = new AppError('InternalError');
@@ -90,6 +91,26 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     const { product, host } = productOf(rpc?.version ?? '');
     return { response: popError(appErr, format, requestId, host, product), action: rpc?.action || 'Unknown' };
   }
+}
+
+/**
+ * "Why was this denied?" for RAM and STS, as the OSS pipeline logs its AccessDenied: the request id the
+ * client got, who asked, the action and resource, and what decided (never parameters: they hold secrets).
+ */
+function logDenial(log: Logger, requestId: string, rpc: RpcRequest | undefined, rec: RequestRecord | undefined, message: string): void {
+  const service = rpc?.version === STS_VERSION ? 'sts' : 'ram';
+  const a = rec?.authz;
+  log.info('access denied', {
+    requestId,
+    principal: principalLabel(rec?.principal ?? null),
+    action: a?.action ?? `${service}:${rpc?.action ?? 'Unknown'}`,
+    resource: a?.resource,
+    decision: a?.decision,
+    layer: a?.layer,
+    policy: a?.policy,
+    statement: a !== undefined && a.statementIndex >= 0 ? a.statementIndex : undefined,
+    message,
+  });
 }
 
 /** The action name for metrics and audit: only names the server has, so clients cannot mint label values. */

@@ -1,0 +1,130 @@
+/**
+ * What a policy can name: every action of the services Alunite serves (OSS, RAM, STS), the resource types
+ * each acts on, and the condition keys of each service. Facts for `policy validate`'s warnings only: the
+ * engine itself matches whatever a policy says (RAM accepts unknown actions too, spec ram-sts §1.3, §8).
+ */
+import { CATALOG, type CatalogScope } from '../oss/catalog.js';
+import { RAM_ACTION_NAMES } from '../ram/actions.js';
+import { STS_ACTION_RESOURCES } from '../sts/actions.js';
+import { PUBLISHED_ACTIONS, type RamResourceKind } from './published-actions.js';
+
+/** The shape of a request ARN an action is authorized on (see arn.ts and ram/arn.ts). */
+export type ResourceType =
+  | { readonly service: 'oss'; readonly kind: CatalogScope | 'accesspoint' }
+  | { readonly service: 'ram'; readonly kind: RamResourceKind | 'request' | 'any' };
+
+export type KnownService = 'oss' | 'ram' | 'sts';
+
+/**
+ * OSS operations authorized as another operation's action (spec ram-sts §3: "there is no oss:HeadObject,
+ * oss:CopyObject, oss:UploadPart action"; the bucket tag operations are the `…BucketTagging` actions).
+ * `null`: no authorization at all (the CORS preflight).
+ */
+const OSS_ACTION_OF_OPERATION: Readonly<Record<string, string | null>> = {
+  HeadObject: 'GetObject',
+  GetObjectMeta: 'GetObject',
+  GetSymlink: 'GetObject',
+  SelectObject: 'GetObject',
+  CreateSelectObjectMeta: 'GetObject',
+  PutSymlink: 'PutObject',
+  AppendObject: 'PutObject',
+  InitiateMultipartUpload: 'PutObject',
+  UploadPart: 'PutObject',
+  CompleteMultipartUpload: 'PutObject',
+  CopyObject: 'PutObject',
+  UploadPartCopy: 'PutObject',
+  ListObjectsV2: 'ListObjects',
+  PutBucketTags: 'PutBucketTagging',
+  GetBucketTags: 'GetBucketTagging',
+  DeleteBucketTags: 'DeleteBucketTagging',
+  OptionObject: null,
+};
+
+/** OSS actions that are no operation's name: versioned variants (spec §3) and ListBuckets' older name. */
+const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
+  ['GetObjectVersion', 'object'],
+  ['DeleteObjectVersion', 'object'],
+  ['GetObjectVersionAcl', 'object'],
+  ['PutObjectVersionAcl', 'object'],
+  ['GetObjectVersionTagging', 'object'],
+  ['PutObjectVersionTagging', 'object'],
+  ['DeleteObjectVersionTagging', 'object'],
+  ['PostProcessTask', 'object'],
+  ['GetService', 'service'],
+];
+
+function ossActions(): Map<string, ResourceType[]> {
+  const out = new Map<string, ResourceType[]>();
+  const add = (action: string, type: ResourceType): void => {
+    const list = out.get(action) ?? [];
+    if (!list.some((t) => t.kind === type.kind)) list.push(type);
+    out.set(action, list);
+  };
+  for (const op of CATALOG) {
+    const action = op.name in OSS_ACTION_OF_OPERATION ? OSS_ACTION_OF_OPERATION[op.name] : op.name;
+    if (action === null || action === undefined) continue;
+    add(action, { service: 'oss', kind: op.scope });
+    // Access point operations address `accesspoint/<name>` as well as the bucket.
+    if (/AccessPoint/.test(op.name) && op.scope === 'bucket') add(action, { service: 'oss', kind: 'accesspoint' });
+  }
+  for (const [action, scope] of OSS_EXTRA_ACTIONS) add(action, { service: 'oss', kind: scope });
+  return out;
+}
+
+function ramActions(): Map<string, ResourceType[]> {
+  const out = new Map<string, ResourceType[]>();
+  for (const [name, kinds] of Object.entries(PUBLISHED_ACTIONS.ram)) {
+    out.set(name, kinds.length === 0 ? [{ service: 'ram', kind: 'any' }] : kinds.map((kind) => ({ service: 'ram', kind })));
+  }
+  // Alunite's extensions (ram/actions.ts) that are not published RAM operations.
+  for (const name of RAM_ACTION_NAMES) if (!out.has(name)) out.set(name, [{ service: 'ram', kind: 'any' }]);
+  out.set('SimulatePrincipalPolicy', [{ service: 'ram', kind: 'user' }, { service: 'ram', kind: 'role' }]);
+  out.set('ExplainRequest', [{ service: 'ram', kind: 'request' }]);
+  return out;
+}
+
+function stsActions(): Map<string, ResourceType[]> {
+  const out = new Map<string, ResourceType[]>();
+  const names = new Set([...Object.keys(PUBLISHED_ACTIONS.sts), ...Object.keys(STS_ACTION_RESOURCES)]);
+  for (const name of names) {
+    const kinds = PUBLISHED_ACTIONS.sts[name] ?? [];
+    // GetCallerIdentity has no resource (it is never denied): any resource may be named with it.
+    out.set(name, kinds.length === 0 ? [{ service: 'ram', kind: 'any' }] : kinds.map((kind) => ({ service: 'ram', kind })));
+  }
+  return out;
+}
+
+let tables: Record<KnownService, Map<string, ResourceType[]>> | undefined;
+
+/** Action name (without the service) → the resource types it acts on, per service. */
+export function knownActions(): Readonly<Record<KnownService, ReadonlyMap<string, readonly ResourceType[]>>> {
+  tables ??= { oss: ossActions(), ram: ramActions(), sts: stsActions() };
+  return tables;
+}
+
+/** The action an OSS operation (any case) is authorized as, when it is another name (`HeadObject` → `GetObject`). */
+export function ossActionOfOperation(name: string): { operation: string; action: string | null } | undefined {
+  const operation = Object.keys(OSS_ACTION_OF_OPERATION).find((op) => op.toLowerCase() === name.toLowerCase());
+  return operation === undefined ? undefined : { operation, action: OSS_ACTION_OF_OPERATION[operation] as string | null };
+}
+
+/**
+ * Condition keys by prefix, lower-cased (keys match case-insensitively), for the prefixes whose list is
+ * documented (spec ram-sts §1.7). A trailing `/` is a family (`oss:BucketTag/<tag key>`).
+ */
+export const KNOWN_CONDITION_KEYS: Readonly<Record<string, readonly string[]>> = {
+  acs: ['acs:sourceip', 'acs:sourcevpc', 'acs:securetransport', 'acs:currenttime', 'acs:useragent', 'acs:referer', 'acs:mfapresent', 'acs:accessid', 'acs:resourcetag/'],
+  oss: [
+    'oss:prefix', 'oss:delimiter', 'oss:x-oss-acl', 'oss:x-oss-object-acl', 'oss:buckettag/', 'oss:existingobjecttag/', 'oss:requestobjecttag/',
+    'oss:object-remaining-retention-days', 'oss:dataaccesspointarn', 'oss:accesspointnetworkorigin', 'oss:dataaccesspointaccount',
+  ],
+  sts: ['sts:externalid', 'sts:rolesessionname'],
+};
+
+/** Whether `key` is a documented condition key; undefined when the prefix's list is not known. */
+export function isKnownConditionKey(key: string): boolean | undefined {
+  const lower = key.toLowerCase();
+  const list = KNOWN_CONDITION_KEYS[lower.slice(0, lower.indexOf(':'))];
+  if (list === undefined) return undefined;
+  return list.some((k) => (k.endsWith('/') ? lower.startsWith(k) && lower.length > k.length : lower === k));
+}

@@ -1,0 +1,226 @@
+// policy/lint.ts (what `alunite policy validate` reports): every grammar fault with its place, and the
+// warnings for what is valid but cannot do what it says. Also keeps the generated RAM/STS action table
+// true to its fixture, and the validator's tables true to the actions the server authorizes.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CATALOG } from '../src/oss/catalog.js';
+import { canMatch, lintPolicy, type LintFinding } from '../src/policy/lint.js';
+import { knownActions, ossActionOfOperation } from '../src/policy/known-actions.js';
+import { jsonSyntaxErrorAt, locateElements } from '../src/policy/locate.js';
+import { parsePolicy, parsePolicyAll } from '../src/policy/parse.js';
+import { RAM_ACTION_NAMES, ramActionResources, type RamActionInput, type RamActionName } from '../src/ram/actions.js';
+import { STS_ACTION_RESOURCES } from '../src/sts/actions.js';
+
+const root = join(fileURLToPath(import.meta.url), '../../..');
+
+function doc(...statements: unknown[]): string {
+  return JSON.stringify({ Version: '1', Statement: statements }, null, 2);
+}
+const allow = (Action: unknown, Resource: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ Effect: 'Allow', Action, Resource, ...extra });
+const codes = (fs: readonly LintFinding[]): string[] => fs.map((f) => `${f.code} ${f.path}`);
+
+describe('policy lint: errors', () => {
+  test('every grammar fault is reported, in text order, with statement, Sid, field and line:column', () => {
+    const text = [
+      '{',
+      '  "Version": "2",',
+      '  "Statement": [',
+      '    {"Sid": "one", "Effect": "allow", "Action": ["oss:GetObject", "Oss: GetObject", 3], "Resource": "bucket"},',
+      '    {"Effect": "Allow", "Action": "oss:GetObject", "Condition": {"StringEqual": {"oss:Prefix": "a"}, "IpAddress": {"acs:SourceIp": "not-an-ip"}}},',
+      '    "not a statement"',
+      '  ],',
+      '  "Extra": 1',
+      '}',
+    ].join('\n');
+    const r = lintPolicy(text, 'identity');
+    assert.equal(r.valid, false);
+    assert.deepEqual(codes(r.errors), [
+      'Grammar Version',
+      'Grammar Statement[0].Effect',
+      'Grammar Statement[0].Action[1]',
+      'Grammar Statement[0].Action[2]',
+      'Grammar Statement[0].Resource',
+      'Grammar Statement[1]',
+      'Grammar Statement[1].Condition.StringEqual',
+      'Grammar Statement[1].Condition.IpAddress["acs:SourceIp"]',
+      'Grammar Statement[2]',
+      'Grammar Extra',
+    ]);
+    const effect = r.errors[1]!;
+    assert.equal(effect.statement, 0);
+    assert.equal(effect.sid, 'one');
+    assert.equal(effect.field, 'Effect');
+    assert.deepEqual([effect.line, effect.column], [4, 20]);
+    const action = r.errors[2]!;
+    assert.deepEqual([action.line, action.column, action.field], [4, 67, "Action"]);
+    assert.match(action.message, /"Oss: GetObject" is not of the form service:action/);
+    const ip = r.errors[7]!;
+    assert.deepEqual([ip.line, ip.statement, ip.field], [5, 1, 'Condition']);
+    assert.equal(r.errors[9]!.line, 8);
+    assert.deepEqual(r.warnings, [], 'no warnings for a document that does not parse');
+  });
+
+  test('the first fault is what the server answers (parsePolicy), so CreatePolicy answers as before', () => {
+    const text = doc({ Effect: 'Alow', Action: 'oss:GetObject', Resource: '*' }, { Effect: 'Allow', Action: 'x', Resource: '*' });
+    const all = parsePolicyAll(text, 'identity');
+    assert.equal(all.ok, false);
+    assert.equal(all.errors.length, 2);
+    const first = parsePolicy(text, 'identity');
+    assert.equal(first.ok, false);
+    assert.deepEqual(!first.ok && first.error, all.errors[0]);
+  });
+
+  test('an over-long document: the length fault first, then the others; the server still refuses it unread', () => {
+    const text = doc({ Effect: 'Deny', Action: 'oss:GetObject', Resource: '*', Sid: 'x'.repeat(7000) }, { Effect: 'Nope', Action: 'oss:GetObject', Resource: '*' });
+    assert.deepEqual(codes(lintPolicy(text, 'identity').errors), ['Length ', 'Grammar Statement[1].Effect']);
+    const one = parsePolicy(text, 'identity');
+    assert.equal(!one.ok && one.error.reason, 'length');
+  });
+
+  test('not JSON: one error at the line and column where parsing stopped', () => {
+    const r = lintPolicy('{\n  "Version": "1",\n  "Statement": [\n    {"Effect": "Allow",}\n  ]\n}', 'identity');
+    assert.equal(r.errors.length, 1);
+    assert.equal(r.errors[0]!.code, 'Json');
+    assert.deepEqual([r.errors[0]!.line, r.errors[0]!.column], [4, 24]);
+    assert.deepEqual(jsonSyntaxErrorAt('{"a": 1'), { line: 1, column: 8 });
+    assert.equal(jsonSyntaxErrorAt('{"a": [1, {"b": null}]}'), null);
+  });
+
+  test('locateElements finds members, items and condition keys written either way', () => {
+    const text = '{\n "A": [1, {"b c": {"k:x": ["v", "w"]}}]\n}';
+    const at = locateElements(text);
+    assert.deepEqual(at('A'), { line: 2, column: 2 });
+    assert.deepEqual(at("A[1]"), { line: 2, column: 11 });
+    assert.deepEqual(at('A[1].b c["k:x"][1]'), { line: 2, column: 33 });
+    assert.equal(at('A[2]'), null);
+  });
+});
+
+describe('policy lint: warnings', () => {
+  test('oss:GetObjekt: an unknown action, with the nearest known one', () => {
+    const r = lintPolicy(doc(allow(['oss:GetObjekt', 'oss:GetObject'], 'acs:oss:*:*:b/*')), 'identity');
+    assert.equal(r.valid, true);
+    assert.deepEqual(codes(r.warnings), ['UnknownAction Statement[0].Action[0]']);
+    assert.match(r.warnings[0]!.message, /"oss:GetObjekt" matches no oss action \(did you mean "oss:GetObject"\?\)/);
+  });
+
+  test('an operation that is authorized as another action says which', () => {
+    const r = lintPolicy(doc(allow(['oss:HeadObject', 'oss:CopyObject', 'oss:UploadPart'], 'acs:oss:*:*:b/*')), 'identity');
+    assert.deepEqual(r.warnings.map((w) => /authorized as "(oss:\w+)"/.exec(w.message)?.[1]), ['oss:GetObject', 'oss:PutObject', 'oss:PutObject']);
+  });
+
+  test('wildcards are fine when they match a known action; case does not matter (actions match case-insensitively)', () => {
+    const r = lintPolicy(doc(allow(['oss:Get*', 'oss:*Tagging', 'ram:list*', 'sts:AssumeRole', 'OSS:getobject', 'o?s:PutObject', '*'], '*')), 'identity');
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(codes(lintPolicy(doc(allow(['oss:Frob*', 'ram:*Bucket'], '*')), 'identity').warnings), [
+      'UnknownAction Statement[0].Action[0]',
+      'UnknownAction Statement[0].Action[1]',
+    ]);
+  });
+
+  test('unknown services are a warning; their resources are not checked', () => {
+    const r = lintPolicy(doc(allow(['ecs:DescribeInstances'], 'acs:ecs:*:*:instance/*')), 'identity');
+    assert.deepEqual(codes(r.warnings), ['UnknownService Statement[0].Action[0]']);
+  });
+
+  test('NotAction entries are checked for unknown actions too', () => {
+    const r = lintPolicy(doc({ Effect: 'Deny', NotAction: ['oss:GetObjekt'], Resource: '*' }), 'identity');
+    assert.deepEqual(codes(r.warnings), ['UnknownAction Statement[0].NotAction[0]']);
+  });
+
+  test('resources no action of the statement can act on', () => {
+    const cases: Array<[unknown, string, boolean]> = [
+      ['oss:GetObject', 'acs:oss:*:*:mybucket', false],
+      ['oss:GetObject', 'acs:oss:*:*:mybucket/*', true],
+      ['oss:GetObject', 'acs:oss:*:*:mybucket*', true],
+      ['oss:GetObject', 'acs:oss:*:*:*', true],
+      ['oss:GetObject', 'acs:oss:*', true],
+      ['oss:ListObjects', 'acs:oss:*:*:mybucket/*', false],
+      ['oss:ListObjects', 'acs:oss:*:*:mybucket', true],
+      ['oss:ListBuckets', 'acs:oss:*:*:b/k', false],
+      ['oss:ListBuckets', 'acs:oss:*:1234567890123456:*', true],
+      ['ram:CreateUser', 'acs:oss:*:*:*', false],
+      ['ram:CreateUser', 'acs:ram:*:*:user/*', true],
+      ['ram:CreateUser', 'acs:ram::123:group/admins', false],
+      ['ram:AttachPolicyToUser', 'acs:ram:*:*:policy/ReadOnly', true],
+      ['sts:AssumeRole', 'acs:ram:*:123:role/reader', true],
+      ['sts:AssumeRole', 'acs:oss:*:*:b', false],
+      [['oss:GetObject', 'oss:ListObjects'], 'acs:oss:*:*:mybucket', true],
+      ['oss:*', 'acs:ram:*:*:user/x', false],
+      ['*', 'acs:ram:*:*:user/x', true],
+    ];
+    for (const [action, resource, fits] of cases) {
+      const r = lintPolicy(doc(allow(action, resource)), 'identity');
+      assert.deepEqual(codes(r.warnings), fits ? [] : ['ResourceTypeMismatch Statement[0].Resource[0]'], `${JSON.stringify(action)} on ${resource}`);
+    }
+    const msg = lintPolicy(doc(allow('oss:GetObject', 'acs:oss:*:*:mybucket')), 'identity').warnings[0]!.message;
+    assert.match(msg, /"acs:oss:\*:\*:mybucket" cannot match .*\(oss:GetObject acts on objects \(acs:oss:\*:<account>:<bucket>\/<key>\)/);
+  });
+
+  test('segment wildcards stay in their segment, as the engine matches them', () => {
+    assert.equal(canMatch('acs:oss:*:*:b', { service: 'oss', kind: 'bucket' }), true);
+    assert.equal(canMatch('acs:*:*:*:b', { service: 'oss', kind: 'bucket' }), true);
+    assert.equal(canMatch('acs:o*:*:*:b/k', { service: 'ram', kind: 'user' }), false);
+    assert.equal(canMatch('acs:ram:cn-hangzhou:*:user/x', { service: 'ram', kind: 'user' }), false, 'RAM request ARNs have no region');
+    assert.equal(canMatch('acs:oss:cn-hangzhou:*:b', { service: 'oss', kind: 'bucket' }), true);
+  });
+
+  test('condition keys unknown for their service (where the list is known)', () => {
+    const r = lintPolicy(doc(allow('oss:ListObjects', 'acs:oss:*:*:b', {
+      Condition: {
+        StringEquals: { 'oss:Prefx': 'a', 'oss:Prefix': 'a', 'acs:SourceIP': '1.2.3.4', 'oss:ExistingObjectTag/team': 'x', 'ecs:tag': 'x' },
+        IpAddress: { 'acs:SourceIpp': '10.0.0.0/8' },
+      },
+    })), 'identity');
+    assert.deepEqual(codes(r.warnings), [
+      'UnknownConditionKey Statement[0].Condition.StringEquals["oss:Prefx"]',
+      'UnknownConditionKey Statement[0].Condition.IpAddress["acs:SourceIpp"]',
+    ]);
+    assert.equal(r.warnings[0]!.line, 10);
+  });
+
+  test('bucket and trust policies are checked the same way', () => {
+    const bucket = lintPolicy(doc({ Effect: 'Allow', Principal: ['*'], Action: 'oss:GetObject', Resource: 'acs:oss:*:*:b' }), 'bucket');
+    assert.deepEqual(codes(bucket.warnings), ['ResourceTypeMismatch Statement[0].Resource[0]']);
+    const trust = lintPolicy(doc({ Effect: 'Allow', Principal: { RAM: ['acs:ram::123:root'] }, Action: 'sts:AssumeRol' }), 'trust');
+    assert.deepEqual(codes(trust.warnings), ['UnknownAction Statement[0].Action[0]']);
+  });
+});
+
+describe('policy lint: tables', () => {
+  test('the generated RAM/STS table is what the generator makes of its fixture', async () => {
+    const gen = (await import(pathToFileURL(join(root, 'scripts/gen-policy-actions.mjs')).href)) as { tableSource(r: unknown): string; FIXTURE: string; TABLE: string };
+    const fixture: unknown = JSON.parse(await readFile(gen.FIXTURE, 'utf8'));
+    assert.equal(await readFile(gen.TABLE, 'utf8'), gen.tableSource(fixture));
+  });
+
+  test('every action the server authorizes is known, and its request ARNs fit its resource types', () => {
+    const known = knownActions();
+    // OSS: every action the routing table checks (implemented operations) and every operation's own name.
+    const routed = ['oss:GetObject', 'oss:PutObject', 'oss:DeleteObject', 'oss:ListObjects', 'oss:ListBuckets', 'oss:PutObjectTagging', 'oss:GetObjectTagging', 'oss:PutObjectAcl', 'oss:AbortMultipartUpload', 'oss:ListParts', 'oss:ListMultipartUploads'];
+    for (const a of routed) assert.ok(known.oss.has(a.slice(4)), a);
+    for (const op of CATALOG) {
+      const as = ossActionOfOperation(op.name);
+      if (as?.action === null) continue; // the CORS preflight: no authorization
+      assert.ok(known.oss.has(as?.action ?? op.name), op.name);
+    }
+    // 162 operations, less the 17 authorized as another action (or none), plus the three …BucketTagging actions
+    // and the 9 that are no operation's name (versioned variants, PostProcessTask, GetService).
+    assert.equal(known.oss.size, 162 - 17 + 3 + 9);
+    assert.equal(known.oss.has('HeadObject'), false);
+    const sample: Record<string, string> = { userName: 'alice', groupName: 'devs', roleName: 'Reader', policyName: 'P1', principalName: 'alice', requestId: 'REQ', newUserName: 'bob', newGroupName: 'ops' };
+    for (const name of RAM_ACTION_NAMES) {
+      const types = known.ram.get(name);
+      assert.ok(types, `ram:${name}`);
+      const input = { ...sample, policyType: 'Custom' } as unknown as RamActionInput<RamActionName>;
+      for (const arn of ramActionResources('1234567890123456', name, input)) {
+        assert.ok(types.some((t) => canMatch(arn, t)), `ram:${name} on ${arn}`);
+      }
+    }
+    for (const name of Object.keys(STS_ACTION_RESOURCES)) assert.ok(known.sts.has(name), `sts:${name}`);
+    assert.ok(known.sts.get('AssumeRole')!.some((t) => canMatch('acs:ram::1234567890123456:role/reader', t)));
+  });
+});
