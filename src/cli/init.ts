@@ -1,0 +1,88 @@
+// `alunite init …`: the declared starting state (docs/init.md). `server --init FILE` applies a file at
+// start; `init check` validates one; `init export` writes the current state of a data directory.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { BucketService } from '../domain/buckets.js';
+import type { DomainContext } from '../domain/context.js';
+import { ObjectService } from '../domain/objects.js';
+import { exportState, exportYaml } from '../init/export.js';
+import { loadState } from '../init/load.js';
+import { RamService } from '../ram/service.js';
+import { DEV_DEFAULTS } from '../server.js';
+import { FsBlobStore } from '../store/blob/fs.js';
+import { isPostgresUrl, openMetadataStore } from '../store/meta/open.js';
+import { resolveMasterKeyRing } from '../util/master-key.js';
+import { systemClock } from '../util/time.js';
+
+/** The root account the server runs as: ALUNITE_* variables first, then the state file's `account`, then the development defaults. */
+export function rootAccount(initFile: string | undefined, env: NodeJS.ProcessEnv = process.env): { accountId: string; accessKeyId: string; accessKeySecret: string; usingDevKeys: boolean } {
+  const declared = initFile !== undefined ? loadState(initFile, env).account : undefined;
+  const accountId = env.ALUNITE_ACCOUNT_ID ?? declared?.id ?? DEV_DEFAULTS.accountId;
+  const accessKeyId = env.ALUNITE_ROOT_ACCESS_KEY_ID ?? declared?.rootAccessKey?.id ?? DEV_DEFAULTS.accessKeyId;
+  const accessKeySecret = env.ALUNITE_ROOT_ACCESS_KEY_SECRET ?? declared?.rootAccessKey?.secret ?? DEV_DEFAULTS.accessKeySecret;
+  return { accountId, accessKeyId, accessKeySecret, usingDevKeys: accessKeyId === DEV_DEFAULTS.accessKeyId };
+}
+
+interface ExportFlags {
+  data?: string;
+  meta?: string;
+  withSecrets?: boolean;
+  output?: string;
+  objects?: string;
+}
+
+async function runExport(o: ExportFlags): Promise<void> {
+  const env = process.env;
+  const postgres = isPostgresUrl(o.meta);
+  if (!postgres && (o.data === undefined || o.data === '')) throw new Error("required option '--data <dir>' not specified (or --meta postgres://…)");
+  const dataDir = o.data ?? '';
+  const { accountId, accessKeyId, accessKeySecret } = rootAccount(undefined, env);
+  // The same key ring the server resolves: secrets are opened exactly as it opens them.
+  const ring = await resolveMasterKeyRing({ dataDir, inMemory: dataDir === '' });
+  const meta = await openMetadataStore({ meta: o.meta, sqlitePath: join(dataDir, 'metadata.sqlite') });
+  const blobs = await FsBlobStore.open({ root: env.ALUNITE_BLOBS ?? dataDir });
+  try {
+    const ctx: DomainContext = { meta, blobs, clock: systemClock, region: env.ALUNITE_REGION ?? 'cn-hangzhou', log: () => undefined };
+    const ram = new RamService({ store: meta, accountId, clock: systemClock, masterKey: ring.current, previousMasterKeys: ring.previous });
+    const doc = await exportState(
+      { ram, buckets: new BucketService(ctx), objects: new ObjectService(ctx), meta, accountId, rootAccessKeyId: accessKeyId },
+      {
+        withSecrets: o.withSecrets === true,
+        ...(env.ALUNITE_ROOT_ACCESS_KEY_SECRET !== undefined ? { rootAccessKeySecret: accessKeySecret } : {}),
+        ...(o.objects !== undefined ? { objectsDir: o.objects } : {}),
+        ...(o.output !== undefined ? { stateFile: o.output } : {}),
+      },
+    );
+    const text = exportYaml(doc, o.withSecrets === true);
+    if (o.output !== undefined) await writeFile(o.output, text, { mode: o.withSecrets ? 0o600 : 0o644 });
+    else process.stdout.write(text);
+  } finally {
+    await meta.close();
+    await blobs.close();
+  }
+}
+
+export function initCommand(): Command {
+  const cmd = new Command('init').description('the declared starting state: users, keys, roles, policies, buckets, objects (docs/init.md)');
+  cmd
+    .command('check <file>')
+    .description('validate a state file and list every error with its line and field (exit 1 when there is one)')
+    .action((file: string) => {
+      const state = loadState(file);
+      process.stdout.write(
+        `${state.file}: valid: ${state.users.length} user(s), ${state.groups.length} group(s), ${state.policies.length} policy(ies), ` +
+          `${state.roles.length} role(s), ${state.buckets.length} bucket(s)\n`,
+      );
+    });
+  cmd
+    .command('export')
+    .description('write the current state of a data directory (stop the server first) in the state-file format')
+    .option('--data <dir>', 'data directory (env ALUNITE_DATA)', process.env.ALUNITE_DATA)
+    .option('--meta <url>', 'a postgres:// metadata store (env ALUNITE_META)', process.env.ALUNITE_META)
+    .option('--with-secrets', 'include the AccessKey secrets (and the root key from ALUNITE_ROOT_ACCESS_KEY_*)')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .option('--objects <dir>', 'also write every object\'s bytes under this directory and declare them')
+    .action(runExport);
+  return cmd;
+}
