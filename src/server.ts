@@ -252,7 +252,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     try {
       const { changes } = await applyState(initState, applyDeps);
       log.info('applied the state file', { file: initState.file, changes: changes.length });
-      for (const change of changes) log.debug('state file', { change });
+      for (const change of changes) log.info('state file', { change });
     } catch (err) {
       await blobGc?.stop();
       await meta.close();

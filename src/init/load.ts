@@ -33,8 +33,8 @@ type Obj = { [k: string]: Json };
 
 /** Bucket features the state file will declare once the server has them. */
 const NOT_SUPPORTED_YET: Record<string, string> = {
-  versioning: 'bucket versioning',
-  lifecycle: 'lifecycle rules',
+  versioning: 'bucket versioning (PutBucketVersioning)',
+  lifecycle: 'lifecycle rules (PutBucketLifecycle)',
 };
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -105,7 +105,7 @@ class Checker {
     for (const k of Object.keys(value)) {
       if (allowed.includes(k)) continue;
       const later = NOT_SUPPORTED_YET[k];
-      if (later !== undefined && what === 'a bucket') this.fault([...path, k], `${later} is not supported yet by alunite, so it cannot be declared`, true);
+      if (later !== undefined && what === 'a bucket') this.fault([...path, k], `not supported yet: alunite has no ${later}, so it cannot be declared`, true);
       else this.fault([...path, k], `unknown field; ${what} has ${allowed.join(', ')}`, true);
     }
     return value;
@@ -192,11 +192,20 @@ class Checker {
     }
     const result = parsePolicy(text, kind, maxLength === undefined ? {} : { maxLength });
     if (!result.ok) {
-      this.fault(path, `invalid ${kind === 'trust' ? 'trust policy' : kind === 'bucket' ? 'bucket policy' : 'policy document'}: ${result.error.message}`);
+      // Inline in this file: point at the faulty element itself (`Statement[0].Effect`).
+      const inner = typeof value === 'object' ? policyPath(result.error.path) : [];
+      this.fault([...path, ...inner], `invalid ${kind === 'trust' ? 'trust policy' : kind === 'bucket' ? 'bucket policy' : 'policy document'}: ${result.error.message}`);
       return undefined;
     }
     return text;
   }
+}
+
+/** `Statement[0].Effect` → ['Statement', 0, 'Effect']. */
+function policyPath(p: string): Path {
+  const out: Path = [];
+  for (const m of p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  return out;
 }
 
 function describe(err: unknown): string {
@@ -227,7 +236,7 @@ export function loadState(path: string, env: NodeJS.ProcessEnv = process.env): I
   }
   const c = new Checker(file, doc, lines, env);
   const state = check(c, doc.toJS() as Json);
-  if (c.faults.length > 0) throw new InitFileError(file, c.faults);
+  if (c.faults.length > 0) throw new InitFileError(file, c.faults.sort((a, b) => a.line - b.line || a.column - b.column));
   return state;
 }
 
