@@ -230,9 +230,10 @@ export function loadState(path: string, env: NodeJS.ProcessEnv = process.env): I
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new InitFileError(file, doc.errors.map((e) => ({
-      file, line: e.linePos?.[0].line ?? 0, column: e.linePos?.[0].col ?? 0, field: '', message: e.message.split('\n')[0]!,
-    })));
+    throw new InitFileError(file, doc.errors.map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      return { file, line: pos.line, column: pos.col, field: '', message: e.message.split('\n')[0]! };
+    }));
   }
   const c = new Checker(file, doc, lines, env);
   const state = check(c, doc.toJS() as Json);

@@ -673,7 +673,7 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
       for (const row of this.stmts.partBlobs.iterate()) ids.add(row.blob_id);
       for (const table of RESET_TABLES) this.sql(`DELETE FROM ${table}`).run();
       return [...ids];
-    });
+    }).finally(() => this.bucketCache.clear());
   }
 
   // ---- RAM identities (IdentityStore) ----
