@@ -16,6 +16,7 @@ import { currentState, reset, stateDir } from './helpers/init.js';
 import { errorOf } from './helpers/raw-http.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer } from './helpers/server.js';
 import { BIN, spawnServer, kill9 } from './helpers/spawn.js';
+import { testPostgres } from './helpers/postgres.js';
 
 const CI_KEY = 'LTAI5tCiReader0000000001';
 const CI_SECRET = 'CiReaderSecret0000000000000001';
@@ -120,12 +121,22 @@ async function tmp(): Promise<string> {
   return d;
 }
 
+/** With ALUNITE_TEST_META=postgres (test/pg-init.test.ts), the metadata of each data directory in its own PostgreSQL schema. */
+const onPostgres = process.env.ALUNITE_TEST_META === 'postgres';
+const pgUrls = new Map<string, Promise<string>>();
+async function metaFor(dataDir: string): Promise<string | undefined> {
+  if (!onPostgres) return undefined;
+  if (!pgUrls.has(dataDir)) pgUrls.set(dataDir, testPostgres().then((pg) => pg.freshUrl()));
+  return pgUrls.get(dataDir);
+}
+
 /** A server on `dataDir` (kept between restarts), with the state file applied at start. */
 async function serverOn(dataDir: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const meta = await metaFor(dataDir);
   return startServer({
     host: '127.0.0.1', port: 0, dataDir, inMemory: false, region: 'cn-hangzhou', accountId: ACCOUNT_ID,
     rootAccessKeyId: AK, rootAccessKeySecret: SECRET, logLevel: 'silent', durable: false,
-    masterKey: Buffer.alloc(32, 7), ...extra,
+    masterKey: Buffer.alloc(32, 7), ...(meta !== undefined ? { meta } : {}), ...extra,
   });
 }
 
@@ -301,7 +312,8 @@ function runServer(args: string[], extraEnv: Record<string, string> = {}): Promi
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-describe('invalid state files', () => {
+// The command-line suites run the CLI with SQLite; test/pg-init.test.ts reruns the rest on PostgreSQL.
+describe('invalid state files', { skip: onPostgres }, () => {
   it('the server refuses to start, listing every error with file, line and field', async () => {
     const dir = await stateDir({
       'bad.yaml': `account:
@@ -387,7 +399,7 @@ buckets:
   });
 });
 
-describe('the state file declares the account', () => {
+describe('the state file declares the account', { skip: onPostgres }, () => {
   it('account id and root key override the development defaults (ALUNITE_ROOT_* still win)', async () => {
     const dir = await stateDir({
       'acct.yaml': `account:
@@ -458,7 +470,7 @@ describe('alunite init export', () => {
     assert.ok(got.content.equals(Buffer.alloc(100_000, 3)));
   });
 
-  it('the command writes the state of a stopped server\'s data directory, secrets only with --with-secrets', async () => {
+  it('the command writes the state of a stopped server\'s data directory, secrets only with --with-secrets', { skip: onPostgres }, async () => {
     const dir = await exampleDir();
     const data = await tmp();
     const srv = await serverOn(data, { init: join(dir, 'alunite.yaml'), masterKey: undefined });
