@@ -263,7 +263,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   const gate = new RequestGate();
   const resetDeps = {
-    ...applyDeps, enabled: opts.allowReset === true, ...(opts.init !== undefined ? { initFile: opts.init } : {}), blobs, credentials,
+    ...applyDeps, enabled: opts.allowReset === true, ...(initState ? { initFile: initState.file } : {}), blobs, credentials,
     region: opts.region, clock, hostnames: opts.hostnames ?? [], gate, log,
   };
 
