@@ -45,7 +45,7 @@ export function canonicalJson(text: string): string {
   }
 }
 
-const sameCors = (a: CorsConfig | null, b: CorsConfig): boolean => JSON.stringify(a) === JSON.stringify(b);
+const sameCors = (a: CorsConfig | null, b: CorsConfig): boolean => a !== null && canonicalJson(JSON.stringify(a)) === canonicalJson(JSON.stringify(b));
 
 async function md5Hex(file: string): Promise<string> {
   const hash = createHash('md5');
