@@ -388,6 +388,20 @@ buckets:
     assert.match(missing.stderr, /absent\.yaml.*cannot read the state file: ENOENT/);
   });
 
+  it('numbers YAML cannot hold exactly must be quoted; JSON files are read too', async () => {
+    const { loadState } = await import('../src/init/load.js');
+    const { InitFileError } = await import('../src/init/state.js');
+    const dir = await stateDir({
+      'big.yaml': 'account:\n  id: 9007199254740993\n',
+      'ok.json': JSON.stringify({ account: { id: '1234567890123456' }, buckets: [{ name: 'from-json', acl: 'public-read' }] }, null, 2),
+    });
+    assert.throws(() => loadState(join(dir, 'big.yaml')), (err: Error) => err instanceof InitFileError
+      && err.faults.length === 1 && err.faults[0]!.line === 2 && err.faults[0]!.field === 'account.id' && /quote it/.test(err.faults[0]!.message));
+    const state = loadState(join(dir, 'ok.json'));
+    assert.equal(state.account?.id, '1234567890123456');
+    assert.deepEqual(state.buckets.map((b) => [b.name, b.acl]), [['from-json', 'public-read']]);
+  });
+
   it('`alunite init check` validates without starting anything', async () => {
     const dir = await exampleDir();
     const child = spawn(process.execPath, [BIN, 'init', 'check', join(dir, 'alunite.yaml')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

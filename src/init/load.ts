@@ -125,7 +125,14 @@ class Checker {
       if (opts.required) this.fault(path, 'is required');
       return undefined;
     }
-    if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
+    if (typeof value === 'number') {
+      // YAML reads unquoted digits as a number: beyond 2^53 some are already lost, so ask for quotes.
+      if (!Number.isSafeInteger(value)) {
+        this.fault(path, 'must be a string: quote it (a number this long loses digits)');
+        return undefined;
+      }
+      value = String(value);
+    }
     if (typeof value !== 'string') {
       this.fault(path, 'must be a string');
       return undefined;
