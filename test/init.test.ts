@@ -17,6 +17,7 @@ import { errorOf } from './helpers/raw-http.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer } from './helpers/server.js';
 import { BIN, spawnServer, kill9 } from './helpers/spawn.js';
 import { testPostgres } from './helpers/postgres.js';
+import { cliHome, fails, json } from './helpers/cli.js';
 
 const CI_KEY = 'LTAI5tCiReader0000000001';
 const CI_SECRET = 'CiReaderSecret0000000000000001';
@@ -581,6 +582,25 @@ describe('POST /-/reset', () => {
     }
     const referenced = await srv.meta.referencedBlobIds();
     for await (const id of srv.blobs.list()) assert.ok(referenced.has(id), `blob ${id} is referenced`);
+  });
+
+  it('`alunite init reset` signs the reset with the profile\'s key; errors keep the service\'s code', { skip: onPostgres }, async () => {
+    const dir = await exampleDir();
+    const srv = await startTestServer({ init: join(dir, 'alunite.yaml'), allowReset: true });
+    cleanup.push(() => srv.stop());
+    await srv.client().putBucket('gone-after-reset');
+    const home = await cliHome();
+    const conn = ['--endpoint', srv.url, '--access-key-id', AK, '--access-key-secret', SECRET];
+    const out = json<{ status: string; changes: string[] }>(await home.run(['init', 'reset', ...conn, '--json']));
+    assert.equal(out.status, 'reset');
+    assert.ok(out.changes.includes('created bucket photos'));
+    assert.equal(await srv.meta.getBucket('gone-after-reset'), null);
+    fails(await home.run(['init', 'reset', '--endpoint', srv.url, '--access-key-id', CI_KEY, '--access-key-secret', CI_SECRET]), 1, 'AccessDenied');
+
+    const off = await startTestServer({ init: join(dir, 'alunite.yaml') });
+    cleanup.push(() => off.stop());
+    const stderr = fails(await home.run(['init', 'reset', '--endpoint', off.url, '--access-key-id', AK, '--access-key-secret', SECRET]), 1, 'AccessDenied');
+    assert.match(stderr, /--allow-reset/);
   });
 
   it('a state file broken since start-up makes reset refuse before removing anything', async () => {

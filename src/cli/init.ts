@@ -3,6 +3,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { signV1, stringToSignV1 } from '../auth/signature/v1.js';
+import { CliError, printJson, remote, run, setEndpointForErrors, usageExitCodes } from './output.js';
+import { resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { BucketService } from '../domain/buckets.js';
 import type { DomainContext } from '../domain/context.js';
 import { ObjectService } from '../domain/objects.js';
@@ -63,6 +66,23 @@ async function runExport(o: ExportFlags): Promise<void> {
   }
 }
 
+/** `POST /-/reset` signed (V1) with the connection's key; the server's answer, or a CliError with its code. */
+async function postReset(conn: Connection): Promise<{ stateFile: string | null; changes: string[] }> {
+  setEndpointForErrors(conn.endpoint);
+  const date = new Date().toUTCString();
+  const headers: Record<string, string> = { date };
+  if (conn.securityToken !== undefined) headers['x-oss-security-token'] = conn.securityToken;
+  const toSign = stringToSignV1({ method: 'POST', bucket: '-', key: 'reset', query: [], headers }, date, false);
+  headers.authorization = `OSS ${conn.accessKeyId}:${signV1(conn.accessKeySecret, toSign)}`;
+  const res = await fetch(`${conn.endpoint.replace(/\/+$/, '')}/-/reset`, { method: 'POST', headers });
+  const text = await res.text();
+  if (!res.ok) {
+    const field = (name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
+    throw new CliError(field('Code') ?? `HTTP${res.status}`, field('Message') ?? text.slice(0, 200), field('RequestId'));
+  }
+  return JSON.parse(text) as { stateFile: string | null; changes: string[] };
+}
+
 export function initCommand(): Command {
   const cmd = new Command('init').description('the declared starting state: users, keys, roles, policies, buckets, objects (docs/init.md)');
   cmd
@@ -84,5 +104,16 @@ export function initCommand(): Command {
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .option('--objects <dir>', 'also write every object\'s bytes under this directory and declare them')
     .action(runExport);
-  return cmd;
+  const resetCmd = remote(
+    cmd.command('reset').description('POST /-/reset: remove everything and apply the server\'s --init file again (server started with --allow-reset; root credentials)'),
+  );
+  resetCmd.action(
+    run(async () => {
+      const o = resetCmd.opts<ConnectionFlags & { json?: boolean }>();
+      const out = await postReset(await resolveConnection(o));
+      if (o.json) printJson(out);
+      else process.stdout.write(`reset to ${out.stateFile ?? 'an empty server (no --init file)'}: ${out.changes.length} change(s) applied\n`);
+    }),
+  );
+  return usageExitCodes(cmd);
 }
