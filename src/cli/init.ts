@@ -1,5 +1,6 @@
 // `alunite init …`: the declared starting state (docs/init.md). `server --init FILE` applies a file at
 // start; `init check` validates one; `init export` writes the current state of a data directory.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -14,6 +15,7 @@ import { loadState } from '../init/load.js';
 import { RamService } from '../ram/service.js';
 import { DEV_DEFAULTS } from '../server.js';
 import { FsBlobStore } from '../store/blob/fs.js';
+import { MemoryBlobStore } from '../store/blob/memory.js';
 import { isPostgresUrl, openMetadataStore } from '../store/meta/open.js';
 import { resolveMasterKeyRing } from '../util/master-key.js';
 import { systemClock } from '../util/time.js';
@@ -40,11 +42,16 @@ async function runExport(o: ExportFlags): Promise<void> {
   const postgres = isPostgresUrl(o.meta);
   if (!postgres && (o.data === undefined || o.data === '')) throw new Error("required option '--data <dir>' not specified (or --meta postgres://…)");
   const dataDir = o.data ?? '';
+  // A mistyped --data must not create an empty store (and a master key) and export nothing.
+  if (!postgres && !existsSync(join(dataDir, 'metadata.sqlite'))) throw new Error(`${dataDir} holds no alunite data (no metadata.sqlite)`);
   const { accountId, accessKeyId, accessKeySecret } = rootAccount(undefined, env);
   // The same key ring the server resolves: secrets are opened exactly as it opens them.
   const ring = await resolveMasterKeyRing({ dataDir, inMemory: dataDir === '' });
   const meta = await openMetadataStore({ meta: o.meta, sqlitePath: join(dataDir, 'metadata.sqlite') });
-  const blobs = await FsBlobStore.open({ root: env.ALUNITE_BLOBS ?? dataDir });
+  // Object bytes are read only for --objects: otherwise no blob directory is opened (or created).
+  const blobsDir = env.ALUNITE_BLOBS ?? (dataDir !== '' ? dataDir : undefined);
+  if (o.objects !== undefined && blobsDir === undefined) throw new Error('--objects needs the blob directory: --data <dir> or ALUNITE_BLOBS');
+  const blobs = o.objects !== undefined && blobsDir !== undefined ? await FsBlobStore.open({ root: blobsDir }) : new MemoryBlobStore();
   try {
     const ctx: DomainContext = { meta, blobs, clock: systemClock, region: env.ALUNITE_REGION ?? 'cn-hangzhou', log: () => undefined };
     const ram = new RamService({ store: meta, accountId, clock: systemClock, masterKey: ring.current, previousMasterKeys: ring.previous });
