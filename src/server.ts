@@ -248,6 +248,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const credentials = new StsCredentialResolver({ tokens, store: meta, clock, accountId: opts.accountId, next: accountCredentials });
 
   const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId };
+  if (initState?.account?.id !== undefined && initState.account.id !== opts.accountId) {
+    // The CLI takes the account from the file (rootAccount in cli/init.ts); an embedder passing another one wins.
+    log.warn('the state file declares another account than the server runs as', { declared: initState.account.id, accountId: opts.accountId });
+  }
   if (initState) {
     try {
       const { changes } = await applyState(initState, applyDeps);
