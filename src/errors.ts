@@ -196,6 +196,8 @@ export const catalogue = {
   'EntityAlreadyExists.Group': { status: 409, message: 'The group does already EXIST.' },
   'EntityAlreadyExists.Role': { status: 409, message: 'The role does already EXIST.' },
   'EntityAlreadyExists.Policy': { status: 409, message: 'The policy does already EXIST.' },
+  // Alunite extension: a declared AccessKeyId (state file, docs/init.md) already taken.
+  'EntityAlreadyExists.AccessKey': { status: 409, message: 'The access key does already EXIST.' },
   'EntityAlreadyExists.User.Policy': { status: 409, message: 'The user has already been attached this policy.' },
   'EntityAlreadyExists.Group.Policy': { status: 409, message: 'The group has already been attached this policy.' },
   'EntityAlreadyExists.Role.Policy': { status: 409, message: 'The role has already been attached this policy.' },

@@ -34,6 +34,9 @@ import type { BlobStore } from './store/blob/types.js';
 import { isPostgresUrl, openMetadataStore } from './store/meta/open.js';
 import { withSharedState } from './http/shared-state.js';
 import type { IdentityStore, MetadataStore } from './store/meta/types.js';
+import { applyState } from './init/apply.js';
+import { loadState } from './init/load.js';
+import { handleReset, RequestGate } from './init/reset.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
@@ -106,6 +109,13 @@ export interface ServerOptions {
    * data or blob directory's filesystem, so deletes keep working (default 1 GiB; `{ bytes: 0 }`: off).
    */
   minFreeSpace?: FreeSpaceFloor;
+  /**
+   * A state file (docs/init.md) applied after the stores open and before listening; an invalid one fails
+   * start-up (InitFileError, every fault with its line) before any store is opened.
+   */
+  init?: string;
+  /** Development only: enable `POST /-/reset` (wipe, then apply `init` again). */
+  allowReset?: boolean;
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
@@ -129,6 +139,7 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log: Logger = createLogger(opts.logLevel ?? 'info', undefined, opts.logFormat ? { format: opts.logFormat } : {});
   const clock = opts.clock ?? systemClock;
+  const initState = opts.init !== undefined ? loadState(opts.init) : undefined;
   // Read and opened before the stores, so a bad path fails start-up without leaving anything open.
   const tls = opts.tls ? { ...(await readTlsMaterial(opts.tls)), port: opts.tls.port } : null;
   const audit = opts.auditLog !== undefined ? new AuditLog(opts.auditLog, log) : null;
@@ -240,10 +251,35 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
   const credentials = new StsCredentialResolver({ tokens, store: meta, clock, accountId: opts.accountId, next: accountCredentials });
 
+  const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId };
+  if (initState?.account?.id !== undefined && initState.account.id !== opts.accountId) {
+    // The CLI takes the account from the file (rootAccount in cli/init.ts); an embedder passing another one wins.
+    log.warn('the state file declares another account than the server runs as', { declared: initState.account.id, accountId: opts.accountId });
+  }
+  if (initState) {
+    try {
+      const { changes } = await applyState(initState, applyDeps);
+      log.info('applied the state file', { file: initState.file, changes: changes.length });
+      for (const change of changes) log.info('state file', { change });
+    } catch (err) {
+      await blobGc?.stop();
+      await meta.close();
+      await blobs.close();
+      await audit?.close();
+      throw err;
+    }
+  }
+  const gate = new RequestGate();
+  const resetDeps = {
+    ...applyDeps, enabled: opts.allowReset === true, ...(initState ? { initFile: initState.file } : {}), blobs, credentials,
+    region: opts.region, clock, hostnames: opts.hostnames ?? [], gate, log,
+  };
+
   // The console offers one-click sign-in only with the well-known development keys, never with real ones.
   const devKeys = opts.rootAccessKeyId === DEV_DEFAULTS.accessKeyId && opts.rootAccessKeySecret === DEV_DEFAULTS.accessKeySecret;
   const consoleRoute = createConsoleRoute(devKeys ? { devKeys: DEV_DEFAULTS } : {});
-  const internal = (path: string, req: IncomingMessage): OssResponse | null => {
+  const internal = (path: string, req: IncomingMessage): OssResponse | Promise<OssResponse> | null => {
+    if (path === '/-/reset') return handleReset(req, resetDeps);
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
       return {
@@ -261,7 +297,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.host,
     opts.port,
     tls,
-    withSharedState(meta, createListener({
+    gate.wrap(withSharedState(meta, createListener({
       services,
       authz: { getBucket: (n) => meta.getBucket(n), getObject: (b, k) => meta.getObject(b, k), identity, region: opts.region },
       credentials,
@@ -273,7 +309,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain }, req, rawQuery, rec),
       internal,
       observe,
-    })),
+    }))),
     { idleTimeoutMs: opts.idleTimeoutMs },
   );
   return {

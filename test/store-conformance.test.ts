@@ -335,6 +335,65 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('access keys: a given AccessKeyId is unique across users (declared keys, docs/init.md)', async () => {
+      const s = await make();
+      await s.createUser(ramUser('u1', '2000000000000001'), L.users);
+      await s.createUser(ramUser('u2', '2000000000000002'), L.users);
+      await s.createAccessKey('u1', ramKey('LTAI5tFixedFixedFixed001'), 2);
+      const gen = s.identityGeneration();
+      assert.equal(await codeOf(() => s.createAccessKey('u2', ramKey('LTAI5tFixedFixedFixed001'), 2)), 'EntityAlreadyExists.AccessKey');
+      assert.equal(await codeOf(() => s.createAccessKey('u1', ramKey('LTAI5tFixedFixedFixed001'), 2)), 'EntityAlreadyExists.AccessKey');
+      assert.equal((await s.getAccessKey('LTAI5tFixedFixedFixed001'))?.userId, '2000000000000001');
+      assert.deepEqual(await s.listAccessKeys('u2'), []);
+      assert.equal(s.identityGeneration(), gen, 'a refused write changes nothing');
+      await s.close();
+    });
+
+    it('reset: every bucket, object, upload and RAM entity removed in one go; their blob ids returned', async () => {
+      const s = await make();
+      await s.createBucket(bucket('rb'));
+      await s.putObject('rb', 'blobbed', () => ({ ...object('rb', 'blobbed', blobId(41)) }));
+      await s.putObject('rb', 'small', () => ({ ...object('rb', 'small', blobId(42)), segments: [], inline: Buffer.from('abc') }));
+      await s.createUpload(upload('rb', 'mp', 'up-reset'));
+      await s.putPart(part('up-reset', 1, blobId(43)));
+      await s.createUser(ramUser('ru', '4000000000000001'), L.users);
+      await s.createAccessKey('ru', ramKey('LTAI5tResetResetReset001'), 2);
+      await s.createGroup(ramGroup('rg', '4100000000000001'), L.groups);
+      await s.addUserToGroup('rg', 'ru', 5, 5);
+      await s.createRole(ramRole('rr', '420000000000000001'), L.roles);
+      await s.createPolicy({ policyName: 'rp', description: '', defaultVersion: 'v1', createDate: 1, updateDate: 1 }, '{}', L.customPolicies);
+      await s.createPolicyVersion('rp', '{"v":2}', 2, { setAsDefault: false, rotate: false, maxVersions: 5 });
+      await s.attachPolicy({ principalKind: 'User', principalId: '4000000000000001', policyType: 'Custom', policyName: 'rp', attachDate: 1 }, 10);
+      assert.ok(await s.getBucket('rb')); // cached by engines that cache bucket rows
+      assert.equal(await s.claimNonce('n-reset', 10_000, 1), true);
+      const gen = s.identityGeneration();
+
+      assert.deepEqual((await s.reset()).sort(), [blobId(41), blobId(43)]);
+      assert.equal(await s.getBucket('rb'), null, 'no stale cached bucket');
+      assert.equal(await s.getObject('rb', 'blobbed'), null);
+      assert.equal(await s.getObject('rb', 'small'), null);
+      assert.equal(await s.getUpload('up-reset'), null);
+      assert.deepEqual(await s.listBuckets({ prefix: '', limit: 10 }), []);
+      assert.equal((await s.referencedBlobIds()).size, 0);
+      assert.deepEqual(await s.listUsers({ limit: 10 }), []);
+      assert.deepEqual(await s.listGroups({ limit: 10 }), []);
+      assert.deepEqual(await s.listRoles({ limit: 10 }), []);
+      assert.deepEqual(await s.listPolicies({ limit: 10 }), []);
+      assert.equal(await s.getAccessKey('LTAI5tResetResetReset001'), null);
+      assert.deepEqual(await s.listAttachmentsForPolicy('Custom', 'rp'), []);
+      assert.ok(s.identityGeneration() > gen, 'credential caches are invalidated');
+      assert.equal(await s.claimNonce('n-reset', 10_000, 2), false, 'replay nonces survive a reset');
+
+      // Everything can be created again under the same names.
+      await s.createBucket(bucket('rb'));
+      await s.createUser(ramUser('ru', '4000000000000001'), L.users);
+      await s.createAccessKey('ru', ramKey('LTAI5tResetResetReset001'), 2);
+      await s.createPolicy({ policyName: 'rp', description: '', defaultVersion: 'v1', createDate: 1, updateDate: 1 }, '{}', L.customPolicies);
+      assert.deepEqual((await s.listPolicyVersions('rp')).map((v) => v.versionId), ['v1']);
+      assert.deepEqual(await s.reset(), []);
+      await s.close();
+    });
+
     it('groups and membership', async () => {
       const s = await make();
       await s.createUser(ramUser('m', '3000000000000001'), L.users);

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseFreeSpace, type FreeSpaceFloor } from '../domain/admission.js';
-import { DEV_DEFAULTS, startServer, VERSION, type ServerOptions } from '../server.js';
+import { startServer, VERSION, type ServerOptions } from '../server.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { describeMeta } from '../store/meta/open.js';
 import { keysCommand } from './keys.js';
@@ -11,6 +11,7 @@ import { configureCommand } from './configure.js';
 import { ossCommand } from './oss.js';
 import { ramCommand } from './ram.js';
 import { stsCommand } from './sts.js';
+import { initCommand, rootAccount } from './init.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -103,17 +104,16 @@ export async function main(argv: string[]): Promise<void> {
     .option('--gc-interval <seconds>', 'with --meta postgres: collect unreferenced blob files at start and this often, 0 never (env ALUNITE_GC_INTERVAL, default 3600)', seconds(0))
     .option('--min-free-space <size>', 'refuse writes (507 InsufficientStorage) when less is free on the data/blob disk, e.g. 1GiB, 500MB, 5%, 0 for off (env ALUNITE_MIN_FREE_SPACE, default 1GiB)', freeSpace)
     .option('--gc-grace <seconds>', 'with --meta postgres: never collect files written less than this long ago (env ALUNITE_GC_GRACE, default 3600, min 60)', seconds(60))
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor } & OpsFlags) => {
+    .option('--init <file>', 'apply this state file at start: users, keys, roles, policies, buckets (env ALUNITE_INIT; docs/init.md)', process.env.ALUNITE_INIT || undefined)
+    .option('--allow-reset', 'development only: enable POST /-/reset, back to the --init state (env ALUNITE_ALLOW_RESET=1)', process.env.ALUNITE_ALLOW_RESET === '1')
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
       const level = o.logLevel ?? fromEnv('ALUNITE_LOG_LEVEL', logLevel, 'info');
       const minFreeSpace = o.minFreeSpace ?? fromEnv<FreeSpaceFloor | undefined>('ALUNITE_MIN_FREE_SPACE', parseFreeSpace, undefined);
-      const accountId = env.ALUNITE_ACCOUNT_ID ?? DEV_DEFAULTS.accountId;
+      const { accountId, accessKeyId, accessKeySecret, usingDevKeys } = rootAccount(o.init, env);
       if (!/^\d{16}$/.test(accountId)) throw new Error('ALUNITE_ACCOUNT_ID must be 16 digits.');
-      const accessKeyId = env.ALUNITE_ROOT_ACCESS_KEY_ID ?? DEV_DEFAULTS.accessKeyId;
-      const accessKeySecret = env.ALUNITE_ROOT_ACCESS_KEY_SECRET ?? DEV_DEFAULTS.accessKeySecret;
-      const usingDevKeys = env.ALUNITE_ROOT_ACCESS_KEY_ID === undefined;
       const region = o.region.replace(/^oss-/, '');
       const running = await startServer({
         host: o.host,
@@ -131,6 +131,8 @@ export async function main(argv: string[]): Promise<void> {
         ...opsOptions(o),
         meta: o.meta,
         blobsDir: o.blobs,
+        ...(o.init !== undefined ? { init: o.init } : {}),
+        allowReset: o.allowReset,
         ...(minFreeSpace ? { minFreeSpace } : {}),
         blobGc: {
           intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,
@@ -165,6 +167,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(ossCommand());
   program.addCommand(ramCommand());
   program.addCommand(stsCommand());
+  program.addCommand(initCommand());
 
   await program.parseAsync(argv);
 }

@@ -36,7 +36,7 @@ export interface ListenerDeps {
   /** POP RPC requests (RAM and STS), recognised before OSS routing; see `rpc/dispatch.ts`. */
   rpc: (req: IncomingMessage, rawQuery: string, rec: RequestRecord) => Promise<{ response: OssResponse; action: string }>;
   /** Internal endpoints under `/-/` (health, later console and metrics). */
-  internal: (path: string, req: IncomingMessage) => OssResponse | null;
+  internal: (path: string, req: IncomingMessage) => OssResponse | Promise<OssResponse> | null;
   /** Every finished OSS/RPC request (audit log, metrics, recent requests); internal endpoints are not observed. */
   observe?: RequestObserver;
 }
@@ -109,7 +109,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     const rawQuery = qmark < 0 ? '' : rawUrl.slice(qmark + 1);
     const headers = req.headers;
     const address = resolveAddress(headers.host, rawPath, { hostnames: deps.hostnames });
-    const internal = address.style !== 'virtual-hosted' && rawPath.startsWith('/-/') ? deps.internal(rawPath, req) : null;
+    const internal = address.style !== 'virtual-hosted' && rawPath.startsWith('/-/') ? await deps.internal(rawPath, req) : null;
     const pairs = internal ? [] : parseQuery(rawQuery);
     const query = new Map(pairs);
     if (internal) {

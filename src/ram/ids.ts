@@ -15,3 +15,8 @@ export function newAccessKeySecret(): string {
 export function newNumericId(digits: number): string {
   return String(1 + randomInt(9)) + randomString(digits - 1, '0123456789');
 }
+
+/** AccessKeyId formats RAM issues (spec ram-sts §4.1): `LTAI` + 20 alphanumerics, or a legacy 16-character id. */
+export const ACCESS_KEY_ID_FORMAT = /^(LTAI[A-Za-z0-9]{20}|[A-Za-z0-9]{16})$/;
+/** An AccessKeySecret RAM issues: 30 alphanumerics. */
+export const ACCESS_KEY_SECRET_FORMAT = /^[A-Za-z0-9]{30}$/;

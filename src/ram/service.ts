@@ -9,7 +9,7 @@ import type { AuthzTrace } from '../authz/outcome.js';
 import type { IdentityPolicies } from './identity.js';
 import { simulateIdentity } from './simulate.js';
 import type { ConditionContext, EvalResult } from '../policy/index.js';
-import { newAccessKeyId, newAccessKeySecret, newNumericId } from './ids.js';
+import { ACCESS_KEY_ID_FORMAT, ACCESS_KEY_SECRET_FORMAT, newAccessKeyId, newAccessKeySecret, newNumericId } from './ids.js';
 import {
   DEFAULT_RAM_LIMITS,
   type AccessKeyStatus,
@@ -299,6 +299,22 @@ export class RamService {
       this.limits.accessKeysPerUser,
     );
     return { key, secret };
+  }
+
+  /**
+   * Alunite extension for declared state (docs/init.md): a key with a given id and secret, so CI runs get
+   * the same credentials every time. Same authorization, limit and sealing as CreateAccessKey.
+   */
+  async importAccessKey(caller: RamCaller, input: { userName: string; accessKeyId: string; secret: string; status?: AccessKeyStatus }): Promise<RamAccessKey> {
+    const userName = checkField('UserName', input.userName);
+    if (!ACCESS_KEY_ID_FORMAT.test(input.accessKeyId)) throw new AppError('InvalidParameter', 'The AccessKeyId must be "LTAI" and 20 letters or digits (or a legacy 16-character id).');
+    if (!ACCESS_KEY_SECRET_FORMAT.test(input.secret)) throw new AppError('InvalidParameter', 'The AccessKeySecret must be 30 letters or digits.');
+    await this.authorize(caller, 'CreateAccessKey', { userName });
+    return this.store.createAccessKey(
+      userName,
+      { accessKeyId: input.accessKeyId, sealedSecret: seal(this.masterKey, input.secret, input.accessKeyId), status: input.status ?? 'Active', createDate: this.clock() },
+      this.limits.accessKeysPerUser,
+    );
   }
 
   async listAccessKeys(caller: RamCaller, input: { userName?: string }): Promise<RamAccessKey[]> {

@@ -202,6 +202,12 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
+/** What `reset()` empties: the data plane and the RAM identities (nonces and key_rotations stay). */
+const RESET_TABLES = [
+  'objects', 'inline_data', 'parts', 'uploads', 'buckets',
+  'ram_access_keys', 'ram_group_members', 'ram_attachments', 'ram_policy_versions', 'ram_policies', 'ram_users', 'ram_groups', 'ram_roles',
+] as const;
+
 interface PendingWrite {
   fn: () => unknown;
   frees: boolean;
@@ -657,6 +663,19 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
     return ids;
   }
 
+  async reset(): Promise<string[]> {
+    // One transaction reads the references and empties the tables: no write can fall in between.
+    return this.writeIdentity(() => {
+      const ids = new Set<string>();
+      for (const row of this.stmts.objectSegments.iterate()) {
+        for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+      }
+      for (const row of this.stmts.partBlobs.iterate()) ids.add(row.blob_id);
+      for (const table of RESET_TABLES) this.sql(`DELETE FROM ${table}`).run();
+      return [...ids];
+    }).finally(() => this.bucketCache.clear());
+  }
+
   // ---- RAM identities (IdentityStore) ----
 
   private readonly identityStatements = new Map<string, Database.Statement<unknown[], unknown>>();
@@ -778,6 +797,9 @@ export class SqliteMetadataStore implements MetadataStore, IdentityStore {
       const u = this.mustUser(userName);
       if (this.count('SELECT count(*) AS n FROM ram_access_keys WHERE user_id = ?', u.userId) >= maxPerUser) {
         throw new AppError('LimitExceeded.User.AccessKey');
+      }
+      if (this.count('SELECT count(*) AS n FROM ram_access_keys WHERE access_key_id = ?', key.accessKeyId) > 0) {
+        throw new AppError('EntityAlreadyExists.AccessKey');
       }
       const record: RamAccessKey = { ...key, userId: u.userId };
       this.sql('INSERT INTO ram_access_keys (access_key_id, user_id, sealed_secret, status, created) VALUES (?, ?, ?, ?, ?)')

@@ -88,6 +88,12 @@ export interface MetadataStore {
   /** Every blob id referenced by an object or a part (for garbage collection). */
   referencedBlobIds(): Promise<Set<string>>;
   /**
+   * `POST /-/reset` (docs/init.md): removes every bucket, object, multipart upload and RAM entity in one
+   * transaction (replay nonces and the key-rotation history stay) and returns the blob ids they referenced,
+   * for the caller to delete once the transaction has committed.
+   */
+  reset(): Promise<string[]>;
+  /**
    * Present on engines shared by several processes (PostgreSQL): catches up with identity and bucket
    * changes other processes committed, dropping stale caches. The server calls it as each request arrives.
    */

@@ -146,6 +146,12 @@ export abstract class PgBase {
     }
   }
 
+  /** After a reset bumped both counters in its transaction: drop every cache. */
+  protected observeReset(identity: number, buckets: number): void {
+    this.observe('identity', identity);
+    this.observe('buckets', buckets);
+  }
+
   /** An identity write: serialized across processes by the counter's row lock; caches drop on commit. */
   protected async writeIdentity<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     let value = 0;

@@ -148,6 +148,9 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore {
       if ((await count(c, 'SELECT count(*) AS n FROM ram_access_keys WHERE user_id = $1', [u.userId])) >= maxPerUser) {
         throw new AppError('LimitExceeded.User.AccessKey');
       }
+      if ((await count(c, 'SELECT count(*) AS n FROM ram_access_keys WHERE access_key_id = $1', [key.accessKeyId])) > 0) {
+        throw new AppError('EntityAlreadyExists.AccessKey');
+      }
       const record: RamAccessKey = { ...key, userId: u.userId };
       await c.query('INSERT INTO ram_access_keys (access_key_id, user_id, sealed_secret, status, created) VALUES ($1, $2, $3, $4, $5)', [
         record.accessKeyId, record.userId, record.sealedSecret, record.status, record.createDate,

@@ -80,6 +80,12 @@ const SQL = {
  * and is decided again against the winner's row), so two processes racing on one key get one winner.
  * Listings are range scans of the (bucket, key) primary key with keyset bounds, never OFFSET.
  */
+/** What `reset()` empties (replay nonces, leases, counters and the key-rotation history stay). */
+const PG_RESET_TABLES = [
+  'buckets', 'objects', 'uploads', 'parts',
+  'ram_users', 'ram_access_keys', 'ram_groups', 'ram_group_members', 'ram_roles', 'ram_policies', 'ram_policy_versions', 'ram_attachments',
+] as const;
+
 export class PostgresMetadataStore extends PgIdentityStore implements MetadataStore {
   private constructor(pool: pg.Pool) {
     super(pool);
@@ -344,6 +350,30 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     } finally {
       c.release(broken);
     }
+  }
+
+  /**
+   * Empties the data plane and the RAM tables in one transaction. The tables are locked first (ACCESS
+   * EXCLUSIVE): writes of other processes in progress finish before, later ones wait until the commit and
+   * then find nothing (NoSuchBucket, …), so no object can be left behind in a bucket that is gone.
+   */
+  async reset(): Promise<string[]> {
+    let identity = 0;
+    let buckets = 0;
+    const ids = await this.tx(async (c) => {
+      await c.query(`LOCK TABLE ${PG_RESET_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+      const out = new Set<string>();
+      const segs = await c.query<[string]>({ text: 'DELETE FROM objects RETURNING segments', rowMode: 'array' });
+      for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) out.add(s.blobId);
+      const parts = await c.query<[string]>({ text: 'DELETE FROM parts RETURNING blob_id', rowMode: 'array' });
+      for (const [id] of parts.rows) out.add(id);
+      for (const table of PG_RESET_TABLES) if (table !== 'objects' && table !== 'parts') await c.query(`DELETE FROM ${table}`);
+      identity = await this.bump(c, 'identity');
+      buckets = await this.bump(c, 'buckets');
+      return [...out];
+    });
+    this.observeReset(identity, buckets);
+    return ids;
   }
 
   /** Versions recorded in `schema_migrations`, oldest first (tests, diagnostics). */
