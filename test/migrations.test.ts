@@ -10,7 +10,7 @@ import pg from 'pg';
 import { startServer } from '../src/server.js';
 import { PG_MIGRATIONS } from '../src/store/meta/postgres/schema.js';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
-import { SqliteMetadataStore } from '../src/store/meta/sqlite.js';
+import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import { testPostgres } from './helpers/postgres.js';
 import { ACCOUNT_ID, AK, SECRET } from './helpers/server.js';
 

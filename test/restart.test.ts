@@ -12,7 +12,7 @@ import { AK, SECRET } from './helpers/server.js';
 import { kill9, spawnServer } from './helpers/spawn.js';
 import { signV1, stringToSignV1 } from '../src/auth/signature/v1.js';
 import { LIMITS } from '../src/domain/context.js';
-import { SqliteMetadataStore } from '../src/store/meta/sqlite.js';
+import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

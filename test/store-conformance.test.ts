@@ -12,7 +12,7 @@ import { FsBlobStore } from '../src/store/blob/fs.js';
 import { MemoryBlobStore } from '../src/store/blob/memory.js';
 import type { BlobStore } from '../src/store/blob/types.js';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
-import { SqliteMetadataStore } from '../src/store/meta/sqlite.js';
+import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import type { IdentityStore, MetadataStore } from '../src/store/meta/types.js';
 import { DEFAULT_RAM_LIMITS as L, type RamAccessKey, type RamGroup, type RamRole, type RamUser } from '../src/ram/model.js';
 import { testPostgres } from './helpers/postgres.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { isPostgresUrl } from '../store/meta/open.js';
 import { PostgresMetadataStore } from '../store/meta/postgres/store.js';
-import { SqliteMetadataStore } from '../store/meta/sqlite.js';
+import { SqliteMetadataStore } from '../store/meta/sqlite/store.js';
 import type { KeyRotation, KeyRotationAudit, KeyRotationMode } from '../store/meta/types.js';
 import { masterKeyFingerprint, resolveMasterKeyRing, rotateMasterKeyFile } from '../util/master-key.js';
 import { open, seal } from '../util/secret-box.js';

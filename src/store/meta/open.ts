@@ -1,6 +1,6 @@
 import { describeUrl } from './postgres/base.js';
 import { PostgresMetadataStore } from './postgres/store.js';
-import { SqliteMetadataStore } from './sqlite.js';
+import { SqliteMetadataStore } from './sqlite/store.js';
 import type { IdentityStore, MetadataStore } from './types.js';
 
 export interface OpenMetadataOptions {

@@ -1,0 +1,166 @@
+import Database from 'better-sqlite3';
+import { diskFullError, isDiskFull } from '../../disk-space.js';
+import { createPrivateFileSync, privateFileSync } from '../../file-modes.js';
+import { migrate } from './schema.js';
+
+interface PendingWrite {
+  fn: () => unknown;
+  frees: boolean;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface SqliteMetadataStoreOptions {
+  /** Database file path, or ':memory:'. */
+  path: string;
+  /** PRAGMA synchronous=FULL (durable on power loss) rather than NORMAL (default true). */
+  durable?: boolean;
+  /**
+   * Called when a batch of writes failed because the disk is full: frees reserved space (store/disk-space.ts
+   * SpaceReserve) and says whether it did, so the batch's deletes can be retried. Writes that grow storage
+   * are refused either way.
+   */
+  onDiskFull?: () => boolean;
+}
+
+/**
+ * What every part of the SQLite store shares: the database (better-sqlite3, WAL), group commit of writes,
+ * the identity generation counter and cached prepared statements. better-sqlite3 is synchronous, which
+ * is what makes each write run atomically inside one transaction; the async signatures are for other engines.
+ */
+export abstract class SqliteBase {
+  protected readonly db: Database.Database;
+  private readonly batchTxn: (run: () => void) => void;
+  private readonly savepoint: (fn: () => unknown) => unknown;
+  private readonly onDiskFull: () => boolean;
+
+  constructor(opts: SqliteMetadataStoreOptions) {
+    this.onDiskFull = opts.onDiskFull ?? (() => false);
+    if (opts.path !== ':memory:') {
+      // Small objects' bytes live in this file: 0600 whatever the umask (SQLite gives its WAL the same mode).
+      createPrivateFileSync(opts.path);
+      for (const suffix of ['-wal', '-shm', '-journal']) privateFileSync(opts.path + suffix);
+    }
+    // No busy wait: the file is held exclusively by one process, so waiting for it cannot help.
+    this.db = new Database(opts.path, { timeout: 0 });
+    try {
+      if (opts.path !== ':memory:') {
+        // One server process owns the file (several processes share PostgreSQL instead); exclusive
+        // locking spares every statement its file-lock system calls, and waiting for it is pointless.
+        this.db.pragma('locking_mode = EXCLUSIVE');
+        this.db.pragma('journal_mode = WAL');
+      }
+      this.db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
+      this.db.pragma('foreign_keys = OFF');
+      migrate(this.db);
+    } catch (err) {
+      this.db.close();
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new Error(`${opts.path} is in use by another alunite process (one process owns a data directory); stop it first.`);
+      }
+      throw err;
+    }
+    const outer = this.db.transaction((run: () => void) => run());
+    this.batchTxn = (run) => outer.immediate(run);
+    this.savepoint = this.db.transaction((fn: () => unknown) => fn());
+  }
+
+  // Group commit: writes that arrive in the same event-loop turn share one transaction, so one fsync
+  // (synchronous=FULL) acknowledges them all. Each runs in its own savepoint: a write whose decider
+  // throws is rolled back alone and rejects alone; the others commit.
+  private pending: PendingWrite[] = [];
+
+  /**
+   * Incremented by every committed identity write (users, keys, groups, roles, policies, attachments), so
+   * in-process caches of credentials and compiled identity policies know when to refresh. (One process
+   * owns this file; the PostgreSQL store keeps the counter in the database for several processes.)
+   */
+  private identityGen = 0;
+
+  identityGeneration(): number {
+    return this.identityGen;
+  }
+
+  protected writeIdentity<T>(fn: () => T): Promise<T> {
+    // Only a committed write changes anything (a refused one rolled back its savepoint).
+    return this.write(fn).then((value) => {
+      this.identityGen++;
+      return value;
+    });
+  }
+
+  /** `frees`: the write only removes rows (deletes), so it may use the reserved space when the disk is full. */
+  protected write<T>(fn: () => T, frees = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, frees, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (this.commitBatch(batch) !== 'disk-full') return;
+    // Nothing of the batch was committed. Even a DELETE needs room in the WAL: free the reserve and retry
+    // the deletes alone; writes that would grow storage are refused.
+    const deletes = batch.filter((item) => item.frees);
+    for (const item of batch) if (!item.frees) item.reject(diskFullError());
+    if (deletes.length === 0) return;
+    if (!this.onDiskFull() || this.commitBatch(deletes) === 'disk-full') {
+      for (const item of deletes) item.reject(diskFullError('delete'));
+    }
+  }
+
+  /** Runs the writes in one transaction and settles them, unless the disk was full (then none is settled). */
+  private commitBatch(batch: PendingWrite[]): 'done' | 'disk-full' {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    try {
+      this.batchTxn(() => {
+        for (const item of batch) {
+          try {
+            outcomes.push({ ok: true, value: this.savepoint(item.fn) });
+          } catch (err) {
+            // SQLite may have rolled the whole transaction back: undo all of it, answer below.
+            if (isDiskFull(err)) throw err;
+            outcomes.push({ ok: false, err });
+          }
+        }
+      });
+    } catch (err) {
+      if (isDiskFull(err)) return 'disk-full';
+      for (const item of batch) item.reject(err);
+      return 'done';
+    }
+    batch.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.err);
+    });
+    return 'done';
+  }
+
+  /** Versions recorded in `schema_migrations`, oldest first (tests, diagnostics). */
+  appliedMigrations(): number[] {
+    return (this.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version);
+  }
+
+  private readonly statements = new Map<string, Database.Statement<unknown[], unknown>>();
+  /** A prepared statement, cached by its SQL text. */
+  protected sql<Row = unknown>(text: string): Database.Statement<unknown[], Row> {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare<unknown[], unknown>(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt as Database.Statement<unknown[], Row>;
+  }
+
+  protected count(text: string, ...params: unknown[]): number {
+    return this.sql<{ n: number }>(text).get(...params)!.n;
+  }
+
+  async close(): Promise<void> {
+    if (this.pending.length > 0) this.flush();
+    if (this.db.open) this.db.close();
+  }
+}

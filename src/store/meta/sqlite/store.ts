@@ -1,0 +1,345 @@
+import type Database from 'better-sqlite3';
+import { AppError } from '../../../errors.js';
+import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../../domain/model.js';
+import type { BucketPatch, CompleteDecider, CompleteResult, ListObjectsQuery, ListUploadsQuery, MetadataStore, ObjectDecider, ObjectWriteResult } from '../types.js';
+import { objectColumnValues, toBucket, toObject, toPart, toUpload, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from '../data-rows.js';
+import type { SqliteMetadataStoreOptions } from './base.js';
+import { SqliteIdentityStore } from './identity.js';
+import { RESET_TABLES } from './schema.js';
+
+interface ObjectRow extends ObjectRowBase {
+  inline_id: number | null;
+}
+
+type SummaryTuple = [key: string, size: number, etag: string, type: string, storageClass: string, lastModified: number];
+/**
+ * The smallest string greater (in UTF-8 byte order) than every string starting with `prefix`, or null
+ * if there is none: the last code point incremented (UTF-8 preserves code point order), dropping
+ * trailing U+10FFFF and stepping over the surrogate range.
+ */
+export function prefixSuccessor(prefix: string): string | null {
+  const cps = Array.from(prefix, (c) => c.codePointAt(0)!);
+  while (cps.length > 0 && cps[cps.length - 1] === 0x10ffff) cps.pop();
+  if (cps.length === 0) return null;
+  let last = cps[cps.length - 1]! + 1;
+  if (last === 0xd800) last = 0xe000;
+  cps[cps.length - 1] = last;
+  return String.fromCodePoint(...cps);
+}
+
+function objectParams(o: ObjectRecord, inlineId: number | null): unknown[] {
+  return [o.bucket, o.key, ...objectColumnValues(o), inlineId];
+}
+
+/**
+ * The SQLite (better-sqlite3, WAL) metadata store: buckets, objects, multipart uploads and listing here;
+ * RAM identities in identity.ts, the database and group commit in base.ts, the schema in schema.ts.
+ */
+export class SqliteMetadataStore extends SqliteIdentityStore implements MetadataStore {
+  private readonly stmts;
+
+  constructor(opts: SqliteMetadataStoreOptions) {
+    super(opts);
+    const db = this.db;
+    this.stmts = {
+      insertBucket: db.prepare(
+        `INSERT INTO buckets (name, owner, created_at, region, acl, storage_class, redundancy, policy, cors)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+      ),
+      getBucket: db.prepare<[string], BucketRow>('SELECT * FROM buckets WHERE name = ?'),
+      listBuckets: db.prepare<[{ after: string; prefix: string; limit: number }], BucketRow>(
+        'SELECT * FROM buckets WHERE name > @after AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit',
+      ),
+      countBuckets: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM buckets WHERE owner = ?'),
+      deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
+      anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
+      anyUpload: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM uploads WHERE bucket = ? LIMIT 1'),
+      getObject: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
+      upsertObject: db.prepare(
+        `INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
+           last_modified, headers, meta, tags, segments, symlink_target, inline_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
+      getInline: db.prepare<[number], { data: Buffer }>('SELECT data FROM inline_data WHERE id = ?'),
+      insertInline: db.prepare('INSERT INTO inline_data (data) VALUES (?)'),
+      deleteInline: db.prepare('DELETE FROM inline_data WHERE id = ?'),
+      insertUpload: db.prepare(
+        `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE upload_id = ?'),
+      deleteUpload: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
+      getPart: db.prepare<[string, number], PartRow>('SELECT * FROM parts WHERE upload_id = ? AND part_number = ?'),
+      upsertPart: db.prepare(
+        `INSERT OR REPLACE INTO parts (upload_id, part_number, size, etag, crc64, blob_id, last_modified)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      listParts: db.prepare<[string, number, number], PartRow>(
+        'SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?',
+      ),
+      allParts: db.prepare<[string], PartRow>('SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number'),
+      deleteParts: db.prepare('DELETE FROM parts WHERE upload_id = ?'),
+      objectSegments: db.prepare<[], { segments: string }>('SELECT segments FROM objects'),
+      partBlobs: db.prepare<[], { blob_id: string }>('SELECT blob_id FROM parts'),
+    };
+  }
+
+  // Every request reads its bucket (authorization, then the handler): keep decoded rows. This process
+  // owns the file (exclusive locking), so its own bucket writes are the only invalidation needed.
+  private readonly bucketCache = new Map<string, Bucket | null>();
+
+  private writeBucket<T>(fn: () => T, frees = false): Promise<T> {
+    return this.write(fn, frees).finally(() => this.bucketCache.clear());
+  }
+
+  async createBucket(b: Bucket): Promise<'created' | 'exists'> {
+    return this.writeBucket(() => {
+      const res = this.stmts.insertBucket.run(
+        b.name, b.ownerAccountId, b.createdAt, b.region, b.acl, b.storageClass, b.redundancyType, b.policy,
+        b.cors === null ? null : JSON.stringify(b.cors),
+      );
+      return res.changes === 1 ? 'created' : 'exists';
+    });
+  }
+
+  async getBucket(name: string): Promise<Bucket | null> {
+    const hit = this.bucketCache.get(name);
+    if (hit !== undefined) return hit;
+    const row = this.stmts.getBucket.get(name);
+    const bucket = row ? toBucket(row) : null;
+    if (this.bucketCache.size > 10_000) this.bucketCache.clear();
+    this.bucketCache.set(name, bucket);
+    return bucket;
+  }
+
+  async listBuckets(q: { prefix: string; after?: string; limit: number }): Promise<Bucket[]> {
+    return this.stmts.listBuckets.all({ after: q.after ?? '', prefix: q.prefix, limit: q.limit }).map(toBucket);
+  }
+
+  async countBuckets(owner: string): Promise<number> {
+    return this.stmts.countBuckets.get(owner)!.n;
+  }
+
+  async updateBucket(name: string, patch: BucketPatch): Promise<Bucket | null> {
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    if (patch.acl !== undefined) {
+      sets.push('acl = ?');
+      params.push(patch.acl);
+    }
+    if (patch.policy !== undefined) {
+      sets.push('policy = ?');
+      params.push(patch.policy);
+    }
+    if (patch.cors !== undefined) {
+      sets.push('cors = ?');
+      params.push(patch.cors === null ? null : JSON.stringify(patch.cors));
+    }
+    // Removing a policy or CORS configuration only shrinks the row: allowed to use the reserve on a full disk.
+    const changes = [patch.policy, patch.cors].filter((v) => v !== undefined);
+    const removesOnly = patch.acl === undefined && changes.length > 0 && changes.every((v) => v === null);
+    return this.writeBucket(() => {
+      if (sets.length > 0) this.db.prepare(`UPDATE buckets SET ${sets.join(', ')} WHERE name = ?`).run(...params, name);
+      const row = this.stmts.getBucket.get(name);
+      return row ? toBucket(row) : null;
+    }, removesOnly);
+  }
+
+  async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
+    return this.writeBucket((): 'deleted' | 'missing' | 'not-empty' => {
+      if (!this.stmts.getBucket.get(name)) return 'missing';
+      if (this.stmts.anyObject.get(name) || this.stmts.anyUpload.get(name)) return 'not-empty';
+      this.stmts.deleteBucket.run(name);
+      return 'deleted';
+    }, true);
+  }
+
+  /** An object's row and, for a small object, its bytes. */
+  private readObject(bucket: string, key: string): { row: ObjectRow; record: ObjectRecord } | null {
+    const row = this.stmts.getObject.get(bucket, key);
+    if (!row) return null;
+    const inline = row.inline_id === null ? null : (this.stmts.getInline.get(row.inline_id)?.data ?? null);
+    return { row, record: toObject(row, inline) };
+  }
+
+  /** Writes `record` over `previous` (inside a transaction); the previous inline bytes go with it. */
+  private writeObject(record: ObjectRecord, previous: ObjectRow | null): void {
+    if (previous?.inline_id != null) this.stmts.deleteInline.run(previous.inline_id);
+    const inlineId = record.inline === null ? null : Number(this.stmts.insertInline.run(record.inline).lastInsertRowid);
+    this.stmts.upsertObject.run(...objectParams(record, inlineId));
+  }
+
+  async getObject(bucket: string, key: string): Promise<ObjectRecord | null> {
+    return this.readObject(bucket, key)?.record ?? null;
+  }
+
+  /**
+   * The bucket is checked inside the write transaction: the domain's earlier check is separated from this
+   * write by the body upload, during which a DeleteBucket of the then empty bucket may have committed.
+   */
+  async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
+    return this.write((): ObjectWriteResult => {
+      if (!this.stmts.getBucket.get(bucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+      const current = this.readObject(bucket, key);
+      const record = decide(current?.record ?? null);
+      this.writeObject(record, current?.row ?? null);
+      return { record, replaced: current?.record ?? null };
+    });
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
+    return this.write((): ObjectRecord | null => {
+      const current = this.readObject(bucket, key);
+      if (!current) return null;
+      if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
+      this.stmts.deleteObject.run(bucket, key);
+      return current.record;
+    }, true);
+  }
+
+  async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
+    const { where, params } = rangeWhere(q.prefix, q.after, q.skipPrefix);
+    const sql = `SELECT key, size, etag, type, storage_class, last_modified FROM objects WHERE bucket = ?${where} ORDER BY key LIMIT ?`;
+    // Raw rows (arrays) skip building an object per row: listings read thousands of them.
+    const rows = this.listStatement(sql).all(bucket, ...params, q.limit);
+    return rows.map(([key, size, etag, type, storageClass, lastModified]) => ({
+      key, size, etag, type: type as ObjectSummary['type'], storageClass: storageClass as ObjectSummary['storageClass'], lastModified,
+    }));
+  }
+
+  // Listing SQL varies only by which range bounds are present: cache the few prepared shapes.
+  private readonly listStatements = new Map<string, Database.Statement<unknown[], SummaryTuple>>();
+  private listStatement(sql: string): Database.Statement<unknown[], SummaryTuple> {
+    let stmt = this.listStatements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<unknown[], SummaryTuple>(sql).raw(true);
+      this.listStatements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  async createUpload(u: UploadRecord): Promise<void> {
+    await this.write(() => {
+      if (!this.stmts.getBucket.get(u.bucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: u.bucket });
+      this.stmts.insertUpload.run(
+        u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta),
+        JSON.stringify(u.tags), u.acl, u.storageClass,
+      );
+    });
+  }
+
+  async getUpload(uploadId: string): Promise<UploadRecord | null> {
+    const row = this.stmts.getUpload.get(uploadId);
+    return row ? toUpload(row) : null;
+  }
+
+  async putPart(p: PartRecord): Promise<PartRecord | null> {
+    return this.write((): PartRecord | null => {
+      if (!this.stmts.getUpload.get(p.uploadId)) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
+      const old = this.stmts.getPart.get(p.uploadId, p.partNumber);
+      this.stmts.upsertPart.run(p.uploadId, p.partNumber, p.size, p.etag, p.crc64, p.blobId, p.lastModified);
+      return old ? toPart(old) : null;
+    });
+  }
+
+  async listParts(uploadId: string, q: { after: number; limit: number }): Promise<PartRecord[]> {
+    return this.stmts.listParts.all(uploadId, q.after, q.limit).map(toPart);
+  }
+
+  async listUploads(bucket: string, q: ListUploadsQuery): Promise<UploadRecord[]> {
+    const { where, params } = rangeWhere(q.prefix, undefined, q.skipPrefix);
+    let marker = '';
+    const markerParams: unknown[] = [];
+    if (q.keyMarker !== undefined && q.keyMarker !== '') {
+      if (q.uploadIdMarker) {
+        marker = ' AND (key > ? OR (key = ? AND upload_id > ?))';
+        markerParams.push(q.keyMarker, q.keyMarker, q.uploadIdMarker);
+      } else {
+        marker = ' AND key > ?';
+        markerParams.push(q.keyMarker);
+      }
+    }
+    const sql = `SELECT * FROM uploads WHERE bucket = ?${where}${marker} ORDER BY key, upload_id LIMIT ?`;
+    return this.db.prepare<unknown[], UploadRow>(sql).all(bucket, ...params, ...markerParams, q.limit).map(toUpload);
+  }
+
+  async abortUpload(uploadId: string): Promise<PartRecord[] | null> {
+    return this.write((): PartRecord[] | null => {
+      if (!this.stmts.getUpload.get(uploadId)) return null;
+      const parts = this.stmts.allParts.all(uploadId).map(toPart);
+      this.stmts.deleteParts.run(uploadId);
+      this.stmts.deleteUpload.run(uploadId);
+      return parts;
+    }, true);
+  }
+
+  async completeUpload(uploadId: string, decide: CompleteDecider): Promise<CompleteResult> {
+    return this.write((): CompleteResult => {
+      const urow = this.stmts.getUpload.get(uploadId);
+      if (!urow) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
+      const upload = toUpload(urow);
+      const parts = this.stmts.allParts.all(uploadId).map(toPart);
+      const existing = this.readObject(upload.bucket, upload.key);
+      const current = existing?.record ?? null;
+      const record = decide(upload, parts, current);
+      const used = new Set(record.segments.map((s) => s.blobId));
+      this.writeObject(record, existing?.row ?? null);
+      this.stmts.deleteParts.run(uploadId);
+      this.stmts.deleteUpload.run(uploadId);
+      return { record, replaced: current, unusedParts: parts.filter((p) => !used.has(p.blobId)) };
+    });
+  }
+
+  async referencedBlobIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const row of this.stmts.objectSegments.iterate()) {
+      for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+    }
+    for (const row of this.stmts.partBlobs.iterate()) ids.add(row.blob_id);
+    return ids;
+  }
+
+  async reset(): Promise<string[]> {
+    // One transaction reads the references and empties the tables: no write can fall in between.
+    return this.writeIdentity(() => {
+      const ids = new Set<string>();
+      for (const row of this.stmts.objectSegments.iterate()) {
+        for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+      }
+      for (const row of this.stmts.partBlobs.iterate()) ids.add(row.blob_id);
+      for (const table of RESET_TABLES) this.sql(`DELETE FROM ${table}`).run();
+      return [...ids];
+    }).finally(() => this.bucketCache.clear());
+  }
+}
+
+/** Range conditions on `key` for a prefix, an exclusive start and a skipped sub-prefix. */
+function rangeWhere(prefix: string, after: string | undefined, skipPrefix: string | undefined): { where: string; params: unknown[] } {
+  let where = '';
+  const params: unknown[] = [];
+  if (prefix !== '') {
+    const p = prefix;
+    where += ' AND key >= ?';
+    params.push(p);
+    const hi = prefixSuccessor(p);
+    if (hi) {
+      where += ' AND key < ?';
+      params.push(hi);
+    }
+  }
+  if (after !== undefined && after !== '') {
+    where += ' AND key > ?';
+    params.push(after);
+  }
+  if (skipPrefix !== undefined) {
+    const hi = prefixSuccessor(skipPrefix);
+    if (hi) {
+      where += ' AND key >= ?';
+      params.push(hi);
+    } else {
+      where += ' AND 0';
+    }
+  }
+  return { where, params };
+}
