@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseFreeSpace, type FreeSpaceFloor } from '../domain/admission.js';
 import { DEV_DEFAULTS, startServer, VERSION, type ServerOptions } from '../server.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
@@ -10,6 +10,7 @@ import { configureCommand } from './configure.js';
 import { ossCommand } from './oss.js';
 import { ramCommand } from './ram.js';
 import { stsCommand } from './sts.js';
+import { applyConventions, reportFailure, UsageError } from './output.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -45,7 +46,7 @@ function fromEnv<T>(name: string, parse: (v: string) => T, fallback: T): T {
   try {
     return parse(raw);
   } catch (err) {
-    throw new Error(`${name}=${JSON.stringify(raw)}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`${name}=${JSON.stringify(raw)}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -60,8 +61,8 @@ interface OpsFlags {
 
 function opsOptions(o: OpsFlags): Pick<ServerOptions, 'auditLog' | 'metricsToken' | 'tls'> {
   const httpsPort = o.httpsPort ?? fromEnv('ALUNITE_HTTPS_PORT', port, undefined);
-  if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key (ALUNITE_TLS_CERT, ALUNITE_TLS_KEY) go together.');
-  if (httpsPort !== undefined && o.cert === undefined) throw new Error('--https-port (ALUNITE_HTTPS_PORT) needs --cert and --key.');
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key (ALUNITE_TLS_CERT, ALUNITE_TLS_KEY) go together.');
+  if (httpsPort !== undefined && o.cert === undefined) throw new UsageError('--https-port (ALUNITE_HTTPS_PORT) needs --cert and --key.');
   return {
     ...(o.auditLog !== undefined && o.auditLog !== '' ? { auditLog: o.auditLog } : {}),
     ...(o.metricsToken !== undefined && o.metricsToken !== '' ? { metricsToken: o.metricsToken } : {}),
@@ -69,7 +70,8 @@ function opsOptions(o: OpsFlags): Pick<ServerOptions, 'auditLog' | 'metricsToken
   };
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** The whole command tree, not yet parsed (test/cli-conventions.test.ts walks it). */
+export function buildProgram(): Command {
   const program = new Command('alunite').version(VERSION).description('Alibaba-Cloud-compatible object store (OSS) with RAM and STS');
 
   program
@@ -95,14 +97,14 @@ export async function main(argv: string[]): Promise<void> {
     .option('--gc-interval <seconds>', 'with --meta postgres: collect unreferenced blob files at start and this often, 0 never (env ALUNITE_GC_INTERVAL, default 3600)', seconds(0))
     .option('--min-free-space <size>', 'refuse writes (507 InsufficientStorage) when less is free on the data/blob disk, e.g. 1GiB, 500MB, 5%, 0 for off (env ALUNITE_MIN_FREE_SPACE, default 1GiB)', freeSpace)
     .option('--gc-grace <seconds>', 'with --meta postgres: never collect files written less than this long ago (env ALUNITE_GC_GRACE, default 3600, min 60)', seconds(60))
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor } & OpsFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; json?: boolean } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
       const level = o.logLevel ?? fromEnv('ALUNITE_LOG_LEVEL', logLevel, 'info');
       const minFreeSpace = o.minFreeSpace ?? fromEnv<FreeSpaceFloor | undefined>('ALUNITE_MIN_FREE_SPACE', parseFreeSpace, undefined);
       const accountId = env.ALUNITE_ACCOUNT_ID ?? DEV_DEFAULTS.accountId;
-      if (!/^\d{16}$/.test(accountId)) throw new Error('ALUNITE_ACCOUNT_ID must be 16 digits.');
+      if (!/^\d{16}$/.test(accountId)) throw new UsageError('ALUNITE_ACCOUNT_ID must be 16 digits.');
       const accessKeyId = env.ALUNITE_ROOT_ACCESS_KEY_ID ?? DEV_DEFAULTS.accessKeyId;
       const accessKeySecret = env.ALUNITE_ROOT_ACCESS_KEY_SECRET ?? DEV_DEFAULTS.accessKeySecret;
       const usingDevKeys = env.ALUNITE_ROOT_ACCESS_KEY_ID === undefined;
@@ -129,19 +131,28 @@ export async function main(argv: string[]): Promise<void> {
         },
       });
       const out = process.stdout;
-      out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);
-      if (o.meta !== 'sqlite') out.write(`metadata in ${describeMeta(o.meta)}\n`);
-      if (usingDevKeys) {
-        out.write(`development credentials (set ALUNITE_ROOT_ACCESS_KEY_ID/SECRET to change):\n`);
-        out.write(`  AccessKeyId     ${accessKeyId}\n  AccessKeySecret ${accessKeySecret}\n`);
-        out.write(
-          `  ali-oss: new OSS({ endpoint: '${running.url}', region: 'oss-${region}', accessKeyId: '${accessKeyId}', ` +
-            `accessKeySecret: '${accessKeySecret}', bucket: 'my-bucket' })\n`,
-        );
+      if (o.json) {
+        // One line, written once the server listens: a script reads the URL (and the dev keys) from it.
+        out.write(`${JSON.stringify({
+          version: VERSION, url: running.url, ...(running.httpsUrl !== undefined ? { httpsUrl: running.httpsUrl } : {}),
+          region, accountId, dataDir: o.inMemory ? null : o.data, console: `${running.url}/-/console/`,
+          ...(usingDevKeys ? { developmentCredentials: { accessKeyId, accessKeySecret } } : {}),
+        })}\n`);
+      } else {
+        out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);
+        if (o.meta !== 'sqlite') out.write(`metadata in ${describeMeta(o.meta)}\n`);
+        if (usingDevKeys) {
+          out.write(`development credentials (set ALUNITE_ROOT_ACCESS_KEY_ID/SECRET to change):\n`);
+          out.write(`  AccessKeyId     ${accessKeyId}\n  AccessKeySecret ${accessKeySecret}\n`);
+          out.write(
+            `  ali-oss: new OSS({ endpoint: '${running.url}', region: 'oss-${region}', accessKeyId: '${accessKeyId}', ` +
+              `accessKeySecret: '${accessKeySecret}', bucket: 'my-bucket' })\n`,
+          );
+        }
+        out.write(`web console: ${running.url}/-/console/\n`);
+        out.write(`alunite listening on ${running.url}\n`);
+        if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
       }
-      out.write(`web console: ${running.url}/-/console/\n`);
-      out.write(`alunite listening on ${running.url}\n`);
-      if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
       const stop = (): void => {
         void running.close().then(() => process.exit(0));
       };
@@ -157,5 +168,30 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(ramCommand());
   program.addCommand(stsCommand());
 
-  await program.parseAsync(argv);
+  // Last, so every command above gets them: --json, exit 2 for usage errors, global options before the subcommand.
+  return applyConventions(program);
+}
+
+/** A flag given before `--` (for failures before commander knows which command runs). */
+const given = (argv: string[], flag: string): boolean => {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes(flag);
+};
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  let active: Command | undefined;
+  program.hook('preAction', (_root, action) => {
+    active = action;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode === 0) return; // --help, --version
+    const opts = active?.optsWithGlobals<{ json?: boolean; export?: boolean }>();
+    process.exitCode = reportFailure(err, {
+      json: opts ? opts.json === true : given(argv, '--json'),
+      shellExport: opts ? opts.export === true : given(argv, '--export'),
+    });
+  }
 }

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { addressing, explainBodiless, formatOssUrl, isOssUrl, ossClient, parseOssUrl, type ListedObject, type OssClient, type OssUrl } from './oss-client.js';
 import { copyObject, downloadObject, uploadFile, type TransferResult } from './oss-transfer.js';
 import {
-  CliError, humanBytes, parsePositiveInt, parseSize, printJson, printRecord, printTable, remote, run, setEndpointForErrors, usageExitCodes, UsageError,
+  CliError, humanBytes, parsePositiveInt, parseSize, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
 import { alunitePaths, resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar, type ProgressSink } from './progress.js';
@@ -489,7 +489,7 @@ export function ossCommand(): Command {
     }),
   );
 
-  return usageExitCodes(cmd);
+  return cmd;
 }
 
 /** Deletes the exact key (if given) and every object under prefix, 1000 per request. */

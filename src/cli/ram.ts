@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { PopParams } from '../client/pop.js';
-import { parsePositiveInt, printJson, printRecord, printTable, remote, run, usageExitCodes, UsageError } from './output.js';
+import { parsePositiveInt, printJson, printRecord, printTable, remote, run, UsageError } from './output.js';
 import { listAllPages, popContext, RAM_VERSION, readDocument, type PopContext } from './pop.js';
 import type { ConnectionFlags } from './profile.js';
 
@@ -267,5 +267,5 @@ export function ramCommand(): Command {
   groupCommands(ram);
   roleCommands(ram);
   policyCommands(ram);
-  return usageExitCodes(ram);
+  return ram;
 }
