@@ -3,6 +3,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addressing, explainBodiless, formatOssUrl, isOssUrl, ossClient, parseOssUrl, type ListedObject, type OssClient, type OssUrl } from './oss-client.js';
+import { bucketCommand } from './oss-bucket.js';
 import { copyObject, downloadObject, uploadFile, type TransferResult } from './oss-transfer.js';
 import {
   CliError, humanBytes, parsePositiveInt, parseSize, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
@@ -240,7 +241,7 @@ function expiresSeconds(value: string): number {
 }
 
 export function ossCommand(): Command {
-  const cmd = new Command('oss').description('buckets and objects: mb, rb, ls, cp, rm, stat, sign, cat (URLs: oss://bucket/key)');
+  const cmd = new Command('oss').description('buckets and objects: mb, rb, ls, cp, sync, rm, stat, sign, cat, bucket cors|policy|acl (URLs: oss://bucket/key)');
 
   const mb = remote(
     cmd
@@ -489,6 +490,7 @@ export function ossCommand(): Command {
     }),
   );
 
+  cmd.addCommand(bucketCommand());
   return cmd;
 }
 
