@@ -60,7 +60,7 @@ const MULTIPART_ETAG = /^[0-9A-F]{32}-(\d+)$/;
 export async function digests(file: string, partSizes: readonly number[]): Promise<{ md5: string; crc64: string; multipart: Map<number, string> }> {
   const whole = createHash('md5');
   const crc = new Crc64();
-  const parts = partSizes.map((size) => ({ size, filled: 0, current: createHash('md5'), md5s: [] as Buffer[] }));
+  const parts = partSizes.map((size) => ({ size, filled: 0, current: createHash('md5'), etags: [] as string[] }));
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
     whole.update(buf);
@@ -73,7 +73,7 @@ export async function digests(file: string, partSizes: readonly number[]): Promi
         p.filled += take;
         off += take;
         if (p.filled === p.size) {
-          p.md5s.push(p.current.digest());
+          p.etags.push(p.current.digest('hex').toUpperCase());
           p.current = createHash('md5');
           p.filled = 0;
         }
@@ -82,8 +82,9 @@ export async function digests(file: string, partSizes: readonly number[]): Promi
   }
   const multipart = new Map<number, string>();
   for (const p of parts) {
-    if (p.filled > 0) p.md5s.push(p.current.digest());
-    multipart.set(p.size, `${createHash('md5').update(Buffer.concat(p.md5s)).digest('hex').toUpperCase()}-${p.md5s.length}`);
+    if (p.filled > 0) p.etags.push(p.current.digest('hex').toUpperCase());
+    // OSS: the MD5 of the parts' upper-case hex ETags concatenated as text (S3 hashes the binary MD5s).
+    multipart.set(p.size, `${createHash('md5').update(p.etags.join(''), 'latin1').digest('hex').toUpperCase()}-${p.etags.length}`);
   }
   return { md5: whole.digest('hex').toUpperCase(), crc64: crc.digestDecimal(), multipart };
 }
