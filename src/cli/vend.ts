@@ -63,8 +63,8 @@ export function vendCommand(): Command {
       let generated = false;
       if (o.passwordStdin) {
         password = (await readStdin()).replace(/\r?\n$/, '');
-        if (password.length < 8) throw new UsageError('alunite vend add-user: the password must be at least 8 characters');
-        if (password.length > 1024) throw new UsageError('alunite vend add-user: the password must be at most 1024 characters');
+        if (password.length < 8) throw new Error('alunite vend add-user: the password must be at least 8 characters');
+        if (password.length > 1024) throw new Error('alunite vend add-user: the password must be at most 1024 characters');
       } else {
         password = randomBytes(18).toString('base64url');
         generated = true;
