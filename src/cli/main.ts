@@ -130,29 +130,28 @@ export function buildProgram(): Command {
           graceMs: (o.gcGrace ?? fromEnv('ALUNITE_GC_GRACE', seconds(60), 3600)) * 1000,
         },
       });
-      const out = process.stdout;
+      // --json: one line instead of the banner, written once the server listens (a script reads the URL and dev keys from it).
       if (o.json) {
-        // One line, written once the server listens: a script reads the URL (and the dev keys) from it.
-        out.write(`${JSON.stringify({
+        process.stdout.write(`${JSON.stringify({
           version: VERSION, url: running.url, ...(running.httpsUrl !== undefined ? { httpsUrl: running.httpsUrl } : {}),
           region, accountId, dataDir: o.inMemory ? null : o.data, console: `${running.url}/-/console/`,
           ...(usingDevKeys ? { developmentCredentials: { accessKeyId, accessKeySecret } } : {}),
         })}\n`);
-      } else {
-        out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);
-        if (o.meta !== 'sqlite') out.write(`metadata in ${describeMeta(o.meta)}\n`);
-        if (usingDevKeys) {
-          out.write(`development credentials (set ALUNITE_ROOT_ACCESS_KEY_ID/SECRET to change):\n`);
-          out.write(`  AccessKeyId     ${accessKeyId}\n  AccessKeySecret ${accessKeySecret}\n`);
-          out.write(
-            `  ali-oss: new OSS({ endpoint: '${running.url}', region: 'oss-${region}', accessKeyId: '${accessKeyId}', ` +
-              `accessKeySecret: '${accessKeySecret}', bucket: 'my-bucket' })\n`,
-          );
-        }
-        out.write(`web console: ${running.url}/-/console/\n`);
-        out.write(`alunite listening on ${running.url}\n`);
-        if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
       }
+      const out = o.json ? { write: (_line: string): boolean => true } : process.stdout;
+      out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);
+      if (o.meta !== 'sqlite') out.write(`metadata in ${describeMeta(o.meta)}\n`);
+      if (usingDevKeys) {
+        out.write(`development credentials (set ALUNITE_ROOT_ACCESS_KEY_ID/SECRET to change):\n`);
+        out.write(`  AccessKeyId     ${accessKeyId}\n  AccessKeySecret ${accessKeySecret}\n`);
+        out.write(
+          `  ali-oss: new OSS({ endpoint: '${running.url}', region: 'oss-${region}', accessKeyId: '${accessKeyId}', ` +
+            `accessKeySecret: '${accessKeySecret}', bucket: 'my-bucket' })\n`,
+        );
+      }
+      out.write(`web console: ${running.url}/-/console/\n`);
+      out.write(`alunite listening on ${running.url}\n`);
+      if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
       const stop = (): void => {
         void running.close().then(() => process.exit(0));
       };
