@@ -169,6 +169,12 @@ describe('usage errors exit 2, service errors exit 1', () => {
     assert.match(ok(help!), /--profile <name>/);
     assert.match(ok(version!), /^\d+\.\d+\.\d+/);
     assert.match(ok(sub!), /--delete[\s\S]*--dry-run/);
+    // A group without its subcommand: the usage on stderr, exit 2 (and the JSON error with --json).
+    const [bare, bareJson] = await runAll([['ram', 'policy'], ['ram', 'policy', '--json']]);
+    assert.equal(bare!.code, 2);
+    assert.match(bare!.stderr, /^Usage: alunite ram policy/);
+    assert.equal(bareJson!.code, 2);
+    assert.match(errorDoc(bareJson!).message, /a subcommand is required/);
   });
 
   it('a service error exits 1 with {error: {code, message, requestId}} under --json', async () => {

@@ -46,8 +46,10 @@ export function describeError(err: unknown, endpoint?: string): Failure {
     exitCode, code, message, requestId,
   });
   if (err instanceof CommanderError) {
-    // commander has already printed its own line ("error: unknown option '--x'").
-    return { ...fail('UsageError', err.message.replace(/^error: /, ''), EXIT_USAGE), line: '' };
+    // commander has already printed its own line ("error: unknown option '--x'"), or the help of a group
+    // called without a subcommand (its message is then a placeholder).
+    const message = err.code === 'commander.help' ? 'a subcommand is required (see the usage on stderr)' : err.message.replace(/^error: /, '');
+    return { ...fail('UsageError', message, EXIT_USAGE), line: '' };
   }
   if (err instanceof UsageError || err instanceof InvalidArgumentError) return fail('UsageError', err.message, EXIT_USAGE);
   if (!(err instanceof Error)) return fail('Error', String(err), EXIT_SERVICE);
