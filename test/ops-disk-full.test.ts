@@ -203,6 +203,6 @@ describe('--min-free-space / ALUNITE_MIN_FREE_SPACE', () => {
     assert.match(r.stderr, /below 100%/);
     r = run([], { ALUNITE_MIN_FREE_SPACE: 'lots' });
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /^ALUNITE_MIN_FREE_SPACE="lots": "lots" is not a size/m);
+    assert.match(r.stderr, /^error: ALUNITE_MIN_FREE_SPACE="lots": "lots" is not a size/m);
   });
 });

@@ -126,12 +126,13 @@ describe('bin/alunite server with TLS', () => {
       await rm(dir, { recursive: true, force: true });
     }
 
+    // Flags that do not go together are usage errors: exit 2 (docs/cli.md "Output and exit codes").
     const half = await failingStart(['--cert', TLS_CERT]);
-    assert.equal(half.code, 1);
+    assert.equal(half.code, 2);
     assert.match(half.stderr, /--cert and --key .* go together/);
 
     const portOnly = await failingStart(['--https-port', '0']);
-    assert.equal(portOnly.code, 1);
+    assert.equal(portOnly.code, 2);
     assert.match(portOnly.stderr, /--https-port .* needs --cert and --key/);
   });
 

@@ -78,7 +78,8 @@ describe('alunite vend add-user', () => {
 
     const dup = await run(['vend', 'add-user', '--users', file, 'usr001', '--password-stdin'], { stdin: 'another password' });
     assert.equal(dup.code, 1);
-    assert.equal(dup.stderr.trim(), `user "usr001" already exists in ${file}`);
+    // Every CLI failure is one `error: …` line (docs/cli.md "Output and exit codes").
+    assert.equal(dup.stderr.trim(), `error: user "usr001" already exists in ${file}`);
     for (const [name, why] of [['../x', 'must not contain ".."'], ['a/b', 'must be 2-64 characters'], ['*', 'must be 2-64 characters'], ['${user}', 'must be 2-64 characters'], ['x', 'must be 2-64 characters']] as const) {
       const r = await run(['vend', 'add-user', '--users', file, name, '--password-stdin'], { stdin: 'long enough password' });
       assert.equal(r.code, 1, name);
@@ -141,7 +142,7 @@ describe('alunite vend: configuration and start-up', () => {
     const r = await run(['vend', '--config', await write('bad.yaml', bad)]);
     assert.equal(r.code, 1);
     const lines = r.stderr.trim().split('\n');
-    assert.equal(lines[0], `invalid vend configuration in ${join(world.dir, 'bad.yaml')}:`);
+    assert.equal(lines[0], `error: invalid vend configuration in ${join(world.dir, 'bad.yaml')}:`);
     for (const expected of [
       'cahce: is not a known setting',
       'sts.endpoint: "ftp://sts" must be an http or https URL',
@@ -174,9 +175,10 @@ describe('alunite vend: configuration and start-up', () => {
     const missing = await run(['vend', '--config', join(world.dir, 'nope.yaml')]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /cannot read the file/);
+    // A missing flag is a usage error: exit 2, as for every command.
     const none = await run(['vend']);
-    assert.equal(none.code, 1);
-    assert.match(none.stderr, /--config <file> is required/);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^error: required option '--config <file>' not specified$/m);
   });
 
   it('examples/vend.yaml is a valid configuration; its endpoints come from ALUNITE_ENDPOINT (any port)', () => {

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { alunitePaths, checkEndpoint, checkProfileName, DEFAULT_REGION, DEV_ENDPOINT, readConfig, writeProfile, type Profile } from './profile.js';
-import { printJson, printTable, run, usageExitCodes, UsageError } from './output.js';
+import { printJson, printTable, run, UsageError } from './output.js';
 
 interface ConfigureFlags {
   profile: string;
@@ -94,7 +94,7 @@ export function configureCommand(): Command {
       else printTable(rows.map((r) => [r.profile, r.endpoint ?? '', r.region ?? '', r.accessKeyId ?? '', r.temporary ? 'sts' : '']), ['PROFILE', 'ENDPOINT', 'REGION', 'ACCESS KEY ID', '']);
     }),
   );
-  return usageExitCodes(cmd);
+  return cmd;
 }
 
 function publicView(p: Profile): { endpoint?: string; region?: string; accessKeyId?: string; accessKeySecret: string; temporary: boolean } {

@@ -179,9 +179,10 @@ export function keysCommand(): Command {
     .description('make the current master key the previous one and generate a new one (stop the server first)')
     .option('--data <dir>', 'data directory (env ALUNITE_DATA)', process.env.ALUNITE_DATA)
     .option('--meta <url>', 'a postgres:// metadata store: re-seal its RAM secrets (env ALUNITE_META; see docs/postgres.md)', process.env.ALUNITE_META)
-    .action(async (o: { data?: string; meta?: string }) => {
+    .action(async (o: { data?: string; meta?: string; json?: boolean }) => {
       if (isPostgresUrl(o.meta)) {
         const r = await rotatePostgresKeys(o.meta, o.data);
+        if (o.json) return printJson({ store: 'postgres', resealed: r.resealed, rotatedFile: r.rotatedFile, ...(r.rotatedFile ? { dataDir: o.data } : {}) });
         process.stdout.write(
           r.rotatedFile
             ? `master key rotated in ${o.data}: the previous key is kept in master.key.previous; ${r.resealed} RAM AccessKey secret(s) re-sealed with the new key in PostgreSQL; give every process the new key files\n`
@@ -189,8 +190,10 @@ export function keysCommand(): Command {
         );
         return;
       }
-      if (o.data === undefined || o.data === '') throw new Error("required option '--data <dir>' not specified");
+      if (o.meta !== undefined && o.meta !== '' && o.meta !== 'sqlite') throw new UsageError('--meta must be "sqlite" or a postgres:// URL');
+      if (o.data === undefined || o.data === '') throw new UsageError("required option '--data <dir>' (or --meta postgres://…) not specified");
       const r = await rotateKeys(o.data);
+      if (o.json) return printJson({ store: 'sqlite', resealed: r.resealed, rotatedFile: true, dataDir: o.data });
       process.stdout.write(
         `master key rotated in ${o.data}: the previous key is kept in master.key.previous (STS tokens it issued stay valid until they expire); ` +
           `${r.resealed} RAM AccessKey secret(s) re-sealed with the new key\n`,

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseFreeSpace, type FreeSpaceFloor } from '../domain/admission.js';
 import { startServer, VERSION, type ServerOptions } from '../server.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
@@ -12,6 +12,7 @@ import { ossCommand } from './oss.js';
 import { ramCommand } from './ram.js';
 import { stsCommand } from './sts.js';
 import { initCommand, rootAccount } from './init.js';
+import { applyConventions, reportFailure, UsageError } from './output.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -52,7 +53,7 @@ function fromEnv<T>(name: string, parse: (v: string) => T, fallback: T): T {
   try {
     return parse(raw);
   } catch (err) {
-    throw new Error(`${name}=${JSON.stringify(raw)}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`${name}=${JSON.stringify(raw)}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -68,8 +69,8 @@ interface OpsFlags {
 
 function opsOptions(o: OpsFlags): Pick<ServerOptions, 'auditLog' | 'metricsToken' | 'tls'> {
   const httpsPort = o.httpsPort ?? fromEnv('ALUNITE_HTTPS_PORT', port, undefined);
-  if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key (ALUNITE_TLS_CERT, ALUNITE_TLS_KEY) go together.');
-  if (httpsPort !== undefined && o.cert === undefined) throw new Error('--https-port (ALUNITE_HTTPS_PORT) needs --cert and --key.');
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key (ALUNITE_TLS_CERT, ALUNITE_TLS_KEY) go together.');
+  if (httpsPort !== undefined && o.cert === undefined) throw new UsageError('--https-port (ALUNITE_HTTPS_PORT) needs --cert and --key.');
   return {
     ...(o.auditLog !== undefined && o.auditLog !== '' ? { auditLog: o.auditLog } : {}),
     ...(o.metricsToken !== undefined && o.metricsToken !== '' ? { metricsToken: o.metricsToken } : {}),
@@ -77,7 +78,8 @@ function opsOptions(o: OpsFlags): Pick<ServerOptions, 'auditLog' | 'metricsToken
   };
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** The whole command tree, not yet parsed (test/cli-conventions.test.ts walks it). */
+export function buildProgram(): Command {
   const program = new Command('alunite').version(VERSION).description('Alibaba-Cloud-compatible object store (OSS) with RAM and STS');
 
   program
@@ -106,14 +108,14 @@ export async function main(argv: string[]): Promise<void> {
     .option('--gc-grace <seconds>', 'with --meta postgres: never collect files written less than this long ago (env ALUNITE_GC_GRACE, default 3600, min 60)', seconds(60))
     .option('--init <file>', 'apply this state file at start: users, keys, roles, policies, buckets (env ALUNITE_INIT; docs/init.md)', process.env.ALUNITE_INIT || undefined)
     .option('--allow-reset', 'development only: enable POST /-/reset, back to the --init state (env ALUNITE_ALLOW_RESET=1)', process.env.ALUNITE_ALLOW_RESET === '1')
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean } & OpsFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; json?: boolean } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
       const level = o.logLevel ?? fromEnv('ALUNITE_LOG_LEVEL', logLevel, 'info');
       const minFreeSpace = o.minFreeSpace ?? fromEnv<FreeSpaceFloor | undefined>('ALUNITE_MIN_FREE_SPACE', parseFreeSpace, undefined);
       const { accountId, accessKeyId, accessKeySecret, usingDevKeys } = rootAccount(o.init, env);
-      if (!/^\d{16}$/.test(accountId)) throw new Error('ALUNITE_ACCOUNT_ID must be 16 digits.');
+      if (!/^\d{16}$/.test(accountId)) throw new UsageError('ALUNITE_ACCOUNT_ID must be 16 digits.');
       const region = o.region.replace(/^oss-/, '');
       const running = await startServer({
         host: o.host,
@@ -139,7 +141,15 @@ export async function main(argv: string[]): Promise<void> {
           graceMs: (o.gcGrace ?? fromEnv('ALUNITE_GC_GRACE', seconds(60), 3600)) * 1000,
         },
       });
-      const out = process.stdout;
+      // --json: one line instead of the banner, written once the server listens (a script reads the URL and dev keys from it).
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({
+          version: VERSION, url: running.url, ...(running.httpsUrl !== undefined ? { httpsUrl: running.httpsUrl } : {}),
+          region, accountId, dataDir: o.inMemory ? null : o.data, console: `${running.url}/-/console/`,
+          ...(usingDevKeys ? { developmentCredentials: { accessKeyId, accessKeySecret } } : {}),
+        })}\n`);
+      }
+      const out = o.json ? { write: (_line: string): boolean => true } : process.stdout;
       out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);
       if (o.meta !== 'sqlite') out.write(`metadata in ${describeMeta(o.meta)}\n`);
       if (usingDevKeys) {
@@ -169,5 +179,30 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(stsCommand());
   program.addCommand(initCommand());
 
-  await program.parseAsync(argv);
+  // Last, so every command above gets them: --json, exit 2 for usage errors, global options before the subcommand.
+  return applyConventions(program);
+}
+
+/** A flag given before `--` (for failures before commander knows which command runs). */
+const given = (argv: string[], flag: string): boolean => {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes(flag);
+};
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  let active: Command | undefined;
+  program.hook('preAction', (_root, action) => {
+    active = action;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode === 0) return; // --help, --version
+    const opts = active?.optsWithGlobals<{ json?: boolean; export?: boolean }>();
+    process.exitCode = reportFailure(err, {
+      json: opts ? opts.json === true : given(argv, '--json'),
+      shellExport: opts ? opts.export === true : given(argv, '--export'),
+    });
+  }
 }

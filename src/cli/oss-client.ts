@@ -74,6 +74,10 @@ export interface OssClient {
   listParts(name: string, uploadId: string, query?: Record<string, string | number>): Promise<{ parts: ListedPart[] | ListedPart | null; isTruncated: boolean | string; nextPartNumberMarker?: string }>;
   multipartUpload(name: string, file: string, options: MultipartOptions): Promise<{ etag?: string } & Res>;
   signatureUrl(name: string, options: Record<string, string | number>): string;
+  getBucketACL(name: string): Promise<{ acl: string; owner: { id: string; displayName: string } } & Res>;
+  putBucketACL(name: string, acl: string): Promise<Res>;
+  /** ali-oss's generic request: a bucket sub-resource with a body ali-oss has no builder for (or escapes badly). */
+  request(params: { method: string; bucket: string; subres: string; content?: string; mime?: string; successStatuses: number[]; xmlResponse?: boolean }): Promise<{ data: unknown } & Res>;
   signatureUrlV4(method: string, expires: number, request: { headers?: Headers; queries?: Headers } | undefined, objectName: string): Promise<string>;
 }
 

@@ -1,11 +1,14 @@
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addressing, explainBodiless, formatOssUrl, isOssUrl, ossClient, parseOssUrl, type ListedObject, type OssClient, type OssUrl } from './oss-client.js';
+import { bucketCommand } from './oss-bucket.js';
+import { folder, listAll, pool, walk } from './oss-list.js';
+import { syncCommand } from './oss-sync.js';
 import { copyObject, downloadObject, uploadFile, type TransferResult } from './oss-transfer.js';
 import {
-  CliError, humanBytes, parsePositiveInt, parseSize, printJson, printRecord, printTable, remote, run, setEndpointForErrors, usageExitCodes, UsageError,
+  CliError, humanBytes, parsePositiveInt, parseSize, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
 import { alunitePaths, resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar, type ProgressSink } from './progress.js';
@@ -27,65 +30,6 @@ const isoSecond = (d: string): string => {
   const t = Date.parse(d);
   return Number.isNaN(t) ? d : isoSeconds(t);
 };
-
-/** Every object under a prefix (recursive), page by page. */
-async function* listAll(client: OssClient, bucket: string, prefix: string, delimiter?: string): AsyncGenerator<{ objects: ListedObject[]; prefixes: string[] }> {
-  client.useBucket(bucket);
-  let token: string | undefined;
-  for (;;) {
-    const page = await client.listV2({
-      'max-keys': 1000,
-      ...(prefix !== '' ? { prefix } : {}),
-      ...(delimiter !== undefined ? { delimiter } : {}),
-      ...(token !== undefined ? { 'continuation-token': token } : {}),
-    });
-    yield { objects: page.objects ?? [], prefixes: page.prefixes ?? [] };
-    if (!page.isTruncated || !page.nextContinuationToken) return;
-    token = page.nextContinuationToken;
-  }
-}
-
-/** Runs `fn` over items with at most `limit` in flight; stops scheduling after the first failure. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  let next = 0;
-  let failed: unknown;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
-  return out;
-}
-
-/** Regular files under a directory (symlinked files followed, symlinked directories not, to avoid loops). */
-async function walk(root: string): Promise<{ abs: string; rel: string; size: number }[]> {
-  const out: { abs: string; rel: string; size: number }[] = [];
-  const visit = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const abs = join(dir, e.name);
-      if (e.isDirectory()) await visit(abs);
-      else if (e.isFile() || e.isSymbolicLink()) {
-        const st = await stat(abs).catch(() => null);
-        if (st?.isFile()) out.push({ abs, rel: relative(root, abs).split(sep).join('/'), size: st.size });
-      }
-    }
-  };
-  await visit(root);
-  return out;
-}
-
-/** `dir/` for a non-empty prefix without a trailing slash: `-r` works on folders, not on name prefixes. */
-const folder = (key: string): string => (key === '' || key.endsWith('/') ? key : `${key}/`);
 
 interface CpOptions extends Common {
   recursive?: boolean;
@@ -240,7 +184,7 @@ function expiresSeconds(value: string): number {
 }
 
 export function ossCommand(): Command {
-  const cmd = new Command('oss').description('buckets and objects: mb, rb, ls, cp, rm, stat, sign, cat (URLs: oss://bucket/key)');
+  const cmd = new Command('oss').description('buckets and objects: mb, rb, ls, cp, sync, rm, stat, sign, cat, bucket cors|policy|acl (URLs: oss://bucket/key)');
 
   const mb = remote(
     cmd
@@ -351,6 +295,7 @@ export function ossCommand(): Command {
   );
 
   ossCp(cmd);
+  syncCommand(cmd);
 
   const rm = remote(
     cmd
@@ -489,7 +434,8 @@ export function ossCommand(): Command {
     }),
   );
 
-  return usageExitCodes(cmd);
+  cmd.addCommand(bucketCommand());
+  return cmd;
 }
 
 /** Deletes the exact key (if given) and every object under prefix, 1000 per request. */

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 // What every client command shares: `--json` or a readable table on stdout, one error line on stderr
 // (`error: <Code>: <Message> (RequestId: …)`), and exit codes: 0 ok, 1 service or I/O failure, 2 usage.
@@ -30,28 +30,45 @@ interface CodedError {
   message: string;
 }
 
-/** The one error line, and the exit code, for anything a command can throw. */
-export function describeError(err: unknown, endpoint?: string): { line: string; exitCode: number } {
-  if (err instanceof UsageError || err instanceof InvalidArgumentError) return { line: `error: ${err.message}`, exitCode: EXIT_USAGE };
-  if (!(err instanceof Error)) return { line: `error: ${String(err)}`, exitCode: EXIT_SERVICE };
+/** What a failure is, for the error line on stderr and the `{ "error": … }` document of `--json`. */
+export interface Failure {
+  line: string;
+  exitCode: number;
+  code: string;
+  message: string;
+  requestId: string | null;
+}
+
+/** The one error line, its parts and the exit code, for anything a command can throw. */
+export function describeError(err: unknown, endpoint?: string): Failure {
+  const fail = (code: string, message: string, exitCode: number, requestId: string | null = null): Failure => ({
+    line: `error: ${code === 'UsageError' || code === 'Error' || code === 'LocalError' ? '' : `${code}: `}${message}${requestId !== null ? ` (RequestId: ${requestId})` : ''}`,
+    exitCode, code, message, requestId,
+  });
+  if (err instanceof CommanderError) {
+    // commander has already printed its own line ("error: unknown option '--x'"), or the help of a group
+    // called without a subcommand (its message is then a placeholder).
+    const message = err.code === 'commander.help' ? 'a subcommand is required (see the usage on stderr)' : err.message.replace(/^error: /, '');
+    return { ...fail('UsageError', message, EXIT_USAGE), line: '' };
+  }
+  if (err instanceof UsageError || err instanceof InvalidArgumentError) return fail('UsageError', err.message, EXIT_USAGE);
+  if (!(err instanceof Error)) return fail('Error', String(err), EXIT_SERVICE);
   const e = err as Error & CodedError;
-  const rid = typeof e.requestId === 'string' && e.requestId !== '' ? ` (RequestId: ${e.requestId})` : '';
+  const rid = typeof e.requestId === 'string' && e.requestId !== '' ? e.requestId : null;
   // ali-oss marks transport failures with status -1 (network) / -2 (timeout); PopClient with NetworkError.
   const networkish = e.status === -1 || e.status === -2 || e.code === 'NetworkError' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH/.test(e.message);
   if (networkish && e.code !== 'NetworkError') {
     // ali-oss appends the request line and socket statistics; the first clause is the cause.
     const first = e.message.split('\n')[0]!.replace(/, (GET|PUT|POST|HEAD|DELETE) https?:\/\/.*$/, '').replace(/\s*\(req "error"\).*$/, '').replace(/, please increase the timeout.*$/, '');
-    return { line: `error: NetworkError: cannot reach ${endpoint ?? 'the endpoint'} (${first})`, exitCode: EXIT_SERVICE };
+    return fail('NetworkError', `cannot reach ${endpoint ?? 'the endpoint'} (${first})`, EXIT_SERVICE);
   }
-  if (typeof e.code === 'string' && e.code !== '' && !/^E[A-Z]+$/.test(e.code)) {
-    return { line: `error: ${e.code}: ${e.message.split('\n')[0]}${rid}`, exitCode: EXIT_SERVICE };
-  }
+  if (typeof e.code === 'string' && e.code !== '' && !/^E[A-Z]+$/.test(e.code)) return fail(e.code, e.message.split('\n')[0]!, EXIT_SERVICE, rid);
   const sys = e as NodeJS.ErrnoException;
   if (typeof sys.code === 'string' && sys.path !== undefined) {
     const what = sys.code === 'ENOENT' ? 'no such file or directory' : sys.code === 'EISDIR' ? 'is a directory' : sys.code === 'EACCES' ? 'permission denied' : sys.message;
-    return { line: `error: ${sys.path}: ${what}`, exitCode: EXIT_SERVICE };
+    return { ...fail('LocalError', `${sys.path}: ${what}`, EXIT_SERVICE), code: sys.code };
   }
-  return { line: `error: ${e.message}`, exitCode: EXIT_SERVICE };
+  return fail('Error', e.message, EXIT_SERVICE);
 }
 
 /** Endpoint of the current command, so a network error can name it. */
@@ -60,26 +77,122 @@ export function setEndpointForErrors(endpoint: string): void {
   currentEndpoint = endpoint;
 }
 
-/** Wraps an action: errors become the error line and the exit code instead of a stack trace. */
-export function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      const { line, exitCode } = describeError(err, currentEndpoint);
-      process.stderr.write(`${line}\n`);
-      process.exitCode = exitCode;
-    }
-  };
+/** How a failed command reports: `--json` adds the error document on stdout, `--export` a failing shell line. */
+export interface FailureOutput {
+  json: boolean;
+  /** stdout is meant for `eval "$(…)"`: it must make the shell fail, not silently export nothing. */
+  shellExport: boolean;
 }
 
 /**
- * Usage errors commander detects (unknown option, missing argument, bad value) exit 2 instead of
- * commander's 1; help and version still exit 0. Applied to a command and everything below it.
+ * Reports any failure of any command (main.ts catches everything here): the error line on stderr, with
+ * `--json` `{ "error": { code, message, requestId } }` on stdout, with `--export` a shell statement that
+ * fails; returns the exit code (1 service/I/O, 2 usage).
+ */
+export function reportFailure(err: unknown, out: FailureOutput): number {
+  const f = describeError(err, currentEndpoint);
+  if (f.line !== '') process.stderr.write(`${f.line}\n`);
+  if (out.shellExport) {
+    // `eval "$(…)"` runs this: with `set -e` the script stops here, and without it the message says the
+    // credentials were not exported (the caller is still on its previous identity).
+    const msg = `alunite: ${f.code === 'UsageError' ? '' : `${f.code}: `}${f.message}; nothing was exported`.replace(/[\r\n]+/g, ' ');
+    process.stdout.write(`printf '%s\\n' ${shellQuote(msg)} >&2; false\n`);
+  } else if (out.json) {
+    printJson({ error: { code: f.code, message: f.message, requestId: f.requestId } });
+  }
+  return f.exitCode;
+}
+
+/** POSIX shell single quotes: safe for any value, including quotes, `$`, spaces and newlines. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Kept for the commands' action definitions: failures propagate to main(), which reports them once
+ * (reportFailure), whatever the command.
+ */
+export function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return fn;
+}
+
+/** The options every command accepts before its subcommand as well as after it (see applyConventions). */
+export const GLOBAL_OPTIONS: readonly { flags: string; description: string }[] = [
+  { flags: '--json', description: 'machine-readable output on stdout (errors too: {"error": {code, message, requestId}})' },
+  { flags: '--profile <name>', description: 'profile in ~/.alunite/config (env ALUNITE_PROFILE, default "default")' },
+  { flags: '--endpoint <url>', description: 'http(s)://host[:port] (env ALUNITE_ENDPOINT)' },
+  { flags: '--region <region>', description: 'region id, e.g. cn-hangzhou (env ALUNITE_REGION)' },
+  { flags: '--access-key-id <id>', description: 'AccessKey id (env ALUNITE_ACCESS_KEY_ID)' },
+  { flags: '--access-key-secret <secret>', description: 'AccessKey secret (env ALUNITE_ACCESS_KEY_SECRET)' },
+  { flags: '--security-token <token>', description: 'STS security token (env ALUNITE_SECURITY_TOKEN)' },
+];
+
+const commandPath = (cmd: Command): string => {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+};
+
+/**
+ * The CLI's conventions, applied once to the whole command tree (main.ts, after every command is added),
+ * so no command can differ:
+ * - every command accepts `--json`;
+ * - every usage error commander detects (unknown command or option, missing argument, bad value) is
+ *   thrown to main(), which exits 2 (help and --version exit 0);
+ * - the global options (GLOBAL_OPTIONS) are accepted on the program and on every command group, before
+ *   the subcommand: `alunite --profile dev oss ls` = `alunite oss ls --profile dev`. A value given after
+ *   the subcommand wins; one the command does not take is a usage error.
+ */
+export function applyConventions(root: Command): Command {
+  const visit = (cmd: Command): void => {
+    cmd.exitOverride((e) => {
+      throw e;
+    });
+    // A group that is also a command of its own (`vend`, `configure`) takes only the options it declares.
+    const handler = (cmd as unknown as { _actionHandler?: unknown })._actionHandler;
+    const runsItself = handler !== undefined && handler !== null;
+    if (cmd.commands.length > 0) cmd.enablePositionalOptions();
+    if (cmd.commands.length > 0 && !runsItself) {
+      for (const g of GLOBAL_OPTIONS) {
+        if (!cmd.options.some((o) => o.long === g.flags.split(' ')[0])) {
+          const opt = new Option(g.flags, g.description);
+          if (cmd !== root) opt.hideHelp();
+          cmd.addOption(opt);
+        }
+      }
+    } else if (!cmd.options.some((o) => o.long === '--json')) {
+      cmd.option('--json', 'machine-readable output on stdout');
+    }
+    for (const sub of cmd.commands) visit(sub);
+  };
+  visit(root);
+  root.hook('preAction', (_root, action) => inheritGlobalOptions(action));
+  return root;
+}
+
+/** Copies the global options given on the program or a group onto the command that runs. */
+function inheritGlobalOptions(action: Command): void {
+  for (let anc = action.parent; anc; anc = anc.parent) {
+    for (const opt of anc.options) {
+      const key = opt.attributeName();
+      const source = anc.getOptionValueSource(key);
+      if (source !== 'cli' || opt.long === undefined || opt.long === '--version') continue;
+      const own = action.options.find((o) => o.long === opt.long);
+      if (own === undefined) throw new UsageError(`${opt.long} does not apply to "${commandPath(action)}"`);
+      const ownKey = own.attributeName();
+      if (action.getOptionValueSource(ownKey) === 'cli') continue; // given after the subcommand (or nearer): it wins
+      action.setOptionValueWithSource(ownKey, anc.getOptionValue(key), 'cli');
+    }
+  }
+}
+
+/**
+ * Usage errors commander detects exit 2. Kept for callers that apply it to their own command; main.ts
+ * applies the same rule to the whole tree (applyConventions).
  */
 export function usageExitCodes(cmd: Command): Command {
   cmd.exitOverride((e) => {
-    process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
+    throw e;
   });
   for (const sub of cmd.commands) usageExitCodes(sub);
   return cmd;
@@ -87,14 +200,8 @@ export function usageExitCodes(cmd: Command): Command {
 
 /** Adds `--json` and the connection flags (see profile.ts) to a command that talks to a server. */
 export function remote(cmd: Command): Command {
-  return cmd
-    .option('--json', 'machine-readable output on stdout')
-    .addOption(new Option('--profile <name>', 'profile in ~/.alunite/config (env ALUNITE_PROFILE, default "default")'))
-    .addOption(new Option('--endpoint <url>', 'http(s)://host[:port] (env ALUNITE_ENDPOINT)'))
-    .addOption(new Option('--region <region>', 'region id, e.g. cn-hangzhou (env ALUNITE_REGION)'))
-    .addOption(new Option('--access-key-id <id>', 'AccessKey id (env ALUNITE_ACCESS_KEY_ID)'))
-    .addOption(new Option('--access-key-secret <secret>', 'AccessKey secret (env ALUNITE_ACCESS_KEY_SECRET)'))
-    .addOption(new Option('--security-token <token>', 'STS security token (env ALUNITE_SECURITY_TOKEN)'));
+  for (const g of GLOBAL_OPTIONS) cmd.addOption(new Option(g.flags, g.description));
+  return cmd;
 }
 
 export function printJson(value: unknown): void {

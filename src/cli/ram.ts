@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { PopParams } from '../client/pop.js';
-import { parsePositiveInt, printJson, printRecord, printTable, remote, run, usageExitCodes, UsageError } from './output.js';
+import { parsePositiveInt, printJson, printRecord, printTable, remote, run, UsageError } from './output.js';
 import { listAllPages, popContext, RAM_VERSION, readDocument, type PopContext } from './pop.js';
 import type { ConnectionFlags } from './profile.js';
 
@@ -57,7 +57,29 @@ const arr = <T = Row>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : v ===
 const inner = (body: Row, outer: string, item: string): Row[] => arr((body[outer] as Row | undefined)?.[item]);
 const opt = (name: string, v: unknown): PopParams => (v === undefined ? {} : { [name]: String(v) });
 
-const policyType = (): Option => new Option('--type <type>', 'policy type').choices(['Custom', 'System']).default('Custom');
+const policyType = (): Option => new Option('--type <type>', 'policy type (default: the one that exists, custom or system)').choices(['Custom', 'System']);
+
+/**
+ * The policy's type when --type is not given. RAM keeps custom and system policies in two namespaces
+ * (a custom policy cannot take a system policy's name on Alunite or on the cloud, but the API does not
+ * promise it), so both are looked up at once: the one that exists is used, both is an error asking for
+ * --type, neither leaves it to the service to answer (EntityNotExist.Policy for the custom name).
+ * Needs ram:GetPolicy as well as the action itself.
+ */
+async function resolvePolicyType(c: PopContext, name: string, given: unknown): Promise<'Custom' | 'System'> {
+  if (given === 'Custom' || given === 'System') return given;
+  const exists = (type: string): Promise<boolean> =>
+    c.call('GetPolicy', { PolicyName: name, PolicyType: type }).then(
+      () => true,
+      (e: { code?: unknown }) => {
+        if (e.code === 'EntityNotExist.Policy') return false;
+        throw e;
+      },
+    );
+  const [custom, system] = await Promise.all([exists('Custom'), exists('System')]);
+  if (custom && system) throw new UsageError(`both a custom and a system policy are named ${name}: give --type Custom or --type System`);
+  return system ? 'System' : 'Custom';
+}
 
 function userCommands(ram: Command): void {
   const user = ram.command('user').description('RAM users');
@@ -198,7 +220,7 @@ function policyCommands(ram: Command): void {
   });
   const get = leaf(policy, 'get', 'show a policy and its default document').argument('<name>').addOption(policyType());
   act(get, async (o, c, name: string) => {
-    const b = await c.call('GetPolicy', { PolicyName: name, PolicyType: String(o.type) });
+    const b = await c.call('GetPolicy', { PolicyName: name, PolicyType: await resolvePolicyType(c, name, o.type) });
     const dv = b.DefaultPolicyVersion as Row | undefined;
     if (o.json) return printJson({ ...(b.Policy as Row), DefaultPolicyVersion: dv });
     show(o, b.Policy as Row, dv?.PolicyDocument as string | undefined);
@@ -207,7 +229,7 @@ function policyCommands(ram: Command): void {
   act(del, async (o, c, name: string) => done(o, await c.call('DeletePolicy', { PolicyName: name }), `deleted policy ${name}`));
   const entities = leaf(policy, 'entities', 'users, groups and roles a policy is attached to').argument('<name>').addOption(policyType());
   act(entities, async (o, c, name: string) => {
-    const b = await c.call('ListEntitiesForPolicy', { PolicyName: name, PolicyType: String(o.type) });
+    const b = await c.call('ListEntitiesForPolicy', { PolicyName: name, PolicyType: await resolvePolicyType(c, name, o.type) });
     const rows = [
       ...inner(b, 'Users', 'User').map((u) => ({ Kind: 'User', Name: u.UserName, AttachDate: u.AttachDate })),
       ...inner(b, 'Groups', 'Group').map((g) => ({ Kind: 'Group', Name: g.GroupName, AttachDate: g.AttachDate })),
@@ -225,8 +247,9 @@ function policyCommands(ram: Command): void {
     act(cmd, async (o, c, name: string) => {
       const p = principal(o);
       const action = verb === 'attach' ? `AttachPolicyTo${p.kind}` : `DetachPolicyFrom${p.kind}`;
-      const b = await c.call(action, { PolicyName: name, PolicyType: String(o.type), [`${p.kind}Name`]: p.name });
-      done(o, b, `${verb === 'attach' ? 'attached' : 'detached'} ${String(o.type)} policy ${name} ${verb === 'attach' ? 'to' : 'from'} ${p.kind.toLowerCase()} ${p.name}`);
+      const type = await resolvePolicyType(c, name, o.type);
+      const b = await c.call(action, { PolicyName: name, PolicyType: type, [`${p.kind}Name`]: p.name });
+      done(o, b, `${verb === 'attach' ? 'attached' : 'detached'} ${type} policy ${name} ${verb === 'attach' ? 'to' : 'from'} ${p.kind.toLowerCase()} ${p.name}`);
     });
   }
 
@@ -247,11 +270,11 @@ function policyCommands(ram: Command): void {
   });
   const vlist = leaf(version, 'list', 'list versions').argument('<policy>').addOption(policyType());
   act(vlist, async (o, c, name: string) =>
-    showList(o, inner(await c.call('ListPolicyVersions', { PolicyName: name, PolicyType: String(o.type) }), 'PolicyVersions', 'PolicyVersion'), [['VERSION', 'VersionId'], ['DEFAULT', 'IsDefaultVersion'], ['CREATED', 'CreateDate']]),
+    showList(o, inner(await c.call('ListPolicyVersions', { PolicyName: name, PolicyType: await resolvePolicyType(c, name, o.type) }), 'PolicyVersions', 'PolicyVersion'), [['VERSION', 'VersionId'], ['DEFAULT', 'IsDefaultVersion'], ['CREATED', 'CreateDate']]),
   );
   const vget = leaf(version, 'get', 'show a version and its document').argument('<policy>').argument('<version-id>', 'e.g. v2').addOption(policyType());
   act(vget, async (o, c, name: string, id: string) => {
-    const v = (await c.call('GetPolicyVersion', { PolicyName: name, VersionId: id, PolicyType: String(o.type) })).PolicyVersion as Row;
+    const v = (await c.call('GetPolicyVersion', { PolicyName: name, VersionId: id, PolicyType: await resolvePolicyType(c, name, o.type) })).PolicyVersion as Row;
     show(o, v, v.PolicyDocument as string | undefined);
   });
   const vdefault = leaf(version, 'set-default', 'make a version the default').argument('<policy>').argument('<version-id>');
@@ -267,5 +290,5 @@ export function ramCommand(): Command {
   groupCommands(ram);
   roleCommands(ram);
   policyCommands(ram);
-  return usageExitCodes(ram);
+  return ram;
 }

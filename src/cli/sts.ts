@@ -1,5 +1,5 @@
-import { Command } from 'commander';
-import { parsePositiveInt, printJson, printRecord, remote, run, usageExitCodes } from './output.js';
+import { Command, Option } from 'commander';
+import { parsePositiveInt, printJson, printRecord, remote, run, shellQuote } from './output.js';
 import { popContext, readDocument, STS_VERSION } from './pop.js';
 import { alunitePaths, checkProfileName, writeProfile, type ConnectionFlags } from './profile.js';
 
@@ -15,10 +15,7 @@ interface AssumeRoleBody {
   Credentials: { AccessKeyId: string; AccessKeySecret: string; SecurityToken: string; Expiration: string };
 }
 
-/** POSIX shell single quotes: safe for any value, including quotes, `$`, spaces and newlines. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };
 
 export function stsCommand(): Command {
   const sts = new Command('sts').description('STS: temporary credentials (AssumeRole) and the caller identity');
@@ -32,7 +29,7 @@ export function stsCommand(): Command {
       .option('--policy <file>', 'session policy JSON file: the credentials get at most what it allows (- for stdin)')
       .option('--duration <seconds>', 'DurationSeconds, 900 up to the role maximum (default 3600)', parsePositiveInt)
       .option('--external-id <id>', 'ExternalId the trust policy may require')
-      .option('--export', 'print `export ALUNITE_…=…` lines for a POSIX shell: eval "$(alunite sts assume-role … --export)"')
+      .addOption(new Option('--export', 'print `export ALUNITE_…=…` lines for a POSIX shell: eval "$(alunite sts assume-role … --export)"; on failure a line that makes the eval fail').conflicts('json'))
       .option('--save-profile <name>', 'also write the credentials to this profile in ~/.alunite/config'),
   );
   assume.action(
@@ -93,5 +90,5 @@ export function stsCommand(): Command {
     }),
   );
 
-  return usageExitCodes(sts);
+  return sts;
 }

@@ -4,6 +4,7 @@ import { createLogger } from '../log.js';
 import { loadConfigFile, startVend } from '../vend/index.js';
 import { hashPassword } from '../vend/password.js';
 import { addUser } from '../vend/users.js';
+import { printJson, UsageError } from './output.js';
 
 // `alunite vend` (the token vending service) and `alunite vend add-user` (its users file).
 
@@ -25,8 +26,9 @@ export function vendCommand(): Command {
     .option('--config <file>', 'YAML configuration (see examples/vend.yaml)')
     .option('--host <host>', 'address to listen on (overrides listen.host)')
     .option('--port <port>', 'port to listen on (overrides listen.port)', port)
-    .action(async (o: { config?: string; host?: string; port?: number }) => {
-      if (o.config === undefined) throw new Error('alunite vend: --config <file> is required');
+    .option('--json', 'print one JSON line {url, roleArn, stsEndpoint, auth, grants} once listening')
+    .action(async (o: { config?: string; host?: string; port?: number; json?: boolean }) => {
+      if (o.config === undefined) throw new UsageError("required option '--config <file>' not specified");
       const config = loadConfigFile(o.config);
       const running = await startVend({
         config,
@@ -35,8 +37,12 @@ export function vendCommand(): Command {
         ...(o.host !== undefined ? { host: o.host } : {}),
         ...(o.port !== undefined ? { port: o.port } : {}),
       });
-      process.stdout.write(`alunite vend: role ${config.sts.roleArn} via ${config.sts.endpoint}, auth ${config.auth.mode}, grants ${[...config.grants.keys()].join(', ')}\n`);
-      process.stdout.write(`alunite vend listening on ${running.url}\n`);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ url: running.url, roleArn: config.sts.roleArn, stsEndpoint: config.sts.endpoint, auth: config.auth.mode, grants: [...config.grants.keys()] })}\n`);
+      } else {
+        process.stdout.write(`alunite vend: role ${config.sts.roleArn} via ${config.sts.endpoint}, auth ${config.auth.mode}, grants ${[...config.grants.keys()].join(', ')}\n`);
+        process.stdout.write(`alunite vend listening on ${running.url}\n`);
+      }
       const stop = (): void => {
         void running.close().then(() => process.exit(0));
       };
@@ -50,8 +56,9 @@ export function vendCommand(): Command {
     .requiredOption('--users <file>', 'the users file (auth.usersFile)')
     .option('--group <group>', "the user's group (${group} in session policies)")
     .option('--password-stdin', 'read the password from standard input (else a random one is printed)')
+    .option('--json', 'print {user, group, usersFile, password} (password only when generated)')
     .argument('<name>', 'user id: 2-64 characters of A-Z a-z 0-9 . _ @ -')
-    .action(async (name: string, o: { users: string; group?: string; passwordStdin?: boolean }) => {
+    .action(async (name: string, o: { users: string; group?: string; passwordStdin?: boolean; json?: boolean }) => {
       let password: string;
       let generated = false;
       if (o.passwordStdin) {
@@ -63,6 +70,7 @@ export function vendCommand(): Command {
         generated = true;
       }
       await addUser(o.users, name, await hashPassword(password), o.group);
+      if (o.json) return printJson({ user: name, group: o.group ?? null, usersFile: o.users, ...(generated ? { password } : {}) });
       process.stdout.write(`added user ${name}${o.group !== undefined ? ` (group ${o.group})` : ''} to ${o.users}\n`);
       if (generated) process.stdout.write(`password: ${password}\n`);
     });

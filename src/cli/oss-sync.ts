@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import { Command } from 'commander';
+import { Crc64 } from '../util/crc64.js';
+import { explainBodiless, isOssUrl, ossClient, parseOssUrl, type OssClient } from './oss-client.js';
+import { folder, listAll, pool, walk } from './oss-list.js';
+import { downloadObject, uploadFile } from './oss-transfer.js';
+import { CliError, humanBytes, parsePositiveInt, parseSize, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
+import { alunitePaths, resolveConnection, type ConnectionFlags } from './profile.js';
+import { childSink, progressBar } from './progress.js';
+
+// `alunite oss sync SRC DST`: make DST (a local directory or oss://bucket/prefix) hold what SRC holds,
+// transferring only files that are new or differ. See docs/cli.md "sync" for how files are compared.
+
+interface SyncOptions extends ConnectionFlags {
+  json?: boolean;
+  delete?: boolean;
+  dryRun?: boolean;
+  partSize: number;
+  parallel: number;
+  threshold: number;
+  jobs: number;
+  contentType?: string;
+  progress: boolean;
+}
+
+type Reason = 'new' | 'size' | 'content' | 'extra';
+
+export interface SyncAction {
+  action: 'upload' | 'download' | 'delete';
+  /** Relative to both roots: the file's path under the directory, the key after the prefix. */
+  path: string;
+  source?: string;
+  destination: string;
+  size: number;
+  reason: Reason;
+}
+
+interface LocalFile {
+  rel: string;
+  abs: string;
+  size: number;
+}
+
+interface RemoteObject {
+  rel: string;
+  key: string;
+  size: number;
+  /** Unquoted, upper case. */
+  etag: string;
+  type: string;
+}
+
+const MD5_ETAG = /^[0-9A-F]{32}$/;
+const MULTIPART_ETAG = /^[0-9A-F]{32}-(\d+)$/;
+
+/** MD5 of the whole file and, for each part size asked for, the multipart ETag it would have. */
+export async function digests(file: string, partSizes: readonly number[]): Promise<{ md5: string; crc64: string; multipart: Map<number, string> }> {
+  const whole = createHash('md5');
+  const crc = new Crc64();
+  const parts = partSizes.map((size) => ({ size, filled: 0, current: createHash('md5'), etags: [] as string[] }));
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    whole.update(buf);
+    crc.update(buf);
+    for (const p of parts) {
+      let off = 0;
+      while (off < buf.length) {
+        const take = Math.min(p.size - p.filled, buf.length - off);
+        p.current.update(buf.subarray(off, off + take));
+        p.filled += take;
+        off += take;
+        if (p.filled === p.size) {
+          p.etags.push(p.current.digest('hex').toUpperCase());
+          p.current = createHash('md5');
+          p.filled = 0;
+        }
+      }
+    }
+  }
+  const multipart = new Map<number, string>();
+  for (const p of parts) {
+    if (p.filled > 0) p.etags.push(p.current.digest('hex').toUpperCase());
+    // OSS: the MD5 of the parts' upper-case hex ETags concatenated as text (S3 hashes the binary MD5s).
+    multipart.set(p.size, `${createHash('md5').update(p.etags.join(''), 'latin1').digest('hex').toUpperCase()}-${p.etags.length}`);
+  }
+  return { md5: whole.digest('hex').toUpperCase(), crc64: crc.digestDecimal(), multipart };
+}
+
+/**
+ * Whether a local file (same size) holds the object's bytes. A plain ETag is the MD5 of the object; any
+ * other (multipart `<md5>-N`, appendable) is compared through the CRC-64 a HEAD reports
+ * (x-oss-hash-crc64ecma, exact whatever the part size); an endpoint that reports none gets the multipart
+ * ETag recomputed with --part-size. Neither possible: the file counts as different (it is transferred).
+ */
+async function sameContent(client: OssClient, bucket: string, local: LocalFile, obj: RemoteObject, partSize: number): Promise<boolean> {
+  if (MD5_ETAG.test(obj.etag) && obj.type !== 'Appendable' && obj.type !== 'Symlink') return (await digests(local.abs, [])).md5 === obj.etag;
+  client.useBucket(bucket);
+  const head = await client.head(obj.key).catch((e: unknown) => explainBodiless(client, bucket, obj.key, e));
+  const serverCrc = head.res.headers['x-oss-hash-crc64ecma'];
+  const m = MULTIPART_ETAG.exec(obj.etag);
+  const partCount = m ? Number(m[1]) : 0;
+  const tryPart = partCount > 0 && Math.ceil(local.size / partSize) === partCount ? [partSize] : [];
+  const d = await digests(local.abs, serverCrc ? [] : tryPart);
+  if (serverCrc) return d.crc64 === serverCrc;
+  return tryPart.length > 0 && d.multipart.get(partSize) === obj.etag;
+}
+
+/** What has to change at the destination, in key order. */
+async function plan(
+  locals: Map<string, LocalFile>, remotes: Map<string, RemoteObject>, upload: boolean, deleteExtra: boolean,
+  compare: (local: LocalFile, obj: RemoteObject) => Promise<boolean>, jobs: number, names: { local: (rel: string) => string; remote: (rel: string) => string },
+): Promise<{ actions: SyncAction[]; unchanged: number }> {
+  const from = upload ? locals : remotes;
+  const to = upload ? remotes : locals;
+  const rels = [...from.keys()].sort();
+  const decided = await pool(rels, jobs, async (rel): Promise<SyncAction | null> => {
+    const src = from.get(rel)!;
+    const dst = to.get(rel);
+    const base = upload
+      ? { action: 'upload' as const, path: rel, source: names.local(rel), destination: names.remote(rel), size: src.size }
+      : { action: 'download' as const, path: rel, source: names.remote(rel), destination: names.local(rel), size: src.size };
+    if (dst === undefined) return { ...base, reason: 'new' };
+    if (dst.size !== src.size) return { ...base, reason: 'size' };
+    const local = (upload ? src : dst) as LocalFile;
+    const obj = (upload ? dst : src) as RemoteObject;
+    return (await compare(local, obj)) ? null : { ...base, reason: 'content' };
+  });
+  const actions = decided.filter((a): a is SyncAction => a !== null);
+  const unchanged = decided.length - actions.length;
+  if (deleteExtra) {
+    for (const rel of [...to.keys()].sort()) {
+      if (!from.has(rel)) actions.push({ action: 'delete', path: rel, destination: upload ? names.remote(rel) : names.local(rel), size: to.get(rel)!.size, reason: 'extra' });
+    }
+  }
+  return { actions, unchanged };
+}
+
+export function syncCommand(oss: Command): void {
+  const sync = remote(
+    oss
+      .command('sync')
+      .description('mirror a folder: local dir → oss://bucket/prefix or oss://bucket/prefix → local dir; only new or changed files move')
+      .argument('<source>', 'a local directory or oss://bucket[/prefix]')
+      .argument('<destination>', 'oss://bucket[/prefix] or a local directory (the other kind than <source>)')
+      .option('--delete', 'also delete files or objects at the destination that the source does not have')
+      .option('--dry-run', 'print what would be done, change nothing')
+      .option('--part-size <size>', 'multipart part size (min 100K)', parseSize, 8 * 1024 * 1024)
+      .option('--parallel <n>', 'parts uploaded at once', parsePositiveInt, 4)
+      .option('--threshold <size>', 'files this large or larger use a resumable multipart upload', parseSize, 8 * 1024 * 1024)
+      .option('--jobs <n>', 'files compared and transferred at once', parsePositiveInt, 4)
+      .option('--content-type <type>', 'Content-Type of uploaded objects (default: from the file extension)')
+      .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)'),
+  );
+  sync.action(async (source: string, destination: string) => {
+    const o = sync.opts<SyncOptions>();
+    if (o.partSize < 100 * 1024) throw new UsageError('--part-size must be at least 100K (the smallest part ali-oss sends)');
+    if (o.partSize > 5 * 1024 ** 3) throw new UsageError('--part-size must be at most 5G');
+    const upload = !isOssUrl(source);
+    if (upload === !isOssUrl(destination)) throw new UsageError('sync needs one local directory and one oss:// URL (oss→oss and local→local are not supported)');
+    const url = parseOssUrl(upload ? destination : source);
+    const localDir = upload ? source : destination;
+    const prefix = folder(url.key);
+    const root = resolve(localDir);
+
+    const st = await stat(localDir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' && !upload) return null; // a download creates it
+      throw e;
+    });
+    if (st && !st.isDirectory()) throw new UsageError(`${localDir} is not a directory`);
+
+    const conn = await resolveConnection(o);
+    setEndpointForErrors(conn.endpoint);
+    const client = await ossClient(conn);
+
+    const locals = new Map<string, LocalFile>();
+    if (st) for (const f of await walk(localDir)) locals.set(f.rel, f);
+    const remotes = new Map<string, RemoteObject>();
+    const unsafe: string[] = [];
+    for await (const page of listAll(client, url.bucket, prefix)) {
+      for (const obj of page.objects) {
+        const rel = obj.name.slice(prefix.length);
+        if (rel === '' || rel.endsWith('/')) continue; // folder markers: no file to compare with
+        // A key that would land outside the directory is never written there (nor counted as present).
+        const target = resolve(root, rel);
+        if (rel.split('/').includes('..') || rel.startsWith('/') || !target.startsWith(root + sep)) {
+          if (!upload) unsafe.push(obj.name);
+          continue;
+        }
+        remotes.set(rel, { rel, key: obj.name, size: obj.size, etag: (obj.etag ?? '').replace(/"/g, '').toUpperCase(), type: obj.type });
+      }
+    }
+
+    const localName = (rel: string): string => (localDir.endsWith('/') || localDir.endsWith(sep) ? localDir : `${localDir}/`) + rel;
+    const remoteName = (rel: string): string => `oss://${url.bucket}/${prefix}${rel}`;
+    // Each worker gets its own client: useBucket() is per client and comparisons and transfers run concurrently.
+    const clients: OssClient[] = [];
+    const borrow = async <T>(fn: (c: OssClient) => Promise<T>): Promise<T> => {
+      const c = clients.pop() ?? (await ossClient(conn));
+      try {
+        return await fn(c);
+      } finally {
+        clients.push(c);
+      }
+    };
+    const { actions, unchanged } = await plan(
+      locals, remotes, upload, o.delete === true,
+      (local, obj) => borrow((c) => sameContent(c, url.bucket, local, obj, o.partSize)),
+      o.jobs, { local: localName, remote: remoteName },
+    );
+
+    const say = (a: SyncAction): void => {
+      if (o.json) return;
+      const what = a.action === 'delete' ? `delete: ${a.destination}` : `${a.action}: ${a.source} → ${a.destination} (${a.reason === 'new' ? 'new' : a.reason === 'size' ? 'size differs' : 'content differs'}, ${humanBytes(a.size)})`;
+      process.stdout.write(`${o.dryRun ? '(dry run) ' : ''}${what}\n`);
+    };
+    const transfers = actions.filter((a) => a.action !== 'delete');
+    const deletions = actions.filter((a) => a.action === 'delete');
+    if (o.dryRun) actions.forEach(say);
+    else {
+      const bar = progressBar(`${transfers.length} files`, transfers.reduce((n, a) => n + a.size, 0), o.progress && process.stderr.isTTY === true);
+      const notice = (line: string): void => void process.stderr.write(`${line}\n`);
+      try {
+        await pool(transfers, o.jobs, (a) =>
+          borrow(async (c) => {
+            if (a.action === 'upload') {
+              await uploadFile(c, locals.get(a.path)!.abs, url.bucket, prefix + a.path, {
+                threshold: o.threshold, partSize: o.partSize, parallel: o.parallel, endpoint: conn.endpoint,
+                checkpointDir: alunitePaths().checkpoints, progress: childSink(bar), notice,
+                ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
+              });
+            } else {
+              await downloadObject(c, url.bucket, remotes.get(a.path)!.key, resolve(root, a.path), childSink(bar));
+            }
+            say(a);
+          }),
+        );
+      } finally {
+        bar.finish();
+      }
+      if (upload) {
+        const keys = deletions.map((a) => prefix + a.path);
+        client.useBucket(url.bucket);
+        for (let i = 0; i < keys.length; i += 1000) {
+          await client.deleteMulti(keys.slice(i, i + 1000), { quiet: true });
+          deletions.slice(i, i + 1000).forEach(say);
+        }
+      } else {
+        for (const a of deletions) {
+          await rm(resolve(root, a.path), { force: true });
+          say(a);
+        }
+      }
+    }
+
+    const bytes = transfers.reduce((n, a) => n + a.size, 0);
+    const unsafeError = unsafe.length
+      ? new CliError('UnsafeKey', `skipped ${unsafe.length} object(s) whose keys would be written outside ${root}: ${unsafe.slice(0, 5).join(', ')}`)
+      : undefined;
+    if (o.json) {
+      // One document: the summary, with the error in it when keys were skipped (exit 1 all the same).
+      printJson({
+        source, destination, dryRun: o.dryRun === true, actions, unchanged, transferred: transfers.length, deleted: deletions.length, bytes,
+        ...(unsafeError ? { skippedUnsafeKeys: unsafe, error: { code: unsafeError.code, message: unsafeError.message, requestId: null } } : {}),
+      });
+      if (unsafeError) {
+        process.stderr.write(`error: ${unsafeError.code}: ${unsafeError.message}\n`);
+        process.exitCode = 1;
+      }
+      return;
+    }
+    const verb = upload ? 'uploaded' : 'downloaded';
+    process.stdout.write(`${o.dryRun ? '(dry run) would have ' : ''}${verb} ${transfers.length} (${humanBytes(bytes)}), deleted ${deletions.length}, ${unchanged} unchanged\n`);
+    if (unsafeError) throw unsafeError;
+  });
+}
