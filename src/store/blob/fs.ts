@@ -45,7 +45,7 @@ export class FsBlobStore implements BlobStore {
     return join(this.blobDir, blobId.slice(0, 2), blobId);
   }
 
-  async put(source: Readable): Promise<BlobWriteResult> {
+  async put(source: AsyncIterable<Buffer>): Promise<BlobWriteResult> {
     try {
       return await this.write(source);
     } catch (err) {
@@ -55,13 +55,14 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  private async write(source: Readable): Promise<BlobWriteResult> {
+  private async write(source: AsyncIterable<Buffer>): Promise<BlobWriteResult> {
     const blobId = newBlobId();
     const tmp = join(this.tmpDir, `${blobId}.tmp`);
     const fh = await open(tmp, 'w', 0o600);
     let size = 0;
     try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
+      // Each chunk is written before the next is pulled (the source may reuse its memory then).
+      for await (const chunk of source) {
         let off = 0;
         while (off < chunk.length) {
           const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
