@@ -7,6 +7,8 @@ import { diskFullError, isDiskFull } from '../disk-space.js';
 import { privateDir } from '../file-modes.js';
 import type { AgeFilter, BlobStore, BlobWriteResult } from './types.js';
 
+const READ_BLOCK = 1024 * 1024;
+
 export interface FsBlobStoreOptions {
   /** Directory that holds `blobs/` and `tmp/`. */
   root: string;
@@ -94,7 +96,8 @@ export class FsBlobStore implements BlobStore {
 
   read(blobId: string, start: number, end: number): Readable {
     if (end <= start) return Readable.from([]);
-    return createReadStream(this.pathOf(blobId), { start, end: end - 1, highWaterMark: 256 * 1024 });
+    // 1 MiB reads: a quarter of the reads, wakeups and socket writes of 256 KiB ones for a large GET.
+    return createReadStream(this.pathOf(blobId), { start, end: end - 1, highWaterMark: Math.min(READ_BLOCK, end - start) });
   }
 
   async delete(blobIds: Iterable<string>): Promise<void> {
