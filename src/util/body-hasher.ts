@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 /** Bytes per block: one file write and one message each. */
 export const BLOCK_SIZE = 1024 * 1024;
 /** Blocks of one body waiting for (or in) its worker; the producer waits beyond that (backpressure). */
-const MAX_QUEUED_PER_JOB = 2;
+const MAX_QUEUED_PER_JOB = 1;
 /** Free blocks kept for reuse (not returned to the allocator): steady memory under steady load. */
 const MAX_FREE_SLOTS = 16;
 
