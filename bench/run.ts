@@ -15,6 +15,7 @@
  *     --rounds N        alternating rounds per phase        --skip-nofsync   no Alunite --no-fsync server
  *     --profile         also profile GET and PUT (node --cpu-prof on the server; bench-results/*.cpuprofile)
  *     --profile-only    only that                           --out FILE       JSON elsewhere
+ *     --big-only        only large objects (PUT, GET, multipart 1 GiB in 8 MiB parts ×4) on bare-fs and Alunite
  *
  *     --meta URL|postgres  the Alunite servers keep their metadata in PostgreSQL: a postgres:// URL (one schema per
  *                       server is created there and dropped at the end), or `postgres` for a throwaway local server
