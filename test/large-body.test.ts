@@ -1,5 +1,5 @@
 // Large bodies take the off-event-loop path (1 MiB shared-memory blocks, MD5 on a worker thread, CRC-64 in
-// the addon or, without it, on the worker): every claim is still checked and nothing is kept when one fails.
+// the worker, by the addon or the JavaScript tables): every claim is still checked and nothing is kept when one fails.
 // Each case runs against a real server process with the addon and with ALUNITE_NO_NATIVE=1.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -52,7 +52,7 @@ function putChunked(port: number, key: string, body: Buffer, headers: Record<str
 }
 
 for (const noNative of [false, true]) {
-  describe(`large bodies (${noNative ? 'JavaScript CRC-64 on the worker: ALUNITE_NO_NATIVE=1' : 'CRC-64 addon when built'})`, () => {
+  describe(`large bodies (${noNative ? 'JavaScript CRC-64: ALUNITE_NO_NATIVE=1' : 'CRC-64 addon when built'})`, () => {
     let server: SpawnedServer;
     let data: string;
     const body = randomBytes(3 * MiB + 12_345);

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { acquireSlot, BLOCK_SIZE, HashJob, releaseSlot, type Slot } from '../util/body-hasher.js';
-import { Crc64, crc64Implementation } from '../util/crc64.js';
+import { Crc64 } from '../util/crc64.js';
 import type { BlobStore } from '../store/blob/types.js';
 import type { Segment } from './model.js';
 
@@ -40,19 +40,19 @@ export function freshBlobs(body: IngestedBody): string[] {
 
 /**
  * Counts bytes on their way to the blob store and checks the claims about them; fails the stream on any
- * broken one. With `md5` it hashes here too (small bodies); without, the caller hashes (see blocksOf)
- * and checks the digests after the end. `crc` null: CRC-64 is computed elsewhere as well.
+ * broken one. With `hash` it also computes MD5 and CRC-64 here and checks them at the end (small bodies);
+ * without, the caller hashes off the event loop (see blocksOf) and checks the digests itself.
  */
 class BodyChecker extends Transform {
   size = 0;
   digest?: Buffer;
+  readonly md5: Hash | null;
+  readonly crc: Crc64 | null;
 
-  constructor(
-    private readonly exp: BodyExpectations,
-    readonly md5: Hash | null,
-    readonly crc: Crc64 | null,
-  ) {
+  constructor(private readonly exp: BodyExpectations, hash: boolean) {
     super();
+    this.md5 = hash ? createHash('md5') : null;
+    this.crc = hash ? new Crc64() : null;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -121,8 +121,8 @@ function follow<T extends Writable & Readable>(src: Readable, dst: T): T {
 }
 
 /** Pipes a body through a checker; both fail together. */
-function checked(body: Readable, exp: BodyExpectations, hashHere: boolean, crc: Crc64 | null): BodyChecker {
-  const checker = new BodyChecker(exp, hashHere ? createHash('md5') : null, crc);
+function checked(body: Readable, exp: BodyExpectations, hash: boolean): BodyChecker {
+  const checker = new BodyChecker(exp, hash);
   // A small body can fail its checks (e.g. Content-MD5) before anyone reads the checker; without a
   // listener that 'error' event would be unhandled and crash the process. Readers still get the error.
   checker.on('error', () => undefined);
@@ -138,17 +138,16 @@ function refuseOversize(body: Readable, exp: BodyExpectations): void {
 
 /** Bodies declared shorter than this are hashed on the event loop: a worker round trip would cost more. */
 const OFF_THREAD_MIN = 256 * 1024;
-/** With the addon, CRC-64 (~0.1–0.3 ns/byte) runs here on chunks still in cache; else in the worker. */
-const CRC_HERE = crc64Implementation !== 'js';
 
 /**
- * The body as 1 MiB blocks of shared memory, hashed on a worker thread while the blob store writes them.
+ * The body as 1 MiB blocks of shared memory, hashed (MD5 and CRC-64) on a worker thread while the blob
+ * store writes them: the event loop, which reads the socket, copies and issues the writes, is the busier side.
  * A yielded block is valid until the consumer pulls the next one (then its slot is reused): the blob
  * store writes each block before asking for more, and keeps none. Ends with the claims checked: a body
  * that breaks one throws before the end, so the store keeps nothing.
  */
 async function* blocksOf(checker: BodyChecker, exp: BodyExpectations, out: { md5?: Buffer; crc64?: bigint }): AsyncGenerator<Buffer> {
-  const job = new HashJob(!CRC_HERE);
+  const job = new HashJob();
   let slot: Slot | null = acquireSlot();
   let fill = 0;
   let finished = false;
@@ -176,11 +175,10 @@ async function* blocksOf(checker: BodyChecker, exp: BodyExpectations, out: { md5
     if (fill > 0) yield await submit();
     const digests = await job.finish();
     finished = true;
-    const crc = checker.crc ? checker.crc.digest() : digests.crc64!;
-    const problem = verifyDigests(exp, digests.md5, crc);
+    const problem = verifyDigests(exp, digests.md5, digests.crc64);
     if (problem) throw problem;
     out.md5 = digests.md5;
-    out.crc64 = crc;
+    out.crc64 = digests.crc64;
   } finally {
     if (slot) releaseSlot(slot);
     if (!finished) job.abandon();
@@ -191,11 +189,11 @@ async function* blocksOf(checker: BodyChecker, exp: BodyExpectations, out: { md5
 export async function ingestToBlob(blobs: BlobStore, body: Readable, exp: BodyExpectations): Promise<IngestedBody & { blobId: string }> {
   refuseOversize(body, exp);
   if (exp.length !== undefined && exp.length < OFF_THREAD_MIN) {
-    const checker = checked(body, exp, true, new Crc64());
+    const checker = checked(body, exp, true);
     const { blobId, size } = await blobs.put(checker);
     return { size, md5: checker.digest!, crc64: checker.crc!.digest(), blobId, inline: null };
   }
-  const checker = checked(body, exp, false, CRC_HERE ? new Crc64() : null);
+  const checker = checked(body, exp, false);
   const digests: { md5?: Buffer; crc64?: bigint } = {};
   const { blobId, size } = await blobs.put(blocksOf(checker, exp, digests));
   return { size, md5: digests.md5!, crc64: digests.crc64!, blobId, inline: null };
@@ -208,7 +206,7 @@ export async function ingestToBlob(blobs: BlobStore, body: Readable, exp: BodyEx
 export async function ingest(blobs: BlobStore, body: Readable, exp: BodyExpectations, inlineMax: number): Promise<IngestedBody> {
   if (exp.length === undefined || exp.length > inlineMax) return ingestToBlob(blobs, body, exp);
   refuseOversize(body, exp);
-  const checker = checked(body, exp, true, new Crc64());
+  const checker = checked(body, exp, true);
   const chunks: Buffer[] = [];
   for await (const chunk of checker as AsyncIterable<Buffer>) chunks.push(chunk);
   const data = Buffer.concat(chunks);

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /**
- * MD5 of upload bodies on worker threads, fed with 1 MiB blocks of shared memory: hashing a large body
+ * MD5 and CRC-64 of upload bodies on worker threads, fed with 1 MiB blocks of shared memory: hashing a large body
  * costs ~2 ns of CPU per byte, which on the event loop capped uploads near one core's hashing speed and
  * stalled every other request meanwhile. The main thread copies socket chunks into a block once, hands it
  * to a worker and to the file write at the same time, and takes the slot back when both are done.
@@ -16,12 +16,12 @@ const MAX_QUEUED_PER_JOB = 1;
 const MAX_FREE_SLOTS = 16;
 
 export type HasherRequest =
-  | { t: 'open'; job: number; crc: boolean }
+  | { t: 'open'; job: number }
   | { t: 'data'; job: number; sab: SharedArrayBuffer; len: number }
   | { t: 'end'; job: number }
   | { t: 'drop'; job: number };
 
-export type HasherReply = { t: 'ack'; job: number } | { t: 'done'; job: number; md5: Uint8Array; crc64: bigint | null };
+export type HasherReply = { t: 'ack'; job: number } | { t: 'done'; job: number; md5: Uint8Array; crc64: bigint };
 
 /** A reusable block of shared memory; free again when every holder (producer, writer, worker) let go. */
 export class Slot {
@@ -44,8 +44,7 @@ export function releaseSlot(slot: Slot): void {
 
 export interface BodyDigests {
   md5: Buffer;
-  /** Only when the job was opened with `crc`. */
-  crc64: bigint | null;
+  crc64: bigint;
 }
 
 class HashThread {
@@ -93,7 +92,7 @@ function pickThread(): HashThread {
   return threads.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
 }
 
-/** Hashes one body, block by block, on a worker thread. */
+/** Hashes one body (MD5 and CRC-64), block by block, on a worker thread. */
 export class HashJob {
   private readonly id = nextJob++;
   private readonly thread: HashThread;
@@ -104,11 +103,10 @@ export class HashJob {
   private failure: Error | null = null;
   private closed = false;
 
-  /** `crc`: the worker also computes CRC-64 (when the addon is absent and it would be slow here). */
-  constructor(crc: boolean) {
+  constructor() {
     this.thread = pickThread();
     this.thread.add(this.id, this);
-    this.post({ t: 'open', job: this.id, crc });
+    this.post({ t: 'open', job: this.id });
   }
 
   private post(m: HasherRequest): void {

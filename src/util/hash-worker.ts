@@ -1,4 +1,4 @@
-// Worker thread of body-hasher.ts: MD5 (and, without the CRC-64 addon, CRC-64) of upload bodies, so the
+// Worker thread of body-hasher.ts: MD5 and CRC-64 (the addon's, when built) of upload bodies, so the
 // event loop only moves bytes. Blocks arrive in order per job as views on shared memory; each is
 // acknowledged once hashed, which hands its slot back to the main thread.
 import { createHash, type Hash } from 'node:crypto';
@@ -8,7 +8,7 @@ import type { HasherReply, HasherRequest } from './body-hasher.js';
 
 interface Job {
   md5: Hash;
-  crc: Crc64 | null;
+  crc: Crc64;
 }
 
 const jobs = new Map<number, Job>();
@@ -18,14 +18,14 @@ port.on('message', (m: HasherRequest) => {
   let reply: HasherReply;
   switch (m.t) {
     case 'open':
-      jobs.set(m.job, { md5: createHash('md5'), crc: m.crc ? new Crc64() : null });
+      jobs.set(m.job, { md5: createHash('md5'), crc: new Crc64() });
       return;
     case 'data': {
       const job = jobs.get(m.job);
       if (job) {
         const view = new Uint8Array(m.sab, 0, m.len);
         job.md5.update(view);
-        job.crc?.update(view);
+        job.crc.update(view);
       }
       reply = { t: 'ack', job: m.job };
       break;
@@ -35,7 +35,7 @@ port.on('message', (m: HasherRequest) => {
       jobs.delete(m.job);
       if (!job) return;
       const md5 = job.md5.digest();
-      reply = { t: 'done', job: m.job, md5: new Uint8Array(md5.buffer, md5.byteOffset, md5.length), crc64: job.crc?.digest() ?? null };
+      reply = { t: 'done', job: m.job, md5: new Uint8Array(md5.buffer, md5.byteOffset, md5.length), crc64: job.crc.digest() };
       break;
     }
     case 'drop':
