@@ -13,7 +13,7 @@ export interface Credentials {
 }
 
 export interface BenchRequest {
-  method: 'GET' | 'PUT' | 'HEAD' | 'DELETE';
+  method: 'GET' | 'PUT' | 'HEAD' | 'DELETE' | 'POST';
   bucket: string;
   key: string | null;
   query?: Array<[string, string]>;
@@ -54,7 +54,7 @@ const encodeKey = (key: string): string => key.split('/').map(encodeURIComponent
 export function signRequest(creds: Credentials, r: BenchRequest): PreparedRequest {
   const query = r.query ?? [];
   const headers: Record<string, string> = { date: dateHeader() };
-  if (r.method === 'PUT') {
+  if (r.method === 'PUT' || r.method === 'POST') {
     headers['content-type'] = 'application/octet-stream';
     headers['content-length'] = String(r.bodyLength ?? (Buffer.isBuffer(r.body) ? r.body.length : 0));
   }

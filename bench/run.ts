@@ -15,6 +15,7 @@
  *     --rounds N        alternating rounds per phase        --skip-nofsync   no Alunite --no-fsync server
  *     --profile         also profile GET and PUT (node --cpu-prof on the server; bench-results/*.cpuprofile)
  *     --profile-only    only that                           --out FILE       JSON elsewhere
+ *     --big-only        only large objects (PUT, GET, multipart 1 GiB in 8 MiB parts ×4) on bare-fs and Alunite
  *
  *     --meta URL|postgres  the Alunite servers keep their metadata in PostgreSQL: a postgres:// URL (one schema per
  *                       server is created there and dropped at the end), or `postgres` for a throwaway local server
@@ -58,6 +59,10 @@ interface Config {
   listPasses: number;
   listConcurrency: number;
   big: Array<{ size: number; reps: number }>;
+  /** Multipart upload workload (issue 15: 1 GiB in 8 MiB parts, 4 in parallel). */
+  multipart: { size: number; partSize: number; parallel: number };
+  /** Only the big-object phases (PUT, GET, multipart) on bare-fs and Alunite. */
+  bigOnly: boolean;
   profile: boolean;
   /** Only the profiling runs (implies profile). */
   profileOnly: boolean;
@@ -83,6 +88,8 @@ function parseArgs(argv: string[]): Config {
     listPasses: quick ? 5 : 10,
     listConcurrency: 4,
     big: quick ? [{ size: 16 * MiB, reps: 1 }, { size: 64 * MiB, reps: 1 }] : [{ size: 64 * MiB, reps: 3 }, { size: 256 * MiB, reps: 2 }],
+    multipart: { size: quick ? 256 * MiB : 1024 * MiB, partSize: 8 * MiB, parallel: 4 },
+    bigOnly: false,
     profile: false,
     profileOnly: false,
     profileOps: quick ? 1000 : 4000,
@@ -112,6 +119,9 @@ function parseArgs(argv: string[]): Config {
       case '--profile-only':
         c.profile = true;
         c.profileOnly = true;
+        break;
+      case '--big-only':
+        c.bigOnly = true;
         break;
       case '--skip-nofsync':
         c.noFsync = false;
@@ -512,7 +522,7 @@ function* bigBody(size: number): Generator<Buffer> {
 }
 
 interface BigResult {
-  op: 'PUT' | 'GET';
+  op: 'PUT' | 'GET' | 'MULTIPART';
   size: number;
   reps: number;
   seconds: number;
@@ -585,12 +595,80 @@ async function bigTransfer(server: ServerProcess, target: Target, op: 'PUT' | 'G
   return r;
 }
 
-async function bigOps(server: ServerProcess, target: Target, cfg: Config, ops: Array<'PUT' | 'GET'> = ['PUT', 'GET']): Promise<BigResult[]> {
+async function bigOps(server: ServerProcess, target: Target, cfg: Config, ops: Array<'PUT' | 'GET'> = ['PUT', 'GET'], isAlunite = true): Promise<BigResult[]> {
   const out: BigResult[] = [];
   for (const { size, reps } of cfg.big) {
     for (const op of ops) out.push(await bigTransfer(server, target, op, size, reps));
   }
+  if (ops.includes('PUT')) out.push(await multipartTransfer(server, target, isAlunite, cfg.multipart.size, cfg.multipart.partSize, cfg.multipart.parallel));
   return out;
+}
+
+/**
+ * Multipart upload of `size` bytes in `partSize` parts, `parallel` parts in flight: Initiate, UploadPart×n,
+ * Complete on Alunite; on the bare server (no multipart) the same parts as plain PUTs of one file each.
+ */
+async function multipartTransfer(server: ServerProcess, target: Target, isAlunite: boolean, size: number, partSize: number, parallel: number): Promise<BigResult> {
+  const key = `big/multipart-${size / MiB}MiB`;
+  const sampler = new RssSampler(server.pid, 50);
+  const cpu0 = cpuSeconds(server.pid);
+  const t0 = process.hrtime.bigint();
+  let problem: string | null = null;
+  try {
+    let uploadId = '';
+    if (isAlunite) {
+      const init = await target.send({ method: 'POST', bucket: BUCKET, key, query: [['uploads', '']], body: Buffer.alloc(0), collect: true });
+      uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(init.text)?.[1] ?? '';
+      if (init.status !== 200 || uploadId === '') throw new Error(`initiate: HTTP ${init.status} ${init.text.slice(0, 200)}`);
+    }
+    const parts = Math.ceil(size / partSize);
+    const etags: string[] = new Array<string>(parts);
+    let next = 0;
+    await Promise.all(Array.from({ length: parallel }, async () => {
+      while (next < parts) {
+        const n = next++;
+        const len = Math.min(partSize, size - n * partSize);
+        const req: BenchRequest = isAlunite
+          ? { method: 'PUT', bucket: BUCKET, key, query: [['partNumber', String(n + 1)], ['uploadId', uploadId]], body: () => Readable.from(bigBody(len), { objectMode: false }), bodyLength: len }
+          : { method: 'PUT', bucket: BUCKET, key: `${key}-part${n + 1}`, body: () => Readable.from(bigBody(len), { objectMode: false }), bodyLength: len };
+        const res = await target.send(req);
+        if (res.status !== 200) throw new Error(`part ${n + 1}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+        etags[n] = String(res.headers.etag ?? '');
+      }
+    }));
+    if (isAlunite) {
+      const xml = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+      const done = await target.send({ method: 'POST', bucket: BUCKET, key, query: [['uploadId', uploadId]], body: Buffer.from(xml), collect: true });
+      if (done.status !== 200) throw new Error(`complete: HTTP ${done.status} ${done.text.slice(0, 200)}`);
+    }
+  } catch (err) {
+    problem = err instanceof Error ? err.message : String(err);
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuSeconds(server.pid) - cpu0;
+  const rss = sampler.stop();
+  const mib = size / MiB;
+  const r: BigResult = {
+    op: 'MULTIPART',
+    size,
+    reps: 1,
+    seconds,
+    mibPerSec: mib / seconds,
+    serverCpuMsPerMiB: (cpu * 1000) / mib,
+    rssGrowth: rss.growth,
+    rssBaseline: rss.baseline,
+    rssMax: rss.max,
+    errors: problem === null ? 0 : 1,
+  };
+  if (problem !== null) {
+    r.firstError = problem;
+    process.stderr.write(`  ! ${server.name} multipart: ${problem}\n`);
+  }
+  process.stdout.write(
+    `  ${server.name.padEnd(16)} MULTIPART ${size / MiB} MiB (${partSize / MiB} MiB parts ×${parallel})  ${fmt(r.mibPerSec, 0).padStart(5)} MiB/s  ` +
+      `${fmt(r.serverCpuMsPerMiB, 2)} ms CPU/MiB  RSS +${fmt(rss.growth / MiB, 1)} MiB\n`,
+  );
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -765,6 +843,10 @@ async function main(): Promise<void> {
       process.stdout.write(`${profileReport(profiles).join('\n')}\n\nprofiles in bench-results/server-{get,put}.cpuprofile (open in Chrome DevTools)\n`);
       return;
     }
+    if (cfg.bigOnly) {
+      await bigOnly(cfg, scratch);
+      return;
+    }
     // All servers run side by side (idle ones cost nothing) so that the measured phases can alternate.
     process.stdout.write('\nstarting servers: bare node:http (no storage; and writing one file per object, without and with a\n' +
       'directory fsync), alunite durable (the reported configuration)' + (cfg.noFsync ? ', alunite --no-fsync' : '') + '\n');
@@ -800,7 +882,8 @@ async function main(): Promise<void> {
       const rssSmall = vmBytes(ours.server.pid, 'VmRSS');
 
       process.stdout.write('\n[3/4] large objects, one at a time\n');
-      const bareBig = await bigOps(bare.server, bare.target, cfg);
+      const bareBig = await bigOps(bare.server, bare.target, cfg, ['PUT', 'GET'], false);
+      const bareFileBig = await bigOps(bareFile.server, bareFile.target, cfg, ['PUT', 'GET'], false);
       const ourBig = await bigOps(ours.server, ours.target, cfg);
       const hwmEnd = vmBytes(ours.server.pid, 'VmHWM');
       const noFsyncBig = nofs ? await bigOps(nofs.server, nofs.target, cfg, ['PUT']) : [];
@@ -813,6 +896,7 @@ async function main(): Promise<void> {
       const results = {
         bare: { small: suts[0]!.results, big: bareBig },
         bareFile: suts[1]!.results,
+        bareFileBig,
         bareFileDirSync: suts[2]!.results,
         ours: { small: suts[3]!.results, big: ourBig, hwmSmall, rssSmall, hwmEnd },
         noFsync: nofs ? suts[4]!.results : null,
@@ -850,6 +934,39 @@ function scalingReport(rows: ScaleResult[]): string[] {
         fmt(r.aluniteCpuUsPerOp, 0), fmt(r.hostBusyCores, 2), fmt(r.clientCores, 2)]), [0, 1]),
     `  machine busy = all processes (Alunite, PostgreSQL, this client, anything else) over ${availableParallelism()} CPUs.`,
   ];
+}
+
+/** `--big-only`: large-object transfers on bare-fs and Alunite (durable), alternating per workload. */
+async function bigOnly(cfg: Config, scratch: Scratch): Promise<void> {
+  process.stdout.write('\n[big] large objects, one at a time: bare-fs (write+fsync+rename; GET from memory) and alunite durable\n');
+  const bare = await startBare('bare-file', scratch, 'file');
+  const ours = await startAlunite('alunite', scratch);
+  const bt = new Target(bare.url, CREDS, cfg.concurrency);
+  const ot = new Target(ours.url, CREDS, cfg.concurrency);
+  const rows: string[][] = [];
+  try {
+    await createBucket(ot, BUCKET);
+    const row = (a: BigResult, b: BigResult, label: string): void => {
+      rows.push([label, fmt(a.mibPerSec, 0), fmt(a.serverCpuMsPerMiB, 2), fmt(a.rssGrowth / MiB, 1), fmt(b.mibPerSec, 0), fmt(b.serverCpuMsPerMiB, 2), `${fmt(a.mibPerSec / b.mibPerSec, 2)}×`, a.errors || b.errors ? 'errors' : 'ok']);
+    };
+    for (const { size, reps } of cfg.big) {
+      for (const op of ['PUT', 'GET'] as const) {
+        const b = await bigTransfer(bare, bt, op, size, reps);
+        const a = await bigTransfer(ours, ot, op, size, reps);
+        row(a, b, `${op} ${size / MiB} MiB`);
+      }
+    }
+    const m = cfg.multipart;
+    const b = await multipartTransfer(bare, bt, false, m.size, m.partSize, m.parallel);
+    const a = await multipartTransfer(ours, ot, true, m.size, m.partSize, m.parallel);
+    row(a, b, `MULTIPART ${m.size / MiB} MiB (${m.partSize / MiB} MiB ×${m.parallel})`);
+  } finally {
+    bt.close();
+    ot.close();
+    await bare.stop();
+    await ours.stop();
+  }
+  process.stdout.write(`\n${table(['transfer', 'MiB/s', 'srv ms/MiB', 'RSS +MiB', 'bare-fs MiB/s', 'bare-fs ms/MiB', '× bare-fs', 'check'], rows)}\n`);
 }
 
 type Profiles = Record<string, ProfileSummary & { phase: PhaseResult }>;
@@ -944,6 +1061,8 @@ function profileReport(profiles: Profiles): string[] {
 interface AllResults {
   bare: { small: SmallResults; big: BigResult[] };
   bareFile: SmallResults;
+  /** Big objects on the bare server writing files (GET answers from memory): the issue's "bare-fs". */
+  bareFileBig: BigResult[];
   bareFileDirSync: SmallResults;
   ours: { small: SmallResults; big: BigResult[]; hwmSmall: number; rssSmall: number; hwmEnd: number };
   noFsync: SmallResults | null;
@@ -958,7 +1077,7 @@ interface AllResults {
 }
 
 function report(cfg: Config, all: AllResults): void {
-  const { bare, bareFile, bareFileDirSync, ours, noFsync, noFsyncBig, profiles } = all;
+  const { bare, bareFile, bareFileBig, bareFileDirSync, ours, noFsync, noFsyncBig, profiles } = all;
   const o = ours.small;
   const b = bare.small;
   const phases: SmallPhase[] = ['PUT', 'GET', 'HEAD', 'DELETE', 'LIST'];
@@ -1038,6 +1157,7 @@ function report(cfg: Config, all: AllResults): void {
   const bigRows: string[][] = [];
   for (const r of [...ours.big, ...noFsyncBig]) {
     const ref = bare.big.find((x) => x.op === r.op && x.size === r.size);
+    const fs = bareFileBig.find((x) => x.op === r.op && x.size === r.size);
     bigRows.push([
       `${r.op} ${r.size / MiB} MiB${noFsyncBig.includes(r) ? ' --no-fsync' : ''}`,
       String(r.reps),
@@ -1046,10 +1166,14 @@ function report(cfg: Config, all: AllResults): void {
       fmt(r.rssGrowth / MiB, 1),
       fmt(ref?.mibPerSec, 0),
       fmt(ref?.serverCpuMsPerMiB, 2),
+      fmt(fs?.mibPerSec, 0),
+      fmt(fs?.serverCpuMsPerMiB, 2),
+      `${fmt(r.mibPerSec / (fs?.mibPerSec ?? NaN), 2)}×`,
       r.errors ? `${r.errors} errors` : 'ok',
     ]);
   }
-  out.push(table(['transfer', 'reps', 'MiB/s', 'srv ms/MiB', 'RSS +MiB', 'bare MiB/s', 'bare ms/MiB', 'check'], bigRows));
+  out.push(table(['transfer', 'reps', 'MiB/s', 'srv ms/MiB', 'RSS +MiB', 'bare MiB/s', 'bare ms/MiB', 'bare-fs MiB/s', 'bare-fs ms/MiB', '× bare-fs', 'check'], bigRows));
+  out.push('  bare-fs = the bare server writing each PUT to its own file (fsync, rename) and answering GET from memory; targets: PUT ≥ 0.8×, GET ≥ 0.9×, MULTIPART ≥ 0.8×.');
   out.push('  RSS +MiB = max VmRSS sampled every 50 ms during the transfer minus VmRSS just before it (worst rep).');
   out.push(
     `  alunite server memory: VmHWM ${fmt(ours.hwmSmall / MiB, 0)} MiB after the small-object phases (VmRSS ${fmt(ours.rssSmall / MiB, 0)} MiB), ` +

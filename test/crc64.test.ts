@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Crc64, crc64, crc64Combine } from '../src/util/crc64.js';
+import { spawnSync } from 'node:child_process';
+import { Crc64, crc64, crc64Combine, crc64Implementation } from '../src/util/crc64.js';
+import { loadNativeCrc64 } from '../src/util/crc64-native.js';
 
 // Independent bit-at-a-time reference (CRC-64/XZ), to check the table-driven one.
 function reference(buf: Uint8Array): bigint {
@@ -47,5 +49,57 @@ describe('CRC-64/XZ (x-oss-hash-crc64ecma)', () => {
       const b = randomBytes(lb);
       assert.equal(crc64Combine(crc64(a), crc64(b), b.length), crc64(Buffer.concat([a, b])), `${la}+${lb}`);
     }
+  });
+});
+
+describe('CRC-64 addon (native/crc64) against the JavaScript tables', () => {
+  const native = loadNativeCrc64();
+  const js = (buf: Uint8Array): bigint => new Crc64(true).update(buf).digest();
+  const viaAddon = (buf: Uint8Array, mode: 0 | 1): bigint => {
+    const s = new Uint32Array([0xffffffff, 0xffffffff]);
+    native!.update(s, buf, mode);
+    return (BigInt((~s[1]!) >>> 0) << 32n) | BigInt((~s[0]!) >>> 0);
+  };
+
+  it('is loaded when built, and large updates use it', { skip: native === null ? 'addon not built here' : false }, () => {
+    assert.equal(crc64Implementation, native!.impl);
+    assert.match(native!.impl, /^(pclmul|table)$/);
+  });
+
+  it('folding and table paths agree with the JavaScript tables on random lengths and alignments', { skip: native === null ? 'addon not built here' : false }, () => {
+    const pool = randomBytes(300_000);
+    const lengths = [0, 1, 7, 8, 15, 16, 63, 64, 65, 127, 128, 129, 191, 255, 256, 257, 1023, 4096, 65_536, 250_001];
+    for (let i = 0; i < 60; i++) lengths.push(Math.floor(Math.random() * 20_000));
+    for (const len of lengths) {
+      for (const align of [0, 1, 3, 8, 13]) {
+        const buf = pool.subarray(align, align + len);
+        const want = js(buf);
+        assert.equal(viaAddon(buf, 0), want, `auto, length ${len}, offset ${align}`);
+        assert.equal(viaAddon(buf, 1), want, `table, length ${len}, offset ${align}`);
+      }
+    }
+    assert.equal(viaAddon(Buffer.from('123456789'), 0), 11051210869376104954n);
+    assert.equal(viaAddon(Buffer.from('123456789'), 1), 11051210869376104954n);
+  });
+
+  it('incremental updates mixing the addon and the tables, and crc64Combine, give crc(A‖B)', () => {
+    const a = randomBytes(100_000 + Math.floor(Math.random() * 1000));
+    const b = randomBytes(70_000 + Math.floor(Math.random() * 1000));
+    const whole = Buffer.concat([a, b]);
+    const c = new Crc64();
+    for (let i = 0; i < whole.length; ) {
+      const n = [1, 100, 255, 256, 4000, 65_536][i % 6]!;
+      c.update(whole.subarray(i, i + n));
+      i += n;
+    }
+    assert.equal(c.digest(), js(whole));
+    assert.equal(crc64Combine(crc64(a), crc64(b), b.length), c.digest());
+  });
+
+  it('ALUNITE_NO_NATIVE=1 selects the JavaScript implementation, with the same answers', () => {
+    const script = `import('${new URL('../src/util/crc64.js', import.meta.url).href}').then((m) => { process.stdout.write(m.crc64Implementation + ' ' + m.crc64(Buffer.alloc(100000, 7)).toString()); })`;
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ALUNITE_NO_NATIVE: '1' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `js ${js(Buffer.alloc(100000, 7))}`);
   });
 });

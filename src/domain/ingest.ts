@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { AppError } from '../errors.js';
+import { acquireSlot, BLOCK_SIZE, HashJob, releaseSlot, type Slot } from '../util/body-hasher.js';
 import { Crc64 } from '../util/crc64.js';
 import type { BlobStore } from '../store/blob/types.js';
 import type { Segment } from './model.js';
@@ -21,7 +22,8 @@ export interface BodyExpectations {
 export interface IngestedBody {
   size: number;
   md5: Buffer;
-  crc64: Crc64;
+  /** CRC-64/XZ of the body (unsigned). */
+  crc64: bigint;
   blobId: string | null;
   inline: Buffer | null;
 }
@@ -36,36 +38,45 @@ export function freshBlobs(body: IngestedBody): string[] {
   return body.blobId === null ? [] : [body.blobId];
 }
 
-/** Hashes and counts bytes on their way to the blob store; fails the stream on any broken claim. */
+/**
+ * Counts bytes on their way to the blob store and checks the claims about them; fails the stream on any
+ * broken one. With `hash` it also computes MD5 and CRC-64 here and checks them at the end (small bodies);
+ * without, the caller hashes off the event loop (see blocksOf) and checks the digests itself.
+ */
 class BodyChecker extends Transform {
-  readonly md5: Hash = createHash('md5');
-  readonly crc = new Crc64();
   size = 0;
+  digest?: Buffer;
+  readonly md5: Hash | null;
+  readonly crc: Crc64 | null;
 
-  constructor(private readonly exp: BodyExpectations) {
+  constructor(private readonly exp: BodyExpectations, hash: boolean) {
     super();
+    this.md5 = hash ? createHash('md5') : null;
+    this.crc = hash ? new Crc64() : null;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.size += chunk.length;
     if (this.size > this.exp.maxSize) return cb(new AppError('EntityTooLarge'));
     if (this.exp.length !== undefined && this.size > this.exp.length) return cb(new AppError('IncompleteBody'));
-    this.md5.update(chunk);
-    this.crc.update(chunk);
+    this.md5?.update(chunk);
+    this.crc?.update(chunk);
     cb(null, chunk);
   }
 
-  digest?: Buffer;
-
   override _flush(cb: TransformCallback): void {
     if (this.exp.length !== undefined && this.size !== this.exp.length) return cb(new AppError('IncompleteBody'));
+    if (this.md5 === null) return cb();
     this.digest = this.md5.digest();
-    if (this.exp.md5 && !this.exp.md5.equals(this.digest)) return cb(new AppError('InvalidDigest'));
-    if (this.exp.crc64 !== undefined && this.exp.crc64 !== this.crc.digestDecimal()) {
-      return cb(new AppError('InvalidCRC64'));
-    }
-    cb();
+    cb(verifyDigests(this.exp, this.digest, this.crc!.digest()));
   }
+}
+
+/** The error for a body whose digests contradict the client's claims, or null. */
+function verifyDigests(exp: BodyExpectations, md5: Buffer, crc: bigint): AppError | null {
+  if (exp.md5 && !exp.md5.equals(md5)) return new AppError('InvalidDigest');
+  if (exp.crc64 !== undefined && exp.crc64 !== crc.toString(10)) return new AppError('InvalidCRC64');
+  return null;
 }
 
 /**
@@ -110,8 +121,8 @@ function follow<T extends Writable & Readable>(src: Readable, dst: T): T {
 }
 
 /** Pipes a body through a checker; both fail together. */
-function checked(body: Readable, exp: BodyExpectations): BodyChecker {
-  const checker = new BodyChecker(exp);
+function checked(body: Readable, exp: BodyExpectations, hash: boolean): BodyChecker {
+  const checker = new BodyChecker(exp, hash);
   // A small body can fail its checks (e.g. Content-MD5) before anyone reads the checker; without a
   // listener that 'error' event would be unhandled and crash the process. Readers still get the error.
   checker.on('error', () => undefined);
@@ -125,12 +136,67 @@ function refuseOversize(body: Readable, exp: BodyExpectations): void {
   }
 }
 
+/** Bodies declared shorter than this are hashed on the event loop: a worker round trip would cost more. */
+const OFF_THREAD_MIN = 256 * 1024;
+
+/**
+ * The body as 1 MiB blocks of shared memory, hashed (MD5 and CRC-64) on a worker thread while the blob
+ * store writes them: the event loop, which reads the socket, copies and issues the writes, is the busier side.
+ * A yielded block is valid until the consumer pulls the next one (then its slot is reused): the blob
+ * store writes each block before asking for more, and keeps none. Ends with the claims checked: a body
+ * that breaks one throws before the end, so the store keeps nothing.
+ */
+async function* blocksOf(checker: BodyChecker, exp: BodyExpectations, out: { md5?: Buffer; crc64?: bigint }): AsyncGenerator<Buffer> {
+  const job = new HashJob();
+  let slot: Slot | null = acquireSlot();
+  let fill = 0;
+  let finished = false;
+  const submit = async (): Promise<Buffer> => {
+    await job.room();
+    job.submit(slot!, fill);
+    return slot!.buf.subarray(0, fill);
+  };
+  try {
+    for await (const chunk of checker as AsyncIterable<Buffer>) {
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(chunk.length - off, BLOCK_SIZE - fill);
+        chunk.copy(slot!.buf, fill, off, off + n);
+        fill += n;
+        off += n;
+        if (fill === BLOCK_SIZE) {
+          yield await submit();
+          releaseSlot(slot!);
+          slot = acquireSlot();
+          fill = 0;
+        }
+      }
+    }
+    if (fill > 0) yield await submit();
+    const digests = await job.finish();
+    finished = true;
+    const problem = verifyDigests(exp, digests.md5, digests.crc64);
+    if (problem) throw problem;
+    out.md5 = digests.md5;
+    out.crc64 = digests.crc64;
+  } finally {
+    if (slot) releaseSlot(slot);
+    if (!finished) job.abandon();
+  }
+}
+
 /** Streams a body into one new blob, verifying it; nothing is kept if any check fails. */
 export async function ingestToBlob(blobs: BlobStore, body: Readable, exp: BodyExpectations): Promise<IngestedBody & { blobId: string }> {
   refuseOversize(body, exp);
-  const checker = checked(body, exp);
-  const { blobId, size } = await blobs.put(checker);
-  return { size, md5: checker.digest!, crc64: checker.crc, blobId, inline: null };
+  if (exp.length !== undefined && exp.length < OFF_THREAD_MIN) {
+    const checker = checked(body, exp, true);
+    const { blobId, size } = await blobs.put(checker);
+    return { size, md5: checker.digest!, crc64: checker.crc!.digest(), blobId, inline: null };
+  }
+  const checker = checked(body, exp, false);
+  const digests: { md5?: Buffer; crc64?: bigint } = {};
+  const { blobId, size } = await blobs.put(blocksOf(checker, exp, digests));
+  return { size, md5: digests.md5!, crc64: digests.crc64!, blobId, inline: null };
 }
 
 /**
@@ -140,9 +206,9 @@ export async function ingestToBlob(blobs: BlobStore, body: Readable, exp: BodyEx
 export async function ingest(blobs: BlobStore, body: Readable, exp: BodyExpectations, inlineMax: number): Promise<IngestedBody> {
   if (exp.length === undefined || exp.length > inlineMax) return ingestToBlob(blobs, body, exp);
   refuseOversize(body, exp);
-  const checker = checked(body, exp);
+  const checker = checked(body, exp, true);
   const chunks: Buffer[] = [];
   for await (const chunk of checker as AsyncIterable<Buffer>) chunks.push(chunk);
   const data = Buffer.concat(chunks);
-  return { size: data.length, md5: checker.digest!, crc64: checker.crc, blobId: null, inline: data };
+  return { size: data.length, md5: checker.digest!, crc64: checker.crc!.digest(), blobId: null, inline: data };
 }

@@ -91,7 +91,7 @@ export class MultipartService {
       partNumber,
       size: blob.size,
       etag: blob.md5.toString('hex').toUpperCase(),
-      crc64: blob.crc64.digestDecimal(),
+      crc64: blob.crc64.toString(10),
       blobId: blob.blobId,
       lastModified: this.ctx.clock(),
     };

@@ -255,7 +255,7 @@ export class ObjectService {
         if (cur && cur.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
         const curSize = cur?.size ?? 0;
         if (curSize !== input.position) throw positionMismatch(curSize);
-        const crc = cur ? crc64Combine(BigInt(cur.crc64), blob.crc64.digest(), blob.size) : blob.crc64.digest();
+        const crc = cur ? crc64Combine(BigInt(cur.crc64), blob.crc64, blob.size) : blob.crc64;
         const size = curSize + blob.size;
         const segments = [...(cur?.segments ?? []), ...segmentsOf(blob)];
         if (!cur) validateTags(firstTags);
@@ -414,7 +414,7 @@ function normalObject(base: BaseRecord, body: IngestedBody): ObjectRecord {
     ...base,
     size: body.size,
     etag: hexUpper(body.md5),
-    crc64: body.crc64.digestDecimal(),
+    crc64: body.crc64.toString(10),
     contentMd5: body.md5.toString('base64'),
     type: 'Normal',
     segments: segmentsOf(body),

@@ -7,6 +7,9 @@ import { diskFullError, isDiskFull } from '../disk-space.js';
 import { privateDir } from '../file-modes.js';
 import type { AgeFilter, BlobStore, BlobWriteResult } from './types.js';
 
+// 256 KiB reads: 1 MiB ones showed no clear CPU gain on GET and held 4× the memory per slow reader.
+const READ_BLOCK = 256 * 1024;
+
 export interface FsBlobStoreOptions {
   /** Directory that holds `blobs/` and `tmp/`. */
   root: string;
@@ -45,7 +48,7 @@ export class FsBlobStore implements BlobStore {
     return join(this.blobDir, blobId.slice(0, 2), blobId);
   }
 
-  async put(source: Readable): Promise<BlobWriteResult> {
+  async put(source: AsyncIterable<Buffer>): Promise<BlobWriteResult> {
     try {
       return await this.write(source);
     } catch (err) {
@@ -55,13 +58,14 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  private async write(source: Readable): Promise<BlobWriteResult> {
+  private async write(source: AsyncIterable<Buffer>): Promise<BlobWriteResult> {
     const blobId = newBlobId();
     const tmp = join(this.tmpDir, `${blobId}.tmp`);
     const fh = await open(tmp, 'w', 0o600);
     let size = 0;
     try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
+      // Each chunk is written before the next is pulled (the source may reuse its memory then).
+      for await (const chunk of source) {
         let off = 0;
         while (off < chunk.length) {
           const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
@@ -93,7 +97,7 @@ export class FsBlobStore implements BlobStore {
 
   read(blobId: string, start: number, end: number): Readable {
     if (end <= start) return Readable.from([]);
-    return createReadStream(this.pathOf(blobId), { start, end: end - 1, highWaterMark: 256 * 1024 });
+    return createReadStream(this.pathOf(blobId), { start, end: end - 1, highWaterMark: Math.min(READ_BLOCK, end - start) });
   }
 
   async delete(blobIds: Iterable<string>): Promise<void> {

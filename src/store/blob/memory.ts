@@ -7,9 +7,10 @@ export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Buffer>();
   private readonly written = new Map<string, number>();
 
-  async put(source: Readable): Promise<BlobWriteResult> {
+  async put(source: AsyncIterable<Buffer>): Promise<BlobWriteResult> {
     const chunks: Buffer[] = [];
-    for await (const chunk of source as AsyncIterable<Buffer>) chunks.push(chunk);
+    // Copies: the source may reuse a chunk's memory once the next is pulled.
+    for await (const chunk of source) chunks.push(Buffer.from(chunk));
     const buf = Buffer.concat(chunks);
     const blobId = newBlobId();
     this.blobs.set(blobId, buf);

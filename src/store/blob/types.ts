@@ -15,8 +15,11 @@ export interface BlobWriteResult {
  * `put` streams: it must not hold a whole blob in memory (the memory store excepted).
  */
 export interface BlobStore {
-  /** Consumes `source` fully and durably; rejects (leaving nothing behind) if the source errors. */
-  put(source: Readable): Promise<BlobWriteResult>;
+  /**
+   * Consumes `source` fully and durably; rejects (leaving nothing behind) if the source errors.
+   * A chunk may be reused by the source once the next one is pulled: finish with it before, copy to keep it.
+   */
+  put(source: AsyncIterable<Buffer>): Promise<BlobWriteResult>;
   /** Streams bytes [start, end) of a blob. */
   read(blobId: string, start: number, end: number): Readable;
   delete(blobIds: Iterable<string>): Promise<void>;

@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "alunite_crc64",
+      "sources": ["crc64.cc"],
+      "cflags": ["-O3"],
+      "cflags_cc": ["-O3"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-O3"] },
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

@@ -1,0 +1,31 @@
+import { createRequire } from 'node:module';
+
+/** The optional addon's interface (native/crc64/crc64.cc). */
+export interface NativeCrc64 {
+  /** Advances the register [lo, hi] (pre-inverted, as Crc64 keeps it) over `data`; mode 1 forces the table path. */
+  update(state: Uint32Array, data: Uint8Array, mode?: 0 | 1): void;
+  /** What mode 0 uses on this CPU: carry-less multiply folding or slicing-by-8 tables. */
+  readonly impl: 'pclmul' | 'table';
+}
+
+/**
+ * The CRC-64 addon, or null when it was not built (no compiler at install time), cannot load (another
+ * platform's binary) or ALUNITE_NO_NATIVE=1 asks for the JavaScript implementation.
+ */
+export function loadNativeCrc64(): NativeCrc64 | null {
+  if (process.env.ALUNITE_NO_NATIVE === '1') return null;
+  try {
+    // From dist/src/util/ (and src/util/ under a TS loader) to the package root.
+    const require = createRequire(import.meta.url);
+    for (const rel of ['../../../native/crc64/build/Release/alunite_crc64.node', '../../native/crc64/build/Release/alunite_crc64.node']) {
+      try {
+        return require(rel) as NativeCrc64;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+      }
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
