@@ -156,11 +156,15 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
         'package/console/index.html',
         'package/src/vend/demo/index.html',
         'package/README.md',
+        // The install script builds the optional CRC-64 addon from these (a missing script would fail the install).
+        'package/scripts/build-native.mjs',
+        'package/native/crc64/binding.gyp',
+        'package/native/crc64/crc64.cc',
       ]) {
         assert.ok(files.includes(needed), `the tarball has ${needed}`);
       }
       const unwanted = files.filter(
-        (f) => /^package\/(test|bench|dist\/test|dist\/bench|scripts)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.endsWith('.map') || /tsconfig/.test(f),
+        (f) => (/^package\/(test|bench|dist\/test|dist\/bench|scripts)\//.test(f) && f !== 'package/scripts/build-native.mjs') || (f.endsWith('.ts') && !f.endsWith('.d.ts')) || f.endsWith('.map') || /tsconfig/.test(f),
       );
       assert.deepEqual(unwanted, [], 'no tests, TypeScript sources, source maps or build configuration in the tarball');
       assert.ok(!files.includes('package/dist/src/removed-module.js'), 'no stale module');
