@@ -209,6 +209,23 @@ describe('the full trace of a decision', () => {
     await popFails(sim({ RoleName: 'writer', ActionName: 'oss:GetObject', Resource: '*', SessionPolicy: '{"Statement": 1}' }), 'InvalidParameter.PolicyGrammar');
   });
 
+  it('SimulatePrincipalPolicy shows a bucket or trust policy\'s statements only to a caller who may read that policy', async () => {
+    const auditor = await ram.userWith('auditor', policyDoc({ Effect: 'Allow', Action: 'ram:SimulatePrincipalPolicy', Resource: '*' }));
+    const sim = async (p: Record<string, string>): Promise<Body> => (await auditor.pop().request<Body>('SimulatePrincipalPolicy', p, { method: 'POST' })).EvaluationResult as Body;
+    const locked = await sim({ UserName: 'worker', ActionName: 'oss:GetObject', Resource: objArn('locked/x.txt') });
+    assert.equal(locked.Decision, 'ExplicitDeny');
+    const b = layerOf(locked.Trace, 'bucket');
+    assert.equal(b.Verdict, 'ExplicitDeny');
+    assert.deepEqual(b.Policies.Policy, []);
+    assert.match(b.Reason, /not shown: the caller may not read this policy, oss:GetBucketPolicy/);
+    const trust = await sim({ UserName: 'worker', ActionName: 'sts:AssumeRole', Resource: roleArn('foreign') });
+    assert.deepEqual(layerOf(trust.Trace, 'trust').Policies.Policy, []);
+    assert.match(layerOf(trust.Trace, 'trust').Reason, /ram:GetRole/);
+    // The root sees them (the earlier test checks the statements are there).
+    const root = (await ram.call('SimulatePrincipalPolicy', { UserName: 'worker', ActionName: 'oss:GetObject', Resource: objArn('locked/x.txt') })).EvaluationResult as Body;
+    assert.equal(statements(layerOf(root.Trace, 'bucket'))[0]!.Sid, 'LockedAway');
+  });
+
   it('the audit log records the trace for denials (not for allowed requests), without secrets', async () => {
     // The audit log is flushed on close.
     stopped = true;

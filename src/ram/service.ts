@@ -6,8 +6,10 @@ import type { Clock } from '../util/time.js';
 import { ramActionResources, type RamActionInput, type RamActionName } from './actions.js';
 import { authorizeRootOnly, type RamAuthorizer } from './authorize.js';
 import type { AuthzTrace } from '../authz/outcome.js';
-import type { IdentityPolicies } from './identity.js';
-import { simulateIdentity, type Simulation, type SimulationWorld } from './simulate.js';
+import { sessionPolicyOf, type IdentityPolicies } from './identity.js';
+import { simulateIdentity, type Simulation, type SimulationDeps, type SimulationWorld } from './simulate.js';
+import { decideRamAction } from '../policy/ram-action.js';
+import { policyCaller } from '../authz/caller.js';
 import type { ConditionContext } from '../policy/index.js';
 import { newAccessKeyId, newAccessKeySecret, newNumericId } from './ids.js';
 import {
@@ -194,9 +196,25 @@ export class RamService {
       throw new AppError('InvalidParameter', 'Exactly one of UserName and RoleName is required.');
     }
     if (!this.identity) throw new AppError('InvalidParameter', 'The policy simulator is not available on this server.');
-    const world = {
+    const identity = this.identity;
+    const world: SimulationDeps = {
       buckets: this.simulationWorld,
       trustPolicyOf: async (roleName: string) => (await this.store.getRole(roleName))?.assumeRolePolicyDocument ?? null,
+      // A bucket or trust policy's statements are shown only to a caller who may read that policy.
+      mayRead: async (action, resource) => {
+        const p = caller.principal;
+        const standing = p.type !== 'anonymous' && p.accountId === this.accountId;
+        const d = decideRamAction({
+          caller: policyCaller(p),
+          accountId: this.accountId,
+          identityPolicies: standing ? await identity.forPrincipal(p) : [],
+          sessionPolicy: standing ? sessionPolicyOf(p) : null,
+          action,
+          resource,
+          context: caller.context,
+        });
+        return d.result.decision === 'Allow';
+      },
     };
     if (input.userName !== undefined) {
       checkField('UserName', input.userName);

@@ -8,6 +8,7 @@ import {
   explainOss,
   explainPolicyLayers,
   explainRamAction,
+  ossResourceArn,
   ramRoleArn,
   type Caller,
   type CompiledPolicy,
@@ -30,7 +31,25 @@ export interface SimulationInput {
 /** What the simulator may read of the live server besides RAM: buckets, for OSS actions. */
 export interface SimulationWorld {
   /** An existing bucket's owner, bucket policy text and ACL; null when there is no such bucket. */
-  bucket(name: string): Promise<{ ownerAccountId: string; policy: string | null; acl: OssAcl } | null>;
+  bucket(name: string): Promise<{ ownerAccountId: string; region: string; policy: string | null; acl: OssAcl } | null>;
+}
+
+/** Whether the simulator's caller may read a policy it would show (`oss:GetBucketPolicy`, `ram:GetRole`). */
+export type MayRead = (action: string, resource: string) => Promise<boolean>;
+
+/** The layer's verdict and reason stay (they are the answer); the statements of a policy the caller may not read go. */
+function withheld(trace: DecisionTrace, layer: 'bucket' | 'trust', permission: string): DecisionTrace {
+  return {
+    ...trace,
+    layers: trace.layers.map((l) => (l.layer !== layer || l.policies.length === 0 ? l : { ...l, policies: [], reason: `${l.reason} (Its statements are not shown: the caller may not read this policy, ${permission}.)` })),
+  };
+}
+
+export interface SimulationDeps {
+  buckets?: SimulationWorld | undefined;
+  trustPolicyOf?: ((roleName: string) => Promise<string | null>) | undefined;
+  /** Without it, every policy's statements are shown. */
+  mayRead?: MayRead | undefined;
 }
 
 export interface Simulation {
@@ -56,7 +75,7 @@ export async function simulateIdentity(
   accountId: string,
   who: { user: RamUser } | { role: RamRole },
   input: SimulationInput,
-  world: { buckets?: SimulationWorld | undefined; trustPolicyOf?: ((roleName: string) => Promise<string | null>) | undefined } = {},
+  world: SimulationDeps = {},
 ): Promise<Simulation> {
   const principal = 'user' in who
     ? { type: 'user' as const, accountId, userId: who.user.userId, userName: who.user.userName, accessKeyId: '' }
@@ -82,14 +101,14 @@ async function traceFor(
   identityPolicies: readonly CompiledPolicy[],
   sessionPolicy: CompiledPolicy | null,
   input: SimulationInput,
-  world: { buckets?: SimulationWorld | undefined; trustPolicyOf?: ((roleName: string) => Promise<string | null>) | undefined },
+  world: SimulationDeps,
 ): Promise<DecisionTrace> {
   const action = input.action.toLowerCase();
   const oss = action.startsWith('oss:') ? OSS_ARN.exec(input.resource) : null;
   if (oss && world.buckets && caller.kind !== 'anonymous') {
     const bucket = await world.buckets.bucket(oss[1]!);
     if (bucket !== null) {
-      return explainOss({
+      const trace = explainOss({
         caller: caller as Extract<Caller, { kind: 'user' | 'role' }>,
         bucketOwner: bucket.ownerAccountId,
         identityPolicies,
@@ -99,13 +118,15 @@ async function traceFor(
         effectiveAcl: bucket.acl,
         context: input.context,
       });
+      const policyArn = ossResourceArn(bucket.region, bucket.ownerAccountId, oss[1]!);
+      return !world.mayRead || (await world.mayRead('oss:GetBucketPolicy', policyArn)) ? trace : withheld(trace, 'bucket', `oss:GetBucketPolicy on ${policyArn}`);
     }
   }
   const role = action === 'sts:assumerole' ? /^acs:ram::(\d+):role\/([^/*?]+)$/.exec(input.resource) : null;
   if (role && role[1] === accountId && world.trustPolicyOf) {
     const trust = await world.trustPolicyOf(role[2]!);
     if (trust !== null) {
-      return explainAssumeRole({
+      const trace = explainAssumeRole({
         caller,
         identityPolicies,
         sessionPolicy,
@@ -113,6 +134,8 @@ async function traceFor(
         roleArn: ramRoleArn(accountId, role[2]!),
         context: input.context,
       });
+      const arn = ramRoleArn(accountId, role[2]!);
+      return !world.mayRead || (await world.mayRead('ram:GetRole', arn)) ? trace : withheld(trace, 'trust', `ram:GetRole on ${arn}`);
     }
   }
   if (action.startsWith('ram:')) return explainRamAction({ caller, accountId, identityPolicies, sessionPolicy, action: input.action, resource: input.resource, context: input.context });
