@@ -229,7 +229,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const objects = new ObjectService(ctx);
   const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects) };
   const identity = new IdentityPolicies(meta);
-  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity });
+  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });
   const tokens = new TokenService(masterKey, previousMasterKeys);
   const sts = new StsService({ store: meta, accountId: opts.accountId, identity, tokens, clock });
   const startedAt = Date.now();

@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../log.js';
 import type { RequestRecord } from './record.js';
+import { traceOf } from '../authz/outcome.js';
+import type { DecisionTrace, LayerTrace } from '../policy/index.js';
 
 /** `allow`, `deny`, or `error-before-authorization` (bad signature, unknown key, malformed request, …). */
 export type AuditDecision = 'allow' | 'deny' | 'error-before-authorization';
@@ -23,6 +25,8 @@ export interface AuditLine {
   layer: string | undefined;
   policy: string | undefined;
   statement: number | undefined;
+  /** Denials only: every layer of the decision (bounded: see boundedTrace). */
+  trace: AuditTrace | undefined;
   status: number;
   errorCode: string | undefined;
   bytesIn: number;
@@ -68,12 +72,43 @@ export function auditLineOf(rec: RequestRecord): AuditLine {
     layer: a?.layer,
     policy: a?.policy,
     statement: a !== undefined && a.statementIndex >= 0 ? a.statementIndex : undefined,
+    // Computed here, for denials only: allowed requests (the hot path) never build a trace.
+    trace: a !== undefined && a.decision !== 'Allow' ? boundedTrace(traceOf(a)) : undefined,
     status: rec.status,
     errorCode: rec.errorCode,
     bytesIn: rec.bytesIn,
     bytesOut: rec.bytesOut,
     latencyMs: Math.round(rec.latencyMs * 1000) / 1000,
   };
+}
+
+/** A trace as the audit line carries it; `truncated` when statements were left out to stay under the bound. */
+export interface AuditTrace {
+  decision: string;
+  decidingLayer: string | undefined;
+  layers: readonly LayerTrace[];
+  truncated?: true;
+}
+
+/** The most a trace may add to one audit line (policies can hold hundreds of statements). */
+export const AUDIT_TRACE_MAX_CHARS = 8192;
+
+/**
+ * The trace within AUDIT_TRACE_MAX_CHARS: whole if it fits; else only the statements that applied or
+ * failed on a Principal or Condition (the ones that say why, not those for other actions/resources);
+ * else the layers' verdicts and reasons alone.
+ */
+export function boundedTrace(t: DecisionTrace | undefined, max = AUDIT_TRACE_MAX_CHARS): AuditTrace | undefined {
+  if (t === undefined) return undefined;
+  const full: AuditTrace = { decision: t.decision, decidingLayer: t.decidingLayer, layers: t.layers };
+  if (JSON.stringify(full).length <= max) return full;
+  const telling: AuditTrace = {
+    ...full,
+    truncated: true,
+    layers: t.layers.map((l) => ({ ...l, policies: l.policies.map((p) => ({ ...p, statements: p.statements.filter((s) => s.applied || s.failed === 'Principal' || s.failed === 'Condition') })) })),
+  };
+  if (JSON.stringify(telling).length <= max) return telling;
+  return { ...full, truncated: true, layers: t.layers.map((l) => ({ ...l, policies: [] })) };
 }
 
 /**

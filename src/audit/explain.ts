@@ -1,6 +1,6 @@
-import { statementText } from '../authz/outcome.js';
+import { statementText, traceOf } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
-import type { Decision } from '../policy/index.js';
+import type { Decision, DecisionTrace } from '../policy/index.js';
 import { ramActionResources } from '../ram/actions.js';
 import type { RamAuthorizer } from '../ram/authorize.js';
 import type { RamCaller } from '../ram/service.js';
@@ -25,6 +25,8 @@ export interface RequestExplanation {
   status: number;
   errorCode?: string;
   message?: string;
+  /** Every layer of the decision, computed now from what the authorizer recorded (policy/explain.ts). */
+  trace?: DecisionTrace;
 }
 
 /**
@@ -83,6 +85,8 @@ function explanationOf(rec: RequestRecord): RequestExplanation {
     if (a.policy !== undefined) out.policy = a.policy;
     const statement = statementText(a.policyText, a.statementIndex);
     if (statement !== undefined) out.statement = statement;
+    const trace = traceOf(a);
+    if (trace !== undefined) out.trace = trace;
   }
   if (rec.errorCode !== undefined) out.errorCode = rec.errorCode;
   if (rec.message !== undefined) out.message = rec.message;

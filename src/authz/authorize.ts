@@ -93,7 +93,7 @@ export async function authorize(
     for (const c of applied) {
       const decided = await decideCheck(caller, principal, c, identityPolicies, sessionPolicy, contextFor, deps);
       const decision = decided.decision;
-      if (trace) trace.authz = ossOutcome(c.action, decided.resource, decision);
+      if (trace) trace.authz = ossOutcome(c.action, decided.input, decision);
       if (!decision.allowed) throw new AccessDeniedError(principal, decision, c);
     }
   }
@@ -135,21 +135,19 @@ async function decideCheck(
   sessionPolicy: CompiledPolicy | null,
   contextFor: (bucketPolicy: CompiledPolicy | null) => ConditionContext | undefined,
   deps: AuthzDeps,
-): Promise<{ decision: OssDecision; resource: string }> {
+): Promise<{ decision: OssDecision; input: OssAuthzInput }> {
   if (check.bucket === null) {
     const uid = principal.type === 'anonymous' ? '*' : principal.accountId;
     const resource = ossServiceArn(uid);
-    return {
-      resource,
-      decision: authorizeOss({
-        caller,
-        bucketOwner: null,
-        identityPolicies,
-        sessionPolicy,
-        check: { action: check.action, resource, acl: 'none', isObject: false },
-        context: contextFor(null),
-      }),
+    const input: OssAuthzInput = {
+      caller,
+      bucketOwner: null,
+      identityPolicies,
+      sessionPolicy,
+      check: { action: check.action, resource, acl: 'none', isObject: false },
+      context: contextFor(null),
     };
+    return { input, decision: authorizeOss(input) };
   }
   const bucket = await deps.getBucket(check.bucket);
   if (!bucket) {
@@ -158,17 +156,15 @@ async function decideCheck(
     if ((check.action === 'oss:PutBucket' || check.action === 'oss:PutBucketAcl') && check.key === null) {
       const owner = principal.type === 'anonymous' ? null : principal.accountId;
       const resource = ossResourceArn(deps.region, owner ?? '*', check.bucket);
-      return {
-        resource,
-        decision: authorizeOss({
-          caller,
-          bucketOwner: owner,
-          identityPolicies,
-          sessionPolicy,
-          check: { action: check.action, resource, acl: 'none', isObject: false },
-          context: contextFor(null),
-        }),
+      const input: OssAuthzInput = {
+        caller,
+        bucketOwner: owner,
+        identityPolicies,
+        sessionPolicy,
+        check: { action: check.action, resource, acl: 'none', isObject: false },
+        context: contextFor(null),
       };
+      return { input, decision: authorizeOss(input) };
     }
     // Any other request on a missing bucket: NoSuchBucket, not a denial (as OSS answers). Answered here rather
     // than let through to the handler, so a bucket created in between cannot skip the check.
@@ -186,19 +182,23 @@ async function decideCheck(
     effectiveAcl: bucket.acl,
     context: contextFor(bucketPolicy),
   };
-  if (check.key === null || check.acl === 'none') return { decision: authorizeOss(input), resource };
+  if (check.key === null || check.acl === 'none') return { decision: authorizeOss(input), input };
   // The object's own ACL matters only when policies and ownership leave the decision to ACLs: decide
   // with the most permissive ACL first, and read the object only if that answer came from the ACL.
+  // (That first answer never reached the ACL layer, so its input explains it with the bucket's ACL.)
   const permissive = authorizeOss({ ...input, effectiveAcl: 'public-read-write' });
-  if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return { decision: permissive, resource };
+  if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return { decision: permissive, input };
   const obj = await deps.getObject(check.bucket, check.key);
-  return { decision: authorizeOss({ ...input, effectiveAcl: obj && obj.acl !== 'default' ? obj.acl : bucket.acl }), resource };
+  const withAcl: OssAuthzInput = { ...input, effectiveAcl: obj && obj.acl !== 'default' ? obj.acl : bucket.acl };
+  return { decision: authorizeOss(withAcl), input: withAcl };
 }
 
 /** The request-record form of an OSS decision (the owner layer names no policy). */
-function ossOutcome(action: string, resource: string, d: OssDecision): AuthzOutcome {
+function ossOutcome(action: string, input: OssAuthzInput, d: OssDecision): AuthzOutcome {
   const decision = d.allowed ? 'Allow' : (d.noPermissionType ?? 'ImplicitDeny');
+  const resource = input.check.resource;
   const x = d.deciding;
-  if (x === undefined) return { action, resource, decision, statementIndex: -1 };
-  return { action, resource, decision, layer: x.layer, policy: x.layer === 'owner' ? undefined : x.policy, statementIndex: x.statement, policyText: x.policyText };
+  const basis = { kind: 'oss', input } as const;
+  if (x === undefined) return { action, resource, decision, statementIndex: -1, basis };
+  return { action, resource, decision, layer: x.layer, policy: x.layer === 'owner' ? undefined : x.policy, statementIndex: x.statement, policyText: x.policyText, basis };
 }

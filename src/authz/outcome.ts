@@ -1,4 +1,5 @@
 import type { Decision, FastResult } from '../policy/index.js';
+import { traceOfBasis, type DecisionTrace, type TraceBasis } from '../policy/explain.js';
 
 /**
  * What authorization decided for one request and what decided it, for the audit log, metrics and
@@ -19,6 +20,16 @@ export interface AuthzOutcome {
   readonly statementIndex: number;
   /** The deciding policy's text (shared with the policy cache, not copied), to show the statement on demand. */
   readonly policyText?: string | undefined;
+  /**
+   * What the decision was made on (the already compiled policies, caller, context: references, no
+   * copies, no secrets), so the full layered trace can be computed when asked (traceOf), never on the hot path.
+   */
+  readonly basis?: TraceBasis | undefined;
+}
+
+/** The full trace of a recorded decision, computed now; undefined when the authorizer kept no basis. */
+export function traceOf(outcome: AuthzOutcome | undefined): DecisionTrace | undefined {
+  return outcome?.basis === undefined ? undefined : traceOfBasis(outcome.basis);
 }
 
 /** Where an authorizer leaves its outcome; for several checks (CopyObject) the last one decided wins. */
@@ -27,9 +38,9 @@ export interface AuthzTrace {
 }
 
 /** The outcome of one policy-set decision (`decide`) at `layer` (an implicit deny names the layer that did not allow). */
-export function outcomeOfDecision(action: string, resource: string, layer: string, r: FastResult): AuthzOutcome {
-  if (r.deciding === null) return { action, resource, decision: r.decision, layer, statementIndex: -1 };
-  return { action, resource, decision: r.decision, layer, policy: r.deciding.policy, statementIndex: r.deciding.statement, policyText: r.policyText };
+export function outcomeOfDecision(action: string, resource: string, layer: string, r: FastResult, basis?: TraceBasis): AuthzOutcome {
+  if (r.deciding === null) return { action, resource, decision: r.decision, layer, statementIndex: -1, basis };
+  return { action, resource, decision: r.decision, layer, policy: r.deciding.policy, statementIndex: r.deciding.statement, policyText: r.policyText, basis };
 }
 
 /** The statement `index` of a policy text, as compact JSON; undefined when it cannot be found. */

@@ -1,18 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { compilePolicy, DEFAULT_MAX_LENGTH, evaluate, lintPolicy, type CompiledPolicy, type LintFinding, type PolicyKind } from '../policy/index.js';
+import { lintPolicy, type LintFinding, type PolicyKind } from '../policy/index.js';
 import { EXIT_SERVICE, run, usageExitCodes } from './output.js';
+import { simulateCommand } from './policy-simulate.js';
 
 const KINDS: readonly PolicyKind[] = ['identity', 'bucket', 'trust', 'session'];
 
 function kind(value: string): PolicyKind {
   if (!(KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${KINDS.join(', ')}.`);
   return value as PolicyKind;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** A policy file's text, or the reason it cannot be read (reported like any invalid document). */
@@ -82,44 +78,7 @@ export function policyCommand(): Command {
       if (!valid) process.exitCode = EXIT_SERVICE;
     }));
 
-  cmd
-    .command('simulate')
-    .description('evaluate policies for one request: {decision, matched, reasons}')
-    .requiredOption('--policy <file>', 'an identity policy file (repeatable)', collect, [])
-    .requiredOption('--action <action>', 'e.g. oss:GetObject')
-    .requiredOption('--resource <arn>', 'e.g. acs:oss:cn-hangzhou:1234567890123456:bucket/key')
-    .option('--kind <kind>', 'kind of the policies', kind, 'identity')
-    .option('--context <key=value>', 'a condition key, e.g. acs:SourceIp=10.0.0.1 (repeatable; repeat a key for several values)', collect, [])
-    .action(async (o: { policy: string[]; action: string; resource: string; kind: PolicyKind; context: string[] }) => {
-      const policies: CompiledPolicy[] = [];
-      for (const file of o.policy) {
-        const read = await readPolicyFile(file);
-        if ('error' in read) {
-          print({ file, valid: false, error: read.error });
-          process.exitCode = 1;
-          return;
-        }
-        // The same length limit as validate (and the RAM API), so simulate never accepts what they refuse.
-        const compiled = compilePolicy(read.text, o.kind, { label: basename(file), maxLength: DEFAULT_MAX_LENGTH[o.kind] });
-        if (!compiled.ok) {
-          print({ file, valid: false, error: compiled.error.message, path: compiled.error.path });
-          process.exitCode = 1;
-          return;
-        }
-        policies.push(compiled.policy);
-      }
-      const context: Record<string, string | string[]> = {};
-      for (const pair of o.context) {
-        const eq = pair.indexOf('=');
-        if (eq <= 0) throw new InvalidArgumentError(`--context expects key=value, got "${pair}"`);
-        const k = pair.slice(0, eq);
-        const v = pair.slice(eq + 1);
-        const prev = context[k];
-        context[k] = prev === undefined ? v : ([] as string[]).concat(prev, v);
-      }
-      const result = evaluate(policies, { action: o.action, resource: o.resource, context });
-      print({ decision: result.decision, matched: result.matched, reasons: result.reasons });
-    });
+  cmd.addCommand(simulateCommand());
 
   return cmd;
 }

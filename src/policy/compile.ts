@@ -38,6 +38,9 @@ export interface CompiledCondition {
   readonly operator: ConditionClause['operator'];
   /** Lower-cased: condition keys are case-insensitive. */
   readonly key: string;
+  /** The key and values as written, for explanations (policy/explain.ts); never read by decisions. */
+  readonly keyAsWritten: string;
+  readonly values: readonly string[];
   readonly negated: boolean;
   /** Does one request value match any policy value (the positive operator)? */
   readonly test: (value: string) => boolean;
@@ -234,7 +237,7 @@ function compileCondition(c: ConditionClause): CompiledCondition {
       break;
     }
   }
-  return { operator: c.operator, key: c.key.toLowerCase(), negated: spec.negated, test };
+  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -65,8 +65,8 @@ function lowerContext(c: ConditionContext): Map<string, ContextValue> {
   return m;
 }
 
-/** Per-request state built lazily: the split resource ARN, the principal ids, the context by lower-case key. */
-class RequestView {
+/** Per-request state built lazily: the split resource ARN, the principal ids, the context by lower-case key (shared with policy/explain.ts). */
+export class RequestView {
   private ids: CallerIds | null = null;
   private split: RequestArn | null = null;
   private ctx: Map<string, ContextValue> | null = null;
@@ -98,7 +98,7 @@ class RequestView {
 }
 
 /** Missing key: positive operators false, negated true; several request values: any may match (§1.6). */
-function conditionHolds(c: CompiledCondition, view: RequestView): boolean {
+export function conditionHolds(c: CompiledCondition, view: RequestView): boolean {
   const v = view.lookup(c);
   let positive = false;
   if (typeof v === 'string') positive = c.test(v);

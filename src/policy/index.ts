@@ -7,3 +7,21 @@ export { evaluate, decide, combine, type Decision, type EvalRequest, type EvalRe
 export { authorizeOss, OSS_DENY, type OssAcl, type OssAuthzInput, type OssCaller, type OssCheck, type OssDecision, type OssDeciding, type OssLayer } from './oss.js';
 export { authorizeAssumeRole, NO_PERMISSION_MESSAGE, type AssumeRoleAuthzInput, type AssumeRoleDecision } from './sts.js';
 export { ossResourceArn, ossServiceArn, ramRoleArn, ramRootArn, ramUserArn, stsAssumedRoleArn } from './arn.js';
+export { decideRamAction, type RamActionAuthzInput, type RamActionDecision } from './ram-action.js';
+export {
+  explainOss,
+  explainRamAction,
+  explainAssumeRole,
+  explainPolicyLayers,
+  explainPolicySet,
+  traceOfBasis,
+  type ConditionTrace,
+  type DecisionTrace,
+  type FailedPart,
+  type LayerTrace,
+  type LayerVerdict,
+  type PolicyTrace,
+  type StatementTrace,
+  type TraceBasis,
+  type TraceLayerName,
+} from './explain.js';

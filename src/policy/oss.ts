@@ -94,7 +94,9 @@ export function authorizeOss(input: OssAuthzInput): OssDecision {
   if (caller.kind === 'role' && input.sessionPolicy) {
     const s = decide([input.sessionPolicy], req);
     if (s.decision !== 'Allow') {
-      return deny(OSS_DENY.session, s.decision === 'ExplicitDeny' ? 'ExplicitDeny' : 'ImplicitDeny', s.deciding ? at(s.deciding, 'session', s.policyText) : undefined);
+      // An implicit deny still names the layer and policy that did not allow (no statement: index -1).
+      const deciding: OssDeciding = s.deciding ? at(s.deciding, 'session', s.policyText) : { policy: input.sessionPolicy.label, statement: -1, effect: 'Deny', layer: 'session' };
+      return deny(OSS_DENY.session, s.decision === 'ExplicitDeny' ? 'ExplicitDeny' : 'ImplicitDeny', deciding);
     }
   }
 

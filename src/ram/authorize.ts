@@ -1,7 +1,9 @@
 import type { Principal } from '../auth/principal.js';
 import { outcomeOfDecision, type AuthzOutcome, type AuthzTrace } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
-import { decide, type ConditionContext } from '../policy/index.js';
+import { type ConditionContext } from '../policy/index.js';
+import { decideRamAction, type RamActionAuthzInput } from '../policy/ram-action.js';
+import { policyCaller } from '../authz/caller.js';
 import { sessionPolicyOf, type IdentityPolicies } from './identity.js';
 
 /**
@@ -33,35 +35,28 @@ export function createRamAuthorizer(identity: IdentityPolicies): RamAuthorizer {
     const trace = req.trace;
     // Fail closed: an action that names no resource is a defect of the table, not a free pass.
     if (req.resources.length === 0) throw new AppError('InternalError', `No resource is declared for ${req.action}.`);
-    const primary = req.resources[0]!;
-    if (p.type === 'root' && p.accountId === req.accountId) {
-      if (trace) trace.authz = { action: req.action, resource: primary, decision: 'Allow', layer: 'owner', statementIndex: -1 };
-      return;
+    const caller = policyCaller(p);
+    const standing = p.type !== 'anonymous' && p.accountId === req.accountId;
+    const sessionPolicy = standing ? sessionPolicyOf(p) : null;
+    const identityPolicies = standing ? await identity.forPrincipal(p) : [];
+    let allowed: AuthzOutcome | undefined;
+    let refused: AuthzOutcome | undefined;
+    for (const resource of req.resources) {
+      const input: RamActionAuthzInput = { caller, accountId: req.accountId, identityPolicies, sessionPolicy, action: req.action, resource, context: req.context };
+      const d = decideRamAction(input);
+      const outcome: AuthzOutcome = d.layer === undefined
+        ? { action: req.action, resource, decision: d.result.decision, statementIndex: -1, basis: { kind: 'ram', input } }
+        : outcomeOfDecision(req.action, resource, d.layer, d.result, { kind: 'ram', input });
+      if (outcome.decision === 'Allow') allowed ??= outcome;
+      else if (outcome.decision === 'ExplicitDeny') {
+        refused = outcome;
+        break;
+      } else refused ??= outcome;
+      // The root's Allow and a caller without standing do not depend on the resource: one says it all.
+      if (d.layer === 'owner' || d.layer === undefined) break;
     }
-    if ((p.type === 'user' || p.type === 'session') && p.accountId === req.accountId) {
-      const session = sessionPolicyOf(p);
-      const policies = await identity.forPrincipal(p);
-      let allowed: AuthzOutcome | undefined;
-      let refused: AuthzOutcome | undefined;
-      for (const resource of req.resources) {
-        const request = { action: req.action, resource, context: req.context };
-        let outcome: AuthzOutcome | undefined;
-        if (session) {
-          const s = decide([session], request);
-          if (s.decision !== 'Allow') outcome = outcomeOfDecision(req.action, resource, 'session', s);
-        }
-        outcome ??= outcomeOfDecision(req.action, resource, 'identity', decide(policies, request));
-        if (outcome.decision === 'Allow') allowed ??= outcome;
-        else if (outcome.decision === 'ExplicitDeny') {
-          refused = outcome;
-          break;
-        } else refused ??= outcome;
-      }
-      if (trace) trace.authz = refused ?? allowed;
-      if (refused === undefined) return;
-      throw new AppError('NoPermission');
-    }
-    if (trace) trace.authz = { action: req.action, resource: primary, decision: 'ImplicitDeny', statementIndex: -1 };
+    if (trace) trace.authz = refused ?? allowed;
+    if (refused === undefined) return;
     throw new AppError('NoPermission');
   };
 }

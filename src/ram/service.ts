@@ -6,9 +6,11 @@ import type { Clock } from '../util/time.js';
 import { ramActionResources, type RamActionInput, type RamActionName } from './actions.js';
 import { authorizeRootOnly, type RamAuthorizer } from './authorize.js';
 import type { AuthzTrace } from '../authz/outcome.js';
-import type { IdentityPolicies } from './identity.js';
-import { simulateIdentity } from './simulate.js';
-import type { ConditionContext, EvalResult } from '../policy/index.js';
+import { sessionPolicyOf, type IdentityPolicies } from './identity.js';
+import { simulateIdentity, type Simulation, type SimulationDeps, type SimulationWorld } from './simulate.js';
+import { decideRamAction } from '../policy/ram-action.js';
+import { policyCaller } from '../authz/caller.js';
+import type { ConditionContext } from '../policy/index.js';
 import { ACCESS_KEY_ID_FORMAT, ACCESS_KEY_SECRET_FORMAT, newAccessKeyId, newAccessKeySecret, newNumericId } from './ids.js';
 import {
   DEFAULT_RAM_LIMITS,
@@ -92,6 +94,8 @@ export interface RamServiceOptions {
   authorize?: RamAuthorizer;
   /** Identity policies, for the policy simulator; without it SimulatePrincipalPolicy is unavailable. */
   identity?: IdentityPolicies;
+  /** Buckets, so the simulator decides OSS actions with their bucket policy, owner and ACL. */
+  simulationWorld?: SimulationWorld;
 }
 
 const MAX_ITEMS_LIMIT = 100;
@@ -158,10 +162,12 @@ export class RamService {
   private readonly limits: RamLimits;
   private readonly authorizeHook: RamAuthorizer;
   private readonly identity: IdentityPolicies | undefined;
+  private readonly simulationWorld: SimulationWorld | undefined;
 
   constructor(opts: RamServiceOptions) {
     this.store = opts.store;
     this.identity = opts.identity;
+    this.simulationWorld = opts.simulationWorld;
     this.accountId = opts.accountId;
     this.clock = opts.clock;
     this.masterKey = opts.masterKey;
@@ -177,25 +183,47 @@ export class RamService {
   }
 
   /**
-   * Alunite extension: evaluate a user's or role's identity policies for an action and resource, with
-   * the matched statements and reasons — what the console's "why denied?" page asks.
+   * Alunite extension: the decision a user or a role (with an optional session policy) would get for an
+   * action and resource against the server's current state, layer by layer (simulate.ts), with the
+   * identity policies' applying statements and reasons — what the console's "why denied?" page and
+   * `alunite policy simulate --user/--role` ask.
    */
   async simulatePrincipalPolicy(
     caller: RamCaller,
-    input: { userName?: string; roleName?: string; action: string; resource: string; context: Record<string, string | string[]> },
-  ): Promise<EvalResult> {
+    input: { userName?: string; roleName?: string; action: string; resource: string; context: Record<string, string | string[]>; sessionPolicy?: string },
+  ): Promise<Simulation> {
     if ((input.userName === undefined) === (input.roleName === undefined)) {
       throw new AppError('InvalidParameter', 'Exactly one of UserName and RoleName is required.');
     }
     if (!this.identity) throw new AppError('InvalidParameter', 'The policy simulator is not available on this server.');
+    const identity = this.identity;
+    const world: SimulationDeps = {
+      buckets: this.simulationWorld,
+      trustPolicyOf: async (roleName: string) => (await this.store.getRole(roleName))?.assumeRolePolicyDocument ?? null,
+      // A bucket or trust policy's statements are shown only to a caller who may read that policy.
+      mayRead: async (action, resource) => {
+        const p = caller.principal;
+        const standing = p.type !== 'anonymous' && p.accountId === this.accountId;
+        const d = decideRamAction({
+          caller: policyCaller(p),
+          accountId: this.accountId,
+          identityPolicies: standing ? await identity.forPrincipal(p) : [],
+          sessionPolicy: standing ? sessionPolicyOf(p) : null,
+          action,
+          resource,
+          context: caller.context,
+        });
+        return d.result.decision === 'Allow';
+      },
+    };
     if (input.userName !== undefined) {
       checkField('UserName', input.userName);
       await this.authorize(caller, 'SimulatePrincipalPolicy', { userName: input.userName });
-      return simulateIdentity(this.identity, this.accountId, { user: await this.mustUser(input.userName) }, input);
+      return simulateIdentity(this.identity, this.accountId, { user: await this.mustUser(input.userName) }, input, world);
     }
     checkField('RoleName', input.roleName!);
     await this.authorize(caller, 'SimulatePrincipalPolicy', { roleName: input.roleName! });
-    return simulateIdentity(this.identity, this.accountId, { role: await this.mustRole(input.roleName!) }, input);
+    return simulateIdentity(this.identity, this.accountId, { role: await this.mustRole(input.roleName!) }, input, world);
   }
 
   private async mustUser(userName: string): Promise<RamUser> {

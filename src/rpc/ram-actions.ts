@@ -4,6 +4,7 @@ import { ramArn } from '../ram/arn.js';
 import type { RamAccessKey, RamGroup, RamPrincipalKind, RamRole, RamUser } from '../ram/model.js';
 import type { AttachedPolicyView, Page, PolicyVersionView, PolicyView, RamCaller, RamService } from '../ram/service.js';
 import { optParam, type RpcParams } from './encoding.js';
+import { traceWire } from './trace-wire.js';
 import type { WireObject } from './response.js';
 import { isoSeconds } from '../util/time.js';
 
@@ -316,12 +317,18 @@ const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest'>, Action> = {
       }
       context = parsed as Record<string, string | string[]>;
     }
-    const r = await svc.simulatePrincipalPolicy(caller, { userName: p.opt('UserName'), roleName: p.opt('RoleName'), action, resource, context });
+    const sessionPolicy = p.opt('SessionPolicy');
+    const { identity: r, trace } = await svc.simulatePrincipalPolicy(caller, { userName: p.opt('UserName'), roleName: p.opt('RoleName'), action, resource, context, ...(sessionPolicy !== undefined ? { sessionPolicy } : {}) });
+    // Decision is the whole decision (session policy, bucket policy, owner, ACL included); MatchedStatements
+    // and Reasons stay those of the identity policies, as before; Trace has every layer.
+    const deciding = trace.layers.find((l) => l.layer === trace.decidingLayer);
     return {
       EvaluationResult: {
-        Decision: r.decision,
+        Decision: trace.decision,
+        IdentityDecision: r.decision,
         MatchedStatements: { Statement: r.matched.map((m) => ({ PolicyName: m.policy, StatementIndex: m.statement, Effect: m.effect })) },
-        Reasons: { Reason: r.reasons },
+        Reasons: { Reason: deciding && deciding.layer !== 'identity' ? [`${deciding.layer}: ${deciding.reason}`, ...r.reasons] : r.reasons },
+        Trace: traceWire(trace),
       },
     };
   },

@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import { outcomeOfDecision, type AuthzTrace } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
-import { authorizeAssumeRole, compilePolicy, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
+import { authorizeAssumeRole, compilePolicy, type AssumeRoleAuthzInput, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import { isoSeconds, type Clock } from '../util/time.js';
@@ -117,18 +117,20 @@ export class StsService {
     const identityPolicies = sameAccount ? await this.opts.identity.forPrincipal(caller) : [];
     // Every resource of the action's table entry must be allowed; the trace names the one that refused.
     for (const resource of STS_ACTION_RESOURCES.AssumeRole({ roleArn })) {
-      const decision = authorizeAssumeRole({
+      const input: AssumeRoleAuthzInput = {
         caller: policyCaller(caller),
         identityPolicies,
         sessionPolicy: sessionPolicyOf(caller),
         trustPolicy: trust.policy,
         roleArn: resource,
         context,
-      });
+      };
+      const decision = authorizeAssumeRole(input);
       if (facts.trace) {
+        const basis = { kind: 'assumeRole', input } as const;
         facts.trace.authz = decision.deciding
-          ? outcomeOfDecision('sts:AssumeRole', resource, decision.deciding.layer, decision.deciding.result)
-          : { action: 'sts:AssumeRole', resource, decision: 'ImplicitDeny', statementIndex: -1 };
+          ? outcomeOfDecision('sts:AssumeRole', resource, decision.deciding.layer, decision.deciding.result, basis)
+          : { action: 'sts:AssumeRole', resource, decision: 'ImplicitDeny', statementIndex: -1, basis };
       }
       if (!decision.allowed) throw new AppError('NoPermission', decision.message);
     }

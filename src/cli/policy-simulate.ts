@@ -1,0 +1,214 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  compilePolicy,
+  DEFAULT_MAX_LENGTH,
+  evaluate,
+  explainPolicyLayers,
+  explainPolicySet,
+  CompiledPolicy,
+  type DecisionTrace,
+  type LayerTrace,
+  type PolicyKind,
+  type StatementTrace,
+} from '../policy/index.js';
+import { printJson, remote, run, UsageError } from './output.js';
+import { popContext, RAM_VERSION } from './pop.js';
+import type { ConnectionFlags } from './profile.js';
+
+// `alunite policy simulate`: one request against policy files (no server), or against a named user or
+// role of a running server (SimulatePrincipalPolicy). Both print {decision, matched, reasons, trace}:
+// `trace` has every layer in evaluation order with each statement's failing part (docs/policy.md).
+
+const KINDS: readonly PolicyKind[] = ['identity', 'bucket', 'trust', 'session'];
+
+interface SimulateOptions extends ConnectionFlags {
+  policy: string[];
+  sessionPolicy?: string;
+  action: string;
+  resource: string;
+  kind: PolicyKind;
+  context: string[];
+  user?: string;
+  role?: string;
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** A policy file's text, or the reason it cannot be read (reported like any invalid document). */
+async function readPolicyFile(file: string): Promise<{ text: string } | { error: string }> {
+  try {
+    return { text: await readFile(file, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { error: `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(err)}` };
+  }
+}
+
+/** Compiled, with the same length limit as validate and the RAM API; or the {file, valid, error} to print. */
+async function compileFile(file: string, kind: PolicyKind): Promise<CompiledPolicy | Record<string, unknown>> {
+  const read = await readPolicyFile(file);
+  if ('error' in read) return { file, valid: false, error: read.error };
+  const compiled = compilePolicy(read.text, kind, { label: basename(file), maxLength: DEFAULT_MAX_LENGTH[kind] });
+  return compiled.ok ? compiled.policy : { file, valid: false, error: compiled.error.message, path: compiled.error.path };
+}
+
+function parseContext(pairs: readonly string[]): Record<string, string | string[]> {
+  const context: Record<string, string | string[]> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InvalidArgumentError(`--context expects key=value, got "${pair}"`);
+    const k = pair.slice(0, eq);
+    const v = pair.slice(eq + 1);
+    const prev = context[k];
+    context[k] = prev === undefined ? v : ([] as string[]).concat(prev, v);
+  }
+  return context;
+}
+
+/** The deciding layer's reason first when another layer than the identity policies decided. */
+function reasonsWith(trace: DecisionTrace, identityReasons: readonly string[]): string[] {
+  const deciding = trace.layers.find((l) => l.layer === trace.decidingLayer);
+  return deciding && deciding.layer !== 'identity' ? [`${deciding.layer}: ${deciding.reason}`, ...identityReasons] : [...identityReasons];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wire form (rpc/trace-wire.ts) back to the trace, so both modes print the same structure.
+
+type Wire = Record<string, unknown>;
+const items = (v: unknown, key: string): Wire[] => {
+  const inner = (v as Wire | undefined)?.[key];
+  return Array.isArray(inner) ? (inner as Wire[]) : inner === undefined ? [] : [inner as Wire];
+};
+const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
+
+export function traceFromWire(w: Wire): DecisionTrace {
+  const layers: LayerTrace[] = items(w.Layers, 'Layer').map((l) => {
+    const policy = str(l.DecidingPolicy);
+    return {
+      layer: String(l.Name) as LayerTrace['layer'],
+      verdict: String(l.Verdict) as LayerTrace['verdict'],
+      reason: String(l.Reason ?? ''),
+      policies: items(l.Policies, 'Policy').map((p) => ({
+        name: String(p.Name),
+        verdict: String(p.Verdict) as 'Allow' | 'ExplicitDeny' | 'NoMatch',
+        statements: items(p.Statements, 'Statement').map((s): StatementTrace => {
+          const conditions = items(s.Conditions, 'Condition').map((c) => ({
+            key: String(c.Key),
+            operator: String(c.Operator),
+            expected: ([] as unknown[]).concat((c.Expected as Wire | undefined)?.Value ?? []).map(String),
+            actual: c.Actual === undefined ? null : ([] as unknown[]).concat((c.Actual as Wire).Value).map(String),
+          }));
+          return {
+            index: Number(s.Index),
+            ...(s.Sid !== undefined ? { sid: String(s.Sid) } : {}),
+            effect: s.Effect === 'Deny' ? 'Deny' : 'Allow',
+            applied: s.Applied === true || s.Applied === 'true',
+            ...(s.FailedPart !== undefined ? { failed: String(s.FailedPart) as NonNullable<StatementTrace['failed']> } : {}),
+            ...(conditions.length > 0 ? { conditions } : {}),
+          };
+        }),
+      })),
+      ...(policy !== undefined ? { deciding: { policy, statement: Number(l.DecidingStatementIndex) } } : {}),
+    };
+  });
+  const decidingLayer = str(w.DecidingLayer);
+  return {
+    action: String(w.Action),
+    resource: String(w.Resource),
+    decision: String(w.Decision) as DecisionTrace['decision'],
+    ...(decidingLayer !== undefined ? { decidingLayer: decidingLayer as LayerTrace['layer'] } : {}),
+    layers,
+  };
+}
+
+async function fromFiles(o: SimulateOptions): Promise<void> {
+  if (o.policy.length === 0 && o.sessionPolicy === undefined) throw new UsageError('give --policy <file> (and --session-policy <file>), or --user <name> / --role <name> for a principal of a running server');
+  const policies: CompiledPolicy[] = [];
+  for (const file of o.policy) {
+    const c = await compileFile(file, o.kind);
+    if (!(c instanceof CompiledPolicy)) {
+      printJson(c);
+      process.exitCode = 1;
+      return;
+    }
+    policies.push(c);
+  }
+  let sessionPolicy: CompiledPolicy | null = null;
+  if (o.sessionPolicy !== undefined) {
+    if (o.kind !== 'identity') throw new UsageError('--session-policy combines with identity policies (--kind identity)');
+    const c = await compileFile(o.sessionPolicy, 'session');
+    if (!(c instanceof CompiledPolicy)) {
+      printJson(c);
+      process.exitCode = 1;
+      return;
+    }
+    sessionPolicy = c;
+  }
+  const request = { action: o.action, resource: o.resource, context: parseContext(o.context) };
+  const result = evaluate(policies, request);
+  if (o.kind === 'identity') {
+    // A role's policies with a session policy: the session policy gates (their intersection), as STS does.
+    const trace = explainPolicyLayers({ identityPolicies: policies, sessionPolicy, request });
+    printJson({ decision: trace.decision, matched: result.matched, reasons: reasonsWith(trace, result.reasons), trace });
+    return;
+  }
+  // Policies of another kind: that one layer, as written.
+  const set = explainPolicySet(policies, request);
+  const layer: LayerTrace = { layer: o.kind === 'bucket' ? 'bucket' : o.kind === 'trust' ? 'trust' : 'session', verdict: set.verdict, reason: `The ${o.kind} policies given, evaluated as one set.`, policies: set.policies, ...(set.deciding ? { deciding: set.deciding } : {}) };
+  const trace: DecisionTrace = { action: o.action, resource: o.resource, decision: result.decision, decidingLayer: layer.layer, layers: [layer] };
+  printJson({ decision: result.decision, matched: result.matched, reasons: result.reasons, trace });
+}
+
+async function forPrincipal(o: SimulateOptions): Promise<void> {
+  if (o.user !== undefined && o.role !== undefined) throw new UsageError('give --user or --role, not both');
+  if (o.policy.length > 0) throw new UsageError('--policy files and a named principal (--user/--role) do not combine: the server has the principal\'s policies');
+  if (o.user !== undefined && o.sessionPolicy !== undefined) throw new UsageError('--session-policy applies to a role (--role)');
+  let sessionPolicy: string | undefined;
+  if (o.sessionPolicy !== undefined) {
+    const read = await readPolicyFile(o.sessionPolicy);
+    if ('error' in read) throw new UsageError(read.error);
+    sessionPolicy = read.text;
+  }
+  const ram = await popContext(o, RAM_VERSION);
+  const body = await ram.call('SimulatePrincipalPolicy', {
+    ...(o.user !== undefined ? { UserName: o.user } : { RoleName: o.role! }),
+    ActionName: o.action,
+    Resource: o.resource,
+    Context: JSON.stringify(parseContext(o.context)),
+    ...(sessionPolicy !== undefined ? { SessionPolicy: sessionPolicy } : {}),
+  });
+  const r = (body.EvaluationResult ?? {}) as Wire;
+  printJson({
+    decision: r.Decision,
+    identityDecision: r.IdentityDecision,
+    matched: items(r.MatchedStatements, 'Statement').map((m) => ({ policy: m.PolicyName, statement: m.StatementIndex, effect: m.Effect })),
+    reasons: items({ R: (r.Reasons as Wire | undefined)?.Reason }, 'R').map(String),
+    trace: r.Trace === undefined ? undefined : traceFromWire(r.Trace as Wire),
+  });
+}
+
+export function simulateCommand(): Command {
+  const cmd = new Command('simulate')
+    .description('the decision for one request, layer by layer: from policy files, or for a user/role of a running server (--user/--role)')
+    .option('--policy <file>', 'an identity policy file (repeatable)', collect, [])
+    .option('--session-policy <file>', 'a session policy (STS AssumeRole Policy): intersected with the role\'s policies')
+    .requiredOption('--action <action>', 'e.g. oss:GetObject')
+    .requiredOption('--resource <arn>', 'e.g. acs:oss:cn-hangzhou:1234567890123456:bucket/key')
+    .addOption(new Option('--kind <kind>', 'kind of the --policy files').choices(KINDS).default('identity'))
+    .option('--context <key=value>', 'a condition key, e.g. acs:SourceIp=10.0.0.1 (repeatable; repeat a key for several values)', collect, [])
+    .option('--user <name>', 'simulate this RAM user of the server (its own and its groups\' policies, the live bucket policies and ACLs)')
+    .option('--role <name>', 'simulate this role of the server (with --session-policy: a session of it)');
+  remote(cmd);
+  cmd.action(
+    run(async () => {
+      const o = cmd.opts<SimulateOptions>();
+      await (o.user !== undefined || o.role !== undefined ? forPrincipal(o) : fromFiles(o));
+    }),
+  );
+  return cmd;
+}

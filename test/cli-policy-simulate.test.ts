@@ -1,0 +1,97 @@
+// `alunite policy simulate`: a role's policies with a session policy are their intersection (from files),
+// and a named user / role (+ session policy) is simulated against a running server's state; both print
+// the same layered trace.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cliHome, fails, json, type CliHome } from './helpers/cli.js';
+import { policyDoc, Ram } from './helpers/ram.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { TRUST_ACCOUNT } from './helpers/sts.js';
+
+type Out = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
+
+const BUCKET = 'sim-b';
+const obj = (key: string): string => `acs:oss:cn-hangzhou:${ACCOUNT_ID}:${BUCKET}/${key}`;
+const layer = (o: Out, name: string): Out => (o.trace.layers as Out[]).find((l) => l.layer === name)!;
+
+describe('alunite policy simulate', () => {
+  let cli: CliHome;
+  let srv: TestServer;
+  const file = (name: string): string => join(cli.home, name);
+  const conn = (): string[] => ['--endpoint', srv.url, '--access-key-id', AK, '--access-key-secret', SECRET];
+
+  before(async () => {
+    cli = await cliHome();
+    await writeFile(file('role.json'), policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }));
+    await writeFile(file('session.json'), policyDoc({ Effect: 'Allow', Action: 'oss:PutObject', Resource: `acs:oss:*:*:${BUCKET}/uploads/*` }));
+    srv = await startTestServer();
+    const ram = new Ram(srv);
+    await srv.client().putBucket(BUCKET);
+    await srv.client({ bucket: BUCKET }).putBucketPolicy(BUCKET, {
+      Version: '1',
+      Statement: [{ Effect: 'Deny', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`acs:oss:*:${ACCOUNT_ID}:${BUCKET}/private/*`] }],
+    } as never);
+    await ram.userWith('alice', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*', Condition: { IpAddress: { 'acs:SourceIp': '10.0.0.0/8' } } }));
+    await ram.call('CreateRole', { RoleName: 'reader', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    await ram.call('CreatePolicy', { PolicyName: 'reader-all', PolicyDocument: policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }) });
+    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'reader-all', RoleName: 'reader' });
+  });
+  after(async () => {
+    await srv?.stop();
+    await rm(cli.home, { recursive: true, force: true });
+  });
+
+  it('from files: a role\'s policies with a session policy are their intersection (no misleading Allow)', async () => {
+    const base = ['policy', 'simulate', '--policy', file('role.json'), '--action', 'oss:GetObject', '--resource', obj('uploads/a')];
+    const alone = json<Out>(await cli.run(base));
+    assert.equal(alone.decision, 'Allow');
+    const narrowed = json<Out>(await cli.run([...base, '--session-policy', file('session.json')]));
+    assert.equal(narrowed.decision, 'ImplicitDeny');
+    assert.equal(narrowed.trace.decidingLayer, 'session');
+    assert.equal(layer(narrowed, 'session').verdict, 'NoMatch');
+    assert.equal(layer(narrowed, 'session').policies[0].statements[0].failed, 'Action');
+    assert.equal(layer(narrowed, 'identity').verdict, 'NotConsulted');
+    assert.match(narrowed.reasons[0], /^session: /);
+    const put = json<Out>(await cli.run(['policy', 'simulate', '--policy', file('role.json'), '--session-policy', file('session.json'), '--action', 'oss:PutObject', '--resource', obj('uploads/a')]));
+    assert.equal(put.decision, 'Allow');
+    assert.deepEqual(put.trace.layers.map((l: Out) => [l.layer, l.verdict]), [['session', 'Allow'], ['identity', 'Allow']]);
+    const outside = json<Out>(await cli.run(['policy', 'simulate', '--policy', file('role.json'), '--session-policy', file('session.json'), '--action', 'oss:PutObject', '--resource', obj('other/a')]));
+    assert.equal(outside.decision, 'ImplicitDeny');
+    assert.equal(layer(outside, 'session').policies[0].statements[0].failed, 'Resource');
+  });
+
+  it('a named user against the server: its policies, the failing condition, the live bucket policy', async () => {
+    const far = json<Out>(await cli.run(['policy', 'simulate', '--user', 'alice', '--action', 'oss:GetObject', '--resource', obj('a.txt'), '--context', 'acs:SourceIp=192.168.1.1', ...conn()]));
+    assert.equal(far.decision, 'ImplicitDeny');
+    const st = layer(far, 'identity').policies[0].statements[0];
+    assert.equal(st.failed, 'Condition');
+    assert.deepEqual(st.conditions, [{ key: 'acs:SourceIp', operator: 'IpAddress', expected: ['10.0.0.0/8'], actual: ['192.168.1.1'] }]);
+    const near = json<Out>(await cli.run(['policy', 'simulate', '--user', 'alice', '--action', 'oss:GetObject', '--resource', obj('a.txt'), '--context', 'acs:SourceIp=10.1.1.1', ...conn()]));
+    assert.equal(near.decision, 'Allow');
+    const locked = json<Out>(await cli.run(['policy', 'simulate', '--user', 'alice', '--action', 'oss:GetObject', '--resource', obj('private/a'), '--context', 'acs:SourceIp=10.1.1.1', ...conn()]));
+    assert.equal(locked.decision, 'ExplicitDeny');
+    assert.equal(locked.identityDecision, 'Allow');
+    assert.equal(locked.trace.decidingLayer, 'bucket');
+    assert.deepEqual(locked.trace.layers.map((l: Out) => l.layer), ['session', 'identity', 'bucket', 'owner', 'acl']);
+  });
+
+  it('a named role with a session policy file against the server: the intersection', async () => {
+    const base = ['policy', 'simulate', '--role', 'reader', '--action', 'oss:GetObject', '--resource', obj('uploads/a'), ...conn()];
+    assert.equal(json<Out>(await cli.run(base)).decision, 'Allow');
+    const narrowed = json<Out>(await cli.run([...base, '--session-policy', file('session.json')]));
+    assert.equal(narrowed.decision, 'ImplicitDeny');
+    assert.equal(narrowed.identityDecision, 'Allow');
+    assert.equal(narrowed.trace.decidingLayer, 'session');
+  });
+
+  it('usage errors: --user with --role, --policy with a principal, --session-policy with a user (exit 2)', async () => {
+    const base = ['policy', 'simulate', '--action', 'oss:GetObject', '--resource', obj('a'), ...conn()];
+    fails(await cli.run([...base, '--user', 'alice', '--role', 'reader']), 2);
+    fails(await cli.run([...base, '--user', 'alice', '--policy', file('role.json')]), 2);
+    fails(await cli.run([...base, '--user', 'alice', '--session-policy', file('session.json')]), 2);
+    fails(await cli.run(['policy', 'simulate', '--action', 'oss:GetObject', '--resource', obj('a')]), 2);
+  });
+});
