@@ -75,6 +75,17 @@ describe('resolveConnection', () => {
     assert.deepEqual([fromFlags.endpoint, fromFlags.accessKeyId, fromFlags.region, fromFlags.source], ['http://flag:2', 'id-flag', 'cn-shanghai', 'flags']);
   });
 
+  it('a profile named by --profile beats the environment (an exported STS session does not hijack it); ALUNITE_PROFILE does not', async () => {
+    const exported = env({ ALUNITE_ENDPOINT: 'http://env:1', ALUNITE_ACCESS_KEY_ID: 'STS.exported', ALUNITE_ACCESS_KEY_SECRET: 's', ALUNITE_SECURITY_TOKEN: 't', ALUNITE_REGION: 'cn-shanghai' });
+    const named = await resolveConnection({ profile: 'temp' }, exported);
+    assert.deepEqual([named.accessKeyId, named.securityToken, named.endpoint, named.region], ['STS.id-temp', 'token==with=equals', 'https://temp.example.com', 'cn-beijing']);
+    assert.match(named.source, /^profile temp/);
+    const byVariable = await resolveConnection({}, { ...exported, ALUNITE_PROFILE: 'temp' });
+    assert.deepEqual([byVariable.accessKeyId, byVariable.source], ['STS.exported', 'environment']);
+    const flagsStillWin = await resolveConnection({ profile: 'temp', accessKeyId: 'id-flag', accessKeySecret: 'x', endpoint: 'flag:2' }, exported);
+    assert.deepEqual([flagsStillWin.accessKeyId, flagsStillWin.endpoint], ['id-flag', 'http://flag:2']);
+  });
+
   it('credentials are never mixed: a token from the profile does not ride along with flag keys', async () => {
     const c = await resolveConnection({ accessKeyId: 'id-flag', accessKeySecret: 'secret-flag' }, env({ ALUNITE_PROFILE: 'temp', ALUNITE_SECURITY_TOKEN: 'env-token' }));
     assert.equal(c.securityToken, undefined);

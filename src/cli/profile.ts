@@ -134,8 +134,10 @@ function nonEmpty(v: string | undefined): string | undefined {
 
 /**
  * Resolves endpoint, region and credentials. Precedence: flags > environment > profile > the local
- * server's development defaults (only when no profile is in use). The AccessKey id, secret and STS
- * token travel together: they come from the first layer that names an AccessKey, never mixed.
+ * server's development defaults (only when no profile is in use); a profile named with `--profile` is a
+ * flag too and comes before the environment (after `eval "$(alunite sts assume-role … --export)"` an
+ * explicit `--profile` must still mean that profile). The AccessKey id, secret and STS token travel
+ * together: they come from the first layer that names an AccessKey, never mixed.
  */
 export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
   const file = alunitePaths(env).config;
@@ -157,11 +159,14 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
     profileName = 'default';
   }
 
+  const explicitProfile = profile !== undefined && nonEmpty(flags.profile) !== undefined;
+  const envLayer = { source: 'environment', id: nonEmpty(env.ALUNITE_ACCESS_KEY_ID), secret: nonEmpty(env.ALUNITE_ACCESS_KEY_SECRET), token: nonEmpty(env.ALUNITE_SECURITY_TOKEN) };
   const layers: { source: string; id?: string; secret?: string; token?: string; expiration?: string }[] = [
     { source: 'flags', id: nonEmpty(flags.accessKeyId), secret: nonEmpty(flags.accessKeySecret), token: nonEmpty(flags.securityToken) },
-    { source: 'environment', id: nonEmpty(env.ALUNITE_ACCESS_KEY_ID), secret: nonEmpty(env.ALUNITE_ACCESS_KEY_SECRET), token: nonEmpty(env.ALUNITE_SECURITY_TOKEN) },
   ];
+  if (!explicitProfile) layers.push(envLayer);
   if (profile) layers.push({ source: `profile ${profileName} (${file})`, id: profile.access_key_id, secret: profile.access_key_secret, token: profile.security_token, expiration: profile.expiration });
+  if (explicitProfile) layers.push(envLayer);
 
   let creds: { source: string; id: string; secret: string; token?: string; expiration?: string } | undefined;
   for (const l of layers) {
@@ -184,12 +189,17 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
     creds = { source: 'development defaults', id: DEV_DEFAULTS.accessKeyId, secret: DEV_DEFAULTS.accessKeySecret };
   }
 
-  let endpoint = nonEmpty(flags.endpoint) ?? nonEmpty(env.ALUNITE_ENDPOINT) ?? profile?.endpoint;
+  let endpoint = explicitProfile
+    ? nonEmpty(flags.endpoint) ?? profile?.endpoint ?? nonEmpty(env.ALUNITE_ENDPOINT)
+    : nonEmpty(flags.endpoint) ?? nonEmpty(env.ALUNITE_ENDPOINT) ?? profile?.endpoint;
   if (endpoint === undefined) {
     if (profile) throw new UsageError(`profile ${profileName} in ${file} has no endpoint (run: alunite configure --profile ${profileName})`);
     endpoint = DEV_ENDPOINT;
   }
-  const region = (nonEmpty(flags.region) ?? nonEmpty(env.ALUNITE_REGION) ?? profile?.region ?? DEFAULT_REGION).replace(/^oss-/, '');
+  const regionFrom = explicitProfile
+    ? nonEmpty(flags.region) ?? profile?.region ?? nonEmpty(env.ALUNITE_REGION)
+    : nonEmpty(flags.region) ?? nonEmpty(env.ALUNITE_REGION) ?? profile?.region;
+  const region = (regionFrom ?? DEFAULT_REGION).replace(/^oss-/, '');
   return {
     endpoint: checkEndpoint(endpoint),
     region,
