@@ -192,6 +192,15 @@ describe('alunite oss bucket cors|policy|acl', () => {
     const file = join(cli.home, 'bucket-policy.json');
     const policy = { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['acs:oss:*:*:settings/public/*'] }] };
     await writeFile(file, JSON.stringify(policy));
+    const put = await cli.run(['oss', 'bucket', 'policy', 'put', 'oss://settings', file]);
+    ok(put);
+    assert.doesNotMatch(put.stderr, /warning/, 'a policy naming its principals gets no warning');
+    // Without Principal the same Allow reaches everyone: said on stderr before it takes effect (the server accepts it, as OSS does).
+    const open = join(cli.home, 'open-policy.json');
+    await writeFile(open, JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: ['acs:oss:*:*:settings/public/*'] }] }));
+    const warned = await cli.run(['oss', 'bucket', 'policy', 'put', 'oss://settings', open]);
+    ok(warned);
+    assert.match(warned.stderr, /open-policy\.json:\d+:\d+: warning: .*anonymous requests included.*\[NoPrincipal\]/);
     ok(await cli.run(['oss', 'bucket', 'policy', 'put', 'oss://settings', file]));
     assert.deepEqual(json(await cli.run(['oss', 'bucket', 'policy', 'get', 'oss://settings', '--json'])), policy);
     // The policy works: anonymous reads under public/.

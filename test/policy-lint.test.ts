@@ -188,6 +188,15 @@ describe('policy lint: warnings', () => {
     const trust = lintPolicy(doc({ Effect: 'Allow', Principal: { RAM: ['acs:ram::123:root'] }, Action: 'sts:AssumeRol' }), 'trust');
     assert.deepEqual(codes(trust.warnings), ['UnknownAction Statement[0].Action[0]']);
   });
+
+  test('a bucket policy Allow without Principal warns that it allows everyone (anonymous too); a Deny or an identity policy does not', () => {
+    const open = lintPolicy(doc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:b/*' }), 'bucket');
+    assert.equal(open.valid, true);
+    assert.deepEqual(codes(open.warnings), ['NoPrincipal Statement[0]']);
+    assert.match(open.warnings[0]!.message, /anonymous/);
+    assert.deepEqual(codes(lintPolicy(doc({ Effect: 'Deny', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:b/*' }), 'bucket').warnings), []);
+    assert.deepEqual(codes(lintPolicy(doc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:b/*' }), 'identity').warnings), []);
+  });
 });
 
 describe('policy lint: tables', () => {

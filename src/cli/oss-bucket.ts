@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Argument, Command } from 'commander';
+import { lintPolicy } from '../policy/index.js';
 import { ossClient, parseOssUrl, type OssClient } from './oss-client.js';
 import { printJson, printRecord, remote, setEndpointForErrors, UsageError } from './output.js';
 import { resolveConnection, type ConnectionFlags } from './profile.js';
@@ -162,6 +163,11 @@ export function bucketCommand(): Command {
   polPut.action(async (url: string, file: string) => {
     const text = await readInput(file, 'bucket policy');
     parseJson(text, 'bucket policy', file);
+    // The server is the judge of validity; the linter's warnings (no Principal = everyone, unknown actions,
+    // resources of another bucket…) are said before the policy takes effect, on stderr.
+    for (const w of lintPolicy(text, 'bucket').warnings) {
+      process.stderr.write(`${file}${w.line !== undefined ? `:${w.line}:${w.column}` : ''}: warning: ${w.message} [${w.code}]\n`);
+    }
     const { o, bucket: b, client } = await bucketOf(polPut, url);
     done(o, b, await client.request({ method: 'PUT', bucket: b, subres: 'policy', content: text, mime: 'json', successStatuses: [200] }), `policy: oss://${b} updated`);
   });

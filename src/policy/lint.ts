@@ -67,7 +67,7 @@ export function lintPolicy(text: string, kind: PolicyKind, opts: ParseOptions = 
     : parsed.errors.map((e) => finding(ERROR_CODE[e.reason], e.path, e.message, e.reason === 'json' ? jsonSyntaxErrorAt(text) : undefined));
   const warnings: LintFinding[] = [];
   const warn = (code: string, path: string, detail: string): void => void warnings.push(finding(code, path, `${path} ${detail}`));
-  if (parsed.ok) lintDocument(parsed.policy, warn);
+  if (parsed.ok) lintDocument(parsed.policy, kind, warn);
   return { valid: errors.length === 0, errors: byPlace(errors), warnings: byPlace(warnings) };
 }
 
@@ -93,8 +93,15 @@ interface ActionReach {
   readonly unknownService?: string;
 }
 
-function lintDocument(doc: PolicyDocument, warn: Warn): void {
-  doc.statements.forEach((st, i) => lintStatement(st, `Statement[${i}]`, warn));
+function lintDocument(doc: PolicyDocument, kind: PolicyKind, warn: Warn): void {
+  doc.statements.forEach((st, i) => {
+    // Valid, and what OSS does (docs/policy.md), but easy to write by mistake: a private bucket turns public.
+    // A missing Principal parses as `[]`: both mean every caller in OSS.
+    if (kind === 'bucket' && st.effect === 'Allow' && st.principal?.type === 'bucket' && st.principal.values.length === 0) {
+      warn('NoPrincipal', `Statement[${i}]`, 'names no Principal (absent or []): in a bucket policy it allows everyone, anonymous requests included (name the principals, or "*" to mean it)');
+    }
+    lintStatement(st, `Statement[${i}]`, warn);
+  });
 }
 
 function lintStatement(st: PolicyStatement, path: string, warn: Warn): void {
