@@ -386,7 +386,12 @@ buckets:
     assert.match(r.stderr, /broken\.yaml:3:\d+: .*unique/);
     const missing = await runServer(['--init', join(dir, 'absent.yaml')]);
     assert.notEqual(missing.code, 0);
-    assert.match(missing.stderr, /absent\.yaml.*cannot read the state file: ENOENT/);
+    assert.match(missing.stderr, /absent\.yaml: cannot read the state file: ENOENT/, 'no line:column for a file that cannot be read');
+    // One stray line before valid YAML: one error at that line, not one per token that follows.
+    const stray = await stateDir({ 'stray.yaml': 'oops this is not yaml\nusers:\n  - name: a\n  - name: b\nbuckets:\n  - name: c\n' });
+    const one = await runServer(['--init', join(stray, 'stray.yaml')]);
+    assert.notEqual(one.code, 0);
+    assert.match(one.stderr, /stray\.yaml: 1 error in the state file:\n\s+\S*stray\.yaml:\d+:\d+: /);
   });
 
   it('numbers YAML cannot hold exactly must be quoted; JSON files are read too', async () => {

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { signV1, stringToSignV1 } from '../auth/signature/v1.js';
-import { CliError, printJson, remote, run, setEndpointForErrors, usageExitCodes } from './output.js';
+import { CliError, printJson, remote, run, setEndpointForErrors, usageExitCodes, UsageError } from './output.js';
 import { resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { BucketService } from '../domain/buckets.js';
 import type { DomainContext } from '../domain/context.js';
@@ -40,7 +40,7 @@ interface ExportFlags {
 async function runExport(o: ExportFlags): Promise<void> {
   const env = process.env;
   const postgres = isPostgresUrl(o.meta);
-  if (!postgres && (o.data === undefined || o.data === '')) throw new Error("required option '--data <dir>' not specified (or --meta postgres://…)");
+  if (!postgres && (o.data === undefined || o.data === '')) throw new UsageError("required option '--data <dir>' not specified (or --meta postgres://…)");
   const dataDir = o.data ?? '';
   // A mistyped --data must not create an empty store (and a master key) and export nothing.
   if (!postgres && !existsSync(join(dataDir, 'metadata.sqlite'))) throw new Error(`${dataDir} holds no alunite data (no metadata.sqlite)`);
@@ -50,7 +50,7 @@ async function runExport(o: ExportFlags): Promise<void> {
   const meta = await openMetadataStore({ meta: o.meta, sqlitePath: join(dataDir, 'metadata.sqlite') });
   // Object bytes are read only for --objects: otherwise no blob directory is opened (or created).
   const blobsDir = env.ALUNITE_BLOBS ?? (dataDir !== '' ? dataDir : undefined);
-  if (o.objects !== undefined && blobsDir === undefined) throw new Error('--objects needs the blob directory: --data <dir> or ALUNITE_BLOBS');
+  if (o.objects !== undefined && blobsDir === undefined) throw new UsageError('--objects needs the blob directory: --data <dir> or ALUNITE_BLOBS');
   const blobs = o.objects !== undefined && blobsDir !== undefined ? await FsBlobStore.open({ root: blobsDir }) : new MemoryBlobStore();
   try {
     const ctx: DomainContext = { meta, blobs, clock: systemClock, region: env.ALUNITE_REGION ?? 'cn-hangzhou', log: () => undefined };

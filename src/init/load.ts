@@ -237,7 +237,8 @@ export function loadState(path: string, env: NodeJS.ProcessEnv = process.env): I
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new InitFileError(file, doc.errors.map((e) => {
+    // The first syntax error only: the parser's later ones mostly follow from it (one stray line gave hundreds).
+    throw new InitFileError(file, doc.errors.slice(0, 1).map((e) => {
       const pos = lines.linePos(e.pos[0]);
       return { file, line: pos.line, column: pos.col, field: '', message: e.message.split('\n')[0]! };
     }));

@@ -109,7 +109,8 @@ export interface InitFault {
 }
 
 export function formatFault(f: InitFault): string {
-  return `${f.file}:${f.line}:${f.column}: ${f.field === '' ? '' : `${f.field}: `}${f.message}`;
+  // Line 0: the file as a whole (it cannot be read), no place inside it.
+  return `${f.file}${f.line > 0 ? `:${f.line}:${f.column}` : ''}: ${f.field === '' ? '' : `${f.field}: `}${f.message}`;
 }
 
 /** A state file that cannot be applied: every fault found, each with its line and field. */
