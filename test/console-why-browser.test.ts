@@ -20,6 +20,7 @@ describe('console "Why denied?" draws the trace', { timeout: 180_000 }, () => {
   let page: Page;
   const problems: string[] = [];
   const ids = { session: '', bucket: '' };
+  const worker = { id: '', secret: '' };
 
   const shot = async (name: string) => page.screenshot({ path: await screenshotPath('console-why', name), fullPage: true });
   const explain = async (id: string) => {
@@ -39,14 +40,16 @@ describe('console "Why denied?" draws the trace', { timeout: 180_000 }, () => {
       Version: '1',
       Statement: [{ Sid: 'LockedAway', Effect: 'Deny', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`acs:oss:*:${ACCOUNT_ID}:${BUCKET}/locked/*`] }],
     } as never);
-    const worker = await ram.userWith('worker', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }, { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }));
+    const w = await ram.userWith('worker', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }, { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }));
     await ram.call('CreateRole', { RoleName: 'writer', AssumeRolePolicyDocument: TRUST_ACCOUNT });
     await ram.call('CreatePolicy', { PolicyName: 'writer-all', PolicyDocument: policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }) });
     await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'writer-all', RoleName: 'writer' });
-    const creds = (await assumeRole(stsClient(srv, worker.accessKeyId, worker.accessKeySecret), { RoleArn: roleArn('writer'), RoleSessionName: 'narrow', Policy: ONLY_PUT })).Credentials as StsCredentials;
+    const creds = (await assumeRole(stsClient(srv, w.accessKeyId, w.accessKeySecret), { RoleArn: roleArn('writer'), RoleSessionName: 'narrow', Policy: ONLY_PUT })).Credentials as StsCredentials;
     ids.session = (await expectOssError(ossWith(srv, creds, BUCKET).get('a.txt'), 'AccessDenied', 403)).requestId!;
-    ids.bucket = (await expectOssError(worker.oss(BUCKET).get('locked/x.txt'), 'AccessDenied', 403)).requestId!;
+    ids.bucket = (await expectOssError(w.oss(BUCKET).get('locked/x.txt'), 'AccessDenied', 403)).requestId!;
 
+    worker.id = w.accessKeyId;
+    worker.secret = w.accessKeySecret;
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -122,6 +125,29 @@ describe('console "Why denied?" draws the trace', { timeout: 180_000 }, () => {
     await shot('03-simulate-role-session');
     await page.selectOption('#sim-kind', 'User');
     assert.equal(await page.isVisible('#sim-session-policy'), false);
+  });
+
+  it('a RAM user without ram:ExplainRequest is told what explaining needs, not sent back to the page that failed', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await context.newPage();
+    try {
+      await p.goto(`${srv.url}/-/console/`);
+      await p.waitForSelector('#sign-in');
+      await p.fill('input[name=accessKeyId]', worker.id);
+      await p.fill('input[name=accessKeySecret]', worker.secret);
+      await p.click('#sign-in button[type=submit]');
+      await p.waitForSelector('#whoami');
+      await p.click('#nav a[href="#/why"]');
+      await p.waitForSelector('#page-why');
+      await p.fill('#explain-request-id', ids.bucket);
+      await p.click('#explain');
+      const hint = await p.waitForSelector('#explain-result .why-hint');
+      assert.match((await hint.textContent()) ?? '', /needs ram:ExplainRequest allowed to you.*administrator.*root/);
+      assert.equal(await p.locator('#explain-result .why-link').count(), 0, 'no link back to this page');
+      assert.equal(await p.locator('#explain-result .err-code').textContent(), 'NoPermission');
+    } finally {
+      await context.close();
+    }
   });
 
   it('had no CSP violation, page error or unexpected console error', () => {

@@ -70,6 +70,8 @@ export function errorBox(err) {
     return h('div', { class: 'error', role: 'alert' }, h('strong', {}, 'Error: '), err instanceof Error ? err.message : String(err));
   }
   const denied = err.status === 403;
+  // A refused "why?" call must not send the user back to the page that just failed: say what it needs.
+  const explaining = err.action === 'ram:ExplainRequest' || err.action === 'ram:SimulatePrincipalPolicy';
   return h(
     'div',
     { class: 'error', role: 'alert', 'data-code': err.code },
@@ -77,7 +79,9 @@ export function errorBox(err) {
     h('div', {}, h('strong', {}, 'Message: '), h('span', { class: 'err-message' }, err.message)),
     err.requestId ? h('div', {}, h('strong', {}, 'RequestId: '), h('code', { class: 'err-request-id' }, err.requestId)) : null,
     err.action ? h('div', { class: 'muted' }, `while calling ${err.action}${err.resource ? ` on ${err.resource}` : ''}`) : null,
-    denied ? h('div', {}, h('a', { href: '#/why', class: 'why-link' }, 'Why was this denied?')) : null,
+    denied && explaining
+      ? h('div', { class: 'why-hint' }, `Explaining a decision needs ${err.action} allowed to you (a RAM policy on your user, group or role); ask an administrator for it, or sign in as the account root.`)
+      : denied ? h('div', {}, h('a', { href: '#/why', class: 'why-link' }, 'Why was this denied?')) : null,
   );
 }
 
