@@ -83,7 +83,8 @@ function layerView(layer, decidingLayer) {
   return h('li', { class: `trace-layer verdict-${verdict}${name === decidingLayer ? ' deciding' : ''}`, 'data-layer': name, 'data-verdict': verdict },
     h('div', { class: 'trace-layer-head' },
       h('span', { class: 'trace-layer-name' }, LAYER_TITLES[name] ?? name),
-      h('span', { class: `trace-verdict verdict-${verdict}` }, VERDICT_TEXT[verdict] ?? verdict),
+      // The owner and ACL layers have no statements: "grants nothing" says what they did.
+      h('span', { class: `trace-verdict verdict-${verdict}` }, verdict === 'NoMatch' && (name === 'owner' || name === 'acl') ? 'grants nothing' : VERDICT_TEXT[verdict] ?? verdict),
       name === decidingLayer ? h('span', { class: 'trace-decides' }, 'decided') : null),
     h('p', { class: 'trace-reason' }, String(layer.Reason ?? '')),
     policies.map((p) => {
