@@ -44,6 +44,12 @@ export interface CompiledCondition {
   readonly negated: boolean;
   /** Does one request value match any policy value (the positive operator)? */
   readonly test: (value: string) => boolean;
+  /**
+   * The last result of this condition, for the request view it was computed in (policy/evaluate.ts):
+   * identical conditions are shared between policies (see `compileCondition`), so a request tests an
+   * IP range or `acs:SecureTransport` written into ten policies once.
+   */
+  readonly memo: { view: object | null; holds: boolean };
 }
 
 export interface CompiledStatement {
@@ -201,7 +207,22 @@ function ordered(values: readonly string[], parse: (s: string) => number, cmp: C
   };
 }
 
+/** Compiled conditions by (operator, key as written, values): policies repeat the same few conditions. */
+const conditionPool = new Map<string, CompiledCondition>();
+const CONDITION_POOL_LIMIT = 10_000;
+
 function compileCondition(c: ConditionClause): CompiledCondition {
+  const id = JSON.stringify([c.operator, c.key, c.values]);
+  let hit = conditionPool.get(id);
+  if (hit === undefined) {
+    // Past the limit new policies stop sharing with old ones; nothing else changes.
+    if (conditionPool.size >= CONDITION_POOL_LIMIT) conditionPool.clear();
+    conditionPool.set(id, (hit = compileConditionUnshared(c)));
+  }
+  return hit;
+}
+
+function compileConditionUnshared(c: ConditionClause): CompiledCondition {
   const spec = CONDITION_OPERATORS[c.operator];
   let test: (v: string) => boolean;
   switch (spec.type) {
@@ -237,7 +258,7 @@ function compileCondition(c: ConditionClause): CompiledCondition {
       break;
     }
   }
-  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test };
+  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test, memo: { view: null, holds: false } };
 }
 
 // ---------------------------------------------------------------------------------------------

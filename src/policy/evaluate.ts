@@ -86,26 +86,36 @@ export class RequestView {
     return (this.ids ??= callerIds(this.req.caller ?? ANONYMOUS, this.req.bucketOwner));
   }
 
-  /** Keys are case-insensitive; the lower-cased copy is shared by all decisions on one context object. */
+  /**
+   * Keys are case-insensitive. The policy's own spelling is almost always the context's (`acs:SourceIp`):
+   * one property load finds it. Otherwise (another spelling, or no such key) the lower-cased copy
+   * decides, shared by all decisions on one context object. Condition keys hold a `:`, so no
+   * Object.prototype member can answer the direct load.
+   */
   lookup(c: CompiledCondition): ContextValue | undefined {
-    if (this.ctx === null) {
-      const ctx = this.req.context;
-      if (ctx === undefined) return undefined;
-      this.ctx = lowerContext(ctx);
-    }
-    return this.ctx.get(c.key);
+    const ctx = this.req.context;
+    if (ctx === undefined) return undefined;
+    const direct = ctx[c.keyAsWritten];
+    if (direct !== undefined) return direct;
+    return (this.ctx ??= lowerContext(ctx)).get(c.key);
   }
 }
 
 /** Missing key: positive operators false, negated true; several request values: any may match (§1.6). */
 export function conditionHolds(c: CompiledCondition, view: RequestView): boolean {
+  // A shared condition (compile.ts) met again in the same request: its answer cannot have changed.
+  const memo = c.memo;
+  if (memo.view === view) return memo.holds;
   const v = view.lookup(c);
   let positive = false;
   if (typeof v === 'string') positive = c.test(v);
   else if (v !== undefined) {
     for (const x of v) if (c.test(x)) { positive = true; break; }
   }
-  return c.negated ? !positive : positive;
+  const holds = c.negated ? !positive : positive;
+  memo.view = view;
+  memo.holds = holds;
+  return holds;
 }
 
 function applies(st: CompiledStatement, view: RequestView): boolean {
