@@ -135,6 +135,8 @@ function matchOf(policy: CompiledPolicy, st: CompiledStatement): MatchedStatemen
 interface Candidate {
   readonly policy: CompiledPolicy;
   readonly st: CompiledStatement;
+  /** What a decision by this statement reports, built once with the index (decisions only read it). */
+  readonly match: MatchedStatement;
 }
 
 const SET_ACTION_LIMIT = 512;
@@ -166,7 +168,7 @@ class SetIndex {
     let list = byKey.get(key);
     if (list === undefined) {
       const out: Candidate[] = [];
-      for (const policy of this.members) for (const st of policy.statementsFor(action, key)) out.push({ policy, st });
+      for (const policy of this.members) for (const st of policy.statementsFor(action, key)) out.push({ policy, st, match: matchOf(policy, st) });
       if (byKey.size >= SET_KEY_LIMIT) byKey.clear();
       byKey.set(key, (list = out));
     }
@@ -200,12 +202,13 @@ export function decide(policies: readonly CompiledPolicy[], req: EvalRequest): F
   if (ix !== null) {
     const list = ix.candidates(req.action, key);
     for (let i = 0; i < list.length; i++) {
-      const { policy: p, st } = list[i] as Candidate;
+      const c = list[i] as Candidate;
+      const st = c.st;
       if (st.effect === 'Allow' && allow !== null) continue; // one Allow is enough; only Denies matter now
       if (!applies(st, view)) continue;
-      if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: matchOf(p, st), policyText: p.text };
-      allow = matchOf(p, st);
-      allowText = p.text;
+      if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: c.match, policyText: c.policy.text };
+      allow = c.match;
+      allowText = c.policy.text;
     }
   } else {
     for (const p of policies) {
