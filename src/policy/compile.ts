@@ -67,6 +67,33 @@ export interface CompiledStatement {
   readonly conditions: readonly CompiledCondition[];
   /** What each Resource/NotResource pattern needs of the request key; null: some pattern takes any key. */
   readonly keyConstraints: readonly KeyConstraint[] | null;
+  /**
+   * Whether the statement applies, for the last request view that asked (policy/evaluate.ts). Shared by
+   * every statement with the same Resource/NotResource, Principal and Condition (whatever its Action,
+   * Effect or policy), since those alone decide it: ten attached policies repeating one Deny cost one test.
+   */
+  readonly applies: AppliesMemo;
+  /** The Principal and Condition part of the memo's key, for the copy narrowToKey makes. */
+  readonly guardRest: string;
+}
+
+export interface AppliesMemo {
+  view: object | null;
+  holds: boolean;
+}
+
+const appliesPool = new Map<string, AppliesMemo>();
+const APPLIES_POOL_LIMIT = 10_000;
+
+/** The memo of statements whose (resource part, principal and conditions) is `key`. */
+function appliesMemo(key: string): AppliesMemo {
+  let hit = appliesPool.get(key);
+  if (hit === undefined) {
+    // Past the limit new statements stop sharing with old ones; nothing else changes.
+    if (appliesPool.size >= APPLIES_POOL_LIMIT) appliesPool.clear();
+    appliesPool.set(key, (hit = { view: null, holds: false }));
+  }
+  return hit;
 }
 
 const ACTION_MEMO_LIMIT = 512;
@@ -82,7 +109,7 @@ function narrowToKey(st: CompiledStatement, key: string): CompiledStatement[] {
   const cs = st.keyConstraints;
   if (cs === null) return [st];
   for (const c of cs) if (keyMayMatch(c, key)) return [st];
-  return st.notResource ? [{ ...st, matchResource: null, notResource: false }] : [];
+  return st.notResource ? [{ ...st, matchResource: null, notResource: false, applies: appliesMemo(`null\u0000${st.guardRest}`) }] : [];
 }
 
 /** The statements an action selects, further narrowed by resource key so a request skips other buckets' statements. */
@@ -340,6 +367,8 @@ function keyConstraintsOf(patterns: readonly string[] | undefined): KeyConstrain
 function compileStatement(st: PolicyStatement, index: number): CompiledStatement {
   const actions = (st.action ?? st.notAction ?? []).map((a) => a.toLowerCase());
   const resources = st.resource ?? st.notResource;
+  const notResource = st.resource === undefined && st.notResource !== undefined;
+  const guardRest = JSON.stringify([st.principal ?? null, st.condition]);
   return {
     index,
     effect: st.effect,
@@ -347,10 +376,12 @@ function compileStatement(st: PolicyStatement, index: number): CompiledStatement
     matchAction: compileGlobs(actions),
     notAction: st.action === undefined,
     matchResource: resources ? compileResources(resources) : null,
-    notResource: st.resource === undefined && st.notResource !== undefined,
+    notResource,
     matchPrincipal: compilePrincipal(st),
     conditions: st.condition.map(compileCondition),
     keyConstraints: keyConstraintsOf(resources),
+    applies: appliesMemo(`${resources ? JSON.stringify([notResource, resources]) : 'null'}\u0000${guardRest}`),
+    guardRest,
   };
 }
 

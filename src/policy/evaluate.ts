@@ -119,6 +119,16 @@ export function conditionHolds(c: CompiledCondition, view: RequestView): boolean
 }
 
 function applies(st: CompiledStatement, view: RequestView): boolean {
+  // A statement with the same Resource, Principal and Condition (compile.ts) already answered for this request.
+  const memo = st.applies;
+  if (memo.view === view) return memo.holds;
+  const holds = appliesNow(st, view);
+  memo.view = view;
+  memo.holds = holds;
+  return holds;
+}
+
+function appliesNow(st: CompiledStatement, view: RequestView): boolean {
   if (st.matchResource !== null && st.matchResource(view.arn()) === st.notResource) return false;
   if (st.matchPrincipal !== null && !st.matchPrincipal(view.callerIds())) return false;
   for (const c of st.conditions) if (!conditionHolds(c, view)) return false;
