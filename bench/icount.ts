@@ -6,6 +6,7 @@
  *
  *   node dist/bench/icount.js get [--n 2000] [--warmup 3000] [--root DIR]   4 KiB GET, V1, root
  *   node dist/bench/icount.js get --bare                                     the same against bare node:http
+ *   node dist/bench/icount.js get --ram                                      the same as a RAM user with 10 policies × 10 statements
  *   node dist/bench/icount.js assume [--n 300] [--warmup 300] [--root DIR]  AssumeRole via pop-core, 8 in flight
  *
  * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
@@ -38,6 +39,8 @@ interface Valgrinded {
 
 /** `--bare`: bench/bare-server.js (node:http alone, GET answers 4 KiB from memory) instead of Alunite. */
 const BARE = process.argv.includes('--bare');
+/** `get --ram`: the GETs are made by a RAM user with 10 attached policies of 10 statements (bench/ram.ts). */
+const RAM = process.argv.includes('--ram');
 
 async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
   const dir = mkdtempSync(join(tmpdir(), 'alunite-icount-'));
@@ -115,7 +118,12 @@ async function get(root: string): Promise<void> {
     };
     await send({ method: 'PUT', bucket: 'icount', key: null }, 200);
     for (let i = 0; i < 100; i++) await send({ method: 'PUT', bucket: 'icount', key: `k${i}`, body }, 200);
-    const getOne = (i: number): Promise<void> => send({ method: 'GET', bucket: 'icount', key: `k${i % 100}` }, 200);
+    const reader = RAM ? new Target(s.url, await setUpRamUser(s.url, CREDS, 'icount'), 8) : t;
+    const getOne = async (i: number): Promise<void> => {
+      const r: BenchRequest = { method: 'GET', bucket: 'icount', key: `k${i % 100}` };
+      const res = await reader.send(r);
+      if (res.status !== 200) throw new Error(`GET → ${res.status} ${res.text}`);
+    };
     await runMany(warmup, 8, getOne);
     const t0 = Date.now();
     const ir = await measure(s, () => runMany(n, 8, getOne));
@@ -123,7 +131,8 @@ async function get(root: string): Promise<void> {
     // Timers (metrics' event-loop monitor, …) run by wall clock, which valgrind stretches ~50×: measure
     // the idle rate so their share can be told apart from the requests' own work.
     const idle = (await measure(s, () => new Promise((r) => setTimeout(r, 3000)))) / 3;
-    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
+    if (reader !== t) reader.close();
+    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : RAM ? 'GET 4KiB V1 RAM user, 10 policies' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
   } finally {
     t.close();
     await s.stop();

@@ -12,7 +12,7 @@ export interface RamUserKeys {
 /** Creates a user with `policies` custom policies of `statements` statements (the last one grants reads). */
 export async function setUpRamUser(url: string, root: RamUserKeys, bucket: string, policies = 10, statements = 10): Promise<RamUserKeys> {
   const ram = new RPCClient({ accessKeyId: root.accessKeyId, accessKeySecret: root.accessKeySecret, endpoint: url, apiVersion: '2015-05-01' });
-  const call = (action: string, params: Record<string, string>): Promise<unknown> => ram.request(action, params, { method: 'POST' });
+  const call = (action: string, params: Record<string, string>): Promise<unknown> => ram.request(action, params, { method: 'POST', timeout: 120_000 });
   await call('CreateUser', { UserName: 'bench-user' });
   for (let p = 0; p < policies; p++) {
     const stmts = Array.from({ length: statements }, (_, s) => ({
@@ -40,14 +40,14 @@ export interface StsKeys extends RamUserKeys {
  */
 export async function setUpRole(url: string, root: RamUserKeys, user: RamUserKeys, accountId: string, policies = 10): Promise<(session: string) => Promise<StsKeys>> {
   const ram = new RPCClient({ accessKeyId: root.accessKeyId, accessKeySecret: root.accessKeySecret, endpoint: url, apiVersion: '2015-05-01' });
-  const call = (action: string, params: Record<string, string>): Promise<unknown> => ram.request(action, params, { method: 'POST' });
+  const call = (action: string, params: Record<string, string>): Promise<unknown> => ram.request(action, params, { method: 'POST', timeout: 120_000 });
   const trust = { Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${accountId}:root`] } }] };
   await call('CreateRole', { RoleName: 'bench-role', AssumeRolePolicyDocument: JSON.stringify(trust) });
   for (let p = Math.max(0, policies - 5); p < policies; p++) await call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: `bench-${p}`, RoleName: 'bench-role' });
   await call('AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: 'bench-user' });
   const sts = new RPCClient({ accessKeyId: user.accessKeyId, accessKeySecret: user.accessKeySecret, endpoint: url, apiVersion: '2015-04-01' });
   return async (session) => {
-    const res = (await sts.request('AssumeRole', { RoleArn: `acs:ram::${accountId}:role/bench-role`, RoleSessionName: session, DurationSeconds: '3600' }, { method: 'POST' })) as {
+    const res = (await sts.request('AssumeRole', { RoleArn: `acs:ram::${accountId}:role/bench-role`, RoleSessionName: session, DurationSeconds: '3600' }, { method: 'POST', timeout: 120_000 })) as {
       Credentials: { AccessKeyId: string; AccessKeySecret: string; SecurityToken: string };
     };
     return { accessKeyId: res.Credentials.AccessKeyId, accessKeySecret: res.Credentials.AccessKeySecret, securityToken: res.Credentials.SecurityToken };

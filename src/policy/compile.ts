@@ -44,6 +44,12 @@ export interface CompiledCondition {
   readonly negated: boolean;
   /** Does one request value match any policy value (the positive operator)? */
   readonly test: (value: string) => boolean;
+  /**
+   * The last result of this condition, for the request view it was computed in (policy/evaluate.ts):
+   * identical conditions are shared between policies (see `compileCondition`), so a request tests an
+   * IP range or `acs:SecureTransport` written into ten policies once.
+   */
+  readonly memo: { view: object | null; holds: boolean };
 }
 
 export interface CompiledStatement {
@@ -61,6 +67,33 @@ export interface CompiledStatement {
   readonly conditions: readonly CompiledCondition[];
   /** What each Resource/NotResource pattern needs of the request key; null: some pattern takes any key. */
   readonly keyConstraints: readonly KeyConstraint[] | null;
+  /**
+   * Whether the statement applies, for the last request view that asked (policy/evaluate.ts). Shared by
+   * every statement with the same Resource/NotResource, Principal and Condition (whatever its Action,
+   * Effect or policy), since those alone decide it: ten attached policies repeating one Deny cost one test.
+   */
+  readonly applies: AppliesMemo;
+  /** The Principal and Condition part of the memo's key, for the copy narrowToKey makes. */
+  readonly guardRest: string;
+}
+
+export interface AppliesMemo {
+  view: object | null;
+  holds: boolean;
+}
+
+const appliesPool = new Map<string, AppliesMemo>();
+const APPLIES_POOL_LIMIT = 10_000;
+
+/** The memo of statements whose (resource part, principal and conditions) is `key`. */
+function appliesMemo(key: string): AppliesMemo {
+  let hit = appliesPool.get(key);
+  if (hit === undefined) {
+    // Past the limit new statements stop sharing with old ones; nothing else changes.
+    if (appliesPool.size >= APPLIES_POOL_LIMIT) appliesPool.clear();
+    appliesPool.set(key, (hit = { view: null, holds: false }));
+  }
+  return hit;
 }
 
 const ACTION_MEMO_LIMIT = 512;
@@ -76,7 +109,7 @@ function narrowToKey(st: CompiledStatement, key: string): CompiledStatement[] {
   const cs = st.keyConstraints;
   if (cs === null) return [st];
   for (const c of cs) if (keyMayMatch(c, key)) return [st];
-  return st.notResource ? [{ ...st, matchResource: null, notResource: false }] : [];
+  return st.notResource ? [{ ...st, matchResource: null, notResource: false, applies: appliesMemo(`null\u0000${st.guardRest}`) }] : [];
 }
 
 /** The statements an action selects, further narrowed by resource key so a request skips other buckets' statements. */
@@ -201,7 +234,22 @@ function ordered(values: readonly string[], parse: (s: string) => number, cmp: C
   };
 }
 
+/** Compiled conditions by (operator, key as written, values): policies repeat the same few conditions. */
+const conditionPool = new Map<string, CompiledCondition>();
+const CONDITION_POOL_LIMIT = 10_000;
+
 function compileCondition(c: ConditionClause): CompiledCondition {
+  const id = JSON.stringify([c.operator, c.key, c.values]);
+  let hit = conditionPool.get(id);
+  if (hit === undefined) {
+    // Past the limit new policies stop sharing with old ones; nothing else changes.
+    if (conditionPool.size >= CONDITION_POOL_LIMIT) conditionPool.clear();
+    conditionPool.set(id, (hit = compileConditionUnshared(c)));
+  }
+  return hit;
+}
+
+function compileConditionUnshared(c: ConditionClause): CompiledCondition {
   const spec = CONDITION_OPERATORS[c.operator];
   let test: (v: string) => boolean;
   switch (spec.type) {
@@ -237,7 +285,7 @@ function compileCondition(c: ConditionClause): CompiledCondition {
       break;
     }
   }
-  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test };
+  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test, memo: { view: null, holds: false } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,6 +367,8 @@ function keyConstraintsOf(patterns: readonly string[] | undefined): KeyConstrain
 function compileStatement(st: PolicyStatement, index: number): CompiledStatement {
   const actions = (st.action ?? st.notAction ?? []).map((a) => a.toLowerCase());
   const resources = st.resource ?? st.notResource;
+  const notResource = st.resource === undefined && st.notResource !== undefined;
+  const guardRest = JSON.stringify([st.principal ?? null, st.condition]);
   return {
     index,
     effect: st.effect,
@@ -326,10 +376,12 @@ function compileStatement(st: PolicyStatement, index: number): CompiledStatement
     matchAction: compileGlobs(actions),
     notAction: st.action === undefined,
     matchResource: resources ? compileResources(resources) : null,
-    notResource: st.resource === undefined && st.notResource !== undefined,
+    notResource,
     matchPrincipal: compilePrincipal(st),
     conditions: st.condition.map(compileCondition),
     keyConstraints: keyConstraintsOf(resources),
+    applies: appliesMemo(`${resources ? JSON.stringify([notResource, resources]) : 'null'}\u0000${guardRest}`),
+    guardRest,
   };
 }
 

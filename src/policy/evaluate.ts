@@ -86,29 +86,49 @@ export class RequestView {
     return (this.ids ??= callerIds(this.req.caller ?? ANONYMOUS, this.req.bucketOwner));
   }
 
-  /** Keys are case-insensitive; the lower-cased copy is shared by all decisions on one context object. */
+  /**
+   * Keys are case-insensitive. The policy's own spelling is almost always the context's (`acs:SourceIp`):
+   * one property load finds it. Otherwise (another spelling, or no such key) the lower-cased copy
+   * decides, shared by all decisions on one context object. Condition keys hold a `:`, so no
+   * Object.prototype member can answer the direct load.
+   */
   lookup(c: CompiledCondition): ContextValue | undefined {
-    if (this.ctx === null) {
-      const ctx = this.req.context;
-      if (ctx === undefined) return undefined;
-      this.ctx = lowerContext(ctx);
-    }
-    return this.ctx.get(c.key);
+    const ctx = this.req.context;
+    if (ctx === undefined) return undefined;
+    const direct = ctx[c.keyAsWritten];
+    if (direct !== undefined) return direct;
+    return (this.ctx ??= lowerContext(ctx)).get(c.key);
   }
 }
 
 /** Missing key: positive operators false, negated true; several request values: any may match (§1.6). */
 export function conditionHolds(c: CompiledCondition, view: RequestView): boolean {
+  // A shared condition (compile.ts) met again in the same request: its answer cannot have changed.
+  const memo = c.memo;
+  if (memo.view === view) return memo.holds;
   const v = view.lookup(c);
   let positive = false;
   if (typeof v === 'string') positive = c.test(v);
   else if (v !== undefined) {
     for (const x of v) if (c.test(x)) { positive = true; break; }
   }
-  return c.negated ? !positive : positive;
+  const holds = c.negated ? !positive : positive;
+  memo.view = view;
+  memo.holds = holds;
+  return holds;
 }
 
 function applies(st: CompiledStatement, view: RequestView): boolean {
+  // A statement with the same Resource, Principal and Condition (compile.ts) already answered for this request.
+  const memo = st.applies;
+  if (memo.view === view) return memo.holds;
+  const holds = appliesNow(st, view);
+  memo.view = view;
+  memo.holds = holds;
+  return holds;
+}
+
+function appliesNow(st: CompiledStatement, view: RequestView): boolean {
   if (st.matchResource !== null && st.matchResource(view.arn()) === st.notResource) return false;
   if (st.matchPrincipal !== null && !st.matchPrincipal(view.callerIds())) return false;
   for (const c of st.conditions) if (!conditionHolds(c, view)) return false;
@@ -125,6 +145,8 @@ function matchOf(policy: CompiledPolicy, st: CompiledStatement): MatchedStatemen
 interface Candidate {
   readonly policy: CompiledPolicy;
   readonly st: CompiledStatement;
+  /** What a decision by this statement reports, built once with the index (decisions only read it). */
+  readonly match: MatchedStatement;
 }
 
 const SET_ACTION_LIMIT = 512;
@@ -156,7 +178,7 @@ class SetIndex {
     let list = byKey.get(key);
     if (list === undefined) {
       const out: Candidate[] = [];
-      for (const policy of this.members) for (const st of policy.statementsFor(action, key)) out.push({ policy, st });
+      for (const policy of this.members) for (const st of policy.statementsFor(action, key)) out.push({ policy, st, match: matchOf(policy, st) });
       if (byKey.size >= SET_KEY_LIMIT) byKey.clear();
       byKey.set(key, (list = out));
     }
@@ -180,9 +202,13 @@ function indexOf(policies: readonly CompiledPolicy[]): SetIndex | null {
   return fresh;
 }
 
-/** The decision only, stopping at the first applying Deny. For hot paths. */
-export function decide(policies: readonly CompiledPolicy[], req: EvalRequest): FastResult {
-  const view = new RequestView(req);
+/**
+ * The decision only, stopping at the first applying Deny. For hot paths. The layers of one
+ * authorization (session, identity, bucket or trust) pass one `view` of their one request, so the
+ * caller's ids, the ARN split and statement answers are worked out once for all of them.
+ */
+export function decide(policies: readonly CompiledPolicy[], req: EvalRequest, view: RequestView = new RequestView(req)): FastResult {
+  if (view.req !== req) throw new Error('decide: the view is of another request');
   let allow: MatchedStatement | null = null;
   let allowText: string | undefined;
   const key = view.key();
@@ -190,12 +216,13 @@ export function decide(policies: readonly CompiledPolicy[], req: EvalRequest): F
   if (ix !== null) {
     const list = ix.candidates(req.action, key);
     for (let i = 0; i < list.length; i++) {
-      const { policy: p, st } = list[i] as Candidate;
+      const c = list[i] as Candidate;
+      const st = c.st;
       if (st.effect === 'Allow' && allow !== null) continue; // one Allow is enough; only Denies matter now
       if (!applies(st, view)) continue;
-      if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: matchOf(p, st), policyText: p.text };
-      allow = matchOf(p, st);
-      allowText = p.text;
+      if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: c.match, policyText: c.policy.text };
+      allow = c.match;
+      allowText = c.policy.text;
     }
   } else {
     for (const p of policies) {

@@ -4,7 +4,7 @@
  * and EC of §2.6 for each way of being refused. Looking things up (policies, ACLs) is the caller's job.
  */
 import type { CompiledPolicy } from './compile.js';
-import { decide, type EvalRequest, type FastResult, type MatchedStatement } from './evaluate.js';
+import { decide, RequestView, type EvalRequest, type FastResult, type MatchedStatement } from './evaluate.js';
 import type { Caller, ConditionContext, Effect } from './types.js';
 
 export { ossResourceArn, ossServiceArn } from './arn.js';
@@ -89,10 +89,11 @@ function at(m: MatchedStatement, layer: OssLayer, policyText?: string): OssDecid
 export function authorizeOss(input: OssAuthzInput): OssDecision {
   const { caller, bucketOwner, check } = input;
   const req: EvalRequest = { action: check.action, resource: check.resource, caller, bucketOwner: bucketOwner ?? undefined, context: input.context };
+  const view = new RequestView(req);
 
   // 1. Session policy gate: anything but Allow ends here, whatever the other layers say.
   if (caller.kind === 'role' && input.sessionPolicy) {
-    const s = decide([input.sessionPolicy], req);
+    const s = decide([input.sessionPolicy], req, view);
     if (s.decision !== 'Allow') {
       // An implicit deny still names the layer and policy that did not allow (no statement: index -1).
       const deciding: OssDeciding = s.deciding ? at(s.deciding, 'session', s.policyText) : { policy: input.sessionPolicy.label, statement: -1, effect: 'Deny', layer: 'session' };
@@ -103,9 +104,9 @@ export function authorizeOss(input: OssAuthzInput): OssDecision {
   // 2. Identity policies count only for RAM identities of the bucket owner's account.
   let identity: FastResult = { decision: 'ImplicitDeny', deciding: null };
   if ((caller.kind === 'user' || caller.kind === 'role') && (bucketOwner === null || caller.accountId === bucketOwner)) {
-    identity = decide(input.identityPolicies, req);
+    identity = decide(input.identityPolicies, req, view);
   }
-  const bucket: FastResult = input.bucketPolicy && bucketOwner !== null ? decide([input.bucketPolicy], req) : { decision: 'ImplicitDeny', deciding: null };
+  const bucket: FastResult = input.bucketPolicy && bucketOwner !== null ? decide([input.bucketPolicy], req, view) : { decision: 'ImplicitDeny', deciding: null };
 
   // 3. Combine: any explicit Deny, else any Allow.
   if (identity.decision === 'ExplicitDeny' && identity.deciding) return deny(OSS_DENY.policy, 'ExplicitDeny', at(identity.deciding, 'identity', identity.policyText));

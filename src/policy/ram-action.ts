@@ -4,7 +4,7 @@
  * policy (if any) and then the role's policies to allow it; anyone else is refused.
  */
 import type { CompiledPolicy } from './compile.js';
-import { decide, type FastResult } from './evaluate.js';
+import { decide, RequestView, type FastResult } from './evaluate.js';
 import type { Caller, ConditionContext } from './types.js';
 
 export interface RamActionAuthzInput {
@@ -33,11 +33,12 @@ export function decideRamAction(input: RamActionAuthzInput): RamActionDecision {
   if (p.kind === 'root' && p.accountId === input.accountId) return { layer: 'owner', result: { decision: 'Allow', deciding: null } };
   if ((p.kind === 'user' || p.kind === 'role') && p.accountId === input.accountId) {
     const request = { action: input.action, resource: input.resource, context: input.context };
+    const view = new RequestView(request);
     if (p.kind === 'role' && input.sessionPolicy) {
-      const s = decide([input.sessionPolicy], request);
+      const s = decide([input.sessionPolicy], request, view);
       if (s.decision !== 'Allow') return { layer: 'session', result: s };
     }
-    return { layer: 'identity', result: decide(input.identityPolicies, request) };
+    return { layer: 'identity', result: decide(input.identityPolicies, request, view) };
   }
   return { result: NONE };
 }

@@ -3,7 +3,7 @@
  * on the role ARN (A) and the role's trust policy must admit the caller (B); both, no Deny anywhere.
  */
 import type { CompiledPolicy } from './compile.js';
-import { decide, type EvalRequest, type FastResult } from './evaluate.js';
+import { decide, RequestView, type EvalRequest, type FastResult } from './evaluate.js';
 import type { Caller, ConditionContext } from './types.js';
 
 export interface AssumeRoleAuthzInput {
@@ -43,18 +43,19 @@ export function authorizeAssumeRole(input: AssumeRoleAuthzInput): AssumeRoleDeci
   if (caller.kind === 'root') return refuse('Roles may not be assumed by root accounts.');
   if (caller.kind === 'anonymous') return refuse('Anonymous callers cannot assume roles.');
   const req: EvalRequest = { action: input.action ?? 'sts:AssumeRole', resource: input.roleArn, caller, ...(input.context ? { context: input.context } : {}) };
+  const view = new RequestView(req);
 
   // Services and federated identities are admitted by the trust policy alone; RAM identities also
   // need their own permission (and their session policy, if any).
   if (caller.kind === 'user' || caller.kind === 'role') {
     if (caller.kind === 'role' && input.sessionPolicy) {
-      const s = decide([input.sessionPolicy], req);
+      const s = decide([input.sessionPolicy], req, view);
       if (s.decision !== 'Allow') return refuse(`the caller's session policy does not allow ${req.action} on ${req.resource}`, { layer: 'session', result: s });
     }
-    const a = decide(input.identityPolicies, req);
+    const a = decide(input.identityPolicies, req, view);
     if (a.decision !== 'Allow') return refuse(`the caller's policies ${a.decision === 'ExplicitDeny' ? 'deny' : 'do not allow'} ${req.action} on ${req.resource}`, { layer: 'identity', result: a });
   }
-  const b = decide([input.trustPolicy], req);
+  const b = decide([input.trustPolicy], req, view);
   if (b.decision !== 'Allow') return refuse(`the role's trust policy ${b.decision === 'ExplicitDeny' ? 'denies' : 'does not admit'} the caller`, { layer: 'trust', result: b });
   return { allowed: true, reason: 'allowed by the caller\'s policies and the role\'s trust policy', deciding: { layer: 'trust', result: b } };
 }

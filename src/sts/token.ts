@@ -38,6 +38,8 @@ export interface IssuedCredentials {
 
 interface DerivedKey {
   id: Buffer;
+  /** The additional data bound into every token under this key: format version ‖ key id. */
+  aad: Buffer;
   tokenKey: Buffer;
   secretKey: Buffer;
 }
@@ -49,7 +51,7 @@ function derive(masterKey: Buffer, label: string): Buffer {
 function deriveKey(masterKey: Buffer): DerivedKey {
   // The key id is public (it picks the key to try); derived from a third label, it reveals nothing of the others.
   const id = createHash('sha256').update(derive(masterKey, 'key-id')).digest().subarray(0, KEY_ID_BYTES);
-  return { id, tokenKey: derive(masterKey, 'token'), secretKey: derive(masterKey, 'secret') };
+  return { id, aad: Buffer.concat([Buffer.from(AAD, 'utf8'), id]), tokenKey: derive(masterKey, 'token'), secretKey: derive(masterKey, 'secret') };
 }
 
 /** `STS.` + 24 base62 characters (spec §4.1: `STS.` + 20–25). */
@@ -90,7 +92,7 @@ export class TokenService {
     const full: TokenClaims = { ...claims, accessKeyId };
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.current.tokenKey, iv);
-    cipher.setAAD(Buffer.concat([Buffer.from(AAD, 'utf8'), this.current.id]));
+    cipher.setAAD(this.current.aad);
     const ct = Buffer.concat([cipher.update(JSON.stringify(full), 'utf8'), cipher.final()]);
     const token = PREFIX + Buffer.concat([this.current.id, iv, cipher.getAuthTag(), ct]).toString('base64url');
     return { accessKeyId, accessKeySecret: TokenService.secretOf(this.current, accessKeyId), securityToken: token };
@@ -119,7 +121,7 @@ export class TokenService {
     if (!key) return null;
     try {
       const decipher = createDecipheriv('aes-256-gcm', key.tokenKey, raw.subarray(KEY_ID_BYTES, KEY_ID_BYTES + IV_BYTES));
-      decipher.setAAD(Buffer.concat([Buffer.from(AAD, 'utf8'), id]));
+      decipher.setAAD(key.aad);
       decipher.setAuthTag(raw.subarray(KEY_ID_BYTES + IV_BYTES, KEY_ID_BYTES + IV_BYTES + TAG_BYTES));
       const text = Buffer.concat([decipher.update(raw.subarray(KEY_ID_BYTES + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
       const claims: unknown = JSON.parse(text);

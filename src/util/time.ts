@@ -2,9 +2,21 @@
 export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
 
+// Each request formats "now" (Date header, acs:CurrentTime) and most seconds see many requests: the
+// formatters remember their last second (the text depends on nothing else).
+let httpSecond = NaN;
+let httpText = '';
+let isoSecond = NaN;
+let isoText = '';
+
 /** RFC 1123 (HTTP Date / Last-Modified), second precision. */
 export function httpDate(ms: number): string {
-  return new Date(ms).toUTCString();
+  const second = Math.floor(ms / 1000);
+  if (second !== httpSecond) {
+    httpText = new Date(ms).toUTCString();
+    httpSecond = second;
+  }
+  return httpText;
 }
 
 /** ISO 8601 with milliseconds, as OSS writes timestamps inside XML. */
@@ -14,7 +26,12 @@ export function isoDate(ms: number): string {
 
 /** ISO 8601 UTC to the second, `2026-11-22T04:21:11Z`: RAM/STS dates, error details, acs:CurrentTime. */
 export function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoText = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    isoSecond = second;
+  }
+  return isoText;
 }
 
 /** Parses an RFC 1123 / RFC 850 / asctime date; NaN when it is not a date. */
