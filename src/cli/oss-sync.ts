@@ -6,8 +6,8 @@ import { Command } from 'commander';
 import { Crc64 } from '../util/crc64.js';
 import { explainBodiless, isOssUrl, ossClient, parseOssUrl, type OssClient } from './oss-client.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
-import { downloadObject, uploadFile } from './oss-transfer.js';
-import { CliError, humanBytes, parsePositiveInt, parseSize, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
+import { downloadObject, transferOptions, uploadFile } from './oss-transfer.js';
+import { CliError, humanBytes, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
 import { alunitePaths, resolveConnection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar } from './progress.js';
 
@@ -140,19 +140,16 @@ async function plan(
 
 export function syncCommand(oss: Command): void {
   const sync = remote(
-    oss
-      .command('sync')
-      .description('mirror a folder: local dir → oss://bucket/prefix or oss://bucket/prefix → local dir; only new or changed files move')
-      .argument('<source>', 'a local directory or oss://bucket[/prefix]')
-      .argument('<destination>', 'oss://bucket[/prefix] or a local directory (the other kind than <source>)')
-      .option('--delete', 'also delete files or objects at the destination that the source does not have')
-      .option('--dry-run', 'print what would be done, change nothing')
-      .option('--part-size <size>', 'multipart part size (min 100K)', parseSize, 8 * 1024 * 1024)
-      .option('--parallel <n>', 'parts uploaded at once', parsePositiveInt, 4)
-      .option('--threshold <size>', 'files this large or larger use a resumable multipart upload', parseSize, 8 * 1024 * 1024)
-      .option('--jobs <n>', 'files compared and transferred at once', parsePositiveInt, 4)
-      .option('--content-type <type>', 'Content-Type of uploaded objects (default: from the file extension)')
-      .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)'),
+    transferOptions(
+      oss
+        .command('sync')
+        .description('mirror a folder: local dir → oss://bucket/prefix or oss://bucket/prefix → local dir; only new or changed files move')
+        .argument('<source>', 'a local directory or oss://bucket[/prefix]')
+        .argument('<destination>', 'oss://bucket[/prefix] or a local directory (the other kind than <source>)')
+        .option('--delete', 'also delete files or objects at the destination that the source does not have')
+        .option('--dry-run', 'print what would be done, change nothing'),
+      'files compared and transferred at once',
+    ),
   );
   sync.action(async (source: string, destination: string) => {
     const o = sync.opts<SyncOptions>();

@@ -6,7 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { Crc64 } from '../util/crc64.js';
 import { checkpointPath, loadCheckpoint, removeCheckpoint, saveCheckpointSync, type UploadCheckpoint } from './checkpoint.js';
 import { explainBodiless, type AliCheckpoint, type ListedPart, type OssClient } from './oss-client.js';
-import { CliError } from './output.js';
+import type { Command } from 'commander';
+import { CliError, parsePositiveInt, parseSize } from './output.js';
 import type { ProgressSink } from './progress.js';
 
 // The byte-moving half of `alunite oss cp`: one file up (single PUT or resumable multipart), one object
@@ -223,4 +224,15 @@ export async function copyObject(client: OssClient, src: { bucket: string; key: 
     size,
     ...(r.data?.etag ? { etag: unquote(r.data.etag) } : {}),
   };
+}
+
+/** The upload options `cp` and `sync` share (same names, defaults and meaning); `jobs` says what runs at once. */
+export function transferOptions(cmd: Command, jobs: string): Command {
+  return cmd
+    .option('--part-size <size>', 'multipart part size (min 100K)', parseSize, 8 * 1024 * 1024)
+    .option('--parallel <n>', 'parts uploaded at once', parsePositiveInt, 4)
+    .option('--threshold <size>', 'files this large or larger use a resumable multipart upload', parseSize, 8 * 1024 * 1024)
+    .option('--jobs <n>', jobs, parsePositiveInt, 4)
+    .option('--content-type <type>', 'Content-Type of uploaded objects (default: from the file extension)')
+    .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)');
 }

@@ -6,9 +6,9 @@ import { addressing, explainBodiless, formatOssUrl, isOssUrl, ossClient, parseOs
 import { bucketCommand } from './oss-bucket.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
-import { copyObject, downloadObject, uploadFile, type TransferResult } from './oss-transfer.js';
+import { copyObject, downloadObject, transferOptions, uploadFile, type TransferResult } from './oss-transfer.js';
 import {
-  CliError, humanBytes, parsePositiveInt, parseSize, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
+  CliError, humanBytes, parsePositiveInt, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
 import { alunitePaths, resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar, type ProgressSink } from './progress.js';
@@ -43,18 +43,15 @@ interface CpOptions extends Common {
 
 function ossCp(cmd: Command): void {
   const cp = remote(
-    cmd
-      .command('cp')
-      .description('copy files and objects: local→oss (upload), oss→local (download), oss→oss (server-side copy)')
-      .argument('<source>', 'a local path or oss://bucket/key')
-      .argument('<destination>', 'a local path or oss://bucket/key (a trailing / means "into this folder")')
-      .option('-r, --recursive', 'copy a folder: a local directory, or every object under oss://bucket/prefix/')
-      .option('--part-size <size>', 'multipart part size (min 100K)', parseSize, 8 * 1024 * 1024)
-      .option('--parallel <n>', 'parts uploaded at once', parsePositiveInt, 4)
-      .option('--threshold <size>', 'files this large or larger use a resumable multipart upload', parseSize, 8 * 1024 * 1024)
-      .option('--jobs <n>', 'files transferred at once with -r', parsePositiveInt, 4)
-      .option('--content-type <type>', 'Content-Type of uploaded objects (default: from the file extension)')
-      .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)'),
+    transferOptions(
+      cmd
+        .command('cp')
+        .description('copy files and objects: local→oss (upload), oss→local (download), oss→oss (server-side copy)')
+        .argument('<source>', 'a local path or oss://bucket/key')
+        .argument('<destination>', 'a local path or oss://bucket/key (a trailing / means "into this folder")')
+        .option('-r, --recursive', 'copy a folder: a local directory, or every object under oss://bucket/prefix/'),
+      'files transferred at once with -r',
+    ),
   );
   cp.addHelpText('after', '\nAn interrupted multipart upload (Ctrl-C, crash, kill -9) resumes when the same cp is run again:\nits checkpoint is kept in ~/.alunite/checkpoints/.');
   cp.action(
