@@ -136,35 +136,26 @@ async function decideCheck(
   contextFor: (bucketPolicy: CompiledPolicy | null) => ConditionContext | undefined,
   deps: AuthzDeps,
 ): Promise<{ decision: OssDecision; input: OssAuthzInput }> {
-  if (check.bucket === null) {
-    const uid = principal.type === 'anonymous' ? '*' : principal.accountId;
-    const resource = ossServiceArn(uid);
+  // No bucket to consult (ListBuckets, or a bucket being created): identity and session policies decide.
+  const withoutBucket = (bucketOwner: string | null, resource: string): { decision: OssDecision; input: OssAuthzInput } => {
     const input: OssAuthzInput = {
       caller,
-      bucketOwner: null,
+      bucketOwner,
       identityPolicies,
       sessionPolicy,
       check: { action: check.action, resource, acl: 'none', isObject: false },
       context: contextFor(null),
     };
     return { input, decision: authorizeOss(input) };
-  }
+  };
+  if (check.bucket === null) return withoutBucket(null, ossServiceArn(principal.type === 'anonymous' ? '*' : principal.accountId));
   const bucket = await deps.getBucket(check.bucket);
   if (!bucket) {
     // Creating a bucket: the caller's account will own it, so its identity (and session) policies decide.
     // PutBucketAcl on a missing bucket creates it (its handler then authorizes oss:PutBucket as well).
     if ((check.action === 'oss:PutBucket' || check.action === 'oss:PutBucketAcl') && check.key === null) {
       const owner = principal.type === 'anonymous' ? null : principal.accountId;
-      const resource = ossResourceArn(deps.region, owner ?? '*', check.bucket);
-      const input: OssAuthzInput = {
-        caller,
-        bucketOwner: owner,
-        identityPolicies,
-        sessionPolicy,
-        check: { action: check.action, resource, acl: 'none', isObject: false },
-        context: contextFor(null),
-      };
-      return { input, decision: authorizeOss(input) };
+      return withoutBucket(owner, ossResourceArn(deps.region, owner ?? '*', check.bucket));
     }
     // Any other request on a missing bucket: NoSuchBucket, not a denial (as OSS answers). Answered here rather
     // than let through to the handler, so a bucket created in between cannot skip the check.
