@@ -259,8 +259,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (initState) {
     try {
       const { changes } = await applyState(initState, applyDeps);
-      log.info('applied the state file', { file: initState.file, changes: changes.length });
       for (const change of changes) log.info('state file', { change });
+      log.info('applied the state file', { file: initState.file, changes: changes.length });
     } catch (err) {
       await blobGc?.stop();
       await meta.close();

@@ -160,6 +160,9 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
         'package/scripts/build-native.mjs',
         'package/native/crc64/binding.gyp',
         'package/native/crc64/crc64.cc',
+        // `--help` texts point to these.
+        'package/docs/init.md',
+        'package/docs/vend.md',
       ]) {
         assert.ok(files.includes(needed), `the tarball has ${needed}`);
       }
