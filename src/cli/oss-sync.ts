@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { Crc64 } from '../util/crc64.js';
 import { explainBodiless, isOssUrl, ossClient, parseOssUrl, type OssClient } from './oss-client.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
-import { downloadObject, transferOptions, uploadFile } from './oss-transfer.js';
+import { downloadObject, transferOptions, uploadFile, type TransferFlags } from './oss-transfer.js';
 import { CliError, humanBytes, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
 import { alunitePaths, resolveConnection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar } from './progress.js';
@@ -14,16 +14,10 @@ import { childSink, progressBar } from './progress.js';
 // `alunite oss sync SRC DST`: make DST (a local directory or oss://bucket/prefix) hold what SRC holds,
 // transferring only files that are new or differ. See docs/cli.md "sync" for how files are compared.
 
-interface SyncOptions extends ConnectionFlags {
+interface SyncOptions extends ConnectionFlags, TransferFlags {
   json?: boolean;
   delete?: boolean;
   dryRun?: boolean;
-  partSize: number;
-  parallel: number;
-  threshold: number;
-  jobs: number;
-  contentType?: string;
-  progress: boolean;
 }
 
 type Reason = 'new' | 'size' | 'content' | 'extra';

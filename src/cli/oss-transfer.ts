@@ -226,6 +226,16 @@ export async function copyObject(client: OssClient, src: { bucket: string; key: 
   };
 }
 
+/** What transferOptions() declares, as commander parses it. */
+export interface TransferFlags {
+  partSize: number;
+  parallel: number;
+  threshold: number;
+  jobs: number;
+  contentType?: string;
+  progress: boolean;
+}
+
 /** The upload options `cp` and `sync` share (same names, defaults and meaning); `jobs` says what runs at once. */
 export function transferOptions(cmd: Command, jobs: string): Command {
   return cmd

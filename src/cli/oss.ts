@@ -6,7 +6,7 @@ import { addressing, explainBodiless, formatOssUrl, isOssUrl, ossClient, parseOs
 import { bucketCommand } from './oss-bucket.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
-import { copyObject, downloadObject, transferOptions, uploadFile, type TransferResult } from './oss-transfer.js';
+import { copyObject, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
 import {
   CliError, humanBytes, parsePositiveInt, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
@@ -31,14 +31,8 @@ const isoSecond = (d: string): string => {
   return Number.isNaN(t) ? d : isoSeconds(t);
 };
 
-interface CpOptions extends Common {
+interface CpOptions extends Common, TransferFlags {
   recursive?: boolean;
-  partSize: number;
-  parallel: number;
-  threshold: number;
-  jobs: number;
-  contentType?: string;
-  progress: boolean;
 }
 
 function ossCp(cmd: Command): void {

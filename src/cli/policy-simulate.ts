@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
@@ -14,6 +13,7 @@ import {
   type StatementTrace,
 } from '../policy/index.js';
 import { printJson, remote, run, UsageError } from './output.js';
+import { readPolicyFile } from './policy-file.js';
 import { popContext, RAM_VERSION } from './pop.js';
 import type { ConnectionFlags } from './profile.js';
 
@@ -37,16 +37,6 @@ interface SimulateOptions extends ConnectionFlags {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** A policy file's text, or the reason it cannot be read (reported like any invalid document). */
-async function readPolicyFile(file: string): Promise<{ text: string } | { error: string }> {
-  try {
-    return { text: await readFile(file, 'utf8') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { error: `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(err)}` };
-  }
 }
 
 /** Compiled, with the same length limit as validate and the RAM API; or the {file, valid, error} to print. */

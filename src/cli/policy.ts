@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { lintPolicy, type LintFinding, type PolicyKind } from '../policy/index.js';
 import { EXIT_SERVICE, run, usageExitCodes } from './output.js';
+import { readPolicyFile } from './policy-file.js';
 import { simulateCommand } from './policy-simulate.js';
 
 const KINDS: readonly PolicyKind[] = ['identity', 'bucket', 'trust', 'session'];
@@ -9,16 +9,6 @@ const KINDS: readonly PolicyKind[] = ['identity', 'bucket', 'trust', 'session'];
 function kind(value: string): PolicyKind {
   if (!(KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${KINDS.join(', ')}.`);
   return value as PolicyKind;
-}
-
-/** A policy file's text, or the reason it cannot be read (reported like any invalid document). */
-async function readPolicyFile(file: string): Promise<{ text: string } | { error: string }> {
-  try {
-    return { text: await readFile(file, 'utf8') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { error: `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(err)}` };
-  }
 }
 
 function print(out: unknown): void {
