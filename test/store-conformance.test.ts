@@ -42,7 +42,7 @@ const blobFactories: Array<[string, () => Promise<BlobStore>]> = [
 function bucket(name: string, owner = '1234567890123456'): Bucket {
   return {
     name, ownerAccountId: owner, createdAt: 1_700_000_000_000, region: 'cn-hangzhou', acl: 'private',
-    storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null,
+    storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {},
   };
 }
 
@@ -86,6 +86,53 @@ for (const [name, make] of metaFactories) {
       assert.deepEqual(updated?.cors, { rules: [], responseVary: true });
       assert.equal(await s.deleteBucket('b2'), 'deleted');
       assert.equal(await s.deleteBucket('b2'), 'missing');
+      await s.close();
+    });
+
+    it('keeps bucket configurations in one generic store: set, replace, remove, abort, listed, gone with the bucket', async () => {
+      const s = await make();
+      await s.createBucket(bucket('gc1'));
+      await s.createBucket(bucket('gc2'));
+      assert.deepEqual((await s.getBucket('gc1'))?.configs, {});
+      const seen: Array<string | null> = [];
+      const set = (doc: string | null) => (current: string | null): string | null => {
+        seen.push(current);
+        return doc;
+      };
+      assert.deepEqual((await s.updateBucketConfig('gc1', 'versioning', set('{"status":"Enabled"}')))?.configs, { versioning: '{"status":"Enabled"}' });
+      await s.updateBucketConfig('gc1', 'worm', set('{"days":1}'));
+      await s.updateBucketConfig('gc1', 'versioning', set('{"status":"Suspended"}'));
+      assert.deepEqual(seen, [null, null, '{"status":"Enabled"}']);
+      // Read back uncached-equivalent state, other buckets untouched, other settings untouched.
+      await s.updateBucket('gc1', { acl: 'public-read' });
+      const b = await s.getBucket('gc1');
+      assert.deepEqual(b?.configs, { versioning: '{"status":"Suspended"}', worm: '{"days":1}' });
+      assert.equal(b?.acl, 'public-read');
+      assert.deepEqual((await s.getBucket('gc2'))?.configs, {});
+      // The decider sees the bucket; a throwing decider changes nothing.
+      await assert.rejects(
+        s.updateBucketConfig('gc1', 'worm', (cur, bk) => {
+          assert.equal(bk.name, 'gc1');
+          assert.equal(cur, '{"days":1}');
+          throw new AppError('InvalidArgument', 'refused');
+        }),
+        (e: unknown) => e instanceof AppError && e.code === 'InvalidArgument',
+      );
+      assert.equal((await s.getBucket('gc1'))?.configs.worm, '{"days":1}');
+      // Unicode and large documents survive.
+      const big = JSON.stringify({ rules: Array.from({ length: 500 }, (_, i) => ({ id: `规则-${i}`, prefix: `p/${i}/` })) });
+      await s.updateBucketConfig('gc1', 'lifecycle', set(big));
+      assert.equal((await s.getBucket('gc1'))?.configs.lifecycle, big);
+      // Listed buckets carry their configurations too.
+      const listed = await s.listBuckets({ prefix: 'gc', limit: 10 });
+      assert.deepEqual(listed.map((x) => Object.keys(x.configs).sort()), [['lifecycle', 'versioning', 'worm'], []]);
+      // Removal, and a missing bucket.
+      assert.deepEqual(Object.keys((await s.updateBucketConfig('gc1', 'worm', set(null)))!.configs).sort(), ['lifecycle', 'versioning']);
+      assert.equal(await s.updateBucketConfig('nope', 'worm', set('{}')), null);
+      // A deleted and re-created bucket starts with no configuration.
+      assert.equal(await s.deleteBucket('gc1'), 'deleted');
+      await s.createBucket(bucket('gc1'));
+      assert.deepEqual((await s.getBucket('gc1'))?.configs, {});
       await s.close();
     });
 

@@ -51,6 +51,7 @@ export class BucketService {
       redundancyType: input.redundancyType !== undefined ? parseRedundancy(input.redundancyType) : 'LRS',
       policy: null,
       cors: null,
+      configs: {},
     };
     const existing = await this.ctx.meta.getBucket(input.name);
     if (existing) {

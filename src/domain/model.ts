@@ -37,6 +37,12 @@ export interface Bucket {
   /** Bucket policy JSON text as stored, or null. */
   policy: string | null;
   cors: CorsConfig | null;
+  /**
+   * Every other bucket-level configuration (versioning, WORM, encryption, lifecycle, …): configuration name →
+   * its validated document as JSON text, kept in one generic store (`MetadataStore.updateBucketConfig`).
+   * Read them through `domain/bucket-config.ts`, which decodes each once per bucket record.
+   */
+  configs: Readonly<Record<string, string>>;
 }
 
 /** Standard HTTP headers stored with an object and returned on GET/HEAD. */

@@ -15,6 +15,8 @@ export interface BucketRow {
   redundancy: string;
   policy: string | null;
   cors: string | null;
+  /** The bucket's rows of `bucket_configs` as one JSON object (name → document text), aggregated by the query. */
+  configs: string | null;
 }
 
 export interface ObjectRowBase {
@@ -68,6 +70,7 @@ export function toBucket(r: BucketRow): Bucket {
     redundancyType: r.redundancy as Bucket['redundancyType'],
     policy: r.policy,
     cors: r.cors === null ? null : (JSON.parse(r.cors) as Bucket['cors']),
+    configs: r.configs === null ? {} : (JSON.parse(r.configs) as Record<string, string>),
   };
 }
 

@@ -49,6 +49,13 @@ export interface BucketPatch {
   cors?: Bucket['cors'];
 }
 
+/**
+ * Decides a bucket configuration's new document (JSON text) from the stored one (null when absent) and the
+ * bucket; null removes it. Runs inside the store's transaction, so read-modify-write rules (a locked
+ * retention that may only grow, a state machine) hold when several processes race. Throw an AppError to abort.
+ */
+export type BucketConfigDecider = (current: string | null, bucket: Bucket) => string | null;
+
 export type CompleteDecider = (upload: UploadRecord, parts: PartRecord[], current: ObjectRecord | null) => ObjectRecord;
 
 export interface CompleteResult extends ObjectWriteResult {
@@ -64,7 +71,13 @@ export interface MetadataStore {
   listBuckets(q: { prefix: string; after?: string; limit: number }): Promise<Bucket[]>;
   countBuckets(ownerAccountId: string): Promise<number>;
   updateBucket(name: string, patch: BucketPatch): Promise<Bucket | null>;
-  /** Deletes an empty bucket; refuses while objects or multipart uploads remain. */
+  /**
+   * The one generic store of bucket configurations: (bucket, name) → document. Returns the bucket as it is
+   * after the change (with `configs`), or null when the bucket does not exist. A decider returning the current
+   * document unchanged writes nothing.
+   */
+  updateBucketConfig(bucket: string, name: string, decide: BucketConfigDecider): Promise<Bucket | null>;
+  /** Deletes an empty bucket (and its configurations); refuses while objects or multipart uploads remain. */
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 
   // objects

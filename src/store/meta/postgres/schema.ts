@@ -169,6 +169,14 @@ export const PG_MIGRATIONS: string[] = [
      host text NOT NULL,
      pid integer NOT NULL
    );`,
+  // 4: bucket configurations other than ACL, policy and CORS (versioning, WORM, encryption, lifecycle, …):
+  // one generic (bucket, name) → JSON document store instead of a column or table per feature.
+  `CREATE TABLE bucket_configs (
+     bucket ${T} NOT NULL,
+     name ${T} NOT NULL,
+     document text NOT NULL,
+     PRIMARY KEY (bucket, name)
+   );`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../../domain/model.js';
 import { AppError } from '../../../errors.js';
 import type {
+  BucketConfigDecider,
   BucketPatch,
   CompleteDecider,
   CompleteResult,
@@ -56,6 +57,10 @@ function toUpload(r: PgUploadRow): UploadRecord {
 const OBJECT_COLUMNS = `bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags,
   segments, symlink_target, inline_data`;
 
+/** A bucket row with its configurations aggregated into one JSON object (name → document). */
+const BUCKET_COLUMNS =
+  "b.*, (SELECT coalesce(json_object_agg(c.name, c.document), '{}')::text FROM bucket_configs c WHERE c.bucket = b.name) AS configs";
+
 const SQL = {
   getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2`,
   lockObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE`,
@@ -66,7 +71,8 @@ const SQL = {
       last_modified = $10, headers = $11, meta = $12, tags = $13, segments = $14, symlink_target = $15, inline_data = $16
     WHERE bucket = $1 AND key = $2`,
   deleteObject: `DELETE FROM objects WHERE bucket = $1 AND key = $2 RETURNING ${OBJECT_COLUMNS}`,
-  getBucket: 'SELECT * FROM buckets WHERE name = $1',
+  getBucket: `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name = $1`,
+  lockBucket: `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name = $1 FOR UPDATE`,
   getUpload: 'SELECT * FROM uploads WHERE upload_id = $1',
   lockUpload: 'SELECT * FROM uploads WHERE upload_id = $1 FOR UPDATE',
   // The weakest lock that conflicts with DeleteBucket's FOR UPDATE (not with bucket ACL/policy updates).
@@ -82,7 +88,7 @@ const SQL = {
  */
 /** What `reset()` empties (replay nonces, leases, counters and the key-rotation history stay). */
 const PG_RESET_TABLES = [
-  'buckets', 'objects', 'uploads', 'parts',
+  'buckets', 'bucket_configs', 'objects', 'uploads', 'parts',
   'ram_users', 'ram_access_keys', 'ram_groups', 'ram_group_members', 'ram_roles', 'ram_policies', 'ram_policy_versions', 'ram_attachments',
 ] as const;
 
@@ -133,7 +139,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       where += ` AND starts_with(name, $${values.length})`;
     }
     values.push(q.limit);
-    const { rows } = await this.pool.query<BucketRow>(`SELECT * FROM buckets WHERE ${where} ORDER BY name LIMIT $${values.length}`, values);
+    const { rows } = await this.pool.query<BucketRow>(`SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE ${where} ORDER BY name LIMIT $${values.length}`, values);
     return rows.map(toBucket);
   }
 
@@ -158,9 +164,31 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       sets.push(`cors = $${values.length}`);
     }
     return this.writeBucket(async (c) => {
-      const text = sets.length > 0 ? `UPDATE buckets SET ${sets.join(', ')} WHERE name = $1 RETURNING *` : SQL.getBucket;
-      const { rows } = await c.query<BucketRow>(text, sets.length > 0 ? values : [name]);
-      return { result: rows[0] ? toBucket(rows[0]) : null, changed: rows.length > 0 && sets.length > 0 };
+      const updated = sets.length > 0 ? (await c.query(`UPDATE buckets SET ${sets.join(', ')} WHERE name = $1`, values)).rowCount ?? 0 : 0;
+      const { rows } = await c.query<BucketRow>(SQL.getBucket, [name]);
+      return { result: rows[0] ? toBucket(rows[0]) : null, changed: updated > 0 };
+    });
+  }
+
+  /** The bucket row is locked FOR UPDATE while deciding, so racing processes apply their changes one after another. */
+  async updateBucketConfig(name: string, config: string, decide: BucketConfigDecider): Promise<Bucket | null> {
+    return this.writeBucket(async (c) => {
+      const { rows } = await c.query<BucketRow>(SQL.lockBucket, [name]);
+      if (!rows[0]) return { result: null, changed: false };
+      const bucket = toBucket(rows[0]);
+      const current = bucket.configs[config] ?? null;
+      const next = decide(current, bucket);
+      if (next === current) return { result: bucket, changed: false };
+      if (next === null) await c.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [name, config]);
+      else {
+        await c.query(
+          `INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3)
+           ON CONFLICT (bucket, name) DO UPDATE SET document = EXCLUDED.document`,
+          [name, config, next],
+        );
+      }
+      const after = await c.query<BucketRow>(SQL.getBucket, [name]);
+      return { result: toBucket(after.rows[0]!), changed: true };
     });
   }
 
@@ -170,6 +198,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       if (rows.length === 0) return { result: 'missing' as const, changed: false };
       const busy = await c.query('SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $1) OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $1) AS busy', [name]);
       if ((busy.rows[0] as { busy: boolean }).busy) return { result: 'not-empty' as const, changed: false };
+      await c.query('DELETE FROM bucket_configs WHERE bucket = $1', [name]);
       await c.query('DELETE FROM buckets WHERE name = $1', [name]);
       return { result: 'deleted' as const, changed: true };
     });

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 
 // Versioned migrations: index i brings the schema from version i to i+1 (recorded as version i+1 in
 // schema_migrations). Never edit a shipped one; add a new entry.
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `CREATE TABLE buckets (
      name TEXT PRIMARY KEY,
      owner TEXT NOT NULL,
@@ -147,11 +147,19 @@ const MIGRATIONS: string[] = [
      host TEXT NOT NULL,
      pid INTEGER NOT NULL
    );`,
+  // 4: bucket configurations other than ACL, policy and CORS (versioning, WORM, encryption, lifecycle, …):
+  // one generic (bucket, name) → JSON document store instead of a column or table per feature.
+  `CREATE TABLE bucket_configs (
+     bucket TEXT NOT NULL,
+     name TEXT NOT NULL,
+     document TEXT NOT NULL,
+     PRIMARY KEY (bucket, name)
+   ) WITHOUT ROWID;`,
 ];
 
 /** What `reset()` empties: the data plane and the RAM identities (nonces and key_rotations stay). */
 export const RESET_TABLES = [
-  'objects', 'inline_data', 'parts', 'uploads', 'buckets',
+  'objects', 'inline_data', 'parts', 'uploads', 'bucket_configs', 'buckets',
   'ram_access_keys', 'ram_group_members', 'ram_attachments', 'ram_policy_versions', 'ram_policies', 'ram_users', 'ram_groups', 'ram_roles',
 ] as const;
 

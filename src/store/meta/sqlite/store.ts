@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AppError } from '../../../errors.js';
 import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../../domain/model.js';
-import type { BucketPatch, CompleteDecider, CompleteResult, ListObjectsQuery, ListUploadsQuery, MetadataStore, ObjectDecider, ObjectWriteResult } from '../types.js';
+import type { BucketConfigDecider, BucketPatch, CompleteDecider, CompleteResult, ListObjectsQuery, ListUploadsQuery, MetadataStore, ObjectDecider, ObjectWriteResult } from '../types.js';
 import { objectColumnValues, toBucket, toObject, toPart, toUpload, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from '../data-rows.js';
 import type { SqliteMetadataStoreOptions } from './base.js';
 import { SqliteIdentityStore } from './identity.js';
@@ -27,6 +27,10 @@ export function prefixSuccessor(prefix: string): string | null {
   return String.fromCodePoint(...cps);
 }
 
+/** A bucket row with its configurations aggregated into one JSON object (json_group_object gives '{}' for none). */
+const BUCKET_COLUMNS =
+  'b.*, (SELECT json_group_object(c.name, c.document) FROM bucket_configs c WHERE c.bucket = b.name) AS configs';
+
 function objectParams(o: ObjectRecord, inlineId: number | null): unknown[] {
   return [o.bucket, o.key, ...objectColumnValues(o), inlineId];
 }
@@ -46,10 +50,13 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
         `INSERT INTO buckets (name, owner, created_at, region, acl, storage_class, redundancy, policy, cors)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
       ),
-      getBucket: db.prepare<[string], BucketRow>('SELECT * FROM buckets WHERE name = ?'),
+      getBucket: db.prepare<[string], BucketRow>(`SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name = ?`),
       listBuckets: db.prepare<[{ after: string; prefix: string; limit: number }], BucketRow>(
-        'SELECT * FROM buckets WHERE name > @after AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit',
+        `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name > @after AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit`,
       ),
+      upsertConfig: db.prepare('INSERT OR REPLACE INTO bucket_configs (bucket, name, document) VALUES (?, ?, ?)'),
+      deleteConfig: db.prepare('DELETE FROM bucket_configs WHERE bucket = ? AND name = ?'),
+      deleteConfigs: db.prepare('DELETE FROM bucket_configs WHERE bucket = ?'),
       countBuckets: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM buckets WHERE owner = ?'),
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
@@ -146,10 +153,25 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     }, removesOnly);
   }
 
+  async updateBucketConfig(name: string, config: string, decide: BucketConfigDecider): Promise<Bucket | null> {
+    return this.writeBucket((): Bucket | null => {
+      const row = this.stmts.getBucket.get(name);
+      if (!row) return null;
+      const bucket = toBucket(row);
+      const current = bucket.configs[config] ?? null;
+      const next = decide(current, bucket);
+      if (next === current) return bucket;
+      if (next === null) this.stmts.deleteConfig.run(name, config);
+      else this.stmts.upsertConfig.run(name, config, next);
+      return toBucket(this.stmts.getBucket.get(name)!);
+    });
+  }
+
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
     return this.writeBucket((): 'deleted' | 'missing' | 'not-empty' => {
       if (!this.stmts.getBucket.get(name)) return 'missing';
       if (this.stmts.anyObject.get(name) || this.stmts.anyUpload.get(name)) return 'not-empty';
+      this.stmts.deleteConfigs.run(name);
       this.stmts.deleteBucket.run(name);
       return 'deleted';
     }, true);
