@@ -218,6 +218,26 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('keeps per-object and per-upload feature state (attrs) through writes, reads and replacement', async () => {
+      const s = await make();
+      await s.createBucket(bucket('at'));
+      const attrs = { restore: { ongoing: false, expiresAt: 1_800_000_000_000 }, sse: { algorithm: 'AES256', note: 'ü' } };
+      await s.putObject('at', 'k', () => ({ ...object('at', 'k'), attrs }));
+      assert.deepEqual((await s.getObject('at', 'k'))?.attrs, attrs);
+      // The decider sees the stored attrs; a record without them clears them.
+      await s.putObject('at', 'k', (cur) => {
+        assert.deepEqual(cur?.attrs, attrs);
+        return object('at', 'k');
+      });
+      assert.equal((await s.getObject('at', 'k'))?.attrs, undefined);
+      await s.createUpload({ ...upload('at', 'm', 'u-attrs'), attrs: { sse: { algorithm: 'KMS', keyId: 'k1' } } });
+      assert.deepEqual((await s.getUpload('u-attrs'))?.attrs, { sse: { algorithm: 'KMS', keyId: 'k1' } });
+      assert.equal((await s.listUploads('at', { prefix: '', limit: 10 }))[0]?.attrs !== undefined, true);
+      await s.createUpload(upload('at', 'n', 'u-plain'));
+      assert.equal((await s.getUpload('u-plain'))?.attrs, undefined);
+      await s.close();
+    });
+
     it('commits concurrent writes independently: one failing decider does not undo the others', async () => {
       const s = await make();
       await s.createBucket(bucket('b1'));

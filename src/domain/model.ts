@@ -83,6 +83,16 @@ export interface ObjectRecord {
   /** Bytes of a small object kept in the metadata row instead of a blob (then segments is empty). */
   inline: Buffer | null;
   symlinkTarget: string | null;
+  /** Per-object state of features beyond the core columns (see ObjectAttrs); absent or {} when none. */
+  attrs?: ObjectAttrs;
+}
+
+/**
+ * Per-object (and per-upload) state that features add without a schema change: one JSON column (`attrs`)
+ * in both engines. Each feature adds its own optional field here; keep values plain data.
+ */
+export interface ObjectAttrs {
+  [feature: string]: unknown;
 }
 
 /** What a listing shows of an object (listings read only these columns). */
@@ -98,6 +108,8 @@ export interface UploadRecord {
   tags: Array<[string, string]>;
   acl: ObjectAcl;
   storageClass: StorageClass;
+  /** Per-upload feature state (ObjectAttrs), carried to the completed object as the feature decides. */
+  attrs?: ObjectAttrs;
 }
 
 export interface PartRecord {

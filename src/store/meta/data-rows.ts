@@ -1,4 +1,4 @@
-import type { Bucket, ObjectRecord, PartRecord, UploadRecord } from '../../domain/model.js';
+import type { Bucket, ObjectAttrs, ObjectRecord, PartRecord, UploadRecord } from '../../domain/model.js';
 
 // Bucket, object, upload and part rows as both SQL engines store them (same column names, JSON text for
 // structured fields), and their decoding into domain records. Engine differences stay in the engines:
@@ -35,6 +35,7 @@ export interface ObjectRowBase {
   tags: string;
   segments: string;
   symlink_target: string | null;
+  attrs: string | null;
 }
 
 export interface UploadRow {
@@ -47,6 +48,7 @@ export interface UploadRow {
   tags: string;
   acl: string;
   storage_class: string;
+  attrs: string | null;
 }
 
 export interface PartRow {
@@ -92,10 +94,16 @@ export function toObject(r: ObjectRowBase, inline: Buffer | null): ObjectRecord 
     segments: JSON.parse(r.segments) as ObjectRecord['segments'],
     inline,
     symlinkTarget: r.symlink_target,
+    ...(r.attrs === null ? {} : { attrs: JSON.parse(r.attrs) as ObjectAttrs }),
   };
 }
 
-/** The object columns after bucket and key, in table order, ending with symlink_target (the engine appends its inline column). */
+/** The `attrs` column's value: null when there is no feature state (most objects). */
+export function attrsColumn(a: ObjectAttrs | undefined): string | null {
+  return a === undefined || Object.keys(a).length === 0 ? null : JSON.stringify(a);
+}
+
+/** The object columns after bucket and key, in table order, ending with symlink_target (the engine appends its inline column, then attrs). */
 export function objectColumnValues(o: ObjectRecord): unknown[] {
   return [
     o.size, o.etag, o.crc64, o.contentMd5, o.type, o.storageClass, o.acl, o.lastModified, JSON.stringify(o.headers),
@@ -114,6 +122,7 @@ export function toUpload(r: UploadRow): UploadRecord {
     tags: JSON.parse(r.tags) as UploadRecord['tags'],
     acl: r.acl as UploadRecord['acl'],
     storageClass: r.storage_class as UploadRecord['storageClass'],
+    ...(r.attrs === null ? {} : { attrs: JSON.parse(r.attrs) as ObjectAttrs }),
   };
 }
 

@@ -177,6 +177,9 @@ export const PG_MIGRATIONS: string[] = [
      document text NOT NULL,
      PRIMARY KEY (bucket, name)
    );`,
+  // 5: per-object and per-upload feature state (ObjectAttrs: encryption, restore, …) as one JSON column.
+  `ALTER TABLE objects ADD COLUMN attrs text;
+   ALTER TABLE uploads ADD COLUMN attrs text;`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

@@ -14,7 +14,7 @@ import type {
 } from '../types.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
-import { objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from '../data-rows.js';
+import { attrsColumn, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from '../data-rows.js';
 
 /** Keys are bytea here: decoded to strings before the shared decoders run. */
 interface ObjectRow extends Omit<ObjectRowBase, 'key'> {
@@ -47,7 +47,7 @@ function toObject(r: ObjectRow): ObjectRecord {
 
 /** Columns 3.. of an object row ($1 bucket, $2 key). */
 function objectValues(o: ObjectRecord): unknown[] {
-  return [...objectColumnValues(o), o.inline];
+  return [...objectColumnValues(o), o.inline, attrsColumn(o.attrs)];
 }
 
 function toUpload(r: PgUploadRow): UploadRecord {
@@ -55,7 +55,7 @@ function toUpload(r: PgUploadRow): UploadRecord {
 }
 
 const OBJECT_COLUMNS = `bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags,
-  segments, symlink_target, inline_data`;
+  segments, symlink_target, inline_data, attrs`;
 
 /** A bucket row with its configurations aggregated into one JSON object (name → document). */
 const BUCKET_COLUMNS =
@@ -65,10 +65,10 @@ const SQL = {
   getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2`,
   lockObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE`,
   insertObject: `INSERT INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified,
-      headers, meta, tags, segments, symlink_target, inline_data)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (bucket, key) DO NOTHING`,
+      headers, meta, tags, segments, symlink_target, inline_data, attrs)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (bucket, key) DO NOTHING`,
   updateObject: `UPDATE objects SET size = $3, etag = $4, crc64 = $5, content_md5 = $6, type = $7, storage_class = $8, acl = $9,
-      last_modified = $10, headers = $11, meta = $12, tags = $13, segments = $14, symlink_target = $15, inline_data = $16
+      last_modified = $10, headers = $11, meta = $12, tags = $13, segments = $14, symlink_target = $15, inline_data = $16, attrs = $17
     WHERE bucket = $1 AND key = $2`,
   deleteObject: `DELETE FROM objects WHERE bucket = $1 AND key = $2 RETURNING ${OBJECT_COLUMNS}`,
   getBucket: `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name = $1`,
@@ -269,9 +269,9 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     await this.tx(async (c) => {
       await this.keepBucket(c, u.bucket);
       await c.query(
-        `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [u.uploadId, u.bucket, keyBytes(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta), JSON.stringify(u.tags), u.acl, u.storageClass],
+        `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class, attrs)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [u.uploadId, u.bucket, keyBytes(u.key), u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta), JSON.stringify(u.tags), u.acl, u.storageClass, attrsColumn(u.attrs)],
       );
     });
   }

@@ -155,6 +155,9 @@ export const MIGRATIONS: string[] = [
      document TEXT NOT NULL,
      PRIMARY KEY (bucket, name)
    ) WITHOUT ROWID;`,
+  // 5: per-object and per-upload feature state (ObjectAttrs: encryption, restore, …) as one JSON column.
+  `ALTER TABLE objects ADD COLUMN attrs TEXT;
+   ALTER TABLE uploads ADD COLUMN attrs TEXT;`,
 ];
 
 /** What `reset()` empties: the data plane and the RAM identities (nonces and key_rotations stay). */

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { AppError } from '../../../errors.js';
 import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../../domain/model.js';
 import type { BucketConfigDecider, BucketPatch, CompleteDecider, CompleteResult, ListObjectsQuery, ListUploadsQuery, MetadataStore, ObjectDecider, ObjectWriteResult } from '../types.js';
-import { objectColumnValues, toBucket, toObject, toPart, toUpload, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from '../data-rows.js';
+import { attrsColumn, objectColumnValues, toBucket, toObject, toPart, toUpload, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from '../data-rows.js';
 import type { SqliteMetadataStoreOptions } from './base.js';
 import { SqliteIdentityStore } from './identity.js';
 import { RESET_TABLES } from './schema.js';
@@ -32,7 +32,7 @@ const BUCKET_COLUMNS =
   'b.*, (SELECT json_group_object(c.name, c.document) FROM bucket_configs c WHERE c.bucket = b.name) AS configs';
 
 function objectParams(o: ObjectRecord, inlineId: number | null): unknown[] {
-  return [o.bucket, o.key, ...objectColumnValues(o), inlineId];
+  return [o.bucket, o.key, ...objectColumnValues(o), inlineId, attrsColumn(o.attrs)];
 }
 
 /**
@@ -64,16 +64,16 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       getObject: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
       upsertObject: db.prepare(
         `INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
-           last_modified, headers, meta, tags, segments, symlink_target, inline_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           last_modified, headers, meta, tags, segments, symlink_target, inline_id, attrs)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
       getInline: db.prepare<[number], { data: Buffer }>('SELECT data FROM inline_data WHERE id = ?'),
       insertInline: db.prepare('INSERT INTO inline_data (data) VALUES (?)'),
       deleteInline: db.prepare('DELETE FROM inline_data WHERE id = ?'),
       insertUpload: db.prepare(
-        `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class, attrs)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE upload_id = ?'),
       deleteUpload: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
@@ -246,7 +246,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       if (!this.stmts.getBucket.get(u.bucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: u.bucket });
       this.stmts.insertUpload.run(
         u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.headers), JSON.stringify(u.userMeta),
-        JSON.stringify(u.tags), u.acl, u.storageClass,
+        JSON.stringify(u.tags), u.acl, u.storageClass, attrsColumn(u.attrs),
       );
     });
   }
