@@ -221,7 +221,7 @@ for (const [name, make] of metaFactories) {
     it('keeps per-object and per-upload feature state (attrs) through writes, reads and replacement', async () => {
       const s = await make();
       await s.createBucket(bucket('at'));
-      const attrs = { restore: { ongoing: false, expiresAt: 1_800_000_000_000 }, sse: { algorithm: 'AES256', note: 'ü' } };
+      const attrs = { restore: { requestedAt: 1_799_990_000_000, readyAt: 1_799_990_060_000, expiresAt: 1_800_000_000_000 }, sse: { algorithm: 'AES256', note: 'ü' } };
       await s.putObject('at', 'k', () => ({ ...object('at', 'k'), attrs }));
       assert.deepEqual((await s.getObject('at', 'k'))?.attrs, attrs);
       // The decider sees the stored attrs; a record without them clears them.

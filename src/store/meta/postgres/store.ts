@@ -249,7 +249,18 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     if (rows.length === 0) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
   }
 
-  async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
+  async deleteObject(bucket: string, key: string, guard?: (current: ObjectRecord) => void): Promise<ObjectRecord | null> {
+    if (guard) {
+      // The row is locked while the guard decides, so a racing overwrite cannot be deleted unchecked.
+      const k = keyBytes(key);
+      return this.tx(async (c) => {
+        const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
+        if (!rows[0]) return null;
+        guard(toObject(rows[0]));
+        const del = await c.query<ObjectRow>({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
+        return del.rows[0] ? toObject(del.rows[0]) : null;
+      });
+    }
     const { rows } = await this.pool.query<ObjectRow>({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, keyBytes(key)] });
     return rows[0] ? toObject(rows[0]) : null;
   }
