@@ -79,7 +79,8 @@ export interface RestoreResult {
   tier?: RestoreTier;
 }
 
-const notSupported = (): AppError => new AppError('OperationNotSupported', 'RestoreObject applies only to Archive, ColdArchive and DeepColdArchive objects.');
+// OSS's message for this case is undocumented: the catalogue's default. [UNVERIFIED]
+const notSupported = (): AppError => new AppError('OperationNotSupported');
 
 function parseRestore(cls: StorageClass, input: RestoreInput): { days: number; tier?: RestoreTier } {
   const limits = DAYS[cls]!;
