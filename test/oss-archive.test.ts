@@ -80,6 +80,12 @@ describe('archive classes and RestoreObject', () => {
     assert.equal((await headers('doc.txt'))['x-oss-restore'], 'ongoing-request="true"');
     await expectOssError(restore(c, 'doc.txt'), 'RestoreAlreadyInProgress', 409);
     await expectOssError(c.get('doc.txt'), 'InvalidObjectState', 403);
+    // Listings say so too (RestoreInfo, which ali-oss parses into restoreInfo); frozen objects have none.
+    await putArchived('doc.txt.frozen');
+    const listed = await c.list({ prefix: 'doc.txt', 'max-keys': 10 }, {});
+    const info = (r: { objects: Array<{ name: string; restoreInfo?: { ongoingRequest: boolean; expiryDate?: Date } }> }, k: string) => r.objects.find((o) => o.name === k)?.restoreInfo;
+    assert.deepEqual(info(listed as never, 'doc.txt'), { ongoingRequest: true });
+    assert.equal(info(listed as never, 'doc.txt.frozen'), undefined);
 
     advance(DELAY_MS + 1000);
     const restoredAt = Date.now() + offset;
@@ -91,6 +97,10 @@ describe('archive classes and RestoreObject', () => {
     assert.ok(Math.abs(expiry - (restoredAt - 1000 + 2 * DAY_MS)) < 5000, `${m[1]!} vs ${new Date(restoredAt).toUTCString()}`);
     const got = await c.get('doc.txt');
     assert.equal(got.content.toString(), 'the archived bytes');
+    const listedV2 = await c.listV2({ prefix: 'doc.txt', 'max-keys': '10' }, {});
+    const v2 = (listedV2 as unknown as { objects: Array<{ name: string; restoreInfo?: { ongoingRequest: boolean; expiryDate?: Date } }> }).objects.find((o) => o.name === 'doc.txt');
+    assert.equal(v2?.restoreInfo?.ongoingRequest, false);
+    assert.equal(v2?.restoreInfo?.expiryDate?.getTime(), expiry);
     assert.equal((got.res.headers as Record<string, string>)['x-oss-restore'], h['x-oss-restore']);
     // HEAD and the object itself are unchanged by the restore (class, Last-Modified).
     assert.equal(h['x-oss-storage-class'], 'Archive');

@@ -11,7 +11,7 @@ import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 import { admit, admitBody, admitSmall } from './admission.js';
 import { retentionGuard } from './retention.js';
-import { assertReadable, restoreHeaderValue, withoutRestore } from './restore.js';
+import { assertReadable, isArchived, restoreHeaderValue, withoutRestore } from './restore.js';
 
 /** Properties a writer may set on a new object (PutObject, Initiate, first Append, Copy REPLACE). */
 export interface ObjectProps {
@@ -67,6 +67,8 @@ export interface ListOutput {
   truncated: boolean;
   /** Last key or common prefix returned (NextMarker / continuation). */
   last: string | null;
+  /** Listed archived objects with a restore running or done: key → `x-oss-restore` value (RestoreInfo). */
+  restoreInfo: ReadonlyMap<string, string>;
 }
 
 export function parseObjectAcl(value: string): ObjectAcl {
@@ -440,7 +442,23 @@ export class ObjectService {
       after: (o) => ({ after: o.key }),
     });
     const last = page.last === undefined ? null : page.last.kind === 'item' ? page.last.item.key : page.last.prefix;
-    return { objects: page.items, commonPrefixes: page.prefixes, truncated: page.truncated, last };
+    return { objects: page.items, commonPrefixes: page.prefixes, truncated: page.truncated, last, restoreInfo: await this.restoreInfoOf(bucket, page.items) };
+  }
+
+  /**
+   * RestoreInfo of the listed archived objects. Listings read no attrs, so only the archived entries of the
+   * page are read whole (none in a bucket without archived objects).
+   */
+  private async restoreInfoOf(bucket: string, items: readonly ObjectSummary[]): Promise<ReadonlyMap<string, string>> {
+    const out = new Map<string, string>();
+    const archived = items.filter(isArchived);
+    if (archived.length === 0) return out;
+    const records = await Promise.all(archived.map((o) => this.ctx.meta.getObject(bucket, o.key)));
+    for (const rec of records) {
+      const value = rec === null ? undefined : restoreHeaderValue(rec, this.ctx.clock());
+      if (rec !== null && value !== undefined) out.set(rec.key, value);
+    }
+    return out;
   }
 }
 
