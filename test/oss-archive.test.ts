@@ -147,10 +147,17 @@ describe('archive classes and RestoreObject', () => {
     const deep = await raw('POST', 'd.txt', { restore: '' });
     assert.equal(deep.status, 202);
     assert.equal(deep.headers['x-oss-object-restore-priority'], 'Standard');
-    // Archive objects have no priorities (JobParameters is ignored), and take up to 7 days.
-    const arch = await raw('POST', 'a.txt', { restore: '' }, '<RestoreRequest><Days>7</Days><JobParameters><Tier>Bulk</Tier></JobParameters></RestoreRequest>');
+    // Archive objects have no priorities: JobParameters is refused (ali-oss's own suite expects MalformedXML).
+    await expectOssError(restore(c, 'a.txt', { type: 'ColdArchive' }), 'MalformedXML', 400);
+    const arch = await raw('POST', 'a.txt', { restore: '' }, '<RestoreRequest><Days>7</Days></RestoreRequest>');
     assert.equal(arch.status, 202);
     assert.equal(arch.headers['x-oss-object-restore-priority'], undefined);
+    // Validation comes first: the same refusal while the restore runs.
+    await expectOssError(restore(c, 'a.txt', { type: 'ColdArchive' }), 'MalformedXML', 400);
+    await expectOssError(restore(c, 'a.txt'), 'RestoreAlreadyInProgress', 409);
+    // ali-oss's defaults for the cold classes (Days 2, Standard), and Bulk for ColdArchive.
+    await putArchived('c2.txt', 'ColdArchive');
+    assert.equal((await restore(c, 'c2.txt', { type: 'ColdArchive', Days: 5, JobParameters: 'Bulk' })).res.headers['x-oss-object-restore-priority'], 'Bulk');
   });
 
   it('refuses RestoreObject on Standard and IA objects and on missing keys', async () => {

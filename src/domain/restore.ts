@@ -71,6 +71,8 @@ export function withoutRestore(attrs: ObjectAttrs | undefined): ObjectAttrs | un
 export interface RestoreInput {
   days?: string;
   tier?: string;
+  /** The request had a JobParameters element (only the cold classes take one). */
+  jobParameters?: boolean;
 }
 
 export interface RestoreResult {
@@ -93,7 +95,11 @@ function parseRestore(cls: StorageClass, input: RestoreInput): { days: number; t
     }
   }
   const tiers = TIERS[cls];
-  if (tiers === undefined) return { days }; // Archive: no priorities
+  if (tiers === undefined) {
+    // Archive has no priorities: OSS refuses the element rather than ignore it (ali-oss's suite checks this).
+    if (input.jobParameters) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'JobParameters applies only to ColdArchive and DeepColdArchive objects.' });
+    return { days };
+  }
   const raw = input.tier?.trim() ?? 'Standard';
   const tier = tiers.find((t) => t === raw);
   if (tier === undefined) {

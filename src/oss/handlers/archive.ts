@@ -13,14 +13,16 @@ export const restoreObject: Handler = async (req) => {
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   let days: string | undefined;
   let tier: string | undefined;
+  let jobParameters = false;
   // The body is optional: without it, one day (and the Standard priority for the cold classes).
   if (raw.toString('utf8').trim() !== '') {
     const doc = parseXmlBody(raw.toString('utf8'), 'RestoreRequest');
     days = text(doc.Days);
     const job = doc.JobParameters;
+    jobParameters = job !== undefined;
     if (typeof job === 'object' && job !== null) tier = text((job as Record<string, unknown>).Tier);
   }
-  const res = await req.services.archive.restore(bucket, key, { ...(days !== undefined ? { days } : {}), ...(tier !== undefined ? { tier } : {}) });
+  const res = await req.services.archive.restore(bucket, key, { ...(days !== undefined ? { days } : {}), ...(tier !== undefined ? { tier } : {}), jobParameters });
   return empty(res.started ? 202 : 200, res.tier !== undefined ? { 'x-oss-object-restore-priority': res.tier } : {});
 };
 
