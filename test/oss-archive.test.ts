@@ -140,9 +140,16 @@ describe('archive classes and RestoreObject', () => {
     // Nothing was started by the refused requests.
     assert.equal((await headers('c.txt'))['x-oss-restore'], undefined);
 
-    const cold = await restore(c, 'c.txt', { type: 'ColdArchive', Days: 365, JobParameters: 'Expedited' });
+    const cold = await restore(c, 'c.txt', { type: 'ColdArchive', Days: 365, JobParameters: 'Standard' });
     assert.equal(cold.res.status, 202);
-    assert.equal(cold.res.headers['x-oss-object-restore-priority'], 'Expedited');
+    assert.equal(cold.res.headers['x-oss-object-restore-priority'], 'Standard');
+    // While it runs, the same or a lower priority waits (409); a higher one is taken (202).
+    await expectOssError(restore(c, 'c.txt', { type: 'ColdArchive', Days: 365, JobParameters: 'Standard' }), 'RestoreAlreadyInProgress', 409);
+    await expectOssError(restore(c, 'c.txt', { type: 'ColdArchive', Days: 365, JobParameters: 'Bulk' }), 'RestoreAlreadyInProgress', 409);
+    const faster = await restore(c, 'c.txt', { type: 'ColdArchive', Days: 365, JobParameters: 'Expedited' });
+    assert.equal(faster.res.status, 202);
+    assert.equal(faster.res.headers['x-oss-object-restore-priority'], 'Expedited');
+    await expectOssError(restore(c, 'c.txt', { type: 'ColdArchive', Days: 365, JobParameters: 'Expedited' }), 'RestoreAlreadyInProgress', 409);
     // Without a body: one day, Standard priority.
     const deep = await raw('POST', 'd.txt', { restore: '' });
     assert.equal(deep.status, 202);
@@ -158,6 +165,16 @@ describe('archive classes and RestoreObject', () => {
     // ali-oss's defaults for the cold classes (Days 2, Standard), and Bulk for ColdArchive.
     await putArchived('c2.txt', 'ColdArchive');
     assert.equal((await restore(c, 'c2.txt', { type: 'ColdArchive', Days: 5, JobParameters: 'Bulk' })).res.headers['x-oss-object-restore-priority'], 'Bulk');
+  });
+
+  it('gives objects written without a class the bucket\'s (an Archive bucket\'s objects are frozen)', async () => {
+    const admin = srv.client();
+    await admin.putBucket('archive-class-bucket', { storageClass: 'Archive' } as unknown as OSS.PutBucketOptions);
+    const a = srv.client({ bucket: 'archive-class-bucket' });
+    await a.put('inherits.txt', Buffer.from('i'));
+    assert.equal(((await a.head('inherits.txt')).res.headers as Record<string, string>)['x-oss-storage-class'], 'Archive');
+    await expectOssError(a.get('inherits.txt'), 'InvalidObjectState', 403);
+    assert.equal((await restore(a, 'inherits.txt')).res.status, 202);
   });
 
   it('refuses RestoreObject on Standard and IA objects and on missing keys', async () => {

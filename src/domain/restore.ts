@@ -28,6 +28,9 @@ const TIERS: Readonly<Record<string, readonly RestoreTier[]>> = {
 
 export type RestoreStatus = 'frozen' | 'ongoing' | 'restored';
 
+/** Higher is faster. */
+const TIER_RANK: Readonly<Record<RestoreTier, number>> = { Bulk: 0, Standard: 1, Expedited: 2 };
+
 /** The object's restore as stored (attrs.restore), if it is well-formed. */
 export function restoreOf(obj: Pick<ObjectRecord, 'attrs'>): RestoreAttrs | undefined {
   const r = obj.attrs?.restore;
@@ -135,9 +138,14 @@ export class ArchiveService {
       if (!isArchived(cur)) throw notSupported();
       const now = this.ctx.clock();
       const status = restoreStatus(cur, now);
-      if (status === 'ongoing') throw new AppError('RestoreAlreadyInProgress');
       let next: RestoreAttrs;
-      if (status === 'restored') {
+      if (status === 'ongoing') {
+        // A running cold restore may be sped up with a higher priority (OSS); anything else waits for it.
+        const r = restoreOf(cur)!;
+        if (tier === undefined || r.tier === undefined || TIER_RANK[tier] <= TIER_RANK[r.tier]) throw new AppError('RestoreAlreadyInProgress');
+        next = { ...r, tier, readyAt: Math.min(r.readyAt, now + timing.restoreDelayMs) };
+        started = true;
+      } else if (status === 'restored') {
         // A restored copy's time is extended from now, never shortened.
         const r = restoreOf(cur)!;
         next = { ...r, expiresAt: Math.max(r.expiresAt, now + days * timing.restoreDayMs) };
