@@ -73,6 +73,16 @@ export const catalogue = {
   PositionNotEqualToLength: { status: 409, message: 'Position is not equal to file length', ec: '0026-00000016' },
   ObjectNotAppendable: { status: 409, message: 'The object is not appendable.', ec: '0026-00000015' },
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000014' },
+  // WORM retention (docs/data-protection.md). Messages from the OSS error pages; ECs where OSS documents them.
+  FileImmutable: { status: 409, message: 'The object you specified is immutable.' },
+  WORMConfigurationLocked: { status: 403, message: 'The WORM Configuration is locked.' },
+  InvalidWORMConfiguration: { status: 400, message: 'Invalid WORM Configuration.' },
+  NoSuchWORMConfiguration: { status: 404, message: 'The WORM Configuration does not exist.', ec: '0027-00000009' },
+  // Archive classes and RestoreObject.
+  InvalidObjectState: { status: 403, message: "The operation is not valid for the object's state" },
+  RestoreAlreadyInProgress: { status: 409, message: 'The restore operation is in progress.' },
+  OperationNotSupported: { status: 400, message: 'The operation is not supported for this resource.' },
+  ArchiveRestoreFileStale: { status: 409, message: 'The archive file or restore info stale', ec: '0016-00000718' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.', ec: '0015-00000001' },
   InvalidObjectName: { status: 400, message: 'The specified object is not valid.', ec: '0016-00000001' },
   InvalidArgument: { status: 400, message: 'Invalid Argument. Parameter is invalid.', ec: '0017-00000001', pop: { code: 'InvalidParameter' } },

@@ -11,9 +11,11 @@ import { RecentRequests } from './audit/ring.js';
 import { createConsoleRoute } from './console/serve.js';
 import { DEFAULT_MIN_FREE_SPACE, WriteAdmission, type FreeSpaceFloor } from './domain/admission.js';
 import { BucketService } from './domain/buckets.js';
-import type { DomainContext } from './domain/context.js';
+import type { DomainContext, ProtectionTiming } from './domain/context.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
+import { ArchiveService } from './domain/restore.js';
+import { RetentionService } from './domain/retention.js';
 import { createListener } from './http/listener.js';
 import { listen, readTlsMaterial, type TlsOptions } from './http/serve.js';
 import { createLogger, type Logger, type LogFormat, type LogLevel } from './log.js';
@@ -116,6 +118,11 @@ export interface ServerOptions {
   init?: string;
   /** Development only: enable `POST /-/reset` (wipe, then apply `init` again). */
   allowReset?: boolean;
+  /**
+   * Development knobs (docs/data-protection.md): shorter retention and restore "days", and how long a
+   * RestoreObject takes (default: real days, restores done after 1 s).
+   */
+  timing?: Partial<ProtectionTiming>;
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
@@ -225,9 +232,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     region: opts.region,
     log: (event, fields) => log.warn(event, fields),
     ...(admission ? { admission } : {}),
+    ...(opts.timing ? { timing: opts.timing } : {}),
   };
   const objects = new ObjectService(ctx);
-  const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects) };
+  const services = {
+    buckets: new BucketService(ctx),
+    objects,
+    multipart: new MultipartService(ctx, objects),
+    retention: new RetentionService(ctx),
+    archive: new ArchiveService(ctx),
+  };
   const identity = new IdentityPolicies(meta);
   const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });
   const tokens = new TokenService(masterKey, previousMasterKeys);

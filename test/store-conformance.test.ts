@@ -136,6 +136,35 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('runs racing configuration deciders one after another, each seeing the last one\'s document', async () => {
+      const s = await make();
+      await s.createBucket(bucket('gcr'));
+      // Each decider appends to what it sees: a decider that read a stale document would lose an entry.
+      const add = (n: number) => (current: string | null): string => JSON.stringify([...(current === null ? [] : (JSON.parse(current) as number[])), n]);
+      await Promise.all(Array.from({ length: 12 }, (_, n) => s.updateBucketConfig('gcr', 'race', add(n))));
+      const doc = JSON.parse((await s.getBucket('gcr'))!.configs.race!) as number[];
+      assert.deepEqual([...doc].sort((a, b) => a - b), Array.from({ length: 12 }, (_, n) => n));
+      await s.close();
+    });
+
+    it('deletes an object only when the guard lets it go, seeing the record inside the transaction', async () => {
+      const s = await make();
+      await s.createBucket(bucket('gd'));
+      await s.putObject('gd', 'k', () => object('gd', 'k'));
+      const refuse = (cur: ObjectRecord): void => {
+        throw new AppError('FileImmutable', undefined, { Key: cur.key });
+      };
+      await assert.rejects(s.deleteObject('gd', 'k', refuse), (e: unknown) => e instanceof AppError && e.code === 'FileImmutable');
+      assert.ok(await s.getObject('gd', 'k'));
+      const seen: string[] = [];
+      assert.equal((await s.deleteObject('gd', 'k', (cur) => seen.push(cur.key)))?.key, 'k');
+      assert.deepEqual(seen, ['k']);
+      assert.equal(await s.getObject('gd', 'k'), null);
+      // No row: nothing to guard.
+      assert.equal(await s.deleteObject('gd', 'k', refuse), null);
+      await s.close();
+    });
+
     it('stores a bucket CORS configuration with the bucket: set, replace, clear, no stale reads', async () => {
       const s = await make();
       await s.createBucket(bucket('cb'));
@@ -221,7 +250,7 @@ for (const [name, make] of metaFactories) {
     it('keeps per-object and per-upload feature state (attrs) through writes, reads and replacement', async () => {
       const s = await make();
       await s.createBucket(bucket('at'));
-      const attrs = { restore: { ongoing: false, expiresAt: 1_800_000_000_000 }, sse: { algorithm: 'AES256', note: 'ü' } };
+      const attrs = { restore: { requestedAt: 1_799_990_000_000, readyAt: 1_799_990_060_000, expiresAt: 1_800_000_000_000 }, sse: { algorithm: 'AES256', note: 'ü' } };
       await s.putObject('at', 'k', () => ({ ...object('at', 'k'), attrs }));
       assert.deepEqual((await s.getObject('at', 'k'))?.attrs, attrs);
       // The decider sees the stored attrs; a record without them clears them.

@@ -14,6 +14,25 @@ export interface DomainContext {
   log: (event: string, fields: Record<string, unknown>) => void;
   /** Refuses writes that grow storage below the free-space floor (absent: no floor, e.g. in memory). */
   admission?: WriteAdmission;
+  /** Development knobs shortening retention days and restores (docs/data-protection.md); absent: the cloud's. */
+  timing?: Partial<ProtectionTiming>;
+}
+
+/** How long the time-based data-protection features take (milliseconds). */
+export interface ProtectionTiming {
+  /** A "day" of WORM retention (RetentionPeriodInDays, the 24 h an unlocked policy lives). */
+  retentionDayMs: number;
+  /** A "day" of a restored copy of an archived object (RestoreRequest Days). */
+  restoreDayMs: number;
+  /** How long a RestoreObject takes before the object can be read. */
+  restoreDelayMs: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The context's timing, defaults filled: real days, and restores that finish after one second. */
+export function timingOf(ctx: Pick<DomainContext, 'timing'>): ProtectionTiming {
+  return { retentionDayMs: DAY_MS, restoreDayMs: DAY_MS, restoreDelayMs: 1000, ...ctx.timing };
 }
 
 export const LIMITS = {

@@ -92,7 +92,24 @@ export interface ObjectRecord {
  * in both engines. Each feature adds its own optional field here; keep values plain data.
  */
 export interface ObjectAttrs {
+  /** Archive classes: the object's restored copy, if one was requested (domain/restore.ts). */
+  restore?: RestoreAttrs;
   [feature: string]: unknown;
+}
+
+export const RESTORE_TIERS = ['Expedited', 'Standard', 'Bulk'] as const;
+export type RestoreTier = (typeof RESTORE_TIERS)[number];
+
+/**
+ * A RestoreObject's times (milliseconds since the epoch): the copy is being made until `readyAt`, readable
+ * until `expiresAt`, frozen again after. Whether it is done is computed from the clock; nothing updates it.
+ */
+export interface RestoreAttrs {
+  requestedAt: number;
+  readyAt: number;
+  expiresAt: number;
+  /** ColdArchive / DeepColdArchive: the priority asked for. */
+  tier?: RestoreTier;
 }
 
 /** What a listing shows of an object (listings read only these columns). */

@@ -12,6 +12,7 @@ import { assertObjectKey } from './names.js';
 import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SymlinkTargetCheck } from './objects.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
+import { retentionGuard } from './retention.js';
 
 export interface CompletePart {
   partNumber: number;
@@ -130,6 +131,7 @@ export class MultipartService {
     const upload = await this.getUpload(bucket, key, uploadId);
     const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget);
     checkPreconditions(src, source.conditions);
+    this.objects.assertReadable(src);
     let range: ByteRange | null = null;
     if (source.range !== undefined) {
       // `bytes=first-last`, or open-ended `bytes=first-` (to the end of the source).
@@ -153,8 +155,11 @@ export class MultipartService {
   async complete(bucket: string, key: string, uploadId: string, listed: CompletePart[] | 'all', forbidOverwrite: boolean): Promise<ObjectRecord> {
     await this.getUpload(bucket, key, uploadId);
     await admitSmall(this.ctx);
+    const b = await this.ctx.meta.getBucket(bucket);
+    const guard = b ? retentionGuard(this.ctx, b) : undefined;
     const res = await this.ctx.meta.completeUpload(uploadId, (upload, parts, current) => {
       if (forbidOverwrite && current) throw new AppError('FileAlreadyExists');
+      if (current && guard) guard(current);
       const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
       let chosen: PartRecord[];
       if (listed === 'all') {

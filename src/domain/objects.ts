@@ -10,6 +10,8 @@ import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 import { admit, admitBody, admitSmall } from './admission.js';
+import { retentionGuard } from './retention.js';
+import { assertReadable, isArchived, restoreHeaderValue, withoutRestore } from './restore.js';
 
 /** Properties a writer may set on a new object (PutObject, Initiate, first Append, Copy REPLACE). */
 export interface ObjectProps {
@@ -65,6 +67,8 @@ export interface ListOutput {
   truncated: boolean;
   /** Last key or common prefix returned (NextMarker / continuation). */
   last: string | null;
+  /** Listed archived objects with a restore running or done: key → `x-oss-restore` value (RestoreInfo). */
+  restoreInfo: ReadonlyMap<string, string>;
 }
 
 export function parseObjectAcl(value: string): ObjectAcl {
@@ -144,6 +148,22 @@ export class ObjectService {
     return { meta, data: target };
   }
 
+  /** Refuses to hand out an archived object's bytes unless it is restored (InvalidObjectState). */
+  assertReadable(obj: ObjectRecord): void {
+    assertReadable(obj, this.ctx.clock());
+  }
+
+  /** `x-oss-restore` of an archived object being or having been restored; undefined otherwise. */
+  restoreHeader(obj: ObjectRecord): string | undefined {
+    return restoreHeaderValue(obj, this.ctx.clock());
+  }
+
+  /** The bucket's retention check for objects about to be replaced or removed (undefined: no policy). */
+  private async guardOf(bucket: string): Promise<((obj: ObjectRecord) => void) | undefined> {
+    const b = await this.ctx.meta.getBucket(bucket);
+    return b ? retentionGuard(this.ctx, b) : undefined;
+  }
+
   /** Streams bytes of an object (whole, or one range). */
   openRead(obj: ObjectRecord, range: ByteRange | null): Readable {
     const bytes = this.inlineBytes(obj, range);
@@ -216,8 +236,11 @@ export class ObjectService {
   /** Commits a new record; on failure (e.g. a racing writer won) the fresh blobs are dropped. */
   private async commit(record: ObjectRecord, forbidOverwrite: boolean, fresh: string[]): Promise<ObjectRecord> {
     try {
+      // Read after the body arrived: a retention policy initiated during the upload still applies.
+      const guard = await this.guardOf(record.bucket);
       const res = await this.ctx.meta.putObject(record.bucket, record.key, (current) => {
         if (forbidOverwrite && current) throw new AppError('FileAlreadyExists');
+        if (current && guard) guard(current);
         return record;
       });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
@@ -251,8 +274,10 @@ export class ObjectService {
       maxSize: LIMITS.maxObjectSize - input.position,
     }).finally(() => ticket.done());
     try {
+      const guard = await this.guardOf(input.bucket);
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
         if (cur && cur.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
+        if (cur && guard) guard(cur);
         const curSize = cur?.size ?? 0;
         if (curSize !== input.position) throw positionMismatch(curSize);
         const crc = cur ? crc64Combine(BigInt(cur.crc64), blob.crc64, blob.size) : blob.crc64;
@@ -288,6 +313,8 @@ export class ObjectService {
     assertObjectKey(input.sourceKey);
     const source = await this.resolveForRead(input.sourceBucket, input.sourceKey, input.checkSourceTarget);
     checkPreconditions(source, input.sourceConditions);
+    // An archived source is copied (its class changed included) only while restored.
+    this.assertReadable(source);
     const sameObject = input.sourceBucket === input.bucket && input.sourceKey === input.key;
     // Copy onto itself always replaces metadata and keeps the bytes (no copy needed).
     const replace = input.replaceMetadata || sameObject;
@@ -303,9 +330,14 @@ export class ObjectService {
     }
     if (sameObject) {
       await admitSmall(this.ctx);
+      const guard = await this.guardOf(input.bucket);
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
         if (!cur || cur.etag !== source.etag) throw new AppError('NoSuchKey', undefined, { Key: input.key });
-        return { ...cur, ...base };
+        if (guard) guard(cur);
+        // The rewritten object starts frozen again if archived (a restored copy belongs to the old one).
+        const attrs = withoutRestore(cur.attrs);
+        const { attrs: _old, ...rest } = cur;
+        return { ...rest, ...base, ...(attrs === undefined ? {} : { attrs }) };
       });
       return res.record;
     }
@@ -324,17 +356,26 @@ export class ObjectService {
 
   /** DeleteObject is idempotent: a missing key is not an error, a missing bucket is. */
   async delete(bucket: string, key: string): Promise<void> {
-    await requireBucket(this.ctx, bucket);
-    const removed = await this.ctx.meta.deleteObject(bucket, key);
+    const b = await requireBucket(this.ctx, bucket);
+    const removed = await this.ctx.meta.deleteObject(bucket, key, retentionGuard(this.ctx, b));
     await dropBlobs(this.ctx, garbageSegments(removed, null));
     this.ctx.admission?.freed();
   }
 
   async deleteMany(bucket: string, keys: string[]): Promise<string[]> {
-    await requireBucket(this.ctx, bucket);
+    const b = await requireBucket(this.ctx, bucket);
     if (keys.length > LIMITS.maxDeleteKeys) throw new AppError('MalformedXML', 'The number of objects to delete must not exceed 1000.');
+    const guard = retentionGuard(this.ctx, b);
+    if (guard) {
+      // A protected key refuses the whole request before anything is deleted (OSS's DeleteResult has no
+      // per-key errors); each delete still checks again inside its transaction.
+      for (const key of keys) {
+        const obj = await this.ctx.meta.getObject(bucket, key);
+        if (obj) guard(obj);
+      }
+    }
     for (const key of keys) {
-      const removed = await this.ctx.meta.deleteObject(bucket, key);
+      const removed = await this.ctx.meta.deleteObject(bucket, key, guard);
       await dropBlobs(this.ctx, garbageSegments(removed, null));
     }
     this.ctx.admission?.freed();
@@ -401,7 +442,23 @@ export class ObjectService {
       after: (o) => ({ after: o.key }),
     });
     const last = page.last === undefined ? null : page.last.kind === 'item' ? page.last.item.key : page.last.prefix;
-    return { objects: page.items, commonPrefixes: page.prefixes, truncated: page.truncated, last };
+    return { objects: page.items, commonPrefixes: page.prefixes, truncated: page.truncated, last, restoreInfo: await this.restoreInfoOf(bucket, page.items) };
+  }
+
+  /**
+   * RestoreInfo of the listed archived objects. Listings read no attrs, so only the archived entries of the
+   * page are read whole (none in a bucket without archived objects).
+   */
+  private async restoreInfoOf(bucket: string, items: readonly ObjectSummary[]): Promise<ReadonlyMap<string, string>> {
+    const out = new Map<string, string>();
+    const archived = items.filter(isArchived);
+    if (archived.length === 0) return out;
+    const records = await Promise.all(archived.map((o) => this.ctx.meta.getObject(bucket, o.key)));
+    for (const rec of records) {
+      const value = rec === null ? undefined : restoreHeaderValue(rec, this.ctx.clock());
+      if (rec !== null && value !== undefined) out.set(rec.key, value);
+    }
+    return out;
   }
 }
 

@@ -4,12 +4,16 @@ import type { Principal } from '../auth/principal.js';
 import type { BucketService } from '../domain/buckets.js';
 import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
+import type { ArchiveService } from '../domain/restore.js';
+import type { RetentionService } from '../domain/retention.js';
 import type { AuthzCheck, Operation } from './operations.js';
 
 export interface OssServices {
   buckets: BucketService;
   objects: ObjectService;
   multipart: MultipartService;
+  retention: RetentionService;
+  archive: ArchiveService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

@@ -96,6 +96,13 @@ export type Operation =
   | Simple<'PutObjectTagging'>
   | Simple<'DeleteObjectTagging'>
   | Simple<'InitiateMultipartUpload'>
+  | Simple<'InitiateBucketWorm'>
+  | Simple<'AbortBucketWorm'>
+  | Simple<'CompleteBucketWorm'>
+  | Simple<'ExtendBucketWorm'>
+  | Simple<'GetBucketWorm'>
+  | Simple<'RestoreObject'>
+  | Simple<'CleanRestoredObject'>
   | (Base & { name: 'CopyObject'; params: { source: CopySource } })
   | (Base & { name: 'AppendObject'; params: { position: number } })
   | (Base & { name: 'UploadPart'; params: { uploadId: string; partNumber: number } })
@@ -136,6 +143,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'DeleteObject', 'GetObjectAcl', 'PutObjectAcl', 'PutSymlink', 'GetSymlink', 'GetObjectTagging', 'PutObjectTagging',
   'DeleteObjectTagging', 'InitiateMultipartUpload', 'CopyObject', 'AppendObject', 'UploadPart', 'UploadPartCopy',
   'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts', 'OptionObject',
+  'InitiateBucketWorm', 'AbortBucketWorm', 'CompleteBucketWorm', 'ExtendBucketWorm', 'GetBucketWorm',
+  'RestoreObject', 'CleanRestoredObject',
 ]);
 
 /**
@@ -419,6 +428,7 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('location')) return { name: 'GetBucketLocation', ...onBucket('oss:GetBucketLocation') };
         if (has('policy')) return { name: 'GetBucketPolicy', ...onBucket('oss:GetBucketPolicy') };
         if (has('cors')) return { name: 'GetBucketCors', ...onBucket('oss:GetBucketCors') };
+        if (has('worm')) return { name: 'GetBucketWorm', ...onBucket('oss:GetBucketWorm') };
         if (has('uploads')) return { name: 'ListMultipartUploads', ...onBucket('oss:ListMultipartUploads') };
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', ...onBucket('oss:ListObjects', 'read') };
         return { name: 'ListObjects', ...onBucket('oss:ListObjects', 'read') };
@@ -430,11 +440,15 @@ function routeImplemented(input: RouteInput): Operation {
       case 'DELETE':
         if (has('policy')) return { name: 'DeleteBucketPolicy', ...onBucket('oss:DeleteBucketPolicy') };
         if (has('cors')) return { name: 'DeleteBucketCors', ...onBucket('oss:DeleteBucketCors') };
+        if (has('worm')) return { name: 'AbortBucketWorm', ...onBucket('oss:AbortBucketWorm') };
         return { name: 'DeleteBucket', ...onBucket('oss:DeleteBucket') };
       case 'POST':
         // oss:DeleteObject is checked per key (spec ram-sts §2.3) once the handler has parsed the body:
         // see deleteObjectChecks and OssRequest.authorize.
         if (has('delete')) return { name: 'DeleteMultipleObjects', bucket, key: null, checks: [] };
+        if (has('worm')) return { name: 'InitiateBucketWorm', ...onBucket('oss:InitiateBucketWorm') };
+        if (has('wormExtend')) return { name: 'ExtendBucketWorm', ...onBucket('oss:ExtendBucketWorm') };
+        if (has('wormId')) return { name: 'CompleteBucketWorm', ...onBucket('oss:CompleteBucketWorm') };
         if ((input.contentType ?? '').toLowerCase().startsWith('multipart/form-data')) {
           return { name: 'PostObject', bucket, key: null, checks: [], params: { upload: null } };
         }
@@ -478,6 +492,8 @@ function routeImplemented(input: RouteInput): Operation {
     case 'POST':
       if (has('uploads')) return { name: 'InitiateMultipartUpload', ...objectWrite('oss:PutObject', 'none') };
       if (has('uploadId')) return { name: 'CompleteMultipartUpload', ...onObject('oss:PutObject', 'write'), params: { uploadId: uploadIdOf(query) } };
+      if (has('restore')) return { name: 'RestoreObject', ...onObject('oss:RestoreObject', 'none') };
+      if (has('cleanRestoredObject')) return { name: 'CleanRestoredObject', ...onObject('oss:CleanRestoredObject', 'none') };
       if (has('append')) {
         if (!has('position')) throw invalidArgument('AppendObject requires the position parameter.', 'position');
         return { name: 'AppendObject', ...objectWrite('oss:PutObject', 'write'), params: { position: requireInt(query, 'position') } };

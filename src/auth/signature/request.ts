@@ -19,7 +19,10 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-/** Signed sub-resources of V1 (and V1-style PostObject / URL) signatures. */
+/**
+ * Signed sub-resources of V1 (and V1-style PostObject / URL) signatures. `cleanRestoredObject` is not in the
+ * spec's list but the official SDKs sign it (Go v2 marks it a sub-resource; the C++/Kotlin v2 lists hold it).
+ */
 export const SUB_RESOURCES: ReadonlySet<string> = new Set(
   `acl uploads location cors logging website referer lifecycle delete append tagging objectMeta uploadId
 partNumber security-token position img style styleName replication replicationProgress replicationLocation
@@ -32,7 +35,7 @@ sequential inventory inventoryId continuation-token transferAcceleration metaQue
 x-oss-async-process x-oss-write-get-object-response bucketArchiveDirectRead httpsConfig redundancyTransition
 x-oss-target-redundancy-type x-oss-redundancy-transition-taskid accessPoint accessPointPolicy
 publicAccessBlock x-oss-access-point-name requesterQosInfo qosRequester resourcePoolInfo resourcePool
-resourcePoolBuckets cloudboxes`.split(/\s+/),
+resourcePoolBuckets cloudboxes cleanRestoredObject`.split(/\s+/),
 );
 
 export function isSubResource(name: string): boolean {

@@ -127,7 +127,7 @@ export const deleteBucketCors: Handler = async (req) => {
   return empty(204);
 };
 
-function contents(o: ObjectSummary, enc: (s: string) => string, withOwner: boolean, ownerId: string): XmlNode {
+function contents(o: ObjectSummary, enc: (s: string) => string, withOwner: boolean, ownerId: string, restoreInfo?: string): XmlNode {
   return el('Contents', [
     el('Key', enc(o.key)),
     el('LastModified', isoDate(o.lastModified)),
@@ -136,6 +136,7 @@ function contents(o: ObjectSummary, enc: (s: string) => string, withOwner: boole
     el('Size', o.size),
     el('StorageClass', o.storageClass),
     withOwner && owner(ownerId),
+    restoreInfo !== undefined && el('RestoreInfo', restoreInfo),
   ]);
 }
 
@@ -158,7 +159,7 @@ export const listObjects: Handler = async (req) => {
       el('IsTruncated', res.truncated),
       encodingTypeElement(q),
       res.truncated && res.last !== null && el('NextMarker', enc(res.last)),
-      ...res.objects.map((o) => contents(o, enc, true, bucket.ownerAccountId)),
+      ...res.objects.map((o) => contents(o, enc, true, bucket.ownerAccountId, res.restoreInfo.get(o.key))),
       ...res.commonPrefixes.map((p) => el('CommonPrefixes', [el('Prefix', enc(p))])),
     ]),
   );
@@ -198,7 +199,7 @@ export const listObjectsV2: Handler = async (req) => {
       encodingTypeElement(q),
       el('IsTruncated', res.truncated),
       res.truncated && res.last !== null && el('NextContinuationToken', encodeToken(res.last)),
-      ...res.objects.map((o) => contents(o, enc, fetchOwner, bucket.ownerAccountId)),
+      ...res.objects.map((o) => contents(o, enc, fetchOwner, bucket.ownerAccountId, res.restoreInfo.get(o.key))),
       ...res.commonPrefixes.map((p) => el('CommonPrefixes', [el('Prefix', enc(p))])),
       el('KeyCount', res.objects.length + res.commonPrefixes.length),
     ]),

@@ -1,8 +1,10 @@
 import type { HandlerTable } from '../context.js';
 import * as bucket from './bucket.js';
+import * as archive from './archive.js';
 import * as mp from './multipart.js';
 import * as object from './object.js';
 import { postObject } from './post-object.js';
+import * as retention from './retention.js';
 import * as service from './service.js';
 import { unimplemented } from './unimplemented.js';
 
@@ -45,6 +47,13 @@ export const handlers: HandlerTable = {
   CompleteMultipartUpload: mp.completeMultipartUpload,
   AbortMultipartUpload: mp.abortMultipartUpload,
   ListParts: mp.listParts,
+  InitiateBucketWorm: retention.initiateBucketWorm,
+  AbortBucketWorm: retention.abortBucketWorm,
+  CompleteBucketWorm: retention.completeBucketWorm,
+  ExtendBucketWorm: retention.extendBucketWorm,
+  GetBucketWorm: retention.getBucketWorm,
+  RestoreObject: archive.restoreObject,
+  CleanRestoredObject: archive.cleanRestoredObject,
   PostObject: postObject,
   Unimplemented: unimplemented,
 };

@@ -88,7 +88,11 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const { bucket, key } = target(req);
   const { meta: obj, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
   checkPreconditions(obj, preconditionsFrom(req.headers));
+  // HEAD describes an archived object as it is; GET needs its bytes, readable only while restored.
+  if (withBody) req.services.objects.assertReadable(data);
   const headers = objectHeaders(obj);
+  const restore = req.services.objects.restoreHeader(obj);
+  if (restore !== undefined) headers['x-oss-restore'] = restore;
   const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
   if (overrides.length > 0 && req.principal.type === 'anonymous') {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');

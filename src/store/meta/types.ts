@@ -83,7 +83,11 @@ export interface MetadataStore {
   // objects
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult>;
-  deleteObject(bucket: string, key: string): Promise<ObjectRecord | null>;
+  /**
+   * Deletes an object; returns the removed record (null if none). `guard` (a retention check) sees the
+   * record inside the transaction before it goes and may throw an AppError to keep it.
+   */
+  deleteObject(bucket: string, key: string, guard?: (current: ObjectRecord) => void): Promise<ObjectRecord | null>;
   listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]>;
 
   // multipart

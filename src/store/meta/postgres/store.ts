@@ -72,7 +72,6 @@ const SQL = {
     WHERE bucket = $1 AND key = $2`,
   deleteObject: `DELETE FROM objects WHERE bucket = $1 AND key = $2 RETURNING ${OBJECT_COLUMNS}`,
   getBucket: `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name = $1`,
-  lockBucket: `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name = $1 FOR UPDATE`,
   getUpload: 'SELECT * FROM uploads WHERE upload_id = $1',
   lockUpload: 'SELECT * FROM uploads WHERE upload_id = $1 FOR UPDATE',
   // The weakest lock that conflicts with DeleteBucket's FOR UPDATE (not with bucket ACL/policy updates).
@@ -173,9 +172,12 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   /** The bucket row is locked FOR UPDATE while deciding, so racing processes apply their changes one after another. */
   async updateBucketConfig(name: string, config: string, decide: BucketConfigDecider): Promise<Bucket | null> {
     return this.writeBucket(async (c) => {
-      const { rows } = await c.query<BucketRow>(SQL.lockBucket, [name]);
-      if (!rows[0]) return { result: null, changed: false };
-      const bucket = toBucket(rows[0]);
+      // Lock first, then read in a second statement: a statement that waited for the lock still sees the
+      // bucket_configs rows of its own (older) snapshot, so a racing decider's change would be missed.
+      const locked = await c.query('SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE', [name]);
+      if (locked.rows.length === 0) return { result: null, changed: false };
+      const { rows } = await c.query<BucketRow>(SQL.getBucket, [name]);
+      const bucket = toBucket(rows[0]!);
       const current = bucket.configs[config] ?? null;
       const next = decide(current, bucket);
       if (next === current) return { result: bucket, changed: false };
@@ -249,7 +251,18 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     if (rows.length === 0) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
   }
 
-  async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
+  async deleteObject(bucket: string, key: string, guard?: (current: ObjectRecord) => void): Promise<ObjectRecord | null> {
+    if (guard) {
+      // The row is locked while the guard decides, so a racing overwrite cannot be deleted unchecked.
+      const k = keyBytes(key);
+      return this.tx(async (c) => {
+        const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
+        if (!rows[0]) return null;
+        guard(toObject(rows[0]));
+        const del = await c.query<ObjectRow>({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
+        return del.rows[0] ? toObject(del.rows[0]) : null;
+      });
+    }
     const { rows } = await this.pool.query<ObjectRow>({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, keyBytes(key)] });
     return rows[0] ? toObject(rows[0]) : null;
   }

@@ -210,10 +210,11 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     });
   }
 
-  async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
+  async deleteObject(bucket: string, key: string, guard?: (current: ObjectRecord) => void): Promise<ObjectRecord | null> {
     return this.write((): ObjectRecord | null => {
       const current = this.readObject(bucket, key);
       if (!current) return null;
+      guard?.(current.record);
       if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
       this.stmts.deleteObject.run(bucket, key);
       return current.record;
