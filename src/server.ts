@@ -40,6 +40,7 @@ import { handleReset, RequestGate } from './init/reset.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
+import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
@@ -114,6 +115,8 @@ export interface ServerOptions {
    * start-up (InitFileError, every fault with its line) before any store is opened.
    */
   init?: string;
+  /** Names of the local KMS keys (besides the default one) that objects may be encrypted with; docs/encryption.md. */
+  kmsKeys?: string[];
   /** Development only: enable `POST /-/reset` (wipe, then apply `init` again). */
   allowReset?: boolean;
 }
@@ -225,9 +228,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     region: opts.region,
     log: (event, fields) => log.warn(event, fields),
     ...(admission ? { admission } : {}),
+    sse: new SseKeys({ current: masterKey, previous: previousMasterKeys }, opts.kmsKeys ?? []),
   };
   const objects = new ObjectService(ctx);
-  const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects) };
+  const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects), encryption: new BucketEncryptionService(ctx) };
   const identity = new IdentityPolicies(meta);
   const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });
   const tokens = new TokenService(masterKey, previousMasterKeys);

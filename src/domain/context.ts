@@ -4,6 +4,7 @@ import type { Clock } from '../util/time.js';
 import { AppError } from '../errors.js';
 import type { Bucket, ObjectRecord, Segment } from './model.js';
 import type { WriteAdmission } from './admission.js';
+import type { SseKeys } from './encryption.js';
 
 /** What every domain service needs; built once per server. */
 export interface DomainContext {
@@ -14,6 +15,8 @@ export interface DomainContext {
   log: (event: string, fields: Record<string, unknown>) => void;
   /** Refuses writes that grow storage below the free-space floor (absent: no floor, e.g. in memory). */
   admission?: WriteAdmission;
+  /** Master key ring and KMS key registry for encryption at rest (absent: encrypted writes are refused). */
+  sse?: SseKeys;
 }
 
 export const LIMITS = {

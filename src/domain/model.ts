@@ -1,4 +1,5 @@
 // Domain records: what the services and stores exchange. No HTTP, no XML here.
+import type { SseState } from './encryption.js';
 
 export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'] as const;
 export type BucketAcl = (typeof BUCKET_ACLS)[number];
@@ -93,6 +94,8 @@ export interface ObjectRecord {
  */
 export interface ObjectAttrs {
   [feature: string]: unknown;
+  /** Server-side encryption: the algorithm as echoed and the sealed data key (domain/encryption.ts). */
+  encryption?: SseState;
 }
 
 /** What a listing shows of an object (listings read only these columns). */

@@ -16,10 +16,12 @@ import {
   objectPropsFrom,
   preconditionsFrom,
   quoted,
+  sseResponseHeaders,
   userMetaFrom,
   wireText,
 } from '../headers.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
+import { sseOf } from '../../domain/encryption.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
@@ -37,7 +39,7 @@ function uploadInput(req: OssRequest): PutObjectInput {
 
 export const putObject: Handler = async (req) => {
   const obj = await req.services.objects.put(uploadInput(req));
-  return empty(200, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64 });
+  return empty(200, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
 };
 
 const RESPONSE_OVERRIDES: Array<[string, string]> = [
@@ -88,7 +90,8 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const { bucket, key } = target(req);
   const { meta: obj, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
   checkPreconditions(obj, preconditionsFrom(req.headers));
-  const headers = objectHeaders(obj);
+  // Through a symlink the encryption is the target's: it describes the bytes.
+  const headers = { ...objectHeaders(obj), ...sseResponseHeaders(sseOf(data)) };
   const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
   if (overrides.length > 0 && req.principal.type === 'anonymous') {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
@@ -161,7 +164,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
   return xmlResponse(
     el('CopyObjectResult', [el('ETag', quoted(obj.etag)), el('LastModified', isoDate(obj.lastModified))]),
     200,
-    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64 },
+    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) },
   );
 };
 
@@ -171,6 +174,7 @@ export const appendObject: Handler<Extract<Operation, { name: 'AppendObject' }>>
     ETag: quoted(obj.etag),
     'x-oss-next-append-position': String(obj.size),
     'x-oss-hash-crc64ecma': obj.crc64,
+    ...sseResponseHeaders(sseOf(obj)),
   });
 };
 
