@@ -161,6 +161,24 @@ describe('server-side encryption', () => {
     assert.ok((await client().get('disk/small-sm4')).content.equals(small));
   });
 
+  test('sizes around the chunk size, with a declared length and streamed (chunked) bodies', async () => {
+    const { Readable } = await import('node:stream');
+    for (const size of [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 5 * CHUNK_SIZE + 3]) {
+      const data = randomBytes(size);
+      for (const algorithm of ['AES256', 'SM4']) {
+        const headers = { 'x-oss-server-side-encryption': algorithm };
+        await client().put(`sizes/${size}-${algorithm}`, data, { headers });
+        assert.ok(data.equals((await client().get(`sizes/${size}-${algorithm}`)).content as Buffer), `${size} ${algorithm}`);
+        // No Content-Length: always a blob, even when small.
+        const streamed = await client().putStream(`sizes/${size}-${algorithm}-stream`, Readable.from([data]), { headers } as never);
+        assert.equal(headersOf(streamed)['x-oss-server-side-encryption'], algorithm);
+        const back = await client().get(`sizes/${size}-${algorithm}-stream`);
+        assert.ok(data.equals(back.content as Buffer), `${size} ${algorithm} streamed`);
+        assert.equal(headersOf(back)['x-oss-server-side-encryption'], algorithm);
+      }
+    }
+  });
+
   test('range reads across chunk boundaries (AES256 and SM4, blob and inline)', async () => {
     const size = 3 * CHUNK_SIZE + 1234;
     const data = randomBytes(size);

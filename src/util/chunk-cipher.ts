@@ -202,16 +202,24 @@ export class ChunkCipher {
       received += piece.length;
       let off = 0;
       while (off < piece.length) {
-        const n = Math.min(need - fill, piece.length - off);
-        piece.copy(buf, fill, off, off + n);
-        fill += n;
-        off += n;
-        if (fill < need) continue;
+        let sealed: Buffer;
+        if (fill === 0 && piece.length - off >= need) {
+          // The whole unit is in this piece: no copy.
+          sealed = piece.subarray(off, off + need);
+          off += need;
+        } else {
+          const n = Math.min(need - fill, piece.length - off);
+          piece.copy(buf, fill, off, off + n);
+          fill += n;
+          off += n;
+          if (fill < need) continue;
+          sealed = buf.subarray(0, need);
+        }
         if (header === null) {
-          header = Buffer.from(buf);
+          header = Buffer.from(sealed);
           this.checkHeader(header);
         } else {
-          const plain = this.open(header, index, buf.subarray(0, need));
+          const plain = this.open(header, index, sealed);
           const base = index * CHUNK_SIZE;
           const a = Math.max(start, base) - base;
           const b = Math.min(end, base + plain.length) - base;
