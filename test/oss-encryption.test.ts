@@ -11,7 +11,8 @@ import { signPostPolicyV1 } from '../src/oss/post-policy.js';
 import { CHUNK_SIZE } from '../src/util/chunk-cipher.js';
 import OSS from 'ali-oss';
 import { expectOssError, headersOf, userMeta } from './helpers/oss.js';
-import { parseErrorXml } from './helpers/raw-http.js';
+import { connect } from 'node:net';
+import { parseErrorXml, v1Authorization } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'sse-bucket';
@@ -360,6 +361,31 @@ describe('server-side encryption', () => {
     const sseC = await post('posted-bad', [['x-oss-server-side-encryption-customer-algorithm', 'AES256']]);
     assert.equal(sseC.status, 501, await sseC.text());
     await expectOssError(client().head('posted-bad'), 'NoSuchKey', 404);
+  });
+
+  test('an encrypted upload cut mid-body stores nothing and leaves no temp file; the server lives', async () => {
+    const length = 2 * 1024 * KiB;
+    const h: Record<string, string> = { date: new Date().toUTCString(), 'content-type': 'application/octet-stream', 'x-oss-server-side-encryption': 'AES256' };
+    const { authorization } = v1Authorization({ method: 'PUT', bucket: BUCKET, key: 'cut', headers: h }, AK, SECRET);
+    const head = [`PUT /${BUCKET}/cut HTTP/1.1`, `host: 127.0.0.1:${srv.port}`, `content-length: ${length}`, `authorization: ${authorization}`, ...Object.entries(h).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+    const tmp = join(srv.dataDir, 'tmp');
+    const waitFor = async (cond: () => Promise<boolean>): Promise<void> => {
+      for (let i = 0; i < 1200 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    const sock = connect(srv.port, '127.0.0.1');
+    sock.on('error', () => undefined);
+    await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+    sock.write(head);
+    sock.write(randomBytes(700 * KiB));
+    // The body is being sealed into a temp file (the rest never comes); then the client goes away.
+    await waitFor(async () => (await readdir(tmp)).length > 0);
+    assert.equal((await readdir(tmp)).length, 1);
+    sock.destroy();
+    // The server notices the cut asynchronously: wait (up to a minute on a busy machine) for the temp file to go.
+    await waitFor(async () => (await readdir(tmp)).length === 0);
+    assert.deepEqual(await readdir(tmp), []);
+    await expectOssError(client().head('cut'), 'NoSuchKey', 404);
+    assert.equal((await client().put('cut', Buffer.from('after'), { headers: { 'x-oss-server-side-encryption': 'AES256' } })).res.status, 200);
   });
 
   test('a tampered blob or inline row is an error, never different bytes; untouched chunks still read', async () => {
