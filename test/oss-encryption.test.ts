@@ -276,9 +276,12 @@ describe('server-side encryption', () => {
     assert.equal(afterRec?.etag, before?.etag);
     assert.notDeepEqual(afterRec?.segments, before?.segments);
     assert.ok(data.equals((await client().get('cp/self')).content as Buffer));
-    // Onto itself with the same setting: metadata only, the data key stays.
+    // Onto itself with the same setting: metadata only, the bytes (blobs) and their data key stay.
     await client().copy('cp/self', 'cp/self', { headers: { 'x-oss-server-side-encryption': 'SM4' }, meta: userMeta({ a: '1' }) });
-    assert.equal((await srv.meta.getObject(BUCKET, 'cp/self'))?.attrs?.encryption?.dataKey, afterRec?.attrs?.encryption?.dataKey);
+    const same = await srv.meta.getObject(BUCKET, 'cp/self');
+    assert.deepEqual(same?.segments, afterRec?.segments);
+    assert.equal(same?.userMeta.a, '1');
+    assert.ok(data.equals((await client().get('cp/self')).content as Buffer));
   });
 
   test('bucket default encryption: Put/Get/DeleteBucketEncryption, applied to writes that do not ask, GetBucketInfo', async () => {
@@ -421,6 +424,44 @@ describe('server-side encryption', () => {
     const rec2 = (await srv.meta.getObject(BUCKET, 'tamper/claim'))!;
     await srv.meta.putObject(BUCKET, 'tamper/claim', () => ({ ...rec2, attrs: { encryption: { ...rec2.attrs!.encryption!, algorithm: 'SM4' as const } } }));
     await expectOssError(client().get('tamper/claim'), 'InternalError', 500);
+  });
+});
+
+describe('encrypted objects and master key rotation', () => {
+  test('readable under the previous master key; CopyObject onto itself re-seals the data key under the current one', async () => {
+    if (onPostgres) return; // the restarts reuse the SQLite file; PostgreSQL schemas are per test server
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const first = await startTestServer({ masterKey: oldKey });
+    const dataDir = first.dataDir;
+    const data = randomBytes(100 * KiB);
+    const h = { 'x-oss-server-side-encryption': 'AES256' };
+    try {
+      await first.client().putBucket(BUCKET);
+      await first.client({ bucket: BUCKET }).put('rot', data, { headers: h });
+      await first.client({ bucket: BUCKET }).put('rot-other', data, { headers: h });
+      await first.close();
+      const second = await startTestServer({ dataDir, masterKey: newKey, previousMasterKeys: [oldKey] });
+      try {
+        const c = second.client({ bucket: BUCKET });
+        assert.ok(data.equals((await c.get('rot')).content as Buffer));
+        await c.copy('rot', 'rot', { headers: h });
+      } finally {
+        await second.close();
+      }
+      // The old key forgotten: the re-sealed object reads, the other one is refused (never garbage).
+      const third = await startTestServer({ dataDir, masterKey: newKey });
+      try {
+        const c = third.client({ bucket: BUCKET });
+        assert.ok(data.equals((await c.get('rot')).content as Buffer));
+        await expectOssError(c.get('rot-other'), 'InternalError', 500);
+      } finally {
+        await third.stop();
+      }
+    } finally {
+      await first.close().catch(() => undefined);
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

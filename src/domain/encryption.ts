@@ -125,6 +125,10 @@ export class SseKeys {
 
   /** The chunk cipher of an object's (or upload's) state. */
   cipherOf(state: SseState): ChunkCipher {
+    return new ChunkCipher(state.cipher, this.dataKeyOf(state));
+  }
+
+  private dataKeyOf(state: SseState): Buffer {
     for (const master of [this.masterKeys.current, ...this.masterKeys.previous]) {
       let key: string;
       try {
@@ -132,9 +136,18 @@ export class SseKeys {
       } catch {
         continue;
       }
-      return new ChunkCipher(state.cipher, Buffer.from(key, 'base64'));
+      return Buffer.from(key, 'base64');
     }
     throw new CorruptCiphertextError('the data key does not open under any master key');
+  }
+
+  /**
+   * The same data key sealed under the current master key (after a rotation, so the object stays readable
+   * once the old key is forgotten). The bytes do not change.
+   */
+  rewrap(state: SseState): SseState {
+    const dataKey = this.dataKeyOf(state);
+    return { ...state, dataKey: seal(this.kek(this.masterKeys.current, state), dataKey.toString('base64'), boundTo(state)) };
   }
 }
 

@@ -213,7 +213,14 @@ export class ObjectService {
 
   private cipherOf(state: SseState): ChunkCipher {
     if (!this.ctx.sse) throw new AppError('InternalError', 'This server has no keys for encrypted objects.');
-    return this.ctx.sse.cipherOf(state);
+    try {
+      return this.ctx.sse.cipherOf(state);
+    } catch (err) {
+      if (!(err instanceof CorruptCiphertextError)) throw err;
+      // A master key forgotten too early (two rotations), or edited attrs: refused, never garbage.
+      this.ctx.log('encrypted-object-key-unavailable', { algorithm: state.algorithm, kmsKeyId: state.kmsKeyId, err: err.message });
+      throw new AppError('InternalError', 'The data key of this encrypted object does not open under the server\'s master keys.');
+    }
   }
 
   /**
@@ -379,11 +386,13 @@ export class ObjectService {
     const destBucket = await requireBucket(this.ctx, input.bucket);
     // Onto itself with the same encryption: metadata only, the bytes (and data key) stay. Another
     // encryption (or none) re-encrypts the bytes like a copy to a new key.
+    // The data key is re-sealed under the current master key: the way to move objects off a rotated key.
     if (sameObject && sameSetting(sseOf(source), props.sse ?? bucketDefaultEncryption(destBucket))) {
       await admitSmall(this.ctx);
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
         if (!cur || cur.etag !== source.etag) throw new AppError('NoSuchKey', undefined, { Key: input.key });
-        return { ...cur, ...base, attrs: cur.attrs };
+        const sse = sseOf(cur);
+        return { ...cur, ...base, attrs: sse && this.ctx.sse ? { ...cur.attrs, encryption: this.ctx.sse.rewrap(sse) } : cur.attrs };
       });
       return res.record;
     }
