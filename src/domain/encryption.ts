@@ -208,7 +208,12 @@ export interface BucketEncryptionInput {
   dataEncryption?: string;
 }
 
-/** Validates a bucket default encryption with the documented errors; nothing is stored on failure. */
+/**
+ * Validates a bucket default encryption with the documented errors; nothing is stored on failure. As OSS:
+ * `KMSMasterKeyID` with another algorithm than KMS is refused, `KMSDataEncryption` with one is ignored
+ * (GetBucketEncryption then shows none), and a KMS key id is not looked up here: a write under a key the
+ * registry does not have fails then.
+ */
 export function parseBucketEncryption(input: BucketEncryptionInput): SseSetting {
   if (!(SSE_ALGORITHMS as readonly string[]).includes(input.algorithm)) {
     throw new AppError('InvalidEncryptionAlgorithmError', undefined, { ArgumentName: 'SSEAlgorithm', ArgumentValue: input.algorithm });
@@ -218,7 +223,6 @@ export function parseBucketEncryption(input: BucketEncryptionInput): SseSetting 
   const dataEnc = input.dataEncryption ?? '';
   if (algorithm !== 'KMS') {
     if (keyId !== '') throw new AppError('InvalidArgument', 'KMSMasterKeyID is not applicable if the default sse algorithm is not KMS', { ArgumentName: 'KMSMasterKeyID', ArgumentValue: keyId }, '0005-00000204');
-    if (dataEnc !== '') throw new AppError('InvalidArgument', 'KMSDataEncryption is not applicable if the default sse algorithm is not KMS', { ArgumentName: 'KMSDataEncryption', ArgumentValue: dataEnc });
     return { algorithm };
   }
   const s: SseSetting = { algorithm };
@@ -237,8 +241,6 @@ export class BucketEncryptionService {
   async put(bucket: string, input: BucketEncryptionInput): Promise<void> {
     const setting = parseBucketEncryption(input);
     if (!this.ctx.sse) throw new AppError('NotImplemented', 'Server-side encryption needs the server\'s keys, which this process does not have.');
-    // The KMS key must exist now, not at the first write that uses it.
-    this.ctx.sse.newState(setting);
     await putConfig(this.ctx, bucket, encryptionConfig, setting);
   }
 

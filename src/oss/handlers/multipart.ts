@@ -82,6 +82,11 @@ function parseCompleteBody(raw: string): CompletePart[] {
 
 export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req) => {
   const { bucket, key } = target(req);
+  // The object is encrypted as its upload was initiated; OSS refuses the header here (ali-oss strips it).
+  if (header(req.headers, 'x-oss-server-side-encryption') !== undefined) {
+    req.body.resume();
+    throw new AppError('InvalidArgument', 'The x-oss-server-side-encryption header is not allowed on CompleteMultipartUpload.', { ArgumentName: 'x-oss-server-side-encryption' });
+  }
   const body = await readSmallBody(req.body, 4 * 1024 * 1024);
   const raw = body.toString('utf8');
   const completeAll = (header(req.headers, 'x-oss-complete-all') ?? '').toLowerCase() === 'yes';
