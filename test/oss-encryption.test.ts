@@ -348,9 +348,23 @@ describe('server-side encryption', () => {
     assert.ok(data.equals((await c.get('default/obj')).content as Buffer));
   });
 
-  test('PutBucket with encryption headers (not documented for PutBucket): 501 and no bucket', async () => {
-    await expectOssError(srv.client().putBucket('sse-new-bucket', { headers: { 'x-oss-server-side-encryption': 'AES256' } } as never), 'NotImplemented', 501);
-    await expectOssError(srv.client().getBucketInfo('sse-new-bucket'), 'NoSuchBucket', 404);
+  test('PutBucket with encryption headers sets the default encryption (as ossutil mb --meta); bad ones create nothing', async () => {
+    const put = (name: string, headers: Record<string, string>) => srv.client().putBucket(name, { headers } as never);
+    await put('sse-mb-kms', { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': 'app-key', 'x-oss-server-side-data-encryption': 'SM4' });
+    assert.deepEqual((await enc(srv.client()).getBucketEncryption('sse-mb-kms')).encryption, { SSEAlgorithm: 'KMS', KMSMasterKeyID: 'app-key', KMSDataEncryption: 'SM4' });
+    const obj = await srv.client({ bucket: 'sse-mb-kms' }).put('o', Buffer.from('x'));
+    assert.equal(headersOf(obj)['x-oss-server-side-data-encryption'], 'SM4');
+    await put('sse-mb-aes', { 'x-oss-server-side-encryption': 'AES256' });
+    assert.deepEqual((await enc(srv.client()).getBucketEncryption('sse-mb-aes')).encryption, { SSEAlgorithm: 'AES256', KMSMasterKeyID: '' });
+    const bad: Array<[Record<string, string>, string, number]> = [
+      [{ 'x-oss-server-side-encryption': 'DES' }, 'InvalidEncryptionAlgorithmError', 400],
+      [{ 'x-oss-server-side-encryption': 'AES256', 'x-oss-server-side-encryption-key-id': 'app-key' }, 'InvalidArgument', 400],
+      [{ 'x-oss-server-side-encryption-customer-algorithm': 'AES256' }, 'NotImplemented', 501],
+    ];
+    for (const [headers, code, status] of bad) {
+      await expectOssError(put('sse-new-bucket', headers), code, status);
+      await expectOssError(srv.client().getBucketInfo('sse-new-bucket'), 'NoSuchBucket', 404);
+    }
   });
 
   test('PostObject with encryption form fields: stored encrypted and echoed; unsupported fields refused', async () => {

@@ -239,7 +239,11 @@ export class BucketEncryptionService {
   constructor(private readonly ctx: DomainContext) {}
 
   async put(bucket: string, input: BucketEncryptionInput): Promise<void> {
-    const setting = parseBucketEncryption(input);
+    await this.set(bucket, parseBucketEncryption(input));
+  }
+
+  /** Sets an already validated rule (PutBucket's headers). */
+  async set(bucket: string, setting: SseSetting): Promise<void> {
     if (!this.ctx.sse) throw new AppError('NotImplemented', 'Server-side encryption needs the server\'s keys, which this process does not have.');
     await putConfig(this.ctx, bucket, encryptionConfig, setting);
   }

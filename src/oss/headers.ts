@@ -3,7 +3,7 @@ import { AppError, invalidArgument } from '../errors.js';
 import type { BodyExpectations } from '../domain/ingest.js';
 import type { ContentHeaders, ObjectRecord } from '../domain/model.js';
 import type { ObjectProps } from '../domain/objects.js';
-import { parseSseSetting, type SseSetting, type SseState } from '../domain/encryption.js';
+import { parseBucketEncryption, parseSseSetting, type SseSetting, type SseState } from '../domain/encryption.js';
 import { headerValue } from '../auth/signature/request.js';
 import { httpDate, parseHttpDate } from '../util/time.js';
 import type { Preconditions } from '../domain/conditions.js';
@@ -95,6 +95,19 @@ export function sseRequestFrom(headers: IncomingHttpHeaders): SseSetting | undef
   const algorithm = header(headers, 'x-oss-server-side-encryption');
   if (algorithm === undefined) return undefined;
   return parseSseSetting(algorithm, header(headers, 'x-oss-server-side-encryption-key-id'), header(headers, 'x-oss-server-side-data-encryption'));
+}
+
+/**
+ * PutBucket's default encryption (`x-oss-server-side-encryption`, `-key-id`, `x-oss-server-side-data-encryption`,
+ * as ossutil's `mb --meta` sends them), validated as PutBucketEncryption's rule; undefined when absent.
+ */
+export function bucketSseFrom(headers: IncomingHttpHeaders): SseSetting | undefined {
+  refuseEncryption(headers, SSE_HEADERS);
+  const algorithm = header(headers, 'x-oss-server-side-encryption');
+  if (algorithm === undefined) return undefined;
+  const kmsKeyId = header(headers, 'x-oss-server-side-encryption-key-id');
+  const dataEncryption = header(headers, 'x-oss-server-side-data-encryption');
+  return parseBucketEncryption({ algorithm, ...(kmsKeyId !== undefined ? { kmsKeyId } : {}), ...(dataEncryption !== undefined ? { dataEncryption } : {}) });
 }
 
 /** How OSS echoes an object's (or upload's) encryption on PUT/GET/HEAD/Copy/Initiate/UploadPart/Complete. */

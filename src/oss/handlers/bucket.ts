@@ -4,7 +4,7 @@ import type { ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
-import { header, quoted, refuseEncryption } from '../headers.js';
+import { bucketSseFrom, header, quoted } from '../headers.js';
 import { el, many, parseXmlBody, text, type XmlNode } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
@@ -14,9 +14,9 @@ import { encryptionFields } from './encryption.js';
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
 export const putBucket: Handler = async (req) => {
-  // PutBucket documents no encryption headers: a default encryption is set with PutBucketEncryption.
-  // Refused (501) rather than ignored, so a bucket is never believed encrypted when it is not.
-  refuseEncryption(req.headers);
+  // A default encryption in the headers (ossutil `mb --meta X-Oss-Server-Side-Encryption:…`): validated before
+  // the bucket is created, set right after it. Other x-oss-server-side-* headers are refused (501).
+  const sse = bucketSseFrom(req.headers);
   const body = await readSmallBody(req.body, 64 * 1024);
   // Content-MD5 is signed (V1 and V4): a body that does not match it is not the one signed.
   checkMd5(body, header(req.headers, 'content-md5'), false);
@@ -35,6 +35,7 @@ export const putBucket: Handler = async (req) => {
     storageClass,
     redundancyType,
   });
+  if (sse) await req.services.encryption.set(bucket.name, sse);
   return empty(200, { Location: `/${bucket.name}` });
 };
 
