@@ -13,6 +13,7 @@ import OSS from 'ali-oss';
 import { expectOssError, headersOf, rawObjectRequest, userMeta } from './helpers/oss.js';
 import { connect } from 'node:net';
 import { parseErrorXml, v1Authorization } from './helpers/raw-http.js';
+import { policyDoc, Ram } from './helpers/ram.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'sse-bucket';
@@ -365,6 +366,22 @@ describe('server-side encryption', () => {
       await expectOssError(put('sse-new-bucket', headers), code, status);
       await expectOssError(srv.client().getBucketInfo('sse-new-bucket'), 'NoSuchBucket', 404);
     }
+  });
+
+  test('Put/Get/DeleteBucketEncryption are authorized as their own RAM actions', async () => {
+    const ram = new Ram(srv);
+    const writer = await ram.userWith('sse-writer', policyDoc({ Effect: 'Allow', Action: ['oss:PutObject', 'oss:GetObject', 'oss:GetBucketEncryption'], Resource: ['acs:oss:*:*:*'] }));
+    const admin = await ram.userWith('sse-admin', policyDoc({ Effect: 'Allow', Action: ['oss:PutBucketEncryption', 'oss:GetBucketEncryption', 'oss:DeleteBucketEncryption'], Resource: ['acs:oss:*:*:sse-ram'] }));
+    await srv.client().putBucket('sse-ram');
+    await expectOssError(enc(writer.oss('sse-ram')).putBucketEncryption('sse-ram', { SSEAlgorithm: 'AES256' }), 'AccessDenied', 403);
+    await enc(admin.oss('sse-ram')).putBucketEncryption('sse-ram', { SSEAlgorithm: 'AES256' });
+    assert.equal((await enc(writer.oss('sse-ram')).getBucketEncryption('sse-ram')).encryption.SSEAlgorithm, 'AES256');
+    // A write allowed by oss:PutObject is encrypted by the bucket default without any other permission.
+    const put = await writer.oss('sse-ram').put('o', Buffer.from('x'));
+    assert.equal(headersOf(put)['x-oss-server-side-encryption'], 'AES256');
+    await expectOssError(enc(writer.oss('sse-ram')).deleteBucketEncryption('sse-ram'), 'AccessDenied', 403);
+    await enc(admin.oss('sse-ram')).deleteBucketEncryption('sse-ram');
+    await expectOssError(enc(admin.oss('sse-ram')).getBucketEncryption('sse-ram'), 'NoSuchServerSideEncryptionRule', 404);
   });
 
   test('PostObject with encryption form fields: stored encrypted and echoed; unsupported fields refused', async () => {
