@@ -90,8 +90,10 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const { bucket, key } = target(req);
   const { meta: obj, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
   checkPreconditions(obj, preconditionsFrom(req.headers));
+  const headers = objectHeaders(obj);
   // Through a symlink the encryption is the target's: it describes the bytes.
-  const headers = { ...objectHeaders(obj), ...sseResponseHeaders(sseOf(data)) };
+  const sse = sseOf(data);
+  if (sse) Object.assign(headers, sseResponseHeaders(sse));
   const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
   if (overrides.length > 0 && req.principal.type === 'anonymous') {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
