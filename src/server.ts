@@ -162,6 +162,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if ([masterKey, ...previousMasterKeys].some((k) => k.length !== 32)) throw new Error('the master key must be 32 bytes');
   // Fingerprints, never keys: operators compare processes, and `alunite keys history`, by them.
   log.info('master key', { keyFingerprint: masterKeyFingerprint(masterKey), previousKeyFingerprints: previousMasterKeys.map(masterKeyFingerprint) });
+  // Before any store is opened: a bad --kms-key name fails start-up with nothing left open.
+  const sseKeys = new SseKeys({ current: masterKey, previous: previousMasterKeys }, opts.kmsKeys ?? []);
   let admission: WriteAdmission | undefined;
   if (opts.inMemory) {
     meta = await openMetadataStore({ meta: opts.meta, sqlitePath: ':memory:' });
@@ -228,7 +230,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     region: opts.region,
     log: (event, fields) => log.warn(event, fields),
     ...(admission ? { admission } : {}),
-    sse: new SseKeys({ current: masterKey, previous: previousMasterKeys }, opts.kmsKeys ?? []),
+    sse: sseKeys,
   };
   const objects = new ObjectService(ctx);
   const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects), encryption: new BucketEncryptionService(ctx) };
