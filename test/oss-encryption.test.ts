@@ -11,10 +11,12 @@ import { signPostPolicyV1 } from '../src/oss/post-policy.js';
 import { CHUNK_SIZE } from '../src/util/chunk-cipher.js';
 import OSS from 'ali-oss';
 import { expectOssError, headersOf, rawObjectRequest, userMeta } from './helpers/oss.js';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parseErrorXml, v1Authorization } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
-import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'sse-bucket';
 const KiB = 1024;
@@ -504,6 +506,38 @@ describe('encrypted objects and master key rotation', () => {
     } finally {
       await first.close().catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('alunite init export --objects opens encrypted objects', () => {
+  test('the exported files are the plaintext', async () => {
+    if (onPostgres) return; // the command reads the stopped server's SQLite data directory
+    const srv = await startTestServer();
+    const data = randomBytes(100 * KiB);
+    const small = Buffer.from('small exported secret');
+    try {
+      await srv.client().putBucket(BUCKET);
+      await srv.client({ bucket: BUCKET }).put('big', data, { headers: { 'x-oss-server-side-encryption': 'AES256' } });
+      await srv.client({ bucket: BUCKET }).put('small', small, { headers: { 'x-oss-server-side-encryption': 'SM4' } });
+      await srv.close();
+      const out = join(srv.dataDir, 'export-out');
+      const bin = fileURLToPath(new URL('../../bin/alunite', import.meta.url));
+      const res = spawnSync(process.execPath, [bin, 'init', 'export', '--data', srv.dataDir, '--objects', out], { env: { ...process.env, ALUNITE_ACCOUNT_ID: ACCOUNT_ID }, encoding: 'utf8' });
+      assert.equal(res.status, 0, res.stderr);
+      const files: Buffer[] = [];
+      const walk = async (dir: string): Promise<void> => {
+        for (const e of await readdir(dir, { withFileTypes: true })) {
+          if (e.isDirectory()) await walk(join(dir, e.name));
+          else files.push(await readFile(join(dir, e.name)));
+        }
+      };
+      await walk(out);
+      assert.ok(files.some((f) => f.equals(data)), 'the big object exported as its plaintext');
+      assert.ok(files.some((f) => f.equals(small)), 'the small object exported as its plaintext');
+    } finally {
+      await srv.close().catch(() => undefined);
+      await rm(srv.dataDir, { recursive: true, force: true });
     }
   });
 });
