@@ -42,6 +42,7 @@ import { handleReset, RequestGate } from './init/reset.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
+import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
@@ -116,6 +117,8 @@ export interface ServerOptions {
    * start-up (InitFileError, every fault with its line) before any store is opened.
    */
   init?: string;
+  /** Names of the local KMS keys (besides the default one) that objects may be encrypted with; docs/encryption.md. */
+  kmsKeys?: string[];
   /** Development only: enable `POST /-/reset` (wipe, then apply `init` again). */
   allowReset?: boolean;
   /**
@@ -166,6 +169,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if ([masterKey, ...previousMasterKeys].some((k) => k.length !== 32)) throw new Error('the master key must be 32 bytes');
   // Fingerprints, never keys: operators compare processes, and `alunite keys history`, by them.
   log.info('master key', { keyFingerprint: masterKeyFingerprint(masterKey), previousKeyFingerprints: previousMasterKeys.map(masterKeyFingerprint) });
+  // Before any store is opened: a bad --kms-key name fails start-up with nothing left open.
+  const sseKeys = new SseKeys({ current: masterKey, previous: previousMasterKeys }, opts.kmsKeys ?? []);
   let admission: WriteAdmission | undefined;
   if (opts.inMemory) {
     meta = await openMetadataStore({ meta: opts.meta, sqlitePath: ':memory:' });
@@ -233,6 +238,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     log: (event, fields) => log.warn(event, fields),
     ...(admission ? { admission } : {}),
     ...(opts.timing ? { timing: opts.timing } : {}),
+    sse: sseKeys,
   };
   const objects = new ObjectService(ctx);
   const services = {
@@ -241,6 +247,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     multipart: new MultipartService(ctx, objects),
     retention: new RetentionService(ctx),
     archive: new ArchiveService(ctx),
+    encryption: new BucketEncryptionService(ctx),
   };
   const identity = new IdentityPolicies(meta);
   const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });

@@ -1,5 +1,6 @@
 // `alunite init …`: the declared starting state (docs/init.md). `server --init FILE` applies a file at
 // start; `init check` validates one; `init export` writes the current state of a data directory.
+import { SseKeys } from '../domain/encryption.js';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,7 +54,8 @@ async function runExport(o: ExportFlags): Promise<void> {
   if (o.objects !== undefined && blobsDir === undefined) throw new UsageError('--objects needs the blob directory: --data <dir> or ALUNITE_BLOBS');
   const blobs = o.objects !== undefined && blobsDir !== undefined ? await FsBlobStore.open({ root: blobsDir }) : new MemoryBlobStore();
   try {
-    const ctx: DomainContext = { meta, blobs, clock: systemClock, region: env.ALUNITE_REGION ?? 'cn-hangzhou', log: () => undefined };
+    // The key ring also opens encrypted objects' data keys (--objects exports their plaintext, as GET would).
+    const ctx: DomainContext = { meta, blobs, clock: systemClock, region: env.ALUNITE_REGION ?? 'cn-hangzhou', log: () => undefined, sse: new SseKeys(ring) };
     const ram = new RamService({ store: meta, accountId, clock: systemClock, masterKey: ring.current, previousMasterKeys: ring.previous });
     const doc = await exportState(
       { ram, buckets: new BucketService(ctx), objects: new ObjectService(ctx), meta, accountId, rootAccessKeyId: accessKeyId },

@@ -107,11 +107,13 @@ export function buildProgram(): Command {
     .option('--min-free-space <size>', 'refuse writes (507 InsufficientStorage) when less is free on the data/blob disk, e.g. 1GiB, 500MB, 5%, 0 for off (env ALUNITE_MIN_FREE_SPACE, default 1GiB)', freeSpace)
     .option('--gc-grace <seconds>', 'with --meta postgres: never collect files written less than this long ago (env ALUNITE_GC_GRACE, default 3600, min 60)', seconds(60))
     .option('--init <file>', 'apply this state file at start: users, keys, roles, policies, buckets (env ALUNITE_INIT; docs/init.md)', process.env.ALUNITE_INIT || undefined)
+    .option('--kms-key <name...>', 'names of the local KMS keys objects may be encrypted with (x-oss-server-side-encryption: KMS; env ALUNITE_KMS_KEYS, comma-separated; docs/encryption.md)',
+      process.env.ALUNITE_KMS_KEYS ? process.env.ALUNITE_KMS_KEYS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [])
     .option('--allow-reset', 'development only: enable POST /-/reset, back to the --init state (env ALUNITE_ALLOW_RESET=1)', process.env.ALUNITE_ALLOW_RESET === '1')
     .option('--retention-day-seconds <seconds>', 'development only: length of a WORM retention day, e.g. 2 (env ALUNITE_RETENTION_DAY_SECONDS, default 86400; docs/data-protection.md)', seconds(0.001))
     .option('--restore-seconds <seconds>', 'how long a RestoreObject takes before the object can be read (env ALUNITE_RESTORE_SECONDS, default 1)', seconds(0))
     .option('--restore-day-seconds <seconds>', 'development only: length of a day of a restored copy (env ALUNITE_RESTORE_DAY_SECONDS, default 86400)', seconds(0.001))
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number } & OpsFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -138,6 +140,7 @@ export function buildProgram(): Command {
         blobsDir: o.blobs,
         ...(o.init !== undefined ? { init: o.init } : {}),
         allowReset: o.allowReset,
+        kmsKeys: o.kmsKey,
         ...(minFreeSpace ? { minFreeSpace } : {}),
         timing: {
           retentionDayMs: (o.retentionDaySeconds ?? fromEnv('ALUNITE_RETENTION_DAY_SECONDS', seconds(0.001), 86_400)) * 1000,

@@ -4,6 +4,7 @@ import type { Clock } from '../util/time.js';
 import { AppError } from '../errors.js';
 import type { Bucket, ObjectRecord, Segment } from './model.js';
 import type { WriteAdmission } from './admission.js';
+import type { SseKeys } from './encryption.js';
 
 /** What every domain service needs; built once per server. */
 export interface DomainContext {
@@ -16,6 +17,8 @@ export interface DomainContext {
   admission?: WriteAdmission;
   /** Development knobs shortening retention days and restores (docs/data-protection.md); absent: the cloud's. */
   timing?: Partial<ProtectionTiming>;
+  /** Master key ring and KMS key registry for encryption at rest (absent: encrypted writes are refused). */
+  sse?: SseKeys;
 }
 
 /** How long the time-based data-protection features take (milliseconds). */

@@ -1,4 +1,5 @@
 // Domain records: what the services and stores exchange. No HTTP, no XML here.
+import type { SseState } from './encryption.js';
 
 export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'] as const;
 export type BucketAcl = (typeof BUCKET_ACLS)[number];
@@ -95,6 +96,8 @@ export interface ObjectAttrs {
   /** Archive classes: the object's restored copy, if one was requested (domain/restore.ts). */
   restore?: RestoreAttrs;
   [feature: string]: unknown;
+  /** Server-side encryption: the algorithm as echoed and the sealed data key (domain/encryption.ts). */
+  encryption?: SseState;
 }
 
 export const RESTORE_TIERS = ['Expedited', 'Standard', 'Bulk'] as const;

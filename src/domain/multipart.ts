@@ -13,10 +13,16 @@ import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 import { retentionGuard } from './retention.js';
+import { sseOf } from './encryption.js';
 
 export interface CompletePart {
   partNumber: number;
   etag: string;
+}
+
+export interface StoredPart {
+  part: PartRecord;
+  upload: UploadRecord;
 }
 
 export interface ListUploadsInput {
@@ -68,6 +74,8 @@ export class MultipartService {
     const storageClass = props.storageClass !== undefined ? parseStorageClass(props.storageClass) : undefined;
     // Without x-oss-storage-class the object takes its bucket's storage class.
     const b = await requireBucket(this.ctx, bucket);
+    // Parts are sealed under the upload's data key; the completed object keeps it (the same attrs).
+    const sse = this.objects.newEncryption(b, props.sse);
     const upload: UploadRecord = {
       uploadId: newUploadId(this.ctx.clock()),
       bucket,
@@ -78,6 +86,7 @@ export class MultipartService {
       tags: props.tags ?? [],
       acl,
       storageClass: storageClass ?? b.storageClass,
+      ...(sse ? { attrs: { encryption: sse } } : {}),
     };
     if (forbidOverwrite && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
     await admitSmall(this.ctx);
@@ -86,7 +95,7 @@ export class MultipartService {
   }
 
   private async storePart(upload: UploadRecord, partNumber: number, body: Readable, expect: Omit<BodyExpectations, 'maxSize'>): Promise<PartRecord> {
-    const blob = await ingestToBlob(this.ctx.blobs, body, { ...expect, maxSize: LIMITS.maxPartSize });
+    const blob = await ingestToBlob(this.objects.storeFor(sseOf(upload)), body, { ...expect, maxSize: LIMITS.maxPartSize });
     const part: PartRecord = {
       uploadId: upload.uploadId,
       partNumber,
@@ -106,7 +115,8 @@ export class MultipartService {
     return part;
   }
 
-  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, expect: Omit<BodyExpectations, 'maxSize'>): Promise<PartRecord> {
+  /** Stores a part; returns it with its upload (whose encryption the response echoes). */
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, expect: Omit<BodyExpectations, 'maxSize'>): Promise<StoredPart> {
     assertPartNumber(partNumber);
     const upload = await this.getUpload(bucket, key, uploadId).catch((err: unknown) => {
       body.resume();
@@ -114,7 +124,7 @@ export class MultipartService {
     });
     const ticket = await admitBody(this.ctx, body, expect.length);
     try {
-      return await this.storePart(upload, partNumber, body, expect);
+      return { part: await this.storePart(upload, partNumber, body, expect), upload };
     } finally {
       ticket.done();
     }
@@ -126,7 +136,7 @@ export class MultipartService {
     uploadId: string,
     partNumber: number,
     source: { bucket: string; key: string; range: string | undefined; conditions: Preconditions | readonly Preconditions[]; checkTarget?: SymlinkTargetCheck },
-  ): Promise<PartRecord> {
+  ): Promise<StoredPart> {
     assertPartNumber(partNumber);
     const upload = await this.getUpload(bucket, key, uploadId);
     const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget);
@@ -146,7 +156,7 @@ export class MultipartService {
     }
     const ticket = await admit(this.ctx, range ? range.end - range.start : src.size);
     try {
-      return await this.storePart(upload, partNumber, this.objects.openRead(src, range), {});
+      return { part: await this.storePart(upload, partNumber, this.objects.openRead(src, range), {}), upload };
     } finally {
       ticket.done();
     }
@@ -210,6 +220,7 @@ export class MultipartService {
         segments: chosen.filter((p) => p.size > 0).map((p) => ({ blobId: p.blobId, size: p.size })),
         inline: null,
         symlinkTarget: null,
+        ...(upload.attrs ? { attrs: upload.attrs } : {}),
       };
     });
     await dropBlobs(this.ctx, [...garbageSegments(res.replaced, res.record), ...res.unusedParts.map((p) => p.blobId)]);

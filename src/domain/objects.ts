@@ -12,6 +12,10 @@ import { rollUp } from './listing.js';
 import { admit, admitBody, admitSmall } from './admission.js';
 import { retentionGuard } from './retention.js';
 import { assertReadable, isArchived, restoreHeaderValue, withoutRestore } from './restore.js';
+import { bucketDefaultEncryption, byteStream, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
+import type { BlobStore } from '../store/blob/types.js';
+import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
+import type { Bucket } from './model.js';
 
 /** Properties a writer may set on a new object (PutObject, Initiate, first Append, Copy REPLACE). */
 export interface ObjectProps {
@@ -20,6 +24,8 @@ export interface ObjectProps {
   acl?: string;
   storageClass?: string;
   tags?: Array<[string, string]>;
+  /** Server-side encryption asked for by the write (else the bucket's default applies). */
+  sse?: SseSetting;
 }
 
 export interface PutObjectInput extends ObjectProps {
@@ -171,8 +177,28 @@ export class ObjectService {
     const start = range?.start ?? 0;
     const end = range?.end ?? obj.size;
     const segs = obj.segments;
-    if (segs.length === 1) return this.ctx.blobs.read(segs[0]!.blobId, start, end);
     const blobs = this.ctx.blobs;
+    const sse = sseOf(obj);
+    if (sse) {
+      // Encrypted: each segment is a sealed blob; only the chunks the range touches are read.
+      const cipher = this.cipherOf(sse);
+      const log = this.ctx.log;
+      return byteStream((async function* (): AsyncGenerator<Buffer> {
+        let offset = 0;
+        try {
+          for (const seg of segs) {
+            const segStart = offset;
+            offset += seg.size;
+            if (offset <= start || segStart >= end) continue;
+            yield* readSealed(blobs, cipher, seg.blobId, seg.size, Math.max(start, segStart) - segStart, Math.min(end, offset) - segStart);
+          }
+        } catch (err) {
+          if (err instanceof CorruptCiphertextError) log('encrypted-object-corrupt', { bucket: obj.bucket, key: obj.key, err: err.message });
+          throw err;
+        }
+      })());
+    }
+    if (segs.length === 1) return this.ctx.blobs.read(segs[0]!.blobId, start, end);
     async function* concat(): AsyncGenerator<Buffer> {
       let offset = 0;
       for (const seg of segs) {
@@ -191,20 +217,67 @@ export class ObjectService {
   /** The bytes of an inline object (or range of it) without a stream; null for blob-backed objects. */
   inlineBytes(obj: ObjectRecord, range: ByteRange | null): Buffer | null {
     if (obj.inline === null) return obj.segments.length === 0 ? Buffer.alloc(0) : null;
-    return range ? obj.inline.subarray(range.start, range.end) : obj.inline;
+    let plain = obj.inline;
+    const sse = sseOf(obj);
+    if (sse) {
+      try {
+        plain = this.cipherOf(sse).openBuffer(obj.inline, obj.size);
+      } catch (err) {
+        if (!(err instanceof CorruptCiphertextError)) throw err;
+        this.ctx.log('encrypted-object-corrupt', { bucket: obj.bucket, key: obj.key, err: err.message });
+        throw new AppError('InternalError', 'The stored object failed its integrity check (encrypted data did not authenticate).');
+      }
+    }
+    return range ? plain.subarray(range.start, range.end) : plain;
+  }
+
+  private cipherOf(state: SseState): ChunkCipher {
+    if (!this.ctx.sse) throw new AppError('InternalError', 'This server has no keys for encrypted objects.');
+    try {
+      return this.ctx.sse.cipherOf(state);
+    } catch (err) {
+      if (!(err instanceof CorruptCiphertextError)) throw err;
+      // A master key forgotten too early (two rotations), or edited attrs: refused, never garbage.
+      this.ctx.log('encrypted-object-key-unavailable', { algorithm: state.algorithm, kmsKeyId: state.kmsKeyId, err: err.message });
+      throw new AppError('InternalError', 'The data key of this encrypted object does not open under the server\'s master keys.');
+    }
+  }
+
+  /**
+   * The encryption state for a new object or upload: what the write asks for, else the bucket's default
+   * encryption, else none. A fresh data key each time.
+   */
+  newEncryption(bucket: Bucket, requested: SseSetting | undefined): SseState | undefined {
+    const setting = requested ?? bucketDefaultEncryption(bucket);
+    if (!setting) return undefined;
+    if (!this.ctx.sse) throw new AppError('NotImplemented', 'Server-side encryption needs the server\'s keys, which this process does not have.');
+    return this.ctx.sse.newState(setting);
+  }
+
+  /** Where the bytes of a write with this state go: sealed when encrypted. */
+  storeFor(state: SseState | undefined): BlobStore {
+    return state ? sealingStore(this.ctx.blobs, this.cipherOf(state)) : this.ctx.blobs;
+  }
+
+  /** An ingested inline body as stored: sealed when encrypted. */
+  sealInline(state: SseState | undefined, body: IngestedBody): IngestedBody {
+    if (!state || body.inline === null) return body;
+    return { ...body, inline: this.cipherOf(state).sealBuffer(body.inline) };
   }
 
   /**
    * Checks a writer's properties, then the bucket (NoSuchBucket), and builds the new record's base. An
    * object written without `x-oss-storage-class` takes its bucket's storage class.
    */
-  private async prepare(bucket: string, key: string, props: ObjectProps): Promise<BaseRecord> {
+  private async prepare(bucket: string, key: string, props: ObjectProps, encrypt = true): Promise<BaseRecord> {
     validateUserMeta(props.userMeta);
     if (props.tags) validateTags(props.tags);
     const storageClass = props.storageClass !== undefined ? parseStorageClass(props.storageClass) : undefined;
     const acl = props.acl !== undefined ? parseObjectAcl(props.acl) : 'default';
     const b = await requireBucket(this.ctx, bucket);
+    const sse = encrypt ? this.newEncryption(b, props.sse) : undefined;
     return {
+      ...(sse ? { attrs: { encryption: sse } } : {}),
       bucket,
       key,
       storageClass: storageClass ?? b.storageClass,
@@ -226,7 +299,9 @@ export class ObjectService {
     }
     const ticket = await admitBody(this.ctx, input.body, input.expect.length);
     try {
-      const body = await ingest(this.ctx.blobs, input.body, { ...input.expect, maxSize: LIMITS.maxObjectSize }, LIMITS.inlineMaxSize);
+      const sse = sseOf(base);
+      const plain = await ingest(this.storeFor(sse), input.body, { ...input.expect, maxSize: LIMITS.maxObjectSize }, LIMITS.inlineMaxSize);
+      const body = this.sealInline(sse, plain);
       return await this.commit({ ...normalObject(base, body), lastModified: this.ctx.clock() }, input.forbidOverwrite, freshBlobs(body));
     } finally {
       ticket.done();
@@ -267,9 +342,11 @@ export class ObjectService {
     } else if (input.position !== 0) {
       throw positionMismatch(0);
     }
-    // Appendable objects always live in blobs: each append adds a segment.
+    // Appendable objects always live in blobs: each append adds a segment. Encryption is the object's,
+    // set by the append that created it; later appends are sealed under the same data key.
+    const sse = current ? sseOf(current) : sseOf(base);
     const ticket = await admitBody(this.ctx, input.body, input.expect.length);
-    const blob = await ingestToBlob(this.ctx.blobs, input.body, {
+    const blob = await ingestToBlob(this.storeFor(sse), input.body, {
       ...input.expect,
       maxSize: LIMITS.maxObjectSize - input.position,
     }).finally(() => ticket.done());
@@ -280,6 +357,8 @@ export class ObjectService {
         if (cur && guard) guard(cur);
         const curSize = cur?.size ?? 0;
         if (curSize !== input.position) throw positionMismatch(curSize);
+        // Replaced meanwhile by an object with another data key: this blob would not open under it.
+        if (cur && sseOf(cur)?.dataKey !== sse?.dataKey) throw positionMismatch(curSize);
         const crc = cur ? crc64Combine(BigInt(cur.crc64), blob.crc64, blob.size) : blob.crc64;
         const size = curSize + blob.size;
         const segments = [...(cur?.segments ?? []), ...segmentsOf(blob)];
@@ -321,6 +400,9 @@ export class ObjectService {
     const props: ObjectProps = replace
       ? { ...input.props }
       : { headers: source.headers, userMeta: source.userMeta, acl: input.props.acl, storageClass: input.props.storageClass };
+    // The source's encryption is never copied: the request's (or the bucket default) applies (OSS).
+    if (input.props.sse) props.sse = input.props.sse;
+    else delete props.sse;
     // Without x-oss-storage-class a new copy takes its bucket's class; a copy onto itself keeps its own.
     if (sameObject && props.storageClass === undefined) props.storageClass = source.storageClass;
     const tags = input.replaceTags ? (input.props.tags ?? []) : source.tags;
@@ -328,14 +410,21 @@ export class ObjectService {
     if (input.forbidOverwrite && !sameObject && (await this.ctx.meta.getObject(input.bucket, input.key))) {
       throw new AppError('FileAlreadyExists');
     }
-    if (sameObject) {
+    const destBucket = await requireBucket(this.ctx, input.bucket);
+    // Onto itself with the same encryption: metadata only, the bytes (and data key) stay. Another
+    // encryption (or none) re-encrypts the bytes like a copy to a new key.
+    // The data key is re-sealed under the current master key: the way to move objects off a rotated key.
+    if (sameObject && sameSetting(sseOf(source), props.sse ?? bucketDefaultEncryption(destBucket))) {
       await admitSmall(this.ctx);
       const guard = await this.guardOf(input.bucket);
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
         if (!cur || cur.etag !== source.etag) throw new AppError('NoSuchKey', undefined, { Key: input.key });
         if (guard) guard(cur);
-        // The rewritten object starts frozen again if archived (a restored copy belongs to the old one).
-        const attrs = withoutRestore(cur.attrs);
+        // The rewritten object starts frozen again if archived (a restored copy belongs to the old one);
+        // its data key is re-sealed under the current master key (the way to move objects off a rotated key).
+        const kept = withoutRestore(cur.attrs);
+        const sse = sseOf(cur);
+        const attrs = sse && this.ctx.sse ? { ...kept, encryption: this.ctx.sse.rewrap(sse) } : kept;
         const { attrs: _old, ...rest } = cur;
         return { ...rest, ...base, ...(attrs === undefined ? {} : { attrs }) };
       });
@@ -344,7 +433,9 @@ export class ObjectService {
     if (source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
     const ticket = await admit(this.ctx, source.size);
     try {
-      const body = await ingest(this.ctx.blobs, this.openRead(source, null), { length: source.size, maxSize: LIMITS.maxCopySize }, LIMITS.inlineMaxSize);
+      const sse = sseOf(base);
+      const plain = await ingest(this.storeFor(sse), this.openRead(source, null), { length: source.size, maxSize: LIMITS.maxCopySize }, LIMITS.inlineMaxSize);
+      const body = this.sealInline(sse, plain);
       // A copy of a Normal object keeps its ETag (the MD5 is the same); others get the MD5 of the bytes.
       const record = normalObject(base, body);
       if (source.type === 'Normal') record.etag = source.etag;
@@ -395,7 +486,7 @@ export class ObjectService {
   async putSymlink(bucket: string, key: string, target: string, props: ObjectProps, forbidOverwrite: boolean): Promise<ObjectRecord> {
     assertObjectKey(key);
     assertObjectKey(target);
-    const base = await this.prepare(bucket, key, props);
+    const base = await this.prepare(bucket, key, props, false);
     await admitSmall(this.ctx);
     const etag = hexUpper(createHash('md5').update(target).digest());
     const record: ObjectRecord = {

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import type { BucketService } from '../domain/buckets.js';
+import type { BucketEncryptionService } from '../domain/encryption.js';
 import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
@@ -14,6 +15,7 @@ export interface OssServices {
   multipart: MultipartService;
   retention: RetentionService;
   archive: ArchiveService;
+  encryption: BucketEncryptionService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

@@ -3,6 +3,7 @@ import { AppError, invalidArgument } from '../errors.js';
 import type { BodyExpectations } from '../domain/ingest.js';
 import type { ContentHeaders, ObjectRecord } from '../domain/model.js';
 import type { ObjectProps } from '../domain/objects.js';
+import { parseBucketEncryption, parseSseSetting, type SseSetting, type SseState } from '../domain/encryption.js';
 import { headerValue } from '../auth/signature/request.js';
 import { httpDate, parseHttpDate } from '../util/time.js';
 import type { Preconditions } from '../domain/conditions.js';
@@ -70,23 +71,61 @@ export function parseTagging(value: string): Array<[string, string]> {
   return out;
 }
 
+const SSE_HEADERS = new Set(['x-oss-server-side-encryption', 'x-oss-server-side-encryption-key-id', 'x-oss-server-side-data-encryption']);
+
 /**
- * Server-side encryption (`x-oss-server-side-encryption`, `-key-id`, `x-oss-server-side-data-encryption`, and
- * any other `x-oss-server-side-*` such as customer-key headers): Alunite encrypts nothing, so a write that
- * asks for it is refused with 501 before anything is stored, never stored in the clear as if honoured.
+ * Any other `x-oss-server-side-*` header (customer-provided keys, BYOK encryption context): not supported,
+ * so a write that asks for it is refused with 501 before anything is stored, never stored as if honoured.
  */
-export function refuseEncryption(headers: IncomingHttpHeaders): void {
+export function refuseEncryption(headers: IncomingHttpHeaders, allowed: ReadonlySet<string> = new Set()): void {
   for (const name of Object.keys(headers)) {
-    if (name.toLowerCase().startsWith('x-oss-server-side-')) {
-      throw new AppError('NotImplemented', `Server-side encryption (${name.toLowerCase()}) is not implemented by Alunite yet.`);
+    const lower = name.toLowerCase();
+    if (lower.startsWith('x-oss-server-side-') && !allowed.has(lower)) {
+      throw new AppError('NotImplemented', `Server-side encryption (${lower}) is not implemented by Alunite.`);
     }
   }
 }
 
+/**
+ * The encryption a write asks for (`x-oss-server-side-encryption`: AES256, KMS or SM4, with
+ * `x-oss-server-side-encryption-key-id` and `x-oss-server-side-data-encryption: SM4` for KMS), or undefined.
+ */
+export function sseRequestFrom(headers: IncomingHttpHeaders): SseSetting | undefined {
+  refuseEncryption(headers, SSE_HEADERS);
+  const algorithm = header(headers, 'x-oss-server-side-encryption');
+  if (algorithm === undefined) return undefined;
+  return parseSseSetting(algorithm, header(headers, 'x-oss-server-side-encryption-key-id'), header(headers, 'x-oss-server-side-data-encryption'));
+}
+
+/**
+ * PutBucket's default encryption (`x-oss-server-side-encryption`, `-key-id`, `x-oss-server-side-data-encryption`,
+ * as ossutil's `mb --meta` sends them), validated as PutBucketEncryption's rule; undefined when absent.
+ */
+export function bucketSseFrom(headers: IncomingHttpHeaders): SseSetting | undefined {
+  refuseEncryption(headers, SSE_HEADERS);
+  const algorithm = header(headers, 'x-oss-server-side-encryption');
+  if (algorithm === undefined) return undefined;
+  const kmsKeyId = header(headers, 'x-oss-server-side-encryption-key-id');
+  const dataEncryption = header(headers, 'x-oss-server-side-data-encryption');
+  return parseBucketEncryption({ algorithm, ...(kmsKeyId !== undefined ? { kmsKeyId } : {}), ...(dataEncryption !== undefined ? { dataEncryption } : {}) });
+}
+
+/** How OSS echoes an object's (or upload's) encryption on PUT/GET/HEAD/Copy/Initiate/UploadPart/Complete. */
+export function sseResponseHeaders(state: SseState | undefined): Record<string, string> {
+  if (!state) return {};
+  const h: Record<string, string> = { 'x-oss-server-side-encryption': state.algorithm };
+  if (state.algorithm === 'KMS') {
+    h['x-oss-server-side-encryption-key-id'] = state.kmsKeyId ?? '';
+    if (state.dataEncryption) h['x-oss-server-side-data-encryption'] = state.dataEncryption;
+  }
+  return h;
+}
+
 /** The stored properties a write's headers ask for; every write that stores an object goes through here. */
 export function objectPropsFrom(headers: IncomingHttpHeaders): ObjectProps {
-  refuseEncryption(headers);
+  const sse = sseRequestFrom(headers);
   const props: ObjectProps = { headers: contentHeadersFrom(headers), userMeta: userMetaFrom(headers) };
+  if (sse) props.sse = sse;
   const acl = header(headers, 'x-oss-object-acl');
   if (acl !== undefined) props.acl = acl;
   const sc = header(headers, 'x-oss-storage-class');

@@ -79,6 +79,9 @@ export type Operation =
   | Simple<'GetBucketCors'>
   | Simple<'PutBucketCors'>
   | Simple<'DeleteBucketCors'>
+  | Simple<'GetBucketEncryption'>
+  | Simple<'PutBucketEncryption'>
+  | Simple<'DeleteBucketEncryption'>
   | Simple<'ListObjects'>
   | Simple<'ListObjectsV2'>
   | Simple<'ListMultipartUploads'>
@@ -145,6 +148,7 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts', 'OptionObject',
   'InitiateBucketWorm', 'AbortBucketWorm', 'CompleteBucketWorm', 'ExtendBucketWorm', 'GetBucketWorm',
   'RestoreObject', 'CleanRestoredObject',
+  'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
 ]);
 
 /**
@@ -429,6 +433,7 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('policy')) return { name: 'GetBucketPolicy', ...onBucket('oss:GetBucketPolicy') };
         if (has('cors')) return { name: 'GetBucketCors', ...onBucket('oss:GetBucketCors') };
         if (has('worm')) return { name: 'GetBucketWorm', ...onBucket('oss:GetBucketWorm') };
+        if (has('encryption')) return { name: 'GetBucketEncryption', ...onBucket('oss:GetBucketEncryption') };
         if (has('uploads')) return { name: 'ListMultipartUploads', ...onBucket('oss:ListMultipartUploads') };
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', ...onBucket('oss:ListObjects', 'read') };
         return { name: 'ListObjects', ...onBucket('oss:ListObjects', 'read') };
@@ -436,11 +441,13 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('acl')) return { name: 'PutBucketAcl', ...onBucket('oss:PutBucketAcl') };
         if (has('policy')) return { name: 'PutBucketPolicy', ...onBucket('oss:PutBucketPolicy') };
         if (has('cors')) return { name: 'PutBucketCors', ...onBucket('oss:PutBucketCors') };
+        if (has('encryption')) return { name: 'PutBucketEncryption', ...onBucket('oss:PutBucketEncryption') };
         return { name: 'PutBucket', ...onBucket('oss:PutBucket') };
       case 'DELETE':
         if (has('policy')) return { name: 'DeleteBucketPolicy', ...onBucket('oss:DeleteBucketPolicy') };
         if (has('cors')) return { name: 'DeleteBucketCors', ...onBucket('oss:DeleteBucketCors') };
         if (has('worm')) return { name: 'AbortBucketWorm', ...onBucket('oss:AbortBucketWorm') };
+        if (has('encryption')) return { name: 'DeleteBucketEncryption', ...onBucket('oss:DeleteBucketEncryption') };
         return { name: 'DeleteBucket', ...onBucket('oss:DeleteBucket') };
       case 'POST':
         // oss:DeleteObject is checked per key (spec ram-sts §2.3) once the handler has parsed the body:

@@ -57,6 +57,8 @@ export interface PreparedPostObject {
 
 const MAX_V4_FORM_AGE_MS = 7 * 24 * 3600 * 1000;
 
+const SSE_FIELDS = ['x-oss-server-side-encryption', 'x-oss-server-side-encryption-key-id', 'x-oss-server-side-data-encryption'];
+
 /** Form fields that become object headers, as PutObject takes them from request headers. */
 const OBJECT_FIELDS = ['cache-control', 'content-disposition', 'content-encoding', 'expires', 'x-oss-object-acl', 'x-oss-storage-class', 'x-oss-forbid-overwrite', 'x-oss-tagging'];
 
@@ -86,8 +88,12 @@ function objectHeadersOf(fields: ReadonlyMap<string, string>, file: PostFile): I
     if (!isHeaderName(name)) throw invalidArgument(`The form field name "${name.slice(0, 64)}" is not a valid header name (letters, digits and !#$%&'*+.^_\`|~- only).`, name.slice(0, 64));
     h[name] = headerField(name, v);
   }
-  // Encryption fields ride along (by name only) so the upload refuses them as PutObject refuses the headers (501).
-  for (const name of fields.keys()) if (name.startsWith('x-oss-server-side-')) h[name] = 'requested';
+  // Encryption fields become the headers PutObject takes (AES256/KMS/SM4, key id, data encryption); any
+  // other x-oss-server-side-* field rides along by name so the upload refuses it as PutObject does (501).
+  for (const [name, v] of fields) {
+    if (!name.startsWith('x-oss-server-side-')) continue;
+    h[name] = SSE_FIELDS.includes(name) ? headerField(name, v) : 'requested';
+  }
   return h;
 }
 

@@ -4,15 +4,19 @@ import type { ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
-import { header, quoted, refuseEncryption } from '../headers.js';
+import { bucketSseFrom, header, quoted } from '../headers.js';
 import { el, many, parseXmlBody, text, type XmlNode } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
+import { bucketDefaultEncryption } from '../../domain/encryption.js';
+import { encryptionFields } from './encryption.js';
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
 export const putBucket: Handler = async (req) => {
-  refuseEncryption(req.headers); // a bucket's default encryption (PutBucket headers) is not implemented
+  // A default encryption in the headers (ossutil `mb --meta X-Oss-Server-Side-Encryption:…`): validated before
+  // the bucket is created, set right after it. Other x-oss-server-side-* headers are refused (501).
+  const sse = bucketSseFrom(req.headers);
   const body = await readSmallBody(req.body, 64 * 1024);
   // Content-MD5 is signed (V1 and V4): a body that does not match it is not the one signed.
   checkMd5(body, header(req.headers, 'content-md5'), false);
@@ -31,6 +35,7 @@ export const putBucket: Handler = async (req) => {
     storageClass,
     redundancyType,
   });
+  if (sse) await req.services.encryption.set(bucket.name, sse);
   return empty(200, { Location: `/${bucket.name}` });
 };
 
@@ -41,6 +46,7 @@ export const deleteBucket: Handler = async (req) => {
 
 export const getBucketInfo: Handler = async (req) => {
   const b = await req.services.buckets.get(bucketOf(req));
+  const sse = bucketDefaultEncryption(b);
   return xmlResponse(
     el('BucketInfo', [
       el('Bucket', [
@@ -57,7 +63,7 @@ export const getBucketInfo: Handler = async (req) => {
         el('TransferAcceleration', 'Disabled'),
         owner(b.ownerAccountId),
         el('AccessControlList', [el('Grant', b.acl)]),
-        el('ServerSideEncryptionRule', [el('SSEAlgorithm', 'None')]),
+        el('ServerSideEncryptionRule', sse ? encryptionFields(sse) : [el('SSEAlgorithm', 'None')]),
         el('BucketPolicy', [el('LogBucket', ''), el('LogPrefix', '')]),
         // A bucket comment (PutBucket's CreateBucketConfiguration) is not stored; OSS sends the element empty.
         el('Comment', ''),

@@ -1,6 +1,7 @@
 import type { HandlerTable } from '../context.js';
 import * as bucket from './bucket.js';
 import * as archive from './archive.js';
+import * as encryption from './encryption.js';
 import * as mp from './multipart.js';
 import * as object from './object.js';
 import { postObject } from './post-object.js';
@@ -23,6 +24,9 @@ export const handlers: HandlerTable = {
   GetBucketCors: bucket.getBucketCors,
   PutBucketCors: bucket.putBucketCors,
   DeleteBucketCors: bucket.deleteBucketCors,
+  GetBucketEncryption: encryption.getBucketEncryption,
+  PutBucketEncryption: encryption.putBucketEncryption,
+  DeleteBucketEncryption: encryption.deleteBucketEncryption,
   ListObjects: bucket.listObjects,
   ListObjectsV2: bucket.listObjectsV2,
   ListMultipartUploads: bucket.listMultipartUploads,

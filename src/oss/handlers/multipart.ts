@@ -2,7 +2,8 @@ import { AppError } from '../../errors.js';
 import type { CompletePart } from '../../domain/multipart.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
-import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, quoted } from '../headers.js';
+import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, quoted, sseResponseHeaders } from '../headers.js';
+import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
@@ -24,6 +25,8 @@ export const initiateMultipartUpload: H<'InitiateMultipartUpload'> = async (req)
       el('Key', enc(key)),
       el('UploadId', upload.uploadId),
     ]),
+    200,
+    sseResponseHeaders(sseOf(upload)),
   );
 };
 
@@ -36,11 +39,12 @@ export const uploadPart: H<'UploadPart'> = async (req) => {
     }
   }
   const { uploadId, partNumber } = req.op.params;
-  const part = await req.services.multipart.uploadPart(bucket, key, uploadId, partNumber, req.body, bodyExpectations(req.headers));
+  const { part, upload } = await req.services.multipart.uploadPart(bucket, key, uploadId, partNumber, req.body, bodyExpectations(req.headers));
   return empty(200, {
     ETag: quoted(part.etag),
     'Content-MD5': Buffer.from(part.etag, 'hex').toString('base64'),
     'x-oss-hash-crc64ecma': part.crc64,
+    ...sseResponseHeaders(sseOf(upload)),
   });
 };
 
@@ -48,7 +52,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
   const { bucket, key } = target(req);
   const { uploadId, partNumber, source } = req.op.params;
   req.body.resume();
-  const part = await req.services.multipart.uploadPartCopy(bucket, key, uploadId, partNumber, {
+  const { part, upload } = await req.services.multipart.uploadPartCopy(bucket, key, uploadId, partNumber, {
     bucket: source.bucket,
     key: source.key,
     range: header(req.headers, 'x-oss-copy-source-range'),
@@ -58,7 +62,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
   return xmlResponse(
     el('CopyPartResult', [el('LastModified', isoDate(part.lastModified)), el('ETag', quoted(part.etag))]),
     200,
-    { ETag: quoted(part.etag), 'x-oss-hash-crc64ecma': part.crc64 },
+    { ETag: quoted(part.etag), 'x-oss-hash-crc64ecma': part.crc64, ...sseResponseHeaders(sseOf(upload)) },
   );
 };
 
@@ -78,6 +82,11 @@ function parseCompleteBody(raw: string): CompletePart[] {
 
 export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req) => {
   const { bucket, key } = target(req);
+  // The object is encrypted as its upload was initiated; OSS refuses the header here (ali-oss strips it).
+  if (header(req.headers, 'x-oss-server-side-encryption') !== undefined) {
+    req.body.resume();
+    throw new AppError('InvalidArgument', 'The x-oss-server-side-encryption header is not allowed on CompleteMultipartUpload.', { ArgumentName: 'x-oss-server-side-encryption' });
+  }
   const body = await readSmallBody(req.body, 4 * 1024 * 1024);
   const raw = body.toString('utf8');
   const completeAll = (header(req.headers, 'x-oss-complete-all') ?? '').toLowerCase() === 'yes';
@@ -100,7 +109,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
       el('ETag', quoted(obj.etag)),
     ]),
     200,
-    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64 },
+    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) },
   );
 };
 

@@ -16,10 +16,12 @@ import {
   objectPropsFrom,
   preconditionsFrom,
   quoted,
+  sseResponseHeaders,
   userMetaFrom,
   wireText,
 } from '../headers.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
+import { sseOf } from '../../domain/encryption.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
@@ -37,7 +39,7 @@ function uploadInput(req: OssRequest): PutObjectInput {
 
 export const putObject: Handler = async (req) => {
   const obj = await req.services.objects.put(uploadInput(req));
-  return empty(200, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64 });
+  return empty(200, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
 };
 
 const RESPONSE_OVERRIDES: Array<[string, string]> = [
@@ -93,6 +95,9 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const headers = objectHeaders(obj);
   const restore = req.services.objects.restoreHeader(obj);
   if (restore !== undefined) headers['x-oss-restore'] = restore;
+  // Through a symlink the encryption is the target's: it describes the bytes.
+  const sse = sseOf(data);
+  if (sse) Object.assign(headers, sseResponseHeaders(sse));
   const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
   if (overrides.length > 0 && req.principal.type === 'anonymous') {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
@@ -165,7 +170,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
   return xmlResponse(
     el('CopyObjectResult', [el('ETag', quoted(obj.etag)), el('LastModified', isoDate(obj.lastModified))]),
     200,
-    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64 },
+    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) },
   );
 };
 
@@ -175,6 +180,7 @@ export const appendObject: Handler<Extract<Operation, { name: 'AppendObject' }>>
     ETag: quoted(obj.etag),
     'x-oss-next-append-position': String(obj.size),
     'x-oss-hash-crc64ecma': obj.crc64,
+    ...sseResponseHeaders(sseOf(obj)),
   });
 };
 

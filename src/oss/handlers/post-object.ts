@@ -2,7 +2,8 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError, isAppError } from '../../errors.js';
 import { uriEncode } from '../../util/uri-encode.js';
 import type { Handler } from '../context.js';
-import { forbidOverwrite, objectPropsFrom, quoted } from '../headers.js';
+import { forbidOverwrite, objectPropsFrom, quoted, sseResponseHeaders } from '../headers.js';
+import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
 import type { LengthRange } from '../post-policy.js';
 import { el } from '../xml.js';
@@ -71,7 +72,7 @@ export const postObject: Handler<Extract<Operation, { name: 'PostObject' }>> = a
   // The object is stored; the rest of the body (closing boundary, fields after the file) is read before answering.
   await upload.finished;
   const etag = quoted(obj.etag);
-  const common = { ETag: etag, 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64 };
+  const common = { ETag: etag, 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) };
 
   const redirect = redirectUrl(fields.get('success_action_redirect'));
   if (redirect !== null) {

@@ -1,0 +1,61 @@
+import { AppError } from '../../errors.js';
+import type { SseSetting } from '../../domain/encryption.js';
+import type { Handler, OssRequest } from '../context.js';
+import { header } from '../headers.js';
+import { el, parseXmlBody, text, type XmlNode } from '../xml.js';
+import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+
+// Put/Get/DeleteBucketEncryption: the bucket's default server-side encryption (docs/encryption.md).
+
+const bucketOf = (req: OssRequest): string => req.op.bucket!;
+
+/** Reads a child element's text; a container where text belongs is malformed. */
+function field(node: Record<string, unknown>, name: string): string | undefined {
+  const v = node[name];
+  if (v === undefined) return undefined;
+  const t = text(v);
+  if (t === undefined) {
+    // An empty element parses as an empty object in some shapes: treat it as empty text.
+    if (typeof v === 'object' && v !== null && Object.keys(v).length === 0) return '';
+    throw new AppError('MalformedXML', undefined, { ErrorDetail: `${name} must hold text.` });
+  }
+  return t.trim();
+}
+
+export const putBucketEncryption: Handler = async (req) => {
+  const raw = await readSmallBody(req.body, 16 * 1024);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const doc = parseXmlBody(raw.toString('utf8'), 'ServerSideEncryptionRule');
+  const rule = doc.ApplyServerSideEncryptionByDefault;
+  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
+    throw new AppError('MalformedXML', undefined, { ErrorDetail: 'ServerSideEncryptionRule needs one ApplyServerSideEncryptionByDefault.' });
+  }
+  const node = rule as Record<string, unknown>;
+  const algorithm = field(node, 'SSEAlgorithm');
+  if (algorithm === undefined || algorithm === '') throw new AppError('MalformedXML', undefined, { ErrorDetail: 'ApplyServerSideEncryptionByDefault needs an SSEAlgorithm.' });
+  const kmsKeyId = field(node, 'KMSMasterKeyID');
+  const dataEncryption = field(node, 'KMSDataEncryption');
+  await req.services.encryption.put(bucketOf(req), {
+    algorithm,
+    ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
+    ...(dataEncryption !== undefined ? { dataEncryption } : {}),
+  });
+  return empty();
+};
+
+/** The rule as OSS shows it (GetBucketEncryption; GetBucketInfo's ServerSideEncryptionRule has the fields flat). */
+export function encryptionFields(s: SseSetting): XmlNode[] {
+  const fields = [el('SSEAlgorithm', s.algorithm), el('KMSMasterKeyID', s.kmsKeyId ?? '')];
+  if (s.dataEncryption) fields.push(el('KMSDataEncryption', s.dataEncryption));
+  return fields;
+}
+
+export const getBucketEncryption: Handler = async (req) => {
+  const setting = await req.services.encryption.get(bucketOf(req));
+  return xmlResponse(el('ServerSideEncryptionRule', [el('ApplyServerSideEncryptionByDefault', encryptionFields(setting))]));
+};
+
+export const deleteBucketEncryption: Handler = async (req) => {
+  await req.services.encryption.delete(bucketOf(req));
+  return empty(204);
+};
