@@ -44,10 +44,20 @@ describe('CRC-64/XZ (x-oss-hash-crc64ecma)', () => {
   });
 
   it('combines crc(A) and crc(B) into crc(A‖B)', () => {
-    for (const [la, lb] of [[0, 5], [5, 0], [1, 1], [1000, 7], [65536, 100_001]] as const) {
+    for (const [la, lb] of [[0, 5], [5, 0], [1, 1], [1000, 7], [65536, 100_001], [3, 8 * 1024 * 1024 + 3]] as const) {
       const a = randomBytes(la);
       const b = randomBytes(lb);
       assert.equal(crc64Combine(crc64(a), crc64(b), b.length), crc64(Buffer.concat([a, b])), `${la}+${lb}`);
+    }
+  });
+});
+
+describe('CRC-64 combine at multipart scale', () => {
+  it('is associative over lengths up to 5 GiB parts and a 48 TiB object (no bytes needed)', () => {
+    const crcs = [0x0123456789abcdefn, 0xfedcba9876543210n, 0xdeadbeefcafef00dn];
+    for (const [lb, lc] of [[5 * 1024 ** 3, 8 * 1024 ** 2], [2 ** 32 + 1, 2 ** 31 - 1], [48 * 1024 ** 4, 1]] as const) {
+      const [a, b, c] = crcs as [bigint, bigint, bigint];
+      assert.equal(crc64Combine(crc64Combine(a, b, lb), c, lc), crc64Combine(a, crc64Combine(b, c, lc), lb + lc), `${lb}+${lc}`);
     }
   });
 });

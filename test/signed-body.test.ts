@@ -2,7 +2,9 @@
 // (whole, like configurations, or streamed, like uploads) must refuse other bytes with
 // XOssContentSHA256Mismatch and change nothing, so a captured request cannot be replayed with a new body.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { isoBasic } from '../src/util/time.js';
@@ -137,6 +139,33 @@ describe('signed V4 payload hash (x-oss-content-sha256) on every body', () => {
     await expectOssError(oss.head('app'), 'NoSuchKey', 404);
     assert.equal((await send(append)).status, 200);
     assert.equal((await oss.get('app')).content.toString(), 'first');
+  });
+
+  it('large signed bodies (SHA-256 on the hash worker): swapped bytes refused, nothing kept, the signed ones stored', async () => {
+    const big = randomBytes(3 * 1024 * 1024 + 4321); // past the off-event-loop threshold (256 KiB)
+    const evil = Buffer.from(big);
+    evil[evil.length - 1] ^= 1; // the very last byte: only the end-of-body check can see it
+    const files = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for (const sub of await readdir(join(srv.dataDir, 'blobs'))) out.push(...(await readdir(join(srv.dataDir, 'blobs', sub))));
+      out.push(...(await readdir(join(srv.dataDir, 'tmp'))).map((f) => `tmp/${f}`));
+      return out.sort();
+    };
+    const before = await files();
+    const put: Signed = { method: 'PUT', bucket: BUCKET, key: 'large', body: big };
+    refused(await send(put, evil));
+    await expectOssError(oss.head('large'), 'NoSuchKey', 404);
+    assert.deepEqual(await files(), before);
+    // UploadPart: the same worker pass, the same answer.
+    const init = await oss.initMultipartUpload('large-mp');
+    const part: Signed = { method: 'PUT', bucket: BUCKET, key: 'large-mp', query: [['partNumber', '1'], ['uploadId', init.uploadId]], body: big };
+    refused(await send(part, evil));
+    assert.deepEqual(await files(), before);
+    assert.equal((await send(put)).status, 200);
+    assert.ok((await oss.get('large')).content.equals(big));
+    const ok = await send(part);
+    assert.equal(ok.status, 200, ok.body.toString());
+    assert.equal(ok.headers.etag, `"${createHash('md5').update(big).digest('hex').toUpperCase()}"`);
   });
 
   it('V1: a signed Content-MD5 is checked on every whole body (PutBucket too)', async () => {

@@ -2,13 +2,17 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /**
- * MD5 and CRC-64 of upload bodies on worker threads, fed with 1 MiB blocks of shared memory: hashing a large body
- * costs ~2 ns of CPU per byte, which on the event loop capped uploads near one core's hashing speed and
- * stalled every other request meanwhile. The main thread copies socket chunks into a block once, hands it
- * to a worker and to the file write at the same time, and takes the slot back when both are done.
+ * MD5, CRC-64 (and, for signed V4 bodies, SHA-256) of upload bodies on worker threads, fed with 1 MiB blocks
+ * of shared memory; given a file descriptor, the worker also writes each block to it right after hashing it
+ * (the bytes are still in its cache). The event loop then only copies socket chunks into a block and posts
+ * its index: hashing (~1 ns/byte for MD5), the write syscalls and their completions all leave the loop.
+ *
+ * A block's shared memory is posted to a worker once (then known there by its index): posting a
+ * SharedArrayBuffer per block made the worker create an object for 1 MiB of external memory each time,
+ * and the garbage collections that followed cost more than the hashing.
  */
 
-/** Bytes per block: one file write and one message each. */
+/** Bytes per block: one message, one hash update and one write each. */
 export const BLOCK_SIZE = 1024 * 1024;
 /** Blocks of one body waiting for (or in) its worker; the producer waits beyond that (backpressure). */
 const MAX_QUEUED_PER_JOB = 1;
@@ -16,15 +20,24 @@ const MAX_QUEUED_PER_JOB = 1;
 const MAX_FREE_SLOTS = 16;
 
 export type HasherRequest =
-  | { t: 'open'; job: number }
-  | { t: 'data'; job: number; sab: SharedArrayBuffer; len: number }
+  | { t: 'slot'; slot: number; sab: SharedArrayBuffer }
+  | { t: 'forget'; slot: number }
+  | { t: 'open'; job: number; fd: number | null; sha256: boolean }
+  | { t: 'data'; job: number; slot: number; len: number }
   | { t: 'end'; job: number }
   | { t: 'drop'; job: number };
 
-export type HasherReply = { t: 'ack'; job: number } | { t: 'done'; job: number; md5: Uint8Array; crc64: bigint };
+export type HasherReply =
+  | { t: 'ack'; job: number }
+  | { t: 'fail'; job: number; code: string | undefined; message: string }
+  | { t: 'dropped'; job: number }
+  | { t: 'done'; job: number; md5: Uint8Array; crc64: bigint; sha256: string | null };
+
+let nextSlotId = 1;
 
 /** A reusable block of shared memory; free again when every holder (producer, writer, worker) let go. */
 export class Slot {
+  readonly id = nextSlotId++;
   readonly sab = new SharedArrayBuffer(BLOCK_SIZE);
   readonly buf = Buffer.from(this.sab);
   refs = 1;
@@ -39,17 +52,34 @@ export function acquireSlot(): Slot {
 }
 
 export function releaseSlot(slot: Slot): void {
-  if (--slot.refs === 0 && freeSlots.length < MAX_FREE_SLOTS) freeSlots.push(slot);
+  if (--slot.refs !== 0) return;
+  if (freeSlots.length < MAX_FREE_SLOTS) {
+    freeSlots.push(slot);
+    return;
+  }
+  // Dropped for good: the workers that know it let go of it too.
+  for (const t of threads) if (t.known.delete(slot.id)) t.worker.postMessage({ t: 'forget', slot: slot.id } satisfies HasherRequest);
 }
 
 export interface BodyDigests {
   md5: Buffer;
   crc64: bigint;
+  /** Hex SHA-256, when the job was opened with `sha256`. */
+  sha256: string | null;
+}
+
+export interface HashJobOptions {
+  /** Write every block to this descriptor (in order, at its current offset) after hashing it. */
+  fd?: number;
+  /** Also compute SHA-256 (a signed V4 body). */
+  sha256?: boolean;
 }
 
 class HashThread {
   readonly worker: Worker;
   readonly jobs = new Map<number, HashJob>();
+  /** Ids of the slots whose memory this worker holds. */
+  readonly known = new Set<number>();
   dead = false;
 
   add(id: number, job: HashJob): void {
@@ -59,6 +89,10 @@ class HashThread {
 
   remove(id: number): void {
     if (this.jobs.delete(id) && this.jobs.size === 0) this.worker.unref();
+  }
+
+  post(m: HasherRequest): void {
+    this.worker.postMessage(m);
   }
 
   constructor(private readonly onDeath: (t: HashThread) => void) {
@@ -92,28 +126,37 @@ function pickThread(): HashThread {
   return threads.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
 }
 
-/** Hashes one body (MD5 and CRC-64), block by block, on a worker thread. */
+/** An error the worker met writing (its errno code kept, so a full disk is still recognised). */
+function workerError(code: string | undefined, message: string): Error {
+  const err = new Error(message) as NodeJS.ErrnoException;
+  if (code !== undefined) err.code = code;
+  return err;
+}
+
+/** Hashes one body (and, with an fd, writes it), block by block, on a worker thread. */
 export class HashJob {
   private readonly id = nextJob++;
   private readonly thread: HashThread;
   /** Blocks posted and not yet acknowledged, oldest first. */
-  private readonly inFlight: Slot[] = [];
+  private readonly inFlight: Array<{ slot: Slot; len: number }> = [];
   private roomWaiter: (() => void) | null = null;
   private done: { resolve: (d: BodyDigests) => void; reject: (e: Error) => void } | null = null;
+  private released: (() => void) | null = null;
   private failure: Error | null = null;
   private closed = false;
+  private gone = false;
+  /** Bytes the worker has hashed (and written) so far. */
+  acknowledged = 0;
+  /** Called with the length of every block the worker acknowledged. */
+  onAck: ((bytes: number) => void) | null = null;
 
-  constructor() {
+  constructor(opts: HashJobOptions = {}) {
     this.thread = pickThread();
     this.thread.add(this.id, this);
-    this.post({ t: 'open', job: this.id });
+    this.thread.post({ t: 'open', job: this.id, fd: opts.fd ?? null, sha256: opts.sha256 === true });
   }
 
-  private post(m: HasherRequest): void {
-    this.thread.worker.postMessage(m);
-  }
-
-  /** Resolves when another block may be submitted (rejects if the worker died). */
+  /** Resolves when another block may be submitted (rejects if the worker failed or died). */
   room(): Promise<void> | null {
     if (this.failure) return Promise.reject(this.failure);
     if (this.inFlight.length < MAX_QUEUED_PER_JOB) return null;
@@ -122,54 +165,88 @@ export class HashJob {
     });
   }
 
-  /** Hands the first `len` bytes of `slot` to the worker; the slot gains a holder until it is hashed. */
+  /** Hands the first `len` bytes of `slot` to the worker; the slot gains a holder until it is done with it. */
   submit(slot: Slot, len: number): void {
     if (this.failure) throw this.failure;
     slot.refs++;
-    this.inFlight.push(slot);
-    this.post({ t: 'data', job: this.id, sab: slot.sab, len });
+    this.inFlight.push({ slot, len });
+    if (!this.thread.known.has(slot.id)) {
+      this.thread.known.add(slot.id);
+      this.thread.post({ t: 'slot', slot: slot.id, sab: slot.sab });
+    }
+    this.thread.post({ t: 'data', job: this.id, slot: slot.id, len });
   }
 
-  /** The digests of everything submitted. */
+  /** The digests of everything submitted (all of it written, with an fd). */
   finish(): Promise<BodyDigests> {
     if (this.failure) return Promise.reject(this.failure);
     this.closed = true;
     return new Promise((resolve, reject) => {
       this.done = { resolve, reject };
-      this.post({ t: 'end', job: this.id });
+      this.thread.post({ t: 'end', job: this.id });
     });
   }
 
-  /** Gives up (failed or aborted upload): the worker forgets the job; slots come back as it acknowledges. */
-  abandon(): void {
-    if (this.closed) return;
+  /**
+   * Gives up (failed or aborted upload): the worker forgets the job. Resolves once it will not touch the
+   * job's fd again, so the caller may close it (a closed fd number could be reused by another file).
+   */
+  abandon(): Promise<void> {
+    if (this.gone || this.thread.dead) return Promise.resolve();
+    if (this.closed && this.done === null) return Promise.resolve();
     this.closed = true;
-    if (this.thread.dead) return;
-    this.post({ t: 'drop', job: this.id });
-    // Acks for blocks already posted still arrive (messages keep their order) and free their slots.
-    if (this.inFlight.length === 0) this.thread.remove(this.id);
+    return new Promise((resolve) => {
+      this.released = resolve;
+      this.thread.post({ t: 'drop', job: this.id });
+    });
   }
 
   receive(m: HasherReply): void {
-    if (m.t === 'ack') {
-      releaseSlot(this.inFlight.shift()!);
-      const w = this.roomWaiter;
-      this.roomWaiter = null;
-      w?.();
-      if (this.closed && this.done === null && this.inFlight.length === 0) this.thread.remove(this.id);
-      return;
+    switch (m.t) {
+      case 'ack': {
+        const { slot, len } = this.inFlight.shift()!;
+        releaseSlot(slot);
+        this.acknowledged += len;
+        this.onAck?.(len);
+        this.wake();
+        return;
+      }
+      case 'fail':
+        this.failure ??= workerError(m.code, m.message);
+        this.wake();
+        this.done?.reject(this.failure);
+        return;
+      case 'dropped':
+        this.end();
+        return;
+      case 'done':
+        this.end();
+        if (this.failure) return this.done?.reject(this.failure);
+        this.done?.resolve({ md5: Buffer.from(m.md5.buffer, m.md5.byteOffset, m.md5.length), crc64: m.crc64, sha256: m.sha256 });
     }
+  }
+
+  private wake(): void {
+    const w = this.roomWaiter;
+    this.roomWaiter = null;
+    w?.();
+  }
+
+  /** The worker is done with this job (it will not touch its blocks or fd again). */
+  private end(): void {
+    this.gone = true;
+    for (const { slot } of this.inFlight.splice(0)) releaseSlot(slot);
     this.thread.remove(this.id);
-    this.done?.resolve({ md5: Buffer.from(m.md5.buffer, m.md5.byteOffset, m.md5.length), crc64: m.crc64 });
+    this.released?.();
   }
 
   fail(err: Error): void {
     this.failure = err;
+    this.gone = true;
     // The dead worker will never read these blocks again: their slots can be reused.
-    for (const slot of this.inFlight.splice(0)) releaseSlot(slot);
-    const w = this.roomWaiter;
-    this.roomWaiter = null;
-    w?.();
+    for (const { slot } of this.inFlight.splice(0)) releaseSlot(slot);
+    this.wake();
     this.done?.reject(err);
+    this.released?.();
   }
 }

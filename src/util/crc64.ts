@@ -104,50 +104,42 @@ export function crc64(buf: Uint8Array): bigint {
   return new Crc64().update(buf).digest();
 }
 
-// ---- combine: crc(A||B) from crc(A), crc(B), len(B), without re-reading bytes (zlib's method). ----
+// ---- combine: crc(A||B) from crc(A), crc(B), len(B), without re-reading bytes. ----
+// crc(A‖B) = crc(A)·x^(8·len(B)) mod P ⊕ crc(B) (init and xorout cancel out). In the reflected representation
+// the top bit is x^0 and a right shift multiplies by x. x^(8·len) is a product of the precomputed x^(2^k): one
+// 64-step multiplication per set bit of len (zlib's multmodp/x2nmodp). The earlier matrix-squaring method took
+// ~5 ms per 8 MiB part, which CompleteMultipartUpload paid once per part on the event loop.
 const MASK = (1n << 64n) - 1n;
 const POLY = (BigInt(POLY_HI) << 32n) | BigInt(POLY_LO);
+const TOP = 1n << 63n;
 
-function gf2Times(mat: bigint[], vec: bigint): bigint {
-  let sum = 0n;
-  let i = 0;
-  while (vec !== 0n) {
-    if (vec & 1n) sum ^= mat[i]!;
-    vec >>= 1n;
-    i++;
+/** a·b mod P, both reflected. */
+function multModP(a: bigint, b: bigint): bigint {
+  let m = TOP;
+  let p = 0n;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1n)) === 0n) break;
+    }
+    m >>= 1n;
+    b = b & 1n ? (b >> 1n) ^ POLY : b >> 1n;
   }
-  return sum;
+  return p;
 }
 
-function gf2Square(mat: bigint[]): bigint[] {
-  const out = new Array<bigint>(64);
-  for (let n = 0; n < 64; n++) out[n] = gf2Times(mat, mat[n]!);
-  return out;
+/** X2N[k] = x^(2^k) mod P. */
+const X2N: bigint[] = [];
+for (let k = 0, p = TOP >> 1n; k < 64; k++) {
+  X2N.push(p);
+  p = multModP(p, p);
 }
 
 /** CRC-64/XZ of the concatenation A‖B given crc(A), crc(B) and the byte length of B. */
 export function crc64Combine(crcA: bigint, crcB: bigint, lenB: number): bigint {
   if (lenB <= 0) return crcA;
-  let odd = new Array<bigint>(64);
-  odd[0] = POLY;
-  let row = 1n;
-  for (let n = 1; n < 64; n++) {
-    odd[n] = row;
-    row <<= 1n;
-  }
-  let even = gf2Square(odd); // operator for two zero bits
-  odd = gf2Square(even); // four zero bits
-  let len = BigInt(lenB);
-  let crc = crcA;
-  for (;;) {
-    even = gf2Square(odd);
-    if (len & 1n) crc = gf2Times(even, crc);
-    len >>= 1n;
-    if (len === 0n) break;
-    odd = gf2Square(even);
-    if (len & 1n) crc = gf2Times(odd, crc);
-    len >>= 1n;
-    if (len === 0n) break;
-  }
-  return (crc ^ crcB) & MASK;
+  // x^(8·lenB) = Π x^(2^(k+3)) over the set bits k of lenB.
+  let xn = TOP;
+  for (let n = lenB, k = 3; n > 0; n = Math.floor(n / 2), k++) if (n % 2 === 1) xn = multModP(X2N[k]!, xn);
+  return (multModP(xn, crcA & MASK) ^ crcB) & MASK;
 }

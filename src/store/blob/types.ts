@@ -20,6 +20,11 @@ export interface BlobStore {
    * A chunk may be reused by the source once the next one is pulled: finish with it before, copy to keep it.
    */
   put(source: AsyncIterable<Buffer>): Promise<BlobWriteResult>;
+  /**
+   * Optional, for stores of files: a new temp file that the caller fills through its descriptor (from a worker
+   * thread, so large bodies are written off the event loop), then commits (durably) or aborts.
+   */
+  create?(): Promise<BlobFile>;
   /** Streams bytes [start, end) of a blob. */
   read(blobId: string, start: number, end: number): Readable;
   delete(blobIds: Iterable<string>): Promise<void>;
@@ -28,4 +33,16 @@ export interface BlobStore {
   /** Removes temp files left by a crash (with `modifiedBefore`, only those untouched since then); returns how many. */
   cleanTemp(opts?: AgeFilter): Promise<number>;
   close(): Promise<void>;
+}
+
+/** A blob being written through a file descriptor (see BlobStore.create). */
+export interface BlobFile {
+  /** Written to sequentially by one writer; the store keeps it open until commit or abort. */
+  readonly fd: number;
+  /** `bytes` more were written: the store may start flushing them to disk while the rest arrives. */
+  wrote(bytes: number): void;
+  /** Makes the `size` bytes written a blob: durable (with a durable store) before it resolves. */
+  commit(size: number): Promise<BlobWriteResult>;
+  /** Drops the file (nothing kept); returns the error to report for `cause` (a full disk becomes InsufficientStorage). */
+  abort(cause: unknown): Promise<unknown>;
 }
