@@ -4,6 +4,7 @@ import { crc64Combine } from '../util/crc64.js';
 import { newUploadId } from '../util/ids.js';
 import type { Readable } from 'node:stream';
 import { checkPreconditions, type Preconditions } from './conditions.js';
+import { versioningStatus } from './versioning.js';
 import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { ingestToBlob, type BodyExpectations } from './ingest.js';
 import { admit, admitBody, admitSmall } from './admission.js';
@@ -78,7 +79,8 @@ export class MultipartService {
       acl,
       storageClass: storageClass ?? b.storageClass,
     };
-    if (forbidOverwrite && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
+    // x-oss-forbid-overwrite is ignored on buckets with versioning (as OSS does).
+    if (forbidOverwrite && versioningStatus(b) === null && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
     await admitSmall(this.ctx);
     await this.ctx.meta.createUpload(upload);
     return upload;
@@ -124,11 +126,14 @@ export class MultipartService {
     key: string,
     uploadId: string,
     partNumber: number,
-    source: { bucket: string; key: string; range: string | undefined; conditions: Preconditions | readonly Preconditions[]; checkTarget?: SymlinkTargetCheck },
-  ): Promise<PartRecord> {
+    source: {
+      bucket: string; key: string; versionId?: string; range: string | undefined; conditions: Preconditions | readonly Preconditions[]; checkTarget?: SymlinkTargetCheck;
+    },
+  ): Promise<PartRecord & { sourceVersionId?: string }> {
     assertPartNumber(partNumber);
     const upload = await this.getUpload(bucket, key, uploadId);
-    const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget);
+    // A source version that is a delete marker: 400 (OSS); a current delete marker: 404 NoSuchKey.
+    const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget, source.versionId, 'InvalidArgument');
     checkPreconditions(src, source.conditions);
     let range: ByteRange | null = null;
     if (source.range !== undefined) {
@@ -144,7 +149,8 @@ export class MultipartService {
     }
     const ticket = await admit(this.ctx, range ? range.end - range.start : src.size);
     try {
-      return await this.storePart(upload, partNumber, this.objects.openRead(src, range), {});
+      const part = await this.storePart(upload, partNumber, this.objects.openRead(src, range), {});
+      return src.versionId === undefined ? part : { ...part, sourceVersionId: src.versionId };
     } finally {
       ticket.done();
     }
@@ -153,8 +159,8 @@ export class MultipartService {
   async complete(bucket: string, key: string, uploadId: string, listed: CompletePart[] | 'all', forbidOverwrite: boolean): Promise<ObjectRecord> {
     await this.getUpload(bucket, key, uploadId);
     await admitSmall(this.ctx);
-    const res = await this.ctx.meta.completeUpload(uploadId, (upload, parts, current) => {
-      if (forbidOverwrite && current) throw new AppError('FileAlreadyExists');
+    const res = await this.ctx.meta.completeUpload(uploadId, (upload, parts, current, versioning) => {
+      if (forbidOverwrite && current && versioning === null) throw new AppError('FileAlreadyExists');
       const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
       let chosen: PartRecord[];
       if (listed === 'all') {

@@ -93,7 +93,7 @@ export interface BucketPatch {
  */
 export type BucketConfigDecider = (current: string | null, bucket: Bucket) => string | null;
 
-export type CompleteDecider = (upload: UploadRecord, parts: PartRecord[], current: ObjectRecord | null) => ObjectRecord;
+export type CompleteDecider = (upload: UploadRecord, parts: PartRecord[], current: ObjectRecord | null, versioning: VersioningStatus) => ObjectRecord;
 
 export interface CompleteResult extends ObjectWriteResult {
   /** Parts of the upload not used by the new object: their blobs are garbage. */

@@ -682,7 +682,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       const upload = toUpload(rows[0]);
       const parts = (await c.query<PartRow>('SELECT * FROM parts WHERE upload_id = $1 ORDER BY part_number', [uploadId])).rows.map(toPart);
       const status = await this.keepBucket(c, upload.bucket);
-      const res = await this.writeCurrent(c, upload.bucket, keyBytes(upload.key), status, (current) => decide(upload, parts, current));
+      const res = await this.writeCurrent(c, upload.bucket, keyBytes(upload.key), status, (current, versioning) => decide(upload, parts, current, versioning));
       const used = new Set(res.record.segments.map((s) => s.blobId));
       await c.query('DELETE FROM parts WHERE upload_id = $1', [uploadId]);
       await c.query('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);

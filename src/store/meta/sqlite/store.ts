@@ -570,7 +570,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       const upload = toUpload(urow);
       const parts = this.stmts.allParts.all(uploadId).map(toPart);
       const brow = this.stmts.getBucket.get(upload.bucket);
-      const res = this.decideWrite(upload.bucket, upload.key, brow ? statusOf(brow) : null, (current) => decide(upload, parts, current));
+      const res = this.decideWrite(upload.bucket, upload.key, brow ? statusOf(brow) : null, (current, versioning) => decide(upload, parts, current, versioning));
       const used = new Set(res.record.segments.map((s) => s.blobId));
       this.stmts.deleteParts.run(uploadId);
       this.stmts.deleteUpload.run(uploadId);
