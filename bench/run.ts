@@ -895,6 +895,7 @@ async function main(): Promise<void> {
       const versioning = await versioningBench(ours.target, {
         ops: cfg.ops, rounds: cfg.rounds, concurrency: cfg.concurrency, listKeys: cfg.quick ? 2000 : 10_000, versionsPerKey: 10,
       }, (line) => process.stdout.write(`${line}\n`));
+      mkdirSync(join(cfg.out, '..'), { recursive: true });
       writeFileSync(cfg.out.replace(/\.json$/, '') + '.versioning.json', `${JSON.stringify(versioning, null, 2)}\n`);
       const scale = pgMeta ? await runScaling() : null;
 

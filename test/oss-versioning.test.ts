@@ -76,6 +76,7 @@ describe('bucket versioning (ali-oss)', () => {
     assert.equal((await x(admin).getBucketVersioning('ver-status')).versionStatus, undefined);
     await x(admin).putBucketVersioning('ver-status', 'Enabled');
     assert.equal((await x(admin).getBucketVersioning('ver-status')).versionStatus, 'Enabled');
+    assert.match(((await admin.getBucketInfo('ver-status')) as unknown as { res: { data: Buffer } }).res.data.toString(), /<Versioning>Enabled<\/Versioning>/);
     await x(admin).putBucketVersioning('ver-status', 'Suspended');
     assert.equal((await x(admin).getBucketVersioning('ver-status')).versionStatus, 'Suspended');
     // ali-oss checks the status itself: raw requests for what it refuses to send.

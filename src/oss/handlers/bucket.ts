@@ -57,6 +57,8 @@ export const getBucketInfo: Handler = async (req) => {
         el('ResourceGroupId', 'rg-default'),
         el('StorageClass', b.storageClass),
         el('TransferAcceleration', 'Disabled'),
+        // Only once versioning was set (Enabled or Suspended), as GetBucketVersioning.
+        versioningStatus(b) !== null && el('Versioning', versioningStatus(b)!),
         owner(b.ownerAccountId),
         el('AccessControlList', [el('Grant', b.acl)]),
         el('ServerSideEncryptionRule', [el('SSEAlgorithm', 'None')]),
