@@ -39,6 +39,7 @@ import { benchPostgres, type BenchPostgres } from './postgres.js';
 import { scaling, type ScaleResult } from './scaling.js';
 import { randomBytes } from 'node:crypto';
 import { setUpRamUser, setUpRole } from './ram.js';
+import { versioningBench } from './versioning.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
@@ -890,6 +891,12 @@ async function main(): Promise<void> {
 
       process.stdout.write('\n[4/4] RAM and STS: GET as root, as a RAM user with 10 policies × 10 statements, and with STS credentials; AssumeRole; evaluator\n');
       const ramResult = await ramOps(ours.server, ours.target, cfg);
+      process.stdout.write('\n[4+] versioning: 4 KiB PUT/GET on a versioned vs an unversioned bucket; listing keys × 10 versions (bench/versioning.ts)\n');
+      const versioning = await versioningBench(ours.target, {
+        ops: cfg.ops, rounds: cfg.rounds, concurrency: cfg.concurrency, listKeys: cfg.quick ? 2000 : 10_000, versionsPerKey: 10,
+      }, (line) => process.stdout.write(`${line}\n`));
+      mkdirSync(join(cfg.out, '..'), { recursive: true });
+      writeFileSync(cfg.out.replace(/\.json$/, '') + '.versioning.json', `${JSON.stringify(versioning, null, 2)}\n`);
       const scale = pgMeta ? await runScaling() : null;
 
       // Measurements done: stop these servers (profiling, if asked for, starts its own).

@@ -64,6 +64,7 @@ export const catalogue = {
   },
   NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.', ec: '0015-00000101' },
   NoSuchKey: { status: 404, message: 'The specified key does not exist.', ec: '0026-00000001' },
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
   NoSuchUpload: { status: 404, message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', ec: '0042-00000002' },
   NoSuchBucketPolicy: { status: 404, message: 'The specified bucket policy does not exist.', ec: '0031-00000001' },
   NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.', ec: '0024-00000001' },

@@ -116,7 +116,12 @@ describe('the published operation table', () => {
     assert.equal(unimplemented(r('PUT', 'b', null, [['qosInfo', '']])), 'PutBucket'); // unpublished: 501 all the same
     assert.equal(unimplemented(r('DELETE', 'b', null, [['stat', '']])), 'GetBucketStat');
     assert.equal(unimplemented(r('GET', 'b', 'k', [['x-oss-process', 'image/resize,w_10']])), 'GetObject');
-    assert.equal(unimplemented(r('DELETE', 'b', 'k', [['versionId', 'v1']])), 'DeleteObject');
+    // versionId names a version (docs/versioning.md) and asks for the …Version action.
+    const versionDelete = r('DELETE', 'b', 'k', [['versionId', 'v1']]);
+    assert.equal(versionDelete.name, 'DeleteObject');
+    assert.deepEqual(versionDelete.checks.map((c) => c.action), ['oss:DeleteObjectVersion']);
+    assert.deepEqual(r('GET', 'b', 'k', [['versionId', 'v1'], ['tagging', '']]).checks.map((c) => c.action), ['oss:GetObjectVersionTagging']);
+    assert.deepEqual(r('GET', 'b', 'k', []).checks.map((c) => c.action), ['oss:GetObject']);
     assert.equal(unimplemented(r('GET', null, null, [['tagging', '']])), 'ListBuckets');
     assert.equal(unimplemented(r('PUT', 'b', null, [['acl', ''], ['x-oss-common-header', '']])), 'PutBucketCommonHeader');
     assert.throws(() => r('DELETE', 'b', null, [['acl', '']]), { code: 'MethodNotAllowed' });

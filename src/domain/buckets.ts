@@ -13,6 +13,7 @@ import {
 } from './model.js';
 import { assertBucketName } from './names.js';
 import { parseStorageClass } from './objects.js';
+import { parseVersioningStatus, putVersioning } from './versioning.js';
 
 export interface CreateBucketInput {
   name: string;
@@ -84,6 +85,11 @@ export class BucketService {
     const res = await this.ctx.meta.deleteBucket(name);
     if (res === 'missing') throw new AppError('NoSuchBucket', undefined, { BucketName: name });
     if (res === 'not-empty') throw new AppError('BucketNotEmpty', undefined, { BucketName: name });
+  }
+
+  /** PutBucketVersioning: Enabled or Suspended (docs/versioning.md). */
+  async putVersioning(name: string, status: string | undefined): Promise<void> {
+    await putVersioning(this.ctx, name, parseVersioningStatus(status));
   }
 
   async setAcl(name: string, acl: string): Promise<void> {

@@ -4,6 +4,7 @@ import { crc64Combine } from '../util/crc64.js';
 import { newUploadId } from '../util/ids.js';
 import type { Readable } from 'node:stream';
 import { checkPreconditions, type Preconditions } from './conditions.js';
+import { versioningStatus } from './versioning.js';
 import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { ingestToBlob, type BodyExpectations } from './ingest.js';
 import { admit, admitBody, admitSmall } from './admission.js';
@@ -21,7 +22,8 @@ export interface CompletePart {
 }
 
 export interface StoredPart {
-  part: PartRecord;
+  /** `sourceVersionId`: the version an UploadPartCopy read (answered as x-oss-copy-source-version-id). */
+  part: PartRecord & { sourceVersionId?: string };
   upload: UploadRecord;
 }
 
@@ -88,7 +90,8 @@ export class MultipartService {
       storageClass: storageClass ?? b.storageClass,
       ...(sse ? { attrs: { encryption: sse } } : {}),
     };
-    if (forbidOverwrite && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
+    // x-oss-forbid-overwrite is ignored on buckets with versioning (as OSS does).
+    if (forbidOverwrite && versioningStatus(b) === null && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
     await admitSmall(this.ctx);
     await this.ctx.meta.createUpload(upload);
     return upload;
@@ -135,11 +138,14 @@ export class MultipartService {
     key: string,
     uploadId: string,
     partNumber: number,
-    source: { bucket: string; key: string; range: string | undefined; conditions: Preconditions | readonly Preconditions[]; checkTarget?: SymlinkTargetCheck },
+    source: {
+      bucket: string; key: string; versionId?: string; range: string | undefined; conditions: Preconditions | readonly Preconditions[]; checkTarget?: SymlinkTargetCheck;
+    },
   ): Promise<StoredPart> {
     assertPartNumber(partNumber);
     const upload = await this.getUpload(bucket, key, uploadId);
-    const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget);
+    // A source version that is a delete marker: 400 (OSS); a current delete marker: 404 NoSuchKey.
+    const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget, source.versionId, 'InvalidArgument');
     checkPreconditions(src, source.conditions);
     this.objects.assertReadable(src);
     let range: ByteRange | null = null;
@@ -156,7 +162,8 @@ export class MultipartService {
     }
     const ticket = await admit(this.ctx, range ? range.end - range.start : src.size);
     try {
-      return { part: await this.storePart(upload, partNumber, this.objects.openRead(src, range), {}), upload };
+      const part = await this.storePart(upload, partNumber, this.objects.openRead(src, range), {});
+      return { part: src.versionId === undefined ? part : { ...part, sourceVersionId: src.versionId }, upload };
     } finally {
       ticket.done();
     }
@@ -167,9 +174,10 @@ export class MultipartService {
     await admitSmall(this.ctx);
     const b = await this.ctx.meta.getBucket(bucket);
     const guard = b ? retentionGuard(this.ctx, b) : undefined;
-    const res = await this.ctx.meta.completeUpload(uploadId, (upload, parts, current) => {
-      if (forbidOverwrite && current) throw new AppError('FileAlreadyExists');
-      if (current && guard) guard(current);
+    const res = await this.ctx.meta.completeUpload(uploadId, (upload, parts, current, versioning) => {
+      if (forbidOverwrite && current && versioning === null) throw new AppError('FileAlreadyExists');
+      // Refused only when the write destroys the protected bytes: a versioned bucket keeps them as a version.
+      if (current && guard && versioning !== 'Enabled') guard(current);
       const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
       let chosen: PartRecord[];
       if (listed === 'all') {

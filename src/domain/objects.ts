@@ -5,7 +5,7 @@ import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
-import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass } from './model.js';
+import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass, type VersionSummary } from './model.js';
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
@@ -16,6 +16,8 @@ import { bucketDefaultEncryption, byteStream, readSealed, sameSetting, sealingSt
 import type { BlobStore } from '../store/blob/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
 import type { Bucket } from './model.js';
+import { assertVersionId, versioningStatus } from './versioning.js';
+import { NULL_VERSION } from '../store/meta/versions.js';
 
 /** Properties a writer may set on a new object (PutObject, Initiate, first Append, Copy REPLACE). */
 export interface ObjectProps {
@@ -43,6 +45,8 @@ export interface AppendObjectInput extends PutObjectInput {
 export interface CopyObjectInput {
   sourceBucket: string;
   sourceKey: string;
+  /** The source's version (x-oss-copy-source `?versionId=`); its current version when absent. */
+  sourceVersionId?: string;
   bucket: string;
   key: string;
   /** REPLACE: take `props` for the destination; COPY: keep the source's. */
@@ -76,6 +80,41 @@ export interface ListOutput {
   /** Listed archived objects with a restore running or done: key → `x-oss-restore` value (RestoreInfo). */
   restoreInfo: ReadonlyMap<string, string>;
 }
+
+/** One entry of DeleteMultipleObjects and what deleting it did. */
+export interface DeleteEntry {
+  key: string;
+  versionId?: string;
+}
+
+export interface DeleteResultEntry {
+  key: string;
+  /** The version named by the request (echoed), when one was. */
+  versionId?: string;
+  /** A delete marker was created or removed. */
+  deleteMarker: boolean;
+  /** The delete marker's version id (created, or the one removed). */
+  deleteMarkerVersionId?: string;
+}
+
+export interface ListVersionsInput {
+  prefix: string;
+  delimiter: string;
+  keyMarker: string;
+  versionIdMarker: string;
+  maxKeys: number;
+}
+
+export interface ListVersionsOutput {
+  versions: VersionSummary[];
+  commonPrefixes: string[];
+  truncated: boolean;
+  /** Where the next page starts (NextKeyMarker, NextVersionIdMarker); null when not truncated. */
+  next: { key: string; versionId?: string } | null;
+}
+
+/** What a read answers when it meets a delete marker (docs/versioning.md). */
+export type MarkerAnswer = 'MethodNotAllowed' | 'NoSuchKey' | 'InvalidArgument';
 
 export function parseObjectAcl(value: string): ObjectAcl {
   if (!(OBJECT_ACLS as readonly string[]).includes(value)) {
@@ -120,12 +159,38 @@ export class ObjectService {
   constructor(private readonly ctx: DomainContext) {}
 
 
-  /** Reads an object record (no symlink resolution); NoSuchKey if absent. */
-  async head(bucket: string, key: string): Promise<ObjectRecord> {
-    const obj = await this.ctx.meta.getObject(bucket, key);
-    if (obj) return obj;
-    await requireBucket(this.ctx, bucket);
-    throw new AppError('NoSuchKey', undefined, { Key: key });
+  /**
+   * Reads an object record (no symlink resolution): the current version, or `versionId`'s. NoSuchKey if
+   * absent (with the delete marker's headers when the latest entry is one); NoSuchVersion for an unknown
+   * version; a version that is a delete marker answers `markerById` (GetObject: 405 MethodNotAllowed).
+   */
+  async head(bucket: string, key: string, versionId?: string, markerById: MarkerAnswer = 'MethodNotAllowed'): Promise<ObjectRecord> {
+    if (versionId === undefined) {
+      const obj = await this.ctx.meta.getObject(bucket, key);
+      if (obj) return obj;
+      const b = await requireBucket(this.ctx, bucket);
+      if (versioningStatus(b) !== null) {
+        const latest = await this.ctx.meta.getObjectVersion(bucket, key);
+        if (latest?.deleteMarker) {
+          throw new AppError('NoSuchKey', undefined, { Key: key, DeleteMarker: 'true', DeleteMarkerVersionId: latest.versionId });
+        }
+      }
+      throw new AppError('NoSuchKey', undefined, { Key: key });
+    }
+    assertVersionId(versionId);
+    const v = await this.ctx.meta.getObjectVersion(bucket, key, versionId);
+    if (!v) {
+      await requireBucket(this.ctx, bucket);
+      throw new AppError('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
+    }
+    if (v.deleteMarker) {
+      const detail = { DeleteMarker: 'true', DeleteMarkerVersionId: v.versionId };
+      if (markerById === 'NoSuchKey') throw new AppError('NoSuchKey', undefined, { Key: key, ...detail });
+      if (markerById === 'InvalidArgument') throw invalidArgument('The source version is a delete marker.', 'versionId', versionId);
+      throw new AppError('MethodNotAllowed', undefined, { Method: 'GET', ResourceType: 'DeleteMarker', ...detail });
+    }
+    const { versionId: id, deleteMarker: _m, isLatest: _l, noncurrentSince: _n, ...record } = v;
+    return id === NULL_VERSION ? record : { ...record, versionId: id };
   }
 
   /**
@@ -133,18 +198,21 @@ export class ObjectService {
    * the target's key before it is read: OSS authorizes a read through a link on the target as well.
    * A link to a missing object is SymlinkTargetNotExist; a link to a link is InvalidTargetType.
    */
-  async resolveForRead(bucket: string, key: string, checkTarget?: SymlinkTargetCheck): Promise<ObjectRecord> {
-    return (await this.readView(bucket, key, checkTarget)).data;
+  async resolveForRead(bucket: string, key: string, checkTarget?: SymlinkTargetCheck, versionId?: string, markerById?: MarkerAnswer): Promise<ObjectRecord> {
+    return (await this.readView(bucket, key, checkTarget, versionId, markerById)).data;
   }
 
   /**
    * What GET/HEAD describe and return. For a symlink OSS answers with the link's own headers (type
    * Symlink, its Content-Type, metadata, storage class, Last-Modified) and takes from the target only what
    * describes the bytes: Content-Length, ETag, Content-MD5 and the CRC-64 (which clients check against
-   * the body). `data` is the object whose bytes are read.
+   * the body). `data` is the object whose bytes are read. A link (of any version) points at the target's
+   * current version.
    */
-  async readView(bucket: string, key: string, checkTarget?: SymlinkTargetCheck): Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
-    const obj = await this.head(bucket, key);
+  async readView(
+    bucket: string, key: string, checkTarget?: SymlinkTargetCheck, versionId?: string, markerById?: MarkerAnswer,
+  ): Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
+    const obj = await this.head(bucket, key, versionId, markerById);
     if (obj.type !== 'Symlink') return { meta: obj, data: obj };
     if (checkTarget) await checkTarget(obj.symlinkTarget ?? '');
     const target = await this.ctx.meta.getObject(bucket, obj.symlinkTarget ?? '');
@@ -293,7 +361,7 @@ export class ObjectService {
   async put(input: PutObjectInput): Promise<ObjectRecord> {
     assertObjectKey(input.key);
     const base = await this.prepare(input.bucket, input.key, input);
-    if (input.forbidOverwrite && (await this.ctx.meta.getObject(input.bucket, input.key))) {
+    if ((await this.forbidsOverwrite(input.bucket, input.forbidOverwrite)) && (await this.ctx.meta.getObject(input.bucket, input.key))) {
       input.body.resume();
       throw new AppError('FileAlreadyExists');
     }
@@ -308,14 +376,20 @@ export class ObjectService {
     }
   }
 
+  /** x-oss-forbid-overwrite counts only on buckets that never had versioning (OSS ignores it on versioned ones). */
+  private async forbidsOverwrite(bucket: string, forbidOverwrite: boolean): Promise<boolean> {
+    return forbidOverwrite && versioningStatus(await requireBucket(this.ctx, bucket)) === null;
+  }
+
   /** Commits a new record; on failure (e.g. a racing writer won) the fresh blobs are dropped. */
   private async commit(record: ObjectRecord, forbidOverwrite: boolean, fresh: string[]): Promise<ObjectRecord> {
     try {
       // Read after the body arrived: a retention policy initiated during the upload still applies.
       const guard = await this.guardOf(record.bucket);
-      const res = await this.ctx.meta.putObject(record.bucket, record.key, (current) => {
-        if (forbidOverwrite && current) throw new AppError('FileAlreadyExists');
-        if (current && guard) guard(current);
+      const res = await this.ctx.meta.putObject(record.bucket, record.key, (current, versioning) => {
+        if (forbidOverwrite && current && versioning === null) throw new AppError('FileAlreadyExists');
+        // Refused only when the write destroys the protected bytes: a versioned bucket keeps them as a version.
+        if (current && guard && versioning !== 'Enabled') guard(current);
         return record;
       });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
@@ -352,7 +426,9 @@ export class ObjectService {
     }).finally(() => ticket.done());
     try {
       const guard = await this.guardOf(input.bucket);
-      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
+      // On a versioned bucket an append changes the current (Appendable) version in place: no version is
+      // kept of each append (OSS); the first append creates a version like any write.
+      const appendTo = (cur: ObjectRecord | null): ObjectRecord => {
         if (cur && cur.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
         if (cur && guard) guard(cur);
         const curSize = cur?.size ?? 0;
@@ -378,8 +454,15 @@ export class ObjectService {
           segments,
           inline: null,
           symlinkTarget: null,
+          ...(cur?.versionId === undefined ? {} : { versionId: cur.versionId }),
         };
-      });
+      };
+      if (current && versioningStatus(await requireBucket(this.ctx, input.bucket)) !== null) {
+        const updated = await this.ctx.meta.updateObjectVersion(input.bucket, input.key, undefined, (cur) => appendTo(cur));
+        if (!updated) throw positionMismatch(0);
+        return updated;
+      }
+      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur));
       return res.record;
     } catch (err) {
       await dropBlobs(this.ctx, freshBlobs(blob));
@@ -390,11 +473,17 @@ export class ObjectService {
   async copy(input: CopyObjectInput): Promise<ObjectRecord> {
     assertObjectKey(input.key);
     assertObjectKey(input.sourceKey);
-    const source = await this.resolveForRead(input.sourceBucket, input.sourceKey, input.checkSourceTarget);
+    const source = await this.resolveForRead(input.sourceBucket, input.sourceKey, input.checkSourceTarget, input.sourceVersionId, 'InvalidArgument');
     checkPreconditions(source, input.sourceConditions);
     // An archived source is copied (its class changed included) only while restored.
     this.assertReadable(source);
-    const sameObject = input.sourceBucket === input.bucket && input.sourceKey === input.key;
+    const destVersioned = versioningStatus(await requireBucket(this.ctx, input.bucket)) !== null;
+    if (source.type === 'Appendable' && (destVersioned || versioningStatus(await requireBucket(this.ctx, input.sourceBucket)) !== null)) {
+      throw new AppError('InvalidArgument', 'Appendable objects cannot be copied in a versioned bucket.', { ArgumentName: 'x-oss-copy-source' });
+    }
+    // Copying a version onto its own key (restoring it) writes a new version; only the current one is "itself".
+    const sameObject = input.sourceBucket === input.bucket && input.sourceKey === input.key
+      && (input.sourceVersionId === undefined || (source.versionId ?? NULL_VERSION) === ((await this.ctx.meta.getObject(input.bucket, input.key))?.versionId ?? NULL_VERSION));
     // Copy onto itself always replaces metadata and keeps the bytes (no copy needed).
     const replace = input.replaceMetadata || sameObject;
     const props: ObjectProps = replace
@@ -407,7 +496,8 @@ export class ObjectService {
     if (sameObject && props.storageClass === undefined) props.storageClass = source.storageClass;
     const tags = input.replaceTags ? (input.props.tags ?? []) : source.tags;
     const base = await this.prepare(input.bucket, input.key, { ...props, tags });
-    if (input.forbidOverwrite && !sameObject && (await this.ctx.meta.getObject(input.bucket, input.key))) {
+    const forbid = !destVersioned && input.forbidOverwrite;
+    if (forbid && !sameObject && (await this.ctx.meta.getObject(input.bucket, input.key))) {
       throw new AppError('FileAlreadyExists');
     }
     const destBucket = await requireBucket(this.ctx, input.bucket);
@@ -428,6 +518,7 @@ export class ObjectService {
         const { attrs: _old, ...rest } = cur;
         return { ...rest, ...base, ...(attrs === undefined ? {} : { attrs }) };
       });
+      await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     }
     if (source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
@@ -439,48 +530,63 @@ export class ObjectService {
       // A copy of a Normal object keeps its ETag (the MD5 is the same); others get the MD5 of the bytes.
       const record = normalObject(base, body);
       if (source.type === 'Normal') record.etag = source.etag;
-      return await this.commit(record, input.forbidOverwrite, freshBlobs(body));
+      return await this.commit(record, forbid, freshBlobs(body));
     } finally {
       ticket.done();
     }
   }
 
-  /** DeleteObject is idempotent: a missing key is not an error, a missing bucket is. */
-  async delete(bucket: string, key: string): Promise<void> {
+  /**
+   * DeleteObject is idempotent: a missing key is not an error, a missing bucket is. Without `versionId` a
+   * versioned bucket gets a delete marker; with it, that version goes for good (an unknown one: nothing).
+   * What goes for good passes the bucket's retention check first (inside the store's transaction).
+   */
+  async delete(bucket: string, key: string, versionId?: string): Promise<DeleteResultEntry> {
     const b = await requireBucket(this.ctx, bucket);
-    const removed = await this.ctx.meta.deleteObject(bucket, key, retentionGuard(this.ctx, b));
-    await dropBlobs(this.ctx, garbageSegments(removed, null));
+    assertVersionId(versionId);
+    const out = await this.ctx.meta.removeObject(bucket, key, this.ctx.clock(), versionId, retentionGuard(this.ctx, b));
+    await dropBlobs(this.ctx, garbageSegments(out.removed, null));
     this.ctx.admission?.freed();
+    const entry: DeleteResultEntry = { key, deleteMarker: out.deleteMarker };
+    if (versionId !== undefined) entry.versionId = versionId;
+    if (out.deleteMarker && out.versionId !== null) entry.deleteMarkerVersionId = out.versionId;
+    return entry;
   }
 
-  async deleteMany(bucket: string, keys: string[]): Promise<string[]> {
+  async deleteMany(bucket: string, entries: DeleteEntry[]): Promise<DeleteResultEntry[]> {
     const b = await requireBucket(this.ctx, bucket);
-    if (keys.length > LIMITS.maxDeleteKeys) throw new AppError('MalformedXML', 'The number of objects to delete must not exceed 1000.');
+    if (entries.length > LIMITS.maxDeleteKeys) throw new AppError('MalformedXML', 'The number of objects to delete must not exceed 1000.');
     const guard = retentionGuard(this.ctx, b);
     if (guard) {
-      // A protected key refuses the whole request before anything is deleted (OSS's DeleteResult has no
-      // per-key errors); each delete still checks again inside its transaction.
-      for (const key of keys) {
-        const obj = await this.ctx.meta.getObject(bucket, key);
-        if (obj) guard(obj);
+      // A protected object refuses the whole request before anything is deleted (OSS's DeleteResult has no
+      // per-key errors); each delete still checks again inside its transaction. On a versioning-enabled
+      // bucket an entry without VersionId only adds a delete marker (suspended: it replaces the null version).
+      const status = versioningStatus(b);
+      for (const { key, versionId } of entries) {
+        if (versionId === undefined && status === 'Enabled') continue;
+        const id = versionId ?? (status === 'Suspended' ? NULL_VERSION : undefined);
+        const v = id === undefined ? await this.ctx.meta.getObject(bucket, key) : await this.ctx.meta.getObjectVersion(bucket, key, id);
+        if (v && !(v as { deleteMarker?: boolean }).deleteMarker) guard(v);
       }
     }
-    for (const key of keys) {
-      const removed = await this.ctx.meta.deleteObject(bucket, key, guard);
-      await dropBlobs(this.ctx, garbageSegments(removed, null));
-    }
-    this.ctx.admission?.freed();
-    return keys;
+    const out: DeleteResultEntry[] = [];
+    for (const { key, versionId } of entries) out.push(await this.delete(bucket, key, versionId));
+    return out;
   }
 
-  async setAcl(bucket: string, key: string, acl: string): Promise<void> {
+  /** Changes one version's ACL in place (the current one without `versionId`); no version is created. */
+  async setAcl(bucket: string, key: string, acl: string, versionId?: string): Promise<ObjectRecord> {
     const parsed = parseObjectAcl(acl);
-    await this.head(bucket, key);
+    await this.head(bucket, key, versionId, 'NoSuchKey');
     await admitSmall(this.ctx);
-    await this.ctx.meta.putObject(bucket, key, (cur) => {
-      if (!cur) throw new AppError('NoSuchKey', undefined, { Key: key });
-      return { ...cur, acl: parsed };
-    });
+    return this.updateVersion(bucket, key, versionId, (cur) => ({ ...cur, acl: parsed }));
+  }
+
+  private async updateVersion(bucket: string, key: string, versionId: string | undefined, update: (cur: ObjectRecord) => ObjectRecord): Promise<ObjectRecord> {
+    const updated = await this.ctx.meta.updateObjectVersion(bucket, key, versionId, update);
+    if (updated) return updated;
+    if (versionId === undefined) throw new AppError('NoSuchKey', undefined, { Key: key });
+    throw new AppError('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
   }
 
   async putSymlink(bucket: string, key: string, target: string, props: ObjectProps, forbidOverwrite: boolean): Promise<ObjectRecord> {
@@ -503,21 +609,19 @@ export class ObjectService {
     return this.commit(record, forbidOverwrite, []);
   }
 
-  async getSymlink(bucket: string, key: string): Promise<ObjectRecord> {
-    const obj = await this.head(bucket, key);
+  async getSymlink(bucket: string, key: string, versionId?: string): Promise<ObjectRecord> {
+    const obj = await this.head(bucket, key, versionId, 'NoSuchKey');
     if (obj.type !== 'Symlink') throw new AppError('NotSymlink');
     return obj;
   }
 
-  async setTags(bucket: string, key: string, tags: Array<[string, string]>): Promise<void> {
+  /** Replaces one version's tags in place (the current one without `versionId`); no version is created. */
+  async setTags(bucket: string, key: string, tags: Array<[string, string]>, versionId?: string): Promise<ObjectRecord> {
     validateTags(tags);
-    await this.head(bucket, key);
+    await this.head(bucket, key, versionId, 'NoSuchKey');
     // Removing tags (DeleteObjectTagging) frees space and is never refused.
     if (tags.length > 0) await admitSmall(this.ctx);
-    await this.ctx.meta.putObject(bucket, key, (cur) => {
-      if (!cur) throw new AppError('NoSuchKey', undefined, { Key: key });
-      return { ...cur, tags };
-    });
+    return this.updateVersion(bucket, key, versionId, (cur) => ({ ...cur, tags }));
   }
 
   async list(bucket: string, q: ListInput): Promise<ListOutput> {
@@ -550,6 +654,31 @@ export class ObjectService {
       if (rec !== null && value !== undefined) out.set(rec.key, value);
     }
     return out;
+  }
+
+  /** ListObjectVersions: every version and delete marker, key order then newest first, keyset-paged. */
+  async listVersions(bucket: string, q: ListVersionsInput): Promise<ListVersionsOutput> {
+    await requireBucket(this.ctx, bucket);
+    if (q.versionIdMarker !== '' && q.keyMarker === '') {
+      throw invalidArgument('A version-id-marker cannot be specified without a key-marker.', 'version-id-marker', q.versionIdMarker);
+    }
+    type Cursor = { after?: { key: string; versionId?: string } };
+    const start: Cursor = q.keyMarker === '' ? {} : { after: { key: q.keyMarker, ...(q.versionIdMarker === '' ? {} : { versionId: q.versionIdMarker }) } };
+    const page = await rollUp<VersionSummary, Cursor>({
+      prefix: q.prefix,
+      delimiter: q.delimiter,
+      marker: q.keyMarker,
+      limit: q.maxKeys,
+      start,
+      fetch: (cursor, limit) => this.ctx.meta.listObjectVersions(bucket, { prefix: q.prefix, ...cursor, limit }),
+      keyOf: (v) => v.key,
+      after: (v) => ({ after: { key: v.key, versionId: v.versionId } }),
+    });
+    let next: ListVersionsOutput['next'] = null;
+    if (page.truncated && page.last !== undefined) {
+      next = page.last.kind === 'item' ? { key: page.last.item.key, versionId: page.last.item.versionId } : { key: page.last.prefix };
+    }
+    return { versions: page.items, commonPrefixes: page.prefixes, truncated: page.truncated, next };
   }
 }
 

@@ -1,3 +1,4 @@
+import { assertVersionId } from './versioning.js';
 import { AppError } from '../errors.js';
 import { admitSmall } from './admission.js';
 import { requireBucket, timingOf, type DomainContext } from './context.js';
@@ -114,11 +115,29 @@ function parseRestore(cls: StorageClass, input: RestoreInput): { days: number; t
 export class ArchiveService {
   constructor(private readonly ctx: DomainContext) {}
 
-  private async current(bucket: string, key: string): Promise<ObjectRecord> {
-    const obj = await this.ctx.meta.getObject(bucket, key);
-    if (obj) return obj;
+  /** The object (a named version of it), or the error a read of it gets (NoSuchKey, NoSuchVersion, a delete marker's). */
+  private async current(bucket: string, key: string, versionId: string | undefined): Promise<ObjectRecord> {
+    if (versionId === undefined) {
+      const obj = await this.ctx.meta.getObject(bucket, key);
+      if (obj) return obj;
+      await requireBucket(this.ctx, bucket);
+      throw new AppError('NoSuchKey', undefined, { Key: key });
+    }
     await requireBucket(this.ctx, bucket);
-    throw new AppError('NoSuchKey', undefined, { Key: key });
+    assertVersionId(versionId);
+    const v = await this.ctx.meta.getObjectVersion(bucket, key, versionId);
+    if (!v) throw new AppError('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
+    if (v.deleteMarker) throw new AppError('MethodNotAllowed', undefined, { Method: 'POST', ResourceType: 'DeleteMarker', DeleteMarker: 'true', DeleteMarkerVersionId: v.versionId });
+    return v;
+  }
+
+  /**
+   * Changes the restore state of the object (or the named version) in place: never a new version, on a
+   * versioned bucket too. Decided inside the store's transaction.
+   */
+  private async update(bucket: string, key: string, versionId: string | undefined, decide: (cur: ObjectRecord) => ObjectRecord): Promise<void> {
+    const updated = await this.ctx.meta.updateObjectVersion(bucket, key, versionId, decide);
+    if (!updated) throw new AppError('NoSuchKey', undefined, { Key: key });
   }
 
   /**
@@ -126,15 +145,14 @@ export class ArchiveService {
    * a restored one's copy; refused while one is running (RestoreAlreadyInProgress). Decided inside the
    * store's transaction, so two racing requests cannot both start one.
    */
-  async restore(bucket: string, key: string, input: RestoreInput): Promise<RestoreResult> {
-    const obj = await this.current(bucket, key);
+  async restore(bucket: string, key: string, input: RestoreInput, versionId?: string): Promise<RestoreResult> {
+    const obj = await this.current(bucket, key, versionId);
     if (!isArchived(obj)) throw notSupported();
     const { days, tier } = parseRestore(obj.storageClass, input);
     const timing = timingOf(this.ctx);
     await admitSmall(this.ctx);
     let started = false;
-    await this.ctx.meta.putObject(bucket, key, (cur) => {
-      if (!cur) throw new AppError('NoSuchKey', undefined, { Key: key });
+    await this.update(bucket, key, versionId, (cur) => {
       if (!isArchived(cur)) throw notSupported();
       const now = this.ctx.clock();
       const status = restoreStatus(cur, now);
@@ -161,11 +179,10 @@ export class ArchiveService {
   }
 
   /** Ends a restored copy's time early (CleanRestoredObject): the object is frozen again. */
-  async clean(bucket: string, key: string): Promise<void> {
-    const obj = await this.current(bucket, key);
+  async clean(bucket: string, key: string, versionId?: string): Promise<void> {
+    const obj = await this.current(bucket, key, versionId);
     if (!isArchived(obj)) throw notSupported();
-    await this.ctx.meta.putObject(bucket, key, (cur) => {
-      if (!cur) throw new AppError('NoSuchKey', undefined, { Key: key });
+    await this.update(bucket, key, versionId, (cur) => {
       if (!isArchived(cur) || restoreStatus(cur, this.ctx.clock()) !== 'restored') throw new AppError('ArchiveRestoreFileStale');
       const attrs = withoutRestore(cur.attrs);
       const { attrs: _old, ...rest } = cur;

@@ -3,7 +3,12 @@ import type { OssResponse } from './context.js';
 import { el, xmlDocument } from './xml.js';
 
 /** Error details that OSS also sends as response headers. */
-const DETAIL_HEADERS: Record<string, string> = { NextAppendPosition: 'x-oss-next-append-position' };
+const DETAIL_HEADERS: Record<string, string> = {
+  NextAppendPosition: 'x-oss-next-append-position',
+  // A read that meets a delete marker (docs/versioning.md).
+  DeleteMarker: 'x-oss-delete-marker',
+  DeleteMarkerVersionId: 'x-oss-version-id',
+};
 
 /**
  * Bounds on what an error echoes back. Values come from the request (a signature, an argument, a

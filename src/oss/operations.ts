@@ -61,6 +61,8 @@ interface Base {
 export interface CopySource {
   bucket: string;
   key: string;
+  /** `?versionId=` of x-oss-copy-source: that version of the source (docs/versioning.md). */
+  versionId?: string;
 }
 
 type Simple<N extends string> = Base & { name: N; params?: undefined };
@@ -76,6 +78,9 @@ export type Operation =
   | Simple<'GetBucketPolicy'>
   | Simple<'PutBucketPolicy'>
   | Simple<'DeleteBucketPolicy'>
+  | Simple<'PutBucketVersioning'>
+  | Simple<'GetBucketVersioning'>
+  | Simple<'ListObjectVersions'>
   | Simple<'GetBucketCors'>
   | Simple<'PutBucketCors'>
   | Simple<'DeleteBucketCors'>
@@ -142,6 +147,7 @@ export interface RouteInput {
 export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['name'] | 'OptionObject'>([
   'ListBuckets', 'PutBucket', 'DeleteBucket', 'GetBucketInfo', 'GetBucketLocation', 'GetBucketAcl', 'PutBucketAcl',
   'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors',
+  'PutBucketVersioning', 'GetBucketVersioning', 'ListObjectVersions',
   'ListObjects', 'ListObjectsV2', 'ListMultipartUploads', 'PutObject', 'GetObject', 'HeadObject', 'GetObjectMeta',
   'DeleteObject', 'GetObjectAcl', 'PutObjectAcl', 'PutSymlink', 'GetSymlink', 'GetObjectTagging', 'PutObjectTagging',
   'DeleteObjectTagging', 'InitiateMultipartUpload', 'CopyObject', 'AppendObject', 'UploadPart', 'UploadPartCopy',
@@ -168,7 +174,6 @@ export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
  * ignored (a DeleteObject of one version must not delete the object).
  */
 export const UNIMPLEMENTED_PARAMS: ReadonlyMap<string, string> = new Map([
-  ['versionId', 'Versioning (versionId) is not implemented by Alunite yet.'],
   ['tagging', 'Listing buckets by tag is not implemented by Alunite yet.'],
   ['tag-key', 'Listing buckets by tag is not implemented by Alunite yet.'],
   ['tag-value', 'Listing buckets by tag is not implemented by Alunite yet.'],
@@ -325,7 +330,17 @@ function assertConsumed(op: Operation, input: RouteInput): void {
 function parseCopySource(raw: string): CopySource {
   let value = raw.trim();
   const q = value.indexOf('?');
-  if (q >= 0) value = value.slice(0, q);
+  let versionId: string | undefined;
+  if (q >= 0) {
+    // `?versionId=<id>` names a version of the source (other parameters are ignored, as before).
+    const query = value.slice(q + 1);
+    value = value.slice(0, q);
+    for (const pair of query.split('&')) {
+      if (!pair.startsWith('versionId=')) continue;
+      versionId = decodeUrlPath(pair.slice('versionId='.length));
+      if (versionId === undefined || versionId === '') throw invalidArgument('The x-oss-copy-source versionId is invalid.', 'x-oss-copy-source', raw);
+    }
+  }
   if (value.startsWith('/')) value = value.slice(1);
   const slash = value.indexOf('/');
   const fail = (): never => {
@@ -335,7 +350,7 @@ function parseCopySource(raw: string): CopySource {
   const bucket = decodeUrlPath(value.slice(0, slash));
   const key = decodeUrlPath(value.slice(slash + 1));
   if (bucket === undefined || key === undefined) return fail();
-  return { bucket, key };
+  return versionId === undefined ? { bucket, key } : { bucket, key, versionId };
 }
 
 function requireInt(query: ReadonlyMap<string, string>, name: string): number {
@@ -361,9 +376,48 @@ function uploadIdOf(query: ReadonlyMap<string, string>): string {
 const notAllowed = (method: string, resourceType: string): AppError =>
   new AppError('MethodNotAllowed', undefined, { Method: method, ResourceType: resourceType });
 
-/** The checks of DeleteMultipleObjects: oss:DeleteObject on every key (an ACL may grant it as a write). */
-export function deleteObjectChecks(bucket: string, keys: readonly string[]): AuthzCheck[] {
-  return keys.map((key) => ({ action: 'oss:DeleteObject', bucket, key, acl: 'write' }));
+/**
+ * The checks of DeleteMultipleObjects: oss:DeleteObject on every key (an ACL may grant it as a write), and
+ * oss:DeleteObjectVersion for an entry naming a version.
+ */
+export function deleteObjectChecks(bucket: string, entries: ReadonlyArray<string | { key: string; versionId?: string }>): AuthzCheck[] {
+  return entries.map((e) => {
+    const { key, versionId } = typeof e === 'string' ? { key: e, versionId: undefined } : e;
+    return { action: versionId === undefined ? 'oss:DeleteObject' : 'oss:DeleteObjectVersion', bucket, key, acl: 'write' };
+  });
+}
+
+/**
+ * A request naming a version (`versionId`) is authorized by the `…Version` actions (spec ram-sts §3):
+ * reads by oss:GetObjectVersion, deletes by oss:DeleteObjectVersion, ACL and tagging by their Version twins.
+ */
+const VERSION_ACTIONS: ReadonlyMap<string, string> = new Map([
+  ['oss:GetObject', 'oss:GetObjectVersion'],
+  ['oss:DeleteObject', 'oss:DeleteObjectVersion'],
+  ['oss:GetObjectAcl', 'oss:GetObjectVersionAcl'],
+  ['oss:PutObjectAcl', 'oss:PutObjectVersionAcl'],
+  ['oss:GetObjectTagging', 'oss:GetObjectVersionTagging'],
+  ['oss:PutObjectTagging', 'oss:PutObjectVersionTagging'],
+  ['oss:DeleteObjectTagging', 'oss:DeleteObjectVersionTagging'],
+]);
+
+/** The operations whose own object takes `versionId` (writes of new objects never do). */
+const VERSIONED_TARGET: ReadonlySet<Operation['name']> = new Set([
+  'GetObject', 'HeadObject', 'GetObjectMeta', 'DeleteObject', 'GetObjectAcl', 'PutObjectAcl', 'GetSymlink',
+  'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging', 'RestoreObject', 'CleanRestoredObject',
+]);
+
+/** Swaps in the Version actions for the checks on a versioned object: the request's own, or a copy's source. */
+function versionChecks(op: Operation, query: ReadonlyMap<string, string>): Operation {
+  const source = op.name === 'CopyObject' || op.name === 'UploadPartCopy' ? op.params.source : undefined;
+  const ownVersion = VERSIONED_TARGET.has(op.name) && query.has('versionId');
+  if (!ownVersion && source?.versionId === undefined) return op;
+  const checks = op.checks.map((c) => {
+    const versioned = ownVersion ? c.bucket === op.bucket && c.key === op.key : source !== undefined && c.bucket === source.bucket && c.key === source.key;
+    const action = versioned ? VERSION_ACTIONS.get(c.action) : undefined;
+    return action === undefined ? c : { ...c, action };
+  });
+  return { ...op, checks } as Operation;
 }
 
 /** Maps a request to its Operation, or throws the OSS error for requests that are not one. */
@@ -377,7 +431,7 @@ export function route(input: RouteInput): Operation {
   }
   const op = routeImplemented(input);
   assertConsumed(op, input);
-  return op;
+  return versionChecks(op, input.query);
 }
 
 function routeImplemented(input: RouteInput): Operation {
@@ -434,6 +488,9 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('cors')) return { name: 'GetBucketCors', ...onBucket('oss:GetBucketCors') };
         if (has('worm')) return { name: 'GetBucketWorm', ...onBucket('oss:GetBucketWorm') };
         if (has('encryption')) return { name: 'GetBucketEncryption', ...onBucket('oss:GetBucketEncryption') };
+        if (has('versioning')) return { name: 'GetBucketVersioning', ...onBucket('oss:GetBucketVersioning') };
+        // Listed like ListObjects: a bucket ACL that grants reads grants it (spec ram-sts §2.3 [UNVERIFIED]).
+        if (has('versions')) return { name: 'ListObjectVersions', ...onBucket('oss:ListObjectVersions', 'read') };
         if (has('uploads')) return { name: 'ListMultipartUploads', ...onBucket('oss:ListMultipartUploads') };
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', ...onBucket('oss:ListObjects', 'read') };
         return { name: 'ListObjects', ...onBucket('oss:ListObjects', 'read') };
@@ -442,6 +499,7 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('policy')) return { name: 'PutBucketPolicy', ...onBucket('oss:PutBucketPolicy') };
         if (has('cors')) return { name: 'PutBucketCors', ...onBucket('oss:PutBucketCors') };
         if (has('encryption')) return { name: 'PutBucketEncryption', ...onBucket('oss:PutBucketEncryption') };
+        if (has('versioning')) return { name: 'PutBucketVersioning', ...onBucket('oss:PutBucketVersioning') };
         return { name: 'PutBucket', ...onBucket('oss:PutBucket') };
       case 'DELETE':
         if (has('policy')) return { name: 'DeleteBucketPolicy', ...onBucket('oss:DeleteBucketPolicy') };

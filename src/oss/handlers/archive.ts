@@ -22,13 +22,14 @@ export const restoreObject: Handler = async (req) => {
     jobParameters = job !== undefined;
     if (typeof job === 'object' && job !== null) tier = text((job as Record<string, unknown>).Tier);
   }
-  const res = await req.services.archive.restore(bucket, key, { ...(days !== undefined ? { days } : {}), ...(tier !== undefined ? { tier } : {}), jobParameters });
+  const input = { ...(days !== undefined ? { days } : {}), ...(tier !== undefined ? { tier } : {}), jobParameters };
+  const res = await req.services.archive.restore(bucket, key, input, req.query.get('versionId'));
   return empty(res.started ? 202 : 200, res.tier !== undefined ? { 'x-oss-object-restore-priority': res.tier } : {});
 };
 
 export const cleanRestoredObject: Handler = async (req) => {
   const { bucket, key } = target(req);
   req.body.resume();
-  await req.services.archive.clean(bucket, key);
+  await req.services.archive.clean(bucket, key, req.query.get('versionId'));
   return empty(200);
 };

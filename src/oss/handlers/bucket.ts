@@ -10,6 +10,8 @@ import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, owner
 import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
 import { encryptionFields } from './encryption.js';
+import { versioningStatus } from '../../domain/versioning.js';
+import type { DeleteEntry } from '../../domain/objects.js';
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
@@ -61,6 +63,8 @@ export const getBucketInfo: Handler = async (req) => {
         el('ResourceGroupId', 'rg-default'),
         el('StorageClass', b.storageClass),
         el('TransferAcceleration', 'Disabled'),
+        // Only once versioning was set (Enabled or Suspended), as GetBucketVersioning.
+        versioningStatus(b) !== null && el('Versioning', versioningStatus(b)!),
         owner(b.ownerAccountId),
         el('AccessControlList', [el('Grant', b.acl)]),
         el('ServerSideEncryptionRule', sse ? encryptionFields(sse) : [el('SSEAlgorithm', 'None')]),
@@ -251,20 +255,83 @@ export const deleteMultipleObjects: Handler = async (req) => {
   checkMd5(raw, header(req.headers, 'content-md5'), true);
   const doc = parseXmlBody(raw.toString('utf8'), 'Delete');
   const quiet = (text(doc.Quiet) ?? '').trim().toLowerCase() === 'true';
-  const keys = many(doc.Object).map((o) => {
-    const key = typeof o === 'object' && o !== null ? text((o as Record<string, unknown>).Key) : undefined;
+  const entries = many(doc.Object).map((o): DeleteEntry => {
+    const fields = typeof o === 'object' && o !== null ? (o as Record<string, unknown>) : {};
+    const key = text(fields.Key);
     if (key === undefined || key === '') throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Object must have a Key.' });
-    return key;
+    const versionId = text(fields.VersionId)?.trim();
+    return versionId === undefined ? { key } : { key, versionId };
   });
-  if (keys.length === 0) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'the Delete element must contain at least one Object.' });
-  // Every key must be deletable by the caller, or nothing is deleted (spec ram-sts §2.3).
-  await req.authorize(deleteObjectChecks(bucketOf(req), keys));
+  if (entries.length === 0) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'the Delete element must contain at least one Object.' });
+  // Every key must be deletable by the caller, or nothing is deleted (spec ram-sts §2.3): a named version
+  // needs oss:DeleteObjectVersion.
+  await req.authorize(deleteObjectChecks(bucketOf(req), entries));
   const enc = encoder(req.query);
-  const deleted = await req.services.objects.deleteMany(bucketOf(req), keys);
+  const deleted = await req.services.objects.deleteMany(bucketOf(req), entries);
   return xmlResponse(
     el('DeleteResult', [
       encodingTypeElement(req.query),
-      ...(quiet ? [] : deleted.map((k) => el('Deleted', [el('Key', enc(k))]))),
+      ...(quiet
+        ? []
+        : deleted.map((d) =>
+            el('Deleted', [
+              el('Key', enc(d.key)),
+              d.versionId !== undefined && el('VersionId', d.versionId),
+              d.deleteMarker && el('DeleteMarker', 'true'),
+              d.deleteMarkerVersionId !== undefined && el('DeleteMarkerVersionId', d.deleteMarkerVersionId),
+            ]),
+          )),
+    ]),
+  );
+};
+
+export const putBucketVersioning: Handler = async (req) => {
+  const raw = await readSmallBody(req.body, 64 * 1024);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const doc = parseXmlBody(raw.toString('utf8'), 'VersioningConfiguration');
+  await req.services.buckets.putVersioning(bucketOf(req), text(doc.Status)?.trim());
+  return empty();
+};
+
+export const getBucketVersioning: Handler = async (req) => {
+  const status = versioningStatus(await req.services.buckets.get(bucketOf(req)));
+  return xmlResponse(el('VersioningConfiguration', [status !== null && el('Status', status)]));
+};
+
+export const listObjectVersions: Handler = async (req) => {
+  const q = req.query;
+  const enc = encoder(q);
+  const prefix = q.get('prefix') ?? '';
+  const keyMarker = q.get('key-marker') ?? '';
+  const versionIdMarker = q.get('version-id-marker') ?? '';
+  const delimiter = q.get('delimiter') ?? '';
+  const maxKeys = limitParam(q, 'max-keys', 100, 1000);
+  const bucket = await req.services.buckets.get(bucketOf(req));
+  const res = await req.services.objects.listVersions(bucket.name, { prefix, delimiter, keyMarker, versionIdMarker, maxKeys });
+  return xmlResponse(
+    el('ListVersionsResult', [
+      el('Name', bucket.name),
+      el('Prefix', enc(prefix)),
+      el('KeyMarker', enc(keyMarker)),
+      el('VersionIdMarker', versionIdMarker),
+      el('MaxKeys', maxKeys),
+      el('Delimiter', enc(delimiter)),
+      el('IsTruncated', res.truncated),
+      encodingTypeElement(q),
+      res.next !== null && el('NextKeyMarker', enc(res.next.key)),
+      res.next?.versionId !== undefined && el('NextVersionIdMarker', res.next.versionId),
+      ...res.versions.map((v) =>
+        v.deleteMarker
+          ? el('DeleteMarker', [
+              el('Key', enc(v.key)), el('VersionId', v.versionId), el('IsLatest', v.isLatest), el('LastModified', isoDate(v.lastModified)),
+              owner(bucket.ownerAccountId),
+            ])
+          : el('Version', [
+              el('Key', enc(v.key)), el('VersionId', v.versionId), el('IsLatest', v.isLatest), el('LastModified', isoDate(v.lastModified)),
+              el('ETag', quoted(v.etag)), el('Type', v.type), el('Size', v.size), el('StorageClass', v.storageClass), owner(bucket.ownerAccountId),
+            ]),
+      ),
+      ...res.commonPrefixes.map((p) => el('CommonPrefixes', [el('Prefix', enc(p))])),
     ]),
   );
 };

@@ -1,5 +1,6 @@
 import { AppError } from '../../errors.js';
 import type { CompletePart } from '../../domain/multipart.js';
+import { versionIdHeader } from '../../domain/versioning.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, quoted, sseResponseHeaders } from '../headers.js';
@@ -55,6 +56,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
   const { part, upload } = await req.services.multipart.uploadPartCopy(bucket, key, uploadId, partNumber, {
     bucket: source.bucket,
     key: source.key,
+    ...(source.versionId === undefined ? {} : { versionId: source.versionId }),
     range: header(req.headers, 'x-oss-copy-source-range'),
     conditions: copySourceConditions(req),
     checkTarget: symlinkTargetCheck(req, source.bucket),
@@ -62,7 +64,12 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
   return xmlResponse(
     el('CopyPartResult', [el('LastModified', isoDate(part.lastModified)), el('ETag', quoted(part.etag))]),
     200,
-    { ETag: quoted(part.etag), 'x-oss-hash-crc64ecma': part.crc64, ...sseResponseHeaders(sseOf(upload)) },
+    {
+      ETag: quoted(part.etag),
+      'x-oss-hash-crc64ecma': part.crc64,
+      ...(part.sourceVersionId === undefined ? {} : { 'x-oss-copy-source-version-id': part.sourceVersionId }),
+      ...sseResponseHeaders(sseOf(upload)),
+    },
   );
 };
 
@@ -99,6 +106,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
     parts = parseCompleteBody(raw);
   }
   const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers));
+  const versionId = versionIdHeader(await req.services.buckets.get(bucket), obj);
   const enc = encoder(req.query);
   return xmlResponse(
     el('CompleteMultipartUploadResult', [
@@ -109,7 +117,12 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
       el('ETag', quoted(obj.etag)),
     ]),
     200,
-    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) },
+    {
+      ETag: quoted(obj.etag),
+      'x-oss-hash-crc64ecma': obj.crc64,
+      ...(versionId === undefined ? {} : { 'x-oss-version-id': versionId }),
+      ...sseResponseHeaders(sseOf(obj)),
+    },
   );
 };
 

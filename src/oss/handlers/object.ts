@@ -2,6 +2,8 @@ import { AppError } from '../../errors.js';
 import { decodeUrlPath } from '../address.js';
 import { checkPreconditions } from '../../domain/conditions.js';
 import type { PutObjectInput } from '../../domain/objects.js';
+import type { ObjectRecord } from '../../domain/model.js';
+import { versionIdHeader } from '../../domain/versioning.js';
 import { resolveRange } from '../../domain/range.js';
 import { httpDate, isoDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
@@ -26,6 +28,16 @@ import { checkMd5, empty, ownerAcl, copySourceConditions, readSmallBody, symlink
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
 
+/** The request's `versionId` (docs/versioning.md), if any. */
+const versionOf = (req: OssRequest): string | undefined => req.query.get('versionId');
+
+/** Adds `x-oss-version-id` for an object of a bucket with versioning (its id, or 'null'). */
+async function withVersion(req: OssRequest, obj: Pick<ObjectRecord, 'versionId'>, headers: Record<string, string>): Promise<Record<string, string>> {
+  const id = obj.versionId ?? versionIdHeader(await req.services.buckets.get(req.op.bucket!), obj);
+  if (id !== undefined) headers['x-oss-version-id'] = id;
+  return headers;
+}
+
 /** What PutObject and AppendObject take from a request: target, properties, body and its claims. */
 function uploadInput(req: OssRequest): PutObjectInput {
   return {
@@ -39,7 +51,7 @@ function uploadInput(req: OssRequest): PutObjectInput {
 
 export const putObject: Handler = async (req) => {
   const obj = await req.services.objects.put(uploadInput(req));
-  return empty(200, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
+  return empty(200, await withVersion(req, obj, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) }));
 };
 
 const RESPONSE_OVERRIDES: Array<[string, string]> = [
@@ -88,11 +100,11 @@ function forceDownloadOfActiveContent(headers: Record<string, string>, keys: str
 
 async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const { bucket, key } = target(req);
-  const { meta: obj, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
+  const { meta: obj, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionOf(req));
   checkPreconditions(obj, preconditionsFrom(req.headers));
   // HEAD describes an archived object as it is; GET needs its bytes, readable only while restored.
   if (withBody) req.services.objects.assertReadable(data);
-  const headers = objectHeaders(obj);
+  const headers = await withVersion(req, obj, objectHeaders(obj));
   const restore = req.services.objects.restoreHeader(obj);
   if (restore !== undefined) headers['x-oss-restore'] = restore;
   // Through a symlink the encryption is the target's: it describes the bytes.
@@ -128,19 +140,23 @@ export const headObject: Handler = (req) => read(req, false);
 
 export const getObjectMeta: Handler = async (req) => {
   const { bucket, key } = target(req);
-  const { meta: obj } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
-  return empty(200, {
+  const { meta: obj } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionOf(req));
+  return empty(200, await withVersion(req, obj, {
     ETag: quoted(obj.etag),
     'Content-Length': String(obj.size),
     'Last-Modified': httpDate(obj.lastModified),
     'x-oss-hash-crc64ecma': obj.crc64,
-  });
+  }));
 };
 
 export const deleteObject: Handler = async (req) => {
   const { bucket, key } = target(req);
-  await req.services.objects.delete(bucket, key);
-  return empty(204);
+  const res = await req.services.objects.delete(bucket, key, versionOf(req));
+  const headers: Record<string, string> = {};
+  if (res.deleteMarker) headers['x-oss-delete-marker'] = 'true';
+  const id = res.deleteMarkerVersionId ?? res.versionId;
+  if (id !== undefined) headers['x-oss-version-id'] = id;
+  return empty(204, headers);
 };
 
 export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = async (req) => {
@@ -155,9 +171,11 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
   }
   const props = objectPropsFrom(req.headers);
   req.body.resume();
+  const { source } = req.op.params;
   const obj = await req.services.objects.copy({
-    sourceBucket: req.op.params.source.bucket,
-    sourceKey: req.op.params.source.key,
+    sourceBucket: source.bucket,
+    sourceKey: source.key,
+    ...(source.versionId === undefined ? {} : { sourceVersionId: source.versionId }),
     bucket,
     key,
     replaceMetadata: directive === 'REPLACE',
@@ -167,36 +185,35 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     forbidOverwrite: forbidOverwrite(req.headers),
     checkSourceTarget: symlinkTargetCheck(req, req.op.params.source.bucket),
   });
-  return xmlResponse(
-    el('CopyObjectResult', [el('ETag', quoted(obj.etag)), el('LastModified', isoDate(obj.lastModified))]),
-    200,
-    { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) },
-  );
+  const headers = await withVersion(req, obj, { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
+  if (source.versionId !== undefined) headers['x-oss-copy-source-version-id'] = source.versionId;
+  return xmlResponse(el('CopyObjectResult', [el('ETag', quoted(obj.etag)), el('LastModified', isoDate(obj.lastModified))]), 200, headers);
 };
 
 export const appendObject: Handler<Extract<Operation, { name: 'AppendObject' }>> = async (req) => {
   const obj = await req.services.objects.append({ ...uploadInput(req), forbidOverwrite: false, position: req.op.params.position });
-  return empty(200, {
+  return empty(200, await withVersion(req, obj, {
     ETag: quoted(obj.etag),
     'x-oss-next-append-position': String(obj.size),
     'x-oss-hash-crc64ecma': obj.crc64,
     ...sseResponseHeaders(sseOf(obj)),
-  });
+  }));
 };
 
 export const getObjectAcl: Handler = async (req) => {
   const { bucket, key } = target(req);
-  const obj = await req.services.objects.head(bucket, key);
+  const obj = await req.services.objects.head(bucket, key, versionOf(req), 'NoSuchKey');
   const b = await req.services.buckets.get(bucket);
-  return xmlResponse(ownerAcl(b.ownerAccountId, obj.acl));
+  const id = versionIdHeader(b, obj);
+  return xmlResponse(ownerAcl(b.ownerAccountId, obj.acl), 200, id === undefined ? {} : { 'x-oss-version-id': id });
 };
 
 export const putObjectAcl: Handler = async (req) => {
   const { bucket, key } = target(req);
   const acl = header(req.headers, 'x-oss-object-acl');
   if (acl === undefined) throw new AppError('InvalidArgument', 'The x-oss-object-acl header is required.', { ArgumentName: 'x-oss-object-acl' });
-  await req.services.objects.setAcl(bucket, key, acl);
-  return empty();
+  const obj = await req.services.objects.setAcl(bucket, key, acl, versionOf(req));
+  return empty(200, await withVersion(req, obj, {}));
 };
 
 export const putSymlink: Handler = async (req) => {
@@ -211,25 +228,29 @@ export const putSymlink: Handler = async (req) => {
   }
   const props = { ...objectPropsFrom(req.headers), headers: contentHeadersFrom(req.headers), userMeta: userMetaFrom(req.headers) };
   const obj = await req.services.objects.putSymlink(bucket, key, symlinkTarget, props, forbidOverwrite(req.headers));
-  return empty(200, { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': '0' });
+  return empty(200, await withVersion(req, obj, { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': '0' }));
 };
 
 export const getSymlink: Handler = async (req) => {
   const { bucket, key } = target(req);
-  const obj = await req.services.objects.getSymlink(bucket, key);
+  const obj = await req.services.objects.getSymlink(bucket, key, versionOf(req));
   const headers: Record<string, string> = {
     'x-oss-symlink-target': encodeURIComponent(obj.symlinkTarget ?? ''),
     ETag: quoted(obj.etag),
     'Last-Modified': httpDate(obj.lastModified),
   };
   for (const [k, v] of Object.entries(obj.userMeta)) headers[`x-oss-meta-${k}`] = v;
-  return empty(200, headers);
+  return empty(200, await withVersion(req, obj, headers));
 };
 
 export const getObjectTagging: Handler = async (req) => {
   const { bucket, key } = target(req);
-  const obj = await req.services.objects.head(bucket, key);
-  return xmlResponse(el('Tagging', [el('TagSet', obj.tags.map(([k, v]) => el('Tag', [el('Key', k), el('Value', v)])))]));
+  const obj = await req.services.objects.head(bucket, key, versionOf(req), 'NoSuchKey');
+  return xmlResponse(
+    el('Tagging', [el('TagSet', obj.tags.map(([k, v]) => el('Tag', [el('Key', k), el('Value', v)])))]),
+    200,
+    await withVersion(req, obj, {}),
+  );
 };
 
 export const putObjectTagging: Handler = async (req) => {
@@ -245,13 +266,13 @@ export const putObjectTagging: Handler = async (req) => {
     if (k === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Tag must have a Key.' });
     return [k, text(tag.Value) ?? ''];
   });
-  await req.services.objects.setTags(bucket, key, tags);
-  return empty();
+  const obj = await req.services.objects.setTags(bucket, key, tags, versionOf(req));
+  return empty(200, await withVersion(req, obj, {}));
 };
 
 export const deleteObjectTagging: Handler = async (req) => {
   const { bucket, key } = target(req);
-  await req.services.objects.setTags(bucket, key, []);
-  return empty(204);
+  const obj = await req.services.objects.setTags(bucket, key, [], versionOf(req));
+  return empty(204, await withVersion(req, obj, {}));
 };
 

@@ -8,6 +8,7 @@ import type { Operation } from '../operations.js';
 import type { LengthRange } from '../post-policy.js';
 import { el } from '../xml.js';
 import { empty, xmlResponse } from './common.js';
+import { versionIdHeader } from '../../domain/versioning.js';
 
 /**
  * PostObject (spec oss-protocol §9), after the form is authenticated and authorized: the file part
@@ -72,7 +73,9 @@ export const postObject: Handler<Extract<Operation, { name: 'PostObject' }>> = a
   // The object is stored; the rest of the body (closing boundary, fields after the file) is read before answering.
   await upload.finished;
   const etag = quoted(obj.etag);
-  const common = { ETag: etag, 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) };
+  const common: Record<string, string> = { ETag: etag, 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) };
+  const versionId = versionIdHeader(await req.services.buckets.get(bucket), obj);
+  if (versionId !== undefined) common['x-oss-version-id'] = versionId;
 
   const redirect = redirectUrl(fields.get('success_action_redirect'));
   if (redirect !== null) {

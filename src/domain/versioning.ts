@@ -1,0 +1,52 @@
+import { AppError } from '../errors.js';
+import { readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
+import type { DomainContext } from './context.js';
+import type { Bucket, ObjectRecord, VersioningStatus } from './model.js';
+import { NULL_VERSION, VERSIONING_CONFIG } from '../store/meta/versions.js';
+
+// Bucket versioning (docs/versioning.md): the status is a bucket configuration ('versioning'); the stores
+// read it inside every object write and delete, so a write never races a status change.
+
+export interface VersioningConfig {
+  status: 'Enabled' | 'Suspended';
+}
+
+/** The stored form is `{"status":"Enabled"|"Suspended"}`, which the stores read too (store/meta/versions.ts). */
+export const VERSIONING: ConfigKind<VersioningConfig> = {
+  name: VERSIONING_CONFIG,
+  encode: (v) => JSON.stringify({ status: v.status }),
+  decode: (t) => JSON.parse(t) as VersioningConfig,
+};
+
+export function versioningStatus(bucket: Bucket): VersioningStatus {
+  return readConfig(bucket, VERSIONING)?.status ?? null;
+}
+
+/** PutBucketVersioning's Status: Enabled or Suspended (a bucket never returns to unversioned). */
+export function parseVersioningStatus(value: string | undefined): 'Enabled' | 'Suspended' {
+  if (value === undefined || value === '') {
+    throw new AppError('InvalidArgument', 'The Status element of VersioningConfiguration must not be empty.', { ArgumentName: 'Status', ArgumentValue: '' }, '0012-00000003');
+  }
+  if (value !== 'Enabled' && value !== 'Suspended') {
+    throw new AppError('InvalidArgument', 'The versioning status must be Enabled or Suspended.', { ArgumentName: 'Status', ArgumentValue: value }, '0012-00000004');
+  }
+  return value;
+}
+
+export async function putVersioning(ctx: DomainContext, bucket: string, status: 'Enabled' | 'Suspended'): Promise<void> {
+  await updateConfig(ctx, bucket, VERSIONING, () => ({ status }));
+}
+
+/**
+ * The `x-oss-version-id` an answer about `obj` carries: its id, 'null' for the null version of a bucket
+ * with versioning (Enabled or Suspended); none in a bucket that never had versioning.
+ */
+export function versionIdHeader(bucket: Bucket | null, obj: Pick<ObjectRecord, 'versionId'>): string | undefined {
+  if (obj.versionId !== undefined) return obj.versionId;
+  return bucket !== null && versioningStatus(bucket) !== null ? NULL_VERSION : undefined;
+}
+
+/** A versionId query parameter: present and non-empty (an empty one names no version). */
+export function assertVersionId(versionId: string | undefined): void {
+  if (versionId === '') throw new AppError('InvalidArgument', 'The versionId parameter must not be empty.', { ArgumentName: 'versionId', ArgumentValue: '' });
+}

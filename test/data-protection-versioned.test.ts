@@ -1,0 +1,107 @@
+// Versioning together with WORM retention and archive restores: a restore changes the version it names in
+// place (never a new version), and retention protects what a delete would remove for good (a version),
+// not the delete marker a versioned bucket adds instead.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type OSS from 'ali-oss';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { expectOssError, headersOf, sendVerbatim } from './helpers/oss.js';
+
+const DAY_MS = 60_000;
+
+interface Extra {
+  putBucketVersioning(bucket: string, status: string): Promise<unknown>;
+  getBucketVersions(query: Record<string, string | number>): Promise<{ objects: Array<{ name: string; versionId: string }>; deleteMarker: Array<{ name: string; versionId: string }> }>;
+  initiateBucketWorm(name: string, days: string | number): Promise<{ wormId: string }>;
+  completeBucketWorm(name: string, wormId: string): Promise<{ status: number }>;
+}
+const x = (c: OSS): Extra => c as unknown as Extra;
+
+describe('versioning × retention × restore', () => {
+  let srv: TestServer;
+  let admin: OSS;
+  let offset = 0;
+
+  before(async () => {
+    srv = await startTestServer({ clock: () => Date.now() + offset, timing: { retentionDayMs: DAY_MS, restoreDelayMs: 0, restoreDayMs: DAY_MS } });
+    admin = srv.client();
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  const versionsOf = async (bucket: string, key: string): Promise<string[]> => {
+    const list = await x(srv.client({ bucket })).getBucketVersions({ prefix: key });
+    return [...(list.objects ?? []), ...(list.deleteMarker ?? [])].filter((o) => o.name === key).map((o) => o.versionId);
+  };
+
+  it('RestoreObject changes the named version in place: no new version, the other versions stay frozen', async () => {
+    const b = 'pv-restore';
+    await admin.putBucket(b);
+    await x(admin).putBucketVersioning(b, 'Enabled');
+    const c = srv.client({ bucket: b });
+    const v1 = headersOf(await c.put('cold.bin', Buffer.from('one'), { headers: { 'x-oss-storage-class': 'Archive' } }))['x-oss-version-id']!;
+    const v2 = headersOf(await c.put('cold.bin', Buffer.from('two'), { headers: { 'x-oss-storage-class': 'Archive' } }))['x-oss-version-id']!;
+    assert.notEqual(v1, v2);
+    assert.deepEqual((await versionsOf(b, 'cold.bin')).sort(), [v1, v2].sort());
+
+    // The noncurrent version, by versionId.
+    const r = await sendVerbatim(c, srv.port, 'POST', 'cold.bin', { subres: { restore: '', versionId: v1 } });
+    assert.equal(r.status, 202, r.body.toString());
+    assert.deepEqual((await versionsOf(b, 'cold.bin')).sort(), [v1, v2].sort(), 'a restore must not add a version');
+    const old = (await c.get('cold.bin', { versionId: v1 } as OSS.GetObjectOptions)) as unknown as { content: Buffer };
+    assert.equal(old.content.toString(), 'one');
+    // The current version was not restored.
+    await expectOssError(c.get('cold.bin'), 'InvalidObjectState', 403);
+
+    // The current one, without versionId: still in place.
+    const cur = await sendVerbatim(c, srv.port, 'POST', 'cold.bin', { subres: 'restore' });
+    assert.equal(cur.status, 202, cur.body.toString());
+    assert.deepEqual((await versionsOf(b, 'cold.bin')).sort(), [v1, v2].sort());
+    assert.equal(((await c.get('cold.bin')) as unknown as { content: Buffer }).content.toString(), 'two');
+
+    // A version that does not exist, and a delete marker.
+    const missing = await sendVerbatim(c, srv.port, 'POST', 'cold.bin', { subres: { restore: '', versionId: 'CAEQNRiBgICb8o6D0BYiIDNjY2E4NDRjNmVmMjQ0NzVhNzg4Y2MwNzBjYzdkMmI3' } });
+    assert.equal(missing.status, 404, missing.body.toString());
+    const del = await c.delete('cold.bin');
+    const marker = headersOf(del)['x-oss-version-id']!;
+    const onMarker = await sendVerbatim(c, srv.port, 'POST', 'cold.bin', { subres: { restore: '', versionId: marker } });
+    assert.equal(onMarker.status, 405, onMarker.body.toString());
+  });
+
+  it('a locked retention protects versions from removal for good; delete markers and new versions are allowed', async () => {
+    const b = 'pv-worm';
+    await admin.putBucket(b);
+    await x(admin).putBucketVersioning(b, 'Enabled');
+    const c = srv.client({ bucket: b });
+    const v1 = headersOf(await c.put('doc.txt', Buffer.from('v1')))['x-oss-version-id']!;
+    const init = await x(admin).initiateBucketWorm(b, 1);
+    assert.equal((await x(admin).completeBucketWorm(b, init.wormId)).status, 200);
+
+    // An overwrite keeps v1 as a version: allowed.
+    const v2 = headersOf(await c.put('doc.txt', Buffer.from('v2')))['x-oss-version-id']!;
+    // Deleting without versionId only adds a marker: allowed.
+    const del = await c.delete('doc.txt');
+    assert.equal(headersOf(del)['x-oss-delete-marker'], 'true');
+    const marker = headersOf(del)['x-oss-version-id']!;
+    // Removing a protected version for good: refused, alone or in a batch; nothing removed.
+    await expectOssError(c.delete('doc.txt', { versionId: v1 } as OSS.RequestOptions), 'FileImmutable', 409);
+    const body = `<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>false</Quiet><Object><Key>doc.txt</Key><VersionId>${marker}</VersionId></Object><Object><Key>doc.txt</Key><VersionId>${v2}</VersionId></Object></Delete>`;
+    const { createHash } = await import('node:crypto');
+    const batch = await sendVerbatim(c, srv.port, 'POST', '', {
+      subres: 'delete',
+      content: Buffer.from(body),
+      headers: { 'Content-MD5': createHash('md5').update(body).digest('base64'), 'Content-Type': 'application/xml' },
+    });
+    assert.equal(batch.status, 409, batch.body.toString());
+    assert.deepEqual((await versionsOf(b, 'doc.txt')).sort(), [v1, v2, marker].sort());
+    // The marker itself is not protected data.
+    await c.delete('doc.txt', { versionId: marker } as OSS.RequestOptions);
+    assert.equal(((await c.get('doc.txt')) as unknown as { content: Buffer }).content.toString(), 'v2');
+
+    // Once the retention has passed, versions go.
+    offset += 2 * DAY_MS;
+    await c.delete('doc.txt', { versionId: v1 } as OSS.RequestOptions);
+    assert.deepEqual(await versionsOf(b, 'doc.txt'), [v2]);
+  });
+});
