@@ -67,6 +67,7 @@ export const catalogue = {
   NoSuchUpload: { status: 404, message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', ec: '0042-00000002' },
   NoSuchBucketPolicy: { status: 404, message: 'The specified bucket policy does not exist.', ec: '0031-00000001' },
   NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.', ec: '0024-00000001' },
+  NoSuchLifecycle: { status: 404, message: 'No Row found in Lifecycle Table.' },
   SymlinkTargetNotExist: { status: 404, message: 'The symlink target object does not exist.', ec: '0026-00000006' },
   BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', ec: '0015-00000104' },
   BucketNotEmpty: { status: 409, message: 'The bucket has objects. Please delete them first.', ec: '0015-00000301' },

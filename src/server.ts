@@ -12,6 +12,8 @@ import { createConsoleRoute } from './console/serve.js';
 import { DEFAULT_MIN_FREE_SPACE, WriteAdmission, type FreeSpaceFloor } from './domain/admission.js';
 import { BucketService } from './domain/buckets.js';
 import type { DomainContext } from './domain/context.js';
+import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
+import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
 import { createListener } from './http/listener.js';
@@ -116,6 +118,12 @@ export interface ServerOptions {
   init?: string;
   /** Development only: enable `POST /-/reset` (wipe, then apply `init` again). */
   allowReset?: boolean;
+  /**
+   * The lifecycle worker (docs/lifecycle.md). `daySeconds`: development only, how long a lifecycle "day"
+   * is (default 86400); `intervalMs`: how often it runs (default the shorter of 10 minutes and a day; 0:
+   * never on its own, see RunningServer.lifecycle); `enabled: false`: no worker in this process.
+   */
+  lifecycle?: { daySeconds?: number; intervalMs?: number; enabled?: boolean; pageSize?: number; tickBudget?: number; leaseMs?: number };
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
@@ -132,6 +140,8 @@ export interface RunningServer {
   ram: RamService;
   /** With a shared database and blobs on disk: the blob garbage collector (one process at a time, by lease). */
   blobGc?: BlobCollector;
+  /** The lifecycle worker, unless disabled (one process at a time on a shared database, by lease). */
+  lifecycle?: LifecycleWorker;
   close(): Promise<void>;
 }
 
@@ -227,7 +237,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(admission ? { admission } : {}),
   };
   const objects = new ObjectService(ctx);
-  const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects) };
+  const lc = opts.lifecycle ?? {};
+  if (lc.daySeconds !== undefined && !(lc.daySeconds > 0)) throw new Error('the lifecycle day must be a positive number of seconds');
+  const dayMs = lc.daySeconds !== undefined ? lc.daySeconds * 1000 : DAY_MS;
+  if (lc.daySeconds !== undefined) log.warn('lifecycle days are shortened (development only)', { daySeconds: lc.daySeconds });
+  const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects), lifecycle: new LifecycleService(ctx, dayMs) };
+  const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, objects, {
+    holder: `${process.pid}-${randomUUID()}`,
+    dayMs,
+    intervalMs: lc.intervalMs ?? Math.min(10 * 60 * 1000, dayMs),
+    ...(lc.pageSize !== undefined ? { pageSize: lc.pageSize } : {}),
+    ...(lc.tickBudget !== undefined ? { tickBudget: lc.tickBudget } : {}),
+    ...(lc.leaseMs !== undefined ? { leaseMs: lc.leaseMs } : {}),
+    log: (level, msg, fields) => log[level](msg, fields),
+  });
   const identity = new IdentityPolicies(meta);
   const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });
   const tokens = new TokenService(masterKey, previousMasterKeys);
@@ -293,6 +316,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   blobGc?.start();
+  lifecycle?.start();
   const listening = await listen(
     opts.host,
     opts.port,
@@ -321,8 +345,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     blobs,
     ram,
     ...(blobGc ? { blobGc } : {}),
+    ...(lifecycle ? { lifecycle } : {}),
     async close() {
       await listening.close();
+      await lifecycle?.stop();
       await blobGc?.stop();
       await meta.close();
       await blobs.close();

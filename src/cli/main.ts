@@ -28,6 +28,16 @@ function seconds(min: number): (value: string) => number {
   };
 }
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number of seconds > 0.');
+  return n;
+}
+
+function lifecycleOptions(daySeconds: number | undefined, intervalSeconds: number | undefined): NonNullable<ServerOptions['lifecycle']> {
+  return { ...(daySeconds !== undefined ? { daySeconds } : {}), ...(intervalSeconds !== undefined ? { intervalMs: intervalSeconds * 1000 } : {}) };
+}
+
 function freeSpace(value: string): FreeSpaceFloor {
   try {
     return parseFreeSpace(value);
@@ -108,7 +118,9 @@ export function buildProgram(): Command {
     .option('--gc-grace <seconds>', 'with --meta postgres: never collect files written less than this long ago (env ALUNITE_GC_GRACE, default 3600, min 60)', seconds(60))
     .option('--init <file>', 'apply this state file at start: users, keys, roles, policies, buckets (env ALUNITE_INIT; docs/init.md)', process.env.ALUNITE_INIT || undefined)
     .option('--allow-reset', 'development only: enable POST /-/reset, back to the --init state (env ALUNITE_ALLOW_RESET=1)', process.env.ALUNITE_ALLOW_RESET === '1')
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; json?: boolean } & OpsFlags) => {
+    .option('--lifecycle-day-seconds <n>', 'development only: a lifecycle rule\'s "day" lasts this many seconds (env ALUNITE_LIFECYCLE_DAY_SECONDS, default 86400; docs/lifecycle.md)', positiveSeconds)
+    .option('--lifecycle-interval <seconds>', 'run the lifecycle worker this often, 0 never (env ALUNITE_LIFECYCLE_INTERVAL, default the shorter of 600 and a lifecycle day)', seconds(0))
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; json?: boolean; lifecycleDaySeconds?: number; lifecycleInterval?: number } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -136,6 +148,8 @@ export function buildProgram(): Command {
         ...(o.init !== undefined ? { init: o.init } : {}),
         allowReset: o.allowReset,
         ...(minFreeSpace ? { minFreeSpace } : {}),
+        lifecycle: lifecycleOptions(o.lifecycleDaySeconds ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_DAY_SECONDS', positiveSeconds, undefined),
+          o.lifecycleInterval ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_INTERVAL', seconds(0), undefined)),
         blobGc: {
           intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,
           graceMs: (o.gcGrace ?? fromEnv('ALUNITE_GC_GRACE', seconds(60), 3600)) * 1000,

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import type { BucketService } from '../domain/buckets.js';
+import type { LifecycleService } from '../domain/lifecycle-service.js';
 import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
 import type { AuthzCheck, Operation } from './operations.js';
@@ -10,6 +11,7 @@ export interface OssServices {
   buckets: BucketService;
   objects: ObjectService;
   multipart: MultipartService;
+  lifecycle: LifecycleService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

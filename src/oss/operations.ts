@@ -79,6 +79,9 @@ export type Operation =
   | Simple<'GetBucketCors'>
   | Simple<'PutBucketCors'>
   | Simple<'DeleteBucketCors'>
+  | Simple<'GetBucketLifecycle'>
+  | Simple<'PutBucketLifecycle'>
+  | Simple<'DeleteBucketLifecycle'>
   | Simple<'ListObjects'>
   | Simple<'ListObjectsV2'>
   | Simple<'ListMultipartUploads'>
@@ -136,6 +139,7 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'DeleteObject', 'GetObjectAcl', 'PutObjectAcl', 'PutSymlink', 'GetSymlink', 'GetObjectTagging', 'PutObjectTagging',
   'DeleteObjectTagging', 'InitiateMultipartUpload', 'CopyObject', 'AppendObject', 'UploadPart', 'UploadPartCopy',
   'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts', 'OptionObject',
+  'GetBucketLifecycle', 'PutBucketLifecycle', 'DeleteBucketLifecycle',
 ]);
 
 /**
@@ -419,6 +423,7 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('location')) return { name: 'GetBucketLocation', ...onBucket('oss:GetBucketLocation') };
         if (has('policy')) return { name: 'GetBucketPolicy', ...onBucket('oss:GetBucketPolicy') };
         if (has('cors')) return { name: 'GetBucketCors', ...onBucket('oss:GetBucketCors') };
+        if (has('lifecycle')) return { name: 'GetBucketLifecycle', ...onBucket('oss:GetBucketLifecycle') };
         if (has('uploads')) return { name: 'ListMultipartUploads', ...onBucket('oss:ListMultipartUploads') };
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', ...onBucket('oss:ListObjects', 'read') };
         return { name: 'ListObjects', ...onBucket('oss:ListObjects', 'read') };
@@ -426,10 +431,12 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('acl')) return { name: 'PutBucketAcl', ...onBucket('oss:PutBucketAcl') };
         if (has('policy')) return { name: 'PutBucketPolicy', ...onBucket('oss:PutBucketPolicy') };
         if (has('cors')) return { name: 'PutBucketCors', ...onBucket('oss:PutBucketCors') };
+        if (has('lifecycle')) return { name: 'PutBucketLifecycle', ...onBucket('oss:PutBucketLifecycle') };
         return { name: 'PutBucket', ...onBucket('oss:PutBucket') };
       case 'DELETE':
         if (has('policy')) return { name: 'DeleteBucketPolicy', ...onBucket('oss:DeleteBucketPolicy') };
         if (has('cors')) return { name: 'DeleteBucketCors', ...onBucket('oss:DeleteBucketCors') };
+        if (has('lifecycle')) return { name: 'DeleteBucketLifecycle', ...onBucket('oss:DeleteBucketLifecycle') };
         return { name: 'DeleteBucket', ...onBucket('oss:DeleteBucket') };
       case 'POST':
         // oss:DeleteObject is checked per key (spec ram-sts §2.3) once the handler has parsed the body:

@@ -1,5 +1,6 @@
 import type { HandlerTable } from '../context.js';
 import * as bucket from './bucket.js';
+import * as lifecycle from './lifecycle.js';
 import * as mp from './multipart.js';
 import * as object from './object.js';
 import { postObject } from './post-object.js';
@@ -21,6 +22,9 @@ export const handlers: HandlerTable = {
   GetBucketCors: bucket.getBucketCors,
   PutBucketCors: bucket.putBucketCors,
   DeleteBucketCors: bucket.deleteBucketCors,
+  GetBucketLifecycle: lifecycle.getBucketLifecycle,
+  PutBucketLifecycle: lifecycle.putBucketLifecycle,
+  DeleteBucketLifecycle: lifecycle.deleteBucketLifecycle,
   ListObjects: bucket.listObjects,
   ListObjectsV2: bucket.listObjectsV2,
   ListMultipartUploads: bucket.listMultipartUploads,

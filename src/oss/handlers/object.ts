@@ -89,6 +89,8 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const { meta: obj, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket));
   checkPreconditions(obj, preconditionsFrom(req.headers));
   const headers = objectHeaders(obj);
+  const expiry = await req.services.lifecycle.expiration(bucket, obj);
+  if (expiry) headers['x-oss-expiration'] = `expiry-date="${httpDate(expiry.at)}", rule-id="${wireText(expiry.rule).replace(/["\\\x00-\x1f\x7f]/g, '_')}"`;
   const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
   if (overrides.length > 0 && req.principal.type === 'anonymous') {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');

@@ -84,6 +84,12 @@ export interface MetadataStore {
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult>;
   deleteObject(bucket: string, key: string): Promise<ObjectRecord | null>;
+  /**
+   * Deletes the object only if `decide(current)`, run inside the transaction, says so (background deletes such
+   * as lifecycle expiration, which must not remove an object rewritten since it was looked at). Returns the
+   * removed record, or null when there was none or `decide` kept it.
+   */
+  deleteObjectIf(bucket: string, key: string, decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord | null>;
   listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]>;
 
   // multipart

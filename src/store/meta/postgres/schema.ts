@@ -180,6 +180,8 @@ export const PG_MIGRATIONS: string[] = [
   // 5: per-object and per-upload feature state (ObjectAttrs: encryption, restore, …) as one JSON column.
   `ALTER TABLE objects ADD COLUMN attrs text;
    ALTER TABLE uploads ADD COLUMN attrs text;`,
+  // 6: the lease of the lifecycle worker (one process at a time applies the buckets' lifecycle rules).
+  `INSERT INTO alunite_leases (name, holder, expires_at) VALUES ('lifecycle', '', '-infinity') ON CONFLICT (name) DO NOTHING;`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

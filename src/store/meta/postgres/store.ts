@@ -254,6 +254,19 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return rows[0] ? toObject(rows[0]) : null;
   }
 
+  /** The row is locked FOR UPDATE while deciding, so a racing write is either seen by `decide` or waits. */
+  async deleteObjectIf(bucket: string, key: string, decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord | null> {
+    const k = keyBytes(key);
+    return this.tx(async (c) => {
+      const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
+      if (!rows[0]) return null;
+      const current = toObject(rows[0]);
+      if (!decide(current)) return null;
+      await c.query({ name: 'delete-object-locked', text: 'DELETE FROM objects WHERE bucket = $1 AND key = $2', values: [bucket, k] });
+      return current;
+    });
+  }
+
   async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
     // Rows as arrays (no object per row), key bytes decoded once.
     const res = await this.pool.query<[Buffer, number, string, string, string, number]>({ ...listObjectsSql(bucket, q), rowMode: 'array' });

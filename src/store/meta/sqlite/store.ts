@@ -220,6 +220,16 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     }, true);
   }
 
+  async deleteObjectIf(bucket: string, key: string, decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord | null> {
+    return this.write((): ObjectRecord | null => {
+      const current = this.readObject(bucket, key);
+      if (!current || !decide(current.record)) return null;
+      if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
+      this.stmts.deleteObject.run(bucket, key);
+      return current.record;
+    }, true);
+  }
+
   async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
     const { where, params } = rangeWhere(q.prefix, q.after, q.skipPrefix);
     const sql = `SELECT key, size, etag, type, storage_class, last_modified FROM objects WHERE bucket = ?${where} ORDER BY key LIMIT ?`;

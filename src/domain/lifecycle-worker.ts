@@ -1,0 +1,361 @@
+import { dropBlobs, garbageSegments, type DomainContext } from './context.js';
+import { lifecycleOf, objectActionDue, scanPrefixes, uploadAbortDue, type LifecycleConfig, type ObjectAction } from './lifecycle.js';
+import type { Bucket, ObjectRecord, ObjectSummary } from './model.js';
+import type { ObjectService } from './objects.js';
+
+/**
+ * The background worker that applies the buckets' lifecycle rules: expires current objects, moves them to
+ * colder storage classes, aborts stale multipart uploads.
+ *
+ * Incremental and restart-safe: each bucket is walked in key order, one page at a time, through the key
+ * ranges its rules cover (keyset paging on the (bucket, key) primary key, never OFFSET), and the position
+ * is saved after every page in the bucket's `lifecycle-progress` configuration (with the pass's counts). A
+ * tick visits at most `tickBudget` objects per bucket and goes on where the last one stopped, in this
+ * process or, after a restart, in the next; a bucket's pass ends with one summary log line, and the next
+ * pass starts at the following tick. With a shared database (PostgreSQL) one process at a time runs the
+ * worker: it holds the `lifecycle` lease, renewed on every page, until it stops.
+ *
+ * Every change is decided inside the store's transaction against the object as it is then (an object
+ * rewritten since it was listed is judged again), and goes the way an API delete goes: blobs freed after the
+ * commit, the free-space admission told. On a versioned bucket, expiring goes through ObjectService.delete,
+ * which adds a delete marker there.
+ */
+
+/** The lease row the processes sharing a database compete for (PostgreSQL migration 6). */
+export const LIFECYCLE_LEASE = 'lifecycle';
+
+/** The per-bucket position, kept through the bucket configuration store (not a lifecycle rule). */
+export const PROGRESS_CONFIG = 'lifecycle-progress';
+
+export interface PassCounts {
+  scanned: number;
+  expired: number;
+  transitioned: number;
+  aborted: number;
+  /** Objects a retention (WORM) hook kept. */
+  retained: number;
+}
+
+interface Progress {
+  pass: number;
+  phase: 'objects' | 'uploads';
+  /** The rule prefix being walked ('' is also the whole bucket), and the last key / upload done in it. */
+  prefix: string;
+  after: string;
+  uploadId: string;
+  startedAt: number;
+  counts: PassCounts;
+}
+
+/**
+ * Called inside the delete's transaction with the object about to be expired; throws (any error) to keep
+ * it. The hook for WORM retention: Alunite has no retention check yet (docs/lifecycle.md).
+ */
+export type RetentionCheck = (bucket: Bucket, record: ObjectRecord, now: number) => void;
+
+export interface LifecycleWorkerOptions {
+  /** Names this process in the lease (unique per process). */
+  holder: string;
+  /** Length of a lifecycle "day" in ms. */
+  dayMs: number;
+  /** Tick every this many ms; 0: only when runOnce / runPass is called. */
+  intervalMs: number;
+  /** Objects (or uploads) per page. */
+  pageSize?: number;
+  /** Objects (or uploads) one tick visits per bucket before moving on. */
+  tickBudget?: number;
+  leaseMs?: number;
+  retention?: RetentionCheck;
+  /** One line per finished bucket pass (`lifecycle pass`) and failures. */
+  log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+}
+
+export const LIFECYCLE_DEFAULTS = { pageSize: 1000, tickBudget: 100_000, leaseMs: 60_000 } as const;
+
+const zero = (): PassCounts => ({ scanned: 0, expired: 0, transitioned: 0, aborted: 0, retained: 0 });
+
+/** Thrown by a decider to leave an object as it is (it changed since it was listed, or a hook kept it). */
+class Keep extends Error {
+  constructor(readonly retained = false) {
+    super('keep');
+  }
+}
+
+export interface TickResult {
+  ran: boolean;
+  /** Buckets whose pass ended during this tick. */
+  finished: Array<{ bucket: string } & PassCounts>;
+  /** Whether every lifecycle bucket was left mid-pass (more work waits for the next tick). */
+  pending: boolean;
+}
+
+export class LifecycleWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<TickResult> | null = null;
+  private stopped = false;
+  private readonly pageSize: number;
+  private readonly tickBudget: number;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly objects: ObjectService,
+    private readonly opts: LifecycleWorkerOptions,
+  ) {
+    this.pageSize = opts.pageSize ?? LIFECYCLE_DEFAULTS.pageSize;
+    this.tickBudget = opts.tickBudget ?? LIFECYCLE_DEFAULTS.tickBudget;
+    this.leaseMs = opts.leaseMs ?? LIFECYCLE_DEFAULTS.leaseMs;
+  }
+
+  start(): void {
+    if (this.opts.intervalMs <= 0) return;
+    const tick = (): void => {
+      this.runOnce().catch((err: unknown) => this.opts.log('warn', 'lifecycle tick failed', { err: String(err) }));
+    };
+    this.timer = setInterval(tick, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One tick now (joins one already running in this process). */
+  runOnce(): Promise<TickResult> {
+    if (this.stopped) return Promise.resolve({ ran: false, finished: [], pending: false });
+    this.running ??= this.tick().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Ticks until no bucket is left mid-pass (benchmarks, tests). */
+  async runPass(): Promise<TickResult['finished']> {
+    const finished: TickResult['finished'] = [];
+    for (;;) {
+      const r = await this.runOnce();
+      finished.push(...r.finished);
+      if (!r.ran || !r.pending) return finished;
+    }
+  }
+
+  /** Stops ticking, waits for a tick in progress and gives the lease up (another process may take over at once). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+    await this.ctx.meta.releaseLease?.(LIFECYCLE_LEASE, this.opts.holder).catch(() => undefined);
+  }
+
+  /** Takes or renews the lease; true without one (SQLite: this process owns the database). */
+  private async lease(): Promise<boolean> {
+    const meta = this.ctx.meta;
+    return meta.tryLease ? meta.tryLease(LIFECYCLE_LEASE, this.opts.holder, this.leaseMs) : true;
+  }
+
+  private async tick(): Promise<TickResult> {
+    if (!(await this.lease())) return { ran: false, finished: [], pending: false };
+    const result: TickResult = { ran: true, finished: [], pending: false };
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.ctx.meta.listBuckets({ prefix: '', ...(after !== undefined ? { after } : {}), limit: 1000 });
+      for (const bucket of page) {
+        const config = lifecycleOf(bucket);
+        if (!config || this.stopped) continue;
+        const outcome = await this.processBucket(bucket, config);
+        if (outcome === 'lost-lease') return { ...result, ran: false };
+        if (outcome === 'pending') result.pending = true;
+        else result.finished.push({ bucket: bucket.name, ...outcome });
+      }
+      if (page.length < 1000) return result;
+      after = page[page.length - 1]!.name;
+    }
+  }
+
+  private readProgress(bucket: Bucket, config: LifecycleConfig): Progress {
+    const text = bucket.configs[PROGRESS_CONFIG];
+    if (text !== undefined) {
+      try {
+        return JSON.parse(text) as Progress;
+      } catch {
+        // unreadable: start a new pass
+      }
+    }
+    return this.fresh(config, 1);
+  }
+
+  private fresh(config: LifecycleConfig, pass: number): Progress {
+    return { pass, phase: 'objects', prefix: scanPrefixes(config, 'objects')[0] ?? '', after: '', uploadId: '', startedAt: this.ctx.clock(), counts: zero() };
+  }
+
+  private async saveProgress(bucket: string, p: Progress): Promise<void> {
+    const text = JSON.stringify(p);
+    await this.ctx.meta.updateBucketConfig(bucket, PROGRESS_CONFIG, () => text);
+  }
+
+  /** Advances one bucket's pass by up to tickBudget objects; its counts when the pass ended. */
+  private async processBucket(bucket: Bucket, config: LifecycleConfig): Promise<PassCounts | 'pending' | 'lost-lease'> {
+    const p = this.readProgress(bucket, config);
+    let budget = this.tickBudget;
+    while (budget > 0) {
+      if (this.stopped) return 'pending';
+      const prefixes = scanPrefixes(config, p.phase);
+      let i = prefixes.indexOf(p.prefix);
+      if (i < 0) {
+        // The rules changed under a saved position: walk this phase again from its first range.
+        i = 0;
+        p.after = '';
+        p.uploadId = '';
+      }
+      if (i >= prefixes.length) {
+        if (p.phase === 'objects') {
+          Object.assign(p, { phase: 'uploads', prefix: scanPrefixes(config, 'uploads')[0] ?? '', after: '', uploadId: '' });
+          continue;
+        }
+        return this.finishPass(bucket, config, p);
+      }
+      const prefix = prefixes[i]!;
+      p.prefix = prefix;
+      const limit = Math.min(this.pageSize, budget);
+      const done = p.phase === 'objects' ? await this.objectPage(bucket, config, p, prefix, limit) : await this.uploadPage(bucket, config, p, prefix, limit);
+      budget -= done.visited;
+      if (done.end) {
+        const next = prefixes[i + 1];
+        if (next === undefined) {
+          if (p.phase === 'objects') Object.assign(p, { phase: 'uploads', prefix: scanPrefixes(config, 'uploads')[0] ?? '', after: '', uploadId: '' });
+          else return this.finishPass(bucket, config, p);
+        } else {
+          Object.assign(p, { prefix: next, after: '', uploadId: '' });
+        }
+      }
+      // Renew the lease before saving: a process that lost it must not move the shared position.
+      if (!(await this.lease())) return 'lost-lease';
+      await this.saveProgress(bucket.name, p);
+    }
+    return 'pending';
+  }
+
+  private async finishPass(bucket: Bucket, config: LifecycleConfig, p: Progress): Promise<PassCounts> {
+    const counts = p.counts;
+    this.opts.log('info', 'lifecycle pass', { bucket: bucket.name, pass: p.pass, ...counts, ms: this.ctx.clock() - p.startedAt });
+    await this.saveProgress(bucket.name, this.fresh(config, p.pass + 1));
+    return counts;
+  }
+
+  private async objectPage(bucket: Bucket, config: LifecycleConfig, p: Progress, prefix: string, limit: number): Promise<{ visited: number; end: boolean }> {
+    const page = await this.ctx.meta.listObjects(bucket.name, { prefix, ...(p.after !== '' ? { after: p.after } : {}), limit });
+    const now = this.ctx.clock();
+    const versioned = bucket.configs.versioning !== undefined;
+    const work: Array<Promise<void>> = [];
+    for (const s of page) {
+      // Listings carry no tags: a rule's tag conditions are assumed met here and checked on the real record.
+      const action = objectActionDue(config, asRecord(s), now, this.opts.dayMs, { assumeTags: true });
+      if (action) work.push(this.apply(bucket, config, s.key, action, versioned, p.counts));
+    }
+    // Started together: SQLite commits the page's writes in one transaction (group commit).
+    await Promise.all(work);
+    p.counts.scanned += page.length;
+    if (page.length > 0) p.after = page[page.length - 1]!.key;
+    this.ctx.admission?.freed();
+    return { visited: page.length, end: page.length < limit };
+  }
+
+  private async apply(bucket: Bucket, config: LifecycleConfig, key: string, first: ObjectAction, versioned: boolean, counts: PassCounts): Promise<void> {
+    const now = this.ctx.clock();
+    const exact = (current: ObjectRecord): ObjectAction | null => objectActionDue(config, current, now, this.opts.dayMs);
+    try {
+      if (first.kind === 'expire') {
+        if (versioned) {
+          // The versioning path (a delete marker) is ObjectService's; judge the record as it is now first.
+          const current = await this.ctx.meta.getObject(bucket.name, key);
+          const action = current ? exact(current) : null;
+          if (current && action?.kind === 'expire') {
+            this.opts.retention?.(bucket, current, now);
+            await this.objects.delete(bucket.name, key);
+            counts.expired++;
+            return;
+          }
+          if (current && action?.kind === 'transition') await this.transition(bucket, key, exact, counts);
+          return;
+        }
+        let retained = false;
+        let laterAction: ObjectAction | null = null;
+        const removed = await this.ctx.meta.deleteObjectIf(bucket.name, key, (current) => {
+          const action = exact(current);
+          if (action?.kind !== 'expire') {
+            laterAction = action;
+            return false;
+          }
+          try {
+            this.opts.retention?.(bucket, current, now);
+          } catch {
+            retained = true;
+            return false;
+          }
+          return true;
+        });
+        if (removed) {
+          counts.expired++;
+          await dropBlobs(this.ctx, garbageSegments(removed, null));
+        } else if (retained) {
+          counts.retained++;
+        } else if ((laterAction as ObjectAction | null)?.kind === 'transition') {
+          await this.transition(bucket, key, exact, counts);
+        }
+        return;
+      }
+      await this.transition(bucket, key, exact, counts);
+    } catch (err) {
+      if (err instanceof Keep) {
+        if (err.retained) counts.retained++;
+        return;
+      }
+      this.opts.log('warn', 'lifecycle action failed', { bucket: bucket.name, key, err: String(err) });
+    }
+  }
+
+  /** Moves an object to the coldest class its rules make due now (the bytes stay; the class is metadata here). */
+  private async transition(bucket: Bucket, key: string, exact: (current: ObjectRecord) => ObjectAction | null, counts: PassCounts): Promise<void> {
+    try {
+      await this.ctx.meta.putObject(bucket.name, key, (current) => {
+        const action = current ? exact(current) : null;
+        if (!current || action?.kind !== 'transition') throw new Keep();
+        return { ...current, storageClass: action.storageClass };
+      });
+      counts.transitioned++;
+    } catch (err) {
+      if (!(err instanceof Keep)) throw err;
+    }
+  }
+
+  private async uploadPage(bucket: Bucket, config: LifecycleConfig, p: Progress, prefix: string, limit: number): Promise<{ visited: number; end: boolean }> {
+    const page = await this.ctx.meta.listUploads(bucket.name, {
+      prefix,
+      ...(p.after !== '' || p.uploadId !== '' ? { keyMarker: p.after, uploadIdMarker: p.uploadId } : {}),
+      limit,
+    });
+    const now = this.ctx.clock();
+    const work: Array<Promise<void>> = [];
+    for (const u of page) {
+      if (uploadAbortDue(config, u, now, this.opts.dayMs) === null) continue;
+      work.push(
+        this.ctx.meta.abortUpload(u.uploadId).then(async (parts) => {
+          if (!parts) return;
+          p.counts.aborted++;
+          await dropBlobs(this.ctx, parts.map((part) => part.blobId));
+        }),
+      );
+    }
+    await Promise.all(work);
+    if (page.length > 0) {
+      p.after = page[page.length - 1]!.key;
+      p.uploadId = page[page.length - 1]!.uploadId;
+    }
+    this.ctx.admission?.freed();
+    return { visited: page.length, end: page.length < limit };
+  }
+}
+
+/** A listing row as the record the rules look at (no tags: see objectActionDue's assumeTags). */
+function asRecord(s: ObjectSummary): ObjectRecord {
+  return {
+    ...s, bucket: '', crc64: '', contentMd5: null, acl: 'default', headers: { contentType: '' }, userMeta: {}, tags: [],
+    segments: [], inline: null, symlinkTarget: null,
+  };
+}
