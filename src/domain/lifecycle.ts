@@ -318,14 +318,15 @@ export function ruleMatches(rule: LifecycleRule, obj: Pick<ObjectRecord, 'key' |
 
 /**
  * When an action applies to something last modified (or initiated) at `since`: `days` later (a day is
- * `dayMs`, shortened by --lifecycle-day-seconds), or, for a CreatedBeforeDate, at once when it is older
- * than the date (then the date itself is returned), never otherwise.
+ * `dayMs`, shortened by --lifecycle-day-seconds), or, for a CreatedBeforeDate, at once (`since`) when it is
+ * older than the date, never otherwise. `announce`: for a CreatedBeforeDate, the date itself (what
+ * `x-oss-expiration` shows).
  */
-export function dueAt(when: LifecycleWhen, since: number, dayMs: number): number | null {
+export function dueAt(when: LifecycleWhen, since: number, dayMs: number, announce = false): number | null {
   if (when.days !== undefined) return since + when.days * dayMs;
   if (when.createdBeforeDate !== undefined) {
     const date = parseLifecycleDate(when.createdBeforeDate);
-    return since < date ? date : null;
+    return since < date ? (announce ? date : since) : null;
   }
   return null;
 }
@@ -362,7 +363,7 @@ export function expirationOf(config: LifecycleConfig, obj: ObjectRecord, dayMs: 
   for (const rule of config.rules) {
     const e = rule.expiration;
     if (!e || e.expiredObjectDeleteMarker || !ruleMatches(rule, obj)) continue;
-    const at = dueAt(e, obj.lastModified, dayMs);
+    const at = dueAt(e, obj.lastModified, dayMs, true);
     if (at !== null && (best === null || at < best.at)) best = { at, rule: rule.id };
   }
   return best;
