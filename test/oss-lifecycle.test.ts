@@ -304,11 +304,13 @@ describe('the lifecycle worker', () => {
     await c.put('k', Buffer.from('v1'));
     const seen = (await srv.meta.getObject(B, 'k'))!;
     await c.put('k', Buffer.from('v2 rewritten'));
-    assert.equal(await srv.meta.deleteObjectIf(B, 'k', (cur) => cur.etag === seen.etag), null);
+    await c.put('other', Buffer.from('o'));
+    assert.deepEqual(await srv.meta.deleteObjectsIf(B, ['k', 'missing'], (cur) => cur.etag === seen.etag), []);
     assert.ok(await srv.meta.getObject(B, 'k'));
-    const removed = await srv.meta.deleteObjectIf(B, 'k', () => true);
-    assert.equal(removed?.size, 'v2 rewritten'.length);
+    const removed = await srv.meta.deleteObjectsIf(B, ['k', 'other', 'missing'], (cur) => cur.key === 'k');
+    assert.deepEqual(removed.map((r) => [r.key, r.size]), [['k', 'v2 rewritten'.length]]);
     assert.equal(await srv.meta.getObject(B, 'k'), null);
+    assert.ok(await srv.meta.getObject(B, 'other'));
   });
 });
 

@@ -1,6 +1,6 @@
 import { dropBlobs, garbageSegments, type DomainContext } from './context.js';
 import { lifecycleOf, objectActionDue, scanPrefixes, uploadAbortDue, type LifecycleConfig, type ObjectAction } from './lifecycle.js';
-import type { Bucket, ObjectRecord, ObjectSummary } from './model.js';
+import type { Bucket, ObjectRecord } from './model.js';
 import type { ObjectService } from './objects.js';
 
 /**
@@ -74,12 +74,8 @@ export const LIFECYCLE_DEFAULTS = { pageSize: 1000, tickBudget: 100_000, leaseMs
 
 const zero = (): PassCounts => ({ scanned: 0, expired: 0, transitioned: 0, aborted: 0, retained: 0 });
 
-/** Thrown by a decider to leave an object as it is (it changed since it was listed, or a hook kept it). */
-class Keep extends Error {
-  constructor(readonly retained = false) {
-    super('keep');
-  }
-}
+/** Thrown by a decider to leave an object as it is (it changed since it was listed). */
+class Keep extends Error {}
 
 export interface TickResult {
   ran: boolean;
@@ -241,73 +237,69 @@ export class LifecycleWorker {
   private async objectPage(bucket: Bucket, config: LifecycleConfig, p: Progress, prefix: string, limit: number): Promise<{ visited: number; end: boolean }> {
     const page = await this.ctx.meta.listObjects(bucket.name, { prefix, ...(p.after !== '' ? { after: p.after } : {}), limit });
     const now = this.ctx.clock();
-    const versioned = bucket.configs.versioning !== undefined;
-    const work: Array<Promise<void>> = [];
+    const exact = (current: ObjectRecord): ObjectAction | null => objectActionDue(config, current, now, this.opts.dayMs);
+    const expire: string[] = [];
+    const transition: string[] = [];
     for (const s of page) {
       // Listings carry no tags: a rule's tag conditions are assumed met here and checked on the real record.
-      const action = objectActionDue(config, asRecord(s), now, this.opts.dayMs, { assumeTags: true });
-      if (action) work.push(this.apply(bucket, config, s.key, action, versioned, p.counts));
+      const action = objectActionDue(config, { ...s, tags: [] }, now, this.opts.dayMs, { assumeTags: true });
+      if (action?.kind === 'expire') expire.push(s.key);
+      else if (action?.kind === 'transition') transition.push(s.key);
     }
-    // Started together: SQLite commits the page's writes in one transaction (group commit).
-    await Promise.all(work);
+    try {
+      if (bucket.configs.versioning !== undefined) {
+        await Promise.all(expire.map((key) => this.expireVersioned(bucket, key, exact, now, p.counts)));
+      } else if (expire.length > 0) {
+        // One transaction for the page; each object is judged again as it is inside it.
+        const verdicts = new Map<string, 'retained' | 'transition'>();
+        const removed = await this.ctx.meta.deleteObjectsIf(bucket.name, expire, (current) => {
+          const action = exact(current);
+          if (action?.kind !== 'expire') {
+            if (action?.kind === 'transition') verdicts.set(current.key, 'transition');
+            return false;
+          }
+          try {
+            this.opts.retention?.(bucket, current, now);
+          } catch {
+            verdicts.set(current.key, 'retained');
+            return false;
+          }
+          return true;
+        });
+        p.counts.expired += removed.length;
+        for (const [key, v] of verdicts) {
+          if (v === 'retained') p.counts.retained++;
+          else transition.push(key);
+        }
+        await dropBlobs(this.ctx, removed.flatMap((r) => garbageSegments(r, null)));
+      }
+      // Started together: SQLite commits them in one transaction (group commit).
+      await Promise.all(transition.map((key) => this.transition(bucket, key, exact, p.counts)));
+    } catch (err) {
+      // The page is not done: its position is not saved, so the next tick tries it again.
+      this.opts.log('warn', 'lifecycle page failed', { bucket: bucket.name, prefix, after: p.after, err: String(err) });
+      return { visited: page.length, end: false };
+    }
     p.counts.scanned += page.length;
     if (page.length > 0) p.after = page[page.length - 1]!.key;
     this.ctx.admission?.freed();
     return { visited: page.length, end: page.length < limit };
   }
 
-  private async apply(bucket: Bucket, config: LifecycleConfig, key: string, first: ObjectAction, versioned: boolean, counts: PassCounts): Promise<void> {
-    const now = this.ctx.clock();
-    const exact = (current: ObjectRecord): ObjectAction | null => objectActionDue(config, current, now, this.opts.dayMs);
+  /** On a versioned bucket the delete marker is ObjectService's to add: judge the record as it is now first. */
+  private async expireVersioned(bucket: Bucket, key: string, exact: (current: ObjectRecord) => ObjectAction | null, now: number, counts: PassCounts): Promise<void> {
+    const current = await this.ctx.meta.getObject(bucket.name, key);
+    const action = current ? exact(current) : null;
+    if (!current || !action) return;
+    if (action.kind === 'transition') return this.transition(bucket, key, exact, counts);
     try {
-      if (first.kind === 'expire') {
-        if (versioned) {
-          // The versioning path (a delete marker) is ObjectService's; judge the record as it is now first.
-          const current = await this.ctx.meta.getObject(bucket.name, key);
-          const action = current ? exact(current) : null;
-          if (current && action?.kind === 'expire') {
-            this.opts.retention?.(bucket, current, now);
-            await this.objects.delete(bucket.name, key);
-            counts.expired++;
-            return;
-          }
-          if (current && action?.kind === 'transition') await this.transition(bucket, key, exact, counts);
-          return;
-        }
-        let retained = false;
-        let laterAction: ObjectAction | null = null;
-        const removed = await this.ctx.meta.deleteObjectIf(bucket.name, key, (current) => {
-          const action = exact(current);
-          if (action?.kind !== 'expire') {
-            laterAction = action;
-            return false;
-          }
-          try {
-            this.opts.retention?.(bucket, current, now);
-          } catch {
-            retained = true;
-            return false;
-          }
-          return true;
-        });
-        if (removed) {
-          counts.expired++;
-          await dropBlobs(this.ctx, garbageSegments(removed, null));
-        } else if (retained) {
-          counts.retained++;
-        } else if ((laterAction as ObjectAction | null)?.kind === 'transition') {
-          await this.transition(bucket, key, exact, counts);
-        }
-        return;
-      }
-      await this.transition(bucket, key, exact, counts);
-    } catch (err) {
-      if (err instanceof Keep) {
-        if (err.retained) counts.retained++;
-        return;
-      }
-      this.opts.log('warn', 'lifecycle action failed', { bucket: bucket.name, key, err: String(err) });
+      this.opts.retention?.(bucket, current, now);
+    } catch {
+      counts.retained++;
+      return;
     }
+    await this.objects.delete(bucket.name, key);
+    counts.expired++;
   }
 
   /** Moves an object to the coldest class its rules make due now (the bytes stay; the class is metadata here). */
@@ -350,12 +342,4 @@ export class LifecycleWorker {
     this.ctx.admission?.freed();
     return { visited: page.length, end: page.length < limit };
   }
-}
-
-/** A listing row as the record the rules look at (no tags: see objectActionDue's assumeTags). */
-function asRecord(s: ObjectSummary): ObjectRecord {
-  return {
-    ...s, bucket: '', crc64: '', contentMd5: null, acl: 'default', headers: { contentType: '' }, userMeta: {}, tags: [],
-    segments: [], inline: null, symlinkTarget: null,
-  };
 }

@@ -335,8 +335,12 @@ export type ObjectAction =
   | { kind: 'expire'; rule: string }
   | { kind: 'transition'; rule: string; storageClass: TransitionClass };
 
+/** What the rules look at in an object (a listing row with empty tags will do, see assumeTags). */
+export type LifecycleSubject = Pick<ObjectRecord, 'key' | 'size' | 'tags' | 'lastModified' | 'storageClass' | 'type'>;
+
 /** What the rules do to a current object now: expire it (wins), move it to the coldest due class, or nothing. */
-export function objectActionDue(config: LifecycleConfig, obj: ObjectRecord, now: number, dayMs: number, opts: { assumeTags?: boolean } = {}): ObjectAction | null {
+
+export function objectActionDue(config: LifecycleConfig, obj: LifecycleSubject, now: number, dayMs: number, opts: { assumeTags?: boolean } = {}): ObjectAction | null {
   let transition: { rule: string; storageClass: TransitionClass } | null = null;
   for (const rule of config.rules) {
     if (!ruleMatches(rule, obj, opts.assumeTags === true)) continue;

@@ -85,11 +85,11 @@ export interface MetadataStore {
   putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult>;
   deleteObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   /**
-   * Deletes the object only if `decide(current)`, run inside the transaction, says so (background deletes such
-   * as lifecycle expiration, which must not remove an object rewritten since it was looked at). Returns the
-   * removed record, or null when there was none or `decide` kept it.
+   * Deletes each of `keys` that exists and for which `decide(current)`, run inside one transaction, says so
+   * (background deletes such as lifecycle expiration, which must not remove an object rewritten since it was
+   * looked at). Returns the removed records, without their inline bytes (`inline` null).
    */
-  deleteObjectIf(bucket: string, key: string, decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord | null>;
+  deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]>;
   listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]>;
 
   // multipart

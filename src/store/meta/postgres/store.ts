@@ -254,16 +254,22 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return rows[0] ? toObject(rows[0]) : null;
   }
 
-  /** The row is locked FOR UPDATE while deciding, so a racing write is either seen by `decide` or waits. */
-  async deleteObjectIf(bucket: string, key: string, decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord | null> {
-    const k = keyBytes(key);
+  /** The rows are locked FOR UPDATE while deciding, so a racing write is either seen by `decide` or waits. */
+  async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]> {
+    if (keys.length === 0) return [];
+    const wanted = keys.map(keyBytes);
     return this.tx(async (c) => {
-      const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
-      if (!rows[0]) return null;
-      const current = toObject(rows[0]);
-      if (!decide(current)) return null;
-      await c.query({ name: 'delete-object-locked', text: 'DELETE FROM objects WHERE bucket = $1 AND key = $2', values: [bucket, k] });
-      return current;
+      // Locked in key order, as every batch takes them: two batches never wait on each other in a cycle.
+      const { rows } = await c.query<ObjectRow>({
+        name: 'lock-objects-batch',
+        text: `SELECT ${OBJECT_COLUMNS.replace('inline_data', 'NULL::bytea AS inline_data')} FROM objects WHERE bucket = $1 AND key = ANY($2::bytea[]) ORDER BY key FOR UPDATE`,
+        values: [bucket, wanted],
+      });
+      const removed = rows.map(toObject).filter((r) => decide(r));
+      if (removed.length > 0) {
+        await c.query({ name: 'delete-objects-batch', text: 'DELETE FROM objects WHERE bucket = $1 AND key = ANY($2::bytea[])', values: [bucket, removed.map((r) => keyBytes(r.key))] });
+      }
+      return removed;
     });
   }
 

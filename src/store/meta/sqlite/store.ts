@@ -220,13 +220,20 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     }, true);
   }
 
-  async deleteObjectIf(bucket: string, key: string, decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord | null> {
-    return this.write((): ObjectRecord | null => {
-      const current = this.readObject(bucket, key);
-      if (!current || !decide(current.record)) return null;
-      if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
-      this.stmts.deleteObject.run(bucket, key);
-      return current.record;
+  async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]> {
+    // One write (one savepoint) for the whole batch; the inline bytes are not read, only their row deleted.
+    return this.write((): ObjectRecord[] => {
+      const removed: ObjectRecord[] = [];
+      for (const key of keys) {
+        const row = this.stmts.getObject.get(bucket, key);
+        if (!row) continue;
+        const record = toObject(row, null);
+        if (!decide(record)) continue;
+        if (row.inline_id !== null) this.stmts.deleteInline.run(row.inline_id);
+        this.stmts.deleteObject.run(bucket, key);
+        removed.push(record);
+      }
+      return removed;
     }, true);
   }
 
