@@ -676,3 +676,162 @@ describe('SqliteMetadataStore inline bytes', () => {
     db.close();
   });
 });
+
+// Versions (docs/versioning.md): `objects` holds the current version, noncurrent versions and delete markers
+// live apart; every engine must give the same answers.
+for (const [name, make] of metaFactories) {
+  describe(`MetadataStore versions: ${name}`, () => {
+    const setStatus = (s: MetadataStore, b: string, status: 'Enabled' | 'Suspended') =>
+      s.updateBucketConfig(b, 'versioning', () => JSON.stringify({ status }));
+    const blob = (n: number) => n.toString(16).padStart(32, '0');
+
+    it('keeps every version, adds and removes delete markers, promotes the next newest', async () => {
+      const s = await make();
+      await s.createBucket(bucket('v'));
+      await setStatus(s, 'v', 'Enabled');
+      const one = await s.putObject('v', 'k', (cur, status) => {
+        assert.equal(status, 'Enabled');
+        assert.equal(cur, null);
+        return { ...object('v', 'k', blob(1)), lastModified: 1_700_000_000_000 };
+      });
+      assert.equal(one.replaced, null);
+      assert.match(one.record.versionId ?? '', /^[A-Za-z0-9_-]{22}$/);
+      const two = await s.putObject('v', 'k', () => ({ ...object('v', 'k'), segments: [], inline: Buffer.from('two'), etag: 'TWO', lastModified: 1_700_000_000_000 }));
+      assert.equal(two.replaced, null, 'the first version stays');
+      assert.notEqual(two.record.versionId, one.record.versionId);
+      assert.equal((await s.getObject('v', 'k'))?.versionId, two.record.versionId);
+      const v1 = await s.getObjectVersion('v', 'k', one.record.versionId);
+      assert.equal(v1?.etag, 'ABC');
+      assert.equal(v1?.isLatest, false);
+      assert.equal(typeof v1?.noncurrentSince, 'number');
+      assert.deepEqual(await s.referencedBlobIds(), new Set([blob(1)]));
+      let list = await s.listObjectVersions('v', { prefix: '', limit: 10 });
+      assert.deepEqual(list.map((e) => [e.versionId, e.isLatest, e.deleteMarker]), [
+        [two.record.versionId, true, false], [one.record.versionId, false, false],
+      ]);
+      // A delete without version id adds a marker: the key is gone for plain reads, its versions stay.
+      const del = await s.removeObject('v', 'k', 1_700_000_001_000);
+      assert.equal(del.deleteMarker, true);
+      assert.equal(del.removed, null);
+      assert.equal(await s.getObject('v', 'k'), null);
+      assert.equal((await s.getObjectVersion('v', 'k'))?.deleteMarker, true);
+      assert.deepEqual(await s.listObjects('v', { prefix: '', limit: 10 }), []);
+      list = await s.listObjectVersions('v', { prefix: '', limit: 10 });
+      assert.deepEqual(list.map((e) => [e.versionId, e.isLatest, e.deleteMarker]), [
+        [del.versionId, true, true], [two.record.versionId, false, false], [one.record.versionId, false, false],
+      ]);
+      assert.equal(await s.deleteBucket('v'), 'not-empty');
+      const markers = await s.listCurrentDeleteMarkers('v', { limit: 10 });
+      assert.deepEqual(markers.map((m) => [m.key, m.onlyVersion]), [['k', false]]);
+      // Removing the marker makes the newest version current again (with its inline bytes).
+      const undo = await s.removeObject('v', 'k', 1_700_000_002_000, del.versionId!);
+      assert.deepEqual([undo.deleteMarker, undo.removed], [true, null]);
+      const back = await s.getObject('v', 'k');
+      assert.equal(back?.versionId, two.record.versionId);
+      assert.deepEqual(back?.inline, Buffer.from('two'));
+      // Removing the current version for good promotes the previous one, blob and all.
+      const gone = await s.removeObject('v', 'k', 1_700_000_003_000, two.record.versionId!);
+      assert.equal(gone.removed?.etag, 'TWO');
+      assert.equal((await s.getObject('v', 'k'))?.versionId, one.record.versionId);
+      assert.equal((await s.getObject('v', 'k'))?.segments[0]?.blobId, blob(1));
+      assert.equal((await s.removeObject('v', 'k', 1, 'AAAAAAAAAAAAAAAAAAAAAA')).missingVersion, true);
+      assert.equal((await s.removeObject('v', 'k', 1, 'nonsense')).missingVersion, true);
+      const last = await s.removeObject('v', 'k', 1, one.record.versionId!);
+      assert.deepEqual(last.removed?.segments.map((x) => x.blobId), [blob(1)]);
+      assert.deepEqual(await s.listObjectVersions('v', { prefix: '', limit: 10 }), []);
+      assert.equal(await s.deleteBucket('v'), 'deleted');
+      await s.close();
+    });
+
+    it('gives objects written before versioning and while suspended the null version, which a suspended write replaces', async () => {
+      const s = await make();
+      await s.createBucket(bucket('n'));
+      await s.putObject('n', 'k', () => object('n', 'k', blob(1)));
+      await setStatus(s, 'n', 'Enabled');
+      const v = await s.putObject('n', 'k', () => object('n', 'k', blob(2)));
+      assert.deepEqual((await s.listObjectVersions('n', { prefix: '', limit: 10 })).map((e) => e.versionId), [v.record.versionId, 'null']);
+      assert.equal((await s.getObjectVersion('n', 'k', 'null'))?.segments[0]?.blobId, blob(1));
+      await setStatus(s, 'n', 'Suspended');
+      // Suspended: the new object is the null version; the old null version is garbage, the versioned one stays.
+      const w = await s.putObject('n', 'k', (_cur, status) => {
+        assert.equal(status, 'Suspended');
+        return object('n', 'k', blob(3));
+      });
+      assert.equal(w.record.versionId, undefined);
+      assert.deepEqual(w.replaced?.segments.map((x) => x.blobId), [blob(1)]);
+      assert.deepEqual((await s.listObjectVersions('n', { prefix: '', limit: 10 })).map((e) => e.versionId), ['null', v.record.versionId]);
+      // A second suspended write replaces the current null version.
+      const again = await s.putObject('n', 'k', () => object('n', 'k', blob(4)));
+      assert.deepEqual(again.replaced?.segments.map((x) => x.blobId), [blob(3)]);
+      // A suspended delete: a null delete marker replacing the null version.
+      const del = await s.removeObject('n', 'k', 1_700_000_005_000);
+      assert.deepEqual([del.versionId, del.deleteMarker, del.removed?.segments.map((x) => x.blobId)], ['null', true, [blob(4)]]);
+      assert.deepEqual((await s.listObjectVersions('n', { prefix: '', limit: 10 })).map((e) => [e.versionId, e.deleteMarker]), [['null', true], [v.record.versionId, false]]);
+      assert.deepEqual(await s.referencedBlobIds(), new Set([blob(2)]));
+      await s.close();
+    });
+
+    it('frees a removed version only of blobs no other version of the key uses; ACL and tags change a version in place', async () => {
+      const s = await make();
+      await s.createBucket(bucket('sh'));
+      await setStatus(s, 'sh', 'Enabled');
+      const a = await s.putObject('sh', 'k', () => object('sh', 'k', blob(7)));
+      // An in-place copy (new metadata, same bytes) shares the blob.
+      const b = await s.putObject('sh', 'k', (cur) => ({ ...cur!, userMeta: { x: 'y' } }));
+      assert.notEqual(a.record.versionId, b.record.versionId);
+      assert.deepEqual((await s.removeObject('sh', 'k', 1, a.record.versionId!)).removed?.segments, []);
+      assert.deepEqual(await s.referencedBlobIds(), new Set([blob(7)]));
+      const c = await s.putObject('sh', 'k', () => object('sh', 'k', blob(8)));
+      const updated = await s.updateObjectVersion('sh', 'k', b.record.versionId, (r) => ({ ...r, acl: 'public-read', tags: [['t', '1']] }));
+      assert.equal(updated?.acl, 'public-read');
+      const bv = await s.getObjectVersion('sh', 'k', b.record.versionId);
+      assert.deepEqual([bv?.acl, bv?.tags, bv?.userMeta], ['public-read', [['t', '1']], { x: 'y' }]);
+      assert.equal((await s.getObject('sh', 'k'))?.acl, 'default', 'the current version is untouched');
+      assert.equal((await s.updateObjectVersion('sh', 'k', undefined, (r) => ({ ...r, acl: 'private' })))?.versionId, c.record.versionId);
+      assert.equal((await s.listObjectVersions('sh', { prefix: '', limit: 10 })).length, 2, 'no version was added');
+      assert.equal(await s.updateObjectVersion('sh', 'k', 'AAAAAAAAAAAAAAAAAAAAAA', (r) => r), null);
+      await s.close();
+    });
+
+    it('lists versions in key order, newest first, resuming exactly at (key-marker, version-id-marker)', async () => {
+      const s = await make();
+      await s.createBucket(bucket('l'));
+      await s.putObject('l', 'a', () => object('l', 'a', blob(1)));
+      await setStatus(s, 'l', 'Enabled');
+      const keys = ['a', 'b/1', 'b/2', 'c', '\u{1F600}', '\uFFFD'];
+      for (const k of keys) for (let i = 0; i < 3; i++) await s.putObject('l', k, () => object('l', k, blob(100 + i)));
+      await s.removeObject('l', 'c', 1_800_000_000_000);
+      const all = await s.listObjectVersions('l', { prefix: '', limit: 1000 });
+      assert.equal(all.length, 1 + keys.length * 3 + 1);
+      // Key order is UTF-8 byte order: U+FFFD before U+1F600.
+      assert.deepEqual([...new Set(all.map((e) => e.key))], ['a', 'b/1', 'b/2', 'c', '\uFFFD', '\u{1F600}']);
+      assert.deepEqual(all.filter((e) => e.isLatest).map((e) => e.key), ['a', 'b/1', 'b/2', 'c', '\uFFFD', '\u{1F600}']);
+      assert.equal(all.find((e) => e.key === 'c' && e.isLatest)?.deleteMarker, true);
+      assert.equal(all.filter((e) => e.key === 'a').at(-1)?.versionId, 'null');
+      for (const size of [1, 2, 3, 5]) {
+        const paged: typeof all = [];
+        let after: { key: string; versionId: string } | undefined;
+        for (;;) {
+          const page = await s.listObjectVersions('l', { prefix: '', after, limit: size });
+          paged.push(...page);
+          if (page.length < size) break;
+          const last = page.at(-1)!;
+          after = { key: last.key, versionId: last.versionId };
+        }
+        assert.deepEqual(paged, all, `page size ${size}`);
+      }
+      assert.deepEqual((await s.listObjectVersions('l', { prefix: 'b/', limit: 100 })).map((e) => e.key), ['b/1', 'b/1', 'b/1', 'b/2', 'b/2', 'b/2']);
+      assert.deepEqual((await s.listObjectVersions('l', { prefix: '', skipPrefix: 'b/', after: { key: 'a' }, limit: 2 })).map((e) => e.key), ['c', 'c']);
+      // Noncurrent versions by age, keyset-paged.
+      const old = await s.listNoncurrentVersions('l', { before: Number.MAX_SAFE_INTEGER, limit: 1000 });
+      assert.equal(old.length, all.filter((e) => !e.isLatest).length);
+      const firstTwo = await s.listNoncurrentVersions('l', { before: Number.MAX_SAFE_INTEGER, limit: 2 });
+      const next = await s.listNoncurrentVersions('l', {
+        before: Number.MAX_SAFE_INTEGER, limit: 1000,
+        after: { noncurrentSince: firstTwo[1]!.noncurrentSince!, key: firstTwo[1]!.key, versionId: firstTwo[1]!.versionId },
+      });
+      assert.deepEqual([...firstTwo, ...next], old);
+      await s.close();
+    });
+  });
+}

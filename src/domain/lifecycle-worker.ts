@@ -21,7 +21,7 @@ import type { ObjectService } from './objects.js';
  * which adds a delete marker there.
  */
 
-/** The lease row the processes sharing a database compete for (PostgreSQL migration 6). */
+/** The lease row the processes sharing a database compete for (a PostgreSQL migration inserts its row). */
 export const LIFECYCLE_LEASE = 'lifecycle';
 
 /** The per-bucket position, kept through the bucket configuration store (not a lifecycle rule). */

@@ -85,6 +85,32 @@ export interface ObjectRecord {
   symlinkTarget: string | null;
   /** Per-object state of features beyond the core columns (see ObjectAttrs); absent or {} when none. */
   attrs?: ObjectAttrs;
+  /**
+   * The version's id (docs/versioning.md); absent for the `null` version (objects written while the bucket
+   * was unversioned or suspended). Set by the store on writes to a versioned bucket, never by the writer.
+   */
+  versionId?: string;
+}
+
+/** Versioning state of a bucket: null while it was never enabled (it never returns to null). */
+export type VersioningStatus = 'Enabled' | 'Suspended' | null;
+
+/** One version of a key (or a delete marker) as ListObjectVersions and version reads see it. */
+export interface VersionSummary extends ObjectSummary {
+  /** 'null' for the null version. */
+  versionId: string;
+  deleteMarker: boolean;
+  isLatest: boolean;
+  /** When the version stopped being the current one (ms); null while it is the latest. */
+  noncurrentSince: number | null;
+}
+
+/** A full version record (a delete marker's content fields are empty: size 0, no segments). */
+export interface VersionRecord extends ObjectRecord {
+  versionId: string;
+  deleteMarker: boolean;
+  isLatest: boolean;
+  noncurrentSince: number | null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Bucket, ObjectAttrs, ObjectRecord, PartRecord, UploadRecord } from '../../domain/model.js';
+import type { Bucket, ObjectAttrs, ObjectRecord, PartRecord, UploadRecord, VersionRecord } from '../../domain/model.js';
 
 // Bucket, object, upload and part rows as both SQL engines store them (same column names, JSON text for
 // structured fields), and their decoding into domain records. Engine differences stay in the engines:
@@ -36,6 +36,16 @@ export interface ObjectRowBase {
   segments: string;
   symlink_target: string | null;
   attrs: string | null;
+  /** Null (or 'null' in object_versions) for the null version. */
+  version_id?: string | null;
+}
+
+/** A row of `object_versions`: an object row plus its place among the key's versions. */
+export interface VersionRowFields {
+  seq: number;
+  version_id: string;
+  delete_marker: number | boolean;
+  noncurrent_since: number | null;
 }
 
 export interface UploadRow {
@@ -95,7 +105,24 @@ export function toObject(r: ObjectRowBase, inline: Buffer | null): ObjectRecord 
     inline,
     symlinkTarget: r.symlink_target,
     ...(r.attrs === null ? {} : { attrs: JSON.parse(r.attrs) as ObjectAttrs }),
+    ...(r.version_id == null || r.version_id === 'null' ? {} : { versionId: r.version_id }),
   };
+}
+
+/** A version row's record (ObjectRecord with its version fields). */
+export function toVersion(r: ObjectRowBase & VersionRowFields, inline: Buffer | null): VersionRecord {
+  return {
+    ...toObject(r, inline),
+    versionId: r.version_id,
+    deleteMarker: Boolean(r.delete_marker),
+    isLatest: r.noncurrent_since === null,
+    noncurrentSince: r.noncurrent_since === null ? null : Number(r.noncurrent_since),
+  };
+}
+
+/** The current object as a version record. */
+export function currentAsVersion(o: ObjectRecord): VersionRecord {
+  return { ...o, versionId: o.versionId ?? 'null', deleteMarker: false, isLatest: true, noncurrentSince: null };
 }
 
 /** The `attrs` column's value: null when there is no feature state (most objects). */

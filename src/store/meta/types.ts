@@ -1,4 +1,4 @@
-import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../domain/model.js';
+import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord, VersionRecord, VersionSummary, VersioningStatus } from '../../domain/model.js';
 import type {
   AccessKeyStatus,
   PolicyType,
@@ -17,12 +17,49 @@ import type {
  * store's transaction, so conditional writes (forbid-overwrite, append position, in-place copy) are
  * decided by the database even when several processes race. Throw an AppError to abort.
  */
-export type ObjectDecider = (current: ObjectRecord | null) => ObjectRecord;
+export type ObjectDecider = (current: ObjectRecord | null, versioning: VersioningStatus) => ObjectRecord;
 
 export interface ObjectWriteResult {
   record: ObjectRecord;
-  /** The record that was replaced; its segments no longer referenced by `record` are garbage. */
+  /**
+   * The record that left the store (null when none did: nothing was there, or on a versioned bucket it
+   * became a noncurrent version). Its `segments` are only those no other version of the key still uses,
+   * so those not referenced by `record` either are garbage.
+   */
   replaced: ObjectRecord | null;
+}
+
+/** What a delete did (`removeObject`). */
+export interface DeleteOutcome {
+  /** The record that left the store, `segments` limited to blobs no other version uses (garbage); null when none. */
+  removed: ObjectRecord | null;
+  /** The id of the version removed ('null' for the null version) or of the delete marker created; null on unversioned deletes. */
+  versionId: string | null;
+  /** The version removed was a delete marker, or a delete marker was created. */
+  deleteMarker: boolean;
+  /** A version id was given and no such version exists (nothing changed). */
+  missingVersion?: boolean;
+}
+
+/** Changes a version in place (ACL, tags): no new version is created. Throw an AppError to abort. */
+export type VersionUpdater = (current: ObjectRecord) => ObjectRecord;
+
+export interface ListVersionsQuery {
+  prefix: string;
+  /**
+   * Exclusive start: versions of keys after `key`, or, with `versionId`, the versions of `key` older than
+   * that one, then the keys after it. An unknown `versionId` starts after `key`.
+   */
+  after?: { key: string; versionId?: string };
+  skipPrefix?: string;
+  limit: number;
+}
+
+/** Keyset position of a noncurrent-version scan (`listNoncurrentVersions`). */
+export interface NoncurrentCursor {
+  noncurrentSince: number;
+  key: string;
+  versionId: string;
 }
 
 export interface ListObjectsQuery {
@@ -77,20 +114,52 @@ export interface MetadataStore {
    * document unchanged writes nothing.
    */
   updateBucketConfig(bucket: string, name: string, decide: BucketConfigDecider): Promise<Bucket | null>;
-  /** Deletes an empty bucket (and its configurations); refuses while objects or multipart uploads remain. */
+  /** Deletes an empty bucket (and its configurations); refuses while objects, versions, delete markers or multipart uploads remain. */
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 
   // objects
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult>;
+  /** Deletes the current object as DeleteObject without versionId does (`removeObject`); returns the record removed, null when none was (or a delete marker was added). */
   deleteObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   /**
    * Deletes each of `keys` that exists and for which `decide(current)`, run inside one transaction, says so
    * (background deletes such as lifecycle expiration, which must not remove an object rewritten since it was
-   * looked at). Returns the removed records, without their inline bytes (`inline` null).
+   * looked at). Returns the removed records, without their inline bytes (`inline` null). Deletes nothing on a
+   * bucket that has versioning (Enabled or Suspended): `removeObject` keeps versions there.
    */
   deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]>;
   listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]>;
+
+  // versions (docs/versioning.md). `objects` holds the current version of each key; noncurrent versions and
+  // delete markers live apart, so unversioned reads and listings never see them. putObject, deleteObject and
+  // completeUpload follow the bucket's versioning status, read inside their transaction.
+  /**
+   * One version (or delete marker) of a key; without `versionId`, the latest entry, which may be a delete
+   * marker (the current object is `getObject`). null when there is none. 'null' names the null version.
+   */
+  getObjectVersion(bucket: string, key: string, versionId?: string): Promise<VersionRecord | null>;
+  /**
+   * DeleteObject with versioning: without `versionId`, an unversioned bucket removes the object and a
+   * versioned one adds a delete marker (suspended: the null-version marker, replacing any null version);
+   * with `versionId`, that version is removed for good and, when it was the latest, the next newest becomes
+   * current. `now` is the time recorded on a marker and on versions made noncurrent.
+   */
+  removeObject(bucket: string, key: string, now: number, versionId?: string): Promise<DeleteOutcome>;
+  /** Changes one version (the current object without `versionId`) in place; null when it does not exist or is a delete marker. */
+  updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater): Promise<ObjectRecord | null>;
+  /** ListObjectVersions: key order, then newest first; delete markers included; keyset-paged. */
+  listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]>;
+  /**
+   * Noncurrent versions and delete markers that became noncurrent before `before` (ms), oldest first, then by
+   * key and version (lifecycle NoncurrentVersionExpiration / transitions): an index range, keyset-paged.
+   */
+  listNoncurrentVersions(bucket: string, q: { before: number; prefix?: string; after?: NoncurrentCursor; limit: number }): Promise<VersionSummary[]>;
+  /**
+   * Current delete markers in key order after `after` (lifecycle ExpiredObjectDeleteMarker); `onlyVersion`
+   * tells whether no other version of the key remains.
+   */
+  listCurrentDeleteMarkers(bucket: string, q: { prefix?: string; after?: string; limit: number }): Promise<Array<VersionSummary & { onlyVersion: boolean }>>;
 
   // multipart
   createUpload(upload: UploadRecord): Promise<void>;
@@ -104,7 +173,7 @@ export interface MetadataStore {
   completeUpload(uploadId: string, decide: CompleteDecider): Promise<CompleteResult>;
 
   // maintenance
-  /** Every blob id referenced by an object or a part (for garbage collection). */
+  /** Every blob id referenced by an object, a noncurrent version or a part (for garbage collection). */
   referencedBlobIds(): Promise<Set<string>>;
   /**
    * `POST /-/reset` (docs/init.md): removes every bucket, object, multipart upload and RAM entity in one

@@ -180,7 +180,37 @@ export const PG_MIGRATIONS: string[] = [
   // 5: per-object and per-upload feature state (ObjectAttrs: encryption, restore, …) as one JSON column.
   `ALTER TABLE objects ADD COLUMN attrs text;
    ALTER TABLE uploads ADD COLUMN attrs text;`,
-  // 6: the lease of the lifecycle worker (one process at a time applies the buckets' lifecycle rules).
+  // 6: versioning (docs/versioning.md). `objects` keeps the current version of each key (version_id NULL for
+  // the null version); noncurrent versions and delete markers live here, ordered newest first per key.
+  // noncurrent_since: when the version stopped being current (NULL only for a current delete marker).
+  `ALTER TABLE objects ADD COLUMN version_id ${T};
+   CREATE TABLE object_versions (
+     bucket ${T} NOT NULL,
+     key bytea NOT NULL,
+     seq bigint NOT NULL,
+     version_id ${T} NOT NULL,
+     delete_marker boolean NOT NULL,
+     noncurrent_since bigint,
+     size bigint NOT NULL,
+     etag ${T} NOT NULL,
+     crc64 ${T} NOT NULL,
+     content_md5 text,
+     type ${T} NOT NULL,
+     storage_class ${T} NOT NULL,
+     acl ${T} NOT NULL,
+     last_modified bigint NOT NULL,
+     headers text NOT NULL,
+     meta text NOT NULL,
+     tags text NOT NULL,
+     segments text NOT NULL,
+     symlink_target text,
+     inline_data bytea,
+     attrs text
+   );
+   CREATE UNIQUE INDEX object_versions_order ON object_versions (bucket, key, seq DESC);
+   CREATE INDEX object_versions_null ON object_versions (bucket, key) WHERE version_id = 'null';
+   CREATE INDEX object_versions_by_age ON object_versions (bucket, noncurrent_since, key, seq);`,
+  // 7: the lease of the lifecycle worker (one process at a time applies the buckets' lifecycle rules).
   `INSERT INTO alunite_leases (name, holder, expires_at) VALUES ('lifecycle', '', '-infinity') ON CONFLICT (name) DO NOTHING;`,
 ];
 

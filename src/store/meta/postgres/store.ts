@@ -1,20 +1,29 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../../domain/model.js';
+import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord, VersionRecord, VersionSummary, VersioningStatus } from '../../../domain/model.js';
 import { AppError } from '../../../errors.js';
 import type {
   BucketConfigDecider,
   BucketPatch,
   CompleteDecider,
   CompleteResult,
+  DeleteOutcome,
   ListObjectsQuery,
   ListUploadsQuery,
+  ListVersionsQuery,
   MetadataStore,
+  NoncurrentCursor,
   ObjectDecider,
   ObjectWriteResult,
+  VersionUpdater,
 } from '../types.js';
+import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
-import { attrsColumn, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from '../data-rows.js';
+import {
+  attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
+  type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
+} from '../data-rows.js';
 
 /** Keys are bytea here: decoded to strings before the shared decoders run. */
 interface ObjectRow extends Omit<ObjectRowBase, 'key'> {
@@ -45,17 +54,48 @@ function toObject(r: ObjectRow): ObjectRecord {
   return toRecord({ ...r, key: r.key.toString('utf8') }, r.inline_data);
 }
 
+type VersionRow = ObjectRow & VersionRowFields;
+
+function toVersion(r: VersionRow): VersionRecord {
+  return toVersionRecord({ ...r, key: r.key.toString('utf8') }, r.inline_data);
+}
+
 /** Columns 3.. of an object row ($1 bucket, $2 key). */
 function objectValues(o: ObjectRecord): unknown[] {
-  return [...objectColumnValues(o), o.inline, attrsColumn(o.attrs)];
+  return [...objectColumnValues(o), o.inline, attrsColumn(o.attrs), o.versionId ?? null];
 }
+
+/** What a versioned write needs to know of a key's newest version row. */
+interface VersionHead {
+  seq: number;
+  version_id: string;
+  delete_marker: boolean;
+  noncurrent_since: number | null;
+}
+
+/** The transaction-scoped advisory lock id serializing versioned writes of one key across processes. */
+function keyLockId(bucket: string, key: Buffer): string {
+  return createHash('sha1').update(bucket).update('\0').update(key).digest().readBigInt64BE(0).toString();
+}
+
+type VersionTuple = [key: Buffer, size: number, etag: string, type: string, storageClass: string, lastModified: number, versionId: string | null, deleteMarker: boolean, noncurrentSince: number | null];
+
+function versionSummary([key, size, etag, type, storageClass, lastModified, versionId, deleteMarker, noncurrentSince]: VersionTuple): VersionSummary & { keyBytes: Buffer } {
+  return {
+    key: key.toString('utf8'), keyBytes: key, size, etag, type: type as ObjectSummary['type'], storageClass: storageClass as ObjectSummary['storageClass'],
+    lastModified, versionId: versionId ?? NULL_VERSION, deleteMarker, isLatest: noncurrentSince === null, noncurrentSince,
+  };
+}
+
+const VERSION_SUMMARY = 'key, size, etag, type, storage_class, last_modified, version_id, delete_marker, noncurrent_since';
+const CONTENT_COLUMNS = 'size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags, segments, symlink_target, inline_data, attrs';
 
 function toUpload(r: PgUploadRow): UploadRecord {
   return toUploadRecord({ ...r, key: r.key.toString('utf8') });
 }
 
 const OBJECT_COLUMNS = `bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags,
-  segments, symlink_target, inline_data, attrs`;
+  segments, symlink_target, inline_data, attrs, version_id`;
 
 /** A bucket row with its configurations aggregated into one JSON object (name → document). */
 const BUCKET_COLUMNS =
@@ -65,18 +105,47 @@ const SQL = {
   getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2`,
   lockObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE`,
   insertObject: `INSERT INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified,
-      headers, meta, tags, segments, symlink_target, inline_data, attrs)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (bucket, key) DO NOTHING`,
+      headers, meta, tags, segments, symlink_target, inline_data, attrs, version_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (bucket, key) DO NOTHING`,
   updateObject: `UPDATE objects SET size = $3, etag = $4, crc64 = $5, content_md5 = $6, type = $7, storage_class = $8, acl = $9,
-      last_modified = $10, headers = $11, meta = $12, tags = $13, segments = $14, symlink_target = $15, inline_data = $16, attrs = $17
+      last_modified = $10, headers = $11, meta = $12, tags = $13, segments = $14, symlink_target = $15, inline_data = $16, attrs = $17,
+      version_id = $18
     WHERE bucket = $1 AND key = $2`,
+  upsertObject: `INSERT INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified,
+      headers, meta, tags, segments, symlink_target, inline_data, attrs, version_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+    ON CONFLICT (bucket, key) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag, crc64 = EXCLUDED.crc64,
+      content_md5 = EXCLUDED.content_md5, type = EXCLUDED.type, storage_class = EXCLUDED.storage_class, acl = EXCLUDED.acl,
+      last_modified = EXCLUDED.last_modified, headers = EXCLUDED.headers, meta = EXCLUDED.meta, tags = EXCLUDED.tags,
+      segments = EXCLUDED.segments, symlink_target = EXCLUDED.symlink_target, inline_data = EXCLUDED.inline_data,
+      attrs = EXCLUDED.attrs, version_id = EXCLUDED.version_id`,
+  // An unversioned delete in one statement; a versioned bucket (a 'versioning' configuration) deletes nothing here.
+  deleteUnversioned: `DELETE FROM objects WHERE bucket = $1 AND key = $2
+    AND NOT EXISTS (SELECT 1 FROM bucket_configs WHERE bucket = $1 AND name = '${VERSIONING_CONFIG}') RETURNING ${OBJECT_COLUMNS}`,
+  versionHead: 'SELECT seq, version_id, delete_marker, noncurrent_since FROM object_versions WHERE bucket = $1 AND key = $2 ORDER BY seq DESC LIMIT 1',
+  versionBySeq: `SELECT bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS} FROM object_versions WHERE bucket = $1 AND key = $2 AND seq = $3`,
+  nullVersion: `SELECT bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS} FROM object_versions WHERE bucket = $1 AND key = $2 AND version_id = 'null'`,
+  setNoncurrent: 'UPDATE object_versions SET noncurrent_since = $4 WHERE bucket = $1 AND key = $2 AND seq = $3',
+  deleteVersion: 'DELETE FROM object_versions WHERE bucket = $1 AND key = $2 AND seq = $3',
+  // The current object becomes a noncurrent version: copied inside the database, inline bytes included.
+  moveCurrent: `INSERT INTO object_versions (bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS})
+    SELECT bucket, key, $3, coalesce(version_id, 'null'), false, $4, ${CONTENT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2`,
+  // The newest version becomes the current object.
+  promoteVersion: `INSERT INTO objects (bucket, key, ${CONTENT_COLUMNS}, version_id)
+    SELECT bucket, key, ${CONTENT_COLUMNS}, nullif(version_id, 'null') FROM object_versions WHERE bucket = $1 AND key = $2 AND seq = $3`,
+  insertMarker: `INSERT INTO object_versions (bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS})
+    VALUES ($1, $2, $3, $4, true, NULL, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+  keySegments: `SELECT segments FROM objects WHERE bucket = $1 AND key = $2 UNION ALL SELECT segments FROM object_versions WHERE bucket = $1 AND key = $2`,
+  versioningOf: `SELECT document FROM bucket_configs WHERE bucket = $1 AND name = '${VERSIONING_CONFIG}'`,
   deleteObject: `DELETE FROM objects WHERE bucket = $1 AND key = $2 RETURNING ${OBJECT_COLUMNS}`,
   getBucket: `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name = $1`,
   lockBucket: `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name = $1 FOR UPDATE`,
   getUpload: 'SELECT * FROM uploads WHERE upload_id = $1',
   lockUpload: 'SELECT * FROM uploads WHERE upload_id = $1 FOR UPDATE',
-  // The weakest lock that conflicts with DeleteBucket's FOR UPDATE (not with bucket ACL/policy updates).
-  keepBucket: 'SELECT 1 FROM buckets WHERE name = $1 FOR KEY SHARE',
+  // The weakest lock that conflicts with DeleteBucket's and updateBucketConfig's FOR UPDATE (not with bucket
+  // ACL/policy updates); it reads the versioning status, which cannot change before this transaction ends.
+  keepBucket: `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS versioning
+    FROM buckets WHERE name = $1 FOR KEY SHARE`,
 } as const;
 
 /**
@@ -88,7 +157,7 @@ const SQL = {
  */
 /** What `reset()` empties (replay nonces, leases, counters and the key-rotation history stay). */
 const PG_RESET_TABLES = [
-  'buckets', 'bucket_configs', 'objects', 'uploads', 'parts',
+  'buckets', 'bucket_configs', 'objects', 'object_versions', 'uploads', 'parts',
   'ram_users', 'ram_access_keys', 'ram_groups', 'ram_group_members', 'ram_roles', 'ram_policies', 'ram_policy_versions', 'ram_attachments',
 ] as const;
 
@@ -196,7 +265,8 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return this.writeBucket(async (c) => {
       const { rows } = await c.query('SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE', [name]);
       if (rows.length === 0) return { result: 'missing' as const, changed: false };
-      const busy = await c.query('SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $1) OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $1) AS busy', [name]);
+      const busy = await c.query(`SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $1) OR EXISTS (SELECT 1 FROM object_versions WHERE bucket = $1)
+          OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $1) AS busy`, [name]);
       if ((busy.rows[0] as { busy: boolean }).busy) return { result: 'not-empty' as const, changed: false };
       await c.query('DELETE FROM bucket_configs WHERE bucket = $1', [name]);
       await c.query('DELETE FROM buckets WHERE name = $1', [name]);
@@ -216,7 +286,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * when there is none, the insert may still meet a row a concurrent transaction just committed
    * (ON CONFLICT DO NOTHING inserts nothing): then read it, locked, and decide again.
    */
-  private async decideObject(c: Queryable, bucket: string, key: Buffer, decide: ObjectDecider): Promise<ObjectWriteResult> {
+  private async decideObject(c: Queryable, bucket: string, key: Buffer, decide: (current: ObjectRecord | null) => ObjectRecord): Promise<ObjectWriteResult> {
     for (;;) {
       const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, key] });
       const current = rows[0] ? toObject(rows[0]) : null;
@@ -238,27 +308,300 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
     const k = keyBytes(key);
     return this.tx(async (c) => {
-      await this.keepBucket(c, bucket);
-      return this.decideObject(c, bucket, k, decide);
+      const status = await this.keepBucket(c, bucket);
+      return this.writeCurrent(c, bucket, k, status, decide);
     });
   }
 
-  /** Share-locks the bucket's row until the transaction ends; NoSuchBucket if it is gone. */
-  private async keepBucket(c: Queryable, bucket: string): Promise<void> {
-    const { rows } = await c.query({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
-    if (rows.length === 0) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+  /** Decides and writes the current object inside the caller's transaction, following the versioning status. */
+  private async writeCurrent(c: Queryable, bucket: string, k: Buffer, status: VersioningStatus, decide: ObjectDecider): Promise<ObjectWriteResult> {
+    if (status === null) return this.decideObject(c, bucket, k, (cur) => decide(cur, null));
+    await this.lockKey(c, bucket, k);
+    const current = await this.currentRow(c, bucket, k);
+    const record = decide(current, status);
+    const { replaced, newest } = await this.supersede(c, bucket, k, status, current, record.lastModified);
+    const written: ObjectRecord = { ...record };
+    delete written.versionId;
+    if (status === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
+    await c.query({ name: 'upsert-object', text: SQL.upsertObject, values: [bucket, k, ...objectValues(written)] });
+    return { record: written, replaced: replaced && (await this.unshared(c, replaced, written)) };
   }
 
-  async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
-    const { rows } = await this.pool.query<ObjectRow>({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, keyBytes(key)] });
+  /** Share-locks the bucket's row until the transaction ends and reads its versioning status; NoSuchBucket if it is gone. */
+  private async keepBucket(c: Queryable, bucket: string): Promise<VersioningStatus> {
+    const { rows } = await c.query<{ versioning: string | null }>({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
+    if (rows.length === 0) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+    return versioningOf(rows[0]!.versioning);
+  }
+
+  /** Serializes versioned writes of one key across processes until the transaction ends. */
+  private async lockKey(c: Queryable, bucket: string, k: Buffer): Promise<void> {
+    await c.query({ name: 'lock-key', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [keyLockId(bucket, k)] });
+  }
+
+  private async currentRow(c: Queryable, bucket: string, k: Buffer): Promise<ObjectRecord | null> {
+    const { rows } = await c.query<ObjectRow>({ name: 'get-object', text: SQL.getObject, values: [bucket, k] });
     return rows[0] ? toObject(rows[0]) : null;
   }
 
-  /** The rows are locked FOR UPDATE while deciding, so a racing write is either seen by `decide` or waits. */
+  /**
+   * Makes room for a new latest entry of a versioned key (key lock held): the current object becomes a
+   * noncurrent version (or, suspended, the null version it is is replaced), a current delete marker becomes
+   * noncurrent, and when suspended any noncurrent null version goes. Returns the record that left the
+   * store (the current one stays in `objects` for the caller to overwrite or delete) and the newest seq.
+   */
+  private async supersede(
+    c: Queryable, bucket: string, k: Buffer, status: 'Enabled' | 'Suspended', current: ObjectRecord | null, now: number,
+  ): Promise<{ replaced: ObjectRecord | null; newest: number | null }> {
+    const suspended = status === 'Suspended';
+    let replaced: ObjectRecord | null = null;
+    const top = (await c.query<VersionHead>({ name: 'version-head', text: SQL.versionHead, values: [bucket, k] })).rows[0];
+    let newest = top?.seq ?? null;
+    if (top && top.noncurrent_since === null) {
+      if (suspended && top.version_id === NULL_VERSION) await c.query({ name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, top.seq] });
+      else await c.query({ name: 'set-noncurrent', text: SQL.setNoncurrent, values: [bucket, k, top.seq, now] });
+    }
+    if (current) {
+      if (suspended && current.versionId === undefined) replaced = current;
+      else {
+        const seq = current.versionId !== undefined ? seqOfVersionId(current.versionId)! : nextSeq(newest, current.lastModified);
+        await c.query({ name: 'move-current', text: SQL.moveCurrent, values: [bucket, k, seq, now] });
+        newest = Math.max(newest ?? seq, seq);
+      }
+    }
+    if (suspended && replaced === null) {
+      const { rows } = await c.query<VersionRow>({
+        name: 'delete-null-version',
+        text: `DELETE FROM object_versions WHERE bucket = $1 AND key = $2 AND version_id = 'null' RETURNING bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS}`,
+        values: [bucket, k],
+      });
+      if (rows[0] && !rows[0].delete_marker) replaced = toObject(rows[0]);
+    }
+    return { replaced, newest };
+  }
+
+  /** `removed` with only the segments no remaining version of its key (nor `also`) references. */
+  private async unshared(c: Queryable, removed: ObjectRecord, also?: ObjectRecord): Promise<ObjectRecord> {
+    if (removed.segments.length === 0) return removed;
+    const { rows } = await c.query<[string]>({ name: 'key-segments', text: SQL.keySegments, values: [removed.bucket, keyBytes(removed.key)], rowMode: 'array' });
+    const others = rows.map(([segs]) => JSON.parse(segs) as ObjectRecord['segments']);
+    if (also) others.push(also.segments);
+    return unsharedSegments(removed, others);
+  }
+
+  /** A version row by id ('null' for the null version), or undefined. */
+  private async findVersion(c: Queryable, bucket: string, k: Buffer, versionId: string): Promise<VersionRow | undefined> {
+    if (versionId === NULL_VERSION) return (await c.query<VersionRow>({ name: 'null-version', text: SQL.nullVersion, values: [bucket, k] })).rows[0];
+    const seq = seqOfVersionId(versionId);
+    if (seq === null) return undefined;
+    const row = (await c.query<VersionRow>({ name: 'version-by-seq', text: SQL.versionBySeq, values: [bucket, k, seq] })).rows[0];
+    return row && row.version_id === versionId ? row : undefined;
+  }
+
+  /** After the latest entry of a key went: the next newest version becomes current (key lock held). */
+  private async promote(c: Queryable, bucket: string, k: Buffer): Promise<void> {
+    const top = (await c.query<VersionHead>({ name: 'version-head', text: SQL.versionHead, values: [bucket, k] })).rows[0];
+    if (!top) return;
+    if (top.delete_marker) {
+      await c.query({ name: 'set-noncurrent', text: SQL.setNoncurrent, values: [bucket, k, top.seq, null] });
+      return;
+    }
+    await c.query({ name: 'promote-version', text: SQL.promoteVersion, values: [bucket, k, top.seq] });
+    await c.query({ name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, top.seq] });
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
+    return (await this.removeObject(bucket, key, Date.now())).removed;
+  }
+
+  async removeObject(bucket: string, key: string, now: number, versionId?: string): Promise<DeleteOutcome> {
+    const k = keyBytes(key);
+    if (versionId === undefined) {
+      // Unversioned buckets: one statement, as before versioning existed.
+      const { rows } = await this.pool.query<ObjectRow>({ name: 'delete-unversioned', text: SQL.deleteUnversioned, values: [bucket, k] });
+      if (rows[0]) return { removed: toObject(rows[0]), versionId: null, deleteMarker: false };
+    }
+    return this.tx(async (c): Promise<DeleteOutcome> => {
+      const doc = (await c.query<{ document: string }>({ name: 'versioning-of', text: SQL.versioningOf, values: [bucket] })).rows[0];
+      const status = versioningOf(doc?.document);
+      if (versionId === undefined && status === null) {
+        const { rows } = await c.query<ObjectRow>({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
+        return { removed: rows[0] ? toObject(rows[0]) : null, versionId: null, deleteMarker: false };
+      }
+      await this.lockKey(c, bucket, k);
+      const current = await this.currentRow(c, bucket, k);
+      if (versionId === undefined) {
+        const { replaced, newest } = await this.supersede(c, bucket, k, status!, current, now);
+        if (current) await c.query({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
+        const seq = nextSeq(newest, now);
+        const id = status === 'Enabled' ? newVersionId(seq) : NULL_VERSION;
+        const marker = deleteMarkerRecord(bucket, key, now, id);
+        await c.query({ name: 'insert-marker', text: SQL.insertMarker, values: [bucket, k, seq, id, ...objectValues(marker).slice(0, 15)] });
+        return { removed: replaced && (await this.unshared(c, replaced)), versionId: id, deleteMarker: true };
+      }
+      if (current && (current.versionId ?? NULL_VERSION) === versionId) {
+        await c.query({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
+        await this.promote(c, bucket, k);
+        return { removed: await this.unshared(c, current), versionId, deleteMarker: false };
+      }
+      const row = await this.findVersion(c, bucket, k, versionId);
+      if (!row) return { removed: null, versionId, deleteMarker: false, missingVersion: true };
+      await c.query({ name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, row.seq] });
+      if (row.noncurrent_since === null) await this.promote(c, bucket, k);
+      return { removed: row.delete_marker ? null : await this.unshared(c, toObject(row)), versionId, deleteMarker: Boolean(row.delete_marker) };
+    });
+  }
+
+  async getObjectVersion(bucket: string, key: string, versionId?: string): Promise<VersionRecord | null> {
+    const k = keyBytes(key);
+    const current = await this.currentRow(this.pool, bucket, k);
+    if (current && (versionId === undefined || (current.versionId ?? NULL_VERSION) === versionId)) return currentAsVersion(current);
+    if (versionId === undefined) {
+      const { rows } = await this.pool.query<VersionRow>({
+        name: 'newest-version',
+        text: `SELECT bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS} FROM object_versions WHERE bucket = $1 AND key = $2 ORDER BY seq DESC LIMIT 1`,
+        values: [bucket, k],
+      });
+      return rows[0] && rows[0].noncurrent_since === null ? toVersion(rows[0]) : null;
+    }
+    const row = await this.findVersion(this.pool, bucket, k, versionId);
+    return row ? toVersion(row) : null;
+  }
+
+  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater): Promise<ObjectRecord | null> {
+    const k = keyBytes(key);
+    return this.tx(async (c) => {
+      const doc = (await c.query<{ document: string }>({ name: 'versioning-of', text: SQL.versioningOf, values: [bucket] })).rows[0];
+      if (versioningOf(doc?.document) !== null) await this.lockKey(c, bucket, k);
+      const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
+      const current = rows[0] ? toObject(rows[0]) : null;
+      if (current && (versionId === undefined || (current.versionId ?? NULL_VERSION) === versionId)) {
+        const record = { ...update(current), bucket, key };
+        if (current.versionId === undefined) delete record.versionId;
+        else record.versionId = current.versionId;
+        await c.query({ name: 'update-object', text: SQL.updateObject, values: [bucket, k, ...objectValues(record)] });
+        return record;
+      }
+      if (versionId === undefined) return null;
+      const row = await this.findVersion(c, bucket, k, versionId);
+      if (!row || row.delete_marker) return null;
+      const r = update(toVersion(row));
+      await c.query(
+        'UPDATE object_versions SET storage_class = $4, acl = $5, headers = $6, meta = $7, tags = $8, attrs = $9 WHERE bucket = $1 AND key = $2 AND seq = $3',
+        [bucket, k, row.seq, r.storageClass, r.acl, JSON.stringify(r.headers), JSON.stringify(r.userMeta), JSON.stringify(r.tags), attrsColumn(r.attrs)],
+      );
+      return { ...r, bucket, key, versionId };
+    });
+  }
+
+  async listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]> {
+    const limit = q.limit;
+    let sameKey: VersionSummary[] = [];
+    let currentAfter: string | undefined;
+    let versionsFrom: { op: '>' | '>='; key: string } | undefined;
+    if (q.after !== undefined && q.after.key !== '') {
+      const { key, versionId } = q.after;
+      const k = keyBytes(key);
+      currentAfter = key;
+      versionsFrom = { op: '>', key };
+      if (versionId !== undefined) {
+        const current = await this.currentRow(this.pool, bucket, k);
+        if (current && (current.versionId ?? NULL_VERSION) === versionId) versionsFrom = { op: '>=', key };
+        else {
+          const row = await this.findVersion(this.pool, bucket, k, versionId);
+          if (row) {
+            const res = await this.pool.query<VersionTuple>({
+              text: `SELECT ${VERSION_SUMMARY} FROM object_versions WHERE bucket = $1 AND key = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4`,
+              values: [bucket, k, row.seq, limit],
+              rowMode: 'array',
+            });
+            sameKey = res.rows.map((t) => {
+              const { keyBytes: _, ...e } = versionSummary(t);
+              return e;
+            });
+          }
+        }
+      }
+    }
+    const cur = keyRange([bucket], q.prefix, currentAfter, q.skipPrefix);
+    cur.values.push(limit);
+    const objs = await this.pool.query<VersionTuple>({
+      text: `SELECT key, size, etag, type, storage_class, last_modified, version_id, false, NULL::bigint FROM objects WHERE bucket = $1${cur.where} ORDER BY key LIMIT $${cur.values.length}`,
+      values: cur.values,
+      rowMode: 'array',
+    });
+    const rest = limit - sameKey.length;
+    let vers: Array<VersionSummary & { keyBytes: Buffer }> = [];
+    if (rest > 0) {
+      const v = keyRange([bucket], q.prefix, undefined, q.skipPrefix);
+      if (versionsFrom) {
+        v.values.push(keyBytes(versionsFrom.key));
+        v.where += ` AND key ${versionsFrom.op} $${v.values.length}`;
+      }
+      v.values.push(rest);
+      const res = await this.pool.query<VersionTuple>({
+        text: `SELECT ${VERSION_SUMMARY} FROM object_versions WHERE bucket = $1${v.where} ORDER BY key, seq DESC LIMIT $${v.values.length}`,
+        values: v.values,
+        rowMode: 'array',
+      });
+      vers = res.rows.map(versionSummary);
+    }
+    const current = objs.rows.map(versionSummary);
+    const out: VersionSummary[] = [...sameKey];
+    let i = 0;
+    let j = 0;
+    while (out.length < limit && (i < current.length || j < vers.length)) {
+      const pick = j >= vers.length || (i < current.length && Buffer.compare(current[i]!.keyBytes, vers[j]!.keyBytes) <= 0) ? current[i++]! : vers[j++]!;
+      const { keyBytes: _, ...entry } = pick;
+      out.push(entry);
+    }
+    return out;
+  }
+
+  async listNoncurrentVersions(bucket: string, q: { before: number; prefix?: string; after?: NoncurrentCursor; limit: number }): Promise<VersionSummary[]> {
+    const r = keyRange([bucket, q.before], q.prefix ?? '', undefined, undefined);
+    if (q.after) {
+      const k = keyBytes(q.after.key);
+      const row = await this.findVersion(this.pool, bucket, k, q.after.versionId);
+      r.values.push(q.after.noncurrentSince, k, row?.seq ?? Number.MAX_SAFE_INTEGER);
+      const n = r.values.length;
+      r.where += ` AND (noncurrent_since, key, seq) > ($${n - 2}, $${n - 1}, $${n})`;
+    }
+    r.values.push(q.limit);
+    const res = await this.pool.query<VersionTuple>({
+      text: `SELECT ${VERSION_SUMMARY} FROM object_versions WHERE bucket = $1 AND noncurrent_since < $2${r.where} ORDER BY noncurrent_since, key, seq LIMIT $${r.values.length}`,
+      values: r.values,
+      rowMode: 'array',
+    });
+    return res.rows.map(versionSummary).map(({ keyBytes: _, ...e }) => e);
+  }
+
+  async listCurrentDeleteMarkers(bucket: string, q: { prefix?: string; after?: string; limit: number }): Promise<Array<VersionSummary & { onlyVersion: boolean }>> {
+    const r = keyRange([bucket], q.prefix ?? '', q.after, undefined);
+    r.values.push(q.limit);
+    const res = await this.pool.query<[...VersionTuple, boolean]>({
+      text: `SELECT ${VERSION_SUMMARY}, NOT EXISTS (SELECT 1 FROM object_versions o WHERE o.bucket = v.bucket AND o.key = v.key AND o.seq < v.seq)
+        FROM object_versions v WHERE bucket = $1 AND noncurrent_since IS NULL${r.where} ORDER BY key LIMIT $${r.values.length}`,
+      values: r.values,
+      rowMode: 'array',
+    });
+    return res.rows.map((t) => {
+      const { keyBytes: _, ...e } = versionSummary(t.slice(0, 9) as VersionTuple);
+      return { ...e, onlyVersion: t[9] };
+    });
+  }
+
+  /**
+   * The rows are locked FOR UPDATE while deciding, so a racing write is either seen by `decide` or waits.
+   * Deletes nothing on a bucket that has versioning (use removeObject there).
+   */
   async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]> {
     if (keys.length === 0) return [];
     const wanted = keys.map(keyBytes);
     return this.tx(async (c) => {
+      // Only unversioned buckets: a versioned one keeps what is deleted (removeObject); the status cannot
+      // change before this transaction ends (keepBucket's lock).
+      if ((await this.keepBucket(c, bucket)) !== null) return [];
       // Locked in key order, as every batch takes them: two batches never wait on each other in a cycle.
       const { rows } = await c.query<ObjectRow>({
         name: 'lock-objects-batch',
@@ -363,7 +706,8 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       if (!rows[0]) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
       const upload = toUpload(rows[0]);
       const parts = (await c.query<PartRow>('SELECT * FROM parts WHERE upload_id = $1 ORDER BY part_number', [uploadId])).rows.map(toPart);
-      const res = await this.decideObject(c, upload.bucket, keyBytes(upload.key), (current) => decide(upload, parts, current));
+      const status = await this.keepBucket(c, upload.bucket);
+      const res = await this.writeCurrent(c, upload.bucket, keyBytes(upload.key), status, (current) => decide(upload, parts, current));
       const used = new Set(res.record.segments.map((s) => s.blobId));
       await c.query('DELETE FROM parts WHERE upload_id = $1', [uploadId]);
       await c.query('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);
@@ -385,8 +729,10 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     try {
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const segs = await c.query<[string]>({ text: "SELECT segments FROM objects WHERE segments <> '[]'", rowMode: 'array' });
+      const vsegs = await c.query<[string]>({ text: "SELECT segments FROM object_versions WHERE segments <> '[]'", rowMode: 'array' });
       const parts = await c.query<[string]>({ text: 'SELECT blob_id FROM parts', rowMode: 'array' });
       await c.query('COMMIT');
+      for (const [segments] of vsegs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
       for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
       for (const [id] of parts.rows) ids.add(id);
       return ids;
@@ -413,9 +759,11 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       const out = new Set<string>();
       const segs = await c.query<[string]>({ text: 'DELETE FROM objects RETURNING segments', rowMode: 'array' });
       for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) out.add(s.blobId);
+      const vsegs = await c.query<[string]>({ text: 'DELETE FROM object_versions RETURNING segments', rowMode: 'array' });
+      for (const [segments] of vsegs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) out.add(s.blobId);
       const parts = await c.query<[string]>({ text: 'DELETE FROM parts RETURNING blob_id', rowMode: 'array' });
       for (const [id] of parts.rows) out.add(id);
-      for (const table of PG_RESET_TABLES) if (table !== 'objects' && table !== 'parts') await c.query(`DELETE FROM ${table}`);
+      for (const table of PG_RESET_TABLES) if (table !== 'objects' && table !== 'parts' && table !== 'object_versions') await c.query(`DELETE FROM ${table}`);
       identity = await this.bump(c, 'identity');
       buckets = await this.bump(c, 'buckets');
       return [...out];

@@ -158,11 +158,41 @@ export const MIGRATIONS: string[] = [
   // 5: per-object and per-upload feature state (ObjectAttrs: encryption, restore, …) as one JSON column.
   `ALTER TABLE objects ADD COLUMN attrs TEXT;
    ALTER TABLE uploads ADD COLUMN attrs TEXT;`,
+  // 6: versioning (docs/versioning.md). `objects` keeps the current version of each key (version_id NULL for
+  // the null version); noncurrent versions and delete markers live here, ordered newest first per key.
+  // noncurrent_since: when the version stopped being current (NULL only for a current delete marker).
+  `ALTER TABLE objects ADD COLUMN version_id TEXT;
+   CREATE TABLE object_versions (
+     bucket TEXT NOT NULL,
+     key TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     version_id TEXT NOT NULL,
+     delete_marker INTEGER NOT NULL,
+     noncurrent_since INTEGER,
+     size INTEGER NOT NULL,
+     etag TEXT NOT NULL,
+     crc64 TEXT NOT NULL,
+     content_md5 TEXT,
+     type TEXT NOT NULL,
+     storage_class TEXT NOT NULL,
+     acl TEXT NOT NULL,
+     last_modified INTEGER NOT NULL,
+     headers TEXT NOT NULL,
+     meta TEXT NOT NULL,
+     tags TEXT NOT NULL,
+     segments TEXT NOT NULL,
+     symlink_target TEXT,
+     inline_id INTEGER,
+     attrs TEXT,
+     PRIMARY KEY (bucket, key, seq DESC)
+   ) WITHOUT ROWID;
+   CREATE INDEX object_versions_null ON object_versions (bucket, key) WHERE version_id = 'null';
+   CREATE INDEX object_versions_by_age ON object_versions (bucket, noncurrent_since, key, seq);`,
 ];
 
 /** What `reset()` empties: the data plane and the RAM identities (nonces and key_rotations stay). */
 export const RESET_TABLES = [
-  'objects', 'inline_data', 'parts', 'uploads', 'bucket_configs', 'buckets',
+  'objects', 'object_versions', 'inline_data', 'parts', 'uploads', 'bucket_configs', 'buckets',
   'ram_access_keys', 'ram_group_members', 'ram_attachments', 'ram_policy_versions', 'ram_policies', 'ram_users', 'ram_groups', 'ram_roles',
 ] as const;
 

@@ -1,8 +1,16 @@
 import type Database from 'better-sqlite3';
 import { AppError } from '../../../errors.js';
-import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord } from '../../../domain/model.js';
-import type { BucketConfigDecider, BucketPatch, CompleteDecider, CompleteResult, ListObjectsQuery, ListUploadsQuery, MetadataStore, ObjectDecider, ObjectWriteResult } from '../types.js';
-import { attrsColumn, objectColumnValues, toBucket, toObject, toPart, toUpload, type BucketRow, type ObjectRowBase, type PartRow, type UploadRow } from '../data-rows.js';
+import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord, VersionRecord, VersionSummary, VersioningStatus } from '../../../domain/model.js';
+import type {
+  BucketConfigDecider, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
+  MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, VersionUpdater,
+} from '../types.js';
+import {
+  attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
+  type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
+} from '../data-rows.js';
+import { compareKeys } from '../key-order.js';
+import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import type { SqliteMetadataStoreOptions } from './base.js';
 import { SqliteIdentityStore } from './identity.js';
 import { RESET_TABLES } from './schema.js';
@@ -10,6 +18,10 @@ import { RESET_TABLES } from './schema.js';
 interface ObjectRow extends ObjectRowBase {
   inline_id: number | null;
 }
+
+type VersionRow = ObjectRow & VersionRowFields;
+
+type VersionTuple = [key: string, size: number, etag: string, type: string, storageClass: string, lastModified: number, versionId: string | null, deleteMarker: number, noncurrentSince: number | null];
 
 type SummaryTuple = [key: string, size: number, etag: string, type: string, storageClass: string, lastModified: number];
 /**
@@ -32,7 +44,22 @@ const BUCKET_COLUMNS =
   'b.*, (SELECT json_group_object(c.name, c.document) FROM bucket_configs c WHERE c.bucket = b.name) AS configs';
 
 function objectParams(o: ObjectRecord, inlineId: number | null): unknown[] {
-  return [o.bucket, o.key, ...objectColumnValues(o), inlineId, attrsColumn(o.attrs)];
+  return [o.bucket, o.key, ...objectColumnValues(o), inlineId, attrsColumn(o.attrs), o.versionId ?? null];
+}
+
+/** The versioning status in a bucket row's aggregated configurations. */
+function statusOf(row: BucketRow): VersioningStatus {
+  if (row.configs === null || row.configs === '{}') return null;
+  return versioningOf((JSON.parse(row.configs) as Record<string, string>)[VERSIONING_CONFIG]);
+}
+
+const VERSION_SUMMARY = 'key, size, etag, type, storage_class, last_modified, version_id, delete_marker, noncurrent_since';
+
+function versionSummary([key, size, etag, type, storageClass, lastModified, versionId, deleteMarker, noncurrentSince]: VersionTuple): VersionSummary {
+  return {
+    key, size, etag, type: type as ObjectSummary['type'], storageClass: storageClass as ObjectSummary['storageClass'], lastModified,
+    versionId: versionId ?? NULL_VERSION, deleteMarker: deleteMarker === 1, isLatest: noncurrentSince === null, noncurrentSince,
+  };
 }
 
 /**
@@ -64,9 +91,25 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       getObject: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
       upsertObject: db.prepare(
         `INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
-           last_modified, headers, meta, tags, segments, symlink_target, inline_id, attrs)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           last_modified, headers, meta, tags, segments, symlink_target, inline_id, attrs, version_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      insertVersion: db.prepare(
+        `INSERT INTO object_versions (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
+           last_modified, headers, meta, tags, segments, symlink_target, inline_id, attrs, version_id, seq, delete_marker, noncurrent_since)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      newestVersion: db.prepare<[string, string], VersionRow>('SELECT * FROM object_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1'),
+      versionBySeq: db.prepare<[string, string, number], VersionRow>('SELECT * FROM object_versions WHERE bucket = ? AND key = ? AND seq = ?'),
+      nullVersion: db.prepare<[string, string], VersionRow>("SELECT * FROM object_versions WHERE bucket = ? AND key = ? AND version_id = 'null'"),
+      keySegments: db.prepare<[string, string], { segments: string }>('SELECT segments FROM object_versions WHERE bucket = ? AND key = ?'),
+      deleteVersion: db.prepare('DELETE FROM object_versions WHERE bucket = ? AND key = ? AND seq = ?'),
+      setNoncurrent: db.prepare('UPDATE object_versions SET noncurrent_since = ? WHERE bucket = ? AND key = ? AND seq = ?'),
+      updateVersion: db.prepare(
+        `UPDATE object_versions SET storage_class = ?, acl = ?, headers = ?, meta = ?, tags = ?, attrs = ? WHERE bucket = ? AND key = ? AND seq = ?`,
+      ),
+      anyVersion: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM object_versions WHERE bucket = ? LIMIT 1'),
+      versionSegments: db.prepare<[], { segments: string }>("SELECT segments FROM object_versions WHERE segments <> '[]'"),
       deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
       getInline: db.prepare<[number], { data: Buffer }>('SELECT data FROM inline_data WHERE id = ?'),
       insertInline: db.prepare('INSERT INTO inline_data (data) VALUES (?)'),
@@ -170,7 +213,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
     return this.writeBucket((): 'deleted' | 'missing' | 'not-empty' => {
       if (!this.stmts.getBucket.get(name)) return 'missing';
-      if (this.stmts.anyObject.get(name) || this.stmts.anyUpload.get(name)) return 'not-empty';
+      if (this.stmts.anyObject.get(name) || this.stmts.anyVersion.get(name) || this.stmts.anyUpload.get(name)) return 'not-empty';
       this.stmts.deleteConfigs.run(name);
       this.stmts.deleteBucket.run(name);
       return 'deleted';
@@ -202,28 +245,255 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
    */
   async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
-      if (!this.stmts.getBucket.get(bucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      const current = this.readObject(bucket, key);
-      const record = decide(current?.record ?? null);
-      this.writeObject(record, current?.row ?? null);
-      return { record, replaced: current?.record ?? null };
+      const brow = this.stmts.getBucket.get(bucket);
+      if (!brow) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+      return this.decideWrite(bucket, key, statusOf(brow), decide);
     });
   }
 
+  /** Decides and writes the current object (inside a transaction), following the versioning status. */
+  private decideWrite(bucket: string, key: string, status: VersioningStatus, decide: ObjectDecider): ObjectWriteResult {
+    const current = this.readObject(bucket, key);
+    const record = decide(current?.record ?? null, status);
+    if (status === null) {
+      this.writeObject(record, current?.row ?? null);
+      return { record, replaced: current?.record ?? null };
+    }
+    const { replaced, previous, newest } = this.supersede(bucket, key, status, current, record.lastModified);
+    const written: ObjectRecord = { ...record };
+    delete written.versionId;
+    if (status === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
+    this.writeObject(written, previous);
+    return { record: written, replaced: replaced && this.unshared(replaced, written) };
+  }
+
+  /**
+   * Makes room for a new latest entry of a versioned key (inside a transaction): the current object
+   * becomes a noncurrent version (or, suspended, the null version it is goes), a current delete marker
+   * becomes noncurrent, and when suspended any noncurrent null version goes. Returns the record that left
+   * the store, the objects row to overwrite (null: keep its inline bytes, now the version's) and the newest seq.
+   */
+  private supersede(
+    bucket: string, key: string, status: 'Enabled' | 'Suspended', current: { row: ObjectRow; record: ObjectRecord } | null, now: number,
+  ): { replaced: ObjectRecord | null; previous: ObjectRow | null; newest: number | null } {
+    const suspended = status === 'Suspended';
+    let replaced: ObjectRecord | null = null;
+    let previous: ObjectRow | null = null;
+    const top = this.stmts.newestVersion.get(bucket, key);
+    let newest = top?.seq ?? null;
+    if (top && top.noncurrent_since === null) {
+      if (suspended && top.version_id === NULL_VERSION) this.dropVersionRow(top);
+      else this.stmts.setNoncurrent.run(now, bucket, key, top.seq);
+    }
+    if (current) {
+      if (suspended && current.record.versionId === undefined) {
+        replaced = current.record;
+        previous = current.row;
+      } else {
+        const id = current.record.versionId;
+        const seq = id !== undefined ? seqOfVersionId(id)! : nextSeq(newest, current.record.lastModified);
+        this.insertVersion(current.record, current.row.inline_id, seq, false, now);
+        newest = Math.max(newest ?? seq, seq);
+      }
+    }
+    if (suspended && replaced === null) {
+      const old = this.stmts.nullVersion.get(bucket, key);
+      if (old) {
+        if (!old.delete_marker) replaced = toObject(old, null);
+        this.dropVersionRow(old);
+      }
+    }
+    return { replaced, previous, newest };
+  }
+
+  private insertVersion(r: ObjectRecord, inlineId: number | null, seq: number, deleteMarker: boolean, noncurrentSince: number | null): void {
+    this.stmts.insertVersion.run(
+      r.bucket, r.key, ...objectColumnValues(r), inlineId, attrsColumn(r.attrs), r.versionId ?? NULL_VERSION, seq, deleteMarker ? 1 : 0, noncurrentSince,
+    );
+  }
+
+  private dropVersionRow(row: VersionRow): void {
+    if (row.inline_id !== null) this.stmts.deleteInline.run(row.inline_id);
+    this.stmts.deleteVersion.run(row.bucket, row.key, row.seq);
+  }
+
+  /** `removed` with only the segments no remaining version of its key (nor `also`) references. */
+  private unshared(removed: ObjectRecord, also?: ObjectRecord): ObjectRecord {
+    if (removed.segments.length === 0) return removed;
+    const others: Array<ObjectRecord['segments']> = [];
+    if (also) others.push(also.segments);
+    const cur = this.stmts.getObject.get(removed.bucket, removed.key);
+    if (cur) others.push(JSON.parse(cur.segments) as ObjectRecord['segments']);
+    for (const row of this.stmts.keySegments.iterate(removed.bucket, removed.key)) others.push(JSON.parse(row.segments) as ObjectRecord['segments']);
+    return unsharedSegments(removed, others);
+  }
+
+  /** A version row by id ('null' for the null version), or undefined. */
+  private findVersion(bucket: string, key: string, versionId: string): VersionRow | undefined {
+    if (versionId === NULL_VERSION) return this.stmts.nullVersion.get(bucket, key);
+    const seq = seqOfVersionId(versionId);
+    if (seq === null) return undefined;
+    const row = this.stmts.versionBySeq.get(bucket, key, seq);
+    return row && row.version_id === versionId ? row : undefined;
+  }
+
+  private readVersion(row: VersionRow): VersionRecord {
+    const inline = row.inline_id === null ? null : (this.stmts.getInline.get(row.inline_id)?.data ?? null);
+    return toVersion(row, inline);
+  }
+
+  /** After the latest entry of a key went: the next newest version becomes current (inside a transaction). */
+  private promote(bucket: string, key: string): void {
+    const top = this.stmts.newestVersion.get(bucket, key);
+    if (!top) return;
+    if (top.delete_marker) {
+      this.stmts.setNoncurrent.run(null, bucket, key, top.seq);
+      return;
+    }
+    const record = toObject(top, null);
+    this.stmts.upsertObject.run(...objectParams(record, top.inline_id));
+    this.stmts.deleteVersion.run(bucket, key, top.seq);
+  }
+
   async deleteObject(bucket: string, key: string): Promise<ObjectRecord | null> {
+    return (await this.removeObject(bucket, key, Date.now())).removed;
+  }
+
+  async removeObject(bucket: string, key: string, now: number, versionId?: string): Promise<DeleteOutcome> {
+    return this.write((): DeleteOutcome => {
+      const brow = this.stmts.getBucket.get(bucket);
+      const status = brow ? statusOf(brow) : null;
+      const current = this.readObject(bucket, key);
+      if (versionId === undefined && status === null) {
+        if (!current) return { removed: null, versionId: null, deleteMarker: false };
+        if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
+        this.stmts.deleteObject.run(bucket, key);
+        return { removed: current.record, versionId: null, deleteMarker: false };
+      }
+      if (versionId === undefined) {
+        const { replaced, previous, newest } = this.supersede(bucket, key, status!, current, now);
+        if (previous?.inline_id != null) this.stmts.deleteInline.run(previous.inline_id);
+        if (current) this.stmts.deleteObject.run(bucket, key);
+        const seq = nextSeq(newest, now);
+        const id = status === 'Enabled' ? newVersionId(seq) : NULL_VERSION;
+        this.insertVersion(deleteMarkerRecord(bucket, key, now, id), null, seq, true, null);
+        return { removed: replaced && this.unshared(replaced), versionId: id, deleteMarker: true };
+      }
+      if (current && (current.record.versionId ?? NULL_VERSION) === versionId) {
+        if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
+        this.stmts.deleteObject.run(bucket, key);
+        this.promote(bucket, key);
+        return { removed: this.unshared(current.record), versionId, deleteMarker: false };
+      }
+      const row = this.findVersion(bucket, key, versionId);
+      if (!row) return { removed: null, versionId, deleteMarker: false, missingVersion: true };
+      this.dropVersionRow(row);
+      if (row.noncurrent_since === null) this.promote(bucket, key);
+      return { removed: row.delete_marker ? null : this.unshared(toObject(row, null)), versionId, deleteMarker: Boolean(row.delete_marker) };
+    }, true);
+  }
+
+  async getObjectVersion(bucket: string, key: string, versionId?: string): Promise<VersionRecord | null> {
+    const current = this.readObject(bucket, key);
+    if (current && (versionId === undefined || (current.record.versionId ?? NULL_VERSION) === versionId)) return currentAsVersion(current.record);
+    if (versionId === undefined) {
+      const top = this.stmts.newestVersion.get(bucket, key);
+      return top && top.noncurrent_since === null ? this.readVersion(top) : null;
+    }
+    const row = this.findVersion(bucket, key, versionId);
+    return row ? this.readVersion(row) : null;
+  }
+
+  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater): Promise<ObjectRecord | null> {
     return this.write((): ObjectRecord | null => {
       const current = this.readObject(bucket, key);
-      if (!current) return null;
-      if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
-      this.stmts.deleteObject.run(bucket, key);
-      return current.record;
-    }, true);
+      if (current && (versionId === undefined || (current.record.versionId ?? NULL_VERSION) === versionId)) {
+        const record = { ...update(current.record), bucket, key };
+        if (current.record.versionId === undefined) delete record.versionId;
+        else record.versionId = current.record.versionId;
+        this.writeObject(record, current.row);
+        return record;
+      }
+      if (versionId === undefined) return null;
+      const row = this.findVersion(bucket, key, versionId);
+      if (!row || row.delete_marker) return null;
+      const r = update(this.readVersion(row));
+      this.stmts.updateVersion.run(
+        r.storageClass, r.acl, JSON.stringify(r.headers), JSON.stringify(r.userMeta), JSON.stringify(r.tags), attrsColumn(r.attrs), bucket, key, row.seq,
+      );
+      return { ...r, bucket, key, versionId };
+    });
+  }
+
+  async listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]> {
+    const { where, params } = rangeWhere(q.prefix, undefined, q.skipPrefix);
+    const limit = q.limit;
+    let currentAfter: string | undefined;
+    // Versions of the marker's key older than the marker come first, then keys after the marker.
+    let sameKey: VersionSummary[] = [];
+    let versionsFrom: { op: '>' | '>='; key: string } | undefined;
+    if (q.after !== undefined) {
+      const { key, versionId } = q.after;
+      currentAfter = key;
+      versionsFrom = { op: '>', key };
+      if (versionId !== undefined) {
+        const current = this.stmts.getObject.get(bucket, key);
+        if (current && (current.version_id ?? NULL_VERSION) === versionId) versionsFrom = { op: '>=', key };
+        else {
+          const row = this.findVersion(bucket, key, versionId);
+          if (row) {
+            sameKey = this.listStatement<VersionTuple>(
+              `SELECT ${VERSION_SUMMARY} FROM object_versions WHERE bucket = ? AND key = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+            ).all(bucket, key, row.seq, limit).map(versionSummary);
+          }
+        }
+      }
+    }
+    const objs = this.listStatement<VersionTuple>(
+      `SELECT key, size, etag, type, storage_class, last_modified, version_id, 0, NULL FROM objects WHERE bucket = ?${where}${currentAfter !== undefined && currentAfter !== '' ? ' AND key > ?' : ''} ORDER BY key LIMIT ?`,
+    ).all(bucket, ...params, ...(currentAfter !== undefined && currentAfter !== '' ? [currentAfter] : []), limit).map(versionSummary);
+    const rest = limit - sameKey.length;
+    const from = versionsFrom !== undefined && versionsFrom.key !== '' ? versionsFrom : undefined;
+    const vers = rest <= 0 ? [] : this.listStatement<VersionTuple>(
+      `SELECT ${VERSION_SUMMARY} FROM object_versions WHERE bucket = ?${where}${from ? ` AND key ${from.op} ?` : ''} ORDER BY key, seq DESC LIMIT ?`,
+    ).all(bucket, ...params, ...(from ? [from.key] : []), rest).map(versionSummary);
+    return [...sameKey, ...mergeVersions(objs, vers, rest)];
+  }
+
+  async listNoncurrentVersions(bucket: string, q: { before: number; prefix?: string; after?: NoncurrentCursor; limit: number }): Promise<VersionSummary[]> {
+    const { where, params } = rangeWhere(q.prefix ?? '', undefined, undefined);
+    let cursor = '';
+    const cparams: unknown[] = [];
+    if (q.after) {
+      const seq = q.after.versionId === NULL_VERSION ? null : seqOfVersionId(q.after.versionId);
+      const row = this.findVersion(bucket, q.after.key, q.after.versionId);
+      const s = row?.seq ?? seq ?? Number.MAX_SAFE_INTEGER;
+      cursor = ' AND (noncurrent_since > ? OR (noncurrent_since = ? AND (key > ? OR (key = ? AND seq > ?))))';
+      cparams.push(q.after.noncurrentSince, q.after.noncurrentSince, q.after.key, q.after.key, s);
+    }
+    return this.listStatement<VersionTuple>(
+      `SELECT ${VERSION_SUMMARY} FROM object_versions WHERE bucket = ? AND noncurrent_since < ?${where}${cursor} ORDER BY noncurrent_since, key, seq LIMIT ?`,
+    ).all(bucket, q.before, ...params, ...cparams, q.limit).map(versionSummary);
+  }
+
+  async listCurrentDeleteMarkers(bucket: string, q: { prefix?: string; after?: string; limit: number }): Promise<Array<VersionSummary & { onlyVersion: boolean }>> {
+    const { where, params } = rangeWhere(q.prefix ?? '', q.after, undefined);
+    const rows = this.listStatement<VersionTuple>(
+      `SELECT ${VERSION_SUMMARY} FROM object_versions WHERE bucket = ? AND noncurrent_since IS NULL${where} ORDER BY key LIMIT ?`,
+    ).all(bucket, ...params, q.limit).map(versionSummary);
+    return rows.map((r) => {
+      const older = this.sql<{ n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM object_versions WHERE bucket = ? AND key = ? LIMIT 2)').get(bucket, r.key)!.n;
+      return { ...r, onlyVersion: older === 1 };
+    });
   }
 
   async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]> {
     // One write (one savepoint) for the whole batch; the inline bytes are not read, only their row deleted.
     return this.write((): ObjectRecord[] => {
       const removed: ObjectRecord[] = [];
+      // Only unversioned buckets: a versioned one keeps what is deleted (removeObject).
+      const brow = this.stmts.getBucket.get(bucket);
+      if (!brow || statusOf(brow) !== null) return removed;
       for (const key of keys) {
         const row = this.stmts.getObject.get(bucket, key);
         if (!row) continue;
@@ -248,14 +518,14 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   }
 
   // Listing SQL varies only by which range bounds are present: cache the few prepared shapes.
-  private readonly listStatements = new Map<string, Database.Statement<unknown[], SummaryTuple>>();
-  private listStatement(sql: string): Database.Statement<unknown[], SummaryTuple> {
+  private readonly listStatements = new Map<string, Database.Statement<unknown[], unknown>>();
+  private listStatement<T = SummaryTuple>(sql: string): Database.Statement<unknown[], T> {
     let stmt = this.listStatements.get(sql);
     if (!stmt) {
-      stmt = this.db.prepare<unknown[], SummaryTuple>(sql).raw(true);
+      stmt = this.db.prepare<unknown[], unknown>(sql).raw(true);
       this.listStatements.set(sql, stmt);
     }
-    return stmt;
+    return stmt as Database.Statement<unknown[], T>;
   }
 
   async createUpload(u: UploadRecord): Promise<void> {
@@ -319,20 +589,21 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       if (!urow) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
       const upload = toUpload(urow);
       const parts = this.stmts.allParts.all(uploadId).map(toPart);
-      const existing = this.readObject(upload.bucket, upload.key);
-      const current = existing?.record ?? null;
-      const record = decide(upload, parts, current);
-      const used = new Set(record.segments.map((s) => s.blobId));
-      this.writeObject(record, existing?.row ?? null);
+      const brow = this.stmts.getBucket.get(upload.bucket);
+      const res = this.decideWrite(upload.bucket, upload.key, brow ? statusOf(brow) : null, (current) => decide(upload, parts, current));
+      const used = new Set(res.record.segments.map((s) => s.blobId));
       this.stmts.deleteParts.run(uploadId);
       this.stmts.deleteUpload.run(uploadId);
-      return { record, replaced: current, unusedParts: parts.filter((p) => !used.has(p.blobId)) };
+      return { ...res, unusedParts: parts.filter((p) => !used.has(p.blobId)) };
     });
   }
 
   async referencedBlobIds(): Promise<Set<string>> {
     const ids = new Set<string>();
     for (const row of this.stmts.objectSegments.iterate()) {
+      for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+    }
+    for (const row of this.stmts.versionSegments.iterate()) {
       for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
     }
     for (const row of this.stmts.partBlobs.iterate()) ids.add(row.blob_id);
@@ -346,11 +617,29 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       for (const row of this.stmts.objectSegments.iterate()) {
         for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
       }
+      for (const row of this.stmts.versionSegments.iterate()) {
+        for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+      }
       for (const row of this.stmts.partBlobs.iterate()) ids.add(row.blob_id);
       for (const table of RESET_TABLES) this.sql(`DELETE FROM ${table}`).run();
       return [...ids];
     }).finally(() => this.bucketCache.clear());
   }
+}
+
+/**
+ * Merges the current objects (each the latest of its key) with version rows, both in key order, into
+ * ListObjectVersions order: key, then newest first (the current object before its key's older versions).
+ */
+export function mergeVersions(current: VersionSummary[], versions: VersionSummary[], limit: number): VersionSummary[] {
+  const out: VersionSummary[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < current.length || j < versions.length)) {
+    if (j >= versions.length || (i < current.length && compareKeys(current[i]!.key, versions[j]!.key) <= 0)) out.push(current[i++]!);
+    else out.push(versions[j++]!);
+  }
+  return out;
 }
 
 /** Range conditions on `key` for a prefix, an exclusive start and a skipped sub-prefix. */

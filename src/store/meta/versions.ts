@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import type { ObjectRecord, VersioningStatus } from '../../domain/model.js';
+
+// Versioning rules both engines share: where the status is stored, version ids and their ordering.
+
+/** The bucket configuration (`bucket_configs.name`) holding `{"status":"Enabled"|"Suspended"}` (domain/versioning.ts). */
+export const VERSIONING_CONFIG = 'versioning';
+
+/** The status from the configuration document (null: never enabled). */
+export function versioningOf(document: string | null | undefined): VersioningStatus {
+  if (document == null) return null;
+  const status = (JSON.parse(document) as { status?: string }).status;
+  return status === 'Enabled' || status === 'Suspended' ? status : null;
+}
+
+/** The id of the null version, as clients send and see it. */
+export const NULL_VERSION = 'null';
+
+// A version's place among its key's versions is `seq`, microseconds since the epoch made strictly
+// increasing per key (a version written in the same microsecond as the previous one, or under a clock that
+// went back, takes previous + 1). Ids carry their seq (8 bytes, big-endian) and 8 random bytes, base64url:
+// opaque, URL-safe, unguessable, and a lookup by id is a primary-key lookup (bucket, key, seq).
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+function random8(): Buffer {
+  if (randomOffset + 8 > randomPool.length) {
+    randomPool = randomBytes(4096);
+    randomOffset = 0;
+  }
+  const out = randomPool.subarray(randomOffset, randomOffset + 8);
+  randomOffset += 8;
+  return out;
+}
+
+export function newVersionId(seq: number): string {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(BigInt(seq), 0);
+  random8().copy(b, 8);
+  return b.toString('base64url');
+}
+
+/** The seq a version id carries, or null when the text is no id of ours ('null' included). */
+export function seqOfVersionId(id: string): number | null {
+  if (id.length !== 22 || !/^[A-Za-z0-9_-]+$/.test(id)) return null;
+  const b = Buffer.from(id, 'base64url');
+  if (b.length !== 16) return null;
+  const seq = b.readBigUInt64BE(0);
+  return seq > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(seq);
+}
+
+/** The next seq for a key whose newest version has `newest` (null: none), written at `nowMs`. */
+export function nextSeq(newest: number | null, nowMs: number): number {
+  const micros = Math.floor(nowMs) * 1000;
+  return newest !== null && newest >= micros ? newest + 1 : micros;
+}
+
+/** A delete marker's record: no bytes, no headers (its fields are what ListObjectVersions shows). */
+export function deleteMarkerRecord(bucket: string, key: string, now: number, versionId: string | undefined): ObjectRecord {
+  return {
+    bucket, key, size: 0, etag: '', crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
+    lastModified: now, headers: { contentType: '' }, userMeta: {}, tags: [], segments: [], inline: null, symlinkTarget: null,
+    ...(versionId === undefined ? {} : { versionId }),
+  };
+}
+
+/** Blob ids of `removed` that none of `others` (the key's remaining versions) references. */
+export function unsharedSegments(removed: ObjectRecord, others: Iterable<ObjectRecord['segments']>): ObjectRecord {
+  if (removed.segments.length === 0) return removed;
+  const used = new Set<string>();
+  for (const segs of others) for (const s of segs) used.add(s.blobId);
+  return { ...removed, segments: removed.segments.filter((s) => !used.has(s.blobId)) };
+}
