@@ -13,7 +13,6 @@ import type { DomainContext } from '../src/domain/context.js';
 import { LIFECYCLE, validateLifecycle } from '../src/domain/lifecycle.js';
 import { LifecycleWorker } from '../src/domain/lifecycle-worker.js';
 import type { ObjectRecord } from '../src/domain/model.js';
-import { ObjectService } from '../src/domain/objects.js';
 import { FsBlobStore } from '../src/store/blob/fs.js';
 import { openMetadataStore } from '../src/store/meta/open.js';
 import { benchPostgres } from './postgres.js';
@@ -65,7 +64,7 @@ const config = validateLifecycle({ rules: [{ id: 'expire-logs', prefix: 'logs/',
 await meta.updateBucketConfig(bucket, LIFECYCLE.name, () => LIFECYCLE.encode(config));
 now += 2 * DAY;
 
-const worker = new LifecycleWorker(ctx, new ObjectService(ctx), { holder: 'bench', dayMs: DAY, intervalMs: 0, log: () => undefined });
+const worker = new LifecycleWorker(ctx, { holder: 'bench', dayMs: DAY, intervalMs: 0, log: () => undefined });
 const t1 = performance.now();
 const finished = await worker.runPass();
 const seconds = (performance.now() - t1) / 1000;

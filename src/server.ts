@@ -242,7 +242,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const dayMs = lc.daySeconds !== undefined ? lc.daySeconds * 1000 : DAY_MS;
   if (lc.daySeconds !== undefined) log.warn('lifecycle days are shortened (development only)', { daySeconds: lc.daySeconds });
   const services = { buckets: new BucketService(ctx), objects, multipart: new MultipartService(ctx, objects), lifecycle: new LifecycleService(ctx, dayMs) };
-  const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, objects, {
+  const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,
     dayMs,
     intervalMs: lc.intervalMs ?? Math.min(10 * 60 * 1000, dayMs),

@@ -297,6 +297,40 @@ describe('the lifecycle worker', () => {
     assert.equal(await countBlobs(srv), blobs - 1);
   });
 
+  it('versioned bucket: expiring adds a delete marker; noncurrent versions move to IA, then go; a delete marker left alone is removed (ExpiredObjectDeleteMarker)', async () => {
+    const B = 'life-versions';
+    const c = srv.client({ bucket: B });
+    await c.putBucket(B);
+    // Versioning switched on through the store (PutBucketVersioning is ver's, not on this branch).
+    await srv.meta.updateBucketConfig(B, 'versioning', () => JSON.stringify({ status: 'Enabled' }));
+    await c.put('v/a', Buffer.from('one'));
+    await c.put('v/a', Buffer.from('two')); // 'one' becomes noncurrent now
+    await c.put('m/x', Buffer.from('x'));
+    await c.delete('m/x'); // a delete marker over 'x'
+    const body = doc(
+      rule('versions', 'v/', `${expireDays(1)}<NoncurrentVersionTransition><NoncurrentDays>1</NoncurrentDays><StorageClass>IA</StorageClass></NoncurrentVersionTransition><NoncurrentVersionExpiration><NoncurrentDays>3</NoncurrentDays></NoncurrentVersionExpiration>`) +
+      rule('markers', 'm/', '<Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>'),
+    );
+    assert.equal((await putLifecycle(srv.port, B, body)).status, 200, 'put lifecycle');
+    const versions = async (prefix: string): Promise<string[]> =>
+      (await srv.meta.listObjectVersions(B, { prefix, limit: 100 })).map((v) => (v.deleteMarker ? 'marker' : `${v.size}:${v.storageClass}`));
+    now += 1.5 * DAY;
+    await srv.lifecycle!.runPass();
+    assert.deepEqual(await versions('v/'), ['marker', '3:Standard', '3:IA'], 'current expired behind a marker; the older version in IA');
+    assert.deepEqual(await versions('m/'), ['marker', '1:Standard'], 'a marker with a version behind it stays');
+    now += 2 * DAY;
+    await srv.lifecycle!.runPass();
+    assert.deepEqual(await versions('v/'), ['marker', '3:IA'], 'the oldest version removed, the next in IA');
+    now += 2 * DAY;
+    await srv.lifecycle!.runPass();
+    assert.deepEqual(await versions('v/'), ['marker']);
+    // Remove the version behind m/x's marker: the marker is then the only version left, and goes.
+    const old = (await srv.meta.listObjectVersions(B, { prefix: 'm/', limit: 10 })).find((v) => !v.deleteMarker)!;
+    await srv.meta.removeObject(B, 'm/x', now, old.versionId);
+    await srv.lifecycle!.runPass();
+    assert.deepEqual(await versions('m/'), []);
+  });
+
   it('a delete decided in the store keeps an object that changed since it was looked at', async () => {
     const B = 'life-race';
     const c = srv.client({ bucket: B });

@@ -1,7 +1,8 @@
 import { dropBlobs, garbageSegments, type DomainContext } from './context.js';
-import { lifecycleOf, objectActionDue, scanPrefixes, uploadAbortDue, type LifecycleConfig, type ObjectAction } from './lifecycle.js';
+import type { NoncurrentCursor } from '../store/meta/types.js';
+import { VERSIONING_CONFIG } from '../store/meta/versions.js';
+import { coldness, lifecycleOf, objectActionDue, ruleMatches, scanPrefixes, uploadAbortDue, type LifecycleConfig, type LifecycleSubject, type ObjectAction, type TransitionClass } from './lifecycle.js';
 import type { Bucket, ObjectRecord } from './model.js';
-import type { ObjectService } from './objects.js';
 
 /**
  * The background worker that applies the buckets' lifecycle rules: expires current objects, moves them to
@@ -17,8 +18,9 @@ import type { ObjectService } from './objects.js';
  *
  * Every change is decided inside the store's transaction against the object as it is then (an object
  * rewritten since it was listed is judged again), and goes the way an API delete goes: blobs freed after the
- * commit, the free-space admission told. On a versioned bucket, expiring goes through ObjectService.delete,
- * which adds a delete marker there.
+ * commit, the free-space admission told. On a versioned bucket expiring adds a delete marker (the store's
+ * removeObject, as DeleteObject without a version id), and the noncurrent versions and lone delete markers
+ * are found through the store's version indexes.
  */
 
 /** The lease row the processes sharing a database compete for (a PostgreSQL migration inserts its row). */
@@ -27,9 +29,18 @@ export const LIFECYCLE_LEASE = 'lifecycle';
 /** The per-bucket position, kept through the bucket configuration store (not a lifecycle rule). */
 export const PROGRESS_CONFIG = 'lifecycle-progress';
 
+/** A pass walks these in order: current objects, noncurrent versions, current delete markers, uploads. */
+const PHASES = ['objects', 'noncurrent', 'markers', 'uploads'] as const;
+type Phase = (typeof PHASES)[number];
+
 export interface PassCounts {
   scanned: number;
   expired: number;
+  /** Noncurrent versions (and noncurrent delete markers) removed for good. */
+  noncurrentExpired: number;
+  noncurrentTransitioned: number;
+  /** Current delete markers without other versions removed (ExpiredObjectDeleteMarker). */
+  markersRemoved: number;
   transitioned: number;
   aborted: number;
   /** Objects a retention (WORM) hook kept. */
@@ -38,8 +49,11 @@ export interface PassCounts {
 
 interface Progress {
   pass: number;
-  phase: 'objects' | 'uploads';
-  /** The rule prefix being walked ('' is also the whole bucket), and the last key / upload done in it. */
+  phase: Phase;
+  /**
+   * The unit being walked: a rule prefix ('' is also the whole bucket), or for 'noncurrent' a rule ID; and
+   * the last key / upload (for 'noncurrent' a JSON NoncurrentCursor) done in it.
+   */
   prefix: string;
   after: string;
   uploadId: string;
@@ -72,7 +86,7 @@ export interface LifecycleWorkerOptions {
 
 export const LIFECYCLE_DEFAULTS = { pageSize: 1000, tickBudget: 100_000, leaseMs: 60_000 } as const;
 
-const zero = (): PassCounts => ({ scanned: 0, expired: 0, transitioned: 0, aborted: 0, retained: 0 });
+const zero = (): PassCounts => ({ scanned: 0, expired: 0, noncurrentExpired: 0, noncurrentTransitioned: 0, markersRemoved: 0, transitioned: 0, aborted: 0, retained: 0 });
 
 /** Thrown by a decider to leave an object as it is (it changed since it was listed). */
 class Keep extends Error {}
@@ -95,7 +109,6 @@ export class LifecycleWorker {
 
   constructor(
     private readonly ctx: DomainContext,
-    private readonly objects: ObjectService,
     private readonly opts: LifecycleWorkerOptions,
   ) {
     this.pageSize = opts.pageSize ?? LIFECYCLE_DEFAULTS.pageSize;
@@ -154,7 +167,14 @@ export class LifecycleWorker {
       for (const bucket of page) {
         const config = lifecycleOf(bucket);
         if (!config || this.stopped) continue;
-        const outcome = await this.processBucket(bucket, config);
+        let outcome: Awaited<ReturnType<LifecycleWorker['processBucket']>>;
+        try {
+          outcome = await this.processBucket(bucket, config);
+        } catch (err) {
+          // The page is not done and its position not saved: the next tick tries it again.
+          this.opts.log('warn', 'lifecycle page failed', { bucket: bucket.name, err: String(err) });
+          continue;
+        }
         if (outcome === 'lost-lease') return { ...result, ran: false };
         if (outcome === 'pending') result.pending = true;
         else result.finished.push({ bucket: bucket.name, ...outcome });
@@ -180,51 +200,152 @@ export class LifecycleWorker {
     return { pass, phase: 'objects', prefix: scanPrefixes(config, 'objects')[0] ?? '', after: '', uploadId: '', startedAt: this.ctx.clock(), counts: zero() };
   }
 
+
   private async saveProgress(bucket: string, p: Progress): Promise<void> {
     const text = JSON.stringify(p);
     await this.ctx.meta.updateBucketConfig(bucket, PROGRESS_CONFIG, () => text);
   }
 
+  /** The units a phase walks (see Progress.prefix); versions only on a bucket that has versioning. */
+  private units(bucket: Bucket, config: LifecycleConfig, phase: Phase): string[] {
+    const versioned = bucket.configs[VERSIONING_CONFIG] !== undefined;
+    switch (phase) {
+      case 'objects':
+      case 'uploads':
+        return scanPrefixes(config, phase);
+      case 'noncurrent':
+        return versioned ? config.rules.filter((r) => r.status === 'Enabled' && (r.noncurrentVersionExpiration || r.noncurrentVersionTransitions.length > 0)).map((r) => r.id) : [];
+      case 'markers':
+        return versioned ? scanPrefixes(config, 'markers') : [];
+    }
+  }
+
+  private firstUnit(bucket: Bucket, config: LifecycleConfig, phase: Phase): string {
+    return this.units(bucket, config, phase)[0] ?? '';
+  }
+
   /** Advances one bucket's pass by up to tickBudget objects; its counts when the pass ended. */
   private async processBucket(bucket: Bucket, config: LifecycleConfig): Promise<PassCounts | 'pending' | 'lost-lease'> {
     const p = this.readProgress(bucket, config);
+    if (!PHASES.includes(p.phase)) Object.assign(p, { phase: 'objects', prefix: this.firstUnit(bucket, config, 'objects'), after: '', uploadId: '' });
     let budget = this.tickBudget;
+    const nextPhase = (): boolean => {
+      const next = PHASES[PHASES.indexOf(p.phase) + 1];
+      if (next === undefined) return false;
+      Object.assign(p, { phase: next, prefix: this.firstUnit(bucket, config, next), after: '', uploadId: '' });
+      return true;
+    };
     while (budget > 0) {
       if (this.stopped) return 'pending';
-      const prefixes = scanPrefixes(config, p.phase);
-      let i = prefixes.indexOf(p.prefix);
+      const units = this.units(bucket, config, p.phase);
+      let i = units.indexOf(p.prefix);
       if (i < 0) {
-        // The rules changed under a saved position: walk this phase again from its first range.
+        // The rules changed under a saved position: walk this phase again from its first unit.
         i = 0;
         p.after = '';
         p.uploadId = '';
       }
-      if (i >= prefixes.length) {
-        if (p.phase === 'objects') {
-          Object.assign(p, { phase: 'uploads', prefix: scanPrefixes(config, 'uploads')[0] ?? '', after: '', uploadId: '' });
-          continue;
-        }
+      if (i >= units.length) {
+        if (nextPhase()) continue;
         return this.finishPass(bucket, config, p);
       }
-      const prefix = prefixes[i]!;
-      p.prefix = prefix;
+      const unit = units[i]!;
+      p.prefix = unit;
       const limit = Math.min(this.pageSize, budget);
-      const done = p.phase === 'objects' ? await this.objectPage(bucket, config, p, prefix, limit) : await this.uploadPage(bucket, config, p, prefix, limit);
-      budget -= done.visited;
+      const done = await this.page(bucket, config, p, unit, limit);
+      budget -= Math.max(1, done.visited);
       if (done.end) {
-        const next = prefixes[i + 1];
-        if (next === undefined) {
-          if (p.phase === 'objects') Object.assign(p, { phase: 'uploads', prefix: scanPrefixes(config, 'uploads')[0] ?? '', after: '', uploadId: '' });
-          else return this.finishPass(bucket, config, p);
-        } else {
-          Object.assign(p, { prefix: next, after: '', uploadId: '' });
-        }
+        const next = units[i + 1];
+        if (next !== undefined) Object.assign(p, { prefix: next, after: '', uploadId: '' });
+        else if (!nextPhase()) return this.finishPass(bucket, config, p);
       }
       // Renew the lease before saving: a process that lost it must not move the shared position.
       if (!(await this.lease())) return 'lost-lease';
       await this.saveProgress(bucket.name, p);
     }
     return 'pending';
+  }
+
+  private page(bucket: Bucket, config: LifecycleConfig, p: Progress, unit: string, limit: number): Promise<{ visited: number; end: boolean }> {
+    switch (p.phase) {
+      case 'objects':
+        return this.objectPage(bucket, config, p, unit, limit);
+      case 'noncurrent':
+        return this.noncurrentPage(bucket, config, p, unit, limit);
+      case 'markers':
+        return this.markerPage(bucket, p, unit, limit);
+      case 'uploads':
+        return this.uploadPage(bucket, config, p, unit, limit);
+    }
+  }
+
+  /**
+   * NoncurrentVersionExpiration / NoncurrentVersionTransition of one rule: the store's index of versions by
+   * the time they became noncurrent yields exactly those due (oldest first); each is removed for good (blobs
+   * no other version uses are freed) or moved to a colder class in place.
+   */
+  private async noncurrentPage(bucket: Bucket, config: LifecycleConfig, p: Progress, ruleId: string, limit: number): Promise<{ visited: number; end: boolean }> {
+    const rule = config.rules.find((r) => r.id === ruleId);
+    if (!rule) return { visited: 0, end: true };
+    const now = this.ctx.clock();
+    const days = [rule.noncurrentVersionExpiration?.noncurrentDays, ...rule.noncurrentVersionTransitions.map((t) => t.noncurrentDays)].filter((d): d is number => d !== undefined);
+    const before = now - Math.min(...days) * this.opts.dayMs;
+    const after = p.after !== '' ? (JSON.parse(p.after) as NoncurrentCursor) : undefined;
+    const page = await this.ctx.meta.listNoncurrentVersions(bucket.name, { before, prefix: rule.prefix, ...(after ? { after } : {}), limit });
+    const needsTags = rule.tags.length > 0 || (rule.filter?.not.some((n) => n.tag !== undefined) ?? false);
+    for (const v of page) {
+      const since = v.noncurrentSince ?? now;
+      let subject: LifecycleSubject = { ...v, tags: [] };
+      if (needsTags) {
+        const full = await this.ctx.meta.getObjectVersion(bucket.name, v.key, v.versionId);
+        if (!full) continue;
+        subject = full;
+      }
+      if (!ruleMatches(rule, subject)) continue;
+      const exp = rule.noncurrentVersionExpiration;
+      if (exp && since + exp.noncurrentDays * this.opts.dayMs <= now) {
+        const out = await this.ctx.meta.removeObject(bucket.name, v.key, now, v.versionId);
+        if (out.removed || out.deleteMarker) p.counts.noncurrentExpired++;
+        await dropBlobs(this.ctx, garbageSegments(out.removed, null));
+        continue;
+      }
+      if (v.deleteMarker) continue;
+      let target: TransitionClass | null = null;
+      for (const t of rule.noncurrentVersionTransitions) {
+        if (since + t.noncurrentDays * this.opts.dayMs > now || coldness(t.storageClass) <= coldness(v.storageClass)) continue;
+        if (target === null || coldness(t.storageClass) > coldness(target)) target = t.storageClass;
+      }
+      if (target !== null) {
+        const to = target;
+        const done = await this.ctx.meta.updateObjectVersion(bucket.name, v.key, v.versionId, (cur) => {
+          if (coldness(cur.storageClass) >= coldness(to)) throw new Keep();
+          return { ...cur, storageClass: to };
+        }).catch((err: unknown) => {
+          if (err instanceof Keep) return null;
+          throw err;
+        });
+        if (done) p.counts.noncurrentTransitioned++;
+      }
+    }
+    p.counts.scanned += page.length;
+    const last = page[page.length - 1];
+    if (last) p.after = JSON.stringify({ noncurrentSince: last.noncurrentSince ?? now, key: last.key, versionId: last.versionId } satisfies NoncurrentCursor);
+    this.ctx.admission?.freed();
+    return { visited: page.length, end: page.length < limit };
+  }
+
+  /** ExpiredObjectDeleteMarker: current delete markers that are the only version left of their key are removed. */
+  private async markerPage(bucket: Bucket, p: Progress, prefix: string, limit: number): Promise<{ visited: number; end: boolean }> {
+    const page = await this.ctx.meta.listCurrentDeleteMarkers(bucket.name, { prefix, ...(p.after !== '' ? { after: p.after } : {}), limit });
+    const now = this.ctx.clock();
+    for (const m of page) {
+      if (!m.onlyVersion) continue;
+      const out = await this.ctx.meta.removeObject(bucket.name, m.key, now, m.versionId);
+      if (out.deleteMarker) p.counts.markersRemoved++;
+    }
+    p.counts.scanned += page.length;
+    if (page.length > 0) p.after = page[page.length - 1]!.key;
+    return { visited: page.length, end: page.length < limit };
   }
 
   private async finishPass(bucket: Bucket, config: LifecycleConfig, p: Progress): Promise<PassCounts> {
@@ -246,47 +367,41 @@ export class LifecycleWorker {
       if (action?.kind === 'expire') expire.push(s.key);
       else if (action?.kind === 'transition') transition.push(s.key);
     }
-    try {
-      if (bucket.configs.versioning !== undefined) {
-        await Promise.all(expire.map((key) => this.expireVersioned(bucket, key, exact, now, p.counts)));
-      } else if (expire.length > 0) {
-        // One transaction for the page; each object is judged again as it is inside it.
-        const verdicts = new Map<string, 'retained' | 'transition'>();
-        const removed = await this.ctx.meta.deleteObjectsIf(bucket.name, expire, (current) => {
-          const action = exact(current);
-          if (action?.kind !== 'expire') {
-            if (action?.kind === 'transition') verdicts.set(current.key, 'transition');
-            return false;
-          }
-          try {
-            this.opts.retention?.(bucket, current, now);
-          } catch {
-            verdicts.set(current.key, 'retained');
-            return false;
-          }
-          return true;
-        });
-        p.counts.expired += removed.length;
-        for (const [key, v] of verdicts) {
-          if (v === 'retained') p.counts.retained++;
-          else transition.push(key);
+    if (bucket.configs[VERSIONING_CONFIG] !== undefined) {
+      await Promise.all(expire.map((key) => this.expireVersioned(bucket, key, exact, now, p.counts)));
+    } else if (expire.length > 0) {
+      // One transaction for the page; each object is judged again as it is inside it.
+      const verdicts = new Map<string, 'retained' | 'transition'>();
+      const removed = await this.ctx.meta.deleteObjectsIf(bucket.name, expire, (current) => {
+        const action = exact(current);
+        if (action?.kind !== 'expire') {
+          if (action?.kind === 'transition') verdicts.set(current.key, 'transition');
+          return false;
         }
-        await dropBlobs(this.ctx, removed.flatMap((r) => garbageSegments(r, null)));
+        try {
+          this.opts.retention?.(bucket, current, now);
+        } catch {
+          verdicts.set(current.key, 'retained');
+          return false;
+        }
+        return true;
+      });
+      p.counts.expired += removed.length;
+      for (const [key, v] of verdicts) {
+        if (v === 'retained') p.counts.retained++;
+        else transition.push(key);
       }
-      // Started together: SQLite commits them in one transaction (group commit).
-      await Promise.all(transition.map((key) => this.transition(bucket, key, exact, p.counts)));
-    } catch (err) {
-      // The page is not done: its position is not saved, so the next tick tries it again.
-      this.opts.log('warn', 'lifecycle page failed', { bucket: bucket.name, prefix, after: p.after, err: String(err) });
-      return { visited: page.length, end: false };
+      await dropBlobs(this.ctx, removed.flatMap((r) => garbageSegments(r, null)));
     }
+    // Started together: SQLite commits them in one transaction (group commit).
+    await Promise.all(transition.map((key) => this.transition(bucket, key, exact, p.counts)));
     p.counts.scanned += page.length;
     if (page.length > 0) p.after = page[page.length - 1]!.key;
     this.ctx.admission?.freed();
     return { visited: page.length, end: page.length < limit };
   }
 
-  /** On a versioned bucket the delete marker is ObjectService's to add: judge the record as it is now first. */
+  /** On a versioned bucket expiring adds a delete marker (removeObject): judge the record as it is now first. */
   private async expireVersioned(bucket: Bucket, key: string, exact: (current: ObjectRecord) => ObjectAction | null, now: number, counts: PassCounts): Promise<void> {
     const current = await this.ctx.meta.getObject(bucket.name, key);
     const action = current ? exact(current) : null;
@@ -298,19 +413,24 @@ export class LifecycleWorker {
       counts.retained++;
       return;
     }
-    await this.objects.delete(bucket.name, key);
+    // DeleteObject without a version id: a delete marker on top (the store follows the bucket's status).
+    const out = await this.ctx.meta.removeObject(bucket.name, key, now);
+    await dropBlobs(this.ctx, garbageSegments(out.removed, null));
     counts.expired++;
   }
 
-  /** Moves an object to the coldest class its rules make due now (the bytes stay; the class is metadata here). */
+  /**
+   * Moves an object to the coldest class its rules make due now, in place (no new version on a versioned
+   * bucket; the bytes stay, the class is metadata here).
+   */
   private async transition(bucket: Bucket, key: string, exact: (current: ObjectRecord) => ObjectAction | null, counts: PassCounts): Promise<void> {
     try {
-      await this.ctx.meta.putObject(bucket.name, key, (current) => {
-        const action = current ? exact(current) : null;
-        if (!current || action?.kind !== 'transition') throw new Keep();
+      const done = await this.ctx.meta.updateObjectVersion(bucket.name, key, undefined, (current) => {
+        const action = exact(current);
+        if (action?.kind !== 'transition') throw new Keep();
         return { ...current, storageClass: action.storageClass };
       });
-      counts.transitioned++;
+      if (done) counts.transitioned++;
     } catch (err) {
       if (!(err instanceof Keep)) throw err;
     }

@@ -389,9 +389,13 @@ export function uploadAbortDue(config: LifecycleConfig, upload: UploadRecord, no
  * The key ranges the worker has to visit: the prefixes of enabled rules with an object or upload action,
  * without those inside another (sorted; [''] when a rule covers the whole bucket).
  */
-export function scanPrefixes(config: LifecycleConfig, what: 'objects' | 'uploads'): string[] {
+export function scanPrefixes(config: LifecycleConfig, what: 'objects' | 'uploads' | 'markers'): string[] {
+  const wanted = (r: LifecycleRule): boolean =>
+    what === 'uploads' ? r.abortMultipartUpload !== undefined
+      : what === 'markers' ? r.expiration?.expiredObjectDeleteMarker === true
+        : (r.expiration !== undefined && r.expiration.expiredObjectDeleteMarker !== true) || r.transitions.length > 0;
   const prefixes = config.rules
-    .filter((r) => r.status === 'Enabled' && (what === 'uploads' ? r.abortMultipartUpload !== undefined : r.expiration !== undefined || r.transitions.length > 0))
+    .filter((r) => r.status === 'Enabled' && wanted(r))
     .map((r) => r.prefix)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const out: string[] = [];
