@@ -250,6 +250,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(lc.tickBudget !== undefined ? { tickBudget: lc.tickBudget } : {}),
     ...(lc.leaseMs !== undefined ? { leaseMs: lc.leaseMs } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
+    // WORM retention hook (`retention`): not wired yet, see LifecycleWorkerOptions.retention and docs/lifecycle.md.
   });
   const identity = new IdentityPolicies(meta);
   const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });

@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
+import { LIFECYCLE, validateLifecycle } from '../src/domain/lifecycle.js';
+import { LifecycleWorker } from '../src/domain/lifecycle-worker.js';
 import { startServer, type RunningServer, type ServerOptions } from '../src/server.js';
+import { MemoryBlobStore } from '../src/store/blob/memory.js';
+import { openMetadataStore } from '../src/store/meta/open.js';
 import { expectOssError, statusOf } from './helpers/oss.js';
 import { testPostgres } from './helpers/postgres.js';
 import { encodeKey, errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
@@ -406,6 +410,39 @@ describe('the lifecycle worker across a restart', () => {
       }
     } finally {
       await srv.stop();
+    }
+  });
+});
+
+describe('the lifecycle worker and WORM retention', () => {
+  it('an object the retention hook refuses is kept and counted, the others expire', async () => {
+    const meta = await openMetadataStore({ meta: await sharedMeta(), sqlitePath: ':memory:' });
+    const blobs = new MemoryBlobStore();
+    let now = Date.now();
+    const ctx = { meta, blobs, clock: () => now, region: 'cn-hangzhou', log: () => undefined };
+    try {
+      await meta.createBucket({ name: 'worm-life', ownerAccountId: ACCOUNT_ID, createdAt: now, region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
+      for (const key of ['a', 'locked', 'z']) {
+        await meta.putObject('worm-life', key, () => ({
+          bucket: 'worm-life', key, size: 1, etag: 'E', crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
+          lastModified: now, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from('x'), symlinkTarget: null,
+        }));
+      }
+      const config = validateLifecycle({ rules: [{ id: 'all', prefix: '', status: 'Enabled', tags: [], expiration: { days: 1 }, transitions: [], noncurrentVersionTransitions: [] }] }, { allowSameActionOverlap: false });
+      await meta.updateBucketConfig('worm-life', LIFECYCLE.name, () => LIFECYCLE.encode(config));
+      now += 2000;
+      const worker = new LifecycleWorker(ctx, {
+        holder: 'test', dayMs: 1000, intervalMs: 0, log: () => undefined,
+        retention: (_bucket, record) => {
+          if (record.key === 'locked') throw new Error('protected');
+        },
+      });
+      const finished = await worker.runPass();
+      assert.deepEqual((await meta.listObjects('worm-life', { prefix: '', limit: 10 })).map((o) => o.key), ['locked']);
+      assert.deepEqual(finished.map((f) => [f.expired, f.retained]), [[2, 1]]);
+      await worker.stop();
+    } finally {
+      await meta.close();
     }
   });
 });

@@ -62,8 +62,10 @@ interface Progress {
 }
 
 /**
- * Called inside the delete's transaction with the object about to be expired; throws (any error) to keep
- * it. The hook for WORM retention: Alunite has no retention check yet (docs/lifecycle.md).
+ * Called with an object or noncurrent version about to be removed for good (inside the delete's transaction
+ * for current objects of unversioned buckets); throws (any error) to keep it. The hook for WORM retention,
+ * built in parallel (worm: `retentionGuard(ctx, bucket)?.(record)` in domain/retention.ts); until it is wired
+ * in server.ts nothing is kept (docs/lifecycle.md). Adding a delete marker removes nothing and is not checked.
  */
 export type RetentionCheck = (bucket: Bucket, record: ObjectRecord, now: number) => void;
 
@@ -304,6 +306,16 @@ export class LifecycleWorker {
       if (!ruleMatches(rule, subject)) continue;
       const exp = rule.noncurrentVersionExpiration;
       if (exp && since + exp.noncurrentDays * this.opts.dayMs <= now) {
+        if (!v.deleteMarker && this.opts.retention) {
+          const full = await this.ctx.meta.getObjectVersion(bucket.name, v.key, v.versionId);
+          if (!full) continue;
+          try {
+            this.opts.retention(bucket, full, now);
+          } catch {
+            p.counts.retained++;
+            continue;
+          }
+        }
         const out = await this.ctx.meta.removeObject(bucket.name, v.key, now, v.versionId);
         if (out.removed || out.deleteMarker) p.counts.noncurrentExpired++;
         await dropBlobs(this.ctx, garbageSegments(out.removed, null));
@@ -407,12 +419,6 @@ export class LifecycleWorker {
     const action = current ? exact(current) : null;
     if (!current || !action) return;
     if (action.kind === 'transition') return this.transition(bucket, key, exact, counts);
-    try {
-      this.opts.retention?.(bucket, current, now);
-    } catch {
-      counts.retained++;
-      return;
-    }
     // DeleteObject without a version id: a delete marker on top (the store follows the bucket's status).
     const out = await this.ctx.meta.removeObject(bucket.name, key, now);
     await dropBlobs(this.ctx, garbageSegments(out.removed, null));
