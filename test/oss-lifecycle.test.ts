@@ -16,6 +16,7 @@ import { MemoryBlobStore } from '../src/store/blob/memory.js';
 import { openMetadataStore } from '../src/store/meta/open.js';
 import { expectOssError, statusOf } from './helpers/oss.js';
 import { testPostgres } from './helpers/postgres.js';
+import { policyDoc, Ram } from './helpers/ram.js';
 import { encodeKey, errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -170,6 +171,17 @@ describe('PutBucketLifecycle / GetBucketLifecycle / DeleteBucketLifecycle', () =
     const parts = doc(rule('a', 'dir1/', '<AbortMultipartUpload><Days>1</Days></AbortMultipartUpload>') + rule('b', 'dir1/dir2/', '<AbortMultipartUpload><Days>2</Days></AbortMultipartUpload>'));
     const refused = await putLifecycle(srv.port, B, parts, { 'x-oss-allow-same-action-overlap': 'true' });
     assert.equal(refused.err?.Message, 'Overlap for same action type AbortMultipartUpload.');
+  });
+
+  it('each operation is authorized as its own RAM action (oss:PutBucketLifecycle, oss:GetBucketLifecycle, oss:DeleteBucketLifecycle)', async () => {
+    const u = await new Ram(srv).userWith('life-reader', policyDoc({ Effect: 'Allow', Action: 'oss:GetBucketLifecycle', Resource: `acs:oss:*:*:${B}` }));
+    const c = u.oss();
+    await srv.client().putBucketLifecycle(B, [{ id: 'r', prefix: 'ram/', status: 'Enabled', expiration: { days: 1 } }] as never);
+    assert.equal(statusOf(await c.getBucketLifecycle(B)), 200);
+    await expectOssError(c.putBucketLifecycle(B, [{ id: 'x', prefix: 'x/', status: 'Enabled', expiration: { days: 1 } }] as never), 'AccessDenied', 403);
+    await expectOssError(c.deleteBucketLifecycle(B), 'AccessDenied', 403);
+    const rules = (await srv.client().getBucketLifecycle(B)).rules as unknown as Array<{ id: string }>;
+    assert.deepEqual(rules.map((r) => r.id), ['r'], 'nothing changed');
   });
 
   it('a missing bucket is NoSuchBucket for all three', async () => {
