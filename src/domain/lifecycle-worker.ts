@@ -10,7 +10,7 @@ import type { Bucket, ObjectRecord } from './model.js';
  *
  * Incremental and restart-safe: each bucket is walked in key order, one page at a time, through the key
  * ranges its rules cover (keyset paging on the (bucket, key) primary key, never OFFSET), and the position
- * is saved after every page in the bucket's `lifecycle-progress` configuration (with the pass's counts). A
+ * is saved every few pages in the bucket's `lifecycle-progress` configuration (with the pass's counts). A
  * tick visits at most `tickBudget` objects per bucket and goes on where the last one stopped, in this
  * process or, after a restart, in the next; a bucket's pass ends with one summary log line, and the next
  * pass starts at the following tick. With a shared database (PostgreSQL) one process at a time runs the
@@ -85,6 +85,9 @@ export interface LifecycleWorkerOptions {
   /** One line per finished bucket pass (`lifecycle pass`) and failures. */
   log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
 }
+
+/** Pages between saves of a bucket's position (and always when a tick leaves the bucket). */
+const SAVE_EVERY_PAGES = 10;
 
 export const LIFECYCLE_DEFAULTS = { pageSize: 1000, tickBudget: 100_000, leaseMs: 60_000 } as const;
 
@@ -231,6 +234,7 @@ export class LifecycleWorker {
     const p = this.readProgress(bucket, config);
     if (!PHASES.includes(p.phase)) Object.assign(p, { phase: 'objects', prefix: this.firstUnit(bucket, config, 'objects'), after: '', uploadId: '' });
     let budget = this.tickBudget;
+    let pages = 0;
     const nextPhase = (): boolean => {
       const next = PHASES[PHASES.indexOf(p.phase) + 1];
       if (next === undefined) return false;
@@ -238,7 +242,7 @@ export class LifecycleWorker {
       return true;
     };
     while (budget > 0) {
-      if (this.stopped) return 'pending';
+      if (this.stopped) break;
       const units = this.units(bucket, config, p.phase);
       let i = units.indexOf(p.prefix);
       if (i < 0) {
@@ -261,10 +265,12 @@ export class LifecycleWorker {
         if (next !== undefined) Object.assign(p, { prefix: next, after: '', uploadId: '' });
         else if (!nextPhase()) return this.finishPass(bucket, config, p);
       }
-      // Renew the lease before saving: a process that lost it must not move the shared position.
+      // Renew the lease on every page; the position is saved every few pages and when the tick leaves the
+      // bucket (a crash in between only walks those pages again: every action is judged afresh).
       if (!(await this.lease())) return 'lost-lease';
-      await this.saveProgress(bucket.name, p);
+      if (++pages % SAVE_EVERY_PAGES === 0) await this.saveProgress(bucket.name, p);
     }
+    if (pages % SAVE_EVERY_PAGES !== 0) await this.saveProgress(bucket.name, p);
     return 'pending';
   }
 
