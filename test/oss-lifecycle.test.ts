@@ -288,11 +288,21 @@ describe('the lifecycle worker', () => {
     const c = srv.client({ bucket: B });
     await c.putBucket(B);
     await c.put('old/x', Buffer.from('x'));
+    await c.put('dated/y', Buffer.from('y'));
+    await c.put('future/z', Buffer.from('z'));
     const date = new Date(Math.floor(now / 86_400_000) * 86_400_000 + 86_400_000).toISOString(); // next UTC midnight
-    assert.equal((await putLifecycle(srv.port, B, doc(rule('d', 'old/', `<Expiration><CreatedBeforeDate>${date}</CreatedBeforeDate></Expiration>`)))).status, 200);
+    const today = new Date(Math.floor(now / 86_400_000) * 86_400_000).toISOString();
+    const body = doc(
+      rule('d', 'old/', `<Expiration><CreatedBeforeDate>${date}</CreatedBeforeDate></Expiration>`) +
+      // The deprecated Date (old SDKs): every matching object from that day on.
+      rule('past', 'dated/', `<Expiration><Date>${today}</Date></Expiration>`) +
+      rule('future', 'future/', `<Expiration><Date>${date}</Date></Expiration>`),
+    );
+    assert.equal((await putLifecycle(srv.port, B, body)).status, 200);
+    assert.match((await getLifecycle(srv.port, B)).body.toString(), new RegExp(`<Expiration><Date>${today}</Date></Expiration>`));
     assert.match(hdr(await c.head('old/x'), 'x-oss-expiration')!, new RegExp(`expiry-date="${new Date(date).toUTCString()}", rule-id="d"`));
     await srv.lifecycle!.runPass();
-    assert.deepEqual(await keys(B), []);
+    assert.deepEqual(await keys(B), ['future/z']);
   });
 
   it('aborts stale multipart uploads under the rule prefix and frees their parts', async () => {

@@ -26,6 +26,8 @@ export interface LifecycleWhen {
   days?: number;
   /** `yyyy-MM-ddT00:00:00.000Z` as sent. */
   createdBeforeDate?: string;
+  /** Deprecated `Date` (old SDKs send it): from that day on the action applies to every matching object. */
+  date?: string;
 }
 
 export interface LifecycleExpiration extends LifecycleWhen {
@@ -124,9 +126,10 @@ function uniqueId(taken: Set<string>): string {
 }
 
 function validateWhen(when: LifecycleWhen, element: string): void {
-  const set = [when.days !== undefined, when.createdBeforeDate !== undefined].filter(Boolean).length;
+  const set = [when.days !== undefined, when.createdBeforeDate !== undefined, when.date !== undefined].filter(Boolean).length;
   if (set === 0) throw malformed(`${element} must contain Days or CreatedBeforeDate.`, element === 'Expiration' ? '0014-00000060' : undefined);
   if (set > 1) throw malformed(`${element} must contain only one of Days and CreatedBeforeDate.`);
+  if (when.date !== undefined) parseLifecycleDate(when.date, 'Date');
   if (when.days !== undefined && (!Number.isSafeInteger(when.days) || when.days < 1)) {
     throw invalidArgument(`${element} Days must be a positive integer.`, 'Days', String(when.days));
   }
@@ -180,7 +183,7 @@ function validateRule(rule: LifecycleRule): void {
   const e = rule.expiration;
   if (e) {
     if (e.expiredObjectDeleteMarker === true) {
-      if (e.days !== undefined || e.createdBeforeDate !== undefined) throw malformed('Expiration ExpiredObjectDeleteMarker true cannot be combined with Days or CreatedBeforeDate.');
+      if (e.days !== undefined || e.createdBeforeDate !== undefined || e.date !== undefined) throw malformed('Expiration ExpiredObjectDeleteMarker true cannot be combined with Days or CreatedBeforeDate.');
     } else {
       validateWhen(e, 'Expiration');
     }
@@ -228,6 +231,8 @@ function checkLadder(rule: LifecycleRule): void {
     .map((t) => ({ what: `Transition for StorageClass ${t.storageClass}`, when: t, order: coldness(t.storageClass) }));
   const e = rule.expiration;
   if (e && (e.days !== undefined || e.createdBeforeDate !== undefined)) steps.push({ what: 'Expiration', when: e, order: 99 });
+  // The deprecated Date is a moment, not an age: it is not ordered against the others.
+  for (let i = steps.length - 1; i >= 0; i--) if (steps[i]!.when.date !== undefined) steps.splice(i, 1);
   const byDays = steps.filter((s) => s.when.days !== undefined);
   const byDate = steps.filter((s) => s.when.createdBeforeDate !== undefined);
   if (byDays.length > 0 && byDate.length > 0) {
@@ -280,7 +285,7 @@ function checkOverlaps(rules: LifecycleRule[], allowSameAction: boolean): void {
 function checkMixedOverlap(a: LifecycleRule, b: LifecycleRule): void {
   const kinds = (r: LifecycleRule): Array<{ what: string; days: boolean }> => [
     ...r.transitions.map((t) => ({ what: `Transition for StorageClass ${t.storageClass}`, days: t.days !== undefined })),
-    ...(r.expiration && !r.expiration.expiredObjectDeleteMarker ? [{ what: 'Expiration', days: r.expiration.days !== undefined }] : []),
+    ...(r.expiration && !r.expiration.expiredObjectDeleteMarker && r.expiration.date === undefined ? [{ what: 'Expiration', days: r.expiration.days !== undefined }] : []),
   ];
   const all = [...kinds(a), ...kinds(b)];
   const d = all.find((k) => k.days);
@@ -328,6 +333,7 @@ export function dueAt(when: LifecycleWhen, since: number, dayMs: number, announc
     const date = parseLifecycleDate(when.createdBeforeDate);
     return since < date ? (announce ? date : since) : null;
   }
+  if (when.date !== undefined) return parseLifecycleDate(when.date, 'Date');
   return null;
 }
 

@@ -76,10 +76,11 @@ function tagOf(node: Node): LifecycleTag {
   return { key, value: textOf(node, 'Value') ?? '' };
 }
 
-function whenOf(node: Node): LifecycleWhen {
+function whenOf(node: Node, withDate = false): LifecycleWhen {
   const days = intOf(node, 'Days');
-  const date = textOf(node, 'CreatedBeforeDate')?.trim();
-  return { ...(days !== undefined ? { days } : {}), ...(date !== undefined ? { createdBeforeDate: date } : {}) };
+  const cbd = textOf(node, 'CreatedBeforeDate')?.trim();
+  const date = withDate ? textOf(node, 'Date')?.trim() : undefined;
+  return { ...(days !== undefined ? { days } : {}), ...(cbd !== undefined ? { createdBeforeDate: cbd } : {}), ...(date !== undefined ? { date } : {}) };
 }
 
 function storageClassOf(node: Node, element: string): TransitionClass {
@@ -129,7 +130,7 @@ function ruleOf(node: Node): LifecycleRule {
   let expiration: LifecycleExpiration | undefined;
   if (exp) {
     const eodm = boolOf(exp, 'ExpiredObjectDeleteMarker');
-    expiration = { ...whenOf(exp), ...(eodm !== undefined ? { expiredObjectDeleteMarker: eodm } : {}) };
+    expiration = { ...whenOf(exp, true), ...(eodm !== undefined ? { expiredObjectDeleteMarker: eodm } : {}) };
   }
   const abort = containerOf(node, 'AbortMultipartUpload');
   const nce = containerOf(node, 'NoncurrentVersionExpiration');
@@ -142,7 +143,7 @@ function ruleOf(node: Node): LifecycleRule {
     ...(filter ? { filter: filterOf(filter) } : {}),
     ...(expiration ? { expiration } : {}),
     transitions: containers(node, 'Transition').map((t) => ({ ...whenOf(t), storageClass: storageClassOf(t, 'Transition'), ...optionsOf(t) })),
-    ...(abort ? { abortMultipartUpload: whenOf(abort) } : {}),
+    ...(abort ? { abortMultipartUpload: whenOf(abort, true) } : {}),
     ...(nce ? { noncurrentVersionExpiration: { noncurrentDays: noncurrentDaysOf(nce, 'NoncurrentVersionExpiration') } } : {}),
     noncurrentVersionTransitions: containers(node, 'NoncurrentVersionTransition').map((t) => ({
       noncurrentDays: noncurrentDaysOf(t, 'NoncurrentVersionTransition'),
@@ -159,7 +160,7 @@ export function parseLifecycleXml(body: string): LifecycleConfig {
 }
 
 function whenXml(w: LifecycleWhen): XmlChild[] {
-  return [w.days !== undefined && el('Days', w.days), w.createdBeforeDate !== undefined && el('CreatedBeforeDate', w.createdBeforeDate)];
+  return [w.days !== undefined && el('Days', w.days), w.createdBeforeDate !== undefined && el('CreatedBeforeDate', w.createdBeforeDate), w.date !== undefined && el('Date', w.date)];
 }
 
 function optionsXml(t: TransitionOptions): XmlChild[] {
