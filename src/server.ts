@@ -12,10 +12,12 @@ import { createConsoleRoute } from './console/serve.js';
 import { DEFAULT_MIN_FREE_SPACE, WriteAdmission, type FreeSpaceFloor } from './domain/admission.js';
 import { BucketService } from './domain/buckets.js';
 import type { DomainContext, ProtectionTiming } from './domain/context.js';
+import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
+import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
 import { ArchiveService } from './domain/restore.js';
-import { RetentionService } from './domain/retention.js';
+import { RetentionService, retentionGuard } from './domain/retention.js';
 import { createListener } from './http/listener.js';
 import { listen, readTlsMaterial, type TlsOptions } from './http/serve.js';
 import { createLogger, type Logger, type LogFormat, type LogLevel } from './log.js';
@@ -126,6 +128,12 @@ export interface ServerOptions {
    * RestoreObject takes (default: real days, restores done after 1 s).
    */
   timing?: Partial<ProtectionTiming>;
+  /**
+   * The lifecycle worker (docs/lifecycle.md). `daySeconds`: development only, how long a lifecycle "day"
+   * is (default 86400); `intervalMs`: how often it runs (default the shorter of 10 minutes and a day; 0:
+   * never on its own, see RunningServer.lifecycle); `enabled: false`: no worker in this process.
+   */
+  lifecycle?: { daySeconds?: number; intervalMs?: number; enabled?: boolean; pageSize?: number; tickBudget?: number; leaseMs?: number };
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
@@ -142,6 +150,8 @@ export interface RunningServer {
   ram: RamService;
   /** With a shared database and blobs on disk: the blob garbage collector (one process at a time, by lease). */
   blobGc?: BlobCollector;
+  /** The lifecycle worker, unless disabled (one process at a time on a shared database, by lease). */
+  lifecycle?: LifecycleWorker;
   close(): Promise<void>;
 }
 
@@ -241,6 +251,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     sse: sseKeys,
   };
   const objects = new ObjectService(ctx);
+  const lc = opts.lifecycle ?? {};
+  if (lc.daySeconds !== undefined && !(lc.daySeconds > 0)) throw new Error('the lifecycle day must be a positive number of seconds');
+  const dayMs = lc.daySeconds !== undefined ? lc.daySeconds * 1000 : DAY_MS;
+  if (lc.daySeconds !== undefined) log.warn('lifecycle days are shortened (development only)', { daySeconds: lc.daySeconds });
   const services = {
     buckets: new BucketService(ctx),
     objects,
@@ -248,7 +262,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     retention: new RetentionService(ctx),
     archive: new ArchiveService(ctx),
     encryption: new BucketEncryptionService(ctx),
+    lifecycle: new LifecycleService(ctx, dayMs),
   };
+  const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
+    holder: `${process.pid}-${randomUUID()}`,
+    dayMs,
+    intervalMs: lc.intervalMs ?? Math.min(10 * 60 * 1000, dayMs),
+    ...(lc.pageSize !== undefined ? { pageSize: lc.pageSize } : {}),
+    ...(lc.tickBudget !== undefined ? { tickBudget: lc.tickBudget } : {}),
+    ...(lc.leaseMs !== undefined ? { leaseMs: lc.leaseMs } : {}),
+    log: (level, msg, fields) => log[level](msg, fields),
+    // What a rule would remove for good passes the bucket's WORM retention first (kept otherwise).
+    retention: (bucket, record) => retentionGuard(ctx, bucket)?.(record),
+  });
   const identity = new IdentityPolicies(meta);
   const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });
   const tokens = new TokenService(masterKey, previousMasterKeys);
@@ -314,6 +340,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   blobGc?.start();
+  lifecycle?.start();
   const listening = await listen(
     opts.host,
     opts.port,
@@ -342,8 +369,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     blobs,
     ram,
     ...(blobGc ? { blobGc } : {}),
+    ...(lifecycle ? { lifecycle } : {}),
     async close() {
       await listening.close();
+      await lifecycle?.stop();
       await blobGc?.stop();
       await meta.close();
       await blobs.close();

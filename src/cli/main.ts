@@ -28,6 +28,16 @@ function seconds(min: number): (value: string) => number {
   };
 }
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number of seconds > 0.');
+  return n;
+}
+
+function lifecycleOptions(daySeconds: number | undefined, intervalSeconds: number | undefined): NonNullable<ServerOptions['lifecycle']> {
+  return { ...(daySeconds !== undefined ? { daySeconds } : {}), ...(intervalSeconds !== undefined ? { intervalMs: intervalSeconds * 1000 } : {}) };
+}
+
 function freeSpace(value: string): FreeSpaceFloor {
   try {
     return parseFreeSpace(value);
@@ -113,7 +123,9 @@ export function buildProgram(): Command {
     .option('--retention-day-seconds <seconds>', 'development only: length of a WORM retention day, e.g. 2 (env ALUNITE_RETENTION_DAY_SECONDS, default 86400; docs/data-protection.md)', seconds(0.001))
     .option('--restore-seconds <seconds>', 'how long a RestoreObject takes before the object can be read (env ALUNITE_RESTORE_SECONDS, default 1)', seconds(0))
     .option('--restore-day-seconds <seconds>', 'development only: length of a day of a restored copy (env ALUNITE_RESTORE_DAY_SECONDS, default 86400)', seconds(0.001))
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number } & OpsFlags) => {
+    .option('--lifecycle-day-seconds <n>', 'development only: a lifecycle rule\'s "day" lasts this many seconds (env ALUNITE_LIFECYCLE_DAY_SECONDS, default 86400; docs/lifecycle.md)', positiveSeconds)
+    .option('--lifecycle-interval <seconds>', 'run the lifecycle worker this often, 0 never (env ALUNITE_LIFECYCLE_INTERVAL, default the shorter of 600 and a lifecycle day)', seconds(0))
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -147,6 +159,8 @@ export function buildProgram(): Command {
           restoreDelayMs: (o.restoreSeconds ?? fromEnv('ALUNITE_RESTORE_SECONDS', seconds(0), 1)) * 1000,
           restoreDayMs: (o.restoreDaySeconds ?? fromEnv('ALUNITE_RESTORE_DAY_SECONDS', seconds(0.001), 86_400)) * 1000,
         },
+        lifecycle: lifecycleOptions(o.lifecycleDaySeconds ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_DAY_SECONDS', positiveSeconds, undefined),
+          o.lifecycleInterval ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_INTERVAL', seconds(0), undefined)),
         blobGc: {
           intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,
           graceMs: (o.gcGrace ?? fromEnv('ALUNITE_GC_GRACE', seconds(60), 3600)) * 1000,

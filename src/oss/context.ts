@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import type { BucketService } from '../domain/buckets.js';
 import type { BucketEncryptionService } from '../domain/encryption.js';
+import type { LifecycleService } from '../domain/lifecycle-service.js';
 import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
@@ -16,6 +17,7 @@ export interface OssServices {
   retention: RetentionService;
   archive: ArchiveService;
   encryption: BucketEncryptionService;
+  lifecycle: LifecycleService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

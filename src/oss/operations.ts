@@ -87,6 +87,9 @@ export type Operation =
   | Simple<'GetBucketEncryption'>
   | Simple<'PutBucketEncryption'>
   | Simple<'DeleteBucketEncryption'>
+  | Simple<'GetBucketLifecycle'>
+  | Simple<'PutBucketLifecycle'>
+  | Simple<'DeleteBucketLifecycle'>
   | Simple<'ListObjects'>
   | Simple<'ListObjectsV2'>
   | Simple<'ListMultipartUploads'>
@@ -155,6 +158,7 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'InitiateBucketWorm', 'AbortBucketWorm', 'CompleteBucketWorm', 'ExtendBucketWorm', 'GetBucketWorm',
   'RestoreObject', 'CleanRestoredObject',
   'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
+  'GetBucketLifecycle', 'PutBucketLifecycle', 'DeleteBucketLifecycle',
 ]);
 
 /**
@@ -491,6 +495,7 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('versioning')) return { name: 'GetBucketVersioning', ...onBucket('oss:GetBucketVersioning') };
         // Listed like ListObjects: a bucket ACL that grants reads grants it (spec ram-sts §2.3 [UNVERIFIED]).
         if (has('versions')) return { name: 'ListObjectVersions', ...onBucket('oss:ListObjectVersions', 'read') };
+        if (has('lifecycle')) return { name: 'GetBucketLifecycle', ...onBucket('oss:GetBucketLifecycle') };
         if (has('uploads')) return { name: 'ListMultipartUploads', ...onBucket('oss:ListMultipartUploads') };
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', ...onBucket('oss:ListObjects', 'read') };
         return { name: 'ListObjects', ...onBucket('oss:ListObjects', 'read') };
@@ -500,12 +505,14 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('cors')) return { name: 'PutBucketCors', ...onBucket('oss:PutBucketCors') };
         if (has('encryption')) return { name: 'PutBucketEncryption', ...onBucket('oss:PutBucketEncryption') };
         if (has('versioning')) return { name: 'PutBucketVersioning', ...onBucket('oss:PutBucketVersioning') };
+        if (has('lifecycle')) return { name: 'PutBucketLifecycle', ...onBucket('oss:PutBucketLifecycle') };
         return { name: 'PutBucket', ...onBucket('oss:PutBucket') };
       case 'DELETE':
         if (has('policy')) return { name: 'DeleteBucketPolicy', ...onBucket('oss:DeleteBucketPolicy') };
         if (has('cors')) return { name: 'DeleteBucketCors', ...onBucket('oss:DeleteBucketCors') };
         if (has('worm')) return { name: 'AbortBucketWorm', ...onBucket('oss:AbortBucketWorm') };
         if (has('encryption')) return { name: 'DeleteBucketEncryption', ...onBucket('oss:DeleteBucketEncryption') };
+        if (has('lifecycle')) return { name: 'DeleteBucketLifecycle', ...onBucket('oss:DeleteBucketLifecycle') };
         return { name: 'DeleteBucket', ...onBucket('oss:DeleteBucket') };
       case 'POST':
         // oss:DeleteObject is checked per key (spec ram-sts §2.3) once the handler has parsed the body:

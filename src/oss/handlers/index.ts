@@ -2,6 +2,7 @@ import type { HandlerTable } from '../context.js';
 import * as bucket from './bucket.js';
 import * as archive from './archive.js';
 import * as encryption from './encryption.js';
+import * as lifecycle from './lifecycle.js';
 import * as mp from './multipart.js';
 import * as object from './object.js';
 import { postObject } from './post-object.js';
@@ -30,6 +31,9 @@ export const handlers: HandlerTable = {
   PutBucketVersioning: bucket.putBucketVersioning,
   GetBucketVersioning: bucket.getBucketVersioning,
   ListObjectVersions: bucket.listObjectVersions,
+  GetBucketLifecycle: lifecycle.getBucketLifecycle,
+  PutBucketLifecycle: lifecycle.putBucketLifecycle,
+  DeleteBucketLifecycle: lifecycle.deleteBucketLifecycle,
   ListObjects: bucket.listObjects,
   ListObjectsV2: bucket.listObjectsV2,
   ListMultipartUploads: bucket.listMultipartUploads,

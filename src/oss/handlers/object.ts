@@ -110,6 +110,8 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   // Through a symlink the encryption is the target's: it describes the bytes.
   const sse = sseOf(data);
   if (sse) Object.assign(headers, sseResponseHeaders(sse));
+  const expiry = await req.services.lifecycle.expiration(bucket, obj);
+  if (expiry) headers['x-oss-expiration'] = `expiry-date="${httpDate(expiry.at)}", rule-id="${wireText(expiry.rule).replace(/["\\\x00-\x1f\x7f]/g, '_')}"`;
   const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
   if (overrides.length > 0 && req.principal.type === 'anonymous') {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');

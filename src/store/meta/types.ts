@@ -131,6 +131,13 @@ export interface MetadataStore {
    * removed, null when none was (or a delete marker was added). `guard`: see removeObject.
    */
   deleteObject(bucket: string, key: string, guard?: RemovalGuard): Promise<ObjectRecord | null>;
+  /**
+   * Deletes each of `keys` that exists and for which `decide(current)`, run inside one transaction, says so
+   * (background deletes such as lifecycle expiration, which must not remove an object rewritten since it was
+   * looked at). Returns the removed records, without their inline bytes (`inline` null). Deletes nothing on a
+   * bucket that has versioning (Enabled or Suspended): `removeObject` keeps versions there.
+   */
+  deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]>;
   listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]>;
 
   // versions (docs/versioning.md). `objects` holds the current version of each key; noncurrent versions and

@@ -210,6 +210,8 @@ export const PG_MIGRATIONS: string[] = [
    CREATE UNIQUE INDEX object_versions_order ON object_versions (bucket, key, seq DESC);
    CREATE INDEX object_versions_null ON object_versions (bucket, key) WHERE version_id = 'null';
    CREATE INDEX object_versions_by_age ON object_versions (bucket, noncurrent_since, key, seq);`,
+  // 7: the lease of the lifecycle worker (one process at a time applies the buckets' lifecycle rules).
+  `INSERT INTO alunite_leases (name, holder, expires_at) VALUES ('lifecycle', '', '-infinity') ON CONFLICT (name) DO NOTHING;`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

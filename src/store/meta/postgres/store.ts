@@ -604,6 +604,31 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     });
   }
 
+  /**
+   * The rows are locked FOR UPDATE while deciding, so a racing write is either seen by `decide` or waits.
+   * Deletes nothing on a bucket that has versioning (use removeObject there).
+   */
+  async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]> {
+    if (keys.length === 0) return [];
+    const wanted = keys.map(keyBytes);
+    return this.tx(async (c) => {
+      // Only unversioned buckets: a versioned one keeps what is deleted (removeObject); the status cannot
+      // change before this transaction ends (keepBucket's lock).
+      if ((await this.keepBucket(c, bucket)) !== null) return [];
+      // Locked in key order, as every batch takes them: two batches never wait on each other in a cycle.
+      const { rows } = await c.query<ObjectRow>({
+        name: 'lock-objects-batch',
+        text: `SELECT ${OBJECT_COLUMNS.replace('inline_data', 'NULL::bytea AS inline_data')} FROM objects WHERE bucket = $1 AND key = ANY($2::bytea[]) ORDER BY key FOR UPDATE`,
+        values: [bucket, wanted],
+      });
+      const removed = rows.map(toObject).filter((r) => decide(r));
+      if (removed.length > 0) {
+        await c.query({ name: 'delete-objects-batch', text: 'DELETE FROM objects WHERE bucket = $1 AND key = ANY($2::bytea[])', values: [bucket, removed.map((r) => keyBytes(r.key))] });
+      }
+      return removed;
+    });
+  }
+
   async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
     // Rows as arrays (no object per row), key bytes decoded once.
     const res = await this.pool.query<[Buffer, number, string, string, string, number]>({ ...listObjectsSql(bucket, q), rowMode: 'array' });

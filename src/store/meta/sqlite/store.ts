@@ -492,6 +492,26 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     });
   }
 
+  async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]> {
+    // One write (one savepoint) for the whole batch; the inline bytes are not read, only their row deleted.
+    return this.write((): ObjectRecord[] => {
+      const removed: ObjectRecord[] = [];
+      // Only unversioned buckets: a versioned one keeps what is deleted (removeObject).
+      const brow = this.stmts.getBucket.get(bucket);
+      if (!brow || statusOf(brow) !== null) return removed;
+      for (const key of keys) {
+        const row = this.stmts.getObject.get(bucket, key);
+        if (!row) continue;
+        const record = toObject(row, null);
+        if (!decide(record)) continue;
+        if (row.inline_id !== null) this.stmts.deleteInline.run(row.inline_id);
+        this.stmts.deleteObject.run(bucket, key);
+        removed.push(record);
+      }
+      return removed;
+    }, true);
+  }
+
   async listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]> {
     const { where, params } = rangeWhere(q.prefix, q.after, q.skipPrefix);
     const sql = `SELECT key, size, etag, type, storage_class, last_modified FROM objects WHERE bucket = ?${where} ORDER BY key LIMIT ?`;

@@ -1,0 +1,20 @@
+import { LIFECYCLE_LIMITS } from '../../domain/lifecycle.js';
+import type { Handler } from '../context.js';
+import { header } from '../headers.js';
+import { lifecycleXml, parseLifecycleXml } from '../lifecycle.js';
+import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+
+export const putBucketLifecycle: Handler = async (req) => {
+  const raw = await readSmallBody(req.body, LIFECYCLE_LIMITS.maxBodyBytes);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const allowSameActionOverlap = (header(req.headers, 'x-oss-allow-same-action-overlap') ?? '').trim().toLowerCase() === 'true';
+  await req.services.lifecycle.put(req.op.bucket!, parseLifecycleXml(raw.toString('utf8')), { allowSameActionOverlap });
+  return empty();
+};
+
+export const getBucketLifecycle: Handler = async (req) => xmlResponse(lifecycleXml(await req.services.lifecycle.get(req.op.bucket!)));
+
+export const deleteBucketLifecycle: Handler = async (req) => {
+  await req.services.lifecycle.delete(req.op.bucket!);
+  return empty(204);
+};
