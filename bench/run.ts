@@ -17,6 +17,8 @@
  *     --profile-only    only that                           --out FILE       JSON elsewhere
  *     --big-only        only large objects (PUT, GET, multipart 1 GiB in 8 MiB parts ×4) on bare-fs and Alunite
  *     --small-only      only warm-up and the small-object phases (4 KiB PUT/GET/HEAD/LIST/DELETE; no large objects, no RAM)
+ *     --compare DIR     also run DIR's Alunite build (another checkout, built) in the small-object phases, in the same
+ *                       alternating rounds: a before/after on a noisy machine ("alunite-compare" rows)
  *
  *     --meta URL|postgres  the Alunite servers keep their metadata in PostgreSQL: a postgres:// URL (one schema per
  *                       server is created there and dropped at the end), or `postgres` for a throwaway local server
@@ -66,6 +68,8 @@ interface Config {
   bigOnly: boolean;
   /** Only warm-up and the small-object phases (no large objects, no RAM/STS phase). */
   smallOnly: boolean;
+  /** Another checkout's root (built): its Alunite also takes the small-object phases, for before/after in one run. */
+  compare?: string;
   profile: boolean;
   /** Only the profiling runs (implies profile). */
   profileOnly: boolean;
@@ -129,6 +133,9 @@ function parseArgs(argv: string[]): Config {
         break;
       case '--small-only':
         c.smallOnly = true;
+        break;
+      case '--compare':
+        c.compare = value();
         break;
       case '--skip-nofsync':
         c.noFsync = false;
@@ -703,10 +710,10 @@ interface Scratch {
 /** With --meta: each Alunite server of the main phases gets its own fresh schema. */
 let pgMeta: BenchPostgres | null = null;
 
-async function startAlunite(name: string, scratch: Scratch, extra: string[] = [], nodeFlags: string[] = []): Promise<ServerProcess> {
+async function startAlunite(name: string, scratch: Scratch, extra: string[] = [], nodeFlags: string[] = [], root = ROOT): Promise<ServerProcess> {
   const data = scratch.sub(name);
   const meta = pgMeta && !extra.includes('--meta') ? ['--meta', await pgMeta.freshUrl()] : [];
-  const args = [...nodeFlags, join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', data, '--log-level', 'warn', ...meta, ...extra];
+  const args = [...nodeFlags, join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', data, '--log-level', 'warn', ...meta, ...extra];
   return startProcess(name, args, serverEnv(), ROOT);
 }
 
@@ -874,6 +881,7 @@ async function main(): Promise<void> {
       const bareFileDirSync = await start(startBare('bare-file-dirsync', scratch, 'file-dirsync'));
       const ours = await start(startAlunite('alunite', scratch));
       const nofs = cfg.noFsync ? await start(startAlunite('alunite-nofsync', scratch, ['--no-fsync'])) : null;
+      const cmp = cfg.compare !== undefined ? await start(startAlunite('alunite-compare', scratch, [], [], cfg.compare)) : null;
       const suts: Sut[] = [
         { ...bare, isAlunite: false, stores: false, phases: SMALL_PHASES, results: {} },
         { ...bareFile, isAlunite: false, stores: true, phases: SMALL_PHASES, results: {} },
@@ -881,6 +889,8 @@ async function main(): Promise<void> {
         { ...ours, isAlunite: true, stores: true, phases: SMALL_PHASES, results: {} },
       ];
       if (nofs) suts.push({ ...nofs, isAlunite: true, stores: true, phases: ['PUT', 'GET', 'DELETE'], results: {} });
+      const cmpSut: Sut | null = cmp ? { ...cmp, isAlunite: true, stores: true, phases: SMALL_PHASES, results: {} } : null;
+      if (cmpSut) suts.push(cmpSut);
 
       process.stdout.write(`\n[1/4] warm-up (${cfg.warmup} requests of each kind per server)\n`);
       for (const s of suts) await warmUp(s.server, s.target, cfg, s.isAlunite);
@@ -910,6 +920,7 @@ async function main(): Promise<void> {
         bareFileDirSync: suts[2]!.results,
         ours: { small: suts[3]!.results, big: ourBig, hwmSmall, rssSmall, hwmEnd },
         noFsync: nofs ? suts[4]!.results : null,
+        compare: cmpSut ? cmpSut.results : null,
         noFsyncBig,
         ram: ramResult,
         scaling: scale,
@@ -1076,6 +1087,8 @@ interface AllResults {
   bareFileDirSync: SmallResults;
   ours: { small: SmallResults; big: BigResult[]; hwmSmall: number; rssSmall: number; hwmEnd: number };
   noFsync: SmallResults | null;
+  /** --compare: the other build's Alunite. */
+  compare: SmallResults | null;
   noFsyncBig: BigResult[];
   /** null with --small-only. */
   ram: RamResults | null;
@@ -1135,6 +1148,10 @@ function report(cfg: Config, all: AllResults): void {
     for (const p of ['PUT', 'GET', 'DELETE'] as const) rows.push(row(`${p} 4 KiB --no-fsync`, noFsync[p], b[p]));
     rows.push(row('PUT --no-fsync vs 1 file', noFsync.PUT, bf));
   }
+  if (all.compare) {
+    const c = all.compare;
+    for (const p of ['PUT', 'GET', 'HEAD', 'DELETE', 'LIST'] as const) rows.push(row(`${p === 'LIST' ? 'LIST' : `${p} 4 KiB`} compare vs bare-fs`, c[p], p === 'PUT' ? bf : bareFile[p]));
+  }
 
   const out: string[] = [];
   out.push('');
@@ -1159,6 +1176,9 @@ function report(cfg: Config, all: AllResults): void {
         `${cfg.listConcurrency} in flight), ${fmt((o.LIST.serverCpuUsPerOp ?? 0) / 1000, 2)} µs server CPU/key` +
         (seq ? `; one client following NextMarker: ${fmt(seq.keysPerSec, 0)} keys/s (${seq.requests} pages).` : '.'),
     );
+    if (all.compare?.LIST?.keysPerSec !== undefined) {
+      out.push(`  compare build LIST: ${fmt(all.compare.LIST.keysPerSec, 0)} keys/s, ${fmt((all.compare.LIST.serverCpuUsPerOp ?? 0) / 1000, 2)} µs server CPU/key.`);
+    }
     if (bareFile.LIST?.keysPerSec !== undefined) {
       out.push(`  bare-fs LIST: ${fmt(bareFile.LIST.keysPerSec, 0)} keys/s, ${fmt((bareFile.LIST.serverCpuUsPerOp ?? 0) / 1000, 2)} µs server CPU/key ` +
         `(alunite ${fmt(ratio(o.LIST.keysPerSec, bareFile.LIST.keysPerSec), 2)}×).`);
@@ -1275,6 +1295,7 @@ function report(cfg: Config, all: AllResults): void {
     bareFileWrite: bareFile,
     bareFileWriteDirSync: bareFileDirSync,
     aluniteNoFsync: noFsync === null ? null : { small: noFsync, big: noFsyncBig },
+    aluniteCompare: all.compare === null ? null : { root: cfg.compare, small: all.compare },
     ratios: { ourOverBare: ratios, putCpuOverOneFilePerObject: putVsFile ?? null, putCpuOverOneFilePerObjectWithDirSync: ratio(o.PUT?.serverCpuUsPerOp, bfd?.serverCpuUsPerOp) ?? null },
     ram: all.ram,
     meta: all.meta,

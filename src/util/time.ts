@@ -8,6 +8,8 @@ let httpSecond = NaN;
 let httpText = '';
 let isoSecond = NaN;
 let isoText = '';
+let isoDateSecond = NaN;
+let isoDateText = '';
 
 /** RFC 1123 (HTTP Date / Last-Modified), second precision. */
 export function httpDate(ms: number): string {
@@ -21,7 +23,13 @@ export function httpDate(ms: number): string {
 
 /** ISO 8601 with milliseconds, as OSS writes timestamps inside XML. */
 export function isoDate(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
+  // Listings format one per key, and keys written together share their second.
+  const second = Math.floor(ms / 1000);
+  if (second !== isoDateSecond) {
+    isoDateText = new Date(second * 1000).toISOString();
+    isoDateSecond = second;
+  }
+  return isoDateText;
 }
 
 /** ISO 8601 UTC to the second, `2026-11-22T04:21:11Z`: RAM/STS dates, error details, acs:CurrentTime. */
