@@ -109,11 +109,14 @@ export abstract class SqliteBase {
   protected write<T>(fn: () => T, frees = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, frees, resolve: resolve as (v: unknown) => void, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
+      // While a WAL sync runs, writes gather for the commit after it (syncWal starts it): one transaction
+      // and one sync for all of them, as when the sync held the event loop, but the loop stays free.
+      if (this.pending.length === 1 && !this.syncing) setImmediate(() => this.flush());
     });
   }
 
   private flush(): void {
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     if (this.commitBatch(batch) !== 'disk-full') return;
@@ -195,7 +198,8 @@ export abstract class SqliteBase {
       const ready = this.durableWaiters.filter((w) => w.seq <= target);
       this.durableWaiters = this.durableWaiters.filter((w) => w.seq > target);
       for (const w of ready) w.resolve();
-      this.syncWal();
+      if (this.pending.length > 0) setImmediate(() => this.flush());
+      else this.syncWal();
     };
     try {
       this.walFd ??= openSync(this.walPath!, 'r');
