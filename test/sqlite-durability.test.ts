@@ -105,6 +105,30 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
     }
   });
 
+  it('writes arriving while a sync runs commit together after it, under one more sync', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'd.sqlite'), durable: true });
+    try {
+      await store.createBucket(BUCKET);
+      gate.holding = true;
+      const calls = gate.calls;
+      const first = store.putObject('b', 'k0', () => record('b', 'k0', 'x'));
+      await gate.called();
+      const mark = store.commitMark();
+      const rest = [1, 2, 3, 4].map((i) => store.putObject('b', `k${i}`, () => record('b', `k${i}`, 'y')));
+      await turns();
+      // Not committed yet: they wait for the sync in flight.
+      assert.equal(store.commitMark(), mark);
+      assert.equal(await store.getObject('b', 'k1'), null);
+      gate.release();
+      await Promise.all([first, ...rest]);
+      assert.equal(store.commitMark(), mark + 1);
+      assert.equal(gate.calls - calls, 2);
+    } finally {
+      gate.release();
+      await store.close();
+    }
+  });
+
   it('a failed fsync is not an acknowledgement: the write is refused', async () => {
     const store = new SqliteMetadataStore({ path: join(dir, 'b.sqlite'), durable: true });
     try {
