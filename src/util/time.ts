@@ -43,10 +43,17 @@ export function isoSeconds(ms: number): string {
 }
 
 /** Parses an RFC 1123 / RFC 850 / asctime date; NaN when it is not a date. */
+let parsedHttpText = '';
+let parsedHttpTime = NaN;
+
 export function parseHttpDate(value: string): number {
+  // Every signed request carries one, and a client's requests within a second carry the same text.
+  if (value === parsedHttpText) return parsedHttpTime;
   // Date.parse accepts far more than HTTP allows (e.g. "1"), so require a weekday-or-digit shape.
-  if (!/^[A-Za-z]{3},? |^[A-Za-z]+, \d/.test(value.trim())) return NaN;
-  return Date.parse(value);
+  const time = /^[A-Za-z]{3},? |^[A-Za-z]+, \d/.test(value.trim()) ? Date.parse(value) : NaN;
+  parsedHttpText = value;
+  parsedHttpTime = time;
+  return time;
 }
 
 /** ISO 8601 basic format to the second, `20261122T042113Z` (V4 x-oss-date); parsed by parseIsoBasic. */
