@@ -172,7 +172,8 @@ export abstract class SqliteBase {
   // Durability. Commits are numbered; `syncedSeq` is the last one known to be on disk. One fdatasync of the
   // WAL at a time runs on the thread pool and covers every commit made before it started (SQLite appends
   // commits to the WAL in order, and a checkpoint syncs the WAL and then the database before the WAL is
-  // reused), so batches committed while one sync runs share the next (group commit across syncs).
+  // reused). Writes arriving while a sync runs are committed after it as one batch (write(), and the end of
+  // the sync), so each sync covers one commit of everything that gathered.
   private commitSeq = 0;
   private syncedSeq = 0;
   private syncing = false;
