@@ -57,9 +57,15 @@ describe('WriteAdmission.freed', () => {
     await a.prime();
     const reads = d.reads();
     const next = d.next();
-    a.freed();
-    a.freed();
-    await next;
+    // The TTL timer is unref'd (it never keeps a server alive): hold the test's loop open meanwhile.
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      a.freed();
+      a.freed();
+      await next;
+    } finally {
+      clearInterval(keepAlive);
+    }
     assert.equal(d.reads(), reads + 1);
   });
 });
