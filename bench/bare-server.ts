@@ -6,14 +6,19 @@
  *   node dist/bench/bare-server.js --port 0 [--mode null|file|file-dirsync] [--data DIR]
  *
  * - GET returns a fixed 4 KiB buffer, except for an object that a PUT in this process sent more than
- *   1 MiB for: then it streams that many bytes (reference MB/s of big transfers).
+ *   1 MiB for: then it streams that many bytes from memory (reference MB/s of big transfers).
  * - PUT consumes the body and answers 200; in `file` mode it writes the body to a new temp file,
- *   fsyncs it and renames it into place (one file per object, as a "baseline PUT"); `file-dirsync` also
- *   fsyncs the directory after the rename (what makes the rename itself durable).
+ *   fsyncs it and renames it into place as `objects/<bucket>/<encoded key>` (one file per object, as a
+ *   "baseline PUT"); `file-dirsync` also fsyncs the directory after the rename (what makes the rename
+ *   itself durable).
  * - HEAD answers 200 with Content-Length 4096, DELETE 204, GET on a bucket a fixed small XML listing.
+ * - In the file modes ("bare-fs") the small reads and deletes use those files too: GET reads the file
+ *   (404 if none), HEAD stats it, DELETE unlinks it (no fsync, like most file stores), and GET on a bucket
+ *   lists its directory: readdir, sort, the page after `marker` (`max-keys`, `prefix`), a stat per key,
+ *   and an XML listing of keys, sizes and times (the floor for LIST keys/s).
  */
-import { mkdirSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -56,7 +61,6 @@ let seq = 0;
 
 if (opts.mode !== 'null') {
   for (const sub of ['tmp', 'objects']) mkdirSync(join(opts.data!, sub), { recursive: true });
-  for (let i = 0; i < 256; i++) mkdirSync(join(opts.data!, 'objects', i.toString(16).padStart(2, '0')), { recursive: true });
 }
 
 function isBucketPath(path: string): boolean {
@@ -65,7 +69,31 @@ function isBucketPath(path: string): boolean {
   return slash < 0 || slash === p.length - 1;
 }
 
-async function writeFileDurably(req: IncomingMessage): Promise<number> {
+/** `/bucket/key…` → [bucket, key] (key '' for a bucket path). */
+function splitPath(path: string): [string, string] {
+  const p = path.startsWith('/') ? path.slice(1) : path;
+  const slash = p.indexOf('/');
+  return slash < 0 ? [decodeURIComponent(p), ''] : [decodeURIComponent(p.slice(0, slash)), decodeURIComponent(p.slice(slash + 1))];
+}
+
+const bucketDirs = new Set<string>();
+/** The bucket's directory (created on first use). */
+function bucketDir(bucket: string): string {
+  const dir = join(opts.data!, 'objects', encodeURIComponent(bucket));
+  if (!bucketDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    bucketDirs.add(dir);
+  }
+  return dir;
+}
+
+/** The file of an object: one flat directory per bucket, the key percent-encoded as the file name. */
+function objectFile(path: string): string {
+  const [bucket, key] = splitPath(path);
+  return join(bucketDir(bucket), encodeURIComponent(key));
+}
+
+async function writeFileDurably(req: IncomingMessage, path: string): Promise<number> {
   const n = seq++;
   const name = `${process.pid}-${n}`;
   const tmp = join(opts.data!, 'tmp', name);
@@ -84,8 +112,9 @@ async function writeFileDurably(req: IncomingMessage): Promise<number> {
   } finally {
     await fh.close();
   }
-  const dir = join(opts.data!, 'objects', (n & 0xff).toString(16).padStart(2, '0'));
-  await rename(tmp, join(dir, name));
+  const file = objectFile(path);
+  const dir = join(file, '..');
+  await rename(tmp, file);
   if (opts.mode === 'file-dirsync') {
     const dh = await open(dir, 'r');
     try {
@@ -95,6 +124,45 @@ async function writeFileDurably(req: IncomingMessage): Promise<number> {
     }
   }
   return size;
+}
+
+/** ENOENT → null; anything else is rethrown. */
+function notFound(err: unknown): null {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+  throw err;
+}
+
+function answer404(res: ServerResponse): void {
+  res.writeHead(404, { 'Content-Length': '0' });
+  res.end();
+}
+
+const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * A ListObjects page from the bucket's directory: what a store of one file per object must do for LIST.
+ * Synchronous calls: the least CPU per key (a thread-pool round trip per stat would cost more than the stat).
+ */
+function listDirectory(path: string, q: URLSearchParams): string {
+  const [bucket] = splitPath(path);
+  const dir = bucketDir(bucket);
+  const marker = q.get('marker') ?? '';
+  const prefix = q.get('prefix') ?? '';
+  const maxKeys = Math.min(1000, Number(q.get('max-keys') ?? '1000') || 1000);
+  const keys = readdirSync(dir).map((name) => decodeURIComponent(name)).filter((k) => k > marker && k.startsWith(prefix)).sort();
+  const page = keys.slice(0, maxKeys);
+  const stats = page.map((k) => statSync(join(dir, encodeURIComponent(k)), { throwIfNoEntry: false }));
+  const truncated = keys.length > maxKeys;
+  let xml = `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>` +
+    `<Marker>${xmlEscape(marker)}</Marker><MaxKeys>${maxKeys}</MaxKeys><Delimiter></Delimiter><IsTruncated>${truncated}</IsTruncated>`;
+  if (truncated && page.length > 0) xml += `<NextMarker>${xmlEscape(page[page.length - 1]!)}</NextMarker>`;
+  for (let i = 0; i < page.length; i++) {
+    const st = stats[i];
+    if (!st) continue;
+    xml += `<Contents><Key>${xmlEscape(page[i]!)}</Key><LastModified>${st.mtime.toISOString()}</LastModified><ETag>"${st.mtimeMs.toString(16)}-${st.size.toString(16)}"</ETag>` +
+      `<Type>Normal</Type><Size>${st.size}</Size><StorageClass>Standard</StorageClass></Contents>`;
+  }
+  return `${xml}</ListBucketResult>`;
 }
 
 async function consume(req: IncomingMessage): Promise<number> {
@@ -127,13 +195,19 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   res.setHeader('Server', 'bare');
   switch (req.method) {
     case 'PUT': {
-      const size = opts.mode === 'null' ? await consume(req) : await writeFileDurably(req);
+      const size = opts.mode === 'null' || isBucketPath(path) ? await consume(req) : await writeFileDurably(req, path);
       if (size > 1024 * 1024) bigSizes.set(path, size);
       res.writeHead(200, { 'Content-Length': '0', ETag: '"0"' });
       res.end();
       return;
     }
     case 'GET': {
+      if (isBucketPath(path) && opts.mode !== 'null') {
+        const body = Buffer.from(listDirectory(path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1))), 'utf8');
+        res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': String(body.length) });
+        res.end(body);
+        return;
+      }
       if (isBucketPath(path)) {
         res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': String(LIST_XML.length) });
         res.end(LIST_XML);
@@ -145,16 +219,31 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
         streamBytes(res, big);
         return;
       }
+      if (opts.mode !== 'null') {
+        const data = await readFile(objectFile(path)).catch(notFound);
+        if (data === null) return answer404(res);
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(data.length) });
+        res.end(data);
+        return;
+      }
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(SMALL.length) });
       res.end(SMALL);
       return;
     }
-    case 'HEAD':
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(SMALL.length) });
+    case 'HEAD': {
+      let size = SMALL.length;
+      if (opts.mode !== 'null') {
+        const st = await stat(objectFile(path)).catch(notFound);
+        if (st === null) return answer404(res);
+        size = st.size;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) });
       res.end();
       return;
+    }
     case 'DELETE':
       req.resume();
+      if (opts.mode !== 'null' && !isBucketPath(path)) await unlink(objectFile(path)).catch(notFound);
       res.writeHead(204);
       res.end();
       return;

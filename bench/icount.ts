@@ -7,6 +7,9 @@
  *   node dist/bench/icount.js get [--n 2000] [--warmup 3000] [--root DIR]   4 KiB GET, V1, root
  *   node dist/bench/icount.js get --bare                                     the same against bare node:http
  *   node dist/bench/icount.js get --ram                                      the same as a RAM user with 10 policies × 10 statements
+ *   node dist/bench/icount.js put [--n 2000] [--warmup 3000]                 4 KiB PUT (durable), V1, root, new keys
+ *   node dist/bench/icount.js delete [--n 2000] [--warmup 3000]              DELETE of existing 4 KiB objects
+ *   node dist/bench/icount.js list [--n 40] [--warmup 60]                    LIST pages of 1000 keys (of 3000 objects)
  *   node dist/bench/icount.js assume [--n 300] [--warmup 300] [--root DIR]  AssumeRole via pop-core, 8 in flight
  *
  * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
@@ -139,6 +142,44 @@ async function get(root: string): Promise<void> {
   }
 }
 
+/** PUT, DELETE and LIST as root: `prepare` sends unmeasured requests first, `one(i)` is the measured request. */
+async function small(root: string, op: 'put' | 'delete' | 'list'): Promise<void> {
+  const list = op === 'list';
+  const n = Number(arg('--n', list ? '40' : '2000'));
+  const warmup = Number(arg('--warmup', list ? '60' : '3000'));
+  const s = await startServer(root, []);
+  const t = new Target(s.url, CREDS, 8);
+  try {
+    const body = Buffer.alloc(4096, 7);
+    const send = async (r: BenchRequest, want: number): Promise<void> => {
+      const res = await t.send(r);
+      if (res.status !== want) throw new Error(`${r.method} → ${res.status} ${res.text}`);
+    };
+    const put = (i: number): Promise<void> => send({ method: 'PUT', bucket: 'icount', key: `obj/${String(i).padStart(6, '0')}`, body }, 200);
+    await send({ method: 'PUT', bucket: 'icount', key: null }, 200);
+    const objects = list ? 3000 : warmup + n;
+    if (op !== 'put') await runMany(objects, 8, put);
+    const pages = ['', 'obj/000999', 'obj/001999'];
+    const one = op === 'put'
+      ? put
+      : op === 'delete'
+        ? (i: number) => send({ method: 'DELETE', bucket: 'icount', key: `obj/${String(i).padStart(6, '0')}` }, 204)
+        : async (i: number) => {
+          const marker = pages[i % pages.length]!;
+          const q: Array<[string, string]> = [['max-keys', '1000']];
+          if (marker !== '') q.push(['marker', marker]);
+          const res = await t.send({ method: 'GET', bucket: 'icount', key: null, query: q, collect: true });
+          if (res.status !== 200 || res.text.split('<Contents>').length !== 1001) throw new Error(`LIST → ${res.status} ${res.text.slice(0, 300)}`);
+        };
+    await runMany(warmup, list ? 4 : 8, one);
+    const ir = await measure(s, () => runMany(n, list ? 4 : 8, (i) => one(warmup + i)));
+    console.log(JSON.stringify({ op: list ? 'LIST 1000 keys V1 root' : `${op.toUpperCase()} 4KiB V1 root`, root, n, instructionsPerOp: Math.round(ir / n), ...(list ? { instructionsPerKey: Math.round(ir / n / 1000) } : {}) }));
+  } finally {
+    t.close();
+    await s.stop();
+  }
+}
+
 async function assume(root: string): Promise<void> {
   const n = Number(arg('--n', '300'));
   const warmup = Number(arg('--warmup', '300'));
@@ -161,4 +202,5 @@ const mode = process.argv[2];
 const root = arg('--root', HERE_ROOT);
 if (mode === 'get') await get(root);
 else if (mode === 'assume') await assume(root);
-else throw new Error('usage: icount.js get|assume [--n N] [--warmup N] [--root DIR]');
+else if (mode === 'put' || mode === 'delete' || mode === 'list') await small(root, mode);
+else throw new Error('usage: icount.js get|put|delete|list|assume [--n N] [--warmup N] [--root DIR]');

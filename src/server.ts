@@ -357,6 +357,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain }, req, rawQuery, rec),
       internal,
       observe,
+      ...(meta.commitMark && meta.settled ? { durability: { commitMark: meta.commitMark.bind(meta), settled: meta.settled.bind(meta) } } : {}),
     }))),
     { idleTimeoutMs: opts.idleTimeoutMs },
   );

@@ -75,6 +75,9 @@ export class WriteAdmission {
   private landed = 0;
   private refusing = false;
   private freedDuringRead = false;
+  private freedTimer: NodeJS.Timeout | null = null;
+  /** Deletes since the reading was taken: the next write reads the disk again. */
+  private stale = false;
   private readonly ttlMs: number;
 
   constructor(private readonly opts: WriteAdmissionOptions) {
@@ -89,7 +92,7 @@ export class WriteAdmission {
    * the disk here. Only a refusal waits for a fresh reading, since deletes may have freed space meanwhile.
    */
   admit(bytes: number): WriteTicket | Promise<WriteTicket> {
-    if (this.reading === null || performance.now() - this.reading.at >= this.ttlMs) this.refreshSoon();
+    if (this.reading === null || this.stale || performance.now() - this.reading.at >= this.ttlMs) this.refreshSoon();
     if (this.reading !== null && this.fits(bytes)) return this.ticket(bytes);
     if (this.refreshing) return this.refreshing.then(() => this.decide(bytes));
     return this.decide(bytes);
@@ -104,8 +107,23 @@ export class WriteAdmission {
   /** Space was freed (deletes): read the disk again (which also lets the delete reserve be refilled). */
   freed(): void {
     // A reading already under way may have started before the delete: it reads once more.
-    this.freedDuringRead = this.refreshing !== null;
-    this.refreshSoon();
+    if (this.refreshing !== null) {
+      this.freedDuringRead = true;
+      return;
+    }
+    const age = this.reading === null ? Infinity : performance.now() - this.reading.at;
+    if (age >= this.ttlMs) {
+      this.refreshSoon();
+      return;
+    }
+    // Deletes come by the thousand a second, and a disk reading (statfs on the thread pool) each cost more
+    // than the delete itself. Within the TTL the reading is only marked stale, so the next write reads the
+    // disk before it is admitted, and one reading follows when the TTL is up (it refills the delete reserve).
+    this.stale = true;
+    this.freedTimer ??= setTimeout(() => {
+      this.freedTimer = null;
+      this.refreshSoon();
+    }, this.ttlMs - age).unref();
   }
 
   private fits(bytes: number): boolean {
@@ -150,6 +168,7 @@ export class WriteAdmission {
   private async refresh(): Promise<void> {
     let usage: SpaceReading[];
     let at: number;
+    this.stale = false;
     do {
       this.freedDuringRead = false;
       const landedBefore = this.landed;

@@ -30,6 +30,14 @@ export interface RollUpResult<T> {
 }
 
 export async function rollUp<T, C>(input: RollUpInput<T, C>): Promise<RollUpResult<T>> {
+  if (input.delimiter === '') {
+    // Nothing rolls up: one read of limit + 1 items is the page and says whether another follows.
+    const rows = await input.fetch(input.start, input.limit + 1);
+    const truncated = rows.length > input.limit;
+    if (truncated) rows.length = input.limit;
+    const lastItem = rows[rows.length - 1];
+    return { items: rows, prefixes: [], truncated, last: lastItem === undefined ? undefined : { kind: 'item', item: lastItem } };
+  }
   const entries = await collect(input);
   const items: T[] = [];
   const prefixes: string[] = [];

@@ -39,6 +39,8 @@ export interface ListenerDeps {
   internal: (path: string, req: IncomingMessage) => OssResponse | Promise<OssResponse> | null;
   /** Every finished OSS/RPC request (audit log, metrics, recent requests); internal endpoints are not observed. */
   observe?: RequestObserver;
+  /** A store whose commits are visible before durable: answers wait for those made before the request came (types.ts). */
+  durability?: { commitMark(): number; settled(mark: number): Promise<void> | null };
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -94,6 +96,7 @@ export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: 
 
 async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
+  const commitMark = deps.durability?.commitMark();
   let requestId = newRequestId();
   const rec = new RequestRecord(requestId, req.socket.remoteAddress ?? '', started, Number(req.headers['content-length'] ?? 0) || 0);
   const method = req.method ?? 'GET';
@@ -211,6 +214,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     response = ossErrorResponse(new AppError('InternalError'), requestId, hostId, method);
     if (rec.service === 'oss') rec.errorCode = 'InternalError';
   }
+  // A write's own answer already waited for its fsync, which covers every earlier commit: only reads wait here.
+  const unsettled = commitMark === undefined ? null : deps.durability!.settled(commitMark);
+  if (unsettled !== null) await unsettled;
   write(req, res, response, pop ? null : requestId, started);
   if (deps.observe && rec.service !== null) {
     try {

@@ -8,6 +8,8 @@ let httpSecond = NaN;
 let httpText = '';
 let isoSecond = NaN;
 let isoText = '';
+let isoDateSecond = NaN;
+let isoDateText = '';
 
 /** RFC 1123 (HTTP Date / Last-Modified), second precision. */
 export function httpDate(ms: number): string {
@@ -21,7 +23,13 @@ export function httpDate(ms: number): string {
 
 /** ISO 8601 with milliseconds, as OSS writes timestamps inside XML. */
 export function isoDate(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
+  // Listings format one per key, and keys written together share their second.
+  const second = Math.floor(ms / 1000);
+  if (second !== isoDateSecond) {
+    isoDateText = new Date(second * 1000).toISOString();
+    isoDateSecond = second;
+  }
+  return isoDateText;
 }
 
 /** ISO 8601 UTC to the second, `2026-11-22T04:21:11Z`: RAM/STS dates, error details, acs:CurrentTime. */
@@ -35,10 +43,17 @@ export function isoSeconds(ms: number): string {
 }
 
 /** Parses an RFC 1123 / RFC 850 / asctime date; NaN when it is not a date. */
+let parsedHttpText = '';
+let parsedHttpTime = NaN;
+
 export function parseHttpDate(value: string): number {
+  // Every signed request carries one, and a client's requests within a second carry the same text.
+  if (value === parsedHttpText) return parsedHttpTime;
   // Date.parse accepts far more than HTTP allows (e.g. "1"), so require a weekday-or-digit shape.
-  if (!/^[A-Za-z]{3},? |^[A-Za-z]+, \d/.test(value.trim())) return NaN;
-  return Date.parse(value);
+  const time = /^[A-Za-z]{3},? |^[A-Za-z]+, \d/.test(value.trim()) ? Date.parse(value) : NaN;
+  parsedHttpText = value;
+  parsedHttpTime = time;
+  return time;
 }
 
 /** ISO 8601 basic format to the second, `20261122T042113Z` (V4 x-oss-date); parsed by parseIsoBasic. */

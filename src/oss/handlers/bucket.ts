@@ -5,7 +5,7 @@ import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { bucketSseFrom, header, quoted } from '../headers.js';
-import { el, many, parseXmlBody, text, type XmlNode } from '../xml.js';
+import { el, escapeXml, many, parseXmlBody, text, type XmlNode } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
@@ -137,17 +137,24 @@ export const deleteBucketCors: Handler = async (req) => {
   return empty(204);
 };
 
-function contents(o: ObjectSummary, enc: (s: string) => string, withOwner: boolean, ownerId: string, restoreInfo?: string): XmlNode {
-  return el('Contents', [
-    el('Key', enc(o.key)),
-    el('LastModified', isoDate(o.lastModified)),
-    el('ETag', quoted(o.etag)),
-    el('Type', o.type),
-    el('Size', o.size),
-    el('StorageClass', o.storageClass),
-    withOwner && owner(ownerId),
-    restoreInfo !== undefined && el('RestoreInfo', restoreInfo),
-  ]);
+/**
+ * The `<Contents>` elements of a listing, as one string: a page holds up to 1000 of them, so each is a single
+ * template (the Owner element, the same for all, rendered once) rather than a tree of el() calls.
+ */
+function contentsXml(
+  objects: readonly ObjectSummary[], enc: (s: string) => string, withOwner: boolean, ownerId: string, restoreInfo: ReadonlyMap<string, string>,
+): XmlNode {
+  const ownerXml = withOwner ? owner(ownerId) : '';
+  let out = '';
+  for (const o of objects) {
+    out +=
+      `<Contents><Key>${escapeXml(enc(o.key))}</Key><LastModified>${isoDate(o.lastModified)}</LastModified>` +
+      `<ETag>${escapeXml(quoted(o.etag))}</ETag><Type>${escapeXml(o.type)}</Type><Size>${o.size}</Size>` +
+      `<StorageClass>${escapeXml(o.storageClass)}</StorageClass>${ownerXml}` +
+      // Archived objects' restore state (ListObjects shows it as OSS does).
+      `${restoreInfo.has(o.key) ? `<RestoreInfo>${escapeXml(restoreInfo.get(o.key)!)}</RestoreInfo>` : ''}</Contents>`;
+  }
+  return out as XmlNode;
 }
 
 export const listObjects: Handler = async (req) => {
@@ -169,7 +176,7 @@ export const listObjects: Handler = async (req) => {
       el('IsTruncated', res.truncated),
       encodingTypeElement(q),
       res.truncated && res.last !== null && el('NextMarker', enc(res.last)),
-      ...res.objects.map((o) => contents(o, enc, true, bucket.ownerAccountId, res.restoreInfo.get(o.key))),
+      contentsXml(res.objects, enc, true, bucket.ownerAccountId, res.restoreInfo),
       ...res.commonPrefixes.map((p) => el('CommonPrefixes', [el('Prefix', enc(p))])),
     ]),
   );
@@ -209,7 +216,7 @@ export const listObjectsV2: Handler = async (req) => {
       encodingTypeElement(q),
       el('IsTruncated', res.truncated),
       res.truncated && res.last !== null && el('NextContinuationToken', encodeToken(res.last)),
-      ...res.objects.map((o) => contents(o, enc, fetchOwner, bucket.ownerAccountId, res.restoreInfo.get(o.key))),
+      contentsXml(res.objects, enc, fetchOwner, bucket.ownerAccountId, res.restoreInfo),
       ...res.commonPrefixes.map((p) => el('CommonPrefixes', [el('Prefix', enc(p))])),
       el('KeyCount', res.objects.length + res.commonPrefixes.length),
     ]),

@@ -202,6 +202,13 @@ export interface MetadataStore {
    */
   tryLease?(name: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease?(name: string, holder: string): Promise<void>;
+  /**
+   * Present on engines whose commits become visible before they are durable (SQLite: the WAL is fsync'd
+   * off the event loop after the commit): `commitMark()` as a request starts, and before its answer
+   * `settled(mark)` (null when already durable) so that no answer shows a write a power loss could undo.
+   */
+  commitMark?(): number;
+  settled?(mark: number): Promise<void> | null;
   close(): Promise<void>;
 }
 

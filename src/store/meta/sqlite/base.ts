@@ -1,7 +1,16 @@
 import Database from 'better-sqlite3';
+import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { diskFullError, isDiskFull } from '../../disk-space.js';
 import { createPrivateFileSync, privateFileSync } from '../../file-modes.js';
 import { migrate } from './schema.js';
+
+/** A committed batch's answers, given once the WAL sync covering commit `seq` completes. */
+interface Unsynced {
+  seq: number;
+  settle: () => void;
+  fail: (err: unknown) => void;
+}
 
 interface PendingWrite {
   fn: () => unknown;
@@ -13,7 +22,7 @@ interface PendingWrite {
 export interface SqliteMetadataStoreOptions {
   /** Database file path, or ':memory:'. */
   path: string;
-  /** PRAGMA synchronous=FULL (durable on power loss) rather than NORMAL (default true). */
+  /** Every commit fsync'd before its writes are answered (durable on power loss); false: as synchronous=NORMAL (default true). */
   durable?: boolean;
   /**
    * Called when a batch of writes failed because the disk is full: frees reserved space (store/disk-space.ts
@@ -33,6 +42,8 @@ export abstract class SqliteBase {
   private readonly batchTxn: (run: () => void) => void;
   private readonly savepoint: (fn: () => unknown) => unknown;
   private readonly onDiskFull: () => boolean;
+  /** The WAL file that commits are fsync'd in (durable file databases), else null (answered at commit). */
+  private readonly walPath: string | null;
 
   constructor(opts: SqliteMetadataStoreOptions) {
     this.onDiskFull = opts.onDiskFull ?? (() => false);
@@ -50,7 +61,10 @@ export abstract class SqliteBase {
         this.db.pragma('locking_mode = EXCLUSIVE');
         this.db.pragma('journal_mode = WAL');
       }
-      this.db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
+      // Durable file databases run synchronous=NORMAL and fsync the WAL themselves after each commit, on
+      // libuv's thread pool (see syncWal): what synchronous=FULL adds to NORMAL in WAL mode is exactly that
+      // sync, but done inside the commit it blocks the event loop for the whole fsync.
+      this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = OFF');
       migrate(this.db);
     } catch (err) {
@@ -60,14 +74,16 @@ export abstract class SqliteBase {
       }
       throw err;
     }
+    this.walPath = opts.path !== ':memory:' && opts.durable !== false ? `${opts.path}-wal` : null;
+    if (this.walPath !== null) this.syncStartup(opts.path);
     const outer = this.db.transaction((run: () => void) => run());
     this.batchTxn = (run) => outer.immediate(run);
     this.savepoint = this.db.transaction((fn: () => unknown) => fn());
   }
 
-  // Group commit: writes that arrive in the same event-loop turn share one transaction, so one fsync
-  // (synchronous=FULL) acknowledges them all. Each runs in its own savepoint: a write whose decider
-  // throws is rolled back alone and rejects alone; the others commit.
+  // Group commit: writes that arrive in the same event-loop turn share one transaction, and one WAL fsync
+  // (syncWal) acknowledges them all. Each runs in its own savepoint: a write whose decider throws is rolled
+  // back alone and rejects alone; the others commit.
   private pending: PendingWrite[] = [];
 
   /**
@@ -93,11 +109,14 @@ export abstract class SqliteBase {
   protected write<T>(fn: () => T, frees = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, frees, resolve: resolve as (v: unknown) => void, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
+      // While a WAL sync runs, writes gather for the commit after it (syncWal starts it): one transaction
+      // and one sync for all of them, as when the sync held the event loop, but the loop stays free.
+      if (this.pending.length === 1 && !this.syncing) setImmediate(() => this.flush());
     });
   }
 
   private flush(): void {
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     if (this.commitBatch(batch) !== 'disk-full') return;
@@ -131,12 +150,95 @@ export abstract class SqliteBase {
       for (const item of batch) item.reject(err);
       return 'done';
     }
-    batch.forEach((item, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) item.resolve(o.value);
-      else item.reject(o.err);
-    });
+    const settle = (): void => {
+      batch.forEach((item, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) item.resolve(o.value);
+        else item.reject(o.err);
+      });
+    };
+    const seq = ++this.commitSeq;
+    if (this.walPath === null) {
+      this.syncedSeq = seq;
+      settle();
+    } else {
+      // Answered once durable: a write is acknowledged only after the fsync covering its commit.
+      this.unsynced.push({ seq, settle, fail: (err) => { for (const item of batch) item.reject(err); } });
+      this.syncWal();
+    }
     return 'done';
+  }
+
+  // Durability. Commits are numbered; `syncedSeq` is the last one known to be on disk. One fdatasync of the
+  // WAL at a time runs on the thread pool and covers every commit made before it started (SQLite appends
+  // commits to the WAL in order, and a checkpoint syncs the WAL and then the database before the WAL is
+  // reused). Writes arriving while a sync runs are committed after it as one batch (write(), and the end of
+  // the sync), so each sync covers one commit of everything that gathered.
+  private commitSeq = 0;
+  private syncedSeq = 0;
+  private syncing = false;
+  private walFd: number | null = null;
+  private unsynced: Unsynced[] = [];
+  private durableWaiters: Array<{ seq: number; resolve: () => void }> = [];
+
+  private syncWal(): void {
+    if (this.syncing || this.syncedSeq >= this.commitSeq) return;
+    const target = this.commitSeq;
+    this.syncing = true;
+    const done = (err: NodeJS.ErrnoException | null): void => {
+      this.syncing = false;
+      this.syncedSeq = target;
+      const covered = this.unsynced.filter((u) => u.seq <= target);
+      this.unsynced = this.unsynced.filter((u) => u.seq > target);
+      // A failed sync leaves those commits' durability unknown: they are not acknowledged (the client gets
+      // an error and may retry), though they may survive.
+      for (const u of covered) {
+        if (err) u.fail(err);
+        else u.settle();
+      }
+      const ready = this.durableWaiters.filter((w) => w.seq <= target);
+      this.durableWaiters = this.durableWaiters.filter((w) => w.seq > target);
+      for (const w of ready) w.resolve();
+      if (this.pending.length > 0) setImmediate(() => this.flush());
+      else this.syncWal();
+    };
+    try {
+      this.walFd ??= openSync(this.walPath!, 'r');
+    } catch (err) {
+      done(err as NodeJS.ErrnoException);
+      return;
+    }
+    fdatasync(this.walFd, done);
+  }
+
+  /** At start: whatever the migrations wrote is made durable, and the WAL's directory entry with it. */
+  private syncStartup(path: string): void {
+    try {
+      this.walFd = openSync(this.walPath!, 'r');
+    } catch {
+      return; // no WAL yet: SQLite creates it with the first write, whose directory entry its first checkpoint syncs
+    }
+    fsyncSync(this.walFd);
+    const dir = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  }
+
+  /** How many commits there have been: a mark to pass to `settled` later. */
+  commitMark(): number {
+    return this.commitSeq;
+  }
+
+  /**
+   * Null when every commit up to `mark` is durable, else a promise of that: an answer that read the database
+   * at `mark` waits on it, so no reader is shown a write that a power loss could still undo.
+   */
+  settled(mark: number): Promise<void> | null {
+    if (mark <= this.syncedSeq) return null;
+    return new Promise((resolve) => this.durableWaiters.push({ seq: mark, resolve }));
   }
 
   /** Versions recorded in `schema_migrations`, oldest first (tests, diagnostics). */
@@ -161,6 +263,11 @@ export abstract class SqliteBase {
 
   async close(): Promise<void> {
     if (this.pending.length > 0) this.flush();
+    await this.settled(this.commitSeq);
+    if (this.walFd !== null) {
+      closeSync(this.walFd);
+      this.walFd = null;
+    }
     if (this.db.open) this.db.close();
   }
 }

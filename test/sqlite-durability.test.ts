@@ -1,0 +1,194 @@
+// Durable SQLite writes (issue 15): a commit is fsync'd on libuv's thread pool instead of inside the
+// transaction on the event loop, and nothing is answered before the fsync covering it: not the write, and
+// not a read that could see it. The test holds the store's fdatasync calls (node:fs, patched for this
+// process) to see what waits on them.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
+import type { Bucket, ObjectRecord } from '../src/domain/model.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+type SyncCallback = (err: NodeJS.ErrnoException | null) => void;
+
+/** Holds every fdatasync until released (or failed); `called` resolves at the next call. */
+class SyncGate {
+  private held: Array<{ fd: number; cb: SyncCallback }> = [];
+  private waiting: Array<() => void> = [];
+  private readonly real = fs.fdatasync;
+  calls = 0;
+  holding = false;
+
+  install(): void {
+    const gate = this;
+    fs.fdatasync = function (fd: number, cb: SyncCallback): void {
+      gate.calls++;
+      if (!gate.holding) return gate.real(fd, cb);
+      gate.held.push({ fd, cb });
+      for (const w of gate.waiting.splice(0)) w();
+    } as typeof fs.fdatasync;
+    syncBuiltinESMExports();
+  }
+
+  uninstall(): void {
+    fs.fdatasync = this.real;
+    syncBuiltinESMExports();
+  }
+
+  /** Resolves once at least one call is held. */
+  called(): Promise<void> {
+    if (this.held.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(err?: NodeJS.ErrnoException): void {
+    this.holding = false;
+    for (const { fd, cb } of this.held.splice(0)) {
+      if (err) cb(err);
+      else this.real(fd, cb);
+    }
+  }
+}
+
+/** Lets the event loop run a few full turns (timers, I/O, setImmediate), without any timing. */
+async function turns(n = 20): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+function record(bucket: string, key: string, body: string): ObjectRecord {
+  return {
+    bucket, key, size: body.length, etag: 'E', crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
+    lastModified: 1, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], symlinkTarget: null, inline: Buffer.from(body),
+  };
+}
+
+const BUCKET: Bucket = { name: 'b', ownerAccountId: '1', createdAt: 1, region: 'r', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} };
+
+describe('SQLite commits: fsync off the event loop, answers after it', () => {
+  const gate = new SyncGate();
+  let dir: string;
+  before(async () => {
+    gate.install();
+    dir = await mkdtemp(join(tmpdir(), 'alunite-durability-'));
+  });
+  after(async () => {
+    gate.uninstall();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a durable store answers a write only after the WAL fsync covering its commit', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'a.sqlite'), durable: true });
+    try {
+      await store.createBucket(BUCKET);
+      gate.holding = true;
+      let answered = false;
+      const put = store.putObject('b', 'k', () => record('b', 'k', 'hello')).then(() => (answered = true));
+      await gate.called();
+      await turns();
+      assert.equal(answered, false, 'answered before its fsync completed');
+      // Committed (visible to this process), but not yet durable: a reader's answer must wait.
+      assert.notEqual(await store.getObject('b', 'k'), null);
+      const mark = store.commitMark();
+      const settled = store.settled(mark);
+      assert.notEqual(settled, null);
+      gate.release();
+      await put;
+      await settled;
+      assert.equal(store.settled(mark), null);
+    } finally {
+      gate.release();
+      await store.close();
+    }
+  });
+
+  it('writes arriving while a sync runs commit together after it, under one more sync', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'd.sqlite'), durable: true });
+    try {
+      await store.createBucket(BUCKET);
+      gate.holding = true;
+      const calls = gate.calls;
+      const first = store.putObject('b', 'k0', () => record('b', 'k0', 'x'));
+      await gate.called();
+      const mark = store.commitMark();
+      const rest = [1, 2, 3, 4].map((i) => store.putObject('b', `k${i}`, () => record('b', `k${i}`, 'y')));
+      await turns();
+      // Not committed yet: they wait for the sync in flight.
+      assert.equal(store.commitMark(), mark);
+      assert.equal(await store.getObject('b', 'k1'), null);
+      gate.release();
+      await Promise.all([first, ...rest]);
+      assert.equal(store.commitMark(), mark + 1);
+      assert.equal(gate.calls - calls, 2);
+    } finally {
+      gate.release();
+      await store.close();
+    }
+  });
+
+  it('a failed fsync is not an acknowledgement: the write is refused', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'b.sqlite'), durable: true });
+    try {
+      await store.createBucket(BUCKET);
+      gate.holding = true;
+      const put = store.putObject('b', 'k', () => record('b', 'k', 'x'));
+      await gate.called();
+      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await assert.rejects(put, /EIO/);
+    } finally {
+      gate.release();
+      await store.close();
+    }
+  });
+
+  it('--no-fsync (durable false) never syncs on a commit', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'c.sqlite'), durable: false });
+    try {
+      const before = gate.calls;
+      await store.createBucket(BUCKET);
+      await store.putObject('b', 'k', () => record('b', 'k', 'x'));
+      assert.equal(gate.calls, before);
+      assert.equal(store.settled(store.commitMark()), null);
+    } finally {
+      await store.close();
+    }
+  });
+
+  describe('server', () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ durable: true });
+      await server.client().putBucket('durable-bucket');
+    });
+    after(async () => {
+      gate.release();
+      await server.stop();
+    });
+
+    it('a PUT is answered after its fsync, and a GET that could see it waits for the same fsync', async () => {
+      const client = server.client({ bucket: 'durable-bucket' });
+      gate.holding = true;
+      let putDone = false;
+      const put = client.put('k1', Buffer.from('durable bytes')).then((r) => {
+        putDone = true;
+        return r;
+      });
+      await gate.called();
+      // The object is committed now; a GET arriving meanwhile must not show it before it is durable.
+      let getDone = false;
+      const get = client.get('k1').then((r) => {
+        getDone = true;
+        return r;
+      });
+      await turns(200);
+      assert.equal(putDone, false, 'PUT answered before its fsync');
+      assert.equal(getDone, false, 'GET answered with a commit not yet durable');
+      gate.release();
+      assert.equal((await put).res.status, 200);
+      assert.equal(String((await get).content), 'durable bytes');
+    });
+  });
+});
