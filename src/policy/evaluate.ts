@@ -3,7 +3,7 @@
  * Deny wins, else an applying Allow, else implicit deny. A statement applies iff its Action (or
  * NotAction), Resource (or NotResource), Principal (bucket/trust policies) and every condition hold.
  */
-import { callerIds, type CallerIds, type CompiledCondition, type CompiledPolicy, type CompiledStatement } from './compile.js';
+import { callerIds, type AppliesMemo, type CallerIds, type CompiledCondition, type CompiledPolicy, type CompiledStatement } from './compile.js';
 import { splitArn, type RequestArn } from './resource.js';
 import type { Caller, ConditionContext, Effect } from './types.js';
 
@@ -143,11 +143,12 @@ function matchOf(policy: CompiledPolicy, st: CompiledStatement): MatchedStatemen
 
 /** A statement that may apply to an (action, key), with its policy (label and text). */
 interface Candidate {
-  readonly policy: CompiledPolicy;
   readonly st: CompiledStatement;
-  /** What a decision by this statement reports, built once with the index (decisions only read it). */
-  readonly match: MatchedStatement;
+  /** The answer when this statement decides (an applying Deny, or the first applying Allow), built once. */
+  readonly result: FastResult;
 }
+
+const IMPLICIT_DENY: FastResult = { decision: 'ImplicitDeny', deciding: null };
 
 const SET_ACTION_LIMIT = 512;
 const SET_KEY_LIMIT = 256;
@@ -177,13 +178,34 @@ class SetIndex {
     }
     let list = byKey.get(key);
     if (list === undefined) {
-      const out: Candidate[] = [];
-      for (const policy of this.members) for (const st of policy.statementsFor(action, key)) out.push({ policy, st, match: matchOf(policy, st) });
+      list = candidatesOf(this.members, action, key);
       if (byKey.size >= SET_KEY_LIMIT) byKey.clear();
-      byKey.set(key, (list = out));
+      byKey.set(key, list);
     }
     return list;
   }
+}
+
+/**
+ * The statements of `policies` that may decide (action, key), in policy then statement order, keeping only
+ * the first of each (applies memo, effect): statements sharing a memo apply or not together (same
+ * Resource, Principal and Condition, compile.ts), so a later one can never decide where the first did not
+ * (the first applying Deny wins, and so does the first applying Allow). Attached policies often repeat a
+ * guard statement (a Deny without TLS, say): each such repeat is one candidate, not one per policy.
+ */
+function candidatesOf(policies: readonly CompiledPolicy[], action: string, key: string | null): Candidate[] {
+  const out: Candidate[] = [];
+  const seen = new Map<AppliesMemo, Effect | 'both'>();
+  for (const policy of policies) {
+    for (const st of policy.statementsFor(action, key)) {
+      const had = seen.get(st.applies);
+      if (had === st.effect || had === 'both') continue;
+      seen.set(st.applies, had === undefined ? st.effect : 'both');
+      const decision = st.effect === 'Deny' ? 'ExplicitDeny' : 'Allow';
+      out.push({ st, result: { decision, deciding: matchOf(policy, st), policyText: policy.text } });
+    }
+  }
+  return out;
 }
 
 /** Sets seen once map to null; a set seen again (a cached identity set, not a fresh array per call) gets an index. */
@@ -215,27 +237,27 @@ export function decide(policies: readonly CompiledPolicy[], req: EvalRequest, vi
   const ix = indexOf(policies);
   if (ix !== null) {
     const list = ix.candidates(req.action, key);
+    let allowed: FastResult | null = null;
     for (let i = 0; i < list.length; i++) {
       const c = list[i] as Candidate;
       const st = c.st;
-      if (st.effect === 'Allow' && allow !== null) continue; // one Allow is enough; only Denies matter now
+      if (st.effect === 'Allow' && allowed !== null) continue; // one Allow is enough; only Denies matter now
       if (!applies(st, view)) continue;
-      if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: c.match, policyText: c.policy.text };
-      allow = c.match;
-      allowText = c.policy.text;
+      if (st.effect === 'Deny') return c.result;
+      allowed = c.result;
     }
-  } else {
-    for (const p of policies) {
-      for (const st of p.statementsFor(req.action, key)) {
-        if (st.effect === 'Allow' && allow !== null) continue;
-        if (!applies(st, view)) continue;
-        if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: matchOf(p, st), policyText: p.text };
-        allow = matchOf(p, st);
-        allowText = p.text;
-      }
+    return allowed ?? IMPLICIT_DENY;
+  }
+  for (const p of policies) {
+    for (const st of p.statementsFor(req.action, key)) {
+      if (st.effect === 'Allow' && allow !== null) continue;
+      if (!applies(st, view)) continue;
+      if (st.effect === 'Deny') return { decision: 'ExplicitDeny', deciding: matchOf(p, st), policyText: p.text };
+      allow = matchOf(p, st);
+      allowText = p.text;
     }
   }
-  return allow ? { decision: 'Allow', deciding: allow, policyText: allowText } : { decision: 'ImplicitDeny', deciding: null };
+  return allow ? { decision: 'Allow', deciding: allow, policyText: allowText } : IMPLICIT_DENY;
 }
 
 function describe(m: MatchedStatement): string {

@@ -9,16 +9,27 @@
  */
 import { compileGlob, compileGlobAt, startsAt, type Matcher, type TailMatcher } from './glob.js';
 
-/** The request ARN with the positions of its first four colons, computed once per request. */
+/**
+ * The request ARN with the positions of its first four colons, computed once per request (fields, not an
+ * array: one allocation per split).
+ */
 export interface RequestArn {
   readonly s: string;
-  /** Index of the 1st..4th `:`; null if the ARN has fewer than four. */
-  readonly colons: readonly [number, number, number, number] | null;
+  /** Index of the 1st..4th `:`; c4 is -1 if the ARN has fewer than four. */
+  readonly c1: number;
+  readonly c2: number;
+  readonly c3: number;
+  readonly c4: number;
   /** The index key (see keyConstraint): first `/`-part of the relative id; null without one. */
   readonly key: string | null;
 }
 
-let last: RequestArn = { s: '', colons: null, key: null };
+let last: RequestArn = { s: '', c1: -1, c2: -1, c3: -1, c4: -1, key: null };
+
+/** The index of the (i+1)-th colon (i in 0..3). */
+function colon(r: RequestArn, i: number): number {
+  return i === 0 ? r.c1 : i === 1 ? r.c2 : i === 2 ? r.c3 : r.c4;
+}
 
 export function splitArn(s: string): RequestArn {
   // The layers of one OSS decision (session, identity, bucket) split the same ARN: keep the last.
@@ -27,9 +38,9 @@ export function splitArn(s: string): RequestArn {
   const c2 = c1 < 0 ? -1 : s.indexOf(':', c1 + 1);
   const c3 = c2 < 0 ? -1 : s.indexOf(':', c2 + 1);
   const c4 = c3 < 0 ? -1 : s.indexOf(':', c3 + 1);
-  if (c4 < 0) return (last = { s, colons: null, key: null });
+  if (c4 < 0) return (last = { s, c1, c2, c3, c4: -1, key: null });
   const slash = s.indexOf('/', c4 + 1);
-  return (last = { s, colons: [c1, c2, c3, c4], key: slash < 0 ? s.slice(c4 + 1) : s.slice(c4 + 1, slash) });
+  return (last = { s, c1, c2, c3, c4, key: slash < 0 ? s.slice(c4 + 1) : s.slice(c4 + 1, slash) });
 }
 
 export type ResourceMatcher = (r: RequestArn) => boolean;
@@ -70,12 +81,14 @@ function compileResource(pattern: string): ResourceMatcher {
   const prefix = lit > 0 ? `${parts.slice(0, lit).join(':')}:` : '';
   const rest = parts.slice(lit, 4).map((seg, i) => ({ at: lit + i, m: compileSegment(seg) })).filter((x): x is { at: number; m: SegmentMatcher } => x.m !== null);
   return (r) => {
-    const c = r.colons;
-    if (c === null) return false;
+    if (r.c4 < 0) return false;
     const s = r.s;
-    if (lit > 0 && (c[lit - 1] !== prefix.length - 1 || !startsAt(s, prefix, 0))) return false;
-    for (const { at, m } of rest) if (!m(s, at === 0 ? 0 : (c[at - 1] as number) + 1, c[at] as number)) return false;
-    return tail(s, c[3] + 1);
+    if (lit > 0 && (colon(r, lit - 1) !== prefix.length - 1 || !startsAt(s, prefix, 0))) return false;
+    for (let i = 0; i < rest.length; i++) {
+      const { at, m } = rest[i]!;
+      if (!m(s, at === 0 ? 0 : colon(r, at - 1) + 1, colon(r, at))) return false;
+    }
+    return tail(s, r.c4 + 1);
   };
 }
 
