@@ -842,6 +842,7 @@ async function main(): Promise<void> {
       rounds: cfg.rounds,
       concurrency: cfg.concurrency,
       log: (line) => process.stdout.write(`${line}\n`),
+      ...(pgMeta!.cpuSeconds ? { postgresCpuSeconds: pgMeta!.cpuSeconds } : {}),
     });
   };
 
@@ -959,10 +960,10 @@ function scalingReport(rows: ScaleResult[]): string[] {
   const one = (op: string): number | undefined => rows.find((r) => r.op === op && r.processes === 1)?.opsPerSec;
   return [
     '== Several processes on one PostgreSQL database and one blob directory (4 KiB, aggregate, client round-robin) ==',
-    table(['processes', 'op', 'ops/s', '× 1 process', 'p50 ms', 'p99 ms', 'alunite µs CPU/op', 'machine busy cores', 'client cores'],
+    table(['processes', 'op', 'ops/s', '× 1 process', 'p50 ms', 'p99 ms', 'alunite µs CPU/op', 'alunite cores', 'postgres cores', 'client cores', 'machine busy cores'],
       rows.map((r) => [String(r.processes), r.op, fmt(r.opsPerSec, 0), `${fmt(r.opsPerSec / (one(r.op) ?? NaN), 2)}×`, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2),
-        fmt(r.aluniteCpuUsPerOp, 0), fmt(r.hostBusyCores, 2), fmt(r.clientCores, 2)]), [0, 1]),
-    `  machine busy = all processes (Alunite, PostgreSQL, this client, anything else) over ${availableParallelism()} CPUs.`,
+        fmt(r.aluniteCpuUsPerOp, 0), fmt(r.aluniteCores, 2), r.postgresCores === null ? '?' : fmt(r.postgresCores, 2), fmt(r.clientCores, 2), fmt(r.hostBusyCores, 2)]), [0, 1]),
+    `  machine busy = all processes (Alunite, PostgreSQL, this client, anything else: other load on the machine is the rest) over ${availableParallelism()} CPUs.`,
   ];
 }
 

@@ -22,6 +22,10 @@ export interface ScaleResult {
   hostBusyCores: number;
   /** Cores this client process used. */
   clientCores: number;
+  /** Cores the group's Alunite processes used. */
+  aluniteCores: number;
+  /** Cores the PostgreSQL server's processes used; null when the bench cannot see them (a server given by URL). */
+  postgresCores: number | null;
   errors: number;
   firstError?: string;
   rounds: number[];
@@ -42,12 +46,14 @@ interface Part {
   cpu: number;
   host: number;
   client: number;
+  pg: number | null;
   lat: number[];
   errors: number;
   firstError?: string;
 }
 
-async function spread(g: Group, from: number, count: number, concurrency: number, make: (i: number) => BenchRequest, check: (r: BenchResponse) => string | null): Promise<Part> {
+async function spread(g: Group, from: number, count: number, concurrency: number, make: (i: number) => BenchRequest, check: (r: BenchResponse) => string | null,
+  pgCpu?: () => number): Promise<Part> {
   const lat: number[] = new Array<number>(count);
   let next = 0;
   let errors = 0;
@@ -55,6 +61,7 @@ async function spread(g: Group, from: number, count: number, concurrency: number
   const cpu0 = g.servers.reduce((n, s) => n + cpuSeconds(s.pid), 0);
   const host0 = hostBusySeconds();
   const client0 = process.cpuUsage();
+  const pg0 = pgCpu?.() ?? null;
   const t0 = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -84,6 +91,7 @@ async function spread(g: Group, from: number, count: number, concurrency: number
     cpu: g.servers.reduce((n, s) => n + cpuSeconds(s.pid), 0) - cpu0,
     host: hostBusySeconds() - host0,
     client: (c.user + c.system) / 1e6,
+    pg: pg0 === null ? null : pgCpu!() - pg0,
     lat,
     errors,
     ...(firstError !== undefined ? { firstError } : {}),
@@ -106,6 +114,8 @@ function summarize(processes: number, op: 'PUT' | 'GET', parts: Part[]): ScaleRe
     aluniteCpuUsPerOp: (parts.reduce((n, p) => n + p.cpu, 0) * 1e6) / ops,
     hostBusyCores: parts.reduce((n, p) => n + p.host, 0) / seconds,
     clientCores: parts.reduce((n, p) => n + p.client, 0) / seconds,
+    aluniteCores: parts.reduce((n, p) => n + p.cpu, 0) / seconds,
+    postgresCores: parts.some((p) => p.pg === null) ? null : parts.reduce((n, p) => n + p.pg!, 0) / seconds,
     errors: parts.reduce((n, p) => n + p.errors, 0),
     rounds: parts.map((p) => p.ops / p.seconds),
   };
@@ -122,6 +132,8 @@ export interface ScalingOptions {
   rounds: number;
   concurrency: number;
   log(line: string): void;
+  /** CPU seconds the PostgreSQL server's processes have used so far, when the bench can see them. */
+  postgresCpuSeconds?: () => number;
 }
 
 export async function scaling(o: ScalingOptions): Promise<ScaleResult[]> {
@@ -151,7 +163,7 @@ export async function scaling(o: ScalingOptions): Promise<ScaleResult[]> {
             op === 'PUT' ? { method: 'PUT', bucket: BUCKET, key: key(i), body: SMALL } : { method: 'GET', bucket: BUCKET, key: key(i) };
           const check = (res: BenchResponse): string | null =>
             res.status !== 200 ? `HTTP ${res.status} ${res.text.slice(0, 200)}` : op === 'GET' && res.bytes !== 4096 ? `got ${res.bytes} bytes` : null;
-          parts[gi]!.push(await spread(groups[gi]!, from, count, o.concurrency, make, check));
+          parts[gi]!.push(await spread(groups[gi]!, from, count, o.concurrency, make, check, o.postgresCpuSeconds));
         }
       }
       for (let gi = 0; gi < groups.length; gi++) {
@@ -159,7 +171,8 @@ export async function scaling(o: ScalingOptions): Promise<ScaleResult[]> {
         out.push(r);
         o.log(
           `  ${r.processes} process${r.processes > 1 ? 'es' : '  '} ${op}  ${r.opsPerSec.toFixed(0).padStart(6)} ops/s  p50 ${r.p50Ms.toFixed(2)} ms  ` +
-            `alunite ${r.aluniteCpuUsPerOp.toFixed(0)} µs CPU/op  machine busy ${r.hostBusyCores.toFixed(2)} cores (client ${r.clientCores.toFixed(2)})` +
+            `alunite ${r.aluniteCpuUsPerOp.toFixed(0)} µs CPU/op  cores: alunite ${r.aluniteCores.toFixed(2)}, postgres ${r.postgresCores?.toFixed(2) ?? '?'}, ` +
+            `client ${r.clientCores.toFixed(2)}, machine busy ${r.hostBusyCores.toFixed(2)}` +
             (r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''),
         );
       }
