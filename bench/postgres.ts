@@ -8,6 +8,13 @@ import pg from 'pg';
 import { testPostgres } from '../test/helpers/postgres.js';
 import { clockTicks } from './proc.js';
 
+function withSearchPath(url: string, schema: string): string {
+  const u = new URL(url);
+  const options = [u.searchParams.get('options'), `-c search_path=${schema}`].filter(Boolean).join(' ');
+  u.searchParams.set('options', options);
+  return u.toString();
+}
+
 export interface BenchPostgres {
   /** Printable description (password hidden). */
   label: string;
