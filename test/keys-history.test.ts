@@ -182,7 +182,8 @@ describe('alunite keys history (SQLite --data)', () => {
     try {
       const logged = loggedFingerprints(afterwards);
       assert.equal(logged.keyFingerprint, both[0]!.keyFingerprint);
-      assert.deepEqual(logged.previousKeyFingerprints, [masterKeyFingerprint(k2)]);
+      // Every replaced key is kept, newest first: what any of them sealed stays readable.
+      assert.deepEqual(logged.previousKeyFingerprints, [masterKeyFingerprint(k2), masterKeyFingerprint(k1)]);
     } finally {
       await stopSpawned(afterwards);
     }

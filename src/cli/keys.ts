@@ -37,7 +37,7 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * `alunite keys rotate --data DIR` (server stopped: the data directory's database is opened exclusively):
- * `master.key` becomes `master.key.previous`, a new `master.key` is generated, and every RAM AccessKey
+ * `master.key` joins the front of `master.key.previous` (every older key stays there), a new `master.key` is generated, and every RAM AccessKey
  * secret is re-sealed under the new key. STS tokens issued under the old key stay valid until they
  * expire, because the server verifies with the current and the previous key. The re-seal transaction
  * also appends the rotation to `key_rotations` (`alunite keys history`); without a metadata.sqlite there

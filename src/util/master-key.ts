@@ -47,40 +47,56 @@ export interface MasterKeyRing {
   previous: Buffer[];
 }
 
+/** One base64 key per line (or separated by commas/whitespace), newest first. */
+function decodeList(text: string, origin: string): Buffer[] {
+  return text.split(/[\s,]+/).filter((t) => t !== '').map((t) => decode(t, origin));
+}
+
 /**
- * The key ring: the current key as `resolveMasterKey` finds it, and the previous key that
- * `alunite keys rotate` left behind (`ALUNITE_MASTER_KEY_PREVIOUS`, else `<data>/master.key.previous`).
+ * The key ring: the current key as `resolveMasterKey` finds it, and every key `alunite keys rotate` replaced,
+ * newest first (`ALUNITE_MASTER_KEY_PREVIOUS`, comma-separated, else `<data>/master.key.previous`, one per
+ * line). All previous keys are kept: encrypted objects' data keys sealed under any of them stay readable
+ * however many rotations ago (docs/encryption.md), so a rotation can never make data unreadable.
  */
 export async function resolveMasterKeyRing(opts: { dataDir: string; inMemory: boolean; env?: NodeJS.ProcessEnv }): Promise<MasterKeyRing> {
   const current = await resolveMasterKey(opts);
   const fromEnv = (opts.env ?? process.env).ALUNITE_MASTER_KEY_PREVIOUS;
-  if (fromEnv !== undefined && fromEnv !== '') return { current, previous: [decode(fromEnv, 'ALUNITE_MASTER_KEY_PREVIOUS')] };
+  if (fromEnv !== undefined && fromEnv !== '') return { current, previous: decodeList(fromEnv, 'ALUNITE_MASTER_KEY_PREVIOUS') };
   if (opts.inMemory) return { current, previous: [] };
-  const path = join(opts.dataDir, PREVIOUS_MASTER_KEY_FILE);
+  return { current, previous: await readPrevious(opts.dataDir) };
+}
+
+async function readPrevious(dataDir: string): Promise<Buffer[]> {
+  const path = join(dataDir, PREVIOUS_MASTER_KEY_FILE);
   try {
-    return { current, previous: [decode(await readFile(path, 'utf8'), path)] };
+    return decodeList(await readFile(path, 'utf8'), path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { current, previous: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
 }
 
+/** Writes a key file whole or not at all (temp file, 0600, rename): a crash never leaves half a key list. */
+async function replaceKeyFile(path: string, keys: Buffer[]): Promise<void> {
+  const tmp = `${path}.new`;
+  await writeFile(tmp, keys.map((k) => `${k.toString('base64')}\n`).join(''), { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, path);
+}
+
 /**
- * Rotation on disk: `master.key` becomes `master.key.previous` (replacing an older previous key) and a
- * new random `master.key` is written, both 0600. Returns the old and the new key. The caller re-seals
- * what was sealed with the old key before the key two rotations back is forgotten.
+ * Rotation on disk: the old `master.key` joins the front of `master.key.previous` (older previous keys stay
+ * behind it) and a new random `master.key` is written, both 0600 and each replaced atomically. Returns the
+ * old and the new key. The previous list is written first: a crash in between leaves the old key current
+ * and also listed as previous, which is harmless.
  */
 export async function rotateMasterKeyFile(dataDir: string): Promise<{ previous: Buffer; current: Buffer }> {
   const path = join(dataDir, MASTER_KEY_FILE);
   const previous = decode(await readFile(path, 'utf8'), path);
   const current = randomBytes(MASTER_KEY_BYTES);
-  const prevPath = join(dataDir, PREVIOUS_MASTER_KEY_FILE);
-  const tmp = `${path}.new`;
-  await writeFile(prevPath, `${previous.toString('base64')}\n`, { mode: 0o600 });
-  await chmod(prevPath, 0o600);
-  await writeFile(tmp, `${current.toString('base64')}\n`, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+  const older = (await readPrevious(dataDir)).filter((k) => !k.equals(previous));
+  await replaceKeyFile(join(dataDir, PREVIOUS_MASTER_KEY_FILE), [previous, ...older]);
+  await replaceKeyFile(path, [current]);
   return { previous, current };
 }
 
