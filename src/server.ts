@@ -277,7 +277,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   const identity = new IdentityPolicies(meta);
   const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });
-  const tokens = new TokenService(masterKey, previousMasterKeys);
+  // STS tokens survive one rotation, not two (docs/sts.md): only the newest previous key verifies them, so
+  // rotating twice still revokes every token of a key believed exposed. Objects' data keys use the whole ring.
+  const tokens = new TokenService(masterKey, previousMasterKeys.slice(0, 1));
   const sts = new StsService({ store: meta, accountId: opts.accountId, identity, tokens, clock });
   const startedAt = Date.now();
   const recent = new RecentRequests(opts.recentRequests);
