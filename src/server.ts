@@ -349,7 +349,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     tls,
     gate.wrap(withSharedState(meta, createListener({
       services,
-      authz: { getBucket: (n) => meta.getBucket(n), getObject: (b, k) => meta.getObject(b, k), identity, region: opts.region },
+      authz: {
+        getBucket: (n) => meta.getBucket(n),
+        getObject: (b, k) => meta.getObject(b, k),
+        getObjectVersion: async (b, k, v) => {
+          const found = await meta.getObjectVersion(b, k, v);
+          return found && !found.deleteMarker ? found : null;
+        },
+        identity,
+        region: opts.region,
+      },
       credentials,
       clock,
       region: opts.region,

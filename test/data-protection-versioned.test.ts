@@ -69,6 +69,31 @@ describe('versioning × retention × restore', () => {
     assert.equal(onMarker.status, 405, onMarker.body.toString());
   });
 
+  it('a request naming a version is decided by that version\'s own ACL, not the current one\'s', async () => {
+    const b = 'pv-acl';
+    await admin.putBucket(b);
+    await x(admin).putBucketVersioning(b, 'Enabled');
+    const c = srv.client({ bucket: b });
+    const secret = headersOf(await c.put('doc', Buffer.from('private draft')))['x-oss-version-id']!;
+    const published = headersOf(await c.put('doc', Buffer.from('published'), { headers: { 'x-oss-object-acl': 'public-read' } }))['x-oss-version-id']!;
+    const anon = (q: string): Promise<Response> => fetch(`${srv.url}/${b}/doc${q}`);
+    const current = await anon('');
+    assert.equal(current.status, 200);
+    assert.equal(await current.text(), 'published');
+    assert.equal((await anon(`?versionId=${encodeURIComponent(published)}`)).status, 200);
+    // The old version inherits the private bucket ACL: refused, although the current one is public.
+    const old = await anon(`?versionId=${encodeURIComponent(secret)}`);
+    assert.equal(old.status, 403);
+    assert.match(await old.text(), /AccessDenied/);
+    // And the other way round: a public old version of a now private object.
+    await c.putACL('doc', 'private');
+    await c.putACL('doc', 'public-read', { versionId: secret } as OSS.RequestOptions);
+    assert.equal((await anon('')).status, 403);
+    const reopened = await anon(`?versionId=${encodeURIComponent(secret)}`);
+    assert.equal(reopened.status, 200);
+    assert.equal(await reopened.text(), 'private draft');
+  });
+
   it('a locked retention protects versions from removal for good; delete markers and new versions are allowed', async () => {
     const b = 'pv-worm';
     await admin.putBucket(b);

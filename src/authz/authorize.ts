@@ -12,6 +12,8 @@ import { policyCaller } from './caller.js';
 export interface AuthzDeps {
   getBucket(name: string): Promise<Bucket | null>;
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
+  /** One version of an object (its own ACL decides a request naming it); null when missing or a delete marker. */
+  getObjectVersion(bucket: string, key: string, versionId: string): Promise<ObjectRecord | null>;
   identity: IdentityPolicies;
   /** The server's region: a bucket about to be created (PutBucket) lives there. */
   region: string;
@@ -179,7 +181,8 @@ async function decideCheck(
   // (That first answer never reached the ACL layer, so its input explains it with the bucket's ACL.)
   const permissive = authorizeOss({ ...input, effectiveAcl: 'public-read-write' });
   if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return { decision: permissive, input };
-  const obj = await deps.getObject(check.bucket, check.key);
+  // A request naming a version is decided by that version's ACL (each version keeps its own).
+  const obj = check.versionId !== undefined ? await deps.getObjectVersion(check.bucket, check.key, check.versionId) : await deps.getObject(check.bucket, check.key);
   const withAcl: OssAuthzInput = { ...input, effectiveAcl: obj && obj.acl !== 'default' ? obj.acl : bucket.acl };
   return { decision: authorizeOss(withAcl), input: withAcl };
 }

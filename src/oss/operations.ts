@@ -18,6 +18,8 @@ export interface AuthzCheck {
   bucket: string | null;
   key: string | null;
   acl: AclAccess;
+  /** The version of `key` the request names (`versionId`, or a copy source's): its own ACL applies. */
+  versionId?: string;
   /**
    * Checked only when this object has tags (the source of a copy that copies its tags: copying none
    * reads and writes none). Absent: always checked.
@@ -418,8 +420,9 @@ function versionChecks(op: Operation, query: ReadonlyMap<string, string>): Opera
   if (!ownVersion && source?.versionId === undefined) return op;
   const checks = op.checks.map((c) => {
     const versioned = ownVersion ? c.bucket === op.bucket && c.key === op.key : source !== undefined && c.bucket === source.bucket && c.key === source.key;
-    const action = versioned ? VERSION_ACTIONS.get(c.action) : undefined;
-    return action === undefined ? c : { ...c, action };
+    if (!versioned) return c;
+    const versionId = ownVersion ? query.get('versionId')! : source!.versionId!;
+    return { ...c, action: VERSION_ACTIONS.get(c.action) ?? c.action, versionId };
   });
   return { ...op, checks } as Operation;
 }
