@@ -7,22 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import OSS from 'ali-oss';
-import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
 import { testPostgres } from './helpers/postgres.js';
-import { AK, SECRET, startTestServer } from './helpers/server.js';
+import { AK, SECRET, assertServersOnPostgres } from './helpers/server.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 
 process.env.ALUNITE_TEST_META = 'postgres';
 await import('./oss-lifecycle.test.js');
 
-it('the lifecycle suite really runs on PostgreSQL', async () => {
-  const srv = await startTestServer();
-  try {
-    assert.ok(srv.meta instanceof PostgresMetadataStore);
-  } finally {
-    await srv.stop();
-  }
-});
+it('the lifecycle suite really runs on PostgreSQL', assertServersOnPostgres);
 
 describe('two processes sharing PostgreSQL', () => {
   it('only the process holding the lease runs the worker; every due object is expired exactly once; the other takes over when it stops', async () => {

@@ -3,19 +3,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
-import type { BucketService } from '../domain/buckets.js';
-import type { ObjectService } from '../domain/objects.js';
-import type { RamCaller, RamService } from '../ram/service.js';
-import type { MetadataStore } from '../store/meta/types.js';
+import type { RamCaller } from '../ram/service.js';
+import type { ApplyDeps } from './apply.js';
 
-export interface ExportDeps {
-  ram: RamService;
-  buckets: BucketService;
-  objects: ObjectService;
-  meta: MetadataStore;
-  accountId: string;
-  rootAccessKeyId: string;
-}
+/** What an export reads through: the same services and store an apply writes through. */
+export type ExportDeps = ApplyDeps;
 
 export interface ExportOptions {
   /** Include the RAM AccessKey secrets (and the root key when `rootAccessKeySecret` is given). */

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OSS from 'ali-oss';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
+import { PostgresMetadataStore } from '../../src/store/meta/postgres/store.js';
 import { testPostgres } from './postgres.js';
 
 export const ACCOUNT_ID = '1234567890123456';
@@ -51,4 +53,14 @@ export async function startTestServer(opts: Partial<ServerOptions> = {}): Promis
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** For the PostgreSQL runs of the suites (test/pg-*.test.ts): the servers they start really keep their metadata there. */
+export async function assertServersOnPostgres(): Promise<void> {
+  const srv = await startTestServer();
+  try {
+    assert.ok(srv.meta instanceof PostgresMetadataStore);
+  } finally {
+    await srv.stop();
+  }
 }

@@ -603,29 +603,26 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     });
   }
 
-  async referencedBlobIds(): Promise<Set<string>> {
+  /** Every blob id an object, a version or a part references (read inside the caller's transaction, if any). */
+  private blobIdsInUse(): Set<string> {
     const ids = new Set<string>();
-    for (const row of this.stmts.objectSegments.iterate()) {
-      for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
-    }
-    for (const row of this.stmts.versionSegments.iterate()) {
-      for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+    for (const stmt of [this.stmts.objectSegments, this.stmts.versionSegments]) {
+      for (const row of stmt.iterate()) {
+        for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+      }
     }
     for (const row of this.stmts.partBlobs.iterate()) ids.add(row.blob_id);
     return ids;
   }
 
+  async referencedBlobIds(): Promise<Set<string>> {
+    return this.blobIdsInUse();
+  }
+
   async reset(): Promise<string[]> {
     // One transaction reads the references and empties the tables: no write can fall in between.
     return this.writeIdentity(() => {
-      const ids = new Set<string>();
-      for (const row of this.stmts.objectSegments.iterate()) {
-        for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
-      }
-      for (const row of this.stmts.versionSegments.iterate()) {
-        for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
-      }
-      for (const row of this.stmts.partBlobs.iterate()) ids.add(row.blob_id);
+      const ids = this.blobIdsInUse();
       for (const table of RESET_TABLES) this.sql(`DELETE FROM ${table}`).run();
       return [...ids];
     }).finally(() => this.bucketCache.clear());
