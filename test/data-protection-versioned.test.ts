@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { expectOssError, headersOf, sendVerbatim } from './helpers/oss.js';
+import { policyDoc, Ram } from './helpers/ram.js';
 
 const DAY_MS = 60_000;
 
@@ -94,6 +95,29 @@ describe('versioning × retention × restore', () => {
     assert.equal(await reopened.text(), 'private draft');
   });
 
+  it('bad input gets the service\'s errors: a versionId that is no header-safe text, a RestoreRequest Days that is no text', async () => {
+    const b = 'pv-bad';
+    await admin.putBucket(b);
+    await x(admin).putBucketVersioning(b, 'Enabled');
+    const c = srv.client({ bucket: b });
+    await c.put('k', Buffer.from('kept'), { headers: { 'x-oss-storage-class': 'Archive' } });
+    for (const bad of ['a\r\nx-injected: 1', 'v'.repeat(1025), 'tab\there']) {
+      const r = await sendVerbatim(c, srv.port, 'DELETE', 'k', { subres: { versionId: bad } });
+      assert.equal(r.status, 400, r.body.toString());
+      assert.match(r.body.toString(), /<Code>InvalidArgument<\/Code>/);
+      assert.equal(r.headers['x-injected'], undefined);
+    }
+    assert.equal((await versionsOf(b, 'k')).length, 1, 'nothing deleted');
+    const { createHash } = await import('node:crypto');
+    for (const body of ['<RestoreRequest><Days><x>1</x></Days></RestoreRequest>', '<RestoreRequest><Days>1</Days><Days>2</Days></RestoreRequest>']) {
+      const r = await sendVerbatim(c, srv.port, 'POST', 'k', {
+        subres: 'restore', content: Buffer.from(body), headers: { 'Content-MD5': createHash('md5').update(body).digest('base64'), 'Content-Type': 'application/xml' },
+      });
+      assert.equal(r.status, 400, r.body.toString());
+      assert.match(r.body.toString(), /<Code>MalformedXML<\/Code>/);
+    }
+  });
+
   it('a locked retention protects versions from removal for good; delete markers and new versions are allowed', async () => {
     const b = 'pv-worm';
     await admin.putBucket(b);
@@ -128,5 +152,53 @@ describe('versioning × retention × restore', () => {
     offset += 2 * DAY_MS;
     await c.delete('doc.txt', { versionId: v1 } as OSS.RequestOptions);
     assert.deepEqual(await versionsOf(b, 'doc.txt'), [v2]);
+  });
+});
+
+describe('writes that touch more than their route says are authorized on each part (explicit Deny)', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('PutBucket with encryption headers needs oss:PutBucketEncryption too (a re-create of an owned bucket included)', async () => {
+    const admin = srv.client();
+    await admin.putBucket('pv-sse-deny');
+    const user = await new Ram(srv).userWith('sse-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:PutBucket', 'oss:GetBucketEncryption'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: 'oss:PutBucketEncryption', Resource: ['acs:oss:*:*:*'] },
+    ));
+    const c = user.oss();
+    const sse = { headers: { 'x-oss-server-side-encryption': 'AES256' } };
+    await expectOssError(c.putBucket('pv-sse-deny', sse as unknown as OSS.PutBucketOptions), 'AccessDenied', 403);
+    await expectOssError(c.putBucket('pv-sse-new', sse as unknown as OSS.PutBucketOptions), 'AccessDenied', 403);
+    // Nothing was set on the existing bucket; without the headers PutBucket still works.
+    const r = await sendVerbatim(srv.client({ bucket: 'pv-sse-deny' }), srv.port, 'GET', '', { subres: 'encryption' });
+    assert.equal(r.status, 404, r.body.toString());
+    await expectOssError(admin.getBucketInfo('pv-sse-new'), 'NoSuchBucket', 404);
+    await c.putBucket('pv-sse-plain');
+  });
+
+  it('a copy restoring a version onto its own key keeps the destination\'s PutObjectAcl and PutObjectTagging checks', async () => {
+    const admin = srv.client();
+    await admin.putBucket('pv-copy-deny');
+    await x(admin).putBucketVersioning('pv-copy-deny', 'Enabled');
+    const a = srv.client({ bucket: 'pv-copy-deny' });
+    const v1 = headersOf(await a.put('k', Buffer.from('one'), { headers: { 'x-oss-tagging': 't=1' } }))['x-oss-version-id']!;
+    await a.put('k', Buffer.from('two'));
+    const res = 'acs:oss:*:*:pv-copy-deny/*';
+    const user = await new Ram(srv).userWith('copy-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:GetObject', 'oss:GetObjectVersion', 'oss:GetObjectVersionTagging', 'oss:PutObject', 'oss:PutObjectVersionAcl', 'oss:PutObjectVersionTagging'], Resource: [res] },
+      { Effect: 'Deny', Action: ['oss:PutObjectAcl', 'oss:PutObjectTagging'], Resource: [res] },
+    ));
+    const c = user.oss('pv-copy-deny');
+    // The restored version carries tags onto the destination: PutObjectTagging there, denied.
+    await expectOssError(c.copy('k', 'k', { versionId: v1 } as unknown as OSS.CopyObjectOptions), 'AccessDenied', 403);
+    // An ACL on the destination: PutObjectAcl there, denied.
+    await expectOssError(c.copy('k', 'k', { versionId: v1, headers: { 'x-oss-object-acl': 'public-read', 'x-oss-tagging-directive': 'Replace' } } as unknown as OSS.CopyObjectOptions), 'AccessDenied', 403);
+    assert.equal(((await a.get('k')) as unknown as { content: Buffer }).content.toString(), 'two');
   });
 });

@@ -104,6 +104,8 @@ export async function authorize(
 interface TagHolder {
   bucket: string;
   key: string;
+  /** The version whose tags are read (a copy source named with ?versionId); absent: the current object. */
+  versionId?: string;
 }
 
 /**
@@ -112,11 +114,11 @@ interface TagHolder {
  * itself answers NoSuchKey.
  */
 function tagHolder(deps: AuthzDeps, at: TagHolder, memo: Map<string, Promise<TagHolder | null>>): Promise<TagHolder | null> {
-  const id = `${at.bucket}/${at.key}`;
+  const id = `${at.bucket}/${at.key}?${at.versionId ?? ''}`;
   let known = memo.get(id);
   if (known === undefined) {
     known = (async () => {
-      let obj = await deps.getObject(at.bucket, at.key);
+      let obj = at.versionId !== undefined ? await deps.getObjectVersion(at.bucket, at.key, at.versionId) : await deps.getObject(at.bucket, at.key);
       let holder: TagHolder = at;
       if (obj?.type === 'Symlink') {
         holder = { bucket: at.bucket, key: obj.symlinkTarget ?? '' };
@@ -154,8 +156,9 @@ async function decideCheck(
   const bucket = await deps.getBucket(check.bucket);
   if (!bucket) {
     // Creating a bucket: the caller's account will own it, so its identity (and session) policies decide.
-    // PutBucketAcl on a missing bucket creates it (its handler then authorizes oss:PutBucket as well).
-    if ((check.action === 'oss:PutBucket' || check.action === 'oss:PutBucketAcl') && check.key === null) {
+    // PutBucketAcl on a missing bucket creates it (its handler then authorizes oss:PutBucket as well), and
+    // PutBucket with encryption headers sets the encryption of the bucket it creates.
+    if ((check.action === 'oss:PutBucket' || check.action === 'oss:PutBucketAcl' || check.action === 'oss:PutBucketEncryption') && check.key === null) {
       const owner = principal.type === 'anonymous' ? null : principal.accountId;
       return withoutBucket(owner, ossResourceArn(deps.region, owner ?? '*', check.bucket));
     }

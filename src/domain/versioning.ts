@@ -46,7 +46,13 @@ export function versionIdHeader(bucket: Bucket | null, obj: Pick<ObjectRecord, '
   return bucket !== null && versioningStatus(bucket) !== null ? NULL_VERSION : undefined;
 }
 
-/** A versionId query parameter: present and non-empty (an empty one names no version). */
+/** Printable ASCII, bounded: anything else names no version and must never reach a response header. */
+const VERSION_ID = /^[\x21-\x7e]{1,1024}$/;
+
+/** A versionId parameter (query or copy source): non-empty printable ASCII of at most 1,024 characters. */
 export function assertVersionId(versionId: string | undefined): void {
   if (versionId === '') throw new AppError('InvalidArgument', 'The versionId parameter must not be empty.', { ArgumentName: 'versionId', ArgumentValue: '' });
+  if (versionId !== undefined && !VERSION_ID.test(versionId)) {
+    throw new AppError('InvalidArgument', 'Invalid version id specified.', { ArgumentName: 'versionId', ArgumentValue: versionId.slice(0, 64) });
+  }
 }

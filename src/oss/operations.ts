@@ -24,7 +24,7 @@ export interface AuthzCheck {
    * Checked only when this object has tags (the source of a copy that copies its tags: copying none
    * reads and writes none). Absent: always checked.
    */
-  ifTagged?: { bucket: string; key: string };
+  ifTagged?: { bucket: string; key: string; versionId?: string };
   /**
    * With `ifTagged`: the check reads those tags, so when that object is a symlink it applies to the
    * link's target as well (a copy of a link copies the target's tags).
@@ -413,17 +413,13 @@ const VERSIONED_TARGET: ReadonlySet<Operation['name']> = new Set([
   'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging', 'RestoreObject', 'CleanRestoredObject',
 ]);
 
-/** Swaps in the Version actions for the checks on a versioned object: the request's own, or a copy's source. */
+/** Swaps in the Version actions for the checks on the object a request names with `versionId` (copy sources get theirs when built). */
 function versionChecks(op: Operation, query: ReadonlyMap<string, string>): Operation {
-  const source = op.name === 'CopyObject' || op.name === 'UploadPartCopy' ? op.params.source : undefined;
-  const ownVersion = VERSIONED_TARGET.has(op.name) && query.has('versionId');
-  if (!ownVersion && source?.versionId === undefined) return op;
-  const checks = op.checks.map((c) => {
-    const versioned = ownVersion ? c.bucket === op.bucket && c.key === op.key : source !== undefined && c.bucket === source.bucket && c.key === source.key;
-    if (!versioned) return c;
-    const versionId = ownVersion ? query.get('versionId')! : source!.versionId!;
-    return { ...c, action: VERSION_ACTIONS.get(c.action) ?? c.action, versionId };
-  });
+  const versionId = query.get('versionId');
+  if (versionId === undefined || !VERSIONED_TARGET.has(op.name)) return op;
+  const checks = op.checks.map((c) =>
+    c.bucket === op.bucket && c.key === op.key ? { ...c, action: VERSION_ACTIONS.get(c.action) ?? c.action, versionId } : c,
+  );
   return { ...op, checks } as Operation;
 }
 
@@ -453,11 +449,17 @@ function routeImplemented(input: RouteInput): Operation {
   const extras: WriteExtras = { tagging: input.tagging === true, objectAcl: input.objectAcl === true };
   const objectWrite = (action: string, acl: AclAccess): Base => ({ bucket, key, checks: writeChecks(action, bucket!, key!, acl, extras) });
   // Copies read the source as GetObject and write the destination as PutObject (both must pass).
+  // A source named with ?versionId is read with the Version actions and judged by that version (its ACL, its
+  // tags); the destination's checks are never touched by it, even when it is the same key.
+  const sourceRead = (source: CopySource, action: string): Pick<AuthzCheck, 'action' | 'bucket' | 'key' | 'versionId'> =>
+    source.versionId === undefined
+      ? { action, bucket: source.bucket, key: source.key }
+      : { action: VERSION_ACTIONS.get(action) ?? action, bucket: source.bucket, key: source.key, versionId: source.versionId };
   const copyInto = (source: CopySource): Base => ({
     bucket,
     key,
     checks: [
-      { action: 'oss:GetObject', bucket: source.bucket, key: source.key, acl: 'read' },
+      { ...sourceRead(source, 'oss:GetObject'), acl: 'read' },
       { action: 'oss:PutObject', bucket, key, acl: 'write' },
     ],
   });
@@ -467,13 +469,13 @@ function routeImplemented(input: RouteInput): Operation {
   const copyObject = (source: CopySource): Base => {
     const replaceTags = (input.taggingDirective ?? '').toLowerCase() === 'replace';
     const checks: AuthzCheck[] = [
-      { action: 'oss:GetObject', bucket: source.bucket, key: source.key, acl: 'read' },
+      { ...sourceRead(source, 'oss:GetObject'), acl: 'read' },
       ...writeChecks('oss:PutObject', bucket!, key!, 'write', { tagging: replaceTags, objectAcl: extras.objectAcl }),
     ];
     if (!replaceTags) {
-      const ifTagged = { bucket: source.bucket, key: source.key };
+      const ifTagged = { bucket: source.bucket, key: source.key, ...(source.versionId === undefined ? {} : { versionId: source.versionId }) };
       checks.push(
-        { action: 'oss:GetObjectTagging', bucket: source.bucket, key: source.key, acl: 'none', ifTagged, readsTags: true },
+        { ...sourceRead(source, 'oss:GetObjectTagging'), acl: 'none', ifTagged, readsTags: true },
         { action: 'oss:PutObjectTagging', bucket, key, acl: 'write', ifTagged },
       );
     }

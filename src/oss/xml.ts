@@ -66,3 +66,17 @@ export function text(value: unknown): string | undefined {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
 }
+
+/**
+ * A child element's text, or undefined when it is absent; an element with children (or repeated) where text
+ * belongs is MalformedXML, never read as absent. An empty element is ''.
+ */
+export function childText(node: Record<string, unknown>, name: string): string | undefined {
+  const v = node[name];
+  if (v === undefined) return undefined;
+  const t = text(v);
+  if (t !== undefined) return t;
+  // An empty element parses as an empty object in some shapes: treat it as empty text.
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0) return '';
+  throw new AppError('MalformedXML', undefined, { ErrorDetail: `${name} must hold text.` });
+}

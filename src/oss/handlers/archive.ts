@@ -1,6 +1,7 @@
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
-import { parseXmlBody, text } from '../xml.js';
+import { AppError } from '../../errors.js';
+import { childText, parseXmlBody } from '../xml.js';
 import { checkMd5, empty, readSmallBody } from './common.js';
 
 // RestoreObject and CleanRestoredObject of archived objects (domain/restore.ts).
@@ -17,10 +18,12 @@ export const restoreObject: Handler = async (req) => {
   // The body is optional: without it, one day (and the Standard priority for the cold classes).
   if (raw.toString('utf8').trim() !== '') {
     const doc = parseXmlBody(raw.toString('utf8'), 'RestoreRequest');
-    days = text(doc.Days);
+    // A Days or Tier that is not text (children, repeated) is malformed, never the default.
+    days = childText(doc, 'Days');
     const job = doc.JobParameters;
     jobParameters = job !== undefined;
-    if (typeof job === 'object' && job !== null) tier = text((job as Record<string, unknown>).Tier);
+    if (typeof job === 'object' && job !== null && !Array.isArray(job)) tier = childText(job as Record<string, unknown>, 'Tier');
+    else if (Array.isArray(job)) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'JobParameters must appear once.' });
   }
   const input = { ...(days !== undefined ? { days } : {}), ...(tier !== undefined ? { tier } : {}), jobParameters };
   const res = await req.services.archive.restore(bucket, key, input, req.query.get('versionId'));

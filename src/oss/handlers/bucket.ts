@@ -19,6 +19,8 @@ export const putBucket: Handler = async (req) => {
   // A default encryption in the headers (ossutil `mb --meta X-Oss-Server-Side-Encryption:…`): validated before
   // the bucket is created, set right after it. Other x-oss-server-side-* headers are refused (501).
   const sse = bucketSseFrom(req.headers);
+  // Setting the default encryption is PutBucketEncryption too, decided before anything is created.
+  if (sse) await req.authorize([{ action: 'oss:PutBucketEncryption', bucket: bucketOf(req), key: null, acl: 'none' }]);
   const body = await readSmallBody(req.body, 64 * 1024);
   // Content-MD5 is signed (V1 and V4): a body that does not match it is not the one signed.
   checkMd5(body, header(req.headers, 'content-md5'), false);

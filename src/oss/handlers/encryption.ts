@@ -2,25 +2,15 @@ import { AppError } from '../../errors.js';
 import type { SseSetting } from '../../domain/encryption.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
-import { el, parseXmlBody, text, type XmlNode } from '../xml.js';
+import { childText, el, parseXmlBody, type XmlNode } from '../xml.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
 // Put/Get/DeleteBucketEncryption: the bucket's default server-side encryption (docs/encryption.md).
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
-/** Reads a child element's text; a container where text belongs is malformed. */
-function field(node: Record<string, unknown>, name: string): string | undefined {
-  const v = node[name];
-  if (v === undefined) return undefined;
-  const t = text(v);
-  if (t === undefined) {
-    // An empty element parses as an empty object in some shapes: treat it as empty text.
-    if (typeof v === 'object' && v !== null && Object.keys(v).length === 0) return '';
-    throw new AppError('MalformedXML', undefined, { ErrorDetail: `${name} must hold text.` });
-  }
-  return t.trim();
-}
+/** A child element's trimmed text (oss/xml.ts childText: a container where text belongs is malformed). */
+const field = (node: Record<string, unknown>, name: string): string | undefined => childText(node, name)?.trim();
 
 export const putBucketEncryption: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 16 * 1024);
