@@ -1,11 +1,12 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../errors.js';
-import { ChunkCipher, CorruptCiphertextError, type ChunkCipherName } from '../util/chunk-cipher.js';
+import { ChunkCipher, CorruptCiphertextError, sealedSize, type ChunkCipherName } from '../util/chunk-cipher.js';
+import { readSealedOffLoop } from '../util/sealed-reader.js';
 import { open as openSealed, seal } from '../util/secret-box.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
-import type { BlobStore, BlobWriteResult } from '../store/blob/types.js';
+import type { BlobFile, BlobStore, BlobWriteResult } from '../store/blob/types.js';
 import type { Bucket, ObjectRecord } from './model.js';
 
 // Server-side encryption (OSS SSE-OSS, SSE-KMS, SM4) with a local key registry; docs/encryption.md.
@@ -164,7 +165,10 @@ export function sameSetting(a: SseState | undefined, b: SseSetting | null): bool
 
 /** A BlobStore view whose writes are sealed with `cipher` (reads go through readSealed). */
 export function sealingStore(blobs: BlobStore, cipher: ChunkCipher): BlobStore {
+  const create = blobs.create?.bind(blobs);
   return {
+    // A file store: the writer (ingest's worker thread) seals each block as it writes it.
+    ...(create === undefined ? {} : { create: async (): Promise<BlobFile> => sealingFile(await create(), cipher) }),
     async put(source: AsyncIterable<Buffer>): Promise<BlobWriteResult> {
       let plain = 0;
       const counted = (async function* () {
@@ -186,10 +190,48 @@ export function sealingStore(blobs: BlobStore, cipher: ChunkCipher): BlobStore {
   };
 }
 
-/** Plaintext [start, end) of a sealed blob holding `plainSize` bytes. */
-export function readSealed(blobs: BlobStore, cipher: ChunkCipher, blobId: string, plainSize: number, start: number, end: number): AsyncIterable<Buffer> {
-  return cipher.openRange((a, b) => blobs.read(blobId, a, b) as AsyncIterable<Buffer>, plainSize, start, end);
+/** A file of a store, written sealed: sizes given to it are plaintext sizes, the file holds the sealed form. */
+function sealingFile(file: BlobFile, cipher: ChunkCipher): BlobFile {
+  let plain = 0;
+  let sealed = 0;
+  return {
+    fd: file.fd,
+    seal: { cipher: cipher.spec(), header: cipher.newHeader() },
+    wrote(bytes: number): void {
+      plain += bytes;
+      const now = sealedSize(plain);
+      file.wrote(now - sealed);
+      sealed = now;
+    },
+    async commit(size: number): Promise<BlobWriteResult> {
+      const { blobId } = await file.commit(sealedSize(size));
+      return { blobId, size };
+    },
+    abort: (cause) => file.abort(cause),
+  };
 }
+
+/**
+ * Plaintext [start, end) of a sealed blob holding `plainSize` bytes: decrypted on a worker thread when the
+ * store gives a descriptor (large reads), else here.
+ */
+export function readSealed(blobs: BlobStore, cipher: ChunkCipher, blobId: string, plainSize: number, start: number, end: number): AsyncIterable<Buffer> {
+  if (blobs.openRead === undefined || end - start < OFF_LOOP_READ_MIN) {
+    return cipher.openRange((a, b) => blobs.read(blobId, a, b) as AsyncIterable<Buffer>, plainSize, start, end);
+  }
+  const openRead = blobs.openRead.bind(blobs);
+  return (async function* (): AsyncGenerator<Buffer> {
+    const file = await openRead(blobId);
+    try {
+      yield* readSealedOffLoop(file.fd, cipher.spec(), plainSize, start, end);
+    } finally {
+      await file.close();
+    }
+  })();
+}
+
+/** Reads shorter than this decrypt on the event loop: a worker round trip would cost more. */
+const OFF_LOOP_READ_MIN = 256 * 1024;
 
 /** Readable over an async iterable of buffers (byte mode). */
 export function byteStream(it: AsyncIterable<Buffer>): Readable {

@@ -234,12 +234,18 @@ async function ingestOffLoop(blobs: BlobStore, body: Readable, exp: BodyExpectat
         if (digests === null) void job.abandon();
       }
     };
-    const { blobId, size } = await blobs.put(source());
-    const d = digests as BodyDigests | null;
-    return { size, md5: d!.md5, crc64: d!.crc64, blobId, inline: null };
+    try {
+      const { blobId, size } = await blobs.put(source());
+      const d = digests as BodyDigests | null;
+      return { size, md5: d!.md5, crc64: d!.crc64, blobId, inline: null };
+    } finally {
+      // A store that failed before pulling the source never ran the generator's own cleanup.
+      if (digests === null) void job.abandon();
+    }
   }
   const file = await blobs.create();
-  const job = new HashJob({ fd: file.fd, sha256: sha256 !== undefined });
+  // An encrypting store's file: the worker seals each block after hashing the plaintext.
+  const job = new HashJob({ fd: file.fd, sha256: sha256 !== undefined, ...(file.seal === undefined ? {} : { seal: file.seal }) });
   job.onAck = (bytes) => file.wrote(bytes);
   let size = 0;
   let digests: BodyDigests;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { ChunkCipherName, CipherSpec } from './chunk-cipher.js';
 
 /**
  * MD5, CRC-64 (and, for signed V4 bodies, SHA-256) of upload bodies on worker threads, fed with 1 MiB blocks
@@ -22,16 +23,35 @@ const MAX_FREE_SLOTS = 16;
 export type HasherRequest =
   | { t: 'slot'; slot: number; sab: SharedArrayBuffer }
   | { t: 'forget'; slot: number }
-  | { t: 'open'; job: number; fd: number | null; sha256: boolean }
+  | { t: 'open'; job: number; fd: number | null; sha256: boolean; seal: WorkerSeal | null }
   | { t: 'data'; job: number; slot: number; len: number }
   | { t: 'end'; job: number }
-  | { t: 'drop'; job: number };
+  | { t: 'drop'; job: number }
+  // Reading a sealed blob (util/sealed-reader.ts): the worker reads chunks from `fd` and opens them.
+  | { t: 'ropen'; job: number; fd: number; cipher: ChunkCipherName; dataKey: Uint8Array; plainSize: number }
+  | { t: 'rread'; job: number; first: number; count: number };
+
+/** A job's sealing (encryption at rest): the worker seals each block after hashing it and writes the sealed form. */
+export interface WorkerSeal {
+  cipher: ChunkCipherName;
+  dataKey: Uint8Array;
+  /** The blob's header, written first. */
+  header: Uint8Array;
+}
 
 export type HasherReply =
   | { t: 'ack'; job: number }
-  | { t: 'fail'; job: number; code: string | undefined; message: string }
+  /** `corrupt`: stored bytes failed authentication (CorruptCiphertextError), not an I/O error. */
+  | { t: 'fail'; job: number; code: string | undefined; message: string; corrupt?: boolean }
   | { t: 'dropped'; job: number }
-  | { t: 'done'; job: number; md5: Uint8Array; crc64: bigint; sha256: string | null };
+  | { t: 'done'; job: number; md5: Uint8Array; crc64: bigint; sha256: string | null }
+  | { t: 'plain'; job: number; first: number; data: Uint8Array };
+
+/** What a thread routes its replies to. */
+export interface ThreadJob {
+  receive(m: HasherReply): void;
+  fail(err: Error): void;
+}
 
 let nextSlotId = 1;
 
@@ -73,16 +93,18 @@ export interface HashJobOptions {
   fd?: number;
   /** Also compute SHA-256 (a signed V4 body). */
   sha256?: boolean;
+  /** With `fd`: write the blocks sealed with this cipher (header first), hashing the plaintext. */
+  seal?: { cipher: CipherSpec; header: Buffer };
 }
 
-class HashThread {
+export class HashThread {
   readonly worker: Worker;
-  readonly jobs = new Map<number, HashJob>();
+  readonly jobs = new Map<number, ThreadJob>();
   /** Ids of the slots whose memory this worker holds. */
   readonly known = new Set<number>();
   dead = false;
 
-  add(id: number, job: HashJob): void {
+  add(id: number, job: ThreadJob): void {
     if (this.jobs.size === 0) this.worker.ref();
     this.jobs.set(id, job);
   }
@@ -113,10 +135,13 @@ class HashThread {
 }
 
 let nextJob = 1;
+/** A new job id (unique across every kind of job on the threads). */
+export const newJobId = (): number => nextJob++;
 const threads: HashThread[] = [];
 const THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
-function pickThread(): HashThread {
+/** The least loaded worker thread (started on demand). */
+export function pickThread(): HashThread {
   if (threads.length < THREADS) {
     const t = new HashThread((dead) => threads.splice(threads.indexOf(dead), 1));
     threads.push(t);
@@ -127,15 +152,15 @@ function pickThread(): HashThread {
 }
 
 /** An error the worker met writing (its errno code kept, so a full disk is still recognised). */
-function workerError(code: string | undefined, message: string): Error {
+export function workerError(code: string | undefined, message: string): Error {
   const err = new Error(message) as NodeJS.ErrnoException;
   if (code !== undefined) err.code = code;
   return err;
 }
 
 /** Hashes one body (and, with an fd, writes it), block by block, on a worker thread. */
-export class HashJob {
-  private readonly id = nextJob++;
+export class HashJob implements ThreadJob {
+  private readonly id = newJobId();
   private readonly thread: HashThread;
   /** Blocks posted and not yet acknowledged, oldest first. */
   private readonly inFlight: Array<{ slot: Slot; len: number }> = [];
@@ -145,15 +170,14 @@ export class HashJob {
   private failure: Error | null = null;
   private closed = false;
   private gone = false;
-  /** Bytes the worker has hashed (and written) so far. */
-  acknowledged = 0;
   /** Called with the length of every block the worker acknowledged. */
   onAck: ((bytes: number) => void) | null = null;
 
   constructor(opts: HashJobOptions = {}) {
     this.thread = pickThread();
     this.thread.add(this.id, this);
-    this.thread.post({ t: 'open', job: this.id, fd: opts.fd ?? null, sha256: opts.sha256 === true });
+    const seal = opts.seal === undefined ? null : { cipher: opts.seal.cipher.name, dataKey: opts.seal.cipher.dataKey, header: opts.seal.header };
+    this.thread.post({ t: 'open', job: this.id, fd: opts.fd ?? null, sha256: opts.sha256 === true, seal });
   }
 
   /** Resolves when another block may be submitted (rejects if the worker failed or died). */
@@ -206,7 +230,6 @@ export class HashJob {
       case 'ack': {
         const { slot, len } = this.inFlight.shift()!;
         releaseSlot(slot);
-        this.acknowledged += len;
         this.onAck?.(len);
         this.wake();
         return;

@@ -22,6 +22,15 @@ const VERSION = 1;
 export const CHUNK_CIPHERS = { 'aes-256-gcm': 1, 'sm4-ctr-hmac-sha256': 2 } as const;
 export type ChunkCipherName = keyof typeof CHUNK_CIPHERS;
 
+/** A cipher as plain data, to rebuild it on a worker thread. */
+export interface CipherSpec {
+  name: ChunkCipherName;
+  dataKey: Buffer;
+}
+
+/** Offset of chunk `index` in a sealed blob. */
+export const sealedOffset = (index: number): number => HEADER_SIZE + index * (CHUNK_SIZE + TAG_SIZE);
+
 /** Thrown when stored bytes fail authentication (tampered, truncated or under another key). */
 export class CorruptCiphertextError extends Error {
   constructor(what: string) {
@@ -47,7 +56,8 @@ export class ChunkCipher {
   private readonly encKey: Buffer;
   private readonly macKey: Buffer | null;
 
-  constructor(readonly name: ChunkCipherName, dataKey: Buffer) {
+  /** `dataKey` is kept only so that a worker thread can build the same cipher (see `spec`). */
+  constructor(readonly name: ChunkCipherName, private readonly dataKey: Buffer) {
     if (dataKey.length !== 32) throw new Error('a data key is 32 bytes');
     if (name === 'aes-256-gcm') {
       this.encKey = dataKey;
@@ -57,6 +67,11 @@ export class ChunkCipher {
       this.encKey = createHmac('sha256', dataKey).update('alunite sm4 enc').digest().subarray(0, 16);
       this.macKey = createHmac('sha256', dataKey).update('alunite sm4 mac').digest();
     }
+  }
+
+  /** What a worker thread needs to build this cipher (`new ChunkCipher(spec.name, spec.dataKey)`). */
+  spec(): CipherSpec {
+    return { name: this.name, dataKey: this.dataKey };
   }
 
   /** A new blob's header (fresh random nonce prefix). */
@@ -88,6 +103,14 @@ export class ChunkCipher {
     const c = createCipheriv('sm4-ctr', this.encKey, Buffer.concat([nonce, Buffer.alloc(4)]));
     const ct = Buffer.concat([c.update(plain), c.final()]);
     return [ct, this.mac(header, nonce, ct)];
+  }
+
+  /** The sealed form of `plain` cut into chunks numbered from `first` (all but the last CHUNK_SIZE long). */
+  sealRun(header: Buffer, first: number, plain: Uint8Array): Buffer[] {
+    const out: Buffer[] = [];
+    const view = Buffer.from(plain.buffer, plain.byteOffset, plain.length);
+    for (let i = first, off = 0; off < view.length; i++, off += CHUNK_SIZE) out.push(...this.seal(header, i, view.subarray(off, off + CHUNK_SIZE)));
+    return out;
   }
 
   /** The plaintext of chunk `index` from ciphertext ‖ tag; throws CorruptCiphertextError if it does not authenticate. */
@@ -183,7 +206,7 @@ export class ChunkCipher {
     const last = Math.floor((end - 1) / CHUNK_SIZE);
     const chunks = Math.ceil(plainSize / CHUNK_SIZE);
     if (last >= chunks) throw new RangeError('range beyond the blob');
-    const storedAt = (i: number): number => HEADER_SIZE + i * (CHUNK_SIZE + TAG_SIZE);
+    const storedAt = sealedOffset;
     const storedEnd = Math.min(storedAt(last + 1), sealedSize(plainSize));
     // From the start, the header comes with the first chunk; else one small read for it.
     const from = first === 0 ? 0 : storedAt(first);

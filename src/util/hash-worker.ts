@@ -1,10 +1,13 @@
 // Worker thread of body-hasher.ts: MD5, CRC-64 (the addon's, when built) and optionally SHA-256 of upload
-// bodies, and, given a file descriptor, the write of each block right after hashing it, so the event loop
-// only moves bytes from the socket into shared memory. Blocks arrive in order per job as indexes of slots
-// (shared memory posted once); each is acknowledged once hashed and written, which hands its slot back.
+// bodies, and, given a file descriptor, the write of each block right after hashing it (sealed first when
+// the object is encrypted), so the event loop only moves bytes from the socket into shared memory. Blocks
+// arrive in order per job as indexes of slots (shared memory posted once); each is acknowledged once hashed
+// and written, which hands its slot back. It also opens sealed blobs for reads (util/sealed-reader.ts):
+// reads chunks from a descriptor, authenticates and decrypts them, and transfers the plaintext back.
 import { createHash, type Hash } from 'node:crypto';
-import { writeSync } from 'node:fs';
+import { readSync, writeSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { CHUNK_SIZE, ChunkCipher, CorruptCiphertextError, HEADER_SIZE, sealedOffset, sealedSize, TAG_SIZE } from './chunk-cipher.js';
 import { Crc64 } from './crc64.js';
 import type { HasherReply, HasherRequest } from './body-hasher.js';
 
@@ -13,9 +16,19 @@ interface Job {
   crc: Crc64;
   sha256: Hash | null;
   fd: number | null;
+  seal: { cipher: ChunkCipher; header: Buffer; next: number } | null;
   /** A write failed: the job only acknowledges from then on (the main thread gives it up). */
   failed: boolean;
 }
+
+interface ReadJob {
+  fd: number;
+  cipher: ChunkCipher;
+  plainSize: number;
+  header: Buffer | null;
+}
+
+const readJobs = new Map<number, ReadJob>();
 
 const slots = new Map<number, Uint8Array>();
 const jobs = new Map<number, Job>();
@@ -31,6 +44,52 @@ function writeAll(fd: number, view: Uint8Array): void {
   while (off < view.length) off += writeSync(fd, view, off, view.length - off);
 }
 
+/** Writes the buffers in order, in one system call when it takes them all. */
+function writevAll(fd: number, bufs: Buffer[]): void {
+  let done = writevSync(fd, bufs);
+  for (const b of bufs) {
+    if (done >= b.length) {
+      done -= b.length;
+      continue;
+    }
+    writeAll(fd, b.subarray(done));
+    done = 0;
+  }
+}
+
+/** Reads exactly `len` bytes at `pos` (short only at the end of the file). */
+function readAt(fd: number, len: number, pos: number): Buffer {
+  const buf = Buffer.allocUnsafe(len);
+  let got = 0;
+  while (got < len) {
+    const n = readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === len ? buf : buf.subarray(0, got);
+}
+
+/** Plaintext of chunks [first, first + count) of a sealed blob, in one fresh (transferable) buffer. */
+function openChunks(job: ReadJob, first: number, count: number): Uint8Array {
+  if (job.header === null) {
+    const header = readAt(job.fd, HEADER_SIZE, 0);
+    job.cipher.checkHeader(header);
+    job.header = header;
+  }
+  const from = sealedOffset(first);
+  const to = Math.min(sealedOffset(first + count), sealedSize(job.plainSize));
+  const sealed = readAt(job.fd, to - from, from);
+  if (sealed.length < to - from) throw new CorruptCiphertextError(`blob is cut (chunk ${first})`);
+  const plainEnd = Math.min((first + count) * CHUNK_SIZE, job.plainSize);
+  const out = new Uint8Array(new ArrayBuffer(plainEnd - first * CHUNK_SIZE));
+  for (let i = 0, off = 0; off < sealed.length; i++) {
+    const n = Math.min(CHUNK_SIZE + TAG_SIZE, sealed.length - off);
+    out.set(job.cipher.open(job.header, first + i, sealed.subarray(off, off + n)), i * CHUNK_SIZE);
+    off += n;
+  }
+  return out;
+}
+
 port.on('message', (m: HasherRequest) => {
   switch (m.t) {
     case 'slot':
@@ -39,9 +98,13 @@ port.on('message', (m: HasherRequest) => {
     case 'forget':
       slots.delete(m.slot);
       return;
-    case 'open':
-      jobs.set(m.job, { md5: createHash('md5'), crc: new Crc64(), sha256: m.sha256 ? createHash('sha256') : null, fd: m.fd, failed: false });
+    case 'open': {
+      const seal = m.seal === null ? null : { cipher: new ChunkCipher(m.seal.cipher, Buffer.from(m.seal.dataKey)), header: Buffer.from(m.seal.header), next: 0 };
+      const job: Job = { md5: createHash('md5'), crc: new Crc64(), sha256: m.sha256 ? createHash('sha256') : null, fd: m.fd, seal, failed: false };
+      jobs.set(m.job, job);
+      if (seal !== null && m.fd !== null) write(m.job, job, () => writeAll(m.fd!, seal.header));
       return;
+    }
     case 'data': {
       const job = jobs.get(m.job);
       if (job && !job.failed) {
@@ -49,13 +112,15 @@ port.on('message', (m: HasherRequest) => {
         job.md5.update(view);
         job.crc.update(view);
         job.sha256?.update(view);
-        if (job.fd !== null) {
-          try {
-            writeAll(job.fd, view);
-          } catch (err) {
-            job.failed = true;
-            const e = err as NodeJS.ErrnoException;
-            reply({ t: 'fail', job: m.job, code: e.code, message: e.message });
+        const fd = job.fd;
+        if (fd !== null) {
+          const seal = job.seal;
+          if (seal === null) {
+            write(m.job, job, () => writeAll(fd, view));
+          } else {
+            // Blocks are whole chunks (1 MiB = 16 × 64 KiB) but the last: chunk numbers continue across blocks.
+            write(m.job, job, () => writevAll(fd, seal.cipher.sealRun(seal.header, seal.next, view)));
+            seal.next += Math.ceil(view.length / CHUNK_SIZE);
           }
         }
       }
@@ -78,7 +143,36 @@ port.on('message', (m: HasherRequest) => {
     }
     case 'drop':
       jobs.delete(m.job);
+      readJobs.delete(m.job);
       reply({ t: 'dropped', job: m.job });
       return;
+    case 'ropen':
+      readJobs.set(m.job, { fd: m.fd, cipher: new ChunkCipher(m.cipher, Buffer.from(m.dataKey)), plainSize: m.plainSize, header: null });
+      return;
+    case 'rread': {
+      const job = readJobs.get(m.job);
+      if (!job) return;
+      try {
+        const data = openChunks(job, m.first, m.count);
+        port.postMessage({ t: 'plain', job: m.job, first: m.first, data } satisfies HasherReply, [data.buffer as ArrayBuffer]);
+      } catch (err) {
+        readJobs.delete(m.job);
+        const e = err as NodeJS.ErrnoException;
+        reply({ t: 'fail', job: m.job, code: e.code, message: e.message, corrupt: err instanceof CorruptCiphertextError });
+      }
+      return;
+    }
   }
 });
+
+/** Runs a write of the job; a failure is reported once and the job only acknowledges from then on. */
+function write(id: number, job: Job, fn: () => void): void {
+  if (job.failed) return;
+  try {
+    fn();
+  } catch (err) {
+    job.failed = true;
+    const e = err as NodeJS.ErrnoException;
+    reply({ t: 'fail', job: id, code: e.code, message: e.message });
+  }
+}

@@ -99,6 +99,11 @@ export class FsBlobStore implements BlobStore {
     return createReadStream(this.pathOf(blobId), { start, end: end - 1, highWaterMark: Math.min(READ_BLOCK, end - start) });
   }
 
+  async openRead(blobId: string): Promise<{ fd: number; close(): Promise<void> }> {
+    const fh = await open(this.pathOf(blobId), 'r');
+    return { fd: fh.fd, close: () => fh.close() };
+  }
+
   async delete(blobIds: Iterable<string>): Promise<void> {
     for (const id of blobIds) {
       try {

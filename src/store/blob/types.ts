@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { CipherSpec } from '../../util/chunk-cipher.js';
 
 /** Selects files by their last write (epoch ms): the garbage collector's grace period. */
 export interface AgeFilter {
@@ -27,6 +28,11 @@ export interface BlobStore {
   create?(): Promise<BlobFile>;
   /** Streams bytes [start, end) of a blob. */
   read(blobId: string, start: number, end: number): Readable;
+  /**
+   * Optional, for stores of files: a descriptor open for reading the blob (a worker thread reads it; see
+   * util/sealed-reader.ts). The caller closes it. Rejects with ENOENT for a missing blob.
+   */
+  openRead?(blobId: string): Promise<{ fd: number; close(): Promise<void> }>;
   delete(blobIds: Iterable<string>): Promise<void>;
   /** All blob ids present (for garbage collection); with `modifiedBefore` (ms), only those last written earlier. */
   list(opts?: AgeFilter): AsyncIterable<string>;
@@ -39,6 +45,11 @@ export interface BlobStore {
 export interface BlobFile {
   /** Written to sequentially by one writer; the store keeps it open until commit or abort. */
   readonly fd: number;
+  /**
+   * Set by an encrypting view of a store: the writer seals what it writes with this cipher, header first
+   * (util/chunk-cipher.ts), reports the plaintext bytes to `wrote` and commits the plaintext size.
+   */
+  readonly seal?: { cipher: CipherSpec; header: Buffer };
   /** `bytes` more were written: the store may start flushing them to disk while the rest arrives. */
   wrote(bytes: number): void;
   /** Makes the `size` bytes written a blob: durable (with a durable store) before it resolves. */
