@@ -367,6 +367,12 @@ describe('server-side encryption', () => {
     await expectOssError(raw('<ServerSideEncryptionRule><ApplyServerSideEncryptionByDefault></ApplyServerSideEncryptionByDefault></ServerSideEncryptionRule>'), 'MalformedXML', 400);
     const rule = (inner: string) => `<ServerSideEncryptionRule><ApplyServerSideEncryptionByDefault>${inner}</ApplyServerSideEncryptionByDefault></ServerSideEncryptionRule>`;
     await expectOssError(raw(rule('<SSEAlgorithm>KMS</SSEAlgorithm><KMSDataEncryption>SM3</KMSDataEncryption>')), 'InvalidArgument', 400);
+    // A key id that cannot be a key name (it would be echoed in every write's headers) is refused when set.
+    for (const id of ['has space', 'x'.repeat(129), '-leading', 'caf\u00e9']) {
+      await expectOssError(raw(rule(`<SSEAlgorithm>KMS</SSEAlgorithm><KMSMasterKeyID>${id}</KMSMasterKeyID>`)), 'InvalidArgument', 400);
+      await expectOssError(c.put('default/bad-key-id', Buffer.from('x'), { headers: { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-encryption-key-id': encodeURIComponent(id) === id ? id : 'bad\tid' } }), 'InvalidArgument', 400);
+    }
+    await expectOssError(c.head('default/bad-key-id'), 'NoSuchKey', 404);
 
     assert.deepEqual((await enc(c).getBucketEncryption(name)).encryption, { SSEAlgorithm: 'KMS', KMSMasterKeyID: 'app-key' });
     // KMS with SM4 data encryption (raw XML: ali-oss's putBucketEncryption cannot send KMSDataEncryption).

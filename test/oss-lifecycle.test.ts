@@ -129,6 +129,7 @@ describe('PutBucketLifecycle / GetBucketLifecycle / DeleteBucketLifecycle', () =
       ['Days and CreatedBeforeDate', doc(rule('x', 'p/', '<Expiration><Days>1</Days><CreatedBeforeDate>2020-01-01T00:00:00.000Z</CreatedBeforeDate></Expiration>')), 400, 'MalformedXML', /./],
       ['ExpiredObjectDeleteMarker with Days', doc(rule('x', 'p/', '<Expiration><Days>1</Days><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>')), 400, 'MalformedXML', /./],
       ['Days 0', doc(rule('x', 'p/', expireDays(0))), 400, 'InvalidArgument', 'Expiration Days must be a positive integer.'],
+      ['Prefix over 1023 bytes', doc(rule('x', 'p'.repeat(1024), expireDays(1))), 400, 'InvalidArgument', /at most 1023 bytes/],
       ['Days not a number', doc(rule('x', 'p/', '<Expiration><Days>1.5</Days></Expiration>')), 400, 'InvalidArgument', /positive integer/],
       ['date not at midnight', doc(rule('x', 'p/', '<Expiration><CreatedBeforeDate>2020-01-01T10:00:00.000Z</CreatedBeforeDate></Expiration>')), 400, 'InvalidArgument', /00:00:00 UTC/],
       ['unknown storage class', doc(rule('x', 'p/', '<Transition><Days>1</Days><StorageClass>Standard</StorageClass></Transition>')), 400, 'InvalidArgument', /StorageClass/],

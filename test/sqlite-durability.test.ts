@@ -136,8 +136,12 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       gate.holding = true;
       const put = store.putObject('b', 'k', () => record('b', 'k', 'x'));
       await gate.called();
+      // A reader that saw the commit waits for the same sync: it is refused too, never answered as durable.
+      const settled = store.settled(store.commitMark());
+      assert.notEqual(settled, null);
       gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
       await assert.rejects(put, /EIO/);
+      await assert.rejects(settled!, /EIO/);
     } finally {
       gate.release();
       await store.close();

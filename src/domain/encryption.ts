@@ -27,7 +27,7 @@ export interface SseSetting {
   dataEncryption?: 'SM4';
 }
 
-/** Per-object (and per-upload) encryption state in `ObjectAttrs.sse`. */
+/** Per-object (and per-upload) encryption state in `ObjectAttrs.encryption`. */
 export interface SseState {
   algorithm: SseAlgorithm;
   /** KMS: the key id echoed in x-oss-server-side-encryption-key-id. */
@@ -59,10 +59,22 @@ export function parseSseSetting(algorithm: string, kmsKeyId: string | undefined,
   if (!(SSE_ALGORITHMS as readonly string[]).includes(algorithm)) throw badAlgorithm(algorithm);
   const alg = algorithm as SseAlgorithm;
   if (alg !== 'KMS') return { algorithm: alg };
-  const s: SseSetting = { algorithm: alg };
-  if (kmsKeyId !== undefined && kmsKeyId !== '') s.kmsKeyId = kmsKeyId;
-  if (dataEncryption !== undefined && dataEncryption !== '') {
-    if (dataEncryption !== 'SM4') throw invalidArgument('The x-oss-server-side-data-encryption is invalid; the only valid value is SM4.', 'x-oss-server-side-data-encryption', dataEncryption);
+  return kmsSetting(kmsKeyId ?? '', dataEncryption ?? '', 'x-oss-server-side-encryption-key-id', 'x-oss-server-side-data-encryption');
+}
+
+/**
+ * A KMS setting's key id and data encryption, checked the same way for object headers and bucket rules
+ * (only the argument names differ): a key id that cannot be a registry name is refused when it is given,
+ * so it is never stored or echoed in a header; whether the registry has it is checked when data is written.
+ */
+function kmsSetting(keyId: string, dataEnc: string, keyArg: string, dataArg: string): SseSetting {
+  const s: SseSetting = { algorithm: 'KMS' };
+  if (keyId !== '') {
+    if (!KEY_NAME.test(keyId)) throw invalidArgument(`The ${keyArg} is invalid: 1-128 of A-Z a-z 0-9 / _ . : -, starting with a letter or digit.`, keyArg, keyId.slice(0, 256));
+    s.kmsKeyId = keyId;
+  }
+  if (dataEnc !== '') {
+    if (dataEnc !== 'SM4') throw invalidArgument(`The ${dataArg} is invalid; the only valid value is SM4.`, dataArg, dataEnc.slice(0, 256));
     s.dataEncryption = 'SM4';
   }
   return s;
@@ -262,18 +274,11 @@ export function parseBucketEncryption(input: BucketEncryptionInput): SseSetting 
   }
   const algorithm = input.algorithm as SseAlgorithm;
   const keyId = input.kmsKeyId ?? '';
-  const dataEnc = input.dataEncryption ?? '';
   if (algorithm !== 'KMS') {
-    if (keyId !== '') throw new AppError('InvalidArgument', 'KMSMasterKeyID is not applicable if the default sse algorithm is not KMS', { ArgumentName: 'KMSMasterKeyID', ArgumentValue: keyId }, '0005-00000204');
+    if (keyId !== '') throw new AppError('InvalidArgument', 'KMSMasterKeyID is not applicable if the default sse algorithm is not KMS', { ArgumentName: 'KMSMasterKeyID', ArgumentValue: keyId.slice(0, 256) }, '0005-00000204');
     return { algorithm };
   }
-  const s: SseSetting = { algorithm };
-  if (keyId !== '') s.kmsKeyId = keyId;
-  if (dataEnc !== '') {
-    if (dataEnc !== 'SM4') throw new AppError('InvalidArgument', 'KMSDataEncryption is invalid; the only valid value is SM4.', { ArgumentName: 'KMSDataEncryption', ArgumentValue: dataEnc });
-    s.dataEncryption = 'SM4';
-  }
-  return s;
+  return kmsSetting(keyId, input.dataEncryption ?? '', 'KMSMasterKeyID', 'KMSDataEncryption');
 }
 
 /** Put/Get/DeleteBucketEncryption: the bucket's default encryption, kept as ConfigKind 'encryption'. */

@@ -151,11 +151,21 @@ function validateTransitionOptions(t: TransitionOptions, element: string, filter
   }
 }
 
+/** Longest object key, in UTF-8 bytes (domain/names.ts): a rule prefix may be no longer. */
+const MAX_PREFIX_BYTES = 1023;
+
+function assertPrefix(prefix: string): void {
+  if (Buffer.byteLength(prefix, 'utf8') > MAX_PREFIX_BYTES) throw invalidArgument(`A lifecycle rule Prefix may be at most ${MAX_PREFIX_BYTES} bytes long.`, 'Prefix', prefix.slice(0, 64));
+}
+
 function validateRule(rule: LifecycleRule): void {
   const hasAction =
     rule.expiration !== undefined || rule.transitions.length > 0 || rule.abortMultipartUpload !== undefined ||
     rule.noncurrentVersionExpiration !== undefined || rule.noncurrentVersionTransitions.length > 0;
   if (!hasAction) throw malformed(`Rule ${rule.id} must contain Expiration, Transition, AbortMultipartUpload, NoncurrentVersionExpiration or NoncurrentVersionTransition.`, '0014-00000026');
+  // A prefix longer than the longest key selects nothing; bounding it bounds what is stored and echoed.
+  assertPrefix(rule.prefix);
+  for (const not of rule.filter?.not ?? []) assertPrefix(not.prefix);
   const keys = new Set<string>();
   for (const tag of rule.tags) {
     validateTag(tag);

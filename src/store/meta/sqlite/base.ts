@@ -179,7 +179,7 @@ export abstract class SqliteBase {
   private syncing = false;
   private walFd: number | null = null;
   private unsynced: Unsynced[] = [];
-  private durableWaiters: Array<{ seq: number; resolve: () => void }> = [];
+  private durableWaiters: Array<{ seq: number; resolve: () => void; reject: (err: Error) => void }> = [];
 
   private syncWal(): void {
     if (this.syncing || this.syncedSeq >= this.commitSeq) return;
@@ -196,9 +196,13 @@ export abstract class SqliteBase {
         if (err) u.fail(err);
         else u.settle();
       }
+      // Readers waiting to show those commits are refused the same way, never answered as if durable.
       const ready = this.durableWaiters.filter((w) => w.seq <= target);
       this.durableWaiters = this.durableWaiters.filter((w) => w.seq > target);
-      for (const w of ready) w.resolve();
+      for (const w of ready) {
+        if (err) w.reject(err);
+        else w.resolve();
+      }
       if (this.pending.length > 0) setImmediate(() => this.flush());
       else this.syncWal();
     };
@@ -238,7 +242,7 @@ export abstract class SqliteBase {
    */
   settled(mark: number): Promise<void> | null {
     if (mark <= this.syncedSeq) return null;
-    return new Promise((resolve) => this.durableWaiters.push({ seq: mark, resolve }));
+    return new Promise((resolve, reject) => this.durableWaiters.push({ seq: mark, resolve, reject }));
   }
 
   /** Versions recorded in `schema_migrations`, oldest first (tests, diagnostics). */
