@@ -18,6 +18,7 @@ import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
 import { ArchiveService } from './domain/restore.js';
 import { RetentionService, retentionGuard } from './domain/retention.js';
+import { BucketStatService } from './domain/bucket-stat.js';
 import { createListener } from './http/listener.js';
 import { listen, readTlsMaterial, type TlsOptions } from './http/serve.js';
 import { createLogger, type Logger, type LogFormat, type LogLevel } from './log.js';
@@ -263,6 +264,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     archive: new ArchiveService(ctx),
     encryption: new BucketEncryptionService(ctx),
     lifecycle: new LifecycleService(ctx, dayMs),
+    stats: new BucketStatService(ctx),
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,

@@ -114,7 +114,8 @@ describe('the published operation table', () => {
     assert.equal(unimplemented(r('GET', 'b', null, [['regions', '']])), 'DescribeRegions');
     assert.equal(unimplemented(r('GET', 'b', null, [['accessmonitor', '']])), 'GetBucketAccessMonitor');
     assert.equal(unimplemented(r('PUT', 'b', null, [['qosInfo', '']])), 'PutBucket'); // unpublished: 501 all the same
-    assert.equal(unimplemented(r('DELETE', 'b', null, [['stat', '']])), 'GetBucketStat');
+    // A sub-resource only an implemented operation of another method uses: 405, never a DeleteBucket.
+    assert.throws(() => r('DELETE', 'b', null, [['stat', '']]), { name: 'MethodNotAllowedError' });
     assert.equal(unimplemented(r('GET', 'b', 'k', [['x-oss-process', 'image/resize,w_10']])), 'GetObject');
     // versionId names a version (docs/versioning.md) and asks for the …Version action.
     const versionDelete = r('DELETE', 'b', 'k', [['versionId', 'v1']]);

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
+import type { BucketStatService } from '../domain/bucket-stat.js';
 import type { BucketService } from '../domain/buckets.js';
 import type { BucketEncryptionService } from '../domain/encryption.js';
 import type { LifecycleService } from '../domain/lifecycle-service.js';
@@ -18,6 +19,7 @@ export interface OssServices {
   archive: ArchiveService;
   encryption: BucketEncryptionService;
   lifecycle: LifecycleService;
+  stats: BucketStatService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

@@ -116,6 +116,7 @@ export type Operation =
   | Simple<'GetBucketWorm'>
   | Simple<'RestoreObject'>
   | Simple<'CleanRestoredObject'>
+  | Simple<'GetBucketStat'>
   | (Base & { name: 'CopyObject'; params: { source: CopySource } })
   | (Base & { name: 'AppendObject'; params: { position: number } })
   | (Base & { name: 'UploadPart'; params: { uploadId: string; partNumber: number } })
@@ -161,6 +162,7 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'RestoreObject', 'CleanRestoredObject',
   'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
   'GetBucketLifecycle', 'PutBucketLifecycle', 'DeleteBucketLifecycle',
+  'GetBucketStat',
 ]);
 
 /**
@@ -501,6 +503,7 @@ function routeImplemented(input: RouteInput): Operation {
         // Listed like ListObjects: a bucket ACL that grants reads grants it (spec ram-sts §2.3 [UNVERIFIED]).
         if (has('versions')) return { name: 'ListObjectVersions', ...onBucket('oss:ListObjectVersions', 'read') };
         if (has('lifecycle')) return { name: 'GetBucketLifecycle', ...onBucket('oss:GetBucketLifecycle') };
+        if (has('stat')) return { name: 'GetBucketStat', ...onBucket('oss:GetBucketStat') };
         if (has('uploads')) return { name: 'ListMultipartUploads', ...onBucket('oss:ListMultipartUploads') };
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', ...onBucket('oss:ListObjects', 'read') };
         return { name: 'ListObjects', ...onBucket('oss:ListObjects', 'read') };

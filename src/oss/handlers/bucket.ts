@@ -344,3 +344,10 @@ export const listObjectVersions: Handler = async (req) => {
     ]),
   );
 };
+
+/** GetBucketStat: the published BucketStat fields, in their order. */
+export const getBucketStat: Handler = async (req) => {
+  req.body.resume();
+  const stat = await req.services.stats.get(req.op.bucket!);
+  return xmlResponse(el('BucketStat', stat.map(([name, value]) => el(name, value))));
+};

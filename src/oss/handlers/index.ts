@@ -65,6 +65,7 @@ export const handlers: HandlerTable = {
   GetBucketWorm: retention.getBucketWorm,
   RestoreObject: archive.restoreObject,
   CleanRestoredObject: archive.cleanRestoredObject,
+  GetBucketStat: bucket.getBucketStat,
   PostObject: postObject,
   Unimplemented: unimplemented,
 };

@@ -106,6 +106,22 @@ export interface CompleteResult extends ObjectWriteResult {
   unusedParts: PartRecord[];
 }
 
+/**
+ * One line of a bucket's statistics (GetBucketStat), kept by the stores in the transaction of every write:
+ * object versions (current and noncurrent) and parts per storage class, delete markers and uploads.
+ */
+export interface BucketStatLine {
+  kind: 'object' | 'marker' | 'upload' | 'part';
+  /** '' for markers and uploads. */
+  storageClass: string;
+  count: number;
+  bytes: number;
+  /** Bytes as billed: at least 64 KiB per IA and archive-class object. */
+  billed: number;
+  /** Epoch seconds of the last change. */
+  updated: number;
+}
+
 /** Metadata persistence. Async so a networked engine (PostgreSQL) fits the same interface. */
 export interface MetadataStore {
   // buckets
@@ -120,6 +136,8 @@ export interface MetadataStore {
    * document unchanged writes nothing.
    */
   updateBucketConfig(bucket: string, name: string, decide: BucketConfigDecider): Promise<Bucket | null>;
+  /** The bucket's statistics (no scan: the stores keep them as rows change). */
+  bucketStats(bucket: string): Promise<BucketStatLine[]>;
   /** Deletes an empty bucket (and its configurations); refuses while objects, versions, delete markers or multipart uploads remain. */
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 

@@ -212,6 +212,74 @@ export const PG_MIGRATIONS: string[] = [
    CREATE INDEX object_versions_by_age ON object_versions (bucket, noncurrent_since, key, seq);`,
   // 7: the lease of the lifecycle worker (one process at a time applies the buckets' lifecycle rules).
   `INSERT INTO alunite_leases (name, holder, expires_at) VALUES ('lifecycle', '', '-infinity') ON CONFLICT (name) DO NOTHING;`,
+  // 8: bucket statistics (GetBucketStat), kept by triggers in the transaction of every write that changes
+  // them. Each server connection adds to its own rows (shard = its backend pid), so concurrent writers never
+  // wait on, or deadlock over, a shared counter row; a read sums the shards (PgStore.bucketStats folds those
+  // of connections that are gone).
+  `CREATE TABLE bucket_stats (
+     bucket ${T} NOT NULL,
+     kind ${T} NOT NULL,
+     storage_class ${T} NOT NULL,
+     shard integer NOT NULL,
+     count bigint NOT NULL,
+     bytes bigint NOT NULL,
+     billed bigint NOT NULL,
+     updated bigint NOT NULL,
+     PRIMARY KEY (bucket, kind, storage_class, shard)
+   );
+   CREATE FUNCTION alunite_billed(cls text, size bigint) RETURNS bigint IMMUTABLE LANGUAGE sql AS
+     $$ SELECT CASE WHEN cls IN ('IA', 'Archive', 'ColdArchive', 'DeepColdArchive') THEN greatest(size, 65536) ELSE size END $$;
+   CREATE FUNCTION alunite_stat_add(b text, k text, c text, n bigint, by_ bigint, bi bigint) RETURNS void LANGUAGE sql AS $$
+     INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+     VALUES (b, k, c, pg_backend_pid(), n, by_, bi, extract(epoch FROM now())::bigint)
+     ON CONFLICT (bucket, kind, storage_class, shard) DO UPDATE SET count = bucket_stats.count + excluded.count,
+       bytes = bucket_stats.bytes + excluded.bytes, billed = bucket_stats.billed + excluded.billed, updated = excluded.updated $$;
+   CREATE FUNCTION alunite_objects_stat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+     IF TG_OP IN ('DELETE', 'UPDATE') THEN PERFORM alunite_stat_add(OLD.bucket, 'object', OLD.storage_class, -1, -OLD.size, -alunite_billed(OLD.storage_class, OLD.size)); END IF;
+     IF TG_OP IN ('INSERT', 'UPDATE') THEN PERFORM alunite_stat_add(NEW.bucket, 'object', NEW.storage_class, 1, NEW.size, alunite_billed(NEW.storage_class, NEW.size)); END IF;
+     RETURN NULL; END $$;
+   CREATE FUNCTION alunite_versions_stat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+     IF TG_OP IN ('DELETE', 'UPDATE') THEN
+       IF OLD.delete_marker THEN PERFORM alunite_stat_add(OLD.bucket, 'marker', '', -1, 0, 0);
+       ELSE PERFORM alunite_stat_add(OLD.bucket, 'object', OLD.storage_class, -1, -OLD.size, -alunite_billed(OLD.storage_class, OLD.size)); END IF;
+     END IF;
+     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+       IF NEW.delete_marker THEN PERFORM alunite_stat_add(NEW.bucket, 'marker', '', 1, 0, 0);
+       ELSE PERFORM alunite_stat_add(NEW.bucket, 'object', NEW.storage_class, 1, NEW.size, alunite_billed(NEW.storage_class, NEW.size)); END IF;
+     END IF;
+     RETURN NULL; END $$;
+   -- Parts count under their upload's bucket and class while the upload exists; deleting an upload removes
+   -- what its remaining parts added (whichever of the two rows goes first).
+   CREATE FUNCTION alunite_uploads_stat() RETURNS trigger LANGUAGE plpgsql AS $$
+     DECLARE n bigint; sz bigint; BEGIN
+     IF TG_OP = 'INSERT' THEN PERFORM alunite_stat_add(NEW.bucket, 'upload', '', 1, 0, 0); RETURN NULL; END IF;
+     PERFORM alunite_stat_add(OLD.bucket, 'upload', '', -1, 0, 0);
+     SELECT count(*), coalesce(sum(size), 0) INTO n, sz FROM parts WHERE upload_id = OLD.upload_id;
+     IF n > 0 THEN PERFORM alunite_stat_add(OLD.bucket, 'part', OLD.storage_class, -n, -sz, -sz); END IF;
+     RETURN NULL; END $$;
+   CREATE FUNCTION alunite_parts_stat() RETURNS trigger LANGUAGE plpgsql AS $$
+     DECLARE u record; BEGIN
+     IF TG_OP IN ('DELETE', 'UPDATE') THEN
+       SELECT bucket, storage_class INTO u FROM uploads WHERE upload_id = OLD.upload_id;
+       IF FOUND THEN PERFORM alunite_stat_add(u.bucket, 'part', u.storage_class, -1, -OLD.size, -OLD.size); END IF;
+     END IF;
+     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+       SELECT bucket, storage_class INTO u FROM uploads WHERE upload_id = NEW.upload_id;
+       IF FOUND THEN PERFORM alunite_stat_add(u.bucket, 'part', u.storage_class, 1, NEW.size, NEW.size); END IF;
+     END IF;
+     RETURN NULL; END $$;
+   CREATE FUNCTION alunite_buckets_stat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+     DELETE FROM bucket_stats WHERE bucket = OLD.name; RETURN NULL; END $$;
+   CREATE TRIGGER objects_stat AFTER INSERT OR DELETE OR UPDATE OF size, storage_class ON objects FOR EACH ROW EXECUTE FUNCTION alunite_objects_stat();
+   CREATE TRIGGER versions_stat AFTER INSERT OR DELETE OR UPDATE OF size, storage_class, delete_marker ON object_versions FOR EACH ROW EXECUTE FUNCTION alunite_versions_stat();
+   CREATE TRIGGER uploads_stat AFTER INSERT OR DELETE ON uploads FOR EACH ROW EXECUTE FUNCTION alunite_uploads_stat();
+   CREATE TRIGGER parts_stat AFTER INSERT OR DELETE OR UPDATE OF size ON parts FOR EACH ROW EXECUTE FUNCTION alunite_parts_stat();
+   CREATE TRIGGER buckets_stat AFTER DELETE ON buckets FOR EACH ROW EXECUTE FUNCTION alunite_buckets_stat();
+   INSERT INTO bucket_stats SELECT bucket, 'object', storage_class, 0, count(*), sum(size), sum(alunite_billed(storage_class, size)), extract(epoch FROM now())::bigint FROM objects GROUP BY bucket, storage_class;
+   INSERT INTO bucket_stats SELECT bucket, 'object', storage_class, 1, count(*), sum(size), sum(alunite_billed(storage_class, size)), extract(epoch FROM now())::bigint FROM object_versions WHERE NOT delete_marker GROUP BY bucket, storage_class;
+   INSERT INTO bucket_stats SELECT bucket, 'marker', '', 0, count(*), 0, 0, extract(epoch FROM now())::bigint FROM object_versions WHERE delete_marker GROUP BY bucket;
+   INSERT INTO bucket_stats SELECT bucket, 'upload', '', 0, count(*), 0, 0, extract(epoch FROM now())::bigint FROM uploads GROUP BY bucket;
+   INSERT INTO bucket_stats SELECT u.bucket, 'part', u.storage_class, 0, count(*), sum(p.size), sum(p.size), extract(epoch FROM now())::bigint FROM parts p JOIN uploads u USING (upload_id) GROUP BY u.bucket, u.storage_class;`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

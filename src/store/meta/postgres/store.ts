@@ -4,6 +4,7 @@ import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord, Ver
 import { AppError } from '../../../errors.js';
 import type {
   BucketConfigDecider,
+  BucketStatLine,
   BucketPatch,
   CompleteDecider,
   CompleteResult,
@@ -156,8 +157,11 @@ const SQL = {
  * Listings are range scans of the (bucket, key) primary key with keyset bounds, never OFFSET.
  */
 /** What `reset()` empties (replay nonces, leases, counters and the key-rotation history stay). */
+/** A bucket's statistics rows (one per kind, class and connection) beyond which a read folds those of gone connections. */
+const STAT_SHARDS_BEFORE_FOLD = 64;
+
 const PG_RESET_TABLES = [
-  'buckets', 'bucket_configs', 'objects', 'object_versions', 'uploads', 'parts',
+  'buckets', 'bucket_configs', 'objects', 'object_versions', 'uploads', 'parts', 'bucket_stats',
   'ram_users', 'ram_access_keys', 'ram_groups', 'ram_group_members', 'ram_roles', 'ram_policies', 'ram_policy_versions', 'ram_attachments',
 ] as const;
 
@@ -210,6 +214,33 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     values.push(q.limit);
     const { rows } = await this.pool.query<BucketRow>(`SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE ${where} ORDER BY name LIMIT $${values.length}`, values);
     return rows.map(toBucket);
+  }
+
+  async bucketStats(bucket: string): Promise<BucketStatLine[]> {
+    const read = async (): Promise<{ lines: BucketStatLine[]; shards: number }> => {
+      const { rows } = await this.pool.query<{ kind: BucketStatLine['kind']; storage_class: string; count: string; bytes: string; billed: string; updated: string; shards: string }>(
+        `SELECT kind, storage_class, sum(count) AS count, sum(bytes) AS bytes, sum(billed) AS billed, max(updated) AS updated, count(*) AS shards
+           FROM bucket_stats WHERE bucket = $1 GROUP BY kind, storage_class`,
+        [bucket],
+      );
+      return {
+        lines: rows.map((r) => ({ kind: r.kind, storageClass: r.storage_class, count: Number(r.count), bytes: Number(r.bytes), billed: Number(r.billed), updated: Number(r.updated) })),
+        shards: rows.reduce((n, r) => n + Number(r.shards), 0),
+      };
+    };
+    const first = await read();
+    if (first.shards <= STAT_SHARDS_BEFORE_FOLD) return first.lines;
+    // Rows of connections that are gone are folded into shard 0 (live ones keep adding to their own rows,
+    // which this never locks), so a bucket's line count stays near the number of live connections.
+    await this.pool.query(
+      `WITH gone AS (DELETE FROM bucket_stats WHERE bucket = $1 AND shard > 1 AND shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL) RETURNING *)
+       INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+         SELECT bucket, kind, storage_class, 0, sum(count), sum(bytes), sum(billed), max(updated) FROM gone GROUP BY bucket, kind, storage_class
+       ON CONFLICT (bucket, kind, storage_class, shard) DO UPDATE SET count = bucket_stats.count + excluded.count,
+         bytes = bucket_stats.bytes + excluded.bytes, billed = bucket_stats.billed + excluded.billed, updated = greatest(bucket_stats.updated, excluded.updated)`,
+      [bucket],
+    );
+    return (await read()).lines;
   }
 
   async countBuckets(owner: string): Promise<number> {

@@ -66,6 +66,8 @@ export abstract class SqliteBase {
       // sync, but done inside the commit it blocks the event loop for the whole fsync.
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = OFF');
+      // The bucket_stats triggers (schema.ts, 7) must see rows that INSERT OR REPLACE replaces.
+      this.db.pragma('recursive_triggers = ON');
       migrate(this.db);
     } catch (err) {
       this.db.close();

@@ -188,11 +188,84 @@ export const MIGRATIONS: string[] = [
    ) WITHOUT ROWID;
    CREATE INDEX object_versions_null ON object_versions (bucket, key) WHERE version_id = 'null';
    CREATE INDEX object_versions_by_age ON object_versions (bucket, noncurrent_since, key, seq);`,
+  // 7: bucket statistics (GetBucketStat), kept by triggers in the transaction of every write that changes
+  // them, so reading them is one small indexed query and no write path can forget them. Requires
+  // recursive_triggers (base.ts): INSERT OR REPLACE then fires the delete trigger for the replaced row.
+  bucketStatsMigration(),
 ];
+
+/** Billed size: IA and the archive classes bill at least 64 KiB per object (OSS's minimum billable size). */
+function billed(row: string): string {
+  return `CASE WHEN ${row}.storage_class IN ('IA', 'Archive', 'ColdArchive', 'DeepColdArchive') THEN max(${row}.size, 65536) ELSE ${row}.size END`;
+}
+
+/** Adds (sign 1) or removes (sign -1) one row's figures. */
+function statUpsert(bucket: string, kind: string, storageClass: string, count: string, bytes: string, billedBytes: string): string {
+  return `INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+       VALUES (${bucket}, ${kind}, ${storageClass}, 0, ${count}, ${bytes}, ${billedBytes}, unixepoch())
+       ON CONFLICT (bucket, kind, storage_class, shard) DO UPDATE SET count = count + excluded.count,
+         bytes = bytes + excluded.bytes, billed = billed + excluded.billed, updated = excluded.updated;`;
+}
+
+function bucketStatsMigration(): string {
+  const obj = (r: string, sign: string): string => statUpsert(`${r}.bucket`, `'object'`, `${r}.storage_class`, sign, `${sign} * ${r}.size`, `${sign} * ${billed(r)}`);
+  const ver = (r: string, sign: string): string =>
+    statUpsert(`${r}.bucket`, `CASE WHEN ${r}.delete_marker = 1 THEN 'marker' ELSE 'object' END`, `CASE WHEN ${r}.delete_marker = 1 THEN '' ELSE ${r}.storage_class END`,
+      sign, `CASE WHEN ${r}.delete_marker = 1 THEN 0 ELSE ${sign} * ${r}.size END`, `CASE WHEN ${r}.delete_marker = 1 THEN 0 ELSE ${sign} * ${billed(r)} END`);
+  // Parts are counted under their upload's bucket and class while the upload exists; deleting an upload
+  // removes what its remaining parts added (whichever of the two rows goes first).
+  const part = (r: string, sign: string): string =>
+    `INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+       SELECT u.bucket, 'part', u.storage_class, 0, ${sign}, ${sign} * ${r}.size, ${sign} * ${r}.size, unixepoch() FROM uploads u WHERE u.upload_id = ${r}.upload_id
+       ON CONFLICT (bucket, kind, storage_class, shard) DO UPDATE SET count = count + excluded.count,
+         bytes = bytes + excluded.bytes, billed = billed + excluded.billed, updated = excluded.updated;`;
+  return `CREATE TABLE bucket_stats (
+     bucket TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     storage_class TEXT NOT NULL,
+     shard INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     bytes INTEGER NOT NULL,
+     billed INTEGER NOT NULL,
+     updated INTEGER NOT NULL,
+     PRIMARY KEY (bucket, kind, storage_class, shard)
+   ) WITHOUT ROWID;
+   CREATE TRIGGER objects_stat_insert AFTER INSERT ON objects BEGIN ${obj('NEW', '1')} END;
+   CREATE TRIGGER objects_stat_delete AFTER DELETE ON objects BEGIN ${obj('OLD', '-1')} END;
+   CREATE TRIGGER objects_stat_update AFTER UPDATE OF size, storage_class ON objects
+     WHEN OLD.size <> NEW.size OR OLD.storage_class <> NEW.storage_class BEGIN ${obj('OLD', '-1')} ${obj('NEW', '1')} END;
+   CREATE TRIGGER versions_stat_insert AFTER INSERT ON object_versions BEGIN ${ver('NEW', '1')} END;
+   CREATE TRIGGER versions_stat_delete AFTER DELETE ON object_versions BEGIN ${ver('OLD', '-1')} END;
+   CREATE TRIGGER versions_stat_update AFTER UPDATE OF size, storage_class, delete_marker ON object_versions
+     WHEN OLD.size <> NEW.size OR OLD.storage_class <> NEW.storage_class OR OLD.delete_marker <> NEW.delete_marker BEGIN ${ver('OLD', '-1')} ${ver('NEW', '1')} END;
+   CREATE TRIGGER uploads_stat_insert AFTER INSERT ON uploads BEGIN ${statUpsert('NEW.bucket', `'upload'`, `''`, '1', '0', '0')} END;
+   CREATE TRIGGER uploads_stat_delete BEFORE DELETE ON uploads BEGIN
+     ${statUpsert('OLD.bucket', `'upload'`, `''`, '-1', '0', '0')}
+     INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+       SELECT OLD.bucket, 'part', OLD.storage_class, 0, -count(*), -coalesce(sum(size), 0), -coalesce(sum(size), 0), unixepoch() FROM parts WHERE upload_id = OLD.upload_id
+       ON CONFLICT (bucket, kind, storage_class, shard) DO UPDATE SET count = count + excluded.count,
+         bytes = bytes + excluded.bytes, billed = billed + excluded.billed, updated = excluded.updated;
+   END;
+   CREATE TRIGGER parts_stat_insert AFTER INSERT ON parts BEGIN ${part('NEW', '1')} END;
+   CREATE TRIGGER parts_stat_delete AFTER DELETE ON parts BEGIN ${part('OLD', '-1')} END;
+   CREATE TRIGGER parts_stat_update AFTER UPDATE OF size ON parts WHEN OLD.size <> NEW.size BEGIN ${part('OLD', '-1')} ${part('NEW', '1')} END;
+   CREATE TRIGGER buckets_stat_delete AFTER DELETE ON buckets BEGIN DELETE FROM bucket_stats WHERE bucket = OLD.name; END;
+   INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+     SELECT bucket, 'object', storage_class, 0, count(*), sum(size), sum(${billed('objects')}), unixepoch() FROM objects WHERE true GROUP BY bucket, storage_class;
+   INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+     SELECT bucket, 'object', storage_class, 0, count(*), sum(size), sum(${billed('object_versions')}), unixepoch() FROM object_versions WHERE delete_marker = 0 GROUP BY bucket, storage_class
+     ON CONFLICT (bucket, kind, storage_class, shard) DO UPDATE SET count = count + excluded.count, bytes = bytes + excluded.bytes, billed = billed + excluded.billed;
+   INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+     SELECT bucket, 'marker', '', 0, count(*), 0, 0, unixepoch() FROM object_versions WHERE delete_marker = 1 GROUP BY bucket;
+   INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+     SELECT bucket, 'upload', '', 0, count(*), 0, 0, unixepoch() FROM uploads WHERE true GROUP BY bucket;
+   INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+     SELECT u.bucket, 'part', u.storage_class, 0, count(*), sum(p.size), sum(p.size), unixepoch() FROM parts p JOIN uploads u ON u.upload_id = p.upload_id WHERE true GROUP BY u.bucket, u.storage_class;`;
+}
 
 /** What `reset()` empties: the data plane and the RAM identities (nonces and key_rotations stay). */
 export const RESET_TABLES = [
-  'objects', 'object_versions', 'inline_data', 'parts', 'uploads', 'bucket_configs', 'buckets',
+  'objects', 'object_versions', 'inline_data', 'parts', 'uploads', 'bucket_configs', 'buckets', 'bucket_stats',
   'ram_access_keys', 'ram_group_members', 'ram_attachments', 'ram_policy_versions', 'ram_policies', 'ram_users', 'ram_groups', 'ram_roles',
 ] as const;
 

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { AppError } from '../../../errors.js';
 import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord, VersionRecord, VersionSummary, VersioningStatus } from '../../../domain/model.js';
 import type {
-  BucketConfigDecider, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
+  BucketConfigDecider, BucketStatLine, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
 import {
@@ -165,6 +165,12 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
 
   async listBuckets(q: { prefix: string; after?: string; limit: number }): Promise<Bucket[]> {
     return this.stmts.listBuckets.all({ after: q.after ?? '', prefix: q.prefix, limit: q.limit }).map(toBucket);
+  }
+
+  async bucketStats(bucket: string): Promise<BucketStatLine[]> {
+    const rows = this.sql('SELECT kind, storage_class, sum(count) AS count, sum(bytes) AS bytes, sum(billed) AS billed, max(updated) AS updated FROM bucket_stats WHERE bucket = ? GROUP BY kind, storage_class')
+      .all(bucket) as Array<{ kind: BucketStatLine['kind']; storage_class: string; count: number; bytes: number; billed: number; updated: number }>;
+    return rows.map((r) => ({ kind: r.kind, storageClass: r.storage_class, count: r.count, bytes: r.bytes, billed: r.billed, updated: r.updated }));
   }
 
   async countBuckets(owner: string): Promise<number> {

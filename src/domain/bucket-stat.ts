@@ -1,0 +1,52 @@
+import { requireBucket, type DomainContext } from './context.js';
+import type { BucketStatLine } from '../store/meta/types.js';
+
+// GetBucketStat: the figures OSS reports for a bucket, from the statistics the stores keep as rows change
+// (store/meta/*/schema.ts, bucket_stats): no scan of the bucket, whatever its size. Object figures count
+// every version that holds data (current and noncurrent, not delete markers), as storage is billed.
+
+/** The archive-like classes whose billed size (≥ 64 KiB per object) differs from their real size. */
+const BILLED_CLASSES = [
+  ['IA', 'InfrequentAccess', 'Infrequent'],
+  ['Archive', 'Archive', 'Archive'],
+  ['ColdArchive', 'ColdArchive', 'ColdArchive'],
+  ['DeepColdArchive', 'DeepColdArchive', 'DeepColdArchive'],
+] as const;
+
+/** Field name → value, in the order of the published BucketStat schema. */
+export type BucketStat = Array<[string, number]>;
+
+export class BucketStatService {
+  constructor(private readonly ctx: DomainContext) {}
+
+  async get(bucketName: string): Promise<BucketStat> {
+    const bucket = await requireBucket(this.ctx, bucketName);
+    const lines = await this.ctx.meta.bucketStats(bucketName);
+    const sum = (kind: BucketStatLine['kind'], storageClass: string | null, field: 'count' | 'bytes' | 'billed'): number =>
+      lines.filter((l) => l.kind === kind && (storageClass === null || l.storageClass === storageClass)).reduce((n, l) => n + l[field], 0);
+    const objectBytes = sum('object', null, 'bytes');
+    const partBytes = sum('part', null, 'bytes');
+    const updated = lines.reduce((t, l) => Math.max(t, l.updated), 0);
+    const out: BucketStat = [
+      ['Storage', objectBytes + partBytes],
+      ['ObjectCount', sum('object', null, 'count')],
+      ['MultipartUploadCount', sum('upload', null, 'count')],
+      // Live channels (RTMP ingest) are not served here: there are none to count.
+      ['LiveChannelCount', 0],
+      ['MultipartPartCount', sum('part', null, 'count')],
+      ['DeleteMarkerCount', sum('marker', null, 'count')],
+      ['LastModifiedTime', updated > 0 ? updated : Math.floor(bucket.createdAt / 1000)],
+      ['StandardStorage', sum('object', 'Standard', 'bytes')],
+      ['StandardObjectCount', sum('object', 'Standard', 'count')],
+    ];
+    for (const [cls, name] of BILLED_CLASSES) {
+      out.push([`${name}Storage`, sum('object', cls, 'billed')], [`${name}RealStorage`, sum('object', cls, 'bytes')], [`${name}ObjectCount`, sum('object', cls, 'count')]);
+    }
+    out.push(['MultipartPartStorage', partBytes]);
+    out.push(['StandardMultipartPartCount', sum('part', 'Standard', 'count')], ['StandardMultipartPartStorage', sum('part', 'Standard', 'bytes')]);
+    for (const [cls, , partName] of BILLED_CLASSES) {
+      out.push([`${partName}MultipartPartCount`, sum('part', cls, 'count')], [`${partName}MultipartPartStorage`, sum('part', cls, 'bytes')]);
+    }
+    return out;
+  }
+}
