@@ -13,7 +13,7 @@
  *   npm run bench [-- --quick]        smaller counts, a smoke run
  *     --concurrency N   requests in flight (default 8)     --ops N          requests per phase and server
  *     --rounds N        alternating rounds per phase        --skip-nofsync   no Alunite --no-fsync server
- *     --profile         also profile GET and PUT (node --cpu-prof on the server; bench-results/*.cpuprofile)
+ *     --profile         also profile GET, PUT and DELETE (node --cpu-prof on the server; bench-results/*.cpuprofile)
  *     --profile-only    only that                           --out FILE       JSON elsewhere
  *     --big-only        only large objects (PUT, GET, multipart 1 GiB in 8 MiB parts ×4) on bare-fs and Alunite
  *     --small-only      only warm-up and the small-object phases (4 KiB PUT/GET/HEAD/LIST/DELETE; no large objects, no RAM)
@@ -738,7 +738,7 @@ async function withServer<T>(start: Promise<ServerProcess>, cfg: Config, fn: (s:
 // ---------------------------------------------------------------------------------------------------
 // Profiling (--profile): the server under node --cpu-prof, one process per operation
 
-async function profileOp(cfg: Config, scratch: Scratch, op: 'GET' | 'PUT'): Promise<ProfileSummary & { phase: PhaseResult }> {
+async function profileOp(cfg: Config, scratch: Scratch, op: 'GET' | 'PUT' | 'DELETE'): Promise<ProfileSummary & { phase: PhaseResult }> {
   const dir = scratch.sub(`profile-${op}`);
   const name = `prof-${op}`;
   const phase = await withServer(startAlunite(name, scratch, [], ['--cpu-prof', `--cpu-prof-dir=${dir}`]), cfg, async (server, target) => {
@@ -748,10 +748,13 @@ async function profileOp(cfg: Config, scratch: Scratch, op: 'GET' | 'PUT'): Prom
     const objects = Math.min(n, 1000);
     const put = (i: number): BenchRequest => ({ method: 'PUT', bucket: BUCKET, key: keyName(i), body: SMALL });
     if (op === 'GET') await runPhase(server, target, 'populate', objects, cfg.concurrency, put, status(200));
+    if (op === 'DELETE') await runPhase(server, target, 'populate', n, cfg.concurrency, put, status(200));
     const { result: r } =
       op === 'PUT'
         ? await runPhase(server, target, 'PUT', n, cfg.concurrency, put, status(200))
-        : await runPhase(server, target, 'GET', n * 2, cfg.concurrency, (i) => ({ method: 'GET', bucket: BUCKET, key: keyName(i % objects) }), bodyOf(4096));
+        : op === 'DELETE'
+          ? await runPhase(server, target, 'DELETE', n, cfg.concurrency, (i) => ({ method: 'DELETE', bucket: BUCKET, key: keyName(i) }), status(204))
+          : await runPhase(server, target, 'GET', n * 2, cfg.concurrency, (i) => ({ method: 'GET', bucket: BUCKET, key: keyName(i % objects) }), bodyOf(4096));
     process.stdout.write(`  profiled ${op}: ${fmt(r.opsPerSec, 0)} ops/s, ${fmt(r.serverCpuUsPerOp, 0)} µs server CPU/op (under the profiler)\n`);
     return r;
   });
@@ -857,8 +860,8 @@ async function main(): Promise<void> {
     }
     if (cfg.profileOnly) {
       process.stdout.write('\n[profile] alunite under node --cpu-prof\n');
-      const profiles: Profiles = { GET: await profileOp(cfg, scratch, 'GET'), PUT: await profileOp(cfg, scratch, 'PUT') };
-      process.stdout.write(`${profileReport(profiles).join('\n')}\n\nprofiles in bench-results/server-{get,put}.cpuprofile (open in Chrome DevTools)\n`);
+      const profiles: Profiles = { GET: await profileOp(cfg, scratch, 'GET'), PUT: await profileOp(cfg, scratch, 'PUT'), DELETE: await profileOp(cfg, scratch, 'DELETE') };
+      process.stdout.write(`${profileReport(profiles).join('\n')}\n\nprofiles in bench-results/server-{get,put,delete}.cpuprofile (open in Chrome DevTools)\n`);
       return;
     }
     if (cfg.bigOnly) {
@@ -942,7 +945,7 @@ async function main(): Promise<void> {
       let profiles: Profiles | null = null;
       if (cfg.profile) {
         process.stdout.write('\n[profile] alunite under node --cpu-prof\n');
-        profiles = { GET: await profileOp(cfg, scratch, 'GET'), PUT: await profileOp(cfg, scratch, 'PUT') };
+        profiles = { GET: await profileOp(cfg, scratch, 'GET'), PUT: await profileOp(cfg, scratch, 'PUT'), DELETE: await profileOp(cfg, scratch, 'DELETE') };
       }
 
       report(cfg, { ...results, profiles, started, nodeVersion, cpuModel });
