@@ -88,7 +88,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
       anyUpload: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM uploads WHERE bucket = ? LIMIT 1'),
-      getObject: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
+      // One statement for the row and an inline object's bytes (a GET of a small object reads nothing else).
+      getObject: db.prepare<[string, string], ObjectRow & { inline_data: Buffer | null }>(
+        'SELECT o.*, d.data AS inline_data FROM objects o LEFT JOIN inline_data d ON d.id = o.inline_id WHERE o.bucket = ? AND o.key = ?',
+      ),
       upsertObject: db.prepare(
         `INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
            last_modified, headers, meta, tags, segments, symlink_target, inline_id, attrs, version_id)
@@ -230,8 +233,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   private readObject(bucket: string, key: string): { row: ObjectRow; record: ObjectRecord } | null {
     const row = this.stmts.getObject.get(bucket, key);
     if (!row) return null;
-    const inline = row.inline_id === null ? null : (this.stmts.getInline.get(row.inline_id)?.data ?? null);
-    return { row, record: toObject(row, inline) };
+    return { row, record: toObject(row, row.inline_data) };
   }
 
   /** Writes `record` over `previous` (inside a transaction); the previous inline bytes go with it. */
