@@ -45,6 +45,8 @@ import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
+import { LoggingService } from './domain/logging.js';
+import { WebsiteService } from './domain/website.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
@@ -263,6 +265,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     archive: new ArchiveService(ctx),
     encryption: new BucketEncryptionService(ctx),
     lifecycle: new LifecycleService(ctx, dayMs),
+    // Static website hosting and access logging.
+    website: new WebsiteService(ctx),
+    logging: new LoggingService(ctx),
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,

@@ -17,6 +17,7 @@ import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
+import { serveWebsite, websiteRequest } from '../oss/website.js';
 import { principalLabel, RequestRecord, type RequestObserver } from '../audit/record.js';
 import { guardChunkedLength } from './chunked-length.js';
 import { closeWithError } from './close-with-error.js';
@@ -164,21 +165,44 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         accessKeyId: auth.accessKeyId,
       };
       rec.principal = auth.principal;
-      await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
-      const handler = handlers[op.name] as Handler;
-      response = await handler({
-        op,
-        headers,
-        query,
-        body: auth.payloadSha256 === undefined ? req : signedBody(req, auth.payloadSha256),
-        principal: auth.principal,
-        accountId: deps.accountId,
-        endpointHost: `oss-${deps.region}.aliyuncs.com`,
-        services: deps.services,
-        authorize: async (checks) => {
-          await authorize(auth.principal, op, deps.authz, facts, checks, rec);
-        },
-      });
+      // Authorizes an operation, then runs its handler.
+      const run = async (op: Operation): Promise<OssResponse> => {
+        await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
+        const handler = handlers[op.name] as Handler;
+        return handler({
+          op,
+          headers,
+          query,
+          body: auth.payloadSha256 === undefined ? req : signedBody(req, auth.payloadSha256),
+          principal: auth.principal,
+          accountId: deps.accountId,
+          endpointHost: `oss-${deps.region}.aliyuncs.com`,
+          services: deps.services,
+          authorize: async (checks) => {
+            await authorize(auth.principal, op, deps.authz, facts, checks, rec);
+          },
+        });
+      };
+      // Static website hosting: anonymous GET/HEAD on a bucket with a website configuration (oss/website.ts).
+      const site = await websiteRequest(op, auth.principal, query, (n) => deps.authz.getBucket(n));
+      if (site !== null) {
+        const bucket = op.bucket!;
+        response = await serveWebsite(site, {
+          key: address.key ?? '',
+          headers,
+          rawQuery,
+          origin: { protocol: facts.secureTransport ? 'https' : 'http', host: headers.host ?? '', bucketPath: address.style === 'virtual-hosted' ? '/' : `/${bucket}/` },
+        }, {
+          fetch: (key) => {
+            assertObjectKey(key);
+            const read = method === 'HEAD' ? 'HeadObject' : 'GetObject';
+            return run({ name: read, bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] });
+          },
+          exists: async (key) => (await deps.authz.getObject(bucket, key)) !== null,
+        });
+      } else {
+        response = await run(op);
+      }
     }
   } catch (err) {
     let appErr: AppError;

@@ -4,6 +4,8 @@ import type { Principal } from '../auth/principal.js';
 import type { BucketService } from '../domain/buckets.js';
 import type { BucketEncryptionService } from '../domain/encryption.js';
 import type { LifecycleService } from '../domain/lifecycle-service.js';
+import type { LoggingService } from '../domain/logging.js';
+import type { WebsiteService } from '../domain/website.js';
 import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
@@ -18,6 +20,9 @@ export interface OssServices {
   archive: ArchiveService;
   encryption: BucketEncryptionService;
   lifecycle: LifecycleService;
+  // Static website hosting and access logging.
+  website: WebsiteService;
+  logging: LoggingService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */
