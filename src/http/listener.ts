@@ -18,7 +18,7 @@ import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { serveWebsite, websiteRequest } from '../oss/website.js';
-import { principalLabel, RequestRecord, type RequestObserver } from '../audit/record.js';
+import { principalLabel, RequestRecord, type AccessFacts, type RequestObserver } from '../audit/record.js';
 import { guardChunkedLength } from './chunked-length.js';
 import { closeWithError } from './close-with-error.js';
 import { observeResponse } from './observe.js';
@@ -134,6 +134,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       rec.service = 'oss';
       if (address.bucket !== null) assertBucketName(address.bucket);
       if (address.key !== null) assertObjectKey(address.key);
+      if (address.bucket !== null) rec.access = accessFacts(req, address.bucket, address.key);
       let op: Operation = route({
         method,
         address,
@@ -165,6 +166,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         accessKeyId: auth.accessKeyId,
       };
       rec.principal = auth.principal;
+      if (rec.access && auth.accessKeyId !== undefined) rec.access.accessKeyId = auth.accessKeyId;
       // Authorizes an operation, then runs its handler.
       const run = async (op: Operation): Promise<OssResponse> => {
         await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
@@ -223,6 +225,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       rec.message = wire.message;
     }
   }
+  if (rec.access && response.status === 200 && (opName === 'GetObject' || opName === 'HeadObject' || opName === 'PutObject')) {
+    const size = opName === 'PutObject' ? rec.bytesIn : Number(response.headers['Content-Length'] ?? Number.NaN);
+    if (Number.isFinite(size)) rec.access.objectSize = size;
+  }
   // Bucket CORS on actual requests; nothing at all without an Origin header.
   const origin = req.headers.origin;
   if (origin !== undefined && corsBucket !== null) await addActualCorsHeaders(response, corsBucket, origin, method, (n) => deps.authz.getBucket(n));
@@ -254,6 +260,24 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status,
     ms: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100, principal: principalLabel(rec.principal),
   }));
+}
+
+/** The request's facts for the bucket access log (audit/access-log.ts). */
+function accessFacts(req: IncomingMessage, bucket: string, key: string | null): AccessFacts {
+  let headerBytes = 0;
+  for (const part of req.rawHeaders) headerBytes += part.length + 2;
+  const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+  return {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    httpVersion: req.httpVersion,
+    host: req.headers.host ?? '',
+    referer: one(req.headers.referer),
+    userAgent: one(req.headers['user-agent']),
+    bucket,
+    key,
+    headerBytes,
+  };
 }
 
 /** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */
