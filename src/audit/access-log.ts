@@ -186,7 +186,7 @@ export function accessLogLine(rec: RequestRecord, bucket: Bucket): string {
     quoted(requesterId(rec)),
     quoted(rec.operation),
     quoted(a.bucket),
-    quoted(a.key === null ? undefined : uriEncode(a.key)),
+    quoted(a.key === null ? undefined : uriEncode(a.key, true)),
     a.objectSize !== undefined ? String(a.objectSize) : '-',
     String(ms),
     quoted(rec.errorCode),
