@@ -150,7 +150,6 @@ function logTime(ms: number): string {
 /** A quoted field: `"` and `\`, controls and spaces-that-are-not-spaces percent-encoded, so a line always splits the same way. */
 function quoted(v: string | undefined): string {
   if (v === undefined || v === '') return '"-"';
-  // eslint-disable-next-line no-control-regex
   return `"${v.replace(/["\\\x00-\x1f\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}"`;
 }
 

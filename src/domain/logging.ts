@@ -32,7 +32,6 @@ export function validatePrefix(prefix: string): void {
   if (prefix.startsWith('/') || prefix.startsWith('\\')) {
     throw new AppError('InvalidArgument', 'TargetPrefix must not start with "/" or "\\".', { ArgumentName: 'TargetPrefix', ArgumentValue: prefix }, '0032-00000005');
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(prefix)) throw invalidArgument('TargetPrefix must not contain control characters.', 'TargetPrefix');
 }
 

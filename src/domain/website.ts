@@ -86,7 +86,6 @@ const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 function checkKeyPart(value: string | undefined, name: string): void {
   if (value === undefined) return;
   if (bytes(value) > WEBSITE_LIMITS.maxKeyBytes) throw invalidArgument(`${name} is longer than ${WEBSITE_LIMITS.maxKeyBytes} bytes.`, name, value.slice(0, 64));
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(value)) throw invalidArgument(`${name} must not contain control characters.`, name);
 }
 
