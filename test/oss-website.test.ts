@@ -307,6 +307,17 @@ describe('serving a website to anonymous GET/HEAD', () => {
     assert.equal(elsewhere.text, 'error page');
   });
 
+  it('virtual-hosted requests: the index at the host root, redirects relative to that host', async () => {
+    await setSite(index(true, 0) + errorDoc());
+    const host = `${B}.oss-cn-hangzhou.aliyuncs.com`;
+    const root = await rawRequest(srv.port, { method: 'GET', path: '/', headers: { host } });
+    assert.equal(root.status, 200);
+    assert.equal(root.body.toString(), 'root index');
+    const sub = await rawRequest(srv.port, { method: 'GET', path: '/sub', headers: { host } });
+    assert.equal(sub.status, 302);
+    assert.equal(sub.headers.location, `http://${host}/sub/`);
+  });
+
   it('after DeleteBucketWebsite, anonymous GET / lists again', async () => {
     await setSite(index(false));
     assert.equal((await get(srv.port, B, null)).text, 'root index');
