@@ -6,12 +6,17 @@
 // (test/pg-website-logging.test.ts).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
+import { startServer, type RunningServer } from '../src/server.js';
+import { testPostgres } from './helpers/postgres.js';
 import { expectOssError, statusOf } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { encodeKey, errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
-import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const md5 = (b: string): string => createHash('md5').update(b).digest('base64');
 type Sent = RawResponse & { err: Record<string, string> | null; text: string };
@@ -244,5 +249,51 @@ describe('access log objects', () => {
     await new Promise((res) => setTimeout(res, 1000)); // several flush intervals
     const { lines } = await logLines('access/', () => true);
     assert.ok(!lines.some((l) => l[F.requestId] === id), 'the request after DeleteBucketLogging is not logged');
+  });
+});
+
+describe('access log batching', () => {
+  it('a batch reaching maxRecords is written at once; shutdown writes what is left', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'alunite-log-'));
+    const meta = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;
+    const start = (): Promise<RunningServer> => startServer({
+      host: '127.0.0.1', port: 0, dataDir, inMemory: false, region: 'cn-hangzhou', accountId: ACCOUNT_ID,
+      rootAccessKeyId: AK, rootAccessKeySecret: SECRET, logLevel: 'silent', durable: false, meta,
+      // Never on the timer during the test: only the size trigger and close() write.
+      accessLogging: { flushIntervalMs: 3_600_000, maxRecords: 3 },
+    });
+    let srv = await start();
+    try {
+      assert.equal((await send(srv.port, { method: 'PUT', bucket: 'batch-src' })).status, 200);
+      assert.equal((await send(srv.port, { method: 'PUT', bucket: 'batch-logs' })).status, 200);
+      // Logged lines: this PutBucketLogging, then the four GETs (the target's own listing is not logged).
+      assert.equal((await putLogging(srv.port, 'batch-src', status('batch-logs', 'b/'))).status, 200);
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await send(srv.port, { method: 'GET', bucket: 'batch-src', key: `k${i}` })).headers['x-oss-request-id'] as string);
+      const logObjects = async (): Promise<string[]> => {
+        const r = await send(srv.port, { method: 'GET', bucket: 'batch-logs', query: [['prefix', 'b/']] });
+        return [...r.text.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);
+      };
+      const deadline = Date.now() + 60_000;
+      while ((await logObjects()).length === 0) {
+        if (Date.now() > deadline) assert.fail('the full batch was never written');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const first = await logObjects();
+      assert.equal(first.length, 1, 'one batch of 3 lines');
+      const body = (await send(srv.port, { method: 'GET', bucket: 'batch-logs', key: first[0]! })).text;
+      assert.equal(body.split('\n').filter((l) => l !== '').length, 3);
+      assert.ok(body.includes(ids[0]!) && body.includes(ids[1]!) && !body.includes(ids[2]!), 'the first requests are in it');
+      await srv.close();
+      srv = await start();
+      const all = await logObjects();
+      assert.equal(all.length, 2, `close() wrote the rest: ${all.join(', ')}`);
+      const rest = (await send(srv.port, { method: 'GET', bucket: 'batch-logs', key: all.find((k) => k !== first[0])! })).text;
+      assert.equal(rest.split('\n').filter((l) => l !== '').length, 2);
+      assert.ok(rest.includes(ids[2]!) && rest.includes(ids[3]!), 'the last requests are in the object written at shutdown');
+    } finally {
+      await srv.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

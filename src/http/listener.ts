@@ -198,6 +198,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           fetch: (key) => {
             assertObjectKey(key);
             const read = method === 'HEAD' ? 'HeadObject' : 'GetObject';
+            rec.operation = read; // what was served (a website `GET /` is not a listing)
             return run({ name: read, bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] });
           },
           exists: async (key) => (await deps.authz.getObject(bucket, key)) !== null,
