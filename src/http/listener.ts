@@ -17,7 +17,7 @@ import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
-import { serveWebsite, websiteRequest } from '../oss/website.js';
+import { mayBeWebsiteRequest, serveWebsite, websiteOfBucket } from '../oss/website.js';
 import { principalLabel, RequestRecord, type AccessFacts, type RequestObserver } from '../audit/record.js';
 import { guardChunkedLength } from './chunked-length.js';
 import { closeWithError } from './close-with-error.js';
@@ -186,7 +186,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         });
       };
       // Static website hosting: anonymous GET/HEAD on a bucket with a website configuration (oss/website.ts).
-      const site = await websiteRequest(op, auth.principal, query, (n) => deps.authz.getBucket(n));
+      const site = mayBeWebsiteRequest(op, auth.principal, query) ? await websiteOfBucket(op.bucket!, (n) => deps.authz.getBucket(n)) : null;
       if (site !== null) {
         const bucket = op.bucket!;
         response = await serveWebsite(site, {

@@ -14,17 +14,15 @@ import type { Operation } from './operations.js';
 // through `fetch`, i.e. the normal GetObject/HeadObject authorization and handler: a private index page
 // is not served to anonymous readers.
 
-/** The website configuration that applies to this request, or null when it is an ordinary request. */
-export async function websiteRequest(
-  op: Operation,
-  principal: Principal,
-  query: ReadonlyMap<string, string>,
-  getBucket: (name: string) => Promise<Bucket | null>,
-): Promise<WebsiteConfig | null> {
-  if (principal.type !== 'anonymous' || op.bucket === null) return null;
-  const bare = op.name === 'ListObjects' ? query.size === 0 : (op.name === 'GetObject' || op.name === 'HeadObject') && !query.has('versionId');
-  if (!bare) return null;
-  const bucket = await getBucket(op.bucket);
+/** Whether the request could be a website request (checked first, without any lookup: signed requests stop here). */
+export function mayBeWebsiteRequest(op: Operation, principal: Principal, query: ReadonlyMap<string, string>): boolean {
+  if (principal.type !== 'anonymous' || op.bucket === null) return false;
+  return op.name === 'ListObjects' ? query.size === 0 : (op.name === 'GetObject' || op.name === 'HeadObject') && !query.has('versionId');
+}
+
+/** The website configuration of the request's bucket (cached bucket record), or null: an ordinary request. */
+export async function websiteOfBucket(name: string, getBucket: (name: string) => Promise<Bucket | null>): Promise<WebsiteConfig | null> {
+  const bucket = await getBucket(name);
   return bucket ? websiteOf(bucket) : null;
 }
 
