@@ -136,7 +136,8 @@ export async function serveWebsite(config: WebsiteConfig, input: WebsiteInput, d
   }
   if (!isDir && index?.supportSubDir === true) {
     if (index.type === 0 && (await deps.exists(`${key}/`))) {
-      return { status: 302, headers: { Location: `${input.origin.protocol}://${input.origin.host}${input.origin.bucketPath}${encodePath(`${key}/`)}` } };
+      // OSS documents this Location as the URL-encoded path "/" + key + "/" (path-style requests keep the bucket).
+      return { status: 302, headers: { Location: `${input.origin.bucketPath}${encodePath(`${key}/`)}` } };
     }
     if (index.type === 2) {
       try {
