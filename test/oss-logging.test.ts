@@ -106,6 +106,8 @@ describe('Put/Get/DeleteBucketLogging', () => {
       assert.equal(r.status, st, name);
       assert.equal((await getLogging(srv.port, B)).text, before, `${name}: nothing stored`);
     }
+    assert.equal((await putLogging(srv.port, B, status('X', 'a'))).err?.EC, '0032-00000004');
+    assert.equal((await putLogging(srv.port, B, status('log-no-such-bucket', 'a'))).err?.EC, '0032-00000008');
     const prefix = await putLogging(srv.port, B, status(T, '/abc'));
     assert.equal(prefix.err?.EC, '0032-00000005');
     assert.equal((await putLogging(srv.port, B, status(T, 'p'.repeat(256)))).status, 200, '256 characters are allowed');

@@ -43,10 +43,11 @@ export class LoggingService {
   async put(bucket: string, config: LoggingConfig): Promise<void> {
     const source = await requireBucket(this.ctx, bucket);
     validatePrefix(config.targetPrefix);
-    const refuse = (): never => {
-      throw new AppError('InvalidTargetBucketForLogging', undefined, { BucketName: bucket, TargetBucket: config.targetBucket.slice(0, 64) });
+    // EC 0032-00000004: not a bucket name; 0032-00000008 (the catalogue's): no such bucket of this owner.
+    const refuse = (ec?: string): never => {
+      throw new AppError('InvalidTargetBucketForLogging', undefined, { BucketName: bucket, TargetBucket: config.targetBucket.slice(0, 64) }, ec);
     };
-    if (!isValidBucketName(config.targetBucket)) refuse();
+    if (!isValidBucketName(config.targetBucket)) refuse('0032-00000004');
     const target = await this.ctx.meta.getBucket(config.targetBucket);
     if (!target || target.ownerAccountId !== source.ownerAccountId || target.region !== source.region) refuse();
     await putConfig(this.ctx, bucket, LOGGING, config);
