@@ -1,6 +1,7 @@
 import { loggingOf } from '../domain/logging.js';
 import type { Bucket } from '../domain/model.js';
 import { isAppError } from '../errors.js';
+import { redactUrl } from '../log.js';
 import { uriEncode } from '../util/uri-encode.js';
 import type { RequestRecord } from './record.js';
 
@@ -173,7 +174,7 @@ export function accessLogLine(rec: RequestRecord, bucket: Bucket): string {
     '-',
     '-',
     logTime(rec.time),
-    quoted(`${a.method} ${a.url} HTTP/${a.httpVersion}`),
+    quoted(`${a.method} ${redactUrl(a.url)} HTTP/${a.httpVersion}`),
     String(rec.status),
     String(rec.bytesOut),
     String(ms),
