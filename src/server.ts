@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { CredentialResolver } from './auth/principal.js';
 import { AccountCredentialResolver } from './auth/account-credentials.js';
+import { AccessLogWriter, type AccessLogOptions } from './audit/access-log.js';
 import { AuditLog } from './audit/audit-log.js';
 import { RequestExplainer } from './audit/explain.js';
 import type { RequestRecord } from './audit/record.js';
@@ -46,8 +48,11 @@ import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
+import { LoggingService } from './domain/logging.js';
+import { WebsiteService } from './domain/website.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
+import { isAppError } from './errors.js';
 
 /** The package's version, from package.json: two folders up from the compiled dist/src/server.js (checkout or package). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -135,6 +140,11 @@ export interface ServerOptions {
    * never on its own, see RunningServer.lifecycle); `enabled: false`: no worker in this process.
    */
   lifecycle?: { daySeconds?: number; intervalMs?: number; enabled?: boolean; pageSize?: number; tickBudget?: number; leaseMs?: number };
+  /**
+   * Bucket access logging (docs/logging.md): how often batched log lines are written (default 60 s; shorter
+   * is for development and tests) and how many lines a batch holds before it is written at once (default 1,000).
+   */
+  accessLogging?: AccessLogOptions;
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
@@ -265,6 +275,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     encryption: new BucketEncryptionService(ctx),
     lifecycle: new LifecycleService(ctx, dayMs),
     stats: new BucketStatService(ctx),
+    // Static website hosting and access logging.
+    website: new WebsiteService(ctx),
+    logging: new LoggingService(ctx),
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,
@@ -286,10 +299,29 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const startedAt = Date.now();
   const recent = new RecentRequests(opts.recentRequests);
   const metrics = new ServerMetrics();
+  // Bucket access logging: log objects go through the normal write path of the target bucket.
+  const accessLog = new AccessLogWriter({
+    getBucket: (n) => meta.getBucket(n),
+    write: async (bucket, key, body) => {
+      try {
+        await objects.put({
+          bucket, key, body: Readable.from([body]), expect: { length: body.length },
+          headers: { contentType: 'text/plain' }, userMeta: {}, forbidOverwrite: true,
+        });
+        return true;
+      } catch (err) {
+        if (isAppError(err) && err.code === 'FileAlreadyExists') return false;
+        throw err;
+      }
+    },
+    clock,
+    log: (event, fields) => log.warn(event, fields),
+  }, opts.accessLogging);
   const observe = (rec: RequestRecord): void => {
     recent.add(rec);
     metrics.record(rec);
     audit?.write(rec);
+    accessLog.record(rec);
   };
   const explain = new RequestExplainer(recent, createRamAuthorizer(identity), opts.accountId);
   const accountCredentials = opts.credentials ?? new AccountCredentialResolver({
@@ -345,6 +377,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   blobGc?.start();
   lifecycle?.start();
+  accessLog.start();
   const listening = await listen(
     opts.host,
     opts.port,
@@ -386,6 +419,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(lifecycle ? { lifecycle } : {}),
     async close() {
       await listening.close();
+      await accessLog.close();
       await lifecycle?.stop();
       await blobGc?.stop();
       await meta.close();

@@ -597,8 +597,8 @@ describe('error responses over raw HTTP', () => {
       assert.match(acl.body.toString(), /<Grant>private<\/Grant>/);
     });
 
-    test('unsupported sub-resource ?website → 501 NotImplemented', async () => {
-      const res = await send({ method: 'GET', key: null, query: [['website', '']] });
+    test('unsupported sub-resource ?qosInfo → 501 NotImplemented', async () => {
+      const res = await send({ method: 'GET', key: null, query: [['qosInfo', '']] });
       expectError(res, 501, 'NotImplemented');
     });
 

@@ -3,6 +3,24 @@ import type { AuthzOutcome, AuthzTrace } from '../authz/outcome.js';
 
 export type ServiceName = 'oss' | 'ram' | 'sts';
 
+/** The HTTP facts of an OSS request that the bucket access log needs (plain values, no HTTP objects). */
+export interface AccessFacts {
+  method: string;
+  /** The request target as sent (path and query, still encoded). */
+  url: string;
+  httpVersion: string;
+  host: string;
+  referer: string | undefined;
+  userAgent: string | undefined;
+  bucket: string;
+  key: string | null;
+  /** Header bytes as received (raw names and values), for the Request Length field. */
+  headerBytes: number;
+  /** The object's size when the answer says it (GetObject/HeadObject 200, PutObject). */
+  objectSize?: number;
+  accessKeyId?: string;
+}
+
 /**
  * One request as the operations side sees it: filled in by the pipeline as it goes (who, what, the
  * authorization outcome, the answer), then handed to the audit log, the metrics and the ring of recent
@@ -26,6 +44,8 @@ export class RequestRecord implements AuthzTrace {
   bytesIn: number;
   bytesOut = 0;
   latencyMs = 0;
+  /** What the bucket access log (audit/access-log.ts) writes about an OSS request; unset for others. */
+  access: AccessFacts | undefined = undefined;
 
   constructor(
     requestId: string,

@@ -17,7 +17,8 @@ import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { isRpcRequest } from '../rpc/request.js';
-import { principalLabel, RequestRecord, type RequestObserver } from '../audit/record.js';
+import { mayBeWebsiteRequest, serveWebsite, websiteOfBucket } from '../oss/website.js';
+import { principalLabel, RequestRecord, type AccessFacts, type RequestObserver } from '../audit/record.js';
 import { guardChunkedLength } from './chunked-length.js';
 import { closeWithError } from './close-with-error.js';
 import { observeResponse } from './observe.js';
@@ -133,6 +134,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       rec.service = 'oss';
       if (address.bucket !== null) assertBucketName(address.bucket);
       if (address.key !== null) assertObjectKey(address.key);
+      if (address.bucket !== null) rec.access = accessFacts(req, address.bucket, address.key);
       let op: Operation = route({
         method,
         address,
@@ -164,21 +166,46 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         accessKeyId: auth.accessKeyId,
       };
       rec.principal = auth.principal;
-      await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
-      const handler = handlers[op.name] as Handler;
-      response = await handler({
-        op,
-        headers,
-        query,
-        body: auth.payloadSha256 === undefined ? req : signedBody(req, auth.payloadSha256),
-        principal: auth.principal,
-        accountId: deps.accountId,
-        endpointHost: `oss-${deps.region}.aliyuncs.com`,
-        services: deps.services,
-        authorize: async (checks) => {
-          await authorize(auth.principal, op, deps.authz, facts, checks, rec);
-        },
-      });
+      if (rec.access && auth.accessKeyId !== undefined) rec.access.accessKeyId = auth.accessKeyId;
+      // Authorizes an operation, then runs its handler.
+      const run = async (op: Operation): Promise<OssResponse> => {
+        await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
+        const handler = handlers[op.name] as Handler;
+        return handler({
+          op,
+          headers,
+          query,
+          body: auth.payloadSha256 === undefined ? req : signedBody(req, auth.payloadSha256),
+          principal: auth.principal,
+          accountId: deps.accountId,
+          endpointHost: `oss-${deps.region}.aliyuncs.com`,
+          services: deps.services,
+          authorize: async (checks) => {
+            await authorize(auth.principal, op, deps.authz, facts, checks, rec);
+          },
+        });
+      };
+      // Static website hosting: anonymous GET/HEAD on a bucket with a website configuration (oss/website.ts).
+      const site = mayBeWebsiteRequest(op, auth.principal, query) ? await websiteOfBucket(op.bucket!, (n) => deps.authz.getBucket(n)) : null;
+      if (site !== null) {
+        const bucket = op.bucket!;
+        response = await serveWebsite(site, {
+          key: address.key ?? '',
+          headers,
+          rawQuery,
+          origin: { protocol: facts.secureTransport ? 'https' : 'http', host: headers.host ?? '', bucketPath: address.style === 'virtual-hosted' ? '/' : `/${bucket}/` },
+        }, {
+          fetch: (key) => {
+            assertObjectKey(key);
+            const read = method === 'HEAD' ? 'HeadObject' : 'GetObject';
+            rec.operation = read; // what was served (a website `GET /` is not a listing)
+            return run({ name: read, bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] });
+          },
+          exists: async (key) => (await deps.authz.getObject(bucket, key)) !== null,
+        });
+      } else {
+        response = await run(op);
+      }
     }
   } catch (err) {
     let appErr: AppError;
@@ -198,6 +225,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       rec.errorCode = wire.code;
       rec.message = wire.message;
     }
+  }
+  if (rec.access && response.status === 200 && (opName === 'GetObject' || opName === 'HeadObject' || opName === 'PutObject')) {
+    const size = opName === 'PutObject' ? rec.bytesIn : Number(response.headers['Content-Length'] ?? Number.NaN);
+    if (Number.isFinite(size)) rec.access.objectSize = size;
   }
   // Bucket CORS on actual requests; nothing at all without an Origin header.
   const origin = req.headers.origin;
@@ -230,6 +261,24 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status,
     ms: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100, principal: principalLabel(rec.principal),
   }));
+}
+
+/** The request's facts for the bucket access log (audit/access-log.ts). */
+function accessFacts(req: IncomingMessage, bucket: string, key: string | null): AccessFacts {
+  let headerBytes = 0;
+  for (const part of req.rawHeaders) headerBytes += part.length + 2;
+  const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+  return {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    httpVersion: req.httpVersion,
+    host: req.headers.host ?? '',
+    referer: one(req.headers.referer),
+    userAgent: one(req.headers['user-agent']),
+    bucket,
+    key,
+    headerBytes,
+  };
 }
 
 /** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */

@@ -5,6 +5,8 @@ import type { BucketStatService } from '../domain/bucket-stat.js';
 import type { BucketService } from '../domain/buckets.js';
 import type { BucketEncryptionService } from '../domain/encryption.js';
 import type { LifecycleService } from '../domain/lifecycle-service.js';
+import type { LoggingService } from '../domain/logging.js';
+import type { WebsiteService } from '../domain/website.js';
 import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
@@ -20,6 +22,9 @@ export interface OssServices {
   encryption: BucketEncryptionService;
   lifecycle: LifecycleService;
   stats: BucketStatService;
+  // Static website hosting and access logging.
+  website: WebsiteService;
+  logging: LoggingService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

@@ -117,6 +117,13 @@ export type Operation =
   | Simple<'RestoreObject'>
   | Simple<'CleanRestoredObject'>
   | Simple<'GetBucketStat'>
+  // Static website hosting and access logging (docs/website.md, docs/logging.md).
+  | Simple<'PutBucketWebsite'>
+  | Simple<'GetBucketWebsite'>
+  | Simple<'DeleteBucketWebsite'>
+  | Simple<'PutBucketLogging'>
+  | Simple<'GetBucketLogging'>
+  | Simple<'DeleteBucketLogging'>
   | (Base & { name: 'CopyObject'; params: { source: CopySource } })
   | (Base & { name: 'AppendObject'; params: { position: number } })
   | (Base & { name: 'UploadPart'; params: { uploadId: string; partNumber: number } })
@@ -163,6 +170,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
   'GetBucketLifecycle', 'PutBucketLifecycle', 'DeleteBucketLifecycle',
   'GetBucketStat',
+  // Static website hosting and access logging.
+  'PutBucketWebsite', 'GetBucketWebsite', 'DeleteBucketWebsite', 'PutBucketLogging', 'GetBucketLogging', 'DeleteBucketLogging',
 ]);
 
 /**
@@ -504,6 +513,9 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('versions')) return { name: 'ListObjectVersions', ...onBucket('oss:ListObjectVersions', 'read') };
         if (has('lifecycle')) return { name: 'GetBucketLifecycle', ...onBucket('oss:GetBucketLifecycle') };
         if (has('stat')) return { name: 'GetBucketStat', ...onBucket('oss:GetBucketStat') };
+        // Static website hosting and access logging.
+        if (has('website')) return { name: 'GetBucketWebsite', ...onBucket('oss:GetBucketWebsite') };
+        if (has('logging')) return { name: 'GetBucketLogging', ...onBucket('oss:GetBucketLogging') };
         if (has('uploads')) return { name: 'ListMultipartUploads', ...onBucket('oss:ListMultipartUploads') };
         if (query.get('list-type') === '2') return { name: 'ListObjectsV2', ...onBucket('oss:ListObjects', 'read') };
         return { name: 'ListObjects', ...onBucket('oss:ListObjects', 'read') };
@@ -514,6 +526,9 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('encryption')) return { name: 'PutBucketEncryption', ...onBucket('oss:PutBucketEncryption') };
         if (has('versioning')) return { name: 'PutBucketVersioning', ...onBucket('oss:PutBucketVersioning') };
         if (has('lifecycle')) return { name: 'PutBucketLifecycle', ...onBucket('oss:PutBucketLifecycle') };
+        // Static website hosting and access logging.
+        if (has('website')) return { name: 'PutBucketWebsite', ...onBucket('oss:PutBucketWebsite') };
+        if (has('logging')) return { name: 'PutBucketLogging', ...onBucket('oss:PutBucketLogging') };
         return { name: 'PutBucket', ...onBucket('oss:PutBucket') };
       case 'DELETE':
         if (has('policy')) return { name: 'DeleteBucketPolicy', ...onBucket('oss:DeleteBucketPolicy') };
@@ -521,6 +536,9 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('worm')) return { name: 'AbortBucketWorm', ...onBucket('oss:AbortBucketWorm') };
         if (has('encryption')) return { name: 'DeleteBucketEncryption', ...onBucket('oss:DeleteBucketEncryption') };
         if (has('lifecycle')) return { name: 'DeleteBucketLifecycle', ...onBucket('oss:DeleteBucketLifecycle') };
+        // Static website hosting and access logging.
+        if (has('website')) return { name: 'DeleteBucketWebsite', ...onBucket('oss:DeleteBucketWebsite') };
+        if (has('logging')) return { name: 'DeleteBucketLogging', ...onBucket('oss:DeleteBucketLogging') };
         return { name: 'DeleteBucket', ...onBucket('oss:DeleteBucket') };
       case 'POST':
         // oss:DeleteObject is checked per key (spec ram-sts §2.3) once the handler has parsed the body:

@@ -3,12 +3,14 @@ import * as bucket from './bucket.js';
 import * as archive from './archive.js';
 import * as encryption from './encryption.js';
 import * as lifecycle from './lifecycle.js';
+import * as logging from './logging.js';
 import * as mp from './multipart.js';
 import * as object from './object.js';
 import { postObject } from './post-object.js';
 import * as retention from './retention.js';
 import * as service from './service.js';
 import { unimplemented } from './unimplemented.js';
+import * as website from './website.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
@@ -68,4 +70,11 @@ export const handlers: HandlerTable = {
   GetBucketStat: bucket.getBucketStat,
   PostObject: postObject,
   Unimplemented: unimplemented,
+  // Static website hosting and access logging.
+  PutBucketWebsite: website.putBucketWebsite,
+  GetBucketWebsite: website.getBucketWebsite,
+  DeleteBucketWebsite: website.deleteBucketWebsite,
+  PutBucketLogging: logging.putBucketLogging,
+  GetBucketLogging: logging.getBucketLogging,
+  DeleteBucketLogging: logging.deleteBucketLogging,
 };

@@ -1,0 +1,203 @@
+import { loggingOf } from '../domain/logging.js';
+import type { Bucket } from '../domain/model.js';
+import { isAppError } from '../errors.js';
+import { redactUrl } from '../log.js';
+import { uriEncode } from '../util/uri-encode.js';
+import type { RequestRecord } from './record.js';
+
+// Bucket access logging (docs/logging.md): every finished OSS request on a bucket whose logging is on
+// becomes one line in OSS's access log format, batched per source bucket and written as an object
+// `<TargetPrefix><SourceBucket>YYYY-mm-DD-HH-MM-SS-0001` into the target bucket through the normal write
+// path (quota, versioning, encryption and WORM of the target apply). Recording never waits for anything:
+// the request is answered before its line exists. Log objects are written by the server itself, not over
+// HTTP, so they produce no requests and are never logged themselves. Like OSS, a line may be lost (a
+// crash before a flush, a full disk, a target deleted since); nothing is retried forever.
+
+export interface AccessLogDeps {
+  getBucket(name: string): Promise<Bucket | null>;
+  /**
+   * Writes one log object (never overwriting one: false when the name is taken). Throws the store's
+   * AppError when the target refuses it.
+   */
+  write(bucket: string, key: string, body: Buffer): Promise<boolean>;
+  clock: () => number;
+  log: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export interface AccessLogOptions {
+  /** Flush every this many milliseconds (default 60 s; development: shorter, e.g. for tests). */
+  flushIntervalMs?: number;
+  /** Flush a batch as soon as it holds this many lines (default 1,000). */
+  maxRecords?: number;
+}
+
+interface Batch {
+  source: string;
+  target: string;
+  prefix: string;
+  lines: string[];
+}
+
+/** A batch holding this many times maxRecords while a flush is slow drops further lines (memory stays bounded). */
+const BACKLOG_FACTOR = 10;
+
+export class AccessLogWriter {
+  private readonly batches = new Map<string, Batch>();
+  private readonly flushIntervalMs: number;
+  private readonly maxRecords: number;
+  private timer: NodeJS.Timeout | null = null;
+  /** Flushes run one after another (so names and order stay sane). */
+  private chain: Promise<void> = Promise.resolve();
+  /** Lookups and formatting in progress, awaited by flush() so a flush sees every finished request. */
+  private readonly pending = new Set<Promise<void>>();
+  private lastStamp = '';
+  private sequence = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly deps: AccessLogDeps,
+    opts: AccessLogOptions = {},
+  ) {
+    this.flushIntervalMs = opts.flushIntervalMs ?? 60_000;
+    this.maxRecords = opts.maxRecords ?? 1000;
+  }
+
+  start(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => void this.flush(), this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Called for every finished request; returns at once and never throws. */
+  record(rec: RequestRecord): void {
+    if (rec.service !== 'oss' || rec.access === undefined) return;
+    const p = this.enqueue(rec)
+      .catch((err: unknown) => this.deps.log('access log record failed', { err: String(err) }))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  private async enqueue(rec: RequestRecord): Promise<void> {
+    const source = rec.access!.bucket;
+    const bucket = await this.deps.getBucket(source);
+    const config = bucket ? loggingOf(bucket) : null;
+    if (!bucket || !config) return;
+    const id = `${config.targetBucket}\n${config.targetPrefix}\n${source}`;
+    let batch = this.batches.get(id);
+    if (!batch) {
+      batch = { source, target: config.targetBucket, prefix: config.targetPrefix, lines: [] };
+      this.batches.set(id, batch);
+    }
+    if (batch.lines.length >= this.maxRecords * BACKLOG_FACTOR) {
+      this.dropped++;
+      return;
+    }
+    batch.lines.push(accessLogLine(rec, bucket));
+    if (batch.lines.length >= this.maxRecords) void this.flush();
+  }
+
+  /** Writes every batch now (lines of requests still being looked up included). */
+  flush(): Promise<void> {
+    const run = async (): Promise<void> => {
+      await Promise.all([...this.pending]);
+      const batches = [...this.batches.values()].filter((b) => b.lines.length > 0);
+      this.batches.clear();
+      for (const batch of batches) await this.writeBatch(batch);
+    };
+    this.chain = this.chain.then(run, run);
+    return this.chain;
+  }
+
+  private async writeBatch(batch: Batch): Promise<void> {
+    const body = Buffer.from(`${batch.lines.join('\n')}\n`, 'utf8');
+    try {
+      // A name taken (another process, the same second) moves on to the next sequence number.
+      for (let attempt = 0; attempt < 100; attempt++) {
+        if (await this.deps.write(batch.target, this.objectName(batch), body)) return;
+      }
+      throw new Error('no free log object name');
+    } catch (err) {
+      this.deps.log('access log not written', {
+        source: batch.source, target: batch.target, lines: batch.lines.length, err: isAppError(err) ? err.code : String(err),
+      });
+    }
+  }
+
+  private objectName(batch: Batch): string {
+    const d = new Date(this.deps.clock());
+    const two = (n: number): string => String(n).padStart(2, '0');
+    const stamp = `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}-${two(d.getUTCHours())}-${two(d.getUTCMinutes())}-${two(d.getUTCSeconds())}`;
+    if (stamp !== this.lastStamp) [this.lastStamp, this.sequence] = [stamp, 0];
+    this.sequence++;
+    return `${batch.prefix}${batch.source}${stamp}-${String(this.sequence).padStart(4, '0')}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `[02/May/2012:00:00:04 +0000]`: when the request arrived, in UTC. */
+function logTime(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `[${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000]`;
+}
+
+/** A quoted field: `"` and `\`, controls and spaces-that-are-not-spaces percent-encoded, so a line always splits the same way. */
+function quoted(v: string | undefined): string {
+  if (v === undefined || v === '') return '"-"';
+  return `"${v.replace(/["\\\x00-\x1f\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}"`;
+}
+
+function requesterId(rec: RequestRecord): string | undefined {
+  const p = rec.principal;
+  if (p === null || p.type === 'anonymous') return undefined;
+  if (p.type === 'user') return p.userId;
+  return p.accountId;
+}
+
+/**
+ * One line of OSS's access log format: the fields in the documented order, space-separated; text fields
+ * quoted, numbers bare, `-` for what does not apply (docs/logging.md lists them).
+ */
+export function accessLogLine(rec: RequestRecord, bucket: Bucket): string {
+  const a = rec.access!;
+  const ms = Math.max(0, Math.round(rec.latencyMs));
+  const upload = a.method === 'PUT' || a.method === 'POST';
+  return [
+    rec.sourceIp || '-',
+    '-',
+    '-',
+    logTime(rec.time),
+    quoted(`${a.method} ${redactUrl(a.url)} HTTP/${a.httpVersion}`),
+    String(rec.status),
+    String(rec.bytesOut),
+    String(ms),
+    quoted(a.referer),
+    quoted(a.userAgent),
+    quoted(a.host),
+    quoted(rec.requestId),
+    quoted('true'),
+    quoted(requesterId(rec)),
+    quoted(rec.operation),
+    quoted(a.bucket),
+    quoted(a.key === null ? undefined : uriEncode(a.key, true)),
+    a.objectSize !== undefined ? String(a.objectSize) : '-',
+    String(ms),
+    quoted(rec.errorCode),
+    String(a.headerBytes + rec.bytesIn),
+    quoted(bucket.ownerAccountId),
+    upload && rec.status < 300 ? String(rec.bytesIn) : '-',
+    quoted(undefined),
+    quoted(undefined),
+    quoted(undefined),
+    quoted(undefined),
+    quoted(a.accessKeyId),
+    quoted(`acs:oss:*:${bucket.ownerAccountId}:${a.bucket}`),
+  ].join(' ');
+}

@@ -1,0 +1,63 @@
+import { AppError, invalidArgument } from '../errors.js';
+import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
+import { requireBucket, type DomainContext } from './context.js';
+import type { Bucket } from './model.js';
+import { isValidBucketName } from './names.js';
+
+// Bucket access logging (Put/Get/DeleteBucketLogging; docs/logging.md): where a bucket's access log goes.
+// The records themselves are written by audit/access-log.ts.
+
+export interface LoggingConfig {
+  targetBucket: string;
+  targetPrefix: string;
+}
+
+export const LOGGING = jsonConfig<LoggingConfig>('logging');
+
+export const LOGGING_LIMITS = {
+  maxBodyBytes: 16 * 1024,
+  /** OSS: TargetPrefix at most 256 characters (EC 0032-00000006). */
+  maxPrefixLength: 256,
+} as const;
+
+export function loggingOf(bucket: Bucket): LoggingConfig | null {
+  return readConfig(bucket, LOGGING);
+}
+
+/** The prefix rules OSS documents: at most 256 characters, not starting with `/` or `\`, no control characters. */
+export function validatePrefix(prefix: string): void {
+  if (prefix.length > LOGGING_LIMITS.maxPrefixLength) {
+    throw new AppError('InvalidArgument', `TargetPrefix must be at most ${LOGGING_LIMITS.maxPrefixLength} characters.`, { ArgumentName: 'TargetPrefix', ArgumentValue: prefix.slice(0, 64) }, '0032-00000006');
+  }
+  if (prefix.startsWith('/') || prefix.startsWith('\\')) {
+    throw new AppError('InvalidArgument', 'TargetPrefix must not start with "/" or "\\".', { ArgumentName: 'TargetPrefix', ArgumentValue: prefix }, '0032-00000005');
+  }
+  if (/[\x00-\x1f\x7f]/.test(prefix)) throw invalidArgument('TargetPrefix must not contain control characters.', 'TargetPrefix');
+}
+
+/** Put/Get/DeleteBucketLogging. */
+export class LoggingService {
+  constructor(private readonly ctx: DomainContext) {}
+
+  /** The target must exist and belong to the source bucket's owner (OSS: same account, same region). */
+  async put(bucket: string, config: LoggingConfig): Promise<void> {
+    const source = await requireBucket(this.ctx, bucket);
+    validatePrefix(config.targetPrefix);
+    // EC 0032-00000004: not a bucket name; 0032-00000008 (the catalogue's): no such bucket of this owner.
+    const refuse = (ec?: string): never => {
+      throw new AppError('InvalidTargetBucketForLogging', undefined, { BucketName: bucket, TargetBucket: config.targetBucket.slice(0, 64) }, ec);
+    };
+    if (!isValidBucketName(config.targetBucket)) refuse('0032-00000004');
+    const target = await this.ctx.meta.getBucket(config.targetBucket);
+    if (!target || target.ownerAccountId !== source.ownerAccountId || target.region !== source.region) refuse();
+    await putConfig(this.ctx, bucket, LOGGING, config);
+  }
+
+  async get(bucket: string): Promise<LoggingConfig | null> {
+    return loggingOf(await requireBucket(this.ctx, bucket));
+  }
+
+  async delete(bucket: string): Promise<void> {
+    await deleteConfig(this.ctx, bucket, LOGGING);
+  }
+}

@@ -1,0 +1,47 @@
+import { AppError } from '../../errors.js';
+import { LOGGING_LIMITS } from '../../domain/logging.js';
+import type { Handler } from '../context.js';
+import { header } from '../headers.js';
+import { childText, el, parseXmlBody } from '../xml.js';
+import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+
+// Put/Get/DeleteBucketLogging (docs/logging.md). The log records are written by audit/access-log.ts.
+
+const malformed = (detail: string): AppError => new AppError('MalformedXML', undefined, { ErrorDetail: detail });
+
+export const putBucketLogging: Handler = async (req) => {
+  const raw = await readSmallBody(req.body, LOGGING_LIMITS.maxBodyBytes);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const doc = parseXmlBody(raw.toString('utf8'), 'BucketLoggingStatus');
+  for (const name of Object.keys(doc)) if (name !== 'LoggingEnabled') throw malformed(`BucketLoggingStatus does not take ${name}.`);
+  const enabled = doc.LoggingEnabled;
+  // A BucketLoggingStatus without LoggingEnabled turns logging off, as OSS documents for this element.
+  if (enabled === undefined || enabled === '') {
+    if (enabled === '') throw malformed('LoggingEnabled needs a TargetBucket.');
+    await req.services.logging.delete(req.op.bucket!);
+    return empty();
+  }
+  if (typeof enabled !== 'object' || enabled === null || Array.isArray(enabled)) throw malformed('BucketLoggingStatus takes one LoggingEnabled.');
+  const node = enabled as Record<string, unknown>;
+  for (const name of Object.keys(node)) {
+    if (name !== 'TargetBucket' && name !== 'TargetPrefix' && name !== 'LoggingRole') throw malformed(`LoggingEnabled does not take ${name}.`);
+  }
+  if (node.LoggingRole !== undefined) throw new AppError('NotImplemented', 'LoggingRole is not implemented by Alunite.');
+  const targetBucket = childText(node, 'TargetBucket')?.trim();
+  if (targetBucket === undefined || targetBucket === '') throw malformed('LoggingEnabled needs a TargetBucket.');
+  const targetPrefix = childText(node, 'TargetPrefix') ?? '';
+  await req.services.logging.put(req.op.bucket!, { targetBucket, targetPrefix });
+  return empty();
+};
+
+export const getBucketLogging: Handler = async (req) => {
+  const config = await req.services.logging.get(req.op.bucket!);
+  return xmlResponse(el('BucketLoggingStatus', [
+    config !== null && el('LoggingEnabled', [el('TargetBucket', config.targetBucket), el('TargetPrefix', config.targetPrefix)]),
+  ]));
+};
+
+export const deleteBucketLogging: Handler = async (req) => {
+  await req.services.logging.delete(req.op.bucket!);
+  return empty(204);
+};

@@ -1,0 +1,21 @@
+import { WEBSITE_LIMITS } from '../../domain/website.js';
+import type { Handler } from '../context.js';
+import { header } from '../headers.js';
+import { parseWebsiteXml, websiteXml } from '../website-xml.js';
+import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+
+// Put/Get/DeleteBucketWebsite (docs/website.md). Serving a configured site is oss/website.ts.
+
+export const putBucketWebsite: Handler = async (req) => {
+  const raw = await readSmallBody(req.body, WEBSITE_LIMITS.maxBodyBytes);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  await req.services.website.put(req.op.bucket!, parseWebsiteXml(raw.toString('utf8')));
+  return empty();
+};
+
+export const getBucketWebsite: Handler = async (req) => xmlResponse(websiteXml(await req.services.website.get(req.op.bucket!)));
+
+export const deleteBucketWebsite: Handler = async (req) => {
+  await req.services.website.delete(req.op.bucket!);
+  return empty(204);
+};

@@ -1,0 +1,246 @@
+import { AppError, invalidArgument } from '../errors.js';
+import type { IncludeHeader, RedirectType, RoutingCondition, RoutingRedirect, RoutingRule, WebsiteConfig } from '../domain/website.js';
+import { WEBSITE_LIMITS } from '../domain/website.js';
+import { el, many, parseXmlBody, type XmlChild, type XmlNode } from './xml.js';
+
+// The WebsiteConfiguration XML of PutBucketWebsite / GetBucketWebsite ⇄ the domain's WebsiteConfig.
+// Structure faults (an element where text belongs, a repeated single element, a bad boolean or number)
+// are MalformedXML / InvalidArgument here; the meaning is checked by domain/website.ts validateWebsite.
+
+type Node = Record<string, unknown>;
+
+const malformed = (detail: string): AppError => new AppError('MalformedXML', undefined, { ErrorDetail: detail });
+
+const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function single(parent: Node, name: string): unknown {
+  const v = parent[name];
+  if (Array.isArray(v)) throw malformed(`${name} may occur only once here.`);
+  return v;
+}
+
+function textOf(parent: Node, name: string): string | undefined {
+  const v = single(parent, name);
+  if (v === undefined) return undefined;
+  if (isNode(v) && Object.keys(v).length === 0) return '';
+  if (typeof v !== 'string') throw malformed(`${name} must be text.`);
+  if (v.length > WEBSITE_LIMITS.maxTextLength * 4) throw malformed(`${name} is too long.`);
+  return v;
+}
+
+function containerOf(parent: Node, name: string): Node | undefined {
+  const v = single(parent, name);
+  if (v === undefined) return undefined;
+  if (v === '') return Object.create(null) as Node;
+  if (!isNode(v)) throw malformed(`${name} must contain elements.`);
+  return v;
+}
+
+function containers(parent: Node, name: string, max: number): Node[] {
+  const list = many(parent[name]);
+  if (list.length > max) throw invalidArgument(`At most ${max} ${name} elements are allowed.`, name, String(list.length));
+  return list.map((v) => {
+    if (v === '') return Object.create(null) as Node;
+    if (!isNode(v)) throw malformed(`${name} must contain elements.`);
+    return v;
+  });
+}
+
+function boolOf(parent: Node, name: string): boolean | undefined {
+  const t = textOf(parent, name)?.trim();
+  if (t === undefined) return undefined;
+  if (t === 'true') return true;
+  if (t === 'false') return false;
+  throw invalidArgument(`${name} must be true or false.`, name, t.slice(0, 64));
+}
+
+function intOf(parent: Node, name: string): number | undefined {
+  const t = textOf(parent, name)?.trim();
+  if (t === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(t)) throw invalidArgument(`${name} is Invalid`, name, t.slice(0, 64));
+  return Number(t);
+}
+
+/** Keeps only the elements a parent may hold: an unknown one is MalformedXML, never silently dropped. */
+function onlyKnown(node: Node, where: string, known: readonly string[], allow?: (name: string) => boolean): void {
+  for (const name of Object.keys(node)) {
+    if (!known.includes(name) && !(allow?.(name) ?? false)) throw malformed(`${where} does not take ${name}.`);
+  }
+}
+
+function includeHeaderOf(node: Node): IncludeHeader {
+  onlyKnown(node, 'IncludeHeader', ['Key', 'Equals', 'StartsWith', 'EndsWith']);
+  const key = textOf(node, 'Key');
+  if (key === undefined) throw malformed('IncludeHeader needs a Key.');
+  const out: IncludeHeader = { key };
+  const equals = textOf(node, 'Equals');
+  const startsWith = textOf(node, 'StartsWith');
+  const endsWith = textOf(node, 'EndsWith');
+  if (equals !== undefined) out.equals = equals;
+  if (startsWith !== undefined) out.startsWith = startsWith;
+  if (endsWith !== undefined) out.endsWith = endsWith;
+  return out;
+}
+
+function conditionOf(node: Node | undefined): RoutingCondition {
+  if (!node) return { includeHeaders: [] };
+  onlyKnown(node, 'Condition', ['KeyPrefixEquals', 'KeySuffixEquals', 'HttpErrorCodeReturnedEquals', 'IncludeHeader']);
+  const out: RoutingCondition = { includeHeaders: containers(node, 'IncludeHeader', WEBSITE_LIMITS.maxIncludeHeaders).map(includeHeaderOf) };
+  const prefix = textOf(node, 'KeyPrefixEquals');
+  const suffix = textOf(node, 'KeySuffixEquals');
+  const code = intOf(node, 'HttpErrorCodeReturnedEquals');
+  if (prefix !== undefined) out.keyPrefixEquals = prefix;
+  if (suffix !== undefined) out.keySuffixEquals = suffix;
+  if (code !== undefined) out.httpErrorCodeReturnedEquals = code;
+  return out;
+}
+
+const REDIRECT_TYPES: readonly RedirectType[] = ['External', 'Internal', 'AliCDN', 'Mirror'];
+const REDIRECT_FIELDS = ['RedirectType', 'PassQueryString', 'Protocol', 'HostName', 'ReplaceKeyWith', 'ReplaceKeyPrefixWith', 'EnableReplacePrefix', 'HttpRedirectCode'];
+// Mirror containers Alunite cannot keep faithfully (credentials, alternates, tags): refused, not dropped.
+const MIRROR_CONTAINERS_REFUSED = new Set(['MirrorAuth', 'MirrorMultiAlternates', 'MirrorTaggings', 'MirrorReturnHeaders']);
+
+function mirrorHeadersOf(node: Node): NonNullable<RoutingRedirect['mirrorHeaders']> {
+  onlyKnown(node, 'MirrorHeaders', ['PassAll', 'Pass', 'Remove', 'Set']);
+  const max = WEBSITE_LIMITS.maxMirrorHeaders;
+  const texts = (name: string): string[] => {
+    const list = many(node[name]);
+    if (list.length > max) throw invalidArgument(`At most ${max} ${name} elements are allowed.`, name, String(list.length));
+    return list.map((v) => {
+      if (typeof v !== 'string') throw malformed(`${name} must be text.`);
+      return v;
+    });
+  };
+  const set = containers(node, 'Set', max).map((s) => {
+    onlyKnown(s, 'Set', ['Key', 'Value']);
+    const key = textOf(s, 'Key');
+    if (key === undefined) throw malformed('Set needs a Key.');
+    return { key, value: textOf(s, 'Value') ?? '' };
+  });
+  const passAll = boolOf(node, 'PassAll');
+  return { ...(passAll !== undefined ? { passAll } : {}), pass: texts('Pass'), remove: texts('Remove'), set };
+}
+
+function redirectOf(node: Node): RoutingRedirect {
+  onlyKnown(node, 'Redirect', REDIRECT_FIELDS, (name) => name.startsWith('Mirror') || name === 'TransparentMirrorResponseCodes');
+  const type = textOf(node, 'RedirectType')?.trim();
+  if (type === undefined) throw malformed('Redirect needs a RedirectType.');
+  if (!REDIRECT_TYPES.includes(type as RedirectType)) throw invalidArgument('RedirectType must be Mirror, External, Internal or AliCDN.', 'RedirectType', type.slice(0, 64));
+  const out: RoutingRedirect = { type: type as RedirectType };
+  const passQueryString = boolOf(node, 'PassQueryString');
+  if (passQueryString !== undefined) out.passQueryString = passQueryString;
+  const protocol = textOf(node, 'Protocol')?.trim();
+  if (protocol !== undefined) {
+    if (protocol !== 'http' && protocol !== 'https') throw invalidArgument('Protocol must be http or https.', 'Protocol', protocol.slice(0, 64));
+    out.protocol = protocol;
+  }
+  const hostName = textOf(node, 'HostName')?.trim();
+  if (hostName !== undefined) out.hostName = hostName;
+  const replaceKeyWith = textOf(node, 'ReplaceKeyWith');
+  if (replaceKeyWith !== undefined) out.replaceKeyWith = replaceKeyWith;
+  const replaceKeyPrefixWith = textOf(node, 'ReplaceKeyPrefixWith');
+  if (replaceKeyPrefixWith !== undefined) out.replaceKeyPrefixWith = replaceKeyPrefixWith;
+  const enableReplacePrefix = boolOf(node, 'EnableReplacePrefix');
+  if (enableReplacePrefix !== undefined) out.enableReplacePrefix = enableReplacePrefix;
+  const code = intOf(node, 'HttpRedirectCode');
+  if (code !== undefined) {
+    if (code !== 301 && code !== 302 && code !== 307) throw invalidArgument('HttpRedirectCode must be 301, 302 or 307.', 'HttpRedirectCode', String(code));
+    out.httpRedirectCode = code;
+  }
+  const mirror: Record<string, string> = {};
+  for (const name of Object.keys(node)) {
+    if (REDIRECT_FIELDS.includes(name)) continue;
+    if (name === 'MirrorHeaders') {
+      const headers = containerOf(node, name);
+      if (headers) out.mirrorHeaders = mirrorHeadersOf(headers);
+      continue;
+    }
+    if (MIRROR_CONTAINERS_REFUSED.has(name)) throw new AppError('NotImplemented', `${name} in a Mirror redirect is not implemented by Alunite.`);
+    const value = textOf(node, name);
+    if (value !== undefined) mirror[name] = value;
+  }
+  if (Object.keys(mirror).length > 0) out.mirror = mirror;
+  return out;
+}
+
+function ruleOf(node: Node): RoutingRule {
+  onlyKnown(node, 'RoutingRule', ['RuleNumber', 'Condition', 'Redirect', 'LuaConfig']);
+  if (node.LuaConfig !== undefined) throw new AppError('NotImplemented', 'LuaConfig in a RoutingRule is not implemented by Alunite.');
+  const ruleNumber = intOf(node, 'RuleNumber');
+  if (ruleNumber === undefined) throw malformed('RoutingRule needs a RuleNumber.');
+  const redirect = containerOf(node, 'Redirect');
+  if (!redirect) throw malformed('RoutingRule needs a Redirect.');
+  return { ruleNumber, condition: conditionOf(containerOf(node, 'Condition')), redirect: redirectOf(redirect) };
+}
+
+export function parseWebsiteXml(text: string): WebsiteConfig {
+  const doc = parseXmlBody(text, 'WebsiteConfiguration');
+  onlyKnown(doc, 'WebsiteConfiguration', ['IndexDocument', 'ErrorDocument', 'RoutingRules']);
+  const config: WebsiteConfig = { rules: [] };
+  const index = containerOf(doc, 'IndexDocument');
+  if (index) {
+    onlyKnown(index, 'IndexDocument', ['Suffix', 'SupportSubDir', 'Type']);
+    const suffix = textOf(index, 'Suffix');
+    if (suffix === undefined) throw malformed('IndexDocument needs a Suffix.');
+    const type = intOf(index, 'Type') ?? 0;
+    if (type !== 0 && type !== 1 && type !== 2) throw invalidArgument('Type is Invalid', 'Type', String(type));
+    config.index = { suffix, supportSubDir: boolOf(index, 'SupportSubDir') ?? false, type };
+  }
+  const error = containerOf(doc, 'ErrorDocument');
+  if (error) {
+    onlyKnown(error, 'ErrorDocument', ['Key', 'HttpStatus']);
+    const key = textOf(error, 'Key');
+    if (key === undefined) throw malformed('ErrorDocument needs a Key.');
+    const status = intOf(error, 'HttpStatus') ?? 404;
+    if (status !== 200 && status !== 404) throw invalidArgument('HttpStatus is Invalid', 'HttpStatus', String(status));
+    config.error = { key, httpStatus: status };
+  }
+  const rules = containerOf(doc, 'RoutingRules');
+  if (rules) {
+    onlyKnown(rules, 'RoutingRules', ['RoutingRule']);
+    config.rules = containers(rules, 'RoutingRule', WEBSITE_LIMITS.maxRules).map(ruleOf);
+  }
+  return config;
+}
+
+const opt = (name: string, v: string | number | boolean | undefined): XmlChild => v !== undefined && el(name, v);
+
+function conditionXml(c: RoutingCondition): XmlChild {
+  const children: XmlChild[] = [
+    opt('KeyPrefixEquals', c.keyPrefixEquals),
+    opt('KeySuffixEquals', c.keySuffixEquals),
+    opt('HttpErrorCodeReturnedEquals', c.httpErrorCodeReturnedEquals),
+    ...c.includeHeaders.map((h) => el('IncludeHeader', [el('Key', h.key), opt('Equals', h.equals), opt('StartsWith', h.startsWith), opt('EndsWith', h.endsWith)])),
+  ];
+  return children.some(Boolean) && el('Condition', children);
+}
+
+function redirectXml(r: RoutingRedirect): XmlNode {
+  const h = r.mirrorHeaders;
+  return el('Redirect', [
+    el('RedirectType', r.type),
+    opt('PassQueryString', r.passQueryString),
+    ...Object.entries(r.mirror ?? {}).map(([k, v]) => el(k, v)),
+    h !== undefined && el('MirrorHeaders', [
+      opt('PassAll', h.passAll),
+      ...h.pass.map((p) => el('Pass', p)),
+      ...h.remove.map((p) => el('Remove', p)),
+      ...h.set.map((s) => el('Set', [el('Key', s.key), el('Value', s.value)])),
+    ]),
+    opt('Protocol', r.protocol),
+    opt('HostName', r.hostName),
+    opt('ReplaceKeyPrefixWith', r.replaceKeyPrefixWith),
+    opt('EnableReplacePrefix', r.enableReplacePrefix),
+    opt('ReplaceKeyWith', r.replaceKeyWith),
+    opt('HttpRedirectCode', r.httpRedirectCode),
+  ]);
+}
+
+export function websiteXml(config: WebsiteConfig): XmlNode {
+  const { index, error } = config;
+  return el('WebsiteConfiguration', [
+    index !== undefined && el('IndexDocument', [el('Suffix', index.suffix), el('SupportSubDir', index.supportSubDir), el('Type', index.type)]),
+    error !== undefined && el('ErrorDocument', [el('Key', error.key), el('HttpStatus', error.httpStatus)]),
+    config.rules.length > 0 && el('RoutingRules', config.rules.map((r) => el('RoutingRule', [el('RuleNumber', r.ruleNumber), conditionXml(r.condition), redirectXml(r.redirect)]))),
+  ]);
+}

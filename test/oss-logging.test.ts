@@ -1,0 +1,311 @@
+// Bucket access logging: Put/Get/DeleteBucketLogging through ali-oss and raw signed XML (refusals leave
+// the configuration alone), and the log objects themselves: written into the target bucket under
+// `<TargetPrefix><SourceBucket>YYYY-mm-DD-HH-MM-SS-NNNN`, one line per request in OSS's access log format,
+// through the normal write path (the target's default encryption applies), and never about their own
+// writes. The flush interval is shortened; the test polls with a generous deadline. Runs on PostgreSQL too
+// (test/pg-website-logging.test.ts).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type OSS from 'ali-oss';
+import { startServer, type RunningServer } from '../src/server.js';
+import { testPostgres } from './helpers/postgres.js';
+import { expectOssError, statusOf } from './helpers/oss.js';
+import { policyDoc, Ram } from './helpers/ram.js';
+import { encodeKey, errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+
+const md5 = (b: string): string => createHash('md5').update(b).digest('base64');
+type Sent = RawResponse & { err: Record<string, string> | null; text: string };
+
+async function send(port: number, r: { method: string; bucket: string; key?: string | null; query?: Array<[string, string]>; headers?: Record<string, string>; body?: string; anonymous?: boolean }): Promise<Sent> {
+  const key = r.key ?? null;
+  const path = `/${r.bucket}/${key === null ? '' : encodeKey(key)}${queryString(r.query)}`;
+  const headers: Record<string, string> = { host: `localhost:${port}`, ...(r.headers ?? {}) };
+  if (r.body !== undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
+  if (!r.anonymous) {
+    headers['x-oss-date'] = new Date().toUTCString();
+    headers.authorization = v1Authorization({ method: r.method, bucket: r.bucket, key, query: r.query ?? [], headers }, AK, SECRET).authorization;
+  }
+  const res = await rawRequest(port, { method: r.method, path, headers, body: r.body });
+  return { ...res, err: errorOf(res), text: res.body.toString('utf8') };
+}
+
+const status = (target: string, prefix?: string): string =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<BucketLoggingStatus><LoggingEnabled><TargetBucket>${target}</TargetBucket>${prefix === undefined ? '' : `<TargetPrefix>${prefix}</TargetPrefix>`}</LoggingEnabled></BucketLoggingStatus>`;
+const putLogging = (port: number, bucket: string, body: string): Promise<Sent> =>
+  send(port, { method: 'PUT', bucket, query: [['logging', '']], headers: { 'content-md5': md5(body), 'content-type': 'application/xml' }, body });
+const getLogging = (port: number, bucket: string): Promise<Sent> => send(port, { method: 'GET', bucket, query: [['logging', '']] });
+
+/** Splits an access log line: bare tokens, `"quoted"` ones (quotes removed) and the `[time]` one. */
+function fields(line: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|\[([^\]]*)\]|(\S+)/g;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) out.push(m[1] ?? m[2] ?? m[3]!);
+  return out;
+}
+
+// The documented field order (docs/logging.md).
+const F = {
+  remoteIp: 0, time: 3, requestUri: 4, status: 5, sentBytes: 6, requestTime: 7, referer: 8, userAgent: 9, host: 10, requestId: 11,
+  loggingFlag: 12, requester: 13, operation: 14, bucket: 15, key: 16, objectSize: 17, serverCost: 18, errorCode: 19, requestLength: 20,
+  owner: 21, delta: 22, syncRequest: 23, storageClass: 24, targetStorageClass: 25, acceleration: 26, accessKeyId: 27, bucketArn: 28,
+} as const;
+
+describe('Put/Get/DeleteBucketLogging', () => {
+  let srv: TestServer;
+  const B = 'log-config';
+  const T = 'log-config-target';
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(B);
+    await srv.client().putBucket(T);
+  });
+  after(() => srv.stop());
+
+  it('ali-oss: put (the bucket itself as target), get, delete (204), then logging off', async () => {
+    const c = srv.client();
+    assert.equal((await c.getBucketLogging(B)).enable, false);
+    assert.equal(statusOf(await c.putBucketLogging(B, 'access-')), 200);
+    const got = await c.getBucketLogging(B);
+    assert.equal(got.enable, true);
+    assert.equal(got.prefix, 'access-');
+    assert.equal(statusOf(await c.deleteBucketLogging(B)), 204);
+    assert.equal((await c.getBucketLogging(B)).enable, false);
+    assert.equal(statusOf(await c.deleteBucketLogging(B)), 204, 'deleting again is still 204');
+  });
+
+  it('raw: another bucket of the owner as target; GetBucketLogging shows both fields; an empty status turns logging off', async () => {
+    assert.equal((await putLogging(srv.port, B, status(T, 'logs/'))).status, 200);
+    const got = await getLogging(srv.port, B);
+    assert.match(got.text, /<BucketLoggingStatus><LoggingEnabled><TargetBucket>log-config-target<\/TargetBucket><TargetPrefix>logs\/<\/TargetPrefix><\/LoggingEnabled><\/BucketLoggingStatus>/);
+    assert.equal((await putLogging(srv.port, B, '<BucketLoggingStatus></BucketLoggingStatus>')).status, 200);
+    assert.match((await getLogging(srv.port, B)).text, /<BucketLoggingStatus><\/BucketLoggingStatus>/);
+  });
+
+  it('refusals: the documented errors, the configuration unchanged', async () => {
+    assert.equal((await putLogging(srv.port, B, status(T, 'keep/'))).status, 200);
+    const before = (await getLogging(srv.port, B)).text;
+    const cases: Array<[string, string, string, number]> = [
+      ['not XML', 'nope', 'MalformedXML', 400],
+      ['wrong root', '<Logging><LoggingEnabled><TargetBucket>x</TargetBucket></LoggingEnabled></Logging>', 'MalformedXML', 400],
+      ['no TargetBucket', '<BucketLoggingStatus><LoggingEnabled><TargetPrefix>a</TargetPrefix></LoggingEnabled></BucketLoggingStatus>', 'MalformedXML', 400],
+      ['unknown element', '<BucketLoggingStatus><LoggingEnabled><TargetBucket>log-config-target</TargetBucket><Bogus/></LoggingEnabled></BucketLoggingStatus>', 'MalformedXML', 400],
+      ['target missing', status('log-no-such-bucket', 'a'), 'InvalidTargetBucketForLogging', 400],
+      ['target name invalid', status('X', 'a'), 'InvalidTargetBucketForLogging', 400],
+      ['prefix starting with /', status(T, '/abc'), 'InvalidArgument', 400],
+      ['prefix over 256', status(T, 'p'.repeat(257)), 'InvalidArgument', 400],
+    ];
+    for (const [name, body, code, st] of cases) {
+      const r = await putLogging(srv.port, B, body);
+      assert.equal(r.err?.Code, code, `${name}: ${r.text}`);
+      assert.equal(r.status, st, name);
+      assert.equal((await getLogging(srv.port, B)).text, before, `${name}: nothing stored`);
+    }
+    assert.equal((await putLogging(srv.port, B, status('X', 'a'))).err?.EC, '0032-00000004');
+    assert.equal((await putLogging(srv.port, B, status('log-no-such-bucket', 'a'))).err?.EC, '0032-00000008');
+    const prefix = await putLogging(srv.port, B, status(T, '/abc'));
+    assert.equal(prefix.err?.EC, '0032-00000005');
+    assert.equal((await putLogging(srv.port, B, status(T, 'p'.repeat(256)))).status, 200, '256 characters are allowed');
+  });
+
+  it('RAM: an explicit Deny on PutBucketLogging / DeleteBucketLogging refuses them, GetBucketLogging still allowed', async () => {
+    await srv.client().putBucketLogging(B, 'ram-');
+    const u = await new Ram(srv).userWith('log-admin', policyDoc(
+      { Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] },
+      { Effect: 'Deny', Action: ['oss:PutBucketLogging', 'oss:DeleteBucketLogging'], Resource: `acs:oss:*:*:${B}` },
+    ));
+    const c = u.oss();
+    assert.equal((await c.getBucketLogging(B)).prefix, 'ram-');
+    await expectOssError(c.putBucketLogging(B, 'other-'), 'AccessDenied', 403);
+    await expectOssError(c.deleteBucketLogging(B), 'AccessDenied', 403);
+    assert.equal((await srv.client().getBucketLogging(B)).prefix, 'ram-', 'nothing changed');
+  });
+
+  it('a missing bucket is NoSuchBucket', async () => {
+    const c = srv.client();
+    await expectOssError(c.putBucketLogging('log-nope', 'a'), 'NoSuchBucket', 404);
+    await expectOssError(c.getBucketLogging('log-nope'), 'NoSuchBucket', 404);
+    await expectOssError(c.deleteBucketLogging('log-nope'), 'NoSuchBucket', 404);
+  });
+});
+
+describe('access log objects', () => {
+  let srv: TestServer;
+  let c: OSS;
+  const SRC = 'log-src';
+  const LOGS = 'log-dest';
+
+  before(async () => {
+    srv = await startTestServer({ accessLogging: { flushIntervalMs: 200 } });
+    c = srv.client();
+    await c.putBucket(SRC);
+    await c.putBucket(LOGS);
+    await (c as unknown as { putBucketEncryption(n: string, o: { SSEAlgorithm: string }): Promise<unknown> }).putBucketEncryption(LOGS, { SSEAlgorithm: 'AES256' });
+  });
+  after(() => srv.stop());
+
+  /** Every line of the log objects under `prefix` in LOGS, with the object names; polled until `enough` holds. */
+  async function logLines(prefix: string, enough: (lines: string[][]) => boolean): Promise<{ names: string[]; lines: string[][] }> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const listed = await c.listV2({ prefix, 'max-keys': '1000' } as never, {}) as unknown as { objects?: Array<{ name: string }> };
+      const names = (listed.objects ?? []).map((o) => o.name);
+      const lines: string[][] = [];
+      for (const name of names) {
+        const body = (await srv.client({ bucket: LOGS }).get(name)).content as Buffer;
+        for (const line of body.toString('utf8').split('\n')) if (line !== '') lines.push(fields(line));
+      }
+      if (enough(lines)) return { names, lines };
+      if (Date.now() > deadline) assert.fail(`log lines under ${prefix} never became complete: ${JSON.stringify(lines)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it('one line per request in the documented format, in objects named <TargetPrefix><SourceBucket>YYYY-mm-DD-HH-MM-SS-NNNN', async () => {
+    // ali-oss's listV2 lists the client's bucket: the log bucket.
+    c = srv.client({ bucket: LOGS });
+    // ali-oss sends the source bucket itself as TargetBucket; point it at LOGS over raw XML instead.
+    assert.equal((await putLogging(srv.port, SRC, status(LOGS, 'access/'))).status, 200);
+    const put = await send(srv.port, { method: 'PUT', bucket: SRC, key: 'dir/a b.txt', body: 'hello log' });
+    assert.equal(put.status, 200);
+    const got = await send(srv.port, { method: 'GET', bucket: SRC, key: 'dir/a b.txt', headers: { referer: 'https://ref.example/', 'user-agent': 'log-test/1.0' } });
+    assert.equal(got.text, 'hello log');
+    const missing = await send(srv.port, { method: 'GET', bucket: SRC, key: 'nope' });
+    assert.equal(missing.status, 404);
+    const anon = await send(srv.port, { method: 'GET', bucket: SRC, key: 'dir/a b.txt', anonymous: true });
+    assert.equal(anon.status, 403);
+    const ids = [put, got, missing, anon].map((r) => r.headers['x-oss-request-id'] as string);
+
+    // A signed URL's signature never lands in a log object.
+    const signedUrl = new URL(srv.pathClient({ bucket: SRC }).signatureUrl('dir/a b.txt', { expires: 600 }));
+    const presigned = await rawRequest(srv.port, { method: 'GET', path: `${signedUrl.pathname}${signedUrl.search}`, headers: { host: `localhost:${srv.port}` } });
+    assert.equal(presigned.status, 200, presigned.body.toString());
+    const signature = signedUrl.searchParams.get('Signature')!;
+    ids.push(presigned.headers['x-oss-request-id'] as string);
+
+    const { names, lines } = await logLines('access/', (ls) => ids.every((id) => ls.some((l) => l[F.requestId] === id)));
+    const line = (id: string): string[] => lines.find((l) => l[F.requestId] === id)!;
+    const pre = line(ids[4]!);
+    assert.match(pre[F.requestUri]!, /Signature=\[redacted\]/);
+    assert.ok(!lines.some((l) => l.join(' ').includes(signature)), 'no signature in the log');
+    for (const name of names) assert.match(name, /^access\/log-src\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{4}$/);
+    for (const l of lines) assert.equal(l.length, 29, `29 fields: ${JSON.stringify(l)}`);
+
+    const p = line(ids[0]!);
+    assert.equal(p[F.operation], 'PutObject');
+    assert.equal(p[F.status], '200');
+    assert.equal(p[F.requestUri], 'PUT /log-src/dir/a%20b.txt HTTP/1.1');
+    assert.equal(p[F.key], 'dir/a%20b.txt');
+    assert.equal(p[F.delta], String('hello log'.length));
+    assert.equal(p[F.objectSize], String('hello log'.length));
+    assert.equal(p[F.requester], '1234567890123456');
+    assert.equal(p[F.accessKeyId], AK);
+
+    const g = line(ids[1]!);
+    assert.equal(g[F.operation], 'GetObject');
+    assert.equal(g[F.status], '200');
+    assert.equal(g[F.sentBytes], String('hello log'.length));
+    assert.equal(g[F.referer], 'https://ref.example/');
+    assert.equal(g[F.userAgent], 'log-test/1.0');
+    assert.equal(g[F.host], `localhost:${srv.port}`);
+    assert.equal(g[F.loggingFlag], 'true');
+    assert.equal(g[F.bucket], SRC);
+    assert.equal(g[F.errorCode], '-');
+    assert.equal(g[F.delta], '-');
+    assert.equal(g[F.owner], '1234567890123456');
+    assert.equal(g[F.bucketArn], 'acs:oss:*:1234567890123456:log-src');
+    assert.match(g[F.time]!, /^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
+    assert.match(g[F.remoteIp]!, /^(::ffff:)?127\.0\.0\.1$/);
+    assert.match(g[F.requestTime]!, /^\d+$/);
+    assert.ok(Number(g[F.requestLength]) > 0);
+
+    const m = line(ids[2]!);
+    assert.equal(m[F.status], '404');
+    assert.equal(m[F.errorCode], 'NoSuchKey');
+
+    const a = line(ids[3]!);
+    assert.equal(a[F.status], '403');
+    assert.equal(a[F.errorCode], 'AccessDenied');
+    assert.equal(a[F.requester], '-', 'anonymous');
+    assert.equal(a[F.accessKeyId], '-');
+
+    // Written through the normal write path: the target's default encryption applies.
+    const head = await srv.client({ bucket: LOGS }).head(names[0]!);
+    assert.equal((head.res.headers as Record<string, string>)['x-oss-server-side-encryption'], 'AES256');
+  });
+
+  it('a bucket logging into itself never logs its own log writes', async () => {
+    c = srv.client({ bucket: LOGS });
+    assert.equal((await putLogging(srv.port, LOGS, status(LOGS, 'self/'))).status, 200);
+    const r = await send(srv.port, { method: 'GET', bucket: LOGS, key: 'marker-missing' });
+    const id = r.headers['x-oss-request-id'] as string;
+    // The polling below lists and reads LOGS, which is logged too; wait for a second generation of objects.
+    const { lines } = await logLines('self/', (ls) => ls.some((l) => l[F.requestId] === id) && ls.length >= 3);
+    for (const l of lines) {
+      assert.notEqual(l[F.operation], 'PutObject', `a log write was logged: ${JSON.stringify(l)}`);
+      assert.ok(['GetObject', 'ListObjectsV2', 'ListObjects', 'PutBucketLogging', 'HeadObject'].includes(l[F.operation]!), l[F.operation]);
+    }
+  });
+
+  it('after DeleteBucketLogging no new lines are written', async () => {
+    c = srv.client({ bucket: LOGS });
+    await srv.client().deleteBucketLogging(SRC);
+    await srv.client().deleteBucketLogging(LOGS);
+    const r = await send(srv.port, { method: 'GET', bucket: SRC, key: 'after-delete' });
+    const id = r.headers['x-oss-request-id'] as string;
+    await new Promise((res) => setTimeout(res, 1000)); // several flush intervals
+    const { lines } = await logLines('access/', () => true);
+    assert.ok(!lines.some((l) => l[F.requestId] === id), 'the request after DeleteBucketLogging is not logged');
+  });
+});
+
+describe('access log batching', () => {
+  it('a batch reaching maxRecords is written at once; shutdown writes what is left', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'alunite-log-'));
+    const meta = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;
+    const start = (): Promise<RunningServer> => startServer({
+      host: '127.0.0.1', port: 0, dataDir, inMemory: false, region: 'cn-hangzhou', accountId: ACCOUNT_ID,
+      rootAccessKeyId: AK, rootAccessKeySecret: SECRET, logLevel: 'silent', durable: false, meta,
+      // Never on the timer during the test: only the size trigger and close() write.
+      accessLogging: { flushIntervalMs: 3_600_000, maxRecords: 3 },
+    });
+    let srv = await start();
+    try {
+      assert.equal((await send(srv.port, { method: 'PUT', bucket: 'batch-src' })).status, 200);
+      assert.equal((await send(srv.port, { method: 'PUT', bucket: 'batch-logs' })).status, 200);
+      // Logged lines: this PutBucketLogging, then the four GETs (the target's own listing is not logged).
+      assert.equal((await putLogging(srv.port, 'batch-src', status('batch-logs', 'b/'))).status, 200);
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await send(srv.port, { method: 'GET', bucket: 'batch-src', key: `k${i}` })).headers['x-oss-request-id'] as string);
+      const logObjects = async (): Promise<string[]> => {
+        const r = await send(srv.port, { method: 'GET', bucket: 'batch-logs', query: [['prefix', 'b/']] });
+        return [...r.text.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);
+      };
+      const deadline = Date.now() + 60_000;
+      while ((await logObjects()).length === 0) {
+        if (Date.now() > deadline) assert.fail('the full batch was never written');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const first = await logObjects();
+      assert.equal(first.length, 1, 'one batch of 3 lines');
+      const body = (await send(srv.port, { method: 'GET', bucket: 'batch-logs', key: first[0]! })).text;
+      assert.equal(body.split('\n').filter((l) => l !== '').length, 3);
+      assert.ok(body.includes(ids[0]!) && body.includes(ids[1]!) && !body.includes(ids[2]!), 'the first requests are in it');
+      await srv.close();
+      srv = await start();
+      const all = await logObjects();
+      assert.equal(all.length, 2, `close() wrote the rest: ${all.join(', ')}`);
+      const rest = (await send(srv.port, { method: 'GET', bucket: 'batch-logs', key: all.find((k) => k !== first[0])! })).text;
+      assert.equal(rest.split('\n').filter((l) => l !== '').length, 2);
+      assert.ok(rest.includes(ids[2]!) && rest.includes(ids[3]!), 'the last requests are in the object written at shutdown');
+    } finally {
+      await srv.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
