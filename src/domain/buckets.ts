@@ -1,4 +1,5 @@
 import { admitSmall } from './admission.js';
+import { assertNoPublicPolicy } from './access-rules.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { parsePolicy } from '../policy/index.js';
 import { LIMITS, requireBucket, type DomainContext } from './context.js';
@@ -101,9 +102,10 @@ export class BucketService {
 
   /** Stores a bucket policy after checking it against the bucket-policy grammar (Principal + Resource). */
   async putPolicy(name: string, text: string): Promise<void> {
-    await this.get(name);
+    const bucket = await this.get(name);
     const parsed = parsePolicy(text, 'bucket');
     if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
+    assertNoPublicPolicy(bucket, text); // Block Public Access (docs/access-rules.md)
     await admitSmall(this.ctx);
     await this.ctx.meta.updateBucket(name, { policy: text });
   }

@@ -162,6 +162,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         headers: post?.headers ?? headers,
         query,
         accessKeyId: auth.accessKeyId,
+        authMethod: auth.method,
       };
       rec.principal = auth.principal;
       await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import type { BucketService } from '../domain/buckets.js';
+import type { AccessRulesService } from '../domain/access-rules.js';
 import type { BucketEncryptionService } from '../domain/encryption.js';
 import type { LifecycleService } from '../domain/lifecycle-service.js';
 import type { MultipartService } from '../domain/multipart.js';
@@ -18,6 +19,8 @@ export interface OssServices {
   archive: ArchiveService;
   encryption: BucketEncryptionService;
   lifecycle: LifecycleService;
+  /** Referer, Block Public Access and pay-by-requester configurations (docs/access-rules.md). */
+  accessRules: AccessRulesService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

@@ -116,6 +116,14 @@ export type Operation =
   | Simple<'GetBucketWorm'>
   | Simple<'RestoreObject'>
   | Simple<'CleanRestoredObject'>
+  // Access rules the cloud enforces (docs/access-rules.md): Referer, Block Public Access, pay-by-requester.
+  | Simple<'PutBucketReferer'>
+  | Simple<'GetBucketReferer'>
+  | Simple<'PutBucketPublicAccessBlock'>
+  | Simple<'GetBucketPublicAccessBlock'>
+  | Simple<'DeleteBucketPublicAccessBlock'>
+  | Simple<'PutBucketRequestPayment'>
+  | Simple<'GetBucketRequestPayment'>
   | (Base & { name: 'CopyObject'; params: { source: CopySource } })
   | (Base & { name: 'AppendObject'; params: { position: number } })
   | (Base & { name: 'UploadPart'; params: { uploadId: string; partNumber: number } })
@@ -161,6 +169,9 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'RestoreObject', 'CleanRestoredObject',
   'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
   'GetBucketLifecycle', 'PutBucketLifecycle', 'DeleteBucketLifecycle',
+  // Access rules (docs/access-rules.md)
+  'PutBucketReferer', 'GetBucketReferer', 'PutBucketPublicAccessBlock', 'GetBucketPublicAccessBlock',
+  'DeleteBucketPublicAccessBlock', 'PutBucketRequestPayment', 'GetBucketRequestPayment',
 ]);
 
 /**
@@ -488,6 +499,8 @@ function routeImplemented(input: RouteInput): Operation {
   }
 
   if (key === null) {
+    const rules = accessRuleOperation(method, query, onBucket);
+    if (rules !== null) return rules;
     switch (method) {
       case 'GET':
         if (has('acl')) return { name: 'GetBucketAcl', ...onBucket('oss:GetBucketAcl') };
@@ -583,4 +596,27 @@ function routeImplemented(input: RouteInput): Operation {
     default:
       throw notAllowed(method, 'Object');
   }
+}
+
+/**
+ * Access rules (docs/access-rules.md): the bucket's Referer, Block Public Access and pay-by-requester
+ * configurations. An access point's Block Public Access (`x-oss-access-point-name`) is not implemented.
+ */
+function accessRuleOperation(method: string, query: ReadonlyMap<string, string>, onBucket: (action: string) => Base): Operation | null {
+  if (query.has('publicAccessBlock')) {
+    const verb = method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : method === 'DELETE' ? 'Delete' : null;
+    if (verb === null) return null;
+    if (query.has('x-oss-access-point-name')) {
+      const operation = `${verb}AccessPointPublicAccessBlock`;
+      const base = onBucket(`oss:${operation}`);
+      return { name: 'Unimplemented', ...base, params: { operation, message: `${operation} is not implemented by Alunite yet.` } };
+    }
+    const name = `${verb}BucketPublicAccessBlock` as const;
+    return { name, ...onBucket(`oss:${name}`) };
+  }
+  if (method !== 'GET' && method !== 'PUT') return null;
+  const verb = method === 'GET' ? 'Get' : 'Put';
+  if (query.has('referer')) return { name: `${verb}BucketReferer`, ...onBucket(`oss:${verb}BucketReferer`) };
+  if (query.has('requestPayment')) return { name: `${verb}BucketRequestPayment`, ...onBucket(`oss:${verb}BucketRequestPayment`) };
+  return null;
 }

@@ -1,5 +1,6 @@
 import type { HandlerTable } from '../context.js';
 import * as bucket from './bucket.js';
+import * as accessRules from './access-rules.js';
 import * as archive from './archive.js';
 import * as encryption from './encryption.js';
 import * as lifecycle from './lifecycle.js';
@@ -66,5 +67,13 @@ export const handlers: HandlerTable = {
   RestoreObject: archive.restoreObject,
   CleanRestoredObject: archive.cleanRestoredObject,
   PostObject: postObject,
+  // Access rules (docs/access-rules.md)
+  PutBucketReferer: accessRules.putBucketReferer,
+  GetBucketReferer: accessRules.getBucketReferer,
+  PutBucketPublicAccessBlock: accessRules.putBucketPublicAccessBlock,
+  GetBucketPublicAccessBlock: accessRules.getBucketPublicAccessBlock,
+  DeleteBucketPublicAccessBlock: accessRules.deleteBucketPublicAccessBlock,
+  PutBucketRequestPayment: accessRules.putBucketRequestPayment,
+  GetBucketRequestPayment: accessRules.getBucketRequestPayment,
   Unimplemented: unimplemented,
 };
