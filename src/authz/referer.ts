@@ -20,7 +20,9 @@ const compiled = new WeakMap<readonly string[], Matcher>();
 function matcherOf(list: readonly string[]): Matcher {
   let out = compiled.get(list);
   if (out === undefined) {
-    out = compileGlobs(list.map((p) => p.toLowerCase()));
+    // A pattern matches the Referer's start (OSS: "matching the URL prefix"; `www.aliyun.com` lets
+    // `www.aliyun.com/123` and `www.aliyun.com.cn` through).
+    out = compileGlobs(list.map((p) => (p.endsWith('*') ? p : `${p}*`).toLowerCase()));
     compiled.set(list, out);
   }
   return out;
