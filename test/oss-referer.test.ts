@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
+import { bucketXml } from './helpers/bucket-xml.js';
 import { expectOssError } from './helpers/oss.js';
 import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { MSG, policyDoc, Ram } from './helpers/ram.js';
@@ -19,24 +20,6 @@ interface RefererCalls {
   deleteBucketReferer(name: string): Promise<unknown>;
 }
 const ref = (c: OSS): RefererCalls => c as unknown as RefererCalls;
-
-interface BucketRequestClient {
-  _bucketRequestParams(method: string, bucket: string, subres: string, options?: object): { content?: Buffer; mime?: string; successStatuses?: number[]; xmlResponse?: boolean };
-  request(params: object): Promise<{ data: unknown; res: { status: number } }>;
-}
-
-/** A bucket sub-resource request with a body of our choosing, signed by ali-oss. */
-export function bucketXml(client: OSS, method: string, bucket: string, subres: string, xml?: string, successStatuses = [200]): Promise<{ data: unknown; res: { status: number } }> {
-  const raw = client as unknown as BucketRequestClient;
-  const params = raw._bucketRequestParams(method, bucket, subres, {});
-  if (xml !== undefined) {
-    params.content = Buffer.from(xml);
-    params.mime = 'xml';
-  }
-  params.successStatuses = successStatuses;
-  if (method === 'GET') params.xmlResponse = true;
-  return raw.request(params);
-}
 
 const refererXml = (inner: string): string => `<?xml version="1.0" encoding="UTF-8"?><RefererConfiguration>${inner}</RefererConfiguration>`;
 

@@ -332,7 +332,8 @@ function refusalOf(input: RouteInput): Refusal | null {
  * consume (`DELETE /<bucket>/?acl`) must not run as the operation it fell through to.
  */
 function assertConsumed(op: Operation, input: RouteInput): void {
-  const own = keysOf(op.name);
+  // A routed Unimplemented (an access point's Block Public Access) consumed its operation's sub-resources.
+  const own = keysOf(op.name === 'Unimplemented' ? op.params.operation : op.name);
   for (const k of input.query.keys()) {
     const owners = PUBLISHED_KEYS.get(k);
     if (owners === undefined || own.has(k)) continue;

@@ -1,0 +1,150 @@
+// Block Public Access at bucket level (docs/access-rules.md): Put/Get/DeleteBucketPublicAccessBlock, public
+// ACLs and public bucket policies refused on write with OSS's messages, existing public grants ignored while
+// it is on (and honoured again once it is off). Runs on SQLite, and on PostgreSQL through
+// test/pg-access-rules.test.ts.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type OSS from 'ali-oss';
+import { bucketXml } from './helpers/bucket-xml.js';
+import { expectOssError } from './helpers/oss.js';
+import { rawRequest } from './helpers/raw-http.js';
+import { MSG, policyDoc, Ram } from './helpers/ram.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+
+const BUCKET = 'pab-bucket';
+const OTHER = 'pab-private';
+const pabXml = (inner: string): string => `<?xml version="1.0" encoding="UTF-8"?><PublicAccessBlockConfiguration>${inner}</PublicAccessBlockConfiguration>`;
+
+describe('Block Public Access (bucket level)', () => {
+  let srv: TestServer;
+  let client: OSS;
+  let other: OSS;
+
+  const anonymousStatus = async (bucket: string, key: string): Promise<number> =>
+    (await rawRequest(srv.port, { method: 'GET', path: `/${bucket}/${key}`, headers: { host: `127.0.0.1:${srv.port}` } })).status;
+  const blocked = async (bucket: string): Promise<unknown> => ((await bucketXml(client, 'GET', bucket, 'publicAccessBlock')).data as Record<string, unknown>).BlockPublicAccess;
+  const setBlock = (bucket: string, on: boolean): Promise<unknown> => bucketXml(client, 'PUT', bucket, 'publicAccessBlock', pabXml(`<BlockPublicAccess>${on}</BlockPublicAccess>`));
+
+  before(async () => {
+    srv = await startTestServer();
+    client = srv.client({ bucket: BUCKET });
+    other = srv.client({ bucket: OTHER });
+    await client.putBucket(BUCKET);
+    await client.putBucketACL(BUCKET, 'public-read');
+    await client.put('pub.txt', Buffer.from('public by bucket acl'));
+    await other.putBucket(OTHER);
+    await other.put('by-object-acl.txt', Buffer.from('public by object acl'), { headers: { 'x-oss-object-acl': 'public-read' } });
+    await other.put('policy/by-policy.txt', Buffer.from('public by bucket policy'));
+    await other.put('local/by-ip.txt', Buffer.from('open to one address'));
+    await other.putBucketPolicy(OTHER, {
+      Version: '1',
+      Statement: [
+        { Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`acs:oss:*:${ACCOUNT_ID}:${OTHER}/policy/*`] },
+        // Pinned to one source address: not public, so it keeps working while public access is blocked.
+        { Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`acs:oss:*:${ACCOUNT_ID}:${OTHER}/local/*`], Condition: { IpAddress: { 'acs:SourceIp': ['127.0.0.1/32'] } } },
+      ],
+    } as never);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  test('off by default: GetBucketPublicAccessBlock answers false and public grants work', async () => {
+    assert.equal(await blocked(BUCKET), 'false');
+    assert.equal(await anonymousStatus(BUCKET, 'pub.txt'), 200);
+    assert.equal(await anonymousStatus(OTHER, 'by-object-acl.txt'), 200);
+    assert.equal(await anonymousStatus(OTHER, 'policy/by-policy.txt'), 200);
+    assert.equal(await anonymousStatus(OTHER, 'local/by-ip.txt'), 200);
+  });
+
+  test('on: public ACLs and public policy statements are ignored, the rest still applies', async () => {
+    await setBlock(BUCKET, true);
+    await setBlock(OTHER, true);
+    assert.equal(await blocked(BUCKET), 'true');
+    assert.equal(await anonymousStatus(BUCKET, 'pub.txt'), 403);
+    assert.equal(await anonymousStatus(OTHER, 'by-object-acl.txt'), 403);
+    assert.equal(await anonymousStatus(OTHER, 'policy/by-policy.txt'), 403);
+    assert.equal(await anonymousStatus(OTHER, 'local/by-ip.txt'), 200, 'a statement pinned to a source address is not public');
+    // The stored ACLs are unchanged and the owner is unaffected.
+    assert.equal((await client.getBucketACL(BUCKET)).acl, 'public-read');
+    assert.equal((await other.getACL('by-object-acl.txt')).acl, 'public-read');
+    assert.equal((await client.get('pub.txt')).content.toString(), 'public by bucket acl');
+  });
+
+  test('on: writing a public ACL or a public bucket policy is refused and nothing changes', async () => {
+    let err = await expectOssError(client.putBucketACL(BUCKET, 'public-read-write'), 'AccessDenied', 403);
+    assert.equal(err.message, 'Put public bucket acl is not allowed.');
+    assert.equal((await client.getBucketACL(BUCKET)).acl, 'public-read');
+
+    err = await expectOssError(client.put('new-public.txt', Buffer.from('x'), { headers: { 'x-oss-object-acl': 'public-read' } }), 'AccessDenied', 403);
+    assert.equal(err.message, 'Put public object acl is not allowed.');
+    assert.equal(err.ecCode, '0016-00000901');
+    await expectOssError(client.head('new-public.txt'), 'NoSuchKey', 404);
+    await client.put('mine.txt', Buffer.from('x'));
+    err = await expectOssError(client.putACL('mine.txt', 'public-read-write'), 'AccessDenied', 403);
+    assert.equal(err.message, 'Put public object acl is not allowed.');
+    assert.equal((await client.getACL('mine.txt')).acl, 'default');
+    await expectOssError(client.copy('copied.txt', 'mine.txt', { headers: { 'x-oss-object-acl': 'public-read' } }), 'AccessDenied', 403);
+    await expectOssError(client.initMultipartUpload('mp.bin', { headers: { 'x-oss-object-acl': 'public-read' } }), 'AccessDenied', 403);
+
+    err = await expectOssError(client.putBucketPolicy(BUCKET, { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['*'] }] }), 'AccessDenied', 403);
+    assert.equal(err.message, 'Put public bucket policy is not allowed.');
+    assert.equal((await client.getBucketPolicy(BUCKET)).policy, null, 'ali-oss answers a 404 NoSuchBucketPolicy as null');
+
+    // Private ACLs and policies naming fixed principals are fine.
+    await client.putACL('mine.txt', 'private');
+    await client.put('private.txt', Buffer.from('x'), { headers: { 'x-oss-object-acl': 'private' } });
+    await client.putBucketPolicy(BUCKET, { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: ['*'] }] });
+    await client.deleteBucketPolicy(BUCKET);
+  });
+
+  test('DeleteBucketPublicAccessBlock (204) turns it off: existing public grants take effect again', async () => {
+    const res = await bucketXml(client, 'DELETE', BUCKET, 'publicAccessBlock', undefined, [204]);
+    assert.equal(res.res.status, 204);
+    assert.equal(await blocked(BUCKET), 'false');
+    assert.equal(await anonymousStatus(BUCKET, 'pub.txt'), 200);
+    await setBlock(OTHER, false);
+    assert.equal(await anonymousStatus(OTHER, 'by-object-acl.txt'), 200);
+    assert.equal(await anonymousStatus(OTHER, 'policy/by-policy.txt'), 200);
+    await client.putBucketACL(BUCKET, 'public-read-write');
+    await client.putBucketACL(BUCKET, 'public-read');
+    // An empty configuration means false (BlockPublicAccess is optional).
+    await bucketXml(client, 'PUT', BUCKET, 'publicAccessBlock', pabXml(''));
+    assert.equal(await blocked(BUCKET), 'false');
+  });
+
+  test('bad XML is refused and stores nothing', async () => {
+    await setBlock(BUCKET, true);
+    for (const xml of [
+      '<PublicAccessBlockConfiguration><BlockPublicAccess>true</BlockPublicAccess>',
+      '<Other><BlockPublicAccess>false</BlockPublicAccess></Other>',
+      pabXml('<BlockPublicAccess>yes</BlockPublicAccess>'),
+      pabXml('<BlockPublicAccess><x/></BlockPublicAccess>'),
+    ]) {
+      await expectOssError(bucketXml(client, 'PUT', BUCKET, 'publicAccessBlock', xml), 'MalformedXML', 400);
+    }
+    assert.equal(await blocked(BUCKET), 'true');
+    await setBlock(BUCKET, false);
+  });
+
+  test('account and access-point levels are not implemented (501); a missing bucket is NoSuchBucket', async () => {
+    await expectOssError(bucketXml(client, 'GET', BUCKET, { publicAccessBlock: '', 'x-oss-access-point-name': 'ap-01' }), 'NotImplemented', 501);
+    const svc = await rawRequest(srv.port, { method: 'GET', path: '/?publicAccessBlock', headers: { host: `127.0.0.1:${srv.port}` } });
+    assert.equal(svc.status, 403, 'anonymous service request: authorization comes first');
+    await expectOssError(bucketXml(client, 'GET', 'no-such-pab-bucket', 'publicAccessBlock'), 'NoSuchBucket', 404);
+  });
+
+  test('Put/DeleteBucketPublicAccessBlock are authorized as their actions (explicit Deny wins)', async () => {
+    const ram = new Ram(srv);
+    const user = await ram.userWith('pab-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['*'] },
+      { Effect: 'Deny', Action: ['oss:PutBucketPublicAccessBlock', 'oss:DeleteBucketPublicAccessBlock'], Resource: [`acs:oss:*:*:${BUCKET}`] },
+    ));
+    const asUser = user.oss(BUCKET);
+    let err = await expectOssError(bucketXml(asUser, 'PUT', BUCKET, 'publicAccessBlock', pabXml('<BlockPublicAccess>true</BlockPublicAccess>')), 'AccessDenied', 403);
+    assert.equal(err.message, MSG.policyDeny);
+    err = await expectOssError(bucketXml(asUser, 'DELETE', BUCKET, 'publicAccessBlock', undefined, [204]), 'AccessDenied', 403);
+    assert.equal(err.message, MSG.policyDeny);
+    assert.equal(((await bucketXml(asUser, 'GET', BUCKET, 'publicAccessBlock')).data as Record<string, unknown>).BlockPublicAccess, 'false');
+  });
+});
