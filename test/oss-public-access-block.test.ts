@@ -7,9 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
 import { bucketXml } from './helpers/bucket-xml.js';
 import { expectOssError } from './helpers/oss.js';
-import { rawRequest } from './helpers/raw-http.js';
+import { parseErrorXml, rawRequest } from './helpers/raw-http.js';
+import { signPostPolicyV1 } from '../src/oss/post-policy.js';
 import { MSG, policyDoc, Ram } from './helpers/ram.js';
-import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'pab-bucket';
 const OTHER = 'pab-private';
@@ -86,6 +87,18 @@ describe('Block Public Access (bucket level)', () => {
     assert.equal((await client.getACL('mine.txt')).acl, 'default');
     await expectOssError(client.copy('copied.txt', 'mine.txt', { headers: { 'x-oss-object-acl': 'public-read' } }), 'AccessDenied', 403);
     await expectOssError(client.initMultipartUpload('mp.bin', { headers: { 'x-oss-object-acl': 'public-read' } }), 'AccessDenied', 403);
+    await expectOssError(client.append('appended.txt', Buffer.from('x'), { headers: { 'x-oss-object-acl': 'public-read' } } as never), 'AccessDenied', 403);
+    await expectOssError(client.putSymlink('link', 'mine.txt', { headers: { 'x-oss-object-acl': 'public-read' } } as never), 'AccessDenied', 403);
+    // A browser form (PostObject) setting a public ACL.
+    const policy = Buffer.from(JSON.stringify({ expiration: '2099-01-01T00:00:00.000Z', conditions: [['starts-with', '$key', '']] })).toString('base64');
+    const form = new FormData();
+    for (const [k, v] of [['key', 'posted.txt'], ['OSSAccessKeyId', AK], ['policy', policy], ['Signature', signPostPolicyV1(SECRET, policy)], ['x-oss-object-acl', 'public-read']]) form.append(k!, v!);
+    form.append('file', new Blob([new Uint8Array(Buffer.from('posted'))]), 'f.txt');
+    const posted = await fetch(`${srv.url}/${BUCKET}/`, { method: 'POST', body: form });
+    const postedText = await posted.text();
+    assert.equal(posted.status, 403, postedText);
+    assert.equal(parseErrorXml(postedText).Message, 'Put public object acl is not allowed.');
+    for (const key of ['appended.txt', 'link', 'posted.txt']) await expectOssError(client.head(key), 'NoSuchKey', 404);
 
     err = await expectOssError(client.putBucketPolicy(BUCKET, { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['*'] }] }), 'AccessDenied', 403);
     assert.equal(err.message, 'Put public bucket policy is not allowed.');
