@@ -147,6 +147,20 @@ describe('Block Public Access (bucket level)', () => {
     await expectOssError(bucketXml(client, 'GET', 'no-such-pab-bucket', 'publicAccessBlock'), 'NoSuchBucket', 404);
   });
 
+  test('the policy simulator evaluates as authorization does: public grants ignored while blocked', async () => {
+    const ram = new Ram(srv);
+    await ram.user('pab-sim');
+    const simulate = async (): Promise<string> => {
+      const r = await ram.call('SimulatePrincipalPolicy', { UserName: 'pab-sim', ActionName: 'oss:GetObject', Resource: `acs:oss:cn-hangzhou:${ACCOUNT_ID}:${OTHER}/policy/by-policy.txt` });
+      return r.EvaluationResult.Decision as string;
+    };
+    assert.equal(await simulate(), 'Allow', 'the public bucket policy statement allows everyone');
+    await setBlock(OTHER, true);
+    assert.notEqual(await simulate(), 'Allow');
+    await setBlock(OTHER, false);
+    assert.equal(await simulate(), 'Allow');
+  });
+
   test('Put/DeleteBucketPublicAccessBlock are authorized as their actions (explicit Deny wins)', async () => {
     const ram = new Ram(srv);
     const user = await ram.userWith('pab-denied', policyDoc(

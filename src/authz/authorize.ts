@@ -7,7 +7,8 @@ import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
 import { policyCaller } from './caller.js';
-import { effectiveAcl, enforceBucketRules, policyForEvaluation } from './bucket-rules.js';
+import { enforceBucketRules } from './bucket-rules.js';
+import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 
 /** What authorization may read: the resources an operation touches, and the caller's policies. */
 export interface AuthzDeps {

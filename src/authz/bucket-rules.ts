@@ -1,7 +1,6 @@
 import type { Principal } from '../auth/principal.js';
-import { assertNoPublicAcl, bucketBlocksPublicAccess, bucketPayer, bucketReferer } from '../domain/access-rules.js';
-import type { Bucket, BucketAcl } from '../domain/model.js';
-import { withoutPublicStatements } from '../domain/public-access.js';
+import { assertNoPublicAcl, bucketPayer, bucketReferer } from '../domain/access-rules.js';
+import type { Bucket } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck } from '../oss/operations.js';
 import { headerValue as header } from '../auth/signature/request.js';
@@ -11,7 +10,8 @@ import { REFERER_REFUSAL_EC, refererRefusal } from './referer.js';
 // The access rules a bucket's own configuration enforces on every request that touches it, whoever is
 // allowed by policies and ACLs (docs/access-rules.md): hotlink protection (Referer), pay-by-requester and
 // Block Public Access. authorize.ts consults this for each bucket a check names; a bucket with none of these
-// configurations costs three property lookups.
+// configurations costs three property lookups. How public grants are ignored while public access is
+// blocked (effectiveAcl, policyForEvaluation) lives in domain/access-rules.ts, shared with the RAM simulator.
 
 const REFERER_MESSAGE = 'You are denied by bucket referer policy.';
 const REQUESTER_PAYS_MESSAGE = 'Access denied for requester pay bucket';
@@ -47,23 +47,4 @@ export function enforceBucketRules(principal: Principal, check: AuthzCheck, buck
   if (check.action === 'oss:PutObjectAcl' || check.action === 'oss:PutObjectVersionAcl') {
     assertNoPublicAcl(bucket, 'object', header(facts.headers, 'x-oss-object-acl'));
   }
-}
-
-/** An ACL as evaluated: public ACLs count as private while the bucket blocks public access. */
-export function effectiveAcl(bucket: Bucket, acl: BucketAcl): BucketAcl {
-  return acl !== 'private' && bucketBlocksPublicAccess(bucket) ? 'private' : acl;
-}
-
-// Per bucket record (replaced on every bucket write), so never stale.
-const evaluatedPolicy = new WeakMap<Bucket, string | null>();
-
-/** The bucket policy as evaluated: without its public statements while the bucket blocks public access. */
-export function policyForEvaluation(bucket: Bucket): string | null {
-  if (bucket.policy === null || !bucketBlocksPublicAccess(bucket)) return bucket.policy;
-  let text = evaluatedPolicy.get(bucket);
-  if (text === undefined) {
-    text = withoutPublicStatements(bucket.policy);
-    evaluatedPolicy.set(bucket, text);
-  }
-  return text;
 }

@@ -1,8 +1,8 @@
 import { AppError } from '../errors.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
-import type { Bucket } from './model.js';
-import { policyAllowsPublicAccess } from './public-access.js';
+import type { Bucket, BucketAcl } from './model.js';
+import { policyAllowsPublicAccess, withoutPublicStatements } from './public-access.js';
 
 // The bucket configurations the cloud enforces on the request path (docs/access-rules.md): hotlink
 // protection (Referer), Block Public Access and pay-by-requester. This module stores and validates them;
@@ -112,4 +112,23 @@ export function assertNoPublicPolicy(b: Bucket, policyText: string): void {
   if (bucketBlocksPublicAccess(b) && policyAllowsPublicAccess(policyText)) {
     throw new AppError('AccessDenied', 'Put public bucket policy is not allowed.');
   }
+}
+
+/** An ACL as evaluated: public ACLs count as private while the bucket blocks public access. */
+export function effectiveAcl(bucket: Bucket, acl: BucketAcl): BucketAcl {
+  return acl !== 'private' && bucketBlocksPublicAccess(bucket) ? 'private' : acl;
+}
+
+// Per bucket record (replaced on every bucket write), so never stale.
+const evaluatedPolicy = new WeakMap<Bucket, string | null>();
+
+/** The bucket policy as evaluated: without its public statements while the bucket blocks public access. */
+export function policyForEvaluation(bucket: Bucket): string | null {
+  if (bucket.policy === null || !bucketBlocksPublicAccess(bucket)) return bucket.policy;
+  let text = evaluatedPolicy.get(bucket);
+  if (text === undefined) {
+    text = withoutPublicStatements(bucket.policy);
+    evaluatedPolicy.set(bucket, text);
+  }
+  return text;
 }
