@@ -21,6 +21,10 @@ interface RefererCalls {
 }
 const ref = (c: OSS): RefererCalls => c as unknown as RefererCalls;
 
+// @types/ali-oss declares signatureUrlV4's request argument loosely; this is the shape ali-oss uses.
+type SignV4 = (method: string, expires: number, request?: { headers?: Record<string, string>; queries?: Record<string, string> }, objectName?: string) => Promise<string>;
+const signV4 = (client: OSS): SignV4 => (client as unknown as { signatureUrlV4: SignV4 }).signatureUrlV4.bind(client);
+
 const refererXml = (inner: string): string => `<?xml version="1.0" encoding="UTF-8"?><RefererConfiguration>${inner}</RefererConfiguration>`;
 
 describe('bucket Referer (hotlink protection)', () => {
@@ -87,6 +91,13 @@ describe('bucket Referer (hotlink protection)', () => {
     refusedWith(await signedUrlGet('https://evil.example.com/'), '0003-00000503');
     refusedWith(await signedUrlGet(), '0003-00000501');
     assert.equal((await signedUrlGet('https://www.example.com/a')).status, 200);
+    // A V4 signed URL (ali-oss signatureUrlV4) as well.
+    const v4 = srv.pathClient({ bucket: BUCKET, authorizationV4: true } as Partial<OSS.Options>);
+    const v4Url = new URL(await signV4(v4)('GET', 600, {}, KEY));
+    assert.match(v4Url.search, /x-oss-signature-version=OSS4-HMAC-SHA256/);
+    const v4Get = (referer: string): Promise<RawResponse> => rawRequest(srv.port, { method: 'GET', path: `${v4Url.pathname}${v4Url.search}`, headers: { host: v4Url.host, referer } });
+    refusedWith(await v4Get('https://evil.example.com/'), '0003-00000503');
+    assert.equal((await v4Get('https://www.example.com/a')).status, 200);
     // ali-oss signs with the Authorization header: the Referer is not checked.
     const got = await client.get(KEY, { headers: { Referer: 'https://evil.example.com/' } });
     assert.equal(got.content.toString(), 'png bytes');
