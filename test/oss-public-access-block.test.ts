@@ -1,4 +1,5 @@
-// Block Public Access at bucket level (docs/access-rules.md): Put/Get/DeleteBucketPublicAccessBlock, public
+// Block Public Access at bucket and account level (docs/access-rules.md): Put/Get/DeleteBucketPublicAccessBlock
+// and Put/Get/DeletePublicAccessBlock, public
 // ACLs and public bucket policies refused on write with OSS's messages, existing public grants ignored while
 // it is on (and honoured again once it is off). Runs on SQLite, and on PostgreSQL through
 // test/pg-access-rules.test.ts.
@@ -7,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
 import { bucketXml } from './helpers/bucket-xml.js';
 import { expectOssError } from './helpers/oss.js';
-import { parseErrorXml, rawRequest } from './helpers/raw-http.js';
+import { errorOf, parseErrorXml, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
 import { signPostPolicyV1 } from '../src/oss/post-policy.js';
 import { MSG, policyDoc, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -140,10 +141,9 @@ describe('Block Public Access (bucket level)', () => {
     await setBlock(BUCKET, false);
   });
 
-  test('account and access-point levels are not implemented (501); a missing bucket is NoSuchBucket', async () => {
+  test('the access-point level is not implemented (501); a missing bucket is NoSuchBucket', async () => {
     await expectOssError(bucketXml(client, 'GET', BUCKET, { publicAccessBlock: '', 'x-oss-access-point-name': 'ap-01' }), 'NotImplemented', 501);
-    const svc = await rawRequest(srv.port, { method: 'GET', path: '/?publicAccessBlock', headers: { host: `127.0.0.1:${srv.port}` } });
-    assert.equal(svc.status, 403, 'anonymous service request: authorization comes first');
+    await expectOssError(bucketXml(client, 'PUT', BUCKET, { publicAccessBlock: '', 'x-oss-access-point-name': 'ap-01' }, pabXml('')), 'NotImplemented', 501);
     await expectOssError(bucketXml(client, 'GET', 'no-such-pab-bucket', 'publicAccessBlock'), 'NoSuchBucket', 404);
   });
 
@@ -173,5 +173,90 @@ describe('Block Public Access (bucket level)', () => {
     err = await expectOssError(bucketXml(asUser, 'DELETE', BUCKET, 'publicAccessBlock', undefined, [204]), 'AccessDenied', 403);
     assert.equal(err.message, MSG.policyDeny);
     assert.equal(((await bucketXml(asUser, 'GET', BUCKET, 'publicAccessBlock')).data as Record<string, unknown>).BlockPublicAccess, 'false');
+  });
+});
+
+describe('Block Public Access (account level)', () => {
+  let srv: TestServer;
+  let client: OSS;
+  const BKT = 'pab-account-bucket';
+
+  /** A service-level request (`/?publicAccessBlock`), V1-signed with the given credentials. */
+  const service = async (method: string, body?: string, ak = AK, secret = SECRET): Promise<RawResponse> => {
+    const headers: Record<string, string> = { 'x-oss-date': new Date().toUTCString(), ...(body !== undefined ? { 'content-type': 'application/xml' } : {}) };
+    const { authorization } = v1Authorization({ method, bucket: null, key: null, query: [['publicAccessBlock', '']], headers }, ak, secret);
+    return rawRequest(srv.port, { method, path: '/?publicAccessBlock', headers: { ...headers, host: `127.0.0.1:${srv.port}`, authorization }, body });
+  };
+  const accountBlocked = async (): Promise<string | undefined> => {
+    const res = await service('GET');
+    assert.equal(res.status, 200, res.body.toString('utf8'));
+    return /<BlockPublicAccess>(\w+)<\/BlockPublicAccess>/.exec(res.body.toString('utf8'))?.[1];
+  };
+  const anonymousStatus = async (key: string): Promise<number> =>
+    (await rawRequest(srv.port, { method: 'GET', path: `/${BKT}/${key}`, headers: { host: `127.0.0.1:${srv.port}` } })).status;
+
+  before(async () => {
+    srv = await startTestServer();
+    client = srv.client({ bucket: BKT });
+    await client.putBucket(BKT);
+    await client.putBucketACL(BKT, 'public-read');
+    await client.put('pub.txt', Buffer.from('public'));
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  test('off by default; on, it blocks public access to every bucket of the account', async () => {
+    assert.equal(await accountBlocked(), 'false');
+    assert.equal(await anonymousStatus('pub.txt'), 200);
+    const put = await service('PUT', pabXml('<BlockPublicAccess>true</BlockPublicAccess>'));
+    assert.equal(put.status, 200, put.body.toString('utf8'));
+    assert.equal(await accountBlocked(), 'true');
+    assert.equal(await anonymousStatus('pub.txt'), 403);
+    // The bucket's own setting is still off: GetBucketPublicAccessBlock shows the bucket level only.
+    assert.equal(((await bucketXml(client, 'GET', BKT, 'publicAccessBlock')).data as Record<string, unknown>).BlockPublicAccess, 'false');
+    const err = await expectOssError(client.putBucketACL(BKT, 'public-read-write'), 'AccessDenied', 403);
+    assert.equal(err.message, 'Put public bucket acl is not allowed.');
+    await expectOssError(client.put('x.txt', Buffer.from('x'), { headers: { 'x-oss-object-acl': 'public-read' } }), 'AccessDenied', 403);
+  });
+
+  test('on: a bucket cannot be created public (PutBucket with x-oss-acl); private is fine', async () => {
+    const err = await expectOssError(client.putBucket('pab-new-public', { acl: 'public-read' } as never), 'AccessDenied', 403);
+    assert.equal(err.message, 'Put public bucket acl is not allowed.');
+    const names = ((await client.listBuckets({})) as unknown as { buckets: Array<{ name: string }> }).buckets.map((b) => b.name);
+    assert.ok(!names.includes('pab-new-public'), names.join(','));
+    await client.putBucket('pab-new-private');
+    await client.deleteBucket('pab-new-private');
+  });
+
+  test('bad XML is refused and stores nothing; DeletePublicAccessBlock (204) lifts the block', async () => {
+    for (const xml of ['<PublicAccessBlockConfiguration>', pabXml('<BlockPublicAccess>maybe</BlockPublicAccess>'), '<Wrong/>']) {
+      const res = await service('PUT', xml);
+      assert.equal(res.status, 400, xml);
+      assert.equal(errorOf(res)?.Code, 'MalformedXML');
+    }
+    assert.equal(await accountBlocked(), 'true');
+    const del = await service('DELETE');
+    assert.equal(del.status, 204);
+    assert.equal(await accountBlocked(), 'false');
+    assert.equal(await anonymousStatus('pub.txt'), 200);
+  });
+
+  test('the account calls are authorized as oss:Put/Get/DeletePublicAccessBlock (explicit Deny wins); anonymous is refused', async () => {
+    const ram = new Ram(srv);
+    const user = await ram.userWith('pab-account-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['*'] },
+      { Effect: 'Deny', Action: ['oss:PutPublicAccessBlock', 'oss:DeletePublicAccessBlock'], Resource: ['*'] },
+    ));
+    for (const method of ['PUT', 'DELETE']) {
+      const res = await service(method, method === 'PUT' ? pabXml('<BlockPublicAccess>true</BlockPublicAccess>') : undefined, user.accessKeyId, user.accessKeySecret);
+      assert.equal(res.status, 403, res.body.toString('utf8'));
+      assert.equal(errorOf(res)?.Code, 'AccessDenied');
+    }
+    assert.equal((await service('GET', undefined, user.accessKeyId, user.accessKeySecret)).status, 200);
+    assert.equal(await accountBlocked(), 'false');
+    const anonymous = await rawRequest(srv.port, { method: 'PUT', path: '/?publicAccessBlock', headers: { host: `127.0.0.1:${srv.port}` }, body: pabXml('<BlockPublicAccess>true</BlockPublicAccess>') });
+    assert.equal(anonymous.status, 403);
+    assert.equal(await accountBlocked(), 'false');
   });
 });

@@ -1,3 +1,4 @@
+import { admitSmall } from './admission.js';
 import { AppError } from '../errors.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
@@ -23,6 +24,8 @@ export type Payer = 'BucketOwner' | 'Requester';
 export const refererConfig = jsonConfig<RefererConfig>('referer');
 export const publicAccessBlockConfig = jsonConfig<{ blockPublicAccess: boolean }>('public-access-block');
 export const requestPaymentConfig = jsonConfig<{ payer: Payer }>('request-payment');
+/** Account level (Get/Put/DeletePublicAccessBlock): stored once per account, carried on each of its buckets. */
+export const accountPublicAccessBlockConfig = jsonConfig<{ blockPublicAccess: boolean }>('account-public-access-block');
 
 /** Alunite's bounds on a Referer configuration (OSS documents none exactly; docs/access-rules.md). */
 export const REFERER_LIMITS = { maxEntries: 1000, maxLength: 1024 } as const;
@@ -40,9 +43,14 @@ export function bucketReferer(b: Bucket): RefererConfig | null {
   return readConfig(b, refererConfig);
 }
 
-/** Whether the bucket itself has Block Public Access on. */
-export function bucketBlocksPublicAccess(b: Bucket): boolean {
+/** Whether the bucket itself has Block Public Access on (its own setting only, as GetBucketPublicAccessBlock shows it). */
+export function bucketOwnBlock(b: Bucket): boolean {
   return readConfig(b, publicAccessBlockConfig)?.blockPublicAccess === true;
+}
+
+/** Whether public access to the bucket is blocked: by its own setting or its owner account's (either one suffices). */
+export function bucketBlocksPublicAccess(b: Bucket): boolean {
+  return bucketOwnBlock(b) || readConfig(b, accountPublicAccessBlockConfig)?.blockPublicAccess === true;
 }
 
 export function bucketPayer(b: Bucket): Payer {
@@ -79,11 +87,24 @@ export class AccessRulesService {
   }
 
   async getPublicAccessBlock(bucket: string): Promise<boolean> {
-    return bucketBlocksPublicAccess(await requireBucket(this.ctx, bucket));
+    return bucketOwnBlock(await requireBucket(this.ctx, bucket));
   }
 
   async deletePublicAccessBlock(bucket: string): Promise<void> {
     await deleteConfig(this.ctx, bucket, publicAccessBlockConfig);
+  }
+
+  async putAccountPublicAccessBlock(accountId: string, block: boolean): Promise<void> {
+    await admitSmall(this.ctx);
+    await this.ctx.meta.putAccountConfig(accountId, accountPublicAccessBlockConfig.name, accountPublicAccessBlockConfig.encode({ blockPublicAccess: block }));
+  }
+
+  async getAccountPublicAccessBlock(accountId: string): Promise<boolean> {
+    return accountBlocksPublicAccess(this.ctx, accountId);
+  }
+
+  async deleteAccountPublicAccessBlock(accountId: string): Promise<void> {
+    await this.ctx.meta.putAccountConfig(accountId, accountPublicAccessBlockConfig.name, null);
   }
 
   async putRequestPayment(bucket: string, payer: Payer): Promise<void> {
@@ -106,6 +127,16 @@ export function assertNoPublicAcl(b: Bucket, kind: 'bucket' | 'object', acl: str
   throw kind === 'bucket'
     ? new AppError('AccessDenied', 'Put public bucket acl is not allowed.')
     : new AppError('AccessDenied', 'Put public object acl is not allowed.', {}, '0016-00000901');
+}
+
+async function accountBlocksPublicAccess(ctx: DomainContext, accountId: string): Promise<boolean> {
+  const text = await ctx.meta.getAccountConfig(accountId, accountPublicAccessBlockConfig.name);
+  return text !== null && accountPublicAccessBlockConfig.decode(text).blockPublicAccess === true;
+}
+
+/** PutBucket (or PutBucketAcl creating the bucket) with a public ACL, while the account blocks public access. */
+export async function assertAccountAllowsPublicAcl(ctx: DomainContext, accountId: string, acl: BucketAcl): Promise<void> {
+  if (acl !== 'private' && (await accountBlocksPublicAccess(ctx, accountId))) throw new AppError('AccessDenied', 'Put public bucket acl is not allowed.');
 }
 
 export function assertNoPublicPolicy(b: Bucket, policyText: string): void {

@@ -1,5 +1,5 @@
 import { admitSmall } from './admission.js';
-import { assertNoPublicPolicy } from './access-rules.js';
+import { assertAccountAllowsPublicAcl, assertNoPublicPolicy } from './access-rules.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { parsePolicy } from '../policy/index.js';
 import { LIMITS, requireBucket, type DomainContext } from './context.js';
@@ -61,6 +61,7 @@ export class BucketService {
       if (existing.ownerAccountId === input.ownerAccountId) return existing;
       throw new AppError('BucketAlreadyExists', undefined, { BucketName: input.name });
     }
+    await assertAccountAllowsPublicAcl(this.ctx, input.ownerAccountId, bucket.acl); // Block Public Access (docs/access-rules.md)
     if ((await this.ctx.meta.countBuckets(input.ownerAccountId)) >= LIMITS.maxBucketsPerAccount) {
       throw new AppError('TooManyBuckets');
     }

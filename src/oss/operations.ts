@@ -124,6 +124,9 @@ export type Operation =
   | Simple<'DeleteBucketPublicAccessBlock'>
   | Simple<'PutBucketRequestPayment'>
   | Simple<'GetBucketRequestPayment'>
+  | Simple<'PutPublicAccessBlock'>
+  | Simple<'GetPublicAccessBlock'>
+  | Simple<'DeletePublicAccessBlock'>
   | (Base & { name: 'CopyObject'; params: { source: CopySource } })
   | (Base & { name: 'AppendObject'; params: { position: number } })
   | (Base & { name: 'UploadPart'; params: { uploadId: string; partNumber: number } })
@@ -172,6 +175,7 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   // Access rules (docs/access-rules.md)
   'PutBucketReferer', 'GetBucketReferer', 'PutBucketPublicAccessBlock', 'GetBucketPublicAccessBlock',
   'DeleteBucketPublicAccessBlock', 'PutBucketRequestPayment', 'GetBucketRequestPayment',
+  'PutPublicAccessBlock', 'GetPublicAccessBlock', 'DeletePublicAccessBlock',
 ]);
 
 /**
@@ -495,6 +499,12 @@ function routeImplemented(input: RouteInput): Operation {
   };
 
   if (bucket === null) {
+    // The account's Block Public Access (docs/access-rules.md).
+    if (query.has('publicAccessBlock')) {
+      if (method === 'GET') return { name: 'GetPublicAccessBlock', ...svc('oss:GetPublicAccessBlock') };
+      if (method === 'PUT') return { name: 'PutPublicAccessBlock', ...svc('oss:PutPublicAccessBlock') };
+      if (method === 'DELETE') return { name: 'DeletePublicAccessBlock', ...svc('oss:DeletePublicAccessBlock') };
+    }
     if (method === 'GET') return { name: 'ListBuckets', ...svc('oss:ListBuckets') };
     throw notAllowed(method, 'Service');
   }

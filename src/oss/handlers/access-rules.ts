@@ -5,8 +5,8 @@ import { header } from '../headers.js';
 import { childText, el, many, parseXmlBody, text } from '../xml.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
-// Put/GetBucketReferer, Put/Get/DeleteBucketPublicAccessBlock, Put/GetBucketRequestPayment: the XML of the
-// bucket configurations authz/bucket-rules.ts enforces (docs/access-rules.md).
+// Put/GetBucketReferer, Put/Get/DeleteBucketPublicAccessBlock, Put/Get/DeletePublicAccessBlock (the account's),
+// Put/GetBucketRequestPayment: the XML of the configurations authz/bucket-rules.ts enforces (docs/access-rules.md).
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
@@ -93,6 +93,24 @@ export const getBucketPublicAccessBlock: Handler = async (req) => {
 
 export const deleteBucketPublicAccessBlock: Handler = async (req) => {
   await req.services.accessRules.deletePublicAccessBlock(bucketOf(req));
+  return empty(204);
+};
+
+// The account level: every bucket the account owns (req.accountId: the account the caller acts in).
+export const putPublicAccessBlock: Handler = async (req) => {
+  const doc = await readConfigXml(req, 'PublicAccessBlockConfiguration', 16 * 1024);
+  const block = bool(doc, 'BlockPublicAccess', false, { code: 'MalformedXML' });
+  await req.services.accessRules.putAccountPublicAccessBlock(req.accountId, block);
+  return empty();
+};
+
+export const getPublicAccessBlock: Handler = async (req) => {
+  const block = await req.services.accessRules.getAccountPublicAccessBlock(req.accountId);
+  return xmlResponse(el('PublicAccessBlockConfiguration', [el('BlockPublicAccess', block)]));
+};
+
+export const deletePublicAccessBlock: Handler = async (req) => {
+  await req.services.accessRules.deleteAccountPublicAccessBlock(req.accountId);
   return empty(204);
 };
 

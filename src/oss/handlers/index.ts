@@ -75,5 +75,8 @@ export const handlers: HandlerTable = {
   DeleteBucketPublicAccessBlock: accessRules.deleteBucketPublicAccessBlock,
   PutBucketRequestPayment: accessRules.putBucketRequestPayment,
   GetBucketRequestPayment: accessRules.getBucketRequestPayment,
+  PutPublicAccessBlock: accessRules.putPublicAccessBlock,
+  GetPublicAccessBlock: accessRules.getPublicAccessBlock,
+  DeletePublicAccessBlock: accessRules.deletePublicAccessBlock,
   Unimplemented: unimplemented,
 };

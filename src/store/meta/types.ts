@@ -120,6 +120,13 @@ export interface MetadataStore {
    * document unchanged writes nothing.
    */
   updateBucketConfig(bucket: string, name: string, decide: BucketConfigDecider): Promise<Bucket | null>;
+  /**
+   * Account-level configurations (docs/access-rules.md), kept in the same generic store under the account's
+   * reserved key and carried in `configs` of every bucket the account owns (configuration names must not clash
+   * with bucket-level ones). A write drops every cached bucket record, in every process.
+   */
+  getAccountConfig(accountId: string, name: string): Promise<string | null>;
+  putAccountConfig(accountId: string, name: string, document: string | null): Promise<void>;
   /** Deletes an empty bucket (and its configurations); refuses while objects, versions, delete markers or multipart uploads remain. */
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 
