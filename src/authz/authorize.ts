@@ -23,7 +23,7 @@ export interface AuthzDeps {
 
 
 function bucketPolicyOf(bucket: Bucket): CompiledPolicy | null {
-  // Block Public Access: public statements are ignored (authz/bucket-rules.ts).
+  // Block Public Access: public statements are ignored (domain/access-rules.ts policyForEvaluation).
   const text = policyForEvaluation(bucket);
   if (text === null) return null;
   // Validated on PutBucketPolicy; one that no longer compiles fails closed (the owner can replace it).
