@@ -50,6 +50,7 @@ import { TokenService } from './sts/token.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { LoggingService } from './domain/logging.js';
 import { WebsiteService } from './domain/website.js';
+import { AccessRulesService } from './domain/access-rules.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 import { isAppError } from './errors.js';
@@ -278,6 +279,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Static website hosting and access logging.
     website: new WebsiteService(ctx),
     logging: new LoggingService(ctx),
+    // Access rules (docs/access-rules.md)
+    accessRules: new AccessRulesService(ctx),
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,

@@ -7,6 +7,8 @@ import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
 import { policyCaller } from './caller.js';
+import { enforceBucketRules } from './bucket-rules.js';
+import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 
 /** What authorization may read: the resources an operation touches, and the caller's policies. */
 export interface AuthzDeps {
@@ -21,9 +23,11 @@ export interface AuthzDeps {
 
 
 function bucketPolicyOf(bucket: Bucket): CompiledPolicy | null {
-  if (bucket.policy === null) return null;
+  // Block Public Access: public statements are ignored (domain/access-rules.ts policyForEvaluation).
+  const text = policyForEvaluation(bucket);
+  if (text === null) return null;
   // Validated on PutBucketPolicy; one that no longer compiles fails closed (the owner can replace it).
-  return compileOrDenyAll(bucket.policy, 'bucket', `bucket policy of ${bucket.name}`);
+  return compileOrDenyAll(text, 'bucket', `bucket policy of ${bucket.name}`);
 }
 
 /** A refusal, carrying the decision so the request log can say which layer and statement decided. */
@@ -93,7 +97,7 @@ export async function authorize(
       if (check.readsTags && holder.key !== check.ifTagged.key) applied.push({ ...check, bucket: holder.bucket, key: holder.key });
     }
     for (const c of applied) {
-      const decided = await decideCheck(caller, principal, c, identityPolicies, sessionPolicy, contextFor, deps);
+      const decided = await decideCheck(caller, principal, c, identityPolicies, sessionPolicy, contextFor, deps, facts);
       const decision = decided.decision;
       if (trace) trace.authz = ossOutcome(c.action, decided.input, decision);
       if (!decision.allowed) throw new AccessDeniedError(principal, decision, c);
@@ -139,6 +143,7 @@ async function decideCheck(
   sessionPolicy: CompiledPolicy | null,
   contextFor: (bucketPolicy: CompiledPolicy | null) => ConditionContext | undefined,
   deps: AuthzDeps,
+  facts: RequestFacts,
 ): Promise<{ decision: OssDecision; input: OssAuthzInput }> {
   // No bucket to consult (ListBuckets, or a bucket being created): identity and session policies decide.
   const withoutBucket = (bucketOwner: string | null, resource: string): { decision: OssDecision; input: OssAuthzInput } => {
@@ -166,6 +171,8 @@ async function decideCheck(
     // than let through to the handler, so a bucket created in between cannot skip the check.
     throw new AppError('NoSuchBucket', undefined, { BucketName: check.bucket });
   }
+  // The bucket's own access rules (Referer, pay-by-requester, Block Public Access) refuse before any policy.
+  enforceBucketRules(principal, check, bucket, facts);
   const bucketPolicy = bucketPolicyOf(bucket);
   const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined);
   const input: OssAuthzInput = {
@@ -175,18 +182,18 @@ async function decideCheck(
     sessionPolicy,
     bucketPolicy,
     check: { action: check.action, resource, acl: check.acl, isObject: check.key !== null },
-    effectiveAcl: bucket.acl,
+    effectiveAcl: effectiveAcl(bucket, bucket.acl),
     context: contextFor(bucketPolicy),
   };
   if (check.key === null || check.acl === 'none') return { decision: authorizeOss(input), input };
   // The object's own ACL matters only when policies and ownership leave the decision to ACLs: decide
   // with the most permissive ACL first, and read the object only if that answer came from the ACL.
   // (That first answer never reached the ACL layer, so its input explains it with the bucket's ACL.)
-  const permissive = authorizeOss({ ...input, effectiveAcl: 'public-read-write' });
+  const permissive = authorizeOss({ ...input, effectiveAcl: effectiveAcl(bucket, 'public-read-write') });
   if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return { decision: permissive, input };
   // A request naming a version is decided by that version's ACL (each version keeps its own).
   const obj = check.versionId !== undefined ? await deps.getObjectVersion(check.bucket, check.key, check.versionId) : await deps.getObject(check.bucket, check.key);
-  const withAcl: OssAuthzInput = { ...input, effectiveAcl: obj && obj.acl !== 'default' ? obj.acl : bucket.acl };
+  const withAcl: OssAuthzInput = { ...input, effectiveAcl: effectiveAcl(bucket, obj && obj.acl !== 'default' ? obj.acl : bucket.acl) };
   return { decision: authorizeOss(withAcl), input: withAcl };
 }
 

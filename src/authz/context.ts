@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Operation } from '../oss/operations.js';
+import type { AuthMethod } from '../auth/authenticate.js';
 import { headerValue as header } from '../auth/signature/request.js';
 import { parseTagging } from '../oss/headers.js';
 import type { ConditionContext } from '../policy/index.js';
@@ -13,6 +14,8 @@ export interface RequestFacts {
   headers: IncomingHttpHeaders;
   query: ReadonlyMap<string, string>;
   accessKeyId?: string;
+  /** How the request was signed (Referer and pay-by-requester rules tell signed URLs from headers). */
+  authMethod?: AuthMethod;
 }
 
 /** Request facts every product's conditions can test (RAM API calls as well as OSS requests). */

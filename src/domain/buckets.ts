@@ -1,4 +1,5 @@
 import { admitSmall } from './admission.js';
+import { assertAccountAllowsPublicAcl, assertNoPublicPolicy } from './access-rules.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { parsePolicy } from '../policy/index.js';
 import { LIMITS, requireBucket, type DomainContext } from './context.js';
@@ -60,6 +61,7 @@ export class BucketService {
       if (existing.ownerAccountId === input.ownerAccountId) return existing;
       throw new AppError('BucketAlreadyExists', undefined, { BucketName: input.name });
     }
+    await assertAccountAllowsPublicAcl(this.ctx, input.ownerAccountId, bucket.acl); // Block Public Access (docs/access-rules.md)
     if ((await this.ctx.meta.countBuckets(input.ownerAccountId)) >= LIMITS.maxBucketsPerAccount) {
       throw new AppError('TooManyBuckets');
     }
@@ -101,9 +103,10 @@ export class BucketService {
 
   /** Stores a bucket policy after checking it against the bucket-policy grammar (Principal + Resource). */
   async putPolicy(name: string, text: string): Promise<void> {
-    await this.get(name);
+    const bucket = await this.get(name);
     const parsed = parsePolicy(text, 'bucket');
     if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
+    assertNoPublicPolicy(bucket, text); // Block Public Access (docs/access-rules.md)
     await admitSmall(this.ctx);
     await this.ctx.meta.updateBucket(name, { policy: text });
   }

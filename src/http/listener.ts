@@ -164,6 +164,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         headers: post?.headers ?? headers,
         query,
         accessKeyId: auth.accessKeyId,
+        authMethod: auth.method,
       };
       rec.principal = auth.principal;
       if (rec.access && auth.accessKeyId !== undefined) rec.access.accessKeyId = auth.accessKeyId;

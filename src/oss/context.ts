@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import type { BucketStatService } from '../domain/bucket-stat.js';
 import type { BucketService } from '../domain/buckets.js';
+import type { AccessRulesService } from '../domain/access-rules.js';
 import type { BucketEncryptionService } from '../domain/encryption.js';
 import type { LifecycleService } from '../domain/lifecycle-service.js';
 import type { LoggingService } from '../domain/logging.js';
@@ -25,6 +26,8 @@ export interface OssServices {
   // Static website hosting and access logging.
   website: WebsiteService;
   logging: LoggingService;
+  /** Referer, Block Public Access and pay-by-requester configurations (docs/access-rules.md). */
+  accessRules: AccessRulesService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

@@ -124,6 +124,17 @@ export type Operation =
   | Simple<'PutBucketLogging'>
   | Simple<'GetBucketLogging'>
   | Simple<'DeleteBucketLogging'>
+  // Access rules the cloud enforces (docs/access-rules.md): Referer, Block Public Access, pay-by-requester.
+  | Simple<'PutBucketReferer'>
+  | Simple<'GetBucketReferer'>
+  | Simple<'PutBucketPublicAccessBlock'>
+  | Simple<'GetBucketPublicAccessBlock'>
+  | Simple<'DeleteBucketPublicAccessBlock'>
+  | Simple<'PutBucketRequestPayment'>
+  | Simple<'GetBucketRequestPayment'>
+  | Simple<'PutPublicAccessBlock'>
+  | Simple<'GetPublicAccessBlock'>
+  | Simple<'DeletePublicAccessBlock'>
   | (Base & { name: 'CopyObject'; params: { source: CopySource } })
   | (Base & { name: 'AppendObject'; params: { position: number } })
   | (Base & { name: 'UploadPart'; params: { uploadId: string; partNumber: number } })
@@ -172,6 +183,10 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'GetBucketStat',
   // Static website hosting and access logging.
   'PutBucketWebsite', 'GetBucketWebsite', 'DeleteBucketWebsite', 'PutBucketLogging', 'GetBucketLogging', 'DeleteBucketLogging',
+  // Access rules (docs/access-rules.md)
+  'PutBucketReferer', 'GetBucketReferer', 'PutBucketPublicAccessBlock', 'GetBucketPublicAccessBlock',
+  'DeleteBucketPublicAccessBlock', 'PutBucketRequestPayment', 'GetBucketRequestPayment',
+  'PutPublicAccessBlock', 'GetPublicAccessBlock', 'DeletePublicAccessBlock',
 ]);
 
 /**
@@ -332,7 +347,8 @@ function refusalOf(input: RouteInput): Refusal | null {
  * consume (`DELETE /<bucket>/?acl`) must not run as the operation it fell through to.
  */
 function assertConsumed(op: Operation, input: RouteInput): void {
-  const own = keysOf(op.name);
+  // A routed Unimplemented (an access point's Block Public Access) consumed its operation's sub-resources.
+  const own = keysOf(op.name === 'Unimplemented' ? op.params.operation : op.name);
   for (const k of input.query.keys()) {
     const owners = PUBLISHED_KEYS.get(k);
     if (owners === undefined || own.has(k)) continue;
@@ -494,11 +510,19 @@ function routeImplemented(input: RouteInput): Operation {
   };
 
   if (bucket === null) {
+    // The account's Block Public Access (docs/access-rules.md).
+    if (query.has('publicAccessBlock')) {
+      if (method === 'GET') return { name: 'GetPublicAccessBlock', ...svc('oss:GetPublicAccessBlock') };
+      if (method === 'PUT') return { name: 'PutPublicAccessBlock', ...svc('oss:PutPublicAccessBlock') };
+      if (method === 'DELETE') return { name: 'DeletePublicAccessBlock', ...svc('oss:DeletePublicAccessBlock') };
+    }
     if (method === 'GET') return { name: 'ListBuckets', ...svc('oss:ListBuckets') };
     throw notAllowed(method, 'Service');
   }
 
   if (key === null) {
+    const rules = accessRuleOperation(method, query, onBucket);
+    if (rules !== null) return rules;
     switch (method) {
       case 'GET':
         if (has('acl')) return { name: 'GetBucketAcl', ...onBucket('oss:GetBucketAcl') };
@@ -604,4 +628,27 @@ function routeImplemented(input: RouteInput): Operation {
     default:
       throw notAllowed(method, 'Object');
   }
+}
+
+/**
+ * Access rules (docs/access-rules.md): the bucket's Referer, Block Public Access and pay-by-requester
+ * configurations. An access point's Block Public Access (`x-oss-access-point-name`) is not implemented.
+ */
+function accessRuleOperation(method: string, query: ReadonlyMap<string, string>, onBucket: (action: string) => Base): Operation | null {
+  if (query.has('publicAccessBlock')) {
+    const verb = method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : method === 'DELETE' ? 'Delete' : null;
+    if (verb === null) return null;
+    if (query.has('x-oss-access-point-name')) {
+      const operation = `${verb}AccessPointPublicAccessBlock`;
+      const base = onBucket(`oss:${operation}`);
+      return { name: 'Unimplemented', ...base, params: { operation, message: `${operation} is not implemented by Alunite yet.` } };
+    }
+    const name = `${verb}BucketPublicAccessBlock` as const;
+    return { name, ...onBucket(`oss:${name}`) };
+  }
+  if (method !== 'GET' && method !== 'PUT') return null;
+  const verb = method === 'GET' ? 'Get' : 'Put';
+  if (query.has('referer')) return { name: `${verb}BucketReferer`, ...onBucket(`oss:${verb}BucketReferer`) };
+  if (query.has('requestPayment')) return { name: `${verb}BucketRequestPayment`, ...onBucket(`oss:${verb}BucketRequestPayment`) };
+  return null;
 }

@@ -1,4 +1,6 @@
 import { AppError } from '../errors.js';
+import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
+import type { Bucket } from '../domain/model.js';
 import {
   compileOrDenyAll,
   compilePolicy,
@@ -108,14 +110,18 @@ async function traceFor(
   if (oss && world.buckets && caller.kind !== 'anonymous') {
     const bucket = await world.buckets.bucket(oss[1]!);
     if (bucket !== null) {
+      // A full bucket record (the server's world) carries its configurations; a bare view has none.
+      const full = 'configs' in bucket ? (bucket as Bucket) : null;
+      const evaluated = full === null ? bucket.policy : policyForEvaluation(full);
       const trace = explainOss({
         caller: caller as Extract<Caller, { kind: 'user' | 'role' }>,
         bucketOwner: bucket.ownerAccountId,
         identityPolicies,
         sessionPolicy,
-        bucketPolicy: bucket.policy === null ? null : compileOrDenyAll(bucket.policy, 'bucket', `bucket policy of ${oss[1]!}`),
+        // As authorization evaluates them: public grants ignored while the bucket blocks public access.
+        bucketPolicy: evaluated === null ? null : compileOrDenyAll(evaluated, 'bucket', `bucket policy of ${oss[1]!}`),
         check: { action: input.action, resource: input.resource, acl: ACL_ACCESS[action] ?? 'none', isObject: oss[2] !== undefined },
-        effectiveAcl: bucket.acl,
+        effectiveAcl: full === null ? bucket.acl : effectiveAcl(full, bucket.acl),
         context: input.context,
       });
       const policyArn = ossResourceArn(bucket.region, bucket.ownerAccountId, oss[1]!);

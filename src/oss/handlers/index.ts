@@ -1,5 +1,6 @@
 import type { HandlerTable } from '../context.js';
 import * as bucket from './bucket.js';
+import * as accessRules from './access-rules.js';
 import * as archive from './archive.js';
 import * as encryption from './encryption.js';
 import * as lifecycle from './lifecycle.js';
@@ -69,6 +70,17 @@ export const handlers: HandlerTable = {
   CleanRestoredObject: archive.cleanRestoredObject,
   GetBucketStat: bucket.getBucketStat,
   PostObject: postObject,
+  // Access rules (docs/access-rules.md)
+  PutBucketReferer: accessRules.putBucketReferer,
+  GetBucketReferer: accessRules.getBucketReferer,
+  PutBucketPublicAccessBlock: accessRules.putBucketPublicAccessBlock,
+  GetBucketPublicAccessBlock: accessRules.getBucketPublicAccessBlock,
+  DeleteBucketPublicAccessBlock: accessRules.deleteBucketPublicAccessBlock,
+  PutBucketRequestPayment: accessRules.putBucketRequestPayment,
+  GetBucketRequestPayment: accessRules.getBucketRequestPayment,
+  PutPublicAccessBlock: accessRules.putPublicAccessBlock,
+  GetPublicAccessBlock: accessRules.getPublicAccessBlock,
+  DeletePublicAccessBlock: accessRules.deletePublicAccessBlock,
   Unimplemented: unimplemented,
   // Static website hosting and access logging.
   PutBucketWebsite: website.putBucketWebsite,

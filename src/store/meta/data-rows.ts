@@ -164,3 +164,12 @@ export function toPart(r: PartRow): PartRecord {
     lastModified: r.last_modified,
   };
 }
+
+/**
+ * Account-level configurations (Block Public Access for the whole account, docs/access-rules.md) live in
+ * bucket_configs under this key, which no bucket name can take (`/` is not allowed in bucket names); the
+ * bucket query carries them on every bucket record of the account, so the request path reads them for free.
+ */
+export function accountConfigKey(accountId: string): string {
+  return `/account/${accountId}`;
+}

@@ -138,6 +138,13 @@ export interface MetadataStore {
   updateBucketConfig(bucket: string, name: string, decide: BucketConfigDecider): Promise<Bucket | null>;
   /** The bucket's statistics (no scan: the stores keep them as rows change). */
   bucketStats(bucket: string): Promise<BucketStatLine[]>;
+  /**
+   * Account-level configurations (docs/access-rules.md), kept in the same generic store under the account's
+   * reserved key and carried in `configs` of every bucket the account owns (configuration names must not clash
+   * with bucket-level ones). A write drops every cached bucket record, in every process.
+   */
+  getAccountConfig(accountId: string, name: string): Promise<string | null>;
+  putAccountConfig(accountId: string, name: string, document: string | null): Promise<void>;
   /** Deletes an empty bucket (and its configurations); refuses while objects, versions, delete markers or multipart uploads remain. */
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 

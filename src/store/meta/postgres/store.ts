@@ -23,7 +23,7 @@ import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
 import {
-  attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
+  accountConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 
@@ -101,7 +101,7 @@ const OBJECT_COLUMNS = `bucket, key, size, etag, crc64, content_md5, type, stora
 
 /** A bucket row with its configurations aggregated into one JSON object (name → document). */
 const BUCKET_COLUMNS =
-  "b.*, (SELECT coalesce(json_object_agg(c.name, c.document), '{}')::text FROM bucket_configs c WHERE c.bucket = b.name) AS configs";
+  "b.*, (SELECT coalesce(json_object_agg(c.name, c.document), '{}')::text FROM bucket_configs c WHERE c.bucket IN (b.name, '/account/' || b.owner)) AS configs";
 
 const SQL = {
   getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2`,
@@ -292,6 +292,27 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       }
       const after = await c.query<BucketRow>(SQL.getBucket, [name]);
       return { result: toBucket(after.rows[0]!), changed: true };
+    });
+  }
+
+  async getAccountConfig(accountId: string, name: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2', [accountConfigKey(accountId), name]);
+    return rows[0]?.document ?? null;
+  }
+
+  /** Moves the bucket counter, so every process drops its cached bucket records (they carry the account's configurations). */
+  async putAccountConfig(accountId: string, name: string, document: string | null): Promise<void> {
+    await this.writeBucket(async (c) => {
+      const key = accountConfigKey(accountId);
+      if (document === null) await c.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [key, name]);
+      else {
+        await c.query(
+          `INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3)
+           ON CONFLICT (bucket, name) DO UPDATE SET document = EXCLUDED.document`,
+          [key, name, document],
+        );
+      }
+      return { result: undefined, changed: true };
     });
   }
 

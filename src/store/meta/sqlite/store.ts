@@ -6,7 +6,7 @@ import type {
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
 import {
-  attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
+  accountConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 import { compareKeys } from '../key-order.js';
@@ -41,7 +41,7 @@ export function prefixSuccessor(prefix: string): string | null {
 
 /** A bucket row with its configurations aggregated into one JSON object (json_group_object gives '{}' for none). */
 const BUCKET_COLUMNS =
-  'b.*, (SELECT json_group_object(c.name, c.document) FROM bucket_configs c WHERE c.bucket = b.name) AS configs';
+  "b.*, (SELECT json_group_object(c.name, c.document) FROM bucket_configs c WHERE c.bucket IN (b.name, '/account/' || b.owner)) AS configs";
 
 function objectParams(o: ObjectRecord, inlineId: number | null): unknown[] {
   return [o.bucket, o.key, ...objectColumnValues(o), inlineId, attrsColumn(o.attrs), o.versionId ?? null];
@@ -217,6 +217,18 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       else this.stmts.upsertConfig.run(name, config, next);
       return toBucket(this.stmts.getBucket.get(name)!);
     });
+  }
+
+  async getAccountConfig(accountId: string, name: string): Promise<string | null> {
+    const row = this.db.prepare<[string, string], { document: string }>('SELECT document FROM bucket_configs WHERE bucket = ? AND name = ?').get(accountConfigKey(accountId), name);
+    return row?.document ?? null;
+  }
+
+  async putAccountConfig(accountId: string, name: string, document: string | null): Promise<void> {
+    await this.writeBucket(() => {
+      if (document === null) this.stmts.deleteConfig.run(accountConfigKey(accountId), name);
+      else this.stmts.upsertConfig.run(accountConfigKey(accountId), name, document);
+    }, document === null);
   }
 
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {

@@ -1,0 +1,131 @@
+import { AppError, type ErrorCode } from '../../errors.js';
+import type { Payer, RefererConfig } from '../../domain/access-rules.js';
+import type { Handler, OssRequest } from '../context.js';
+import { header } from '../headers.js';
+import { childText, el, many, parseXmlBody, text } from '../xml.js';
+import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+
+// Put/GetBucketReferer, Put/Get/DeleteBucketPublicAccessBlock, Put/Get/DeletePublicAccessBlock (the account's),
+// Put/GetBucketRequestPayment: the XML of the configurations authz/bucket-rules.ts enforces (docs/access-rules.md).
+
+const bucketOf = (req: OssRequest): string => req.op.bucket!;
+
+/** Reads the configuration body: bounded, Content-MD5 checked, parsed with the safe reader. */
+async function readConfigXml(req: OssRequest, root: string, limit: number, ec?: string): Promise<Record<string, unknown>> {
+  const raw = await readSmallBody(req.body, limit);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  try {
+    return parseXmlBody(raw.toString('utf8'), root);
+  } catch (err) {
+    if (ec !== undefined && err instanceof AppError && err.code === 'MalformedXML') throw new AppError('MalformedXML', err.message, err.detail, ec);
+    throw err;
+  }
+}
+
+/** `true` / `false` (OSS's enumerated booleans); absent: `absent`; anything else is refused with `code`/`ec`. */
+function bool(node: Record<string, unknown>, name: string, absent: boolean | 'required', fault: { code: ErrorCode; ec?: string }, missingEc?: string): boolean {
+  const value = childText(node, name)?.trim();
+  if (value === undefined) {
+    if (absent !== 'required') return absent;
+    throw new AppError('MalformedXML', `The ${name} element is required.`, { ErrorDetail: `${name} is missing.` }, missingEc);
+  }
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new AppError(fault.code, `${name} must be true or false.`, { ArgumentName: name, ArgumentValue: value.slice(0, 64) }, fault.ec);
+}
+
+/** The Referer children of a list container (`<RefererList/>` is empty). */
+function referers(container: unknown, name: string): string[] {
+  if (container === undefined || (typeof container === 'string' && container.trim() === '')) return [];
+  if (typeof container !== 'object' || container === null || Array.isArray(container)) {
+    throw new AppError('MalformedXML', `${name} must hold Referer elements.`, { ErrorDetail: `${name} is not a container.` });
+  }
+  return many((container as Record<string, unknown>).Referer).map((r) => {
+    const t = text(r);
+    if (t === undefined) throw new AppError('MalformedXML', 'A Referer must hold text.', { ErrorDetail: 'Referer must hold text.' });
+    return t.trim();
+  });
+}
+
+export const putBucketReferer: Handler = async (req) => {
+  const doc = await readConfigXml(req, 'RefererConfiguration', 256 * 1024, '0033-00000001');
+  const allowEmptyReferer = bool(doc, 'AllowEmptyReferer', 'required', { code: 'InvalidArgument', ec: '0033-00000003' }, '0033-00000002');
+  const allowTruncateQueryString = bool(doc, 'AllowTruncateQueryString', false, { code: 'InvalidArgument', ec: '0033-00000004' });
+  const truncatePath = bool(doc, 'TruncatePath', false, { code: 'InvalidArgument' });
+  if (!('RefererList' in doc)) {
+    throw new AppError('MalformedXML', 'The RefererList element is required.', { ErrorDetail: 'RefererList is missing.' }, '0033-00000005');
+  }
+  const cfg: RefererConfig = {
+    allowEmptyReferer,
+    allowTruncateQueryString,
+    truncatePath,
+    refererList: referers(doc.RefererList, 'RefererList'),
+    refererBlacklist: referers(doc.RefererBlacklist, 'RefererBlacklist'),
+  };
+  await req.services.accessRules.putReferer(bucketOf(req), cfg);
+  return empty();
+};
+
+export const getBucketReferer: Handler = async (req) => {
+  const cfg = await req.services.accessRules.getReferer(bucketOf(req));
+  return xmlResponse(
+    el('RefererConfiguration', [
+      el('AllowEmptyReferer', cfg.allowEmptyReferer),
+      el('AllowTruncateQueryString', cfg.allowTruncateQueryString),
+      el('TruncatePath', cfg.truncatePath),
+      el('RefererList', cfg.refererList.map((r) => el('Referer', r))),
+      el('RefererBlacklist', cfg.refererBlacklist.map((r) => el('Referer', r))),
+    ]),
+  );
+};
+
+export const putBucketPublicAccessBlock: Handler = async (req) => {
+  const doc = await readConfigXml(req, 'PublicAccessBlockConfiguration', 16 * 1024);
+  const block = bool(doc, 'BlockPublicAccess', false, { code: 'MalformedXML' });
+  await req.services.accessRules.putPublicAccessBlock(bucketOf(req), block);
+  return empty();
+};
+
+export const getBucketPublicAccessBlock: Handler = async (req) => {
+  const block = await req.services.accessRules.getPublicAccessBlock(bucketOf(req));
+  return xmlResponse(el('PublicAccessBlockConfiguration', [el('BlockPublicAccess', block)]));
+};
+
+export const deleteBucketPublicAccessBlock: Handler = async (req) => {
+  await req.services.accessRules.deletePublicAccessBlock(bucketOf(req));
+  return empty(204);
+};
+
+// The account level: every bucket the account owns (req.accountId: the account the caller acts in).
+export const putPublicAccessBlock: Handler = async (req) => {
+  const doc = await readConfigXml(req, 'PublicAccessBlockConfiguration', 16 * 1024);
+  const block = bool(doc, 'BlockPublicAccess', false, { code: 'MalformedXML' });
+  await req.services.accessRules.putAccountPublicAccessBlock(req.accountId, block);
+  return empty();
+};
+
+export const getPublicAccessBlock: Handler = async (req) => {
+  const block = await req.services.accessRules.getAccountPublicAccessBlock(req.accountId);
+  return xmlResponse(el('PublicAccessBlockConfiguration', [el('BlockPublicAccess', block)]));
+};
+
+export const deletePublicAccessBlock: Handler = async (req) => {
+  await req.services.accessRules.deleteAccountPublicAccessBlock(req.accountId);
+  return empty(204);
+};
+
+export const putBucketRequestPayment: Handler = async (req) => {
+  const doc = await readConfigXml(req, 'RequestPaymentConfiguration', 16 * 1024);
+  const payer = childText(doc, 'Payer')?.trim();
+  if (payer === undefined) throw new AppError('MalformedXML', 'The Payer element is required.', { ErrorDetail: 'Payer is missing.' });
+  if (payer !== 'BucketOwner' && payer !== 'Requester') {
+    throw new AppError('InvalidArgument', 'Payer must be BucketOwner or Requester.', { ArgumentName: 'Payer', ArgumentValue: payer.slice(0, 64) });
+  }
+  await req.services.accessRules.putRequestPayment(bucketOf(req), payer satisfies Payer);
+  return empty();
+};
+
+export const getBucketRequestPayment: Handler = async (req) => {
+  const payer = await req.services.accessRules.getRequestPayment(bucketOf(req));
+  return xmlResponse(el('RequestPaymentConfiguration', [el('Payer', payer)]));
+};
