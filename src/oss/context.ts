@@ -9,6 +9,7 @@ import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
 import type { RetentionService } from '../domain/retention.js';
 import type { AuthzCheck, Operation } from './operations.js';
+import type { ImageStyleService } from '../image/styles.js';
 
 export interface OssServices {
   buckets: BucketService;
@@ -18,6 +19,8 @@ export interface OssServices {
   archive: ArchiveService;
   encryption: BucketEncryptionService;
   lifecycle: LifecycleService;
+  /** Image styles (docs/image-processing.md). */
+  styles: ImageStyleService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

@@ -2,6 +2,7 @@ import type { HandlerTable } from '../context.js';
 import * as bucket from './bucket.js';
 import * as archive from './archive.js';
 import * as encryption from './encryption.js';
+import * as image from './image.js';
 import * as lifecycle from './lifecycle.js';
 import * as mp from './multipart.js';
 import * as object from './object.js';
@@ -67,4 +68,10 @@ export const handlers: HandlerTable = {
   CleanRestoredObject: archive.cleanRestoredObject,
   PostObject: postObject,
   Unimplemented: unimplemented,
+  // Image processing and styles (docs/image-processing.md).
+  PutStyle: image.putStyle,
+  GetStyle: image.getStyle,
+  ListStyle: image.listStyle,
+  DeleteStyle: image.deleteStyle,
+  ProcessObjectSave: image.processObjectSave,
 };
