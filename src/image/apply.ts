@@ -324,11 +324,14 @@ async function watermark(img: Sharp, step: WatermarkStep, d: Dims, deps: ApplyDe
     const escaped = (step.text ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     layer = await sharp({ text: { text: `<span foreground="#${step.color}">${escaped}</span>`, font: `sans ${step.size}`, dpi: 72, rgba: true } }).png().toBuffer();
   }
-  // Fit inside the image (a larger overlay cannot be composited), then apply the transparency.
+  // Fit inside the image (a larger overlay cannot be composited), then apply the transparency (sharp runs
+  // linear before ensureAlpha in one pipeline, hence two).
   let overlay = sharp(layer).ensureAlpha();
   const m = await sharp(layer).metadata();
   if ((m.width ?? 0) > d.width || (m.height ?? 0) > d.height) overlay = overlay.resize(d.width, d.height, { fit: 'inside' });
-  const faded = await overlay.linear([1, 1, 1, step.t / 100], [0, 0, 0, 0]).png().toBuffer({ resolveWithObject: true });
+  const rgba = await overlay.raw().toBuffer({ resolveWithObject: true });
+  const raw = { width: rgba.info.width, height: rgba.info.height, channels: 4 as const };
+  const faded = await sharp(rgba.data, { raw }).linear([1, 1, 1, step.t / 100], [0, 0, 0, 0]).png().toBuffer({ resolveWithObject: true });
   const box = { width: faded.info.width, height: faded.info.height };
   const at = place(step.g, d, box, step.x, step.y);
   const left = Math.max(0, Math.min(at.left, d.width - box.width));
