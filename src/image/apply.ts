@@ -162,18 +162,20 @@ async function run(source: Buffer, steps: readonly Step[], deps: ApplyDeps): Pro
         pending = step;
     }
   }
+  // Only an image that may have alpha is flattened for JPEG (flatten otherwise costs as much as the resize).
+  const alpha = src.meta.hasAlpha === true || steps.some((s) => s.op === 'circle' || s.op === 'rounded-corners' || s.op === 'watermark');
   let img = open();
   if (pending !== null) img = await pixelStep(img, pending, dims, deps);
-  const body = await encode(img, out).toBuffer();
+  const body = await encode(img, out, alpha).toBuffer();
   return { type: 'image', body, contentType: CONTENT_TYPES[out.format], format: out.format };
 }
 
-function encode(img: Sharp, out: { format: OutputFormat; quality?: number; interlace: boolean }): Sharp {
+function encode(img: Sharp, out: { format: OutputFormat; quality?: number; interlace: boolean }, alpha: boolean): Sharp {
   const q = out.quality;
   switch (out.format) {
     case 'jpg':
       // JPEG has no alpha: transparent areas become white, as OSS renders them.
-      return img.flatten({ background: '#FFFFFF' }).jpeg({ quality: q ?? 90, progressive: out.interlace });
+      return (alpha ? img.flatten({ background: '#FFFFFF' }) : img).jpeg({ quality: q ?? 90, progressive: out.interlace });
     case 'png':
       return img.png({ progressive: out.interlace });
     case 'webp':
