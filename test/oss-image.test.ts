@@ -236,6 +236,8 @@ describe('image processing (x-oss-process)', () => {
       ['image/watermark,text_!!!', 'BadRequest', 400],
       ['image/format,xyz', 'InvalidArgument', 400],
       ['image/resize,w_10,w_20', 'InvalidArgument', 400],
+      ['image/resize,m_fixed,w_5000,h_5000,limit_0', 'InvalidArgument', 400], // over 4096² pixels
+      ['image/resize,p_1000,limit_0/resize,p_1000,limit_0', 'InvalidArgument', 400], // 40000 px wide
       ['nope/resize,w_10', 'InvalidArgument', 400],
       [`image/${Array.from({ length: 21 }, () => 'bright,1').join('/')}`, 'InvalidArgument', 400],
       [`image/resize,w_${'1'.repeat(5000)}`, 'InvalidArgument', 400],
@@ -262,7 +264,10 @@ describe('image processing (x-oss-process)', () => {
     // Not an image at all, but its size alone refuses it.
     await c.put('big.bin', Buffer.alloc(20 * 1024 * 1024 + 1, 1));
     await expectOssError(c.get('big.bin', { process: 'image/resize,w_10' }), 'ImageTooLarge', 400);
-    // The lying header is otherwise readable as an 8x8 image? No: decoding it fails, which is why the size check must come first.
+    // A sane header over corrupt pixel data: refused as a bad image, never a 500.
+    await c.put('corrupt.png', lyingPng(8, 8, tiny));
+    await expectOssError(c.get('corrupt.png', { process: 'image/resize,w_4' }), 'BadRequest', 400);
+    // info reads no pixels, but is refused from the header all the same.
     await expectOssError(c.get('huge-header.png', { process: 'image/info' }), 'ImageTooLarge', 400);
   });
 

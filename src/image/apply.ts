@@ -16,6 +16,8 @@ export const IMAGE_LIMITS = {
   maxSide: 30000,
   /** Width × height × frames of a source image. */
   maxPixels: 250_000_000,
+  /** Width × height of a resized image (OSS: 16,777,216, 4096²; each side at most 16,384). */
+  maxOutputPixels: 16_777_216,
   /** Images processed at once by this process; others wait (each may hold its decoded pixels). */
   concurrency: 2,
 } as const;
@@ -110,7 +112,15 @@ type PixelStep = Exclude<Step, { op: 'format' | 'quality' | 'interlace' | 'auto-
 
 /** Processes a source (already read, within IMAGE_LIMITS.maxSourceBytes) through the steps. */
 export function applySteps(source: Buffer, steps: readonly Step[], deps: ApplyDeps): Promise<ProcessResult> {
-  return inSlot(() => run(source, steps, deps));
+  return inSlot(async () => {
+    try {
+      return await run(source, steps, deps);
+    } catch (err) {
+      // libvips failing on the bytes (a corrupt or truncated image whose header was fine) is the image's fault.
+      if (err instanceof AppError || !(err instanceof Error)) throw err;
+      throw new AppError('BadRequest', `The image could not be processed: ${err.message.split('\n')[0]!.slice(0, 200)}`);
+    }
+  });
 }
 
 async function run(source: Buffer, steps: readonly Step[], deps: ApplyDeps): Promise<ProcessResult> {
@@ -208,8 +218,13 @@ function infoOf(size: number, src: SourceInfo): Record<string, { value: string }
 }
 
 function assertOutput(width: number, height: number): void {
-  if (width > MAX_OUTPUT_SIDE || height > MAX_OUTPUT_SIDE || width * height > IMAGE_LIMITS.maxPixels) {
-    throw new AppError('InvalidArgument', `The processed image would be ${width}x${height}; its sides may be at most ${MAX_OUTPUT_SIDE} pixels.`, {}, '0040-00000201');
+  if (width > MAX_OUTPUT_SIDE || height > MAX_OUTPUT_SIDE || width * height > IMAGE_LIMITS.maxOutputPixels) {
+    throw new AppError(
+      'InvalidArgument',
+      `The resized image would be ${width}x${height}; its sides may be at most ${MAX_OUTPUT_SIDE} pixels and its area ${IMAGE_LIMITS.maxOutputPixels} pixels.`,
+      {},
+      '0040-00000201',
+    );
   }
 }
 
