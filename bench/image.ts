@@ -5,6 +5,7 @@
  * the read of the object, the limits, the answer). Both run `--concurrency` requests at a time.
  *
  *   npm run build && node dist/bench/image.js [--seconds 10] [--concurrency 2]
+ * `npm run bench` runs it too (phase [4+], against its Alunite server, results in <out>.image.json).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,13 +37,59 @@ async function rate(seconds: number, concurrency: number, op: () => Promise<void
   return done / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
+export interface ImageBenchResult {
+  jpegBytes: number;
+  concurrency: number;
+  viaServerOpsPerSec: number;
+  sharpAloneOpsPerSec: number;
+  /** Server CPU per request (ms), when the server's pid is known. */
+  serverCpuMsPerOp?: number;
+}
+
+/** A photo-like 1 MP JPEG: noise compresses like detail, so decoding does real work. */
+function testJpeg(): Promise<Buffer> {
+  return sharp({ create: { width: 1000, height: 1000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+    .jpeg({ quality: 85 }).toBuffer();
+}
+
+/** The measurement against a running server (also run by bench/run.ts, `npm run bench`). */
+export async function imageBench(
+  target: Target, o: { seconds: number; concurrency: number; serverPid?: number }, log: (line: string) => void,
+): Promise<ImageBenchResult> {
+  const jpeg = await testJpeg();
+  const must = async (r: BenchRequest, expect: number): Promise<void> => {
+    const res = await target.send({ ...r, collect: true });
+    if (res.status !== expect) throw new Error(`${r.method} ${r.bucket}/${r.key ?? ''}: ${res.status} ${res.text.slice(0, 200)}`);
+  };
+  await must({ method: 'PUT', bucket: 'bench-images', key: null, body: Buffer.alloc(0) }, 200);
+  await must({ method: 'PUT', bucket: 'bench-images', key: 'photo.jpg', body: jpeg }, 200);
+  const resize: BenchRequest = { method: 'GET', bucket: 'bench-images', key: 'photo.jpg', query: [['x-oss-process', 'image/resize,w_200']] };
+  await must(resize, 200);
+  await rate(1, o.concurrency, async () => { await target.send(resize); }); // warm-up
+
+  const cpu0 = o.serverPid !== undefined ? cpuSeconds(o.serverPid) : 0;
+  let served = 0;
+  const viaServer = await rate(o.seconds, o.concurrency, async () => {
+    const res = await target.send(resize);
+    if (res.status !== 200) throw new Error(`resize: ${res.status}`);
+    served += 1;
+  });
+  const cpuPerOp = o.serverPid !== undefined ? ((cpuSeconds(o.serverPid) - cpu0) * 1000) / served : undefined;
+  const alone = await rate(o.seconds, o.concurrency, async () => {
+    await sharp(jpeg).resize(200).jpeg({ quality: 90 }).toBuffer();
+  });
+  log(`image processing: 1000×1000 JPEG (${(jpeg.length / 1024).toFixed(0)} KiB) → resize,w_200, ${o.concurrency} at a time, ${o.seconds} s each`);
+  log(`  through the server  ${viaServer.toFixed(1).padStart(7)} ops/s${cpuPerOp !== undefined ? `   (${cpuPerOp.toFixed(1)} ms server CPU/op)` : ''}`);
+  log(`  sharp alone         ${alone.toFixed(1).padStart(7)} ops/s   ratio ${((viaServer / alone) * 100).toFixed(0)}%`);
+  return {
+    jpegBytes: jpeg.length, concurrency: o.concurrency, viaServerOpsPerSec: viaServer, sharpAloneOpsPerSec: alone,
+    ...(cpuPerOp !== undefined ? { serverCpuMsPerOp: cpuPerOp } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const seconds = Number(arg('--seconds', '10'));
   const concurrency = Number(arg('--concurrency', '2'));
-  // A photo-like 1 MP JPEG: noise compresses like detail, so decoding does real work.
-  const jpeg = await sharp({ create: { width: 1000, height: 1000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
-    .jpeg({ quality: 85 }).toBuffer();
-
   const scratch = mkdtempSync(join(tmpdir(), 'alunite-bench-img-'));
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_')) env[k] = v;
@@ -50,31 +97,7 @@ async function main(): Promise<void> {
   const server = await startProcess('alunite', [join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(scratch, 'data'), '--log-level', 'warn'], env, ROOT);
   const target = new Target(server.url, CREDS, concurrency);
   try {
-    const must = async (r: BenchRequest, expect: number): Promise<void> => {
-      const res = await target.send({ ...r, collect: true });
-      if (res.status !== expect) throw new Error(`${r.method} ${r.bucket}/${r.key ?? ''}: ${res.status} ${res.text.slice(0, 200)}`);
-    };
-    await must({ method: 'PUT', bucket: 'images', key: null }, 200);
-    await must({ method: 'PUT', bucket: 'images', key: 'photo.jpg', body: jpeg }, 200);
-    const resize: BenchRequest = { method: 'GET', bucket: 'images', key: 'photo.jpg', query: [['x-oss-process', 'image/resize,w_200']] };
-    const check = await target.send({ ...resize, collect: false });
-    if (check.status !== 200) throw new Error(`resize: ${check.status}`);
-    await rate(1, concurrency, async () => { await target.send(resize); }); // warm-up
-
-    const cpu0 = cpuSeconds(server.pid);
-    let served = 0;
-    const viaServer = await rate(seconds, concurrency, async () => {
-      const res = await target.send(resize);
-      if (res.status !== 200) throw new Error(`resize: ${res.status}`);
-      served += 1;
-    });
-    const cpuPerOp = ((cpuSeconds(server.pid) - cpu0) * 1000) / served;
-    const alone = await rate(seconds, concurrency, async () => {
-      await sharp(jpeg).resize(200).jpeg({ quality: 90 }).toBuffer();
-    });
-    process.stdout.write(`image processing: 1000×1000 JPEG (${(jpeg.length / 1024).toFixed(0)} KiB) → resize,w_200, ${concurrency} at a time, ${seconds} s each\n`);
-    process.stdout.write(`  through the server  ${viaServer.toFixed(1).padStart(7)} ops/s   (${cpuPerOp.toFixed(1)} ms server CPU/op)\n`);
-    process.stdout.write(`  sharp alone         ${alone.toFixed(1).padStart(7)} ops/s   ratio ${((viaServer / alone) * 100).toFixed(0)}%\n`);
+    await imageBench(target, { seconds, concurrency, serverPid: server.pid }, (line) => process.stdout.write(`${line}\n`));
   } finally {
     target.close();
     await server.stop();
@@ -82,4 +105,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -390,8 +390,17 @@ describe('image processing (x-oss-process)', () => {
     assert.match(Buffer.from((await bucketRequest(u, 'GET', BUCKET, { style: '', styleName: 'mine' })).data as Buffer).toString('utf8'), /<Name>mine<\/Name>/);
     // Using a style to read a denied object is still a GetObject of it.
     await deniedBy(u.get('photo.jpg', { process: 'style/mine' }));
-    // Anonymous callers of a private bucket are refused before anything is processed.
-    const anon = await fetch(`${srv.url}/${BUCKET}/solid.png?x-oss-process=image/info`, { headers: { host: `${BUCKET}.${new URL(srv.url).host}` } });
-    assert.equal(anon.status, 403);
+    // Anonymous callers of a private bucket are refused before anything is processed; a public-read bucket's
+    // ACL grants the read, so processing too.
+    const anonGet = (bucket: string, key: string) =>
+      fetch(`${srv.url}/${bucket}/${key}?x-oss-process=image/info`, { headers: { host: `${bucket}.${new URL(srv.url).host}` } });
+    assert.equal((await anonGet(BUCKET, 'solid.png')).status, 403);
+    await srv.client({ bucket: OTHER }).put('public.png', await solid(12, 6, '#000000').png().toBuffer());
+    await srv.client().putBucketACL(OTHER, 'public-read');
+    const pub = await anonGet(OTHER, 'public.png');
+    assert.equal(pub.status, 200);
+    assert.equal(((await pub.json()) as Record<string, { value: string }>).ImageWidth?.value, '12');
+    // HEAD does not process: 501, as before.
+    await expectOssError(rawObjectRequest(c, 'HEAD', 'solid.png', { subres: { 'x-oss-process': 'image/info' } }), 'NotImplemented', 501);
   });
 });
