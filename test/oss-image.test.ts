@@ -9,6 +9,7 @@ import type { Sharp } from 'sharp';
 import { expectOssError, rawObjectRequest } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { IMAGE_LIMITS, processImage } from '../src/image/apply.js';
 
 const BUCKET = 'img-bucket';
 const OTHER = 'img-other';
@@ -402,5 +403,38 @@ describe('image processing (x-oss-process)', () => {
     assert.equal(((await pub.json()) as Record<string, { value: string }>).ImageWidth?.value, '12');
     // HEAD does not process: 501, as before.
     await expectOssError(rawObjectRequest(c, 'HEAD', 'solid.png', { subres: { 'x-oss-process': 'image/info' } }), 'NotImplemented', 501);
+  });
+});
+
+describe('image processing concurrency gate', () => {
+  test('at most IMAGE_LIMITS.concurrency sources are read and held at once; the rest wait without bytes', async () => {
+    const png = await solid(4, 4, '#FF0000').png().toBuffer();
+    const loads: Array<() => void> = [];
+    let started = 0;
+    const load = (): Promise<Buffer> => new Promise((resolve) => {
+      started += 1;
+      loads.push(() => resolve(png));
+    });
+    const jobs = Array.from({ length: IMAGE_LIMITS.concurrency + 2 }, () => processImage(load, [{ op: 'info' }], { loadImage: () => Promise.reject(new Error('unused')) }));
+    /** Polls (generous deadline, no timing assumption) until `cond` holds. */
+    const until = async (cond: () => boolean, what: string): Promise<void> => {
+      const deadline = Date.now() + 60_000;
+      while (!cond()) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await until(() => started === IMAGE_LIMITS.concurrency, 'the first jobs start reading');
+    // Every job has reached the gate by now; the others wait without having read anything.
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(started, IMAGE_LIMITS.concurrency, 'only the jobs holding a slot have started reading');
+    loads.shift()!();
+    await until(() => started === IMAGE_LIMITS.concurrency + 1, 'a finished job lets one more in');
+    assert.equal(started, IMAGE_LIMITS.concurrency + 1, 'exactly one more: the other slots are still held');
+    while (started < jobs.length || loads.length > 0) {
+      loads.shift()?.();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (const r of await Promise.all(jobs)) assert.equal(r.type, 'json');
   });
 });

@@ -110,9 +110,14 @@ interface Dims {
 
 type PixelStep = Exclude<Step, { op: 'format' | 'quality' | 'interlace' | 'auto-orient' | 'info' | 'average-hue' }>;
 
-/** Processes a source (already read, within IMAGE_LIMITS.maxSourceBytes) through the steps. */
-export function applySteps(source: Buffer, steps: readonly Step[], deps: ApplyDeps): Promise<ProcessResult> {
+/**
+ * Reads a source with `load` (which must refuse sources over IMAGE_LIMITS.maxSourceBytes before reading them)
+ * and processes it through the steps. The read happens inside one of the IMAGE_LIMITS.concurrency slots, so
+ * requests waiting their turn hold no image bytes.
+ */
+export function processImage(load: () => Promise<Buffer>, steps: readonly Step[], deps: ApplyDeps): Promise<ProcessResult> {
   return inSlot(async () => {
+    const source = await load();
     try {
       return await run(source, steps, deps);
     } catch (err) {

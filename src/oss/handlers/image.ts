@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../../errors.js';
 import { checkPreconditions } from '../../domain/conditions.js';
 import { assertBucketName, assertObjectKey } from '../../domain/names.js';
-import { applySteps, assertSourceSize, IMAGE_LIMITS, type ProcessResult } from '../../image/apply.js';
+import { assertSourceSize, processImage, IMAGE_LIMITS, type ProcessResult } from '../../image/apply.js';
 import { parseImageSteps, parseProcess, parseSaveAsBody, type Step } from '../../image/parse.js';
 import type { ImageStyle } from '../../image/styles.js';
 import { httpDate } from '../../util/time.js';
@@ -35,8 +35,7 @@ async function readSource(req: OssRequest, bucket: string, key: string, versionI
 
 /** Runs steps on an object; a watermark image is another object of the bucket, read with the caller's rights. */
 async function process(req: OssRequest, bucket: string, key: string, steps: Step[], versionId?: string): Promise<ProcessResult> {
-  const source = await readSource(req, bucket, key, versionId, true);
-  return applySteps(source, steps, {
+  return processImage(() => readSource(req, bucket, key, versionId, true), steps, {
     loadImage: async (mark) => {
       await req.authorize([{ action: 'oss:GetObject', bucket, key: mark, acl: 'read' }]);
       return readSource(req, bucket, mark);
