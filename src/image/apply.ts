@@ -18,6 +18,8 @@ export const IMAGE_LIMITS = {
   maxPixels: 250_000_000,
   /** Width × height of a resized image (OSS: 16,777,216, 4096²; each side at most 16,384). */
   maxOutputPixels: 16_777_216,
+  /** CPU time one pipeline may take (sharp's timeout): a huge AVIF or GIF encode cannot hold a slot for ever. */
+  timeoutSeconds: 60,
   /** Images processed at once by this process; others wait (each may hold its decoded pixels). */
   concurrency: 2,
 } as const;
@@ -145,7 +147,7 @@ async function run(source: Buffer, steps: readonly Step[], deps: ApplyDeps): Pro
   const flush = async (): Promise<void> => {
     if (pending === null) return;
     const img = await pixelStep(open(), pending, dims, deps);
-    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await img.raw().timeout({ seconds: IMAGE_LIMITS.timeoutSeconds }).toBuffer({ resolveWithObject: true });
     cur = { data, info: { width: info.width, height: info.height, channels: info.channels } };
     dims = { width: info.width, height: info.height };
     pending = null;
@@ -181,7 +183,7 @@ async function run(source: Buffer, steps: readonly Step[], deps: ApplyDeps): Pro
   const alpha = src.meta.hasAlpha === true || steps.some((s) => s.op === 'circle' || s.op === 'rounded-corners' || s.op === 'watermark');
   let img = open();
   if (pending !== null) img = await pixelStep(img, pending, dims, deps);
-  const body = await encode(img, out, alpha).toBuffer();
+  const body = await encode(img, out, alpha).timeout({ seconds: IMAGE_LIMITS.timeoutSeconds }).toBuffer();
   return { type: 'image', body, contentType: CONTENT_TYPES[out.format], format: out.format };
 }
 
@@ -344,7 +346,9 @@ async function watermark(img: Sharp, step: WatermarkStep, d: Dims, deps: ApplyDe
     layer = result.body;
   } else {
     const escaped = (step.text ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    layer = await sharp({ text: { text: `<span foreground="#${step.color}">${escaped}</span>`, font: `sans ${step.size}`, dpi: 72, rgba: true } }).png().toBuffer();
+    // Wrapped at the image's width and no taller a font than the image: the rendered text stays bounded.
+    const size = Math.max(1, Math.min(step.size, d.height));
+    layer = await sharp({ text: { text: `<span foreground="#${step.color}">${escaped}</span>`, font: `sans ${size}`, dpi: 72, rgba: true, width: d.width } }).png().toBuffer();
   }
   // Fit inside the image (a larger overlay cannot be composited), then apply the transparency (sharp runs
   // linear before ensureAlpha in one pipeline, hence two).
