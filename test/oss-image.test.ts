@@ -282,6 +282,15 @@ describe('image processing (x-oss-process)', () => {
     const tampered = url.replace('w_60', 'w_61');
     assert.notEqual(tampered, url);
     assert.equal((await fetch(tampered)).status, 403);
+    // V4 presigned URLs sign every query parameter, x-oss-process included.
+    const v4 = srv.pathClient({ bucket: BUCKET, authorizationV4: true } as Partial<OSS.Options>) as unknown as {
+      signatureUrlV4(method: string, expires: number, request: { queries: Record<string, string> }, key: string): Promise<string>;
+    };
+    const v4url = await v4.signatureUrlV4('GET', 600, { queries: { 'x-oss-process': 'image/resize,w_40' } }, 'photo.jpg');
+    const v4res = await fetch(v4url);
+    assert.equal(v4res.status, 200);
+    assert.deepEqual(await dims(Buffer.from(await v4res.arrayBuffer())), [40, 20, 'jpeg']);
+    assert.equal((await fetch(v4url.replace('w_40', 'w_41'))).status, 403);
   });
 
   test('styles: Put/Get/List/DeleteStyle and x-oss-process=style/<name>', async () => {
