@@ -215,6 +215,13 @@ describe('image processing (x-oss-process)', () => {
     assert.equal(j.Format?.value, 'jpg');
     assert.equal(j.ImageWidth?.value, '400');
     assert.equal(j.ImageHeight?.value, '200');
+    // EXIF orientation and resolution are reported when the file records them.
+    await c.put('exif.jpg', await solid(30, 20, '#808080').withMetadata({ orientation: 6, density: 300 }).jpeg().toBuffer());
+    const exif = JSON.parse((await processed(c, 'exif.jpg', 'image/info')).body.toString('utf8')) as Record<string, { value: string }>;
+    assert.deepEqual(
+      [exif.Orientation?.value, exif.XResolution?.value, exif.YResolution?.value, exif.ResolutionUnit?.value, exif.ImageWidth?.value],
+      ['6', '300/1', '300/1', '2', '30'],
+    );
     const hue = JSON.parse((await processed(c, 'solid.png', 'image/average-hue')).body.toString('utf8')) as { RGB: string };
     assert.deepEqual(hue, { RGB: '0x3366cc' });
     // After a crop of the red half, the hue is red.
