@@ -348,6 +348,11 @@ describe('image processing (x-oss-process)', () => {
     const tiny = (await c.get('tiny.jpg')).content as Buffer;
     assert.deepEqual(answer, { bucket: BUCKET, fileSize: tiny.length, object: 'tiny.jpg', status: 'OK' });
     assert.deepEqual(await dims(tiny), [10, 5, 'jpeg']);
+    // info saved as an object: the JSON, stored as application/json.
+    await rawObjectRequest(c, 'POST', 'photo.jpg', { subres: 'x-oss-process', content: Buffer.from(`x-oss-process=${encodeURIComponent(`image/info|sys/saveas,o_${Buffer.from('photo-info.json').toString('base64url')}`)}`), mime: 'application/x-www-form-urlencoded' });
+    const infoObj = await c.get('photo-info.json');
+    assert.equal((JSON.parse((infoObj.content as Buffer).toString('utf8')) as Record<string, { value: string }>).ImageWidth?.value, '400');
+    assert.equal((infoObj.res.headers as Record<string, string>)['content-type'], 'application/json');
     // Bad save-as bodies.
     const post = (text: string) => rawObjectRequest(c, 'POST', 'photo.jpg', { subres: 'x-oss-process', content: Buffer.from(text), mime: 'application/x-www-form-urlencoded' });
     await expectOssError(post('x-oss-process=image/resize,w_10'), 'MissingArgument', 400);

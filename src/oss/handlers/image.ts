@@ -34,7 +34,7 @@ async function readSource(req: OssRequest, bucket: string, key: string, versionI
 }
 
 /** Runs steps on an object; a watermark image is another object of the bucket, read with the caller's rights. */
-async function process(req: OssRequest, bucket: string, key: string, steps: Step[], versionId?: string): Promise<ProcessResult> {
+async function processObject(req: OssRequest, bucket: string, key: string, steps: Step[], versionId?: string): Promise<ProcessResult> {
   return processImage(() => readSource(req, bucket, key, versionId, true), steps, {
     loadImage: async (mark) => {
       await req.authorize([{ action: 'oss:GetObject', bucket, key: mark, acl: 'read' }]);
@@ -55,8 +55,8 @@ async function stepsOf(req: OssRequest, raw: string): Promise<Step[]> {
 /** GetObject with x-oss-process: the processed image, or the info / average-hue JSON. */
 export async function getProcessedObject(req: OssRequest): Promise<OssResponse> {
   const steps = await stepsOf(req, req.query.get('x-oss-process') ?? '');
-  const result = await process(req, req.op.bucket!, req.op.key!, steps, req.query.get('versionId'));
-  const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', 'Content-Length': String(result.body.length) };
+  const result = await processObject(req, req.op.bucket!, req.op.key!, steps, req.query.get('versionId'));
+  const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', 'Content-Length': String(Buffer.byteLength(result.body)) };
   headers['Content-Type'] = result.type === 'json' ? 'application/json' : result.contentType;
   return { status: 200, headers, body: result.body };
 }
@@ -77,18 +77,19 @@ export const processObjectSave: Handler = async (req) => {
   }
   // Writing the target is a PutObject of it (an ACL that grants writes grants it), checked before any work.
   await req.authorize([{ action: 'oss:PutObject', bucket, key: saveAs.key, acl: 'write' }]);
-  const result = await process(req, req.op.bucket!, req.op.key!, steps);
+  const result = await processObject(req, req.op.bucket!, req.op.key!, steps);
   const contentType = result.type === 'json' ? 'application/json' : result.contentType;
+  const bytes = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
   await req.services.objects.put({
     bucket,
     key: saveAs.key,
     headers: { contentType },
     userMeta: {},
-    body: Readable.from([result.body]),
-    expect: { length: result.body.length },
+    body: Readable.from([bytes]),
+    expect: { length: bytes.length },
     forbidOverwrite: false,
   });
-  const answer = JSON.stringify({ bucket, fileSize: result.body.length, object: saveAs.key, status: 'OK' });
+  const answer = JSON.stringify({ bucket, fileSize: bytes.length, object: saveAs.key, status: 'OK' });
   return { status: 200, headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(answer)) }, body: answer };
 };
 
