@@ -43,6 +43,7 @@ import { scaling, type ScaleResult } from './scaling.js';
 import { randomBytes } from 'node:crypto';
 import { setUpRamUser, setUpRole } from './ram.js';
 import { versioningBench } from './versioning.js';
+import { imageBench } from './image.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
@@ -922,6 +923,12 @@ async function main(): Promise<void> {
         }, (line) => process.stdout.write(`${line}\n`));
         mkdirSync(join(cfg.out, '..'), { recursive: true });
         writeFileSync(cfg.out.replace(/\.json$/, '') + '.versioning.json', `${JSON.stringify(versioning, null, 2)}\n`);
+      }
+      if (big) {
+        // Image processing (issue 13): a 1 MP JPEG resized to 200 px wide, through the server and with sharp alone.
+        process.stdout.write('\n[4+] image processing: x-oss-process=image/resize,w_200 of a 1 MP JPEG vs sharp alone (bench/image.ts)\n');
+        const image = await imageBench(ours.target, { seconds: cfg.quick ? 3 : 10, concurrency: 2, serverPid: ours.server.pid }, (line) => process.stdout.write(`${line}\n`));
+        writeFileSync(cfg.out.replace(/\.json$/, '') + '.image.json', `${JSON.stringify(image, null, 2)}\n`);
       }
       const scale = pgMeta && big ? await runScaling() : null;
 

@@ -124,6 +124,10 @@ export const catalogue = {
   // Alunite's own (OSS has no disk to fill): below the --min-free-space floor, or the disk filled during a
   // write. 507 Insufficient Storage (RFC 4918), as other S3-compatible stores answer; docs/operations.md.
   InsufficientStorage: { status: 507, message: 'The server does not have enough free disk space to store this request. Delete objects (deletes always work) or add disk space, then try again.' },
+  // Image processing (x-oss-process, styles; docs/image-processing.md): OSS IMG error codes.
+  MissingArgument: { status: 400, message: 'A required parameter of the image process is missing.' },
+  ImageTooLarge: { status: 400, message: 'The image exceeds the size that can be processed.' },
+  NoSuchStyle: { status: 404, message: 'The specified style does not exist.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', ec: '0000-00000001', pop: { message: 'An internal error occurred.' } },
 
   // ---- POP RPC protocol (all POP products: RAM, STS). Wire form is POP. ----

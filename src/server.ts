@@ -51,6 +51,7 @@ import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { LoggingService } from './domain/logging.js';
 import { WebsiteService } from './domain/website.js';
 import { AccessRulesService } from './domain/access-rules.js';
+import { ImageStyleService } from './image/styles.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 import { isAppError } from './errors.js';
@@ -281,6 +282,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     logging: new LoggingService(ctx),
     // Access rules (docs/access-rules.md)
     accessRules: new AccessRulesService(ctx),
+    styles: new ImageStyleService(ctx), // image styles (docs/image-processing.md)
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,

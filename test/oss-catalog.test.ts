@@ -121,7 +121,12 @@ describe('the published operation table', () => {
     assert.equal(unimplemented(r('PUT', 'b', null, [['qosInfo', '']])), 'PutBucket'); // unpublished: 501 all the same
     // A sub-resource only an implemented operation of another method uses: 405, never a DeleteBucket.
     assert.throws(() => r('DELETE', 'b', null, [['stat', '']]), { name: 'MethodNotAllowedError' });
-    assert.equal(unimplemented(r('GET', 'b', 'k', [['x-oss-process', 'image/resize,w_10']])), 'GetObject');
+    // Image processing (docs/image-processing.md) is GetObject; x-oss-process on other methods is still refused.
+    assert.equal(r('GET', 'b', 'k', [['x-oss-process', 'image/resize,w_10']]).name, 'GetObject');
+    assert.deepEqual(r('GET', 'b', 'k', [['x-oss-process', 'image/info'], ['versionId', 'v1']]).checks.map((c) => c.action), ['oss:GetObjectVersion']);
+    assert.equal(unimplemented(r('PUT', 'b', 'k', [['x-oss-process', 'image/resize,w_10']])), 'PutObject');
+    assert.equal(r('POST', 'b', 'k', [['x-oss-process', '']]).name, 'ProcessObjectSave');
+    assert.equal(unimplemented(r('POST', 'b', 'k', [['x-oss-process', 'csv/select']])), 'SelectObject');
     // versionId names a version (docs/versioning.md) and asks for the …Version action.
     const versionDelete = r('DELETE', 'b', 'k', [['versionId', 'v1']]);
     assert.equal(versionDelete.name, 'DeleteObject');

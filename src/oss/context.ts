@@ -13,6 +13,7 @@ import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
 import type { RetentionService } from '../domain/retention.js';
 import type { AuthzCheck, Operation } from './operations.js';
+import type { ImageStyleService } from '../image/styles.js';
 
 export interface OssServices {
   buckets: BucketService;
@@ -28,6 +29,8 @@ export interface OssServices {
   logging: LoggingService;
   /** Referer, Block Public Access and pay-by-requester configurations (docs/access-rules.md). */
   accessRules: AccessRulesService;
+  /** Image styles (docs/image-processing.md). */
+  styles: ImageStyleService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

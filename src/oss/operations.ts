@@ -3,6 +3,7 @@ import { AppError, invalidArgument } from '../errors.js';
 import { decodeUrlPath, type Address } from './address.js';
 import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
+import { routeImage } from './image-route.js';
 
 /**
  * Every OSS operation, as a typed value: name, what it needs authorized and its parsed parameters.
@@ -135,6 +136,12 @@ export type Operation =
   | Simple<'PutPublicAccessBlock'>
   | Simple<'GetPublicAccessBlock'>
   | Simple<'DeletePublicAccessBlock'>
+  // Image processing and styles (oss/image-route.ts, docs/image-processing.md).
+  | (Base & { name: 'PutStyle'; params: { styleName: string; category?: string } })
+  | (Base & { name: 'GetStyle'; params: { styleName: string } })
+  | Simple<'ListStyle'>
+  | (Base & { name: 'DeleteStyle'; params: { styleName: string } })
+  | Simple<'ProcessObjectSave'>
   | (Base & { name: 'CopyObject'; params: { source: CopySource } })
   | (Base & { name: 'AppendObject'; params: { position: number } })
   | (Base & { name: 'UploadPart'; params: { uploadId: string; partNumber: number } })
@@ -187,11 +194,14 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'PutBucketReferer', 'GetBucketReferer', 'PutBucketPublicAccessBlock', 'GetBucketPublicAccessBlock',
   'DeleteBucketPublicAccessBlock', 'PutBucketRequestPayment', 'GetBucketRequestPayment',
   'PutPublicAccessBlock', 'GetPublicAccessBlock', 'DeletePublicAccessBlock',
+  // Image styles (oss/image-route.ts).
+  'PutStyle', 'GetStyle', 'ListStyle', 'DeleteStyle',
 ]);
 
 /**
  * Signed sub-resources (spec oss-protocol §3.3) that the published metadata does not describe as operations,
- * or that would change what an implemented operation does (`x-oss-process`: image processing on GetObject,
+ * or that would change what an implemented operation does (`x-oss-process`: other than image processing on GetObject
+ * and its save-as, oss/image-route.ts;
  * `callback`: upload callbacks, `sequential`: ordered multipart uploads). Never ignored: 501.
  */
 export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
@@ -453,6 +463,9 @@ function versionChecks(op: Operation, query: ReadonlyMap<string, string>): Opera
 /** Maps a request to its Operation, or throws the OSS error for requests that are not one. */
 export function route(input: RouteInput): Operation {
   if (input.callback) throw new AppError('NotImplemented', 'Upload callbacks (x-oss-callback) are not implemented by Alunite yet.');
+  // Image processing and styles (oss/image-route.ts) come before the refusals that 501 other x-oss-process uses.
+  const image = routeImage(input, route);
+  if (image !== null) return image;
   const refusal = refusalOf(input);
   if (refusal !== null) {
     const { bucket, key } = input.address;

@@ -3,6 +3,7 @@ import * as bucket from './bucket.js';
 import * as accessRules from './access-rules.js';
 import * as archive from './archive.js';
 import * as encryption from './encryption.js';
+import * as image from './image.js';
 import * as lifecycle from './lifecycle.js';
 import * as logging from './logging.js';
 import * as mp from './multipart.js';
@@ -89,4 +90,10 @@ export const handlers: HandlerTable = {
   PutBucketLogging: logging.putBucketLogging,
   GetBucketLogging: logging.getBucketLogging,
   DeleteBucketLogging: logging.deleteBucketLogging,
+  // Image processing and styles (docs/image-processing.md).
+  PutStyle: image.putStyle,
+  GetStyle: image.getStyle,
+  ListStyle: image.listStyle,
+  DeleteStyle: image.deleteStyle,
+  ProcessObjectSave: image.processObjectSave,
 };

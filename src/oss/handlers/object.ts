@@ -24,6 +24,7 @@ import {
 } from '../headers.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
+import { getProcessedObject, wantsProcessing } from './image.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
@@ -137,7 +138,8 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   return { status, headers, body: req.services.objects.inlineBytes(data, range) ?? req.services.objects.openRead(data, range) };
 }
 
-export const getObject: Handler = (req) => read(req, true);
+// With x-oss-process the answer is the processed image (oss/handlers/image.ts, docs/image-processing.md).
+export const getObject: Handler = (req) => (wantsProcessing(req) ? getProcessedObject(req) : read(req, true));
 export const headObject: Handler = (req) => read(req, false);
 
 export const getObjectMeta: Handler = async (req) => {

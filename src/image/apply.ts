@@ -1,0 +1,366 @@
+import sharp from 'sharp';
+import type { Metadata, Sharp } from 'sharp';
+import { AppError } from '../errors.js';
+import { MAX_OUTPUT_SIDE, type Gravity, type OutputFormat, type Step, type WatermarkStep } from './parse.js';
+
+// Runs parsed steps (image/parse.ts) with sharp, in the order given. sharp orders the operations of one
+// pipeline itself (rotate before resize, composite last, …), so each step runs in a pipeline of its own on the
+// previous step's raw pixels; the first reads the encoded source (letting JPEG shrink on load) and the last
+// encodes the answer. Sources are checked from their headers (sharp's metadata()) before anything is decoded.
+
+/** OSS's limits on source images (docs/image-processing.md). */
+export const IMAGE_LIMITS = {
+  /** Bytes of a source image (OSS: 20 MB). */
+  maxSourceBytes: 20 * 1024 * 1024,
+  /** Width or height of a source image. */
+  maxSide: 30000,
+  /** Width × height × frames of a source image. */
+  maxPixels: 250_000_000,
+  /** Width × height of a resized image (OSS: 16,777,216, 4096²; each side at most 16,384). */
+  maxOutputPixels: 16_777_216,
+  /** CPU time one pipeline may take (sharp's timeout): a huge AVIF or GIF encode cannot hold a slot for ever. */
+  timeoutSeconds: 60,
+  /** Images processed at once by this process; others wait (each may hold its decoded pixels). */
+  concurrency: 2,
+} as const;
+
+/** Formats read as sources. SVG, PDF and the rest of what libvips could open are refused. */
+const INPUT_FORMATS: ReadonlyMap<string, string> = new Map([
+  ['jpeg', 'jpg'], ['png', 'png'], ['webp', 'webp'], ['gif', 'gif'], ['tiff', 'tiff'], ['heif', 'avif'],
+]);
+
+const CONTENT_TYPES: Readonly<Record<OutputFormat, string>> = {
+  jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', avif: 'image/avif',
+};
+
+sharp.cache(false); // no libvips operation cache: every request's pixels are let go when it ends
+
+export type ProcessResult =
+  | { type: 'image'; body: Buffer; contentType: string; format: OutputFormat }
+  | { type: 'json'; body: string };
+
+export interface SourceInfo {
+  /** OSS's name of the format (jpg, png, webp, gif, tiff, avif). */
+  format: OutputFormat;
+  width: number;
+  height: number;
+  meta: Metadata;
+}
+
+export interface ApplyDeps {
+  /** The bytes of a watermark image (an object of the same bucket), read with the caller's authorization. */
+  loadImage(key: string): Promise<Buffer>;
+}
+
+/** Refuses an object too large to process before any of it is read. */
+export function assertSourceSize(size: number): void {
+  if (size > IMAGE_LIMITS.maxSourceBytes) {
+    throw new AppError('ImageTooLarge', `The source image is ${size} bytes; at most ${IMAGE_LIMITS.maxSourceBytes} bytes can be processed.`);
+  }
+}
+
+/** The source's format and size from its header, refusing what is not a supported image or exceeds the limits. */
+export async function inspect(source: Buffer): Promise<SourceInfo> {
+  assertSourceSize(source.length);
+  let meta: Metadata;
+  try {
+    meta = await sharp(source, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new AppError('BadRequest', 'The source object is not an image Alunite can process (JPEG, PNG, WebP, GIF, TIFF or AVIF).');
+  }
+  const format = INPUT_FORMATS.get(meta.format ?? '');
+  if (format === undefined || (meta.format === 'heif' && meta.compression !== 'av1')) {
+    throw new AppError('BadRequest', `The source format ${meta.format ?? 'unknown'} is not processed by Alunite (JPEG, PNG, WebP, GIF, TIFF or AVIF).`);
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  const frames = Math.max(1, meta.pages ?? 1);
+  if (width > IMAGE_LIMITS.maxSide || height > IMAGE_LIMITS.maxSide) {
+    throw new AppError('ImageTooLarge', `The source image is ${width}x${height}; its width and height may be at most ${IMAGE_LIMITS.maxSide} pixels.`);
+  }
+  if (width * height * frames > IMAGE_LIMITS.maxPixels) {
+    throw new AppError('ImageTooLarge', `The source image has ${width * height * frames} pixels; at most ${IMAGE_LIMITS.maxPixels} can be processed.`);
+  }
+  if (width < 1 || height < 1) throw new AppError('BadRequest', 'The source image has no pixels.');
+  return { format: format as OutputFormat, width, height, meta };
+}
+
+let running = 0;
+const waiting: Array<() => void> = [];
+
+/** Runs `fn` when one of the IMAGE_LIMITS.concurrency slots is free. */
+async function inSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= IMAGE_LIMITS.concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+  running += 1;
+  try {
+    return await fn();
+  } finally {
+    running -= 1;
+    waiting.shift()?.();
+  }
+}
+
+interface Raw {
+  data: Buffer;
+  info: { width: number; height: number; channels: 1 | 2 | 3 | 4 };
+}
+
+interface Dims {
+  width: number;
+  height: number;
+}
+
+type PixelStep = Exclude<Step, { op: 'format' | 'quality' | 'interlace' | 'auto-orient' | 'info' | 'average-hue' }>;
+
+/**
+ * Reads a source with `load` (which must refuse sources over IMAGE_LIMITS.maxSourceBytes before reading them)
+ * and processes it through the steps. The read happens inside one of the IMAGE_LIMITS.concurrency slots, so
+ * requests waiting their turn hold no image bytes.
+ */
+export function processImage(load: () => Promise<Buffer>, steps: readonly Step[], deps: ApplyDeps): Promise<ProcessResult> {
+  return inSlot(async () => {
+    const source = await load();
+    try {
+      return await run(source, steps, deps);
+    } catch (err) {
+      // libvips failing on the bytes (a corrupt or truncated image whose header was fine) is the image's fault.
+      if (err instanceof AppError || !(err instanceof Error)) throw err;
+      throw new AppError('BadRequest', `The image could not be processed: ${err.message.split('\n')[0]!.slice(0, 200)}`);
+    }
+  });
+}
+
+async function run(source: Buffer, steps: readonly Step[], deps: ApplyDeps): Promise<ProcessResult> {
+  const src = await inspect(source);
+  const autoOrient = steps.some((s) => s.op === 'auto-orient' && s.on);
+  const swap = autoOrient && (src.meta.orientation ?? 1) >= 5;
+  let cur: Raw | null = null;
+  let dims: Dims = swap ? { width: src.height, height: src.width } : { width: src.width, height: src.height };
+  let pending: PixelStep | null = null;
+  const out: { format: OutputFormat; quality?: number; interlace: boolean } = { format: src.format, interlace: false };
+
+  const open = (): Sharp => {
+    if (cur !== null) return sharp(cur.data, { raw: cur.info });
+    const img = sharp(source, { limitInputPixels: IMAGE_LIMITS.maxPixels, failOn: 'error' });
+    return autoOrient ? img.rotate() : img;
+  };
+  const flush = async (): Promise<void> => {
+    if (pending === null) return;
+    const img = await pixelStep(open(), pending, dims, deps);
+    const { data, info } = await img.raw().timeout({ seconds: IMAGE_LIMITS.timeoutSeconds }).toBuffer({ resolveWithObject: true });
+    cur = { data, info: { width: info.width, height: info.height, channels: info.channels } };
+    dims = { width: info.width, height: info.height };
+    pending = null;
+  };
+
+  for (const step of steps) {
+    switch (step.op) {
+      case 'format':
+        out.format = step.format;
+        break;
+      case 'quality':
+        out.quality = step.Q ?? step.q;
+        break;
+      case 'interlace':
+        out.interlace = step.on;
+        break;
+      case 'auto-orient':
+        break; // applied when the source is opened (its EXIF orientation is gone after the first step)
+      case 'info':
+        return { type: 'json', body: JSON.stringify(infoOf(source.length, src)) };
+      case 'average-hue': {
+        await flush();
+        const stats = await open().removeAlpha().toColourspace('srgb').stats();
+        const hex = stats.channels.slice(0, 3).map((c) => Math.round(c.mean).toString(16).padStart(2, '0')).join('');
+        return { type: 'json', body: JSON.stringify({ RGB: `0x${hex.length === 6 ? hex : hex.padEnd(6, hex)}` }) };
+      }
+      default:
+        await flush();
+        pending = step;
+    }
+  }
+  // Only an image that may have alpha is flattened for JPEG (flatten otherwise costs as much as the resize).
+  const alpha = src.meta.hasAlpha === true || steps.some((s) => s.op === 'circle' || s.op === 'rounded-corners' || s.op === 'watermark');
+  let img = open();
+  if (pending !== null) img = await pixelStep(img, pending, dims, deps);
+  const body = await encode(img, out, alpha).timeout({ seconds: IMAGE_LIMITS.timeoutSeconds }).toBuffer();
+  return { type: 'image', body, contentType: CONTENT_TYPES[out.format], format: out.format };
+}
+
+function encode(img: Sharp, out: { format: OutputFormat; quality?: number; interlace: boolean }, alpha: boolean): Sharp {
+  const q = out.quality;
+  switch (out.format) {
+    case 'jpg':
+      // JPEG has no alpha: transparent areas become white, as OSS renders them.
+      return (alpha ? img.flatten({ background: '#FFFFFF' }) : img).jpeg({ quality: q ?? 90, progressive: out.interlace });
+    case 'png':
+      return img.png({ progressive: out.interlace });
+    case 'webp':
+      return img.webp({ quality: q ?? 80 });
+    case 'gif':
+      return img.gif({ interFrameMaxError: 0 });
+    case 'tiff':
+      return img.tiff({ quality: q ?? 80 });
+    case 'avif':
+      return img.avif({ quality: q ?? 50 });
+  }
+}
+
+/** The info answer: OSS's `{Name: {value}}` map (values as strings). */
+function infoOf(size: number, src: SourceInfo): Record<string, { value: string }> {
+  const out: Record<string, { value: string }> = {
+    FileSize: { value: String(size) },
+    Format: { value: src.format },
+    FrameCount: { value: String(Math.max(1, src.meta.pages ?? 1)) },
+    ImageHeight: { value: String(src.height) },
+    ImageWidth: { value: String(src.width) },
+  };
+  if (src.meta.density !== undefined) {
+    out.ResolutionUnit = { value: src.meta.resolutionUnit === 'cm' ? '3' : '2' };
+    out.XResolution = { value: `${Math.round(src.meta.density)}/1` };
+    out.YResolution = { value: `${Math.round(src.meta.density)}/1` };
+  }
+  if (src.meta.orientation !== undefined) out.Orientation = { value: String(src.meta.orientation) };
+  return out;
+}
+
+function assertOutput(width: number, height: number): void {
+  if (width > MAX_OUTPUT_SIDE || height > MAX_OUTPUT_SIDE || width * height > IMAGE_LIMITS.maxOutputPixels) {
+    throw new AppError(
+      'InvalidArgument',
+      `The resized image would be ${width}x${height}; its sides may be at most ${MAX_OUTPUT_SIDE} pixels and its area ${IMAGE_LIMITS.maxOutputPixels} pixels.`,
+      {},
+      '0040-00000201',
+    );
+  }
+}
+
+const hex = (c: string): string => `#${c}`;
+
+async function pixelStep(img: Sharp, step: PixelStep, d: Dims, deps: ApplyDeps): Promise<Sharp> {
+  switch (step.op) {
+    case 'resize':
+      return resize(img, step, d);
+    case 'crop': {
+      const w = Math.min(step.w ?? d.width, d.width);
+      const h = Math.min(step.h ?? d.height, d.height);
+      const { left, top } = place(step.g, d, { width: w, height: h }, step.x, step.y);
+      if (left >= d.width || top >= d.height || left < 0 || top < 0) {
+        throw new AppError('InvalidArgument', 'The crop origin is outside the image.', {}, '0040-00000201');
+      }
+      return img.extract({ left, top, width: Math.min(w, d.width - left), height: Math.min(h, d.height - top) });
+    }
+    case 'rotate':
+      return img.rotate(step.angle % 360, { background: '#FFFFFF' });
+    case 'circle': {
+      const r = Math.min(step.r, Math.floor(Math.min(d.width, d.height) / 2));
+      if (r < 1) return img;
+      const side = 2 * r;
+      const mask = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><circle cx="${r}" cy="${r}" r="${r}" fill="#fff"/></svg>`);
+      const square = await img.extract({ left: Math.floor((d.width - side) / 2), top: Math.floor((d.height - side) / 2), width: side, height: side })
+        .ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      return sharp(square.data, { raw: { width: square.info.width, height: square.info.height, channels: square.info.channels } })
+        .composite([{ input: mask, blend: 'dest-in' }]);
+    }
+    case 'rounded-corners': {
+      const r = Math.min(step.r, Math.floor(Math.min(d.width, d.height) / 2));
+      const mask = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${d.width}" height="${d.height}"><rect width="${d.width}" height="${d.height}" rx="${r}" ry="${r}" fill="#fff"/></svg>`);
+      return img.ensureAlpha().composite([{ input: mask, blend: 'dest-in' }]);
+    }
+    case 'blur':
+      return img.blur(Math.max(0.3, step.s));
+    case 'bright':
+      return img.linear(1, step.value * 1.28);
+    case 'contrast': {
+      const a = 1 + step.value / 100;
+      return img.linear(a, 128 * (1 - a));
+    }
+    case 'sharpen':
+      return img.sharpen({ sigma: step.value / 100 });
+    case 'watermark':
+      return watermark(img, step, d, deps);
+  }
+}
+
+/** Where a `width`×`height` box goes in `d` for a gravity and offsets (x, y measured from the anchored edges). */
+function place(g: Gravity, d: Dims, box: Dims, x: number, y: number): { left: number; top: number } {
+  const col = g === 'nw' || g === 'west' || g === 'sw' ? 0 : g === 'north' || g === 'center' || g === 'south' ? 1 : 2;
+  const row = g === 'nw' || g === 'north' || g === 'ne' ? 0 : g === 'west' || g === 'center' || g === 'east' ? 1 : 2;
+  const left = col === 0 ? x : col === 1 ? Math.floor((d.width - box.width) / 2) + x : d.width - box.width - x;
+  const top = row === 0 ? y : row === 1 ? Math.floor((d.height - box.height) / 2) + y : d.height - box.height - y;
+  return { left, top };
+}
+
+function resize(img: Sharp, step: Extract<Step, { op: 'resize' }>, d: Dims): Sharp {
+  const { width: W, height: H } = d;
+  if (step.p !== undefined && step.w === undefined && step.h === undefined && step.l === undefined && step.s === undefined) {
+    if (step.limit && step.p > 100) return img;
+    const w = Math.max(1, Math.round((W * step.p) / 100));
+    const h = Math.max(1, Math.round((H * step.p) / 100));
+    assertOutput(w, h);
+    return img.resize(w, h, { fit: 'fill' });
+  }
+  let bw = step.w;
+  let bh = step.h;
+  if (bw === undefined && bh === undefined) {
+    // l / s: the long and short sides of the target.
+    if (step.l !== undefined && step.s !== undefined) [bw, bh] = W >= H ? [step.l, step.s] : [step.s, step.l];
+    else if (step.l !== undefined) [bw, bh] = W >= H ? [step.l, undefined] : [undefined, step.l];
+    else [bw, bh] = W <= H ? [step.s, undefined] : [undefined, step.s];
+  }
+  if ((step.m === 'fill' || step.m === 'pad') && (bw === undefined || bh === undefined)) {
+    const side = (bw ?? bh)!;
+    bw = side;
+    bh = side;
+  }
+  if (step.m === 'fill' || step.m === 'pad') {
+    const w = bw!, h = bh!;
+    if (step.limit && (w > W || h > H)) return img;
+    assertOutput(w, h);
+    return step.m === 'fill'
+      ? img.resize(w, h, { fit: 'cover', position: 'centre' })
+      : img.resize(w, h, { fit: 'contain', background: hex(step.color) });
+  }
+  let w: number;
+  let h: number;
+  if (bw !== undefined && bh !== undefined && step.m === 'fixed') {
+    [w, h] = [bw, bh];
+  } else {
+    const sx = bw !== undefined ? bw / W : undefined;
+    const sy = bh !== undefined ? bh / H : undefined;
+    const scale = sx !== undefined && sy !== undefined ? (step.m === 'mfit' ? Math.max(sx, sy) : Math.min(sx, sy)) : (sx ?? sy)!;
+    w = Math.max(1, Math.round(W * scale));
+    h = Math.max(1, Math.round(H * scale));
+  }
+  if (step.limit && (w > W || h > H)) return img;
+  assertOutput(w, h);
+  return img.resize(w, h, { fit: 'fill' });
+}
+
+async function watermark(img: Sharp, step: WatermarkStep, d: Dims, deps: ApplyDeps): Promise<Sharp> {
+  let layer: Buffer;
+  if (step.image !== undefined) {
+    const bytes = await deps.loadImage(step.image.key);
+    const result = await run(bytes, [...step.image.steps, { op: 'format', format: 'png' }], deps);
+    if (result.type !== 'image') throw new AppError('InvalidArgument', 'A watermark image cannot be info or average-hue.', {}, '0040-00000201');
+    layer = result.body;
+  } else {
+    const escaped = (step.text ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    // Wrapped at the image's width and no taller a font than the image: the rendered text stays bounded.
+    const size = Math.max(1, Math.min(step.size, d.height));
+    layer = await sharp({ text: { text: `<span foreground="#${step.color}">${escaped}</span>`, font: `sans ${size}`, dpi: 72, rgba: true, width: d.width } }).png().toBuffer();
+  }
+  // Fit inside the image (a larger overlay cannot be composited), then apply the transparency (sharp runs
+  // linear before ensureAlpha in one pipeline, hence two).
+  let overlay = sharp(layer).ensureAlpha();
+  const m = await sharp(layer).metadata();
+  if ((m.width ?? 0) > d.width || (m.height ?? 0) > d.height) overlay = overlay.resize(d.width, d.height, { fit: 'inside' });
+  const rgba = await overlay.raw().toBuffer({ resolveWithObject: true });
+  const raw = { width: rgba.info.width, height: rgba.info.height, channels: 4 as const };
+  const faded = await sharp(rgba.data, { raw }).linear([1, 1, 1, step.t / 100], [0, 0, 0, 0]).png().toBuffer({ resolveWithObject: true });
+  const box = { width: faded.info.width, height: faded.info.height };
+  const at = place(step.g, d, box, step.x, step.y);
+  const left = Math.max(0, Math.min(at.left, d.width - box.width));
+  const top = Math.max(0, Math.min(at.top, d.height - box.height));
+  return img.composite([{ input: faded.data, left, top }]);
+}

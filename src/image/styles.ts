@@ -1,0 +1,74 @@
+import { AppError, invalidArgument } from '../errors.js';
+import { jsonConfig, readConfig, updateConfig } from '../domain/bucket-config.js';
+import { requireBucket, type DomainContext } from '../domain/context.js';
+import { validateStyleContent } from './parse.js';
+
+// Image styles (PutStyle / GetStyle / ListStyle / DeleteStyle, `x-oss-process=style/<name>`): one bucket
+// configuration, ConfigKind 'image-styles', holding every style of the bucket (docs/image-processing.md).
+
+export interface ImageStyle {
+  name: string;
+  content: string;
+  category: string;
+  /** Milliseconds since the epoch. */
+  createTime: number;
+  lastModifyTime: number;
+}
+
+interface StylesDoc {
+  styles: ImageStyle[];
+}
+
+export const stylesConfig = jsonConfig<StylesDoc>('image-styles');
+
+/** Styles per bucket (OSS allows 50). */
+export const MAX_STYLES = 50;
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const CATEGORIES = new Set(['image', 'document', 'video']);
+
+export function assertStyleName(name: string): void {
+  if (!NAME.test(name)) throw invalidArgument('The style name must be 1 to 64 letters, digits, "_", "-" or ".".', 'styleName', name.slice(0, 64));
+}
+
+export class ImageStyleService {
+  constructor(private readonly ctx: DomainContext) {}
+
+  async put(bucket: string, name: string, content: string, category = 'image'): Promise<void> {
+    assertStyleName(name);
+    if (!CATEGORIES.has(category)) throw invalidArgument('category must be image, document or video.', 'category', category.slice(0, 64));
+    if (category !== 'image') throw new AppError('NotImplemented', 'Only image styles are implemented by Alunite.');
+    validateStyleContent(content);
+    const now = this.ctx.clock();
+    await updateConfig(this.ctx, bucket, stylesConfig, (current) => {
+      const styles = current?.styles ?? [];
+      const old = styles.find((s) => s.name === name);
+      if (old === undefined && styles.length >= MAX_STYLES) {
+        throw new AppError('InvalidArgument', `A bucket can have at most ${MAX_STYLES} styles.`, { ArgumentName: 'styleName', ArgumentValue: name });
+      }
+      const next: ImageStyle = { name, content, category, createTime: old?.createTime ?? now, lastModifyTime: now };
+      return { styles: [...styles.filter((s) => s.name !== name), next].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+    });
+  }
+
+  async get(bucket: string, name: string): Promise<ImageStyle> {
+    assertStyleName(name);
+    const found = (await this.list(bucket)).find((s) => s.name === name);
+    if (found === undefined) throw new AppError('NoSuchStyle', undefined, { StyleName: name });
+    return found;
+  }
+
+  async list(bucket: string): Promise<ImageStyle[]> {
+    const b = await requireBucket(this.ctx, bucket);
+    return readConfig(b, stylesConfig)?.styles ?? [];
+  }
+
+  async delete(bucket: string, name: string): Promise<void> {
+    assertStyleName(name);
+    await updateConfig(this.ctx, bucket, stylesConfig, (current) => {
+      const styles = current?.styles ?? [];
+      if (!styles.some((s) => s.name === name)) throw new AppError('NoSuchStyle', undefined, { StyleName: name });
+      const rest = styles.filter((s) => s.name !== name);
+      return rest.length === 0 ? null : { styles: rest };
+    }, { removing: true });
+  }
+}

@@ -1,0 +1,135 @@
+import { Readable } from 'node:stream';
+import { AppError, invalidArgument } from '../../errors.js';
+import { checkPreconditions } from '../../domain/conditions.js';
+import { assertBucketName, assertObjectKey } from '../../domain/names.js';
+import { assertSourceSize, processImage, IMAGE_LIMITS, type ProcessResult } from '../../image/apply.js';
+import { parseImageSteps, parseProcess, parseSaveAsBody, type Step } from '../../image/parse.js';
+import type { ImageStyle } from '../../image/styles.js';
+import { httpDate } from '../../util/time.js';
+import type { Handler, OssRequest, OssResponse } from '../context.js';
+import { header, preconditionsFrom } from '../headers.js';
+import { childText, el, parseXmlBody, type XmlNode } from '../xml.js';
+import { checkMd5, empty, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+
+// HTTP glue of image processing and styles (docs/image-processing.md): the grammar is image/parse.ts, the
+// pixels image/apply.ts, the styles image/styles.ts. Sources are read through the object service like any
+// GetObject (versions, symlinks, archive state, encryption at rest), refused by size before a byte is read.
+
+/** Reads an object's bytes for processing: its size is checked first, so at most IMAGE_LIMITS.maxSourceBytes are held. */
+async function readSource(req: OssRequest, bucket: string, key: string, versionId?: string, conditions = false): Promise<Buffer> {
+  const { meta, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionId);
+  if (conditions) checkPreconditions(meta, preconditionsFrom(req.headers));
+  req.services.objects.assertReadable(data);
+  assertSourceSize(data.size);
+  const inline = req.services.objects.inlineBytes(data, null);
+  if (inline !== null) return inline;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req.services.objects.openRead(data, null) as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > IMAGE_LIMITS.maxSourceBytes) throw new AppError('ImageTooLarge');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Runs steps on an object; a watermark image is another object of the bucket, read with the caller's rights. */
+async function processObject(req: OssRequest, bucket: string, key: string, steps: Step[], versionId?: string): Promise<ProcessResult> {
+  return processImage(() => readSource(req, bucket, key, versionId, true), steps, {
+    loadImage: async (mark) => {
+      await req.authorize([{ action: 'oss:GetObject', bucket, key: mark, acl: 'read' }]);
+      return readSource(req, bucket, mark);
+    },
+  });
+}
+
+/** The steps an x-oss-process value names, expanding `style/<name>`. */
+async function stepsOf(req: OssRequest, raw: string): Promise<Step[]> {
+  if (raw.includes('|')) throw invalidArgument('sys/saveas can only be used with POST.', 'x-oss-process', raw.slice(0, 256));
+  const parsed = parseProcess(raw);
+  if (parsed.kind === 'image') return parsed.steps;
+  const style = await req.services.styles.get(req.op.bucket!, parsed.name);
+  return parseImageSteps(style.content.slice('image/'.length));
+}
+
+/** GetObject with x-oss-process: the processed image, or the info / average-hue JSON. */
+export async function getProcessedObject(req: OssRequest): Promise<OssResponse> {
+  const steps = await stepsOf(req, req.query.get('x-oss-process') ?? '');
+  const result = await processObject(req, req.op.bucket!, req.op.key!, steps, req.query.get('versionId'));
+  const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', 'Content-Length': String(Buffer.byteLength(result.body)) };
+  headers['Content-Type'] = result.type === 'json' ? 'application/json' : result.contentType;
+  return { status: 200, headers, body: result.body };
+}
+
+/** The body of a save-as request: a form field, a few KiB at most. */
+const MAX_SAVE_AS_BODY = 16 * 1024;
+
+/** POST /<key>?x-oss-process with `x-oss-process=image/…|sys/saveas,o_…,b_…`: the result as a new object. */
+export const processObjectSave: Handler = async (req) => {
+  const body = (await readSmallBody(req.body, MAX_SAVE_AS_BODY)).toString('utf8');
+  const { steps, saveAs } = parseSaveAsBody(body);
+  const bucket = saveAs.bucket ?? req.op.bucket!;
+  try {
+    assertBucketName(bucket);
+    assertObjectKey(saveAs.key);
+  } catch {
+    throw invalidArgument('The sys/saveas target bucket or object name is invalid.', 'x-oss-process');
+  }
+  // Writing the target is a PutObject of it (an ACL that grants writes grants it), checked before any work.
+  await req.authorize([{ action: 'oss:PutObject', bucket, key: saveAs.key, acl: 'write' }]);
+  const result = await processObject(req, req.op.bucket!, req.op.key!, steps);
+  const contentType = result.type === 'json' ? 'application/json' : result.contentType;
+  const bytes = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
+  await req.services.objects.put({
+    bucket,
+    key: saveAs.key,
+    headers: { contentType },
+    userMeta: {},
+    body: Readable.from([bytes]),
+    expect: { length: bytes.length },
+    forbidOverwrite: false,
+  });
+  const answer = JSON.stringify({ bucket, fileSize: bytes.length, object: saveAs.key, status: 'OK' });
+  return { status: 200, headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(answer)) }, body: answer };
+};
+
+// ---- Styles ----
+
+const styleParams = (req: OssRequest): { styleName: string; category?: string } => {
+  const op = req.op;
+  if (op.name !== 'PutStyle' && op.name !== 'GetStyle' && op.name !== 'DeleteStyle') throw new AppError('InternalError');
+  return op.params;
+};
+
+export const putStyle: Handler = async (req) => {
+  const { styleName, category } = styleParams(req);
+  const raw = await readSmallBody(req.body, 16 * 1024);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const doc = parseXmlBody(raw.toString('utf8'), 'Style');
+  const content = childText(doc, 'Content')?.trim();
+  if (content === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Style needs a Content element.' });
+  await req.services.styles.put(req.op.bucket!, styleName, content, category);
+  return empty();
+};
+
+function styleXml(s: ImageStyle): XmlNode {
+  return el('Style', [
+    el('Name', s.name),
+    el('Content', s.content),
+    el('CreateTime', httpDate(s.createTime)),
+    el('LastModifyTime', httpDate(s.lastModifyTime)),
+    el('Category', s.category),
+  ]);
+}
+
+export const getStyle: Handler = async (req) => xmlResponse(styleXml(await req.services.styles.get(req.op.bucket!, styleParams(req).styleName)));
+
+export const listStyle: Handler = async (req) => xmlResponse(el('StyleList', (await req.services.styles.list(req.op.bucket!)).map(styleXml)));
+
+export const deleteStyle: Handler = async (req) => {
+  await req.services.styles.delete(req.op.bucket!, styleParams(req).styleName);
+  return empty(204);
+};
+
+/** Whether a GetObject asks for processing (`x-oss-process`), decided once in the GetObject handler. */
+export const wantsProcessing = (req: Pick<OssRequest, 'query'>): boolean => req.query.has('x-oss-process');
