@@ -122,6 +122,8 @@ export const catalogue = {
   // write. 507 Insufficient Storage (RFC 4918), as other S3-compatible stores answer; docs/operations.md.
   InsufficientStorage: { status: 507, message: 'The server does not have enough free disk space to store this request. Delete objects (deletes always work) or add disk space, then try again.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', ec: '0000-00000001', pop: { message: 'An internal error occurred.' } },
+  // Upload callbacks (docs/callbacks.md): the object is stored, its callback failed. 203, as OSS answers.
+  CallbackFailed: { status: 203, message: 'Error status : -1.' },
 
   // ---- POP RPC protocol (all POP products: RAM, STS). Wire form is POP. ----
   'InvalidAccessKeyId.Inactive': {

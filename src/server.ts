@@ -45,6 +45,8 @@ import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
+import { UploadCallbacks } from './oss/callback.js';
+import { resolveCallbackKey } from './util/callback-key.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
@@ -134,6 +136,12 @@ export interface ServerOptions {
    * never on its own, see RunningServer.lifecycle); `enabled: false`: no worker in this process.
    */
   lifecycle?: { daySeconds?: number; intervalMs?: number; enabled?: boolean; pageSize?: number; tickBudget?: number; leaseMs?: number };
+  /**
+   * Upload callbacks (docs/callbacks.md). `allowHosts`: callbackUrl hosts that may be loopback or private
+   * addresses (`*`: any); by default only public addresses are called. `publicKeyUrl`: the x-oss-pub-key-url
+   * sent (default: `/-/callback/public-key.pem` on the endpoint the upload used). `timeoutMs`: default 5000.
+   */
+  callbacks?: { allowHosts?: string[]; publicKeyUrl?: string; timeoutMs?: number };
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
@@ -327,7 +335,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // The console offers one-click sign-in only with the well-known development keys, never with real ones.
   const devKeys = opts.rootAccessKeyId === DEV_DEFAULTS.accessKeyId && opts.rootAccessKeySecret === DEV_DEFAULTS.accessKeySecret;
   const consoleRoute = createConsoleRoute(devKeys ? { devKeys: DEV_DEFAULTS } : {});
+  // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).
+  const callbacks = new UploadCallbacks({ key: await resolveCallbackKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }), ...opts.callbacks });
   const internal = (path: string, req: IncomingMessage): OssResponse | Promise<OssResponse> | null => {
+    if (path === '/-/callback/public-key.pem') return callbacks.publicKeyResponse();
     if (path === '/-/reset') return handleReset(req, resetDeps);
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
@@ -368,6 +379,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain }, req, rawQuery, rec),
       internal,
       observe,
+      callbacks,
       ...(meta.commitMark && meta.settled ? { durability: { commitMark: meta.commitMark.bind(meta), settled: meta.settled.bind(meta) } } : {}),
     }))),
     { idleTimeoutMs: opts.idleTimeoutMs },

@@ -16,6 +16,8 @@ import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
+import { callbackOf, type UploadCallbacks } from '../oss/callback.js';
+import { throttledBody, throttledResponse, trafficLimitOf } from '../oss/traffic-limit.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { principalLabel, RequestRecord, type RequestObserver } from '../audit/record.js';
 import { guardChunkedLength } from './chunked-length.js';
@@ -41,6 +43,8 @@ export interface ListenerDeps {
   observe?: RequestObserver;
   /** A store whose commits are visible before durable: answers wait for those made before the request came (types.ts). */
   durability?: { commitMark(): number; settled(mark: number): Promise<void> | null };
+  /** Upload callbacks (oss/callback.ts); without it a request asking for one is answered NotImplemented. */
+  callbacks?: UploadCallbacks;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -165,12 +169,17 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       };
       rec.principal = auth.principal;
       await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
+      // Upload callbacks and traffic limits: validated before any byte of the body is read or stored.
+      const callback = callbackOf(op, headers, query);
+      if (callback !== null && deps.callbacks === undefined) throw new AppError('NotImplemented', 'Upload callbacks are not enabled on this server.');
+      const traffic = trafficLimitOf(op.name, headers, query);
+      const body = throttledBody(req, traffic);
       const handler = handlers[op.name] as Handler;
       response = await handler({
         op,
         headers,
         query,
-        body: auth.payloadSha256 === undefined ? req : signedBody(req, auth.payloadSha256),
+        body: auth.payloadSha256 === undefined ? body : signedBody(body, auth.payloadSha256),
         principal: auth.principal,
         accountId: deps.accountId,
         endpointHost: `oss-${deps.region}.aliyuncs.com`,
@@ -179,6 +188,18 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           await authorize(auth.principal, op, deps.authz, facts, checks, rec);
         },
       });
+      response = throttledResponse(response, traffic);
+      if (callback !== null) {
+        const secure = facts.secureTransport;
+        response = await deps.callbacks!.apply(callback, response, {
+          clientIp: facts.sourceIp,
+          requestId,
+          operation: op.name,
+          publicKeyUrl: deps.callbacks!.publicKeyUrl(headers.host, address.style === 'virtual-hosted' ? address.bucket : null, secure),
+          failed: (err) => ossErrorResponse(err, requestId, hostId, method),
+        });
+        if (response.status === 203) rec.errorCode = 'CallbackFailed';
+      }
     }
   } catch (err) {
     let appErr: AppError;

@@ -127,7 +127,9 @@ export type Operation =
   | (Base & { name: 'PostObject'; params: { upload: PostUpload | null } })
   // A published OSS operation (or sub-resource) Alunite does not implement: authenticated and authorized,
   // then answered 501 NotImplemented by its handler. Never run as another operation.
-  | (Base & { name: 'Unimplemented'; params: { operation: string; message: string } });
+  | (Base & { name: 'Unimplemented'; params: { operation: string; message: string } })
+  // SealAppendObject (docs/traffic-limit-seal.md): `position`, when given, must be the object's length.
+  | (Base & { name: 'SealAppendObject'; params: { position: number | undefined } });
 
 export interface RouteInput {
   method: string;
@@ -135,7 +137,7 @@ export interface RouteInput {
   query: ReadonlyMap<string, string>;
   copySource: string | undefined;
   contentType: string | undefined;
-  /** An x-oss-callback header was sent (upload callbacks are not implemented). */
+  /** An x-oss-callback header was sent (the uploads that take one run it: oss/callback.ts; others ignore it). */
   callback: boolean;
   // Required, not optional: a caller that forgot one would silently drop an authorization check.
   /** An x-oss-object-acl header was sent: writes that set the object's ACL also need oss:PutObjectAcl. */
@@ -161,6 +163,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'RestoreObject', 'CleanRestoredObject',
   'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
   'GetBucketLifecycle', 'PutBucketLifecycle', 'DeleteBucketLifecycle',
+  // Appendable objects (docs/traffic-limit-seal.md)
+  'SealAppendObject',
 ]);
 
 /**
@@ -174,6 +178,13 @@ export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'group', 'link', 'objectInfo', 'regionList', 'asyncFetch', 'callback', 'callback-var', 'selectMeta', 'sequential',
   'x-oss-process', 'x-oss-async-process', 'x-oss-write-get-object-response',
 ]);
+
+/** Upload callbacks (oss/callback.ts): presigned uploads carry them as the `callback` / `callback-var` sub-resources. */
+const CALLBACK_KEYS: ReadonlySet<string> = new Set(['callback', 'callback-var']);
+const CALLBACK_OPERATIONS: ReadonlySet<string> = new Set(['PutObject', 'CompleteMultipartUpload']);
+function takesCallback(operation: string | undefined, key: string): boolean {
+  return CALLBACK_KEYS.has(key) && operation !== undefined && CALLBACK_OPERATIONS.has(operation);
+}
 
 /**
  * Published parameters of implemented operations whose feature Alunite lacks: answered 501 rather than
@@ -301,7 +312,7 @@ function refusalOf(input: RouteInput): Refusal | null {
   for (const k of input.query.keys()) {
     const param = takes.has(k) && !covered.has(k) ? UNIMPLEMENTED_PARAMS.get(k) : undefined;
     if (param !== undefined) return { operation: hit?.name ?? 'Unknown', action: fallback, message: param };
-    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k)) {
+    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k) && !takesCallback(hit?.name, k)) {
       return { operation: hit?.name ?? 'Unknown', action: fallback, message: `The "${k}" sub-resource is not implemented by Alunite yet.` };
     }
     const owners = PUBLISHED_KEYS.get(k);
@@ -425,7 +436,6 @@ function versionChecks(op: Operation, query: ReadonlyMap<string, string>): Opera
 
 /** Maps a request to its Operation, or throws the OSS error for requests that are not one. */
 export function route(input: RouteInput): Operation {
-  if (input.callback) throw new AppError('NotImplemented', 'Upload callbacks (x-oss-callback) are not implemented by Alunite yet.');
   const refusal = refusalOf(input);
   if (refusal !== null) {
     const { bucket, key } = input.address;
@@ -571,6 +581,10 @@ function routeImplemented(input: RouteInput): Operation {
       if (has('uploadId')) return { name: 'CompleteMultipartUpload', ...onObject('oss:PutObject', 'write'), params: { uploadId: uploadIdOf(query) } };
       if (has('restore')) return { name: 'RestoreObject', ...onObject('oss:RestoreObject', 'none') };
       if (has('cleanRestoredObject')) return { name: 'CleanRestoredObject', ...onObject('oss:CleanRestoredObject', 'none') };
+      if (has('seal')) {
+        const position = has('position') ? requireInt(query, 'position') : undefined;
+        return { name: 'SealAppendObject', ...onObject('oss:SealAppendObject', 'write'), params: { position } };
+      }
       if (has('append')) {
         if (!has('position')) throw invalidArgument('AppendObject requires the position parameter.', 'position');
         return { name: 'AppendObject', ...objectWrite('oss:PutObject', 'write'), params: { position: requireInt(query, 'position') } };

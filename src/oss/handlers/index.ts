@@ -8,6 +8,7 @@ import * as object from './object.js';
 import { postObject } from './post-object.js';
 import * as retention from './retention.js';
 import * as service from './service.js';
+import { sealAppendObject } from './seal.js';
 import { unimplemented } from './unimplemented.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
@@ -67,4 +68,6 @@ export const handlers: HandlerTable = {
   CleanRestoredObject: archive.cleanRestoredObject,
   PostObject: postObject,
   Unimplemented: unimplemented,
+  // Appendable objects (docs/traffic-limit-seal.md)
+  SealAppendObject: sealAppendObject,
 };
