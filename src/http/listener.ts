@@ -195,7 +195,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           clientIp: facts.sourceIp,
           requestId,
           operation: op.name,
-          publicKeyUrl: deps.callbacks!.publicKeyUrl(headers.host, address.style === 'virtual-hosted' ? address.bucket : null, secure),
+          publicKeyUrl: deps.callbacks!.publicKeyUrl(headers.host, address.bucket, secure, localAddressOf(req)),
           failed: (err) => ossErrorResponse(err, requestId, hostId, method),
         });
         if (response.status === 203) rec.errorCode = 'CallbackFailed';
@@ -251,6 +251,12 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     requestId, method, url: redactUrl(req.url ?? '/'), op: opName, status: response.status,
     ms: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100, principal: principalLabel(rec.principal),
   }));
+}
+
+/** The address a request reached, as a URL authority (`ip:port`, IPv6 in brackets). */
+function localAddressOf(req: IncomingMessage): string {
+  const ip = req.socket.localAddress ?? '127.0.0.1';
+  return `${ip.includes(':') ? `[${ip}]` : ip}:${req.socket.localPort ?? 80}`;
 }
 
 /** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */

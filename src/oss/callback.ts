@@ -245,11 +245,17 @@ export class UploadCallbacks {
     return { status: 200, headers: { 'Content-Type': 'application/x-pem-file', 'Cache-Control': 'max-age=300' }, body: this.opts.key.publicKeyPem };
   }
 
-  /** Where callback servers fetch the public key: the configured URL, else this endpoint's (without a virtual-hosted bucket label). */
-  publicKeyUrl(hostHeader: string | undefined, virtualHostedBucket: string | null, secure: boolean): string {
+  /**
+   * Where callback servers fetch the public key: the configured URL, else this endpoint's, without the
+   * bucket label of a virtual-hosted Host (`/-/` is not served on bucket hosts). A Host naming the cloud's
+   * endpoint (ali-oss sends `<bucket>.oss-<region>.aliyuncs.com` when pointed at an IP) is not this server:
+   * then the address the request reached (`local`, `ip:port`).
+   */
+  publicKeyUrl(hostHeader: string | undefined, bucket: string | null, secure: boolean, local: string): string {
     if (this.opts.publicKeyUrl !== undefined) return this.opts.publicKeyUrl;
-    let host = hostHeader ?? 'localhost';
-    if (virtualHostedBucket !== null && host.startsWith(`${virtualHostedBucket}.`)) host = host.slice(virtualHostedBucket.length + 1);
+    let host = hostHeader ?? local;
+    if (bucket !== null && host.startsWith(`${bucket}.`)) host = host.slice(bucket.length + 1);
+    if (/\.aliyuncs\.com(:\d+)?$/i.test(host)) host = local;
     return `${secure ? 'https' : 'http'}://${host}/-/callback/public-key.pem`;
   }
 
