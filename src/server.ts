@@ -46,7 +46,7 @@ import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { UploadCallbacks } from './oss/callback.js';
-import { resolveCallbackKey } from './util/callback-key.js';
+import { CALLBACK_KEY_FILE, resolveCallbackKey } from './util/callback-key.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
@@ -194,7 +194,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     meta = await openMetadataStore({ meta: opts.meta, sqlitePath: ':memory:' });
     blobs = new MemoryBlobStore();
   } else {
-    for (const f of [MASTER_KEY_FILE, PREVIOUS_MASTER_KEY_FILE]) await privateFile(join(opts.dataDir, f));
+    for (const f of [MASTER_KEY_FILE, PREVIOUS_MASTER_KEY_FILE, CALLBACK_KEY_FILE]) await privateFile(join(opts.dataDir, f));
     const blobsDir = opts.blobsDir ?? opts.dataDir;
     if (blobsDir !== opts.dataDir) {
       await privateDir(blobsDir);

@@ -125,7 +125,12 @@ export function buildProgram(): Command {
     .option('--restore-day-seconds <seconds>', 'development only: length of a day of a restored copy (env ALUNITE_RESTORE_DAY_SECONDS, default 86400)', seconds(0.001))
     .option('--lifecycle-day-seconds <n>', 'development only: a lifecycle rule\'s "day" lasts this many seconds (env ALUNITE_LIFECYCLE_DAY_SECONDS, default 86400; docs/lifecycle.md)', positiveSeconds)
     .option('--lifecycle-interval <seconds>', 'run the lifecycle worker this often, 0 never (env ALUNITE_LIFECYCLE_INTERVAL, default the shorter of 600 and a lifecycle day)', seconds(0))
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number } & OpsFlags) => {
+    // Upload callbacks (docs/callbacks.md)
+    .option('--callback-allow-host <host...>', 'callbackUrl hosts that may be loopback/private addresses, * for any (env ALUNITE_CALLBACK_ALLOW_HOSTS, comma-separated; default: public addresses only)',
+      process.env.ALUNITE_CALLBACK_ALLOW_HOSTS ? process.env.ALUNITE_CALLBACK_ALLOW_HOSTS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [])
+    .option('--callback-public-key-url <url>', 'the x-oss-pub-key-url sent with callbacks (env ALUNITE_CALLBACK_PUBLIC_KEY_URL; default /-/callback/public-key.pem on the endpoint the upload used)',
+      process.env.ALUNITE_CALLBACK_PUBLIC_KEY_URL || undefined)
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -153,6 +158,7 @@ export function buildProgram(): Command {
         ...(o.init !== undefined ? { init: o.init } : {}),
         allowReset: o.allowReset,
         kmsKeys: o.kmsKey,
+        callbacks: { allowHosts: o.callbackAllowHost, ...(o.callbackPublicKeyUrl !== undefined ? { publicKeyUrl: o.callbackPublicKeyUrl } : {}) },
         ...(minFreeSpace ? { minFreeSpace } : {}),
         timing: {
           retentionDayMs: (o.retentionDaySeconds ?? fromEnv('ALUNITE_RETENTION_DAY_SECONDS', seconds(0.001), 86_400)) * 1000,
