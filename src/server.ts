@@ -396,6 +396,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(lifecycle ? { lifecycle } : {}),
     async close() {
       await listening.close();
+      callbacks.close();
       await lifecycle?.stop();
       await blobGc?.stop();
       await meta.close();

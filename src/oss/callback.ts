@@ -1,7 +1,7 @@
 import { sign } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { AppError } from '../errors.js';
 import type { ObjectRecord } from '../domain/model.js';
@@ -230,14 +230,26 @@ export interface UploadCallbackOptions {
 
 type Outcome = { ok: true; body: Buffer } | { ok: false; message: string };
 
+// Connections to callback servers are kept alive and reused (per host, port and SNI name): a new connection per
+// upload doubled the callback's cost. A reused connection goes to the address checked when it was opened.
+const KEEP_ALIVE = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: CALLBACK_LIMITS.timeoutMs } as const;
+
 /** Sends callbacks for one server: its key, its allow-list. */
 export class UploadCallbacks {
   private readonly allow: ReadonlySet<string>;
   private readonly timeoutMs: number;
+  private readonly httpAgent = new HttpAgent(KEEP_ALIVE);
+  private readonly httpsAgent = new HttpsAgent(KEEP_ALIVE);
 
   constructor(private readonly opts: UploadCallbackOptions) {
     this.allow = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
     this.timeoutMs = opts.timeoutMs ?? CALLBACK_LIMITS.timeoutMs;
+  }
+
+  /** Closes idle kept-alive connections (server shutdown). */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
   }
 
   /** The public key, for `/-/callback/public-key.pem`. */
@@ -321,7 +333,8 @@ export class UploadCallbacks {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        req.destroy();
+        // A fully read answer leaves the connection to the agent for reuse; any failure closes it.
+        if (!o.ok) req.destroy();
         resolve(o);
       };
       const req = request(url, {
@@ -335,7 +348,7 @@ export class UploadCallbacks {
           'User-Agent': 'aliyun-oss-callback',
         },
         lookup: this.guardedLookup(allowed),
-        agent: false,
+        agent: secure ? this.httpsAgent : this.httpAgent,
         ...(secure ? { servername: spec.sni ? hostHeader.replace(/:\d+$/, '') : '' } : {}),
       });
       const timer = setTimeout(() => done({ ok: false, message: 'Cost too long time.' }), this.timeoutMs);
