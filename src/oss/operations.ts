@@ -170,21 +170,15 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
 /**
  * Signed sub-resources (spec oss-protocol §3.3) that the published metadata does not describe as operations,
  * or that would change what an implemented operation does (`x-oss-process`: image processing on GetObject,
- * `callback`: upload callbacks, `sequential`: ordered multipart uploads). Never ignored: 501.
+ * `sequential`: ordered multipart uploads). Never ignored: 501. (`callback` / `callback-var`: upload callbacks,
+ * run by the uploads that take them, oss/callback.ts, and ignored elsewhere as the header is.)
  */
 export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'qos', 'qosInfo', 'requesterQosInfo', 'qosRequester', 'resourcePoolInfo', 'resourcePool', 'resourcePoolBuckets',
   'cloudboxes', 'udf', 'udfName', 'udfImage', 'udfId', 'udfImageDesc', 'udfApplication', 'udfApplicationLog',
-  'group', 'link', 'objectInfo', 'regionList', 'asyncFetch', 'callback', 'callback-var', 'selectMeta', 'sequential',
+  'group', 'link', 'objectInfo', 'regionList', 'asyncFetch', 'selectMeta', 'sequential',
   'x-oss-process', 'x-oss-async-process', 'x-oss-write-get-object-response',
 ]);
-
-/** Upload callbacks (oss/callback.ts): presigned uploads carry them as the `callback` / `callback-var` sub-resources. */
-const CALLBACK_KEYS: ReadonlySet<string> = new Set(['callback', 'callback-var']);
-const CALLBACK_OPERATIONS: ReadonlySet<string> = new Set(['PutObject', 'CompleteMultipartUpload']);
-function takesCallback(operation: string | undefined, key: string): boolean {
-  return CALLBACK_KEYS.has(key) && operation !== undefined && CALLBACK_OPERATIONS.has(operation);
-}
 
 /**
  * Published parameters of implemented operations whose feature Alunite lacks: answered 501 rather than
@@ -312,7 +306,7 @@ function refusalOf(input: RouteInput): Refusal | null {
   for (const k of input.query.keys()) {
     const param = takes.has(k) && !covered.has(k) ? UNIMPLEMENTED_PARAMS.get(k) : undefined;
     if (param !== undefined) return { operation: hit?.name ?? 'Unknown', action: fallback, message: param };
-    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k) && !takesCallback(hit?.name, k)) {
+    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k)) {
       return { operation: hit?.name ?? 'Unknown', action: fallback, message: `The "${k}" sub-resource is not implemented by Alunite yet.` };
     }
     const owners = PUBLISHED_KEYS.get(k);
