@@ -124,6 +124,29 @@ describe('x-oss-traffic-limit', () => {
     assert.equal((err as unknown as { ecCode?: string }).ecCode, '0004-00000501');
   });
 
+  test('PostObject: validated (400 when out of range, nothing stored), a valid value stores the form upload', async () => {
+    await srv.client().putBucketACL(BUCKET, 'public-read-write');
+    try {
+      const boundary = 'tlboundary';
+      const form = (key: string): string =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\n${key}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\nform bytes\r\n--${boundary}--\r\n`;
+      const post = (key: string, limit: string): Promise<Response> => fetch(`${srv.url}/${BUCKET}`, {
+        method: 'POST',
+        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'x-oss-traffic-limit': limit },
+        body: form(key),
+      });
+      const bad = await post('post-bad', '100');
+      assert.equal(bad.status, 400, await bad.text());
+      await expectOssError(client.head('post-bad'), 'NoSuchKey', 404);
+      const ok = await post('post-ok', String(RATE));
+      assert.equal(ok.status, 204, await ok.text());
+      assert.equal((await client.get('post-ok')).content.toString(), 'form bytes');
+    } finally {
+      await srv.client().putBucketACL(BUCKET, 'private');
+    }
+  });
+
   test('operations that do not take it ignore it (HeadObject answers as usual)', async () => {
     const head = await client.head('big.bin', { headers: { 'x-oss-traffic-limit': 'abc' } } as OSS.HeadObjectOptions);
     assert.equal(headersOf(head)['content-length'], String(MiB));

@@ -10,6 +10,7 @@ import type { Operation } from './operations.js';
  * (presigned URLs) as a signed query parameter, in bit/s, 819200 (100 KiB/s) to 838860800 (100 MiB/s).
  * Uploads are throttled as their body is read, GetObject as its answer is written; copies take and
  * validate the value but move no bytes over the client's connection, so nothing is slowed there.
+ * PostObject validates it only.
  */
 
 export const TRAFFIC_LIMIT_MIN = 819_200;
@@ -20,7 +21,8 @@ const TAKES: ReadonlyMap<Operation['name'], 'upload' | 'download' | 'none'> = ne
   ['PutObject', 'upload'],
   ['AppendObject', 'upload'],
   ['UploadPart', 'upload'],
-  ['PostObject', 'upload'],
+  // The form is already streaming into its reader (oss/post-object.ts) when the handler runs: validated only.
+  ['PostObject', 'none'],
   ['GetObject', 'download'],
   ['CopyObject', 'none'],
   ['UploadPartCopy', 'none'],
