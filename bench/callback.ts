@@ -61,6 +61,22 @@ export async function callbackBench(target: Target, o: CallbackBenchOptions, log
   return result;
 }
 
+/** A loopback callback server answering `{"Status":"OK"}` at once. */
+export async function startCallbackReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"Status":"OK"}'));
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`,
+    close: () => new Promise<void>((resolve) => {
+      receiver.closeAllConnections();
+      receiver.close(() => resolve());
+    }),
+  };
+}
+
 // Standalone: one fresh Alunite server allowing the loopback callback server this process runs.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
@@ -72,11 +88,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const creds = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const scratch = mkdtempSync(join(tmpdir(), 'alunite-bench-cb-'));
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"Status":"OK"}'));
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiver = await startCallbackReceiver();
   let server: ServerProcess | undefined;
   try {
     const env: NodeJS.ProcessEnv = {};
@@ -89,12 +101,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const target = new Target(server.url, creds, concurrency);
     process.stdout.write('upload callback bench\n');
     await callbackBench(target, {
-      ops: num('--ops', quick ? 1000 : 5000), rounds: 4, concurrency, callbackUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`,
+      ops: num('--ops', quick ? 1000 : 5000), rounds: 4, concurrency, callbackUrl: receiver.url,
     }, (l) => process.stdout.write(`${l}\n`));
     target.close();
   } finally {
     await server?.stop();
-    receiver.close();
+    await receiver.close();
     rmSync(scratch, { recursive: true, force: true });
   }
 }
