@@ -232,7 +232,8 @@ type Outcome = { ok: true; body: Buffer } | { ok: false; message: string };
 
 // Connections to callback servers are kept alive and reused (per host, port and SNI name): a new connection per
 // upload doubled the callback's cost. A reused connection goes to the address checked when it was opened.
-const KEEP_ALIVE = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: CALLBACK_LIMITS.timeoutMs } as const;
+// Idle connections are closed after 2 s, before common servers' keep-alive timeouts (node's is 5 s).
+const KEEP_ALIVE = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 2_000 } as const;
 
 /** Sends callbacks for one server: its key, its allow-list. */
 export class UploadCallbacks {
@@ -310,7 +311,8 @@ export class UploadCallbacks {
     };
   }
 
-  private send(url: URL, spec: CallbackSpec, body: Buffer, publicKeyUrl: string): Promise<Outcome> {
+  /** `fresh`: on a new connection (the retry after a kept-alive one turned out closed by the server). */
+  private send(url: URL, spec: CallbackSpec, body: Buffer, publicKeyUrl: string, fresh = false): Promise<Outcome> {
     const allowed = this.allow.has('*') || this.allow.has(url.hostname.toLowerCase().replace(/^\[|\]$/g, ''));
     const literal = url.hostname.replace(/^\[|\]$/g, '');
     if (!allowed && isIP(literal) !== 0 && isInternalAddress(literal)) {
@@ -348,11 +350,18 @@ export class UploadCallbacks {
           'User-Agent': 'aliyun-oss-callback',
         },
         lookup: this.guardedLookup(allowed),
-        agent: secure ? this.httpsAgent : this.httpAgent,
+        agent: fresh ? false : secure ? this.httpsAgent : this.httpAgent,
         ...(secure ? { servername: spec.sni ? hostHeader.replace(/:\d+$/, '') : '' } : {}),
       });
       const timer = setTimeout(() => done({ ok: false, message: 'Cost too long time.' }), this.timeoutMs);
       req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection the callback server closed as we reused it: once more, on a new connection.
+        if (!settled && !fresh && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          settled = true;
+          clearTimeout(timer);
+          resolve(this.send(url, spec, body, publicKeyUrl, true));
+          return;
+        }
         done({ ok: false, message: err.code === 'ENOTALLOWED' ? 'The callback URL is not allowed by this server (callback allow-list).' : `Error status : -1. ${err.code ?? 'connection failed'}.` });
       });
       req.on('response', (res: IncomingMessage) => {
