@@ -140,8 +140,9 @@ export interface ServerOptions {
    * Upload callbacks (docs/callbacks.md). `allowHosts`: callbackUrl hosts that may be loopback or private
    * addresses (`*`: any); by default only public addresses are called. `publicKeyUrl`: the x-oss-pub-key-url
    * sent (default: `/-/callback/public-key.pem` on the endpoint the upload used). `timeoutMs`: default 5000.
+   * `ca`: PEM certificates trusted for https callback URLs besides Node's CA store.
    */
-  callbacks?: { allowHosts?: string[]; publicKeyUrl?: string; timeoutMs?: number };
+  callbacks?: { allowHosts?: string[]; publicKeyUrl?: string; timeoutMs?: number; ca?: string };
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */

@@ -5,7 +5,9 @@
 // anything is stored; loopback targets are refused unless the operator allows them.
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { CALLBACK_KEY_FILE } from '../src/util/callback-key.js';
 import { expectOssError, rawObjectRequest } from './helpers/oss.js';
 import { parseErrorXml } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
+import { TLS_CERT, TLS_KEY } from './helpers/ops.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'callback-bucket';
@@ -279,6 +282,36 @@ describe('upload callbacks', () => {
     await expectOssError(user.oss(BUCKET).put('denied/x', Buffer.from('d'), { callback: { url: `${rx.url}/ok`, body: 'o=${object}' } } as OSS.PutObjectOptions), 'AccessDenied', 403);
     assert.equal(rx.received.length, before);
     assert.equal(await exists('denied/x'), false);
+  });
+
+  test('https callback URLs: the certificate is verified (a private CA by option); callbackSNI sends the host as SNI', async () => {
+    const cert = await readFile(TLS_CERT, 'utf8');
+    const seen: Array<{ sni: string | false | null; host: string | undefined }> = [];
+    const tls = createTlsServer({ cert, key: await readFile(TLS_KEY, 'utf8') }, (req, res) => {
+      seen.push({ sni: (req.socket as TLSSocket).servername, host: req.headers.host });
+      req.resume();
+      req.on('end', () => res.writeHead(200).end('{"tls":true}'));
+    });
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    const port = (tls.address() as AddressInfo).port;
+    const trusting = await startTestServer({ callbacks: { allowHosts: ['localhost', '127.0.0.1'], ca: cert } });
+    try {
+      await trusting.client().putBucket(BUCKET);
+      const c = trusting.client({ bucket: BUCKET });
+      const withSni = await c.put('tls-sni', Buffer.from('t'), { callback: { url: `https://localhost:${port}/ok`, body: 'o=${object}', host: 'localhost', callbackSNI: true } } as OSS.PutObjectOptions);
+      assert.deepEqual((withSni as unknown as { data: unknown }).data, { tls: true });
+      assert.deepEqual(seen.at(-1), { sni: 'localhost', host: 'localhost' });
+      await c.put('tls-nosni', Buffer.from('t'), { callback: { url: `https://localhost:${port}/ok`, body: 'o=${object}' } } as OSS.PutObjectOptions);
+      assert.equal(seen.at(-1)!.sni, false, 'no SNI without callbackSNI');
+      // A server without that CA does not trust the certificate: the callback fails, the object stays.
+      const err = await expectOssError(client.put('tls-untrusted', Buffer.from('t'), { callback: { url: `https://localhost:${port}/ok`, body: 'o=${object}' } } as OSS.PutObjectOptions), 'CallbackFailed', 203);
+      assert.match(err.message, /Error status : -1\. [A-Z_]+/);
+      assert.equal(await exists('tls-untrusted'), true);
+    } finally {
+      await trusting.stop();
+      tls.closeAllConnections();
+      await new Promise<void>((resolve) => tls.close(() => resolve()));
+    }
   });
 
   test('the 203 error document is an OSS error', async () => {

@@ -3,6 +3,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { AppError } from '../errors.js';
 import type { ObjectRecord } from '../domain/model.js';
 import type { CallbackKey } from '../util/callback-key.js';
@@ -226,6 +227,8 @@ export interface UploadCallbackOptions {
   /** The x-oss-pub-key-url value; default: `/-/callback/public-key.pem` on the endpoint the upload came to. */
   publicKeyUrl?: string;
   timeoutMs?: number;
+  /** PEM certificates trusted for https callback URLs besides Node's CA store (a private CA). */
+  ca?: string;
 }
 
 type Outcome = { ok: true; body: Buffer } | { ok: false; message: string };
@@ -239,18 +242,23 @@ const KEEP_ALIVE = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeou
 export class UploadCallbacks {
   private readonly allow: ReadonlySet<string>;
   private readonly timeoutMs: number;
+  private readonly ca: string[] | undefined;
   private readonly httpAgent = new HttpAgent(KEEP_ALIVE);
+  // Separate pools with and without SNI: the agent does not tell a connection with SNI from one without.
   private readonly httpsAgent = new HttpsAgent(KEEP_ALIVE);
+  private readonly httpsSniAgent = new HttpsAgent(KEEP_ALIVE);
 
   constructor(private readonly opts: UploadCallbackOptions) {
     this.allow = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
     this.timeoutMs = opts.timeoutMs ?? CALLBACK_LIMITS.timeoutMs;
+    this.ca = opts.ca === undefined ? undefined : [...rootCertificates, opts.ca];
   }
 
   /** Closes idle kept-alive connections (server shutdown). */
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    this.httpsSniAgent.destroy();
   }
 
   /** The public key, for `/-/callback/public-key.pem`. */
@@ -350,8 +358,8 @@ export class UploadCallbacks {
           'User-Agent': 'aliyun-oss-callback',
         },
         lookup: this.guardedLookup(allowed),
-        agent: fresh ? false : secure ? this.httpsAgent : this.httpAgent,
-        ...(secure ? { servername: spec.sni ? hostHeader.replace(/:\d+$/, '') : '' } : {}),
+        agent: fresh ? false : !secure ? this.httpAgent : spec.sni ? this.httpsSniAgent : this.httpsAgent,
+        ...(secure ? { servername: spec.sni ? hostHeader.replace(/:\d+$/, '') : '', ...(this.ca ? { ca: this.ca } : {}) } : {}),
       });
       const timer = setTimeout(() => done({ ok: false, message: 'Cost too long time.' }), this.timeoutMs);
       req.on('error', (err: NodeJS.ErrnoException) => {
