@@ -44,6 +44,7 @@ import { randomBytes } from 'node:crypto';
 import { setUpRamUser, setUpRole } from './ram.js';
 import { versioningBench } from './versioning.js';
 import { imageBench } from './image.js';
+import { callbackBench, startCallbackReceiver } from './callback.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
@@ -885,7 +886,8 @@ async function main(): Promise<void> {
       const bare = await start(startBare('bare', scratch, 'null'));
       const bareFile = await start(startBare('bare-file', scratch, 'file'));
       const bareFileDirSync = await start(startBare('bare-file-dirsync', scratch, 'file-dirsync'));
-      const ours = await start(startAlunite('alunite', scratch));
+      // --callback-allow-host: the upload-callback phase calls a loopback receiver in this process (bench/callback.ts).
+      const ours = await start(startAlunite('alunite', scratch, ['--callback-allow-host', '127.0.0.1']));
       const nofs = cfg.noFsync ? await start(startAlunite('alunite-nofsync', scratch, ['--no-fsync'])) : null;
       const cmp = cfg.compare !== undefined ? await start(startAlunite('alunite-compare', scratch, [], [], cfg.compare)) : null;
       const suts: Sut[] = [
@@ -923,6 +925,15 @@ async function main(): Promise<void> {
         }, (line) => process.stdout.write(`${line}\n`));
         mkdirSync(join(cfg.out, '..'), { recursive: true });
         writeFileSync(cfg.out.replace(/\.json$/, '') + '.versioning.json', `${JSON.stringify(versioning, null, 2)}\n`);
+        process.stdout.write('\n[4+] upload callbacks: 4 KiB PUT without and with a loopback callback (bench/callback.ts)\n');
+        const receiver = await startCallbackReceiver();
+        try {
+          const callbacks = await callbackBench(ours.target, { ops: cfg.ops, rounds: cfg.rounds, concurrency: cfg.concurrency, callbackUrl: receiver.url },
+            (line) => process.stdout.write(`${line}\n`));
+          writeFileSync(cfg.out.replace(/\.json$/, '') + '.callback.json', `${JSON.stringify(callbacks, null, 2)}\n`);
+        } finally {
+          await receiver.close();
+        }
       }
       if (big) {
         // Image processing (issue 13): a 1 MP JPEG resized to 200 px wide, through the server and with sharp alone.

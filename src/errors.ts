@@ -129,6 +129,8 @@ export const catalogue = {
   ImageTooLarge: { status: 400, message: 'The image exceeds the size that can be processed.' },
   NoSuchStyle: { status: 404, message: 'The specified style does not exist.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', ec: '0000-00000001', pop: { message: 'An internal error occurred.' } },
+  // Upload callbacks (docs/callbacks.md): the object is stored, its callback failed. 203, as OSS answers.
+  CallbackFailed: { status: 203, message: 'Error status : -1.' },
 
   // ---- POP RPC protocol (all POP products: RAM, STS). Wire form is POP. ----
   'InvalidAccessKeyId.Inactive': {

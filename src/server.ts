@@ -52,6 +52,8 @@ import { LoggingService } from './domain/logging.js';
 import { WebsiteService } from './domain/website.js';
 import { AccessRulesService } from './domain/access-rules.js';
 import { ImageStyleService } from './image/styles.js';
+import { UploadCallbacks } from './oss/callback.js';
+import { CALLBACK_KEY_FILE, resolveCallbackKey } from './util/callback-key.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 import { isAppError } from './errors.js';
@@ -147,6 +149,13 @@ export interface ServerOptions {
    * is for development and tests) and how many lines a batch holds before it is written at once (default 1,000).
    */
   accessLogging?: AccessLogOptions;
+  /**
+   * Upload callbacks (docs/callbacks.md). `allowHosts`: callbackUrl hosts that may be loopback or private
+   * addresses (`*`: any); by default only public addresses are called. `publicKeyUrl`: the x-oss-pub-key-url
+   * sent (default: `/-/callback/public-key.pem` on the endpoint the upload used). `timeoutMs`: default 5000.
+   * `ca`: PEM certificates trusted for https callback URLs besides Node's CA store.
+   */
+  callbacks?: { allowHosts?: string[]; publicKeyUrl?: string; timeoutMs?: number; ca?: string };
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
@@ -199,7 +208,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     meta = await openMetadataStore({ meta: opts.meta, sqlitePath: ':memory:' });
     blobs = new MemoryBlobStore();
   } else {
-    for (const f of [MASTER_KEY_FILE, PREVIOUS_MASTER_KEY_FILE]) await privateFile(join(opts.dataDir, f));
+    for (const f of [MASTER_KEY_FILE, PREVIOUS_MASTER_KEY_FILE, CALLBACK_KEY_FILE]) await privateFile(join(opts.dataDir, f));
     const blobsDir = opts.blobsDir ?? opts.dataDir;
     if (blobsDir !== opts.dataDir) {
       await privateDir(blobsDir);
@@ -366,7 +375,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // The console offers one-click sign-in only with the well-known development keys, never with real ones.
   const devKeys = opts.rootAccessKeyId === DEV_DEFAULTS.accessKeyId && opts.rootAccessKeySecret === DEV_DEFAULTS.accessKeySecret;
   const consoleRoute = createConsoleRoute(devKeys ? { devKeys: DEV_DEFAULTS } : {});
+  // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).
+  const callbacks = new UploadCallbacks({ key: await resolveCallbackKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }), ...opts.callbacks });
   const internal = (path: string, req: IncomingMessage): OssResponse | Promise<OssResponse> | null => {
+    if (path === '/-/callback/public-key.pem') return callbacks.publicKeyResponse();
     if (path === '/-/reset') return handleReset(req, resetDeps);
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
@@ -408,6 +420,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain }, req, rawQuery, rec),
       internal,
       observe,
+      callbacks,
       ...(meta.commitMark && meta.settled ? { durability: { commitMark: meta.commitMark.bind(meta), settled: meta.settled.bind(meta) } } : {}),
     }))),
     { idleTimeoutMs: opts.idleTimeoutMs },
@@ -425,6 +438,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     async close() {
       await listening.close();
       await accessLog.close();
+      callbacks.close();
       await lifecycle?.stop();
       await blobGc?.stop();
       await meta.close();

@@ -38,6 +38,7 @@ async function modes(dataDir: string): Promise<Record<string, string>> {
 const PRIVATE = {
   '.': '0700',
   'master.key': '0600',
+  'callback-key.pem': '0600',
   'metadata.sqlite': '0600',
   'metadata.sqlite-wal': '0600',
   'reserve.space': '0600',
@@ -76,7 +77,7 @@ describe('file modes of the data directory', () => {
     await server.stop();
     await writeFile(join(dataDir, 'metadata.sqlite-wal'), '');
     await writeFile(join(dataDir, 'master.key.previous'), `${Buffer.alloc(32, 9).toString('base64')}\n`);
-    for (const [p, m] of Object.entries({ '.': 0o755, 'master.key': 0o644, 'master.key.previous': 0o644, 'metadata.sqlite': 0o644, 'metadata.sqlite-wal': 0o666, blobs: 0o755, tmp: 0o777 })) {
+    for (const [p, m] of Object.entries({ '.': 0o755, 'master.key': 0o644, 'callback-key.pem': 0o644, 'master.key.previous': 0o644, 'metadata.sqlite': 0o644, 'metadata.sqlite-wal': 0o666, blobs: 0o755, tmp: 0o777 })) {
       await chmod(join(dataDir, p), m);
     }
     for (const sub of await readdir(join(dataDir, 'blobs'))) await chmod(join(dataDir, 'blobs', sub), 0o755);

@@ -593,7 +593,7 @@ describe('ali-oss object operations', () => {
     assert.ok(!existsSync(join('/tmp', escapeName)), 'nothing was written to /tmp');
     for (const f of await walk(srv.dataDir)) {
       const rel = relative(srv.dataDir, f);
-      assert.ok(/^(master\.key|reserve\.space|metadata\.sqlite(-wal|-shm|-journal)?|blobs\/[0-9a-f]{2}\/[0-9a-f]{32}|tmp\/[0-9a-f]{32}\.tmp)$/.test(rel), `unexpected file in data dir: ${rel}`);
+      assert.ok(/^(master\.key|callback-key\.pem|reserve\.space|metadata\.sqlite(-wal|-shm|-journal)?|blobs\/[0-9a-f]{2}\/[0-9a-f]{32}|tmp\/[0-9a-f]{32}\.tmp)$/.test(rel), `unexpected file in data dir: ${rel}`);
     }
     const dm = await client.deleteMulti(keys);
     assert.equal(dm.deleted?.length, keys.length);

@@ -126,7 +126,14 @@ export function buildProgram(): Command {
     .option('--lifecycle-day-seconds <n>', 'development only: a lifecycle rule\'s "day" lasts this many seconds (env ALUNITE_LIFECYCLE_DAY_SECONDS, default 86400; docs/lifecycle.md)', positiveSeconds)
     .option('--lifecycle-interval <seconds>', 'run the lifecycle worker this often, 0 never (env ALUNITE_LIFECYCLE_INTERVAL, default the shorter of 600 and a lifecycle day)', seconds(0))
     .option('--access-log-flush-seconds <seconds>', 'write batched bucket access log lines this often (env ALUNITE_ACCESS_LOG_FLUSH_SECONDS, default 60; docs/logging.md)', positiveSeconds)
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; accessLogFlushSeconds?: number } & OpsFlags) => {
+    // Upload callbacks (docs/callbacks.md)
+    .option('--callback-allow-host <host...>', 'callbackUrl hosts that may be loopback/private addresses, * for any (env ALUNITE_CALLBACK_ALLOW_HOSTS, comma-separated; default: public addresses only)',
+      process.env.ALUNITE_CALLBACK_ALLOW_HOSTS ? process.env.ALUNITE_CALLBACK_ALLOW_HOSTS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [])
+    .option('--callback-public-key-url <url>', 'the x-oss-pub-key-url sent with callbacks (env ALUNITE_CALLBACK_PUBLIC_KEY_URL; default /-/callback/public-key.pem on the endpoint the upload used)',
+      process.env.ALUNITE_CALLBACK_PUBLIC_KEY_URL || undefined)
+    .option('--callback-ca <file>', 'PEM certificates trusted for https callback URLs besides the system CAs (env ALUNITE_CALLBACK_CA)',
+      process.env.ALUNITE_CALLBACK_CA || undefined)
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -154,6 +161,11 @@ export function buildProgram(): Command {
         ...(o.init !== undefined ? { init: o.init } : {}),
         allowReset: o.allowReset,
         kmsKeys: o.kmsKey,
+        callbacks: {
+          allowHosts: o.callbackAllowHost,
+          ...(o.callbackPublicKeyUrl !== undefined ? { publicKeyUrl: o.callbackPublicKeyUrl } : {}),
+          ...(o.callbackCa !== undefined ? { ca: await readCallbackCa(o.callbackCa) } : {}),
+        },
         ...(minFreeSpace ? { minFreeSpace } : {}),
         timing: {
           retentionDayMs: (o.retentionDaySeconds ?? fromEnv('ALUNITE_RETENTION_DAY_SECONDS', seconds(0.001), 86_400)) * 1000,
@@ -231,5 +243,15 @@ export async function main(argv: string[]): Promise<void> {
       json: opts ? opts.json === true : given(argv, '--json'),
       shellExport: opts ? opts.export === true : given(argv, '--export'),
     });
+  }
+}
+
+/** `--callback-ca`: the file's PEM text; a missing or unreadable file stops start-up naming it. */
+async function readCallbackCa(file: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the callback CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }

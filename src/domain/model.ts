@@ -124,6 +124,8 @@ export interface ObjectAttrs {
   [feature: string]: unknown;
   /** Server-side encryption: the algorithm as echoed and the sealed data key (domain/encryption.ts). */
   encryption?: SseState;
+  /** SealAppendObject: when an Appendable object was first sealed (ms); it takes no appends after. */
+  sealedTime?: number;
 }
 
 export const RESTORE_TIERS = ['Expedited', 'Standard', 'Bulk'] as const;

@@ -412,6 +412,7 @@ export class ObjectService {
     if (!current) validateTags(firstTags);
     if (current) {
       if (current.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
+      assertNotSealed(current);
       if (current.size !== input.position) throw positionMismatch(current.size);
     } else if (input.position !== 0) {
       throw positionMismatch(0);
@@ -430,6 +431,7 @@ export class ObjectService {
       // kept of each append (OSS); the first append creates a version like any write.
       const appendTo = (cur: ObjectRecord | null): ObjectRecord => {
         if (cur && cur.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
+        if (cur) assertNotSealed(cur);
         if (cur && guard) guard(cur);
         const curSize = cur?.size ?? 0;
         if (curSize !== input.position) throw positionMismatch(curSize);
@@ -574,6 +576,21 @@ export class ObjectService {
     return out;
   }
 
+  /**
+   * SealAppendObject: the current Appendable object takes no more appends. `position`, when given, must be
+   * its length (PositionNotEqualToLength). Sealing again keeps the first seal's time; nothing else changes.
+   */
+  async seal(bucket: string, key: string, position: number | undefined): Promise<ObjectRecord> {
+    await this.head(bucket, key, undefined, 'NoSuchKey');
+    await admitSmall(this.ctx);
+    return this.updateVersion(bucket, key, undefined, (cur) => {
+      if (cur.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
+      if (position !== undefined && cur.size !== position) throw positionMismatch(cur.size);
+      if (typeof cur.attrs?.sealedTime === 'number') return cur;
+      return { ...cur, attrs: { ...cur.attrs, sealedTime: this.ctx.clock() } };
+    });
+  }
+
   /** Changes one version's ACL in place (the current one without `versionId`); no version is created. */
   async setAcl(bucket: string, key: string, acl: string, versionId?: string): Promise<ObjectRecord> {
     const parsed = parseObjectAcl(acl);
@@ -697,6 +714,11 @@ function normalObject(base: BaseRecord, body: IngestedBody): ObjectRecord {
     segments: segmentsOf(body),
     inline: body.inline,
   };
+}
+
+/** A sealed Appendable object (SealAppendObject) refuses appends as a non-appendable one does. */
+function assertNotSealed(obj: ObjectRecord): void {
+  if (typeof obj.attrs?.sealedTime === 'number') throw new AppError('ObjectNotAppendable', 'The object is sealed (SealAppendObject) and can no longer be appended to.');
 }
 
 function positionMismatch(length: number): AppError {

@@ -16,6 +16,8 @@ import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
+import { callbackOf, type UploadCallbacks } from '../oss/callback.js';
+import { throttledBody, throttledResponse, trafficLimitOf } from '../oss/traffic-limit.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { mayBeWebsiteRequest, serveWebsite, websiteOfBucket } from '../oss/website.js';
 import { principalLabel, RequestRecord, type AccessFacts, type RequestObserver } from '../audit/record.js';
@@ -42,6 +44,8 @@ export interface ListenerDeps {
   observe?: RequestObserver;
   /** A store whose commits are visible before durable: answers wait for those made before the request came (types.ts). */
   durability?: { commitMark(): number; settled(mark: number): Promise<void> | null };
+  /** Upload callbacks (oss/callback.ts); without it a request asking for one is answered NotImplemented. */
+  callbacks?: UploadCallbacks;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -171,12 +175,17 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       // Authorizes an operation, then runs its handler.
       const run = async (op: Operation): Promise<OssResponse> => {
         await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
+        // Upload callbacks and traffic limits: validated before any byte of the body is read or stored.
+        const callback = callbackOf(op, headers, query);
+        if (callback !== null && deps.callbacks === undefined) throw new AppError('NotImplemented', 'Upload callbacks are not enabled on this server.');
+        const traffic = trafficLimitOf(op.name, headers, query);
+        const body = throttledBody(req, traffic);
         const handler = handlers[op.name] as Handler;
-        return handler({
+        let answer = await handler({
           op,
           headers,
           query,
-          body: auth.payloadSha256 === undefined ? req : signedBody(req, auth.payloadSha256),
+          body: auth.payloadSha256 === undefined ? body : signedBody(body, auth.payloadSha256),
           principal: auth.principal,
           accountId: deps.accountId,
           endpointHost: `oss-${deps.region}.aliyuncs.com`,
@@ -185,6 +194,18 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
             await authorize(auth.principal, op, deps.authz, facts, checks, rec);
           },
         });
+        answer = throttledResponse(answer, traffic);
+        if (callback !== null) {
+          answer = await deps.callbacks!.apply(callback, answer, {
+            clientIp: facts.sourceIp,
+            requestId,
+            operation: op.name,
+            publicKeyUrl: deps.callbacks!.publicKeyUrl(headers.host, address.bucket, facts.secureTransport, localAddressOf(req)),
+            failed: (err) => ossErrorResponse(err, requestId, hostId, method),
+          });
+          if (answer.status === 203) rec.errorCode = 'CallbackFailed';
+        }
+        return answer;
       };
       // Static website hosting: anonymous GET/HEAD on a bucket with a website configuration (oss/website.ts).
       const site = mayBeWebsiteRequest(op, auth.principal, query) ? await websiteOfBucket(op.bucket!, (n) => deps.authz.getBucket(n)) : null;
@@ -280,6 +301,12 @@ function accessFacts(req: IncomingMessage, bucket: string, key: string | null): 
     key,
     headerBytes,
   };
+}
+
+/** The address a request reached, as a URL authority (`ip:port`, IPv6 in brackets). */
+function localAddressOf(req: IncomingMessage): string {
+  const ip = req.socket.localAddress ?? '127.0.0.1';
+  return `${ip.includes(':') ? `[${ip}]` : ip}:${req.socket.localPort ?? 80}`;
 }
 
 /** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */

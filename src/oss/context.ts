@@ -59,6 +59,20 @@ export interface OssResponse {
   status: number;
   headers: Record<string, string>;
   body?: ResponseBody;
+  /** Upload callbacks (oss/callback.ts): the object an upload stored, set by the uploads that take a callback. */
+  written?: WrittenObject;
+}
+
+/** What an upload callback's system variables describe (`${bucket}`, `${object}`, `${etag}`, `${size}`, …). */
+export interface WrittenObject {
+  bucket: string;
+  key: string;
+  /** Upper-case hex, without quotes. */
+  etag: string;
+  size: number;
+  contentType: string;
+  crc64: string;
+  contentMd5: string;
 }
 
 export type Handler<Op extends Operation = Operation> = (req: OssRequest<Op>) => Promise<OssResponse>;

@@ -210,5 +210,7 @@ export function objectHeaders(obj: ObjectRecord): Record<string, string> {
   for (const [k, v] of Object.entries(obj.userMeta)) h[`x-oss-meta-${k}`] = v;
   if (obj.tags.length > 0) h['x-oss-tagging-count'] = String(obj.tags.length);
   if (obj.type === 'Appendable') h['x-oss-next-append-position'] = String(obj.size);
+  // SealAppendObject (docs/traffic-limit-seal.md)
+  if (typeof obj.attrs?.sealedTime === 'number') h['x-oss-sealed-time'] = httpDate(obj.attrs.sealedTime);
   return h;
 }

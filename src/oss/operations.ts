@@ -153,7 +153,9 @@ export type Operation =
   | (Base & { name: 'PostObject'; params: { upload: PostUpload | null } })
   // A published OSS operation (or sub-resource) Alunite does not implement: authenticated and authorized,
   // then answered 501 NotImplemented by its handler. Never run as another operation.
-  | (Base & { name: 'Unimplemented'; params: { operation: string; message: string } });
+  | (Base & { name: 'Unimplemented'; params: { operation: string; message: string } })
+  // SealAppendObject (docs/traffic-limit-seal.md): `position`, when given, must be the object's length.
+  | (Base & { name: 'SealAppendObject'; params: { position: number | undefined } });
 
 export interface RouteInput {
   method: string;
@@ -161,7 +163,7 @@ export interface RouteInput {
   query: ReadonlyMap<string, string>;
   copySource: string | undefined;
   contentType: string | undefined;
-  /** An x-oss-callback header was sent (upload callbacks are not implemented). */
+  /** An x-oss-callback header was sent (the uploads that take one run it: oss/callback.ts; others ignore it). */
   callback: boolean;
   // Required, not optional: a caller that forgot one would silently drop an authorization check.
   /** An x-oss-object-acl header was sent: writes that set the object's ACL also need oss:PutObjectAcl. */
@@ -196,6 +198,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'PutPublicAccessBlock', 'GetPublicAccessBlock', 'DeletePublicAccessBlock',
   // Image styles (oss/image-route.ts).
   'PutStyle', 'GetStyle', 'ListStyle', 'DeleteStyle',
+  // Appendable objects (docs/traffic-limit-seal.md)
+  'SealAppendObject',
 ]);
 
 /**
@@ -203,11 +207,14 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
  * or that would change what an implemented operation does (`x-oss-process`: other than image processing on GetObject
  * and its save-as, oss/image-route.ts;
  * `callback`: upload callbacks, `sequential`: ordered multipart uploads). Never ignored: 501.
+ * or that would change what an implemented operation does (`x-oss-process`: image processing on GetObject,
+ * `sequential`: ordered multipart uploads). Never ignored: 501. (`callback` / `callback-var`: upload callbacks,
+ * run by the uploads that take them, oss/callback.ts, and ignored elsewhere as the header is.)
  */
 export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'qos', 'qosInfo', 'requesterQosInfo', 'qosRequester', 'resourcePoolInfo', 'resourcePool', 'resourcePoolBuckets',
   'cloudboxes', 'udf', 'udfName', 'udfImage', 'udfId', 'udfImageDesc', 'udfApplication', 'udfApplicationLog',
-  'group', 'link', 'objectInfo', 'regionList', 'asyncFetch', 'callback', 'callback-var', 'selectMeta', 'sequential',
+  'group', 'link', 'objectInfo', 'regionList', 'asyncFetch', 'selectMeta', 'sequential',
   'x-oss-process', 'x-oss-async-process', 'x-oss-write-get-object-response',
 ]);
 
@@ -629,6 +636,10 @@ function routeImplemented(input: RouteInput): Operation {
       if (has('uploadId')) return { name: 'CompleteMultipartUpload', ...onObject('oss:PutObject', 'write'), params: { uploadId: uploadIdOf(query) } };
       if (has('restore')) return { name: 'RestoreObject', ...onObject('oss:RestoreObject', 'none') };
       if (has('cleanRestoredObject')) return { name: 'CleanRestoredObject', ...onObject('oss:CleanRestoredObject', 'none') };
+      if (has('seal')) {
+        const position = has('position') ? requireInt(query, 'position') : undefined;
+        return { name: 'SealAppendObject', ...onObject('oss:SealAppendObject', 'write'), params: { position } };
+      }
       if (has('append')) {
         if (!has('position')) throw invalidArgument('AppendObject requires the position parameter.', 'position');
         return { name: 'AppendObject', ...objectWrite('oss:PutObject', 'write'), params: { position: requireInt(query, 'position') } };

@@ -110,7 +110,6 @@ function present(fields: ReadonlyMap<string, string>, name: string): string | un
 export async function authenticatePostObject(op: PostObjectOp, req: IncomingMessage, opts: PostObjectAuthOptions): Promise<PreparedPostObject> {
   const form = await readPostForm(req);
   const fields = form.fields;
-  if (fields.has('callback')) throw new AppError('NotImplemented', 'Upload callbacks (the callback form field) are not implemented by Alunite yet.');
   const rawKey = fields.get('key');
   if (rawKey === undefined || rawKey === '') throw invalidArgument('The form must contain a field named "key".', 'key');
   const key = rawKey.split('${filename}').join(form.file.filename);

@@ -35,7 +35,7 @@ sequential inventory inventoryId continuation-token transferAcceleration metaQue
 x-oss-async-process x-oss-write-get-object-response bucketArchiveDirectRead httpsConfig redundancyTransition
 x-oss-target-redundancy-type x-oss-redundancy-transition-taskid accessPoint accessPointPolicy
 publicAccessBlock x-oss-access-point-name requesterQosInfo qosRequester resourcePoolInfo resourcePool
-resourcePoolBuckets cloudboxes cleanRestoredObject`.split(/\s+/),
+resourcePoolBuckets cloudboxes cleanRestoredObject seal`.split(/\s+/),
 );
 
 export function isSubResource(name: string): boolean {

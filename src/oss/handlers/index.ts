@@ -11,6 +11,7 @@ import * as object from './object.js';
 import { postObject } from './post-object.js';
 import * as retention from './retention.js';
 import * as service from './service.js';
+import { sealAppendObject } from './seal.js';
 import { unimplemented } from './unimplemented.js';
 import * as website from './website.js';
 
@@ -96,4 +97,6 @@ export const handlers: HandlerTable = {
   ListStyle: image.listStyle,
   DeleteStyle: image.deleteStyle,
   ProcessObjectSave: image.processObjectSave,
+  // Appendable objects (docs/traffic-limit-seal.md)
+  SealAppendObject: sealAppendObject,
 };

@@ -6,6 +6,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, quoted, sseResponseHeaders } from '../headers.js';
 import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
+import { writtenOf } from '../callback.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
@@ -108,7 +109,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
   const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers));
   const versionId = versionIdHeader(await req.services.buckets.get(bucket), obj);
   const enc = encoder(req.query);
-  return xmlResponse(
+  const response = xmlResponse(
     el('CompleteMultipartUploadResult', [
       encodingTypeElement(req.query),
       el('Location', `http://${bucket}.${req.endpointHost}/${enc(key)}`),
@@ -124,6 +125,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
       ...sseResponseHeaders(sseOf(obj)),
     },
   );
+  return { ...response, written: writtenOf(obj) };
 };
 
 export const abortMultipartUpload: H<'AbortMultipartUpload'> = async (req) => {

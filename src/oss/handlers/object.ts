@@ -8,6 +8,7 @@ import { resolveRange } from '../../domain/range.js';
 import { httpDate, isoDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
 import type { Operation } from '../operations.js';
+import { writtenOf } from '../callback.js';
 import {
   assertHeaderValue,
   bodyExpectations,
@@ -52,7 +53,8 @@ function uploadInput(req: OssRequest): PutObjectInput {
 
 export const putObject: Handler = async (req) => {
   const obj = await req.services.objects.put(uploadInput(req));
-  return empty(200, await withVersion(req, obj, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) }));
+  const headers = await withVersion(req, obj, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
+  return { ...empty(200, headers), written: writtenOf(obj) };
 };
 
 const RESPONSE_OVERRIDES: Array<[string, string]> = [

@@ -5,6 +5,7 @@ import type { Handler } from '../context.js';
 import { forbidOverwrite, objectPropsFrom, quoted, sseResponseHeaders } from '../headers.js';
 import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
+import { writtenOf } from '../callback.js';
 import type { LengthRange } from '../post-policy.js';
 import { el } from '../xml.js';
 import { empty, xmlResponse } from './common.js';
@@ -76,6 +77,8 @@ export const postObject: Handler<Extract<Operation, { name: 'PostObject' }>> = a
   const common: Record<string, string> = { ETag: etag, 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) };
   const versionId = versionIdHeader(await req.services.buckets.get(bucket), obj);
   if (versionId !== undefined) common['x-oss-version-id'] = versionId;
+  // With a callback, its answer replaces the one chosen below (oss/callback.ts).
+  const written = writtenOf(obj);
 
   const redirect = redirectUrl(fields.get('success_action_redirect'));
   if (redirect !== null) {
@@ -83,13 +86,13 @@ export const postObject: Handler<Extract<Operation, { name: 'PostObject' }>> = a
     redirect.searchParams.append('bucket', bucket);
     redirect.searchParams.append('key', key);
     redirect.searchParams.append('etag', etag);
-    return empty(303, { ...common, Location: redirect.toString() });
+    return { ...empty(303, { ...common, Location: redirect.toString() }), written };
   }
   switch (fields.get('success_action_status')) {
     case '200':
-      return empty(200, common);
+      return { ...empty(200, common), written };
     case '201':
-      return xmlResponse(
+      return { ...xmlResponse(
         el('PostResponse', [
           el('Bucket', bucket),
           el('Location', `http://${bucket}.${req.endpointHost}/${uriEncode(key, true)}`),
@@ -98,8 +101,8 @@ export const postObject: Handler<Extract<Operation, { name: 'PostObject' }>> = a
         ]),
         201,
         common,
-      );
+      ), written };
     default:
-      return empty(204, common);
+      return { ...empty(204, common), written };
   }
 };
