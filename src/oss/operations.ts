@@ -469,7 +469,6 @@ function versionChecks(op: Operation, query: ReadonlyMap<string, string>): Opera
 
 /** Maps a request to its Operation, or throws the OSS error for requests that are not one. */
 export function route(input: RouteInput): Operation {
-  if (input.callback) throw new AppError('NotImplemented', 'Upload callbacks (x-oss-callback) are not implemented by Alunite yet.');
   // Image processing and styles (oss/image-route.ts) come before the refusals that 501 other x-oss-process uses.
   const image = routeImage(input, route);
   if (image !== null) return image;
