@@ -237,6 +237,20 @@ export const catalogue = {
   'LimitExceeded.Role.Policy': { status: 409, message: 'The count of policies attached to the role beyond the current limits.' },
   'LimitExceeded.Policy': { status: 409, message: 'The count of policies beyond the current limits.' },
   'LimitExceeded.Policy.Version': { status: 409, message: 'The count of versions of the policy beyond the current limits.' },
+  // Stored bucket configurations (docs/stored-configurations.md); ECs unknown.
+  NoSuchTransferAccelerationConfiguration: { status: 404, message: 'The bucket you specified does not have transfer acceleration configuration.' },
+  NoSuchUserDefinedLogFieldsConfig: { status: 404, message: 'The user defined log fields configuration does not exist.' },
+  NoSuchReplicationConfiguration: { status: 404, message: 'The specified bucket does not have a replication configuration.' },
+  NoSuchReplicationRule: { status: 404, message: 'The specified replication rule does not exist.' },
+  BucketReplicationAlreadyExist: { status: 409, message: 'The replication rule already exists.' },
+  TooManyReplicationRules: { status: 400, message: 'The bucket has too many replication rules.' },
+  NoSuchInventory: { status: 404, message: 'The specified inventory does not exist.' },
+  InventoryAlreadyExist: { status: 409, message: 'The inventory already exists.' },
+  TooManyInventory: { status: 400, message: 'The bucket has too many inventories.' },
+  NoSuchCname: { status: 404, message: 'The specified CNAME is not bound to this bucket.' },
+  TooManyCname: { status: 400, message: 'The bucket has too many CNAMEs.' },
+  CnameTokenNotFound: { status: 404, message: 'No CNAME token was created for this domain, or it has expired.' },
+  NoSuchRegion: { status: 404, message: 'The specified region does not exist.' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -45,6 +45,7 @@ import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
+import { StoredConfigService } from './domain/stored-configs.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 
@@ -263,6 +264,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     archive: new ArchiveService(ctx),
     encryption: new BucketEncryptionService(ctx),
     lifecycle: new LifecycleService(ctx, dayMs),
+    stored: new StoredConfigService(ctx),
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,

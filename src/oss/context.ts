@@ -8,6 +8,7 @@ import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
 import type { RetentionService } from '../domain/retention.js';
+import type { StoredConfigService } from '../domain/stored-configs.js';
 import type { AuthzCheck, Operation } from './operations.js';
 
 export interface OssServices {
@@ -18,6 +19,8 @@ export interface OssServices {
   archive: ArchiveService;
   encryption: BucketEncryptionService;
   lifecycle: LifecycleService;
+  /** Stored-and-returned bucket configurations (docs/stored-configurations.md). */
+  stored: StoredConfigService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

@@ -3,6 +3,7 @@ import { AppError, invalidArgument } from '../errors.js';
 import { decodeUrlPath, type Address } from './address.js';
 import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
+import { STORED_SCHEMAS, type StoredOperationName } from './stored/schemas.js';
 
 /**
  * Every OSS operation, as a typed value: name, what it needs authorized and its parsed parameters.
@@ -68,6 +69,8 @@ export interface CopySource {
 }
 
 type Simple<N extends string> = Base & { name: N; params?: undefined };
+/** One Simple member per name of a union (stored configurations: one handler each). */
+type EachSimple<N> = N extends string ? Simple<N> : never;
 
 export type Operation =
   | Simple<'ListBuckets'>
@@ -127,7 +130,9 @@ export type Operation =
   | (Base & { name: 'PostObject'; params: { upload: PostUpload | null } })
   // A published OSS operation (or sub-resource) Alunite does not implement: authenticated and authorized,
   // then answered 501 NotImplemented by its handler. Never run as another operation.
-  | (Base & { name: 'Unimplemented'; params: { operation: string; message: string } });
+  | (Base & { name: 'Unimplemented'; params: { operation: string; message: string } })
+  // Stored bucket configurations (src/oss/stored/, docs/stored-configurations.md), routed by their catalog entry.
+  | EachSimple<StoredOperationName>;
 
 export interface RouteInput {
   method: string;
@@ -148,6 +153,10 @@ export interface RouteInput {
   hasHeader: (name: string) => boolean;
 }
 
+/** The stored-configuration operations (src/oss/stored/schemas.ts, generated). */
+const STORED_OPERATIONS = Object.keys(STORED_SCHEMAS) as StoredOperationName[];
+const STORED_NAMES: ReadonlySet<string> = new Set(STORED_OPERATIONS);
+
 /** Published operations with a handler (OptionObject is the CORS preflight, answered before routing). */
 export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['name'] | 'OptionObject'>([
   'ListBuckets', 'PutBucket', 'DeleteBucket', 'GetBucketInfo', 'GetBucketLocation', 'GetBucketAcl', 'PutBucketAcl',
@@ -161,6 +170,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'RestoreObject', 'CleanRestoredObject',
   'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
   'GetBucketLifecycle', 'PutBucketLifecycle', 'DeleteBucketLifecycle',
+  // Stored bucket configurations (src/oss/stored/).
+  ...STORED_OPERATIONS,
 ]);
 
 /**
@@ -180,9 +191,8 @@ export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
  * ignored (a DeleteObject of one version must not delete the object).
  */
 export const UNIMPLEMENTED_PARAMS: ReadonlyMap<string, string> = new Map([
-  ['tagging', 'Listing buckets by tag is not implemented by Alunite yet.'],
-  ['tag-key', 'Listing buckets by tag is not implemented by Alunite yet.'],
-  ['tag-value', 'Listing buckets by tag is not implemented by Alunite yet.'],
+  // tag-key / tag-value filter ListBuckets (docs/stored-configurations.md); the `tagging` form is not documented.
+  ['tagging', 'Listing buckets by the tagging parameter is not implemented by Alunite yet (use tag-key and tag-value).'],
 ]);
 
 /** A key a published path names that is not a sub-resource: `list-type=2` picks ListObjectsV2, other values list V1. */
@@ -437,9 +447,33 @@ export function route(input: RouteInput): Operation {
   return versionChecks(op, input.query);
 }
 
+/**
+ * A stored bucket configuration operation, routed by its catalog entry: authorized as `oss:<Operation>` on
+ * the bucket (service-scoped ones on the service), never granted by an ACL (owner and policies only).
+ */
+/** Stored operations authorized as another action (spec ram-sts §3; policy/known-actions.ts says the same). */
+const STORED_ACTION_NAMES: Partial<Record<StoredOperationName, string>> = {
+  PutBucketTags: 'PutBucketTagging',
+  GetBucketTags: 'GetBucketTagging',
+  DeleteBucketTags: 'DeleteBucketTagging',
+};
+
+function storedOperationOf(input: RouteInput): Operation | null {
+  if (input.query.size === 0) return null;
+  const hit = catalogOperationOf(input);
+  if (hit === null || !STORED_NAMES.has(hit.name)) return null;
+  const name = hit.name as StoredOperationName;
+  const bucket = hit.scope === 'service' ? null : input.address.bucket;
+  if (hit.scope !== 'service' && bucket === null) throw notAllowed(input.method, 'Service');
+  const action = `oss:${STORED_ACTION_NAMES[name] ?? name}`;
+  return { name, bucket, key: null, checks: [{ action, bucket, key: null, acl: 'none' }] } as EachSimple<StoredOperationName>;
+}
+
 function routeImplemented(input: RouteInput): Operation {
   const { method, address, query } = input;
   const { bucket, key } = address;
+  const stored = storedOperationOf(input);
+  if (stored !== null) return stored;
   const has = (name: string): boolean => query.has(name);
 
   const svc = (action: string): Base => ({ bucket: null, key: null, checks: [{ action, bucket: null, key: null, acl: 'none' }] });

@@ -9,6 +9,7 @@ import { postObject } from './post-object.js';
 import * as retention from './retention.js';
 import * as service from './service.js';
 import { unimplemented } from './unimplemented.js';
+import { storedHandlers } from '../stored/handlers.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
@@ -67,4 +68,6 @@ export const handlers: HandlerTable = {
   CleanRestoredObject: archive.cleanRestoredObject,
   PostObject: postObject,
   Unimplemented: unimplemented,
+  // Stored bucket configurations (src/oss/stored/, generated schemas).
+  ...storedHandlers,
 };
