@@ -335,6 +335,7 @@ function assertConsumed(op: Operation, input: RouteInput): void {
   for (const k of input.query.keys()) {
     const owners = PUBLISHED_KEYS.get(k);
     if (owners === undefined || own.has(k)) continue;
+    if (PARAMS_BY_NAME.get(op.name)?.has(k) === true) continue; // a plain parameter of this operation (GetCnameToken's cname)
     if (op.name === 'GetObjectMeta' && k === 'objectMeta') continue; // GET ?objectMeta is accepted like HEAD
     if (owners.some((o) => o.method === input.method && o.scope === scopeOf(input.address))) {
       throw invalidArgument(`The sub-resource "${k}" cannot be combined with the other sub-resources of this request.`, k, input.query.get(k) ?? '');

@@ -1,0 +1,352 @@
+// Stored-and-returned bucket configurations (docs/stored-configurations.md): every configuration round-trips
+// (ali-oss where it has the call, else signed raw HTTP); documents the published schema does not allow are
+// refused with nothing stored (generated from the schema table for every Put); absent configurations answer
+// their documented 404 or default; an explicit Deny refuses; ListBuckets filters by tag. Runs on SQLite, and
+// on PostgreSQL through test/pg-stored-configs.test.ts.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import OSS from 'ali-oss';
+import { catalogOperationOf } from '../src/oss/operations.js';
+import { CATALOG } from '../src/oss/catalog.js';
+import { STORED_SCHEMAS, type StoredOperationName } from '../src/oss/stored/schemas.js';
+import { errorOf, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
+import { policyDoc, Ram } from './helpers/ram.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+
+const root = join(fileURLToPath(import.meta.url), '../../..');
+const BUCKET = 'stored-bucket';
+
+interface Reply extends RawResponse {
+  text: string;
+  err: Record<string, string> | null;
+}
+
+/** Signed (V1) raw request with the server's own canonicalization. */
+async function send(srv: TestServer, method: string, bucket: string | null, query: Array<[string, string]>, body?: string, extra: Record<string, string> = {}, creds: [string, string] = [AK, SECRET]): Promise<Reply> {
+  const qs = query.length > 0 ? `?${query.map(([k, v]) => (v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)).join('&')}` : '';
+  const path = `/${bucket === null ? '' : `${bucket}/`}${qs}`;
+  const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), ...extra };
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+  headers.authorization = v1Authorization({ method, bucket, key: null, query, headers }, creds[0], creds[1]).authorization;
+  const res = await rawRequest(srv.port, { method, path, headers, body });
+  return { ...res, text: res.body.toString('utf8'), err: errorOf(res) };
+}
+
+/** The request of a stored operation: its catalog method and sub-resources, plus extra query pairs. */
+function requestOf(op: StoredOperationName, extra: Array<[string, string]> = []): { method: string; query: Array<[string, string]> } {
+  const entry = CATALOG.find((o) => o.name === op)!;
+  return { method: entry.method, query: [...entry.subresources.map(([k, v]): [string, string] => [k, v]), ...extra] };
+}
+
+async function callOp(srv: TestServer, op: StoredOperationName, opts: { query?: Array<[string, string]>; body?: string; bucket?: string; creds?: [string, string] } = {}): Promise<Reply> {
+  const { method, query } = requestOf(op, opts.query);
+  return send(srv, method, opts.bucket ?? BUCKET, query, opts.body, {}, opts.creds);
+}
+
+function ok(r: Reply, status = 200): Reply {
+  assert.equal(r.status, status, r.text.slice(0, 400));
+  return r;
+}
+
+function fails(r: Reply, code: string, status: number): Reply {
+  assert.equal(r.status, status, r.text.slice(0, 400));
+  assert.equal(r.err?.Code, code, r.text.slice(0, 400));
+  return r;
+}
+
+/** Single-document configurations: a valid body, what Get must contain, and the Get when none is set. */
+const SINGLES: Array<{ put: StoredOperationName; get?: StoredOperationName; del?: StoredOperationName; body: string; expect: string[]; absent: { code: string } | { contains: string } }> = [
+  {
+    put: 'PutBucketTransferAcceleration', get: 'GetBucketTransferAcceleration',
+    body: '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>',
+    expect: ['<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>'],
+    absent: { code: 'NoSuchTransferAccelerationConfiguration' },
+  },
+  {
+    put: 'PutBucketHttpsConfig', get: 'GetBucketHttpsConfig',
+    body: '<HttpsConfiguration><TLS><TLSVersion>TLSv1.2</TLSVersion><Enable>true</Enable><TLSVersion>TLSv1.3</TLSVersion></TLS></HttpsConfiguration>',
+    // Published order: Enable before the TLSVersion list, whatever the request's order.
+    expect: ['<TLS><Enable>true</Enable><TLSVersion>TLSv1.2</TLSVersion><TLSVersion>TLSv1.3</TLSVersion></TLS>'],
+    absent: { contains: '<TLS><Enable>false</Enable></TLS>' },
+  },
+  {
+    put: 'PutBucketArchiveDirectRead', get: 'GetBucketArchiveDirectRead',
+    body: '<ArchiveDirectReadConfiguration><Enabled>true</Enabled></ArchiveDirectReadConfiguration>',
+    expect: ['<Enabled>true</Enabled>'],
+    absent: { contains: '<Enabled>false</Enabled>' },
+  },
+  {
+    put: 'PutUserDefinedLogFieldsConfig', get: 'GetUserDefinedLogFieldsConfig', del: 'DeleteUserDefinedLogFieldsConfig',
+    body: '<UserDefinedLogFieldsConfiguration><HeaderSet><header>x-a</header><header>x-b</header></HeaderSet><ParamSet><parameter>p</parameter></ParamSet></UserDefinedLogFieldsConfiguration>',
+    expect: ['<HeaderSet><header>x-a</header><header>x-b</header></HeaderSet><ParamSet><parameter>p</parameter></ParamSet>'],
+    absent: { code: 'NoSuchUserDefinedLogFieldsConfig' },
+  },
+  {
+    put: 'PutBucketResourceGroup', get: 'GetBucketResourceGroup',
+    body: '<BucketResourceGroupConfiguration><ResourceGroupId>rg-aek27tc1234</ResourceGroupId></BucketResourceGroupConfiguration>',
+    expect: ['<ResourceGroupId>rg-aek27tc1234</ResourceGroupId>'],
+    absent: { contains: '<ResourceGroupId></ResourceGroupId>' },
+  },
+  {
+    put: 'PutBucketAccessMonitor', get: 'GetBucketAccessMonitor',
+    body: '<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>',
+    expect: ['<Status>Enabled</Status>'],
+    absent: { contains: '<Status>Disabled</Status>' },
+  },
+];
+
+describe('stored bucket configurations', () => {
+  let srv: TestServer;
+  let client: OSS;
+
+  before(async () => {
+    srv = await startTestServer();
+    client = srv.client();
+    await client.putBucket(BUCKET);
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  test('src/oss/stored/schemas.ts is what the generator makes of the checked-in fixture', async () => {
+    const gen = (await import(join(root, 'scripts/gen-oss-stored.mjs'))) as { schemasSource(r: unknown): string; OPERATIONS: string[] };
+    const fixture: unknown = JSON.parse(await readFile(join(root, 'test/fixtures/oss-stored-schemas.json'), 'utf8'));
+    assert.equal(await readFile(join(root, 'src/oss/stored/schemas.ts'), 'utf8'), gen.schemasSource(fixture));
+    assert.deepEqual(Object.keys(STORED_SCHEMAS), gen.OPERATIONS);
+  });
+
+  test('every stored operation is routed to itself by its catalog request', () => {
+    for (const name of Object.keys(STORED_SCHEMAS) as StoredOperationName[]) {
+      const entry = CATALOG.find((o) => o.name === name)!;
+      const hit = catalogOperationOf({
+        method: entry.method, address: { style: 'path', bucket: entry.scope === 'service' ? null : BUCKET, key: null },
+        query: new Map([...entry.subresources, ...entry.requiredQuery.map((q): [string, string] => [q, 'x'])]),
+        copySource: undefined, contentType: undefined, callback: false, objectAcl: false, taggingDirective: undefined, tagging: false,
+        hasHeader: () => false,
+      });
+      assert.equal(hit?.name, name);
+    }
+  });
+
+  for (const s of SINGLES) {
+    test(`${s.put} / ${s.get ?? '-'} round trip`, async () => {
+      if (s.get !== undefined) {
+        const before = await callOp(srv, s.get);
+        if ('code' in s.absent) fails(before, s.absent.code, 404);
+        else assert.ok(ok(before).text.includes(s.absent.contains), before.text);
+      }
+      ok(await callOp(srv, s.put, { body: s.body }));
+      if (s.get !== undefined) {
+        const got = ok(await callOp(srv, s.get));
+        assert.match(got.headers['content-type'] ?? '', /application\/xml/);
+        for (const e of s.expect) assert.ok(got.text.includes(e), `${got.text} lacks ${e}`);
+      }
+      if (s.del !== undefined) {
+        ok(await callOp(srv, s.del), 204);
+        if (s.get !== undefined && 'code' in s.absent) fails(await callOp(srv, s.get), s.absent.code, 404);
+      }
+    });
+  }
+
+  test('every Put refuses an element its schema does not publish (MalformedXML), and stores nothing', async () => {
+    let count = 0;
+    for (const name of Object.keys(STORED_SCHEMAS) as StoredOperationName[]) {
+      const req = STORED_SCHEMAS[name].request;
+      if (req === undefined || !('root' in req)) continue;
+      const query: Array<[string, string]> = name.endsWith('Inventory') ? [['inventoryId', 'inv1']] : [];
+      const r = await callOp(srv, name, { body: `<${req.root}><NoSuchElement>1</NoSuchElement></${req.root}>`, query });
+      fails(r, 'MalformedXML', 400);
+      assert.ok(r.err?.ErrorDetail?.includes('NoSuchElement'), r.text);
+      const wrongRoot = await callOp(srv, name, { body: '<Wrong/>', query });
+      fails(wrongRoot, 'MalformedXML', 400);
+      count += 1;
+    }
+    assert.ok(count >= 15, `only ${count} Put operations checked`);
+    // Nothing was stored by the refused bodies.
+    fails(await callOp(srv, 'GetBucketInventory', { query: [['inventoryId', 'inv1']] }), 'NoSuchInventory', 404);
+    fails(await callOp(srv, 'GetBucketReplication'), 'NoSuchReplicationConfiguration', 404);
+  });
+
+  test('typed values: booleans, enums, required elements; a bad document keeps the old one', async () => {
+    ok(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled>false</Enabled></TransferAccelerationConfiguration>' }));
+    fails(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled>yes</Enabled></TransferAccelerationConfiguration>' }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration></TransferAccelerationConfiguration>' }), 'MalformedXML', 400);
+    fails(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled>true</Enabled><Enabled>true</Enabled></TransferAccelerationConfiguration>' }), 'MalformedXML', 400);
+    fails(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled><x/></Enabled></TransferAccelerationConfiguration>' }), 'MalformedXML', 400);
+    assert.ok(ok(await callOp(srv, 'GetBucketTransferAcceleration')).text.includes('<Enabled>false</Enabled>'));
+    fails(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>On</Status></AccessMonitorConfiguration>' }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'PutBucketHttpsConfig', { body: '<HttpsConfiguration><TLS><Enable>true</Enable><TLSVersion>SSLv3</TLSVersion></TLS></HttpsConfiguration>' }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'PutBucketResourceGroup', { body: '<BucketResourceGroupConfiguration><ResourceGroupId>nope</ResourceGroupId></BucketResourceGroupConfiguration>' }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<!DOCTYPE x [<!ENTITY a "b">]><TransferAccelerationConfiguration/>' }), 'MalformedXML', 400);
+    fails(await callOp(srv, 'PutBucketTransferAcceleration', { body: `<TransferAccelerationConfiguration>${' '.repeat(70 * 1024)}</TransferAccelerationConfiguration>` }), 'EntityTooLarge', 400);
+    fails(await callOp(srv, 'PutBucketTransferAcceleration', { bucket: 'no-such-bucket-here', body: '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>' }), 'NoSuchBucket', 404);
+  });
+
+  test('common headers, object hash and process configuration are stored (Put / Delete)', async () => {
+    ok(await callOp(srv, 'PutBucketCommonHeader', { body: '<CommonHeaders><Header><Key>Cache-Control</Key><Value>no-cache</Value></Header></CommonHeaders>' }));
+    fails(await callOp(srv, 'PutBucketCommonHeader', { body: '<CommonHeaders><Header><Key>bad key</Key><Value>v</Value></Header></CommonHeaders>' }), 'InvalidArgument', 400);
+    ok(await callOp(srv, 'DeleteBucketCommonHeader'), 204);
+    ok(await callOp(srv, 'PutBucketHash', { body: '<ObjectHashConfiguration><ObjectHashFunction>SHA256</ObjectHashFunction><DisplayObjectHash>true</DisplayObjectHash></ObjectHashConfiguration>' }));
+    fails(await callOp(srv, 'PutBucketHash', { body: '<ObjectHashConfiguration><DisplayObjectHash>true</DisplayObjectHash></ObjectHashConfiguration>' }), 'MalformedXML', 400);
+    ok(await callOp(srv, 'PutProcessConfiguration', { body: '<BucketProcessConfiguration><CompliedHost>Both</CompliedHost></BucketProcessConfiguration>' }));
+  });
+
+  test('bucket tags through ali-oss: put, get, limits, partial delete; ListBuckets by tag-key / tag-value', async () => {
+    type TagCalls = {
+      putBucketTags(name: string, tags: Record<string, string>): Promise<{ status: number }>;
+      getBucketTags(name: string): Promise<{ status: number; tag: Record<string, string> }>;
+      deleteBucketTags(name: string): Promise<{ status: number }>;
+    };
+    const c = client as unknown as TagCalls;
+    assert.deepEqual((await c.getBucketTags(BUCKET)).tag, {});
+    assert.equal((await c.putBucketTags(BUCKET, { team: 'blue', env: 'prod' })).status, 200);
+    assert.deepEqual((await c.getBucketTags(BUCKET)).tag, { team: 'blue', env: 'prod' });
+    const tooMany = Array.from({ length: 21 }, (_, i) => `<Tag><Key>k${i}</Key><Value>v</Value></Tag>`).join('');
+    fails(await callOp(srv, 'PutBucketTags', { body: `<Tagging><TagSet>${tooMany}</TagSet></Tagging>` }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'PutBucketTags', { body: '<Tagging><TagSet><Tag><Key>aliyun-x</Key><Value>v</Value></Tag></TagSet></Tagging>' }), 'InvalidTag', 400);
+    fails(await callOp(srv, 'PutBucketTags', { body: `<Tagging><TagSet><Tag><Key>${'k'.repeat(65)}</Key><Value>v</Value></Tag></TagSet></Tagging>` }), 'InvalidTag', 400);
+    fails(await callOp(srv, 'PutBucketTags', { body: '<Tagging><TagSet><Tag><Key>a</Key></Tag><Tag><Key>a</Key></Tag></TagSet></Tagging>' }), 'InvalidTag', 400);
+    assert.deepEqual((await c.getBucketTags(BUCKET)).tag, { team: 'blue', env: 'prod' }, 'refused bodies changed nothing');
+
+    await client.putBucket('stored-other');
+    const names = async (q: Record<string, string>): Promise<string[]> => {
+      const r = ok(await send(srv, 'GET', null, Object.entries(q)));
+      return [...r.text.matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) => m[1]!);
+    };
+    assert.deepEqual(await names({ 'tag-key': 'team' }), [BUCKET]);
+    assert.deepEqual(await names({ 'tag-key': 'team', 'tag-value': 'blue' }), [BUCKET]);
+    assert.deepEqual(await names({ 'tag-key': 'team', 'tag-value': 'red' }), []);
+    assert.deepEqual((await names({})).sort(), [BUCKET, 'stored-other'].sort());
+
+    ok(await callOp(srv, 'DeleteBucketTags', { query: [['tagging', 'env']] }), 204);
+    assert.deepEqual((await c.getBucketTags(BUCKET)).tag, { team: 'blue' });
+    assert.equal((await c.deleteBucketTags(BUCKET)).status, 204);
+    assert.deepEqual((await c.getBucketTags(BUCKET)).tag, {});
+    assert.deepEqual(await names({ 'tag-key': 'team' }), []);
+    await client.deleteBucket('stored-other');
+  });
+
+  test('inventory through ali-oss: put, get, list, delete by id; Id must match; duplicates refused', async () => {
+    type InvCalls = {
+      putBucketInventory(bucket: string, inv: object): Promise<{ status: number }>;
+      getBucketInventory(bucket: string, id: string): Promise<{ status: number; inventory: Record<string, unknown> }>;
+      listBucketInventory(bucket: string): Promise<{ status: number; inventoryList: Array<Record<string, unknown>>; isTruncated: boolean }>;
+      deleteBucketInventory(bucket: string, id: string): Promise<{ status: number }>;
+    };
+    const c = client as unknown as InvCalls;
+    const inventory = (id: string): object => ({
+      id, isEnabled: true, prefix: 'logs/', OSSBucketDestination: { format: 'CSV', accountId: '1234567890123456', rolename: 'AliyunOSSRole', bucket: BUCKET, prefix: 'inv/' },
+      frequency: 'Daily', includedObjectVersions: 'All', optionalFields: { field: ['Size', 'LastModifiedDate'] },
+    });
+    assert.equal((await c.putBucketInventory(BUCKET, inventory('inv-a'))).status, 200);
+    assert.equal((await c.putBucketInventory(BUCKET, inventory('inv-b'))).status, 200);
+    const got = await c.getBucketInventory(BUCKET, 'inv-a');
+    assert.equal(got.inventory.id, 'inv-a');
+    assert.equal(got.inventory.frequency, 'Daily');
+    assert.equal(got.inventory.isEnabled, true);
+    const list = await c.listBucketInventory(BUCKET);
+    assert.deepEqual(list.inventoryList.map((i) => i.id), ['inv-a', 'inv-b']);
+    const dup = await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'inv-a']], body: (await callOp(srv, 'GetBucketInventory', { query: [['inventoryId', 'inv-a']] })).text });
+    fails(dup, 'InventoryAlreadyExist', 409);
+    const mismatch = (await callOp(srv, 'GetBucketInventory', { query: [['inventoryId', 'inv-a']] })).text;
+    fails(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'inv-c']], body: mismatch }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'inv-c']], body: mismatch.replace('inv-a', 'inv-c').replace('Daily', 'Hourly') }), 'InvalidArgument', 400);
+    assert.equal((await c.deleteBucketInventory(BUCKET, 'inv-a')).status, 204);
+    fails(await callOp(srv, 'GetBucketInventory', { query: [['inventoryId', 'inv-a']] }), 'NoSuchInventory', 404);
+    assert.deepEqual((await c.listBucketInventory(BUCKET)).inventoryList.map((i) => i.id), ['inv-b']);
+    fails(await callOp(srv, 'GetBucketInventory', { query: [['inventoryId', 'bad id!']] }), 'InvalidArgument', 400);
+  });
+
+  test('replication: add with a generated ID, get, RTC, progress, location, delete by ID', async () => {
+    fails(await callOp(srv, 'GetBucketReplicationProgress', { query: [['rule-id', 'nope']] }), 'NoSuchReplicationRule', 404);
+    const add = ok(await callOp(srv, 'PutBucketReplication', {
+      body: '<ReplicationConfiguration><Rule><PrefixSet><Prefix>a/</Prefix></PrefixSet><Action>PUT</Action><Destination><Bucket>dest</Bucket><Location>oss-cn-beijing</Location></Destination></Rule></ReplicationConfiguration>',
+    }));
+    const id = add.headers['x-oss-replication-rule-id'] as string;
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    ok(await callOp(srv, 'PutBucketReplication', {
+      body: '<ReplicationConfiguration><Rule><ID>second</ID><Destination><Bucket>dest2</Bucket><Location>oss-cn-hangzhou</Location></Destination></Rule></ReplicationConfiguration>',
+    }));
+    fails(await callOp(srv, 'PutBucketReplication', {
+      body: '<ReplicationConfiguration><Rule><ID>second</ID><Destination><Bucket>d</Bucket><Location>oss-cn-hangzhou</Location></Destination></Rule></ReplicationConfiguration>',
+    }), 'BucketReplicationAlreadyExist', 409);
+    fails(await callOp(srv, 'PutBucketReplication', { body: '<ReplicationConfiguration><Rule><ID>x</ID></Rule></ReplicationConfiguration>' }), 'MalformedXML', 400);
+    const got = ok(await callOp(srv, 'GetBucketReplication')).text;
+    assert.ok(got.includes(`<ID>${id}</ID><PrefixSet><Prefix>a/</Prefix></PrefixSet><Action>PUT</Action><Destination><Bucket>dest</Bucket><Location>oss-cn-beijing</Location></Destination><Status>starting</Status>`), got);
+    assert.ok(got.includes('<ID>second</ID>'), got);
+    ok(await callOp(srv, 'PutBucketRtc', { body: `<ReplicationRule><ID>second</ID><RTC><Status>enabled</Status></RTC></ReplicationRule>` }));
+    assert.ok(ok(await callOp(srv, 'GetBucketReplication')).text.includes('<RTC><Status>enabled</Status></RTC>'));
+    fails(await callOp(srv, 'PutBucketRtc', { body: '<ReplicationRule><ID>none</ID><RTC><Status>enabled</Status></RTC></ReplicationRule>' }), 'NoSuchReplicationRule', 404);
+    const progress = ok(await callOp(srv, 'GetBucketReplicationProgress', { query: [['rule-id', id]] })).text;
+    assert.ok(progress.includes('<ReplicationProgress><Rule>') && progress.includes('<HistoricalObject>0.00</HistoricalObject>'), progress);
+    const loc = ok(await callOp(srv, 'GetBucketReplicationLocation')).text;
+    assert.ok(loc.includes('<Location>oss-cn-hangzhou</Location>') && loc.includes('<Location>oss-cn-beijing</Location>'), loc);
+    fails(await callOp(srv, 'DeleteBucketReplication', { body: '<ReplicationRules><ID>nope</ID></ReplicationRules>' }), 'NoSuchReplicationRule', 404);
+    ok(await callOp(srv, 'DeleteBucketReplication', { body: `<ReplicationRules><ID>${id}</ID></ReplicationRules>` }));
+    const left = ok(await callOp(srv, 'GetBucketReplication')).text;
+    assert.ok(!left.includes(id) && left.includes('<ID>second</ID>'), left);
+    ok(await callOp(srv, 'DeleteBucketReplication', { body: '<ReplicationRules><ID>second</ID></ReplicationRules>' }));
+    fails(await callOp(srv, 'GetBucketReplication'), 'NoSuchReplicationConfiguration', 404);
+  });
+
+  test('CNAME: token, bind, list, unbind; bad domains refused', async () => {
+    fails(await callOp(srv, 'GetCnameToken', { query: [['cname', 'www.example.com']] }), 'CnameTokenNotFound', 404);
+    const body = '<BucketCnameConfiguration><Cname><Domain>www.Example.com</Domain></Cname></BucketCnameConfiguration>';
+    const token = ok(await callOp(srv, 'CreateCnameToken', { body })).text;
+    assert.match(token, /<CnameToken><Bucket>stored-bucket<\/Bucket><Cname>www\.example\.com<\/Cname><Token>[0-9a-f]{32}<\/Token><ExpireTime>/);
+    const again = ok(await callOp(srv, 'GetCnameToken', { query: [['cname', 'www.example.com']] })).text;
+    assert.equal(/<Token>(\w+)<\/Token>/.exec(again)?.[1], /<Token>(\w+)<\/Token>/.exec(token)?.[1]);
+    ok(await callOp(srv, 'PutCname', { body }));
+    const list = ok(await callOp(srv, 'ListCname')).text;
+    assert.ok(list.includes('<ListCnameResult><Bucket>stored-bucket</Bucket><Owner>') && list.includes('<Domain>www.example.com</Domain>'), list);
+    fails(await callOp(srv, 'PutCname', { body: '<BucketCnameConfiguration><Cname><Domain>not a domain</Domain></Cname></BucketCnameConfiguration>' }), 'InvalidArgument', 400);
+    ok(await callOp(srv, 'DeleteCname', { body }));
+    fails(await callOp(srv, 'DeleteCname', { body }), 'NoSuchCname', 404);
+    assert.ok(!ok(await callOp(srv, 'ListCname')).text.includes('<Domain>'));
+  });
+
+  test('GetBucketPolicyStatus is computed from the bucket policy; DescribeRegions lists the regions', async () => {
+    assert.ok(ok(await callOp(srv, 'GetBucketPolicyStatus')).text.includes('<PolicyStatus><IsPublic>false</IsPublic></PolicyStatus>'));
+    const resource = [`acs:oss:*:*:${BUCKET}/*`];
+    await client.putBucketPolicy(BUCKET, { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: resource }] });
+    assert.ok(ok(await callOp(srv, 'GetBucketPolicyStatus')).text.includes('<IsPublic>true</IsPublic>'));
+    const conditional = { Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: resource, Condition: { IpAddress: { 'acs:SourceIp': ['10.0.0.0/8'] } } };
+    await client.putBucketPolicy(BUCKET, { Version: '1', Statement: [conditional] } as unknown as Parameters<OSS['putBucketPolicy']>[1]);
+    assert.ok(ok(await callOp(srv, 'GetBucketPolicyStatus')).text.includes('<IsPublic>false</IsPublic>'));
+    await client.deleteBucketPolicy(BUCKET);
+
+    const all = ok(await send(srv, 'GET', null, [['regions', '']])).text;
+    assert.ok(all.includes('<RegionInfoList><RegionInfo><Region>oss-cn-hangzhou</Region><InternetEndpoint>oss-cn-hangzhou.aliyuncs.com</InternetEndpoint>'), all);
+    assert.ok(all.includes('<Region>oss-eu-central-1</Region>'), all);
+    const one = ok(await send(srv, 'GET', null, [['regions', 'oss-cn-beijing']])).text;
+    assert.equal(one.split('<RegionInfo>').length - 1, 1);
+    fails(await send(srv, 'GET', null, [['regions', 'oss-nowhere-9']]), 'NoSuchRegion', 404);
+  });
+
+  test('an explicit Deny refuses; an Allow of one action does not reach another; anonymous callers are refused', async () => {
+    const ram = new Ram(srv);
+    const u = await ram.userWith('stored-user', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:PutBucketTransferAcceleration', 'oss:PutBucketTagging', 'oss:PutBucketInventory'], Resource: [`acs:oss:*:*:${BUCKET}`] },
+    ));
+    const creds: [string, string] = [u.accessKeyId, u.accessKeySecret];
+    const accel = '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>';
+    ok(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled>false</Enabled></TransferAccelerationConfiguration>' }));
+    fails(await callOp(srv, 'PutBucketTransferAcceleration', { body: accel, creds }), 'AccessDenied', 403);
+    assert.ok(ok(await callOp(srv, 'GetBucketTransferAcceleration', { creds })).text.includes('<Enabled>false</Enabled>'), 'the denied Put stored nothing');
+    fails(await callOp(srv, 'PutBucketTags', { body: '<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>', creds }), 'AccessDenied', 403);
+    fails(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'x']], body: '<InventoryConfiguration/>', creds }), 'AccessDenied', 403);
+    ok(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>', creds }));
+
+    const narrow = await ram.userWith('stored-narrow', policyDoc({ Effect: 'Allow', Action: ['oss:GetBucketAccessMonitor'], Resource: [`acs:oss:*:*:${BUCKET}`] }));
+    const ncreds: [string, string] = [narrow.accessKeyId, narrow.accessKeySecret];
+    ok(await callOp(srv, 'GetBucketAccessMonitor', { creds: ncreds }));
+    fails(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>Disabled</Status></AccessMonitorConfiguration>', creds: ncreds }), 'AccessDenied', 403);
+
+    const anon = await rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/?transferAcceleration`, headers: { host: `localhost:${srv.port}` } });
+    assert.equal(anon.status, 403);
+  });
+});
