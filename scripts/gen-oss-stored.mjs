@@ -33,6 +33,11 @@ export const OPERATIONS = [
   'PutBucketInventory', 'GetBucketInventory', 'ListBucketInventory', 'DeleteBucketInventory',
   'PutCname', 'ListCname', 'DeleteCname', 'CreateCnameToken', 'GetCnameToken',
   'GetBucketPolicyStatus', 'DescribeRegions',
+  'CreateAccessPoint', 'GetAccessPoint', 'ListAccessPoints', 'DeleteAccessPoint',
+  'PutAccessPointPolicy', 'GetAccessPointPolicy', 'DeleteAccessPointPolicy',
+  'CreateBucketDataRedundancyTransition', 'GetBucketDataRedundancyTransition', 'ListBucketDataRedundancyTransition',
+  'ListUserDataRedundancyTransition', 'DeleteBucketDataRedundancyTransition',
+  'OpenMetaQuery', 'GetMetaQueryStatus', 'CloseMetaQuery',
 ];
 
 const MAX_DEPTH = 12;

@@ -251,6 +251,13 @@ export const catalogue = {
   TooManyCname: { status: 400, message: 'The bucket has too many CNAMEs.' },
   CnameTokenNotFound: { status: 404, message: 'No CNAME token was created for this domain, or it has expired.' },
   NoSuchRegion: { status: 404, message: 'The specified region does not exist.' },
+  NoSuchAccessPoint: { status: 404, message: 'The specified access point does not exist.' },
+  AccessPointAlreadyExists: { status: 409, message: 'The access point name already exists in this account.' },
+  TooManyAccessPoints: { status: 400, message: 'The bucket has too many access points.' },
+  NoSuchAccessPointPolicy: { status: 404, message: 'The access point does not have a policy.' },
+  BucketDataRedundancyTransitionTaskNotExist: { status: 404, message: 'The specified data redundancy transition task does not exist.' },
+  BucketDataRedundancyTransitionTaskIsExist: { status: 409, message: 'The bucket already has a data redundancy transition task.' },
+  MetaQueryNotExist: { status: 404, message: 'The metadata index of this bucket is not open.' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

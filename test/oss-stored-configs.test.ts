@@ -41,9 +41,10 @@ function requestOf(op: StoredOperationName, extra: Array<[string, string]> = [])
   return { method: entry.method, query: [...entry.subresources.map(([k, v]): [string, string] => [k, v]), ...extra] };
 }
 
-async function callOp(srv: TestServer, op: StoredOperationName, opts: { query?: Array<[string, string]>; body?: string; bucket?: string; creds?: [string, string] } = {}): Promise<Reply> {
+async function callOp(srv: TestServer, op: StoredOperationName, opts: { query?: Array<[string, string]>; body?: string; bucket?: string; creds?: [string, string]; headers?: Record<string, string> } = {}): Promise<Reply> {
   const { method, query } = requestOf(op, opts.query);
-  return send(srv, method, opts.bucket ?? BUCKET, query, opts.body, {}, opts.creds);
+  const service = CATALOG.find((o) => o.name === op)!.scope === 'service';
+  return send(srv, method, service ? null : (opts.bucket ?? BUCKET), query, opts.body, opts.headers ?? {}, opts.creds);
 }
 
 function ok(r: Reply, status = 200): Reply {
@@ -326,11 +327,72 @@ describe('stored bucket configurations', () => {
     fails(await send(srv, 'GET', null, [['regions', 'oss-nowhere-9']]), 'NoSuchRegion', 404);
   });
 
+  test('access points: create, get, list (account-wide), policy (validated JSON), delete', async () => {
+    const create = (name: string, bucket = BUCKET): Promise<Reply> => callOp(srv, 'CreateAccessPoint', {
+      bucket, body: `<CreateAccessPointConfiguration><AccessPointName>${name}</AccessPointName><NetworkOrigin>internet</NetworkOrigin></CreateAccessPointConfiguration>`,
+    });
+    const made = ok(await create('ap-01')).text;
+    assert.match(made, /<CreateAccessPointResult><AccessPointArn>acs:oss:cn-hangzhou:1234567890123456:accesspoint\/ap-01<\/AccessPointArn><Alias>ap-01-[0-9a-f]+-ossalias<\/Alias><\/CreateAccessPointResult>/);
+    fails(await create('ap-01'), 'AccessPointAlreadyExists', 409);
+    fails(await create('AP_bad'), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'CreateAccessPoint', { body: '<CreateAccessPointConfiguration><AccessPointName>ap-02</AccessPointName><NetworkOrigin>vpc</NetworkOrigin></CreateAccessPointConfiguration>' }), 'MalformedXML', 400);
+    await client.putBucket('stored-ap-other');
+    fails(await create('ap-01', 'stored-ap-other'), 'AccessPointAlreadyExists', 409);
+    ok(await create('ap-00', 'stored-ap-other'));
+    const named = { 'x-oss-access-point-name': 'ap-01' };
+    const got = ok(await callOp(srv, 'GetAccessPoint', { headers: named })).text;
+    assert.ok(got.includes('<GetAccessPointResult><AccessPointName>ap-01</AccessPointName><Bucket>stored-bucket</Bucket><AccountId>1234567890123456</AccountId><NetworkOrigin>internet</NetworkOrigin>'), got);
+    assert.ok(got.includes('<Status>enable</Status><Endpoints><PublicEndpoint>'), got);
+    fails(await callOp(srv, 'GetAccessPoint', { headers: { 'x-oss-access-point-name': 'ap-99' } }), 'NoSuchAccessPoint', 404);
+    const list = ok(await callOp(srv, 'ListAccessPoints')).text;
+    assert.deepEqual([...list.matchAll(/<AccessPointName>([^<]+)<\/AccessPointName>/g)].map((m) => m[1]), ['ap-00', 'ap-01']);
+    const page = ok(await callOp(srv, 'ListAccessPoints', { query: [['max-keys', '1']] })).text;
+    assert.ok(page.includes('<IsTruncated>true</IsTruncated><NextContinuationToken>ap-00</NextContinuationToken>'), page);
+
+    fails(await callOp(srv, 'GetAccessPointPolicy', { headers: named }), 'NoSuchAccessPointPolicy', 404);
+    const policy = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['123'], Resource: ['acs:oss:cn-hangzhou:1234567890123456:accesspoint/ap-01/object/*'] }] });
+    fails(await callOp(srv, 'PutAccessPointPolicy', { headers: named, body: '{"Version":"1","Statement":[{"Effect":"Maybe"}]}' }), 'InvalidPolicyDocument', 400);
+    fails(await callOp(srv, 'GetAccessPointPolicy', { headers: named }), 'NoSuchAccessPointPolicy', 404);
+    ok(await callOp(srv, 'PutAccessPointPolicy', { headers: named, body: policy }));
+    assert.equal(ok(await callOp(srv, 'GetAccessPointPolicy', { headers: named })).text, policy);
+    ok(await callOp(srv, 'DeleteAccessPointPolicy', { headers: named }), 204);
+    fails(await callOp(srv, 'GetAccessPointPolicy', { headers: named }), 'NoSuchAccessPointPolicy', 404);
+    ok(await callOp(srv, 'DeleteAccessPoint', { headers: named }), 204);
+    fails(await callOp(srv, 'DeleteAccessPoint', { headers: named }), 'NoSuchAccessPoint', 404);
+    ok(await callOp(srv, 'DeleteAccessPoint', { bucket: 'stored-ap-other', headers: { 'x-oss-access-point-name': 'ap-00' } }), 204);
+    await client.deleteBucket('stored-ap-other');
+  });
+
+  test('data redundancy transition: one task per bucket, stored in state Queueing, listed per bucket and account', async () => {
+    fails(await callOp(srv, 'CreateBucketDataRedundancyTransition', { query: [['x-oss-target-redundancy-type', 'LRS']] }), 'InvalidArgument', 400);
+    const made = ok(await callOp(srv, 'CreateBucketDataRedundancyTransition', { query: [['x-oss-target-redundancy-type', 'ZRS']] })).text;
+    const id = /<TaskId>([0-9a-f]{32})<\/TaskId>/.exec(made)?.[1];
+    assert.ok(id, made);
+    fails(await callOp(srv, 'CreateBucketDataRedundancyTransition', { query: [['x-oss-target-redundancy-type', 'ZRS']] }), 'BucketDataRedundancyTransitionTaskIsExist', 409);
+    const got = ok(await callOp(srv, 'GetBucketDataRedundancyTransition', { query: [['x-oss-redundancy-transition-taskid', id]] })).text;
+    assert.ok(got.includes(`<BucketDataRedundancyTransition><Bucket>stored-bucket</Bucket><TaskId>${id}</TaskId><Status>Queueing</Status><CreateTime>`), got);
+    assert.ok(ok(await callOp(srv, 'ListBucketDataRedundancyTransition')).text.includes(`<TaskId>${id}</TaskId>`));
+    const user = ok(await callOp(srv, 'ListUserDataRedundancyTransition')).text;
+    assert.ok(user.includes('<IsTruncated>false</IsTruncated>') && user.includes(`<TaskId>${id}</TaskId>`), user);
+    ok(await callOp(srv, 'DeleteBucketDataRedundancyTransition', { query: [['x-oss-redundancy-transition-taskid', id]] }), 204);
+    fails(await callOp(srv, 'GetBucketDataRedundancyTransition', { query: [['x-oss-redundancy-transition-taskid', id]] }), 'BucketDataRedundancyTransitionTaskNotExist', 404);
+  });
+
+  test('meta query: open, status, close; DoMetaQuery stays 501', async () => {
+    fails(await callOp(srv, 'GetMetaQueryStatus'), 'MetaQueryNotExist', 404);
+    ok(await callOp(srv, 'OpenMetaQuery'));
+    const status = ok(await callOp(srv, 'GetMetaQueryStatus')).text;
+    assert.ok(status.includes('<MetaQueryStatus><State>Ready</State><Phase>FullScanning</Phase><CreateTime>'), status);
+    fails(await send(srv, 'POST', BUCKET, [['metaQuery', ''], ['comp', 'query']], '<MetaQuery><Query>{}</Query></MetaQuery>'), 'NotImplemented', 501);
+    ok(await callOp(srv, 'CloseMetaQuery'));
+    fails(await callOp(srv, 'GetMetaQueryStatus'), 'MetaQueryNotExist', 404);
+  });
+
   test('an explicit Deny refuses; an Allow of one action does not reach another; anonymous callers are refused', async () => {
     const ram = new Ram(srv);
     const u = await ram.userWith('stored-user', policyDoc(
       { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
-      { Effect: 'Deny', Action: ['oss:PutBucketTransferAcceleration', 'oss:PutBucketTagging', 'oss:PutBucketInventory'], Resource: [`acs:oss:*:*:${BUCKET}`] },
+      { Effect: 'Deny', Action: ['oss:PutBucketTransferAcceleration', 'oss:PutBucketTagging', 'oss:PutBucketInventory', 'oss:CreateAccessPoint', 'oss:ListAccessPoints'], Resource: [`acs:oss:*:*:${BUCKET}`, 'acs:oss:*:*:*'] },
     ));
     const creds: [string, string] = [u.accessKeyId, u.accessKeySecret];
     const accel = '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>';
@@ -340,6 +402,9 @@ describe('stored bucket configurations', () => {
     fails(await callOp(srv, 'PutBucketTags', { body: '<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>', creds }), 'AccessDenied', 403);
     fails(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'x']], body: '<InventoryConfiguration/>', creds }), 'AccessDenied', 403);
     ok(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>', creds }));
+    fails(await callOp(srv, 'CreateAccessPoint', { creds, body: '<CreateAccessPointConfiguration><AccessPointName>ap-denied</AccessPointName><NetworkOrigin>internet</NetworkOrigin></CreateAccessPointConfiguration>' }), 'AccessDenied', 403);
+    fails(await callOp(srv, 'ListAccessPoints', { creds }), 'AccessDenied', 403);
+    assert.ok(!ok(await callOp(srv, 'ListAccessPoints')).text.includes('ap-denied'));
 
     const narrow = await ram.userWith('stored-narrow', policyDoc({ Effect: 'Allow', Action: ['oss:GetBucketAccessMonitor'], Resource: [`acs:oss:*:*:${BUCKET}`] }));
     const ncreds: [string, string] = [narrow.accessKeyId, narrow.accessKeySecret];

@@ -66,6 +66,18 @@ export class StoredConfigService {
     return readConfig(bucket, storedKind(name));
   }
 
+  /** Every bucket the account owns (at most LIMITS.maxBucketsPerAccount), for the account-wide lists. */
+  async accountBuckets(accountId: string): Promise<Bucket[]> {
+    const out: Bucket[] = [];
+    let after = '';
+    for (;;) {
+      const page = await this.ctx.meta.listBuckets({ prefix: '', after, limit: 1000 });
+      out.push(...page.filter((b) => b.ownerAccountId === accountId));
+      if (page.length < 1000) return out;
+      after = page[page.length - 1]!.name;
+    }
+  }
+
   now(): number {
     return this.ctx.clock();
   }

@@ -105,10 +105,10 @@ export function renderNode(name: string, node: SchemaNode, value: DocValue | und
   if (node.t !== 'o') return typeof value === 'string' ? el(name, value) : undefined;
   if (typeof value === 'string' || Array.isArray(value)) return el(name, []);
   const children: XmlNode[] = [];
-  for (const [child, childNode, flags] of node.p) {
+  for (const [child, childNode] of node.p) {
     const v = value[child];
     if (v === undefined) continue;
-    const items = flags.includes('m') && Array.isArray(v) ? v : [v as DocValue];
+    const items = Array.isArray(v) ? v : [v];
     for (const item of items) {
       const r = renderNode(child, childNode, item);
       if (r !== undefined) children.push(r);

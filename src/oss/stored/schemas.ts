@@ -51,9 +51,24 @@ export type StoredOperationName =
   | 'CreateCnameToken'
   | 'GetCnameToken'
   | 'GetBucketPolicyStatus'
-  | 'DescribeRegions';
+  | 'DescribeRegions'
+  | 'CreateAccessPoint'
+  | 'GetAccessPoint'
+  | 'ListAccessPoints'
+  | 'DeleteAccessPoint'
+  | 'PutAccessPointPolicy'
+  | 'GetAccessPointPolicy'
+  | 'DeleteAccessPointPolicy'
+  | 'CreateBucketDataRedundancyTransition'
+  | 'GetBucketDataRedundancyTransition'
+  | 'ListBucketDataRedundancyTransition'
+  | 'ListUserDataRedundancyTransition'
+  | 'DeleteBucketDataRedundancyTransition'
+  | 'OpenMetaQuery'
+  | 'GetMetaQueryStatus'
+  | 'CloseMetaQuery';
 
-/** The 37 operations served by the stored-configuration mechanism, with their bodies. */
+/** The 52 operations served by the stored-configuration mechanism, with their bodies. */
 export const STORED_SCHEMAS: { readonly [N in StoredOperationName]: StoredOperationSchemas } = {
   PutBucketTags: {"request":{"root":"Tagging","node":{"t":"o","p":[["TagSet",{"t":"o","p":[["Tag",{"t":"o","p":[["Key",{"t":"s"},"r"],["Value",{"t":"s"},""]]},"m"]]},""]]}}},
   GetBucketTags: {"response":{"root":"Tagging","node":{"t":"o","p":[["TagSet",{"t":"o","p":[["Tag",{"t":"o","p":[["Key",{"t":"s"},"r"],["Value",{"t":"s"},""]]},"m"]]},""]]}}},
@@ -92,4 +107,19 @@ export const STORED_SCHEMAS: { readonly [N in StoredOperationName]: StoredOperat
   GetCnameToken: {"response":{"root":"CnameToken","node":{"t":"o","p":[["Bucket",{"t":"s"},""],["Cname",{"t":"s"},""],["Token",{"t":"s"},""],["ExpireTime",{"t":"s"},""]]}}},
   GetBucketPolicyStatus: {"response":{"root":"PolicyStatus","node":{"t":"o","p":[["IsPublic",{"t":"b"},""]]}}},
   DescribeRegions: {"response":{"root":"RegionInfoList","node":{"t":"o","p":[["RegionInfo",{"t":"o","p":[["Region",{"t":"s"},""],["InternetEndpoint",{"t":"s"},""],["InternalEndpoint",{"t":"s"},""],["AccelerateEndpoint",{"t":"s"},""]]},"m"]]}}},
+  CreateAccessPoint: {"request":{"root":"CreateAccessPointConfiguration","node":{"t":"o","p":[["AccessPointName",{"t":"s"},""],["NetworkOrigin",{"t":"s"},""],["VpcConfiguration",{"t":"o","p":[["VpcId",{"t":"s"},""]]},""]]}},"response":{"root":"CreateAccessPointResult","node":{"t":"o","p":[["AccessPointArn",{"t":"s"},""],["Alias",{"t":"s"},""]]}}},
+  GetAccessPoint: {"response":{"root":"GetAccessPointResult","node":{"t":"o","p":[["AccessPointName",{"t":"s"},""],["Bucket",{"t":"s"},""],["AccountId",{"t":"s"},""],["NetworkOrigin",{"t":"s"},""],["VpcConfiguration",{"t":"o","p":[["VpcId",{"t":"s"},""]]},""],["AccessPointArn",{"t":"s"},""],["Alias",{"t":"s"},""],["Status",{"t":"s"},""],["Endpoints",{"t":"o","p":[["PublicEndpoint",{"t":"s"},""],["InternalEndpoint",{"t":"s"},""]]},""],["PublicAccessBlockConfiguration",{"t":"o","p":[["BlockPublicAccess",{"t":"b"},""]]},""],["CreationDate",{"t":"s"},""]]}}},
+  ListAccessPoints: {"response":{"root":"ListAccessPointsResult","node":{"t":"o","p":[["IsTruncated",{"t":"s"},""],["NextContinuationToken",{"t":"s"},""],["AccountId",{"t":"s"},""],["AccessPoints",{"t":"o","p":[["AccessPoint",{"t":"o","p":[["Bucket",{"t":"s"},""],["AccessPointName",{"t":"s"},""],["Alias",{"t":"s"},""],["NetworkOrigin",{"t":"s"},""],["VpcConfiguration",{"t":"o","p":[["VpcId",{"t":"s"},""]]},""],["Status",{"t":"s"},""]]},"m"]]},""],["MaxKeys",{"t":"i"},""]]}}},
+  DeleteAccessPoint: {},
+  PutAccessPointPolicy: {"request":{"raw":"string"}},
+  GetAccessPointPolicy: {},
+  DeleteAccessPointPolicy: {},
+  CreateBucketDataRedundancyTransition: {"response":{"root":"BucketDataRedundancyTransition","node":{"t":"o","p":[["TaskId",{"t":"s"},""]]}}},
+  GetBucketDataRedundancyTransition: {"response":{"root":"BucketDataRedundancyTransition","node":{"t":"o","p":[["Bucket",{"t":"s"},""],["TaskId",{"t":"s"},""],["Status",{"t":"s"},""],["CreateTime",{"t":"s"},""],["StartTime",{"t":"s"},""],["EndTime",{"t":"s"},""],["ProcessPercentage",{"t":"i"},""],["EstimatedRemainingTime",{"t":"s"},""]]}}},
+  ListBucketDataRedundancyTransition: {"response":{"root":"ListBucketDataRedundancyTransition","node":{"t":"o","p":[["BucketDataRedundancyTransition",{"t":"o","p":[["Bucket",{"t":"s"},""],["TaskId",{"t":"s"},""],["Status",{"t":"s"},""],["CreateTime",{"t":"s"},""],["StartTime",{"t":"s"},""],["EndTime",{"t":"s"},""],["ProcessPercentage",{"t":"i"},""],["EstimatedRemainingTime",{"t":"s"},""]]},""]]}}},
+  ListUserDataRedundancyTransition: {"response":{"root":"ListBucketDataRedundancyTransition","node":{"t":"o","p":[["IsTruncated",{"t":"b"},""],["NextContinuationToken",{"t":"s"},""],["BucketDataRedundancyTransition",{"t":"o","p":[["Bucket",{"t":"s"},""],["TaskId",{"t":"s"},""],["Status",{"t":"s"},""],["CreateTime",{"t":"s"},""],["StartTime",{"t":"s"},""],["EndTime",{"t":"s"},""],["ProcessPercentage",{"t":"i"},""],["EstimatedRemainingTime",{"t":"s"},""]]},"m"]]}}},
+  DeleteBucketDataRedundancyTransition: {},
+  OpenMetaQuery: {"request":{"root":"MetaQuery","node":{"t":"o","p":[["Filters",{"t":"o","p":[["Filter",{"t":"s"},"m"]]},""]]}}},
+  GetMetaQueryStatus: {"response":{"root":"MetaQueryStatus","node":{"t":"o","p":[["State",{"t":"s"},""],["Phase",{"t":"s"},""],["CreateTime",{"t":"s"},""],["UpdateTime",{"t":"s"},""]]}}},
+  CloseMetaQuery: {},
 };
