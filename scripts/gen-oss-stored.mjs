@@ -38,6 +38,8 @@ export const OPERATIONS = [
   'CreateBucketDataRedundancyTransition', 'GetBucketDataRedundancyTransition', 'ListBucketDataRedundancyTransition',
   'ListUserDataRedundancyTransition', 'DeleteBucketDataRedundancyTransition',
   'OpenMetaQuery', 'GetMetaQueryStatus', 'CloseMetaQuery',
+  'PutLiveChannel', 'ListLiveChannel', 'DeleteLiveChannel', 'PutLiveChannelStatus', 'GetLiveChannelInfo',
+  'GetLiveChannelHistory', 'GetLiveChannelStat',
 ];
 
 const MAX_DEPTH = 12;

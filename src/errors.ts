@@ -258,6 +258,8 @@ export const catalogue = {
   BucketDataRedundancyTransitionTaskNotExist: { status: 404, message: 'The specified data redundancy transition task does not exist.' },
   BucketDataRedundancyTransitionTaskIsExist: { status: 409, message: 'The bucket already has a data redundancy transition task.' },
   MetaQueryNotExist: { status: 404, message: 'The metadata index of this bucket is not open.' },
+  NoSuchLiveChannel: { status: 404, message: 'The specified live channel does not exist.' },
+  TooManyLiveChannel: { status: 400, message: 'The bucket has too many live channels.' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -25,12 +25,12 @@ interface Reply extends RawResponse {
 }
 
 /** Signed (V1) raw request with the server's own canonicalization. */
-async function send(srv: TestServer, method: string, bucket: string | null, query: Array<[string, string]>, body?: string, extra: Record<string, string> = {}, creds: [string, string] = [AK, SECRET]): Promise<Reply> {
+async function send(srv: TestServer, method: string, bucket: string | null, query: Array<[string, string]>, body?: string, extra: Record<string, string> = {}, creds: [string, string] = [AK, SECRET], key: string | null = null): Promise<Reply> {
   const qs = query.length > 0 ? `?${query.map(([k, v]) => (v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)).join('&')}` : '';
-  const path = `/${bucket === null ? '' : `${bucket}/`}${qs}`;
+  const path = `/${bucket === null ? '' : `${bucket}/${key === null ? '' : encodeURIComponent(key)}`}${qs}`;
   const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), ...extra };
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-  headers.authorization = v1Authorization({ method, bucket, key: null, query, headers }, creds[0], creds[1]).authorization;
+  headers.authorization = v1Authorization({ method, bucket, key, query, headers }, creds[0], creds[1]).authorization;
   const res = await rawRequest(srv.port, { method, path, headers, body });
   return { ...res, text: res.body.toString('utf8'), err: errorOf(res) };
 }
@@ -41,10 +41,11 @@ function requestOf(op: StoredOperationName, extra: Array<[string, string]> = [])
   return { method: entry.method, query: [...entry.subresources.map(([k, v]): [string, string] => [k, v]), ...extra] };
 }
 
-async function callOp(srv: TestServer, op: StoredOperationName, opts: { query?: Array<[string, string]>; body?: string; bucket?: string; creds?: [string, string]; headers?: Record<string, string> } = {}): Promise<Reply> {
+async function callOp(srv: TestServer, op: StoredOperationName, opts: { query?: Array<[string, string]>; body?: string; bucket?: string; creds?: [string, string]; headers?: Record<string, string>; key?: string } = {}): Promise<Reply> {
   const { method, query } = requestOf(op, opts.query);
-  const service = CATALOG.find((o) => o.name === op)!.scope === 'service';
-  return send(srv, method, service ? null : (opts.bucket ?? BUCKET), query, opts.body, opts.headers ?? {}, opts.creds);
+  const scope = CATALOG.find((o) => o.name === op)!.scope;
+  const key = scope === 'object' ? (opts.key ?? 'channel1') : null;
+  return send(srv, method, scope === 'service' ? null : (opts.bucket ?? BUCKET), query, opts.body, opts.headers ?? {}, opts.creds ?? [AK, SECRET], key);
 }
 
 function ok(r: Reply, status = 200): Reply {
@@ -123,7 +124,7 @@ describe('stored bucket configurations', () => {
     for (const name of Object.keys(STORED_SCHEMAS) as StoredOperationName[]) {
       const entry = CATALOG.find((o) => o.name === name)!;
       const hit = catalogOperationOf({
-        method: entry.method, address: { style: 'path', bucket: entry.scope === 'service' ? null : BUCKET, key: null },
+        method: entry.method, address: { style: 'path', bucket: entry.scope === 'service' ? null : BUCKET, key: entry.scope === 'object' ? 'channel1' : null },
         query: new Map([...entry.subresources, ...entry.requiredQuery.map((q): [string, string] => [q, 'x'])]),
         copySource: undefined, contentType: undefined, callback: false, objectAcl: false, taggingDirective: undefined, tagging: false,
         hasHeader: () => false,
@@ -386,6 +387,46 @@ describe('stored bucket configurations', () => {
     fails(await send(srv, 'POST', BUCKET, [['metaQuery', ''], ['comp', 'query']], '<MetaQuery><Query>{}</Query></MetaQuery>'), 'NotImplemented', 501);
     ok(await callOp(srv, 'CloseMetaQuery'));
     fails(await callOp(srv, 'GetMetaQueryStatus'), 'MetaQueryNotExist', 404);
+  });
+
+  test('live channels through ali-oss: put, info, list, status, stat, history, delete (no RTMP ingest)', async () => {
+    type Rtmp = {
+      putChannel(id: string, conf: object): Promise<{ publishUrls: string[]; playUrls: string[] }>;
+      getChannel(id: string): Promise<{ data: Record<string, unknown> }>;
+      listChannels(q: Record<string, string>): Promise<{ channels: Array<Record<string, unknown>>; isTruncated: boolean; nextMarker: string | null }>;
+      putChannelStatus(id: string, status: string): Promise<unknown>;
+      getChannelStatus(id: string): Promise<{ data: Record<string, unknown> }>;
+      getChannelHistory(id: string): Promise<{ records: unknown[] }>;
+      deleteChannel(id: string): Promise<unknown>;
+    };
+    const c = srv.client({ bucket: BUCKET }) as unknown as Rtmp;
+    const conf = { Description: 'cam', Status: 'enabled', Target: { Type: 'HLS', FragDuration: '10', FragCount: '5', PlaylistName: 'play.m3u8' } };
+    const made = await c.putChannel('cam-1', conf);
+    assert.deepEqual(made.publishUrls, ['rtmp://stored-bucket.oss-cn-hangzhou.aliyuncs.com/live/cam-1']);
+    assert.deepEqual(made.playUrls, ['http://stored-bucket.oss-cn-hangzhou.aliyuncs.com/cam-1/play.m3u8']);
+    await c.putChannel('cam-2', conf);
+    const info = (await c.getChannel('cam-1')).data;
+    assert.equal(info.Description, 'cam');
+    assert.deepEqual(info.Target, { Type: 'HLS', FragDuration: '10', FragCount: '5', PlaylistName: 'play.m3u8' });
+    const listed = await c.listChannels({ 'max-keys': '1' });
+    assert.deepEqual(listed.channels.map((ch) => ch.Name), ['cam-1']);
+    assert.equal(listed.isTruncated, true);
+    assert.equal(listed.nextMarker, 'cam-1');
+    assert.equal((await c.getChannelStatus('cam-1')).data.Status, 'Idle');
+    await c.putChannelStatus('cam-1', 'disabled');
+    assert.equal((await c.getChannelStatus('cam-1')).data.Status, 'Disabled');
+    assert.equal((await c.getChannel('cam-1')).data.Status, 'disabled');
+    assert.deepEqual((await c.getChannelHistory('cam-1')).records, []);
+    fails(await callOp(srv, 'PutLiveChannelStatus', { key: 'cam-1', query: [['status', 'paused']] }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'PutLiveChannel', { key: 'cam-3', body: '<LiveChannelConfiguration><Target><Type>DASH</Type></Target></LiveChannelConfiguration>' }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'PutLiveChannel', { key: 'cam-3', body: '<LiveChannelConfiguration><Target><Type>HLS</Type><FragCount>500</FragCount></Target></LiveChannelConfiguration>' }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'GetLiveChannelInfo', { key: 'cam-3' }), 'NoSuchLiveChannel', 404);
+    await c.deleteChannel('cam-1');
+    await c.deleteChannel('cam-2');
+    fails(await callOp(srv, 'DeleteLiveChannel', { key: 'cam-1' }), 'NoSuchLiveChannel', 404);
+    assert.equal((await c.listChannels({})).channels.length, 0);
+    // VOD playlists need recorded fragments: still 501.
+    fails(await send(srv, 'GET', BUCKET, [['vod', ''], ['startTime', '1'], ['endTime', '2']], undefined, {}, [AK, SECRET], 'cam-1'), 'NotImplemented', 501);
   });
 
   test('an explicit Deny refuses; an Allow of one action does not reach another; anonymous callers are refused', async () => {

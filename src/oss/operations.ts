@@ -466,8 +466,11 @@ function storedOperationOf(input: RouteInput): Operation | null {
   const name = hit.name as StoredOperationName;
   const bucket = hit.scope === 'service' ? null : input.address.bucket;
   if (hit.scope !== 'service' && bucket === null) throw notAllowed(input.method, 'Service');
+  // Live channels are addressed like objects (`/<bucket>/<channel>?live`) and authorized on that resource.
+  const key = hit.scope === 'object' ? input.address.key : null;
+  if (hit.scope === 'object' && key === null) throw notAllowed(input.method, 'Bucket');
   const action = `oss:${STORED_ACTION_NAMES[name] ?? name}`;
-  return { name, bucket, key: null, checks: [{ action, bucket, key: null, acl: 'none' }] } as EachSimple<StoredOperationName>;
+  return { name, bucket, key, checks: [{ action, bucket, key, acl: 'none' }] } as EachSimple<StoredOperationName>;
 }
 
 function routeImplemented(input: RouteInput): Operation {

@@ -66,9 +66,16 @@ export type StoredOperationName =
   | 'DeleteBucketDataRedundancyTransition'
   | 'OpenMetaQuery'
   | 'GetMetaQueryStatus'
-  | 'CloseMetaQuery';
+  | 'CloseMetaQuery'
+  | 'PutLiveChannel'
+  | 'ListLiveChannel'
+  | 'DeleteLiveChannel'
+  | 'PutLiveChannelStatus'
+  | 'GetLiveChannelInfo'
+  | 'GetLiveChannelHistory'
+  | 'GetLiveChannelStat';
 
-/** The 52 operations served by the stored-configuration mechanism, with their bodies. */
+/** The 59 operations served by the stored-configuration mechanism, with their bodies. */
 export const STORED_SCHEMAS: { readonly [N in StoredOperationName]: StoredOperationSchemas } = {
   PutBucketTags: {"request":{"root":"Tagging","node":{"t":"o","p":[["TagSet",{"t":"o","p":[["Tag",{"t":"o","p":[["Key",{"t":"s"},"r"],["Value",{"t":"s"},""]]},"m"]]},""]]}}},
   GetBucketTags: {"response":{"root":"Tagging","node":{"t":"o","p":[["TagSet",{"t":"o","p":[["Tag",{"t":"o","p":[["Key",{"t":"s"},"r"],["Value",{"t":"s"},""]]},"m"]]},""]]}}},
@@ -122,4 +129,11 @@ export const STORED_SCHEMAS: { readonly [N in StoredOperationName]: StoredOperat
   OpenMetaQuery: {"request":{"root":"MetaQuery","node":{"t":"o","p":[["Filters",{"t":"o","p":[["Filter",{"t":"s"},"m"]]},""]]}}},
   GetMetaQueryStatus: {"response":{"root":"MetaQueryStatus","node":{"t":"o","p":[["State",{"t":"s"},""],["Phase",{"t":"s"},""],["CreateTime",{"t":"s"},""],["UpdateTime",{"t":"s"},""]]}}},
   CloseMetaQuery: {},
+  PutLiveChannel: {"request":{"root":"LiveChannelConfiguration","node":{"t":"o","p":[["Description",{"t":"s"},""],["Status",{"t":"s"},""],["Target",{"t":"o","p":[["Type",{"t":"s"},""],["FragDuration",{"t":"i"},""],["FragCount",{"t":"i"},""],["PlaylistName",{"t":"s"},""]]},""],["Snapshot",{"t":"o","p":[["RoleName",{"t":"s"},""],["DestBucket",{"t":"s"},""],["NotifyTopic",{"t":"s"},""],["Interval",{"t":"i"},""]]},""]]}},"response":{"root":"CreateLiveChannelResult","node":{"t":"o","p":[["PublishUrls",{"t":"o","p":[["Url",{"t":"s"},""]]},""],["PlayUrls",{"t":"o","p":[["Url",{"t":"s"},""]]},""]]}}},
+  ListLiveChannel: {"response":{"root":"ListLiveChannelResult","node":{"t":"o","p":[["Prefix",{"t":"s"},""],["Marker",{"t":"s"},""],["MaxKeys",{"t":"i"},""],["IsTruncated",{"t":"b"},""],["NextMarker",{"t":"s"},""],["LiveChannel",{"t":"o","p":[["Name",{"t":"s"},""],["Description",{"t":"s"},""],["Status",{"t":"s"},""],["LastModified",{"t":"s"},""],["PublishUrls",{"t":"o","p":[["Url",{"t":"s"},""]]},""],["PlayUrls",{"t":"o","p":[["Url",{"t":"s"},""]]},""]]},"m"]]}}},
+  DeleteLiveChannel: {},
+  PutLiveChannelStatus: {},
+  GetLiveChannelInfo: {"response":{"root":"LiveChannelConfiguration","node":{"t":"o","p":[["Description",{"t":"s"},""],["Status",{"t":"s"},""],["Target",{"t":"o","p":[["Type",{"t":"s"},""],["FragDuration",{"t":"i"},""],["FragCount",{"t":"i"},""],["PlaylistName",{"t":"s"},""]]},""]]}}},
+  GetLiveChannelHistory: {"response":{"root":"LiveChannelHistory","node":{"t":"o","p":[["LiveRecord",{"t":"o","p":[["StartTime",{"t":"s"},""],["EndTime",{"t":"s"},""],["RemoteAddr",{"t":"s"},""]]},"m"]]}}},
+  GetLiveChannelStat: {"response":{"root":"LiveChannelStat","node":{"t":"o","p":[["Status",{"t":"s"},""],["ConnectedTime",{"t":"s"},""],["RemoteAddr",{"t":"s"},""],["Video",{"t":"o","p":[["Width",{"t":"i"},""],["Height",{"t":"i"},""],["FrameRate",{"t":"i"},""],["Bandwidth",{"t":"i"},""],["Codec",{"t":"s"},""]]},""],["Audio",{"t":"o","p":[["Bandwidth",{"t":"i"},""],["SampleRate",{"t":"i"},""],["Codec",{"t":"s"},""]]},""]]}}},
 };
