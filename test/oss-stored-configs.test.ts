@@ -4,7 +4,7 @@
 // their documented 404 or default; an explicit Deny refuses; ListBuckets filters by tag. Runs on SQLite, and
 // on PostgreSQL through test/pg-stored-configs.test.ts.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -427,6 +427,16 @@ describe('stored bucket configurations', () => {
     assert.equal((await c.listChannels({})).channels.length, 0);
     // VOD playlists need recorded fragments: still 501.
     fails(await send(srv, 'GET', BUCKET, [['vod', ''], ['startTime', '1'], ['endTime', '2']], undefined, {}, [AK, SECRET], 'cam-1'), 'NotImplemented', 501);
+  });
+
+  test('configurations survive a restart (SQLite: the same data directory)', { skip: process.env.ALUNITE_TEST_META === 'postgres' }, async () => {
+    ok(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>Enabled</Status><AllowCopy>true</AllowCopy></AccessMonitorConfiguration>' }));
+    await srv.close();
+    const again = await startTestServer({ dataDir: srv.dataDir });
+    const dataDir = srv.dataDir;
+    srv = { ...again, dataDir, stop: async () => { await again.stop(); await rm(dataDir, { recursive: true, force: true }); } };
+    client = srv.client();
+    assert.ok(ok(await callOp(srv, 'GetBucketAccessMonitor')).text.includes('<Status>Enabled</Status><AllowCopy>true</AllowCopy>'));
   });
 
   test('an explicit Deny refuses; an Allow of one action does not reach another; anonymous callers are refused', async () => {

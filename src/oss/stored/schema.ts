@@ -129,8 +129,8 @@ export function textOf(doc: Doc, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** A repeated child as a list (empty when absent). */
+/** A repeated child as a new list (empty when absent): stored values are shared and never changed in place. */
 export function listOf(doc: Doc, name: string): Array<string | Doc> {
   const v = doc[name];
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+  return v === undefined ? [] : Array.isArray(v) ? [...v] : [v];
 }
