@@ -204,6 +204,7 @@ describe('stored bucket configurations', () => {
     };
     const c = client as unknown as TagCalls;
     assert.deepEqual((await c.getBucketTags(BUCKET)).tag, {});
+    assert.ok(ok(await callOp(srv, 'GetBucketTags')).text.endsWith('<Tagging></Tagging>'), 'no tags: an empty Tagging element');
     assert.equal((await c.putBucketTags(BUCKET, { team: 'blue', env: 'prod' })).status, 200);
     assert.deepEqual((await c.getBucketTags(BUCKET)).tag, { team: 'blue', env: 'prod' });
     const tooMany = Array.from({ length: 21 }, (_, i) => `<Tag><Key>k${i}</Key><Value>v</Value></Tag>`).join('');
@@ -462,7 +463,13 @@ describe('stored bucket configurations', () => {
     ok(await callOp(srv, 'GetBucketAccessMonitor', { creds: ncreds }));
     fails(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>Disabled</Status></AccessMonitorConfiguration>', creds: ncreds }), 'AccessDenied', 403);
 
+    // ACLs never grant configurations: a public-read-write bucket still refuses anonymous callers.
+    await client.putBucketACL(BUCKET, 'public-read-write');
     const anon = await rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/?transferAcceleration`, headers: { host: `localhost:${srv.port}` } });
-    assert.equal(anon.status, 403);
+    assert.equal(anon.status, 403, anon.body.toString('utf8'));
+    const body = '<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>';
+    const anonPut = await rawRequest(srv.port, { method: 'PUT', path: `/${BUCKET}/?tagging`, headers: { host: `localhost:${srv.port}`, 'content-length': String(body.length) }, body });
+    assert.equal(anonPut.status, 403, anonPut.body.toString('utf8'));
+    await client.putBucketACL(BUCKET, 'private');
   });
 });

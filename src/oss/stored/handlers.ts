@@ -766,7 +766,8 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
     bounds: { maxItems: { 'TagSet.Tag': BUCKET_TAG_LIMITS.maxTags }, required: ['TagSet'] },
     check: checkTags,
   }),
-  GetBucketTags: getSingle('GetBucketTags', 'bucket-tags', { TagSet: {} }),
+  // No tags: an empty Tagging element (OSS's documented answer).
+  GetBucketTags: getSingle('GetBucketTags', 'bucket-tags', {}),
   DeleteBucketTags: deleteBucketTags,
   PutBucketTransferAcceleration: putSingle('PutBucketTransferAcceleration', { config: 'transfer-acceleration', bounds: { required: ['Enabled'] } }),
   GetBucketTransferAcceleration: getSingle('GetBucketTransferAcceleration', 'transfer-acceleration', 'NoSuchTransferAccelerationConfiguration'),
