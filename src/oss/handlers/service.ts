@@ -2,7 +2,7 @@ import { isoDate } from '../../util/time.js';
 import type { Bucket } from '../../domain/model.js';
 import { invalidArgument } from '../../errors.js';
 import type { Handler, OssRequest } from '../context.js';
-import { bucketTags } from '../stored/handlers.js';
+import { bucketTags } from '../stored/tags.js';
 import { el } from '../xml.js';
 import { limitParam, owner, xmlResponse } from './common.js';
 
