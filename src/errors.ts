@@ -247,6 +247,7 @@ export const catalogue = {
   NoSuchInventory: { status: 404, message: 'The specified inventory does not exist.' },
   InventoryAlreadyExist: { status: 409, message: 'The inventory already exists.' },
   TooManyInventory: { status: 400, message: 'The bucket has too many inventories.' },
+  CnameAlreadyExists: { status: 409, message: 'The CNAME is already bound to another bucket.' },
   NoSuchCname: { status: 404, message: 'The specified CNAME is not bound to this bucket.' },
   TooManyCname: { status: 400, message: 'The bucket has too many CNAMEs.' },
   CnameTokenNotFound: { status: 404, message: 'No CNAME token was created for this domain, or it has expired.' },

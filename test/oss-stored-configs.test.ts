@@ -303,6 +303,9 @@ describe('stored bucket configurations', () => {
     const again = ok(await callOp(srv, 'GetCnameToken', { query: [['cname', 'www.example.com']] })).text;
     assert.equal(/<Token>(\w+)<\/Token>/.exec(again)?.[1], /<Token>(\w+)<\/Token>/.exec(token)?.[1]);
     ok(await callOp(srv, 'PutCname', { body }));
+    await client.putBucket('stored-cname-other');
+    fails(await callOp(srv, 'PutCname', { bucket: 'stored-cname-other', body }), 'CnameAlreadyExists', 409);
+    await client.deleteBucket('stored-cname-other');
     const list = ok(await callOp(srv, 'ListCname')).text;
     assert.ok(list.includes('<ListCnameResult><Bucket>stored-bucket</Bucket><Owner>') && list.includes('<Domain>www.example.com</Domain>'), list);
     fails(await callOp(srv, 'PutCname', { body: '<BucketCnameConfiguration><Cname><Domain>not a domain</Domain></Cname></BucketCnameConfiguration>' }), 'InvalidArgument', 400);

@@ -5,7 +5,7 @@ import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty } from '../handlers/common.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
-import { type StoredOperationName } from './schemas.js';
+import type { StoredOperationName } from './schemas.js';
 import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
 // CNAMEs bound to a bucket and their ownership tokens (no DNS check, no routing by domain).
@@ -30,6 +30,12 @@ export const putCname: Handler = async (req) => {
   const { domain, doc } = await domainOf(req, 'PutCname');
   const cert = child(child(doc, 'Cname')!, 'CertificateConfiguration');
   const now = isoDate(req.services.stored.now());
+  // A domain is bound to one bucket (checked across the account's buckets; see docs/stored-configurations.md).
+  for (const b of await req.services.stored.accountBuckets(req.accountId)) {
+    if (b.name !== bucketOf(req) && cnamesOf(req.services.stored.valueOf(b, 'cname')).some((c) => textOf(c, 'Domain') === domain)) {
+      throw new AppError('CnameAlreadyExists', undefined, { Cname: domain, Bucket: b.name });
+    }
+  }
   await req.services.stored.update(bucketOf(req), 'cname', (current) => {
     const others = cnamesOf(current).filter((c) => textOf(c, 'Domain') !== domain);
     if (others.length >= MAX_CNAMES) throw new AppError('TooManyCname', `A bucket may have at most ${MAX_CNAMES} CNAMEs.`);

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors.js';
 import type { Handler } from '../context.js';
-import { type Doc } from './schema.js';
+import type { Doc } from './schema.js';
 import { bucketOf, respond } from './common.js';
 
 // Answers computed from what the server knows: the bucket policy's public status, the region list.
