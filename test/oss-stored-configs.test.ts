@@ -443,6 +443,26 @@ describe('stored bucket configurations', () => {
     assert.ok(ok(await callOp(srv, 'GetBucketAccessMonitor')).text.includes('<Status>Enabled</Status><AllowCopy>true</AllowCopy>'));
   });
 
+  test('every stored operation is authorized as its own action: an explicit Deny of it refuses, an Allow of oss:* admits', async () => {
+    const ram = new Ram(srv);
+    const names = Object.keys(STORED_SCHEMAS) as StoredOperationName[];
+    const actionOf = (n: string): string => `oss:${({ PutBucketTags: 'PutBucketTagging', GetBucketTags: 'GetBucketTagging', DeleteBucketTags: 'DeleteBucketTagging' } as Record<string, string>)[n] ?? n}`;
+    const allowAll = { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] };
+    const denied = await ram.userWith('stored-deny-all', policyDoc(allowAll, { Effect: 'Deny', Action: names.map(actionOf), Resource: ['acs:oss:*:*:*'] }));
+    const allowed = await ram.userWith('stored-allow-all', policyDoc(allowAll));
+    for (const name of names) {
+      const entry = CATALOG.find((o) => o.name === name)!;
+      const query: Array<[string, string]> = entry.requiredQuery.map((q): [string, string] => [q, 'x']);
+      const headers: Record<string, string> = Object.fromEntries(entry.requiredHeaders.map((h) => [h, 'ap-x']));
+      const body = entry.method === 'PUT' || entry.method === 'POST' ? '<x/>' : undefined;
+      const d = await callOp(srv, name, { query, body, headers, creds: [denied.accessKeyId, denied.accessKeySecret] });
+      fails(d, 'AccessDenied', 403);
+      const a = await callOp(srv, name, { query, body, headers, creds: [allowed.accessKeyId, allowed.accessKeySecret] });
+      assert.notEqual(a.status, 403, `${name}: ${a.text.slice(0, 300)}`);
+      assert.ok(a.status < 500, `${name}: ${a.text.slice(0, 300)}`);
+    }
+  });
+
   test('an explicit Deny refuses; an Allow of one action does not reach another; anonymous callers are refused', async () => {
     const ram = new Ram(srv);
     const u = await ram.userWith('stored-user', policyDoc(
