@@ -226,6 +226,10 @@ describe('stored bucket configurations', () => {
 
     ok(await callOp(srv, 'DeleteBucketTags', { query: [['tagging', 'env']] }), 204);
     assert.deepEqual((await c.getBucketTags(BUCKET)).tag, { team: 'blue' });
+    // The same through ali-oss signing V4 (every query key signed).
+    const v4 = srv.client({ authorizationV4: true } as Partial<OSS.Options>) as unknown as TagCalls;
+    assert.equal((await v4.putBucketTags(BUCKET, { team: 'green' })).status, 200);
+    assert.deepEqual((await v4.getBucketTags(BUCKET)).tag, { team: 'green' });
     assert.equal((await c.deleteBucketTags(BUCKET)).status, 204);
     assert.deepEqual((await c.getBucketTags(BUCKET)).tag, {});
     assert.deepEqual(await names({ 'tag-key': 'team' }), []);
