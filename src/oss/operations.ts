@@ -448,10 +448,6 @@ export function route(input: RouteInput): Operation {
   return versionChecks(op, input.query);
 }
 
-/**
- * A stored bucket configuration operation, routed by its catalog entry: authorized as `oss:<Operation>` on
- * the bucket (service-scoped ones on the service), never granted by an ACL (owner and policies only).
- */
 /** Stored operations authorized as another action (spec ram-sts §3; policy/known-actions.ts says the same). */
 const STORED_ACTION_NAMES: Partial<Record<StoredOperationName, string>> = {
   PutBucketTags: 'PutBucketTagging',
@@ -459,8 +455,15 @@ const STORED_ACTION_NAMES: Partial<Record<StoredOperationName, string>> = {
   DeleteBucketTags: 'DeleteBucketTagging',
 };
 
+/** The sub-resource keys of the stored operations: a request naming none of them skips the lookup below. */
+const STORED_KEYS: ReadonlySet<string> = new Set(CATALOG.filter((op) => STORED_NAMES.has(op.name)).flatMap((op) => op.subresources.map(([k]) => k)));
+
+/**
+ * A stored bucket configuration operation, routed by its catalog entry: authorized as `oss:<Operation>` on
+ * the bucket (service-scoped ones on the service), never granted by an ACL (owner and policies only).
+ */
 function storedOperationOf(input: RouteInput): Operation | null {
-  if (input.query.size === 0) return null;
+  if (input.query.size === 0 || ![...input.query.keys()].some((k) => STORED_KEYS.has(k))) return null;
   const hit = catalogOperationOf(input);
   if (hit === null || !STORED_NAMES.has(hit.name)) return null;
   const name = hit.name as StoredOperationName;
