@@ -297,6 +297,15 @@ describe('stored bucket configurations', () => {
     assert.ok(!left.includes(id) && left.includes('<ID>second</ID>'), left);
     ok(await callOp(srv, 'DeleteBucketReplication', { body: '<ReplicationRules><ID>second</ID></ReplicationRules>' }));
     fails(await callOp(srv, 'GetBucketReplication'), 'NoSuchReplicationConfiguration', 404);
+
+    // A configuration is at most 64 KiB in the store: the rule that would pass it is refused, the others stay.
+    const big = (id: string): string => `<ReplicationConfiguration><Rule><ID>${id}</ID><PrefixSet>${Array.from({ length: 9 }, (_, i) => `<Prefix>${String(i).repeat(4000)}</Prefix>`).join('')}</PrefixSet><Destination><Bucket>d</Bucket><Location>oss-cn-hangzhou</Location></Destination></Rule></ReplicationConfiguration>`;
+    ok(await callOp(srv, 'PutBucketReplication', { body: big('big-1') }));
+    const over = fails(await callOp(srv, 'PutBucketReplication', { body: big('big-2') }), 'InvalidArgument', 400);
+    assert.ok(over.err?.Message.includes('65536'), over.text);
+    const kept = ok(await callOp(srv, 'GetBucketReplication')).text;
+    assert.ok(kept.includes('<ID>big-1</ID>') && !kept.includes('big-2'), kept.slice(0, 200));
+    ok(await callOp(srv, 'DeleteBucketReplication', { body: '<ReplicationRules><ID>big-1</ID></ReplicationRules>' }));
   });
 
   test('CNAME: token, bind, list, unbind; bad domains refused', async () => {
