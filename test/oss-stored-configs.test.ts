@@ -90,7 +90,7 @@ const SINGLES: Array<{ put: StoredOperationName; get?: StoredOperationName; del?
     put: 'PutBucketResourceGroup', get: 'GetBucketResourceGroup',
     body: '<BucketResourceGroupConfiguration><ResourceGroupId>rg-aek27tc1234</ResourceGroupId></BucketResourceGroupConfiguration>',
     expect: ['<ResourceGroupId>rg-aek27tc1234</ResourceGroupId>'],
-    absent: { contains: '<ResourceGroupId></ResourceGroupId>' },
+    absent: { contains: '<ResourceGroupId>rg-default</ResourceGroupId>' },
   },
   {
     put: 'PutBucketAccessMonitor', get: 'GetBucketAccessMonitor',
@@ -170,6 +170,21 @@ describe('stored bucket configurations', () => {
     // Nothing was stored by the refused bodies.
     fails(await callOp(srv, 'GetBucketInventory', { query: [['inventoryId', 'inv1']] }), 'NoSuchInventory', 404);
     fails(await callOp(srv, 'GetBucketReplication'), 'NoSuchReplicationConfiguration', 404);
+  });
+
+  test('GetBucketInfo shows the stored acceleration, access monitor, resource group and replication', async () => {
+    const info = async (): Promise<string> => ok(await send(srv, 'GET', BUCKET, [['bucketInfo', '']])).text;
+    ok(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>' }));
+    ok(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>' }));
+    ok(await callOp(srv, 'PutBucketResourceGroup', { body: '<BucketResourceGroupConfiguration><ResourceGroupId>rg-info1</ResourceGroupId></BucketResourceGroupConfiguration>' }));
+    ok(await callOp(srv, 'PutBucketReplication', { body: '<ReplicationConfiguration><Rule><ID>info</ID><Destination><Bucket>d</Bucket><Location>oss-cn-beijing</Location></Destination></Rule></ReplicationConfiguration>' }));
+    let text = await info();
+    for (const e of ['<AccessMonitor>Enabled</AccessMonitor>', '<CrossRegionReplication>Enabled</CrossRegionReplication>', '<ResourceGroupId>rg-info1</ResourceGroupId>', '<TransferAcceleration>Enabled</TransferAcceleration>']) assert.ok(text.includes(e), `${e} in ${text}`);
+    ok(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled>false</Enabled></TransferAccelerationConfiguration>' }));
+    ok(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>Disabled</Status></AccessMonitorConfiguration>' }));
+    ok(await callOp(srv, 'DeleteBucketReplication', { body: '<ReplicationRules><ID>info</ID></ReplicationRules>' }));
+    text = await info();
+    for (const e of ['<AccessMonitor>Disabled</AccessMonitor>', '<CrossRegionReplication>Disabled</CrossRegionReplication>', '<TransferAcceleration>Disabled</TransferAcceleration>']) assert.ok(text.includes(e), `${e} in ${text}`);
   });
 
   test('typed values: booleans, enums, required elements; a bad document keeps the old one', async () => {

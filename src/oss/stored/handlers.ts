@@ -1,6 +1,7 @@
 import type { Handler } from '../context.js';
 import { invalidArgument } from '../../errors.js';
 import * as ap from './access-points.js';
+import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
 import { deleteSingle, getSingle, putSingle } from './common.js';
 import * as cname from './cname.js';
 import * as computed from './computed.js';
@@ -65,8 +66,8 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
       if (!/^rg-[a-z0-9]{1,61}$/.test(id)) throw invalidArgument('ResourceGroupId must look like rg-<letters and digits>.', 'ResourceGroupId', id);
     },
   }),
-  // No group set: the account's default resource group (OSS answers an empty ResourceGroupId for it).
-  GetBucketResourceGroup: getSingle('GetBucketResourceGroup', 'resource-group', { ResourceGroupId: '' }),
+  // No group set: the default resource group, as GetBucketInfo shows it.
+  GetBucketResourceGroup: getSingle('GetBucketResourceGroup', 'resource-group', { ResourceGroupId: DEFAULT_RESOURCE_GROUP }),
   PutBucketAccessMonitor: putSingle('PutBucketAccessMonitor', { config: 'access-monitor', bounds: { required: ['Status'] } }),
   GetBucketAccessMonitor: getSingle('GetBucketAccessMonitor', 'access-monitor', { Status: 'Disabled' }),
   PutBucketHash: putSingle('PutBucketHash', { config: 'object-hash', bounds: { required: ['ObjectHashFunction'] } }),
