@@ -12,6 +12,7 @@ import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
 import type { RetentionService } from '../domain/retention.js';
+import type { StoredConfigService } from '../domain/stored-configs.js';
 import type { AuthzCheck, Operation } from './operations.js';
 import type { ImageStyleService } from '../image/styles.js';
 
@@ -31,6 +32,8 @@ export interface OssServices {
   accessRules: AccessRulesService;
   /** Image styles (docs/image-processing.md). */
   styles: ImageStyleService;
+  /** Stored-and-returned bucket configurations (docs/stored-configurations.md). */
+  stored: StoredConfigService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

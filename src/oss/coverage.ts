@@ -2,6 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CATALOG, type CatalogOperation } from './catalog.js';
 import { IMPLEMENTED_OPERATIONS, UNIMPLEMENTED_PARAMS, UNPUBLISHED_SUBRESOURCES } from './operations.js';
+import { ENFORCED_OPERATIONS } from './stored/handlers.js';
+import { STORED_SCHEMAS } from './stored/schemas.js';
 
 /**
  * The operation coverage section of docs/compatibility.md, generated from the published metadata
@@ -18,13 +20,25 @@ function requestOf(op: CatalogOperation): string {
   return `\`${op.method} ${path}${query.length > 0 ? `?${query.join('&')}` : ''}\`${headers}`;
 }
 
+/** The three states of an operation: its effect enforced, its configuration only kept, or 501. */
+export type CoverageState = 'implemented' | 'stored and returned only' | '501 `NotImplemented`';
+
+export function stateOf(name: string): CoverageState {
+  if (!IMPLEMENTED_OPERATIONS.has(name)) return '501 `NotImplemented`';
+  const stored = Object.hasOwn(STORED_SCHEMAS, name) && !ENFORCED_OPERATIONS.has(name as keyof typeof STORED_SCHEMAS);
+  return stored ? 'stored and returned only' : 'implemented';
+}
+
 export function coverageSection(): string {
   const implemented = CATALOG.filter((op) => IMPLEMENTED_OPERATIONS.has(op.name)).length;
-  const rows = CATALOG.map((op) => `| ${op.name} | ${requestOf(op)} | ${IMPLEMENTED_OPERATIONS.has(op.name) ? 'implemented' : '501 `NotImplemented`'} |`);
+  const storedOnly = CATALOG.filter((op) => stateOf(op.name) === 'stored and returned only').length;
+  const rows = CATALOG.map((op) => `| ${op.name} | ${requestOf(op)} | ${stateOf(op.name)} |`);
   const params = [...new Set(UNIMPLEMENTED_PARAMS.keys())].map((p) => `\`${p}\``).join(', ');
   return [
     BEGIN,
-    `${CATALOG.length} published operations: ${implemented} implemented, ${CATALOG.length - implemented} answered with 501 \`NotImplemented\``,
+    `${CATALOG.length} published operations: ${implemented - storedOnly} implemented and enforced, ${storedOnly} stored and returned only`,
+    `(the configuration is validated, kept and given back, but nothing acts on it: [stored-configurations.md](stored-configurations.md)),`,
+    `${CATALOG.length - implemented} answered with 501 \`NotImplemented\``,
     '(after authentication and authorization as `oss:<Operation>`). The request column is the metadata\'s path and',
     'required query parameters and headers; a required header only tells apart operations that share a path.',
     '',

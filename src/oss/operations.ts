@@ -4,6 +4,7 @@ import { decodeUrlPath, type Address } from './address.js';
 import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
 import { routeImage } from './image-route.js';
+import { STORED_SCHEMAS, type StoredOperationName } from './stored/schemas.js';
 
 /**
  * Every OSS operation, as a typed value: name, what it needs authorized and its parsed parameters.
@@ -69,6 +70,8 @@ export interface CopySource {
 }
 
 type Simple<N extends string> = Base & { name: N; params?: undefined };
+/** One Simple member per name of a union (stored configurations: one handler each). */
+type EachSimple<N> = N extends string ? Simple<N> : never;
 
 export type Operation =
   | Simple<'ListBuckets'>
@@ -155,7 +158,9 @@ export type Operation =
   // then answered 501 NotImplemented by its handler. Never run as another operation.
   | (Base & { name: 'Unimplemented'; params: { operation: string; message: string } })
   // SealAppendObject (docs/traffic-limit-seal.md): `position`, when given, must be the object's length.
-  | (Base & { name: 'SealAppendObject'; params: { position: number | undefined } });
+  | (Base & { name: 'SealAppendObject'; params: { position: number | undefined } })
+  // Stored bucket configurations (src/oss/stored/, docs/stored-configurations.md), routed by their catalog entry.
+  | EachSimple<StoredOperationName>;
 
 export interface RouteInput {
   method: string;
@@ -175,6 +180,10 @@ export interface RouteInput {
   /** Which request headers are present (lower-case names); they tell some published operations apart. */
   hasHeader: (name: string) => boolean;
 }
+
+/** The stored-configuration operations (src/oss/stored/schemas.ts, generated). */
+const STORED_OPERATIONS = Object.keys(STORED_SCHEMAS) as StoredOperationName[];
+const STORED_NAMES: ReadonlySet<string> = new Set(STORED_OPERATIONS);
 
 /** Published operations with a handler (OptionObject is the CORS preflight, answered before routing). */
 export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['name'] | 'OptionObject'>([
@@ -200,6 +209,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'PutStyle', 'GetStyle', 'ListStyle', 'DeleteStyle',
   // Appendable objects (docs/traffic-limit-seal.md)
   'SealAppendObject',
+  // Stored bucket configurations (src/oss/stored/).
+  ...STORED_OPERATIONS,
 ]);
 
 /**
@@ -223,9 +234,8 @@ export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
  * ignored (a DeleteObject of one version must not delete the object).
  */
 export const UNIMPLEMENTED_PARAMS: ReadonlyMap<string, string> = new Map([
-  ['tagging', 'Listing buckets by tag is not implemented by Alunite yet.'],
-  ['tag-key', 'Listing buckets by tag is not implemented by Alunite yet.'],
-  ['tag-value', 'Listing buckets by tag is not implemented by Alunite yet.'],
+  // tag-key / tag-value filter ListBuckets (docs/stored-configurations.md); the `tagging` form is not documented.
+  ['tagging', 'Listing buckets by the tagging parameter is not implemented by Alunite yet (use tag-key and tag-value).'],
 ]);
 
 /** A key a published path names that is not a sub-resource: `list-type=2` picks ListObjectsV2, other values list V1. */
@@ -369,6 +379,7 @@ function assertConsumed(op: Operation, input: RouteInput): void {
   for (const k of input.query.keys()) {
     const owners = PUBLISHED_KEYS.get(k);
     if (owners === undefined || own.has(k)) continue;
+    if (PARAMS_BY_NAME.get(op.name)?.has(k) === true) continue; // a plain parameter of this operation (GetCnameToken's cname)
     if (op.name === 'GetObjectMeta' && k === 'objectMeta') continue; // GET ?objectMeta is accepted like HEAD
     if (owners.some((o) => o.method === input.method && o.scope === scopeOf(input.address))) {
       throw invalidArgument(`The sub-resource "${k}" cannot be combined with the other sub-resources of this request.`, k, input.query.get(k) ?? '');
@@ -483,9 +494,39 @@ export function route(input: RouteInput): Operation {
   return versionChecks(op, input.query);
 }
 
+/** Stored operations authorized as another action (spec ram-sts §3; policy/known-actions.ts says the same). */
+const STORED_ACTION_NAMES: Partial<Record<StoredOperationName, string>> = {
+  PutBucketTags: 'PutBucketTagging',
+  GetBucketTags: 'GetBucketTagging',
+  DeleteBucketTags: 'DeleteBucketTagging',
+};
+
+/** The sub-resource keys of the stored operations: a request naming none of them skips the lookup below. */
+const STORED_KEYS: ReadonlySet<string> = new Set(CATALOG.filter((op) => STORED_NAMES.has(op.name)).flatMap((op) => op.subresources.map(([k]) => k)));
+
+/**
+ * A stored bucket configuration operation, routed by its catalog entry: authorized as `oss:<Operation>` on
+ * the bucket (service-scoped ones on the service), never granted by an ACL (owner and policies only).
+ */
+function storedOperationOf(input: RouteInput): Operation | null {
+  if (input.query.size === 0 || ![...input.query.keys()].some((k) => STORED_KEYS.has(k))) return null;
+  const hit = catalogOperationOf(input);
+  if (hit === null || !STORED_NAMES.has(hit.name)) return null;
+  const name = hit.name as StoredOperationName;
+  const bucket = hit.scope === 'service' ? null : input.address.bucket;
+  if (hit.scope !== 'service' && bucket === null) throw notAllowed(input.method, 'Service');
+  // Live channels are addressed like objects (`/<bucket>/<channel>?live`) and authorized on that resource.
+  const key = hit.scope === 'object' ? input.address.key : null;
+  if (hit.scope === 'object' && key === null) throw notAllowed(input.method, 'Bucket');
+  const action = `oss:${STORED_ACTION_NAMES[name] ?? name}`;
+  return { name, bucket, key, checks: [{ action, bucket, key, acl: 'none' }] } as EachSimple<StoredOperationName>;
+}
+
 function routeImplemented(input: RouteInput): Operation {
   const { method, address, query } = input;
   const { bucket, key } = address;
+  const stored = storedOperationOf(input);
+  if (stored !== null) return stored;
   const has = (name: string): boolean => query.has(name);
 
   const svc = (action: string): Base => ({ bucket: null, key: null, checks: [{ action, bucket: null, key: null, acl: 'none' }] });

@@ -12,6 +12,7 @@ import { bucketDefaultEncryption } from '../../domain/encryption.js';
 import { encryptionFields } from './encryption.js';
 import { versioningStatus } from '../../domain/versioning.js';
 import type { DeleteEntry } from '../../domain/objects.js';
+import { storedBucketInfo } from '../stored/bucket-info.js';
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
@@ -51,20 +52,21 @@ export const deleteBucket: Handler = async (req) => {
 export const getBucketInfo: Handler = async (req) => {
   const b = await req.services.buckets.get(bucketOf(req));
   const sse = bucketDefaultEncryption(b);
+  const stored = storedBucketInfo(req.services.stored, b); // docs/stored-configurations.md
   return xmlResponse(
     el('BucketInfo', [
       el('Bucket', [
-        el('AccessMonitor', 'Disabled'),
+        el('AccessMonitor', stored.accessMonitor),
         el('CreationDate', isoDate(b.createdAt)),
-        el('CrossRegionReplication', 'Disabled'),
+        el('CrossRegionReplication', stored.crossRegionReplication),
         el('DataRedundancyType', b.redundancyType),
         el('ExtranetEndpoint', `oss-${b.region}.aliyuncs.com`),
         el('IntranetEndpoint', `oss-${b.region}-internal.aliyuncs.com`),
         el('Location', `oss-${b.region}`),
         el('Name', b.name),
-        el('ResourceGroupId', 'rg-default'),
+        el('ResourceGroupId', stored.resourceGroupId),
         el('StorageClass', b.storageClass),
-        el('TransferAcceleration', 'Disabled'),
+        el('TransferAcceleration', stored.transferAcceleration),
         // Only once versioning was set (Enabled or Suspended), as GetBucketVersioning.
         versioningStatus(b) !== null && el('Versioning', versioningStatus(b)!),
         owner(b.ownerAccountId),

@@ -14,6 +14,7 @@ import * as service from './service.js';
 import { sealAppendObject } from './seal.js';
 import { unimplemented } from './unimplemented.js';
 import * as website from './website.js';
+import { storedHandlers } from '../stored/handlers.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
@@ -99,4 +100,6 @@ export const handlers: HandlerTable = {
   ProcessObjectSave: image.processObjectSave,
   // Appendable objects (docs/traffic-limit-seal.md)
   SealAppendObject: sealAppendObject,
+  // Stored bucket configurations (src/oss/stored/, generated schemas).
+  ...storedHandlers,
 };

@@ -1,14 +1,34 @@
 import { isoDate } from '../../util/time.js';
-import type { Handler } from '../context.js';
+import type { Bucket } from '../../domain/model.js';
+import { invalidArgument } from '../../errors.js';
+import type { Handler, OssRequest } from '../context.js';
+import { bucketTags } from '../stored/tags.js';
 import { el } from '../xml.js';
 import { limitParam, owner, xmlResponse } from './common.js';
+
+/**
+ * The page of buckets, filtered by tag-key (and tag-value) when asked: the account's buckets (at most 100,
+ * LIMITS.maxBucketsPerAccount) are read from `marker` on and filtered by their stored tags, then paged.
+ */
+async function listFiltered(req: OssRequest, q: { prefix: string; marker: string; maxKeys: number }): Promise<{ buckets: Bucket[]; truncated: boolean }> {
+  const tagKey = req.query.get('tag-key');
+  const tagValue = req.query.get('tag-value');
+  if (tagKey === undefined && tagValue === undefined) return req.services.buckets.list(req.accountId, q);
+  if (tagKey === undefined || tagKey === '') throw invalidArgument('tag-value needs tag-key.', 'tag-key', '');
+  const all = await req.services.buckets.list(req.accountId, { ...q, maxKeys: 1000 });
+  const matching = all.buckets.filter((b) => {
+    const tags = bucketTags(req.services.stored.valueOf(b, 'bucket-tags'));
+    return tags.has(tagKey) && (tagValue === undefined || tags.get(tagKey) === tagValue);
+  });
+  return { buckets: matching.slice(0, q.maxKeys), truncated: matching.length > q.maxKeys };
+}
 
 export const listBuckets: Handler = async (req) => {
   const prefix = req.query.get('prefix') ?? '';
   const marker = req.query.get('marker') ?? '';
   const maxKeys = limitParam(req.query, 'max-keys', 100, 1000);
   const filtered = req.query.has('prefix') || req.query.has('marker') || req.query.has('max-keys');
-  const { buckets, truncated } = await req.services.buckets.list(req.accountId, { prefix, marker, maxKeys });
+  const { buckets, truncated } = await listFiltered(req, { prefix, marker, maxKeys });
   return xmlResponse(
     el('ListAllMyBucketsResult', [
       filtered && el('Prefix', prefix),

@@ -1,0 +1,88 @@
+import { AppError } from '../errors.js';
+import { jsonConfig, readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
+import { requireBucket, type DomainContext } from './context.js';
+import type { Bucket } from './model.js';
+
+// "Stored and returned" bucket configurations (docs/stored-configurations.md): validated documents the cloud
+// keeps per bucket and gives back, with no behaviour of their own in Alunite. Each is one ConfigKind of the
+// generic bucket-config mechanism, named `stored.<name>`; the value is plain JSON data (the validated
+// document, or a small record of several, e.g. inventories by id). Protocol-free: the OSS side validates and
+// renders (src/oss/stored/).
+
+/** Plain JSON data (what a stored configuration may hold). */
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/** The most bytes one stored configuration may take in the store (its JSON form). */
+export const MAX_STORED_BYTES = 64 * 1024;
+
+const kinds = new Map<string, ConfigKind<Json>>();
+
+/** The one ConfigKind of a stored configuration. */
+export function storedKind(name: string): ConfigKind<Json> {
+  if (!/^[a-z][a-z0-9-]{0,40}$/.test(name)) throw new Error(`bad stored configuration name ${name}`);
+  let kind = kinds.get(name);
+  if (kind === undefined) {
+    const base = jsonConfig<Json>(`stored.${name}`);
+    kind = {
+      name: base.name,
+      decode: base.decode,
+      encode: (v) => {
+        const text = base.encode(v);
+        if (Buffer.byteLength(text) > MAX_STORED_BYTES) {
+          throw new AppError('InvalidArgument', `The ${name} configuration would exceed ${MAX_STORED_BYTES} bytes.`);
+        }
+        return text;
+      },
+    };
+    kinds.set(name, kind);
+  }
+  return kind;
+}
+
+export class StoredConfigService {
+  constructor(private readonly ctx: DomainContext) {}
+
+  /** The bucket (NoSuchBucket when absent) and its stored configuration `name` (null when none). */
+  async get(bucketName: string, name: string): Promise<{ bucket: Bucket; value: Json | null }> {
+    const bucket = await requireBucket(this.ctx, bucketName);
+    return { bucket, value: readConfig(bucket, storedKind(name)) };
+  }
+
+  /**
+   * Read-modify-write inside the store's transaction: `decide` gets the current value (null when none) and
+   * returns the new one (null removes it); an AppError it throws leaves everything unchanged.
+   */
+  async update(bucketName: string, name: string, decide: (current: Json | null) => Json | null, removing = false): Promise<Json | null> {
+    let result: Json | null = null;
+    await updateConfig(this.ctx, bucketName, storedKind(name), (current) => {
+      result = decide(current);
+      return result;
+    }, { removing });
+    return result;
+  }
+
+  /** The stored configuration `name` of each of these buckets (for ListBuckets' tag filter: no query). */
+  valueOf(bucket: Bucket, name: string): Json | null {
+    return readConfig(bucket, storedKind(name));
+  }
+
+  /** Every bucket the account owns (at most LIMITS.maxBucketsPerAccount), for the account-wide lists. */
+  async accountBuckets(accountId: string): Promise<Bucket[]> {
+    const out: Bucket[] = [];
+    let after = '';
+    for (;;) {
+      const page = await this.ctx.meta.listBuckets({ prefix: '', after, limit: 1000 });
+      out.push(...page.filter((b) => b.ownerAccountId === accountId));
+      if (page.length < 1000) return out;
+      after = page[page.length - 1]!.name;
+    }
+  }
+
+  now(): number {
+    return this.ctx.clock();
+  }
+
+  get region(): string {
+    return this.ctx.region;
+  }
+}

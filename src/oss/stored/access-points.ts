@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { AppError, invalidArgument } from '../../errors.js';
+import type { Json } from '../../domain/stored-configs.js';
+import type { Handler, OssRequest } from '../context.js';
+import { header } from '../headers.js';
+import { checkMd5, empty, limitParam, readSmallBody } from '../handlers/common.js';
+import { parsePolicy } from '../../policy/index.js';
+import { child, listOf, textOf, type Doc } from './schema.js';
+import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+
+// Access points and their policies (the alias is not served; stored and returned only).
+
+/** OSS: 3–19 characters, lower-case letters, digits and hyphens, not starting or ending with a hyphen. */
+const ACCESS_POINT_NAME = /^[a-z0-9][a-z0-9-]{1,17}[a-z0-9]$/;
+const MAX_ACCESS_POINTS = 100;
+const MAX_AP_POLICY = 16 * 1024;
+
+function accessPointsOf(value: Json | null): Doc[] {
+  const doc = asDoc(value);
+  return doc === null ? [] : (listOf(doc, 'AccessPoint') as Doc[]);
+}
+
+function accessPointNameOf(req: OssRequest): string {
+  const name = header(req.headers, 'x-oss-access-point-name') ?? '';
+  if (!ACCESS_POINT_NAME.test(name)) throw invalidArgument('x-oss-access-point-name must be 3 to 19 lower-case letters, digits or hyphens.', 'x-oss-access-point-name', name.slice(0, 64));
+  return name;
+}
+
+async function findAccessPoint(req: OssRequest, name: string): Promise<Doc> {
+  const { value } = await req.services.stored.get(bucketOf(req), 'access-point');
+  const ap = accessPointsOf(value).find((a) => textOf(a, 'AccessPointName') === name);
+  if (ap === undefined) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
+  return ap;
+}
+
+export const createAccessPoint: Handler = async (req) => {
+  const doc = await readDocument(req, 'CreateAccessPoint', { required: ['AccessPointName', 'NetworkOrigin'] });
+  const name = textOf(doc, 'AccessPointName')!;
+  if (!ACCESS_POINT_NAME.test(name)) throw invalidArgument('AccessPointName must be 3 to 19 lower-case letters, digits or hyphens.', 'AccessPointName', name.slice(0, 64));
+  const origin = textOf(doc, 'NetworkOrigin')!;
+  if (origin !== 'vpc' && origin !== 'internet') throw invalidArgument('NetworkOrigin must be vpc or internet.', 'NetworkOrigin', origin);
+  const vpc = textOf(child(doc, 'VpcConfiguration') ?? {}, 'VpcId');
+  if (origin === 'vpc' && (vpc === undefined || vpc === '')) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'A vpc access point needs VpcConfiguration.VpcId.' });
+  // Names are unique in the account (checked across its buckets; see docs/stored-configurations.md).
+  for (const b of await req.services.stored.accountBuckets(req.accountId)) {
+    if (b.name === bucketOf(req)) continue;
+    if (accessPointsOf(req.services.stored.valueOf(b, 'access-point')).some((a) => textOf(a, 'AccessPointName') === name)) {
+      throw new AppError('AccessPointAlreadyExists', undefined, { AccessPointName: name });
+    }
+  }
+  const region = req.services.stored.region;
+  const alias = `${name}-${randomBytes(12).toString('hex').slice(0, 22)}-ossalias`;
+  const entry: Doc = {
+    AccessPointName: name,
+    Bucket: bucketOf(req),
+    AccountId: req.accountId,
+    NetworkOrigin: origin,
+    ...(origin === 'vpc' ? { VpcConfiguration: { VpcId: vpc! } } : {}),
+    AccessPointArn: `acs:oss:${region}:${req.accountId}:accesspoint/${name}`,
+    Alias: alias,
+    Status: 'enable',
+    Endpoints: {
+      PublicEndpoint: `${name}-${req.accountId}.oss-${region}.oss-accesspoint.aliyuncs.com`,
+      InternalEndpoint: `${name}-${req.accountId}.oss-${region}-internal.oss-accesspoint.aliyuncs.com`,
+    },
+    CreationDate: String(Math.floor(req.services.stored.now() / 1000)),
+  };
+  await req.services.stored.update(bucketOf(req), 'access-point', (current) => {
+    const all = accessPointsOf(current);
+    if (all.some((a) => textOf(a, 'AccessPointName') === name)) throw new AppError('AccessPointAlreadyExists', undefined, { AccessPointName: name });
+    if (all.length >= MAX_ACCESS_POINTS) throw new AppError('TooManyAccessPoints', `A bucket may have at most ${MAX_ACCESS_POINTS} access points.`);
+    return asJson({ AccessPoint: [...all, entry] });
+  });
+  return respond('CreateAccessPoint', entry);
+};
+
+export const getAccessPoint: Handler = async (req) => respond('GetAccessPoint', await findAccessPoint(req, accessPointNameOf(req)));
+
+export const deleteAccessPoint: Handler = async (req) => {
+  const name = accessPointNameOf(req);
+  await req.services.stored.update(bucketOf(req), 'access-point', (current) => {
+    const all = accessPointsOf(current);
+    if (!all.some((a) => textOf(a, 'AccessPointName') === name)) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
+    const kept = all.filter((a) => textOf(a, 'AccessPointName') !== name);
+    return kept.length === 0 ? null : asJson({ AccessPoint: kept });
+  }, true);
+  return empty(204);
+};
+
+export const listAccessPoints: Handler = async (req) => {
+  const maxKeys = limitParam(req.query, 'max-keys', 100, 1000);
+  const after = req.query.get('continuation-token') ?? '';
+  const all: Doc[] = [];
+  for (const b of await req.services.stored.accountBuckets(req.accountId)) all.push(...accessPointsOf(req.services.stored.valueOf(b, 'access-point')));
+  const sorted = all.filter((a) => (textOf(a, 'AccessPointName') ?? '') > after).sort((a, b) => ((textOf(a, 'AccessPointName') ?? '') < (textOf(b, 'AccessPointName') ?? '') ? -1 : 1));
+  const page = sorted.slice(0, maxKeys);
+  const truncated = sorted.length > page.length;
+  return respond('ListAccessPoints', {
+    IsTruncated: String(truncated),
+    ...(truncated ? { NextContinuationToken: textOf(page[page.length - 1]!, 'AccessPointName')! } : {}),
+    AccountId: req.accountId,
+    AccessPoints: { AccessPoint: page },
+    MaxKeys: String(maxKeys),
+  });
+};
+
+/** Sets (a checked policy document) or removes the policy of an access point of this bucket. */
+async function setAccessPointPolicy(req: OssRequest, name: string, policy: string | null): Promise<void> {
+  await req.services.stored.update(bucketOf(req), 'access-point', (current) => {
+    const all = accessPointsOf(current);
+    const ap = all.find((a) => textOf(a, 'AccessPointName') === name);
+    if (ap === undefined) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
+    const { Policy: _old, ...rest } = ap;
+    void _old;
+    const next: Doc = policy === null ? rest : { ...rest, Policy: policy };
+    return asJson({ AccessPoint: all.map((a) => (a === ap ? next : a)) });
+  }, policy === null);
+}
+
+export const putAccessPointPolicy: Handler = async (req) => {
+  const name = accessPointNameOf(req);
+  const raw = await readSmallBody(req.body, MAX_AP_POLICY);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const text = raw.toString('utf8');
+  const parsed = parsePolicy(text, 'bucket');
+  if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
+  await setAccessPointPolicy(req, name, text);
+  return empty();
+};
+
+export const getAccessPointPolicy: Handler = async (req) => {
+  const name = accessPointNameOf(req);
+  const policy = textOf(await findAccessPoint(req, name), 'Policy');
+  if (policy === undefined) throw new AppError('NoSuchAccessPointPolicy', undefined, { AccessPointName: name });
+  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: policy };
+};
+
+export const deleteAccessPointPolicy: Handler = async (req) => {
+  await setAccessPointPolicy(req, accessPointNameOf(req), null);
+  return empty(204);
+};

@@ -1,0 +1,61 @@
+import { AppError } from '../../errors.js';
+import type { Handler } from '../context.js';
+import type { Doc } from './schema.js';
+import { bucketOf, respond } from './common.js';
+
+// Answers computed from what the server knows: the bucket policy's public status, the region list.
+
+/**
+ * A bucket policy is public when one of its Allow statements names every principal (`*`) without a
+ * Condition (docs/stored-configurations.md: the rule Alunite applies).
+ */
+export function policyIsPublic(policy: string | null): boolean {
+  if (policy === null) return false;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(policy);
+  } catch {
+    return false;
+  }
+  const statements = (doc as { Statement?: unknown }).Statement;
+  for (const st of Array.isArray(statements) ? statements : [statements]) {
+    if (typeof st !== 'object' || st === null) continue;
+    const s = st as { Effect?: unknown; Principal?: unknown; Condition?: unknown };
+    if (s.Effect !== 'Allow' || s.Condition !== undefined) continue;
+    const p = s.Principal;
+    const list = Array.isArray(p) ? p : typeof p === 'object' && p !== null ? Object.values(p).flat() : [p];
+    if (list.includes('*')) return true;
+  }
+  return false;
+}
+
+export const getBucketPolicyStatus: Handler = async (req) => {
+  const { bucket } = await req.services.stored.get(bucketOf(req), 'bucket-tags');
+  return respond('GetBucketPolicyStatus', { IsPublic: String(policyIsPublic(bucket.policy)) });
+};
+
+/** Alibaba Cloud's public OSS regions (DescribeRegions lists them besides the server's own --region). */
+export const PUBLIC_REGIONS: readonly string[] = [
+  'cn-hangzhou', 'cn-shanghai', 'cn-nanjing', 'cn-fuzhou', 'cn-wuhan-lr', 'cn-qingdao', 'cn-beijing', 'cn-zhangjiakou',
+  'cn-huhehaote', 'cn-wulanchabu', 'cn-shenzhen', 'cn-heyuan', 'cn-guangzhou', 'cn-chengdu', 'cn-hongkong',
+  'us-west-1', 'us-east-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-southeast-1', 'ap-southeast-3', 'ap-southeast-5',
+  'ap-southeast-6', 'ap-southeast-7', 'eu-central-1', 'eu-west-1', 'me-east-1', 'me-central-1',
+];
+
+function regionInfo(region: string): Doc {
+  return {
+    Region: `oss-${region}`,
+    InternetEndpoint: `oss-${region}.aliyuncs.com`,
+    InternalEndpoint: `oss-${region}-internal.aliyuncs.com`,
+    AccelerateEndpoint: 'oss-accelerate.aliyuncs.com',
+  };
+}
+
+export const describeRegions: Handler = async (req) => {
+  const all = [...new Set([req.services.stored.region, ...PUBLIC_REGIONS])];
+  const asked = req.query.get('regions') ?? '';
+  if (asked === '') return respond('DescribeRegions', { RegionInfo: all.map(regionInfo) });
+  const id = asked.startsWith('oss-') ? asked.slice(4) : asked;
+  if (!all.includes(id)) throw new AppError('NoSuchRegion', undefined, { Region: asked.slice(0, 64) });
+  return respond('DescribeRegions', { RegionInfo: [regionInfo(id)] });
+};

@@ -1,0 +1,122 @@
+import type { Handler } from '../context.js';
+import { invalidArgument } from '../../errors.js';
+import * as ap from './access-points.js';
+import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
+import { deleteSingle, getSingle, putSingle } from './common.js';
+import * as cname from './cname.js';
+import * as computed from './computed.js';
+import * as inventory from './inventory.js';
+import * as live from './live-channel.js';
+import * as metaQuery from './meta-query.js';
+import * as redundancy from './redundancy.js';
+import * as replication from './replication.js';
+import { child, listOf, textOf, type Doc } from './schema.js';
+import type { StoredOperationName } from './schemas.js';
+import * as tags from './tags.js';
+
+// The table of every stored operation's handler (docs/stored-configurations.md): one-document configurations
+// are built from the generic shapes of common.ts here; the collections live in their own modules.
+
+/** Every stored operation's handler (the compiler checks the table is complete). */
+export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = {
+  PutBucketTags: putSingle('PutBucketTags', {
+    config: 'bucket-tags',
+    bounds: { maxItems: { 'TagSet.Tag': tags.BUCKET_TAG_LIMITS.maxTags }, required: ['TagSet'] },
+    check: tags.checkTags,
+  }),
+  // No tags: an empty Tagging element (OSS's documented answer).
+  GetBucketTags: getSingle('GetBucketTags', 'bucket-tags', {}),
+  DeleteBucketTags: tags.deleteBucketTags,
+  PutBucketTransferAcceleration: putSingle('PutBucketTransferAcceleration', { config: 'transfer-acceleration', bounds: { required: ['Enabled'] } }),
+  GetBucketTransferAcceleration: getSingle('GetBucketTransferAcceleration', 'transfer-acceleration', 'NoSuchTransferAccelerationConfiguration'),
+  PutBucketHttpsConfig: putSingle('PutBucketHttpsConfig', {
+    config: 'https-config',
+    bounds: { required: ['TLS'], maxItems: { 'TLS.TLSVersion': 4, 'CipherSuite.CustomCipherSuite': 64, 'CipherSuite.TLS13CustomCipherSuite': 16 } },
+    check: (doc) => {
+      for (const v of listOf(child(doc, 'TLS')!, 'TLSVersion')) {
+        if (!['TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'].includes(v as string)) throw invalidArgument('TLSVersion must be TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3.', 'TLSVersion', String(v));
+      }
+    },
+  }),
+  GetBucketHttpsConfig: getSingle('GetBucketHttpsConfig', 'https-config', { TLS: { Enable: 'false' } }),
+  PutBucketArchiveDirectRead: putSingle('PutBucketArchiveDirectRead', { config: 'archive-direct-read', bounds: { required: ['Enabled'] } }),
+  GetBucketArchiveDirectRead: getSingle('GetBucketArchiveDirectRead', 'archive-direct-read', { Enabled: 'false' }),
+  PutUserDefinedLogFieldsConfig: putSingle('PutUserDefinedLogFieldsConfig', {
+    config: 'user-defined-log-fields',
+    bounds: { maxItems: { 'HeaderSet.header': 5, 'ParamSet.parameter': 5 }, maxLength: { 'HeaderSet.header': 128, 'ParamSet.parameter': 128 } },
+  }),
+  GetUserDefinedLogFieldsConfig: getSingle('GetUserDefinedLogFieldsConfig', 'user-defined-log-fields', 'NoSuchUserDefinedLogFieldsConfig'),
+  DeleteUserDefinedLogFieldsConfig: deleteSingle('user-defined-log-fields'),
+  PutBucketCommonHeader: putSingle('PutBucketCommonHeader', {
+    config: 'common-header',
+    bounds: { maxItems: { Header: 16 }, maxLength: { 'Header.Key': 128, 'Header.Value': 1024 }, required: ['Header.Key'] },
+    check: (doc) => {
+      for (const h of listOf(doc, 'Header')) {
+        const key = textOf(h as Doc, 'Key') ?? '';
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) throw invalidArgument('Header Key must be an HTTP header name.', 'Key', key);
+      }
+    },
+  }),
+  DeleteBucketCommonHeader: deleteSingle('common-header'),
+  PutBucketResourceGroup: putSingle('PutBucketResourceGroup', {
+    config: 'resource-group',
+    bounds: { required: ['ResourceGroupId'], maxLength: { ResourceGroupId: 64 } },
+    check: (doc) => {
+      const id = textOf(doc, 'ResourceGroupId') ?? '';
+      if (!/^rg-[a-z0-9]{1,61}$/.test(id)) throw invalidArgument('ResourceGroupId must look like rg-<letters and digits>.', 'ResourceGroupId', id);
+    },
+  }),
+  // No group set: the default resource group, as GetBucketInfo shows it.
+  GetBucketResourceGroup: getSingle('GetBucketResourceGroup', 'resource-group', { ResourceGroupId: DEFAULT_RESOURCE_GROUP }),
+  PutBucketAccessMonitor: putSingle('PutBucketAccessMonitor', { config: 'access-monitor', bounds: { required: ['Status'] } }),
+  GetBucketAccessMonitor: getSingle('GetBucketAccessMonitor', 'access-monitor', { Status: 'Disabled' }),
+  PutBucketHash: putSingle('PutBucketHash', { config: 'object-hash', bounds: { required: ['ObjectHashFunction'] } }),
+  PutProcessConfiguration: putSingle('PutProcessConfiguration', { config: 'process-configuration' }),
+  PutBucketReplication: replication.putBucketReplication,
+  GetBucketReplication: replication.getBucketReplication,
+  GetBucketReplicationLocation: replication.getBucketReplicationLocation,
+  GetBucketReplicationProgress: replication.getBucketReplicationProgress,
+  DeleteBucketReplication: replication.deleteBucketReplication,
+  PutBucketRtc: replication.putBucketRtc,
+  PutBucketInventory: inventory.putBucketInventory,
+  GetBucketInventory: inventory.getBucketInventory,
+  ListBucketInventory: inventory.listBucketInventory,
+  DeleteBucketInventory: inventory.deleteBucketInventory,
+  PutCname: cname.putCname,
+  ListCname: cname.listCname,
+  DeleteCname: cname.deleteCname,
+  CreateCnameToken: cname.createCnameToken,
+  GetCnameToken: cname.getCnameToken,
+  GetBucketPolicyStatus: computed.getBucketPolicyStatus,
+  DescribeRegions: computed.describeRegions,
+  CreateAccessPoint: ap.createAccessPoint,
+  GetAccessPoint: ap.getAccessPoint,
+  ListAccessPoints: ap.listAccessPoints,
+  DeleteAccessPoint: ap.deleteAccessPoint,
+  PutAccessPointPolicy: ap.putAccessPointPolicy,
+  GetAccessPointPolicy: ap.getAccessPointPolicy,
+  DeleteAccessPointPolicy: ap.deleteAccessPointPolicy,
+  CreateBucketDataRedundancyTransition: redundancy.createBucketDataRedundancyTransition,
+  GetBucketDataRedundancyTransition: redundancy.getBucketDataRedundancyTransition,
+  ListBucketDataRedundancyTransition: redundancy.listBucketDataRedundancyTransition,
+  ListUserDataRedundancyTransition: redundancy.listUserDataRedundancyTransition,
+  DeleteBucketDataRedundancyTransition: redundancy.deleteBucketDataRedundancyTransition,
+  OpenMetaQuery: metaQuery.openMetaQuery,
+  GetMetaQueryStatus: metaQuery.getMetaQueryStatus,
+  CloseMetaQuery: metaQuery.closeMetaQuery,
+  PutLiveChannel: live.putLiveChannel,
+  ListLiveChannel: live.listLiveChannel,
+  DeleteLiveChannel: live.deleteLiveChannel,
+  PutLiveChannelStatus: live.putLiveChannelStatus,
+  GetLiveChannelInfo: live.getLiveChannelInfo,
+  GetLiveChannelHistory: live.getLiveChannelHistory,
+  GetLiveChannelStat: live.getLiveChannelStat,
+};
+
+/**
+ * Stored operations whose answer is computed or acted on (the coverage table's "implemented": the policy
+ * status, the region list, bucket tags that filter ListBuckets); the others only store and return.
+ */
+export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<StoredOperationName>([
+  'GetBucketPolicyStatus', 'DescribeRegions', 'PutBucketTags', 'GetBucketTags', 'DeleteBucketTags',
+]);

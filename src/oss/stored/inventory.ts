@@ -1,0 +1,75 @@
+import { AppError, invalidArgument } from '../../errors.js';
+import type { Json } from '../../domain/stored-configs.js';
+import type { Handler, OssRequest } from '../context.js';
+import { empty } from '../handlers/common.js';
+import { child, listOf, textOf, type Doc } from './schema.js';
+import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+
+// Inventory configurations by Id; no inventory files are written (stored and returned only).
+
+/** OSS allows 1,000 inventories per bucket; Alunite keeps them in one bounded document. */
+const MAX_INVENTORIES = 100;
+const INVENTORY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function inventoriesOf(value: Json | null): Doc[] {
+  const doc = asDoc(value);
+  return doc === null ? [] : (listOf(doc, 'InventoryConfiguration') as Doc[]);
+}
+
+function inventoryIdOf(req: OssRequest): string {
+  const id = req.query.get('inventoryId') ?? '';
+  if (!INVENTORY_ID.test(id)) throw invalidArgument('inventoryId must be 1 to 64 letters, digits, - or _.', 'inventoryId', id.slice(0, 80));
+  return id;
+}
+
+export const putBucketInventory: Handler = async (req) => {
+  const id = inventoryIdOf(req);
+  const doc = await readDocument(req, 'PutBucketInventory', {
+    required: ['Id', 'IsEnabled', 'Destination', 'Destination.OSSBucketDestination', 'Destination.OSSBucketDestination.Format',
+      'Destination.OSSBucketDestination.AccountId', 'Destination.OSSBucketDestination.RoleArn', 'Destination.OSSBucketDestination.Bucket',
+      'Schedule', 'Schedule.Frequency', 'IncludedObjectVersions'],
+  });
+  if (textOf(doc, 'Id') !== id) throw invalidArgument('The Id in the body must equal the inventoryId parameter.', 'Id', textOf(doc, 'Id') ?? '');
+  const freq = textOf(child(doc, 'Schedule')!, 'Frequency');
+  if (freq !== 'Daily' && freq !== 'Weekly') throw invalidArgument('Schedule Frequency must be Daily or Weekly.', 'Frequency', freq ?? '');
+  const versions = textOf(doc, 'IncludedObjectVersions');
+  if (versions !== 'All' && versions !== 'Current') throw invalidArgument('IncludedObjectVersions must be All or Current.', 'IncludedObjectVersions', versions ?? '');
+  await req.services.stored.update(bucketOf(req), 'inventory', (current) => {
+    const all = inventoriesOf(current);
+    if (all.some((i) => textOf(i, 'Id') === id)) throw new AppError('InventoryAlreadyExist', `An inventory with Id ${id} already exists.`);
+    if (all.length >= MAX_INVENTORIES) throw new AppError('TooManyInventory', `A bucket may have at most ${MAX_INVENTORIES} inventories.`);
+    return asJson({ InventoryConfiguration: [...all, doc] });
+  });
+  return empty();
+};
+
+export const getBucketInventory: Handler = async (req) => {
+  const id = inventoryIdOf(req);
+  const { value } = await req.services.stored.get(bucketOf(req), 'inventory');
+  const found = inventoriesOf(value).find((i) => textOf(i, 'Id') === id);
+  if (found === undefined) throw new AppError('NoSuchInventory', undefined, { InventoryId: id });
+  return respond('GetBucketInventory', found);
+};
+
+const LIST_PAGE = 100;
+
+export const listBucketInventory: Handler = async (req) => {
+  const after = req.query.get('continuation-token') ?? '';
+  const { value } = await req.services.stored.get(bucketOf(req), 'inventory');
+  const all = inventoriesOf(value).sort((a, b) => ((textOf(a, 'Id') ?? '') < (textOf(b, 'Id') ?? '') ? -1 : 1));
+  const rest = all.filter((i) => (textOf(i, 'Id') ?? '') > after);
+  const page = rest.slice(0, LIST_PAGE);
+  const truncated = rest.length > page.length;
+  const doc: Doc = { InventoryConfiguration: page, IsTruncated: String(truncated) };
+  if (truncated) doc.NextContinuationToken = textOf(page[page.length - 1]!, 'Id')!;
+  return respond('ListBucketInventory', doc);
+};
+
+export const deleteBucketInventory: Handler = async (req) => {
+  const id = inventoryIdOf(req);
+  await req.services.stored.update(bucketOf(req), 'inventory', (current) => {
+    const kept = inventoriesOf(current).filter((i) => textOf(i, 'Id') !== id);
+    return kept.length === 0 ? null : asJson({ InventoryConfiguration: kept });
+  }, true);
+  return empty(204);
+};

@@ -1,0 +1,126 @@
+import { AppError, invalidArgument } from '../../errors.js';
+import type { Json } from '../../domain/stored-configs.js';
+import { isoDate } from '../../util/time.js';
+import type { Handler, OssRequest } from '../context.js';
+import { empty, limitParam } from '../handlers/common.js';
+import { child, listOf, textOf, type Doc } from './schema.js';
+import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+
+// Live channel configurations (there is no RTMP ingest).
+
+const MAX_LIVE_CHANNELS = 100;
+
+function channelsOf(value: Json | null): Doc[] {
+  const doc = asDoc(value);
+  return doc === null ? [] : (listOf(doc, 'LiveChannel') as Doc[]);
+}
+
+function channelNameOf(req: OssRequest): string {
+  const name = req.op.key ?? '';
+  if (name === '' || name.includes('/') || name.length > 1023) throw invalidArgument('A live channel name must be 1 to 1,023 characters without /.', 'channel', name.slice(0, 64));
+  return name;
+}
+
+async function findChannel(req: OssRequest): Promise<Doc> {
+  const name = channelNameOf(req);
+  const { value } = await req.services.stored.get(bucketOf(req), 'live-channel');
+  const ch = channelsOf(value).find((c) => textOf(c, 'Name') === name);
+  if (ch === undefined) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
+  return ch;
+}
+
+function channelUrls(req: OssRequest, ch: Doc): { PublishUrls: Doc; PlayUrls: Doc } {
+  const host = `${bucketOf(req)}.oss-${req.services.stored.region}.aliyuncs.com`;
+  const name = textOf(ch, 'Name')!;
+  const playlist = textOf(child(ch, 'Target') ?? {}, 'PlaylistName') ?? 'playlist.m3u8';
+  return {
+    PublishUrls: { Url: `rtmp://${host}/live/${encodeURIComponent(name)}` },
+    PlayUrls: { Url: `http://${host}/${encodeURIComponent(name)}/${encodeURIComponent(playlist)}` },
+  };
+}
+
+function statusOf(value: string | undefined): string {
+  if (value !== 'enabled' && value !== 'disabled') throw invalidArgument('Status must be enabled or disabled.', 'Status', (value ?? '').slice(0, 32));
+  return value;
+}
+
+export const putLiveChannel: Handler = async (req) => {
+  const name = channelNameOf(req);
+  const doc = await readDocument(req, 'PutLiveChannel', { required: ['Target', 'Target.Type'], maxLength: { Description: 128, 'Target.PlaylistName': 128 } });
+  const target = child(doc, 'Target')!;
+  if (textOf(target, 'Type') !== 'HLS') throw invalidArgument('Target Type must be HLS.', 'Type', textOf(target, 'Type') ?? '');
+  for (const field of ['FragDuration', 'FragCount'] as const) {
+    const v = textOf(target, field);
+    if (v !== undefined && (Number(v) < 1 || Number(v) > 100)) throw invalidArgument(`${field} must be between 1 and 100.`, field, v);
+  }
+  const playlist = textOf(target, 'PlaylistName');
+  if (playlist !== undefined && !/^[^/]{1,128}\.m3u8$/.test(playlist)) throw invalidArgument('PlaylistName must end with .m3u8 and hold no /.', 'PlaylistName', playlist);
+  const channel: Doc = {
+    Name: name,
+    Description: textOf(doc, 'Description') ?? '',
+    Status: statusOf(textOf(doc, 'Status') ?? 'enabled'),
+    LastModified: isoDate(req.services.stored.now()),
+    Target: { Type: 'HLS', FragDuration: textOf(target, 'FragDuration') ?? '5', FragCount: textOf(target, 'FragCount') ?? '3', PlaylistName: playlist ?? 'playlist.m3u8' },
+    ...(child(doc, 'Snapshot') !== undefined ? { Snapshot: child(doc, 'Snapshot')! } : {}),
+  };
+  await req.services.stored.update(bucketOf(req), 'live-channel', (current) => {
+    const others = channelsOf(current).filter((c) => textOf(c, 'Name') !== name);
+    if (others.length >= MAX_LIVE_CHANNELS) throw new AppError('TooManyLiveChannel', `A bucket may have at most ${MAX_LIVE_CHANNELS} live channels.`);
+    return asJson({ LiveChannel: [...others, channel] });
+  });
+  return respond('PutLiveChannel', channelUrls(req, channel));
+};
+
+export const listLiveChannel: Handler = async (req) => {
+  const prefix = req.query.get('prefix') ?? '';
+  const marker = req.query.get('marker') ?? '';
+  const maxKeys = limitParam(req.query, 'max-keys', 100, 1000);
+  const { value } = await req.services.stored.get(bucketOf(req), 'live-channel');
+  const names = (c: Doc): string => textOf(c, 'Name') ?? '';
+  const matching = channelsOf(value).filter((c) => names(c).startsWith(prefix) && names(c) > marker).sort((a, b) => (names(a) < names(b) ? -1 : 1));
+  const page = matching.slice(0, maxKeys);
+  const truncated = matching.length > page.length;
+  return respond('ListLiveChannel', {
+    Prefix: prefix,
+    Marker: marker,
+    MaxKeys: String(maxKeys),
+    IsTruncated: String(truncated),
+    ...(truncated ? { NextMarker: names(page[page.length - 1]!) } : {}),
+    LiveChannel: page.map((c) => ({ ...c, ...channelUrls(req, c) })),
+  });
+};
+
+export const deleteLiveChannel: Handler = async (req) => {
+  const name = channelNameOf(req);
+  await req.services.stored.update(bucketOf(req), 'live-channel', (current) => {
+    const all = channelsOf(current);
+    if (!all.some((c) => textOf(c, 'Name') === name)) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
+    const kept = all.filter((c) => textOf(c, 'Name') !== name);
+    return kept.length === 0 ? null : asJson({ LiveChannel: kept });
+  }, true);
+  return empty(204);
+};
+
+export const putLiveChannelStatus: Handler = async (req) => {
+  const name = channelNameOf(req);
+  const status = statusOf(req.query.get('status'));
+  await req.services.stored.update(bucketOf(req), 'live-channel', (current) => {
+    const all = channelsOf(current);
+    if (!all.some((c) => textOf(c, 'Name') === name)) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
+    return asJson({ LiveChannel: all.map((c) => (textOf(c, 'Name') === name ? { ...c, Status: status } : c)) });
+  });
+  return empty();
+};
+
+export const getLiveChannelInfo: Handler = async (req) => respond('GetLiveChannelInfo', await findChannel(req));
+
+// Nothing is ever pushed: no history, and a channel is Idle (or Disabled).
+export const getLiveChannelHistory: Handler = async (req) => {
+  await findChannel(req);
+  return respond('GetLiveChannelHistory', {});
+};
+
+export const getLiveChannelStat: Handler = async (req) => {
+  const ch = await findChannel(req);
+  return respond('GetLiveChannelStat', { Status: textOf(ch, 'Status') === 'disabled' ? 'Disabled' : 'Idle' });
+};

@@ -1,0 +1,136 @@
+import { AppError, invalidArgument } from '../../errors.js';
+import { el, parseXmlBody, type XmlNode } from '../xml.js';
+import type { SchemaNode } from './schemas.js';
+
+// Request bodies of stored configurations are checked against the published schema (scripts/gen-oss-stored.mjs):
+// every element must be one the schema names at that place (unknown ones are MalformedXML, as OSS refuses
+// them), an element that does not repeat in the schema may not repeat, published `required` elements must be
+// present, and text is typed: integer, boolean, number and enum values are InvalidArgument when wrong. What
+// is kept is the normalized document (schema order, repeated elements as arrays, typed text trimmed), so a
+// Get renders it in the published element order whatever order the request used.
+
+/** A validated document: element name → text, child document, or the list of a repeated element. */
+export interface Doc {
+  [name: string]: DocValue;
+}
+export type DocValue = string | Doc | Array<string | Doc>;
+
+/** Extra bounds a configuration puts on its elements, by dotted path below the root (e.g. `TagSet.Tag`). */
+export interface Bounds {
+  /** Most occurrences of a repeated element. */
+  maxItems?: Readonly<Record<string, number>>;
+  /** Longest text (characters) of an element. */
+  maxLength?: Readonly<Record<string, number>>;
+  /** Elements required besides those the metadata marks. */
+  required?: readonly string[];
+}
+
+const DEFAULT_MAX_ITEMS = 1000;
+const DEFAULT_MAX_LENGTH = 4096;
+
+const malformed = (detail: string): AppError => new AppError('MalformedXML', undefined, { ErrorDetail: detail });
+
+function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw: string, path: string, bounds: Bounds): string {
+  const max = bounds.maxLength?.[path] ?? DEFAULT_MAX_LENGTH;
+  if (raw.length > max) throw invalidArgument(`${path} is longer than ${max} characters.`, path, raw.slice(0, 64));
+  const v = node.t === 's' ? raw : raw.trim();
+  switch (node.t) {
+    case 'i':
+      if (!/^-?\d{1,15}$/.test(v)) throw invalidArgument(`${path} must be an integer.`, path, v);
+      break;
+    case 'n':
+      if (!/^-?\d{1,15}(\.\d{1,15})?$/.test(v)) throw invalidArgument(`${path} must be a number.`, path, v);
+      break;
+    case 'b':
+      if (v !== 'true' && v !== 'false') throw invalidArgument(`${path} must be true or false.`, path, v);
+      break;
+    default:
+      break;
+  }
+  if (node.e !== undefined && !node.e.includes(v)) throw invalidArgument(`${path} must be one of ${node.e.join(', ')}.`, path, v);
+  return v;
+}
+
+/** Validates one parsed element (xml-reader's value) against its schema node; `path` names it in errors. */
+export function validateNode(node: SchemaNode, value: unknown, path: string, bounds: Bounds): string | Doc {
+  if (node.t !== 'o') {
+    if (typeof value !== 'string') throw malformed(`${path} must hold text.`);
+    return typedText(node, value, path, bounds);
+  }
+  if (typeof value === 'string') {
+    if (value.trim() !== '') throw malformed(`${path} must hold elements, not text.`);
+    value = {};
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(`${path} is not an element.`);
+  const given = value as Record<string, unknown>;
+  const props = new Map(node.p.map(([name, child, flags]) => [name, { child, flags }]));
+  for (const name of Object.keys(given)) {
+    if (!props.has(name)) throw malformed(`${path} has an unknown element ${name}.`);
+  }
+  const out: Doc = {};
+  for (const [name, child, flags] of node.p) {
+    const childPath = path === '' ? name : `${path}.${name}`;
+    const v = given[name];
+    if (v === undefined) {
+      if (flags.includes('r') || bounds.required?.includes(childPath)) throw malformed(`${childPath} is missing.`);
+      continue;
+    }
+    if (flags.includes('m')) {
+      const items = Array.isArray(v) ? v : [v];
+      const max = bounds.maxItems?.[childPath] ?? DEFAULT_MAX_ITEMS;
+      if (items.length > max) throw invalidArgument(`At most ${max} ${name} elements are allowed in ${path || 'the document'}.`, childPath, String(items.length));
+      out[name] = items.map((item) => validateNode(child, item, childPath, bounds));
+    } else {
+      if (Array.isArray(v)) throw malformed(`${childPath} may occur only once.`);
+      out[name] = validateNode(child, v, childPath, bounds);
+    }
+  }
+  return out;
+}
+
+/** Parses and validates a request document with root `root`. */
+export function validateDocument(text: string, root: string, node: SchemaNode, bounds: Bounds = {}): Doc {
+  const parsed = parseXmlBody(text, root);
+  const doc = validateNode(node, parsed, '', bounds);
+  if (typeof doc === 'string') throw malformed(`${root} must hold elements.`);
+  return doc;
+}
+
+/**
+ * Renders a document as element `name` in the schema's order; elements the schema does not name (a stored
+ * document read through a response schema that lacks them) are left out.
+ */
+export function renderNode(name: string, node: SchemaNode, value: DocValue | undefined): XmlNode | undefined {
+  if (value === undefined) return undefined;
+  if (node.t !== 'o') return typeof value === 'string' ? el(name, value) : undefined;
+  if (typeof value === 'string' || Array.isArray(value)) return el(name, []);
+  const children: XmlNode[] = [];
+  for (const [child, childNode] of node.p) {
+    const v = value[child];
+    if (v === undefined) continue;
+    const items = Array.isArray(v) ? v : [v];
+    for (const item of items) {
+      const r = renderNode(child, childNode, item);
+      if (r !== undefined) children.push(r);
+    }
+  }
+  return el(name, children);
+}
+
+/** A child document (or undefined), for configurations that read their own fields. */
+export function child(doc: Doc, name: string): Doc | undefined {
+  const v = doc[name];
+  return typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+}
+
+/** A child's text (or undefined). */
+export function textOf(doc: Doc, name: string): string | undefined {
+  const v = doc[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A repeated child as a new list (empty when absent): stored values are shared and never changed in place. */
+export function listOf(doc: Doc, name: string): Array<string | Doc> {
+  const v = doc[name];
+  return v === undefined ? [] : Array.isArray(v) ? [...v] : [v];
+}

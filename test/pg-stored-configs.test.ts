@@ -1,0 +1,8 @@
+// The stored-configuration suite again with the metadata in PostgreSQL (bucket_configs there).
+import { it } from 'node:test';
+import { assertServersOnPostgres } from './helpers/server.js';
+
+process.env.ALUNITE_TEST_META = 'postgres';
+await import('./oss-stored-configs.test.js');
+
+it('the stored-configuration suite really runs on PostgreSQL', assertServersOnPostgres);
