@@ -212,6 +212,13 @@ export const PG_MIGRATIONS: string[] = [
    CREATE INDEX object_versions_by_age ON object_versions (bucket, noncurrent_since, key, seq);`,
   // 7: the lease of the lifecycle worker (one process at a time applies the buckets' lifecycle rules).
   `INSERT INTO alunite_leases (name, holder, expires_at) VALUES ('lifecycle', '', '-infinity') ON CONFLICT (name) DO NOTHING;`,
+  // 8: RAM identity documents (login profiles, MFA devices, account settings, AccessKey last use: docs/ram.md).
+  `CREATE TABLE ram_documents (
+     kind ${T} NOT NULL,
+     id ${T} NOT NULL,
+     doc text NOT NULL,
+     PRIMARY KEY (kind, id)
+   );`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

@@ -188,12 +188,21 @@ export const MIGRATIONS: string[] = [
    ) WITHOUT ROWID;
    CREATE INDEX object_versions_null ON object_versions (bucket, key) WHERE version_id = 'null';
    CREATE INDEX object_versions_by_age ON object_versions (bucket, noncurrent_since, key, seq);`,
+  // 7: RAM identity documents (login profiles, MFA devices, account settings, AccessKey last use: docs/ram.md).
+  `CREATE TABLE ram_documents (
+     kind TEXT NOT NULL,
+     id TEXT NOT NULL,
+     doc TEXT NOT NULL,
+     PRIMARY KEY (kind, id)
+   ) WITHOUT ROWID;`,
 ];
 
 /** What `reset()` empties: the data plane and the RAM identities (nonces and key_rotations stay). */
 export const RESET_TABLES = [
   'objects', 'object_versions', 'inline_data', 'parts', 'uploads', 'bucket_configs', 'buckets',
   'ram_access_keys', 'ram_group_members', 'ram_attachments', 'ram_policy_versions', 'ram_policies', 'ram_users', 'ram_groups', 'ram_roles',
+  // RAM identity documents
+  'ram_documents',
 ] as const;
 
 /**
