@@ -268,6 +268,10 @@ export const catalogue = {
   'DeleteConflict.User.MFADevice': { status: 409, message: 'The user CAN NOT has any MFA device while deleting the user.' },
   'DeleteConflict.VirtualMFADevice.User': { status: 409, message: 'The MFA device CAN NOT be bound to any user while deleting the device.' },
   'LimitExceeded.VirtualMFADevice': { status: 409, message: 'The count of MFA devices beyond the current limits.' },
+  MissingResourceType: { status: 400, message: 'ResourceType is mandatory for this action.' },
+  'InvalidParameter.ResourceType': { status: 400, message: 'The parameter - "ResourceType" is incorrect, valid values are role and policy.' },
+  'InvalidParameter.Tag': { status: 400, message: 'The parameter - "Tag" is invalid.' },
+  'LimitExceeded.Tag': { status: 409, message: 'The count of tags of the resource beyond the current limits (20).' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -251,12 +251,61 @@ describe('RAM account features via @alicloud/pop-core', () => {
     });
   });
 
+  describe('tags on roles and policies', () => {
+    test('TagResources, ListTagResources, UntagResources (pop-core sends lists as Name.N)', async () => {
+      const trust = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${ACCOUNT_ID}:root`] } }] });
+      await call('CreateRole', { RoleName: 'Tagged-Role', AssumeRolePolicyDocument: trust });
+      await call('CreateRole', { RoleName: 'other-role', AssumeRolePolicyDocument: trust });
+      await ram.createPolicy('tagged-policy', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' }));
+      await call('TagResources', { ResourceType: 'role', ResourceNames: ['Tagged-Role', 'other-role'], Tag: [{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'a' }] });
+      await call('TagResources', { ResourceType: 'policy', ResourceNames: ['tagged-policy'], Tag: [{ Key: 'env', Value: 'dev' }] });
+      // A later value replaces an earlier one; role names are case-insensitive.
+      await call('TagResources', { ResourceType: 'role', ResourceNames: ['tagged-role'], Tag: [{ Key: 'team', Value: 'b' }] });
+      const rows = (r: Body) => (r.TagResources.TagResource as Body[]).map((t) => `${t.ResourceType}:${t.ResourceName}:${t.TagKey}=${t.TagValue}`);
+      eq(rows(await call('ListTagResources', { ResourceType: 'role' })), ['role:Tagged-Role:env=prod', 'role:Tagged-Role:team=b', 'role:other-role:env=prod', 'role:other-role:team=a']);
+      eq(rows(await call('ListTagResources', { ResourceType: 'role', Tag: [{ Key: 'team', Value: 'a' }] })), ['role:other-role:env=prod', 'role:other-role:team=a']);
+      eq(rows(await call('ListTagResources', { ResourceType: 'policy', ResourceNames: ['tagged-policy'] })), ['policy:tagged-policy:env=dev']);
+      // Paging.
+      const first = await call('ListTagResources', { ResourceType: 'role', PageSize: 3 });
+      assert.equal(rows(first).length, 3);
+      const rest = await call('ListTagResources', { ResourceType: 'role', PageSize: 3, NextToken: first.NextToken });
+      eq(rows(rest), ['role:other-role:team=a']);
+      assert.equal(rest.NextToken, undefined);
+
+      await call('UntagResources', { ResourceType: 'role', ResourceNames: ['Tagged-Role'], TagKeys: ['team'] });
+      await call('UntagResources', { ResourceType: 'role', ResourceNames: ['other-role'], All: true });
+      eq(rows(await call('ListTagResources', { ResourceType: 'role' })), ['role:Tagged-Role:env=prod']);
+
+      // A role deleted and created again does not inherit the old tags.
+      await call('DeleteRole', { RoleName: 'Tagged-Role' });
+      await call('CreateRole', { RoleName: 'Tagged-Role', AssumeRolePolicyDocument: trust });
+      eq(rows(await call('ListTagResources', { ResourceType: 'role', ResourceNames: ['Tagged-Role'] })), []);
+
+      await fails('TagResources', { ResourceType: 'user', ResourceNames: ['x'], Tag: [{ Key: 'k', Value: 'v' }] }, 'InvalidParameter.ResourceType', 400);
+      await fails('TagResources', { ResourceNames: ['x'], Tag: [{ Key: 'k', Value: 'v' }] }, 'MissingResourceType', 400);
+      await fails('TagResources', { ResourceType: 'role', ResourceNames: ['nope'], Tag: [{ Key: 'k', Value: 'v' }] }, 'EntityNotExist.Role', 404);
+      await fails('TagResources', { ResourceType: 'role', ResourceNames: ['other-role'], Tag: [{ Key: 'acs:reserved', Value: 'v' }] }, 'InvalidParameter.Tag', 400);
+      await fails('UntagResources', { ResourceType: 'role', ResourceNames: ['other-role'] }, 'InvalidParameter.Tag', 400);
+      const many = Array.from({ length: 20 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+      await call('TagResources', { ResourceType: 'role', ResourceNames: ['other-role'], Tag: many });
+      await fails('TagResources', { ResourceType: 'role', ResourceNames: ['other-role'], Tag: [{ Key: 'one-more', Value: 'v' }] }, 'LimitExceeded.Tag', 409);
+    });
+
+    test('the Tea SDK form: lists as JSON (style: json)', async () => {
+      await call('TagResources', { ResourceType: 'policy', ResourceNames: JSON.stringify(['tagged-policy']), Tag: JSON.stringify([{ Key: 'json', Value: 'yes' }]) });
+      const r = await call('ListTagResources', { ResourceType: 'policy', ResourceNames: JSON.stringify(['tagged-policy']), Tag: JSON.stringify([{ Key: 'json' }]) });
+      eq((r.TagResources.TagResource as Body[]).map((t) => `${t.TagKey}=${t.TagValue}`), ['env=dev', 'json=yes']);
+      await fails('ListTagResources', { ResourceType: 'policy', ResourceNames: '{"not":"a list"}' }, 'InvalidParameter', 400);
+    });
+  });
+
   describe('explicit Deny and the diagnostic message', () => {
     test('an explicit Deny refuses each new action even under ram:*, and the denial decodes', async () => {
       const denied = [
         'SetPasswordPolicy', 'GetPasswordPolicy', 'SetSecurityPreference', 'GetSecurityPreference', 'SetAccountAlias', 'GetAccountAlias',
         'ClearAccountAlias', 'CreateVirtualMFADevice', 'ListVirtualMFADevices', 'CreateLoginProfile', 'GetLoginProfile', 'UpdateLoginProfile',
-        'DeleteLoginProfile', 'GetAccessKeyLastUsed', 'GetUserMFAInfo', 'UnbindMFADevice', 'UpdatePolicyDescription', 'DecodeDiagnosticMessage',
+        'DeleteLoginProfile', 'GetAccessKeyLastUsed', 'GetUserMFAInfo', 'UnbindMFADevice', 'UpdatePolicyDescription', 'TagResources',
+        'UntagResources', 'ListTagResources', 'DecodeDiagnosticMessage',
       ];
       const u = await ram.userWith('deny1', policyDoc(
         { Effect: 'Allow', Action: 'ram:*', Resource: '*' },
@@ -267,7 +316,10 @@ describe('RAM account features via @alicloud/pop-core', () => {
         CreateVirtualMFADevice: { VirtualMFADeviceName: 'denied' }, CreateLoginProfile: { UserName: 'deny1', Password: 'Abcdefghij1!' },
         GetLoginProfile: { UserName: 'deny1' }, UpdateLoginProfile: { UserName: 'deny1' }, DeleteLoginProfile: { UserName: 'deny1' },
         GetAccessKeyLastUsed: { UserName: 'deny1', UserAccessKeyId: u.accessKeyId }, GetUserMFAInfo: { UserName: 'deny1' }, UnbindMFADevice: { UserName: 'deny1' },
-        UpdatePolicyDescription: { PolicyName: 'deny1-policy', NewDescription: 'x' }, DecodeDiagnosticMessage: { EncodedDiagnosticMessage: 'AQ==' },
+        UpdatePolicyDescription: { PolicyName: 'deny1-policy', NewDescription: 'x' },
+        TagResources: { ResourceType: 'policy', ResourceNames: ['deny1-policy'], Tag: [{ Key: 'k', Value: 'v' }] },
+        UntagResources: { ResourceType: 'policy', ResourceNames: ['deny1-policy'], All: true }, ListTagResources: { ResourceType: 'policy' },
+        DecodeDiagnosticMessage: { EncodedDiagnosticMessage: 'AQ==' },
       };
       let detail: Body | undefined;
       for (const action of denied) {

@@ -211,6 +211,11 @@ const CASES: Case[] = [
   { action: 'GetPasswordPolicy', params: {}, resources: [account] },
   { action: 'SetSecurityPreference', params: { LoginSessionDuration: 6 }, resources: [account] },
   { action: 'GetSecurityPreference', params: {}, resources: [account] },
+  { action: 'TagResources', params: { ResourceType: 'policy', ResourceNames: ['fx-policy'], Tag: [{ Key: 'k', Value: 'v' }] }, resources: [policy('fx-policy')] },
+  { action: 'TagResources', params: { ResourceType: 'role', ResourceNames: ['fx-role'], Tag: [{ Key: 'k', Value: 'v' }] }, resources: [role('fx-role')] },
+  { action: 'UntagResources', params: { ResourceType: 'policy', ResourceNames: ['fx-policy'], All: true }, resources: [policy('fx-policy')] },
+  { action: 'ListTagResources', params: { ResourceType: 'role', ResourceNames: ['fx-role'] }, resources: [role('fx-role')] },
+  { action: 'ListTagResources', params: { ResourceType: 'policy' }, resources: [policy('*')] },
   {
     action: 'DecodeDiagnosticMessage',
     setup: async (r) => {

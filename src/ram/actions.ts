@@ -44,6 +44,11 @@ type Policy = { policyType: PolicyType; policyName: string };
 type Attachment = Policy & { principalName: string };
 
 const attachment = (kind: RamPrincipalKind) => (a: RamArns, i: Attachment) => [a.principal(kind, i.principalName), a.policy(i.policyType, i.policyName)];
+type Tagged = { resourceType: 'role' | 'policy'; resourceNames: readonly string[] };
+const tagged = (a: RamArns, i: Tagged) => {
+  const arn = (n: string) => (i.resourceType === 'role' ? a.role(n) : a.policy('Custom', n));
+  return i.resourceNames.length > 0 ? i.resourceNames.map(arn) : [arn('*')];
+};
 const principal = (kind: RamPrincipalKind) => (a: RamArns, i: { principalName: string }) => [a.principal(kind, i.principalName)];
 
 /**
@@ -125,6 +130,10 @@ export const RAM_ACTION_RESOURCES = {
   SetSecurityPreference: (a: RamArns, _: Record<string, never>) => [a.account()],
   GetSecurityPreference: (a: RamArns, _: Record<string, never>) => [a.account()],
   DecodeDiagnosticMessage: (a: RamArns, _: Record<string, never>) => [a.account()],
+  // tags on roles and custom policies: each named resource, or all of the type when none is named
+  TagResources: tagged,
+  UntagResources: tagged,
+  ListTagResources: tagged,
 } satisfies Record<string, (a: RamArns, input: never) => readonly string[]>;
 
 export type RamActionName = keyof typeof RAM_ACTION_RESOURCES;

@@ -5,14 +5,15 @@ import { authorizeAction, type ExtrasContext } from './extras-context.js';
 import { AccessKeyLastUsed } from './last-used.js';
 import { LoginProfiles } from './login-profiles.js';
 import { VirtualMfa } from './mfa.js';
+import { RamTags } from './tags.js';
 import type { RamPolicy } from './model.js';
 import { checkField } from './names.js';
 import type { RamCaller } from './service.js';
 
 /**
  * The RAM actions beyond users, groups, roles and policies (docs/ram.md): login profiles and the password
- * policy, virtual MFA, the account alias and security preference, AccessKey last use, policy descriptions
- * and DecodeDiagnosticMessage. Same rules as RamService: protocol-free, every action through the one
+ * policy, virtual MFA, the account alias and security preference, AccessKey last use, policy descriptions,
+ * tags on roles and policies, and DecodeDiagnosticMessage. Same rules as RamService: protocol-free, every action through the one
  * authorization hook with the resources of ram/actions.ts.
  */
 export class RamExtras {
@@ -21,6 +22,7 @@ export class RamExtras {
   readonly mfa: VirtualMfa;
   readonly lastUsed: AccessKeyLastUsed;
   readonly diagnostics: DiagnosticCodec;
+  readonly tags: RamTags;
 
   constructor(private readonly ctx: ExtrasContext, opts: { lastUsedFlushMs?: number } = {}) {
     this.settings = new AccountSettings(ctx);
@@ -28,6 +30,7 @@ export class RamExtras {
     this.mfa = new VirtualMfa(ctx, this.settings);
     this.lastUsed = new AccessKeyLastUsed(ctx, opts.lastUsedFlushMs);
     this.diagnostics = new DiagnosticCodec(ctx.masterKey, ctx.previousMasterKeys);
+    this.tags = new RamTags(ctx);
   }
 
   get accountId(): string {

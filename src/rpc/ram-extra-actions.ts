@@ -11,6 +11,9 @@ import type { WireObject } from './response.js';
 // RAM (2015-05-01) actions of ram/extras.ts over POP RPC (docs/ram.md): parameters → RamExtras call →
 // response body, with the shapes of the RAM API reference.
 
+/** Longest list parameter read (ResourceNames ≤ 50, Tag ≤ 20 are checked by the service). */
+const MAX_LIST = 100;
+
 class P {
   constructor(private readonly p: RpcParams) {}
 
@@ -30,6 +33,59 @@ class P {
     const lower = v.toLowerCase();
     if (lower !== 'true' && lower !== 'false') throw new AppError('InvalidParameter', `The parameter - "${name}" must be true or false.`);
     return lower === 'true';
+  }
+
+  /** A list parameter: `Name` as a JSON array (Tea SDKs, `style: json`) or `Name.1`, `Name.2`, … (pop-core). */
+  list(name: string): string[] {
+    const json = this.opt(name);
+    if (json !== undefined) {
+      let v: unknown;
+      try {
+        v = JSON.parse(json);
+      } catch {
+        throw new AppError('InvalidParameter', `The parameter - "${name}" must be a JSON array of strings.`);
+      }
+      if (!Array.isArray(v) || v.length > MAX_LIST || !v.every((x) => typeof x === 'string')) {
+        throw new AppError('InvalidParameter', `The parameter - "${name}" must be a JSON array of strings.`);
+      }
+      return v as string[];
+    }
+    const out: string[] = [];
+    for (let i = 1; i <= MAX_LIST; i++) {
+      const v = this.opt(`${name}.${i}`);
+      if (v === undefined) break;
+      out.push(v);
+    }
+    return out;
+  }
+
+  /** `Tag` as a JSON array of {Key, Value} or `Tag.N.Key` / `Tag.N.Value`. */
+  tags(): Array<{ key: string; value?: string }> {
+    const bad = new AppError('InvalidParameter.Tag', 'The parameter - "Tag" must be a list of {Key, Value}.');
+    const json = this.opt('Tag');
+    if (json !== undefined) {
+      let v: unknown;
+      try {
+        v = JSON.parse(json);
+      } catch {
+        throw bad;
+      }
+      if (!Array.isArray(v) || v.length > MAX_LIST) throw bad;
+      return v.map((t: unknown) => {
+        if (typeof t !== 'object' || t === null) throw bad;
+        const { Key, Value } = t as { Key?: unknown; Value?: unknown };
+        if (typeof Key !== 'string' || (Value !== undefined && typeof Value !== 'string')) throw bad;
+        return Value === undefined ? { key: Key } : { key: Key, value: Value };
+      });
+    }
+    const out: Array<{ key: string; value?: string }> = [];
+    for (let i = 1; i <= MAX_LIST; i++) {
+      const key = this.opt(`Tag.${i}.Key`);
+      if (key === undefined) break;
+      const value = this.p.get(`Tag.${i}.Value`);
+      out.push(value === undefined ? { key } : { key, value });
+    }
+    return out;
   }
 
   int(name: string, invalid: ErrorCode): number | undefined {
@@ -184,6 +240,27 @@ const ACTIONS = {
         // Alunite addition: which statements applied (policy names and indexes, never their text).
         MatchedPolicies: f.matched.map((m) => ({ PolicyType: m.policyType, PolicyName: m.policyName, StatementIndex: m.statementIndex, Effect: m.effect })),
       },
+    };
+  },
+  TagResources: async (x, caller, p) => {
+    const tags = p.tags().map((t) => ({ key: t.key, value: t.value ?? '' }));
+    await x.tags.tag(caller, { resourceType: p.req('ResourceType', 'MissingResourceType'), resourceNames: p.list('ResourceNames'), tags });
+    return {};
+  },
+  UntagResources: async (x, caller, p) => {
+    await x.tags.untag(caller, {
+      resourceType: p.req('ResourceType', 'MissingResourceType'), resourceNames: p.list('ResourceNames'), tagKeys: p.list('TagKeys'), all: p.bool('All') ?? false,
+    });
+    return {};
+  },
+  ListTagResources: async (x, caller, p) => {
+    const r = await x.tags.list(caller, defined({
+      resourceType: p.req('ResourceType', 'MissingResourceType'), resourceNames: p.list('ResourceNames'), tags: p.tags(),
+      pageSize: p.int('PageSize', 'InvalidParameter'), nextToken: p.opt('NextToken'),
+    }));
+    return {
+      ...(r.nextToken !== undefined ? { NextToken: r.nextToken } : {}),
+      TagResources: { TagResource: r.rows.map((t) => ({ ResourceType: t.resourceType, ResourceName: t.resourceName, TagKey: t.key, TagValue: t.value })) },
     };
   },
 } satisfies Record<string, Action>;
