@@ -3,7 +3,7 @@ import { AppError, isAppError } from '../errors.js';
 import { ramActionResources } from './actions.js';
 import type { AccountSettings } from './account-settings.js';
 import { authorizeAction, DOC, mustUser, readDoc, targetUser, type ExtrasContext } from './extras-context.js';
-import { checkPassword, hashPassword, verifyPassword } from './passwords.js';
+import { checkPassword, hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
 import type { RamCaller } from './service.js';
 
 // RAM user login profiles (console passwords, docs/ram.md): one identity document per user id, so a
@@ -117,7 +117,10 @@ export class LoginProfiles {
     const policy = await this.settings.passwordPolicy();
     const current = await readDoc<LoginProfileDoc>(this.ctx, DOC.loginProfile, user.userId);
     if (!current) throw new AppError('EntityNotExist.User.LoginProfile');
-    if (!(await verifyPassword(input.oldPassword, current.passwordHash))) throw new AppError('InvalidParameter.OldPassword');
+    // No password is longer than MAX_PASSWORD_LENGTH: a longer "old password" is wrong without hashing it.
+    if (input.oldPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(input.oldPassword, current.passwordHash))) {
+      throw new AppError('InvalidParameter.OldPassword');
+    }
     checkPassword(input.newPassword, policy);
     const hash = await this.newHash(input.newPassword, current, policy.passwordReusePrevention);
     await this.replace(user.userId, current, (d, now) => ({
