@@ -164,6 +164,21 @@ describe('RAM account features via @alicloud/pop-core', () => {
       await call('DeleteUser', { UserName: 'mfa1' });
     });
 
+    test('two binds racing for one device: exactly one wins, and the loser changed nothing', async () => {
+      await call('CreateUser', { UserName: 'race-a' });
+      await call('CreateUser', { UserName: 'race-b' });
+      const d = await call('CreateVirtualMFADevice', { VirtualMFADeviceName: 'race-phone' });
+      const seed = d.VirtualMFADevice.Base32StringSeed as string;
+      const t = nowStep();
+      const codes = { SerialNumber: d.VirtualMFADevice.SerialNumber, AuthenticationCode1: totp(seed, t - 1), AuthenticationCode2: totp(seed, t) };
+      const results = await Promise.allSettled(['race-a', 'race-b'].map((u) => call('BindMFADevice', { UserName: u, ...codes })));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      assert.equal((lost.reason as { code: string }).code, 'EntityAlreadyExists.VirtualMFADevice.User');
+      const bound = await Promise.allSettled(['race-a', 'race-b'].map((u) => call('GetUserMFAInfo', { UserName: u })));
+      assert.equal(bound.filter((r) => r.status === 'fulfilled').length, 1, 'one user holds the device, the other none');
+    });
+
     test('AllowUserToManageMFADevices = false: a user may not bind its own device even with a policy allowing it', async () => {
       const u = await ram.userWith('mfa2', policyDoc({ Effect: 'Allow', Action: 'ram:*', Resource: '*' }));
       const d = await call('CreateVirtualMFADevice', { VirtualMFADeviceName: 'phone-3' });
