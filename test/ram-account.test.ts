@@ -389,6 +389,11 @@ describe('RAM account features via @alicloud/pop-core', () => {
       assert.equal(decoded.AuthPrincipal.AuthPrincipalDisplayName, u.userId);
       assert.ok((decoded.MatchedPolicies as Body[]).some((m) => m.Effect === 'Deny' && m.StatementIndex === 1));
 
+      // An anonymous denial carries no detail (no account could decode it).
+      const anonymous = await fetch(client.signatureUrl('secret.txt', { expires: 600 }).split('?')[0]!);
+      assert.equal(anonymous.status, 403);
+      assert.doesNotMatch(await anonymous.text(), /AccessDeniedDetail/);
+
       // A flipped byte, garbage, and a missing parameter.
       const raw = Buffer.from(encoded, 'base64');
       raw[raw.length - 1] ^= 1;

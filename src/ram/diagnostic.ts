@@ -20,7 +20,7 @@ export interface DiagnosticFacts {
   resource: string;
   principal: { type: string; ownerId: string; displayName: string };
   conditions: Array<{ key: string; values: string[] }>;
-  /** Statements that applied, in evaluation order (policy name as the trace names it). */
+  /** Statements that applied (for an explicit deny, the Deny ones), in evaluation order (policy name as the trace names it). */
   matched: Array<{ policyType: string; policyName: string; statementIndex: number; effect: string }>;
   /** Epoch milliseconds of the denial. */
   time: number;
@@ -46,17 +46,21 @@ export function principalFacts(p: Principal): DiagnosticFacts['principal'] {
 }
 
 const MAX_CONDITIONS = 32;
-const MAX_VALUE = 256;
+/** Condition values are cut here (a long User-Agent would swell every denial's answer). */
+const MAX_VALUE = 128;
 const MAX_MATCHED = 32;
 
 /** The facts of a denial, from what the authorizer recorded (the layered trace is computed now). */
 export function diagnosticFactsOf(outcome: AuthzOutcome, principal: Principal, time: number): DiagnosticFacts {
   const trace = traceOf(outcome);
+  // An explicit deny: the Deny statements that applied; otherwise the Allow statements that did (in a layer
+  // that alone could not grant the request).
+  const explicit = outcome.decision === 'ExplicitDeny';
   const matched: DiagnosticFacts['matched'] = [];
   for (const layer of trace?.layers ?? []) {
     for (const policy of layer.policies) {
       for (const st of policy.statements) {
-        if (st.applied && matched.length < MAX_MATCHED) {
+        if (st.applied && (!explicit || st.effect === 'Deny') && matched.length < MAX_MATCHED) {
           matched.push({ policyType: POLICY_TYPE[layer.layer] ?? layer.layer, policyName: policy.name, statementIndex: st.index, effect: st.effect });
         }
       }
@@ -82,7 +86,34 @@ export function diagnosticFactsOf(outcome: AuthzOutcome, principal: Principal, t
   };
 }
 
-const VERSION = 1;
+// The sealed form is a compact tuple (error answers stay small: a denial's whole XML is about 1 KiB):
+// [explicitDeny 0|1, policyType, action, resource, [type, ownerId, displayName], [[key, ...values]],
+//  [[policyType, policyName, statementIndex, effect]], time (s)].
+type Packed = [number, string, string, string, [string, string, string], string[][], Array<[string, string, number, string]>, number];
+
+// Policy types travel as the layer names they come from.
+const LAYER_OF: Record<string, string> = Object.fromEntries(Object.entries(POLICY_TYPE).filter(([l]) => l !== 'owner').map(([l, t]) => [t, l]));
+const short = (type: string): string => LAYER_OF[type] ?? type;
+const long = (layer: string): string => POLICY_TYPE[layer] ?? layer;
+
+function pack(f: DiagnosticFacts): Packed {
+  return [
+    f.explicitDeny ? 1 : 0, short(f.policyType), f.action, f.resource, [f.principal.type, f.principal.ownerId, f.principal.displayName],
+    f.conditions.map((c) => [c.key, ...c.values]), f.matched.map((m) => [short(m.policyType), m.policyName, m.statementIndex, m.effect]), Math.floor(f.time / 1000),
+  ];
+}
+
+function unpack(p: Packed): DiagnosticFacts {
+  const [deny, policyType, action, resource, [type, ownerId, displayName], conditions, matched, time] = p;
+  return {
+    explicitDeny: deny === 1, policyType: long(policyType), action, resource, principal: { type, ownerId, displayName },
+    conditions: conditions.map(([key, ...values]) => ({ key: key!, values })),
+    matched: matched.map(([layer, policyName, statementIndex, effect]) => ({ policyType: long(layer), policyName, statementIndex, effect })),
+    time: time * 1000,
+  };
+}
+
+const VERSION = 2;
 const AAD = Buffer.from('alunite EncodedDiagnosticMessage v1');
 /** Longest EncodedDiagnosticMessage DecodeDiagnosticMessage reads. */
 export const MAX_ENCODED_LENGTH = 16 * 1024;
@@ -103,7 +134,7 @@ export class DiagnosticCodec {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys[0]!, iv);
     cipher.setAAD(AAD);
-    const ct = Buffer.concat([cipher.update(JSON.stringify(facts), 'utf8'), cipher.final()]);
+    const ct = Buffer.concat([cipher.update(JSON.stringify(pack(facts)), 'utf8'), cipher.final()]);
     return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), ct]).toString('base64');
   }
 
@@ -118,7 +149,7 @@ export class DiagnosticCodec {
         d.setAAD(AAD);
         d.setAuthTag(raw.subarray(13, 29));
         const text = Buffer.concat([d.update(raw.subarray(29)), d.final()]).toString('utf8');
-        return JSON.parse(text) as DiagnosticFacts;
+        return unpack(JSON.parse(text) as Packed);
       } catch {
         // next key
       }
@@ -126,8 +157,12 @@ export class DiagnosticCodec {
     return null;
   }
 
-  /** The `AccessDeniedDetail` of a denial answer (OSS XML and POP JSON/XML use the same fields). */
-  accessDeniedDetail(outcome: AuthzOutcome, principal: Principal, time: number): Record<string, string> {
+  /**
+   * The `AccessDeniedDetail` of a denial answer (OSS XML and POP JSON/XML use the same fields); null for an
+   * anonymous caller, whose message no account could decode (so anonymous denials cost nothing extra).
+   */
+  accessDeniedDetail(outcome: AuthzOutcome, principal: Principal, time: number): Record<string, string> | null {
+    if (principal.type === 'anonymous') return null;
     const facts = diagnosticFactsOf(outcome, principal, time);
     return {
       PolicyType: facts.policyType,

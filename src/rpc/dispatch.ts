@@ -131,7 +131,8 @@ function knownAction(version: string, action: string): string {
 function accessDeniedDetail(deps: RpcDeps, rec: RequestRecord | undefined): WireObject | undefined {
   const a = rec?.authz;
   if (!deps.extras || !a || a.decision === 'Allow' || !rec?.principal) return undefined;
-  return { AccessDeniedDetail: deps.extras.diagnostics.accessDeniedDetail(a, rec.principal, deps.clock()) };
+  const detail = deps.extras.diagnostics.accessDeniedDetail(a, rec.principal, deps.clock());
+  return detail === null ? undefined : { AccessDeniedDetail: detail };
 }
 
 /** Actions that succeed without a policy decision (GetCallerIdentity is never denied) still count as allowed. */
