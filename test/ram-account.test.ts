@@ -253,6 +253,10 @@ describe('RAM account features via @alicloud/pop-core', () => {
       assert.ok((JSON.parse(stored.get(u.accessKeyId)!) as { t: number }).t >= t0);
       await fails('GetAccessKeyLastUsed', { UserName: 'lu1', UserAccessKeyId: 'LTAI00000000000000000000' }, 'EntityNotExist.User.AccessKey', 404);
       await fails('GetAccessKeyLastUsed', { UserName: 'lu1' }, 'MissingUserAccessKeyId', 400);
+      await fails('GetAccessKeyLastUsed', { UserAccessKeyId: u.accessKeyId }, 'MissingUserName', 400); // the root must name the user
+      // A RAM user asks about its own key without naming itself.
+      const own = await u.pop().request<Body>('GetAccessKeyLastUsed', { UserAccessKeyId: u.accessKeyId }, { method: 'POST' }).catch((e: { code: string }) => e);
+      assert.equal((own as { code?: string }).code, 'NoPermission', 'its policy allows only ram:GetUser');
     });
 
     test('UpdatePolicyDescription', async () => {

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { authorizeAction, DOC, mustUser, type ExtrasContext } from './extras-context.js';
+import { authorizeAction, DOC, mustUser, targetUser, type ExtrasContext } from './extras-context.js';
 import type { RamCaller } from './service.js';
 
 // GetAccessKeyLastUsed (docs/ram.md). Requests only note the time in memory (one Map.set per request
@@ -62,11 +62,12 @@ export class AccessKeyLastUsed {
     return this.flushing;
   }
 
-  /** The AccessKey of `userName` (EntityNotExist.User.AccessKey otherwise) and when it was last used, if ever. */
-  async get(caller: RamCaller, input: { userName: string; accessKeyId: string }): Promise<number | undefined> {
-    await authorizeAction(this.ctx, caller, 'GetAccessKeyLastUsed', { userName: input.userName });
-    await mustUser(this.ctx, input.userName);
-    const keys = await this.ctx.store.listAccessKeys(input.userName);
+  /** The AccessKey of `userName` (the calling RAM user when omitted; EntityNotExist.User.AccessKey otherwise) and when it was last used, if ever. */
+  async get(caller: RamCaller, input: { userName?: string; accessKeyId: string }): Promise<number | undefined> {
+    const userName = targetUser(caller, input.userName);
+    await authorizeAction(this.ctx, caller, 'GetAccessKeyLastUsed', { userName });
+    await mustUser(this.ctx, userName);
+    const keys = await this.ctx.store.listAccessKeys(userName);
     if (!keys.some((k) => k.accessKeyId === input.accessKeyId)) throw new AppError('EntityNotExist.User.AccessKey');
     const stored = (await this.ctx.store.readIdentityDocs(DOC.lastUsed, [input.accessKeyId])).get(input.accessKeyId);
     const times = [this.pending.get(input.accessKeyId), stored !== undefined ? (JSON.parse(stored) as { t: number }).t : undefined].filter((t): t is number => t !== undefined);

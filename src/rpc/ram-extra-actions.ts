@@ -151,7 +151,7 @@ const ACTIONS = {
     return {};
   },
   GetAccessKeyLastUsed: async (x, caller, p) => {
-    const t = await x.lastUsed.get(caller, { userName: p.req('UserName', 'MissingUserName'), accessKeyId: p.req('UserAccessKeyId', 'MissingUserAccessKeyId') });
+    const t = await x.lastUsed.get(caller, defined({ userName: p.opt('UserName'), accessKeyId: p.req('UserAccessKeyId', 'MissingUserAccessKeyId') }));
     return { AccessKeyLastUsed: t === undefined ? {} : { LastUsedDate: isoSeconds(t) } };
   },
   CreateVirtualMFADevice: async (x, caller, p) => {
