@@ -20,6 +20,8 @@ export const DOC = {
   account: 'account',
   /** id: AccessKeyId → { t } */
   lastUsed: 'ak-last-used',
+  /** id: `role:<RoleId>` | `policy:<name>@<CreateDate>` → { key: value } */
+  tags: 'tags',
 } as const;
 
 /** What the RAM modules beyond users/groups/roles/policies share: the store, the clock, keys and the authorization hook. */
@@ -50,7 +52,7 @@ export function targetUser(caller: RamCaller, userName: string | undefined): str
 /** Whether the caller is the RAM user `user` itself (self-service rules of the security preference). */
 export function isSelf(caller: RamCaller, user: RamUser): boolean {
   const p = caller.principal;
-  return p.type === 'user' && p.accountId !== undefined && p.userId === user.userId;
+  return p.type === 'user' && p.userId === user.userId;
 }
 
 export async function mustUser(ctx: ExtrasContext, userName: string): Promise<RamUser> {

@@ -163,7 +163,7 @@ export class LoginProfiles {
     return hashPassword(password);
   }
 
-  /** Replaces the profile if it is still the one read (a concurrent change answers EntityNotExist / retries are the caller's). */
+  /** Applies `change` to the stored profile inside the store's transaction (EntityNotExist when it was deleted meanwhile). */
   private async replace(userId: string, read: LoginProfileDoc, change: (d: LoginProfileDoc, now: number) => LoginProfileDoc): Promise<LoginProfileDoc> {
     const now = this.ctx.clock();
     let next = read;

@@ -17,7 +17,7 @@ interface MfaDeviceDoc {
   createDate: number;
   userId?: string;
   activateDate?: number;
-  /** Last TOTP step accepted (a code is never accepted twice). */
+  /** Last TOTP step accepted at binding (a later sign-in must not accept these codes again). */
   lastStep?: number;
 }
 

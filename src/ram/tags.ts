@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { authorizeAction, type ExtrasContext } from './extras-context.js';
+import { authorizeAction, DOC, type ExtrasContext } from './extras-context.js';
 import type { RamCaller } from './service.js';
 
 // TagResources / UntagResources / ListTagResources (RAM 2015-05-01, newer metadata; docs/ram.md): tags on
@@ -16,7 +16,7 @@ export interface TagRow {
   value: string;
 }
 
-const KIND = 'tags';
+const KIND = DOC.tags;
 export const MAX_TAGS_PER_RESOURCE = 20;
 export const MAX_RESOURCE_NAMES = 50;
 const MAX_KEY = 128;

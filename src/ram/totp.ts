@@ -66,11 +66,3 @@ export function consecutiveCodesStep(seed: Buffer, code1: string, code2: string,
   }
   return null;
 }
-
-/** Console sign-in: the step a single code belongs to, within ±1 step of now; null otherwise. */
-export function codeStep(seed: Buffer, code: string, nowMs: number): number | null {
-  if (!/^\d{6}$/.test(code)) return null;
-  const now = totpStep(nowMs);
-  for (let s = now - 1; s <= now + 1; s++) if (totpCode(seed, s) === code) return s;
-  return null;
-}
