@@ -318,6 +318,40 @@ describe('RAM account features via @alicloud/pop-core', () => {
     });
   });
 
+  describe('bad input never crashes', () => {
+    test('every new action with oversized, malformed or odd parameters answers a 4xx (or succeeds), never a 5xx', async () => {
+      const actions = [
+        'CreateLoginProfile', 'GetLoginProfile', 'UpdateLoginProfile', 'DeleteLoginProfile', 'ChangePassword', 'GetAccessKeyLastUsed',
+        'CreateVirtualMFADevice', 'DeleteVirtualMFADevice', 'ListVirtualMFADevices', 'BindMFADevice', 'UnbindMFADevice', 'GetUserMFAInfo',
+        'UpdatePolicyDescription', 'SetAccountAlias', 'GetAccountAlias', 'ClearAccountAlias', 'SetPasswordPolicy', 'GetPasswordPolicy',
+        'SetSecurityPreference', 'GetSecurityPreference', 'DecodeDiagnosticMessage', 'TagResources', 'UntagResources', 'ListTagResources',
+      ];
+      const odd = ['x'.repeat(20_000), '\u0000\u202e', '[{"Key":1}]', '{"a":', '-1', '99999999999', 'true', 'acs:ram::1:mfa/../..', '%00', '[' .repeat(500)];
+      const names = ['UserName', 'Password', 'OldPassword', 'NewPassword', 'PasswordResetRequired', 'SerialNumber', 'VirtualMFADeviceName',
+        'AuthenticationCode1', 'AuthenticationCode2', 'PolicyName', 'NewDescription', 'AccountAlias', 'MinimumPasswordLength', 'MaxPasswordAge',
+        'LoginSessionDuration', 'LoginNetworkMasks', 'EncodedDiagnosticMessage', 'ResourceType', 'ResourceNames', 'Tag', 'TagKeys', 'PageSize', 'NextToken',
+        'UserAccessKeyId', 'All'];
+      let i = 0;
+      for (const action of actions) {
+        for (const value of odd) {
+          const params: Record<string, unknown> = {};
+          for (const n of names) params[n] = (i++ % 3 === 0) ? value : odd[(i * 7) % odd.length];
+          params.ResourceType = i % 2 === 0 ? 'role' : value;
+          let status = 200;
+          try {
+            await ram.call(action, params);
+          } catch (err) {
+            status = (err as { entry?: { response: { statusCode: number } } }).entry?.response.statusCode ?? 0;
+          }
+          assert.ok(status >= 200 && status < 500, `${action} with ${JSON.stringify(value).slice(0, 40)}: HTTP ${status}`);
+        }
+      }
+      await call('ClearAccountAlias');
+      await call('SetPasswordPolicy', { MinimumPasswordLength: 8, RequireSymbols: false, PasswordReusePrevention: 0 });
+      await call('SetSecurityPreference', { LoginSessionDuration: 6, LoginNetworkMasks: '' });
+    });
+  });
+
   describe('explicit Deny and the diagnostic message', () => {
     test('an explicit Deny refuses each new action even under ram:*, and the denial decodes', async () => {
       const denied = [
