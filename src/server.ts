@@ -8,6 +8,7 @@ import { AccountCredentialResolver } from './auth/account-credentials.js';
 import { AccessLogWriter, type AccessLogOptions } from './audit/access-log.js';
 import { AuditLog } from './audit/audit-log.js';
 import { RequestExplainer } from './audit/explain.js';
+import { RamExtras } from './ram/extras.js';
 import type { RequestRecord } from './audit/record.js';
 import { RecentRequests } from './audit/ring.js';
 import { createConsoleRoute } from './console/serve.js';
@@ -106,6 +107,8 @@ export interface ServerOptions {
   metricsToken?: string;
   /** How many recent requests ExplainRequest can explain (default 10,000). */
   recentRequests?: number;
+  /** How often AccessKey last-use notes are written to the store (ms; default 60 000, docs/ram.md). */
+  lastUsedFlushMs?: number;
   /** Serve HTTPS with these PEM files: on `port` instead of HTTP, or with `tls.port` on a second port. */
   tls?: TlsOptions;
   /** Close a connection after this long without a byte either way (default 5 minutes). */
@@ -171,6 +174,8 @@ export interface RunningServer {
   meta: MetadataStore & IdentityStore;
   blobs: BlobStore;
   ram: RamService;
+  /** Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md). */
+  ramExtras: RamExtras;
   /** With a shared database and blobs on disk: the blob garbage collector (one process at a time, by lease). */
   blobGc?: BlobCollector;
   /** The lifecycle worker, unless disabled (one process at a time on a shared database, by lease). */
@@ -307,7 +312,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     retention: (bucket, record) => retentionGuard(ctx, bucket)?.(record),
   });
   const identity = new IdentityPolicies(meta);
-  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });
+  // Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md).
+  const ramExtras = new RamExtras({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity) }, opts.lastUsedFlushMs !== undefined ? { lastUsedFlushMs: opts.lastUsedFlushMs } : {});
+  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) }, rules: ramExtras });
   // STS tokens survive one rotation, not two (docs/sts.md): only the newest previous key verifies them, so
   // rotating twice still revokes every token of a key believed exposed. Objects' data keys use the whole ring.
   const tokens = new TokenService(masterKey, previousMasterKeys.slice(0, 1));
@@ -334,6 +341,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     log: (event, fields) => log.warn(event, fields),
   }, opts.accessLogging);
   const observe = (rec: RequestRecord): void => {
+    // GetAccessKeyLastUsed: a note in memory, written in batches (ram/last-used.ts).
+    if (rec.principal?.type === 'user') ramExtras.lastUsed.note(rec.principal.accessKeyId, rec.time);
     recent.add(rec);
     metrics.record(rec);
     audit?.write(rec);
@@ -397,6 +406,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   blobGc?.start();
   lifecycle?.start();
   accessLog.start();
+  ramExtras.lastUsed.start();
   const listening = await listen(
     opts.host,
     opts.port,
@@ -419,7 +429,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       accountId: opts.accountId,
       hostnames: opts.hostnames ?? [],
       log,
-      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain }, req, rawQuery, rec),
+      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain, extras: ramExtras }, req, rawQuery, rec),
+      diagnostics: ramExtras.diagnostics,
       internal,
       observe,
       callbacks,
@@ -435,12 +446,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     meta,
     blobs,
     ram,
+    ramExtras,
     ...(blobGc ? { blobGc } : {}),
     ...(lifecycle ? { lifecycle } : {}),
     async close() {
       await listening.close();
       await accessLog.close();
       callbacks.close();
+      await ramExtras.lastUsed.stop().catch(() => undefined);
       await lifecycle?.stop();
       await blobGc?.stop();
       await meta.close();

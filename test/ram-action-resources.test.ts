@@ -10,6 +10,7 @@ import { decide } from '../src/policy/index.js';
 import { RAM_ACTION_NAMES } from '../src/ram/actions.js';
 import { sessionPolicyOf } from '../src/ram/identity.js';
 import { STS_ACTION_RESOURCES } from '../src/sts/actions.js';
+import { base32Decode, totpCode } from '../src/ram/totp.js';
 import { TokenService } from '../src/sts/token.js';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
@@ -25,6 +26,9 @@ const group = (n: string) => `acs:ram:*:${ACCOUNT_ID}:group/${n}`;
 const role = (n: string) => `acs:ram:*:${ACCOUNT_ID}:role/${n}`;
 const policy = (n: string) => `acs:ram:*:${ACCOUNT_ID}:policy/${n}`;
 const systemPolicy = (n: string) => `acs:ram:*:system:policy/${n}`;
+const mfa = (n: string) => `acs:ram:*:${ACCOUNT_ID}:mfa/${n}`;
+/** Account-wide settings (alias, password policy, security preference, DecodeDiagnosticMessage). */
+const account = `acs:ram:*:${ACCOUNT_ID}:*`;
 /** The request form the server reports (empty region). */
 const reported = (arn: string) => arn.replace(/^acs:ram:\*:/, 'acs:ram::');
 
@@ -38,6 +42,14 @@ interface Case {
   params?: Params;
   /** Every resource the action touches. */
   resources: string[];
+}
+
+/** Root creates a virtual MFA device; returns BindMFADevice's SerialNumber and two consecutive codes of now. */
+async function newDeviceCodes(ram: Ram, name: string): Promise<Params> {
+  const d = (await ram.call('CreateVirtualMFADevice', { VirtualMFADeviceName: name })).VirtualMFADevice;
+  const seed = base32Decode(d.Base32StringSeed as string);
+  const step = Math.floor(Date.now() / 30_000);
+  return { SerialNumber: d.SerialNumber as string, AuthenticationCode1: totpCode(seed, step - 1), AuthenticationCode2: totpCode(seed, step) };
 }
 
 /** Root creates a user with one AccessKey; returns its id. */
@@ -147,6 +159,73 @@ const CASES: Case[] = [
   }),
   { action: 'ListEntitiesForPolicy', params: { PolicyName: 'fx-policy', PolicyType: 'Custom' }, resources: [policy('fx-policy')] },
   { action: 'ListEntitiesForPolicy', params: { PolicyName: 'AdministratorAccess', PolicyType: 'System' }, resources: [systemPolicy('AdministratorAccess')] },
+  // login profiles, AccessKey last use, virtual MFA, account settings, diagnostics (docs/ram.md)
+  ...(['Create', 'Get', 'Update', 'Delete'] as const).map((verb): Case => {
+    const name = `${verb.toLowerCase()}-lp`;
+    return {
+      action: `${verb}LoginProfile`,
+      setup: async (r) => {
+        await r.call('CreateUser', { UserName: name });
+        if (verb !== 'Create') await r.call('CreateLoginProfile', { UserName: name, Password: 'Abcdefg1' });
+        return { UserName: name, ...(verb === 'Create' ? { Password: 'Abcdefg1' } : verb === 'Update' ? { MFABindRequired: true } : {}) };
+      },
+      resources: [user(name)],
+    };
+  }),
+  {
+    action: 'ChangePassword', setup: async (r) => ({ ...(await r.call('CreateLoginProfile', { UserName: 'tester', Password: 'Abcdefg1' }), {}), OldPassword: 'Abcdefg1', NewPassword: 'Bcdefgh2' }),
+    resources: [user('tester')],
+  },
+  { action: 'GetAccessKeyLastUsed', setup: async (r) => ({ UserName: 'lu', UserAccessKeyId: await userWithKey(r, 'lu') }), resources: [user('lu')] },
+  { action: 'CreateVirtualMFADevice', params: { VirtualMFADeviceName: 'cmfa' }, resources: [mfa('cmfa')] },
+  {
+    action: 'DeleteVirtualMFADevice', setup: async (r) => void (await r.call('CreateVirtualMFADevice', { VirtualMFADeviceName: 'dmfa' })),
+    params: { SerialNumber: `acs:ram::${ACCOUNT_ID}:mfa/dmfa` }, resources: [mfa('dmfa')],
+  },
+  { action: 'ListVirtualMFADevices', params: {}, resources: [mfa('*')] },
+  {
+    action: 'BindMFADevice',
+    setup: async (r) => {
+      await r.call('CreateUser', { UserName: 'bmfa' });
+      return { UserName: 'bmfa', ...(await newDeviceCodes(r, 'bmfa-d')) };
+    },
+    resources: [user('bmfa'), mfa('bmfa-d')],
+  },
+  ...(['UnbindMFADevice', 'GetUserMFAInfo'] as const).map((action): Case => {
+    const name = `${action === 'UnbindMFADevice' ? 'u' : 'g'}mfa`;
+    return {
+      action,
+      setup: async (r) => {
+        await r.call('CreateUser', { UserName: name });
+        await r.call('BindMFADevice', { UserName: name, ...(await newDeviceCodes(r, `${name}-d`)) });
+        return { UserName: name };
+      },
+      resources: [user(name)],
+    };
+  }),
+  { action: 'UpdatePolicyDescription', params: { PolicyName: 'fx-policy', NewDescription: 'described' }, resources: [policy('fx-policy')] },
+  { action: 'SetAccountAlias', params: { AccountAlias: 'tester-alias' }, resources: [account] },
+  { action: 'GetAccountAlias', params: {}, resources: [account] },
+  { action: 'ClearAccountAlias', params: {}, resources: [account] },
+  { action: 'SetPasswordPolicy', params: { MinimumPasswordLength: 8 }, resources: [account] },
+  { action: 'GetPasswordPolicy', params: {}, resources: [account] },
+  { action: 'SetSecurityPreference', params: { LoginSessionDuration: 6 }, resources: [account] },
+  { action: 'GetSecurityPreference', params: {}, resources: [account] },
+  { action: 'TagResources', params: { ResourceType: 'policy', ResourceNames: ['fx-policy'], Tag: [{ Key: 'k', Value: 'v' }] }, resources: [policy('fx-policy')] },
+  { action: 'TagResources', params: { ResourceType: 'role', ResourceNames: ['fx-role'], Tag: [{ Key: 'k', Value: 'v' }] }, resources: [role('fx-role')] },
+  { action: 'UntagResources', params: { ResourceType: 'policy', ResourceNames: ['fx-policy'], All: true }, resources: [policy('fx-policy')] },
+  { action: 'ListTagResources', params: { ResourceType: 'role', ResourceNames: ['fx-role'] }, resources: [role('fx-role')] },
+  { action: 'ListTagResources', params: { ResourceType: 'policy' }, resources: [policy('*')] },
+  {
+    action: 'DecodeDiagnosticMessage',
+    setup: async (r) => {
+      // A denial of a user without any policy carries a message to decode.
+      const u = await r.user('undecided');
+      const err = await popFails(u.pop().request('ListUsers', {}, { method: 'POST' }), 'NoPermission');
+      return { EncodedDiagnosticMessage: (err.data as unknown as Body).AccessDeniedDetail.EncodedDiagnosticMessage as string };
+    },
+    resources: [account],
+  },
   // Alunite extensions
   { action: 'SimulatePrincipalPolicy', params: { UserName: 'fx-user', ActionName: 'oss:GetObject', Resource: '*' }, resources: [user('fx-user')] },
   { action: 'SimulatePrincipalPolicy', params: { RoleName: 'fx-role', ActionName: 'oss:GetObject', Resource: '*' }, resources: [role('fx-role')] },

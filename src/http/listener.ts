@@ -26,6 +26,8 @@ import { closeWithError } from './close-with-error.js';
 import { observeResponse } from './observe.js';
 import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
+import type { DiagnosticCodec } from '../ram/diagnostic.js';
+import { el } from '../oss/xml.js';
 
 export interface ListenerDeps {
   services: OssServices;
@@ -46,6 +48,8 @@ export interface ListenerDeps {
   durability?: { commitMark(): number; settled(mark: number): Promise<void> | null };
   /** Upload callbacks (oss/callback.ts); without it a request asking for one is answered NotImplemented. */
   callbacks?: UploadCallbacks;
+  /** Seals a denial's EncodedDiagnosticMessage (AccessDeniedDetail, docs/ram.md); absent: no detail. */
+  diagnostics?: DiagnosticCodec;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -241,7 +245,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       deps.log.error('internal error', { requestId, op: opName, err: err instanceof Error ? err.stack : String(err) });
       appErr = new AppError('InternalError');
     }
-    response = ossErrorResponse(appErr, requestId, hostId, method);
+    // Only a denial pays for the diagnostic message (encoded here, never on allowed requests).
+    const denied = err instanceof AccessDeniedError && deps.diagnostics && rec.authz && rec.principal ? deps.diagnostics.accessDeniedDetail(rec.authz, rec.principal, deps.clock()) : null;
+    const more = denied ? [el('AccessDeniedDetail', Object.entries(denied).map(([k, v]) => el(k, v)))] : [];
+    response = ossErrorResponse(appErr, requestId, hostId, method, more);
     if (rec.service === 'oss') {
       const wire = ossWireForm(appErr);
       rec.errorCode = wire.code;

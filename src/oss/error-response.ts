@@ -1,6 +1,6 @@
 import { AppError, ossWireForm, type ErrorDetail } from '../errors.js';
 import type { OssResponse } from './context.js';
-import { el, xmlDocument } from './xml.js';
+import { el, xmlDocument, type XmlNode } from './xml.js';
 
 /** Error details that OSS also sends as response headers. */
 const DETAIL_HEADERS: Record<string, string> = {
@@ -29,8 +29,9 @@ function bounded(value: string, max: number): string {
 /**
  * Renders an AppError as OSS does (spec §10): XML body Code, Message, RequestId, HostId, extras, EC,
  * RecommendDoc; HEAD requests get no body but the same XML base64-encoded in x-oss-err; 304 is bare.
+ * `more`: elements after the extras (a denial's AccessDeniedDetail, built by the caller, bounded).
  */
-export function ossErrorResponse(err: AppError, requestId: string, hostId: string, method: string): OssResponse {
+export function ossErrorResponse(err: AppError, requestId: string, hostId: string, method: string, more: readonly XmlNode[] = []): OssResponse {
   const headers: Record<string, string> = {};
   for (const [name, h] of Object.entries(DETAIL_HEADERS)) {
     if (err.detail[name] !== undefined) headers[h] = err.detail[name]!;
@@ -48,6 +49,7 @@ export function ossErrorResponse(err: AppError, requestId: string, hostId: strin
         el('RequestId', requestId),
         el('HostId', bounded(hostId, valueMax)),
         ...(withExtras ? extras.map(([k, v]) => el(k, bounded(v, valueMax))) : []),
+        ...(withExtras ? more : []),
         ec !== undefined && el('EC', ec),
         ec !== undefined && el('RecommendDoc', `https://api.aliyun.com/troubleshoot?q=${ec}`),
       ]),

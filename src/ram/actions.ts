@@ -17,6 +17,10 @@ export interface RamArns {
   principal(kind: RamPrincipalKind, name: string): string;
   /** `acs:ram::<account>:request/<id>` (ExplainRequest, an Alunite extension). */
   request(requestId: string): string;
+  /** `acs:ram::<account>:mfa/<name>` (virtual MFA devices). */
+  mfa(name: string): string;
+  /** `acs:ram::<account>:*`: account-wide settings (alias, password policy, security preference, diagnostics). */
+  account(): string;
 }
 
 export function ramArns(accountId: string): RamArns {
@@ -27,6 +31,8 @@ export function ramArns(accountId: string): RamArns {
     policy: (type, name) => ramArn.policy(accountId, type, name),
     principal: (kind, name) => (kind === 'User' ? arns.user(name) : kind === 'Group' ? arns.group(name) : arns.role(name)),
     request: (id) => `acs:ram::${accountId}:request/${id}`,
+    mfa: (name) => `acs:ram::${accountId}:mfa/${name}`,
+    account: () => `acs:ram::${accountId}:*`,
   };
   return arns;
 }
@@ -38,6 +44,11 @@ type Policy = { policyType: PolicyType; policyName: string };
 type Attachment = Policy & { principalName: string };
 
 const attachment = (kind: RamPrincipalKind) => (a: RamArns, i: Attachment) => [a.principal(kind, i.principalName), a.policy(i.policyType, i.policyName)];
+type Tagged = { resourceType: 'role' | 'policy'; resourceNames: readonly string[] };
+const tagged = (a: RamArns, i: Tagged) => {
+  const arn = (n: string) => (i.resourceType === 'role' ? a.role(n) : a.policy('Custom', n));
+  return i.resourceNames.length > 0 ? i.resourceNames.map(arn) : [arn('*')];
+};
 const principal = (kind: RamPrincipalKind) => (a: RamArns, i: { principalName: string }) => [a.principal(kind, i.principalName)];
 
 /**
@@ -97,6 +108,32 @@ export const RAM_ACTION_RESOURCES = {
   // Alunite extensions
   SimulatePrincipalPolicy: (a: RamArns, i: { userName: string } | { roleName: string }) => ['userName' in i ? a.user(i.userName) : a.role(i.roleName)],
   ExplainRequest: (a: RamArns, i: { requestId: string }) => [a.request(i.requestId)],
+  // login profiles, AccessKey last use, virtual MFA, account settings, diagnostics (docs/ram.md)
+  CreateLoginProfile: (a: RamArns, i: User) => [a.user(i.userName)],
+  GetLoginProfile: (a: RamArns, i: User) => [a.user(i.userName)],
+  UpdateLoginProfile: (a: RamArns, i: User) => [a.user(i.userName)],
+  DeleteLoginProfile: (a: RamArns, i: User) => [a.user(i.userName)],
+  ChangePassword: (a: RamArns, i: User) => [a.user(i.userName)],
+  GetAccessKeyLastUsed: (a: RamArns, i: User) => [a.user(i.userName)],
+  CreateVirtualMFADevice: (a: RamArns, i: { deviceName: string }) => [a.mfa(i.deviceName)],
+  DeleteVirtualMFADevice: (a: RamArns, i: { deviceName: string }) => [a.mfa(i.deviceName)],
+  ListVirtualMFADevices: (a: RamArns, _: Record<string, never>) => [a.mfa('*')],
+  BindMFADevice: (a: RamArns, i: User & { deviceName: string }) => [a.user(i.userName), a.mfa(i.deviceName)],
+  UnbindMFADevice: (a: RamArns, i: User) => [a.user(i.userName)],
+  GetUserMFAInfo: (a: RamArns, i: User) => [a.user(i.userName)],
+  UpdatePolicyDescription: (a: RamArns, i: { policyName: string }) => [a.policy('Custom', i.policyName)],
+  SetAccountAlias: (a: RamArns, _: Record<string, never>) => [a.account()],
+  GetAccountAlias: (a: RamArns, _: Record<string, never>) => [a.account()],
+  ClearAccountAlias: (a: RamArns, _: Record<string, never>) => [a.account()],
+  SetPasswordPolicy: (a: RamArns, _: Record<string, never>) => [a.account()],
+  GetPasswordPolicy: (a: RamArns, _: Record<string, never>) => [a.account()],
+  SetSecurityPreference: (a: RamArns, _: Record<string, never>) => [a.account()],
+  GetSecurityPreference: (a: RamArns, _: Record<string, never>) => [a.account()],
+  DecodeDiagnosticMessage: (a: RamArns, _: Record<string, never>) => [a.account()],
+  // tags on roles and custom policies: each named resource, or all of the type when none is named
+  TagResources: tagged,
+  UntagResources: tagged,
+  ListTagResources: tagged,
 } satisfies Record<string, (a: RamArns, input: never) => readonly string[]>;
 
 export type RamActionName = keyof typeof RAM_ACTION_RESOURCES;

@@ -96,6 +96,16 @@ export interface RamServiceOptions {
   identity?: IdentityPolicies;
   /** Buckets, so the simulator decides OSS actions with their bucket policy, owner and ACL. */
   simulationWorld?: SimulationWorld;
+  /** Account rules kept by ram/extras.ts (security preference, login profiles, MFA; docs/ram.md). */
+  rules?: RamServiceRules;
+}
+
+/** Checks RamService runs for rules whose state lives in ram/extras.ts. */
+export interface RamServiceRules {
+  /** Before a RAM user creates, updates or deletes AccessKeys of `userName` (the security preference). */
+  accessKeySelfService(caller: RamCaller, userName: string): Promise<void>;
+  /** Before a user is deleted: refuses while it has a login profile or an MFA device. */
+  beforeDeleteUser(userId: string): Promise<void>;
 }
 
 const MAX_ITEMS_LIMIT = 100;
@@ -163,8 +173,10 @@ export class RamService {
   private readonly authorizeHook: RamAuthorizer;
   private readonly identity: IdentityPolicies | undefined;
   private readonly simulationWorld: SimulationWorld | undefined;
+  private readonly rules: RamServiceRules | undefined;
 
   constructor(opts: RamServiceOptions) {
+    this.rules = opts.rules;
     this.store = opts.store;
     this.identity = opts.identity;
     this.simulationWorld = opts.simulationWorld;
@@ -301,6 +313,8 @@ export class RamService {
   async deleteUser(caller: RamCaller, userName: string): Promise<void> {
     checkField('UserName', userName);
     await this.authorize(caller, 'DeleteUser', { userName });
+    const user = this.rules ? await this.store.getUser(userName) : null;
+    if (user) await this.rules!.beforeDeleteUser(user.userId);
     await this.store.deleteUser(userName);
   }
 
@@ -319,6 +333,7 @@ export class RamService {
   async createAccessKey(caller: RamCaller, input: { userName?: string }): Promise<{ key: RamAccessKey; secret: string }> {
     const userName = this.keyOwner(caller, input.userName);
     await this.authorize(caller, 'CreateAccessKey', { userName });
+    await this.rules?.accessKeySelfService(caller, userName);
     const accessKeyId = newAccessKeyId();
     const secret = newAccessKeySecret();
     const key = await this.store.createAccessKey(
@@ -338,6 +353,7 @@ export class RamService {
     if (!ACCESS_KEY_ID_FORMAT.test(input.accessKeyId)) throw new AppError('InvalidParameter', 'The AccessKeyId must be "LTAI" and 20 letters or digits (or a legacy 16-character id).');
     if (!ACCESS_KEY_SECRET_FORMAT.test(input.secret)) throw new AppError('InvalidParameter', 'The AccessKeySecret must be 30 letters or digits.');
     await this.authorize(caller, 'CreateAccessKey', { userName });
+    await this.rules?.accessKeySelfService(caller, userName);
     return this.store.createAccessKey(
       userName,
       { accessKeyId: input.accessKeyId, sealedSecret: seal(this.masterKey, input.secret, input.accessKeyId), status: input.status ?? 'Active', createDate: this.clock() },
@@ -355,12 +371,14 @@ export class RamService {
     const userName = this.keyOwner(caller, input.userName);
     if (input.status !== 'Active' && input.status !== 'Inactive') throw new AppError('InvalidParameter.Status');
     await this.authorize(caller, 'UpdateAccessKey', { userName });
+    await this.rules?.accessKeySelfService(caller, userName);
     await this.store.updateAccessKey(userName, input.userAccessKeyId, input.status);
   }
 
   async deleteAccessKey(caller: RamCaller, input: { userName?: string; userAccessKeyId: string }): Promise<void> {
     const userName = this.keyOwner(caller, input.userName);
     await this.authorize(caller, 'DeleteAccessKey', { userName });
+    await this.rules?.accessKeySelfService(caller, userName);
     await this.store.deleteAccessKey(userName, input.userAccessKeyId);
   }
 

@@ -15,6 +15,9 @@ import { isRamAction, RAM_VERSION, runRamAction } from './ram-actions.js';
 import { formatOf, readRpcRequest, type RpcRequest } from './request.js';
 import { newPopRequestId, popError, popSuccess } from './response.js';
 import { isStsAction, runStsAction, STS_VERSION } from './sts-actions.js';
+import type { RamExtras } from '../ram/extras.js';
+import { isRamExtraAction, runRamExtraAction } from './ram-extra-actions.js';
+import type { WireObject } from './response.js';
 
 export interface RpcDeps {
   ram: RamService;
@@ -25,6 +28,8 @@ export interface RpcDeps {
   log: Logger;
   /** ExplainRequest (Alunite extension of RAM); absent: the action does not exist. */
   explain?: RequestExplainer;
+  /** Login profiles, MFA, account settings, DecodeDiagnosticMessage, … (docs/ram.md); absent: those actions do not exist. */
+  extras?: RamExtras;
 }
 
 /** The POP product a Version belongs to: its error-page name and its public host (HostId). */
@@ -72,7 +77,9 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     const caller = { principal: auth.principal, context, trace: rec };
     const result = rpc.action === EXPLAIN_ACTION && deps.explain
       ? await runExplainRequest(deps.explain, caller, rpc.params)
-      : await runRamAction(deps.ram, caller, rpc.action, rpc.params);
+      : deps.extras && isRamExtraAction(rpc.action)
+        ? await runRamExtraAction(deps.extras, caller, rpc.action, rpc.params)
+        : await runRamAction(deps.ram, caller, rpc.action, rpc.params);
     return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
   } catch (err) {
     let appErr: AppError;
@@ -89,7 +96,8 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
       rec.message = wire.message;
     }
     const { product, host } = productOf(rpc?.version ?? '');
-    return { response: popError(appErr, format, requestId, host, product), action: rpc?.action || 'Unknown' };
+    const detail = appErr.code === 'NoPermission' ? accessDeniedDetail(deps, rec) : undefined;
+    return { response: popError(appErr, format, requestId, host, product, detail), action: rpc?.action || 'Unknown' };
   }
 }
 
@@ -116,7 +124,15 @@ function logDenial(log: Logger, requestId: string, rpc: RpcRequest | undefined, 
 /** The action name for metrics and audit: only names the server has, so clients cannot mint label values. */
 function knownAction(version: string, action: string): string {
   if (version === STS_VERSION) return isStsAction(action) ? action : 'Unknown';
-  return isRamAction(action) || action === EXPLAIN_ACTION ? action : 'Unknown';
+  return isRamAction(action) || isRamExtraAction(action) || action === EXPLAIN_ACTION ? action : 'Unknown';
+}
+
+/** A denial's AccessDeniedDetail with its EncodedDiagnosticMessage (only when a policy decision refused). */
+function accessDeniedDetail(deps: RpcDeps, rec: RequestRecord | undefined): WireObject | undefined {
+  const a = rec?.authz;
+  if (!deps.extras || !a || a.decision === 'Allow' || !rec?.principal) return undefined;
+  const detail = deps.extras.diagnostics.accessDeniedDetail(a, rec.principal, deps.clock());
+  return detail === null ? undefined : { AccessDeniedDetail: detail };
 }
 
 /** Actions that succeed without a policy decision (GetCallerIdentity is never denied) still count as allowed. */

@@ -5,6 +5,7 @@ import type { RamAccessKey, RamGroup, RamPrincipalKind, RamRole, RamUser } from 
 import type { AttachedPolicyView, Page, PolicyVersionView, PolicyView, RamCaller, RamService } from '../ram/service.js';
 import { optParam, type RpcParams } from './encoding.js';
 import { traceWire } from './trace-wire.js';
+import type { RamExtraActionName } from './ram-extra-actions.js';
 import type { WireObject } from './response.js';
 import { isoSeconds } from '../util/time.js';
 
@@ -134,7 +135,8 @@ function listPoliciesFor(kind: RamPrincipalKind): Action {
 
 // Keyed by the RAM action table (ram/actions.ts), which declares each action's resources: an action
 // cannot be added here without them. ExplainRequest is dispatched on its own (rpc/explain-action.ts).
-const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest'>, Action> = {
+// The actions of ram/extras.ts have their own table (rpc/ram-extra-actions.ts).
+const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest' | RamExtraActionName>, Action> = {
   // users
   CreateUser: async (svc, caller, p) => {
     const u = await svc.createUser(caller, {

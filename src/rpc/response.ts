@@ -36,8 +36,8 @@ export function popSuccess(action: string, format: 'JSON' | 'XML', requestId: st
   return render(200, format, `${action}Response`, { RequestId: requestId, ...result }, requestId);
 }
 
-/** The POP error body `{RequestId, HostId, Code, Message, Recommend}` with the POP status. */
-export function popError(err: AppError, format: 'JSON' | 'XML', requestId: string, hostId: string, product: string): OssResponse {
+/** The POP error body `{RequestId, HostId, Code, Message, Recommend}` (+ `extra`) with the POP status. */
+export function popError(err: AppError, format: 'JSON' | 'XML', requestId: string, hostId: string, product: string, extra?: WireObject): OssResponse {
   const wire = popWireForm(err);
   return render(wire.status, format, 'Error', {
     RequestId: requestId,
@@ -45,5 +45,7 @@ export function popError(err: AppError, format: 'JSON' | 'XML', requestId: strin
     Code: wire.code,
     Message: wire.message,
     Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(wire.code)}&product=${product}&requestId=${requestId}`,
+    // A denial's AccessDeniedDetail (EncodedDiagnosticMessage, docs/ram.md).
+    ...extra,
   }, requestId);
 }

@@ -377,4 +377,26 @@ export interface IdentityStore {
   // RPC replay protection
   /** Records a nonce until `expiresAt`; false when it is already recorded (a replay). Drops expired ones. */
   claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean>;
+
+  // RAM identity documents (docs/ram.md): login profiles, virtual MFA devices, account settings, AccessKey
+  // last use. One generic (kind, id) → JSON store, like bucket_configs; writes do not move identityGeneration.
+  /** The documents of `kind` with these ids (absent ones left out). */
+  readIdentityDocs(kind: string, ids: readonly string[]): Promise<Map<string, string>>;
+  /** Every document of `kind`, by id (small kinds only: MFA devices of the account). */
+  listIdentityDocs(kind: string): Promise<Map<string, string>>;
+  /**
+   * Reads the documents at `keys` (null when absent) and writes what `decide` returns (null deletes), all in
+   * one transaction, so rules spanning several documents (one MFA device per user) hold across processes.
+   * Throw an AppError from `decide` to abort: nothing changes.
+   */
+  updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>): Promise<void>;
+  /** UpdatePolicyDescription: the custom policy's description and update time (EntityNotExist.Policy). */
+  updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy>;
 }
+
+/** Where one RAM identity document lives. */
+export interface IdentityDocKey {
+  kind: string;
+  id: string;
+}
+

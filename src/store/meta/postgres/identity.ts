@@ -19,8 +19,9 @@ import {
   type VersionRow,
 } from '../ram-rows.js';
 import { changedSecrets, toKeyRotation, type KeyRotationRow } from '../key-rotations.js';
-import type { CreateVersionOptions, GroupPatch, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
+import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
 import { PgBase, type Queryable } from './base.js';
+import * as docs from './identity-docs.js';
 
 async function rows<R extends pg.QueryResultRow>(c: Queryable, text: string, values: unknown[] = []): Promise<R[]> {
   return (await c.query<R>(text, values)).rows;
@@ -511,5 +512,22 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore {
       await this.pool.query('DELETE FROM rpc_nonces WHERE expires <= $1', [now]);
     }
     return res.rowCount === 1;
+  }
+
+  // RAM identity documents (docs/ram.md)
+  async readIdentityDocs(kind: string, ids: readonly string[]): Promise<Map<string, string>> {
+    return docs.readDocs(this.pool, kind, ids);
+  }
+
+  async listIdentityDocs(kind: string): Promise<Map<string, string>> {
+    return docs.listDocs(this.pool, kind);
+  }
+
+  async updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>): Promise<void> {
+    await this.tx((c) => docs.updateDocs(c, keys, decide));
+  }
+
+  async updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy> {
+    return this.writeIdentity((c) => docs.updatePolicyDescription(c, policyName, description, now));
   }
 }

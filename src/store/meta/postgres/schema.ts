@@ -280,6 +280,13 @@ export const PG_MIGRATIONS: string[] = [
    INSERT INTO bucket_stats SELECT bucket, 'marker', '', 0, count(*), 0, 0, extract(epoch FROM now())::bigint FROM object_versions WHERE delete_marker GROUP BY bucket;
    INSERT INTO bucket_stats SELECT bucket, 'upload', '', 0, count(*), 0, 0, extract(epoch FROM now())::bigint FROM uploads GROUP BY bucket;
    INSERT INTO bucket_stats SELECT u.bucket, 'part', u.storage_class, 0, count(*), sum(p.size), sum(p.size), extract(epoch FROM now())::bigint FROM parts p JOIN uploads u USING (upload_id) GROUP BY u.bucket, u.storage_class;`,
+  // 9: RAM identity documents (login profiles, MFA devices, account settings, AccessKey last use: docs/ram.md).
+  `CREATE TABLE ram_documents (
+     kind ${T} NOT NULL,
+     id ${T} NOT NULL,
+     doc text NOT NULL,
+     PRIMARY KEY (kind, id)
+   );`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

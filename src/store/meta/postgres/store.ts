@@ -163,6 +163,8 @@ const STAT_SHARDS_BEFORE_FOLD = 64;
 const PG_RESET_TABLES = [
   'buckets', 'bucket_configs', 'objects', 'object_versions', 'uploads', 'parts', 'bucket_stats',
   'ram_users', 'ram_access_keys', 'ram_groups', 'ram_group_members', 'ram_roles', 'ram_policies', 'ram_policy_versions', 'ram_attachments',
+  // RAM identity documents
+  'ram_documents',
 ] as const;
 
 export class PostgresMetadataStore extends PgIdentityStore implements MetadataStore {

@@ -1,7 +1,7 @@
 import { AppError } from '../../../errors.js';
 import { changedSecrets, toKeyRotation, type KeyRotationRow } from '../key-rotations.js';
 import type { AccessKeyStatus, PolicyType, RamAccessKey, RamAttachment, RamGroup, RamPolicy, RamPolicyVersion, RamPrincipalKind, RamRole, RamUser } from '../../../ram/model.js';
-import type { CreateVersionOptions, GroupPatch, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
+import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
 import {
   toAccessKey,
   toAttachment,
@@ -20,6 +20,7 @@ import {
   type VersionRow,
 } from '../ram-rows.js';
 import { SqliteBase } from './base.js';
+import * as docs from './identity-docs.js';
 
 /** RAM identities (users, AccessKeys, groups, roles, policies, attachments), key rotations and RPC nonces. */
 export abstract class SqliteIdentityStore extends SqliteBase implements IdentityStore {
@@ -456,5 +457,22 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
       const res = this.sql('INSERT INTO rpc_nonces (nonce, expires) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING').run(nonce, expiresAt);
       return res.changes === 1;
     });
+  }
+
+  // RAM identity documents (docs/ram.md)
+  async readIdentityDocs(kind: string, ids: readonly string[]): Promise<Map<string, string>> {
+    return docs.readDocs(this.db, kind, ids);
+  }
+
+  async listIdentityDocs(kind: string): Promise<Map<string, string>> {
+    return docs.listDocs(this.db, kind);
+  }
+
+  async updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>): Promise<void> {
+    await this.write(() => docs.updateDocs(this.db, keys, decide));
+  }
+
+  async updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy> {
+    return this.writeIdentity(() => docs.updatePolicyDescription(this.db, policyName, description, now));
   }
 }

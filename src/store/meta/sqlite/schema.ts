@@ -192,6 +192,13 @@ export const MIGRATIONS: string[] = [
   // them, so reading them is one small indexed query and no write path can forget them. Requires
   // recursive_triggers (base.ts): INSERT OR REPLACE then fires the delete trigger for the replaced row.
   bucketStatsMigration(),
+  // 8: RAM identity documents (login profiles, MFA devices, account settings, AccessKey last use: docs/ram.md).
+  `CREATE TABLE ram_documents (
+     kind TEXT NOT NULL,
+     id TEXT NOT NULL,
+     doc TEXT NOT NULL,
+     PRIMARY KEY (kind, id)
+   ) WITHOUT ROWID;`,
 ];
 
 /** Billed size: IA and the archive classes bill at least 64 KiB per object (OSS's minimum billable size). */
@@ -267,6 +274,8 @@ function bucketStatsMigration(): string {
 export const RESET_TABLES = [
   'objects', 'object_versions', 'inline_data', 'parts', 'uploads', 'bucket_configs', 'buckets', 'bucket_stats',
   'ram_access_keys', 'ram_group_members', 'ram_attachments', 'ram_policy_versions', 'ram_policies', 'ram_users', 'ram_groups', 'ram_roles',
+  // RAM identity documents
+  'ram_documents',
 ] as const;
 
 /**

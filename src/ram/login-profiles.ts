@@ -1,0 +1,177 @@
+import type { AuthzTrace } from '../authz/outcome.js';
+import { AppError, isAppError } from '../errors.js';
+import { ramActionResources } from './actions.js';
+import type { AccountSettings } from './account-settings.js';
+import { authorizeAction, DOC, mustUser, readDoc, targetUser, type ExtrasContext } from './extras-context.js';
+import { checkPassword, hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
+import type { RamCaller } from './service.js';
+
+// RAM user login profiles (console passwords, docs/ram.md): one identity document per user id, so a
+// renamed user keeps its profile. Passwords are scrypt hashes (passwords.ts), never returned.
+
+interface LoginProfileDoc {
+  passwordHash: string;
+  /** Hashes of earlier passwords, newest first (PasswordReusePrevention; at most 24 kept). */
+  previous: string[];
+  passwordResetRequired: boolean;
+  mfaBindRequired: boolean;
+  createDate: number;
+  updateDate: number;
+  /** When the password was last set (MaxPasswordAge). */
+  passwordSetDate: number;
+}
+
+export interface LoginProfileView {
+  userName: string;
+  passwordResetRequired: boolean;
+  mfaBindRequired: boolean;
+  createDate: number;
+  updateDate: number;
+}
+
+const MAX_HISTORY = 24;
+
+function view(userName: string, d: LoginProfileDoc): LoginProfileView {
+  return { userName, passwordResetRequired: d.passwordResetRequired, mfaBindRequired: d.mfaBindRequired, createDate: d.createDate, updateDate: d.updateDate };
+}
+
+export class LoginProfiles {
+  constructor(
+    private readonly ctx: ExtrasContext,
+    private readonly settings: AccountSettings,
+  ) {}
+
+  private key(userId: string) {
+    return { kind: DOC.loginProfile, id: userId };
+  }
+
+  async create(caller: RamCaller, input: { userName?: string; password: string; passwordResetRequired?: boolean; mfaBindRequired?: boolean }): Promise<LoginProfileView> {
+    const userName = targetUser(caller, input.userName);
+    checkPassword(input.password, await this.settings.passwordPolicy());
+    await authorizeAction(this.ctx, caller, 'CreateLoginProfile', { userName });
+    const user = await mustUser(this.ctx, userName);
+    const now = this.ctx.clock();
+    const doc: LoginProfileDoc = {
+      passwordHash: await hashPassword(input.password), previous: [], passwordResetRequired: input.passwordResetRequired ?? false,
+      mfaBindRequired: input.mfaBindRequired ?? false, createDate: now, updateDate: now, passwordSetDate: now,
+    };
+    await this.ctx.store.updateIdentityDocs([this.key(user.userId)], ([cur]) => {
+      if (cur !== null) throw new AppError('EntityAlreadyExists.User.LoginProfile');
+      return [JSON.stringify(doc)];
+    });
+    return view(user.userName, doc);
+  }
+
+  async get(caller: RamCaller, input: { userName?: string }): Promise<LoginProfileView> {
+    const userName = targetUser(caller, input.userName);
+    await authorizeAction(this.ctx, caller, 'GetLoginProfile', { userName });
+    const user = await mustUser(this.ctx, userName);
+    const doc = await readDoc<LoginProfileDoc>(this.ctx, DOC.loginProfile, user.userId);
+    if (!doc) throw new AppError('EntityNotExist.User.LoginProfile');
+    return view(user.userName, doc);
+  }
+
+  async update(caller: RamCaller, input: { userName?: string; password?: string; passwordResetRequired?: boolean; mfaBindRequired?: boolean }): Promise<LoginProfileView> {
+    const userName = targetUser(caller, input.userName);
+    const policy = await this.settings.passwordPolicy();
+    if (input.password !== undefined) checkPassword(input.password, policy);
+    await authorizeAction(this.ctx, caller, 'UpdateLoginProfile', { userName });
+    const user = await mustUser(this.ctx, userName);
+    const current = await readDoc<LoginProfileDoc>(this.ctx, DOC.loginProfile, user.userId);
+    if (!current) throw new AppError('EntityNotExist.User.LoginProfile');
+    const hash = input.password !== undefined ? await this.newHash(input.password, current, policy.passwordReusePrevention) : undefined;
+    const next = await this.replace(user.userId, current, (d, now) => ({
+      ...d,
+      ...(hash !== undefined ? { passwordHash: hash, previous: [d.passwordHash, ...d.previous].slice(0, MAX_HISTORY), passwordSetDate: now } : {}),
+      ...(input.passwordResetRequired !== undefined ? { passwordResetRequired: input.passwordResetRequired } : {}),
+      ...(input.mfaBindRequired !== undefined ? { mfaBindRequired: input.mfaBindRequired } : {}),
+      updateDate: now,
+    }));
+    return view(user.userName, next);
+  }
+
+  async delete(caller: RamCaller, input: { userName?: string }): Promise<void> {
+    const userName = targetUser(caller, input.userName);
+    await authorizeAction(this.ctx, caller, 'DeleteLoginProfile', { userName });
+    const user = await mustUser(this.ctx, userName);
+    await this.ctx.store.updateIdentityDocs([this.key(user.userId)], ([cur]) => {
+      if (cur === null) throw new AppError('EntityNotExist.User.LoginProfile');
+      return [null];
+    });
+  }
+
+  /**
+   * ChangePassword: a RAM user changes its own password. Allowed by the security preference
+   * (AllowUserToChangePassword) without a policy; an explicit Deny of ram:ChangePassword still refuses.
+   */
+  async changePassword(caller: RamCaller, input: { oldPassword: string; newPassword: string }): Promise<void> {
+    const p = caller.principal;
+    if (p.type !== 'user' || p.accountId !== this.ctx.accountId) {
+      throw new AppError('NoPermission', 'Only a RAM user can change its own password.');
+    }
+    if (!(await this.settings.securityPreference()).allowUserToChangePassword) {
+      throw new AppError('NoPermission', 'The security preference of the account does not allow RAM users to change their password.');
+    }
+    await this.selfServiceAuthorize(caller, p.userName);
+    const user = await mustUser(this.ctx, p.userName);
+    const policy = await this.settings.passwordPolicy();
+    const current = await readDoc<LoginProfileDoc>(this.ctx, DOC.loginProfile, user.userId);
+    if (!current) throw new AppError('EntityNotExist.User.LoginProfile');
+    // No password is longer than MAX_PASSWORD_LENGTH: a longer "old password" is wrong without hashing it.
+    if (input.oldPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(input.oldPassword, current.passwordHash))) {
+      throw new AppError('InvalidParameter.OldPassword');
+    }
+    checkPassword(input.newPassword, policy);
+    const hash = await this.newHash(input.newPassword, current, policy.passwordReusePrevention);
+    await this.replace(user.userId, current, (d, now) => ({
+      ...d, passwordHash: hash, previous: [d.passwordHash, ...d.previous].slice(0, MAX_HISTORY), passwordSetDate: now, passwordResetRequired: false, updateDate: now,
+    }));
+  }
+
+  /** Whether `userId` has a login profile (DeleteUser refuses then). */
+  async exists(userId: string): Promise<boolean> {
+    return (await this.ctx.store.readIdentityDocs(DOC.loginProfile, [userId])).has(userId);
+  }
+
+  /** Refuses only on an explicit Deny of ram:ChangePassword on the user itself; the outcome goes to the request's trace. */
+  private async selfServiceAuthorize(caller: RamCaller, userName: string): Promise<void> {
+    const local: AuthzTrace = {};
+    try {
+      await authorizeAction(this.ctx, { ...caller, trace: local }, 'ChangePassword', { userName });
+      if (caller.trace) caller.trace.authz = local.authz;
+    } catch (err) {
+      if (!isAppError(err) || err.code !== 'NoPermission' || local.authz?.decision === 'ExplicitDeny') {
+        if (caller.trace) caller.trace.authz = local.authz;
+        throw err;
+      }
+      if (caller.trace) {
+        const [resource] = ramActionResources(this.ctx.accountId, 'ChangePassword', { userName });
+        caller.trace.authz = { action: 'ram:ChangePassword', resource: resource!, decision: 'Allow', layer: 'security-preference', statementIndex: -1 };
+      }
+    }
+  }
+
+  /** The new password's hash after the reuse check against the current and the last N-1 passwords. */
+  private async newHash(password: string, current: LoginProfileDoc, reusePrevention: number): Promise<string> {
+    if (reusePrevention > 0) {
+      for (const old of [current.passwordHash, ...current.previous].slice(0, reusePrevention)) {
+        if (await verifyPassword(password, old)) {
+          throw new AppError('InvalidParameter.Password', `The parameter - "Password" does not satisfy the password policy: it must differ from the last ${reusePrevention} passwords.`);
+        }
+      }
+    }
+    return hashPassword(password);
+  }
+
+  /** Applies `change` to the stored profile inside the store's transaction (EntityNotExist when it was deleted meanwhile). */
+  private async replace(userId: string, read: LoginProfileDoc, change: (d: LoginProfileDoc, now: number) => LoginProfileDoc): Promise<LoginProfileDoc> {
+    const now = this.ctx.clock();
+    let next = read;
+    await this.ctx.store.updateIdentityDocs([this.key(userId)], ([cur]) => {
+      if (cur === null) throw new AppError('EntityNotExist.User.LoginProfile');
+      next = change(JSON.parse(cur) as LoginProfileDoc, now);
+      return [JSON.stringify(next)];
+    });
+    return next;
+  }
+}
