@@ -212,6 +212,17 @@ export const PG_MIGRATIONS: string[] = [
    CREATE INDEX object_versions_by_age ON object_versions (bucket, noncurrent_since, key, seq);`,
   // 7: the lease of the lifecycle worker (one process at a time applies the buckets' lifecycle rules).
   `INSERT INTO alunite_leases (name, holder, expires_at) VALUES ('lifecycle', '', '-infinity') ON CONFLICT (name) DO NOTHING;`,
+  // federation: OIDC and SAML identity providers (store/meta/providers.ts), a JSON document per (kind, name).
+  `CREATE TABLE ram_identity_providers (
+     kind ${T} NOT NULL,
+     name ${T} NOT NULL,
+     unique_key ${T},
+     document text NOT NULL,
+     created bigint NOT NULL,
+     updated bigint NOT NULL,
+     PRIMARY KEY (kind, name)
+   );
+   CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (kind, unique_key) WHERE unique_key IS NOT NULL;`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

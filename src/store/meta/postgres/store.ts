@@ -159,6 +159,8 @@ const SQL = {
 const PG_RESET_TABLES = [
   'buckets', 'bucket_configs', 'objects', 'object_versions', 'uploads', 'parts',
   'ram_users', 'ram_access_keys', 'ram_groups', 'ram_group_members', 'ram_roles', 'ram_policies', 'ram_policy_versions', 'ram_attachments',
+  // federation
+  'ram_identity_providers',
 ] as const;
 
 export class PostgresMetadataStore extends PgIdentityStore implements MetadataStore {

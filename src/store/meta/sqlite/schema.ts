@@ -188,12 +188,25 @@ export const MIGRATIONS: string[] = [
    ) WITHOUT ROWID;
    CREATE INDEX object_versions_null ON object_versions (bucket, key) WHERE version_id = 'null';
    CREATE INDEX object_versions_by_age ON object_versions (bucket, noncurrent_since, key, seq);`,
+  // federation: OIDC and SAML identity providers (store/meta/providers.ts), a JSON document per (kind, name).
+  `CREATE TABLE ram_identity_providers (
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     unique_key TEXT,
+     document TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     updated INTEGER NOT NULL,
+     PRIMARY KEY (kind, name)
+   );
+   CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (kind, unique_key) WHERE unique_key IS NOT NULL;`,
 ];
 
 /** What `reset()` empties: the data plane and the RAM identities (nonces and key_rotations stay). */
 export const RESET_TABLES = [
   'objects', 'object_versions', 'inline_data', 'parts', 'uploads', 'bucket_configs', 'buckets',
   'ram_access_keys', 'ram_group_members', 'ram_attachments', 'ram_policy_versions', 'ram_policies', 'ram_users', 'ram_groups', 'ram_roles',
+  // federation
+  'ram_identity_providers',
 ] as const;
 
 /**
