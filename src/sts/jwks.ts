@@ -81,8 +81,11 @@ export class JwksCache {
     const now = this.clock();
     const fresh = cached !== undefined && cached.pins === pins && now - cached.fetchedAt < (this.opts.cacheMs ?? 600_000);
     if (fresh && (kid === undefined || cached.kids.has(kid))) return cached.keys;
-    if (fresh && now - (this.lastRefresh.get(issuer) ?? -Infinity) < (this.opts.refreshFloorMs ?? 30_000)) return cached.keys;
-    this.lastRefresh.set(issuer, now);
+    if (fresh) {
+      // A kid the cached keys lack: refetch, but at most once per floor (only such refreshes count).
+      if (now - (this.lastRefresh.get(issuer) ?? -Infinity) < (this.opts.refreshFloorMs ?? 30_000)) return cached.keys;
+      this.lastRefresh.set(issuer, now);
+    }
     let pending = this.inflight.get(issuer);
     if (!pending) {
       pending = this.load(issuer, fingerprints, pins).finally(() => this.inflight.delete(issuer));
@@ -123,7 +126,8 @@ export class JwksCache {
         reject(httpsInvalid(`Invoke url failed: ${url} is not a URL.`));
         return;
       }
-      const req = httpsRequest(u, { method: 'GET', timeout: this.opts.timeoutMs ?? 5000, headers: { accept: 'application/json' }, ...(this.ca ? { ca: this.ca } : {}) }, (res) => {
+      // agent: false: a fresh connection each time, never a resumed TLS session (which presents no certificate to pin).
+      const req = httpsRequest(u, { method: 'GET', timeout: this.opts.timeoutMs ?? 5000, headers: { accept: 'application/json' }, rejectUnauthorized: true, agent: false, ...(this.ca ? { ca: this.ca } : {}) }, (res) => {
         const socket = res.socket as TLSSocket;
         if (!chainFingerprints(socket).some((f) => pinned.has(f))) {
           res.destroy();
