@@ -12,6 +12,7 @@ import { ossCommand } from './oss.js';
 import { ramCommand } from './ram.js';
 import { stsCommand } from './sts.js';
 import { initCommand, rootAccount } from './init.js';
+import { oidcOptions, type OidcFlags } from './oidc-options.js';
 import { applyConventions, reportFailure, UsageError } from './output.js';
 
 function port(value: string): number {
@@ -125,7 +126,10 @@ export function buildProgram(): Command {
     .option('--restore-day-seconds <seconds>', 'development only: length of a day of a restored copy (env ALUNITE_RESTORE_DAY_SECONDS, default 86400)', seconds(0.001))
     .option('--lifecycle-day-seconds <n>', 'development only: a lifecycle rule\'s "day" lasts this many seconds (env ALUNITE_LIFECYCLE_DAY_SECONDS, default 86400; docs/lifecycle.md)', positiveSeconds)
     .option('--lifecycle-interval <seconds>', 'run the lifecycle worker this often, 0 never (env ALUNITE_LIFECYCLE_INTERVAL, default the shorter of 600 and a lifecycle day)', seconds(0))
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number } & OpsFlags) => {
+    // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
+    .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
+    .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number } & OpsFlags & OidcFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -153,6 +157,7 @@ export function buildProgram(): Command {
         ...(o.init !== undefined ? { init: o.init } : {}),
         allowReset: o.allowReset,
         kmsKeys: o.kmsKey,
+        ...oidcOptions(o, env),
         ...(minFreeSpace ? { minFreeSpace } : {}),
         timing: {
           retentionDayMs: (o.retentionDaySeconds ?? fromEnv('ALUNITE_RETENTION_DAY_SECONDS', seconds(0.001), 86_400)) * 1000,
