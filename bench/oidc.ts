@@ -4,7 +4,7 @@
  * issuer's certificate, a role trusting it with an `oidc:sub` condition; `--concurrency` anonymous POP callers
  * send RS256 tokens (a pool of distinct tokens). Reports the server's CPU per call and how busy the host was.
  *
- *   node dist/bench/oidc.js [--calls 3000] [--rounds 3] [--concurrency 8] [--meta postgres://…]
+ *   node dist/bench/oidc.js [--calls 3000] [--rounds 3] [--concurrency 8] [--meta postgres://…] [--cpu-prof DIR]
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +28,8 @@ const calls = Number(arg('--calls', '3000'));
 const rounds = Number(arg('--rounds', '3'));
 const concurrency = Number(arg('--concurrency', '8'));
 const meta = arg('--meta', '');
+/** `--cpu-prof DIR`: the server runs under node --cpu-prof (a .cpuprofile lands in DIR when it stops). */
+const profDir = arg('--cpu-prof', '');
 
 const certFile = join(ROOT, 'test', 'fixtures', 'tls', 'cert.pem');
 const cert = readFileSync(certFile, 'utf8');
@@ -55,7 +57,7 @@ for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_') 
 env.ALUNITE_ROOT_ACCESS_KEY_ID = CREDS.accessKeyId;
 env.ALUNITE_ROOT_ACCESS_KEY_SECRET = CREDS.accessKeySecret;
 env.ALUNITE_ACCOUNT_ID = ACCOUNT_ID;
-const server = await startProcess('alunite', [join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data'),
+const server = await startProcess('alunite', [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data'),
   '--log-level', 'warn', '--oidc-ca', certFile, ...(meta ? ['--meta', meta] : [])], env, ROOT);
 try {
   const pop = (version: string) => new RPCClient({ ...CREDS, endpoint: server.url, apiVersion: version });
