@@ -194,6 +194,34 @@ describe('OIDC federation', () => {
     await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }, rsa, { iatOffset: -13 * 3600, expIn: 14 * 3600 })), 'AuthenticationFail.OIDCToken.Invalid', 401);
   });
 
+  it('PS256 and EdDSA tokens verify; a header naming another algorithm than its key (alg confusion) is refused', async () => {
+    const rs = await signingKey('rs-a', 'RS256');
+    const ps = await signingKey('ps-a', 'PS256');
+    const ed = await signingKey('ed-a', 'EdDSA');
+    const ec = await signingKey('ec-a', 'ES256');
+    const multi = await new TestIssuer().start([rs, ps, ed, ec]);
+    try {
+      await ims(srv, 'CreateOIDCProvider', { OIDCProviderName: 'multi', IssuerUrl: multi.url, ClientIds: CLIENT_ID, Fingerprints: TLS_FINGERPRINT });
+      await ram.call('CreateRole', { RoleName: 'Multi', AssumeRolePolicyDocument: federatedTrust(oidcProviderArn('multi')) });
+      const call = (token: string) => anonymousSts(srv, 'AssumeRoleWithOIDC', { OIDCProviderArn: oidcProviderArn('multi'), RoleArn: roleArn('Multi'), OIDCToken: token, RoleSessionName: 'algs' });
+      for (const k of [rs, ps, ed, ec]) {
+        const r = await call(await multi.token({ sub: 'x', aud: CLIENT_ID }, k));
+        assert.equal(r.status, 200, `${k.alg}: ${JSON.stringify(r.body)}`);
+      }
+      // The RSA key's kid with an ES256 header (signed by the EC key): no EC key under that kid → refused.
+      await expectStsError(call(await multi.token({ sub: 'x', aud: CLIENT_ID }, { ...ec, kid: 'rs-a' })), 'AuthenticationFail.OIDCToken.InvalidSignature', 401);
+      // An RS256 signature relabelled PS256 under the same RSA key does not verify.
+      const [, payload, sig] = (await multi.token({ sub: 'x', aud: CLIENT_ID }, rs)).split('.');
+      const psHeader = Buffer.from(JSON.stringify({ alg: 'PS256', kid: 'rs-a', typ: 'JWT' })).toString('base64url');
+      await expectStsError(call(`${psHeader}.${payload}.${sig}`), 'AuthenticationFail.OIDCToken.InvalidSignature', 401);
+      // `crit` extensions are not supported.
+      const critHeader = Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'rs-a', crit: ['exp'] })).toString('base64url');
+      await expectStsError(call(`${critHeader}.${payload}.${sig}`), 'AuthenticationFail.OIDCToken.Invalid', 401);
+    } finally {
+      await multi.close();
+    }
+  });
+
   it('fingerprint pinning: a provider whose Fingerprints do not match the issuer certificate refuses (HttpsUrlInvalid); none configured refuses too', async () => {
     const other = await new TestIssuer().start([await signingKey('k', 'RS256')]);
     try {

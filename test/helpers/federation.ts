@@ -50,13 +50,13 @@ export async function expectStsError(call: Promise<{ status: number; body: Body 
 
 export interface SigningKey {
   kid: string;
-  alg: 'RS256' | 'ES256';
+  alg: 'RS256' | 'ES256' | 'PS256' | 'EdDSA';
   privateKey: CryptoKey;
   jwk: JWK;
 }
 
-export async function signingKey(kid: string, alg: 'RS256' | 'ES256'): Promise<SigningKey> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+export async function signingKey(kid: string, alg: SigningKey['alg']): Promise<SigningKey> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
   return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
