@@ -172,6 +172,16 @@ describe('OIDC federation', () => {
     assert.deepEqual(Object.keys(raw.body.OIDCTokenInfo).sort(), ['ClientIds', 'ExpirationTime', 'IssuanceTime', 'Issuer', 'Subject', 'VerificationInfo']);
   });
 
+  it('a session Policy narrows the federated session like AssumeRole\'s; a bad one is refused before the token is checked', async () => {
+    const narrow = policyDoc({ Effect: 'Allow', Action: 'oss:PutObject', Resource: `acs:oss:*:*:${BUCKET}/narrow/*` });
+    const r = await assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }), { Policy: narrow });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const oss = ossWith(srv, r.body.Credentials, BUCKET);
+    assert.equal((await oss.put('narrow/ok.txt', Buffer.from('ok'))).res.status, 200);
+    await assert.rejects(oss.put('deploy/other.txt', Buffer.from('no')), (e: { status?: number }) => e.status === 403);
+    await expectStsError(assume('not-even-a-token', { Policy: '{"Version":"1"}' }), 'InvalidParameter.PolicyGrammar', 400);
+  });
+
   it('refusals: trust condition on oidc:sub, expired, wrong audience, wrong issuer, bad signature, HS256, malformed, unknown provider, role', async () => {
     await expectStsError(assume(await issuer.token({ sub: 'repo:org/name:ref:refs/heads/feature', aud: CLIENT_ID })), 'AuthenticationFail.NoPermission', 401, 'There is no permission');
     await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }, rsa, { iatOffset: -3600, expIn: 600 })), 'AuthenticationFail.OIDCToken.Expired', 401, 'This JsonWebToken is expired.');
