@@ -242,6 +242,9 @@ describe('OIDC federation', () => {
       });
       await expectStsError(call(), 'AuthenticationFail.OIDCToken.HttpsUrlInvalid', 401, `The root ca certificate is not in ca whitelist of this url: ${other.url}/.well-known/openid-configuration`);
       assert.equal(other.jwksHits, 0);
+      // A failed fetch is remembered for a few seconds: the next token does not contact the issuer again.
+      await expectStsError(call(), 'AuthenticationFail.OIDCToken.HttpsUrlInvalid', 401);
+      assert.equal(other.discoveryHits, 1);
       await ims(srv, 'RemoveFingerprintFromOIDCProvider', { OIDCProviderName: 'unpinned', Fingerprint: '00'.repeat(20) });
       await expectStsError(call(), 'AuthenticationFail.OIDCToken.HttpsUrlInvalid', 401);
       await ims(srv, 'AddFingerprintToOIDCProvider', { OIDCProviderName: 'unpinned', Fingerprint: TLS_FINGERPRINT });

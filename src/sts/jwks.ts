@@ -19,6 +19,9 @@ export interface JwksOptions {
   cacheMs?: number;
   /** An unknown `kid` refetches at most this often per issuer (default 30 s). */
   refreshFloorMs?: number;
+  /** After a failed fetch, requests for that issuer fail at once for this long (default 5 s): a dead or
+   *  mis-pinned issuer costs one outbound request per period, not one per token. */
+  failureMs?: number;
   /** Per request (default 5 s). */
   timeoutMs?: number;
   clock?: () => number;
@@ -57,6 +60,8 @@ export class JwksCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<Entry>>();
   private readonly lastRefresh = new Map<string, number>();
+  /** A failed fetch, answered again without contacting the issuer for `failureMs` (same pins). */
+  private readonly failures = new Map<string, { pins: string; at: number; error: unknown }>();
   private readonly ca: Array<string | Buffer> | undefined;
   private readonly clock: () => number;
 
@@ -86,9 +91,15 @@ export class JwksCache {
       if (now - (this.lastRefresh.get(issuer) ?? -Infinity) < (this.opts.refreshFloorMs ?? 30_000)) return cached.keys;
       this.lastRefresh.set(issuer, now);
     }
+    const failed = this.failures.get(issuer);
+    if (failed && failed.pins === pins && now - failed.at < (this.opts.failureMs ?? 5_000)) {
+      if (fresh) return cached.keys;
+      throw failed.error;
+    }
     let pending = this.inflight.get(issuer);
     if (!pending) {
       pending = this.load(issuer, fingerprints, pins).finally(() => this.inflight.delete(issuer));
+      pending.then(() => this.failures.delete(issuer), (error: unknown) => this.failures.set(issuer, { pins, at: this.clock(), error }));
       this.inflight.set(issuer, pending);
     }
     const entry = await pending;

@@ -64,6 +64,7 @@ export async function signingKey(kid: string, alg: SigningKey['alg']): Promise<S
 export class TestIssuer {
   readonly keys: SigningKey[] = [];
   jwksHits = 0;
+  discoveryHits = 0;
   private server: Server | undefined;
   url = '';
 
@@ -71,6 +72,7 @@ export class TestIssuer {
     this.keys.push(...keys);
     this.server = createServer({ key: TLS_KEY, cert: TLS_CERT }, (req, res) => {
       if (req.url === '/.well-known/openid-configuration') {
+        this.discoveryHits++;
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ issuer: this.url, jwks_uri: `${this.url}/jwks`, id_token_signing_alg_values_supported: ['RS256', 'ES256'] }));
       } else if (req.url === '/jwks') {
