@@ -48,6 +48,11 @@ import { handleReset, RequestGate } from './init/reset.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
+// federation: IMS identity providers, AssumeRoleWithOIDC/SAML
+import { ImsService } from './ims/service.js';
+import { FederationService } from './sts/federation.js';
+import { JwksCache, type JwksOptions } from './sts/jwks.js';
+import type { ProviderStore } from './store/meta/providers.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { LoggingService } from './domain/logging.js';
 import { WebsiteService } from './domain/website.js';
@@ -133,6 +138,11 @@ export interface ServerOptions {
    * start-up (InitFileError, every fault with its line) before any store is opened.
    */
   init?: string;
+  /**
+   * AssumeRoleWithOIDC (docs/federation.md): extra CAs trusted for issuers' HTTPS (`ca`, PEM), JWKS per issuer
+   * for air-gapped servers (`staticJwks`: issuer URL → file path or JSON text), key cache lifetimes.
+   */
+  oidc?: Omit<JwksOptions, 'clock'>;
   /** Names of the local KMS keys (besides the default one) that objects may be encrypted with; docs/encryption.md. */
   kmsKeys?: string[];
   /** Development only: enable `POST /-/reset` (wipe, then apply `init` again). */
@@ -191,7 +201,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Read and opened before the stores, so a bad path fails start-up without leaving anything open.
   const tls = opts.tls ? { ...(await readTlsMaterial(opts.tls)), port: opts.tls.port } : null;
   const audit = opts.auditLog !== undefined ? new AuditLog(opts.auditLog, log) : null;
-  let meta: MetadataStore & IdentityStore;
+  let meta: MetadataStore & IdentityStore & ProviderStore;
   let blobs: BlobStore;
   let blobGc: BlobCollector | undefined;
   if (!opts.inMemory) {
@@ -319,6 +329,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // rotating twice still revokes every token of a key believed exposed. Objects' data keys use the whole ring.
   const tokens = new TokenService(masterKey, previousMasterKeys.slice(0, 1));
   const sts = new StsService({ store: meta, accountId: opts.accountId, identity, tokens, clock });
+  // federation: providers are authorized as ram:<Action> through the RAM hook; the JWKS cache is per process.
+  const ims = new ImsService({ store: meta, accountId: opts.accountId, clock, authorize: createRamAuthorizer(identity) });
+  const federation = new FederationService({ store: meta, ims, accountId: opts.accountId, tokens, clock, jwks: new JwksCache({ ...opts.oidc, clock }) });
   const startedAt = Date.now();
   const recent = new RecentRequests(opts.recentRequests);
   const metrics = new ServerMetrics();
@@ -429,7 +442,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       accountId: opts.accountId,
       hostnames: opts.hostnames ?? [],
       log,
-      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain, extras: ramExtras }, req, rawQuery, rec),
+      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain, extras: ramExtras, ims, federation }, req, rawQuery, rec),
       diagnostics: ramExtras.diagnostics,
       internal,
       observe,

@@ -12,6 +12,7 @@ import { ossCommand } from './oss.js';
 import { ramCommand } from './ram.js';
 import { stsCommand } from './sts.js';
 import { initCommand, rootAccount } from './init.js';
+import { oidcOptions, type OidcFlags } from './oidc-options.js';
 import { applyConventions, reportFailure, UsageError } from './output.js';
 
 function port(value: string): number {
@@ -133,7 +134,10 @@ export function buildProgram(): Command {
       process.env.ALUNITE_CALLBACK_PUBLIC_KEY_URL || undefined)
     .option('--callback-ca <file>', 'PEM certificates trusted for https callback URLs besides the system CAs (env ALUNITE_CALLBACK_CA)',
       process.env.ALUNITE_CALLBACK_CA || undefined)
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags) => {
+    // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
+    .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
+    .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -166,6 +170,7 @@ export function buildProgram(): Command {
           ...(o.callbackPublicKeyUrl !== undefined ? { publicKeyUrl: o.callbackPublicKeyUrl } : {}),
           ...(o.callbackCa !== undefined ? { ca: await readCallbackCa(o.callbackCa) } : {}),
         },
+        ...oidcOptions(o, env),
         ...(minFreeSpace ? { minFreeSpace } : {}),
         timing: {
           retentionDayMs: (o.retentionDaySeconds ?? fromEnv('ALUNITE_RETENTION_DAY_SECONDS', seconds(0.001), 86_400)) * 1000,

@@ -4,7 +4,7 @@
  * engine itself matches whatever a policy says (RAM accepts unknown actions too, spec ram-sts §1.3, §8).
  */
 import { CATALOG, type CatalogScope } from '../oss/catalog.js';
-import { RAM_ACTION_NAMES } from '../ram/actions.js';
+import { IMS_ACTION_RESOURCES, RAM_ACTION_NAMES } from '../ram/actions.js';
 import { STS_ACTION_RESOURCES } from '../sts/actions.js';
 import { PUBLISHED_ACTIONS, type RamResourceKind } from './published-actions.js';
 
@@ -79,6 +79,8 @@ function ramActions(): Map<string, ResourceType[]> {
   // Alunite's extensions (ram/actions.ts) that are not published RAM operations.
   for (const name of RAM_ACTION_NAMES) if (!out.has(name)) out.set(name, [{ service: 'ram', kind: 'any' }]);
   out.set('SimulatePrincipalPolicy', [{ service: 'ram', kind: 'user' }, { service: 'ram', kind: 'role' }]);
+  // federation: the IMS identity-provider actions, authorized as ram:<Action> on the provider ARN.
+  for (const name of Object.keys(IMS_ACTION_RESOURCES)) out.set(name, [{ service: 'ram', kind: name.includes('OIDC') ? 'oidc-provider' : 'saml-provider' }]);
   out.set('ExplainRequest', [{ service: 'ram', kind: 'request' }]);
   return out;
 }

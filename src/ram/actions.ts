@@ -147,3 +147,27 @@ export function ramActionResources<A extends RamActionName>(accountId: string, a
   const of = RAM_ACTION_RESOURCES[action] as (a: RamArns, i: RamActionInput<A>) => readonly string[];
   return [...of(ramArns(accountId), input)];
 }
+
+// ---- federation: IMS identity-provider actions (Version 2019-08-15), authorized as `ram:<Action>` through the
+// same hook (ram/authorize.ts). A table of its own so the RAM RPC table above stays as it is.
+export const ramProviderArn = {
+  oidc: (accountId: string, name: string): string => `acs:ram::${accountId}:oidc-provider/${name}`,
+  saml: (accountId: string, name: string): string => `acs:ram::${accountId}:saml-provider/${name}`,
+};
+type Oidc = { accountId: string; name: string };
+export const IMS_ACTION_RESOURCES = {
+  CreateOIDCProvider: (i: Oidc) => [ramProviderArn.oidc(i.accountId, i.name)],
+  GetOIDCProvider: (i: Oidc) => [ramProviderArn.oidc(i.accountId, i.name)],
+  ListOIDCProviders: (i: { accountId: string }) => [ramProviderArn.oidc(i.accountId, '*')],
+  UpdateOIDCProvider: (i: Oidc) => [ramProviderArn.oidc(i.accountId, i.name)],
+  DeleteOIDCProvider: (i: Oidc) => [ramProviderArn.oidc(i.accountId, i.name)],
+  AddFingerprintToOIDCProvider: (i: Oidc) => [ramProviderArn.oidc(i.accountId, i.name)],
+  RemoveFingerprintFromOIDCProvider: (i: Oidc) => [ramProviderArn.oidc(i.accountId, i.name)],
+  CreateSAMLProvider: (i: Oidc) => [ramProviderArn.saml(i.accountId, i.name)],
+  GetSAMLProvider: (i: Oidc) => [ramProviderArn.saml(i.accountId, i.name)],
+  ListSAMLProviders: (i: { accountId: string }) => [ramProviderArn.saml(i.accountId, '*')],
+  UpdateSAMLProvider: (i: Oidc) => [ramProviderArn.saml(i.accountId, i.name)],
+  DeleteSAMLProvider: (i: Oidc) => [ramProviderArn.saml(i.accountId, i.name)],
+} satisfies Record<string, (input: never) => readonly string[]>;
+
+export type ImsActionName = keyof typeof IMS_ACTION_RESOURCES;

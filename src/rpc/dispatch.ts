@@ -18,6 +18,12 @@ import { isStsAction, runStsAction, STS_VERSION } from './sts-actions.js';
 import type { RamExtras } from '../ram/extras.js';
 import { isRamExtraAction, runRamExtraAction } from './ram-extra-actions.js';
 import type { WireObject } from './response.js';
+// federation: IMS identity providers and AssumeRoleWithOIDC/SAML
+import type { ImsService } from '../ims/service.js';
+import type { FederationService } from '../sts/federation.js';
+import { IMS_VERSION, isImsAction, runImsAction } from './ims-actions.js';
+import { isFederationAction, runFederationAction } from './federation-actions.js';
+import { ANONYMOUS } from '../auth/principal.js';
 
 export interface RpcDeps {
   ram: RamService;
@@ -30,11 +36,16 @@ export interface RpcDeps {
   explain?: RequestExplainer;
   /** Login profiles, MFA, account settings, DecodeDiagnosticMessage, … (docs/ram.md); absent: those actions do not exist. */
   extras?: RamExtras;
+  /** IMS (Version 2019-08-15) identity providers; absent: that Version is unknown. */
+  ims?: ImsService;
+  /** AssumeRoleWithOIDC / AssumeRoleWithSAML; absent: those actions do not exist. */
+  federation?: FederationService;
 }
 
 /** The POP product a Version belongs to: its error-page name and its public host (HostId). */
 function productOf(version: string): { product: string; host: string } {
   if (version === STS_VERSION) return { product: 'Sts', host: 'sts.aliyuncs.com' };
+  if (version === IMS_VERSION) return { product: 'Ims', host: 'ims.aliyuncs.com' };
   return { product: 'Ram', host: 'ram.aliyuncs.com' };
 }
 
@@ -60,6 +71,13 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     if (rpc.action === '') throw new AppError('MissingAction');
     if (rpc.version === '') throw new AppError('MissingVersion');
     const now = deps.clock();
+    // federation: the identity provider's token is the credential of these STS actions (anonymous requests).
+    if (rpc.version === STS_VERSION && isFederationAction(rpc.action) && deps.federation) {
+      if (rec) rec.principal = ANONYMOUS;
+      const facts = { sourceIp: req.socket.remoteAddress ?? '', secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true, trace: rec };
+      const result = await runFederationAction(deps.federation, rpc.action, rpc.params, facts);
+      return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
+    }
     const auth = await authenticateRpc(rpc, { credentials: deps.credentials, nonces: deps.nonces, now });
     if (rec) rec.principal = auth.principal;
     const facts = {
@@ -70,6 +88,11 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     if (rpc.version === STS_VERSION) {
       const result = await runStsAction(deps.sts, auth.principal, rpc.action, rpc.params, { ...facts, trace: rec });
       allowedWithoutPolicy(rec, `sts:${rpc.action}`);
+      return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
+    }
+    if (rpc.version === IMS_VERSION && deps.ims) {
+      const context = globalConditionKeys({ ...facts, now, userAgent: rpc.headers.get('user-agent'), referer: rpc.headers.get('referer') });
+      const result = await runImsAction(deps.ims, { principal: auth.principal, context, trace: rec }, rpc.action, rpc.params);
       return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
     }
     if (rpc.version !== RAM_VERSION) throw new AppError('InvalidVersion');
@@ -123,7 +146,8 @@ function logDenial(log: Logger, requestId: string, rpc: RpcRequest | undefined, 
 
 /** The action name for metrics and audit: only names the server has, so clients cannot mint label values. */
 function knownAction(version: string, action: string): string {
-  if (version === STS_VERSION) return isStsAction(action) ? action : 'Unknown';
+  if (version === STS_VERSION) return isStsAction(action) || isFederationAction(action) ? action : 'Unknown';
+  if (version === IMS_VERSION) return isImsAction(action) ? action : 'Unknown';
   return isRamAction(action) || isRamExtraAction(action) || action === EXPLAIN_ACTION ? action : 'Unknown';
 }
 

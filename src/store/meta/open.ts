@@ -2,6 +2,7 @@ import { describeUrl } from './postgres/base.js';
 import { PostgresMetadataStore } from './postgres/store.js';
 import { SqliteMetadataStore } from './sqlite/store.js';
 import type { IdentityStore, MetadataStore } from './types.js';
+import type { ProviderStore } from './providers.js';
 
 export interface OpenMetadataOptions {
   /** `sqlite` (default) or a `postgres://` / `postgresql://` URL. */
@@ -23,7 +24,7 @@ export function describeMeta(meta: string | undefined): string {
 }
 
 /** Opens the metadata store `--meta` / ALUNITE_META selects; refuses anything else by name. */
-export async function openMetadataStore(o: OpenMetadataOptions): Promise<MetadataStore & IdentityStore> {
+export async function openMetadataStore(o: OpenMetadataOptions): Promise<MetadataStore & IdentityStore & ProviderStore> {
   if (o.meta === undefined || o.meta === '' || o.meta === 'sqlite') return new SqliteMetadataStore({ path: o.sqlitePath, durable: o.durable, onDiskFull: o.onDiskFull });
   if (isPostgresUrl(o.meta)) return PostgresMetadataStore.open({ url: o.meta, durable: o.durable });
   throw new Error(`unknown metadata store ${JSON.stringify(describeUrl(o.meta) === '(unparsable URL)' ? o.meta : describeUrl(o.meta))}: use "sqlite" or a postgres://user:password@host:port/database URL`);

@@ -20,6 +20,7 @@ import {
 } from '../ram-rows.js';
 import { changedSecrets, toKeyRotation, type KeyRotationRow } from '../key-rotations.js';
 import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
+import { PROVIDER_ERRORS, providerMissing, toProvider, type ProviderDecider, type ProviderKind, type ProviderRecord, type ProviderRow, type ProviderStore } from '../providers.js';
 import { PgBase, type Queryable } from './base.js';
 import * as docs from './identity-docs.js';
 
@@ -84,7 +85,7 @@ async function mustPolicy(c: Queryable, policyName: string): Promise<RamPolicy> 
  * transaction that first bumps the shared identity counter (which serializes identity writes across
  * processes, so check-then-insert rules hold).
  */
-export abstract class PgIdentityStore extends PgBase implements IdentityStore {
+export abstract class PgIdentityStore extends PgBase implements IdentityStore, ProviderStore {
   async createUser(u: RamUser, maxUsers: number): Promise<void> {
     await this.writeIdentity(async (c) => {
       if (await userRow(c, u.userName)) throw new AppError('EntityAlreadyExists.User');
@@ -530,4 +531,54 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore {
   async updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy> {
     return this.writeIdentity((c) => docs.updatePolicyDescription(c, policyName, description, now));
   }
+  // ---- identity providers (OIDC/SAML federation, store/meta/providers.ts) ----
+  async createProvider(r: ProviderRecord, max: number): Promise<void> {
+    await this.writeIdentity(async (c) => {
+      const codes = PROVIDER_ERRORS[r.kind];
+      // One provider kind at a time: a concurrent create of the same kind waits (limit and unique key).
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ram_identity_providers:${r.kind}`]);
+      if (await providerRow(c, r.kind, r.name) || await providerKeyTaken(c, r.kind, r.uniqueKey, r.name)) throw new AppError(codes.exists);
+      if ((await count(c, 'SELECT count(*) AS n FROM ram_identity_providers WHERE kind = $1', [r.kind])) >= max) throw new AppError(codes.limit);
+      await c.query('INSERT INTO ram_identity_providers (kind, name, unique_key, document, created, updated) VALUES ($1, $2, $3, $4, $5, $6)', [
+        r.kind, r.name, r.uniqueKey, r.document, r.created, r.updated,
+      ]);
+    });
+  }
+
+  async getProvider(kind: ProviderKind, name: string): Promise<ProviderRecord | null> {
+    return providerRow(this.pool, kind, name);
+  }
+
+  async updateProvider(kind: ProviderKind, name: string, decide: ProviderDecider, now: number): Promise<ProviderRecord> {
+    return this.writeIdentity(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ram_identity_providers:${kind}`]);
+      const cur = await providerRow(c, kind, name);
+      if (!cur) throw providerMissing(kind);
+      const next = decide(cur);
+      if (await providerKeyTaken(c, kind, next.uniqueKey, name)) throw new AppError(PROVIDER_ERRORS[kind].exists);
+      await c.query('UPDATE ram_identity_providers SET unique_key = $1, document = $2, updated = $3 WHERE kind = $4 AND name = $5', [next.uniqueKey, next.document, now, kind, name]);
+      return { ...cur, ...next, updated: now };
+    });
+  }
+
+  async listProviders(kind: ProviderKind, page: { after?: string; limit: number }): Promise<ProviderRecord[]> {
+    return (await rows<ProviderRow>(this.pool, 'SELECT * FROM ram_identity_providers WHERE kind = $1 AND name > $2 ORDER BY name LIMIT $3', [kind, page.after ?? '', page.limit])).map(toProvider);
+  }
+
+  async deleteProvider(kind: ProviderKind, name: string): Promise<void> {
+    await this.writeIdentity(async (c) => {
+      const res = await c.query('DELETE FROM ram_identity_providers WHERE kind = $1 AND name = $2', [kind, name]);
+      if (res.rowCount === 0) throw providerMissing(kind);
+    });
+  }
+}
+
+async function providerRow(c: Queryable, kind: ProviderKind, name: string): Promise<ProviderRecord | null> {
+  const row = await first<ProviderRow>(c, 'SELECT * FROM ram_identity_providers WHERE kind = $1 AND name = $2', [kind, name]);
+  return row ? toProvider(row) : null;
+}
+
+async function providerKeyTaken(c: Queryable, kind: ProviderKind, uniqueKey: string | null, exceptName: string): Promise<boolean> {
+  if (uniqueKey === null) return false;
+  return (await count(c, 'SELECT count(*) AS n FROM ram_identity_providers WHERE kind = $1 AND unique_key = $2 AND name <> $3', [kind, uniqueKey, exceptName])) > 0;
 }

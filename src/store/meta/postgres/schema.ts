@@ -287,6 +287,17 @@ export const PG_MIGRATIONS: string[] = [
      doc text NOT NULL,
      PRIMARY KEY (kind, id)
    );`,
+  // 9 (SQLite) / 10 (PostgreSQL): OIDC and SAML identity providers (store/meta/providers.ts), a JSON document per (kind, name).
+  `CREATE TABLE ram_identity_providers (
+     kind ${T} NOT NULL,
+     name ${T} NOT NULL,
+     unique_key ${T},
+     document text NOT NULL,
+     created bigint NOT NULL,
+     updated bigint NOT NULL,
+     PRIMARY KEY (kind, name)
+   );
+   CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (kind, unique_key) WHERE unique_key IS NOT NULL;`,
 ];
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */

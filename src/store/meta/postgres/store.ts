@@ -165,6 +165,8 @@ const PG_RESET_TABLES = [
   'ram_users', 'ram_access_keys', 'ram_groups', 'ram_group_members', 'ram_roles', 'ram_policies', 'ram_policy_versions', 'ram_attachments',
   // RAM identity documents
   'ram_documents',
+  // federation
+  'ram_identity_providers',
 ] as const;
 
 export class PostgresMetadataStore extends PgIdentityStore implements MetadataStore {

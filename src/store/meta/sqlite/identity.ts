@@ -2,6 +2,7 @@ import { AppError } from '../../../errors.js';
 import { changedSecrets, toKeyRotation, type KeyRotationRow } from '../key-rotations.js';
 import type { AccessKeyStatus, PolicyType, RamAccessKey, RamAttachment, RamGroup, RamPolicy, RamPolicyVersion, RamPrincipalKind, RamRole, RamUser } from '../../../ram/model.js';
 import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
+import { PROVIDER_ERRORS, providerMissing, toProvider, type ProviderDecider, type ProviderKind, type ProviderRecord, type ProviderRow, type ProviderStore } from '../providers.js';
 import {
   toAccessKey,
   toAttachment,
@@ -23,7 +24,7 @@ import { SqliteBase } from './base.js';
 import * as docs from './identity-docs.js';
 
 /** RAM identities (users, AccessKeys, groups, roles, policies, attachments), key rotations and RPC nonces. */
-export abstract class SqliteIdentityStore extends SqliteBase implements IdentityStore {
+export abstract class SqliteIdentityStore extends SqliteBase implements IdentityStore, ProviderStore {
   private userRow(userName: string): RamUser | null {
     const row = this.sql<UserRow>('SELECT * FROM ram_users WHERE name = ?').get(userName);
     return row ? toUser(row) : null;
@@ -474,5 +475,51 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
 
   async updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy> {
     return this.writeIdentity(() => docs.updatePolicyDescription(this.db, policyName, description, now));
+  }
+
+  // ---- identity providers (OIDC/SAML federation, store/meta/providers.ts) ----
+  private providerRow(kind: ProviderKind, name: string): ProviderRecord | null {
+    const row = this.sql<ProviderRow>('SELECT * FROM ram_identity_providers WHERE kind = ? AND name = ?').get(kind, name);
+    return row ? toProvider(row) : null;
+  }
+
+  private providerKeyTaken(kind: ProviderKind, uniqueKey: string | null, exceptName: string): boolean {
+    if (uniqueKey === null) return false;
+    return this.count('SELECT count(*) AS n FROM ram_identity_providers WHERE kind = ? AND unique_key = ? AND name <> ?', kind, uniqueKey, exceptName) > 0;
+  }
+
+  async createProvider(r: ProviderRecord, max: number): Promise<void> {
+    await this.writeIdentity(() => {
+      const codes = PROVIDER_ERRORS[r.kind];
+      if (this.providerRow(r.kind, r.name) || this.providerKeyTaken(r.kind, r.uniqueKey, r.name)) throw new AppError(codes.exists);
+      if (this.count('SELECT count(*) AS n FROM ram_identity_providers WHERE kind = ?', r.kind) >= max) throw new AppError(codes.limit);
+      this.sql('INSERT INTO ram_identity_providers (kind, name, unique_key, document, created, updated) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(r.kind, r.name, r.uniqueKey, r.document, r.created, r.updated);
+    });
+  }
+
+  async getProvider(kind: ProviderKind, name: string): Promise<ProviderRecord | null> {
+    return this.providerRow(kind, name);
+  }
+
+  async updateProvider(kind: ProviderKind, name: string, decide: ProviderDecider, now: number): Promise<ProviderRecord> {
+    return this.writeIdentity((): ProviderRecord => {
+      const cur = this.providerRow(kind, name);
+      if (!cur) throw providerMissing(kind);
+      const next = decide(cur);
+      if (this.providerKeyTaken(kind, next.uniqueKey, name)) throw new AppError(PROVIDER_ERRORS[kind].exists);
+      this.sql('UPDATE ram_identity_providers SET unique_key = ?, document = ?, updated = ? WHERE kind = ? AND name = ?').run(next.uniqueKey, next.document, now, kind, name);
+      return { ...cur, ...next, updated: now };
+    });
+  }
+
+  async listProviders(kind: ProviderKind, page: { after?: string; limit: number }): Promise<ProviderRecord[]> {
+    return this.sql<ProviderRow>('SELECT * FROM ram_identity_providers WHERE kind = ? AND name > ? ORDER BY name LIMIT ?').all(kind, page.after ?? '', page.limit).map(toProvider);
+  }
+
+  async deleteProvider(kind: ProviderKind, name: string): Promise<void> {
+    await this.writeIdentity(() => {
+      if (this.sql('DELETE FROM ram_identity_providers WHERE kind = ? AND name = ?').run(kind, name).changes === 0) throw providerMissing(kind);
+    });
   }
 }

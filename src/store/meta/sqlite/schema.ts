@@ -199,6 +199,17 @@ export const MIGRATIONS: string[] = [
      doc TEXT NOT NULL,
      PRIMARY KEY (kind, id)
    ) WITHOUT ROWID;`,
+  // 9 (SQLite) / 10 (PostgreSQL): OIDC and SAML identity providers (store/meta/providers.ts), a JSON document per (kind, name).
+  `CREATE TABLE ram_identity_providers (
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     unique_key TEXT,
+     document TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     updated INTEGER NOT NULL,
+     PRIMARY KEY (kind, name)
+   );
+   CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (kind, unique_key) WHERE unique_key IS NOT NULL;`,
 ];
 
 /** Billed size: IA and the archive classes bill at least 64 KiB per object (OSS's minimum billable size). */
@@ -276,6 +287,8 @@ export const RESET_TABLES = [
   'ram_access_keys', 'ram_group_members', 'ram_attachments', 'ram_policy_versions', 'ram_policies', 'ram_users', 'ram_groups', 'ram_roles',
   // RAM identity documents
   'ram_documents',
+  // federation
+  'ram_identity_providers',
 ] as const;
 
 /**

@@ -1,0 +1,234 @@
+// AssumeRoleWithOIDC and AssumeRoleWithSAML (docs/federation.md): no AccessKey, the identity provider's token
+// or assertion is the credential. Verify it (sts/oidc.ts, sts/saml.ts), then the role's trust policy must admit
+// the provider (Principal `{"Federated": [<provider ARN>]}`, Action sts:AssumeRole) with the token's claims as
+// condition keys (oidc:iss/aud/sub, saml:iss/sub/sub_type/aud/recipient), decided by the policy engine
+// (policy/sts.ts authorizeAssumeRole with a `federated` caller); then a session token like AssumeRole's.
+// Protocol-free: rpc/sts-actions.ts parses and renders.
+import { outcomeOfDecision } from '../authz/outcome.js';
+import { AppError } from '../errors.js';
+import type { ImsService } from '../ims/service.js';
+import { parseSamlMetadata } from '../ims/model.js';
+import { ramProviderArn } from '../ram/actions.js';
+import { authorizeAssumeRole, compilePolicy, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, type ConditionContext } from '../policy/index.js';
+import type { RamRole } from '../ram/model.js';
+import type { IdentityStore } from '../store/meta/types.js';
+import { isoSeconds, type Clock } from '../util/time.js';
+import type { JwksCache } from './jwks.js';
+import { MAX_OIDC_TOKEN_CHARS, verifyOidcToken } from './oidc.js';
+import { verifySamlResponse } from './saml.js';
+import { DEFAULT_DURATION_SECONDS, MIN_DURATION_SECONDS, type AssumeRoleResult, type StsRequestFacts } from './service.js';
+import type { TokenService } from './token.js';
+
+const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
+const PROVIDER_ARN_RE = { oidc: /^acs:ram::(\d{16}):oidc-provider\/([^/\s]{1,128})$/, saml: /^acs:ram::(\d{16}):saml-provider\/([^/\s]{1,128})$/ };
+const SESSION_NAME_RE = /^[A-Za-z0-9.@_-]{2,64}$/;
+const NO_PERMISSION = 'There is no permission';
+
+export interface FederationServiceOptions {
+  store: IdentityStore;
+  ims: ImsService;
+  accountId: string;
+  tokens: TokenService;
+  jwks: JwksCache;
+  clock: Clock;
+  maxSessionPolicyLength?: number;
+}
+
+export interface AssumeRoleWithOidcInput {
+  oidcProviderArn?: string;
+  roleArn?: string;
+  oidcToken?: string;
+  policy?: string;
+  durationSeconds?: string;
+  roleSessionName?: string;
+}
+
+export interface AssumeRoleWithSamlInput {
+  samlProviderArn?: string;
+  roleArn?: string;
+  samlAssertion?: string;
+  policy?: string;
+  durationSeconds?: string;
+}
+
+export interface OidcTokenInfo {
+  subject: string;
+  issuer: string;
+  clientIds: string;
+  expirationTime: string;
+  issuanceTime: string;
+  verificationInfo: string;
+}
+
+export interface SamlAssertionInfo {
+  subjectType: string;
+  subject: string;
+  issuer: string;
+  recipient: string;
+}
+
+function durationMessage(max: number | null): string {
+  if (max === null || max === 3600) return 'The Min/Max value of DurationSeconds is 15min/1hr.';
+  const hours = max / 3600;
+  return `The Min/Max value of DurationSeconds is 15min/${Number.isInteger(hours) ? `${hours}hr` : `${max}s`}.`;
+}
+
+export class FederationService {
+  private readonly maxPolicyLength: number;
+
+  constructor(private readonly opts: FederationServiceOptions) {
+    this.maxPolicyLength = opts.maxSessionPolicyLength ?? DEFAULT_MAX_LENGTH.session;
+  }
+
+  async assumeRoleWithOidc(input: AssumeRoleWithOidcInput, facts: StsRequestFacts = {}): Promise<AssumeRoleResult & { oidcTokenInfo: OidcTokenInfo }> {
+    const providerArn = this.providerArnOf('oidc', input.oidcProviderArn);
+    const roleName = this.roleNameOf(input.roleArn);
+    if (input.oidcToken !== undefined && input.oidcToken.length > MAX_OIDC_TOKEN_CHARS) throw new AppError('InvalidParameter.OIDCToken');
+    if (input.roleSessionName === undefined) throw new AppError('MissingRoleSessionName');
+    if (!SESSION_NAME_RE.test(input.roleSessionName)) throw new AppError('InvalidParameter.RoleSessionName');
+    const duration = this.durationOf(input.durationSeconds);
+    const sessionPolicy = this.sessionPolicyOf(input.policy);
+
+    const provider = providerArn.account === this.opts.accountId ? await this.opts.ims.findOidcProvider(providerArn.name) : null;
+    if (!provider) throw new AppError('AuthenticationFail.NoPermission');
+    const now = this.opts.clock();
+    const claims = await verifyOidcToken(input.oidcToken ?? '', provider, this.opts.jwks, now);
+
+    const role = await this.roleFor(roleName, duration);
+    const arn = ramProviderArn.oidc(this.opts.accountId, provider.name);
+    this.trust(role, arn, {
+      'oidc:iss': claims.iss,
+      'oidc:aud': claims.aud,
+      'oidc:sub': claims.sub,
+      'sts:RoleSessionName': input.roleSessionName,
+    }, now, facts);
+    const result = this.issue(role, input.roleSessionName, sessionPolicy, now, duration);
+    return {
+      ...result,
+      oidcTokenInfo: {
+        subject: claims.sub,
+        issuer: claims.iss,
+        clientIds: claims.aud.join(','),
+        expirationTime: isoSeconds(claims.exp),
+        issuanceTime: isoSeconds(claims.iat),
+        verificationInfo: 'Success',
+      },
+    };
+  }
+
+  async assumeRoleWithSaml(input: AssumeRoleWithSamlInput, facts: StsRequestFacts = {}): Promise<AssumeRoleResult & { samlAssertionInfo: SamlAssertionInfo }> {
+    const providerArn = this.providerArnOf('saml', input.samlProviderArn);
+    const roleName = this.roleNameOf(input.roleArn);
+    if (input.samlAssertion === undefined) throw new AppError('MissingSAMLAssertion');
+    const requested = input.durationSeconds;
+    const sessionPolicy = this.sessionPolicyOf(input.policy);
+
+    const provider = providerArn.account === this.opts.accountId ? await this.opts.ims.findSamlProvider(providerArn.name) : null;
+    if (!provider) throw new AppError('AuthenticationFail.NoPermission', 'No such SAML Provider registered.');
+    const now = this.opts.clock();
+    const assertion = verifySamlResponse(input.samlAssertion, parseSamlMetadata(provider.encodedMetadata), now);
+
+    // The assertion must grant exactly this role through exactly this provider.
+    const arn = ramProviderArn.saml(this.opts.accountId, provider.name);
+    const wantedRole = input.roleArn!.toLowerCase();
+    const granted = assertion.roles.some((v) => {
+      const pair = v.split(',').map((s) => s.trim().toLowerCase());
+      return pair.length === 2 && pair.includes(wantedRole) && pair.includes(arn.toLowerCase());
+    });
+    if (!granted) throw new AppError('AuthenticationFail.NoPermission', `${NO_PERMISSION}: the SAML assertion does not grant ${input.roleArn} through ${arn}.`);
+    const sessionName = assertion.roleSessionName;
+    if (sessionName === undefined) throw new AppError('AuthenticationFail.SAMLAssertion.Invalid', 'The SAML assertion has no RoleSessionName attribute.');
+    if (!SESSION_NAME_RE.test(sessionName)) throw new AppError('AuthenticationFail.SAMLAssertion.Invalid', 'The RoleSessionName attribute of the SAML assertion is wrongly formed (2-64 of letters, digits, ".@_-").');
+    // DurationSeconds, else the assertion's SessionDuration, else one hour.
+    const duration = this.durationOf(requested ?? (assertion.sessionDuration !== undefined ? String(assertion.sessionDuration) : undefined));
+
+    const role = await this.roleFor(roleName, duration);
+    this.trust(role, arn, {
+      'saml:iss': assertion.issuer,
+      'saml:sub': assertion.subject,
+      'saml:sub_type': assertion.subjectType,
+      'saml:aud': assertion.audiences,
+      'saml:recipient': assertion.recipient,
+      'sts:RoleSessionName': sessionName,
+    }, now, facts);
+    const result = this.issue(role, sessionName, sessionPolicy, now, duration);
+    return {
+      ...result,
+      samlAssertionInfo: { subjectType: assertion.subjectType, subject: assertion.subject, issuer: assertion.issuer, recipient: assertion.recipient },
+    };
+  }
+
+  private providerArnOf(kind: 'oidc' | 'saml', value: string | undefined): { account: string; name: string } {
+    if (value === undefined) throw new AppError(kind === 'oidc' ? 'MissingOIDCProviderArn' : 'MissingSAMLProviderArn');
+    const m = PROVIDER_ARN_RE[kind].exec(value);
+    if (!m) throw new AppError(kind === 'oidc' ? 'InvalidParameter.OIDCProviderArn' : 'InvalidParameter.SAMLProviderArn');
+    return { account: m[1]!, name: m[2]! };
+  }
+
+  private roleNameOf(value: string | undefined): { account: string; name: string } {
+    if (value === undefined) throw new AppError('MissingRoleArn');
+    const m = ROLE_ARN_RE.exec(value);
+    if (!m) throw new AppError('InvalidParameter.RoleArn');
+    return { account: m[1]!, name: m[2]! };
+  }
+
+  private durationOf(text: string | undefined): number {
+    if (text === undefined) return DEFAULT_DURATION_SECONDS;
+    if (!/^\d{1,9}$/.test(text) || Number(text) < MIN_DURATION_SECONDS) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(null));
+    return Number(text);
+  }
+
+  private sessionPolicyOf(text: string | undefined): string | null {
+    if (text === undefined) return null;
+    const parsed = parsePolicy(text, 'session', { maxLength: this.maxPolicyLength });
+    if (parsed.ok) return text;
+    if (parsed.error.reason === 'length') throw new AppError('InvalidParameter.PolicySize', `The size of Policy must be smaller than ${this.maxPolicyLength} bytes.`);
+    throw new AppError('InvalidParameter.PolicyGrammar', `The parameter Policy has not passed grammar check. ${parsed.error.message}`);
+  }
+
+  private async roleFor(arn: { account: string; name: string }, duration: number): Promise<RamRole> {
+    const role = arn.account === this.opts.accountId ? await this.opts.store.getRole(arn.name) : null;
+    if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
+    if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
+    return role;
+  }
+
+  /** The role's trust policy must admit the provider, with the token's claims as condition keys. */
+  private trust(role: RamRole, providerArn: string, claims: ConditionContext, now: number, facts: StsRequestFacts): void {
+    const roleArn = ramRoleArn(this.opts.accountId, role.roleName);
+    const trust = compilePolicy(role.assumeRolePolicyDocument, 'trust', { label: `trust policy of ${role.roleName}` });
+    const refuse = (): never => {
+      throw new AppError('AuthenticationFail.NoPermission', NO_PERMISSION);
+    };
+    if (!trust.ok) {
+      if (facts.trace) facts.trace.authz = { action: 'sts:AssumeRole', resource: roleArn, decision: 'ImplicitDeny', layer: 'trust', statementIndex: -1 };
+      refuse();
+      return;
+    }
+    const context: ConditionContext = {
+      'acs:CurrentTime': isoSeconds(now),
+      'acs:SourceIp': facts.sourceIp,
+      'acs:SecureTransport': facts.secureTransport === undefined ? undefined : String(facts.secureTransport),
+      ...claims,
+    };
+    const input = { caller: { kind: 'federated', providerArn } as const, identityPolicies: [], trustPolicy: trust.policy, roleArn, context };
+    const decision = authorizeAssumeRole(input);
+    if (facts.trace) {
+      const basis = { kind: 'assumeRole', input } as const;
+      facts.trace.authz = decision.deciding
+        ? outcomeOfDecision('sts:AssumeRole', roleArn, decision.deciding.layer, decision.deciding.result, basis)
+        : { action: 'sts:AssumeRole', resource: roleArn, decision: 'ImplicitDeny', statementIndex: -1, basis };
+    }
+    if (!decision.allowed) refuse();
+  }
+
+  private issue(role: RamRole, sessionName: string, sessionPolicy: string | null, now: number, duration: number): AssumeRoleResult {
+    const issuedAt = Math.floor(now / 1000) * 1000;
+    const expiration = issuedAt + duration * 1000;
+    const issued = this.opts.tokens.issue({ accountId: this.opts.accountId, roleId: role.roleId, roleName: role.roleName, sessionName, sessionPolicy, issuedAt, expiration });
+    return {
+      assumedRoleUser: { arn: `${ramRoleArn(this.opts.accountId, role.roleName)}/${sessionName}`, assumedRoleId: `${role.roleId}:${sessionName}` },
+      credentials: { ...issued, expiration },
+    };
+  }
+}
