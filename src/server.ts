@@ -44,6 +44,10 @@ import { handleReset, RequestGate } from './init/reset.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
+// Several accounts on one server (docs/accounts.md).
+import { MultiAccountCredentialResolver } from './accounts/credentials.js';
+import { MultiAccountIdentityPolicies } from './accounts/identity-policies.js';
+import { AccountRegistry } from './accounts/registry.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
@@ -148,6 +152,8 @@ export interface RunningServer {
   meta: MetadataStore & IdentityStore;
   blobs: BlobStore;
   ram: RamService;
+  /** The accounts this server holds (docs/accounts.md). */
+  accounts: AccountRegistry;
   /** With a shared database and blobs on disk: the blob garbage collector (one process at a time, by lease). */
   blobGc?: BlobCollector;
   /** The lifecycle worker, unless disabled (one process at a time on a shared database, by lease). */
@@ -275,12 +281,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // What a rule would remove for good passes the bucket's WORM retention first (kept otherwise).
     retention: (bucket, record) => retentionGuard(ctx, bucket)?.(record),
   });
-  const identity = new IdentityPolicies(meta);
-  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } });
+  // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService.
+  const accounts = new AccountRegistry({
+    raw: meta, countBuckets: (owner) => meta.countBuckets(owner), defaultAccount: { accountId: opts.accountId, accessKeyId: opts.rootAccessKeyId },
+    masterKey, previousMasterKeys, clock,
+    ram: (accountId, store) => new RamService({ store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) } }),
+  });
+  const identity: IdentityPolicies = new MultiAccountIdentityPolicies(accounts);
+  const ram = accounts.ramFor(opts.accountId);
   // STS tokens survive one rotation, not two (docs/sts.md): only the newest previous key verifies them, so
   // rotating twice still revokes every token of a key believed exposed. Objects' data keys use the whole ring.
   const tokens = new TokenService(masterKey, previousMasterKeys.slice(0, 1));
-  const sts = new StsService({ store: meta, accountId: opts.accountId, identity, tokens, clock });
+  const sts = new StsService({ store: accounts.storeFor(opts.accountId), accountId: opts.accountId, identity, tokens, clock, accounts });
   const startedAt = Date.now();
   const recent = new RecentRequests(opts.recentRequests);
   const metrics = new ServerMetrics();
@@ -290,15 +302,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     audit?.write(rec);
   };
   const explain = new RequestExplainer(recent, createRamAuthorizer(identity), opts.accountId);
-  const accountCredentials = opts.credentials ?? new AccountCredentialResolver({
+  const defaultCredentials = opts.credentials ?? new AccountCredentialResolver({
     accountId: opts.accountId,
     accessKeyId: opts.rootAccessKeyId,
     accessKeySecret: opts.rootAccessKeySecret,
     ram,
     generation: () => meta.identityGeneration(),
   });
+  const accountCredentials = new MultiAccountCredentialResolver(accounts, defaultCredentials);
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
-  const credentials = new StsCredentialResolver({ tokens, store: meta, clock, accountId: opts.accountId, next: accountCredentials });
+  const credentials = new StsCredentialResolver({ tokens, store: accounts.storeFor(opts.accountId), clock, accountId: opts.accountId, next: accountCredentials, accounts });
 
   const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId };
   if (initState?.account?.id !== undefined && initState.account.id !== opts.accountId) {
@@ -365,7 +378,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       accountId: opts.accountId,
       hostnames: opts.hostnames ?? [],
       log,
-      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain }, req, rawQuery, rec),
+      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain, ramFor: (id) => accounts.ramFor(id) }, req, rawQuery, rec),
       internal,
       observe,
       ...(meta.commitMark && meta.settled ? { durability: { commitMark: meta.commitMark.bind(meta), settled: meta.settled.bind(meta) } } : {}),
@@ -380,6 +393,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     meta,
     blobs,
     ram,
+    accounts,
     ...(blobGc ? { blobGc } : {}),
     ...(lifecycle ? { lifecycle } : {}),
     async close() {

@@ -25,6 +25,8 @@ export interface RpcDeps {
   log: Logger;
   /** ExplainRequest (Alunite extension of RAM); absent: the action does not exist. */
   explain?: RequestExplainer;
+  /** Several accounts (docs/accounts.md): the RamService of the caller's own account. */
+  ramFor?: (accountId: string) => RamService;
 }
 
 /** The POP product a Version belongs to: its error-page name and its public host (HostId). */
@@ -72,7 +74,7 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     const caller = { principal: auth.principal, context, trace: rec };
     const result = rpc.action === EXPLAIN_ACTION && deps.explain
       ? await runExplainRequest(deps.explain, caller, rpc.params)
-      : await runRamAction(deps.ram, caller, rpc.action, rpc.params);
+      : await runRamAction(deps.ramFor && auth.principal.type !== 'anonymous' ? deps.ramFor(auth.principal.accountId) : deps.ram, caller, rpc.action, rpc.params);
     return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
   } catch (err) {
     let appErr: AppError;
