@@ -103,7 +103,7 @@ export function initCommand(): Command {
       const state = loadState(file);
       process.stdout.write(
         `${state.file}: valid: ${state.users.length} user(s), ${state.groups.length} group(s), ${state.policies.length} policy(ies), ` +
-          `${state.roles.length} role(s), ${state.buckets.length} bucket(s)\n`,
+          `${state.roles.length} role(s), ${state.buckets.length} bucket(s)${state.accounts?.length ? `, ${state.accounts.length} other account(s)` : ''}\n`,
       );
     });
   cmd
