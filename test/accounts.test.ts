@@ -122,6 +122,31 @@ describe('several accounts on one server', () => {
     await popFails(assumeRole(sts(appServer), { RoleArn: roleArnIn(B, 'AppWriter'), RoleSessionName: 's1' }), 'EntityNotExist.Role');
   });
 
+  it('a trust policy naming one user of B, or one role of B (role chaining), admits only that identity', async () => {
+    await ramA.call('CreateRole', { RoleName: 'OnlyAppServer', AssumeRolePolicyDocument: trustOf(`acs:ram::${B}:user/app-server`, `acs:ram::${B}:role/hop`) });
+    await ramA.createPolicy('read-app', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:acct-a-app/*' }));
+    await ramA.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'read-app', RoleName: 'OnlyAppServer' });
+    const target = roleArnIn(A, 'OnlyAppServer');
+    const other = await ramB.userWith('other-server', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }));
+    await ramB.createPolicy('assume-only', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: target }));
+    await ramB.call('AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: 'assume-only', UserName: 'app-server' });
+    const ok = await assumeRole(stsClient(srv, appServer.accessKeyId, appServer.accessKeySecret), { RoleArn: target, RoleSessionName: 'direct' });
+    const read = ossWith(srv, ok.Credentials as StsCredentials, 'acct-a-app');
+    assert.equal((await read.get('shared/readme.txt')).content.toString(), 'from A');
+    await denied(read.put('shared/readme.txt', Buffer.from('x')), MSG.acl);
+    await popFails(assumeRole(stsClient(srv, other.accessKeyId, other.accessKeySecret), { RoleArn: target, RoleSessionName: 'nope' }), 'NoPermission', NO_PERMISSION);
+    // B's role `hop` (trusting B), assumed by B's other user, then A's role from that session.
+    await ramB.call('CreateRole', { RoleName: 'hop', AssumeRolePolicyDocument: trustOf(`acs:ram::${B}:root`) });
+    await ramB.createPolicy('hop-assume', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: target }));
+    await ramB.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'hop-assume', RoleName: 'hop' });
+    const hop = (await assumeRole(stsClient(srv, other.accessKeyId, other.accessKeySecret), { RoleArn: roleArnIn(B, 'hop'), RoleSessionName: 'hop1' })).Credentials as StsCredentials;
+    const chained = await assumeRole(stsClient(srv, hop.AccessKeyId, hop.AccessKeySecret, hop.SecurityToken), { RoleArn: target, RoleSessionName: 'chained' });
+    assert.equal(chained.AssumedRoleUser.Arn, `acs:ram::${A}:role/onlyappserver/chained`);
+    // The hop session's own bucket list is B's (the session acts in B).
+    const hopBuckets = (await srv.client({ accessKeyId: hop.AccessKeyId, accessKeySecret: hop.AccessKeySecret, stsToken: hop.SecurityToken }).listBuckets({}).catch((e: Error) => e)) as Error;
+    assert.ok(hopBuckets instanceof Error, 'the hop role has no oss:ListBuckets');
+  });
+
   it('a bucket policy of A granting an account-B user by uid; acs:PrincipalAccount conditions', async () => {
     await srv.client().putBucket('acct-a-shared');
     await srv.client({ bucket: 'acct-a-shared' }).put('doc.txt', Buffer.from('shared doc'));
@@ -197,11 +222,11 @@ describe('several accounts on one server', () => {
 
     // B sees only its own entities, A only its own (no account rows either).
     const usersB = (await ramB.call('ListUsers', {})).Users.User.map((u: { UserName: string }) => u.UserName).sort();
-    assert.deepEqual(usersB, ['app-server', 'deny-user', 'no-policy', 'not-named', 'reader', 'same-name']);
+    assert.deepEqual(usersB, ['app-server', 'deny-user', 'no-policy', 'not-named', 'other-server', 'reader', 'same-name']);
     const usersA = (await ramA.call('ListUsers', {})).Users.User.map((u: { UserName: string }) => u.UserName).sort();
     assert.deepEqual(usersA, ['a-nobody', 'same-name']);
     const rolesB = (await ramB.call('ListRoles', {})).Roles.Role.map((r: { RoleName: string }) => r.RoleName);
-    assert.deepEqual(rolesB, ['Same']);
+    assert.deepEqual(rolesB, ['Same', 'hop']);
     await popFails(ramB.call('GetUser', { UserName: 'a-nobody' }), 'EntityNotExist.User');
     await popFails(ramB.call('GetRole', { RoleName: 'AppWriter' }), 'EntityNotExist.Role');
     await popFails(ramB.call('DeleteUser', { UserName: 'a-nobody' }), 'EntityNotExist.User');
