@@ -186,8 +186,11 @@ describe('several accounts on one server', () => {
     await denied(rootB('acct-a-public').put('pub.txt', Buffer.from('x')), MSG.acl);
     const acl = (await srv.client({ bucket: 'acct-a-public' }).getBucketACL('acct-a-public')) as unknown as { owner: { id: string } };
     assert.equal(acl.owner.id, A);
-    // Root of B on A's private bucket: no grant.
-    await denied(rootB('acct-a-app').get('shared/readme.txt'), MSG.acl);
+    // Root of B on A's private bucket: no grant. B explains its own denied request; A cannot see it.
+    const refused = await denied(rootB('acct-a-app').get('shared/readme.txt'), MSG.acl);
+    const why = await ramB.call('ExplainRequest', { RequestId: refused.requestId });
+    assert.equal(why.Request.RequestId, refused.requestId);
+    await popFails(ramA.call('ExplainRequest', { RequestId: refused.requestId }), 'EntityNotExist.Request');
     await denied(rootB('acct-a-app').put('x.txt', Buffer.from('x')), MSG.acl);
     await expectOssError(rootB().deleteBucket('acct-a-app'), 'AccessDenied', 403);
     await expectOssError(rootB().getBucketACL('acct-a-app'), 'AccessDenied', 403);

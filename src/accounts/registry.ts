@@ -213,6 +213,8 @@ export class AccountRegistry {
    * null for the default account's keys and unknown ids (the next resolver answers those).
    */
   resolveKey(accessKeyId: string): Promise<ResolvedAccountKey | null> {
+    // The default account's root key always means that root, as before accounts existed.
+    if (accessKeyId === this.opts.defaultAccount.accessKeyId) return Promise.resolve(null);
     return this.keys.getOrLoad(accessKeyId, async () => {
       const key = await this.opts.raw.getAccessKey(accessKeyId);
       if (!key) return null;
