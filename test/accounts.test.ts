@@ -228,6 +228,15 @@ describe('several accounts on one server', () => {
     assert.deepEqual(usersB, ['app-server', 'deny-user', 'no-policy', 'not-named', 'other-server', 'reader', 'same-name']);
     const usersA = (await ramA.call('ListUsers', {})).Users.User.map((u: { UserName: string }) => u.UserName).sort();
     assert.deepEqual(usersA, ['a-nobody', 'same-name']);
+    // A's pages of one user skip B's rows (and B's account row) stored between them.
+    const pagedA: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await ramA.call('ListUsers', { MaxItems: 1, ...(marker !== undefined ? { Marker: marker } : {}) });
+      pagedA.push(...page.Users.User.map((u: { UserName: string }) => u.UserName));
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker !== undefined);
+    assert.deepEqual(pagedA, ['a-nobody', 'same-name']);
     const rolesB = (await ramB.call('ListRoles', {})).Roles.Role.map((r: { RoleName: string }) => r.RoleName);
     assert.deepEqual(rolesB, ['Same', 'hop']);
     await popFails(ramB.call('GetUser', { UserName: 'a-nobody' }), 'EntityNotExist.User');
