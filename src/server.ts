@@ -48,6 +48,7 @@ import { TokenService } from './sts/token.js';
 import { MultiAccountCredentialResolver } from './accounts/credentials.js';
 import { MultiAccountIdentityPolicies } from './accounts/identity-policies.js';
 import { AccountRegistry } from './accounts/registry.js';
+import { handleAccountsApi } from './accounts/admin-api.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
@@ -342,6 +343,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const consoleRoute = createConsoleRoute(devKeys ? { devKeys: DEV_DEFAULTS } : {});
   const internal = (path: string, req: IncomingMessage): OssResponse | Promise<OssResponse> | null => {
     if (path === '/-/reset') return handleReset(req, resetDeps);
+    // Several accounts (docs/accounts.md): the operator's account API.
+    if (path === '/-/accounts' || path.startsWith('/-/accounts/')) return handleAccountsApi(req, path, { accounts, credentials, region: opts.region, clock, hostnames: opts.hostnames ?? [] });
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
       return {

@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
 import RPCClient from '@alicloud/pop-core';
+import { rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
 import { expectOssError } from './helpers/oss.js';
 import { denied, MSG, policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
-import { ACCOUNT_ID as A, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID as A, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { assumeRole, ossWith, stsClient, type StsCredentials } from './helpers/sts.js';
 
 const require = createRequire(import.meta.url);
@@ -255,6 +257,41 @@ describe('several accounts on one server', () => {
     await denied(admin.oss('acct-a-app').get('shared/readme.txt'), MSG.acl);
     // A's root has no RAM power in B: it only ever sees its own account.
     await popFails(ramA.call('GetUser', { UserName: 'b-admin' }), 'EntityNotExist.User');
+  });
+
+  it('/-/accounts: the default root lists, creates (Content-MD5 signed) and deletes; any other caller is refused', async () => {
+    const call = (method: string, key: string, ak: string, secret: string, body?: string): Promise<RawResponse> => {
+      const headers: Record<string, string> = { date: new Date().toUTCString(), host: `127.0.0.1:${srv.port}` };
+      if (body !== undefined) {
+        headers['content-md5'] = createHash('md5').update(body).digest('base64');
+        headers['content-type'] = 'application/json';
+      }
+      headers.authorization = v1Authorization({ method, bucket: '-', key, headers }, ak, secret).authorization;
+      return rawRequest(srv.port, { method, path: `/-/${key}`, headers, ...(body !== undefined ? { body } : {}) });
+    };
+    const listed = await call('GET', 'accounts', AK, SECRET);
+    assert.equal(listed.status, 200, listed.body.toString());
+    assert.deepEqual(JSON.parse(listed.body.toString()).accounts.slice(0, 2).map((a: { accountId: string }) => a.accountId), [A, B]);
+    // B's root and A's RAM users are not the operator.
+    assert.equal((await call('GET', 'accounts', B_AK, B_SECRET)).status, 403);
+    assert.equal((await call('POST', 'accounts', appServer.accessKeyId, appServer.accessKeySecret, '{}')).status, 403);
+    // A body without its signed digest is refused; with it, the account is created.
+    const unsigned = await rawRequest(srv.port, {
+      method: 'POST', path: '/-/accounts',
+      headers: (() => { const h: Record<string, string> = { date: new Date().toUTCString(), host: `127.0.0.1:${srv.port}` }; h.authorization = v1Authorization({ method: 'POST', bucket: '-', key: 'accounts', headers: h }, AK, SECRET).authorization; return h; })(),
+      body: '{"accountId":"4000000000000004"}',
+    });
+    assert.equal(unsigned.status, 400, unsigned.body.toString());
+    const made = await call('POST', 'accounts', AK, SECRET, JSON.stringify({ accountId: '4000000000000004', name: 'api made' }));
+    assert.equal(made.status, 200, made.body.toString());
+    const created = JSON.parse(made.body.toString());
+    assert.equal(created.accountId, '4000000000000004');
+    assert.deepEqual((await srv.client({ accessKeyId: created.accessKeyId, accessKeySecret: created.accessKeySecret }).getBucketInfo('acct-a-app').catch((e: { code: string }) => e.code)), 'AccessDenied');
+    assert.equal((await call('POST', 'accounts', AK, SECRET, JSON.stringify({ accountId: '4000000000000004' }))).status, 400);
+    assert.equal((await call('POST', 'accounts', AK, SECRET, JSON.stringify({ accountId: 42 }))).status, 400);
+    assert.equal((await call('DELETE', `accounts/${B}`, AK, SECRET)).status, 400);
+    assert.equal((await call('DELETE', 'accounts/4000000000000004', AK, SECRET)).status, 200);
+    assert.equal(await srv.accounts.get('4000000000000004'), null);
   });
 
   it('an account holding something cannot be deleted; an empty one can, and its keys stop working', async () => {
