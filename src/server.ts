@@ -53,6 +53,11 @@ import { ImsService } from './ims/service.js';
 import { FederationService } from './sts/federation.js';
 import { JwksCache, type JwksOptions } from './sts/jwks.js';
 import type { ProviderStore } from './store/meta/providers.js';
+// Several accounts on one server (docs/accounts.md).
+import { MultiAccountCredentialResolver } from './accounts/credentials.js';
+import { MultiAccountIdentityPolicies } from './accounts/identity-policies.js';
+import { AccountRegistry } from './accounts/registry.js';
+import { handleAccountsApi } from './accounts/admin-api.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { LoggingService } from './domain/logging.js';
 import { WebsiteService } from './domain/website.js';
@@ -186,6 +191,8 @@ export interface RunningServer {
   ram: RamService;
   /** Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md). */
   ramExtras: RamExtras;
+  /** The accounts this server holds (docs/accounts.md). */
+  accounts: AccountRegistry;
   /** With a shared database and blobs on disk: the blob garbage collector (one process at a time, by lease). */
   blobGc?: BlobCollector;
   /** The lifecycle worker, unless disabled (one process at a time on a shared database, by lease). */
@@ -321,14 +328,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // What a rule would remove for good passes the bucket's WORM retention first (kept otherwise).
     retention: (bucket, record) => retentionGuard(ctx, bucket)?.(record),
   });
-  const identity = new IdentityPolicies(meta);
-  // Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md).
-  const ramExtras = new RamExtras({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity) }, opts.lastUsedFlushMs !== undefined ? { lastUsedFlushMs: opts.lastUsedFlushMs } : {});
-  const ram = new RamService({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) }, rules: ramExtras });
+  // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService.
+  // The default account's RamService also applies its security preference (RamExtras' rules, docs/ram.md).
+  let ramExtras: RamExtras | undefined;
+  const accounts = new AccountRegistry({
+    raw: meta, countBuckets: (owner) => meta.countBuckets(owner), defaultAccount: { accountId: opts.accountId, accessKeyId: opts.rootAccessKeyId },
+    masterKey, previousMasterKeys, clock,
+    ram: (accountId, store) => new RamService({
+      store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) },
+      ...(accountId === opts.accountId && ramExtras ? { rules: ramExtras } : {}),
+    }),
+  });
+  const identity: IdentityPolicies = new MultiAccountIdentityPolicies(accounts);
+  // Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md): the default account's.
+  ramExtras = new RamExtras({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity) }, opts.lastUsedFlushMs !== undefined ? { lastUsedFlushMs: opts.lastUsedFlushMs } : {});
+  const ram = accounts.ramFor(opts.accountId);
   // STS tokens survive one rotation, not two (docs/sts.md): only the newest previous key verifies them, so
   // rotating twice still revokes every token of a key believed exposed. Objects' data keys use the whole ring.
   const tokens = new TokenService(masterKey, previousMasterKeys.slice(0, 1));
-  const sts = new StsService({ store: meta, accountId: opts.accountId, identity, tokens, clock });
+  const sts = new StsService({ store: accounts.storeFor(opts.accountId), accountId: opts.accountId, identity, tokens, clock, accounts });
   // federation: providers are authorized as ram:<Action> through the RAM hook; the JWKS cache is per process.
   const ims = new ImsService({ store: meta, accountId: opts.accountId, clock, authorize: createRamAuthorizer(identity) });
   const federation = new FederationService({ store: meta, ims, accountId: opts.accountId, tokens, clock, jwks: new JwksCache({ ...opts.oidc, clock }) });
@@ -362,17 +380,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     accessLog.record(rec);
   };
   const explain = new RequestExplainer(recent, createRamAuthorizer(identity), opts.accountId);
-  const accountCredentials = opts.credentials ?? new AccountCredentialResolver({
+  const defaultCredentials = opts.credentials ?? new AccountCredentialResolver({
     accountId: opts.accountId,
     accessKeyId: opts.rootAccessKeyId,
     accessKeySecret: opts.rootAccessKeySecret,
     ram,
     generation: () => meta.identityGeneration(),
   });
+  const accountCredentials = new MultiAccountCredentialResolver(accounts, defaultCredentials);
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
-  const credentials = new StsCredentialResolver({ tokens, store: meta, clock, accountId: opts.accountId, next: accountCredentials });
+  const credentials = new StsCredentialResolver({ tokens, store: accounts.storeFor(opts.accountId), clock, accountId: opts.accountId, next: accountCredentials, accounts });
 
-  const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId };
+  const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId, accounts };
   if (initState?.account?.id !== undefined && initState.account.id !== opts.accountId) {
     // The CLI takes the account from the file (rootAccount in cli/init.ts); an embedder passing another one wins.
     log.warn('the state file declares another account than the server runs as', { declared: initState.account.id, accountId: opts.accountId });
@@ -404,6 +423,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const internal = (path: string, req: IncomingMessage): OssResponse | Promise<OssResponse> | null => {
     if (path === '/-/callback/public-key.pem') return callbacks.publicKeyResponse();
     if (path === '/-/reset') return handleReset(req, resetDeps);
+    // Several accounts (docs/accounts.md): the operator's account API.
+    if (path === '/-/accounts' || path.startsWith('/-/accounts/')) return handleAccountsApi(req, path, { accounts, credentials, region: opts.region, clock, hostnames: opts.hostnames ?? [] });
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
       return {
@@ -442,8 +463,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       accountId: opts.accountId,
       hostnames: opts.hostnames ?? [],
       log,
-      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain, extras: ramExtras, ims, federation }, req, rawQuery, rec),
-      diagnostics: ramExtras.diagnostics,
+      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain, extras: ramExtras!, ims, federation, ramFor: (id) => accounts.ramFor(id), defaultAccountId: opts.accountId }, req, rawQuery, rec),
+      diagnostics: ramExtras!.diagnostics,
       internal,
       observe,
       callbacks,
@@ -460,6 +481,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     blobs,
     ram,
     ramExtras,
+    accounts,
     ...(blobGc ? { blobGc } : {}),
     ...(lifecycle ? { lifecycle } : {}),
     async close() {

@@ -44,11 +44,13 @@ export class RequestExplainer {
 
   async explain(caller: RamCaller, requestId: string | undefined): Promise<RequestExplanation> {
     if (requestId === undefined || requestId === '') throw new AppError('MissingRequestId');
+    // Each account explains its own requests (docs/accounts.md): authorized within the caller's account.
+    const account = caller.principal.type === 'anonymous' ? this.accountId : caller.principal.accountId;
     await this.authorize({
       principal: caller.principal,
       action: 'ram:ExplainRequest',
-      resources: ramActionResources(this.accountId, 'ExplainRequest', { requestId }),
-      accountId: this.accountId,
+      resources: ramActionResources(account, 'ExplainRequest', { requestId }),
+      accountId: account,
       context: caller.context,
       trace: caller.trace,
     });

@@ -171,6 +171,11 @@ async function decideCheck(
     // than let through to the handler, so a bucket created in between cannot skip the check.
     throw new AppError('NoSuchBucket', undefined, { BucketName: check.bucket });
   }
+  // PutBucket on a name another account holds (docs/accounts.md): decided as a creation in the caller's
+  // account, so an allowed caller learns BucketAlreadyExists (409) as OSS answers, not AccessDenied.
+  if (check.action === 'oss:PutBucket' && check.key === null && principal.type !== 'anonymous' && principal.accountId !== bucket.ownerAccountId) {
+    return withoutBucket(principal.accountId, ossResourceArn(deps.region, principal.accountId, check.bucket));
+  }
   // The bucket's own access rules (Referer, pay-by-requester, Block Public Access) refuse before any policy.
   enforceBucketRules(principal, check, bucket, facts);
   const bucketPolicy = bucketPolicyOf(bucket);

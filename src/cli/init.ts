@@ -13,7 +13,7 @@ import type { DomainContext } from '../domain/context.js';
 import { ObjectService } from '../domain/objects.js';
 import { exportState, exportYaml } from '../init/export.js';
 import { loadState } from '../init/load.js';
-import { RamService } from '../ram/service.js';
+import { offlineAccounts } from '../accounts/offline.js';
 import { DEV_DEFAULTS } from '../server.js';
 import { FsBlobStore } from '../store/blob/fs.js';
 import { MemoryBlobStore } from '../store/blob/memory.js';
@@ -56,9 +56,11 @@ async function runExport(o: ExportFlags): Promise<void> {
   try {
     // The key ring also opens encrypted objects' data keys (--objects exports their plaintext, as GET would).
     const ctx: DomainContext = { meta, blobs, clock: systemClock, region: env.ALUNITE_REGION ?? 'cn-hangzhou', log: () => undefined, sse: new SseKeys(ring) };
-    const ram = new RamService({ store: meta, accountId, clock: systemClock, masterKey: ring.current, previousMasterKeys: ring.previous });
+    // Each account's RAM through its own view of the identity tables (docs/accounts.md).
+    const accounts = offlineAccounts(meta, { accountId, accessKeyId }, ring);
+    const ram = accounts.ramFor(accountId);
     const doc = await exportState(
-      { ram, buckets: new BucketService(ctx), objects: new ObjectService(ctx), meta, accountId, rootAccessKeyId: accessKeyId },
+      { ram, buckets: new BucketService(ctx), objects: new ObjectService(ctx), meta, accountId, rootAccessKeyId: accessKeyId, accounts },
       {
         withSecrets: o.withSecrets === true,
         ...(env.ALUNITE_ROOT_ACCESS_KEY_SECRET !== undefined ? { rootAccessKeySecret: accessKeySecret } : {}),
@@ -101,7 +103,7 @@ export function initCommand(): Command {
       const state = loadState(file);
       process.stdout.write(
         `${state.file}: valid: ${state.users.length} user(s), ${state.groups.length} group(s), ${state.policies.length} policy(ies), ` +
-          `${state.roles.length} role(s), ${state.buckets.length} bucket(s)\n`,
+          `${state.roles.length} role(s), ${state.buckets.length} bucket(s)${state.accounts?.length ? `, ${state.accounts.length} other account(s)` : ''}\n`,
       );
     });
   cmd

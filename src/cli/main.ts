@@ -4,6 +4,7 @@ import { startServer, VERSION, type ServerOptions } from '../server.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { describeMeta } from '../store/meta/open.js';
 import { keysCommand } from './keys.js';
+import { accountCommand } from './account.js';
 import { LOG_FORMATS, type LogFormat } from '../log.js';
 import { policyCommand } from './policy.js';
 import { vendCommand } from './vend.js';
@@ -222,6 +223,7 @@ export function buildProgram(): Command {
   program.addCommand(ramCommand());
   program.addCommand(stsCommand());
   program.addCommand(initCommand());
+  program.addCommand(accountCommand()); // several accounts (docs/accounts.md)
 
   // Last, so every command above gets them: --json, exit 2 for usage errors, global options before the subcommand.
   return applyConventions(program);

@@ -191,7 +191,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           query,
           body: auth.payloadSha256 === undefined ? body : signedBody(body, auth.payloadSha256),
           principal: auth.principal,
-          accountId: deps.accountId,
+          // The caller's account owns the buckets it creates and lists its own (docs/accounts.md).
+          accountId: auth.principal.type === 'anonymous' ? deps.accountId : auth.principal.accountId,
           endpointHost: `oss-${deps.region}.aliyuncs.com`,
           services: deps.services,
           authorize: async (checks) => {

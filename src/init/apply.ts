@@ -13,6 +13,8 @@ import type { RamPrincipalKind } from '../ram/model.js';
 import type { RamCaller, RamService } from '../ram/service.js';
 import type { MetadataStore } from '../store/meta/types.js';
 import { InitApplyError, type InitState, type PolicyRef, type Where } from './state.js';
+import type { AccountRegistry } from '../accounts/registry.js';
+import { applyDeclaredAccounts } from './accounts.js';
 
 export interface ApplyDeps {
   ram: RamService;
@@ -22,6 +24,8 @@ export interface ApplyDeps {
   accountId: string;
   /** Root AccessKeyId of the account (the caller the services see). */
   rootAccessKeyId: string;
+  /** The server's accounts, for a state file's `accounts:` (docs/accounts.md); without it they cannot be applied. */
+  accounts?: AccountRegistry;
 }
 
 /** What an apply changed, one line per change (`created user ci`, `updated bucket photos: acl`…). */
@@ -255,6 +259,12 @@ export async function applyState(state: InitState, deps: ApplyDeps): Promise<App
         changes.push(`${current ? 'updated' : 'created'} object ${b.name}/${o.key}`);
       });
     }
+  }
+  // Several accounts (docs/accounts.md): each declared account and its own state, after the server's own.
+  if (state.accounts !== undefined && state.accounts.length > 0) {
+    const accounts = deps.accounts;
+    if (!accounts) throw new InitApplyError(state.accounts[0]!.at, new Error('this server cannot hold other accounts'));
+    changes.push(...(await applyDeclaredAccounts(state.accounts, { ...deps, accounts })));
   }
   return { changes };
 }

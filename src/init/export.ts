@@ -5,6 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { RamCaller } from '../ram/service.js';
 import type { ApplyDeps } from './apply.js';
+import { exportOtherAccounts } from './accounts.js';
 
 /** What an export reads through: the same services and store an apply writes through. */
 export type ExportDeps = ApplyDeps;
@@ -147,6 +148,11 @@ export async function exportState(deps: ExportDeps, opts: ExportOptions): Promis
   if (policyDocs.length > 0) doc.policies = policyDocs;
   if (roles.length > 0) doc.roles = roles;
   if (buckets.length > 0) doc.buckets = buckets;
+  // Several accounts (docs/accounts.md): the other accounts, each in the same form.
+  if (deps.accounts) {
+    const others = await exportOtherAccounts({ ...deps, accounts: deps.accounts }, opts);
+    if (others.length > 0) doc.accounts = others;
+  }
   return doc;
 }
 

@@ -12,6 +12,7 @@ import { ACCESS_KEY_ID_FORMAT, ACCESS_KEY_SECRET_FORMAT } from '../ram/ids.js';
 import { DEFAULT_RAM_LIMITS, type PolicyType } from '../ram/model.js';
 import { checkField, MAX_SESSION_DURATION, MIN_SESSION_DURATION, type NamedField } from '../ram/names.js';
 import { systemPolicy } from '../ram/system-policies.js';
+import { checkAccounts } from './accounts.js';
 import {
   InitFileError,
   type DeclaredAccessKey,
@@ -27,8 +28,8 @@ import {
   type Where,
 } from './state.js';
 
-type Path = Array<string | number>;
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type Path = Array<string | number>;
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
 
 /** Bucket features the state file will declare once the server has them. */
@@ -56,17 +57,27 @@ function fieldName(path: Path): string {
   return out;
 }
 
-class Checker {
-  readonly faults: InitFault[] = [];
+export class Checker {
+  /** Turns a path of the part being checked into the file's (an entry of `accounts:` is checked like a whole file). */
+  private pathMap: (p: Path) => Path = (p) => p;
   constructor(
     readonly file: string,
     private readonly doc: Document,
     private readonly lines: LineCounter,
     readonly env: NodeJS.ProcessEnv,
+    readonly faults: InitFault[] = [],
   ) {}
+
+  /** A checker of the part of the file at `base`, whose faults are this one's (init/accounts.ts). */
+  scoped(base: Path): Checker {
+    const sub = new Checker(this.file, this.doc, this.lines, this.env, this.faults);
+    sub.pathMap = (p) => [...base, ...p];
+    return sub;
+  }
 
   /** Where `path` is: the value's node, or with `onKey` the key naming it; the nearest ancestor present otherwise. */
   where(path: Path, onKey = false): Where {
+    path = this.pathMap(path);
     let node: unknown = this.doc.contents;
     let offset = (node as Node | null)?.range?.[0] ?? 0;
     for (let i = 0; i < path.length; i++) {
@@ -220,7 +231,7 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const TOP = ['version', 'account', 'users', 'groups', 'policies', 'roles', 'buckets'] as const;
+const TOP = ['version', 'account', 'users', 'groups', 'policies', 'roles', 'buckets', 'accounts'] as const;
 
 /**
  * Reads, resolves and validates a state file. Throws InitFileError listing every fault (YAML syntax,
@@ -254,6 +265,8 @@ function check(c: Checker, root: Json): InitState {
   if (root === null || root === undefined) return state; // an empty file declares nothing
   const top = c.object(root, [], TOP, 'the state file');
   if (!top) return state;
+  // Several accounts (docs/accounts.md): each entry is checked as a state file of its own.
+  if (top.accounts !== undefined) state.accounts = checkAccounts(c, top.accounts, top, check);
   if (top.version !== undefined && top.version !== 1) c.fault(['version'], 'must be 1 (the only version of this format)');
 
   if (top.account !== undefined) {

@@ -97,6 +97,17 @@ export interface InitState {
   policies: DeclaredPolicy[];
   roles: DeclaredRole[];
   buckets: DeclaredBucket[];
+  /** Accounts besides the server's own (docs/accounts.md), each with its RAM entities and buckets. */
+  accounts?: DeclaredOtherAccount[];
+}
+
+export interface DeclaredOtherAccount {
+  id: string;
+  name?: string;
+  rootAccessKey: { id: string; secret: string };
+  /** The account's users, groups, policies, roles and buckets (its `accounts` and `account` stay empty). */
+  state: InitState;
+  at: Where;
 }
 
 /** One fault of a state file. */

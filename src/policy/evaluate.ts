@@ -65,6 +65,9 @@ function lowerContext(c: ConditionContext): Map<string, ContextValue> {
   return m;
 }
 
+/** `acs:PrincipalAccount`, lower-cased as compiled conditions hold keys. */
+const PRINCIPAL_ACCOUNT_KEY = 'acs:principalaccount';
+
 /** Per-request state built lazily: the split resource ARN, the principal ids, the context by lower-case key (shared with policy/explain.ts). */
 export class RequestView {
   private ids: CallerIds | null = null;
@@ -93,6 +96,11 @@ export class RequestView {
    * Object.prototype member can answer the direct load.
    */
   lookup(c: CompiledCondition): ContextValue | undefined {
+    // The caller's account (docs/accounts.md): known from the principal itself, on every product's requests.
+    if (c.key === PRINCIPAL_ACCOUNT_KEY) {
+      const caller = this.req.caller;
+      return caller !== undefined && 'accountId' in caller ? caller.accountId : undefined;
+    }
     const ctx = this.req.context;
     if (ctx === undefined) return undefined;
     const direct = ctx[c.keyAsWritten];

@@ -115,7 +115,7 @@ export function ossActionOfOperation(name: string): { operation: string; action:
  * documented (spec ram-sts §1.7). A trailing `/` is a family (`oss:BucketTag/<tag key>`).
  */
 export const KNOWN_CONDITION_KEYS: Readonly<Record<string, readonly string[]>> = {
-  acs: ['acs:sourceip', 'acs:sourcevpc', 'acs:securetransport', 'acs:currenttime', 'acs:useragent', 'acs:referer', 'acs:mfapresent', 'acs:accessid', 'acs:resourcetag/'],
+  acs: ['acs:sourceip', 'acs:sourcevpc', 'acs:securetransport', 'acs:currenttime', 'acs:useragent', 'acs:referer', 'acs:mfapresent', 'acs:accessid', 'acs:resourcetag/', 'acs:principalaccount'],
   oss: [
     'oss:prefix', 'oss:delimiter', 'oss:x-oss-acl', 'oss:x-oss-object-acl', 'oss:buckettag/', 'oss:existingobjecttag/', 'oss:requestobjecttag/',
     'oss:object-remaining-retention-days', 'oss:dataaccesspointarn', 'oss:accesspointnetworkorigin', 'oss:dataaccesspointaccount',

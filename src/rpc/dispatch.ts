@@ -24,6 +24,7 @@ import type { FederationService } from '../sts/federation.js';
 import { IMS_VERSION, isImsAction, runImsAction } from './ims-actions.js';
 import { isFederationAction, runFederationAction } from './federation-actions.js';
 import { ANONYMOUS } from '../auth/principal.js';
+import { defaultAccountOnly } from '../accounts/scoped-identity.js';
 
 export interface RpcDeps {
   ram: RamService;
@@ -40,6 +41,13 @@ export interface RpcDeps {
   ims?: ImsService;
   /** AssumeRoleWithOIDC / AssumeRoleWithSAML; absent: those actions do not exist. */
   federation?: FederationService;
+  /** Several accounts (docs/accounts.md): the RamService of the caller's own account. */
+  ramFor?: (accountId: string) => RamService;
+  /**
+   * The server's default account: login profiles, MFA, account settings, diagnostics decoding (extras) and the
+   * IMS identity providers are kept for it only; callers of other accounts are refused those actions.
+   */
+  defaultAccountId?: string;
 }
 
 /** The POP product a Version belongs to: its error-page name and its public host (HostId). */
@@ -90,6 +98,9 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
       allowedWithoutPolicy(rec, `sts:${rpc.action}`);
       return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
     }
+    // Kept for the default account only in this version (docs/accounts.md): never served in another account's name.
+    const otherAccount = deps.defaultAccountId !== undefined && auth.principal.type !== 'anonymous' && auth.principal.accountId !== deps.defaultAccountId;
+    if (otherAccount && ((rpc.version === IMS_VERSION && deps.ims) || (rpc.version === RAM_VERSION && deps.extras && isRamExtraAction(rpc.action)))) throw defaultAccountOnly();
     if (rpc.version === IMS_VERSION && deps.ims) {
       const context = globalConditionKeys({ ...facts, now, userAgent: rpc.headers.get('user-agent'), referer: rpc.headers.get('referer') });
       const result = await runImsAction(deps.ims, { principal: auth.principal, context, trace: rec }, rpc.action, rpc.params);
@@ -102,7 +113,7 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
       ? await runExplainRequest(deps.explain, caller, rpc.params)
       : deps.extras && isRamExtraAction(rpc.action)
         ? await runRamExtraAction(deps.extras, caller, rpc.action, rpc.params)
-        : await runRamAction(deps.ram, caller, rpc.action, rpc.params);
+        : await runRamAction(deps.ramFor && auth.principal.type !== 'anonymous' ? deps.ramFor(auth.principal.accountId) : deps.ram, caller, rpc.action, rpc.params);
     return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
   } catch (err) {
     let appErr: AppError;

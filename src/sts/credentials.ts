@@ -27,6 +27,8 @@ export class StsCredentialResolver implements CredentialResolver {
       clock: Clock;
       accountId: string;
       next: CredentialResolver;
+      /** Several accounts (docs/accounts.md): a token of another account held here, its role read in that account. */
+      accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): Pick<IdentityStore, 'getRoleById'> };
     },
   ) {
     this.verified = new GenerationCache(() => opts.store.identityGeneration());
@@ -48,13 +50,14 @@ export class StsCredentialResolver implements CredentialResolver {
 
   private async verify(accessKeyId: string, securityToken: string, now: number): Promise<Credential> {
     const { claims, secret } = this.opts.tokens.verify(securityToken, accessKeyId, now);
-    if (claims.accountId !== this.opts.accountId) throw new AppError('InvalidSecurityToken');
+    const own = claims.accountId === this.opts.accountId;
+    if (!own && (await this.opts.accounts?.exists(claims.accountId)) !== true) throw new AppError('InvalidSecurityToken');
     // AssumeRole never seals a policy that does not compile; a token carrying one was not made by a
     // sound AssumeRole, and using it without its policy would grant the role's full rights.
     if (claims.sessionPolicy !== null && !compilePolicy(claims.sessionPolicy, 'session', { label: 'session policy' }).ok) {
       throw new AppError('InvalidSecurityToken');
     }
-    const role = await this.opts.store.getRoleById(claims.roleId);
+    const role = await (own ? this.opts.store : this.opts.accounts!.storeFor(claims.accountId)).getRoleById(claims.roleId);
     if (!role) throw new AppError('InvalidSecurityToken');
     return {
       accessKeyId,

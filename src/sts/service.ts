@@ -60,6 +60,8 @@ export interface StsServiceOptions {
   tokens: TokenService;
   clock: Clock;
   maxSessionPolicyLength?: number;
+  /** Several accounts (docs/accounts.md): roles of the other accounts, and whether a caller's account is known. */
+  accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): IdentityStore };
 }
 
 
@@ -93,12 +95,14 @@ export class StsService {
     if (sessionPolicy !== null) this.checkSessionPolicy(sessionPolicy);
     if (input.externalId !== undefined && input.externalId !== '' && !EXTERNAL_ID_RE.test(input.externalId)) throw new AppError('InvalidParameter.ExternalId');
 
-    // Only this account's roles exist here; a role name in an ARN matches case-insensitively (§4.1).
-    const role = roleAccount === this.opts.accountId ? await this.opts.store.getRole(roleNameInArn) : null;
+    // The roles of the accounts this server holds; a role name in an ARN matches case-insensitively (§4.1).
+    const roleStore = roleAccount === this.opts.accountId ? this.opts.store
+      : this.opts.accounts && await this.opts.accounts.exists(roleAccount) ? this.opts.accounts.storeFor(roleAccount) : null;
+    const role = roleStore ? await roleStore.getRole(roleNameInArn) : null;
     if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
     if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
 
-    const roleArn = ramRoleArn(this.opts.accountId, role.roleName);
+    const roleArn = ramRoleArn(roleAccount, role.roleName);
     const trust = compilePolicy(role.assumeRolePolicyDocument, 'trust', { label: `trust policy of ${role.roleName}` });
     if (!trust.ok) {
       if (facts.trace) facts.trace.authz = { action: 'sts:AssumeRole', resource: roleArn, decision: 'ImplicitDeny', layer: 'trust', statementIndex: -1 };
@@ -113,8 +117,9 @@ export class StsService {
       'sts:ExternalId': input.externalId === '' ? undefined : input.externalId,
       'sts:RoleSessionName': sessionName,
     };
-    const sameAccount = caller.type !== 'anonymous' && caller.accountId === this.opts.accountId;
-    const identityPolicies = sameAccount ? await this.opts.identity.forPrincipal(caller) : [];
+    // The caller's own account's policies must allow sts:AssumeRole, whichever account the role is in (§2.7).
+    const knownCaller = caller.type !== 'anonymous' && (caller.accountId === this.opts.accountId || (await this.opts.accounts?.exists(caller.accountId)) === true);
+    const identityPolicies = knownCaller ? await this.opts.identity.forPrincipal(caller) : [];
     // Every resource of the action's table entry must be allowed; the trace names the one that refused.
     for (const resource of STS_ACTION_RESOURCES.AssumeRole({ roleArn })) {
       const input: AssumeRoleAuthzInput = {
@@ -139,7 +144,7 @@ export class StsService {
     const issuedAt = Math.floor(now / 1000) * 1000;
     const expiration = issuedAt + duration * 1000;
     const issued = this.opts.tokens.issue({
-      accountId: this.opts.accountId,
+      accountId: roleAccount,
       roleId: role.roleId,
       roleName: role.roleName,
       sessionName,
@@ -148,7 +153,7 @@ export class StsService {
       expiration,
     });
     return {
-      assumedRoleUser: { arn: `${ramRoleArn(this.opts.accountId, role.roleName)}/${sessionName}`, assumedRoleId: `${role.roleId}:${sessionName}` },
+      assumedRoleUser: { arn: `${ramRoleArn(roleAccount, role.roleName)}/${sessionName}`, assumedRoleId: `${role.roleId}:${sessionName}` },
       credentials: { ...issued, expiration },
     };
   }

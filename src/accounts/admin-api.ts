@@ -1,0 +1,94 @@
+// `/-/accounts`: the operator's HTTP API for accounts (docs/accounts.md), signed with the default account's root
+// AccessKey like `POST /-/reset` (OSS V1/V4 over bucket `-`, key `accounts[/<id>]`). GET lists, POST creates
+// (a JSON body whose Content-MD5 is given and signed), DELETE /-/accounts/<id> deletes.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { authenticate } from '../auth/authenticate.js';
+import type { CredentialResolver } from '../auth/principal.js';
+import { AppError } from '../errors.js';
+import { parseQuery, resolveAddress } from '../oss/address.js';
+import type { OssResponse } from '../oss/context.js';
+import type { Clock } from '../util/time.js';
+import { AccountError, type AccountInfo, type AccountRegistry, type NewAccount } from './registry.js';
+
+export interface AccountsApiDeps {
+  accounts: AccountRegistry;
+  credentials: CredentialResolver;
+  region: string;
+  clock: Clock;
+  hostnames: readonly string[];
+}
+
+const MAX_BODY = 4096;
+
+const json = (status: number, value: unknown): OssResponse => ({ status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(value) });
+const info = (a: AccountInfo): Record<string, unknown> => ({
+  accountId: a.accountId, name: a.name, accessKeyId: a.accessKeyId, default: a.isDefault,
+  createDate: a.createDate === null ? null : new Date(a.createDate).toISOString(),
+});
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new AppError('EntityTooLarge', `An account request body is at most ${MAX_BODY} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The fields of a create request: strings only, nothing else. */
+function newAccountOf(body: Buffer): NewAccount {
+  let doc: unknown;
+  try {
+    doc = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new AppError('InvalidArgument', 'The body must be a JSON object: {"accountId"?, "name"?, "accessKeyId"?, "accessKeySecret"?}.');
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new AppError('InvalidArgument', 'The body must be a JSON object.');
+  const out: NewAccount = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (k !== 'accountId' && k !== 'name' && k !== 'accessKeyId' && k !== 'accessKeySecret') throw new AppError('InvalidArgument', `Unknown field ${JSON.stringify(k.slice(0, 64))}.`);
+    if (typeof v !== 'string') throw new AppError('InvalidArgument', `${k} must be a string.`);
+    out[k] = v;
+  }
+  if ((out.accessKeyId === undefined) !== (out.accessKeySecret === undefined)) throw new AppError('InvalidArgument', 'accessKeyId and accessKeySecret go together.');
+  return out;
+}
+
+export async function handleAccountsApi(req: IncomingMessage, path: string, deps: AccountsApiDeps): Promise<OssResponse> {
+  const method = req.method ?? 'GET';
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const address = resolveAddress(req.headers.host, q < 0 ? rawUrl : rawUrl.slice(0, q), { hostnames: deps.hostnames });
+  const auth = await authenticate(
+    { method, bucket: address.bucket, key: address.key, query: parseQuery(q < 0 ? '' : rawUrl.slice(q + 1)), headers: req.headers },
+    { credentials: deps.credentials, region: deps.region, now: deps.clock() },
+  );
+  if (auth.principal.type !== 'root' || auth.principal.accountId !== deps.accounts.defaultAccountId) {
+    throw new AppError('AccessDenied', 'Only the server\'s own account root AccessKey can manage accounts.');
+  }
+  const id = path.startsWith('/-/accounts/') ? path.slice('/-/accounts/'.length) : null;
+  try {
+    if (id === null && method === 'GET') return json(200, { accounts: (await deps.accounts.list()).map(info) });
+    if (id === null && method === 'POST') {
+      const body = await readBody(req);
+      // V1 signs Content-MD5, not the body: the body counts only when its digest is given, signed and right.
+      const md5 = req.headers['content-md5'];
+      if (typeof md5 !== 'string' || md5 !== createHash('md5').update(body).digest('base64')) {
+        throw new AppError('InvalidDigest', 'POST /-/accounts needs a Content-MD5 header (signed) matching the body.');
+      }
+      const created = await deps.accounts.create(newAccountOf(body));
+      return json(200, { ...info(created), accessKeySecret: created.accessKeySecret });
+    }
+    if (id !== null && method === 'DELETE') {
+      await deps.accounts.delete(id);
+      return json(200, { deleted: id });
+    }
+  } catch (err) {
+    if (err instanceof AccountError) throw new AppError('InvalidArgument', err.message);
+    throw err;
+  }
+  throw new AppError('MethodNotAllowed', 'Use GET or POST /-/accounts, or DELETE /-/accounts/<accountId>.');
+}

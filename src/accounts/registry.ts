@@ -1,0 +1,254 @@
+// The accounts one server holds (docs/accounts.md): the default account of the server's options, and the
+// accounts its operator created (CLI, state file). An extra account is one marker row of the identity tables
+// (a user named `<accountId>/`, scoped-identity.ts) holding its root AccessKey, sealed like every RAM secret,
+// so a master-key rotation re-seals it, a reset removes it, and every process sharing a PostgreSQL database
+// sees it through the identity generation.
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../errors.js';
+import type { RamService } from '../ram/service.js';
+import { ACCESS_KEY_ID_FORMAT, ACCESS_KEY_SECRET_FORMAT, newAccessKeyId, newAccessKeySecret, newNumericId } from '../ram/ids.js';
+import { checkField } from '../ram/names.js';
+import type { IdentityStore } from '../store/meta/types.js';
+import { GenerationCache } from '../util/generation-cache.js';
+import { open, seal } from '../util/secret-box.js';
+import type { Clock } from '../util/time.js';
+import { accountMarkerName, scopedIdentityStore, splitStoredName } from './scoped-identity.js';
+
+export const ACCOUNT_ID_FORMAT = /^\d{16}$/;
+/** At most this many accounts besides the default one (each is a row of the users table). */
+export const MAX_ACCOUNTS = 1000;
+
+export interface AccountInfo {
+  accountId: string;
+  /** Free text shown by `alunite account list` (DisplayName rules); '' when none. */
+  name: string;
+  /** The root AccessKeyId. */
+  accessKeyId: string;
+  /** The server's own account from its options (never stored, never deleted). */
+  isDefault: boolean;
+  createDate: number | null;
+}
+
+export interface NewAccount {
+  accountId?: string;
+  name?: string;
+  accessKeyId?: string;
+  accessKeySecret?: string;
+}
+
+/** Refusals of account management (the CLI prints them; the state file names the declaration). */
+export class AccountError extends Error {
+  override readonly name = 'AccountError';
+}
+
+/** An AccessKey of an account other than the default one, resolved: its secret and whom it stands for. */
+export interface ResolvedAccountKey {
+  secret: string;
+  status: 'Active' | 'Inactive';
+  principal: Extract<Principal, { type: 'root' | 'user' }>;
+}
+
+export interface AccountRegistryOptions {
+  /** The shared (unscoped) identity store. */
+  raw: IdentityStore;
+  countBuckets: (ownerAccountId: string) => Promise<number>;
+  defaultAccount: { accountId: string; accessKeyId: string };
+  masterKey: Buffer;
+  previousMasterKeys?: readonly Buffer[];
+  clock: Clock;
+  /** Builds the RamService of an account over its view of the identity store. */
+  ram: (accountId: string, store: IdentityStore) => RamService;
+}
+
+export class AccountRegistry {
+  readonly defaultAccountId: string;
+  private readonly stores = new Map<string, IdentityStore>();
+  private readonly rams = new Map<string, RamService>();
+  private readonly keys: GenerationCache<string, ResolvedAccountKey | null>;
+  private readonly known: GenerationCache<string, boolean>;
+
+  constructor(private readonly opts: AccountRegistryOptions) {
+    this.defaultAccountId = opts.defaultAccount.accountId;
+    this.keys = new GenerationCache(() => opts.raw.identityGeneration());
+    this.known = new GenerationCache(() => opts.raw.identityGeneration());
+  }
+
+  /** The identity store as `accountId` sees it (its own RAM entities, with their plain names). */
+  storeFor(accountId: string): IdentityStore {
+    let s = this.stores.get(accountId);
+    if (!s) {
+      s = scopedIdentityStore(this.opts.raw, accountId === this.defaultAccountId ? null : accountId);
+      this.stores.set(accountId, s);
+    }
+    return s;
+  }
+
+  /** The RamService of an account (callers name an account that exists: an authenticated principal's). */
+  ramFor(accountId: string): RamService {
+    let r = this.rams.get(accountId);
+    if (!r) {
+      r = this.opts.ram(accountId, this.storeFor(accountId));
+      this.rams.set(accountId, r);
+    }
+    return r;
+  }
+
+  async exists(accountId: string): Promise<boolean> {
+    if (accountId === this.defaultAccountId) return true;
+    if (!ACCOUNT_ID_FORMAT.test(accountId)) return false;
+    return this.known.getOrLoad(accountId, async () => (await this.opts.raw.getUser(accountMarkerName(accountId))) !== null);
+  }
+
+  async get(accountId: string): Promise<AccountInfo | null> {
+    if (accountId === this.defaultAccountId) return this.defaultInfo();
+    if (!ACCOUNT_ID_FORMAT.test(accountId)) return null;
+    const marker = await this.opts.raw.getUser(accountMarkerName(accountId));
+    if (!marker) return null;
+    const [key] = await this.opts.raw.listAccessKeys(marker.userName);
+    return { accountId, name: marker.displayName, accessKeyId: key?.accessKeyId ?? '', isDefault: false, createDate: marker.createDate };
+  }
+
+  /** Every account, the default one first, then by id. */
+  async list(): Promise<AccountInfo[]> {
+    const out: AccountInfo[] = [this.defaultInfo()];
+    // Marker rows sort by id among the users; names of the default account's users never hold a `/`.
+    let after = '';
+    for (;;) {
+      const page = await this.opts.raw.listUsers({ after, limit: 100 });
+      for (const u of page) {
+        const { accountId, name } = splitStoredName(u.userName);
+        if (accountId !== null && name === '') {
+          const info = await this.get(accountId);
+          if (info) out.push(info);
+        }
+      }
+      if (page.length < 100) return out;
+      after = page[page.length - 1]!.userName;
+    }
+  }
+
+  /** Creates an account with its root AccessKey (generated unless given); returns the secret once. */
+  async create(input: NewAccount): Promise<AccountInfo & { accessKeySecret: string }> {
+    const accountId = input.accountId ?? await this.freeId();
+    if (!ACCOUNT_ID_FORMAT.test(accountId)) throw new AccountError('An account id is 16 digits.');
+    if (accountId === this.defaultAccountId || await this.exists(accountId)) throw new AccountError(`Account ${accountId} already exists.`);
+    const name = input.name ?? '';
+    if (name !== '') {
+      try {
+        checkField('DisplayName', name);
+      } catch {
+        throw new AccountError('An account name is 1 to 128 letters, digits, spaces and @._- characters.');
+      }
+    }
+    const accessKeyId = input.accessKeyId ?? newAccessKeyId();
+    const secret = input.accessKeySecret ?? newAccessKeySecret();
+    if (!ACCESS_KEY_ID_FORMAT.test(accessKeyId) && !/^[A-Za-z0-9]{8,64}$/.test(accessKeyId)) throw new AccountError('A root AccessKeyId is 8 to 64 letters or digits.');
+    if (!ACCESS_KEY_SECRET_FORMAT.test(secret) && !/^[\x21-\x7e]{8,128}$/.test(secret)) throw new AccountError('A root AccessKeySecret is 8 to 128 printable characters without spaces.');
+    if (accessKeyId === this.opts.defaultAccount.accessKeyId || (await this.opts.raw.getAccessKey(accessKeyId)) !== null) {
+      throw new AccountError(`AccessKey ${accessKeyId} is already in use.`);
+    }
+    if ((await this.list()).length > MAX_ACCOUNTS) throw new AccountError(`A server holds at most ${MAX_ACCOUNTS} accounts besides the default one.`);
+    const now = this.opts.clock();
+    const marker = accountMarkerName(accountId);
+    await this.opts.raw.createUser(
+      { userId: newNumericId(16), userName: marker, displayName: name, mobilePhone: '', email: '', comments: 'alunite account', createDate: now, updateDate: now },
+      Number.MAX_SAFE_INTEGER,
+    );
+    try {
+      await this.opts.raw.createAccessKey(marker, { accessKeyId, sealedSecret: seal(this.opts.masterKey, secret, accessKeyId), status: 'Active', createDate: now }, 1);
+    } catch (err) {
+      await this.opts.raw.deleteUser(marker).catch(() => undefined);
+      throw err;
+    }
+    return { accountId, name, accessKeyId, isDefault: false, createDate: now, accessKeySecret: secret };
+  }
+
+  /** Changes an account's name or root AccessKey (the state file declaring other ones). */
+  async update(accountId: string, change: { name?: string; accessKeyId?: string; accessKeySecret?: string }): Promise<string[]> {
+    const info = await this.get(accountId);
+    if (!info || info.isDefault) throw new AccountError(`No account ${accountId}.`);
+    const marker = accountMarkerName(accountId);
+    const changes: string[] = [];
+    if (change.name !== undefined && change.name !== info.name) {
+      checkField('DisplayName', change.name);
+      await this.opts.raw.updateUser(marker, { displayName: change.name }, this.opts.clock());
+      changes.push('name');
+    }
+    if (change.accessKeyId !== undefined && change.accessKeySecret !== undefined) {
+      const current = await this.resolveKey(info.accessKeyId);
+      if (change.accessKeyId !== info.accessKeyId || current?.secret !== change.accessKeySecret) {
+        if (change.accessKeyId !== info.accessKeyId && (change.accessKeyId === this.opts.defaultAccount.accessKeyId || (await this.opts.raw.getAccessKey(change.accessKeyId)) !== null)) {
+          throw new AccountError(`AccessKey ${change.accessKeyId} is already in use.`);
+        }
+        if (info.accessKeyId !== '') await this.opts.raw.deleteAccessKey(marker, info.accessKeyId);
+        await this.opts.raw.createAccessKey(marker, { accessKeyId: change.accessKeyId, sealedSecret: seal(this.opts.masterKey, change.accessKeySecret, change.accessKeyId), status: 'Active', createDate: this.opts.clock() }, 1);
+        changes.push('root AccessKey');
+      }
+    }
+    return changes;
+  }
+
+  /** Deletes an account that holds nothing any more (no bucket, no RAM user, group, role or custom policy). */
+  async delete(accountId: string): Promise<void> {
+    if (accountId === this.defaultAccountId) throw new AccountError('The default account cannot be deleted.');
+    const info = await this.get(accountId);
+    if (!info) throw new AccountError(`No account ${accountId}.`);
+    const store = this.storeFor(accountId);
+    const left: string[] = [];
+    if ((await this.opts.countBuckets(accountId)) > 0) left.push('buckets');
+    if ((await store.listUsers({ limit: 1 })).length > 0) left.push('RAM users');
+    if ((await store.listGroups({ limit: 1 })).length > 0) left.push('groups');
+    if ((await store.listRoles({ limit: 1 })).length > 0) left.push('roles');
+    if ((await store.listPolicies({ limit: 1 })).length > 0) left.push('custom policies');
+    if (left.length > 0) throw new AccountError(`Account ${accountId} still has ${left.join(', ')}: delete them first.`);
+    const marker = accountMarkerName(accountId);
+    for (const k of await this.opts.raw.listAccessKeys(marker)) await this.opts.raw.deleteAccessKey(marker, k.accessKeyId);
+    await this.opts.raw.deleteUser(marker);
+    this.rams.delete(accountId);
+    this.stores.delete(accountId);
+  }
+
+  /**
+   * An AccessKey of an account other than the default one: its root key, or a key of one of its RAM users.
+   * null for the default account's keys and unknown ids (the next resolver answers those).
+   */
+  resolveKey(accessKeyId: string): Promise<ResolvedAccountKey | null> {
+    // The default account's root key always means that root, as before accounts existed.
+    if (accessKeyId === this.opts.defaultAccount.accessKeyId) return Promise.resolve(null);
+    return this.keys.getOrLoad(accessKeyId, async () => {
+      const key = await this.opts.raw.getAccessKey(accessKeyId);
+      if (!key) return null;
+      const user = await this.opts.raw.getUserById(key.userId);
+      if (!user) return null;
+      const { accountId, name } = splitStoredName(user.userName);
+      if (accountId === null || !ACCOUNT_ID_FORMAT.test(accountId)) return null;
+      const secret = this.unseal(key.sealedSecret, accessKeyId);
+      const principal: ResolvedAccountKey['principal'] = name === ''
+        ? { type: 'root', accountId, accessKeyId }
+        : { type: 'user', accountId, userId: user.userId, userName: name, accessKeyId };
+      return { secret, status: key.status, principal };
+    });
+  }
+
+  private unseal(sealed: string, accessKeyId: string): string {
+    for (const key of [this.opts.masterKey, ...(this.opts.previousMasterKeys ?? [])]) {
+      try {
+        return open(key, sealed, accessKeyId);
+      } catch {
+        // the next key of the ring
+      }
+    }
+    throw new AppError('InternalError', `The secret of AccessKey ${accessKeyId} cannot be opened with the configured master key(s).`);
+  }
+
+  private defaultInfo(): AccountInfo {
+    return { accountId: this.defaultAccountId, name: '', accessKeyId: this.opts.defaultAccount.accessKeyId, isDefault: true, createDate: null };
+  }
+
+  private async freeId(): Promise<string> {
+    for (;;) {
+      const id = newNumericId(16);
+      if (id !== this.defaultAccountId && !(await this.exists(id))) return id;
+    }
+  }
+}
