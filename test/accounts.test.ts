@@ -257,6 +257,16 @@ describe('several accounts on one server', () => {
     await denied(admin.oss('acct-a-app').get('shared/readme.txt'), MSG.acl);
     // A's root has no RAM power in B: it only ever sees its own account.
     await popFails(ramA.call('GetUser', { UserName: 'b-admin' }), 'EntityNotExist.User');
+    // Features kept for the default account only are refused to B, never served in A's name: A's user keeps no
+    // login profile made by B, and B sees none of A's settings.
+    await ramA.call('CreateUser', { UserName: 'shared-name' }).catch(() => undefined);
+    await ramB.call('CreateUser', { UserName: 'shared-name' }).catch(() => undefined);
+    await popFails(ramB.call('CreateLoginProfile', { UserName: 'shared-name', Password: 'Sup3r-Secret-Pass!' }), 'NotImplemented');
+    await popFails(ramA.call('GetLoginProfile', { UserName: 'shared-name' }), 'EntityNotExist.User.LoginProfile');
+    await popFails(ramB.call('GetSecurityPreference', {}), 'NotImplemented');
+    await popFails(ramB.call('SetAccountAlias', { AccountAlias: 'b-alias' }), 'NotImplemented');
+    const ims = new RPCClient({ accessKeyId: B_AK, accessKeySecret: B_SECRET, endpoint: srv.url, apiVersion: '2019-08-15' });
+    await popFails(ims.request('ListOIDCProviders', {}, { method: 'POST' }), 'NotImplemented');
   });
 
   it('/-/accounts: the default root lists, creates (Content-MD5 signed) and deletes; any other caller is refused', async () => {
