@@ -154,7 +154,9 @@ export function formatPrettyLine(line: string, color = false): string {
   return `${one}\n${blocks.map((b) => `${b}\n`).join('')}`;
 }
 
-const SECRET_QUERY = /^(signature|x-oss-signature|security-token|x-oss-security-token|securitytoken|accesskeysecret|password)$/i;
+// Credentials that POP GETs carry in the query: passwords (ChangePassword, login profiles), MFA codes, and the
+// bearer tokens of AssumeRoleWithOIDC / AssumeRoleWithSAML.
+const SECRET_QUERY = /^(signature|x-oss-signature|security-token|x-oss-security-token|securitytoken|accesskeysecret|password|oldpassword|newpassword|oidctoken|samlassertion|authenticationcode1|authenticationcode2)$/i;
 
 /** A request URL for a log line: values of signature and token parameters replaced (presigned URLs, POP GETs). */
 export function redactUrl(url: string): string {

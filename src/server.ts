@@ -335,7 +335,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     raw: meta, countBuckets: (owner) => meta.countBuckets(owner), defaultAccount: { accountId: opts.accountId, accessKeyId: opts.rootAccessKeyId },
     masterKey, previousMasterKeys, clock,
     ram: (accountId, store) => new RamService({
-      store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity, simulationWorld: { bucket: (n) => meta.getBucket(n) },
+      store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity,
+      // The simulator sees the account's own buckets only: another account's bucket policy and ACL are never shown.
+      simulationWorld: { bucket: async (n) => { const b = await meta.getBucket(n); return b !== null && b.ownerAccountId === accountId ? b : null; } },
       ...(accountId === opts.accountId && ramExtras ? { rules: ramExtras } : {}),
     }),
   });

@@ -188,11 +188,30 @@ describe('several accounts on one server', () => {
     await denied(rootB('acct-a-public').put('pub.txt', Buffer.from('x')), MSG.acl);
     const acl = (await srv.client({ bucket: 'acct-a-public' }).getBucketACL('acct-a-public')) as unknown as { owner: { id: string } };
     assert.equal(acl.owner.id, A);
-    // Root of B on A's private bucket: no grant. B explains its own denied request; A cannot see it.
+    // Root of B on A's private bucket: no grant. Neither account can explain it: the trace would show A's bucket
+    // policy and ACL to B, or B's request to A. A request wholly within B is explained to B.
     const refused = await denied(rootB('acct-a-app').get('shared/readme.txt'), MSG.acl);
-    const why = await ramB.call('ExplainRequest', { RequestId: refused.requestId });
-    assert.equal(why.Request.RequestId, refused.requestId);
+    await popFails(ramB.call('ExplainRequest', { RequestId: refused.requestId }), 'EntityNotExist.Request');
     await popFails(ramA.call('ExplainRequest', { RequestId: refused.requestId }), 'EntityNotExist.Request');
+    await rootB().putBucket('acct-b-explained');
+    const own = await expectOssError(rootB('acct-b-explained').get('missing.txt'), 'NoSuchKey', 404);
+    const why = await ramB.call('ExplainRequest', { RequestId: own.requestId });
+    assert.equal(why.Request.RequestId, own.requestId);
+    await popFails(ramA.call('ExplainRequest', { RequestId: own.requestId }), 'EntityNotExist.Request');
+    // An anonymous request to B's bucket belongs to B, not to the default account.
+    const anon = await fetch(`${srv.url}/acct-b-explained/secret.txt`);
+    const anonId = anon.headers.get('x-oss-request-id')!;
+    assert.equal(anon.status, 403);
+    await popFails(ramA.call('ExplainRequest', { RequestId: anonId }), 'EntityNotExist.Request');
+    // The policy simulator of B does not see A's bucket policy.
+    await srv.client({ bucket: 'acct-a-app' }).putBucketPolicy('acct-a-app', { Version: '1', Statement: [{ Sid: 'OnlyFromVpn', Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['acs:oss:*:*:acct-a-app/*'], Condition: { IpAddress: { 'acs:SourceIp': ['172.16.42.0/24'] } } }] } as never);
+    await ramB.call('CreateUser', { UserName: 'sim-dummy' });
+    const sim = await ramB.call('SimulatePrincipalPolicy', { UserName: 'sim-dummy', ActionName: 'oss:GetObject', Resource: 'acs:oss:*:*:acct-a-app/x' });
+    assert.equal(JSON.stringify(sim).includes('OnlyFromVpn'), false, JSON.stringify(sim));
+    assert.equal(JSON.stringify(sim).includes('172.16.42.0/24'), false);
+    await srv.client({ bucket: 'acct-a-app' }).deleteBucketPolicy('acct-a-app');
+    await ramB.call('DeleteUser', { UserName: 'sim-dummy' });
+    await rootB().deleteBucket('acct-b-explained');
     await denied(rootB('acct-a-app').put('x.txt', Buffer.from('x')), MSG.acl);
     await expectOssError(rootB().deleteBucket('acct-a-app'), 'AccessDenied', 403);
     await expectOssError(rootB().getBucketACL('acct-a-app'), 'AccessDenied', 403);

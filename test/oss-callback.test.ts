@@ -231,6 +231,11 @@ describe('upload callbacks', () => {
       ['bad-json-body', { 'x-oss-callback': b64({ callbackUrl: `${rx.url}/ok`, callbackBody: '{"a":"${bucket}"}', callbackBodyType: 'application/json' }) }, /not json format/],
       ['bad-var', { 'x-oss-callback': b64({ callbackUrl: `${rx.url}/ok`, callbackBody: 'a' }), 'x-oss-callback-var': 'e30' + '{{' }, /callback-var/],
       ['huge', { 'x-oss-callback': b64({ callbackUrl: `${rx.url}/ok`, callbackBody: 'a'.repeat(9000) }) }, /not json format/],
+      // One variable named 700 times: 2 MiB once substituted, refused before it is built (or the upload read).
+      ['amplified', {
+        'x-oss-callback': b64({ callbackUrl: `${rx.url}/ok`, callbackBody: '${x:a}'.repeat(700) }),
+        'x-oss-callback-var': b64({ 'x:a': 'A'.repeat(3000) }),
+      }, /once its variables are substituted/],
     ];
     const before = rx.received.length;
     for (const [key, headers, message] of cases) {

@@ -309,3 +309,43 @@ describe('access log batching', () => {
     }
   });
 });
+
+describe('access logs never follow a target name into another account', () => {
+  const B = '2000000000000002';
+  const B_AK = 'LTAI5tAccountBRootKey000';
+  const B_SECRET = 'AccountBRootSecret000000000000';
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({ accessLogging: { flushIntervalMs: 200 } });
+    await srv.accounts.create({ accountId: B, name: 'partner', accessKeyId: B_AK, accessKeySecret: B_SECRET });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('the target deleted and re-created by another account gets none of the source\'s lines; control characters are escaped', async () => {
+    const a = srv.client();
+    const b = srv.client({ accessKeyId: B_AK, accessKeySecret: B_SECRET });
+    await a.putBucket('xa-src');
+    await a.putBucket('xa-logs');
+    const { bucketXml } = await import('./helpers/bucket-xml.js');
+    await bucketXml(srv.client({ bucket: 'xa-src' }), 'PUT', 'xa-src', 'logging',
+      '<BucketLoggingStatus><LoggingEnabled><TargetBucket>xa-logs</TargetBucket><TargetPrefix>log-</TargetPrefix></LoggingEnabled></BucketLoggingStatus>');
+    // While the target is A's, lines arrive (a NEL byte in the User-Agent is written escaped, never raw).
+    await fetch(`${srv.url}/xa-src/nokey`, { headers: { 'user-agent': 'agent\u0085forged' } });
+    let lines = '';
+    for (let i = 0; i < 100 && lines === ''; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      for (const o of (await srv.client({ bucket: 'xa-logs' }).list({ 'max-keys': 100 }, {})).objects ?? []) lines += (await srv.client({ bucket: 'xa-logs' }).get(o.name)).content.toString('utf8');
+    }
+    assert.match(lines, /agent%C2%85forged/);
+    assert.equal(lines.includes('\u0085'), false);
+    for (const o of (await srv.client({ bucket: 'xa-logs' }).list({ 'max-keys': 100 }, {})).objects ?? []) await srv.client({ bucket: 'xa-logs' }).delete(o.name);
+    await a.deleteBucket('xa-logs');
+    await b.putBucket('xa-logs');
+    await srv.client({ bucket: 'xa-src' }).put('private/payroll.xlsx', Buffer.from('x'));
+    await new Promise((r) => setTimeout(r, 1500));
+    const got = await srv.client({ accessKeyId: B_AK, accessKeySecret: B_SECRET, bucket: 'xa-logs' }).list({ 'max-keys': 100 }, {});
+    assert.deepEqual(got.objects ?? [], [], 'B received A\'s log lines');
+  });
+});

@@ -104,6 +104,23 @@ describe('Block Public Access (bucket level)', () => {
     err = await expectOssError(client.putBucketPolicy(BUCKET, { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['*'] }] }), 'AccessDenied', 403);
     assert.equal(err.message, 'Put public bucket policy is not allowed.');
     assert.equal((await client.getBucketPolicy(BUCKET)).policy, null, 'ali-oss answers a 404 NoSuchBucketPolicy as null');
+    // Conditions that look like pins but cover everyone are public too (wide ranges, together or alone; the IPv4
+    // block written as IPv6; wildcards in StringLike).
+    const everyone: Array<Record<string, Record<string, string[]>>> = [
+      { IpAddress: { 'acs:SourceIp': ['0.0.0.0/1', '128.0.0.0/1'] } },
+      { IpAddress: { 'acs:SourceIp': ['::ffff:0.0.0.0/96'] } },
+      { IpAddress: { 'acs:SourceIp': ['0::/0'] } },
+      { IpAddress: { 'acs:SourceIp': ['::/32'] } },
+      { StringLike: { 'acs:AccessId': ['?'.repeat(24)] } },
+    ];
+    for (const Condition of everyone) {
+      const wide = { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['*'], Condition }] };
+      err = await expectOssError(client.putBucketPolicy(BUCKET, wide as never), 'AccessDenied', 403);
+      assert.equal(err.message, 'Put public bucket policy is not allowed.', JSON.stringify(Condition));
+    }
+    // A narrow network still pins.
+    await client.putBucketPolicy(BUCKET, { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['*'], Condition: { IpAddress: { 'acs:SourceIp': ['10.0.0.0/8'] } } }] } as never);
+    await client.deleteBucketPolicy(BUCKET);
 
     // Private ACLs and policies naming fixed principals are fine.
     await client.putACL('mine.txt', 'private');

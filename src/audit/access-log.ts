@@ -111,6 +111,10 @@ export class AccessLogWriter {
   private async writeBatch(batch: Batch): Promise<void> {
     const body = Buffer.from(`${batch.lines.join('\n')}\n`, 'utf8');
     try {
+      // The target was checked to be the source's owner's when logging was set; a bucket of that name may since
+      // have been deleted and created by another account: its lines never go there.
+      const [source, target] = await Promise.all([this.deps.getBucket(batch.source), this.deps.getBucket(batch.target)]);
+      if (!source || !target || source.ownerAccountId !== target.ownerAccountId) throw new Error('the target bucket is missing or no longer the source owner\'s');
       // A name taken (another process, the same second) moves on to the next sequence number.
       for (let attempt = 0; attempt < 100; attempt++) {
         if (await this.deps.write(batch.target, this.objectName(batch), body)) return;
@@ -151,7 +155,8 @@ function logTime(ms: number): string {
 /** A quoted field: `"` and `\`, controls and spaces-that-are-not-spaces percent-encoded, so a line always splits the same way. */
 function quoted(v: string | undefined): string {
   if (v === undefined || v === '') return '"-"';
-  return `"${v.replace(/["\\\x00-\x1f\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}"`;
+  // C1 controls (U+0080–U+009F: NEL is a line break to some readers) and the Unicode line/paragraph separators too.
+  return `"${v.replace(/["\\\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => encodeURIComponent(c))}"`;
 }
 
 function requesterId(rec: RequestRecord): string | undefined {

@@ -56,16 +56,27 @@ export class RequestExplainer {
     });
     const rec = this.recent.get(requestId);
     const callerAccount = caller.principal.type === 'anonymous' ? null : caller.principal.accountId;
-    if (rec === undefined || this.accountOf(rec) !== callerAccount) {
+    // Only a request wholly within the caller's account: the principal's and the resource owner's. Another
+    // account's bucket policy, ACL or trust policy is never explained to this one (anonymous requests count as
+    // the resource owner's).
+    if (rec === undefined || callerAccount === null || [...this.accountsOf(rec)].some((a) => a !== callerAccount)) {
       throw new AppError('EntityNotExist.Request', `The request ${requestId} is not among the last ${this.recent.capacity} requests this server has seen.`);
     }
     return explanationOf(rec);
   }
 
-  /** The account a request belongs to: its principal's; anonymous and unauthenticated requests reach this (single) account. */
-  private accountOf(rec: RequestRecord): string {
+  /**
+   * The accounts a request involves: its principal's and the owner of the resource its decision was about (the
+   * account field of the ARN: a bucket's owner, a role's account); the default account when neither is known.
+   */
+  private accountsOf(rec: RequestRecord): Set<string> {
+    const out = new Set<string>();
     const p = rec.principal;
-    return p !== null && p.type !== 'anonymous' ? p.accountId : this.accountId;
+    if (p !== null && p.type !== 'anonymous') out.add(p.accountId);
+    const owner = /^acs:[a-z]+:[^:]*:(\d+):/.exec(rec.authz?.resource ?? '')?.[1];
+    if (owner !== undefined) out.add(owner);
+    if (out.size === 0) out.add(this.accountId);
+    return out;
   }
 }
 

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { parsePolicy, type PolicyStatement } from '../policy/index.js';
 
 // What "public" means for Block Public Access (docs/access-rules.md, after OSS's "Block public access" page):
@@ -10,10 +11,47 @@ const PINNING_OPERATORS: ReadonlySet<string> = new Set(['StringEquals', 'StringE
 
 function pins(st: PolicyStatement): boolean {
   return st.condition.some((c) => {
-    if (!PINNING_KEYS.has(c.key.toLowerCase()) || !PINNING_OPERATORS.has(c.operator) || c.values.length === 0) return false;
-    // A wildcard, or an address range covering everyone, pins nothing.
-    return c.values.every((v) => !v.includes('*') && !/^(0\.0\.0\.0\/0|::\/0)$/.test(v.trim()));
+    const key = c.key.toLowerCase();
+    if (!PINNING_KEYS.has(key) || !PINNING_OPERATORS.has(c.operator) || c.values.length === 0) return false;
+    // A wildcard, or an address range wider than one network, pins nothing: every value must be narrow.
+    return c.values.every((v) => (key === 'acs:sourceip' ? narrowRange(v.trim()) : !/[*?]/.test(v)));
   });
+}
+
+/** Widest ranges that still pin callers to a network: IPv4 /8 (also as IPv4-mapped IPv6, /104), IPv6 /32. */
+const MIN_IPV4_PREFIX = 8;
+const MIN_IPV6_PREFIX = 32;
+
+/**
+ * Whether an address or CIDR names a bounded network. Several wide ranges together (`0.0.0.0/1` and
+ * `128.0.0.0/1`) cover everyone, so each range must be narrow on its own; anything unparseable pins nothing.
+ */
+function narrowRange(value: string): boolean {
+  const [addr = '', prefixText, extra] = value.split('/');
+  if (extra !== undefined) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  const max = family === 4 ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return false;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (prefix > max) return false;
+  if (family === 4) return prefix >= MIN_IPV4_PREFIX;
+  // IPv4-mapped (::ffff:a.b.c.d): the policy engine compares IPv4 callers this way, so it is an IPv4 range.
+  if (isMappedV4(addr)) return prefix - 96 >= MIN_IPV4_PREFIX;
+  // A range holding the whole mapped block (::/0, 0::/0, ::/32 …) holds every IPv4 caller.
+  if (prefix <= 96) {
+    const range = new BlockList();
+    range.addSubnet(addr, prefix, 'ipv6');
+    if (range.check('::ffff:0:0', 'ipv6') && range.check('::ffff:ffff:ffff', 'ipv6')) return false;
+  }
+  return prefix >= MIN_IPV6_PREFIX;
+}
+
+/** Whether an IPv6 address is in ::ffff:0:0/96. */
+function isMappedV4(addr: string): boolean {
+  const list = new BlockList();
+  list.addSubnet('::ffff:0:0', 96, 'ipv6');
+  return list.check(addr, 'ipv6');
 }
 
 /** Whether a parsed bucket-policy statement grants public access. */

@@ -250,8 +250,17 @@ async function pixelStep(img: Sharp, step: PixelStep, d: Dims, deps: ApplyDeps):
       }
       return img.extract({ left, top, width: Math.min(w, d.width - left), height: Math.min(h, d.height - top) });
     }
-    case 'rotate':
+    case 'rotate': {
+      // A rotation by other than a right angle grows the canvas (up to twice the area at 45°): it may not take the
+      // image past the pixels a source may have, the bound the memory budget is counted in (docs/image-processing.md).
+      const rad = ((step.angle % 360) * Math.PI) / 180;
+      const w = Math.ceil(Math.abs(d.width * Math.cos(rad)) + Math.abs(d.height * Math.sin(rad)));
+      const h = Math.ceil(Math.abs(d.width * Math.sin(rad)) + Math.abs(d.height * Math.cos(rad)));
+      if (step.angle % 90 !== 0 && w * h > IMAGE_LIMITS.maxPixels) {
+        throw new AppError('ImageTooLarge', `Rotated, the image would have ${w * h} pixels; at most ${IMAGE_LIMITS.maxPixels} can be processed.`);
+      }
       return img.rotate(step.angle % 360, { background: '#FFFFFF' });
+    }
     case 'circle': {
       const r = Math.min(step.r, Math.floor(Math.min(d.width, d.height) / 2));
       if (r < 1) return img;

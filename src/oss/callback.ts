@@ -4,7 +4,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { AppError } from '../errors.js';
+import { AppError, invalidArgument } from '../errors.js';
 import type { ObjectRecord } from '../domain/model.js';
 import type { CallbackKey } from '../util/callback-key.js';
 import type { OssResponse, WrittenObject } from './context.js';
@@ -138,10 +138,12 @@ export function callbackOf(op: Operation, headers: IncomingHttpHeaders, query: R
   }
   const vars = parseVars(pick('x-oss-callback-var', 'callback-var'), fields);
   const spec: CallbackSpec = { urls, host, body, bodyType: typeText, sni: sniValue === true || sniValue === 'true', vars };
-  // A JSON body must stay JSON once the variables are in (OSS refuses it up front too).
+  // Rendered once up front: a body too long once its variables are in is refused before the upload is read, and
+  // a JSON body must stay JSON (OSS refuses it up front too).
+  const rendered = renderBody(spec, PLACEHOLDER);
   if (spec.bodyType === 'application/json') {
     try {
-      JSON.parse(renderBody(spec, PLACEHOLDER));
+      JSON.parse(rendered);
     } catch {
       throw bad('The callback configuration is not json format.', '0007-00000003');
     }
@@ -193,11 +195,26 @@ export function renderBody(spec: CallbackSpec, facts: CallbackFacts): string {
     vpcId: '',
   };
   const json = spec.bodyType === 'application/json';
-  return spec.body.replace(/\$\{([^}]{1,256})\}/g, (_m, name: string) => {
+  // The 8 KiB parameter can name one variable a thousand times: the rendered body is bounded, and rendering stops
+  // at the bound, before it costs more than that (a 2 MiB form field × 1,000 would be gigabytes).
+  let length = spec.body.length;
+  return spec.body.replace(/\$\{([^}]{1,256})\}/g, (m, name: string) => {
     const value = name.startsWith('x:') ? (spec.vars.get(name) ?? '') : (system[name] ?? '');
-    if (json) return typeof value === 'number' ? String(value) : JSON.stringify(value);
-    return encodeURIComponent(String(value));
+    const raw = String(value);
+    // encodeURIComponent at most triples, JSON.stringify at most sextuples a string: refuse before building it.
+    if (length - m.length + raw.length > MAX_RENDERED_BODY) throw tooLargeBody();
+    const piece = json ? (typeof value === 'number' ? raw : JSON.stringify(raw)) : encodeURIComponent(raw);
+    length += piece.length - m.length;
+    if (length > MAX_RENDERED_BODY) throw tooLargeBody();
+    return piece;
   });
+}
+
+/** Largest callback body after variables are substituted (characters). */
+export const MAX_RENDERED_BODY = 1024 * 1024;
+
+function tooLargeBody(): AppError {
+  return invalidArgument(`The callback body is longer than ${MAX_RENDERED_BODY} characters once its variables are substituted.`, 'callbackBody');
 }
 
 // Loopback, private, link-local, CGNAT, unspecified, multicast and reserved ranges: not reachable as
@@ -292,11 +309,17 @@ export class UploadCallbacks {
   ): Promise<OssResponse> {
     const object = response.written;
     if (object === undefined || response.status >= 400) return response;
-    const body = Buffer.from(renderBody(spec, { ...ctx, object }), 'utf8');
     const { 'Content-Type': _type, Location: _location, ...uploadHeaders } = response.headers;
     let outcome: Outcome = { ok: false, message: 'Error status : -1.' };
-    for (const url of spec.urls) {
-      outcome = await this.send(url, spec, body, ctx.publicKeyUrl);
+    let body: Buffer | null = null;
+    try {
+      body = Buffer.from(renderBody(spec, { ...ctx, object }), 'utf8');
+    } catch (err) {
+      // Only the stored object's own values (a long key) can push it over the bound checked up front.
+      outcome = { ok: false, message: err instanceof AppError ? err.message : 'The callback body could not be built.' };
+    }
+    for (const url of body === null ? [] : spec.urls) {
+      outcome = await this.send(url, spec, body!, ctx.publicKeyUrl);
       if (outcome.ok) break;
     }
     if (!outcome.ok) {

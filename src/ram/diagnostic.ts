@@ -184,5 +184,11 @@ export async function decodeDiagnosticMessage(ctx: ExtrasContext, codec: Diagnos
   await authorizeAction(ctx, caller, 'DecodeDiagnosticMessage', {});
   const facts = codec.decode(encoded);
   if (facts === null || facts.principal.ownerId !== ctx.accountId) throw new AppError('InvalidParameter.EncodedDiagnosticMessage');
+  // A resource of another account (docs/accounts.md): which kind of policy refused is told, never that account's
+  // statements or the values its conditions expected.
+  const owner = /^acs:[a-z]+:[^:]*:(\d+):/.exec(facts.resource)?.[1];
+  if (owner !== undefined && owner !== ctx.accountId) {
+    return { ...facts, conditions: [], matched: facts.matched.filter((m) => m.policyType === POLICY_TYPE.identity || m.policyType === POLICY_TYPE.session) };
+  }
   return facts;
 }

@@ -2,8 +2,8 @@
 // provider's token is the credential), parameters → FederationService → the API reference's bodies
 // (Credentials, AssumedRoleUser, OIDCTokenInfo / SAMLAssertionInfo).
 import type { FederationService } from '../sts/federation.js';
-import type { AssumeRoleResult, StsRequestFacts } from '../sts/service.js';
-import { isoSeconds } from '../util/time.js';
+import type { StsRequestFacts } from '../sts/service.js';
+import { sessionWire } from './sts-actions.js';
 import { optParam, type RpcParams } from './encoding.js';
 import type { WireObject } from './response.js';
 
@@ -14,17 +14,6 @@ export function isFederationAction(action: string): action is FederationAction {
   return (FEDERATION_ACTIONS as readonly string[]).includes(action);
 }
 
-function sessionWire(r: AssumeRoleResult): WireObject {
-  return {
-    AssumedRoleUser: { Arn: r.assumedRoleUser.arn, AssumedRoleId: r.assumedRoleUser.assumedRoleId },
-    Credentials: {
-      AccessKeyId: r.credentials.accessKeyId,
-      AccessKeySecret: r.credentials.accessKeySecret,
-      SecurityToken: r.credentials.securityToken,
-      Expiration: isoSeconds(r.credentials.expiration),
-    },
-  };
-}
 
 /** Runs one federation action (the caller is anonymous: no signature is read). */
 export async function runFederationAction(svc: FederationService, action: FederationAction, p: RpcParams, facts: StsRequestFacts): Promise<WireObject> {

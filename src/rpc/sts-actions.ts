@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { StsActionName } from '../sts/actions.js';
-import type { StsRequestFacts, StsService } from '../sts/service.js';
+import type { AssumeRoleResult, StsRequestFacts, StsService } from '../sts/service.js';
 import { optParam, type RpcParams } from './encoding.js';
 import { isoSeconds } from '../util/time.js';
 import type { WireObject } from './response.js';
@@ -10,6 +10,19 @@ import type { WireObject } from './response.js';
 // §5.3 (PascalCase keys, Expiration `YYYY-MM-DDTHH:MM:SSZ`, never a top-level Code on success).
 
 export const STS_VERSION = '2015-04-01';
+
+/** A role session as AssumeRole (and AssumeRoleWithOIDC/SAML) answer it: AssumedRoleUser and Credentials. */
+export function sessionWire(r: AssumeRoleResult): WireObject {
+  return {
+    AssumedRoleUser: { Arn: r.assumedRoleUser.arn, AssumedRoleId: r.assumedRoleUser.assumedRoleId },
+    Credentials: {
+      AccessKeyId: r.credentials.accessKeyId,
+      AccessKeySecret: r.credentials.accessKeySecret,
+      SecurityToken: r.credentials.securityToken,
+      Expiration: isoSeconds(r.credentials.expiration),
+    },
+  };
+}
 
 type StsAction = (svc: StsService, principal: Principal, params: RpcParams, facts: StsRequestFacts) => Promise<WireObject>;
 
@@ -27,15 +40,7 @@ const ACTIONS: Record<StsActionName, StsAction> = {
       },
       facts,
     );
-    return {
-      AssumedRoleUser: { Arn: r.assumedRoleUser.arn, AssumedRoleId: r.assumedRoleUser.assumedRoleId },
-      Credentials: {
-        AccessKeyId: r.credentials.accessKeyId,
-        AccessKeySecret: r.credentials.accessKeySecret,
-        SecurityToken: r.credentials.securityToken,
-        Expiration: isoSeconds(r.credentials.expiration),
-      },
-    };
+    return sessionWire(r);
   },
   GetCallerIdentity: async (svc, principal) => {
     const id = svc.getCallerIdentity(principal);

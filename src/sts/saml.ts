@@ -46,6 +46,10 @@ function time(el: Element | undefined, attr: string): number | undefined {
 
 /** Verifies one signature (a Signature element) with the metadata's certificates; returns the signed XML or null. */
 function signedReference(signature: Element, xml: string, certs: readonly string[]): string | null {
+  // Exactly one Reference, counted before xml-crypto runs: it digests every Reference (whole-document scans,
+  // canonicalization) before it checks the signature, so many of them cost seconds without any key.
+  const refs = signature.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Reference');
+  if (refs.length !== 1) return null;
   for (const cert of certs) {
     const sig = new SignedXml({ publicCert: cert, getCertFromKeyInfo: () => null });
     try {

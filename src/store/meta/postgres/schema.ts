@@ -229,52 +229,42 @@ export const PG_MIGRATIONS: string[] = [
    );
    CREATE FUNCTION alunite_billed(cls text, size bigint) RETURNS bigint IMMUTABLE LANGUAGE sql AS
      $$ SELECT CASE WHEN cls IN ('IA', 'Archive', 'ColdArchive', 'DeepColdArchive') THEN greatest(size, 65536) ELSE size END $$;
-   CREATE FUNCTION alunite_stat_add(b text, k text, c text, n bigint, by_ bigint, bi bigint) RETURNS void LANGUAGE sql AS $$
+   -- One upsert per statement and (bucket, kind, class), from the statement's transition tables: a statement
+   -- touching many rows (a batch delete, a bulk load) changes each counter row once, not once per row, which
+   -- on PostgreSQL would pile up row versions of one counter inside the transaction.
+   CREATE FUNCTION alunite_stat_apply(deltas jsonb) RETURNS void LANGUAGE sql AS $$
      INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
-     VALUES (b, k, c, pg_backend_pid(), n, by_, bi, extract(epoch FROM now())::bigint)
+     SELECT d.bucket, d.kind, d.storage_class, pg_backend_pid(), sum(d.n), sum(d.bytes), sum(d.billed), extract(epoch FROM now())::bigint
+       FROM jsonb_to_recordset(deltas) AS d(bucket text, kind text, storage_class text, n bigint, bytes bigint, billed bigint)
+       GROUP BY d.bucket, d.kind, d.storage_class
      ON CONFLICT (bucket, kind, storage_class, shard) DO UPDATE SET count = bucket_stats.count + excluded.count,
        bytes = bucket_stats.bytes + excluded.bytes, billed = bucket_stats.billed + excluded.billed, updated = excluded.updated $$;
-   CREATE FUNCTION alunite_objects_stat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-     IF TG_OP IN ('DELETE', 'UPDATE') THEN PERFORM alunite_stat_add(OLD.bucket, 'object', OLD.storage_class, -1, -OLD.size, -alunite_billed(OLD.storage_class, OLD.size)); END IF;
-     IF TG_OP IN ('INSERT', 'UPDATE') THEN PERFORM alunite_stat_add(NEW.bucket, 'object', NEW.storage_class, 1, NEW.size, alunite_billed(NEW.storage_class, NEW.size)); END IF;
-     RETURN NULL; END $$;
-   CREATE FUNCTION alunite_versions_stat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-       IF OLD.delete_marker THEN PERFORM alunite_stat_add(OLD.bucket, 'marker', '', -1, 0, 0);
-       ELSE PERFORM alunite_stat_add(OLD.bucket, 'object', OLD.storage_class, -1, -OLD.size, -alunite_billed(OLD.storage_class, OLD.size)); END IF;
-     END IF;
-     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-       IF NEW.delete_marker THEN PERFORM alunite_stat_add(NEW.bucket, 'marker', '', 1, 0, 0);
-       ELSE PERFORM alunite_stat_add(NEW.bucket, 'object', NEW.storage_class, 1, NEW.size, alunite_billed(NEW.storage_class, NEW.size)); END IF;
-     END IF;
-     RETURN NULL; END $$;
+   ${statFunction('alunite_objects_stat',
+    (t, sign) => `SELECT bucket, 'object' AS kind, storage_class, ${sign}count(*) AS n, ${sign}sum(size) AS bytes, ${sign}sum(alunite_billed(storage_class, size)) AS billed
+       FROM ${t} GROUP BY bucket, storage_class`)}
+   ${statFunction('alunite_versions_stat',
+    (t, sign) => `SELECT bucket, CASE WHEN delete_marker THEN 'marker' ELSE 'object' END AS kind, CASE WHEN delete_marker THEN '' ELSE storage_class END AS storage_class,
+       ${sign}count(*) AS n, ${sign}sum(CASE WHEN delete_marker THEN 0 ELSE size END) AS bytes,
+       ${sign}sum(CASE WHEN delete_marker THEN 0 ELSE alunite_billed(storage_class, size) END) AS billed
+       FROM ${t} GROUP BY 1, 2, 3`)}
    -- Parts count under their upload's bucket and class while the upload exists; deleting an upload removes
    -- what its remaining parts added (whichever of the two rows goes first).
-   CREATE FUNCTION alunite_uploads_stat() RETURNS trigger LANGUAGE plpgsql AS $$
-     DECLARE n bigint; sz bigint; BEGIN
-     IF TG_OP = 'INSERT' THEN PERFORM alunite_stat_add(NEW.bucket, 'upload', '', 1, 0, 0); RETURN NULL; END IF;
-     PERFORM alunite_stat_add(OLD.bucket, 'upload', '', -1, 0, 0);
-     SELECT count(*), coalesce(sum(size), 0) INTO n, sz FROM parts WHERE upload_id = OLD.upload_id;
-     IF n > 0 THEN PERFORM alunite_stat_add(OLD.bucket, 'part', OLD.storage_class, -n, -sz, -sz); END IF;
-     RETURN NULL; END $$;
-   CREATE FUNCTION alunite_parts_stat() RETURNS trigger LANGUAGE plpgsql AS $$
-     DECLARE u record; BEGIN
-     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-       SELECT bucket, storage_class INTO u FROM uploads WHERE upload_id = OLD.upload_id;
-       IF FOUND THEN PERFORM alunite_stat_add(u.bucket, 'part', u.storage_class, -1, -OLD.size, -OLD.size); END IF;
-     END IF;
-     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-       SELECT bucket, storage_class INTO u FROM uploads WHERE upload_id = NEW.upload_id;
-       IF FOUND THEN PERFORM alunite_stat_add(u.bucket, 'part', u.storage_class, 1, NEW.size, NEW.size); END IF;
-     END IF;
-     RETURN NULL; END $$;
+   ${statFunction('alunite_uploads_stat',
+    (t, sign) => `SELECT bucket, 'upload' AS kind, '' AS storage_class, ${sign}count(*) AS n, 0 AS bytes, 0 AS billed FROM ${t} GROUP BY bucket` +
+      (sign === '-' ? ` UNION ALL SELECT u.bucket, 'part', u.storage_class, -count(*), -sum(p.size), -sum(p.size) FROM ${t} u JOIN parts p USING (upload_id) GROUP BY u.bucket, u.storage_class` : ''))}
+   ${statFunction('alunite_parts_stat',
+    (t, sign) => `SELECT u.bucket, 'part' AS kind, u.storage_class, ${sign}count(*) AS n, ${sign}sum(p.size) AS bytes, ${sign}sum(p.size) AS billed
+       FROM ${t} p JOIN uploads u USING (upload_id) GROUP BY u.bucket, u.storage_class`)}
    CREATE FUNCTION alunite_buckets_stat() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-     DELETE FROM bucket_stats WHERE bucket = OLD.name; RETURN NULL; END $$;
-   CREATE TRIGGER objects_stat AFTER INSERT OR DELETE OR UPDATE OF size, storage_class ON objects FOR EACH ROW EXECUTE FUNCTION alunite_objects_stat();
-   CREATE TRIGGER versions_stat AFTER INSERT OR DELETE OR UPDATE OF size, storage_class, delete_marker ON object_versions FOR EACH ROW EXECUTE FUNCTION alunite_versions_stat();
-   CREATE TRIGGER uploads_stat AFTER INSERT OR DELETE ON uploads FOR EACH ROW EXECUTE FUNCTION alunite_uploads_stat();
-   CREATE TRIGGER parts_stat AFTER INSERT OR DELETE OR UPDATE OF size ON parts FOR EACH ROW EXECUTE FUNCTION alunite_parts_stat();
-   CREATE TRIGGER buckets_stat AFTER DELETE ON buckets FOR EACH ROW EXECUTE FUNCTION alunite_buckets_stat();
+     DELETE FROM bucket_stats WHERE bucket IN (SELECT name FROM old_rows); RETURN NULL; END $$;
+   -- Transition tables take one event per trigger: three per table, one function.
+   ${['objects', 'object_versions', 'uploads', 'parts'].map((t) => {
+     const fn = { objects: 'alunite_objects_stat', object_versions: 'alunite_versions_stat', uploads: 'alunite_uploads_stat', parts: 'alunite_parts_stat' }[t];
+     return `CREATE TRIGGER ${t}_stat_insert AFTER INSERT ON ${t} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+   CREATE TRIGGER ${t}_stat_delete AFTER DELETE ON ${t} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+   CREATE TRIGGER ${t}_stat_update AFTER UPDATE ON ${t} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();`;
+   }).join('\n   ')}
+   CREATE TRIGGER buckets_stat AFTER DELETE ON buckets REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION alunite_buckets_stat();
    INSERT INTO bucket_stats SELECT bucket, 'object', storage_class, 0, count(*), sum(size), sum(alunite_billed(storage_class, size)), extract(epoch FROM now())::bigint FROM objects GROUP BY bucket, storage_class;
    INSERT INTO bucket_stats SELECT bucket, 'object', storage_class, 1, count(*), sum(size), sum(alunite_billed(storage_class, size)), extract(epoch FROM now())::bigint FROM object_versions WHERE NOT delete_marker GROUP BY bucket, storage_class;
    INSERT INTO bucket_stats SELECT bucket, 'marker', '', 0, count(*), 0, 0, extract(epoch FROM now())::bigint FROM object_versions WHERE delete_marker GROUP BY bucket;
@@ -299,6 +289,19 @@ export const PG_MIGRATIONS: string[] = [
    );
    CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (kind, unique_key) WHERE unique_key IS NOT NULL;`,
 ];
+
+/**
+ * A statement-level trigger function of the bucket statistics: `select(table, sign)` sums the rows of a transition
+ * table as (bucket, kind, storage_class, n, bytes, billed) lines, negated with sign '-'; an event has only the
+ * tables it has (INSERT new_rows, DELETE old_rows, UPDATE both), so each is read only when it exists.
+ */
+function statFunction(name: string, select: (table: string, sign: '' | '-') => string): string {
+  return `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE a jsonb; b jsonb; BEGIN
+     IF TG_OP <> 'DELETE' THEN SELECT jsonb_agg(x) INTO a FROM (${select('new_rows', '')}) x; END IF;
+     IF TG_OP <> 'INSERT' THEN SELECT jsonb_agg(x) INTO b FROM (${select('old_rows', '-')}) x; END IF;
+     IF a IS NOT NULL OR b IS NOT NULL THEN PERFORM alunite_stat_apply(coalesce(a, '[]'::jsonb) || coalesce(b, '[]'::jsonb)); END IF;
+     RETURN NULL; END $$;`;
+}
 
 /** Any constant: the advisory lock every starting process takes while it migrates. */
 const MIGRATION_LOCK = 0x616c756e; // 'alun'
