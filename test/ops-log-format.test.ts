@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import OSS from 'ali-oss';
 import { after, before, describe, test } from 'node:test';
-import { createLogger, formatPrettyLine, resolveLogFormat } from '../src/log.js';
+import { createLogger, formatPrettyLine, redactUrl, resolveLogFormat } from '../src/log.js';
 import { Ram, type PopError } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, type TestServer } from './helpers/server.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
@@ -126,5 +126,16 @@ describe('log format: a server started with --log-format', () => {
     assert.deepEqual([sts.action, sts.resource], ['sts:AssumeRole', `acs:ram::${ACCOUNT_ID}:role/reader`]);
     assert.deepEqual(events.filter((e) => e.msg === 'request'), []);
     assert.ok(!json.stderr().includes(SECRET), 'no secret in the log');
+  });
+});
+
+describe('logged URLs', () => {
+  test('credential parameters of POP GETs and presigned URLs are redacted, other parameters kept', async () => {
+    const url = '/?Action=ChangePassword&OldPassword=old-secret&NewPassword=new-secret&AuthenticationCode1=123456&authenticationcode2=654321'
+      + '&OIDCToken=eyJhbGciOi.x.y&SAMLAssertion=PHNhbWw%2B&Password=p&Signature=s&SecurityToken=t&UserName=alice';
+    const out = redactUrl(url);
+    for (const secret of ['old-secret', 'new-secret', '123456', '654321', 'eyJhbGciOi', 'PHNhbWw', '=p&', '=s&', '=t&']) assert.equal(out.includes(secret), false, `${secret} in ${out}`);
+    assert.match(out, /UserName=alice/);
+    assert.match(out, /OIDCToken=\[redacted\]/);
   });
 });
