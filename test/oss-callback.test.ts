@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OSS from 'ali-oss';
 import { CALLBACK_KEY_FILE } from '../src/util/callback-key.js';
+import { isInternalAddress } from '../src/oss/callback.js';
 import { expectOssError, rawObjectRequest } from './helpers/oss.js';
 import { parseErrorXml } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
@@ -328,5 +329,14 @@ describe('upload callbacks', () => {
     assert.equal(res.status, 203);
     assert.equal(parseErrorXml(Buffer.from(res.data as Buffer).toString('utf8')).Code, 'CallbackFailed');
     assert.ok(res.res.headers.etag, 'the upload ETag is on the 203 answer');
+  });
+});
+
+describe('callback targets: which addresses are internal', () => {
+  test('private, loopback and the IPv6 forms carrying an IPv4 address are internal; public addresses are not', () => {
+    for (const ip of ['127.0.0.1', '10.1.2.3', '169.254.169.254', '::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::7f00:1', '64:ff9b::7f00:1', '2002:7f00:1::1', 'not-an-ip']) {
+      assert.equal(isInternalAddress(ip), true, ip);
+    }
+    for (const ip of ['8.8.8.8', '1.1.1.1', '::ffff:8.8.8.8', '2606:4700::1111']) assert.equal(isInternalAddress(ip), false, ip);
   });
 });
