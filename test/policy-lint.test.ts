@@ -224,7 +224,8 @@ describe('policy lint: tables', () => {
     for (const name of RAM_ACTION_NAMES) {
       const types = known.ram.get(name);
       assert.ok(types, `ram:${name}`);
-      const input = { ...sample, policyType: 'Custom' } as unknown as RamActionInput<RamActionName>;
+      // Tag actions name their resources as a list of one type (roles here).
+      const input = { ...sample, policyType: 'Custom', resourceType: 'role', resourceNames: ['Reader'] } as unknown as RamActionInput<RamActionName>;
       for (const arn of ramActionResources('1234567890123456', name, input)) {
         assert.ok(types.some((t) => canMatch(arn, t)), `ram:${name} on ${arn}`);
       }
