@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 // POP percent-encoding (spec sts-rpc §3.1): UTF-8, %XX upper-case for every byte except A-Z a-z 0-9 - _ . ~.
 
 export { uriEncode as percentEncode } from '../util/uri-encode.js';
@@ -14,4 +15,13 @@ export type RpcParams = ReadonlyMap<string, string>;
 export function optParam(params: RpcParams, name: string): string | undefined {
   const v = params.get(name);
   return v === undefined || v === '' ? undefined : v;
+}
+
+/** A true/false parameter (any case), or undefined when absent; anything else is InvalidParameter. */
+export function boolParam(params: RpcParams, name: string): boolean | undefined {
+  const v = optParam(params, name);
+  if (v === undefined) return undefined;
+  const lower = v.toLowerCase();
+  if (lower !== 'true' && lower !== 'false') throw new AppError('InvalidParameter', `The parameter - "${name}" must be true or false.`);
+  return lower === 'true';
 }

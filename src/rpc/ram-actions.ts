@@ -3,7 +3,7 @@ import type { RamActionName } from '../ram/actions.js';
 import { ramArn } from '../ram/arn.js';
 import type { RamAccessKey, RamGroup, RamPrincipalKind, RamRole, RamUser } from '../ram/model.js';
 import type { AttachedPolicyView, Page, PolicyVersionView, PolicyView, RamCaller, RamService } from '../ram/service.js';
-import { optParam, type RpcParams } from './encoding.js';
+import { boolParam, optParam, type RpcParams } from './encoding.js';
 import { traceWire } from './trace-wire.js';
 import type { RamExtraActionName } from './ram-extra-actions.js';
 import type { WireObject } from './response.js';
@@ -51,11 +51,7 @@ class Params {
   }
 
   bool(name: string): boolean | undefined {
-    const v = this.opt(name);
-    if (v === undefined) return undefined;
-    const lower = v.toLowerCase();
-    if (lower !== 'true' && lower !== 'false') throw new AppError('InvalidParameter', `The parameter - "${name}" must be true or false.`);
-    return lower === 'true';
+    return boolParam(this.p, name);
   }
 
   paging(): { marker?: string; maxItems?: number } {

@@ -5,7 +5,7 @@ import type { RamCaller } from '../ram/service.js';
 import type { PasswordPolicy } from '../ram/passwords.js';
 import type { SecurityPreference } from '../ram/account-settings.js';
 import { isoSeconds } from '../util/time.js';
-import { optParam, type RpcParams } from './encoding.js';
+import { boolParam, optParam, type RpcParams } from './encoding.js';
 import type { WireObject } from './response.js';
 
 // RAM (2015-05-01) actions of ram/extras.ts over POP RPC (docs/ram.md): parameters → RamExtras call →
@@ -28,11 +28,7 @@ class P {
   }
 
   bool(name: string): boolean | undefined {
-    const v = this.opt(name);
-    if (v === undefined) return undefined;
-    const lower = v.toLowerCase();
-    if (lower !== 'true' && lower !== 'false') throw new AppError('InvalidParameter', `The parameter - "${name}" must be true or false.`);
-    return lower === 'true';
+    return boolParam(this.p, name);
   }
 
   /** A list parameter: `Name` as a JSON array (Tea SDKs, `style: json`) or `Name.1`, `Name.2`, … (pop-core). */
