@@ -204,6 +204,19 @@ describe('DoMetaQuery', () => {
     assert.deepEqual(names(await find({ query: { Field: 'OSSUserMeta.camera', Value: 'x100', Operation: 'eq' } })), ['img/c.jpg']);
   });
 
+  test('ServerSideEncryption: answered and searchable for encrypted objects only', async () => {
+    await client.put('sse/x', Buffer.from('secret'), { headers: { 'x-oss-server-side-encryption': 'AES256' } } as unknown as OSS.PutObjectOptions);
+    const a = await find({ query: { Field: 'ServerSideEncryption', Value: 'AES256', Operation: 'eq' } });
+    assert.deepEqual(names(a), ['sse/x']);
+    assert.equal(tagOf(a.files[0]!.xml, 'ServerSideEncryption'), 'AES256');
+    const plain = await find({ query: { Field: 'Filename', Value: 'docs/a.txt', Operation: 'eq' } });
+    assert.ok(!plain.files[0]!.xml.includes('ServerSideEncryption'));
+    const g = await find({ query: { Field: 'Size', Value: '0', Operation: 'gte' }, aggregations: [['ServerSideEncryption', 'count'], ['ServerSideEncryption', 'group']] });
+    assert.ok(g.aggregations!.includes('<Value>1</Value>'), g.aggregations);
+    assert.ok(g.aggregations!.includes('<Groups><Group><Value>AES256</Value><Count>1</Count></Group></Groups>'), g.aggregations);
+    await client.delete('sse/x');
+  });
+
   test('FileModifiedTime compares as a time (RFC 3339, any offset)', async () => {
     const all = await find({ query: { Field: 'Size', Value: '0', Operation: 'gte' } });
     assert.deepEqual(names(all), ALL);

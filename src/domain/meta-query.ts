@@ -359,12 +359,9 @@ function groupText(field: ScalarField, v: string | number): string {
   return FIELD_RULES[field].kind === 'time' ? new Date(v as number).toISOString() : String(v);
 }
 
-function aggregate(spec: AggregationSpec, rows: readonly Row[], limits: MetaQueryLimits): AggregationResult {
-  const values: Array<string | number> = [];
-  for (const row of rows) {
-    const v = scalarOf(row, spec.field);
-    if (v !== undefined) values.push(v);
-  }
+/** One aggregation over the values of its field in the matching objects (undefined: the object has none). */
+function aggregate(spec: AggregationSpec, all: ReadonlyArray<string | number | undefined>, limits: MetaQueryLimits): AggregationResult {
+  const values = all.filter((v): v is string | number => v !== undefined);
   const base = { field: spec.field, operation: spec.operation };
   const nums = (): number[] => values as number[];
   switch (spec.operation) {
@@ -387,6 +384,12 @@ function aggregate(spec: AggregationSpec, rows: readonly Row[], limits: MetaQuer
 }
 
 // ---- the service ----------------------------------------------------------------------------------------
+
+/** A matching object as the sorted path keeps it. */
+interface Matched {
+  pos: Position;
+  values: Array<string | number | undefined>;
+}
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -419,20 +422,26 @@ export class MetaQueryService {
     if (sortField === 'Filename' && order === 'asc' && aggregations.length === 0) {
       return this.keyOrderPage(bucketName, tree, prefix, maxResults, fingerprint, after);
     }
-    const rows = await this.allMatches(bucketName, tree, prefix);
+    const matched = await this.allMatches(bucketName, tree, prefix, sortField, aggregations.map((a) => a.field));
     const sign = order === 'asc' ? 1 : -1;
-    const keyOf = (row: Row): Position => ({ v: scalarOf(row, sortField) ?? '', k: row.file.filename });
     const cmp = (a: Position, b: Position): number => sign * (compareValues(a.v, b.v) || compareKeys(a.k, b.k));
-    const positions = rows.map((row) => ({ row, pos: keyOf(row) }));
-    positions.sort((a, b) => cmp(a.pos, b.pos));
-    const start = after === undefined ? 0 : firstAfter(positions, (p) => cmp(p.pos, after) > 0);
-    const page = positions.slice(start, start + maxResults);
-    const more = start + maxResults < positions.length;
+    matched.sort((a, b) => cmp(a.pos, b.pos));
+    const start = after === undefined ? 0 : firstAfter(matched, (m) => cmp(m.pos, after) > 0);
+    const page = matched.slice(start, start + maxResults);
+    const more = start + maxResults < matched.length;
     const last = page[page.length - 1];
+    // Only the page's objects are read whole (the scan kept their sort and aggregated values only); one
+    // deleted or changed since so that it no longer matches is left out.
+    const files: MetaQueryFile[] = [];
+    for (const m of page) {
+      const record = await this.ctx.meta.getObject(bucketName, m.pos.k);
+      const row = record === null ? null : rowOf(record);
+      if (row !== null && matches(tree, row)) files.push(row.file);
+    }
     return {
-      files: page.map((p) => p.row.file),
+      files,
       ...(more && last !== undefined ? { nextToken: encodeToken(fingerprint, last.pos) } : {}),
-      aggregations: aggregations.map((a) => aggregate(a, rows, limits)),
+      aggregations: aggregations.map((a, i) => aggregate(a, matched.map((m) => m.values[i]), limits)),
     };
   }
 
@@ -475,9 +484,12 @@ export class MetaQueryService {
     }
   }
 
-  /** Every matching current object, for another order or aggregations: refused past `scanLimit` objects read. */
-  private async allMatches(bucket: string, tree: QueryNode, prefix: string): Promise<Row[]> {
-    const rows: Row[] = [];
+  /**
+   * Every matching current object, for another order or aggregations, as its position and the values the
+   * aggregations read (so memory stays small per object): refused past `scanLimit` objects read.
+   */
+  private async allMatches(bucket: string, tree: QueryNode, prefix: string, sortField: ScalarField, fields: readonly ScalarField[]): Promise<Matched[]> {
+    const rows: Matched[] = [];
     let cursor: string | undefined;
     let scanned = 0;
     for (;;) {
@@ -489,7 +501,8 @@ export class MetaQueryService {
       }
       for (const record of page) {
         const row = rowOf(record);
-        if (matches(tree, row)) rows.push(row);
+        if (!matches(tree, row)) continue;
+        rows.push({ pos: { v: scalarOf(row, sortField) ?? '', k: record.key }, values: fields.map((f) => scalarOf(row, f)) });
       }
       if (page.length < want) return rows;
       cursor = page[page.length - 1]!.key;
