@@ -351,6 +351,18 @@ describe('DoMetaQuery', () => {
     await bad({ query: { Field: 'Size', Value: '1', Operation: 'eq' }, aggregations: [['Size', 'median']] }, 'Operation');
     await bad({ query: { Field: 'Size', Value: '1', Operation: 'eq' }, aggregations: [['OSSTagging.owner', 'count']] }, 'Field');
     await bad({ query: '' }, 'Query');
+    // Hostile shapes: bounded before they cost anything, never a 500.
+    await bad({ query: `${'['.repeat(8000)}${']'.repeat(8000)}` }, 'Query');
+    await bad({ query: JSON.stringify({ Field: 'Filename', Value: 'x'.repeat(17000), Operation: 'eq' }) }, 'Query');
+    await bad({ query: { Field: 'Filename', Value: { nested: { deeper: 1 } }, Operation: 'eq' } }, 'Value');
+    await bad({ query: { Field: 'OSSTagging.', Value: 'x', Operation: 'eq' } }, 'Field');
+    await bad({ query: { Field: 'Size', Value: '99999999999999999999', Operation: 'gt' } }, 'Value');
+    await bad({ query: { Operation: 'and', SubQueries: [{ Field: 'Size', Value: '1', Operation: 'eq' }], Field: 'Size' } }, 'Operation');
+    await bad({ query: { Field: 'Size', Value: '1', Operation: 'eq' }, aggregations: Array.from({ length: 17 }, (): [string, string] => ['Size', 'sum']) }, 'Aggregations');
+    let wide: object[] = [];
+    for (let i = 0; i < 3; i++) wide = Array.from({ length: 8 }, () => ({ Operation: 'or', SubQueries: wide.length > 0 ? wide : [{ Field: 'Size', Value: '1', Operation: 'eq' }] }));
+    await bad({ query: { Operation: 'and', SubQueries: wide } }, 'Query');
+    await fails(`<MetaQuery><Query>${'x'.repeat(70 * 1024)}</Query></MetaQuery>`, 'EntityTooLarge', 400);
     await fails('<MetaQuery><Query>{"Field":"Size"</MetaQuery>', 'MalformedXML', 400);
     await fails('<Other/>', 'MalformedXML', 400);
     const semantic = await send(srv, 'POST', BUCKET, [['metaQuery', ''], ['comp', 'query'], ['mode', 'semantic']], body({ query: 'a forest' }));
