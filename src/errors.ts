@@ -351,6 +351,8 @@ export const catalogue = {
   'AuthenticationFail.SAMLAssertion.IssuerNotMatch': { status: 401, message: 'The Issuer of the SAML assertion does not match the SAML provider.' },
   'AuthenticationFail.SAMLAssertion.AudienceNotMatch': { status: 401, message: 'The Audience of the SAML assertion is not urn:alibaba:cloudcomputing.' },
   'AuthenticationFail.SAMLAssertion.RecipientNotMatch': { status: 401, message: 'The Recipient of the SAML assertion is not https://signin.aliyun.com/saml-role/sso.' },
+  // Metadata query (docs/meta-query.md).
+  MetaQueryNotReady: { status: 409, message: 'The metadata index of this bucket is not running.' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -66,6 +66,7 @@ import { ImageStyleService } from './image/styles.js';
 import { UploadCallbacks } from './oss/callback.js';
 import { CALLBACK_KEY_FILE, resolveCallbackKey } from './util/callback-key.js';
 import { StoredConfigService } from './domain/stored-configs.js';
+import { MetaQueryService } from './domain/meta-query.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 import { isAppError } from './errors.js';
@@ -316,6 +317,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     accessRules: new AccessRulesService(ctx),
     styles: new ImageStyleService(ctx), // image styles (docs/image-processing.md)
     stored: new StoredConfigService(ctx),
+    metaQuery: new MetaQueryService(ctx), // metadata query (docs/meta-query.md)
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,

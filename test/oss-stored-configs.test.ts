@@ -411,12 +411,12 @@ describe('stored bucket configurations', () => {
     fails(await callOp(srv, 'GetBucketDataRedundancyTransition', { query: [['x-oss-redundancy-transition-taskid', id]] }), 'BucketDataRedundancyTransitionTaskNotExist', 404);
   });
 
-  test('meta query: open, status, close; DoMetaQuery stays 501', async () => {
+  test('meta query: open, status, close (DoMetaQuery itself: test/oss-meta-query.test.ts)', async () => {
     fails(await callOp(srv, 'GetMetaQueryStatus'), 'MetaQueryNotExist', 404);
     ok(await callOp(srv, 'OpenMetaQuery'));
     const status = ok(await callOp(srv, 'GetMetaQueryStatus')).text;
-    assert.ok(status.includes('<MetaQueryStatus><State>Ready</State><Phase>FullScanning</Phase><CreateTime>'), status);
-    fails(await send(srv, 'POST', BUCKET, [['metaQuery', ''], ['comp', 'query']], '<MetaQuery><Query>{}</Query></MetaQuery>'), 'NotImplemented', 501);
+    assert.ok(status.includes('<MetaQueryStatus><State>Running</State><Phase>IncrementalScanning</Phase><CreateTime>'), status);
+    fails(await send(srv, 'POST', BUCKET, [['metaQuery', ''], ['comp', 'query']], '<MetaQuery><Query>{}</Query></MetaQuery>'), 'InvalidArgument', 400);
     ok(await callOp(srv, 'CloseMetaQuery'));
     fails(await callOp(srv, 'GetMetaQueryStatus'), 'MetaQueryNotExist', 404);
   });

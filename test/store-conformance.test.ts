@@ -349,6 +349,40 @@ for (const [name, make] of metaFactories) {
       assert.deepEqual(await s.referencedBlobIds(), new Set([blobId(11)]));
       await s.close();
     });
+
+    // Metadata query (docs/meta-query.md).
+    it('scans current objects with every field in UTF-8 key order, keyset-paged, without inline bytes', async () => {
+      const s = await make();
+      await s.createBucket(bucket('b1'));
+      await s.createBucket(bucket('b2'));
+      const keys = ['z', 'a', 'a/b', 'é', '😀', '\uE000', 'a/c'];
+      for (const k of keys) {
+        await s.putObject('b1', k, () => ({ ...object('b1', k), tags: [['t', k]], userMeta: { m: k }, attrs: { sealedTime: 7 } }));
+      }
+      await s.putObject('b1', 'small', () => ({ ...object('b1', 'small'), segments: [], inline: Buffer.from('abc') }));
+      await s.putObject('b2', 'other', () => object('b2', 'other'));
+      const all = [...keys, 'small'].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      const full = await s.scanObjects('b1', { prefix: '', limit: 100 });
+      assert.deepEqual(full.map((o) => o.key), all);
+      const a = full.find((o) => o.key === 'a')!;
+      assert.deepEqual(a, { ...object('b1', 'a'), tags: [['t', 'a']], userMeta: { m: 'a' }, attrs: { sealedTime: 7 } });
+      assert.equal(full.find((o) => o.key === 'small')!.inline, null);
+      // Keyset pages: after the last key of one page, the next; under a prefix only its range.
+      const paged: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await s.scanObjects('b1', { prefix: '', ...(after !== undefined ? { after } : {}), limit: 3 });
+        paged.push(...page.map((o) => o.key));
+        if (page.length < 3) break;
+        after = page[page.length - 1]!.key;
+      }
+      assert.deepEqual(paged, all);
+      assert.deepEqual((await s.scanObjects('b1', { prefix: 'a/', limit: 100 })).map((o) => o.key), ['a/b', 'a/c']);
+      assert.deepEqual((await s.scanObjects('b1', { prefix: 'a/', after: 'a/b', limit: 100 })).map((o) => o.key), ['a/c']);
+      assert.deepEqual((await s.scanObjects('b2', { prefix: '', limit: 100 })).map((o) => o.key), ['other']);
+      assert.deepEqual(await s.scanObjects('none', { prefix: '', limit: 100 }), []);
+      await s.close();
+    });
   });
 }
 

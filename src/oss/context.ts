@@ -15,6 +15,7 @@ import type { RetentionService } from '../domain/retention.js';
 import type { StoredConfigService } from '../domain/stored-configs.js';
 import type { AuthzCheck, Operation } from './operations.js';
 import type { ImageStyleService } from '../image/styles.js';
+import type { MetaQueryService } from '../domain/meta-query.js';
 
 export interface OssServices {
   buckets: BucketService;
@@ -34,6 +35,8 @@ export interface OssServices {
   styles: ImageStyleService;
   /** Stored-and-returned bucket configurations (docs/stored-configurations.md). */
   stored: StoredConfigService;
+  /** DoMetaQuery over the metadata store (docs/meta-query.md). */
+  metaQuery: MetaQueryService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

@@ -160,7 +160,9 @@ export type Operation =
   // SealAppendObject (docs/traffic-limit-seal.md): `position`, when given, must be the object's length.
   | (Base & { name: 'SealAppendObject'; params: { position: number | undefined } })
   // Stored bucket configurations (src/oss/stored/, docs/stored-configurations.md), routed by their catalog entry.
-  | EachSimple<StoredOperationName>;
+  | EachSimple<StoredOperationName>
+  // Metadata query (docs/meta-query.md).
+  | Simple<'DoMetaQuery'>;
 
 export interface RouteInput {
   method: string;
@@ -211,6 +213,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'SealAppendObject',
   // Stored bucket configurations (src/oss/stored/).
   ...STORED_OPERATIONS,
+  // Metadata query (docs/meta-query.md).
+  'DoMetaQuery',
 ]);
 
 /**
@@ -631,6 +635,8 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('worm')) return { name: 'InitiateBucketWorm', ...onBucket('oss:InitiateBucketWorm') };
         if (has('wormExtend')) return { name: 'ExtendBucketWorm', ...onBucket('oss:ExtendBucketWorm') };
         if (has('wormId')) return { name: 'CompleteBucketWorm', ...onBucket('oss:CompleteBucketWorm') };
+        // Metadata query (docs/meta-query.md); Open/Close are stored operations, routed above.
+        if (has('metaQuery') && query.get('comp') === 'query') return { name: 'DoMetaQuery', ...onBucket('oss:DoMetaQuery') };
         if ((input.contentType ?? '').toLowerCase().startsWith('multipart/form-data')) {
           return { name: 'PostObject', bucket, key: null, checks: [], params: { upload: null } };
         }

@@ -15,6 +15,7 @@ import { sealAppendObject } from './seal.js';
 import { unimplemented } from './unimplemented.js';
 import * as website from './website.js';
 import { storedHandlers } from '../stored/handlers.js';
+import { doMetaQuery } from './meta-query.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
@@ -102,4 +103,6 @@ export const handlers: HandlerTable = {
   SealAppendObject: sealAppendObject,
   // Stored bucket configurations (src/oss/stored/, generated schemas).
   ...storedHandlers,
+  // Metadata query (docs/meta-query.md).
+  DoMetaQuery: doMetaQuery,
 };

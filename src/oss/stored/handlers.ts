@@ -119,4 +119,6 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
  */
 export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<StoredOperationName>([
   'GetBucketPolicyStatus', 'DescribeRegions', 'PutBucketTags', 'GetBucketTags', 'DeleteBucketTags',
+  // The metadata index switch: DoMetaQuery answers only while it is open (docs/meta-query.md).
+  'OpenMetaQuery', 'GetMetaQueryStatus', 'CloseMetaQuery',
 ]);

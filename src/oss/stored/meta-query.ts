@@ -5,7 +5,8 @@ import { empty, readSmallBody } from '../handlers/common.js';
 import { validateDocument } from './schema.js';
 import { asDoc, asJson, bucketOf, MAX_BODY, requestSchema, respond } from './common.js';
 
-// The metadata index switch (DoMetaQuery stays 501: no index is built).
+// The metadata index switch. DoMetaQuery (oss/handlers/meta-query.ts, docs/meta-query.md) reads the objects
+// table itself, so the index is complete as soon as it is opened: State Running, Phase IncrementalScanning.
 
 export const openMetaQuery: Handler = async (req) => {
   const raw = await readSmallBody(req.body, MAX_BODY);
@@ -16,7 +17,13 @@ export const openMetaQuery: Handler = async (req) => {
   const mode = req.query.get('mode') ?? 'basic';
   if (mode !== 'basic' && mode !== 'semantic') throw invalidArgument('mode must be basic or semantic.', 'mode', mode.slice(0, 32));
   const now = isoDate(req.services.stored.now());
-  await req.services.stored.update(bucketOf(req), 'meta-query', (current) => current ?? asJson({ State: 'Ready', Phase: 'FullScanning', CreateTime: now, UpdateTime: now }));
+  await req.services.stored.update(bucketOf(req), 'meta-query', (current) => {
+    const doc = asDoc(current);
+    if (doc !== null && doc.State === 'Running') return current;
+    // Opened now, or stored as Ready by an earlier Alunite (which built no index): running from now on.
+    const created = doc !== null && typeof doc.CreateTime === 'string' ? doc.CreateTime : now;
+    return asJson({ State: 'Running', Phase: 'IncrementalScanning', CreateTime: created, UpdateTime: now });
+  });
   return empty();
 };
 

@@ -235,6 +235,20 @@ export interface MetadataStore {
   commitMark?(): number;
   settled?(mark: number): Promise<void> | null;
   close(): Promise<void>;
+  // Metadata query (docs/meta-query.md).
+  /**
+   * Current objects with every field (tags, user metadata, attrs; `inline` always null) in key order after
+   * `after`, under `prefix`, at most `limit`: one keyset page of an index range scan.
+   */
+  scanObjects(bucket: string, q: ScanObjectsQuery): Promise<ObjectRecord[]>;
+}
+
+/** A page of `scanObjects` (docs/meta-query.md). */
+export interface ScanObjectsQuery {
+  prefix: string;
+  /** Exclusive lower bound (a key). */
+  after?: string;
+  limit: number;
 }
 
 /** One page of a name-ordered listing: names strictly after `after`, at most `limit`. */

@@ -19,6 +19,7 @@ import type {
   RemovalGuard,
   VersionUpdater,
 } from '../types.js';
+import type { ScanObjectsQuery } from '../types.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
@@ -845,6 +846,15 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   async appliedMigrations(): Promise<number[]> {
     const { rows } = await this.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     return rows.map((r) => r.version);
+  }
+
+  // Metadata query (docs/meta-query.md): full current records in key order, without inline bytes.
+  async scanObjects(bucket: string, q: ScanObjectsQuery): Promise<ObjectRecord[]> {
+    const { where, values } = keyRange([bucket], q.prefix, q.after, undefined);
+    values.push(q.limit);
+    const text = `SELECT ${OBJECT_COLUMNS.replace('inline_data', 'NULL::bytea AS inline_data')} FROM objects WHERE bucket = $1${where} ORDER BY key LIMIT $${values.length}`;
+    const { rows } = await this.pool.query<ObjectRow>({ text, values });
+    return rows.map(toObject);
   }
 }
 

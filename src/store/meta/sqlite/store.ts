@@ -5,6 +5,7 @@ import type {
   BucketConfigDecider, BucketStatLine, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
+import type { ScanObjectsQuery } from '../types.js';
 import {
   accountConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
@@ -646,6 +647,13 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       for (const table of RESET_TABLES) this.sql(`DELETE FROM ${table}`).run();
       return [...ids];
     }).finally(() => this.bucketCache.clear());
+  }
+
+  // Metadata query (docs/meta-query.md): full current records in key order, without inline bytes.
+  async scanObjects(bucket: string, q: ScanObjectsQuery): Promise<ObjectRecord[]> {
+    const { where, params } = rangeWhere(q.prefix, q.after, undefined);
+    const rows = this.sql<ObjectRow>(`SELECT * FROM objects WHERE bucket = ?${where} ORDER BY key LIMIT ?`).all(bucket, ...params, q.limit);
+    return rows.map((row) => toObject(row, null));
   }
 }
 

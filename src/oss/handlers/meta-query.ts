@@ -1,0 +1,84 @@
+import { AppError, invalidArgument } from '../../errors.js';
+import type { AggregationResult, MetaQueryFile, MetaQueryRequest } from '../../domain/meta-query.js';
+import type { Handler } from '../context.js';
+import { childText, el, many, parseXmlBody, type XmlChild, type XmlNode } from '../xml.js';
+import { readSmallBody, xmlResponse } from './common.js';
+
+// DoMetaQuery (docs/meta-query.md): the MetaQuery request document ⇄ domain/meta-query.ts. Scalar retrieval
+// (`mode=basic`, the default) only; vector retrieval (`mode=semantic`) answers 501.
+
+/** A MetaQuery document is a query and a few options; this bounds the rest (the Query text has its own limit). */
+const MAX_BODY = 64 * 1024;
+
+function requestOf(text: string): MetaQueryRequest {
+  const doc = parseXmlBody(text, 'MetaQuery');
+  const query = childText(doc, 'Query');
+  if (query === undefined) throw invalidArgument('Query is required.', 'Query');
+  const aggregations: MetaQueryRequest['aggregations'] = [];
+  const container = doc.Aggregations;
+  if (container !== undefined && container !== '') {
+    if (typeof container !== 'object' || Array.isArray(container)) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Aggregations must occur once.' });
+    for (const item of many((container as Record<string, unknown>).Aggregation)) {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Aggregation needs Field and Operation.' });
+      const node = item as Record<string, unknown>;
+      const field = childText(node, 'Field');
+      const operation = childText(node, 'Operation');
+      if (field === undefined || operation === undefined) throw invalidArgument('Each Aggregation needs a Field and an Operation.', 'Aggregation');
+      aggregations.push({ field, operation });
+    }
+  }
+  const nextToken = childText(doc, 'NextToken');
+  const maxResults = childText(doc, 'MaxResults');
+  const sort = childText(doc, 'Sort');
+  const order = childText(doc, 'Order');
+  return {
+    query,
+    aggregations,
+    ...(nextToken !== undefined ? { nextToken } : {}),
+    ...(maxResults !== undefined ? { maxResults } : {}),
+    ...(sort !== undefined ? { sort } : {}),
+    ...(order !== undefined ? { order } : {}),
+  };
+}
+
+const pairs = (container: string, item: string, list: ReadonlyArray<readonly [string, string]>): XmlChild =>
+  list.length > 0 && el(container, list.map(([k, v]) => el(item, [el('Key', k), el('Value', v)])));
+
+function fileXml(f: MetaQueryFile): XmlNode {
+  return el('File', [
+    el('Filename', f.filename),
+    el('Size', f.size),
+    el('FileModifiedTime', new Date(f.modified).toISOString()),
+    el('OSSObjectType', f.objectType),
+    el('OSSStorageClass', f.storageClass),
+    el('ObjectACL', f.acl),
+    el('ETag', `"${f.etag}"`),
+    el('OSSCRC64', f.crc64),
+    f.serverSideEncryption !== undefined && el('ServerSideEncryption', f.serverSideEncryption),
+    el('OSSTaggingCount', f.tags.length),
+    pairs('OSSTagging', 'Tagging', f.tags),
+    pairs('OSSUserMeta', 'UserMeta', f.userMeta.map(([k, v]) => [`x-oss-meta-${k}`, v] as const)),
+  ]);
+}
+
+function aggregationXml(a: AggregationResult): XmlNode {
+  return el('Aggregation', [
+    el('Field', a.field),
+    el('Operation', a.operation),
+    a.value !== undefined && el('Value', a.value),
+    a.groups !== undefined && el('Groups', a.groups.map((g) => el('Group', [el('Value', g.value), el('Count', g.count)]))),
+  ]);
+}
+
+export const doMetaQuery: Handler = async (req) => {
+  const mode = req.query.get('mode') ?? 'basic';
+  if (mode === 'semantic') throw new AppError('NotImplemented', 'DoMetaQuery in semantic (vector retrieval) mode is not implemented by Alunite; use mode=basic.');
+  if (mode !== 'basic' && mode !== '') throw invalidArgument('mode must be basic or semantic.', 'mode', mode.slice(0, 32));
+  const raw = await readSmallBody(req.body, MAX_BODY);
+  const result = await req.services.metaQuery.query(req.op.bucket!, requestOf(raw.toString('utf8')));
+  return xmlResponse(el('MetaQuery', [
+    result.nextToken !== undefined && el('NextToken', result.nextToken),
+    el('Files', result.files.map(fileXml)),
+    result.aggregations.length > 0 && el('Aggregations', result.aggregations.map(aggregationXml)),
+  ]));
+};
