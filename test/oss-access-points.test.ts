@@ -222,4 +222,15 @@ describe('access points', () => {
     expect(await send('GET', bAlias, 'a.txt', [], { creds: [B_AK, B_SECRET] }), 403, 'AccessDenied');
     await srv.client().deleteBucketPolicy(BUCKET);
   });
+
+  test('cross-account: a CNAME bound to another of the owner\'s buckets cannot be bound again by account B', async () => {
+    const cname = (domain: string): string => `<BucketCnameConfiguration><Cname><Domain>${domain}</Domain></Cname></BucketCnameConfiguration>`;
+    await srv.client().putBucket('ap-cname-a2');
+    expect(await send('POST', 'ap-cname-a2', null, [['cname', ''], ['comp', 'add']], { body: cname('img.example.com') }), 200);
+    await srv.client().putBucketPolicy(BUCKET, JSON.parse(policyDoc({ Effect: 'Allow', Action: ['oss:PutCname'], Principal: [B], Resource: [`acs:oss:*:*:${BUCKET}`] })));
+    // Checked among the bucket owner A's buckets, not the caller B's.
+    expect(await send('POST', BUCKET, null, [['cname', ''], ['comp', 'add']], { body: cname('img.example.com'), creds: [B_AK, B_SECRET] }), 409, 'CnameAlreadyExists');
+    expect(await send('POST', BUCKET, null, [['cname', ''], ['comp', 'add']], { body: cname('cdn.example.com'), creds: [B_AK, B_SECRET] }), 200);
+    await srv.client().deleteBucketPolicy(BUCKET);
+  });
 });
