@@ -40,6 +40,11 @@ export const OPERATIONS = [
   'OpenMetaQuery', 'GetMetaQueryStatus', 'CloseMetaQuery',
   'PutLiveChannel', 'ListLiveChannel', 'DeleteLiveChannel', 'PutLiveChannelStatus', 'GetLiveChannelInfo',
   'GetLiveChannelHistory', 'GetLiveChannelStat',
+  // Access points: their Block Public Access and the Object FC access points (docs/access-points.md).
+  'PutAccessPointPublicAccessBlock', 'GetAccessPointPublicAccessBlock', 'DeleteAccessPointPublicAccessBlock',
+  'CreateAccessPointForObjectProcess', 'GetAccessPointForObjectProcess', 'ListAccessPointsForObjectProcess',
+  'DeleteAccessPointForObjectProcess', 'PutAccessPointConfigForObjectProcess', 'GetAccessPointConfigForObjectProcess',
+  'PutAccessPointPolicyForObjectProcess', 'GetAccessPointPolicyForObjectProcess', 'DeleteAccessPointPolicyForObjectProcess',
 ];
 
 const MAX_DEPTH = 12;

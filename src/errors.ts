@@ -265,6 +265,10 @@ export const catalogue = {
   AccessPointAlreadyExists: { status: 409, message: 'The access point name already exists in this account.' },
   TooManyAccessPoints: { status: 400, message: 'The bucket has too many access points.' },
   NoSuchAccessPointPolicy: { status: 404, message: 'The access point does not have a policy.' },
+  // Object FC access points (docs/access-points.md).
+  NoSuchAccessPointForObjectProcess: { status: 404, message: 'The specified Object FC access point does not exist.' },
+  AccessPointForObjectProcessAlreadyExists: { status: 409, message: 'The Object FC access point name already exists in this account.' },
+  NoSuchAccessPointPolicyForObjectProcess: { status: 404, message: 'The Object FC access point does not have a policy.' },
   BucketDataRedundancyTransitionTaskNotExist: { status: 404, message: 'The specified data redundancy transition task does not exist.' },
   BucketDataRedundancyTransitionTaskIsExist: { status: 409, message: 'The bucket already has a data redundancy transition task.' },
   MetaQueryNotExist: { status: 404, message: 'The metadata index of this bucket is not open.' },

@@ -67,6 +67,7 @@ import { UploadCallbacks } from './oss/callback.js';
 import { CALLBACK_KEY_FILE, resolveCallbackKey } from './util/callback-key.js';
 import { StoredConfigService } from './domain/stored-configs.js';
 import { MetaQueryService } from './domain/meta-query.js';
+import { AccessPointAliases } from './domain/access-point.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 import { isAppError } from './errors.js';
@@ -318,6 +319,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     styles: new ImageStyleService(ctx), // image styles (docs/image-processing.md)
     stored: new StoredConfigService(ctx),
     metaQuery: new MetaQueryService(ctx), // metadata query (docs/meta-query.md)
+    // Access point aliases (docs/access-points.md).
+    accessPoints: new AccessPointAliases(() => new StoredConfigService(ctx).allBuckets(), (n) => meta.getBucket(n)),
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,

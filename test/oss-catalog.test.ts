@@ -33,6 +33,8 @@ function sampleOf(op: CatalogOperation): Sample {
   const query: Array<[string, string]> = [
     ...op.subresources.map(([k, v]): [string, string] => [k, v]),
     ...op.requiredQuery.map((q): [string, string] => [q, QUERY_VALUES[q] ?? 'x']),
+    // The access point's name, optional in the metadata, is what tells its Block Public Access from the bucket's.
+    ...(op.query.includes('x-oss-access-point-name') && !op.requiredQuery.includes('x-oss-access-point-name') ? [['x-oss-access-point-name', 'ap-01'] as [string, string]] : []),
   ];
   const headers: Record<string, string> = {};
   for (const h of op.requiredHeaders) headers[h] = HEADER_VALUES[h] ?? 'x';

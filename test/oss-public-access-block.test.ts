@@ -158,9 +158,9 @@ describe('Block Public Access (bucket level)', () => {
     await setBlock(BUCKET, false);
   });
 
-  test('the access-point level is not implemented (501); a missing bucket is NoSuchBucket', async () => {
-    await expectOssError(bucketXml(client, 'GET', BUCKET, { publicAccessBlock: '', 'x-oss-access-point-name': 'ap-01' }), 'NotImplemented', 501);
-    await expectOssError(bucketXml(client, 'PUT', BUCKET, { publicAccessBlock: '', 'x-oss-access-point-name': 'ap-01' }, pabXml('')), 'NotImplemented', 501);
+  test('the access-point level names an access point (test/oss-access-points.test.ts); a missing bucket is NoSuchBucket', async () => {
+    await expectOssError(bucketXml(client, 'GET', BUCKET, { publicAccessBlock: '', 'x-oss-access-point-name': 'ap-01' }), 'NoSuchAccessPoint', 404);
+    await expectOssError(bucketXml(client, 'PUT', BUCKET, { publicAccessBlock: '', 'x-oss-access-point-name': 'ap-01' }, pabXml('<BlockPublicAccess>true</BlockPublicAccess>')), 'NoSuchAccessPoint', 404);
     await expectOssError(bucketXml(client, 'GET', 'no-such-pab-bucket', 'publicAccessBlock'), 'NoSuchBucket', 404);
   });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import OSS from 'ali-oss';
-import { catalogOperationOf } from '../src/oss/operations.js';
+import { catalogOperationOf, route, type RouteInput } from '../src/oss/operations.js';
 import { CATALOG } from '../src/oss/catalog.js';
 import { STORED_SCHEMAS, type StoredOperationName } from '../src/oss/stored/schemas.js';
 import { errorOf, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
@@ -46,6 +46,11 @@ async function callOp(srv: TestServer, op: StoredOperationName, opts: { query?: 
   const scope = CATALOG.find((o) => o.name === op)!.scope;
   const key = scope === 'object' ? (opts.key ?? 'channel1') : null;
   return send(srv, method, scope === 'service' ? null : (opts.bucket ?? BUCKET), query, opts.body, opts.headers ?? {}, opts.creds ?? [AK, SECRET], key);
+}
+
+/** The access point's name where the metadata has it as an optional parameter (it tells its Block Public Access from the bucket's). */
+function apNameQuery(entry: { query: readonly string[]; requiredQuery: readonly string[] }): Array<[string, string]> {
+  return entry.query.includes('x-oss-access-point-name') && !entry.requiredQuery.includes('x-oss-access-point-name') ? [['x-oss-access-point-name', 'ap-x']] : [];
 }
 
 function ok(r: Reply, status = 200): Reply {
@@ -123,12 +128,15 @@ describe('stored bucket configurations', () => {
   test('every stored operation is routed to itself by its catalog request', () => {
     for (const name of Object.keys(STORED_SCHEMAS) as StoredOperationName[]) {
       const entry = CATALOG.find((o) => o.name === name)!;
-      const hit = catalogOperationOf({
+      const input: RouteInput = {
         method: entry.method, address: { style: 'path', bucket: entry.scope === 'service' ? null : BUCKET, key: entry.scope === 'object' ? 'channel1' : null },
-        query: new Map([...entry.subresources, ...entry.requiredQuery.map((q): [string, string] => [q, 'x'])]),
+        query: new Map([...entry.subresources, ...entry.requiredQuery.map((q): [string, string] => [q, 'x']), ...apNameQuery(entry)]),
         copySource: undefined, contentType: undefined, callback: false, objectAcl: false, taggingDirective: undefined, tagging: false,
         hasHeader: () => false,
-      });
+      };
+      // An access point's Block Public Access shares the bucket's sub-resource: the router tells them apart by the
+      // access point's name (the catalog alone cannot, the name being optional there).
+      const hit = apNameQuery(entry).length > 0 ? route(input) : catalogOperationOf(input);
       assert.equal(hit?.name, name);
     }
   });
@@ -158,11 +166,13 @@ describe('stored bucket configurations', () => {
     for (const name of Object.keys(STORED_SCHEMAS) as StoredOperationName[]) {
       const req = STORED_SCHEMAS[name].request;
       if (req === undefined || !('root' in req)) continue;
-      const query: Array<[string, string]> = name.endsWith('Inventory') ? [['inventoryId', 'inv1']] : [];
-      const r = await callOp(srv, name, { body: `<${req.root}><NoSuchElement>1</NoSuchElement></${req.root}>`, query });
+      const entry = CATALOG.find((o) => o.name === name)!;
+      const query: Array<[string, string]> = name.endsWith('Inventory') ? [['inventoryId', 'inv1']] : entry.query.includes('x-oss-access-point-name') ? [['x-oss-access-point-name', 'ap-x']] : [];
+      const headers: Record<string, string> = Object.fromEntries(entry.requiredHeaders.map((h) => [h, 'ap-x']));
+      const r = await callOp(srv, name, { body: `<${req.root}><NoSuchElement>1</NoSuchElement></${req.root}>`, query, headers });
       fails(r, 'MalformedXML', 400);
       assert.ok(r.err?.ErrorDetail?.includes('NoSuchElement'), r.text);
-      const wrongRoot = await callOp(srv, name, { body: '<Wrong/>', query });
+      const wrongRoot = await callOp(srv, name, { body: '<Wrong/>', query, headers });
       fails(wrongRoot, 'MalformedXML', 400);
       count += 1;
     }
@@ -480,7 +490,7 @@ describe('stored bucket configurations', () => {
     const allowed = await ram.userWith('stored-allow-all', policyDoc(allowAll));
     for (const name of names) {
       const entry = CATALOG.find((o) => o.name === name)!;
-      const query: Array<[string, string]> = entry.requiredQuery.map((q): [string, string] => [q, 'x']);
+      const query: Array<[string, string]> = [...entry.requiredQuery.map((q): [string, string] => [q, 'x']), ...apNameQuery(entry)];
       const headers: Record<string, string> = Object.fromEntries(entry.requiredHeaders.map((h) => [h, 'ap-x']));
       const body = entry.method === 'PUT' || entry.method === 'POST' ? '<x/>' : undefined;
       const d = await callOp(srv, name, { query, body, headers, creds: [denied.accessKeyId, denied.accessKeySecret] });

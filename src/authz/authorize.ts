@@ -8,6 +8,7 @@ import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
 import { policyCaller } from './caller.js';
 import { enforceBucketRules } from './bucket-rules.js';
+import { accessPointRefusal } from './access-point.js';
 import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 
 /** What authorization may read: the resources an operation touches, and the caller's policies. */
@@ -101,6 +102,11 @@ export async function authorize(
       const decision = decided.decision;
       if (trace) trace.authz = ossOutcome(c.action, decided.input, decision);
       if (!decision.allowed) throw new AccessDeniedError(principal, decision, c);
+      // Through an access point's alias, its policy must allow as well (authz/access-point.ts).
+      if (facts.accessPoint !== undefined) {
+        const refusal = accessPointRefusal(principal, c, facts.accessPoint, context ??= ossConditionContext(op, facts), trace);
+        if (refusal !== null) throw new AccessDeniedError(principal, refusal, c);
+      }
     }
   }
 }

@@ -5,6 +5,8 @@ import { headerValue as header } from '../auth/signature/request.js';
 import { parseTagging } from '../oss/headers.js';
 import type { ConditionContext } from '../policy/index.js';
 import { isoSeconds } from '../util/time.js';
+import type { AccessPointView } from '../domain/access-point.js';
+import { accessPointConditionKeys } from './access-point.js';
 
 /** Facts about a request that policy conditions can test; gathered once by the HTTP layer. */
 export interface RequestFacts {
@@ -16,6 +18,8 @@ export interface RequestFacts {
   accessKeyId?: string;
   /** How the request was signed (Referer and pay-by-requester rules tell signed URLs from headers). */
   authMethod?: AuthMethod;
+  /** The access point whose alias the request named (docs/access-points.md); absent: the bucket's own name. */
+  accessPoint?: AccessPointView;
 }
 
 /** Request facts every product's conditions can test (RAM API calls as well as OSS requests). */
@@ -63,5 +67,6 @@ export function ossConditionContext(op: Operation, f: RequestFacts): ConditionCo
   const objectAcl = header(f.headers, 'x-oss-object-acl');
   if (objectAcl !== undefined) ctx['oss:x-oss-object-acl'] = objectAcl;
   for (const [k, v] of parseTagging(header(f.headers, 'x-oss-tagging') ?? '')) ctx[`oss:RequestObjectTag/${k}`] = v;
+  if (f.accessPoint !== undefined) Object.assign(ctx, accessPointConditionKeys(f.accessPoint));
   return ctx;
 }

@@ -1,4 +1,5 @@
 import { admitSmall } from './admission.js';
+import { isAccessPointAlias } from './access-point.js';
 import { assertAccountAllowsPublicAcl, assertNoPublicPolicy } from './access-rules.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { parsePolicy } from '../policy/index.js';
@@ -43,6 +44,8 @@ export class BucketService {
 
   async create(input: CreateBucketInput): Promise<Bucket> {
     assertBucketName(input.name);
+    // Access point aliases end so and are resolved before any bucket name (docs/access-points.md).
+    if (isAccessPointAlias(input.name)) throw new AppError('InvalidBucketName', 'A bucket name may not end with -ossalias or -opapalias.', { BucketName: input.name });
     const bucket: Bucket = {
       name: input.name,
       ownerAccountId: input.ownerAccountId,

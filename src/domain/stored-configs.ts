@@ -78,6 +78,18 @@ export class StoredConfigService {
     }
   }
 
+  /** Every bucket record (access point aliases: domain/access-point.ts builds its index from them). */
+  async allBuckets(): Promise<Bucket[]> {
+    const out: Bucket[] = [];
+    let after = '';
+    for (;;) {
+      const page = await this.ctx.meta.listBuckets({ prefix: '', after, limit: 1000 });
+      out.push(...page);
+      if (page.length < 1000) return out;
+      after = page[page.length - 1]!.name;
+    }
+  }
+
   now(): number {
     return this.ctx.clock();
   }

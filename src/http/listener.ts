@@ -9,6 +9,7 @@ import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
+import { assertThroughAlias, throughAccessPoint } from '../oss/access-point-route.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
 import { ossErrorResponse } from '../oss/error-response.js';
@@ -138,14 +139,17 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       rec.operation = 'Preflight';
       response = await answerPreflight(address, headers, (n) => deps.authz.getBucket(n));
     } else {
-      corsBucket = address.bucket;
       rec.service = 'oss';
       if (address.bucket !== null) assertBucketName(address.bucket);
+      // An access point alias: the request acts on its bucket, under its policy (docs/access-points.md).
+      const via = await throughAccessPoint(address, deps.services.accessPoints);
+      const target = via?.address ?? address;
+      corsBucket = target.bucket;
       if (address.key !== null) assertObjectKey(address.key);
-      if (address.bucket !== null) rec.access = accessFacts(req, address.bucket, address.key);
+      if (target.bucket !== null) rec.access = accessFacts(req, target.bucket, target.key);
       let op: Operation = route({
         method,
-        address,
+        address: target,
         query,
         copySource: headers['x-oss-copy-source'] as string | undefined,
         contentType: headers['content-type'],
@@ -173,7 +177,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         query,
         accessKeyId: auth.accessKeyId,
         authMethod: auth.method,
+        ...(via !== null ? { accessPoint: via.accessPoint } : {}),
       };
+      if (via !== null) assertThroughAlias(op, via.accessPoint);
       rec.principal = auth.principal;
       if (rec.access && auth.accessKeyId !== undefined) rec.access.accessKeyId = auth.accessKeyId;
       // Authorizes an operation, then runs its handler.

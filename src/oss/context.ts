@@ -13,6 +13,7 @@ import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
 import type { RetentionService } from '../domain/retention.js';
 import type { StoredConfigService } from '../domain/stored-configs.js';
+import type { AccessPointAliases } from '../domain/access-point.js';
 import type { AuthzCheck, Operation } from './operations.js';
 import type { ImageStyleService } from '../image/styles.js';
 import type { MetaQueryService } from '../domain/meta-query.js';
@@ -37,6 +38,8 @@ export interface OssServices {
   stored: StoredConfigService;
   /** DoMetaQuery over the metadata store (docs/meta-query.md). */
   metaQuery: MetaQueryService;
+  /** Access point aliases → their access points (docs/access-points.md). */
+  accessPoints: AccessPointAliases;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

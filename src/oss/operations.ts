@@ -702,16 +702,16 @@ function routeImplemented(input: RouteInput): Operation {
 
 /**
  * Access rules (docs/access-rules.md): the bucket's Referer, Block Public Access and pay-by-requester
- * configurations. An access point's Block Public Access (`x-oss-access-point-name`) is not implemented.
+ * configurations, and an access point's Block Public Access (`x-oss-access-point-name`).
  */
 function accessRuleOperation(method: string, query: ReadonlyMap<string, string>, onBucket: (action: string) => Base): Operation | null {
   if (query.has('publicAccessBlock')) {
     const verb = method === 'GET' ? 'Get' : method === 'PUT' ? 'Put' : method === 'DELETE' ? 'Delete' : null;
     if (verb === null) return null;
     if (query.has('x-oss-access-point-name')) {
-      const operation = `${verb}AccessPointPublicAccessBlock`;
-      const base = onBucket(`oss:${operation}`);
-      return { name: 'Unimplemented', ...base, params: { operation, message: `${operation} is not implemented by Alunite yet.` } };
+      // An access point's Block Public Access (docs/access-points.md; handlers in oss/stored/access-points.ts).
+      const name = `${verb}AccessPointPublicAccessBlock` as const;
+      return { name, ...onBucket(`oss:${name}`) };
     }
     const name = `${verb}BucketPublicAccessBlock` as const;
     return { name, ...onBucket(`oss:${name}`) };

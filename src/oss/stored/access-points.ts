@@ -5,17 +5,21 @@ import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
 import { checkMd5, empty, limitParam, readSmallBody } from '../handlers/common.js';
 import { parsePolicy } from '../../policy/index.js';
+import { policyAllowsPublicAccess } from '../../domain/public-access.js';
+import { AP_CONFIG } from '../../domain/access-point.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
-// Access points and their policies (the alias is not served; stored and returned only).
+// Access points, their policies and their Block Public Access (docs/access-points.md): entries of the bucket's
+// `stored.access-point` configuration, in the bucket owner's account (whoever the bucket policy lets create
+// one). Requests through an alias are resolved by domain/access-point.ts and authorized by authz/access-point.ts.
 
 /** OSS: 3–19 characters, lower-case letters, digits and hyphens, not starting or ending with a hyphen. */
-const ACCESS_POINT_NAME = /^[a-z0-9][a-z0-9-]{1,17}[a-z0-9]$/;
+export const ACCESS_POINT_NAME = /^[a-z0-9][a-z0-9-]{1,17}[a-z0-9]$/;
 const MAX_ACCESS_POINTS = 100;
 const MAX_AP_POLICY = 16 * 1024;
 
-function accessPointsOf(value: Json | null): Doc[] {
+export function accessPointsOf(value: Json | null): Doc[] {
   const doc = asDoc(value);
   return doc === null ? [] : (listOf(doc, 'AccessPoint') as Doc[]);
 }
@@ -26,8 +30,13 @@ function accessPointNameOf(req: OssRequest): string {
   return name;
 }
 
-async function findAccessPoint(req: OssRequest, name: string): Promise<Doc> {
-  const { value } = await req.services.stored.get(bucketOf(req), 'access-point');
+/** The account the bucket's access points belong to: its owner's, never the caller's (docs/accounts.md). */
+export async function bucketOwnerOf(req: OssRequest): Promise<string> {
+  return (await req.services.stored.get(bucketOf(req), AP_CONFIG)).bucket.ownerAccountId;
+}
+
+export async function findAccessPoint(req: OssRequest, name: string): Promise<Doc> {
+  const { value } = await req.services.stored.get(bucketOf(req), AP_CONFIG);
   const ap = accessPointsOf(value).find((a) => textOf(a, 'AccessPointName') === name);
   if (ap === undefined) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
   return ap;
@@ -41,10 +50,11 @@ export const createAccessPoint: Handler = async (req) => {
   if (origin !== 'vpc' && origin !== 'internet') throw invalidArgument('NetworkOrigin must be vpc or internet.', 'NetworkOrigin', origin);
   const vpc = textOf(child(doc, 'VpcConfiguration') ?? {}, 'VpcId');
   if (origin === 'vpc' && (vpc === undefined || vpc === '')) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'A vpc access point needs VpcConfiguration.VpcId.' });
-  // Names are unique in the account (checked across its buckets; see docs/stored-configurations.md).
-  for (const b of await req.services.stored.accountBuckets(req.accountId)) {
+  // Names are unique in the owner's account (checked across its buckets; see docs/stored-configurations.md).
+  const owner = await bucketOwnerOf(req);
+  for (const b of await req.services.stored.accountBuckets(owner)) {
     if (b.name === bucketOf(req)) continue;
-    if (accessPointsOf(req.services.stored.valueOf(b, 'access-point')).some((a) => textOf(a, 'AccessPointName') === name)) {
+    if (accessPointsOf(req.services.stored.valueOf(b, AP_CONFIG)).some((a) => textOf(a, 'AccessPointName') === name)) {
       throw new AppError('AccessPointAlreadyExists', undefined, { AccessPointName: name });
     }
   }
@@ -53,24 +63,27 @@ export const createAccessPoint: Handler = async (req) => {
   const entry: Doc = {
     AccessPointName: name,
     Bucket: bucketOf(req),
-    AccountId: req.accountId,
+    AccountId: owner,
     NetworkOrigin: origin,
     ...(origin === 'vpc' ? { VpcConfiguration: { VpcId: vpc! } } : {}),
-    AccessPointArn: `acs:oss:${region}:${req.accountId}:accesspoint/${name}`,
+    AccessPointArn: `acs:oss:${region}:${owner}:accesspoint/${name}`,
     Alias: alias,
     Status: 'enable',
     Endpoints: {
-      PublicEndpoint: `${name}-${req.accountId}.oss-${region}.oss-accesspoint.aliyuncs.com`,
-      InternalEndpoint: `${name}-${req.accountId}.oss-${region}-internal.oss-accesspoint.aliyuncs.com`,
+      PublicEndpoint: `${name}-${owner}.oss-${region}.oss-accesspoint.aliyuncs.com`,
+      InternalEndpoint: `${name}-${owner}.oss-${region}-internal.oss-accesspoint.aliyuncs.com`,
     },
+    // A new access point blocks public access until that is turned off (docs/access-points.md).
+    PublicAccessBlockConfiguration: { BlockPublicAccess: 'true' },
     CreationDate: String(Math.floor(req.services.stored.now() / 1000)),
   };
-  await req.services.stored.update(bucketOf(req), 'access-point', (current) => {
+  await req.services.stored.update(bucketOf(req), AP_CONFIG, (current) => {
     const all = accessPointsOf(current);
     if (all.some((a) => textOf(a, 'AccessPointName') === name)) throw new AppError('AccessPointAlreadyExists', undefined, { AccessPointName: name });
     if (all.length >= MAX_ACCESS_POINTS) throw new AppError('TooManyAccessPoints', `A bucket may have at most ${MAX_ACCESS_POINTS} access points.`);
     return asJson({ AccessPoint: [...all, entry] });
   });
+  req.services.accessPoints.remember(alias, bucketOf(req));
   return respond('CreateAccessPoint', entry);
 };
 
@@ -78,7 +91,7 @@ export const getAccessPoint: Handler = async (req) => respond('GetAccessPoint', 
 
 export const deleteAccessPoint: Handler = async (req) => {
   const name = accessPointNameOf(req);
-  await req.services.stored.update(bucketOf(req), 'access-point', (current) => {
+  await req.services.stored.update(bucketOf(req), AP_CONFIG, (current) => {
     const all = accessPointsOf(current);
     if (!all.some((a) => textOf(a, 'AccessPointName') === name)) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
     const kept = all.filter((a) => textOf(a, 'AccessPointName') !== name);
@@ -91,7 +104,8 @@ export const listAccessPoints: Handler = async (req) => {
   const maxKeys = limitParam(req.query, 'max-keys', 100, 1000);
   const after = req.query.get('continuation-token') ?? '';
   const all: Doc[] = [];
-  for (const b of await req.services.stored.accountBuckets(req.accountId)) all.push(...accessPointsOf(req.services.stored.valueOf(b, 'access-point')));
+  // A service-level call: the caller's own account's access points.
+  for (const b of await req.services.stored.accountBuckets(req.accountId)) all.push(...accessPointsOf(req.services.stored.valueOf(b, AP_CONFIG)));
   const sorted = all.filter((a) => (textOf(a, 'AccessPointName') ?? '') > after).sort((a, b) => ((textOf(a, 'AccessPointName') ?? '') < (textOf(b, 'AccessPointName') ?? '') ? -1 : 1));
   const page = sorted.slice(0, maxKeys);
   const truncated = sorted.length > page.length;
@@ -104,16 +118,27 @@ export const listAccessPoints: Handler = async (req) => {
   });
 };
 
-/** Sets (a checked policy document) or removes the policy of an access point of this bucket. */
-async function setAccessPointPolicy(req: OssRequest, name: string, policy: string | null): Promise<void> {
-  await req.services.stored.update(bucketOf(req), 'access-point', (current) => {
+/** Changes one access point of this bucket inside the store's transaction (NoSuchAccessPoint when absent). */
+async function changeAccessPoint(req: OssRequest, name: string, change: (ap: Doc) => Doc, removing = false): Promise<void> {
+  await req.services.stored.update(bucketOf(req), AP_CONFIG, (current) => {
     const all = accessPointsOf(current);
     const ap = all.find((a) => textOf(a, 'AccessPointName') === name);
     if (ap === undefined) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
+    const next = change(ap);
+    return asJson({ AccessPoint: all.map((a) => (a === ap ? next : a)) });
+  }, removing);
+}
+
+const blocksPublic = (ap: Doc): boolean => textOf(child(ap, 'PublicAccessBlockConfiguration') ?? {}, 'BlockPublicAccess') === 'true';
+
+/** Sets (a checked policy document) or removes the policy of an access point of this bucket. */
+async function setAccessPointPolicy(req: OssRequest, name: string, policy: string | null): Promise<void> {
+  await changeAccessPoint(req, name, (ap) => {
     const { Policy: _old, ...rest } = ap;
     void _old;
-    const next: Doc = policy === null ? rest : { ...rest, Policy: policy };
-    return asJson({ AccessPoint: all.map((a) => (a === ap ? next : a)) });
+    // As for bucket policies: a public policy is refused while the access point blocks public access.
+    if (policy !== null && blocksPublic(ap) && policyAllowsPublicAccess(policy)) throw new AppError('AccessDenied', 'Put public access point policy is not allowed.');
+    return policy === null ? rest : { ...rest, Policy: policy };
   }, policy === null);
 }
 
@@ -137,5 +162,35 @@ export const getAccessPointPolicy: Handler = async (req) => {
 
 export const deleteAccessPointPolicy: Handler = async (req) => {
   await setAccessPointPolicy(req, accessPointNameOf(req), null);
+  return empty(204);
+};
+
+// ---- Block Public Access of one access point (`?publicAccessBlock&x-oss-access-point-name=<ap>`) ----------
+
+function queryNameOf(req: OssRequest): string {
+  const name = req.query.get('x-oss-access-point-name') ?? '';
+  if (!ACCESS_POINT_NAME.test(name)) throw invalidArgument('x-oss-access-point-name must be 3 to 19 lower-case letters, digits or hyphens.', 'x-oss-access-point-name', name.slice(0, 64));
+  return name;
+}
+
+export const putAccessPointPublicAccessBlock: Handler = async (req) => {
+  const name = queryNameOf(req);
+  const doc = await readDocument(req, 'PutAccessPointPublicAccessBlock', { required: ['BlockPublicAccess'] });
+  const on = textOf(doc, 'BlockPublicAccess')!;
+  await changeAccessPoint(req, name, (ap) => ({ ...ap, PublicAccessBlockConfiguration: { BlockPublicAccess: on } }));
+  return empty();
+};
+
+export const getAccessPointPublicAccessBlock: Handler = async (req) => {
+  const ap = await findAccessPoint(req, queryNameOf(req));
+  return respond('GetAccessPointPublicAccessBlock', { BlockPublicAccess: blocksPublic(ap) ? 'true' : 'false' });
+};
+
+export const deleteAccessPointPublicAccessBlock: Handler = async (req) => {
+  await changeAccessPoint(req, queryNameOf(req), (ap) => {
+    const { PublicAccessBlockConfiguration: _old, ...rest } = ap;
+    void _old;
+    return rest;
+  }, true);
   return empty(204);
 };

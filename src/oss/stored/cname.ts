@@ -30,8 +30,10 @@ export const putCname: Handler = async (req) => {
   const { domain, doc } = await domainOf(req, 'PutCname');
   const cert = child(child(doc, 'Cname')!, 'CertificateConfiguration');
   const now = isoDate(req.services.stored.now());
-  // A domain is bound to one bucket (checked across the account's buckets; see docs/stored-configurations.md).
-  for (const b of await req.services.stored.accountBuckets(req.accountId)) {
+  // A domain is bound to one bucket (checked across the bucket owner's buckets, not the caller's account;
+  // see docs/stored-configurations.md).
+  const { bucket } = await req.services.stored.get(bucketOf(req), 'cname');
+  for (const b of await req.services.stored.accountBuckets(bucket.ownerAccountId)) {
     if (b.name !== bucketOf(req) && cnamesOf(req.services.stored.valueOf(b, 'cname')).some((c) => textOf(c, 'Domain') === domain)) {
       throw new AppError('CnameAlreadyExists', undefined, { Cname: domain, Bucket: b.name });
     }

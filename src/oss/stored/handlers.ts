@@ -1,6 +1,7 @@
 import type { Handler } from '../context.js';
 import { invalidArgument } from '../../errors.js';
 import * as ap from './access-points.js';
+import * as fc from './object-fc-access-points.js';
 import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
 import { deleteSingle, getSingle, putSingle } from './common.js';
 import * as cname from './cname.js';
@@ -111,6 +112,19 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
   GetLiveChannelInfo: live.getLiveChannelInfo,
   GetLiveChannelHistory: live.getLiveChannelHistory,
   GetLiveChannelStat: live.getLiveChannelStat,
+  // Access points' Block Public Access and Object FC access points (docs/access-points.md).
+  PutAccessPointPublicAccessBlock: ap.putAccessPointPublicAccessBlock,
+  GetAccessPointPublicAccessBlock: ap.getAccessPointPublicAccessBlock,
+  DeleteAccessPointPublicAccessBlock: ap.deleteAccessPointPublicAccessBlock,
+  CreateAccessPointForObjectProcess: fc.createAccessPointForObjectProcess,
+  GetAccessPointForObjectProcess: fc.getAccessPointForObjectProcess,
+  ListAccessPointsForObjectProcess: fc.listAccessPointsForObjectProcess,
+  DeleteAccessPointForObjectProcess: fc.deleteAccessPointForObjectProcess,
+  PutAccessPointConfigForObjectProcess: fc.putAccessPointConfigForObjectProcess,
+  GetAccessPointConfigForObjectProcess: fc.getAccessPointConfigForObjectProcess,
+  PutAccessPointPolicyForObjectProcess: fc.putAccessPointPolicyForObjectProcess,
+  GetAccessPointPolicyForObjectProcess: fc.getAccessPointPolicyForObjectProcess,
+  DeleteAccessPointPolicyForObjectProcess: fc.deleteAccessPointPolicyForObjectProcess,
 };
 
 /**
@@ -121,4 +135,7 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'GetBucketPolicyStatus', 'DescribeRegions', 'PutBucketTags', 'GetBucketTags', 'DeleteBucketTags',
   // The metadata index switch: DoMetaQuery answers only while it is open (docs/meta-query.md).
   'OpenMetaQuery', 'GetMetaQueryStatus', 'CloseMetaQuery',
+  // Access points are served through their aliases, under their policies and Block Public Access.
+  'CreateAccessPoint', 'GetAccessPoint', 'ListAccessPoints', 'DeleteAccessPoint', 'PutAccessPointPolicy', 'GetAccessPointPolicy',
+  'DeleteAccessPointPolicy', 'PutAccessPointPublicAccessBlock', 'GetAccessPointPublicAccessBlock', 'DeleteAccessPointPublicAccessBlock',
 ]);

@@ -73,9 +73,21 @@ export type StoredOperationName =
   | 'PutLiveChannelStatus'
   | 'GetLiveChannelInfo'
   | 'GetLiveChannelHistory'
-  | 'GetLiveChannelStat';
+  | 'GetLiveChannelStat'
+  | 'PutAccessPointPublicAccessBlock'
+  | 'GetAccessPointPublicAccessBlock'
+  | 'DeleteAccessPointPublicAccessBlock'
+  | 'CreateAccessPointForObjectProcess'
+  | 'GetAccessPointForObjectProcess'
+  | 'ListAccessPointsForObjectProcess'
+  | 'DeleteAccessPointForObjectProcess'
+  | 'PutAccessPointConfigForObjectProcess'
+  | 'GetAccessPointConfigForObjectProcess'
+  | 'PutAccessPointPolicyForObjectProcess'
+  | 'GetAccessPointPolicyForObjectProcess'
+  | 'DeleteAccessPointPolicyForObjectProcess';
 
-/** The 59 operations served by the stored-configuration mechanism, with their bodies. */
+/** The 71 operations served by the stored-configuration mechanism, with their bodies. */
 export const STORED_SCHEMAS: { readonly [N in StoredOperationName]: StoredOperationSchemas } = {
   PutBucketTags: {"request":{"root":"Tagging","node":{"t":"o","p":[["TagSet",{"t":"o","p":[["Tag",{"t":"o","p":[["Key",{"t":"s"},"r"],["Value",{"t":"s"},""]]},"m"]]},""]]}}},
   GetBucketTags: {"response":{"root":"Tagging","node":{"t":"o","p":[["TagSet",{"t":"o","p":[["Tag",{"t":"o","p":[["Key",{"t":"s"},"r"],["Value",{"t":"s"},""]]},"m"]]},""]]}}},
@@ -136,4 +148,16 @@ export const STORED_SCHEMAS: { readonly [N in StoredOperationName]: StoredOperat
   GetLiveChannelInfo: {"response":{"root":"LiveChannelConfiguration","node":{"t":"o","p":[["Description",{"t":"s"},""],["Status",{"t":"s"},""],["Target",{"t":"o","p":[["Type",{"t":"s"},""],["FragDuration",{"t":"i"},""],["FragCount",{"t":"i"},""],["PlaylistName",{"t":"s"},""]]},""]]}}},
   GetLiveChannelHistory: {"response":{"root":"LiveChannelHistory","node":{"t":"o","p":[["LiveRecord",{"t":"o","p":[["StartTime",{"t":"s"},""],["EndTime",{"t":"s"},""],["RemoteAddr",{"t":"s"},""]]},"m"]]}}},
   GetLiveChannelStat: {"response":{"root":"LiveChannelStat","node":{"t":"o","p":[["Status",{"t":"s"},""],["ConnectedTime",{"t":"s"},""],["RemoteAddr",{"t":"s"},""],["Video",{"t":"o","p":[["Width",{"t":"i"},""],["Height",{"t":"i"},""],["FrameRate",{"t":"i"},""],["Bandwidth",{"t":"i"},""],["Codec",{"t":"s"},""]]},""],["Audio",{"t":"o","p":[["Bandwidth",{"t":"i"},""],["SampleRate",{"t":"i"},""],["Codec",{"t":"s"},""]]},""]]}}},
+  PutAccessPointPublicAccessBlock: {"request":{"root":"PublicAccessBlockConfiguration","node":{"t":"o","p":[["BlockPublicAccess",{"t":"b"},""]]}}},
+  GetAccessPointPublicAccessBlock: {"response":{"root":"PublicAccessBlockConfiguration","node":{"t":"o","p":[["BlockPublicAccess",{"t":"b"},""]]}}},
+  DeleteAccessPointPublicAccessBlock: {},
+  CreateAccessPointForObjectProcess: {"request":{"root":"CreateAccessPointForObjectProcessConfiguration","node":{"t":"o","p":[["AccessPointName",{"t":"s"},""],["ObjectProcessConfiguration",{"t":"o","p":[["AllowedFeatures",{"t":"o","p":[["AllowedFeature",{"t":"s"},"m"]]},""],["TransformationConfigurations",{"t":"o","p":[["TransformationConfiguration",{"t":"o","p":[["Actions",{"t":"o","p":[["Action",{"t":"s"},"m"]]},""],["ContentTransformation",{"t":"o","p":[["FunctionCompute",{"t":"o","p":[["FunctionAssumeRoleArn",{"t":"s"},""],["FunctionArn",{"t":"s"},""]]},""],["AdditionalFeatures",{"t":"o","p":[["CustomForwardHeaders",{"t":"o","p":[["CustomForwardHeader",{"t":"s"},"m"]]},""]]},""]]},""]]},"m"]]},""]]},""],["AllowAnonymousAccessForObjectProcess",{"t":"s"},""]]}},"response":{"root":"CreateAccessPointForObjectProcessResult","node":{"t":"o","p":[["AccessPointForObjectProcessArn",{"t":"s"},""],["AccessPointForObjectProcessAlias",{"t":"s"},""]]}}},
+  GetAccessPointForObjectProcess: {"response":{"root":"GetAccessPointForObjectProcessResult","node":{"t":"o","p":[["AccessPointNameForObjectProcess",{"t":"s"},""],["AccessPointForObjectProcessAlias",{"t":"s"},""],["AccessPointName",{"t":"s"},""],["AccountId",{"t":"s"},""],["AccessPointForObjectProcessArn",{"t":"s"},""],["CreationDate",{"t":"s"},""],["Status",{"t":"s"},""],["Endpoints",{"t":"o","p":[["PublicEndpoint",{"t":"s"},""],["InternalEndpoint",{"t":"s"},""]]},""],["AllowAnonymousAccessForObjectProcess",{"t":"s"},""],["PublicAccessBlockConfiguration",{"t":"o","p":[["BlockPublicAccess",{"t":"b"},""]]},""]]}}},
+  ListAccessPointsForObjectProcess: {"response":{"root":"ListAccessPointsForObjectProcessResult","node":{"t":"o","p":[["IsTruncated",{"t":"b"},""],["NextContinuationToken",{"t":"s"},""],["AccountId",{"t":"s"},""],["AccessPointsForObjectProcess",{"t":"o","p":[["AccessPointForObjectProcess",{"t":"o","p":[["AccessPointNameForObjectProcess",{"t":"s"},""],["AccessPointForObjectProcessAlias",{"t":"s"},""],["AccessPointName",{"t":"s"},""],["Status",{"t":"s"},""],["AllowAnonymousAccessForObjectProcess",{"t":"s"},""]]},"m"]]},""]]}}},
+  DeleteAccessPointForObjectProcess: {},
+  PutAccessPointConfigForObjectProcess: {"request":{"root":"PutAccessPointConfigForObjectProcessConfiguration","node":{"t":"o","p":[["ObjectProcessConfiguration",{"t":"o","p":[["AllowedFeatures",{"t":"o","p":[["AllowedFeature",{"t":"s"},"m"]]},""],["TransformationConfigurations",{"t":"o","p":[["TransformationConfiguration",{"t":"o","p":[["Actions",{"t":"o","p":[["Action",{"t":"s"},"m"]]},""],["ContentTransformation",{"t":"o","p":[["FunctionCompute",{"t":"o","p":[["FunctionAssumeRoleArn",{"t":"s"},""],["FunctionArn",{"t":"s"},""]]},""],["AdditionalFeatures",{"t":"o","p":[["CustomForwardHeaders",{"t":"o","p":[["CustomForwardHeader",{"t":"s"},"m"]]},""]]},""]]},""]]},"m"]]},""]]},""],["AllowAnonymousAccessForObjectProcess",{"t":"s"},""],["PublicAccessBlockConfiguration",{"t":"o","p":[["BlockPublicAccess",{"t":"b"},""]]},""]]}}},
+  GetAccessPointConfigForObjectProcess: {"response":{"root":"GetAccessPointConfigForObjectProcessResult","node":{"t":"o","p":[["ObjectProcessConfiguration",{"t":"o","p":[["AllowedFeatures",{"t":"o","p":[["AllowedFeature",{"t":"s"},"m"]]},""],["TransformationConfigurations",{"t":"o","p":[["TransformationConfiguration",{"t":"o","p":[["Actions",{"t":"o","p":[["Action",{"t":"s"},"m"]]},""],["ContentTransformation",{"t":"o","p":[["FunctionCompute",{"t":"o","p":[["FunctionAssumeRoleArn",{"t":"s"},""],["FunctionArn",{"t":"s"},""]]},""],["AdditionalFeatures",{"t":"o","p":[["CustomForwardHeaders",{"t":"o","p":[["CustomForwardHeader",{"t":"s"},"m"]]},""]]},""]]},""]]},"m"]]},""]]},""],["AllowAnonymousAccessForObjectProcess",{"t":"s"},""],["PublicAccessBlockConfiguration",{"t":"o","p":[["BlockPublicAccess",{"t":"b"},""]]},""]]}}},
+  PutAccessPointPolicyForObjectProcess: {"request":{"raw":"string"}},
+  GetAccessPointPolicyForObjectProcess: {},
+  DeleteAccessPointPolicyForObjectProcess: {},
 };
