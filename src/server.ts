@@ -333,30 +333,39 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // What a rule would remove for good passes the bucket's WORM retention first (kept otherwise).
     retention: (bucket, record) => retentionGuard(ctx, bucket)?.(record),
   });
-  // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService.
-  // The default account's RamService also applies its security preference (RamExtras' rules, docs/ram.md).
-  let ramExtras: RamExtras | undefined;
-  const accounts = new AccountRegistry({
+  // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService,
+  // which applies its own account's security preference (RamExtras' rules, docs/ram.md).
+  const accounts: AccountRegistry = new AccountRegistry({
     raw: meta, countBuckets: (owner) => meta.countBuckets(owner), defaultAccount: { accountId: opts.accountId, accessKeyId: opts.rootAccessKeyId },
     masterKey, previousMasterKeys, clock,
     ram: (accountId, store) => new RamService({
       store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity,
       // The simulator sees the account's own buckets only: another account's bucket policy and ACL are never shown.
       simulationWorld: { bucket: async (n) => { const b = await meta.getBucket(n); return b !== null && b.ownerAccountId === accountId ? b : null; } },
-      ...(accountId === opts.accountId && ramExtras ? { rules: ramExtras } : {}),
+      rules: accounts.extrasFor(accountId),
     }),
+    // Login profiles, MFA, account settings, tags and the IMS identity providers of each account (docs/accounts.md).
+    // AccessKey last use: one writer, the default account's (ram/last-used.ts).
+    extras: (accountId, store) => new RamExtras(
+      { store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity) },
+      accountId === opts.accountId
+        ? (opts.lastUsedFlushMs !== undefined ? { lastUsedFlushMs: opts.lastUsedFlushMs } : {})
+        : { lastUsed: accounts.extrasFor(opts.accountId).lastUsed },
+    ),
+    rawProviders: meta,
+    ims: (accountId, providers) => new ImsService({ store: providers, accountId, clock, authorize: createRamAuthorizer(identity) }),
   });
   const identity: IdentityPolicies = new MultiAccountIdentityPolicies(accounts);
   // Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md): the default account's.
-  ramExtras = new RamExtras({ store: meta, accountId: opts.accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity) }, opts.lastUsedFlushMs !== undefined ? { lastUsedFlushMs: opts.lastUsedFlushMs } : {});
+  const ramExtras = accounts.extrasFor(opts.accountId);
   const ram = accounts.ramFor(opts.accountId);
   // STS tokens survive one rotation, not two (docs/sts.md): only the newest previous key verifies them, so
   // rotating twice still revokes every token of a key believed exposed. Objects' data keys use the whole ring.
   const tokens = new TokenService(masterKey, previousMasterKeys.slice(0, 1));
   const sts = new StsService({ store: accounts.storeFor(opts.accountId), accountId: opts.accountId, identity, tokens, clock, accounts });
   // federation: providers are authorized as ram:<Action> through the RAM hook; the JWKS cache is per process.
-  const ims = new ImsService({ store: meta, accountId: opts.accountId, clock, authorize: createRamAuthorizer(identity) });
-  const federation = new FederationService({ store: meta, ims, accountId: opts.accountId, tokens, clock, jwks: new JwksCache({ ...opts.oidc, clock }) });
+  const ims = accounts.imsFor(opts.accountId);
+  const federation = new FederationService({ accounts, tokens, clock, replay: meta, jwks: new JwksCache({ ...opts.oidc, clock }) });
   const startedAt = Date.now();
   const recent = new RecentRequests(opts.recentRequests);
   const metrics = new ServerMetrics();
@@ -398,7 +407,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
   const credentials = new StsCredentialResolver({ tokens, store: accounts.storeFor(opts.accountId), clock, accountId: opts.accountId, next: accountCredentials, accounts });
 
-  const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId, accounts };
+  const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId, accounts, ims };
   if (initState?.account?.id !== undefined && initState.account.id !== opts.accountId) {
     // The CLI takes the account from the file (rootAccount in cli/init.ts); an embedder passing another one wins.
     log.warn('the state file declares another account than the server runs as', { declared: initState.account.id, accountId: opts.accountId });
@@ -470,7 +479,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       accountId: opts.accountId,
       hostnames: opts.hostnames ?? [],
       log,
-      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain, extras: ramExtras!, ims, federation, ramFor: (id) => accounts.ramFor(id), defaultAccountId: opts.accountId }, req, rawQuery, rec),
+      rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain, extras: ramExtras!, ims, federation, ramFor: (id) => accounts.ramFor(id), extrasFor: (id) => accounts.extrasFor(id), imsFor: (id) => accounts.imsFor(id) }, req, rawQuery, rec),
       diagnostics: ramExtras!.diagnostics,
       internal,
       observe,

@@ -5,5 +5,7 @@ import { assertServersOnPostgres } from './helpers/server.js';
 process.env.ALUNITE_TEST_META = 'postgres';
 await import('./accounts.test.js');
 await import('./accounts-state.test.js');
+await import('./accounts-ram-extras.test.js');
+await import('./accounts-state-providers.test.js');
 
 it('this suite really runs on PostgreSQL', assertServersOnPostgres);

@@ -12,7 +12,14 @@ import type { IdentityStore } from '../store/meta/types.js';
 import { GenerationCache } from '../util/generation-cache.js';
 import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
-import { accountMarkerName, scopedIdentityStore, splitStoredName } from './scoped-identity.js';
+import { accountMarkerName, scopedIdentityStore, scopedProviderStore, splitStoredName } from './scoped-identity.js';
+import type { RamExtras } from '../ram/extras.js';
+import type { ImsService } from '../ims/service.js';
+import type { ProviderStore } from '../store/meta/providers.js';
+import { DOC } from '../ram/extras-context.js';
+
+/** The account-wide documents (ram/account-settings.ts). */
+const ACCOUNT_DOC_IDS = ['alias', 'password-policy', 'security-preference'];
 
 export const ACCOUNT_ID_FORMAT = /^\d{16}$/;
 /** At most this many accounts besides the default one (each is a row of the users table). */
@@ -58,12 +65,21 @@ export interface AccountRegistryOptions {
   clock: Clock;
   /** Builds the RamService of an account over its view of the identity store. */
   ram: (accountId: string, store: IdentityStore) => RamService;
+  // Login profiles, MFA, settings, tags (ram/extras.ts) and IMS identity providers, per account.
+  /** Builds an account's RamExtras over its view of the identity store. */
+  extras?: (accountId: string, store: IdentityStore) => RamExtras;
+  /** The shared (unscoped) identity provider store. */
+  rawProviders?: ProviderStore;
+  /** Builds an account's ImsService over its view of the identity providers. */
+  ims?: (accountId: string, providers: ProviderStore) => ImsService;
 }
 
 export class AccountRegistry {
   readonly defaultAccountId: string;
   private readonly stores = new Map<string, IdentityStore>();
   private readonly rams = new Map<string, RamService>();
+  private readonly extrases = new Map<string, RamExtras>();
+  private readonly imses = new Map<string, ImsService>();
   private readonly keys: GenerationCache<string, ResolvedAccountKey | null>;
   private readonly known: GenerationCache<string, boolean>;
 
@@ -91,6 +107,34 @@ export class AccountRegistry {
       this.rams.set(accountId, r);
     }
     return r;
+  }
+
+  /** The account's login profiles, MFA devices, settings and tags (registry option `extras` required). */
+  extrasFor(accountId: string): RamExtras {
+    let x = this.extrases.get(accountId);
+    if (!x) {
+      if (!this.opts.extras) throw new Error('AccountRegistry: no extras factory');
+      x = this.opts.extras(accountId, this.storeFor(accountId));
+      this.extrases.set(accountId, x);
+    }
+    return x;
+  }
+
+  /** The account's identity providers as seen by IMS (registry options `ims` and `rawProviders` required). */
+  imsFor(accountId: string): ImsService {
+    let x = this.imses.get(accountId);
+    if (!x) {
+      if (!this.opts.ims) throw new Error('AccountRegistry: no ims factory');
+      x = this.opts.ims(accountId, this.providersFor(accountId));
+      this.imses.set(accountId, x);
+    }
+    return x;
+  }
+
+  /** The identity providers as `accountId` sees them (its own only). */
+  providersFor(accountId: string): ProviderStore {
+    if (!this.opts.rawProviders) throw new Error('AccountRegistry: no provider store');
+    return scopedProviderStore(this.opts.rawProviders, accountId === this.defaultAccountId ? null : accountId);
   }
 
   async exists(accountId: string): Promise<boolean> {
@@ -200,11 +244,20 @@ export class AccountRegistry {
     if ((await store.listGroups({ limit: 1 })).length > 0) left.push('groups');
     if ((await store.listRoles({ limit: 1 })).length > 0) left.push('roles');
     if ((await store.listPolicies({ limit: 1 })).length > 0) left.push('custom policies');
+    if ((await store.listIdentityDocs(DOC.mfaDevice)).size > 0) left.push('virtual MFA devices');
+    if (this.opts.rawProviders) {
+      const providers = this.providersFor(accountId);
+      if ((await providers.listProviders('oidc', { limit: 1 })).length + (await providers.listProviders('saml', { limit: 1 })).length > 0) left.push('identity providers');
+    }
     if (left.length > 0) throw new AccountError(`Account ${accountId} still has ${left.join(', ')}: delete them first.`);
     const marker = accountMarkerName(accountId);
     for (const k of await this.opts.raw.listAccessKeys(marker)) await this.opts.raw.deleteAccessKey(marker, k.accessKeyId);
+    // Its alias, password policy and security preference go with it (a later account of the same id starts afresh).
+    await store.updateIdentityDocs(ACCOUNT_DOC_IDS.map((id) => ({ kind: DOC.account, id })), () => ACCOUNT_DOC_IDS.map(() => null));
     await this.opts.raw.deleteUser(marker);
     this.rams.delete(accountId);
+    this.extrases.delete(accountId);
+    this.imses.delete(accountId);
     this.stores.delete(accountId);
   }
 

@@ -6,6 +6,7 @@
 import { AppError } from '../errors.js';
 import type { PolicyType, RamAttachment, RamGroup, RamPolicy, RamPolicyVersion, RamRole, RamUser } from '../ram/model.js';
 import type { IdentityStore, NamePage } from '../store/meta/types.js';
+import type { ProviderStore } from '../store/meta/providers.js';
 
 /** A stored name no view ever maps a valid name to: what invalid names (empty, holding `/`) are looked up as. */
 const NO_SUCH_NAME = '/';
@@ -81,6 +82,7 @@ async function scan<T>(scope: NameScope, page: NamePage, fetch: (p: NamePage) =>
  */
 export function scopedIdentityStore(raw: IdentityStore, accountId: string | null): IdentityStore {
   const s = new NameScope(accountId);
+  const docAccount = documentAccount(accountId);
   const user = (u: RamUser | null): RamUser | null => {
     const name = u ? s.out(u.userName) : null;
     return u && name !== null ? { ...u, userName: name } : null;
@@ -168,12 +170,16 @@ export function scopedIdentityStore(raw: IdentityStore, accountId: string | null
     resealAccessKeySecrets: (reseal, audit) => raw.resealAccessKeySecrets(reseal, audit),
     listKeyRotations: () => raw.listKeyRotations(),
     claimNonce: (nonce, expiresAt, now) => raw.claimNonce(nonce, expiresAt, now),
-    // Login profiles, MFA devices, account settings and policy descriptions (docs/ram.md) are kept for the
-    // default account only in this version: refused here rather than read or written in another account's name.
-    readIdentityDocs: () => Promise.reject(defaultAccountOnly()),
-    listIdentityDocs: () => Promise.reject(defaultAccountOnly()),
-    updateIdentityDocs: () => Promise.reject(defaultAccountOnly()),
-    updatePolicyDescription: () => Promise.reject(defaultAccountOnly()),
+    // Login profiles, MFA devices, account settings, tags (docs/ram.md): the documents of this account only,
+    // whatever account a caller names.
+    readIdentityDocs: (kind, ids) => raw.readIdentityDocs(kind, ids, docAccount),
+    listIdentityDocs: (kind) => raw.listIdentityDocs(kind, docAccount),
+    updateIdentityDocs: (keys, decide) => raw.updateIdentityDocs(keys, decide, docAccount),
+    updatePolicyDescription: async (n, description, now) => {
+      const p = policy(await raw.updatePolicyDescription(s.in(n), description, now));
+      if (p === null) throw new AppError('EntityNotExist.Policy');
+      return p;
+    },
   };
   return new Proxy(view, {
     get(target, prop, receiver) {
@@ -186,7 +192,19 @@ export function scopedIdentityStore(raw: IdentityStore, accountId: string | null
   });
 }
 
-/** What an account other than the server's default gets for the RAM features kept only for the default account. */
-export function defaultAccountOnly(): AppError {
-  return new AppError('NotImplemented', 'This RAM feature is available only to the server\'s default account in this version (docs/accounts.md).');
+/** The `account` key of an account's documents and identity providers ('' the default account, as before accounts). */
+export function documentAccount(accountId: string | null): string {
+  return accountId ?? '';
+}
+
+/** The identity providers (OIDC, SAML) as one account sees them: its own only, names unique per account. */
+export function scopedProviderStore(raw: ProviderStore, accountId: string | null): ProviderStore {
+  const a = documentAccount(accountId);
+  return {
+    createProvider: (record, max) => raw.createProvider(record, max, a),
+    getProvider: (kind, name) => raw.getProvider(kind, name, a),
+    updateProvider: (kind, name, decide, now) => raw.updateProvider(kind, name, decide, now, a),
+    listProviders: (kind, page) => raw.listProviders(kind, page, a),
+    deleteProvider: (kind, name) => raw.deleteProvider(kind, name, a),
+  };
 }

@@ -60,7 +60,7 @@ async function runExport(o: ExportFlags): Promise<void> {
     const accounts = offlineAccounts(meta, { accountId, accessKeyId }, ring);
     const ram = accounts.ramFor(accountId);
     const doc = await exportState(
-      { ram, buckets: new BucketService(ctx), objects: new ObjectService(ctx), meta, accountId, rootAccessKeyId: accessKeyId, accounts },
+      { ram, buckets: new BucketService(ctx), objects: new ObjectService(ctx), meta, accountId, rootAccessKeyId: accessKeyId, accounts, ims: accounts.imsFor(accountId) },
       {
         withSecrets: o.withSecrets === true,
         ...(env.ALUNITE_ROOT_ACCESS_KEY_SECRET !== undefined ? { rootAccessKeySecret: accessKeySecret } : {}),

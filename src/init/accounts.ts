@@ -7,7 +7,7 @@ import { exportState, type ExportOptions } from './export.js';
 import type { Checker, Json } from './load.js';
 import { InitApplyError, type DeclaredOtherAccount, type InitState } from './state.js';
 
-const ENTRY = ['id', 'name', 'rootAccessKey', 'users', 'groups', 'policies', 'roles', 'buckets'] as const;
+const ENTRY = ['id', 'name', 'rootAccessKey', 'users', 'groups', 'policies', 'roles', 'buckets', 'oidcProviders', 'samlProviders'] as const;
 
 /** Validates `accounts:`; `checkState` checks each entry's users, …, buckets as a state file of its own. */
 export function checkAccounts(c: Checker, value: Json, top: { [k: string]: Json }, checkState: (c: Checker, root: Json) => InitState): DeclaredOtherAccount[] {
@@ -48,7 +48,7 @@ export function checkAccounts(c: Checker, value: Json, top: { [k: string]: Json 
       }
     }
     const body: { [k: string]: Json } = {};
-    for (const k of ['users', 'groups', 'policies', 'roles', 'buckets'] as const) if (o[k] !== undefined) body[k] = o[k]!;
+    for (const k of ['users', 'groups', 'policies', 'roles', 'buckets', 'oidcProviders', 'samlProviders'] as const) if (o[k] !== undefined) body[k] = o[k]!;
     const state = checkState(c.scoped(path), body);
     states.push({ i, state, ...(rootAccessKey ? { rootKeyId: rootAccessKey.id } : {}) });
     if (id !== undefined && rootAccessKey !== undefined) out.push({ id, ...(name !== undefined ? { name } : {}), rootAccessKey, state, at: c.where(path) });
@@ -91,7 +91,7 @@ export async function applyDeclaredAccounts(accounts: DeclaredOtherAccount[], de
     } catch (err) {
       throw new InitApplyError(a.at, err);
     }
-    const own = await applyState(a.state, { ...deps, ram: deps.accounts.ramFor(a.id), accountId: a.id, rootAccessKeyId: a.rootAccessKey.id });
+    const own = await applyState(a.state, { ...deps, ram: deps.accounts.ramFor(a.id), accountId: a.id, rootAccessKeyId: a.rootAccessKey.id, ...(deps.ims ? { ims: deps.accounts.imsFor(a.id) } : {}) });
     for (const change of own.changes) changes.push(`account ${a.id}: ${change}`);
   }
   return changes;
@@ -107,7 +107,7 @@ export async function exportOtherAccounts(deps: ApplyDeps & { accounts: AccountR
     const secret = opts.withSecrets ? (await deps.accounts.resolveKey(info.accessKeyId))?.secret : undefined;
     entry.rootAccessKey = { id: info.accessKeyId, secret: secret ?? '${ACCOUNT_' + info.accountId + '_ROOT_SECRET}' };
     const { accounts: _all, ...one } = deps;
-    const doc = await exportState({ ...one, ram: deps.accounts.ramFor(info.accountId), accountId: info.accountId, rootAccessKeyId: info.accessKeyId }, { ...opts, withSecrets: opts.withSecrets });
+    const doc = await exportState({ ...one, ram: deps.accounts.ramFor(info.accountId), accountId: info.accountId, rootAccessKeyId: info.accessKeyId, ...(deps.ims ? { ims: deps.accounts.imsFor(info.accountId) } : {}) }, { ...opts, withSecrets: opts.withSecrets });
     delete doc.version;
     delete doc.account;
     out.push({ ...entry, ...doc });

@@ -15,6 +15,8 @@ import type { MetadataStore } from '../store/meta/types.js';
 import { InitApplyError, type InitState, type PolicyRef, type Where } from './state.js';
 import type { AccountRegistry } from '../accounts/registry.js';
 import { applyDeclaredAccounts } from './accounts.js';
+import type { ImsService } from '../ims/service.js';
+import { applyProviders } from './providers.js';
 
 export interface ApplyDeps {
   ram: RamService;
@@ -26,6 +28,8 @@ export interface ApplyDeps {
   rootAccessKeyId: string;
   /** The server's accounts, for a state file's `accounts:` (docs/accounts.md); without it they cannot be applied. */
   accounts?: AccountRegistry;
+  /** The account's IMS identity providers (`oidcProviders:`, `samlProviders:`); without it they are not applied or exported. */
+  ims?: ImsService;
 }
 
 /** What an apply changed, one line per change (`created user ci`, `updated bucket photos: acl`…). */
@@ -259,6 +263,12 @@ export async function applyState(state: InitState, deps: ApplyDeps): Promise<App
         changes.push(`${current ? 'updated' : 'created'} object ${b.name}/${o.key}`);
       });
     }
+  }
+  // IMS identity providers (init/providers.ts).
+  if ((state.oidcProviders?.length ?? 0) + (state.samlProviders?.length ?? 0) > 0) {
+    const where = (state.oidcProviders ?? state.samlProviders)![0]!.at;
+    if (!deps.ims) throw new InitApplyError(where, new Error('this server has no identity providers'));
+    changes.push(...(await applyProviders(state, deps.ims, caller)));
   }
   // Several accounts (docs/accounts.md): each declared account and its own state, after the server's own.
   if (state.accounts !== undefined && state.accounts.length > 0) {

@@ -5,6 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { RamCaller } from '../ram/service.js';
 import type { ApplyDeps } from './apply.js';
+import { exportProviders } from './providers.js';
 import { exportOtherAccounts } from './accounts.js';
 
 /** What an export reads through: the same services and store an apply writes through. */
@@ -148,6 +149,8 @@ export async function exportState(deps: ExportDeps, opts: ExportOptions): Promis
   if (policyDocs.length > 0) doc.policies = policyDocs;
   if (roles.length > 0) doc.roles = roles;
   if (buckets.length > 0) doc.buckets = buckets;
+  // IMS identity providers (init/providers.ts).
+  if (deps.ims) Object.assign(doc, await exportProviders(deps.ims, caller));
   // Several accounts (docs/accounts.md): the other accounts, each in the same form.
   if (deps.accounts) {
     const others = await exportOtherAccounts({ ...deps, accounts: deps.accounts }, opts);

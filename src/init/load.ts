@@ -12,6 +12,7 @@ import { ACCESS_KEY_ID_FORMAT, ACCESS_KEY_SECRET_FORMAT } from '../ram/ids.js';
 import { DEFAULT_RAM_LIMITS, type PolicyType } from '../ram/model.js';
 import { checkField, MAX_SESSION_DURATION, MIN_SESSION_DURATION, type NamedField } from '../ram/names.js';
 import { systemPolicy } from '../ram/system-policies.js';
+import { checkProviders } from './providers.js';
 import { checkAccounts } from './accounts.js';
 import {
   InitFileError,
@@ -231,7 +232,7 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const TOP = ['version', 'account', 'users', 'groups', 'policies', 'roles', 'buckets', 'accounts'] as const;
+const TOP = ['version', 'account', 'users', 'groups', 'policies', 'roles', 'buckets', 'accounts', 'oidcProviders', 'samlProviders'] as const;
 
 /**
  * Reads, resolves and validates a state file. Throws InitFileError listing every fault (YAML syntax,
@@ -291,6 +292,9 @@ function check(c: Checker, root: Json): InitState {
       state.account = account;
     }
   }
+
+  // IMS identity providers (init/providers.ts).
+  checkProviders(c, top, state);
 
   // Policies first: attachments refer to them.
   const policyNames = new Set<string>();

@@ -2,6 +2,7 @@
 // (secrets from the environment, `file:` documents read, policy types known), every field validated.
 import type { CorsConfig } from '../domain/model.js';
 import type { AccessKeyStatus, PolicyType } from '../ram/model.js';
+import type { DeclaredOidcProvider, DeclaredSamlProvider } from './providers.js';
 
 /** Where a declaration is in the file, for errors found while applying it. */
 export interface Where {
@@ -99,6 +100,9 @@ export interface InitState {
   buckets: DeclaredBucket[];
   /** Accounts besides the server's own (docs/accounts.md), each with its RAM entities and buckets. */
   accounts?: DeclaredOtherAccount[];
+  /** IMS identity providers of the account (init/providers.ts). */
+  oidcProviders?: DeclaredOidcProvider[];
+  samlProviders?: DeclaredSamlProvider[];
 }
 
 export interface DeclaredOtherAccount {

@@ -64,6 +64,11 @@ export class AccountSettings {
   /** The alias, or the account id when none was set (the cloud's default alias). */
   async getAccountAlias(caller: RamCaller): Promise<string> {
     await authorizeAction(this.ctx, caller, 'GetAccountAlias', {});
+    return this.alias();
+  }
+
+  /** The alias (else the account id), unchecked: for what the account shows of itself (an MFA device's QR code). */
+  async alias(): Promise<string> {
     return (await readDoc<{ alias: string }>(this.ctx, DOC.account, 'alias'))?.alias ?? this.ctx.accountId;
   }
 

@@ -24,11 +24,12 @@ export class RamExtras {
   readonly diagnostics: DiagnosticCodec;
   readonly tags: RamTags;
 
-  constructor(private readonly ctx: ExtrasContext, opts: { lastUsedFlushMs?: number } = {}) {
+  /** `lastUsed`: the default account's writer, which another account's instance shares (ram/last-used.ts). */
+  constructor(private readonly ctx: ExtrasContext, opts: { lastUsedFlushMs?: number; lastUsed?: AccessKeyLastUsed } = {}) {
     this.settings = new AccountSettings(ctx);
     this.loginProfiles = new LoginProfiles(ctx, this.settings);
     this.mfa = new VirtualMfa(ctx, this.settings);
-    this.lastUsed = new AccessKeyLastUsed(ctx, opts.lastUsedFlushMs);
+    this.lastUsed = new AccessKeyLastUsed(ctx, opts.lastUsedFlushMs, opts.lastUsed);
     this.diagnostics = new DiagnosticCodec(ctx.masterKey, ctx.previousMasterKeys);
     this.tags = new RamTags(ctx);
   }

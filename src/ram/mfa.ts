@@ -6,6 +6,7 @@ import { authorizeAction, DOC, isSelf, mustUser, readDoc, targetUser, unsealWith
 import type { RamUser } from './model.js';
 import type { RamCaller } from './service.js';
 import { base32Decode, base32Encode, consecutiveCodesStep } from './totp.js';
+import { qrCodePng } from './qr.js';
 
 // Virtual MFA devices (docs/ram.md): a device is a TOTP seed (sealed under the master key) named
 // `acs:ram::<account>:mfa/<name>`; binding needs two consecutive codes (RFC 6238, 30 s, one step of drift).
@@ -58,7 +59,8 @@ export class VirtualMfa {
     }
   }
 
-  async create(caller: RamCaller, name: string): Promise<{ serialNumber: string; base32StringSeed: string }> {
+  /** `qrCodePng`: the otpauth:// URI an authenticator app scans (`<device>@<alias or account id>`), as a PNG. */
+  async create(caller: RamCaller, name: string): Promise<{ serialNumber: string; base32StringSeed: string; qrCodePng: Buffer }> {
     if (!DEVICE_NAME.test(name)) throw new AppError('InvalidParameter.VirtualMFADeviceName');
     await authorizeAction(this.ctx, caller, 'CreateVirtualMFADevice', { deviceName: name });
     if ((await this.ctx.store.listIdentityDocs(DOC.mfaDevice)).size >= MAX_MFA_DEVICES) throw new AppError('LimitExceeded.VirtualMFADevice');
@@ -68,7 +70,8 @@ export class VirtualMfa {
       if (cur !== null) throw new AppError('EntityAlreadyExists.VirtualMFADevice');
       return [JSON.stringify(doc)];
     });
-    return { serialNumber: this.serialOf(name), base32StringSeed: seed };
+    const uri = `otpauth://totp/${name}@${await this.settings.alias()}?secret=${seed}`;
+    return { serialNumber: this.serialOf(name), base32StringSeed: seed, qrCodePng: qrCodePng(uri) };
   }
 
   async delete(caller: RamCaller, serial: string): Promise<void> {

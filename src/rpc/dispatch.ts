@@ -24,7 +24,6 @@ import type { FederationService } from '../sts/federation.js';
 import { IMS_VERSION, isImsAction, runImsAction } from './ims-actions.js';
 import { isFederationAction, runFederationAction } from './federation-actions.js';
 import { ANONYMOUS } from '../auth/principal.js';
-import { defaultAccountOnly } from '../accounts/scoped-identity.js';
 
 export interface RpcDeps {
   ram: RamService;
@@ -43,11 +42,10 @@ export interface RpcDeps {
   federation?: FederationService;
   /** Several accounts (docs/accounts.md): the RamService of the caller's own account. */
   ramFor?: (accountId: string) => RamService;
-  /**
-   * The server's default account: login profiles, MFA, account settings, diagnostics decoding (extras) and the
-   * IMS identity providers are kept for it only; callers of other accounts are refused those actions.
-   */
-  defaultAccountId?: string;
+  /** Several accounts: the caller's own account's login profiles, MFA, settings, tags, diagnostics (else `extras`). */
+  extrasFor?: (accountId: string) => RamExtras;
+  /** Several accounts: the caller's own account's identity providers (else `ims`). */
+  imsFor?: (accountId: string) => ImsService;
 }
 
 /** The POP product a Version belongs to: its error-page name and its public host (HostId). */
@@ -98,12 +96,12 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
       allowedWithoutPolicy(rec, `sts:${rpc.action}`);
       return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
     }
-    // Kept for the default account only in this version (docs/accounts.md): never served in another account's name.
-    const otherAccount = deps.defaultAccountId !== undefined && auth.principal.type !== 'anonymous' && auth.principal.accountId !== deps.defaultAccountId;
-    if (otherAccount && ((rpc.version === IMS_VERSION && deps.ims) || (rpc.version === RAM_VERSION && deps.extras && isRamExtraAction(rpc.action)))) throw defaultAccountOnly();
+    // Every RAM and IMS action acts on the caller's own account (docs/accounts.md).
+    const own = auth.principal.type !== 'anonymous' ? auth.principal.accountId : undefined;
     if (rpc.version === IMS_VERSION && deps.ims) {
       const context = globalConditionKeys({ ...facts, now, userAgent: rpc.headers.get('user-agent'), referer: rpc.headers.get('referer') });
-      const result = await runImsAction(deps.ims, { principal: auth.principal, context, trace: rec }, rpc.action, rpc.params);
+      const ims = own !== undefined && deps.imsFor ? deps.imsFor(own) : deps.ims;
+      const result = await runImsAction(ims, { principal: auth.principal, context, trace: rec }, rpc.action, rpc.params);
       return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
     }
     if (rpc.version !== RAM_VERSION) throw new AppError('InvalidVersion');
@@ -112,8 +110,8 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     const result = rpc.action === EXPLAIN_ACTION && deps.explain
       ? await runExplainRequest(deps.explain, caller, rpc.params)
       : deps.extras && isRamExtraAction(rpc.action)
-        ? await runRamExtraAction(deps.extras, caller, rpc.action, rpc.params)
-        : await runRamAction(deps.ramFor && auth.principal.type !== 'anonymous' ? deps.ramFor(auth.principal.accountId) : deps.ram, caller, rpc.action, rpc.params);
+        ? await runRamExtraAction(own !== undefined && deps.extrasFor ? deps.extrasFor(own) : deps.extras, caller, rpc.action, rpc.params)
+        : await runRamAction(deps.ramFor && own !== undefined ? deps.ramFor(own) : deps.ram, caller, rpc.action, rpc.params);
     return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
   } catch (err) {
     let appErr: AppError;

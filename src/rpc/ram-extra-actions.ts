@@ -152,8 +152,7 @@ const ACTIONS = {
   },
   CreateVirtualMFADevice: async (x, caller, p) => {
     const d = await x.mfa.create(caller, p.req('VirtualMFADeviceName', 'MissingVirtualMFADeviceName'));
-    // QRCodePNG is left out: no QR encoder here (docs/ram.md); the seed is what authenticator apps need.
-    return { VirtualMFADevice: { SerialNumber: d.serialNumber, Base32StringSeed: d.base32StringSeed } };
+    return { VirtualMFADevice: { SerialNumber: d.serialNumber, Base32StringSeed: d.base32StringSeed, QRCodePNG: d.qrCodePng.toString('base64') } };
   },
   DeleteVirtualMFADevice: async (x, caller, p) => {
     await x.mfa.delete(caller, p.req('SerialNumber', 'MissingSerialNumber'));

@@ -24,10 +24,27 @@ const PROVIDER_ARN_RE = { oidc: /^acs:ram::(\d{16}):oidc-provider\/([^/\s]{1,128
 const SESSION_NAME_RE = /^[A-Za-z0-9.@_-]{2,64}$/;
 const NO_PERMISSION = 'There is no permission';
 
+/** The accounts of the server as federation sees them (accounts/registry.ts): a provider ARN names its account. */
+export interface FederationAccounts {
+  exists(accountId: string): Promise<boolean>;
+  /** The account's identity providers. */
+  imsFor(accountId: string): ImsService;
+  /** The account's view of the identity store (its roles). */
+  storeFor(accountId: string): IdentityStore;
+}
+
+/** Where used SAML assertion IDs are remembered until they expire (the metadata store: shared by all processes). */
+export interface AssertionReplayCache {
+  claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean>;
+}
+
+/** Namespace of SAML assertion IDs among the store's nonces (RPC nonces start with an AccessKeyId, never with this). */
+const SAML_REPLAY_PREFIX = 'saml-assertion:';
+
 export interface FederationServiceOptions {
-  store: IdentityStore;
-  ims: ImsService;
-  accountId: string;
+  accounts: FederationAccounts;
+  /** SAML assertion replay cache; absent: assertions are not tracked. */
+  replay?: AssertionReplayCache;
   tokens: TokenService;
   jwks: JwksCache;
   clock: Clock;
@@ -89,20 +106,22 @@ export class FederationService {
     const duration = this.durationOf(input.durationSeconds);
     const sessionPolicy = this.sessionPolicyOf(input.policy);
 
-    const provider = providerArn.account === this.opts.accountId ? await this.opts.ims.findOidcProvider(providerArn.name) : null;
+    // The provider ARN names the account: its providers, and the role must be of the same account.
+    const account = providerArn.account;
+    const provider = await this.accountExists(account) ? await this.opts.accounts.imsFor(account).findOidcProvider(providerArn.name) : null;
     if (!provider) throw new AppError('AuthenticationFail.NoPermission');
     const now = this.opts.clock();
     const claims = await verifyOidcToken(input.oidcToken ?? '', provider, this.opts.jwks, now);
 
-    const role = await this.roleFor(roleName, duration);
-    const arn = ramProviderArn.oidc(this.opts.accountId, provider.name);
-    this.trust(role, arn, {
+    const role = await this.roleFor(account, roleName, duration);
+    const arn = ramProviderArn.oidc(account, provider.name);
+    this.trust(account, role, arn, {
       'oidc:iss': claims.iss,
       'oidc:aud': claims.aud,
       'oidc:sub': claims.sub,
       'sts:RoleSessionName': input.roleSessionName,
     }, now, facts);
-    const result = this.issue(role, input.roleSessionName, sessionPolicy, now, duration);
+    const result = this.issue(account, role, input.roleSessionName, sessionPolicy, now, duration);
     return {
       ...result,
       oidcTokenInfo: {
@@ -123,13 +142,14 @@ export class FederationService {
     const requested = input.durationSeconds;
     const sessionPolicy = this.sessionPolicyOf(input.policy);
 
-    const provider = providerArn.account === this.opts.accountId ? await this.opts.ims.findSamlProvider(providerArn.name) : null;
+    const account = providerArn.account;
+    const provider = await this.accountExists(account) ? await this.opts.accounts.imsFor(account).findSamlProvider(providerArn.name) : null;
     if (!provider) throw new AppError('AuthenticationFail.NoPermission', 'No such SAML Provider registered.');
     const now = this.opts.clock();
     const assertion = verifySamlResponse(input.samlAssertion, parseSamlMetadata(provider.encodedMetadata), now);
 
     // The assertion must grant exactly this role through exactly this provider.
-    const arn = ramProviderArn.saml(this.opts.accountId, provider.name);
+    const arn = ramProviderArn.saml(account, provider.name);
     const wantedRole = input.roleArn!.toLowerCase();
     const granted = assertion.roles.some((v) => {
       const pair = v.split(',').map((s) => s.trim().toLowerCase());
@@ -142,8 +162,8 @@ export class FederationService {
     // DurationSeconds, else the assertion's SessionDuration, else one hour.
     const duration = this.durationOf(requested ?? (assertion.sessionDuration !== undefined ? String(assertion.sessionDuration) : undefined));
 
-    const role = await this.roleFor(roleName, duration);
-    this.trust(role, arn, {
+    const role = await this.roleFor(account, roleName, duration);
+    this.trust(account, role, arn, {
       'saml:iss': assertion.issuer,
       'saml:sub': assertion.subject,
       'saml:sub_type': assertion.subjectType,
@@ -151,7 +171,12 @@ export class FederationService {
       'saml:recipient': assertion.recipient,
       'sts:RoleSessionName': sessionName,
     }, now, facts);
-    const result = this.issue(role, sessionName, sessionPolicy, now, duration);
+    // Used once: an assertion whose every check passed is remembered (by issuer and ID) until it expires, across
+    // processes; the same assertion again, to any role or account, is refused (docs/federation.md).
+    if (this.opts.replay && !(await this.opts.replay.claimNonce(`${SAML_REPLAY_PREFIX}${assertion.issuer}\n${assertion.id}`, assertion.validUntil, now))) {
+      throw new AppError('AuthenticationFail.SAMLAssertion.Invalid', 'The SAML assertion has already been used.');
+    }
+    const result = this.issue(account, role, sessionName, sessionPolicy, now, duration);
     return {
       ...result,
       samlAssertionInfo: { subjectType: assertion.subjectType, subject: assertion.subject, issuer: assertion.issuer, recipient: assertion.recipient },
@@ -186,16 +211,20 @@ export class FederationService {
     throw new AppError('InvalidParameter.PolicyGrammar', `The parameter Policy has not passed grammar check. ${parsed.error.message}`);
   }
 
-  private async roleFor(arn: { account: string; name: string }, duration: number): Promise<RamRole> {
-    const role = arn.account === this.opts.accountId ? await this.opts.store.getRole(arn.name) : null;
+  private async accountExists(accountId: string): Promise<boolean> {
+    return this.opts.accounts.exists(accountId);
+  }
+
+  private async roleFor(account: string, arn: { account: string; name: string }, duration: number): Promise<RamRole> {
+    const role = arn.account === account ? await this.opts.accounts.storeFor(account).getRole(arn.name) : null;
     if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
     if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
     return role;
   }
 
   /** The role's trust policy must admit the provider, with the token's claims as condition keys. */
-  private trust(role: RamRole, providerArn: string, claims: ConditionContext, now: number, facts: StsRequestFacts): void {
-    const roleArn = ramRoleArn(this.opts.accountId, role.roleName);
+  private trust(account: string, role: RamRole, providerArn: string, claims: ConditionContext, now: number, facts: StsRequestFacts): void {
+    const roleArn = ramRoleArn(account, role.roleName);
     const trust = compilePolicy(role.assumeRolePolicyDocument, 'trust', { label: `trust policy of ${role.roleName}` });
     const refuse = (): never => {
       throw new AppError('AuthenticationFail.NoPermission', NO_PERMISSION);
@@ -222,12 +251,12 @@ export class FederationService {
     if (!decision.allowed) refuse();
   }
 
-  private issue(role: RamRole, sessionName: string, sessionPolicy: string | null, now: number, duration: number): AssumeRoleResult {
+  private issue(account: string, role: RamRole, sessionName: string, sessionPolicy: string | null, now: number, duration: number): AssumeRoleResult {
     const issuedAt = Math.floor(now / 1000) * 1000;
     const expiration = issuedAt + duration * 1000;
-    const issued = this.opts.tokens.issue({ accountId: this.opts.accountId, roleId: role.roleId, roleName: role.roleName, sessionName, sessionPolicy, issuedAt, expiration });
+    const issued = this.opts.tokens.issue({ accountId: account, roleId: role.roleId, roleName: role.roleName, sessionName, sessionPolicy, issuedAt, expiration });
     return {
-      assumedRoleUser: { arn: `${ramRoleArn(this.opts.accountId, role.roleName)}/${sessionName}`, assumedRoleId: `${role.roleId}:${sessionName}` },
+      assumedRoleUser: { arn: `${ramRoleArn(account, role.roleName)}/${sessionName}`, assumedRoleId: `${role.roleId}:${sessionName}` },
       credentials: { ...issued, expiration },
     };
   }

@@ -30,6 +30,10 @@ export interface VerifiedSamlAssertion {
   roles: string[];
   roleSessionName: string | undefined;
   sessionDuration: number | undefined;
+  /** The Assertion's ID (signed): what the replay cache remembers. */
+  id: string;
+  /** When the assertion stops being accepted (its earliest NotOnOrAfter plus the clock skew), ms. */
+  validUntil: number;
 }
 
 function invalid(message: string): AppError {
@@ -106,6 +110,8 @@ export function verifySamlResponse(encoded: string, metadata: SamlMetadata, now:
   }
   if (!consumed) throw new AppError('AuthenticationFail.SAMLAssertion.InvalidSignature');
 
+  const assertionId = consumed.getAttribute('ID') ?? '';
+  if (assertionId === '' || assertionId.length > 256) throw invalid('The SAML assertion has no ID (or one longer than 256 characters).');
   const issuer = textOf(childrenNS(consumed, SAML_NS.assertion, 'Issuer')[0]);
   if (issuer !== metadata.entityId) throw new AppError('AuthenticationFail.SAMLAssertion.IssuerNotMatch');
 
@@ -153,5 +159,7 @@ export function verifySamlResponse(encoded: string, metadata: SamlMetadata, now:
     roles: attributes.get(SAML_ROLE_ATTRIBUTE) ?? [],
     roleSessionName: attributes.get(SAML_SESSION_NAME_ATTRIBUTE)?.[0],
     sessionDuration: duration === undefined ? undefined : Number(duration),
+    id: assertionId,
+    validUntil: Math.min(confirmUntil, notOnOrAfter ?? Infinity) + SAML_CLOCK_SKEW_MS,
   };
 }

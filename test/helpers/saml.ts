@@ -1,6 +1,6 @@
 // A test SAML IdP: metadata with its signing certificate, and Responses built and signed with xml-crypto
 // (on the Assertion or on the Response), plus hand-made variants for the attacks the verifier must refuse.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { ACCOUNT_ID } from './server.js';
 import { TLS_CERT, TLS_KEY } from './federation.js';
@@ -31,6 +31,7 @@ export interface AssertionOptions {
   recipient?: string;
   /** Seconds from now. */
   notOnOrAfter?: number;
+  /** Default: a fresh ID (an assertion is accepted once: the server's replay cache). */
   assertionId?: string;
 }
 
@@ -39,7 +40,7 @@ export function assertionXml(o: AssertionOptions = {}): string {
   const iso = (s: number) => new Date(now + s * 1000).toISOString();
   const until = iso(o.notOnOrAfter ?? 300);
   const roles = o.roles ?? [];
-  return `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${o.assertionId ?? '_a1'}" Version="2.0" IssueInstant="${iso(0)}">`
+  return `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${o.assertionId ?? `_a${randomUUID()}`}" Version="2.0" IssueInstant="${iso(0)}">`
     + `<saml:Issuer>${o.issuer ?? IDP_ENTITY}</saml:Issuer>`
     + `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">${o.subject ?? 'alice@example.com'}</saml:NameID>`
     + `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${until}" Recipient="${o.recipient ?? RECIPIENT}"/></saml:SubjectConfirmation></saml:Subject>`

@@ -19,15 +19,19 @@ export interface ProviderRecord {
 /** The next state of a provider, from its current one (run inside the store's transaction). */
 export type ProviderDecider = (current: ProviderRecord) => { uniqueKey: string | null; document: string };
 
-/** Implemented by the SQLite and PostgreSQL identity stores (sqlite/providers.ts, postgres/providers.ts). */
+/**
+ * Implemented by the SQLite and PostgreSQL identity stores (sqlite/providers.ts, postgres/providers.ts).
+ * `account`: whose providers ('' or omitted: the server's default account; names and issuers are unique per
+ * account, docs/accounts.md). An account's view (accounts/scoped-identity.ts scopedProviderStore) fixes it.
+ */
 export interface ProviderStore {
   /** EntityAlreadyExists.<Kind>Provider (name or unique key taken), LimitExceeded.<Kind>Provider beyond `max`. */
-  createProvider(record: ProviderRecord, max: number): Promise<void>;
-  getProvider(kind: ProviderKind, name: string): Promise<ProviderRecord | null>;
+  createProvider(record: ProviderRecord, max: number, account?: string): Promise<void>;
+  getProvider(kind: ProviderKind, name: string, account?: string): Promise<ProviderRecord | null>;
   /** EntityNotExist.<Kind>Provider when absent; the decider may throw to refuse (nothing changes). */
-  updateProvider(kind: ProviderKind, name: string, decide: ProviderDecider, now: number): Promise<ProviderRecord>;
-  listProviders(kind: ProviderKind, page: NamePage): Promise<ProviderRecord[]>;
-  deleteProvider(kind: ProviderKind, name: string): Promise<void>;
+  updateProvider(kind: ProviderKind, name: string, decide: ProviderDecider, now: number, account?: string): Promise<ProviderRecord>;
+  listProviders(kind: ProviderKind, page: NamePage, account?: string): Promise<ProviderRecord[]>;
+  deleteProvider(kind: ProviderKind, name: string, account?: string): Promise<void>;
 }
 
 export const PROVIDER_ERRORS: Record<ProviderKind, { missing: ErrorCode; exists: ErrorCode; limit: ErrorCode }> = {

@@ -393,17 +393,19 @@ export interface IdentityStore {
   claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean>;
 
   // RAM identity documents (docs/ram.md): login profiles, virtual MFA devices, account settings, AccessKey
-  // last use. One generic (kind, id) → JSON store, like bucket_configs; writes do not move identityGeneration.
+  // last use. One generic (account, kind, id) → JSON store, like bucket_configs; writes do not move identityGeneration.
+  // `account`: whose documents ('' or omitted: the server's default account; an account's view
+  // (accounts/scoped-identity.ts) always passes its own and ignores the caller's).
   /** The documents of `kind` with these ids (absent ones left out). */
-  readIdentityDocs(kind: string, ids: readonly string[]): Promise<Map<string, string>>;
+  readIdentityDocs(kind: string, ids: readonly string[], account?: string): Promise<Map<string, string>>;
   /** Every document of `kind`, by id (small kinds only: MFA devices of the account). */
-  listIdentityDocs(kind: string): Promise<Map<string, string>>;
+  listIdentityDocs(kind: string, account?: string): Promise<Map<string, string>>;
   /**
    * Reads the documents at `keys` (null when absent) and writes what `decide` returns (null deletes), all in
    * one transaction, so rules spanning several documents (one MFA device per user) hold across processes.
    * Throw an AppError from `decide` to abort: nothing changes.
    */
-  updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>): Promise<void>;
+  updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>, account?: string): Promise<void>;
   /** UpdatePolicyDescription: the custom policy's description and update time (EntityNotExist.Policy). */
   updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy>;
 }

@@ -23,6 +23,7 @@ import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, K
 import { PROVIDER_ERRORS, providerMissing, toProvider, type ProviderDecider, type ProviderKind, type ProviderRecord, type ProviderRow, type ProviderStore } from '../providers.js';
 import { PgBase, type Queryable } from './base.js';
 import * as docs from './identity-docs.js';
+import { sameAccountCondition } from '../account-names.js';
 
 async function rows<R extends pg.QueryResultRow>(c: Queryable, text: string, values: unknown[] = []): Promise<R[]> {
   return (await c.query<R>(text, values)).rows;
@@ -30,6 +31,12 @@ async function rows<R extends pg.QueryResultRow>(c: Queryable, text: string, val
 
 async function first<R extends pg.QueryResultRow>(c: Queryable, text: string, values: unknown[] = []): Promise<R | undefined> {
   return (await c.query<R>(text, values)).rows[0];
+}
+
+/** Rows of `table` (by its `name`) in the account of the stored name `stored` (RAM limits count per account). */
+async function countInAccount(c: Queryable, table: string, stored: string): Promise<number> {
+  const cond = sameAccountCondition('name', stored, (i) => `$${i + 1}`, 'strpos');
+  return count(c, `SELECT count(*) AS n FROM ${table} WHERE ${cond.sql}`, cond.params);
 }
 
 async function count(c: Queryable, text: string, values: unknown[] = []): Promise<number> {
@@ -89,7 +96,7 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore, P
   async createUser(u: RamUser, maxUsers: number): Promise<void> {
     await this.writeIdentity(async (c) => {
       if (await userRow(c, u.userName)) throw new AppError('EntityAlreadyExists.User');
-      if ((await count(c, 'SELECT count(*) AS n FROM ram_users')) >= maxUsers) throw new AppError('LimitExceeded.User');
+      if ((await countInAccount(c, 'ram_users', u.userName)) >= maxUsers) throw new AppError('LimitExceeded.User');
       await c.query(
         'INSERT INTO ram_users (user_id, name, display_name, mobile_phone, email, comments, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
         [u.userId, u.userName, u.displayName, u.mobilePhone, u.email, u.comments, u.createDate, u.updateDate],
@@ -216,7 +223,7 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore, P
   async createGroup(g: RamGroup, maxGroups: number): Promise<void> {
     await this.writeIdentity(async (c) => {
       if (await groupRow(c, g.groupName)) throw new AppError('EntityAlreadyExists.Group');
-      if ((await count(c, 'SELECT count(*) AS n FROM ram_groups')) >= maxGroups) throw new AppError('LimitExceeded.Group');
+      if ((await countInAccount(c, 'ram_groups', g.groupName)) >= maxGroups) throw new AppError('LimitExceeded.Group');
       await c.query('INSERT INTO ram_groups (group_id, name, comments, created, updated) VALUES ($1, $2, $3, $4, $5)', [
         g.groupId, g.groupName, g.comments, g.createDate, g.updateDate,
       ]);
@@ -305,7 +312,7 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore, P
   async createRole(r: RamRole, maxRoles: number): Promise<void> {
     await this.writeIdentity(async (c) => {
       if (await roleRow(c, r.roleName)) throw new AppError('EntityAlreadyExists.Role');
-      if ((await count(c, 'SELECT count(*) AS n FROM ram_roles')) >= maxRoles) throw new AppError('LimitExceeded.Role');
+      if ((await countInAccount(c, 'ram_roles', r.roleName)) >= maxRoles) throw new AppError('LimitExceeded.Role');
       await c.query(
         `INSERT INTO ram_roles (role_id, name, name_key, description, trust_policy, max_session_duration, created, updated)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -357,7 +364,7 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore, P
   async createPolicy(p: RamPolicy, document: string, maxPolicies: number): Promise<RamPolicyVersion> {
     return this.writeIdentity(async (c) => {
       if (await policyRow(c, p.policyName)) throw new AppError('EntityAlreadyExists.Policy');
-      if ((await count(c, 'SELECT count(*) AS n FROM ram_policies')) >= maxPolicies) throw new AppError('LimitExceeded.Policy');
+      if ((await countInAccount(c, 'ram_policies', p.policyName)) >= maxPolicies) throw new AppError('LimitExceeded.Policy');
       await c.query('INSERT INTO ram_policies (name, description, default_version, next_version, created, updated) VALUES ($1, $2, $3, $4, $5, $6)', [
         p.policyName, p.description, 'v1', 2, p.createDate, p.updateDate,
       ]);
@@ -516,69 +523,69 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore, P
   }
 
   // RAM identity documents (docs/ram.md)
-  async readIdentityDocs(kind: string, ids: readonly string[]): Promise<Map<string, string>> {
-    return docs.readDocs(this.pool, kind, ids);
+  async readIdentityDocs(kind: string, ids: readonly string[], account = ''): Promise<Map<string, string>> {
+    return docs.readDocs(this.pool, account, kind, ids);
   }
 
-  async listIdentityDocs(kind: string): Promise<Map<string, string>> {
-    return docs.listDocs(this.pool, kind);
+  async listIdentityDocs(kind: string, account = ''): Promise<Map<string, string>> {
+    return docs.listDocs(this.pool, account, kind);
   }
 
-  async updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>): Promise<void> {
-    await this.tx((c) => docs.updateDocs(c, keys, decide));
+  async updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>, account = ''): Promise<void> {
+    await this.tx((c) => docs.updateDocs(c, account, keys, decide));
   }
 
   async updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy> {
     return this.writeIdentity((c) => docs.updatePolicyDescription(c, policyName, description, now));
   }
-  // ---- identity providers (OIDC/SAML federation, store/meta/providers.ts) ----
-  async createProvider(r: ProviderRecord, max: number): Promise<void> {
+  // ---- identity providers (OIDC/SAML federation, store/meta/providers.ts), per account ('' the default one) ----
+  async createProvider(r: ProviderRecord, max: number, account = ''): Promise<void> {
     await this.writeIdentity(async (c) => {
       const codes = PROVIDER_ERRORS[r.kind];
-      // One provider kind at a time: a concurrent create of the same kind waits (limit and unique key).
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ram_identity_providers:${r.kind}`]);
-      if (await providerRow(c, r.kind, r.name) || await providerKeyTaken(c, r.kind, r.uniqueKey, r.name)) throw new AppError(codes.exists);
-      if ((await count(c, 'SELECT count(*) AS n FROM ram_identity_providers WHERE kind = $1', [r.kind])) >= max) throw new AppError(codes.limit);
-      await c.query('INSERT INTO ram_identity_providers (kind, name, unique_key, document, created, updated) VALUES ($1, $2, $3, $4, $5, $6)', [
-        r.kind, r.name, r.uniqueKey, r.document, r.created, r.updated,
+      // One provider kind of one account at a time: a concurrent create waits (limit and unique key).
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ram_identity_providers:${account}:${r.kind}`]);
+      if (await providerRow(c, account, r.kind, r.name) || await providerKeyTaken(c, account, r.kind, r.uniqueKey, r.name)) throw new AppError(codes.exists);
+      if ((await count(c, 'SELECT count(*) AS n FROM ram_identity_providers WHERE account = $1 AND kind = $2', [account, r.kind])) >= max) throw new AppError(codes.limit);
+      await c.query('INSERT INTO ram_identity_providers (account, kind, name, unique_key, document, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        account, r.kind, r.name, r.uniqueKey, r.document, r.created, r.updated,
       ]);
     });
   }
 
-  async getProvider(kind: ProviderKind, name: string): Promise<ProviderRecord | null> {
-    return providerRow(this.pool, kind, name);
+  async getProvider(kind: ProviderKind, name: string, account = ''): Promise<ProviderRecord | null> {
+    return providerRow(this.pool, account, kind, name);
   }
 
-  async updateProvider(kind: ProviderKind, name: string, decide: ProviderDecider, now: number): Promise<ProviderRecord> {
+  async updateProvider(kind: ProviderKind, name: string, decide: ProviderDecider, now: number, account = ''): Promise<ProviderRecord> {
     return this.writeIdentity(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ram_identity_providers:${kind}`]);
-      const cur = await providerRow(c, kind, name);
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ram_identity_providers:${account}:${kind}`]);
+      const cur = await providerRow(c, account, kind, name);
       if (!cur) throw providerMissing(kind);
       const next = decide(cur);
-      if (await providerKeyTaken(c, kind, next.uniqueKey, name)) throw new AppError(PROVIDER_ERRORS[kind].exists);
-      await c.query('UPDATE ram_identity_providers SET unique_key = $1, document = $2, updated = $3 WHERE kind = $4 AND name = $5', [next.uniqueKey, next.document, now, kind, name]);
+      if (await providerKeyTaken(c, account, kind, next.uniqueKey, name)) throw new AppError(PROVIDER_ERRORS[kind].exists);
+      await c.query('UPDATE ram_identity_providers SET unique_key = $1, document = $2, updated = $3 WHERE account = $4 AND kind = $5 AND name = $6', [next.uniqueKey, next.document, now, account, kind, name]);
       return { ...cur, ...next, updated: now };
     });
   }
 
-  async listProviders(kind: ProviderKind, page: { after?: string; limit: number }): Promise<ProviderRecord[]> {
-    return (await rows<ProviderRow>(this.pool, 'SELECT * FROM ram_identity_providers WHERE kind = $1 AND name > $2 ORDER BY name LIMIT $3', [kind, page.after ?? '', page.limit])).map(toProvider);
+  async listProviders(kind: ProviderKind, page: { after?: string; limit: number }, account = ''): Promise<ProviderRecord[]> {
+    return (await rows<ProviderRow>(this.pool, 'SELECT * FROM ram_identity_providers WHERE account = $1 AND kind = $2 AND name > $3 ORDER BY name LIMIT $4', [account, kind, page.after ?? '', page.limit])).map(toProvider);
   }
 
-  async deleteProvider(kind: ProviderKind, name: string): Promise<void> {
+  async deleteProvider(kind: ProviderKind, name: string, account = ''): Promise<void> {
     await this.writeIdentity(async (c) => {
-      const res = await c.query('DELETE FROM ram_identity_providers WHERE kind = $1 AND name = $2', [kind, name]);
+      const res = await c.query('DELETE FROM ram_identity_providers WHERE account = $1 AND kind = $2 AND name = $3', [account, kind, name]);
       if (res.rowCount === 0) throw providerMissing(kind);
     });
   }
 }
 
-async function providerRow(c: Queryable, kind: ProviderKind, name: string): Promise<ProviderRecord | null> {
-  const row = await first<ProviderRow>(c, 'SELECT * FROM ram_identity_providers WHERE kind = $1 AND name = $2', [kind, name]);
+async function providerRow(c: Queryable, account: string, kind: ProviderKind, name: string): Promise<ProviderRecord | null> {
+  const row = await first<ProviderRow>(c, 'SELECT * FROM ram_identity_providers WHERE account = $1 AND kind = $2 AND name = $3', [account, kind, name]);
   return row ? toProvider(row) : null;
 }
 
-async function providerKeyTaken(c: Queryable, kind: ProviderKind, uniqueKey: string | null, exceptName: string): Promise<boolean> {
+async function providerKeyTaken(c: Queryable, account: string, kind: ProviderKind, uniqueKey: string | null, exceptName: string): Promise<boolean> {
   if (uniqueKey === null) return false;
-  return (await count(c, 'SELECT count(*) AS n FROM ram_identity_providers WHERE kind = $1 AND unique_key = $2 AND name <> $3', [kind, uniqueKey, exceptName])) > 0;
+  return (await count(c, 'SELECT count(*) AS n FROM ram_identity_providers WHERE account = $1 AND kind = $2 AND unique_key = $3 AND name <> $4', [account, kind, uniqueKey, exceptName])) > 0;
 }

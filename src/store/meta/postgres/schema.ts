@@ -288,6 +288,16 @@ export const PG_MIGRATIONS: string[] = [
      PRIMARY KEY (kind, name)
    );
    CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (kind, unique_key) WHERE unique_key IS NOT NULL;`,
+  // 10 (SQLite) / 11 (PostgreSQL): RAM documents and identity providers keyed by account (docs/accounts.md);
+  // '' is the server's default account, which every existing row belongs to.
+  `ALTER TABLE ram_documents ADD COLUMN account ${T} NOT NULL DEFAULT '';
+   ALTER TABLE ram_documents DROP CONSTRAINT ram_documents_pkey;
+   ALTER TABLE ram_documents ADD PRIMARY KEY (account, kind, id);
+   ALTER TABLE ram_identity_providers ADD COLUMN account ${T} NOT NULL DEFAULT '';
+   ALTER TABLE ram_identity_providers DROP CONSTRAINT ram_identity_providers_pkey;
+   ALTER TABLE ram_identity_providers ADD PRIMARY KEY (account, kind, name);
+   DROP INDEX ram_identity_providers_unique;
+   CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (account, kind, unique_key) WHERE unique_key IS NOT NULL;`,
 ];
 
 /**

@@ -22,6 +22,7 @@ import {
 } from '../ram-rows.js';
 import { SqliteBase } from './base.js';
 import * as docs from './identity-docs.js';
+import { sameAccountCondition } from '../account-names.js';
 
 /** RAM identities (users, AccessKeys, groups, roles, policies, attachments), key rotations and RPC nonces. */
 export abstract class SqliteIdentityStore extends SqliteBase implements IdentityStore, ProviderStore {
@@ -69,10 +70,16 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
     return p;
   }
 
+  /** Rows of `table` (by its `name`) in the account of the stored name `stored` (RAM limits count per account). */
+  private countInAccount(table: string, stored: string): number {
+    const c = sameAccountCondition('name', stored, () => '?', 'instr');
+    return this.count(`SELECT count(*) AS n FROM ${table} WHERE ${c.sql}`, ...c.params);
+  }
+
   async createUser(u: RamUser, maxUsers: number): Promise<void> {
     await this.writeIdentity(() => {
       if (this.userRow(u.userName)) throw new AppError('EntityAlreadyExists.User');
-      if (this.count('SELECT count(*) AS n FROM ram_users') >= maxUsers) throw new AppError('LimitExceeded.User');
+      if (this.countInAccount('ram_users', u.userName) >= maxUsers) throw new AppError('LimitExceeded.User');
       this.sql('INSERT INTO ram_users (user_id, name, display_name, mobile_phone, email, comments, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(u.userId, u.userName, u.displayName, u.mobilePhone, u.email, u.comments, u.createDate, u.updateDate);
     });
@@ -174,7 +181,7 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
   async createGroup(g: RamGroup, maxGroups: number): Promise<void> {
     await this.writeIdentity(() => {
       if (this.groupRow(g.groupName)) throw new AppError('EntityAlreadyExists.Group');
-      if (this.count('SELECT count(*) AS n FROM ram_groups') >= maxGroups) throw new AppError('LimitExceeded.Group');
+      if (this.countInAccount('ram_groups', g.groupName) >= maxGroups) throw new AppError('LimitExceeded.Group');
       this.sql('INSERT INTO ram_groups (group_id, name, comments, created, updated) VALUES (?, ?, ?, ?, ?)')
         .run(g.groupId, g.groupName, g.comments, g.createDate, g.updateDate);
     });
@@ -256,7 +263,7 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
   async createRole(r: RamRole, maxRoles: number): Promise<void> {
     await this.writeIdentity(() => {
       if (this.roleRow(r.roleName)) throw new AppError('EntityAlreadyExists.Role');
-      if (this.count('SELECT count(*) AS n FROM ram_roles') >= maxRoles) throw new AppError('LimitExceeded.Role');
+      if (this.countInAccount('ram_roles', r.roleName) >= maxRoles) throw new AppError('LimitExceeded.Role');
       this.sql(
         `INSERT INTO ram_roles (role_id, name, name_key, description, trust_policy, max_session_duration, created, updated)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -326,7 +333,7 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
   async createPolicy(p: RamPolicy, document: string, maxPolicies: number): Promise<RamPolicyVersion> {
     return this.writeIdentity((): RamPolicyVersion => {
       if (this.policyRow(p.policyName)) throw new AppError('EntityAlreadyExists.Policy');
-      if (this.count('SELECT count(*) AS n FROM ram_policies') >= maxPolicies) throw new AppError('LimitExceeded.Policy');
+      if (this.countInAccount('ram_policies', p.policyName) >= maxPolicies) throw new AppError('LimitExceeded.Policy');
       this.sql('INSERT INTO ram_policies (name, description, default_version, next_version, created, updated) VALUES (?, ?, ?, ?, ?, ?)')
         .run(p.policyName, p.description, 'v1', 2, p.createDate, p.updateDate);
       this.sql('INSERT INTO ram_policy_versions (policy_name, version_num, document, created) VALUES (?, ?, ?, ?)').run(p.policyName, 1, document, p.createDate);
@@ -461,65 +468,65 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
   }
 
   // RAM identity documents (docs/ram.md)
-  async readIdentityDocs(kind: string, ids: readonly string[]): Promise<Map<string, string>> {
-    return docs.readDocs(this.db, kind, ids);
+  async readIdentityDocs(kind: string, ids: readonly string[], account = ''): Promise<Map<string, string>> {
+    return docs.readDocs(this.db, account, kind, ids);
   }
 
-  async listIdentityDocs(kind: string): Promise<Map<string, string>> {
-    return docs.listDocs(this.db, kind);
+  async listIdentityDocs(kind: string, account = ''): Promise<Map<string, string>> {
+    return docs.listDocs(this.db, account, kind);
   }
 
-  async updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>): Promise<void> {
-    await this.write(() => docs.updateDocs(this.db, keys, decide));
+  async updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>, account = ''): Promise<void> {
+    await this.write(() => docs.updateDocs(this.db, account, keys, decide));
   }
 
   async updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy> {
     return this.writeIdentity(() => docs.updatePolicyDescription(this.db, policyName, description, now));
   }
 
-  // ---- identity providers (OIDC/SAML federation, store/meta/providers.ts) ----
-  private providerRow(kind: ProviderKind, name: string): ProviderRecord | null {
-    const row = this.sql<ProviderRow>('SELECT * FROM ram_identity_providers WHERE kind = ? AND name = ?').get(kind, name);
+  // ---- identity providers (OIDC/SAML federation, store/meta/providers.ts), per account ('' the default one) ----
+  private providerRow(account: string, kind: ProviderKind, name: string): ProviderRecord | null {
+    const row = this.sql<ProviderRow>('SELECT * FROM ram_identity_providers WHERE account = ? AND kind = ? AND name = ?').get(account, kind, name);
     return row ? toProvider(row) : null;
   }
 
-  private providerKeyTaken(kind: ProviderKind, uniqueKey: string | null, exceptName: string): boolean {
+  private providerKeyTaken(account: string, kind: ProviderKind, uniqueKey: string | null, exceptName: string): boolean {
     if (uniqueKey === null) return false;
-    return this.count('SELECT count(*) AS n FROM ram_identity_providers WHERE kind = ? AND unique_key = ? AND name <> ?', kind, uniqueKey, exceptName) > 0;
+    return this.count('SELECT count(*) AS n FROM ram_identity_providers WHERE account = ? AND kind = ? AND unique_key = ? AND name <> ?', account, kind, uniqueKey, exceptName) > 0;
   }
 
-  async createProvider(r: ProviderRecord, max: number): Promise<void> {
+  async createProvider(r: ProviderRecord, max: number, account = ''): Promise<void> {
     await this.writeIdentity(() => {
       const codes = PROVIDER_ERRORS[r.kind];
-      if (this.providerRow(r.kind, r.name) || this.providerKeyTaken(r.kind, r.uniqueKey, r.name)) throw new AppError(codes.exists);
-      if (this.count('SELECT count(*) AS n FROM ram_identity_providers WHERE kind = ?', r.kind) >= max) throw new AppError(codes.limit);
-      this.sql('INSERT INTO ram_identity_providers (kind, name, unique_key, document, created, updated) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(r.kind, r.name, r.uniqueKey, r.document, r.created, r.updated);
+      if (this.providerRow(account, r.kind, r.name) || this.providerKeyTaken(account, r.kind, r.uniqueKey, r.name)) throw new AppError(codes.exists);
+      if (this.count('SELECT count(*) AS n FROM ram_identity_providers WHERE account = ? AND kind = ?', account, r.kind) >= max) throw new AppError(codes.limit);
+      this.sql('INSERT INTO ram_identity_providers (account, kind, name, unique_key, document, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(account, r.kind, r.name, r.uniqueKey, r.document, r.created, r.updated);
     });
   }
 
-  async getProvider(kind: ProviderKind, name: string): Promise<ProviderRecord | null> {
-    return this.providerRow(kind, name);
+  async getProvider(kind: ProviderKind, name: string, account = ''): Promise<ProviderRecord | null> {
+    return this.providerRow(account, kind, name);
   }
 
-  async updateProvider(kind: ProviderKind, name: string, decide: ProviderDecider, now: number): Promise<ProviderRecord> {
+  async updateProvider(kind: ProviderKind, name: string, decide: ProviderDecider, now: number, account = ''): Promise<ProviderRecord> {
     return this.writeIdentity((): ProviderRecord => {
-      const cur = this.providerRow(kind, name);
+      const cur = this.providerRow(account, kind, name);
       if (!cur) throw providerMissing(kind);
       const next = decide(cur);
-      if (this.providerKeyTaken(kind, next.uniqueKey, name)) throw new AppError(PROVIDER_ERRORS[kind].exists);
-      this.sql('UPDATE ram_identity_providers SET unique_key = ?, document = ?, updated = ? WHERE kind = ? AND name = ?').run(next.uniqueKey, next.document, now, kind, name);
+      if (this.providerKeyTaken(account, kind, next.uniqueKey, name)) throw new AppError(PROVIDER_ERRORS[kind].exists);
+      this.sql('UPDATE ram_identity_providers SET unique_key = ?, document = ?, updated = ? WHERE account = ? AND kind = ? AND name = ?').run(next.uniqueKey, next.document, now, account, kind, name);
       return { ...cur, ...next, updated: now };
     });
   }
 
-  async listProviders(kind: ProviderKind, page: { after?: string; limit: number }): Promise<ProviderRecord[]> {
-    return this.sql<ProviderRow>('SELECT * FROM ram_identity_providers WHERE kind = ? AND name > ? ORDER BY name LIMIT ?').all(kind, page.after ?? '', page.limit).map(toProvider);
+  async listProviders(kind: ProviderKind, page: { after?: string; limit: number }, account = ''): Promise<ProviderRecord[]> {
+    return this.sql<ProviderRow>('SELECT * FROM ram_identity_providers WHERE account = ? AND kind = ? AND name > ? ORDER BY name LIMIT ?').all(account, kind, page.after ?? '', page.limit).map(toProvider);
   }
 
-  async deleteProvider(kind: ProviderKind, name: string): Promise<void> {
+  async deleteProvider(kind: ProviderKind, name: string, account = ''): Promise<void> {
     await this.writeIdentity(() => {
-      if (this.sql('DELETE FROM ram_identity_providers WHERE kind = ? AND name = ?').run(kind, name).changes === 0) throw providerMissing(kind);
+      if (this.sql('DELETE FROM ram_identity_providers WHERE account = ? AND kind = ? AND name = ?').run(account, kind, name).changes === 0) throw providerMissing(kind);
     });
   }
 }

@@ -210,6 +210,33 @@ export const MIGRATIONS: string[] = [
      PRIMARY KEY (kind, name)
    );
    CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (kind, unique_key) WHERE unique_key IS NOT NULL;`,
+  // 10 (SQLite) / 11 (PostgreSQL): RAM documents and identity providers keyed by account (docs/accounts.md);
+  // '' is the server's default account, which every existing row belongs to.
+  `CREATE TABLE ram_documents_v2 (
+     account TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     id TEXT NOT NULL,
+     doc TEXT NOT NULL,
+     PRIMARY KEY (account, kind, id)
+   ) WITHOUT ROWID;
+   INSERT INTO ram_documents_v2 (account, kind, id, doc) SELECT '', kind, id, doc FROM ram_documents;
+   DROP TABLE ram_documents;
+   ALTER TABLE ram_documents_v2 RENAME TO ram_documents;
+   CREATE TABLE ram_identity_providers_v2 (
+     account TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     unique_key TEXT,
+     document TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     updated INTEGER NOT NULL,
+     PRIMARY KEY (account, kind, name)
+   );
+   INSERT INTO ram_identity_providers_v2 (account, kind, name, unique_key, document, created, updated)
+     SELECT '', kind, name, unique_key, document, created, updated FROM ram_identity_providers;
+   DROP TABLE ram_identity_providers;
+   ALTER TABLE ram_identity_providers_v2 RENAME TO ram_identity_providers;
+   CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (account, kind, unique_key) WHERE unique_key IS NOT NULL;`,
 ];
 
 /** Billed size: IA and the archive classes bill at least 64 KiB per object (OSS's minimum billable size). */
