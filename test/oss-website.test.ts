@@ -248,25 +248,52 @@ describe('serving a website to anonymous GET/HEAD', () => {
     assert.equal(bare.err?.Code, 'NoSuchKey', 'no error document: the OSS error');
   });
 
-  it('objects are authorized as GetObject: a private page or private index is AccessDenied, never the error document', async () => {
-    await setSite(index(true) + errorDoc());
+  it('a private object answers exactly as a missing key: the error document, never AccessDenied (index, Type 0, Type 2 too)', async () => {
+    const same = (a: Sent, b: Sent, what: string): void => {
+      assert.equal(a.status, b.status, what);
+      assert.equal(a.err?.Code, b.err?.Code, what);
+      const plain = (r: Sent): string => r.text.replace(/<RequestId>.*<\/RequestId>/, '').replace(/<Key>.*<\/Key>/, '');
+      assert.equal(plain(a), plain(b), what);
+      const names = (r: Sent): string[] => Object.keys(r.headers).filter((h) => h !== 'date' && h !== 'x-oss-request-id').sort();
+      assert.deepEqual(names(a), names(b), what);
+    };
+    await c.put('hidden/', Buffer.from(''), { headers: { 'x-oss-object-acl': 'private' } });
+    await setSite(index(true, 0) + errorDoc());
     const secret = await get(srv.port, B, 'secret.html');
-    assert.equal(secret.status, 403);
-    assert.equal(secret.err?.Code, 'AccessDenied');
-    const priv = await get(srv.port, B, 'priv/');
-    assert.equal(priv.status, 403);
-    assert.equal(priv.err?.Code, 'AccessDenied');
+    assert.equal(secret.status, 404);
+    assert.equal(secret.text, 'error page');
+    same(secret, await get(srv.port, B, 'absent.html'), 'private page vs missing page');
+    same(await get(srv.port, B, 'priv/'), await get(srv.port, B, 'absent/'), 'private index vs missing index');
+    const probe = await get(srv.port, B, 'hidden');
+    assert.equal(probe.status, 404, 'Type 0 does not redirect to a "key/" the caller may not read');
+    same(probe, await get(srv.port, B, 'nohidden'), 'Type 0: private key/ vs missing key/');
+    assert.equal((await get(srv.port, B, 'sub')).status, 302, 'a readable key/ still redirects');
+    await setSite(index(true, 2) + errorDoc());
+    same(await get(srv.port, B, 'priv'), await get(srv.port, B, 'absent'), 'Type 2: private key/index.html vs missing');
+    await setSite(index(true, 1));
+    const bare = await get(srv.port, B, 'secret.html');
+    assert.equal(bare.err?.Code, 'NoSuchKey', 'no error document: NoSuchKey for both');
+    same(bare, await get(srv.port, B, 'absent.html'), 'no error document');
+    const headSecret = await send(srv.port, { method: 'HEAD', bucket: B, key: 'secret.html', anonymous: true });
+    const headAbsent = await send(srv.port, { method: 'HEAD', bucket: B, key: 'absent.html', anonymous: true });
+    assert.equal(headSecret.status, 404);
+    assert.equal(headSecret.status, headAbsent.status);
     const signed = await send(srv.port, { method: 'GET', bucket: B, key: 'secret.html' });
     assert.equal(signed.text, 'secret', 'the owner still reads it');
   });
 
-  it('a private bucket serves nothing anonymously', async () => {
+  it('a private bucket serves nothing anonymously: existing and missing keys are both AccessDenied', async () => {
     await c.putBucketACL(B, 'private');
     try {
-      await setSite(index(false) + errorDoc());
+      await setSite(index(true, 0) + errorDoc());
       const root = await get(srv.port, B, null);
       assert.equal(root.status, 403);
       assert.equal(root.err?.Code, 'AccessDenied');
+      for (const key of ['page.html', 'secret.html', 'absent.html', 'sub', 'hidden', 'nohidden', 'docs/', 'absent/']) {
+        const r = await get(srv.port, B, key);
+        assert.equal(r.status, 403, key);
+        assert.equal(r.err?.Code, 'AccessDenied', key);
+      }
     } finally {
       await c.putBucketACL(B, 'public-read');
     }

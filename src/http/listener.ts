@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { authenticate } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AccessDeniedError, authorize, type AuthzDeps } from '../authz/authorize.js';
+import { asIfMissing } from '../authz/as-missing.js';
 import { signedBody } from '../domain/ingest.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
@@ -222,13 +223,33 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           rawQuery,
           origin: { protocol: facts.secureTransport ? 'https' : 'http', host: headers.host ?? '', bucketPath: address.style === 'virtual-hosted' ? '/' : `/${bucket}/` },
         }, {
-          fetch: (key) => {
+          fetch: async (key) => {
             assertObjectKey(key);
             const read = method === 'HEAD' ? 'HeadObject' : 'GetObject';
             rec.operation = read; // what was served (a website `GET /` is not a listing)
-            return run({ name: read, bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] });
+            const asRead: Operation = { name: read, bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] };
+            // A private object answers as a missing key would (docs/website.md): refused if a missing key is
+            // refused, else NoSuchKey, so the answer never tells whether an unreadable key exists.
+            await authorize(auth.principal, asRead, asIfMissing(deps.authz, bucket, key), facts, asRead.checks, rec);
+            try {
+              return await run(asRead);
+            } catch (err) {
+              if (err instanceof AccessDeniedError) throw new AppError('NoSuchKey', undefined, { Key: key });
+              throw err;
+            }
           },
-          exists: async (key) => (await deps.authz.getObject(bucket, key)) !== null,
+          // Type 0's `key/` check: an object the caller may not read counts as missing.
+          exists: async (key) => {
+            if ((await deps.authz.getObject(bucket, key)) === null) return false;
+            const probe: Operation = { name: 'GetObject', bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] };
+            return authorize(auth.principal, probe, deps.authz, facts).then(
+              () => true,
+              (err: unknown) => {
+                if (err instanceof AccessDeniedError) return false;
+                throw err;
+              },
+            );
+          },
         });
       } else {
         response = await run(op);
