@@ -426,7 +426,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (path === '/-/callback/public-key.pem') return callbacks.publicKeyResponse();
     if (path === '/-/reset') return handleReset(req, resetDeps);
     // Several accounts (docs/accounts.md): the operator's account API.
-    if (path === '/-/accounts' || path.startsWith('/-/accounts/')) return handleAccountsApi(req, path, { accounts, credentials, region: opts.region, clock, hostnames: opts.hostnames ?? [] });
+    if (path === '/-/accounts' || path.startsWith('/-/accounts/')) return handleAccountsApi(req, path, { accounts, credentials, region: opts.region, clock, hostnames: opts.hostnames ?? [], nonces: meta });
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
       return {
