@@ -393,7 +393,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
   const credentials = new StsCredentialResolver({ tokens, store: accounts.storeFor(opts.accountId), clock, accountId: opts.accountId, next: accountCredentials, accounts });
 
-  const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId, accounts };
+  const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId, accounts, bucketConfigs: { lifecycle: services.lifecycle, retention: services.retention, encryption: services.encryption } };
   if (initState?.account?.id !== undefined && initState.account.id !== opts.accountId) {
     // The CLI takes the account from the file (rootAccount in cli/init.ts); an embedder passing another one wins.
     log.warn('the state file declares another account than the server runs as', { declared: initState.account.id, accountId: opts.accountId });

@@ -2,6 +2,7 @@
 // (secrets from the environment, `file:` documents read, policy types known), every field validated.
 import type { CorsConfig } from '../domain/model.js';
 import type { AccessKeyStatus, PolicyType } from '../ram/model.js';
+import type { DeclaredBucketConfigs } from './bucket-configs.js';
 
 /** Where a declaration is in the file, for errors found while applying it. */
 export interface Where {
@@ -71,7 +72,8 @@ export interface DeclaredObject {
   at: Where;
 }
 
-export interface DeclaredBucket {
+/** Versioning, lifecycle, WORM and encryption come from DeclaredBucketConfigs (init/bucket-configs.ts). */
+export interface DeclaredBucket extends DeclaredBucketConfigs {
   name: string;
   acl?: string;
   storageClass?: string;
