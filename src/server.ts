@@ -407,7 +407,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // STS session credentials (`STS.` AccessKeyIds + SecurityToken) in front of the account's keys.
   const credentials = new StsCredentialResolver({ tokens, store: accounts.storeFor(opts.accountId), clock, accountId: opts.accountId, next: accountCredentials, accounts });
 
-  const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId, accounts, ims };
+  const applyDeps = { ram, buckets: services.buckets, objects, meta, accountId: opts.accountId, rootAccessKeyId: opts.rootAccessKeyId, accounts, ims, bucketConfigs: { lifecycle: services.lifecycle, retention: services.retention, encryption: services.encryption } };
   if (initState?.account?.id !== undefined && initState.account.id !== opts.accountId) {
     // The CLI takes the account from the file (rootAccount in cli/init.ts); an embedder passing another one wins.
     log.warn('the state file declares another account than the server runs as', { declared: initState.account.id, accountId: opts.accountId });
@@ -440,7 +440,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (path === '/-/callback/public-key.pem') return callbacks.publicKeyResponse();
     if (path === '/-/reset') return handleReset(req, resetDeps);
     // Several accounts (docs/accounts.md): the operator's account API.
-    if (path === '/-/accounts' || path.startsWith('/-/accounts/')) return handleAccountsApi(req, path, { accounts, credentials, region: opts.region, clock, hostnames: opts.hostnames ?? [] });
+    if (path === '/-/accounts' || path.startsWith('/-/accounts/')) return handleAccountsApi(req, path, { accounts, credentials, region: opts.region, clock, hostnames: opts.hostnames ?? [], nonces: meta });
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
       return {

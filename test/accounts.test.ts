@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import RPCClient from '@alicloud/pop-core';
-import { rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
+import { rawRequest, v1Authorization, v1UrlParams, type RawResponse } from './helpers/raw-http.js';
 import { expectOssError } from './helpers/oss.js';
 import { denied, MSG, policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID as A, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -318,6 +318,45 @@ describe('several accounts on one server', () => {
     assert.equal((await call('DELETE', `accounts/${B}`, AK, SECRET)).status, 400);
     assert.equal((await call('DELETE', 'accounts/4000000000000004', AK, SECRET)).status, 200);
     assert.equal(await srv.accounts.get('4000000000000004'), null);
+  });
+
+  it('/-/accounts: a signed request is accepted once (a replayed POST or DELETE is refused, nothing changes); signed URLs are refused', async () => {
+    const signed = (method: string, key: string, body?: string, extra: Record<string, string> = {}): { method: string; path: string; headers: Record<string, string>; body?: string } => {
+      const headers: Record<string, string> = { date: new Date().toUTCString(), host: `127.0.0.1:${srv.port}`, ...extra };
+      if (body !== undefined) {
+        headers['content-md5'] = createHash('md5').update(body).digest('base64');
+        headers['content-type'] = 'application/json';
+      }
+      headers.authorization = v1Authorization({ method, bucket: '-', key, headers }, AK, SECRET).authorization;
+      return { method, path: `/-/${key}`, headers, ...(body !== undefined ? { body } : {}) };
+    };
+    const id = '4000000000000005';
+    const create = signed('POST', 'accounts', JSON.stringify({ accountId: id, name: 'once' }));
+    const first = await rawRequest(srv.port, create);
+    assert.equal(first.status, 200, first.body.toString());
+    const replayed = await rawRequest(srv.port, create);
+    assert.equal(replayed.status, 403, replayed.body.toString());
+    assert.match(replayed.body.toString(), /already used/);
+    const remove = signed('DELETE', `accounts/${id}`);
+    assert.equal((await rawRequest(srv.port, remove)).status, 200);
+    assert.equal(await srv.accounts.get(id), null);
+    // The captured create, replayed after the delete, does not bring the account back; the delete is spent too.
+    assert.equal((await rawRequest(srv.port, create)).status, 403);
+    assert.equal(await srv.accounts.get(id), null);
+    await srv.accounts.create({ accountId: id, name: 'made again' });
+    assert.equal((await rawRequest(srv.port, remove)).status, 403, 'a replayed DELETE is refused');
+    assert.notEqual(await srv.accounts.get(id), null);
+    // A new signature (another signed x-oss- header) is a new request.
+    assert.equal((await rawRequest(srv.port, signed('DELETE', `accounts/${id}`, undefined, { 'x-oss-nonce': 'second' }))).status, 200);
+    const list = signed('GET', 'accounts');
+    assert.equal((await rawRequest(srv.port, list)).status, 200);
+    assert.equal((await rawRequest(srv.port, list)).status, 403, 'a replayed GET too');
+    // A signed URL may stay valid for days: not taken.
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    const q = v1UrlParams({ method: 'GET', bucket: '-', key: 'accounts', headers: {} }, AK, SECRET, expires).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+    const url = await rawRequest(srv.port, { method: 'GET', path: `/-/accounts?${q}`, headers: { host: `127.0.0.1:${srv.port}` } });
+    assert.equal(url.status, 403, url.body.toString());
+    assert.match(url.body.toString(), /Authorization header only/);
   });
 
   it('an account holding something cannot be deleted; an empty one can, and its keys stop working', async () => {

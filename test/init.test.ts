@@ -364,8 +364,8 @@ buckets:
       [17, 'roles[0].trustPolicy.Statement[0].Effect', /must be "Allow" or "Deny"/],
       [20, 'policies[0].document', /cannot read .*missing\.json/],
       [22, 'buckets[0].name', /InvalidBucketName/],
-      [23, 'buckets[0].versioning', /not supported yet/],
-      [24, 'buckets[0].lifecycle', /not supported yet/],
+      [23, 'buckets[0].versioning', /must be Enabled or Suspended/],
+      [24, 'buckets[0].lifecycle', /must be a LifecycleConfiguration XML document/],
       [25, 'buckets[0].cors', /AllowedMethod "FETCH"/],
       [28, 'buckets[0].objects[0].file', /cannot read .*nothere\.txt/],
     ] as const;
@@ -458,6 +458,114 @@ buckets:
     cleanup.push(() => kill9(s2.child));
     const envClient = new OSS({ region: 'oss-cn-hangzhou', endpoint: s2.url, accessKeyId: AK, accessKeySecret: SECRET, timeout: 120_000 } as OSS.Options);
     await envClient.getBucketInfo('declared');
+  });
+});
+
+describe('buckets declare versioning, lifecycle rules, WORM and default encryption', () => {
+  const LIFECYCLE = '<LifecycleConfiguration><Rule><ID>old-logs</ID><Prefix>logs/</Prefix><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>';
+  const guarded = (worm: string, extra = ''): string => `version: 1
+buckets:
+  - name: guarded
+    versioning: Enabled
+    encryption:
+      algorithm: AES256
+    lifecycle: '${LIFECYCLE}'
+    worm:
+${worm}
+  - name: draft
+    worm:
+      days: 5
+${extra}`;
+  const locked30 = '      days: 30\n      locked: true';
+
+  it('applied through the services (as the OSS operations see them), re-applied without change, exported back identically', async () => {
+    const dir = await stateDir({ 'alunite.yaml': guarded(locked30) });
+    const data = await tmp();
+    const init = join(dir, 'alunite.yaml');
+    let srv = await serverOn(data, { init });
+    const c = oss(srv, AK, SECRET);
+    const raw = c as unknown as { getBucketVersioning(b: string): Promise<{ versionStatus: string }>; getBucketWorm(b: string): Promise<{ state: string; days: string }>; getBucketEncryption(b: string): Promise<{ encryption: { SSEAlgorithm: string } }>; getBucketLifecycle(b: string): Promise<{ rules: Array<{ id: string; prefix: string }> }> };
+    assert.equal((await raw.getBucketVersioning('guarded')).versionStatus, 'Enabled');
+    const worm = await raw.getBucketWorm('guarded');
+    assert.equal(worm.state, 'Locked');
+    assert.equal(String(worm.days), '30');
+    assert.equal((await raw.getBucketEncryption('guarded')).encryption.SSEAlgorithm, 'AES256');
+    assert.deepEqual((await raw.getBucketLifecycle('guarded')).rules.map((r) => [r.id, r.prefix]), [['old-logs', 'logs/']]);
+    assert.equal((await raw.getBucketWorm('draft')).state, 'InProgress');
+    const state = await currentState(srv) as Body;
+    const g = state.buckets.find((b: Body) => b.name === 'guarded');
+    assert.equal(g.versioning, 'Enabled');
+    assert.deepEqual(g.worm, { days: 30, locked: true });
+    assert.deepEqual(g.encryption, { algorithm: 'AES256' });
+    assert.match(g.lifecycle, /<ID>old-logs<\/ID>/);
+    assert.deepEqual(state.buckets.find((b: Body) => b.name === 'draft').worm, { days: 5, locked: false });
+    await srv.close();
+    // Re-applied: nothing changes (same WORM ids, same export).
+    srv = await serverOn(data, { init });
+    cleanup.push(() => srv.close());
+    assert.deepEqual(await currentState(srv), state);
+    // The export applied onto a fresh server gives the same state again.
+    const { exportYaml } = await import('../src/init/export.js');
+    const file = join(await tmp(), 'exported.yaml');
+    await writeFile(file, exportYaml(state, true));
+    const fresh = await serverOn(await tmp(), { init: file });
+    cleanup.push(() => fresh.close());
+    assert.deepEqual(await currentState(fresh), state);
+  });
+
+  it('a locked WORM cannot be loosened (unlocked or fewer days: refused, policy unchanged); more days extend it', async () => {
+    const dir = await stateDir({ 'alunite.yaml': guarded(locked30) });
+    const data = await tmp();
+    const init = join(dir, 'alunite.yaml');
+    const srv = await serverOn(data, { init });
+    await srv.close();
+    for (const worm of ['      days: 30\n      locked: false', '      days: 10\n      locked: true']) {
+      await writeFile(init, guarded(worm));
+      await assert.rejects(serverOn(data, { init }), /WORM policy of bucket guarded is locked/);
+    }
+    await writeFile(init, guarded(locked30));
+    const same = await serverOn(data, { init });
+    assert.deepEqual(((await currentState(same)) as Body).buckets.find((b: Body) => b.name === 'guarded').worm, { days: 30, locked: true }, 'the refused applies changed nothing');
+    await same.close();
+    await writeFile(init, guarded('      days: 40\n      locked: true'));
+    const again = await serverOn(data, { init });
+    cleanup.push(() => again.close());
+    const g = ((await currentState(again)) as Body).buckets.find((b: Body) => b.name === 'guarded');
+    assert.deepEqual(g.worm, { days: 40, locked: true });
+  });
+
+  it('bad values are refused with the operations\' own checks, each naming its field', async () => {
+    const bad = guarded('      days: 0', `  - name: wrong
+    versioning: On
+    lifecycle: '<LifecycleConfiguration><Rule><ID>x</ID><Prefix>a/</Prefix><Status>Enabled</Status></Rule></LifecycleConfiguration>'
+    encryption:
+      algorithm: DES
+  - name: wrong2
+    lifecycle: 'not xml'
+    encryption:
+      algorithm: AES256
+      kmsKeyId: some-key
+    worm: 7
+`);
+    const dir = await stateDir({ 'alunite.yaml': bad });
+    const { loadState } = await import('../src/init/load.js');
+    const err = (() => {
+      try {
+        loadState(join(dir, 'alunite.yaml'));
+      } catch (e) {
+        return e as { faults: Array<{ field: string; message: string }> };
+      }
+      return null;
+    })();
+    assert.ok(err, 'the file is refused');
+    const byField = new Map(err.faults.map((f) => [f.field, f.message]));
+    assert.match(byField.get('buckets[0].worm.days') ?? '', /RetentionPeriodInDays must be between 1 and 25550/);
+    assert.match(byField.get('buckets[2].versioning') ?? '', /InvalidArgument: The versioning status must be Enabled or Suspended/);
+    assert.match(byField.get('buckets[2].lifecycle') ?? '', /MalformedXML.*must contain Expiration/, 'a rule without an action');
+    assert.match(byField.get('buckets[2].encryption') ?? '', /InvalidEncryptionAlgorithmError/);
+    assert.match(byField.get('buckets[3].lifecycle') ?? '', /MalformedXML/);
+    assert.match(byField.get('buckets[3].encryption') ?? '', /KMSMasterKeyID is not applicable/);
+    assert.match(byField.get('buckets[3].worm') ?? '', /must be a mapping/);
   });
 });
 

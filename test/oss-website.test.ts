@@ -248,25 +248,39 @@ describe('serving a website to anonymous GET/HEAD', () => {
     assert.equal(bare.err?.Code, 'NoSuchKey', 'no error document: the OSS error');
   });
 
-  it('objects are authorized as GetObject: a private page or private index is AccessDenied, never the error document', async () => {
-    await setSite(index(true) + errorDoc());
-    const secret = await get(srv.port, B, 'secret.html');
-    assert.equal(secret.status, 403);
-    assert.equal(secret.err?.Code, 'AccessDenied');
-    const priv = await get(srv.port, B, 'priv/');
-    assert.equal(priv.status, 403);
-    assert.equal(priv.err?.Code, 'AccessDenied');
+  it('a private object in a readable bucket is AccessDenied as on OSS; Type 0 does not redirect to a key/ the visitor may not read', async () => {
+    await c.put('hidden/', Buffer.from(''), { headers: { 'x-oss-object-acl': 'private' } });
+    await setSite(index(true, 0) + errorDoc());
+    for (const key of ['secret.html', 'priv/']) {
+      const r = await get(srv.port, B, key);
+      assert.equal(r.status, 403, key);
+      assert.equal(r.err?.Code, 'AccessDenied', key);
+    }
+    const probe = await get(srv.port, B, 'hidden');
+    assert.equal(probe.status, 404, 'Type 0 does not redirect to a "key/" the caller may not read');
+    assert.equal(probe.text, 'error page');
+    const absent = await get(srv.port, B, 'nohidden');
+    assert.equal(absent.status, probe.status, 'Type 0: private key/ vs missing key/');
+    assert.equal(absent.text, probe.text, 'Type 0: private key/ vs missing key/');
+    assert.equal((await get(srv.port, B, 'sub')).status, 302, 'a readable key/ still redirects');
+    const headSecret = await send(srv.port, { method: 'HEAD', bucket: B, key: 'secret.html', anonymous: true });
+    assert.equal(headSecret.status, 403);
     const signed = await send(srv.port, { method: 'GET', bucket: B, key: 'secret.html' });
     assert.equal(signed.text, 'secret', 'the owner still reads it');
   });
 
-  it('a private bucket serves nothing anonymously', async () => {
+  it('a private bucket serves nothing anonymously: existing and missing keys are both AccessDenied', async () => {
     await c.putBucketACL(B, 'private');
     try {
-      await setSite(index(false) + errorDoc());
+      await setSite(index(true, 0) + errorDoc());
       const root = await get(srv.port, B, null);
       assert.equal(root.status, 403);
       assert.equal(root.err?.Code, 'AccessDenied');
+      for (const key of ['page.html', 'secret.html', 'absent.html', 'sub', 'hidden', 'nohidden', 'docs/', 'absent/']) {
+        const r = await get(srv.port, B, key);
+        assert.equal(r.status, 403, key);
+        assert.equal(r.err?.Code, 'AccessDenied', key);
+      }
     } finally {
       await c.putBucketACL(B, 'public-read');
     }

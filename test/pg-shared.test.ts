@@ -2,7 +2,7 @@
 // processes would run: the database decides conditional-write races, RPC nonces are shared, and an
 // identity or bucket change made through one server is enforced by the other on the next request.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { rpcSignature, rpcStringToSign } from '../src/rpc/signature.js';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
 import { expectOssError } from './helpers/oss.js';
 import { testPostgres } from './helpers/postgres.js';
-import { rawRequest } from './helpers/raw-http.js';
+import { rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { denied, MSG, policyDoc, Ram } from './helpers/ram.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
@@ -133,6 +133,18 @@ describe('two servers sharing one PostgreSQL database', () => {
     const replayed = await rawRequest(b.port, { method: 'GET', path, headers: { host: `127.0.0.1:${b.port}` } });
     assert.equal(replayed.status, 400);
     assert.equal((JSON.parse(replayed.body.toString()) as { Code: string }).Code, 'SignatureNonceUsed');
+  });
+
+  it('a signed /-/accounts request used on one server is refused on the other (replay)', async () => {
+    const body = JSON.stringify({ accountId: '4000000000000007', name: 'shared once' });
+    const headers: Record<string, string> = { date: new Date().toUTCString(), host: '127.0.0.1', 'content-type': 'application/json', 'content-md5': createHash('md5').update(body).digest('base64') };
+    headers.authorization = v1Authorization({ method: 'POST', bucket: '-', key: 'accounts', headers }, AK, SECRET).authorization;
+    const first = await rawRequest(a.port, { method: 'POST', path: '/-/accounts', headers, body });
+    assert.equal(first.status, 200, first.body.toString());
+    await a.accounts.delete('4000000000000007');
+    const replay = await rawRequest(b.port, { method: 'POST', path: '/-/accounts', headers, body });
+    assert.equal(replay.status, 403, replay.body.toString());
+    assert.equal(await b.accounts.get('4000000000000007'), null);
   });
 
   it('a RAM change made through one server is enforced by the other on the next request', async () => {

@@ -1,9 +1,11 @@
 // `/-/accounts`: the operator's HTTP API for accounts (docs/accounts.md), signed with the default account's root
 // AccessKey like `POST /-/reset` (OSS V1/V4 over bucket `-`, key `accounts[/<id>]`). GET lists, POST creates
-// (a JSON body whose Content-MD5 is given and signed), DELETE /-/accounts/<id> deletes.
+// (a JSON body whose Content-MD5 is given and signed), DELETE /-/accounts/<id> deletes. Each signed request
+// is accepted once: its signature is claimed as a nonce in the metadata store, so a captured request cannot be
+// replayed within its 15-minute window, from any process sharing the store.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { authenticate } from '../auth/authenticate.js';
+import { authenticate, MAX_SKEW_MS } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
@@ -17,6 +19,8 @@ export interface AccountsApiDeps {
   region: string;
   clock: Clock;
   hostnames: readonly string[];
+  /** Where used signatures are claimed (the identity store's replay table, shared by every process). */
+  nonces: { claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean> };
 }
 
 const MAX_BODY = 4096;
@@ -57,6 +61,24 @@ function newAccountOf(body: Buffer): NewAccount {
   return out;
 }
 
+/**
+ * Refuses a signed request seen before. Only header signatures are taken: their request time must lie
+ * within 15 minutes of the server's clock, so a claim is kept for twice that and then forgotten (a URL
+ * signature may stay valid for days). The claim is the signature itself, so two requests differ when
+ * their method, path, time, Content-MD5 or signed x-oss- headers differ.
+ */
+async function claimOnce(req: IncomingMessage, method: string, deps: AccountsApiDeps): Promise<void> {
+  const authorization = req.headers.authorization;
+  if ((method !== 'v1' && method !== 'v2' && method !== 'v4') || authorization === undefined) {
+    throw new AppError('AccessDenied', 'The accounts API takes a signature in the Authorization header only (not a signed URL).');
+  }
+  const now = deps.clock();
+  const nonce = `accounts-api\n${createHash('sha256').update(authorization).digest('hex')}`;
+  if (!(await deps.nonces.claimNonce(nonce, now + 2 * MAX_SKEW_MS + 1000, now))) {
+    throw new AppError('AccessDenied', 'This signed request was already used: each accounts API request is accepted once. Sign a new one (a later Date, or another signed x-oss- header).');
+  }
+}
+
 export async function handleAccountsApi(req: IncomingMessage, path: string, deps: AccountsApiDeps): Promise<OssResponse> {
   const method = req.method ?? 'GET';
   const rawUrl = req.url ?? '/';
@@ -69,6 +91,7 @@ export async function handleAccountsApi(req: IncomingMessage, path: string, deps
   if (auth.principal.type !== 'root' || auth.principal.accountId !== deps.accounts.defaultAccountId) {
     throw new AppError('AccessDenied', 'Only the server\'s own account root AccessKey can manage accounts.');
   }
+  await claimOnce(req, auth.method, deps);
   const id = path.startsWith('/-/accounts/') ? path.slice('/-/accounts/'.length) : null;
   try {
     if (id === null && method === 'GET') return json(200, { accounts: (await deps.accounts.list()).map(info) });

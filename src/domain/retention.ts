@@ -68,7 +68,7 @@ export function isProtected(ctx: Pick<DomainContext, 'clock' | 'timing'>, bucket
   return protectedUntil(bucket, obj, ctx.clock(), timingOf(ctx).retentionDayMs) !== null;
 }
 
-function parseDays(raw: string | undefined): number {
+export function parseDays(raw: string | undefined): number {
   if (raw === undefined) {
     throw new AppError('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.', { ErrorDetail: 'RetentionPeriodInDays is required.' }, '0027-00000004');
   }
@@ -90,7 +90,8 @@ const noSuchId = (wormId: string): AppError => new AppError('NoSuchWORMConfigura
 export class RetentionService {
   constructor(private readonly ctx: DomainContext) {}
 
-  private get dayMs(): number {
+  /** How long a retention "day" is (tests shorten it). */
+  get dayMs(): number {
     return timingOf(this.ctx).retentionDayMs;
   }
 

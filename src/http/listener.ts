@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { authenticate } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AccessDeniedError, authorize, type AuthzDeps } from '../authz/authorize.js';
+import { asIfMissing } from '../authz/as-missing.js';
 import { signedBody } from '../domain/ingest.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
@@ -228,13 +229,29 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           rawQuery,
           origin: { protocol: facts.secureTransport ? 'https' : 'http', host: headers.host ?? '', bucketPath: address.style === 'virtual-hosted' ? '/' : `/${bucket}/` },
         }, {
-          fetch: (key) => {
+          fetch: async (key) => {
             assertObjectKey(key);
             const read = method === 'HEAD' ? 'HeadObject' : 'GetObject';
             rec.operation = read; // what was served (a website `GET /` is not a listing)
-            return run({ name: read, bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] });
+            const asRead: Operation = { name: read, bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] };
+            // Decided first as if the key were missing (docs/website.md): where a missing key is refused (a
+            // private bucket) every key is, existing or not. A private object in a readable bucket is then
+            // AccessDenied, as OSS answers it (its existence is no secret there: the bucket can be listed).
+            await authorize(auth.principal, asRead, asIfMissing(deps.authz, bucket, key), facts, asRead.checks, rec);
+            return run(asRead);
           },
-          exists: async (key) => (await deps.authz.getObject(bucket, key)) !== null,
+          // Type 0's `key/` check: an object the caller may not read counts as missing.
+          exists: async (key) => {
+            if ((await deps.authz.getObject(bucket, key)) === null) return false;
+            const probe: Operation = { name: 'GetObject', bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] };
+            return authorize(auth.principal, probe, deps.authz, facts).then(
+              () => true,
+              (err: unknown) => {
+                if (err instanceof AccessDeniedError) return false;
+                throw err;
+              },
+            );
+          },
         });
       } else {
         response = await run(op);

@@ -17,6 +17,8 @@ import type { AccountRegistry } from '../accounts/registry.js';
 import { applyDeclaredAccounts } from './accounts.js';
 import type { ImsService } from '../ims/service.js';
 import { applyProviders } from './providers.js';
+import { applyBucketConfigs, type BucketConfigServices } from './bucket-configs.js';
+import { canonicalJson } from './canonical-json.js';
 
 export interface ApplyDeps {
   ram: RamService;
@@ -30,6 +32,8 @@ export interface ApplyDeps {
   accounts?: AccountRegistry;
   /** The account's IMS identity providers (`oidcProviders:`, `samlProviders:`); without it they are not applied or exported. */
   ims?: ImsService;
+  /** Buckets' lifecycle, WORM and encryption (init/bucket-configs.ts); without them those cannot be applied. */
+  bucketConfigs?: BucketConfigServices;
 }
 
 /** What an apply changed, one line per change (`created user ci`, `updated bucket photos: acl`…). */
@@ -37,21 +41,7 @@ export interface ApplyResult {
   changes: string[];
 }
 
-/** JSON with object keys sorted, so documents that differ only in key order compare equal. */
-export function canonicalJson(text: string): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v !== null && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
-    }
-    return v;
-  };
-  try {
-    return JSON.stringify(sort(JSON.parse(text)));
-  } catch {
-    return text;
-  }
-}
+export { canonicalJson } from './canonical-json.js';
 
 const sameCors = (a: CorsConfig | null, b: CorsConfig): boolean => a !== null && canonicalJson(JSON.stringify(a)) === canonicalJson(JSON.stringify(b));
 
@@ -243,6 +233,10 @@ export async function applyState(state: InitState, deps: ApplyDeps): Promise<App
         await deps.buckets.putCors(b.name, b.cors);
         changes.push(`updated bucket ${b.name}: cors`);
       }
+      changes.push(...(await applyBucketConfigs(current, b, {
+        ...(deps.bucketConfigs !== undefined ? { services: deps.bucketConfigs } : {}),
+        putVersioning: (name, status) => deps.buckets.putVersioning(name, status),
+      })));
     });
     for (const o of b.objects) {
       await step(o.at, async () => {

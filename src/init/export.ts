@@ -7,6 +7,8 @@ import type { RamCaller } from '../ram/service.js';
 import type { ApplyDeps } from './apply.js';
 import { exportProviders } from './providers.js';
 import { exportOtherAccounts } from './accounts.js';
+import { exportBucketConfigs } from './bucket-configs.js';
+import { DAY_MS } from '../domain/lifecycle-service.js';
 
 /** What an export reads through: the same services and store an apply writes through. */
 export type ExportDeps = ApplyDeps;
@@ -117,6 +119,8 @@ export async function exportState(deps: ExportDeps, opts: ExportOptions): Promis
       const bucket: Doc = { name: b.name, acl: b.acl, storageClass: b.storageClass, redundancyType: b.redundancyType };
       if (b.policy !== null) bucket.policy = parseJson(b.policy);
       if (b.cors !== null) bucket.cors = b.cors;
+      const record = await deps.meta.getBucket(b.name);
+      if (record !== null) Object.assign(bucket, exportBucketConfigs(record, Date.now(), deps.bucketConfigs?.retention.dayMs ?? DAY_MS));
       if (opts.objectsDir !== undefined) {
         const objects: Doc[] = [];
         let marker = '';

@@ -14,6 +14,7 @@ import { checkField, MAX_SESSION_DURATION, MIN_SESSION_DURATION, type NamedField
 import { systemPolicy } from '../ram/system-policies.js';
 import { checkProviders } from './providers.js';
 import { checkAccounts } from './accounts.js';
+import { BUCKET_CONFIG_FIELDS, readBucketConfigs } from './bucket-configs.js';
 import {
   InitFileError,
   type DeclaredAccessKey,
@@ -34,10 +35,7 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 type Obj = { [k: string]: Json };
 
 /** Bucket features the state file will declare once the server has them. */
-const NOT_SUPPORTED_YET: Record<string, string> = {
-  versioning: 'bucket versioning (PutBucketVersioning)',
-  lifecycle: 'lifecycle rules (PutBucketLifecycle)',
-};
+const NOT_SUPPORTED_YET: Record<string, string> = {};
 
 const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain', '.html': 'text/html', '.htm': 'text/html', '.css': 'text/css', '.js': 'application/javascript',
@@ -453,7 +451,7 @@ function check(c: Checker, root: Json): InitState {
   const bucketNames = new Set<string>();
   c.list(top.buckets, ['buckets']).forEach((v, i) => {
     const path = ['buckets', i];
-    const o = c.object(v, path, ['name', 'acl', 'storageClass', 'redundancyType', 'policy', 'cors', 'objects'], 'a bucket');
+    const o = c.object(v, path, ['name', 'acl', 'storageClass', 'redundancyType', 'policy', 'cors', 'objects', ...BUCKET_CONFIG_FIELDS], 'a bucket');
     if (!o) return;
     const name = c.string(o.name, [...path, 'name'], { required: true });
     if (name !== undefined) {
@@ -487,6 +485,8 @@ function check(c: Checker, root: Json): InitState {
       const cors = checkCors(c, o.cors, [...path, 'cors']);
       if (cors) bucket.cors = cors;
     }
+    // Versioning, lifecycle, WORM, encryption: the OSS operations' own checks (init/bucket-configs.ts).
+    Object.assign(bucket, readBucketConfigs(o, (field, message) => c.fault([...path, ...field.split('.')], message)));
     const keys = new Set<string>();
     c.list(o.objects, [...path, 'objects']).forEach((ov, j) => {
       const op = [...path, 'objects', j];

@@ -3,6 +3,7 @@
 import type { CorsConfig } from '../domain/model.js';
 import type { AccessKeyStatus, PolicyType } from '../ram/model.js';
 import type { DeclaredOidcProvider, DeclaredSamlProvider } from './providers.js';
+import type { DeclaredBucketConfigs } from './bucket-configs.js';
 
 /** Where a declaration is in the file, for errors found while applying it. */
 export interface Where {
@@ -72,7 +73,8 @@ export interface DeclaredObject {
   at: Where;
 }
 
-export interface DeclaredBucket {
+/** Versioning, lifecycle, WORM and encryption come from DeclaredBucketConfigs (init/bucket-configs.ts). */
+export interface DeclaredBucket extends DeclaredBucketConfigs {
   name: string;
   acl?: string;
   storageClass?: string;

@@ -1,4 +1,4 @@
-import { AppError, invalidArgument } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import {
   TRANSITION_CLASSES,
   type LifecycleConfig,
@@ -10,65 +10,22 @@ import {
   type TransitionClass,
   type TransitionOptions,
 } from '../domain/lifecycle.js';
-import { el, many, parseXmlBody, type XmlChild, type XmlNode } from './xml.js';
+import { el, parseXmlBody, type XmlChild, type XmlNode } from './xml.js';
+import { childBool, childElement, childElements, childInt, childTextOnce, INTEGER_TEXT, malformedXml, type XmlElement } from './xml-reader.js';
 
 // The LifecycleConfiguration XML of PutBucketLifecycle / GetBucketLifecycle ⇄ the domain's LifecycleConfig.
 // Structure faults (an element where text belongs, a repeated single element, a bad boolean) are
 // MalformedXML here; the rules' meaning is checked by domain/lifecycle.ts validateLifecycle.
 
-type Node = Record<string, unknown>;
+type Node = XmlElement;
 
-const malformed = (detail: string): AppError => new AppError('MalformedXML', undefined, { ErrorDetail: detail });
-
-function isNode(v: unknown): v is Node {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A child that may occur at most once. */
-function single(parent: Node, name: string): unknown {
-  const v = parent[name];
-  if (Array.isArray(v)) throw malformed(`${name} may occur only once here.`);
-  return v;
-}
-
-/** The text of a child that may occur at most once (an element with children is malformed). */
-function textOf(parent: Node, name: string): string | undefined {
-  const v = single(parent, name);
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw malformed(`${name} must be text.`);
-  return v;
-}
-
-function containerOf(parent: Node, name: string): Node | undefined {
-  const v = single(parent, name);
-  if (v === undefined) return undefined;
-  if (v === '') return Object.create(null) as Node; // <Expiration></Expiration>: present, empty
-  if (!isNode(v)) throw malformed(`${name} must contain elements.`);
-  return v;
-}
-
-function containers(parent: Node, name: string): Node[] {
-  return many(parent[name]).map((v) => {
-    if (v === '') return Object.create(null) as Node;
-    if (!isNode(v)) throw malformed(`${name} must contain elements.`);
-    return v;
-  });
-}
-
-function boolOf(parent: Node, name: string): boolean | undefined {
-  const t = textOf(parent, name)?.trim();
-  if (t === undefined) return undefined;
-  if (t === 'true') return true;
-  if (t === 'false') return false;
-  throw malformed(`${name} must be true or false.`);
-}
-
-function intOf(parent: Node, name: string): number | undefined {
-  const t = textOf(parent, name)?.trim();
-  if (t === undefined) return undefined;
-  if (!/^-?\d{1,15}$/.test(t)) throw invalidArgument(`${name} must be a positive integer.`, name, t);
-  return Number(t);
-}
+const malformed = malformedXml;
+const textOf = (parent: Node, name: string): string | undefined => childTextOnce(parent, name);
+const containerOf = childElement;
+const containers = (parent: Node, name: string): Node[] => childElements(parent, name);
+const boolOf = (parent: Node, name: string): boolean | undefined => childBool(parent, name, 'MalformedXML');
+const intOf = (parent: Node, name: string): number | undefined =>
+  childInt(parent, name, INTEGER_TEXT, (t) => invalidArgument(`${name} must be a positive integer.`, name, t));
 
 function tagOf(node: Node): LifecycleTag {
   const key = textOf(node, 'Key');

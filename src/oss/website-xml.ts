@@ -2,64 +2,21 @@ import { AppError, invalidArgument } from '../errors.js';
 import type { IncludeHeader, RedirectType, RoutingCondition, RoutingRedirect, RoutingRule, WebsiteConfig } from '../domain/website.js';
 import { WEBSITE_LIMITS } from '../domain/website.js';
 import { el, many, parseXmlBody, type XmlChild, type XmlNode } from './xml.js';
+import { childBool, childElement, childElements, childInt, childTextOnce, malformedXml, type XmlElement } from './xml-reader.js';
 
 // The WebsiteConfiguration XML of PutBucketWebsite / GetBucketWebsite ⇄ the domain's WebsiteConfig.
 // Structure faults (an element where text belongs, a repeated single element, a bad boolean or number)
 // are MalformedXML / InvalidArgument here; the meaning is checked by domain/website.ts validateWebsite.
 
-type Node = Record<string, unknown>;
+type Node = XmlElement;
 
-const malformed = (detail: string): AppError => new AppError('MalformedXML', undefined, { ErrorDetail: detail });
-
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function single(parent: Node, name: string): unknown {
-  const v = parent[name];
-  if (Array.isArray(v)) throw malformed(`${name} may occur only once here.`);
-  return v;
-}
-
-function textOf(parent: Node, name: string): string | undefined {
-  const v = single(parent, name);
-  if (v === undefined) return undefined;
-  if (isNode(v) && Object.keys(v).length === 0) return '';
-  if (typeof v !== 'string') throw malformed(`${name} must be text.`);
-  if (v.length > WEBSITE_LIMITS.maxTextLength * 4) throw malformed(`${name} is too long.`);
-  return v;
-}
-
-function containerOf(parent: Node, name: string): Node | undefined {
-  const v = single(parent, name);
-  if (v === undefined) return undefined;
-  if (v === '') return Object.create(null) as Node;
-  if (!isNode(v)) throw malformed(`${name} must contain elements.`);
-  return v;
-}
-
-function containers(parent: Node, name: string, max: number): Node[] {
-  const list = many(parent[name]);
-  if (list.length > max) throw invalidArgument(`At most ${max} ${name} elements are allowed.`, name, String(list.length));
-  return list.map((v) => {
-    if (v === '') return Object.create(null) as Node;
-    if (!isNode(v)) throw malformed(`${name} must contain elements.`);
-    return v;
-  });
-}
-
-function boolOf(parent: Node, name: string): boolean | undefined {
-  const t = textOf(parent, name)?.trim();
-  if (t === undefined) return undefined;
-  if (t === 'true') return true;
-  if (t === 'false') return false;
-  throw invalidArgument(`${name} must be true or false.`, name, t.slice(0, 64));
-}
-
-function intOf(parent: Node, name: string): number | undefined {
-  const t = textOf(parent, name)?.trim();
-  if (t === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(t)) throw invalidArgument(`${name} is Invalid`, name, t.slice(0, 64));
-  return Number(t);
-}
+const malformed = malformedXml;
+const textOf = (parent: Node, name: string): string | undefined => childTextOnce(parent, name, WEBSITE_LIMITS.maxTextLength * 4);
+const containerOf = childElement;
+const containers = childElements;
+const boolOf = (parent: Node, name: string): boolean | undefined => childBool(parent, name, 'InvalidArgument', WEBSITE_LIMITS.maxTextLength * 4);
+const intOf = (parent: Node, name: string): number | undefined =>
+  childInt(parent, name, /^\d{1,9}$/, (t) => invalidArgument(`${name} is Invalid`, name, t.slice(0, 64)), WEBSITE_LIMITS.maxTextLength * 4);
 
 /** Keeps only the elements a parent may hold: an unknown one is MalformedXML, never silently dropped. */
 function onlyKnown(node: Node, where: string, known: readonly string[], allow?: (name: string) => boolean): void {

@@ -12,7 +12,8 @@ import type { Operation } from './operations.js';
 // configuration: `GET /` (otherwise ListObjects) and GET/HEAD of an object. Signed requests are never
 // website requests (a signed `GET /` lists the bucket, as OSS documents). Every object served is read
 // through `fetch`, i.e. the normal GetObject/HeadObject authorization and handler: a private index page
-// is not served to anonymous readers.
+// is not served to anonymous readers, and `fetch`/`exists` answer an object the caller may not read as a
+// missing key would be answered (NoSuchKey, or AccessDenied where a missing key is refused too).
 
 /** Whether the request could be a website request (checked first, without any lookup: signed requests stop here). */
 export function mayBeWebsiteRequest(op: Operation, principal: Principal, query: ReadonlyMap<string, string>): boolean {
@@ -38,7 +39,7 @@ export interface WebsiteInput {
 export interface WebsiteDeps {
   /** GetObject (HeadObject for HEAD) of `key`, authorized as that operation; throws its AppError. */
   fetch(key: string): Promise<OssResponse>;
-  /** Whether `key` exists (Type 0's `key/` check). */
+  /** Whether `key` exists and the caller may read it (Type 0's `key/` check). */
   exists(key: string): Promise<boolean>;
 }
 
@@ -114,7 +115,7 @@ async function firstRule(config: WebsiteConfig, input: WebsiteInput, deps: Websi
  * Serves a website request, in the order OSS documents: routing rules without an error condition, then the
  * key (the index document for `/` and, with SupportSubDir, for `dir/`), then for a 404 the SupportSubDir
  * Type handling, the rules on that error code, and the error document served with its HttpStatus.
- * Errors other than 404 (AccessDenied on a private page, …) are answered as they are.
+ * Errors other than 404 (AccessDenied in a bucket a missing key is refused in, …) are answered as they are.
  */
 export async function serveWebsite(config: WebsiteConfig, input: WebsiteInput, deps: WebsiteDeps): Promise<OssResponse> {
   const early = await firstRule(config, input, deps, null);

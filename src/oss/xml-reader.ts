@@ -1,3 +1,5 @@
+import { AppError, invalidArgument } from '../errors.js';
+
 /**
  * A small, strict XML reader for request bodies (a few KiB of configuration or part lists).
  *
@@ -198,4 +200,77 @@ export function parseXml(doc: string): { root: string; value: XmlValue } {
   }
   if (pos < doc.length) fail('content after the root element');
   return { root: rootName, value: rootValue ?? '' };
+}
+
+// ---- Reading parsed request elements (the configuration readers: website, lifecycle, stored configurations) ----
+
+/** A parsed element with child elements: child name → its value, or the list of values when it repeats. */
+export type XmlElement = Record<string, unknown>;
+
+export const malformedXml = (detail: string): AppError => new AppError('MalformedXML', undefined, { ErrorDetail: detail });
+
+export const isXmlElement = (v: unknown): v is XmlElement => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Integer and decimal text as OSS configurations take them (at most 15 digits, so exact as numbers). */
+export const INTEGER_TEXT = /^-?\d{1,15}$/;
+export const NUMBER_TEXT = /^-?\d{1,15}(\.\d{1,15})?$/;
+
+/** `true` / `false`, else undefined. */
+export function boolText(t: string): boolean | undefined {
+  return t === 'true' ? true : t === 'false' ? false : undefined;
+}
+
+/** A child that may occur at most once (repeated: MalformedXML). */
+export function singleChild(parent: XmlElement, name: string): unknown {
+  const v = parent[name];
+  if (Array.isArray(v)) throw malformedXml(`${name} may occur only once here.`);
+  return v;
+}
+
+/** The text of a child that may occur at most once; an element with children where text belongs, or text over `maxLength`, is MalformedXML. */
+export function childTextOnce(parent: XmlElement, name: string, maxLength = Number.POSITIVE_INFINITY): string | undefined {
+  const v = singleChild(parent, name);
+  if (v === undefined) return undefined;
+  if (isXmlElement(v) && Object.keys(v).length === 0) return '';
+  if (typeof v !== 'string') throw malformedXml(`${name} must be text.`);
+  if (v.length > maxLength) throw malformedXml(`${name} is too long.`);
+  return v;
+}
+
+/** A child element that may occur at most once; an empty one (`<Expiration></Expiration>`) is present and empty. */
+export function childElement(parent: XmlElement, name: string): XmlElement | undefined {
+  const v = singleChild(parent, name);
+  if (v === undefined) return undefined;
+  if (v === '') return Object.create(null) as XmlElement;
+  if (!isXmlElement(v)) throw malformedXml(`${name} must contain elements.`);
+  return v;
+}
+
+/** A child element that may repeat, as a list (empty when absent); more than `max` is InvalidArgument. */
+export function childElements(parent: XmlElement, name: string, max = Number.POSITIVE_INFINITY): XmlElement[] {
+  const v = parent[name];
+  const list = v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+  if (list.length > max) throw invalidArgument(`At most ${max} ${name} elements are allowed.`, name, String(list.length));
+  return list.map((item: unknown) => {
+    if (item === '') return Object.create(null) as XmlElement;
+    if (!isXmlElement(item)) throw malformedXml(`${name} must contain elements.`);
+    return item;
+  });
+}
+
+/** A boolean child (trimmed `true`/`false`); other text is `invalid` (MalformedXML or InvalidArgument naming it). */
+export function childBool(parent: XmlElement, name: string, invalid: 'MalformedXML' | 'InvalidArgument', maxLength?: number): boolean | undefined {
+  const t = childTextOnce(parent, name, maxLength)?.trim();
+  if (t === undefined) return undefined;
+  const b = boolText(t);
+  if (b !== undefined) return b;
+  throw invalid === 'MalformedXML' ? malformedXml(`${name} must be true or false.`) : invalidArgument(`${name} must be true or false.`, name, t.slice(0, 64));
+}
+
+/** An integer child (trimmed text matching `pattern`); other text is what `invalid` makes of it. */
+export function childInt(parent: XmlElement, name: string, pattern: RegExp, invalid: (text: string) => AppError, maxLength?: number): number | undefined {
+  const t = childTextOnce(parent, name, maxLength)?.trim();
+  if (t === undefined) return undefined;
+  if (!pattern.test(t)) throw invalid(t);
+  return Number(t);
 }

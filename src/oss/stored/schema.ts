@@ -1,5 +1,6 @@
-import { AppError, invalidArgument } from '../../errors.js';
-import { el, parseXmlBody, type XmlNode } from '../xml.js';
+import { invalidArgument } from '../../errors.js';
+import { el, many, parseXmlBody, type XmlNode } from '../xml.js';
+import { boolText, INTEGER_TEXT, malformedXml, NUMBER_TEXT } from '../xml-reader.js';
 import type { SchemaNode } from './schemas.js';
 
 // Request bodies of stored configurations are checked against the published schema (scripts/gen-oss-stored.mjs):
@@ -28,7 +29,7 @@ export interface Bounds {
 const DEFAULT_MAX_ITEMS = 1000;
 const DEFAULT_MAX_LENGTH = 4096;
 
-const malformed = (detail: string): AppError => new AppError('MalformedXML', undefined, { ErrorDetail: detail });
+const malformed = malformedXml;
 
 function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw: string, path: string, bounds: Bounds): string {
   const max = bounds.maxLength?.[path] ?? DEFAULT_MAX_LENGTH;
@@ -36,13 +37,13 @@ function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw:
   const v = node.t === 's' ? raw : raw.trim();
   switch (node.t) {
     case 'i':
-      if (!/^-?\d{1,15}$/.test(v)) throw invalidArgument(`${path} must be an integer.`, path, v);
+      if (!INTEGER_TEXT.test(v)) throw invalidArgument(`${path} must be an integer.`, path, v);
       break;
     case 'n':
-      if (!/^-?\d{1,15}(\.\d{1,15})?$/.test(v)) throw invalidArgument(`${path} must be a number.`, path, v);
+      if (!NUMBER_TEXT.test(v)) throw invalidArgument(`${path} must be a number.`, path, v);
       break;
     case 'b':
-      if (v !== 'true' && v !== 'false') throw invalidArgument(`${path} must be true or false.`, path, v);
+      if (boolText(v) === undefined) throw invalidArgument(`${path} must be true or false.`, path, v);
       break;
     default:
       break;
@@ -131,6 +132,5 @@ export function textOf(doc: Doc, name: string): string | undefined {
 
 /** A repeated child as a new list (empty when absent): stored values are shared and never changed in place. */
 export function listOf(doc: Doc, name: string): Array<string | Doc> {
-  const v = doc[name];
-  return v === undefined ? [] : Array.isArray(v) ? [...v] : [v];
+  return [...(many(doc[name]) as Array<string | Doc>)];
 }

@@ -214,8 +214,8 @@ export const PG_MIGRATIONS: string[] = [
   `INSERT INTO alunite_leases (name, holder, expires_at) VALUES ('lifecycle', '', '-infinity') ON CONFLICT (name) DO NOTHING;`,
   // 8: bucket statistics (GetBucketStat), kept by triggers in the transaction of every write that changes
   // them. Each server connection adds to its own rows (shard = its backend pid), so concurrent writers never
-  // wait on, or deadlock over, a shared counter row; a read sums the shards (PgStore.bucketStats folds those
-  // of connections that are gone).
+  // wait on, or deadlock over, a shared counter row; a read sums the shards (PgStore.foldBucketStats, run
+  // periodically, folds those of connections that are gone).
   `CREATE TABLE bucket_stats (
      bucket ${T} NOT NULL,
      kind ${T} NOT NULL,

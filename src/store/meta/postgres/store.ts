@@ -158,8 +158,9 @@ const SQL = {
  * Listings are range scans of the (bucket, key) primary key with keyset bounds, never OFFSET.
  */
 /** What `reset()` empties (replay nonces, leases, counters and the key-rotation history stay). */
-/** A bucket's statistics rows (one per kind, class and connection) beyond which a read folds those of gone connections. */
-const STAT_SHARDS_BEFORE_FOLD = 64;
+/** How often each process folds the statistics rows of gone connections (bucket_stats), and at most how many per run. */
+const STAT_FOLD_EVERY_MS = 60_000;
+const STAT_FOLD_MAX_ROWS = 10_000;
 
 const PG_RESET_TABLES = [
   'buckets', 'bucket_configs', 'objects', 'object_versions', 'uploads', 'parts', 'bucket_stats',
@@ -173,6 +174,23 @@ const PG_RESET_TABLES = [
 export class PostgresMetadataStore extends PgIdentityStore implements MetadataStore {
   private constructor(pool: pg.Pool) {
     super(pool);
+    // Maintenance off the request path: reads of GetBucketStat only sum, they never write.
+    this.statFolder = setInterval(() => {
+      if (this.folding) return;
+      this.folding = this.foldBucketStats().catch(() => 0).finally(() => {
+        this.folding = null;
+      });
+    }, STAT_FOLD_EVERY_MS);
+    this.statFolder.unref();
+  }
+
+  private readonly statFolder: NodeJS.Timeout;
+  private folding: Promise<number> | null = null;
+
+  override async close(): Promise<void> {
+    clearInterval(this.statFolder);
+    await this.folding;
+    await super.close();
   }
 
   /** Connects (a clear error when the URL is wrong or the server unreachable) and migrates. */
@@ -221,31 +239,38 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return rows.map(toBucket);
   }
 
+  /** The sum of the bucket's shards: a plain read (no row written or locked, whatever their number). */
   async bucketStats(bucket: string): Promise<BucketStatLine[]> {
-    const read = async (): Promise<{ lines: BucketStatLine[]; shards: number }> => {
-      const { rows } = await this.pool.query<{ kind: BucketStatLine['kind']; storage_class: string; count: string; bytes: string; billed: string; updated: string; shards: string }>(
-        `SELECT kind, storage_class, sum(count) AS count, sum(bytes) AS bytes, sum(billed) AS billed, max(updated) AS updated, count(*) AS shards
-           FROM bucket_stats WHERE bucket = $1 GROUP BY kind, storage_class`,
-        [bucket],
-      );
-      return {
-        lines: rows.map((r) => ({ kind: r.kind, storageClass: r.storage_class, count: Number(r.count), bytes: Number(r.bytes), billed: Number(r.billed), updated: Number(r.updated) })),
-        shards: rows.reduce((n, r) => n + Number(r.shards), 0),
-      };
-    };
-    const first = await read();
-    if (first.shards <= STAT_SHARDS_BEFORE_FOLD) return first.lines;
-    // Rows of connections that are gone are folded into shard 0 (live ones keep adding to their own rows,
-    // which this never locks), so a bucket's line count stays near the number of live connections.
-    await this.pool.query(
-      `WITH gone AS (DELETE FROM bucket_stats WHERE bucket = $1 AND shard > 1 AND shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL) RETURNING *)
-       INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
-         SELECT bucket, kind, storage_class, 0, sum(count), sum(bytes), sum(billed), max(updated) FROM gone GROUP BY bucket, kind, storage_class
-       ON CONFLICT (bucket, kind, storage_class, shard) DO UPDATE SET count = bucket_stats.count + excluded.count,
-         bytes = bucket_stats.bytes + excluded.bytes, billed = bucket_stats.billed + excluded.billed, updated = greatest(bucket_stats.updated, excluded.updated)`,
+    const { rows } = await this.pool.query<{ kind: BucketStatLine['kind']; storage_class: string; count: string; bytes: string; billed: string; updated: string }>(
+      `SELECT kind, storage_class, sum(count) AS count, sum(bytes) AS bytes, sum(billed) AS billed, max(updated) AS updated
+         FROM bucket_stats WHERE bucket = $1 GROUP BY kind, storage_class`,
       [bucket],
     );
-    return (await read()).lines;
+    return rows.map((r) => ({ kind: r.kind, storageClass: r.storage_class, count: Number(r.count), bytes: Number(r.bytes), billed: Number(r.billed), updated: Number(r.updated) }));
+  }
+
+  /**
+   * Folds the statistics rows of connections that are gone into shard 0 of their bucket, kind and class
+   * (live connections keep adding to their own rows, which this never touches), so the rows a read sums
+   * stay near the number of live connections. Exact: one statement moves what it deletes, and a fold
+   * racing another (from any process) finds the rows already moved. Run every minute by each process;
+   * at most `max` rows per run. Returns how many rows were folded.
+   */
+  async foldBucketStats(max = STAT_FOLD_MAX_ROWS): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM bucket_stats WHERE ctid IN (
+           SELECT ctid FROM bucket_stats WHERE shard > 1 AND shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL) LIMIT $1)
+         RETURNING *),
+       moved AS (
+         INSERT INTO bucket_stats (bucket, kind, storage_class, shard, count, bytes, billed, updated)
+           SELECT bucket, kind, storage_class, 0, sum(count), sum(bytes), sum(billed), max(updated) FROM gone GROUP BY bucket, kind, storage_class
+         ON CONFLICT (bucket, kind, storage_class, shard) DO UPDATE SET count = bucket_stats.count + excluded.count,
+           bytes = bucket_stats.bytes + excluded.bytes, billed = bucket_stats.billed + excluded.billed, updated = greatest(bucket_stats.updated, excluded.updated))
+       SELECT count(*) AS n FROM gone`,
+      [max],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   async countBuckets(owner: string): Promise<number> {
