@@ -320,7 +320,7 @@ describe('several accounts on one server', () => {
     assert.equal(await srv.accounts.get('4000000000000004'), null);
   });
 
-  it('/-/accounts: a signed request is accepted once (a replayed POST or DELETE is refused, nothing changes); signed URLs are refused', async () => {
+  it('/-/accounts: a signed change is accepted once (a replayed POST or DELETE is refused, nothing changes); signed URLs are refused', async () => {
     const signed = (method: string, key: string, body?: string, extra: Record<string, string> = {}): { method: string; path: string; headers: Record<string, string>; body?: string } => {
       const headers: Record<string, string> = { date: new Date().toUTCString(), host: `127.0.0.1:${srv.port}`, ...extra };
       if (body !== undefined) {
@@ -350,7 +350,7 @@ describe('several accounts on one server', () => {
     assert.equal((await rawRequest(srv.port, signed('DELETE', `accounts/${id}`, undefined, { 'x-oss-nonce': 'second' }))).status, 200);
     const list = signed('GET', 'accounts');
     assert.equal((await rawRequest(srv.port, list)).status, 200);
-    assert.equal((await rawRequest(srv.port, list)).status, 403, 'a replayed GET too');
+    assert.equal((await rawRequest(srv.port, list)).status, 200, 'a listing changes nothing: the same signed GET is taken again');
     // A signed URL may stay valid for days: not taken.
     const expires = Math.floor(Date.now() / 1000) + 600;
     const q = v1UrlParams({ method: 'GET', bucket: '-', key: 'accounts', headers: {} }, AK, SECRET, expires).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');

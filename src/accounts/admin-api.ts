@@ -62,7 +62,7 @@ function newAccountOf(body: Buffer): NewAccount {
 }
 
 /**
- * Refuses a signed request seen before. Only header signatures are taken: their request time must lie
+ * Refuses a signed change (POST, DELETE) seen before. Only header signatures are taken: their request time must lie
  * within 15 minutes of the server's clock, so a claim is kept for twice that and then forgotten (a URL
  * signature may stay valid for days). The claim is the signature itself, so two requests differ when
  * their method, path, time, Content-MD5 or signed x-oss- headers differ.
@@ -91,7 +91,12 @@ export async function handleAccountsApi(req: IncomingMessage, path: string, deps
   if (auth.principal.type !== 'root' || auth.principal.accountId !== deps.accounts.defaultAccountId) {
     throw new AppError('AccessDenied', 'Only the server\'s own account root AccessKey can manage accounts.');
   }
-  await claimOnce(req, auth.method, deps);
+  // Changes are accepted once; a listing changes nothing, so the same signed GET may be repeated (the console
+  // refreshes its view, possibly twice in one second, with the same Date).
+  if (method !== 'GET' && method !== 'HEAD') await claimOnce(req, auth.method, deps);
+  else if (auth.method !== 'v1' && auth.method !== 'v2' && auth.method !== 'v4' || req.headers.authorization === undefined) {
+    throw new AppError('AccessDenied', 'The accounts API takes a signature in the Authorization header only (not a signed URL).');
+  }
   const id = path.startsWith('/-/accounts/') ? path.slice('/-/accounts/'.length) : null;
   try {
     if (id === null && method === 'GET') return json(200, { accounts: (await deps.accounts.list()).map(info) });
