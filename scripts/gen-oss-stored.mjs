@@ -40,6 +40,12 @@ export const OPERATIONS = [
   'OpenMetaQuery', 'GetMetaQueryStatus', 'CloseMetaQuery',
   'PutLiveChannel', 'ListLiveChannel', 'DeleteLiveChannel', 'PutLiveChannelStatus', 'GetLiveChannelInfo',
   'GetLiveChannelHistory', 'GetLiveChannelStat',
+  // Anti-DDoS records, the last small 501s, VOD playlists (docs/anti-ddos.md, docs/stored-configurations.md).
+  'InitUserAntiDDosInfo', 'UpdateUserAntiDDosInfo', 'GetUserAntiDDosInfo',
+  'InitBucketAntiDDosInfo', 'UpdateBucketAntiDDosInfo', 'ListBucketAntiDDosInfo',
+  'GetBucketEventNotification', 'PutChannel',
+  'PutDataLakeCachePrefetchJob', 'StartDataLakeCachePrefetchJob', 'ListDataLakeStorageTransferJob',
+  'GetVodPlaylist', 'PostVodPlaylist',
 ];
 
 const MAX_DEPTH = 12;
