@@ -148,4 +148,6 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'GetBucketPolicyStatus', 'DescribeRegions', 'PutBucketTags', 'GetBucketTags', 'DeleteBucketTags',
   // VOD playlists are built from the channel's objects (and PostVodPlaylist writes one).
   'GetVodPlaylist', 'PostVodPlaylist',
+  // Inventory configurations are acted on: the inventory worker writes their files (docs/inventory.md).
+  'PutBucketInventory', 'GetBucketInventory', 'ListBucketInventory', 'DeleteBucketInventory',
 ]);

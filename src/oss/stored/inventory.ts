@@ -5,7 +5,7 @@ import { empty } from '../handlers/common.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
-// Inventory configurations by Id; no inventory files are written (stored and returned only).
+// Inventory configurations by Id; the inventory worker writes their files (domain/inventory-worker.ts, docs/inventory.md).
 
 /** OSS allows 1,000 inventories per bucket; Alunite keeps them in one bounded document. */
 const MAX_INVENTORIES = 100;
