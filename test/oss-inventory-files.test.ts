@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
+import { policyDoc, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const SRC = 'inv-source';
@@ -16,11 +17,11 @@ const DEST = 'inv-dest';
 const DAY = 60_000;
 const labelOf = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace(':', '-')}Z`;
 
-async function putInventory(srv: TestServer, bucket: string, xml: string): Promise<{ status: number; text: string }> {
+async function putInventory(srv: TestServer, bucket: string, xml: string, creds: [string, string] = [AK, SECRET]): Promise<{ status: number; text: string }> {
   const id = /<Id>([^<]*)<\/Id>/.exec(xml)![1]!;
   const query: Array<[string, string]> = [['inventory', ''], ['inventoryId', id]];
   const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), 'content-length': String(Buffer.byteLength(xml)) };
-  headers.authorization = v1Authorization({ method: 'PUT', bucket, key: null, query, headers }, AK, SECRET).authorization;
+  headers.authorization = v1Authorization({ method: 'PUT', bucket, key: null, query, headers }, creds[0], creds[1]).authorization;
   const res = await rawRequest(srv.port, { method: 'PUT', path: `/${bucket}/?inventory&inventoryId=${id}`, headers, body: xml });
   return { status: res.status, text: `${res.body.toString('utf8')} ${JSON.stringify(errorOf(res))}` };
 }
@@ -166,13 +167,38 @@ describe('inventory files', () => {
     assert.deepEqual(await listDest('f/inv-source/off/'), []);
   });
 
+  test('configuring an inventory needs oss:PutObject on its destination: an explicit Deny refuses, nothing stored', async () => {
+    const ram = new Ram(srv);
+    const user = await ram.userWith('inv-no-write', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:PutObject'], Resource: [`acs:oss:*:*:${DEST}/*`] },
+    ));
+    const xml = inventoryXml({ id: 'sneaky', prefix: 'y' });
+    const denied = await putInventory(srv, SRC, xml, [user.accessKeyId, user.accessKeySecret]);
+    assert.equal(denied.status, 403, denied.text);
+    assert.match(denied.text, /AccessDenied/);
+    const denyInventory = await ram.userWith('inv-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:PutBucketInventory'], Resource: [`acs:oss:*:*:${SRC}`] },
+    ));
+    assert.equal((await putInventory(srv, SRC, xml, [denyInventory.accessKeyId, denyInventory.accessKeySecret])).status, 403);
+    assert.equal((await srv.inventory!.runOnce()).some((r) => r.id === 'sneaky'), false);
+    assert.deepEqual(await listDest('y/'), []);
+  });
+
   test('a destination of another owner, a missing one, or an AccountId not the owner\'s: the run fails and writes nothing', async () => {
     assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'wrong-account', prefix: 'x', accountId: '9999999999999999' }))).status, 200);
-    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'no-dest', prefix: 'x', dest: 'no-such-dest-bucket' }))).status, 200);
+    // A missing destination is refused when configured (authorized as oss:PutObject on it); one deleted since fails the run.
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'no-dest', prefix: 'x', dest: 'no-such-dest-bucket' }))).status, 404);
+    await client.putBucket('inv-gone');
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'gone-dest', prefix: 'x', dest: 'inv-gone' }))).status, 200);
+    await client.deleteBucket('inv-gone');
     const results = new Map((await srv.inventory!.runOnce()).map((r) => [r.id, r]));
     assert.equal(results.get('wrong-account')?.status, 'Failed');
     assert.match(results.get('wrong-account')!.error ?? '', /owner/);
-    assert.equal(results.get('no-dest')?.status, 'Failed');
+    assert.equal(results.has('no-dest'), false);
+    assert.equal(results.get('gone-dest')?.status, 'Failed');
+    assert.match(results.get('gone-dest')!.error ?? '', /does not exist/);
     assert.deepEqual(await listDest('x/'), []);
   });
 });
