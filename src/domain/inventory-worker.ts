@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { jsonConfig, readConfig, updateConfig } from './bucket-config.js';
 import type { DomainContext } from './context.js';
@@ -191,11 +191,13 @@ export class InventoryWorker {
     for (;;) {
       const page = await this.ctx.meta.listBuckets({ prefix: '', ...(after !== undefined ? { after } : {}), limit: 1000 });
       for (const bucket of page) {
-        for (const plan of plansOf(readConfig(bucket, storedKind('inventory')))) {
+        const plans = plansOf(readConfig(bucket, storedKind('inventory')));
+        const live = new Set(plans.map((p) => p.id));
+        for (const plan of plans) {
           if (this.stopped) return results;
           if (!plan.enabled || !this.due(bucket, plan)) continue;
           try {
-            const result = await this.runPlan(bucket, plan);
+            const result = await this.runPlan(bucket, plan, live);
             if (result !== null) results.push(result);
           } catch (err) {
             // The claim itself failed (the bucket went away, the store is down): the next round tries again.
@@ -219,7 +221,7 @@ export class InventoryWorker {
   }
 
   /** Claims the run in the store's transaction (null: another process or round has it), writes it, records the outcome. */
-  private async runPlan(bucket: Bucket, plan: InventoryPlan): Promise<RunResult | null> {
+  private async runPlan(bucket: Bucket, plan: InventoryPlan, live: ReadonlySet<string>): Promise<RunResult | null> {
     const started = this.ctx.clock();
     let claimed = false;
     await updateConfig(this.ctx, bucket.name, runsKind, (current) => {
@@ -227,7 +229,9 @@ export class InventoryWorker {
       if (last !== undefined && started - last.startedAt < this.period(plan)) return current;
       claimed = true;
       const running: RunState = { startedAt: started, status: 'Running' };
-      return { ...(current ?? {}), [plan.id]: running };
+      // States of deleted configurations are dropped here, so the record stays as small as the configurations.
+      const kept = Object.entries(current ?? {}).filter(([id]) => live.has(id));
+      return { ...Object.fromEntries(kept), [plan.id]: running };
     });
     if (!claimed) return null;
     let result: RunResult;
@@ -281,7 +285,11 @@ export class InventoryWorker {
           done(null, chunk);
         },
       });
-      const body = Readable.from(lines()).pipe(createGzip()).pipe(hasher);
+      // pipeline (not pipe): a failing listing or store destroys the whole chain, so the put ends with the error.
+      pipeline(Readable.from(lines()), createGzip(), hasher, (err) => {
+        if (err) hasher.destroy(err);
+      });
+      const body = hasher;
       await this.objects.put({
         bucket: dest.name, key, body, expect: {}, forbidOverwrite: false,
         headers: { contentType: 'application/x-gzip' }, userMeta: {},
