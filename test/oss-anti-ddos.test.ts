@@ -51,7 +51,7 @@ describe('anti-DDoS and the small stored operations', () => {
     for (const b of BUCKETS) await client.putBucket(b);
   });
   after(async () => {
-    await srv?.close();
+    await srv?.stop();
   });
 
   const initUser = async (creds?: [string, string]): Promise<string> => {

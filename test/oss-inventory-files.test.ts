@@ -71,7 +71,7 @@ describe('inventory files', () => {
     await client.put('a/late.txt', Buffer.from('late'));
   });
   after(async () => {
-    await srv?.close();
+    await srv?.stop();
   });
 
   const listDest = async (prefix: string): Promise<string[]> => {
@@ -200,5 +200,32 @@ describe('inventory files', () => {
     assert.equal(results.get('gone-dest')?.status, 'Failed');
     assert.match(results.get('gone-dest')!.error ?? '', /does not exist/);
     assert.deepEqual(await listDest('x/'), []);
+  });
+});
+
+describe('inventory files on the worker\'s own schedule', () => {
+  test('with an interval the worker writes a due inventory by itself (polled with a generous deadline)', async () => {
+    const srv = await startTestServer({ inventory: { intervalMs: 100 } });
+    try {
+      const client = srv.client();
+      await client.putBucket('sched-src');
+      await client.putBucket('sched-dest');
+      client.useBucket('sched-src');
+      await client.put('k.txt', Buffer.from('k'));
+      assert.equal((await putInventory(srv, 'sched-src', inventoryXml({ id: 'auto', dest: 'sched-dest', fields: ['Size'] }))).status, 200);
+      client.useBucket('sched-dest');
+      const deadline = Date.now() + 60_000;
+      let names: string[] = [];
+      while (Date.now() < deadline) {
+        const r = await client.listV2({ prefix: 'sched-src/auto/', 'max-keys': '100' }, {}) as unknown as { objects?: Array<{ name: string }> };
+        names = (r.objects ?? []).map((o) => o.name);
+        if (names.some((n) => n.endsWith('/manifest.json'))) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.ok(names.some((n) => n.endsWith('/manifest.json')), names.join(' '));
+      assert.equal(names.filter((n) => n.startsWith('sched-src/auto/data/')).length, 1);
+    } finally {
+      await srv.stop();
+    }
   });
 });

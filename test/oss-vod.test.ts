@@ -62,7 +62,7 @@ describe('VOD playlists', () => {
     await client.put('cam/sub/seg2.ts', Buffer.from('ts2'));
   });
   after(async () => {
-    await srv?.close();
+    await srv?.stop();
   });
 
   test('GetVodPlaylist answers the m3u8 of the channel\'s .ts objects in [startTime, endTime]', async () => {
