@@ -45,6 +45,12 @@ export const OPERATIONS = [
   'CreateAccessPointForObjectProcess', 'GetAccessPointForObjectProcess', 'ListAccessPointsForObjectProcess',
   'DeleteAccessPointForObjectProcess', 'PutAccessPointConfigForObjectProcess', 'GetAccessPointConfigForObjectProcess',
   'PutAccessPointPolicyForObjectProcess', 'GetAccessPointPolicyForObjectProcess', 'DeleteAccessPointPolicyForObjectProcess',
+  // Anti-DDoS records, the last small 501s, VOD playlists (docs/anti-ddos.md, docs/stored-configurations.md).
+  'InitUserAntiDDosInfo', 'UpdateUserAntiDDosInfo', 'GetUserAntiDDosInfo',
+  'InitBucketAntiDDosInfo', 'UpdateBucketAntiDDosInfo', 'ListBucketAntiDDosInfo',
+  'GetBucketEventNotification', 'PutChannel',
+  'PutDataLakeCachePrefetchJob', 'StartDataLakeCachePrefetchJob', 'ListDataLakeStorageTransferJob',
+  'GetVodPlaylist', 'PostVodPlaylist',
 ];
 
 const MAX_DEPTH = 12;

@@ -274,6 +274,8 @@ export const catalogue = {
   MetaQueryNotExist: { status: 404, message: 'The metadata index of this bucket is not open.' },
   NoSuchLiveChannel: { status: 404, message: 'The specified live channel does not exist.' },
   TooManyLiveChannel: { status: 400, message: 'The bucket has too many live channels.' },
+  // Data lake prefetch jobs (src/oss/stored/data-lake.ts).
+  NoSuchDataLakeCachePrefetchJob: { status: 404, message: 'The specified data lake cache prefetch job does not exist.' },
   // RAM login profiles, password policy, virtual MFA, account settings, diagnostics (docs/ram.md).
   MissingPassword: { status: 400, message: 'Password is mandatory for this action.' },
   MissingOldPassword: { status: 400, message: 'OldPassword is mandatory for this action.' },

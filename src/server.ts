@@ -17,6 +17,7 @@ import { BucketService } from './domain/buckets.js';
 import type { DomainContext, ProtectionTiming } from './domain/context.js';
 import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
 import { LifecycleWorker } from './domain/lifecycle-worker.js';
+import { InventoryWorker } from './domain/inventory-worker.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
 import { ArchiveService } from './domain/restore.js';
@@ -166,6 +167,12 @@ export interface ServerOptions {
    */
   lifecycle?: { daySeconds?: number; intervalMs?: number; enabled?: boolean; pageSize?: number; tickBudget?: number; leaseMs?: number };
   /**
+   * The inventory worker (docs/inventory.md): checks for due inventories every `intervalMs` (default 10 min;
+   * 0: only when RunningServer.inventory.runOnce() is called); `rowsPerFile` rows per data file; `dayMs`
+   * (tests only) shortens the Daily / Weekly periods.
+   */
+  inventory?: { intervalMs?: number; enabled?: boolean; rowsPerFile?: number; dayMs?: number };
+  /**
    * Bucket access logging (docs/logging.md): how often batched log lines are written (default 60 s; shorter
    * is for development and tests) and how many lines a batch holds before it is written at once (default 1,000).
    */
@@ -199,6 +206,8 @@ export interface RunningServer {
   blobGc?: BlobCollector;
   /** The lifecycle worker, unless disabled (one process at a time on a shared database, by lease). */
   lifecycle?: LifecycleWorker;
+  /** The inventory worker (docs/inventory.md), unless disabled. */
+  inventory?: InventoryWorker;
   close(): Promise<void>;
 }
 
@@ -333,6 +342,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // What a rule would remove for good passes the bucket's WORM retention first (kept otherwise).
     retention: (bucket, record) => retentionGuard(ctx, bucket)?.(record),
   });
+  // Inventory files (docs/inventory.md): written through the normal write path of the destination bucket.
+  const inv = opts.inventory ?? {};
+  const inventory = inv.enabled === false ? undefined : new InventoryWorker(ctx, objects, {
+    intervalMs: inv.intervalMs ?? 10 * 60 * 1000,
+    ...(inv.rowsPerFile !== undefined ? { rowsPerFile: inv.rowsPerFile } : {}),
+    ...(inv.dayMs !== undefined ? { dayMs: inv.dayMs } : {}),
+    log: (level, msg, fields) => log[level](msg, fields),
+  });
   // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService,
   // which applies its own account's security preference (RamExtras' rules, docs/ram.md).
   const accounts: AccountRegistry = new AccountRegistry({
@@ -455,6 +472,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   blobGc?.start();
   lifecycle?.start();
+  inventory?.start();
   accessLog.start();
   ramExtras.lastUsed.start();
   const listening = await listen(
@@ -500,12 +518,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     accounts,
     ...(blobGc ? { blobGc } : {}),
     ...(lifecycle ? { lifecycle } : {}),
+    ...(inventory ? { inventory } : {}),
     async close() {
       await listening.close();
       await accessLog.close();
       callbacks.close();
       await ramExtras.lastUsed.stop().catch(() => undefined);
       await lifecycle?.stop();
+      await inventory?.stop();
       await blobGc?.stop();
       await meta.close();
       await blobs.close();

@@ -122,7 +122,8 @@ describe('the published operation table', () => {
     assert.equal(r('GET', null, null, [['regions', '']]).name, 'DescribeRegions');
     assert.equal(r('GET', 'b', null, [['regions', '']]).name, 'DescribeRegions');
     assert.equal(r('GET', 'b', null, [['accessmonitor', '']]).name, 'GetBucketAccessMonitor');
-    assert.equal(unimplemented(r('GET', 'b', null, [['x-oss-datalake-storage-transfer-job', '']])), 'ListDataLakeStorageTransferJob');
+    assert.equal(r('GET', 'b', null, [['x-oss-datalake-storage-transfer-job', '']]).name, 'ListDataLakeStorageTransferJob');
+    assert.equal(r('GET', null, null, [['accessPointForObjectProcess', '']]).name, 'ListAccessPointsForObjectProcess');
     assert.equal(unimplemented(r('PUT', 'b', null, [['qosInfo', '']])), 'PutBucket'); // unpublished: 501 all the same
     // A sub-resource only an implemented operation of another method uses: 405, never a DeleteBucket.
     assert.throws(() => r('DELETE', 'b', null, [['stat', '']]), { name: 'MethodNotAllowedError' });
@@ -140,7 +141,7 @@ describe('the published operation table', () => {
     assert.deepEqual(r('GET', 'b', 'k', []).checks.map((c) => c.action), ['oss:GetObject']);
     assert.equal(unimplemented(r('GET', null, null, [['tagging', '']])), 'ListBuckets');
     assert.throws(() => r('PUT', 'b', null, [['acl', ''], ['x-oss-common-header', '']]), { code: 'InvalidArgument' });
-    assert.equal(unimplemented(r('PUT', 'b', null, [['acl', ''], ['x-oss-datalake-cache-prefetch-job', '']])), 'PutDataLakeCachePrefetchJob');
+    assert.throws(() => r('PUT', 'b', null, [['acl', ''], ['x-oss-datalake-cache-prefetch-job', '']]), { code: 'InvalidArgument' });
     assert.throws(() => r('DELETE', 'b', null, [['acl', '']]), { code: 'MethodNotAllowed' });
     assert.throws(() => r('POST', 'b', 'k', [['tagging', '']]), { code: 'MethodNotAllowed' });
     assert.throws(() => r('GET', 'b', null, [['acl', ''], ['cors', '']]), { code: 'InvalidArgument' });

@@ -127,6 +127,7 @@ export function buildProgram(): Command {
     .option('--restore-day-seconds <seconds>', 'development only: length of a day of a restored copy (env ALUNITE_RESTORE_DAY_SECONDS, default 86400)', seconds(0.001))
     .option('--lifecycle-day-seconds <n>', 'development only: a lifecycle rule\'s "day" lasts this many seconds (env ALUNITE_LIFECYCLE_DAY_SECONDS, default 86400; docs/lifecycle.md)', positiveSeconds)
     .option('--lifecycle-interval <seconds>', 'run the lifecycle worker this often, 0 never (env ALUNITE_LIFECYCLE_INTERVAL, default the shorter of 600 and a lifecycle day)', seconds(0))
+    .option('--inventory-interval <seconds>', 'check for due bucket inventories this often, 0 never (env ALUNITE_INVENTORY_INTERVAL, default 600; docs/inventory.md)', seconds(0))
     .option('--access-log-flush-seconds <seconds>', 'write batched bucket access log lines this often (env ALUNITE_ACCESS_LOG_FLUSH_SECONDS, default 60; docs/logging.md)', positiveSeconds)
     // Upload callbacks (docs/callbacks.md)
     .option('--callback-allow-host <host...>', 'callbackUrl hosts that may be loopback/private addresses, * for any (env ALUNITE_CALLBACK_ALLOW_HOSTS, comma-separated; default: public addresses only)',
@@ -138,7 +139,7 @@ export function buildProgram(): Command {
     // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
     .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
     .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -180,6 +181,7 @@ export function buildProgram(): Command {
         },
         lifecycle: lifecycleOptions(o.lifecycleDaySeconds ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_DAY_SECONDS', positiveSeconds, undefined),
           o.lifecycleInterval ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_INTERVAL', seconds(0), undefined)),
+        inventory: { intervalMs: (o.inventoryInterval ?? fromEnv('ALUNITE_INVENTORY_INTERVAL', seconds(0), 600)) * 1000 },
         accessLogging: { flushIntervalMs: (o.accessLogFlushSeconds ?? fromEnv('ALUNITE_ACCESS_LOG_FLUSH_SECONDS', positiveSeconds, 60)) * 1000 },
         blobGc: {
           intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,

@@ -90,6 +90,35 @@ export class StoredConfigService {
     }
   }
 
+  // Account-level stored configurations (anti-DDoS instances, docs/anti-ddos.md): kept in bucket_configs under
+  // `/account/<uid>` like the account's Block Public Access. The stores have no read-modify-write for them, so
+  // updates of one account are serialized in this process (several PostgreSQL processes: last writer wins).
+  private readonly accountQueues = new Map<string, Promise<unknown>>();
+
+  /** The account's stored configuration `name` (null when none). */
+  async getAccount(accountId: string, name: string): Promise<Json | null> {
+    const text = await this.ctx.meta.getAccountConfig(accountId, storedKind(name).name);
+    return text === null ? null : storedKind(name).decode(text);
+  }
+
+  /** Read-modify-write of an account configuration; an AppError thrown by `decide` changes nothing. */
+  async updateAccount(accountId: string, name: string, decide: (current: Json | null) => Json | null): Promise<Json | null> {
+    const kind = storedKind(name);
+    const run = async (): Promise<Json | null> => {
+      const next = decide(await this.getAccount(accountId, name));
+      await this.ctx.meta.putAccountConfig(accountId, kind.name, next === null ? null : kind.encode(next));
+      return next;
+    };
+    const previous = this.accountQueues.get(accountId) ?? Promise.resolve();
+    const mine = previous.then(run, run);
+    const settled = mine.catch(() => undefined);
+    this.accountQueues.set(accountId, settled);
+    void settled.then(() => {
+      if (this.accountQueues.get(accountId) === settled) this.accountQueues.delete(accountId);
+    });
+    return mine;
+  }
+
   now(): number {
     return this.ctx.clock();
   }

@@ -2,6 +2,8 @@ import type { Handler } from '../context.js';
 import { invalidArgument } from '../../errors.js';
 import * as ap from './access-points.js';
 import * as fc from './object-fc-access-points.js';
+import * as antiDdos from './anti-ddos.js';
+import * as dataLake from './data-lake.js';
 import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
 import { deleteSingle, getSingle, putSingle } from './common.js';
 import * as cname from './cname.js';
@@ -14,6 +16,7 @@ import * as replication from './replication.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import type { StoredOperationName } from './schemas.js';
 import * as tags from './tags.js';
+import * as vod from './vod.js';
 
 // The table of every stored operation's handler (docs/stored-configurations.md): one-document configurations
 // are built from the generic shapes of common.ts here; the collections live in their own modules.
@@ -125,6 +128,30 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
   PutAccessPointPolicyForObjectProcess: fc.putAccessPointPolicyForObjectProcess,
   GetAccessPointPolicyForObjectProcess: fc.getAccessPointPolicyForObjectProcess,
   DeleteAccessPointPolicyForObjectProcess: fc.deleteAccessPointPolicyForObjectProcess,
+  // Anti-DDoS records, the last small 501s and VOD playlists (docs/anti-ddos.md, docs/stored-configurations.md).
+  InitUserAntiDDosInfo: antiDdos.initUserAntiDDosInfo,
+  UpdateUserAntiDDosInfo: antiDdos.updateUserAntiDDosInfo,
+  GetUserAntiDDosInfo: antiDdos.getUserAntiDDosInfo,
+  InitBucketAntiDDosInfo: antiDdos.initBucketAntiDDosInfo,
+  UpdateBucketAntiDDosInfo: antiDdos.updateBucketAntiDDosInfo,
+  ListBucketAntiDDosInfo: antiDdos.listBucketAntiDDosInfo,
+  // No operation sets event notifications: none is ever configured.
+  GetBucketEventNotification: getSingle('GetBucketEventNotification', 'event-notification', {}),
+  PutChannel: putSingle('PutChannel', {
+    config: 'image-channel',
+    bounds: { maxLength: { Default404Pic: 1024, StyleDelimiters: 16 } },
+    check: (doc) => {
+      const status = textOf(doc, 'Status');
+      if (status !== undefined && status !== 'Enabled' && status !== 'Disabled') throw invalidArgument('Status must be Enabled or Disabled.', 'Status', status.slice(0, 32));
+      const delimiters = textOf(doc, 'StyleDelimiters');
+      if (delimiters !== undefined && !/^[-_/!]{1,4}$/.test(delimiters)) throw invalidArgument('StyleDelimiters may hold only -, _, / and !.', 'StyleDelimiters', delimiters);
+    },
+  }),
+  PutDataLakeCachePrefetchJob: dataLake.putDataLakeCachePrefetchJob,
+  StartDataLakeCachePrefetchJob: dataLake.startDataLakeCachePrefetchJob,
+  ListDataLakeStorageTransferJob: dataLake.listDataLakeStorageTransferJob,
+  GetVodPlaylist: vod.getVodPlaylist,
+  PostVodPlaylist: vod.postVodPlaylist,
 };
 
 /**
@@ -138,4 +165,8 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   // Access points are served through their aliases, under their policies and Block Public Access.
   'CreateAccessPoint', 'GetAccessPoint', 'ListAccessPoints', 'DeleteAccessPoint', 'PutAccessPointPolicy', 'GetAccessPointPolicy',
   'DeleteAccessPointPolicy', 'PutAccessPointPublicAccessBlock', 'GetAccessPointPublicAccessBlock', 'DeleteAccessPointPublicAccessBlock',
+  // VOD playlists are built from the channel's objects (and PostVodPlaylist writes one).
+  'GetVodPlaylist', 'PostVodPlaylist',
+  // Inventory configurations are acted on: the inventory worker writes their files (docs/inventory.md).
+  'PutBucketInventory', 'GetBucketInventory', 'ListBucketInventory', 'DeleteBucketInventory',
 ]);

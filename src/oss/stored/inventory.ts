@@ -1,11 +1,12 @@
 import { AppError, invalidArgument } from '../../errors.js';
+import { destinationBucketName } from '../../domain/inventory-worker.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty } from '../handlers/common.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
-// Inventory configurations by Id; no inventory files are written (stored and returned only).
+// Inventory configurations by Id; the inventory worker writes their files (domain/inventory-worker.ts, docs/inventory.md).
 
 /** OSS allows 1,000 inventories per bucket; Alunite keeps them in one bounded document. */
 const MAX_INVENTORIES = 100;
@@ -34,6 +35,12 @@ export const putBucketInventory: Handler = async (req) => {
   if (freq !== 'Daily' && freq !== 'Weekly') throw invalidArgument('Schedule Frequency must be Daily or Weekly.', 'Frequency', freq ?? '');
   const versions = textOf(doc, 'IncludedObjectVersions');
   if (versions !== 'All' && versions !== 'Current') throw invalidArgument('IncludedObjectVersions must be All or Current.', 'IncludedObjectVersions', versions ?? '');
+  // The inventory worker writes the files for this configuration (docs/inventory.md): whoever configures it must
+  // be allowed to write them, so no one gets writes into a bucket of the account they could not make themselves.
+  const dest = child(child(doc, 'Destination')!, 'OSSBucketDestination')!;
+  const destBucket = destinationBucketName(textOf(dest, 'Bucket') ?? '');
+  const destPrefix = (textOf(dest, 'Prefix') ?? '').replace(/\/+$/, '');
+  await req.authorize([{ action: 'oss:PutObject', bucket: destBucket, key: `${destPrefix === '' ? '' : `${destPrefix}/`}${bucketOf(req)}/${id}/`, acl: 'write' }]);
   await req.services.stored.update(bucketOf(req), 'inventory', (current) => {
     const all = inventoriesOf(current);
     if (all.some((i) => textOf(i, 'Id') === id)) throw new AppError('InventoryAlreadyExist', `An inventory with Id ${id} already exists.`);

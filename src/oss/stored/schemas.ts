@@ -85,9 +85,22 @@ export type StoredOperationName =
   | 'GetAccessPointConfigForObjectProcess'
   | 'PutAccessPointPolicyForObjectProcess'
   | 'GetAccessPointPolicyForObjectProcess'
-  | 'DeleteAccessPointPolicyForObjectProcess';
+  | 'DeleteAccessPointPolicyForObjectProcess'
+  | 'InitUserAntiDDosInfo'
+  | 'UpdateUserAntiDDosInfo'
+  | 'GetUserAntiDDosInfo'
+  | 'InitBucketAntiDDosInfo'
+  | 'UpdateBucketAntiDDosInfo'
+  | 'ListBucketAntiDDosInfo'
+  | 'GetBucketEventNotification'
+  | 'PutChannel'
+  | 'PutDataLakeCachePrefetchJob'
+  | 'StartDataLakeCachePrefetchJob'
+  | 'ListDataLakeStorageTransferJob'
+  | 'GetVodPlaylist'
+  | 'PostVodPlaylist';
 
-/** The 71 operations served by the stored-configuration mechanism, with their bodies. */
+/** The 84 operations served by the stored-configuration mechanism, with their bodies. */
 export const STORED_SCHEMAS: { readonly [N in StoredOperationName]: StoredOperationSchemas } = {
   PutBucketTags: {"request":{"root":"Tagging","node":{"t":"o","p":[["TagSet",{"t":"o","p":[["Tag",{"t":"o","p":[["Key",{"t":"s"},"r"],["Value",{"t":"s"},""]]},"m"]]},""]]}}},
   GetBucketTags: {"response":{"root":"Tagging","node":{"t":"o","p":[["TagSet",{"t":"o","p":[["Tag",{"t":"o","p":[["Key",{"t":"s"},"r"],["Value",{"t":"s"},""]]},"m"]]},""]]}}},
@@ -160,4 +173,17 @@ export const STORED_SCHEMAS: { readonly [N in StoredOperationName]: StoredOperat
   PutAccessPointPolicyForObjectProcess: {"request":{"raw":"string"}},
   GetAccessPointPolicyForObjectProcess: {},
   DeleteAccessPointPolicyForObjectProcess: {},
+  InitUserAntiDDosInfo: {},
+  UpdateUserAntiDDosInfo: {},
+  GetUserAntiDDosInfo: {"response":{"root":"AntiDDOSListConfiguration","node":{"t":"o","p":[["AntiDDOSConfiguration",{"t":"o","p":[["InstanceId",{"t":"s"},""],["Owner",{"t":"s"},""],["Ctime",{"t":"i"},""],["Mtime",{"t":"i"},""],["ActiveTime",{"t":"i"},""],["Status",{"t":"s"},""]]},"m"]]}}},
+  InitBucketAntiDDosInfo: {"request":{"root":"AntiDDOSConfiguration","node":{"t":"o","p":[["Cnames",{"t":"o","p":[["Domain",{"t":"s"},"m"]]},""]]}}},
+  UpdateBucketAntiDDosInfo: {"request":{"root":"AntiDDOSConfiguration","node":{"t":"o","p":[["Cnames",{"t":"o","p":[["Domain",{"t":"s"},"m"]]},""]]}}},
+  ListBucketAntiDDosInfo: {"response":{"root":"AntiDDOSListConfiguration","node":{"t":"o","p":[["Marker",{"t":"s"},""],["IsTruncated",{"t":"b"},""],["AntiDDOSConfiguration",{"t":"o","p":[["InstanceId",{"t":"s"},""],["Owner",{"t":"s"},""],["Bucket",{"t":"s"},""],["Ctime",{"t":"i"},""],["Mtime",{"t":"i"},""],["ActiveTime",{"t":"i"},""],["Status",{"t":"s"},""],["Type",{"t":"s"},""],["Cnames",{"t":"o","p":[["Domain",{"t":"s"},"m"]]},""]]},"m"]]}}},
+  GetBucketEventNotification: {"response":{"root":"NotificationConfiguration","node":{"t":"o","p":[["FunctionComputeConfiguration",{"t":"o","p":[["ID",{"t":"s"},""],["Event",{"t":"s"},"m"],["Filter",{"t":"o","p":[["Key",{"t":"o","p":[["Prefix",{"t":"s"},""],["Suffix",{"t":"s"},""]]},""]]},""],["Function",{"t":"o","p":[["Arn",{"t":"s"},""],["AssumeRole",{"t":"s"},""]]},""]]},"m"]]}}},
+  PutChannel: {"request":{"root":"Channel","node":{"t":"o","p":[["Status",{"t":"s"},""],["OrigPicForbidden",{"t":"b"},""],["UseStyleOnly",{"t":"b"},""],["AutoSetContentType",{"t":"b"},""],["UseSrcFormat",{"t":"b"},""],["SetAttachName",{"t":"b"},""],["Default404Pic",{"t":"s"},""],["StyleDelimiters",{"t":"s"},""]]}}},
+  PutDataLakeCachePrefetchJob: {"request":{"root":"CreateDataLakeCachePrefetchJob","node":{"t":"o","p":[["Includes",{"t":"s"},"m"],["Tag",{"t":"s"},""],["Excludes",{"t":"s"},"m"]]}},"response":{"root":"DataLakeCachePrefetchJobID","node":{"t":"o","p":[["ID",{"t":"s"},""]]}}},
+  StartDataLakeCachePrefetchJob: {},
+  ListDataLakeStorageTransferJob: {"response":{"root":"DataLakeStorageTransferJobs","node":{"t":"o","p":[["Truncated",{"t":"s"},""],["NextMarkerBucket",{"t":"s"},""],["NextMarkerJobId",{"t":"s"},""],["DataLakeStorageTransferJob",{"t":"o","p":[["Id",{"t":"s"},""],["HistoryId",{"t":"s"},""],["Bucket",{"t":"s"},""],["Type",{"t":"i"},""],["Status",{"t":"s"},""],["CreateTime",{"t":"i"},""],["LastModifyTime",{"t":"i"},""],["Rule",{"t":"o","p":[["PrefixFilter",{"t":"o","p":[["Includes",{"t":"o","p":[["Include",{"t":"s"},"m"]]},""]]},""],["Tag",{"t":"s"},""],["ExecutorRoleId",{"t":"s"},""],["LogBaseDir",{"t":"s"},""],["NeedVerify",{"t":"b"},""]]},""],["ProgressInfo",{"t":"o","p":[["Percent",{"t":"i"},""]]},""]]},"m"]]}}},
+  GetVodPlaylist: {"response":{"raw":"string"}},
+  PostVodPlaylist: {},
 };

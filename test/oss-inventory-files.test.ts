@@ -1,0 +1,231 @@
+// Inventory files (docs/inventory.md): a configuration stored through PutBucketInventory makes the inventory
+// worker write gzip CSV data files and a manifest.json to the destination bucket, with the configured fields and
+// filters, once per period (a test clock moves time; RunningServer.inventory.runOnce() triggers the check, as
+// the lifecycle tests drive their worker). Read back through ali-oss. PostgreSQL: test/pg-inventory-files.test.ts.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { after, before, describe, test } from 'node:test';
+import type OSS from 'ali-oss';
+import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
+import { policyDoc, Ram } from './helpers/ram.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+
+const SRC = 'inv-source';
+const DEST = 'inv-dest';
+// A "day" of one minute (the inventory's dayMs), so the test clock stays within the signatures' 15-minute skew.
+const DAY = 60_000;
+const labelOf = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace(':', '-')}Z`;
+
+async function putInventory(srv: TestServer, bucket: string, xml: string, creds: [string, string] = [AK, SECRET]): Promise<{ status: number; text: string }> {
+  const id = /<Id>([^<]*)<\/Id>/.exec(xml)![1]!;
+  const query: Array<[string, string]> = [['inventory', ''], ['inventoryId', id]];
+  const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), 'content-length': String(Buffer.byteLength(xml)) };
+  headers.authorization = v1Authorization({ method: 'PUT', bucket, key: null, query, headers }, creds[0], creds[1]).authorization;
+  const res = await rawRequest(srv.port, { method: 'PUT', path: `/${bucket}/?inventory&inventoryId=${id}`, headers, body: xml });
+  return { status: res.status, text: `${res.body.toString('utf8')} ${JSON.stringify(errorOf(res))}` };
+}
+
+function inventoryXml(opts: { id: string; dest?: string; prefix?: string; filter?: string; fields?: string[]; versions?: 'All' | 'Current'; frequency?: 'Daily' | 'Weekly'; accountId?: string; enabled?: boolean }): string {
+  return `<InventoryConfiguration><Id>${opts.id}</Id><IsEnabled>${opts.enabled ?? true}</IsEnabled>`
+    + `<Destination><OSSBucketDestination><Format>CSV</Format><AccountId>${opts.accountId ?? ACCOUNT_ID}</AccountId>`
+    + `<RoleArn>acs:ram::${ACCOUNT_ID}:role/AliyunOSSRole</RoleArn><Bucket>acs:oss:::${opts.dest ?? DEST}</Bucket>`
+    + `${opts.prefix !== undefined ? `<Prefix>${opts.prefix}</Prefix>` : ''}</OSSBucketDestination></Destination>`
+    + `<Schedule><Frequency>${opts.frequency ?? 'Daily'}</Frequency></Schedule>${opts.filter ?? ''}`
+    + `<IncludedObjectVersions>${opts.versions ?? 'Current'}</IncludedObjectVersions>`
+    + `<OptionalFields>${(opts.fields ?? []).map((f) => `<Field>${f}</Field>`).join('')}</OptionalFields></InventoryConfiguration>`;
+}
+
+/** CSV rows of a data file: every cell double-quoted. */
+function rowsOf(gz: Buffer): string[][] {
+  return gunzipSync(gz).toString('utf8').split('\n').filter((l) => l !== '').map((l) => [...l.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => m[1]!.replace(/""/g, '"')));
+}
+
+interface Manifest {
+  creationTimestamp: string;
+  destinationBucket: string;
+  sourceBucket: string;
+  fileFormat: string;
+  fileSchema: string;
+  files: Array<{ key: string; size: number; MD5checksum: string }>;
+}
+
+describe('inventory files', () => {
+  let srv: TestServer;
+  let client: OSS;
+  let now = Date.now() - 20_000;
+  const t0 = now;
+
+  before(async () => {
+    srv = await startTestServer({ clock: () => now, inventory: { intervalMs: 0, rowsPerFile: 2, dayMs: DAY } });
+    client = srv.client();
+    await client.putBucket(SRC);
+    await client.putBucket(DEST);
+    client.useBucket(SRC);
+    await client.put('a/1.txt', Buffer.from('one'));
+    await client.put('a/2.txt', Buffer.from('two two two'));
+    await client.put('a/key with space,"q".txt', Buffer.from('quoted'));
+    await client.put('a/cold.txt', Buffer.from('cold data'), { headers: { 'x-oss-storage-class': 'IA' } });
+    await client.put('b/other.txt', Buffer.from('elsewhere'));
+    now += 90_000; // a minute and a half later
+    await client.put('a/late.txt', Buffer.from('late'));
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  const listDest = async (prefix: string): Promise<string[]> => {
+    client.useBucket(DEST);
+    try {
+      const r = await client.listV2({ prefix, 'max-keys': '1000' }, {}) as unknown as { objects?: Array<{ name: string }> };
+      return (r.objects ?? []).map((o) => o.name);
+    } finally {
+      client.useBucket(SRC);
+    }
+  };
+  const getDest = async (key: string): Promise<Buffer> => {
+    client.useBucket(DEST);
+    try {
+      return (await client.get(key)).content as Buffer;
+    } finally {
+      client.useBucket(SRC);
+    }
+  };
+
+  test('a due inventory writes gzip CSV files (rowsPerFile each) and a manifest under the documented paths', async () => {
+    const put = await putInventory(srv, SRC, inventoryXml({ id: 'inv1', prefix: 'reports', filter: '<Filter><Prefix>a/</Prefix></Filter>', fields: ['Size', 'ETag', 'StorageClass', 'IsMultipartUploaded', 'LastModifiedDate'] }));
+    assert.equal(put.status, 200, put.text);
+    const results = await srv.inventory!.runOnce();
+    assert.deepEqual(results.map((r) => [r.bucket, r.id, r.status, r.rows]), [[SRC, 'inv1', 'Done', 5]]);
+    const label = labelOf(now);
+    assert.equal(results[0]!.manifest, `reports/${SRC}/inv1/${label}/manifest.json`);
+
+    const dataKeys = await listDest(`reports/${SRC}/inv1/data/`);
+    assert.equal(dataKeys.length, 3, `5 rows, 2 per file: ${dataKeys.join(' ')}`);
+    const manifest = JSON.parse((await getDest(results[0]!.manifest!)).toString('utf8')) as Manifest;
+    assert.equal(manifest.sourceBucket, SRC);
+    assert.equal(manifest.destinationBucket, DEST);
+    assert.equal(manifest.fileFormat, 'CSV');
+    assert.equal(manifest.creationTimestamp, String(Math.floor(now / 1000)));
+    assert.equal(manifest.fileSchema, 'Bucket, Key, Size, ETag, StorageClass, IsMultipartUploaded, LastModifiedDate');
+    assert.deepEqual(manifest.files.map((f) => f.key).sort(), [...dataKeys].sort());
+
+    const rows: string[][] = [];
+    for (const f of manifest.files) {
+      const gz = await getDest(f.key);
+      assert.equal(f.size, gz.length);
+      assert.equal(f.MD5checksum, createHash('md5').update(gz).digest('hex').toUpperCase());
+      rows.push(...rowsOf(gz));
+    }
+    // Key order, URL-encoded keys, only the filter's prefix; the configured fields in the configured order.
+    assert.deepEqual(rows.map((r) => decodeURIComponent(r[1]!)), ['a/1.txt', 'a/2.txt', 'a/cold.txt', 'a/key with space,"q".txt', 'a/late.txt']);
+    assert.ok(rows.every((r) => r[0] === SRC && r.length === 7));
+    assert.equal(rows[0]![1], 'a%2F1.txt');
+    assert.deepEqual(rows[0]!.slice(2, 6), ['3', createHash('md5').update('one').digest('hex').toUpperCase(), 'Standard', 'false']);
+    assert.equal(rows[2]![4], 'IA');
+    assert.equal(rows[4]![6], new Date(now).toISOString());
+    assert.equal(rows[0]![6], new Date(t0).toISOString());
+  });
+
+  test('runs once per period: not again the same day, again a day later (Weekly: a week later)', async () => {
+    assert.deepEqual(await srv.inventory!.runOnce(), []);
+    now += DAY - 1000;
+    assert.deepEqual(await srv.inventory!.runOnce(), []);
+    now += 1000;
+    const again = await srv.inventory!.runOnce();
+    assert.deepEqual(again.map((r) => [r.id, r.status]), [['inv1', 'Done']]);
+    assert.equal(again[0]!.manifest, `reports/${SRC}/inv1/${labelOf(now)}/manifest.json`);
+
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'weekly', prefix: 'w', frequency: 'Weekly' }))).status, 200);
+    assert.deepEqual((await srv.inventory!.runOnce()).map((r) => r.id), ['weekly']);
+    now += DAY;
+    assert.deepEqual((await srv.inventory!.runOnce()).map((r) => r.id), ['inv1']);
+    now += 6 * DAY;
+    assert.deepEqual((await srv.inventory!.runOnce()).map((r) => r.id).sort(), ['inv1', 'weekly']);
+  });
+
+  test('filters: modification times, size bounds, storage classes; all versions; disabled configurations write nothing', async () => {
+    const from = Math.floor((t0 + 45_000) / 1000);
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'late', prefix: 'f', filter: `<Filter><LastModifyBeginTimeStamp>${from}</LastModifyBeginTimeStamp></Filter>`, fields: ['Size'] }))).status, 200);
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'sizes', prefix: 'f', filter: '<Filter><LowerSizeBound>4</LowerSizeBound><UpperSizeBound>9</UpperSizeBound></Filter>', fields: ['Size'] }))).status, 200);
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'ia', prefix: 'f', filter: '<Filter><StorageClass>IA,Archive</StorageClass></Filter>' }))).status, 200);
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'versions', prefix: 'f', versions: 'All', filter: '<Filter><Prefix>b/</Prefix></Filter>' }))).status, 200);
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'off', prefix: 'f', enabled: false }))).status, 200);
+    const results = new Map((await srv.inventory!.runOnce()).map((r) => [r.id, r]));
+    assert.equal(results.has('off'), false);
+    const keysOf = async (id: string): Promise<string[][]> => {
+      const m = JSON.parse((await getDest(results.get(id)!.manifest!)).toString('utf8')) as Manifest;
+      const out: string[][] = [];
+      for (const f of m.files) out.push(...rowsOf(await getDest(f.key)));
+      return out;
+    };
+    assert.deepEqual((await keysOf('late')).map((r) => decodeURIComponent(r[1]!)), ['a/late.txt']);
+    assert.deepEqual((await keysOf('sizes')).map((r) => [decodeURIComponent(r[1]!), r[2]]), [['a/cold.txt', '9'], ['a/key with space,"q".txt', '6'], ['a/late.txt', '4'], ['b/other.txt', '9']]);
+    assert.deepEqual((await keysOf('ia')).map((r) => decodeURIComponent(r[1]!)), ['a/cold.txt']);
+    // All versions: VersionId, IsLatest, IsDeleteMarker follow the key.
+    assert.deepEqual(await keysOf('versions'), [[SRC, 'b%2Fother.txt', 'null', 'true', 'false']]);
+    assert.deepEqual(await listDest('f/inv-source/off/'), []);
+  });
+
+  test('configuring an inventory needs oss:PutObject on its destination: an explicit Deny refuses, nothing stored', async () => {
+    const ram = new Ram(srv);
+    const user = await ram.userWith('inv-no-write', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:PutObject'], Resource: [`acs:oss:*:*:${DEST}/*`] },
+    ));
+    const xml = inventoryXml({ id: 'sneaky', prefix: 'y' });
+    const denied = await putInventory(srv, SRC, xml, [user.accessKeyId, user.accessKeySecret]);
+    assert.equal(denied.status, 403, denied.text);
+    assert.match(denied.text, /AccessDenied/);
+    const denyInventory = await ram.userWith('inv-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:PutBucketInventory'], Resource: [`acs:oss:*:*:${SRC}`] },
+    ));
+    assert.equal((await putInventory(srv, SRC, xml, [denyInventory.accessKeyId, denyInventory.accessKeySecret])).status, 403);
+    assert.equal((await srv.inventory!.runOnce()).some((r) => r.id === 'sneaky'), false);
+    assert.deepEqual(await listDest('y/'), []);
+  });
+
+  test('a destination of another owner, a missing one, or an AccountId not the owner\'s: the run fails and writes nothing', async () => {
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'wrong-account', prefix: 'x', accountId: '9999999999999999' }))).status, 200);
+    // A missing destination is refused when configured (authorized as oss:PutObject on it); one deleted since fails the run.
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'no-dest', prefix: 'x', dest: 'no-such-dest-bucket' }))).status, 404);
+    await client.putBucket('inv-gone');
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'gone-dest', prefix: 'x', dest: 'inv-gone' }))).status, 200);
+    await client.deleteBucket('inv-gone');
+    const results = new Map((await srv.inventory!.runOnce()).map((r) => [r.id, r]));
+    assert.equal(results.get('wrong-account')?.status, 'Failed');
+    assert.match(results.get('wrong-account')!.error ?? '', /owner/);
+    assert.equal(results.has('no-dest'), false);
+    assert.equal(results.get('gone-dest')?.status, 'Failed');
+    assert.match(results.get('gone-dest')!.error ?? '', /does not exist/);
+    assert.deepEqual(await listDest('x/'), []);
+  });
+});
+
+describe('inventory files on the worker\'s own schedule', () => {
+  test('with an interval the worker writes a due inventory by itself (polled with a generous deadline)', async () => {
+    const srv = await startTestServer({ inventory: { intervalMs: 100 } });
+    try {
+      const client = srv.client();
+      await client.putBucket('sched-src');
+      await client.putBucket('sched-dest');
+      client.useBucket('sched-src');
+      await client.put('k.txt', Buffer.from('k'));
+      assert.equal((await putInventory(srv, 'sched-src', inventoryXml({ id: 'auto', dest: 'sched-dest', fields: ['Size'] }))).status, 200);
+      client.useBucket('sched-dest');
+      const deadline = Date.now() + 60_000;
+      let names: string[] = [];
+      while (Date.now() < deadline) {
+        const r = await client.listV2({ prefix: 'sched-src/auto/', 'max-keys': '100' }, {}) as unknown as { objects?: Array<{ name: string }> };
+        names = (r.objects ?? []).map((o) => o.name);
+        if (names.some((n) => n.endsWith('/manifest.json'))) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.ok(names.some((n) => n.endsWith('/manifest.json')), names.join(' '));
+      assert.equal(names.filter((n) => n.startsWith('sched-src/auto/data/')).length, 1);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
