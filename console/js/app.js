@@ -41,7 +41,7 @@ function signInPage() {
   const form = h(
     'form',
     { class: 'card narrow', id: 'sign-in' },
-    h('h1', {}, 'Sign in'),
+    h('h1', {}, 'Sign in with an AccessKey'),
     devBox,
     h('p', {}, 'Use an AccessKey pair: the account root\'s, a RAM user\'s, or STS credentials (with their SecurityToken). The console acts as that principal, with exactly its permissions.'),
     field('AccessKeyId', ak),
