@@ -249,6 +249,52 @@ describe('console sign-in of RAM users', { timeout: 300_000 }, () => {
     ok(await signIn('erin', 'Brand-New-Pass-2'));
   });
 
+  it('an explicit Deny of ram:ChangePassword stops the reset step', async () => {
+    now = Date.now();
+    await userWithProfile('gina', { PasswordResetRequired: true });
+    await ram.call('CreatePolicy', { PolicyName: 'no-password-change', PolicyDocument: policyDoc({ Effect: 'Deny', Action: ['ram:ChangePassword'], Resource: '*' }) });
+    await ram.call('AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: 'no-password-change', UserName: 'gina' });
+    const first = await signIn('gina', PASSWORD);
+    assert.equal(first.body.Status, 'PasswordResetRequired');
+    const denied = await post('/password', { ticket: first.body.Ticket, oldPassword: PASSWORD, newPassword: 'Brand-New-Pass-2' });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.Code, 'NoPermission');
+    assert.equal(denied.body.Credentials, undefined);
+    assert.equal((await ram.call('GetLoginProfile', { UserName: 'gina' })).LoginProfile.PasswordResetRequired, true);
+  });
+
+  it('MaxPasswordAge asks for a new password; with HardExpiry it refuses', async () => {
+    now = Date.now();
+    await userWithProfile('hank');
+    await userWithProfile('ivy');
+    await ram.call('SetPasswordPolicy', { MaxPasswordAge: 1, HardExpiry: false });
+    now += 2 * 24 * HOUR;
+    assert.equal((await signIn('hank', PASSWORD)).body.Status, 'PasswordResetRequired');
+    now = Date.now();
+    await ram.call('SetPasswordPolicy', { HardExpiry: true });
+    now += 2 * 24 * HOUR;
+    const expired = await signIn('ivy', PASSWORD);
+    assert.equal(expired.status, 403);
+    assert.equal(expired.body.Code, 'PasswordExpired');
+    // A wrong password still gets the uniform answer, not the expiry.
+    assert.equal((await signIn('ivy', 'Wrong-Pass-7')).body.Code, 'SignInFailed');
+    now = Date.now();
+    await ram.call('SetPasswordPolicy', { MaxPasswordAge: 0, HardExpiry: false });
+    ok(await signIn('ivy', PASSWORD));
+  });
+
+  it('LoginNetworkMasks refuses sign-in from other networks (told only to the right password)', async () => {
+    now = Date.now();
+    await ram.call('SetSecurityPreference', { LoginNetworkMasks: '10.0.0.0/8;192.168.1.0/24' });
+    const refused = await signIn('alice', PASSWORD);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.Code, 'LoginNetworkNotAllowed');
+    assert.equal((await signIn('alice', 'Wrong-Pass-8')).body.Code, 'SignInFailed');
+    await ram.call('SetSecurityPreference', { LoginNetworkMasks: '10.0.0.0/8;127.0.0.0/8' });
+    ok(await signIn('alice', PASSWORD));
+    await ram.call('SetSecurityPreference', { LoginNetworkMasks: '' });
+  });
+
   it('credentials expire with LoginSessionDuration, and die with their user', async () => {
     now = Date.now();
     await ram.call('SetSecurityPreference', { LoginSessionDuration: 1 });
