@@ -425,7 +425,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const consoleRoute = createConsoleRoute(devKeys ? { devKeys: DEV_DEFAULTS } : {});
   // Console sign-in of RAM users (docs/console.md); other accounts join once their login profiles are kept per account.
   const consoleSignIn = new ConsoleSignIn({
-    defaultAccountId: opts.accountId, tokens, masterKey, clock, record: (rec) => observe(rec),
+    defaultAccountId: opts.accountId, tokens, masterKey, clock, record: (rec) => observe(rec), log: (msg, fields) => log.error(msg, fields),
     account: signInAccounts({ accounts, extrasFor: (id) => (id === opts.accountId ? ramExtras! : null) }),
   });
   // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).

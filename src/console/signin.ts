@@ -62,6 +62,8 @@ export interface SignInDeps {
   clock: Clock;
   /** Each sign-in step as a request record (audit log, metrics); it never holds a password, code or ticket. */
   record?: (rec: RequestRecord) => void;
+  /** Where a sign-in's unexpected failure (a 500) is reported. */
+  log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
 interface Ticket {
@@ -180,9 +182,11 @@ export class ConsoleSignIn {
         }
       }
     } catch (err) {
-      out = isAppError(err) && err.status < 500
-        ? fail(err.status, { Code: err.code, Message: err.message })
-        : fail(500, { Code: 'InternalError', Message: 'The sign-in failed on the server.' });
+      if (isAppError(err) && err.status < 500) out = fail(err.status, { Code: err.code, Message: err.message });
+      else {
+        this.deps.log?.('console sign-in failed', { requestId: rec.requestId, op: rec.operation, err: err instanceof Error ? err.stack : String(err) });
+        out = fail(500, { Code: 'InternalError', Message: `The sign-in failed on the server (request ${rec.requestId}).` });
+      }
     }
     rec.principal = principal;
     if (out.status >= 400) {
