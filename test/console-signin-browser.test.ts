@@ -31,6 +31,7 @@ describe('console sign-in form in Chromium', { timeout: 180_000 }, () => {
   let browser: Browser;
   let page: Page;
   let seed = '';
+  let tenant = '';
   const problems: string[] = [];
   const shot = async (name: string) => page.screenshot({ path: await screenshotPath('console-signin', name), fullPage: true });
 
@@ -45,6 +46,7 @@ describe('console sign-in form in Chromium', { timeout: 180_000 }, () => {
     seed = dev.VirtualMFADevice.Base32StringSeed as string;
     const s = stepNow();
     await ram.call('BindMFADevice', { UserName: 'ursula', SerialNumber: dev.VirtualMFADevice.SerialNumber, AuthenticationCode1: totp(seed, s - 2), AuthenticationCode2: totp(seed, s - 1) });
+    tenant = (await srv.accounts.create({ name: 'tenant-b' })).accountId;
     await ims(srv, 'CreateOIDCProvider', { OIDCProviderName: 'corp-idp', IssuerUrl: 'https://idp.corp.example', ClientIds: 'console', Fingerprints: 'AB'.repeat(20) });
 
     browser = await launchBrowser();
@@ -113,7 +115,9 @@ describe('console sign-in form in Chromium', { timeout: 180_000 }, () => {
     await page.waitForSelector('#whoami');
     await page.click('#nav a[href="#/providers"]');
     await page.waitForSelector('#accounts-table');
-    assert.match(await page.textContent('#accounts-table') ?? '', new RegExp(ACCOUNT_ID));
+    const accounts = await page.textContent('#accounts-table') ?? '';
+    assert.match(accounts, new RegExp(ACCOUNT_ID));
+    assert.match(accounts, new RegExp(`${tenant}.*tenant-b`));
     assert.match(await page.textContent('#oidc-table') ?? '', /corp-idp/);
     await shot('03-providers-as-operator');
     assert.deepEqual(problems, []);
