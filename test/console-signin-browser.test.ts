@@ -46,6 +46,8 @@ describe('console sign-in form in Chromium', { timeout: 180_000 }, () => {
     seed = dev.VirtualMFADevice.Base32StringSeed as string;
     const s = stepNow();
     await ram.call('BindMFADevice', { UserName: 'ursula', SerialNumber: dev.VirtualMFADevice.SerialNumber, AuthenticationCode1: totp(seed, s - 2), AuthenticationCode2: totp(seed, s - 1) });
+    await ram.call('CreateUser', { UserName: 'vera' });
+    await ram.call('CreateLoginProfile', { UserName: 'vera', Password: PASSWORD, MFABindRequired: true });
     tenant = (await srv.accounts.create({ name: 'tenant-b' })).accountId;
     await ims(srv, 'CreateOIDCProvider', { OIDCProviderName: 'corp-idp', IssuerUrl: 'https://idp.corp.example', ClientIds: 'console', Fingerprints: 'AB'.repeat(20) });
 
@@ -97,13 +99,42 @@ describe('console sign-in form in Chromium', { timeout: 180_000 }, () => {
     assert.equal(((await r.json()) as { Status: string }).Status, 'MFARequired');
   });
 
+  it('binds an MFA device at sign-in when the profile requires one', async () => {
+    await page.click('#sign-out');
+    await page.waitForSelector('#user-sign-in');
+    await page.fill('#user-sign-in input[name=logonName]', 'vera');
+    await page.fill('#user-sign-in input[name=password]', PASSWORD);
+    await page.click('#user-sign-in button[type=submit]');
+    await page.waitForSelector('#mfa-seed');
+    const veraSeed = (await page.textContent('#mfa-seed')) ?? '';
+    assert.match(veraSeed, /^[A-Z2-7]{32}$/);
+    assert.match(await page.textContent('#mfa-uri') ?? '', /^otpauth:\/\/totp\//);
+    await shot('02-mfa-bind');
+    const s = stepNow();
+    await page.fill('input[name=mfaCode1]', totp(veraSeed, s - 1));
+    await page.fill('input[name=mfaCode2]', totp(veraSeed, s));
+    await page.click('#mfa-bind-submit');
+    await page.waitForSelector('#whoami');
+    assert.equal(await page.textContent('#whoami'), `acs:ram::${ACCOUNT_ID}:user/vera`);
+    await page.click('#sign-out');
+    await page.waitForSelector('#user-sign-in');
+    // Back to ursula for the next step.
+    await page.fill('#user-sign-in input[name=logonName]', 'ursula');
+    await page.fill('#user-sign-in input[name=password]', NEW_PASSWORD);
+    await page.click('#user-sign-in button[type=submit]');
+    await page.waitForSelector('input[name=mfaCode]');
+    await page.fill('input[name=mfaCode]', totp(seed, stepNow() + 1));
+    await page.click('#mfa-submit');
+    await page.waitForSelector('#whoami');
+  });
+
   it('shows the account\'s identity providers to the user, and no accounts', async () => {
     await page.click('#nav a[href="#/providers"]');
     await page.waitForSelector('#oidc-table');
     assert.match(await page.textContent('#oidc-table') ?? '', /corp-idp/);
     assert.match(await page.textContent('#oidc-table') ?? '', /https:\/\/idp\.corp\.example/);
     assert.match(await page.textContent('#accounts-list') ?? '', /Only the server's own account root/);
-    await shot('02-providers-as-user');
+    await shot('03-providers-as-user');
   });
 
   it('shows the server\'s accounts to the operator', async () => {
@@ -119,7 +150,7 @@ describe('console sign-in form in Chromium', { timeout: 180_000 }, () => {
     assert.match(accounts, new RegExp(ACCOUNT_ID));
     assert.match(accounts, new RegExp(`${tenant}.*tenant-b`));
     assert.match(await page.textContent('#oidc-table') ?? '', /corp-idp/);
-    await shot('03-providers-as-operator');
+    await shot('04-providers-as-operator');
     assert.deepEqual(problems, []);
   });
 });

@@ -223,13 +223,30 @@ describe('console sign-in of RAM users', { timeout: 300_000 }, () => {
     now = Date.now();
   });
 
-  it('refuses sign-in when the profile requires MFA and no device is bound', async () => {
+  it('MFABindRequired without a device: the user binds a new one with two consecutive codes, then it is required', async () => {
     now = Date.now();
     await userWithProfile('dave', { MFABindRequired: true });
-    const r = await signIn('dave', PASSWORD);
-    assert.equal(r.status, 403);
-    assert.equal(r.body.Code, 'MFABindRequired');
-    assert.equal(r.body.Credentials, undefined);
+    const first = await signIn('dave', PASSWORD);
+    assert.equal(first.status, 200);
+    assert.equal(first.body.Status, 'MFABindRequired');
+    assert.equal(first.body.Credentials, undefined);
+    const seed = first.body.Base32StringSeed as string;
+    assert.match(seed, /^[A-Z2-7]{32}$/);
+    assert.equal(first.body.SerialNumber, `acs:ram::${ACCOUNT_ID}:mfa/dave`);
+    assert.match(first.body.QRCodeUri as string, new RegExp(`^otpauth://totp/.+\\?secret=${seed}&`));
+    // Nothing is stored before the codes are right.
+    await popError(ram.call('GetUserMFAInfo', { UserName: 'dave' }), 'EntityNotExist.User.MFADevice');
+    const ticket = first.body.Ticket as string;
+    assert.equal((await post('/bind-mfa', { ticket, code1: totp(seed, now), code2: totp(seed, now) })).body.Code, 'InvalidMFACode');
+    const c = ok(await post('/bind-mfa', { ticket, code1: totp(seed, now, -1), code2: totp(seed, now) }));
+    assert.equal((await pop(c, '2015-04-01').request<Body>('GetCallerIdentity', {}, { method: 'POST' })).Arn, `acs:ram::${ACCOUNT_ID}:user/dave`);
+    assert.equal((await post('/bind-mfa', { ticket, code1: totp(seed, now, 1), code2: totp(seed, now, 2) })).body.Code, 'InvalidTicket');
+    assert.equal((await ram.call('GetUserMFAInfo', { UserName: 'dave' })).MFADevice.SerialNumber, `acs:ram::${ACCOUNT_ID}:mfa/dave`);
+    // From now on the device is asked for, and the binding codes are spent.
+    const again = await signIn('dave', PASSWORD);
+    assert.equal(again.body.Status, 'MFARequired');
+    assert.equal((await post('/mfa', { ticket: again.body.Ticket, code: totp(seed, now) })).body.Code, 'InvalidMFACode');
+    ok(await post('/mfa', { ticket: again.body.Ticket, code: totp(seed, now, 1) }));
   });
 
   it('PasswordResetRequired: a new password first, then credentials', async () => {

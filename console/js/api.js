@@ -288,14 +288,16 @@ export async function presign(bucket, key, seconds) {
 
 /**
  * @typedef {{Status: 'OK', Credentials: {AccessKeyId: string, AccessKeySecret: string, SecurityToken: string, Expiration: string}}
- *   | {Status: 'MFARequired' | 'PasswordResetRequired', Ticket: string}} SignInStep
+ *   | {Status: 'MFARequired' | 'PasswordResetRequired', Ticket: string}
+ *   | {Status: 'MFABindRequired', Ticket: string, Base32StringSeed: string, SerialNumber: string, QRCodeUri: string}} SignInStep
  */
 
 /**
  * One step of a RAM user's sign-in with its logon name and password (docs/console.md): `''` (name and
- * password), `/mfa` (ticket and TOTP code) or `/password` (ticket, old and new password). Same origin, JSON,
+ * password), `/mfa` (ticket and TOTP code), `/bind-mfa` (ticket and two consecutive codes of a new device) or
+ * `/password` (ticket, old and new password). Same origin, JSON,
  * no cookies. An OK answer's credentials act as the user itself; signInWith() then keeps them in memory.
- * @param {'' | '/mfa' | '/password'} step
+ * @param {'' | '/mfa' | '/bind-mfa' | '/password'} step
  * @param {Record<string, string>} body
  * @returns {Promise<SignInStep>}
  */

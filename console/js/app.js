@@ -1,7 +1,7 @@
 // @ts-check
 // Boot, sign-in / sign-out and hash routing (#/users, #/policies, …).
 import { current, onSessionChange, signIn, signInStep, signOut } from './api.js';
-import { clearMessages, countdown, fill, field, h, leavePage, onLeave, report, run } from './dom.js';
+import { clearMessages, copyButton, countdown, fill, field, h, leavePage, onLeave, report, run } from './dom.js';
 import * as buckets from './pages/buckets.js';
 import * as groups from './pages/groups.js';
 import * as policies from './pages/policies.js';
@@ -108,6 +108,21 @@ function userSignInForm() {
       code.addEventListener('keydown', (/** @type {KeyboardEvent} */ ev) => { if (ev.key === 'Enter') { ev.preventDefault(); verify(); } });
       fill(step, h('div', { class: 'card sub' }, h('p', {}, 'Enter the 6-digit code of your MFA device.'), field('MFA code', code), go));
       code.focus();
+      return;
+    }
+    if (r.Status === 'MFABindRequired') {
+      const code1 = h('input', { name: 'mfaCode1', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, required: true });
+      const code2 = h('input', { name: 'mfaCode2', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6, required: true });
+      const go = h('button', { type: 'button', id: 'mfa-bind-submit' }, 'Bind and sign in');
+      go.addEventListener('click', () => void run(go, async () => next(await signInStep('/bind-mfa', { ticket, code1: code1.value.trim(), code2: code2.value.trim() }), pw)));
+      fill(step, h('div', { class: 'card sub' },
+        h('p', {}, 'Your account requires an MFA device. Add this key to your authenticator app (TOTP, 6 digits, 30 seconds), then enter two consecutive codes.'),
+        h('p', {}, 'Key: ', h('code', { id: 'mfa-seed' }, r.Base32StringSeed), ' ', copyButton('Copy', () => r.Base32StringSeed, 'MFA key')),
+        h('p', {}, 'Or the URI: ', h('code', { id: 'mfa-uri' }, r.QRCodeUri), ' ', copyButton('Copy', () => r.QRCodeUri, 'MFA URI')),
+        h('p', { class: 'muted' }, 'Device: ', h('code', {}, r.SerialNumber)),
+        h('div', { class: 'inline' }, field('First code', code1), field('Next code', code2)),
+        go));
+      code1.focus();
       return;
     }
     const first = h('input', { name: 'newPassword', type: 'password', autocomplete: 'new-password', required: true });

@@ -9,6 +9,7 @@ import { parseIp, parseIpPattern } from '../policy/ip.js';
 import type { RamExtras } from '../ram/extras.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import type { TokenService } from '../sts/token.js';
+import { base32Decode, base32Encode, consecutiveCodesStep } from '../ram/totp.js';
 import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
 import { AttemptCounter, HOUR_MS } from './attempts.js';
@@ -26,6 +27,9 @@ import { CONSOLE_SECURITY_HEADERS } from './serve.js';
 export const SIGNIN_PATH = '/-/console/api/signin';
 const MFA_PATH = `${SIGNIN_PATH}/mfa`;
 const PASSWORD_PATH = `${SIGNIN_PATH}/password`;
+const BIND_PATH = `${SIGNIN_PATH}/bind-mfa`;
+/** Seed of a device bound at sign-in: 160 bits (RFC 4226's recommendation), 32 base32 characters. */
+const BIND_SEED_BYTES = 20;
 
 const MAX_BODY = 4096;
 const TICKET_TTL_MS = 5 * 60 * 1000;
@@ -69,8 +73,11 @@ export interface SignInDeps {
 interface Ticket {
   a: string;
   u: string;
-  /** mfa: a code is due next; reset: a new password. */
-  s: 'mfa' | 'reset';
+  /** mfa: a code is due next; bind: two codes of a new device; reset: a new password. */
+  s: 'mfa' | 'reset' | 'bind';
+  /** bind: the new device's base32 seed and name. */
+  k?: string;
+  d?: string;
   /** After the code: whether a new password is still due. */
   r: boolean;
   e: number;
@@ -157,7 +164,7 @@ export class ConsoleSignIn {
 
   /** The route for the internal handler: null for paths it does not own. */
   handle(path: string, req: IncomingMessage): Promise<OssResponse> | null {
-    if (path !== SIGNIN_PATH && path !== MFA_PATH && path !== PASSWORD_PATH) return null;
+    if (path !== SIGNIN_PATH && path !== MFA_PATH && path !== PASSWORD_PATH && path !== BIND_PATH) return null;
     return this.answer(path, req).then(respond);
   }
 
@@ -165,7 +172,7 @@ export class ConsoleSignIn {
     const sourceIp = req.socket.remoteAddress ?? '';
     const rec = new RequestRecord(newRequestId(), sourceIp, process.hrtime.bigint(), Number(req.headers['content-length'] ?? 0) || 0);
     rec.service = 'ram';
-    rec.operation = path === SIGNIN_PATH ? 'ConsoleSignIn' : path === MFA_PATH ? 'ConsoleSignInMFA' : 'ConsoleSignInChangePassword';
+    rec.operation = path === SIGNIN_PATH ? 'ConsoleSignIn' : path === MFA_PATH ? 'ConsoleSignInMFA' : path === BIND_PATH ? 'ConsoleSignInBindMFA' : 'ConsoleSignInChangePassword';
     let principal: Principal | null = null;
     let out: Answer;
     try {
@@ -175,7 +182,10 @@ export class ConsoleSignIn {
         const body = await readJson(req);
         if (!body) out = fail(400, { Code: 'InvalidParameter', Message: `The body must be a JSON object of at most ${MAX_BODY} bytes.` });
         else {
-          const step = path === SIGNIN_PATH ? this.password(body, sourceIp) : path === MFA_PATH ? this.code(body, sourceIp) : this.newPassword(body);
+          const step = path === SIGNIN_PATH ? this.password(body, sourceIp)
+            : path === MFA_PATH ? this.code(body, sourceIp)
+              : path === BIND_PATH ? this.bind(body, sourceIp)
+                : this.newPassword(body);
           const r = await step;
           out = r.answer;
           principal = r.principal ?? null;
@@ -251,8 +261,18 @@ export class ConsoleSignIn {
       return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'mfa', r: reset }, now), principal };
     }
     if (profile.mfaBindRequired) {
+      // The profile requires MFA and none is bound: the user binds a new virtual device now (as at the cloud's logon).
+      const seed = base32Encode(randomBytes(BIND_SEED_BYTES));
+      const name = user.userName.replace(/[^A-Za-z0-9.-]/g, '-');
+      const a = this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'bind', r: reset, k: seed, d: name }, now);
+      if (a.status !== 200) return { answer: a, principal };
+      const issuer = 'Alunite';
+      const label = encodeURIComponent(`${issuer}:${user.userName}@${account.accountId}`);
       return {
-        answer: fail(403, { Code: 'MFABindRequired', Message: 'This user must sign in with an MFA device, and none is bound: an administrator (or the user, with its AccessKey) binds one first.' }),
+        answer: new Answer(200, {
+          ...a.body, Base32StringSeed: seed, SerialNumber: account.extras.mfa.serialOf(name),
+          QRCodeUri: `otpauth://totp/${label}?secret=${seed}&issuer=${issuer}&algorithm=SHA1&digits=6&period=30`,
+        }),
         principal,
       };
     }
@@ -286,6 +306,31 @@ export class ConsoleSignIn {
     return this.issue(account, user.userId, now);
   }
 
+  // ---- step 2 when the profile requires MFA and none is bound: two consecutive codes of the new device
+
+  private async bind(body: Json, ip: string): Promise<{ answer: Answer; principal?: Principal }> {
+    const code1 = str(body, 'code1', 16);
+    const code2 = str(body, 'code2', 16);
+    const now = this.deps.clock();
+    if (this.addresses.locked(ip, now)) return { answer: this.throttled() };
+    const t = await this.openTicket(body, 'bind', now);
+    if (!t || code1 === null || code2 === null || t.ticket.k === undefined || t.ticket.d === undefined) return { answer: this.expiredTicket() };
+    const { ticket, account, user } = t;
+    const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
+    const step = consecutiveCodesStep(base32Decode(ticket.k!), code1.trim(), code2.trim(), now);
+    if (step === null) {
+      this.addresses.fail(ip, now, IP_MAX_FAILURES);
+      const wrong = (this.codeFailures.get(ticket.id) ?? 0) + 1;
+      this.codeFailures.set(ticket.id, wrong);
+      if (wrong >= MAX_CODES_PER_TICKET) this.spend(ticket);
+      return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The two codes are not consecutive codes of the new device.' }), principal };
+    }
+    this.spend(ticket);
+    await account.extras.mfa.createBoundAtSignIn(user.userId, ticket.d!, ticket.k!, step + 1);
+    if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true }, now), principal };
+    return this.issue(account, user.userId, now);
+  }
+
   // ---- step 3: the new password (ChangePassword as the user itself)
 
   private async newPassword(body: Json): Promise<{ answer: Answer; principal?: Principal }> {
@@ -314,7 +359,8 @@ export class ConsoleSignIn {
     const full: Ticket = { ...t, e: now + TICKET_TTL_MS, id: randomBytes(12).toString('base64url') };
     const ticket = seal(this.deps.masterKey, JSON.stringify(full), TICKET_BOUND);
     this.tickets.set(full.id, { exp: full.e, used: false });
-    return new Answer(200, { Status: t.s === 'mfa' ? 'MFARequired' : 'PasswordResetRequired', Ticket: ticket, ExpiresIn: TICKET_TTL_MS / 1000 });
+    const status = t.s === 'mfa' ? 'MFARequired' : t.s === 'bind' ? 'MFABindRequired' : 'PasswordResetRequired';
+    return new Answer(200, { Status: status, Ticket: ticket, ExpiresIn: TICKET_TTL_MS / 1000 });
   }
 
   private async openTicket(body: Json, stage: Ticket['s'], now: number): Promise<{ ticket: Ticket; account: SignInAccount; user: { userId: string; userName: string } } | null> {

@@ -172,6 +172,25 @@ export class VirtualMfa {
     return accepted;
   }
 
+  /**
+   * Console sign-in of a user whose login profile requires MFA and who has none (console/signin.ts): creates the
+   * device `name` with `seed` (whose two consecutive codes the caller has checked, the second at `lastStep`) and
+   * binds it to `userId`, in one transaction. No authorization: the user proved its password; the cloud binds
+   * at logon the same way.
+   */
+  async createBoundAtSignIn(userId: string, name: string, seed: string, lastStep: number): Promise<string> {
+    if (!DEVICE_NAME.test(name)) throw new AppError('InvalidParameter.VirtualMFADeviceName');
+    if ((await this.ctx.store.listIdentityDocs(DOC.mfaDevice)).size >= MAX_MFA_DEVICES) throw new AppError('LimitExceeded.VirtualMFADevice');
+    const now = this.ctx.clock();
+    const doc: MfaDeviceDoc = { sealedSeed: seal(this.ctx.masterKey, seed, `mfa:${name}`), createDate: now, userId, activateDate: now, lastStep };
+    await this.ctx.store.updateIdentityDocs([{ kind: DOC.mfaDevice, id: name }, { kind: DOC.mfaUser, id: userId }], ([dev, bound]) => {
+      if (dev !== null) throw new AppError('EntityAlreadyExists.VirtualMFADevice');
+      if (bound !== null) throw new AppError('EntityAlreadyExists.User.MFADevice');
+      return [JSON.stringify(doc), JSON.stringify({ device: name })];
+    });
+    return this.serialOf(name);
+  }
+
   /** Whether `userId` has a device bound (DeleteUser refuses then). */
   async bound(userId: string): Promise<boolean> {
     return (await this.ctx.store.readIdentityDocs(DOC.mfaUser, [userId])).has(userId);
