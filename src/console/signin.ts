@@ -16,11 +16,12 @@ import { AttemptCounter, HOUR_MS } from './attempts.js';
 import { CONSOLE_SECURITY_HEADERS } from './serve.js';
 
 // Console sign-in of RAM users with their logon name and password (docs/console.md): JSON over
-// POST /-/console/api/signin[/mfa|/password], same origin only. The answer is STS-style credentials that act
+// POST /-/console/api/signin[/mfa|/bind-mfa|/password], same origin only. The answer is STS-style credentials that act
 // as the user itself (sts/token.ts `userId` claim → a `user` principal), so the console signs every later
 // request with them and authorization reads exactly the user's own and its groups' policies.
 //
-// Steps: password → (TOTP code, when a device is bound) → (new password, when the profile requires a reset or
+// Steps: password → (TOTP code, when a device is bound; or two codes of a new device, when the profile requires
+// MFA and none is bound) → (new password, when the profile requires a reset or
 // the password is past MaxPasswordAge) → credentials. Between steps the browser holds a ticket: sealed under
 // the master key, bound to the user and the step, valid five minutes, used once.
 
