@@ -59,6 +59,9 @@ import { MultiAccountCredentialResolver } from './accounts/credentials.js';
 import { MultiAccountIdentityPolicies } from './accounts/identity-policies.js';
 import { AccountRegistry } from './accounts/registry.js';
 import { handleAccountsApi } from './accounts/admin-api.js';
+// Console sign-in of RAM users (docs/console.md).
+import { ConsoleSignIn } from './console/signin.js';
+import { signInAccounts } from './console/signin-accounts.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { LoggingService } from './domain/logging.js';
 import { WebsiteService } from './domain/website.js';
@@ -406,7 +409,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }, opts.accessLogging);
   const observe = (rec: RequestRecord): void => {
     // GetAccessKeyLastUsed: a note in memory, written in batches (ram/last-used.ts).
-    if (rec.principal?.type === 'user') ramExtras.lastUsed.note(rec.principal.accessKeyId, rec.time);
+    if (rec.principal?.type === 'user' && rec.principal.accessKeyId !== '' && !rec.principal.accessKeyId.startsWith('STS.')) ramExtras.lastUsed.note(rec.principal.accessKeyId, rec.time);
     recent.add(rec);
     metrics.record(rec);
     audit?.write(rec);
@@ -451,6 +454,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // The console offers one-click sign-in only with the well-known development keys, never with real ones.
   const devKeys = opts.rootAccessKeyId === DEV_DEFAULTS.accessKeyId && opts.rootAccessKeySecret === DEV_DEFAULTS.accessKeySecret;
   const consoleRoute = createConsoleRoute(devKeys ? { devKeys: DEV_DEFAULTS } : {});
+  // Console sign-in of RAM users (docs/console.md); other accounts join once their login profiles are kept per account.
+  const consoleSignIn = new ConsoleSignIn({
+    defaultAccountId: opts.accountId, tokens, masterKey, clock, record: (rec) => observe(rec), log: (msg, fields) => log.error(msg, fields),
+    account: signInAccounts({ accounts, extrasFor: (id) => accounts.extrasFor(id) }),
+  });
   // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).
   const callbacks = new UploadCallbacks({ key: await resolveCallbackKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }), ...opts.callbacks });
   const internal = (path: string, req: IncomingMessage): OssResponse | Promise<OssResponse> | null => {
@@ -466,6 +474,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         body: JSON.stringify({ status: 'ok', version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }),
       };
     }
+    // Console sign-in of RAM users (docs/console.md): name + password (+ MFA) → credentials acting as the user.
+    const signedIn = consoleSignIn.handle(path, req);
+    if (signedIn) return signedIn;
     if (path.startsWith('/-/console')) return consoleRoute(path, req);
     return null;
   };

@@ -6,6 +6,8 @@ import { encodeKey, hmacSha1Base64, isoSeconds, ossCanonicalResource, ossStringT
 
 export const RAM_VERSION = '2015-05-01';
 export const STS_VERSION = '2015-04-01';
+export const IMS_VERSION = '2019-08-15';
+const VERSIONS = { ram: RAM_VERSION, sts: STS_VERSION, ims: IMS_VERSION };
 
 /**
  * @typedef {{accessKeyId: string, accessKeySecret: string, securityToken?: string}} Credentials
@@ -87,7 +89,7 @@ function noteDenial(err) {
 
 /**
  * @param {Credentials} creds
- * @param {'ram' | 'sts'} service
+ * @param {'ram' | 'sts' | 'ims'} service
  * @param {string} action
  * @param {Record<string, string | number | boolean | undefined>} params
  * @param {string} [resource] the ARN acted on, for "why denied?"
@@ -97,7 +99,7 @@ async function popWith(creds, service, action, params, resource = '') {
   const all = new Map([
     ['Action', action],
     ['Format', 'JSON'],
-    ['Version', service === 'ram' ? RAM_VERSION : STS_VERSION],
+    ['Version', VERSIONS[service]],
     ['AccessKeyId', creds.accessKeyId],
     ['SignatureMethod', 'HMAC-SHA1'],
     ['SignatureVersion', '1.0'],
@@ -137,8 +139,8 @@ async function popWith(creds, service, action, params, resource = '') {
 }
 
 /**
- * A RAM or STS call as the signed-in principal.
- * @param {'ram' | 'sts'} service
+ * A RAM, STS or IMS (identity providers) call as the signed-in principal.
+ * @param {'ram' | 'sts' | 'ims'} service
  * @param {string} action
  * @param {Record<string, string | number | boolean | undefined>} [params]
  * @param {string} [resource] the ARN acted on, for "why denied?"
@@ -282,4 +284,53 @@ export async function presign(bucket, key, seconds) {
   const sig = await hmacSha1Base64(s.credentials.accessKeySecret, ossStringToSign({ method: 'GET', headers: {}, resource, dateSlot: expires }));
   const params = new URLSearchParams([['OSSAccessKeyId', s.credentials.accessKeyId], ['Expires', expires], ['Signature', sig], ...query]);
   return `${location.origin}/${encodeURIComponent(bucket)}/${encodeKey(key)}?${params.toString()}`;
+}
+
+/**
+ * @typedef {{Status: 'OK', Credentials: {AccessKeyId: string, AccessKeySecret: string, SecurityToken: string, Expiration: string}}
+ *   | {Status: 'MFARequired' | 'PasswordResetRequired', Ticket: string}
+ *   | {Status: 'MFABindRequired', Ticket: string, Base32StringSeed: string, SerialNumber: string, QRCodeUri: string}} SignInStep
+ */
+
+/**
+ * One step of a RAM user's sign-in with its logon name and password (docs/console.md): `''` (name and
+ * password), `/mfa` (ticket and TOTP code), `/bind-mfa` (ticket and two consecutive codes of a new device) or
+ * `/password` (ticket, old and new password). Same origin, JSON,
+ * no cookies. An OK answer's credentials act as the user itself; signInWith() then keeps them in memory.
+ * @param {'' | '/mfa' | '/bind-mfa' | '/password'} step
+ * @param {Record<string, string>} body
+ * @returns {Promise<SignInStep>}
+ */
+export async function signInStep(step, body) {
+  /** @type {Response} */
+  let res;
+  try {
+    res = await fetch(`api/signin${step}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+  } catch (e) {
+    throw new ApiError('NetworkError', `The server cannot be reached: ${e instanceof Error ? e.message : String(e)}`, 0, '', 'console:SignIn', '');
+  }
+  /** @type {Record<string, any>} */
+  let json;
+  try {
+    json = await res.json();
+  } catch {
+    throw new ApiError('InvalidResponse', `HTTP ${res.status}`, res.status, '', 'console:SignIn', '');
+  }
+  if (!res.ok) throw new ApiError(String(json.Code ?? `HTTP${res.status}`), String(json.Message ?? ''), res.status, '', 'console:SignIn', '');
+  return /** @type {SignInStep} */ (json);
+}
+
+/**
+ * The server's accounts (`GET /-/accounts`, docs/accounts.md): only the default account's root may list them.
+ * @returns {Promise<Array<{accountId: string, name: string, accessKeyId: string, default: boolean, createDate: string | null}>>}
+ */
+export async function listAccounts() {
+  const xhr = await oss({ method: 'GET', bucket: '-', key: 'accounts', action: 'alunite:ListAccounts', quiet: true });
+  return JSON.parse(xhr.responseText).accounts;
 }

@@ -72,6 +72,11 @@ export class AccountSettings {
     return (await readDoc<{ alias: string }>(this.ctx, DOC.account, 'alias'))?.alias ?? this.ctx.accountId;
   }
 
+  /** The alias set, null when none (no authorization: console sign-in resolves `user@<alias>` with it). */
+  async aliasSet(): Promise<string | null> {
+    return (await readDoc<{ alias: string }>(this.ctx, DOC.account, 'alias'))?.alias ?? null;
+  }
+
   async clearAccountAlias(caller: RamCaller): Promise<void> {
     await authorizeAction(this.ctx, caller, 'ClearAccountAlias', {});
     await this.ctx.store.updateIdentityDocs([{ kind: DOC.account, id: 'alias' }], () => [null]);

@@ -31,6 +31,13 @@ export interface LoginProfileView {
 
 const MAX_HISTORY = 24;
 
+let dummy: Promise<string> | undefined;
+/** A hash no password opens with certainty, verified against when there is no profile (equal timing). */
+function dummyHash(): Promise<string> {
+  dummy ??= hashPassword(`no profile ${Math.random()}`);
+  return dummy;
+}
+
 function view(userName: string, d: LoginProfileDoc): LoginProfileView {
   return { userName, passwordResetRequired: d.passwordResetRequired, mfaBindRequired: d.mfaBindRequired, createDate: d.createDate, updateDate: d.updateDate };
 }
@@ -126,6 +133,19 @@ export class LoginProfiles {
     await this.replace(user.userId, current, (d, now) => ({
       ...d, passwordHash: hash, previous: [d.passwordHash, ...d.previous].slice(0, MAX_HISTORY), passwordSetDate: now, passwordResetRequired: false, updateDate: now,
     }));
+  }
+
+  /**
+   * Console sign-in (console/signin.ts): checks `password` against the user's profile. No authorization (the
+   * password is the credential). Null when there is no profile or the password is wrong, so the caller
+   * answers both alike; a missing profile still costs one hash, so timing does not tell them apart.
+   */
+  async verifySignIn(userId: string | null, password: string): Promise<{ passwordResetRequired: boolean; mfaBindRequired: boolean; passwordSetDate: number } | null> {
+    const doc = userId === null ? null : await readDoc<LoginProfileDoc>(this.ctx, DOC.loginProfile, userId);
+    if (password.length > MAX_PASSWORD_LENGTH) return null;
+    const ok = await verifyPassword(password, doc?.passwordHash ?? (await dummyHash()));
+    if (!doc || !ok) return null;
+    return { passwordResetRequired: doc.passwordResetRequired, mfaBindRequired: doc.mfaBindRequired, passwordSetDate: doc.passwordSetDate };
   }
 
   /** Whether `userId` has a login profile (DeleteUser refuses then). */

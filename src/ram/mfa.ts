@@ -5,8 +5,9 @@ import type { AccountSettings } from './account-settings.js';
 import { authorizeAction, DOC, isSelf, mustUser, readDoc, targetUser, unsealWithRing, type ExtrasContext } from './extras-context.js';
 import type { RamUser } from './model.js';
 import type { RamCaller } from './service.js';
-import { base32Decode, base32Encode, consecutiveCodesStep } from './totp.js';
+import { base32Decode, base32Encode, consecutiveCodesStep, totpCode, totpStep } from './totp.js';
 import { qrCodePng } from './qr.js';
+import { safeEqual } from '../util/safe-equal.js';
 
 // Virtual MFA devices (docs/ram.md): a device is a TOTP seed (sealed under the master key) named
 // `acs:ram::<account>:mfa/<name>`; binding needs two consecutive codes (RFC 6238, 30 s, one step of drift).
@@ -142,6 +143,55 @@ export class VirtualMfa {
     const bound = await readDoc<{ device: string }>(this.ctx, DOC.mfaUser, user.userId);
     if (!bound) throw new AppError('EntityNotExist.User.MFADevice');
     return { serialNumber: this.serialOf(bound.device) };
+  }
+
+  /**
+   * Console sign-in (console/signin.ts): whether `code` is the TOTP code of the device bound to `userId` for the
+   * current step or one step off, and later than any code accepted before (at binding or an earlier sign-in),
+   * so a code is accepted once. The accepted step is stored in the device's document in the same transaction.
+   */
+  async verifySignInCode(userId: string, code: string): Promise<boolean> {
+    if (!/^\d{6}$/.test(code)) return false;
+    const bound = await readDoc<{ device: string }>(this.ctx, DOC.mfaUser, userId);
+    if (!bound) return false;
+    const device = await readDoc<MfaDeviceDoc>(this.ctx, DOC.mfaDevice, bound.device);
+    if (!device || device.userId !== userId) return false;
+    const seed = base32Decode(unsealWithRing(this.ctx, device.sealedSeed, `mfa:${bound.device}`));
+    const now = totpStep(this.ctx.clock());
+    let step: number | null = null;
+    for (let s = now - 1; s <= now + 1; s++) {
+      if (s > (device.lastStep ?? -Infinity) && safeEqual(totpCode(seed, s), code)) step = s;
+    }
+    if (step === null) return false;
+    let accepted = false;
+    await this.ctx.store.updateIdentityDocs([{ kind: DOC.mfaDevice, id: bound.device }], ([cur]) => {
+      if (cur === null) return [null];
+      const d = JSON.parse(cur) as MfaDeviceDoc;
+      // Another sign-in took this code (or a later one) meanwhile, or the device changed: refuse.
+      if (d.userId !== userId || d.sealedSeed !== device.sealedSeed || (d.lastStep ?? -Infinity) >= step!) return [cur];
+      accepted = true;
+      return [JSON.stringify({ ...d, lastStep: step })];
+    });
+    return accepted;
+  }
+
+  /**
+   * Console sign-in of a user whose login profile requires MFA and who has none (console/signin.ts): creates the
+   * device `name` with `seed` (whose two consecutive codes the caller has checked, the second at `lastStep`) and
+   * binds it to `userId`, in one transaction. No authorization: the user proved its password; the cloud binds
+   * at logon the same way.
+   */
+  async createBoundAtSignIn(userId: string, name: string, seed: string, lastStep: number): Promise<string> {
+    if (!DEVICE_NAME.test(name)) throw new AppError('InvalidParameter.VirtualMFADeviceName');
+    if ((await this.ctx.store.listIdentityDocs(DOC.mfaDevice)).size >= MAX_MFA_DEVICES) throw new AppError('LimitExceeded.VirtualMFADevice');
+    const now = this.ctx.clock();
+    const doc: MfaDeviceDoc = { sealedSeed: seal(this.ctx.masterKey, seed, `mfa:${name}`), createDate: now, userId, activateDate: now, lastStep };
+    await this.ctx.store.updateIdentityDocs([{ kind: DOC.mfaDevice, id: name }, { kind: DOC.mfaUser, id: userId }], ([dev, bound]) => {
+      if (dev !== null) throw new AppError('EntityAlreadyExists.VirtualMFADevice');
+      if (bound !== null) throw new AppError('EntityAlreadyExists.User.MFADevice');
+      return [JSON.stringify(doc), JSON.stringify({ device: name })];
+    });
+    return this.serialOf(name);
   }
 
   /** Whether `userId` has a device bound (DeleteUser refuses then). */

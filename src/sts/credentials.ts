@@ -23,12 +23,12 @@ export class StsCredentialResolver implements CredentialResolver {
   constructor(
     private readonly opts: {
       tokens: TokenService;
-      store: Pick<IdentityStore, 'getRoleById' | 'identityGeneration'>;
+      store: Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'identityGeneration'>;
       clock: Clock;
       accountId: string;
       next: CredentialResolver;
       /** Several accounts (docs/accounts.md): a token of another account held here, its role read in that account. */
-      accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): Pick<IdentityStore, 'getRoleById'> };
+      accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): Pick<IdentityStore, 'getRoleById' | 'getUserById'> };
     },
   ) {
     this.verified = new GenerationCache(() => opts.store.identityGeneration());
@@ -41,17 +41,23 @@ export class StsCredentialResolver implements CredentialResolver {
     const generation = this.verified.generationNow();
     const hit = this.verified.get(securityToken);
     if (hit && now < hit.expiration && hit.credential.accessKeyId === accessKeyId) return hit.credential;
-    const credential = await this.verify(accessKeyId, securityToken, now);
-    if (credential.principal.type === 'session') {
-      this.verified.setAt(generation, securityToken, { expiration: credential.principal.expiration, credential });
-    }
+    const { credential, expiration } = await this.verify(accessKeyId, securityToken, now);
+    this.verified.setAt(generation, securityToken, { expiration, credential });
     return credential;
   }
 
-  private async verify(accessKeyId: string, securityToken: string, now: number): Promise<Credential> {
+  private async verify(accessKeyId: string, securityToken: string, now: number): Promise<{ credential: Credential; expiration: number }> {
     const { claims, secret } = this.opts.tokens.verify(securityToken, accessKeyId, now);
     const own = claims.accountId === this.opts.accountId;
     if (!own && (await this.opts.accounts?.exists(claims.accountId)) !== true) throw new AppError('InvalidSecurityToken');
+    // A console sign-in (docs/console.md): the RAM user itself, so authorization reads exactly its own
+    // policies and its groups'. A deleted user makes its live tokens invalid, like a deleted role.
+    if (claims.userId !== undefined) {
+      const user = await (own ? this.opts.store : this.opts.accounts!.storeFor(claims.accountId)).getUserById(claims.userId);
+      if (!user) throw new AppError('InvalidSecurityToken');
+      const principal = { type: 'user', accountId: claims.accountId, userId: user.userId, userName: user.userName, accessKeyId } as const;
+      return { credential: { accessKeyId, secret, principal }, expiration: claims.expiration };
+    }
     // AssumeRole never seals a policy that does not compile; a token carrying one was not made by a
     // sound AssumeRole, and using it without its policy would grant the role's full rights.
     if (claims.sessionPolicy !== null && !compilePolicy(claims.sessionPolicy, 'session', { label: 'session policy' }).ok) {
@@ -59,7 +65,7 @@ export class StsCredentialResolver implements CredentialResolver {
     }
     const role = await (own ? this.opts.store : this.opts.accounts!.storeFor(claims.accountId)).getRoleById(claims.roleId);
     if (!role) throw new AppError('InvalidSecurityToken');
-    return {
+    const credential: Credential = {
       accessKeyId,
       secret,
       principal: {
@@ -73,5 +79,6 @@ export class StsCredentialResolver implements CredentialResolver {
         expiration: claims.expiration,
       },
     };
+    return { credential, expiration: claims.expiration };
   }
 }

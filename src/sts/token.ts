@@ -28,6 +28,11 @@ export interface TokenClaims {
   issuedAt: number;
   expiration: number;
   accessKeyId: string;
+  /**
+   * Console sign-in of a RAM user (console/signin.ts, docs/console.md): the user's id. Such a token acts as
+   * that user, with the user's own policies; its role fields are empty and its session policy null.
+   */
+  userId?: string;
 }
 
 export interface IssuedCredentials {
@@ -65,7 +70,8 @@ function isClaims(v: unknown): v is TokenClaims {
   return (
     typeof o.accountId === 'string' && typeof o.roleId === 'string' && typeof o.roleName === 'string' &&
     typeof o.sessionName === 'string' && (o.sessionPolicy === null || typeof o.sessionPolicy === 'string') &&
-    typeof o.issuedAt === 'number' && typeof o.expiration === 'number' && typeof o.accessKeyId === 'string'
+    typeof o.issuedAt === 'number' && typeof o.expiration === 'number' && typeof o.accessKeyId === 'string' &&
+    (o.userId === undefined || (typeof o.userId === 'string' && o.userId !== '' && o.sessionPolicy === null))
   );
 }
 

@@ -1,0 +1,70 @@
+// Failed console sign-ins, counted in memory (docs/console.md): per user, MaxLoginAttemps failures within an
+// hour lock the user for an hour (the password policy's rule); per source address, a fixed budget of failures
+// per window, whatever names they try. Both maps are bounded: past MAX_KEYS, the oldest unlocked entries go.
+
+export const HOUR_MS = 60 * 60 * 1000;
+/** Keys kept per map (users, addresses); an entry is a few dozen bytes. */
+export const MAX_KEYS = 10_000;
+
+interface Entry {
+  /** Times of the failures inside the window, oldest first (at most `limit` kept). */
+  times: number[];
+  /** The key is refused until then (0: not locked). */
+  lockedUntil: number;
+}
+
+export class AttemptCounter {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly lockMs: number,
+    private readonly maxKeys = MAX_KEYS,
+  ) {}
+
+  /** Whether `key` is locked at `now`. */
+  locked(key: string, now: number): boolean {
+    const e = this.entries.get(key);
+    return e !== undefined && e.lockedUntil > now;
+  }
+
+  /** Notes a failure; locks the key when `limit` failures fall inside the window (limit 0: never). */
+  fail(key: string, now: number, limit: number): void {
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      this.makeRoom(now);
+      e = { times: [], lockedUntil: 0 };
+    } else {
+      this.entries.delete(key); // re-inserted below: the map's order is last use
+    }
+    this.entries.set(key, e);
+    if (limit <= 0 || e.lockedUntil > now) return;
+    e.times = [...e.times.filter((t) => t > now - this.windowMs), now].slice(-limit);
+    if (e.times.length >= limit) {
+      e.lockedUntil = now + this.lockMs;
+      e.times = [];
+    }
+  }
+
+  /** A successful sign-in forgets the key's failures. */
+  clear(key: string): void {
+    this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private makeRoom(now: number): void {
+    if (this.entries.size < this.maxKeys) return;
+    // Least recently failed first; locked keys stay while any unlocked one can go.
+    for (const [k, e] of this.entries) {
+      if (e.lockedUntil <= now) {
+        this.entries.delete(k);
+        return;
+      }
+    }
+    const first = this.entries.keys().next();
+    if (!first.done) this.entries.delete(first.value);
+  }
+}
