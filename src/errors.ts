@@ -351,6 +351,8 @@ export const catalogue = {
   'AuthenticationFail.SAMLAssertion.IssuerNotMatch': { status: 401, message: 'The Issuer of the SAML assertion does not match the SAML provider.' },
   'AuthenticationFail.SAMLAssertion.AudienceNotMatch': { status: 401, message: 'The Audience of the SAML assertion is not urn:alibaba:cloudcomputing.' },
   'AuthenticationFail.SAMLAssertion.RecipientNotMatch': { status: 401, message: 'The Recipient of the SAML assertion is not https://signin.aliyun.com/saml-role/sso.' },
+  // SelectObject / CreateSelectObjectMeta (docs/select.md): SQL that does not parse or does not fit the object.
+  InvalidSqlExpression: { status: 400, message: 'The SQL expression is invalid.', ec: '0016-00000803' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

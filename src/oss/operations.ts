@@ -4,6 +4,7 @@ import { decodeUrlPath, type Address } from './address.js';
 import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
 import { routeImage } from './image-route.js';
+import { routeSelect } from './select-route.js';
 import { STORED_SCHEMAS, type StoredOperationName } from './stored/schemas.js';
 
 /**
@@ -160,7 +161,10 @@ export type Operation =
   // SealAppendObject (docs/traffic-limit-seal.md): `position`, when given, must be the object's length.
   | (Base & { name: 'SealAppendObject'; params: { position: number | undefined } })
   // Stored bucket configurations (src/oss/stored/, docs/stored-configurations.md), routed by their catalog entry.
-  | EachSimple<StoredOperationName>;
+  | EachSimple<StoredOperationName>
+  // SelectObject and CreateSelectObjectMeta (oss/select-route.ts, docs/select.md).
+  | (Base & { name: 'SelectObject'; params: { format: 'csv' | 'json' } })
+  | (Base & { name: 'CreateSelectObjectMeta'; params: { format: 'csv' | 'json' } });
 
 export interface RouteInput {
   method: string;
@@ -211,6 +215,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   'SealAppendObject',
   // Stored bucket configurations (src/oss/stored/).
   ...STORED_OPERATIONS,
+  // SelectObject (oss/select-route.ts).
+  'SelectObject', 'CreateSelectObjectMeta',
 ]);
 
 /**
@@ -483,6 +489,9 @@ export function route(input: RouteInput): Operation {
   // Image processing and styles (oss/image-route.ts) come before the refusals that 501 other x-oss-process uses.
   const image = routeImage(input, route);
   if (image !== null) return image;
+  // SelectObject and CreateSelectObjectMeta (oss/select-route.ts), also ahead of the x-oss-process refusals.
+  const select = routeSelect(input);
+  if (select !== null) return select;
   const refusal = refusalOf(input);
   if (refusal !== null) {
     const { bucket, key } = input.address;

@@ -12,6 +12,7 @@ import { postObject } from './post-object.js';
 import * as retention from './retention.js';
 import * as service from './service.js';
 import { sealAppendObject } from './seal.js';
+import * as select from './select.js';
 import { unimplemented } from './unimplemented.js';
 import * as website from './website.js';
 import { storedHandlers } from '../stored/handlers.js';
@@ -102,4 +103,7 @@ export const handlers: HandlerTable = {
   SealAppendObject: sealAppendObject,
   // Stored bucket configurations (src/oss/stored/, generated schemas).
   ...storedHandlers,
+  // SelectObject (docs/select.md).
+  SelectObject: select.selectObject,
+  CreateSelectObjectMeta: select.createSelectObjectMeta,
 };
