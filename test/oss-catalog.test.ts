@@ -18,6 +18,11 @@ const BUCKET = 'catalog-bucket';
 
 /** Query values that satisfy the implemented handlers' syntax checks. */
 const QUERY_VALUES: Record<string, string> = { partNumber: '1', uploadId: 'no-such-upload', position: '0' };
+/** Operations told apart by a parameter's value (SelectObject / CreateSelectObjectMeta: docs/select.md). */
+const OP_QUERY_VALUES: Record<string, Record<string, string>> = {
+  SelectObject: { 'x-oss-process': 'csv/select' },
+  CreateSelectObjectMeta: { 'x-oss-process': 'csv/meta' },
+};
 const HEADER_VALUES: Record<string, string> = { 'x-oss-copy-source': `/${BUCKET}/source`, 'x-oss-acl': 'private' };
 
 interface Sample {
@@ -32,7 +37,7 @@ function sampleOf(op: CatalogOperation): Sample {
   const key = op.scope !== 'object' ? null : op.name === 'PostVodPlaylist' ? 'channel/playlist' : 'object';
   const query: Array<[string, string]> = [
     ...op.subresources.map(([k, v]): [string, string] => [k, v]),
-    ...op.requiredQuery.map((q): [string, string] => [q, QUERY_VALUES[q] ?? 'x']),
+    ...op.requiredQuery.map((q): [string, string] => [q, OP_QUERY_VALUES[op.name]?.[q] ?? QUERY_VALUES[q] ?? 'x']),
   ];
   const headers: Record<string, string> = {};
   for (const h of op.requiredHeaders) headers[h] = HEADER_VALUES[h] ?? 'x';
