@@ -218,11 +218,16 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.equal(got.at(-1), String(rows - 93));
     assert.ok(all.dataFrames >= 1);
     assert.equal(Number(all.end?.scanned), big.length);
+    // Nothing matches for MiBs: continuous (keep-alive) frames carry the progress.
+    const none = await select('big.csv', csvRequest("select * from ossobject where _2 = 'nobody'"));
+    assert.equal(none.data.length, 0);
+    assert.ok(none.continuous >= 2, `${none.continuous} continuous frames`);
     const many = await select('big.csv', csvRequest('select * from ossobject'));
     assert.ok(many.dataFrames > 10, `${many.dataFrames} data frames`);
     assert.ok(many.data.equals(big));
 
-    const metaRes = await post('big.csv', 'csv/meta', `<CsvMetaRequest><InputSerialization><CSV><RecordDelimiter>${b64('\n')}</RecordDelimiter></CSV></InputSerialization><OverwriteIfExists>false</OverwriteIfExists></CsvMetaRequest>`, client, [200]);
+    // As oss2 writes it: CompressionType base64-encoded, Python booleans.
+    const metaRes = await post('big.csv', 'csv/meta', `<CsvMetaRequest><InputSerialization><CompressionType>${b64('None')}</CompressionType><CSV><RecordDelimiter>${b64('\n')}</RecordDelimiter></CSV></InputSerialization><OverwriteIfExists>False</OverwriteIfExists></CsvMetaRequest>`, client, [200]);
     const meta = parseFrames(metaRes.data as Buffer, false).meta!;
     assert.equal(meta.status, 200);
     assert.equal(meta.rows, BigInt(rows));

@@ -185,6 +185,13 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
     lastEventAt = stats.scanned;
     return { type: 'data', bytes: out };
   };
+  /** A full batch to hand out, or a keep-alive after a long scan without output. */
+  const pending = (): SelectEvent | null => {
+    if (batchBytes >= BATCH_BYTES) return flush();
+    if (stats.scanned - lastEventAt < KEEPALIVE_BYTES) return null;
+    lastEventAt = stats.scanned;
+    return { type: 'progress' };
+  };
   /** Whether the record passes the range and WHERE; missing columns count as partial records. */
   const inRange = (line: number, split: number): 'before' | 'in' | 'after' => {
     const r = input.range;
@@ -250,6 +257,8 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
       }
       let line = -1;
       for (;;) {
+        const ev = pending();
+        if (ev !== null) yield ev;
         if (rowsOut >= limit && !stmt.aggregate) break;
         const next = await records.next();
         if (next.done) break;
@@ -283,11 +292,6 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
             row = values.map(csvText);
           }
           emit(row.map((f) => csvQuote(f, output)).join(output.fieldDelimiter) + output.recordDelimiter);
-        }
-        if (batchBytes >= BATCH_BYTES) yield flush()!;
-        else if (stats.scanned - lastEventAt >= KEEPALIVE_BYTES) {
-          lastEventAt = stats.scanned;
-          yield { type: 'progress' };
         }
       }
     } finally {
@@ -327,6 +331,8 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
     yield { type: 'progress' };
     let line = -1;
     outer: for (;;) {
+      const ev = pending();
+      if (ev !== null) yield ev;
       if (rowsOut >= limit && !stmt.aggregate) break;
       const next = await records.next();
       if (next.done) break;
@@ -358,11 +364,6 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
           if (partial()) continue;
           emit(jsonLine(values));
         }
-      }
-      if (batchBytes >= BATCH_BYTES) yield flush()!;
-      else if (stats.scanned - lastEventAt >= KEEPALIVE_BYTES) {
-        lastEventAt = stats.scanned;
-        yield { type: 'progress' };
       }
     }
   } finally {

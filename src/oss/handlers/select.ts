@@ -5,7 +5,8 @@ import { EvalError } from '../../select/evaluate.js';
 import { parseStatement, runSelect, scanMeta, type HeaderInfo, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
 import type { Handler, OssRequest } from '../context.js';
 import type { Operation } from '../operations.js';
-import { symlinkTargetCheck, readSmallBody } from './common.js';
+import { checkMd5, readSmallBody, symlinkTargetCheck } from './common.js';
+import { header } from '../headers.js';
 import { childText, parseXmlBody } from '../xml.js';
 
 // SelectObject and CreateSelectObjectMeta (docs/select.md): the request XML → a SelectQuery, the object read
@@ -67,7 +68,12 @@ function parseRange(raw: string | undefined, compressed: boolean): SelectInput['
 
 /** InputSerialization (shared by both operations). */
 function inputOf(node: Node | undefined, format: 'csv' | 'json', forMeta: boolean): SelectInput {
-  const compressionRaw = (text(node, 'CompressionType') ?? 'None').toUpperCase();
+  let compressionRaw = (text(node, 'CompressionType') ?? 'None').toUpperCase();
+  // oss2 sends the meta request's CompressionType base64-encoded ("Tm9uZQ==").
+  if (compressionRaw !== 'NONE' && compressionRaw !== 'GZIP') {
+    const decodedValue = Buffer.from(text(node, 'CompressionType') ?? '', 'base64').toString('utf8').toUpperCase();
+    if (decodedValue === 'NONE' || decodedValue === 'GZIP') compressionRaw = decodedValue;
+  }
   if (compressionRaw !== 'NONE' && compressionRaw !== 'GZIP') throw invalidArgument('CompressionType must be None or GZIP.', 'CompressionType', compressionRaw.slice(0, 64));
   const compression = compressionRaw as SelectInput['compression'];
   if (format === 'csv') {
@@ -100,7 +106,9 @@ function inputOf(node: Node | undefined, format: 'csv' | 'json', forMeta: boolea
 }
 
 async function readRequest(req: OssRequest, roots: readonly string[]): Promise<Node | null> {
-  const raw = (await readSmallBody(req.body, MAX_BODY)).toString('utf8');
+  const bytes = await readSmallBody(req.body, MAX_BODY);
+  checkMd5(bytes, header(req.headers, 'content-md5'), false);
+  const raw = bytes.toString('utf8');
   if (raw.trim() === '') return null;
   const root = /<([A-Za-z][A-Za-z0-9]*)[\s>/]/.exec(raw.replace(/<\?[\s\S]*?\?>/g, ''))?.[1] ?? roots[0]!;
   return parseXmlBody(raw, roots.includes(root) ? root : roots[0]!);
