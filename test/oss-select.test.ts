@@ -154,12 +154,24 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.equal(await q('select * from ossobject where _2 > 44'), '"Carol\nSmith",45,Shanghai,"multi\nline"\nDave,51,Hangzhou,\n');
     assert.equal(await q('select _1 from ossobject s where s._3 like \'%ang%\''), 'Alice\nCarol\nSmith\nDave\n'.replace('Carol\nSmith', '"Carol\nSmith"'));
     assert.equal(await q("select _1 from ossobject where _3 in ('Beijing', 'Hangzhou')"), 'Bob\nDave\n');
+    assert.equal(await q("select _1 from ossobject where _1 like 'B_b' or _1 like '%ve'"), 'Bob\nDave\n');
+    assert.equal(await q("select _1 from ossobject where _1 not like '%a%' and _1 like '%'"), 'Alice\nBob\n'); // case-sensitive
     assert.equal(await q('select _1 from ossobject where _2 between 28 and 34'), 'Alice\nBob\n');
     assert.equal(await q('select _1 from ossobject where _2 not between 28 and 34 and not _2 = 51'), '"Carol\nSmith"\n');
     assert.equal(await q('select _1, _9 from ossobject where _9 is null limit 1'), 'Alice,\n');
     assert.equal(await q('select * from ossobject limit 1'), 'Alice,34,"Hang,zhou","said ""hi"""\n');
     assert.equal(await q("select upper(_1) || '-' || lower(_3), char_length(_1), substring(_3, 2, 3), trim('  x ') from ossobject where _1 = 'Bob'"), 'BOB-beijing,3,eij,x\n');
     assert.equal(await q('select _2 * 2 + 1, _2 / 2, _2 % 5 from ossobject where _1 = \'Bob\''), '57,14,3\n');
+  });
+
+  test('LIKE cost stays bounded: a pattern a regex would backtrack on for ages', async () => {
+    await client.put('long.csv', Buffer.from(`${'a'.repeat(200_000)},x\n`));
+    const r = await select('long.csv', csvRequest(`select _2 from ossobject where _1 like '${'%a'.repeat(12)}%b'`));
+    assert.equal(r.end?.status, 206);
+    assert.equal(r.data.length, 0);
+    const y = await select('long.csv', csvRequest(`select _2 from ossobject where _1 like '${'%a'.repeat(12)}%'`));
+    assert.equal(y.data.toString(), 'x\n');
+    await expectOssError(post('long.csv', 'csv/select', csvRequest(`select * from ossobject where _1 like '${'a'.repeat(300)}'`)), 'InvalidSqlExpression', 400);
   });
 
   test('aggregates without GROUP BY, and OutputHeader with the header', async () => {

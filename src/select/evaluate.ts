@@ -116,10 +116,54 @@ function compare(a: Value, b: Value): number | null {
   return Math.sign(x - y);
 }
 
-function likeRegex(pattern: string): RegExp {
-  let re = '^';
-  for (const ch of pattern) re += ch === '%' ? '[\\s\\S]*' : ch === '_' ? '[\\s\\S]' : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  return new RegExp(`${re}$`, 'u');
+/** Longest LIKE pattern accepted (matching costs up to pattern × text steps). */
+export const MAX_LIKE_PATTERN = 256;
+
+/** A LIKE pattern as code points; `%` and `_` kept as markers. */
+type LikePattern = Array<string | typeof ANY_RUN | typeof ANY_ONE>;
+const ANY_RUN = Symbol('%');
+const ANY_ONE = Symbol('_');
+
+function likePattern(pattern: string): LikePattern {
+  const out: LikePattern = [];
+  for (const ch of pattern) {
+    if (ch === '%') {
+      if (out[out.length - 1] !== ANY_RUN) out.push(ANY_RUN);
+    } else {
+      out.push(ch === '_' ? ANY_ONE : ch);
+    }
+  }
+  if (out.length > MAX_LIKE_PATTERN) throw new EvalError(`A LIKE pattern may be at most ${MAX_LIKE_PATTERN} characters.`);
+  return out;
+}
+
+/**
+ * LIKE without regular expressions: the greedy wildcard match that backtracks only to the last `%`, so
+ * the cost stays within pattern × text steps whatever the pattern (a regex could take exponential time).
+ */
+function likeMatch(text: string, p: LikePattern): boolean {
+  const s = [...text];
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (i < s.length) {
+    const pj = p[j];
+    if (j < p.length && pj !== ANY_RUN && (pj === ANY_ONE || pj === s[i])) {
+      i++;
+      j++;
+    } else if (j < p.length && pj === ANY_RUN) {
+      star = j++;
+      mark = i;
+    } else if (star >= 0) {
+      j = star + 1;
+      i = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (j < p.length && p[j] === ANY_RUN) j++;
+  return j === p.length;
 }
 
 function truth(v: Value): boolean | null {
@@ -253,17 +297,17 @@ export function compile(e: Expr, column: ColumnReader, aggregates: Aggregator[])
       const arg = c(e.arg);
       const pattern = c(e.pattern);
       const negated = e.negated;
-      const constant = e.pattern.kind === 'literal' && typeof e.pattern.value === 'string' ? likeRegex(e.pattern.value) : null;
+      const constant = e.pattern.kind === 'literal' && typeof e.pattern.value === 'string' ? likePattern(e.pattern.value) : null;
       return (r) => {
         const s = toText(arg(r));
         if (s === null) return null;
-        let re = constant;
-        if (re === null) {
-          const p = toText(pattern(r));
-          if (p === null) return null;
-          re = likeRegex(p);
+        let p = constant;
+        if (p === null) {
+          const text = toText(pattern(r));
+          if (text === null) return null;
+          p = likePattern(text);
         }
-        return re.test(s) !== negated;
+        return likeMatch(s, p) !== negated;
       };
     }
     case 'in': {
