@@ -8,6 +8,8 @@ import OSS from 'ali-oss';
 import { expectOssError, rawObjectRequest } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { CsvSplitter, type CsvFormat } from '../src/select/csv-reader.js';
+import { JsonSplitter } from '../src/select/json-reader.js';
 
 const BUCKET = 'select-bucket';
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -305,6 +307,52 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     const rc = readOnly.oss(BUCKET);
     await post('people.csv', 'csv/select', csvRequest('select * from ossobject limit 1'), rc);
     await expectOssError(post('people.csv', 'csv/meta', '', rc, [200]), 'AccessDenied', 403);
+  });
+
+  test('delimiters, comments, quoted record delimiters; symlinks and JSON line ranges', async () => {
+    const text = 'a|1\r\n#skip|me\r\n"b\r\nc"|2\r\nd|3\r\n';
+    await client.put('pipes.csv', Buffer.from(text));
+    const opts = { recordDelimiter: '\r\n', fieldDelimiter: '|' };
+    let r = await select('pipes.csv', csvRequest('select _1, _2 from ossobject where _2 >= 2', opts));
+    assert.equal(r.data.toString(), '"b\r\nc",2\nd,3\n');
+    // Quoted record delimiters not allowed: the quote no longer protects the delimiter.
+    const xml = csvRequest('select _1 from ossobject', opts).replace('</QuoteCharacter>', '</QuoteCharacter><AllowQuotedRecordDelimiter>false</AllowQuotedRecordDelimiter>');
+    r = await select('pipes.csv', xml);
+    assert.equal(r.data.toString(), 'a\nb\nc"\nd\n');
+    const star = await select('people.csv', csvRequest('select * from ossobject where name = \'Bob\'', { header: 'Use', outputHeader: true }));
+    assert.equal(star.data.toString(), 'name,age,city,note\nBob,28,Beijing,plain\n');
+    await client.putSymlink('link.csv', 'people.csv');
+    r = await select('link.csv', csvRequest('select count(*) from ossobject', { header: 'Use' }));
+    assert.equal(r.data.toString(), '4\n');
+    const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ i })).join('\n');
+    await client.put('range.jsonl', Buffer.from(lines));
+    r = await select('range.jsonl', jsonRequest('select s.i from ossobject s', 'LINES', '<Range>line-range=3-5</Range>'), 'json/select');
+    assert.equal(r.data.toString(), '{"i":3}\n{"i":4}\n{"i":5}\n');
+  });
+
+  test('the readers cut the same records whatever the chunk boundaries', () => {
+    const format: CsvFormat = { recordDelimiter: '\r\n', fieldDelimiter: ',', quote: '"', comment: '#', allowQuotedRecordDelimiter: true };
+    const text = 'x,"y ""q""\r\nz"\r\n#c\r\n"",a\r\nlast,"\r\n"';
+    const cut = (chunk: number): string[][] => {
+      const out: string[][] = [];
+      const splitter = new CsvSplitter(format, { chars: 0 });
+      for (let i = 0; i < text.length; i += chunk) splitter.push(text.slice(i, i + chunk), false, out);
+      splitter.push('', true, out);
+      return out;
+    };
+    const whole = cut(text.length);
+    assert.deepEqual(whole, [['x', 'y "q"\r\nz'], ['', 'a'], ['last', '\r\n']]);
+    for (const n of [1, 2, 3, 5]) assert.deepEqual(cut(n), whole, `chunks of ${n}`);
+    const doc = '[ {"a":"],\\"}"}, {"b":[1,{"c":2}]} ,3 ]';
+    const jcut = (chunk: number): string[] => {
+      const out: string[] = [];
+      const splitter = new JsonSplitter('DOCUMENT', { chars: 0 });
+      for (let i = 0; i < doc.length; i += chunk) splitter.push(doc.slice(i, i + chunk), false, out);
+      splitter.push('', true, out);
+      return out.map((t) => JSON.stringify(JSON.parse(t)));
+    };
+    assert.deepEqual(jcut(doc.length), ['{"a":"],\\"}"}', '{"b":[1,{"c":2}]}', '3']);
+    for (const n of [1, 2, 7]) assert.deepEqual(jcut(n), jcut(doc.length), `chunks of ${n}`);
   });
 
   test('other x-oss-process POSTs stay 501', async () => {
