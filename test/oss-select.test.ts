@@ -318,7 +318,7 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     // Quoted record delimiters not allowed: the quote no longer protects the delimiter.
     const xml = csvRequest('select _1 from ossobject', opts).replace('</QuoteCharacter>', '</QuoteCharacter><AllowQuotedRecordDelimiter>false</AllowQuotedRecordDelimiter>');
     r = await select('pipes.csv', xml);
-    assert.equal(r.data.toString(), 'a\nb\nc"\nd\n');
+    assert.equal(r.data.toString(), 'a\nb\n"c"""\nd\n'); // `c"` is written back quoted
     const star = await select('people.csv', csvRequest('select * from ossobject where name = \'Bob\'', { header: 'Use', outputHeader: true }));
     assert.equal(star.data.toString(), 'name,age,city,note\nBob,28,Beijing,plain\n');
     await client.putSymlink('link.csv', 'people.csv');
