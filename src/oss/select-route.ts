@@ -26,7 +26,12 @@ export function routeSelect(input: RouteInput): Operation | null {
     return { name: 'Unimplemented', bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'none' }], params: { operation: 'SelectObject', message } };
   }
   if (hit.name === 'SelectObject') {
-    return { name: 'SelectObject', bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }], params: { format: hit.format } };
+    // `versionId` selects from that version, read as GetObject reads one (oss:GetObjectVersion, its own ACL).
+    const versionId = query.get('versionId');
+    const check = versionId === undefined
+      ? { action: 'oss:GetObject', bucket, key, acl: 'read' as const }
+      : { action: 'oss:GetObjectVersion', bucket, key, acl: 'read' as const, versionId };
+    return { name: 'SelectObject', bucket, key, checks: [check], params: { format: hit.format } };
   }
   return { name: 'CreateSelectObjectMeta', bucket, key, checks: [{ action: 'oss:PutObject', bucket, key, acl: 'write' }], params: { format: hit.format } };
 }

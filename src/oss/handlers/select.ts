@@ -117,7 +117,8 @@ async function readRequest(req: OssRequest, roots: readonly string[]): Promise<N
 /** The object's bytes, read as GetObject reads them. */
 async function openObject(req: OssRequest): Promise<Readable> {
   const bucket = req.op.bucket!;
-  const { data } = await req.services.objects.readView(bucket, req.op.key!, symlinkTargetCheck(req, bucket));
+  const versionId = req.op.name === 'SelectObject' ? req.query.get('versionId') : undefined;
+  const { data } = await req.services.objects.readView(bucket, req.op.key!, symlinkTargetCheck(req, bucket), versionId);
   req.services.objects.assertReadable(data);
   const inline = req.services.objects.inlineBytes(data, null);
   return inline !== null ? Readable.from([inline]) : req.services.objects.openRead(data, null);
