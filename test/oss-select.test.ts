@@ -246,7 +246,9 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
 
     // As oss2 writes it: CompressionType base64-encoded, Python booleans.
     const metaRes = await post('big.csv', 'csv/meta', `<CsvMetaRequest><InputSerialization><CompressionType>${b64('None')}</CompressionType><CSV><RecordDelimiter>${b64('\n')}</RecordDelimiter></CSV></InputSerialization><OverwriteIfExists>False</OverwriteIfExists></CsvMetaRequest>`, client, [200]);
-    const meta = parseFrames(metaRes.data as Buffer, false).meta!;
+    const metaFrames = parseFrames(metaRes.data as Buffer, false);
+    assert.ok(metaFrames.continuous >= 2, `${metaFrames.continuous} keep-alive frames while scanning`);
+    const meta = metaFrames.meta!;
     assert.equal(meta.status, 200);
     assert.equal(meta.rows, BigInt(rows));
     assert.equal(meta.columns, 4);
@@ -270,6 +272,10 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.equal(jmeta.rows, 10n);
     assert.equal(jmeta.splits, 1);
     assert.equal(jmeta.columns, undefined);
+    // Not JSON LINES: the error is in the meta end frame.
+    const bad = parseFrames((await post('people.csv', 'json/meta', '', client, [200])).data as Buffer, false).meta!;
+    assert.equal(bad.status, 400);
+    await expectOssError(post('people.csv', 'json/meta', '<JsonMetaRequest><InputSerialization><JSON><Type>DOCUMENT</Type></JSON></InputSerialization></JsonMetaRequest>', client, [200]), 'InvalidArgument', 400);
   });
 
   test('bad SQL and bad requests are 400 before any frame; data errors end the frames with 400', async () => {

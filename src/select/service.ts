@@ -381,26 +381,27 @@ export interface MetaResult {
   columns: number;
 }
 
-/** CreateSelectObjectMeta: rows, splits and (CSV) the widest record's column count, from one scan. */
-export async function scanMeta(input: SelectInput, source: Readable, stats: ScanStats): Promise<MetaResult> {
+/**
+ * CreateSelectObjectMeta: rows, splits and (CSV) the widest record's column count, from one scan. Yields a
+ * progress event after each MiB scanned (the caller sends keep-alives) and returns the counts.
+ */
+export async function* scanMeta(input: SelectInput, source: Readable, stats: ScanStats): AsyncGenerator<{ type: 'progress' }, MetaResult> {
   const progress: Progress = { chars: 0 };
   const bytes = decoded(source, input.compression, stats);
   const splits = new SplitCounter(progress);
   let rows = 0;
   let columns = 0;
   let lastSplit = -1;
+  let lastEventAt = 0;
+  const records: AsyncIterable<unknown> = input.csv ? csvRecords(bytes, input.csv.format, progress) : jsonRecords(bytes, input.json!.type, true, progress);
   try {
-    if (input.csv) {
-      for await (const record of csvRecords(bytes, input.csv.format, progress)) {
-        rows++;
-        if (record.length > columns) columns = record.length;
-        lastSplit = splits.afterRecord();
-      }
-    } else {
-      for await (const record of jsonRecords(bytes, input.json!.type, true, progress)) {
-        void record;
-        rows++;
-        lastSplit = splits.afterRecord();
+    for await (const record of records) {
+      rows++;
+      if (Array.isArray(record) && input.csv && record.length > columns) columns = record.length;
+      lastSplit = splits.afterRecord();
+      if (stats.scanned - lastEventAt >= KEEPALIVE_BYTES) {
+        lastEventAt = stats.scanned;
+        yield { type: 'progress' };
       }
     }
   } finally {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../../errors.js';
 import { continuousFrame, dataFrame, endFrame, metaEndFrame } from '../../select/frames.js';
 import { EvalError } from '../../select/evaluate.js';
-import { parseStatement, runSelect, scanMeta, type HeaderInfo, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
+import { parseStatement, runSelect, scanMeta, type HeaderInfo, type MetaResult, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
 import type { Handler, OssRequest } from '../context.js';
 import type { Operation } from '../operations.js';
 import { checkMd5, readSmallBody, symlinkTargetCheck } from './common.js';
@@ -210,13 +210,30 @@ export const createSelectObjectMeta: Handler<Extract<Operation, { name: 'CreateS
   bool(body ?? undefined, 'OverwriteIfExists', false); // validated; the meta is recomputed every time
   const source = await openObject(req);
   const stats: ScanStats = { scanned: 0 };
-  let meta;
-  try {
-    meta = await scanMeta(input, source, stats);
-  } catch (err) {
-    if (err instanceof EvalError) throw new AppError('InvalidArgument', `${err.code}: ${err.message}`);
-    throw err;
-  }
-  const frame = metaEndFrame(format === 'json', stats.scanned, stats.scanned, 200, { splits: meta.splits, rows: meta.rows, columns: meta.columns }, '', false);
-  return { status: 200, headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(frame.length) }, body: frame };
+  const json = format === 'json';
+  const scan = scanMeta(input, source, stats);
+  // Keep-alive frames while a large object is scanned; the counts (or the error) in the meta end frame.
+  const frames = async function* (): AsyncGenerator<Buffer> {
+    try {
+      for (;;) {
+        let next: IteratorResult<{ type: 'progress' }, MetaResult>;
+        try {
+          next = await scan.next();
+        } catch (err) {
+          const e = wireError(err);
+          yield metaEndFrame(json, stats.scanned, stats.scanned, e.status, { splits: 0, rows: 0, columns: 0 }, e.message, false);
+          return;
+        }
+        if (next.done) {
+          const meta = next.value;
+          yield metaEndFrame(json, stats.scanned, stats.scanned, 200, { splits: meta.splits, rows: meta.rows, columns: meta.columns }, '', false);
+          return;
+        }
+        yield continuousFrame(stats.scanned, false);
+      }
+    } finally {
+      await scan.return({ splits: 0, rows: 0, columns: 0 });
+    }
+  };
+  return { status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: Readable.from(frames(), { objectMode: false }) };
 };
