@@ -369,15 +369,15 @@ export function compile(e: Expr, column: ColumnReader, aggregates: Aggregator[])
             return chars.slice(Math.max(0, from), Math.max(0, to)).join('');
           };
       }
+      break;
     }
-    // falls through: the switch above is exhaustive
     case 'aggregate': {
-      if (e.kind !== 'aggregate') throw new Error('unreachable');
       const state = new AggregateState(e.name, e.arg === '*' ? null : c(e.arg));
       aggregates.push(state);
       return () => state.result();
     }
   }
+  throw new Error('unreachable: every expression kind and function is compiled above');
 }
 
 /** Whether a WHERE result keeps the record (only true does). */
