@@ -359,6 +359,8 @@ export const catalogue = {
   'AuthenticationFail.SAMLAssertion.RecipientNotMatch': { status: 401, message: 'The Recipient of the SAML assertion is not https://signin.aliyun.com/saml-role/sso.' },
   // Metadata query (docs/meta-query.md).
   MetaQueryNotReady: { status: 409, message: 'The metadata index of this bucket is not running.' },
+  // SelectObject / CreateSelectObjectMeta (docs/select.md): SQL that does not parse or does not fit the object.
+  InvalidSqlExpression: { status: 400, message: 'The SQL expression is invalid.', ec: '0016-00000803' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -18,6 +18,11 @@ const BUCKET = 'catalog-bucket';
 
 /** Query values that satisfy the implemented handlers' syntax checks. */
 const QUERY_VALUES: Record<string, string> = { partNumber: '1', uploadId: 'no-such-upload', position: '0' };
+/** Operations told apart by a parameter's value (SelectObject / CreateSelectObjectMeta: docs/select.md). */
+const OP_QUERY_VALUES: Record<string, Record<string, string>> = {
+  SelectObject: { 'x-oss-process': 'csv/select' },
+  CreateSelectObjectMeta: { 'x-oss-process': 'csv/meta' },
+};
 const HEADER_VALUES: Record<string, string> = { 'x-oss-copy-source': `/${BUCKET}/source`, 'x-oss-acl': 'private' };
 
 interface Sample {
@@ -32,7 +37,7 @@ function sampleOf(op: CatalogOperation): Sample {
   const key = op.scope !== 'object' ? null : op.name === 'PostVodPlaylist' ? 'channel/playlist' : 'object';
   const query: Array<[string, string]> = [
     ...op.subresources.map(([k, v]): [string, string] => [k, v]),
-    ...op.requiredQuery.map((q): [string, string] => [q, QUERY_VALUES[q] ?? 'x']),
+    ...op.requiredQuery.map((q): [string, string] => [q, OP_QUERY_VALUES[op.name]?.[q] ?? QUERY_VALUES[q] ?? 'x']),
     // The access point's name, optional in the metadata, is what tells its Block Public Access from the bucket's.
     ...(op.query.includes('x-oss-access-point-name') && !op.requiredQuery.includes('x-oss-access-point-name') ? [['x-oss-access-point-name', 'ap-01'] as [string, string]] : []),
   ];
@@ -132,7 +137,10 @@ describe('the published operation table', () => {
     assert.deepEqual(r('GET', 'b', 'k', [['x-oss-process', 'image/info'], ['versionId', 'v1']]).checks.map((c) => c.action), ['oss:GetObjectVersion']);
     assert.equal(unimplemented(r('PUT', 'b', 'k', [['x-oss-process', 'image/resize,w_10']])), 'PutObject');
     assert.equal(r('POST', 'b', 'k', [['x-oss-process', '']]).name, 'ProcessObjectSave');
-    assert.equal(unimplemented(r('POST', 'b', 'k', [['x-oss-process', 'csv/select']])), 'SelectObject');
+    // SelectObject and CreateSelectObjectMeta (docs/select.md); other processes on POST stay 501.
+    assert.deepEqual(r('POST', 'b', 'k', [['x-oss-process', 'csv/select']]).checks.map((c) => c.action), ['oss:GetObject']);
+    assert.equal(r('POST', 'b', 'k', [['x-oss-process', 'json/meta']]).name, 'CreateSelectObjectMeta');
+    assert.equal(unimplemented(r('POST', 'b', 'k', [['x-oss-process', 'video/snapshot']])), 'SelectObject');
     // versionId names a version (docs/versioning.md) and asks for the …Version action.
     const versionDelete = r('DELETE', 'b', 'k', [['versionId', 'v1']]);
     assert.equal(versionDelete.name, 'DeleteObject');

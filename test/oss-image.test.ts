@@ -359,8 +359,8 @@ describe('image processing (x-oss-process)', () => {
     await expectOssError(post(`x-oss-process=${encodeURIComponent('image/resize,w_10|sys/saveas,b_eA')}`), 'MissingArgument', 400);
     await expectOssError(post(`x-oss-process=${encodeURIComponent(`image/resize,w_10|sys/saveas,o_${Buffer.from('x.jpg').toString('base64url')},b_${Buffer.from('no-such-bucket').toString('base64url')}`)}`), 'NoSuchBucket', 404);
     await expectOssError(c.head('x.jpg'), 'NoSuchKey', 404);
-    // A SelectObject request (x-oss-process=csv/select) is still not implemented, not a save-as.
-    await expectOssError(rawObjectRequest(c, 'POST', 'photo.jpg', { subres: { 'x-oss-process': 'csv/select' }, content: Buffer.from('<x/>') }), 'NotImplemented', 501);
+    // A SelectObject request (x-oss-process=csv/select, docs/select.md) is a select, not a save-as.
+    await expectOssError(rawObjectRequest(c, 'POST', 'photo.jpg', { subres: { 'x-oss-process': 'csv/select' }, content: Buffer.from('<x/>') }), 'MalformedXML', 400);
   });
 
   test('the source is read like any GetObject: versions, encryption at rest, archive state', async () => {

@@ -48,9 +48,11 @@ export function coverageSection(): string {
     '',
     `Also 501 \`NotImplemented\`: the parameters ${params} on any operation that takes them, and these`,
     `sub-resources, which the metadata does not publish as operations: ${[...UNPUBLISHED_SUBRESOURCES].map((s) => `\`${s}\``).join(', ')}.`,
-    // Image processing (docs/image-processing.md) is the one use of x-oss-process that is implemented.
-    '`x-oss-process` is implemented for image processing only: `GET /<bucket>/<key>?x-oss-process=image/…|style/…` and',
-    'the save-as `POST /<bucket>/<key>?x-oss-process` ([image-processing.md](image-processing.md)).',
+    // Image processing (docs/image-processing.md) and SelectObject (docs/select.md) are the uses of x-oss-process implemented.
+    '`x-oss-process` is implemented for image processing: `GET /<bucket>/<key>?x-oss-process=image/…|style/…` and',
+    'the save-as `POST /<bucket>/<key>?x-oss-process` ([image-processing.md](image-processing.md)), and for',
+    'SelectObject / CreateSelectObjectMeta: `POST /<bucket>/<key>?x-oss-process=csv/select|json/select|csv/meta|json/meta`',
+    '([select.md](select.md)); other values on POST answer 501.',
     END,
   ].join('\n');
 }

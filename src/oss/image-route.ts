@@ -7,7 +7,7 @@ import type { Operation, RouteInput } from './operations.js';
 //   whatever else the query says routed as usual;
 // - POST /<bucket>/<key>?x-oss-process (empty value; the process is in the body): save-as, oss:GetObject on
 //   the source here and oss:PutObject on the target once the body names it. `x-oss-process=csv/select`
-//   and the like stay SelectObject (501);
+//   and the like are SelectObject (oss/select-route.ts);
 // - `?style` on a bucket: PutStyle / GetStyle / ListStyle / DeleteStyle, each its own action.
 
 /** Longest styleName accepted on the wire (the service checks the name rules). */

@@ -4,6 +4,7 @@ import { decodeUrlPath, type Address } from './address.js';
 import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
 import { routeImage } from './image-route.js';
+import { routeSelect } from './select-route.js';
 import { STORED_SCHEMAS, type StoredOperationName } from './stored/schemas.js';
 
 /**
@@ -162,7 +163,10 @@ export type Operation =
   // Stored bucket configurations (src/oss/stored/, docs/stored-configurations.md), routed by their catalog entry.
   | EachSimple<StoredOperationName>
   // Metadata query (docs/meta-query.md).
-  | Simple<'DoMetaQuery'>;
+  | Simple<'DoMetaQuery'>
+  // SelectObject and CreateSelectObjectMeta (oss/select-route.ts, docs/select.md).
+  | (Base & { name: 'SelectObject'; params: { format: 'csv' | 'json' } })
+  | (Base & { name: 'CreateSelectObjectMeta'; params: { format: 'csv' | 'json' } });
 
 export interface RouteInput {
   method: string;
@@ -215,6 +219,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
   ...STORED_OPERATIONS,
   // Metadata query (docs/meta-query.md).
   'DoMetaQuery',
+  // SelectObject (oss/select-route.ts).
+  'SelectObject', 'CreateSelectObjectMeta',
 ]);
 
 /**
@@ -487,6 +493,9 @@ export function route(input: RouteInput): Operation {
   // Image processing and styles (oss/image-route.ts) come before the refusals that 501 other x-oss-process uses.
   const image = routeImage(input, route);
   if (image !== null) return image;
+  // SelectObject and CreateSelectObjectMeta (oss/select-route.ts), also ahead of the x-oss-process refusals.
+  const select = routeSelect(input);
+  if (select !== null) return select;
   const refusal = refusalOf(input);
   if (refusal !== null) {
     const { bucket, key } = input.address;

@@ -25,7 +25,7 @@ const OSS_ACTION_OF_OPERATION: Readonly<Record<string, string | null>> = {
   GetObjectMeta: 'GetObject',
   GetSymlink: 'GetObject',
   SelectObject: 'GetObject',
-  CreateSelectObjectMeta: 'GetObject',
+  CreateSelectObjectMeta: 'PutObject', // write permission on the object (docs/select.md)
   PutSymlink: 'PutObject',
   AppendObject: 'PutObject',
   InitiateMultipartUpload: 'PutObject',

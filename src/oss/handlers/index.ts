@@ -12,6 +12,7 @@ import { postObject } from './post-object.js';
 import * as retention from './retention.js';
 import * as service from './service.js';
 import { sealAppendObject } from './seal.js';
+import * as select from './select.js';
 import { unimplemented } from './unimplemented.js';
 import * as website from './website.js';
 import { storedHandlers } from '../stored/handlers.js';
@@ -105,4 +106,7 @@ export const handlers: HandlerTable = {
   ...storedHandlers,
   // Metadata query (docs/meta-query.md).
   DoMetaQuery: doMetaQuery,
+  // SelectObject (docs/select.md).
+  SelectObject: select.selectObject,
+  CreateSelectObjectMeta: select.createSelectObjectMeta,
 };

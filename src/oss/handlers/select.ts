@@ -1,0 +1,239 @@
+import { Readable } from 'node:stream';
+import { AppError, invalidArgument } from '../../errors.js';
+import { continuousFrame, dataFrame, endFrame, metaEndFrame } from '../../select/frames.js';
+import { EvalError } from '../../select/evaluate.js';
+import { parseStatement, runSelect, scanMeta, type HeaderInfo, type MetaResult, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
+import type { Handler, OssRequest } from '../context.js';
+import type { Operation } from '../operations.js';
+import { checkMd5, readSmallBody, symlinkTargetCheck } from './common.js';
+import { header } from '../headers.js';
+import { childText, parseXmlBody } from '../xml.js';
+
+// SelectObject and CreateSelectObjectMeta (docs/select.md): the request XML → a SelectQuery, the object read
+// through the same domain read path as GetObject (symlinks, archive state, encryption), and the answer
+// framed (or raw with OutputRawData) as the select service hands results out.
+
+/** The request XML: a few KiB of settings and a base64 SQL text. */
+const MAX_BODY = 64 * 1024;
+
+type Node = Record<string, unknown>;
+
+function child(node: Node | undefined, name: string): Node | undefined {
+  const v = node?.[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') {
+    if (v.trim() === '') return {};
+    throw new AppError('MalformedXML', undefined, { ErrorDetail: `${name} must hold elements.` });
+  }
+  if (Array.isArray(v)) throw new AppError('MalformedXML', undefined, { ErrorDetail: `${name} may appear once.` });
+  return v as Node;
+}
+
+function text(node: Node | undefined, name: string): string | undefined {
+  if (node === undefined) return undefined;
+  const t = childText(node, name);
+  return t === undefined ? undefined : t.trim();
+}
+
+function bool(node: Node | undefined, name: string, dflt: boolean): boolean {
+  const t = text(node, name);
+  if (t === undefined || t === '') return dflt;
+  const v = t.toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw invalidArgument(`${name} must be true or false.`, name, t.slice(0, 64));
+}
+
+/** A base64 field (delimiters, the SQL): decoded UTF-8, or the default when absent. */
+function base64(node: Node | undefined, name: string, dflt: string, maxChars: number): string {
+  const t = text(node, name);
+  if (t === undefined) return dflt;
+  const compact = t.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) throw invalidArgument(`${name} must be base64-encoded.`, name, t.slice(0, 64));
+  const value = Buffer.from(compact, 'base64').toString('utf8');
+  if ([...value].length > maxChars) throw invalidArgument(`${name} is too long (at most ${maxChars} characters).`, name, t.slice(0, 64));
+  return value;
+}
+
+function parseRange(raw: string | undefined, compressed: boolean): SelectInput['range'] {
+  if (raw === undefined || raw === '') return null;
+  const m = /^(line|split)-range=(\d{0,15})-(\d{0,15})$/.exec(raw.trim());
+  if (!m || (m[2] === '' && m[3] === '')) throw invalidArgument('Range must be line-range=<start>-<end> or split-range=<start>-<end>.', 'Range', raw.slice(0, 64));
+  if (compressed) throw invalidArgument('Range cannot be used with GZIP objects.', 'Range', raw.slice(0, 64));
+  const start = m[2] === '' ? 0 : Number(m[2]);
+  const end = m[3] === '' ? Number.MAX_SAFE_INTEGER : Number(m[3]);
+  if (end < start) throw invalidArgument('The Range end is before its start.', 'Range', raw.slice(0, 64));
+  return { kind: m[1] as 'line' | 'split', start, end };
+}
+
+/** InputSerialization (shared by both operations). */
+function inputOf(node: Node | undefined, format: 'csv' | 'json', forMeta: boolean): SelectInput {
+  let compressionRaw = (text(node, 'CompressionType') ?? 'None').toUpperCase();
+  // oss2 sends the meta request's CompressionType base64-encoded ("Tm9uZQ==").
+  if (compressionRaw !== 'NONE' && compressionRaw !== 'GZIP') {
+    const decodedValue = Buffer.from(text(node, 'CompressionType') ?? '', 'base64').toString('utf8').toUpperCase();
+    if (decodedValue === 'NONE' || decodedValue === 'GZIP') compressionRaw = decodedValue;
+  }
+  if (compressionRaw !== 'NONE' && compressionRaw !== 'GZIP') throw invalidArgument('CompressionType must be None or GZIP.', 'CompressionType', compressionRaw.slice(0, 64));
+  const compression = compressionRaw as SelectInput['compression'];
+  if (format === 'csv') {
+    const csv = child(node, 'CSV');
+    const headerRaw = (text(csv, 'FileHeaderInfo') ?? 'None').toUpperCase();
+    if (!['NONE', 'IGNORE', 'USE'].includes(headerRaw)) throw invalidArgument('FileHeaderInfo must be None, Ignore or Use.', 'FileHeaderInfo', headerRaw.slice(0, 64));
+    const recordDelimiter = base64(csv, 'RecordDelimiter', '\n', 2);
+    const fieldDelimiter = base64(csv, 'FieldDelimiter', ',', 1);
+    const quote = base64(csv, 'QuoteCharacter', '"', 1);
+    const comment = base64(csv, 'CommentCharacter', '#', 1);
+    if (recordDelimiter.length === 0) throw invalidArgument('RecordDelimiter must be one or two characters.', 'RecordDelimiter');
+    if (fieldDelimiter.length !== 1) throw invalidArgument('FieldDelimiter must be one character.', 'FieldDelimiter');
+    if (fieldDelimiter === quote || recordDelimiter.includes(fieldDelimiter)) throw invalidArgument('The delimiters and the quote character must differ.', 'FieldDelimiter');
+    return {
+      compression,
+      csv: {
+        header: headerRaw as HeaderInfo,
+        format: { recordDelimiter, fieldDelimiter, quote, comment, allowQuotedRecordDelimiter: bool(csv, 'AllowQuotedRecordDelimiter', true) },
+      },
+      range: forMeta ? null : parseRange(text(csv, 'Range'), compression === 'GZIP'),
+    };
+  }
+  const json = child(node, 'JSON');
+  const type = (text(json, 'Type') ?? (forMeta ? 'LINES' : 'DOCUMENT')).toUpperCase();
+  if (type !== 'DOCUMENT' && type !== 'LINES') throw invalidArgument('JSON Type must be DOCUMENT or LINES.', 'Type', type.slice(0, 64));
+  if (forMeta && type !== 'LINES') throw invalidArgument('CreateSelectObjectMeta reads JSON LINES objects only.', 'Type', type);
+  const range = forMeta ? null : parseRange(text(json, 'Range'), compression === 'GZIP');
+  if (range !== null && type !== 'LINES') throw invalidArgument('Range applies to JSON LINES objects only.', 'Range');
+  return { compression, json: { type, numbersAsString: bool(json, 'ParseJsonNumberAsString', false) }, range };
+}
+
+async function readRequest(req: OssRequest, roots: readonly string[]): Promise<Node | null> {
+  const bytes = await readSmallBody(req.body, MAX_BODY);
+  checkMd5(bytes, header(req.headers, 'content-md5'), false);
+  const raw = bytes.toString('utf8');
+  if (raw.trim() === '') return null;
+  const root = /<([A-Za-z][A-Za-z0-9]*)[\s>/]/.exec(raw.replace(/<\?[\s\S]*?\?>/g, ''))?.[1] ?? roots[0]!;
+  return parseXmlBody(raw, roots.includes(root) ? root : roots[0]!);
+}
+
+/** The object's bytes, read as GetObject reads them. */
+async function openObject(req: OssRequest): Promise<Readable> {
+  const bucket = req.op.bucket!;
+  const versionId = req.op.name === 'SelectObject' ? req.query.get('versionId') : undefined;
+  const { data } = await req.services.objects.readView(bucket, req.op.key!, symlinkTargetCheck(req, bucket), versionId);
+  req.services.objects.assertReadable(data);
+  const inline = req.services.objects.inlineBytes(data, null);
+  return inline !== null ? Readable.from([inline]) : req.services.objects.openRead(data, null);
+}
+
+const wireError = (err: unknown): { status: number; message: string } => {
+  if (err instanceof EvalError) return { status: 400, message: `${err.code}.${err.message}` };
+  if (err instanceof AppError) return { status: err.status, message: `${err.code}.${err.message}` };
+  return { status: 500, message: 'InternalError.The select failed.' };
+};
+
+/** POST /<key>?x-oss-process=csv/select|json/select: 206 and frames (or the raw records). */
+export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>> = async (req) => {
+  const body = await readRequest(req, ['SelectRequest']);
+  if (body === null) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'SelectObject needs a SelectRequest body.' });
+  const sql = base64(body, 'Expression', '', 16 * 1024);
+  if (sql.trim() === '') throw invalidArgument('The Expression (base64 SQL) is empty.', 'Expression');
+  const format = req.op.params.format;
+  const input = inputOf(child(body, 'InputSerialization'), format, false);
+  const out = child(body, 'OutputSerialization');
+  const outFormat = child(out, format === 'csv' ? 'CSV' : 'JSON');
+  const options = child(body, 'Options');
+  const maxSkippedRaw = text(options, 'MaxSkippedRecordsAllowed');
+  if (maxSkippedRaw !== undefined && maxSkippedRaw !== '' && !/^\d{1,15}$/.test(maxSkippedRaw)) {
+    throw invalidArgument('MaxSkippedRecordsAllowed must be a non-negative integer.', 'MaxSkippedRecordsAllowed', maxSkippedRaw.slice(0, 64));
+  }
+  const query: SelectQuery = {
+    sql,
+    input,
+    output: {
+      recordDelimiter: base64(outFormat, 'RecordDelimiter', '\n', 2),
+      fieldDelimiter: format === 'csv' ? base64(outFormat, 'FieldDelimiter', ',', 1) : ',',
+      keepAllColumns: bool(out, 'KeepAllColumns', false),
+      outputHeader: bool(out, 'OutputHeader', false),
+    },
+    options: {
+      skipPartialDataRecord: bool(options, 'SkipPartialDataRecord', false),
+      maxSkippedRecordsAllowed: maxSkippedRaw === undefined || maxSkippedRaw === '' ? Number.MAX_SAFE_INTEGER : Number(maxSkippedRaw),
+    },
+  };
+  const raw = bool(out, 'OutputRawData', false);
+  const crc = bool(out, 'EnablePayloadCrc', false);
+  parseStatement(sql, input); // bad SQL is a 400 before the object is opened
+  const source = await openObject(req);
+  const stats: ScanStats = { scanned: 0 };
+  const run = runSelect(query, source, stats);
+  try {
+    await run.next(); // ready: the header read and the names resolved, or an error answered as such
+  } catch (err) {
+    source.destroy();
+    if (err instanceof EvalError) throw new AppError(err.code === 'InvalidSqlExpression' ? 'InvalidSqlExpression' : 'InvalidArgument', err.message);
+    throw err;
+  }
+  const frames = async function* (): AsyncGenerator<Buffer> {
+    try {
+      for (;;) {
+        let next: IteratorResult<Awaited<ReturnType<typeof run.next>>['value']>;
+        try {
+          next = await run.next();
+        } catch (err) {
+          const e = wireError(err);
+          if (raw) throw err; // no frame to carry it: the cut connection says it
+          yield endFrame(stats.scanned, stats.scanned, e.status, e.message, crc);
+          return;
+        }
+        if (next.done) break;
+        const ev = next.value;
+        if (ev === undefined) continue;
+        if (ev.type === 'data') yield raw ? ev.bytes : dataFrame(stats.scanned, ev.bytes, crc);
+        else if (!raw) yield continuousFrame(stats.scanned, crc);
+      }
+      if (!raw) yield endFrame(stats.scanned, stats.scanned, 206, '', crc);
+    } finally {
+      await run.return(undefined);
+    }
+  };
+  return {
+    status: 206,
+    headers: { 'Content-Type': 'application/octet-stream', 'x-oss-select-output-raw': raw ? 'true' : 'false' },
+    body: Readable.from(frames(), { objectMode: false }),
+  };
+};
+
+/** POST /<key>?x-oss-process=csv/meta|json/meta: rows, splits (and CSV columns) in a meta end frame. */
+export const createSelectObjectMeta: Handler<Extract<Operation, { name: 'CreateSelectObjectMeta' }>> = async (req) => {
+  const format = req.op.params.format;
+  const body = await readRequest(req, ['CsvMetaRequest', 'JsonMetaRequest', 'SelectMetaRequest']);
+  const input = inputOf(child(body ?? undefined, 'InputSerialization'), format, true);
+  bool(body ?? undefined, 'OverwriteIfExists', false); // validated; the meta is recomputed every time
+  const source = await openObject(req);
+  const stats: ScanStats = { scanned: 0 };
+  const json = format === 'json';
+  const scan = scanMeta(input, source, stats);
+  // Keep-alive frames while a large object is scanned; the counts (or the error) in the meta end frame.
+  const frames = async function* (): AsyncGenerator<Buffer> {
+    try {
+      for (;;) {
+        let next: IteratorResult<{ type: 'progress' }, MetaResult>;
+        try {
+          next = await scan.next();
+        } catch (err) {
+          const e = wireError(err);
+          yield metaEndFrame(json, stats.scanned, stats.scanned, e.status, { splits: 0, rows: 0, columns: 0 }, e.message, false);
+          return;
+        }
+        if (next.done) {
+          const meta = next.value;
+          yield metaEndFrame(json, stats.scanned, stats.scanned, 200, { splits: meta.splits, rows: meta.rows, columns: meta.columns }, '', false);
+          return;
+        }
+        yield continuousFrame(stats.scanned, false);
+      }
+    } finally {
+      await scan.return({ splits: 0, rows: 0, columns: 0 });
+    }
+  };
+  return { status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: Readable.from(frames(), { objectMode: false }) };
+};

@@ -1,0 +1,169 @@
+// Streaming CSV records (RFC 4180 with OSS's options): custom record delimiter (1 or 2 characters), field
+// delimiter and quote character, comment lines, quoted record delimiters allowed or not. Text arrives in
+// chunks and records leave as soon as they end; only the record being read is held, bounded.
+import { StringDecoder } from 'node:string_decoder';
+import { EvalError } from './evaluate.js';
+
+export interface CsvFormat {
+  recordDelimiter: string;
+  fieldDelimiter: string;
+  quote: string;
+  /** '' for none. */
+  comment: string;
+  allowQuotedRecordDelimiter: boolean;
+}
+
+/** Longest record accepted (characters), and most fields in one. */
+export const MAX_RECORD_CHARS = 1024 * 1024;
+export const MAX_FIELDS = 10_000;
+
+/** How far the reader got: characters of the records handed out (splits are counted in characters). */
+export interface Progress {
+  chars: number;
+}
+
+/** Splits CSV text into records of fields; `push` returns the records completed by that text. */
+export class CsvSplitter {
+  private fields: string[] = [];
+  private field = '';
+  private inQuotes = false;
+  /** The current field began with a quote (so a quote inside it closes or escapes). */
+  private quotedField = false;
+  private atRecordStart = true;
+  private inComment = false;
+  private recordChars = 0;
+  private pending = '';
+  private readonly rd0: string;
+  private readonly rd1: string;
+
+  constructor(private readonly f: CsvFormat, private readonly progress: Progress) {
+    this.rd0 = f.recordDelimiter[0]!;
+    this.rd1 = f.recordDelimiter[1] ?? '';
+  }
+
+  push(text: string, final: boolean, out: string[][]): void {
+    const s = this.pending + text;
+    this.pending = '';
+    const n = s.length;
+    const { fieldDelimiter: fd, quote: q, comment } = this.f;
+    let i = 0;
+    let run = 0;
+    const flushRun = (to: number): void => {
+      if (to > run) this.field += s.slice(run, to);
+    };
+    while (i < n) {
+      const c = s[i]!;
+      // A character that may start a two-character token needs the next one, unless the text is over.
+      if (!final && i === n - 1 && (c === this.rd0 && this.rd1 !== '' || (this.inQuotes && c === q))) {
+        flushRun(i);
+        this.pending = c;
+        return;
+      }
+      if (this.inComment) {
+        if (c === this.rd0 && (this.rd1 === '' || s[i + 1] === this.rd1)) {
+          const len = this.rd1 === '' ? 1 : 2;
+          this.progress.chars += this.recordChars + len;
+          this.recordChars = 0;
+          this.inComment = false;
+          this.atRecordStart = true;
+          i += len;
+          run = i;
+          continue;
+        }
+        this.recordChars++;
+        i++;
+        run = i;
+        continue;
+      }
+      if (++this.recordChars > MAX_RECORD_CHARS) throw new EvalError(`A CSV record is longer than ${MAX_RECORD_CHARS} characters.`, 'InvalidCsvLine');
+      if (this.inQuotes) {
+        if (c === q) {
+          flushRun(i);
+          if (s[i + 1] === q) {
+            this.field += q;
+            this.recordChars++;
+            i += 2;
+          } else {
+            this.inQuotes = false;
+            i++;
+          }
+          run = i;
+          continue;
+        }
+        if (!this.f.allowQuotedRecordDelimiter && c === this.rd0 && (this.rd1 === '' || s[i + 1] === this.rd1)) {
+          // Quoted record delimiters not allowed: the delimiter ends the record even inside quotes.
+          this.inQuotes = false;
+        } else {
+          i++;
+          continue;
+        }
+      }
+      if (this.atRecordStart && comment !== '' && c === comment) {
+        this.inComment = true;
+        this.atRecordStart = false;
+        i++;
+        run = i;
+        continue;
+      }
+      this.atRecordStart = false;
+      if (c === q && this.field === '' && run === i && !this.quotedField) {
+        this.inQuotes = true;
+        this.quotedField = true;
+        i++;
+        run = i;
+        continue;
+      }
+      if (c === fd) {
+        flushRun(i);
+        this.endField();
+        i++;
+        run = i;
+        continue;
+      }
+      if (c === this.rd0 && (this.rd1 === '' || s[i + 1] === this.rd1)) {
+        flushRun(i);
+        const len = this.rd1 === '' ? 1 : 2;
+        this.endField();
+        out.push(this.fields);
+        this.fields = [];
+        this.progress.chars += this.recordChars - 1 + len;
+        this.recordChars = 0;
+        this.atRecordStart = true;
+        i += len;
+        run = i;
+        continue;
+      }
+      i++;
+    }
+    flushRun(n);
+    if (final && !this.inComment && !(this.atRecordStart && this.fields.length === 0 && this.field === '' && !this.quotedField)) {
+      this.endField();
+      out.push(this.fields);
+      this.fields = [];
+      this.progress.chars += this.recordChars;
+      this.recordChars = 0;
+      this.atRecordStart = true;
+    }
+  }
+
+  private endField(): void {
+    if (this.fields.length >= MAX_FIELDS) throw new EvalError(`A CSV record has more than ${MAX_FIELDS} fields.`, 'InvalidCsvLine');
+    this.fields.push(this.field);
+    this.field = '';
+    this.quotedField = false;
+  }
+}
+
+/** Records of a CSV byte stream, decoded as UTF-8 across chunk boundaries. */
+export async function* csvRecords(source: AsyncIterable<Buffer>, format: CsvFormat, progress: Progress): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  const splitter = new CsvSplitter(format, progress);
+  const out: string[][] = [];
+  for await (const chunk of source) {
+    splitter.push(decoder.write(chunk), false, out);
+    for (const r of out) yield r;
+    out.length = 0;
+  }
+  splitter.push(decoder.end(), true, out);
+  yield* out;
+}

@@ -1,0 +1,397 @@
+// Evaluation of parsed SelectObject SQL (sql-parser.ts): expressions compiled once into closures over a
+// record, SQL three-valued logic (null is unknown), implicit number conversion of text (CSV fields are text:
+// `_3 > 44` compares numbers), and aggregates that accumulate while the object streams by.
+import type { AggregateName, CastType, Expr, PathPart } from './sql-parser.js';
+
+/** A timestamp value (milliseconds since the epoch). */
+export class Timestamp {
+  constructor(readonly ms: number) {}
+  toString(): string {
+    return new Date(this.ms).toISOString();
+  }
+}
+
+export type Value = null | string | number | boolean | Timestamp | Value[] | { [k: string]: Value };
+
+/**
+ * A data error found while reading or evaluating a record (a cast that cannot hold, a malformed record):
+ * reported in the end frame as `code.message`.
+ */
+export class EvalError extends Error {
+  constructor(message: string, readonly code = 'InvalidSqlExpression') {
+    super(message);
+  }
+}
+
+/** How a column path reads a record: resolved per input format (CSV: index or header; JSON: object path). */
+export type ColumnReader = (path: PathPart[]) => (record: unknown) => Value;
+
+export type Compiled = (record: unknown) => Value;
+
+export interface Aggregator {
+  name: AggregateName;
+  add(record: unknown): void;
+  result(): Value;
+}
+
+function toNumber(v: Value): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (t === '') return null;
+    const n = Number(t);
+    return Number.isFinite(n) ? n : null;
+  }
+  if (v instanceof Timestamp) return v.ms;
+  return null;
+}
+
+function toText(v: Value): string | null {
+  if (v === null) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || v instanceof Timestamp) return String(v);
+  return JSON.stringify(v);
+}
+
+function parseTimestamp(s: string): number | null {
+  const t = s.trim();
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(t)) return null;
+  const iso = t.replace(' ', 'T');
+  const withZone = /(Z|[+-]\d{2}:?\d{2})$/.test(iso) || iso.length === 10 ? iso : `${iso}Z`;
+  const ms = Date.parse(withZone);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+function cast(v: Value, type: CastType): Value {
+  if (v === null) return null;
+  switch (type) {
+    case 'string':
+      return toText(v);
+    case 'int': {
+      const n = toNumber(v);
+      if (n === null) throw new EvalError(`Cannot cast '${String(toText(v)).slice(0, 64)}' to INT.`);
+      return Math.trunc(n);
+    }
+    case 'double':
+    case 'decimal': {
+      const n = toNumber(v);
+      if (n === null) throw new EvalError(`Cannot cast '${String(toText(v)).slice(0, 64)}' to ${type.toUpperCase()}.`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof v === 'boolean') return v;
+      if (typeof v === 'number') return v !== 0;
+      const t = String(toText(v)).trim().toLowerCase();
+      if (t === 'true') return true;
+      if (t === 'false') return false;
+      throw new EvalError(`Cannot cast '${t.slice(0, 64)}' to BOOL.`);
+    }
+    case 'timestamp': {
+      if (v instanceof Timestamp) return v;
+      const ms = typeof v === 'number' ? v : parseTimestamp(String(toText(v)));
+      if (ms === null) throw new EvalError(`Cannot cast '${String(toText(v)).slice(0, 64)}' to TIMESTAMP.`);
+      return new Timestamp(ms);
+    }
+  }
+}
+
+/** Compares two values; null when they cannot be compared (unknown). */
+function compare(a: Value, b: Value): number | null {
+  if (a === null || b === null) return null;
+  if (a instanceof Timestamp || b instanceof Timestamp) {
+    const x = a instanceof Timestamp ? a.ms : typeof a === 'string' ? parseTimestamp(a) : null;
+    const y = b instanceof Timestamp ? b.ms : typeof b === 'string' ? parseTimestamp(b) : null;
+    return x === null || y === null ? null : Math.sign(x - y);
+  }
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'boolean' || typeof b === 'boolean') {
+    const x = typeof a === 'boolean' ? a : cast(a, 'bool');
+    const y = typeof b === 'boolean' ? b : cast(b, 'bool');
+    return x === y ? 0 : x ? 1 : -1;
+  }
+  const x = toNumber(a);
+  const y = toNumber(b);
+  if (x === null || y === null) return null;
+  return Math.sign(x - y);
+}
+
+/** Longest LIKE pattern accepted (matching costs up to pattern × text steps). */
+export const MAX_LIKE_PATTERN = 256;
+
+/** A LIKE pattern as code points; `%` and `_` kept as markers. */
+type LikePattern = Array<string | typeof ANY_RUN | typeof ANY_ONE>;
+const ANY_RUN = Symbol('%');
+const ANY_ONE = Symbol('_');
+
+function likePattern(pattern: string): LikePattern {
+  const out: LikePattern = [];
+  for (const ch of pattern) {
+    if (ch === '%') {
+      if (out[out.length - 1] !== ANY_RUN) out.push(ANY_RUN);
+    } else {
+      out.push(ch === '_' ? ANY_ONE : ch);
+    }
+  }
+  if (out.length > MAX_LIKE_PATTERN) throw new EvalError(`A LIKE pattern may be at most ${MAX_LIKE_PATTERN} characters.`);
+  return out;
+}
+
+/**
+ * LIKE without regular expressions: the greedy wildcard match that backtracks only to the last `%`, so
+ * the cost stays within pattern × text steps whatever the pattern (a regex could take exponential time).
+ */
+function likeMatch(text: string, p: LikePattern): boolean {
+  const s = [...text];
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (i < s.length) {
+    const pj = p[j];
+    if (j < p.length && pj !== ANY_RUN && (pj === ANY_ONE || pj === s[i])) {
+      i++;
+      j++;
+    } else if (j < p.length && pj === ANY_RUN) {
+      star = j++;
+      mark = i;
+    } else if (star >= 0) {
+      j = star + 1;
+      i = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (j < p.length && p[j] === ANY_RUN) j++;
+  return j === p.length;
+}
+
+function truth(v: Value): boolean | null {
+  if (v === null) return null;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') {
+    const t = v.trim().toLowerCase();
+    if (t === 'true') return true;
+    if (t === 'false') return false;
+    throw new EvalError(`'${v.slice(0, 64)}' is not a boolean.`);
+  }
+  throw new EvalError('The value is not a boolean.');
+}
+
+function arithmetic(op: string, a: Value, b: Value): Value {
+  const x = toNumber(a);
+  const y = toNumber(b);
+  if (x === null || y === null) return null;
+  switch (op) {
+    case '+': return x + y;
+    case '-': return x - y;
+    case '*': return x * y;
+    case '/':
+      if (y === 0) throw new EvalError('Division by zero.');
+      return Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(x / y) : x / y;
+    default:
+      if (y === 0) throw new EvalError('Division by zero.');
+      return x % y;
+  }
+}
+
+class AggregateState implements Aggregator {
+  private count = 0;
+  private sum = 0;
+  private best: Value = null;
+
+  constructor(readonly name: AggregateName, private readonly arg: Compiled | null) {}
+
+  add(record: unknown): void {
+    if (this.arg === null) {
+      this.count++;
+      return;
+    }
+    const v = this.arg(record);
+    if (v === null) return;
+    if (this.name === 'count') {
+      this.count++;
+      return;
+    }
+    if (this.name === 'min' || this.name === 'max') {
+      const n = toNumber(v);
+      const value: Value = n !== null && typeof v === 'string' ? n : v;
+      if (this.best === null) this.best = value;
+      else {
+        const c = compare(value, this.best);
+        if (c !== null && ((this.name === 'min' && c < 0) || (this.name === 'max' && c > 0))) this.best = value;
+      }
+      this.count++;
+      return;
+    }
+    const n = toNumber(v);
+    if (n === null) throw new EvalError(`${this.name.toUpperCase()} of a value that is not a number: '${String(toText(v)).slice(0, 64)}'.`);
+    this.sum += n;
+    this.count++;
+  }
+
+  result(): Value {
+    switch (this.name) {
+      case 'count': return this.count;
+      case 'sum': return this.count === 0 ? null : this.sum;
+      case 'avg': return this.count === 0 ? null : this.sum / this.count;
+      default: return this.best;
+    }
+  }
+}
+
+/**
+ * Compiles an expression. Aggregates are registered in `aggregates` and read their result: the select list
+ * of an aggregate query is evaluated once, after every record was added.
+ */
+export function compile(e: Expr, column: ColumnReader, aggregates: Aggregator[]): Compiled {
+  const c = (x: Expr): Compiled => compile(x, column, aggregates);
+  switch (e.kind) {
+    case 'literal': {
+      const v = e.value;
+      return () => v;
+    }
+    case 'column':
+      return column(e.path);
+    case 'unary': {
+      const arg = c(e.arg);
+      if (e.op === '-') return (r) => { const n = toNumber(arg(r)); return n === null ? null : -n; };
+      return (r) => { const t = truth(arg(r)); return t === null ? null : !t; };
+    }
+    case 'binary': {
+      const left = c(e.left);
+      const right = c(e.right);
+      switch (e.op) {
+        case 'and':
+          return (r) => {
+            const a = truth(left(r));
+            if (a === false) return false;
+            const b = truth(right(r));
+            if (b === false) return false;
+            return a === null || b === null ? null : true;
+          };
+        case 'or':
+          return (r) => {
+            const a = truth(left(r));
+            if (a === true) return true;
+            const b = truth(right(r));
+            if (b === true) return true;
+            return a === null || b === null ? null : false;
+          };
+        case '||':
+          return (r) => { const a = toText(left(r)); const b = toText(right(r)); return a === null || b === null ? null : a + b; };
+        case '=': return (r) => { const k = compare(left(r), right(r)); return k === null ? null : k === 0; };
+        case '!=': return (r) => { const k = compare(left(r), right(r)); return k === null ? null : k !== 0; };
+        case '<': return (r) => { const k = compare(left(r), right(r)); return k === null ? null : k < 0; };
+        case '<=': return (r) => { const k = compare(left(r), right(r)); return k === null ? null : k <= 0; };
+        case '>': return (r) => { const k = compare(left(r), right(r)); return k === null ? null : k > 0; };
+        case '>=': return (r) => { const k = compare(left(r), right(r)); return k === null ? null : k >= 0; };
+        default: {
+          const op = e.op;
+          return (r) => arithmetic(op, left(r), right(r));
+        }
+      }
+    }
+    case 'like': {
+      const arg = c(e.arg);
+      const pattern = c(e.pattern);
+      const negated = e.negated;
+      const constant = e.pattern.kind === 'literal' && typeof e.pattern.value === 'string' ? likePattern(e.pattern.value) : null;
+      return (r) => {
+        const s = toText(arg(r));
+        if (s === null) return null;
+        let p = constant;
+        if (p === null) {
+          const text = toText(pattern(r));
+          if (text === null) return null;
+          p = likePattern(text);
+        }
+        return likeMatch(s, p) !== negated;
+      };
+    }
+    case 'in': {
+      const arg = c(e.arg);
+      const list = e.list.map(c);
+      const negated = e.negated;
+      return (r) => {
+        const v = arg(r);
+        if (v === null) return null;
+        let unknown = false;
+        for (const item of list) {
+          const k = compare(v, item(r));
+          if (k === 0) return !negated;
+          if (k === null) unknown = true;
+        }
+        return unknown ? null : negated;
+      };
+    }
+    case 'between': {
+      const arg = c(e.arg);
+      const low = c(e.low);
+      const high = c(e.high);
+      const negated = e.negated;
+      return (r) => {
+        const v = arg(r);
+        const a = compare(v, low(r));
+        const b = compare(v, high(r));
+        if (a === null || b === null) return null;
+        return (a >= 0 && b <= 0) !== negated;
+      };
+    }
+    case 'isnull': {
+      const arg = c(e.arg);
+      const negated = e.negated;
+      return (r) => (arg(r) === null) !== negated;
+    }
+    case 'cast': {
+      const arg = c(e.arg);
+      const type = e.type;
+      return (r) => cast(arg(r), type);
+    }
+    case 'call': {
+      const args = e.args.map(c);
+      switch (e.name) {
+        case 'lower': return (r) => toText(args[0]!(r))?.toLowerCase() ?? null;
+        case 'upper': return (r) => toText(args[0]!(r))?.toUpperCase() ?? null;
+        case 'trim': return (r) => toText(args[0]!(r))?.trim() ?? null;
+        case 'char_length': return (r) => { const s = toText(args[0]!(r)); return s === null ? null : [...s].length; };
+        case 'substring':
+          return (r) => {
+            const s = toText(args[0]!(r));
+            const start = toNumber(args[1]!(r));
+            const len = args[2] === undefined ? null : toNumber(args[2](r));
+            if (s === null || start === null || (args[2] !== undefined && len === null)) return null;
+            const chars = [...s];
+            // SQL positions are 1-based; a start before 1 eats into the length.
+            const from = Math.trunc(start) - 1;
+            const to = len === null ? chars.length : from + Math.max(0, Math.trunc(len));
+            return chars.slice(Math.max(0, from), Math.max(0, to)).join('');
+          };
+      }
+      break;
+    }
+    case 'aggregate': {
+      const state = new AggregateState(e.name, e.arg === '*' ? null : c(e.arg));
+      aggregates.push(state);
+      return () => state.result();
+    }
+  }
+  throw new Error('unreachable: every expression kind and function is compiled above');
+}
+
+/** Whether a WHERE result keeps the record (only true does). */
+export function keeps(v: Value): boolean {
+  return truth(v) === true;
+}
+
+/** A value as CSV output text (null is empty). */
+export function csvText(v: Value): string {
+  return v === null ? '' : (toText(v) ?? '');
+}
+
+/** A value as JSON (timestamps as ISO text). */
+export function jsonValue(v: Value): unknown {
+  if (v instanceof Timestamp) return v.toString();
+  return v;
+}

@@ -1,0 +1,411 @@
+// SelectObject and CreateSelectObjectMeta over an object's bytes (docs/select.md), without HTTP: the object
+// streams in (gunzipped when asked), records are read one at a time, and output leaves in batches as
+// results come. Splits and line numbers are recomputed from the bytes on each request (nothing is stored).
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { AppError } from '../errors.js';
+import { csvRecords, type CsvFormat, type Progress } from './csv-reader.js';
+import { compile, csvText, EvalError, jsonValue, keeps, type Aggregator, type ColumnReader, type Compiled, type Value } from './evaluate.js';
+import { jsonRecords, type JsonType } from './json-reader.js';
+import { parseSql, SqlError, type PathPart, type SelectStatement } from './sql-parser.js';
+
+/** A new split starts once the records of the current one reach this many characters. */
+export const SPLIT_CHARS = 1024 * 1024;
+/** Output is handed out in batches of about this many bytes. */
+const BATCH_BYTES = 64 * 1024;
+/** Scanning this far without output produces a keep-alive (continuous frame). */
+const KEEPALIVE_BYTES = 1024 * 1024;
+
+export type HeaderInfo = 'NONE' | 'IGNORE' | 'USE';
+
+export interface SelectInput {
+  compression: 'NONE' | 'GZIP';
+  csv?: { header: HeaderInfo; format: CsvFormat };
+  json?: { type: JsonType; numbersAsString: boolean };
+  /** line-range / split-range, both ends included, 0-based. */
+  range: { kind: 'line' | 'split'; start: number; end: number } | null;
+}
+
+export interface SelectOutput {
+  recordDelimiter: string;
+  /** CSV only. */
+  fieldDelimiter: string;
+  keepAllColumns: boolean;
+  outputHeader: boolean;
+}
+
+export interface SelectOptions {
+  skipPartialDataRecord: boolean;
+  maxSkippedRecordsAllowed: number;
+}
+
+export interface SelectQuery {
+  sql: string;
+  input: SelectInput;
+  output: SelectOutput;
+  options: SelectOptions;
+}
+
+/** What the execution hands out: output bytes, or a sign of progress while nothing matches. */
+export type SelectEvent = { type: 'data'; bytes: Buffer } | { type: 'progress' };
+
+/** Counters of a run: raw bytes taken from the object. */
+export interface ScanStats {
+  scanned: number;
+}
+
+export const sqlError = (message: string): AppError => new AppError('InvalidSqlExpression', message);
+
+/** Parses the SQL; throws the 400 for bad SQL before anything is read. */
+export function parseStatement(sql: string, input: SelectInput): SelectStatement {
+  let stmt: SelectStatement;
+  try {
+    stmt = parseSql(sql);
+  } catch (err) {
+    if (err instanceof SqlError) throw sqlError(err.message);
+    throw err;
+  }
+  if (input.csv && (stmt.from.path.length > 0 || stmt.from.wildcard)) throw sqlError('A CSV object is selected FROM ossobject, without a path.');
+  return stmt;
+}
+
+/** Raw bytes counted, then gunzipped when the object is compressed. */
+function decoded(source: Readable, compression: SelectInput['compression'], stats: ScanStats): AsyncIterable<Buffer> {
+  const raw = (async function* (): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      stats.scanned += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+  })();
+  if (compression !== 'GZIP') return raw;
+  return (async function* (): AsyncGenerator<Buffer> {
+    const gunzip = createGunzip();
+    const input = Readable.from(raw);
+    input.on('error', (err) => gunzip.destroy(err));
+    input.pipe(gunzip);
+    try {
+      for await (const chunk of gunzip) yield chunk as Buffer;
+    } catch (err) {
+      if (err instanceof Error && (err as { code?: string }).code?.startsWith('Z_')) throw new EvalError('The object is not valid GZIP data.', 'InvalidCompressionFormat');
+      throw err;
+    } finally {
+      input.destroy();
+      source.destroy();
+    }
+  })();
+}
+
+/** Tracks splits: a new one starts after the current one reaches SPLIT_CHARS. */
+class SplitCounter {
+  index = 0;
+  private startChars = 0;
+  constructor(private readonly progress: Progress) {}
+  /** Call after each record was read; returns the split the record belonged to. */
+  afterRecord(): number {
+    const split = this.index;
+    if (this.progress.chars - this.startChars >= SPLIT_CHARS) {
+      this.index++;
+      this.startChars = this.progress.chars;
+    }
+    return split;
+  }
+}
+
+function csvQuote(s: string, out: SelectOutput): string {
+  if (s.includes('"') || s.includes(out.fieldDelimiter) || s.includes(out.recordDelimiter) || s.includes('\n') || s.includes('\r')) {
+    return `"${s.replace(/"/g, '""')}"`;
+  }
+  return s;
+}
+
+function pathName(path: PathPart[]): string | null {
+  const last = path[path.length - 1];
+  return last?.kind === 'field' ? last.name : null;
+}
+
+/** Reads a JSON path; `undefined` when the record lacks it. */
+function readPath(record: unknown, path: PathPart[]): unknown {
+  let v: unknown = record;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    if (p.kind === 'index') {
+      if (!Array.isArray(v)) return undefined;
+      v = v[p.index];
+    } else {
+      if (Array.isArray(v)) return undefined;
+      v = Object.prototype.hasOwnProperty.call(v, p.name) ? (v as Record<string, unknown>)[p.name] : undefined;
+    }
+  }
+  return v;
+}
+
+/**
+ * Runs a select. The first event is handed out once the query is ready (the CSV header read and the names
+ * resolved): errors up to there are AppErrors the caller answers as HTTP errors; later data errors are
+ * EvalErrors (the end frame's error).
+ */
+export async function* runSelect(query: SelectQuery, source: Readable, stats: ScanStats): AsyncGenerator<SelectEvent> {
+  const { input, output, options } = query;
+  const stmt = parseStatement(query.sql, input);
+  const progress: Progress = { chars: 0 };
+  const bytes = decoded(source, input.compression, stats);
+  const splits = new SplitCounter(progress);
+  let missing = false;
+  let skipped = 0;
+  const aggregates: Aggregator[] = [];
+  // Filled by prepare() once the columns can be resolved.
+  const compiled: { where: Compiled | null; items: Compiled[] | null } = { where: null, items: null };
+  let names: string[] = [];
+  /** CSV KeepAllColumns: the column each item shows (null: not a plain column). */
+  let keepIndexes: Array<number | null> | null = null;
+  let header: string[] | null = null;
+  const batch: string[] = [];
+  let batchBytes = 0;
+  let rowsOut = 0;
+  let lastEventAt = 0;
+  const limit = stmt.limit ?? Number.POSITIVE_INFINITY;
+
+  const prepare = (column: ColumnReader): void => {
+    compiled.where = stmt.where === null ? null : compile(stmt.where, column, aggregates);
+    if (stmt.items !== null) {
+      compiled.items = stmt.items.map((it) => compile(it.expr, column, aggregates));
+      names = stmt.items.map((it, k) => it.alias ?? (it.expr.kind === 'column' ? pathName(it.expr.path) : null) ?? `_${k + 1}`);
+    }
+  };
+  const emit = (line: string): void => {
+    batch.push(line);
+    batchBytes += line.length;
+    rowsOut++;
+  };
+  const flush = (): SelectEvent | null => {
+    if (batch.length === 0) return null;
+    const out = Buffer.from(batch.join(''), 'utf8');
+    batch.length = 0;
+    batchBytes = 0;
+    lastEventAt = stats.scanned;
+    return { type: 'data', bytes: out };
+  };
+  /** A full batch to hand out, or a keep-alive after a long scan without output. */
+  const pending = (): SelectEvent | null => {
+    if (batchBytes >= BATCH_BYTES) return flush();
+    if (stats.scanned - lastEventAt < KEEPALIVE_BYTES) return null;
+    lastEventAt = stats.scanned;
+    return { type: 'progress' };
+  };
+  /** Whether the record passes the range and WHERE; missing columns count as partial records. */
+  const inRange = (line: number, split: number): 'before' | 'in' | 'after' => {
+    const r = input.range;
+    if (r === null) return 'in';
+    const at = r.kind === 'line' ? line : split;
+    return at < r.start ? 'before' : at > r.end ? 'after' : 'in';
+  };
+  const partial = (): boolean => {
+    if (!missing) return false;
+    missing = false;
+    if (!options.skipPartialDataRecord) return false;
+    if (++skipped > options.maxSkippedRecordsAllowed) {
+      throw new EvalError(`More than ${options.maxSkippedRecordsAllowed} records lack a column the query reads.`, 'InvalidCsvLine');
+    }
+    return true;
+  };
+
+  if (input.csv) {
+    const csv = input.csv;
+    const records = csvRecords(bytes, csv.format, progress)[Symbol.asyncIterator]();
+    try {
+      if (csv.header !== 'NONE') {
+        const first = await records.next();
+        splits.afterRecord();
+        if (!first.done) header = first.value;
+      }
+      const byName = new Map<string, number>();
+      if (csv.header === 'USE' && header !== null) header.forEach((h, k) => { if (!byName.has(h)) byName.set(h, k); });
+      const indexOf = (path: PathPart[]): number => {
+        const p = path[0];
+        if (path.length !== 1 || p === undefined || p.kind !== 'field') throw sqlError('A CSV column is named _<n> or by its header name, without a path.');
+        const m = /^_(\d{1,5})$/.exec(p.name);
+        if (m && !p.quoted) {
+          const n = Number(m[1]);
+          if (n < 1) throw sqlError(`There is no column ${p.name}.`);
+          return n - 1;
+        }
+        if (csv.header !== 'USE') throw sqlError(`The column ${p.name.slice(0, 64)} needs FileHeaderInfo USE (or name it _<n>).`);
+        let k = byName.get(p.name);
+        if (k === undefined) for (const [h, i] of byName) if (h.toLowerCase() === p.name.toLowerCase()) { k = i; break; }
+        if (k === undefined) throw sqlError(`The column ${p.name.slice(0, 64)} is not in the CSV header.`);
+        return k;
+      };
+      const column: ColumnReader = (path) => {
+        const k = indexOf(path);
+        return (record) => {
+          const r = record as string[];
+          if (k >= r.length) {
+            missing = true;
+            return null;
+          }
+          return r[k]!;
+        };
+      };
+      prepare(column);
+      if (output.keepAllColumns && stmt.items !== null && !stmt.aggregate) {
+        keepIndexes = stmt.items.map((it) => (it.expr.kind === 'column' ? indexOf(it.expr.path) : null));
+      }
+      yield { type: 'progress' }; // ready: names resolved
+      if (output.outputHeader && !stmt.aggregate) {
+        const head = stmt.items === null ? header ?? [] : keepIndexes?.every((k) => k !== null) && header !== null ? header : names;
+        if (head.length > 0) emit(head.map((h) => csvQuote(h, output)).join(output.fieldDelimiter) + output.recordDelimiter);
+      }
+      let line = -1;
+      for (;;) {
+        const ev = pending();
+        if (ev !== null) yield ev;
+        if (rowsOut >= limit && !stmt.aggregate) break;
+        const next = await records.next();
+        if (next.done) break;
+        const split = splits.afterRecord();
+        line++;
+        const pos = inRange(line, split);
+        if (pos === 'after') break;
+        if (pos === 'before') continue;
+        const record = next.value;
+        missing = false;
+        const w = compiled.where;
+        if (w !== null && !keeps(w(record))) {
+          partial();
+          continue;
+        }
+        if (stmt.aggregate) {
+          for (const a of aggregates) a.add(record);
+          if (partial()) continue;
+        } else if (compiled.items === null) {
+          emit(record.map((f) => csvQuote(f, output)).join(output.fieldDelimiter) + output.recordDelimiter);
+        } else {
+          const values = compiled.items.map((f) => f(record));
+          if (partial()) continue;
+          let row: string[];
+          if (keepIndexes !== null) {
+            row = record.map(() => '');
+            keepIndexes.forEach((k, j) => {
+              if (k !== null) row[k] = csvText(values[j]!);
+            });
+          } else {
+            row = values.map(csvText);
+          }
+          emit(row.map((f) => csvQuote(f, output)).join(output.fieldDelimiter) + output.recordDelimiter);
+        }
+      }
+    } finally {
+      await records.return?.(undefined);
+      source.destroy();
+    }
+    if (stmt.aggregate) {
+      const values = (compiled.items ?? []).map((f) => f(null));
+      emit(values.map((v) => csvQuote(csvText(v), output)).join(output.fieldDelimiter) + output.recordDelimiter);
+    }
+    const last = flush();
+    if (last !== null) yield last;
+    return;
+  }
+
+  const json = input.json!;
+  const records = jsonRecords(bytes, json.type, json.numbersAsString, progress)[Symbol.asyncIterator]();
+  const column: ColumnReader = (path) => (record) => {
+    const v = readPath(record, path);
+    if (v === undefined) {
+      missing = true;
+      return null;
+    }
+    return v as Value;
+  };
+  prepare(column);
+  const jsonLine = (values: Value[]): string => {
+    const obj: Record<string, unknown> = {};
+    values.forEach((v, k) => {
+      let name = names[k]!;
+      if (Object.prototype.hasOwnProperty.call(obj, name)) name = `_${k + 1}`;
+      obj[name] = jsonValue(v);
+    });
+    return JSON.stringify(obj) + output.recordDelimiter;
+  };
+  try {
+    yield { type: 'progress' };
+    let line = -1;
+    outer: for (;;) {
+      const ev = pending();
+      if (ev !== null) yield ev;
+      if (rowsOut >= limit && !stmt.aggregate) break;
+      const next = await records.next();
+      if (next.done) break;
+      const split = splits.afterRecord();
+      line++;
+      const pos = inRange(line, split);
+      if (pos === 'after') break;
+      if (pos === 'before') continue;
+      let rows: unknown[] = [next.value];
+      if (stmt.from.path.length > 0 || stmt.from.wildcard) {
+        const at = readPath(next.value, stmt.from.path);
+        rows = stmt.from.wildcard ? (Array.isArray(at) ? at : []) : at === undefined ? [] : [at];
+      }
+      for (const record of rows) {
+        if (rowsOut >= limit && !stmt.aggregate) break outer;
+        missing = false;
+        const w = compiled.where;
+        if (w !== null && !keeps(w(record))) {
+          partial();
+          continue;
+        }
+        if (stmt.aggregate) {
+          for (const a of aggregates) a.add(record);
+          partial();
+        } else if (compiled.items === null) {
+          emit(JSON.stringify(record) + output.recordDelimiter);
+        } else {
+          const values = compiled.items.map((f) => f(record));
+          if (partial()) continue;
+          emit(jsonLine(values));
+        }
+      }
+    }
+  } finally {
+    await records.return?.(undefined);
+    source.destroy();
+  }
+  if (stmt.aggregate) emit(jsonLine((compiled.items ?? []).map((f) => f(null))));
+  const last = flush();
+  if (last !== null) yield last;
+}
+
+export interface MetaResult {
+  splits: number;
+  rows: number;
+  columns: number;
+}
+
+/**
+ * CreateSelectObjectMeta: rows, splits and (CSV) the widest record's column count, from one scan. Yields a
+ * progress event after each MiB scanned (the caller sends keep-alives) and returns the counts.
+ */
+export async function* scanMeta(input: SelectInput, source: Readable, stats: ScanStats): AsyncGenerator<{ type: 'progress' }, MetaResult> {
+  const progress: Progress = { chars: 0 };
+  const bytes = decoded(source, input.compression, stats);
+  const splits = new SplitCounter(progress);
+  let rows = 0;
+  let columns = 0;
+  let lastSplit = -1;
+  let lastEventAt = 0;
+  const records: AsyncIterable<unknown> = input.csv ? csvRecords(bytes, input.csv.format, progress) : jsonRecords(bytes, input.json!.type, true, progress);
+  try {
+    for await (const record of records) {
+      rows++;
+      if (Array.isArray(record) && input.csv && record.length > columns) columns = record.length;
+      lastSplit = splits.afterRecord();
+      if (stats.scanned - lastEventAt >= KEEPALIVE_BYTES) {
+        lastEventAt = stats.scanned;
+        yield { type: 'progress' };
+      }
+    }
+  } finally {
+    source.destroy();
+  }
+  return { rows, columns, splits: lastSplit + 1 };
+}
