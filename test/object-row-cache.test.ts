@@ -119,9 +119,14 @@ describe('ObjectRowCache bounds', () => {
       c.set('b', `k${i}`, row(10), 1);
       assert.ok(c.size <= 3);
     }
-    c.set('b', 'big1', row(60), 1);
-    c.set('b', 'big2', row(60), 1);
-    assert.equal(c.get('b', 'big1', 1), undefined);
-    assert.equal(c.get('b', 'big2', 1)?.n, 60);
+    // Full: the first rows stay, later ones are not kept.
+    assert.equal(c.get('b', 'k0', 1)?.n, 10);
+    assert.equal(c.get('b', 'k9', 1), undefined);
+    const d = new ObjectRowCache<{ inline_data: Buffer | null; n: number }>(10, 100);
+    d.set('b', 'big1', row(60), 1);
+    d.set('b', 'big2', row(60), 1);
+    assert.equal(d.get('b', 'big1', 1)?.n, 60);
+    assert.equal(d.get('b', 'big2', 1), undefined);
+    assert.equal(d.size, 1);
   });
 });

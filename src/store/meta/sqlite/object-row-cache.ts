@@ -4,7 +4,7 @@
  * which bumps the write generation before its transaction runs: a row cached under an older generation
  * is never returned, so a hit is exactly what the database would answer now. A read-heavy stream of small
  * GETs skips the statement, the row's conversion and (for inline objects) the copy out of SQLite.
- * Bounded by entries and inline bytes; over either bound it starts again empty.
+ * Bounded by entries and inline bytes; when full it keeps what it has (until the next write) and adds nothing.
  */
 export const OBJECT_ROW_CACHE_MAX_ENTRIES = 4096;
 export const OBJECT_ROW_CACHE_MAX_BYTES = 16 * 1024 * 1024;
@@ -29,7 +29,9 @@ export class ObjectRowCache<R extends { inline_data: Buffer | null }> {
   set(bucket: string, key: string, row: R | null, generation: number): void {
     if (generation !== this.generation) this.clear(generation);
     const size = row?.inline_data?.length ?? 0;
-    if (this.entries >= this.maxEntries || this.bytes + size > this.maxBytes) this.clear(generation);
+    // Full: what is in stays until the next write, and this row is not kept. (Emptying and refilling would
+    // keep nothing for a read stream over more keys than fit, and churn the old generation of the heap.)
+    if (this.entries >= this.maxEntries || this.bytes + size > this.maxBytes) return;
     let rows = this.buckets.get(bucket);
     if (rows === undefined) {
       rows = new Map();
