@@ -402,15 +402,23 @@ function drainOrClose(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
+/** Printable ASCII and tab: a value node sends as is (and wireValue leaves alone). */
+const PLAIN_HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+/** Response header names node already accepted (a small set: the answers' own names and x-oss-meta-*). */
+const acceptedNames = new Set<string>();
+
 /** The first response header node would refuse to send (name or value), or null. */
 function invalidHeader(headers: Record<string, string>): string | null {
   for (const [k, v] of Object.entries(headers)) {
+    // The common case, checked once per request rather than through node's validators.
+    if (acceptedNames.has(k) && PLAIN_HEADER_VALUE.test(v)) continue;
     try {
       validateHeaderName(k);
       validateHeaderValue(k, wireValue(v));
     } catch {
       return k;
     }
+    if (acceptedNames.size < 4096) acceptedNames.add(k);
   }
   return null;
 }

@@ -95,6 +95,13 @@ export abstract class SqliteBase {
    */
   private identityGen = 0;
 
+  /** Incremented before every write transaction (object-row-cache.ts): rows read earlier may be stale. */
+  private writeGen = 0;
+
+  protected get writeGeneration(): number {
+    return this.writeGen;
+  }
+
   identityGeneration(): number {
     return this.identityGen;
   }
@@ -134,6 +141,8 @@ export abstract class SqliteBase {
 
   /** Runs the writes in one transaction and settles them, unless the disk was full (then none is settled). */
   private commitBatch(batch: PendingWrite[]): 'done' | 'disk-full' {
+    // Before anything changes: what in-process caches of rows hold may be stale from here on.
+    this.writeGen++;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
     try {
       this.batchTxn(() => {

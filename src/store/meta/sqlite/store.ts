@@ -15,6 +15,7 @@ import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId
 import type { SqliteMetadataStoreOptions } from './base.js';
 import { SqliteIdentityStore } from './identity.js';
 import { RESET_TABLES } from './schema.js';
+import { ObjectRowCache } from './object-row-cache.js';
 
 interface ObjectRow extends ObjectRowBase {
   inline_id: number | null;
@@ -46,6 +47,23 @@ const BUCKET_COLUMNS =
 
 function objectParams(o: ObjectRecord, inlineId: number | null): unknown[] {
   return [o.bucket, o.key, ...objectColumnValues(o), inlineId, attrsColumn(o.attrs), o.versionId ?? null];
+}
+
+/** The objects columns in ObjectRow order (readObjectRow maps them by position). */
+const OBJECT_ROW_COLUMNS =
+  'o.bucket, o.key, o.size, o.etag, o.crc64, o.content_md5, o.type, o.storage_class, o.acl, o.last_modified, o.headers, o.meta, o.tags, o.segments, o.symlink_target, o.inline_id, o.attrs, o.version_id';
+
+type InlineObjectRow = ObjectRow & { inline_data: Buffer | null };
+
+/** A raw `getObjectRaw` row as an ObjectRow: one object literal of fixed shape. */
+function objectRowOf(v: unknown[]): InlineObjectRow {
+  return {
+    bucket: v[0] as string, key: v[1] as string, size: v[2] as number, etag: v[3] as string, crc64: v[4] as string,
+    content_md5: v[5] as string | null, type: v[6] as string, storage_class: v[7] as string, acl: v[8] as string,
+    last_modified: v[9] as number, headers: v[10] as string, meta: v[11] as string, tags: v[12] as string,
+    segments: v[13] as string, symlink_target: v[14] as string | null, inline_id: v[15] as number | null,
+    attrs: v[16] as string | null, version_id: v[17] as string | null, inline_data: v[18] as Buffer | null,
+  };
 }
 
 /** The versioning status in a bucket row's aggregated configurations. */
@@ -93,6 +111,14 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       getObject: db.prepare<[string, string], ObjectRow & { inline_data: Buffer | null }>(
         'SELECT o.*, d.data AS inline_data FROM objects o LEFT JOIN inline_data d ON d.id = o.inline_id WHERE o.bucket = ? AND o.key = ?',
       ),
+      // The same row as getObject, as an array (readObjectRow): no per-row column-name strings (perf.md).
+      getObjectRaw: db.prepare<[string, string], unknown[]>(
+        `SELECT ${OBJECT_ROW_COLUMNS}, d.data FROM objects o LEFT JOIN inline_data d ON d.id = o.inline_id WHERE o.bucket = ? AND o.key = ?`,
+      ).raw(true),
+      // A write's bucket check and versioning status, without aggregating every configuration (getBucket).
+      bucketVersioning: db.prepare<[string], [string | null]>(
+        `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = b.name AND c.name = '${VERSIONING_CONFIG}') FROM buckets b WHERE b.name = ?`,
+      ).raw(true),
       upsertObject: db.prepare(
         `INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
            last_modified, headers, meta, tags, segments, symlink_target, inline_id, attrs, version_id)
@@ -142,6 +168,8 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   // Every request reads its bucket (authorization, then the handler): keep decoded rows. This process
   // owns the file (exclusive locking), so its own bucket writes are the only invalidation needed.
   private readonly bucketCache = new Map<string, Bucket | null>();
+  /** Rows GetObject/HeadObject read, valid until the next write commits (object-row-cache.ts). */
+  private readonly objectRows = new ObjectRowCache<InlineObjectRow>();
 
   private writeBucket<T>(fn: () => T, frees = false): Promise<T> {
     return this.write(fn, frees).finally(() => this.bucketCache.clear());
@@ -244,9 +272,16 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
 
   /** An object's row and, for a small object, its bytes. */
   private readObject(bucket: string, key: string): { row: ObjectRow; record: ObjectRecord } | null {
-    const row = this.stmts.getObject.get(bucket, key);
-    if (!row) return null;
+    const raw = this.stmts.getObjectRaw.get(bucket, key);
+    if (!raw) return null;
+    const row = objectRowOf(raw);
     return { row, record: toObject(row, row.inline_data) };
+  }
+
+  /** The bucket's versioning status, or undefined when there is no such bucket (inside a write). */
+  private bucketStatus(bucket: string): VersioningStatus | undefined {
+    const v = this.stmts.bucketVersioning.get(bucket);
+    return v === undefined ? undefined : versioningOf(v[0]);
   }
 
   /** Writes `record` over `previous` (inside a transaction); the previous inline bytes go with it. */
@@ -257,7 +292,13 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   }
 
   async getObject(bucket: string, key: string): Promise<ObjectRecord | null> {
-    return this.readObject(bucket, key)?.record ?? null;
+    const cached = this.objectRows.get(bucket, key, this.writeGeneration);
+    if (cached !== undefined) return cached === null ? null : toObject(cached, cached.inline_data === null ? null : Buffer.from(cached.inline_data));
+    const raw = this.stmts.getObjectRaw.get(bucket, key);
+    const row = raw === undefined ? null : objectRowOf(raw);
+    this.objectRows.set(bucket, key, row, this.writeGeneration);
+    // The caller gets its own inline bytes: the cached row's stay untouched.
+    return row === null ? null : toObject(row, row.inline_data === null ? null : Buffer.from(row.inline_data));
   }
 
   /**
@@ -266,9 +307,9 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
    */
   async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
-      const brow = this.stmts.getBucket.get(bucket);
-      if (!brow) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      return this.decideWrite(bucket, key, statusOf(brow), decide);
+      const status = this.bucketStatus(bucket);
+      if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+      return this.decideWrite(bucket, key, status, decide);
     });
   }
 
@@ -383,8 +424,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   // A guard that throws aborts this write's savepoint: nothing it changed stays.
   async removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard): Promise<DeleteOutcome> {
     return this.write((): DeleteOutcome => {
-      const brow = this.stmts.getBucket.get(bucket);
-      const status = brow ? statusOf(brow) : null;
+      const status = this.bucketStatus(bucket) ?? null;
       const current = this.readObject(bucket, key);
       if (versionId === undefined && status === null) {
         if (!current) return { removed: null, versionId: null, deleteMarker: false };

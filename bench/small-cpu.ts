@@ -1,0 +1,63 @@
+/**
+ * Server CPU per request of one Alunite process (utime+stime from /proc, all threads) for 4 KiB GET as root,
+ * GET as a RAM user with 10 policies × 10 statements (bench/ram.ts) and DELETE, in rounds. Not a test.
+ *
+ *   node dist/bench/small-cpu.js [--root DIR] [--n 10000] [--rounds 3] [--which root,ram,del]
+ *     --prof   the server under node --cpu-prof (wall-clock samples; the file's path is printed)
+ *     --perf   `perf record -g` of the server during each measured phase, with --perf-basic-prof for JS names
+ *              (/tmp/perfh/<phase>.data; `perf script -i …` then shows on-CPU stacks, kernel included)
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Target, type BenchRequest } from './client.js';
+import { cpuSeconds, startProcess } from './proc.js';
+import { setUpRamUser } from './ram.js';
+const HERE = fileURLToPath(new URL('../../', import.meta.url));
+const CREDS = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
+const arg = (n: string, d: string): string => { const i = process.argv.indexOf(n); return i > 0 ? process.argv[i + 1]! : d; };
+const root = arg('--root', HERE);
+const prof = process.argv.includes('--prof');
+const perf = process.argv.includes('--perf');
+const n = Number(arg('--n', '10000'));
+if (perf) mkdirSync('/tmp/perfh', { recursive: true });
+const dir = mkdtempSync(join(tmpdir(), 'hprof-'));
+const env: NodeJS.ProcessEnv = {};
+for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_')) env[k] = v;
+env.ALUNITE_ROOT_ACCESS_KEY_ID = CREDS.accessKeyId; env.ALUNITE_ROOT_ACCESS_KEY_SECRET = CREDS.accessKeySecret; env.ALUNITE_ACCOUNT_ID = '1234567890123456';
+const s = await startProcess('h', [...(perf ? ['--perf-basic-prof'] : []), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] : []), join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'd'), '--log-level', 'warn'], env, root);
+const t = new Target(s.url, CREDS, 8);
+async function many(tg: Target, count: number, mk: (i: number) => BenchRequest, want: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => { for (;;) { const i = next++; if (i >= count) return; const r = await tg.send(mk(i)); if (r.status !== want) throw new Error(`${r.status} ${r.text}`); } }));
+}
+const body = Buffer.alloc(4096, 7);
+await many(t, 1, () => ({ method: 'PUT', bucket: 'hbench', key: null }), 200);
+await many(t, 100, (i) => ({ method: 'PUT', bucket: 'hbench', key: `k${i}`, body }), 200);
+const user = new Target(s.url, await setUpRamUser(s.url, CREDS, 'hbench'), 8);
+const get = (i: number): BenchRequest => ({ method: 'GET', bucket: 'hbench', key: `k${i % 100}` });
+const measure = async (label: string, fn: () => Promise<void>, ops: number): Promise<void> => {
+  const c0 = cpuSeconds(s.pid); const w0 = Date.now();
+  const rec = perf ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '4000', '-g', '-p', String(s.pid), '-o', `/tmp/perfh/${label.trim().replace(/ /g, '_')}.data`], { stdio: 'ignore' }) : null;
+  if (rec) await new Promise((r) => setTimeout(r, 500));
+  await fn();
+  if (rec) { rec.kill('SIGINT'); await new Promise((r) => rec.once('exit', r)); }
+  const c1 = cpuSeconds(s.pid);
+  console.log(`${label}: ${((c1 - c0) * 1e6 / ops).toFixed(1)} µs/op server CPU, ${(ops / ((Date.now() - w0) / 1000)).toFixed(0)} ops/s`);
+};
+const which = arg('--which', 'root,ram,del').split(',');
+for (let round = 0; round < Number(arg('--rounds', '3')); round++) {
+  if (which.includes('root')) { await many(t, 2000, get, 200); await measure('GET root', () => many(t, n, get, 200), n); }
+  if (which.includes('ram')) { await many(user, 2000, get, 200); await measure('GET ram ', () => many(user, n, get, 200), n); }
+  if (which.includes('del')) {
+    const base = `d${round}-`;
+    await many(t, n, (i) => ({ method: 'PUT', bucket: 'hbench', key: base + i, body }), 200);
+    await measure('DELETE  ', () => many(t, n, (i) => ({ method: 'DELETE', bucket: 'hbench', key: base + i }), 204), n);
+  }
+}
+t.close(); user.close();
+await s.stop();
+if (prof) console.log('profile:', join(dir, 'prof', readdirSync(join(dir, 'prof'))[0]!), '(remove the directory when done)');
+else rmSync(dir, { recursive: true, force: true });
