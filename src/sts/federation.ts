@@ -18,6 +18,7 @@ import { MAX_OIDC_TOKEN_CHARS, verifyOidcToken } from './oidc.js';
 import { verifySamlResponse } from './saml.js';
 import { DEFAULT_DURATION_SECONDS, MIN_DURATION_SECONDS, type AssumeRoleResult, type StsRequestFacts } from './service.js';
 import type { TokenService } from './token.js';
+import { StsLookupCache } from './lookup-cache.js';
 
 const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
 const PROVIDER_ARN_RE = { oidc: /^acs:ram::(\d{16}):oidc-provider\/([^/\s]{1,128})$/, saml: /^acs:ram::(\d{16}):saml-provider\/([^/\s]{1,128})$/ };
@@ -75,9 +76,12 @@ function durationMessage(max: number | null): string {
 
 export class FederationService {
   private readonly maxPolicyLength: number;
+  /** Roles and providers read once per identity generation (sts/lookup-cache.ts). */
+  private readonly lookups: StsLookupCache;
 
   constructor(private readonly opts: FederationServiceOptions) {
     this.maxPolicyLength = opts.maxSessionPolicyLength ?? DEFAULT_MAX_LENGTH.session;
+    this.lookups = new StsLookupCache(() => opts.store.identityGeneration());
   }
 
   async assumeRoleWithOidc(input: AssumeRoleWithOidcInput, facts: StsRequestFacts = {}): Promise<AssumeRoleResult & { oidcTokenInfo: OidcTokenInfo }> {
@@ -89,7 +93,7 @@ export class FederationService {
     const duration = this.durationOf(input.durationSeconds);
     const sessionPolicy = this.sessionPolicyOf(input.policy);
 
-    const provider = providerArn.account === this.opts.accountId ? await this.opts.ims.findOidcProvider(providerArn.name) : null;
+    const provider = providerArn.account === this.opts.accountId ? await this.lookups.provider('oidc', providerArn.name, (n) => this.opts.ims.findOidcProvider(n)) : null;
     if (!provider) throw new AppError('AuthenticationFail.NoPermission');
     const now = this.opts.clock();
     const claims = await verifyOidcToken(input.oidcToken ?? '', provider, this.opts.jwks, now);
@@ -123,7 +127,7 @@ export class FederationService {
     const requested = input.durationSeconds;
     const sessionPolicy = this.sessionPolicyOf(input.policy);
 
-    const provider = providerArn.account === this.opts.accountId ? await this.opts.ims.findSamlProvider(providerArn.name) : null;
+    const provider = providerArn.account === this.opts.accountId ? await this.lookups.provider('saml', providerArn.name, (n) => this.opts.ims.findSamlProvider(n)) : null;
     if (!provider) throw new AppError('AuthenticationFail.NoPermission', 'No such SAML Provider registered.');
     const now = this.opts.clock();
     const assertion = verifySamlResponse(input.samlAssertion, parseSamlMetadata(provider.encodedMetadata), now);
@@ -187,7 +191,7 @@ export class FederationService {
   }
 
   private async roleFor(arn: { account: string; name: string }, duration: number): Promise<RamRole> {
-    const role = arn.account === this.opts.accountId ? await this.opts.store.getRole(arn.name) : null;
+    const role = arn.account === this.opts.accountId ? await this.lookups.role(arn.name, (n) => this.opts.store.getRole(n)) : null;
     if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
     if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
     return role;
