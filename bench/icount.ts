@@ -11,6 +11,7 @@
  *   node dist/bench/icount.js delete [--n 2000] [--warmup 3000]              DELETE of existing 4 KiB objects
  *   node dist/bench/icount.js list [--n 40] [--warmup 60]                    LIST pages of 1000 keys (of 3000 objects)
  *   node dist/bench/icount.js assume [--n 300] [--warmup 300] [--root DIR]  AssumeRole via pop-core, 8 in flight
+ *   node dist/bench/icount.js oidc [--n 300] [--warmup 300] [--root DIR]    AssumeRoleWithOIDC (RS256, cached JWKS), 8 in flight
  *
  * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
  * Needs valgrind; slow (~50× native), so the counts are kept modest.
@@ -198,9 +199,60 @@ async function assume(root: string): Promise<void> {
   }
 }
 
+/** bench/oidc.ts's workload: a local HTTPS issuer, a pinned provider, a role trusting it with an `oidc:sub` condition. */
+async function oidc(root: string): Promise<void> {
+  const n = Number(arg('--n', '300'));
+  const warmup = Number(arg('--warmup', '300'));
+  const { createHash, X509Certificate } = await import('node:crypto');
+  const { createServer } = await import('node:https');
+  const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
+  const RPCClient = (await import('@alicloud/pop-core')).default;
+  const certFile = join(HERE_ROOT, 'test', 'fixtures', 'tls', 'cert.pem');
+  const cert = readFileSync(certFile, 'utf8');
+  const fingerprint = createHash('sha1').update(new X509Certificate(cert).raw).digest('hex');
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'RS256', use: 'sig' };
+  let issuerUrl = '';
+  const issuer = createServer({ key: readFileSync(join(HERE_ROOT, 'test', 'fixtures', 'tls', 'key.pem'), 'utf8'), cert }, (req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(req.url === '/jwks' ? { keys: [jwk] } : { issuer: issuerUrl, jwks_uri: `${issuerUrl}/jwks` }));
+  });
+  await new Promise<void>((resolve) => issuer.listen(0, '127.0.0.1', resolve));
+  issuerUrl = `https://127.0.0.1:${(issuer.address() as { port: number }).port}`;
+  const s = await startServer(root, ['--oidc-ca', certFile]);
+  try {
+    const pop = (version: string) => new RPCClient({ ...CREDS, endpoint: s.url, apiVersion: version });
+    await pop('2019-08-15').request('CreateOIDCProvider', { OIDCProviderName: 'bench', IssuerUrl: issuerUrl, ClientIds: 'bench-client', Fingerprints: fingerprint }, { method: 'POST' });
+    await pop('2015-05-01').request('CreateRole', {
+      RoleName: 'BenchOidc',
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Federated: [`acs:ram::${ACCOUNT_ID}:oidc-provider/bench`] }, Condition: { StringLike: { 'oidc:sub': 'repo:bench/*' } } }] }),
+    }, { method: 'POST' });
+    const now = Math.floor(Date.now() / 1000);
+    const tokens = await Promise.all(Array.from({ length: 64 }, (_, i) =>
+      new SignJWT({ iss: issuerUrl, sub: `repo:bench/app${i}:ref:refs/heads/main`, aud: 'bench-client', iat: now, exp: now + 3600 })
+        .setProtectedHeader({ alg: 'RS256', kid: 'bench-1' }).sign(privateKey)));
+    const query = `${s.url}/?Action=AssumeRoleWithOIDC&Version=2015-04-01&Format=JSON`;
+    const one = async (i: number): Promise<void> => {
+      const body = new URLSearchParams({
+        OIDCProviderArn: `acs:ram::${ACCOUNT_ID}:oidc-provider/bench`, RoleArn: `acs:ram::${ACCOUNT_ID}:role/BenchOidc`, OIDCToken: tokens[i % tokens.length]!, RoleSessionName: `s${i}`,
+      });
+      const res = await fetch(query, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`AssumeRoleWithOIDC answered ${res.status}: ${text}`);
+    };
+    await runMany(warmup, 8, one);
+    const ir = await measure(s, () => runMany(n, 8, one));
+    console.log(JSON.stringify({ op: 'AssumeRoleWithOIDC x8 (cached JWKS)', root, n, instructionsPerOp: Math.round(ir / n) }));
+  } finally {
+    await s.stop();
+    issuer.close();
+  }
+}
+
 const mode = process.argv[2];
 const root = arg('--root', HERE_ROOT);
 if (mode === 'get') await get(root);
 else if (mode === 'assume') await assume(root);
+else if (mode === 'oidc') await oidc(root);
 else if (mode === 'put' || mode === 'delete' || mode === 'list') await small(root, mode);
-else throw new Error('usage: icount.js get|put|delete|list|assume [--n N] [--warmup N] [--root DIR]');
+else throw new Error('usage: icount.js get|put|delete|list|assume|oidc [--n N] [--warmup N] [--root DIR]');

@@ -385,7 +385,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const sts = new StsService({ store: accounts.storeFor(opts.accountId), accountId: opts.accountId, identity, tokens, clock, accounts });
   // federation: providers are authorized as ram:<Action> through the RAM hook; the JWKS cache is per process.
   const ims = accounts.imsFor(opts.accountId);
-  const federation = new FederationService({ accounts, tokens, clock, replay: meta, jwks: new JwksCache({ ...opts.oidc, clock }) });
+  const federation = new FederationService({ accounts, tokens, clock, replay: meta, identityGeneration: () => meta.identityGeneration(), jwks: new JwksCache({ ...opts.oidc, clock }) });
   const startedAt = Date.now();
   const recent = new RecentRequests(opts.recentRequests);
   const metrics = new ServerMetrics();

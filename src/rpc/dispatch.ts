@@ -65,7 +65,8 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     rec.requestId = requestId;
     rec.service = 'ram';
   }
-  let format: 'JSON' | 'XML' = formatOf(new URLSearchParams(rawQuery).get('Format') ?? undefined);
+  // The asked-for format, read from the query alone only if the request cannot be parsed (URLSearchParams costs).
+  let format: 'JSON' | 'XML' | undefined;
   let rpc: RpcRequest | undefined;
   try {
     rpc = await readRpcRequest(req, rawQuery);
@@ -114,6 +115,7 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
         : await runRamAction(deps.ramFor && own !== undefined ? deps.ramFor(own) : deps.ram, caller, rpc.action, rpc.params);
     return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
   } catch (err) {
+    format ??= formatOf(new URLSearchParams(rawQuery).get('Format') ?? undefined);
     let appErr: AppError;
     if (isAppError(err)) {
       appErr = err;

@@ -18,6 +18,7 @@ import { MAX_OIDC_TOKEN_CHARS, verifyOidcToken } from './oidc.js';
 import { verifySamlResponse } from './saml.js';
 import { DEFAULT_DURATION_SECONDS, MIN_DURATION_SECONDS, type AssumeRoleResult, type StsRequestFacts } from './service.js';
 import type { TokenService } from './token.js';
+import { StsLookupCache } from './lookup-cache.js';
 
 const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
 const PROVIDER_ARN_RE = { oidc: /^acs:ram::(\d{16}):oidc-provider\/([^/\s]{1,128})$/, saml: /^acs:ram::(\d{16}):saml-provider\/([^/\s]{1,128})$/ };
@@ -49,6 +50,8 @@ export interface FederationServiceOptions {
   jwks: JwksCache;
   clock: Clock;
   maxSessionPolicyLength?: number;
+  /** The store's identity generation: cached roles and providers live while it stands (sts/lookup-cache.ts). */
+  identityGeneration: () => number;
 }
 
 export interface AssumeRoleWithOidcInput {
@@ -92,9 +95,12 @@ function durationMessage(max: number | null): string {
 
 export class FederationService {
   private readonly maxPolicyLength: number;
+  /** Roles and providers read once per identity generation (sts/lookup-cache.ts). */
+  private readonly lookups: StsLookupCache;
 
   constructor(private readonly opts: FederationServiceOptions) {
     this.maxPolicyLength = opts.maxSessionPolicyLength ?? DEFAULT_MAX_LENGTH.session;
+    this.lookups = new StsLookupCache(opts.identityGeneration);
   }
 
   async assumeRoleWithOidc(input: AssumeRoleWithOidcInput, facts: StsRequestFacts = {}): Promise<AssumeRoleResult & { oidcTokenInfo: OidcTokenInfo }> {
@@ -108,7 +114,7 @@ export class FederationService {
 
     // The provider ARN names the account: its providers, and the role must be of the same account.
     const account = providerArn.account;
-    const provider = await this.accountExists(account) ? await this.opts.accounts.imsFor(account).findOidcProvider(providerArn.name) : null;
+    const provider = await this.accountExists(account) ? await this.lookups.provider('oidc', `${account}/${providerArn.name}`, () => this.opts.accounts.imsFor(account).findOidcProvider(providerArn.name)) : null;
     if (!provider) throw new AppError('AuthenticationFail.NoPermission');
     const now = this.opts.clock();
     const claims = await verifyOidcToken(input.oidcToken ?? '', provider, this.opts.jwks, now);
@@ -143,7 +149,7 @@ export class FederationService {
     const sessionPolicy = this.sessionPolicyOf(input.policy);
 
     const account = providerArn.account;
-    const provider = await this.accountExists(account) ? await this.opts.accounts.imsFor(account).findSamlProvider(providerArn.name) : null;
+    const provider = await this.accountExists(account) ? await this.lookups.provider('saml', `${account}/${providerArn.name}`, () => this.opts.accounts.imsFor(account).findSamlProvider(providerArn.name)) : null;
     if (!provider) throw new AppError('AuthenticationFail.NoPermission', 'No such SAML Provider registered.');
     const now = this.opts.clock();
     const assertion = verifySamlResponse(input.samlAssertion, parseSamlMetadata(provider.encodedMetadata), now);
@@ -216,7 +222,7 @@ export class FederationService {
   }
 
   private async roleFor(account: string, arn: { account: string; name: string }, duration: number): Promise<RamRole> {
-    const role = arn.account === account ? await this.opts.accounts.storeFor(account).getRole(arn.name) : null;
+    const role = arn.account === account ? await this.lookups.role(`${account}/${arn.name}`, () => this.opts.accounts.storeFor(account).getRole(arn.name)) : null;
     if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
     if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
     return role;

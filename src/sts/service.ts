@@ -7,6 +7,7 @@ import type { IdentityStore } from '../store/meta/types.js';
 import { isoSeconds, type Clock } from '../util/time.js';
 import { STS_ACTION_RESOURCES } from './actions.js';
 import type { TokenService } from './token.js';
+import { StsLookupCache } from './lookup-cache.js';
 import { policyCaller } from '../authz/caller.js';
 
 // STS (spec ram-sts §5): AssumeRole and GetCallerIdentity. Protocol-free: the RPC layer parses the
@@ -67,9 +68,12 @@ export interface StsServiceOptions {
 
 export class StsService {
   private readonly maxPolicyLength: number;
+  /** The own account's roles, read once per identity generation (sts/lookup-cache.ts). */
+  private readonly lookups: StsLookupCache;
 
   constructor(private readonly opts: StsServiceOptions) {
     this.maxPolicyLength = opts.maxSessionPolicyLength ?? DEFAULT_MAX_SESSION_POLICY_LENGTH;
+    this.lookups = new StsLookupCache(() => opts.store.identityGeneration());
   }
 
   /**
@@ -98,7 +102,8 @@ export class StsService {
     // The roles of the accounts this server holds; a role name in an ARN matches case-insensitively (§4.1).
     const roleStore = roleAccount === this.opts.accountId ? this.opts.store
       : this.opts.accounts && await this.opts.accounts.exists(roleAccount) ? this.opts.accounts.storeFor(roleAccount) : null;
-    const role = roleStore ? await roleStore.getRole(roleNameInArn) : null;
+    const role = roleStore === this.opts.store ? await this.lookups.role(roleNameInArn, (n) => this.opts.store.getRole(n))
+      : roleStore ? await roleStore.getRole(roleNameInArn) : null;
     if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
     if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
 
