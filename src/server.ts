@@ -332,7 +332,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     stored: new StoredConfigService(ctx),
     metaQuery: new MetaQueryService(ctx), // metadata query (docs/meta-query.md)
     // Access point aliases (docs/access-points.md).
-    accessPoints: new AccessPointAliases(() => new StoredConfigService(ctx).allBuckets(), (n) => meta.getBucket(n)),
+    accessPoints: new AccessPointAliases(meta, () => new StoredConfigService(ctx).allBuckets()),
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,

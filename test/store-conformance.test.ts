@@ -89,6 +89,29 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    // Store-wide lookup indexes (access point aliases).
+    it('keeps store-wide index entries: point reads and writes, never in bucket records or listings, kept by DeleteBucket', async () => {
+      const s = await make();
+      await s.createBucket(bucket('ix1'));
+      assert.equal(await s.getIndexEntry('access-point-alias', 'a-1-ossalias'), null);
+      await s.putIndexEntry('access-point-alias', 'a-1-ossalias', 'ix1');
+      await s.putIndexEntry('access-point-alias', 'a-2-ossalias', 'ix1');
+      await s.putIndexEntry('other', 'a-1-ossalias', 'elsewhere');
+      assert.equal(await s.getIndexEntry('access-point-alias', 'a-1-ossalias'), 'ix1');
+      await s.putIndexEntry('access-point-alias', 'a-1-ossalias', 'ix2');
+      assert.equal(await s.getIndexEntry('access-point-alias', 'a-1-ossalias'), 'ix2');
+      assert.equal(await s.getIndexEntry('other', 'a-1-ossalias'), 'elsewhere');
+      assert.deepEqual((await s.getBucket('ix1'))?.configs, {});
+      assert.deepEqual((await s.listBuckets({ prefix: '', limit: 10 })).map((b) => b.name), ['ix1']);
+      // Deleting a bucket leaves the index to its owner (the domain removes the bucket's entries).
+      assert.equal(await s.deleteBucket('ix1'), 'deleted');
+      assert.equal(await s.getIndexEntry('access-point-alias', 'a-2-ossalias'), 'ix1');
+      await s.putIndexEntry('access-point-alias', 'a-2-ossalias', null);
+      assert.equal(await s.getIndexEntry('access-point-alias', 'a-2-ossalias'), null);
+      await s.putIndexEntry('access-point-alias', 'never-there', null);
+      await s.close();
+    });
+
     it('keeps bucket configurations in one generic store: set, replace, remove, abort, listed, gone with the bucket', async () => {
       const s = await make();
       await s.createBucket(bucket('gc1'));

@@ -103,58 +103,85 @@ export function accessPointResource(ap: AccessPointView, key: string | null): st
   return key === null ? base : `${base}/object/${key}`;
 }
 
-/** How often at most an unknown alias makes the index scan the buckets again (a miss costs one scan). */
-const RESCAN_INTERVAL_MS = 1000;
+/** The store-wide index (`MetadataStore.getIndexEntry`) holding alias → bucket name. */
+export const ALIAS_INDEX = 'access-point-alias';
+/** Index entry set once the access points made before the index existed have been entered (no alias ends so). */
+const BUILT_MARKER = '.built';
+/** Aliases remembered by one process (each hit is still confirmed on the bucket's record). */
+const CACHE_LIMIT = 10_000;
+
+/** The store calls the alias index needs (a MetadataStore has them). */
+export interface AliasIndexStore {
+  getBucket(name: string): Promise<Bucket | null>;
+  getIndexEntry(index: string, key: string): Promise<string | null>;
+  putIndexEntry(index: string, key: string, value: string | null): Promise<void>;
+}
+
+/** Removes a deleted bucket's aliases from the index (DeleteBucket; `bucket` is its record before deletion). */
+export async function unindexAccessPoints(store: Pick<AliasIndexStore, 'putIndexEntry'>, bucket: Bucket): Promise<void> {
+  for (const ap of accessPointsOf(bucket)) await store.putIndexEntry(ALIAS_INDEX, ap.alias, null);
+}
 
 /**
- * Alias → bucket. Aliases are random, so the index is built by scanning the bucket records (their configs come
- * with them) and scanned again on a miss, at most once a second (an alias made by another process is found on
- * the next scan; unknown aliases from the network cannot make it scan more often). A hit is confirmed on the
- * bucket's current record, so a deleted access point or a stale entry never resolves.
+ * Alias → bucket, kept in the store (`/index/access-point-alias` in bucket_configs): CreateAccessPoint enters an
+ * alias, DeleteAccessPoint and DeleteBucket remove it, so every process finds one made by another with one point
+ * read. A request naming an unknown alias (unauthenticated, from the network) costs that one read, never a scan.
+ * A hit is confirmed on the bucket's current record, so a deleted access point or a stale entry never resolves.
+ * Access points made before the index existed are entered once, by the first process that misses while the
+ * store has no `.built` marker (a full scan, once per store; entering an alias twice is harmless).
  */
 export class AccessPointAliases {
-  private index = new Map<string, string>();
-  private scanned = -Infinity;
-  private scanning: Promise<void> | null = null;
+  private readonly cache = new Map<string, string>();
+  private built: Promise<void> | null = null;
 
   constructor(
+    private readonly store: AliasIndexStore,
     private readonly allBuckets: () => Promise<Bucket[]>,
-    private readonly getBucket: (name: string) => Promise<Bucket | null>,
-    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The access point an alias names, or null when none does. */
   async resolve(alias: string): Promise<AccessPointView | null> {
-    const found = await this.confirm(alias);
-    if (found !== null) return found;
-    if (this.clock() - this.scanned < RESCAN_INTERVAL_MS) return null;
-    await this.rescan();
-    return this.confirm(alias);
+    let bucketName = this.cache.get(alias);
+    if (bucketName === undefined) {
+      await this.ensureBuilt();
+      const found = await this.store.getIndexEntry(ALIAS_INDEX, alias);
+      if (found === null) return null;
+      bucketName = found;
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(alias, bucketName);
+    }
+    const bucket = await this.store.getBucket(bucketName);
+    const view = (bucket === null ? undefined : accessPointsOf(bucket).find((ap) => ap.alias === alias)) ?? null;
+    if (view === null) this.cache.delete(alias);
+    return view;
   }
 
-  /** Notes an alias just made in this process (found without a scan). */
-  remember(alias: string, bucket: string): void {
-    this.index.set(alias, bucket);
+  /** Enters an alias about to be made (before its entry is stored, so a stored access point is always indexed). */
+  async add(alias: string, bucket: string): Promise<void> {
+    await this.store.putIndexEntry(ALIAS_INDEX, alias, bucket);
+    this.cache.set(alias, bucket);
   }
 
-  private async confirm(alias: string): Promise<AccessPointView | null> {
-    const bucketName = this.index.get(alias);
-    if (bucketName === undefined) return null;
-    const bucket = await this.getBucket(bucketName);
-    return (bucket === null ? undefined : accessPointsOf(bucket).find((ap) => ap.alias === alias)) ?? null;
+  /** Removes an alias whose access point was deleted (or never stored). */
+  async remove(alias: string): Promise<void> {
+    this.cache.delete(alias);
+    await this.store.putIndexEntry(ALIAS_INDEX, alias, null);
   }
 
-  private rescan(): Promise<void> {
-    this.scanning ??= (async () => {
-      try {
-        const next = new Map<string, string>();
-        for (const b of await this.allBuckets()) for (const ap of accessPointsOf(b)) next.set(ap.alias, b.name);
-        this.index = next;
-        this.scanned = this.clock();
-      } finally {
-        this.scanning = null;
+  private ensureBuilt(): Promise<void> {
+    this.built ??= (async () => {
+      if ((await this.store.getIndexEntry(ALIAS_INDEX, BUILT_MARKER)) !== null) return;
+      const entries: Array<[string, string]> = [];
+      for (const b of await this.allBuckets()) for (const ap of accessPointsOf(b)) entries.push([ap.alias, b.name]);
+      // In chunks: SQLite commits each chunk's writes in one transaction.
+      for (let i = 0; i < entries.length; i += 500) {
+        await Promise.all(entries.slice(i, i + 500).map(([alias, bucket]) => this.store.putIndexEntry(ALIAS_INDEX, alias, bucket)));
       }
-    })();
-    return this.scanning;
+      await this.store.putIndexEntry(ALIAS_INDEX, BUILT_MARKER, 'true');
+    })().catch((e: unknown) => {
+      this.built = null;
+      throw e;
+    });
+    return this.built;
   }
 }

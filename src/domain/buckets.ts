@@ -1,5 +1,5 @@
 import { admitSmall } from './admission.js';
-import { isAccessPointAlias } from './access-point.js';
+import { isAccessPointAlias, unindexAccessPoints } from './access-point.js';
 import { assertAccountAllowsPublicAcl, assertNoPublicPolicy } from './access-rules.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { parsePolicy } from '../policy/index.js';
@@ -87,9 +87,12 @@ export class BucketService {
   }
 
   async delete(name: string): Promise<void> {
+    const before = await this.ctx.meta.getBucket(name);
     const res = await this.ctx.meta.deleteBucket(name);
     if (res === 'missing') throw new AppError('NoSuchBucket', undefined, { BucketName: name });
     if (res === 'not-empty') throw new AppError('BucketNotEmpty', undefined, { BucketName: name });
+    // Its access point aliases leave the store-wide index (docs/access-points.md).
+    if (before !== null) await unindexAccessPoints(this.ctx.meta, before);
   }
 
   /** PutBucketVersioning: Enabled or Suspended (docs/versioning.md). */

@@ -33,6 +33,13 @@ export interface MetaQueryLimits {
   groups: number;
   /** Objects read from the store by one request. */
   scanLimit: number;
+  /**
+   * Work of one request: query nodes × objects read. A request reads at most this / nodes objects (fewer than
+   * `scanLimit` for large queries), so the CPU one request costs is bounded whatever its shape.
+   */
+  evaluationBudget: number;
+  /** Objects evaluated between two yields to the event loop (other requests run in between). */
+  yieldEvery: number;
   /** Objects per store page. */
   pageSize: number;
   /** Characters of NextToken. */
@@ -50,6 +57,8 @@ export const META_QUERY_LIMITS: MetaQueryLimits = {
   aggregations: 16,
   groups: 1000,
   scanLimit: 100_000,
+  evaluationBudget: 5_000_000,
+  yieldEvery: 100,
   pageSize: 1000,
   tokenChars: 8 * 1024,
 };
@@ -207,7 +216,9 @@ function parseNode(raw: unknown, depth: number, counter: { nodes: number }, limi
   if ((leafOp === 'match' && !rules.match) || (leafOp === 'prefix' && !rules.prefix)) {
     throw invalidArgument(`The field ${fieldName(field)} does not support the ${leafOp} operation.`, 'Operation', leafOp);
   }
-  return { op: leafOp, field, value: parseValue(field, leafOp, node.Value, limits) };
+  const value = parseValue(field, leafOp, node.Value, limits);
+  // match is case-insensitive: its Value is lower-cased once here, not on every evaluation.
+  return { op: leafOp, field, value: leafOp === 'match' ? String(value).toLowerCase() : value };
 }
 
 /** Parses and bounds a Query (JSON text); InvalidArgument names what is wrong. */
@@ -230,6 +241,23 @@ interface Row {
   file: MetaQueryFile;
   tags: ReadonlyMap<string, string>;
   meta: Readonly<Record<string, string>>;
+  /** Lower-cased field values, made on the first match condition that reads them (once per object). */
+  lower?: Map<string, string>;
+}
+
+function lowerCased(row: Row, v: string): string {
+  const cache = (row.lower ??= new Map());
+  let l = cache.get(v);
+  if (l === undefined) {
+    l = v.toLowerCase();
+    cache.set(v, l);
+  }
+  return l;
+}
+
+/** Nodes of a parsed query: evaluating it on one object takes at most this many node evaluations. */
+export function nodeCount(node: QueryNode): number {
+  return 'subs' in node ? node.subs.reduce((n, s) => n + nodeCount(s), 1) : 1;
 }
 
 function rowOf(r: ObjectRecord): Row {
@@ -280,7 +308,7 @@ function matches(node: QueryNode, row: Row): boolean {
   const v = valueOf(row, node.field);
   if (v === undefined) return false;
   switch (node.op) {
-    case 'match': return String(v).toLowerCase().includes(String(node.value).toLowerCase());
+    case 'match': return lowerCased(row, String(v)).includes(node.value as string);
     case 'prefix': return String(v).startsWith(String(node.value));
   }
   const c = compareValues(v, node.value);
@@ -418,11 +446,12 @@ export class MetaQueryService {
     const fingerprint = createHash('sha256').update(JSON.stringify([tree, sortField, order])).digest('hex').slice(0, 16);
     const after = req.nextToken === undefined || req.nextToken === '' ? undefined : decodeToken(req.nextToken, fingerprint, limits);
     const prefix = keyPrefixOf(tree);
+    const scanLimit = this.scanLimitFor(tree);
 
     if (sortField === 'Filename' && order === 'asc' && aggregations.length === 0) {
-      return this.keyOrderPage(bucketName, tree, prefix, maxResults, fingerprint, after);
+      return this.keyOrderPage(bucketName, tree, prefix, maxResults, fingerprint, after, scanLimit);
     }
-    const matched = await this.allMatches(bucketName, tree, prefix, sortField, aggregations.map((a) => a.field));
+    const matched = await this.allMatches(bucketName, tree, prefix, sortField, aggregations.map((a) => a.field), scanLimit);
     const sign = order === 'asc' ? 1 : -1;
     const cmp = (a: Position, b: Position): number => sign * (compareValues(a.v, b.v) || compareKeys(a.k, b.k));
     matched.sort((a, b) => cmp(a.pos, b.pos));
@@ -445,6 +474,11 @@ export class MetaQueryService {
     };
   }
 
+  /** Objects one request may read for this query: `scanLimit`, fewer when nodes × objects would pass the budget. */
+  scanLimitFor(tree: QueryNode): number {
+    return Math.max(1, Math.min(this.limits.scanLimit, Math.floor(this.limits.evaluationBudget / nodeCount(tree))));
+  }
+
   private maxResults(raw: string | undefined): number {
     if (raw === undefined || raw.trim() === '') return this.limits.maxResults;
     const text = raw.trim();
@@ -460,15 +494,15 @@ export class MetaQueryService {
    * position on and stops at MaxResults matches (one more tells whether to give a NextToken). After `scanLimit`
    * objects read without filling the page, the page ends there with a NextToken that resumes the scan.
    */
-  private async keyOrderPage(bucket: string, tree: QueryNode, prefix: string, maxResults: number, fingerprint: string, after: Position | undefined): Promise<MetaQueryResult> {
+  private async keyOrderPage(bucket: string, tree: QueryNode, prefix: string, maxResults: number, fingerprint: string, after: Position | undefined, scanLimit: number): Promise<MetaQueryResult> {
     const files: MetaQueryFile[] = [];
     let cursor = after?.k;
     let scanned = 0;
     for (;;) {
-      const want = Math.min(this.limits.pageSize, this.limits.scanLimit - scanned);
+      const want = Math.min(this.limits.pageSize, scanLimit - scanned);
       const page = await this.ctx.meta.scanObjects(bucket, { prefix, ...(cursor !== undefined ? { after: cursor } : {}), limit: want });
       for (const record of page) {
-        scanned++;
+        if (++scanned % this.limits.yieldEvery === 0) await yieldToLoop();
         cursor = record.key;
         const row = rowOf(record);
         if (!matches(tree, row)) continue;
@@ -479,7 +513,7 @@ export class MetaQueryService {
         files.push(row.file);
       }
       if (page.length < want) return { files, aggregations: [] };
-      if (scanned >= this.limits.scanLimit) return { files, nextToken: encodeToken(fingerprint, { v: cursor!, k: cursor! }), aggregations: [] };
+      if (scanned >= scanLimit) return { files, nextToken: encodeToken(fingerprint, { v: cursor!, k: cursor! }), aggregations: [] };
       await yieldToLoop();
     }
   }
@@ -488,18 +522,18 @@ export class MetaQueryService {
    * Every matching current object, for another order or aggregations, as its position and the values the
    * aggregations read (so memory stays small per object): refused past `scanLimit` objects read.
    */
-  private async allMatches(bucket: string, tree: QueryNode, prefix: string, sortField: ScalarField, fields: readonly ScalarField[]): Promise<Matched[]> {
+  private async allMatches(bucket: string, tree: QueryNode, prefix: string, sortField: ScalarField, fields: readonly ScalarField[], scanLimit: number): Promise<Matched[]> {
     const rows: Matched[] = [];
     let cursor: string | undefined;
     let scanned = 0;
     for (;;) {
-      const want = Math.min(this.limits.pageSize, this.limits.scanLimit + 1 - scanned);
+      const want = Math.min(this.limits.pageSize, scanLimit + 1 - scanned);
       const page = await this.ctx.meta.scanObjects(bucket, { prefix, ...(cursor !== undefined ? { after: cursor } : {}), limit: want });
-      scanned += page.length;
-      if (scanned > this.limits.scanLimit) {
-        throw new AppError('NotImplemented', `Sorting by a field other than Filename ascending, or aggregating, reads every object the query could match; Alunite reads at most ${this.limits.scanLimit} per request. Narrow the query with a Filename prefix.`);
+      if (scanned + page.length > scanLimit) {
+        throw new AppError('NotImplemented', `Sorting by a field other than Filename ascending, or aggregating, reads every object the query could match; Alunite reads at most ${scanLimit} per request for this query (fewer the more conditions it has). Narrow the query with a Filename prefix or use fewer conditions.`);
       }
       for (const record of page) {
+        if (++scanned % this.limits.yieldEvery === 0) await yieldToLoop();
         const row = rowOf(record);
         if (!matches(tree, row)) continue;
         rows.push({ pos: { v: scalarOf(row, sortField) ?? '', k: record.key }, values: fields.map((f) => scalarOf(row, f)) });

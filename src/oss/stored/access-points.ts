@@ -77,13 +77,19 @@ export const createAccessPoint: Handler = async (req) => {
     PublicAccessBlockConfiguration: { BlockPublicAccess: 'true' },
     CreationDate: String(Math.floor(req.services.stored.now() / 1000)),
   };
-  await req.services.stored.update(bucketOf(req), AP_CONFIG, (current) => {
-    const all = accessPointsOf(current);
-    if (all.some((a) => textOf(a, 'AccessPointName') === name)) throw new AppError('AccessPointAlreadyExists', undefined, { AccessPointName: name });
-    if (all.length >= MAX_ACCESS_POINTS) throw new AppError('TooManyAccessPoints', `A bucket may have at most ${MAX_ACCESS_POINTS} access points.`);
-    return asJson({ AccessPoint: [...all, entry] });
-  });
-  req.services.accessPoints.remember(alias, bucketOf(req));
+  // The alias is indexed first, so a stored access point is always found; undone when the entry is refused.
+  await req.services.accessPoints.add(alias, bucketOf(req));
+  try {
+    await req.services.stored.update(bucketOf(req), AP_CONFIG, (current) => {
+      const all = accessPointsOf(current);
+      if (all.some((a) => textOf(a, 'AccessPointName') === name)) throw new AppError('AccessPointAlreadyExists', undefined, { AccessPointName: name });
+      if (all.length >= MAX_ACCESS_POINTS) throw new AppError('TooManyAccessPoints', `A bucket may have at most ${MAX_ACCESS_POINTS} access points.`);
+      return asJson({ AccessPoint: [...all, entry] });
+    });
+  } catch (e) {
+    await req.services.accessPoints.remove(alias);
+    throw e;
+  }
   return respond('CreateAccessPoint', entry);
 };
 
@@ -91,12 +97,16 @@ export const getAccessPoint: Handler = async (req) => respond('GetAccessPoint', 
 
 export const deleteAccessPoint: Handler = async (req) => {
   const name = accessPointNameOf(req);
+  let alias: string | undefined;
   await req.services.stored.update(bucketOf(req), AP_CONFIG, (current) => {
     const all = accessPointsOf(current);
-    if (!all.some((a) => textOf(a, 'AccessPointName') === name)) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
-    const kept = all.filter((a) => textOf(a, 'AccessPointName') !== name);
+    const gone = all.find((a) => textOf(a, 'AccessPointName') === name);
+    if (gone === undefined) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
+    alias = textOf(gone, 'Alias');
+    const kept = all.filter((a) => a !== gone);
     return kept.length === 0 ? null : asJson({ AccessPoint: kept });
   }, true);
+  if (alias !== undefined) await req.services.accessPoints.remove(alias);
   return empty(204);
 };
 

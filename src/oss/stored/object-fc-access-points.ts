@@ -120,20 +120,31 @@ export const createAccessPointForObjectProcess: Handler = async (req) => {
     PublicAccessBlockConfiguration: { BlockPublicAccess: 'true' },
     ObjectProcessConfiguration: config,
   };
-  await req.services.stored.update(bucketOf(req), FC_AP_CONFIG, (current) => {
-    const all = entriesOf(current);
-    if (all.some((e) => nameOfEntry(e) === name)) throw new AppError('AccessPointForObjectProcessAlreadyExists', undefined, { AccessPointForObjectProcessName: name });
-    if (all.length >= MAX_FC_ACCESS_POINTS) throw new AppError('TooManyAccessPoints', `A bucket may have at most ${MAX_FC_ACCESS_POINTS} Object FC access points.`);
-    return asJson({ AccessPointForObjectProcess: [...all, entry] });
-  });
-  req.services.accessPoints.remember(alias, bucketOf(req));
+  // Indexed first (docs/access-points.md), undone when the entry is refused.
+  await req.services.accessPoints.add(alias, bucketOf(req));
+  try {
+    await req.services.stored.update(bucketOf(req), FC_AP_CONFIG, (current) => {
+      const all = entriesOf(current);
+      if (all.some((e) => nameOfEntry(e) === name)) throw new AppError('AccessPointForObjectProcessAlreadyExists', undefined, { AccessPointForObjectProcessName: name });
+      if (all.length >= MAX_FC_ACCESS_POINTS) throw new AppError('TooManyAccessPoints', `A bucket may have at most ${MAX_FC_ACCESS_POINTS} Object FC access points.`);
+      return asJson({ AccessPointForObjectProcess: [...all, entry] });
+    });
+  } catch (e) {
+    await req.services.accessPoints.remove(alias);
+    throw e;
+  }
   return respond('CreateAccessPointForObjectProcess', { AccessPointForObjectProcessArn: arn, AccessPointForObjectProcessAlias: alias });
 };
 
 export const getAccessPointForObjectProcess: Handler = async (req) => respond('GetAccessPointForObjectProcess', await findEntry(req, headerNameOf(req)));
 
 export const deleteAccessPointForObjectProcess: Handler = async (req) => {
-  await changeEntry(req, headerNameOf(req), () => null, true);
+  let alias: string | undefined;
+  await changeEntry(req, headerNameOf(req), (e) => {
+    alias = typeof e.AccessPointForObjectProcessAlias === 'string' ? e.AccessPointForObjectProcessAlias : undefined;
+    return null;
+  }, true);
+  if (alias !== undefined) await req.services.accessPoints.remove(alias);
   return empty(204);
 };
 

@@ -173,3 +173,8 @@ export function toPart(r: PartRow): PartRecord {
 export function accountConfigKey(accountId: string): string {
   return `/account/${accountId}`;
 }
+
+/** Store-wide indexes (`getIndexEntry`) live in bucket_configs under this key (no bucket or account key is one). */
+export function indexConfigKey(index: string): string {
+  return `/index/${index}`;
+}

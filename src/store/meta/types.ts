@@ -145,6 +145,13 @@ export interface MetadataStore {
    */
   getAccountConfig(accountId: string, name: string): Promise<string | null>;
   putAccountConfig(accountId: string, name: string, document: string | null): Promise<void>;
+  // Store-wide lookup indexes (access point alias → bucket, docs/access-points.md).
+  /**
+   * One entry of a store-wide index, kept in the same generic store under the reserved key `/index/<index>`
+   * (no bucket name contains `/`): a point read, never carried in bucket records; a write moves no cache.
+   */
+  getIndexEntry(index: string, key: string): Promise<string | null>;
+  putIndexEntry(index: string, key: string, value: string | null): Promise<void>;
   /** Deletes an empty bucket (and its configurations); refuses while objects, versions, delete markers or multipart uploads remain. */
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 

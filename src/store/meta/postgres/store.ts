@@ -24,7 +24,7 @@ import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
 import {
-  accountConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
+  accountConfigKey, indexConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 
@@ -344,6 +344,23 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       }
       return { result: undefined, changed: true };
     });
+  }
+
+  // Store-wide lookup indexes (access point aliases): single statements; not in bucket records, so no counter moves.
+  async getIndexEntry(index: string, key: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2', [indexConfigKey(index), key]);
+    return rows[0]?.document ?? null;
+  }
+
+  async putIndexEntry(index: string, key: string, value: string | null): Promise<void> {
+    if (value === null) await this.pool.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [indexConfigKey(index), key]);
+    else {
+      await this.pool.query(
+        `INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3)
+         ON CONFLICT (bucket, name) DO UPDATE SET document = EXCLUDED.document`,
+        [indexConfigKey(index), key, value],
+      );
+    }
   }
 
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {

@@ -7,7 +7,7 @@ import type {
 } from '../types.js';
 import type { ScanObjectsQuery } from '../types.js';
 import {
-  accountConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
+  accountConfigKey, indexConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 import { compareKeys } from '../key-order.js';
@@ -258,6 +258,19 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       if (document === null) this.stmts.deleteConfig.run(accountConfigKey(accountId), name);
       else this.stmts.upsertConfig.run(accountConfigKey(accountId), name, document);
     }, document === null);
+  }
+
+  // Store-wide lookup indexes (access point aliases): not in bucket records, so no bucket cache is dropped.
+  async getIndexEntry(index: string, key: string): Promise<string | null> {
+    const row = this.db.prepare<[string, string], { document: string }>('SELECT document FROM bucket_configs WHERE bucket = ? AND name = ?').get(indexConfigKey(index), key);
+    return row?.document ?? null;
+  }
+
+  async putIndexEntry(index: string, key: string, value: string | null): Promise<void> {
+    await this.write(() => {
+      if (value === null) this.stmts.deleteConfig.run(indexConfigKey(index), key);
+      else this.stmts.upsertConfig.run(indexConfigKey(index), key, value);
+    }, value === null);
   }
 
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
