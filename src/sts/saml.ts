@@ -71,7 +71,9 @@ function signedReference(signature: Element, xml: string, certs: readonly string
     const sig = new SignedXml({ publicCert: cert, getCertFromKeyInfo: () => null });
     try {
       sig.loadSignature(signature as unknown as Node);
-      if (!sig.checkSignature(xml)) continue;
+      // false: a reference digest does not match, which no other key can change (xml-crypto throws when only
+      // the SignatureValue is wrong for this key).
+      if (!sig.checkSignature(xml)) return null;
       const refs = sig.getSignedReferences();
       if (refs.length !== 1) return null;
       return refs[0]!;
