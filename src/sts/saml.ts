@@ -61,13 +61,47 @@ function certOrder(signature: Element, certs: readonly string[]): readonly strin
   return match === undefined ? certs : [match, ...certs.filter((c) => c !== match)];
 }
 
+/** xml-crypto internals (private in its typings) used to find the key before the full check; absent → try all. */
+interface SignedXmlInternals {
+  getCanonSignedInfoXml?: (doc: unknown) => string;
+  findSignatureAlgorithm?: (name: unknown) => { verifySignature: (data: string, key: string, value: string) => boolean };
+  signatureAlgorithm?: unknown;
+  signatureValue?: unknown;
+}
+
+/**
+ * The certificates whose key verifies the SignatureValue over the canonical SignedInfo: a small computation per
+ * certificate, where xml-crypto's full check re-parses the document and digests the references for each. The full
+ * check (with the certificate found) still decides; this only spares it the certificates that cannot pass.
+ */
+function candidateCerts(signature: Element, certs: readonly string[]): readonly string[] {
+  const probe = new SignedXml({ getCertFromKeyInfo: () => null });
+  const p = probe as unknown as SignedXmlInternals;
+  try {
+    probe.loadSignature(signature as unknown as Node);
+    if (typeof p.getCanonSignedInfoXml !== 'function' || typeof p.findSignatureAlgorithm !== 'function' || typeof p.signatureValue !== 'string') return certs;
+    const canon = p.getCanonSignedInfoXml.call(probe, signature.ownerDocument);
+    const algorithm = p.findSignatureAlgorithm.call(probe, p.signatureAlgorithm);
+    const value = p.signatureValue;
+    return certs.filter((cert) => {
+      try {
+        return algorithm.verifySignature(canon, cert, value) === true;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return certs;
+  }
+}
+
 /** Verifies one signature (a Signature element) with the metadata's certificates; returns the signed XML or null. */
 function signedReference(signature: Element, xml: string, certs: readonly string[]): string | null {
   // Exactly one Reference, counted before xml-crypto runs: it digests every Reference (whole-document scans,
   // canonicalization) before it checks the signature, so many of them cost seconds without any key.
   const refs = signature.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Reference');
   if (refs.length !== 1) return null;
-  for (const cert of certOrder(signature, certs)) {
+  for (const cert of candidateCerts(signature, certOrder(signature, certs))) {
     const sig = new SignedXml({ publicCert: cert, getCertFromKeyInfo: () => null });
     try {
       sig.loadSignature(signature as unknown as Node);
