@@ -77,9 +77,12 @@ interface SignedXmlInternals {
 function candidateCerts(signature: Element, certs: readonly string[]): readonly string[] {
   const probe = new SignedXml({ getCertFromKeyInfo: () => null });
   const p = probe as unknown as SignedXmlInternals;
+  if (typeof p.getCanonSignedInfoXml !== 'function' || typeof p.findSignatureAlgorithm !== 'function') return certs;
   try {
     probe.loadSignature(signature as unknown as Node);
-    if (typeof p.getCanonSignedInfoXml !== 'function' || typeof p.findSignatureAlgorithm !== 'function' || typeof p.signatureValue !== 'string') return certs;
+    // No SignatureValue, an unknown algorithm, a SignedInfo that does not canonicalize: the full check would fail
+    // the same way for every certificate, after re-parsing and digesting; none is tried.
+    if (typeof p.signatureValue !== 'string' || p.signatureValue === '') return [];
     const canon = p.getCanonSignedInfoXml.call(probe, signature.ownerDocument);
     const algorithm = p.findSignatureAlgorithm.call(probe, p.signatureAlgorithm);
     const value = p.signatureValue;
@@ -91,7 +94,7 @@ function candidateCerts(signature: Element, certs: readonly string[]): readonly 
       }
     });
   } catch {
-    return certs;
+    return [];
   }
 }
 
