@@ -1,6 +1,7 @@
 // The DOM for SAML documents (metadata, responses), which xml-crypto needs: @xmldom/xmldom, with the input
 // bounded and any DOCTYPE refused up front (no entities, no external references), parse errors as null.
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { xmlShapeWithin, type XmlShapeLimits } from './xml-shape.js';
 
 export const SAML_NS = {
   metadata: 'urn:oasis:names:tc:SAML:2.0:metadata',
@@ -9,9 +10,10 @@ export const SAML_NS = {
   dsig: 'http://www.w3.org/2000/09/xmldsig#',
 } as const;
 
-/** Parses `text` as XML; null when it is not well-formed, is too large or declares a DOCTYPE. */
-export function parseSamlXml(text: string, maxChars: number): Document | null {
+/** Parses `text` as XML; null when it is not well-formed, is too large (length, or `shape`) or declares a DOCTYPE. */
+export function parseSamlXml(text: string, maxChars: number, shape?: XmlShapeLimits): Document | null {
   if (text.length > maxChars || /<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) return null;
+  if (shape && !xmlShapeWithin(text, shape)) return null;
   let failed = false;
   const parser = new DOMParser({
     onError: (level) => {

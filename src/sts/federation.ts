@@ -7,7 +7,6 @@
 import { outcomeOfDecision } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
 import type { ImsService } from '../ims/service.js';
-import { parseSamlMetadata } from '../ims/model.js';
 import { ramProviderArn } from '../ram/actions.js';
 import { authorizeAssumeRole, compilePolicy, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, type ConditionContext } from '../policy/index.js';
 import type { RamRole } from '../ram/model.js';
@@ -16,6 +15,7 @@ import { isoSeconds, type Clock } from '../util/time.js';
 import type { JwksCache } from './jwks.js';
 import { MAX_OIDC_TOKEN_CHARS, verifyOidcToken } from './oidc.js';
 import { verifySamlResponse } from './saml.js';
+import { samlMetadataOf } from './saml-metadata.js';
 import { DEFAULT_DURATION_SECONDS, MIN_DURATION_SECONDS, type AssumeRoleResult, type StsRequestFacts } from './service.js';
 import type { TokenService } from './token.js';
 import { StsLookupCache } from './lookup-cache.js';
@@ -152,7 +152,7 @@ export class FederationService {
     const provider = await this.accountExists(account) ? await this.lookups.provider('saml', `${account}/${providerArn.name}`, () => this.opts.accounts.imsFor(account).findSamlProvider(providerArn.name)) : null;
     if (!provider) throw new AppError('AuthenticationFail.NoPermission', 'No such SAML Provider registered.');
     const now = this.opts.clock();
-    const assertion = verifySamlResponse(input.samlAssertion, parseSamlMetadata(provider.encodedMetadata), now);
+    const assertion = verifySamlResponse(input.samlAssertion, samlMetadataOf(provider.encodedMetadata), now);
 
     // The assertion must grant exactly this role through exactly this provider.
     const arn = ramProviderArn.saml(account, provider.name);

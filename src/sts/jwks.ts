@@ -1,7 +1,7 @@
 // The signing keys of OIDC issuers (AssumeRoleWithOIDC): discovered from `<issuer>/.well-known/openid-configuration`
 // → `jwks_uri`, both over HTTPS with the chain validated (system CAs plus `ca`) AND pinned to the provider's
 // Fingerprints (SHA-1 of a certificate of the presented chain); or given statically per issuer for air-gapped
-// servers (docs/federation.md). Keys are cached per issuer; an unknown `kid` refreshes at most once per
+// servers (docs/federation.md). Keys are cached per issuer and pin set; an unknown `kid` refreshes at most once per
 // `refreshFloorMs`, so forged tokens cannot make the server hammer an issuer.
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -61,7 +61,8 @@ export class JwksCache {
   private readonly inflight = new Map<string, Promise<Entry>>();
   private readonly lastRefresh = new Map<string, number>();
   /** A failed fetch, answered again without contacting the issuer for `failureMs` (same pins). */
-  private readonly failures = new Map<string, { pins: string; at: number; error: unknown }>();
+  private readonly failures = new Map<string, { at: number; error: unknown }>();
+  private loads = 0;
   private readonly ca: Array<string | Buffer> | undefined;
   private readonly clock: () => number;
 
@@ -69,6 +70,11 @@ export class JwksCache {
     const extra = opts.ca === undefined ? [] : Array.isArray(opts.ca) ? opts.ca : [opts.ca];
     this.ca = extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
     this.clock = opts.clock ?? Date.now;
+  }
+
+  /** Loads started (discovery + JWKS, or a static read): what tests count. */
+  get fetchCount(): number {
+    return this.loads;
   }
 
   /** Whether this issuer's keys come from the static configuration (no fetch, no pinning). */
@@ -81,29 +87,34 @@ export class JwksCache {
    * kid; else one fetch (shared by concurrent callers), bounded by the refresh floor for unknown kids.
    */
   async keysFor(issuer: string, fingerprints: readonly string[], kid: string | undefined): Promise<JWTVerifyGetKey> {
-    const pins = [...fingerprints].sort().join(',');
-    const cached = this.entries.get(issuer);
+    const pins = [...fingerprints].map((f) => f.toLowerCase()).sort().join(',');
+    // Every map is keyed by issuer AND pin set: providers (of any account) pinning the issuer differently never
+    // share fetched keys, fetches in flight, refresh floors or remembered failures; identical pin sets do.
+    // Static issuers are not fetched, so their pins do not matter.
+    const key = this.isStatic(issuer) ? issuer : `${issuer}\n${pins}`;
+    const cached = this.entries.get(key);
     const now = this.clock();
-    const fresh = cached !== undefined && cached.pins === pins && now - cached.fetchedAt < (this.opts.cacheMs ?? 600_000);
+    const fresh = cached !== undefined && now - cached.fetchedAt < (this.opts.cacheMs ?? 600_000);
     if (fresh && (kid === undefined || cached.kids.has(kid))) return cached.keys;
     if (fresh) {
       // A kid the cached keys lack: refetch, but at most once per floor (only such refreshes count).
-      if (now - (this.lastRefresh.get(issuer) ?? -Infinity) < (this.opts.refreshFloorMs ?? 30_000)) return cached.keys;
-      this.lastRefresh.set(issuer, now);
+      if (now - (this.lastRefresh.get(key) ?? -Infinity) < (this.opts.refreshFloorMs ?? 30_000)) return cached.keys;
+      this.lastRefresh.set(key, now);
     }
-    const failed = this.failures.get(issuer);
-    if (failed && failed.pins === pins && now - failed.at < (this.opts.failureMs ?? 5_000)) {
+    const failed = this.failures.get(key);
+    if (failed && now - failed.at < (this.opts.failureMs ?? 5_000)) {
       if (fresh) return cached.keys;
       throw failed.error;
     }
-    let pending = this.inflight.get(issuer);
+    let pending = this.inflight.get(key);
     if (!pending) {
-      pending = this.load(issuer, fingerprints, pins).finally(() => this.inflight.delete(issuer));
-      pending.then(() => this.failures.delete(issuer), (error: unknown) => this.failures.set(issuer, { pins, at: this.clock(), error }));
-      this.inflight.set(issuer, pending);
+      pending = this.load(issuer, fingerprints, pins).finally(() => this.inflight.delete(key));
+      pending.then(() => this.failures.delete(key), (error: unknown) => this.failures.set(key, { at: this.clock(), error }));
+      this.inflight.set(key, pending);
+      this.loads++;
     }
     const entry = await pending;
-    this.entries.set(issuer, entry);
+    this.entries.set(key, entry);
     return entry.keys;
   }
 

@@ -8,8 +8,12 @@ import type { Element } from '@xmldom/xmldom';
 import { AppError } from '../errors.js';
 import type { SamlMetadata } from '../ims/model.js';
 import { childrenNS, parseSamlXml, SAML_NS, textOf } from '../ims/xml.js';
+import { xmlShapeWithin, type XmlShapeLimits } from '../ims/xml-shape.js';
 
+/** The documented 4-100000 characters of AssumeRoleWithSAML; the CPU bound is SAML_RESPONSE_SHAPE, not the length. */
 export const MAX_SAML_ASSERTION_CHARS = 100_000;
+/** Counted before the DOM is built (docs/limits.md): a real response has tens to a few hundred elements, depth ≤ 12. */
+export const SAML_RESPONSE_SHAPE: XmlShapeLimits = { maxElements: 1_000, maxDepth: 32, maxAttributes: 3_000 };
 export const SAML_CLOCK_SKEW_MS = 60_000;
 export const SAML_ROLE_ATTRIBUTE = 'https://www.aliyun.com/SAML-Role/Attributes/Role';
 export const SAML_SESSION_NAME_ATTRIBUTE = 'https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName';
@@ -48,17 +52,65 @@ function time(el: Element | undefined, attr: string): number | undefined {
   return t;
 }
 
+/** The metadata's certificates, the one the signature's KeyInfo names (if any) first: usually one check, not one per certificate. */
+function certOrder(signature: Element, certs: readonly string[]): readonly string[] {
+  const named = signature.getElementsByTagNameNS(SAML_NS.dsig, 'X509Certificate')[0];
+  const body = named ? textOf(named).replace(/\s+/g, '') : '';
+  if (body === '') return certs;
+  const match = certs.find((c) => c.replace(/-----[A-Z ]+-----|\s+/g, '') === body);
+  return match === undefined ? certs : [match, ...certs.filter((c) => c !== match)];
+}
+
+/** xml-crypto internals (private in its typings) used to find the key before the full check; absent → try all. */
+interface SignedXmlInternals {
+  getCanonSignedInfoXml?: (doc: unknown) => string;
+  findSignatureAlgorithm?: (name: unknown) => { verifySignature: (data: string, key: string, value: string) => boolean };
+  signatureAlgorithm?: unknown;
+  signatureValue?: unknown;
+}
+
+/**
+ * The certificates whose key verifies the SignatureValue over the canonical SignedInfo: a small computation per
+ * certificate, where xml-crypto's full check re-parses the document and digests the references for each. The full
+ * check (with the certificate found) still decides; this only spares it the certificates that cannot pass.
+ */
+function candidateCerts(signature: Element, certs: readonly string[]): readonly string[] {
+  const probe = new SignedXml({ getCertFromKeyInfo: () => null });
+  const p = probe as unknown as SignedXmlInternals;
+  if (typeof p.getCanonSignedInfoXml !== 'function' || typeof p.findSignatureAlgorithm !== 'function') return certs;
+  try {
+    probe.loadSignature(signature as unknown as Node);
+    // No SignatureValue, an unknown algorithm, a SignedInfo that does not canonicalize: the full check would fail
+    // the same way for every certificate, after re-parsing and digesting; none is tried.
+    if (typeof p.signatureValue !== 'string' || p.signatureValue === '') return [];
+    const canon = p.getCanonSignedInfoXml.call(probe, signature.ownerDocument);
+    const algorithm = p.findSignatureAlgorithm.call(probe, p.signatureAlgorithm);
+    const value = p.signatureValue;
+    return certs.filter((cert) => {
+      try {
+        return algorithm.verifySignature(canon, cert, value) === true;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
 /** Verifies one signature (a Signature element) with the metadata's certificates; returns the signed XML or null. */
 function signedReference(signature: Element, xml: string, certs: readonly string[]): string | null {
   // Exactly one Reference, counted before xml-crypto runs: it digests every Reference (whole-document scans,
   // canonicalization) before it checks the signature, so many of them cost seconds without any key.
   const refs = signature.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Reference');
   if (refs.length !== 1) return null;
-  for (const cert of certs) {
+  for (const cert of candidateCerts(signature, certOrder(signature, certs))) {
     const sig = new SignedXml({ publicCert: cert, getCertFromKeyInfo: () => null });
     try {
       sig.loadSignature(signature as unknown as Node);
-      if (!sig.checkSignature(xml)) continue;
+      // false: a reference digest does not match, which no other key can change (xml-crypto throws when only
+      // the SignatureValue is wrong for this key).
+      if (!sig.checkSignature(xml)) return null;
       const refs = sig.getSignedReferences();
       if (refs.length !== 1) return null;
       return refs[0]!;
@@ -78,6 +130,9 @@ function only<T>(items: T[], what: string): T {
 export function verifySamlResponse(encoded: string, metadata: SamlMetadata, now: number): VerifiedSamlAssertion {
   if (encoded.length < 4 || encoded.length > MAX_SAML_ASSERTION_CHARS || !/^[A-Za-z0-9+/=\s]+$/.test(encoded)) throw new AppError('InvalidParameter.SAMLAssertion');
   const xml = Buffer.from(encoded, 'base64').toString('utf8');
+  if (!xmlShapeWithin(xml, SAML_RESPONSE_SHAPE)) {
+    throw invalid(`The SAML response has more than ${SAML_RESPONSE_SHAPE.maxElements} elements, ${SAML_RESPONSE_SHAPE.maxAttributes} attributes or ${SAML_RESPONSE_SHAPE.maxDepth} levels of nesting.`);
+  }
   const doc = parseSamlXml(xml, MAX_SAML_ASSERTION_CHARS);
   if (!doc) throw invalid('The SAML response is not well-formed XML.');
   const response = doc.documentElement!;
