@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import RPCClient from '@alicloud/pop-core';
-import { rawRequest, v1Authorization, v1UrlParams, type RawResponse } from './helpers/raw-http.js';
+import { rawRequest, v1Authorization, v1UrlParams, v4Authorization, type RawResponse } from './helpers/raw-http.js';
+import { signV2, stringToSignV2 } from '../src/auth/signature/v2.js';
 import { expectOssError } from './helpers/oss.js';
 import { denied, MSG, policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID as A, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -357,6 +358,46 @@ describe('several accounts on one server', () => {
     const url = await rawRequest(srv.port, { method: 'GET', path: `/-/accounts?${q}`, headers: { host: `127.0.0.1:${srv.port}` } });
     assert.equal(url.status, 403, url.body.toString());
     assert.match(url.body.toString(), /Authorization header only/);
+  });
+
+  it('/-/accounts: a replay with the same signature written differently (spacing, case, extra fields; V1, V2, V4) is refused', async () => {
+    const body = '{}';
+    const base = (): Record<string, string> => ({
+      host: `127.0.0.1:${srv.port}`, 'content-md5': createHash('md5').update(body).digest('base64'), 'content-type': 'application/json',
+    });
+    const made: string[] = [];
+    const accounts = async (): Promise<number> => (await srv.accounts.list()).length;
+    const tryAll = async (label: string, headers: Record<string, string>, variants: string[]): Promise<void> => {
+      const before = await accounts();
+      const first = await rawRequest(srv.port, { method: 'POST', path: '/-/accounts', headers, body });
+      assert.equal(first.status, 200, `${label}: ${first.body.toString()}`);
+      made.push((JSON.parse(first.body.toString()) as { accountId: string }).accountId);
+      assert.equal(await accounts(), before + 1);
+      for (const authorization of [headers.authorization!, ...variants]) {
+        const again = await rawRequest(srv.port, { method: 'POST', path: '/-/accounts', headers: { ...headers, authorization }, body });
+        assert.equal(again.status, 403, `${label} replay ${JSON.stringify(authorization)}: ${again.body.toString()}`);
+        assert.match(again.body.toString(), /already used/);
+      }
+      assert.equal(await accounts(), before + 1, `${label}: no replay created an account`);
+    };
+    // V4: fields are trimmed, unknown ones ignored, the hex signature's case is free.
+    const v4h = { ...base(), 'x-oss-date': new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, ''), 'x-oss-content-sha256': 'UNSIGNED-PAYLOAD' };
+    const v4 = v4Authorization({ method: 'POST', bucket: '-', key: 'accounts', headers: v4h }, AK, SECRET, 'cn-hangzhou');
+    await tryAll('V4', { ...v4h, authorization: v4 }, [
+      v4.replace(',', ', '),
+      v4.replace(/Signature=([0-9a-f]+)/, (_, sig: string) => `Signature=${sig.toUpperCase()}`),
+      `${v4},X=1`,
+      `${v4.replace(',', ' , ')},AdditionalHeaders=`,
+    ]);
+    // V2: `name:value` fields, trimmed, any order, unknown ones ignored.
+    const v2h: Record<string, string> = { ...base(), date: new Date().toUTCString() };
+    const v2sig = signV2(SECRET, stringToSignV2({ method: 'POST', bucket: '-', key: 'accounts', query: [], headers: v2h }, v2h.date!, [], false));
+    const v2 = `OSS2 AccessKeyId:${AK},Signature:${v2sig}`;
+    await tryAll('V2', { ...v2h, authorization: v2 }, [`OSS2 AccessKeyId:${AK}, Signature:${v2sig}`, `OSS2 Signature:${v2sig},AccessKeyId:${AK}`, `${v2},X:1`]);
+    // V1: one form only; the exact replay is refused.
+    const v1h: Record<string, string> = { ...base(), date: new Date().toUTCString(), 'x-oss-nonce': 'v1-variant' };
+    await tryAll('V1', { ...v1h, authorization: v1Authorization({ method: 'POST', bucket: '-', key: 'accounts', headers: v1h }, AK, SECRET).authorization }, []);
+    for (const id of made) await srv.accounts.delete(id);
   });
 
   it('an account holding something cannot be deleted; an empty one can, and its keys stop working', async () => {

@@ -2,7 +2,7 @@
 // locks after the limit inside the window, unlocks after the lock time, and never hold more than their bound.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AttemptCounter, HOUR_MS } from '../src/console/attempts.js';
+import { AddressAttempts, addressKey, AttemptCounter, HOUR_MS } from '../src/console/attempts.js';
 import { parseLogonName } from '../src/console/signin.js';
 
 describe('console sign-in attempt counters', () => {
@@ -33,6 +33,20 @@ describe('console sign-in attempt counters', () => {
     for (let i = 0; i < 50; i++) c.fail(`k${i}`, 1 + i, 5);
     assert.ok(c.size <= 3, `${c.size} entries`);
     assert.equal(c.locked('locked', 100), true);
+  });
+
+  it('counts IPv6 sources by their /64 (IPv4 and IPv4-mapped by address)', () => {
+    assert.equal(addressKey('2001:db8:1:2:aaaa::1'), addressKey('2001:0db8:0001:0002:ffff:ffff:ffff:ffff'));
+    assert.notEqual(addressKey('2001:db8:1:2::1'), addressKey('2001:db8:1:3::1'));
+    assert.equal(addressKey('::ffff:10.0.0.7'), '10.0.0.7');
+    assert.equal(addressKey('10.0.0.7'), '10.0.0.7');
+    assert.notEqual(addressKey('10.0.0.7'), addressKey('10.0.0.8'));
+    assert.equal(addressKey('not an address'), 'not an address');
+    // One host rotating through its /64 is still one budget.
+    const c = new AddressAttempts(HOUR_MS, HOUR_MS);
+    for (let i = 1; i <= 3; i++) c.fail(`2001:db8:5:6::${i.toString(16)}`, 100 + i, 3);
+    assert.equal(c.locked('2001:db8:5:6:1234:5678:9abc:def0', 200), true);
+    assert.equal(c.locked('2001:db8:5:7::1', 200), false);
   });
 
   it('parses logon names in every accepted form', () => {

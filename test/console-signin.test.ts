@@ -235,6 +235,48 @@ describe('console sign-in of RAM users', { timeout: 300_000 }, () => {
     now = Date.now();
   });
 
+  it('wrong MFA codes lock the user after MaxLoginAttemps, whatever correct passwords come between', async () => {
+    now = Date.now();
+    await ram.call('SetPasswordPolicy', { MaxLoginAttemps: 3 });
+    await userWithProfile('mfa-guesser');
+    const dev = await ram.call('CreateVirtualMFADevice', { VirtualMFADeviceName: 'guesser-phone' });
+    const seed = dev.VirtualMFADevice.Base32StringSeed as string;
+    await ram.call('BindMFADevice', { UserName: 'mfa-guesser', SerialNumber: dev.VirtualMFADevice.SerialNumber as string, AuthenticationCode1: totp(seed, now, -1), AuthenticationCode2: totp(seed, now) });
+    let guess = 100000;
+    const wrongCode = (): string => {
+      const valid = new Set([-2, -1, 0, 1, 2].map((o) => totp(seed, now, o)));
+      let g: string;
+      do g = String(guess++); while (valid.has(g));
+      return g;
+    };
+    const ticket = async (): Promise<string> => {
+      const r = await signIn('mfa-guesser', PASSWORD);
+      assert.equal(r.body.Status, 'MFARequired', JSON.stringify(r.body));
+      return r.body.Ticket as string;
+    };
+    // A full sign-in forgets earlier wrong codes: two wrong, then the right one.
+    let t = await ticket();
+    for (let i = 0; i < 2; i++) assert.equal((await post('/mfa', { ticket: t, code: wrongCode() })).body.Code, 'InvalidMFACode');
+    ok(await post('/mfa', { ticket: t, code: totp(seed, now, 1) }));
+    // Two wrong codes, the password again (no reset of the count), one more wrong code: locked.
+    t = await ticket();
+    for (let i = 0; i < 2; i++) assert.equal((await post('/mfa', { ticket: t, code: wrongCode() })).body.Code, 'InvalidMFACode');
+    t = await ticket();
+    assert.equal((await post('/mfa', { ticket: t, code: wrongCode() })).body.Code, 'InvalidMFACode');
+    // Locked: the right code on the open ticket, and the right password, are refused.
+    now += 30_000;
+    assert.equal((await post('/mfa', { ticket: t, code: totp(seed, now, 1) })).body.Code, 'LoginLocked');
+    const locked = await signIn('mfa-guesser', PASSWORD);
+    assert.equal(locked.status, 403);
+    assert.equal(locked.body.Code, 'LoginLocked');
+    // Free after the hour.
+    now += HOUR + 60_000;
+    t = await ticket();
+    ok(await post('/mfa', { ticket: t, code: totp(seed, now, 1) }));
+    now = Date.now();
+    await ram.call('SetPasswordPolicy', { MaxLoginAttemps: 5 });
+  });
+
   it('MFABindRequired without a device: the user binds a new one with two consecutive codes, then it is required', async () => {
     now = Date.now();
     await userWithProfile('dave', { MFABindRequired: true });

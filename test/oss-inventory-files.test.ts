@@ -26,6 +26,16 @@ async function putInventory(srv: TestServer, bucket: string, xml: string, creds:
   return { status: res.status, text: `${res.body.toString('utf8')} ${JSON.stringify(errorOf(res))}` };
 }
 
+/** Status of a root GetBucketInventory / DeleteBucketInventory (signed raw request). */
+async function rawInventory(srv: TestServer, method: 'GET' | 'DELETE', bucket: string, id: string): Promise<number> {
+  const query: Array<[string, string]> = [['inventory', ''], ['inventoryId', id]];
+  const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString() };
+  headers.authorization = v1Authorization({ method, bucket, key: null, query, headers }, AK, SECRET).authorization;
+  return (await rawRequest(srv.port, { method, path: `/${bucket}/?inventory&inventoryId=${id}`, headers })).status;
+}
+const rawGet = (srv: TestServer, bucket: string, id: string): Promise<number> => rawInventory(srv, 'GET', bucket, id);
+const rawDelete = (srv: TestServer, bucket: string, id: string): Promise<number> => rawInventory(srv, 'DELETE', bucket, id);
+
 function inventoryXml(opts: { id: string; dest?: string; prefix?: string; filter?: string; fields?: string[]; versions?: 'All' | 'Current'; frequency?: 'Daily' | 'Weekly'; accountId?: string; enabled?: boolean }): string {
   return `<InventoryConfiguration><Id>${opts.id}</Id><IsEnabled>${opts.enabled ?? true}</IsEnabled>`
     + `<Destination><OSSBucketDestination><Format>CSV</Format><AccountId>${opts.accountId ?? ACCOUNT_ID}</AccountId>`
@@ -184,6 +194,48 @@ describe('inventory files', () => {
     assert.equal((await putInventory(srv, SRC, xml, [denyInventory.accessKeyId, denyInventory.accessKeySecret])).status, 403);
     assert.equal((await srv.inventory!.runOnce()).some((r) => r.id === 'sneaky'), false);
     assert.deepEqual(await listDest('y/'), []);
+  });
+
+  test('configuring an inventory needs oss:ListObjects on the source (All versions: oss:ListObjectVersions too)', async () => {
+    const ram = new Ram(srv);
+    const stored = async (id: string): Promise<boolean> => {
+      const r = await rawGet(srv, SRC, id);
+      return r === 200;
+    };
+    const destWrite = { Effect: 'Allow', Action: ['oss:PutObject'], Resource: [`acs:oss:*:*:${DEST}/*`] };
+    // Only PutBucketInventory on the source: its listing would reach a bucket the user reads.
+    const noList = await ram.userWith('inv-no-list', policyDoc(
+      { Effect: 'Allow', Action: ['oss:PutBucketInventory'], Resource: [`acs:oss:*:*:${SRC}`] }, destWrite));
+    const r1 = await putInventory(srv, SRC, inventoryXml({ id: 'nolist', prefix: 'nl' }), [noList.accessKeyId, noList.accessKeySecret]);
+    assert.equal(r1.status, 403, r1.text);
+    assert.match(r1.text, /AccessDenied/);
+    assert.equal(await stored('nolist'), false);
+    // ListObjects allowed: Current is accepted, All (every version and delete marker) still refused.
+    const listOnly = await ram.userWith('inv-list', policyDoc(
+      { Effect: 'Allow', Action: ['oss:PutBucketInventory', 'oss:ListObjects'], Resource: [`acs:oss:*:*:${SRC}`] }, destWrite));
+    const creds: [string, string] = [listOnly.accessKeyId, listOnly.accessKeySecret];
+    const all1 = await putInventory(srv, SRC, inventoryXml({ id: 'listall', prefix: 'la', versions: 'All' }), creds);
+    assert.equal(all1.status, 403, all1.text);
+    assert.match(all1.text, /AccessDenied/);
+    assert.equal(await stored('listall'), false);
+    const cur = await putInventory(srv, SRC, inventoryXml({ id: 'listcur', prefix: 'lc' }), creds);
+    assert.equal(cur.status, 200, cur.text);
+    assert.equal(await stored('listcur'), true);
+    const versionsToo = await ram.userWith('inv-versions', policyDoc(
+      { Effect: 'Allow', Action: ['oss:PutBucketInventory', 'oss:ListObjects', 'oss:ListObjectVersions'], Resource: [`acs:oss:*:*:${SRC}`] }, destWrite));
+    const all2 = await putInventory(srv, SRC, inventoryXml({ id: 'verall', prefix: 'va', versions: 'All' }), [versionsToo.accessKeyId, versionsToo.accessKeySecret]);
+    assert.equal(all2.status, 200, all2.text);
+    assert.equal(await stored('verall'), true);
+    // An explicit Deny of ListObjects wins over oss:*.
+    const denyList = await ram.userWith('inv-deny-list', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:ListObjects'], Resource: [`acs:oss:*:*:${SRC}`] }));
+    assert.equal((await putInventory(srv, SRC, inventoryXml({ id: 'denylist', prefix: 'dl' }), [denyList.accessKeyId, denyList.accessKeySecret])).status, 403);
+    assert.equal(await stored('denylist'), false);
+    for (const id of ['listcur', 'verall']) {
+      const del = await rawDelete(srv, SRC, id);
+      assert.equal(del, 204);
+    }
   });
 
   test('a destination of another owner, a missing one, or an AccountId not the owner\'s: the run fails and writes nothing', async () => {

@@ -5,7 +5,7 @@
 // replayed within its 15-minute window, from any process sharing the store.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { authenticate, MAX_SKEW_MS } from '../auth/authenticate.js';
+import { authenticate, MAX_SKEW_MS, type Authenticated } from '../auth/authenticate.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
@@ -67,13 +67,14 @@ function newAccountOf(body: Buffer): NewAccount {
  * signature may stay valid for days). The claim is the signature itself, so two requests differ when
  * their method, path, time, Content-MD5 or signed x-oss- headers differ.
  */
-async function claimOnce(req: IncomingMessage, method: string, deps: AccountsApiDeps): Promise<void> {
-  const authorization = req.headers.authorization;
-  if ((method !== 'v1' && method !== 'v2' && method !== 'v4') || authorization === undefined) {
+async function claimOnce(req: IncomingMessage, auth: Authenticated, deps: AccountsApiDeps): Promise<void> {
+  const { method, signature } = auth;
+  if ((method !== 'v1' && method !== 'v2' && method !== 'v4') || req.headers.authorization === undefined || signature === undefined) {
     throw new AppError('AccessDenied', 'The accounts API takes a signature in the Authorization header only (not a signed URL).');
   }
   const now = deps.clock();
-  const nonce = `accounts-api\n${createHash('sha256').update(authorization).digest('hex')}`;
+  // The verified signature, not the raw header: the parsers ignore spacing, unknown fields and the hex's case.
+  const nonce = `accounts-api\n${createHash('sha256').update(`${method}\n${auth.accessKeyId ?? ''}\n${signature}`).digest('hex')}`;
   if (!(await deps.nonces.claimNonce(nonce, now + 2 * MAX_SKEW_MS + 1000, now))) {
     throw new AppError('AccessDenied', 'This signed request was already used: each accounts API request is accepted once. Sign a new one (a later Date, or another signed x-oss- header).');
   }
@@ -93,7 +94,7 @@ export async function handleAccountsApi(req: IncomingMessage, path: string, deps
   }
   // Changes are accepted once; a listing changes nothing, so the same signed GET may be repeated (the console
   // refreshes its view, possibly twice in one second, with the same Date).
-  if (method !== 'GET' && method !== 'HEAD') await claimOnce(req, auth.method, deps);
+  if (method !== 'GET' && method !== 'HEAD') await claimOnce(req, auth, deps);
   else if (auth.method !== 'v1' && auth.method !== 'v2' && auth.method !== 'v4' || req.headers.authorization === undefined) {
     throw new AppError('AccessDenied', 'The accounts API takes a signature in the Authorization header only (not a signed URL).');
   }

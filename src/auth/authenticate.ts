@@ -32,6 +32,8 @@ export interface Authenticated {
   accessKeyId?: string;
   /** Hex SHA-256 the body must have (signed V4 payload); every reader of the body checks it (domain/ingest.ts signedBody). */
   payloadSha256?: string;
+  /** The signature as verified (V1/V2: base64, V4: lower-case hex) of a header signature: what a replay must repeat. */
+  signature?: string;
 }
 
 export interface AuthenticateOptions {
@@ -124,7 +126,7 @@ async function verifyV1Header(req: SignableRequest, authorization: string, token
   const cred = await opts.credentials.resolve(accessKeyId, token);
   const sts = stringToSignV1(req, dateSlot, false);
   if (!safeEqual(signV1(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
-  return { principal: cred.principal, method: 'v1', accessKeyId };
+  return { principal: cred.principal, method: 'v1', accessKeyId, signature: provided };
 }
 
 /** An absolute `Expires` / `x-oss-expires` (V1 and V2 URLs): seconds since the epoch, not yet past. */
@@ -250,6 +252,7 @@ async function verifyV4Header(req: SignableRequest, authorization: string, token
     principal: resolved.principal,
     method: 'v4',
     accessKeyId: cred.accessKeyId,
+    signature: provided.toLowerCase(),
     ...(payloadHash !== UNSIGNED_PAYLOAD ? { payloadSha256: payloadHash.toLowerCase() } : {}),
   };
 }
@@ -300,7 +303,7 @@ async function verifyV2Header(req: SignableRequest, authorization: string, token
   const cred = await opts.credentials.resolve(accessKeyId, token);
   const sts = stringToSignV2(req, dateSlot, additional, false);
   if (!safeEqual(signV2(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
-  return { principal: cred.principal, method: 'v2', accessKeyId };
+  return { principal: cred.principal, method: 'v2', accessKeyId, signature: provided };
 }
 
 async function verifyV2Url(req: SignableRequest, token: string | undefined, opts: AuthenticateOptions): Promise<Authenticated> {

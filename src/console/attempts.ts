@@ -2,6 +2,8 @@
 // hour lock the user for an hour (the password policy's rule); per source address, a fixed budget of failures
 // per window, whatever names they try. Both maps are bounded: past MAX_KEYS, the oldest unlocked entries go.
 
+import { parseIp } from '../policy/ip.js';
+
 export const HOUR_MS = 60 * 60 * 1000;
 /** Keys kept per map (users, addresses); an entry is a few dozen bytes. */
 export const MAX_KEYS = 10_000;
@@ -66,5 +68,29 @@ export class AttemptCounter {
     }
     const first = this.entries.keys().next();
     if (!first.done) this.entries.delete(first.value);
+  }
+}
+
+/**
+ * The key a source address is counted under: an IPv4 address itself, an IPv6 address its /64 (one host usually
+ * holds a whole /64, so counting single addresses would give it 2^64 budgets).
+ */
+export function addressKey(ip: string): string {
+  const g = parseIp(ip);
+  if (g === null) return ip;
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`;
+  }
+  return `${g.slice(0, 4).map((n) => n.toString(16)).join(':')}::/64`;
+}
+
+/** Failures per source address, counted by `addressKey`. */
+export class AddressAttempts extends AttemptCounter {
+  override locked(ip: string, now: number): boolean {
+    return super.locked(addressKey(ip), now);
+  }
+
+  override fail(ip: string, now: number, limit: number): void {
+    super.fail(addressKey(ip), now, limit);
   }
 }

@@ -12,7 +12,7 @@ import type { TokenService } from '../sts/token.js';
 import { base32Decode, base32Encode, consecutiveCodesStep } from '../ram/totp.js';
 import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
-import { AttemptCounter, HOUR_MS } from './attempts.js';
+import { AddressAttempts, AttemptCounter, HOUR_MS } from './attempts.js';
 import { CONSOLE_SECURITY_HEADERS } from './serve.js';
 
 // Console sign-in of RAM users with their logon name and password (docs/console.md): JSON over
@@ -156,7 +156,9 @@ function networkAllowed(masks: string, sourceIp: string): boolean {
 
 export class ConsoleSignIn {
   private readonly users = new AttemptCounter(HOUR_MS, HOUR_MS);
-  private readonly addresses = new AttemptCounter(IP_WINDOW_MS, IP_WINDOW_MS);
+  private readonly addresses = new AddressAttempts(IP_WINDOW_MS, IP_WINDOW_MS);
+  /** Wrong MFA codes per user: a correct password does not clear them (only a full sign-in, or the lock's hour). */
+  private readonly mfaUsers = new AttemptCounter(HOUR_MS, HOUR_MS);
   /** Tickets handed out, until they expire (used: spent or voided); wrong codes per open MFA ticket. */
   private readonly tickets = new Map<string, { exp: number; used: boolean }>();
   private readonly codeFailures = new Map<string, number>();
@@ -231,7 +233,7 @@ export class ConsoleSignIn {
     // Unknown names count and lock like known ones, so locking tells nothing either.
     const userKey = `${account?.accountId ?? parsed?.domain ?? ''}/${(parsed?.userName ?? logonName).toLowerCase()}`;
     const policy = account ? await account.extras.settings.passwordPolicy() : null;
-    if (this.users.locked(userKey, now)) {
+    if (this.users.locked(userKey, now) || this.mfaUsers.locked(userKey, now)) {
       this.addresses.fail(ip, now, IP_MAX_FAILURES);
       return { answer: fail(403, LOCKED) };
     }
@@ -292,10 +294,11 @@ export class ConsoleSignIn {
     const { ticket, account, user } = t;
     const userKey = `${account.accountId}/${user.userName.toLowerCase()}`;
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
-    if (this.users.locked(userKey, now)) return { answer: fail(403, LOCKED), principal };
+    if (this.users.locked(userKey, now) || this.mfaUsers.locked(userKey, now)) return { answer: fail(403, LOCKED), principal };
     if (!(await account.extras.mfa.verifySignInCode(user.userId, code.trim()))) {
       const policy = await account.extras.settings.passwordPolicy();
       this.users.fail(userKey, now, policy.maxLoginAttemps);
+      this.mfaUsers.fail(userKey, now, policy.maxLoginAttemps);
       this.addresses.fail(ip, now, IP_MAX_FAILURES);
       const wrong = (this.codeFailures.get(ticket.id) ?? 0) + 1;
       this.codeFailures.set(ticket.id, wrong);
@@ -401,6 +404,7 @@ export class ConsoleSignIn {
     const expiration = now + hours * HOUR_MS;
     const c = this.deps.tokens.issue({ accountId: account.accountId, roleId: '', roleName: '', sessionName: user.userName, sessionPolicy: null, issuedAt: now, expiration, userId: user.userId });
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: c.accessKeyId };
+    this.mfaUsers.clear(`${account.accountId}/${user.userName.toLowerCase()}`); // a full sign-in forgets wrong codes
     return {
       answer: new Answer(200, {
         Status: 'OK',

@@ -40,7 +40,12 @@ export const putBucketInventory: Handler = async (req) => {
   const dest = child(child(doc, 'Destination')!, 'OSSBucketDestination')!;
   const destBucket = destinationBucketName(textOf(dest, 'Bucket') ?? '');
   const destPrefix = (textOf(dest, 'Prefix') ?? '').replace(/\/+$/, '');
-  await req.authorize([{ action: 'oss:PutObject', bucket: destBucket, key: `${destPrefix === '' ? '' : `${destPrefix}/`}${bucketOf(req)}/${id}/`, acl: 'write' }]);
+  // The files list the source bucket, so the caller must also be allowed to list it (all versions: ListObjectVersions).
+  await req.authorize([
+    { action: 'oss:PutObject', bucket: destBucket, key: `${destPrefix === '' ? '' : `${destPrefix}/`}${bucketOf(req)}/${id}/`, acl: 'write' },
+    { action: 'oss:ListObjects', bucket: bucketOf(req), key: null, acl: 'read' },
+    ...(versions === 'All' ? [{ action: 'oss:ListObjectVersions', bucket: bucketOf(req), key: null, acl: 'read' } as const] : []),
+  ]);
   await req.services.stored.update(bucketOf(req), 'inventory', (current) => {
     const all = inventoriesOf(current);
     if (all.some((i) => textOf(i, 'Id') === id)) throw new AppError('InventoryAlreadyExist', `An inventory with Id ${id} already exists.`);
