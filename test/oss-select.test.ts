@@ -292,7 +292,7 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     const r = await select('people.csv', csvRequest('select cast(name as int) from ossobject', { header: 'Use' }));
     assert.equal(r.status, 206);
     assert.equal(r.end?.status, 400);
-    assert.match(r.end!.error, /^InvalidSqlExpression\.Cannot cast 'Alice' to INT/);
+    assert.match(r.end!.error, /^InvalidSqlExpression\.A value cannot be cast to INT\. \(record 1\)$/);
   });
 
   test('encrypted objects are read through the normal read path', async () => {
