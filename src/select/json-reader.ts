@@ -79,13 +79,13 @@ export class JsonSplitter {
       const line = s.slice(0, nl);
       s = s.slice(nl + 1);
       this.progress.chars += line.length + 1;
-      if (line.trim() !== '') out.push(checkDepth(line));
+      if (line.trim() !== '') out.push(line);
     }
     if (s.length > MAX_JSON_RECORD_CHARS) throw new EvalError(`A JSON line is longer than ${MAX_JSON_RECORD_CHARS} characters.`, 'InvalidJsonData');
     this.buf = s;
     if (final) {
       this.progress.chars += s.length;
-      if (s.trim() !== '') out.push(checkDepth(s));
+      if (s.trim() !== '') out.push(s);
       this.buf = '';
     }
   }
@@ -169,15 +169,14 @@ export async function* jsonRecords(source: AsyncIterable<Buffer>, type: JsonType
   const decoder = new StringDecoder('utf8');
   const splitter = new JsonSplitter(type, progress);
   const out: string[] = [];
-  let index = 0;
-  // The message names the record's position only: its content would leak to callers allowed to write but
-  // not to read (CreateSelectObjectMeta is authorized as oss:PutObject).
+  // The message never quotes the record: its content would leak to callers allowed to write but not to
+  // read (CreateSelectObjectMeta is authorized as oss:PutObject). The caller adds the record number.
   const parse = (text: string): unknown => {
-    index++;
+    if (type === 'LINES') checkDepth(text);
     try {
       return JSON.parse(numbersAsText ? numbersAsStrings(text) : text);
     } catch {
-      throw new EvalError(`Record ${index} is not valid JSON.`, 'InvalidJsonData');
+      throw new EvalError('A record is not valid JSON.', 'InvalidJsonData');
     }
   };
   for await (const chunk of source) {

@@ -496,6 +496,7 @@ export async function* scanMeta(input: SelectInput, source: Readable, stats: Sca
   const records: AsyncIterable<unknown> = input.csv ? csvRecords(bytes, input.csv.format, progress) : jsonRecords(bytes, input.json!.type, true, progress);
   const pause = slicer(stats);
   try {
+    try {
     for await (const record of records) {
       const p = pause();
       if (p !== null) await p;
@@ -507,6 +508,9 @@ export async function* scanMeta(input: SelectInput, source: Readable, stats: Sca
         lastEventAt = at;
         yield { type: 'progress' };
       }
+    }
+    } catch (err) {
+      throw atRecord(err, rows);
     }
   } finally {
     source.destroy();
