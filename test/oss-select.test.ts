@@ -486,7 +486,14 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.equal(r.data.length, 0);
     const hard = await select('aaaa.csv', csvRequest(`select _2 from ossobject where _1 like '%${'a_'.repeat(100)}b%'`));
     assert.equal(hard.end?.status, 400);
-    assert.match(hard.end!.error, new RegExp(`^InvalidSqlExpression\\.A LIKE needs more than ${MAX_LIKE_STEPS} steps on one value`));
+    assert.match(hard.end!.error, new RegExp(`^InvalidSqlExpression\\.LIKE needs more than ${MAX_LIKE_STEPS} steps on one record`));
+    // Each LIKE alone stays within the budget; together they share one budget per record.
+    const one = `_1 like '%${'a_'.repeat(40)}b%'`;
+    const single = await select('aaaa.csv', csvRequest(`select _2 from ossobject where ${one}`));
+    assert.equal(single.end?.status, 206);
+    const many = await select('aaaa.csv', csvRequest(`select _2 from ossobject where ${Array(5).fill(one).join(' or ')}`));
+    assert.equal(many.end?.status, 400);
+    assert.match(many.end!.error, /LIKE needs more than/);
     await alive();
   });
 

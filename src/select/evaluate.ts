@@ -121,7 +121,7 @@ export const MAX_LIKE_PATTERN = 256;
 /** Longest string an expression may produce (`||`, UPPER, ...): the CSV record limit, 1 MiB. */
 export const MAX_VALUE_CHARS = 1024 * 1024;
 /**
- * Most character comparisons one LIKE may spend on one value. The segment matcher below is linear for
+ * Most character comparisons the LIKEs of a query may spend on one record. The segment matcher below is linear for
  * patterns without `_` runs that repeat the text; an adversarial pattern over a long value ends here, with
  * an error, instead of holding the event loop (about 10-50 ms of work).
  */
@@ -198,11 +198,23 @@ function likePattern(pattern: string): LikePattern {
   return { segments, open: segments.length > 1 };
 }
 
+/**
+ * The LIKE steps spent on the current record, shared by every LIKE of the query (so 100 LIKEs do not get
+ * 100 budgets). Evaluation of one record is synchronous, so one counter serves all requests: the scan calls
+ * newRecord() before each record.
+ */
+let recordSteps = 0;
+export function newRecord(): void {
+  recordSteps = 0;
+}
+
 class LikeBudget {
-  steps = 0;
   spend(n: number): void {
-    this.steps += n;
-    if (this.steps > MAX_LIKE_STEPS) throw new EvalError(`A LIKE needs more than ${MAX_LIKE_STEPS} steps on one value; use a simpler pattern.`);
+    recordSteps += n;
+    if (recordSteps > MAX_LIKE_STEPS) {
+      recordSteps = 0;
+      throw new EvalError(`LIKE needs more than ${MAX_LIKE_STEPS} steps on one record; use a simpler pattern.`);
+    }
   }
 }
 

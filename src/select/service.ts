@@ -6,7 +6,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { csvRecords, type CsvFormat, type Progress } from './csv-reader.js';
-import { compile, csvText, EvalError, jsonValue, keeps, Timestamp, type Aggregator, type ColumnReader, type Compiled, type Value } from './evaluate.js';
+import { compile, csvText, EvalError, jsonValue, keeps, newRecord, Timestamp, type Aggregator, type ColumnReader, type Compiled, type Value } from './evaluate.js';
 import { jsonRecords, type JsonType } from './json-reader.js';
 import { parseSql, SqlError, type PathPart, type SelectStatement } from './sql-parser.js';
 
@@ -80,9 +80,7 @@ export class ScanClosed extends Error {}
  */
 function slicer(stats: ScanStats): () => Promise<void> | null {
   let since = performance.now();
-  let count = 0;
   return () => {
-    if ((++count & 63) !== 0) return null;
     const now = performance.now();
     if (now - since < SLICE_MS) return null;
     return (async () => {
@@ -350,6 +348,7 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
         if (pos === 'after') break;
         if (pos === 'before') continue;
         const record = next.value;
+        newRecord();
         try {
         missing = false;
         const w = compiled.where;
@@ -444,6 +443,7 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
       try {
       for (const record of rows) {
         if (rowsOut >= limit && !stmt.aggregate) break outer;
+        newRecord();
         missing = false;
         const w = compiled.where;
         if (w !== null && !keeps(w(record))) {
