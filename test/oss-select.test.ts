@@ -11,7 +11,9 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 import { CsvSplitter, type CsvFormat } from '../src/select/csv-reader.js';
 import { JsonSplitter } from '../src/select/json-reader.js';
 import { parseSql, SqlError } from '../src/select/sql-parser.js';
-import { compile, EvalError, type Aggregator } from '../src/select/evaluate.js';
+import { compile, EvalError, MAX_LIKE_STEPS, type Aggregator } from '../src/select/evaluate.js';
+import { Readable } from 'node:stream';
+import { runSelect, ScanClosed, type ScanStats } from '../src/select/service.js';
 
 const BUCKET = 'select-bucket';
 /** ali-oss has putBucketVersioning; @types/ali-oss does not declare it. */
@@ -23,7 +25,7 @@ interface Parsed {
   dataFrames: number;
   continuous: number;
   end?: { offset: bigint; scanned: bigint; status: number; error: string };
-  meta?: { status: number; splits: number; rows: bigint; columns?: number; scanned: bigint };
+  meta?: { status: number; splits: number; rows: bigint; columns?: number; scanned: bigint; error: string };
 }
 
 /** Parses the frame stream as the SDKs do; checks payload CRCs when asked. */
@@ -60,6 +62,7 @@ function parseFrames(body: Buffer, checkCrc: boolean): Parsed {
           splits: payload.readUInt32BE(20),
           rows: payload.readBigUInt64BE(24),
           ...(type === 8388614 ? { columns: payload.readUInt32BE(32) } : {}),
+          error: payload.subarray(type === 8388614 ? 36 : 32).toString('utf8'),
         };
         break;
       default:
@@ -292,7 +295,7 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     const r = await select('people.csv', csvRequest('select cast(name as int) from ossobject', { header: 'Use' }));
     assert.equal(r.status, 206);
     assert.equal(r.end?.status, 400);
-    assert.match(r.end!.error, /^InvalidSqlExpression\.Cannot cast 'Alice' to INT/);
+    assert.match(r.end!.error, /^InvalidSqlExpression\.A value cannot be cast to INT\. \(record 1\)$/);
   });
 
   test('encrypted objects are read through the normal read path', async () => {
@@ -452,5 +455,143 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
 
   test('other x-oss-process POSTs stay 501', async () => {
     await expectOssError(post('people.csv', 'video/snapshot', csvRequest('select * from ossobject')), 'NotImplemented', 501);
+  });
+  // Red-team findings (docs/select.md, "Limits"): each attack, scaled down, gets its error and the server
+  // keeps answering.
+  const alive = async (): Promise<void> => {
+    const res = await fetch(`${srv.url}/-/health`);
+    assert.equal(res.status, 200);
+  };
+
+  test('strings an expression builds are capped at 1 MiB; CHAR_LENGTH and SUBSTRING count code points without copies', async () => {
+    await client.put('wide.csv', Buffer.from(`${'a'.repeat(100_000)},x\n`));
+    const r = await select('wide.csv', csvRequest(`select _2 from ossobject where char_length(${Array(20).fill('_1').join('||')}) > 0`));
+    assert.equal(r.end?.status, 400);
+    assert.match(r.end!.error, /^InvalidSqlExpression\.An expression would produce a string longer than 1048576 characters\. \(record 1\)$/);
+    const up = await select('wide.csv', csvRequest(`select _2 from ossobject where upper(${Array(11).fill('_1').join('||')}) = ''`));
+    assert.equal(up.end?.status, 400);
+    const ok = await select('wide.csv', csvRequest(`select char_length(${Array(10).fill('_1').join('||')}) from ossobject`));
+    assert.equal(ok.data.toString(), '1000000\n');
+    await client.put('emoji.csv', Buffer.from('x\u{1F600}y\u{1F601}z,1\n'));
+    const e = await select('emoji.csv', csvRequest("select char_length(_1), substring(_1, 2, 3), substring(_1, 4), substring(_1, 0, 2) from ossobject where _1 like '_\u{1F600}_%z' and _1 like '%y_z'"));
+    assert.equal(e.data.toString(), '5,\u{1F600}y\u{1F601},\u{1F601}z,x\n');
+    await alive();
+  });
+
+  test('LIKE over a long value: suffix mismatch is immediate, an adversarial `_` pattern runs out of its step budget', async () => {
+    await client.put('aaaa.csv', Buffer.from(`${'a'.repeat(100_000)},x\n`));
+    // What froze the server for 90 s at full size: 250-char pattern against 10 concatenated copies.
+    const r = await select('aaaa.csv', csvRequest(`select _2 from ossobject where ${Array(10).fill('_1').join('||')} like '%${'a'.repeat(250)}b'`));
+    assert.equal(r.end?.status, 206);
+    assert.equal(r.data.length, 0);
+    const hard = await select('aaaa.csv', csvRequest(`select _2 from ossobject where _1 like '%${'a_'.repeat(100)}b%'`));
+    assert.equal(hard.end?.status, 400);
+    assert.match(hard.end!.error, new RegExp(`^InvalidSqlExpression\\.LIKE needs more than ${MAX_LIKE_STEPS} steps on one record`));
+    // Each LIKE alone stays within the budget; together they share one budget per record.
+    const one = `_1 like '%${'a_'.repeat(40)}b%'`;
+    const single = await select('aaaa.csv', csvRequest(`select _2 from ossobject where ${one}`));
+    assert.equal(single.end?.status, 206);
+    const many = await select('aaaa.csv', csvRequest(`select _2 from ossobject where ${Array(5).fill(one).join(' or ')}`));
+    assert.equal(many.end?.status, 400);
+    assert.match(many.end!.error, /LIKE needs more than/);
+    await alive();
+  });
+
+  test('LIKE agrees with a regular-expression reference on random patterns', () => {
+    const stmtOf = (pat: string) => parseSql(`select * from ossobject where x like '${pat}'`);
+    const column = () => (r: unknown) => r as string;
+    const alphabet = ['a', 'b', '\u{1F600}'];
+    const pal = ['a', 'b', '%', '_', '\u{1F600}'];
+    let seed = 7;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+    for (let k = 0; k < 3000; k++) {
+      const text = Array.from({ length: rnd(8) }, () => alphabet[rnd(alphabet.length)]).join('');
+      const pat = Array.from({ length: rnd(7) }, () => pal[rnd(pal.length)]).join('');
+      const re = new RegExp(`^${[...pat].map((c) => (c === '%' ? '.*' : c === '_' ? '.' : c)).join('')}$`, 'su');
+      const fn = compile(stmtOf(pat).where!, column, []);
+      assert.equal(fn(text), re.test(text), `${JSON.stringify(text)} like ${JSON.stringify(pat)}`);
+    }
+  });
+
+  test('errors never quote record content: a write-only caller of CreateSelectObjectMeta learns nothing', async () => {
+    await client.put('secret.jsonl', Buffer.from('{"ok":1}\nSECRET-TOKEN-0123456789 not json\n'));
+    const ram = new Ram(srv);
+    const writer = await ram.userWith('select-writer', policyDoc({ Effect: 'Allow', Action: ['oss:PutObject'], Resource: [`acs:oss:*:*:${BUCKET}/*`] }));
+    const res = await post('secret.jsonl', 'json/meta', '<JsonMetaRequest><InputSerialization><JSON><Type>LINES</Type></JSON></InputSerialization></JsonMetaRequest>', writer.oss(BUCKET), [200]);
+    const meta = parseFrames(res.data as Buffer, false).meta!;
+    assert.equal(meta.status, 400);
+    assert.equal(meta.error, 'InvalidJsonData.A record is not valid JSON. (record 2)');
+    const sel = await select('secret.jsonl', jsonRequest('select * from ossobject', 'LINES'), 'json/select');
+    assert.equal(sel.end?.status, 400);
+    assert.doesNotMatch(sel.end!.error, /SECRET/);
+    assert.equal(sel.end!.error, 'InvalidJsonData.A record is not valid JSON. (record 2)');
+    // An explicit Deny on oss:PutObject refuses the meta scan.
+    const denied = await ram.userWith('select-meta-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:PutObject'], Resource: [`acs:oss:*:*:${BUCKET}/secret.jsonl`] },
+    ));
+    await expectOssError(post('secret.jsonl', 'json/meta', '', denied.oss(BUCKET), [200]), 'AccessDenied', 403);
+  });
+
+  test('GZIP: a bomb stops at the inflate ratio; keep-alives follow inflated bytes', async () => {
+    const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x0a), { level: 9 });
+    assert.ok(bomb.length < 64 * 1024);
+    await client.put('bomb.csv.gz', bomb);
+    const r = await select('bomb.csv.gz', csvRequest('select count(*) from ossobject', { gzip: true }));
+    assert.equal(r.end?.status, 400);
+    assert.match(r.end!.error, /^InvalidCompressionFormat\.The GZIP object inflates to more than 100 times its compressed size\./);
+    const metaXml = `<CsvMetaRequest><InputSerialization><CompressionType>GZIP</CompressionType><CSV/></InputSerialization></CsvMetaRequest>`;
+    const meta = parseFrames((await post('bomb.csv.gz', 'csv/meta', metaXml, client, [200])).data as Buffer, false).meta!;
+    assert.equal(meta.status, 400);
+    assert.match(meta.error, /^InvalidCompressionFormat\./);
+    // Honest text compressing ~10x: no error, and keep-alives while 3 MiB inflate from far less.
+    const lines: string[] = [];
+    for (let i = 0; i < 60_000; i++) lines.push(`${i},name-${i},${i % 100},${'x'.repeat(32)}`);
+    const text = Buffer.from(lines.join('\n') + '\n');
+    const gz = gzipSync(text);
+    assert.ok(gz.length < 1024 * 1024 && text.length > 3 * 1024 * 1024);
+    await client.put('rows.csv.gz', gz);
+    const none = await select('rows.csv.gz', csvRequest("select * from ossobject where _2 = 'nobody'", { gzip: true }));
+    assert.equal(none.end?.status, 206);
+    assert.ok(none.continuous >= 2, `${none.continuous} continuous frames`);
+    assert.equal(Number(none.end?.scanned), gz.length);
+    await alive();
+  });
+
+  test('the scan stops once the answer is closed', async () => {
+    const total = 40 * 1024 * 1024;
+    let sent = 0;
+    const source = new Readable({
+      read() {
+        if (sent >= total) { this.push(null); return; }
+        const chunk = Buffer.from('1,2,3\n'.repeat(10_000));
+        sent += chunk.length;
+        this.push(chunk);
+      },
+    });
+    const stats: ScanStats = { scanned: 0, closed: () => true };
+    const query = {
+      sql: "select * from ossobject where _1 = 'none'",
+      input: { compression: 'NONE' as const, csv: { header: 'NONE' as const, format: { recordDelimiter: '\n', fieldDelimiter: ',', quote: '"', comment: '', allowQuotedRecordDelimiter: true } }, range: null },
+      output: { recordDelimiter: '\n', fieldDelimiter: ',', keepAllColumns: false, outputHeader: false },
+      options: { skipPartialDataRecord: false, maxSkippedRecordsAllowed: 0 },
+    };
+    await assert.rejects(async () => { for await (const ev of runSelect(query, source, stats)) void ev; }, ScanClosed);
+    assert.ok(stats.scanned < total, `stopped after ${stats.scanned} of ${total} bytes`);
+  });
+
+  test('deep JSON LINES is the documented 400; wide rows and long select lists are bounded', async () => {
+    await client.put('deep.jsonl', Buffer.from(`{"a":1}\n${'['.repeat(100_000)}${']'.repeat(100_000)}\n`));
+    const d = await select('deep.jsonl', jsonRequest('select * from ossobject', 'LINES'), 'json/select');
+    assert.equal(d.end?.status, 400);
+    assert.match(d.end!.error, /^InvalidJsonData\.A JSON line is nested more than 256 levels deep\. \(record 2\)$/);
+    await client.put('field.csv', Buffer.from(`${'z'.repeat(100_000)}\n`));
+    const w = await select('field.csv', csvRequest(`select ${Array(60).fill('_1').join(',')} from ossobject`));
+    assert.equal(w.end?.status, 400);
+    assert.match(w.end!.error, /^InvalidSqlExpression\.An output record would be longer than 4194304 characters\./);
+    const j = await select('deep.jsonl', jsonRequest(`select ${Array(30).fill('s.a').join(',')} from ossobject s limit 1`, 'LINES'), 'json/select');
+    assert.equal(j.end?.status, 206);
+    await expectOssError(post('field.csv', 'csv/select', csvRequest(`select ${Array(1025).fill('_1').join(',')} from ossobject`)), 'InvalidSqlExpression', 400);
+    await alive();
   });
 });

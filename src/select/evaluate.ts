@@ -70,13 +70,13 @@ function cast(v: Value, type: CastType): Value {
       return toText(v);
     case 'int': {
       const n = toNumber(v);
-      if (n === null) throw new EvalError(`Cannot cast '${String(toText(v)).slice(0, 64)}' to INT.`);
+      if (n === null) throw new EvalError('A value cannot be cast to INT.');
       return Math.trunc(n);
     }
     case 'double':
     case 'decimal': {
       const n = toNumber(v);
-      if (n === null) throw new EvalError(`Cannot cast '${String(toText(v)).slice(0, 64)}' to ${type.toUpperCase()}.`);
+      if (n === null) throw new EvalError(`A value cannot be cast to ${type.toUpperCase()}.`);
       return n;
     }
     case 'bool': {
@@ -85,12 +85,12 @@ function cast(v: Value, type: CastType): Value {
       const t = String(toText(v)).trim().toLowerCase();
       if (t === 'true') return true;
       if (t === 'false') return false;
-      throw new EvalError(`Cannot cast '${t.slice(0, 64)}' to BOOL.`);
+      throw new EvalError('A value cannot be cast to BOOL.');
     }
     case 'timestamp': {
       if (v instanceof Timestamp) return v;
       const ms = typeof v === 'number' ? v : parseTimestamp(String(toText(v)));
-      if (ms === null) throw new EvalError(`Cannot cast '${String(toText(v)).slice(0, 64)}' to TIMESTAMP.`);
+      if (ms === null) throw new EvalError('A value cannot be cast to TIMESTAMP.');
       return new Timestamp(ms);
     }
   }
@@ -116,54 +116,180 @@ function compare(a: Value, b: Value): number | null {
   return Math.sign(x - y);
 }
 
-/** Longest LIKE pattern accepted (matching costs up to pattern × text steps). */
+/** Longest LIKE pattern accepted. */
 export const MAX_LIKE_PATTERN = 256;
+/** Longest string an expression may produce (`||`, UPPER, ...): the CSV record limit, 1 MiB. */
+export const MAX_VALUE_CHARS = 1024 * 1024;
+/**
+ * Most character comparisons the LIKEs of a query may spend on one record. The segment matcher below is linear for
+ * patterns without `_` runs that repeat the text; an adversarial pattern over a long value ends here, with
+ * an error, instead of holding the event loop (about 10-50 ms of work).
+ */
+export const MAX_LIKE_STEPS = 16 * 1024 * 1024;
 
-/** A LIKE pattern as code points; `%` and `_` kept as markers. */
-type LikePattern = Array<string | typeof ANY_RUN | typeof ANY_ONE>;
-const ANY_RUN = Symbol('%');
-const ANY_ONE = Symbol('_');
+/** A string an expression produced, refused when longer than MAX_VALUE_CHARS. */
+function bounded(s: string): string {
+  if (s.length > MAX_VALUE_CHARS) tooLong();
+  return s;
+}
 
-function likePattern(pattern: string): LikePattern {
-  const out: LikePattern = [];
-  for (const ch of pattern) {
-    if (ch === '%') {
-      if (out[out.length - 1] !== ANY_RUN) out.push(ANY_RUN);
-    } else {
-      out.push(ch === '_' ? ANY_ONE : ch);
+function tooLong(): never {
+  throw new EvalError(`An expression would produce a string longer than ${MAX_VALUE_CHARS} characters.`);
+}
+
+/** Code points of a string, counted without copying it. */
+export function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
     }
   }
-  if (out.length > MAX_LIKE_PATTERN) throw new EvalError(`A LIKE pattern may be at most ${MAX_LIKE_PATTERN} characters.`);
-  return out;
+  return n;
+}
+
+/** UTF-16 width of the code point at i (1 or 2). */
+function cpWidth(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return 2;
+  }
+  return 1;
+}
+
+/** UTF-16 width of the code point ending just before i (1 or 2). */
+function cpWidthBefore(s: string, i: number): number {
+  const d = s.charCodeAt(i - 1);
+  if (d >= 0xdc00 && d <= 0xdfff && i >= 2) {
+    const c = s.charCodeAt(i - 2);
+    if (c >= 0xd800 && c <= 0xdbff) return 2;
+  }
+  return 1;
+}
+
+/** A run of the pattern between `%`s: literal texts and `_` (one code point). */
+type Segment = Array<string | typeof ANY_ONE>;
+const ANY_ONE = Symbol('_');
+/** A LIKE pattern: its segments, and whether it had any `%` (otherwise the one segment is the whole text). */
+interface LikePattern {
+  segments: Segment[];
+  open: boolean;
+}
+
+function likePattern(pattern: string): LikePattern {
+  if (codePointLength(pattern) > MAX_LIKE_PATTERN) throw new EvalError(`A LIKE pattern may be at most ${MAX_LIKE_PATTERN} characters.`);
+  const segments: Segment[] = [[]];
+  for (const ch of pattern) {
+    const seg = segments[segments.length - 1]!;
+    if (ch === '%') segments.push([]);
+    else if (ch === '_') seg.push(ANY_ONE);
+    else {
+      const last = seg[seg.length - 1];
+      if (typeof last === 'string') seg[seg.length - 1] = last + ch;
+      else seg.push(ch);
+    }
+  }
+  return { segments, open: segments.length > 1 };
 }
 
 /**
- * LIKE without regular expressions: the greedy wildcard match that backtracks only to the last `%`, so
- * the cost stays within pattern × text steps whatever the pattern (a regex could take exponential time).
+ * The LIKE steps spent on the current record, shared by every LIKE of the query (so 100 LIKEs do not get
+ * 100 budgets). Evaluation of one record is synchronous, so one counter serves all requests: the scan calls
+ * newRecord() before each record.
  */
-function likeMatch(text: string, p: LikePattern): boolean {
-  const s = [...text];
-  let i = 0;
-  let j = 0;
-  let star = -1;
-  let mark = 0;
-  while (i < s.length) {
-    const pj = p[j];
-    if (j < p.length && pj !== ANY_RUN && (pj === ANY_ONE || pj === s[i])) {
-      i++;
-      j++;
-    } else if (j < p.length && pj === ANY_RUN) {
-      star = j++;
-      mark = i;
-    } else if (star >= 0) {
-      j = star + 1;
-      i = ++mark;
-    } else {
-      return false;
+let recordSteps = 0;
+export function newRecord(): void {
+  recordSteps = 0;
+}
+
+class LikeBudget {
+  spend(n: number): void {
+    recordSteps += n;
+    if (recordSteps > MAX_LIKE_STEPS) {
+      recordSteps = 0;
+      throw new EvalError(`LIKE needs more than ${MAX_LIKE_STEPS} steps on one record; use a simpler pattern.`);
     }
   }
-  while (j < p.length && p[j] === ANY_RUN) j++;
-  return j === p.length;
+}
+
+/** Where the segment ends when it matches at i (forwards), or -1. */
+function matchAt(text: string, i: number, seg: Segment, budget: LikeBudget): number {
+  for (const el of seg) {
+    if (el === ANY_ONE) {
+      if (i >= text.length) return -1;
+      i += cpWidth(text, i);
+      budget.spend(1);
+    } else {
+      budget.spend(el.length);
+      if (!text.startsWith(el, i)) return -1;
+      i += el.length;
+    }
+  }
+  return i;
+}
+
+/** Where the segment starts when it matches ending at `end` (backwards), or -1; not before `floor`. */
+function matchBefore(text: string, end: number, seg: Segment, floor: number, budget: LikeBudget): number {
+  let i = end;
+  for (let k = seg.length - 1; k >= 0; k--) {
+    const el = seg[k]!;
+    if (el === ANY_ONE) {
+      if (i <= floor) return -1;
+      i -= cpWidthBefore(text, i);
+      budget.spend(1);
+    } else {
+      budget.spend(el.length);
+      if (i - el.length < floor || !text.startsWith(el, i - el.length)) return -1;
+      i -= el.length;
+    }
+  }
+  return i < floor ? -1 : i;
+}
+
+/**
+ * LIKE without regular expressions or backtracking: the first segment is anchored at the start, the last
+ * at the end, and each middle one is matched at its leftmost place (leftmost is always right for `%`).
+ * Literal-led segments jump with indexOf; the step budget bounds what is left.
+ */
+function likeMatch(text: string, p: LikePattern): boolean {
+  const budget = new LikeBudget();
+  const segs = p.segments;
+  if (!p.open) return matchAt(text, 0, segs[0]!, budget) === text.length;
+  let pos = matchAt(text, 0, segs[0]!, budget);
+  if (pos < 0) return false;
+  const lastStart = matchBefore(text, text.length, segs[segs.length - 1]!, pos, budget);
+  if (lastStart < 0) return false;
+  for (let k = 1; k < segs.length - 1; k++) {
+    const seg = segs[k]!;
+    if (seg.length === 0) continue;
+    const lead = seg[0];
+    let found = -1;
+    let i = pos;
+    while (i <= lastStart) {
+      if (typeof lead === 'string') {
+        const at = text.indexOf(lead, i);
+        budget.spend(1);
+        if (at < 0 || at > lastStart) break;
+        i = at;
+      }
+      const end = matchAt(text, i, seg, budget);
+      if (end >= 0 && end <= lastStart) {
+        found = end;
+        break;
+      }
+      if (i >= text.length) break;
+      i += cpWidth(text, i);
+    }
+    if (found < 0) return false;
+    pos = found;
+  }
+  return true;
 }
 
 function truth(v: Value): boolean | null {
@@ -174,7 +300,7 @@ function truth(v: Value): boolean | null {
     const t = v.trim().toLowerCase();
     if (t === 'true') return true;
     if (t === 'false') return false;
-    throw new EvalError(`'${v.slice(0, 64)}' is not a boolean.`);
+    throw new EvalError('A text value is not a boolean.');
   }
   throw new EvalError('The value is not a boolean.');
 }
@@ -226,7 +352,7 @@ class AggregateState implements Aggregator {
       return;
     }
     const n = toNumber(v);
-    if (n === null) throw new EvalError(`${this.name.toUpperCase()} of a value that is not a number: '${String(toText(v)).slice(0, 64)}'.`);
+    if (n === null) throw new EvalError(`${this.name.toUpperCase()} of a value that is not a number.`);
     this.sum += n;
     this.count++;
   }
@@ -280,7 +406,13 @@ export function compile(e: Expr, column: ColumnReader, aggregates: Aggregator[])
             return a === null || b === null ? null : false;
           };
         case '||':
-          return (r) => { const a = toText(left(r)); const b = toText(right(r)); return a === null || b === null ? null : a + b; };
+          return (r) => {
+            const a = toText(left(r));
+            const b = toText(right(r));
+            if (a === null || b === null) return null;
+            if (a.length + b.length > MAX_VALUE_CHARS) tooLong(); // checked before the copy is made
+            return a + b;
+          };
         case '=': return (r) => { const k = compare(left(r), right(r)); return k === null ? null : k === 0; };
         case '!=': return (r) => { const k = compare(left(r), right(r)); return k === null ? null : k !== 0; };
         case '<': return (r) => { const k = compare(left(r), right(r)); return k === null ? null : k < 0; };
@@ -352,21 +484,27 @@ export function compile(e: Expr, column: ColumnReader, aggregates: Aggregator[])
     case 'call': {
       const args = e.args.map(c);
       switch (e.name) {
-        case 'lower': return (r) => toText(args[0]!(r))?.toLowerCase() ?? null;
-        case 'upper': return (r) => toText(args[0]!(r))?.toUpperCase() ?? null;
+        case 'lower': return (r) => { const t = toText(args[0]!(r)); return t === null ? null : bounded(t.toLowerCase()); };
+        case 'upper': return (r) => { const t = toText(args[0]!(r)); return t === null ? null : bounded(t.toUpperCase()); };
         case 'trim': return (r) => toText(args[0]!(r))?.trim() ?? null;
-        case 'char_length': return (r) => { const s = toText(args[0]!(r)); return s === null ? null : [...s].length; };
+        case 'char_length': return (r) => { const s = toText(args[0]!(r)); return s === null ? null : codePointLength(s); };
         case 'substring':
           return (r) => {
             const s = toText(args[0]!(r));
             const start = toNumber(args[1]!(r));
             const len = args[2] === undefined ? null : toNumber(args[2](r));
             if (s === null || start === null || (args[2] !== undefined && len === null)) return null;
-            const chars = [...s];
-            // SQL positions are 1-based; a start before 1 eats into the length.
+            // SQL positions are 1-based; a start before 1 eats into the length. Walks code points, no copy.
             const from = Math.trunc(start) - 1;
-            const to = len === null ? chars.length : from + Math.max(0, Math.trunc(len));
-            return chars.slice(Math.max(0, from), Math.max(0, to)).join('');
+            const to = len === null ? Number.POSITIVE_INFINITY : from + Math.max(0, Math.trunc(len));
+            const lo = Math.max(0, from);
+            if (to <= lo) return '';
+            let i = 0;
+            let cp = 0;
+            for (; cp < lo && i < s.length; cp++) i += cpWidth(s, i);
+            let j = i;
+            for (; cp < to && j < s.length; cp++) j += cpWidth(s, j);
+            return s.slice(i, j);
           };
       }
       break;

@@ -2,10 +2,11 @@
 // streams in (gunzipped when asked), records are read one at a time, and output leaves in batches as
 // results come. Splits and line numbers are recomputed from the bytes on each request (nothing is stored).
 import { createGunzip } from 'node:zlib';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { csvRecords, type CsvFormat, type Progress } from './csv-reader.js';
-import { compile, csvText, EvalError, jsonValue, keeps, type Aggregator, type ColumnReader, type Compiled, type Value } from './evaluate.js';
+import { compile, csvText, EvalError, jsonValue, keeps, newRecord, Timestamp, type Aggregator, type ColumnReader, type Compiled, type Value } from './evaluate.js';
 import { jsonRecords, type JsonType } from './json-reader.js';
 import { parseSql, SqlError, type PathPart, type SelectStatement } from './sql-parser.js';
 
@@ -13,8 +14,21 @@ import { parseSql, SqlError, type PathPart, type SelectStatement } from './sql-p
 export const SPLIT_CHARS = 1024 * 1024;
 /** Output is handed out in batches of about this many bytes. */
 const BATCH_BYTES = 64 * 1024;
-/** Scanning this far without output produces a keep-alive (continuous frame). */
+/** Scanning this far (decoded bytes) without output produces a keep-alive (continuous frame). */
 const KEEPALIVE_BYTES = 1024 * 1024;
+/** Longest output record (characters): the largest input record (a JSON one) fits; more is a data error. */
+export const MAX_OUTPUT_RECORD_CHARS = 4 * 1024 * 1024;
+/** Most items in a select list. */
+export const MAX_SELECT_ITEMS = 1024;
+/**
+ * A GZIP object may inflate to at most this many times the compressed bytes read so far, plus
+ * GZIP_INFLATE_SLACK: real CSV/JSON compresses 3-20x, while a gzip bomb (about 1000x) would make a few KB
+ * cost minutes of scanning. The bound is relative, so a large honest object is never cut.
+ */
+export const MAX_GZIP_RATIO = 100;
+export const GZIP_INFLATE_SLACK = 1024 * 1024;
+/** The scan gives the event loop back after this much uninterrupted work (ms). */
+const SLICE_MS = 10;
 
 export type HeaderInfo = 'NONE' | 'IGNORE' | 'USE';
 
@@ -49,9 +63,32 @@ export interface SelectQuery {
 /** What the execution hands out: output bytes, or a sign of progress while nothing matches. */
 export type SelectEvent = { type: 'data'; bytes: Buffer } | { type: 'progress' };
 
-/** Counters of a run: raw bytes taken from the object. */
+/** Counters of a run: raw bytes taken from the object, and bytes after GZIP decoding (progress). */
 export interface ScanStats {
   scanned: number;
+  decoded?: number;
+  /** Set by the caller: true once nobody reads the answer any more (the scan stops). */
+  closed?: () => boolean;
+}
+
+/** Thrown when the reader of the answer went away: the scan ends quietly. */
+export class ScanClosed extends Error {}
+
+/**
+ * Lets other requests run: after SLICE_MS of work the scan yields to the event loop (setImmediate), and
+ * stops when the answer's reader has gone.
+ */
+function slicer(stats: ScanStats): () => Promise<void> | null {
+  let since = performance.now();
+  return () => {
+    const now = performance.now();
+    if (now - since < SLICE_MS) return null;
+    return (async () => {
+      await nextTurn();
+      since = performance.now();
+      if (stats.closed?.()) throw new ScanClosed('the reader went away');
+    })();
+  };
 }
 
 export const sqlError = (message: string): AppError => new AppError('InvalidSqlExpression', message);
@@ -66,6 +103,7 @@ export function parseStatement(sql: string, input: SelectInput): SelectStatement
     throw err;
   }
   if (input.csv && (stmt.from.path.length > 0 || stmt.from.wildcard)) throw sqlError('A CSV object is selected FROM ossobject, without a path.');
+  if (stmt.items !== null && stmt.items.length > MAX_SELECT_ITEMS) throw sqlError(`A select list may hold at most ${MAX_SELECT_ITEMS} items.`);
   return stmt;
 }
 
@@ -74,6 +112,7 @@ function decoded(source: Readable, compression: SelectInput['compression'], stat
   const raw = (async function* (): AsyncGenerator<Buffer> {
     for await (const chunk of source) {
       stats.scanned += (chunk as Buffer).length;
+      if (compression !== 'GZIP') stats.decoded = (stats.decoded ?? 0) + (chunk as Buffer).length;
       yield chunk as Buffer;
     }
   })();
@@ -84,7 +123,14 @@ function decoded(source: Readable, compression: SelectInput['compression'], stat
     input.on('error', (err) => gunzip.destroy(err));
     input.pipe(gunzip);
     try {
-      for await (const chunk of gunzip) yield chunk as Buffer;
+      for await (const chunk of gunzip) {
+        const inflated = (stats.decoded ?? 0) + (chunk as Buffer).length;
+        stats.decoded = inflated;
+        if (inflated > stats.scanned * MAX_GZIP_RATIO + GZIP_INFLATE_SLACK) {
+          throw new EvalError(`The GZIP object inflates to more than ${MAX_GZIP_RATIO} times its compressed size.`, 'InvalidCompressionFormat');
+        }
+        yield chunk as Buffer;
+      }
     } catch (err) {
       if (err instanceof Error && (err as { code?: string }).code?.startsWith('Z_')) throw new EvalError('The object is not valid GZIP data.', 'InvalidCompressionFormat');
       throw err;
@@ -93,6 +139,30 @@ function decoded(source: Readable, compression: SelectInput['compression'], stat
       source.destroy();
     }
   })();
+}
+
+function tooWide(): never {
+  throw new EvalError(`An output record would be longer than ${MAX_OUTPUT_RECORD_CHARS} characters.`);
+}
+
+/**
+ * Refuses a row whose values add up past MAX_OUTPUT_RECORD_CHARS before any output text is built (the
+ * same 1 MiB field selected 500 times would otherwise be copied 500 times).
+ */
+function checkRowSize(values: Value[]): void {
+  let total = 0;
+  for (const v of values) {
+    if (typeof v === 'string') total += v.length;
+    else if (v !== null && typeof v === 'object' && !(v instanceof Timestamp)) total += JSON.stringify(v).length;
+    else total += 32;
+    if (total > MAX_OUTPUT_RECORD_CHARS) tooWide();
+  }
+}
+
+/** The data error with the record it happened at (its number only: never its content). */
+function atRecord(err: unknown, line: number): unknown {
+  if (err instanceof EvalError && !err.message.includes(' (record ')) return new EvalError(`${err.message} (record ${line + 1})`, err.code);
+  return err;
 }
 
 /** Tracks splits: a new one starts after the current one reaches SPLIT_CHARS. */
@@ -173,6 +243,7 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
     }
   };
   const emit = (line: string): void => {
+    if (line.length > MAX_OUTPUT_RECORD_CHARS) tooWide();
     batch.push(line);
     batchBytes += line.length;
     rowsOut++;
@@ -182,14 +253,15 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
     const out = Buffer.from(batch.join(''), 'utf8');
     batch.length = 0;
     batchBytes = 0;
-    lastEventAt = stats.scanned;
+    lastEventAt = stats.decoded ?? 0;
     return { type: 'data', bytes: out };
   };
   /** A full batch to hand out, or a keep-alive after a long scan without output. */
   const pending = (): SelectEvent | null => {
     if (batchBytes >= BATCH_BYTES) return flush();
-    if (stats.scanned - lastEventAt < KEEPALIVE_BYTES) return null;
-    lastEventAt = stats.scanned;
+    const at = stats.decoded ?? 0;
+    if (at - lastEventAt < KEEPALIVE_BYTES) return null;
+    lastEventAt = at;
     return { type: 'progress' };
   };
   /** Whether the record passes the range and WHERE; missing columns count as partial records. */
@@ -256,11 +328,19 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
         if (head.length > 0) emit(head.map((h) => csvQuote(h, output)).join(output.fieldDelimiter) + output.recordDelimiter);
       }
       let line = -1;
+      const pause = slicer(stats);
       for (;;) {
         const ev = pending();
         if (ev !== null) yield ev;
         if (rowsOut >= limit && !stmt.aggregate) break;
-        const next = await records.next();
+        const p = pause();
+        if (p !== null) await p;
+        let next: IteratorResult<string[]>;
+        try {
+          next = await records.next();
+        } catch (err) {
+          throw atRecord(err, line + 1);
+        }
         if (next.done) break;
         const split = splits.afterRecord();
         line++;
@@ -268,6 +348,8 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
         if (pos === 'after') break;
         if (pos === 'before') continue;
         const record = next.value;
+        newRecord();
+        try {
         missing = false;
         const w = compiled.where;
         if (w !== null && !keeps(w(record))) {
@@ -282,6 +364,7 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
         } else {
           const values = compiled.items.map((f) => f(record));
           if (partial()) continue;
+          checkRowSize(values);
           let row: string[];
           if (keepIndexes !== null) {
             row = record.map(() => '');
@@ -292,6 +375,9 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
             row = values.map(csvText);
           }
           emit(row.map((f) => csvQuote(f, output)).join(output.fieldDelimiter) + output.recordDelimiter);
+        }
+        } catch (err) {
+          throw atRecord(err, line);
         }
       }
     } finally {
@@ -330,11 +416,19 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
   try {
     yield { type: 'progress' };
     let line = -1;
+    const pause = slicer(stats);
     outer: for (;;) {
       const ev = pending();
       if (ev !== null) yield ev;
       if (rowsOut >= limit && !stmt.aggregate) break;
-      const next = await records.next();
+      const p = pause();
+      if (p !== null) await p;
+      let next: IteratorResult<unknown>;
+      try {
+        next = await records.next();
+      } catch (err) {
+        throw atRecord(err, line + 1);
+      }
       if (next.done) break;
       const split = splits.afterRecord();
       line++;
@@ -346,8 +440,10 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
         const at = readPath(next.value, stmt.from.path);
         rows = stmt.from.wildcard ? (Array.isArray(at) ? at : []) : at === undefined ? [] : [at];
       }
+      try {
       for (const record of rows) {
         if (rowsOut >= limit && !stmt.aggregate) break outer;
+        newRecord();
         missing = false;
         const w = compiled.where;
         if (w !== null && !keeps(w(record))) {
@@ -362,8 +458,12 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
         } else {
           const values = compiled.items.map((f) => f(record));
           if (partial()) continue;
+          checkRowSize(values);
           emit(jsonLine(values));
         }
+      }
+      } catch (err) {
+        throw atRecord(err, line);
       }
     }
   } finally {
@@ -394,15 +494,23 @@ export async function* scanMeta(input: SelectInput, source: Readable, stats: Sca
   let lastSplit = -1;
   let lastEventAt = 0;
   const records: AsyncIterable<unknown> = input.csv ? csvRecords(bytes, input.csv.format, progress) : jsonRecords(bytes, input.json!.type, true, progress);
+  const pause = slicer(stats);
   try {
+    try {
     for await (const record of records) {
+      const p = pause();
+      if (p !== null) await p;
       rows++;
       if (Array.isArray(record) && input.csv && record.length > columns) columns = record.length;
       lastSplit = splits.afterRecord();
-      if (stats.scanned - lastEventAt >= KEEPALIVE_BYTES) {
-        lastEventAt = stats.scanned;
+      const at = stats.decoded ?? 0;
+      if (at - lastEventAt >= KEEPALIVE_BYTES) {
+        lastEventAt = at;
         yield { type: 'progress' };
       }
+    }
+    } catch (err) {
+      throw atRecord(err, rows);
     }
   } finally {
     source.destroy();

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../../errors.js';
 import { continuousFrame, dataFrame, endFrame, metaEndFrame } from '../../select/frames.js';
 import { EvalError } from '../../select/evaluate.js';
-import { parseStatement, runSelect, scanMeta, type HeaderInfo, type MetaResult, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
+import { parseStatement, runSelect, scanMeta, ScanClosed, type HeaderInfo, type MetaResult, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
 import type { Handler, OssRequest } from '../context.js';
 import type { Operation } from '../operations.js';
 import { checkMd5, readSmallBody, symlinkTargetCheck } from './common.js';
@@ -179,6 +179,7 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
         try {
           next = await run.next();
         } catch (err) {
+          if (err instanceof ScanClosed) return;
           const e = wireError(err);
           if (raw) throw err; // no frame to carry it: the cut connection says it
           yield endFrame(stats.scanned, stats.scanned, e.status, e.message, crc);
@@ -195,10 +196,12 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
       await run.return(undefined);
     }
   };
+  const answer = Readable.from(frames(), { objectMode: false });
+  stats.closed = () => answer.destroyed; // a closed connection destroys the body: the scan stops
   return {
     status: 206,
     headers: { 'Content-Type': 'application/octet-stream', 'x-oss-select-output-raw': raw ? 'true' : 'false' },
-    body: Readable.from(frames(), { objectMode: false }),
+    body: answer,
   };
 };
 
@@ -220,6 +223,7 @@ export const createSelectObjectMeta: Handler<Extract<Operation, { name: 'CreateS
         try {
           next = await scan.next();
         } catch (err) {
+          if (err instanceof ScanClosed) return;
           const e = wireError(err);
           yield metaEndFrame(json, stats.scanned, stats.scanned, e.status, { splits: 0, rows: 0, columns: 0 }, e.message, false);
           return;
@@ -235,5 +239,7 @@ export const createSelectObjectMeta: Handler<Extract<Operation, { name: 'CreateS
       await scan.return({ splits: 0, rows: 0, columns: 0 });
     }
   };
-  return { status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: Readable.from(frames(), { objectMode: false }) };
+  const answer = Readable.from(frames(), { objectMode: false });
+  stats.closed = () => answer.destroyed; // a closed connection destroys the body: the scan stops
+  return { status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: answer };
 };
