@@ -13,7 +13,7 @@ import { JsonSplitter } from '../src/select/json-reader.js';
 import { parseSql, SqlError } from '../src/select/sql-parser.js';
 import { compile, EvalError, MAX_LIKE_STEPS, type Aggregator } from '../src/select/evaluate.js';
 import { Readable } from 'node:stream';
-import { runSelect, ScanClosed, type ScanStats } from '../src/select/service.js';
+import { parseStatement, runSelect, ScanClosed, type ScanStats } from '../src/select/service.js';
 
 const BUCKET = 'select-bucket';
 /** ali-oss has putBucketVersioning; @types/ali-oss does not declare it. */
@@ -188,6 +188,9 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.equal(r.data.toString(), '4,158,39.5,28,Shanghai\n');
     const h = await select('people.csv', csvRequest('select name as who, age from ossobject where age < 30', { header: 'Use', outputHeader: true }));
     assert.equal(h.data.toString(), 'who,age\nBob,28\n');
+    // LIMIT counts records: the header line is not one of them.
+    const one = await select('people.csv', csvRequest('select name from ossobject limit 1', { header: 'Use', outputHeader: true }));
+    assert.equal(one.data.toString().split('\n').filter(Boolean).length, 2, one.data.toString());
     const keep = await select('people.csv', csvRequest('select _2 from ossobject where _1 = \'Bob\'', { header: 'Ignore', keepAll: true }));
     assert.equal(keep.data.toString(), ',28,,\n');
   });
@@ -570,9 +573,10 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
       },
     });
     const stats: ScanStats = { scanned: 0, closed: () => true };
+    const input = { compression: 'NONE' as const, csv: { header: 'NONE' as const, format: { recordDelimiter: '\n', fieldDelimiter: ',', quote: '"', comment: '', allowQuotedRecordDelimiter: true } }, range: null };
     const query = {
-      sql: "select * from ossobject where _1 = 'none'",
-      input: { compression: 'NONE' as const, csv: { header: 'NONE' as const, format: { recordDelimiter: '\n', fieldDelimiter: ',', quote: '"', comment: '', allowQuotedRecordDelimiter: true } }, range: null },
+      stmt: parseStatement("select * from ossobject where _1 = 'none'", input),
+      input,
       output: { recordDelimiter: '\n', fieldDelimiter: ',', keepAllColumns: false, outputHeader: false },
       options: { skipPartialDataRecord: false, maxSkippedRecordsAllowed: 0 },
     };

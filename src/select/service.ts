@@ -54,7 +54,8 @@ export interface SelectOptions {
 }
 
 export interface SelectQuery {
-  sql: string;
+  /** Parsed by parseStatement before the object is opened (bad SQL is a 400, not an end frame). */
+  stmt: SelectStatement;
   input: SelectInput;
   output: SelectOutput;
   options: SelectOptions;
@@ -216,7 +217,7 @@ function readPath(record: unknown, path: PathPart[]): unknown {
  */
 export async function* runSelect(query: SelectQuery, source: Readable, stats: ScanStats): AsyncGenerator<SelectEvent> {
   const { input, output, options } = query;
-  const stmt = parseStatement(query.sql, input);
+  const { stmt } = query;
   const progress: Progress = { chars: 0 };
   const bytes = decoded(source, input.compression, stats);
   const splits = new SplitCounter(progress);
@@ -280,6 +281,28 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
     }
     return true;
   };
+  /** Record number of the last record taken (0-based), for ranges and error messages. */
+  let line = -1;
+  const pause = slicer(stats);
+  /**
+   * The next record of either format: null at the end (or past the range), 'skip' before the range (the
+   * caller loops, so keep-alives go on while a long range is skipped). Wrapped: a JSON record may be 'skip'.
+   */
+  const nextInRange = async <T>(records: AsyncIterator<T>): Promise<{ value: T } | 'skip' | null> => {
+    const p = pause();
+    if (p !== null) await p;
+    let next: IteratorResult<T>;
+    try {
+      next = await records.next();
+    } catch (err) {
+      throw atRecord(err, line + 1);
+    }
+    if (next.done === true) return null;
+    const split = splits.afterRecord();
+    line++;
+    const pos = inRange(line, split);
+    return pos === 'after' ? null : pos === 'before' ? 'skip' : { value: next.value };
+  };
 
   if (input.csv) {
     const csv = input.csv;
@@ -325,28 +348,18 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
       yield { type: 'progress' }; // ready: names resolved
       if (output.outputHeader && !stmt.aggregate) {
         const head = stmt.items === null ? header ?? [] : keepIndexes?.every((k) => k !== null) && header !== null ? header : names;
-        if (head.length > 0) emit(head.map((h) => csvQuote(h, output)).join(output.fieldDelimiter) + output.recordDelimiter);
+        if (head.length > 0) {
+          emit(head.map((h) => csvQuote(h, output)).join(output.fieldDelimiter) + output.recordDelimiter);
+          rowsOut = 0; // LIMIT counts records, not the header line
+        }
       }
-      let line = -1;
-      const pause = slicer(stats);
       for (;;) {
         const ev = pending();
         if (ev !== null) yield ev;
         if (rowsOut >= limit && !stmt.aggregate) break;
-        const p = pause();
-        if (p !== null) await p;
-        let next: IteratorResult<string[]>;
-        try {
-          next = await records.next();
-        } catch (err) {
-          throw atRecord(err, line + 1);
-        }
-        if (next.done) break;
-        const split = splits.afterRecord();
-        line++;
-        const pos = inRange(line, split);
-        if (pos === 'after') break;
-        if (pos === 'before') continue;
+        const next = await nextInRange(records);
+        if (next === null) break;
+        if (next === 'skip') continue;
         const record = next.value;
         newRecord();
         try {
@@ -415,26 +428,13 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
   };
   try {
     yield { type: 'progress' };
-    let line = -1;
-    const pause = slicer(stats);
     outer: for (;;) {
       const ev = pending();
       if (ev !== null) yield ev;
       if (rowsOut >= limit && !stmt.aggregate) break;
-      const p = pause();
-      if (p !== null) await p;
-      let next: IteratorResult<unknown>;
-      try {
-        next = await records.next();
-      } catch (err) {
-        throw atRecord(err, line + 1);
-      }
-      if (next.done) break;
-      const split = splits.afterRecord();
-      line++;
-      const pos = inRange(line, split);
-      if (pos === 'after') break;
-      if (pos === 'before') continue;
+      const next = await nextInRange(records);
+      if (next === null) break;
+      if (next === 'skip') continue;
       let rows: unknown[] = [next.value];
       if (stmt.from.path.length > 0 || stmt.from.wildcard) {
         const at = readPath(next.value, stmt.from.path);

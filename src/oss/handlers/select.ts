@@ -146,7 +146,7 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
     throw invalidArgument('MaxSkippedRecordsAllowed must be a non-negative integer.', 'MaxSkippedRecordsAllowed', maxSkippedRaw.slice(0, 64));
   }
   const query: SelectQuery = {
-    sql,
+    stmt: parseStatement(sql, input), // bad SQL is a 400 before the object is opened
     input,
     output: {
       recordDelimiter: base64(outFormat, 'RecordDelimiter', '\n', 2),
@@ -161,7 +161,6 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
   };
   const raw = bool(out, 'OutputRawData', false);
   const crc = bool(out, 'EnablePayloadCrc', false);
-  parseStatement(sql, input); // bad SQL is a 400 before the object is opened
   const source = await openObject(req);
   const stats: ScanStats = { scanned: 0 };
   const run = runSelect(query, source, stats);
