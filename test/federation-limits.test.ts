@@ -130,7 +130,8 @@ describe('JWKS per issuer and pin set', () => {
   });
 
   it('JwksCache: a fetch under other pins is never shared, failures are remembered per pin set, same pins share', async () => {
-    const cache = new JwksCache({ ca: TLS_CERT });
+    // Failures remembered for the whole test: a busy machine must not let the 5 s default lapse mid-test.
+    const cache = new JwksCache({ ca: TLS_CERT, failureMs: 3_600_000 });
     const wrong = ['bb'.repeat(20)];
     // Both start in the same tick: before, the second joined the first's fetch (and its pin failure).
     const pB = cache.keysFor(issuer.url, wrong, 'k1');
