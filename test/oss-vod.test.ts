@@ -58,6 +58,8 @@ describe('VOD playlists', () => {
     now += 10_000;
     await client.put('cam/seg1.ts', Buffer.from('ts1'));
     await client.put('cam/notes.txt', Buffer.from('not a segment'));
+    // A key with line breaks is never listed: it would add its own playlist lines (asserted by the exact texts below).
+    await client.put('cam/x\n#EXT-X-KEY:METHOD=AES-128,URI="https://evil.example/k"\nhttps://evil.example/seg.ts', Buffer.from('forged'));
     now += 10_000;
     await client.put('cam/sub/seg2.ts', Buffer.from('ts2'));
   });

@@ -226,10 +226,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
 /**
  * Signed sub-resources (spec oss-protocol §3.3) that the published metadata does not describe as operations,
  * or that would change what an implemented operation does (`x-oss-process`: other than image processing on GetObject
- * and its save-as, oss/image-route.ts;
- * `callback`: upload callbacks, `sequential`: ordered multipart uploads). Never ignored: 501.
- * or that would change what an implemented operation does (`x-oss-process`: image processing on GetObject,
- * `sequential`: ordered multipart uploads). Never ignored: 501. (`callback` / `callback-var`: upload callbacks,
+ * and its save-as, oss/image-route.ts, and SelectObject, oss/select-route.ts; `sequential`: ordered multipart
+ * uploads). Never ignored: 501. (`callback` / `callback-var`: upload callbacks,
  * run by the uploads that take them, oss/callback.ts, and ignored elsewhere as the header is.)
  */
 export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([

@@ -65,8 +65,8 @@ async function readCnames(req: OssRequest, op: StoredOperationName): Promise<str
   return domains;
 }
 
-async function findInstance(req: OssRequest, id: string): Promise<Doc> {
-  const found = instancesOf(await req.services.stored.getAccount(req.accountId, USER_CONFIG)).find((i) => textOf(i, 'InstanceId') === id);
+async function findInstance(req: OssRequest, id: string, owner: string): Promise<Doc> {
+  const found = instancesOf(await req.services.stored.getAccount(owner, USER_CONFIG)).find((i) => textOf(i, 'InstanceId') === id);
   if (found === undefined) throw noInstance(id);
   return found;
 }
@@ -110,11 +110,13 @@ export const initBucketAntiDDosInfo: Handler = async (req) => {
   const id = instanceHeader(req, EC_BUCKET_MISSING);
   const type = header(req.headers, 'x-oss-defender-type') ?? '';
   if (type !== INSTANCE_TYPE) throw invalidArgument(`x-oss-defender-type must be ${INSTANCE_TYPE}.`, 'x-oss-defender-type', type.slice(0, 32));
-  const instance = await findInstance(req, id);
+  // The bucket owner's instance protects the bucket, whoever (granted by bucket policy) asks.
+  const owner = (await req.services.stored.get(bucketOf(req), BUCKET_CONFIG)).bucket.ownerAccountId;
+  const instance = await findInstance(req, id, owner);
   if (textOf(instance, 'Status') === 'HaltDefending') throw invalidArgument('The Anti-DDoS instance is halted.', 'x-oss-defender-instance', id);
   const now = seconds(req);
   await req.services.stored.update(bucketOf(req), BUCKET_CONFIG, () => asJson({
-    InstanceId: id, Owner: req.accountId, Bucket: bucketOf(req), Ctime: now, Mtime: now, ActiveTime: '0', Status: 'Init', Type: type,
+    InstanceId: id, Owner: owner, Bucket: bucketOf(req), Ctime: now, Mtime: now, ActiveTime: '0', Status: 'Init', Type: type,
     Cnames: { Domain: domains ?? [] },
   }));
   return empty();

@@ -60,13 +60,16 @@ export async function buildPlaylist(req: OssRequest, channel: string, range: { s
     const page = await req.services.objects.list(bucketOf(req), { prefix, delimiter: '', after, maxKeys: PAGE });
     for (const o of page.objects) {
       const time = Math.floor(o.lastModified / 1000);
-      if (o.key.endsWith('.ts') && time >= range.start && time <= range.end) {
+      // A key with a line break would add its own lines to the playlist (an #EXT-X-KEY, a foreign URL): never listed.
+      if (o.key.endsWith('.ts') && !/[\r\n]/.test(o.key) && time >= range.start && time <= range.end) {
         if (segments.length >= MAX_SEGMENTS) throw invalidArgument(`A playlist lists at most ${MAX_SEGMENTS} segments: narrow the range.`, 'endTime');
         segments.push({ name: o.key.slice(prefix.length), time });
       }
     }
     scanned += page.objects.length;
     if (!page.truncated || page.last === null) break;
+    // Never a playlist that silently leaves out the later segments.
+    if (scanned >= MAX_SCANNED) throw invalidArgument(`The channel holds more than ${MAX_SCANNED} objects: a playlist is built from at most that many.`, 'endTime');
     after = page.last;
   }
   if (segments.length === 0) throw new AppError('InvalidArgument', 'No .ts segment of the channel falls in the range from startTime to endTime.', { ArgumentName: 'startTime' }, EC_EMPTY);
