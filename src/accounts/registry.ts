@@ -82,11 +82,14 @@ export class AccountRegistry {
   private readonly imses = new Map<string, ImsService>();
   private readonly keys: GenerationCache<string, ResolvedAccountKey | null>;
   private readonly known: GenerationCache<string, boolean>;
+  /** list()'s answer while no identity write happened (sign-in by alias asks it on unauthenticated requests). */
+  private readonly listed: GenerationCache<'all', readonly AccountInfo[]>;
 
   constructor(private readonly opts: AccountRegistryOptions) {
     this.defaultAccountId = opts.defaultAccount.accountId;
     this.keys = new GenerationCache(() => opts.raw.identityGeneration());
     this.known = new GenerationCache(() => opts.raw.identityGeneration());
+    this.listed = new GenerationCache(() => opts.raw.identityGeneration());
   }
 
   /** The identity store as `accountId` sees it (its own RAM entities, with their plain names). */
@@ -154,6 +157,11 @@ export class AccountRegistry {
 
   /** Every account, the default one first, then by id. */
   async list(): Promise<AccountInfo[]> {
+    // Accounts, their markers and root keys are identity rows: any change moves the generation.
+    return (await this.listed.getOrLoad('all', () => this.listAll())).map((a) => ({ ...a }));
+  }
+
+  private async listAll(): Promise<AccountInfo[]> {
     const out: AccountInfo[] = [this.defaultInfo()];
     // Marker rows sort by id among the users; names of the default account's users never hold a `/`.
     let after = '';
