@@ -107,10 +107,9 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
       anyUpload: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM uploads WHERE bucket = ? LIMIT 1'),
-      // One statement for the row and an inline object's bytes (a GET of a small object reads nothing else).
-      getObject: db.prepare<[string, string], ObjectRow & { inline_data: Buffer | null }>(
-        'SELECT o.*, d.data AS inline_data FROM objects o LEFT JOIN inline_data d ON d.id = o.inline_id WHERE o.bucket = ? AND o.key = ?',
-      ),
+      // The row alone, for writes that need its segments, version or attributes (reads use getObjectRaw, which
+      // brings an inline object's bytes with it).
+      getObject: db.prepare<[string, string], ObjectRow>('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
       // The same row as getObject, as an array (readObjectRow): no per-row column-name strings (perf.md).
       getObjectRaw: db.prepare<[string, string], unknown[]>(
         `SELECT ${OBJECT_ROW_COLUMNS}, d.data FROM objects o LEFT JOIN inline_data d ON d.id = o.inline_id WHERE o.bucket = ? AND o.key = ?`,
@@ -249,7 +248,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   }
 
   async getAccountConfig(accountId: string, name: string): Promise<string | null> {
-    const row = this.db.prepare<[string, string], { document: string }>('SELECT document FROM bucket_configs WHERE bucket = ? AND name = ?').get(accountConfigKey(accountId), name);
+    const row = this.sql<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = ? AND name = ?').get(accountConfigKey(accountId), name);
     return row?.document ?? null;
   }
 
@@ -262,7 +261,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
 
   // Store-wide lookup indexes (access point aliases): not in bucket records, so no bucket cache is dropped.
   async getIndexEntry(index: string, key: string): Promise<string | null> {
-    const row = this.db.prepare<[string, string], { document: string }>('SELECT document FROM bucket_configs WHERE bucket = ? AND name = ?').get(indexConfigKey(index), key);
+    const row = this.sql<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = ? AND name = ?').get(indexConfigKey(index), key);
     return row?.document ?? null;
   }
 
