@@ -12,7 +12,7 @@ import { isAppError } from '../errors.js';
 import type { RamPrincipalKind } from '../ram/model.js';
 import type { RamCaller, RamService } from '../ram/service.js';
 import type { MetadataStore } from '../store/meta/types.js';
-import { InitApplyError, type InitState, type PolicyRef, type Where } from './state.js';
+import { applyStep, InitApplyError, type InitState, type PolicyRef } from './state.js';
 import type { AccountRegistry } from '../accounts/registry.js';
 import { applyDeclaredAccounts } from './accounts.js';
 import type { ImsService } from '../ims/service.js';
@@ -51,15 +51,7 @@ async function md5Hex(file: string): Promise<string> {
   return hash.digest('hex').toUpperCase();
 }
 
-/** Runs one declaration's step; a refusal names where the declaration is. */
-async function step<T>(at: Where, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof InitApplyError) throw err;
-    throw new InitApplyError(at, err);
-  }
-}
+const step = applyStep;
 
 export async function applyState(state: InitState, deps: ApplyDeps): Promise<ApplyResult> {
   const changes: string[] = [];

@@ -5,7 +5,7 @@ import { checkDescription, checkIssuerUrl, checkProviderName, parseClientIds, pa
 import type { ImsService } from '../ims/service.js';
 import type { RamCaller } from '../ram/service.js';
 import type { Checker, Json } from './load.js';
-import { InitApplyError, type InitState, type Where } from './state.js';
+import { applyStep, type InitState, type Where } from './state.js';
 
 export interface DeclaredOidcProvider {
   name: string;
@@ -102,13 +102,7 @@ export function checkProviders(c: Checker, top: { [k: string]: Json }, state: In
   if (saml.length > 0) state.samlProviders = saml;
 }
 
-async function step(at: Where, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    throw new InitApplyError(at, err);
-  }
-}
+const step = applyStep;
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 

@@ -146,3 +146,13 @@ export class InitApplyError extends Error {
     this.name = 'InitApplyError';
   }
 }
+
+/** Runs one declaration's step; a refusal names where the declaration is (an inner step's own place stays). */
+export async function applyStep<T>(at: Where, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof InitApplyError) throw err;
+    throw new InitApplyError(at, err);
+  }
+}

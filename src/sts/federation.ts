@@ -8,7 +8,7 @@ import { outcomeOfDecision } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
 import type { ImsService } from '../ims/service.js';
 import { ramProviderArn } from '../ram/actions.js';
-import { authorizeAssumeRole, compilePolicy, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, type ConditionContext } from '../policy/index.js';
+import { authorizeAssumeRole, compilePolicy, DEFAULT_MAX_LENGTH, ramRoleArn, type ConditionContext } from '../policy/index.js';
 import type { RamRole } from '../ram/model.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import { isoSeconds, type Clock } from '../util/time.js';
@@ -16,13 +16,11 @@ import type { JwksCache } from './jwks.js';
 import { MAX_OIDC_TOKEN_CHARS, verifyOidcToken } from './oidc.js';
 import { verifySamlResponse } from './saml.js';
 import { samlMetadataOf } from './saml-metadata.js';
-import { DEFAULT_DURATION_SECONDS, MIN_DURATION_SECONDS, type AssumeRoleResult, type StsRequestFacts } from './service.js';
+import { checkSessionPolicy, DEFAULT_DURATION_SECONDS, durationMessage, MIN_DURATION_SECONDS, ROLE_ARN_RE, SESSION_NAME_RE, type AssumeRoleResult, type StsRequestFacts } from './service.js';
 import type { TokenService } from './token.js';
 import { StsLookupCache } from './lookup-cache.js';
 
-const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
 const PROVIDER_ARN_RE = { oidc: /^acs:ram::(\d{16}):oidc-provider\/([^/\s]{1,128})$/, saml: /^acs:ram::(\d{16}):saml-provider\/([^/\s]{1,128})$/ };
-const SESSION_NAME_RE = /^[A-Za-z0-9.@_-]{2,64}$/;
 const NO_PERMISSION = 'There is no permission';
 
 /** The accounts of the server as federation sees them (accounts/registry.ts): a provider ARN names its account. */
@@ -85,12 +83,6 @@ export interface SamlAssertionInfo {
   subject: string;
   issuer: string;
   recipient: string;
-}
-
-function durationMessage(max: number | null): string {
-  if (max === null || max === 3600) return 'The Min/Max value of DurationSeconds is 15min/1hr.';
-  const hours = max / 3600;
-  return `The Min/Max value of DurationSeconds is 15min/${Number.isInteger(hours) ? `${hours}hr` : `${max}s`}.`;
 }
 
 export class FederationService {
@@ -211,10 +203,8 @@ export class FederationService {
 
   private sessionPolicyOf(text: string | undefined): string | null {
     if (text === undefined) return null;
-    const parsed = parsePolicy(text, 'session', { maxLength: this.maxPolicyLength });
-    if (parsed.ok) return text;
-    if (parsed.error.reason === 'length') throw new AppError('InvalidParameter.PolicySize', `The size of Policy must be smaller than ${this.maxPolicyLength} bytes.`);
-    throw new AppError('InvalidParameter.PolicyGrammar', `The parameter Policy has not passed grammar check. ${parsed.error.message}`);
+    checkSessionPolicy(text, this.maxPolicyLength);
+    return text;
   }
 
   private async accountExists(accountId: string): Promise<boolean> {

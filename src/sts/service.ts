@@ -18,8 +18,8 @@ export const DEFAULT_DURATION_SECONDS = 3600;
 /** Current SDK docs: 1..2048 characters (spec §1.8); the error text keeps the documented wording. */
 export const DEFAULT_MAX_SESSION_POLICY_LENGTH = DEFAULT_MAX_LENGTH.session;
 
-const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
-const SESSION_NAME_RE = /^[A-Za-z0-9.@_-]{2,64}$/;
+export const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
+export const SESSION_NAME_RE = /^[A-Za-z0-9.@_-]{2,64}$/;
 const EXTERNAL_ID_RE = /^[\w+=,.@:/-]{2,1224}$/;
 
 export interface AssumeRoleInput {
@@ -164,12 +164,7 @@ export class StsService {
   }
 
   private checkSessionPolicy(text: string): void {
-    const parsed = parsePolicy(text, 'session', { maxLength: this.maxPolicyLength });
-    if (parsed.ok) return;
-    if (parsed.error.reason === 'length') {
-      throw new AppError('InvalidParameter.PolicySize', `The size of Policy must be smaller than ${this.maxPolicyLength} bytes.`);
-    }
-    throw new AppError('InvalidParameter.PolicyGrammar', `The parameter Policy has not passed grammar check. ${parsed.error.message}`);
+    checkSessionPolicy(text, this.maxPolicyLength);
   }
 
   /** Who the caller is; never denied (spec §5.3). */
@@ -194,8 +189,18 @@ export class StsService {
   }
 }
 
+/** A session policy's checks, shared by AssumeRole and the federation calls: the documented size and grammar errors. */
+export function checkSessionPolicy(text: string, maxLength: number): void {
+  const parsed = parsePolicy(text, 'session', { maxLength });
+  if (parsed.ok) return;
+  if (parsed.error.reason === 'length') {
+    throw new AppError('InvalidParameter.PolicySize', `The size of Policy must be smaller than ${maxLength} bytes.`);
+  }
+  throw new AppError('InvalidParameter.PolicyGrammar', `The parameter Policy has not passed grammar check. ${parsed.error.message}`);
+}
+
 /** §5.1 keeps the documented text `15min/1hr`; the maximum is the role's MaxSessionDuration. */
-function durationMessage(max: number | null): string {
+export function durationMessage(max: number | null): string {
   if (max === null || max === 3600) return 'The Min/Max value of DurationSeconds is 15min/1hr.';
   const hours = max / 3600;
   return `The Min/Max value of DurationSeconds is 15min/${Number.isInteger(hours) ? `${hours}hr` : `${max}s`}.`;
