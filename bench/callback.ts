@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Target, type BenchRequest } from './client.js';
+import { rate, Target, type BenchRequest } from './client.js';
 import { startProcess, type ServerProcess } from './proc.js';
 
 export interface CallbackBenchOptions {
@@ -32,14 +32,6 @@ export interface CallbackBenchResult {
 
 const SMALL = Buffer.alloc(4096, 0x63);
 
-async function rate(count: number, concurrency: number, send: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    for (let i = next++; i < count; i = next++) await send(i);
-  }));
-  return count / (Number(process.hrtime.bigint() - t0) / 1e9);
-}
 
 export async function callbackBench(target: Target, o: CallbackBenchOptions, log: (line: string) => void): Promise<CallbackBenchResult> {
   const bucket = 'bench-callback';

@@ -106,3 +106,13 @@ export class Target {
     this.agent.destroy();
   }
 }
+
+/** `count` requests with `concurrency` in flight; requests per second. */
+export async function rate(count: number, concurrency: number, send: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    for (let i = next++; i < count; i = next++) await send(i);
+  }));
+  return count / (Number(process.hrtime.bigint() - t0) / 1e9);
+}

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Target, type BenchRequest, type BenchResponse } from './client.js';
+import { rate, Target, type BenchRequest, type BenchResponse } from './client.js';
 import { startProcess, type ServerProcess } from './proc.js';
 import { benchPostgres } from './postgres.js';
 
@@ -38,15 +38,6 @@ async function must(target: Target, r: BenchRequest, ok: number): Promise<BenchR
   return res;
 }
 
-/** `count` requests with `concurrency` in flight; requests per second. */
-async function rate(count: number, concurrency: number, send: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    for (let i = next++; i < count; i = next++) await send(i);
-  }));
-  return count / (Number(process.hrtime.bigint() - t0) / 1e9);
-}
 
 /** Pages through a whole listing (1000 per page) following its markers; entries per second. */
 async function listAll(target: Target, bucket: string, versions: boolean): Promise<{ entries: number; perSec: number }> {

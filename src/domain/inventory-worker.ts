@@ -148,6 +148,12 @@ function matches(plan: InventoryPlan, o: ObjectSummary): boolean {
 
 // ---- the worker -------------------------------------------------------------------------------------------
 
+/** Where a configuration's files go: `<prefix>/<source>/<id>` (PutBucketInventory authorizes writes under it). */
+export function inventoryBase(destPrefix: string, source: string, id: string): string {
+  const prefix = destPrefix.replace(/\/+$/, '');
+  return `${prefix === '' ? '' : `${prefix}/`}${source}/${id}`;
+}
+
 export class InventoryWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<RunResult[]> | null = null;
@@ -257,7 +263,7 @@ export class InventoryWorker {
     if (dest.ownerAccountId !== source.ownerAccountId || plan.accountId !== source.ownerAccountId) {
       throw new Error('the destination bucket must belong to the source bucket\'s owner (AccountId)');
     }
-    const base = `${plan.destPrefix === '' ? '' : `${plan.destPrefix.replace(/\/+$/, '')}/`}${source.name}/${plan.id}`;
+    const base = inventoryBase(plan.destPrefix, source.name, plan.id);
     const label = runLabel(started);
     const rows = this.rows(source, plan)[Symbol.asyncIterator]();
     let next = await rows.next();

@@ -74,14 +74,13 @@ function targetKey(rule: RoutingRule, key: string): string {
   return key;
 }
 
-const encodePath = (key: string): string => key.split('/').map((s) => uriEncode(s)).join('/');
 
 function redirectResponse(r: RoutingRedirect, target: string, input: WebsiteInput): OssResponse {
   const protocol = r.protocol ?? input.origin.protocol;
   // Another host serves its own root; the request's host keeps the path to this bucket (path-style).
   const base = r.hostName !== undefined ? `${protocol}://${r.hostName}/` : `${protocol}://${input.origin.host}${input.origin.bucketPath}`;
   const query = r.passQueryString === true && input.rawQuery !== '' ? `?${input.rawQuery}` : '';
-  return { status: r.httpRedirectCode ?? 302, headers: { Location: `${base}${encodePath(target)}${query}` } };
+  return { status: r.httpRedirectCode ?? 302, headers: { Location: `${base}${uriEncode(target, true)}${query}` } };
 }
 
 /**
@@ -138,7 +137,7 @@ export async function serveWebsite(config: WebsiteConfig, input: WebsiteInput, d
   if (!isDir && index?.supportSubDir === true) {
     if (index.type === 0 && (await deps.exists(`${key}/`))) {
       // OSS documents this Location as the URL-encoded path "/" + key + "/" (path-style requests keep the bucket).
-      return { status: 302, headers: { Location: `${input.origin.bucketPath}${encodePath(`${key}/`)}` } };
+      return { status: 302, headers: { Location: `${input.origin.bucketPath}${uriEncode(`${key}/`, true)}` } };
     }
     if (index.type === 2) {
       try {

@@ -2,6 +2,7 @@
 // and a grayscale PNG writer (node:zlib), for CreateVirtualMFADevice's QRCodePNG: the otpauth:// URI an
 // authenticator app scans. No dependency; decoded independently by test/helpers/qr-decode.ts.
 import { deflateSync } from 'node:zlib';
+import { crc32 } from '../util/crc32.js';
 
 /** Per version (index 1..10), level M: [total codewords, EC codewords per block, [blocks, data codewords per block]...]. */
 const BLOCKS_M: ReadonlyArray<readonly [number, number, ReadonlyArray<readonly [number, number]>]> = [
@@ -260,22 +261,6 @@ export function encodeQr(bytes: Uint8Array): boolean[][] {
 }
 
 // ---- PNG (8-bit grayscale, no interlace)
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function chunk(type: string, data: Buffer): Buffer {
   const len = Buffer.alloc(4);

@@ -1,7 +1,7 @@
 // SelectObject response frames (docs/select.md): Version(1 byte) | Frame-Type(3) | Payload Length(4) |
 // Header Checksum(4) | Payload | Payload Checksum(4), integers big-endian, checksums CRC32, version 1.
 // Every payload starts with the 8-byte offset in the object scanned so far.
-import zlib from 'node:zlib';
+import { crc32 } from '../util/crc32.js';
 
 export const FRAME_DATA = 8388609;
 export const FRAME_CONTINUOUS = 8388612;
@@ -11,25 +11,6 @@ export const FRAME_META_END_JSON = 8388615;
 
 const VERSION = 1;
 
-let table: Uint32Array | null = null;
-function crc32Js(data: Buffer): number {
-  if (table === null) {
-    table = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i++) crc = table[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-/** CRC32 (zlib's on Node versions that have it). */
-const crc32: (data: Buffer) => number = typeof (zlib as { crc32?: unknown }).crc32 === 'function'
-  ? (data) => (zlib as unknown as { crc32(d: Buffer): number }).crc32(data) >>> 0
-  : crc32Js;
 
 /**
  * One frame. The payload checksum is the CRC32 of the payload when `crc` is set (EnablePayloadCrc), 0

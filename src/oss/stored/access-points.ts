@@ -6,7 +6,7 @@ import { header } from '../headers.js';
 import { checkMd5, empty, limitParam, readSmallBody } from '../handlers/common.js';
 import { parsePolicy } from '../../policy/index.js';
 import { policyAllowsPublicAccess } from '../../domain/public-access.js';
-import { AP_CONFIG } from '../../domain/access-point.js';
+import { AP_CONFIG, entryBlocksPublicAccess } from '../../domain/access-point.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
@@ -139,15 +139,13 @@ async function changeAccessPoint(req: OssRequest, name: string, change: (ap: Doc
   }, removing);
 }
 
-const blocksPublic = (ap: Doc): boolean => textOf(child(ap, 'PublicAccessBlockConfiguration') ?? {}, 'BlockPublicAccess') === 'true';
-
 /** Sets (a checked policy document) or removes the policy of an access point of this bucket. */
 async function setAccessPointPolicy(req: OssRequest, name: string, policy: string | null): Promise<void> {
   await changeAccessPoint(req, name, (ap) => {
     const { Policy: _old, ...rest } = ap;
     void _old;
     // As for bucket policies: a public policy is refused while the access point blocks public access.
-    if (policy !== null && blocksPublic(ap) && policyAllowsPublicAccess(policy)) throw new AppError('AccessDenied', 'Put public access point policy is not allowed.');
+    if (policy !== null && entryBlocksPublicAccess(ap) && policyAllowsPublicAccess(policy)) throw new AppError('AccessDenied', 'Put public access point policy is not allowed.');
     return policy === null ? rest : { ...rest, Policy: policy };
   }, policy === null);
 }
@@ -193,7 +191,7 @@ export const putAccessPointPublicAccessBlock: Handler = async (req) => {
 
 export const getAccessPointPublicAccessBlock: Handler = async (req) => {
   const ap = await findAccessPoint(req, queryNameOf(req));
-  return respond('GetAccessPointPublicAccessBlock', { BlockPublicAccess: blocksPublic(ap) ? 'true' : 'false' });
+  return respond('GetAccessPointPublicAccessBlock', { BlockPublicAccess: entryBlocksPublicAccess(ap) ? 'true' : 'false' });
 };
 
 export const deleteAccessPointPublicAccessBlock: Handler = async (req) => {

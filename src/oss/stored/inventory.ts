@@ -1,5 +1,5 @@
 import { AppError, invalidArgument } from '../../errors.js';
-import { destinationBucketName } from '../../domain/inventory-worker.js';
+import { destinationBucketName, inventoryBase } from '../../domain/inventory-worker.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty } from '../handlers/common.js';
@@ -39,10 +39,10 @@ export const putBucketInventory: Handler = async (req) => {
   // be allowed to write them, so no one gets writes into a bucket of the account they could not make themselves.
   const dest = child(child(doc, 'Destination')!, 'OSSBucketDestination')!;
   const destBucket = destinationBucketName(textOf(dest, 'Bucket') ?? '');
-  const destPrefix = (textOf(dest, 'Prefix') ?? '').replace(/\/+$/, '');
+  const destPrefix = textOf(dest, 'Prefix') ?? '';
   // The files list the source bucket, so the caller must also be allowed to list it (all versions: ListObjectVersions).
   await req.authorize([
-    { action: 'oss:PutObject', bucket: destBucket, key: `${destPrefix === '' ? '' : `${destPrefix}/`}${bucketOf(req)}/${id}/`, acl: 'write' },
+    { action: 'oss:PutObject', bucket: destBucket, key: `${inventoryBase(destPrefix, bucketOf(req), id)}/`, acl: 'write' },
     { action: 'oss:ListObjects', bucket: bucketOf(req), key: null, acl: 'read' },
     ...(versions === 'All' ? [{ action: 'oss:ListObjectVersions', bucket: bucketOf(req), key: null, acl: 'read' } as const] : []),
   ]);
