@@ -112,6 +112,31 @@ describe('OIDC federation', () => {
     await client.request('DeleteOIDCProvider', { OIDCProviderName: 'open-1' }, { method: 'POST' });
   });
 
+  it('every OIDC provider action is refused by an explicit Deny on it, with ram:* allowed', async () => {
+    await ims(srv, 'CreateOIDCProvider', { OIDCProviderName: 'deny-each', IssuerUrl: 'https://deny-each.example', Fingerprints: 'CD'.repeat(20) });
+    const name = { OIDCProviderName: 'deny-each' };
+    const cases: Array<[string, Record<string, string>]> = [
+      ['GetOIDCProvider', name],
+      ['UpdateOIDCProvider', { ...name, Description: 'x' }],
+      ['AddFingerprintToOIDCProvider', { ...name, Fingerprint: 'EF'.repeat(20) }],
+      ['RemoveFingerprintFromOIDCProvider', { ...name, Fingerprint: 'CD'.repeat(20) }],
+      ['ListOIDCProviders', {}],
+      ['DeleteOIDCProvider', name],
+    ];
+    for (const [action, params] of cases) {
+      const user = await ram.userWith(`deny-${action.toLowerCase()}`, policyDoc(
+        { Effect: 'Allow', Action: 'ram:*', Resource: '*' },
+        { Effect: 'Deny', Action: `ram:${action}`, Resource: '*' },
+      ));
+      const client = imsClient(srv, user.accessKeyId, user.accessKeySecret);
+      await popFails(client.request(action, params, { method: 'POST' }), 'NoPermission', undefined, 403);
+    }
+    // Nothing was changed by the refused calls: the provider and its fingerprint are still there.
+    const got = await ims(srv, 'GetOIDCProvider', name) as { OIDCProvider: { Fingerprints: string } };
+    assert.match(got.OIDCProvider.Fingerprints, /cd/i);
+    await ims(srv, 'DeleteOIDCProvider', name);
+  });
+
   it('a GitHub-Actions-shaped token through @alicloud/credentials (ALIBABA_CLOUD_OIDC_TOKEN_FILE) → session → ali-oss; GetCallerIdentity answers for it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'alunite-oidc-'));
     tmp.push(dir);

@@ -113,6 +113,14 @@ describe('Put/Get/DeleteBucketLogging', () => {
     assert.equal((await putLogging(srv.port, B, status(T, 'p'.repeat(256)))).status, 200, '256 characters are allowed');
   });
 
+  it('RAM: an explicit Deny on GetBucketLogging refuses it', async () => {
+    const u = await new Ram(srv).userWith('log-reader-denied', policyDoc(
+      { Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] },
+      { Effect: 'Deny', Action: 'oss:GetBucketLogging', Resource: `acs:oss:*:*:${B}` },
+    ));
+    await expectOssError(u.oss().getBucketLogging(B), 'AccessDenied', 403);
+  });
+
   it('RAM: an explicit Deny on PutBucketLogging / DeleteBucketLogging refuses them, GetBucketLogging still allowed', async () => {
     await srv.client().putBucketLogging(B, 'ram-');
     const u = await new Ram(srv).userWith('log-admin', policyDoc(

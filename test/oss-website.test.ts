@@ -138,6 +138,14 @@ describe('Put/Get/DeleteBucketWebsite', () => {
     assert.equal((await srv.client().getBucketWebsite(B)).index, 'ram.html', 'nothing changed');
   });
 
+  it('RAM: an explicit Deny on GetBucketWebsite refuses it', async () => {
+    const u = await new Ram(srv).userWith('site-reader-denied', policyDoc(
+      { Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] },
+      { Effect: 'Deny', Action: 'oss:GetBucketWebsite', Resource: `acs:oss:*:*:${B}` },
+    ));
+    await expectOssError(u.oss().getBucketWebsite(B), 'AccessDenied', 403);
+  });
+
   it('a missing bucket is NoSuchBucket', async () => {
     const c = srv.client();
     await expectOssError(c.putBucketWebsite('site-nope', { index: 'a.html' } as never), 'NoSuchBucket', 404);
