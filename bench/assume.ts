@@ -3,7 +3,7 @@
  * policies assumes a role with 5 attached policies, `--concurrency` pop-core callers in parallel), with the
  * server's CPU per call, the client's, and how busy the machine was, so a run on a shared machine can be read.
  *
- *   node dist/bench/assume.js [--calls 2000] [--rounds 3] [--concurrency 8] [--root DIR] [--meta postgres://…] [--cpu-prof DIR]
+ *   node dist/bench/assume.js [--lean] [--calls 2000] [--rounds 3] [--concurrency 8] [--root DIR] [--meta postgres://…] [--cpu-prof DIR]
  *
  * --root runs another checkout's build with this client (before/after comparisons).
  */
@@ -12,7 +12,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, hostBusySeconds, mainThreadCpuSeconds, startProcess } from './proc.js';
-import { setUpRamUser, setUpRole } from './ram.js';
+import { leanAssumer, setUpRamUser, setUpRole } from './ram.js';
 
 const HERE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CREDS = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
@@ -28,6 +28,8 @@ const rounds = Number(arg('--rounds', '3'));
 const concurrency = Number(arg('--concurrency', '8'));
 const root = arg('--root', HERE_ROOT);
 const meta = arg('--meta', '');
+/** `--lean`: the calls are sent by bench/rpc-client.ts instead of pop-core. */
+const lean = process.argv.includes('--lean');
 /** `--cpu-prof DIR`: the server runs under node --cpu-prof (a .cpuprofile lands in DIR when it stops). */
 const profDir = arg('--cpu-prof', '');
 
@@ -41,7 +43,9 @@ const server = await startProcess('alunite', [...(profDir ? ['--cpu-prof', `--cp
   '--log-level', 'warn', ...(meta ? ['--meta', meta] : [])], env, root);
 try {
   const user = await setUpRamUser(server.url, CREDS, 'bench-assume');
-  const assume = await setUpRole(server.url, CREDS, user, ACCOUNT_ID);
+  const popAssume = await setUpRole(server.url, CREDS, user, ACCOUNT_ID);
+  const leanCaller = lean ? leanAssumer(server.url, user, ACCOUNT_ID, concurrency) : null;
+  const assume = leanCaller ? leanCaller.assume : popAssume;
   let session = 0;
   const run = async (n: number): Promise<void> => {
     let next = 0;
@@ -75,10 +79,11 @@ try {
   const median = (k: string): number => rows.map((x) => x[k]!).sort((a, b) => a - b)[Math.floor(rows.length / 2)]!;
   const keys = Object.keys(rows[0]!);
   console.log(JSON.stringify({
-    op: `AssumeRole pop-core x${concurrency}`, root, meta: meta ? 'postgres' : 'sqlite', calls, rounds, cpus: availableParallelism(),
+    op: `AssumeRole ${lean ? 'lean caller' : 'pop-core'} x${concurrency}`, root, meta: meta ? 'postgres' : 'sqlite', calls, rounds, cpus: availableParallelism(),
     loadavg: loadavg().map((l) => Number(l.toFixed(2))),
     median: Object.fromEntries(keys.map((k) => [k, median(k)])), rounds_: rows,
   }));
+  leanCaller?.close();
 } finally {
   await server.stop();
   rmSync(dir, { recursive: true, force: true });

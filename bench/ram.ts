@@ -2,6 +2,7 @@
  * RAM benchmark: 4 KiB GET as a RAM user with 10 attached policies of 10 statements each, against the
  * root account's GET in the same run (alternating rounds), plus evaluator decisions/s.
  */
+import { LeanRpc } from './rpc-client.js';
 import RPCClient from '@alicloud/pop-core';
 
 export interface RamUserKeys {
@@ -51,5 +52,20 @@ export async function setUpRole(url: string, root: RamUserKeys, user: RamUserKey
       Credentials: { AccessKeyId: string; AccessKeySecret: string; SecurityToken: string };
     };
     return { accessKeyId: res.Credentials.AccessKeyId, accessKeySecret: res.Credentials.AccessKeySecret, securityToken: res.Credentials.SecurityToken };
+  };
+}
+
+/**
+ * The same AssumeRole call as setUpRole's, sent by the lean caller (bench/rpc-client.ts) instead of pop-core:
+ * what the server sustains when the caller costs little CPU on the shared cores.
+ */
+export function leanAssumer(url: string, user: RamUserKeys, accountId: string, concurrency: number): { assume: (session: string) => Promise<void>; close: () => void } {
+  const rpc = new LeanRpc(url, user, '2015-04-01', concurrency);
+  return {
+    assume: async (session) => {
+      const res = (await rpc.call('AssumeRole', { RoleArn: `acs:ram::${accountId}:role/bench-role`, RoleSessionName: session, DurationSeconds: '3600' })) as { Credentials?: { AccessKeyId?: string } };
+      if (!res.Credentials?.AccessKeyId?.startsWith('STS.')) throw new Error(`AssumeRole answered without credentials: ${JSON.stringify(res).slice(0, 200)}`);
+    },
+    close: () => rpc.close(),
   };
 }
