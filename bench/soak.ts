@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     await target.send({ method: 'GET', bucket: BUCKET, key: 'warm' });
     await new Promise((r) => setTimeout(r, 500));
     process.stdout.write(`alunite soak: ${objects} × ${size / MiB} MiB (${(objects * size) / 1024 / MiB} GiB) each way, ${concurrency} in parallel, data in ${scratch}\n`);
+    const before = vmBytes(server.pid, 'VmRSS');
+    let peak = before;
     for (const op of ['PUT', 'GET'] as const) {
       const sampler = new RssSampler(server.pid, 100);
       const cpu0 = cpuSeconds(server.pid);
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const cpu = cpuSeconds(server.pid) - cpu0;
       const rss = sampler.stop();
+      peak = Math.max(peak, rss.max);
       const mib = (objects * size) / MiB;
       process.stdout.write(
         `  ${op}: ${(mib / seconds).toFixed(0)} MiB/s, ${((cpu * 1000) / mib).toFixed(2)} ms server CPU/MiB, ` +
@@ -81,7 +84,10 @@ async function main(): Promise<void> {
           `${rss.samples} samples, ${failures} failures\n`,
       );
     }
-    process.stdout.write(`  VmHWM at the end: ${(vmBytes(server.pid, 'VmHWM') / MiB).toFixed(0)} MiB\n`);
+    process.stdout.write(
+      `  whole soak: VmRSS ${(before / MiB).toFixed(0)} MiB before the first PUT → max ${(peak / MiB).toFixed(0)} MiB (+${((peak - before) / MiB).toFixed(1)} MiB; target ≤ +64); ` +
+        `VmHWM at the end: ${(vmBytes(server.pid, 'VmHWM') / MiB).toFixed(0)} MiB\n`,
+    );
   } finally {
     target.close();
     await server.stop();

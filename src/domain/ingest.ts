@@ -168,7 +168,7 @@ function refuseOversize(body: Readable, exp: BodyExpectations): void {
 const OFF_THREAD_MIN = 256 * 1024;
 
 /**
- * The body as 1 MiB blocks of shared memory, each handed to the job's worker (which hashes it, and writes
+ * The body as blocks (BLOCK_SIZE) of shared memory, each handed to the job's worker (which hashes it, and writes
  * it when the job has an fd) and then yielded. A yielded block is valid until the consumer pulls the next
  * one (then its slot is reused). The caller finishes or abandons the job.
  */

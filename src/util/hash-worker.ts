@@ -118,7 +118,7 @@ port.on('message', (m: HasherRequest) => {
           if (seal === null) {
             write(m.job, job, () => writeAll(fd, view));
           } else {
-            // Blocks are whole chunks (1 MiB = 16 × 64 KiB) but the last: chunk numbers continue across blocks.
+            // Blocks are whole chunks (512 KiB = 8 × 64 KiB) but the last: chunk numbers continue across blocks.
             write(m.job, job, () => writevAll(fd, seal.cipher.sealRun(seal.header, seal.next, view)));
             seal.next += Math.ceil(view.length / CHUNK_SIZE);
           }
