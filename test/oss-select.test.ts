@@ -301,6 +301,22 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.match(r.end!.error, /^InvalidSqlExpression\.A value cannot be cast to INT\. \(record 1\)$/);
   });
 
+  test('one rule for every FileHeaderInfo: data errors (the header line included) in the end frame, SQL errors as HTTP errors', async () => {
+    // The first line itself is bad data: a record of more than 10,000 fields, then a valid line.
+    await client.put('wide-first.csv', Buffer.from(`${','.repeat(10_001)}\nx,1\n`));
+    for (const header of ['None', 'Ignore', 'Use']) {
+      for (const [key, opts] of [['people.csv', { header, gzip: true }], ['wide-first.csv', { header }]] as const) {
+        const r = await select(key, csvRequest('select _1 from ossobject', opts));
+        assert.equal(r.status, 206, `${header} ${key}`);
+        assert.equal(r.end?.status, 400, `${header} ${key}`);
+        assert.match(r.end!.error, key === 'people.csv' ? /^InvalidCompressionFormat\./ : /^InvalidCsvLine\..*\(record 1\)$/, `${header} ${key}`);
+      }
+      // The SQL side: a column the query cannot have is an HTTP 400 before any frame, in every mode.
+      await expectOssError(post('people.csv', 'csv/select', csvRequest('select _0 from ossobject', { header })), 'InvalidSqlExpression', 400);
+    }
+    await expectOssError(post('people.csv', 'csv/select', csvRequest(`select _1 from ossobject where _1 like '${'a'.repeat(300)}'`, { header: 'Use' })), 'InvalidSqlExpression', 400);
+  });
+
   test('encrypted objects are read through the normal read path', async () => {
     await client.put('secret.csv', Buffer.from(PEOPLE), { headers: { 'x-oss-server-side-encryption': 'AES256' } });
     const r = await select('secret.csv', csvRequest('select name from ossobject where city = \'Beijing\'', { header: 'Use' }));

@@ -168,7 +168,9 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
     await run.next(); // ready: the header read and the names resolved, or an error answered as such
   } catch (err) {
     source.destroy();
-    if (err instanceof EvalError) throw new AppError(err.code === 'InvalidSqlExpression' ? 'InvalidSqlExpression' : 'InvalidArgument', err.message);
+    // Before the first frame only the SQL can be at fault (a constant LIKE pattern too long, ...): the
+    // object's bytes, header line included, report in the end frame (docs/select.md "Errors").
+    if (err instanceof EvalError) throw new AppError('InvalidSqlExpression', err.message);
     throw err;
   }
   const frames = async function* (): AsyncGenerator<Buffer> {
