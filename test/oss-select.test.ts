@@ -317,6 +317,19 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     await expectOssError(post('people.csv', 'csv/select', csvRequest(`select _1 from ossobject where _1 like '${'a'.repeat(300)}'`, { header: 'Use' })), 'InvalidSqlExpression', 400);
   });
 
+  test('request XML as oss2 writes it: booleans in any case, empty booleans take the default, empty sections', async () => {
+    const xml = csvRequest('select name from ossobject where age < 30', { header: 'Use' })
+      .replace('<OutputRawData>false</OutputRawData>', '<OutputRawData>True</OutputRawData>')
+      .replace('<KeepAllColumns>false</KeepAllColumns>', '<KeepAllColumns></KeepAllColumns>')
+      .replace(/<Options>.*<\/Options>/, '<Options>\n </Options>');
+    const raw = await post('people.csv', 'csv/select', xml);
+    assert.equal(raw.headers['x-oss-select-output-raw'], 'true');
+    assert.equal((raw.data as Buffer).toString(), 'Bob\n');
+    await expectOssError(post('people.csv', 'csv/select', xml.replace('<OutputRawData>True', '<OutputRawData>yes')), 'InvalidArgument', 400);
+    await expectOssError(post('people.csv', 'csv/select', xml.replace(/<Options>[^]*<\/Options>/, '<Options>x</Options>')), 'MalformedXML', 400);
+    await expectOssError(post('people.csv', 'csv/meta', '<SelectRequest/>', client, [200]), 'MalformedXML', 400);
+  });
+
   test('encrypted objects are read through the normal read path', async () => {
     await client.put('secret.csv', Buffer.from(PEOPLE), { headers: { 'x-oss-server-side-encryption': 'AES256' } });
     const r = await select('secret.csv', csvRequest('select name from ossobject where city = \'Beijing\'', { header: 'Use' }));
