@@ -354,6 +354,25 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     await expectOssError(post('people.csv', 'csv/meta', '', rc, [200]), 'AccessDenied', 403);
   });
 
+  test('a symlink whose target is explicitly denied: SelectObject and GetObject both refuse the target content', async () => {
+    await client.put('deny-target.csv', Buffer.from(PEOPLE));
+    await client.putSymlink('deny-link.csv', 'deny-target.csv');
+    const ram = new Ram(srv);
+    const user = await ram.userWith('select-symlink-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Resource: [`acs:oss:*:*:${BUCKET}/*`] },
+      { Effect: 'Deny', Action: ['oss:GetObject'], Resource: [`acs:oss:*:*:${BUCKET}/deny-target.csv`] },
+    ));
+    const c = user.oss(BUCKET);
+    await expectOssError(c.get('deny-link.csv'), 'AccessDenied', 403);
+    await expectOssError(post('deny-link.csv', 'csv/select', csvRequest('select * from ossobject'), c), 'AccessDenied', 403);
+    await expectOssError(post('deny-link.csv', 'csv/meta', '', c, [200]), 'AccessDenied', 403);
+    // Not the symlink itself: an allowed target selects through the same link.
+    await client.put('allow-target.csv', Buffer.from('a,1\n'));
+    await client.putSymlink('allow-link.csv', 'allow-target.csv');
+    const ok = parseFrames((await post('allow-link.csv', 'csv/select', csvRequest('select _1 from ossobject'), c)).data as Buffer, false);
+    assert.equal(ok.data.toString(), 'a\n');
+  });
+
   test('delimiters, comments, quoted record delimiters; symlinks and JSON line ranges', async () => {
     const text = 'a|1\r\n#skip|me\r\n"b\r\nc"|2\r\nd|3\r\n';
     await client.put('pipes.csv', Buffer.from(text));
