@@ -5,11 +5,11 @@
 // replayed within its 15-minute window, from any process sharing the store.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { authenticate, MAX_SKEW_MS, type Authenticated } from '../auth/authenticate.js';
+import { MAX_SKEW_MS, type Authenticated } from '../auth/authenticate.js';
+import { authenticateInternal } from '../auth/internal-request.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import { readBoundedBody } from '../http/read-body.js';
-import { parseQuery, resolveAddress } from '../oss/address.js';
 import type { OssResponse } from '../oss/context.js';
 import type { Clock } from '../util/time.js';
 import { AccountError, type AccountInfo, type AccountRegistry, type NewAccount } from './registry.js';
@@ -81,13 +81,7 @@ async function claimOnce(auth: Authenticated, signature: string, deps: AccountsA
 
 export async function handleAccountsApi(req: IncomingMessage, path: string, deps: AccountsApiDeps): Promise<OssResponse> {
   const method = req.method ?? 'GET';
-  const rawUrl = req.url ?? '/';
-  const q = rawUrl.indexOf('?');
-  const address = resolveAddress(req.headers.host, q < 0 ? rawUrl : rawUrl.slice(0, q), { hostnames: deps.hostnames });
-  const auth = await authenticate(
-    { method, bucket: address.bucket, key: address.key, query: parseQuery(q < 0 ? '' : rawUrl.slice(q + 1)), headers: req.headers },
-    { credentials: deps.credentials, region: deps.region, now: deps.clock() },
-  );
+  const auth = await authenticateInternal(req, deps);
   if (auth.principal.type !== 'root' || auth.principal.accountId !== deps.accounts.defaultAccountId) {
     throw new AppError('AccessDenied', 'Only the server\'s own account root AccessKey can manage accounts.');
   }
