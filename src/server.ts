@@ -212,6 +212,8 @@ export interface RunningServer {
   /** The inventory worker (docs/inventory.md), unless disabled. */
   inventory?: InventoryWorker;
   close(): Promise<void>;
+  // Bucket logging: write every access-log batch now, requests still being looked up included (tests wait on it).
+  flushAccessLogs(): Promise<void>;
 }
 
 /** Opens the stores, collects crash leftovers, and starts listening. */
@@ -542,5 +544,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await blobs.close();
       await audit?.close();
     },
+    // Bucket logging: the writer's own flush.
+    flushAccessLogs: () => accessLog.flush(),
   };
 }

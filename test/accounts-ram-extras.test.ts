@@ -4,7 +4,6 @@
 // (@alicloud/sts20150401) and AssumeRoleWithSAML into B's roles through B's providers; a SAML assertion used
 // twice; RAM limits counted per account.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
@@ -12,6 +11,7 @@ import { policyDoc, popFails, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID as A, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { anonymousSts, expectStsError, federatedTrust, signingKey, TestIssuer, TLS_CERT, TLS_FINGERPRINT, type SigningKey } from './helpers/federation.js';
 import { b64, encodedMetadata, signedAssertionResponse } from './helpers/saml.js';
+import { totp } from './helpers/totp.js';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any -- CommonJS SDKs without usable ESM types */
@@ -32,19 +32,6 @@ class RamOfB extends Ram {
   }
 }
 
-/** RFC 6238 code computed independently of the server (base32 decode + HMAC-SHA1). */
-function totp(seedBase32: string, step: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const ch of seedBase32) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
-  const bytes: number[] = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
-  const o = mac[19]! & 15;
-  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 
 const names = (list: Body[], key: string): string[] => list.map((x) => x[key] as string);
 

@@ -3,27 +3,17 @@
 // providers page as that user (providers allowed, accounts not) and as the operator. Fails on any CSP
 // violation or page error.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshotPath } from './helpers/browser.js';
 import { ims } from './helpers/federation.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { totp } from './helpers/totp.js';
 
 const PASSWORD = 'Browser-Pass-1';
 const NEW_PASSWORD = 'Browser-Pass-2';
 
-function totp(seed: string, step: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of seed) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const key = Buffer.from(Array.from({ length: Math.floor(bits.length / 8) }, (_, i) => parseInt(bits.slice(i * 8, i * 8 + 8), 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  return String((mac.readUInt32BE(mac[19]! & 15) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 const stepNow = () => Math.floor(Date.now() / 30_000);
 
 describe('console sign-in form in Chromium', { timeout: 180_000 }, () => {

@@ -4,7 +4,6 @@
 // groups' policies, explicit Deny included). Uniform failures, lockout after MaxLoginAttemps, one-time MFA
 // codes, the reset flow, expiry, same-origin checks and the audit log.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import RPCClient from '@alicloud/pop-core';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, Ram, type PopError } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+import { totpAt as totp } from './helpers/totp.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
 
@@ -22,22 +22,6 @@ const HOUR = 3600_000;
 
 interface Creds { AccessKeyId: string; AccessKeySecret: string; SecurityToken: string; Expiration: string }
 
-// RFC 6238 written here again, independently of src/ram/totp.ts.
-function b32(text: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of text.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const bytes: number[] = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-function totp(seed: string, ms: number, stepOffset = 0): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(ms / 30_000) + stepOffset));
-  const mac = createHmac('sha1', b32(seed)).update(counter).digest();
-  const o = mac[19]! & 15;
-  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 
 describe('console sign-in of RAM users', { timeout: 300_000 }, () => {
   let srv: TestServer;

@@ -281,3 +281,42 @@ describe('inventory files on the worker\'s own schedule', () => {
     }
   });
 });
+
+describe('inventory EncryptionStatus', () => {
+  test('read from the listing rows: current objects and every version, encrypted and plain', async () => {
+    const srv = await startTestServer({ inventory: { intervalMs: 0, dayMs: DAY } });
+    try {
+      const client = srv.client();
+      await client.putBucket('enc-src');
+      await client.putBucket('enc-dest');
+      await (client as unknown as { putBucketVersioning(b: string, s: string): Promise<unknown> }).putBucketVersioning('enc-src', 'Enabled');
+      client.useBucket('enc-src');
+      const sse = { headers: { 'x-oss-server-side-encryption': 'AES256' } };
+      // a.txt: encrypted, then overwritten plain; b.txt: plain, then overwritten encrypted; c.txt: plain only.
+      await client.put('a.txt', Buffer.from('a1'), sse);
+      await client.put('a.txt', Buffer.from('a2'));
+      await client.put('b.txt', Buffer.from('b1'));
+      await client.put('b.txt', Buffer.from('b2'), sse);
+      await client.put('c.txt', Buffer.from('c1'));
+      assert.equal((await putInventory(srv, 'enc-src', inventoryXml({ id: 'cur', dest: 'enc-dest', fields: ['Size', 'EncryptionStatus'] }))).status, 200);
+      assert.equal((await putInventory(srv, 'enc-src', inventoryXml({ id: 'all', dest: 'enc-dest', versions: 'All', fields: ['EncryptionStatus'] }))).status, 200);
+      const results = new Map((await srv.inventory!.runOnce()).map((r) => [r.id, r]));
+      client.useBucket('enc-dest');
+      const rows = async (id: string): Promise<string[][]> => {
+        const m = JSON.parse(((await client.get(results.get(id)!.manifest!)).content as Buffer).toString('utf8')) as Manifest;
+        const out: string[][] = [];
+        for (const f of m.files) out.push(...rowsOf((await client.get(f.key)).content as Buffer));
+        return out;
+      };
+      assert.deepEqual((await rows('cur')).map((r) => [r[1], r[2], r[3]]), [['a.txt', '2', 'false'], ['b.txt', '2', 'true'], ['c.txt', '2', 'false']]);
+      // Key, then newest first: VersionId, IsLatest, IsDeleteMarker, EncryptionStatus.
+      assert.deepEqual((await rows('all')).map((r) => [r[1], r[3], r[5]]), [
+        ['a.txt', 'true', 'false'], ['a.txt', 'false', 'true'],
+        ['b.txt', 'true', 'true'], ['b.txt', 'false', 'false'],
+        ['c.txt', 'true', 'false'],
+      ]);
+    } finally {
+      await srv.stop();
+    }
+  });
+});

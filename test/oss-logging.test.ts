@@ -161,6 +161,7 @@ describe('access log objects', () => {
   async function logLines(prefix: string, enough: (lines: string[][]) => boolean): Promise<{ names: string[]; lines: string[][] }> {
     const deadline = Date.now() + 60_000;
     for (;;) {
+      await srv.flushAccessLogs();
       const listed = await c.listV2({ prefix, 'max-keys': '1000' } as never, {}) as unknown as { objects?: Array<{ name: string }> };
       const names = (listed.objects ?? []).map((o) => o.name);
       const lines: string[][] = [];
@@ -266,8 +267,12 @@ describe('access log objects', () => {
     await srv.client().deleteBucketLogging(LOGS);
     const r = await send(srv.port, { method: 'GET', bucket: SRC, key: 'after-delete' });
     const id = r.headers['x-oss-request-id'] as string;
-    await new Promise((res) => setTimeout(res, 1000)); // several flush intervals
-    const { lines } = await logLines('access/', () => true);
+    // No fixed wait: a marker request, made after it on a bucket still logging into the same place, is awaited
+    // (the writer flushed on demand); its line written, the earlier request's line would be too.
+    await srv.client().putBucket('log-marker');
+    assert.equal((await putLogging(srv.port, 'log-marker', status(LOGS, 'access/'))).status, 200);
+    const marker = (await send(srv.port, { method: 'GET', bucket: 'log-marker', key: 'marker' })).headers['x-oss-request-id'] as string;
+    const { lines } = await logLines('access/', (ls) => ls.some((l) => l[F.requestId] === marker));
     assert.ok(!lines.some((l) => l[F.requestId] === id), 'the request after DeleteBucketLogging is not logged');
   });
 });
@@ -354,7 +359,16 @@ describe('access logs never follow a target name into another account', () => {
     await a.deleteBucket('xa-logs');
     await b.putBucket('xa-logs');
     await srv.client({ bucket: 'xa-src' }).put('private/payroll.xlsx', Buffer.from('x'));
-    await new Promise((r) => setTimeout(r, 1500));
+    // No fixed wait: the writer flushes on demand (a PutObject is recorded before its answer leaves), and a
+    // marker logged by another of A's buckets into one of A's shows lines still flow.
+    await a.putBucket('xa-marker-src');
+    await a.putBucket('xa-marker-logs');
+    await bucketXml(srv.client({ bucket: 'xa-marker-src' }), 'PUT', 'xa-marker-src', 'logging',
+      '<BucketLoggingStatus><LoggingEnabled><TargetBucket>xa-marker-logs</TargetBucket><TargetPrefix>m-</TargetPrefix></LoggingEnabled></BucketLoggingStatus>');
+    await srv.client({ bucket: 'xa-marker-src' }).put('marker', Buffer.from('m'));
+    await srv.flushAccessLogs();
+    const marker = (await srv.client({ bucket: 'xa-marker-logs' }).list({ 'max-keys': 100 }, {})).objects ?? [];
+    assert.ok(marker.length > 0, 'the marker bucket\'s lines were written');
     const got = await srv.client({ accessKeyId: B_AK, accessKeySecret: B_SECRET, bucket: 'xa-logs' }).list({ 'max-keys': 100 }, {});
     assert.deepEqual(got.objects ?? [], [], 'B received A\'s log lines');
   });

@@ -301,6 +301,35 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.match(r.end!.error, /^InvalidSqlExpression\.A value cannot be cast to INT\. \(record 1\)$/);
   });
 
+  test('one rule for every FileHeaderInfo: data errors (the header line included) in the end frame, SQL errors as HTTP errors', async () => {
+    // The first line itself is bad data: a record of more than 10,000 fields, then a valid line.
+    await client.put('wide-first.csv', Buffer.from(`${','.repeat(10_001)}\nx,1\n`));
+    for (const header of ['None', 'Ignore', 'Use']) {
+      for (const [key, opts] of [['people.csv', { header, gzip: true }], ['wide-first.csv', { header }]] as const) {
+        const r = await select(key, csvRequest('select _1 from ossobject', opts));
+        assert.equal(r.status, 206, `${header} ${key}`);
+        assert.equal(r.end?.status, 400, `${header} ${key}`);
+        assert.match(r.end!.error, key === 'people.csv' ? /^InvalidCompressionFormat\./ : /^InvalidCsvLine\..*\(record 1\)$/, `${header} ${key}`);
+      }
+      // The SQL side: a column the query cannot have is an HTTP 400 before any frame, in every mode.
+      await expectOssError(post('people.csv', 'csv/select', csvRequest('select _0 from ossobject', { header })), 'InvalidSqlExpression', 400);
+    }
+    await expectOssError(post('people.csv', 'csv/select', csvRequest(`select _1 from ossobject where _1 like '${'a'.repeat(300)}'`, { header: 'Use' })), 'InvalidSqlExpression', 400);
+  });
+
+  test('request XML as oss2 writes it: booleans in any case, empty booleans take the default, empty sections', async () => {
+    const xml = csvRequest('select name from ossobject where age < 30', { header: 'Use' })
+      .replace('<OutputRawData>false</OutputRawData>', '<OutputRawData>True</OutputRawData>')
+      .replace('<KeepAllColumns>false</KeepAllColumns>', '<KeepAllColumns></KeepAllColumns>')
+      .replace(/<Options>.*<\/Options>/, '<Options>\n </Options>');
+    const raw = await post('people.csv', 'csv/select', xml);
+    assert.equal(raw.headers['x-oss-select-output-raw'], 'true');
+    assert.equal((raw.data as Buffer).toString(), 'Bob\n');
+    await expectOssError(post('people.csv', 'csv/select', xml.replace('<OutputRawData>True', '<OutputRawData>yes')), 'InvalidArgument', 400);
+    await expectOssError(post('people.csv', 'csv/select', xml.replace(/<Options>[^]*<\/Options>/, '<Options>x</Options>')), 'MalformedXML', 400);
+    await expectOssError(post('people.csv', 'csv/meta', '<SelectRequest/>', client, [200]), 'MalformedXML', 400);
+  });
+
   test('encrypted objects are read through the normal read path', async () => {
     await client.put('secret.csv', Buffer.from(PEOPLE), { headers: { 'x-oss-server-side-encryption': 'AES256' } });
     const r = await select('secret.csv', csvRequest('select name from ossobject where city = \'Beijing\'', { header: 'Use' }));
@@ -323,6 +352,25 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     const rc = readOnly.oss(BUCKET);
     await post('people.csv', 'csv/select', csvRequest('select * from ossobject limit 1'), rc);
     await expectOssError(post('people.csv', 'csv/meta', '', rc, [200]), 'AccessDenied', 403);
+  });
+
+  test('a symlink whose target is explicitly denied: SelectObject and GetObject both refuse the target content', async () => {
+    await client.put('deny-target.csv', Buffer.from(PEOPLE));
+    await client.putSymlink('deny-link.csv', 'deny-target.csv');
+    const ram = new Ram(srv);
+    const user = await ram.userWith('select-symlink-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Resource: [`acs:oss:*:*:${BUCKET}/*`] },
+      { Effect: 'Deny', Action: ['oss:GetObject'], Resource: [`acs:oss:*:*:${BUCKET}/deny-target.csv`] },
+    ));
+    const c = user.oss(BUCKET);
+    await expectOssError(c.get('deny-link.csv'), 'AccessDenied', 403);
+    await expectOssError(post('deny-link.csv', 'csv/select', csvRequest('select * from ossobject'), c), 'AccessDenied', 403);
+    await expectOssError(post('deny-link.csv', 'csv/meta', '', c, [200]), 'AccessDenied', 403);
+    // Not the symlink itself: an allowed target selects through the same link.
+    await client.put('allow-target.csv', Buffer.from('a,1\n'));
+    await client.putSymlink('allow-link.csv', 'allow-target.csv');
+    const ok = parseFrames((await post('allow-link.csv', 'csv/select', csvRequest('select _1 from ossobject'), c)).data as Buffer, false);
+    assert.equal(ok.data.toString(), 'a\n');
   });
 
   test('delimiters, comments, quoted record delimiters; symlinks and JSON line ranges', async () => {

@@ -3,26 +3,13 @@
 // security preference (enforced), AccessKey last use, UpdatePolicyDescription, and the diagnostic message
 // of a denial (OSS via ali-oss, RAM via pop-core) decoded with DecodeDiagnosticMessage.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 import { policyDoc, popFails, Ram } from './helpers/ram.js';
+import { totp } from './helpers/totp.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
 
-/** RFC 6238 code computed independently of the server's code (base32 decode + HMAC-SHA1). */
-function totp(seedBase32: string, step: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const ch of seedBase32) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
-  const bytes: number[] = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
-  const o = mac[19]! & 15;
-  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 const nowStep = (): number => Math.floor(Date.now() / 30_000);
 
 /** pop-core answers objects without a prototype: compare their JSON. */

@@ -2,7 +2,7 @@
 // characters, whitespace before the declaration) is read as they meant it; DTDs and unknown entities are not.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseXml } from '../src/oss/xml-reader.js';
+import { childBool, childElement, parseXml } from '../src/oss/xml-reader.js';
 import { escapeXml, parseXmlBody } from '../src/oss/xml.js';
 import { AppError } from '../src/errors.js';
 
@@ -52,5 +52,28 @@ describe('XML reader', () => {
     const escaped = escapeXml(key);
     assert.equal(escaped, 'a&#13;b\fc\vd\x01e\tf\ng&amp;&lt;&gt;');
     assert.deepEqual({ ...(parseXmlBody(`<Delete><Object><Key>${escaped}</Key></Object></Delete>`, 'Delete').Object as object) }, { Key: key });
+  });
+
+  it('a request that takes several roots (the select meta request) accepts each and refuses others', () => {
+    const roots = ['CsvMetaRequest', 'JsonMetaRequest'];
+    assert.deepEqual({ ...parseXmlBody('<JsonMetaRequest><OverwriteIfExists>true</OverwriteIfExists></JsonMetaRequest>', roots) }, { OverwriteIfExists: 'true' });
+    assert.deepEqual({ ...parseXmlBody('<CsvMetaRequest/>', roots) }, {});
+    assert.throws(() => parseXmlBody('<SelectRequest/>', roots), (e: unknown) => e instanceof AppError && e.code === 'MalformedXML' && e.detail.ErrorDetail === 'the root node is not named CsvMetaRequest or JsonMetaRequest.');
+  });
+
+  it('childBool loose takes any case and reads an empty element as absent; strict does not', () => {
+    const doc = parseXmlBody('<R><A>True</A><B> FALSE </B><C></C><D>yes</D></R>', 'R');
+    assert.equal(childBool(doc, 'A', 'InvalidArgument', undefined, true), true);
+    assert.equal(childBool(doc, 'B', 'InvalidArgument', undefined, true), false);
+    assert.equal(childBool(doc, 'C', 'InvalidArgument', undefined, true), undefined);
+    assert.throws(() => childBool(doc, 'D', 'InvalidArgument', undefined, true), (e: unknown) => e instanceof AppError && e.code === 'InvalidArgument');
+    assert.throws(() => childBool(doc, 'A', 'InvalidArgument'), (e: unknown) => e instanceof AppError && e.code === 'InvalidArgument');
+    assert.throws(() => childBool(doc, 'C', 'MalformedXML'), (e: unknown) => e instanceof AppError && e.code === 'MalformedXML');
+  });
+
+  it('an element holding only whitespace is an empty element; text where elements belong is not', () => {
+    const doc = parseXmlBody('<R><CSV>\n  </CSV><JSON>x</JSON></R>', 'R');
+    assert.deepEqual({ ...childElement(doc, 'CSV') }, {});
+    assert.throws(() => childElement(doc, 'JSON'), (e: unknown) => e instanceof AppError && e.code === 'MalformedXML');
   });
 });

@@ -5,10 +5,11 @@
 // replayed within its 15-minute window, from any process sharing the store.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { authenticate, MAX_SKEW_MS, type Authenticated } from '../auth/authenticate.js';
+import { MAX_SKEW_MS, type Authenticated } from '../auth/authenticate.js';
+import { authenticateInternal } from '../auth/internal-request.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AppError } from '../errors.js';
-import { parseQuery, resolveAddress } from '../oss/address.js';
+import { readBoundedBody } from '../http/read-body.js';
 import type { OssResponse } from '../oss/context.js';
 import type { Clock } from '../util/time.js';
 import { AccountError, type AccountInfo, type AccountRegistry, type NewAccount } from './registry.js';
@@ -31,16 +32,7 @@ const info = (a: AccountInfo): Record<string, unknown> => ({
   createDate: a.createDate === null ? null : new Date(a.createDate).toISOString(),
 });
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new AppError('EntityTooLarge', `An account request body is at most ${MAX_BODY} bytes.`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
+const readBody = (req: IncomingMessage): Promise<Buffer> => readBoundedBody(req, MAX_BODY, () => new AppError('EntityTooLarge', `An account request body is at most ${MAX_BODY} bytes.`));
 
 /** The fields of a create request: strings only, nothing else. */
 function newAccountOf(body: Buffer): NewAccount {
@@ -62,19 +54,26 @@ function newAccountOf(body: Buffer): NewAccount {
 }
 
 /**
- * Refuses a signed change (POST, DELETE) seen before. Only header signatures are taken: their request time must lie
- * within 15 minutes of the server's clock, so a claim is kept for twice that and then forgotten (a URL
- * signature may stay valid for days). The claim is the signature itself, so two requests differ when
- * their method, path, time, Content-MD5 or signed x-oss- headers differ.
+ * The accounts API takes a signature in the Authorization header only: a signed URL may stay valid for days, a
+ * header signature's time lies within 15 minutes of the server's clock. Returns the verified signature.
  */
-async function claimOnce(req: IncomingMessage, auth: Authenticated, deps: AccountsApiDeps): Promise<void> {
+function headerSignature(req: IncomingMessage, auth: Authenticated): string {
   const { method, signature } = auth;
   if ((method !== 'v1' && method !== 'v2' && method !== 'v4') || req.headers.authorization === undefined || signature === undefined) {
     throw new AppError('AccessDenied', 'The accounts API takes a signature in the Authorization header only (not a signed URL).');
   }
+  return signature;
+}
+
+/**
+ * Refuses a signed change (POST, DELETE) seen before. A header signature's time lies within 15 minutes of the
+ * server's clock, so a claim is kept for twice that and then forgotten. The claim is the signature itself, so
+ * two requests differ when their method, path, time, Content-MD5 or signed x-oss- headers differ.
+ */
+async function claimOnce(auth: Authenticated, signature: string, deps: AccountsApiDeps): Promise<void> {
   const now = deps.clock();
   // The verified signature, not the raw header: the parsers ignore spacing, unknown fields and the hex's case.
-  const nonce = `accounts-api\n${createHash('sha256').update(`${method}\n${auth.accessKeyId ?? ''}\n${signature}`).digest('hex')}`;
+  const nonce = `accounts-api\n${createHash('sha256').update(`${auth.method}\n${auth.accessKeyId ?? ''}\n${signature}`).digest('hex')}`;
   if (!(await deps.nonces.claimNonce(nonce, now + 2 * MAX_SKEW_MS + 1000, now))) {
     throw new AppError('AccessDenied', 'This signed request was already used: each accounts API request is accepted once. Sign a new one (a later Date, or another signed x-oss- header).');
   }
@@ -82,22 +81,14 @@ async function claimOnce(req: IncomingMessage, auth: Authenticated, deps: Accoun
 
 export async function handleAccountsApi(req: IncomingMessage, path: string, deps: AccountsApiDeps): Promise<OssResponse> {
   const method = req.method ?? 'GET';
-  const rawUrl = req.url ?? '/';
-  const q = rawUrl.indexOf('?');
-  const address = resolveAddress(req.headers.host, q < 0 ? rawUrl : rawUrl.slice(0, q), { hostnames: deps.hostnames });
-  const auth = await authenticate(
-    { method, bucket: address.bucket, key: address.key, query: parseQuery(q < 0 ? '' : rawUrl.slice(q + 1)), headers: req.headers },
-    { credentials: deps.credentials, region: deps.region, now: deps.clock() },
-  );
+  const auth = await authenticateInternal(req, deps);
   if (auth.principal.type !== 'root' || auth.principal.accountId !== deps.accounts.defaultAccountId) {
     throw new AppError('AccessDenied', 'Only the server\'s own account root AccessKey can manage accounts.');
   }
   // Changes are accepted once; a listing changes nothing, so the same signed GET may be repeated (the console
   // refreshes its view, possibly twice in one second, with the same Date).
-  if (method !== 'GET' && method !== 'HEAD') await claimOnce(req, auth, deps);
-  else if (auth.method !== 'v1' && auth.method !== 'v2' && auth.method !== 'v4' || req.headers.authorization === undefined) {
-    throw new AppError('AccessDenied', 'The accounts API takes a signature in the Authorization header only (not a signed URL).');
-  }
+  const signature = headerSignature(req, auth);
+  if (method !== 'GET' && method !== 'HEAD') await claimOnce(auth, signature, deps);
   const id = path.startsWith('/-/accounts/') ? path.slice('/-/accounts/'.length) : null;
   try {
     if (id === null && method === 'GET') return json(200, { accounts: (await deps.accounts.list()).map(info) });

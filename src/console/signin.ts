@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import { RequestRecord } from '../audit/record.js';
 import { isAppError } from '../errors.js';
+import { readBoundedBody } from '../http/read-body.js';
 import { newRequestId } from '../util/ids.js';
 import type { OssResponse } from '../oss/context.js';
 import { parseIp, parseIpPattern } from '../policy/ip.js';
@@ -125,16 +126,18 @@ function sameOrigin(req: IncomingMessage): boolean {
   return origin === `${scheme}://${req.headers.host ?? ''}`;
 }
 
+/** The body as a JSON object; null when it is too large or not one. */
 async function readJson(req: IncomingMessage): Promise<Json | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return null;
-    chunks.push(chunk as Buffer);
+  const tooLarge = new Error('too large');
+  let body: Buffer;
+  try {
+    body = await readBoundedBody(req, MAX_BODY, () => tooLarge);
+  } catch (err) {
+    if (err === tooLarge) return null;
+    throw err;
   }
   try {
-    const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const v: unknown = JSON.parse(body.toString('utf8'));
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : null;
   } catch {
     return null;

@@ -322,7 +322,9 @@ export class InventoryWorker {
 
   /** The CSV lines of the run, one listing page at a time. */
   private async *rows(source: Bucket, plan: InventoryPlan): AsyncGenerator<string> {
-    const line = async (o: ObjectSummary, version?: VersionSummary): Promise<string> => {
+    // The encryption state comes with each row (scanObjects' full records, the version listing's `encrypted`):
+    // no read per listed object.
+    const line = (o: ObjectSummary, encrypted: boolean, version?: VersionSummary): string => {
       const cells = [source.name, encodeURIComponent(o.key)];
       if (plan.allVersions && version !== undefined) cells.push(version.versionId, String(version.isLatest), String(version.deleteMarker));
       for (const f of plan.fields) {
@@ -332,24 +334,20 @@ export class InventoryWorker {
           case 'ETag': cells.push(o.etag); break;
           case 'StorageClass': cells.push(o.storageClass); break;
           case 'IsMultipartUploaded': cells.push(String(o.type === 'Multipart')); break;
-          case 'EncryptionStatus': {
-            const rec = version === undefined || version.isLatest ? await this.ctx.meta.getObject(source.name, o.key) : await this.ctx.meta.getObjectVersion(source.name, o.key, version.versionId);
-            cells.push(String(rec?.attrs?.encryption !== undefined));
-            break;
-          }
+          case 'EncryptionStatus': cells.push(String(encrypted)); break;
           default: cells.push('');
         }
       }
       return `${cells.map(quote).join(',')}\n`;
     };
     if (!plan.allVersions) {
-      let after = '';
+      let after: string | undefined;
       for (;;) {
         if (this.stopped) throw new Error('stopped');
-        const page = await this.objects.list(source.name, { prefix: plan.filter.prefix, delimiter: '', after, maxKeys: PAGE });
-        for (const o of page.objects) if (matches(plan, o)) yield await line(o);
-        if (!page.truncated || page.last === null) return;
-        after = page.last;
+        const page = await this.ctx.meta.scanObjects(source.name, { prefix: plan.filter.prefix, ...(after !== undefined ? { after } : {}), limit: PAGE });
+        for (const o of page) if (matches(plan, o)) yield line(o, o.attrs?.encryption !== undefined);
+        if (page.length < PAGE) return;
+        after = page[page.length - 1]!.key;
       }
     }
     let keyMarker = '';
@@ -357,7 +355,7 @@ export class InventoryWorker {
     for (;;) {
       if (this.stopped) throw new Error('stopped');
       const page = await this.objects.listVersions(source.name, { prefix: plan.filter.prefix, delimiter: '', keyMarker, versionIdMarker, maxKeys: PAGE });
-      for (const v of page.versions) if (v.deleteMarker || matches(plan, v)) yield await line(v, v);
+      for (const v of page.versions) if (v.deleteMarker || matches(plan, v)) yield line(v, v.encrypted === true, v);
       if (!page.truncated || page.next === null) return;
       keyMarker = page.next.key;
       versionIdMarker = page.next.versionId ?? '';

@@ -104,6 +104,8 @@ export interface VersionSummary extends ObjectSummary {
   isLatest: boolean;
   /** When the version stopped being the current one (ms); null while it is the latest. */
   noncurrentSince: number | null;
+  /** Whether it is stored encrypted (attrs.encryption), read by the listing itself (inventory EncryptionStatus). */
+  encrypted?: boolean;
 }
 
 /** A full version record (a delete marker's content fields are empty: size 0, no segments). */

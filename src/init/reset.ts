@@ -3,11 +3,10 @@
 // finish and holds new ones until it is done, so every request runs wholly before or wholly after it. Other
 // processes sharing a PostgreSQL store are ordered by the store's table locks (store reset()).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticate } from '../auth/authenticate.js';
+import { authenticateInternal } from '../auth/internal-request.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { parseQuery, resolveAddress } from '../oss/address.js';
 import type { OssResponse } from '../oss/context.js';
 import type { BlobStore } from '../store/blob/types.js';
 import type { MetadataStore } from '../store/meta/types.js';
@@ -103,13 +102,7 @@ export async function handleReset(req: IncomingMessage, deps: ResetDeps): Promis
   const method = req.method ?? 'GET';
   if (method !== 'POST') throw new AppError('MethodNotAllowed', 'Use POST /-/reset.');
   // Signed like any OSS request over the path /-/reset; only the account's root credentials may reset.
-  const rawUrl = req.url ?? '/';
-  const q = rawUrl.indexOf('?');
-  const address = resolveAddress(req.headers.host, q < 0 ? rawUrl : rawUrl.slice(0, q), { hostnames: deps.hostnames });
-  const auth = await authenticate(
-    { method, bucket: address.bucket, key: address.key, query: parseQuery(q < 0 ? '' : rawUrl.slice(q + 1)), headers: req.headers },
-    { credentials: deps.credentials, region: deps.region, now: deps.clock() },
-  );
+  const auth = await authenticateInternal(req, deps);
   if (auth.principal.type !== 'root' || auth.principal.accountId !== deps.accountId) {
     throw new AppError('AccessDenied', 'Only the account\'s root AccessKey can reset the server.');
   }

@@ -237,11 +237,11 @@ export function childTextOnce(parent: XmlElement, name: string, maxLength = Numb
   return v;
 }
 
-/** A child element that may occur at most once; an empty one (`<Expiration></Expiration>`) is present and empty. */
+/** A child element that may occur at most once; an empty one (`<Expiration></Expiration>`, or only whitespace inside) is present and empty. */
 export function childElement(parent: XmlElement, name: string): XmlElement | undefined {
   const v = singleChild(parent, name);
   if (v === undefined) return undefined;
-  if (v === '') return Object.create(null) as XmlElement;
+  if (typeof v === 'string' && v.trim() === '') return Object.create(null) as XmlElement;
   if (!isXmlElement(v)) throw malformedXml(`${name} must contain elements.`);
   return v;
 }
@@ -258,11 +258,14 @@ export function childElements(parent: XmlElement, name: string, max = Number.POS
   });
 }
 
-/** A boolean child (trimmed `true`/`false`); other text is `invalid` (MalformedXML or InvalidArgument naming it). */
-export function childBool(parent: XmlElement, name: string, invalid: 'MalformedXML' | 'InvalidArgument', maxLength?: number): boolean | undefined {
+/**
+ * A boolean child (trimmed `true`/`false`); other text is `invalid` (MalformedXML or InvalidArgument naming it).
+ * `loose`: any letter case, and an empty element counts as absent (SelectObject: oss2 writes `True`/`False`).
+ */
+export function childBool(parent: XmlElement, name: string, invalid: 'MalformedXML' | 'InvalidArgument', maxLength?: number, loose = false): boolean | undefined {
   const t = childTextOnce(parent, name, maxLength)?.trim();
-  if (t === undefined) return undefined;
-  const b = boolText(t);
+  if (t === undefined || (loose && t === '')) return undefined;
+  const b = boolText(loose ? t.toLowerCase() : t);
   if (b !== undefined) return b;
   throw invalid === 'MalformedXML' ? malformedXml(`${name} must be true or false.`) : invalidArgument(`${name} must be true or false.`, name, t.slice(0, 64));
 }

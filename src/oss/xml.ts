@@ -33,9 +33,9 @@ export function xmlDocument(root: XmlNode): string {
 
 /**
  * Parses a request body (see xml-reader.ts: every character reference is decoded, DTDs are refused);
- * MalformedXML if it is not XML or its root is not `root`.
+ * MalformedXML if it is not XML or its root is not `root` (or one of the names, when a request takes several).
  */
-export function parseXmlBody(text: string, root: string): Record<string, unknown> {
+export function parseXmlBody(text: string, root: string | readonly string[]): Record<string, unknown> {
   let doc: ReturnType<typeof parseXml>;
   try {
     doc = parseXml(text);
@@ -43,13 +43,14 @@ export function parseXmlBody(text: string, root: string): Record<string, unknown
     if (err instanceof XmlSyntaxError) throw new AppError('MalformedXML', undefined, { ErrorDetail: err.message });
     throw err;
   }
-  if (doc.root !== root) {
-    throw new AppError('MalformedXML', undefined, { ErrorDetail: `the root node is not named ${root}.` });
+  const roots: readonly string[] = typeof root === 'string' ? [root] : root;
+  if (!roots.includes(doc.root)) {
+    throw new AppError('MalformedXML', undefined, { ErrorDetail: `the root node is not named ${roots.join(' or ')}.` });
   }
   const body = doc.value;
   if (typeof body === 'string') {
     if (body.trim() === '') return {};
-    throw new AppError('MalformedXML', undefined, { ErrorDetail: `${root} has no child elements.` });
+    throw new AppError('MalformedXML', undefined, { ErrorDetail: `${doc.root} has no child elements.` });
   }
   return body;
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { AppError } from '../errors.js';
+import { readBoundedBody } from '../http/read-body.js';
 import { parseQuery } from '../oss/address.js';
 
 /** A POP RPC request, parsed but not yet authenticated. */
@@ -38,16 +39,7 @@ export function isRpcRequest(method: string, rawPath: string, query: ReadonlyMap
   return method === 'POST' && !hasBucket && isForm(headers);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new AppError('InvalidParameter', 'The request body is too large.');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
+const readBody = (req: IncomingMessage): Promise<Buffer> => readBoundedBody(req, MAX_BODY, () => new AppError('InvalidParameter', 'The request body is too large.'));
 
 /** The response format asked for, before anything else can fail (so errors are rendered in it). */
 export function formatOf(value: string | undefined): 'JSON' | 'XML' {

@@ -212,8 +212,9 @@ function readPath(record: unknown, path: PathPart[]): unknown {
 
 /**
  * Runs a select. The first event is handed out once the query is ready (the CSV header read and the names
- * resolved): errors up to there are AppErrors the caller answers as HTTP errors; later data errors are
- * EvalErrors (the end frame's error).
+ * resolved): errors up to there are SQL errors (AppErrors, or EvalErrors of a constant expression) the caller
+ * answers as HTTP errors. Errors in the object's bytes, the header line included, come after it: EvalErrors
+ * for the end frame.
  */
 export async function* runSelect(query: SelectQuery, source: Readable, stats: ScanStats): AsyncGenerator<SelectEvent> {
   const { input, output, options } = query;
@@ -309,7 +310,15 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
     const records = csvRecords(bytes, csv.format, progress)[Symbol.asyncIterator]();
     try {
       if (csv.header !== 'NONE') {
-        const first = await records.next();
+        let first: IteratorResult<string[]>;
+        try {
+          first = await records.next();
+        } catch (err) {
+          // The header line is data: an error reading it ends the frames as any other record's does, in
+          // every FileHeaderInfo mode (only SQL and request errors are HTTP errors).
+          yield { type: 'progress' };
+          throw atRecord(err, 0);
+        }
         splits.afterRecord();
         if (!first.done) header = first.value;
       }

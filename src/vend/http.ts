@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { readBoundedBody } from '../http/read-body.js';
 import type { Logger } from '../log.js';
 import { bearerOf, type Authenticator } from './auth.js';
 import type { VendConfig } from './config.js';
@@ -136,18 +137,12 @@ function allow(method: string, methods: readonly string[]): void {
 
 async function readJson(req: IncomingMessage, emptyOk: boolean): Promise<Record<string, unknown>> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new VendError('PayloadTooLarge', `The request body is larger than ${MAX_BODY} bytes.`);
-    chunks.push(chunk);
-  }
-  if (size === 0 && emptyOk) return {};
+  const body = await readBoundedBody(req, MAX_BODY, () => new VendError('PayloadTooLarge', `The request body is larger than ${MAX_BODY} bytes.`));
+  if (body.length === 0 && emptyOk) return {};
   if (type !== 'application/json') throw new VendError('UnsupportedMediaType', 'The request body must be JSON (Content-Type: application/json).');
   let v: unknown;
   try {
-    v = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    v = JSON.parse(body.toString('utf8'));
   } catch {
     throw new VendError('BadRequest', 'The request body is not valid JSON.');
   }

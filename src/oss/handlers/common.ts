@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
+import { readBoundedBody } from '../../http/read-body.js';
 import type { OssRequest, OssResponse } from '../context.js';
 import { el, xmlDocument, type XmlChild, type XmlNode } from '../xml.js';
 import { uriEncode } from '../../util/uri-encode.js';
@@ -22,19 +23,9 @@ export function ownerAcl(accountId: string, grant: string): XmlNode {
 }
 
 /** Reads a small request body (XML/JSON configuration) with a size cap. */
-export async function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // destroyOnReturn false: stopping at the limit leaves the request intact, so the writer can drain the
-  // rest and keep the connection (a destroyed request could only end it).
-  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      throw new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+export function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
+  // The request is kept at the limit: the writer drains the rest and keeps the connection.
+  return readBoundedBody(body, limit, () => new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`), true);
 }
 
 /** Checks a Content-MD5 header against a small body read whole. */

@@ -7,7 +7,8 @@ import type { Handler, OssRequest } from '../context.js';
 import type { Operation } from '../operations.js';
 import { checkMd5, readSmallBody, symlinkTargetCheck } from './common.js';
 import { header } from '../headers.js';
-import { childText, parseXmlBody } from '../xml.js';
+import { parseXmlBody } from '../xml.js';
+import { childBool, childElement, childTextOnce, type XmlElement } from '../xml-reader.js';
 
 // SelectObject and CreateSelectObjectMeta (docs/select.md): the request XML → a SelectQuery, the object read
 // through the same domain read path as GetObject (symlinks, archive state, encryption), and the answer
@@ -16,36 +17,18 @@ import { childText, parseXmlBody } from '../xml.js';
 /** The request XML: a few KiB of settings and a base64 SQL text. */
 const MAX_BODY = 64 * 1024;
 
-type Node = Record<string, unknown>;
+type Node = XmlElement;
 
-function child(node: Node | undefined, name: string): Node | undefined {
-  const v = node?.[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') {
-    if (v.trim() === '') return {};
-    throw new AppError('MalformedXML', undefined, { ErrorDetail: `${name} must hold elements.` });
-  }
-  if (Array.isArray(v)) throw new AppError('MalformedXML', undefined, { ErrorDetail: `${name} may appear once.` });
-  return v as Node;
-}
+/** An absent element reads as an empty one (every field then takes its default). */
+const NONE: Node = Object.freeze(Object.create(null) as Node);
 
-function text(node: Node | undefined, name: string): string | undefined {
-  if (node === undefined) return undefined;
-  const t = childText(node, name);
-  return t === undefined ? undefined : t.trim();
-}
-
-function bool(node: Node | undefined, name: string, dflt: boolean): boolean {
-  const t = text(node, name);
-  if (t === undefined || t === '') return dflt;
-  const v = t.toLowerCase();
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  throw invalidArgument(`${name} must be true or false.`, name, t.slice(0, 64));
-}
+const child = (node: Node, name: string): Node => childElement(node, name) ?? NONE;
+const text = (node: Node, name: string): string | undefined => childTextOnce(node, name)?.trim();
+/** Booleans in any letter case (oss2 writes `True`/`False`); empty is the default. */
+const bool = (node: Node, name: string, dflt: boolean): boolean => childBool(node, name, 'InvalidArgument', undefined, true) ?? dflt;
 
 /** A base64 field (delimiters, the SQL): decoded UTF-8, or the default when absent. */
-function base64(node: Node | undefined, name: string, dflt: string, maxChars: number): string {
+function base64(node: Node, name: string, dflt: string, maxChars: number): string {
   const t = text(node, name);
   if (t === undefined) return dflt;
   const compact = t.replace(/\s+/g, '');
@@ -67,7 +50,7 @@ function parseRange(raw: string | undefined, compressed: boolean): SelectInput['
 }
 
 /** InputSerialization (shared by both operations). */
-function inputOf(node: Node | undefined, format: 'csv' | 'json', forMeta: boolean): SelectInput {
+function inputOf(node: Node, format: 'csv' | 'json', forMeta: boolean): SelectInput {
   let compressionRaw = (text(node, 'CompressionType') ?? 'None').toUpperCase();
   // oss2 sends the meta request's CompressionType base64-encoded ("Tm9uZQ==").
   if (compressionRaw !== 'NONE' && compressionRaw !== 'GZIP') {
@@ -110,8 +93,7 @@ async function readRequest(req: OssRequest, roots: readonly string[]): Promise<N
   checkMd5(bytes, header(req.headers, 'content-md5'), false);
   const raw = bytes.toString('utf8');
   if (raw.trim() === '') return null;
-  const root = /<([A-Za-z][A-Za-z0-9]*)[\s>/]/.exec(raw.replace(/<\?[\s\S]*?\?>/g, ''))?.[1] ?? roots[0]!;
-  return parseXmlBody(raw, roots.includes(root) ? root : roots[0]!);
+  return parseXmlBody(raw, roots);
 }
 
 /** The object's bytes, read as GetObject reads them. */
@@ -168,7 +150,9 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
     await run.next(); // ready: the header read and the names resolved, or an error answered as such
   } catch (err) {
     source.destroy();
-    if (err instanceof EvalError) throw new AppError(err.code === 'InvalidSqlExpression' ? 'InvalidSqlExpression' : 'InvalidArgument', err.message);
+    // Before the first frame only the SQL can be at fault (a constant LIKE pattern too long, ...): the
+    // object's bytes, header line included, report in the end frame (docs/select.md "Errors").
+    if (err instanceof EvalError) throw new AppError('InvalidSqlExpression', err.message);
     throw err;
   }
   const frames = async function* (): AsyncGenerator<Buffer> {
@@ -208,8 +192,8 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
 export const createSelectObjectMeta: Handler<Extract<Operation, { name: 'CreateSelectObjectMeta' }>> = async (req) => {
   const format = req.op.params.format;
   const body = await readRequest(req, ['CsvMetaRequest', 'JsonMetaRequest', 'SelectMetaRequest']);
-  const input = inputOf(child(body ?? undefined, 'InputSerialization'), format, true);
-  bool(body ?? undefined, 'OverwriteIfExists', false); // validated; the meta is recomputed every time
+  const input = inputOf(child(body ?? NONE, 'InputSerialization'), format, true);
+  bool(body ?? NONE, 'OverwriteIfExists', false); // validated; the meta is recomputed every time
   const source = await openObject(req);
   const stats: ScanStats = { scanned: 0 };
   const json = format === 'json';

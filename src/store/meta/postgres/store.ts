@@ -81,16 +81,18 @@ function keyLockId(bucket: string, key: Buffer): string {
   return createHash('sha1').update(bucket).update('\0').update(key).digest().readBigInt64BE(0).toString();
 }
 
-type VersionTuple = [key: Buffer, size: number, etag: string, type: string, storageClass: string, lastModified: number, versionId: string | null, deleteMarker: boolean, noncurrentSince: number | null];
+type VersionTuple = [key: Buffer, size: number, etag: string, type: string, storageClass: string, lastModified: number, versionId: string | null, deleteMarker: boolean, noncurrentSince: number | null, encrypted: boolean];
 
-function versionSummary([key, size, etag, type, storageClass, lastModified, versionId, deleteMarker, noncurrentSince]: VersionTuple): VersionSummary & { keyBytes: Buffer } {
+function versionSummary([key, size, etag, type, storageClass, lastModified, versionId, deleteMarker, noncurrentSince, encrypted]: VersionTuple): VersionSummary & { keyBytes: Buffer } {
   return {
     key: key.toString('utf8'), keyBytes: key, size, etag, type: type as ObjectSummary['type'], storageClass: storageClass as ObjectSummary['storageClass'],
-    lastModified, versionId: versionId ?? NULL_VERSION, deleteMarker, isLatest: noncurrentSince === null, noncurrentSince,
+    lastModified, versionId: versionId ?? NULL_VERSION, deleteMarker, isLatest: noncurrentSince === null, noncurrentSince, encrypted,
   };
 }
 
-const VERSION_SUMMARY = 'key, size, etag, type, storage_class, last_modified, version_id, delete_marker, noncurrent_since';
+/** Encrypted: the attrs JSON holds an encryption entry (attrs is text; only rows that have attrs are parsed). */
+const ENCRYPTED = "(attrs IS NOT NULL AND attrs::jsonb ? 'encryption')";
+const VERSION_SUMMARY = `key, size, etag, type, storage_class, last_modified, version_id, delete_marker, noncurrent_since, ${ENCRYPTED}`;
 const CONTENT_COLUMNS = 'size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags, segments, symlink_target, inline_data, attrs';
 
 function toUpload(r: PgUploadRow): UploadRecord {
@@ -638,7 +640,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     const cur = keyRange([bucket], q.prefix, currentAfter, q.skipPrefix);
     cur.values.push(limit);
     const objs = await this.pool.query<VersionTuple>({
-      text: `SELECT key, size, etag, type, storage_class, last_modified, version_id, false, NULL::bigint FROM objects WHERE bucket = $1${cur.where} ORDER BY key LIMIT $${cur.values.length}`,
+      text: `SELECT key, size, etag, type, storage_class, last_modified, version_id, false, NULL::bigint, ${ENCRYPTED} FROM objects WHERE bucket = $1${cur.where} ORDER BY key LIMIT $${cur.values.length}`,
       values: cur.values,
       rowMode: 'array',
     });

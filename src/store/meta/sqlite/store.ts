@@ -23,7 +23,7 @@ interface ObjectRow extends ObjectRowBase {
 
 type VersionRow = ObjectRow & VersionRowFields;
 
-type VersionTuple = [key: string, size: number, etag: string, type: string, storageClass: string, lastModified: number, versionId: string | null, deleteMarker: number, noncurrentSince: number | null];
+type VersionTuple = [key: string, size: number, etag: string, type: string, storageClass: string, lastModified: number, versionId: string | null, deleteMarker: number, noncurrentSince: number | null, encrypted: number];
 
 type SummaryTuple = [key: string, size: number, etag: string, type: string, storageClass: string, lastModified: number];
 /**
@@ -72,12 +72,14 @@ function statusOf(row: BucketRow): VersioningStatus {
   return versioningOf((JSON.parse(row.configs) as Record<string, string>)[VERSIONING_CONFIG]);
 }
 
-const VERSION_SUMMARY = 'key, size, etag, type, storage_class, last_modified, version_id, delete_marker, noncurrent_since';
+/** Encrypted: the attrs JSON holds an encryption entry (no row is parsed in JavaScript for it). */
+const ENCRYPTED = "json_extract(attrs, '$.encryption') IS NOT NULL";
+const VERSION_SUMMARY = `key, size, etag, type, storage_class, last_modified, version_id, delete_marker, noncurrent_since, ${ENCRYPTED}`;
 
-function versionSummary([key, size, etag, type, storageClass, lastModified, versionId, deleteMarker, noncurrentSince]: VersionTuple): VersionSummary {
+function versionSummary([key, size, etag, type, storageClass, lastModified, versionId, deleteMarker, noncurrentSince, encrypted]: VersionTuple): VersionSummary {
   return {
     key, size, etag, type: type as ObjectSummary['type'], storageClass: storageClass as ObjectSummary['storageClass'], lastModified,
-    versionId: versionId ?? NULL_VERSION, deleteMarker: deleteMarker === 1, isLatest: noncurrentSince === null, noncurrentSince,
+    versionId: versionId ?? NULL_VERSION, deleteMarker: deleteMarker === 1, isLatest: noncurrentSince === null, noncurrentSince, encrypted: encrypted === 1,
   };
 }
 
@@ -528,7 +530,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       }
     }
     const objs = this.listStatement<VersionTuple>(
-      `SELECT key, size, etag, type, storage_class, last_modified, version_id, 0, NULL FROM objects WHERE bucket = ?${where}${currentAfter !== undefined && currentAfter !== '' ? ' AND key > ?' : ''} ORDER BY key LIMIT ?`,
+      `SELECT key, size, etag, type, storage_class, last_modified, version_id, 0, NULL, ${ENCRYPTED} FROM objects WHERE bucket = ?${where}${currentAfter !== undefined && currentAfter !== '' ? ' AND key > ?' : ''} ORDER BY key LIMIT ?`,
     ).all(bucket, ...params, ...(currentAfter !== undefined && currentAfter !== '' ? [currentAfter] : []), limit).map(versionSummary);
     const rest = limit - sameKey.length;
     const from = versionsFrom !== undefined && versionsFrom.key !== '' ? versionsFrom : undefined;
