@@ -1,5 +1,8 @@
+import { AppError } from '../errors.js';
+import { bucketBlocksPublicAccess } from './access-rules.js';
 import { readConfig } from './bucket-config.js';
 import type { Bucket } from './model.js';
+import { policyAllowsPublicAccess } from './public-access.js';
 import { storedKind, type Json } from './stored-configs.js';
 
 // Access points (docs/access-points.md): what a request through an alias needs to know about the access point
@@ -52,6 +55,17 @@ export function entryBlocksPublicAccess(e: Entry): boolean {
   const c = e.PublicAccessBlockConfiguration;
   if (c === null || typeof c !== 'object' || Array.isArray(c)) return false;
   return c.BlockPublicAccess === 'true' || c.BlockPublicAccess === true;
+}
+
+/**
+ * Block Public Access refuses a public policy for an access point of either kind (PutAccessPointPolicy,
+ * PutAccessPointPolicyForObjectProcess) when it is on for the access point itself, its bucket or the bucket
+ * owner's account, as PutBucketPolicy refuses a public bucket policy. `bucket` is the record as stored.
+ */
+export function assertNoPublicAccessPointPolicy(bucket: Bucket, entry: Entry, policy: string): void {
+  if ((entryBlocksPublicAccess(entry) || bucketBlocksPublicAccess(bucket)) && policyAllowsPublicAccess(policy)) {
+    throw new AppError('AccessDenied', 'Put public access point policy is not allowed.');
+  }
 }
 
 /** The access points (both kinds) of one bucket record. */
