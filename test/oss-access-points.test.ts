@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
+import { accessPointPolicyCompilations } from '../src/authz/access-point.js';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -231,6 +232,27 @@ describe('access points', () => {
     expect(await send('DELETE', null, null, [['publicAccessBlock', '']]), 204);
     expect(await putFcPolicy(publicPolicy), 200);
     expect(await send('DELETE', BUCKET, null, [['accessPointForObjectProcess', '']], { headers: fcName }), 204);
+  });
+
+  test('the access point policy is prepared once per stored document; a Put or Delete takes effect at once', async () => {
+    const cacheAlias = await createAp('ap-cache');
+    const arn = apArn('ap-cache');
+    // Block Public Access is on (the default): the policy is filtered of public statements before it is compiled.
+    const allow = { Effect: 'Allow', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${arn}/object/*`] };
+    const pinned = { Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`${arn}/object/*`], Condition: { IpAddress: { 'acs:SourceIp': ['10.0.0.0/8'] } } };
+    expect(await putApPolicy('ap-cache', allow, pinned), 200);
+    const before = accessPointPolicyCompilations();
+    for (let i = 0; i < 5; i++) assert.equal(expect(await send('GET', cacheAlias, 'a.txt'), 200).text, 'hello');
+    assert.equal(accessPointPolicyCompilations() - before, 1, 'five requests through the alias prepare the policy once');
+    // A Deny replaces it: refused on the next request, prepared once again.
+    expect(await putApPolicy('ap-cache', allow, { Effect: 'Deny', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${arn}/object/*`] }), 200);
+    for (let i = 0; i < 3; i++) expect(await send('GET', cacheAlias, 'a.txt'), 403, 'AccessDenied');
+    assert.equal(accessPointPolicyCompilations() - before, 2);
+    expect(await send('DELETE', BUCKET, null, [['accessPointPolicy', '']], { headers: named('ap-cache') }), 204);
+    expect(await send('GET', cacheAlias, 'a.txt'), 403, 'AccessDenied');
+    expect(await putApPolicy('ap-cache', allow), 200);
+    expect(await send('GET', cacheAlias, 'a.txt'), 200);
+    expect(await send('DELETE', BUCKET, null, [['accessPoint', '']], { headers: named('ap-cache') }), 204);
   });
 
   test('explicit Deny refuses the new operations, with nothing stored', async () => {

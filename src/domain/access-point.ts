@@ -68,8 +68,22 @@ export function assertNoPublicAccessPointPolicy(bucket: Bucket, entry: Entry, po
   }
 }
 
-/** The access points (both kinds) of one bucket record. */
-export function accessPointsOf(bucket: Bucket): AccessPointView[] {
+// Per bucket record (replaced on every bucket write, so on every access point change, in every process that
+// reads it again), so never stale: the views are built once per record and are the identity the authorizer
+// caches an access point's compiled policy under (authz/access-point.ts).
+const viewsOf = new WeakMap<Bucket, readonly AccessPointView[]>();
+
+/** The access points (both kinds) of one bucket record; the same frozen views for the same record. */
+export function accessPointsOf(bucket: Bucket): readonly AccessPointView[] {
+  let views = viewsOf.get(bucket);
+  if (views === undefined) {
+    views = Object.freeze(buildViews(bucket).map((v) => Object.freeze(v)));
+    viewsOf.set(bucket, views);
+  }
+  return views;
+}
+
+function buildViews(bucket: Bucket): AccessPointView[] {
   const out: AccessPointView[] = [];
   for (const e of entriesOf(readConfig(bucket, storedKind(AP_CONFIG)), 'AccessPoint')) {
     const name = text(e, 'AccessPointName');
