@@ -62,6 +62,7 @@ import { handleAccountsApi } from './accounts/admin-api.js';
 // Console sign-in of RAM users (docs/console.md).
 import { ConsoleSignIn } from './console/signin.js';
 import { signInAccounts } from './console/signin-accounts.js';
+import { AccountAliasIndex } from './accounts/alias-index.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { LoggingService } from './domain/logging.js';
 import { WebsiteService } from './domain/website.js';
@@ -367,7 +368,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Login profiles, MFA, account settings, tags and the IMS identity providers of each account (docs/accounts.md).
     // AccessKey last use: one writer, the default account's (ram/last-used.ts).
     extras: (accountId, store) => new RamExtras(
-      { store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity) },
+      { store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), aliases: accountAliases },
       accountId === opts.accountId
         ? (opts.lastUsedFlushMs !== undefined ? { lastUsedFlushMs: opts.lastUsedFlushMs } : {})
         : { lastUsed: accounts.extrasFor(opts.accountId).lastUsed },
@@ -375,7 +376,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     rawProviders: meta,
     ims: (accountId, providers) => new ImsService({ store: providers, accountId, clock, authorize: createRamAuthorizer(identity) }),
   });
+  // Account aliases, unique across accounts, found by console sign-in with O(1) reads (accounts/alias-index.ts).
+  const accountAliases: AccountAliasIndex = new AccountAliasIndex({
+    store: meta,
+    accountIds: async () => (await accounts.list()).map((a) => a.accountId),
+    aliasOf: (accountId) => accounts.extrasFor(accountId).settings.aliasSet(),
+  });
   const identity: IdentityPolicies = new MultiAccountIdentityPolicies(accounts);
+  await accountAliases.ready(); // enters the aliases of before the index, once per store
   // Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md): the default account's.
   const ramExtras = accounts.extrasFor(opts.accountId);
   const ram = accounts.ramFor(opts.accountId);
@@ -457,7 +465,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Console sign-in of RAM users (docs/console.md); other accounts join once their login profiles are kept per account.
   const consoleSignIn = new ConsoleSignIn({
     defaultAccountId: opts.accountId, tokens, masterKey, clock, record: (rec) => observe(rec), log: (msg, fields) => log.error(msg, fields),
-    account: signInAccounts({ accounts, extrasFor: (id) => accounts.extrasFor(id) }),
+    account: signInAccounts({ accounts, extrasFor: (id) => accounts.extrasFor(id), aliases: accountAliases }),
   });
   // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).
   const callbacks = new UploadCallbacks({ key: await resolveCallbackKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }), ...opts.callbacks });
