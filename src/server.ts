@@ -18,6 +18,7 @@ import type { DomainContext, ProtectionTiming } from './domain/context.js';
 import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
 import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { InventoryWorker } from './domain/inventory-worker.js';
+import { inventoryListingGate } from './authz/inventory-run.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
 import { ArchiveService } from './domain/restore.js';
@@ -353,6 +354,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(inv.rowsPerFile !== undefined ? { rowsPerFile: inv.rowsPerFile } : {}),
     ...(inv.dayMs !== undefined ? { dayMs: inv.dayMs } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
+    // Each run re-checks that the source's owner may list it (an explicit Deny added since stops it).
+    mayList: (source, allVersions) => inventoryListingGate({
+      getBucket: (n) => meta.getBucket(n),
+      getObject: (b, k) => meta.getObject(b, k),
+      getObjectVersion: async (b, k, v) => {
+        const found = await meta.getObjectVersion(b, k, v);
+        return found && !found.deleteMarker ? found : null;
+      },
+      identity,
+      region: opts.region,
+    }, clock)(source, allVersions),
   });
   // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService,
   // which applies its own account's security preference (RamExtras' rules, docs/ram.md).
