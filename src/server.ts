@@ -18,6 +18,7 @@ import type { DomainContext, ProtectionTiming } from './domain/context.js';
 import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
 import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { InventoryWorker } from './domain/inventory-worker.js';
+import { inventoryListingGate } from './authz/inventory-run.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
 import { ArchiveService } from './domain/restore.js';
@@ -62,6 +63,7 @@ import { handleAccountsApi } from './accounts/admin-api.js';
 // Console sign-in of RAM users (docs/console.md).
 import { ConsoleSignIn } from './console/signin.js';
 import { signInAccounts } from './console/signin-accounts.js';
+import { AccountAliasIndex } from './accounts/alias-index.js';
 import { BucketEncryptionService, SseKeys } from './domain/encryption.js';
 import { LoggingService } from './domain/logging.js';
 import { WebsiteService } from './domain/website.js';
@@ -354,6 +356,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(inv.rowsPerFile !== undefined ? { rowsPerFile: inv.rowsPerFile } : {}),
     ...(inv.dayMs !== undefined ? { dayMs: inv.dayMs } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
+    // Each run re-checks that the source's owner may list it (an explicit Deny added since stops it).
+    mayList: (source, allVersions) => inventoryListingGate({
+      getBucket: (n) => meta.getBucket(n),
+      getObject: (b, k) => meta.getObject(b, k),
+      getObjectVersion: async (b, k, v) => {
+        const found = await meta.getObjectVersion(b, k, v);
+        return found && !found.deleteMarker ? found : null;
+      },
+      identity,
+      region: opts.region,
+    }, clock)(source, allVersions),
   });
   // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService,
   // which applies its own account's security preference (RamExtras' rules, docs/ram.md).
@@ -369,7 +382,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Login profiles, MFA, account settings, tags and the IMS identity providers of each account (docs/accounts.md).
     // AccessKey last use: one writer, the default account's (ram/last-used.ts).
     extras: (accountId, store) => new RamExtras(
-      { store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity) },
+      { store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), aliases: accountAliases },
       accountId === opts.accountId
         ? (opts.lastUsedFlushMs !== undefined ? { lastUsedFlushMs: opts.lastUsedFlushMs } : {})
         : { lastUsed: accounts.extrasFor(opts.accountId).lastUsed },
@@ -377,7 +390,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     rawProviders: meta,
     ims: (accountId, providers) => new ImsService({ store: providers, accountId, clock, authorize: createRamAuthorizer(identity) }),
   });
+  // Account aliases, unique across accounts, found by console sign-in with O(1) reads (accounts/alias-index.ts).
+  const accountAliases: AccountAliasIndex = new AccountAliasIndex({
+    store: meta,
+    accountIds: async () => (await accounts.list()).map((a) => a.accountId),
+    aliasOf: (accountId) => accounts.extrasFor(accountId).settings.aliasSet(),
+  });
   const identity: IdentityPolicies = new MultiAccountIdentityPolicies(accounts);
+  await accountAliases.ready(); // enters the aliases of before the index, once per store
   // Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md): the default account's.
   const ramExtras = accounts.extrasFor(opts.accountId);
   const ram = accounts.ramFor(opts.accountId);
@@ -459,7 +479,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Console sign-in of RAM users (docs/console.md); other accounts join once their login profiles are kept per account.
   const consoleSignIn = new ConsoleSignIn({
     defaultAccountId: opts.accountId, tokens, masterKey, clock, record: (rec) => observe(rec), log: (msg, fields) => log.error(msg, fields),
-    account: signInAccounts({ accounts, extrasFor: (id) => accounts.extrasFor(id) }),
+    account: signInAccounts({ accounts, extrasFor: (id) => accounts.extrasFor(id), aliases: accountAliases }),
   });
   // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).
   const callbacks = new UploadCallbacks({ key: await resolveCallbackKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }), ...opts.callbacks });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
+import { ACCOUNT_ALIAS_INDEX, AccountAliasIndex } from '../src/accounts/alias-index.js';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, Ram, type PopError } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
@@ -129,11 +130,35 @@ describe('console sign-in of RAM users', { timeout: 300_000 }, () => {
     const b = ok(await signIn(`alice@${tenant.accountId}.onaliyun.com`, 'Tenant-B-Pass-9'));
     const who = await pop(b, '2015-04-01').request<Body>('GetCallerIdentity', {}, { method: 'POST' });
     assert.equal(who.Arn, `acs:ram::${tenant.accountId}:user/alice`);
-    // An alias two accounts share signs in to neither (B cannot capture A's sign-ins by copying A's alias).
-    await tenantRam('SetAccountAlias', { AccountAlias: 'demo-corp' });
+    // Aliases are unique across accounts: B cannot take A's (nor capture A's sign-ins by copying it).
+    await assert.rejects(tenantRam('SetAccountAlias', { AccountAlias: 'demo-corp' }), (e: PopError) => {
+      assert.equal(e.data?.Code ?? e.code, 'EntityAlreadyExists.AccountAlias');
+      return true;
+    });
+    assert.equal((await tenantRam('GetAccountAlias', {})).AccountAlias, tenant.accountId, 'nothing was applied');
+    ok(await signIn('alice@demo-corp', PASSWORD));
+    // Old data (before aliases were unique) where both hold it: entered as shared, it signs in to neither.
+    await srv.accounts.storeFor(tenant.accountId).updateIdentityDocs([{ kind: 'account', id: 'alias' }], () => [JSON.stringify({ alias: 'demo-corp' })]);
+    for (const key of ['.built', 'demo-corp']) await srv.meta.putIndexEntry(ACCOUNT_ALIAS_INDEX, key, null);
+    await new AccountAliasIndex({
+      store: srv.meta,
+      accountIds: async () => (await srv.accounts.list()).map((a) => a.accountId),
+      aliasOf: (id) => srv.accounts.extrasFor(id).settings.aliasSet(),
+    }).ready();
+    assert.equal(await srv.meta.getIndexEntry(ACCOUNT_ALIAS_INDEX, 'demo-corp'), '*');
     assert.equal((await signIn('alice@demo-corp', PASSWORD)).status, 401);
+    assert.equal((await signIn('alice@demo-corp', 'Tenant-B-Pass-9')).status, 401);
+    // B lets it go: A holds it alone again and signs in by it.
     await tenantRam('ClearAccountAlias', {});
     ok(await signIn('alice@demo-corp', PASSWORD));
+    // A moves to another alias: the old one is free, and B may take it.
+    await ram.call('SetAccountAlias', { AccountAlias: 'demo-corp-2' });
+    assert.equal((await signIn('alice@demo-corp', PASSWORD)).status, 401);
+    await tenantRam('SetAccountAlias', { AccountAlias: 'demo-corp' });
+    ok(await signIn('alice@demo-corp', 'Tenant-B-Pass-9'));
+    ok(await signIn('alice@demo-corp-2', PASSWORD));
+    await tenantRam('ClearAccountAlias', {});
+    await ram.call('SetAccountAlias', { AccountAlias: 'demo-corp' });
   });
 
   it('answers a wrong password, an unknown user and a user without a login profile alike', async () => {
@@ -416,5 +441,31 @@ describe('console sign-in of RAM users', { timeout: 300_000 }, () => {
     now += 16 * 60_000;
     ok(await signIn('alice', PASSWORD));
     now = Date.now();
+  });
+
+  it('an attempt by alias costs the same few store reads however many accounts there are', async () => {
+    now = Date.now() + 2 * HOUR; // past every failure window of the tests before
+    const counted = ['readIdentityDocs', 'getIndexEntry', 'listUsers', 'getUser', 'listAccessKeys'] as const;
+    let reads = 0;
+    const meta = srv.meta as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const originals = counted.map((m) => [m, meta[m]!] as const);
+    for (const [m, f] of originals) meta[m] = (...args: unknown[]) => { reads++; return f.apply(srv.meta, args); };
+    const attempts = async (): Promise<number> => {
+      const start = reads;
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await signIn(`nobody@no-such-alias-${i}`, 'Wrong-Pass-1')).status, 401);
+        assert.equal((await signIn(`nobody-${i}@demo-corp.onaliyun.com`, 'Wrong-Pass-1')).status, 401);
+      }
+      return reads - start;
+    };
+    try {
+      const few = await attempts();
+      for (let i = 0; i < 6; i++) await srv.accounts.create({ name: `alias-count-${i}` });
+      const many = await attempts();
+      assert.equal(many, few, `10 attempts read the store ${few} times, then ${many} times with 6 more accounts`);
+      assert.ok(few <= 10 * 4, `10 attempts read the store ${few} times`);
+    } finally {
+      for (const [m, f] of originals) meta[m] = f;
+    }
   });
 });

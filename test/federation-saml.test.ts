@@ -80,6 +80,32 @@ describe('SAML federation', () => {
     assert.equal((await client.request<{ SAMLProvider: { SAMLProviderName: string } }>('GetSAMLProvider', { SAMLProviderName: 'corp-idp' }, { method: 'POST' })).SAMLProvider.SAMLProviderName, 'corp-idp');
   });
 
+  it('every SAML provider action is refused by an explicit Deny on it, with ram:* allowed; nothing is changed', async () => {
+    const name = { SAMLProviderName: 'corp-idp' };
+    const cases: Array<[string, Record<string, string>]> = [
+      ['CreateSAMLProvider', { SAMLProviderName: 'deny-new-idp', EncodedSAMLMetadataDocument: encodedMetadata() }],
+      ['GetSAMLProvider', name],
+      ['UpdateSAMLProvider', { ...name, NewDescription: 'denied change' }],
+      ['ListSAMLProviders', {}],
+    ];
+    for (const [action, params] of cases) {
+      // Denied on every resource, and (for the actions on one provider) on that provider's ARN alone.
+      const resources = action === 'ListSAMLProviders' || action === 'CreateSAMLProvider' ? ['*'] : ['*', samlProviderArn('corp-idp')];
+      for (const resource of resources) {
+        const user = await ram.userWith(`deny-${action.toLowerCase()}-${resource === '*' ? 'all' : 'arn'}`, policyDoc(
+          { Effect: 'Allow', Action: 'ram:*', Resource: '*' },
+          { Effect: 'Deny', Action: `ram:${action}`, Resource: resource },
+        ));
+        const client = imsClient(srv, user.accessKeyId, user.accessKeySecret);
+        await popFails(client.request(action, params, { method: 'POST' }), 'NoPermission', undefined, 403);
+        // The same user may do the others (the Deny is of that action only).
+        if (action !== 'GetSAMLProvider') assert.equal((await client.request<{ SAMLProvider: { SAMLProviderName: string } }>('GetSAMLProvider', name, { method: 'POST' })).SAMLProvider.SAMLProviderName, 'corp-idp');
+      }
+    }
+    await popFails(ims(srv, 'GetSAMLProvider', { SAMLProviderName: 'deny-new-idp' }), 'EntityNotExist.SAMLProvider', undefined, 404);
+    assert.equal((await ims(srv, 'GetSAMLProvider', name)).SAMLProvider.Description, 'Corp IdP');
+  });
+
   it('@alicloud/sts20150401 assumeRoleWithSAML with a signed Assertion → SAMLAssertionInfo; the session works with ali-oss', async () => {
     const tea = new StsClient(new $OpenApiUtil.Config({ endpoint: `127.0.0.1:${srv.port}`, protocol: 'http', regionId: 'cn-hangzhou' }));
     const res = await tea.assumeRoleWithSAML(new AssumeRoleWithSAMLRequest({

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
+import { accessPointPolicyCompilations } from '../src/authz/access-point.js';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -192,6 +193,66 @@ describe('access points', () => {
     expect(await send('DELETE', BUCKET, null, [['accessPointForObjectProcess', '']], { headers: fcName }), 204);
     expect(await send('GET', BUCKET, null, [['accessPointForObjectProcess', '']], { headers: fcName }), 404, 'NoSuchAccessPointForObjectProcess');
     expect(await send('GET', fcAlias, 'a.txt'), 404, 'NoSuchBucket');
+  });
+
+  test('Object FC access point policy: Block Public Access (access point, bucket or account) refuses a public one, as for access points', async () => {
+    const fcName = { 'x-oss-access-point-for-object-process-name': 'fc-bpa' };
+    const fn = `acs:fc:cn-hangzhou:${ACCOUNT_ID}:services/test.LATEST/functions/resize`;
+    const config = `<ObjectProcessConfiguration><AllowedFeatures><AllowedFeature>GetObject-Range</AllowedFeature></AllowedFeatures><TransformationConfigurations><TransformationConfiguration><Actions><Action>GetObject</Action></Actions><ContentTransformation><FunctionCompute><FunctionAssumeRoleArn>acs:ram::${ACCOUNT_ID}:role/aliyunfcdefaultrole</FunctionAssumeRoleArn><FunctionArn>${fn}</FunctionArn></FunctionCompute></ContentTransformation></TransformationConfiguration></TransformationConfigurations></ObjectProcessConfiguration>`;
+    expect(await send('PUT', BUCKET, null, [['accessPointForObjectProcess', '']], { headers: fcName, body: `<CreateAccessPointForObjectProcessConfiguration><AccessPointName>ap-one</AccessPointName>${config}</CreateAccessPointForObjectProcessConfiguration>` }), 200);
+    const policyQ: Array<[string, string]> = [['accessPointPolicyForObjectProcess', '']];
+    const fcArn = `acs:oss:cn-hangzhou:${ACCOUNT_ID}:accesspointforobjectprocess/fc-bpa`;
+    const publicPolicy = policyDoc({ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`${fcArn}/object/*`] });
+    const ownerPolicy = policyDoc({ Effect: 'Allow', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${fcArn}/object/*`] });
+    const putFcPolicy = (body: string): Promise<Reply> => send('PUT', BUCKET, null, policyQ, { headers: fcName, body });
+    const refused = async (r: Promise<Reply>): Promise<void> => {
+      assert.match(expect(await r, 403, 'AccessDenied').text, /Put public access point policy is not allowed/);
+      expect(await send('GET', BUCKET, null, policyQ, { headers: fcName }), 404, 'NoSuchAccessPointPolicyForObjectProcess');
+    };
+    // The access point's own Block Public Access (on at creation).
+    await refused(putFcPolicy(publicPolicy));
+    expect(await putFcPolicy(ownerPolicy), 200);
+    expect(await send('DELETE', BUCKET, null, policyQ, { headers: fcName }), 204);
+    const off = `<PutAccessPointConfigForObjectProcessConfiguration>${config}<PublicAccessBlockConfiguration><BlockPublicAccess>false</BlockPublicAccess></PublicAccessBlockConfiguration></PutAccessPointConfigForObjectProcessConfiguration>`;
+    expect(await send('PUT', BUCKET, null, [['accessPointConfigForObjectProcess', '']], { headers: fcName, body: off }), 200);
+    expect(await putFcPolicy(publicPolicy), 200);
+    expect(await send('DELETE', BUCKET, null, policyQ, { headers: fcName }), 204);
+    // The bucket's Block Public Access refuses it too, and a public access point policy (ap-one blocks nothing now).
+    expect(await send('DELETE', BUCKET, null, [['publicAccessBlock', ''], ['x-oss-access-point-name', 'ap-one']]), 204);
+    const apPublic = { Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`${apArn('ap-one')}/object/*`] };
+    const pab = (on: boolean): string => `<PublicAccessBlockConfiguration><BlockPublicAccess>${on}</BlockPublicAccess></PublicAccessBlockConfiguration>`;
+    expect(await send('PUT', BUCKET, null, [['publicAccessBlock', '']], { body: pab(true) }), 200);
+    await refused(putFcPolicy(publicPolicy));
+    expect(await putApPolicy('ap-one', apPublic), 403, 'AccessDenied');
+    expect(await send('DELETE', BUCKET, null, [['publicAccessBlock', '']]), 204);
+    // The account's Block Public Access as well.
+    expect(await send('PUT', null, null, [['publicAccessBlock', '']], { body: pab(true) }), 200);
+    await refused(putFcPolicy(publicPolicy));
+    expect(await putApPolicy('ap-one', apPublic), 403, 'AccessDenied');
+    expect(await send('DELETE', null, null, [['publicAccessBlock', '']]), 204);
+    expect(await putFcPolicy(publicPolicy), 200);
+    expect(await send('DELETE', BUCKET, null, [['accessPointForObjectProcess', '']], { headers: fcName }), 204);
+  });
+
+  test('the access point policy is prepared once per stored document; a Put or Delete takes effect at once', async () => {
+    const cacheAlias = await createAp('ap-cache');
+    const arn = apArn('ap-cache');
+    // Block Public Access is on (the default): the policy is filtered of public statements before it is compiled.
+    const allow = { Effect: 'Allow', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${arn}/object/*`] };
+    const pinned = { Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`${arn}/object/*`], Condition: { IpAddress: { 'acs:SourceIp': ['10.0.0.0/8'] } } };
+    expect(await putApPolicy('ap-cache', allow, pinned), 200);
+    const before = accessPointPolicyCompilations();
+    for (let i = 0; i < 5; i++) assert.equal(expect(await send('GET', cacheAlias, 'a.txt'), 200).text, 'hello');
+    assert.equal(accessPointPolicyCompilations() - before, 1, 'five requests through the alias prepare the policy once');
+    // A Deny replaces it: refused on the next request, prepared once again.
+    expect(await putApPolicy('ap-cache', allow, { Effect: 'Deny', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${arn}/object/*`] }), 200);
+    for (let i = 0; i < 3; i++) expect(await send('GET', cacheAlias, 'a.txt'), 403, 'AccessDenied');
+    assert.equal(accessPointPolicyCompilations() - before, 2);
+    expect(await send('DELETE', BUCKET, null, [['accessPointPolicy', '']], { headers: named('ap-cache') }), 204);
+    expect(await send('GET', cacheAlias, 'a.txt'), 403, 'AccessDenied');
+    expect(await putApPolicy('ap-cache', allow), 200);
+    expect(await send('GET', cacheAlias, 'a.txt'), 200);
+    expect(await send('DELETE', BUCKET, null, [['accessPoint', '']], { headers: named('ap-cache') }), 204);
   });
 
   test('explicit Deny refuses the new operations, with nothing stored', async () => {

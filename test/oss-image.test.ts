@@ -279,6 +279,31 @@ describe('image processing (x-oss-process)', () => {
     await expectOssError(c.get('huge-header.png', { process: 'image/info' }), 'ImageTooLarge', 400);
   });
 
+  test('images libvips cannot read: the documented BadRequest with our own text, never the library\'s', async () => {
+    const leaks = /vips|jpeg|png|load|buffer|premature|input file|libspng|huffman/i;
+    // A JPEG cut in half: its header reads, its pixels end early.
+    await c.put('truncated.jpg', photo.subarray(0, Math.floor(photo.length / 2)));
+    const cut = await expectOssError(c.get('truncated.jpg', { process: 'image/resize,w_10' }), 'BadRequest', 400);
+    assert.equal(cut.message, 'The image could not be processed: its data is corrupt or truncated.');
+    // A PNG whose pixel data is garbage.
+    const tiny = await solid(8, 8, '#000000').png({ compressionLevel: 0 }).toBuffer();
+    await c.put('garbage.png', lyingPng(8, 8, tiny));
+    const garbage = await expectOssError(c.get('garbage.png', { process: 'image/rotate,90' }), 'BadRequest', 400);
+    assert.equal(garbage.message, 'The image could not be processed: its data is corrupt or truncated.');
+    // Not an image at all: OSS's EC for an unsupported source format.
+    const text = await expectOssError(c.get('notes.txt', { process: 'image/resize,w_10' }), 'BadRequest', 400);
+    assert.equal(text.message, 'The source object is not an image Alunite can process (JPEG, PNG, WebP, GIF, TIFF or AVIF).');
+    assert.equal(text.ecCode, '0040-00000005');
+    // The whole answer, through a signed URL: nothing of libvips in it.
+    for (const key of ['truncated.jpg', 'garbage.png', 'notes.txt']) {
+      const res = await fetch(srv.pathClient({ bucket: BUCKET }).signatureUrl(key, { expires: 600, process: 'image/resize,w_10' } as OSS.SignatureUrlOptions));
+      assert.equal(res.status, 400);
+      const body = await res.text();
+      assert.match(body, /<Code>BadRequest<\/Code>/);
+      assert.doesNotMatch(body.replace(/<Message>The (image|source object)[^<]*<\/Message>/, ''), leaks, body);
+    }
+  });
+
   test('a presigned URL carries x-oss-process in its signature', async () => {
     const pc = srv.pathClient({ bucket: BUCKET });
     const url = pc.signatureUrl('photo.jpg', { expires: 600, process: 'image/resize,w_60' } as OSS.SignatureUrlOptions);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { accessPointPolicyCompilations } from '../src/authz/access-point.js';
 import { ALIAS_INDEX } from '../src/domain/access-point.js';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
 import { testPostgres } from './helpers/postgres.js';
@@ -95,6 +96,28 @@ describe('access point aliases across servers sharing one PostgreSQL database', 
     assert.equal(listedB(), scansSoFar);
     assert.equal(listedA(), listedABefore);
     // Still served by both.
+    assert.equal((await send(a, 'GET', alias, 'a.txt')).text, 'hello');
+    assert.equal((await send(b, 'GET', alias, 'a.txt')).text, 'hello');
+  });
+
+  it('an access point policy changed through one server takes effect on the other at once (compiled once per stored document)', async () => {
+    const alias = await createAp(a, BUCKET, 'ap-policy');
+    const arn = `acs:oss:cn-hangzhou:${ACCOUNT_ID}:accesspoint/ap-policy`;
+    const put = (srv: TestServer, ...statements: object[]): Promise<Reply> =>
+      send(srv, 'PUT', BUCKET, null, [['accessPointPolicy', '']], { headers: { 'x-oss-access-point-name': 'ap-policy' }, body: policyDoc(...statements) });
+    const allow = { Effect: 'Allow', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${arn}/object/*`] };
+    const before = accessPointPolicyCompilations();
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await send(b, 'GET', alias, 'a.txt')).text, 'hello');
+      assert.equal((await send(a, 'GET', alias, 'a.txt')).text, 'hello');
+    }
+    // Both servers run in this process: at most once each for this stored document.
+    assert.ok(accessPointPolicyCompilations() - before <= 2, `prepared ${accessPointPolicyCompilations() - before} times`);
+    expect(await put(a, allow, { Effect: 'Deny', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${arn}/object/*`] }), 200);
+    expect(await send(b, 'GET', alias, 'a.txt'), 403, 'AccessDenied');
+    expect(await send(b, 'DELETE', BUCKET, null, [['accessPointPolicy', '']], { headers: { 'x-oss-access-point-name': 'ap-policy' } }), 204);
+    expect(await send(a, 'GET', alias, 'a.txt'), 403, 'AccessDenied');
+    expect(await put(b, allow), 200);
     assert.equal((await send(a, 'GET', alias, 'a.txt')).text, 'hello');
     assert.equal((await send(b, 'GET', alias, 'a.txt')).text, 'hello');
   });

@@ -382,6 +382,42 @@ describe('RAM account features via @alicloud/pop-core', () => {
       assert.ok((decoded.AuthConditions as Body[]).some((c) => c.ConditionKey === 'acs:SourceIp' && c.ConditionValues.length === 1));
     });
 
+    test('DeleteVirtualMFADevice and BindMFADevice: an explicit Deny refuses them under ram:* (Bind: on the user or on the device)', async () => {
+      await call('CreateUser', { UserName: 'deny-mfa-target' });
+      const d = await call('CreateVirtualMFADevice', { VirtualMFADeviceName: 'deny-phone' });
+      const serial = d.VirtualMFADevice.SerialNumber as string;
+      const seed = d.VirtualMFADevice.Base32StringSeed as string;
+      const userArn = `acs:ram::${ACCOUNT_ID}:user/deny-mfa-target`;
+      const deviceArn = `acs:ram::${ACCOUNT_ID}:mfa/deny-phone`;
+      const withDeny = (name: string, action: string, resource: string) => ram.userWith(name, policyDoc(
+        { Effect: 'Allow', Action: 'ram:*', Resource: '*' },
+        { Effect: 'Deny', Action: `ram:${action}`, Resource: resource },
+      ));
+      const listed = async (): Promise<Body | undefined> =>
+        ((await call('ListVirtualMFADevices')).VirtualMFADevices.VirtualMFADevice as Body[]).find((x) => x.SerialNumber === serial);
+      // DeleteVirtualMFADevice, denied on the device's ARN: the device stays.
+      const deleter = await withDeny('deny-mfa-del', 'DeleteVirtualMFADevice', deviceArn);
+      const delErr = await popFails(deleter.pop().request('DeleteVirtualMFADevice', { SerialNumber: serial }, { method: 'POST' }), 'NoPermission', undefined, 403);
+      assert.equal((delErr.data as unknown as Body).AccessDeniedDetail?.NoPermissionType, 'ExplicitDeny');
+      assert.ok(await listed(), 'the device is still there');
+      // BindMFADevice with two good codes, denied on the user's ARN, then on the device's: nothing is bound.
+      const t = nowStep();
+      const bind = { UserName: 'deny-mfa-target', SerialNumber: serial, AuthenticationCode1: totp(seed, t - 1), AuthenticationCode2: totp(seed, t) };
+      for (const [name, resource] of [['deny-mfa-bind-u', userArn], ['deny-mfa-bind-d', deviceArn]] as const) {
+        const u = await withDeny(name, 'BindMFADevice', resource);
+        const err = await popFails(u.pop().request('BindMFADevice', bind, { method: 'POST' }), 'NoPermission', undefined, 403);
+        assert.equal((err.data as unknown as Body).AccessDeniedDetail?.NoPermissionType, 'ExplicitDeny', resource);
+        await fails('GetUserMFAInfo', { UserName: 'deny-mfa-target' }, 'EntityNotExist.User.MFADevice', 404);
+      }
+      // A Deny on another user and another device does not touch this bind: it succeeds.
+      const other = await withDeny('deny-mfa-bind-o', 'BindMFADevice', `acs:ram::${ACCOUNT_ID}:user/someone-else`);
+      await other.pop().request('BindMFADevice', bind, { method: 'POST' });
+      eq((await call('GetUserMFAInfo', { UserName: 'deny-mfa-target' })).MFADevice, { SerialNumber: serial, Type: 'VMFA' });
+      await call('UnbindMFADevice', { UserName: 'deny-mfa-target' });
+      await call('DeleteVirtualMFADevice', { SerialNumber: serial });
+      assert.equal(await listed(), undefined);
+    });
+
     test('a denied OSS request (ali-oss) carries AccessDeniedDetail; DecodeDiagnosticMessage returns its facts; tampering does not decode', async () => {
       const admin = server.client();
       await admin.putBucket('diag-bucket');

@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import { accessPointResource, type AccessPointView } from '../domain/access-point.js';
 import { withoutPublicStatements } from '../domain/public-access.js';
 import type { AuthzCheck } from '../oss/operations.js';
-import { compileOrDenyAll, decide, type ConditionContext, type OssDecision } from '../policy/index.js';
+import { compileOrDenyAll, decide, type CompiledPolicy, type ConditionContext, type OssDecision } from '../policy/index.js';
 import { policyCaller } from './caller.js';
 import { outcomeOfDecision, type AuthzTrace } from './outcome.js';
 
@@ -30,6 +30,28 @@ export function accessPointConditionKeys(ap: AccessPointView): Record<string, st
   };
 }
 
+// The policy as evaluated (without its public statements while the access point blocks public access), compiled
+// once per view. Views are per stored bucket record (domain/access-point.ts accessPointsOf), so a Put or Delete
+// of the policy, made by this process or another sharing the store, gives a new record, new views and a fresh
+// compile; the entries go with the records (a WeakMap), so the cache is as bounded as the store's record cache.
+const evaluated = new WeakMap<AccessPointView, CompiledPolicy | null>();
+let compilations = 0;
+
+/** How many access point policies this process has prepared for evaluation (tests: once per stored document). */
+export function accessPointPolicyCompilations(): number {
+  return compilations;
+}
+
+function evaluatedPolicyOf(ap: AccessPointView): CompiledPolicy | null {
+  const cached = evaluated.get(ap);
+  if (cached !== undefined || evaluated.has(ap)) return cached ?? null;
+  compilations += 1;
+  const text = ap.policy === null ? null : ap.blockPublicAccess ? withoutPublicStatements(ap.policy) : ap.policy;
+  const compiled = text === null ? null : compileOrDenyAll(text, 'bucket', `access point policy of ${ap.name}`);
+  evaluated.set(ap, compiled);
+  return compiled;
+}
+
 /**
  * The access point's verdict on one already allowed check: null when it allows (or the check is on another
  * bucket, e.g. a copy's source named by its bucket name), else the refusal. Records the deciding statement.
@@ -41,11 +63,10 @@ export function accessPointRefusal(principal: Principal, check: AuthzCheck, ap: 
     if (trace) trace.authz = { action: check.action, resource, decision: 'ImplicitDeny', layer: 'accesspoint', statementIndex: -1 };
     return refused(VPC_ONLY, 'ImplicitDeny');
   }
-  const text = ap.policy === null ? null : ap.blockPublicAccess ? withoutPublicStatements(ap.policy) : ap.policy;
-  const label = `access point policy of ${ap.name}`;
-  const result = text === null
+  const policy = evaluatedPolicyOf(ap);
+  const result = policy === null
     ? { decision: 'ImplicitDeny' as const, deciding: null }
-    : decide([compileOrDenyAll(text, 'bucket', label)], { action: check.action, resource, caller: policyCaller(principal), bucketOwner: ap.ownerAccountId, context });
+    : decide([policy], { action: check.action, resource, caller: policyCaller(principal), bucketOwner: ap.ownerAccountId, context });
   if (trace) trace.authz = outcomeOfDecision(check.action, resource, 'accesspoint', result);
   if (result.decision === 'Allow') return null;
   return refused(AP_POLICY_DENY, result.decision === 'ExplicitDeny' ? 'ExplicitDeny' : 'ImplicitDeny');

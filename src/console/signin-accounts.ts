@@ -1,3 +1,4 @@
+import type { AccountAliasIndex } from '../accounts/alias-index.js';
 import type { AccountRegistry } from '../accounts/registry.js';
 import type { RamExtras } from '../ram/extras.js';
 import type { SignInAccount } from './signin.js';
@@ -11,8 +12,10 @@ const ACCOUNT_ID = /^\d{16}$/;
  * 'unsupported' by id, and is not matched by alias.
  */
 export function signInAccounts(deps: {
-  accounts: Pick<AccountRegistry, 'defaultAccountId' | 'exists' | 'list' | 'storeFor'>;
+  accounts: Pick<AccountRegistry, 'defaultAccountId' | 'exists' | 'storeFor'>;
   extrasFor(accountId: string): RamExtras | null;
+  /** Alias → the one account holding it (accounts/alias-index.ts): O(1) store reads per attempt. */
+  aliases: Pick<AccountAliasIndex, 'resolve'>;
 }): (domain: string | null) => Promise<SignInAccount | 'unsupported' | null> {
   const { accounts } = deps;
   const of = (accountId: string): SignInAccount | 'unsupported' => {
@@ -22,16 +25,11 @@ export function signInAccounts(deps: {
   return async (domain) => {
     if (domain === null || domain === accounts.defaultAccountId) return of(accounts.defaultAccountId);
     if (ACCOUNT_ID.test(domain)) return (await accounts.exists(domain)) ? of(domain) : null;
-    // Aliases are not unique across accounts (docs/accounts.md): an alias two accounts share signs in to
-    // neither, so one account can never capture the other's sign-ins by copying its alias.
-    let found: string | null = null;
-    for (const a of await accounts.list()) {
-      const extras = deps.extrasFor(a.accountId);
-      if (extras && (await extras.settings.aliasSet()) === domain) {
-        if (found !== null) return null;
-        found = a.accountId;
-      }
-    }
-    return found === null ? null : of(found);
+    // One index read and one read of the account's alias document, however many accounts there are. An alias
+    // two accounts share (from data before aliases were unique, docs/accounts.md) signs in to neither, so one
+    // account can never capture the other's sign-ins by copying its alias.
+    const found = await deps.aliases.resolve(domain);
+    if (found === null) return null;
+    return deps.extrasFor(found) === null ? null : of(found);
   };
 }

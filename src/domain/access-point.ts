@@ -1,5 +1,8 @@
+import { AppError } from '../errors.js';
+import { bucketBlocksPublicAccess } from './access-rules.js';
 import { readConfig } from './bucket-config.js';
 import type { Bucket } from './model.js';
+import { policyAllowsPublicAccess } from './public-access.js';
 import { storedKind, type Json } from './stored-configs.js';
 
 // Access points (docs/access-points.md): what a request through an alias needs to know about the access point
@@ -54,8 +57,33 @@ export function entryBlocksPublicAccess(e: Entry): boolean {
   return c.BlockPublicAccess === 'true' || c.BlockPublicAccess === true;
 }
 
-/** The access points (both kinds) of one bucket record. */
-export function accessPointsOf(bucket: Bucket): AccessPointView[] {
+/**
+ * Block Public Access refuses a public policy for an access point of either kind (PutAccessPointPolicy,
+ * PutAccessPointPolicyForObjectProcess) when it is on for the access point itself, its bucket or the bucket
+ * owner's account, as PutBucketPolicy refuses a public bucket policy. `bucket` is the record as stored.
+ */
+export function assertNoPublicAccessPointPolicy(bucket: Bucket, entry: Entry, policy: string): void {
+  if ((entryBlocksPublicAccess(entry) || bucketBlocksPublicAccess(bucket)) && policyAllowsPublicAccess(policy)) {
+    throw new AppError('AccessDenied', 'Put public access point policy is not allowed.');
+  }
+}
+
+// Per bucket record (replaced on every bucket write, so on every access point change, in every process that
+// reads it again), so never stale: the views are built once per record and are the identity the authorizer
+// caches an access point's compiled policy under (authz/access-point.ts).
+const viewsOf = new WeakMap<Bucket, readonly AccessPointView[]>();
+
+/** The access points (both kinds) of one bucket record; the same frozen views for the same record. */
+export function accessPointsOf(bucket: Bucket): readonly AccessPointView[] {
+  let views = viewsOf.get(bucket);
+  if (views === undefined) {
+    views = Object.freeze(buildViews(bucket).map((v) => Object.freeze(v)));
+    viewsOf.set(bucket, views);
+  }
+  return views;
+}
+
+function buildViews(bucket: Bucket): AccessPointView[] {
   const out: AccessPointView[] = [];
   for (const e of entriesOf(readConfig(bucket, storedKind(AP_CONFIG)), 'AccessPoint')) {
     const name = text(e, 'AccessPointName');

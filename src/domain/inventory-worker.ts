@@ -76,6 +76,11 @@ export interface InventoryWorkerOptions {
   /** Length of a "day" in ms (development and tests only: shortens Daily and Weekly). */
   dayMs?: number;
   log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+  /**
+   * Whether the source's owner may list it as the run will (authz/inventory-run.ts): the refused action, or
+   * null. Asked before every run; a refusal fails the run with nothing written.
+   */
+  mayList?: (source: Bucket, allVersions: boolean) => Promise<string | null>;
 }
 
 // ---- reading a stored configuration (the validated document of PutBucketInventory) ----------------------
@@ -263,6 +268,8 @@ export class InventoryWorker {
     if (dest.ownerAccountId !== source.ownerAccountId || plan.accountId !== source.ownerAccountId) {
       throw new Error('the destination bucket must belong to the source bucket\'s owner (AccountId)');
     }
+    const refused = (await this.opts.mayList?.(source, plan.allVersions)) ?? null;
+    if (refused !== null) throw new Error(refused);
     const base = inventoryBase(plan.destPrefix, source.name, plan.id);
     const label = runLabel(started);
     const rows = this.rows(source, plan)[Symbol.asyncIterator]();

@@ -50,12 +50,13 @@ export class StoredConfigService {
 
   /**
    * Read-modify-write inside the store's transaction: `decide` gets the current value (null when none) and
-   * returns the new one (null removes it); an AppError it throws leaves everything unchanged.
+   * returns the new one (null removes it); an AppError it throws leaves everything unchanged. It also gets the
+   * bucket as stored inside the transaction (its Block Public Access, for the access point policies).
    */
-  async update(bucketName: string, name: string, decide: (current: Json | null) => Json | null, removing = false): Promise<Json | null> {
+  async update(bucketName: string, name: string, decide: (current: Json | null, bucket: Bucket) => Json | null, removing = false): Promise<Json | null> {
     let result: Json | null = null;
-    await updateConfig(this.ctx, bucketName, storedKind(name), (current) => {
-      result = decide(current);
+    await updateConfig(this.ctx, bucketName, storedKind(name), (current, bucket) => {
+      result = decide(current, bucket);
       return result;
     }, { removing });
     return result;

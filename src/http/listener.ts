@@ -264,6 +264,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       deps.log.info('access denied', { requestId, op: opName, resource: rec.authz?.resource, ...err.explain() });
       appErr = err;
     } else if (isAppError(err)) {
+      // A library's own text behind an error (image decoding, ...) is for the operator, never the client.
+      if (err.cause !== undefined && deps.log.enabled('debug')) deps.log.debug('error cause', { requestId, op: opName, code: err.code, cause: err.cause instanceof Error ? err.cause.message : String(err.cause) });
       appErr = err;
     } else {
       deps.log.error('internal error', { requestId, op: opName, err: err instanceof Error ? err.stack : String(err) });

@@ -52,6 +52,23 @@ export interface ApplyDeps {
   loadImage(key: string): Promise<Buffer>;
 }
 
+// What a client is told when libvips fails: our own fixed text and OSS's documented code (BadRequest, with the
+// EC OSS documents for the format where it has one). libvips' message names its internals (loaders, buffers,
+// file offsets) and is not part of the protocol: it travels as the error's `cause`, which the listener logs at
+// debug level only (docs/image-processing.md "Errors").
+const NOT_AN_IMAGE = 'The source object is not an image Alunite can process (JPEG, PNG, WebP, GIF, TIFF or AVIF).';
+const NOT_DECODED = 'The image could not be processed: its data is corrupt or truncated.';
+const TIMED_OUT = `The image could not be processed within ${IMAGE_LIMITS.timeoutSeconds} seconds.`;
+/** OSS EC 0040-00000005: the source is in a format image processing does not support. */
+const EC_UNSUPPORTED_FORMAT = '0040-00000005';
+/** OSS ECs for a source of this format that does not decode (documented for WebP and AVIF only). */
+const EC_NOT_DECODED: Partial<Record<OutputFormat, string>> = { webp: '0040-00000010', avif: '0040-00000021' };
+
+function withCause(err: AppError, cause: unknown): AppError {
+  err.cause = cause;
+  return err;
+}
+
 /** Refuses an object too large to process before any of it is read. */
 export function assertSourceSize(size: number): void {
   if (size > IMAGE_LIMITS.maxSourceBytes) {
@@ -65,12 +82,12 @@ export async function inspect(source: Buffer): Promise<SourceInfo> {
   let meta: Metadata;
   try {
     meta = await sharp(source, { limitInputPixels: false }).metadata();
-  } catch {
-    throw new AppError('BadRequest', 'The source object is not an image Alunite can process (JPEG, PNG, WebP, GIF, TIFF or AVIF).');
+  } catch (err) {
+    throw withCause(new AppError('BadRequest', NOT_AN_IMAGE, {}, EC_UNSUPPORTED_FORMAT), err);
   }
   const format = INPUT_FORMATS.get(meta.format ?? '');
   if (format === undefined || (meta.format === 'heif' && meta.compression !== 'av1')) {
-    throw new AppError('BadRequest', `The source format ${meta.format ?? 'unknown'} is not processed by Alunite (JPEG, PNG, WebP, GIF, TIFF or AVIF).`);
+    throw new AppError('BadRequest', `The source format ${meta.format ?? 'unknown'} is not processed by Alunite (JPEG, PNG, WebP, GIF, TIFF or AVIF).`, {}, EC_UNSUPPORTED_FORMAT);
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
@@ -120,18 +137,20 @@ type PixelStep = Exclude<Step, { op: 'format' | 'quality' | 'interlace' | 'auto-
 export function processImage(load: () => Promise<Buffer>, steps: readonly Step[], deps: ApplyDeps): Promise<ProcessResult> {
   return inSlot(async () => {
     const source = await load();
+    const src = await inspect(source);
     try {
-      return await run(source, steps, deps);
+      return await run(source, steps, deps, src);
     } catch (err) {
       // libvips failing on the bytes (a corrupt or truncated image whose header was fine) is the image's fault.
       if (err instanceof AppError || !(err instanceof Error)) throw err;
-      throw new AppError('BadRequest', `The image could not be processed: ${err.message.split('\n')[0]!.slice(0, 200)}`);
+      if (/timeout/i.test(err.message)) throw withCause(new AppError('BadRequest', TIMED_OUT), err);
+      throw withCause(new AppError('BadRequest', NOT_DECODED, {}, EC_NOT_DECODED[src.format]), err);
     }
   });
 }
 
-async function run(source: Buffer, steps: readonly Step[], deps: ApplyDeps): Promise<ProcessResult> {
-  const src = await inspect(source);
+async function run(source: Buffer, steps: readonly Step[], deps: ApplyDeps, inspected?: SourceInfo): Promise<ProcessResult> {
+  const src = inspected ?? (await inspect(source));
   const autoOrient = steps.some((s) => s.op === 'auto-orient' && s.on);
   const swap = autoOrient && (src.meta.orientation ?? 1) >= 5;
   let cur: Raw | null = null;

@@ -58,7 +58,12 @@ export class AccountSettings {
   async setAccountAlias(caller: RamCaller, alias: string): Promise<void> {
     if (!ALIAS.test(alias) || alias.includes('--')) throw new AppError('InvalidParameter.AccountAlias');
     await authorizeAction(this.ctx, caller, 'SetAccountAlias', {});
+    // Unique across accounts: claimed in the index first (refused when another account holds it), then stored;
+    // the alias replaced leaves the index.
+    const previous = await this.aliasSet();
+    await this.ctx.aliases?.claim(this.ctx.accountId, alias);
     await this.ctx.store.updateIdentityDocs([{ kind: DOC.account, id: 'alias' }], () => [JSON.stringify({ alias })]);
+    if (previous !== null && previous !== alias) await this.ctx.aliases?.release(this.ctx.accountId, previous);
   }
 
   /** The alias, or the account id when none was set (the cloud's default alias). */
@@ -79,7 +84,9 @@ export class AccountSettings {
 
   async clearAccountAlias(caller: RamCaller): Promise<void> {
     await authorizeAction(this.ctx, caller, 'ClearAccountAlias', {});
+    const previous = await this.aliasSet();
     await this.ctx.store.updateIdentityDocs([{ kind: DOC.account, id: 'alias' }], () => [null]);
+    if (previous !== null) await this.ctx.aliases?.release(this.ctx.accountId, previous);
   }
 
   // ---- password policy

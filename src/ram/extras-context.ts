@@ -1,3 +1,4 @@
+import type { AccountAliasClaims } from '../accounts/alias-index.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import type { Clock } from '../util/time.js';
 import { AppError } from '../errors.js';
@@ -32,6 +33,8 @@ export interface ExtrasContext {
   masterKey: Buffer;
   previousMasterKeys: readonly Buffer[];
   authorize: RamAuthorizer;
+  /** Account aliases: the server-wide alias → account index (accounts/alias-index.ts); absent: not kept. */
+  aliases?: AccountAliasClaims;
 }
 
 /** Authorizes `ram:<action>` on every resource the action table declares for this input. */

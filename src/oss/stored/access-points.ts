@@ -5,8 +5,8 @@ import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
 import { checkMd5, empty, limitParam, readSmallBody } from '../handlers/common.js';
 import { parsePolicy } from '../../policy/index.js';
-import { policyAllowsPublicAccess } from '../../domain/public-access.js';
-import { AP_CONFIG, entryBlocksPublicAccess } from '../../domain/access-point.js';
+import { AP_CONFIG, assertNoPublicAccessPointPolicy, entryBlocksPublicAccess } from '../../domain/access-point.js';
+import type { Bucket } from '../../domain/model.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
@@ -129,23 +129,23 @@ export const listAccessPoints: Handler = async (req) => {
 };
 
 /** Changes one access point of this bucket inside the store's transaction (NoSuchAccessPoint when absent). */
-async function changeAccessPoint(req: OssRequest, name: string, change: (ap: Doc) => Doc, removing = false): Promise<void> {
-  await req.services.stored.update(bucketOf(req), AP_CONFIG, (current) => {
+async function changeAccessPoint(req: OssRequest, name: string, change: (ap: Doc, bucket: Bucket) => Doc, removing = false): Promise<void> {
+  await req.services.stored.update(bucketOf(req), AP_CONFIG, (current, bucket) => {
     const all = accessPointsOf(current);
     const ap = all.find((a) => textOf(a, 'AccessPointName') === name);
     if (ap === undefined) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
-    const next = change(ap);
+    const next = change(ap, bucket);
     return asJson({ AccessPoint: all.map((a) => (a === ap ? next : a)) });
   }, removing);
 }
 
 /** Sets (a checked policy document) or removes the policy of an access point of this bucket. */
 async function setAccessPointPolicy(req: OssRequest, name: string, policy: string | null): Promise<void> {
-  await changeAccessPoint(req, name, (ap) => {
+  await changeAccessPoint(req, name, (ap, bucket) => {
     const { Policy: _old, ...rest } = ap;
     void _old;
-    // As for bucket policies: a public policy is refused while the access point blocks public access.
-    if (policy !== null && entryBlocksPublicAccess(ap) && policyAllowsPublicAccess(policy)) throw new AppError('AccessDenied', 'Put public access point policy is not allowed.');
+    // As for bucket policies: a public policy is refused while public access is blocked.
+    if (policy !== null) assertNoPublicAccessPointPolicy(bucket, ap, policy);
     return policy === null ? rest : { ...rest, Policy: policy };
   }, policy === null);
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { FC_AP_CONFIG, FC_ALIAS_SUFFIX, AP_CONFIG } from '../../domain/access-point.js';
+import { FC_AP_CONFIG, FC_ALIAS_SUFFIX, AP_CONFIG, assertNoPublicAccessPointPolicy } from '../../domain/access-point.js';
+import type { Bucket } from '../../domain/model.js';
 import type { Json } from '../../domain/stored-configs.js';
 import { AppError, invalidArgument } from '../../errors.js';
 import { parsePolicy } from '../../policy/index.js';
@@ -74,12 +75,12 @@ async function findEntry(req: OssRequest, name: string): Promise<Doc> {
   return e;
 }
 
-async function changeEntry(req: OssRequest, name: string, change: (e: Doc) => Doc | null, removing = false): Promise<void> {
-  await req.services.stored.update(bucketOf(req), FC_AP_CONFIG, (current) => {
+async function changeEntry(req: OssRequest, name: string, change: (e: Doc, bucket: Bucket) => Doc | null, removing = false): Promise<void> {
+  await req.services.stored.update(bucketOf(req), FC_AP_CONFIG, (current, bucket) => {
     const all = entriesOf(current);
     const e = all.find((x) => nameOfEntry(x) === name);
     if (e === undefined) throw new AppError('NoSuchAccessPointForObjectProcess', undefined, { AccessPointForObjectProcessName: name });
-    const next = change(e);
+    const next = change(e, bucket);
     const kept = next === null ? all.filter((x) => x !== e) : all.map((x) => (x === e ? next : x));
     return kept.length === 0 ? null : asJson({ AccessPointForObjectProcess: kept });
   }, removing);
@@ -197,7 +198,11 @@ export const putAccessPointPolicyForObjectProcess: Handler = async (req) => {
   const text = raw.toString('utf8');
   const parsed = parsePolicy(text, 'bucket');
   if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
-  await changeEntry(req, name, (e) => ({ ...e, Policy: text }));
+  await changeEntry(req, name, (e, bucket) => {
+    // The same refusal as PutAccessPointPolicy's while public access is blocked (docs/access-points.md).
+    assertNoPublicAccessPointPolicy(bucket, e, text);
+    return { ...e, Policy: text };
+  });
   return empty();
 };
 
