@@ -18,6 +18,7 @@ import type { DomainContext, ProtectionTiming } from './domain/context.js';
 import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
 import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { InventoryWorker } from './domain/inventory-worker.js';
+import type { AuthzDeps } from './authz/authorize.js';
 import { inventoryListingGate } from './authz/inventory-run.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
@@ -357,16 +358,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(inv.dayMs !== undefined ? { dayMs: inv.dayMs } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
     // Each run re-checks that the source's owner may list it (an explicit Deny added since stops it).
-    mayList: (source, allVersions) => inventoryListingGate({
-      getBucket: (n) => meta.getBucket(n),
-      getObject: (b, k) => meta.getObject(b, k),
-      getObjectVersion: async (b, k, v) => {
-        const found = await meta.getObjectVersion(b, k, v);
-        return found && !found.deleteMarker ? found : null;
-      },
-      identity,
-      region: opts.region,
-    }, clock)(source, allVersions),
+    mayList: (source, allVersions) => inventoryListingGate(authzDeps, clock)(source, allVersions),
   });
   // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService,
   // which applies its own account's security preference (RamExtras' rules, docs/ram.md).
@@ -397,6 +389,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     aliasOf: (accountId) => accounts.extrasFor(accountId).settings.aliasSet(),
   });
   const identity: IdentityPolicies = new MultiAccountIdentityPolicies(accounts);
+  // What the one authorization path reads: for requests (the listener) and for inventory runs alike.
+  const authzDeps: AuthzDeps = {
+    getBucket: (n) => meta.getBucket(n),
+    getObject: (b, k) => meta.getObject(b, k),
+    getObjectVersion: async (b, k, v) => {
+      const found = await meta.getObjectVersion(b, k, v);
+      return found && !found.deleteMarker ? found : null;
+    },
+    identity,
+    region: opts.region,
+  };
   await accountAliases.ready(); // enters the aliases of before the index, once per store
   // Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md): the default account's.
   const ramExtras = accounts.extrasFor(opts.accountId);
@@ -514,16 +517,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     tls,
     gate.wrap(withSharedState(meta, createListener({
       services,
-      authz: {
-        getBucket: (n) => meta.getBucket(n),
-        getObject: (b, k) => meta.getObject(b, k),
-        getObjectVersion: async (b, k, v) => {
-          const found = await meta.getObjectVersion(b, k, v);
-          return found && !found.deleteMarker ? found : null;
-        },
-        identity,
-        region: opts.region,
-      },
+      authz: authzDeps,
       credentials,
       clock,
       region: opts.region,
