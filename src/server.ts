@@ -19,7 +19,6 @@ import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
 import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { InventoryWorker } from './domain/inventory-worker.js';
 import type { AuthzDeps } from './authz/authorize.js';
-import { inventoryListingGate } from './authz/inventory-run.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
 import { ArchiveService } from './domain/restore.js';
@@ -357,8 +356,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(inv.rowsPerFile !== undefined ? { rowsPerFile: inv.rowsPerFile } : {}),
     ...(inv.dayMs !== undefined ? { dayMs: inv.dayMs } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
-    // Each run re-checks that the source's owner may list it (an explicit Deny added since stops it).
-    mayList: (source, allVersions) => inventoryListingGate(authzDeps, clock)(source, allVersions),
   });
   // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService,
   // which applies its own account's security preference (RamExtras' rules, docs/ram.md).

@@ -76,11 +76,6 @@ export interface InventoryWorkerOptions {
   /** Length of a "day" in ms (development and tests only: shortens Daily and Weekly). */
   dayMs?: number;
   log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
-  /**
-   * Whether the source's owner may list it as the run will (authz/inventory-run.ts): the refused action, or
-   * null. Asked before every run; a refusal fails the run with nothing written.
-   */
-  mayList?: (source: Bucket, allVersions: boolean) => Promise<string | null>;
 }
 
 // ---- reading a stored configuration (the validated document of PutBucketInventory) ----------------------
@@ -268,8 +263,6 @@ export class InventoryWorker {
     if (dest.ownerAccountId !== source.ownerAccountId || plan.accountId !== source.ownerAccountId) {
       throw new Error('the destination bucket must belong to the source bucket\'s owner (AccountId)');
     }
-    const refused = (await this.opts.mayList?.(source, plan.allVersions)) ?? null;
-    if (refused !== null) throw new Error(refused);
     const base = inventoryBase(plan.destPrefix, source.name, plan.id);
     const label = runLabel(started);
     const rows = this.rows(source, plan)[Symbol.asyncIterator]();
@@ -351,6 +344,9 @@ export class InventoryWorker {
       let after: string | undefined;
       for (;;) {
         if (this.stopped) throw new Error('stopped');
+        // scanObjects, unlike a listing, does not ask whether the bucket exists: a source deleted during the
+        // run must fail it, not end it as a complete (empty or cut) inventory.
+        if ((await this.ctx.meta.getBucket(source.name)) === null) throw new Error('the source bucket no longer exists');
         const page = await this.ctx.meta.scanObjects(source.name, { prefix: plan.filter.prefix, ...(after !== undefined ? { after } : {}), limit: PAGE });
         for (const o of page) if (matches(plan, o)) yield line(o, o.attrs?.encryption !== undefined);
         if (page.length < PAGE) return;
