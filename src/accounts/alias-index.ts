@@ -42,7 +42,7 @@ export interface AccountAliasClaims {
 
 export class AccountAliasIndex implements AccountAliasClaims {
   private built: Promise<void> | null = null;
-  /** Claims of this process run one at a time (check, then write). */
+  /** Claims and releases of this process run one at a time (each reads, then writes the entry). */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: AccountAliasIndexDeps) {}
@@ -56,20 +56,31 @@ export class AccountAliasIndex implements AccountAliasClaims {
   }
 
   claim(accountId: string, alias: string): Promise<void> {
-    const run = async (): Promise<void> => {
+    return this.serial(async () => {
       await this.ensureBuilt();
       const held = await this.deps.store.getIndexEntry(ACCOUNT_ALIAS_INDEX, alias);
       if (held !== null && held !== accountId && (await this.heldByAnother(accountId, alias, held))) {
         throw new AppError('EntityAlreadyExists.AccountAlias');
       }
       await this.deps.store.putIndexEntry(ACCOUNT_ALIAS_INDEX, alias, accountId);
-    };
+    });
+  }
+
+  /**
+   * In the same queue as claims: a release that read the entry before another account's claim of the alias
+   * and wrote after it would take that account's entry out (and let a third account claim its alias).
+   */
+  release(accountId: string, alias: string): Promise<void> {
+    return this.serial(() => this.releaseNow(accountId, alias));
+  }
+
+  private serial(run: () => Promise<void>): Promise<void> {
     const mine = this.queue.then(run, run);
     this.queue = mine.catch(() => undefined);
     return mine;
   }
 
-  async release(accountId: string, alias: string): Promise<void> {
+  private async releaseNow(accountId: string, alias: string): Promise<void> {
     const held = await this.deps.store.getIndexEntry(ACCOUNT_ALIAS_INDEX, alias);
     if (held === accountId) {
       await this.deps.store.putIndexEntry(ACCOUNT_ALIAS_INDEX, alias, null);
