@@ -310,6 +310,9 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
         assert.equal(r.status, 206, `${header} ${key}`);
         assert.equal(r.end?.status, 400, `${header} ${key}`);
         assert.match(r.end!.error, key === 'people.csv' ? /^InvalidCompressionFormat\./ : /^InvalidCsvLine\..*\(record 1\)$/, `${header} ${key}`);
+        // OutputRawData has no end frame: the same error, met before any output, is an HTTP 400 (not a cut connection).
+        const rawAnswer = await expectOssError(post(key, 'csv/select', csvRequest('select _1 from ossobject', { ...opts, raw: true })), 'InvalidArgument', 400);
+        assert.match(String(rawAnswer.message ?? ''), key === 'people.csv' ? /InvalidCompressionFormat/ : /InvalidCsvLine/, `raw ${header} ${key}`);
       }
       // The SQL side: a column the query cannot have is an HTTP 400 before any frame, in every mode.
       await expectOssError(post('people.csv', 'csv/select', csvRequest('select _0 from ossobject', { header })), 'InvalidSqlExpression', 400);

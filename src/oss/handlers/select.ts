@@ -155,12 +155,30 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
     if (err instanceof EvalError) throw new AppError('InvalidSqlExpression', err.message);
     throw err;
   }
+  type Step = IteratorResult<Awaited<ReturnType<typeof run.next>>['value']>;
+  // Raw output has no end frame to carry an error, so its first event (the first output, a keep-alive tick, or
+  // the end) is read before the 206 goes out: an error in the header line or the first records is then the
+  // HTTP error it is, not a cut connection. Framed output reports it in the end frame.
+  let first: Step | null = null;
+  if (raw) {
+    try {
+      first = await run.next();
+    } catch (err) {
+      source.destroy();
+      await run.return(undefined).catch(() => undefined);
+      if (!(err instanceof EvalError)) throw err;
+      // The select data codes (InvalidCsvLine, InvalidJsonData, InvalidCompressionFormat) have no HTTP form of
+      // their own: InvalidArgument naming them, as a bad header line was answered before end frames carried it.
+      throw err.code === 'InvalidSqlExpression' ? new AppError('InvalidSqlExpression', err.message) : invalidArgument(`${err.code}: ${err.message}`, 'OutputRawData');
+    }
+  }
   const frames = async function* (): AsyncGenerator<Buffer> {
     try {
       for (;;) {
-        let next: IteratorResult<Awaited<ReturnType<typeof run.next>>['value']>;
+        let next: Step;
         try {
-          next = await run.next();
+          next = first ?? (await run.next());
+          first = null;
         } catch (err) {
           if (err instanceof ScanClosed) return;
           const e = wireError(err);
