@@ -205,6 +205,10 @@ describe('image processing (x-oss-process)', () => {
     assert.deepEqual(at(30), [255, 0, 0], 'the resized mark is 40 px wide');
     assert.deepEqual(at(45), [255, 255, 255], 'and no wider');
     await expectOssError(c.get('white.png', { process: `image/watermark,image_${b64('no-such.png')}` }), 'NoSuchKey', 404);
+    // A watermark object that is not an image is the watermark's fault, not the (valid) source's.
+    await c.put('mark.txt', Buffer.from('not an image at all'));
+    const wm = await expectOssError(c.get('white.png', { process: `image/watermark,image_${b64('mark.txt')}` }), 'InvalidArgument', 400);
+    assert.match(String(wm.message ?? ''), /watermark/i);
   });
 
   test('info and average-hue answer JSON', async () => {

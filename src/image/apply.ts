@@ -365,7 +365,22 @@ function resize(img: Sharp, step: Extract<Step, { op: 'resize' }>, d: Dims): Sha
   return img.resize(w, h, { fit: 'fill' });
 }
 
+/**
+ * A watermark's own failure (its object not an image or not decoding, its text rendering to nothing) names the
+ * watermark: processImage would otherwise blame the source image, with the source format's EC.
+ */
 async function watermark(img: Sharp, step: WatermarkStep, d: Dims, deps: ApplyDeps): Promise<Sharp> {
+  try {
+    return await applyWatermark(img, step, d, deps);
+  } catch (err) {
+    if (err instanceof AppError && err.code !== 'BadRequest') throw err; // limits, authorization, a missing object
+    if (err instanceof Error && !(err instanceof AppError) && /timeout/i.test(err.message)) throw err; // answered as a timeout
+    const what = step.image !== undefined ? 'The watermark image is not an image or cannot be decoded.' : 'The watermark text cannot be rendered.';
+    throw withCause(new AppError('InvalidArgument', what), err);
+  }
+}
+
+async function applyWatermark(img: Sharp, step: WatermarkStep, d: Dims, deps: ApplyDeps): Promise<Sharp> {
   let layer: Buffer;
   if (step.image !== undefined) {
     const bytes = await deps.loadImage(step.image.key);
