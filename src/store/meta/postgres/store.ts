@@ -93,6 +93,8 @@ function versionSummary([key, size, etag, type, storageClass, lastModified, vers
 /** Encrypted: the attrs JSON holds an encryption entry (attrs is text; only rows that have attrs are parsed). */
 const ENCRYPTED = "(attrs IS NOT NULL AND attrs::jsonb ? 'encryption')";
 const VERSION_SUMMARY = `key, size, etag, type, storage_class, last_modified, version_id, delete_marker, noncurrent_since, ${ENCRYPTED}`;
+/** How many columns VERSION_SUMMARY selects (the length of a VersionTuple). */
+const VERSION_SUMMARY_COLUMNS: VersionTuple['length'] = 10;
 const CONTENT_COLUMNS = 'size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags, segments, symlink_target, inline_data, attrs';
 
 function toUpload(r: PgUploadRow): UploadRecord {
@@ -699,9 +701,12 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       values: r.values,
       rowMode: 'array',
     });
+    // The last column is onlyVersion: cut at the summary's own length (a column added to VERSION_SUMMARY once
+    // shifted a fixed index onto it, and lone markers were never removed).
+    const n = VERSION_SUMMARY_COLUMNS;
     return res.rows.map((t) => {
-      const { keyBytes: _, ...e } = versionSummary(t.slice(0, 9) as VersionTuple);
-      return { ...e, onlyVersion: t[9] };
+      const { keyBytes: _, ...e } = versionSummary(t.slice(0, n) as VersionTuple);
+      return { ...e, onlyVersion: t[n] as boolean };
     });
   }
 
