@@ -35,7 +35,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Target, type BenchRequest, type BenchResponse, type Credentials } from './client.js';
+import { rate, Target, type BenchRequest, type BenchResponse, type Credentials } from './client.js';
 import { clockTicks, cpuSeconds, hostBusySeconds, mainThreadCpuSeconds, RssSampler, startProcess, vmBytes, type ServerProcess } from './proc.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { benchPolicy } from './policy.js';
@@ -1095,13 +1095,9 @@ async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): P
     // caller on the same 2 cores is cheap); server CPU per call for both.
     const calls = cfg.quick ? 400 : 2000;
     const assumeRate = async (call: (session: string) => Promise<unknown>, tag: string): Promise<{ perSecond: number; serverCpuUs: number }> => {
-      let nextCall = 0;
       const cpu0 = cpuSeconds(server.pid);
-      const t0 = process.hrtime.bigint();
-      await Promise.all(Array.from({ length: cfg.concurrency }, async () => {
-        while (nextCall < calls) await call(`${tag}${nextCall++}`);
-      }));
-      return { perSecond: calls / (Number(process.hrtime.bigint() - t0) / 1e9), serverCpuUs: ((cpuSeconds(server.pid) - cpu0) * 1e6) / calls };
+      const perSecond = await rate(calls, cfg.concurrency, (i) => call(`${tag}${i}`));
+      return { perSecond, serverCpuUs: ((cpuSeconds(server.pid) - cpu0) * 1e6) / calls };
     };
     const pop = await assumeRate(assume, 's');
     const leanCaller = leanAssumer(server.url, keys, ACCOUNT_ID, cfg.concurrency);

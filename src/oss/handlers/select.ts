@@ -146,32 +146,29 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
   const source = await openObject(req);
   const stats: ScanStats = { scanned: 0 };
   const run = runSelect(query, source, stats);
-  try {
-    await run.next(); // ready: the header read and the names resolved, or an error answered as such
-  } catch (err) {
-    source.destroy();
-    // Before the first frame only the SQL can be at fault (a constant LIKE pattern too long, ...): the
-    // object's bytes, header line included, report in the end frame (docs/select.md "Errors").
-    if (err instanceof EvalError) throw new AppError('InvalidSqlExpression', err.message);
-    throw err;
-  }
+  /** A step before the 206 goes out: its error is the HTTP answer, the scan and the object are let go. */
+  const beforeOutput = async <T>(step: Promise<T>): Promise<T> => {
+    try {
+      return await step;
+    } catch (err) {
+      source.destroy();
+      await run.return(undefined).catch(() => undefined);
+      if (!(err instanceof EvalError)) throw err;
+      // SQL errors are InvalidSqlExpression. The select data codes (InvalidCsvLine, InvalidJsonData,
+      // InvalidCompressionFormat) have no HTTP form of their own: InvalidArgument naming them.
+      throw err.code === 'InvalidSqlExpression' ? new AppError('InvalidSqlExpression', err.message) : invalidArgument(`${err.code}: ${err.message}`, 'OutputRawData');
+    }
+  };
+  // Ready: the header read and the names resolved. Before the first frame only the SQL can be at fault (a
+  // constant LIKE pattern too long, ...): the object's bytes, header line included, report in the end frame
+  // (docs/select.md "Errors").
+  await beforeOutput(run.next());
   type Step = IteratorResult<Awaited<ReturnType<typeof run.next>>['value']>;
   // Raw output has no end frame to carry an error, so its first event (the first output, a keep-alive tick, or
   // the end) is read before the 206 goes out: an error in the header line or the first records is then the
   // HTTP error it is, not a cut connection. Framed output reports it in the end frame.
   let first: Step | null = null;
-  if (raw) {
-    try {
-      first = await run.next();
-    } catch (err) {
-      source.destroy();
-      await run.return(undefined).catch(() => undefined);
-      if (!(err instanceof EvalError)) throw err;
-      // The select data codes (InvalidCsvLine, InvalidJsonData, InvalidCompressionFormat) have no HTTP form of
-      // their own: InvalidArgument naming them, as a bad header line was answered before end frames carried it.
-      throw err.code === 'InvalidSqlExpression' ? new AppError('InvalidSqlExpression', err.message) : invalidArgument(`${err.code}: ${err.message}`, 'OutputRawData');
-    }
-  }
+  if (raw) first = await beforeOutput(run.next());
   const frames = async function* (): AsyncGenerator<Buffer> {
     try {
       for (;;) {
