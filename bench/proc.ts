@@ -101,6 +101,8 @@ export async function startProcess(name: string, args: string[], env: NodeJS.Pro
   const err = createInterface({ input: child.stderr! });
   err.on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
   const out = createInterface({ input: child.stdout! });
+  // BENCH_SERVER_STDOUT=1: the servers' standard output on stderr (with --server-node-flags --trace-gc, say).
+  if (process.env.BENCH_SERVER_STDOUT === '1') out.on('line', (line) => process.stderr.write(`[${name}:out] ${line}\n`));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s`)), 30_000);
     const onExit = (code: number | null): void => {

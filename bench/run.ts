@@ -16,6 +16,9 @@
  *     --profile         also profile GET, PUT and DELETE (node --cpu-prof on the server; bench-results/*.cpuprofile)
  *     --profile-only    only that                           --out FILE       JSON elsewhere
  *     --no-prime        no page-cache priming before large transfers (bench/prime.ts says why it is there)
+ *     --server-node-flags "F …"  node flags for every Alunite server of the run (profiling: --perf-basic-prof,
+ *                       --heapsnapshot-signal=SIGUSR2, --trace-gc; the bench itself strips NODE_OPTIONS from servers);
+ *                       BENCH_SERVER_STDOUT=1 in the environment copies the servers' standard output to stderr
  *     --big-only        only large objects (PUT, GET, multipart 1 GiB in 8 MiB parts ×4) on bare-fs and Alunite
  *     --small-only      only warm-up and the small-object phases (4 KiB PUT/GET/HEAD/LIST/DELETE; no large objects, no RAM)
  *     --compare DIR     also run DIR's Alunite build (another checkout, built) in the small-object phases, in the same
@@ -82,6 +85,8 @@ interface Config {
   noFsync: boolean;
   /** Prime the page cache before each large transfer (bench/prime.ts); off with --no-prime. */
   prime: boolean;
+  /** --server-node-flags: node flags for every Alunite server (profiling). */
+  serverNodeFlags: string[];
   out: string;
   /** `postgres` or a postgres:// URL: metadata in PostgreSQL (and the scaling phase). */
   meta?: string;
@@ -110,6 +115,7 @@ function parseArgs(argv: string[]): Config {
     profileOps: quick ? 1000 : 4000,
     noFsync: true,
     prime: true,
+    serverNodeFlags: [],
     out: join(ROOT, 'bench-results', 'latest.json'),
     scaleOnly: false,
     scaleOps: quick ? 3000 : 9000,
@@ -150,6 +156,9 @@ function parseArgs(argv: string[]): Config {
         break;
       case '--no-prime':
         c.prime = false;
+        break;
+      case '--server-node-flags':
+        c.serverNodeFlags = (value() ?? '').split(/\s+/).filter((f) => f !== '');
         break;
       case '--concurrency':
         c.concurrency = int(value(), flag);
@@ -743,13 +752,16 @@ interface Scratch {
   sub(name: string): string;
 }
 
+/** --server-node-flags: set once from the configuration, before any server starts. */
+let serverNodeFlags: string[] = [];
+
 /** With --meta: each Alunite server of the main phases gets its own fresh schema. */
 let pgMeta: BenchPostgres | null = null;
 
 async function startAlunite(name: string, scratch: Scratch, extra: string[] = [], nodeFlags: string[] = [], root = ROOT): Promise<ServerProcess> {
   const data = scratch.sub(name);
   const meta = pgMeta && !extra.includes('--meta') ? ['--meta', await pgMeta.freshUrl()] : [];
-  const args = [...nodeFlags, join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', data, '--log-level', 'warn', ...meta, ...extra];
+  const args = [...serverNodeFlags, ...nodeFlags, join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', data, '--log-level', 'warn', ...meta, ...extra];
   return startProcess(name, args, serverEnv(), ROOT);
 }
 
@@ -840,6 +852,7 @@ interface Target_ {
 
 async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
+  serverNodeFlags = cfg.serverNodeFlags;
   const started = Date.now();
   const scratchDir = mkdtempSync(join(tmpdir(), 'alunite-bench-'));
   const scratch: Scratch = {

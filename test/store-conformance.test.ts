@@ -714,6 +714,20 @@ for (const [name, make] of blobFactories) {
       await s.close();
     });
 
+    it('reads ranges of several blobs in order (an object\'s parts); fails on a missing blob or a range past its end', async () => {
+      const s = await make();
+      const a = Buffer.from('a'.repeat(300_000) + 'b'.repeat(300_000));
+      const b = Buffer.from('0123456789');
+      const { blobId: ida } = await s.put(Readable.from([a]));
+      const { blobId: idb } = await s.put(Readable.from([b]));
+      const got = await readAll(s.readRanges([{ blobId: ida, start: 299_990, end: a.length }, { blobId: idb, start: 3, end: 3 }, { blobId: idb, start: 2, end: 7 }, { blobId: ida, start: 0, end: 4 }]));
+      assert.ok(got.equals(Buffer.concat([a.subarray(299_990), b.subarray(2, 7), a.subarray(0, 4)])));
+      assert.equal((await readAll(s.readRanges([]))).length, 0);
+      await assert.rejects(readAll(s.readRanges([{ blobId: idb, start: 0, end: 10 }, { blobId: 'f'.repeat(32), start: 0, end: 1 }])));
+      await assert.rejects(readAll(s.readRanges([{ blobId: idb, start: 5, end: 11 }])));
+      await s.close();
+    });
+
     it('keeps nothing when the source fails midway', async () => {
       const s = await make();
       async function* failing(): AsyncGenerator<Buffer> {

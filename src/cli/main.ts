@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseFreeSpace, type FreeSpaceFloor } from '../domain/admission.js';
 import { startServer, VERSION, type ServerOptions } from '../server.js';
+import { widenHeapHeadroom } from '../util/heap-headroom.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { describeMeta } from '../store/meta/open.js';
 import { keysCommand } from './keys.js';
@@ -148,6 +149,7 @@ export function buildProgram(): Command {
       const { accountId, accessKeyId, accessKeySecret, usingDevKeys } = rootAccount(o.init, env);
       if (!/^\d{16}$/.test(accountId)) throw new UsageError('ALUNITE_ACCOUNT_ID must be 16 digits.');
       const region = o.region.replace(/^oss-/, '');
+      widenHeapHeadroom();
       const running = await startServer({
         host: o.host,
         port: listenPort,

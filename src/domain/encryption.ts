@@ -195,6 +195,9 @@ export function sealingStore(blobs: BlobStore, cipher: ChunkCipher): BlobStore {
     read: () => {
       throw new Error('read sealed blobs with readSealed');
     },
+    readRanges: () => {
+      throw new Error('read sealed blobs with readSealed');
+    },
     delete: (ids) => blobs.delete(ids),
     list: (opts) => blobs.list(opts),
     cleanTemp: (opts) => blobs.cleanTemp(opts),

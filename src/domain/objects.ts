@@ -13,7 +13,7 @@ import { admit, admitBody, admitSmall } from './admission.js';
 import { retentionGuard } from './retention.js';
 import { assertReadable, isArchived, restoreHeaderValue, withoutRestore } from './restore.js';
 import { bucketDefaultEncryption, byteStream, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
-import type { BlobStore } from '../store/blob/types.js';
+import type { BlobRange, BlobStore } from '../store/blob/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
 import type { Bucket } from './model.js';
 import { assertVersionId, versioningStatus } from './versioning.js';
@@ -266,20 +266,16 @@ export class ObjectService {
         }
       })());
     }
-    if (segs.length === 1) return this.ctx.blobs.read(segs[0]!.blobId, start, end);
-    async function* concat(): AsyncGenerator<Buffer> {
-      let offset = 0;
-      for (const seg of segs) {
-        const segStart = offset;
-        const segEnd = offset + seg.size;
-        offset = segEnd;
-        if (segEnd <= start || segStart >= end) continue;
-        const from = Math.max(start, segStart) - segStart;
-        const to = Math.min(end, segEnd) - segStart;
-        for await (const chunk of blobs.read(seg.blobId, from, to)) yield chunk as Buffer;
-      }
+    // The segments the range touches, each cut to it: one read that a store of files can pump (util/recycling-source.ts).
+    const ranges: BlobRange[] = [];
+    let offset = 0;
+    for (const seg of segs) {
+      const segStart = offset;
+      offset += seg.size;
+      if (offset <= start || segStart >= end) continue;
+      ranges.push({ blobId: seg.blobId, start: Math.max(start, segStart) - segStart, end: Math.min(end, offset) - segStart });
     }
-    return Readable.from(concat(), { objectMode: false });
+    return blobs.readRanges(ranges);
   }
 
   /** The bytes of an inline object (or range of it) without a stream; null for blob-backed objects. */

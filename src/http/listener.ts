@@ -19,6 +19,7 @@ import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { callbackOf, type UploadCallbacks } from '../oss/callback.js';
+import { isRecyclingSource } from '../util/recycling-source.js';
 import { throttledBody, throttledResponse, trafficLimitOf } from '../oss/traffic-limit.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { mayBeWebsiteRequest, serveWebsite, websiteOfBucket } from '../oss/website.js';
@@ -375,7 +376,9 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
     res.destroy();
   });
   res.on('close', () => body.destroy());
-  body.pipe(res);
+  // A file body writes itself with reused buffers (no new external memory per read: see util/recycling-source.ts).
+  if (isRecyclingSource(body)) body.pumpTo(res);
+  else body.pipe(res);
 }
 
 /** The most of an unread request body drained to keep its connection; beyond it the connection closes. */

@@ -1,14 +1,11 @@
-import { createReadStream } from 'node:fs';
 import { open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { newBlobId } from '../../util/ids.js';
 import { diskFullError, isDiskFull } from '../disk-space.js';
 import { privateDir } from '../file-modes.js';
-import type { AgeFilter, BlobFile, BlobStore, BlobWriteResult } from './types.js';
-
-// 256 KiB reads: 1 MiB ones showed no clear CPU gain on GET and held 4× the memory per slow reader.
-const READ_BLOCK = 256 * 1024;
+import { FileRangeStream } from './file-range-stream.js';
+import type { AgeFilter, BlobFile, BlobRange, BlobStore, BlobWriteResult } from './types.js';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds `blobs/` and `tmp/`. */
@@ -95,8 +92,11 @@ export class FsBlobStore implements BlobStore {
   }
 
   read(blobId: string, start: number, end: number): Readable {
-    if (end <= start) return Readable.from([]);
-    return createReadStream(this.pathOf(blobId), { start, end: end - 1, highWaterMark: Math.min(READ_BLOCK, end - start) });
+    return this.readRanges([{ blobId, start, end }]);
+  }
+
+  readRanges(ranges: readonly BlobRange[]): Readable {
+    return new FileRangeStream(ranges.map((r) => ({ path: this.pathOf(r.blobId), start: r.start, end: r.end })));
   }
 
   async openRead(blobId: string): Promise<{ fd: number; close(): Promise<void> }> {

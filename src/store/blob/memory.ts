@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { newBlobId } from '../../util/ids.js';
-import type { AgeFilter, BlobStore, BlobWriteResult } from './types.js';
+import type { AgeFilter, BlobRange, BlobStore, BlobWriteResult } from './types.js';
 
 /** Blobs in process memory, for `--in-memory` (CI, throwaway emulators). */
 export class MemoryBlobStore implements BlobStore {
@@ -19,13 +19,19 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   read(blobId: string, start: number, end: number): Readable {
-    const buf = this.blobs.get(blobId);
-    if (!buf) {
-      const r = new Readable({ read() {} });
-      process.nextTick(() => r.destroy(new Error(`blob ${blobId} is missing`)));
-      return r;
-    }
-    return Readable.from(end > start ? [buf.subarray(start, end)] : []);
+    return this.readRanges([{ blobId, start, end }]);
+  }
+
+  readRanges(ranges: readonly BlobRange[]): Readable {
+    const blobs = this.blobs;
+    return Readable.from((function* (): Generator<Buffer> {
+      for (const r of ranges) {
+        const buf = blobs.get(r.blobId);
+        if (!buf) throw new Error(`blob ${r.blobId} is missing`);
+        if (buf.length < r.end) throw new Error(`blob ${r.blobId} ends at byte ${buf.length}, before the range it was read for`);
+        if (r.end > r.start) yield buf.subarray(r.start, r.end);
+      }
+    })(), { objectMode: false });
   }
 
   async delete(blobIds: Iterable<string>): Promise<void> {

@@ -6,6 +6,13 @@ export interface AgeFilter {
   modifiedBefore?: number;
 }
 
+/** Bytes [start, end) of a blob. */
+export interface BlobRange {
+  blobId: string;
+  start: number;
+  end: number;
+}
+
 export interface BlobWriteResult {
   blobId: string;
   size: number;
@@ -28,6 +35,11 @@ export interface BlobStore {
   create?(): Promise<BlobFile>;
   /** Streams bytes [start, end) of a blob. */
   read(blobId: string, start: number, end: number): Readable;
+  /**
+   * Streams ranges of blobs one after the other (an object's segments), failing if one is missing or shorter
+   * than its range. A store of files returns a util/recycling-source.ts RecyclingSource.
+   */
+  readRanges(ranges: readonly BlobRange[]): Readable;
   /**
    * Optional, for stores of files: a descriptor open for reading the blob (a worker thread reads it; see
    * util/sealed-reader.ts). The caller closes it. Rejects with ENOENT for a missing blob.

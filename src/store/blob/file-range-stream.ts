@@ -1,0 +1,156 @@
+import { close, open, read } from 'node:fs';
+import { Readable, type Writable } from 'node:stream';
+import type { RecyclingSource } from '../../util/recycling-source.js';
+
+/** Bytes [start, end) of one file. */
+export interface FileRange {
+  path: string;
+  start: number;
+  end: number;
+}
+
+// 256 KiB reads: 1 MiB ones showed no clear CPU gain on GET and held 4× the memory per slow reader.
+export const READ_BLOCK = 256 * 1024;
+/** Writes a pump has handed to its destination and not yet seen completed: at most 1 MiB per download. */
+const PUMP_IN_FLIGHT = 4;
+/** Blocks kept for the next downloads once theirs are done (8 MiB); more are left to the GC. */
+const POOL_MAX = 32;
+const pool: Buffer[] = [];
+
+const takeBlock = (): Buffer => pool.pop() ?? Buffer.allocUnsafeSlow(READ_BLOCK);
+const giveBack = (block: Buffer): void => {
+  if (pool.length < POOL_MAX) pool.push(block);
+};
+
+/** A file that ended before the bytes the metadata promised: the answer must not be cut short silently. */
+export class TruncatedBlobError extends Error {
+  constructor(path: string, at: number) {
+    super(`blob file ${path} ends at byte ${at}, before the range it was read for`);
+  }
+}
+
+/**
+ * Reads ranges of files one after the other (an object's segments), as a Readable (a new buffer per 256 KiB
+ * read) or pumped into a destination with recycled buffers (RecyclingSource). One read is in flight at a
+ * time, so bytes come out in order, and a descriptor is closed only when no read uses it.
+ */
+export class FileRangeStream extends Readable implements RecyclingSource {
+  private readonly ranges: FileRange[];
+  private index = 0;
+  private pos: number;
+  private fd: number | null = null;
+  private busy = false;
+  private pumping = false;
+  private onIdle: (() => void) | null = null;
+
+  constructor(ranges: readonly FileRange[]) {
+    super({ highWaterMark: READ_BLOCK });
+    this.ranges = ranges.filter((r) => r.end > r.start);
+    this.pos = this.ranges[0]?.start ?? 0;
+  }
+
+  /** Bytes the next read may take from the current range (0 when all are done). */
+  private want(max: number): number {
+    const r = this.ranges[this.index];
+    return r === undefined ? 0 : Math.min(max, r.end - this.pos);
+  }
+
+  /** Reads up to `into.length` bytes of the current range; 0 once every range is done. */
+  private next(into: Buffer, done: (err: Error | null, n: number) => void): void {
+    const range = this.ranges[this.index];
+    if (range === undefined) return done(null, 0);
+    this.busy = true;
+    const finish = (err: Error | null, n: number): void => {
+      this.busy = false;
+      const idle = this.onIdle;
+      this.onIdle = null;
+      if (idle) return idle(); // destroyed meanwhile: _destroy waited for this read
+      done(err, n);
+    };
+    const readAt = (fd: number): void => {
+      const len = this.want(into.length);
+      read(fd, into, 0, len, this.pos, (err, n) => {
+        if (err) return finish(err, 0);
+        if (n === 0) return finish(new TruncatedBlobError(range.path, this.pos), 0);
+        this.pos += n;
+        if (this.pos >= range.end) {
+          this.fd = null;
+          this.index++;
+          this.pos = this.ranges[this.index]?.start ?? 0;
+          close(fd, () => finish(null, n));
+          return;
+        }
+        finish(null, n);
+      });
+    };
+    if (this.fd !== null) return readAt(this.fd);
+    open(range.path, 'r', (err, fd) => {
+      if (err) return finish(err, 0);
+      this.fd = fd;
+      if (this.destroyed) return finish(null, 0);
+      readAt(fd);
+    });
+  }
+
+  override _read(): void {
+    if (this.pumping) return;
+    const len = this.want(READ_BLOCK);
+    if (len === 0) {
+      this.push(null);
+      return;
+    }
+    // Pushed chunks belong to the reader: a new buffer each time.
+    const block = Buffer.allocUnsafeSlow(len);
+    this.next(block, (err, n) => {
+      if (err) return this.destroy(err);
+      this.push(n === block.length ? block : block.subarray(0, n));
+    });
+  }
+
+  pumpTo(dest: Writable): void {
+    this.pumping = true;
+    let inFlight = 0;
+    let reading = false;
+    let ended = false;
+    const step = (): void => {
+      if (this.destroyed || reading || ended || inFlight >= PUMP_IN_FLIGHT) return;
+      if (this.want(READ_BLOCK) === 0) {
+        ended = true;
+        dest.end(() => this.destroy());
+        return;
+      }
+      reading = true;
+      const block = takeBlock();
+      this.next(block, (err, n) => {
+        reading = false;
+        if (err) {
+          giveBack(block);
+          this.destroy(err);
+          return;
+        }
+        if (this.destroyed) return giveBack(block);
+        inFlight++;
+        dest.write(n === block.length ? block : block.subarray(0, n), (writeErr) => {
+          inFlight--;
+          // A failed write may leave the bytes referenced by the socket: that block is not reused.
+          if (!writeErr) giveBack(block);
+          step();
+        });
+        step();
+      });
+    };
+    step();
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    const closeFd = (): void => {
+      const fd = this.fd;
+      this.fd = null;
+      if (fd === null) return cb(err);
+      close(fd, () => cb(err));
+    };
+    // A descriptor closed under a pending read could be reused by another open() and read from there.
+    if (this.busy) this.onIdle = closeFd;
+    else closeFd();
+  }
+}

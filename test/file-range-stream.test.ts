@@ -1,0 +1,217 @@
+// Downloads of blob files with recycled buffers (src/store/blob/file-range-stream.ts): the bytes, their order,
+// buffers never reused before the destination is done with them, descriptors closed on every ending, and
+// a server that keeps answering when clients leave in the middle of a download.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { FileRangeStream, READ_BLOCK, TruncatedBlobError, type FileRange } from '../src/store/blob/file-range-stream.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+/** Waits (bounded by progress, not by the clock) until `check` holds: descriptors close asynchronously. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check(), what);
+}
+
+/**
+ * A destination that completes each write only later (as a slow socket does) and checks the chunk's bytes
+ * at that moment: a buffer reused before its write completed would show other bytes by then.
+ */
+function slowSink(expected: Buffer): Writable & { got: number; done: Promise<void> } {
+  let got = 0;
+  let finished!: () => void;
+  let failed!: (err: Error) => void;
+  const done = new Promise<void>((ok, fail) => {
+    finished = ok;
+    failed = fail;
+  });
+  const sink = new Writable({
+    highWaterMark: 16 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      const at = got;
+      got += chunk.length;
+      setTimeout(() => {
+        if (!chunk.equals(expected.subarray(at, at + chunk.length))) {
+          failed(new Error(`bytes at ${at} changed before their write completed`));
+          return cb();
+        }
+        cb();
+      }, 2);
+    },
+    final(cb) {
+      cb();
+      if (got === expected.length) finished();
+      else failed(new Error(`got ${got} of ${expected.length} bytes`));
+    },
+  }) as Writable & { got: number; done: Promise<void> };
+  Object.defineProperty(sink, 'got', { get: () => got });
+  sink.done = done;
+  return sink;
+}
+
+describe('FileRangeStream', () => {
+  let dir: string;
+  let files: { path: string; data: Buffer }[];
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'alunite-frs-'));
+    // Sizes around the read block, so ranges end mid-block, on a block edge and one byte past it.
+    const sizes = [3 * READ_BLOCK + 17, READ_BLOCK, READ_BLOCK + 1, 5];
+    files = [];
+    for (const [i, size] of sizes.entries()) {
+      const data = randomBytes(size);
+      const path = join(dir, `f${i}`);
+      await writeFile(path, data);
+      files.push({ path, data });
+    }
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const cases = (): { name: string; ranges: FileRange[]; expected: Buffer }[] => {
+    const [a, b, c, d] = files as [{ path: string; data: Buffer }, { path: string; data: Buffer }, { path: string; data: Buffer }, { path: string; data: Buffer }];
+    return [
+      { name: 'one whole file', ranges: [{ path: a.path, start: 0, end: a.data.length }], expected: a.data },
+      { name: 'one range inside a file', ranges: [{ path: a.path, start: 1000, end: 2 * READ_BLOCK + 3 }], expected: a.data.subarray(1000, 2 * READ_BLOCK + 3) },
+      {
+        name: 'several files, cut, with an empty range between',
+        ranges: [
+          { path: a.path, start: READ_BLOCK - 1, end: a.data.length },
+          { path: b.path, start: 0, end: 0 },
+          { path: b.path, start: 0, end: b.data.length },
+          { path: c.path, start: 7, end: c.data.length },
+          { path: d.path, start: 0, end: 5 },
+        ],
+        expected: Buffer.concat([a.data.subarray(READ_BLOCK - 1), b.data, c.data.subarray(7), d.data]),
+      },
+      { name: 'nothing', ranges: [], expected: Buffer.alloc(0) },
+    ];
+  };
+
+  it('pumps every range in order into a slow destination, reusing no buffer before its write completed', async () => {
+    const fds = openFds();
+    for (const c of cases()) {
+      // Twice in a row: the second pump runs on the first one's recycled buffers.
+      for (let round = 0; round < 2; round++) {
+        const sink = slowSink(c.expected);
+        const stream = new FileRangeStream(c.ranges);
+        const closed = new Promise<void>((ok) => stream.once('close', ok));
+        stream.pumpTo(sink);
+        await sink.done;
+        await closed;
+        assert.equal(sink.got, c.expected.length, c.name);
+      }
+    }
+    await eventually(() => openFds() === fds, 'every descriptor closed');
+  });
+
+  it('reads the same bytes as a Readable (fresh buffers the reader keeps)', async () => {
+    for (const c of cases()) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of new FileRangeStream(c.ranges)) chunks.push(chunk as Buffer);
+      assert.ok(Buffer.concat(chunks).equals(c.expected), c.name);
+    }
+  });
+
+  it('stops and closes its descriptor when destroyed mid-pump (a client that left)', async () => {
+    const fds = openFds();
+    const a = files[0]!;
+    let writes = 0;
+    const stream = new FileRangeStream([{ path: a.path, start: 0, end: a.data.length }]);
+    const stuck = new Writable({
+      write(_chunk, _enc, cb) {
+        writes++;
+        if (writes === 2) setImmediate(() => stream.destroy());
+        setTimeout(cb, 5);
+      },
+    });
+    const closed = new Promise<void>((ok) => stream.once('close', ok));
+    stream.pumpTo(stuck);
+    await closed;
+    assert.ok(writes <= 5, `the pump stopped (${writes} writes)`);
+    await eventually(() => openFds() === fds, 'the descriptor closed');
+  });
+
+  it('fails, not ends short, on a missing file or one shorter than its range', async () => {
+    const short = join(dir, 'short');
+    await writeFile(short, randomBytes(READ_BLOCK + 10));
+    await truncate(short, 100);
+    for (const [ranges, want] of [
+      [[{ path: join(dir, 'missing'), start: 0, end: 10 }], /ENOENT/],
+      [[{ path: short, start: 0, end: READ_BLOCK + 10 }], TruncatedBlobError],
+      [[{ path: files[3]!.path, start: 0, end: 5 }, { path: short, start: 50, end: 200 }], TruncatedBlobError],
+    ] as [FileRange[], RegExp | typeof TruncatedBlobError][]) {
+      const fds = openFds();
+      const pumped = new FileRangeStream(ranges);
+      const failed = new Promise<Error>((ok) => pumped.once('error', ok));
+      pumped.pumpTo(new Writable({ write: (_c, _e, cb) => cb() }));
+      const err = await failed;
+      if (want instanceof RegExp) assert.match(err.message, want);
+      else assert.ok(err instanceof want, err.message);
+      await assert.rejects(async () => {
+        for await (const _ of new FileRangeStream(ranges)) void _;
+      }, want instanceof RegExp ? want : (e: unknown) => e instanceof want);
+      await eventually(() => openFds() === fds, 'descriptors closed after the failure');
+    }
+  });
+});
+
+describe('GetObject through the recycled-buffer pump', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+    await server.client().putBucket('pump');
+  });
+  after(() => server.stop());
+
+  it('serves a multipart object whole and in ranges across its parts (ali-oss)', async () => {
+    const client = server.client({ bucket: 'pump' });
+    const parts = [randomBytes(100 * 1024 + 3), randomBytes(READ_BLOCK * 2 + 1), randomBytes(4097)];
+    const whole = Buffer.concat(parts);
+    const { uploadId } = await client.initMultipartUpload('mp');
+    const done: { number: number; etag: string }[] = [];
+    for (const [i, part] of parts.entries()) {
+      const r = await client.uploadPart('mp', uploadId, i + 1, part, 0, part.length);
+      done.push({ number: i + 1, etag: r.etag });
+    }
+    await client.completeMultipartUpload('mp', uploadId, done);
+    const got = await client.get('mp');
+    assert.ok((got.content as Buffer).equals(whole));
+    for (const [start, end] of [[0, 0], [100 * 1024, 100 * 1024 + 5], [50_000, whole.length - 2], [whole.length - 4097, whole.length - 1]] as const) {
+      const r = await client.get('mp', undefined, { headers: { Range: `bytes=${start}-${end}` } });
+      assert.equal(r.res.status, 206);
+      assert.ok((r.content as Buffer).equals(whole.subarray(start, end + 1)), `bytes=${start}-${end}`);
+    }
+  });
+
+  it('keeps serving, and closes what it opened, when downloads are abandoned midway', async () => {
+    const client = server.client({ bucket: 'pump' });
+    const big = randomBytes(8 * 1024 * 1024);
+    await client.put('big', big);
+    await client.get('big'); // opens what the first download of a server opens once
+    const fds = openFds();
+    const url = server.pathClient({ bucket: 'pump' }).signatureUrl('big', { expires: 600 });
+    for (let i = 0; i < 8; i++) {
+      await new Promise<void>((ok, fail) => {
+        const req = request(url, (res) => {
+          assert.equal(res.statusCode, 200);
+          res.once('data', () => {
+            req.destroy();
+            ok();
+          });
+        });
+        req.on('error', (err) => (req.destroyed ? ok() : fail(err)));
+        req.end();
+      });
+    }
+    const again = await client.get('big');
+    assert.ok((again.content as Buffer).equals(big));
+    await eventually(() => openFds() <= fds, `descriptors back to ${fds} (now ${openFds()})`);
+  });
+});
