@@ -40,7 +40,7 @@ function* body(n: number): Generator<Buffer> {
 
 async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, ALUNITE_ROOT_ACCESS_KEY_ID: CREDS.accessKeyId, ALUNITE_ROOT_ACCESS_KEY_SECRET: CREDS.accessKeySecret, ALUNITE_ACCOUNT_ID: '1234567890123456' };
-  const server = await startProcess('alunite', [join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(scratch, 'data'), '--log-level', 'warn'], env, ROOT);
+  const server = await startProcess('alunite', [...(process.env.SOAK_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''), join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(scratch, 'data'), '--log-level', 'warn'], env, ROOT);
   const target = new Target(server.url, CREDS, concurrency);
   const objects = Math.ceil(totalBytes / size);
   try {

@@ -1,19 +1,39 @@
-import { setFlagsFromString } from 'node:v8';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+
+/** Room V8 leaves above the live heap before its next major collection: at least this, and at least the live heap. */
+const MIN_HEADROOM = 64 * 1024 * 1024;
+const MIN_PERCENT = 100;
 
 /**
- * Fixes V8's old-generation growing factor for the server process at 2 (limit = live heap × 2 after each major
- * collection) unless node was given one (`--heap-growing-percent`).
+ * Gives the server's heap room above what is live before V8 starts a major collection: the old generation's
+ * limit after each major collection becomes live + max(live, 64 MiB), set through V8's growing factor
+ * (`--heap-growing-percent`, recomputed after every major collection), unless node was given a factor.
  *
- * Why: V8 counts the external memory (Buffers) allocated since its last major collection against the old
- * generation's limit, and large transfers allocate a Buffer per socket read (node's HTTP parser copies each
- * body piece) that lives only until the next minor collection. When little JavaScript reaches the old
- * generation, as in a server moving bytes, V8's dynamic factor falls to its floor of 1.1, so a few MiB of such
- * short-lived Buffers start a major collection, whose marking costs as much as the live heap is large. After
- * the small-request phases of `npm run bench` (live heap ~35 MB) that was a major collection every ~100 ms
- * of a large transfer and 37 % of the server's CPU in it (perf, docs/operations.md).
- * The cost: the heap may grow to twice what is live before it is collected.
+ * Why: V8 counts the external memory (Buffers) allocated since its last major collection against that limit,
+ * and large transfers allocate a Buffer per socket read (node's HTTP parser copies each body piece) that lives
+ * only until the next minor collection. When little JavaScript reaches the old generation, as in a server
+ * moving bytes, V8's own factor falls to its floor of 1.1 (and a fresh heap's limit is small anyway), so a few
+ * MiB of such short-lived Buffers start a major collection, whose marking costs as much as the live heap is
+ * large. In `npm run bench` that was a major collection every ~100 ms of a large transfer and 37 % of the
+ * server's CPU in it; a multipart upload of 1 GiB into a fresh server ran 63 of them (docs/operations.md).
+ * The cost: up to max(live, 64 MiB) of garbage may wait for its collection.
  */
 export function widenHeapHeadroom(): void {
   const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('heap-growing-percent') || a.includes('heap_growing_percent'));
-  if (!given) setFlagsFromString('--heap-growing-percent=100');
+  if (given) return;
+  let current = 0;
+  const retune = (): void => {
+    // Read just after a major collection: about what survived it.
+    const live = Math.max(getHeapStatistics().used_heap_size, 1024 * 1024);
+    const percent = Math.max(MIN_PERCENT, Math.ceil((100 * MIN_HEADROOM) / live));
+    if (percent === current) return;
+    current = percent;
+    setFlagsFromString(`--heap-growing-percent=${percent}`);
+  };
+  retune();
+  new PerformanceObserver((list) => {
+    const major = (e: PerformanceEntry): boolean => (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+    if (list.getEntries().some(major)) retune();
+  }).observe({ entryTypes: ['gc'] });
 }

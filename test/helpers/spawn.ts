@@ -10,11 +10,13 @@ export interface SpawnedServer {
   port: number;
   /** Everything the process wrote to stderr so far (its log lines). */
   stderr(): string;
+  /** Everything it wrote to stdout so far (the listening line; node's own tracing, such as --trace-gc). */
+  stdout(): string;
 }
 
-/** Starts `bin/alunite server` as a real child process and waits for its listening line. */
-export function spawnServer(args: string[], env: Record<string, string> = {}): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--log-level', 'warn', ...args], {
+/** Starts `bin/alunite server` as a real child process (node given `nodeFlags`) and waits for its listening line. */
+export function spawnServer(args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [...nodeFlags, BIN, 'server', '--port', '0', '--log-level', 'warn', ...args], {
     env: {
       ...process.env,
       ALUNITE_ROOT_ACCESS_KEY_ID: AK,
@@ -34,7 +36,7 @@ export function spawnServer(args: string[], env: Record<string, string> = {}): P
       const m = /alunite listening on (http:\/\/[^\s]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, url: m[1]!, port: Number(new URL(m[1]!).port), stderr: () => err });
+        resolve({ child, url: m[1]!, port: Number(new URL(m[1]!).port), stderr: () => err, stdout: () => out });
       }
     });
     child.on('exit', (code) => {
