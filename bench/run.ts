@@ -41,6 +41,7 @@ import { fileURLToPath } from 'node:url';
 import { rate, Target, type BenchRequest, type BenchResponse, type Credentials } from './client.js';
 import { clockTicks, cpuSeconds, hostBusySeconds, mainThreadCpuSeconds, RssSampler, startProcess, vmBytes, type ServerProcess } from './proc.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
+import { widenHeapHeadroom } from '../src/util/heap-headroom.js';
 import { benchPolicy } from './policy.js';
 import { primePageCache, setPrimeDir } from './prime.js';
 import { benchPostgres, type BenchPostgres } from './postgres.js';
@@ -853,6 +854,9 @@ interface Target_ {
 async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
   serverNodeFlags = cfg.serverNodeFlags;
+  // This process receives every large download: without room above its (large, after the small phases) heap,
+  // V8 collects it every few MiB of received Buffers, and whichever server is measured then looks slow.
+  widenHeapHeadroom();
   const started = Date.now();
   const scratchDir = mkdtempSync(join(tmpdir(), 'alunite-bench-'));
   const scratch: Scratch = {

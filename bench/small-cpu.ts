@@ -4,6 +4,7 @@
  *
  *   node dist/bench/small-cpu.js [--root DIR] [--n 10000] [--rounds 3] [--which root,ram,del]
  *     --prof   the server under node --cpu-prof (wall-clock samples; the file's path is printed)
+ *     --node-flags "F …"  node flags for the server (e.g. --heap-growing-percent=0: V8's own heap growing)
  *     --perf   `perf record -g` of the server during each measured phase, with --perf-basic-prof for JS names
  *              (/tmp/perfh/<phase>.data; `perf script -i …` then shows on-CPU stacks, kernel included)
  */
@@ -27,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hprof-'));
 const env: NodeJS.ProcessEnv = {};
 for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_')) env[k] = v;
 env.ALUNITE_ROOT_ACCESS_KEY_ID = CREDS.accessKeyId; env.ALUNITE_ROOT_ACCESS_KEY_SECRET = CREDS.accessKeySecret; env.ALUNITE_ACCOUNT_ID = '1234567890123456';
-const s = await startProcess('h', [...(perf ? ['--perf-basic-prof'] : []), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] : []), join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'd'), '--log-level', 'warn'], env, root);
+const s = await startProcess('h', [...arg('--node-flags', '').split(' ').filter((f) => f !== ''), ...(perf ? ['--perf-basic-prof'] : []), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] : []), join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'd'), '--log-level', 'warn'], env, root);
 const t = new Target(s.url, CREDS, 8);
 async function many(tg: Target, count: number, mk: (i: number) => BenchRequest, want: number): Promise<void> {
   let next = 0;
