@@ -138,6 +138,61 @@ describe('FileRangeStream', () => {
     await eventually(() => openFds() === fds, 'the descriptor closed');
   });
 
+  it('reads nothing more once its destination is gone: destroyed before the pump, or mid-way', async () => {
+    const a = files[0]!;
+    const range = [{ path: a.path, start: 0, end: a.data.length }];
+    // A client that left while the answer was prepared.
+    const gone = new Writable({ write: (_c, _e, cb) => cb() });
+    gone.destroy();
+    const early = new FileRangeStream(range);
+    const earlyClosed = new Promise<void>((ok) => early.once('close', ok));
+    early.pumpTo(gone);
+    await earlyClosed;
+    assert.equal(early.bytesRead, 0);
+    // A client that leaves after the first write: its failing write callbacks stop the pump.
+    let writes = 0;
+    const leaving: Writable = new Writable({
+      write(_c, _e, cb) {
+        writes++;
+        if (writes === 1) setImmediate(() => leaving.destroy());
+        setImmediate(cb);
+      },
+    });
+    const late = new FileRangeStream(range);
+    const lateClosed = new Promise<void>((ok) => late.once('close', ok));
+    late.pumpTo(leaving);
+    await lateClosed;
+    assert.ok(late.bytesRead <= 3 * READ_BLOCK, `read ${late.bytesRead} of ${a.data.length} bytes after the client left`);
+    assert.ok(late.bytesPumped <= 2 * READ_BLOCK);
+  });
+
+  it('closes a descriptor being opened or read when destroyed meanwhile (never under a pending read)', async () => {
+    const fds = openFds();
+    const a = files[0]!;
+    for (let i = 0; i < 50; i++) {
+      const s = new FileRangeStream([{ path: a.path, start: 0, end: a.data.length }]);
+      const closed = new Promise<void>((ok) => s.once('close', ok));
+      s.pumpTo(new Writable({ write: (_c, _e, cb) => cb() }));
+      // i even: during the open of the file; odd: one turn later, during or after the first read.
+      if (i % 2 === 0) s.destroy();
+      else setImmediate(() => s.destroy());
+      await closed;
+    }
+    await eventually(() => openFds() === fds, `descriptors back to ${fds} (now ${openFds()})`);
+  });
+
+  it('counts the bytes it pumped (the access log and metrics read them)', async () => {
+    const c = cases()[2]!;
+    const sink = slowSink(c.expected);
+    const s = new FileRangeStream(c.ranges);
+    const closed = new Promise<void>((ok) => s.once('close', ok));
+    s.pumpTo(sink);
+    await sink.done;
+    await closed;
+    assert.equal(s.bytesPumped, c.expected.length);
+    assert.equal(s.bytesRead, c.expected.length);
+  });
+
   it('fails, not ends short, on a missing file or one shorter than its range', async () => {
     const short = join(dir, 'short');
     await writeFile(short, randomBytes(READ_BLOCK + 10));

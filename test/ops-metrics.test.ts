@@ -92,6 +92,17 @@ describe('/-/metrics', () => {
     assert.ok(res.ok);
   });
 
+  it('counts the bytes of downloads of blob files (written with recycled buffers, no data events): whole and ranged', async () => {
+    const root = srv.client({ bucket: BUCKET });
+    await root.put('big.bin', Buffer.alloc(300 * 1024, 2)); // above the inline limit: a blob file
+    const before = (await scrape(srv)).samples;
+    assert.equal((await root.get('big.bin')).content.length, 300 * 1024);
+    assert.equal((await root.get('big.bin', undefined, { headers: { Range: 'bytes=1000-1999' } })).content.length, 1000);
+    const after = (await scrape(srv)).samples;
+    const out = sampleValue(after, 'alunite_bytes_out_total', { service: 'oss' }) - sampleValue(before, 'alunite_bytes_out_total', { service: 'oss' });
+    assert.equal(out, 300 * 1024 + 1000);
+  });
+
   it('scrapes and health checks are not counted as requests', async () => {
     await fetch(`${srv.url}/-/health`);
     const a = (await scrape(srv)).samples.filter((s) => s.name.startsWith('alunite_requests_total'));

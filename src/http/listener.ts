@@ -375,6 +375,11 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
     // Bytes were already promised; the only honest signal left is to cut the connection.
     res.destroy();
   });
+  // A client that left while the answer was prepared: its 'close' is past, so nothing would stop the body.
+  if (res.destroyed) {
+    body.destroy();
+    return;
+  }
   res.on('close', () => body.destroy());
   // A file body writes itself with reused buffers (no new external memory per read: see util/recycling-source.ts).
   if (isRecyclingSource(body)) body.pumpTo(res);

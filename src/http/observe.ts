@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { RequestObserver, RequestRecord } from '../audit/record.js';
 import type { OssResponse } from '../oss/context.js';
+import { isRecyclingSource } from '../util/recycling-source.js';
 
 /**
  * Hands the record to the observer once the response is out: at once for bodies written in one piece
@@ -10,19 +11,26 @@ import type { OssResponse } from '../oss/context.js';
 export function observeResponse(rec: RequestRecord, req: IncomingMessage, res: ServerResponse, response: OssResponse, observe: RequestObserver): void {
   const body = response.body;
   if (body instanceof Readable && req.method !== 'HEAD') {
+    // A pumped body (a blob file, util/recycling-source.ts) counts its own bytes and must not be read here.
+    const pumped = isRecyclingSource(body) ? body : null;
     let sent = 0;
-    body.on('data', (chunk: Buffer) => {
-      sent += chunk.length;
-    });
-    res.once('close', () => {
+    if (pumped === null) {
+      body.on('data', (chunk: Buffer) => {
+        sent += chunk.length;
+      });
+    }
+    const done = (): void => {
       // An event handler, outside the request's error boundary: an observer failure must not escape.
       try {
-        rec.finish(response.status, sent);
+        rec.finish(response.status, pumped === null ? sent : pumped.bytesPumped);
         observe(rec);
       } catch {
         // the answer is out; a lost audit line or metric is all that is left to lose
       }
-    });
+    };
+    // A client that left before the answer was written: its 'close' has passed already.
+    if (res.destroyed) done();
+    else res.once('close', done);
     return;
   }
   rec.finish(response.status, req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0));

@@ -4,11 +4,15 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 /** Room V8 leaves above the live heap before its next major collection: at least this, and at least the live heap. */
 const MIN_HEADROOM = 64 * 1024 * 1024;
 const MIN_PERCENT = 100;
+/** At most a limit of 7 × live (a live heap under ~11 MiB gets less than 64 MiB of room). */
+const MAX_PERCENT = 600;
+const STEP_PERCENT = 25;
 
 /**
  * Gives the server's heap room above what is live before V8 starts a major collection: the old generation's
  * limit after each major collection becomes live + max(live, 64 MiB), set through V8's growing factor
- * (`--heap-growing-percent`, recomputed after every major collection), unless node was given a factor.
+ * (`--heap-growing-percent`, recomputed after every major collection; at most 7 × live), unless node was given
+ * a factor.
  *
  * Why: V8 counts the external memory (Buffers) allocated since its last major collection against that limit,
  * and large transfers allocate a Buffer per socket read (node's HTTP parser copies each body piece) that lives
@@ -24,9 +28,13 @@ export function widenHeapHeadroom(): void {
   if (given) return;
   let current = 0;
   const retune = (): void => {
-    // Read just after a major collection: about what survived it.
+    // Read just after a major collection: about what survived it. (After a minor one the heap in use includes
+    // old garbage, which would shrink the factor just before the collection that applies it.) The factor is
+    // applied at the next major collection, to the heap live then: the cap bounds the overshoot when the live
+    // heap grew a lot in between.
     const live = Math.max(getHeapStatistics().used_heap_size, 1024 * 1024);
-    const percent = Math.max(MIN_PERCENT, Math.ceil((100 * MIN_HEADROOM) / live));
+    const wanted = Math.max(MIN_PERCENT, Math.min(MAX_PERCENT, (100 * MIN_HEADROOM) / live));
+    const percent = Math.ceil(wanted / STEP_PERCENT) * STEP_PERCENT; // in steps: the flag is set only when it moves
     if (percent === current) return;
     current = percent;
     setFlagsFromString(`--heap-growing-percent=${percent}`);

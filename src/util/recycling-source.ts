@@ -13,6 +13,8 @@ export interface RecyclingSource {
    * error, as reading it would; destroying the stream stops the pump.
    */
   pumpTo(dest: Writable): void;
+  /** Bytes whose write into the destination completed (a pumped stream emits no 'data' to count). */
+  readonly bytesPumped: number;
 }
 
 export function isRecyclingSource(body: Readable): body is Readable & RecyclingSource {
