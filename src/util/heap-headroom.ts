@@ -10,7 +10,7 @@ const STEP_PERCENT = 25;
 
 /**
  * Gives the server's heap room above what is live before V8 starts a major collection: the old generation's
- * limit after each major collection becomes live + max(live, 64 MiB), set through V8's growing factor
+ * limit after each major collection becomes live + max(live, 64 MiB) (at most 7 × live), set through V8's growing factor
  * (`--heap-growing-percent`, recomputed after every major collection; at most 7 × live), unless node was given
  * a factor.
  *
