@@ -96,6 +96,11 @@ export interface ServerProcess {
  * Spawns `node <args>` and waits for the line `... listening on http://HOST:PORT` on its stdout.
  * Its stderr is passed through (prefixed), the rest of its stdout is dropped.
  */
+/** Node flags given as one argument ("--perf-basic-prof --trace-gc"), for a server's command line. */
+export function nodeFlagsOf(list: string | undefined): string[] {
+  return (list ?? '').split(/\s+/).filter((f) => f !== '');
+}
+
 export async function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const err = createInterface({ input: child.stderr! });

@@ -39,7 +39,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { rate, Target, type BenchRequest, type BenchResponse, type Credentials } from './client.js';
-import { clockTicks, cpuSeconds, hostBusySeconds, mainThreadCpuSeconds, RssSampler, startProcess, vmBytes, type ServerProcess } from './proc.js';
+import { clockTicks, cpuSeconds, hostBusySeconds, mainThreadCpuSeconds, nodeFlagsOf, RssSampler, startProcess, vmBytes, type ServerProcess } from './proc.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { widenHeapHeadroom } from '../src/util/heap-headroom.js';
 import { benchPolicy } from './policy.js';
@@ -159,7 +159,7 @@ function parseArgs(argv: string[]): Config {
         c.prime = false;
         break;
       case '--server-node-flags':
-        c.serverNodeFlags = (value() ?? '').split(/\s+/).filter((f) => f !== '');
+        c.serverNodeFlags = nodeFlagsOf(value());
         break;
       case '--concurrency':
         c.concurrency = int(value(), flag);

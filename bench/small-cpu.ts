@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Target, type BenchRequest } from './client.js';
-import { cpuSeconds, startProcess } from './proc.js';
+import { cpuSeconds, nodeFlagsOf, startProcess } from './proc.js';
 import { setUpRamUser } from './ram.js';
 const HERE = fileURLToPath(new URL('../../', import.meta.url));
 const CREDS = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
@@ -28,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hprof-'));
 const env: NodeJS.ProcessEnv = {};
 for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_')) env[k] = v;
 env.ALUNITE_ROOT_ACCESS_KEY_ID = CREDS.accessKeyId; env.ALUNITE_ROOT_ACCESS_KEY_SECRET = CREDS.accessKeySecret; env.ALUNITE_ACCOUNT_ID = '1234567890123456';
-const s = await startProcess('h', [...arg('--node-flags', '').split(' ').filter((f) => f !== ''), ...(perf ? ['--perf-basic-prof'] : []), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] : []), join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'd'), '--log-level', 'warn'], env, root);
+const s = await startProcess('h', [...nodeFlagsOf(arg('--node-flags', '')), ...(perf ? ['--perf-basic-prof'] : []), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] : []), join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'd'), '--log-level', 'warn'], env, root);
 const t = new Target(s.url, CREDS, 8);
 async function many(tg: Target, count: number, mk: (i: number) => BenchRequest, want: number): Promise<void> {
   let next = 0;

@@ -4,7 +4,7 @@
  * while VmRSS is sampled every 100 ms. Target: RSS stays within +64 MiB of its level before the soak.
  * Not part of `npm test` (minutes of I/O and 2×total of disk traffic).
  *
- *   node dist/bench/soak.js [--total-gib 5] [--size-mib 256] [--concurrency 16] [--data DIR]
+ *   node dist/bench/soak.js [--total-gib 5] [--size-mib 256] [--concurrency 16] [--data DIR] [--node-flags "F …"]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Target, type BenchResponse } from './client.js';
-import { cpuSeconds, RssSampler, startProcess, vmBytes } from './proc.js';
+import { cpuSeconds, nodeFlagsOf, RssSampler, startProcess, vmBytes } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
@@ -27,6 +27,8 @@ function arg(name: string, def: number): number {
   return n;
 }
 
+/** --node-flags "F …": node flags for the server (profiling; V8's own heap growing: --heap-growing-percent=0). */
+const flagsArg = process.argv.includes('--node-flags') ? process.argv[process.argv.indexOf('--node-flags') + 1] : undefined;
 const totalBytes = Math.round(arg('--total-gib', 5) * 1024 * MiB);
 const size = Math.round(arg('--size-mib', 256) * MiB);
 const concurrency = arg('--concurrency', 16);
@@ -40,7 +42,7 @@ function* body(n: number): Generator<Buffer> {
 
 async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, ALUNITE_ROOT_ACCESS_KEY_ID: CREDS.accessKeyId, ALUNITE_ROOT_ACCESS_KEY_SECRET: CREDS.accessKeySecret, ALUNITE_ACCOUNT_ID: '1234567890123456' };
-  const server = await startProcess('alunite', [...(process.env.SOAK_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''), join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(scratch, 'data'), '--log-level', 'warn'], env, ROOT);
+  const server = await startProcess('alunite', [...nodeFlagsOf(flagsArg), join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(scratch, 'data'), '--log-level', 'warn'], env, ROOT);
   const target = new Target(server.url, CREDS, concurrency);
   const objects = Math.ceil(totalBytes / size);
   try {

@@ -175,6 +175,10 @@ export function sameSetting(a: SseState | undefined, b: SseSetting | null): bool
   return a.algorithm === b.algorithm && (a.kmsKeyId ?? '') === (b.algorithm === 'KMS' ? (b.kmsKeyId ?? DEFAULT_KMS_KEY) : '') && (a.dataEncryption ?? '') === (b.dataEncryption ?? '');
 }
 
+const sealedOnly = (): never => {
+  throw new Error('read sealed blobs with readSealed');
+};
+
 /** A BlobStore view whose writes are sealed with `cipher` (reads go through readSealed). */
 export function sealingStore(blobs: BlobStore, cipher: ChunkCipher): BlobStore {
   const create = blobs.create?.bind(blobs);
@@ -192,12 +196,8 @@ export function sealingStore(blobs: BlobStore, cipher: ChunkCipher): BlobStore {
       const { blobId } = await blobs.put(cipher.sealStream(counted));
       return { blobId, size: plain };
     },
-    read: () => {
-      throw new Error('read sealed blobs with readSealed');
-    },
-    readRanges: () => {
-      throw new Error('read sealed blobs with readSealed');
-    },
+    read: sealedOnly,
+    readRanges: sealedOnly,
     delete: (ids) => blobs.delete(ids),
     list: (opts) => blobs.list(opts),
     cleanTemp: (opts) => blobs.cleanTemp(opts),

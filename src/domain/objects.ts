@@ -244,37 +244,24 @@ export class ObjectService {
     if (bytes) return Readable.from([bytes]);
     const start = range?.start ?? 0;
     const end = range?.end ?? obj.size;
-    const segs = obj.segments;
     const blobs = this.ctx.blobs;
+    // The segments the range touches, each cut to it (offsets within the segment's blob).
+    const ranges = segmentRanges(obj.segments, start, end);
     const sse = sseOf(obj);
     if (sse) {
       // Encrypted: each segment is a sealed blob; only the chunks the range touches are read.
       const cipher = this.cipherOf(sse);
       const log = this.ctx.log;
       return byteStream((async function* (): AsyncGenerator<Buffer> {
-        let offset = 0;
         try {
-          for (const seg of segs) {
-            const segStart = offset;
-            offset += seg.size;
-            if (offset <= start || segStart >= end) continue;
-            yield* readSealed(blobs, cipher, seg.blobId, seg.size, Math.max(start, segStart) - segStart, Math.min(end, offset) - segStart);
-          }
+          for (const r of ranges) yield* readSealed(blobs, cipher, r.blobId, r.size, r.start, r.end);
         } catch (err) {
           if (err instanceof CorruptCiphertextError) log('encrypted-object-corrupt', { bucket: obj.bucket, key: obj.key, err: err.message });
           throw err;
         }
       })());
     }
-    // The segments the range touches, each cut to it: one read that a store of files can pump (util/recycling-source.ts).
-    const ranges: BlobRange[] = [];
-    let offset = 0;
-    for (const seg of segs) {
-      const segStart = offset;
-      offset += seg.size;
-      if (offset <= start || segStart >= end) continue;
-      ranges.push({ blobId: seg.blobId, start: Math.max(start, segStart) - segStart, end: Math.min(end, offset) - segStart });
-    }
+    // One read that a store of files can pump (util/recycling-source.ts).
     return blobs.readRanges(ranges);
   }
 
@@ -721,3 +708,15 @@ function positionMismatch(length: number): AppError {
   return new AppError('PositionNotEqualToLength', undefined, { NextAppendPosition: String(length) });
 }
 
+/** The parts of an object's segments that bytes [start, end) of the object touch, as ranges of their blobs. */
+function segmentRanges(segments: ObjectRecord['segments'], start: number, end: number): Array<BlobRange & { size: number }> {
+  const out: Array<BlobRange & { size: number }> = [];
+  let offset = 0;
+  for (const seg of segments) {
+    const segStart = offset;
+    offset += seg.size;
+    if (offset <= start || segStart >= end) continue;
+    out.push({ blobId: seg.blobId, size: seg.size, start: Math.max(start, segStart) - segStart, end: Math.min(end, offset) - segStart });
+  }
+  return out;
+}

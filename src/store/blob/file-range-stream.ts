@@ -45,17 +45,17 @@ export class FileRangeStream extends Readable implements RecyclingSource {
   private busy = false;
   private pumping = false;
   private onIdle: (() => void) | null = null;
-  private read_ = 0;
-  private pumped = 0;
+  private readTotal = 0;
+  private pumpedTotal = 0;
 
   /** Bytes read from the files so far. */
   get bytesRead(): number {
-    return this.read_;
+    return this.readTotal;
   }
 
   /** Bytes whose write into the pump's destination completed. */
   get bytesPumped(): number {
-    return this.pumped;
+    return this.pumpedTotal;
   }
 
   constructor(ranges: readonly FileRange[]) {
@@ -88,7 +88,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
         if (err) return finish(err, 0);
         if (n === 0) return finish(new TruncatedBlobError(range.path, this.pos), 0);
         this.pos += n;
-        this.read_ += n;
+        this.readTotal += n;
         if (this.pos >= range.end) {
           this.fd = null;
           this.index++;
@@ -126,7 +126,6 @@ export class FileRangeStream extends Readable implements RecyclingSource {
   pumpTo(dest: Writable): void {
     this.pumping = true;
     let inFlight = 0;
-    let reading = false;
     let ended = false;
     // A destination gone (the client left, even before the pump started) ends the pump: nothing more is read.
     const gone = (): boolean => {
@@ -135,16 +134,14 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       return true;
     };
     const step = (): void => {
-      if (this.destroyed || reading || ended || inFlight >= PUMP_IN_FLIGHT || gone()) return;
+      if (this.destroyed || this.busy || ended || inFlight >= PUMP_IN_FLIGHT || gone()) return;
       if (this.want(READ_BLOCK) === 0) {
         ended = true;
         dest.end(() => this.destroy());
         return;
       }
-      reading = true;
       const block = takeBlock();
       this.next(block, (err, n) => {
-        reading = false;
         if (err) {
           giveBack(block);
           this.destroy(err);
@@ -156,7 +153,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
           inFlight--;
           // A failed write may leave the bytes referenced by the socket: that block is not reused, and the pump stops.
           if (writeErr) return void this.destroy();
-          this.pumped += n;
+          this.pumpedTotal += n;
           giveBack(block);
           step();
         });
