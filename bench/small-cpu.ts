@@ -36,9 +36,10 @@ async function many(tg: Target, count: number, mk: (i: number) => BenchRequest, 
 }
 const body = Buffer.alloc(4096, 7);
 await many(t, 1, () => ({ method: 'PUT', bucket: 'hbench', key: null }), 200);
-await many(t, 100, (i) => ({ method: 'PUT', bucket: 'hbench', key: `k${i}`, body }), 200);
+const keys = Number(arg('--keys', '100'));
+await many(t, keys, (i) => ({ method: 'PUT', bucket: 'hbench', key: `k${i}`, body }), 200);
 const user = new Target(s.url, await setUpRamUser(s.url, CREDS, 'hbench'), 8);
-const get = (i: number): BenchRequest => ({ method: 'GET', bucket: 'hbench', key: `k${i % 100}` });
+const get = (i: number): BenchRequest => ({ method: 'GET', bucket: 'hbench', key: `k${i % keys}` });
 const measure = async (label: string, fn: () => Promise<void>, ops: number): Promise<void> => {
   const c0 = cpuSeconds(s.pid); const w0 = Date.now();
   const rec = perf ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '4000', '-g', '-p', String(s.pid), '-o', `/tmp/perfh/${label.trim().replace(/ /g, '_')}.data`], { stdio: 'ignore' }) : null;

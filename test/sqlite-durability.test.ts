@@ -161,6 +161,17 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
     }
   });
 
+  it('statement journals stay in memory (temp_store): the WAL alone carries what a crash must recover', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'd.sqlite') });
+    try {
+      const db = (store as unknown as { db: { pragma(p: string, o: { simple: true }): unknown } }).db;
+      assert.equal(db.pragma('temp_store', { simple: true }), 2);
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      await store.close();
+    }
+  });
+
   describe('server', () => {
     let server: TestServer;
     before(async () => {

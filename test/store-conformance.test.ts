@@ -177,12 +177,19 @@ for (const [name, make] of metaFactories) {
       const refuse = (cur: ObjectRecord): void => {
         throw new AppError('FileImmutable', undefined, { Key: cur.key });
       };
-      await assert.rejects(s.deleteObject('gd', 'k', refuse), (e: unknown) => e instanceof AppError && e.code === 'FileImmutable');
+      const objectCount = async (): Promise<number> => (await s.bucketStats('gd')).filter((l) => l.kind === 'object').reduce((n, l) => n + l.count, 0);
+      assert.equal(await objectCount(), 1);
+      // Refused in the same commit as a write that goes through: only the refused delete is undone, row and counters.
+      const [refused, other] = await Promise.allSettled([s.deleteObject('gd', 'k', refuse), s.putObject('gd', 'k2', () => object('gd', 'k2'))]);
+      assert.ok(refused.status === 'rejected' && refused.reason instanceof AppError && refused.reason.code === 'FileImmutable');
+      assert.equal(other.status, 'fulfilled');
       assert.ok(await s.getObject('gd', 'k'));
+      assert.equal(await objectCount(), 2);
       const seen: string[] = [];
       assert.equal((await s.deleteObject('gd', 'k', (cur) => seen.push(cur.key)))?.key, 'k');
       assert.deepEqual(seen, ['k']);
       assert.equal(await s.getObject('gd', 'k'), null);
+      assert.equal(await objectCount(), 1);
       // No row: nothing to guard.
       assert.equal(await s.deleteObject('gd', 'k', refuse), null);
       await s.close();

@@ -37,7 +37,7 @@ export type RemovalGuard = (removing: ObjectRecord) => void;
 
 /** What a delete did (`removeObject`). */
 export interface DeleteOutcome {
-  /** The record that left the store, `segments` limited to blobs no other version uses (garbage); null when none. */
+  /** The record that left the store, `segments` limited to blobs no other version uses (garbage), `inline` not read (null); null when none. */
   removed: ObjectRecord | null;
   /** The id of the version removed ('null' for the null version) or of the delete marker created; null on unversioned deletes. */
   versionId: string | null;
@@ -156,6 +156,7 @@ export interface MetadataStore {
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 
   // objects
+  /** The current object. Read-only: an engine may hand the same (frozen) record, bytes included, to every reader. */
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult>;
   /**

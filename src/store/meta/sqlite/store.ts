@@ -15,7 +15,7 @@ import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId
 import type { SqliteMetadataStoreOptions } from './base.js';
 import { SqliteIdentityStore } from './identity.js';
 import { RESET_TABLES } from './schema.js';
-import { ObjectRowCache } from './object-row-cache.js';
+import { ObjectRecordCache } from './object-record-cache.js';
 
 interface ObjectRow extends ObjectRowBase {
   inline_id: number | null;
@@ -62,7 +62,7 @@ function objectRowOf(v: unknown[]): InlineObjectRow {
     content_md5: v[5] as string | null, type: v[6] as string, storage_class: v[7] as string, acl: v[8] as string,
     last_modified: v[9] as number, headers: v[10] as string, meta: v[11] as string, tags: v[12] as string,
     segments: v[13] as string, symlink_target: v[14] as string | null, inline_id: v[15] as number | null,
-    attrs: v[16] as string | null, version_id: v[17] as string | null, inline_data: v[18] as Buffer | null,
+    attrs: v[16] as string | null, version_id: v[17] as string | null, inline_data: (v[18] ?? null) as Buffer | null,
   };
 }
 
@@ -145,6 +145,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       getInline: db.prepare<[number], { data: Buffer }>('SELECT data FROM inline_data WHERE id = ?'),
       insertInline: db.prepare('INSERT INTO inline_data (data) VALUES (?)'),
       deleteInline: db.prepare('DELETE FROM inline_data WHERE id = ?'),
+      // An unversioned delete reads the row it removes in the same statement (no SELECT before it).
+      deleteObjectReturning: db.prepare<[string, string], unknown[]>(
+        `DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING ${OBJECT_ROW_COLUMNS.replaceAll('o.', '')}`,
+      ).raw(true),
       insertUpload: db.prepare(
         `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class, attrs)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -170,7 +174,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   // owns the file (exclusive locking), so its own bucket writes are the only invalidation needed.
   private readonly bucketCache = new Map<string, Bucket | null>();
   /** Rows GetObject/HeadObject read, valid until the next write commits (object-row-cache.ts). */
-  private readonly objectRows = new ObjectRowCache<InlineObjectRow>();
+  private readonly objectRecords = new ObjectRecordCache<ObjectRecord>();
 
   private writeBucket<T>(fn: () => T, frees = false): Promise<T> {
     return this.write(fn, frees).finally(() => this.bucketCache.clear());
@@ -306,13 +310,14 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   }
 
   async getObject(bucket: string, key: string): Promise<ObjectRecord | null> {
-    const cached = this.objectRows.get(bucket, key, this.writeGeneration);
-    if (cached !== undefined) return cached === null ? null : toObject(cached, cached.inline_data === null ? null : Buffer.from(cached.inline_data));
+    const cached = this.objectRecords.get(bucket, key, this.writeGeneration);
+    if (cached !== undefined) return cached;
     const raw = this.stmts.getObjectRaw.get(bucket, key);
     const row = raw === undefined ? null : objectRowOf(raw);
-    this.objectRows.set(bucket, key, row, this.writeGeneration);
-    // The caller gets its own inline bytes: the cached row's stay untouched.
-    return row === null ? null : toObject(row, row.inline_data === null ? null : Buffer.from(row.inline_data));
+    // better-sqlite3 hands out a fresh Buffer for the inline bytes: the record owns them.
+    const record = row === null ? null : toObject(row, row.inline_data);
+    this.objectRecords.set(bucket, key, record, this.writeGeneration);
+    return record;
   }
 
   /**
@@ -439,14 +444,17 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   async removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard): Promise<DeleteOutcome> {
     return this.write((): DeleteOutcome => {
       const status = this.bucketStatus(bucket) ?? null;
-      const current = this.readObject(bucket, key);
       if (versionId === undefined && status === null) {
-        if (!current) return { removed: null, versionId: null, deleteMarker: false };
-        guard?.(current.record);
-        if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
-        this.stmts.deleteObject.run(bucket, key);
-        return { removed: current.record, versionId: null, deleteMarker: false };
+        const raw = this.stmts.deleteObjectReturning.get(bucket, key);
+        if (raw === undefined) return { removed: null, versionId: null, deleteMarker: false };
+        const row = objectRowOf(raw);
+        const removed = toObject(row, null);
+        // A guard that refuses throws: this write's savepoint undoes the delete.
+        guard?.(removed);
+        if (row.inline_id !== null) this.stmts.deleteInline.run(row.inline_id);
+        return { removed, versionId: null, deleteMarker: false };
       }
+      const current = this.readObject(bucket, key);
       if (versionId === undefined) {
         const { replaced, previous, newest } = this.supersede(bucket, key, status!, current, now);
         if (replaced) guard?.(replaced);

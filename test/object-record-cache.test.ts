@@ -1,5 +1,5 @@
-// The SQLite store's cache of object rows read by GetObject/HeadObject (store/meta/sqlite/object-row-cache.ts):
-// every kind of write in between is seen by the next read, and callers never share mutable bytes.
+// The SQLite store's cache of object records read by GetObject/HeadObject (store/meta/sqlite/object-record-cache.ts):
+// every kind of write in between is seen by the next read, and a reader cannot change what the next one gets.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Bucket, ObjectRecord } from '../src/domain/model.js';
 import { AppError } from '../src/errors.js';
-import { ObjectRowCache } from '../src/store/meta/sqlite/object-row-cache.js';
+import { ObjectRecordCache } from '../src/store/meta/sqlite/object-record-cache.js';
 import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import { VERSIONING_CONFIG } from '../src/store/meta/versions.js';
 
@@ -38,7 +38,7 @@ function inlineObject(b: string, key: string, text: string, etag = 'E1'): Object
   };
 }
 
-describe('SQLite object row cache', () => {
+describe('SQLite object record cache', () => {
   it('a read after any write sees the write (put, overwrite, tag update, delete, put after a missing read)', async () => {
     const s = await fileStore();
     await s.createBucket(bucket('rc'));
@@ -71,16 +71,32 @@ describe('SQLite object row cache', () => {
     assert.equal(await s.getObject('rc1', 'a'), null);
   });
 
-  it('callers get their own bytes: changing a returned buffer does not change the next read', async () => {
+  it('a cached record is frozen all the way down: a reader that tries to change it throws, the next read is intact', async () => {
     const s = await fileStore();
     await s.createBucket(bucket('rcb'));
-    await s.putObject('rcb', 'k', () => inlineObject('rcb', 'k', 'hello'));
-    const first = await s.getObject('rcb', 'k');
-    first!.inline!.fill(0x41);
-    first!.headers.contentType = 'x/changed';
-    const second = await s.getObject('rcb', 'k');
-    assert.equal(second?.inline?.toString(), 'hello');
-    assert.equal(second?.headers.contentType, 'text/plain');
+    const withMeta = (): ObjectRecord => ({
+      ...inlineObject('rcb', 'k', 'hello'), userMeta: { a: '1' }, tags: [['t', 'v']], attrs: { sealedTime: 5 },
+    });
+    await s.putObject('rcb', 'k', withMeta);
+    const first = (await s.getObject('rcb', 'k'))!;
+    assert.equal(await s.getObject('rcb', 'k'), first, 'a hit hands out the cached record');
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.headers) && Object.isFrozen(first.userMeta));
+    assert.ok(Object.isFrozen(first.tags) && Object.isFrozen(first.tags[0]) && Object.isFrozen(first.segments) && Object.isFrozen(first.attrs));
+    assert.throws(() => { first.headers.contentType = 'x/changed'; }, TypeError);
+    assert.throws(() => { first.userMeta.a = '2'; }, TypeError);
+    assert.throws(() => { (first.tags[0] as [string, string])[1] = 'w'; }, TypeError);
+    assert.throws(() => { first.etag = 'E9'; }, TypeError);
+    const again = (await s.getObject('rcb', 'k'))!;
+    assert.equal(again.headers.contentType, 'text/plain');
+    assert.deepEqual(again.userMeta, { a: '1' });
+    assert.deepEqual(again.tags, [['t', 'v']]);
+    assert.equal(again.inline?.toString(), 'hello');
+    // A write hands out a new record; the one a reader still holds is unchanged.
+    await s.putObject('rcb', 'k', () => inlineObject('rcb', 'k', 'bye', 'E2'));
+    const next = (await s.getObject('rcb', 'k'))!;
+    assert.notEqual(next, first);
+    assert.equal(next.inline?.toString(), 'bye');
+    assert.equal(first.inline?.toString(), 'hello');
   });
 
   it('versioning status read by writes: a delete on an Enabled bucket leaves a marker; writes to a missing bucket are refused', async () => {
@@ -102,11 +118,11 @@ describe('SQLite object row cache', () => {
   });
 });
 
-describe('ObjectRowCache bounds', () => {
-  const row = (n: number): { inline_data: Buffer | null; n: number } => ({ inline_data: Buffer.alloc(n), n });
+describe('ObjectRecordCache bounds', () => {
+  const row = (n: number): { inline: Buffer | null; n: number } => ({ inline: Buffer.alloc(n), n });
 
   it('a new generation empties it', () => {
-    const c = new ObjectRowCache<{ inline_data: Buffer | null; n: number }>(10, 1000);
+    const c = new ObjectRecordCache<{ inline: Buffer | null; n: number }>(10, 1000);
     c.set('b', 'k', row(1), 1);
     assert.equal(c.get('b', 'k', 1)?.n, 1);
     assert.equal(c.get('b', 'k', 2), undefined);
@@ -114,7 +130,7 @@ describe('ObjectRowCache bounds', () => {
   });
 
   it('never holds more than its entries or bytes', () => {
-    const c = new ObjectRowCache<{ inline_data: Buffer | null; n: number }>(3, 100);
+    const c = new ObjectRecordCache<{ inline: Buffer | null; n: number }>(3, 100);
     for (let i = 0; i < 10; i++) {
       c.set('b', `k${i}`, row(10), 1);
       assert.ok(c.size <= 3);
@@ -122,7 +138,7 @@ describe('ObjectRowCache bounds', () => {
     // Full: the first rows stay, later ones are not kept.
     assert.equal(c.get('b', 'k0', 1)?.n, 10);
     assert.equal(c.get('b', 'k9', 1), undefined);
-    const d = new ObjectRowCache<{ inline_data: Buffer | null; n: number }>(10, 100);
+    const d = new ObjectRecordCache<{ inline: Buffer | null; n: number }>(10, 100);
     d.set('b', 'big1', row(60), 1);
     d.set('b', 'big2', row(60), 1);
     assert.equal(d.get('b', 'big1', 1)?.n, 60);
