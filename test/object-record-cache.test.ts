@@ -125,9 +125,15 @@ describe('ObjectRecordCache bounds', () => {
     assert.throws(() => { r.tags[0]![1] = 'w'; }, TypeError);
     assert.throws(() => { r.attrs!.retention.until = 9; }, TypeError);
     assert.equal(Object.isFrozen(r.inline), false, 'a Buffer cannot be frozen: its bytes stay read-only by contract');
+    assert.equal(frozen.get('b', 'k', 1), r, 'unchanged bytes: the hit is handed out');
+    r.inline![0] = 0x41;
+    assert.throws(() => frozen.get('b', 'k', 1), /changed the cached inline bytes of b\/k/, 'check mode catches a write into the bytes');
     const plain = new ObjectRecordCache<Rec>(10, 1000, false);
     plain.set('b', 'k', make(), 1);
-    assert.equal(Object.isFrozen(plain.get('b', 'k', 1)), false);
+    const p = plain.get('b', 'k', 1)!;
+    assert.equal(Object.isFrozen(p), false);
+    p.inline![0] = 0x41;
+    assert.equal(plain.get('b', 'k', 1), p, 'without check mode nothing is compared (the contract alone holds)');
   });
 
   it('never holds more than its entries or bytes', () => {

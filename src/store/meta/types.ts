@@ -156,7 +156,7 @@ export interface MetadataStore {
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 
   // objects
-  /** The current object. Read-only: an engine may hand the same (frozen) record, bytes included, to every reader. */
+  /** The current object. Read-only: an engine may hand the same record, bytes included, to every reader (frozen, and its bytes checked, only under ALUNITE_CHECK_READONLY=1). */
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult>;
   /**

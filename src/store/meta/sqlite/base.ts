@@ -100,7 +100,7 @@ export abstract class SqliteBase {
    */
   private identityGen = 0;
 
-  /** Incremented before every write transaction (object-row-cache.ts): rows read earlier may be stale. */
+  /** Incremented before every write transaction (object-record-cache.ts): rows read earlier may be stale. */
   private writeGen = 0;
 
   protected get writeGeneration(): number {

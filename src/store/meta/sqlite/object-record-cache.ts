@@ -12,7 +12,8 @@ import { deepFreeze } from '../../../util/deep-freeze.js';
  * contract but costs more than the copy: frozen and unfrozen records give V8 two shapes for every property
  * access downstream (GET 154 → 196 µs of server CPU in the bench). So records are frozen only where
  * `ALUNITE_CHECK_READONLY=1` (`npm test` sets it: the whole suite runs with them frozen, and a caller that
- * changed one would throw there instead of corrupting the next read).
+ * changed one would throw there instead of corrupting the next read). A Buffer cannot be frozen, so in that
+ * mode the cache also keeps a copy of each record's inline bytes and a hit whose bytes differ throws.
  * Bounded by entries and inline bytes; when full it keeps what it has (until the next write) and adds nothing.
  */
 export const OBJECT_RECORD_CACHE_MAX_ENTRIES = 4096;
@@ -24,6 +25,8 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
   private generation = -1;
   private entries = 0;
   private bytes = 0;
+  /** Check mode only: the inline bytes each cached record had when it was cached. */
+  private readonly inlineAtCache = new WeakMap<object, Buffer>();
 
   constructor(
     private readonly maxEntries = OBJECT_RECORD_CACHE_MAX_ENTRIES,
@@ -37,7 +40,9 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
       this.clear(generation);
       return undefined;
     }
-    return this.buckets.get(bucket)?.get(key);
+    const hit = this.buckets.get(bucket)?.get(key);
+    if (this.freeze && hit != null && hit.inline !== null) this.checkInline(hit, hit.inline, bucket, key);
+    return hit;
   }
 
   set(bucket: string, key: string, row: R | null, generation: number): void {
@@ -52,13 +57,24 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
       this.buckets.set(bucket, rows);
     }
     if (rows.has(key)) return;
-    rows.set(key, row !== null && this.freeze ? deepFreeze(row) : row);
+    if (row !== null && this.freeze) {
+      deepFreeze(row);
+      if (row.inline !== null) this.inlineAtCache.set(row, Buffer.from(row.inline));
+    }
+    rows.set(key, row);
     this.entries++;
     this.bytes += size;
   }
 
   get size(): number {
     return this.entries;
+  }
+
+  private checkInline(hit: R, inline: Buffer, bucket: string, key: string): void {
+    const was = this.inlineAtCache.get(hit);
+    if (was !== undefined && !was.equals(inline)) {
+      throw new Error(`a reader changed the cached inline bytes of ${bucket}/${key} (records from getObject are read-only)`);
+    }
   }
 
   private clear(generation: number): void {

@@ -173,7 +173,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   // Every request reads its bucket (authorization, then the handler): keep decoded rows. This process
   // owns the file (exclusive locking), so its own bucket writes are the only invalidation needed.
   private readonly bucketCache = new Map<string, Bucket | null>();
-  /** Rows GetObject/HeadObject read, valid until the next write commits (object-row-cache.ts). */
+  /** Rows GetObject/HeadObject read, valid until the next write commits (object-record-cache.ts). */
   private readonly objectRecords = new ObjectRecordCache<ObjectRecord>();
 
   private writeBucket<T>(fn: () => T, frees = false): Promise<T> {
