@@ -102,14 +102,15 @@ export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: 
     if (guardChunkedLength(req, res)) return;
     // handle() answers every error itself; this is the last line for a bug in that answering, so that
     // no request can end the process (an unhandled rejection would).
-    handle(deps, req, res).catch((err: unknown) => lastResort(deps.log, req, res, err));
+    const requestId = newRequestId();
+    handle(deps, req, res, requestId).catch((err: unknown) => lastResort(deps.log, req, res, err, requestId));
   };
 }
 
-async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerResponse, ossRequestId: string): Promise<void> {
   const started = process.hrtime.bigint();
   const commitMark = deps.durability?.commitMark();
-  let requestId = newRequestId();
+  let requestId = ossRequestId;
   const rec = new RequestRecord(requestId, req.socket.remoteAddress ?? '', started, Number(req.headers['content-length'] ?? 0) || 0);
   const method = req.method ?? 'GET';
   const hostId = (req.headers.host ?? '').replace(/:\d+$/, '');
@@ -304,10 +305,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   // A write's own answer already waited for its fsync, which covers every earlier commit: only reads wait here.
   const unsettled = commitMark === undefined ? null : deps.durability!.settled(commitMark);
   if (unsettled !== null) await unsettled;
-  write(req, res, response, pop ? null : requestId, started);
+  const promised = write(req, res, response, pop ? null : requestId, started);
   if (deps.observe && rec.service !== null) {
     try {
-      observeResponse(rec, req, res, response, deps.observe);
+      observeResponse(rec, req, res, response, promised, deps.observe);
     } catch (err) {
       // The answer is already on its way: an observer failure is logged, never turned into a cut connection.
       deps.log.error('request observer failed', { requestId, op: opName, err: err instanceof Error ? err.stack : String(err) });
@@ -343,33 +344,55 @@ function localAddressOf(req: IncomingMessage): string {
   return `${ip.includes(':') ? `[${ip}]` : ip}:${req.socket.localPort ?? 80}`;
 }
 
-/** `ossRequestId` null: a POP response, which carries its own request id and no OSS headers. */
-function write(req: IncomingMessage, res: ServerResponse, response: OssResponse, ossRequestId: string | null, started: bigint): void {
+/**
+ * Writes the answer; returns the body bytes it promised (Content-Length; for a stream, what the stream sends
+ * is counted where it ends). `ossRequestId` null: a POP response, which carries its own request id and no
+ * OSS headers. The head goes out in one writeHead with a flat list: node's per-header bookkeeping
+ * (setHeader's lowercased map) costs a few µs per request, and invalidHeader() checked every value already.
+ */
+function write(req: IncomingMessage, res: ServerResponse, response: OssResponse, ossRequestId: string | null, started: bigint): number {
   // A client gone mid-answer makes writes fail; the connection is already over, nothing to do.
   res.on('error', () => undefined);
-  res.statusCode = response.status;
+  const body = response.body;
+  const bodyless = body === undefined || req.method === 'HEAD';
+  // A body in one piece: its bytes, and their count is the Content-Length.
+  const bytes = bodyless ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.isBuffer(body) ? body : undefined;
+  let length = bytes === undefined ? undefined : String(bytes.length);
+  const head: string[] = [];
+  // Lower-cased names in `head`: names differing only in case are one header, the last one set wins (as
+  // res.setHeader would have it).
+  const names = new Set<string>();
   // Date: node adds it (res.sendDate), formatted once per second.
   if (ossRequestId !== null) {
-    res.setHeader('Server', 'AliyunOSS');
-    res.setHeader('x-oss-request-id', ossRequestId);
-    res.setHeader('x-oss-server-time', String(Number((process.hrtime.bigint() - started) / 1_000_000n)));
+    head.push('Server', 'AliyunOSS', 'x-oss-request-id', ossRequestId, 'x-oss-server-time', String(Number((process.hrtime.bigint() - started) / 1_000_000n)));
+    names.add('server').add('x-oss-request-id').add('x-oss-server-time');
   }
-  for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, wireValue(v));
-
-  drainOrClose(req, res);
-
-  const body = response.body;
-  if (body === undefined || req.method === 'HEAD') {
+  const headers = response.headers;
+  for (const k in headers) {
+    const lower = k.toLowerCase();
+    if (lower === 'content-length') {
+      length ??= headers[k];
+      continue;
+    }
+    if (names.has(lower)) {
+      for (let i = 0; i < head.length; i += 2) if (head[i]!.toLowerCase() === lower) head.splice(i, 2);
+    }
+    names.add(lower);
+    head.push(k, wireValue(headers[k]!));
+  }
+  // A body of unknown length goes out chunked.
+  if (length !== undefined || bodyless) head.push('Content-Length', length ?? '0');
+  if (drainOrClose(req, res)) head.push('Connection', 'close');
+  res.writeHead(response.status, head);
+  if (bodyless) {
     if (body instanceof Readable) body.destroy();
-    if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', '0');
     res.end();
-    return;
+    return 0;
   }
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    res.setHeader('Content-Length', String(buf.length));
-    res.end(buf);
-    return;
+  if (!(body instanceof Readable)) {
+    const sent = bytes ?? Buffer.alloc(0);
+    res.end(sent);
+    return sent.length;
   }
   body.on('error', () => {
     // Bytes were already promised; the only honest signal left is to cut the connection.
@@ -378,12 +401,13 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   // A client that left while the answer was prepared: its 'close' is past, so nothing would stop the body.
   if (res.destroyed) {
     body.destroy();
-    return;
+    return 0;
   }
   res.on('close', () => body.destroy());
   // A file body writes itself with reused buffers (no new external memory per read: see util/recycling-source.ts).
   if (isRecyclingSource(body)) body.pumpTo(res);
   else body.pipe(res);
+  return 0;
 }
 
 /** The most of an unread request body drained to keep its connection; beyond it the connection closes. */
@@ -395,12 +419,12 @@ export const DRAIN_MAX_BYTES = 1024 * 1024;
  * small declared rest is drained; a big or chunked one, or one whose reader destroyed the request
  * (nothing can drain it then), ends the connection with `Connection: close` after this answer.
  */
-function drainOrClose(req: IncomingMessage, res: ServerResponse): void {
-  if (req.complete && req.readableEnded) return;
+function drainOrClose(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.complete && req.readableEnded) return false;
   const declared = Number(req.headers['content-length'] ?? '0');
   const drainable = !req.destroyed && req.headers['transfer-encoding'] === undefined && declared <= DRAIN_MAX_BYTES;
-  if (!req.complete && !drainable) {
-    res.setHeader('Connection', 'close');
+  const close = !req.complete && !drainable;
+  if (close) {
     // Node ends the connection after an answer saying `Connection: close`; destroying the socket as
     // well makes sure unread bytes are not parsed as a next request. Taken now: req/res detach from it.
     const socket = res.socket ?? req.socket;
@@ -410,6 +434,7 @@ function drainOrClose(req: IncomingMessage, res: ServerResponse): void {
     req.unpipe();
     req.resume();
   }
+  return close;
 }
 
 /** Printable ASCII and tab: a value node sends as is (and wireValue leaves alone). */
@@ -435,12 +460,10 @@ function invalidHeader(headers: Record<string, string>): string | null {
 
 /**
  * An exception that escaped handle() itself: answer 500 if nothing was sent yet, else cut the
- * connection; log it with the request's id (the one already sent, when there is one).
+ * connection; log it with the request's id (the one the answer carries, when it went out).
  */
-function lastResort(log: Logger, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+function lastResort(log: Logger, req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string): void {
   try {
-    const sent = res.getHeader('x-oss-request-id');
-    const requestId = typeof sent === 'string' ? sent : newRequestId();
     log.error('internal error outside the request pipeline', { requestId, url: redactUrl(req.url ?? '/'), err: err instanceof Error ? err.stack : String(err) });
     if (res.headersSent) {
       res.destroy();

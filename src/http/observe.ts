@@ -8,7 +8,7 @@ import { isRecyclingSource } from '../util/recycling-source.js';
  * Hands the record to the observer once the response is out: at once for bodies written in one piece
  * (their length is the Content-Length just set), on `close` for streamed bodies, counting what was sent.
  */
-export function observeResponse(rec: RequestRecord, req: IncomingMessage, res: ServerResponse, response: OssResponse, observe: RequestObserver): void {
+export function observeResponse(rec: RequestRecord, req: IncomingMessage, res: ServerResponse, response: OssResponse, promised: number, observe: RequestObserver): void {
   const body = response.body;
   if (body instanceof Readable && req.method !== 'HEAD') {
     // A pumped body (a blob file, util/recycling-source.ts) counts its own bytes and must not be read here.
@@ -33,6 +33,6 @@ export function observeResponse(rec: RequestRecord, req: IncomingMessage, res: S
     else res.once('close', done);
     return;
   }
-  rec.finish(response.status, req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0));
+  rec.finish(response.status, promised);
   observe(rec);
 }
