@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmacSha1Base64 } from '../util/hmac-sha1.js';
 import { scopeOf, signingKeyV4, signV4, V4_ALGORITHM } from '../auth/signature/v4.js';
 import { AppError } from '../errors.js';
 import { safeEqual } from '../util/safe-equal.js';
@@ -15,7 +15,7 @@ import { isoBasic } from '../util/time.js';
 
 /** V1: `Signature` = base64(HMAC-SHA1(AccessKeySecret, policyBase64)). */
 export function signPostPolicyV1(secret: string, policyBase64: string): string {
-  return createHmac('sha1', secret).update(policyBase64, 'utf8').digest('base64');
+  return hmacSha1Base64(secret, policyBase64);
 }
 
 export interface PostPolicyV4Input {

@@ -1,3 +1,4 @@
+import { hmacSha1Base64 } from '../util/hmac-sha1.js';
 import { createHash, createHmac } from 'node:crypto';
 import { lenientEncode, percentEncode, type RpcParams } from './encoding.js';
 
@@ -25,7 +26,7 @@ export function rpcStringToSign(method: string, params: RpcParams, encoding: Rpc
 
 /** base64(HMAC-SHA1(secret + "&", stringToSign)). */
 export function rpcSignature(secret: string, stringToSign: string): string {
-  return createHmac('sha1', `${secret}&`).update(stringToSign, 'utf8').digest('base64');
+  return hmacSha1Base64(`${secret}&`, stringToSign);
 }
 
 export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmacSha1Base64 } from '../../util/hmac-sha1.js';
 import { compareBytes, headerValue, isSubResource, type SignableRequest } from './request.js';
 
 /** Query keys of a V1 presigned URL that are not part of what it signs. */
@@ -36,5 +36,5 @@ export function stringToSignV1(req: SignableRequest, dateSlot: string, presigned
 }
 
 export function signV1(secret: string, stringToSign: string): string {
-  return createHmac('sha1', secret).update(stringToSign, 'utf8').digest('base64');
+  return hmacSha1Base64(secret, stringToSign);
 }
