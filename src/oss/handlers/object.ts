@@ -76,11 +76,26 @@ const ACTIVE_TYPES = new Set(['text/html', 'application/xhtml+xml', 'image/svg+x
 const ACTIVE_EXTENSIONS = new Set(['htm', 'html', 'shtml', 'xhtml', 'xht', 'jsp', 'plg', 'htx', 'stm', 'svg', 'svgz', 'xml', 'xsl', 'xslt']);
 
 /** Whether a Content-Type value names active content. Browsers read a comma list as its last valid type, so any member counts. */
-function isActiveType(value: string | undefined): boolean {
-  return (value ?? '').split(',').some((member) => {
+function namesActiveType(value: string): boolean {
+  return value.split(',').some((member) => {
     const type = member.split(';')[0]!.trim().toLowerCase();
     return ACTIVE_TYPES.has(type) || type.endsWith('+xml');
   });
+}
+
+/** Content-Type values seen → active or not: a GET asks for each, and a bucket's objects share a few types. */
+const activeByType = new Map<string, boolean>();
+
+function isActiveType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  let active = activeByType.get(value);
+  if (active === undefined) {
+    active = namesActiveType(value);
+    // Bounded: a client storing endless distinct types only empties it now and then.
+    if (activeByType.size >= 1024) activeByType.clear();
+    activeByType.set(value, active);
+  }
+  return active;
 }
 
 /**
