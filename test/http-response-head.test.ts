@@ -140,6 +140,21 @@ describe('answer heads on the wire', () => {
     assert.ok(one(a.lines, 'access-control-allow-origin'));
   });
 
+  test('a UTF-8 Content-Disposition goes back byte for byte on a small object, stored or asked for (node once re-encoded it as latin1)', async () => {
+    const text = 'attachment; filename="文件.txt"';
+    const wire = Buffer.from(text, 'utf8').toString('latin1');
+    const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), 'content-disposition': text };
+    const { authorization } = v1Authorization({ method: 'PUT', bucket: BUCKET, key: 'named', headers }, AK, SECRET);
+    const put = [`PUT /${BUCKET}/named HTTP/1.1`, `Host: ${headers.host}`, `x-oss-date: ${headers['x-oss-date']}`, `Authorization: ${authorization}`, `Content-Disposition: ${wire}`, 'Content-Length: 5'].join('\r\n') + '\r\n\r\nhello';
+    assert.equal((await exchange(Buffer.from(put, 'latin1'))).status, 200);
+    const stored = await exchange(signedHead('GET', 'named'));
+    assert.equal(stored.status, 200);
+    assert.equal(Buffer.from(one(stored.lines, 'content-disposition') ?? '', 'latin1').toString('utf8'), text);
+    assert.equal(stored.body.toString(), 'hello');
+    const asked = await exchange(signedHead('GET', 'small', [], [['response-content-disposition', text]]));
+    assert.equal(Buffer.from(one(asked.lines, 'content-disposition') ?? '', 'latin1').toString('utf8'), text);
+  });
+
   test('a refused upload whose declared body is too big to drain: Connection: close, and the server closes', async () => {
     // 8 MiB declared, 16 bytes sent: a missing bucket refuses it before reading the body.
     const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString() };

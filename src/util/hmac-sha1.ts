@@ -70,7 +70,9 @@ function padsOf(secret: string): KeyPads {
   compress(inner, block, 0);
   for (let i = 0; i < 64; i++) block[i] = (key[i] ?? 0) ^ 0x5c;
   compress(outer, block, 0);
+  // The key's bytes left in the scratch arrays (the block, the schedule's first words) are wiped.
   block.fill(0);
+  W.fill(0);
   if (padsBySecret.size >= MAX_KEYS) padsBySecret.clear();
   const pads = { inner, outer };
   padsBySecret.set(secret, pads);

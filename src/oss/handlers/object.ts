@@ -86,8 +86,12 @@ function namesActiveType(value: string): boolean {
 /** Content-Type values seen → active or not: a GET asks for each, and a bucket's objects share a few types. */
 const activeByType = new Map<string, boolean>();
 
+/** Longer values are checked each time: the memo holds at most 1,024 × 256 characters a client chose. */
+const MEMO_MAX_LENGTH = 256;
+
 function isActiveType(value: string | undefined): boolean {
   if (value === undefined) return false;
+  if (value.length > MEMO_MAX_LENGTH) return namesActiveType(value);
   let active = activeByType.get(value);
   if (active === undefined) {
     active = namesActiveType(value);
