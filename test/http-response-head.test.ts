@@ -106,6 +106,17 @@ describe('answer heads on the wire', () => {
     assert.equal(a.body.length, 0);
   });
 
+  test('HEAD of an endpoint with a body in one piece says the length GET sends (the callback public key)', async () => {
+    const get = await exchange(`GET /-/callback/public-key.pem HTTP/1.1\r\nHost: localhost:${srv.port}\r\n\r\n`);
+    const head = await exchange(`HEAD /-/callback/public-key.pem HTTP/1.1\r\nHost: localhost:${srv.port}\r\n\r\n`, 'HEAD');
+    assert.equal(get.status, 200);
+    assert.equal(head.status, 200);
+    assert.ok(get.body.length > 0);
+    assert.equal(one(get.lines, 'content-length'), String(get.body.length));
+    assert.equal(one(head.lines, 'content-length'), String(get.body.length));
+    assert.equal(head.body.length, 0);
+  });
+
   test('GET of a file-backed object: Content-Length, not chunked, every byte', async () => {
     const a = await exchange(signedHead('GET', 'large'));
     assert.equal(a.status, 200);

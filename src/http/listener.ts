@@ -355,8 +355,8 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   res.on('error', () => undefined);
   const body = response.body;
   const bodyless = body === undefined || req.method === 'HEAD';
-  // A body in one piece: its bytes, and their count is the Content-Length.
-  const bytes = bodyless ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.isBuffer(body) ? body : undefined;
+  // A body in one piece: its bytes, and their count is the Content-Length (a HEAD says what a GET would send).
+  const bytes = body === undefined || body instanceof Readable ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   let length = bytes === undefined ? undefined : String(bytes.length);
   const head: string[] = [];
   // Lower-cased names in `head`: names differing only in case are one header, the last one set wins (as
