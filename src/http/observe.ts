@@ -6,7 +6,7 @@ import { isRecyclingSource } from '../util/recycling-source.js';
 
 /**
  * Hands the record to the observer once the response is out: at once for bodies written in one piece
- * (their length is the Content-Length just set), on `close` for streamed bodies, counting what was sent.
+ * (`promised`: the body bytes write() sent, 0 for HEAD), on `close` for streamed bodies, counting what was sent.
  */
 export function observeResponse(rec: RequestRecord, req: IncomingMessage, res: ServerResponse, response: OssResponse, promised: number, observe: RequestObserver): void {
   const body = response.body;

@@ -1,5 +1,5 @@
-import { hmacSha1Base64 } from '../util/hmac-sha1.js';
 import { createHash, createHmac } from 'node:crypto';
+import { hmacSha1Base64 } from '../util/hmac-sha1.js';
 import { lenientEncode, percentEncode, type RpcParams } from './encoding.js';
 
 // The two POP request signatures (spec sts-rpc §3, §4). Pure functions: the tests sign with them too.

@@ -96,26 +96,28 @@ function finish(h: Int32Array, buf: Uint8Array, length: number, before: number):
   let n = length;
   buf[n++] = 0x80;
   while (n % 64 !== 56) buf[n++] = 0;
-  // The length in bits as 64-bit big-endian; strings to sign are far below 2^29 bytes.
+  // The length in bits as 64-bit big-endian: at most (1,152 + 64) × 8 here, so the high word is 0.
   const bits = (length + before) * 8;
-  buf[n++] = 0; buf[n++] = 0;
-  buf[n++] = Math.floor(bits / 2 ** 40) & 0xff; buf[n++] = Math.floor(bits / 2 ** 32) & 0xff;
+  buf[n++] = 0; buf[n++] = 0; buf[n++] = 0; buf[n++] = 0;
   buf[n++] = bits >>> 24; buf[n++] = (bits >>> 16) & 0xff; buf[n++] = (bits >>> 8) & 0xff; buf[n++] = bits & 0xff;
   for (let at = 0; at < n; at += 64) compress(h, buf, at);
+}
+
+/** The hash state as the 20 bytes of a SHA-1 digest (in the shared `digest` buffer). */
+function digestOf(h: Int32Array): Buffer {
+  for (let i = 0; i < 5; i++) digest.writeInt32BE(h[i]!, i * 4);
+  return digest;
 }
 
 /** base64(HMAC-SHA1(utf8(secret), utf8(message))). */
 export function hmacSha1Base64(secret: string, message: string): string {
   if (message.length > JS_MAX_UNITS) return createHmac('sha1', secret).update(message, 'utf8').digest('base64');
   const pads = padsOf(secret);
-  const buf = scratch;
-  const { written } = encoder.encodeInto(message, buf);
+  const { written } = encoder.encodeInto(message, scratch);
   state.set(pads.inner);
-  finish(state, buf, written, 64);
-  for (let i = 0; i < 5; i++) digest.writeInt32BE(state[i]!, i * 4);
-  buf.set(digest, 0);
+  finish(state, scratch, written, 64);
+  scratch.set(digestOf(state), 0);
   state.set(pads.outer);
-  finish(state, buf, 20, 64);
-  for (let i = 0; i < 5; i++) digest.writeInt32BE(state[i]!, i * 4);
-  return digest.toString('base64');
+  finish(state, scratch, 20, 64);
+  return digestOf(state).toString('base64');
 }

@@ -87,6 +87,7 @@ function namesActiveType(value: string): boolean {
 const activeByType = new Map<string, boolean>();
 
 /** Longer values are checked each time: the memo holds at most 1,024 × 256 characters a client chose. */
+const MEMO_MAX_ENTRIES = 1024;
 const MEMO_MAX_LENGTH = 256;
 
 function isActiveType(value: string | undefined): boolean {
@@ -96,7 +97,7 @@ function isActiveType(value: string | undefined): boolean {
   if (active === undefined) {
     active = namesActiveType(value);
     // Bounded: a client storing endless distinct types only empties it now and then.
-    if (activeByType.size >= 1024) activeByType.clear();
+    if (activeByType.size >= MEMO_MAX_ENTRIES) activeByType.clear();
     activeByType.set(value, active);
   }
   return active;

@@ -18,7 +18,7 @@ import { deepFreeze } from '../../../util/deep-freeze.js';
  */
 export const OBJECT_RECORD_CACHE_MAX_ENTRIES = 4096;
 export const OBJECT_RECORD_CACHE_MAX_BYTES = 16 * 1024 * 1024;
-const FREEZE_CACHED = process.env.ALUNITE_CHECK_READONLY === '1';
+const CHECK_READONLY = process.env.ALUNITE_CHECK_READONLY === '1';
 
 export class ObjectRecordCache<R extends { inline: Buffer | null }> {
   private readonly buckets = new Map<string, Map<string, R | null>>();
@@ -31,7 +31,7 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
   constructor(
     private readonly maxEntries = OBJECT_RECORD_CACHE_MAX_ENTRIES,
     private readonly maxBytes = OBJECT_RECORD_CACHE_MAX_BYTES,
-    private readonly freeze = FREEZE_CACHED,
+    private readonly checkReadOnly = CHECK_READONLY,
   ) {}
 
   /** The record cached for the key (null: known missing), or undefined when not cached under `generation`. */
@@ -41,7 +41,7 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
       return undefined;
     }
     const hit = this.buckets.get(bucket)?.get(key);
-    if (this.freeze && hit != null && hit.inline !== null) this.checkInline(hit, hit.inline, bucket, key);
+    if (this.checkReadOnly && hit != null) this.assertBytesUnchanged(hit, bucket, key);
     return hit;
   }
 
@@ -57,7 +57,7 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
       this.buckets.set(bucket, rows);
     }
     if (rows.has(key)) return;
-    if (row !== null && this.freeze) {
+    if (row !== null && this.checkReadOnly) {
       deepFreeze(row);
       if (row.inline !== null) this.inlineAtCache.set(row, Buffer.from(row.inline));
     }
@@ -70,9 +70,9 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
     return this.entries;
   }
 
-  private checkInline(hit: R, inline: Buffer, bucket: string, key: string): void {
+  private assertBytesUnchanged(hit: R, bucket: string, key: string): void {
     const was = this.inlineAtCache.get(hit);
-    if (was !== undefined && !was.equals(inline)) {
+    if (was !== undefined && (hit.inline === null || !was.equals(hit.inline))) {
       throw new Error(`a reader changed the cached inline bytes of ${bucket}/${key} (records from getObject are read-only)`);
     }
   }
