@@ -79,7 +79,9 @@ export function parseQuery(raw: string): Array<[string, string]> {
 }
 
 function formDecode(s: string): string {
-  const plain = s.replace(/\+/g, ' ');
+  // Most names and values (actions, versions, nonces) have nothing to decode.
+  if (!s.includes('%')) return s.includes('+') ? s.replace(/\+/g, ' ') : s;
+  const plain = s.includes('+') ? s.replace(/\+/g, ' ') : s;
   try {
     return decodeURIComponent(plain);
   } catch {
