@@ -4,6 +4,7 @@
  * server's CPU per call, the client's, and how busy the machine was, so a run on a shared machine can be read.
  *
  *   node dist/bench/assume.js [--lean] [--calls 2000] [--rounds 3] [--concurrency 8] [--root DIR] [--meta postgres://…] [--cpu-prof DIR]
+ *     [--server-node-flags "F …"]
  *
  * --root runs another checkout's build with this client (before/after comparisons).
  */
@@ -32,6 +33,8 @@ const meta = arg('--meta', '');
 const lean = process.argv.includes('--lean');
 /** `--cpu-prof DIR`: the server runs under node --cpu-prof (a .cpuprofile lands in DIR when it stops). */
 const profDir = arg('--cpu-prof', '');
+/** `--server-node-flags "F …"`: more node flags for the server (e.g. --trace-gc). */
+const nodeFlags = arg('--server-node-flags', '').split(' ').filter((f) => f !== '');
 
 const dir = mkdtempSync(join(tmpdir(), 'alunite-assume-'));
 const env: NodeJS.ProcessEnv = {};
@@ -39,7 +42,7 @@ for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_') 
 env.ALUNITE_ROOT_ACCESS_KEY_ID = CREDS.accessKeyId;
 env.ALUNITE_ROOT_ACCESS_KEY_SECRET = CREDS.accessKeySecret;
 env.ALUNITE_ACCOUNT_ID = ACCOUNT_ID;
-const server = await startProcess('alunite', [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data'),
+const server = await startProcess('alunite', [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...nodeFlags, join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data'),
   '--log-level', 'warn', ...(meta ? ['--meta', meta] : [])], env, root);
 try {
   const user = await setUpRamUser(server.url, CREDS, 'bench-assume');

@@ -14,10 +14,11 @@
  *   node dist/bench/icount.js oidc [--n 300] [--warmup 300] [--root DIR]    AssumeRoleWithOIDC (RS256, cached JWKS), 8 in flight
  *
  * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
+ * --keep FILE keeps the measured dump (`callgrind_annotate FILE`: native functions by instructions; JIT code is unnamed).
  * Needs valgrind; slow (~50× native), so the counts are kept modest.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,6 +44,8 @@ interface Valgrinded {
 
 /** `--bare`: bench/bare-server.js (node:http alone, GET answers 4 KiB from memory) instead of Alunite. */
 const BARE = process.argv.includes('--bare');
+/** --keep FILE: the measured callgrind dump is kept there. */
+const KEEP = (() => { const i = process.argv.indexOf('--keep'); return i > 0 ? process.argv[i + 1] ?? '' : ''; })();
 /** `get --ram`: the GETs are made by a RAM user with 10 attached policies of 10 statements (bench/ram.ts). */
 const RAM = process.argv.includes('--ram');
 
@@ -92,6 +95,7 @@ async function measure(s: Valgrinded, work: () => Promise<void>): Promise<number
   execFileSync('callgrind_control', ['-d', String(s.pid)], { stdio: 'ignore' });
   const dumps = readdirSync(s.outDir).filter((f) => f.startsWith('cg.out.')).sort();
   const text = readFileSync(join(s.outDir, dumps[dumps.length - 1]!), 'utf8');
+  if (KEEP !== '') writeFileSync(KEEP, text);
   const m = /^(?:summary|totals): (\d+)/m.exec(text);
   if (!m) throw new Error('no totals in callgrind dump');
   return Number(m[1]);
