@@ -7,6 +7,7 @@
  *   node dist/bench/icount.js get [--n 2000] [--warmup 3000] [--root DIR]   4 KiB GET, V1, root
  *   node dist/bench/icount.js get --bare                                     the same against bare node:http
  *   node dist/bench/icount.js get --ram                                      the same as a RAM user with 10 policies × 10 statements
+ *   node dist/bench/icount.js get --sts                                      the same with that user's AssumeRole credentials
  *   node dist/bench/icount.js put [--n 2000] [--warmup 3000]                 4 KiB PUT (durable), V1, root, new keys
  *   node dist/bench/icount.js delete [--n 2000] [--warmup 3000]              DELETE of existing 4 KiB objects
  *   node dist/bench/icount.js list [--n 40] [--warmup 60]                    LIST pages of 1000 keys (of 3000 objects)
@@ -48,6 +49,8 @@ const BARE = process.argv.includes('--bare');
 const KEEP = (() => { const i = process.argv.indexOf('--keep'); return i > 0 ? process.argv[i + 1] ?? '' : ''; })();
 /** `get --ram`: the GETs are made by a RAM user with 10 attached policies of 10 statements (bench/ram.ts). */
 const RAM = process.argv.includes('--ram');
+/** `get --sts`: the GETs are made with that user's AssumeRole credentials (SecurityToken in every signature). */
+const STS = process.argv.includes('--sts');
 
 async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
   const dir = mkdtempSync(join(tmpdir(), 'alunite-icount-'));
@@ -126,7 +129,9 @@ async function get(root: string): Promise<void> {
     };
     await send({ method: 'PUT', bucket: 'icount', key: null }, 200);
     for (let i = 0; i < 100; i++) await send({ method: 'PUT', bucket: 'icount', key: `k${i}`, body }, 200);
-    const reader = RAM ? new Target(s.url, await setUpRamUser(s.url, CREDS, 'icount'), 8) : t;
+    const userKeys = RAM || STS ? await setUpRamUser(s.url, CREDS, 'icount') : null;
+    // --sts: the user's AssumeRole credentials (the bench's role: 5 of the user's policies, no session policy).
+    const reader = userKeys === null ? t : new Target(s.url, STS ? await (await setUpRole(s.url, CREDS, userKeys, ACCOUNT_ID))('icount') : userKeys, 8);
     const getOne = async (i: number): Promise<void> => {
       const r: BenchRequest = { method: 'GET', bucket: 'icount', key: `k${i % 100}` };
       const res = await reader.send(r);
@@ -140,7 +145,7 @@ async function get(root: string): Promise<void> {
     // the idle rate so their share can be told apart from the requests' own work.
     const idle = (await measure(s, () => new Promise((r) => setTimeout(r, 3000)))) / 3;
     if (reader !== t) reader.close();
-    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : RAM ? 'GET 4KiB V1 RAM user, 10 policies' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
+    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : STS ? 'GET 4KiB V1 STS session of the RAM user' : RAM ? 'GET 4KiB V1 RAM user, 10 policies' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
   } finally {
     t.close();
     await s.stop();

@@ -1114,7 +1114,9 @@ async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): P
   const userTarget = new Target(server.url, keys, cfg.concurrency);
   try {
     const get = (i: number): BenchRequest => ({ method: 'GET', bucket, key: keyName(i % objects) });
-    await runPhase(server, userTarget, 'ram warm', 500, cfg.concurrency, get, bodyOf(4096));
+    // 2,000 warm-up requests for the user's and the session's paths (root's is warm from the small phases):
+    // with 500, the session's own code was still being compiled in the first measured round.
+    await runPhase(server, userTarget, 'ram warm', 2000, cfg.concurrency, get, bodyOf(4096));
     const assume = await setUpRole(server.url, CREDS, keys, ACCOUNT_ID);
     // AssumeRole calls/s: `concurrency` callers in parallel for a bounded number of calls, first with
     // pop-core (what an app server uses), then with the lean caller (what the server sustains when the
@@ -1141,7 +1143,7 @@ async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): P
     const assumeRolePerSecond = pop.perSecond;
     const stsTarget = new Target(server.url, await assume('bench'), cfg.concurrency);
     try {
-      await runPhase(server, stsTarget, 'sts warm', 500, cfg.concurrency, get, bodyOf(4096));
+      await runPhase(server, stsTarget, 'sts warm', 2000, cfg.concurrency, get, bodyOf(4096));
       const root: Measured[] = [];
       const user: Measured[] = [];
       const sts: Measured[] = [];

@@ -2,7 +2,7 @@
  * Server CPU per request of one Alunite process (utime+stime from /proc, all threads) for 4 KiB GET as root,
  * GET as a RAM user with 10 policies × 10 statements (bench/ram.ts) and DELETE, in rounds. Not a test.
  *
- *   node dist/bench/small-cpu.js [--root DIR] [--n 10000] [--rounds 3] [--which root,ram,del]
+ *   node dist/bench/small-cpu.js [--root DIR] [--n 10000] [--rounds 3] [--which root,ram,del[,sts]]
  *     --prof   the server under node --cpu-prof (wall-clock samples; the file's path is printed)
  *     --node-flags "F …"  node flags for the server (e.g. --heap-growing-percent=0: V8's own heap growing)
  *     --perf   `perf record -g` of the server during each measured phase, with --perf-basic-prof for JS names
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Target, type BenchRequest } from './client.js';
 import { cpuSeconds, nodeFlagsOf, startProcess } from './proc.js';
-import { setUpRamUser } from './ram.js';
+import { setUpRamUser, setUpRole } from './ram.js';
 const HERE = fileURLToPath(new URL('../../', import.meta.url));
 const CREDS = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
 const arg = (n: string, d: string): string => { const i = process.argv.indexOf(n); return i > 0 ? process.argv[i + 1]! : d; };
@@ -38,7 +38,11 @@ const body = Buffer.alloc(4096, 7);
 await many(t, 1, () => ({ method: 'PUT', bucket: 'hbench', key: null }), 200);
 const keys = Number(arg('--keys', '100'));
 await many(t, keys, (i) => ({ method: 'PUT', bucket: 'hbench', key: `k${i}`, body }), 200);
-const user = new Target(s.url, await setUpRamUser(s.url, CREDS, 'hbench'), 8);
+const userKeys = await setUpRamUser(s.url, CREDS, 'hbench');
+const user = new Target(s.url, userKeys, 8);
+// `sts`: the same GETs with credentials from AssumeRole (the bench's role: 5 policies, no session policy).
+const sts = arg('--which', 'root,ram,del').split(',').includes('sts')
+  ? new Target(s.url, await (await setUpRole(s.url, CREDS, userKeys, '1234567890123456'))('small-cpu'), 8) : null;
 const get = (i: number): BenchRequest => ({ method: 'GET', bucket: 'hbench', key: `k${i % keys}` });
 const measure = async (label: string, fn: () => Promise<void>, ops: number): Promise<void> => {
   const c0 = cpuSeconds(s.pid); const w0 = Date.now();
@@ -53,13 +57,14 @@ const which = arg('--which', 'root,ram,del').split(',');
 for (let round = 0; round < Number(arg('--rounds', '3')); round++) {
   if (which.includes('root')) { await many(t, 2000, get, 200); await measure('GET root', () => many(t, n, get, 200), n); }
   if (which.includes('ram')) { await many(user, 2000, get, 200); await measure('GET ram ', () => many(user, n, get, 200), n); }
+  if (sts) { await many(sts, 2000, get, 200); await measure('GET sts ', () => many(sts, n, get, 200), n); }
   if (which.includes('del')) {
     const base = `d${round}-`;
     await many(t, n, (i) => ({ method: 'PUT', bucket: 'hbench', key: base + i, body }), 200);
     await measure('DELETE  ', () => many(t, n, (i) => ({ method: 'DELETE', bucket: 'hbench', key: base + i }), 204), n);
   }
 }
-t.close(); user.close();
+t.close(); user.close(); sts?.close();
 await s.stop();
 if (prof) console.log('profile:', join(dir, 'prof', readdirSync(join(dir, 'prof'))[0]!), '(remove the directory when done)');
 else rmSync(dir, { recursive: true, force: true });
