@@ -45,6 +45,17 @@ describe('SQLite replay nonces: upsert claims, bounded pruning', () => {
     assert.equal(rows(path).filter((n) => n.startsWith('old-')).length, old - NONCE_PRUNE_ROWS);
   });
 
+  it('one batch of claims (one transaction) prunes one step, however many claims it holds', async () => {
+    const path = join(dir, 'batch.sqlite');
+    const s = await withOld(path);
+    // Claims made in the same turn share one group commit: a step per claim would hold the event loop
+    // for claims × NONCE_PRUNE_ROWS deletes.
+    const claimed = await Promise.all(Array.from({ length: 5 }, (_, i) => s.claimNonce(`burst-${i}`, 10_000, 5000)));
+    assert.deepEqual(claimed, [true, true, true, true, true]);
+    await s.close();
+    assert.equal(rows(path).filter((n) => n.startsWith('old-')).length, old - NONCE_PRUNE_ROWS);
+  });
+
   it('a full step prunes again at the next claim; then pruning waits NONCE_PRUNE_MS, and expired rows are reclaimed meanwhile', async () => {
     const path = join(dir, 'prune.sqlite');
     const s = await withOld(path);

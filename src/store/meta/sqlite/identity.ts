@@ -465,21 +465,28 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
 
   /** When expired nonces were last pruned (claims need no pruning to be right: the upsert reclaims them). */
   private lastNoncePrune = Number.NEGATIVE_INFINITY;
+  /** The write batch (writeGeneration) that last pruned: one step per batch, however many claims it holds. */
+  private noncePruneBatch = -1;
 
   /**
    * One statement decides, as in the PostgreSQL store: a new nonce is inserted, an expired one is claimed
-   * again, a live one is a replay (no change). Expired rows are pruned in bounded steps at most every
-   * NONCE_PRUNE_MS, not by every claim: a DELETE per call cost 5–7 µs even with nothing to delete, and an
-   * unbounded one after a quiet hour could hold the event loop for as long as it took.
+   * again, a live one is a replay (no change). Expired rows are pruned in bounded steps, one per write batch
+   * at most, at most every NONCE_PRUNE_MS (a full step makes the next batch prune again), not by every
+   * claim: a DELETE per call cost 5–7 µs even with nothing to delete, and an unbounded one after a quiet hour
+   * held the event loop for as long as it took (a batch of claims is one synchronous transaction).
    */
   async claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean> {
     return this.write((): boolean => {
       const res = this.sql('INSERT INTO rpc_nonces (nonce, expires) VALUES (?, ?) ON CONFLICT (nonce) DO UPDATE SET expires = excluded.expires WHERE rpc_nonces.expires <= ?')
         .run(nonce, expiresAt, now);
-      if (now - this.lastNoncePrune >= NONCE_PRUNE_MS || now < this.lastNoncePrune) {
+      // A clock that went back by more than a step's interval prunes again (claims' clocks jitter a little:
+      // each request reads its time before its own awaits).
+      const due = now - this.lastNoncePrune >= NONCE_PRUNE_MS || now < this.lastNoncePrune - NONCE_PRUNE_MS;
+      if (due && this.noncePruneBatch !== this.writeGeneration) {
+        this.noncePruneBatch = this.writeGeneration;
         const pruned = this.sql('DELETE FROM rpc_nonces WHERE nonce IN (SELECT nonce FROM rpc_nonces WHERE expires <= ? ORDER BY expires LIMIT ?)')
           .run(now, NONCE_PRUNE_ROWS).changes;
-        // A full step leaves more behind: the next claim prunes again.
+        // A full step leaves more behind: the next batch prunes again.
         this.lastNoncePrune = pruned < NONCE_PRUNE_ROWS ? now : Number.NEGATIVE_INFINITY;
       }
       return res.changes === 1;
