@@ -4,8 +4,8 @@ import type { Decision, DecisionTrace } from '../policy/index.js';
 import { ramActionResources } from '../ram/actions.js';
 import type { RamAuthorizer } from '../ram/authorize.js';
 import type { RamCaller } from '../ram/service.js';
-import { principalLabel, type RequestRecord } from './record.js';
-import type { RecentRequests } from './ring.js';
+import { principalLabel } from './record.js';
+import type { RecentRequest, RecentRequests } from './ring.js';
 
 /** A recent request's authorization outcome, as ExplainRequest answers it. */
 export interface RequestExplanation {
@@ -69,7 +69,7 @@ export class RequestExplainer {
    * The accounts a request involves: its principal's and the owner of the resource its decision was about (the
    * account field of the ARN: a bucket's owner, a role's account); the default account when neither is known.
    */
-  private accountsOf(rec: RequestRecord): Set<string> {
+  private accountsOf(rec: RecentRequest): Set<string> {
     const out = new Set<string>();
     const p = rec.principal;
     if (p !== null && p.type !== 'anonymous') out.add(p.accountId);
@@ -80,7 +80,7 @@ export class RequestExplainer {
   }
 }
 
-function explanationOf(rec: RequestRecord): RequestExplanation {
+function explanationOf(rec: RecentRequest): RequestExplanation {
   const a = rec.authz;
   const out: RequestExplanation = {
     requestId: rec.requestId,

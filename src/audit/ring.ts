@@ -1,4 +1,26 @@
+import type { Principal } from '../auth/principal.js';
+import type { AuthzOutcome } from '../authz/outcome.js';
 import type { RequestRecord } from './record.js';
+
+/**
+ * What ExplainRequest reads of a finished request (audit/explain.ts). The ring keeps this rather than the
+ * record: the record also holds what only the logs needed (access-log facts with their header strings, the
+ * arrival clock, byte counts), and every object kept for 10,000 requests is copied twice by V8's young-
+ * generation collector before it reaches the old one. GC pauses over 36,000 RAM-user GETs: 223 ms keeping
+ * records, 185 ms keeping these, 103 ms keeping nothing (the decision's basis is most of the rest).
+ */
+export interface RecentRequest {
+  readonly requestId: string;
+  readonly time: number;
+  readonly principal: Principal | null;
+  readonly sourceIp: string;
+  /** The authorized action, else `<service>:<operation>` (RequestRecord.action). */
+  readonly action: string;
+  readonly status: number;
+  readonly errorCode: string | undefined;
+  readonly message: string | undefined;
+  readonly authz: AuthzOutcome | undefined;
+}
 
 export const DEFAULT_RECENT_REQUESTS = 10_000;
 
@@ -8,7 +30,7 @@ export const DEFAULT_RECENT_REQUESTS = 10_000;
  * oldest key of a Map that keeps deleting its first entries would walk the deleted slots every time).
  */
 export class RecentRequests {
-  private readonly byId = new Map<string, RequestRecord>();
+  private readonly byId = new Map<string, RecentRequest>();
   private readonly order: Array<string | undefined>;
   private next = 0;
 
@@ -21,10 +43,20 @@ export class RecentRequests {
     if (evicted !== undefined) this.byId.delete(evicted);
     this.order[this.next] = rec.requestId;
     this.next = (this.next + 1) % this.capacity;
-    this.byId.set(rec.requestId, rec);
+    this.byId.set(rec.requestId, {
+      requestId: rec.requestId,
+      time: rec.time,
+      principal: rec.principal,
+      sourceIp: rec.sourceIp,
+      action: rec.action,
+      status: rec.status,
+      errorCode: rec.errorCode,
+      message: rec.message,
+      authz: rec.authz,
+    });
   }
 
-  get(requestId: string): RequestRecord | undefined {
+  get(requestId: string): RecentRequest | undefined {
     return this.byId.get(requestId);
   }
 
