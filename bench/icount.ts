@@ -46,7 +46,7 @@ interface Valgrinded {
 /** `--bare`: bench/bare-server.js (node:http alone, GET answers 4 KiB from memory) instead of Alunite. */
 const BARE = process.argv.includes('--bare');
 /** --keep FILE: the measured callgrind dump is kept there. */
-const KEEP = (() => { const i = process.argv.indexOf('--keep'); return i > 0 ? process.argv[i + 1] ?? '' : ''; })();
+const KEEP = arg('--keep', '');
 /** `get --ram`: the GETs are made by a RAM user with 10 attached policies of 10 statements (bench/ram.ts). */
 const RAM = process.argv.includes('--ram');
 /** `get --sts`: the GETs are made with that user's AssumeRole credentials (SecurityToken in every signature). */

@@ -41,7 +41,8 @@ await many(t, keys, (i) => ({ method: 'PUT', bucket: 'hbench', key: `k${i}`, bod
 const userKeys = await setUpRamUser(s.url, CREDS, 'hbench');
 const user = new Target(s.url, userKeys, 8);
 // `sts`: the same GETs with credentials from AssumeRole (the bench's role: 5 policies, no session policy).
-const sts = arg('--which', 'root,ram,del').split(',').includes('sts')
+const which = arg('--which', 'root,ram,del').split(',');
+const sts = which.includes('sts')
   ? new Target(s.url, await (await setUpRole(s.url, CREDS, userKeys, '1234567890123456'))('small-cpu'), 8) : null;
 const get = (i: number): BenchRequest => ({ method: 'GET', bucket: 'hbench', key: `k${i % keys}` });
 const measure = async (label: string, fn: () => Promise<void>, ops: number): Promise<void> => {
@@ -53,7 +54,6 @@ const measure = async (label: string, fn: () => Promise<void>, ops: number): Pro
   const c1 = cpuSeconds(s.pid);
   console.log(`${label}: ${((c1 - c0) * 1e6 / ops).toFixed(1)} µs/op server CPU, ${(ops / ((Date.now() - w0) / 1000)).toFixed(0)} ops/s`);
 };
-const which = arg('--which', 'root,ram,del').split(',');
 for (let round = 0; round < Number(arg('--rounds', '3')); round++) {
   if (which.includes('root')) { await many(t, 2000, get, 200); await measure('GET root', () => many(t, n, get, 200), n); }
   if (which.includes('ram')) { await many(user, 2000, get, 200); await measure('GET ram ', () => many(user, n, get, 200), n); }

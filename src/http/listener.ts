@@ -362,27 +362,28 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   // Lower-cased names in `head`: names differing only in case are one header, the last one set wins (as
   // res.setHeader would have it).
   const names = new Set<string>();
-  // Date: node adds it (res.sendDate), formatted once per second.
-  if (ossRequestId !== null) {
-    head.push('Server', 'AliyunOSS', 'x-oss-request-id', ossRequestId, 'x-oss-server-time', String(Number((process.hrtime.bigint() - started) / 1_000_000n)));
-    names.add('server').add('x-oss-request-id').add('x-oss-server-time');
-  }
-  const headers = response.headers;
-  for (const k in headers) {
-    const lower = k.toLowerCase();
-    if (lower === 'content-length') {
-      length ??= headers[k];
-      continue;
-    }
+  const set = (name: string, value: string): void => {
+    const lower = name.toLowerCase();
     if (names.has(lower)) {
       for (let i = 0; i < head.length; i += 2) if (head[i]!.toLowerCase() === lower) head.splice(i, 2);
     }
     names.add(lower);
-    head.push(k, wireValue(headers[k]!));
+    head.push(name, value);
+  };
+  // Date: node adds it (res.sendDate), formatted once per second.
+  if (ossRequestId !== null) {
+    set('Server', 'AliyunOSS');
+    set('x-oss-request-id', ossRequestId);
+    set('x-oss-server-time', String(Number((process.hrtime.bigint() - started) / 1_000_000n)));
+  }
+  const headers = response.headers;
+  for (const k in headers) {
+    if (k.toLowerCase() === 'content-length') length ??= headers[k];
+    else set(k, wireValue(headers[k]!));
   }
   // A body of unknown length goes out chunked.
-  if (length !== undefined || bodyless) head.push('Content-Length', length ?? '0');
-  if (drainOrClose(req, res)) head.push('Connection', 'close');
+  if (length !== undefined || bodyless) set('Content-Length', length ?? '0');
+  if (drainOrClose(req, res)) set('Connection', 'close');
   res.writeHead(response.status, head);
   if (bodyless) {
     if (body instanceof Readable) body.destroy();

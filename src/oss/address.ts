@@ -79,9 +79,9 @@ export function parseQuery(raw: string): Array<[string, string]> {
 }
 
 function formDecode(s: string): string {
-  // Most names and values (actions, versions, nonces) have nothing to decode.
-  if (!s.includes('%')) return s.includes('+') ? s.replace(/\+/g, ' ') : s;
   const plain = s.includes('+') ? s.replace(/\+/g, ' ') : s;
+  // Most names and values (actions, versions, nonces) have nothing to decode.
+  if (!s.includes('%')) return plain;
   try {
     return decodeURIComponent(plain);
   } catch {
