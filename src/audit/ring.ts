@@ -1,26 +1,14 @@
-import type { Principal } from '../auth/principal.js';
-import type { AuthzOutcome } from '../authz/outcome.js';
 import type { RequestRecord } from './record.js';
 
 /**
- * What ExplainRequest reads of a finished request (audit/explain.ts). The ring keeps this rather than the
- * record: the record also holds what only the logs needed (access-log facts with their header strings, the
- * arrival clock, byte counts), and every object kept for 10,000 requests is copied twice by V8's young-
- * generation collector before it reaches the old one. GC pauses over 36,000 RAM-user GETs: 223 ms keeping
- * records, 185 ms keeping these, 103 ms keeping nothing (the decision's basis is most of the rest).
+ * What ExplainRequest reads of a finished request (audit/explain.ts); `action` is the authorized action,
+ * else `<service>:<operation>`. The ring keeps this rather than the record: the record also holds what only
+ * the logs needed (access-log facts with their header strings, the arrival clock, byte counts), and every
+ * object kept for 10,000 requests is copied twice by V8's young-generation collector before it reaches the
+ * old one. GC pauses over 36,000 RAM-user GETs: 223 ms keeping records, 185 ms keeping these, 103 ms keeping
+ * nothing (the decision's basis is most of the rest).
  */
-export interface RecentRequest {
-  readonly requestId: string;
-  readonly time: number;
-  readonly principal: Principal | null;
-  readonly sourceIp: string;
-  /** The authorized action, else `<service>:<operation>` (RequestRecord.action). */
-  readonly action: string;
-  readonly status: number;
-  readonly errorCode: string | undefined;
-  readonly message: string | undefined;
-  readonly authz: AuthzOutcome | undefined;
-}
+export type RecentRequest = Readonly<Pick<RequestRecord, 'requestId' | 'time' | 'principal' | 'sourceIp' | 'action' | 'status' | 'errorCode' | 'message' | 'authz'>>;
 
 export const DEFAULT_RECENT_REQUESTS = 10_000;
 
