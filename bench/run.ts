@@ -1091,10 +1091,10 @@ interface RamResults {
   assumeRolePerSecond: number;
   /** Server CPU µs per AssumeRole with pop-core callers. */
   assumeRoleServerCpuUs: number;
-  /** The same calls sent by the lean caller (bench/rpc-client.ts). */
   /** The same calls, the first `calls` of the server and of pop-core (JIT still compiling): not the target's measure. */
   assumeRoleColdPerSecond: number;
   assumeRoleColdServerCpuUs: number;
+  /** The same calls sent by the lean caller (bench/rpc-client.ts). */
   assumeRoleLeanPerSecond: number;
   assumeRoleLeanServerCpuUs: number;
   /** user ops/s ÷ root ops/s. */
