@@ -1,5 +1,5 @@
-// Large bodies take the off-event-loop path (1 MiB shared-memory blocks, MD5 on a worker thread, CRC-64 in
-// the worker, by the addon or the JavaScript tables): every claim is still checked and nothing is kept when one fails.
+// Large bodies take the off-event-loop path (512 KiB shared-memory blocks, MD5 on a worker thread — several
+// uploads' blocks together with the addon's MD5 lanes —, CRC-64 in the worker, by the addon or the JavaScript tables): every claim is still checked and nothing is kept when one fails.
 // Each case runs against a real server process with the addon and with ALUNITE_NO_NATIVE=1.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -83,6 +83,24 @@ for (const noNative of [false, true]) {
       assert.equal(got.status, 200);
       assert.ok(got.body.equals(body));
       assert.equal(got.headers['x-oss-hash-crc64ecma'], crc);
+    });
+
+    it('concurrent uploads of different lengths (hashed side by side on a worker) each get their own MD5, CRC and bytes', async () => {
+      // Lengths that end mid-block and mid-MD5-block, and one upload whose good Content-MD5 sits next to a bad one.
+      const bodies = [5 * MiB + 3, 2 * MiB, 1 * MiB + 64, 3 * MiB + 31, 700_001, 4 * MiB + 4095].map((n) => randomBytes(n));
+      const results = await Promise.all(bodies.map((b, i) => put(`together-${i}`, { 'content-md5': createHash('md5').update(b).digest('base64'), 'x-oss-hash-crc64ecma': crc64(b).toString(10) }, b)));
+      const wrong = put('together-wrong', { 'content-md5': createHash('md5').update(bodies[1]!).digest('base64') }, bodies[0]!);
+      results.forEach((r, i) => {
+        assert.equal(r.status, 200, r.body.toString());
+        assert.equal(r.headers.etag, `"${createHash('md5').update(bodies[i]!).digest('hex').toUpperCase()}"`, `upload ${i}`);
+      });
+      assert.equal(errorOf(await wrong)?.Code, 'InvalidDigest');
+      await Promise.all(bodies.map(async (b, i) => {
+        const got = await rawRequest(server.port, { method: 'GET', path: pathOf(`together-${i}`), headers: signed('GET', `together-${i}`, {}) });
+        assert.equal(got.status, 200);
+        assert.ok(got.body.equals(b), `bytes of upload ${i}`);
+        assert.equal(got.headers['x-oss-hash-crc64ecma'], crc64(b).toString(10));
+      }));
     });
 
     it('InvalidDigest for a wrong Content-MD5, InvalidCRC64 for a wrong CRC; nothing kept', async () => {

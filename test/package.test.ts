@@ -160,6 +160,8 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
         'package/scripts/build-native.mjs',
         'package/native/crc64/binding.gyp',
         'package/native/crc64/crc64.cc',
+        'package/native/crc64/md5.cc',
+        'package/native/crc64/md5.h',
         // `--help` texts point to these.
         'package/docs/init.md',
         'package/docs/vend.md',

@@ -1,11 +1,18 @@
 import { createRequire } from 'node:module';
 
-/** The optional addon's interface (native/crc64/crc64.cc). */
+/** The optional addon's interface (native/crc64: crc64.cc, and md5.cc's MD5 lanes). */
 export interface NativeCrc64 {
   /** Advances the register [lo, hi] (pre-inverted, as Crc64 keeps it) over `data`; mode 1 forces the table path. */
   update(state: Uint32Array, data: Uint8Array, mode?: 0 | 1): void;
   /** What mode 0 uses on this CPU: carry-less multiply folding or slicing-by-8 tables. */
   readonly impl: 'pclmul' | 'table';
+  /**
+   * Advances 1–8 MD5 states (4 words each in `states`, in message order) over the whole 64-byte blocks of
+   * each view (all the same length). Absent from an addon built before it existed.
+   */
+  md5Blocks?(states: Uint32Array, blocks: Uint8Array[]): void;
+  /** The MD5 lanes' instruction set: 'avx2', 'sse2' or 'generic'. */
+  readonly md5Impl?: string;
 }
 
 /**

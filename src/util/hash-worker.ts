@@ -2,7 +2,9 @@
 // bodies, and, given a file descriptor, the write of each block right after hashing it (sealed first when
 // the object is encrypted), so the event loop only moves bytes from the socket into shared memory. Blocks
 // arrive in order per job as indexes of slots (shared memory posted once); each is acknowledged once hashed
-// and written, which hands its slot back. It also opens sealed blobs for reads (util/sealed-reader.ts):
+// and written, which hands its slot back. With the addon's MD5 lanes, blocks that arrived together (from
+// different uploads) are hashed together (util/md5-lanes.ts): every message that came in before the worker
+// turns to them is in the batch, and any other message first finishes the batch, so order per job holds. It also opens sealed blobs for reads (util/sealed-reader.ts):
 // reads chunks from a descriptor, authenticates and decrypts them, and transfers the plaintext back.
 import { createHash, type Hash } from 'node:crypto';
 import { readSync, writeSync, writevSync } from 'node:fs';
@@ -10,9 +12,11 @@ import { parentPort } from 'node:worker_threads';
 import { CHUNK_SIZE, ChunkCipher, CorruptCiphertextError, HEADER_SIZE, sealedOffset, sealedSize, TAG_SIZE } from './chunk-cipher.js';
 import { Crc64 } from './crc64.js';
 import type { HasherReply, HasherRequest } from './body-hasher.js';
+import { Md5Lane, md5LanesAvailable, md5Together, MAX_LANES } from './md5-lanes.js';
 
 interface Job {
-  md5: Hash;
+  /** The lanes' running MD5 when the addon has them, else node:crypto's. */
+  md5: Md5Lane | Hash;
   crc: Crc64;
   sha256: Hash | null;
   fd: number | null;
@@ -90,7 +94,47 @@ function openChunks(job: ReadJob, first: number, count: number): Uint8Array {
   return out;
 }
 
+/** Blocks waiting for their MD5 lanes (at most one batch's worth: each job has one block in flight). */
+const pending: Array<{ id: number; job: Job; view: Uint8Array }> = [];
+let drainScheduled = false;
+
+function drain(): void {
+  drainScheduled = false;
+  while (pending.length > 0) {
+    // One block per job per batch (a job's blocks are hashed in order), at most MAX_LANES of them.
+    const batch: typeof pending = [];
+    const rest: typeof pending = [];
+    for (const p of pending) (batch.length < MAX_LANES && !batch.some((b) => b.job === p.job) ? batch : rest).push(p);
+    pending.length = 0;
+    pending.push(...rest);
+    const live = batch.filter((b) => !b.job.failed);
+    md5Together(live.map((b) => ({ lane: b.job.md5 as Md5Lane, blocks: (b.job.md5 as Md5Lane).take(b.view) })));
+    for (const b of batch) {
+      if (!b.job.failed) finishBlock(b.id, b.job, b.view);
+      reply({ t: 'ack', job: b.id });
+    }
+  }
+}
+
+/** CRC-64, SHA-256 and the write of a block whose MD5 is done. */
+function finishBlock(id: number, job: Job, view: Uint8Array): void {
+  job.crc.update(view);
+  job.sha256?.update(view);
+  const fd = job.fd;
+  if (fd === null) return;
+  const seal = job.seal;
+  if (seal === null) {
+    write(id, job, () => writeAll(fd, view));
+  } else {
+    // Blocks are whole chunks (512 KiB = 8 × 64 KiB) but the last: chunk numbers continue across blocks.
+    write(id, job, () => writevAll(fd, seal.cipher.sealRun(seal.header, seal.next, view)));
+    seal.next += Math.ceil(view.length / CHUNK_SIZE);
+  }
+}
+
 port.on('message', (m: HasherRequest) => {
+  // Anything but a block first finishes the blocks before it (an end must not overtake its job's data).
+  if (m.t !== 'data' && pending.length > 0) drain();
   switch (m.t) {
     case 'slot':
       slots.set(m.slot, new Uint8Array(m.sab));
@@ -100,31 +144,27 @@ port.on('message', (m: HasherRequest) => {
       return;
     case 'open': {
       const seal = m.seal === null ? null : { cipher: new ChunkCipher(m.seal.cipher, Buffer.from(m.seal.dataKey)), header: Buffer.from(m.seal.header), next: 0 };
-      const job: Job = { md5: createHash('md5'), crc: new Crc64(), sha256: m.sha256 ? createHash('sha256') : null, fd: m.fd, seal, failed: false };
+      const job: Job = { md5: md5LanesAvailable ? new Md5Lane() : createHash('md5'), crc: new Crc64(), sha256: m.sha256 ? createHash('sha256') : null, fd: m.fd, seal, failed: false };
       jobs.set(m.job, job);
       if (seal !== null && m.fd !== null) write(m.job, job, () => writeAll(m.fd!, seal.header));
       return;
     }
     case 'data': {
       const job = jobs.get(m.job);
-      if (job && !job.failed) {
-        const view = slots.get(m.slot)!.subarray(0, m.len);
-        job.md5.update(view);
-        job.crc.update(view);
-        job.sha256?.update(view);
-        const fd = job.fd;
-        if (fd !== null) {
-          const seal = job.seal;
-          if (seal === null) {
-            write(m.job, job, () => writeAll(fd, view));
-          } else {
-            // Blocks are whole chunks (512 KiB = 8 × 64 KiB) but the last: chunk numbers continue across blocks.
-            write(m.job, job, () => writevAll(fd, seal.cipher.sealRun(seal.header, seal.next, view)));
-            seal.next += Math.ceil(view.length / CHUNK_SIZE);
-          }
+      if (job === undefined || job.failed || !(job.md5 instanceof Md5Lane)) {
+        if (job !== undefined && !job.failed) {
+          const view = slots.get(m.slot)!.subarray(0, m.len);
+          (job.md5 as Hash).update(view);
+          finishBlock(m.job, job, view);
         }
+        reply({ t: 'ack', job: m.job });
+        return;
       }
-      reply({ t: 'ack', job: m.job });
+      pending.push({ id: m.job, job, view: slots.get(m.slot)!.subarray(0, m.len) });
+      if (!drainScheduled) {
+        drainScheduled = true;
+        setImmediate(drain);
+      }
       return;
     }
     case 'end': {
