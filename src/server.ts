@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CredentialResolver } from './auth/principal.js';
@@ -414,6 +414,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Bucket access logging: log objects go through the normal write path of the target bucket.
   const accessLog = new AccessLogWriter({
     getBucket: (n) => meta.getBucket(n),
+    ...(meta.cachedBucket ? { cachedBucket: meta.cachedBucket.bind(meta) } : {}),
     write: async (bucket, key, body) => {
       try {
         await objects.put({
@@ -468,6 +469,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   }
   const gate = new RequestGate();
+  // Only a server that can be reset counts its requests (a listener per answer otherwise paid for nothing).
+  const gated = (l: RequestListener): RequestListener => (opts.allowReset === true ? gate.wrap(l) : l);
   const resetDeps = {
     ...applyDeps, enabled: opts.allowReset === true, ...(initState ? { initFile: initState.file } : {}), blobs, credentials,
     region: opts.region, clock, hostnames: opts.hostnames ?? [], gate, log,
@@ -512,7 +515,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.host,
     opts.port,
     tls,
-    gate.wrap(withSharedState(meta, createListener({
+    gated(withSharedState(meta, createListener({
       services,
       authz: authzDeps,
       credentials,

@@ -89,6 +89,29 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('cachedBucket answers what getBucket would, or undefined, never a record older than the last write', async () => {
+      const s = await make();
+      if (!s.cachedBucket) return void (await s.close());
+      await s.createBucket(bucket('cb1'));
+      const seen = (name: string): string | null | undefined => {
+        const b = s.cachedBucket!(name);
+        return b === undefined ? undefined : b === null ? null : `${b.name}:${b.acl}`;
+      };
+      assert.equal((await s.getBucket('cb1'))?.name, 'cb1');
+      assert.ok([undefined, 'cb1:private'].includes(seen('cb1') as string | undefined), String(seen('cb1')));
+      assert.equal(await s.getBucket('cb-missing'), null);
+      assert.ok([undefined, null].includes(seen('cb-missing') as null | undefined));
+      await s.updateBucket('cb1', { acl: 'public-read' });
+      assert.ok([undefined, 'cb1:public-read'].includes(seen('cb1') as string | undefined), String(seen('cb1')));
+      await s.getBucket('cb1');
+      assert.ok([undefined, 'cb1:public-read'].includes(seen('cb1') as string | undefined), String(seen('cb1')));
+      await s.createBucket(bucket('cb-missing'));
+      assert.ok([undefined, 'cb-missing:private'].includes(seen('cb-missing') as string | undefined), String(seen('cb-missing')));
+      await s.deleteBucket('cb1');
+      assert.ok([undefined, null].includes(seen('cb1') as null | undefined), String(seen('cb1')));
+      await s.close();
+    });
+
     // Store-wide lookup indexes (access point aliases).
     it('keeps store-wide index entries: point reads and writes, never in bucket records or listings, kept by DeleteBucket', async () => {
       const s = await make();

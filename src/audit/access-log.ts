@@ -15,6 +15,8 @@ import type { RequestRecord } from './record.js';
 
 export interface AccessLogDeps {
   getBucket(name: string): Promise<Bucket | null>;
+  /** The bucket as the store holds it in memory (undefined: not without a read); MetadataStore.cachedBucket. */
+  cachedBucket?(name: string): Bucket | null | undefined;
   /**
    * Writes one log object (never overwriting one: false when the name is taken). Throws the store's
    * AppError when the target refuses it.
@@ -71,6 +73,9 @@ export class AccessLogWriter {
   /** Called for every finished request; returns at once and never throws. */
   record(rec: RequestRecord): void {
     if (rec.service !== 'oss' || rec.access === undefined) return;
+    // Most buckets log nothing, and the store usually holds their record: then no lookup, no promise.
+    const known = this.deps.cachedBucket?.(rec.access.bucket);
+    if (known === null || (known !== undefined && !loggingOf(known))) return;
     const p = this.enqueue(rec)
       .catch((err: unknown) => this.deps.log('access log record failed', { err: String(err) }))
       .finally(() => this.pending.delete(p));

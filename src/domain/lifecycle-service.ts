@@ -2,7 +2,7 @@ import { AppError } from '../errors.js';
 import { deleteConfig, putConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
 import { expirationOf, LIFECYCLE, lifecycleOf, validateLifecycle, type LifecycleConfig } from './lifecycle.js';
-import type { ObjectRecord } from './model.js';
+import type { Bucket, ObjectRecord } from './model.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -30,10 +30,9 @@ export class LifecycleService {
     await deleteConfig(this.ctx, bucket, LIFECYCLE);
   }
 
-  /** When a rule will expire this object, and which (null: none will). Reads the cached bucket record only. */
-  async expiration(bucket: string, obj: ObjectRecord): Promise<{ at: number; rule: string } | null> {
-    const b = await this.ctx.meta.getBucket(bucket);
-    const config = b ? lifecycleOf(b) : null;
+  /** When a rule of the object's bucket `b` will expire it, and which (null: none will). */
+  expiration(b: Bucket, obj: ObjectRecord): { at: number; rule: string } | null {
+    const config = lifecycleOf(b);
     return config ? expirationOf(config, obj, this.dayMs) : null;
   }
 }

@@ -103,19 +103,22 @@ function isActiveType(value: string | undefined): boolean {
   return active;
 }
 
+/** A key's extension, lower-cased ('' for none). */
+function extension(key: string): string {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? '' : name.slice(dot + 1).toLowerCase();
+}
+
 /**
- * `keys`: the requested key and, through a symlink, the target's; `storedTypes`: through a symlink, the
- * target's own Content-Type (the answer carries the link's, but the bytes are the target's).
+ * `key`: the requested key, `dataKey` the key whose bytes are read (through a symlink, the target's);
+ * `storedType`: that object's own Content-Type (the answer carries the link's, but the bytes are the target's).
  */
-function forceDownloadOfActiveContent(headers: Record<string, string>, keys: string[], storedTypes: Array<string | undefined> = []): void {
+function forceDownloadOfActiveContent(headers: Record<string, string>, key: string, dataKey: string, storedType: string | undefined): void {
   // nosniff: a browser must not guess HTML in a body labelled otherwise.
   headers['X-Content-Type-Options'] = 'nosniff';
-  const extension = (key: string): string => {
-    const name = key.slice(key.lastIndexOf('/') + 1);
-    return name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
-  };
-  const active = [headers['Content-Type'], ...storedTypes].some(isActiveType);
-  if (!active && !keys.some((k) => ACTIVE_EXTENSIONS.has(extension(k)))) return;
+  const active = isActiveType(headers['Content-Type']) || isActiveType(storedType);
+  if (!active && !ACTIVE_EXTENSIONS.has(extension(key)) && !ACTIVE_EXTENSIONS.has(extension(dataKey))) return;
   const disposition = headers['Content-Disposition'];
   if (disposition === undefined || !/^\s*attachment\s*(;|$)/i.test(disposition)) headers['Content-Disposition'] = 'attachment';
   headers['x-oss-force-download'] = 'true';
@@ -127,15 +130,19 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   checkPreconditions(obj, preconditionsFrom(req.headers));
   // HEAD describes an archived object as it is; GET needs its bytes, readable only while restored.
   if (withBody) req.services.objects.assertReadable(data);
-  const headers = await withVersion(req, obj, objectHeaders(obj));
+  // The bucket's record (cached by the store) once, for the version header and the lifecycle expiry.
+  const b = await req.services.buckets.get(bucket);
+  const headers = objectHeaders(obj);
+  const versionId = obj.versionId ?? versionIdHeader(b, obj);
+  if (versionId !== undefined) headers['x-oss-version-id'] = versionId;
   const restore = req.services.objects.restoreHeader(obj);
   if (restore !== undefined) headers['x-oss-restore'] = restore;
   // Through a symlink the encryption is the target's: it describes the bytes.
   const sse = sseOf(data);
   if (sse) Object.assign(headers, sseResponseHeaders(sse));
-  const expiry = await req.services.lifecycle.expiration(bucket, obj);
+  const expiry = req.services.lifecycle.expiration(b, obj);
   if (expiry) headers['x-oss-expiration'] = `expiry-date="${httpDate(expiry.at)}", rule-id="${wireText(expiry.rule).replace(/["\\\x00-\x1f\x7f]/g, '_')}"`;
-  const overrides = RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
+  const overrides = req.query.size === 0 ? [] : RESPONSE_OVERRIDES.filter(([q]) => req.query.has(q));
   if (overrides.length > 0 && req.principal.type === 'anonymous') {
     throw new AppError('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
   }
@@ -145,7 +152,7 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
     assertHeaderValue(q, value);
     headers[h] = value;
   }
-  forceDownloadOfActiveContent(headers, [key, data.key], [data.headers.contentType]);
+  forceDownloadOfActiveContent(headers, key, data.key, data.headers.contentType);
   const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
   const range = resolveRange(header(req.headers, 'range'), obj.size, standard);
   if (range) {

@@ -127,6 +127,11 @@ export interface MetadataStore {
   // buckets
   createBucket(bucket: Bucket): Promise<'created' | 'exists'>;
   getBucket(name: string): Promise<Bucket | null>;
+  /**
+   * What getBucket would answer now without reading anything: the record (or null) the store keeps in memory,
+   * undefined when it keeps none. For per-request checks that must not cost a lookup (access logging).
+   */
+  cachedBucket?(name: string): Bucket | null | undefined;
   listBuckets(q: { prefix: string; after?: string; limit: number }): Promise<Bucket[]>;
   countBuckets(ownerAccountId: string): Promise<number>;
   updateBucket(name: string, patch: BucketPatch): Promise<Bucket | null>;

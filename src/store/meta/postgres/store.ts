@@ -217,6 +217,10 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   /** Cached per name; the cache drops on this process's bucket writes and on other processes' (refreshSharedState). */
+  cachedBucket(name: string): Bucket | null | undefined {
+    return this.bucketCache.get(name) as Bucket | null | undefined;
+  }
+
   async getBucket(name: string): Promise<Bucket | null> {
     const hit = this.bucketCache.get(name) as Bucket | null | undefined;
     if (hit !== undefined) return hit;

@@ -190,6 +190,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     });
   }
 
+  cachedBucket(name: string): Bucket | null | undefined {
+    return this.bucketCache.get(name);
+  }
+
   async getBucket(name: string): Promise<Bucket | null> {
     const hit = this.bucketCache.get(name);
     if (hit !== undefined) return hit;
