@@ -77,4 +77,16 @@ describe('MD5 lanes (several messages hashed together)', () => {
     assert.throws(() => blocks(states, [a, 'x' as unknown as Uint8Array]), TypeError);
     assert.deepEqual([...states], [0, 0, 0, 0, 0, 0, 0, 0]);
   });
+
+  it('reads every view only after every element: a getter that detaches a buffer mid-call gets an error, not freed memory', { skip }, () => {
+    const blocks = addon!.md5Blocks!.bind(addon);
+    const first = new ArrayBuffer(1 << 20);
+    const views: Uint8Array[] = [new Uint8Array(first)];
+    Object.defineProperty(views, 1, { enumerable: true, get: () => (structuredClone(first, { transfer: [first] }), new Uint8Array(1 << 20)) });
+    assert.throws(() => blocks(new Uint32Array(8), views), RangeError);
+    const states = new Uint32Array(8);
+    const later: Uint8Array[] = [new Uint8Array(64)];
+    Object.defineProperty(later, 1, { enumerable: true, get: () => (structuredClone(states.buffer, { transfer: [states.buffer] }), new Uint8Array(64)) });
+    assert.throws(() => blocks(states, later), TypeError);
+  });
 });

@@ -14,6 +14,16 @@
 
 #include "md5.h"
 
+// GCC and clang only (vector extensions, target attributes); elsewhere the addon has CRC-64 alone and the
+// workers use node:crypto's MD5.
+#if defined(__GNUC__) || defined(__clang__)
+#define ALUNITE_MD5_LANES 1
+
+// Every helper that takes or returns a vector is forced inline: the AVX2 entry points below must not call
+// a helper compiled without AVX, which passes 32-byte vectors differently (at -O0/-Os a call would be kept:
+// wrong digests or a crash).
+#define INL __attribute__((always_inline)) inline
+
 namespace {
 
 const uint32_t K[64] = {
@@ -32,7 +42,7 @@ const int MSG[64] = {0, 1, 2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 1
                      0, 7, 14, 5,  12, 3,  10, 1,  8,  15, 6,  13, 4,  11, 2,  9};
 const int ROT[4][4] = {{7, 12, 17, 22}, {5, 9, 14, 20}, {4, 11, 16, 23}, {6, 10, 15, 21}};
 
-inline uint32_t load32le(const uint8_t* p) {
+INL uint32_t load32le(const uint8_t* p) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 #else
@@ -46,20 +56,20 @@ inline uint32_t load32le(const uint8_t* p) {
 struct Pair {
   uint32_t x, y;
 };
-inline Pair operator+(Pair a, Pair b) { return {a.x + b.x, a.y + b.y}; }
-inline Pair operator+(Pair a, uint32_t k) { return {a.x + k, a.y + k}; }
-inline Pair operator^(Pair a, Pair b) { return {a.x ^ b.x, a.y ^ b.y}; }
-inline Pair operator&(Pair a, Pair b) { return {a.x & b.x, a.y & b.y}; }
-inline Pair operator|(Pair a, Pair b) { return {a.x | b.x, a.y | b.y}; }
-inline Pair operator~(Pair a) { return {~a.x, ~a.y}; }
-inline Pair operator<<(Pair a, int s) { return {a.x << s, a.y << s}; }
-inline Pair operator>>(Pair a, int s) { return {a.x >> s, a.y >> s}; }
+INL Pair operator+(Pair a, Pair b) { return {a.x + b.x, a.y + b.y}; }
+INL Pair operator+(Pair a, uint32_t k) { return {a.x + k, a.y + k}; }
+INL Pair operator^(Pair a, Pair b) { return {a.x ^ b.x, a.y ^ b.y}; }
+INL Pair operator&(Pair a, Pair b) { return {a.x & b.x, a.y & b.y}; }
+INL Pair operator|(Pair a, Pair b) { return {a.x | b.x, a.y | b.y}; }
+INL Pair operator~(Pair a) { return {~a.x, ~a.y}; }
+INL Pair operator<<(Pair a, int s) { return {a.x << s, a.y << s}; }
+INL Pair operator>>(Pair a, int s) { return {a.x >> s, a.y >> s}; }
 
 typedef uint32_t V4 __attribute__((vector_size(16)));
 typedef uint32_t V8 __attribute__((vector_size(32)));
 
 template <typename V>
-inline V rotl(V v, int s) {
+INL V rotl(V v, int s) {
   return (v << s) | (v >> (32 - s));
 }
 
@@ -68,15 +78,15 @@ template <typename V, int L>
 struct Lanes;
 template <>
 struct Lanes<uint32_t, 1> {
-  static inline uint32_t load(const uint8_t* const* p, size_t off) { return load32le(p[0] + off); }
-  static inline uint32_t get(const uint32_t* s, int i) { return s[i]; }
-  static inline void put(uint32_t* s, int i, uint32_t v, int) { s[i] = v; }
+  static INL uint32_t load(const uint8_t* const* p, size_t off) { return load32le(p[0] + off); }
+  static INL uint32_t get(const uint32_t* s, int i) { return s[i]; }
+  static INL void put(uint32_t* s, int i, uint32_t v, int) { s[i] = v; }
 };
 template <>
 struct Lanes<Pair, 2> {
-  static inline Pair load(const uint8_t* const* p, size_t off) { return {load32le(p[0] + off), load32le(p[1] + off)}; }
-  static inline Pair get(const uint32_t* s, int i) { return {s[i], s[4 + i]}; }
-  static inline void put(uint32_t* s, int i, Pair v, int) {
+  static INL Pair load(const uint8_t* const* p, size_t off) { return {load32le(p[0] + off), load32le(p[1] + off)}; }
+  static INL Pair get(const uint32_t* s, int i) { return {s[i], s[4 + i]}; }
+  static INL void put(uint32_t* s, int i, Pair v, int) {
     s[i] = v.x;
     s[4 + i] = v.y;
   }
@@ -84,33 +94,33 @@ struct Lanes<Pair, 2> {
 template <typename V, int L>
 struct VecLanes {
   // Lanes beyond `n` repeat message 0 (their results are dropped): same work, no branches in the loop.
-  static inline V load(const uint8_t* const* p, size_t off) {
+  static INL V load(const uint8_t* const* p, size_t off) {
     V v;
     for (int l = 0; l < L; l++) v[l] = load32le(p[l] + off);
     return v;
   }
-  static inline V get(const uint32_t* s, int i, int n) {
+  static INL V get(const uint32_t* s, int i, int n) {
     V v;
     for (int l = 0; l < L; l++) v[l] = s[4 * (l < n ? l : 0) + i];
     return v;
   }
-  static inline void put(uint32_t* s, int i, V v, int n) {
+  static INL void put(uint32_t* s, int i, V v, int n) {
     for (int l = 0; l < n; l++) s[4 * l + i] = v[l];
   }
 };
 
 template <typename V>
-inline V F(V b, V c, V d) { return d ^ (b & (c ^ d)); }
+INL V F(V b, V c, V d) { return d ^ (b & (c ^ d)); }
 template <typename V>
-inline V G(V b, V c, V d) { return c ^ (d & (b ^ c)); }
+INL V G(V b, V c, V d) { return c ^ (d & (b ^ c)); }
 template <typename V>
-inline V H(V b, V c, V d) { return b ^ c ^ d; }
+INL V H(V b, V c, V d) { return b ^ c ^ d; }
 template <typename V>
-inline V I(V b, V c, V d) { return c ^ (b | ~d); }
+INL V I(V b, V c, V d) { return c ^ (b | ~d); }
 
 // The 64 steps of one block, unrolled (the rotations must be constants); W holds the block's 16 words.
 template <typename V>
-__attribute__((always_inline)) inline void compress(V& A, V& B, V& C, V& D, const V* W) {
+INL void compress(V& A, V& B, V& C, V& D, const V* W) {
   V a = A, b = B, c = C, d = D;
 #define MD5_STEP(fn, i)                                  \
   {                                                      \
@@ -136,7 +146,7 @@ __attribute__((always_inline)) inline void compress(V& A, V& B, V& C, V& D, cons
 }
 
 template <typename V, typename Ld>
-__attribute__((always_inline)) inline void run(V& A, V& B, V& C, V& D, const uint8_t* const* p, size_t blocks) {
+INL void run(V& A, V& B, V& C, V& D, const uint8_t* const* p, size_t blocks) {
   for (size_t i = 0; i < blocks; i++) {
     V W[16];
     for (int j = 0; j < 16; j++) W[j] = Ld::load(p, 64 * i + 4 * j);
@@ -159,7 +169,7 @@ void two(uint32_t* s, const uint8_t* const* p, size_t blocks) {
 }
 
 template <typename V, int L>
-__attribute__((always_inline)) inline void vec(uint32_t* s, const uint8_t* const* p, int n, size_t blocks) {
+INL void vec(uint32_t* s, const uint8_t* const* p, int n, size_t blocks) {
   typedef VecLanes<V, L> Ld;
   const uint8_t* q[L];
   for (int l = 0; l < L; l++) q[l] = p[l < n ? l : 0];
@@ -213,25 +223,30 @@ napi_value Md5Blocks(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "blocks must be an array of 1 to 8 Uint8Arrays");
     return nullptr;
   }
+  // First every element (a getter could run JavaScript and detach a buffer), then every pointer, with no
+  // JavaScript in between.
+  napi_value views[8];
+  for (uint32_t l = 0; l < n; l++) {
+    if (napi_get_element(env, argv[1], l, &views[l]) != napi_ok) return nullptr;
+  }
   bool isTyped = false;
   napi_typedarray_type type;
   size_t stateLen = 0;
   void* stateData = nullptr;
   napi_is_typedarray(env, argv[0], &isTyped);
   if (!isTyped || napi_get_typedarray_info(env, argv[0], &type, &stateLen, &stateData, nullptr, nullptr) != napi_ok ||
-      type != napi_uint32_array || stateLen != 4 * (size_t)n) {
+      type != napi_uint32_array || stateLen != 4 * (size_t)n || stateData == nullptr) {
     napi_throw_type_error(env, nullptr, "states must be a Uint32Array of 4 words per message");
     return nullptr;
   }
   const uint8_t* ptrs[8];
   size_t len = 0;
   for (uint32_t l = 0; l < n; l++) {
-    napi_value v;
     size_t count = 0;
     void* data = nullptr;
     isTyped = false;
-    if (napi_get_element(env, argv[1], l, &v) == napi_ok) napi_is_typedarray(env, v, &isTyped);
-    if (!isTyped || napi_get_typedarray_info(env, v, &type, &count, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
+    napi_is_typedarray(env, views[l], &isTyped);
+    if (!isTyped || napi_get_typedarray_info(env, views[l], &type, &count, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
       napi_throw_type_error(env, nullptr, "blocks must be Uint8Arrays");
       return nullptr;
     }
@@ -248,7 +263,13 @@ napi_value Md5Blocks(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
+#endif  // ALUNITE_MD5_LANES
+
 void alunite_register_md5(napi_env env, napi_value exports) {
+#ifndef ALUNITE_MD5_LANES
+  (void)env;
+  (void)exports;
+#else
   napi_value fn;
   napi_create_function(env, "md5Blocks", NAPI_AUTO_LENGTH, Md5Blocks, nullptr, &fn);
   napi_set_named_property(env, exports, "md5Blocks", fn);
@@ -260,4 +281,5 @@ void alunite_register_md5(napi_env env, napi_value exports) {
   napi_value impl;
   napi_create_string_utf8(env, lanes, NAPI_AUTO_LENGTH, &impl);
   napi_set_named_property(env, exports, "md5Impl", impl);
+#endif
 }
