@@ -388,7 +388,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const identity: IdentityPolicies = new MultiAccountIdentityPolicies(accounts);
   // What the one authorization path reads: for requests (the listener) and for inventory runs alike.
   const authzDeps: AuthzDeps = {
-    getBucket: (n) => meta.getBucket(n),
+    getBucket: (n) => {
+      const known = meta.cachedBucket?.(n);
+      return known !== undefined ? known : meta.getBucket(n);
+    },
     getObject: (b, k) => meta.getObject(b, k),
     getObjectVersion: async (b, k, v) => {
       const found = await meta.getObjectVersion(b, k, v);

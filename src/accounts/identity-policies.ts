@@ -14,7 +14,7 @@ export class MultiAccountIdentityPolicies extends IdentityPolicies {
     super(accounts.storeFor(accounts.defaultAccountId));
   }
 
-  override forPrincipal(principal: Principal): Promise<CompiledPolicy[]> {
+  override forPrincipal(principal: Principal): CompiledPolicy[] | Promise<CompiledPolicy[]> {
     if (principal.type === 'anonymous' || principal.accountId === this.accounts.defaultAccountId) return super.forPrincipal(principal);
     let p = this.others.get(principal.accountId);
     if (!p) {

@@ -271,11 +271,14 @@ export class AccountRegistry {
 
   /**
    * An AccessKey of an account other than the default one: its root key, or a key of one of its RAM users.
-   * null for the default account's keys and unknown ids (the next resolver answers those).
+   * null for the default account's keys and unknown ids (the next resolver answers those). Known answers come
+   * back without a promise.
    */
-  resolveKey(accessKeyId: string): Promise<ResolvedAccountKey | null> {
+  resolveKey(accessKeyId: string): ResolvedAccountKey | null | Promise<ResolvedAccountKey | null> {
     // The default account's root key always means that root, as before accounts existed.
-    if (accessKeyId === this.opts.defaultAccount.accessKeyId) return Promise.resolve(null);
+    if (accessKeyId === this.opts.defaultAccount.accessKeyId) return null;
+    const known = this.keys.get(accessKeyId);
+    if (known !== undefined) return known;
     return this.keys.getOrLoad(accessKeyId, async () => {
       const key = await this.opts.raw.getAccessKey(accessKeyId);
       if (!key) return null;

@@ -11,7 +11,7 @@ import { GenerationCache } from '../util/generation-cache.js';
 export class AccountCredentialResolver implements CredentialResolver {
   private readonly root: RootCredentialResolver;
   // Unsealed keys, valid while no identity entity has changed (deactivation takes effect at once).
-  private readonly cache: GenerationCache<string, ResolvedAccessKey | null>;
+  private readonly cache: GenerationCache<string, KnownKey | null>;
 
   constructor(
     private readonly opts: { accountId: string; accessKeyId: string; accessKeySecret: string; ram: RamService; generation: () => number },
@@ -20,21 +20,34 @@ export class AccountCredentialResolver implements CredentialResolver {
     this.cache = new GenerationCache(opts.generation);
   }
 
-  private lookup(accessKeyId: string): Promise<ResolvedAccessKey | null> {
-    return this.cache.getOrLoad(accessKeyId, () => this.opts.ram.resolveAccessKey(accessKeyId));
+  /** The key and its credential (one object per key while the generation holds), or null: no such key. */
+  private lookup(accessKeyId: string): Promise<KnownKey | null> {
+    return this.cache.getOrLoad(accessKeyId, async () => {
+      const key = await this.opts.ram.resolveAccessKey(accessKeyId);
+      if (!key) return null;
+      const principal = { type: 'user', accountId: this.opts.accountId, userId: key.user.userId, userName: key.user.userName, accessKeyId } as const;
+      return { status: key.status, credential: { accessKeyId, secret: key.secret, principal } };
+    });
   }
 
-  async resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential> {
+  resolve(accessKeyId: string, securityToken: string | undefined): Credential | Promise<Credential> {
     if (accessKeyId === this.opts.accessKeyId) return this.root.resolve(accessKeyId, securityToken);
-    const key = await this.lookup(accessKeyId);
-    if (!key) throw new AppError('InvalidAccessKeyId', undefined, { OSSAccessKeyId: accessKeyId });
-    if (key.status !== 'Active') throw new AppError('InvalidAccessKeyId.Inactive', undefined, { OSSAccessKeyId: accessKeyId });
-    // A permanent key never carries a token; one that does is not a valid STS credential.
-    if (securityToken !== undefined) throw new AppError('InvalidSecurityToken');
-    return {
-      accessKeyId,
-      secret: key.secret,
-      principal: { type: 'user', accountId: this.opts.accountId, userId: key.user.userId, userName: key.user.userName, accessKeyId },
-    };
+    // A key read before (under the current generation) is answered without a promise.
+    const known = this.cache.get(accessKeyId);
+    if (known !== undefined) return credentialOf(accessKeyId, securityToken, known);
+    return this.lookup(accessKeyId).then((key) => credentialOf(accessKeyId, securityToken, key));
   }
+}
+
+interface KnownKey {
+  status: ResolvedAccessKey['status'];
+  credential: Credential;
+}
+
+function credentialOf(accessKeyId: string, securityToken: string | undefined, key: KnownKey | null): Credential {
+  if (!key) throw new AppError('InvalidAccessKeyId', undefined, { OSSAccessKeyId: accessKeyId });
+  if (key.status !== 'Active') throw new AppError('InvalidAccessKeyId.Inactive', undefined, { OSSAccessKeyId: accessKeyId });
+  // A permanent key never carries a token; one that does is not a valid STS credential.
+  if (securityToken !== undefined) throw new AppError('InvalidSecurityToken');
+  return key.credential;
 }

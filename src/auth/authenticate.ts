@@ -1,7 +1,7 @@
 import { safeEqual } from '../util/safe-equal.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { isoBasic, isoSeconds, parseHttpDate, parseIsoBasic } from '../util/time.js';
-import { ANONYMOUS, type CredentialResolver, type Principal } from './principal.js';
+import { ANONYMOUS, type Credential, type CredentialResolver, type Principal } from './principal.js';
 import { headerValue, type SignableRequest } from './signature/request.js';
 import { signV1, stringToSignV1 } from './signature/v1.js';
 import { signV2, stringToSignV2, V2_VERSION } from './signature/v2.js';
@@ -114,7 +114,8 @@ export async function authenticate(req: SignableRequest, opts: AuthenticateOptio
   return { principal: ANONYMOUS, method: 'anonymous' };
 }
 
-async function verifyV1Header(req: SignableRequest, authorization: string, token: string | undefined, opts: AuthenticateOptions): Promise<Authenticated> {
+// Without a promise of its own when the credential is already known (the common case: a cached key).
+function verifyV1Header(req: SignableRequest, authorization: string, token: string | undefined, opts: AuthenticateOptions): Authenticated | Promise<Authenticated> {
   const m = /^OSS ([^:\s]+):(\S+)$/.exec(authorization.trim());
   if (!m) throw invalidArgument('Authorization header is invalid.', 'Authorization', authorization.slice(0, 32));
   const accessKeyId = m[1]!;
@@ -123,10 +124,13 @@ async function verifyV1Header(req: SignableRequest, authorization: string, token
   const time = dateSlot === undefined ? NaN : parseHttpDate(dateSlot);
   if (dateSlot === undefined || Number.isNaN(time)) throw new AppError('AccessDenied', 'OSS authentication requires a valid Date.');
   checkSkew(time, opts.now, dateSlot);
-  const cred = await opts.credentials.resolve(accessKeyId, token);
-  const sts = stringToSignV1(req, dateSlot, false);
-  if (!safeEqual(signV1(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
-  return { principal: cred.principal, method: 'v1', accessKeyId, signature: provided };
+  const check = (cred: Credential): Authenticated => {
+    const sts = stringToSignV1(req, dateSlot, false);
+    if (!safeEqual(signV1(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
+    return { principal: cred.principal, method: 'v1', accessKeyId, signature: provided };
+  };
+  const cred = opts.credentials.resolve(accessKeyId, token);
+  return cred instanceof Promise ? cred.then(check) : check(cred);
 }
 
 /** An absolute `Expires` / `x-oss-expires` (V1 and V2 URLs): seconds since the epoch, not yet past. */

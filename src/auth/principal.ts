@@ -32,8 +32,10 @@ export interface Credential {
 
 /**
  * Resolves an AccessKeyId (and STS token, if the request carried one) to a credential. Throws an
- * AppError (InvalidAccessKeyId, InvalidSecurityToken, …) when it cannot. RAM and STS plug in here.
+ * AppError (InvalidAccessKeyId, InvalidSecurityToken, …) when it cannot (or rejects with it). RAM and STS
+ * plug in here. A resolver may answer from its cache without a promise (callers await the result either
+ * way): a chain of four async resolvers cost every request four promises and as many microtask turns.
  */
 export interface CredentialResolver {
-  resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential>;
+  resolve(accessKeyId: string, securityToken: string | undefined): Credential | Promise<Credential>;
 }

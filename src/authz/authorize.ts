@@ -13,7 +13,8 @@ import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 
 /** What authorization may read: the resources an operation touches, and the caller's policies. */
 export interface AuthzDeps {
-  getBucket(name: string): Promise<Bucket | null>;
+  /** A bucket's record; without a promise when the store holds it in memory (MetadataStore.cachedBucket). */
+  getBucket(name: string): Bucket | null | Promise<Bucket | null>;
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   /** One version of an object (its own ACL decides a request naming it); null when missing or a delete marker. */
   getObjectVersion(bucket: string, key: string, versionId: string): Promise<ObjectRecord | null>;
@@ -83,7 +84,9 @@ export async function authorize(
   trace?: AuthzTrace,
 ): Promise<void> {
   const caller = policyCaller(principal);
-  const identityPolicies = await deps.identity.forPrincipal(principal);
+  // Cached policies come without a promise: no microtask turn for them.
+  const held = deps.identity.forPrincipal(principal);
+  const identityPolicies = held instanceof Promise ? await held : held;
   const sessionPolicy = sessionPolicyOf(principal);
   // Condition keys are built only if some policy could read them (most requests have none to apply).
   let context: ConditionContext | undefined;
@@ -164,7 +167,8 @@ async function decideCheck(
     return { input, decision: authorizeOss(input) };
   };
   if (check.bucket === null) return withoutBucket(null, ossServiceArn(principal.type === 'anonymous' ? '*' : principal.accountId));
-  const bucket = await deps.getBucket(check.bucket);
+  const got = deps.getBucket(check.bucket);
+  const bucket = got instanceof Promise ? await got : got;
   if (!bucket) {
     // Creating a bucket: the caller's account will own it, so its identity (and session) policies decide.
     // PutBucketAcl on a missing bucket creates it (its handler then authorizes oss:PutBucket as well), and

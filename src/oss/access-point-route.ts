@@ -16,11 +16,13 @@ const THROUGH_ALIAS: ReadonlySet<string> = new Set<Operation['name']>([
   'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts', 'SealAppendObject',
 ]);
 
-/** The access point an alias in the address names, and the address on its bucket; null: not an alias in use. */
-export async function throughAccessPoint(address: Address, aliases: AccessPointAliases): Promise<{ address: Address; accessPoint: AccessPointView } | null> {
+/**
+ * The access point an alias in the address names, and the address on its bucket; null: not an alias in use.
+ * A name that cannot be an alias (nearly every request) is answered at once, without a promise.
+ */
+export function throughAccessPoint(address: Address, aliases: AccessPointAliases): Promise<{ address: Address; accessPoint: AccessPointView } | null> | null {
   if (address.bucket === null || !isAccessPointAlias(address.bucket)) return null;
-  const ap = await aliases.resolve(address.bucket);
-  return ap === null ? null : { address: { ...address, bucket: ap.bucket }, accessPoint: ap };
+  return aliases.resolve(address.bucket).then((ap) => (ap === null ? null : { address: { ...address, bucket: ap.bucket }, accessPoint: ap }));
 }
 
 /**

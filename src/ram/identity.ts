@@ -20,9 +20,12 @@ export class IdentityPolicies {
     this.cache = new GenerationCache(() => store.identityGeneration());
   }
 
-  async forPrincipal(principal: Principal): Promise<CompiledPolicy[]> {
+  /** Cached sets come back without a promise (callers await either). */
+  forPrincipal(principal: Principal): CompiledPolicy[] | Promise<CompiledPolicy[]> {
     if (principal.type !== 'user' && principal.type !== 'session') return [];
     const cacheKey = principal.type === 'user' ? `user:${principal.userId}` : `role:${principal.roleId}`;
+    const known = this.cache.get(cacheKey);
+    if (known !== undefined) return known;
     return this.cache.getOrLoad(cacheKey, () => this.load(principal));
   }
 

@@ -34,13 +34,17 @@ export class StsCredentialResolver implements CredentialResolver {
     this.verified = new GenerationCache(() => opts.store.identityGeneration());
   }
 
-  async resolve(accessKeyId: string, securityToken: string | undefined): Promise<Credential> {
+  resolve(accessKeyId: string, securityToken: string | undefined): Credential | Promise<Credential> {
     if (!accessKeyId.startsWith(STS_ACCESS_KEY_PREFIX)) return this.opts.next.resolve(accessKeyId, securityToken);
     if (securityToken === undefined || securityToken === '') throw new AppError('MissingSecurityToken', undefined, { OSSAccessKeyId: accessKeyId });
     const now = this.opts.clock();
-    const generation = this.verified.generationNow();
     const hit = this.verified.get(securityToken);
     if (hit && now < hit.expiration && hit.credential.accessKeyId === accessKeyId) return hit.credential;
+    return this.verifyAndRemember(accessKeyId, securityToken, now);
+  }
+
+  private async verifyAndRemember(accessKeyId: string, securityToken: string, now: number): Promise<Credential> {
+    const generation = this.verified.generationNow();
     const { credential, expiration } = await this.verify(accessKeyId, securityToken, now);
     this.verified.setAt(generation, securityToken, { expiration, credential });
     return credential;
