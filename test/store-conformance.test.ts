@@ -89,6 +89,27 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('cachedObject answers what getObject would, or undefined, never a record older than the last write', async () => {
+      const s = await make();
+      if (!s.cachedObject) return void (await s.close());
+      await s.createBucket(bucket('co1'));
+      const seen = (key: string): string | null | undefined => {
+        const o = s.cachedObject!('co1', key);
+        return o === undefined ? undefined : o === null ? null : `${o.key}:${o.size}`;
+      };
+      await s.putObject('co1', 'k', () => object('co1', 'k', blobId(1), 3));
+      assert.ok([undefined, 'k:3'].includes(seen('k') as string | undefined), String(seen('k')));
+      assert.equal((await s.getObject('co1', 'k'))?.size, 3);
+      assert.ok([undefined, 'k:3'].includes(seen('k') as string | undefined), String(seen('k')));
+      await s.putObject('co1', 'k', () => object('co1', 'k', blobId(2), 7));
+      assert.ok([undefined, 'k:7'].includes(seen('k') as string | undefined), String(seen('k')));
+      assert.equal(await s.getObject('co1', 'gone'), null);
+      assert.ok([undefined, null].includes(seen('gone') as null | undefined));
+      await s.putObject('co1', 'gone', () => object('co1', 'gone', blobId(3), 5));
+      assert.ok([undefined, 'gone:5'].includes(seen('gone') as string | undefined), String(seen('gone')));
+      await s.close();
+    });
+
     it('cachedBucket answers what getBucket would, or undefined, never a record older than the last write', async () => {
       const s = await make();
       if (!s.cachedBucket) return void (await s.close());

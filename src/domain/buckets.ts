@@ -75,8 +75,8 @@ export class BucketService {
     return bucket;
   }
 
-  /** The bucket, or NoSuchBucket. */
-  async get(name: string): Promise<Bucket> {
+  /** The bucket, or NoSuchBucket (thrown at once when the store knows it is missing: callers await this). */
+  get(name: string): Bucket | Promise<Bucket> {
     return requireBucket(this.ctx, name);
   }
 

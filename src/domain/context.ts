@@ -53,9 +53,14 @@ export const LIMITS = {
   inlineMaxSize: 64 * 1024,
 } as const;
 
-/** The bucket, or NoSuchBucket. */
-export async function requireBucket(ctx: DomainContext, name: string): Promise<Bucket> {
-  const bucket = await ctx.meta.getBucket(name);
+/** The bucket, or NoSuchBucket; without a promise when the store holds its record in memory (await either). */
+export function requireBucket(ctx: DomainContext, name: string): Bucket | Promise<Bucket> {
+  const known = ctx.meta.cachedBucket?.(name);
+  if (known !== undefined) return existing(known, name);
+  return ctx.meta.getBucket(name).then((b) => existing(b, name));
+}
+
+function existing(bucket: Bucket | null, name: string): Bucket {
   if (!bucket) throw new AppError('NoSuchBucket', undefined, { BucketName: name });
   return bucket;
 }

@@ -164,7 +164,13 @@ export class ObjectService {
    * absent (with the delete marker's headers when the latest entry is one); NoSuchVersion for an unknown
    * version; a version that is a delete marker answers `markerById` (GetObject: 405 MethodNotAllowed).
    */
-  async head(bucket: string, key: string, versionId?: string, markerById: MarkerAnswer = 'MethodNotAllowed'): Promise<ObjectRecord> {
+  head(bucket: string, key: string, versionId?: string, markerById: MarkerAnswer = 'MethodNotAllowed'): ObjectRecord | Promise<ObjectRecord> {
+    // A current object the store holds in memory is answered without a promise (callers await either).
+    const known = versionId === undefined ? this.ctx.meta.cachedObject?.(bucket, key) : undefined;
+    return known ? known : this.headFromStore(bucket, key, versionId, markerById);
+  }
+
+  private async headFromStore(bucket: string, key: string, versionId: string | undefined, markerById: MarkerAnswer): Promise<ObjectRecord> {
     if (versionId === undefined) {
       const obj = await this.ctx.meta.getObject(bucket, key);
       if (obj) return obj;
@@ -209,11 +215,19 @@ export class ObjectService {
    * the body). `data` is the object whose bytes are read. A link (of any version) points at the target's
    * current version.
    */
-  async readView(
+  readView(
     bucket: string, key: string, checkTarget?: SymlinkTargetCheck, versionId?: string, markerById?: MarkerAnswer,
-  ): Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
-    const obj = await this.head(bucket, key, versionId, markerById);
-    if (obj.type !== 'Symlink') return { meta: obj, data: obj };
+  ): { meta: ObjectRecord; data: ObjectRecord } | Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
+    const obj = this.head(bucket, key, versionId, markerById);
+    if (obj instanceof Promise) return obj.then((o) => this.viewOf(bucket, key, o, checkTarget));
+    return this.viewOf(bucket, key, obj, checkTarget);
+  }
+
+  private viewOf(bucket: string, key: string, obj: ObjectRecord, checkTarget?: SymlinkTargetCheck): { meta: ObjectRecord; data: ObjectRecord } | Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
+    return obj.type === 'Symlink' ? this.throughLink(bucket, key, obj, checkTarget) : { meta: obj, data: obj };
+  }
+
+  private async throughLink(bucket: string, key: string, obj: ObjectRecord, checkTarget?: SymlinkTargetCheck): Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
     if (checkTarget) await checkTarget(obj.symlinkTarget ?? '');
     const target = await this.ctx.meta.getObject(bucket, obj.symlinkTarget ?? '');
     if (!target) throw new AppError('SymlinkTargetNotExist', undefined, { Key: key });

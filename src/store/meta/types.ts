@@ -163,6 +163,8 @@ export interface MetadataStore {
   // objects
   /** The current object. Read-only: an engine may hand the same record, bytes included, to every reader (frozen, and its bytes checked, only under ALUNITE_CHECK_READONLY=1). */
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
+  /** What getObject would answer now without reading anything (as cachedBucket); undefined: not held in memory. */
+  cachedObject?(bucket: string, key: string): ObjectRecord | null | undefined;
   putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult>;
   /**
    * Deletes the current object as DeleteObject without versionId does (`removeObject`); returns the record

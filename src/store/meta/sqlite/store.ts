@@ -313,6 +313,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     this.stmts.upsertObject.run(...objectParams(record, inlineId));
   }
 
+  cachedObject(bucket: string, key: string): ObjectRecord | null | undefined {
+    return this.objectRecords.get(bucket, key, this.writeGeneration);
+  }
+
   async getObject(bucket: string, key: string): Promise<ObjectRecord | null> {
     const cached = this.objectRecords.get(bucket, key, this.writeGeneration);
     if (cached !== undefined) return cached;
