@@ -92,16 +92,20 @@ export async function authorize(
   let context: ConditionContext | undefined;
   const contextFor = (bucketPolicy: CompiledPolicy | null): ConditionContext | undefined =>
     identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null ? (context ??= ossConditionContext(op, facts)) : undefined;
-  const tagged = new Map<string, Promise<TagHolder | null>>();
+  let tagged: Map<string, Promise<TagHolder | null>> | undefined;
   for (const check of checks) {
     const applied: AuthzCheck[] = [check];
     if (check.ifTagged) {
-      const holder = await tagHolder(deps, check.ifTagged, tagged);
+      const holder = await tagHolder(deps, check.ifTagged, (tagged ??= new Map()));
       if (holder === null) continue;
       if (check.readsTags && holder.key !== check.ifTagged.key) applied.push({ ...check, bucket: holder.bucket, key: holder.key });
     }
     for (const c of applied) {
-      const decided = await decideCheck(caller, principal, c, identityPolicies, sessionPolicy, contextFor, deps, facts);
+      // A bucket record held in memory and a decision that needs no object's ACL come without a promise.
+      const got = c.bucket === null ? null : deps.getBucket(c.bucket);
+      const bucket = got instanceof Promise ? await got : got;
+      const pending = decideCheck(caller, principal, c, bucket, identityPolicies, sessionPolicy, contextFor, deps, facts);
+      const decided = pending instanceof Promise ? await pending : pending;
       const decision = decided.decision;
       if (trace) trace.authz = ossOutcome(c.action, decided.input, decision);
       if (!decision.allowed) throw new AccessDeniedError(principal, decision, c);
@@ -144,18 +148,25 @@ function tagHolder(deps: AuthzDeps, at: TagHolder, memo: Map<string, Promise<Tag
   return known;
 }
 
-async function decideCheck(
+interface Decided {
+  decision: OssDecision;
+  input: OssAuthzInput;
+}
+
+/** Decides one check on its bucket's record (null: no such bucket, or a check without one). */
+function decideCheck(
   caller: OssCaller,
   principal: Principal,
   check: AuthzCheck,
+  bucket: Bucket | null,
   identityPolicies: CompiledPolicy[],
   sessionPolicy: CompiledPolicy | null,
   contextFor: (bucketPolicy: CompiledPolicy | null) => ConditionContext | undefined,
   deps: AuthzDeps,
   facts: RequestFacts,
-): Promise<{ decision: OssDecision; input: OssAuthzInput }> {
+): Decided | Promise<Decided> {
   // No bucket to consult (ListBuckets, or a bucket being created): identity and session policies decide.
-  const withoutBucket = (bucketOwner: string | null, resource: string): { decision: OssDecision; input: OssAuthzInput } => {
+  const withoutBucket = (bucketOwner: string | null, resource: string): Decided => {
     const input: OssAuthzInput = {
       caller,
       bucketOwner,
@@ -167,8 +178,6 @@ async function decideCheck(
     return { input, decision: authorizeOss(input) };
   };
   if (check.bucket === null) return withoutBucket(null, ossServiceArn(principal.type === 'anonymous' ? '*' : principal.accountId));
-  const got = deps.getBucket(check.bucket);
-  const bucket = got instanceof Promise ? await got : got;
   if (!bucket) {
     // Creating a bucket: the caller's account will own it, so its identity (and session) policies decide.
     // PutBucketAcl on a missing bucket creates it (its handler then authorizes oss:PutBucket as well), and
@@ -206,8 +215,12 @@ async function decideCheck(
   // (That first answer never reached the ACL layer, so its input explains it with the bucket's ACL.)
   const permissive = authorizeOss({ ...input, effectiveAcl: effectiveAcl(bucket, 'public-read-write') });
   if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return { decision: permissive, input };
-  // A request naming a version is decided by that version's ACL (each version keeps its own).
-  const obj = check.versionId !== undefined ? await deps.getObjectVersion(check.bucket, check.key, check.versionId) : await deps.getObject(check.bucket, check.key);
+  return decideByObjectAcl(check.bucket, check.key, check.versionId, bucket, input, deps);
+}
+
+/** The decision by the object's own ACL (a request naming a version: that version's; each keeps its own). */
+async function decideByObjectAcl(bucketName: string, key: string, versionId: string | undefined, bucket: Bucket, input: OssAuthzInput, deps: AuthzDeps): Promise<Decided> {
+  const obj = versionId !== undefined ? await deps.getObjectVersion(bucketName, key, versionId) : await deps.getObject(bucketName, key);
   const withAcl: OssAuthzInput = { ...input, effectiveAcl: effectiveAcl(bucket, obj && obj.acl !== 'default' ? obj.acl : bucket.acl) };
   return { decision: authorizeOss(withAcl), input: withAcl };
 }
