@@ -70,12 +70,19 @@ export class AccessLogWriter {
     this.timer.unref();
   }
 
+  /**
+   * False when requests on `bucket` are known not to be logged (no such bucket, or no logging configured, as
+   * the store holds its record now): the request path then gathers no access-log facts at all.
+   */
+  mayLog(bucket: string): boolean {
+    // Most buckets log nothing, and the store usually holds their record: then no lookup, no promise.
+    const known = this.deps.cachedBucket?.(bucket);
+    return !(known === null || (known !== undefined && !loggingOf(known)));
+  }
+
   /** Called for every finished request; returns at once and never throws. */
   record(rec: RequestRecord): void {
-    if (rec.service !== 'oss' || rec.access === undefined) return;
-    // Most buckets log nothing, and the store usually holds their record: then no lookup, no promise.
-    const known = this.deps.cachedBucket?.(rec.access.bucket);
-    if (known === null || (known !== undefined && !loggingOf(known))) return;
+    if (rec.service !== 'oss' || rec.access === undefined || !this.mayLog(rec.access.bucket)) return;
     const p = this.enqueue(rec)
       .catch((err: unknown) => this.deps.log('access log record failed', { err: String(err) }))
       .finally(() => this.pending.delete(p));

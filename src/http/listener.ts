@@ -47,6 +47,8 @@ export interface ListenerDeps {
   internal: (path: string, req: IncomingMessage) => OssResponse | Promise<OssResponse> | null;
   /** Every finished OSS/RPC request (audit log, metrics, recent requests); internal endpoints are not observed. */
   observe?: RequestObserver;
+  /** False when a bucket's requests are known not to be access-logged (audit/access-log.ts mayLog): no facts gathered. */
+  mayLog?: (bucket: string) => boolean;
   /** A store whose commits are visible before durable: answers wait for those made before the request came (types.ts). */
   durability?: { commitMark(): number; settled(mark: number): Promise<void> | null };
   /** Upload callbacks (oss/callback.ts); without it a request asking for one is answered NotImplemented. */
@@ -154,7 +156,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       const target = via?.address ?? address;
       corsBucket = target.bucket;
       if (address.key !== null) assertObjectKey(address.key);
-      if (target.bucket !== null) rec.access = accessFacts(req, target.bucket, target.key);
+      if (target.bucket !== null && deps.mayLog?.(target.bucket) !== false) rec.access = accessFacts(req, target.bucket, target.key);
       let op: Operation = route({
         method,
         address: target,
