@@ -77,7 +77,14 @@ export class AccessLogWriter {
   mayLog(bucket: string): boolean {
     // Most buckets log nothing, and the store usually holds their record: then no lookup, no promise.
     const known = this.deps.cachedBucket?.(bucket);
-    return !(known === null || (known !== undefined && !loggingOf(known)));
+    if (known === null) return false;
+    if (known === undefined) return true;
+    try {
+      return loggingOf(known) !== null;
+    } catch {
+      // A stored configuration that does not parse: enqueue() meets it again and reports it, as before.
+      return true;
+    }
   }
 
   /** Called for every finished request; returns at once and never throws. */
