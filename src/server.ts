@@ -14,7 +14,7 @@ import { RecentRequests } from './audit/ring.js';
 import { createConsoleRoute } from './console/serve.js';
 import { DEFAULT_MIN_FREE_SPACE, WriteAdmission, type FreeSpaceFloor } from './domain/admission.js';
 import { BucketService } from './domain/buckets.js';
-import type { DomainContext, ProtectionTiming } from './domain/context.js';
+import { bucketNow, type DomainContext, type ProtectionTiming } from './domain/context.js';
 import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
 import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { InventoryWorker } from './domain/inventory-worker.js';
@@ -388,10 +388,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const identity: IdentityPolicies = new MultiAccountIdentityPolicies(accounts);
   // What the one authorization path reads: for requests (the listener) and for inventory runs alike.
   const authzDeps: AuthzDeps = {
-    getBucket: (n) => {
-      const known = meta.cachedBucket?.(n);
-      return known !== undefined ? known : meta.getBucket(n);
-    },
+    getBucket: (n) => bucketNow(meta, n),
     getObject: (b, k) => meta.getObject(b, k),
     getObjectVersion: async (b, k, v) => {
       const found = await meta.getObjectVersion(b, k, v);

@@ -277,8 +277,6 @@ export class AccountRegistry {
   resolveKey(accessKeyId: string): ResolvedAccountKey | null | Promise<ResolvedAccountKey | null> {
     // The default account's root key always means that root, as before accounts existed.
     if (accessKeyId === this.opts.defaultAccount.accessKeyId) return null;
-    const known = this.keys.get(accessKeyId);
-    if (known !== undefined) return known;
     return this.keys.getOrLoad(accessKeyId, async () => {
       const key = await this.opts.raw.getAccessKey(accessKeyId);
       if (!key) return null;

@@ -21,7 +21,7 @@ export class AccountCredentialResolver implements CredentialResolver {
   }
 
   /** The key and its credential (one object per key while the generation holds), or null: no such key. */
-  private lookup(accessKeyId: string): Promise<KnownKey | null> {
+  private lookup(accessKeyId: string): KnownKey | null | Promise<KnownKey | null> {
     return this.cache.getOrLoad(accessKeyId, async () => {
       const key = await this.opts.ram.resolveAccessKey(accessKeyId);
       if (!key) return null;
@@ -33,9 +33,8 @@ export class AccountCredentialResolver implements CredentialResolver {
   resolve(accessKeyId: string, securityToken: string | undefined): Credential | Promise<Credential> {
     if (accessKeyId === this.opts.accessKeyId) return this.root.resolve(accessKeyId, securityToken);
     // A key read before (under the current generation) is answered without a promise.
-    const known = this.cache.get(accessKeyId);
-    if (known !== undefined) return credentialOf(accessKeyId, securityToken, known);
-    return this.lookup(accessKeyId).then((key) => credentialOf(accessKeyId, securityToken, key));
+    const key = this.lookup(accessKeyId);
+    return key instanceof Promise ? key.then((k) => credentialOf(accessKeyId, securityToken, k)) : credentialOf(accessKeyId, securityToken, key);
   }
 }
 

@@ -53,11 +53,16 @@ export const LIMITS = {
   inlineMaxSize: 64 * 1024,
 } as const;
 
+/** A bucket's record (null: none); without a promise when the store holds it in memory (await either). */
+export function bucketNow(meta: Pick<MetadataStore, 'getBucket' | 'cachedBucket'>, name: string): Bucket | null | Promise<Bucket | null> {
+  const known = meta.cachedBucket?.(name);
+  return known !== undefined ? known : meta.getBucket(name);
+}
+
 /** The bucket, or NoSuchBucket; without a promise when the store holds its record in memory (await either). */
 export function requireBucket(ctx: DomainContext, name: string): Bucket | Promise<Bucket> {
-  const known = ctx.meta.cachedBucket?.(name);
-  if (known !== undefined) return existing(known, name);
-  return ctx.meta.getBucket(name).then((b) => existing(b, name));
+  const b = bucketNow(ctx.meta, name);
+  return b instanceof Promise ? b.then((found) => existing(found, name)) : existing(b, name);
 }
 
 function existing(bucket: Bucket | null, name: string): Bucket {

@@ -146,7 +146,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       opName = 'Preflight';
       rec.service = 'oss';
       rec.operation = 'Preflight';
-      response = await answerPreflight(address, headers, async (n) => deps.authz.getBucket(n));
+      response = await answerPreflight(address, headers, (n) => deps.authz.getBucket(n));
     } else {
       rec.service = 'oss';
       if (address.bucket !== null) assertBucketName(address.bucket);
@@ -229,7 +229,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         return answer;
       };
       // Static website hosting: anonymous GET/HEAD on a bucket with a website configuration (oss/website.ts).
-      const site = mayBeWebsiteRequest(op, auth.principal, query) ? await websiteOfBucket(op.bucket!, async (n) => deps.authz.getBucket(n)) : null;
+      const site = mayBeWebsiteRequest(op, auth.principal, query) ? await websiteOfBucket(op.bucket!, (n) => deps.authz.getBucket(n)) : null;
       if (site !== null) {
         const bucket = op.bucket!;
         response = await serveWebsite(site, {
@@ -296,7 +296,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   }
   // Bucket CORS on actual requests; nothing at all without an Origin header.
   const origin = req.headers.origin;
-  if (origin !== undefined && corsBucket !== null) await addActualCorsHeaders(response, corsBucket, origin, method, async (n) => deps.authz.getBucket(n));
+  if (origin !== undefined && corsBucket !== null) await addActualCorsHeaders(response, corsBucket, origin, method, (n) => deps.authz.getBucket(n));
   // A stream body can fail before it is piped (a blob file gone missing while the answer was prepared);
   // the listener keeps that from being an unhandled 'error', and the check below answers InternalError.
   if (response.body instanceof Readable) response.body.on('error', () => undefined);

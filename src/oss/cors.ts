@@ -104,7 +104,8 @@ export function actualCorsHeaders(bucket: Bucket | null, origin: string, method:
   return m ? allowHeaders(bucket.cors, m, origin, null) : null;
 }
 
-type BucketLookup = (name: string) => Promise<Bucket | null>;
+/** A bucket's record, held (no promise) or read. */
+type BucketLookup = (name: string) => Bucket | null | Promise<Bucket | null>;
 
 /** The listener's preflight step: names checked as for any request, then `preflight`. */
 export async function answerPreflight(address: Address, headers: IncomingHttpHeaders, getBucket: BucketLookup): Promise<OssResponse> {
@@ -119,7 +120,12 @@ export async function answerPreflight(address: Address, headers: IncomingHttpHea
  * the response in place. The bucket comes from the store's row cache; a failed lookup adds nothing.
  */
 export async function addActualCorsHeaders(response: OssResponse, bucketName: string, origin: string, method: string, getBucket: BucketLookup): Promise<void> {
-  const bucket = await getBucket(bucketName).catch(() => null);
+  let bucket: Bucket | null;
+  try {
+    bucket = await getBucket(bucketName);
+  } catch {
+    bucket = null;
+  }
   const extra = actualCorsHeaders(bucket, origin, method);
   if (extra) Object.assign(response.headers, extra);
 }

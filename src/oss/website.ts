@@ -22,7 +22,7 @@ export function mayBeWebsiteRequest(op: Operation, principal: Principal, query: 
 }
 
 /** The website configuration of the request's bucket (cached bucket record), or null: an ordinary request. */
-export async function websiteOfBucket(name: string, getBucket: (name: string) => Promise<Bucket | null>): Promise<WebsiteConfig | null> {
+export async function websiteOfBucket(name: string, getBucket: (name: string) => Bucket | null | Promise<Bucket | null>): Promise<WebsiteConfig | null> {
   const bucket = await getBucket(name);
   return bucket ? websiteOf(bucket) : null;
 }

@@ -24,8 +24,6 @@ export class IdentityPolicies {
   forPrincipal(principal: Principal): CompiledPolicy[] | Promise<CompiledPolicy[]> {
     if (principal.type !== 'user' && principal.type !== 'session') return [];
     const cacheKey = principal.type === 'user' ? `user:${principal.userId}` : `role:${principal.roleId}`;
-    const known = this.cache.get(cacheKey);
-    if (known !== undefined) return known;
     return this.cache.getOrLoad(cacheKey, () => this.load(principal));
   }
 

@@ -20,13 +20,13 @@ export class StsLookupCache {
   }
 
   /** `store.getRole(name)`, memoized per exact name (the store's case rules decide what it finds). */
-  role(name: string, load: (name: string) => Promise<RamRole | null>): Promise<RamRole | null> {
-    return this.entries.getOrLoad(`role\u0000${name}`, async () => freeze(await load(name))) as Promise<RamRole | null>;
+  role(name: string, load: (name: string) => Promise<RamRole | null>): RamRole | null | Promise<RamRole | null> {
+    return this.entries.getOrLoad(`role\u0000${name}`, async () => freeze(await load(name))) as RamRole | null | Promise<RamRole | null>;
   }
 
   /** A provider of `kind` by name, as `load` decodes it (OIDC or SAML). */
-  provider<P extends object>(kind: 'oidc' | 'saml', name: string, load: (name: string) => Promise<P | null>): Promise<P | null> {
-    return this.entries.getOrLoad(`${kind}\u0000${name}`, async () => freeze(await load(name))) as Promise<P | null>;
+  provider<P extends object>(kind: 'oidc' | 'saml', name: string, load: (name: string) => Promise<P | null>): P | null | Promise<P | null> {
+    return this.entries.getOrLoad(`${kind}\u0000${name}`, async () => freeze(await load(name))) as P | null | Promise<P | null>;
   }
 }
 

@@ -16,14 +16,18 @@ export class GenerationCache<K, V> {
     return this.entries.get(key);
   }
 
-  /** The cached value, or `load()`'s, remembered under the generation read before loading. */
-  async getOrLoad(key: K, load: () => Promise<V>): Promise<V> {
+  /**
+   * The cached value, without a promise (callers await either: a hit costs no microtask turn), or `load()`'s,
+   * remembered under the generation read before loading.
+   */
+  getOrLoad(key: K, load: () => Promise<V>): V | Promise<V> {
     const generation = this.currentGeneration();
     this.sync();
     if (this.entries.has(key)) return this.entries.get(key) as V;
-    const value = await load();
-    this.setAt(generation, key, value);
-    return value;
+    return load().then((value) => {
+      this.setAt(generation, key, value);
+      return value;
+    });
   }
 
   /** Remembers `value` if the generation is still the one read before it was computed. */

@@ -2,21 +2,21 @@
 // bodies, and, given a file descriptor, the write of each block right after hashing it (sealed first when
 // the object is encrypted), so the event loop only moves bytes from the socket into shared memory. Blocks
 // arrive in order per job as indexes of slots (shared memory posted once); each is acknowledged once hashed
-// and written, which hands its slot back. With the addon's MD5 lanes, blocks that arrived together (from
-// different uploads) are hashed together (util/md5-lanes.ts): every message that came in before the worker
-// turns to them is in the batch, and any other message first finishes the batch, so order per job holds. It also opens sealed blobs for reads (util/sealed-reader.ts):
-// reads chunks from a descriptor, authenticates and decrypts them, and transfers the plaintext back.
+// and written, which hands its slot back. Blocks that arrived together (from different uploads) are hashed
+// together (util/md5-lanes.ts; in SIMD lanes when the addon has them): every block that came in before the
+// worker turns to them is in the batch, and any other message first finishes the batch, so order per job
+// holds. It also opens sealed blobs for reads (util/sealed-reader.ts): reads chunks from a descriptor,
+// authenticates and decrypts them, and transfers the plaintext back.
 import { createHash, type Hash } from 'node:crypto';
 import { readSync, writeSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { CHUNK_SIZE, ChunkCipher, CorruptCiphertextError, HEADER_SIZE, sealedOffset, sealedSize, TAG_SIZE } from './chunk-cipher.js';
 import { Crc64 } from './crc64.js';
 import type { HasherReply, HasherRequest } from './body-hasher.js';
-import { Md5Lane, md5LanesAvailable, md5Together, MAX_LANES } from './md5-lanes.js';
+import { Md5Lane, md5Together, MAX_LANES } from './md5-lanes.js';
 
 interface Job {
-  /** The lanes' running MD5 when the addon has them, else node:crypto's. */
-  md5: Md5Lane | Hash;
+  md5: Md5Lane;
   crc: Crc64;
   sha256: Hash | null;
   fd: number | null;
@@ -108,7 +108,7 @@ function drain(): void {
     pending.length = 0;
     pending.push(...rest);
     const live = batch.filter((b) => !b.job.failed);
-    md5Together(live.map((b) => ({ lane: b.job.md5 as Md5Lane, blocks: (b.job.md5 as Md5Lane).take(b.view) })));
+    md5Together(live.map((b) => ({ lane: b.job.md5, blocks: b.job.md5.take(b.view) })));
     for (const b of batch) {
       if (!b.job.failed) finishBlock(b.id, b.job, b.view);
       reply({ t: 'ack', job: b.id });
@@ -144,19 +144,14 @@ port.on('message', (m: HasherRequest) => {
       return;
     case 'open': {
       const seal = m.seal === null ? null : { cipher: new ChunkCipher(m.seal.cipher, Buffer.from(m.seal.dataKey)), header: Buffer.from(m.seal.header), next: 0 };
-      const job: Job = { md5: md5LanesAvailable ? new Md5Lane() : createHash('md5'), crc: new Crc64(), sha256: m.sha256 ? createHash('sha256') : null, fd: m.fd, seal, failed: false };
+      const job: Job = { md5: new Md5Lane(), crc: new Crc64(), sha256: m.sha256 ? createHash('sha256') : null, fd: m.fd, seal, failed: false };
       jobs.set(m.job, job);
       if (seal !== null && m.fd !== null) write(m.job, job, () => writeAll(m.fd!, seal.header));
       return;
     }
     case 'data': {
       const job = jobs.get(m.job);
-      if (job === undefined || job.failed || !(job.md5 instanceof Md5Lane)) {
-        if (job !== undefined && !job.failed) {
-          const view = slots.get(m.slot)!.subarray(0, m.len);
-          (job.md5 as Hash).update(view);
-          finishBlock(m.job, job, view);
-        }
+      if (job === undefined || job.failed) {
         reply({ t: 'ack', job: m.job });
         return;
       }

@@ -1,11 +1,12 @@
+import { createHash, type Hash } from 'node:crypto';
 import { loadNativeCrc64 } from './crc64-native.js';
 
 /**
  * MD5 of several messages at once (the addon's md5.cc): a hash worker holding blocks of several uploads
  * hashes them side by side, two as interleaved scalar chains, up to eight in SIMD lanes. One MD5 runs at the
  * latency of its 64 dependent steps per block (~1.4 ms/MiB), so together four cost ~0.6 ms/MiB each and
- * eight ~0.33. Padding, the length and partial blocks are handled here. Without the addon the workers use
- * node:crypto's MD5, one message at a time (same digests).
+ * eight ~0.33. Padding, the length and partial blocks are handled here. Without the addon a lane is
+ * node:crypto's MD5 of its own message (same digests, one message at a time), so callers have one path.
  */
 const addon = loadNativeCrc64();
 const native = addon !== null && typeof addon.md5Blocks === 'function' ? (addon as Required<Pick<typeof addon, 'md5Blocks'>>) : null;
@@ -26,10 +27,8 @@ export class Md5Lane {
   private readonly tail = Buffer.alloc(ALIGN);
   private tailLen = 0;
   private total = 0;
-
-  constructor() {
-    if (native === null) throw new Error('MD5 lanes need the native addon (native/crc64)');
-  }
+  /** Without the addon: node:crypto hashes the message as it comes (take returns nothing to hash together). */
+  private readonly alone: Hash | null = native === null ? createHash('md5') : null;
 
   /**
    * Takes the next bytes of the message: completes a partial block first (hashing it at once), keeps what
@@ -37,6 +36,10 @@ export class Md5Lane {
    * hash them before `bytes` is reused).
    */
   take(bytes: Uint8Array): Uint8Array {
+    if (this.alone !== null) {
+      this.alone.update(bytes);
+      return bytes.subarray(0, 0);
+    }
     this.total += bytes.length;
     let from = 0;
     if (this.tailLen > 0) {
@@ -57,6 +60,7 @@ export class Md5Lane {
 
   /** The 16-byte digest; the lane is spent afterwards. */
   digest(): Buffer {
+    if (this.alone !== null) return this.alone.digest();
     const n = this.tailLen;
     const pad = Buffer.alloc(n < 56 ? ALIGN : 2 * ALIGN);
     this.tail.copy(pad, 0, 0, n);
