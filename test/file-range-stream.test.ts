@@ -1,9 +1,10 @@
 // Downloads of blob files with recycled buffers (src/store/blob/file-range-stream.ts): the bytes, their order,
-// buffers never reused before the destination is done with them, descriptors closed on every ending, and
-// a server that keeps answering when clients leave in the middle of a download.
+// buffers never reused before the destination is done with them, descriptors closed on every ending, a
+// server that keeps answering when clients leave in the middle of a download, and reads answered from the
+// page cache on the event loop with the thread pool for the rest (src/util/cached-read.ts).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readdirSync, writeSync } from 'node:fs';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { FileRangeStream, READ_BLOCK, TruncatedBlobError, type FileRange } from '../src/store/blob/file-range-stream.js';
+import { cachedReadAvailable, cachedReadStats, readCached } from '../src/util/cached-read.js';
+import { loadNativeCrc64 } from '../src/util/crc64-native.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
@@ -258,5 +261,105 @@ describe('GetObject through the recycled-buffer pump', () => {
     const again = await client.get('big');
     assert.ok((again.content as Buffer).equals(big));
     await eventually(() => openFds() <= fds, `descriptors back to ${fds} (now ${openFds()})`);
+  });
+});
+
+/**
+ * Writes `data` (a multiple of 4 KiB) with O_DIRECT, so the page cache holds none of the file. O_DIRECT wants
+ * memory aligned to the device's block size and JavaScript cannot ask for an address, so the copy moves
+ * through a larger buffer until the write is accepted. False where the file system has no O_DIRECT (tmpfs).
+ */
+function writeUncached(path: string, data: Buffer): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_DIRECT);
+  } catch {
+    return false;
+  }
+  try {
+    const scratch = Buffer.allocUnsafeSlow(data.length + 4096);
+    for (let off = 0; off < 4096; off += 16) {
+      const view = scratch.subarray(off, off + data.length);
+      data.copy(view);
+      try {
+        writeSync(fd, view, 0, view.length, 0);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      }
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('reads from the page cache (cached-read)', { skip: cachedReadAvailable() ? false : 'no preadv2(RWF_NOWAIT) here (not Linux, or the addon is not built)' }, () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'alunite-cached-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('answers a file just written from the page cache, at any position, and 0 past its end or on a bad descriptor', async () => {
+    const data = randomBytes(3 * READ_BLOCK + 5);
+    const path = join(dir, 'hot');
+    await writeFile(path, data);
+    const fd = openSync(path, 'r');
+    try {
+      const into = Buffer.alloc(READ_BLOCK);
+      for (const at of [0, 1, READ_BLOCK - 3, 2 * READ_BLOCK + 100]) {
+        const n = readCached(fd, into, Math.min(into.length, data.length - at), at);
+        assert.ok(n > 0, `bytes at ${at} come from the cache`);
+        assert.ok(into.subarray(0, n).equals(data.subarray(at, at + n)), `the bytes at ${at}`);
+      }
+      // Into the middle of a view: the bytes land at its start, nothing before it is touched.
+      const big = Buffer.alloc(64, 0xee);
+      assert.equal(readCached(fd, big.subarray(8, 24), 16, 10), 16);
+      assert.ok(big.subarray(8, 24).equals(data.subarray(10, 26)));
+      assert.ok(big.subarray(0, 8).equals(Buffer.alloc(8, 0xee)) && big.subarray(24).equals(Buffer.alloc(40, 0xee)));
+      assert.equal(readCached(fd, into, 10, data.length), 0, 'the end of the file: for the thread pool to report');
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(readCached(2 ** 30, Buffer.alloc(8), 8, 0), 0, 'a bad descriptor: for the thread pool to report');
+  });
+
+  it('refuses arguments that would read outside the buffer (the addon itself)', () => {
+    const raw = loadNativeCrc64()!.readCached!;
+    const b = Buffer.alloc(16);
+    assert.throws(() => raw(0, b, 17, 0), RangeError);
+    assert.throws(() => raw(0, b, 0, 0), RangeError);
+    assert.throws(() => raw(0, b, 1.5, 0), RangeError);
+    assert.throws(() => raw(0, b, 4, -1), RangeError);
+    assert.throws(() => raw(-1, b, 4, 0), RangeError);
+    assert.throws(() => raw(0, new Uint16Array(8) as unknown as Uint8Array, 4, 0), TypeError);
+    assert.throws(() => raw(0, 'x' as unknown as Uint8Array, 4, 0), TypeError);
+    assert.throws(() => (raw as unknown as (...a: unknown[]) => number)(0, b), TypeError);
+  });
+
+  it('pumps a cached file without the thread pool, and one the cache does not hold through it, bytes intact', async (t) => {
+    const hot = randomBytes(4 * READ_BLOCK);
+    await writeFile(join(dir, 'hot2'), hot);
+    const before = { ...cachedReadStats };
+    const sink = slowSink(hot);
+    await Promise.all([pumped(new FileRangeStream([{ path: join(dir, 'hot2'), start: 0, end: hot.length }]), sink), sink.done]);
+    assert.ok(cachedReadStats.hits - before.hits >= 4, `cached blocks read at once (${cachedReadStats.hits - before.hits})`);
+
+    // A file the page cache does not hold: the first read of it must go to the thread pool. (Retried with a
+    // fresh file in the unlikely case that the kernel's read-ahead completed between two calls.)
+    const cold = randomBytes(4 * READ_BLOCK);
+    let missed = false;
+    for (let attempt = 0; attempt < 3 && !missed; attempt++) {
+      const path = join(dir, `cold${attempt}`);
+      if (!writeUncached(path, cold)) return t.skip('no O_DIRECT on this file system: cannot make a file the cache does not hold');
+      const misses = cachedReadStats.misses;
+      const sink2 = slowSink(cold);
+      const stream = new FileRangeStream([{ path, start: 0, end: cold.length }]);
+      await Promise.all([pumped(stream, sink2), sink2.done]);
+      assert.equal(stream.bytesPumped, cold.length);
+      missed = cachedReadStats.misses > misses;
+    }
+    assert.ok(missed, 'reads of bytes not in the page cache went to the thread pool');
   });
 });

@@ -162,6 +162,8 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
         'package/native/crc64/crc64.cc',
         'package/native/crc64/md5.cc',
         'package/native/crc64/md5.h',
+        'package/native/crc64/cached-read.cc',
+        'package/native/crc64/cached-read.h',
         // `--help` texts point to these.
         'package/docs/init.md',
         'package/docs/vend.md',

@@ -4,11 +4,13 @@
 //
 // JS API:  update(state: Uint32Array(2) [lo, hi], data: ArrayBufferView, mode?: 0 auto | 1 table) → undefined
 //          impl: "pclmul" | "table"   (what `auto` uses on this CPU)
-// The same addon carries the MD5 lanes of md5.cc (md5Blocks, md5Impl).
+// The same addon carries the MD5 lanes of md5.cc (md5Blocks, md5Impl) and the page-cache read of
+// cached-read.cc (readCached).
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "cached-read.h"
 #include "md5.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -187,5 +189,6 @@ NAPI_MODULE_INIT() {
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &impl);
   napi_set_named_property(env, exports, "impl", impl);
   alunite_register_md5(env, exports);
+  alunite_register_cached_read(env, exports);
   return exports;
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 
-/** The optional addon's interface (native/crc64: crc64.cc, and md5.cc's MD5 lanes). */
+/** The optional addon's interface (native/crc64: crc64.cc, md5.cc's MD5 lanes, cached-read.cc's page-cache read). */
 export interface NativeCrc64 {
   /** Advances the register [lo, hi] (pre-inverted, as Crc64 keeps it) over `data`; mode 1 forces the table path. */
   update(state: Uint32Array, data: Uint8Array, mode?: 0 | 1): void;
@@ -13,6 +13,11 @@ export interface NativeCrc64 {
   md5Blocks?(states: Uint32Array, blocks: Uint8Array[]): void;
   /** The MD5 lanes' instruction set: 'avx2', 'sse2' or 'generic'. */
   readonly md5Impl?: string;
+  /**
+   * preadv2(RWF_NOWAIT) of `length` bytes at `position` into `into` (cached-read.cc): bytes read, 0 at the end
+   * of the file, or a negative errno (-EAGAIN when the page cache does not hold them). Linux only.
+   */
+  readCached?(fd: number, into: Uint8Array, length: number, position: number): number;
 }
 
 /**

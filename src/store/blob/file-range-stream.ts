@@ -1,5 +1,6 @@
 import { close, open, read } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
+import { readCached } from '../../util/cached-read.js';
 import type { RecyclingSource } from '../../util/recycling-source.js';
 
 /** Bytes [start, end) of one file. */
@@ -35,7 +36,9 @@ export class TruncatedBlobError extends Error {
 /**
  * Reads ranges of files one after the other (an object's segments), as a Readable (a new buffer per 256 KiB
  * read) or pumped into a destination with recycled buffers (RecyclingSource). One read is in flight at a
- * time, so bytes come out in order, and a descriptor is closed only when no read uses it.
+ * time, so bytes come out in order, and a descriptor is closed only when no read uses it. A block the page
+ * cache holds is read at once on this thread (util/cached-read.ts), so its callback may run before next()
+ * returns; any other goes through the thread pool.
  */
 export class FileRangeStream extends Readable implements RecyclingSource {
   private readonly ranges: FileRange[];
@@ -82,21 +85,27 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       if (idle) return idle(); // destroyed meanwhile: _destroy waited for this read
       done(err, n);
     };
+    const got = (fd: number, n: number): void => {
+      this.pos += n;
+      this.readTotal += n;
+      if (this.pos >= range.end) {
+        this.fd = null;
+        this.index++;
+        this.pos = this.ranges[this.index]?.start ?? 0;
+        close(fd, () => finish(null, n));
+        return;
+      }
+      finish(null, n);
+    };
     const readAt = (fd: number): void => {
       const len = this.want(into.length);
+      // Bytes the page cache holds are copied here and now; the rest waits for the disk on the thread pool.
+      const cached = readCached(fd, into, len, this.pos);
+      if (cached > 0) return got(fd, cached);
       read(fd, into, 0, len, this.pos, (err, n) => {
         if (err) return finish(err, 0);
         if (n === 0) return finish(new TruncatedBlobError(range.path, this.pos), 0);
-        this.pos += n;
-        this.readTotal += n;
-        if (this.pos >= range.end) {
-          this.fd = null;
-          this.index++;
-          this.pos = this.ranges[this.index]?.start ?? 0;
-          close(fd, () => finish(null, n));
-          return;
-        }
-        finish(null, n);
+        got(fd, n);
       });
     };
     if (this.fd !== null) return readAt(this.fd);
