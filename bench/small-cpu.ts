@@ -2,7 +2,8 @@
  * Server CPU per request of one Alunite process (utime+stime from /proc, all threads) for 4 KiB GET as root,
  * GET as a RAM user with 10 policies × 10 statements (bench/ram.ts) and DELETE, in rounds. Not a test.
  *
- *   node dist/bench/small-cpu.js [--root DIR] [--n 10000] [--rounds 3] [--which root,ram,del[,sts]]
+ *   node dist/bench/small-cpu.js [--root DIR] [--n 10000] [--rounds 3] [--which root,ram,del[,sts,put]]
+ *     put: the 4 KiB PUTs (durable) that the DELETE phase removes, measured
  *     --prof   the server under node --cpu-prof (wall-clock samples; the file's path is printed)
  *     --node-flags "F …"  node flags for the server (e.g. --heap-growing-percent=0: V8's own heap growing)
  *     --perf   `perf record -g` of the server during each measured phase, with --perf-basic-prof for JS names
@@ -58,9 +59,12 @@ for (let round = 0; round < Number(arg('--rounds', '3')); round++) {
   if (which.includes('root')) { await many(t, 2000, get, 200); await measure('GET root', () => many(t, n, get, 200), n); }
   if (which.includes('ram')) { await many(user, 2000, get, 200); await measure('GET ram ', () => many(user, n, get, 200), n); }
   if (sts) { await many(sts, 2000, get, 200); await measure('GET sts ', () => many(sts, n, get, 200), n); }
-  if (which.includes('del')) {
+  if (which.includes('del') || which.includes('put')) {
     const base = `d${round}-`;
-    await many(t, n, (i) => ({ method: 'PUT', bucket: 'hbench', key: base + i, body }), 200);
+    const put = (): Promise<void> => many(t, n, (i) => ({ method: 'PUT', bucket: 'hbench', key: base + i, body }), 200);
+    if (which.includes('put')) await measure('PUT     ', put, n);
+    else await put();
+    if (!which.includes('del')) continue;
     await measure('DELETE  ', () => many(t, n, (i) => ({ method: 'DELETE', bucket: 'hbench', key: base + i }), 204), n);
   }
 }
