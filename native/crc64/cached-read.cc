@@ -1,22 +1,33 @@
 // A read that answers only from the page cache, for downloads (src/store/blob/file-range-stream.ts).
 // node's fs.read runs on libuv's thread pool: each 256 KiB block of a download costs a hand-off to a worker
 // thread and back (futex wake-ups, two context switches, an event-loop callback), which was about a third
-// of a large GET's server CPU. preadv2 with RWF_NOWAIT copies the bytes right away when the page cache holds
-// them and refuses (EAGAIN) rather than wait for the disk, so the event loop never waits on the device:
-// a refused read goes to the thread pool as before.
+// of a large GET's server CPU. Here a block the page cache holds is copied at once on the calling thread.
 //
-// JS API:  readCached(fd: number, into: Uint8Array, length: number, position: number) → number
-//          bytes read (> 0; fewer than `length` when only part is cached), 0 at the end of the file, or a
-//          negative errno (-EAGAIN: not cached; -EOPNOTSUPP/-ENOSYS/-EINVAL: this kernel or file system
-//          cannot). Absent where preadv2 and RWF_NOWAIT are not available (not Linux).
+// The event loop must not wait on the disk, and a refused preadv2(RWF_NOWAIT) is not enough for that: the
+// kernel still starts readahead for the missing pages from the calling thread (page allocation, block
+// mapping that may read ext4's extent tree, bio submission), and a hit on a readahead mark starts the next
+// window the same way. So cachestat(2) (Linux 6.5) first asks, without side effects, whether every page of
+// the block and of the lookahead after it is cached; only then is the block read, still with RWF_NOWAIT in
+// case a page was evicted in between. Anything else is left to the thread pool, as before.
+//
+// JS API:  readCached(fd: number, into: Uint8Array, length: number, position: number, resident: number) → number
+//          bytes read (> 0; fewer than `length` if a page went meanwhile), or a negative errno: -EAGAIN when
+//          [position, position + resident) is not all cached (resident ≥ length: the block and what the
+//          kernel would read ahead after it), -ENOSYS when the kernel has no cachestat, -EOPNOTSUPP when the
+//          file system cannot read without waiting; 0 at the end of the file. Absent off Linux.
 #include <node_api.h>
 #include <stdint.h>
 
 #if defined(__linux__)
 #include <errno.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #ifndef RWF_NOWAIT
 #define RWF_NOWAIT 0x00000008  // linux/fs.h, kernel 4.14; older C libraries lack the name
+#endif
+#ifndef SYS_cachestat
+#define SYS_cachestat 451  // the same number on every architecture (the generic table), kernel 6.5
 #endif
 #define ALUNITE_CACHED_READ 1
 #endif
@@ -24,20 +35,39 @@
 #ifdef ALUNITE_CACHED_READ
 namespace {
 
+// include/uapi/linux/mman.h (kernel 6.5); not in every C library's headers yet.
+struct CachestatRange {
+  uint64_t off;
+  uint64_t len;
+};
+struct Cachestat {
+  uint64_t nr_cache;
+  uint64_t nr_dirty;
+  uint64_t nr_writeback;
+  uint64_t nr_evicted;
+  uint64_t nr_recently_evicted;
+};
+
+const double kMaxOffset = 9007199254740991.0;  // 2^53 - 1: every such double is an exact int64
+
+/** A whole number in [min, max] (checked before any conversion, so no cast is undefined). */
+bool wholeIn(double v, double min, double max) {
+  return v >= min && v <= max && v == (double)(int64_t)v;
+}
+
 napi_value ReadCached(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 4) {
-    napi_throw_type_error(env, nullptr, "readCached(fd, into, length, position)");
+  if (argc < 5) {
+    napi_throw_type_error(env, nullptr, "readCached(fd, into, length, position, resident)");
     return nullptr;
   }
-  // Numbers first (a valueOf could run JavaScript and detach the buffer), then the buffer's pointer.
-  int32_t fd = -1;
-  double length = 0, position = 0;
-  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_double(env, argv[2], &length) != napi_ok ||
-      napi_get_value_double(env, argv[3], &position) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "fd, length and position must be numbers");
+  // Numbers first (napi_get_value_double runs no JavaScript), then the buffer's pointer, then the read.
+  double fd = 0, length = 0, position = 0, resident = 0;
+  if (napi_get_value_double(env, argv[0], &fd) != napi_ok || napi_get_value_double(env, argv[2], &length) != napi_ok ||
+      napi_get_value_double(env, argv[3], &position) != napi_ok || napi_get_value_double(env, argv[4], &resident) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "fd, length, position and resident must be numbers");
     return nullptr;
   }
   bool isTyped = false;
@@ -49,25 +79,44 @@ napi_value ReadCached(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "into must be a Uint8Array");
     return nullptr;
   }
-  // Whole numbers only, inside the view and inside what a file offset can say.
-  if (!(length >= 1) || length != (double)(int64_t)length || length > (double)count || data == nullptr) {
+  if (!wholeIn(fd, 0, 2147483647.0)) {
+    napi_throw_range_error(env, nullptr, "fd must be a whole number from 0 to 2^31 - 1");
+    return nullptr;
+  }
+  if (data == nullptr || !wholeIn(length, 1, (double)count)) {
     napi_throw_range_error(env, nullptr, "length must be a whole number from 1 to the view's length");
     return nullptr;
   }
-  if (!(position >= 0) || position != (double)(int64_t)position || position > 9007199254740991.0 || fd < 0) {
-    napi_throw_range_error(env, nullptr, "fd and position must be whole numbers, not negative");
+  if (!wholeIn(position, 0, kMaxOffset) || !wholeIn(resident, length, kMaxOffset) || position + resident > kMaxOffset) {
+    napi_throw_range_error(env, nullptr, "position and resident must be whole numbers, resident at least length, their sum below 2^53");
     return nullptr;
   }
-  struct iovec iov;
-  iov.iov_base = data;
-  iov.iov_len = (size_t)length;
-  ssize_t n;
-  do {
-    n = preadv2(fd, &iov, 1, (off_t)position, RWF_NOWAIT);
-  } while (n < 0 && errno == EINTR);
-  napi_value out;
-  napi_create_double(env, n < 0 ? -(double)errno : (double)n, &out);
-  return out;
+  double out = 0;
+  CachestatRange range = {(uint64_t)position, (uint64_t)resident};
+  Cachestat stat = {};
+  if (syscall(SYS_cachestat, (unsigned int)fd, &range, &stat, 0u) != 0) {
+    out = -(double)errno;
+  } else {
+    const long page = sysconf(_SC_PAGESIZE);
+    const uint64_t pages = ((range.off + range.len - 1) / (uint64_t)page) - (range.off / (uint64_t)page) + 1;
+    // Pages past the end of the file are not cached either: a block that reaches the end asks only up to it
+    // (the caller's resident never passes the range it reads, which the file holds).
+    if (stat.nr_cache < pages) {
+      out = -(double)EAGAIN;
+    } else {
+      struct iovec iov;
+      iov.iov_base = data;
+      iov.iov_len = (size_t)length;
+      ssize_t n;
+      do {
+        n = preadv2((int)fd, &iov, 1, (off_t)position, RWF_NOWAIT);
+      } while (n < 0 && errno == EINTR);
+      out = n < 0 ? -(double)errno : (double)n;
+    }
+  }
+  napi_value result;
+  napi_create_double(env, out, &result);
+  return result;
 }
 
 }  // namespace

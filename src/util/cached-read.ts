@@ -4,13 +4,15 @@ import { loadNativeCrc64 } from './crc64-native.js';
 /**
  * Reads of file bytes the page cache already holds, done on the calling thread (native/crc64/cached-read.cc).
  * A download's fs.read goes through libuv's thread pool, whose hand-off (a worker woken, a callback queued
- * back to the event loop) cost more CPU than the copy itself for a cached 256 KiB block; this read copies
- * at once and refuses rather than wait for the disk, so the event loop never blocks on the device.
+ * back to the event loop) cost more CPU than the copy itself for a cached 256 KiB block. The addon reads only
+ * after cachestat(2) found every page of the block and of the lookahead after it cached, so the event loop
+ * neither waits on the disk nor starts the kernel's readahead; anything else goes to the thread pool.
+ * Needs Linux 6.5 (cachestat) and the addon; elsewhere every read goes to the thread pool, as before.
  */
 const addon = loadNativeCrc64();
 let native = typeof addon?.readCached === 'function' ? addon.readCached.bind(addon) : null;
 
-/** Whether this process can read from the page cache directly (Linux with the addon built). */
+/** Whether this process may read from the page cache directly (so far: a refusal of cachestat turns it off). */
 export function cachedReadAvailable(): boolean {
   return native !== null;
 }
@@ -18,21 +20,30 @@ export function cachedReadAvailable(): boolean {
 /** How many reads were answered from the page cache, and how many were left to the thread pool. */
 export const cachedReadStats = { hits: 0, misses: 0 };
 
+/** readCached's answer when this file's reads should all go to the thread pool (its file system cannot). */
+export const NOT_THIS_FILE = -1;
+
 /**
- * Up to `length` bytes at `position` of `fd` into `into`, if the page cache holds them: the number of bytes
- * read (fewer when only the first part is cached), or 0 when the caller must read through the thread pool
- * (not cached, end of file, an error, or no such read here). Never waits for the disk.
+ * Up to `length` bytes at `position` of `fd` into `into`, if the page cache holds the bytes
+ * [position, position + resident) (resident ≥ length: the block and the lookahead after it). Answers the
+ * number of bytes read; 0 when this block must be read through the thread pool (not all cached, end of
+ * file, an error for the thread-pool read to report); NOT_THIS_FILE when no block of this file can be.
  */
-export function readCached(fd: number, into: Uint8Array, length: number, position: number): number {
-  if (native === null) return 0;
-  const n = native(fd, into, length, position);
+export function readCached(fd: number, into: Uint8Array, length: number, position: number, resident: number): number {
+  if (native === null) return NOT_THIS_FILE;
+  const n = native(fd, into, length, position, resident);
   if (n > 0) {
     cachedReadStats.hits++;
     return n;
   }
   cachedReadStats.misses++;
-  // A kernel without preadv2 will never have it: stop asking. Every other refusal (not cached, a file
-  // system without RWF_NOWAIT, a read error) is the thread-pool read's to answer or report.
-  if (n === -constants.errno.ENOSYS) native = null;
-  return 0;
+  if (n === 0 || n === -constants.errno.EAGAIN) return 0;
+  // No cachestat in this kernel, or a sandbox (seccomp) that refuses it: the same for every file.
+  if (n === -constants.errno.ENOSYS || n === -constants.errno.EPERM) {
+    native = null;
+    return NOT_THIS_FILE;
+  }
+  // A file system that cannot read without waiting (tmpfs answers EOPNOTSUPP), or a read error that the
+  // thread-pool read will report with its own message.
+  return NOT_THIS_FILE;
 }

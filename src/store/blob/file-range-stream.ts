@@ -1,6 +1,6 @@
 import { close, open, read } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
-import { readCached } from '../../util/cached-read.js';
+import { cachedReadAvailable, NOT_THIS_FILE, readCached } from '../../util/cached-read.js';
 import type { RecyclingSource } from '../../util/recycling-source.js';
 
 /** Bytes [start, end) of one file. */
@@ -17,6 +17,11 @@ export const READ_BLOCK = 256 * 1024;
  * client pins (2 and 4 gave the same GET throughput; 4 held twice the memory for clients that stop reading).
  */
 const PUMP_IN_FLIGHT = 2;
+/** Bytes after the block that must be cached too before it is read on the event loop: a read reaching the
+ * kernel's readahead mark starts the next window from the reading thread, which must then have nothing to do. */
+const LOOKAHEAD = 512 * 1024;
+/** Bytes read from the page cache in a row before the stream lets the event loop take a turn (~0.3 ms here). */
+const SYNC_RUN_MAX = 1024 * 1024;
 /** Blocks kept for the next downloads once theirs are done (8 MiB); more are left to the GC. */
 const POOL_MAX = 32;
 const pool: Buffer[] = [];
@@ -38,7 +43,7 @@ export class TruncatedBlobError extends Error {
  * read) or pumped into a destination with recycled buffers (RecyclingSource). One read is in flight at a
  * time, so bytes come out in order, and a descriptor is closed only when no read uses it. A block the page
  * cache holds is read at once on this thread (util/cached-read.ts), so its callback may run before next()
- * returns; any other goes through the thread pool.
+ * returns (every SYNC_RUN_MAX bytes it waits for the next turn instead); any other goes through the thread pool.
  */
 export class FileRangeStream extends Readable implements RecyclingSource {
   private readonly ranges: FileRange[];
@@ -50,6 +55,10 @@ export class FileRangeStream extends Readable implements RecyclingSource {
   private onIdle: (() => void) | null = null;
   private readTotal = 0;
   private pumpedTotal = 0;
+  /** Whether blocks are tried in the page cache first (off once a file's system cannot: util/cached-read.ts). */
+  private fromCache = cachedReadAvailable();
+  /** Bytes read from the cache since the event loop last had a turn (as far as this stream knows). */
+  private syncRun = 0;
 
   /** Bytes read from the files so far. */
   get bytesRead(): number {
@@ -99,10 +108,21 @@ export class FileRangeStream extends Readable implements RecyclingSource {
     };
     const readAt = (fd: number): void => {
       const len = this.want(into.length);
-      // Bytes the page cache holds are copied here and now; the rest waits for the disk on the thread pool.
-      const cached = readCached(fd, into, len, this.pos);
-      if (cached > 0) return got(fd, cached);
+      // Bytes the page cache holds (with the lookahead after them) are copied here and now; the rest waits
+      // for the disk on the thread pool.
+      const cached = this.fromCache ? readCached(fd, into, len, this.pos, Math.min(len + LOOKAHEAD, range.end - this.pos)) : 0;
+      if (cached > 0) {
+        // A reader that keeps up completes each write at once, so cached reads could chain for a whole
+        // download without the event loop getting a turn: after SYNC_RUN_MAX bytes, continue on the next one.
+        this.syncRun += cached;
+        if (this.syncRun < SYNC_RUN_MAX) return got(fd, cached);
+        this.syncRun = 0;
+        setImmediate(() => got(fd, cached));
+        return;
+      }
+      if (cached === NOT_THIS_FILE) this.fromCache = false;
       read(fd, into, 0, len, this.pos, (err, n) => {
+        this.syncRun = 0;
         if (err) return finish(err, 0);
         if (n === 0) return finish(new TruncatedBlobError(range.path, this.pos), 0);
         got(fd, n);
