@@ -302,7 +302,7 @@ async function cachedReadsUntestable(): Promise<string | null> {
     await writeFile(join(dir, 'p'), Buffer.alloc(8192, 1));
     const fd = openSync(join(dir, 'p'), 'r');
     try {
-      if (readCached(fd, Buffer.alloc(4096), 4096, 0, 4096) > 0) return null;
+      if (readCached(fd, Buffer.alloc(4096), 4096, 0, 0, 4096) > 0) return null;
     } finally {
       closeSync(fd);
     }
@@ -329,43 +329,46 @@ describe('reads from the page cache (cached-read)', async () => {
       const into = Buffer.alloc(READ_BLOCK);
       for (const at of [0, 1, READ_BLOCK - 3, 2 * READ_BLOCK + 100]) {
         const len = Math.min(into.length, data.length - at);
-        const n = readCached(fd, into, len, at, data.length - at);
+        const n = readCached(fd, into, len, at, at, data.length);
         assert.ok(n > 0, `bytes at ${at} come from the cache`);
         assert.ok(into.subarray(0, n).equals(data.subarray(at, at + n)), `the bytes at ${at}`);
       }
       // Into the middle of a view: the bytes land at its start, nothing before or after it is touched.
       const big = Buffer.alloc(64, 0xee);
-      assert.equal(readCached(fd, big.subarray(8, 24), 16, 10, 16), 16);
+      assert.equal(readCached(fd, big.subarray(8, 24), 16, 10, 10, 26), 16);
       assert.ok(big.subarray(8, 24).equals(data.subarray(10, 26)));
       assert.ok(big.subarray(0, 8).equals(Buffer.alloc(8, 0xee)) && big.subarray(24).equals(Buffer.alloc(40, 0xee)));
       // Past the end: nothing (the thread-pool read then reports the short file); across it, what there is.
-      assert.equal(readCached(fd, into, 10, data.length, 10), 0, 'past the end of the file');
-      assert.equal(readCached(fd, into, 10, data.length - 5, 10), 5, 'a block reaching past the end');
+      assert.equal(readCached(fd, into, 10, data.length, data.length, data.length + 10), 0, 'past the end of the file');
+      assert.equal(readCached(fd, into, 10, data.length - 5, data.length - 5, data.length + 5), 5, 'a block reaching past the end');
       assert.ok(into.subarray(0, 5).equals(data.subarray(data.length - 5)));
     } finally {
       closeSync(fd);
     }
-    assert.equal(readCached(2 ** 30, Buffer.alloc(8), 8, 0, 8), NOT_THIS_FILE, 'a bad descriptor: for the thread pool to report');
+    assert.equal(readCached(2 ** 30, Buffer.alloc(8), 8, 0, 0, 8), NOT_THIS_FILE, 'a bad descriptor: for the thread pool to report');
   });
 
   it('refuses arguments that would read outside the buffer (the addon itself)', { skip: cachedReadAvailable() ? false : 'no addon read here' }, () => {
     const raw = loadNativeCrc64()!.readCached!;
     const b = Buffer.alloc(16);
     for (const [args, kind] of [
-      [[0, b, 17, 0, 17], RangeError],
-      [[0, b, 0, 0, 0], RangeError],
-      [[0, b, 1.5, 0, 2], RangeError],
-      [[0, b, Number.NaN, 0, 4], RangeError],
-      [[0, b, 4, -1, 4], RangeError],
-      [[0, b, 4, 2 ** 53, 4], RangeError],
-      [[0, b, 4, 0, 3], RangeError],
-      [[0, b, 4, 0, Infinity], RangeError],
-      [[-1, b, 4, 0, 4], RangeError],
-      [[0.5, b, 4, 0, 4], RangeError],
-      [[2 ** 32, b, 4, 0, 4], RangeError],
-      [[0, new Uint16Array(8), 4, 0, 4], TypeError],
-      [[0, 'x', 4, 0, 4], TypeError],
-      [[0, b, 4, 0], TypeError],
+      [[0, b, 17, 0, 0, 17], RangeError],
+      [[0, b, 0, 0, 0, 0], RangeError],
+      [[0, b, 1.5, 0, 0, 2], RangeError],
+      [[0, b, Number.NaN, 0, 0, 4], RangeError],
+      [[0, b, 4, -1, 0, 4], RangeError],
+      [[0, b, 4, 2 ** 53, 0, 4], RangeError],
+      [[0, b, 4, 2 ** 53 - 2, 0, 4], RangeError],
+      [[0, b, 4, 0, -1, 4], RangeError],
+      [[0, b, 4, 0, 0, -4], RangeError],
+      [[0, b, 4, 0, 0, Infinity], RangeError],
+      [[0, b, 4, 0, 2 ** 53 - 2, 4], RangeError],
+      [[-1, b, 4, 0, 0, 4], RangeError],
+      [[0.5, b, 4, 0, 0, 4], RangeError],
+      [[2 ** 32, b, 4, 0, 0, 4], RangeError],
+      [[0, new Uint16Array(8), 4, 0, 0, 4], TypeError],
+      [[0, 'x', 4, 0, 0, 4], TypeError],
+      [[0, b, 4, 0, 0], TypeError],
     ] as [unknown[], typeof RangeError][]) {
       assert.throws(() => (raw as unknown as (...a: unknown[]) => number)(...args), kind, JSON.stringify(args.map(String)));
     }
@@ -405,7 +408,7 @@ describe('reads from the page cache (cached-read)', async () => {
     if (!writeUncached(path, cold)) return t.skip('no O_DIRECT on this file system: cannot make a file the cache does not hold');
     const fd = openSync(path, 'r');
     try {
-      if (readCached(fd, Buffer.alloc(4096), 4096, 3 * READ_BLOCK, 4096) !== 0) return t.skip('this file system caches O_DIRECT writes');
+      if (readCached(fd, Buffer.alloc(4096), 4096, 3 * READ_BLOCK, 3 * READ_BLOCK, 3 * READ_BLOCK + 4096) !== 0) return t.skip('this file system caches O_DIRECT writes');
     } finally {
       closeSync(fd);
     }

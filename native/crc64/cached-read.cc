@@ -7,14 +7,16 @@
 // kernel still starts readahead for the missing pages from the calling thread (page allocation, block
 // mapping that may read ext4's extent tree, bio submission), and a hit on a readahead mark starts the next
 // window the same way. So cachestat(2) (Linux 6.5) first asks, without side effects, whether every page of
-// the block and of the lookahead after it is cached; only then is the block read, still with RWF_NOWAIT in
-// case a page was evicted in between. Anything else is left to the thread pool, as before.
+// the block and of the lookahead after it is cached (a stream reading on asks only about pages it has not
+// asked about before); only then is the block read, still with RWF_NOWAIT in case a page was evicted in
+// between (that rare refusal may still start readahead). Anything else is left to the thread pool.
 //
-// JS API:  readCached(fd: number, into: Uint8Array, length: number, position: number, resident: number) → number
+// JS API:  readCached(fd, into: Uint8Array, length, position, checkFrom, checkLength) → number
 //          bytes read (> 0; fewer than `length` if a page went meanwhile), or a negative errno: -EAGAIN when
-//          [position, position + resident) is not all cached (resident ≥ length: the block and what the
-//          kernel would read ahead after it), -ENOSYS when the kernel has no cachestat, -EOPNOTSUPP when the
-//          file system cannot read without waiting; 0 at the end of the file. Absent off Linux.
+//          [checkFrom, checkFrom + checkLength) is not all cached, -ENOSYS when the kernel has no cachestat,
+//          -EOPNOTSUPP when the file system cannot read without waiting; 0 at the end of the file. The caller
+//          checks the block and the kernel's lookahead after it, less what an earlier call already found
+//          cached (checkLength 0: nothing new to check). Absent off Linux.
 #include <node_api.h>
 #include <stdint.h>
 
@@ -56,18 +58,19 @@ bool wholeIn(double v, double min, double max) {
 }
 
 napi_value ReadCached(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "readCached(fd, into, length, position, resident)");
+  if (argc < 6) {
+    napi_throw_type_error(env, nullptr, "readCached(fd, into, length, position, checkFrom, checkLength)");
     return nullptr;
   }
   // Numbers first (napi_get_value_double runs no JavaScript), then the buffer's pointer, then the read.
-  double fd = 0, length = 0, position = 0, resident = 0;
+  double fd = 0, length = 0, position = 0, checkFrom = 0, checkLength = 0;
   if (napi_get_value_double(env, argv[0], &fd) != napi_ok || napi_get_value_double(env, argv[2], &length) != napi_ok ||
-      napi_get_value_double(env, argv[3], &position) != napi_ok || napi_get_value_double(env, argv[4], &resident) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "fd, length, position and resident must be numbers");
+      napi_get_value_double(env, argv[3], &position) != napi_ok || napi_get_value_double(env, argv[4], &checkFrom) != napi_ok ||
+      napi_get_value_double(env, argv[5], &checkLength) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "fd, length, position, checkFrom and checkLength must be numbers");
     return nullptr;
   }
   bool isTyped = false;
@@ -87,32 +90,39 @@ napi_value ReadCached(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "length must be a whole number from 1 to the view's length");
     return nullptr;
   }
-  if (!wholeIn(position, 0, kMaxOffset) || !wholeIn(resident, length, kMaxOffset) || position + resident > kMaxOffset) {
-    napi_throw_range_error(env, nullptr, "position and resident must be whole numbers, resident at least length, their sum below 2^53");
+  if (!wholeIn(position, 0, kMaxOffset - length) || !wholeIn(checkFrom, 0, kMaxOffset) || !wholeIn(checkLength, 0, kMaxOffset - checkFrom)) {
+    napi_throw_range_error(env, nullptr, "position, checkFrom and checkLength must be whole numbers, not negative, ending below 2^53");
     return nullptr;
   }
   double out = 0;
-  CachestatRange range = {(uint64_t)position, (uint64_t)resident};
+  CachestatRange range = {(uint64_t)checkFrom, (uint64_t)checkLength};
   Cachestat stat = {};
-  if (syscall(SYS_cachestat, (unsigned int)fd, &range, &stat, 0u) != 0) {
-    out = -(double)errno;
-  } else {
-    const long page = sysconf(_SC_PAGESIZE);
-    const uint64_t pages = ((range.off + range.len - 1) / (uint64_t)page) - (range.off / (uint64_t)page) + 1;
-    // Pages past the end of the file are not cached either: a block that reaches the end asks only up to it
-    // (the caller's resident never passes the range it reads, which the file holds).
-    if (stat.nr_cache < pages) {
-      out = -(double)EAGAIN;
+  bool cached = true;
+  if (checkLength > 0) {
+    if (syscall(SYS_cachestat, (unsigned int)fd, &range, &stat, 0u) != 0) {
+      out = -(double)errno;
+      cached = false;
     } else {
-      struct iovec iov;
-      iov.iov_base = data;
-      iov.iov_len = (size_t)length;
-      ssize_t n;
-      do {
-        n = preadv2((int)fd, &iov, 1, (off_t)position, RWF_NOWAIT);
-      } while (n < 0 && errno == EINTR);
-      out = n < 0 ? -(double)errno : (double)n;
+      const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+      const uint64_t pages = (range.off + range.len - 1) / page - range.off / page + 1;
+      // Pages past the end of the file count as not cached: a block reaching past it goes to the thread
+      // pool, whose read reports the short file.
+      if (stat.nr_cache < pages) {
+        out = -(double)EAGAIN;
+        cached = false;
+      }
     }
+  }
+  if (cached) {
+    // Still RWF_NOWAIT: a page evicted since it was found cached is refused, not waited for.
+    struct iovec iov;
+    iov.iov_base = data;
+    iov.iov_len = (size_t)length;
+    ssize_t n;
+    do {
+      n = preadv2((int)fd, &iov, 1, (off_t)position, RWF_NOWAIT);
+    } while (n < 0 && errno == EINTR);
+    out = n < 0 ? -(double)errno : (double)n;
   }
   napi_value result;
   napi_create_double(env, out, &result);

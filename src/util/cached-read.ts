@@ -24,14 +24,15 @@ export const cachedReadStats = { hits: 0, misses: 0 };
 export const NOT_THIS_FILE = -1;
 
 /**
- * Up to `length` bytes at `position` of `fd` into `into`, if the page cache holds the bytes
- * [position, position + resident) (resident ≥ length: the block and the lookahead after it). Answers the
- * number of bytes read; 0 when this block must be read through the thread pool (not all cached, end of
- * file, an error for the thread-pool read to report); NOT_THIS_FILE when no block of this file can be.
+ * Up to `length` bytes at `position` of `fd` into `into`, if the page cache holds the bytes [checkFrom,
+ * checkTo): the caller's block and the lookahead after it, less what an earlier call already found cached
+ * (checkFrom ≤ position + length ≤ checkTo, or checkFrom = checkTo when all of it was). Answers the number
+ * of bytes read; 0 when this block must be read through the thread pool (not all cached, end of file, an
+ * error for the thread-pool read to report); NOT_THIS_FILE when no block of this file can be.
  */
-export function readCached(fd: number, into: Uint8Array, length: number, position: number, resident: number): number {
+export function readCached(fd: number, into: Uint8Array, length: number, position: number, checkFrom: number, checkTo: number): number {
   if (native === null) return NOT_THIS_FILE;
-  const n = native(fd, into, length, position, resident);
+  const n = native(fd, into, length, position, checkFrom, Math.max(0, checkTo - checkFrom));
   if (n > 0) {
     cachedReadStats.hits++;
     return n;

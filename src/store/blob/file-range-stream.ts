@@ -59,6 +59,8 @@ export class FileRangeStream extends Readable implements RecyclingSource {
   private fromCache = cachedReadAvailable();
   /** Bytes read from the cache since the event loop last had a turn (as far as this stream knows). */
   private syncRun = 0;
+  /** Where the bytes of the current range found cached end: each read asks only about the ones after it. */
+  private cachedTo = 0;
 
   /** Bytes read from the files so far. */
   get bytesRead(): number {
@@ -99,6 +101,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       this.readTotal += n;
       if (this.pos >= range.end) {
         this.fd = null;
+        this.cachedTo = 0;
         this.index++;
         this.pos = this.ranges[this.index]?.start ?? 0;
         close(fd, () => finish(null, n));
@@ -110,8 +113,10 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       const len = this.want(into.length);
       // Bytes the page cache holds (with the lookahead after them) are copied here and now; the rest waits
       // for the disk on the thread pool.
-      const cached = this.fromCache ? readCached(fd, into, len, this.pos, Math.min(len + LOOKAHEAD, range.end - this.pos)) : 0;
+      const checkTo = Math.min(this.pos + len + LOOKAHEAD, range.end);
+      const cached = this.fromCache ? readCached(fd, into, len, this.pos, Math.max(this.pos, this.cachedTo), checkTo) : 0;
       if (cached > 0) {
+        this.cachedTo = checkTo;
         // A reader that keeps up completes each write at once, so cached reads could chain for a whole
         // download without the event loop getting a turn: after SYNC_RUN_MAX bytes, continue on the next one.
         this.syncRun += cached;
