@@ -304,7 +304,9 @@ function readInline(body: Readable, exp: BodyExpectations): Promise<IngestedBody
       body.pause();
       reject(err);
     };
-    const onData = (chunk: Buffer): void => {
+    const onData = (piece: Buffer | string): void => {
+      // Bytes, whatever the source (a Readable of strings counts their UTF-8 bytes, as a pipe would).
+      const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
       size += chunk.length;
       if (size > exp.maxSize) return stop(new AppError('EntityTooLarge'));
       if (exp.length !== undefined && size > exp.length) return stop(new AppError('IncompleteBody'));
@@ -323,6 +325,8 @@ function readInline(body: Readable, exp: BodyExpectations): Promise<IngestedBody
       resolve({ size, md5: digest, crc64, blobId: null, inline: data });
     };
     const onAborted = (): void => stop(new AppError('IncompleteBody'));
+    // A body that already ended (and was kept): no event will come; it is as long as what was left in it, nothing.
+    if (body.readableEnded) return onEnd();
     // Kept for good: an 'error' after the promise settled (the socket closing later) must still be handled.
     body.on('error', (err) => stop(err));
     body.on('aborted', onAborted);

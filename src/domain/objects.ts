@@ -368,7 +368,7 @@ export class ObjectService {
     const ticket = await admitBody(this.ctx, input.body, input.expect.length);
     try {
       const sse = sseOf(base);
-      const plain = await ingest(this.storeFor(sse), input.body, Object.assign({ maxSize: LIMITS.maxObjectSize }, input.expect), LIMITS.inlineMaxSize);
+      const plain = await ingest(this.storeFor(sse), input.body, Object.assign({}, input.expect, { maxSize: LIMITS.maxObjectSize }), LIMITS.inlineMaxSize);
       const body = this.sealInline(sse, plain);
       // Stamped when the body is in (normalObject's record is new: set, not spread, on this hot path).
       const record = normalObject(base, body);

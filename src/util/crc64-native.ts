@@ -14,11 +14,11 @@ export interface NativeCrc64 {
   /** The MD5 lanes' instruction set: 'avx2', 'sse2' or 'generic'. */
   readonly md5Impl?: string;
   /**
-   * `length` bytes at `position` into `into` if cachestat finds [checkFrom, checkFrom + checkLength) all
-   * cached (checkLength 0: no check), by preadv2(RWF_NOWAIT) (cached-read.cc): bytes read, 0 at the end of
-   * the file, or a negative errno (-EAGAIN: not all cached; -ENOSYS: no cachestat). Linux only.
+   * `length` bytes at `position` into `into` if cachestat finds [checkFrom, end of file) all cached (checkFrom
+   * -1: no check), by preadv2(RWF_NOWAIT) (cached-read.cc): bytes read, 0 at the end of the file, or a
+   * negative errno (-EAGAIN: not all cached; -ENOSYS: no cachestat). Linux only.
    */
-  readCached?(fd: number, into: Uint8Array, length: number, position: number, checkFrom: number, checkLength: number): number;
+  readCached?(fd: number, into: Uint8Array, length: number, position: number, checkFrom: number): number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { close, open, read } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
-import { cachedReadAvailable, NOT_THIS_FILE, readCached } from '../../util/cached-read.js';
+import { cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached } from '../../util/cached-read.js';
 import type { RecyclingSource } from '../../util/recycling-source.js';
 
 /** Bytes [start, end) of one file. */
@@ -17,11 +17,7 @@ export const READ_BLOCK = 256 * 1024;
  * client pins (2 and 4 gave the same GET throughput; 4 held twice the memory for clients that stop reading).
  */
 const PUMP_IN_FLIGHT = 2;
-/** Bytes after the block that must be cached too before it is read on the event loop: a read reaching the
- * kernel's readahead mark starts the next window from the reading thread, which must then have nothing to do. */
-const LOOKAHEAD = 512 * 1024;
-/** Bytes read from the page cache in a row before the stream lets the event loop take a turn (~0.3 ms here). */
-const SYNC_RUN_MAX = 1024 * 1024;
+
 /** Blocks kept for the next downloads once theirs are done (8 MiB); more are left to the GC. */
 const POOL_MAX = 32;
 const pool: Buffer[] = [];
@@ -42,8 +38,9 @@ export class TruncatedBlobError extends Error {
  * Reads ranges of files one after the other (an object's segments), as a Readable (a new buffer per 256 KiB
  * read) or pumped into a destination with recycled buffers (RecyclingSource). One read is in flight at a
  * time, so bytes come out in order, and a descriptor is closed only when no read uses it. A block the page
- * cache holds is read at once on this thread (util/cached-read.ts), so its callback may run before next()
- * returns (every SYNC_RUN_MAX bytes it waits for the next turn instead); any other goes through the thread pool.
+ * cache holds (to the end of its file) is read at once on this thread (util/cached-read.ts), so its callback
+ * may run before next() returns, unless the turn's budget of such reads is spent (then it waits for the next
+ * turn); any other block goes through the thread pool.
  */
 export class FileRangeStream extends Readable implements RecyclingSource {
   private readonly ranges: FileRange[];
@@ -57,10 +54,11 @@ export class FileRangeStream extends Readable implements RecyclingSource {
   private pumpedTotal = 0;
   /** Whether blocks are tried in the page cache first (off once a file's system cannot: util/cached-read.ts). */
   private fromCache = cachedReadAvailable();
-  /** Bytes read from the cache since the event loop last had a turn (as far as this stream knows). */
-  private syncRun = 0;
-  /** Where the bytes of the current range found cached end: each read asks only about the ones after it. */
-  private cachedTo = 0;
+  /**
+   * Whether the current range's file is cached from here to its end: null not asked yet, true found so
+   * (its next blocks are read without asking again), false not (the thread pool reads the rest of it).
+   */
+  private rangeCached: boolean | null = null;
 
   /** Bytes read from the files so far. */
   get bytesRead(): number {
@@ -101,7 +99,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       this.readTotal += n;
       if (this.pos >= range.end) {
         this.fd = null;
-        this.cachedTo = 0;
+        this.rangeCached = null;
         this.index++;
         this.pos = this.ranges[this.index]?.start ?? 0;
         close(fd, () => finish(null, n));
@@ -111,23 +109,25 @@ export class FileRangeStream extends Readable implements RecyclingSource {
     };
     const readAt = (fd: number): void => {
       const len = this.want(into.length);
-      // Bytes the page cache holds (with the lookahead after them) are copied here and now; the rest waits
-      // for the disk on the thread pool.
-      const checkTo = Math.min(this.pos + len + LOOKAHEAD, range.end);
-      const cached = this.fromCache ? readCached(fd, into, len, this.pos, Math.max(this.pos, this.cachedTo), checkTo) : 0;
-      if (cached > 0) {
-        this.cachedTo = checkTo;
-        // A reader that keeps up completes each write at once, so cached reads could chain for a whole
-        // download without the event loop getting a turn: after SYNC_RUN_MAX bytes, continue on the next one.
-        this.syncRun += cached;
-        if (this.syncRun < SYNC_RUN_MAX) return got(fd, cached);
-        this.syncRun = 0;
-        setImmediate(() => got(fd, cached));
-        return;
+      if (this.fromCache && this.rangeCached !== false) {
+        // The process's cached reads for this turn are spent: this one waits for the next turn (still busy,
+        // so a destroy meanwhile waits for it too).
+        if (cachedReadsSpent()) {
+          setImmediate(() => (this.destroyed ? finish(null, 0) : readAt(fd)));
+          return;
+        }
+        // Bytes the page cache holds, to the end of the file, are copied here and now.
+        const n = readCached(fd, into, len, this.pos, this.rangeCached ? NO_CHECK : this.pos);
+        if (n > 0) {
+          // A short read: a page went since the check; the rest of this file goes through the thread pool.
+          this.rangeCached = n === len;
+          return got(fd, n);
+        }
+        if (n === NOT_THIS_FILE) this.fromCache = false;
+        this.rangeCached = false;
       }
-      if (cached === NOT_THIS_FILE) this.fromCache = false;
+      // The disk's turn: on the thread pool.
       read(fd, into, 0, len, this.pos, (err, n) => {
-        this.syncRun = 0;
         if (err) return finish(err, 0);
         if (n === 0) return finish(new TruncatedBlobError(range.path, this.pos), 0);
         got(fd, n);
