@@ -56,8 +56,9 @@ export function readCached(fd: number, into: Uint8Array, length: number, positio
 /**
  * Bytes the whole process may read this way in one turn of the event loop (~0.3 ms of copying and sending
  * here). A reader that keeps up completes each write at once, so without a bound the downloads' reads and
- * writes chain on nextTick and hold the loop for as long as they last; the bound is shared, so many
- * downloads at once hold it no longer than one.
+ * writes chain on nextTick and hold the loop for as long as they last. The bound is shared, so many
+ * downloads at once hold a turn little longer than one: beyond it, each reader that waited for the turn
+ * reads one block (so that none starves), then waits again.
  */
 const TURN_BUDGET = 1024 * 1024;
 let turnBytes = 0;

@@ -107,13 +107,14 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       }
       finish(null, n);
     };
-    const readAt = (fd: number): void => {
+    const readAt = (fd: number, waited = false): void => {
       const len = this.want(into.length);
       if (this.fromCache && this.rangeCached !== false) {
         // The process's cached reads for this turn are spent: this one waits for the next turn (still busy,
-        // so a destroy meanwhile waits for it too).
-        if (cachedReadsSpent()) {
-          setImmediate(() => (this.destroyed ? finish(null, 0) : readAt(fd)));
+        // so a destroy meanwhile waits for it too), and then reads one block whatever the budget says: else
+        // the downloads that spend the budget first in every turn would starve the others.
+        if (!waited && cachedReadsSpent()) {
+          setImmediate(() => (this.destroyed ? finish(null, 0) : readAt(fd, true)));
           return;
         }
         // Bytes the page cache holds, to the end of the file, are copied here and now.
