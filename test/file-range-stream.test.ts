@@ -408,18 +408,19 @@ describe('reads from the page cache (cached-read)', async () => {
     }
   });
 
-  it('lets a download that starts later through while a long one spends every turn\'s budget', { skip: untestable ?? false }, async () => {
+  it('lets a download that waits for the budget through while a long one spends it in every turn', { skip: untestable ?? false }, async () => {
     const long = randomBytes(64 * READ_BLOCK);
-    const short = randomBytes(READ_BLOCK + 10);
+    const short = randomBytes(3 * READ_BLOCK + 10);
     await writeFile(join(dir, 'long'), long);
     await writeFile(join(dir, 'short'), short);
     const order: string[] = [];
-    const sink = (name: string, want: Buffer): Writable => {
+    const collect = (name: string, want: Buffer, hold: ((cb: () => void) => void) | null): Writable => {
       const chunks: Buffer[] = [];
       return new Writable({
         write(chunk: Buffer, _enc, cb) {
           chunks.push(Buffer.from(chunk));
-          cb();
+          if (hold) hold(() => cb());
+          else cb();
         },
         final(cb) {
           assert.ok(Buffer.concat(chunks).equals(want), name);
@@ -428,12 +429,26 @@ describe('reads from the page cache (cached-read)', async () => {
         },
       });
     };
-    const first = pumped(new FileRangeStream([{ path: join(dir, 'long'), start: 0, end: long.length }]), sink('long', long));
-    // Once the long one is under way and spending the budget in every turn.
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    await pumped(new FileRangeStream([{ path: join(dir, 'short'), start: 0, end: short.length }]), sink('short', short));
-    await first;
+    // Ordered by events and turns of the loop, not by time: first the short download opens its file and
+    // reads its first two blocks (its first write held, as a slow client's is), then the long one starts and
+    // reads in every turn, and only then is the short one's write let go, so its next block must wait for
+    // the budget that the long one spends.
+    const held: Array<() => void> = [];
+    let released = false;
+    let firstHeld!: () => void;
+    const heldOne = new Promise<void>((ok) => (firstHeld = ok));
+    const shortDone = pumped(new FileRangeStream([{ path: join(dir, 'short'), start: 0, end: short.length }]), collect('short', short, (cb) => {
+      if (released) return cb();
+      held.push(cb);
+      firstHeld();
+    }));
+    await heldOne;
+    const longStream = new FileRangeStream([{ path: join(dir, 'long'), start: 0, end: long.length }]);
+    const longDone = pumped(longStream, collect('long', long, null));
+    while (longStream.bytesRead === 0) await new Promise((r) => setImmediate(r));
+    released = true;
+    for (const cb of held.splice(0)) cb();
+    await Promise.all([shortDone, longDone]);
     assert.deepEqual(order, ['short', 'long'], 'the short download did not wait for the long one to end');
   });
 

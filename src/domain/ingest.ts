@@ -39,36 +39,69 @@ export function freshBlobs(body: IngestedBody): string[] {
 }
 
 /**
- * Counts bytes on their way to the blob store and checks the claims about them; fails the stream on any
- * broken one. With `hash` it also computes MD5 and CRC-64 here and checks them at the end (small bodies);
- * without, the caller hashes off the event loop (see blocksOf) and checks the digests itself.
+ * The claims about a body, checked as its bytes pass (the size limit, the declared length) and at its end
+ * (the declared length; with `hash`, Content-MD5 and x-oss-hash-crc64ecma against the MD5 and CRC-64 computed
+ * here). Shared by BodyChecker (streamed bodies) and readInline (small ones), so both answer the same errors
+ * in the same order.
  */
-class BodyChecker extends Transform {
+class BodyTally {
   size = 0;
+  private readonly md5: Hash | null;
+  private readonly crc: Crc64 | null;
+  /** The MD5 and CRC-64 once end() found them matching the claims (hashed tallies only). */
   digest?: Buffer;
-  readonly md5: Hash | null;
-  readonly crc: Crc64 | null;
+  crc64?: bigint;
 
   constructor(private readonly exp: BodyExpectations, hash: boolean) {
-    super();
     this.md5 = hash ? createHash('md5') : null;
     this.crc = hash ? new Crc64() : null;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Counts (and hashes) a chunk: the error once the body is longer than allowed or declared, else null. */
+  add(chunk: Buffer): AppError | null {
     this.size += chunk.length;
-    if (this.size > this.exp.maxSize) return cb(new AppError('EntityTooLarge'));
-    if (this.exp.length !== undefined && this.size > this.exp.length) return cb(new AppError('IncompleteBody'));
+    if (this.size > this.exp.maxSize) return new AppError('EntityTooLarge');
+    if (this.exp.length !== undefined && this.size > this.exp.length) return new AppError('IncompleteBody');
     this.md5?.update(chunk);
     this.crc?.update(chunk);
+    return null;
+  }
+
+  /** At the end of the body: the error if it is shorter than declared or its digests contradict the claims. */
+  end(): AppError | null {
+    if (this.exp.length !== undefined && this.size !== this.exp.length) return new AppError('IncompleteBody');
+    if (this.md5 === null) return null;
+    const md5 = this.md5.digest();
+    const crc64 = this.crc!.digest();
+    const problem = verifyDigests(this.exp, md5, crc64);
+    if (problem) return problem;
+    this.digest = md5;
+    this.crc64 = crc64;
+    return null;
+  }
+}
+
+/**
+ * Counts bytes on their way to the blob store and checks the claims about them (BodyTally); fails the stream
+ * on any broken one. With `hash` it also computes MD5 and CRC-64 here and checks them at the end (small
+ * bodies); without, the caller hashes off the event loop (see blocksOf) and checks the digests itself.
+ */
+class BodyChecker extends Transform {
+  readonly tally: BodyTally;
+
+  constructor(exp: BodyExpectations, hash: boolean) {
+    super();
+    this.tally = new BodyTally(exp, hash);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    const err = this.tally.add(chunk);
+    if (err) return cb(err);
     cb(null, chunk);
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.exp.length !== undefined && this.size !== this.exp.length) return cb(new AppError('IncompleteBody'));
-    if (this.md5 === null) return cb();
-    this.digest = this.md5.digest();
-    cb(verifyDigests(this.exp, this.digest, this.crc!.digest()));
+    cb(this.tally.end());
   }
 }
 
@@ -267,7 +300,7 @@ export async function ingestToBlob(blobs: BlobStore, body: Readable, exp: BodyEx
   if (exp.length !== undefined && exp.length < OFF_THREAD_MIN) {
     const checker = checked(body, exp, true);
     const { blobId, size } = await blobs.put(checker);
-    return { size, md5: checker.digest!, crc64: checker.crc!.digest(), blobId, inline: null };
+    return { size, md5: checker.tally.digest!, crc64: checker.tally.crc64!, blobId, inline: null };
   }
   return ingestOffLoop(blobs, body, exp);
 }
@@ -283,19 +316,17 @@ export async function ingest(blobs: BlobStore, body: Readable, exp: BodyExpectat
 }
 
 /**
- * A small body read whole into memory and checked as BodyChecker does (the same errors, in the same order),
- * but from the body's own events: a pipe into a Transform read through an async iterator cost more than the
- * hashing of a few KiB, on every small PUT.
+ * A small body read whole into memory and checked as BodyChecker does (BodyTally: the same errors, in the
+ * same order), but from the body's own events: a pipe into a Transform read through an async iterator cost
+ * more than the hashing of a few KiB, on every small PUT.
  */
 function readInline(body: Readable, exp: BodyExpectations): Promise<IngestedBody> {
   return new Promise<IngestedBody>((resolve, reject) => {
     // A body that failed before this call (a client gone while the request was authenticated) has already
     // emitted its events: waiting for them would wait forever.
     if (body.destroyed) return reject(body.errored ?? new AppError('IncompleteBody'));
-    const md5 = createHash('md5');
-    const crc = new Crc64();
+    const tally = new BodyTally(exp, true);
     const chunks: Buffer[] = [];
-    let size = 0;
     const stop = (err: Error): void => {
       body.off('data', onData);
       body.off('end', onEnd);
@@ -307,22 +338,15 @@ function readInline(body: Readable, exp: BodyExpectations): Promise<IngestedBody
     const onData = (piece: Buffer | string): void => {
       // Bytes, whatever the source (a Readable of strings counts their UTF-8 bytes, as a pipe would).
       const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
-      size += chunk.length;
-      if (size > exp.maxSize) return stop(new AppError('EntityTooLarge'));
-      if (exp.length !== undefined && size > exp.length) return stop(new AppError('IncompleteBody'));
-      md5.update(chunk);
-      crc.update(chunk);
+      const err = tally.add(chunk);
+      if (err) return stop(err);
       chunks.push(chunk);
     };
     const onEnd = (): void => {
-      if (exp.length !== undefined && size !== exp.length) return reject(new AppError('IncompleteBody'));
-      const digest = md5.digest();
-      const crc64 = crc.digest();
-      const problem = verifyDigests(exp, digest, crc64);
+      const problem = tally.end();
       if (problem) return reject(problem);
       // A copy, as before: a chunk may be a view into a larger buffer that the record must not keep alive.
-      const data = Buffer.concat(chunks, size);
-      resolve({ size, md5: digest, crc64, blobId: null, inline: data });
+      resolve({ size: tally.size, md5: tally.digest!, crc64: tally.crc64!, blobId: null, inline: Buffer.concat(chunks, tally.size) });
     };
     const onAborted = (): void => stop(new AppError('IncompleteBody'));
     // A body that already ended (and was kept): no event will come; it is as long as what was left in it, nothing.
