@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { Bucket, ObjectRecord, PartRecord, UploadRecord } from '../src/domain/model.js';
 import { AppError } from '../src/errors.js';
-import { FsBlobStore } from '../src/store/blob/fs.js';
+import { FLUSH_EVERY, FsBlobStore } from '../src/store/blob/fs.js';
 import { MemoryBlobStore } from '../src/store/blob/memory.js';
 import type { BlobStore } from '../src/store/blob/types.js';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
@@ -803,6 +803,80 @@ describe('FsBlobStore layout', () => {
     assert.match(id, /^[0-9a-f]{32}$/);
     assert.deepEqual(await readdir(join(root, 'blobs', id.slice(0, 2))), [id]);
     assert.throws(() => s.read('../../etc/passwd', 0, 1), /invalid blob id/);
+  });
+});
+
+// A durable file store flushes a temp file in the background while it grows (FLUSH_EVERY), one flush at a
+// time, so the commit's own fdatasync only waits for the tail. Counted on the real file handle.
+describe('FsBlobStore early flushes', () => {
+  const MiB = 1024 * 1024;
+  async function writeThrough(s: FsBlobStore, chunks: number, datasync: (real: () => Promise<void>) => Promise<void>) {
+    const file = await s.create();
+    const real = file.fh.datasync.bind(file.fh);
+    const seen = { calls: 0, inFlight: 0, maxInFlight: 0, beforeCommit: 0 };
+    file.fh.datasync = async () => {
+      seen.calls++;
+      seen.maxInFlight = Math.max(seen.maxInFlight, ++seen.inFlight);
+      try {
+        await datasync(real);
+      } finally {
+        seen.inFlight--;
+      }
+    };
+    const chunk = Buffer.alloc(MiB, 0x61);
+    for (let i = 0; i < chunks; i++) {
+      chunk[0] = i;
+      await file.fh.write(chunk, 0, chunk.length);
+      file.wrote(chunk.length);
+      // Give a started flush the chance to finish, as a streaming body would.
+      await new Promise((r) => setImmediate(r));
+    }
+    seen.beforeCommit = seen.calls;
+    return { file, seen, size: chunks * MiB };
+  }
+
+  it('starts background flushes while the file grows, one at a time, and keeps every byte', async () => {
+    const root = await tempDir();
+    const s = await FsBlobStore.open({ root });
+    const chunks = (3 * FLUSH_EVERY) / MiB + 1;
+    const { file, seen, size } = await writeThrough(s, chunks, (real) => real());
+    assert.ok(seen.beforeCommit >= 1, `a flush started before the commit (${seen.beforeCommit})`);
+    assert.ok(seen.beforeCommit <= 3, `at most one flush per ${FLUSH_EVERY} bytes (${seen.beforeCommit})`);
+    const { blobId } = await file.commit(size);
+    assert.equal(seen.calls, seen.beforeCommit + 1, 'the commit syncs the tail itself');
+    assert.equal(seen.maxInFlight, 1);
+    const back: Buffer[] = [];
+    for await (const c of s.read(blobId, 0, size)) back.push(c as Buffer);
+    const all = Buffer.concat(back);
+    assert.equal(all.length, size);
+    for (let i = 0; i < chunks; i++) assert.equal(all[i * MiB], i);
+    assert.deepEqual(await readdir(join(root, 'tmp')), []);
+  });
+
+  it('does not flush when the store is not durable', async () => {
+    const s = await FsBlobStore.open({ root: await tempDir(), durable: false });
+    const { file, seen, size } = await writeThrough(s, (2 * FLUSH_EVERY) / MiB + 1, (real) => real());
+    await file.commit(size);
+    assert.equal(seen.calls, 0);
+  });
+
+  it('fails the commit with an early flush error and keeps nothing', async () => {
+    const root = await tempDir();
+    const s = await FsBlobStore.open({ root });
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    // Linux reports a write-back error once: the commit's own sync would succeed.
+    let failed = false;
+    const { file, seen, size } = await writeThrough(s, FLUSH_EVERY / MiB + 1, async (real) => {
+      if (!failed) {
+        failed = true;
+        throw eio;
+      }
+      await real();
+    });
+    assert.ok(seen.beforeCommit >= 1);
+    await assert.rejects(file.commit(size), (err: NodeJS.ErrnoException) => err.code === 'EIO');
+    assert.deepEqual(await readdir(join(root, 'tmp')), []);
+    assert.deepEqual(await readdir(join(root, 'blobs')), []);
   });
 });
 
