@@ -3,20 +3,38 @@
 // server that keeps answering when clients leave in the middle of a download, and reads answered from the
 // page cache on the event loop with the thread pool for the rest (src/util/cached-read.ts).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsConstants, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readdirSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { FileRangeStream, READ_BLOCK, TruncatedBlobError, type FileRange } from '../src/store/blob/file-range-stream.js';
-import { cachedReadAvailable, cachedReadStats, NO_CHECK, NOT_THIS_FILE, readCached } from '../src/util/cached-read.js';
+import {
+  cachedReadAvailable, cachedReadStats, cachedSendAvailable, cachedSendStats, NO_CHECK, NOT_THIS_FILE, readCached, SEND_NOT_CACHED, sendCached,
+} from '../src/util/cached-read.js';
 import { loadNativeCrc64 } from '../src/util/crc64-native.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+/** A pipe's two descriptors [read, write] (node has no pipe(2); a child's stdio would do, this is simpler). */
+function pipePair(): [number, number] {
+  // /proc/self/fd of a FIFO made for the purpose: opened read-write first so neither open blocks.
+  const fifo = join(tmpdir(), `alunite-fifo-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  execFileSync('mkfifo', [fifo]);
+  try {
+    const rd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const wr = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    return [rd, wr];
+  } finally {
+    unlinkSync(fifo);
+  }
+}
 
 /** Pumps `stream` into `dest`; resolves when the stream has closed (ended, failed or destroyed). */
 function pumped(stream: FileRangeStream, dest: Writable): Promise<void> {
@@ -471,5 +489,157 @@ describe('reads from the page cache (cached-read)', async () => {
     assert.equal(stream.bytesPumped, cold.length);
     assert.equal(cachedReadStats.hits - before.hits, 0, 'no block of a file not cached to its end is read on the loop');
     assert.equal(cachedReadStats.misses - before.misses, 1, 'asked once, then the thread pool');
+  });
+});
+
+/**
+ * A GET answered by a raw request (no client library buffering in between), read at the pace `pace` sets:
+ * it is called with the response once its head arrived and returns when reading may go on.
+ */
+function rawGet(url: string, pace: (res: IncomingMessage) => Promise<void>): Promise<{ status: number; body: Buffer }> {
+  return new Promise((ok, fail) => {
+    const req = request(url, { agent: false }, (res) => {
+      res.pause();
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+      res.on('error', fail);
+      pace(res).then(() => res.resume(), fail);
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+describe('downloads sent from the page cache to the socket (sendfile)', async () => {
+  const untestable = (await cachedReadsUntestable()) ?? (cachedSendAvailable() ? null : 'no sendCached in the addon');
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+    await server.client().putBucket('send');
+  });
+  after(() => server.stop());
+
+  it('sends cached objects whole, in ranges and across multipart parts, bytes intact, over one kept-alive connection', { skip: untestable ?? false }, async () => {
+    const client = server.client({ bucket: 'send' });
+    const big = randomBytes(8 * 1024 * 1024 + 3);
+    await client.put('big', big);
+    const parts = [randomBytes(5 * READ_BLOCK + 7), randomBytes(3 * READ_BLOCK), randomBytes(READ_BLOCK + 1)];
+    const whole = Buffer.concat(parts);
+    const { uploadId } = await client.initMultipartUpload('mp');
+    const done: { number: number; etag: string }[] = [];
+    for (const [i, part] of parts.entries()) done.push({ number: i + 1, etag: (await client.uploadPart('mp', uploadId, i + 1, part, 0, part.length)).etag });
+    await client.completeMultipartUpload('mp', uploadId, done);
+    const before = { ...cachedSendStats };
+    assert.ok((await client.get('big')).content.equals(big));
+    assert.ok(cachedSendStats.bytes - before.bytes > 0, 'some of the object went by sendfile');
+    assert.ok((await client.get('mp')).content.equals(whole));
+    for (const [start, end] of [[1, big.length - 2], [READ_BLOCK + 5, 4 * 1024 * 1024]] as const) {
+      const r = await client.get('big', undefined, { headers: { Range: `bytes=${start}-${end}` } });
+      assert.equal(r.res.status, 206);
+      assert.ok((r.content as Buffer).equals(big.subarray(start, end + 1)), `big bytes=${start}-${end}`);
+    }
+    for (const [start, end] of [[READ_BLOCK, whole.length - 1], [100, parts[0]!.length + 2 * READ_BLOCK]] as const) {
+      const r = await client.get('mp', undefined, { headers: { Range: `bytes=${start}-${end}` } });
+      assert.equal(r.res.status, 206);
+      assert.ok((r.content as Buffer).equals(whole.subarray(start, end + 1)), `mp bytes=${start}-${end}`);
+    }
+  });
+
+  it('a reader that stops: the full socket gets the next block the usual way, then sends resume; bytes intact', { skip: untestable ?? false }, async () => {
+    const client = server.client({ bucket: 'send' });
+    // More than loopback's socket buffers hold, so a reader that stops makes the socket refuse a send.
+    const big = randomBytes(48 * 1024 * 1024);
+    await client.put('stall', big);
+    const url = server.pathClient({ bucket: 'send' }).signatureUrl('stall', { expires: 600 });
+    const before = { ...cachedSendStats };
+    const got = await rawGet(url, async () => {
+      await eventually(() => cachedSendStats.declined > before.declined, 'the socket refused a send while the reader stopped');
+    });
+    assert.equal(got.status, 200);
+    assert.ok(got.body.equals(big), 'the bytes sent and written in turn, in order');
+    assert.ok(cachedSendStats.sends > before.sends);
+  });
+
+  it('answers pipelined requests in order: a response waiting for the socket never sends under another', { skip: untestable ?? false }, async () => {
+    const client = server.client({ bucket: 'send' });
+    const a = randomBytes(4 * 1024 * 1024 + 1);
+    const b = randomBytes(3 * 1024 * 1024 + 7);
+    await client.put('pa', a);
+    await client.put('pb', b);
+    const paths = ['pa', 'pb', 'pa'].map((k) => new URL(server.pathClient({ bucket: 'send' }).signatureUrl(k, { expires: 600 })));
+    const raw = await new Promise<Buffer>((ok, fail) => {
+      const socket = connect(Number(paths[0]!.port), paths[0]!.hostname, () => {
+        // All three requests at once: the second and third answers wait for the first to finish.
+        socket.write(paths.map((u, i) => `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n${i === 2 ? 'Connection: close\r\n' : ''}\r\n`).join(''));
+      });
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => ok(Buffer.concat(chunks)));
+      socket.on('error', fail);
+    });
+    let at = 0;
+    for (const want of [a, b, a]) {
+      const headEnd = raw.indexOf('\r\n\r\n', at);
+      const head = raw.subarray(at, headEnd).toString('latin1');
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1]);
+      assert.equal(length, want.length);
+      assert.ok(raw.subarray(headEnd + 4, headEnd + 4 + length).equals(want), 'each body whole and in its place');
+      at = headEnd + 4 + length;
+    }
+    assert.equal(at, raw.length, 'nothing after the third answer');
+  });
+
+  it('sends only what the cache holds to the end of the file, and nothing past its end', { skip: untestable ?? false }, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'alunite-send-'));
+    try {
+      const cold = randomBytes(4 * READ_BLOCK);
+      const path = join(dir, 'cold');
+      if (!writeUncached(path, cold)) return t.skip('no O_DIRECT on this file system');
+      const fd = openSync(path, 'r');
+      // A pipe stands in for the socket: sendfile writes to any descriptor.
+      const [rd, wr] = pipePair();
+      try {
+        if (readCached(fd, Buffer.alloc(4096), 4096, 3 * READ_BLOCK, 3 * READ_BLOCK) !== 0) return t.skip('this file system caches O_DIRECT writes');
+        assert.equal(sendCached(wr, fd, 4096, 0), SEND_NOT_CACHED);
+        await writeFile(join(dir, 'hot'), cold);
+        const hot = openSync(join(dir, 'hot'), 'r');
+        try {
+          // Nothing there: the usual read then reports the file as shorter than its range.
+          assert.equal(sendCached(wr, hot, 4096, cold.length), SEND_NOT_CACHED, 'at the end of the file');
+          assert.equal(sendCached(wr, hot, 4096, 10), 4096);
+          const back = Buffer.alloc(4096);
+          assert.equal(readSync(rd, back, 0, 4096, null), 4096);
+          assert.ok(back.equals(cold.subarray(10, 4106)));
+        } finally {
+          closeSync(hot);
+        }
+      } finally {
+        closeSync(fd);
+        closeSync(rd);
+        closeSync(wr);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses arguments out of range (the addon itself)', { skip: cachedSendAvailable() ? false : 'no sendCached here' }, () => {
+    const raw = loadNativeCrc64()!.sendCached! as unknown as (...a: unknown[]) => number;
+    for (const [args, kind] of [
+      [[-1, 0, 4, 0], RangeError],
+      [[0, 2 ** 31, 4, 0], RangeError],
+      [[0, 0, 0, 0], RangeError],
+      [[0, 0, 2 ** 30 + 1, 0], RangeError],
+      [[0, 0, 1.5, 0], RangeError],
+      [[0, 0, 4, -1], RangeError],
+      [[0, 0, 4, 2 ** 53 - 2], RangeError],
+      [[0, 0, 4, Number.NaN], RangeError],
+      [[0, 0, 4], TypeError],
+      [[0, 0, 'x', 0], TypeError],
+    ] as [unknown[], typeof RangeError][]) {
+      assert.throws(() => raw(...args), kind, JSON.stringify(args.map(String)));
+    }
   });
 });

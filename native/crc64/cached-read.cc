@@ -17,11 +17,24 @@
 //          [checkFrom, end of file) is not all cached, -ENOSYS when the kernel has no cachestat, -EOPNOTSUPP
 //          when the file system cannot read without waiting; 0 at the end of the file. checkFrom -1: no
 //          check (an earlier call found the rest of the file cached). Absent off Linux.
+//
+// The same check guards a send: a download to a plain TCP socket (src/http/direct-sink.ts) can hand cached
+// pages to the socket with sendfile(2), which copies nothing on this side: the read into a buffer and the
+// write from it were about a third of a large GET's server CPU. sendfile has no RWF_NOWAIT, so every call
+// checks [position, end of file) again just before it (a page evicted in those microseconds is read on
+// the calling thread: the rare cost this accepts).
+//
+//          sendCached(socketFd, fd, length, position) → number
+//          bytes sent (> 0), -ENODATA when [position, end of file) is not all cached or empty (the usual
+//          read then reports a short file), -EAGAIN when the socket takes nothing more now, or another
+//          negative errno (-EPIPE, -ENOSYS…); 0 only if the file shrank meanwhile. The socket must be
+//          non-blocking (libuv's are).
 #include <node_api.h>
 #include <stdint.h>
 
 #if defined(__linux__)
 #include <errno.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -56,6 +69,23 @@ const double kMaxOffset = 9007199254740991.0;  // 2^53 - 1: every such double is
 /** A whole number in [min, max] (checked before any conversion, so no cast is undefined). */
 bool wholeIn(double v, double min, double max) {
   return v >= min && v <= max && v == (double)(int64_t)v;
+}
+
+/**
+ * 0 when the page cache holds every byte of `fd` from `from` to the end of the file, else a negative errno:
+ * -EAGAIN not all cached (or nothing there: the thread pool's read reports a short file), or the error of
+ * fstat or cachestat (-ENOSYS before Linux 6.5).
+ */
+double cachedToEnd(int fd, uint64_t from) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -(double)errno;
+  if (st.st_size <= 0 || (uint64_t)st.st_size <= from) return -(double)EAGAIN;
+  CachestatRange range = {from, (uint64_t)st.st_size - from};
+  Cachestat cs = {};
+  if (syscall(SYS_cachestat, (unsigned int)fd, &range, &cs, 0u) != 0) return -(double)errno;
+  const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  const uint64_t pages = (range.off + range.len - 1) / page - range.off / page + 1;
+  return cs.nr_cache < pages ? -(double)EAGAIN : 0;
 }
 
 napi_value ReadCached(napi_env env, napi_callback_info info) {
@@ -94,34 +124,8 @@ napi_value ReadCached(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "position and checkFrom must be whole numbers below 2^53 (checkFrom -1: no check)");
     return nullptr;
   }
-  double out = 0;
-  bool cached = true;
-  if (checkFrom >= 0) {
-    struct stat st;
-    if (fstat((int)fd, &st) != 0) {
-      out = -(double)errno;
-      cached = false;
-    } else if ((double)st.st_size <= checkFrom) {
-      // Nothing there to read: the thread pool's read reports the short file.
-      out = -(double)EAGAIN;
-      cached = false;
-    } else {
-      CachestatRange range = {(uint64_t)checkFrom, (uint64_t)st.st_size - (uint64_t)checkFrom};
-      Cachestat cs = {};
-      if (syscall(SYS_cachestat, (unsigned int)fd, &range, &cs, 0u) != 0) {
-        out = -(double)errno;
-        cached = false;
-      } else {
-        const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-        const uint64_t pages = (range.off + range.len - 1) / page - range.off / page + 1;
-        if (cs.nr_cache < pages) {
-          out = -(double)EAGAIN;
-          cached = false;
-        }
-      }
-    }
-  }
-  if (cached) {
+  double out = checkFrom >= 0 ? cachedToEnd((int)fd, (uint64_t)checkFrom) : 0;
+  if (out == 0) {
     // Still RWF_NOWAIT: a page evicted since it was found cached is refused, not waited for.
     struct iovec iov;
     iov.iov_base = data;
@@ -137,6 +141,40 @@ napi_value ReadCached(napi_env env, napi_callback_info info) {
   return result;
 }
 
+
+napi_value SendCached(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double sock = 0, fd = 0, length = 0, position = 0;
+  if (argc < 4 || napi_get_value_double(env, argv[0], &sock) != napi_ok || napi_get_value_double(env, argv[1], &fd) != napi_ok ||
+      napi_get_value_double(env, argv[2], &length) != napi_ok || napi_get_value_double(env, argv[3], &position) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "sendCached(socketFd, fd, length, position): four numbers");
+    return nullptr;
+  }
+  if (!wholeIn(sock, 0, 2147483647.0) || !wholeIn(fd, 0, 2147483647.0)) {
+    napi_throw_range_error(env, nullptr, "socketFd and fd must be whole numbers from 0 to 2^31 - 1");
+    return nullptr;
+  }
+  // One sendfile moves at most 0x7ffff000 bytes (Linux); callers send far less per call.
+  if (!wholeIn(length, 1, 1073741824.0) || !wholeIn(position, 0, kMaxOffset - length)) {
+    napi_throw_range_error(env, nullptr, "length must be a whole number from 1 to 2^30, position one below 2^53 - length");
+    return nullptr;
+  }
+  double out = cachedToEnd((int)fd, (uint64_t)position);
+  if (out == -(double)EAGAIN) out = -(double)ENODATA;
+  if (out == 0) {
+    off_t off = (off_t)position;
+    ssize_t n;
+    do {
+      n = sendfile((int)sock, (int)fd, &off, (size_t)length);
+    } while (n < 0 && errno == EINTR);
+    out = n < 0 ? -(double)errno : (double)n;
+  }
+  napi_value result;
+  napi_create_double(env, out, &result);
+  return result;
+}
 }  // namespace
 #endif
 
@@ -148,5 +186,7 @@ void alunite_register_cached_read(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "readCached", NAPI_AUTO_LENGTH, ReadCached, nullptr, &fn);
   napi_set_named_property(env, exports, "readCached", fn);
+  napi_create_function(env, "sendCached", NAPI_AUTO_LENGTH, SendCached, nullptr, &fn);
+  napi_set_named_property(env, exports, "sendCached", fn);
 #endif
 }

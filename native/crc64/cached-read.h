@@ -2,5 +2,5 @@
 #pragma once
 #include <node_api.h>
 
-/** Adds readCached to the addon's exports where the platform has preadv2 with RWF_NOWAIT (Linux). */
+/** Adds readCached and sendCached to the addon's exports where the platform has them (Linux). */
 void alunite_register_cached_read(napi_env env, napi_value exports);

@@ -20,6 +20,7 @@ import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { callbackOf, type UploadCallbacks } from '../oss/callback.js';
 import { isRecyclingSource } from '../util/recycling-source.js';
+import { directSinkOf } from './direct-sink.js';
 import { throttledBody, throttledResponse, trafficLimitOf } from '../oss/traffic-limit.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { mayBeWebsiteRequest, serveWebsite, websiteOfBucket } from '../oss/website.js';
@@ -413,7 +414,8 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   }
   res.on('close', () => body.destroy());
   // A file body writes itself with reused buffers (no new external memory per read: see util/recycling-source.ts).
-  if (isRecyclingSource(body)) body.pumpTo(res);
+  // On a plain TCP socket, cached file bytes may go to it with sendfile (http/direct-sink.ts).
+  if (isRecyclingSource(body)) body.pumpTo(res, directSinkOf(res));
   else body.pipe(res);
   return 0;
 }

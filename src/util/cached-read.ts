@@ -11,6 +11,7 @@ import { loadNativeCrc64 } from './crc64-native.js';
  */
 const addon = loadNativeCrc64();
 let native = typeof addon?.readCached === 'function' ? addon.readCached.bind(addon) : null;
+let nativeSend = typeof addon?.sendCached === 'function' ? addon.sendCached.bind(addon) : null;
 
 /** Whether this process may read from the page cache directly (so far: a refusal of cachestat turns it off). */
 export function cachedReadAvailable(): boolean {
@@ -37,20 +38,68 @@ export function readCached(fd: number, into: Uint8Array, length: number, positio
   const n = native(fd, into, length, position, checkFrom);
   if (n > 0) {
     cachedReadStats.hits++;
-    turnBytes += n;
-    if (!turnReset) {
-      turnReset = true;
-      setImmediate(newTurn);
-    }
+    spend(n);
     return n;
   }
   cachedReadStats.misses++;
   if (n === 0 || n === -constants.errno.EAGAIN) return 0;
   // No cachestat in this kernel, or a sandbox (seccomp) that refuses it: the same for every file.
-  if (n === -constants.errno.ENOSYS || n === -constants.errno.EPERM) native = null;
+  if (n === -constants.errno.ENOSYS || n === -constants.errno.EPERM) native = nativeSend = null;
   // Else a file system that cannot read without waiting (tmpfs answers EOPNOTSUPP), or a read error that
   // the thread-pool read will report with its own message.
   return NOT_THIS_FILE;
+}
+
+/** Whether cached file bytes may be sent to a socket directly (sendfile) in this process. */
+export function cachedSendAvailable(): boolean {
+  return nativeSend !== null;
+}
+
+/** How many sends of cached bytes went to a socket directly (bytes), and how many were declined. */
+export const cachedSendStats = { sends: 0, bytes: 0, declined: 0 };
+
+/** sendCached's answers other than a count of bytes sent. */
+export const SEND_FULL = -1; // the socket takes nothing more now: write the next block the usual way (it waits)
+export const SEND_NOT_CACHED = -2; // not all of the file from here on is cached: read it the usual way
+export const SEND_UNSUPPORTED = -3; // these descriptors cannot be sent between: none of this download can
+export const SEND_BROKEN = -4; // the connection failed (the peer left): end the download
+
+/**
+ * Sends up to `length` bytes of `fd` at `position` to the socket `socketFd` (non-blocking, nothing of its own
+ * queued before them) with sendfile(2), if the page cache holds every byte from `position` to the end of the
+ * file: no copy on this side, and no wait on the disk. Answers the bytes sent (> 0) or one of the SEND_
+ * answers (SEND_NOT_CACHED also at or past the end of the file: the usual read reports a short file), 0 only
+ * if the file shrank under the call. Sent bytes count against the turn's budget like cached reads.
+ */
+export function sendCached(socketFd: number, fd: number, length: number, position: number): number {
+  if (nativeSend === null) return SEND_UNSUPPORTED;
+  const n = nativeSend(socketFd, fd, length, position);
+  if (n > 0) {
+    cachedSendStats.sends++;
+    cachedSendStats.bytes += n;
+    spend(n);
+    return n;
+  }
+  cachedSendStats.declined++;
+  if (n === 0) return 0;
+  const e = constants.errno;
+  if (n === -e.EAGAIN) return SEND_FULL;
+  if (n === -e.ENODATA) return SEND_NOT_CACHED;
+  if (n === -e.ENOSYS || n === -e.EPERM) {
+    // cachestat or sendfile refused for every file (an old kernel, a sandbox).
+    native = nativeSend = null;
+    return SEND_UNSUPPORTED;
+  }
+  if (n === -e.EINVAL || n === -e.EOPNOTSUPP || n === -e.ENOTSOCK || n === -e.EBADF) return SEND_UNSUPPORTED;
+  return SEND_BROKEN;
+}
+
+function spend(n: number): void {
+  turnBytes += n;
+  if (!turnReset) {
+    turnReset = true;
+    setImmediate(newTurn);
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ export interface NativeCrc64 {
    * negative errno (-EAGAIN: not all cached; -ENOSYS: no cachestat). Linux only.
    */
   readCached?(fd: number, into: Uint8Array, length: number, position: number, checkFrom: number): number;
+  sendCached?(socketFd: number, fd: number, length: number, position: number): number;
 }
 
 /**

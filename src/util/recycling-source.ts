@@ -12,9 +12,20 @@ export interface RecyclingSource {
    * then ends it. Call it instead of reading the stream, never after. A failure destroys the stream with the
    * error, as reading it would; destroying the stream stops the pump.
    */
-  pumpTo(dest: Writable): void;
+  pumpTo(dest: Writable, direct?: DirectSink | null): void;
   /** Bytes whose write into the destination completed (a pumped stream emits no 'data' to count). */
   readonly bytesPumped: number;
+}
+
+/**
+ * The descriptor under a destination, for a source that can send file bytes to it without copying them
+ * (sendfile: src/util/cached-read.ts). Bytes sent that way pass the destination's own queue, so they may
+ * only go when nothing of its own waits to be written before them.
+ */
+export interface DirectSink {
+  readonly fd: number;
+  /** Everything written to the destination so far (its head included) is in the kernel's hands. */
+  idle(): boolean;
 }
 
 export function isRecyclingSource(body: Readable): body is Readable & RecyclingSource {

@@ -1,7 +1,9 @@
 import { close, open, read } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
-import { cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached } from '../../util/cached-read.js';
-import type { RecyclingSource } from '../../util/recycling-source.js';
+import {
+  cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached, SEND_BROKEN, SEND_FULL, SEND_NOT_CACHED, sendCached,
+} from '../../util/cached-read.js';
+import type { DirectSink, RecyclingSource } from '../../util/recycling-source.js';
 
 /** Bytes [start, end) of one file. */
 export interface FileRange {
@@ -158,10 +160,73 @@ export class FileRangeStream extends Readable implements RecyclingSource {
     });
   }
 
-  pumpTo(dest: Writable): void {
+  /**
+   * With a `direct` sink, a range found cached to its file's end (its first block read the usual way, with the
+   * response's head) goes on with sendfile whenever nothing else waits in the socket's queue; a socket that is
+   * full gets the next block the usual way, whose write completing says it has room again.
+   */
+  pumpTo(dest: Writable, direct: DirectSink | null = null): void {
     this.pumping = true;
     let inFlight = 0;
     let ended = false;
+    let sendable = direct !== null;
+    let sendWaited = false;
+    let sendWaiting = false;
+    /** Sends what it can of the current range; true when step() should write the next block the usual way. */
+    const send = (sink: DirectSink): boolean => {
+      while (!this.destroyed && this.fd !== null && this.rangeCached === true) {
+        if (!sink.idle()) {
+          // Nothing of ours is in flight, yet the socket's queue is not empty: someone else writes to it.
+          sendable = false;
+          return true;
+        }
+        if (!sendWaited && cachedReadsSpent()) {
+          // The turn's budget is spent (shared with cached reads): the next turn, one send whatever it says.
+          sendWaiting = true;
+          setImmediate(() => {
+            sendWaiting = false;
+            sendWaited = true;
+            step();
+          });
+          return false;
+        }
+        sendWaited = false;
+        const fd = this.fd;
+        const n = sendCached(sink.fd, fd, this.want(READ_BLOCK), this.pos);
+        if (n > 0) {
+          this.pos += n;
+          this.readTotal += n;
+          this.pumpedTotal += n;
+          if (this.pos >= this.ranges[this.index]!.end) {
+            // The range is done: its descriptor is closed before the next range opens (busy meanwhile).
+            this.fd = null;
+            this.rangeCached = null;
+            this.index++;
+            this.pos = this.ranges[this.index]?.start ?? 0;
+            this.busy = true;
+            close(fd, () => {
+              this.busy = false;
+              const idle = this.onIdle;
+              this.onIdle = null;
+              if (idle) return idle();
+              step();
+            });
+            return false;
+          }
+          continue;
+        }
+        if (n === SEND_BROKEN) {
+          // The connection failed under the send: the response cannot be finished.
+          this.destroy();
+          dest.destroy();
+          return false;
+        }
+        if (n === SEND_NOT_CACHED) this.rangeCached = false;
+        else if (n !== SEND_FULL) sendable = false; // unsupported here (or a short file: the usual read reports it)
+        return true;
+      }
+      return !this.destroyed;
+    };
     // A destination gone (the client left, even before the pump started) ends the pump: nothing more is read.
     const gone = (): boolean => {
       if (!dest.destroyed) return false;
@@ -169,11 +234,17 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       return true;
     };
     const step = (): void => {
-      if (this.destroyed || this.busy || ended || inFlight >= PUMP_IN_FLIGHT || gone()) return;
+      if (this.destroyed || this.busy || ended || sendWaiting || inFlight >= PUMP_IN_FLIGHT || gone()) return;
       if (this.want(READ_BLOCK) === 0) {
         ended = true;
         dest.end(() => this.destroy());
         return;
+      }
+      if (sendable && this.fd !== null && this.rangeCached === true) {
+        // Sent bytes must not overtake written ones: a send waits for the writes in flight to complete.
+        if (inFlight > 0) return;
+        if (!send(direct!)) return;
+        if (this.want(READ_BLOCK) === 0) return step();
       }
       const block = takeBlock();
       this.next(block, (err, n) => {

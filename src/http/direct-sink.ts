@@ -1,0 +1,36 @@
+import { Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { TLSSocket } from 'node:tls';
+import { cachedSendAvailable } from '../util/cached-read.js';
+import type { DirectSink } from '../util/recycling-source.js';
+
+/** What node's TCP handle and HTTP socket carry that the typings do not show. */
+interface TcpHandle {
+  fd?: number;
+  writeQueueSize?: number;
+}
+type HttpSocket = Socket & { _handle?: TcpHandle | null; _httpMessage?: unknown };
+
+/**
+ * A response's socket as a DirectSink, when file bytes may be sent to it with sendfile: a plain TCP socket
+ * (TLS encrypts in this process) whose descriptor node exposes, on a platform with the addon's sendCached.
+ * Null otherwise: the body is then written through the response as usual.
+ */
+export function directSinkOf(res: ServerResponse): DirectSink | null {
+  if (!cachedSendAvailable()) return null;
+  // Chunked framing is added by node around each write: sent bytes would arrive unframed.
+  if ((res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding !== false) return null;
+  const socket = res.socket as HttpSocket | null;
+  if (socket === null || !(socket instanceof Socket) || socket instanceof TLSSocket) return null;
+  const handle = socket._handle;
+  const fd = handle?.fd;
+  if (handle == null || typeof fd !== 'number' || fd < 0) return null;
+  return {
+    fd,
+    // The head was handed to the socket, this response still owns it (a pipelined answer waits for it), and
+    // neither node's stream buffer nor libuv's write queue holds anything that sent bytes would overtake.
+    idle: () =>
+      res.headersSent && !socket.destroyed && socket._handle === handle && socket._httpMessage === res &&
+      socket.writableLength === 0 && handle.writeQueueSize === 0,
+  };
+}
