@@ -3,8 +3,8 @@
 // server that keeps answering when clients leave in the middle of a download, and reads answered from the
 // page cache on the event loop with the thread pool for the rest (src/util/cached-read.ts).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants as fsConstants, openSync, readdirSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
@@ -15,7 +15,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { FileRangeStream, READ_BLOCK, TruncatedBlobError, type FileRange } from '../src/store/blob/file-range-stream.js';
 import {
-  cachedReadAvailable, cachedReadStats, cachedSendAvailable, cachedSendStats, NO_CHECK, NOT_THIS_FILE, readCached, SEND_NOT_CACHED, sendCached,
+  cachedReadAvailable, cachedReadStats, cachedSendAvailable, cachedSendStats, NO_CHECK, NOT_THIS_FILE, readCached, sendCached,
 } from '../src/util/cached-read.js';
 import { loadNativeCrc64 } from '../src/util/crc64-native.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -561,6 +561,33 @@ describe('downloads sent from the page cache to the socket (sendfile)', async ()
     assert.ok(cachedSendStats.sends > before.sends);
   });
 
+  it('counts sent bytes as activity: a download sent by sendfile for longer than the idle timeout is not cut', { skip: untestable ?? false }, async () => {
+    const idle = await startTestServer({ idleTimeoutMs: 1000 });
+    try {
+      await idle.client().putBucket('idle');
+      const big = randomBytes(32 * 1024 * 1024);
+      await idle.client({ bucket: 'idle' }).put('big', big);
+      const url = idle.pathClient({ bucket: 'idle' }).signatureUrl('big', { expires: 600 });
+      // The download runs 1 MiB per turn of the loop (the budget), and each turn here is made 100 ms long, so
+      // it lasts ~3 s; a reader in another process keeps up, so the socket never fills and node writes nothing.
+      let slow = true;
+      const turn = (): void => {
+        const until = Date.now() + 100;
+        while (Date.now() < until);
+        if (slow) setImmediate(turn);
+      };
+      setImmediate(turn);
+      const before = { ...cachedSendStats };
+      const reader = `const h=require('node:crypto').createHash('sha256');let n=0;require('node:http').get(process.argv[1],(r)=>{r.on('data',(c)=>{n+=c.length;h.update(c)});r.on('end',()=>console.log(n,h.digest('hex')));r.on('error',()=>console.log(n,'cut'))}).on('error',()=>console.log(n,'cut'))`;
+      const out = await new Promise<string>((ok, fail) => execFile(process.execPath, ['-e', reader, url], (err, stdout) => (err ? fail(err) : ok(stdout.trim()))));
+      slow = false;
+      assert.equal(out, `${big.length} ${createHash('sha256').update(big).digest('hex')}`, 'the whole object, not cut by the idle timeout');
+      assert.ok(cachedSendStats.bytes - before.bytes > 16 * 1024 * 1024, 'most of it went by sendfile');
+    } finally {
+      await idle.stop();
+    }
+  });
+
   it('answers pipelined requests in order: a response waiting for the socket never sends under another', { skip: untestable ?? false }, async () => {
     const client = server.client({ bucket: 'send' });
     const a = randomBytes(4 * 1024 * 1024 + 1);
@@ -591,33 +618,53 @@ describe('downloads sent from the page cache to the socket (sendfile)', async ()
     assert.equal(at, raw.length, 'nothing after the third answer');
   });
 
-  it('sends only what the cache holds to the end of the file, and nothing past its end', { skip: untestable ?? false }, async (t) => {
+  it('sends the bytes the cache holds, checking only those; tells a full pipe from a reader that left', { skip: untestable ?? false }, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'alunite-send-'));
     try {
-      const cold = randomBytes(4 * READ_BLOCK);
+      const cold = randomBytes(128 * READ_BLOCK);
       const path = join(dir, 'cold');
       if (!writeUncached(path, cold)) return t.skip('no O_DIRECT on this file system');
       const fd = openSync(path, 'r');
       // A pipe stands in for the socket: sendfile writes to any descriptor.
-      const [rd, wr] = pipePair();
+      const pipe = pipePair();
+      let rd = pipe[0];
+      const wr = pipe[1];
       try {
         if (readCached(fd, Buffer.alloc(4096), 4096, 3 * READ_BLOCK, 3 * READ_BLOCK) !== 0) return t.skip('this file system caches O_DIRECT writes');
-        assert.equal(sendCached(wr, fd, 4096, 0), SEND_NOT_CACHED);
+        assert.equal(sendCached(wr, fd, 4096, 0), 'not-cached');
+        // Only the bytes sent are checked (the caller checked the rest of the file before its first send): a
+        // cached head is sent though the tail is not cached (a read of the head caches a readahead window).
+        readSync(fd, Buffer.alloc(4096), 0, 4096, 0);
+        assert.equal(sendCached(wr, fd, 4096, 0), 4096, 'the cached head');
+        assert.equal(readSync(rd, Buffer.alloc(4096), 0, 4096, null), 4096);
+        assert.equal(sendCached(wr, fd, 4096, cold.length - 4096), 'not-cached', 'the tail the cache does not hold');
         await writeFile(join(dir, 'hot'), cold);
         const hot = openSync(join(dir, 'hot'), 'r');
         try {
           // Nothing there: the usual read then reports the file as shorter than its range.
-          assert.equal(sendCached(wr, hot, 4096, cold.length), SEND_NOT_CACHED, 'at the end of the file');
+          assert.equal(sendCached(wr, hot, 4096, cold.length), 'not-cached', 'at the end of the file');
           assert.equal(sendCached(wr, hot, 4096, 10), 4096);
           const back = Buffer.alloc(4096);
           assert.equal(readSync(rd, back, 0, 4096, null), 4096);
           assert.ok(back.equals(cold.subarray(10, 4106)));
+          // A pipe that takes nothing more: full; nobody reading any more: the peer is gone (EPIPE).
+          let sent = 0;
+          for (let i = 0; i < 1000; i++) {
+            const n = sendCached(wr, hot, 4096, 0);
+            if (n === 'full') break;
+            assert.equal(typeof n, 'number');
+            sent += n as number;
+          }
+          assert.equal(sendCached(wr, hot, 4096, 0), 'full', `the pipe filled (after ${sent} bytes)`);
+          closeSync(rd);
+          rd = -1;
+          assert.equal(sendCached(wr, hot, 4096, 0), 'gone');
         } finally {
           closeSync(hot);
         }
       } finally {
         closeSync(fd);
-        closeSync(rd);
+        if (rd >= 0) closeSync(rd);
         closeSync(wr);
       }
     } finally {

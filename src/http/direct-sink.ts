@@ -9,7 +9,7 @@ interface TcpHandle {
   fd?: number;
   writeQueueSize?: number;
 }
-type HttpSocket = Socket & { _handle?: TcpHandle | null; _httpMessage?: unknown };
+type HttpSocket = Socket & { _handle?: TcpHandle | null; _httpMessage?: unknown; _unrefTimer?: () => void };
 
 /**
  * A response's socket as a DirectSink, when file bytes may be sent to it with sendfile: a plain TCP socket
@@ -32,5 +32,13 @@ export function directSinkOf(res: ServerResponse): DirectSink | null {
     idle: () =>
       res.headersSent && !socket.destroyed && socket._handle === handle && socket._httpMessage === res &&
       socket.writableLength === 0 && handle.writeQueueSize === 0,
+    // What node does after each of its own reads and writes (restarts the timer of socket.setTimeout, which
+    // the server's idle timeout sets); without it a download sent this way was cut mid-body once the
+    // timeout passed with no write of node's own. setTimeout again where node lacks the internal method.
+    sent: typeof socket._unrefTimer === 'function'
+      ? () => socket._unrefTimer!()
+      : () => {
+          if (socket.timeout !== undefined && socket.timeout > 0) socket.setTimeout(socket.timeout);
+        },
   };
 }

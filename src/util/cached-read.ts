@@ -58,21 +58,29 @@ export function cachedSendAvailable(): boolean {
 /** How many sends of cached bytes went to a socket directly (bytes), and how many were declined. */
 export const cachedSendStats = { sends: 0, bytes: 0, declined: 0 };
 
-/** sendCached's answers other than a count of bytes sent. */
-export const SEND_FULL = -1; // the socket takes nothing more now: write the next block the usual way (it waits)
-export const SEND_NOT_CACHED = -2; // not all of the file from here on is cached: read it the usual way
-export const SEND_UNSUPPORTED = -3; // these descriptors cannot be sent between: none of this download can
-export const SEND_BROKEN = -4; // the connection failed (the peer left): end the download
+/**
+ * What a send did when it sent nothing: `full` the socket takes nothing more now (write the next block the
+ * usual way: its write waits for room); `not-cached` the bytes are not all in the page cache (read them the
+ * usual way); `unsupported` these descriptors cannot be sent between (nothing more of this download can);
+ * `gone` the connection failed because the peer left; an Error: the file or the system failed (EIO, ENOMEM),
+ * to be reported as a read error would be.
+ */
+export type SendRefusal = 'full' | 'not-cached' | 'unsupported' | 'gone' | NodeJS.ErrnoException;
+
+/** errno codes that say the connection is over, not that the file or the system failed. */
+const PEER_GONE = new Set(['EPIPE', 'ECONNRESET', 'ENOTCONN', 'ECONNABORTED', 'ESHUTDOWN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ENETRESET']);
+const errnoName = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [value, name]));
 
 /**
  * Sends up to `length` bytes of `fd` at `position` to the socket `socketFd` (non-blocking, nothing of its own
- * queued before them) with sendfile(2), if the page cache holds every byte from `position` to the end of the
- * file: no copy on this side, and no wait on the disk. Answers the bytes sent (> 0) or one of the SEND_
- * answers (SEND_NOT_CACHED also at or past the end of the file: the usual read reports a short file), 0 only
- * if the file shrank under the call. Sent bytes count against the turn's budget like cached reads.
+ * queued before them) with sendfile(2), if the page cache holds those bytes: no copy on this side, and no
+ * wait on the disk. For a file readCached found cached to its end (the check here covers only the bytes
+ * sent). Answers the bytes sent (> 0; 0 only if the file shrank under the call) or why nothing was sent
+ * (`not-cached` also at or past the end of the file: the usual read reports a short file). Sent bytes count
+ * against the turn's budget like cached reads.
  */
-export function sendCached(socketFd: number, fd: number, length: number, position: number): number {
-  if (nativeSend === null) return SEND_UNSUPPORTED;
+export function sendCached(socketFd: number, fd: number, length: number, position: number): number | SendRefusal {
+  if (nativeSend === null) return 'unsupported';
   const n = nativeSend(socketFd, fd, length, position);
   if (n > 0) {
     cachedSendStats.sends++;
@@ -82,16 +90,17 @@ export function sendCached(socketFd: number, fd: number, length: number, positio
   }
   cachedSendStats.declined++;
   if (n === 0) return 0;
-  const e = constants.errno;
-  if (n === -e.EAGAIN) return SEND_FULL;
-  if (n === -e.ENODATA) return SEND_NOT_CACHED;
-  if (n === -e.ENOSYS || n === -e.EPERM) {
+  const code = errnoName.get(-n) ?? `errno ${-n}`;
+  if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 'full';
+  if (code === 'ENODATA') return 'not-cached';
+  if (code === 'ENOSYS' || code === 'EPERM') {
     // cachestat or sendfile refused for every file (an old kernel, a sandbox).
     native = nativeSend = null;
-    return SEND_UNSUPPORTED;
+    return 'unsupported';
   }
-  if (n === -e.EINVAL || n === -e.EOPNOTSUPP || n === -e.ENOTSOCK || n === -e.EBADF) return SEND_UNSUPPORTED;
-  return SEND_BROKEN;
+  if (code === 'EINVAL' || code === 'EOPNOTSUPP' || code === 'ENOTSOCK' || code === 'EBADF') return 'unsupported';
+  if (PEER_GONE.has(code)) return 'gone';
+  return Object.assign(new Error(`${code}: sending a file to the socket failed`), { code, errno: n, syscall: 'sendfile' });
 }
 
 function spend(n: number): void {

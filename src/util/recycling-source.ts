@@ -26,6 +26,8 @@ export interface DirectSink {
   readonly fd: number;
   /** Everything written to the destination so far (its head included) is in the kernel's hands. */
   idle(): boolean;
+  /** Bytes went out: the destination's idle timeout starts again, as it does after its own writes. */
+  sent(): void;
 }
 
 export function isRecyclingSource(body: Readable): body is Readable & RecyclingSource {

@@ -1,8 +1,6 @@
 import { close, open, read } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
-import {
-  cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached, SEND_BROKEN, SEND_FULL, SEND_NOT_CACHED, sendCached,
-} from '../../util/cached-read.js';
+import { cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached, sendCached } from '../../util/cached-read.js';
 import type { DirectSink, RecyclingSource } from '../../util/recycling-source.js';
 
 /** Bytes [start, end) of one file. */
@@ -193,10 +191,12 @@ export class FileRangeStream extends Readable implements RecyclingSource {
         sendWaited = false;
         const fd = this.fd;
         const n = sendCached(sink.fd, fd, this.want(READ_BLOCK), this.pos);
-        if (n > 0) {
+        if (typeof n === 'number' && n > 0) {
           this.pos += n;
           this.readTotal += n;
           this.pumpedTotal += n;
+          // Bytes went out around node's stream: they are activity all the same (the idle timeout).
+          sink.sent();
           if (this.pos >= this.ranges[this.index]!.end) {
             // The range is done: its descriptor is closed before the next range opens (busy meanwhile).
             this.fd = null;
@@ -215,14 +215,15 @@ export class FileRangeStream extends Readable implements RecyclingSource {
           }
           continue;
         }
-        if (n === SEND_BROKEN) {
-          // The connection failed under the send: the response cannot be finished.
-          this.destroy();
+        if (n === 'gone' || n instanceof Error) {
+          // The peer left (the response cannot be finished), or the file or the system failed: reported as a
+          // failed read is, by the stream's error (the listener then cuts the connection).
+          this.destroy(n === 'gone' ? undefined : n);
           dest.destroy();
           return false;
         }
-        if (n === SEND_NOT_CACHED) this.rangeCached = false;
-        else if (n !== SEND_FULL) sendable = false; // unsupported here (or a short file: the usual read reports it)
+        if (n === 'not-cached') this.rangeCached = false;
+        else if (n !== 'full') sendable = false; // unsupported here (or 0: a short file, which the usual read reports)
         return true;
       }
       return !this.destroyed;
