@@ -7,7 +7,7 @@ import type OSS from 'ali-oss';
 import { LIMITS } from '../src/domain/context.js';
 import { expectOssError, userMeta } from './helpers/oss.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { errorOf, rawRequest, v1Authorization, v4Authorization } from './helpers/raw-http.js';
 
 describe('limits', () => {
@@ -110,6 +110,34 @@ describe('limits', () => {
     });
     assert.match(raw, /^HTTP\/1\.1 400 /);
     assert.match(raw, /<Code>InvalidRequest<\/Code><Message>The request is not valid HTTP\/1\.1\.<\/Message>/);
+  });
+
+  it('answers a bad request pipelined behind good ones after their answers, whole, then closes', async () => {
+    const big = randomBytes(8 * 1024 * 1024 + 5);
+    await oss.put('pipelined', big);
+    const u = new URL(srv.pathClient({ bucket: 'limits' }).signatureUrl('pipelined', { expires: 600 }));
+    const get = `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`;
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      // Two good requests and a bad one in one write: the parser fails while the first answer is under way.
+      const sock = connect(srv.port, '127.0.0.1', () => sock.write(`${get}${get}GARBAGE \u0001\r\n\r\n`));
+      const chunks: Buffer[] = [];
+      sock.on('data', (d: Buffer) => chunks.push(d));
+      sock.on('end', () => resolve(Buffer.concat(chunks)));
+      sock.on('error', reject);
+    });
+    let at = 0;
+    for (let i = 0; i < 2; i++) {
+      const headEnd = raw.indexOf('\r\n\r\n', at);
+      const head = raw.subarray(at, headEnd).toString('latin1');
+      assert.match(head, /^HTTP\/1\.1 200 /, `answer ${i + 1}`);
+      assert.equal(Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1]), big.length);
+      assert.ok(raw.subarray(headEnd + 4, headEnd + 4 + big.length).equals(big), `answer ${i + 1}'s body, whole`);
+      at = headEnd + 4 + big.length;
+    }
+    const last = raw.subarray(at).toString('latin1');
+    assert.match(last, /^HTTP\/1\.1 400 /);
+    assert.match(last, /\r\nConnection: close\r\n/i);
+    assert.match(last, /<Code>InvalidRequest<\/Code><Message>The request is not valid HTTP\/1\.1\.<\/Message>/);
   });
 
   it('checks partNumber and uploadId before the body (no 411 for a bad part number)', async () => {

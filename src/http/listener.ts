@@ -497,6 +497,13 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     socket.destroy();
     return;
   }
+  // A bad request pipelined behind good ones: their answers go out whole first (node keeps sending them),
+  // then this one in its place. Written now, it would land inside an answer's body.
+  const answering = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (answering) {
+    answering.once('close', () => setImmediate(() => answerClientError(err, socket)));
+    return;
+  }
   const message = err.code === 'HPE_HEADER_OVERFLOW'
     ? 'The request headers are larger than the server accepts (16 KiB in all).'
     : 'The request is not valid HTTP/1.1.';
