@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants as fsConstants, openSync, readdirSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, readdirSync, readSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
@@ -312,12 +312,15 @@ function writeUncached(path: string, data: Buffer): boolean {
   }
 }
 
-/** Why cached reads cannot be tested here (no addon, not Linux, a kernel without cachestat, tmpfs), or null. */
-async function cachedReadsUntestable(): Promise<string | null> {
+/**
+ * Why cached reads cannot be tested here (no addon, not Linux, a kernel without cachestat, tmpfs), or null.
+ * Synchronous: a descriptor held across an await would be counted by another test's descriptor check.
+ */
+function cachedReadsUntestable(): string | null {
   if (!cachedReadAvailable()) return 'no page-cache reads in this process (not Linux, or the addon is not built)';
-  const dir = await mkdtemp(join(tmpdir(), 'alunite-probe-'));
+  const dir = mkdtempSync(join(tmpdir(), 'alunite-probe-'));
   try {
-    await writeFile(join(dir, 'p'), Buffer.alloc(8192, 1));
+    writeFileSync(join(dir, 'p'), Buffer.alloc(8192, 1));
     const fd = openSync(join(dir, 'p'), 'r');
     try {
       if (readCached(fd, Buffer.alloc(4096), 4096, 0, 0) > 0) return null;
@@ -326,12 +329,12 @@ async function cachedReadsUntestable(): Promise<string | null> {
     }
     return cachedReadAvailable() ? `${tmpdir()}'s file system cannot read without waiting (tmpfs?)` : 'this kernel has no cachestat (Linux < 6.5) or a sandbox refuses it';
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-describe('reads from the page cache (cached-read)', async () => {
-  const untestable = await cachedReadsUntestable();
+describe('reads from the page cache (cached-read)', () => {
+  const untestable = cachedReadsUntestable();
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'alunite-cached-'));
@@ -511,8 +514,31 @@ function rawGet(url: string, pace: (res: IncomingMessage) => Promise<void>): Pro
   });
 }
 
-describe('downloads sent from the page cache to the socket (sendfile)', async () => {
-  const untestable = (await cachedReadsUntestable()) ?? (cachedSendAvailable() ? null : 'no sendCached in the addon');
+/** Why sends of cached files cannot be tested here (as for cached reads, or sendfile refused), or null. Synchronous too. */
+function cachedSendsUntestable(): string | null {
+  const reads = cachedReadsUntestable();
+  if (reads !== null) return reads;
+  if (!cachedSendAvailable()) return 'no sendCached in the addon';
+  const dir = mkdtempSync(join(tmpdir(), 'alunite-probe-'));
+  try {
+    writeFileSync(join(dir, 'p'), Buffer.alloc(8192, 1));
+    const [rd, wr] = pipePair();
+    const fd = openSync(join(dir, 'p'), 'r');
+    try {
+      const n = sendCached(wr, fd, 4096, 0);
+      return n === 4096 ? null : `sendfile here answers ${String(n)}`;
+    } finally {
+      closeSync(fd);
+      closeSync(rd);
+      closeSync(wr);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('downloads sent from the page cache to the socket (sendfile)', () => {
+  const untestable = cachedSendsUntestable();
   let server: TestServer;
   before(async () => {
     server = await startTestServer();
@@ -561,18 +587,20 @@ describe('downloads sent from the page cache to the socket (sendfile)', async ()
     assert.ok(cachedSendStats.sends > before.sends);
   });
 
-  it('counts sent bytes as activity: a download sent by sendfile for longer than the idle timeout is not cut', { skip: untestable ?? false }, async () => {
-    const idle = await startTestServer({ idleTimeoutMs: 1000 });
+  it('counts sent bytes as activity: a download sent by sendfile for twice the idle timeout is not cut', { skip: untestable ?? false }, async () => {
+    const idle = await startTestServer({ idleTimeoutMs: 2000 });
     try {
       await idle.client().putBucket('idle');
       const big = randomBytes(32 * 1024 * 1024);
       await idle.client({ bucket: 'idle' }).put('big', big);
       const url = idle.pathClient({ bucket: 'idle' }).signatureUrl('big', { expires: 600 });
-      // The download runs 1 MiB per turn of the loop (the budget), and each turn here is made 100 ms long, so
-      // it lasts ~3 s; a reader in another process keeps up, so the socket never fills and node writes nothing.
+      // The download runs ~1 MiB per turn of the loop (the budget), and each turn here is made 150 ms long, so
+      // it lasts ~4.5 s, twice the timeout (a stall of the machine longer than the timeout between two turns
+      // is what could fail this test); a reader in another process keeps up, so the socket never fills and
+      // node itself writes nothing for the whole time.
       let slow = true;
       const turn = (): void => {
-        const until = Date.now() + 100;
+        const until = Date.now() + 150;
         while (Date.now() < until);
         if (slow) setImmediate(turn);
       };
