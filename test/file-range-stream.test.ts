@@ -313,24 +313,29 @@ function writeUncached(path: string, data: Buffer): boolean {
 }
 
 /**
- * Why cached reads cannot be tested here (no addon, not Linux, a kernel without cachestat, tmpfs), or null.
- * Synchronous: a descriptor held across an await would be counted by another test's descriptor check.
+ * What `ask` answers of a fresh 8 KiB file just written (so cached, where the file system caches), by its
+ * descriptor. Synchronous: a descriptor held across an await would be counted by another test's descriptor check.
  */
-function cachedReadsUntestable(): string | null {
-  if (!cachedReadAvailable()) return 'no page-cache reads in this process (not Linux, or the addon is not built)';
+function probeFile<T>(ask: (fd: number) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'alunite-probe-'));
   try {
     writeFileSync(join(dir, 'p'), Buffer.alloc(8192, 1));
     const fd = openSync(join(dir, 'p'), 'r');
     try {
-      if (readCached(fd, Buffer.alloc(4096), 4096, 0, 0) > 0) return null;
+      return ask(fd);
     } finally {
       closeSync(fd);
     }
-    return cachedReadAvailable() ? `${tmpdir()}'s file system cannot read without waiting (tmpfs?)` : 'this kernel has no cachestat (Linux < 6.5) or a sandbox refuses it';
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Why cached reads cannot be tested here (no addon, not Linux, a kernel without cachestat, tmpfs), or null. */
+function cachedReadsUntestable(): string | null {
+  if (!cachedReadAvailable()) return 'no page-cache reads in this process (not Linux, or the addon is not built)';
+  if (probeFile((fd) => readCached(fd, Buffer.alloc(4096), 4096, 0, 0)) > 0) return null;
+  return cachedReadAvailable() ? `${tmpdir()}'s file system cannot read without waiting (tmpfs?)` : 'this kernel has no cachestat (Linux < 6.5) or a sandbox refuses it';
 }
 
 describe('reads from the page cache (cached-read)', () => {
@@ -514,26 +519,18 @@ function rawGet(url: string, pace: (res: IncomingMessage) => Promise<void>): Pro
   });
 }
 
-/** Why sends of cached files cannot be tested here (as for cached reads, or sendfile refused), or null. Synchronous too. */
+/** Why sends of cached files cannot be tested here (as for cached reads, or sendfile refused), or null. */
 function cachedSendsUntestable(): string | null {
   const reads = cachedReadsUntestable();
   if (reads !== null) return reads;
   if (!cachedSendAvailable()) return 'no sendCached in the addon';
-  const dir = mkdtempSync(join(tmpdir(), 'alunite-probe-'));
+  const [rd, wr] = pipePair();
   try {
-    writeFileSync(join(dir, 'p'), Buffer.alloc(8192, 1));
-    const [rd, wr] = pipePair();
-    const fd = openSync(join(dir, 'p'), 'r');
-    try {
-      const n = sendCached(wr, fd, 4096, 0);
-      return n === 4096 ? null : `sendfile here answers ${String(n)}`;
-    } finally {
-      closeSync(fd);
-      closeSync(rd);
-      closeSync(wr);
-    }
+    const n = probeFile((fd) => sendCached(wr, fd, 4096, 0));
+    return n === 4096 ? null : `sendfile here answers ${String(n)}`;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    closeSync(rd);
+    closeSync(wr);
   }
 }
 
