@@ -140,6 +140,30 @@ describe('limits', () => {
     assert.match(last, /<Code>InvalidRequest<\/Code><Message>The request is not valid HTTP\/1\.1\.<\/Message>/);
   });
 
+  it('ends at once a request whose body the client cut short by half-closing, and stores nothing', async () => {
+    const date = new Date().toUTCString();
+    const headers: Record<string, string> = { host: 'limits.oss-cn-hangzhou.aliyuncs.com', 'x-oss-date': date, 'content-length': '100' };
+    headers.authorization = v1Authorization({ method: 'PUT', bucket: 'limits', key: 'cut-short', headers }, AK, SECRET).authorization;
+    const head = `PUT /cut-short HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+    // The guard only turns a hang (the connection held until the idle timeout, 5 minutes) into a failure.
+    const raw = await Promise.race([
+      new Promise<string>((resolve, reject) => {
+        const sock = connect({ port: srv.port, host: '127.0.0.1', allowHalfOpen: true }, () => {
+          sock.write(head + 'x'.repeat(50));
+          sock.end(); // 50 of the 100 bytes promised, then no more
+        });
+        let out = '';
+        sock.on('data', (d: Buffer) => (out += d.toString()));
+        sock.on('close', () => resolve(out));
+        sock.on('error', reject);
+      }),
+      new Promise<string>((_, reject) => setTimeout(() => reject(new Error('not closed within 30 s: the connection hangs')), 30_000).unref()),
+    ]);
+    // The request is abandoned (node's parser ends it): no answer is owed to a body that never came.
+    assert.doesNotMatch(raw, /^HTTP\/1\.1 200 /);
+    await assert.rejects(oss.head('cut-short'), (e: { status?: number }) => e.status === 404);
+  });
+
   it('checks partNumber and uploadId before the body (no 411 for a bad part number)', async () => {
     const date = new Date().toUTCString();
     const send = async (query: Array<[string, string]>) => {

@@ -497,12 +497,21 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     socket.destroy();
     return;
   }
-  // A bad request pipelined behind good ones: their answers go out whole first (node keeps sending them),
-  // then this one in its place. Written now, it would land inside an answer's body.
   const answering = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (answering) {
-    answering.once('close', () => setImmediate(() => answerClientError(err, socket)));
-    return;
+    // Bad bytes pipelined behind complete requests: their answers go out whole first (node keeps sending
+    // them), then this one in its place. Written now, it would land inside an answer's body.
+    if (answering.req.complete) {
+      answering.once('close', () => setImmediate(() => answerClientError(err, socket)));
+      return;
+    }
+    // The request being answered is itself cut (its body ended early, e.g. the client half-closed): its
+    // handler waits for bytes that will not come. An answer already begun cannot take another one inside it:
+    // the connection is cut; else the 400 below goes out and ends it, which ends that request too.
+    if (answering.headersSent) {
+      socket.destroy();
+      return;
+    }
   }
   const message = err.code === 'HPE_HEADER_OVERFLOW'
     ? 'The request headers are larger than the server accepts (16 KiB in all).'
