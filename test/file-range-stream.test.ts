@@ -18,6 +18,7 @@ import {
   cachedReadAvailable, cachedReadStats, cachedSendAvailable, cachedSendStats, NO_CHECK, NOT_THIS_FILE, readCached, sendCached,
 } from '../src/util/cached-read.js';
 import { loadNativeCrc64 } from '../src/util/crc64-native.js';
+import { countTurns } from './helpers/loop-turns.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
@@ -45,7 +46,8 @@ function pumped(stream: FileRangeStream, dest: Writable): Promise<void> {
 
 /** Waits (bounded by progress, not by the clock) until `check` holds: descriptors close asynchronously. */
 async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  // Up to 30 s: a passing check returns at once, and a machine at load 10 may take seconds to get there.
+  for (let i = 0; i < 3000 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(check(), what);
 }
 
@@ -405,13 +407,7 @@ describe('reads from the page cache (cached-read)', () => {
     await writeFile(join(dir, 'hot2'), hot);
     for (const streams of [1, 4]) {
       const before = { ...cachedReadStats };
-      let turns = 0;
-      let counting = true;
-      const tick = (): void => {
-        turns++;
-        if (counting) setImmediate(tick);
-      };
-      setImmediate(tick);
+      const turning = countTurns();
       // Destinations that complete every write at once (readers that keep up): nothing else yields.
       const got: Buffer[][] = Array.from({ length: streams }, () => []);
       await Promise.all(got.map((chunks) => pumped(
@@ -423,7 +419,7 @@ describe('reads from the page cache (cached-read)', () => {
           },
         }),
       )));
-      counting = false;
+      const turns = turning.stop();
       for (const chunks of got) assert.ok(Buffer.concat(chunks).equals(hot));
       assert.equal(cachedReadStats.hits - before.hits, 16 * streams, 'every block read from the cache');
       assert.equal(cachedReadStats.misses - before.misses, 0);

@@ -8,6 +8,7 @@ import { AppError } from '../src/errors.js';
 import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import { MemoryBlobStore } from '../src/store/blob/memory.js';
 import type { DomainContext } from '../src/domain/context.js';
+import { countTurns } from './helpers/loop-turns.js';
 
 const KEYS = 3000;
 const keyOf = (i: number): string => String(i).padStart(6, '0') + 'k'.repeat(994);
@@ -38,13 +39,7 @@ const expected = Array.from({ length: KEYS }, (_, i) => i).filter((i) => i % 10 
 
 /** Pages through a query, counting requests and the setImmediate ticks the loop ran meanwhile. */
 async function pageAll(svc: MetaQueryService, over: Partial<MetaQueryRequest> = {}): Promise<{ files: string[]; sizes: number[]; ticks: number }> {
-  let ticks = 0;
-  let running = true;
-  const tick = (): void => {
-    ticks++;
-    if (running) setImmediate(tick);
-  };
-  setImmediate(tick);
+  const turning = countTurns();
   const files: string[] = [];
   const sizes: number[] = [];
   let token: string | undefined;
@@ -57,9 +52,9 @@ async function pageAll(svc: MetaQueryService, over: Partial<MetaQueryRequest> = 
       assert.ok(sizes.length <= 50, 'paging must end');
     } while (token !== undefined);
   } finally {
-    running = false;
+    turning.stop();
   }
-  return { files, sizes, ticks };
+  return { files, sizes, ticks: turning.count };
 }
 
 describe('DoMetaQuery evaluation budget (a real SQLite store)', () => {

@@ -112,8 +112,8 @@ function spend(n: number): void {
 }
 
 /**
- * Bytes the whole process may read this way in one turn of the event loop (~0.3 ms of copying and sending
- * here). A reader that keeps up completes each write at once, so without a bound the downloads' reads and
+ * Bytes the whole process may read or send this way in one turn of the event loop (~0.3 ms of copying and
+ * sending here). A reader that keeps up completes each write at once, so without a bound the downloads' reads and
  * writes chain on nextTick and hold the loop for as long as they last. The bound is shared, so many
  * downloads at once hold a turn little longer than one: beyond it, each reader that waited for the turn
  * reads one block (so that none starves), then waits again.
@@ -126,7 +126,7 @@ function newTurn(): void {
   turnReset = false;
 }
 
-/** Whether this turn's budget of cached reads is spent: the reader then waits for the next turn (setImmediate). */
+/** Whether this turn's budget of cached reads and sends is spent: the reader then waits for the next turn (setImmediate). */
 export function cachedReadsSpent(): boolean {
   return turnBytes >= TURN_BUDGET;
 }

@@ -82,30 +82,43 @@ export class FileRangeStream extends Readable implements RecyclingSource {
     return r === undefined ? 0 : Math.min(max, r.end - this.pos);
   }
 
+  /**
+   * Counts `n` bytes of the current range as read (or sent). At the range's end, moves to the next range and
+   * answers the descriptor to close: the caller stays busy until it is closed. Null while the range goes on.
+   */
+  private advance(n: number): number | null {
+    this.pos += n;
+    this.readTotal += n;
+    if (this.pos < this.ranges[this.index]!.end) return null;
+    const fd = this.fd;
+    this.fd = null;
+    this.rangeCached = null;
+    this.index++;
+    this.pos = this.ranges[this.index]?.start ?? 0;
+    return fd;
+  }
+
+  /** A read, close or wait is over: true if a destroy waited for it (and now goes on), else the caller goes on. */
+  private idleAgain(): boolean {
+    this.busy = false;
+    const idle = this.onIdle;
+    this.onIdle = null;
+    idle?.();
+    return idle !== null;
+  }
+
   /** Reads up to `into.length` bytes of the current range; 0 once every range is done. */
   private next(into: Buffer, done: (err: Error | null, n: number) => void): void {
     const range = this.ranges[this.index];
     if (range === undefined) return done(null, 0);
     this.busy = true;
     const finish = (err: Error | null, n: number): void => {
-      this.busy = false;
-      const idle = this.onIdle;
-      this.onIdle = null;
-      if (idle) return idle(); // destroyed meanwhile: _destroy waited for this read
-      done(err, n);
+      if (!this.idleAgain()) done(err, n);
     };
-    const got = (fd: number, n: number): void => {
-      this.pos += n;
-      this.readTotal += n;
-      if (this.pos >= range.end) {
-        this.fd = null;
-        this.rangeCached = null;
-        this.index++;
-        this.pos = this.ranges[this.index]?.start ?? 0;
-        close(fd, () => finish(null, n));
-        return;
-      }
-      finish(null, n);
+    const got = (n: number): void => {
+      const spent = this.advance(n);
+      if (spent === null) finish(null, n);
+      else close(spent, () => finish(null, n));
     };
     const readAt = (fd: number, waited = false): void => {
       const len = this.want(into.length);
@@ -122,7 +135,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
         if (n > 0) {
           // A short read: a page went since the check; the rest of this file goes through the thread pool.
           this.rangeCached = n === len;
-          return got(fd, n);
+          return got(n);
         }
         if (n === NOT_THIS_FILE) this.fromCache = false;
         this.rangeCached = false;
@@ -131,7 +144,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       read(fd, into, 0, len, this.pos, (err, n) => {
         if (err) return finish(err, 0);
         if (n === 0) return finish(new TruncatedBlobError(range.path, this.pos), 0);
-        got(fd, n);
+        got(n);
       });
     };
     if (this.fd !== null) return readAt(this.fd);
@@ -168,52 +181,39 @@ export class FileRangeStream extends Readable implements RecyclingSource {
     let inFlight = 0;
     let ended = false;
     let sendable = direct !== null;
-    let sendWaited = false;
-    let sendWaiting = false;
-    /** Sends what it can of the current range; true when step() should write the next block the usual way. */
-    const send = (sink: DirectSink): boolean => {
-      while (!this.destroyed && this.fd !== null && this.rangeCached === true) {
+    /**
+     * Sends what it can of the current range (open, found cached to its end); true when step() should write
+     * the next block the usual way. `waited`: this download waited a turn for the budget, as a read does
+     * (readAt), so it sends once whatever the budget says.
+     */
+    const send = (sink: DirectSink, fd: number, waited: boolean): boolean => {
+      for (;;) {
         if (!sink.idle()) {
           // Nothing of ours is in flight, yet the socket's queue is not empty: someone else writes to it.
           sendable = false;
           return true;
         }
-        if (!sendWaited && cachedReadsSpent()) {
-          // The turn's budget is spent (shared with cached reads): the next turn, one send whatever it says.
-          sendWaiting = true;
+        if (!waited && cachedReadsSpent()) {
+          // The turn's budget (shared with cached reads) is spent: busy until the next turn, like a read.
+          this.busy = true;
           setImmediate(() => {
-            sendWaiting = false;
-            sendWaited = true;
-            step();
+            if (!this.idleAgain()) step(true);
           });
           return false;
         }
-        sendWaited = false;
-        const fd = this.fd;
+        waited = false;
         const n = sendCached(sink.fd, fd, this.want(READ_BLOCK), this.pos);
         if (typeof n === 'number' && n > 0) {
-          this.pos += n;
-          this.readTotal += n;
           this.pumpedTotal += n;
           // Bytes went out around node's stream: they are activity all the same (the idle timeout).
           sink.sent();
-          if (this.pos >= this.ranges[this.index]!.end) {
-            // The range is done: its descriptor is closed before the next range opens (busy meanwhile).
-            this.fd = null;
-            this.rangeCached = null;
-            this.index++;
-            this.pos = this.ranges[this.index]?.start ?? 0;
-            this.busy = true;
-            close(fd, () => {
-              this.busy = false;
-              const idle = this.onIdle;
-              this.onIdle = null;
-              if (idle) return idle();
-              step();
-            });
-            return false;
-          }
-          continue;
+          const spent = this.advance(n);
+          if (spent === null) continue;
+          this.busy = true;
+          close(spent, () => {
+            if (!this.idleAgain()) step();
+          });
+          return false;
         }
         if (n === 'gone' || n instanceof Error) {
           // The peer left (the response cannot be finished), or the file or the system failed: reported as a
@@ -226,7 +226,6 @@ export class FileRangeStream extends Readable implements RecyclingSource {
         else if (n !== 'full') sendable = false; // unsupported here (or 0: a short file, which the usual read reports)
         return true;
       }
-      return !this.destroyed;
     };
     // A destination gone (the client left, even before the pump started) ends the pump: nothing more is read.
     const gone = (): boolean => {
@@ -234,8 +233,8 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       this.destroy();
       return true;
     };
-    const step = (): void => {
-      if (this.destroyed || this.busy || ended || sendWaiting || inFlight >= PUMP_IN_FLIGHT || gone()) return;
+    const step = (waited = false): void => {
+      if (this.destroyed || this.busy || ended || inFlight >= PUMP_IN_FLIGHT || gone()) return;
       if (this.want(READ_BLOCK) === 0) {
         ended = true;
         dest.end(() => this.destroy());
@@ -243,9 +242,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
       }
       if (sendable && this.fd !== null && this.rangeCached === true) {
         // Sent bytes must not overtake written ones: a send waits for the writes in flight to complete.
-        if (inFlight > 0) return;
-        if (!send(direct!)) return;
-        if (this.want(READ_BLOCK) === 0) return step();
+        if (inFlight > 0 || !send(direct!, this.fd, waited)) return;
       }
       const block = takeBlock();
       this.next(block, (err, n) => {
