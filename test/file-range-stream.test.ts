@@ -297,21 +297,26 @@ function writeUncached(path: string, data: Buffer): boolean {
     return false;
   }
   try {
-    const scratch = Buffer.allocUnsafeSlow(data.length + 4096);
-    for (let off = 0; off < 4096; off += 16) {
-      const view = scratch.subarray(off, off + data.length);
-      data.copy(view);
-      try {
-        writeSync(fd, view, 0, view.length, 0);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-      }
-    }
-    return false;
+    return writeDirect(fd, data, 0);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes `data` at `position` of a descriptor opened with O_DIRECT, from a buffer aligned as the file system needs; false if none is. */
+function writeDirect(fd: number, data: Buffer, position: number): boolean {
+  const scratch = Buffer.allocUnsafeSlow(data.length + 4096);
+  for (let off = 0; off < 4096; off += 16) {
+    const view = scratch.subarray(off, off + data.length);
+    data.copy(view);
+    try {
+      writeSync(fd, view, 0, view.length, position);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+    }
+  }
+  return false;
 }
 
 /**
@@ -526,19 +531,7 @@ function punchCacheHole(path: string, data: Buffer, offset: number, length: numb
     return false;
   }
   try {
-    const scratch = Buffer.allocUnsafeSlow(length + 4096);
-    let written = false;
-    for (let off = 0; off < 4096 && !written; off += 16) {
-      const view = scratch.subarray(off, off + length);
-      data.copy(view, 0, offset, offset + length);
-      try {
-        writeSync(fd, view, 0, length, offset);
-        written = true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-      }
-    }
-    if (!written) return false;
+    if (!writeDirect(fd, data.subarray(offset, offset + length), offset)) return false;
   } finally {
     closeSync(fd);
   }
