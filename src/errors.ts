@@ -112,6 +112,10 @@ export const catalogue = {
   MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.', ec: '0006-00000001' },
   IncorrectNumberOfFilesInPOSTRequest: { status: 400, message: 'POST requires exactly one file upload per request.', ec: '0006-00000002' },
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', ec: '0016-00000102' },
+  // 503 as OSS answers a busy server (its error pages: "ServiceUnavailable"); Alunite's cause is a bound on memory
+  // held for requests not yet authenticated (oss/post-form.ts). EC [UNVERIFIED].
+  ServiceUnavailable: { status: 503, message: 'Service temporarily busy, please retry later.' },
+  RequestTimeout: { status: 400, message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.', ec: '0016-00000103' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.', ec: '0026-00000011' },
   NotModified: { status: 304, message: 'Not Modified', ec: '0026-00000012' },

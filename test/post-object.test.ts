@@ -3,7 +3,9 @@
 // exported producers (signPostPolicyV1/V4), objects read back through ali-oss.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { FORM_BOUNDS, formBytesInUse } from '../src/oss/post-form.js';
 import { postPolicyCredential, postPolicyDate, signPostPolicyV1, signPostPolicyV4 } from '../src/oss/post-policy.js';
 import { expectOssError, md5Hex, crc64 } from './helpers/oss.js';
 import { MSG, policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
@@ -500,6 +502,19 @@ describe('PostObject', () => {
     const part = (name: string, value: string, filename?: string): string =>
       `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ''}\r\n\r\n${value}\r\n`;
     const errOf = (body: Buffer): Record<string, string> => parseErrorXml(body.toString('utf8'));
+    /** A POST whose head and the start of its form are sent, the rest (its file) never: the socket stays open. */
+    const openForm = (bucket: string, start: string): Socket => {
+      const sock = connect(srv.port, '127.0.0.1');
+      sock.on('error', () => undefined);
+      sock.write(`POST /${bucket}/ HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${Buffer.byteLength(start) + 100_000}\r\n\r\n`);
+      sock.write(start);
+      return sock;
+    };
+    const until = async (check: () => boolean, what: string): Promise<void> => {
+      for (const t0 = Date.now(); !check(); await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() - t0 > 30_000) assert.fail(`not within 30 s: ${what}`);
+      }
+    };
 
     it('not multipart at all, no boundary, or cut short → MalformedPOSTRequest', async () => {
       let r = await raw('garbage without boundaries');
@@ -560,6 +575,56 @@ describe('PostObject', () => {
       const got = await srv.client({ bucket: PUBLIC }).get('m/second');
       assert.equal(got.content.toString(), 'first');
       assert.equal((got.res.headers as Record<string, string>)['content-type'], 'text/plain');
+    });
+
+    it('forms held across requests are bounded: one beyond → 503 ServiceUnavailable, given back when a request is over', async () => {
+      const saved = { ...FORM_BOUNDS };
+      FORM_BOUNDS.heldBytes = 3 * 1024 * 1024;
+      const held = openForm(PUBLIC, `${part('key', 'held/x')}${part('x-oss-meta-pad', 'p'.repeat(2 * 1024 * 1024 - 4096))}`);
+      try {
+        // A client that sent 2 MiB of fields and went silent (its request is not over).
+        await until(() => formBytesInUse() >= 2 * 1024 * 1024 - 4096, 'the server holds the silent form');
+        let r = await post([['key', 'held/y'], ['x-oss-meta-pad', 'q'.repeat(1536 * 1024)]], { data: 'x', name: 'x' }, { bucket: PUBLIC });
+        fails(r, 'ServiceUnavailable', 503);
+        // Small forms still fit.
+        r = await post([['key', 'held/small']], { data: 'small', name: 'x' }, { bucket: PUBLIC });
+        assert.equal(r.status, 204, r.text);
+        held.destroy();
+        await until(() => formBytesInUse() === 0, 'the silent form given back once its client left');
+        // The same large form is read now (and refused for what it is: user metadata over its limit).
+        r = await post([['key', 'held/y'], ['x-oss-meta-pad', 'q'.repeat(1536 * 1024)]], { data: 'x', name: 'x' }, { bucket: PUBLIC });
+        assert.notEqual(r.status, 503, r.text);
+        // Refused after its file was found (anonymous, private bucket), its body unread: given back all the same.
+        r = await post([['key', 'held/z'], ['x-oss-meta-pad', 'z'.repeat(512 * 1024)]], { data: 'f'.repeat(3 * 1024 * 1024), name: 'f' });
+        fails(r, 'AccessDenied', 403);
+        await until(() => formBytesInUse() === 0, 'a refused form given back');
+        for (const k of ['held/x', 'held/y']) await absent(k, PUBLIC);
+        await absent('held/z');
+      } finally {
+        held.destroy();
+        Object.assign(FORM_BOUNDS, saved);
+      }
+    });
+
+    it('a form that does not reach its file in time → 400 RequestTimeout, nothing stored, nothing held', async () => {
+      const saved = { ...FORM_BOUNDS };
+      FORM_BOUNDS.fieldsMs = 300;
+      const sock = openForm(PUBLIC, part('key', 'slow/x'));
+      try {
+        const answer = await new Promise<string>((ok, fail) => {
+          let text = '';
+          sock.on('data', (c: Buffer) => (text += c.toString('latin1')));
+          sock.on('close', () => ok(text));
+          sock.on('error', fail);
+        });
+        assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
+        assert.equal(parseErrorXml(answer.slice(answer.indexOf('\r\n\r\n') + 4)).Code, 'RequestTimeout', answer);
+        await until(() => formBytesInUse() === 0, 'nothing held once the request is over');
+        await absent('slow/x', PUBLIC);
+      } finally {
+        sock.destroy();
+        Object.assign(FORM_BOUNDS, saved);
+      }
     });
 
     it('a missing bucket → NoSuchBucket', async () => {

@@ -16,6 +16,21 @@ import { AppError, invalidArgument } from '../errors.js';
  */
 export const FORM_LIMITS = { nameBytes: 8 * 1024, totalBytes: 2 * 1024 * 1024, fields: 1000 };
 
+/**
+ * Bounds across requests. A form is read up to its file before anything authenticates it, so anonymous
+ * clients each sending 2 MiB of fields and then going silent once filled the heap (~2,500 of them ended the
+ * process). `heldBytes`: the bytes of forms that the whole process holds (a form keeps its share until its
+ * request is over); a form that would go beyond is answered 503 ServiceUnavailable. `fieldsMs`: the time a
+ * form has to reach its file part (a browser sends its few fields at once), else 400 RequestTimeout.
+ */
+export const FORM_BOUNDS = { heldBytes: 64 * 1024 * 1024, fieldsMs: 60_000 };
+let formBytesHeld = 0;
+
+/** Bytes of forms held now, across requests (tests, diagnostics). */
+export function formBytesInUse(): number {
+  return formBytesHeld;
+}
+
 export interface PostFile {
   stream: Readable;
   /** The part's filename (no directories), "" when the part had none. */
@@ -51,10 +66,42 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
     const fields = new Map<string, string>();
     let total = 0;
     let settled = false;
+    // This request's share of FORM_BOUNDS.heldBytes: what it sent before its file, given back when it is over.
+    let held = 0;
+    const count = (chunk: Buffer): void => {
+      if (settled) return;
+      if (formBytesHeld + chunk.length > FORM_BOUNDS.heldBytes) {
+        stop(new AppError('ServiceUnavailable', 'The server holds as many POST forms not yet authenticated as it allows; retry later.'));
+        return;
+      }
+      held += chunk.length;
+      formBytesHeld += chunk.length;
+    };
+    // Given back when the form is refused, or its request is over: 'close' of the request, or of its socket
+    // when the answer was given before the body was read (the request then never ends by itself).
+    const release = (): void => {
+      formBytesHeld -= held;
+      held = 0;
+      req.socket?.off('close', release);
+    };
+    req.socket?.once('close', release);
+    const timer = setTimeout(() => {
+      stop(new AppError('RequestTimeout', `The form did not reach its file part within ${FORM_BOUNDS.fieldsMs / 1000} s.`));
+    }, FORM_BOUNDS.fieldsMs);
+    timer.unref();
     const fail = (err: AppError): void => {
+      clearTimeout(timer);
+      req.off('data', count);
+      release();
       if (settled) return;
       settled = true;
       reject(err);
+    };
+    // Refused before the file: nothing more of the body is parsed (the listener answers, then closes the connection).
+    const stop = (err: AppError): void => {
+      fail(err);
+      req.unpipe(bb);
+      bb.destroy();
     };
     const take = (name: string, size: number): string | null => {
       total += Buffer.byteLength(name) + size;
@@ -102,6 +149,8 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
       // A `file` part without a filename is the upload's content all the same (curl -F file=text).
       if (name.toLowerCase() === 'file') {
         settled = true;
+        clearTimeout(timer);
+        req.off('data', count);
         resolve({ fields, file: { stream: Readable.from([Buffer.from(value, 'utf8')]), filename: '', contentType: undefined }, finished });
         return;
       }
@@ -128,6 +177,8 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
         return;
       }
       settled = true;
+      clearTimeout(timer);
+      req.off('data', count);
       resolve({ fields, file: { stream, filename: info.filename ?? '', contentType: info.mimeType }, finished });
     }));
 
@@ -135,8 +186,11 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
     bb.on('close', () => fail(new AppError('IncorrectNumberOfFilesInPOSTRequest', 'POST requires exactly one file upload per request; the form has no field named "file".')));
     // A client that goes away mid-form: whoever reads the file sees the error, nothing is stored.
     req.on('close', () => {
+      release();
       if (!req.complete) bb.destroy(new AppError('IncompleteBody'));
     });
+    // Counted before busboy parses the chunk: a chunk beyond the bound is never parsed.
+    req.on('data', count);
     req.pipe(bb);
   });
 }
