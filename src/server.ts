@@ -131,6 +131,8 @@ export interface ServerOptions {
   tls?: TlsOptions;
   /** Close a connection after this long without a byte either way (default 5 minutes). */
   idleTimeoutMs?: number;
+  /** Client connections accepted at once; more are closed as they come (default: the open-file limit less 1,024; null: no cap). */
+  maxConnections?: number | null;
   /** Metadata store: `sqlite` (default, `<data>/metadata.sqlite`) or a `postgres://` URL shared by several processes. */
   meta?: string;
   /** Blob directory (default: the data directory); processes sharing a PostgreSQL database share it too. */
@@ -532,7 +534,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       callbacks,
       ...(meta.commitMark && meta.settled ? { durability: { commitMark: meta.commitMark.bind(meta), settled: meta.settled.bind(meta) } } : {}),
     }))),
-    { idleTimeoutMs: opts.idleTimeoutMs },
+    { idleTimeoutMs: opts.idleTimeoutMs, ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}) },
   );
   return {
     url: listening.url,

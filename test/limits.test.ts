@@ -1,7 +1,7 @@
 // Limits of spec §13 and body-integrity failures, each answered with the OSS code, and nothing stored.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { LIMITS } from '../src/domain/context.js';
@@ -162,6 +162,53 @@ describe('limits', () => {
     // The request is abandoned (node's parser ends it): no answer is owed to a body that never came.
     assert.doesNotMatch(raw, /^HTTP\/1\.1 200 /);
     await assert.rejects(oss.head('cut-short'), (e: { status?: number }) => e.status === 404);
+  });
+
+  it('accepts at most maxConnections clients at once: the ones beyond are closed, the ones in are served', async () => {
+    const capped = await startTestServer({ maxConnections: 4 });
+    const held: Socket[] = [];
+    try {
+      const health = (): Promise<number> =>
+        new Promise((ok, fail) => {
+          const req = request({ port: capped.port, host: '127.0.0.1', path: '/-/health', agent: false }, (res) => {
+            res.resume();
+            res.on('end', () => ok(res.statusCode ?? 0));
+          });
+          req.on('error', fail);
+          req.end();
+        });
+      // Four idle clients, each partway through a request head, as a flood's connections are.
+      for (let i = 0; i < 4; i++) {
+        const s = connect(capped.port, '127.0.0.1');
+        s.on('error', () => undefined);
+        await new Promise((ok) => s.once('connect', ok));
+        s.write('GET /-/health HTTP/1.1\r\nHost: x\r\n');
+        held.push(s);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      // A fifth is closed at once, with no answer.
+      await assert.rejects(health(), /ECONNRESET|socket hang up/);
+      // One of the four finishes its request: it is answered.
+      const answer = new Promise<string>((ok) => {
+        let text = '';
+        held[0]!.on('data', (c: Buffer) => {
+          text += c.toString('latin1');
+          if (text.includes('\r\n\r\n')) ok(text);
+        });
+      });
+      held[0]!.write('\r\n');
+      assert.match(await answer, /^HTTP\/1\.1 200 /);
+      // Once they leave, new clients are served again.
+      for (const s of held) s.destroy();
+      let status = 0;
+      for (const t0 = Date.now(); status !== 200 && Date.now() - t0 < 30_000; await new Promise((r) => setTimeout(r, 50))) {
+        status = await health().catch(() => 0);
+      }
+      assert.equal(status, 200);
+    } finally {
+      for (const s of held) s.destroy();
+      await capped.stop();
+    }
   });
 
   it('checks partNumber and uploadId before the body (no 411 for a bad part number)', async () => {

@@ -1,4 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -78,21 +79,46 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** Descriptors kept for everything but client connections (blob files, the database, the hash workers' pipes). */
+const RESERVED_FDS = 1024;
+
+/**
+ * How many client connections the process accepts at once, by default: its open-file limit less a reserve
+ * (node raises the soft limit to the hard one at start). Without a cap, a flood of idle connections took
+ * every descriptor, and requests in flight could then fail to open their blob files (EMFILE); with it, the
+ * connections beyond are closed as they come and the ones in flight keep working. Null where the limit
+ * cannot be read (not Linux): no cap.
+ */
+export function defaultMaxConnections(): number | null {
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (!line || line[1] === 'unlimited') return null;
+    const limit = Number(line[1]);
+    return Math.max(64, limit - Math.min(RESERVED_FDS, Math.floor(limit / 4)));
+  } catch {
+    return null;
+  }
+}
+
 /** Starts the listener(s) for one handler: HTTP, HTTPS, or HTTP and HTTPS on two ports. */
 export async function listen(
   host: string,
   port: number,
   tls: (TlsMaterial & { port?: number }) | null,
   handler: RequestListener,
-  limits: { idleTimeoutMs?: number } = {},
+  limits: { idleTimeoutMs?: number; maxConnections?: number | null } = {},
 ): Promise<Listening> {
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
+  // HTTP and HTTPS on two ports share the cap.
+  const cap = limits.maxConnections === undefined ? defaultMaxConnections() : limits.maxConnections;
+  const perServer = cap === null ? null : tls !== null && tls.port !== undefined ? Math.max(1, Math.floor(cap / 2)) : cap;
   const make = (secure: boolean): Server => {
     const serial = onePerConnection(handler);
     const server = secure && tls ? createHttpsServer({ ...HTTP_OPTIONS, cert: tls.cert, key: tls.key }, serial) : createServer(HTTP_OPTIONS, serial);
     server.on('clientError', answerClientError);
     acceptChunkedWithLength(server);
     server.setTimeout(limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    if (perServer !== null) server.maxConnections = perServer;
     return server;
   };
   const mainSecure = tls !== null && tls.port === undefined;
