@@ -443,6 +443,32 @@ describe('ali-oss object operations', () => {
       }
     });
 
+    it('a later append takes x-oss-object-acl; x-oss-meta-* and the storage class stay the first append\'s', async () => {
+      // The Go SDK's TestAppendObject: api-docs AppendObject limits only x-oss-storage-class and x-oss-meta-*
+      // to the append that creates the object.
+      for (const { name, client: c } of matrix) {
+        const key = `append/acl-${name}.log`;
+        const r1 = await c.append(key, Buffer.from('one,'), {
+          meta: userMeta({ my: '1' }),
+          headers: { 'x-oss-object-acl': 'public-read-write', 'x-oss-storage-class': 'IA' },
+        } as unknown as OSS.AppendObjectOptions);
+        assert.equal((await c.getACL(key)).acl, 'public-read-write', name);
+        await c.append(key, Buffer.from('two,'), {
+          position: r1.nextAppendPosition,
+          meta: userMeta({ my: '2' }),
+          headers: { 'x-oss-object-acl': 'public-read', 'x-oss-storage-class': 'Standard' },
+        } as unknown as OSS.AppendObjectOptions);
+        assert.equal((await c.getACL(key)).acl, 'public-read', name);
+        const h = await head(c, key);
+        assert.equal(h.res.headers['x-oss-meta-my'], '1', name);
+        assert.equal(h.res.headers['x-oss-storage-class'], 'IA', name);
+        // An append without the header leaves the ACL as it is.
+        await c.append(key, Buffer.from('three'), { position: '8' } as OSS.AppendObjectOptions);
+        assert.equal((await c.getACL(key)).acl, 'public-read', name);
+        assert.equal((await get(c, key)).content.toString(), 'one,two,three');
+      }
+    });
+
     it('PositionNotEqualToLength carries x-oss-next-append-position', async () => {
       await client.append('append/pos.log', Buffer.from('12345'));
       const res = await rawAppend(client, 'append/pos.log', 2);

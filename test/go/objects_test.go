@@ -163,6 +163,30 @@ func TestObjects(t *testing.T) {
 		wantServiceError(t, err, 409, "ObjectNotAppendable", "")
 	})
 
+	// The SDK's own TestAppendObject: a later append's ObjectACL is taken, its Meta ignored (api-docs
+	// AppendObject limits only x-oss-storage-class and x-oss-meta-* to the first append).
+	t.Run("append_later_acl", func(t *testing.T) {
+		next, err := b.AppendObject("append-acl.log", strings.NewReader("first,"), 0, oss.ObjectACL(oss.ACLPublicReadWrite), oss.Meta("my", "myprop"))
+		must(t, err)
+		acl, err := b.GetObjectACL("append-acl.log")
+		must(t, err)
+		if acl.ACL != string(oss.ACLPublicReadWrite) {
+			t.Fatalf("ACL after the first append %q", acl.ACL)
+		}
+		next, err = b.AppendObject("append-acl.log", strings.NewReader("second"), next, oss.ObjectACL(oss.ACLPublicRead), oss.Meta("my", "myproptwo"), oss.Meta("mine", "mypropmine"))
+		must(t, err)
+		meta, err := b.GetObjectDetailedMeta("append-acl.log")
+		must(t, err)
+		if meta.Get("X-Oss-Meta-My") != "myprop" || meta.Get("X-Oss-Meta-Mine") != "" || meta.Get("X-Oss-Next-Append-Position") != fmt.Sprint(next) {
+			t.Fatalf("HEAD after the second append: %v", meta)
+		}
+		acl, err = b.GetObjectACL("append-acl.log")
+		must(t, err)
+		if acl.ACL != string(oss.ACLPublicRead) {
+			t.Fatalf("ACL after the second append %q, want public-read", acl.ACL)
+		}
+	})
+
 	t.Run("symlink", func(t *testing.T) {
 		putString(t, b, "target-dir/target.txt", "behind the link")
 		must(t, b.PutSymlink("link.txt", "target-dir/target.txt"))
