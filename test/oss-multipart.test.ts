@@ -285,6 +285,22 @@ describe('ali-oss multipart uploads', () => {
     }
   });
 
+  it('uploadPartCopy from an Appendable source: 400 InvalidArgument, no part stored (CopyObject still copies it)', async () => {
+    // api-docs UploadPartCopy: objects uploaded with AppendObject cannot be copied this way.
+    await client.append('appendable/src.log', Buffer.from('appended bytes'));
+    await client.putSymlink('appendable/link', 'appendable/src.log');
+    const { uploadId } = await client.initMultipartUpload('appendable/dst.bin');
+    for (const sourceKey of ['appendable/src.log', 'appendable/link']) {
+      for (const range of ['', '0-3']) {
+        await expectOssError(client.uploadPartCopy('appendable/dst.bin', uploadId, 1, range, { sourceKey, sourceBucketName: BUCKET }, {}), 'InvalidArgument', 400);
+      }
+    }
+    assert.equal(partsOf(await client.listParts('appendable/dst.bin', uploadId, lpq())).filter(Boolean).length, 0);
+    await client.abortMultipartUpload('appendable/dst.bin', uploadId);
+    assert.equal(statusOf(await client.copy('appendable/copy.log', 'appendable/src.log')), 200);
+    assert.equal(((await client.get('appendable/copy.log')) as unknown as { content: Buffer }).content.toString(), 'appended bytes');
+  });
+
   it('multipartUploadCopy copies a whole object from another bucket part by part', async () => {
     const src = randomBytes(350 * KiB);
     await srv.client({ bucket: SOURCE_BUCKET }).put('mpc-source.bin', src, { meta: userMeta({ from: 'source' }) });

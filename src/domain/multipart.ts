@@ -157,6 +157,11 @@ export class MultipartService {
     const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget, source.versionId, 'InvalidArgument');
     checkPreconditions(src, source.conditions);
     this.objects.assertReadable(src);
+    // api-docs UploadPartCopy: objects uploaded with AppendObject cannot be copied this way (CopyObject can,
+    // outside versioned buckets). The code is ours [UNVERIFIED]: docs/compatibility.md.
+    if (src.type === 'Appendable') {
+      throw new AppError('InvalidArgument', 'UploadPartCopy cannot copy an Appendable object.', { ArgumentName: 'x-oss-copy-source' });
+    }
     const range = source.range?.(src.size) ?? null;
     const ticket = await admit(this.ctx, range ? range.end - range.start : src.size);
     try {

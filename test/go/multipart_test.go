@@ -158,4 +158,15 @@ func TestMultipart(t *testing.T) {
 		}
 		must(t, b.AbortMultipartUpload(imur))
 	})
+
+	// api-docs UploadPartCopy: objects uploaded with AppendObject cannot be copied this way (the code is ours).
+	t.Run("UploadPartCopy_of_an_Appendable_object", func(t *testing.T) {
+		_, err := b.AppendObject("appended.log", bytes.NewReader([]byte("appended")), 0)
+		must(t, err)
+		imur, err := b.InitiateMultipartUpload("from-appendable.bin")
+		must(t, err)
+		_, err = b.UploadPartCopy(imur, b.BucketName, "appended.log", 0, 8, 1)
+		wantServiceError(t, err, 400, "InvalidArgument", "")
+		must(t, b.AbortMultipartUpload(imur))
+	})
 }
