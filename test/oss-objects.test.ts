@@ -629,6 +629,25 @@ describe('ali-oss object operations', () => {
     }
   });
 
+  it('PutObject with If-Modified-Since / If-Unmodified-Since / If-Match / If-None-Match: 400 NotImplemented naming the header, nothing written', async () => {
+    // OSS error page 0017-00000245 (and the Go SDK's TestPutObjectNegative: IfModifiedSince on a missing key fails).
+    const past = new Date(Date.now() - 86_400_000).toUTCString();
+    await client.put('cond-put/existing.txt', Buffer.from('kept'));
+    for (const { name, client: c } of matrix) {
+      for (const [h, v] of [['If-Modified-Since', past], ['If-Unmodified-Since', past], ['If-Match', '"0123"'], ['If-None-Match', '*']] as const) {
+        for (const key of ['cond-put/missing.txt', 'cond-put/existing.txt']) {
+          const err = await expectOssError(c.put(key, Buffer.from('new'), { headers: { [h]: v } }), 'NotImplemented', 400);
+          assert.match(err.message, /A header you provided implies functionality that is not implemented\./, `${name} ${h}`);
+        }
+      }
+    }
+    await expectOssError(client.head('cond-put/missing.txt'), 'NoSuchKey', 404);
+    assert.equal((await get(client, 'cond-put/existing.txt')).content.toString(), 'kept');
+    const raw = await rawObjectRequest(client, 'PUT', 'cond-put/raw.txt', { content: Buffer.from('x'), headers: { 'If-Match': '"0123"' }, successStatuses: [400] });
+    assert.equal(raw.res.headers['x-oss-ec'], '0017-00000245');
+    assert.match(String(raw.data), /<Code>NotImplemented<\/Code>[\s\S]*<Header>If-Match<\/Header>/);
+  });
+
   it('object keys that OSS rejects: too long', async () => {
     await expectOssError(client.put('k'.repeat(1024), Buffer.from('x')), 'InvalidObjectName', 400);
     const ok = await client.put('k'.repeat(1023), Buffer.from('x'));

@@ -5,6 +5,7 @@ import (
 	"io/ioutil"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 )
@@ -184,6 +185,19 @@ func TestObjects(t *testing.T) {
 		must(t, err)
 		if acl.ACL != string(oss.ACLPublicRead) {
 			t.Fatalf("ACL after the second append %q, want public-read", acl.ACL)
+		}
+	})
+
+	// The SDK's own TestPutObjectNegative: PutObject with IfModifiedSince on a missing key fails. OSS answers
+	// 400 NotImplemented naming the header (error page 0017-00000245) and writes nothing.
+	t.Run("put_with_a_condition", func(t *testing.T) {
+		past := time.Now().Add(-24 * time.Hour)
+		err := b.PutObject("cond-put.txt", strings.NewReader("never"), oss.IfModifiedSince(past))
+		wantServiceError(t, err, 400, "NotImplemented", "A header you provided implies functionality that is not implemented.")
+		err = b.PutObject("cond-put.txt", strings.NewReader("never"), oss.IfMatch("\"0123\""))
+		wantServiceError(t, err, 400, "NotImplemented", "")
+		if exists(t, b, "cond-put.txt") {
+			t.Fatal("a refused conditional PutObject wrote the object")
 		}
 	})
 
