@@ -122,6 +122,12 @@ export const catalogue = {
   InvalidRange: { status: 416, message: 'The requested range cannot be satisfied.', ec: '0026-00000013' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', ec: '0017-00000004' },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.', ec: '0017-00000005', pop: { message: 'This API is not implemented by this server.' } },
+  // PutObject with If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since: OSS's NotImplemented, but
+  // with status 400 and its own EC (OSS error page 0017-00000245); the detail names the header (<Header>).
+  PutObjectConditionNotImplemented: {
+    status: 400, message: 'A header you provided implies functionality that is not implemented.',
+    oss: { code: 'NotImplemented', status: 400, message: 'A header you provided implies functionality that is not implemented.', ec: '0017-00000245' },
+  },
   // CORS preflight (OPTIONS) refusals; OSS's message has its own spelling, kept verbatim. ECs unknown.
   AccessForbidden: { status: 403, message: "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec." },
   BadRequest: { status: 400, message: 'Bad Request' },

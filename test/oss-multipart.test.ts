@@ -250,9 +250,55 @@ describe('ali-oss multipart uploads', () => {
       assert.deepEqual(got.content, Buffer.concat([src, src]));
     }
     const { uploadId } = await client.initMultipartUpload('copied/bad.bin');
-    await expectOssError(client.uploadPartCopy('copied/bad.bin', uploadId, 1, `0-${src.length}`, { sourceKey: 'source.bin', sourceBucketName: SOURCE_BUCKET }, {}), 'InvalidArgument', 400);
     await expectOssError(client.uploadPartCopy('copied/bad.bin', uploadId, 1, '0-9', { sourceKey: 'missing.bin', sourceBucketName: SOURCE_BUCKET }, {}), 'NoSuchKey', 404);
     await client.abortMultipartUpload('copied/bad.bin', uploadId);
+  });
+
+  it('uploadPartCopy: a valid x-oss-copy-source-range answers Content-Range; one that does not fit copies the whole source, without it', async () => {
+    // api-docs UploadPartCopy (x-oss-copy-source-range): "当指定的范围不符合规范时，则拷贝整个源Object，并且不在结果中提及Content-Range".
+    const src = Buffer.from('0123456789');
+    await client.put('range/ten.bin', src);
+    for (const [i, c] of [srv.client({ bucket: BUCKET }), srv.pathClient({ bucket: BUCKET, authorizationV4: true })].entries()) {
+      const key = `range/${i}.bin`;
+      const { uploadId } = await c.initMultipartUpload(key);
+      const copy = (n: number, range: string) => c.uploadPartCopy(key, uploadId, n, range, { sourceKey: 'range/ten.bin', sourceBucketName: BUCKET }, {});
+      const valid = await copy(1, '2-5');
+      assert.equal(valid.etag, `"${md5Hex(src.subarray(2, 6))}"`);
+      assert.equal(headersOf(valid)['content-range'], 'bytes 2-5/10');
+      const open = await copy(2, '7-');
+      assert.equal(open.etag, `"${md5Hex(src.subarray(7))}"`);
+      assert.equal(headersOf(open)['content-range'], 'bytes 7-9/10');
+      // As GetObject's Range (its api-docs say the same words): the last n bytes [UNVERIFIED for copies].
+      const suffix = await copy(3, '-4');
+      assert.equal(suffix.etag, `"${md5Hex(src.subarray(6))}"`);
+      assert.equal(headersOf(suffix)['content-range'], 'bytes 6-9/10');
+      // The Go SDK's UploadPartCopy(imur, bucket, "src", 0, 100, 1) on a 10-byte object: bytes=0-99.
+      let n = 4;
+      for (const bad of ['0-99', '0-10', '5-2', 'abc', '10-', '10-12', '99-']) {
+        const whole = await copy(n++, bad);
+        assert.equal(whole.etag, `"${md5Hex(src)}"`, bad);
+        assert.equal(headersOf(whole)['content-range'], undefined, bad);
+      }
+      const parts = partsOf(await c.listParts(key, uploadId, lpq()));
+      assert.deepEqual(parts.map((p) => p.Size), ['4', '3', '4', ...Array(7).fill('10')]);
+      await c.abortMultipartUpload(key, uploadId);
+    }
+  });
+
+  it('uploadPartCopy from an Appendable source: 400 InvalidArgument, no part stored (CopyObject still copies it)', async () => {
+    // api-docs UploadPartCopy: objects uploaded with AppendObject cannot be copied this way.
+    await client.append('appendable/src.log', Buffer.from('appended bytes'));
+    await client.putSymlink('appendable/link', 'appendable/src.log');
+    const { uploadId } = await client.initMultipartUpload('appendable/dst.bin');
+    for (const sourceKey of ['appendable/src.log', 'appendable/link']) {
+      for (const range of ['', '0-3']) {
+        await expectOssError(client.uploadPartCopy('appendable/dst.bin', uploadId, 1, range, { sourceKey, sourceBucketName: BUCKET }, {}), 'InvalidArgument', 400);
+      }
+    }
+    assert.equal(partsOf(await client.listParts('appendable/dst.bin', uploadId, lpq())).filter(Boolean).length, 0);
+    await client.abortMultipartUpload('appendable/dst.bin', uploadId);
+    assert.equal(statusOf(await client.copy('appendable/copy.log', 'appendable/src.log')), 200);
+    assert.equal(((await client.get('appendable/copy.log')) as unknown as { content: Buffer }).content.toString(), 'appended bytes');
   });
 
   it('multipartUploadCopy copies a whole object from another bucket part by part', async () => {

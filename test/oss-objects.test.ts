@@ -443,6 +443,32 @@ describe('ali-oss object operations', () => {
       }
     });
 
+    it('a later append takes x-oss-object-acl; x-oss-meta-* and the storage class stay the first append\'s', async () => {
+      // The Go SDK's TestAppendObject: api-docs AppendObject limits only x-oss-storage-class and x-oss-meta-*
+      // to the append that creates the object.
+      for (const { name, client: c } of matrix) {
+        const key = `append/acl-${name}.log`;
+        const r1 = await c.append(key, Buffer.from('one,'), {
+          meta: userMeta({ my: '1' }),
+          headers: { 'x-oss-object-acl': 'public-read-write', 'x-oss-storage-class': 'IA' },
+        } as unknown as OSS.AppendObjectOptions);
+        assert.equal((await c.getACL(key)).acl, 'public-read-write', name);
+        await c.append(key, Buffer.from('two,'), {
+          position: r1.nextAppendPosition,
+          meta: userMeta({ my: '2' }),
+          headers: { 'x-oss-object-acl': 'public-read', 'x-oss-storage-class': 'Standard' },
+        } as unknown as OSS.AppendObjectOptions);
+        assert.equal((await c.getACL(key)).acl, 'public-read', name);
+        const h = await head(c, key);
+        assert.equal(h.res.headers['x-oss-meta-my'], '1', name);
+        assert.equal(h.res.headers['x-oss-storage-class'], 'IA', name);
+        // An append without the header leaves the ACL as it is.
+        await c.append(key, Buffer.from('three'), { position: '8' } as OSS.AppendObjectOptions);
+        assert.equal((await c.getACL(key)).acl, 'public-read', name);
+        assert.equal((await get(c, key)).content.toString(), 'one,two,three');
+      }
+    });
+
     it('PositionNotEqualToLength carries x-oss-next-append-position', async () => {
       await client.append('append/pos.log', Buffer.from('12345'));
       const res = await rawAppend(client, 'append/pos.log', 2);
@@ -601,6 +627,25 @@ describe('ali-oss object operations', () => {
       const gone = await sendVerbatim(client, srv.port, 'HEAD', key);
       assert.equal(gone.status, 404, `${key}: ${JSON.stringify(dm.deleted)}`);
     }
+  });
+
+  it('PutObject with If-Modified-Since / If-Unmodified-Since / If-Match / If-None-Match: 400 NotImplemented naming the header, nothing written', async () => {
+    // OSS error page 0017-00000245 (and the Go SDK's TestPutObjectNegative: IfModifiedSince on a missing key fails).
+    const past = new Date(Date.now() - 86_400_000).toUTCString();
+    await client.put('cond-put/existing.txt', Buffer.from('kept'));
+    for (const { name, client: c } of matrix) {
+      for (const [h, v] of [['If-Modified-Since', past], ['If-Unmodified-Since', past], ['If-Match', '"0123"'], ['If-None-Match', '*']] as const) {
+        for (const key of ['cond-put/missing.txt', 'cond-put/existing.txt']) {
+          const err = await expectOssError(c.put(key, Buffer.from('new'), { headers: { [h]: v } }), 'NotImplemented', 400);
+          assert.match(err.message, /A header you provided implies functionality that is not implemented\./, `${name} ${h}`);
+        }
+      }
+    }
+    await expectOssError(client.head('cond-put/missing.txt'), 'NoSuchKey', 404);
+    assert.equal((await get(client, 'cond-put/existing.txt')).content.toString(), 'kept');
+    const raw = await rawObjectRequest(client, 'PUT', 'cond-put/raw.txt', { content: Buffer.from('x'), headers: { 'If-Match': '"0123"' }, successStatuses: [400] });
+    assert.equal(raw.res.headers['x-oss-ec'], '0017-00000245');
+    assert.match(String(raw.data), /<Code>NotImplemented<\/Code>[\s\S]*<Header>If-Match<\/Header>/);
   });
 
   it('object keys that OSS rejects: too long', async () => {

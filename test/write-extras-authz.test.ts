@@ -107,6 +107,16 @@ describe('tags and ACLs written with an object need their own actions', () => {
     assert.equal((await root.listUploads({ prefix: 'a/' }, {})).uploads.length, 0);
   });
 
+  it('a later append with x-oss-object-acl needs PutObjectAcl as the first does: denied, nothing appended', async () => {
+    const first = await oss.append('a/later', Buffer.from('abc'));
+    assert.equal(String(first.nextAppendPosition), '3');
+    await denied(oss.append('a/later', Buffer.from('def'), { position: '3', headers: { 'x-oss-object-acl': 'public-read' } }), MSG.writeAcl);
+    assert.equal((await root.get('a/later')).content.toString(), 'abc');
+    assert.equal((await root.getACL('a/later')).acl, 'default');
+    // Without the header the same user appends.
+    assert.equal(String((await oss.append('a/later', Buffer.from('def'), { position: '3' })).nextAppendPosition), '6');
+  });
+
   it('allowed once granted: tags are copied or replaced, the ACL is set', async () => {
     await ram.createPolicy('copier-get-tags', policyDoc({ Effect: 'Allow', Action: 'oss:GetObjectTagging', Resource: `acs:oss:*:*:${BUCKET}/src/*` }));
     await ram.attachToUser('copier-get-tags', user.userName);
@@ -128,6 +138,9 @@ describe('tags and ACLs written with an object need their own actions', () => {
     assert.equal((await root.getACL('a/put')).acl, 'public-read');
     assert.equal(statusOf(await oss.copy('a/copy', `/${BUCKET}/src/plain`, { headers: { 'x-oss-object-acl': 'private' } })), 200);
     assert.equal((await root.getACL('a/copy')).acl, 'private');
+    // A later append sets the object's ACL once PutObjectAcl is granted.
+    assert.equal(String((await oss.append('a/later', Buffer.from('ghi'), { position: '6', headers: { 'x-oss-object-acl': 'public-read' } })).nextAppendPosition), '9');
+    assert.equal((await root.getACL('a/later')).acl, 'public-read');
   });
 
   it('a role session whose session policy lacks the tagging actions: "Access denied by authorizer\'s policy."', async () => {

@@ -444,7 +444,10 @@ export class ObjectService {
         const size = curSize + blob.size;
         const segments = [...(cur?.segments ?? []), ...segmentsOf(blob)];
         if (!cur) validateTags(firstTags);
-        const props = cur ?? { ...base, tags: firstTags };
+        // Only the append that creates the object sets its metadata, storage class and tags; an object ACL
+        // (x-oss-object-acl) is taken by every append (api-docs AppendObject limits only x-oss-storage-class
+        // and x-oss-meta-* to the first; the Go SDK's TestAppendObject expects a later append's ACL to hold).
+        const props = cur === null ? { ...base, tags: firstTags } : input.acl === undefined ? cur : { ...cur, acl: base.acl };
         return {
           ...props,
           bucket: input.bucket,

@@ -134,4 +134,39 @@ func TestMultipart(t *testing.T) {
 		wantServiceError(t, err, 400, "EntityTooSmall", "")
 		must(t, b.AbortMultipartUpload(imur))
 	})
+
+	// x-oss-copy-source-range that does not fit the source copies the whole source (api-docs UploadPartCopy):
+	// the SDK's UploadPartCopy(imur, bucket, "src", 0, 100, 1) of a 10-byte object sends bytes=0-99.
+	t.Run("UploadPartCopy_range_past_the_end", func(t *testing.T) {
+		putString(t, b, "copy-src.txt", "0123456789")
+		imur, err := b.InitiateMultipartUpload("copied.txt")
+		must(t, err)
+		whole, err := b.UploadPartCopy(imur, b.BucketName, "copy-src.txt", 0, 100, 1)
+		must(t, err)
+		if whole.ETag != md5ETag([]byte("0123456789")) {
+			t.Fatalf("bytes=0-99 of 10 bytes: ETag %s, want the whole source's %s", whole.ETag, md5ETag([]byte("0123456789")))
+		}
+		part, err := b.UploadPartCopy(imur, b.BucketName, "copy-src.txt", 2, 4, 2)
+		must(t, err)
+		if part.ETag != md5ETag([]byte("2345")) {
+			t.Fatalf("bytes=2-5: ETag %s", part.ETag)
+		}
+		listed, err := b.ListUploadedParts(imur)
+		must(t, err)
+		if len(listed.UploadedParts) != 2 || listed.UploadedParts[0].Size != 10 || listed.UploadedParts[1].Size != 4 {
+			t.Fatalf("ListParts: %+v", listed.UploadedParts)
+		}
+		must(t, b.AbortMultipartUpload(imur))
+	})
+
+	// api-docs UploadPartCopy: objects uploaded with AppendObject cannot be copied this way (the code is ours).
+	t.Run("UploadPartCopy_of_an_Appendable_object", func(t *testing.T) {
+		_, err := b.AppendObject("appended.log", bytes.NewReader([]byte("appended")), 0)
+		must(t, err)
+		imur, err := b.InitiateMultipartUpload("from-appendable.bin")
+		must(t, err)
+		_, err = b.UploadPartCopy(imur, b.BucketName, "appended.log", 0, 8, 1)
+		wantServiceError(t, err, 400, "InvalidArgument", "")
+		must(t, b.AbortMultipartUpload(imur))
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"io/ioutil"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 )
@@ -161,6 +162,43 @@ func TestObjects(t *testing.T) {
 		putString(t, b, "normal.txt", "n")
 		_, err = b.DoAppendObject(&oss.AppendObjectRequest{ObjectKey: "normal.txt", Reader: strings.NewReader("x"), Position: 1}, nil)
 		wantServiceError(t, err, 409, "ObjectNotAppendable", "")
+	})
+
+	// The SDK's own TestAppendObject: a later append's ObjectACL is taken, its Meta ignored (api-docs
+	// AppendObject limits only x-oss-storage-class and x-oss-meta-* to the first append).
+	t.Run("append_later_acl", func(t *testing.T) {
+		next, err := b.AppendObject("append-acl.log", strings.NewReader("first,"), 0, oss.ObjectACL(oss.ACLPublicReadWrite), oss.Meta("my", "myprop"))
+		must(t, err)
+		acl, err := b.GetObjectACL("append-acl.log")
+		must(t, err)
+		if acl.ACL != string(oss.ACLPublicReadWrite) {
+			t.Fatalf("ACL after the first append %q", acl.ACL)
+		}
+		next, err = b.AppendObject("append-acl.log", strings.NewReader("second"), next, oss.ObjectACL(oss.ACLPublicRead), oss.Meta("my", "myproptwo"), oss.Meta("mine", "mypropmine"))
+		must(t, err)
+		meta, err := b.GetObjectDetailedMeta("append-acl.log")
+		must(t, err)
+		if meta.Get("X-Oss-Meta-My") != "myprop" || meta.Get("X-Oss-Meta-Mine") != "" || meta.Get("X-Oss-Next-Append-Position") != fmt.Sprint(next) {
+			t.Fatalf("HEAD after the second append: %v", meta)
+		}
+		acl, err = b.GetObjectACL("append-acl.log")
+		must(t, err)
+		if acl.ACL != string(oss.ACLPublicRead) {
+			t.Fatalf("ACL after the second append %q, want public-read", acl.ACL)
+		}
+	})
+
+	// The SDK's own TestPutObjectNegative: PutObject with IfModifiedSince on a missing key fails. OSS answers
+	// 400 NotImplemented naming the header (error page 0017-00000245) and writes nothing.
+	t.Run("put_with_a_condition", func(t *testing.T) {
+		past := time.Now().Add(-24 * time.Hour)
+		err := b.PutObject("cond-put.txt", strings.NewReader("never"), oss.IfModifiedSince(past))
+		wantServiceError(t, err, 400, "NotImplemented", "A header you provided implies functionality that is not implemented.")
+		err = b.PutObject("cond-put.txt", strings.NewReader("never"), oss.IfMatch("\"0123\""))
+		wantServiceError(t, err, 400, "NotImplemented", "")
+		if exists(t, b, "cond-put.txt") {
+			t.Fatal("a refused conditional PutObject wrote the object")
+		}
 	})
 
 	t.Run("symlink", func(t *testing.T) {

@@ -1,5 +1,6 @@
 import { AppError } from '../../errors.js';
 import type { CompletePart } from '../../domain/multipart.js';
+import { resolveRange } from '../../domain/range.js';
 import { versionIdHeader } from '../../domain/versioning.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
@@ -54,11 +55,14 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
   const { bucket, key } = target(req);
   const { uploadId, partNumber, source } = req.op.params;
   req.body.resume();
-  const { part, upload } = await req.services.multipart.uploadPartCopy(bucket, key, uploadId, partNumber, {
+  // x-oss-copy-source-range is read as GetObject's Range (api-docs describe both alike): a range that does not
+  // fit the source copies the whole source and the answer has no Content-Range.
+  const rangeHeader = header(req.headers, 'x-oss-copy-source-range');
+  const { part, upload, copied } = await req.services.multipart.uploadPartCopy(bucket, key, uploadId, partNumber, {
     bucket: source.bucket,
     key: source.key,
     ...(source.versionId === undefined ? {} : { versionId: source.versionId }),
-    range: header(req.headers, 'x-oss-copy-source-range'),
+    ...(rangeHeader === undefined ? {} : { range: (size: number) => resolveRange(rangeHeader, size, false) }),
     conditions: copySourceConditions(req),
     checkTarget: symlinkTargetCheck(req, source.bucket),
   });
@@ -66,6 +70,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
     el('CopyPartResult', [el('LastModified', isoDate(part.lastModified)), el('ETag', quoted(part.etag))]),
     200,
     {
+      ...(copied.range === null ? {} : { 'Content-Range': `bytes ${copied.range.start}-${copied.range.end - 1}/${copied.sourceSize}` }),
       ETag: quoted(part.etag),
       'x-oss-hash-crc64ecma': part.crc64,
       ...(part.sourceVersionId === undefined ? {} : { 'x-oss-copy-source-version-id': part.sourceVersionId }),

@@ -51,7 +51,16 @@ function uploadInput(req: OssRequest): PutObjectInput {
   };
 }
 
+/** Conditional headers PutObject refuses (OSS error page 0017-00000245): CopyObject applies them to its source. */
+const PUT_CONDITIONS = ['If-Modified-Since', 'If-Unmodified-Since', 'If-Match', 'If-None-Match'] as const;
+
 export const putObject: Handler = async (req) => {
+  for (const name of PUT_CONDITIONS) {
+    if (req.headers[name.toLowerCase()] !== undefined) {
+      req.body.resume();
+      throw new AppError('PutObjectConditionNotImplemented', undefined, { Header: name });
+    }
+  }
   const obj = await req.services.objects.put(uploadInput(req));
   const headers = await withVersion(req, obj, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
   return { ...empty(200, headers), written: writtenOf(obj) };
