@@ -85,8 +85,8 @@ export class BucketService {
   }
 
   async list(ownerAccountId: string, q: { prefix: string; marker: string; maxKeys: number }): Promise<{ buckets: Bucket[]; truncated: boolean }> {
-    const rows = await this.ctx.meta.listBuckets({ prefix: q.prefix, after: q.marker, limit: q.maxKeys + 1 });
-    const own = rows.filter((b) => b.ownerAccountId === ownerAccountId);
+    // The account's own buckets, filtered by the store: a page of maxKeys + 1 of them says whether more follow.
+    const own = await this.ctx.meta.listBuckets({ prefix: q.prefix, after: q.marker, limit: q.maxKeys + 1, owner: ownerAccountId });
     return { buckets: own.slice(0, q.maxKeys), truncated: own.length > q.maxKeys };
   }
 
