@@ -231,6 +231,44 @@ describe('several accounts on one server', () => {
     assert.equal(info.bucket.Owner.ID, B);
     await denied(srv.client({ bucket: 'acct-b-data' }).put('x', Buffer.from('x')), MSG.acl);
 
+    // ListBuckets pages over the caller's own buckets: another account's buckets before them take no room in a
+    // page and never end the listing early (Go SDK 1.5.0 tests, with max-keys 1).
+    type Page = { buckets: Array<{ name: string }> | null; isTruncated: boolean; nextMarker: string | null };
+    const page = async (client: ReturnType<typeof rootB>, query: Record<string, string | number>): Promise<Page> =>
+      (await client.listBuckets(query as never)) as unknown as Page;
+    await rootB().putBucket('lbx-a1');
+    await rootB().putBucket('lbx-a2');
+    await srv.client().putBucket('lbx-b-mine');
+    const mine = await page(srv.client(), { prefix: 'lbx-', 'max-keys': 1 });
+    assert.deepEqual(mine.buckets?.map((b) => b.name), ['lbx-b-mine']);
+    assert.equal(mine.isTruncated, false);
+    assert.equal(mine.nextMarker, null);
+    const b1 = await page(rootB(), { prefix: 'lbx-', 'max-keys': 1 });
+    assert.deepEqual(b1.buckets?.map((b) => b.name), ['lbx-a1']);
+    assert.equal(b1.isTruncated, true);
+    assert.equal(b1.nextMarker, 'lbx-a1');
+    const b2 = await page(rootB(), { prefix: 'lbx-', 'max-keys': 1, marker: b1.nextMarker! });
+    assert.deepEqual(b2.buckets?.map((b) => b.name), ['lbx-a2']);
+    assert.equal(b2.isTruncated, false, 'lbx-b-mine is not B\'s: nothing follows');
+    assert.equal(b2.nextMarker, null);
+    const b3 = await page(rootB(), { prefix: 'lbx-', 'max-keys': 1, marker: 'lbx-a2' });
+    assert.equal(b3.buckets, null);
+    assert.equal(b3.isTruncated, false);
+    // Filtered by tag as well: A's bucket between B's tagged ones neither shows nor cuts the page.
+    const tagged = await srv.client().putBucket('lbx-a15');
+    assert.equal(tagged.res.status, 200);
+    for (const [owner, name] of [[rootB(), 'lbx-a1'], [rootB(), 'lbx-a2'], [srv.client(), 'lbx-a15']] as const) {
+      await (owner as unknown as { putBucketTags(n: string, t: Record<string, string>): Promise<unknown> }).putBucketTags(name, { team: 'x' });
+    }
+    const byTag = await page(rootB(), { prefix: 'lbx-', 'max-keys': 1, 'tag-key': 'team' });
+    assert.deepEqual(byTag.buckets?.map((b) => b.name), ['lbx-a1']);
+    assert.equal(byTag.isTruncated, true);
+    const byTag2 = await page(rootB(), { prefix: 'lbx-', 'max-keys': 1, 'tag-key': 'team', marker: byTag.nextMarker! });
+    assert.deepEqual(byTag2.buckets?.map((b) => b.name), ['lbx-a2']);
+    assert.equal(byTag2.isTruncated, false);
+    for (const n of ['lbx-a1', 'lbx-a2']) await rootB().deleteBucket(n);
+    for (const n of ['lbx-b-mine', 'lbx-a15']) await srv.client().deleteBucket(n);
+
     // The same user, role and policy names in both accounts, with their own ids and ARNs.
     const ua = await ramA.call('CreateUser', { UserName: 'same-name' });
     const ub = await ramB.call('CreateUser', { UserName: 'same-name' });

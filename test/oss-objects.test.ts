@@ -5,9 +5,12 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { v1Authorization } from './helpers/raw-http.js';
 import { clientMatrix, crc64, expectOssError, headersOf, md5Base64, md5Hex, extras, rawObjectRequest, sendVerbatim, statusOf, userMeta, xmlText, type NamedClient } from './helpers/oss.js';
 
 const BUCKET = 'objects-bucket';
@@ -187,6 +190,55 @@ describe('ali-oss object operations', () => {
         await expectOssError(get(c, 'cond.txt', { headers: { 'If-Unmodified-Since': earlier } }), 'PreconditionFailed', 412);
       }
     });
+  });
+
+  it('GET ?objectMeta frames its empty body (Content-Length 0): the next request on a keep-alive connection gets its own answer', async () => {
+    const key = 'meta-pipelined.txt';
+    const body = Buffer.from('eleven+byte');
+    await client.put(key, body);
+    /** A V1-signed request's bytes, as a pipelining client writes them. */
+    const request = (method: string, objectMeta: boolean, last: boolean): string => {
+      const headers: Record<string, string> = { 'x-oss-date': new Date().toUTCString() };
+      const query: Array<[string, string]> = objectMeta ? [['objectMeta', '']] : [];
+      const { authorization } = v1Authorization({ method, bucket: BUCKET, key, query, headers }, AK, SECRET);
+      return `${method} /${BUCKET}/${key}${objectMeta ? '?objectMeta' : ''} HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n` +
+        `x-oss-date: ${headers['x-oss-date']}\r\nAuthorization: ${authorization}\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
+    };
+    const socket = connect(srv.port, '127.0.0.1');
+    await once(socket, 'connect');
+    // Three requests written at once on one connection: HEAD ?objectMeta, GET ?objectMeta, then GET of the object.
+    socket.write(request('HEAD', true, false) + request('GET', true, false) + request('GET', false, true));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    await once(socket, 'end');
+    let wire = Buffer.concat(chunks);
+    /** The next answer on the wire, framed by its Content-Length (none after a HEAD). */
+    const next = (afterHead: boolean): { status: number; headers: Map<string, string>; body: Buffer } => {
+      const end = wire.indexOf('\r\n\r\n');
+      assert.ok(end > 0, `an answer's head, got ${JSON.stringify(wire.toString('latin1').slice(0, 200))}`);
+      const [statusLine, ...lines] = wire.subarray(0, end).toString('latin1').split('\r\n');
+      const m = /^HTTP\/1\.1 (\d{3}) /.exec(statusLine!);
+      assert.ok(m, `a status line, got ${JSON.stringify(statusLine)}`);
+      const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      const length = afterHead ? 0 : Number(headers.get('content-length'));
+      const bodyBytes = wire.subarray(end + 4, end + 4 + length);
+      wire = wire.subarray(end + 4 + length);
+      return { status: Number(m[1]), headers, body: bodyBytes };
+    };
+    const viaHead = next(true);
+    assert.equal(viaHead.status, 200);
+    assert.equal(viaHead.headers.get('content-length'), String(body.length), 'HEAD ?objectMeta: the object size');
+    assert.equal(viaHead.headers.get('etag'), `"${md5Hex(body)}"`);
+    const viaGet = next(false);
+    assert.equal(viaGet.status, 200);
+    assert.equal(viaGet.headers.get('content-length'), '0', 'GET ?objectMeta: the (empty) body it sends');
+    assert.equal(viaGet.headers.get('etag'), `"${md5Hex(body)}"`);
+    assert.equal(viaGet.headers.get('x-oss-hash-crc64ecma'), crc64(body));
+    assert.equal(viaGet.body.length, 0);
+    const object = next(false);
+    assert.equal(object.status, 200);
+    assert.deepEqual(object.body, body, 'the GET after it is answered with the object');
+    assert.equal(wire.length, 0, 'nothing else on the wire');
   });
 
   it('non-ASCII user metadata: latin1 bytes (ali-oss default) and UTF-8 bytes (headerEncoding latin1) both verify', async () => {

@@ -156,6 +156,33 @@ describe('bucket Referer (hotlink protection)', () => {
     assert.equal(got.referers, null);
   });
 
+  test('empty Referer entries (the Go SDK\'s reset: SetBucketReferer(b, []string{""}, true)) are accepted and dropped', async () => {
+    await ref(client).putBucketReferer(BUCKET, false, ['https://only.example.com']);
+    refusedWith(await anonymousGet('https://other.example.com'), '0003-00000503');
+    // The body the Go SDK 1.5.0 writes for it.
+    await bucketXml(client, 'PUT', BUCKET, 'referer', refererXml('<AllowEmptyReferer>true</AllowEmptyReferer><RefererList><Referer></Referer></RefererList>'));
+    const got = await ref(client).getBucketReferer(BUCKET);
+    assert.equal(got.allowEmpty, true);
+    assert.equal(got.referers, null);
+    const raw = await bucketXml(client, 'GET', BUCKET, 'referer');
+    assert.deepEqual(raw.data, { AllowEmptyReferer: 'true', AllowTruncateQueryString: 'false', TruncatePath: 'false', RefererList: '', RefererBlacklist: '' });
+    assert.equal((await anonymousGet('https://other.example.com')).status, 200);
+    // Beside real patterns, and in the blacklist (<Referer/> too), empty entries are dropped the same way.
+    await bucketXml(client, 'PUT', BUCKET, 'referer', refererXml(
+      '<AllowEmptyReferer>true</AllowEmptyReferer><RefererList><Referer></Referer><Referer>*.kept.org</Referer><Referer/></RefererList>' +
+        '<RefererBlacklist><Referer></Referer><Referer>*.blocked.io</Referer></RefererBlacklist>',
+    ));
+    const mixed = await bucketXml(client, 'GET', BUCKET, 'referer');
+    assert.deepEqual(mixed.data, {
+      AllowEmptyReferer: 'true', AllowTruncateQueryString: 'false', TruncatePath: 'false',
+      RefererList: { Referer: '*.kept.org' }, RefererBlacklist: { Referer: '*.blocked.io' },
+    });
+    await bucketXml(client, 'PUT', BUCKET, 'referer', refererXml('<AllowEmptyReferer>true</AllowEmptyReferer><RefererList/><RefererBlacklist><Referer></Referer></RefererBlacklist>'));
+    const cleared = await bucketXml(client, 'GET', BUCKET, 'referer');
+    assert.deepEqual(cleared.data, { AllowEmptyReferer: 'true', AllowTruncateQueryString: 'false', TruncatePath: 'false', RefererList: '', RefererBlacklist: '' });
+    await ref(client).deleteBucketReferer(BUCKET);
+  });
+
   test('bad XML is refused with the documented errors and stores nothing', async () => {
     await ref(client).putBucketReferer(BUCKET, false, ['https://kept.example.com']);
     const cases: Array<[string, string, string]> = [

@@ -278,6 +278,37 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(statusOf(await both.oss().putBucketACL('fidelity-acl-made', 'public-read')), 200);
       assert.equal((await srv.client().getBucketACL('fidelity-acl-made')).acl, 'public-read');
     });
+
+    it('PutBucket of an existing own bucket with x-oss-acl sets the ACL (Go SDK 1.5.0 SetBucketACL: no ?acl)', async () => {
+      await srv.client().putBucket('fidelity-acl-reput');
+      // The request as the Go SDK sends it: PUT /<bucket> with x-oss-acl, no sub-resource, no body.
+      const put = await send({ method: 'PUT', bucket: 'fidelity-acl-reput', headers: { 'x-oss-acl': 'public-read' } });
+      assert.equal(put.status, 200, put.text);
+      assert.equal((await srv.client().getBucketACL('fidelity-acl-reput')).acl, 'public-read');
+      // Through ali-oss's putBucket too; an invalid value is refused and changes nothing.
+      assert.equal(statusOf(await srv.client().putBucket('fidelity-acl-reput', { acl: 'public-read-write' } as OSS.PutBucketOptions)), 200);
+      assert.equal((await srv.client().getBucketACL('fidelity-acl-reput')).acl, 'public-read-write');
+      const bad = await send({ method: 'PUT', bucket: 'fidelity-acl-reput', headers: { 'x-oss-acl': 'everyone' } });
+      assert.equal(bad.err?.Code, 'InvalidArgument');
+      // Without x-oss-acl a re-PUT keeps the bucket as it is.
+      assert.equal((await send({ method: 'PUT', bucket: 'fidelity-acl-reput' })).status, 200);
+      assert.equal((await srv.client().getBucketACL('fidelity-acl-reput')).acl, 'public-read-write');
+    });
+
+    it('PutBucket changing an existing bucket\'s ACL needs oss:PutBucketAcl as well', async () => {
+      const ram = new Ram(srv);
+      await srv.client().putBucket('fidelity-acl-reput-ram');
+      const createOnly = await ram.userWith('create-only', policyDoc({ Effect: 'Allow', Action: 'oss:PutBucket', Resource: '*' }));
+      await expectOssError(createOnly.oss().putBucket('fidelity-acl-reput-ram', { acl: 'public-read-write' } as OSS.PutBucketOptions), 'AccessDenied', 403);
+      assert.equal((await srv.client().getBucketACL('fidelity-acl-reput-ram')).acl, 'private');
+      // Re-creating it without an ACL stays allowed, and creating a new bucket with an ACL needs only oss:PutBucket.
+      assert.equal(statusOf(await createOnly.oss().putBucket('fidelity-acl-reput-ram')), 200);
+      assert.equal(statusOf(await createOnly.oss().putBucket('fidelity-acl-reput-new', { acl: 'public-read' } as OSS.PutBucketOptions)), 200);
+      assert.equal((await srv.client().getBucketACL('fidelity-acl-reput-new')).acl, 'public-read');
+      const both = await ram.userWith('create-and-acl', policyDoc({ Effect: 'Allow', Action: ['oss:PutBucket', 'oss:PutBucketAcl'], Resource: '*' }));
+      assert.equal(statusOf(await both.oss().putBucket('fidelity-acl-reput-ram', { acl: 'public-read' } as OSS.PutBucketOptions)), 200);
+      assert.equal((await srv.client().getBucketACL('fidelity-acl-reput-ram')).acl, 'public-read');
+    });
   });
 
   describe('bucket policy without Principal', () => {

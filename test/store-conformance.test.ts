@@ -80,6 +80,14 @@ for (const [name, make] of metaFactories) {
       assert.deepEqual((await s.listBuckets({ prefix: 'b', limit: 10 })).map((b) => b.name), ['b1', 'b2']);
       assert.deepEqual((await s.listBuckets({ prefix: '', after: 'b1', limit: 1 })).map((b) => b.name), ['b2']);
       assert.equal(await s.countBuckets('1234567890123456'), 2);
+      // With an owner, only that account's buckets count toward the limit (ListBuckets pages by it).
+      await s.createBucket(bucket('b15', '9999999999999999'));
+      assert.deepEqual((await s.listBuckets({ prefix: 'b', limit: 1, owner: '9999999999999999' })).map((b) => b.name), ['b15']);
+      assert.deepEqual((await s.listBuckets({ prefix: '', limit: 10, owner: '9999999999999999' })).map((b) => b.name), ['b15', 'c3']);
+      assert.deepEqual((await s.listBuckets({ prefix: '', after: 'b1', limit: 2, owner: '1234567890123456' })).map((b) => b.name), ['b2']);
+      assert.deepEqual((await s.listBuckets({ prefix: 'b', limit: 10 })).map((b) => b.name), ['b1', 'b15', 'b2']);
+      assert.deepEqual(await s.listBuckets({ prefix: '', limit: 10, owner: '5555555555555555' }), []);
+      assert.equal(await s.deleteBucket('b15'), 'deleted');
       const updated = await s.updateBucket('b1', { acl: 'public-read', policy: '{"Statement":[]}', cors: { rules: [], responseVary: true } });
       assert.equal(updated?.acl, 'public-read');
       assert.equal(updated?.policy, '{"Statement":[]}');

@@ -57,25 +57,31 @@ export function bucketPayer(b: Bucket): Payer {
   return readConfig(b, requestPaymentConfig)?.payer ?? 'BucketOwner';
 }
 
-function checkPatterns(list: readonly string[], name: string): void {
+/**
+ * A list's patterns without empty entries, checked. An empty `<Referer></Referer>` is how the Go SDK resets the
+ * list (SetBucketReferer(b, []string{""}, true)), and OSS accepts it: it stands for no pattern.
+ */
+function checkPatterns(given: readonly string[], name: string): string[] {
+  const list = given.filter((p) => p.length > 0);
   if (list.length > REFERER_LIMITS.maxEntries) {
     throw new AppError('InvalidArgument', `${name} holds more than ${REFERER_LIMITS.maxEntries} Referer entries.`, { ArgumentName: name });
   }
   for (const p of list) {
     // Control characters could never match a header value and would only confuse the XML answer.
-    if (p.length === 0 || p.length > REFERER_LIMITS.maxLength || /[\x00-\x1f\x7f]/.test(p)) {
-      throw new AppError('InvalidArgument', `Each Referer in ${name} must be 1 to ${REFERER_LIMITS.maxLength} printable characters.`, { ArgumentName: 'Referer' });
+    if (p.length > REFERER_LIMITS.maxLength || /[\x00-\x1f\x7f]/.test(p)) {
+      throw new AppError('InvalidArgument', `Each Referer in ${name} must be at most ${REFERER_LIMITS.maxLength} printable characters.`, { ArgumentName: 'Referer' });
     }
   }
+  return list;
 }
 
 export class AccessRulesService {
   constructor(private readonly ctx: DomainContext) {}
 
   async putReferer(bucket: string, cfg: RefererConfig): Promise<void> {
-    checkPatterns(cfg.refererList, 'RefererList');
-    checkPatterns(cfg.refererBlacklist, 'RefererBlacklist');
-    await putConfig(this.ctx, bucket, refererConfig, cfg);
+    const refererList = checkPatterns(cfg.refererList, 'RefererList');
+    const refererBlacklist = checkPatterns(cfg.refererBlacklist, 'RefererBlacklist');
+    await putConfig(this.ctx, bucket, refererConfig, { ...cfg, refererList, refererBlacklist });
   }
 
   async getReferer(bucket: string): Promise<RefererConfig> {

@@ -42,7 +42,11 @@ function parseRedundancy(value: string): RedundancyType {
 export class BucketService {
   constructor(private readonly ctx: DomainContext) {}
 
-  async create(input: CreateBucketInput): Promise<Bucket> {
+  /**
+   * PutBucket. `created` is false when the caller's account already owns the bucket (OSS answers 200 and
+   * keeps it as it is; the handler applies an x-oss-acl of that request as PutBucketAcl).
+   */
+  async create(input: CreateBucketInput): Promise<{ bucket: Bucket; created: boolean }> {
     assertBucketName(input.name);
     // Access point aliases end so and are resolved before any bucket name (docs/access-points.md).
     if (isAccessPointAlias(input.name)) throw new AppError('InvalidBucketName', 'A bucket name may not end with -ossalias or -opapalias.', { BucketName: input.name });
@@ -61,7 +65,7 @@ export class BucketService {
     const existing = await this.ctx.meta.getBucket(input.name);
     if (existing) {
       // OSS answers 200 when the owner re-creates its own bucket; anyone else gets 409.
-      if (existing.ownerAccountId === input.ownerAccountId) return existing;
+      if (existing.ownerAccountId === input.ownerAccountId) return { bucket: existing, created: false };
       throw new AppError('BucketAlreadyExists', undefined, { BucketName: input.name });
     }
     await assertAccountAllowsPublicAcl(this.ctx, input.ownerAccountId, bucket.acl); // Block Public Access (docs/access-rules.md)
@@ -72,7 +76,7 @@ export class BucketService {
     if ((await this.ctx.meta.createBucket(bucket)) === 'exists') {
       throw new AppError('BucketAlreadyExists', undefined, { BucketName: input.name });
     }
-    return bucket;
+    return { bucket, created: true };
   }
 
   /** The bucket, or NoSuchBucket (thrown at once when the store knows it is missing: callers await this). */
@@ -81,8 +85,8 @@ export class BucketService {
   }
 
   async list(ownerAccountId: string, q: { prefix: string; marker: string; maxKeys: number }): Promise<{ buckets: Bucket[]; truncated: boolean }> {
-    const rows = await this.ctx.meta.listBuckets({ prefix: q.prefix, after: q.marker, limit: q.maxKeys + 1 });
-    const own = rows.filter((b) => b.ownerAccountId === ownerAccountId);
+    // The account's own buckets, filtered by the store: a page of maxKeys + 1 of them says whether more follow.
+    const own = await this.ctx.meta.listBuckets({ prefix: q.prefix, after: q.marker, limit: q.maxKeys + 1, owner: ownerAccountId });
     return { buckets: own.slice(0, q.maxKeys), truncated: own.length > q.maxKeys };
   }
 

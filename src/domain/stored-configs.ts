@@ -72,8 +72,8 @@ export class StoredConfigService {
     const out: Bucket[] = [];
     let after = '';
     for (;;) {
-      const page = await this.ctx.meta.listBuckets({ prefix: '', after, limit: 1000 });
-      out.push(...page.filter((b) => b.ownerAccountId === accountId));
+      const page = await this.ctx.meta.listBuckets({ prefix: '', after, limit: 1000, owner: accountId });
+      out.push(...page);
       if (page.length < 1000) return out;
       after = page[page.length - 1]!.name;
     }

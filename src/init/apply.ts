@@ -197,13 +197,13 @@ export async function applyState(state: InitState, deps: ApplyDeps): Promise<App
       let current = await deps.meta.getBucket(b.name);
       if (!current || current.ownerAccountId !== deps.accountId) {
         // Another account's bucket: create answers BucketAlreadyExists, as the API does.
-        current = await deps.buckets.create({
+        ({ bucket: current } = await deps.buckets.create({
           name: b.name,
           ownerAccountId: deps.accountId,
           ...(b.acl !== undefined ? { acl: b.acl } : {}),
           ...(b.storageClass !== undefined ? { storageClass: b.storageClass } : {}),
           ...(b.redundancyType !== undefined ? { redundancyType: b.redundancyType } : {}),
-        });
+        }));
         changes.push(`created bucket ${b.name}`);
       } else {
         if (b.storageClass !== undefined && b.storageClass !== current.storageClass) {

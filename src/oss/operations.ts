@@ -104,7 +104,8 @@ export type Operation =
   | Simple<'PutObject'>
   | Simple<'GetObject'>
   | Simple<'HeadObject'>
-  | Simple<'GetObjectMeta'>
+  /** `viaGet`: GET ?objectMeta (an Alunite extension; the API's is HEAD), answered with the same head and no body. */
+  | (Base & { name: 'GetObjectMeta'; params: { viaGet: boolean } })
   | Simple<'DeleteObject'>
   | Simple<'GetObjectAcl'>
   | Simple<'PutObjectAcl'>
@@ -659,10 +660,10 @@ function routeImplemented(input: RouteInput): Operation {
       if (has('symlink')) return { name: 'GetSymlink', ...onObject('oss:GetObject', 'read') };
       if (has('tagging')) return { name: 'GetObjectTagging', ...onObject('oss:GetObjectTagging', 'none') };
       if (has('uploadId')) return { name: 'ListParts', ...onObject('oss:ListParts', 'none'), params: { uploadId: uploadIdOf(query) } };
-      if (has('objectMeta')) return { name: 'GetObjectMeta', ...onObject('oss:GetObject', 'read') };
+      if (has('objectMeta')) return { name: 'GetObjectMeta', ...onObject('oss:GetObject', 'read'), params: { viaGet: true } };
       return { name: 'GetObject', ...onObject('oss:GetObject', 'read') };
     case 'HEAD':
-      if (has('objectMeta')) return { name: 'GetObjectMeta', ...onObject('oss:GetObject', 'read') };
+      if (has('objectMeta')) return { name: 'GetObjectMeta', ...onObject('oss:GetObject', 'read'), params: { viaGet: false } };
       return { name: 'HeadObject', ...onObject('oss:GetObject', 'read') };
     case 'PUT': {
       if (has('acl')) return { name: 'PutObjectAcl', ...onObject('oss:PutObjectAcl', 'none') };

@@ -33,13 +33,20 @@ export const putBucket: Handler = async (req) => {
     storageClass = text(cfg.StorageClass)?.trim();
     redundancyType = text(cfg.DataRedundancyType)?.trim();
   }
-  const bucket = await req.services.buckets.create({
+  const acl = header(req.headers, 'x-oss-acl');
+  const { bucket, created } = await req.services.buckets.create({
     name: bucketOf(req),
     ownerAccountId: req.accountId,
-    acl: header(req.headers, 'x-oss-acl'),
+    acl,
     storageClass,
     redundancyType,
   });
+  // The owner's PutBucket of a bucket it has, with x-oss-acl, sets that ACL (OSS's PutBucketAcl is the same
+  // request; Go SDK 1.5.0 SetBucketACL sends no ?acl): decided and applied exactly as PutBucketAcl.
+  if (!created && acl !== undefined) {
+    await req.authorize([{ action: 'oss:PutBucketAcl', bucket: bucket.name, key: null, acl: 'none' }]);
+    await req.services.buckets.setAcl(bucket.name, acl);
+  }
   if (sse) await req.services.encryption.set(bucket.name, sse);
   return empty(200, { Location: `/${bucket.name}` });
 };
@@ -101,8 +108,8 @@ export const putBucketAcl: Handler = async (req) => {
     // OSS documents that PutBucketAcl on a bucket that does not exist creates it with that ACL; creating
     // is authorized as PutBucket too. If the owner created it meanwhile, create() returns it: set the ACL.
     await req.authorize([{ action: 'oss:PutBucket', bucket: name, key: null, acl: 'none' }]);
-    const created = await req.services.buckets.create({ name, ownerAccountId: req.accountId, acl });
-    if (created.acl !== acl) await req.services.buckets.setAcl(name, acl);
+    const { created } = await req.services.buckets.create({ name, ownerAccountId: req.accountId, acl });
+    if (!created) await req.services.buckets.setAcl(name, acl);
   }
   return empty(200, { Location: `/${name}` });
 };

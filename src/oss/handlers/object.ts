@@ -183,12 +183,14 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
 export const getObject: Handler = (req) => (wantsProcessing(req) ? getProcessedObject(req) : read(req, true));
 export const headObject: Handler = (req) => read(req, false);
 
-export const getObjectMeta: Handler = async (req) => {
+export const getObjectMeta: Handler<Extract<Operation, { name: 'GetObjectMeta' }>> = async (req) => {
   const { bucket, key } = target(req);
   const { meta: obj } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionOf(req));
   return empty(200, await withVersion(req, obj, {
     ETag: quoted(obj.etag),
-    'Content-Length': String(obj.size),
+    // HEAD's Content-Length is the object's size, as OSS answers; a GET's must frame the empty body it gets
+    // (a keep-alive client would wait for the size's bytes, and take the next answer's as them).
+    'Content-Length': req.op.params.viaGet ? '0' : String(obj.size),
     'Last-Modified': httpDate(obj.lastModified),
     'x-oss-hash-crc64ecma': obj.crc64,
   }));

@@ -8,18 +8,24 @@ import { limitParam, owner, xmlResponse } from './common.js';
 
 /**
  * The page of buckets, filtered by tag-key (and tag-value) when asked: the account's buckets (at most 100,
- * LIMITS.maxBucketsPerAccount) are read from `marker` on and filtered by their stored tags, then paged.
+ * LIMITS.maxBucketsPerAccount) are read from `marker` on, page after page until maxKeys + 1 match (or none is
+ * left), filtered by their stored tags, then paged.
  */
 async function listFiltered(req: OssRequest, q: { prefix: string; marker: string; maxKeys: number }): Promise<{ buckets: Bucket[]; truncated: boolean }> {
   const tagKey = req.query.get('tag-key');
   const tagValue = req.query.get('tag-value');
   if (tagKey === undefined && tagValue === undefined) return req.services.buckets.list(req.accountId, q);
   if (tagKey === undefined || tagKey === '') throw invalidArgument('tag-value needs tag-key.', 'tag-key', '');
-  const all = await req.services.buckets.list(req.accountId, { ...q, maxKeys: 1000 });
-  const matching = all.buckets.filter((b) => {
-    const tags = bucketTags(req.services.stored.valueOf(b, 'bucket-tags'));
-    return tags.has(tagKey) && (tagValue === undefined || tags.get(tagKey) === tagValue);
-  });
+  const matching: Bucket[] = [];
+  for (let marker = q.marker; matching.length <= q.maxKeys; ) {
+    const page = await req.services.buckets.list(req.accountId, { ...q, marker, maxKeys: 1000 });
+    for (const b of page.buckets) {
+      const tags = bucketTags(req.services.stored.valueOf(b, 'bucket-tags'));
+      if (tags.has(tagKey) && (tagValue === undefined || tags.get(tagKey) === tagValue)) matching.push(b);
+    }
+    if (!page.truncated || page.buckets.length === 0) break;
+    marker = page.buckets[page.buckets.length - 1]!.name;
+  }
   return { buckets: matching.slice(0, q.maxKeys), truncated: matching.length > q.maxKeys };
 }
 

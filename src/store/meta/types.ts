@@ -122,6 +122,14 @@ export interface BucketStatLine {
   updated: number;
 }
 
+export interface BucketListQuery {
+  prefix: string;
+  after?: string;
+  limit: number;
+  /** Only the buckets this account owns. */
+  owner?: string;
+}
+
 /** Metadata persistence. Async so a networked engine (PostgreSQL) fits the same interface. */
 export interface MetadataStore {
   // buckets
@@ -132,7 +140,11 @@ export interface MetadataStore {
    * undefined when it keeps none. For per-request checks that must not cost a lookup (access logging).
    */
   cachedBucket?(name: string): Bucket | null | undefined;
-  listBuckets(q: { prefix: string; after?: string; limit: number }): Promise<Bucket[]>;
+  /**
+   * Buckets in name order after `after`, starting with `prefix`; with `owner`, only that account's (filtered
+   * in the query, so `limit` counts the account's buckets: ListBuckets pages by it).
+   */
+  listBuckets(q: BucketListQuery): Promise<Bucket[]>;
   countBuckets(ownerAccountId: string): Promise<number>;
   updateBucket(name: string, patch: BucketPatch): Promise<Bucket | null>;
   /**

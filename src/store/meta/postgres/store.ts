@@ -19,7 +19,7 @@ import type {
   RemovalGuard,
   VersionUpdater,
 } from '../types.js';
-import type { ScanObjectsQuery } from '../types.js';
+import type { BucketListQuery, ScanObjectsQuery } from '../types.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
@@ -235,12 +235,16 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return bucket;
   }
 
-  async listBuckets(q: { prefix: string; after?: string; limit: number }): Promise<Bucket[]> {
+  async listBuckets(q: BucketListQuery): Promise<Bucket[]> {
     const values: unknown[] = [q.after ?? ''];
     let where = 'name > $1';
     if (q.prefix !== '') {
       values.push(q.prefix);
       where += ` AND starts_with(name, $${values.length})`;
+    }
+    if (q.owner !== undefined) {
+      values.push(q.owner);
+      where += ` AND owner = $${values.length}`;
     }
     values.push(q.limit);
     const { rows } = await this.pool.query<BucketRow>(`SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE ${where} ORDER BY name LIMIT $${values.length}`, values);

@@ -5,7 +5,7 @@ import type {
   BucketConfigDecider, BucketStatLine, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
-import type { ScanObjectsQuery } from '../types.js';
+import type { BucketListQuery, ScanObjectsQuery } from '../types.js';
 import {
   accountConfigKey, indexConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
@@ -101,6 +101,9 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       getBucket: db.prepare<[string], BucketRow>(`SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name = ?`),
       listBuckets: db.prepare<[{ after: string; prefix: string; limit: number }], BucketRow>(
         `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE name > @after AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit`,
+      ),
+      listOwnBuckets: db.prepare<[{ after: string; prefix: string; limit: number; owner: string }], BucketRow>(
+        `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE owner = @owner AND name > @after AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit`,
       ),
       upsertConfig: db.prepare('INSERT OR REPLACE INTO bucket_configs (bucket, name, document) VALUES (?, ?, ?)'),
       deleteConfig: db.prepare('DELETE FROM bucket_configs WHERE bucket = ? AND name = ?'),
@@ -204,8 +207,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return bucket;
   }
 
-  async listBuckets(q: { prefix: string; after?: string; limit: number }): Promise<Bucket[]> {
-    return this.stmts.listBuckets.all({ after: q.after ?? '', prefix: q.prefix, limit: q.limit }).map(toBucket);
+  async listBuckets(q: BucketListQuery): Promise<Bucket[]> {
+    const params = { after: q.after ?? '', prefix: q.prefix, limit: q.limit };
+    const rows = q.owner === undefined ? this.stmts.listBuckets.all(params) : this.stmts.listOwnBuckets.all({ ...params, owner: q.owner });
+    return rows.map(toBucket);
   }
 
   async bucketStats(bucket: string): Promise<BucketStatLine[]> {
