@@ -43,6 +43,10 @@ class LengthLimit extends Transform {
 
 function limited(file: Readable, range: LengthRange | null): Readable {
   const limit = new LengthLimit(range);
+  // The store may refuse the upload before it reads a byte (user metadata over its limit, …): the limit's
+  // error (its range exceeded, or the request cut short) then has no reader, and an 'error' without a
+  // listener would end the process. A reader still sees it.
+  limit.on('error', () => undefined);
   file.on('error', (err) => limit.destroy(isAppError(err) ? err : new AppError('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${err.message}.`)));
   return file.pipe(limit);
 }
