@@ -618,6 +618,25 @@ describe('PostObject', () => {
       }
     });
 
+    it('a form refused once its file began, its rest never sent: answered, then its connection closed and its share given back', async () => {
+      // Anonymous on a private bucket: AccessDenied. Were the rest drained, a client trickling it would hold the share.
+      const sock = openForm(BUCKET, `${part('key', 'drip/x')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\nabc`);
+      try {
+        const answer = await new Promise<string>((ok, fail) => {
+          let text = '';
+          sock.on('data', (c: Buffer) => (text += c.toString('latin1')));
+          sock.on('close', () => ok(text));
+          sock.on('error', fail);
+        });
+        assert.match(answer, /^HTTP\/1\.1 403 /, answer.slice(0, 200));
+        assert.match(answer, /\r\nConnection: close\r\n/i);
+        await until(() => formBytesInUse() === 0, 'the share given back');
+        await absent('drip/x');
+      } finally {
+        sock.destroy();
+      }
+    });
+
     it('a form that does not reach its file in time → 400 RequestTimeout, nothing stored, nothing held', async () => {
       const saved = { ...FORM_BOUNDS };
       FORM_BOUNDS.fieldsMs = 300;

@@ -18,6 +18,7 @@ import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
+import { formWasRead } from '../oss/post-form.js';
 import { callbackOf, type UploadCallbacks } from '../oss/callback.js';
 import { isRecyclingSource } from '../util/recycling-source.js';
 import { directSinkOf } from './direct-sink.js';
@@ -432,7 +433,8 @@ export const DRAIN_MAX_BYTES = 1024 * 1024;
 function drainOrClose(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.complete && req.readableEnded) return false;
   const declared = Number(req.headers['content-length'] ?? '0');
-  const drainable = !req.destroyed && req.headers['transfer-encoding'] === undefined && declared <= DRAIN_MAX_BYTES;
+  // A PostObject form's rest is not drained (oss/post-form.ts formWasRead): its client may trickle it forever.
+  const drainable = !req.destroyed && req.headers['transfer-encoding'] === undefined && declared <= DRAIN_MAX_BYTES && !formWasRead(req);
   const close = !req.complete && !drainable;
   if (close) {
     // Node ends the connection after an answer saying `Connection: close`; destroying the socket as

@@ -26,6 +26,18 @@ export const FORM_LIMITS = { nameBytes: 8 * 1024, totalBytes: 2 * 1024 * 1024, f
 export const FORM_BOUNDS = { heldBytes: 64 * 1024 * 1024, fieldsMs: 60_000 };
 let formBytesHeld = 0;
 
+/** Requests whose form was read from (wholly or in part): see formWasRead. */
+const formRequests = new WeakSet<IncomingMessage>();
+
+/**
+ * Whether a form was read from this request. Its answer then closes the connection rather than draining an
+ * unread rest: a refused form whose client trickles the rest would otherwise keep its request, and its share
+ * of FORM_BOUNDS.heldBytes, alive for as long as it likes (the idle timeout restarts with every byte).
+ */
+export function formWasRead(req: IncomingMessage): boolean {
+  return formRequests.has(req);
+}
+
 /** Bytes of forms held now, across requests (tests, diagnostics). */
 export function formBytesInUse(): number {
   return formBytesHeld;
@@ -190,6 +202,7 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
       if (!req.complete) bb.destroy(new AppError('IncompleteBody'));
     });
     // Counted before busboy parses the chunk: a chunk beyond the bound is never parsed.
+    formRequests.add(req);
     req.on('data', count);
     req.pipe(bb);
   });
