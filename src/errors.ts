@@ -114,7 +114,7 @@ export const catalogue = {
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', ec: '0016-00000102' },
   // 503 as OSS answers a busy server (its error pages: "ServiceUnavailable"); Alunite's cause is a bound on memory
   // held for requests not yet authenticated (oss/post-form.ts). EC [UNVERIFIED].
-  ServiceUnavailable: { status: 503, message: 'Service temporarily busy, please retry later.' },
+  ServiceUnavailable: { status: 503, message: 'Service temporarily busy, please retry later.', pop: { message: 'The request has failed due to a temporary failure of the server.' } },
   RequestTimeout: { status: 400, message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.', ec: '0016-00000103' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.', ec: '0026-00000011' },

@@ -131,7 +131,7 @@ export interface ServerOptions {
   tls?: TlsOptions;
   /** Close a connection after this long without a byte either way (default 5 minutes). */
   idleTimeoutMs?: number;
-  /** Client connections accepted at once; more are closed as they come (default: the open-file limit less 1,024; null: no cap). */
+  /** Client connections accepted at once; more are closed as they come (default: half the open-file limit less 1,024; null: no cap). */
   maxConnections?: number | null;
   /** Metadata store: `sqlite` (default, `<data>/metadata.sqlite`) or a `postgres://` URL shared by several processes. */
   meta?: string;

@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { LIMITS } from '../src/domain/context.js';
+import { RPC_BODY_BOUNDS } from '../src/rpc/request.js';
 import { expectOssError, userMeta } from './helpers/oss.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { createHash, randomBytes } from 'node:crypto';
@@ -208,6 +209,47 @@ describe('limits', () => {
     } finally {
       for (const s of held) s.destroy();
       await capped.stop();
+    }
+  });
+
+  it('RAM/STS bodies read before authentication are bounded across requests (503 beyond) and in time (a stalled one is cut)', async () => {
+    const saved = { limit: RPC_BODY_BOUNDS.budget.limit, deadlineMs: RPC_BODY_BOUNDS.deadlineMs };
+    RPC_BODY_BOUNDS.budget.limit = 1536 * 1024;
+    const stalled = (declared: number, sent: number): Socket => {
+      const s = connect(srv.port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${declared}\r\n\r\n`);
+      s.write('Action=GetCallerIdentity&Version=2015-04-01&pad=' + 'p'.repeat(sent - 48));
+      return s;
+    };
+    const rpc = (body: string) =>
+      rawRequest(srv.port, { method: 'POST', path: '/', headers: { Host: '127.0.0.1', 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) }, body });
+    const until = async (check: () => boolean, what: string): Promise<void> => {
+      for (const t0 = Date.now(); !check(); await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() - t0 > 30_000) assert.fail(`not within 30 s: ${what}`);
+      }
+    };
+    let held: Socket | null = null;
+    try {
+      held = stalled(1024 * 1024, 1024 * 1024 - 1);
+      await until(() => RPC_BODY_BOUNDS.budget.inUse >= 1000 * 1024, 'the server holds the stalled body');
+      let r = await rpc('Action=GetCallerIdentity&Version=2015-04-01&pad=' + 'q'.repeat(700 * 1024));
+      assert.equal(r.status, 503, r.body.toString());
+      assert.equal(JSON.parse(r.body.toString()).Code, 'ServiceUnavailable');
+      // A small call still fits (and is read: refused for its missing signature, not for the budget).
+      r = await rpc('Action=GetCallerIdentity&Version=2015-04-01');
+      assert.notEqual(r.status, 503, r.body.toString());
+      held.destroy();
+      await until(() => RPC_BODY_BOUNDS.budget.inUse === 0, 'given back when the client left');
+      // A body that stalls past the deadline: the server cuts the connection and holds nothing.
+      RPC_BODY_BOUNDS.deadlineMs = 300;
+      held = stalled(4096, 200);
+      await new Promise<void>((ok) => held!.once('close', () => ok()));
+      assert.equal(RPC_BODY_BOUNDS.budget.inUse, 0);
+    } finally {
+      held?.destroy();
+      RPC_BODY_BOUNDS.budget.limit = saved.limit;
+      RPC_BODY_BOUNDS.deadlineMs = saved.deadlineMs;
     }
   });
 

@@ -1,17 +1,41 @@
 import type { Readable } from 'node:stream';
+import type { HeldBytes } from './held-bytes.js';
+
+/** Bounds of a body read before its request is authenticated (readBoundedBody's `unauthenticated`). */
+export interface UnauthenticatedRead {
+  /** The process-wide bytes such reads may hold at once; a read beyond throws `busy()`. */
+  budget: HeldBytes;
+  busy: () => Error;
+  /** The time the whole body may take; past it the request is destroyed (no answer: the client stalled). */
+  deadlineMs: number;
+}
 
 /**
  * Reads a small request body whole, up to `limit` bytes; past it, throws what `tooLarge` makes (each entry point
  * answers in its own protocol's error). `keepRequest`: stopping at the limit leaves the request intact, so a
- * writer that drains the rest keeps the connection (OSS); otherwise the request is destroyed.
+ * writer that drains the rest keeps the connection (OSS); otherwise the request is destroyed. A body read
+ * before authentication also counts against a process-wide budget and has a deadline (`unauthenticated`).
  */
-export async function readBoundedBody(body: Readable, limit: number, tooLarge: () => Error, keepRequest = false): Promise<Buffer> {
+export async function readBoundedBody(body: Readable, limit: number, tooLarge: () => Error, keepRequest = false, unauthenticated?: UnauthenticatedRead): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body.iterator({ destroyOnReturn: !keepRequest }) as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk);
+  let taken = 0;
+  const timer = unauthenticated === undefined ? null : setTimeout(() => body.destroy(), unauthenticated.deadlineMs);
+  timer?.unref();
+  try {
+    for await (const chunk of body.iterator({ destroyOnReturn: !keepRequest }) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge();
+      if (unauthenticated !== undefined) {
+        if (!unauthenticated.budget.take(chunk.length)) throw unauthenticated.busy();
+        taken += chunk.length;
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    if (timer !== null) clearTimeout(timer);
+    // Read whole or refused, the bytes are the caller's or garbage now: the budget is for reads in progress.
+    unauthenticated?.budget.give(taken);
   }
-  return Buffer.concat(chunks);
 }

@@ -83,18 +83,20 @@ function closeServer(server: Server): Promise<void> {
 const RESERVED_FDS = 1024;
 
 /**
- * How many client connections the process accepts at once, by default: its open-file limit less a reserve
- * (node raises the soft limit to the hard one at start). Without a cap, a flood of idle connections took
- * every descriptor, and requests in flight could then fail to open their blob files (EMFILE); with it, the
- * connections beyond are closed as they come and the ones in flight keep working. Null where the limit
- * cannot be read (not Linux): no cap.
+ * How many client connections the process accepts at once, by default: half of its open-file limit less a
+ * reserve (node raises the soft limit to the hard one at start), since a connection serving a download or an
+ * upload holds a blob file open besides its socket. Without a cap, a flood of idle connections took every
+ * descriptor, and requests in flight could then fail to open their blob files (EMFILE); a cap of the whole
+ * limit still let ~10,000 stalled downloads of a public object do the same. With it, the connections beyond
+ * are closed as they come and the ones in flight keep working. Null where the limit cannot be read (not
+ * Linux): no cap.
  */
 export function defaultMaxConnections(): number | null {
   try {
     const line = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
     if (!line || line[1] === 'unlimited') return null;
     const limit = Number(line[1]);
-    return Math.max(64, limit - Math.min(RESERVED_FDS, Math.floor(limit / 4)));
+    return Math.max(32, Math.floor((limit - Math.min(RESERVED_FDS, Math.floor(limit / 4))) / 2));
   } catch {
     return null;
   }
@@ -109,7 +111,7 @@ export async function listen(
   limits: { idleTimeoutMs?: number; maxConnections?: number | null } = {},
 ): Promise<Listening> {
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
-  // HTTP and HTTPS on two ports share the cap.
+  // HTTP and HTTPS on two ports split the cap.
   const cap = limits.maxConnections === undefined ? defaultMaxConnections() : limits.maxConnections;
   const perServer = cap === null ? null : tls !== null && tls.port !== undefined ? Math.max(1, Math.floor(cap / 2)) : cap;
   const make = (secure: boolean): Server => {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { AppError } from '../errors.js';
+import { HeldBytes } from '../http/held-bytes.js';
 import { readBoundedBody } from '../http/read-body.js';
 import { parseQuery } from '../oss/address.js';
 
@@ -39,7 +40,23 @@ export function isRpcRequest(method: string, rawPath: string, query: ReadonlyMap
   return method === 'POST' && !hasBucket && isForm(headers);
 }
 
-const readBody = (req: IncomingMessage): Promise<Buffer> => readBoundedBody(req, MAX_BODY, () => new AppError('InvalidParameter', 'The request body is too large.'));
+/**
+ * RAM/STS bodies are read before their signature can be checked (it covers the body's parameters): at most
+ * 64 MiB of them at once in the process, and 30 s for a whole body (a client that stalls is cut off).
+ */
+export const RPC_BODY_BOUNDS = { budget: new HeldBytes(64 * 1024 * 1024), deadlineMs: 30_000 };
+
+const readBody = (req: IncomingMessage): Promise<Buffer> =>
+  readBoundedBody(req, MAX_BODY, () => new AppError('InvalidParameter', 'The request body is too large.'), false, {
+    budget: RPC_BODY_BOUNDS.budget,
+    busy: () => new AppError('ServiceUnavailable', 'The server holds as many request bodies not yet authenticated as it allows; retry later.'),
+    deadlineMs: RPC_BODY_BOUNDS.deadlineMs,
+  }).catch((err: unknown) => {
+    // A client that left or stalled mid-body (aborted, cut at the deadline): its error, not the server's
+    // (logged as an internal error with its stack, a client could flood the log).
+    if (err instanceof AppError) throw err;
+    throw new AppError('IncompleteBody', 'The request body was cut short.');
+  });
 
 /** The response format asked for, before anything else can fail (so errors are rendered in it). */
 export function formatOf(value: string | undefined): 'JSON' | 'XML' {
