@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { FORM_BOUNDS, formBytesInUse } from '../src/oss/post-form.js';
+import { FORM_BOUNDS } from '../src/oss/post-form.js';
 import { postPolicyCredential, postPolicyDate, signPostPolicyV1, signPostPolicyV4 } from '../src/oss/post-policy.js';
 import { expectOssError, md5Hex, crc64 } from './helpers/oss.js';
 import { MSG, policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
@@ -590,31 +590,31 @@ describe('PostObject', () => {
     });
 
     it('forms held across requests are bounded: one beyond → 503 ServiceUnavailable, given back when a request is over', async () => {
-      const saved = { ...FORM_BOUNDS };
-      FORM_BOUNDS.heldBytes = 3 * 1024 * 1024;
+      const saved = FORM_BOUNDS.held.limit;
+      FORM_BOUNDS.held.limit = 3 * 1024 * 1024;
       const held = openForm(PUBLIC, `${part('key', 'held/x')}${part('x-oss-meta-pad', 'p'.repeat(2 * 1024 * 1024 - 4096))}`);
       try {
         // A client that sent 2 MiB of fields and went silent (its request is not over).
-        await until(() => formBytesInUse() >= 2 * 1024 * 1024 - 4096, 'the server holds the silent form');
+        await until(() => FORM_BOUNDS.held.inUse >= 2 * 1024 * 1024 - 4096, 'the server holds the silent form');
         let r = await post([['key', 'held/y'], ['x-oss-meta-pad', 'q'.repeat(1536 * 1024)]], { data: 'x', name: 'x' }, { bucket: PUBLIC });
         fails(r, 'ServiceUnavailable', 503);
         // Small forms still fit.
         r = await post([['key', 'held/small']], { data: 'small', name: 'x' }, { bucket: PUBLIC });
         assert.equal(r.status, 204, r.text);
         held.destroy();
-        await until(() => formBytesInUse() === 0, 'the silent form given back once its client left');
+        await until(() => FORM_BOUNDS.held.inUse === 0, 'the silent form given back once its client left');
         // The same large form is read now (and refused for what it is: user metadata over its limit).
         r = await post([['key', 'held/y'], ['x-oss-meta-pad', 'q'.repeat(1536 * 1024)]], { data: 'x', name: 'x' }, { bucket: PUBLIC });
         assert.notEqual(r.status, 503, r.text);
         // Refused after its file was found (anonymous, private bucket), its body unread: given back all the same.
         r = await post([['key', 'held/z'], ['x-oss-meta-pad', 'z'.repeat(512 * 1024)]], { data: 'f'.repeat(3 * 1024 * 1024), name: 'f' });
         fails(r, 'AccessDenied', 403);
-        await until(() => formBytesInUse() === 0, 'a refused form given back');
+        await until(() => FORM_BOUNDS.held.inUse === 0, 'a refused form given back');
         for (const k of ['held/x', 'held/y']) await absent(k, PUBLIC);
         await absent('held/z');
       } finally {
         held.destroy();
-        Object.assign(FORM_BOUNDS, saved);
+        FORM_BOUNDS.held.limit = saved;
       }
     });
 
@@ -630,7 +630,7 @@ describe('PostObject', () => {
         });
         assert.match(answer, /^HTTP\/1\.1 403 /, answer.slice(0, 200));
         assert.match(answer, /\r\nConnection: close\r\n/i);
-        await until(() => formBytesInUse() === 0, 'the share given back');
+        await until(() => FORM_BOUNDS.held.inUse === 0, 'the share given back');
         await absent('drip/x');
       } finally {
         sock.destroy();
@@ -650,7 +650,7 @@ describe('PostObject', () => {
         });
         assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
         assert.equal(parseErrorXml(answer.slice(answer.indexOf('\r\n\r\n') + 4)).Code, 'RequestTimeout', answer);
-        await until(() => formBytesInUse() === 0, 'nothing held once the request is over');
+        await until(() => FORM_BOUNDS.held.inUse === 0, 'nothing held once the request is over');
         await absent('slow/x', PUBLIC);
       } finally {
         sock.destroy();

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { AppError, invalidArgument } from '../errors.js';
+import { HeldBytes } from '../http/held-bytes.js';
 
 /**
  * Reads a PostObject form (spec oss-protocol §9) as it streams: the fields before the `file` part are
@@ -19,12 +20,11 @@ export const FORM_LIMITS = { nameBytes: 8 * 1024, totalBytes: 2 * 1024 * 1024, f
 /**
  * Bounds across requests. A form is read up to its file before anything authenticates it, so anonymous
  * clients each sending 2 MiB of fields and then going silent once filled the heap (~2,500 of them ended the
- * process). `heldBytes`: the bytes of forms that the whole process holds (a form keeps its share until its
+ * process). `held`: the bytes of forms that the whole process holds (a form keeps its share until its
  * request is over); a form that would go beyond is answered 503 ServiceUnavailable. `fieldsMs`: the time a
  * form has to reach its file part (a browser sends its few fields at once), else 400 RequestTimeout.
  */
-export const FORM_BOUNDS = { heldBytes: 64 * 1024 * 1024, fieldsMs: 60_000 };
-let formBytesHeld = 0;
+export const FORM_BOUNDS = { held: new HeldBytes(64 * 1024 * 1024), fieldsMs: 60_000 };
 
 /** Requests whose form was read from (wholly or in part): see formWasRead. */
 const formRequests = new WeakSet<IncomingMessage>();
@@ -32,16 +32,12 @@ const formRequests = new WeakSet<IncomingMessage>();
 /**
  * Whether a form was read from this request. Its answer then closes the connection rather than draining an
  * unread rest: a refused form whose client trickles the rest would otherwise keep its request, and its share
- * of FORM_BOUNDS.heldBytes, alive for as long as it likes (the idle timeout restarts with every byte).
+ * of FORM_BOUNDS.held, alive for as long as it likes (the idle timeout restarts with every byte).
  */
 export function formWasRead(req: IncomingMessage): boolean {
   return formRequests.has(req);
 }
 
-/** Bytes of forms held now, across requests (tests, diagnostics). */
-export function formBytesInUse(): number {
-  return formBytesHeld;
-}
 
 export interface PostFile {
   stream: Readable;
@@ -78,21 +74,20 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
     const fields = new Map<string, string>();
     let total = 0;
     let settled = false;
-    // This request's share of FORM_BOUNDS.heldBytes: what it sent before its file, given back when it is over.
+    // This request's share of FORM_BOUNDS.held: what it sent before its file, given back when it is over.
     let held = 0;
     const count = (chunk: Buffer): void => {
       if (settled) return;
-      if (formBytesHeld + chunk.length > FORM_BOUNDS.heldBytes) {
+      if (!FORM_BOUNDS.held.take(chunk.length)) {
         stop(new AppError('ServiceUnavailable', 'The server holds as many POST forms not yet authenticated as it allows; retry later.'));
         return;
       }
       held += chunk.length;
-      formBytesHeld += chunk.length;
     };
     // Given back when the form is refused, or its request is over: 'close' of the request, or of its socket
     // when the answer was given before the body was read (the request then never ends by itself).
     const release = (): void => {
-      formBytesHeld -= held;
+      FORM_BOUNDS.held.give(held);
       held = 0;
       req.socket?.off('close', release);
     };
