@@ -38,7 +38,6 @@ export function formWasRead(req: IncomingMessage): boolean {
   return formRequests.has(req);
 }
 
-
 export interface PostFile {
   stream: Readable;
   /** The part's filename (no directories), "" when the part had none. */
@@ -96,12 +95,16 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
       stop(new AppError('RequestTimeout', `The form did not reach its file part within ${FORM_BOUNDS.fieldsMs / 1000} s.`));
     }, FORM_BOUNDS.fieldsMs);
     timer.unref();
-    const fail = (err: AppError): void => {
+    // The form has its file, or failed: no more deadline, no more counting.
+    const settle = (): void => {
+      settled = true;
       clearTimeout(timer);
       req.off('data', count);
+    };
+    const fail = (err: AppError): void => {
       release();
       if (settled) return;
-      settled = true;
+      settle();
       reject(err);
     };
     // Refused before the file: nothing more of the body is parsed (the listener answers, then closes the connection).
@@ -155,9 +158,7 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
       }
       // A `file` part without a filename is the upload's content all the same (curl -F file=text).
       if (name.toLowerCase() === 'file') {
-        settled = true;
-        clearTimeout(timer);
-        req.off('data', count);
+        settle();
         resolve({ fields, file: { stream: Readable.from([Buffer.from(value, 'utf8')]), filename: '', contentType: undefined }, finished });
         return;
       }
@@ -183,9 +184,7 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
         fail(new AppError('IncorrectNumberOfFilesInPOSTRequest', `POST requires exactly one file upload per request, in the form field "file"; "${name}" is a file too.`));
         return;
       }
-      settled = true;
-      clearTimeout(timer);
-      req.off('data', count);
+      settle();
       resolve({ fields, file: { stream, filename: info.filename ?? '', contentType: info.mimeType }, finished });
     }));
 
