@@ -55,6 +55,23 @@ describe('SQLite migrations', () => {
     await again.close();
   });
 
+  it('one owner\'s buckets are read through an index, in name order (ListBuckets, the bucket quota)', async () => {
+    const path = join(await tempDir(), 'm.sqlite');
+    const s = new SqliteMetadataStore({ path });
+    await s.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const plan = (sql: string): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('a', 'b') as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+      const list = plan('SELECT name FROM buckets WHERE owner = ? AND name > ? ORDER BY name LIMIT 10');
+      assert.match(list, /USING (COVERING )?INDEX buckets_by_owner/, list);
+      assert.doesNotMatch(list, /TEMP B-TREE/, `no sort: ${list}`);
+      const count = plan('SELECT count(*) FROM buckets WHERE owner = ? AND ? IS NOT NULL');
+      assert.match(count, /INDEX buckets_by_owner/, count);
+    } finally {
+      db.close();
+    }
+  });
+
   it('refuses a database newer than this release', async () => {
     const path = join(await tempDir(), 'm.sqlite');
     await new SqliteMetadataStore({ path }).close();

@@ -237,6 +237,9 @@ export const MIGRATIONS: string[] = [
    DROP TABLE ram_identity_providers;
    ALTER TABLE ram_identity_providers_v2 RENAME TO ram_identity_providers;
    CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (account, kind, unique_key) WHERE unique_key IS NOT NULL;`,
+  // 11: ListBuckets and the bucket quota read one owner's buckets in name order (listOwnBuckets, countBuckets):
+  // without this index both scanned every bucket of every account. (PostgreSQL: buckets_by_owner.)
+  `CREATE INDEX buckets_by_owner ON buckets (owner, name);`,
 ];
 
 /** Billed size: IA and the archive classes bill at least 64 KiB per object (OSS's minimum billable size). */
