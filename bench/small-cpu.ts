@@ -5,6 +5,7 @@
  *   node dist/bench/small-cpu.js [--root DIR] [--n 10000] [--rounds 3] [--which root,ram,del[,sts,put]]
  *     put: the 4 KiB PUTs (durable) that the DELETE phase removes, measured
  *     --prof   the server under node --cpu-prof (wall-clock samples; the file's path is printed)
+ *     --no-fsync  the server without WAL syncs (what durability costs, side by side)
  *     --node-flags "F …"  node flags for the server (e.g. --heap-growing-percent=0: V8's own heap growing)
  *     --perf   `perf record -g` of the server during each measured phase, with --perf-basic-prof for JS names
  *              (/tmp/perfh/<phase>.data; `perf script -i …` then shows on-CPU stacks, kernel included)
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Target, type BenchRequest } from './client.js';
-import { cpuSeconds, nodeFlagsOf, startProcess } from './proc.js';
+import { cpuSeconds, mainThreadCpuSeconds, nodeFlagsOf, startProcess } from './proc.js';
 import { setUpRamUser, setUpRole } from './ram.js';
 const HERE = fileURLToPath(new URL('../../', import.meta.url));
 const CREDS = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
@@ -29,7 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hprof-'));
 const env: NodeJS.ProcessEnv = {};
 for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALUNITE_')) env[k] = v;
 env.ALUNITE_ROOT_ACCESS_KEY_ID = CREDS.accessKeyId; env.ALUNITE_ROOT_ACCESS_KEY_SECRET = CREDS.accessKeySecret; env.ALUNITE_ACCOUNT_ID = '1234567890123456';
-const s = await startProcess('h', [...nodeFlagsOf(arg('--node-flags', '')), ...(perf ? ['--perf-basic-prof'] : []), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] : []), join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'd'), '--log-level', 'warn'], env, root);
+const s = await startProcess('h', [...nodeFlagsOf(arg('--node-flags', '')), ...(perf ? ['--perf-basic-prof'] : []), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${dir}/prof`] : []), join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'd'), '--log-level', 'warn', ...(process.argv.includes('--no-fsync') ? ['--no-fsync'] : [])], env, root);
 const t = new Target(s.url, CREDS, 8);
 async function many(tg: Target, count: number, mk: (i: number) => BenchRequest, want: number): Promise<void> {
   let next = 0;
@@ -47,13 +48,13 @@ const sts = which.includes('sts')
   ? new Target(s.url, await (await setUpRole(s.url, CREDS, userKeys, '1234567890123456'))('small-cpu'), 8) : null;
 const get = (i: number): BenchRequest => ({ method: 'GET', bucket: 'hbench', key: `k${i % keys}` });
 const measure = async (label: string, fn: () => Promise<void>, ops: number): Promise<void> => {
-  const c0 = cpuSeconds(s.pid); const w0 = Date.now();
+  const c0 = cpuSeconds(s.pid); const m0 = mainThreadCpuSeconds(s.pid); const w0 = Date.now();
   const rec = perf ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '4000', '-g', '-p', String(s.pid), '-o', `/tmp/perfh/${label.trim().replace(/ /g, '_')}.data`], { stdio: 'ignore' }) : null;
   if (rec) await new Promise((r) => setTimeout(r, 500));
   await fn();
   if (rec) { rec.kill('SIGINT'); await new Promise((r) => rec.once('exit', r)); }
-  const c1 = cpuSeconds(s.pid);
-  console.log(`${label}: ${((c1 - c0) * 1e6 / ops).toFixed(1)} µs/op server CPU, ${(ops / ((Date.now() - w0) / 1000)).toFixed(0)} ops/s`);
+  const c1 = cpuSeconds(s.pid); const m1 = mainThreadCpuSeconds(s.pid);
+  console.log(`${label}: ${((c1 - c0) * 1e6 / ops).toFixed(1)} µs/op server CPU (main thread ${((m1 - m0) * 1e6 / ops).toFixed(1)}), ${(ops / ((Date.now() - w0) / 1000)).toFixed(0)} ops/s`);
 };
 for (let round = 0; round < Number(arg('--rounds', '3')); round++) {
   if (which.includes('root')) { await many(t, 2000, get, 200); await measure('GET root', () => many(t, n, get, 200), n); }
