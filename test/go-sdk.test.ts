@@ -1,5 +1,5 @@
 // A second language in the project's own tests: test/go/*_test.go drives a spawned `alunite server` through
-// Debian's Go OSS SDK (golang-github-aliyun-aliyun-oss-go-sdk-dev) and aliyungo's STS client
+// Debian's Go OSS SDK (golang-github-aliyun-aliyun-oss-go-sdk-dev) and aliyungo's STS and RAM clients
 // (golang-github-denverdino-aliyungo-dev). This file builds the Go tests offline (GOPATH mode, GOPROXY=off),
 // sets up RAM (a user allowed to assume a role that may use OSS), runs them through `go tool test2json`,
 // and reports every Go test and subtest as a Node subtest of the same name. Without `go` it skips.
