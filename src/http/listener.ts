@@ -10,6 +10,7 @@ import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
+import { toOriginForm } from './request-target.js';
 import { assertThroughAlias, throughAccessPoint } from '../oss/access-point-route.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
@@ -108,6 +109,7 @@ function hostIdOf(req: IncomingMessage): string {
 /** The request pipeline: route → authenticate → authorize → handler → serialize. */
 export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    toOriginForm(req);
     if (guardChunkedLength(req, res)) return;
     // handle() answers every error itself; this is the last line for a bug in that answering, so that
     // no request can end the process (an unhandled rejection would).
