@@ -1,9 +1,11 @@
 // The server as a user starts it: bin/alunite server, flags and environment, what it prints, /-/health.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import OSS from 'ali-oss';
 import { BIN, kill9 } from './helpers/spawn.js';
@@ -122,6 +124,8 @@ describe('bin/alunite server', () => {
     const first = await start(['--port', '0', '--data', join(cwd, 'data')], {}, cwd);
     try {
       await assert.rejects(start(['--port', '0', '--data', join(cwd, 'data')], {}, cwd), /metadata\.sqlite is in use by another alunite process/);
+      const taken = new URL(first.url).port;
+      await assert.rejects(start(['--in-memory', '--port', taken], {}, cwd), new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is already in use .*choose another with --port or ALUNITE_PORT`));
     } finally {
       await first.kill();
     }
@@ -133,5 +137,63 @@ describe('bin/alunite server', () => {
     const cwd = await mkdtemp(join(tmpdir(), 'alunite-cli-'));
     dirs.push(cwd);
     await assert.rejects(start(['--in-memory', '--port', '0'], { ALUNITE_ACCOUNT_ID: '12ab' }, cwd), /ALUNITE_ACCOUNT_ID must be 16 digits/);
+  });
+});
+
+/** The processes whose parent is `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Field 4 (ppid) follows the command name in parentheses, which may itself hold spaces.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm start', () => {
+  it('stopping npm with SIGTERM stops the server it started (the shell between them does not pass the signal on)', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALUNITE_') && !k.startsWith('npm_'))) as Record<string, string>;
+    const npm = spawn('npm', ['start', '--', '--in-memory', '--port', '0'], { cwd: dirname(dirname(BIN)), env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    npm.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    npm.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+    let server: number[] = [];
+    try {
+      let url: string | undefined;
+      for (let i = 0; i < 600 && url === undefined; i++) {
+        url = /^alunite listening on (http:\/\/\S+)$/m.exec(out)?.[1];
+        if (url === undefined) await sleep(100);
+      }
+      assert.ok(url, `no listening line: ${out}`);
+      // npm → sh → node (or npm → node where the shell execs its one command: the test then checks the same).
+      const below = childrenOf(npm.pid!);
+      server = [...below, ...below.flatMap(childrenOf)];
+      assert.equal((await fetch(`${url}/-/health`)).status, 200);
+      npm.kill('SIGTERM');
+      await exited;
+      // The server notices within a second; a slow machine gets up to a minute.
+      for (let i = 0; i < 600 && server.some(alive); i++) await sleep(100);
+      assert.deepEqual(server.filter(alive), [], `still running after npm ended: ${out}`);
+      await assert.rejects(fetch(`${url}/-/health`));
+    } finally {
+      for (const pid of server) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseFreeSpace, type FreeSpaceFloor } from '../domain/admission.js';
 import { startServer, VERSION, type ServerOptions } from '../server.js';
 import { widenHeapHeadroom } from '../util/heap-headroom.js';
@@ -15,6 +15,7 @@ import { ramCommand } from './ram.js';
 import { stsCommand } from './sts.js';
 import { initCommand, rootAccount } from './init.js';
 import { oidcOptions, type OidcFlags } from './oidc-options.js';
+import { stopWithNpmStart } from './npm-start.js';
 import { applyConventions, reportFailure, UsageError } from './output.js';
 
 function port(value: string): number {
@@ -120,8 +121,8 @@ export function buildProgram(): Command {
     .option('--min-free-space <size>', 'refuse writes (507 InsufficientStorage) when less is free on the data/blob disk, e.g. 1GiB, 500MB, 5%, 0 for off (env ALUNITE_MIN_FREE_SPACE, default 1GiB)', freeSpace)
     .option('--gc-grace <seconds>', 'with --meta postgres: never collect files written less than this long ago (env ALUNITE_GC_GRACE, default 3600, min 60)', seconds(60))
     .option('--init <file>', 'apply this state file at start: users, keys, roles, policies, buckets (env ALUNITE_INIT; docs/init.md)', process.env.ALUNITE_INIT || undefined)
-    .option('--kms-key <name...>', 'names of the local KMS keys objects may be encrypted with (x-oss-server-side-encryption: KMS; env ALUNITE_KMS_KEYS, comma-separated; docs/encryption.md)',
-      process.env.ALUNITE_KMS_KEYS ? process.env.ALUNITE_KMS_KEYS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [])
+    .addOption(new Option('--kms-key <name...>', 'names of the local KMS keys objects may be encrypted with, besides alunite/oss-default (x-oss-server-side-encryption: KMS; env ALUNITE_KMS_KEYS, comma-separated; docs/encryption.md)')
+      .default(process.env.ALUNITE_KMS_KEYS ? process.env.ALUNITE_KMS_KEYS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [], 'alunite/oss-default only'))
     .option('--allow-reset', 'development only: enable POST /-/reset, back to the --init state (env ALUNITE_ALLOW_RESET=1)', process.env.ALUNITE_ALLOW_RESET === '1')
     .option('--retention-day-seconds <seconds>', 'development only: length of a WORM retention day, e.g. 2 (env ALUNITE_RETENTION_DAY_SECONDS, default 86400; docs/data-protection.md)', seconds(0.001))
     .option('--restore-seconds <seconds>', 'how long a RestoreObject takes before the object can be read (env ALUNITE_RESTORE_SECONDS, default 1)', seconds(0))
@@ -189,7 +190,7 @@ export function buildProgram(): Command {
           intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,
           graceMs: (o.gcGrace ?? fromEnv('ALUNITE_GC_GRACE', seconds(60), 3600)) * 1000,
         },
-      });
+      }).catch(explainListenError);
       // --json: one line instead of the banner, written once the server listens (a script reads the URL and dev keys from it).
       if (o.json) {
         process.stdout.write(`${JSON.stringify({
@@ -217,6 +218,7 @@ export function buildProgram(): Command {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      stopWithNpmStart(stop);
     });
 
   program.addCommand(policyCommand());
@@ -265,4 +267,16 @@ async function readCallbackCa(file: string): Promise<string> {
   } catch (err) {
     throw new UsageError(`cannot read the callback CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+}
+
+/** A port already taken says what to do about it (node's own message names only the address). */
+function explainListenError(err: unknown): never {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code === 'EADDRINUSE' && e.syscall === 'listen') {
+    throw new UsageError(
+      `port ${e.port ?? '?'} on ${e.address ?? '?'} is already in use (another alunite, or another program): ` +
+        'choose another with --port or ALUNITE_PORT (--port 0 takes a free one)',
+    );
+  }
+  throw err;
 }
