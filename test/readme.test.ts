@@ -19,7 +19,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'n
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -240,7 +240,9 @@ async function runDocument(t: TestContext, doc: string): Promise<void> {
     const p: Placeholders = { port: server.port, vendPort: await freePort(), dataDir };
     if (/\bALUNITE_ENDPOINT\b/.test(declared)) env.ALUNITE_ENDPOINT = `http://127.0.0.1:${server.port}`;
     // The examples the documents point at, with the same placeholders.
-    await cp(join(ROOT, 'examples'), join(work, 'examples'), { recursive: true });
+    // Not examples/users.json: the README's vend step writes it there (git ignores it), and a copy would make
+    // these blocks find their users already made.
+    await cp(join(ROOT, 'examples'), join(work, 'examples'), { recursive: true, filter: (from) => !from.endsWith(`${sep}users.json`) });
     for (const f of await readdir(join(work, 'examples'))) {
       const path = join(work, 'examples', f);
       await writeFile(path, substitute(await readFile(path, 'utf8'), p));
