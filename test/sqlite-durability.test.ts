@@ -129,6 +129,39 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
     }
   });
 
+  it('a batch that changes nothing (a DELETE of a missing key) starts no sync of its own', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'n.sqlite'), durable: true });
+    try {
+      await store.createBucket(BUCKET);
+      await store.putObject('b', 'k', () => record('b', 'k', 'x'));
+      const calls = gate.calls;
+      const mark = store.commitMark();
+      assert.equal(await store.deleteObject('b', 'missing'), null);
+      await Promise.all([1, 2, 3].map((i) => store.deleteObject('b', `missing-${i}`)));
+      assert.equal(gate.calls, calls, 'no fdatasync for commits that wrote nothing');
+      assert.equal(store.commitMark(), mark);
+      assert.equal(store.syncCounts().noopCommits >= 2, true);
+      // A real delete still waits for its sync.
+      gate.holding = true;
+      let answered = false;
+      const del = store.deleteObject('b', 'k').then(() => (answered = true));
+      await gate.called();
+      // Meanwhile a missing key's delete gathers behind that sync and is answered after it, with no sync of its own.
+      let missingAnswered = false;
+      const missing = store.deleteObject('b', 'missing-too').then(() => (missingAnswered = true));
+      await turns();
+      assert.equal(answered, false);
+      assert.equal(missingAnswered, false, 'answered while the sync before it was still running');
+      gate.release();
+      await Promise.all([del, missing]);
+      assert.equal(gate.calls - calls, 1);
+      assert.equal(await store.getObject('b', 'k'), null);
+    } finally {
+      gate.release();
+      await store.close();
+    }
+  });
+
   it('a failed fsync is not an acknowledgement: the write is refused', async () => {
     const store = new SqliteMetadataStore({ path: join(dir, 'b.sqlite'), durable: true });
     try {

@@ -86,7 +86,11 @@ export abstract class SqliteBase {
     const outer = this.db.transaction((run: () => void) => run());
     this.batchTxn = (run) => outer.immediate(run);
     this.savepoint = this.db.transaction((fn: () => unknown) => fn());
+    this.totalChanges = this.db.prepare<[], number>('SELECT total_changes()').pluck();
   }
+
+  /** Rows inserted, updated or deleted on this connection so far, by statements and by their triggers. */
+  private readonly totalChanges: Database.Statement<[], number>;
 
   // Group commit: writes that arrive in the same event-loop turn share one transaction, and one WAL fsync
   // (syncWal) acknowledges them all. Each runs in its own savepoint: a write whose decider throws is rolled
@@ -149,6 +153,7 @@ export abstract class SqliteBase {
     // Before anything changes: what in-process caches of rows hold may be stale from here on.
     this.writeGen++;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    const changesBefore = this.walPath === null ? 0 : this.totalChanges.get()!;
     try {
       this.batchTxn(() => {
         for (const item of batch) {
@@ -173,6 +178,16 @@ export abstract class SqliteBase {
         else item.reject(o.err);
       });
     };
+    if (this.walPath !== null && this.totalChanges.get() === changesBefore) {
+      // Nothing changed (a DELETE of a missing key, a refused write): the commit wrote nothing to the WAL, so
+      // there is nothing of its own to sync. Its answers may still rest on earlier commits (a refusal can read
+      // a write not yet durable): they wait for those, and no new sync starts. (A row changed and then undone
+      // by a savepoint still counts as a change: such a batch is synced, as before.)
+      syncedGate(this.settled(this.commitSeq), settle, (err) => { for (const item of batch) item.reject(err); });
+      this.noopCommits++;
+      this.syncWal(); // only starts one if an earlier commit has none running
+      return 'done';
+    }
     const seq = ++this.commitSeq;
     if (this.walPath === null) {
       this.syncedSeq = seq;
@@ -197,10 +212,19 @@ export abstract class SqliteBase {
   private unsynced: Unsynced[] = [];
   private durableWaiters: Array<{ seq: number; resolve: () => void; reject: (err: Error) => void }> = [];
 
+  /** WAL syncs started, and batches that needed none (tests; `syncCounts`). */
+  private syncs = 0;
+  private noopCommits = 0;
+
+  syncCounts(): { syncs: number; noopCommits: number } {
+    return { syncs: this.syncs, noopCommits: this.noopCommits };
+  }
+
   private syncWal(): void {
     if (this.syncing || this.syncedSeq >= this.commitSeq) return;
     const target = this.commitSeq;
     this.syncing = true;
+    this.syncs++;
     const done = (err: NodeJS.ErrnoException | null): void => {
       this.syncing = false;
       this.syncedSeq = target;
@@ -290,4 +314,10 @@ export abstract class SqliteBase {
     }
     if (this.db.open) this.db.close();
   }
+}
+
+/** Runs `settle` once `gate` (a `settled()` result) has resolved, at once when it is null. */
+function syncedGate(gate: Promise<void> | null, settle: () => void, fail: (err: unknown) => void): void {
+  if (gate === null) settle();
+  else gate.then(settle, fail);
 }
