@@ -14,6 +14,7 @@ interface VersionList {
 
 interface Extra {
   putBucketVersioning(bucket: string, status: string): Promise<unknown>;
+  restore(key: string, options: { versionId?: string; type?: string }): Promise<{ res: { status: number } }>;
   getBucketVersions(query: Record<string, string | number>): Promise<VersionList>;
 }
 
@@ -66,5 +67,27 @@ describe('policy fidelity', () => {
     );
     assert.deepEqual((await x(d.oss(bucket)).getBucketVersions({ prefix: 'team/' })).objects.map((o) => o.name), ['team/a.txt']);
     await denied(x(d.oss(bucket)).getBucketVersions({ prefix: 'other/' }), MSG.policyDeny);
+  });
+
+  it('RestoreObject naming a version is authorized as oss:RestoreObjectVersion', async () => {
+    const bucket = 'fid-restore';
+    const root = srv.client({ bucket });
+    await srv.client().putBucket(bucket);
+    await x(srv.client()).putBucketVersioning(bucket, 'Enabled');
+    const put = await root.put('cold.txt', Buffer.from('cold'), { headers: { 'x-oss-storage-class': 'Archive' } });
+    const versionId = (put.res.headers as Record<string, string>)['x-oss-version-id'];
+    assert.ok(versionId);
+    const plain = await ram.userWith('fid-restorer', policyDoc({ Effect: 'Allow', Action: 'oss:RestoreObject', Resource: `acs:oss:*:*:${bucket}/*` }));
+    const versioned = await ram.userWith('fid-restorer-v', policyDoc({ Effect: 'Allow', Action: 'oss:RestoreObjectVersion', Resource: `acs:oss:*:*:${bucket}/*` }));
+    // oss:RestoreObject covers the current version only; a named version needs oss:RestoreObjectVersion.
+    await denied(x(plain.oss(bucket)).restore('cold.txt', { versionId }), MSG.object);
+    await denied(x(versioned.oss(bucket)).restore('cold.txt', {}), MSG.object);
+    assert.equal((await x(versioned.oss(bucket)).restore('cold.txt', { versionId })).res.status, 202);
+    // A Deny of oss:RestoreObjectVersion applies to it, whatever else allows oss:*.
+    const denier = await ram.userWith(
+      'fid-restorer-deny',
+      policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }, { Effect: 'Deny', Action: 'oss:RestoreObjectVersion', Resource: `acs:oss:*:*:${bucket}/*` }),
+    );
+    await denied(x(denier.oss(bucket)).restore('cold.txt', { versionId }), MSG.policyDeny);
   });
 });
