@@ -15,6 +15,9 @@ interface VersionList {
 interface Extra {
   putBucketVersioning(bucket: string, status: string): Promise<unknown>;
   restore(key: string, options: { versionId?: string; type?: string }): Promise<{ res: { status: number } }>;
+  putBucketTags(bucket: string, tags: Record<string, string>): Promise<unknown>;
+  putObjectTagging(key: string, tags: Record<string, string>): Promise<unknown>;
+  getObjectTagging(key: string): Promise<{ tag: Record<string, string> }>;
   getBucketVersions(query: Record<string, string | number>): Promise<VersionList>;
 }
 
@@ -89,5 +92,73 @@ describe('policy fidelity', () => {
       policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }, { Effect: 'Deny', Action: 'oss:RestoreObjectVersion', Resource: `acs:oss:*:*:${bucket}/*` }),
     );
     await denied(x(denier.oss(bucket)).restore('cold.txt', { versionId }), MSG.policyDeny);
+  });
+
+  it('oss:ExistingObjectTag/<key> is the tag of the object read (GetObject, HeadObject, *ObjectTagging)', async () => {
+    const bucket = 'fid-object-tags';
+    const root = srv.client({ bucket });
+    await srv.client().putBucket(bucket);
+    await root.put('dev.txt', Buffer.from('dev'), { headers: { 'x-oss-tagging': 'team=dev' } });
+    await root.put('ops.txt', Buffer.from('ops'), { headers: { 'x-oss-tagging': 'team=ops' } });
+    await root.put('none.txt', Buffer.from('none'));
+    await root.put('both.txt', Buffer.from('both'), { headers: { 'x-oss-tagging': 'status=ok&key1=value1' } });
+    await root.put('one.txt', Buffer.from('one'), { headers: { 'x-oss-tagging': 'status=ok' } });
+    // The reference's example: reads only of objects tagged team=dev.
+    const reader = await ram.userWith(
+      'fid-tag-reader',
+      policyDoc({ Effect: 'Allow', Action: ['oss:GetObject', 'oss:GetObjectTagging'], Resource: `acs:oss:*:*:${bucket}/*`, Condition: { StringEquals: { 'oss:ExistingObjectTag/team': 'dev' } } }),
+    );
+    const oss = reader.oss(bucket);
+    assert.equal(((await oss.get('dev.txt')) as unknown as { content: Buffer }).content.toString(), 'dev');
+    assert.equal((await oss.head('dev.txt')).res.status, 200);
+    assert.deepEqual((await x(oss).getObjectTagging('dev.txt')).tag, { team: 'dev' });
+    await denied(oss.get('ops.txt'), MSG.acl);
+    await denied(oss.get('none.txt'), MSG.acl);
+    await denied(oss.head('ops.txt'), MSG.acl);
+    await denied(x(oss).getObjectTagging('ops.txt'), MSG.object);
+    // The reference's Deny example: both tags must be on the object for the Deny to apply.
+    const guarded = await ram.userWith(
+      'fid-tag-guarded',
+      policyDoc(
+        { Effect: 'Allow', Action: 'oss:*', Resource: '*' },
+        { Effect: 'Deny', Action: 'oss:GetObject', Resource: `acs:oss:*:*:${bucket}/*`, Condition: { StringEquals: { 'oss:ExistingObjectTag/status': 'ok', 'oss:ExistingObjectTag/key1': 'value1' } } },
+      ),
+    );
+    await denied(guarded.oss(bucket).get('both.txt'), MSG.policyDeny);
+    assert.equal(((await guarded.oss(bucket).get('one.txt')) as unknown as { content: Buffer }).content.toString(), 'one');
+    // Retagging the object changes the decision at once.
+    await x(root).putObjectTagging('ops.txt', { team: 'dev' });
+    assert.equal(((await oss.get('ops.txt')) as unknown as { content: Buffer }).content.toString(), 'ops');
+    // A bucket policy reads the key as well.
+    const viaBucket = await ram.user('fid-tag-bucket-policy');
+    const statement = { Effect: 'Allow', Action: ['oss:GetObject'], Principal: [viaBucket.userId], Resource: [`acs:oss:*:*:${bucket}/*`], Condition: { StringEquals: { 'oss:ExistingObjectTag/status': ['ok'] } } };
+    await srv.client().putBucketPolicy(bucket, { Version: '1', Statement: [statement] } as unknown as Parameters<OSS['putBucketPolicy']>[1]);
+    assert.equal(((await viaBucket.oss(bucket).get('one.txt')) as unknown as { content: Buffer }).content.toString(), 'one');
+    await denied(viaBucket.oss(bucket).get('none.txt'), MSG.acl);
+  });
+
+  it('oss:BucketTag/<key> is the tag of the bucket the request acts on', async () => {
+    await srv.client().putBucket('fid-tag-test');
+    await srv.client().putBucket('fid-tag-prod');
+    await x(srv.client()).putBucketTags('fid-tag-test', { env: 'test' });
+    await x(srv.client()).putBucketTags('fid-tag-prod', { env: 'prod' });
+    await srv.client({ bucket: 'fid-tag-test' }).put('k.txt', Buffer.from('t'));
+    await srv.client({ bucket: 'fid-tag-prod' }).put('k.txt', Buffer.from('p'));
+    const u = await ram.userWith(
+      'fid-bucket-tag',
+      policyDoc({ Effect: 'Allow', Action: ['oss:GetObject', 'oss:ListObjects'], Resource: '*', Condition: { StringEquals: { 'oss:BucketTag/env': 'test' } } }),
+    );
+    assert.equal(((await u.oss('fid-tag-test').get('k.txt')) as unknown as { content: Buffer }).content.toString(), 't');
+    assert.equal((await u.oss('fid-tag-test').list({ 'max-keys': 10 }, {})).objects?.length, 1);
+    await denied(u.oss('fid-tag-prod').get('k.txt'), MSG.acl);
+    await denied(u.oss('fid-tag-prod').list({ 'max-keys': 10 }, {}), MSG.acl);
+    // A Deny on a bucket tag.
+    const d = await ram.userWith(
+      'fid-bucket-tag-deny',
+      policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }, { Effect: 'Deny', Action: 'oss:*', Resource: '*', Condition: { StringEquals: { 'oss:BucketTag/env': 'prod' } } }),
+    );
+    assert.equal(((await d.oss('fid-tag-test').get('k.txt')) as unknown as { content: Buffer }).content.toString(), 't');
+    await denied(d.oss('fid-tag-prod').get('k.txt'), MSG.policyDeny);
+    await denied(d.oss('fid-tag-prod').getBucketInfo('fid-tag-prod'), MSG.policyDeny);
   });
 });
