@@ -10,6 +10,9 @@ import { policyCaller } from './caller.js';
 import { enforceBucketRules } from './bucket-rules.js';
 import { accessPointRefusal } from './access-point.js';
 import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
+import { readConfig } from '../domain/bucket-config.js';
+import { storedKind } from '../domain/stored-configs.js';
+import { bucketTags } from '../oss/stored/tags.js';
 
 /** What authorization may read: the resources an operation touches, and the caller's policies. */
 export interface AuthzDeps {
@@ -209,13 +212,99 @@ function decideCheck(
     effectiveAcl: effectiveAcl(bucket, bucket.acl),
     context: contextFor(bucketPolicy),
   };
+  // oss:BucketTag/<key> and oss:ExistingObjectTag/<key> are read from the bucket and the object, only when a
+  // policy of this decision names them (most never do: no object is read for them).
+  const reads = tagKeysRead(identityPolicies, sessionPolicy, bucketPolicy);
+  if (input.context !== undefined && (reads.bucket || (reads.object && check.key !== null && EXISTING_OBJECT_TAG_ACTIONS.has(check.action.toLowerCase())))) {
+    return withResourceTags(input.context, check, bucket, reads, deps).then((context) => decideOnBucket(check, bucket, { ...input, context }, deps));
+  }
+  return decideOnBucket(check, bucket, input, deps);
+}
+
+/** Decides one check on an existing bucket: by policies and owner, then by the object's own ACL if it comes to that. */
+function decideOnBucket(check: AuthzCheck, bucket: Bucket, input: OssAuthzInput, deps: AuthzDeps): Decided | Promise<Decided> {
   if (check.key === null || check.acl === 'none') return { decision: authorizeOss(input), input };
   // The object's own ACL matters only when policies and ownership leave the decision to ACLs: decide
   // with the most permissive ACL first, and read the object only if that answer came from the ACL.
   // (That first answer never reached the ACL layer, so its input explains it with the bucket's ACL.)
   const permissive = authorizeOss({ ...input, effectiveAcl: effectiveAcl(bucket, 'public-read-write') });
   if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return { decision: permissive, input };
-  return decideByObjectAcl(check.bucket, check.key, check.versionId, bucket, input, deps);
+  return decideByObjectAcl(bucket.name, check.key, check.versionId, bucket, input, deps);
+}
+
+/**
+ * The actions oss:ExistingObjectTag applies to: reads of the object (GetObject, HeadObject, GetObjectMeta,
+ * GetSymlink, SelectObject, a copy's source: all oss:GetObject) and the object-tagging operations (the OSS
+ * RAM-policy reference: "operations used to read objects, such as GetObject and HeadObject, and operations
+ * related to object tags, such as PutObjectTagging and GetObjectTagging"), with their Version twins.
+ */
+const EXISTING_OBJECT_TAG_ACTIONS: ReadonlySet<string> = new Set([
+  'oss:getobject', 'oss:getobjectversion',
+  'oss:getobjecttagging', 'oss:getobjectversiontagging',
+  'oss:putobjecttagging', 'oss:putobjectversiontagging',
+  'oss:deleteobjecttagging', 'oss:deleteobjectversiontagging',
+]);
+
+const BUCKET_TAG_PREFIX = 'oss:buckettag/';
+const OBJECT_TAG_PREFIX = 'oss:existingobjecttag/';
+
+interface TagKeysRead {
+  readonly bucket: boolean;
+  readonly object: boolean;
+}
+
+const NO_TAG_KEYS: TagKeysRead = { bucket: false, object: false };
+/** Per compiled policy body (its statements array is shared by every label of it). */
+const tagKeysOfPolicy = new WeakMap<object, TagKeysRead>();
+
+function tagKeysOf(policy: CompiledPolicy): TagKeysRead {
+  const statements = policy.statements;
+  let hit = tagKeysOfPolicy.get(statements);
+  if (hit === undefined) {
+    let bucket = false;
+    let object = false;
+    for (const st of statements) {
+      for (const c of st.conditions) {
+        if (c.key.startsWith(BUCKET_TAG_PREFIX)) bucket = true;
+        else if (c.key.startsWith(OBJECT_TAG_PREFIX)) object = true;
+      }
+    }
+    hit = bucket || object ? { bucket, object } : NO_TAG_KEYS;
+    tagKeysOfPolicy.set(statements, hit);
+  }
+  return hit;
+}
+
+/** Which resource-tag condition keys any policy of a decision names. */
+function tagKeysRead(identityPolicies: readonly CompiledPolicy[], sessionPolicy: CompiledPolicy | null, bucketPolicy: CompiledPolicy | null): TagKeysRead {
+  let bucket = false;
+  let object = false;
+  const add = (p: CompiledPolicy): void => {
+    const t = tagKeysOf(p);
+    bucket ||= t.bucket;
+    object ||= t.object;
+  };
+  for (const p of identityPolicies) add(p);
+  if (sessionPolicy !== null) add(sessionPolicy);
+  if (bucketPolicy !== null) add(bucketPolicy);
+  return bucket || object ? { bucket, object } : NO_TAG_KEYS;
+}
+
+/**
+ * The request's condition keys plus the tags of the resource (spec ram-sts §1.7): `oss:BucketTag/<key>` from the
+ * bucket's tags (PutBucketTags), and for the actions of EXISTING_OBJECT_TAG_ACTIONS `oss:ExistingObjectTag/<key>`
+ * from the object's (the version the request names, if any). A missing object, or one without tags, adds none.
+ */
+async function withResourceTags(base: ConditionContext, check: AuthzCheck, bucket: Bucket, reads: TagKeysRead, deps: AuthzDeps): Promise<ConditionContext> {
+  const ctx: Record<string, string | readonly string[] | undefined> = { ...base };
+  if (reads.bucket) {
+    for (const [k, v] of bucketTags(readConfig(bucket, storedKind('bucket-tags')))) ctx[`oss:BucketTag/${k}`] = v;
+  }
+  if (reads.object && check.key !== null && EXISTING_OBJECT_TAG_ACTIONS.has(check.action.toLowerCase())) {
+    const obj = check.versionId !== undefined ? await deps.getObjectVersion(bucket.name, check.key, check.versionId) : await deps.getObject(bucket.name, check.key);
+    if (obj !== null) for (const [k, v] of obj.tags) ctx[`oss:ExistingObjectTag/${k}`] = v;
+  }
+  return ctx;
 }
 
 /** The decision by the object's own ACL (a request naming a version: that version's; each keeps its own). */

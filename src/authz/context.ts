@@ -57,8 +57,9 @@ export function ossConditionContext(op: Operation, f: RequestFacts): ConditionCo
     userAgent: header(f.headers, 'user-agent'),
     referer: header(f.headers, 'referer'),
   });
-  if (op.name === 'ListObjects' || op.name === 'ListObjectsV2') {
-    // An absent prefix is the empty prefix (listing from the root).
+  if (op.name === 'ListObjects' || op.name === 'ListObjectsV2' || op.name === 'ListObjectVersions') {
+    // An absent prefix is the empty prefix (listing from the root). ListObjectVersions takes the same
+    // prefix and delimiter parameters, and the keys apply to it too (spec ram-sts §1.7).
     ctx['oss:Prefix'] = f.query.get('prefix') ?? '';
     ctx['oss:Delimiter'] = f.query.get('delimiter') ?? '';
   }

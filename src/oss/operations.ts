@@ -459,7 +459,8 @@ export function deleteObjectChecks(bucket: string, entries: ReadonlyArray<string
 
 /**
  * A request naming a version (`versionId`) is authorized by the `…Version` actions (spec ram-sts §3):
- * reads by oss:GetObjectVersion, deletes by oss:DeleteObjectVersion, ACL and tagging by their Version twins.
+ * reads by oss:GetObjectVersion, deletes by oss:DeleteObjectVersion, ACL, tagging and RestoreObject by their
+ * Version twins.
  */
 const VERSION_ACTIONS: ReadonlyMap<string, string> = new Map([
   ['oss:GetObject', 'oss:GetObjectVersion'],
@@ -469,6 +470,8 @@ const VERSION_ACTIONS: ReadonlyMap<string, string> = new Map([
   ['oss:GetObjectTagging', 'oss:GetObjectVersionTagging'],
   ['oss:PutObjectTagging', 'oss:PutObjectVersionTagging'],
   ['oss:DeleteObjectTagging', 'oss:DeleteObjectVersionTagging'],
+  // "RestoreObject (with versionId specified in the request): oss:RestoreObjectVersion" (OSS RAM-policy reference).
+  ['oss:RestoreObject', 'oss:RestoreObjectVersion'],
 ]);
 
 /** The operations whose own object takes `versionId` (writes of new objects never do). */

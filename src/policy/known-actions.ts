@@ -49,6 +49,7 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['GetObjectVersionTagging', 'object'],
   ['PutObjectVersionTagging', 'object'],
   ['DeleteObjectVersionTagging', 'object'],
+  ['RestoreObjectVersion', 'object'],
   ['PostProcessTask', 'object'],
   ['GetService', 'service'],
 ];
