@@ -44,11 +44,14 @@ describe('RAM documents and providers keyed by account: migration of existing ro
     const db = new Database(path);
     db.pragma('recursive_triggers = ON');
     db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    for (let v = 0; v < MIGRATIONS.length - 1; v++) {
+    // Every migration before the one that keys RAM documents by account (later ones run after it, as on upgrade).
+    const keyed = MIGRATIONS.findIndex((m) => m.includes('ram_documents_v2'));
+    assert.ok(keyed > 0);
+    for (let v = 0; v < keyed; v++) {
       db.exec(MIGRATIONS[v]!);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v + 1, Date.now());
     }
-    db.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    db.pragma(`user_version = ${keyed}`);
     for (const sql of OLD_ROWS) db.exec(sql);
     db.close();
     const s = new SqliteMetadataStore({ path });
@@ -65,7 +68,9 @@ describe('RAM documents and providers keyed by account: migration of existing ro
     await c.connect();
     try {
       await c.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-      for (let v = 0; v < PG_MIGRATIONS.length - 1; v++) {
+      const keyed = PG_MIGRATIONS.findIndex((m) => m.includes('ALTER TABLE ram_documents ADD COLUMN account'));
+      assert.ok(keyed > 0);
+      for (let v = 0; v < keyed; v++) {
         await c.query(PG_MIGRATIONS[v]!);
         await c.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
       }
