@@ -119,6 +119,17 @@ for (const [mode, extra] of [['ACS3-HMAC-SHA256', {}], ['RPC HMAC-SHA1 (signatur
       assert.deepEqual((await ram.listTagResources(new RamPkg.ListTagResourcesRequest({ resourceType: 'role' }))).body.tagResources, []);
     });
 
+    it('MaxItems up to 1000 on ListUsers, ListUsersForGroup, ListRoles and ListPolicies; ListGroups up to 100', async () => {
+      await ram.createGroup(new RamPkg.CreateGroupRequest({ groupName: 'paging' }));
+      assert.equal((await ram.listUsers(new RamPkg.ListUsersRequest({ maxItems: 1000 }))).body.isTruncated, false);
+      assert.equal((await ram.listUsersForGroup(new RamPkg.ListUsersForGroupRequest({ groupName: 'paging', maxItems: 1000 }))).body.isTruncated, false);
+      assert.equal((await ram.listRoles(new RamPkg.ListRolesRequest({ maxItems: 1000 }))).body.isTruncated, false);
+      assert.equal((await ram.listPolicies(new RamPkg.ListPoliciesRequest({ maxItems: 1000 }))).body.isTruncated, false);
+      assert.equal((await ram.listGroups(new RamPkg.ListGroupsRequest({ maxItems: 100 }))).body.isTruncated, false);
+      await teaFails(ram.listUsers(new RamPkg.ListUsersRequest({ maxItems: 1001 })), 'InvalidParameter.MaxItems', 400);
+      await teaFails(ram.listGroups(new RamPkg.ListGroupsRequest({ maxItems: 101 })), 'InvalidParameter.MaxItems', 400);
+    });
+
     it('refusals: NoPermission with AccessDeniedDetail, signature and key errors, STS session credentials', async () => {
       const r = new Ram(srv);
       const bob = await r.user('bob');
