@@ -133,7 +133,7 @@ describe('RAM and IMS extras in every account', () => {
     await ramA.call('CreateRole', { RoleName: 'tagged', AssumeRolePolicyDocument: trust(A) });
     await ramB.call('CreateRole', { RoleName: 'tagged', AssumeRolePolicyDocument: trust(B) });
     await ramB.call('TagResources', { ResourceType: 'role', ResourceNames: ['tagged'], Tag: [{ Key: 'owner', Value: 'b' }] });
-    const rows = (r: Body) => ((r.TagResources.TagResource ?? []) as Body[]).map((x) => `${x.ResourceName}:${x.TagKey}=${x.TagValue}`);
+    const rows = (r: Body) => (r.TagResources as Body[]).map((x) => `${x.ResourceName}:${x.TagKey}=${x.TagValue}`);
     assert.deepEqual(rows(await ramB.call('ListTagResources', { ResourceType: 'role' })), ['tagged:owner=b']);
     assert.deepEqual(rows(await ramA.call('ListTagResources', { ResourceType: 'role' })), []);
 

@@ -267,7 +267,7 @@ describe('RAM account features via @alicloud/pop-core', () => {
       await call('TagResources', { ResourceType: 'policy', ResourceNames: ['tagged-policy'], Tag: [{ Key: 'env', Value: 'dev' }] });
       // A later value replaces an earlier one; role names are case-insensitive.
       await call('TagResources', { ResourceType: 'role', ResourceNames: ['tagged-role'], Tag: [{ Key: 'team', Value: 'b' }] });
-      const rows = (r: Body) => (r.TagResources.TagResource as Body[]).map((t) => `${t.ResourceType}:${t.ResourceName}:${t.TagKey}=${t.TagValue}`);
+      const rows = (r: Body) => (r.TagResources as Body[]).map((t) => `${t.ResourceType}:${t.ResourceName}:${t.TagKey}=${t.TagValue}`);
       eq(rows(await call('ListTagResources', { ResourceType: 'role' })), ['role:Tagged-Role:env=prod', 'role:Tagged-Role:team=b', 'role:other-role:env=prod', 'role:other-role:team=a']);
       eq(rows(await call('ListTagResources', { ResourceType: 'role', Tag: [{ Key: 'team', Value: 'a' }] })), ['role:other-role:env=prod', 'role:other-role:team=a']);
       eq(rows(await call('ListTagResources', { ResourceType: 'policy', ResourceNames: ['tagged-policy'] })), ['policy:tagged-policy:env=dev']);
@@ -300,7 +300,7 @@ describe('RAM account features via @alicloud/pop-core', () => {
     test('the Tea SDK form: lists as JSON (style: json)', async () => {
       await call('TagResources', { ResourceType: 'policy', ResourceNames: JSON.stringify(['tagged-policy']), Tag: JSON.stringify([{ Key: 'json', Value: 'yes' }]) });
       const r = await call('ListTagResources', { ResourceType: 'policy', ResourceNames: JSON.stringify(['tagged-policy']), Tag: JSON.stringify([{ Key: 'json' }]) });
-      eq((r.TagResources.TagResource as Body[]).map((t) => `${t.TagKey}=${t.TagValue}`), ['env=dev', 'json=yes']);
+      eq((r.TagResources as Body[]).map((t) => `${t.TagKey}=${t.TagValue}`), ['env=dev', 'json=yes']);
       await fails('ListTagResources', { ResourceType: 'policy', ResourceNames: '{"not":"a list"}' }, 'InvalidParameter', 400);
     });
   });

@@ -132,7 +132,10 @@ describe('RAM API via @alicloud/pop-core', () => {
       }
       assert.deepEqual(seen, names);
       await fails('ListUsers', { MaxItems: 0 }, 'InvalidParameter.MaxItems', 400);
-      await fails('ListUsers', { MaxItems: 101 }, 'InvalidParameter.MaxItems', 400);
+      // MaxItems as the published metadata bounds it: 1–1000 for ListUsers (ListGroups: 1–100).
+      assert.deepEqual((await call('ListUsers', { MaxItems: 1000 })).Users.User.map((u: Body) => u.UserName as string), names);
+      await fails('ListUsers', { MaxItems: 1001 }, 'InvalidParameter.MaxItems', 400);
+      await fails('ListGroups', { MaxItems: 101 }, 'InvalidParameter.MaxItems', 400);
       // Markers are opaque: made-up or altered ones are refused, not answered with an empty page.
       await fails('ListUsers', { Marker: 'abc' }, 'InvalidParameter.Marker', 400);
       await fails('ListUsers', { Marker: 'not a marker!' }, 'InvalidParameter.Marker', 400);

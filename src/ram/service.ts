@@ -108,7 +108,10 @@ export interface RamServiceRules {
   beforeDeleteUser(userId: string): Promise<void>;
 }
 
-const MAX_ITEMS_LIMIT = 100;
+// MaxItems bounds as the published metadata gives them: 1–1000 for ListUsers, ListUsersForGroup, ListRoles and
+// ListPolicies, 1–100 for ListGroups; 100 by default everywhere.
+const MAX_ITEMS_LIMIT = 1000;
+const MAX_GROUP_ITEMS = 100;
 const DEFAULT_MAX_ITEMS = 100;
 
 // Markers are opaque to clients: a tagged name, so a made-up value (`Marker=abc`) is refused instead of
@@ -135,15 +138,17 @@ function decodeMarker(marker: string | undefined): string | undefined {
   return text.slice(MARKER_TAG.length);
 }
 
-function pageSize(maxItems: number | undefined): number {
+function pageSize(maxItems: number | undefined, max: number = MAX_ITEMS_LIMIT): number {
   if (maxItems === undefined) return DEFAULT_MAX_ITEMS;
-  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > MAX_ITEMS_LIMIT) throw new AppError('InvalidParameter.MaxItems');
+  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > max) {
+    throw new AppError('InvalidParameter.MaxItems', `The parameter - "MaxItems" must be between 1 and ${max}.`);
+  }
   return maxItems;
 }
 
 /** Fetches one item more than asked to tell whether the listing goes on. */
-async function paged<T>(paging: Paging, nameOf: (t: T) => string, fetch: (p: NamePage) => Promise<T[]>): Promise<Page<T>> {
-  const limit = pageSize(paging.maxItems);
+async function paged<T>(paging: Paging, nameOf: (t: T) => string, fetch: (p: NamePage) => Promise<T[]>, max: number = MAX_ITEMS_LIMIT): Promise<Page<T>> {
+  const limit = pageSize(paging.maxItems, max);
   const after = decodeMarker(paging.marker);
   const rows = await fetch({ ...(after !== undefined ? { after } : {}), limit: limit + 1 });
   if (rows.length <= limit) return { items: rows, isTruncated: false };
@@ -441,7 +446,7 @@ export class RamService {
 
   async listGroups(caller: RamCaller, paging: Paging): Promise<Page<RamGroup>> {
     await this.authorize(caller, 'ListGroups', {});
-    return paged(paging, (g) => g.groupName, (p) => this.store.listGroups(p));
+    return paged(paging, (g) => g.groupName, (p) => this.store.listGroups(p), MAX_GROUP_ITEMS);
   }
 
   async deleteGroup(caller: RamCaller, groupName: string): Promise<void> {

@@ -255,7 +255,9 @@ const ACTIONS = {
     }));
     return {
       ...(r.nextToken !== undefined ? { NextToken: r.nextToken } : {}),
-      TagResources: { TagResource: r.rows.map((t) => ({ ResourceType: t.resourceType, ResourceName: t.resourceName, TagKey: t.key, TagValue: t.value })) },
+      // A plain array, as the published metadata has it (the Tea SDKs' ListTagResourcesResponseBody: `TagResources`
+      // is `ListTagResourcesResponseBodyTagResources[]`), not the `{TagResource: [...]}` wrapper of the older lists.
+      TagResources: r.rows.map((t) => ({ ResourceType: t.resourceType, ResourceName: t.resourceName, TagKey: t.key, TagValue: t.value })),
     };
   },
 } satisfies Record<string, Action>;
