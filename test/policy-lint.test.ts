@@ -60,7 +60,7 @@ describe('policy lint: errors', () => {
     const ip = r.errors[7]!;
     assert.deepEqual([ip.line, ip.statement, ip.field], [5, 1, 'Condition']);
     assert.equal(r.errors[9]!.line, 8);
-    assert.deepEqual(r.warnings, [], 'no warnings for a document that does not parse');
+    assert.deepEqual(r.warnings, [], 'an action that is a grammar error is not warned about again');
   });
 
   test('the first fault is what the server answers (parsePolicy), so CreatePolicy answers as before', () => {
@@ -105,6 +105,19 @@ describe('policy lint: warnings', () => {
     assert.equal(r.valid, true);
     assert.deepEqual(codes(r.warnings), ['UnknownAction Statement[0].Action[0]']);
     assert.match(r.warnings[0]!.message, /"oss:GetObjekt" matches no oss action \(did you mean "oss:GetObject"\?\)/);
+  });
+
+  test('a grammar error elsewhere does not hide a misspelt action: both come in one pass', () => {
+    const text = JSON.stringify({ Version: '1', Statement: [
+      { Effect: 'Allow', Action: ['oss:GetObjet'], Resource: ['acs:oss:*:*:b/*'], Condition: { IpAdress: { 'acs:SourceIp': '10.0.0.0/8' } } },
+      { Effect: 'Deny', NotAction: 'ram:CreateUsr', Resource: '*' },
+    ] }, null, 2);
+    const r = lintPolicy(text, 'identity');
+    assert.equal(r.valid, false);
+    assert.deepEqual(codes(r.errors), ['Grammar Statement[0].Condition.IpAdress']);
+    assert.deepEqual(codes(r.warnings), ['UnknownAction Statement[0].Action[0]', 'UnknownAction Statement[1].NotAction[0]']);
+    assert.match(r.warnings[0]!.message, /did you mean "oss:GetObject"/);
+    assert.equal(r.warnings[1]!.line, text.split('\n').findIndex((l) => l.includes('"NotAction"')) + 1);
   });
 
   test('an operation that is authorized as another action says which', () => {

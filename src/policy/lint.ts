@@ -68,6 +68,8 @@ export function lintPolicy(text: string, kind: PolicyKind, opts: ParseOptions = 
   const warnings: LintFinding[] = [];
   const warn = (code: string, path: string, detail: string): void => void warnings.push(finding(code, path, `${path} ${detail}`));
   if (parsed.ok) lintDocument(parsed.policy, kind, warn);
+  // A grammar error elsewhere does not hide a misspelt action: those are named in the same pass.
+  else lintRawActions(raw, new Set(errors.map((e) => e.path)), warn);
   return { valid: errors.length === 0, errors: byPlace(errors), warnings: byPlace(warnings) };
 }
 
@@ -85,6 +87,24 @@ function sidsOf(raw: unknown): Array<string | undefined> {
 }
 
 type Warn = (code: string, path: string, detail: string) => void;
+
+/** The Action / NotAction names of a document that did not parse as a whole, read from its JSON as it is. */
+function lintRawActions(raw: unknown, faulty: ReadonlySet<string>, warn: Warn): void {
+  if (typeof raw !== 'object' || raw === null || !('Statement' in raw)) return;
+  const statements: unknown[] = Array.isArray(raw.Statement) ? raw.Statement : [raw.Statement];
+  statements.forEach((st, i) => {
+    if (typeof st !== 'object' || st === null) return;
+    for (const field of ['Action', 'NotAction'] as const) {
+      const value: unknown = (st as Record<string, unknown>)[field];
+      const names = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+      names.forEach((name: unknown, j) => {
+        const path = `Statement[${i}].${field}[${j}]`;
+        // One that is itself a grammar error (`"Oss: GetObject"`) was named as that.
+        if (typeof name === 'string' && name !== '' && !faulty.has(path)) actionReach(name, path, warn);
+      });
+    }
+  });
+}
 
 /** What one Action entry names: known actions (with their resource types), or why it names none. */
 interface ActionReach {
