@@ -95,10 +95,10 @@ function userCommands(ram: Command): void {
   });
   const list = leaf(user, 'list', 'list users');
   act(list, async (o, c) => showList(o, await listAllPages(c, 'ListUsers', {}, (b) => inner(b, 'Users', 'User')), [['NAME', 'UserName'], ['ID', 'UserId'], ['DISPLAY NAME', 'DisplayName'], ['CREATED', 'CreateDate']]));
-  const get = leaf(user, 'get', 'show a user').argument('<name>');
+  const get = leaf(user, 'get', 'show a user').argument('<name>', 'user name');
   act(get, async (o, c, name: string) => show(o, (await c.call('GetUser', { UserName: name })).User as Row));
   const update = leaf(user, 'update', 'change a user')
-    .argument('<name>')
+    .argument('<name>', 'user name')
     .option('--new-name <name>')
     .option('--display-name <name>')
     .option('--email <email>')
@@ -111,9 +111,9 @@ function userCommands(ram: Command): void {
     });
     show(o, b.User as Row);
   });
-  const del = leaf(user, 'delete', 'delete a user (detach its policies, leave its groups and delete its AccessKeys first)').argument('<name>');
+  const del = leaf(user, 'delete', 'delete a user (detach its policies, leave its groups and delete its AccessKeys first)').argument('<name>', 'user name');
   act(del, async (o, c, name: string) => done(o, await c.call('DeleteUser', { UserName: name }), `deleted user ${name}`));
-  const groups = leaf(user, 'groups', "list a user's groups").argument('<name>');
+  const groups = leaf(user, 'groups', "list a user's groups").argument('<name>', 'user name');
   act(groups, async (o, c, name: string) => showList(o, inner(await c.call('ListGroupsForUser', { UserName: name }), 'Groups', 'Group'), [['GROUP', 'GroupName'], ['JOINED', 'JoinDate'], ['COMMENTS', 'Comments']]));
 }
 
@@ -128,35 +128,35 @@ function accessKeyCommands(ram: Command): void {
   });
   const list = userOpt(leaf(ak, 'list', 'list AccessKeys (ids and status, never secrets)'));
   act(list, async (o, c) => showList(o, inner(await c.call('ListAccessKeys', opt('UserName', o.user)), 'AccessKeys', 'AccessKey'), [['ACCESS KEY ID', 'AccessKeyId'], ['STATUS', 'Status'], ['CREATED', 'CreateDate']]));
-  const update = userOpt(leaf(ak, 'update', 'activate or deactivate an AccessKey').argument('<access-key-id>'))
+  const update = userOpt(leaf(ak, 'update', 'activate or deactivate an AccessKey').argument('<access-key-id>', 'AccessKeyId'))
     .addOption(new Option('--status <status>').choices(['Active', 'Inactive']).makeOptionMandatory());
   act(update, async (o, c, id: string) => done(o, await c.call('UpdateAccessKey', { UserAccessKeyId: id, Status: String(o.status), ...opt('UserName', o.user) }), `AccessKey ${id} is ${String(o.status)}`));
-  const del = userOpt(leaf(ak, 'delete', 'delete an AccessKey').argument('<access-key-id>'));
+  const del = userOpt(leaf(ak, 'delete', 'delete an AccessKey').argument('<access-key-id>', 'AccessKeyId'));
   act(del, async (o, c, id: string) => done(o, await c.call('DeleteAccessKey', { UserAccessKeyId: id, ...opt('UserName', o.user) }), `deleted AccessKey ${id}`));
 }
 
 function groupCommands(ram: Command): void {
   const group = ram.command('group').description('RAM groups');
-  const create = leaf(group, 'create', 'create a group').argument('<name>').option('--comments <text>');
+  const create = leaf(group, 'create', 'create a group').argument('<name>', 'group name').option('--comments <text>');
   act(create, async (o, c, name: string) => show(o, (await c.call('CreateGroup', { GroupName: name, ...opt('Comments', o.comments) })).Group as Row));
   const list = leaf(group, 'list', 'list groups');
   act(list, async (o, c) => showList(o, await listAllPages(c, 'ListGroups', {}, (b) => inner(b, 'Groups', 'Group')), [['NAME', 'GroupName'], ['ID', 'GroupId'], ['COMMENTS', 'Comments'], ['CREATED', 'CreateDate']]));
-  const get = leaf(group, 'get', 'show a group').argument('<name>');
+  const get = leaf(group, 'get', 'show a group').argument('<name>', 'group name');
   act(get, async (o, c, name: string) => show(o, (await c.call('GetGroup', { GroupName: name })).Group as Row));
-  const del = leaf(group, 'delete', 'delete a group (remove its members and detach its policies first)').argument('<name>');
+  const del = leaf(group, 'delete', 'delete a group (remove its members and detach its policies first)').argument('<name>', 'group name');
   act(del, async (o, c, name: string) => done(o, await c.call('DeleteGroup', { GroupName: name }), `deleted group ${name}`));
-  const add = leaf(group, 'add-user', 'add a user to a group').argument('<group>').argument('<user>');
+  const add = leaf(group, 'add-user', 'add a user to a group').argument('<group>', 'group name').argument('<user>', 'user name');
   act(add, async (o, c, g: string, u: string) => done(o, await c.call('AddUserToGroup', { GroupName: g, UserName: u }), `added ${u} to ${g}`));
-  const remove = leaf(group, 'remove-user', 'remove a user from a group').argument('<group>').argument('<user>');
+  const remove = leaf(group, 'remove-user', 'remove a user from a group').argument('<group>', 'group name').argument('<user>', 'user name');
   act(remove, async (o, c, g: string, u: string) => done(o, await c.call('RemoveUserFromGroup', { GroupName: g, UserName: u }), `removed ${u} from ${g}`));
-  const users = leaf(group, 'users', "list a group's members").argument('<group>');
+  const users = leaf(group, 'users', "list a group's members").argument('<group>', 'group name');
   act(users, async (o, c, g: string) => showList(o, await listAllPages(c, 'ListUsersForGroup', { GroupName: g }, (b) => inner(b, 'Users', 'User')), [['USER', 'UserName'], ['DISPLAY NAME', 'DisplayName'], ['JOINED', 'JoinDate']]));
 }
 
 function roleCommands(ram: Command): void {
   const role = ram.command('role').description('RAM roles (assumed with alunite sts assume-role)');
   const create = leaf(role, 'create', 'create a role with a trust policy')
-    .argument('<name>')
+    .argument('<name>', 'role name')
     .requiredOption('--trust-policy <file>', 'trust policy JSON file (who may assume the role; - for stdin)')
     .option('--description <text>')
     .option('--max-session-duration <seconds>', '3600-43200', parsePositiveInt);
@@ -168,13 +168,13 @@ function roleCommands(ram: Command): void {
   });
   const list = leaf(role, 'list', 'list roles');
   act(list, async (o, c) => showList(o, await listAllPages(c, 'ListRoles', {}, (b) => inner(b, 'Roles', 'Role')), [['NAME', 'RoleName'], ['ARN', 'Arn'], ['MAX SESSION', 'MaxSessionDuration'], ['DESCRIPTION', 'Description']]));
-  const get = leaf(role, 'get', 'show a role and its trust policy').argument('<name>');
+  const get = leaf(role, 'get', 'show a role and its trust policy').argument('<name>', 'role name');
   act(get, async (o, c, name: string) => {
     const r = (await c.call('GetRole', { RoleName: name })).Role as Row;
     show(o, r, r.AssumeRolePolicyDocument as string | undefined);
   });
   const update = leaf(role, 'update', "change a role's trust policy, description or maximum session")
-    .argument('<name>')
+    .argument('<name>', 'role name')
     .option('--trust-policy <file>', 'new trust policy JSON file')
     .option('--description <text>')
     .option('--max-session-duration <seconds>', '3600-43200', parsePositiveInt);
@@ -184,7 +184,7 @@ function roleCommands(ram: Command): void {
     const r = b.Role as Row;
     show(o, r, r.AssumeRolePolicyDocument as string | undefined);
   });
-  const del = leaf(role, 'delete', 'delete a role (detach its policies first)').argument('<name>');
+  const del = leaf(role, 'delete', 'delete a role (detach its policies first)').argument('<name>', 'role name');
   act(del, async (o, c, name: string) => done(o, await c.call('DeleteRole', { RoleName: name }), `deleted role ${name}`));
 }
 
@@ -200,7 +200,7 @@ function principal(o: Row): { kind: 'User' | 'Group' | 'Role'; name: string } {
 
 function policyCommands(ram: Command): void {
   const policy = ram.command('policy').description('RAM policies: documents, versions, attachments');
-  const create = leaf(policy, 'create', 'create a custom policy').argument('<name>').requiredOption('--document <file>', 'policy JSON file (- for stdin)').option('--description <text>');
+  const create = leaf(policy, 'create', 'create a custom policy').argument('<name>', 'policy name').requiredOption('--document <file>', 'policy JSON file (- for stdin)').option('--description <text>');
   act(create, async (o, c, name: string) => {
     const doc = await readDocument(String(o.document), 'policy document');
     show(o, (await c.call('CreatePolicy', { PolicyName: name, PolicyDocument: doc, ...opt('Description', o.description) })).Policy as Row);
@@ -218,16 +218,16 @@ function policyCommands(ram: Command): void {
     const rows = inner(await c.call(`ListPoliciesFor${p.kind}`, { [`${p.kind}Name`]: p.name }), 'Policies', 'Policy');
     showList(o, rows, [['NAME', 'PolicyName'], ['TYPE', 'PolicyType'], ['DEFAULT VERSION', 'DefaultVersion'], ['ATTACHED', 'AttachDate']]);
   });
-  const get = leaf(policy, 'get', 'show a policy and its default document').argument('<name>').addOption(policyType());
+  const get = leaf(policy, 'get', 'show a policy and its default document').argument('<name>', 'policy name').addOption(policyType());
   act(get, async (o, c, name: string) => {
     const b = await c.call('GetPolicy', { PolicyName: name, PolicyType: await resolvePolicyType(c, name, o.type) });
     const dv = b.DefaultPolicyVersion as Row | undefined;
     if (o.json) return printJson({ ...(b.Policy as Row), DefaultPolicyVersion: dv });
     show(o, b.Policy as Row, dv?.PolicyDocument as string | undefined);
   });
-  const del = leaf(policy, 'delete', 'delete a custom policy (detach it and delete its other versions first)').argument('<name>');
+  const del = leaf(policy, 'delete', 'delete a custom policy (detach it and delete its other versions first)').argument('<name>', 'policy name');
   act(del, async (o, c, name: string) => done(o, await c.call('DeletePolicy', { PolicyName: name }), `deleted policy ${name}`));
-  const entities = leaf(policy, 'entities', 'users, groups and roles a policy is attached to').argument('<name>').addOption(policyType());
+  const entities = leaf(policy, 'entities', 'users, groups and roles a policy is attached to').argument('<name>', 'policy name').addOption(policyType());
   act(entities, async (o, c, name: string) => {
     const b = await c.call('ListEntitiesForPolicy', { PolicyName: name, PolicyType: await resolvePolicyType(c, name, o.type) });
     const rows = [
@@ -255,7 +255,7 @@ function policyCommands(ram: Command): void {
 
   const version = policy.command('version').description('versions of a custom policy');
   const vcreate = leaf(version, 'create', 'add a version')
-    .argument('<policy>')
+    .argument('<policy>', 'policy name')
     .requiredOption('--document <file>', 'policy JSON file (- for stdin)')
     .option('--set-default', 'make it the default version')
     .option('--rotate', 'delete the oldest non-default version when the policy already has 5 (RotateStrategy DeleteOldestNonDefaultVersionWhenLimitExceeded)');
@@ -268,18 +268,18 @@ function policyCommands(ram: Command): void {
     const v = b.PolicyVersion as Row;
     show(o, v, v.PolicyDocument as string | undefined);
   });
-  const vlist = leaf(version, 'list', 'list versions').argument('<policy>').addOption(policyType());
+  const vlist = leaf(version, 'list', 'list versions').argument('<policy>', 'policy name').addOption(policyType());
   act(vlist, async (o, c, name: string) =>
     showList(o, inner(await c.call('ListPolicyVersions', { PolicyName: name, PolicyType: await resolvePolicyType(c, name, o.type) }), 'PolicyVersions', 'PolicyVersion'), [['VERSION', 'VersionId'], ['DEFAULT', 'IsDefaultVersion'], ['CREATED', 'CreateDate']]),
   );
-  const vget = leaf(version, 'get', 'show a version and its document').argument('<policy>').argument('<version-id>', 'e.g. v2').addOption(policyType());
+  const vget = leaf(version, 'get', 'show a version and its document').argument('<policy>', 'policy name').argument('<version-id>', 'e.g. v2').addOption(policyType());
   act(vget, async (o, c, name: string, id: string) => {
     const v = (await c.call('GetPolicyVersion', { PolicyName: name, VersionId: id, PolicyType: await resolvePolicyType(c, name, o.type) })).PolicyVersion as Row;
     show(o, v, v.PolicyDocument as string | undefined);
   });
-  const vdefault = leaf(version, 'set-default', 'make a version the default').argument('<policy>').argument('<version-id>');
+  const vdefault = leaf(version, 'set-default', 'make a version the default').argument('<policy>', 'policy name').argument('<version-id>', 'version, e.g. v2');
   act(vdefault, async (o, c, name: string, id: string) => done(o, await c.call('SetDefaultPolicyVersion', { PolicyName: name, VersionId: id }), `${name}: default version is ${id}`));
-  const vdel = leaf(version, 'delete', 'delete a non-default version').argument('<policy>').argument('<version-id>');
+  const vdel = leaf(version, 'delete', 'delete a non-default version').argument('<policy>', 'policy name').argument('<version-id>', 'version, e.g. v2');
   act(vdel, async (o, c, name: string, id: string) => done(o, await c.call('DeletePolicyVersion', { PolicyName: name, VersionId: id }), `${name}: deleted version ${id}`));
 }
 
