@@ -12,7 +12,9 @@ function routed(method: string, query: Array<[string, string]>, extra: Partial<R
   return route({ method, address: { style: 'virtual-hosted', bucket: B, key: K }, query: new Map(query), copySource: undefined, contentType: undefined, callback: false, objectAcl: false, taggingDirective: undefined, tagging: false, hasHeader: () => false, ...extra });
 }
 
-const pairs = (checks: AuthzCheck[]): string[] => checks.map((c) => `${c.action} ${c.bucket}/${c.key}${c.ifTagged ? ' if-tagged' : ''}`);
+// The KMS checks every encrypting write carries (applied only when it encrypts with KMS) are tested apart below.
+const pairs = (checks: AuthzCheck[]): string[] => checks.filter((c) => c.kms === undefined).map((c) => `${c.action} ${c.bucket}/${c.key}${c.ifTagged ? ' if-tagged' : ''}`);
+const kmsOf = (checks: AuthzCheck[]): string[] => checks.filter((c) => c.kms !== undefined).map((c) => `${c.action} ${c.bucket}/${c.key} ${JSON.stringify(c.kms)}`);
 
 const WRITES: Array<[string, string, Array<[string, string]>, Partial<RouteInput>]> = [
   ['PutObject', 'PUT', [], {}],
@@ -58,7 +60,22 @@ describe('write checks in the operation table', () => {
   });
 
   it('writeChecks: ACL-granted writes grant the tags written with them, never the ACL', () => {
-    assert.deepEqual(writeChecks('oss:PutObject', B, K, 'write', { tagging: true, objectAcl: true }).map((c) => c.acl), ['write', 'write', 'none']);
-    assert.deepEqual(writeChecks('oss:PutObject', B, K, 'none', { tagging: true, objectAcl: false }).map((c) => c.acl), ['none', 'none']);
+    assert.deepEqual(writeChecks('oss:PutObject', B, K, 'write', { tagging: true, objectAcl: true, encrypts: false }).map((c) => c.acl), ['write', 'write', 'none']);
+    assert.deepEqual(writeChecks('oss:PutObject', B, K, 'none', { tagging: true, objectAcl: false, encrypts: false }).map((c) => c.acl), ['none', 'none']);
+  });
+
+  it('writes that encrypt carry kms:GenerateDataKey and kms:Decrypt on the key they will use; links, parts and later appends do not', () => {
+    const kms = [`kms:GenerateDataKey ${B}/${K} "write"`, `kms:Decrypt ${B}/${K} "write"`];
+    for (const [name, method, query, extra] of WRITES) {
+      const op = routed(method, query, extra);
+      assert.deepEqual(kmsOf(op.checks), name === 'PutSymlink' ? [] : kms, name);
+      assert.ok(op.checks.filter((c) => c.kms !== undefined).every((c) => c.acl === 'none'), name);
+    }
+    assert.deepEqual(kmsOf(writeChecks('oss:PutObject', B, K, 'write', { tagging: false, objectAcl: false, encrypts: true })), kms);
+    assert.deepEqual(kmsOf(routed('POST', [['append', ''], ['position', '3']]).checks), []);
+    assert.deepEqual(kmsOf(routed('PUT', [['uploadId', 'u'], ['partNumber', '1']]).checks), []);
+    assert.deepEqual(kmsOf(routed('PUT', [['uploadId', 'u'], ['partNumber', '1']], { copySource: '/src/key' }).checks), []);
+    assert.deepEqual(kmsOf(routed('POST', [['uploadId', 'u']]).checks), []);
+    assert.deepEqual(kmsOf(routed('GET', []).checks), []);
   });
 });

@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Bucket, ObjectRecord } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
-import { authorizeOss, compileOrDenyAll, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
+import { authorizeOss, compileOrDenyAll, kmsKeyArn, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
@@ -13,6 +13,8 @@ import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 import { readConfig } from '../domain/bucket-config.js';
 import { storedKind } from '../domain/stored-configs.js';
 import { bucketTags } from '../oss/stored/tags.js';
+import { bucketDefaultEncryption, DEFAULT_KMS_KEY } from '../domain/encryption.js';
+import { sseRequestFrom } from '../oss/headers.js';
 
 /** What authorization may read: the resources an operation touches, and the caller's policies. */
 export interface AuthzDeps {
@@ -97,6 +99,27 @@ export async function authorize(
     identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null ? (context ??= ossConditionContext(op, facts)) : undefined;
   let tagged: Map<string, Promise<TagHolder | null>> | undefined;
   for (const check of checks) {
+    if (check.kms !== undefined) {
+      // A KMS key (docs/encryption.md): only identity and session policies and the owner's root decide; an
+      // access point's policy, like a bucket policy, governs oss: actions only.
+      const got = check.bucket === null ? null : deps.getBucket(check.bucket);
+      const bucket = got instanceof Promise ? await got : got;
+      const keyId = bucket === null ? null : kmsKeyOf(check.kms, bucket, facts);
+      if (bucket === null || keyId === null) continue;
+      const input: OssAuthzInput = {
+        caller,
+        bucketOwner: bucket.ownerAccountId,
+        identityPolicies,
+        sessionPolicy,
+        check: { action: check.action, resource: kmsKeyArn(bucket.region, bucket.ownerAccountId, keyId), acl: 'none', isObject: false },
+        context: contextFor(null),
+      };
+      const decided = authorizeOss(input);
+      const decision: OssDecision = decided.allowed ? decided : kmsRefusal(decided);
+      if (trace) trace.authz = ossOutcome(check.action, input, decision);
+      if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
+      continue;
+    }
     const applied: AuthzCheck[] = [check];
     if (check.ifTagged) {
       const holder = await tagHolder(deps, check.ifTagged, (tagged ??= new Map()));
@@ -119,6 +142,30 @@ export async function authorize(
       }
     }
   }
+}
+
+/**
+ * The KMS key a check is about: a read's is the object's; a write's is the one it will encrypt with, the request's
+ * `x-oss-server-side-encryption: KMS` (its key id, else the default key), else the bucket's default encryption;
+ * null when the write is not KMS-encrypted. Invalid encryption headers are refused here as the write would refuse
+ * them (400, before anything is stored).
+ */
+function kmsKeyOf(kms: NonNullable<AuthzCheck['kms']>, bucket: Bucket, facts: RequestFacts): string | null {
+  if (kms !== 'write') return kms.keyId;
+  const setting = sseRequestFrom(facts.headers) ?? bucketDefaultEncryption(bucket);
+  return setting?.algorithm === 'KMS' ? (setting.kmsKeyId ?? DEFAULT_KMS_KEY) : null;
+}
+
+export const KMS_FORBIDDEN = 'This request is forbidden by kms.';
+
+/**
+ * A KMS refusal as OSS words it (help center, server-side encryption: a request on SSE-KMS data without the right
+ * to use the CMK, or an anonymous one, "fails with This request is forbidden by kms"); 403 AccessDenied
+ * [UNVERIFIED: code and status], no EC (none documented).
+ */
+function kmsRefusal(d: OssDecision): OssDecision {
+  const { ec: _ec, ...rest } = d;
+  return { ...rest, message: KMS_FORBIDDEN };
 }
 
 interface TagHolder {

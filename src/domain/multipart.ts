@@ -10,7 +10,7 @@ import { ingestToBlob, type BodyExpectations } from './ingest.js';
 import { admit, admitBody, admitSmall } from './admission.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
-import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SymlinkTargetCheck } from './objects.js';
+import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SourceDataCheck, type SymlinkTargetCheck } from './objects.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 import { retentionGuard } from './retention.js';
@@ -149,12 +149,15 @@ export class MultipartService {
       range?: (size: number) => ByteRange | null;
       conditions: Preconditions | readonly Preconditions[];
       checkTarget?: SymlinkTargetCheck;
+      /** Authorizes reading the source's bytes (its KMS key), given the record they are read from. */
+      checkData?: SourceDataCheck;
     },
   ): Promise<StoredPart & { copied: { range: ByteRange | null; sourceSize: number } }> {
     assertPartNumber(partNumber);
     const upload = await this.getUpload(bucket, key, uploadId);
     // A source version that is a delete marker: 400 (OSS); a current delete marker: 404 NoSuchKey.
     const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget, source.versionId, 'InvalidArgument');
+    await source.checkData?.(src);
     checkPreconditions(src, source.conditions);
     this.objects.assertReadable(src);
     // api-docs UploadPartCopy: objects uploaded with AppendObject cannot be copied this way (CopyObject can,

@@ -58,10 +58,15 @@ export interface CopyObjectInput {
   forbidOverwrite: boolean;
   /** Authorizes reading the source's target when the source is a symlink. */
   checkSourceTarget?: SymlinkTargetCheck;
+  /** Authorizes reading the bytes of the source (through a symlink, the target's record): its KMS key. */
+  checkSourceData?: SourceDataCheck;
 }
 
 /** Called with a symlink's target key before the target is read (throws to refuse). */
 export type SymlinkTargetCheck = (targetKey: string) => Promise<void>;
+
+/** Called with the record whose bytes a copy reads, before any is read (rejects to refuse; undefined: nothing to check). */
+export type SourceDataCheck = (source: ObjectRecord) => Promise<void> | undefined;
 
 export interface ListInput {
   prefix: string;
@@ -482,6 +487,7 @@ export class ObjectService {
     assertObjectKey(input.key);
     assertObjectKey(input.sourceKey);
     const source = await this.resolveForRead(input.sourceBucket, input.sourceKey, input.checkSourceTarget, input.sourceVersionId, 'InvalidArgument');
+    await input.checkSourceData?.(source);
     checkPreconditions(source, input.sourceConditions);
     // An archived source is copied (its class changed included) only while restored.
     this.assertReadable(source);

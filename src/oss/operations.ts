@@ -33,6 +33,15 @@ export interface AuthzCheck {
    * link's target as well (a copy of a link copies the target's tags).
    */
   readsTags?: true;
+  /**
+   * A check on a KMS key rather than on `bucket`/`key` (docs/encryption.md, "Who may use a KMS key"): `action`
+   * is a kms: action, decided on the key's ARN `acs:kms:<bucket's region>:<bucket owner>:key/<key id>` by the
+   * caller's identity and session policies (the owner account's root always may; bucket policies and ACLs never
+   * grant it). `'write'`: the key the write of `key` encrypts with, the request's `x-oss-server-side-encryption:
+   * KMS` (its key id, else the default key), else the bucket's default encryption when that is KMS; no check when
+   * the write is not KMS-encrypted. `{ keyId }`: that key (the one a KMS-encrypted object was written with).
+   */
+  kms?: 'write' | { keyId: string };
 }
 
 /** What a write sets besides bytes and metadata that has an action of its own (spec ram-sts §3). */
@@ -41,6 +50,24 @@ export interface WriteExtras {
   tagging: boolean;
   /** An object ACL from the request (x-oss-object-acl). */
   objectAcl: boolean;
+  /**
+   * The write stores bytes encrypted as the request or the bucket's default asks (PutObject, PostObject, the
+   * append that creates an object, InitiateMultipartUpload, a copy's destination; not PutSymlink): under KMS it
+   * also needs kms:GenerateDataKey and kms:Decrypt on the key.
+   */
+  encrypts: boolean;
+}
+
+/**
+ * What a write encrypting with KMS needs besides its oss: actions (OSS API reference, PutObject /
+ * InitiateMultipartUpload / CopyObject: "kms:GenerateDataKey, kms:Decrypt: required if X-Oss-Server-Side-Encryption
+ * is KMS"); checked only when the write is KMS-encrypted (AuthzCheck.kms 'write').
+ */
+export function kmsWriteChecks(bucket: string, key: string): AuthzCheck[] {
+  return [
+    { action: 'kms:GenerateDataKey', bucket, key, acl: 'none', kms: 'write' },
+    { action: 'kms:Decrypt', bucket, key, acl: 'none', kms: 'write' },
+  ];
 }
 
 /**
@@ -53,6 +80,7 @@ export function writeChecks(action: string, bucket: string, key: string, acl: Ac
   const checks: AuthzCheck[] = [{ action, bucket, key, acl }];
   if (extras.tagging) checks.push({ action: 'oss:PutObjectTagging', bucket, key, acl: acl === 'none' ? 'none' : 'write' });
   if (extras.objectAcl) checks.push({ action: 'oss:PutObjectAcl', bucket, key, acl: 'none' });
+  if (extras.encrypts) checks.push(...kmsWriteChecks(bucket, key));
   return checks;
 }
 
@@ -548,8 +576,8 @@ function routeImplemented(input: RouteInput): Operation {
   const onBucket = (action: string, acl: AclAccess = 'none'): Base => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl }] });
   const onObject = (action: string, acl: AclAccess): Base => ({ bucket, key, checks: [{ action, bucket, key, acl }] });
   // Writes that set tags or an ACL from the request also need the actions of those (spec ram-sts §2.3, §3).
-  const extras: WriteExtras = { tagging: input.tagging === true, objectAcl: input.objectAcl === true };
-  const objectWrite = (action: string, acl: AclAccess): Base => ({ bucket, key, checks: writeChecks(action, bucket!, key!, acl, extras) });
+  const extras: WriteExtras = { tagging: input.tagging === true, objectAcl: input.objectAcl === true, encrypts: true };
+  const objectWrite = (action: string, acl: AclAccess, encrypts = true): Base => ({ bucket, key, checks: writeChecks(action, bucket!, key!, acl, { ...extras, encrypts }) });
   // Copies read the source as GetObject and write the destination as PutObject (both must pass).
   // A source named with ?versionId is read with the Version actions and judged by that version (its ACL, its
   // tags); the destination's checks are never touched by it, even when it is the same key.
@@ -572,7 +600,7 @@ function routeImplemented(input: RouteInput): Operation {
     const replaceTags = (input.taggingDirective ?? '').toLowerCase() === 'replace';
     const checks: AuthzCheck[] = [
       { ...sourceRead(source, 'oss:GetObject'), acl: 'read' },
-      ...writeChecks('oss:PutObject', bucket!, key!, 'write', { tagging: replaceTags, objectAcl: extras.objectAcl }),
+      ...writeChecks('oss:PutObject', bucket!, key!, 'write', { tagging: replaceTags, objectAcl: extras.objectAcl, encrypts: true }),
     ];
     if (!replaceTags) {
       const ifTagged = { bucket: source.bucket, key: source.key, ...(source.versionId === undefined ? {} : { versionId: source.versionId }) };
@@ -670,7 +698,8 @@ function routeImplemented(input: RouteInput): Operation {
       return { name: 'HeadObject', ...onObject('oss:GetObject', 'read') };
     case 'PUT': {
       if (has('acl')) return { name: 'PutObjectAcl', ...onObject('oss:PutObjectAcl', 'none') };
-      if (has('symlink')) return { name: 'PutSymlink', ...objectWrite('oss:PutObject', 'write') };
+      // A link has no bytes to encrypt: no KMS key is used.
+      if (has('symlink')) return { name: 'PutSymlink', ...objectWrite('oss:PutObject', 'write', false) };
       if (has('tagging')) return { name: 'PutObjectTagging', ...onObject('oss:PutObjectTagging', 'none') };
       if (has('uploadId') || has('partNumber')) {
         if (!has('uploadId')) throw invalidArgument('UploadPart requires the uploadId parameter.', 'uploadId');
@@ -699,7 +728,10 @@ function routeImplemented(input: RouteInput): Operation {
       }
       if (has('append')) {
         if (!has('position')) throw invalidArgument('AppendObject requires the position parameter.', 'position');
-        return { name: 'AppendObject', ...objectWrite('oss:PutObject', 'write'), params: { position: requireInt(query, 'position') } };
+        // Only the append that creates the object (position 0) chooses its encryption; later appends keep the
+        // object's (docs/encryption.md), and OSS lists no kms: action for AppendObject [UNVERIFIED for appends].
+        const position = requireInt(query, 'position');
+        return { name: 'AppendObject', ...objectWrite('oss:PutObject', 'write', position === 0), params: { position } };
       }
       throw notAllowed(method, 'Object');
     case 'DELETE':

@@ -133,6 +133,7 @@ export async function authenticatePostObject(op: PostObjectOp, req: IncomingMess
   const checks: AuthzCheck[] = writeChecks('oss:PutObject', bucket, key, 'write', {
     tagging: headers['x-oss-tagging'] !== undefined,
     objectAcl: headers['x-oss-object-acl'] !== undefined,
+    encrypts: true,
   });
   const upload: PostUpload = { key, fields, headers, file: form.file, lengthRange, finished: form.finished };
   const factHeaders: IncomingHttpHeaders = { ...headers };

@@ -10,6 +10,15 @@ export function ossResourceArn(region: string, ownerUid: string, bucket: string,
   return key === undefined || key === null ? base : `${base}/${key}`;
 }
 
+/**
+ * A KMS key as Alibaba Cloud's KMS names it in RAM policies: `acs:kms:<region>:<owner>:key/<key id>`. Alunite's
+ * keys are the names of its local registry (docs/encryption.md); an object's key belongs to the account owning
+ * its bucket, in the bucket's region.
+ */
+export function kmsKeyArn(region: string, ownerUid: string, keyId: string): string {
+  return `acs:kms:${region}:${ownerUid}:key/${keyId}`;
+}
+
 /** Service-level resource (ListBuckets): `acs:oss:*:<uid>:*` with the caller's account UID. */
 export function ossServiceArn(uid: string): string {
   return `acs:oss:*:${uid}:*`;

@@ -7,6 +7,8 @@ import { el, xmlDocument, type XmlChild, type XmlNode } from '../xml.js';
 import { uriEncode } from '../../util/uri-encode.js';
 import type { Preconditions } from '../../domain/conditions.js';
 import { preconditionsFrom } from '../headers.js';
+import { DEFAULT_KMS_KEY, sseOf } from '../../domain/encryption.js';
+import type { ObjectRecord } from '../../domain/model.js';
 
 export function xmlResponse(root: XmlNode, status = 200, headers: Record<string, string> = {}): OssResponse {
   return { status, headers: { 'Content-Type': 'application/xml', ...headers }, body: xmlDocument(root) };
@@ -67,6 +69,18 @@ export function encodingTypeElement(query: ReadonlyMap<string, string>): XmlChil
  */
 export function symlinkTargetCheck(req: Pick<OssRequest, 'authorize'>, bucket: string): (targetKey: string) => Promise<void> {
   return (targetKey) => req.authorize([{ action: 'oss:GetObject', bucket, key: targetKey, acl: 'read' }]);
+}
+
+/**
+ * Reading the bytes of a KMS-encrypted object needs kms:Decrypt on its key (OSS API reference, GetObject:
+ * "kms:Decrypt: required if the object metadata contains X-Oss-Server-Side-Encryption: KMS"; docs/encryption.md).
+ * `obj` is the record the read already has (through a symlink, the target's): nothing is read for it, and an object
+ * not encrypted with KMS needs no check (undefined: nothing to wait for).
+ */
+export function kmsDecryptCheck(req: Pick<OssRequest, 'authorize'>, obj: ObjectRecord): Promise<void> | undefined {
+  const sse = sseOf(obj);
+  if (sse?.algorithm !== 'KMS') return undefined;
+  return req.authorize([{ action: 'kms:Decrypt', bucket: obj.bucket, key: obj.key, acl: 'none', kms: { keyId: sse.kmsKeyId ?? DEFAULT_KMS_KEY } }]);
 }
 
 /**

@@ -9,7 +9,8 @@ import { httpDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
 import { header, preconditionsFrom } from '../headers.js';
 import { childText, el, parseXmlBody, type XmlNode } from '../xml.js';
-import { checkMd5, empty, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { kmsWriteChecks } from '../operations.js';
 
 // HTTP glue of image processing and styles (docs/image-processing.md): the grammar is image/parse.ts, the
 // pixels image/apply.ts, the styles image/styles.ts. Sources are read through the object service like any
@@ -18,6 +19,7 @@ import { checkMd5, empty, readSmallBody, symlinkTargetCheck, xmlResponse } from 
 /** Reads an object's bytes for processing: its size is checked first, so at most IMAGE_LIMITS.maxSourceBytes are held. */
 async function readSource(req: OssRequest, bucket: string, key: string, versionId?: string, conditions = false): Promise<Buffer> {
   const { meta, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionId);
+  await kmsDecryptCheck(req, data);
   if (conditions) checkPreconditions(meta, preconditionsFrom(req.headers));
   req.services.objects.assertReadable(data);
   assertSourceSize(data.size);
@@ -76,7 +78,7 @@ export const processObjectSave: Handler = async (req) => {
     throw invalidArgument('The sys/saveas target bucket or object name is invalid.', 'x-oss-process');
   }
   // Writing the target is a PutObject of it (an ACL that grants writes grants it), checked before any work.
-  await req.authorize([{ action: 'oss:PutObject', bucket, key: saveAs.key, acl: 'write' }]);
+  await req.authorize([{ action: 'oss:PutObject', bucket, key: saveAs.key, acl: 'write' }, ...kmsWriteChecks(bucket, saveAs.key)]);
   const result = await processObject(req, req.op.bucket!, req.op.key!, steps);
   const contentType = result.type === 'json' ? 'application/json' : result.contentType;
   const bytes = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;

@@ -9,7 +9,7 @@ import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
 import { writtenOf } from '../callback.js';
 import { el, many, parseXmlBody, text } from '../xml.js';
-import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 type H<N extends Operation['name']> = Handler<Extract<Operation, { name: N }>>;
 
@@ -65,6 +65,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
     ...(rangeHeader === undefined ? {} : { range: (size: number) => resolveRange(rangeHeader, size, false) }),
     conditions: copySourceConditions(req),
     checkTarget: symlinkTargetCheck(req, source.bucket),
+    checkData: (src) => kmsDecryptCheck(req, src),
   });
   return xmlResponse(
     el('CopyPartResult', [el('LastModified', isoDate(part.lastModified)), el('ETag', quoted(part.etag))]),

@@ -26,7 +26,7 @@ import {
 import { el, many, parseXmlBody, text } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
-import { checkMd5, empty, ownerAcl, copySourceConditions, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, ownerAcl, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
 
@@ -138,6 +138,9 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   // Records the store holds come without a promise; awaiting only real ones saves a microtask turn each.
   const view = req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionOf(req));
   const { meta: obj, data } = view instanceof Promise ? await view : view;
+  // GET decrypts the bytes: a KMS object's key must be usable by the caller (HEAD returns none: oss:GetObject only).
+  const kms = withBody ? kmsDecryptCheck(req, data) : undefined;
+  if (kms !== undefined) await kms;
   checkPreconditions(obj, preconditionsFrom(req.headers));
   // HEAD describes an archived object as it is; GET needs its bytes, readable only while restored.
   if (withBody) req.services.objects.assertReadable(data);
@@ -231,6 +234,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     sourceConditions: copySourceConditions(req),
     forbidOverwrite: forbidOverwrite(req.headers),
     checkSourceTarget: symlinkTargetCheck(req, req.op.params.source.bucket),
+    checkSourceData: (src) => kmsDecryptCheck(req, src),
   });
   const headers = await withVersion(req, obj, { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
   if (source.versionId !== undefined) headers['x-oss-copy-source-version-id'] = source.versionId;

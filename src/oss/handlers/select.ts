@@ -5,7 +5,7 @@ import { EvalError } from '../../select/evaluate.js';
 import { parseStatement, runSelect, scanMeta, ScanClosed, type HeaderInfo, type MetaResult, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
 import type { Handler, OssRequest } from '../context.js';
 import type { Operation } from '../operations.js';
-import { checkMd5, readSmallBody, symlinkTargetCheck } from './common.js';
+import { checkMd5, kmsDecryptCheck, readSmallBody, symlinkTargetCheck } from './common.js';
 import { header } from '../headers.js';
 import { parseXmlBody } from '../xml.js';
 import { childBool, childElement, childTextOnce, type XmlElement } from '../xml-reader.js';
@@ -101,6 +101,7 @@ async function openObject(req: OssRequest): Promise<Readable> {
   const bucket = req.op.bucket!;
   const versionId = req.op.name === 'SelectObject' ? req.query.get('versionId') : undefined;
   const { data } = await req.services.objects.readView(bucket, req.op.key!, symlinkTargetCheck(req, bucket), versionId);
+  await kmsDecryptCheck(req, data);
   req.services.objects.assertReadable(data);
   const inline = req.services.objects.inlineBytes(data, null);
   return inline !== null ? Readable.from([inline]) : req.services.objects.openRead(data, null);
