@@ -120,6 +120,17 @@ describe('policy lint: warnings', () => {
     assert.equal(r.warnings[1]!.line, text.split('\n').findIndex((l) => l.includes('"NotAction"')) + 1);
   });
 
+  test('kms: the actions an SSE-KMS key is checked for are known, on KMS key ARNs', () => {
+    const ok = lintPolicy(doc(allow(['kms:GenerateDataKey', 'kms:Decrypt'], 'acs:kms:*:*:key/alunite/oss-default')), 'identity');
+    assert.deepEqual(ok.warnings, []);
+    const r = lintPolicy(doc(allow(['kms:Decrpyt'], 'acs:kms:*:*:key/*')), 'identity');
+    assert.deepEqual(codes(r.warnings), ['UnknownAction Statement[0].Action[0]']);
+    assert.match(r.warnings[0]!.message, /did you mean "kms:Decrypt"/);
+    const wrong = lintPolicy(doc(allow(['kms:Decrypt'], 'acs:oss:*:*:b/*')), 'identity');
+    assert.deepEqual(codes(wrong.warnings), ['ResourceTypeMismatch Statement[0].Resource[0]']);
+    assert.match(wrong.warnings[0]!.message, /KMS keys \(acs:kms:<region>:<account>:key\/<key id>\)/);
+  });
+
   test('an operation that is authorized as another action says which', () => {
     const r = lintPolicy(doc(allow(['oss:HeadObject', 'oss:CopyObject', 'oss:UploadPart'], 'acs:oss:*:*:b/*')), 'identity');
     assert.deepEqual(r.warnings.map((w) => /authorized as "(oss:\w+)"/.exec(w.message)?.[1]), ['oss:GetObject', 'oss:PutObject', 'oss:PutObject']);

@@ -1,5 +1,6 @@
 /**
- * What a policy can name: every action of the services Alunite serves (OSS, RAM, STS), the resource types
+ * What a policy can name: every action of the services Alunite serves (OSS, RAM, STS) and the KMS actions its
+ * SSE-KMS checks use, the resource types
  * each acts on, and the condition keys of each service. Facts for `policy validate`'s warnings only: the
  * engine itself matches whatever a policy says (RAM accepts unknown actions too, spec ram-sts §1.3, §8).
  */
@@ -11,9 +12,10 @@ import { PUBLISHED_ACTIONS, type RamResourceKind } from './published-actions.js'
 /** The shape of a request ARN an action is authorized on (see arn.ts and ram/arn.ts). */
 export type ResourceType =
   | { readonly service: 'oss'; readonly kind: CatalogScope | 'accesspoint' }
-  | { readonly service: 'ram'; readonly kind: RamResourceKind | 'request' | 'any' };
+  | { readonly service: 'ram'; readonly kind: RamResourceKind | 'request' | 'any' }
+  | { readonly service: 'kms'; readonly kind: 'key' };
 
-export type KnownService = 'oss' | 'ram' | 'sts';
+export type KnownService = 'oss' | 'ram' | 'sts' | 'kms';
 
 /**
  * OSS operations authorized as another operation's action (spec ram-sts §3: "there is no oss:HeadObject,
@@ -97,11 +99,19 @@ function stsActions(): Map<string, ResourceType[]> {
   return out;
 }
 
+/**
+ * The KMS actions a request here is checked for: using an SSE-KMS key (authz/authorize.ts, docs/encryption.md).
+ * KMS itself is not served; other kms: actions name nothing a request here asks for.
+ */
+function kmsActions(): Map<string, ResourceType[]> {
+  return new Map(['GenerateDataKey', 'Decrypt'].map((name) => [name, [{ service: 'kms', kind: 'key' }]]));
+}
+
 let tables: Record<KnownService, Map<string, ResourceType[]>> | undefined;
 
 /** Action name (without the service) → the resource types it acts on, per service. */
 export function knownActions(): Readonly<Record<KnownService, ReadonlyMap<string, readonly ResourceType[]>>> {
-  tables ??= { oss: ossActions(), ram: ramActions(), sts: stsActions() };
+  tables ??= { oss: ossActions(), ram: ramActions(), sts: stsActions(), kms: kmsActions() };
   return tables;
 }
 

@@ -146,7 +146,7 @@ function lintStatement(st: PolicyStatement, path: string, warn: Warn): void {
   });
 }
 
-const SERVICES: readonly KnownService[] = ['oss', 'ram', 'sts'];
+const SERVICES: readonly KnownService[] = ['oss', 'ram', 'sts', 'kms'];
 
 /** The known actions `pattern` matches; null (after a warning) when it matches none. `*` reaches everything. */
 function actionReach(pattern: string, path: string, warn: Warn): ActionReach | null {
@@ -216,6 +216,7 @@ const TYPE_NAME: Readonly<Record<string, string>> = {
   'oss:accesspoint': 'access points (acs:oss:*:<account>:accesspoint/<name>)',
   'ram:any': 'RAM resources (acs:ram:*:<account>:…)',
   'ram:request': 'requests (acs:ram:*:<account>:request/<id>)',
+  'kms:key': 'KMS keys (acs:kms:<region>:<account>:key/<key id>)',
 };
 
 function describeTypes(actions: readonly string[], types: readonly ResourceType[]): string {
@@ -282,6 +283,7 @@ function atomsOfType(t: ResourceType): Atom[] {
         return [...head, ...lit('accesspoint/'), ...plus(ANY)];
     }
   }
+  if (t.service === 'kms') return [...lit('acs:kms:'), ...plus(NO_COLON), ...lit(':'), ...account, ...lit(':key/'), ...plus(ANY)];
   const head = [...lit('acs:ram::'), ...account, ...lit(':')];
   return t.kind === 'any' ? [...head, ...plus(ANY)] : [...head, ...lit(`${t.kind}/`), ...plus(ANY)];
 }
