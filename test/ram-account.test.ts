@@ -297,6 +297,90 @@ describe('RAM account features via @alicloud/pop-core', () => {
       await fails('TagResources', { ResourceType: 'role', ResourceNames: ['other-role'], Tag: [{ Key: 'one-more', Value: 'v' }] }, 'LimitExceeded.Tag', 409);
     });
 
+    test('CreateRole / CreatePolicy with Tag (Tag.N.Key); ListRoles / ListPolicies filtered by Tag with paging and Tags in items', async () => {
+      const trust = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${ACCOUNT_ID}:root`] } }] });
+      const doc = policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' });
+      const tags = (...kv: Array<[string, string]>) => kv.map(([Key, Value]) => ({ Key, Value }));
+      await call('CreateRole', { RoleName: 'pf-a', AssumeRolePolicyDocument: trust, Tag: tags(['pf-env', 'prod'], ['pf-team', 'x']) });
+      await call('CreateRole', { RoleName: 'pf-b', AssumeRolePolicyDocument: trust, Tag: tags(['pf-env', 'dev']) });
+      await call('CreateRole', { RoleName: 'pf-c', AssumeRolePolicyDocument: trust });
+      await call('CreateRole', { RoleName: 'pf-d', AssumeRolePolicyDocument: trust, Tag: tags(['pf-env', 'prod']) });
+      await call('CreateRole', { RoleName: 'pf-e', AssumeRolePolicyDocument: trust, Tag: tags(['pf-team', 'x'], ['pf-env', 'prod']) });
+      await call('CreateRole', { RoleName: 'pf-f', AssumeRolePolicyDocument: trust, Tag: tags(['pf-env', 'dev'], ['pf-team', 'x']) });
+      const rows = (r: Body) => (r.TagResources as Body[]).map((t) => `${t.ResourceName}:${t.TagKey}=${t.TagValue}`);
+      eq(rows(await call('ListTagResources', { ResourceType: 'role', ResourceNames: ['pf-a', 'pf-b'] })), ['pf-a:pf-env=prod', 'pf-a:pf-team=x', 'pf-b:pf-env=dev']);
+      eq(rows(await call('ListTagResources', { ResourceType: 'role', Tag: [{ Key: 'pf-team', Value: 'x' }] })).filter((r) => r.endsWith('pf-team=x')),
+        ['pf-a:pf-team=x', 'pf-e:pf-team=x', 'pf-f:pf-team=x']);
+
+      /** Every page of a listing: the names on each page and whether it said more was to come. */
+      const pages = async (action: 'ListRoles' | 'ListPolicies', params: Record<string, unknown>): Promise<Array<[string[], boolean]>> => {
+        const out: Array<[string[], boolean]> = [];
+        let marker: string | undefined;
+        do {
+          const r = await call(action, { ...params, ...(marker !== undefined ? { Marker: marker } : {}) });
+          const items = (action === 'ListRoles' ? r.Roles.Role : r.Policies.Policy) as Body[];
+          out.push([items.map((x) => (x.RoleName ?? x.PolicyName) as string), r.IsTruncated as boolean]);
+          assert.equal(r.Marker !== undefined, r.IsTruncated);
+          marker = r.IsTruncated ? (r.Marker as string) : undefined;
+        } while (marker !== undefined);
+        return out;
+      };
+      const prod = [{ Key: 'pf-env', Value: 'prod' }];
+      const prodX = [{ Key: 'pf-env', Value: 'prod' }, { Key: 'pf-team', Value: 'x' }];
+      eq(await pages('ListRoles', { Tag: prod }), [[['pf-a', 'pf-d', 'pf-e'], false]]);
+      eq(await pages('ListRoles', { Tag: prodX }), [[['pf-a', 'pf-e'], false]]);
+      eq(await pages('ListRoles', { Tag: [{ Key: 'pf-team' }] }), [[['pf-a', 'pf-e', 'pf-f'], false]]);
+      eq(await pages('ListRoles', { Tag: prod, MaxItems: 1 }), [[['pf-a'], true], [['pf-d'], true], [['pf-e'], false]]);
+      eq(await pages('ListRoles', { Tag: prodX, MaxItems: 1 }), [[['pf-a'], true], [['pf-e'], false]]);
+      eq(await pages('ListRoles', { Tag: prod, MaxItems: 2 }), [[['pf-a', 'pf-d'], true], [['pf-e'], false]]);
+      // The Tea SDK form of the filter (a JSON array).
+      eq(await pages('ListRoles', { Tag: JSON.stringify(prodX) }), [[['pf-a', 'pf-e'], false]]);
+      // Unfiltered paging is unchanged, and every item has its Tags.
+      const roleItems = (await call('ListRoles', {})).Roles.Role as Body[];
+      const tagsOf = (items: Body[], name: string) => ((items.find((x) => (x.RoleName ?? x.PolicyName) === name)!.Tags as Body).Tag as Body[]).map((t) => `${t.TagKey}=${t.TagValue}`);
+      eq(tagsOf(roleItems, 'pf-e'), ['pf-env=prod', 'pf-team=x']);
+      eq(tagsOf(roleItems, 'pf-c'), []);
+      const all = (await pages('ListRoles', { MaxItems: 1 })).map(([names]) => names[0]);
+      eq(all, roleItems.map((x) => x.RoleName));
+
+      await call('CreatePolicy', { PolicyName: 'pf-p1', PolicyDocument: doc, Tag: tags(['pf-env', 'prod']) });
+      await call('CreatePolicy', { PolicyName: 'pf-p2', PolicyDocument: doc, Tag: tags(['pf-env', 'dev']) });
+      await call('CreatePolicy', { PolicyName: 'pf-p3', PolicyDocument: doc });
+      await call('CreatePolicy', { PolicyName: 'pf-p4', PolicyDocument: doc, Tag: tags(['pf-env', 'prod'], ['pf-team', 'x']) });
+      await call('CreatePolicy', { PolicyName: 'pf-p5', PolicyDocument: doc, Tag: tags(['pf-env', 'dev']) });
+      eq(rows(await call('ListTagResources', { ResourceType: 'policy', ResourceNames: ['pf-p4'] })), ['pf-p4:pf-env=prod', 'pf-p4:pf-team=x']);
+      eq(await pages('ListPolicies', { Tag: prod }), [[['pf-p1', 'pf-p4'], false]]);
+      eq(await pages('ListPolicies', { Tag: prod, MaxItems: 1 }), [[['pf-p1'], true], [['pf-p4'], false]]);
+      eq(await pages('ListPolicies', { Tag: prodX, MaxItems: 1 }), [[['pf-p4'], false]]);
+      eq(await pages('ListPolicies', { Tag: prod, PolicyType: 'Custom' }), [[['pf-p1', 'pf-p4'], false]]);
+      eq(await pages('ListPolicies', { Tag: prod, PolicyType: 'System' }), [[[], false]]);
+      const custom = (await call('ListPolicies', { PolicyType: 'Custom' })).Policies.Policy as Body[];
+      eq(tagsOf(custom, 'pf-p4'), ['pf-env=prod', 'pf-team=x']);
+      eq(tagsOf(custom, 'pf-p3'), []);
+      eq(((await call('ListPolicies', { PolicyType: 'System', MaxItems: 1 })).Policies.Policy as Body[])[0]!.Tags, { Tag: [] });
+
+      // Bad tags: the codes of TagResources, and nothing is created.
+      await fails('CreateRole', { RoleName: 'pf-bad', AssumeRolePolicyDocument: trust, Tag: tags(['acs:x', 'v']) }, 'InvalidParameter.Tag', 400);
+      await fails('CreateRole', { RoleName: 'pf-bad', AssumeRolePolicyDocument: trust, Tag: tags(['aliyunx', 'v']) }, 'InvalidParameter.Tag', 400);
+      await fails('CreateRole', { RoleName: 'pf-bad', AssumeRolePolicyDocument: trust, Tag: tags(['k', 'v'.repeat(257)]) }, 'InvalidParameter.Tag', 400);
+      await fails('CreateRole', { RoleName: 'pf-bad', AssumeRolePolicyDocument: trust, Tag: tags(['k'.repeat(129), 'v']) }, 'InvalidParameter.Tag', 400);
+      const many = Array.from({ length: 21 }, (_, i): [string, string] => [`k${i}`, 'v']);
+      await fails('CreateRole', { RoleName: 'pf-bad', AssumeRolePolicyDocument: trust, Tag: tags(...many) }, 'InvalidParameter.Tag', 400);
+      await fails('TagResources', { ResourceType: 'role', ResourceNames: ['pf-c'], Tag: tags(...many) }, 'InvalidParameter.Tag', 400);
+      await fails('TagResources', { ResourceType: 'role', ResourceNames: ['pf-c'], Tag: tags(['k', 'v'.repeat(257)]) }, 'InvalidParameter.Tag', 400);
+      await fails('GetRole', { RoleName: 'pf-bad' }, 'EntityNotExist.Role', 404);
+      await fails('CreatePolicy', { PolicyName: 'pf-pbad', PolicyDocument: doc, Tag: tags(['acs:x', 'v']) }, 'InvalidParameter.Tag', 400);
+      await fails('GetPolicy', { PolicyName: 'pf-pbad', PolicyType: 'Custom' }, 'EntityNotExist.Policy', 404);
+      await fails('ListRoles', { Tag: many.map(([Key, Value]) => ({ Key, Value })) }, 'InvalidParameter.Tag', 400);
+      await fails('ListPolicies', { Tag: '{"not":"a list"}' }, 'InvalidParameter.Tag', 400);
+      // The limits: 20 tags, a 128-character key and a 256-character value are accepted.
+      await call('CreateRole', { RoleName: 'pf-max', AssumeRolePolicyDocument: trust, Tag: tags(...many.slice(0, 19), ['k'.repeat(128), 'v'.repeat(256)]) });
+      eq(rows(await call('ListTagResources', { ResourceType: 'role', ResourceNames: ['pf-max'] })).length, 20);
+      // A duplicate role name is refused as before, and the other role's tags stay.
+      await fails('CreateRole', { RoleName: 'pf-a', AssumeRolePolicyDocument: trust, Tag: tags(['pf-env', 'other']) }, 'EntityAlreadyExists.Role', 409);
+      eq(rows(await call('ListTagResources', { ResourceType: 'role', ResourceNames: ['pf-a'] })), ['pf-a:pf-env=prod', 'pf-a:pf-team=x']);
+    });
+
     test('the Tea SDK form: lists as JSON (style: json)', async () => {
       await call('TagResources', { ResourceType: 'policy', ResourceNames: JSON.stringify(['tagged-policy']), Tag: JSON.stringify([{ Key: 'json', Value: 'yes' }]) });
       const r = await call('ListTagResources', { ResourceType: 'policy', ResourceNames: JSON.stringify(['tagged-policy']), Tag: JSON.stringify([{ Key: 'json' }]) });

@@ -119,6 +119,86 @@ for (const [mode, extra] of [['ACS3-HMAC-SHA256', {}], ['RPC HMAC-SHA1 (signatur
       assert.deepEqual((await ram.listTagResources(new RamPkg.ListTagResourcesRequest({ resourceType: 'role' }))).body.tagResources, []);
     });
 
+    it('CreateRole / CreatePolicy with Tag; ListRoles / ListPolicies filter by Tag, page, and show Tags in the SDK models', async () => {
+      const tag = (Model: Tea, key: string, value?: string): Tea => new Model(value === undefined ? { key } : { key, value });
+      const role = (name: string, tags: Array<[string, string]>) => ram.createRole(new RamPkg.CreateRoleRequest({
+        roleName: name, assumeRolePolicyDocument: TRUST, ...(tags.length > 0 ? { tag: tags.map(([k, v]) => tag(RamPkg.CreateRoleRequestTag, k, v)) } : {}),
+      }));
+      await role('tt-a', [['tt-env', 'prod'], ['tt-team', 'x']]);
+      await role('tt-b', [['tt-env', 'dev']]);
+      await role('tt-c', [['tt-env', 'prod']]);
+      await role('tt-d', []);
+      await role('tt-e', [['tt-team', 'x'], ['tt-env', 'prod']]);
+      await role('tt-z-plain', []);
+      // The tags are those of TagResources.
+      const trows = await ram.listTagResources(new RamPkg.ListTagResourcesRequest({ resourceType: 'role', resourceNames: ['tt-a', 'tt-e'] }));
+      assert.deepEqual(trows.body.tagResources.map((t: Record<string, string>) => `${t.resourceName}:${t.tagKey}=${t.tagValue}`),
+        ['tt-a:tt-env=prod', 'tt-a:tt-team=x', 'tt-e:tt-env=prod', 'tt-e:tt-team=x']);
+
+      type Item = { roleName?: string; policyName?: string; tags: { tag: Array<{ tagKey: string; tagValue: string }> } };
+      const listRoles = async (filters: Array<[string, string?]>, maxItems?: number): Promise<{ names: string[][]; truncated: boolean[] }> => {
+        const names: string[][] = [];
+        const truncated: boolean[] = [];
+        let marker: string | undefined;
+        do {
+          const r = await ram.listRoles(new RamPkg.ListRolesRequest({
+            tag: filters.map(([k, v]) => tag(RamPkg.ListRolesRequestTag, k, v)), ...(maxItems !== undefined ? { maxItems } : {}), ...(marker !== undefined ? { marker } : {}),
+          }));
+          names.push(r.body.roles.role.map((x: Item) => x.roleName));
+          truncated.push(r.body.isTruncated);
+          marker = r.body.isTruncated ? r.body.marker : undefined;
+        } while (marker !== undefined);
+        return { names, truncated };
+      };
+      assert.deepEqual(await listRoles([['tt-env', 'prod']]), { names: [['tt-a', 'tt-c', 'tt-e']], truncated: [false] });
+      assert.deepEqual(await listRoles([['tt-env', 'prod'], ['tt-team', 'x']]), { names: [['tt-a', 'tt-e']], truncated: [false] });
+      assert.deepEqual(await listRoles([['tt-team']]), { names: [['tt-a', 'tt-e']], truncated: [false] });
+      assert.deepEqual(await listRoles([['tt-env', 'nope']]), { names: [[]], truncated: [false] });
+      // MaxItems 1 across matching and non-matching roles: one match a page, the last page not truncated.
+      assert.deepEqual(await listRoles([['tt-env', 'prod']], 1), { names: [['tt-a'], ['tt-c'], ['tt-e']], truncated: [true, true, false] });
+      assert.deepEqual(await listRoles([['tt-env', 'prod'], ['tt-team', 'x']], 1), { names: [['tt-a'], ['tt-e']], truncated: [true, false] });
+      // Tags in every item (sorted by key), empty for an untagged role.
+      const all = (await ram.listRoles(new RamPkg.ListRolesRequest({}))).body.roles.role as Item[];
+      const tagsOf = (items: Item[], name: string) => items.find((x) => (x.roleName ?? x.policyName) === name)!.tags.tag.map((t) => `${t.tagKey}=${t.tagValue}`);
+      assert.deepEqual(tagsOf(all, 'tt-e'), ['tt-env=prod', 'tt-team=x']);
+      assert.deepEqual(tagsOf(all, 'tt-d'), []);
+
+      const policy = (name: string, tags: Array<[string, string]>) => ram.createPolicy(new RamPkg.CreatePolicyRequest({
+        policyName: name, policyDocument: OSS_READ, ...(tags.length > 0 ? { tag: tags.map(([k, v]) => tag(RamPkg.CreatePolicyRequestTag, k, v)) } : {}),
+      }));
+      await policy('tt-p-a', [['tt-env', 'prod']]);
+      await policy('tt-p-b', [['tt-env', 'dev']]);
+      await policy('tt-p-c', [['tt-env', 'prod'], ['tt-team', 'x']]);
+      await policy('tt-p-d', []);
+      const listPolicies = async (filters: Array<[string, string?]>, maxItems: number, policyType?: string): Promise<string[][]> => {
+        const pages: string[][] = [];
+        let marker: string | undefined;
+        do {
+          const r = await ram.listPolicies(new RamPkg.ListPoliciesRequest({
+            tag: filters.map(([k, v]) => tag(RamPkg.ListPoliciesRequestTag, k, v)), maxItems, ...(policyType !== undefined ? { policyType } : {}), ...(marker !== undefined ? { marker } : {}),
+          }));
+          pages.push(r.body.policies.policy.map((x: Item) => x.policyName));
+          marker = r.body.isTruncated ? r.body.marker : undefined;
+        } while (marker !== undefined);
+        return pages;
+      };
+      assert.deepEqual(await listPolicies([['tt-env', 'prod']], 100), [['tt-p-a', 'tt-p-c']]);
+      assert.deepEqual(await listPolicies([['tt-env', 'prod']], 1), [['tt-p-a'], ['tt-p-c']]);
+      assert.deepEqual(await listPolicies([['tt-env', 'prod'], ['tt-team', 'x']], 1), [['tt-p-c']]);
+      assert.deepEqual(await listPolicies([['tt-env', 'prod']], 100, 'System'), [[]]);
+      const custom = (await ram.listPolicies(new RamPkg.ListPoliciesRequest({ policyType: 'Custom' }))).body.policies.policy as Item[];
+      assert.deepEqual(tagsOf(custom, 'tt-p-c'), ['tt-env=prod', 'tt-team=x']);
+      assert.deepEqual(tagsOf(custom, 'tt-p-d'), []);
+      const system = (await ram.listPolicies(new RamPkg.ListPoliciesRequest({ policyType: 'System', maxItems: 1 }))).body.policies.policy as Item[];
+      assert.deepEqual(system[0]!.tags.tag, []);
+
+      // Bad tags: refused as TagResources refuses them, and nothing is created.
+      await teaFails(role('tt-bad', [['acs:x', 'v']]), 'InvalidParameter.Tag', 400);
+      await teaFails(ram.getRole(new RamPkg.GetRoleRequest({ roleName: 'tt-bad' })), 'EntityNotExist.Role', 404);
+      await teaFails(policy('tt-p-bad', [['aliyun-x', 'v']]), 'InvalidParameter.Tag', 400);
+      await teaFails(ram.tagResources(new RamPkg.TagResourcesRequest({ resourceType: 'role', resourceNames: ['tt-d'], tag: [tag(RamPkg.TagResourcesRequestTag, 'aliyun-x', 'v')] })), 'InvalidParameter.Tag', 400);
+    });
+
     it('MaxItems up to 1000 on ListUsers, ListUsersForGroup, ListRoles and ListPolicies; ListGroups up to 100', async () => {
       await ram.createGroup(new RamPkg.CreateGroupRequest({ groupName: 'paging' }));
       assert.equal((await ram.listUsers(new RamPkg.ListUsersRequest({ maxItems: 1000 }))).body.isTruncated, false);

@@ -27,6 +27,7 @@ import {
 import { checkField, checkMaxSessionDuration, checkVersionId, MIN_SESSION_DURATION } from './names.js';
 import { validatePolicyDocument } from './policy-document.js';
 import { SYSTEM_POLICIES, systemPolicy } from './system-policies.js';
+import { checkTagFilters, checkTags, policyTagId, readTagMaps, roleTagId, tagList, tagsMatch, writeNewTags, type Tag, type TagFilter, type TagMap } from './tags.js';
 
 /** Who calls a RAM action. */
 export interface RamCaller {
@@ -41,6 +42,14 @@ export interface Paging {
   marker?: string;
   maxItems?: number;
 }
+
+/** ListRoles / ListPolicies: the paging and the Tag filter (every filter must match). */
+export interface TagPaging extends Paging {
+  tags?: TagFilter[];
+}
+
+/** A listed role or policy with its tags (sorted by key). */
+export type Tagged<T> = T & { tags: Tag[] };
 
 export interface Page<T> {
   items: T[];
@@ -485,12 +494,14 @@ export class RamService {
 
   async createRole(
     caller: RamCaller,
-    input: { roleName: string; assumeRolePolicyDocument: string; description?: string; maxSessionDuration?: number },
+    input: { roleName: string; assumeRolePolicyDocument: string; description?: string; maxSessionDuration?: number; tags?: Tag[] },
   ): Promise<RamRole> {
     checkField('RoleName', input.roleName);
     if (input.description !== undefined) checkField('Description', input.description);
     const maxSessionDuration = input.maxSessionDuration !== undefined ? checkMaxSessionDuration(input.maxSessionDuration) : MIN_SESSION_DURATION;
     validatePolicyDocument(input.assumeRolePolicyDocument, 'trust');
+    const tags = input.tags ?? [];
+    checkTags(tags, true);
     await this.authorize(caller, 'CreateRole', { roleName: input.roleName });
     const now = this.clock();
     const role: RamRole = {
@@ -503,7 +514,48 @@ export class RamService {
       updateDate: now,
     };
     await this.store.createRole(role, this.limits.roles);
+    if (tags.length > 0) await this.tagCreated(roleTagId(role.roleId), tags, () => this.store.deleteRole(role.roleName));
     return role;
+  }
+
+  /** Writes the tags of a role or policy just created; when that fails, the resource is removed again and the error stands. */
+  private async tagCreated(id: string, tags: readonly Tag[], undo: () => Promise<void>): Promise<void> {
+    try {
+      await writeNewTags(this.store, id, tags);
+    } catch (err) {
+      await undo().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Pages of a listing filtered by tags: reads the store in batches after the marker until one item more than the
+   * page (IsTruncated) has matched or the store is exhausted, so a filter never shortens a page that has more to show.
+   */
+  private async taggedPage<T>(
+    limit: number,
+    after: string | undefined,
+    filters: readonly TagFilter[],
+    fetch: (p: NamePage) => Promise<T[]>,
+    nameOf: (t: T) => string,
+    tagId: (t: T) => string,
+  ): Promise<Array<Tagged<T>>> {
+    const out: Array<Tagged<T>> = [];
+    // Unfiltered, one more than the page is all that is needed; filtered, larger batches cut the round trips.
+    const batch = filters.length === 0 ? limit + 1 : Math.max(limit + 1, 100);
+    let cursor = after;
+    for (;;) {
+      const rows = await fetch({ ...(cursor !== undefined ? { after: cursor } : {}), limit: batch });
+      const tags = await readTagMaps(this.store, rows.map(tagId));
+      for (const row of rows) {
+        const t: TagMap = tags.get(tagId(row)) ?? {};
+        if (!tagsMatch(t, filters)) continue;
+        out.push({ ...row, tags: tagList(t) });
+        if (out.length > limit) return out;
+      }
+      if (rows.length < batch) return out;
+      cursor = nameOf(rows[rows.length - 1]!);
+    }
   }
 
   async getRole(caller: RamCaller, roleName: string): Promise<RamRole> {
@@ -532,9 +584,16 @@ export class RamService {
     );
   }
 
-  async listRoles(caller: RamCaller, paging: Paging): Promise<Page<RamRole>> {
+  async listRoles(caller: RamCaller, paging: TagPaging): Promise<Page<Tagged<RamRole>>> {
+    const filters = paging.tags ?? [];
+    checkTagFilters(filters);
+    const limit = pageSize(paging.maxItems);
+    const after = decodeMarker(paging.marker);
     await this.authorize(caller, 'ListRoles', {});
-    return paged(paging, (r) => r.roleName, (p) => this.store.listRoles(p));
+    const rows = await this.taggedPage(limit, after, filters, (p) => this.store.listRoles(p), (r) => r.roleName, (r) => roleTagId(r.roleId));
+    if (rows.length <= limit) return { items: rows, isTruncated: false };
+    const items = rows.slice(0, limit);
+    return { items, isTruncated: true, marker: encodeMarker(items[items.length - 1]!.roleName) };
   }
 
   async deleteRole(caller: RamCaller, roleName: string): Promise<void> {
@@ -572,15 +631,18 @@ export class RamService {
     return (await this.store.getPolicy(name)) ? 'Custom' : 'System';
   }
 
-  async createPolicy(caller: RamCaller, input: { policyName: string; policyDocument: string; description?: string }): Promise<PolicyView> {
+  async createPolicy(caller: RamCaller, input: { policyName: string; policyDocument: string; description?: string; tags?: Tag[] }): Promise<PolicyView> {
     checkField('PolicyName', input.policyName);
     if (input.description !== undefined) checkField('Description', input.description);
     validatePolicyDocument(input.policyDocument, 'identity', this.limits.policyDocumentLength);
+    const tags = input.tags ?? [];
+    checkTags(tags, true);
     await this.authorize(caller, 'CreatePolicy', { policyName: input.policyName });
     if (systemPolicy(input.policyName)) throw new AppError('EntityAlreadyExists.Policy');
     const now = this.clock();
     const policy = { policyName: input.policyName, description: input.description ?? '', defaultVersion: 'v1', createDate: now, updateDate: now };
     await this.store.createPolicy(policy, input.policyDocument, this.limits.customPolicies);
+    if (tags.length > 0) await this.tagCreated(policyTagId(policy), tags, () => this.store.deletePolicy(policy.policyName));
     return { ...policy, policyType: 'Custom', attachmentCount: 0 };
   }
 
@@ -602,12 +664,17 @@ export class RamService {
     return this.store.getPolicyVersion(name, versionId);
   }
 
-  /** System policies (sorted) first, then custom ones (sorted); PolicyType filters. */
-  async listPolicies(caller: RamCaller, input: Paging & { policyType?: string }): Promise<Page<PolicyView>> {
+  /**
+   * System policies (sorted) first, then custom ones (sorted); PolicyType filters. A Tag filter leaves the system
+   * policies out (they carry no tags: TagResources tags custom policies only).
+   */
+  async listPolicies(caller: RamCaller, input: TagPaging & { policyType?: string }): Promise<Page<Tagged<PolicyView>>> {
     const type = input.policyType !== undefined ? checkPolicyType(input.policyType) : undefined;
-    await this.authorize(caller, 'ListPolicies', {});
+    const filters = input.tags ?? [];
+    checkTagFilters(filters);
     const limit = pageSize(input.maxItems);
     const marker = decodeMarker(input.marker);
+    await this.authorize(caller, 'ListPolicies', {});
     // Marker: "S:<name>" or "C:<name>", the last policy of the previous page.
     let afterType: PolicyType | undefined;
     let afterName = '';
@@ -616,17 +683,18 @@ export class RamService {
       afterType = marker[0] === 'S' ? 'System' : 'Custom';
       afterName = marker.slice(2);
     }
-    const out: PolicyView[] = [];
-    if (type !== 'Custom' && afterType !== 'Custom') {
+    const out: Array<Tagged<PolicyView>> = [];
+    if (type !== 'Custom' && afterType !== 'Custom' && filters.length === 0) {
       for (const p of SYSTEM_POLICIES) {
         if (p.policyName <= afterName && afterType === 'System') continue;
-        out.push((await this.findPolicy('System', p.policyName))!);
+        out.push({ ...(await this.findPolicy('System', p.policyName))!, tags: [] });
         if (out.length > limit) break;
       }
     }
     if (type !== 'System' && out.length <= limit) {
       const after = afterType === 'Custom' ? afterName : '';
-      const rows = await this.store.listPolicies({ ...(after !== '' ? { after } : {}), limit: limit + 1 - out.length });
+      const rows = await this.taggedPage(limit - out.length, after !== '' ? after : undefined, filters,
+        (p) => this.store.listPolicies(p), (p) => p.policyName, (p) => policyTagId(p));
       for (const p of rows) out.push({ ...p, policyType: 'Custom', attachmentCount: await this.store.countAttachments('Custom', p.policyName) });
     }
     if (out.length <= limit) return { items: out, isTruncated: false };

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import type { IdentityStore } from '../store/meta/types.js';
 import { authorizeAction, DOC, type ExtrasContext } from './extras-context.js';
 import type { RamCaller } from './service.js';
 
@@ -8,6 +9,21 @@ import type { RamCaller } from './service.js';
 // created again under the same name does not inherit the old tags).
 
 export type TagResourceType = 'role' | 'policy';
+
+/** A tag as given (TagResources, CreateRole, CreatePolicy). */
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** A tag filter (ListTagResources, ListRoles, ListPolicies): the key, and the value when given. */
+export interface TagFilter {
+  key: string;
+  value?: string;
+}
+
+/** A resource's tags, key → value. */
+export type TagMap = Record<string, string>;
 
 export interface TagRow {
   resourceType: TagResourceType;
@@ -20,7 +36,8 @@ const KIND = DOC.tags;
 export const MAX_TAGS_PER_RESOURCE = 20;
 export const MAX_RESOURCE_NAMES = 50;
 const MAX_KEY = 128;
-const MAX_VALUE = 128;
+// Key ≤ 128 and value ≤ 256 characters, ≤ 20 tags a request: the RAM API reference for TagResources and ListTagResources.
+const MAX_VALUE = 256;
 const MAX_PAGE = 100;
 
 export function checkResourceType(value: string): TagResourceType {
@@ -39,6 +56,57 @@ function checkTagKey(key: string): void {
   }
 }
 
+/** The tags of TagResources, CreateRole and CreatePolicy: 1–20 (0 allowed when `optional`), valid keys and values. */
+export function checkTags(tags: readonly Tag[], optional = false): void {
+  if ((!optional && tags.length === 0) || tags.length > MAX_TAGS_PER_RESOURCE) {
+    throw new AppError('InvalidParameter.Tag', `Between 1 and ${MAX_TAGS_PER_RESOURCE} tags are required.`);
+  }
+  for (const t of tags) {
+    checkTagKey(t.key);
+    if (t.value.length > MAX_VALUE) throw new AppError('InvalidParameter.Tag', `A tag value must be at most ${MAX_VALUE} characters.`);
+  }
+}
+
+/** The Tag filter of ListRoles and ListPolicies: at most 20. */
+export function checkTagFilters(filters: readonly TagFilter[]): void {
+  if (filters.length > MAX_TAGS_PER_RESOURCE) throw new AppError('InvalidParameter.Tag', `At most ${MAX_TAGS_PER_RESOURCE} tag filters.`);
+}
+
+/** Whether a resource's tags pass every filter (all must match): the key present, with the value when one is given. */
+export function tagsMatch(tags: TagMap, filters: readonly TagFilter[]): boolean {
+  return filters.every((f) => Object.hasOwn(tags, f.key) && (f.value === undefined || tags[f.key] === f.value));
+}
+
+/** A resource's tags as a list sorted by key. */
+export function tagList(tags: TagMap): Tag[] {
+  return Object.keys(tags).sort().map((key) => ({ key, value: tags[key]! }));
+}
+
+/** The tag document id of a role: by RoleId, so a renamed role keeps its tags. */
+export function roleTagId(roleId: string): string {
+  return `role:${roleId}`;
+}
+
+/** The tag document id of a custom policy: by name and creation time, so a policy created again starts untagged. */
+export function policyTagId(policy: { policyName: string; createDate: number }): string {
+  return `policy:${policy.policyName}@${policy.createDate}`;
+}
+
+/** The tags of several resources by document id (absent ids: no tags). */
+export async function readTagMaps(store: IdentityStore, ids: readonly string[]): Promise<Map<string, TagMap>> {
+  const out = new Map<string, TagMap>();
+  if (ids.length === 0) return out;
+  for (const [id, doc] of await store.readIdentityDocs(KIND, ids)) out.set(id, JSON.parse(doc) as TagMap);
+  return out;
+}
+
+/** The tags of a resource just created (CreateRole, CreatePolicy): replaces whatever document the id had. */
+export async function writeNewTags(store: IdentityStore, id: string, tags: readonly Tag[]): Promise<void> {
+  const doc: TagMap = {};
+  for (const t of tags) doc[t.key] = t.value;
+  await store.updateIdentityDocs([{ kind: KIND, id }], () => [JSON.stringify(doc)]);
+}
+
 export class RamTags {
   constructor(private readonly ctx: ExtrasContext) {}
 
@@ -47,11 +115,11 @@ export class RamTags {
     if (type === 'role') {
       const role = await this.ctx.store.getRole(name);
       if (!role) throw new AppError('EntityNotExist.Role');
-      return `role:${role.roleId}`;
+      return roleTagId(role.roleId);
     }
     const policy = await this.ctx.store.getPolicy(name);
     if (!policy) throw new AppError('EntityNotExist.Policy');
-    return `policy:${policy.policyName}@${policy.createDate}`;
+    return policyTagId(policy);
   }
 
   /** The current name of a tagged resource, or null when it is gone. */
@@ -66,17 +134,11 @@ export class RamTags {
     return policy && String(policy.createDate) === m[2] ? { type: 'policy', name: policy.policyName } : null;
   }
 
-  async tag(caller: RamCaller, input: { resourceType: string; resourceNames: string[]; tags: Array<{ key: string; value: string }> }): Promise<void> {
+  async tag(caller: RamCaller, input: { resourceType: string; resourceNames: string[]; tags: Tag[] }): Promise<void> {
     const type = checkResourceType(input.resourceType);
     checkNames(input.resourceNames);
     if (input.resourceNames.length === 0) throw new AppError('InvalidParameter', 'The parameter - "ResourceNames" is mandatory for this action.');
-    if (input.tags.length === 0 || input.tags.length > MAX_TAGS_PER_RESOURCE) {
-      throw new AppError('InvalidParameter.Tag', `Between 1 and ${MAX_TAGS_PER_RESOURCE} tags are required.`);
-    }
-    for (const t of input.tags) {
-      checkTagKey(t.key);
-      if (t.value.length > MAX_VALUE) throw new AppError('InvalidParameter.Tag', 'A tag value must be at most 128 characters.');
-    }
+    checkTags(input.tags);
     await authorizeAction(this.ctx, caller, 'TagResources', { resourceType: type, resourceNames: input.resourceNames });
     const ids = [];
     for (const name of input.resourceNames) ids.push(await this.docId(type, name));
@@ -108,7 +170,7 @@ export class RamTags {
   /** Tags of the named resources (all tagged resources of the type when none are named), filtered by `tags`, paged. */
   async list(
     caller: RamCaller,
-    input: { resourceType: string; resourceNames: string[]; tags: Array<{ key: string; value?: string }>; pageSize?: number; nextToken?: string },
+    input: { resourceType: string; resourceNames: string[]; tags: TagFilter[]; pageSize?: number; nextToken?: string },
   ): Promise<{ rows: TagRow[]; nextToken?: string }> {
     const type = checkResourceType(input.resourceType);
     checkNames(input.resourceNames);
@@ -135,8 +197,7 @@ export class RamTags {
     }
     const rows: TagRow[] = [];
     for (const r of resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const matches = input.tags.every((f) => Object.hasOwn(r.tags, f.key) && (f.value === undefined || r.tags[f.key] === f.value));
-      if (!matches) continue;
+      if (!tagsMatch(r.tags, input.tags)) continue;
       for (const key of Object.keys(r.tags).sort()) rows.push({ resourceType: type, resourceName: r.name, key, value: r.tags[key]! });
     }
     const page = rows.slice(start, start + size);

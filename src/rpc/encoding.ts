@@ -25,3 +25,38 @@ export function boolParam(params: RpcParams, name: string): boolean | undefined 
   if (lower !== 'true' && lower !== 'false') throw new AppError('InvalidParameter', `The parameter - "${name}" must be true or false.`);
   return lower === 'true';
 }
+
+/** Longest `Tag` list read (the services check their own bounds, 20 for RAM). */
+const MAX_TAG_LIST = 100;
+
+/**
+ * `Tag` as the SDKs send it: a JSON array of `{Key, Value}` (Tea SDKs, `style: json`) or `Tag.N.Key` /
+ * `Tag.N.Value` (`@alicloud/pop-core`). Value stays undefined when not sent (a filter on the key alone).
+ */
+export function tagListParam(params: RpcParams, name = 'Tag'): Array<{ key: string; value?: string }> {
+  const bad = new AppError('InvalidParameter.Tag', `The parameter - "${name}" must be a list of {Key, Value}.`);
+  const json = optParam(params, name);
+  if (json !== undefined) {
+    let v: unknown;
+    try {
+      v = JSON.parse(json);
+    } catch {
+      throw bad;
+    }
+    if (!Array.isArray(v) || v.length > MAX_TAG_LIST) throw bad;
+    return v.map((t: unknown) => {
+      if (typeof t !== 'object' || t === null) throw bad;
+      const { Key, Value } = t as { Key?: unknown; Value?: unknown };
+      if (typeof Key !== 'string' || (Value !== undefined && typeof Value !== 'string')) throw bad;
+      return Value === undefined ? { key: Key } : { key: Key, value: Value };
+    });
+  }
+  const out: Array<{ key: string; value?: string }> = [];
+  for (let i = 1; i <= MAX_TAG_LIST; i++) {
+    const key = optParam(params, `${name}.${i}.Key`);
+    if (key === undefined) break;
+    const value = params.get(`${name}.${i}.Value`);
+    out.push(value === undefined ? { key } : { key, value });
+  }
+  return out;
+}

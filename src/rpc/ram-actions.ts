@@ -3,7 +3,8 @@ import type { RamActionName } from '../ram/actions.js';
 import { ramArn } from '../ram/arn.js';
 import type { RamAccessKey, RamGroup, RamPrincipalKind, RamRole, RamUser } from '../ram/model.js';
 import type { AttachedPolicyView, Page, PolicyVersionView, PolicyView, RamCaller, RamService } from '../ram/service.js';
-import { boolParam, optParam, type RpcParams } from './encoding.js';
+import type { Tag, TagFilter } from '../ram/tags.js';
+import { boolParam, optParam, tagListParam, type RpcParams } from './encoding.js';
 import { traceWire } from './trace-wire.js';
 import type { RamExtraActionName } from './ram-extra-actions.js';
 import type { WireObject } from './response.js';
@@ -54,6 +55,16 @@ class Params {
     return boolParam(this.p, name);
   }
 
+  /** `Tag` of CreateRole / CreatePolicy: a tag sent without a value has the empty value, as in TagResources. */
+  tags(): Tag[] {
+    return tagListParam(this.p).map((t) => ({ key: t.key, value: t.value ?? '' }));
+  }
+
+  /** `Tag` of ListRoles / ListPolicies: filters by key, or by key and value. */
+  tagFilters(): TagFilter[] {
+    return tagListParam(this.p);
+  }
+
   paging(): { marker?: string; maxItems?: number } {
     const marker = this.opt('Marker');
     const maxItems = this.int('MaxItems', 'InvalidParameter.MaxItems');
@@ -75,6 +86,11 @@ function groupWire(g: RamGroup): WireObject {
 
 function keyWire(k: RamAccessKey): WireObject {
   return { AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: isoSeconds(k.createDate) };
+}
+
+/** `Tags: {Tag: [{TagKey, TagValue}]}` of the ListRoles and ListPolicies items (the SDK models' shape). */
+function tagsWire(tags: readonly Tag[]): WireObject {
+  return { Tags: { Tag: tags.map((t) => ({ TagKey: t.key, TagValue: t.value })) } };
 }
 
 function policyWire(p: PolicyView): WireObject {
@@ -219,6 +235,7 @@ const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest' | RamExtraActionNa
       assumeRolePolicyDocument: p.req('AssumeRolePolicyDocument'),
       ...opt('description', p.opt('Description')),
       ...opt('maxSessionDuration', p.int('MaxSessionDuration', 'InvalidParameter.MaxSessionDuration')),
+      tags: p.tags(),
     });
     return { Role: roleWire(svc, r) };
   },
@@ -232,7 +249,10 @@ const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest' | RamExtraActionNa
     });
     return { Role: roleWire(svc, r) };
   },
-  ListRoles: async (svc, caller, p) => pageWire(await svc.listRoles(caller, p.paging()), (roles) => ({ Roles: { Role: roles.map((r) => roleWire(svc, r, false)) } })),
+  ListRoles: async (svc, caller, p) => pageWire(
+    await svc.listRoles(caller, { ...p.paging(), tags: p.tagFilters() }),
+    (roles) => ({ Roles: { Role: roles.map((r) => ({ ...roleWire(svc, r, false), ...tagsWire(r.tags) })) } }),
+  ),
   DeleteRole: async (svc, caller, p) => {
     await svc.deleteRole(caller, p.req('RoleName'));
     return {};
@@ -241,7 +261,7 @@ const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest' | RamExtraActionNa
   // policies
   CreatePolicy: async (svc, caller, p) => {
     const policy = await svc.createPolicy(caller, {
-      policyName: p.req('PolicyName'), policyDocument: p.req('PolicyDocument'), ...opt('description', p.opt('Description')),
+      policyName: p.req('PolicyName'), policyDocument: p.req('PolicyDocument'), ...opt('description', p.opt('Description')), tags: p.tags(),
     });
     return { Policy: policyWire(policy) };
   },
@@ -250,8 +270,8 @@ const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest' | RamExtraActionNa
     return { Policy: policyWire(policy), DefaultPolicyVersion: versionWire(defaultVersion) };
   },
   ListPolicies: async (svc, caller, p) => pageWire(
-    await svc.listPolicies(caller, { ...p.paging(), ...opt('policyType', p.opt('PolicyType')) }),
-    (policies) => ({ Policies: { Policy: policies.map(policyWire) } }),
+    await svc.listPolicies(caller, { ...p.paging(), ...opt('policyType', p.opt('PolicyType')), tags: p.tagFilters() }),
+    (policies) => ({ Policies: { Policy: policies.map((x) => ({ ...policyWire(x), ...tagsWire(x.tags) })) } }),
   ),
   DeletePolicy: async (svc, caller, p) => {
     await svc.deletePolicy(caller, p.req('PolicyName'));

@@ -5,7 +5,7 @@ import type { RamCaller } from '../ram/service.js';
 import type { PasswordPolicy } from '../ram/passwords.js';
 import type { SecurityPreference } from '../ram/account-settings.js';
 import { isoSeconds } from '../util/time.js';
-import { boolParam, optParam, type RpcParams } from './encoding.js';
+import { boolParam, optParam, tagListParam, type RpcParams } from './encoding.js';
 import type { WireObject } from './response.js';
 
 // RAM (2015-05-01) actions of ram/extras.ts over POP RPC (docs/ram.md): parameters → RamExtras call →
@@ -57,31 +57,7 @@ class P {
 
   /** `Tag` as a JSON array of {Key, Value} or `Tag.N.Key` / `Tag.N.Value`. */
   tags(): Array<{ key: string; value?: string }> {
-    const bad = new AppError('InvalidParameter.Tag', 'The parameter - "Tag" must be a list of {Key, Value}.');
-    const json = this.opt('Tag');
-    if (json !== undefined) {
-      let v: unknown;
-      try {
-        v = JSON.parse(json);
-      } catch {
-        throw bad;
-      }
-      if (!Array.isArray(v) || v.length > MAX_LIST) throw bad;
-      return v.map((t: unknown) => {
-        if (typeof t !== 'object' || t === null) throw bad;
-        const { Key, Value } = t as { Key?: unknown; Value?: unknown };
-        if (typeof Key !== 'string' || (Value !== undefined && typeof Value !== 'string')) throw bad;
-        return Value === undefined ? { key: Key } : { key: Key, value: Value };
-      });
-    }
-    const out: Array<{ key: string; value?: string }> = [];
-    for (let i = 1; i <= MAX_LIST; i++) {
-      const key = this.opt(`Tag.${i}.Key`);
-      if (key === undefined) break;
-      const value = this.p.get(`Tag.${i}.Value`);
-      out.push(value === undefined ? { key } : { key, value });
-    }
-    return out;
+    return tagListParam(this.p);
   }
 
   int(name: string, invalid: ErrorCode): number | undefined {
