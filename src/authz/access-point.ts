@@ -42,7 +42,7 @@ export function accessPointPolicyCompilations(): number {
   return compilations;
 }
 
-function evaluatedPolicyOf(ap: AccessPointView): CompiledPolicy | null {
+export function evaluatedPolicyOf(ap: AccessPointView): CompiledPolicy | null {
   const cached = evaluated.get(ap);
   if (cached !== undefined || evaluated.has(ap)) return cached ?? null;
   compilations += 1;

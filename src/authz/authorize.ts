@@ -8,7 +8,7 @@ import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
 import { policyCaller } from './caller.js';
 import { enforceBucketRules } from './bucket-rules.js';
-import { accessPointRefusal } from './access-point.js';
+import { accessPointRefusal, evaluatedPolicyOf } from './access-point.js';
 import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 import { readConfig } from '../domain/bucket-config.js';
 import { storedKind } from '../domain/stored-configs.js';
@@ -96,7 +96,7 @@ export async function authorize(
   // Condition keys are built only if some policy could read them (most requests have none to apply).
   let context: ConditionContext | undefined;
   const contextFor = (bucketPolicy: CompiledPolicy | null): ConditionContext | undefined =>
-    identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null ? (context ??= ossConditionContext(op, facts)) : undefined;
+    identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null || facts.accessPoint !== undefined ? (context ??= ossConditionContext(op, facts)) : undefined;
   let tagged: Map<string, Promise<TagHolder | null>> | undefined;
   for (const check of checks) {
     if (check.kms !== undefined) {
@@ -137,7 +137,8 @@ export async function authorize(
       if (!decision.allowed) throw new AccessDeniedError(principal, decision, c);
       // Through an access point's alias, its policy must allow as well (authz/access-point.ts).
       if (facts.accessPoint !== undefined) {
-        const refusal = accessPointRefusal(principal, c, facts.accessPoint, context ??= ossConditionContext(op, facts), trace);
+        // The context the decision above used: with the resource's tags when the access point's policy names them.
+        const refusal = accessPointRefusal(principal, c, facts.accessPoint, decided.input.context ?? (context ??= ossConditionContext(op, facts)), trace);
         if (refusal !== null) throw new AccessDeniedError(principal, refusal, c);
       }
     }
@@ -261,8 +262,9 @@ function decideCheck(
   };
   // oss:BucketTag/<key> and oss:ExistingObjectTag/<key> are read from the bucket and the object, only when a
   // policy of this decision names them (most never do: no object is read for them).
-  const reads = tagKeysRead(identityPolicies, sessionPolicy, bucketPolicy);
-  if (input.context !== undefined && (reads.bucket || (reads.object && check.key !== null && EXISTING_OBJECT_TAG_ACTIONS.has(check.action.toLowerCase())))) {
+  const apPolicy = facts.accessPoint !== undefined && facts.accessPoint.bucket === bucket.name ? evaluatedPolicyOf(facts.accessPoint) : null;
+  const reads = tagKeysRead(identityPolicies, sessionPolicy, bucketPolicy, apPolicy);
+  if (input.context !== undefined && (reads.bucket.size > 0 || (reads.object.size > 0 && check.key !== null && EXISTING_OBJECT_TAG_ACTIONS.has(check.action.toLowerCase())))) {
     return withResourceTags(input.context, check, bucket, reads, deps).then((context) => decideOnBucket(check, bucket, { ...input, context }, deps));
   }
   return decideOnBucket(check, bucket, input, deps);
@@ -295,12 +297,14 @@ const EXISTING_OBJECT_TAG_ACTIONS: ReadonlySet<string> = new Set([
 const BUCKET_TAG_PREFIX = 'oss:buckettag/';
 const OBJECT_TAG_PREFIX = 'oss:existingobjecttag/';
 
+/** The tag keys (lower-cased, as condition keys match) that policies name, per family; empty: none. */
 interface TagKeysRead {
-  readonly bucket: boolean;
-  readonly object: boolean;
+  readonly bucket: ReadonlySet<string>;
+  readonly object: ReadonlySet<string>;
 }
 
-const NO_TAG_KEYS: TagKeysRead = { bucket: false, object: false };
+const NONE: ReadonlySet<string> = new Set();
+const NO_TAG_KEYS: TagKeysRead = { bucket: NONE, object: NONE };
 /** Per compiled policy body (its statements array is shared by every label of it). */
 const tagKeysOfPolicy = new WeakMap<object, TagKeysRead>();
 
@@ -308,33 +312,31 @@ function tagKeysOf(policy: CompiledPolicy): TagKeysRead {
   const statements = policy.statements;
   let hit = tagKeysOfPolicy.get(statements);
   if (hit === undefined) {
-    let bucket = false;
-    let object = false;
+    const bucket = new Set<string>();
+    const object = new Set<string>();
     for (const st of statements) {
       for (const c of st.conditions) {
-        if (c.key.startsWith(BUCKET_TAG_PREFIX)) bucket = true;
-        else if (c.key.startsWith(OBJECT_TAG_PREFIX)) object = true;
+        if (c.key.startsWith(BUCKET_TAG_PREFIX)) bucket.add(c.key.slice(BUCKET_TAG_PREFIX.length));
+        else if (c.key.startsWith(OBJECT_TAG_PREFIX)) object.add(c.key.slice(OBJECT_TAG_PREFIX.length));
       }
     }
-    hit = bucket || object ? { bucket, object } : NO_TAG_KEYS;
+    hit = bucket.size > 0 || object.size > 0 ? { bucket, object } : NO_TAG_KEYS;
     tagKeysOfPolicy.set(statements, hit);
   }
   return hit;
 }
 
 /** Which resource-tag condition keys any policy of a decision names. */
-function tagKeysRead(identityPolicies: readonly CompiledPolicy[], sessionPolicy: CompiledPolicy | null, bucketPolicy: CompiledPolicy | null): TagKeysRead {
-  let bucket = false;
-  let object = false;
-  const add = (p: CompiledPolicy): void => {
+function tagKeysRead(identityPolicies: readonly CompiledPolicy[], ...others: Array<CompiledPolicy | null>): TagKeysRead {
+  let found: TagKeysRead[] | null = null;
+  for (const p of [...identityPolicies, ...others]) {
+    if (p === null) continue;
     const t = tagKeysOf(p);
-    bucket ||= t.bucket;
-    object ||= t.object;
-  };
-  for (const p of identityPolicies) add(p);
-  if (sessionPolicy !== null) add(sessionPolicy);
-  if (bucketPolicy !== null) add(bucketPolicy);
-  return bucket || object ? { bucket, object } : NO_TAG_KEYS;
+    if (t !== NO_TAG_KEYS) (found ??= []).push(t);
+  }
+  if (found === null) return NO_TAG_KEYS;
+  if (found.length === 1) return found[0]!;
+  return { bucket: new Set(found.flatMap((t) => [...t.bucket])), object: new Set(found.flatMap((t) => [...t.object])) };
 }
 
 /**
@@ -344,12 +346,13 @@ function tagKeysRead(identityPolicies: readonly CompiledPolicy[], sessionPolicy:
  */
 async function withResourceTags(base: ConditionContext, check: AuthzCheck, bucket: Bucket, reads: TagKeysRead, deps: AuthzDeps): Promise<ConditionContext> {
   const ctx: Record<string, string | readonly string[] | undefined> = { ...base };
-  if (reads.bucket) {
-    for (const [k, v] of bucketTags(readConfig(bucket, storedKind('bucket-tags')))) ctx[`oss:BucketTag/${k}`] = v;
+  // Only the tags the policies name: the context is also what a refusal's diagnostic is made from.
+  if (reads.bucket.size > 0) {
+    for (const [k, v] of bucketTags(readConfig(bucket, storedKind('bucket-tags')))) if (reads.bucket.has(k.toLowerCase())) ctx[`oss:BucketTag/${k}`] = v;
   }
-  if (reads.object && check.key !== null && EXISTING_OBJECT_TAG_ACTIONS.has(check.action.toLowerCase())) {
+  if (reads.object.size > 0 && check.key !== null && EXISTING_OBJECT_TAG_ACTIONS.has(check.action.toLowerCase())) {
     const obj = check.versionId !== undefined ? await deps.getObjectVersion(bucket.name, check.key, check.versionId) : await deps.getObject(bucket.name, check.key);
-    if (obj !== null) for (const [k, v] of obj.tags) ctx[`oss:ExistingObjectTag/${k}`] = v;
+    if (obj !== null) for (const [k, v] of obj.tags) if (reads.object.has(k.toLowerCase())) ctx[`oss:ExistingObjectTag/${k}`] = v;
   }
   return ctx;
 }

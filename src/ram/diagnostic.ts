@@ -70,6 +70,9 @@ export function diagnosticFactsOf(outcome: AuthzOutcome, principal: Principal, t
   const conditions: DiagnosticFacts['conditions'] = [];
   for (const [key, value] of Object.entries(context)) {
     if (value === undefined || conditions.length >= MAX_CONDITIONS) continue;
+    // The resource's tags are the resource's, not the request's: a caller refused the read does not learn them
+    // (GetObjectTagging and GetBucketTags have their own permissions).
+    if (isResourceTagKey(key)) continue;
     const values = (typeof value === 'string' ? [value] : [...value]).slice(0, 8).map((v) => v.slice(0, MAX_VALUE));
     conditions.push({ key, values });
   }
@@ -191,4 +194,9 @@ export async function decodeDiagnosticMessage(ctx: ExtrasContext, codec: Diagnos
     return { ...facts, conditions: [], matched: facts.matched.filter((m) => m.policyType === POLICY_TYPE.identity || m.policyType === POLICY_TYPE.session) };
   }
   return facts;
+}
+
+function isResourceTagKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return lower.startsWith('oss:existingobjecttag/') || lower.startsWith('oss:buckettag/');
 }
