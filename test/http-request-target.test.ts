@@ -51,6 +51,15 @@ describe('absolute-form request targets', () => {
     assert.match(res.body.toString(), new RegExp(`<Name>${bucket}</Name>`));
   });
 
+  it('never reaches the server\'s own /-/ endpoints (a front proxy guarding them by the raw target would not see that path)', async () => {
+    assert.equal((await rawRequest(srv.port, { method: 'GET', path: '/-/health', headers: { host: '127.0.0.1' } })).status, 200);
+    for (const path of [`http://127.0.0.1:${srv.port}/-/health`, 'http://x/-/metrics', 'HTTP://x/-/console/']) {
+      const res = await rawRequest(srv.port, { method: 'GET', path, headers: { host: '127.0.0.1' } });
+      assert.equal(res.status, 400, `${path}: ${res.body.toString()}`);
+      assert.match(res.body.toString(), /<Code>InvalidBucketName<\/Code>/);
+    }
+  });
+
   it('a target signed for another key is still refused', async () => {
     const res = await rawRequest(srv.port, {
       method: 'GET',

@@ -10,7 +10,7 @@ import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { parseQuery, resolveAddress } from '../oss/address.js';
-import { toOriginForm } from './request-target.js';
+import { cameAbsolute, toOriginForm } from './request-target.js';
 import { assertThroughAlias, throughAccessPoint } from '../oss/access-point-route.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
@@ -135,7 +135,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     const rawQuery = qmark < 0 ? '' : rawUrl.slice(qmark + 1);
     const headers = req.headers;
     const address = resolveAddress(headers.host, rawPath, { hostnames: deps.hostnames });
-    const internal = address.style !== 'virtual-hosted' && rawPath.startsWith('/-/') ? await deps.internal(rawPath, req) : null;
+    const internal = address.style !== 'virtual-hosted' && rawPath.startsWith('/-/') && !cameAbsolute(req) ? await deps.internal(rawPath, req) : null;
     const pairs = internal ? [] : parseQuery(rawQuery);
     const query = new Map(pairs);
     if (internal) {

@@ -15,10 +15,22 @@ export function toOriginForm(req: IncomingMessage): void {
   if (url === undefined || url.charCodeAt(0) === 0x2f /* '/' */) return;
   const m = ABSOLUTE_FORM.exec(url);
   if (m === null) return;
+  absolute.add(req);
   const authority = m[1]!;
   const rest = m[2]!;
   req.url = rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`;
   // Userinfo (`user@`) is no part of the host (RFC 9110 §4.2.4 forbids sending it; drop it if sent).
   const host = authority.slice(authority.lastIndexOf('@') + 1);
   if (host !== '') req.headers.host = host;
+}
+
+const absolute = new WeakSet<IncomingMessage>();
+
+/**
+ * Whether the request came with an absolute-form target. Such a request is never one for the server's own
+ * `/-/` endpoints (health, metrics, console, reset): the clients that send this form are OSS clients behind a
+ * proxy setting, and a front proxy that guards `/-/` by the raw target would not see the path in that form.
+ */
+export function cameAbsolute(req: IncomingMessage): boolean {
+  return absolute.has(req);
 }
