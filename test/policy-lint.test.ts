@@ -118,6 +118,10 @@ describe('policy lint: warnings', () => {
     assert.deepEqual(codes(r.warnings), ['UnknownAction Statement[0].Action[0]', 'UnknownAction Statement[1].NotAction[0]']);
     assert.match(r.warnings[0]!.message, /did you mean "oss:GetObject"/);
     assert.equal(r.warnings[1]!.line, text.split('\n').findIndex((l) => l.includes('"NotAction"')) + 1);
+    // A lone string that is itself the grammar error is not warned about again.
+    const lone = lintPolicy(JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'Oss: GetObject', Resource: '*', Condition: { IpAdress: {} } }] }), 'identity');
+    assert.deepEqual(codes(lone.errors), ['Grammar Statement[0].Action', 'Grammar Statement[0].Condition.IpAdress']);
+    assert.deepEqual(lone.warnings, []);
   });
 
   test('kms: the actions an SSE-KMS key is checked for are known, on KMS key ARNs', () => {

@@ -100,7 +100,8 @@ function lintRawActions(raw: unknown, faulty: ReadonlySet<string>, warn: Warn): 
       names.forEach((name: unknown, j) => {
         const path = `Statement[${i}].${field}[${j}]`;
         // One that is itself a grammar error (`"Oss: GetObject"`) was named as that.
-        if (typeof name === 'string' && name !== '' && !faulty.has(path)) actionReach(name, path, warn);
+        // (A lone string's error is at the element itself, `Statement[0].Action`.)
+        if (typeof name === 'string' && name !== '' && !faulty.has(path) && !(typeof value === 'string' && faulty.has(`Statement[${i}].${field}`))) actionReach(name, path, warn);
       });
     }
   });
