@@ -295,6 +295,9 @@ describe('RAM account features via @alicloud/pop-core', () => {
       const many = Array.from({ length: 20 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
       await call('TagResources', { ResourceType: 'role', ResourceNames: ['other-role'], Tag: many });
       await fails('TagResources', { ResourceType: 'role', ResourceNames: ['other-role'], Tag: [{ Key: 'one-more', Value: 'v' }] }, 'LimitExceeded.Tag', 409);
+      // At most 20 filters, as on the other lists.
+      await fails('ListTagResources', { ResourceType: 'role', Tag: Array.from({ length: 21 }, (_, i) => ({ Key: `k${i}` })) }, 'InvalidParameter.Tag', 400);
+      assert.equal(rows(await call('ListTagResources', { ResourceType: 'role', Tag: Array.from({ length: 20 }, (_, i) => ({ Key: `k${i}` })) })).length, 20);
     });
 
     test('CreateRole / CreatePolicy with Tag (Tag.N.Key); ListRoles / ListPolicies filtered by Tag with paging and Tags in items', async () => {

@@ -67,7 +67,7 @@ export function checkTags(tags: readonly Tag[], optional = false): void {
   }
 }
 
-/** The Tag filter of ListRoles and ListPolicies: at most 20. */
+/** The Tag filter of ListTagResources, ListRoles and ListPolicies: at most 20. */
 export function checkTagFilters(filters: readonly TagFilter[]): void {
   if (filters.length > MAX_TAGS_PER_RESOURCE) throw new AppError('InvalidParameter.Tag', `At most ${MAX_TAGS_PER_RESOURCE} tag filters.`);
 }
@@ -174,6 +174,7 @@ export class RamTags {
   ): Promise<{ rows: TagRow[]; nextToken?: string }> {
     const type = checkResourceType(input.resourceType);
     checkNames(input.resourceNames);
+    checkTagFilters(input.tags);
     const size = input.pageSize ?? MAX_PAGE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new AppError('InvalidParameter', `The parameter - "PageSize" must be between 1 and ${MAX_PAGE}.`);
     let start = 0;
