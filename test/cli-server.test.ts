@@ -5,9 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import OSS from 'ali-oss';
+import { eventually } from './helpers/eventually.js';
 import { BIN, kill9 } from './helpers/spawn.js';
 
 const dirs: string[] = [];
@@ -104,8 +104,10 @@ describe('bin/alunite server', () => {
       } as unknown as Parameters<OSS['putBucketPolicy']>[1]);
       const err = await oss.get('secret.txt').then(() => null, (e: { code: string; requestId: string }) => e);
       assert.equal(err?.code, 'AccessDenied');
-      await new Promise((r) => setTimeout(r, 100));
-      const line = s.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'access denied' && l.requestId === err?.requestId);
+      const lineOf = () => s.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'access denied' && l.requestId === err?.requestId);
+      // The log is written asynchronously: wait for the line rather than for a fixed time.
+      await eventually(() => lineOf() !== undefined, `a log line for ${err?.requestId}: ${s.stderr()}`);
+      const line = lineOf();
       assert.ok(line, `no log line for ${err?.requestId}: ${s.stderr()}`);
       assert.equal(line.layer, 'bucket');
       assert.equal(line.statement, 1);
@@ -175,12 +177,9 @@ describe('npm start', () => {
     const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
     let server: number[] = [];
     try {
-      let url: string | undefined;
-      for (let i = 0; i < 600 && url === undefined; i++) {
-        url = /^alunite listening on (http:\/\/\S+)$/m.exec(out)?.[1];
-        if (url === undefined) await sleep(100);
-      }
-      assert.ok(url, `no listening line: ${out}`);
+      const listening = (): string | undefined => /^alunite listening on (http:\/\/\S+)$/m.exec(out)?.[1];
+      await eventually(() => listening() !== undefined, `a listening line: ${out}`, 60_000, 100);
+      const url = listening()!;
       // npm → sh → node (or npm → node where the shell execs its one command: the test then checks the same).
       const below = childrenOf(npm.pid!);
       server = [...below, ...below.flatMap(childrenOf)];
@@ -188,7 +187,7 @@ describe('npm start', () => {
       npm.kill('SIGTERM');
       await exited;
       // The server notices within a second; a slow machine gets up to a minute.
-      for (let i = 0; i < 600 && server.some(alive); i++) await sleep(100);
+      await eventually(() => !server.some(alive), `the server gone after npm ended: ${out}`, 60_000, 100);
       assert.deepEqual(server.filter(alive), [], `still running after npm ended: ${out}`);
       await assert.rejects(fetch(`${url}/-/health`));
     } finally {

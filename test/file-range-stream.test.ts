@@ -20,6 +20,7 @@ import {
 import { loadNativeCrc64 } from '../src/util/crc64-native.js';
 import { countTurns } from './helpers/loop-turns.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { eventually } from './helpers/eventually.js';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
@@ -42,13 +43,6 @@ function pumped(stream: FileRangeStream, dest: Writable): Promise<void> {
   const closed = new Promise<void>((ok) => stream.once('close', ok));
   stream.pumpTo(dest);
   return closed;
-}
-
-/** Waits (bounded by progress, not by the clock) until `check` holds: descriptors close asynchronously. */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  // Up to 30 s: a passing check returns at once, and a machine at load 10 may take seconds to get there.
-  for (let i = 0; i < 3000 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(check(), what);
 }
 
 /**

@@ -11,6 +11,7 @@ import { expectOssError, md5Hex, crc64 } from './helpers/oss.js';
 import { MSG, policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { parseErrorXml, rawRequest } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { eventually } from './helpers/eventually.js';
 import { assumeRole, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 
 const BUCKET = 'post-bucket';
@@ -530,11 +531,6 @@ describe('PostObject', () => {
         sock.on('close', () => ok(text));
         sock.on('error', fail);
       });
-    const until = async (check: () => boolean, what: string): Promise<void> => {
-      for (const t0 = Date.now(); !check(); await new Promise((r) => setTimeout(r, 20))) {
-        if (Date.now() - t0 > 30_000) assert.fail(`not within 30 s: ${what}`);
-      }
-    };
 
     it('not multipart at all, no boundary, or cut short → MalformedPOSTRequest', async () => {
       let r = await raw('garbage without boundaries');
@@ -605,21 +601,21 @@ describe('PostObject', () => {
       const held = openForm(PUBLIC, `${part('key', 'held/x')}${part('x-oss-meta-pad', 'p'.repeat(2 * 1024 * 1024 - 4096))}`);
       try {
         // A client that sent 2 MiB of fields and went silent (its request is not over).
-        await until(() => FORM_BOUNDS.held.inUse >= 2 * 1024 * 1024 - 4096, 'the server holds the silent form');
+        await eventually(() => FORM_BOUNDS.held.inUse >= 2 * 1024 * 1024 - 4096, 'the server holds the silent form');
         let r = await post([['key', 'held/y'], ['x-oss-meta-pad', 'q'.repeat(1536 * 1024)]], { data: 'x', name: 'x' }, { bucket: PUBLIC });
         fails(r, 'ServiceUnavailable', 503);
         // Small forms still fit.
         r = await post([['key', 'held/small']], { data: 'small', name: 'x' }, { bucket: PUBLIC });
         assert.equal(r.status, 204, r.text);
         held.destroy();
-        await until(() => FORM_BOUNDS.held.inUse === 0, 'the silent form given back once its client left');
+        await eventually(() => FORM_BOUNDS.held.inUse === 0, 'the silent form given back once its client left');
         // The same large form is read now (and refused for what it is: user metadata over its limit).
         r = await post([['key', 'held/y'], ['x-oss-meta-pad', 'q'.repeat(1536 * 1024)]], { data: 'x', name: 'x' }, { bucket: PUBLIC });
         assert.notEqual(r.status, 503, r.text);
         // Refused after its file was found (anonymous, private bucket), its body unread: given back all the same.
         r = await post([['key', 'held/z'], ['x-oss-meta-pad', 'z'.repeat(512 * 1024)]], { data: 'f'.repeat(3 * 1024 * 1024), name: 'f' });
         fails(r, 'AccessDenied', 403);
-        await until(() => FORM_BOUNDS.held.inUse === 0, 'a refused form given back');
+        await eventually(() => FORM_BOUNDS.held.inUse === 0, 'a refused form given back');
         for (const k of ['held/x', 'held/y']) await absent(k, PUBLIC);
         await absent('held/z');
       } finally {
@@ -636,7 +632,7 @@ describe('PostObject', () => {
         const answer = await answerUntilClosed(sock);
         assert.match(answer, /^HTTP\/1\.1 403 /, answer.slice(0, 200));
         assert.match(answer, /\r\nConnection: close\r\n/i);
-        await until(() => FORM_BOUNDS.held.inUse === 0, 'the share given back');
+        await eventually(() => FORM_BOUNDS.held.inUse === 0, 'the share given back');
         await absent('drip/x');
       } finally {
         sock.destroy();
@@ -651,7 +647,7 @@ describe('PostObject', () => {
         const answer = await answerUntilClosed(sock);
         assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
         assert.equal(parseErrorXml(answer.slice(answer.indexOf('\r\n\r\n') + 4)).Code, 'RequestTimeout', answer);
-        await until(() => FORM_BOUNDS.held.inUse === 0, 'nothing held once the request is over');
+        await eventually(() => FORM_BOUNDS.held.inUse === 0, 'nothing held once the request is over');
         await absent('slow/x', PUBLIC);
       } finally {
         sock.destroy();
