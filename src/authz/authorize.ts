@@ -326,17 +326,21 @@ function tagKeysOf(policy: CompiledPolicy): TagKeysRead {
   return hit;
 }
 
-/** Which resource-tag condition keys any policy of a decision names. */
-function tagKeysRead(identityPolicies: readonly CompiledPolicy[], ...others: Array<CompiledPolicy | null>): TagKeysRead {
-  let found: TagKeysRead[] | null = null;
-  for (const p of [...identityPolicies, ...others]) {
-    if (p === null) continue;
-    const t = tagKeysOf(p);
-    if (t !== NO_TAG_KEYS) (found ??= []).push(t);
-  }
-  if (found === null) return NO_TAG_KEYS;
-  if (found.length === 1) return found[0]!;
-  return { bucket: new Set(found.flatMap((t) => [...t.bucket])), object: new Set(found.flatMap((t) => [...t.object])) };
+/**
+ * Which resource-tag condition keys any policy of a decision names. Runs for every decision on a bucket: nothing
+ * is allocated unless two of its policies name some.
+ */
+function tagKeysRead(identityPolicies: readonly CompiledPolicy[], sessionPolicy: CompiledPolicy | null, bucketPolicy: CompiledPolicy | null, apPolicy: CompiledPolicy | null): TagKeysRead {
+  let keys = NO_TAG_KEYS;
+  for (const p of identityPolicies) keys = withTagKeysOf(keys, p);
+  return withTagKeysOf(withTagKeysOf(withTagKeysOf(keys, sessionPolicy), bucketPolicy), apPolicy);
+}
+
+function withTagKeysOf(keys: TagKeysRead, policy: CompiledPolicy | null): TagKeysRead {
+  const t = policy === null ? NO_TAG_KEYS : tagKeysOf(policy);
+  if (t === NO_TAG_KEYS) return keys;
+  if (keys === NO_TAG_KEYS) return t;
+  return { bucket: new Set([...keys.bucket, ...t.bucket]), object: new Set([...keys.object, ...t.object]) };
 }
 
 /**

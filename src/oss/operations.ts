@@ -63,7 +63,7 @@ export interface WriteExtras {
  * InitiateMultipartUpload / CopyObject: "kms:GenerateDataKey, kms:Decrypt: required if X-Oss-Server-Side-Encryption
  * is KMS"); checked only when the write is KMS-encrypted (AuthzCheck.kms 'write').
  */
-export function kmsWriteChecks(bucket: string, key: string): AuthzCheck[] {
+function kmsWriteChecks(bucket: string, key: string): AuthzCheck[] {
   return [
     { action: 'kms:GenerateDataKey', bucket, key, acl: 'none', kms: 'write' },
     { action: 'kms:Decrypt', bucket, key, acl: 'none', kms: 'write' },

@@ -60,3 +60,8 @@ export function tagListParam(params: RpcParams, name = 'Tag'): Array<{ key: stri
   }
   return out;
 }
+
+/** `Tag` as tags to set (TagResources, CreateRole, CreatePolicy): a tag sent without a value has the empty value. */
+export function tagsToSetParam(params: RpcParams, name = 'Tag'): Array<{ key: string; value: string }> {
+  return tagListParam(params, name).map((t) => ({ key: t.key, value: t.value ?? '' }));
+}

@@ -4,7 +4,7 @@ import { ramArn } from '../ram/arn.js';
 import type { RamAccessKey, RamGroup, RamPrincipalKind, RamRole, RamUser } from '../ram/model.js';
 import type { AttachedPolicyView, Page, PolicyVersionView, PolicyView, RamCaller, RamService } from '../ram/service.js';
 import type { Tag, TagFilter } from '../ram/tags.js';
-import { boolParam, optParam, tagListParam, type RpcParams } from './encoding.js';
+import { boolParam, optParam, tagListParam, tagsToSetParam, type RpcParams } from './encoding.js';
 import { traceWire } from './trace-wire.js';
 import type { RamExtraActionName } from './ram-extra-actions.js';
 import type { WireObject } from './response.js';
@@ -55,9 +55,9 @@ class Params {
     return boolParam(this.p, name);
   }
 
-  /** `Tag` of CreateRole / CreatePolicy: a tag sent without a value has the empty value, as in TagResources. */
+  /** `Tag` of CreateRole / CreatePolicy, as TagResources reads it. */
   tags(): Tag[] {
-    return tagListParam(this.p).map((t) => ({ key: t.key, value: t.value ?? '' }));
+    return tagsToSetParam(this.p);
   }
 
   /** `Tag` of ListRoles / ListPolicies: filters by key, or by key and value. */

@@ -5,7 +5,7 @@ import type { RamCaller } from '../ram/service.js';
 import type { PasswordPolicy } from '../ram/passwords.js';
 import type { SecurityPreference } from '../ram/account-settings.js';
 import { isoSeconds } from '../util/time.js';
-import { boolParam, optParam, tagListParam, type RpcParams } from './encoding.js';
+import { boolParam, optParam, tagListParam, tagsToSetParam, type RpcParams } from './encoding.js';
 import type { WireObject } from './response.js';
 
 // RAM (2015-05-01) actions of ram/extras.ts over POP RPC (docs/ram.md): parameters → RamExtras call →
@@ -58,6 +58,11 @@ class P {
   /** `Tag` as a JSON array of {Key, Value} or `Tag.N.Key` / `Tag.N.Value`. */
   tags(): Array<{ key: string; value?: string }> {
     return tagListParam(this.p);
+  }
+
+  /** `Tag` of TagResources: tags to set. */
+  tagsToSet(): Array<{ key: string; value: string }> {
+    return tagsToSetParam(this.p);
   }
 
   int(name: string, invalid: ErrorCode): number | undefined {
@@ -214,7 +219,7 @@ const ACTIONS = {
     };
   },
   TagResources: async (x, caller, p) => {
-    const tags = p.tags().map((t) => ({ key: t.key, value: t.value ?? '' }));
+    const tags = p.tagsToSet();
     await x.tags.tag(caller, { resourceType: p.req('ResourceType', 'MissingResourceType'), resourceNames: p.list('ResourceNames'), tags });
     return {};
   },

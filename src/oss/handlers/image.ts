@@ -10,7 +10,7 @@ import type { Handler, OssRequest, OssResponse } from '../context.js';
 import { header, preconditionsFrom } from '../headers.js';
 import { childText, el, parseXmlBody, type XmlNode } from '../xml.js';
 import { checkMd5, empty, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
-import { kmsWriteChecks } from '../operations.js';
+import { writeChecks } from '../operations.js';
 
 // HTTP glue of image processing and styles (docs/image-processing.md): the grammar is image/parse.ts, the
 // pixels image/apply.ts, the styles image/styles.ts. Sources are read through the object service like any
@@ -78,7 +78,7 @@ export const processObjectSave: Handler = async (req) => {
     throw invalidArgument('The sys/saveas target bucket or object name is invalid.', 'x-oss-process');
   }
   // Writing the target is a PutObject of it (an ACL that grants writes grants it), checked before any work.
-  await req.authorize([{ action: 'oss:PutObject', bucket, key: saveAs.key, acl: 'write' }, ...kmsWriteChecks(bucket, saveAs.key)]);
+  await req.authorize(writeChecks('oss:PutObject', bucket, saveAs.key, 'write', { tagging: false, objectAcl: false, encrypts: true }));
   const result = await processObject(req, req.op.bucket!, req.op.key!, steps);
   const contentType = result.type === 'json' ? 'application/json' : result.contentType;
   const bytes = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;

@@ -154,6 +154,9 @@ export abstract class SqliteBase {
     this.writeGen++;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
     const changesBefore = this.walPath === null ? 0 : this.totalChanges.get()!;
+    const fail = (err: unknown): void => {
+      for (const item of batch) item.reject(err);
+    };
     try {
       this.batchTxn(() => {
         for (const item of batch) {
@@ -168,7 +171,7 @@ export abstract class SqliteBase {
       });
     } catch (err) {
       if (isDiskFull(err)) return 'disk-full';
-      for (const item of batch) item.reject(err);
+      fail(err);
       return 'done';
     }
     const settle = (): void => {
@@ -183,7 +186,9 @@ export abstract class SqliteBase {
       // there is nothing of its own to sync. Its answers may still rest on earlier commits (a refusal can read
       // a write not yet durable): they wait for those, and no new sync starts. (A row changed and then undone
       // by a savepoint still counts as a change: such a batch is synced, as before.)
-      syncedGate(this.settled(this.commitSeq), settle, (err) => { for (const item of batch) item.reject(err); });
+      const earlier = this.settled(this.commitSeq);
+      if (earlier === null) settle();
+      else earlier.then(settle, fail);
       this.noopCommits++;
       this.syncWal(); // only starts one if an earlier commit has none running
       return 'done';
@@ -194,7 +199,7 @@ export abstract class SqliteBase {
       settle();
     } else {
       // Answered once durable: a write is acknowledged only after the fsync covering its commit.
-      this.unsynced.push({ seq, settle, fail: (err) => { for (const item of batch) item.reject(err); } });
+      this.unsynced.push({ seq, settle, fail });
       this.syncWal();
     }
     return 'done';
@@ -212,19 +217,17 @@ export abstract class SqliteBase {
   private unsynced: Unsynced[] = [];
   private durableWaiters: Array<{ seq: number; resolve: () => void; reject: (err: Error) => void }> = [];
 
-  /** WAL syncs started, and batches that needed none (tests; `syncCounts`). */
-  private syncs = 0;
+  /** Batches that needed no sync of their own (tests). */
   private noopCommits = 0;
 
-  syncCounts(): { syncs: number; noopCommits: number } {
-    return { syncs: this.syncs, noopCommits: this.noopCommits };
+  noopCommitCount(): number {
+    return this.noopCommits;
   }
 
   private syncWal(): void {
     if (this.syncing || this.syncedSeq >= this.commitSeq) return;
     const target = this.commitSeq;
     this.syncing = true;
-    this.syncs++;
     const done = (err: NodeJS.ErrnoException | null): void => {
       this.syncing = false;
       this.syncedSeq = target;
@@ -314,10 +317,4 @@ export abstract class SqliteBase {
     }
     if (this.db.open) this.db.close();
   }
-}
-
-/** Runs `settle` once `gate` (a `settled()` result) has resolved, at once when it is null. */
-function syncedGate(gate: Promise<void> | null, settle: () => void, fail: (err: unknown) => void): void {
-  if (gate === null) settle();
-  else gate.then(settle, fail);
 }
