@@ -300,6 +300,28 @@ describe('RAM account features via @alicloud/pop-core', () => {
       assert.equal(rows(await call('ListTagResources', { ResourceType: 'role', Tag: Array.from({ length: 20 }, (_, i) => ({ Key: `k${i}` })) })).length, 20);
     });
 
+    test('CreateRole / CreatePolicy with Tag also need ram:TagResources on what they create (a Deny on it refuses the create, and nothing is made)', async () => {
+      const u = await ram.userWith('tag-on-create', policyDoc(
+        { Effect: 'Allow', Action: ['ram:CreateRole', 'ram:CreatePolicy', 'ram:TagResources'], Resource: '*' },
+        { Effect: 'Deny', Action: 'ram:TagResources', Resource: [`acs:ram::${ACCOUNT_ID}:role/denied-tags-role`, `acs:ram::${ACCOUNT_ID}:policy/denied-tags-policy`] },
+      ));
+      const pop = u.pop();
+      const as = (action: string, params: Record<string, unknown>) => pop.request<Body>(action, params, { method: 'POST' });
+      const tag = { 'Tag.1.Key': 'env', 'Tag.1.Value': 'prod' };
+      const doc = policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' });
+      const trust = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${ACCOUNT_ID}:root`] } }] });
+      await popFails(as('CreateRole', { RoleName: 'denied-tags-role', AssumeRolePolicyDocument: trust, ...tag }), 'NoPermission', undefined, 403);
+      await popFails(as('CreatePolicy', { PolicyName: 'denied-tags-policy', PolicyDocument: doc, ...tag }), 'NoPermission', undefined, 403);
+      await fails('GetRole', { RoleName: 'denied-tags-role' }, 'EntityNotExist.Role', 404);
+      await fails('GetPolicy', { PolicyName: 'denied-tags-policy', PolicyType: 'Custom' }, 'EntityNotExist.Policy', 404);
+      // Without tags the same creates pass; elsewhere the tags are allowed.
+      await as('CreateRole', { RoleName: 'denied-tags-role', AssumeRolePolicyDocument: trust });
+      await as('CreatePolicy', { PolicyName: 'denied-tags-policy', PolicyDocument: doc });
+      await as('CreateRole', { RoleName: 'allowed-tags-role', AssumeRolePolicyDocument: trust, ...tag });
+      const rows = await call('ListTagResources', { ResourceType: 'role', ResourceNames: ['allowed-tags-role'] });
+      assert.deepEqual((rows.TagResources as Body[]).map((t) => `${t.TagKey}=${t.TagValue}`), ['env=prod']);
+    });
+
     test('CreateRole / CreatePolicy with Tag (Tag.N.Key); ListRoles / ListPolicies filtered by Tag with paging and Tags in items', async () => {
       const trust = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${ACCOUNT_ID}:root`] } }] });
       const doc = policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' });

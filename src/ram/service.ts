@@ -503,6 +503,8 @@ export class RamService {
     const tags = input.tags ?? [];
     checkTags(tags, true);
     await this.authorize(caller, 'CreateRole', { roleName: input.roleName });
+    // The tags it writes are TagResources' to allow, as OSS asks PutObjectTagging of a write with x-oss-tagging.
+    if (tags.length > 0) await this.authorize(caller, 'TagResources', { resourceType: 'role', resourceNames: [input.roleName] });
     const now = this.clock();
     const role: RamRole = {
       roleId: newNumericId(18),
@@ -638,6 +640,7 @@ export class RamService {
     const tags = input.tags ?? [];
     checkTags(tags, true);
     await this.authorize(caller, 'CreatePolicy', { policyName: input.policyName });
+    if (tags.length > 0) await this.authorize(caller, 'TagResources', { resourceType: 'policy', resourceNames: [input.policyName] });
     if (systemPolicy(input.policyName)) throw new AppError('EntityAlreadyExists.Policy');
     const now = this.clock();
     const policy = { policyName: input.policyName, description: input.description ?? '', defaultVersion: 'v1', createDate: now, updateDate: now };
