@@ -27,6 +27,19 @@ export function mainThreadCpuSeconds(pid: number): number {
   return statCpu(`/proc/${pid}/task/${pid}/stat`);
 }
 
+/**
+ * Bytes the process has caused to be read from block devices so far (`read_bytes` of /proc/PID/io: page-cache
+ * misses and their readahead, not reads the cache answered); null where the kernel does not account I/O.
+ */
+export function diskReadBytes(pid: number): number | null {
+  try {
+    const m = /^read_bytes:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 function statCpu(path: string): number {
   const stat = readFileSync(path, 'utf8');
   // The command name (field 2) is in parentheses and may contain spaces: count fields after the last ')'.
