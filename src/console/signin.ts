@@ -82,6 +82,8 @@ interface Ticket {
   d?: string;
   /** After the code: whether a new password is still due. */
   r: boolean;
+  /** The stamp of the login profile whose password was given (ram/login-profiles.ts): the ticket dies with it. */
+  p: string;
   e: number;
   id: string;
 }
@@ -264,13 +266,13 @@ export class ConsoleSignIn {
       reset = true;
     }
     if (await account.extras.mfa.bound(user.userId)) {
-      return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'mfa', r: reset }, now), principal };
+      return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'mfa', r: reset, p: profile.stamp }, now), principal };
     }
     if (profile.mfaBindRequired) {
       // The profile requires MFA and none is bound: the user binds a new virtual device now (as at the cloud's logon).
       const seed = base32Encode(randomBytes(BIND_SEED_BYTES));
       const name = user.userName.replace(/[^A-Za-z0-9.-]/g, '-');
-      const a = this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'bind', r: reset, k: seed, d: name }, now);
+      const a = this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'bind', r: reset, p: profile.stamp, k: seed, d: name }, now);
       if (a.status !== 200) return { answer: a, principal };
       const issuer = 'Alunite';
       const label = encodeURIComponent(`${issuer}:${user.userName}@${account.accountId}`);
@@ -282,8 +284,8 @@ export class ConsoleSignIn {
         principal,
       };
     }
-    if (reset) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true }, now), principal };
-    return this.issue(account, user.userId, now);
+    if (reset) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: profile.stamp }, now), principal };
+    return this.issue(account, user.userId, profile.stamp, now);
   }
 
   // ---- step 2: the TOTP code
@@ -309,8 +311,8 @@ export class ConsoleSignIn {
       return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The MFA code is incorrect, or was already used.' }), principal };
     }
     this.spend(ticket);
-    if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true }, now), principal };
-    return this.issue(account, user.userId, now);
+    if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: ticket.p }, now), principal };
+    return this.issue(account, user.userId, ticket.p, now);
   }
 
   // ---- step 2 when the profile requires MFA and none is bound: two consecutive codes of the new device
@@ -334,8 +336,8 @@ export class ConsoleSignIn {
     }
     this.spend(ticket);
     await account.extras.mfa.createBoundAtSignIn(user.userId, ticket.d!, ticket.k!, step + 1);
-    if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true }, now), principal };
-    return this.issue(account, user.userId, now);
+    if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: ticket.p }, now), principal };
+    return this.issue(account, user.userId, ticket.p, now);
   }
 
   // ---- step 3: the new password (ChangePassword as the user itself)
@@ -348,14 +350,15 @@ export class ConsoleSignIn {
     if (!t || oldPassword === null || newPassword === null) return { answer: this.expiredTicket() };
     const { ticket, account, user } = t;
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
+    let stamp: string;
     try {
-      await account.extras.loginProfiles.changePassword({ principal }, { oldPassword, newPassword });
+      ({ stamp } = await account.extras.loginProfiles.changePassword({ principal }, { oldPassword, newPassword }));
     } catch (err) {
       if (isAppError(err) && err.status < 500) return { answer: fail(err.status, { Code: err.code, Message: err.message }), principal };
       throw err;
     }
     this.spend(ticket);
-    return this.issue(account, user.userId, now);
+    return this.issue(account, user.userId, stamp, now);
   }
 
   // ---- tickets and credentials
@@ -383,7 +386,10 @@ export class ConsoleSignIn {
     const account = await this.deps.account(ticket.a);
     if (!account || account === 'unsupported') return null;
     const user = await account.users.getUserById(ticket.u);
-    return user ? { ticket, account, user } : null;
+    // The password proved when the ticket was made must still be the profile's: a profile deleted or given a
+    // new password since (an administrator revoking console access) voids the sign-in half done.
+    if (!user || typeof ticket.p !== 'string' || (await account.extras.loginProfiles.stampOf(user.userId)) !== ticket.p) return null;
+    return { ticket, account, user };
   }
 
   private spend(ticket: Ticket): void {
@@ -400,12 +406,13 @@ export class ConsoleSignIn {
     }
   }
 
-  private async issue(account: SignInAccount, userId: string, now: number): Promise<{ answer: Answer; principal?: Principal }> {
+  /** Credentials bound to the login profile stamp `loginStamp` (sts/credentials.ts refuses them once it changes). */
+  private async issue(account: SignInAccount, userId: string, loginStamp: string, now: number): Promise<{ answer: Answer; principal?: Principal }> {
     const user = await account.users.getUserById(userId);
     if (!user) return { answer: fail(401, FAILED) };
     const hours = (await account.extras.settings.securityPreference()).loginSessionDuration;
     const expiration = now + hours * HOUR_MS;
-    const c = this.deps.tokens.issue({ accountId: account.accountId, roleId: '', roleName: '', sessionName: user.userName, sessionPolicy: null, issuedAt: now, expiration, userId: user.userId });
+    const c = this.deps.tokens.issue({ accountId: account.accountId, roleId: '', roleName: '', sessionName: user.userName, sessionPolicy: null, issuedAt: now, expiration, userId: user.userId, loginStamp });
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: c.accessKeyId };
     this.mfaUsers.clear(`${account.accountId}/${user.userName.toLowerCase()}`); // a full sign-in forgets wrong codes
     return {

@@ -1,5 +1,5 @@
 import type { AccountAliasClaims } from '../accounts/alias-index.js';
-import type { IdentityStore } from '../store/meta/types.js';
+import { LOGIN_PROFILE_DOC, type IdentityStore } from '../store/meta/types.js';
 import type { Clock } from '../util/time.js';
 import { AppError } from '../errors.js';
 import { open } from '../util/secret-box.js';
@@ -12,7 +12,7 @@ import { checkField } from './names.js';
 /** Kinds of RAM identity documents (store `ram_documents`, docs/ram.md). */
 export const DOC = {
   /** id: userId → LoginProfileDoc */
-  loginProfile: 'login-profile',
+  loginProfile: LOGIN_PROFILE_DOC,
   /** id: device name → MfaDeviceDoc */
   mfaDevice: 'mfa-device',
   /** id: userId → { device } (one device per user) */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AuthzTrace } from '../authz/outcome.js';
 import { AppError, isAppError } from '../errors.js';
 import { ramActionResources } from './actions.js';
@@ -5,6 +6,7 @@ import type { AccountSettings } from './account-settings.js';
 import { authorizeAction, DOC, mustUser, readDoc, targetUser, type ExtrasContext } from './extras-context.js';
 import { checkPassword, hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
 import type { RamCaller } from './service.js';
+import type { IdentityStore } from '../store/meta/types.js';
 
 // RAM user login profiles (console passwords, docs/ram.md): one identity document per user id, so a
 // renamed user keeps its profile. Passwords are scrypt hashes (passwords.ts), never returned.
@@ -30,6 +32,26 @@ export interface LoginProfileView {
 }
 
 const MAX_HISTORY = 24;
+
+/**
+ * What console sign-ins are bound to (docs/console.md "Ending console sessions"): a digest of the profile's
+ * password hash, whose salt is new whenever a password is set. A sign-in ticket and a console session carry
+ * the stamp of the profile they proved the password of; once the profile is deleted or gets a new password
+ * (UpdateLoginProfile, ChangePassword, even the same password again) no current profile has that stamp.
+ */
+export function loginStamp(profileDocument: string): string {
+  return stampOfHash((JSON.parse(profileDocument) as LoginProfileDoc).passwordHash);
+}
+
+function stampOfHash(passwordHash: string): string {
+  return createHash('sha256').update(`alunite login stamp\n${passwordHash}`).digest('base64url').slice(0, 22);
+}
+
+/** The stamp of the user's current login profile, null without one (`store` is the user's account's). */
+export async function currentLoginStamp(store: Pick<IdentityStore, 'readIdentityDocs'>, userId: string): Promise<string | null> {
+  const doc = (await store.readIdentityDocs(DOC.loginProfile, [userId])).get(userId);
+  return doc === undefined ? null : loginStamp(doc);
+}
 
 let dummy: Promise<string> | undefined;
 /** A hash no password opens with certainty, verified against when there is no profile (equal timing). */
@@ -111,7 +133,7 @@ export class LoginProfiles {
    * ChangePassword: a RAM user changes its own password. Allowed by the security preference
    * (AllowUserToChangePassword) without a policy; an explicit Deny of ram:ChangePassword still refuses.
    */
-  async changePassword(caller: RamCaller, input: { oldPassword: string; newPassword: string }): Promise<void> {
+  async changePassword(caller: RamCaller, input: { oldPassword: string; newPassword: string }): Promise<{ stamp: string }> {
     const p = caller.principal;
     if (p.type !== 'user' || p.accountId !== this.ctx.accountId) {
       throw new AppError('NoPermission', 'Only a RAM user can change its own password.');
@@ -130,9 +152,10 @@ export class LoginProfiles {
     }
     checkPassword(input.newPassword, policy);
     const hash = await this.newHash(input.newPassword, current, policy.passwordReusePrevention);
-    await this.replace(user.userId, current, (d, now) => ({
+    const next = await this.replace(user.userId, current, (d, now) => ({
       ...d, passwordHash: hash, previous: [d.passwordHash, ...d.previous].slice(0, MAX_HISTORY), passwordSetDate: now, passwordResetRequired: false, updateDate: now,
     }));
+    return { stamp: stampOfHash(next.passwordHash) };
   }
 
   /**
@@ -140,12 +163,17 @@ export class LoginProfiles {
    * password is the credential). Null when there is no profile or the password is wrong, so the caller
    * answers both alike; a missing profile still costs one hash, so timing does not tell them apart.
    */
-  async verifySignIn(userId: string | null, password: string): Promise<{ passwordResetRequired: boolean; mfaBindRequired: boolean; passwordSetDate: number } | null> {
+  async verifySignIn(userId: string | null, password: string): Promise<{ passwordResetRequired: boolean; mfaBindRequired: boolean; passwordSetDate: number; stamp: string } | null> {
     const doc = userId === null ? null : await readDoc<LoginProfileDoc>(this.ctx, DOC.loginProfile, userId);
     if (password.length > MAX_PASSWORD_LENGTH) return null;
     const ok = await verifyPassword(password, doc?.passwordHash ?? (await dummyHash()));
     if (!doc || !ok) return null;
-    return { passwordResetRequired: doc.passwordResetRequired, mfaBindRequired: doc.mfaBindRequired, passwordSetDate: doc.passwordSetDate };
+    return { passwordResetRequired: doc.passwordResetRequired, mfaBindRequired: doc.mfaBindRequired, passwordSetDate: doc.passwordSetDate, stamp: stampOfHash(doc.passwordHash) };
+  }
+
+  /** The stamp of the user's current profile (null: none), which a sign-in ticket must still match. */
+  stampOf(userId: string): Promise<string | null> {
+    return currentLoginStamp(this.ctx.store, userId);
   }
 
   /** Whether `userId` has a login profile (DeleteUser refuses then). */

@@ -5,6 +5,7 @@ import type { IdentityStore } from '../store/meta/types.js';
 import type { Clock } from '../util/time.js';
 import type { TokenService } from './token.js';
 import { GenerationCache } from '../util/generation-cache.js';
+import { currentLoginStamp } from '../ram/login-profiles.js';
 
 export const STS_ACCESS_KEY_PREFIX = 'STS.';
 
@@ -23,12 +24,12 @@ export class StsCredentialResolver implements CredentialResolver {
   constructor(
     private readonly opts: {
       tokens: TokenService;
-      store: Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'identityGeneration'>;
+      store: Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'readIdentityDocs' | 'identityGeneration'>;
       clock: Clock;
       accountId: string;
       next: CredentialResolver;
       /** Several accounts (docs/accounts.md): a token of another account held here, its role read in that account. */
-      accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): Pick<IdentityStore, 'getRoleById' | 'getUserById'> };
+      accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'readIdentityDocs'> };
     },
   ) {
     this.verified = new GenerationCache(() => opts.store.identityGeneration());
@@ -55,10 +56,15 @@ export class StsCredentialResolver implements CredentialResolver {
     const own = claims.accountId === this.opts.accountId;
     if (!own && (await this.opts.accounts?.exists(claims.accountId)) !== true) throw new AppError('InvalidSecurityToken');
     // A console sign-in (docs/console.md): the RAM user itself, so authorization reads exactly its own
-    // policies and its groups'. A deleted user makes its live tokens invalid, like a deleted role.
+    // policies and its groups'. A deleted user makes its live tokens invalid, like a deleted role; so does a
+    // deleted login profile or a new password: the session holds only while the profile it signed in with does
+    // (its stamp; a token without one, from a release before stamps, is refused: sign in again). Profile writes
+    // move the identity generation, so a verification cached below is dropped with them.
     if (claims.userId !== undefined) {
-      const user = await (own ? this.opts.store : this.opts.accounts!.storeFor(claims.accountId)).getUserById(claims.userId);
+      const store = own ? this.opts.store : this.opts.accounts!.storeFor(claims.accountId);
+      const user = await store.getUserById(claims.userId);
       if (!user) throw new AppError('InvalidSecurityToken');
+      if (claims.loginStamp === undefined || (await currentLoginStamp(store, user.userId)) !== claims.loginStamp) throw new AppError('InvalidSecurityToken');
       const principal = { type: 'user', accountId: claims.accountId, userId: user.userId, userName: user.userName, accessKeyId } as const;
       return { credential: { accessKeyId, secret, principal }, expiration: claims.expiration };
     }

@@ -33,6 +33,11 @@ export interface TokenClaims {
    * that user, with the user's own policies; its role fields are empty and its session policy null.
    */
   userId?: string;
+  /**
+   * With `userId`: the stamp of the login profile whose password the sign-in proved (ram/login-profiles.ts
+   * `loginStamp`). The session is valid only while the user's current profile has it.
+   */
+  loginStamp?: string;
 }
 
 export interface IssuedCredentials {
@@ -86,7 +91,8 @@ function isClaims(v: unknown): v is TokenClaims {
     typeof o.accountId === 'string' && typeof o.roleId === 'string' && typeof o.roleName === 'string' &&
     typeof o.sessionName === 'string' && (o.sessionPolicy === null || typeof o.sessionPolicy === 'string') &&
     typeof o.issuedAt === 'number' && typeof o.expiration === 'number' && typeof o.accessKeyId === 'string' &&
-    (o.userId === undefined || (typeof o.userId === 'string' && o.userId !== '' && o.sessionPolicy === null))
+    (o.userId === undefined || (typeof o.userId === 'string' && o.userId !== '' && o.sessionPolicy === null)) &&
+    (o.loginStamp === undefined || (typeof o.loginStamp === 'string' && o.userId !== undefined))
   );
 }
 

@@ -430,11 +430,21 @@ export interface IdentityStore {
   /**
    * Reads the documents at `keys` (null when absent) and writes what `decide` returns (null deletes), all in
    * one transaction, so rules spanning several documents (one MFA device per user) hold across processes.
-   * Throw an AppError from `decide` to abort: nothing changes.
+   * Throw an AppError from `decide` to abort: nothing changes. A write touching a login profile
+   * (`LOGIN_PROFILE_DOC`) moves the identity generation like any identity write: console sessions are
+   * verified against the profile (sts/credentials.ts), so every process must drop what it verified.
    */
   updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>, account?: string): Promise<void>;
   /** UpdatePolicyDescription: the custom policy's description and update time (EntityNotExist.Policy). */
   updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy>;
+}
+
+/** The identity document kind of login profiles (id: userId); see `updateIdentityDocs`. */
+export const LOGIN_PROFILE_DOC = 'login-profile';
+
+/** Whether a write to these documents must move the identity generation (it changes who may sign in). */
+export function movesIdentityGeneration(keys: readonly IdentityDocKey[]): boolean {
+  return keys.some((k) => k.kind === LOGIN_PROFILE_DOC);
 }
 
 /** Where one RAM identity document lives. */

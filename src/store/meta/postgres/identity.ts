@@ -20,6 +20,7 @@ import {
 } from '../ram-rows.js';
 import { changedSecrets, toKeyRotation, type KeyRotationRow } from '../key-rotations.js';
 import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
+import { movesIdentityGeneration } from '../types.js';
 import { PROVIDER_ERRORS, providerMissing, toProvider, type ProviderDecider, type ProviderKind, type ProviderRecord, type ProviderRow, type ProviderStore } from '../providers.js';
 import { PgBase, type Queryable } from './base.js';
 import * as docs from './identity-docs.js';
@@ -532,7 +533,8 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore, P
   }
 
   async updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>, account = ''): Promise<void> {
-    await this.tx((c) => docs.updateDocs(c, account, keys, decide));
+    if (movesIdentityGeneration(keys)) await this.writeIdentity((c) => docs.updateDocs(c, account, keys, decide));
+    else await this.tx((c) => docs.updateDocs(c, account, keys, decide));
   }
 
   async updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy> {

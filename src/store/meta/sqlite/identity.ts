@@ -2,6 +2,7 @@ import { AppError } from '../../../errors.js';
 import { changedSecrets, toKeyRotation, type KeyRotationRow } from '../key-rotations.js';
 import type { AccessKeyStatus, PolicyType, RamAccessKey, RamAttachment, RamGroup, RamPolicy, RamPolicyVersion, RamPrincipalKind, RamRole, RamUser } from '../../../ram/model.js';
 import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
+import { movesIdentityGeneration } from '../types.js';
 import { PROVIDER_ERRORS, providerMissing, toProvider, type ProviderDecider, type ProviderKind, type ProviderRecord, type ProviderRow, type ProviderStore } from '../providers.js';
 import {
   toAccessKey,
@@ -503,7 +504,8 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
   }
 
   async updateIdentityDocs(keys: readonly IdentityDocKey[], decide: (current: Array<string | null>) => Array<string | null>, account = ''): Promise<void> {
-    await this.write(() => docs.updateDocs(this.db, account, keys, decide));
+    if (movesIdentityGeneration(keys)) await this.writeIdentity(() => docs.updateDocs(this.db, account, keys, decide));
+    else await this.write(() => docs.updateDocs(this.db, account, keys, decide));
   }
 
   async updatePolicyDescription(policyName: string, description: string, now: number): Promise<RamPolicy> {
