@@ -41,7 +41,7 @@ function referers(container: unknown, name: string): string[] {
     throw new AppError('MalformedXML', `${name} must hold Referer elements.`, { ErrorDetail: `${name} is not a container.` });
   }
   return many((container as Record<string, unknown>).Referer).map((r) => {
-    const t = text(r);
+    const t = text(r, 'Referer');
     if (t === undefined) throw new AppError('MalformedXML', 'A Referer must hold text.', { ErrorDetail: 'Referer must hold text.' });
     return t.trim();
   });

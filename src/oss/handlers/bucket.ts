@@ -30,8 +30,8 @@ export const putBucket: Handler = async (req) => {
   let redundancyType: string | undefined;
   if (raw.trim() !== '') {
     const cfg = parseXmlBody(raw, 'CreateBucketConfiguration');
-    storageClass = text(cfg.StorageClass)?.trim();
-    redundancyType = text(cfg.DataRedundancyType)?.trim();
+    storageClass = text(cfg.StorageClass, 'StorageClass')?.trim();
+    redundancyType = text(cfg.DataRedundancyType, 'DataRedundancyType')?.trim();
   }
   const acl = header(req.headers, 'x-oss-acl');
   const { bucket, created } = await req.services.buckets.create({
@@ -272,12 +272,12 @@ export const deleteMultipleObjects: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 2 * 1024 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), true);
   const doc = parseXmlBody(raw.toString('utf8'), 'Delete');
-  const quiet = (text(doc.Quiet) ?? '').trim().toLowerCase() === 'true';
+  const quiet = (text(doc.Quiet, 'Quiet') ?? '').trim().toLowerCase() === 'true';
   const entries = many(doc.Object).map((o): DeleteEntry => {
     const fields = typeof o === 'object' && o !== null ? (o as Record<string, unknown>) : {};
-    const key = text(fields.Key);
+    const key = text(fields.Key, 'Key');
     if (key === undefined || key === '') throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Object must have a Key.' });
-    const versionId = text(fields.VersionId)?.trim();
+    const versionId = text(fields.VersionId, 'VersionId')?.trim();
     return versionId === undefined ? { key } : { key, versionId };
   });
   if (entries.length === 0) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'the Delete element must contain at least one Object.' });
@@ -307,7 +307,7 @@ export const putBucketVersioning: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const doc = parseXmlBody(raw.toString('utf8'), 'VersioningConfiguration');
-  await req.services.buckets.putVersioning(bucketOf(req), text(doc.Status)?.trim());
+  await req.services.buckets.putVersioning(bucketOf(req), text(doc.Status, 'Status')?.trim());
   return empty();
 };
 

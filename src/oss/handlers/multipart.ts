@@ -85,8 +85,8 @@ function parseCompleteBody(raw: string): CompletePart[] {
   return many(doc.Part).map((p) => {
     if (typeof p !== 'object' || p === null) throw new AppError('MalformedXML');
     const part = p as Record<string, unknown>;
-    const num = text(part.PartNumber)?.trim();
-    const etag = text(part.ETag)?.trim();
+    const num = text(part.PartNumber, 'PartNumber')?.trim();
+    const etag = text(part.ETag, 'ETag')?.trim();
     if (num === undefined || etag === undefined || !/^\d{1,5}$/.test(num)) {
       throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Part needs a numeric PartNumber and an ETag.' });
     }

@@ -313,9 +313,9 @@ export const putObjectTagging: Handler = async (req) => {
   const tags: Array<[string, string]> = many(typeof set === 'object' && set !== null ? (set as Record<string, unknown>).Tag : undefined).map((t) => {
     if (typeof t !== 'object' || t === null) throw new AppError('MalformedXML');
     const tag = t as Record<string, unknown>;
-    const k = text(tag.Key);
+    const k = text(tag.Key, 'Key');
     if (k === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Tag must have a Key.' });
-    return [k, text(tag.Value) ?? ''];
+    return [k, text(tag.Value, 'Value') ?? ''];
   });
   const obj = await req.services.objects.setTags(bucket, key, tags, versionOf(req));
   return empty(200, await withVersion(req, obj, {}));

@@ -16,7 +16,7 @@ const wormDate = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).
 async function retentionDays(req: OssRequest, root: string): Promise<string | undefined> {
   const raw = await readSmallBody(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  return text(parseXmlBody(raw.toString('utf8'), root).RetentionPeriodInDays);
+  return text(parseXmlBody(raw.toString('utf8'), root).RetentionPeriodInDays, 'RetentionPeriodInDays');
 }
 
 function wormIdOf(req: OssRequest): string {
