@@ -1,7 +1,7 @@
 // Request XML bodies that a schema-driven fuzzer found accepted and then stored as something other than what
-// was sent: an element holding elements where text belongs (read as absent or empty) and a repeated element
-// where one belongs. Each is 400 MalformedXML now, and the configuration stored before is read back
-// unchanged. Real server, signed raw HTTP.
+// was sent: an element holding elements where text belongs (read as absent or empty), a repeated element where
+// one belongs, and bytes that are not UTF-8 (read as U+FFFD). Each is 400 MalformedXML now, and the
+// configuration stored before is read back unchanged. Real server, signed raw HTTP.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -10,7 +10,7 @@ import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.j
 
 const BUCKET = 'xml-strict';
 
-describe('XML request bodies: wrong shapes are MalformedXML, nothing stored', () => {
+describe('XML request bodies: wrong shapes and bad bytes are MalformedXML, nothing stored', () => {
   let srv: TestServer;
 
   async function send(method: string, query: Array<[string, string]>, body: Buffer | string = '', key: string | null = null, extra: Record<string, string> = {}): Promise<RawResponse> {
@@ -69,5 +69,31 @@ describe('XML request bodies: wrong shapes are MalformedXML, nothing stored', ()
       malformed(await send('POST', [['delete', '']], `<Delete>${quiet}<Object><Key>obj</Key></Object></Delete>`), quiet);
       assert.equal((await send('HEAD', [], '', 'obj')).status, 200);
     }
+  });
+
+  test('bytes that are not UTF-8 in an XML body are refused on every reader; nothing changes', async () => {
+    const bad = (xml: string, at: string): Buffer => {
+      const i = xml.indexOf(at) + at.length;
+      return Buffer.concat([Buffer.from(xml.slice(0, i)), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from(xml.slice(i))]);
+    };
+    const cases: Array<{ query: Array<[string, string]>; good: string; at: string; key?: string }> = [
+      { query: [['cors', '']], good: cors('<AllowedHeader>x-a</AllowedHeader>'), at: '<AllowedHeader>' },
+      { query: [['tagging', '']], good: '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>', at: '<Value>' },
+      { query: [['tagging', '']], good: '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>', at: '<Value>', key: 'obj' },
+      { query: [['referer', '']], good: '<RefererConfiguration><AllowEmptyReferer>true</AllowEmptyReferer><RefererList><Referer>http://a.example</Referer></RefererList></RefererConfiguration>', at: '<Referer>' },
+      { query: [['lifecycle', '']], good: '<LifecycleConfiguration><Rule><ID>r1</ID><Prefix>p/</Prefix><Status>Enabled</Status><Expiration><Days>3</Days></Expiration></Rule></LifecycleConfiguration>', at: '<ID>' },
+      { query: [['website', '']], good: '<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></IndexDocument></WebsiteConfiguration>', at: '<Suffix>' },
+      { query: [['transferAcceleration', '']], good: '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>', at: '<TransferAccelerationConfiguration>' },
+    ];
+    for (const c of cases) {
+      const key = c.key ?? null;
+      assert.equal((await send('PUT', c.query, c.good, key)).status, 200, c.good);
+      const before = (await send('GET', c.query, '', key)).body.toString();
+      malformed(await send('PUT', c.query, bad(c.good, c.at), key), `${c.query[0]![0]} ${key ?? ''}`);
+      assert.equal((await send('GET', c.query, '', key)).body.toString(), before, c.query[0]![0]);
+    }
+    // DeleteMultipleObjects with a bad key byte deletes nothing (the key would otherwise be read as U+FFFD).
+    malformed(await send('POST', [['delete', '']], bad('<Delete><Object><Key>obj</Key></Object></Delete>', '<Key>')), 'Delete');
+    assert.equal((await send('HEAD', [], '', 'obj')).status, 200);
   });
 });

@@ -31,6 +31,21 @@ export function xmlDocument(root: XmlNode): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${root}`;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A request body's bytes as the text of an XML document: UTF-8, strictly. Bytes that are not UTF-8 are
+ * MalformedXML (XML 1.0 §4.3.3 makes them a fatal error); read leniently they would become U+FFFD and a
+ * configuration would be stored as something other than what was sent.
+ */
+export function xmlText(raw: Buffer): string {
+  try {
+    return strictUtf8.decode(raw);
+  } catch {
+    throw new AppError('MalformedXML', undefined, { ErrorDetail: 'the body is not valid UTF-8.' });
+  }
+}
+
 /**
  * Parses a request body (see xml-reader.ts: every character reference is decoded, DTDs are refused);
  * MalformedXML if it is not XML or its root is not `root` (or one of the names, when a request takes several).

@@ -5,7 +5,7 @@ import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { bucketSseFrom, header, quoted } from '../headers.js';
-import { el, escapeXml, many, parseXmlBody, text, type XmlNode } from '../xml.js';
+import { el, escapeXml, many, parseXmlBody, text, type XmlNode, xmlText } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
@@ -25,7 +25,7 @@ export const putBucket: Handler = async (req) => {
   const body = await readSmallBody(req.body, 64 * 1024);
   // Content-MD5 is signed (V1 and V4): a body that does not match it is not the one signed.
   checkMd5(body, header(req.headers, 'content-md5'), false);
-  const raw = body.toString('utf8');
+  const raw = xmlText(body);
   let storageClass: string | undefined;
   let redundancyType: string | undefined;
   if (raw.trim() !== '') {
@@ -134,7 +134,7 @@ export const deleteBucketPolicy: Handler = async (req) => {
 export const putBucketCors: Handler = async (req) => {
   const raw = await readSmallBody(req.body, CORS_LIMITS.maxBodyBytes);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  await req.services.buckets.putCors(bucketOf(req), parseCorsXml(raw.toString('utf8')));
+  await req.services.buckets.putCors(bucketOf(req), parseCorsXml(xmlText(raw)));
   return empty();
 };
 
@@ -271,7 +271,7 @@ export const listMultipartUploads: Handler = async (req) => {
 export const deleteMultipleObjects: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 2 * 1024 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), true);
-  const doc = parseXmlBody(raw.toString('utf8'), 'Delete');
+  const doc = parseXmlBody(xmlText(raw), 'Delete');
   const quiet = (text(doc.Quiet, 'Quiet') ?? '').trim().toLowerCase() === 'true';
   const entries = many(doc.Object).map((o): DeleteEntry => {
     const fields = typeof o === 'object' && o !== null ? (o as Record<string, unknown>) : {};
@@ -306,7 +306,7 @@ export const deleteMultipleObjects: Handler = async (req) => {
 export const putBucketVersioning: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(raw.toString('utf8'), 'VersioningConfiguration');
+  const doc = parseXmlBody(xmlText(raw), 'VersioningConfiguration');
   await req.services.buckets.putVersioning(bucketOf(req), text(doc.Status, 'Status')?.trim());
   return empty();
 };

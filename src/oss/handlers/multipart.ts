@@ -8,7 +8,7 @@ import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, quoted, sse
 import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
 import { writtenOf } from '../callback.js';
-import { el, many, parseXmlBody, text } from '../xml.js';
+import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 type H<N extends Operation['name']> = Handler<Extract<Operation, { name: N }>>;
@@ -102,7 +102,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
     throw new AppError('InvalidArgument', 'The x-oss-server-side-encryption header is not allowed on CompleteMultipartUpload.', { ArgumentName: 'x-oss-server-side-encryption' });
   }
   const body = await readSmallBody(req.body, 4 * 1024 * 1024);
-  const raw = body.toString('utf8');
+  const raw = xmlText(body);
   const completeAll = (header(req.headers, 'x-oss-complete-all') ?? '').toLowerCase() === 'yes';
   let parts: CompletePart[] | 'all';
   if (completeAll) {

@@ -23,7 +23,7 @@ import {
   userMetaFrom,
   wireText,
 } from '../headers.js';
-import { el, many, parseXmlBody, text } from '../xml.js';
+import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
@@ -308,7 +308,7 @@ export const putObjectTagging: Handler = async (req) => {
   const { bucket, key } = target(req);
   const raw = await readSmallBody(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(raw.toString('utf8'), 'Tagging');
+  const doc = parseXmlBody(xmlText(raw), 'Tagging');
   const set = doc.TagSet;
   const tags: Array<[string, string]> = many(typeof set === 'object' && set !== null ? (set as Record<string, unknown>).Tag : undefined).map((t) => {
     if (typeof t !== 'object' || t === null) throw new AppError('MalformedXML');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { xmlText } from '../xml.js';
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
@@ -154,7 +155,7 @@ export const putAccessPointPolicy: Handler = async (req) => {
   const name = accessPointNameOf(req);
   const raw = await readSmallBody(req.body, MAX_AP_POLICY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const text = raw.toString('utf8');
+  const text = xmlText(raw);
   const parsed = parsePolicy(text, 'bucket');
   if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
   await setAccessPointPolicy(req, name, text);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { xmlText } from '../xml.js';
 import { FC_AP_CONFIG, FC_ALIAS_SUFFIX, AP_CONFIG, assertNoPublicAccessPointPolicy } from '../../domain/access-point.js';
 import type { Bucket } from '../../domain/model.js';
 import type { Json } from '../../domain/stored-configs.js';
@@ -195,7 +196,7 @@ export const putAccessPointPolicyForObjectProcess: Handler = async (req) => {
   const name = headerNameOf(req);
   const raw = await readSmallBody(req.body, MAX_POLICY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const text = raw.toString('utf8');
+  const text = xmlText(raw);
   const parsed = parsePolicy(text, 'bucket');
   if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
   await changeEntry(req, name, (e, bucket) => {
