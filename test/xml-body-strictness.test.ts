@@ -96,4 +96,25 @@ describe('XML request bodies: wrong shapes and bad bytes are MalformedXML, nothi
     malformed(await send('POST', [['delete', '']], bad('<Delete><Object><Key>obj</Key></Object></Delete>', '<Key>')), 'Delete');
     assert.equal((await send('HEAD', [], '', 'obj')).status, 200);
   });
+
+  test('a bucket or access point policy whose bytes are not UTF-8 is InvalidPolicyDocument; the stored policy stays', async () => {
+    const policy = (resource: Buffer): Buffer =>
+      Buffer.concat([Buffer.from(`{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["1234567890123456"],"Resource":["acs:oss:*:1234567890123456:${BUCKET}/`), resource, Buffer.from('"]}]}')]);
+    const apResource = (r: Buffer): Buffer =>
+      Buffer.concat([Buffer.from('{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["1234567890123456"],"Resource":["acs:oss:cn-hangzhou:1234567890123456:accesspoint/ap-strict/object/'), r, Buffer.from('"]}]}')]);
+    const ap = { 'x-oss-access-point-name': 'ap-strict' };
+    assert.equal((await send('PUT', [['accessPoint', '']], '<CreateAccessPointConfiguration><AccessPointName>ap-strict</AccessPointName><NetworkOrigin>internet</NetworkOrigin></CreateAccessPointConfiguration>')).status, 200);
+    for (const [query, body, headers] of [
+      [[['policy', '']], policy, {}],
+      [[['accessPointPolicy', '']], apResource, ap],
+    ] as Array<[Array<[string, string]>, (r: Buffer) => Buffer, Record<string, string>]>) {
+      const put = await send('PUT', query, body(Buffer.from('a*')), null, headers);
+      assert.equal(put.status, 200, put.body.toString());
+      const before = (await send('GET', query, '', null, headers)).body.toString();
+      const res = await send('PUT', query, body(Buffer.from([0x62, 0xff, 0xfe, 0x2a])), null, headers);
+      assert.equal(res.status, 400, res.body.toString());
+      assert.equal(errorOf(res)?.Code, 'InvalidPolicyDocument');
+      assert.equal((await send('GET', query, '', null, headers)).body.toString(), before);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { decodeUtf8Strict } from '../util/utf8.js';
 import { parseXml, XmlSyntaxError } from './xml-reader.js';
 
 /** A rendered XML element. Elements render as they are built (no tree), which keeps listings cheap. */
@@ -31,19 +32,15 @@ export function xmlDocument(root: XmlNode): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${root}`;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /**
  * A request body's bytes as the text of an XML document: UTF-8, strictly. Bytes that are not UTF-8 are
  * MalformedXML (XML 1.0 §4.3.3 makes them a fatal error); read leniently they would become U+FFFD and a
  * configuration would be stored as something other than what was sent.
  */
 export function xmlText(raw: Buffer): string {
-  try {
-    return strictUtf8.decode(raw);
-  } catch {
-    throw new AppError('MalformedXML', undefined, { ErrorDetail: 'the body is not valid UTF-8.' });
-  }
+  const text = decodeUtf8Strict(raw);
+  if (text === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'the body is not valid UTF-8.' });
+  return text;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { bucketSseFrom, header, quoted } from '../headers.js';
 import { el, escapeXml, many, parseXmlBody, text, type XmlNode, xmlText } from '../xml.js';
-import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
+import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, policyText, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
 import { encryptionFields } from './encryption.js';
@@ -122,7 +122,7 @@ export const getBucketPolicy: Handler = async (req) => {
 export const putBucketPolicy: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 16 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  await req.services.buckets.putPolicy(bucketOf(req), raw.toString('utf8'));
+  await req.services.buckets.putPolicy(bucketOf(req), policyText(raw));
   return empty();
 };
 
