@@ -307,7 +307,13 @@ describe('stored bucket configurations', () => {
       body: '<ReplicationConfiguration><Rule><ID>second</ID><Destination><Bucket>d</Bucket><Location>oss-cn-hangzhou</Location></Destination></Rule></ReplicationConfiguration>',
     }), 'BucketReplicationAlreadyExist', 409);
     fails(await callOp(srv, 'PutBucketReplication', { body: '<ReplicationConfiguration><Rule><ID>x</ID></Rule></ReplicationConfiguration>' }), 'MalformedXML', 400);
+    // The ID is echoed in the x-oss-replication-rule-id header: one the header cannot carry as it is (a control
+    // character, beyond ASCII, a space at an end) is refused before anything is stored (it was stored, then 500).
+    for (const bad of ['a&#1;b', 'r&#20013;', 'r&#233;', ' padded']) {
+      fails(await callOp(srv, 'PutBucketReplication', { body: `<ReplicationConfiguration><Rule><ID>${bad}</ID><Destination><Bucket>d</Bucket><Location>oss-cn-hangzhou</Location></Destination></Rule></ReplicationConfiguration>` }), 'InvalidArgument', 400);
+    }
     const got = ok(await callOp(srv, 'GetBucketReplication')).text;
+    assert.equal(got.match(/<Rule>/g)?.length, 2, got);
     assert.ok(got.includes(`<ID>${id}</ID><PrefixSet><Prefix>a/</Prefix></PrefixSet><Action>PUT</Action><Destination><Bucket>dest</Bucket><Location>oss-cn-beijing</Location></Destination><Status>starting</Status>`), got);
     assert.ok(got.includes('<ID>second</ID>'), got);
     ok(await callOp(srv, 'PutBucketRtc', { body: `<ReplicationRule><ID>second</ID><RTC><Status>enabled</Status></RTC></ReplicationRule>` }));

@@ -16,25 +16,25 @@ const malformed = (detail: string): AppError =>
 /** Parses a PutBucketCors body; limits and allowed values are checked by `validateCors`. */
 export function parseCorsXml(raw: string): CorsConfig {
   const doc = parseXmlBody(raw, 'CORSConfiguration');
-  const strings = (v: unknown): string[] => many(v).map((x) => (text(x) ?? '').trim()).filter((x) => x !== '');
+  const strings = (v: unknown, name: string): string[] => many(v).map((x) => (text(x, name) ?? '').trim()).filter((x) => x !== '');
   const rules: CorsRule[] = many(doc.CORSRule).map((r, i) => {
     if (typeof r !== 'object' || r === null) throw malformed(`CORSRule ${i + 1} is empty.`);
     const rule = r as Record<string, unknown>;
     const maxAgeRaw = rule.MaxAgeSeconds;
     if (Array.isArray(maxAgeRaw)) throw malformed(`CORSRule ${i + 1} has more than one MaxAgeSeconds.`);
-    const maxAge = text(maxAgeRaw)?.trim();
+    const maxAge = text(maxAgeRaw, 'MaxAgeSeconds')?.trim();
     if (maxAge !== undefined && !/^\d{1,9}$/.test(maxAge)) {
       throw malformed(`MaxAgeSeconds "${maxAge}" in CORSRule ${i + 1} must be a non-negative integer.`);
     }
     return {
-      allowedOrigins: strings(rule.AllowedOrigin),
-      allowedMethods: strings(rule.AllowedMethod),
-      allowedHeaders: strings(rule.AllowedHeader),
-      exposeHeaders: strings(rule.ExposeHeader),
+      allowedOrigins: strings(rule.AllowedOrigin, 'AllowedOrigin'),
+      allowedMethods: strings(rule.AllowedMethod, 'AllowedMethod'),
+      allowedHeaders: strings(rule.AllowedHeader, 'AllowedHeader'),
+      exposeHeaders: strings(rule.ExposeHeader, 'ExposeHeader'),
       maxAgeSeconds: maxAge === undefined ? null : Number(maxAge),
     };
   });
-  const vary = text(doc.ResponseVary)?.trim();
+  const vary = text(doc.ResponseVary, 'ResponseVary')?.trim();
   if (vary !== undefined && vary !== 'true' && vary !== 'false') throw malformed(`ResponseVary "${vary}" must be true or false.`);
   return { rules, responseVary: vary === 'true' };
 }

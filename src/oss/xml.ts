@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { decodeUtf8Strict } from '../util/utf8.js';
 import { parseXml, XmlSyntaxError } from './xml-reader.js';
 
 /** A rendered XML element. Elements render as they are built (no tree), which keeps listings cheap. */
@@ -32,6 +33,17 @@ export function xmlDocument(root: XmlNode): string {
 }
 
 /**
+ * A request body's bytes as the text of an XML document: UTF-8, strictly. Bytes that are not UTF-8 are
+ * MalformedXML (XML 1.0 §4.3.3 makes them a fatal error); read leniently they would become U+FFFD and a
+ * configuration would be stored as something other than what was sent.
+ */
+export function xmlText(raw: Buffer): string {
+  const text = decodeUtf8Strict(raw);
+  if (text === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'the body is not valid UTF-8.' });
+  return text;
+}
+
+/**
  * Parses a request body (see xml-reader.ts: every character reference is decoded, DTDs are refused);
  * MalformedXML if it is not XML or its root is not `root` (or one of the names, when a request takes several).
  */
@@ -61,23 +73,21 @@ export function many(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
-export function text(value: unknown): string | undefined {
+/**
+ * The text of a parsed element that must hold text, or undefined when it is absent. An element with child
+ * elements there, or one repeated where a single one belongs, is MalformedXML (never read as absent or empty:
+ * a configuration accepted that way would come back without what was sent). An empty element is ''.
+ */
+export function text(value: unknown, name = 'An element'): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return undefined;
+  if (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) return '';
+  const detail = Array.isArray(value) ? `${name} may occur only once here.` : `${name} must hold text.`;
+  throw new AppError('MalformedXML', undefined, { ErrorDetail: detail });
 }
 
-/**
- * A child element's text, or undefined when it is absent; an element with children (or repeated) where text
- * belongs is MalformedXML, never read as absent. An empty element is ''.
- */
+/** A child element's text (see `text`), or undefined when it is absent. */
 export function childText(node: Record<string, unknown>, name: string): string | undefined {
-  const v = node[name];
-  if (v === undefined) return undefined;
-  const t = text(v);
-  if (t !== undefined) return t;
-  // An empty element parses as an empty object in some shapes: treat it as empty text.
-  if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0) return '';
-  throw new AppError('MalformedXML', undefined, { ErrorDetail: `${name} must hold text.` });
+  return text(node[name], name);
 }

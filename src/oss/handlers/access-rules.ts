@@ -2,7 +2,7 @@ import { AppError, type ErrorCode } from '../../errors.js';
 import type { Payer, RefererConfig } from '../../domain/access-rules.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
-import { childText, el, many, parseXmlBody, text } from '../xml.js';
+import { childText, el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
 // Put/GetBucketReferer, Put/Get/DeleteBucketPublicAccessBlock, Put/Get/DeletePublicAccessBlock (the account's),
@@ -15,7 +15,7 @@ async function readConfigXml(req: OssRequest, root: string, limit: number, ec?: 
   const raw = await readSmallBody(req.body, limit);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   try {
-    return parseXmlBody(raw.toString('utf8'), root);
+    return parseXmlBody(xmlText(raw), root);
   } catch (err) {
     if (ec !== undefined && err instanceof AppError && err.code === 'MalformedXML') throw new AppError('MalformedXML', err.message, err.detail, ec);
     throw err;
@@ -41,7 +41,7 @@ function referers(container: unknown, name: string): string[] {
     throw new AppError('MalformedXML', `${name} must hold Referer elements.`, { ErrorDetail: `${name} is not a container.` });
   }
   return many((container as Record<string, unknown>).Referer).map((r) => {
-    const t = text(r);
+    const t = text(r, 'Referer');
     if (t === undefined) throw new AppError('MalformedXML', 'A Referer must hold text.', { ErrorDetail: 'Referer must hold text.' });
     return t.trim();
   });

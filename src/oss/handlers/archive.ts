@@ -1,7 +1,7 @@
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
 import { AppError } from '../../errors.js';
-import { childText, parseXmlBody } from '../xml.js';
+import { childText, parseXmlBody, xmlText } from '../xml.js';
 import { checkMd5, empty, readSmallBody } from './common.js';
 
 // RestoreObject and CleanRestoredObject of archived objects (domain/restore.ts).
@@ -17,7 +17,7 @@ export const restoreObject: Handler = async (req) => {
   let jobParameters = false;
   // The body is optional: without it, one day (and the Standard priority for the cold classes).
   if (raw.toString('utf8').trim() !== '') {
-    const doc = parseXmlBody(raw.toString('utf8'), 'RestoreRequest');
+    const doc = parseXmlBody(xmlText(raw), 'RestoreRequest');
     // A Days or Tier that is not text (children, repeated) is malformed, never the default.
     days = childText(doc, 'Days');
     const job = doc.JobParameters;

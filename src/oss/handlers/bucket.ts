@@ -5,8 +5,8 @@ import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { bucketSseFrom, header, quoted } from '../headers.js';
-import { el, escapeXml, many, parseXmlBody, text, type XmlNode } from '../xml.js';
-import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, readSmallBody, xmlResponse } from './common.js';
+import { el, escapeXml, many, parseXmlBody, text, type XmlNode, xmlText } from '../xml.js';
+import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, policyText, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
 import { encryptionFields } from './encryption.js';
@@ -25,13 +25,13 @@ export const putBucket: Handler = async (req) => {
   const body = await readSmallBody(req.body, 64 * 1024);
   // Content-MD5 is signed (V1 and V4): a body that does not match it is not the one signed.
   checkMd5(body, header(req.headers, 'content-md5'), false);
-  const raw = body.toString('utf8');
+  const raw = xmlText(body);
   let storageClass: string | undefined;
   let redundancyType: string | undefined;
   if (raw.trim() !== '') {
     const cfg = parseXmlBody(raw, 'CreateBucketConfiguration');
-    storageClass = text(cfg.StorageClass)?.trim();
-    redundancyType = text(cfg.DataRedundancyType)?.trim();
+    storageClass = text(cfg.StorageClass, 'StorageClass')?.trim();
+    redundancyType = text(cfg.DataRedundancyType, 'DataRedundancyType')?.trim();
   }
   const acl = header(req.headers, 'x-oss-acl');
   const { bucket, created } = await req.services.buckets.create({
@@ -122,7 +122,7 @@ export const getBucketPolicy: Handler = async (req) => {
 export const putBucketPolicy: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 16 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  await req.services.buckets.putPolicy(bucketOf(req), raw.toString('utf8'));
+  await req.services.buckets.putPolicy(bucketOf(req), policyText(raw));
   return empty();
 };
 
@@ -134,7 +134,7 @@ export const deleteBucketPolicy: Handler = async (req) => {
 export const putBucketCors: Handler = async (req) => {
   const raw = await readSmallBody(req.body, CORS_LIMITS.maxBodyBytes);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  await req.services.buckets.putCors(bucketOf(req), parseCorsXml(raw.toString('utf8')));
+  await req.services.buckets.putCors(bucketOf(req), parseCorsXml(xmlText(raw)));
   return empty();
 };
 
@@ -271,13 +271,13 @@ export const listMultipartUploads: Handler = async (req) => {
 export const deleteMultipleObjects: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 2 * 1024 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), true);
-  const doc = parseXmlBody(raw.toString('utf8'), 'Delete');
-  const quiet = (text(doc.Quiet) ?? '').trim().toLowerCase() === 'true';
+  const doc = parseXmlBody(xmlText(raw), 'Delete');
+  const quiet = (text(doc.Quiet, 'Quiet') ?? '').trim().toLowerCase() === 'true';
   const entries = many(doc.Object).map((o): DeleteEntry => {
     const fields = typeof o === 'object' && o !== null ? (o as Record<string, unknown>) : {};
-    const key = text(fields.Key);
+    const key = text(fields.Key, 'Key');
     if (key === undefined || key === '') throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Object must have a Key.' });
-    const versionId = text(fields.VersionId)?.trim();
+    const versionId = text(fields.VersionId, 'VersionId')?.trim();
     return versionId === undefined ? { key } : { key, versionId };
   });
   if (entries.length === 0) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'the Delete element must contain at least one Object.' });
@@ -306,8 +306,8 @@ export const deleteMultipleObjects: Handler = async (req) => {
 export const putBucketVersioning: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(raw.toString('utf8'), 'VersioningConfiguration');
-  await req.services.buckets.putVersioning(bucketOf(req), text(doc.Status)?.trim());
+  const doc = parseXmlBody(xmlText(raw), 'VersioningConfiguration');
+  await req.services.buckets.putVersioning(bucketOf(req), text(doc.Status, 'Status')?.trim());
   return empty();
 };
 

@@ -5,6 +5,7 @@ import { readBoundedBody } from '../../http/read-body.js';
 import type { OssRequest, OssResponse } from '../context.js';
 import { el, xmlDocument, type XmlChild, type XmlNode } from '../xml.js';
 import { uriEncode } from '../../util/uri-encode.js';
+import { decodeUtf8Strict } from '../../util/utf8.js';
 import type { Preconditions } from '../../domain/conditions.js';
 import { preconditionsFrom } from '../headers.js';
 import { DEFAULT_KMS_KEY, sseOf } from '../../domain/encryption.js';
@@ -31,6 +32,16 @@ export function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
 }
 
 /** Checks a Content-MD5 header against a small body read whole. */
+/**
+ * A policy document's bytes (bucket and access point policies) as text: bytes that are not UTF-8 are
+ * InvalidPolicyDocument, not a policy stored with U+FFFD in their place.
+ */
+export function policyText(raw: Buffer): string {
+  const text = decodeUtf8Strict(raw);
+  if (text === undefined) throw new AppError('InvalidPolicyDocument', 'Invalid Policy: the document is not valid UTF-8.');
+  return text;
+}
+
 export function checkMd5(body: Buffer, md5: string | undefined, required: boolean): void {
   if (md5 === undefined) {
     if (required) throw new AppError('InvalidDigest', 'Missing required header for this request: Content-MD5.');

@@ -2,7 +2,7 @@ import { AppError } from '../../errors.js';
 import type { SseSetting } from '../../domain/encryption.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
-import { childText, el, parseXmlBody, type XmlNode } from '../xml.js';
+import { childText, el, parseXmlBody, type XmlNode, xmlText } from '../xml.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
 // Put/Get/DeleteBucketEncryption: the bucket's default server-side encryption (docs/encryption.md).
@@ -15,7 +15,7 @@ const field = (node: Record<string, unknown>, name: string): string | undefined 
 export const putBucketEncryption: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 16 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(raw.toString('utf8'), 'ServerSideEncryptionRule');
+  const doc = parseXmlBody(xmlText(raw), 'ServerSideEncryptionRule');
   const rule = doc.ApplyServerSideEncryptionByDefault;
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
     throw new AppError('MalformedXML', undefined, { ErrorDetail: 'ServerSideEncryptionRule needs one ApplyServerSideEncryptionByDefault.' });

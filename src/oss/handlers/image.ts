@@ -8,7 +8,7 @@ import type { ImageStyle } from '../../image/styles.js';
 import { httpDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
 import { header, preconditionsFrom } from '../headers.js';
-import { childText, el, parseXmlBody, type XmlNode } from '../xml.js';
+import { childText, el, parseXmlBody, type XmlNode, xmlText } from '../xml.js';
 import { checkMd5, empty, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 import { writeChecks } from '../operations.js';
 
@@ -107,7 +107,7 @@ export const putStyle: Handler = async (req) => {
   const { styleName, category } = styleParams(req);
   const raw = await readSmallBody(req.body, 16 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(raw.toString('utf8'), 'Style');
+  const doc = parseXmlBody(xmlText(raw), 'Style');
   const content = childText(doc, 'Content')?.trim();
   if (content === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Style needs a Content element.' });
   await req.services.styles.put(req.op.bucket!, styleName, content, category);

@@ -2,13 +2,14 @@ import { LIFECYCLE_LIMITS } from '../../domain/lifecycle.js';
 import type { Handler } from '../context.js';
 import { header } from '../headers.js';
 import { lifecycleXml, parseLifecycleXml } from '../lifecycle.js';
+import { xmlText } from '../xml.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
 export const putBucketLifecycle: Handler = async (req) => {
   const raw = await readSmallBody(req.body, LIFECYCLE_LIMITS.maxBodyBytes);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const allowSameActionOverlap = (header(req.headers, 'x-oss-allow-same-action-overlap') ?? '').trim().toLowerCase() === 'true';
-  await req.services.lifecycle.put(req.op.bucket!, parseLifecycleXml(raw.toString('utf8')), { allowSameActionOverlap });
+  await req.services.lifecycle.put(req.op.bucket!, parseLifecycleXml(xmlText(raw)), { allowSameActionOverlap });
   return empty();
 };
 

@@ -2,7 +2,7 @@ import { AppError } from '../../errors.js';
 import { LOGGING_LIMITS } from '../../domain/logging.js';
 import type { Handler } from '../context.js';
 import { header } from '../headers.js';
-import { childText, el, parseXmlBody } from '../xml.js';
+import { childText, el, parseXmlBody, xmlText } from '../xml.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
 // Put/Get/DeleteBucketLogging (docs/logging.md). The log records are written by audit/access-log.ts.
@@ -12,7 +12,7 @@ const malformed = (detail: string): AppError => new AppError('MalformedXML', und
 export const putBucketLogging: Handler = async (req) => {
   const raw = await readSmallBody(req.body, LOGGING_LIMITS.maxBodyBytes);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(raw.toString('utf8'), 'BucketLoggingStatus');
+  const doc = parseXmlBody(xmlText(raw), 'BucketLoggingStatus');
   for (const name of Object.keys(doc)) if (name !== 'LoggingEnabled') throw malformed(`BucketLoggingStatus does not take ${name}.`);
   const enabled = doc.LoggingEnabled;
   // A BucketLoggingStatus without LoggingEnabled turns logging off, as OSS documents for this element.

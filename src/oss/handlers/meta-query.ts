@@ -1,7 +1,7 @@
 import { AppError, invalidArgument } from '../../errors.js';
 import type { AggregationResult, MetaQueryFile, MetaQueryRequest } from '../../domain/meta-query.js';
 import type { Handler } from '../context.js';
-import { childText, el, many, parseXmlBody, type XmlChild, type XmlNode } from '../xml.js';
+import { childText, el, many, parseXmlBody, type XmlChild, type XmlNode, xmlText } from '../xml.js';
 import { readSmallBody, xmlResponse } from './common.js';
 
 // DoMetaQuery (docs/meta-query.md): the MetaQuery request document ⇄ domain/meta-query.ts. Scalar retrieval
@@ -75,7 +75,7 @@ export const doMetaQuery: Handler = async (req) => {
   if (mode === 'semantic') throw new AppError('NotImplemented', 'DoMetaQuery in semantic (vector retrieval) mode is not implemented by Alunite; use mode=basic.');
   if (mode !== 'basic' && mode !== '') throw invalidArgument('mode must be basic or semantic.', 'mode', mode.slice(0, 32));
   const raw = await readSmallBody(req.body, MAX_BODY);
-  const result = await req.services.metaQuery.query(req.op.bucket!, requestOf(raw.toString('utf8')));
+  const result = await req.services.metaQuery.query(req.op.bucket!, requestOf(xmlText(raw)));
   return xmlResponse(el('MetaQuery', [
     result.nextToken !== undefined && el('NextToken', result.nextToken),
     el('Files', result.files.map(fileXml)),

@@ -8,7 +8,7 @@ import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, quoted, sse
 import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
 import { writtenOf } from '../callback.js';
-import { el, many, parseXmlBody, text } from '../xml.js';
+import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 type H<N extends Operation['name']> = Handler<Extract<Operation, { name: N }>>;
@@ -85,8 +85,8 @@ function parseCompleteBody(raw: string): CompletePart[] {
   return many(doc.Part).map((p) => {
     if (typeof p !== 'object' || p === null) throw new AppError('MalformedXML');
     const part = p as Record<string, unknown>;
-    const num = text(part.PartNumber)?.trim();
-    const etag = text(part.ETag)?.trim();
+    const num = text(part.PartNumber, 'PartNumber')?.trim();
+    const etag = text(part.ETag, 'ETag')?.trim();
     if (num === undefined || etag === undefined || !/^\d{1,5}$/.test(num)) {
       throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Part needs a numeric PartNumber and an ETag.' });
     }
@@ -102,7 +102,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
     throw new AppError('InvalidArgument', 'The x-oss-server-side-encryption header is not allowed on CompleteMultipartUpload.', { ArgumentName: 'x-oss-server-side-encryption' });
   }
   const body = await readSmallBody(req.body, 4 * 1024 * 1024);
-  const raw = body.toString('utf8');
+  const raw = xmlText(body);
   const completeAll = (header(req.headers, 'x-oss-complete-all') ?? '').toLowerCase() === 'yes';
   let parts: CompletePart[] | 'all';
   if (completeAll) {

@@ -23,7 +23,7 @@ import {
   userMetaFrom,
   wireText,
 } from '../headers.js';
-import { el, many, parseXmlBody, text } from '../xml.js';
+import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
@@ -308,14 +308,14 @@ export const putObjectTagging: Handler = async (req) => {
   const { bucket, key } = target(req);
   const raw = await readSmallBody(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(raw.toString('utf8'), 'Tagging');
+  const doc = parseXmlBody(xmlText(raw), 'Tagging');
   const set = doc.TagSet;
   const tags: Array<[string, string]> = many(typeof set === 'object' && set !== null ? (set as Record<string, unknown>).Tag : undefined).map((t) => {
     if (typeof t !== 'object' || t === null) throw new AppError('MalformedXML');
     const tag = t as Record<string, unknown>;
-    const k = text(tag.Key);
+    const k = text(tag.Key, 'Key');
     if (k === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Tag must have a Key.' });
-    return [k, text(tag.Value) ?? ''];
+    return [k, text(tag.Value, 'Value') ?? ''];
   });
   const obj = await req.services.objects.setTags(bucket, key, tags, versionOf(req));
   return empty(200, await withVersion(req, obj, {}));

@@ -1,7 +1,7 @@
 import { AppError } from '../../errors.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
-import { el, parseXmlBody, text } from '../xml.js';
+import { el, parseXmlBody, text, xmlText } from '../xml.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
 // Bucket WORM (retention) policies: Initiate/Abort/Complete/Extend/GetBucketWorm. The state machine and the
@@ -16,7 +16,7 @@ const wormDate = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).
 async function retentionDays(req: OssRequest, root: string): Promise<string | undefined> {
   const raw = await readSmallBody(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  return text(parseXmlBody(raw.toString('utf8'), root).RetentionPeriodInDays);
+  return text(parseXmlBody(xmlText(raw), root).RetentionPeriodInDays, 'RetentionPeriodInDays');
 }
 
 function wormIdOf(req: OssRequest): string {

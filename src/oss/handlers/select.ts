@@ -7,7 +7,7 @@ import type { Handler, OssRequest } from '../context.js';
 import type { Operation } from '../operations.js';
 import { checkMd5, kmsDecryptCheck, readSmallBody, symlinkTargetCheck } from './common.js';
 import { header } from '../headers.js';
-import { parseXmlBody } from '../xml.js';
+import { parseXmlBody, xmlText } from '../xml.js';
 import { childBool, childElement, childTextOnce, type XmlElement } from '../xml-reader.js';
 
 // SelectObject and CreateSelectObjectMeta (docs/select.md): the request XML → a SelectQuery, the object read
@@ -91,7 +91,7 @@ function inputOf(node: Node, format: 'csv' | 'json', forMeta: boolean): SelectIn
 async function readRequest(req: OssRequest, roots: readonly string[]): Promise<Node | null> {
   const bytes = await readSmallBody(req.body, MAX_BODY);
   checkMd5(bytes, header(req.headers, 'content-md5'), false);
-  const raw = bytes.toString('utf8');
+  const raw = xmlText(bytes);
   if (raw.trim() === '') return null;
   return parseXmlBody(raw, roots);
 }

@@ -2,6 +2,7 @@ import { WEBSITE_LIMITS } from '../../domain/website.js';
 import type { Handler } from '../context.js';
 import { header } from '../headers.js';
 import { parseWebsiteXml, websiteXml } from '../website-xml.js';
+import { xmlText } from '../xml.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
 // Put/Get/DeleteBucketWebsite (docs/website.md). Serving a configured site is oss/website.ts.
@@ -9,7 +10,7 @@ import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 export const putBucketWebsite: Handler = async (req) => {
   const raw = await readSmallBody(req.body, WEBSITE_LIMITS.maxBodyBytes);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  await req.services.website.put(req.op.bucket!, parseWebsiteXml(raw.toString('utf8')));
+  await req.services.website.put(req.op.bucket!, parseWebsiteXml(xmlText(raw)));
   return empty();
 };
 

@@ -3,7 +3,7 @@ import { AppError, invalidArgument } from '../../errors.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
-import { checkMd5, empty, limitParam, readSmallBody } from '../handlers/common.js';
+import { checkMd5, empty, limitParam, policyText, readSmallBody } from '../handlers/common.js';
 import { parsePolicy } from '../../policy/index.js';
 import { AP_CONFIG, assertNoPublicAccessPointPolicy, entryBlocksPublicAccess } from '../../domain/access-point.js';
 import type { Bucket } from '../../domain/model.js';
@@ -154,7 +154,7 @@ export const putAccessPointPolicy: Handler = async (req) => {
   const name = accessPointNameOf(req);
   const raw = await readSmallBody(req.body, MAX_AP_POLICY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const text = raw.toString('utf8');
+  const text = policyText(raw);
   const parsed = parsePolicy(text, 'bucket');
   if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
   await setAccessPointPolicy(req, name, text);

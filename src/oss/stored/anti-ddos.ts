@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { xmlText } from '../xml.js';
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
@@ -54,9 +55,9 @@ const noInstance = (id: string): AppError =>
 async function readCnames(req: OssRequest, op: StoredOperationName): Promise<string[] | undefined> {
   const raw = await readSmallBody(req.body, MAX_BODY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  if (raw.toString('utf8').trim() === '') return undefined;
+  if (xmlText(raw).trim() === '') return undefined;
   const { root, node } = requestSchema(op);
-  const doc = validateDocument(raw.toString('utf8'), root, node, { maxItems: { 'Cnames.Domain': MAX_DOMAINS }, maxLength: { 'Cnames.Domain': 253 } });
+  const doc = validateDocument(xmlText(raw), root, node, { maxItems: { 'Cnames.Domain': MAX_DOMAINS }, maxLength: { 'Cnames.Domain': 253 } });
   const cnames = child(doc, 'Cnames');
   if (cnames === undefined) return undefined;
   const domains = (listOf(cnames, 'Domain') as string[]).map((d) => d.trim().toLowerCase());

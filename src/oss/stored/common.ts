@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../../errors.js';
+import { xmlText } from '../xml.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
@@ -27,7 +28,7 @@ export async function readDocument(req: OssRequest, op: StoredOperationName, bou
   const raw = await readSmallBody(req.body, MAX_BODY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const { root, node } = requestSchema(op);
-  return validateDocument(raw.toString('utf8'), root, node, bounds);
+  return validateDocument(xmlText(raw), root, node, bounds);
 }
 
 /** The response document of `op` rendered from `doc` in the published shape. */

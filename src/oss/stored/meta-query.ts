@@ -1,4 +1,5 @@
 import { AppError, invalidArgument } from '../../errors.js';
+import { xmlText } from '../xml.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler } from '../context.js';
 import { empty, readSmallBody } from '../handlers/common.js';
@@ -12,7 +13,7 @@ export const openMetaQuery: Handler = async (req) => {
   const raw = await readSmallBody(req.body, MAX_BODY);
   if (raw.length > 0) {
     const { root, node } = requestSchema('OpenMetaQuery');
-    validateDocument(raw.toString('utf8'), root, node, { maxItems: { 'Filters.Filter': 100 } });
+    validateDocument(xmlText(raw), root, node, { maxItems: { 'Filters.Filter': 100 } });
   }
   const mode = req.query.get('mode') ?? 'basic';
   if (mode !== 'basic' && mode !== 'semantic') throw invalidArgument('mode must be basic or semantic.', 'mode', mode.slice(0, 32));

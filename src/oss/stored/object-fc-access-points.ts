@@ -6,7 +6,7 @@ import { AppError, invalidArgument } from '../../errors.js';
 import { parsePolicy } from '../../policy/index.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
-import { checkMd5, empty, limitParam, readSmallBody } from '../handlers/common.js';
+import { checkMd5, empty, limitParam, policyText, readSmallBody } from '../handlers/common.js';
 import { ACCESS_POINT_NAME, accessPointsOf, bucketOwnerOf } from './access-points.js';
 import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 import { child, listOf, textOf, type Bounds, type Doc } from './schema.js';
@@ -195,7 +195,7 @@ export const putAccessPointPolicyForObjectProcess: Handler = async (req) => {
   const name = headerNameOf(req);
   const raw = await readSmallBody(req.body, MAX_POLICY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const text = raw.toString('utf8');
+  const text = policyText(raw);
   const parsed = parsePolicy(text, 'bucket');
   if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
   await changeEntry(req, name, (e, bucket) => {

@@ -17,6 +17,9 @@ function rulesOf(value: Json | null): Doc[] {
   return doc === null ? [] : (listOf(doc, 'Rule') as Doc[]);
 }
 
+/** A replication rule ID that a response header carries as it is. */
+const RULE_ID = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
 export const putBucketReplication: Handler = async (req) => {
   const doc = await readDocument(req, 'PutBucketReplication', { maxLength: { 'Rule.ID': 255 }, required: ['Rule', 'Rule.Destination', 'Rule.Destination.Bucket', 'Rule.Destination.Location'] });
   const rule = child(doc, 'Rule')!;
@@ -24,7 +27,13 @@ export const putBucketReplication: Handler = async (req) => {
   if (action !== undefined && !action.split(',').every((a) => ['ALL', 'PUT', 'DELETE', 'ABORT'].includes(a.trim()))) {
     throw invalidArgument('Action must be ALL or a list of PUT, DELETE, ABORT.', 'Action', action);
   }
-  const id = textOf(rule, 'ID') ?? randomUUID();
+  const given = textOf(rule, 'ID');
+  // The ID goes back in the x-oss-replication-rule-id header: only text a header carries unchanged (printable
+  // ASCII, no space at either end) is taken, checked before anything is stored. Empty or absent: a new UUID.
+  if (given !== undefined && given !== '' && !RULE_ID.test(given)) {
+    throw invalidArgument('ID must be printable ASCII without leading or trailing spaces.', 'ID', given.slice(0, 64));
+  }
+  const id = given === undefined || given === '' ? randomUUID() : given;
   // New rules start: OSS shows a rule as "starting" until its first sync, which never comes here.
   const stored: Doc = { ...rule, ID: id, Status: 'starting' };
   if (stored.HistoricalObjectReplication === undefined) stored.HistoricalObjectReplication = 'enabled';
