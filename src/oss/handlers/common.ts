@@ -31,7 +31,6 @@ export function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
   return readBoundedBody(body, limit, () => new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`), true);
 }
 
-/** Checks a Content-MD5 header against a small body read whole. */
 /**
  * A policy document's bytes (bucket and access point policies) as text: bytes that are not UTF-8 are
  * InvalidPolicyDocument, not a policy stored with U+FFFD in their place.
@@ -42,6 +41,7 @@ export function policyText(raw: Buffer): string {
   return text;
 }
 
+/** Checks a Content-MD5 header against a small body read whole. */
 export function checkMd5(body: Buffer, md5: string | undefined, required: boolean): void {
   if (md5 === undefined) {
     if (required) throw new AppError('InvalidDigest', 'Missing required header for this request: Content-MD5.');
