@@ -13,7 +13,8 @@ import type { TokenService } from '../sts/token.js';
 import { base32Decode, base32Encode, consecutiveCodesStep } from '../ram/totp.js';
 import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
-import { AddressAttempts, AttemptCounter, HOUR_MS } from './attempts.js';
+import { AddressAttempts, HOUR_MS } from './attempts.js';
+import { lockedAt, SharedAttempts, type Failures, type SharedAttemptsStore } from './shared-attempts.js';
 import { CONSOLE_SECURITY_HEADERS } from './serve.js';
 
 // Console sign-in of RAM users with their logon name and password (docs/console.md): JSON over
@@ -64,6 +65,8 @@ export interface SignInDeps {
    */
   account(domain: string | null): Promise<SignInAccount | 'unsupported' | null>;
   tokens: TokenService;
+  /** The metadata store (the server's, whatever account signs in): failed sign-ins per user, shared by every process. */
+  store: SharedAttemptsStore;
   masterKey: Buffer;
   clock: Clock;
   /** Each sign-in step as a request record (audit log, metrics); it never holds a password, code or ticket. */
@@ -160,15 +163,24 @@ function networkAllowed(masks: string, sourceIp: string): boolean {
 }
 
 export class ConsoleSignIn {
-  private readonly users = new AttemptCounter(HOUR_MS, HOUR_MS);
+  /**
+   * Per user, in the store (shared-attempts.ts): `p` failed sign-ins (wrong password or code), `m` wrong MFA codes,
+   * which a correct password does not clear (only a full sign-in, or the lock's hour).
+   */
+  private readonly failures: SharedAttempts;
+  /** Per source address, in this process. */
   private readonly addresses = new AddressAttempts(IP_WINDOW_MS, IP_WINDOW_MS);
-  /** Wrong MFA codes per user: a correct password does not clear them (only a full sign-in, or the lock's hour). */
-  private readonly mfaUsers = new AttemptCounter(HOUR_MS, HOUR_MS);
   /** Tickets handed out, until they expire (used: spent or voided); wrong codes per open MFA ticket. */
   private readonly tickets = new Map<string, { exp: number; used: boolean }>();
   private readonly codeFailures = new Map<string, number>();
 
-  constructor(private readonly deps: SignInDeps) {}
+  constructor(private readonly deps: SignInDeps) {
+    this.failures = new SharedAttempts(deps.store, deps.masterKey, HOUR_MS);
+  }
+
+  private userFailure(userKey: string, counter: 'p' | 'm', limit: number): { key: string; counter: 'p' | 'm'; limit: number; windowMs: number; lockMs: number } {
+    return { key: userKey, counter, limit, windowMs: HOUR_MS, lockMs: HOUR_MS };
+  }
 
   /** The route for the internal handler: null for paths it does not own. */
   handle(path: string, req: IncomingMessage): Promise<OssResponse> | null {
@@ -238,7 +250,8 @@ export class ConsoleSignIn {
     // Unknown names count and lock like known ones, so locking tells nothing either.
     const userKey = `${account?.accountId ?? parsed?.domain ?? ''}/${(parsed?.userName ?? logonName).toLowerCase()}`;
     const policy = account ? await account.extras.settings.passwordPolicy() : null;
-    if (this.users.locked(userKey, now) || this.mfaUsers.locked(userKey, now)) {
+    const failures = await this.failures.read(userKey);
+    if (lockedAt(failures, 'p', now) || lockedAt(failures, 'm', now)) {
       this.addresses.fail(ip, now, IP_MAX_FAILURES);
       return { answer: fail(403, LOCKED) };
     }
@@ -248,11 +261,11 @@ export class ConsoleSignIn {
       ? await account.extras.loginProfiles.verifySignIn(user?.userId ?? null, password)
       : await (await this.defaultExtrasForTiming())?.loginProfiles.verifySignIn(null, password) ?? null;
     if (!account || !user || !profile) {
-      this.users.fail(userKey, now, policy?.maxLoginAttemps ?? 5);
+      await this.failures.fail([this.userFailure(userKey, 'p', policy?.maxLoginAttemps ?? 5)], now);
       this.addresses.fail(ip, now, IP_MAX_FAILURES);
       return { answer: fail(401, FAILED) };
     }
-    this.users.clear(userKey);
+    const left = await this.failures.clear(userKey, ['p'], failures, now);
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
     const pref = await account.extras.settings.securityPreference();
     if (!networkAllowed(pref.loginNetworkMasks, ip)) {
@@ -285,7 +298,7 @@ export class ConsoleSignIn {
       };
     }
     if (reset) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: profile.stamp }, now), principal };
-    return this.issue(account, user.userId, profile.stamp, now);
+    return this.issue(account, user.userId, profile.stamp, now, left);
   }
 
   // ---- step 2: the TOTP code
@@ -299,11 +312,11 @@ export class ConsoleSignIn {
     const { ticket, account, user } = t;
     const userKey = `${account.accountId}/${user.userName.toLowerCase()}`;
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
-    if (this.users.locked(userKey, now) || this.mfaUsers.locked(userKey, now)) return { answer: fail(403, LOCKED), principal };
+    const failures = await this.failures.read(userKey);
+    if (lockedAt(failures, 'p', now) || lockedAt(failures, 'm', now)) return { answer: fail(403, LOCKED), principal };
     if (!(await account.extras.mfa.verifySignInCode(user.userId, code.trim()))) {
       const policy = await account.extras.settings.passwordPolicy();
-      this.users.fail(userKey, now, policy.maxLoginAttemps);
-      this.mfaUsers.fail(userKey, now, policy.maxLoginAttemps);
+      await this.failures.fail([this.userFailure(userKey, 'p', policy.maxLoginAttemps), this.userFailure(userKey, 'm', policy.maxLoginAttemps)], now);
       this.addresses.fail(ip, now, IP_MAX_FAILURES);
       const wrong = (this.codeFailures.get(ticket.id) ?? 0) + 1;
       this.codeFailures.set(ticket.id, wrong);
@@ -312,7 +325,7 @@ export class ConsoleSignIn {
     }
     this.spend(ticket);
     if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: ticket.p }, now), principal };
-    return this.issue(account, user.userId, ticket.p, now);
+    return this.issue(account, user.userId, ticket.p, now, failures);
   }
 
   // ---- step 2 when the profile requires MFA and none is bound: two consecutive codes of the new device
@@ -406,15 +419,20 @@ export class ConsoleSignIn {
     }
   }
 
-  /** Credentials bound to the login profile stamp `loginStamp` (sts/credentials.ts refuses them once it changes). */
-  private async issue(account: SignInAccount, userId: string, loginStamp: string, now: number): Promise<{ answer: Answer; principal?: Principal }> {
+  /**
+   * Credentials bound to the login profile stamp `loginStamp` (sts/credentials.ts refuses them once it changes).
+   * `failures`: the user's failures as this request read them (undefined: not read yet).
+   */
+  private async issue(account: SignInAccount, userId: string, loginStamp: string, now: number, failures?: Failures | null): Promise<{ answer: Answer; principal?: Principal }> {
     const user = await account.users.getUserById(userId);
     if (!user) return { answer: fail(401, FAILED) };
     const hours = (await account.extras.settings.securityPreference()).loginSessionDuration;
     const expiration = now + hours * HOUR_MS;
     const c = this.deps.tokens.issue({ accountId: account.accountId, roleId: '', roleName: '', sessionName: user.userName, sessionPolicy: null, issuedAt: now, expiration, userId: user.userId, loginStamp });
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: c.accessKeyId };
-    this.mfaUsers.clear(`${account.accountId}/${user.userName.toLowerCase()}`); // a full sign-in forgets wrong codes
+    // A full sign-in forgets wrong codes (a write only when there are some).
+    const userKey = `${account.accountId}/${user.userName.toLowerCase()}`;
+    await this.failures.clear(userKey, ['m'], failures !== undefined ? failures : await this.failures.read(userKey), now);
     return {
       answer: new Answer(200, {
         Status: 'OK',
