@@ -1,7 +1,9 @@
 // Console sign-in with several server processes on one PostgreSQL database (docs/console.md, docs/postgres.md):
 // the per-user lockout (MaxLoginAttemps) counts failures on every server together, exactly under concurrent
 // failures, for known and unknown names alike, and within a bounded number of store documents whatever names
-// are tried. The same suite runs on one SQLite server (both "servers" are the same one), where nothing changes.
+// are tried; a multi-step sign-in (MFA code, MFA bind, new password) started on one server is finished on
+// another, its ticket used once across all of them. The same suite runs on one SQLite server (both "servers"
+// are the same one), where nothing changes.
 // Real servers, real HTTP; the counter mechanism itself on the real stores of both engines.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +15,7 @@ import type { IdentityStore } from '../src/store/meta/types.js';
 import { Ram } from './helpers/ram.js';
 import { testPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { totpAt } from './helpers/totp.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
 
@@ -87,6 +90,70 @@ function suite(name: string, start: () => Promise<{ a: TestServer; b: TestServer
       // LIMIT - 1 more failures do not lock: the count started again.
       for (let i = 0; i < LIMIT - 1; i++) expect(await signIn(i % 2 === 0 ? a : b, u, `Wrong-again-${i}`), 401, 'SignInFailed');
       expect(await signIn(b, u, PASSWORD), 200, 'OK');
+    });
+
+    /** A user with a bound virtual MFA device (codes of steps -1 and 0 spent by the binding). */
+    const mfaUser = async (): Promise<{ u: string; seed: string; now: number }> => {
+      const u = await user();
+      const dev = await ram.call('CreateVirtualMFADevice', { VirtualMFADeviceName: `${u}-phone` });
+      const seed = dev.VirtualMFADevice.Base32StringSeed as string;
+      const now = Date.now();
+      await ram.call('BindMFADevice', { UserName: u, SerialNumber: dev.VirtualMFADevice.SerialNumber as string, AuthenticationCode1: totpAt(seed, now, -1), AuthenticationCode2: totpAt(seed, now) });
+      return { u, seed, now };
+    };
+    const ticketOf = (r: { status: number; body: Body }, status: string): string => {
+      expect(r, 200, status);
+      return r.body.Ticket as string;
+    };
+
+    it('an MFA ticket from one server is completed on the other, then refused on both', async () => {
+      const { u, seed, now } = await mfaUser();
+      const ticket = ticketOf(await signIn(a, u, PASSWORD), 'MFARequired');
+      expect(await post(b, '/mfa', { ticket, code: totpAt(seed, now, 1) }), 200, 'OK');
+      // Spent: refused before any code is looked at, on either server.
+      expect(await post(a, '/mfa', { ticket, code: '000000' }), 401, 'InvalidTicket');
+      expect(await post(b, '/mfa', { ticket, code: '000000' }), 401, 'InvalidTicket');
+    });
+
+    it('a ticket voided by a new password on one server is refused on the other', async () => {
+      const { u, seed, now } = await mfaUser();
+      const ticket = ticketOf(await signIn(a, u, PASSWORD), 'MFARequired');
+      await ram.call('UpdateLoginProfile', { UserName: u, Password: 'Console-Pass-2' });
+      expect(await post(b, '/mfa', { ticket, code: totpAt(seed, now, 1) }), 401, 'InvalidTicket');
+    });
+
+    it('binding a device: the ticket and seed from one server, the codes on the other; wrong codes on both count towards the ticket', async () => {
+      const u = `shared-bind-${++n}`;
+      await ram.call('CreateUser', { UserName: u });
+      await ram.call('CreateLoginProfile', { UserName: u, Password: PASSWORD, MFABindRequired: true });
+      // Five wrong pairs spread over both servers spend the ticket, even for the right codes after.
+      let r = await signIn(a, u, PASSWORD);
+      let ticket = ticketOf(r, 'MFABindRequired');
+      let seed = r.body.Base32StringSeed as string;
+      for (let i = 0; i < 5; i++) expect(await post(i % 2 === 0 ? b : a, '/bind-mfa', { ticket, code1: '000000', code2: '000000' }), 401, 'InvalidMFACode');
+      let now = Date.now();
+      expect(await post(a, '/bind-mfa', { ticket, code1: totpAt(seed, now, -1), code2: totpAt(seed, now) }), 401, 'InvalidTicket');
+      // A new sign-in; the device is bound through the other server; the ticket is then spent everywhere.
+      r = await signIn(b, u, PASSWORD);
+      ticket = ticketOf(r, 'MFABindRequired');
+      seed = r.body.Base32StringSeed as string;
+      now = Date.now();
+      expect(await post(a, '/bind-mfa', { ticket, code1: totpAt(seed, now, -1), code2: totpAt(seed, now) }), 200, 'OK');
+      expect(await post(b, '/bind-mfa', { ticket, code1: totpAt(seed, now, -1), code2: totpAt(seed, now) }), 401, 'InvalidTicket');
+      expect(await post(a, '/bind-mfa', { ticket, code1: totpAt(seed, now, -1), code2: totpAt(seed, now) }), 401, 'InvalidTicket');
+    });
+
+    it('a password reset started on one server is finished on the other, its ticket then refused on both', async () => {
+      const u = `shared-reset-${++n}`;
+      await ram.call('CreateUser', { UserName: u });
+      await ram.call('CreateLoginProfile', { UserName: u, Password: PASSWORD, PasswordResetRequired: true });
+      const ticket = ticketOf(await signIn(b, u, PASSWORD), 'PasswordResetRequired');
+      // A refused new password leaves the ticket usable (on either server).
+      expect(await post(a, '/password', { ticket, oldPassword: PASSWORD, newPassword: 'x' }), 400, 'InvalidParameter.Password');
+      expect(await post(a, '/password', { ticket, oldPassword: PASSWORD, newPassword: 'Console-Pass-New-1' }), 200, 'OK');
+      expect(await post(b, '/password', { ticket, oldPassword: 'Console-Pass-New-1', newPassword: 'Console-Pass-New-2' }), 401, 'InvalidTicket');
+      expect(await post(a, '/password', { ticket, oldPassword: 'Console-Pass-New-1', newPassword: 'Console-Pass-New-2' }), 401, 'InvalidTicket');
+      expect(await signIn(b, u, 'Console-Pass-New-1'), 200, 'OK');
     });
   });
 }
