@@ -483,7 +483,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const consoleRoute = createConsoleRoute(devKeys ? { devKeys: DEV_DEFAULTS } : {});
   // Console sign-in of RAM users (docs/console.md); other accounts join once their login profiles are kept per account.
   const consoleSignIn = new ConsoleSignIn({
-    defaultAccountId: opts.accountId, tokens, masterKey, clock, record: (rec) => observe(rec), log: (msg, fields) => log.error(msg, fields),
+    defaultAccountId: opts.accountId, tokens, store: meta, masterKey, clock, record: (rec) => observe(rec), log: (msg, fields) => log.error(msg, fields),
     account: signInAccounts({ accounts, extrasFor: (id) => accounts.extrasFor(id), aliases: accountAliases }),
   });
   // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).

@@ -706,6 +706,12 @@ for (const [name, make] of metaFactories) {
       assert.equal(await s.claimNonce('AK\nn1', 3000, 1000), true, 'expired nonces are dropped');
       const concurrent = await Promise.all([s.claimNonce('race', 9000, 1001), s.claimNonce('race', 9000, 1001)]);
       assert.deepEqual(concurrent.sort(), [false, true]);
+      // nonceLive reads what a claim would decide, and claims nothing.
+      assert.equal(await s.claimNonce('AK\nlive', 5000, 1002), true);
+      assert.equal(await s.nonceLive('AK\nlive', 4999), true);
+      assert.equal(await s.nonceLive('AK\nlive', 5000), false, 'expired at its time');
+      assert.equal(await s.nonceLive('AK\nnever', 0), false);
+      assert.equal(await s.claimNonce('AK\nnever', 1000, 0), true, 'nonceLive claimed nothing');
       await s.close();
     });
 

@@ -170,6 +170,7 @@ export function scopedIdentityStore(raw: IdentityStore, accountId: string | null
     resealAccessKeySecrets: (reseal, audit) => raw.resealAccessKeySecrets(reseal, audit),
     listKeyRotations: () => raw.listKeyRotations(),
     claimNonce: (nonce, expiresAt, now) => raw.claimNonce(nonce, expiresAt, now),
+    nonceLive: (nonce, now) => raw.nonceLive(nonce, now),
     // Login profiles, MFA devices, account settings, tags (docs/ram.md): the documents of this account only,
     // whatever account a caller names.
     readIdentityDocs: (kind, ids) => raw.readIdentityDocs(kind, ids, docAccount),

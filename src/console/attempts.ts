@@ -1,6 +1,8 @@
-// Failed console sign-ins, counted in memory (docs/console.md): per user, MaxLoginAttemps failures within an
-// hour lock the user for an hour (the password policy's rule); per source address, a fixed budget of failures
-// per window, whatever names they try. Both maps are bounded: past MAX_KEYS, the oldest unlocked entries go.
+// Failed console sign-ins counted in memory (docs/console.md): per source address, a fixed budget of failures
+// per window, whatever names they try (each process its own). The map is bounded: past MAX_KEYS, the oldest
+// unlocked entries go. Per user (MaxLoginAttemps failures within an hour lock the user for an hour), the
+// counts are shared by every process through the metadata store (shared-attempts.ts), by the same rule
+// (`noteFailure`).
 
 import { parseIp } from '../policy/ip.js';
 
@@ -8,11 +10,25 @@ export const HOUR_MS = 60 * 60 * 1000;
 /** Keys kept per map (users, addresses); an entry is a few dozen bytes. */
 export const MAX_KEYS = 10_000;
 
-interface Entry {
+export interface Entry {
   /** Times of the failures inside the window, oldest first (at most `limit` kept). */
   times: number[];
   /** The key is refused until then (0: not locked). */
   lockedUntil: number;
+}
+
+/**
+ * The rule of one counter, shared by the in-memory counters here and the shared ones (shared-attempts.ts): a
+ * failure while locked is not counted; otherwise it joins the failures inside the window, and the `limit`-th of
+ * them locks the key for `lockMs` (limit 0: never).
+ */
+export function noteFailure(e: Entry, now: number, limit: number, windowMs: number, lockMs: number): void {
+  if (limit <= 0 || e.lockedUntil > now) return;
+  e.times = [...e.times.filter((t) => t > now - windowMs), now].slice(-limit);
+  if (e.times.length >= limit) {
+    e.lockedUntil = now + lockMs;
+    e.times = [];
+  }
 }
 
 export class AttemptCounter {
@@ -40,12 +56,7 @@ export class AttemptCounter {
       this.entries.delete(key); // re-inserted below: the map's order is last use
     }
     this.entries.set(key, e);
-    if (limit <= 0 || e.lockedUntil > now) return;
-    e.times = [...e.times.filter((t) => t > now - this.windowMs), now].slice(-limit);
-    if (e.times.length >= limit) {
-      e.lockedUntil = now + this.lockMs;
-      e.times = [];
-    }
+    noteFailure(e, now, limit, this.windowMs, this.lockMs);
   }
 
   /** A successful sign-in forgets the key's failures. */

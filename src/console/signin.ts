@@ -13,7 +13,8 @@ import type { TokenService } from '../sts/token.js';
 import { base32Decode, base32Encode, consecutiveCodesStep } from '../ram/totp.js';
 import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
-import { AddressAttempts, AttemptCounter, HOUR_MS } from './attempts.js';
+import { AddressAttempts, HOUR_MS } from './attempts.js';
+import { lockedAt, SharedAttempts, type FailureNote, type Failures, type SharedAttemptsStore } from './shared-attempts.js';
 import { CONSOLE_SECURITY_HEADERS } from './serve.js';
 
 // Console sign-in of RAM users with their logon name and password (docs/console.md): JSON over
@@ -24,7 +25,9 @@ import { CONSOLE_SECURITY_HEADERS } from './serve.js';
 // Steps: password → (TOTP code, when a device is bound; or two codes of a new device, when the profile requires
 // MFA and none is bound) → (new password, when the profile requires a reset or
 // the password is past MaxPasswordAge) → credentials. Between steps the browser holds a ticket: sealed under
-// the master key, bound to the user and the step, valid five minutes, used once.
+// the master key, bound to the user and the step, valid five minutes, used once. Nothing about a ticket is kept
+// in the process: any server sharing the database (and the master key) takes the next step, and a spent
+// ticket is a nonce in the store (`claimNonce`) until it expires, refused on every server.
 
 export const SIGNIN_PATH = '/-/console/api/signin';
 const MFA_PATH = `${SIGNIN_PATH}/mfa`;
@@ -41,7 +44,8 @@ const MAX_CODES_PER_TICKET = 5;
 /** Failed sign-ins from one address per window before it is refused for the window. */
 export const IP_MAX_FAILURES = 50;
 const IP_WINDOW_MS = 15 * 60 * 1000;
-const MAX_OPEN_TICKETS = 10_000;
+/** Spent tickets are store nonces under this prefix (not an AccessKeyId, not the SAML prefix). */
+const SPENT_TICKET = 'console-ticket\n';
 const MAX_LOGON_NAME = 200;
 
 /** The one answer to a wrong name, password or account: it tells nothing about which (no user enumeration). */
@@ -64,6 +68,11 @@ export interface SignInDeps {
    */
   account(domain: string | null): Promise<SignInAccount | 'unsupported' | null>;
   tokens: TokenService;
+  /**
+   * The metadata store (the server's, whatever account signs in): failed sign-ins per user and wrong codes per
+   * ticket, and spent tickets, shared by every process.
+   */
+  store: SharedAttemptsStore & Pick<IdentityStore, 'claimNonce' | 'nonceLive'>;
   masterKey: Buffer;
   clock: Clock;
   /** Each sign-in step as a request record (audit log, metrics); it never holds a password, code or ticket. */
@@ -160,15 +169,26 @@ function networkAllowed(masks: string, sourceIp: string): boolean {
 }
 
 export class ConsoleSignIn {
-  private readonly users = new AttemptCounter(HOUR_MS, HOUR_MS);
+  /**
+   * Per user, in the store (shared-attempts.ts): `p` failed sign-ins (wrong password or code), `m` wrong MFA codes,
+   * which a correct password does not clear (only a full sign-in, or the lock's hour).
+   */
+  private readonly failures: SharedAttempts;
+  /** Per source address, in this process. */
   private readonly addresses = new AddressAttempts(IP_WINDOW_MS, IP_WINDOW_MS);
-  /** Wrong MFA codes per user: a correct password does not clear them (only a full sign-in, or the lock's hour). */
-  private readonly mfaUsers = new AttemptCounter(HOUR_MS, HOUR_MS);
-  /** Tickets handed out, until they expire (used: spent or voided); wrong codes per open MFA ticket. */
-  private readonly tickets = new Map<string, { exp: number; used: boolean }>();
-  private readonly codeFailures = new Map<string, number>();
 
-  constructor(private readonly deps: SignInDeps) {}
+  constructor(private readonly deps: SignInDeps) {
+    this.failures = new SharedAttempts(deps.store, deps.masterKey, HOUR_MS);
+  }
+
+  private userFailure(userKey: string, counter: 'p' | 'm', limit: number): FailureNote {
+    return { key: userKey, counter, limit, windowMs: HOUR_MS, lockMs: HOUR_MS };
+  }
+
+  /** A wrong code on a ticket: counted in the store (every server); the MAX_CODES_PER_TICKET-th spends it. */
+  private ticketFailure(ticket: Ticket): FailureNote {
+    return { key: `#ticket/${ticket.id}`, counter: 'p', limit: MAX_CODES_PER_TICKET, windowMs: TICKET_TTL_MS, lockMs: TICKET_TTL_MS };
+  }
 
   /** The route for the internal handler: null for paths it does not own. */
   handle(path: string, req: IncomingMessage): Promise<OssResponse> | null {
@@ -238,7 +258,8 @@ export class ConsoleSignIn {
     // Unknown names count and lock like known ones, so locking tells nothing either.
     const userKey = `${account?.accountId ?? parsed?.domain ?? ''}/${(parsed?.userName ?? logonName).toLowerCase()}`;
     const policy = account ? await account.extras.settings.passwordPolicy() : null;
-    if (this.users.locked(userKey, now) || this.mfaUsers.locked(userKey, now)) {
+    const failures = await this.failures.read(userKey);
+    if (lockedAt(failures, 'p', now) || lockedAt(failures, 'm', now)) {
       this.addresses.fail(ip, now, IP_MAX_FAILURES);
       return { answer: fail(403, LOCKED) };
     }
@@ -248,11 +269,11 @@ export class ConsoleSignIn {
       ? await account.extras.loginProfiles.verifySignIn(user?.userId ?? null, password)
       : await (await this.defaultExtrasForTiming())?.loginProfiles.verifySignIn(null, password) ?? null;
     if (!account || !user || !profile) {
-      this.users.fail(userKey, now, policy?.maxLoginAttemps ?? 5);
+      await this.failures.fail([this.userFailure(userKey, 'p', policy?.maxLoginAttemps ?? 5)], now);
       this.addresses.fail(ip, now, IP_MAX_FAILURES);
       return { answer: fail(401, FAILED) };
     }
-    this.users.clear(userKey);
+    const left = await this.failures.clear(userKey, ['p'], failures, now);
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
     const pref = await account.extras.settings.securityPreference();
     if (!networkAllowed(pref.loginNetworkMasks, ip)) {
@@ -285,7 +306,7 @@ export class ConsoleSignIn {
       };
     }
     if (reset) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: profile.stamp }, now), principal };
-    return this.issue(account, user.userId, profile.stamp, now);
+    return this.issue(account, user.userId, profile.stamp, now, left);
   }
 
   // ---- step 2: the TOTP code
@@ -299,20 +320,20 @@ export class ConsoleSignIn {
     const { ticket, account, user } = t;
     const userKey = `${account.accountId}/${user.userName.toLowerCase()}`;
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
-    if (this.users.locked(userKey, now) || this.mfaUsers.locked(userKey, now)) return { answer: fail(403, LOCKED), principal };
+    const failures = await this.failures.read(userKey);
+    if (lockedAt(failures, 'p', now) || lockedAt(failures, 'm', now)) return { answer: fail(403, LOCKED), principal };
     if (!(await account.extras.mfa.verifySignInCode(user.userId, code.trim()))) {
       const policy = await account.extras.settings.passwordPolicy();
-      this.users.fail(userKey, now, policy.maxLoginAttemps);
-      this.mfaUsers.fail(userKey, now, policy.maxLoginAttemps);
+      const ticketNote = this.ticketFailure(ticket);
+      const after = await this.failures.fail([this.userFailure(userKey, 'p', policy.maxLoginAttemps), this.userFailure(userKey, 'm', policy.maxLoginAttemps), ticketNote], now);
       this.addresses.fail(ip, now, IP_MAX_FAILURES);
-      const wrong = (this.codeFailures.get(ticket.id) ?? 0) + 1;
-      this.codeFailures.set(ticket.id, wrong);
-      if (wrong >= MAX_CODES_PER_TICKET) this.spend(ticket);
+      if (lockedAt(after.get(ticketNote.key) ?? null, 'p', now)) await this.spend(ticket, now);
       return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The MFA code is incorrect, or was already used.' }), principal };
     }
-    this.spend(ticket);
+    // Spent on every server at once; of two steps racing with one ticket (on any servers), one goes on.
+    if (!(await this.spend(ticket, now))) return { answer: this.expiredTicket(), principal };
     if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: ticket.p }, now), principal };
-    return this.issue(account, user.userId, ticket.p, now);
+    return this.issue(account, user.userId, ticket.p, now, failures);
   }
 
   // ---- step 2 when the profile requires MFA and none is bound: two consecutive codes of the new device
@@ -329,12 +350,12 @@ export class ConsoleSignIn {
     const step = consecutiveCodesStep(base32Decode(ticket.k!), code1.trim(), code2.trim(), now);
     if (step === null) {
       this.addresses.fail(ip, now, IP_MAX_FAILURES);
-      const wrong = (this.codeFailures.get(ticket.id) ?? 0) + 1;
-      this.codeFailures.set(ticket.id, wrong);
-      if (wrong >= MAX_CODES_PER_TICKET) this.spend(ticket);
+      const ticketNote = this.ticketFailure(ticket);
+      const after = await this.failures.fail([ticketNote], now);
+      if (lockedAt(after.get(ticketNote.key) ?? null, 'p', now)) await this.spend(ticket, now);
       return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The two codes are not consecutive codes of the new device.' }), principal };
     }
-    this.spend(ticket);
+    if (!(await this.spend(ticket, now))) return { answer: this.expiredTicket(), principal };
     await account.extras.mfa.createBoundAtSignIn(user.userId, ticket.d!, ticket.k!, step + 1);
     if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: ticket.p }, now), principal };
     return this.issue(account, user.userId, ticket.p, now);
@@ -357,18 +378,17 @@ export class ConsoleSignIn {
       if (isAppError(err) && err.status < 500) return { answer: fail(err.status, { Code: err.code, Message: err.message }), principal };
       throw err;
     }
-    this.spend(ticket);
+    // Spent after the change (a refused new password may be tried again with the same ticket); a step racing
+    // with the same ticket on another server finds it spent.
+    if (!(await this.spend(ticket, now))) return { answer: this.expiredTicket(), principal };
     return this.issue(account, user.userId, stamp, now);
   }
 
   // ---- tickets and credentials
 
   private ticketAnswer(t: Omit<Ticket, 'e' | 'id'>, now: number): Answer {
-    this.prune(now);
-    if (this.tickets.size >= MAX_OPEN_TICKETS) return this.throttled();
     const full: Ticket = { ...t, e: now + TICKET_TTL_MS, id: randomBytes(12).toString('base64url') };
     const ticket = seal(this.deps.masterKey, JSON.stringify(full), TICKET_BOUND);
-    this.tickets.set(full.id, { exp: full.e, used: false });
     const status = t.s === 'mfa' ? 'MFARequired' : t.s === 'bind' ? 'MFABindRequired' : 'PasswordResetRequired';
     return new Answer(200, { Status: status, Ticket: ticket, ExpiresIn: TICKET_TTL_MS / 1000 });
   }
@@ -382,7 +402,9 @@ export class ConsoleSignIn {
     } catch {
       return null;
     }
-    if (ticket.s !== stage || now >= ticket.e || this.tickets.get(ticket.id)?.used !== false) return null;
+    if (ticket.s !== stage || typeof ticket.id !== 'string' || typeof ticket.e !== 'number' || now >= ticket.e) return null;
+    // Spent (on any server sharing the database): refused.
+    if (await this.deps.store.nonceLive(SPENT_TICKET + ticket.id, now)) return null;
     const account = await this.deps.account(ticket.a);
     if (!account || account === 'unsupported') return null;
     const user = await account.users.getUserById(ticket.u);
@@ -392,29 +414,28 @@ export class ConsoleSignIn {
     return { ticket, account, user };
   }
 
-  private spend(ticket: Ticket): void {
-    this.tickets.set(ticket.id, { exp: ticket.e, used: true });
-    this.codeFailures.delete(ticket.id);
+  /**
+   * Marks the ticket spent in the store until it expires (pruned with the other nonces after that), for every
+   * server; false when it already was (another step with it won).
+   */
+  private spend(ticket: Ticket, now: number): Promise<boolean> {
+    return this.deps.store.claimNonce(SPENT_TICKET + ticket.id, ticket.e, now);
   }
 
-  private prune(now: number): void {
-    for (const [id, t] of this.tickets) {
-      if (t.exp <= now) {
-        this.tickets.delete(id);
-        this.codeFailures.delete(id);
-      }
-    }
-  }
-
-  /** Credentials bound to the login profile stamp `loginStamp` (sts/credentials.ts refuses them once it changes). */
-  private async issue(account: SignInAccount, userId: string, loginStamp: string, now: number): Promise<{ answer: Answer; principal?: Principal }> {
+  /**
+   * Credentials bound to the login profile stamp `loginStamp` (sts/credentials.ts refuses them once it changes).
+   * `failures`: the user's failures as this request read them (undefined: not read yet).
+   */
+  private async issue(account: SignInAccount, userId: string, loginStamp: string, now: number, failures?: Failures | null): Promise<{ answer: Answer; principal?: Principal }> {
     const user = await account.users.getUserById(userId);
     if (!user) return { answer: fail(401, FAILED) };
     const hours = (await account.extras.settings.securityPreference()).loginSessionDuration;
     const expiration = now + hours * HOUR_MS;
     const c = this.deps.tokens.issue({ accountId: account.accountId, roleId: '', roleName: '', sessionName: user.userName, sessionPolicy: null, issuedAt: now, expiration, userId: user.userId, loginStamp });
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: c.accessKeyId };
-    this.mfaUsers.clear(`${account.accountId}/${user.userName.toLowerCase()}`); // a full sign-in forgets wrong codes
+    // A full sign-in forgets wrong codes (a write only when there are some).
+    const userKey = `${account.accountId}/${user.userName.toLowerCase()}`;
+    await this.failures.clear(userKey, ['m'], failures !== undefined ? failures : await this.failures.read(userKey), now);
     return {
       answer: new Answer(200, {
         Status: 'OK',

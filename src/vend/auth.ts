@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../util/time.js';
 import type { JwtAuth, UsersAuth } from './config.js';
 import { VendError } from './errors.js';
@@ -52,6 +52,16 @@ function verify(token: string, keys: readonly VerificationKey[], issuer: string,
   }
 }
 
+/**
+ * What a login token is bound to (claim `pst`): a keyed digest of the user's stored password hash, whose salt is
+ * new whenever a password is set. A token is valid only while the users file holds that same hash for its
+ * user, so a password edited in the file revokes the user's live tokens at the next reload (docs/vend.md).
+ * Keyed with the token key, so the claim (readable by whoever holds the token) tells nothing about the hash.
+ */
+function passwordStamp(key: Buffer, passwordHash: string): string {
+  return createHmac('sha256', key).update(`alunite vend login stamp\n${passwordHash}`).digest('base64url').slice(0, 22);
+}
+
 export async function usersAuthenticator(cfg: UsersAuth, clock: Clock): Promise<Authenticator> {
   const file = new UsersFile(cfg.usersFile);
   await file.load();
@@ -71,13 +81,15 @@ export async function usersAuthenticator(cfg: UsersAuth, clock: Clock): Promise<
       if (ok === null) throw new VendError('Throttling', 'Too many log-ins are being checked right now; retry in 1 s.', { 'retry-after': '1' });
       if (!rec || !ok) throw badCredentials();
       const now = Math.floor(clock() / 1000);
-      const token = signHs256({ iss: LOGIN_ISSUER, aud: LOGIN_AUDIENCE, sub: username, iat: now, exp: now + cfg.tokenTtlSeconds }, key);
+      const token = signHs256({ iss: LOGIN_ISSUER, aud: LOGIN_AUDIENCE, sub: username, iat: now, exp: now + cfg.tokenTtlSeconds, pst: passwordStamp(key, stored) }, key);
       return { token, expiresIn: cfg.tokenTtlSeconds };
     },
     async authenticate(bearer) {
       const claims = verify(bearer, keys, LOGIN_ISSUER, LOGIN_AUDIENCE, 0, clock());
       const rec = (await file.current()).get(String(claims.sub));
       if (!rec) throw invalidToken('the user no longer exists');
+      // A token from before the stamp (no pst) is refused too: log in again.
+      if (claims.pst !== passwordStamp(key, rec.password)) throw invalidToken('the user\'s password was changed since it was issued');
       return checkedUser(claims.sub, rec.group);
     },
   };

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { chmod, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { isPasswordHash } from './password.js';
 import { showName, unsafeNameReason } from './names.js';
 
 // The users file (auth mode `users`): JSON `{"users": {"<id>": {"password": "scrypt$…", "group"?: "<g>"}}}`,
-// mode 0600. It is re-read when its modification time changes, so `alunite vend add-user` takes effect
+// mode 0600. It is re-read when it changes (inode, size, mtime or ctime), so `alunite vend add-user` takes effect
 // without a restart and a removed user can no longer get credentials with an old login token.
 
 export interface UserRecord {
@@ -44,26 +45,50 @@ export function parseUsers(text: string, file: string): Map<string, UserRecord> 
   return out;
 }
 
+/** What says the users file changed: a replaced file (new inode) or an edit (size, times) (docs/vend.md). */
+interface FileVersion {
+  ino: number;
+  dev: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+function versionOf(s: Stats): FileVersion {
+  return { ino: s.ino, dev: s.dev, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+}
+
+function sameVersion(a: FileVersion, b: FileVersion): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
 export class UsersFile {
   private table: Map<string, UserRecord> = new Map();
-  private mtimeMs = -1;
-  private size = -1;
+  private version: FileVersion | null = null;
 
   constructor(readonly path: string) {}
 
-  /** Loads the file (start-up: errors are fatal). */
+  /** Loads the file (start-up: errors are fatal). The version is the stat of the very file read (one open). */
   async load(): Promise<void> {
-    const s = await stat(this.path);
-    this.table = parseUsers(await readFile(this.path, 'utf8'), this.path);
-    this.mtimeMs = s.mtimeMs;
-    this.size = s.size;
+    const fh = await open(this.path, 'r');
+    try {
+      const s = await fh.stat();
+      this.table = parseUsers(await fh.readFile('utf8'), this.path);
+      this.version = versionOf(s);
+    } finally {
+      await fh.close();
+    }
   }
 
-  /** The current table; re-read when the file changed. A file that became invalid keeps the last good table. */
+  /**
+   * The current table; re-read when the file changed: another inode (a file renamed over it, as `add-user` and
+   * editors do, even with the same size and modification time), or another size, mtime or ctime. A file that
+   * became invalid keeps the last good table.
+   */
   async current(): Promise<UserTable> {
     try {
       const s = await stat(this.path);
-      if (s.mtimeMs !== this.mtimeMs || s.size !== this.size) await this.load();
+      if (this.version === null || !sameVersion(versionOf(s), this.version)) await this.load();
     } catch {
       // Keep serving the last good table; the operator sees the error on the next start.
     }

@@ -418,6 +418,8 @@ export interface IdentityStore {
   // RPC replay protection
   /** Records a nonce until `expiresAt`; false when it is already recorded (a replay). Drops expired ones. */
   claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Whether the nonce is recorded and live at `now` (a claim would be refused); reads only. */
+  nonceLive(nonce: string, now: number): Promise<boolean>;
 
   // RAM identity documents (docs/ram.md): login profiles, virtual MFA devices, account settings, AccessKey
   // last use. One generic (account, kind, id) → JSON store, like bucket_configs; writes do not move identityGeneration.

@@ -523,6 +523,15 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore, P
     return res.rowCount === 1;
   }
 
+  async nonceLive(nonce: string, now: number): Promise<boolean> {
+    const res = await this.pool.query({
+      name: 'nonce-live',
+      text: 'SELECT 1 FROM rpc_nonces WHERE nonce = $1 AND expires > $2',
+      values: [Buffer.from(nonce, 'utf8'), now],
+    });
+    return res.rowCount === 1;
+  }
+
   // RAM identity documents (docs/ram.md)
   async readIdentityDocs(kind: string, ids: readonly string[], account = ''): Promise<Map<string, string>> {
     return docs.readDocs(this.pool, account, kind, ids);

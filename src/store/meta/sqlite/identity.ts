@@ -494,6 +494,10 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
     });
   }
 
+  async nonceLive(nonce: string, now: number): Promise<boolean> {
+    return this.sql('SELECT 1 FROM rpc_nonces WHERE nonce = ? AND expires > ?').get(nonce, now) !== undefined;
+  }
+
   // RAM identity documents (docs/ram.md)
   async readIdentityDocs(kind: string, ids: readonly string[], account = ''): Promise<Map<string, string>> {
     return docs.readDocs(this.db, account, kind, ids);
