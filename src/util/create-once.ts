@@ -88,7 +88,8 @@ async function moveEmptyAside(path: string): Promise<void> {
   await unlink(aside);
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsync of a directory: the entries created, renamed or removed in it are durable. */
+export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { readOrCreateOnce } from './create-once.js';
+import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { readOrCreateOnce, syncDir } from './create-once.js';
 
 export const MASTER_KEY_BYTES = 32;
 export const MASTER_KEY_FILE = 'master.key';
@@ -67,12 +67,22 @@ async function readPrevious(dataDir: string): Promise<Buffer[]> {
   }
 }
 
-/** Writes a key file whole or not at all (temp file, 0600, rename): a crash never leaves half a key list. */
+/**
+ * Writes a key file whole or not at all (temp file, 0600, fsync, rename, directory fsync): neither a crash nor a
+ * power loss leaves half a key list, or an empty master.key after the database was re-sealed under the new key.
+ */
 async function replaceKeyFile(path: string, keys: Buffer[]): Promise<void> {
   const tmp = `${path}.new`;
-  await writeFile(tmp, keys.map((k) => `${k.toString('base64')}\n`).join(''), { mode: 0o600 });
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(keys.map((k) => `${k.toString('base64')}\n`).join(''));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
   await chmod(tmp, 0o600);
   await rename(tmp, path);
+  await syncDir(dirname(path));
 }
 
 /**
