@@ -7,6 +7,10 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import OSS from 'ali-oss';
+import Database from 'better-sqlite3';
+import { startServer, type ServerOptions } from '../src/server.js';
+import { rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { AK, ACCOUNT_ID, SECRET } from './helpers/server.js';
 import { BIN, kill9, spawnServer } from './helpers/spawn.js';
 
@@ -75,4 +79,76 @@ describe('restart after a kill during first start', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+// A kill during an inventory run leaves its claim `Running` (the final state is written after the files). The
+// next process must run it again, not wait for the next period (a day or a week).
+describe('an inventory run cut short by a kill', () => {
+  const SRC = 'crash-inv-src';
+  const DEST = 'crash-inv-dest';
+  const t0 = Date.now();
+  let now = t0;
+  const options = (dataDir: string): ServerOptions => ({
+    host: '127.0.0.1', port: 0, dataDir, inMemory: false, region: 'cn-hangzhou', accountId: ACCOUNT_ID,
+    rootAccessKeyId: AK, rootAccessKeySecret: SECRET, logLevel: 'silent', durable: true, clock: () => now,
+    inventory: { intervalMs: 0 },
+  });
+
+  async function putInventory(port: number): Promise<void> {
+    const xml = `<InventoryConfiguration><Id>daily</Id><IsEnabled>true</IsEnabled><Destination><OSSBucketDestination><Format>CSV</Format>`
+      + `<AccountId>${ACCOUNT_ID}</AccountId><RoleArn>acs:ram::${ACCOUNT_ID}:role/AliyunOSSRole</RoleArn><Bucket>acs:oss:::${DEST}</Bucket>`
+      + `</OSSBucketDestination></Destination><Schedule><Frequency>Daily</Frequency></Schedule>`
+      + `<IncludedObjectVersions>Current</IncludedObjectVersions><OptionalFields></OptionalFields></InventoryConfiguration>`;
+    const query: Array<[string, string]> = [['inventory', ''], ['inventoryId', 'daily']];
+    const headers: Record<string, string> = { host: `localhost:${port}`, 'x-oss-date': new Date().toUTCString(), 'content-length': String(Buffer.byteLength(xml)) };
+    headers.authorization = v1Authorization({ method: 'PUT', bucket: SRC, key: null, query, headers }, AK, SECRET).authorization;
+    const res = await rawRequest(port, { method: 'PUT', path: `/${SRC}/?inventory&inventoryId=daily`, headers, body: xml });
+    assert.equal(res.status, 200, res.body.toString());
+  }
+
+  /** Rewrites the stored run state as the claim of a process killed mid-run left it (server stopped). */
+  function leaveRunning(dataDir: string, startedAt: number, holder?: string): void {
+    const db = new Database(join(dataDir, 'metadata.sqlite'));
+    try {
+      const row = db.prepare("SELECT document FROM bucket_configs WHERE bucket = ? AND name = 'inventory-runs'").get(SRC) as { document: string };
+      const runs = JSON.parse(row.document) as Record<string, Record<string, unknown>>;
+      runs.daily = { startedAt, status: 'Running', ...(holder !== undefined ? { holder, heartbeat: startedAt } : {}) };
+      db.prepare("UPDATE bucket_configs SET document = ? WHERE bucket = ? AND name = 'inventory-runs'").run(JSON.stringify(runs), SRC);
+    } finally {
+      db.close();
+    }
+  }
+
+  for (const holder of [undefined, '999999-a-process-that-died']) {
+    it(`is run again by the next process (${holder === undefined ? 'state of an earlier version' : 'with a holder'})`, async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'alunite-crash-inv-'));
+      try {
+        let srv = await startServer(options(dataDir));
+        const client = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url, timeout: 60_000 } as OSS.Options);
+        await client.putBucket(SRC);
+        await client.putBucket(DEST);
+        client.useBucket(SRC);
+        await client.put('a.txt', Buffer.from('a'));
+        await putInventory(srv.port);
+        const first = await srv.inventory!.runOnce();
+        assert.deepEqual(first.map((r) => r.status), ['Done']);
+        await srv.close();
+
+        now = t0 + 60_000;
+        leaveRunning(dataDir, now, holder);
+        now += 1000;
+        srv = await startServer(options(dataDir));
+        try {
+          const again = await srv.inventory!.runOnce();
+          assert.deepEqual(again.map((r) => r.status), ['Done'], 'the cut-short run was not run again');
+          // Once done, it is not due again before its period.
+          assert.deepEqual(await srv.inventory!.runOnce(), []);
+        } finally {
+          await srv.close();
+        }
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
 });
