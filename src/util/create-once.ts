@@ -20,6 +20,8 @@ export async function readOrCreateOnce(path: string, make: () => Promise<string>
     const existing = await readIfPresent(path);
     if (existing !== null && existing !== '') {
       await removeTempLeftovers(path);
+      // A kill between the link and the directory fsync left the name not yet durable: make it so before use.
+      await syncDir(dirname(path));
       return existing;
     }
     if (existing === '') await moveEmptyAside(path);
