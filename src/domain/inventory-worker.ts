@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { jsonConfig, readConfig, updateConfig } from './bucket-config.js';
@@ -25,6 +25,13 @@ export const RUNS_CONFIG = 'inventory-runs';
 const runsKind = jsonConfig<Record<string, RunState>>(RUNS_CONFIG);
 
 const DAY_MS = 24 * 3600 * 1000;
+/**
+ * A Running run of another process whose heartbeat is older than this was cut short (the process died): it is
+ * claimed again. With several processes on one database (PostgreSQL) the writer renews its heartbeat every
+ * HEARTBEAT_MS; with SQLite one process owns the database, so a Running run of another holder is a crashed one.
+ */
+export const STALE_RUN_MS = 10 * 60 * 1000;
+const HEARTBEAT_MS = 60 * 1000;
 const PAGE = 1000;
 /** Most data files one run writes (keeps the manifest small): more rows than this allows fail the run. */
 export const MAX_FILES = 10_000;
@@ -35,6 +42,9 @@ export interface RunState {
   /** When the last run started (ms). */
   startedAt: number;
   status: 'Running' | 'Done' | 'Failed';
+  /** The process writing a Running run, and when it last said it still is (ms). */
+  holder?: string;
+  heartbeat?: number;
   manifest?: string;
   rows?: number;
   error?: string;
@@ -159,6 +169,8 @@ export class InventoryWorker {
   private running: Promise<RunResult[]> | null = null;
   private stopped = false;
   private readonly rowsPerFile: number;
+  /** Names this process in the Running runs it writes. */
+  private readonly holder = `${process.pid}-${randomUUID()}`;
 
   constructor(
     private readonly ctx: DomainContext,
@@ -222,8 +234,18 @@ export class InventoryWorker {
   }
 
   private due(bucket: Bucket, plan: InventoryPlan): boolean {
-    const last = readConfig(bucket, runsKind)?.[plan.id];
-    return last === undefined || this.ctx.clock() - last.startedAt >= this.period(plan);
+    return this.claimable(readConfig(bucket, runsKind)?.[plan.id], plan, this.ctx.clock());
+  }
+
+  /**
+   * No run yet, the period elapsed, or a run left Running by a process that died (a kill mid-run): without the
+   * last, a cut-short run stayed Running and was not written again before the next period.
+   */
+  private claimable(last: RunState | undefined, plan: InventoryPlan, now: number): boolean {
+    if (last === undefined || now - last.startedAt >= this.period(plan)) return true;
+    if (last.status !== 'Running' || last.holder === this.holder) return false;
+    const shared = typeof this.ctx.meta.tryLease === 'function';
+    return !shared || now - (last.heartbeat ?? last.startedAt) >= STALE_RUN_MS;
   }
 
   /** Claims the run in the store's transaction (null: another process or round has it), writes it, records the outcome. */
@@ -231,20 +253,30 @@ export class InventoryWorker {
     const started = this.ctx.clock();
     let claimed = false;
     await updateConfig(this.ctx, bucket.name, runsKind, (current) => {
-      const last = current?.[plan.id];
-      if (last !== undefined && started - last.startedAt < this.period(plan)) return current;
+      if (!this.claimable(current?.[plan.id], plan, started)) return current;
       claimed = true;
-      const running: RunState = { startedAt: started, status: 'Running' };
+      const running: RunState = { startedAt: started, status: 'Running', holder: this.holder, heartbeat: started };
       // States of deleted configurations are dropped here, so the record stays as small as the configurations.
       const kept = Object.entries(current ?? {}).filter(([id]) => live.has(id));
       return { ...Object.fromEntries(kept), [plan.id]: running };
     });
     if (!claimed) return null;
     let result: RunResult;
+    // Other processes see the run alive while the heartbeat moves (claimable above).
+    const beat = setInterval(() => {
+      updateConfig(this.ctx, bucket.name, runsKind, (current) => {
+        const mine = current?.[plan.id];
+        if (mine?.status !== 'Running' || mine.holder !== this.holder) return current;
+        return { ...current, [plan.id]: { ...mine, heartbeat: this.ctx.clock() } };
+      }).catch(() => undefined);
+    }, HEARTBEAT_MS);
+    beat.unref();
     try {
       result = await this.write(bucket, plan, started);
     } catch (err) {
       result = { bucket: bucket.name, id: plan.id, status: 'Failed', files: [], rows: 0, error: err instanceof Error ? err.message : String(err) };
+    } finally {
+      clearInterval(beat);
     }
     const state: RunState = {
       startedAt: started, status: result.status,

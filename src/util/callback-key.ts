@@ -1,7 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readOrCreateOnce } from './create-once.js';
 
 export const CALLBACK_KEY_FILE = 'callback-key.pem';
 
@@ -30,20 +31,8 @@ export async function resolveCallbackKey(opts: { dataDir: string; inMemory: bool
   if (opts.inMemory) return keyOf(await generate());
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const path = join(opts.dataDir, CALLBACK_KEY_FILE);
-  try {
-    return keyOf(createPrivateKey(await readFile(path, 'utf8')));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const key = await generate();
-  const pem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
-  try {
-    // 'wx': another process sharing the directory may have created it meanwhile; then use theirs.
-    await writeFile(path, pem, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return keyOf(createPrivateKey(await readFile(path, 'utf8')));
-    throw err;
-  }
+  // Created whole or not at all; another process sharing the directory may have created it: then theirs.
+  const pem = await readOrCreateOnce(path, async () => (await generate()).export({ type: 'pkcs8', format: 'pem' }).toString());
   await chmod(path, 0o600);
-  return keyOf(key);
+  return keyOf(createPrivateKey(pem));
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { readOrCreateOnce, syncDir } from './create-once.js';
 
 export const MASTER_KEY_BYTES = 32;
 export const MASTER_KEY_FILE = 'master.key';
@@ -22,21 +23,11 @@ export async function resolveMasterKey(opts: { dataDir: string; inMemory: boolea
   if (opts.inMemory) return randomBytes(MASTER_KEY_BYTES);
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const path = join(opts.dataDir, MASTER_KEY_FILE);
-  try {
-    return decode(await readFile(path, 'utf8'), path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const key = randomBytes(MASTER_KEY_BYTES);
-  // 'wx': never overwrite a key another process created meanwhile (its secrets would become unreadable).
-  try {
-    await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return decode(await readFile(path, 'utf8'), path);
-    throw err;
-  }
+  // Created whole and durable or not at all, never replacing a key another process created meanwhile
+  // (its secrets would become unreadable): util/create-once.ts.
+  const text = await readOrCreateOnce(path, async () => `${randomBytes(MASTER_KEY_BYTES).toString('base64')}\n`);
   await chmod(path, 0o600);
-  return key;
+  return decode(text, path);
 }
 
 export const PREVIOUS_MASTER_KEY_FILE = 'master.key.previous';
@@ -76,12 +67,22 @@ async function readPrevious(dataDir: string): Promise<Buffer[]> {
   }
 }
 
-/** Writes a key file whole or not at all (temp file, 0600, rename): a crash never leaves half a key list. */
+/**
+ * Writes a key file whole or not at all (temp file, 0600, fsync, rename, directory fsync): neither a crash nor a
+ * power loss leaves half a key list, or an empty master.key after the database was re-sealed under the new key.
+ */
 async function replaceKeyFile(path: string, keys: Buffer[]): Promise<void> {
   const tmp = `${path}.new`;
-  await writeFile(tmp, keys.map((k) => `${k.toString('base64')}\n`).join(''), { mode: 0o600 });
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(keys.map((k) => `${k.toString('base64')}\n`).join(''));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
   await chmod(tmp, 0o600);
   await rename(tmp, path);
+  await syncDir(dirname(path));
 }
 
 /**

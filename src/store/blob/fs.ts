@@ -81,6 +81,9 @@ export class FsBlobStore implements BlobStore {
     try {
       if (!this.madeDirs.has(dir)) {
         await privateDir(dir);
+        // The shard directory's own entry must be durable too, or a power loss can take it and the blob
+        // with it after the metadata row referencing the blob committed (once per directory and process).
+        if (this.durable) await syncDir(this.blobDir);
         this.madeDirs.add(dir);
       }
       await rename(tmp, this.pathOf(blobId));
