@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { PIPELINE_MAX_QUEUED } from '../src/http/one-per-connection.js';
 import { expectOssError } from './helpers/oss.js';
 import { denied, MSG, policyDoc, popFails, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
@@ -132,5 +133,55 @@ describe('HTTP: the requests of one connection are answered one at a time', () =
     assert.match(text.slice(0, 20), /^HTTP\/1\.1 200 /);
     assert.match(text.slice(-2000), /HTTP\/1\.1 200 OK/);
     assert.equal((await oss.get('after')).content.toString(), 'after');
+  });
+
+  /** Writes `head` then `count` copies of `one` (the last with Connection: close); the answers' status lines and whether the connection was reset. */
+  async function pipeline(head: string, one: (last: boolean) => string, count: number): Promise<{ answers: number; reset: boolean; text: string }> {
+    const socket = connect(srv.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const chunks: Buffer[] = [];
+    let reset = false;
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => {
+      reset = true;
+    });
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const body = head + one(false).repeat(count - 1) + one(true);
+    socket.write(body, () => undefined);
+    await closed;
+    const text = Buffer.concat(chunks).toString('latin1');
+    return { answers: text.match(/HTTP\/1\.1 \d{3} /g)?.length ?? 0, reset, text };
+  }
+
+  it('a connection that pipelines thousands of requests behind an answer in progress is closed: the queue is bounded', async () => {
+    // Before: node stops reading a connection only for answers it cannot send; requests waiting their turn
+    // here send nothing, so behind a slow but flowing answer (x-oss-traffic-limit) one anonymous connection
+    // queued every request it wrote: 400,000 one-line GETs (17 MB) grew the server by 650 MB.
+    await srv.client({ bucket: BUCKET }).put('slow', Buffer.alloc(256 * 1024, 'b'));
+    const host = `Host: 127.0.0.1:${srv.port}\r\n`;
+    const count = 4000;
+    const r = await pipeline(
+      `GET /${BUCKET}/slow HTTP/1.1\r\n${host}x-oss-traffic-limit: 819200\r\n\r\n`,
+      (last) => `HEAD /${BUCKET}/x HTTP/1.1\r\n${host}${last ? 'Connection: close\r\n' : ''}\r\n`,
+      count,
+    );
+    assert.ok(r.answers < PIPELINE_MAX_QUEUED, `${r.answers} of ${count + 1} pipelined requests were answered: the connection was not closed`);
+  });
+
+  it('requests pipelined as real clients write them are all answered in order, however many are written at once', async () => {
+    // Reading stops at PIPELINE_PAUSE_AT queued requests and starts again as they are answered.
+    const host = `Host: 127.0.0.1:${srv.port}\r\n`;
+    const pad = `User-Agent: ${'u'.repeat(300)}\r\n`;
+    const count = 2000;
+    let n = 0;
+    const r = await pipeline(
+      `GET /${BUCKET}/slow HTTP/1.1\r\n${host}x-oss-traffic-limit: 819200\r\n\r\n`,
+      (last) => `HEAD /${BUCKET}/missing-${n++} HTTP/1.1\r\n${host}${pad}${last ? 'Connection: close\r\n' : ''}\r\n`,
+      count,
+    );
+    assert.equal(r.reset, false);
+    assert.equal(r.answers, count + 1);
+    assert.match(r.text, /^HTTP\/1\.1 200 /);
+    assert.equal(r.text.match(/HTTP\/1\.1 404 /g)?.length, count);
   });
 });

@@ -1,4 +1,4 @@
-import type { RequestListener } from 'node:http';
+import type { RequestListener, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
@@ -13,6 +13,29 @@ import type { Socket } from 'node:net';
 interface Lane {
   busy: boolean;
   waiting: Array<() => void>;
+}
+
+/**
+ * Queued requests at which node stops reading the connection, until the queue is shorter again. Node pauses
+ * a connection only by the bytes its queued answers hold (`outgoingData` ≥ the socket's high-water mark); a
+ * request waiting here has written nothing, so alone it never counted, and a client whose answer in progress
+ * was slow but flowing (a GET under x-oss-traffic-limit) could pipeline without end: 400,000 one-line GETs
+ * (17 MB) behind one traffic-limited GET of a public object grew the server by 650 MB. Each queued request
+ * now counts 1/PIPELINE_PAUSE_AT of the high-water mark in node's own tally (`res._onPendingData`), so node's
+ * pause and resume (socket and parser together) apply to it too.
+ */
+export const PIPELINE_PAUSE_AT = 16;
+/**
+ * Queued requests beyond which the connection is closed. A pause takes effect after the chunk being parsed
+ * (64 KiB): that holds a few hundred requests of any real client (a signed request is hundreds of bytes),
+ * thousands only of requests made as small as possible to fill this queue.
+ */
+export const PIPELINE_MAX_QUEUED = 1024;
+
+/** Node's tally of bytes held by the answers of a connection (node's `_http_server`, bound per response). */
+function pendingTally(res: ServerResponse): ((delta: number) => void) | null {
+  const f = (res as ServerResponse & { _onPendingData?: unknown })._onPendingData;
+  return typeof f === 'function' ? (f as (delta: number) => void) : null;
 }
 
 const lanes = new WeakMap<Socket, Lane>();
@@ -49,7 +72,23 @@ export function onePerConnection(handler: RequestListener): RequestListener {
         socket.destroy();
       }
     };
-    if (l.busy) l.waiting.push(run);
-    else run();
+    if (!l.busy) {
+      run();
+      return;
+    }
+    // A request parsed from bytes read before the connection was closed below: never run.
+    if (socket.destroyed) return;
+    if (l.waiting.length >= PIPELINE_MAX_QUEUED) {
+      l.waiting.length = 0;
+      socket.destroy();
+      return;
+    }
+    const tally = pendingTally(res);
+    const weight = Math.ceil(socket.writableHighWaterMark / PIPELINE_PAUSE_AT);
+    tally?.(weight);
+    l.waiting.push(() => {
+      tally?.(-weight);
+      run();
+    });
   };
 }
