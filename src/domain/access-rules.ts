@@ -1,4 +1,5 @@
 import { admitSmall } from './admission.js';
+import { CONTROL_OR_NOT_XML } from '../util/xml-chars.js';
 import { AppError } from '../errors.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
@@ -68,7 +69,7 @@ function checkPatterns(given: readonly string[], name: string): string[] {
   }
   for (const p of list) {
     // Control characters could never match a header value and would only confuse the XML answer.
-    if (p.length > REFERER_LIMITS.maxLength || /[\x00-\x1f\x7f]/.test(p)) {
+    if (p.length > REFERER_LIMITS.maxLength || CONTROL_OR_NOT_XML.test(p)) {
       throw new AppError('InvalidArgument', `Each Referer in ${name} must be at most ${REFERER_LIMITS.maxLength} printable characters.`, { ArgumentName: 'Referer' });
     }
   }

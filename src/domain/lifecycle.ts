@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { xmlCarries } from '../util/xml-chars.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { jsonConfig, readConfig } from './bucket-config.js';
 import type { Bucket, ObjectRecord, StorageClass, UploadRecord } from './model.js';
@@ -108,6 +109,7 @@ export function validateLifecycle(config: LifecycleConfig, opts: { allowSameActi
   const ids = new Set<string>();
   for (const rule of rules) {
     if (Buffer.byteLength(rule.id) > LIFECYCLE_LIMITS.maxIdBytes) throw invalidArgument('ID is longer than 255 bytes.', 'ID', rule.id);
+    assertXmlText(rule.id, 'ID');
     if (rule.id !== '' && ids.has(rule.id)) throw invalidArgument('Rule ID must be unique.', 'ID', rule.id);
     if (rule.id !== '') ids.add(rule.id);
     validateRule(rule);
@@ -136,9 +138,21 @@ function validateWhen(when: LifecycleWhen, element: string): void {
   if (when.createdBeforeDate !== undefined) parseLifecycleDate(when.createdBeforeDate);
 }
 
+/**
+ * Every text of a rule is written back by GetBucketLifecycle, which has no `encoding-type`: a control character
+ * XML 1.0 cannot carry (sent as `&#1;`) would make the whole configuration unreadable to strict XML readers
+ * (the Go, Java and Python SDKs). So it is refused, in a Prefix too, although keys may hold such characters
+ * (docs/compatibility.md): a shorter prefix, up to the control character, still selects those keys.
+ */
+function assertXmlText(text: string, name: string): void {
+  if (!xmlCarries(text)) throw invalidArgument(`${name} holds a control character that XML 1.0 cannot carry.`, name, text.slice(0, 64));
+}
+
 function validateTag(tag: LifecycleTag): void {
   if (tag.key === '' || tag.key.length > 128) throw invalidArgument('The tag key must be 1 to 128 characters long.', 'Key', tag.key);
   if (tag.value.length > 256) throw invalidArgument('The tag value must be at most 256 characters long.', 'Value', tag.value);
+  assertXmlText(tag.key, 'Key');
+  assertXmlText(tag.value, 'Value');
 }
 
 function validateTransitionOptions(t: TransitionOptions, element: string, filter: LifecycleFilter | undefined): void {
@@ -156,6 +170,7 @@ const MAX_PREFIX_BYTES = 1023;
 
 function assertPrefix(prefix: string): void {
   if (Buffer.byteLength(prefix, 'utf8') > MAX_PREFIX_BYTES) throw invalidArgument(`A lifecycle rule Prefix may be at most ${MAX_PREFIX_BYTES} bytes long.`, 'Prefix', prefix.slice(0, 64));
+  assertXmlText(prefix, 'Prefix');
 }
 
 function validateRule(rule: LifecycleRule): void {

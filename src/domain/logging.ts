@@ -1,4 +1,5 @@
 import { AppError, invalidArgument } from '../errors.js';
+import { CONTROL_OR_NOT_XML } from '../util/xml-chars.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
@@ -32,7 +33,7 @@ export function validatePrefix(prefix: string): void {
   if (prefix.startsWith('/') || prefix.startsWith('\\')) {
     throw new AppError('InvalidArgument', 'TargetPrefix must not start with "/" or "\\".', { ArgumentName: 'TargetPrefix', ArgumentValue: prefix }, '0032-00000005');
   }
-  if (/[\x00-\x1f\x7f]/.test(prefix)) throw invalidArgument('TargetPrefix must not contain control characters.', 'TargetPrefix');
+  if (CONTROL_OR_NOT_XML.test(prefix)) throw invalidArgument('TargetPrefix must not contain control characters.', 'TargetPrefix');
 }
 
 /** Put/Get/DeleteBucketLogging. */

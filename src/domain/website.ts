@@ -1,4 +1,5 @@
 import { AppError, invalidArgument } from '../errors.js';
+import { CONTROL_OR_NOT_XML, xmlCarries } from '../util/xml-chars.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
@@ -86,7 +87,16 @@ const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 function checkKeyPart(value: string | undefined, name: string): void {
   if (value === undefined) return;
   if (bytes(value) > WEBSITE_LIMITS.maxKeyBytes) throw invalidArgument(`${name} is longer than ${WEBSITE_LIMITS.maxKeyBytes} bytes.`, name, value.slice(0, 64));
-  if (/[\x00-\x1f\x7f]/.test(value)) throw invalidArgument(`${name} must not contain control characters.`, name);
+  if (CONTROL_OR_NOT_XML.test(value)) throw invalidArgument(`${name} must not contain control characters.`, name);
+}
+
+/**
+ * Text that is stored and written back by GetBucketWebsite (header values, Mirror settings) may not hold a
+ * control character XML 1.0 cannot carry (`&#1;`): strict XML readers (the Go, Java and Python SDKs) would
+ * refuse the whole configuration. Key parts refuse every control character (checkKeyPart).
+ */
+function checkXmlText(value: string | undefined, what: string, name: string): void {
+  if (value !== undefined && !xmlCarries(value)) throw invalidArgument(`${what} must not contain control characters.`, name, value.slice(0, 64));
 }
 
 /** Checks what the XML reader could not: values, combinations and limits. Throws InvalidArgument; nothing is stored then. */
@@ -131,6 +141,7 @@ function validateCondition(c: RoutingCondition): void {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/.test(h.key)) throw invalidArgument('IncludeHeader Key must be an HTTP header name.', 'Key', h.key.slice(0, 64));
     for (const [name, v] of [['Equals', h.equals], ['StartsWith', h.startsWith], ['EndsWith', h.endsWith]] as const) {
       if (v !== undefined && v.length > WEBSITE_LIMITS.maxTextLength) throw invalidArgument(`IncludeHeader ${name} is too long.`, name);
+      checkXmlText(v, `IncludeHeader ${name}`, name);
     }
   }
 }
@@ -153,6 +164,13 @@ function validateRedirect(r: RoutingRedirect, c: RoutingCondition): void {
     if (url === undefined || !/^https?:\/\/[^\s]+$/.test(url)) throw invalidArgument('A Mirror redirect needs a MirrorURL starting with http:// or https://.', 'MirrorURL', (url ?? '').slice(0, 64));
     if (c.httpErrorCodeReturnedEquals !== undefined && c.httpErrorCodeReturnedEquals !== 404) {
       throw invalidArgument('A Mirror redirect applies only to 404 (HttpErrorCodeReturnedEquals).', 'HttpErrorCodeReturnedEquals', String(c.httpErrorCodeReturnedEquals));
+    }
+    for (const [name, v] of Object.entries(r.mirror ?? {})) checkXmlText(v, name, name);
+    const h = r.mirrorHeaders;
+    for (const v of [...(h?.pass ?? []), ...(h?.remove ?? [])]) checkXmlText(v, 'MirrorHeaders', 'MirrorHeaders');
+    for (const { key, value } of h?.set ?? []) {
+      checkXmlText(key, 'MirrorHeaders Set Key', 'Key');
+      checkXmlText(value, 'MirrorHeaders Set Value', 'Value');
     }
   } else if (r.mirror !== undefined || r.mirrorHeaders !== undefined) {
     throw invalidArgument(`Mirror settings apply only to Mirror redirects, not ${r.type}.`, 'RedirectType', r.type);

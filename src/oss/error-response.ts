@@ -1,5 +1,6 @@
 import { AppError, ossWireForm, type ErrorDetail } from '../errors.js';
 import type { OssResponse } from './context.js';
+import { NOT_XML_CHAR } from '../util/xml-chars.js';
 import { el, xmlDocument, type XmlNode } from './xml.js';
 
 /** Error details that OSS also sends as response headers. */
@@ -19,7 +20,7 @@ const DETAIL_HEADERS: Record<string, string> = {
 export const ERROR_ECHO_LIMITS = { bodyValueChars: 8 * 1024, headValueChars: 256, headMessageChars: 1024, headDocBytes: 4 * 1024 } as const;
 
 // Characters XML 1.0 cannot carry at all: an echoed value holding one would make the whole document unreadable.
-const NOT_XML = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
+const NOT_XML = new RegExp(NOT_XML_CHAR.source, 'g');
 
 function bounded(value: string, max: number): string {
   const clean = value.replace(NOT_XML, '\ufffd');

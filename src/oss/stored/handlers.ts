@@ -25,7 +25,7 @@ import * as vod from './vod.js';
 export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = {
   PutBucketTags: putSingle('PutBucketTags', {
     config: 'bucket-tags',
-    bounds: { maxItems: { 'TagSet.Tag': tags.BUCKET_TAG_LIMITS.maxTags }, required: ['TagSet'] },
+    bounds: { maxItems: { 'TagSet.Tag': tags.BUCKET_TAG_LIMITS.maxTags }, required: ['TagSet'], notXml: tags.notXmlTag },
     check: tags.checkTags,
   }),
   // No tags: an empty Tagging element (OSS's documented answer).

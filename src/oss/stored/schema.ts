@@ -1,4 +1,5 @@
-import { invalidArgument } from '../../errors.js';
+import { invalidArgument, type AppError } from '../../errors.js';
+import { xmlCarries } from '../../util/xml-chars.js';
 import { el, many, parseXmlBody, type XmlNode } from '../xml.js';
 import { boolText, INTEGER_TEXT, malformedXml, NUMBER_TEXT } from '../xml-reader.js';
 import type { SchemaNode } from './schemas.js';
@@ -24,6 +25,11 @@ export interface Bounds {
   maxLength?: Readonly<Record<string, number>>;
   /** Elements required besides those the metadata marks. */
   required?: readonly string[];
+  /**
+   * The refusal of text holding a character XML 1.0 cannot carry (a C0 control other than tab, LF, CR, sent as
+   * `&#1;`; U+FFFE, U+FFFF): InvalidArgument naming the element unless the configuration documents another code.
+   */
+  notXml?: (path: string, text: string) => AppError;
 }
 
 const DEFAULT_MAX_ITEMS = 1000;
@@ -34,6 +40,11 @@ const malformed = malformedXml;
 function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw: string, path: string, bounds: Bounds): string {
   const max = bounds.maxLength?.[path] ?? DEFAULT_MAX_LENGTH;
   if (raw.length > max) throw invalidArgument(`${path} is longer than ${max} characters.`, path, raw.slice(0, 64));
+  // Stored as sent, it would be written back raw in the Get, which strict XML 1.0 readers refuse (the Go, Java
+  // and Python SDKs): the configuration could then never be read through them.
+  if (!xmlCarries(raw)) {
+    throw bounds.notXml?.(path, raw) ?? invalidArgument(`${path} holds a control character that XML 1.0 cannot carry.`, path, raw.slice(0, 64));
+  }
   const v = node.t === 's' ? raw : raw.trim();
   switch (node.t) {
     case 'i':

@@ -10,6 +10,13 @@ import { asDoc, asJson, bucketOf } from './common.js';
 /** OSS bucket tags: at most 20; key 1–64 characters, not starting with aliyun, acs:, http:// or https://; value ≤ 128. */
 export const BUCKET_TAG_LIMITS = { maxTags: 20, maxKey: 64, maxValue: 128 } as const;
 
+/**
+ * A tag key or value holding a control character XML 1.0 cannot carry (`&#1;`): InvalidTag, the code OSS
+ * documents for a PutBucketTags Key or Value that does not meet its requirements (EC 0010-00000219).
+ */
+export const notXmlTag = (path: string): AppError =>
+  new AppError('InvalidTag', `A tag ${path.endsWith('.Value') ? 'value' : 'key'} may not hold a control character other than tab, LF or CR.`);
+
 export function checkTags(doc: Doc): void {
   const seen = new Set<string>();
   for (const tag of listOf(child(doc, 'TagSet') ?? {}, 'Tag')) {
