@@ -39,10 +39,16 @@ export const putCname: Handler = async (req) => {
     }
   }
   await req.services.stored.update(bucketOf(req), 'cname', (current) => {
-    const others = cnamesOf(current).filter((c) => textOf(c, 'Domain') !== domain);
+    const all = cnamesOf(current);
+    const others = all.filter((c) => textOf(c, 'Domain') !== domain);
     if (others.length >= MAX_CNAMES) throw new AppError('TooManyCname', `A bucket may have at most ${MAX_CNAMES} CNAMEs.`);
     const entry: Doc = { Domain: domain, LastModified: now, Status: 'Enabled' };
-    if (cert !== undefined && textOf(cert, 'CertId') !== undefined) entry.Certificate = { Type: 'CAS', CertId: textOf(cert, 'CertId')!, Status: 'Enabled' };
+    // A new CertId binds that certificate; DeleteCertificate true unbinds it; otherwise a domain put again
+    // keeps the certificate it has (a PutCname without CertificateConfiguration does not remove it).
+    const previous = child(all.find((c) => textOf(c, 'Domain') === domain) ?? {}, 'Certificate');
+    const certId = cert === undefined ? undefined : textOf(cert, 'CertId');
+    if (certId !== undefined) entry.Certificate = { Type: 'CAS', CertId: certId, Status: 'Enabled' };
+    else if (previous !== undefined && (cert === undefined || textOf(cert, 'DeleteCertificate') !== 'true')) entry.Certificate = previous;
     return asJson({ Cname: [...others, entry] });
   });
   return empty();
