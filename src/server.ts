@@ -142,9 +142,10 @@ export interface ServerOptions {
   /**
    * Blob garbage collection with a shared database (docs/postgres.md): at start and every `intervalMs`
    * (default 1 h; 0: only when `RunningServer.blobGc.runOnce()` is called), files older than `graceMs`
-   * (default 1 h) and unreferenced.
+   * (default 1 h) and unreferenced, by one process at a time holding a lease of `leaseMs` (default 30 s),
+   * renewed while it collects.
    */
-  blobGc?: { intervalMs?: number; graceMs?: number };
+  blobGc?: { intervalMs?: number; graceMs?: number; leaseMs?: number };
   /**
    * Writes that grow storage are refused (InsufficientStorage, 507) when less than this is free on the
    * data or blob directory's filesystem, so deletes keep working (default 1 GiB; `{ bytes: 0 }`: off).
@@ -320,7 +321,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       blobGc = new BlobCollector(lease, blobs, {
         holder: `${process.pid}-${randomUUID()}`,
         ...opts.blobGc,
-        log: (event, fields) => (event === 'blob-gc' ? log.info('removed unreferenced blob files', fields) : log.warn(event, fields)),
+        log: (event, fields) => {
+          if (event === 'blob-gc') log.info('removed unreferenced blob files', fields);
+          else if (event === 'blob-gc-started' || event === 'blob-gc-skipped') log.debug(event, fields);
+          else log.warn(event, fields);
+        },
       });
     } else if (!meta.refreshSharedState) {
       const gc = await collectGarbage(meta, blobs);
