@@ -217,8 +217,11 @@ describe('master key check on SQLite', () => {
         startTestServer({ dataDir: dir, masterKey: undefined }),
         new RegExp(`master key mismatch: ${join(dir, 'master.key').replace(/[/.]/g, '\\$&')} \\(key fingerprint ${masterKeyFingerprint(wrong)}\\) is not the master key of the metadata store ${join(dir, 'metadata.sqlite').replace(/[/.]/g, '\\$&')}`),
       );
+      // `alunite account create` seals a root key in the store: it checks the key as a server does.
+      await assert.rejects(run(process.execPath, [BIN, 'account', 'create', '--data', dir, '--id', '2000000000000002'], { env: keyFileEnv() }), /master key mismatch/);
       await writeKey(dir, key);
       await (await startTestServer({ dataDir: dir, masterKey: undefined })).close();
+      await run(process.execPath, [BIN, 'account', 'create', '--data', dir, '--id', '2000000000000002'], { env: keyFileEnv() });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
