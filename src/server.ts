@@ -38,6 +38,8 @@ import { collectGarbage } from './store/gc.js';
 import { diskUsage, SpaceReserve } from './store/disk-space.js';
 import { assertWritable, privateDir, privateFile } from './store/file-modes.js';
 import { BlobCollector } from './store/shared-gc.js';
+import { checkMasterKey } from './util/key-check.js';
+import { describeUrl } from './store/meta/postgres/base.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { MemoryBlobStore } from './store/blob/memory.js';
 import type { BlobStore } from './store/blob/types.js';
@@ -140,9 +142,10 @@ export interface ServerOptions {
   /**
    * Blob garbage collection with a shared database (docs/postgres.md): at start and every `intervalMs`
    * (default 1 h; 0: only when `RunningServer.blobGc.runOnce()` is called), files older than `graceMs`
-   * (default 1 h) and unreferenced.
+   * (default 1 h) and unreferenced, by one process at a time holding a lease of `leaseMs` (default 30 s),
+   * renewed while it collects.
    */
-  blobGc?: { intervalMs?: number; graceMs?: number };
+  blobGc?: { intervalMs?: number; graceMs?: number; leaseMs?: number };
   /**
    * Writes that grow storage are refused (InsufficientStorage, 507) when less than this is free on the
    * data or blob directory's filesystem, so deletes keep working (default 1 GiB; `{ bytes: 0 }`: off).
@@ -247,8 +250,28 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Before any store is opened: a bad --kms-key name fails start-up with nothing left open.
   const sseKeys = new SseKeys({ current: masterKey, previous: previousMasterKeys }, opts.kmsKeys ?? []);
   let admission: WriteAdmission | undefined;
+  // Refuses, before anything else uses the store, a master key that is not the database's
+  // (util/key-check.ts; docs/encryption.md#which-master-key-a-database-belongs-to). A private in-memory
+  // store has nothing to compare with.
+  const assertDatabaseKey = async (store: MetadataStore & IdentityStore): Promise<void> => {
+    if (opts.inMemory && !isPostgresUrl(opts.meta)) return;
+    const envKey = process.env.ALUNITE_MASTER_KEY;
+    const checked = await checkMasterKey(store, { current: masterKey, previous: previousMasterKeys }, {
+      keySource: opts.masterKey ? 'the master key given to this server' : envKey !== undefined && envKey !== '' ? 'ALUNITE_MASTER_KEY' : join(opts.dataDir, MASTER_KEY_FILE),
+      store: isPostgresUrl(opts.meta) ? describeUrl(opts.meta) : join(opts.dataDir, 'metadata.sqlite'),
+    });
+    if (!checked.ok) {
+      await store.close().catch(() => undefined);
+      throw Object.assign(new Error(checked.message), { code: checked.code });
+    }
+    if (checked.state === 'recorded') log.info('master key check recorded in the metadata store', { keyFingerprint: checked.storeFingerprint });
+    if (checked.state === 'previous') {
+      log.warn('the metadata store is still under a previous master key: run `alunite keys rotate` once every process has the new key', { storeKeyFingerprint: checked.storeFingerprint });
+    }
+  };
   if (opts.inMemory) {
     meta = await openMetadataStore({ meta: opts.meta, sqlitePath: ':memory:' });
+    await assertDatabaseKey(meta);
     blobs = new MemoryBlobStore();
   } else {
     for (const f of [MASTER_KEY_FILE, PREVIOUS_MASTER_KEY_FILE, CALLBACK_KEY_FILE]) await privateFile(join(opts.dataDir, f));
@@ -276,6 +299,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         return released;
       },
     });
+    await assertDatabaseKey(meta);
     blobs = await FsBlobStore.open({ root: blobsDir, durable: opts.durable });
     if (floorBytes > 0) {
       admission = new WriteAdmission({
@@ -297,7 +321,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       blobGc = new BlobCollector(lease, blobs, {
         holder: `${process.pid}-${randomUUID()}`,
         ...opts.blobGc,
-        log: (event, fields) => (event === 'blob-gc' ? log.info('removed unreferenced blob files', fields) : log.warn(event, fields)),
+        log: (event, fields) => {
+          if (event === 'blob-gc') log.info('removed unreferenced blob files', fields);
+          else if (event === 'blob-gc-started' || event === 'blob-gc-skipped') log.debug(event, fields);
+          else log.warn(event, fields);
+        },
       });
     } else if (!meta.refreshSharedState) {
       const gc = await collectGarbage(meta, blobs);

@@ -542,7 +542,9 @@ describe('encrypted objects and master key rotation', () => {
       } finally {
         await second.close();
       }
-      // The old key forgotten: the re-sealed object reads, the other one is refused (never garbage).
+      // `keys rotate` under ALUNITE_MASTER_KEY moves the database to the new key (its check value with it), then
+      // the old key forgotten: the re-sealed object reads, the other one is refused (never garbage).
+      await rotateKeys(dataDir, { ALUNITE_MASTER_KEY: newKey.toString('base64'), ALUNITE_MASTER_KEY_PREVIOUS: oldKey.toString('base64') });
       const third = await startTestServer({ dataDir, masterKey: newKey });
       try {
         const c = third.client({ bucket: BUCKET });

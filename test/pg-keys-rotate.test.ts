@@ -56,12 +56,16 @@ describe('alunite keys rotate --meta postgres://…', () => {
       await old.client().putBucket(BUCKET);
       await old.client({ bucket: BUCKET }).put('k.txt', Buffer.from('sealed'));
       const alice = await new Ram(old).userWith('alice', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: `acs:oss:*:*:${BUCKET}/*` }));
-      // The rolling restart: a process on the new key that still reads the old one; and one that knows only the new key.
+      // The rolling restart: a process on the new key that still reads the old one starts; one that knows only
+      // the new key is refused at start (the database is still under k1: util/key-check.ts).
       const upgraded = await startTestServer({ meta: url, masterKey: k2, previousMasterKeys: [k1] });
-      const newOnly = await startTestServer({ meta: url, masterKey: k2, previousMasterKeys: [] });
-      servers.push(upgraded, newOnly);
+      servers.push(upgraded);
+      await assert.rejects(startTestServer({ meta: url, masterKey: k2, previousMasterKeys: [] }), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'MasterKeyMismatch');
+        assert.match(err.message, new RegExp(`master key mismatch: .*key fingerprint ${masterKeyFingerprint(k2)}.* is not the master key of the metadata store .*key fingerprint ${masterKeyFingerprint(k1)}`));
+        return true;
+      });
       assert.equal(await aliceGets(upgraded, alice), 'sealed');
-      assert.equal(await aliceGets(newOnly, alice), 'InternalError'); // sealed under k1, not re-sealed yet
 
       // A key that sealed nothing: refused, nothing changed.
       const wrong = await rotate(['--meta', url], { ALUNITE_MASTER_KEY: b64(randomBytes(32)), ALUNITE_MASTER_KEY_PREVIOUS: b64(randomBytes(32)) });
@@ -72,10 +76,15 @@ describe('alunite keys rotate --meta postgres://…', () => {
       const ok = await rotate(['--meta', url], { ALUNITE_MASTER_KEY: b64(k2), ALUNITE_MASTER_KEY_PREVIOUS: b64(k1) });
       assert.equal(ok.code, 0, ok.stderr);
       assert.match(ok.stdout, /^1 RAM AccessKey secret\(s\) re-sealed in PostgreSQL under ALUNITE_MASTER_KEY/);
-      // The running processes reload: the new-key-only one now opens alice's secret, the old-key-only one no longer does.
+      // The check value moved with the re-seal: a process with only the new key now starts and opens alice's
+      // secret; the old-key-only process still running no longer does (as docs/postgres.md says), and it
+      // could not start again.
+      const newOnly = await startTestServer({ meta: url, masterKey: k2, previousMasterKeys: [] });
+      servers.push(newOnly);
       assert.equal(await aliceGets(newOnly, alice), 'sealed');
       assert.equal(await aliceGets(upgraded, alice), 'sealed');
       assert.equal(await aliceGets(old, alice), 'InternalError');
+      await assert.rejects(startTestServer({ meta: url, masterKey: k1 }), /master key mismatch/);
       // Running it again changes nothing.
       const again = await rotate(['--meta', url], { ALUNITE_MASTER_KEY: b64(k2) });
       assert.match(again.stdout, /^0 RAM AccessKey secret\(s\) re-sealed/);

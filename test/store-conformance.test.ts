@@ -14,6 +14,7 @@ import type { BlobStore } from '../src/store/blob/types.js';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
 import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import type { IdentityStore, MetadataStore } from '../src/store/meta/types.js';
+import { KEY_CHECK_DOC } from '../src/store/meta/types.js';
 import { DEFAULT_RAM_LIMITS as L, type RamAccessKey, type RamGroup, type RamRole, type RamUser } from '../src/ram/model.js';
 import { testPostgres } from './helpers/postgres.js';
 
@@ -752,6 +753,31 @@ for (const [name, make] of metaFactories) {
       ]);
       assert.ok(all[0]!.id > all[1]!.id);
       assert.ok(all[0]!.rotatedAt >= all[1]!.rotatedAt);
+      await s.close();
+    });
+
+    it('the master-key check document moves with the re-seal, or not at all; reset() keeps it', async () => {
+      const s = await make();
+      const read = async (): Promise<string | undefined> => (await s.readIdentityDocs(KEY_CHECK_DOC.kind, [KEY_CHECK_DOC.id])).get(KEY_CHECK_DOC.id);
+      assert.equal(await s.anySealedSecret(), null);
+      await s.createUser(ramUser('u1', '3000000000000001'), L.users);
+      await s.createAccessKey('u1', ramKey('LTAIaaaaaaaaaaaaaaaaaaaa'), 2);
+      assert.equal((await s.anySealedSecret())?.accessKeyId, 'LTAIaaaaaaaaaaaaaaaaaaaa');
+      const audit = { keyFingerprint: '0123456789abcdef', previousFingerprints: [], mode: 'environment' as const, host: 'h1', pid: 1 };
+      await s.resealAccessKeySecrets((_id, sealed) => sealed, audit, (cur) => (cur === null ? 'check-1' : assert.fail('absent at first')));
+      assert.equal(await read(), 'check-1');
+      // The re-seal fails: the check stays; the check decider refuses: the secrets stay and nothing is recorded.
+      await assert.rejects(s.resealAccessKeySecrets(() => assert.fail('no key'), audit, () => 'check-2'), /no key/);
+      assert.equal(await read(), 'check-1');
+      await assert.rejects(s.resealAccessKeySecrets((id) => `v9.${id}`, audit, () => assert.fail('foreign store')), /foreign store/);
+      assert.notEqual((await s.getAccessKey('LTAIaaaaaaaaaaaaaaaaaaaa'))?.sealedSecret, 'v9.LTAIaaaaaaaaaaaaaaaaaaaa');
+      assert.equal((await s.listKeyRotations()).length, 1);
+      await s.resealAccessKeySecrets((id) => `v9.${id}`, audit, (cur) => `${cur}+2`);
+      assert.equal(await read(), 'check-1+2');
+      assert.equal((await s.getAccessKey('LTAIaaaaaaaaaaaaaaaaaaaa'))?.sealedSecret, 'v9.LTAIaaaaaaaaaaaaaaaaaaaa');
+      await s.reset();
+      assert.equal(await read(), 'check-1+2', 'reset() empties the store, not the key check');
+      assert.equal(await s.anySealedSecret(), null);
       await s.close();
     });
   });

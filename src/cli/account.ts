@@ -7,7 +7,9 @@ import { Command } from 'commander';
 import { offlineAccounts } from '../accounts/offline.js';
 import type { AccountInfo, AccountRegistry } from '../accounts/registry.js';
 import { isPostgresUrl, openMetadataStore } from '../store/meta/open.js';
-import { resolveMasterKeyRing } from '../util/master-key.js';
+import { MASTER_KEY_FILE, resolveMasterKeyRing } from '../util/master-key.js';
+import { checkMasterKey } from '../util/key-check.js';
+import { describeUrl } from '../store/meta/postgres/base.js';
 import { rootAccount } from './init.js';
 import { formatTable, printJson, UsageError } from './output.js';
 
@@ -31,6 +33,13 @@ async function withAccounts<T>(o: StoreFlags, create: boolean, fn: (accounts: Ac
   const ring = await resolveMasterKeyRing({ dataDir, inMemory: dataDir === '' });
   const meta = await openMetadataStore({ meta: o.meta, sqlitePath: join(dataDir, 'metadata.sqlite') });
   try {
+    // Root keys are sealed here: with the servers' key only (util/key-check.ts), as a server checks at start.
+    const envKey = process.env.ALUNITE_MASTER_KEY ?? '';
+    const checked = await checkMasterKey(meta, ring, {
+      keySource: envKey !== '' ? 'ALUNITE_MASTER_KEY' : join(dataDir, MASTER_KEY_FILE),
+      store: postgres ? describeUrl(o.meta!) : join(dataDir, 'metadata.sqlite'),
+    });
+    if (!checked.ok) throw Object.assign(new Error(checked.message), { code: checked.code });
     const own = rootAccount(undefined, process.env);
     return await fn(offlineAccounts(meta, { accountId: own.accountId, accessKeyId: own.accessKeyId }, ring));
   } finally {

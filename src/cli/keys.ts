@@ -8,6 +8,8 @@ import { SqliteMetadataStore } from '../store/meta/sqlite/store.js';
 import type { KeyRotation, KeyRotationAudit, KeyRotationMode } from '../store/meta/types.js';
 import { masterKeyFingerprint, resolveMasterKeyRing, rotateMasterKeyFile } from '../util/master-key.js';
 import { open, seal } from '../util/secret-box.js';
+import { rotationKeyCheck } from '../util/key-check.js';
+import { KEY_CHECK_DOC, type IdentityStore } from '../store/meta/types.js';
 import { formatTable, printJson, run, UsageError } from './output.js';
 
 export interface RotateResult {
@@ -40,12 +42,29 @@ async function exists(path: string): Promise<boolean> {
  * `master.key` joins the front of `master.key.previous` (every older key stays there), a new `master.key` is generated, and every RAM AccessKey
  * secret is re-sealed under the new key. STS tokens issued under the old key stay valid until they
  * expire, because the server verifies with the current and the previous key. The re-seal transaction
- * also appends the rotation to `key_rotations` (`alunite keys history`); without a metadata.sqlite there
- * is nothing to re-seal and nowhere to record it.
+ * also appends the rotation to `key_rotations` (`alunite keys history`) and moves the master-key check value
+ * (util/key-check.ts); without a metadata.sqlite there is nothing to re-seal and nowhere to record it. With
+ * ALUNITE_MASTER_KEY set nothing is generated: the database is re-sealed under it (opened with it or
+ * ALUNITE_MASTER_KEY_PREVIOUS), as `rotatePostgresKeys` does.
  */
-export async function rotateKeys(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<RotateResult> {
+export async function rotateKeys(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<RotateResult & { rotatedFile: boolean }> {
   if (env.ALUNITE_MASTER_KEY !== undefined && env.ALUNITE_MASTER_KEY !== '') {
-    throw new Error('ALUNITE_MASTER_KEY is set: rotate it where it is configured (set ALUNITE_MASTER_KEY_PREVIOUS to the old value).');
+    // The key is configured elsewhere (changed there, the old one given as ALUNITE_MASTER_KEY_PREVIOUS):
+    // nothing is generated; the database is re-sealed under ALUNITE_MASTER_KEY, as with PostgreSQL.
+    const dbPath = join(dataDir, 'metadata.sqlite');
+    if (!(await exists(dbPath))) throw new Error(`${dbPath} does not exist: nothing to re-seal under ALUNITE_MASTER_KEY.`);
+    const ring = await resolveMasterKeyRing({ dataDir: '', inMemory: true, env });
+    const store = new SqliteMetadataStore({ path: dbPath });
+    try {
+      const resealed = await store.resealAccessKeySecrets(
+        resealer(ring.current, ring.previous),
+        rotationAudit('environment', ring.current, ring.previous),
+        rotationKeyCheck(ring.current, ring.previous),
+      );
+      return { resealed, rotatedFile: false };
+    } finally {
+      await store.close();
+    }
   }
   const keyFile = join(dataDir, 'master.key');
   if (!(await exists(keyFile))) throw new Error(`${keyFile} does not exist: nothing to rotate.`);
@@ -56,13 +75,23 @@ export async function rotateKeys(dataDir: string, env: NodeJS.ProcessEnv = proce
   // Opening first fails while a server owns the directory, before anything is changed.
   const store = (await exists(dbPath)) ? new SqliteMetadataStore({ path: dbPath }) : null;
   try {
+    if (store) await assertStoreKeyGiven(store, ring.current, ring.previous);
     const { current } = await rotateMasterKeyFile(dataDir);
-    if (!store) return { resealed: 0 };
-    const resealed = await store.resealAccessKeySecrets(resealer(current, oldKeys), rotationAudit('file', current, oldKeys));
-    return { resealed };
+    if (!store) return { resealed: 0, rotatedFile: true };
+    const resealed = await store.resealAccessKeySecrets(resealer(current, oldKeys), rotationAudit('file', current, oldKeys), rotationKeyCheck(current, oldKeys));
+    return { resealed, rotatedFile: true };
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * Before a key file changes: the database's master-key check value (util/key-check.ts) must name one of the
+ * keys read from the files, else the files would rotate away from a database they do not belong to.
+ */
+async function assertStoreKeyGiven(store: Pick<IdentityStore, 'readIdentityDocs'>, current: Buffer, previous: Buffer[]): Promise<void> {
+  const doc = (await store.readIdentityDocs(KEY_CHECK_DOC.kind, [KEY_CHECK_DOC.id])).get(KEY_CHECK_DOC.id);
+  rotationKeyCheck(current, previous)(doc ?? null);
 }
 
 /**
@@ -115,13 +144,21 @@ export async function rotatePostgresKeys(url: string, dataDir: string | undefine
   try {
     if (fromEnv) {
       const ring = await resolveMasterKeyRing({ dataDir: '', inMemory: true, env });
-      const resealed = await store.resealAccessKeySecrets(resealer(ring.current, ring.previous), rotationAudit('environment', ring.current, ring.previous));
+      const resealed = await store.resealAccessKeySecrets(
+        resealer(ring.current, ring.previous),
+        rotationAudit('environment', ring.current, ring.previous),
+        rotationKeyCheck(ring.current, ring.previous),
+      );
       return { resealed, rotatedFile: false };
     }
     const ring = await resolveMasterKeyRing({ dataDir: dataDir!, inMemory: false, env: {} });
+    await assertStoreKeyGiven(store, ring.current, ring.previous);
     const { current } = await rotateMasterKeyFile(dataDir!);
     const older = [ring.current, ...ring.previous];
-    return { resealed: await store.resealAccessKeySecrets(resealer(current, older), rotationAudit('file', current, older)), rotatedFile: true };
+    return {
+      resealed: await store.resealAccessKeySecrets(resealer(current, older), rotationAudit('file', current, older), rotationKeyCheck(current, older)),
+      rotatedFile: true,
+    };
   } finally {
     await store.close();
   }
@@ -193,7 +230,11 @@ export function keysCommand(): Command {
       if (o.meta !== undefined && o.meta !== '' && o.meta !== 'sqlite') throw new UsageError('--meta must be "sqlite" or a postgres:// URL');
       if (o.data === undefined || o.data === '') throw new UsageError("required option '--data <dir>' (or --meta postgres://…) not specified");
       const r = await rotateKeys(o.data);
-      if (o.json) return printJson({ store: 'sqlite', resealed: r.resealed, rotatedFile: true, dataDir: o.data });
+      if (o.json) return printJson({ store: 'sqlite', resealed: r.resealed, rotatedFile: r.rotatedFile, dataDir: o.data });
+      if (!r.rotatedFile) {
+        process.stdout.write(`${r.resealed} RAM AccessKey secret(s) re-sealed in ${o.data}/metadata.sqlite under ALUNITE_MASTER_KEY; the others were already sealed under it\n`);
+        return;
+      }
       process.stdout.write(
         `master key rotated in ${o.data}: the previous key is kept in master.key.previous (STS tokens it issued stay valid until they expire); ` +
           `${r.resealed} RAM AccessKey secret(s) re-sealed with the new key\n`,

@@ -120,6 +120,7 @@ export function buildProgram(): Command {
     .option('--gc-interval <seconds>', 'with --meta postgres: collect unreferenced blob files at start and this often, 0 never (env ALUNITE_GC_INTERVAL, default 3600)', seconds(0))
     .option('--min-free-space <size>', 'refuse writes (507 InsufficientStorage) when less is free on the data/blob disk, e.g. 1GiB, 500MB, 5%, 0 for off (env ALUNITE_MIN_FREE_SPACE, default 1GiB)', freeSpace)
     .option('--gc-grace <seconds>', 'with --meta postgres: never collect files written less than this long ago (env ALUNITE_GC_GRACE, default 3600, min 60)', seconds(60))
+    .option('--gc-lease <seconds>', 'with --meta postgres: the blob collector\'s lease, renewed while it runs; a killed collector blocks the others this long (env ALUNITE_GC_LEASE, default 30, min 2)', seconds(2))
     .option('--init <file>', 'apply this state file at start: users, keys, roles, policies, buckets (env ALUNITE_INIT; docs/init.md)', process.env.ALUNITE_INIT || undefined)
     .addOption(new Option('--kms-key <name...>', 'names of the local KMS keys objects may be encrypted with, besides alunite/oss-default (x-oss-server-side-encryption: KMS; env ALUNITE_KMS_KEYS, comma-separated; docs/encryption.md)')
       .default(process.env.ALUNITE_KMS_KEYS ? process.env.ALUNITE_KMS_KEYS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [], 'alunite/oss-default only'))
@@ -141,7 +142,7 @@ export function buildProgram(): Command {
     // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
     .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
     .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -189,6 +190,7 @@ export function buildProgram(): Command {
         blobGc: {
           intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,
           graceMs: (o.gcGrace ?? fromEnv('ALUNITE_GC_GRACE', seconds(60), 3600)) * 1000,
+          leaseMs: (o.gcLease ?? fromEnv('ALUNITE_GC_LEASE', seconds(2), 30)) * 1000,
         },
       }).catch(explainListenError);
       // --json: one line instead of the banner, written once the server listens (a script reads the URL and dev keys from it).

@@ -142,6 +142,7 @@ export class FsBlobStore implements BlobStore {
     for (const name of await readdir(this.tmpDir)) {
       const path = join(this.tmpDir, name);
       if (opts.modifiedBefore !== undefined && !(await modifiedBefore(path, opts.modifiedBefore))) continue;
+      if (opts.mayGoOn && !opts.mayGoOn()) break;
       await rm(path, { force: true });
       removed++;
     }

@@ -4,6 +4,8 @@ import type { CipherSpec } from '../../util/chunk-cipher.js';
 /** Selects files by their last write (epoch ms): the garbage collector's grace period. */
 export interface AgeFilter {
   modifiedBefore?: number;
+  /** cleanTemp: asked before each file is removed; false stops there (a collector whose lease may run out). */
+  mayGoOn?: () => boolean;
 }
 
 /** Bytes [start, end) of a blob. */

@@ -325,6 +325,16 @@ export interface KeyRotationAudit {
   pid: number;
 }
 
+/**
+ * The master-key check document (util/key-check.ts), an identity document of the default account kept out
+ * of `reset()`: given the stored document (null: none yet), the one to store; throw to abort the transaction.
+ * `resealAccessKeySecrets` runs it in the re-seal transaction, so the check value follows a rotation atomically.
+ */
+export type KeyCheckDecider = (current: string | null) => string;
+
+/** Where the key check document lives (account '', never reset). */
+export const KEY_CHECK_DOC: IdentityDocKey = { kind: 'master-key-check', id: 'store' };
+
 /** One row of the `key_rotations` history. */
 export interface KeyRotation extends KeyRotationAudit {
   id: number;
@@ -411,7 +421,12 @@ export interface IdentityStore {
    * appends `audit` to `key_rotations`, so a rotation is recorded exactly when it took effect. Returns how
    * many secrets changed.
    */
-  resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string, audit: KeyRotationAudit): Promise<number>;
+  resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string, audit: KeyRotationAudit, keyCheck?: KeyCheckDecider): Promise<number>;
+  /**
+   * One sealed AccessKey secret of any account (the oldest by id), or null when the store holds none: what
+   * start-up opens to confirm its master key before recording the key check value (util/key-check.ts).
+   */
+  anySealedSecret(): Promise<{ accessKeyId: string; sealedSecret: string } | null>;
   /** The recorded rotations, newest first. */
   listKeyRotations(): Promise<KeyRotation[]>;
 

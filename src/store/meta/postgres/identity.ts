@@ -19,8 +19,8 @@ import {
   type VersionRow,
 } from '../ram-rows.js';
 import { changedSecrets, toKeyRotation, type KeyRotationRow } from '../key-rotations.js';
-import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
-import { movesIdentityGeneration } from '../types.js';
+import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyCheckDecider, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
+import { KEY_CHECK_DOC, movesIdentityGeneration } from '../types.js';
 import { PROVIDER_ERRORS, providerMissing, toProvider, type ProviderDecider, type ProviderKind, type ProviderRecord, type ProviderRow, type ProviderStore } from '../providers.js';
 import { PgBase, type Queryable } from './base.js';
 import * as docs from './identity-docs.js';
@@ -200,16 +200,23 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore, P
   }
 
   /** Re-seals every RAM AccessKey secret and records the rotation, in one transaction (see IdentityStore). */
-  async resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string, audit: KeyRotationAudit): Promise<number> {
+  async resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string, audit: KeyRotationAudit, keyCheck?: KeyCheckDecider): Promise<number> {
     return this.writeIdentity(async (c) => {
       const changed = changedSecrets(await rows<AccessKeyRow>(c, 'SELECT * FROM ram_access_keys FOR UPDATE'), reseal);
       for (const k of changed) await c.query('UPDATE ram_access_keys SET sealed_secret = $1 WHERE access_key_id = $2', [k.sealed, k.accessKeyId]);
+      // The key check value follows the re-seal in the same transaction (advisory lock: one writer at a time).
+      if (keyCheck) await docs.updateDocs(c, '', [KEY_CHECK_DOC], ([cur]) => [keyCheck(cur ?? null)]);
       await c.query(
         `INSERT INTO key_rotations (key_fingerprint, previous_fingerprints, resealed, mode, host, pid) VALUES ($1, $2, $3, $4, $5, $6)`,
         [audit.keyFingerprint, audit.previousFingerprints, changed.length, audit.mode, audit.host, audit.pid],
       );
       return changed.length;
     });
+  }
+
+  async anySealedSecret(): Promise<{ accessKeyId: string; sealedSecret: string } | null> {
+    const row = await first<{ access_key_id: string; sealed_secret: string }>(this.pool, 'SELECT access_key_id, sealed_secret FROM ram_access_keys ORDER BY access_key_id LIMIT 1');
+    return row ? { accessKeyId: row.access_key_id, sealedSecret: row.sealed_secret } : null;
   }
 
   async listKeyRotations(): Promise<KeyRotation[]> {

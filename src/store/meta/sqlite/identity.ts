@@ -1,8 +1,8 @@
 import { AppError } from '../../../errors.js';
 import { changedSecrets, toKeyRotation, type KeyRotationRow } from '../key-rotations.js';
 import type { AccessKeyStatus, PolicyType, RamAccessKey, RamAttachment, RamGroup, RamPolicy, RamPolicyVersion, RamPrincipalKind, RamRole, RamUser } from '../../../ram/model.js';
-import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
-import { movesIdentityGeneration } from '../types.js';
+import type { CreateVersionOptions, GroupPatch, IdentityDocKey, IdentityStore, KeyCheckDecider, KeyRotation, KeyRotationAudit, NamePage, RolePatch, UserPatch } from '../types.js';
+import { KEY_CHECK_DOC, movesIdentityGeneration } from '../types.js';
 import { PROVIDER_ERRORS, providerMissing, toProvider, type ProviderDecider, type ProviderKind, type ProviderRecord, type ProviderRow, type ProviderStore } from '../providers.js';
 import {
   toAccessKey,
@@ -277,17 +277,24 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
   }
 
   /** Re-seals every RAM AccessKey secret and records the rotation, in one transaction (see IdentityStore). */
-  async resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string, audit: KeyRotationAudit): Promise<number> {
+  async resealAccessKeySecrets(reseal: (accessKeyId: string, sealedSecret: string) => string, audit: KeyRotationAudit, keyCheck?: KeyCheckDecider): Promise<number> {
     return this.writeIdentity((): number => {
       const changed = changedSecrets(this.sql<AccessKeyRow>('SELECT * FROM ram_access_keys').all(), reseal);
       const update = this.sql('UPDATE ram_access_keys SET sealed_secret = ? WHERE access_key_id = ?');
       for (const c of changed) update.run(c.sealed, c.accessKeyId);
+      // The key check value follows the re-seal in the same transaction.
+      if (keyCheck) docs.updateDocs(this.db, '', [KEY_CHECK_DOC], ([cur]) => [keyCheck(cur ?? null)]);
       this.sql(
         `INSERT INTO key_rotations (rotated_at, key_fingerprint, previous_fingerprints, resealed, mode, host, pid)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ).run(Date.now(), audit.keyFingerprint, JSON.stringify(audit.previousFingerprints), changed.length, audit.mode, audit.host, audit.pid);
       return changed.length;
     });
+  }
+
+  async anySealedSecret(): Promise<{ accessKeyId: string; sealedSecret: string } | null> {
+    const row = this.sql<{ access_key_id: string; sealed_secret: string }>('SELECT access_key_id, sealed_secret FROM ram_access_keys ORDER BY access_key_id LIMIT 1').get();
+    return row ? { accessKeyId: row.access_key_id, sealedSecret: row.sealed_secret } : null;
   }
 
   async listKeyRotations(): Promise<KeyRotation[]> {

@@ -6,6 +6,7 @@ import type {
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
 import type { BucketListQuery, ScanObjectsQuery } from '../types.js';
+import { KEY_CHECK_DOC } from '../types.js';
 import {
   accountConfigKey, indexConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
@@ -719,7 +720,11 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     // One transaction reads the references and empties the tables: no write can fall in between.
     return this.writeIdentity(() => {
       const ids = this.blobIdsInUse();
-      for (const table of RESET_TABLES) this.sql(`DELETE FROM ${table}`).run();
+      for (const table of RESET_TABLES) {
+        // The master-key check stays: it describes the key, not the state (util/key-check.ts).
+        if (table === 'ram_documents') this.sql('DELETE FROM ram_documents WHERE NOT (account = ? AND kind = ?)').run('', KEY_CHECK_DOC.kind);
+        else this.sql(`DELETE FROM ${table}`).run();
+      }
       return [...ids];
     }).finally(() => this.bucketCache.clear());
   }
