@@ -1,5 +1,6 @@
 // The OIDC and SAML federation suites again, with the identity providers in PostgreSQL (test/helpers/postgres.ts).
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ims } from './helpers/federation.js';
 import { testPostgres } from './helpers/postgres.js';
@@ -17,8 +18,13 @@ it('this suite really runs on PostgreSQL', assertServersOnPostgres);
 describe('identity providers shared through PostgreSQL', () => {
   it('a provider created through one server is read through the other; racing creates of one IssuerUrl: one wins', async () => {
     const url = await (await testPostgres()).freshUrl();
-    const a = await startTestServer({ meta: url });
-    const b = await startTestServer({ meta: url });
+    // Processes sharing a database share its master key (start-up refuses another one).
+    const masterKey = randomBytes(32);
+    const a = await startTestServer({ meta: url, masterKey });
+    const b = await startTestServer({ meta: url, masterKey }).catch(async (err: unknown) => {
+      await a.stop(); // a refused second server must not leave the first one keeping this test's process alive
+      throw err;
+    });
     try {
       await ims(a, 'CreateOIDCProvider', { OIDCProviderName: 'shared', IssuerUrl: 'https://shared.example', ClientIds: 'c' });
       assert.equal((await ims(b, 'GetOIDCProvider', { OIDCProviderName: 'shared' })).OIDCProvider.IssuerUrl, 'https://shared.example');
