@@ -152,3 +152,12 @@ export async function startProcess(name: string, args: string[], env: NodeJS.Pro
     },
   };
 }
+
+/** The positive number after `name` on the command line, else `def` (a bench's numeric option). */
+export function positiveArg(name: string, def: number): number {
+  const i = process.argv.indexOf(name);
+  if (i < 0) return def;
+  const n = Number(process.argv[i + 1]);
+  if (!(n > 0)) throw new Error(`${name} needs a positive number`);
+  return n;
+}

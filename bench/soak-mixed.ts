@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import RPCClient from '@alicloud/pop-core';
 import { Target, signRequest, type Credentials } from './client.js';
-import { startProcess, vmBytes } from './proc.js';
+import { positiveArg, startProcess, vmBytes } from './proc.js';
 import { signV1, stringToSignV1 } from '../src/auth/signature/v1.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,13 +28,7 @@ const ACCOUNT = '1234567890123456';
 const CREDS: Credentials = { accessKeyId: 'LTAI5tSoakAccessKey0001', accessKeySecret: 'SoakSecret0123456789abcdefABCD' };
 const BUCKET = 'soak-mixed';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return def;
-  const n = Number(process.argv[i + 1]);
-  if (!(n > 0)) throw new Error(`${name} needs a positive number`);
-  return n;
-}
+const arg = positiveArg;
 const minutes = arg('--minutes', 10);
 const concurrency = arg('--concurrency', 8);
 const sampleSeconds = arg('--sample', 15);

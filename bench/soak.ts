@@ -12,20 +12,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Target, type BenchResponse } from './client.js';
-import { cpuSeconds, nodeFlagsOf, RssSampler, startProcess, vmBytes } from './proc.js';
+import { cpuSeconds, nodeFlagsOf, positiveArg, RssSampler, startProcess, vmBytes } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
 const CREDS = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
 const BUCKET = 'soak';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return def;
-  const n = Number(process.argv[i + 1]);
-  if (!(n > 0)) throw new Error(`${name} needs a positive number`);
-  return n;
-}
+const arg = positiveArg;
 
 /** --node-flags "F …": node flags for the server (profiling; V8's own heap growing: --heap-growing-percent=0). */
 const flagsArg = process.argv.includes('--node-flags') ? process.argv[process.argv.indexOf('--node-flags') + 1] : undefined;

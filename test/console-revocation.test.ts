@@ -3,12 +3,10 @@
 // and void a sign-in half done (an MFA or bind ticket got with the old password), on the next request, on this
 // server and on another one sharing the PostgreSQL database. Real servers, real HTTP, ali-oss and pop-core.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
-import { testPostgres } from './helpers/postgres.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { totpAt } from './helpers/totp.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
@@ -125,9 +123,6 @@ suite('console sessions end with the login profile (one SQLite server)', async (
 });
 
 suite('console sessions end with the login profile (two servers on one PostgreSQL database)', async () => {
-  const url = await (await testPostgres()).freshUrl();
-  const masterKey = randomBytes(32);
-  const a = await startTestServer({ meta: url, masterKey });
-  const b = await startTestServer({ meta: url, masterKey, blobsDir: a.dataDir });
-  return { admin: a, other: b, stop: async () => { await b.stop(); await a.stop(); } };
+  const { a, b, stop } = await startServerPairOnPostgres();
+  return { admin: a, other: b, stop };
 });

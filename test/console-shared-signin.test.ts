@@ -14,7 +14,7 @@ import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import type { IdentityStore } from '../src/store/meta/types.js';
 import { Ram } from './helpers/ram.js';
 import { testPostgres } from './helpers/postgres.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { totpAt } from './helpers/totp.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
@@ -164,11 +164,7 @@ suite('shared sign-in state (one SQLite server)', async () => {
 });
 
 suite('shared sign-in state (two servers on one PostgreSQL database)', async () => {
-  const url = await (await testPostgres()).freshUrl();
-  const masterKey = randomBytes(32);
-  const a = await startTestServer({ meta: url, masterKey });
-  const b = await startTestServer({ meta: url, masterKey, blobsDir: a.dataDir });
-  return { a, b, stop: async () => { await b.stop(); await a.stop(); } };
+  return startServerPairOnPostgres();
 });
 
 // The counter mechanism on the real stores: two stores on one PostgreSQL database stand for two processes.

@@ -1,10 +1,8 @@
 // The OIDC and SAML federation suites again, with the identity providers in PostgreSQL (test/helpers/postgres.ts).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ims } from './helpers/federation.js';
-import { testPostgres } from './helpers/postgres.js';
-import { assertServersOnPostgres, startTestServer } from './helpers/server.js';
+import { assertServersOnPostgres, startServerPairOnPostgres } from './helpers/server.js';
 
 process.env.ALUNITE_TEST_META = 'postgres';
 await import('./federation-oidc.test.js');
@@ -17,14 +15,7 @@ it('this suite really runs on PostgreSQL', assertServersOnPostgres);
 
 describe('identity providers shared through PostgreSQL', () => {
   it('a provider created through one server is read through the other; racing creates of one IssuerUrl: one wins', async () => {
-    const url = await (await testPostgres()).freshUrl();
-    // Processes sharing a database share its master key (start-up refuses another one).
-    const masterKey = randomBytes(32);
-    const a = await startTestServer({ meta: url, masterKey });
-    const b = await startTestServer({ meta: url, masterKey }).catch(async (err: unknown) => {
-      await a.stop(); // a refused second server must not leave the first one keeping this test's process alive
-      throw err;
-    });
+    const { a, b, stop } = await startServerPairOnPostgres();
     try {
       await ims(a, 'CreateOIDCProvider', { OIDCProviderName: 'shared', IssuerUrl: 'https://shared.example', ClientIds: 'c' });
       assert.equal((await ims(b, 'GetOIDCProvider', { OIDCProviderName: 'shared' })).OIDCProvider.IssuerUrl, 'https://shared.example');
@@ -37,8 +28,7 @@ describe('identity providers shared through PostgreSQL', () => {
       await ims(b, 'DeleteOIDCProvider', { OIDCProviderName: 'shared' });
       await assert.rejects(ims(a, 'GetOIDCProvider', { OIDCProviderName: 'shared' }), (e: { code?: string }) => e.code === 'EntityNotExist.OIDCProvider');
     } finally {
-      await a.stop();
-      await b.stop();
+      await stop();
     }
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,4 +64,22 @@ export async function assertServersOnPostgres(): Promise<void> {
   } finally {
     await srv.stop();
   }
+}
+
+/**
+ * Two server processes' worth of servers on one fresh PostgreSQL database, as a deployment runs them: one master
+ * key (start-up refuses another) and one blob directory. A second server that fails to start stops the first.
+ */
+export async function startServerPairOnPostgres(): Promise<{ a: TestServer; b: TestServer; stop(): Promise<void> }> {
+  const url = await (await testPostgres()).freshUrl();
+  const masterKey = randomBytes(32);
+  const a = await startTestServer({ meta: url, masterKey });
+  let b: TestServer;
+  try {
+    b = await startTestServer({ meta: url, masterKey, blobsDir: a.dataDir });
+  } catch (err) {
+    await a.stop();
+    throw err;
+  }
+  return { a, b, stop: async () => { await b.stop(); await a.stop(); } };
 }
