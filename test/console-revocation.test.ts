@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
+import { signInPost } from './helpers/console-signin.js';
 import { startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { totpAt } from './helpers/totp.js';
 
@@ -16,14 +17,7 @@ const BUCKET = 'console-revoke';
 const PASSWORD = 'Console-Pass-1';
 const NEW_PASSWORD = 'Console-Pass-2';
 
-async function post(srv: TestServer, path: string, body: unknown): Promise<{ status: number; body: Body }> {
-  const res = await fetch(`${srv.url}/-/console/api/signin${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: srv.url },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Body };
-}
+const post = (srv: TestServer, path: string, body: unknown) => signInPost(srv.url, path, body);
 
 function credsOf(r: { status: number; body: Body }): Creds {
   assert.equal(r.status, 200, JSON.stringify(r.body));

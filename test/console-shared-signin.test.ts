@@ -14,6 +14,7 @@ import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import type { IdentityStore } from '../src/store/meta/types.js';
 import { Ram } from './helpers/ram.js';
 import { testPostgres } from './helpers/postgres.js';
+import { signInPost } from './helpers/console-signin.js';
 import { startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { totpAt } from './helpers/totp.js';
 
@@ -22,14 +23,7 @@ type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const PASSWORD = 'Console-Pass-1';
 const LIMIT = 4;
 
-async function post(srv: TestServer, path: string, body: unknown): Promise<{ status: number; body: Body }> {
-  const res = await fetch(`${srv.url}/-/console/api/signin${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: srv.url },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Body };
-}
+const post = (srv: TestServer, path: string, body: unknown) => signInPost(srv.url, path, body);
 
 const signIn = (srv: TestServer, logonName: string, password: string) => post(srv, '', { logonName, password });
 

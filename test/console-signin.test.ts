@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signInPost } from './helpers/console-signin.js';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
 import { ACCOUNT_ALIAS_INDEX, AccountAliasIndex } from '../src/accounts/alias-index.js';
@@ -30,15 +31,7 @@ describe('console sign-in of RAM users', { timeout: 300_000 }, () => {
   let auditDir: string;
   let now = Date.now();
 
-  const post = async (path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Body }> => {
-    const res = await fetch(`${srv.url}/-/console/api/signin${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: srv.url, ...headers },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: JSON.parse(text) as Body };
-  };
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) => signInPost(srv.url, path, body, headers);
   const signIn = (logonName: string, password: string) => post('', { logonName, password });
   const ok = (r: { status: number; body: Body }): Creds => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
