@@ -1,7 +1,7 @@
 // Bucket CORS rules (spec oss-protocol §12.10): what a valid configuration is, and which rule a
 // cross-origin request matches. No HTTP here: the OSS layer (`oss/cors.ts`) turns a match into headers.
 import { AppError, invalidArgument } from '../errors.js';
-import { xmlCarries } from '../util/xml-chars.js';
+import { requireXmlText } from '../util/xml-chars.js';
 import type { CorsConfig, CorsRule } from './model.js';
 
 export const CORS_LIMITS = {
@@ -39,9 +39,7 @@ export function validateCors(cfg: CorsConfig): void {
     // Origins and headers are echoed in GetBucketCors: a control character XML 1.0 cannot carry (`&#1;`) would
     // make that answer unreadable to strict parsers, and no request header can hold one to match it anyway.
     for (const [name, values] of [['AllowedOrigin', rule.allowedOrigins], ['AllowedHeader', rule.allowedHeaders]] as const) {
-      for (const v of values) {
-        if (!xmlCarries(v)) throw invalidArgument(`${name} in ${where} holds a control character.`, name, v.slice(0, 64));
-      }
+      for (const v of values) requireXmlText(v, `${name} in ${where} holds a control character.`, name);
     }
     for (const o of rule.allowedOrigins) {
       if (wildcards(o) > 1) throw invalidArgument(`AllowedOrigin "${o}" in ${where} has more than one "*" wildcard.`, 'AllowedOrigin', o);

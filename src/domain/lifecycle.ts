@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { xmlCarries } from '../util/xml-chars.js';
+import { requireXmlText } from '../util/xml-chars.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { jsonConfig, readConfig } from './bucket-config.js';
 import type { Bucket, ObjectRecord, StorageClass, UploadRecord } from './model.js';
@@ -145,7 +145,7 @@ function validateWhen(when: LifecycleWhen, element: string): void {
  * (docs/compatibility.md): a shorter prefix, up to the control character, still selects those keys.
  */
 function assertXmlText(text: string, name: string): void {
-  if (!xmlCarries(text)) throw invalidArgument(`${name} holds a control character that XML 1.0 cannot carry.`, name, text.slice(0, 64));
+  requireXmlText(text, `${name} holds a control character that XML 1.0 cannot carry.`, name);
 }
 
 function validateTag(tag: LifecycleTag): void {

@@ -1,5 +1,5 @@
 import { AppError, invalidArgument } from '../errors.js';
-import { CONTROL_OR_NOT_XML, xmlCarries } from '../util/xml-chars.js';
+import { CONTROL_OR_NOT_XML, requireXmlText } from '../util/xml-chars.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
@@ -96,7 +96,7 @@ function checkKeyPart(value: string | undefined, name: string): void {
  * refuse the whole configuration. Key parts refuse every control character (checkKeyPart).
  */
 function checkXmlText(value: string | undefined, what: string, name: string): void {
-  if (value !== undefined && !xmlCarries(value)) throw invalidArgument(`${what} must not contain control characters.`, name, value.slice(0, 64));
+  requireXmlText(value, `${what} must not contain control characters.`, name);
 }
 
 /** Checks what the XML reader could not: values, combinations and limits. Throws InvalidArgument; nothing is stored then. */

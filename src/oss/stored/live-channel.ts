@@ -1,5 +1,5 @@
 import { AppError, invalidArgument } from '../../errors.js';
-import { xmlCarries } from '../../util/xml-chars.js';
+import { requireXmlText } from '../../util/xml-chars.js';
 import type { Json } from '../../domain/stored-configs.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
@@ -21,7 +21,7 @@ function channelNameOf(req: OssRequest): string {
   if (name === '' || name.includes('/') || name.length > 1023) throw invalidArgument('A live channel name must be 1 to 1,023 characters without /.', 'channel', name.slice(0, 64));
   // The name is written in ListLiveChannel and GetLiveChannelInfo answers, which have no encoding-type: a
   // control character XML 1.0 cannot carry would make them unreadable to strict XML readers.
-  if (!xmlCarries(name)) throw invalidArgument('A live channel name must not hold control characters.', 'channel', name.slice(0, 64));
+  requireXmlText(name, 'A live channel name must not hold control characters.', 'channel');
   return name;
 }
 
