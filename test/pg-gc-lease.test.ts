@@ -45,8 +45,8 @@ async function setUp(): Promise<{ url: string; dir: string; env: Record<string, 
   await (await PostgresMetadataStore.open({ url })).close();
   const dir = await mkdtemp(join(tmpdir(), 'alunite-gc-lease-'));
   const env = { ALUNITE_MASTER_KEY: randomBytes(32).toString('base64'), ALUNITE_MASTER_KEY_PREVIOUS: '' };
-  // A collection attempt every second, a 3 s lease (renewed every second while collecting).
-  const args = ['--meta', url, '--blobs', dir, '--gc-interval', '1', '--gc-lease', '3', '--lifecycle-interval', '0', '--inventory-interval', '0', '--log-level', 'debug'];
+  // A collection attempt every second, a 10 s lease (renewed every ~3 s while collecting: a holder would have to stall ~7 s to lose it, which a busy machine does not).
+  const args = ['--meta', url, '--blobs', dir, '--gc-interval', '1', '--gc-lease', '10', '--lifecycle-interval', '0', '--inventory-interval', '0', '--log-level', 'debug'];
   return { url, dir, env, args };
 }
 
