@@ -590,80 +590,100 @@ const FROM_DISK_NOTE =
   'from disk = bytes the server read from the block device during its GETs (/proc/PID/io read_bytes) ÷ bytes sent: ' +
   'what the page cache no longer held, read at the disk\'s speed (bare-fs answers from memory).';
 
-async function bigTransfer(server: ServerProcess, target: Target, op: 'PUT' | 'GET', size: number, reps: number): Promise<BigResult> {
-  let seconds = 0;
-  let cpu = 0;
-  let mainCpu = 0;
-  let growth = 0;
-  let baseline = 0;
-  let max = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  let diskRead: number | null = 0;
-  const repSeconds: number[] = [];
-  for (let rep = 0; rep < reps; rep++) {
-    const key = `big/${size / MiB}MiB-${rep}`;
-    const req: BenchRequest =
-      op === 'PUT'
-        ? { method: 'PUT', bucket: BUCKET, key, body: () => Readable.from(bigBody(size), { objectMode: false }), bodyLength: size }
-        : { method: 'GET', bucket: BUCKET, key };
-    if (op === 'PUT') primePageCache(size);
-    const sampler = new RssSampler(server.pid, 50);
-    const cpu0 = cpuSeconds(server.pid);
-    const main0 = mainThreadCpuSeconds(server.pid);
-    const disk0 = diskReadBytes(server.pid);
-    const t0 = process.hrtime.bigint();
-    let problem: string | null;
-    try {
-      const res = await target.send(req);
-      problem = op === 'PUT' ? status(200)(res, rep) : bodyOf(size)(res, rep);
-    } catch (err) {
-      problem = err instanceof Error ? err.message : String(err);
-    }
-    const took = Number(process.hrtime.bigint() - t0) / 1e9;
-    seconds += took;
-    repSeconds.push(took);
-    cpu += cpuSeconds(server.pid) - cpu0;
-    mainCpu += mainThreadCpuSeconds(server.pid) - main0;
-    const disk1 = diskReadBytes(server.pid);
-    diskRead = diskRead === null || disk0 === null || disk1 === null ? null : diskRead + (disk1 - disk0);
-    const rss = sampler.stop();
-    if (rss.growth >= growth) {
-      growth = rss.growth;
-      baseline = rss.baseline;
-      max = rss.max;
-    }
-    if (problem) {
-      errors++;
-      firstError ??= problem;
-      process.stderr.write(`  ! ${server.name} ${op} ${size / MiB} MiB: ${problem}\n`);
-    }
+/** What one large transfer (one rep) cost one server. */
+interface BigRep {
+  seconds: number;
+  cpu: number;
+  mainCpu: number;
+  growth: number;
+  baseline: number;
+  max: number;
+  /** Bytes read from the block device during it; null where the kernel does not say. */
+  diskRead: number | null;
+  problem: string | null;
+}
+
+async function bigRep(server: ServerProcess, target: Target, op: 'PUT' | 'GET', size: number, rep: number): Promise<BigRep> {
+  const key = `big/${size / MiB}MiB-${rep}`;
+  const req: BenchRequest =
+    op === 'PUT'
+      ? { method: 'PUT', bucket: BUCKET, key, body: () => Readable.from(bigBody(size), { objectMode: false }), bodyLength: size }
+      : { method: 'GET', bucket: BUCKET, key };
+  if (op === 'PUT') primePageCache(size);
+  const sampler = new RssSampler(server.pid, 50);
+  const cpu0 = cpuSeconds(server.pid);
+  const main0 = mainThreadCpuSeconds(server.pid);
+  const disk0 = diskReadBytes(server.pid);
+  const t0 = process.hrtime.bigint();
+  let problem: string | null;
+  try {
+    const res = await target.send(req);
+    problem = op === 'PUT' ? status(200)(res, rep) : bodyOf(size)(res, rep);
+  } catch (err) {
+    problem = err instanceof Error ? err.message : String(err);
   }
-  const mib = (size * reps) / MiB;
-  // The median rep: one stall of the shared machine (a few hundred ms) would otherwise decide a sum of 0.2 s.
-  const sorted = [...repSeconds].sort((a, b) => a - b);
-  const median = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuSeconds(server.pid) - cpu0;
+  const mainCpu = mainThreadCpuSeconds(server.pid) - main0;
+  const disk1 = diskReadBytes(server.pid);
+  const rss = sampler.stop();
+  if (problem) process.stderr.write(`  ! ${server.name} ${op} ${size / MiB} MiB: ${problem}\n`);
+  return {
+    seconds, cpu, mainCpu, growth: rss.growth, baseline: rss.baseline, max: rss.max,
+    diskRead: disk0 === null || disk1 === null ? null : disk1 - disk0,
+    problem,
+  };
+}
+
+/** The reps of one transfer on one server as one result (MiB/s from the median rep), printed as a line. */
+function bigSummary(server: ServerProcess, op: 'PUT' | 'GET', size: number, reps: BigRep[]): BigResult {
+  const worst = reps.reduce((a, b) => (b.growth >= a.growth ? b : a));
+  const problems = reps.filter((r) => r.problem !== null);
+  const mib = (size * reps.length) / MiB;
+  const sum = (f: (r: BigRep) => number): number => reps.reduce((a, r) => a + f(r), 0);
+  const diskRead = reps.some((r) => r.diskRead === null) ? null : sum((r) => r.diskRead!);
   const r: BigResult = {
     op,
     size,
-    reps,
-    seconds,
-    mibPerSec: size / MiB / median,
-    serverCpuMsPerMiB: (cpu * 1000) / mib,
-    mainCpuMsPerMiB: (mainCpu * 1000) / mib,
-    rssGrowth: growth,
-    rssBaseline: baseline,
-    rssMax: max,
-    errors,
-    fromDisk: op === 'GET' && diskRead !== null ? diskRead / (size * reps) : null,
+    reps: reps.length,
+    seconds: sum((x) => x.seconds),
+    // The median rep: one stall of the shared machine (a few hundred ms) would otherwise decide a sum of 0.2 s.
+    mibPerSec: size / MiB / median(reps.map((x) => x.seconds)),
+    serverCpuMsPerMiB: (sum((x) => x.cpu) * 1000) / mib,
+    mainCpuMsPerMiB: (sum((x) => x.mainCpu) * 1000) / mib,
+    rssGrowth: worst.growth,
+    rssBaseline: worst.baseline,
+    rssMax: worst.max,
+    errors: problems.length,
+    fromDisk: op === 'GET' && diskRead !== null ? diskRead / (size * reps.length) : null,
   };
-  if (firstError !== undefined) r.firstError = firstError;
+  if (problems.length > 0) r.firstError = problems[0]!.problem!;
   process.stdout.write(
-    `  ${server.name.padEnd(16)} ${op} ${String(size / MiB).padStart(3)} MiB ×${reps}  ${fmt(r.mibPerSec, 0).padStart(5)} MiB/s  ` +
-      `${fmt(r.serverCpuMsPerMiB, 2)} ms CPU/MiB (main thread ${fmt(r.mainCpuMsPerMiB, 2)})  RSS +${fmt(growth / MiB, 1)} MiB` +
+    `  ${server.name.padEnd(16)} ${op} ${String(size / MiB).padStart(3)} MiB ×${reps.length}  ${fmt(r.mibPerSec, 0).padStart(5)} MiB/s  ` +
+      `${fmt(r.serverCpuMsPerMiB, 2)} ms CPU/MiB (main thread ${fmt(r.mainCpuMsPerMiB, 2)})  RSS +${fmt(r.rssGrowth / MiB, 1)} MiB` +
       `${r.fromDisk === null ? '' : `  read from disk ${fmt(r.fromDisk * 100, 0)}%`}\n`,
   );
   return r;
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The same large transfer on several servers, rep by rep in turns (the first server of a rep goes last in
+ * the next), so a slow spell of the shared machine falls on all of them rather than deciding one ratio.
+ */
+async function bigAlternating(servers: Array<{ server: ServerProcess; target: Target }>, op: 'PUT' | 'GET', size: number, reps: number): Promise<BigResult[]> {
+  const done: BigRep[][] = servers.map(() => []);
+  for (let rep = 0; rep < reps; rep++) {
+    const order = servers.map((_, i) => i);
+    if (rep % 2 === 1) order.reverse();
+    for (const i of order) done[i]!.push(await bigRep(servers[i]!.server, servers[i]!.target, op, size, rep));
+  }
+  return servers.map((s, i) => bigSummary(s.server, op, size, done[i]!));
 }
 
 /**
@@ -679,13 +699,28 @@ async function bigWarmUp(target: Target): Promise<void> {
   if (get.status !== 200) throw new Error(`large warm-up GET: HTTP ${get.status}`);
 }
 
-async function bigOps(server: ServerProcess, target: Target, cfg: Config, ops: Array<'PUT' | 'GET'> = ['PUT', 'GET'], isAlunite = true): Promise<BigResult[]> {
-  await bigWarmUp(target);
-  const out: BigResult[] = [];
+interface BigSut {
+  server: ServerProcess;
+  target: Target;
+  ops: Array<'PUT' | 'GET'>;
+  isAlunite: boolean;
+}
+
+/** Each server's large transfers (in `suts`' order), the servers taking turns rep by rep; then each one's multipart upload. */
+async function bigOps(suts: BigSut[], cfg: Config): Promise<BigResult[][]> {
+  for (const s of suts) await bigWarmUp(s.target);
+  const out: BigResult[][] = suts.map(() => []);
   for (const { size, reps } of cfg.big) {
-    for (const op of ops) out.push(await bigTransfer(server, target, op, size, reps));
+    for (const op of ['PUT', 'GET'] as const) {
+      const takers = suts.flatMap((s, i) => (s.ops.includes(op) ? [i] : []));
+      const results = await bigAlternating(takers.map((i) => suts[i]!), op, size, reps);
+      takers.forEach((i, j) => out[i]!.push(results[j]!));
+    }
   }
-  if (ops.includes('PUT')) out.push(await multipartTransfer(server, target, isAlunite, cfg.multipart.size, cfg.multipart.partSize, cfg.multipart.parallel));
+  const m = cfg.multipart;
+  for (const [i, s] of suts.entries()) {
+    if (s.ops.includes('PUT')) out[i]!.push(await multipartTransfer(s.server, s.target, s.isAlunite, m.size, m.partSize, m.parallel));
+  }
   return out;
 }
 
@@ -989,11 +1024,14 @@ async function main(): Promise<void> {
 
       const big = !cfg.smallOnly;
       if (big) process.stdout.write('\n[3/4] large objects, one at a time\n');
-      const bareBig = big ? await bigOps(bare.server, bare.target, cfg, ['PUT', 'GET'], false) : [];
-      const bareFileBig = big ? await bigOps(bareFile.server, bareFile.target, cfg, ['PUT', 'GET'], false) : [];
-      const ourBig = big ? await bigOps(ours.server, ours.target, cfg) : [];
+      const bigSuts: BigSut[] = [
+        { ...bare, ops: ['PUT', 'GET'], isAlunite: false },
+        { ...bareFile, ops: ['PUT', 'GET'], isAlunite: false },
+        { ...ours, ops: ['PUT', 'GET'], isAlunite: true },
+        ...(nofs ? [{ ...nofs, ops: ['PUT' as const], isAlunite: true }] : []),
+      ];
+      const [bareBig = [], bareFileBig = [], ourBig = [], noFsyncBig = []] = big ? await bigOps(bigSuts, cfg) : [];
       const hwmEnd = vmBytes(ours.server.pid, 'VmHWM');
-      const noFsyncBig = nofs && big ? await bigOps(nofs.server, nofs.target, cfg, ['PUT']) : [];
 
       if (big) process.stdout.write('\n[4/4] RAM and STS: GET as root, as a RAM user with 10 policies × 10 statements, and with STS credentials; AssumeRole; evaluator\n');
       const ramResult = big ? await ramOps(ours.server, ours.target, cfg) : null;
@@ -1084,9 +1122,8 @@ async function bigOnly(cfg: Config, scratch: Scratch): Promise<void> {
     };
     for (const { size, reps } of cfg.big) {
       for (const op of ['PUT', 'GET'] as const) {
-        const b = await bigTransfer(bare, bt, op, size, reps);
-        const a = await bigTransfer(ours, ot, op, size, reps);
-        row(a, b, `${op} ${size / MiB} MiB`);
+        const [b, a] = await bigAlternating([{ server: bare, target: bt }, { server: ours, target: ot }], op, size, reps);
+        row(a!, b!, `${op} ${size / MiB} MiB`);
       }
     }
     const m = cfg.multipart;
