@@ -2,7 +2,8 @@
 // the per-user lockout (MaxLoginAttemps) counts failures on every server together, exactly under concurrent
 // failures, for known and unknown names alike, and within a bounded number of store documents whatever names
 // are tried; a multi-step sign-in (MFA code, MFA bind, new password) started on one server is finished on
-// another, its ticket used once across all of them. The same suite runs on one SQLite server (both "servers"
+// another, its ticket used once across all of them; the per-address budget (50 failures per 15 minutes) is one
+// budget on all servers. The same suite runs on one SQLite server (both "servers"
 // are the same one), where nothing changes.
 // Real servers, real HTTP; the counter mechanism itself on the real stores of both engines.
 import assert from 'node:assert/strict';
@@ -148,6 +149,24 @@ function suite(name: string, start: () => Promise<{ a: TestServer; b: TestServer
       expect(await post(b, '/password', { ticket, oldPassword: 'Console-Pass-New-1', newPassword: 'Console-Pass-New-2' }), 401, 'InvalidTicket');
       expect(await post(a, '/password', { ticket, oldPassword: 'Console-Pass-New-1', newPassword: 'Console-Pass-New-2' }), 401, 'InvalidTicket');
       expect(await signIn(b, u, 'Console-Pass-New-1'), 200, 'OK');
+    });
+
+    // Last: it refuses this test's address for the window (15 minutes) on both servers.
+    it('the per-address budget counts the failures on every server together', async () => {
+      const u = await user();
+      // Distinct unknown names (no user lock gets there first), all on one server, until it throttles.
+      let k = 0;
+      let last: { status: number; body: Body } | undefined;
+      while (k < 60) {
+        last = await signIn(a, `flood-${randomBytes(4).toString('hex')}`, 'Wrong-Pass-1');
+        if (last.status === 429) break;
+        k++;
+      }
+      expect(last!, 429, 'Throttling');
+      assert.ok(k <= 50, `${k} failures before the address was refused`);
+      // The other server refuses the address too, even the right password of a user it never saw fail.
+      expect(await signIn(b, u, PASSWORD), 429, 'Throttling');
+      expect(await signIn(a, u, PASSWORD), 429, 'Throttling');
     });
   });
 }

@@ -4,7 +4,7 @@ import { noteFailure, type Entry as Counter } from './attempts.js';
 
 // Failed console sign-ins counted in the metadata store (docs/console.md), so that every server process sharing
 // one database counts the same failures: with counters in each process's memory, N processes behind a load
-// balancer allowed N × MaxLoginAttemps guesses. The counts are identity documents (kind FAILURES_DOC of the
+// balancer allowed N × MaxLoginAttemps guesses (and each source address N budgets). The counts are identity documents (kind FAILURES_DOC of the
 // default account, store `ram_documents`), spread over a fixed number of shard documents by a keyed hash of the
 // logon key: known and unknown names are counted alike (a lock tells nothing), yet whatever names an
 // unauthenticated caller tries, the store holds at most SHARDS documents of at most MAX_PER_SHARD entries
@@ -18,15 +18,16 @@ export const MAX_PER_SHARD = 160;
 
 export type SharedAttemptsStore = Pick<IdentityStore, 'readIdentityDocs' | 'updateIdentityDocs'>;
 
-/** Which count: `p` failed sign-ins (MaxLoginAttemps), `m` wrong MFA codes (cleared only by a full sign-in). */
-export type CounterName = 'p' | 'm';
+/**
+ * Which count: `p` failed sign-ins (MaxLoginAttemps), `m` wrong MFA codes (cleared only by a full sign-in), `a`
+ * failures from one source address (keys from `addressKey`). Each note names its counter, so a logon name
+ * spelt like an address key still counts only `p` and `m`.
+ */
+export type CounterName = 'p' | 'm' | 'a';
+const COUNTERS: readonly CounterName[] = ['p', 'm', 'a'];
 
 /** One key's counts; `f`: its last failure (entries are pruned `retainMs` after it, once unlocked). */
-export interface Failures {
-  p?: Counter;
-  m?: Counter;
-  f: number;
-}
+export type Failures = { [C in CounterName]?: Counter } & { f: number };
 
 export interface FailureNote {
   key: string;
@@ -61,13 +62,16 @@ function parseShard(doc: string): Map<string, Failures> {
     if (!Array.isArray(pair) || typeof pair[0] !== 'string') continue;
     const f = pair[1] as Partial<Failures> | null;
     if (typeof f !== 'object' || f === null || typeof f.f !== 'number') continue;
-    if ((f.p !== undefined && !isCounter(f.p)) || (f.m !== undefined && !isCounter(f.m))) continue;
-    out.set(pair[0], { ...(f.p ? { p: f.p } : {}), ...(f.m ? { m: f.m } : {}), f: f.f });
+    if (COUNTERS.some((c) => f[c] !== undefined && !isCounter(f[c]))) continue;
+    const e: Failures = { f: f.f };
+    for (const c of COUNTERS) if (f[c] !== undefined) e[c] = f[c];
+    out.set(pair[0], e);
   }
   return out;
 }
 
-const hasCounts = (f: Failures): boolean => f.p !== undefined || f.m !== undefined;
+const hasCounts = (f: Failures): boolean => COUNTERS.some((c) => f[c] !== undefined);
+const anyLocked = (f: Failures, now: number): boolean => COUNTERS.some((c) => lockedAt(f, c, now));
 
 export class SharedAttempts {
   private readonly shardKey: Buffer;
@@ -90,9 +94,17 @@ export class SharedAttempts {
 
   /** The key's failures (null: none): one read. */
   async read(key: string): Promise<Failures | null> {
-    const id = this.shardOf(key);
-    const doc = (await this.store.readIdentityDocs(FAILURES_DOC, [id])).get(id);
-    return doc === undefined ? null : (parseShard(doc).get(key) ?? null);
+    return (await this.readMany([key]))[0]!;
+  }
+
+  /** Each key's failures (null: none), in the order asked: one read of their documents. */
+  async readMany(keys: readonly string[]): Promise<Array<Failures | null>> {
+    const ids = keys.map((k) => this.shardOf(k));
+    const docs = await this.store.readIdentityDocs(FAILURES_DOC, [...new Set(ids)]);
+    return keys.map((k, i) => {
+      const doc = docs.get(ids[i]!);
+      return doc === undefined ? null : (parseShard(doc).get(k) ?? null);
+    });
   }
 
   /** Counts the failures, all in one transaction; answers each key's failures afterwards. */
@@ -149,7 +161,7 @@ export class SharedAttempts {
   /** Drops keys whose counts are over: unlocked, and no failure within `retainMs`. */
   private pruned(entries: Map<string, Failures>, now: number): Map<string, Failures> {
     for (const [k, e] of entries) {
-      if (!lockedAt(e, 'p', now) && !lockedAt(e, 'm', now) && e.f <= now - this.retainMs) entries.delete(k);
+      if (!anyLocked(e, now) && e.f <= now - this.retainMs) entries.delete(k);
     }
     return entries;
   }
@@ -158,7 +170,7 @@ export class SharedAttempts {
   private makeRoom(entries: Map<string, Failures>, now: number): void {
     if (entries.size < this.maxPerShard) return;
     for (const [k, e] of entries) {
-      if (!lockedAt(e, 'p', now) && !lockedAt(e, 'm', now)) {
+      if (!anyLocked(e, now)) {
         entries.delete(k);
         return;
       }

@@ -13,7 +13,7 @@ import type { TokenService } from '../sts/token.js';
 import { base32Decode, base32Encode, consecutiveCodesStep } from '../ram/totp.js';
 import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
-import { AddressAttempts, HOUR_MS } from './attempts.js';
+import { addressKey, HOUR_MS } from './attempts.js';
 import { lockedAt, SharedAttempts, type FailureNote, type Failures, type SharedAttemptsStore } from './shared-attempts.js';
 import { CONSOLE_SECURITY_HEADERS } from './serve.js';
 
@@ -168,14 +168,15 @@ function networkAllowed(masks: string, sourceIp: string): boolean {
   return masks.split(';').some((m) => parseIpPattern(m.trim())?.matches(ip) === true);
 }
 
+/** A source address's key among the shared counts: its `addressKey`, apart from every logon key (`<account>/<name>`) and ticket key. */
+const addressOf = (ip: string): string => `#ip/${addressKey(ip)}`;
+
 export class ConsoleSignIn {
   /**
    * Per user, in the store (shared-attempts.ts): `p` failed sign-ins (wrong password or code), `m` wrong MFA codes,
    * which a correct password does not clear (only a full sign-in, or the lock's hour).
    */
   private readonly failures: SharedAttempts;
-  /** Per source address, in this process. */
-  private readonly addresses = new AddressAttempts(IP_WINDOW_MS, IP_WINDOW_MS);
 
   constructor(private readonly deps: SignInDeps) {
     this.failures = new SharedAttempts(deps.store, deps.masterKey, HOUR_MS);
@@ -183,6 +184,16 @@ export class ConsoleSignIn {
 
   private userFailure(userKey: string, counter: 'p' | 'm', limit: number): FailureNote {
     return { key: userKey, counter, limit, windowMs: HOUR_MS, lockMs: HOUR_MS };
+  }
+
+  /** A failure from a source address: counted in the store (every server), by its `addressKey`. */
+  private addressFailure(ip: string): FailureNote {
+    return { key: addressOf(ip), counter: 'a', limit: IP_MAX_FAILURES, windowMs: IP_WINDOW_MS, lockMs: IP_WINDOW_MS };
+  }
+
+  /** Whether the source address is refused for now (every server's failures count). */
+  private async addressLocked(ip: string, now: number): Promise<boolean> {
+    return lockedAt(await this.failures.read(addressOf(ip)), 'a', now);
   }
 
   /** A wrong code on a ticket: counted in the store (every server); the MAX_CODES_PER_TICKET-th spends it. */
@@ -249,7 +260,6 @@ export class ConsoleSignIn {
       return { answer: fail(400, { Code: 'InvalidParameter', Message: 'logonName and password (strings) are required.' }) };
     }
     const now = this.deps.clock();
-    if (this.addresses.locked(ip, now)) return { answer: this.throttled() };
     const parsed = parseLogonName(logonName.trim());
     const account = parsed ? await this.deps.account(parsed.domain) : null;
     if (account === 'unsupported') {
@@ -258,9 +268,11 @@ export class ConsoleSignIn {
     // Unknown names count and lock like known ones, so locking tells nothing either.
     const userKey = `${account?.accountId ?? parsed?.domain ?? ''}/${(parsed?.userName ?? logonName).toLowerCase()}`;
     const policy = account ? await account.extras.settings.passwordPolicy() : null;
-    const failures = await this.failures.read(userKey);
-    if (lockedAt(failures, 'p', now) || lockedAt(failures, 'm', now)) {
-      this.addresses.fail(ip, now, IP_MAX_FAILURES);
+    // The address's and the name's counts: one read.
+    const [fromAddress, failures] = await this.failures.readMany([addressOf(ip), userKey]);
+    if (lockedAt(fromAddress ?? null, 'a', now)) return { answer: this.throttled() };
+    if (lockedAt(failures ?? null, 'p', now) || lockedAt(failures ?? null, 'm', now)) {
+      await this.failures.fail([this.addressFailure(ip)], now);
       return { answer: fail(403, LOCKED) };
     }
     const user = account && parsed ? await account.users.getUser(parsed.userName) : null;
@@ -269,11 +281,10 @@ export class ConsoleSignIn {
       ? await account.extras.loginProfiles.verifySignIn(user?.userId ?? null, password)
       : await (await this.defaultExtrasForTiming())?.loginProfiles.verifySignIn(null, password) ?? null;
     if (!account || !user || !profile) {
-      await this.failures.fail([this.userFailure(userKey, 'p', policy?.maxLoginAttemps ?? 5)], now);
-      this.addresses.fail(ip, now, IP_MAX_FAILURES);
+      await this.failures.fail([this.userFailure(userKey, 'p', policy?.maxLoginAttemps ?? 5), this.addressFailure(ip)], now);
       return { answer: fail(401, FAILED) };
     }
-    const left = await this.failures.clear(userKey, ['p'], failures, now);
+    const left = await this.failures.clear(userKey, ['p'], failures ?? null, now);
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
     const pref = await account.extras.settings.securityPreference();
     if (!networkAllowed(pref.loginNetworkMasks, ip)) {
@@ -314,7 +325,7 @@ export class ConsoleSignIn {
   private async code(body: Json, ip: string): Promise<{ answer: Answer; principal?: Principal }> {
     const code = str(body, 'code', 16);
     const now = this.deps.clock();
-    if (this.addresses.locked(ip, now)) return { answer: this.throttled() };
+    if (await this.addressLocked(ip, now)) return { answer: this.throttled() };
     const t = await this.openTicket(body, 'mfa', now);
     if (!t || code === null) return { answer: this.expiredTicket() };
     const { ticket, account, user } = t;
@@ -325,8 +336,7 @@ export class ConsoleSignIn {
     if (!(await account.extras.mfa.verifySignInCode(user.userId, code.trim()))) {
       const policy = await account.extras.settings.passwordPolicy();
       const ticketNote = this.ticketFailure(ticket);
-      const after = await this.failures.fail([this.userFailure(userKey, 'p', policy.maxLoginAttemps), this.userFailure(userKey, 'm', policy.maxLoginAttemps), ticketNote], now);
-      this.addresses.fail(ip, now, IP_MAX_FAILURES);
+      const after = await this.failures.fail([this.userFailure(userKey, 'p', policy.maxLoginAttemps), this.userFailure(userKey, 'm', policy.maxLoginAttemps), ticketNote, this.addressFailure(ip)], now);
       if (lockedAt(after.get(ticketNote.key) ?? null, 'p', now)) await this.spend(ticket, now);
       return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The MFA code is incorrect, or was already used.' }), principal };
     }
@@ -342,16 +352,15 @@ export class ConsoleSignIn {
     const code1 = str(body, 'code1', 16);
     const code2 = str(body, 'code2', 16);
     const now = this.deps.clock();
-    if (this.addresses.locked(ip, now)) return { answer: this.throttled() };
+    if (await this.addressLocked(ip, now)) return { answer: this.throttled() };
     const t = await this.openTicket(body, 'bind', now);
     if (!t || code1 === null || code2 === null || t.ticket.k === undefined || t.ticket.d === undefined) return { answer: this.expiredTicket() };
     const { ticket, account, user } = t;
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
     const step = consecutiveCodesStep(base32Decode(ticket.k!), code1.trim(), code2.trim(), now);
     if (step === null) {
-      this.addresses.fail(ip, now, IP_MAX_FAILURES);
       const ticketNote = this.ticketFailure(ticket);
-      const after = await this.failures.fail([ticketNote], now);
+      const after = await this.failures.fail([ticketNote, this.addressFailure(ip)], now);
       if (lockedAt(after.get(ticketNote.key) ?? null, 'p', now)) await this.spend(ticket, now);
       return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The two codes are not consecutive codes of the new device.' }), principal };
     }
