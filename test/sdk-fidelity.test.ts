@@ -411,5 +411,33 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       // root.getChild("TagSet").getChildren("Tag"): a Tagging without TagSet throws in the SDK.
       assert.match(got.text, /<Tagging><TagSet\s*(\/>|><\/TagSet>)<\/Tagging>$/);
     });
+
+    it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {
+      const body = randomBytes(128 * KiB);
+      await client.put('java/range.bin', body);
+      // RangeSpec for setRange(-1, 0) writes bytes=-0.
+      const zero = await send({ method: 'GET', key: 'java/range.bin', headers: { range: 'bytes=-0' } });
+      assert.equal(zero.status, 416);
+      assert.equal(zero.err?.Code, 'InvalidRange');
+      // The other cases of that test keep OSS's default behaviour.
+      const half = await send({ method: 'GET', key: 'java/range.bin', headers: { range: `bytes=${64 * KiB}-` } });
+      assert.equal(half.status, 206);
+      assert.equal(half.body.length, 64 * KiB);
+      for (const whole of ['bytes=--1', `bytes=${64 * KiB}-${32 * KiB}`, `bytes=0-${256 * KiB - 1}`]) {
+        const r = await send({ method: 'GET', key: 'java/range.bin', headers: { range: whole } });
+        assert.equal(r.status, 200, whole);
+        assert.equal(r.body.length, body.length, whole);
+      }
+      // UploadPartCopy copies the whole source for a range that selects nothing (api-docs).
+      const init = await client.initMultipartUpload('java/range-copy');
+      const copy = await send({
+        method: 'PUT',
+        key: 'java/range-copy',
+        query: [['partNumber', '1'], ['uploadId', init.uploadId]],
+        headers: { 'x-oss-copy-source': `/${BUCKET}/java/range.bin`, 'x-oss-copy-source-range': 'bytes=-0' },
+      });
+      assert.equal(copy.status, 200, copy.text);
+      assert.equal(xmlText(copy.text, 'ETag'), `"${md5Hex(body)}"`);
+    });
   });
 });

@@ -62,7 +62,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
     bucket: source.bucket,
     key: source.key,
     ...(source.versionId === undefined ? {} : { versionId: source.versionId }),
-    ...(rangeHeader === undefined ? {} : { range: (size: number) => resolveRange(rangeHeader, size, false) }),
+    ...(rangeHeader === undefined ? {} : { range: (size: number) => resolveRange(rangeHeader, size, 'copy') }),
     conditions: copySourceConditions(req),
     checkTarget: symlinkTargetCheck(req, source.bucket),
     checkData: (src) => kmsDecryptCheck(req, src),

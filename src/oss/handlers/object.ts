@@ -169,7 +169,7 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   }
   forceDownloadOfActiveContent(headers, key, data.key, data.headers.contentType);
   const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
-  const range = resolveRange(header(req.headers, 'range'), obj.size, standard);
+  const range = resolveRange(header(req.headers, 'range'), obj.size, standard ? 'standard' : 'default');
   if (range) {
     headers['Content-Range'] = `bytes ${range.start}-${range.end - 1}/${obj.size}`;
     headers['Content-Length'] = String(range.end - range.start);
