@@ -6,6 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -410,6 +412,29 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(got.status, 200, got.text);
       // root.getChild("TagSet").getChildren("Tag"): a Tagging without TagSet throws in the SDK.
       assert.match(got.text, /<Tagging><TagSet\s*(\/>|><\/TagSet>)<\/Tagging>$/);
+    });
+
+    it('GET ?objectMeta says the object size in Content-Length (GetSimplifiedObjectMetaTest: getSize() reads it) and ends the connection', async () => {
+      const body = randomBytes(1024);
+      const put = await client.put('java/simplified-meta', body);
+      const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString() };
+      headers.authorization = v1Authorization({ method: 'GET', bucket: BUCKET, key: 'java/simplified-meta', query: [['objectMeta', '']], headers }, AK, SECRET).authorization;
+      // Read at the socket: the answer promises the object's size and sends no body, so an HTTP client reading a
+      // body would see the connection end early (the SDK reads only the head).
+      const socket = connect(srv.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.end(`GET /${BUCKET}/java/simplified-meta?objectMeta HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      await once(socket, 'close');
+      const wire = Buffer.concat(chunks).toString('latin1');
+      const [head = '', rest] = wire.split('\r\n\r\n');
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      const h = new Map(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      assert.equal(h.get('content-length'), '1024');
+      assert.equal(h.get('etag'), headersOf(put).etag);
+      assert.ok(h.has('last-modified'));
+      assert.equal(rest, '', 'no body bytes');
     });
 
     it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {

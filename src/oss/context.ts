@@ -70,6 +70,12 @@ export interface OssResponse {
   body?: ResponseBody;
   /** Upload callbacks (oss/callback.ts): the object an upload stored, set by the uploads that take a callback. */
   written?: WrittenObject;
+  /**
+   * A head whose `Content-Length` reports a size rather than framing a body (GET ?objectMeta: the object's size,
+   * which the legacy SDKs read from it): no body is sent and the connection is closed after the head, so no
+   * keep-alive client can take what follows on the connection for the promised bytes.
+   */
+  headOnly?: true;
 }
 
 /** What an upload callback's system variables describe (`${bucket}`, `${object}`, `${etag}`, `${size}`, …). */

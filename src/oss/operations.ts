@@ -132,7 +132,7 @@ export type Operation =
   | Simple<'PutObject'>
   | Simple<'GetObject'>
   | Simple<'HeadObject'>
-  /** `viaGet`: GET ?objectMeta (an Alunite extension; the API's is HEAD), answered with the same head and no body. */
+  /** `viaGet`: GET ?objectMeta (the API's is HEAD; the Java SDK and oss2 send GET), answered with the same head and no body. */
   | (Base & { name: 'GetObjectMeta'; params: { viaGet: boolean } })
   | Simple<'DeleteObject'>
   | Simple<'GetObjectAcl'>
