@@ -88,6 +88,8 @@ export const catalogue = {
   OperationNotSupported: { status: 400, message: 'The operation is not supported for this resource.' },
   ArchiveRestoreFileStale: { status: 409, message: 'The archive file or restore info stale', ec: '0016-00000718' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.', ec: '0015-00000001' },
+  // PutBucket's LocationConstraint naming another region than the endpoint's (the Java SDK's CreateBucketTest).
+  InvalidLocationConstraint: { status: 400, message: 'The specified location-constraint is not valid' },
   InvalidObjectName: { status: 400, message: 'The specified object is not valid.', ec: '0016-00000001' },
   InvalidArgument: { status: 400, message: 'Invalid Argument. Parameter is invalid.', ec: '0017-00000001', pop: { code: 'InvalidParameter' } },
   InvalidRequest: { status: 400, message: 'Invalid request.', ec: '0017-00000002' },

@@ -437,6 +437,23 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(rest, '', 'no body bytes');
     });
 
+    it('PutBucket with a LocationConstraint of another region is 400 InvalidLocationConstraint, also for the owner\'s existing bucket (CreateBucketTest)', async () => {
+      const cfg = (loc: string): string => `<?xml version="1.0" encoding="UTF-8"?><CreateBucketConfiguration><LocationConstraint>${loc}</LocationConstraint><StorageClass>Standard</StorageClass></CreateBucketConfiguration>`;
+      for (const loc of ['oss-cn-zhengzhou', 'oss-ap-southeast-1']) {
+        const r = await send({ method: 'PUT', bucket: 'java-location', body: cfg(loc) });
+        assert.equal(r.status, 400, r.text);
+        assert.equal(r.err?.Code, 'InvalidLocationConstraint');
+        assert.ok(r.err?.Message.startsWith('The specified location-constraint is not valid'), r.err?.Message);
+      }
+      assert.equal((await send({ method: 'GET', bucket: 'java-location', query: [['location', '']] })).status, 404, 'nothing created');
+      // The server's own region is accepted (testPutWithStorageTypeAndLocation), and cannot be changed afterwards.
+      assert.equal((await send({ method: 'PUT', bucket: 'java-location', body: cfg('oss-cn-hangzhou') })).status, 200);
+      const move = await send({ method: 'PUT', bucket: 'java-location', body: cfg('oss-ap-southeast-1') });
+      assert.equal(move.err?.Code, 'InvalidLocationConstraint');
+      assert.equal(xmlText((await send({ method: 'GET', bucket: 'java-location', query: [['location', '']] })).text, 'LocationConstraint'), 'oss-cn-hangzhou');
+      assert.equal((await send({ method: 'DELETE', bucket: 'java-location' })).status, 204);
+    });
+
     it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {
       const body = randomBytes(128 * KiB);
       await client.put('java/range.bin', body);
