@@ -454,6 +454,14 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal((await send({ method: 'DELETE', bucket: 'java-location' })).status, 204);
     });
 
+    it('PutBucketLogging to a target bucket that does not exist: InvalidTargetBucketForLogging with OSS\'s message (BucketLoggingTest)', async () => {
+      const body = '<?xml version="1.0" encoding="UTF-8"?><BucketLoggingStatus><LoggingEnabled><TargetBucket>nonexistent-target-bucket</TargetBucket><TargetPrefix>p</TargetPrefix></LoggingEnabled></BucketLoggingStatus>';
+      const r = await send({ method: 'PUT', query: [['logging', '']], body });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.err?.Code, 'InvalidTargetBucketForLogging');
+      assert.ok(r.err?.Message.startsWith('put bucket log requester is not target bucket owner.'), r.err?.Message);
+    });
+
     it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {
       const body = randomBytes(128 * KiB);
       await client.put('java/range.bin', body);
