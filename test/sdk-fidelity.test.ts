@@ -462,6 +462,17 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.ok(r.err?.Message.startsWith('put bucket log requester is not target bucket owner.'), r.err?.Message);
     });
 
+    it('CompleteMultipartUpload with x-oss-object-acl sets the object ACL (ObjectAclTest.testUploadMultipartsWithAclHeader)', async () => {
+      const { uploadId, etags } = await uploadParts('java/mp-acl', [randomBytes(10)]);
+      const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etags[0]}</ETag></Part></CompleteMultipartUpload>`;
+      const bad = await send({ method: 'POST', key: 'java/mp-acl', query: [['uploadId', uploadId]], headers: { 'x-oss-object-acl': 'bogus' }, body });
+      assert.equal(bad.err?.Code, 'InvalidArgument', 'an invalid ACL completes nothing');
+      const done = await send({ method: 'POST', key: 'java/mp-acl', query: [['uploadId', uploadId]], headers: { 'x-oss-object-acl': 'public-read' }, body });
+      assert.equal(done.status, 200, done.text);
+      const acl = await send({ method: 'GET', key: 'java/mp-acl', query: [['acl', '']] });
+      assert.equal(xmlText(acl.text, 'Grant'), 'public-read');
+    });
+
     it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {
       const body = randomBytes(128 * KiB);
       await client.put('java/range.bin', body);

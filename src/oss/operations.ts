@@ -719,7 +719,12 @@ function routeImplemented(input: RouteInput): Operation {
     }
     case 'POST':
       if (has('uploads')) return { name: 'InitiateMultipartUpload', ...objectWrite('oss:PutObject', 'none') };
-      if (has('uploadId')) return { name: 'CompleteMultipartUpload', ...onObject('oss:PutObject', 'write'), params: { uploadId: uploadIdOf(query) } };
+      // An x-oss-object-acl given here sets the object's ACL (oss:PutObjectAcl); its bytes were encrypted as the
+      // upload was initiated (no KMS key use of its own).
+      if (has('uploadId')) {
+        const checks = writeChecks('oss:PutObject', bucket!, key!, 'write', { tagging: false, objectAcl: extras.objectAcl, encrypts: false });
+        return { name: 'CompleteMultipartUpload', bucket, key, checks, params: { uploadId: uploadIdOf(query) } };
+      }
       if (has('restore')) return { name: 'RestoreObject', ...onObject('oss:RestoreObject', 'none') };
       if (has('cleanRestoredObject')) return { name: 'CleanRestoredObject', ...onObject('oss:CleanRestoredObject', 'none') };
       if (has('seal')) {

@@ -112,7 +112,8 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
     checkMd5(body, header(req.headers, 'content-md5'), false);
     parts = parseCompleteBody(raw);
   }
-  const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers));
+  // x-oss-object-acl sets the object's ACL as it completes (the Java SDK's CompleteMultipartUploadRequest.setObjectACL).
+  const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers), header(req.headers, 'x-oss-object-acl'));
   const versionId = versionIdHeader(await req.services.buckets.get(bucket), obj);
   const enc = encoder(req.query);
   const response = xmlResponse(
