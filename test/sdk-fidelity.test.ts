@@ -473,6 +473,22 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(xmlText(acl.text, 'Grant'), 'public-read');
     });
 
+    it('CompleteMultipartUpload\'s Location names the endpoint the client used (composeLocation in UploadPartCopyTest, ObjectAclTest)', async () => {
+      const complete = async (key: string, host: string, path: string): Promise<string> => {
+        const { uploadId, etags } = await uploadParts(key, [randomBytes(10)]);
+        const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etags[0]}</ETag></Part></CompleteMultipartUpload>`;
+        const query: Array<[string, string]> = [['uploadId', uploadId]];
+        const headers: Record<string, string> = { host, 'x-oss-date': new Date().toUTCString(), 'content-length': String(body.length) };
+        headers.authorization = v1Authorization({ method: 'POST', bucket: BUCKET, key, query, headers }, AK, SECRET).authorization;
+        const res = await rawRequest(srv.port, { method: 'POST', path: `${path}?uploadId=${uploadId}`, headers, body });
+        assert.equal(res.status, 200, res.body.toString());
+        return xmlText(res.body.toString(), 'Location') ?? '';
+      };
+      // Virtual-hosted: Host is <bucket>.<endpoint>; path style: Host is the endpoint.
+      assert.equal(await complete('java/loc-a', `${BUCKET}.localhost:${srv.port}`, '/java/loc-a'), `http://${BUCKET}.localhost:${srv.port}/java/loc-a`);
+      assert.equal(await complete('java/loc-b', `127.0.0.1:${srv.port}`, `/${BUCKET}/java/loc-b`), `http://${BUCKET}.127.0.0.1:${srv.port}/java/loc-b`);
+    });
+
     it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {
       const body = randomBytes(128 * KiB);
       await client.put('java/range.bin', body);

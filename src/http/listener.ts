@@ -9,7 +9,7 @@ import { signedBody } from '../domain/ingest.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
-import { parseQuery, resolveAddress } from '../oss/address.js';
+import { endpointOf, parseQuery, resolveAddress } from '../oss/address.js';
 import { cameAbsolute, toOriginForm } from './request-target.js';
 import { assertThroughAlias, throughAccessPoint } from '../oss/access-point-route.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
@@ -213,7 +213,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           principal: auth.principal,
           // The caller's account owns the buckets it creates and lists its own (docs/accounts.md).
           accountId: auth.principal.type === 'anonymous' ? deps.accountId : auth.principal.accountId,
-          endpointHost: `oss-${deps.region}.aliyuncs.com`,
+          endpoint: { scheme: facts.secureTransport ? 'https' : 'http', host: endpointOf(headers.host, address, `oss-${deps.region}.aliyuncs.com`) },
           services: deps.services,
           authorize: async (checks) => {
             await authorize(auth.principal, op, deps.authz, facts, checks, rec);

@@ -52,8 +52,11 @@ export interface OssRequest<Op extends Operation = Operation> {
   principal: Principal;
   /** Account that owns buckets this principal creates. */
   accountId: string;
-  /** Public endpoint host, e.g. `oss-cn-hangzhou.aliyuncs.com`, for Location values. */
-  endpointHost: string;
+  /**
+   * The endpoint the request was sent to, as an origin without the bucket (`http://oss-cn-hangzhou.aliyuncs.com`,
+   * `https://127.0.0.1:9000`), for Location values: `<scheme>://<bucket>.<host>/<key>` (oss/address.ts endpointOf).
+   */
+  endpoint: { scheme: 'http' | 'https'; host: string };
   services: OssServices;
   /**
    * Authorizes checks only the parsed body reveals (DeleteMultipleObjects' keys) as the routed ones were:

@@ -119,7 +119,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
   const response = xmlResponse(
     el('CompleteMultipartUploadResult', [
       encodingTypeElement(req.query),
-      el('Location', `http://${bucket}.${req.endpointHost}/${enc(key)}`),
+      el('Location', `${req.endpoint.scheme}://${bucket}.${req.endpoint.host}/${enc(key)}`),
       el('Bucket', bucket),
       el('Key', enc(key)),
       el('ETag', quoted(obj.etag)),
