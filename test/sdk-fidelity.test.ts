@@ -2,7 +2,7 @@
 // (issue 16). Requests are sent as those SDKs send them: through ali-oss, or raw HTTP with the exact bytes
 // the Go SDK / oss2 put on the wire.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -487,6 +487,21 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       // Virtual-hosted: Host is <bucket>.<endpoint>; path style: Host is the endpoint.
       assert.equal(await complete('java/loc-a', `${BUCKET}.localhost:${srv.port}`, '/java/loc-a'), `http://${BUCKET}.localhost:${srv.port}/java/loc-a`);
       assert.equal(await complete('java/loc-b', `127.0.0.1:${srv.port}`, `/${BUCKET}/java/loc-b`), `http://${BUCKET}.127.0.0.1:${srv.port}/java/loc-b`);
+    });
+
+    it('V1 signs ?processConfiguration as a sub-resource, as the Java SDK signs it (setBucketProcess)', async () => {
+      // The Java SDK's SignUtils: StringToSign with the canonical resource /<bucket>/?processConfiguration.
+      const body = '<BucketProcessConfiguration><CompliedHost>Both</CompliedHost><SourceFileProtect>Disabled</SourceFileProtect><SourceFileProtectSuffix></SourceFileProtectSuffix><StyleDelimiters>!</StyleDelimiters></BucketProcessConfiguration>';
+      const date = new Date().toUTCString();
+      const stringToSign = `PUT\n\napplication/xml\n${date}\n/${BUCKET}/?processConfiguration`;
+      const signature = createHmac('sha1', SECRET).update(stringToSign).digest('base64');
+      const res = await rawRequest(srv.port, {
+        method: 'PUT',
+        path: `/${BUCKET}/?processConfiguration`,
+        headers: { host: `localhost:${srv.port}`, date, 'content-type': 'application/xml', 'content-length': String(body.length), authorization: `OSS ${AK}:${signature}` },
+        body,
+      });
+      assert.equal(res.status, 200, res.body.toString());
     });
 
     it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {
