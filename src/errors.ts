@@ -88,6 +88,8 @@ export const catalogue = {
   OperationNotSupported: { status: 400, message: 'The operation is not supported for this resource.' },
   ArchiveRestoreFileStale: { status: 409, message: 'The archive file or restore info stale', ec: '0016-00000718' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.', ec: '0015-00000001' },
+  // PutBucket's LocationConstraint naming another region than the endpoint's (the Java SDK's CreateBucketTest).
+  InvalidLocationConstraint: { status: 400, message: 'The specified location-constraint is not valid' },
   InvalidObjectName: { status: 400, message: 'The specified object is not valid.', ec: '0016-00000001' },
   InvalidArgument: { status: 400, message: 'Invalid Argument. Parameter is invalid.', ec: '0017-00000001', pop: { code: 'InvalidParameter' } },
   InvalidRequest: { status: 400, message: 'Invalid request.', ec: '0017-00000002' },
@@ -107,7 +109,8 @@ export const catalogue = {
   InvalidPolicyDocument: { status: 400, message: 'Invalid Policy: the document is not valid JSON.', ec: '0031-00000002' },
   // Static website hosting and access logging (docs/website.md, docs/logging.md).
   NoSuchWebsiteConfiguration: { status: 404, message: 'The specified bucket does not have a website configuration.', ec: '0019-00000001' },
-  InvalidTargetBucketForLogging: { status: 400, message: 'The target bucket for logging does not exist or is not owned by you.', ec: '0032-00000008' },
+  // OSS's wording, also for a target that does not exist (the Java SDK's BucketLoggingTest asserts it).
+  InvalidTargetBucketForLogging: { status: 400, message: 'put bucket log requester is not target bucket owner.', ec: '0032-00000008' },
   // PostObject (browser form upload); EC values [UNVERIFIED], from the 0006 (PostObject) class.
   MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.', ec: '0006-00000001' },
   IncorrectNumberOfFilesInPOSTRequest: { status: 400, message: 'POST requires exactly one file upload per request.', ec: '0006-00000002' },

@@ -2,10 +2,12 @@
 // (issue 16). Requests are sent as those SDKs send them: through ali-oss, or raw HTTP with the exact bytes
 // the Go SDK / oss2 put on the wire.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -396,6 +398,138 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(ok.status, 200, ok.text);
       const prefixed = await raw({ 'x-oss-copy-source-if-match': '"0123"' });
       assert.equal(prefixed.err?.Condition, 'x-oss-copy-source-if-match');
+    });
+  });
+
+  // What the Java SDK's integration tests (aliyun-oss-java-sdk src/test/java/com/aliyun/oss/integrationtests/)
+  // and its parsers (internal/ResponseParsers.java) need, sent as that SDK sends it.
+  describe('the Java SDK (aliyun-oss-java-sdk)', () => {
+    it('GetBucketTagging with no tags answers a Tagging holding an empty TagSet (BucketTaggingTest; parseGetBucketTagging reads TagSet)', async () => {
+      const put = await send({ method: 'PUT', query: [['tagging', '']], body: '<Tagging><TagSet><Tag><Key>tk1</Key><Value>tv1</Value></Tag></TagSet></Tagging>' });
+      assert.equal(put.status, 200, put.text);
+      assert.equal((await send({ method: 'DELETE', query: [['tagging', '']] })).status, 204);
+      const got = await send({ method: 'GET', query: [['tagging', '']] });
+      assert.equal(got.status, 200, got.text);
+      // root.getChild("TagSet").getChildren("Tag"): a Tagging without TagSet throws in the SDK.
+      assert.match(got.text, /<Tagging><TagSet\s*(\/>|><\/TagSet>)<\/Tagging>$/);
+    });
+
+    it('GET ?objectMeta says the object size in Content-Length (GetSimplifiedObjectMetaTest: getSize() reads it) and ends the connection', async () => {
+      const body = randomBytes(1024);
+      const put = await client.put('java/simplified-meta', body);
+      const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString() };
+      headers.authorization = v1Authorization({ method: 'GET', bucket: BUCKET, key: 'java/simplified-meta', query: [['objectMeta', '']], headers }, AK, SECRET).authorization;
+      // Read at the socket: the answer promises the object's size and sends no body, so an HTTP client reading a
+      // body would see the connection end early (the SDK reads only the head).
+      const socket = connect(srv.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.end(`GET /${BUCKET}/java/simplified-meta?objectMeta HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      await once(socket, 'close');
+      const wire = Buffer.concat(chunks).toString('latin1');
+      const [head = '', rest] = wire.split('\r\n\r\n');
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      const h = new Map(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      assert.equal(h.get('content-length'), '1024');
+      assert.equal(h.get('etag'), headersOf(put).etag);
+      assert.ok(h.has('last-modified'));
+      assert.equal(rest, '', 'no body bytes');
+    });
+
+    it('PutBucket with a LocationConstraint of another region is 400 InvalidLocationConstraint, also for the owner\'s existing bucket (CreateBucketTest)', async () => {
+      const cfg = (loc: string): string => `<?xml version="1.0" encoding="UTF-8"?><CreateBucketConfiguration><LocationConstraint>${loc}</LocationConstraint><StorageClass>Standard</StorageClass></CreateBucketConfiguration>`;
+      for (const loc of ['oss-cn-zhengzhou', 'oss-ap-southeast-1']) {
+        const r = await send({ method: 'PUT', bucket: 'java-location', body: cfg(loc) });
+        assert.equal(r.status, 400, r.text);
+        assert.equal(r.err?.Code, 'InvalidLocationConstraint');
+        assert.ok(r.err?.Message.startsWith('The specified location-constraint is not valid'), r.err?.Message);
+      }
+      assert.equal((await send({ method: 'GET', bucket: 'java-location', query: [['location', '']] })).status, 404, 'nothing created');
+      // The server's own region is accepted (testPutWithStorageTypeAndLocation), and cannot be changed afterwards.
+      assert.equal((await send({ method: 'PUT', bucket: 'java-location', body: cfg('oss-cn-hangzhou') })).status, 200);
+      const move = await send({ method: 'PUT', bucket: 'java-location', body: cfg('oss-ap-southeast-1') });
+      assert.equal(move.err?.Code, 'InvalidLocationConstraint');
+      assert.equal(xmlText((await send({ method: 'GET', bucket: 'java-location', query: [['location', '']] })).text, 'LocationConstraint'), 'oss-cn-hangzhou');
+      assert.equal((await send({ method: 'DELETE', bucket: 'java-location' })).status, 204);
+    });
+
+    it('PutBucketLogging to a target bucket that does not exist: InvalidTargetBucketForLogging with OSS\'s message (BucketLoggingTest)', async () => {
+      const body = '<?xml version="1.0" encoding="UTF-8"?><BucketLoggingStatus><LoggingEnabled><TargetBucket>nonexistent-target-bucket</TargetBucket><TargetPrefix>p</TargetPrefix></LoggingEnabled></BucketLoggingStatus>';
+      const r = await send({ method: 'PUT', query: [['logging', '']], body });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.err?.Code, 'InvalidTargetBucketForLogging');
+      assert.ok(r.err?.Message.startsWith('put bucket log requester is not target bucket owner.'), r.err?.Message);
+    });
+
+    it('CompleteMultipartUpload with x-oss-object-acl sets the object ACL (ObjectAclTest.testUploadMultipartsWithAclHeader)', async () => {
+      const { uploadId, etags } = await uploadParts('java/mp-acl', [randomBytes(10)]);
+      const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etags[0]}</ETag></Part></CompleteMultipartUpload>`;
+      const bad = await send({ method: 'POST', key: 'java/mp-acl', query: [['uploadId', uploadId]], headers: { 'x-oss-object-acl': 'bogus' }, body });
+      assert.equal(bad.err?.Code, 'InvalidArgument', 'an invalid ACL completes nothing');
+      const done = await send({ method: 'POST', key: 'java/mp-acl', query: [['uploadId', uploadId]], headers: { 'x-oss-object-acl': 'public-read' }, body });
+      assert.equal(done.status, 200, done.text);
+      const acl = await send({ method: 'GET', key: 'java/mp-acl', query: [['acl', '']] });
+      assert.equal(xmlText(acl.text, 'Grant'), 'public-read');
+    });
+
+    it('CompleteMultipartUpload\'s Location names the endpoint the client used (composeLocation in UploadPartCopyTest, ObjectAclTest)', async () => {
+      const complete = async (key: string, host: string, path: string): Promise<string> => {
+        const { uploadId, etags } = await uploadParts(key, [randomBytes(10)]);
+        const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etags[0]}</ETag></Part></CompleteMultipartUpload>`;
+        const query: Array<[string, string]> = [['uploadId', uploadId]];
+        const headers: Record<string, string> = { host, 'x-oss-date': new Date().toUTCString(), 'content-length': String(body.length) };
+        headers.authorization = v1Authorization({ method: 'POST', bucket: BUCKET, key, query, headers }, AK, SECRET).authorization;
+        const res = await rawRequest(srv.port, { method: 'POST', path: `${path}?uploadId=${uploadId}`, headers, body });
+        assert.equal(res.status, 200, res.body.toString());
+        return xmlText(res.body.toString(), 'Location') ?? '';
+      };
+      // Virtual-hosted: Host is <bucket>.<endpoint>; path style: Host is the endpoint.
+      assert.equal(await complete('java/loc-a', `${BUCKET}.localhost:${srv.port}`, '/java/loc-a'), `http://${BUCKET}.localhost:${srv.port}/java/loc-a`);
+      assert.equal(await complete('java/loc-b', `127.0.0.1:${srv.port}`, `/${BUCKET}/java/loc-b`), `http://${BUCKET}.127.0.0.1:${srv.port}/java/loc-b`);
+    });
+
+    it('V1 signs ?processConfiguration as a sub-resource, as the Java SDK signs it (setBucketProcess)', async () => {
+      // The Java SDK's SignUtils: StringToSign with the canonical resource /<bucket>/?processConfiguration.
+      const body = '<BucketProcessConfiguration><CompliedHost>Both</CompliedHost><SourceFileProtect>Disabled</SourceFileProtect><SourceFileProtectSuffix></SourceFileProtectSuffix><StyleDelimiters>!</StyleDelimiters></BucketProcessConfiguration>';
+      const date = new Date().toUTCString();
+      const stringToSign = `PUT\n\napplication/xml\n${date}\n/${BUCKET}/?processConfiguration`;
+      const signature = createHmac('sha1', SECRET).update(stringToSign).digest('base64');
+      const res = await rawRequest(srv.port, {
+        method: 'PUT',
+        path: `/${BUCKET}/?processConfiguration`,
+        headers: { host: `localhost:${srv.port}`, date, 'content-type': 'application/xml', 'content-length': String(body.length), authorization: `OSS ${AK}:${signature}` },
+        body,
+      });
+      assert.equal(res.status, 200, res.body.toString());
+    });
+
+    it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {
+      const body = randomBytes(128 * KiB);
+      await client.put('java/range.bin', body);
+      // RangeSpec for setRange(-1, 0) writes bytes=-0.
+      const zero = await send({ method: 'GET', key: 'java/range.bin', headers: { range: 'bytes=-0' } });
+      assert.equal(zero.status, 416);
+      assert.equal(zero.err?.Code, 'InvalidRange');
+      // The other cases of that test keep OSS's default behaviour.
+      const half = await send({ method: 'GET', key: 'java/range.bin', headers: { range: `bytes=${64 * KiB}-` } });
+      assert.equal(half.status, 206);
+      assert.equal(half.body.length, 64 * KiB);
+      for (const whole of ['bytes=--1', `bytes=${64 * KiB}-${32 * KiB}`, `bytes=0-${256 * KiB - 1}`]) {
+        const r = await send({ method: 'GET', key: 'java/range.bin', headers: { range: whole } });
+        assert.equal(r.status, 200, whole);
+        assert.equal(r.body.length, body.length, whole);
+      }
+      // UploadPartCopy copies the whole source for a range that selects nothing (api-docs).
+      const init = await client.initMultipartUpload('java/range-copy');
+      const copy = await send({
+        method: 'PUT',
+        key: 'java/range-copy',
+        query: [['partNumber', '1'], ['uploadId', init.uploadId]],
+        headers: { 'x-oss-copy-source': `/${BUCKET}/java/range.bin`, 'x-oss-copy-source-range': 'bytes=-0' },
+      });
+      assert.equal(copy.status, 200, copy.text);
+      assert.equal(xmlText(copy.text, 'ETag'), `"${md5Hex(body)}"`);
     });
   });
 });

@@ -107,6 +107,17 @@ describe('tags and ACLs written with an object need their own actions', () => {
     assert.equal((await root.listUploads({ prefix: 'a/' }, {})).uploads.length, 0);
   });
 
+  it('CompleteMultipartUpload with x-oss-object-acl (it sets the object ACL) without PutObjectAcl: denied, the upload kept', async () => {
+    const init = await oss.initMultipartUpload('a/mp-complete');
+    const part = await oss.uploadPart('a/mp-complete', init.uploadId, 1, Buffer.from('x'), 0, 1);
+    const parts = [{ number: 1, etag: part.etag }];
+    await denied(oss.completeMultipartUpload('a/mp-complete', init.uploadId, parts, { headers: { 'x-oss-object-acl': 'public-read' } }), MSG.writeAcl);
+    await absent('a/mp-complete');
+    // Without the header the same user completes it.
+    assert.equal(statusOf(await oss.completeMultipartUpload('a/mp-complete', init.uploadId, parts)), 200);
+    assert.equal((await root.getACL('a/mp-complete')).acl, 'default');
+  });
+
   it('a later append with x-oss-object-acl needs PutObjectAcl as the first does: denied, nothing appended', async () => {
     const first = await oss.append('a/later', Buffer.from('abc'));
     assert.equal(String(first.nextAppendPosition), '3');

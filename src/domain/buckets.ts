@@ -23,6 +23,8 @@ export interface CreateBucketInput {
   acl?: string;
   storageClass?: string;
   redundancyType?: string;
+  /** PutBucket's `LocationConstraint`: must name the server's region (`oss-<region>`, or `<region>`). */
+  locationConstraint?: string;
 }
 
 export function parseBucketAcl(value: string): BucketAcl {
@@ -50,6 +52,12 @@ export class BucketService {
     assertBucketName(input.name);
     // Access point aliases end so and are resolved before any bucket name (docs/access-points.md).
     if (isAccessPointAlias(input.name)) throw new AppError('InvalidBucketName', 'A bucket name may not end with -ossalias or -opapalias.', { BucketName: input.name });
+    // A bucket lives in the region of the endpoint it is created at: another region is refused, for a new bucket
+    // and for the owner's re-creation of its own alike (nothing moves a bucket).
+    const location = input.locationConstraint;
+    if (location !== undefined && location !== '' && location !== `oss-${this.ctx.region}` && location !== this.ctx.region) {
+      throw new AppError('InvalidLocationConstraint', undefined, { LocationConstraint: location });
+    }
     const bucket: Bucket = {
       name: input.name,
       ownerAccountId: input.ownerAccountId,

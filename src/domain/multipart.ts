@@ -179,7 +179,12 @@ export class MultipartService {
     }
   }
 
-  async complete(bucket: string, key: string, uploadId: string, listed: CompletePart[] | 'all', forbidOverwrite: boolean): Promise<ObjectRecord> {
+  /**
+   * `acl`: an object ACL given with the completion (x-oss-object-acl), which replaces the one the upload was
+   * initiated with.
+   */
+  async complete(bucket: string, key: string, uploadId: string, listed: CompletePart[] | 'all', forbidOverwrite: boolean, acl?: string): Promise<ObjectRecord> {
+    const objectAcl = acl !== undefined ? parseObjectAcl(acl) : undefined;
     await this.getUpload(bucket, key, uploadId);
     await admitSmall(this.ctx);
     const b = await this.ctx.meta.getBucket(bucket);
@@ -230,7 +235,7 @@ export class MultipartService {
         contentMd5: null,
         type: 'Multipart',
         storageClass: upload.storageClass,
-        acl: upload.acl,
+        acl: objectAcl ?? upload.acl,
         lastModified: this.ctx.clock(),
         headers: upload.headers,
         userMeta: upload.userMeta,

@@ -7,12 +7,23 @@ export interface ByteRange {
 }
 
 /**
+ * How a range that does not fit is answered: `default` is GetObject's (whole object), `standard` GetObject's
+ * with `x-oss-range-behavior: standard` (end trimmed, start past the size 416), `copy` UploadPartCopy's
+ * `x-oss-copy-source-range` (the whole source, always).
+ */
+export type RangeBehaviour = 'default' | 'standard' | 'copy';
+
+/**
  * Resolves a `Range: bytes=…` header against an object size. OSS default behaviour: an invalid or
  * unsatisfiable range means "the whole object" (null); with `standard` behaviour (header
  * x-oss-range-behavior: standard) an end past the size is trimmed and a start past it is 416.
- * Only the first of several ranges is served.
+ * The empty suffix `bytes=-0` is 416 `InvalidRange` in both GetObject behaviours: the Java SDK's
+ * GetObjectTest.testGetObjectByRange expects InvalidRange for it without the standard header (RFC 9110
+ * §14.1.1: a suffix of length 0 selects nothing); a copy takes the whole source, as the api-docs say of every
+ * range that does not fit. Only the first of several ranges is served.
  */
-export function resolveRange(header: string | undefined, size: number, standard: boolean): ByteRange | null {
+export function resolveRange(header: string | undefined, size: number, behaviour: RangeBehaviour): ByteRange | null {
+  const standard = behaviour === 'standard';
   if (header === undefined) return null;
   const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*(?:,.*)?$/i.exec(header);
   if (!m) return null;
@@ -22,7 +33,7 @@ export function resolveRange(header: string | undefined, size: number, standard:
     // suffix range: last n bytes
     const n = Number(b);
     if (n === 0) {
-      if (standard) throw new AppError('InvalidRange', undefined, { RangeRequested: header, ActualObjectSize: String(size) });
+      if (behaviour !== 'copy') throw new AppError('InvalidRange', undefined, { RangeRequested: header, ActualObjectSize: String(size) });
       return null;
     }
     if (size === 0) return null;

@@ -9,7 +9,7 @@ import { signedBody } from '../domain/ingest.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
-import { parseQuery, resolveAddress } from '../oss/address.js';
+import { endpointOf, parseQuery, resolveAddress } from '../oss/address.js';
 import { cameAbsolute, toOriginForm } from './request-target.js';
 import { assertThroughAlias, throughAccessPoint } from '../oss/access-point-route.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
@@ -213,7 +213,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           principal: auth.principal,
           // The caller's account owns the buckets it creates and lists its own (docs/accounts.md).
           accountId: auth.principal.type === 'anonymous' ? deps.accountId : auth.principal.accountId,
-          endpointHost: `oss-${deps.region}.aliyuncs.com`,
+          endpoint: { scheme: facts.secureTransport ? 'https' : 'http', host: endpointOf(headers.host, address, `oss-${deps.region}.aliyuncs.com`) },
           services: deps.services,
           authorize: async (checks) => {
             await authorize(auth.principal, op, deps.authz, facts, checks, rec);
@@ -365,7 +365,7 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   // A client gone mid-answer makes writes fail; the connection is already over, nothing to do.
   res.on('error', () => undefined);
   const body = response.body;
-  const bodyless = body === undefined || req.method === 'HEAD';
+  const bodyless = body === undefined || req.method === 'HEAD' || response.headOnly === true;
   // A body in one piece: its bytes, and their count is the Content-Length (a HEAD says what a GET would send).
   const bytes = body === undefined || body instanceof Readable ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   let length = bytes === undefined ? undefined : String(bytes.length);
@@ -395,6 +395,7 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   // A body of unknown length goes out chunked.
   if (length !== undefined || bodyless) set('Content-Length', length ?? '0');
   if (drainOrClose(req, res)) set('Connection', 'close');
+  else if (response.headOnly === true && req.method !== 'HEAD') closeAfterHead(req, res, set);
   res.writeHead(response.status, head);
   if (bodyless) {
     if (body instanceof Readable) body.destroy();
@@ -449,6 +450,17 @@ function drainOrClose(req: IncomingMessage, res: ServerResponse): boolean {
     req.resume();
   }
   return close;
+}
+
+/**
+ * An answer whose Content-Length promises bytes it does not send (OssResponse.headOnly on a GET): `Connection:
+ * close`, and the socket destroyed once the head is out, so nothing after it on the connection is read as those
+ * bytes or answered.
+ */
+function closeAfterHead(req: IncomingMessage, res: ServerResponse, set: (name: string, value: string) => void): void {
+  set('Connection', 'close');
+  const socket = res.socket ?? req.socket;
+  res.on('finish', () => socket?.destroy());
 }
 
 /** Printable ASCII and tab: a value node sends as is (and wireValue leaves alone). */

@@ -64,6 +64,19 @@ export function resolveAddress(hostHeader: string | undefined, rawPath: string, 
   return { style: 'path', bucket: decodePath(path.slice(0, slash)), key: key === '' ? null : decodePath(key) };
 }
 
+/**
+ * The endpoint a request was sent to, as `host[:port]`: its Host without the bucket label of a virtual-hosted
+ * address (`b.oss-cn-hangzhou.aliyuncs.com` → `oss-cn-hangzhou.aliyuncs.com`), the Host itself otherwise;
+ * `fallback` without a Host. What answers that name an object's URL (CompleteMultipartUpload's and PostObject's
+ * `Location`) are built on it, as OSS builds them on the endpoint the client used.
+ */
+export function endpointOf(hostHeader: string | undefined, address: Address, fallback: string): string {
+  const host = (hostHeader ?? '').trim().toLowerCase();
+  if (host === '') return fallback;
+  if (address.style === 'virtual-hosted' && address.bucket !== null && host.startsWith(`${address.bucket}.`)) return host.slice(address.bucket.length + 1);
+  return host;
+}
+
 /** Form-decodes a query string into ordered pairs (`+` is a space, as OSS decodes queries). */
 export function parseQuery(raw: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];

@@ -52,8 +52,11 @@ export interface OssRequest<Op extends Operation = Operation> {
   principal: Principal;
   /** Account that owns buckets this principal creates. */
   accountId: string;
-  /** Public endpoint host, e.g. `oss-cn-hangzhou.aliyuncs.com`, for Location values. */
-  endpointHost: string;
+  /**
+   * The endpoint the request was sent to, as an origin without the bucket (`http://oss-cn-hangzhou.aliyuncs.com`,
+   * `https://127.0.0.1:9000`), for Location values: `<scheme>://<bucket>.<host>/<key>` (oss/address.ts endpointOf).
+   */
+  endpoint: { scheme: 'http' | 'https'; host: string };
   services: OssServices;
   /**
    * Authorizes checks only the parsed body reveals (DeleteMultipleObjects' keys) as the routed ones were:
@@ -70,6 +73,12 @@ export interface OssResponse {
   body?: ResponseBody;
   /** Upload callbacks (oss/callback.ts): the object an upload stored, set by the uploads that take a callback. */
   written?: WrittenObject;
+  /**
+   * A head whose `Content-Length` reports a size rather than framing a body (GET ?objectMeta: the object's size,
+   * which the legacy SDKs read from it): no body is sent and the connection is closed after the head, so no
+   * keep-alive client can take what follows on the connection for the promised bytes.
+   */
+  headOnly?: true;
 }
 
 /** What an upload callback's system variables describe (`${bucket}`, `${object}`, `${etag}`, `${size}`, …). */

@@ -132,7 +132,7 @@ export type Operation =
   | Simple<'PutObject'>
   | Simple<'GetObject'>
   | Simple<'HeadObject'>
-  /** `viaGet`: GET ?objectMeta (an Alunite extension; the API's is HEAD), answered with the same head and no body. */
+  /** `viaGet`: GET ?objectMeta (the API's is HEAD; the Java SDK and oss2 send GET), answered with the same head and no body. */
   | (Base & { name: 'GetObjectMeta'; params: { viaGet: boolean } })
   | Simple<'DeleteObject'>
   | Simple<'GetObjectAcl'>
@@ -719,7 +719,12 @@ function routeImplemented(input: RouteInput): Operation {
     }
     case 'POST':
       if (has('uploads')) return { name: 'InitiateMultipartUpload', ...objectWrite('oss:PutObject', 'none') };
-      if (has('uploadId')) return { name: 'CompleteMultipartUpload', ...onObject('oss:PutObject', 'write'), params: { uploadId: uploadIdOf(query) } };
+      // An x-oss-object-acl given here sets the object's ACL (oss:PutObjectAcl); its bytes were encrypted as the
+      // upload was initiated (no KMS key use of its own).
+      if (has('uploadId')) {
+        const checks = writeChecks('oss:PutObject', bucket!, key!, 'write', { tagging: false, objectAcl: extras.objectAcl, encrypts: false });
+        return { name: 'CompleteMultipartUpload', bucket, key, checks, params: { uploadId: uploadIdOf(query) } };
+      }
       if (has('restore')) return { name: 'RestoreObject', ...onObject('oss:RestoreObject', 'none') };
       if (has('cleanRestoredObject')) return { name: 'CleanRestoredObject', ...onObject('oss:CleanRestoredObject', 'none') };
       if (has('seal')) {

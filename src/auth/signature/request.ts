@@ -21,7 +21,9 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
 
 /**
  * Signed sub-resources of V1 (and V1-style PostObject / URL) signatures. `cleanRestoredObject` is not in the
- * spec's list but the official SDKs sign it (Go v2 marks it a sub-resource; the C++/Kotlin v2 lists hold it).
+ * spec's list but the official SDKs sign it (Go v2 marks it a sub-resource; the C++/Kotlin v2 lists hold it);
+ * `processConfiguration` neither, but the Java SDK signs it (SignParameters.SIGNED_PARAMTERS,
+ * SUBRESOURCE_PROCESS_CONF) and the Tea gateway signs the sub-resource of the operation's path.
  */
 export const SUB_RESOURCES: ReadonlySet<string> = new Set(
   `acl uploads location cors logging website referer lifecycle delete append tagging objectMeta uploadId
@@ -35,7 +37,7 @@ sequential inventory inventoryId continuation-token transferAcceleration metaQue
 x-oss-async-process x-oss-write-get-object-response bucketArchiveDirectRead httpsConfig redundancyTransition
 x-oss-target-redundancy-type x-oss-redundancy-transition-taskid accessPoint accessPointPolicy
 publicAccessBlock x-oss-access-point-name requesterQosInfo qosRequester resourcePoolInfo resourcePool
-resourcePoolBuckets cloudboxes cleanRestoredObject seal`.split(/\s+/),
+resourcePoolBuckets cloudboxes cleanRestoredObject seal processConfiguration`.split(/\s+/),
 );
 
 export function isSubResource(name: string): boolean {

@@ -28,10 +28,12 @@ export const putBucket: Handler = async (req) => {
   const raw = xmlText(body);
   let storageClass: string | undefined;
   let redundancyType: string | undefined;
+  let locationConstraint: string | undefined;
   if (raw.trim() !== '') {
     const cfg = parseXmlBody(raw, 'CreateBucketConfiguration');
     storageClass = text(cfg.StorageClass, 'StorageClass')?.trim();
     redundancyType = text(cfg.DataRedundancyType, 'DataRedundancyType')?.trim();
+    locationConstraint = text(cfg.LocationConstraint, 'LocationConstraint')?.trim();
   }
   const acl = header(req.headers, 'x-oss-acl');
   const { bucket, created } = await req.services.buckets.create({
@@ -40,6 +42,7 @@ export const putBucket: Handler = async (req) => {
     acl,
     storageClass,
     redundancyType,
+    locationConstraint,
   });
   // The owner's PutBucket of a bucket it has, with x-oss-acl, sets that ACL (OSS's PutBucketAcl is the same
   // request; Go SDK 1.5.0 SetBucketACL sends no ?acl): decided and applied exactly as PutBucketAcl.

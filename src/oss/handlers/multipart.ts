@@ -62,7 +62,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
     bucket: source.bucket,
     key: source.key,
     ...(source.versionId === undefined ? {} : { versionId: source.versionId }),
-    ...(rangeHeader === undefined ? {} : { range: (size: number) => resolveRange(rangeHeader, size, false) }),
+    ...(rangeHeader === undefined ? {} : { range: (size: number) => resolveRange(rangeHeader, size, 'copy') }),
     conditions: copySourceConditions(req),
     checkTarget: symlinkTargetCheck(req, source.bucket),
     checkData: (src) => kmsDecryptCheck(req, src),
@@ -112,13 +112,14 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
     checkMd5(body, header(req.headers, 'content-md5'), false);
     parts = parseCompleteBody(raw);
   }
-  const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers));
+  // x-oss-object-acl sets the object's ACL as it completes (the Java SDK's CompleteMultipartUploadRequest.setObjectACL).
+  const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers), header(req.headers, 'x-oss-object-acl'));
   const versionId = versionIdHeader(await req.services.buckets.get(bucket), obj);
   const enc = encoder(req.query);
   const response = xmlResponse(
     el('CompleteMultipartUploadResult', [
       encodingTypeElement(req.query),
-      el('Location', `http://${bucket}.${req.endpointHost}/${enc(key)}`),
+      el('Location', `${req.endpoint.scheme}://${bucket}.${req.endpoint.host}/${enc(key)}`),
       el('Bucket', bucket),
       el('Key', enc(key)),
       el('ETag', quoted(obj.etag)),

@@ -169,7 +169,7 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   }
   forceDownloadOfActiveContent(headers, key, data.key, data.headers.contentType);
   const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
-  const range = resolveRange(header(req.headers, 'range'), obj.size, standard);
+  const range = resolveRange(header(req.headers, 'range'), obj.size, standard ? 'standard' : 'default');
   if (range) {
     headers['Content-Range'] = `bytes ${range.start}-${range.end - 1}/${obj.size}`;
     headers['Content-Length'] = String(range.end - range.start);
@@ -189,14 +189,17 @@ export const headObject: Handler = (req) => read(req, false);
 export const getObjectMeta: Handler<Extract<Operation, { name: 'GetObjectMeta' }>> = async (req) => {
   const { bucket, key } = target(req);
   const { meta: obj } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionOf(req));
-  return empty(200, await withVersion(req, obj, {
+  const answer = empty(200, await withVersion(req, obj, {
     ETag: quoted(obj.etag),
-    // HEAD's Content-Length is the object's size, as OSS answers; a GET's must frame the empty body it gets
-    // (a keep-alive client would wait for the size's bytes, and take the next answer's as them).
-    'Content-Length': req.op.params.viaGet ? '0' : String(obj.size),
+    // The object's size, on HEAD and on GET alike: the Java SDK (getSimplifiedObjectMeta) and oss2
+    // (get_object_meta) send GET ?objectMeta and read the size from this header.
+    'Content-Length': String(obj.size),
     'Last-Modified': httpDate(obj.lastModified),
     'x-oss-hash-crc64ecma': obj.crc64,
   }));
+  // A GET gets no body for those bytes: its connection ends after the head (a keep-alive client would wait for
+  // them, and take the next answer's as them).
+  return req.op.params.viaGet ? { ...answer, headOnly: true } : answer;
 };
 
 export const deleteObject: Handler = async (req) => {

@@ -99,7 +99,7 @@ export const postObject: Handler<Extract<Operation, { name: 'PostObject' }>> = a
       return { ...xmlResponse(
         el('PostResponse', [
           el('Bucket', bucket),
-          el('Location', `http://${bucket}.${req.endpointHost}/${uriEncode(key, true)}`),
+          el('Location', `${req.endpoint.scheme}://${bucket}.${req.endpoint.host}/${uriEncode(key, true)}`),
           el('Key', key),
           el('ETag', etag),
         ]),

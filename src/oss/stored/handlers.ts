@@ -28,8 +28,10 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
     bounds: { maxItems: { 'TagSet.Tag': tags.BUCKET_TAG_LIMITS.maxTags }, required: ['TagSet'], notXml: tags.notXmlTag },
     check: tags.checkTags,
   }),
-  // No tags: an empty Tagging element (OSS's documented answer).
-  GetBucketTags: getSingle('GetBucketTags', 'bucket-tags', {}),
+  // No tags: a Tagging holding an empty TagSet. The api-docs say only that "the Tagging element is empty"; the
+  // Java SDK reads `root.getChild("TagSet").getChildren("Tag")` (ResponseParsers.parseGetBucketTagging, a bare
+  // <Tagging/> throws there) and its BucketTaggingTest reads the tags back after DeleteBucketTagging.
+  GetBucketTags: getSingle('GetBucketTags', 'bucket-tags', { TagSet: {} }),
   DeleteBucketTags: tags.deleteBucketTags,
   PutBucketTransferAcceleration: putSingle('PutBucketTransferAcceleration', { config: 'transfer-acceleration', bounds: { required: ['Enabled'] } }),
   GetBucketTransferAcceleration: getSingle('GetBucketTransferAcceleration', 'transfer-acceleration', 'NoSuchTransferAccelerationConfiguration'),
