@@ -504,6 +504,43 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(res.status, 200, res.body.toString());
     });
 
+    it('V1 header signatures over the Java SDK\'s older sub-resource list are accepted (publicAccessBlock left unsigned), presigned URLs are not', async () => {
+      const body = '<PublicAccessBlockConfiguration><BlockPublicAccess>false</BlockPublicAccess></PublicAccessBlockConfiguration>';
+      const send = async (method: string, stringToSignResource: string, withBody: boolean): Promise<RawResponse> => {
+        const date = new Date().toUTCString();
+        const type = withBody ? 'application/xml' : '';
+        // The Java SDK's SignUtils: its SIGNED_PARAMTERS lack publicAccessBlock, so the resource is /<bucket>/.
+        const signature = createHmac('sha1', SECRET).update(`${method}\n\n${type}\n${date}\n${stringToSignResource}`).digest('base64');
+        return rawRequest(srv.port, {
+          method,
+          path: `/${BUCKET}/?publicAccessBlock`,
+          headers: { host: `localhost:${srv.port}`, date, authorization: `OSS ${AK}:${signature}`, ...(withBody ? { 'content-type': type, 'content-length': String(body.length) } : {}) },
+          ...(withBody ? { body } : {}),
+        });
+      };
+      const put = await send('PUT', `/${BUCKET}/`, true);
+      assert.equal(put.status, 200, put.body.toString());
+      const get = await send('GET', `/${BUCKET}/`, false);
+      assert.equal(get.status, 200, get.body.toString());
+      assert.match(get.body.toString(), /<BlockPublicAccess>false<\/BlockPublicAccess>/);
+      // Signed with the sub-resource (Go, Tea and the current list) works as before.
+      assert.equal((await send('GET', `/${BUCKET}/?publicAccessBlock`, false)).status, 200);
+      // A wrong signature is still refused.
+      const wrong = await send('GET', `/${BUCKET}/other`, false);
+      assert.equal(wrong.status, 403);
+      assert.equal(errorOf(wrong)?.Code, 'SignatureDoesNotMatch');
+      // A presigned URL for the listing cannot be turned into GetBucketPublicAccessBlock by appending the key.
+      const expires = Math.floor(Date.now() / 1000) + 300;
+      const urlSig = createHmac('sha1', SECRET).update(`GET\n\n\n${expires}\n/${BUCKET}/`).digest('base64');
+      const url = await rawRequest(srv.port, {
+        method: 'GET',
+        path: `/${BUCKET}/?publicAccessBlock&OSSAccessKeyId=${AK}&Expires=${expires}&Signature=${encodeURIComponent(urlSig)}`,
+        headers: { host: `localhost:${srv.port}` },
+      });
+      assert.equal(url.status, 403, url.body.toString());
+      assert.equal(errorOf(url)?.Code, 'SignatureDoesNotMatch');
+    });
+
     it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {
       const body = randomBytes(128 * KiB);
       await client.put('java/range.bin', body);

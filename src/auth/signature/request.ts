@@ -40,6 +40,22 @@ publicAccessBlock x-oss-access-point-name requesterQosInfo qosRequester resource
 resourcePoolBuckets cloudboxes cleanRestoredObject seal processConfiguration`.split(/\s+/),
 );
 
+/**
+ * The V1 sub-resources of the Java SDK 3.x (`SignParameters.SIGNED_PARAMTERS`): it leaves the newer ones above
+ * (`resourceGroup`, `publicAccessBlock`, `accessPoint`, `metaQuery`, `httpsConfig`, …) out of the string it signs,
+ * though it calls their operations. A header signature over only these is accepted too (v1.ts).
+ */
+export const LEGACY_V1_SUB_RESOURCES: ReadonlySet<string> = new Set(
+  `acl uploads location cors logging website referer lifecycle delete append tagging objectMeta uploadId
+partNumber security-token position response-cache-control response-content-disposition response-content-encoding
+response-content-language response-content-type response-expires img style styleName replication
+replicationProgress replicationLocation cname bucketInfo comp qos live status vod startTime endTime x-oss-process
+processConfiguration symlink stat udf udfName udfImage udfImageDesc udfApplication udfApplicationLog restore
+versions versioning versionId encryption policy requestPayment x-oss-traffic-limit qosInfo asyncFetch sequential
+x-oss-request-payer vpcip vip inventory inventoryId continuation-token worm wormId wormExtend callback
+callback-var x-oss-dir x-oss-rename x-oss-delete transferAcceleration`.split(/\s+/),
+);
+
 export function isSubResource(name: string): boolean {
   return SUB_RESOURCES.has(name) || name.startsWith('x-oss-');
 }

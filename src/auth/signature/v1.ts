@@ -1,5 +1,5 @@
 import { hmacSha1Base64 } from '../../util/hmac-sha1.js';
-import { compareBytes, headerValue, isSubResource, type SignableRequest } from './request.js';
+import { compareBytes, headerValue, isSubResource, LEGACY_V1_SUB_RESOURCES, type SignableRequest } from './request.js';
 
 /** Query keys of a V1 presigned URL that are not part of what it signs. */
 const V1_URL_AUTH_PARAMS = new Set(['OSSAccessKeyId', 'Expires', 'Signature']);
@@ -14,25 +14,36 @@ export function canonicalizedOssHeaders(req: SignableRequest): string {
   return lines.map(([n, v]) => `${n}:${v}\n`).join('');
 }
 
-export function canonicalizedResource(req: SignableRequest, presigned: boolean): string {
+/** Which query keys a V1 signature covers: every sub-resource, or only those the Java SDK 3.x signs. */
+export type SubResourceList = 'current' | 'legacy';
+
+const isLegacySubResource = (k: string): boolean => LEGACY_V1_SUB_RESOURCES.has(k);
+
+export function canonicalizedResource(req: SignableRequest, presigned: boolean, list: SubResourceList = 'current'): string {
   let path = '/';
   if (req.bucket !== null) path += `${req.bucket}/${req.key ?? ''}`;
-  const subs = req.query.filter(([k]) => isSubResource(k) && !(presigned && V1_URL_AUTH_PARAMS.has(k)));
+  const signed = list === 'current' ? isSubResource : isLegacySubResource;
+  const subs = req.query.filter(([k]) => signed(k) && !(presigned && V1_URL_AUTH_PARAMS.has(k)));
   if (subs.length === 0) return path;
   const sorted = [...subs].sort((a, b) => compareBytes(a[0], b[0]));
   return `${path}?${sorted.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&')}`;
 }
 
 /** StringToSign of V1; `dateSlot` is x-oss-date/Date for header auth, Expires for URLs. */
-export function stringToSignV1(req: SignableRequest, dateSlot: string, presigned: boolean): string {
+export function stringToSignV1(req: SignableRequest, dateSlot: string, presigned: boolean, list: SubResourceList = 'current'): string {
   return (
     `${req.method}\n` +
     `${headerValue(req.headers, 'content-md5') ?? ''}\n` +
     `${headerValue(req.headers, 'content-type') ?? ''}\n` +
     `${dateSlot}\n` +
     canonicalizedOssHeaders(req) +
-    canonicalizedResource(req, presigned)
+    canonicalizedResource(req, presigned, list)
   );
+}
+
+/** Whether the two lists sign different keys of this request (only then do their StringToSigns differ). */
+export function subResourceListsDiffer(req: SignableRequest): boolean {
+  return req.query.some(([k]) => isSubResource(k) !== LEGACY_V1_SUB_RESOURCES.has(k));
 }
 
 export function signV1(secret: string, stringToSign: string): string {
