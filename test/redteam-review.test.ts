@@ -185,3 +185,37 @@ describe('HTTP: the requests of one connection are answered one at a time', () =
     assert.equal(r.text.match(/HTTP\/1\.1 404 /g)?.length, count);
   });
 });
+
+describe('Unknown AccessKeyIds are neither looked up nor remembered unless a stored key could have them', () => {
+  it('anonymous requests with 900 KB AccessKeyIds leave the server\'s memory where it was', { timeout: 120_000 }, async () => {
+    // Each unknown AccessKeyId was cached (twice: the accounts' key index and the default account's resolver)
+    // under its own text, up to 10,000 of them: 300 anonymous RPC requests with a 900 KB AccessKeyId kept
+    // ~300 MB, 10,000 would keep ~9 GB. Stored AccessKeyIds are 1-64 letters or digits.
+    const { spawnServer } = await import('./helpers/spawn.js');
+    const { readFileSync } = await import('node:fs');
+    const { randomBytes } = await import('node:crypto');
+    const srv = await spawnServer(['--in-memory']);
+    try {
+      const rssMb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))![1]) / 1024;
+      const send = async (accessKeyId: string, i: number): Promise<string> => {
+        const body = new URLSearchParams({
+          Action: 'GetCallerIdentity', Version: '2015-04-01', Format: 'JSON', AccessKeyId: accessKeyId, SignatureMethod: 'HMAC-SHA1',
+          SignatureVersion: '1.0', Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), SignatureNonce: `n${i}`, Signature: 'x',
+        }).toString();
+        const r = await fetch(`${srv.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+        return ((await r.json()) as { Code: string }).Code;
+      };
+      for (let i = 0; i < 20; i++) await send(randomBytes(450_000).toString('hex'), i); // warm up the heap
+      const before = rssMb();
+      for (let i = 0; i < 300; i++) assert.equal(await send(randomBytes(450_000).toString('hex'), 100 + i), 'InvalidAccessKeyId.NotFound');
+      const grown = rssMb() - before;
+      assert.ok(grown < 120, `the server kept ${grown.toFixed(0)} MB after 300 requests with unknown 900 KB AccessKeyIds`);
+      // OSS too (V1 header): the same answer as for any unknown key.
+      const r = await fetch(`${srv.url}/some-bucket/k`, { headers: { date: new Date().toUTCString(), authorization: `OSS ${'A'.repeat(15_000)}:sig` } });
+      assert.equal(r.status, 403);
+      assert.match(await r.text(), /<Code>InvalidAccessKeyId<\/Code>/);
+    } finally {
+      srv.child.kill('SIGKILL');
+    }
+  });
+});
