@@ -219,3 +219,48 @@ describe('Unknown AccessKeyIds are neither looked up nor remembered unless a sto
     }
   });
 });
+
+describe('PostObject fields that become object headers are no longer than a header', () => {
+  it('a 1.9 MB x-oss-object-acl or x-oss-tagging field is refused before authorization; the refusals keep nothing', { timeout: 120_000 }, async () => {
+    // These fields are condition keys (oss:x-oss-object-acl, oss:RequestObjectTag/…) recorded with the decision
+    // in the ring of the last 10,000 requests: anonymous forms refused by a bucket policy kept ~1.9 MB each
+    // (200 of them: +366 MB), where a request header can be 16 KiB in all.
+    const { spawnServer } = await import('./helpers/spawn.js');
+    const { readFileSync } = await import('node:fs');
+    const { default: OSS } = await import('ali-oss');
+    const { AK, SECRET } = await import('./helpers/server.js');
+    const srv = await spawnServer(['--in-memory']);
+    try {
+      const root = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url });
+      await root.putBucket('rt-forms');
+      await root.putBucketPolicy('rt-forms', { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['acs:oss:*:*:rt-forms/pub/*'] }] });
+      // Over a raw socket: the server answers a refused form and closes the connection before reading the rest.
+      const post = (fields: Record<string, string>): Promise<{ status: number; text: string }> => new Promise((resolve) => {
+        const b = 'rt-boundary';
+        const parts = Object.entries(fields).map(([k, v]) => `--${b}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+        const body = `${parts.join('')}--${b}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n\r\nx\r\n--${b}--\r\n`;
+        const sock = connect(srv.port, '127.0.0.1');
+        let got = '';
+        sock.on('data', (d) => (got += d.toString('latin1')));
+        sock.on('error', () => {});
+        sock.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(got)?.[1] ?? 0), text: got }));
+        sock.write(`POST /rt-forms HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=${b}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+        sock.end(body);
+      });
+      const refused = await post({ key: 'k', 'x-oss-object-acl': 'p'.repeat(8 * 1024 + 1) });
+      assert.equal(refused.status, 400, refused.text);
+      assert.match(refused.text, /<Code>InvalidArgument<\/Code>/);
+      assert.match(refused.text, /<ArgumentName>x-oss-object-acl<\/ArgumentName>/);
+      // 8 KiB is a value like any other: on to authorization, which refuses the anonymous write.
+      assert.match((await post({ key: 'k', 'x-oss-object-acl': 'p'.repeat(8 * 1024) })).text, /<Code>AccessDenied<\/Code>/);
+      const rssMb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))![1]) / 1024;
+      for (let i = 0; i < 10; i++) await post({ key: `w${i}`, 'x-oss-tagging': `a=${'t'.repeat(1_900_000)}${i}` });
+      const before = rssMb();
+      for (let i = 0; i < 150; i++) await post({ key: `k${i}`, 'x-oss-tagging': `a=${'t'.repeat(1_900_000)}${i}` });
+      const grown = rssMb() - before;
+      assert.ok(grown < 100, `the server kept ${grown.toFixed(0)} MB after 150 anonymous forms with a 1.9 MB field`);
+    } finally {
+      srv.child.kill('SIGKILL');
+    }
+  });
+});
