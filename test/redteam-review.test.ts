@@ -264,3 +264,29 @@ describe('PostObject fields that become object headers are no longer than a head
     }
   });
 });
+
+describe('The ring of recent requests keeps a bounded message per request', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(() => srv.stop());
+
+  it('a POP SignatureDoesNotMatch quoting a 900 KB string to sign is kept cut (ExplainRequest shows the cut text)', async () => {
+    // Anyone who knows an AccessKeyId (presigned URLs carry them) could make the ring keep ~1.1 MB per request.
+    const { AK } = await import('./helpers/server.js');
+    const body = new URLSearchParams({
+      Action: 'GetCallerIdentity', Version: '2015-04-01', Format: 'JSON', AccessKeyId: AK, SignatureMethod: 'HMAC-SHA1', SignatureVersion: '1.0',
+      Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), SignatureNonce: `n${Date.now()}`, Signature: 'x', Junk: 'j'.repeat(900_000),
+    }).toString();
+    const r = await fetch(`${srv.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const answer = (await r.json()) as { Code: string; Message: string; RequestId: string };
+    assert.equal(answer.Code, 'SignatureDoesNotMatch');
+    assert.ok(answer.Message.length > 900_000, 'the answer itself quotes the string to sign, as the cloud does');
+    const explained = await new Ram(srv).call('ExplainRequest', { RequestId: answer.RequestId });
+    const kept = explained.Request.Message as string;
+    assert.equal(explained.Request.ErrorCode, 'SignatureDoesNotMatch');
+    assert.ok(kept.length < 1200, `the ring kept a ${kept.length}-character message`);
+    assert.match(kept, /^Specified signature is not matched with our calculation\..*…\[\d+ more characters\]$/s);
+  });
+});
