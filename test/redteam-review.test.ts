@@ -290,3 +290,23 @@ describe('The ring of recent requests keeps a bounded message per request', () =
     assert.match(kept, /^Specified signature is not matched with our calculation\..*…\[\d+ more characters\]$/s);
   });
 });
+
+describe('ExplainRequest refuses a RequestId no request can have before authorizing it', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(() => srv.stop());
+
+  it('a 900 KB RequestId from a user allowed nothing is 400, not a denial that logs and keeps its resource', async () => {
+    // The denial's resource (acs:ram::<account>:request/<id>) went into the "access denied" log line and the ring of
+    // recent requests: ~1 MB of log and ~2 MB of memory per call, for any credential.
+    const ram = new Ram(srv);
+    const u = await ram.user('explain-nobody');
+    await popFails(u.pop().request('ExplainRequest', { RequestId: 'R'.repeat(900_000) }, { method: 'POST' }), 'InvalidParameter.RequestId.Length', undefined, 400);
+    await popFails(u.pop().request('ExplainRequest', { RequestId: 'R'.repeat(65) }, { method: 'POST' }), 'InvalidParameter.RequestId.Length', undefined, 400);
+    // Ids of the server's shape still go through authorization first.
+    await popFails(u.pop().request('ExplainRequest', { RequestId: 'R'.repeat(64) }, { method: 'POST' }), 'NoPermission', undefined, 403);
+    await popFails(ram.call('ExplainRequest', { RequestId: '0123456789ABCDEF01234567' }), 'EntityNotExist.Request', undefined, 404);
+  });
+});
