@@ -310,3 +310,28 @@ describe('ExplainRequest refuses a RequestId no request can have before authoriz
     await popFails(ram.call('ExplainRequest', { RequestId: '0123456789ABCDEF01234567' }), 'EntityNotExist.Request', undefined, 404);
   });
 });
+
+describe('Policies over their length limit are refused without being remembered', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(() => srv.stop());
+
+  it('SimulatePrincipalPolicy with 900 KB SessionPolicies leaves the compiled-policy cache as it was', async () => {
+    // The cache (10,000 entries) is keyed by the whole text, and a refused over-long text was cached too: callers
+    // allowed ram:SimulatePrincipalPolicy could make the server keep up to ~10 GB of session-policy texts.
+    const { policyCacheSize } = await import('../src/policy/compile.js');
+    const ram = new Ram(srv);
+    await ram.call('CreateRole', { RoleName: 'sim-role', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    const simulate = (sessionPolicy: string) =>
+      ram.call('SimulatePrincipalPolicy', { RoleName: 'sim-role', ActionName: 'oss:GetObject', Resource: 'acs:oss:*:*:b/k', SessionPolicy: sessionPolicy });
+    await simulate(policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' })); // what a normal call caches
+    const before = policyCacheSize();
+    for (let i = 0; i < 5; i++) {
+      const long = policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: `acs:oss:*:*:${'b'.repeat(900_000)}${i}/*` });
+      await popFails(simulate(long), 'InvalidParameter.PolicyGrammar', undefined, 400);
+    }
+    assert.equal(policyCacheSize(), before, 'over-long session policies were cached');
+  });
+});
