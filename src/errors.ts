@@ -227,6 +227,7 @@ export const catalogue = {
   'EntityNotExist.User.Group': { status: 404, message: 'The user has not joined the group.' },
   // Alunite extension ExplainRequest (see docs/policy.md).
   MissingRequestId: { status: 400, message: 'RequestId is mandatory for this action.' },
+  'InvalidParameter.RequestId.Length': { status: 400, message: 'The parameter - "RequestId" beyond the length limit.' },
   'EntityNotExist.Request': { status: 404, message: 'The request is not among the recent requests this server has seen.' },
   'EntityAlreadyExists.User': { status: 409, message: 'The user does already EXIST.' },
   'EntityAlreadyExists.Group': { status: 409, message: 'The group does already EXIST.' },

@@ -281,6 +281,14 @@ describe('image processing (x-oss-process)', () => {
     await expectOssError(c.get('corrupt.png', { process: 'image/resize,w_4' }), 'BadRequest', 400);
     // info reads no pixels, but is refused from the header all the same.
     await expectOssError(c.get('huge-header.png', { process: 'image/info' }), 'ImageTooLarge', 400);
+    // A watermark image is decoded on top of its source: over 4096² pixels it is refused from its header (it was
+    // decoded whole, so one request held two 250-megapixel images).
+    await c.put('huge-mark.png', lyingPng(4097, 4097, tiny));
+    const b64 = (s: string): string => Buffer.from(s).toString('base64url');
+    const e2 = await expectOssError(c.get('solid.png', { process: `image/watermark,image_${b64('huge-mark.png')}` }), 'ImageTooLarge', 400);
+    assert.match(e2.message, /watermark image has 16785409 pixels/);
+    await c.put('edge-mark.png', await solid(4096, 4096, '#FF0000').png().toBuffer());
+    assert.equal((await processed(c, 'solid.png', `image/watermark,image_${b64('edge-mark.png')}`)).type, 'image/png');
   });
 
   test('images libvips cannot read: the documented BadRequest with our own text, never the library\'s', async () => {
@@ -486,5 +494,35 @@ describe('image processing concurrency gate', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     for (const r of await Promise.all(jobs)) assert.equal(r.type, 'json');
+  });
+});
+
+describe('image processing pixel budget', () => {
+  test('sources that together exceed IMAGE_LIMITS.maxPixelsInFlight are decoded one after the other', { timeout: 180_000 }, async () => {
+    // Two 200-megapixel PNGs (under 1 MB each) decoded at once held some 5 GB (each job keeps its raw pixels and
+    // the next step's); now the second waits for the first, so the process holds one such image at a time.
+    const srv = await startTestServer();
+    try {
+      await srv.client().putBucket(BUCKET);
+      const c = srv.client({ bucket: BUCKET });
+      const side = 14_142; // 199,996,164 pixels: two are over the budget, one is within every source limit
+      assert.ok(2 * side * side > 250_000_000 && side * side <= IMAGE_LIMITS.maxPixels); // the budget (maxPixelsInFlight) is one largest source
+      await c.put('big.png', await solid(side, side, '#336699').png({ compressionLevel: 9 }).toBuffer());
+      const timed = async (process: string): Promise<number> => {
+        const r = await c.get('big.png', { process, timeout: 170_000 } as OSS.GetObjectOptions);
+        assert.equal(r.res.status, 200);
+        return Date.now();
+      };
+      // The slow one first (rotate, then a blur over every pixel), then, once it holds its pixels, a quick one.
+      const slow = timed('image/rotate,90/blur,r_1,s_1/resize,w_100');
+      await new Promise((r) => setTimeout(r, 1000));
+      const quick = timed('image/resize,w_100');
+      const [slowDone, quickDone] = await Promise.all([slow, quick]);
+      assert.ok(quickDone >= slowDone, `the second source was decoded while the first still held its pixels (finished ${slowDone - quickDone} ms earlier)`);
+      // A source within the budget beside a small one is not held back: info reads no pixels at all.
+      assert.equal(JSON.parse((await c.get('big.png', { process: 'image/info' } as OSS.GetObjectOptions)).content.toString()).ImageWidth.value, String(side));
+    } finally {
+      await srv.stop();
+    }
   });
 });

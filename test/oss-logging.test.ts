@@ -374,6 +374,42 @@ describe('access logs never follow a target name into another account', () => {
   });
 });
 
+describe('PutBucketLogging needs the right to write the log objects into the target', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({ accessLogging: { flushIntervalMs: 200 } });
+    for (const b of ['lw-mine', 'lw-victim', 'lw-shared']) await srv.client().putBucket(b);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('a RAM user allowed everything on its own bucket cannot have its log lines written into a bucket it may not write', async () => {
+    const { bucketXml } = await import('./helpers/bucket-xml.js');
+    const u = await new Ram(srv).userWith('log-writer', policyDoc(
+      { Effect: 'Allow', Action: 'oss:*', Resource: ['acs:oss:*:*:lw-mine', 'acs:oss:*:*:lw-mine/*'] },
+      { Effect: 'Allow', Action: 'oss:PutObject', Resource: 'acs:oss:*:*:lw-shared/access/*' },
+    ));
+    const body = (target: string, prefix: string): string =>
+      `<BucketLoggingStatus><LoggingEnabled><TargetBucket>${target}</TargetBucket><TargetPrefix>${prefix}</TargetPrefix></LoggingEnabled></BucketLoggingStatus>`;
+    // Before, this was 200 and the server wrote lw-mine's lines (request lines, User-Agents the user chose) as
+    // objects of lw-victim, which the user may not write.
+    await expectOssError(bucketXml(u.oss('lw-mine'), 'PUT', 'lw-mine', 'logging', body('lw-victim', 'injected/')), 'AccessDenied', 403);
+    assert.equal((await srv.client().getBucketLogging('lw-mine')).enable, false, 'nothing stored');
+    // Outside the prefix the user may write in lw-shared: refused too; inside it, and into its own bucket: allowed.
+    await expectOssError(bucketXml(u.oss('lw-mine'), 'PUT', 'lw-mine', 'logging', body('lw-shared', 'other/')), 'AccessDenied', 403);
+    assert.equal(statusOf(await bucketXml(u.oss('lw-mine'), 'PUT', 'lw-mine', 'logging', body('lw-shared', 'access/'))), 200);
+    assert.equal(statusOf(await bucketXml(u.oss('lw-mine'), 'PUT', 'lw-mine', 'logging', body('lw-mine', 'self/'))), 200);
+    // The refusals are the target checks' own first: a missing target is still InvalidTargetBucketForLogging.
+    await expectOssError(bucketXml(u.oss('lw-mine'), 'PUT', 'lw-mine', 'logging', body('lw-no-such', 'a/')), 'InvalidTargetBucketForLogging', 400);
+    await fetch(`${srv.url}/lw-mine/nokey`);
+    await srv.flushAccessLogs();
+    assert.deepEqual((await srv.client({ bucket: 'lw-victim' }).list({ 'max-keys': 10 }, {})).objects ?? [], [], 'no log object in lw-victim');
+    // The account root may still point any of its buckets' logs anywhere in the account.
+    assert.equal(statusOf(await bucketXml(srv.client({ bucket: 'lw-mine' }), 'PUT', 'lw-mine', 'logging', body('lw-victim', 'root/'))), 200);
+  });
+});
+
 describe('a stored logging configuration that no longer parses', () => {
   it('leaves the bucket readable (200, no InternalError): only its access-log line is lost', { skip: process.env.ALUNITE_TEST_META === 'postgres' ? 'edits the SQLite file' : false }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'alunite-log-'));

@@ -276,6 +276,29 @@ describe('RPC requests over raw HTTP', () => {
     assert.equal(good.res.status, 200);
   });
 
+  test('a long SignatureNonce is remembered by a fixed-size digest: nonces cannot fill the database', async () => {
+    // Before, each nonce was stored as sent: ten requests with a 900 KB nonce (any credential will do, even a
+    // session allowed nothing: GetCallerIdentity) grew metadata.sqlite by ~17 MB, kept for up to half an hour
+    // and never given back by the file.
+    const dbBytes = async (): Promise<number> => {
+      let n = 0;
+      for (const f of ['metadata.sqlite', 'metadata.sqlite-wal']) n += await stat(join(server.dataDir, f)).then((st) => st.size, () => 0);
+      return n;
+    };
+    const long = (): string => randomBytes(450_000).toString('hex');
+    const before = await dbBytes();
+    for (let i = 0; i < 10; i++) {
+      const r = await send({ method: 'POST', params: { Action: 'GetCallerIdentity', Version: '2015-04-01' }, nonce: long() });
+      assert.equal(r.res.status, 200, r.text.slice(0, 300));
+    }
+    const grown = (await dbBytes()) - before;
+    assert.ok(grown < 2_000_000, `the database grew by ${grown} bytes for ten nonces`);
+    // Still accepted once.
+    const nonce = long();
+    assert.equal((await send({ method: 'POST', params: { Action: 'ListUsers' }, nonce })).res.status, 200);
+    assert.equal((await send({ method: 'POST', params: { Action: 'ListGroups' }, nonce })).json!.Code, 'SignatureNonceUsed');
+  });
+
   test('missing Action / Version', async () => {
     const noAction = await send({ method: 'POST', params: { UserName: 'x' } });
     assert.equal(noAction.json!.Code, 'MissingAction');

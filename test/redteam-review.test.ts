@@ -185,3 +185,153 @@ describe('HTTP: the requests of one connection are answered one at a time', () =
     assert.equal(r.text.match(/HTTP\/1\.1 404 /g)?.length, count);
   });
 });
+
+describe('Unknown AccessKeyIds are neither looked up nor remembered unless a stored key could have them', () => {
+  it('anonymous requests with 900 KB AccessKeyIds leave the server\'s memory where it was', { timeout: 120_000 }, async () => {
+    // Each unknown AccessKeyId was cached (twice: the accounts' key index and the default account's resolver)
+    // under its own text, up to 10,000 of them: 300 anonymous RPC requests with a 900 KB AccessKeyId kept
+    // ~300 MB, 10,000 would keep ~9 GB. Stored AccessKeyIds are 1-64 letters or digits.
+    const { spawnServer } = await import('./helpers/spawn.js');
+    const { readFileSync } = await import('node:fs');
+    const { randomBytes } = await import('node:crypto');
+    const srv = await spawnServer(['--in-memory']);
+    try {
+      const rssMb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))![1]) / 1024;
+      const send = async (accessKeyId: string, i: number): Promise<string> => {
+        const body = new URLSearchParams({
+          Action: 'GetCallerIdentity', Version: '2015-04-01', Format: 'JSON', AccessKeyId: accessKeyId, SignatureMethod: 'HMAC-SHA1',
+          SignatureVersion: '1.0', Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), SignatureNonce: `n${i}`, Signature: 'x',
+        }).toString();
+        const r = await fetch(`${srv.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+        return ((await r.json()) as { Code: string }).Code;
+      };
+      for (let i = 0; i < 20; i++) await send(randomBytes(450_000).toString('hex'), i); // warm up the heap
+      const before = rssMb();
+      for (let i = 0; i < 300; i++) assert.equal(await send(randomBytes(450_000).toString('hex'), 100 + i), 'InvalidAccessKeyId.NotFound');
+      const grown = rssMb() - before;
+      assert.ok(grown < 120, `the server kept ${grown.toFixed(0)} MB after 300 requests with unknown 900 KB AccessKeyIds`);
+      // OSS too (V1 header): the same answer as for any unknown key.
+      const r = await fetch(`${srv.url}/some-bucket/k`, { headers: { date: new Date().toUTCString(), authorization: `OSS ${'A'.repeat(15_000)}:sig` } });
+      assert.equal(r.status, 403);
+      assert.match(await r.text(), /<Code>InvalidAccessKeyId<\/Code>/);
+    } finally {
+      srv.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('PostObject fields that become object headers are no longer than a header', () => {
+  it('a 1.9 MB x-oss-object-acl or x-oss-tagging field is refused before authorization; the refusals keep nothing', { timeout: 120_000 }, async () => {
+    // These fields are condition keys (oss:x-oss-object-acl, oss:RequestObjectTag/…) recorded with the decision
+    // in the ring of the last 10,000 requests: anonymous forms refused by a bucket policy kept ~1.9 MB each
+    // (200 of them: +366 MB), where a request header can be 16 KiB in all.
+    const { spawnServer } = await import('./helpers/spawn.js');
+    const { readFileSync } = await import('node:fs');
+    const { default: OSS } = await import('ali-oss');
+    const { AK, SECRET } = await import('./helpers/server.js');
+    const srv = await spawnServer(['--in-memory']);
+    try {
+      const root = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url });
+      await root.putBucket('rt-forms');
+      await root.putBucketPolicy('rt-forms', { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['acs:oss:*:*:rt-forms/pub/*'] }] });
+      // Over a raw socket: the server answers a refused form and closes the connection before reading the rest.
+      const post = (fields: Record<string, string>): Promise<{ status: number; text: string }> => new Promise((resolve) => {
+        const b = 'rt-boundary';
+        const parts = Object.entries(fields).map(([k, v]) => `--${b}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+        const body = `${parts.join('')}--${b}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n\r\nx\r\n--${b}--\r\n`;
+        const sock = connect(srv.port, '127.0.0.1');
+        let got = '';
+        sock.on('data', (d) => (got += d.toString('latin1')));
+        sock.on('error', () => {});
+        sock.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(got)?.[1] ?? 0), text: got }));
+        sock.write(`POST /rt-forms HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=${b}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+        sock.end(body);
+      });
+      const refused = await post({ key: 'k', 'x-oss-object-acl': 'p'.repeat(8 * 1024 + 1) });
+      assert.equal(refused.status, 400, refused.text);
+      assert.match(refused.text, /<Code>InvalidArgument<\/Code>/);
+      assert.match(refused.text, /<ArgumentName>x-oss-object-acl<\/ArgumentName>/);
+      // 8 KiB is a value like any other: on to authorization, which refuses the anonymous write.
+      assert.match((await post({ key: 'k', 'x-oss-object-acl': 'p'.repeat(8 * 1024) })).text, /<Code>AccessDenied<\/Code>/);
+      const rssMb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))![1]) / 1024;
+      for (let i = 0; i < 10; i++) await post({ key: `w${i}`, 'x-oss-tagging': `a=${'t'.repeat(1_900_000)}${i}` });
+      const before = rssMb();
+      for (let i = 0; i < 150; i++) await post({ key: `k${i}`, 'x-oss-tagging': `a=${'t'.repeat(1_900_000)}${i}` });
+      const grown = rssMb() - before;
+      assert.ok(grown < 100, `the server kept ${grown.toFixed(0)} MB after 150 anonymous forms with a 1.9 MB field`);
+    } finally {
+      srv.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('The ring of recent requests keeps a bounded message per request', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(() => srv.stop());
+
+  it('a POP SignatureDoesNotMatch quoting a 900 KB string to sign is kept cut (ExplainRequest shows the cut text)', async () => {
+    // Anyone who knows an AccessKeyId (presigned URLs carry them) could make the ring keep ~1.1 MB per request.
+    const { AK } = await import('./helpers/server.js');
+    const body = new URLSearchParams({
+      Action: 'GetCallerIdentity', Version: '2015-04-01', Format: 'JSON', AccessKeyId: AK, SignatureMethod: 'HMAC-SHA1', SignatureVersion: '1.0',
+      Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), SignatureNonce: `n${Date.now()}`, Signature: 'x', Junk: 'j'.repeat(900_000),
+    }).toString();
+    const r = await fetch(`${srv.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const answer = (await r.json()) as { Code: string; Message: string; RequestId: string };
+    assert.equal(answer.Code, 'SignatureDoesNotMatch');
+    assert.ok(answer.Message.length > 900_000, 'the answer itself quotes the string to sign, as the cloud does');
+    const explained = await new Ram(srv).call('ExplainRequest', { RequestId: answer.RequestId });
+    const kept = explained.Request.Message as string;
+    assert.equal(explained.Request.ErrorCode, 'SignatureDoesNotMatch');
+    assert.ok(kept.length < 1200, `the ring kept a ${kept.length}-character message`);
+    assert.match(kept, /^Specified signature is not matched with our calculation\..*…\[\d+ more characters\]$/s);
+  });
+});
+
+describe('ExplainRequest refuses a RequestId no request can have before authorizing it', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(() => srv.stop());
+
+  it('a 900 KB RequestId from a user allowed nothing is 400, not a denial that logs and keeps its resource', async () => {
+    // The denial's resource (acs:ram::<account>:request/<id>) went into the "access denied" log line and the ring of
+    // recent requests: ~1 MB of log and ~2 MB of memory per call, for any credential.
+    const ram = new Ram(srv);
+    const u = await ram.user('explain-nobody');
+    await popFails(u.pop().request('ExplainRequest', { RequestId: 'R'.repeat(900_000) }, { method: 'POST' }), 'InvalidParameter.RequestId.Length', undefined, 400);
+    await popFails(u.pop().request('ExplainRequest', { RequestId: 'R'.repeat(65) }, { method: 'POST' }), 'InvalidParameter.RequestId.Length', undefined, 400);
+    // Ids of the server's shape still go through authorization first.
+    await popFails(u.pop().request('ExplainRequest', { RequestId: 'R'.repeat(64) }, { method: 'POST' }), 'NoPermission', undefined, 403);
+    await popFails(ram.call('ExplainRequest', { RequestId: '0123456789ABCDEF01234567' }), 'EntityNotExist.Request', undefined, 404);
+  });
+});
+
+describe('Policies over their length limit are refused without being remembered', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(() => srv.stop());
+
+  it('SimulatePrincipalPolicy with 900 KB SessionPolicies leaves the compiled-policy cache as it was', async () => {
+    // The cache (10,000 entries) is keyed by the whole text, and a refused over-long text was cached too: callers
+    // allowed ram:SimulatePrincipalPolicy could make the server keep up to ~10 GB of session-policy texts.
+    const { policyCacheSize } = await import('../src/policy/compile.js');
+    const ram = new Ram(srv);
+    await ram.call('CreateRole', { RoleName: 'sim-role', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    const simulate = (sessionPolicy: string) =>
+      ram.call('SimulatePrincipalPolicy', { RoleName: 'sim-role', ActionName: 'oss:GetObject', Resource: 'acs:oss:*:*:b/k', SessionPolicy: sessionPolicy });
+    await simulate(policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' })); // what a normal call caches
+    const before = policyCacheSize();
+    for (let i = 0; i < 5; i++) {
+      const long = policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: `acs:oss:*:*:${'b'.repeat(900_000)}${i}/*` });
+      await popFails(simulate(long), 'InvalidParameter.PolicyGrammar', undefined, 400);
+    }
+    assert.equal(policyCacheSize(), before, 'over-long session policies were cached');
+  });
+});

@@ -6,7 +6,7 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { RamService } from '../ram/service.js';
-import { ACCESS_KEY_ID_FORMAT, ACCESS_KEY_SECRET_FORMAT, newAccessKeyId, newAccessKeySecret, newNumericId } from '../ram/ids.js';
+import { ACCESS_KEY_ID_FORMAT, ACCESS_KEY_SECRET_FORMAT, newAccessKeyId, newAccessKeySecret, newNumericId, STORED_ACCESS_KEY_ID } from '../ram/ids.js';
 import { checkField } from '../ram/names.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import { GenerationCache } from '../util/generation-cache.js';
@@ -277,6 +277,7 @@ export class AccountRegistry {
   resolveKey(accessKeyId: string): ResolvedAccountKey | null | Promise<ResolvedAccountKey | null> {
     // The default account's root key always means that root, as before accounts existed.
     if (accessKeyId === this.opts.defaultAccount.accessKeyId) return null;
+    if (!STORED_ACCESS_KEY_ID.test(accessKeyId)) return null; // no such key can exist: not looked up, not cached
     return this.keys.getOrLoad(accessKeyId, async () => {
       const key = await this.opts.raw.getAccessKey(accessKeyId);
       if (!key) return null;

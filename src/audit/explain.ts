@@ -35,6 +35,9 @@ export interface RequestExplanation {
  * through the same hook as every RAM action. A caller sees only requests of its own account; an
  * unknown id and another account's request get the same answer.
  */
+/** Longest RequestId ExplainRequest takes (the server's ids are 24 or 36 characters). */
+export const MAX_REQUEST_ID_CHARS = 64;
+
 export class RequestExplainer {
   constructor(
     private readonly recent: RecentRequests,
@@ -44,6 +47,10 @@ export class RequestExplainer {
 
   async explain(caller: RamCaller, requestId: string | undefined): Promise<RequestExplanation> {
     if (requestId === undefined || requestId === '') throw new AppError('MissingRequestId');
+    // Ids this server gives are 24 (OSS) or 36 (POP) characters. A longer one is refused before authorization,
+    // whose resource (`…:request/<id>`) every denial logs and the ring of recent requests keeps: any credential,
+    // one allowed nothing included, made each refused call with a 900 KB id cost ~1 MB of log and ~2 MB of memory.
+    if (requestId.length > MAX_REQUEST_ID_CHARS) throw new AppError('InvalidParameter.RequestId.Length');
     // Each account explains its own requests (docs/accounts.md): authorized within the caller's account.
     const account = caller.principal.type === 'anonymous' ? this.accountId : caller.principal.accountId;
     await this.authorize({

@@ -13,6 +13,18 @@ export type RecentRequest = Readonly<Pick<RequestRecord, 'requestId' | 'time' | 
 export const DEFAULT_RECENT_REQUESTS = 10_000;
 
 /**
+ * Characters of an answer's message kept per request. Messages can quote the request: a POP
+ * SignatureDoesNotMatch carries the whole string to sign, up to the 1 MiB body percent-encoded, so 300
+ * requests with a known AccessKeyId and any Signature kept ~335 MB here (10,000: ~11 GB).
+ */
+export const RECENT_MESSAGE_CHARS = 1024;
+
+function clipped(message: string | undefined): string | undefined {
+  if (message === undefined || message.length <= RECENT_MESSAGE_CHARS) return message;
+  return `${message.slice(0, RECENT_MESSAGE_CHARS)}…[${message.length - RECENT_MESSAGE_CHARS} more characters]`;
+}
+
+/**
  * The last `capacity` finished requests, for ExplainRequest ("why was this denied?"). In memory only: a
  * restart forgets them. A circular array, looked up by a scan from the newest entry: ExplainRequest is rare
  * and ≤ 10,000 string comparisons take tens of µs, while an index (a Map with an entry added and one deleted
@@ -37,7 +49,7 @@ export class RecentRequests {
       action: rec.action,
       status: rec.status,
       errorCode: rec.errorCode,
-      message: rec.message,
+      message: clipped(rec.message),
       authz: rec.authz,
     };
     this.next = (this.next + 1) % this.capacity;

@@ -3,6 +3,7 @@ import type { RamService, ResolvedAccessKey } from '../ram/service.js';
 import type { Credential, CredentialResolver } from './principal.js';
 import { RootCredentialResolver } from './root-credentials.js';
 import { GenerationCache } from '../util/generation-cache.js';
+import { STORED_ACCESS_KEY_ID } from '../ram/ids.js';
 
 /**
  * The account's keys: its root AccessKey, then its RAM users' AccessKeys (secrets unsealed with the
@@ -22,6 +23,7 @@ export class AccountCredentialResolver implements CredentialResolver {
 
   /** The key and its credential (one object per key while the generation holds), or null: no such key. */
   private lookup(accessKeyId: string): KnownKey | null | Promise<KnownKey | null> {
+    if (!STORED_ACCESS_KEY_ID.test(accessKeyId)) return null; // no such key can exist: not looked up, not cached
     return this.cache.getOrLoad(accessKeyId, async () => {
       const key = await this.opts.ram.resolveAccessKey(accessKeyId);
       if (!key) return null;

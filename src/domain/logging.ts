@@ -40,8 +40,11 @@ export function validatePrefix(prefix: string): void {
 export class LoggingService {
   constructor(private readonly ctx: DomainContext) {}
 
-  /** The target must exist and belong to the source bucket's owner (OSS: same account, same region). */
-  async put(bucket: string, config: LoggingConfig): Promise<void> {
+  /**
+   * The target must exist and belong to the source bucket's owner (OSS: same account, same region). `mayWrite`
+   * then decides whether the caller may have log objects written there (checked before anything is stored).
+   */
+  async put(bucket: string, config: LoggingConfig, mayWrite: () => Promise<void> = async () => {}): Promise<void> {
     const source = await requireBucket(this.ctx, bucket);
     validatePrefix(config.targetPrefix);
     // EC 0032-00000004: not a bucket name; 0032-00000008 (the catalogue's): no such bucket of this owner.
@@ -51,6 +54,7 @@ export class LoggingService {
     if (!isValidBucketName(config.targetBucket)) refuse('0032-00000004');
     const target = await this.ctx.meta.getBucket(config.targetBucket);
     if (!target || target.ownerAccountId !== source.ownerAccountId || target.region !== source.region) refuse();
+    await mayWrite();
     await putConfig(this.ctx, bucket, LOGGING, config);
   }
 

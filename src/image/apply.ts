@@ -22,6 +22,14 @@ export const IMAGE_LIMITS = {
   timeoutSeconds: 60,
   /** Images processed at once by this process; others wait (each may hold its decoded pixels). */
   concurrency: 2,
+  /**
+   * Source pixels (width × height × frames) being processed at once by this process. A job holds its source's
+   * pixels from its header check to its end (about 2 × 4 bytes per pixel: the raw image and the next step's);
+   * one larger source still runs, alone. So two 250-megapixel sources no longer hold some 5 GB at once.
+   */
+  maxPixelsInFlight: 250_000_000,
+  /** Width × height × frames of a watermark image (4096²): it is decoded inside its source's job, on top of it. */
+  maxWatermarkPixels: 16_777_216,
 } as const;
 
 /** Formats read as sources. SVG, PDF and the rest of what libvips could open are refused. */
@@ -77,7 +85,7 @@ export function assertSourceSize(size: number): void {
 }
 
 /** The source's format and size from its header, refusing what is not a supported image or exceeds the limits. */
-export async function inspect(source: Buffer): Promise<SourceInfo> {
+export async function inspect(source: Buffer, watermark = false): Promise<SourceInfo> {
   assertSourceSize(source.length);
   let meta: Metadata;
   try {
@@ -98,12 +106,18 @@ export async function inspect(source: Buffer): Promise<SourceInfo> {
   if (width * height * frames > IMAGE_LIMITS.maxPixels) {
     throw new AppError('ImageTooLarge', `The source image has ${width * height * frames} pixels; at most ${IMAGE_LIMITS.maxPixels} can be processed.`);
   }
+  if (watermark && width * height * frames > IMAGE_LIMITS.maxWatermarkPixels) {
+    throw new AppError('ImageTooLarge', `The watermark image has ${width * height * frames} pixels; at most ${IMAGE_LIMITS.maxWatermarkPixels} can be used as a watermark.`);
+  }
   if (width < 1 || height < 1) throw new AppError('BadRequest', 'The source image has no pixels.');
   return { format: format as OutputFormat, width, height, meta };
 }
 
 let running = 0;
 const waiting: Array<() => void> = [];
+/** Source pixels held by the jobs decoding now, and the jobs waiting for room (first come, first served). */
+let pixelsInFlight = 0;
+const waitingForPixels: Array<{ pixels: number; go: () => void }> = [];
 
 /** Runs `fn` when one of the IMAGE_LIMITS.concurrency slots is free. */
 async function inSlot<T>(fn: () => Promise<T>): Promise<T> {
@@ -115,6 +129,44 @@ async function inSlot<T>(fn: () => Promise<T>): Promise<T> {
     running -= 1;
     waiting.shift()?.();
   }
+}
+
+/**
+ * Holds `pixels` of the process's IMAGE_LIMITS.maxPixelsInFlight until the returned release is called; waits
+ * while they do not fit beside the jobs holding theirs. A job that needs more than the whole budget runs when
+ * no other holds any. Waiters are let in in order, so a large source is not passed over by a stream of small ones.
+ */
+async function holdPixels(pixels: number): Promise<() => void> {
+  if (waitingForPixels.length === 0 && fitsInFlight(pixels)) pixelsInFlight += pixels;
+  else await new Promise<void>((go) => waitingForPixels.push({ pixels, go })); // counted in by admitWaiting
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    pixelsInFlight -= pixels;
+    admitWaiting();
+  };
+}
+
+function fitsInFlight(pixels: number): boolean {
+  return pixelsInFlight === 0 || pixelsInFlight + pixels <= IMAGE_LIMITS.maxPixelsInFlight;
+}
+
+function admitWaiting(): void {
+  while (waitingForPixels.length > 0 && fitsInFlight(waitingForPixels[0]!.pixels)) {
+    const next = waitingForPixels.shift()!;
+    pixelsInFlight += next.pixels;
+    next.go();
+  }
+}
+
+/** Whether the steps decode the source's pixels (`info` before any pixel step reads the header only). */
+function decodes(steps: readonly Step[]): boolean {
+  for (const step of steps) {
+    if (step.op === 'info') return false;
+    if (step.op !== 'format' && step.op !== 'quality' && step.op !== 'interlace' && step.op !== 'auto-orient') return true;
+  }
+  return true;
 }
 
 interface Raw {
@@ -138,6 +190,7 @@ export function processImage(load: () => Promise<Buffer>, steps: readonly Step[]
   return inSlot(async () => {
     const source = await load();
     const src = await inspect(source);
+    const release = decodes(steps) ? await holdPixels(src.width * src.height * Math.max(1, src.meta.pages ?? 1)) : () => {};
     try {
       return await run(source, steps, deps, src);
     } catch (err) {
@@ -145,6 +198,8 @@ export function processImage(load: () => Promise<Buffer>, steps: readonly Step[]
       if (err instanceof AppError || !(err instanceof Error)) throw err;
       if (/timeout/i.test(err.message)) throw withCause(new AppError('BadRequest', TIMED_OUT), err);
       throw withCause(new AppError('BadRequest', NOT_DECODED, {}, EC_NOT_DECODED[src.format]), err);
+    } finally {
+      release();
     }
   });
 }
@@ -384,7 +439,7 @@ async function applyWatermark(img: Sharp, step: WatermarkStep, d: Dims, deps: Ap
   let layer: Buffer;
   if (step.image !== undefined) {
     const bytes = await deps.loadImage(step.image.key);
-    const result = await run(bytes, [...step.image.steps, { op: 'format', format: 'png' }], deps);
+    const result = await run(bytes, [...step.image.steps, { op: 'format', format: 'png' }], deps, await inspect(bytes, true));
     if (result.type !== 'image') throw new AppError('InvalidArgument', 'A watermark image cannot be info or average-hue.', {}, '0040-00000201');
     layer = result.body;
   } else {

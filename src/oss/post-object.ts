@@ -70,8 +70,17 @@ function headerField(name: string, v: string): string {
   // Header values are stored as the bytes the client sent (latin1 text); form fields arrive as UTF-8 text.
   const value = wireText(v);
   assertHeaderValue(name, value);
+  // No longer than a request header could be. A field may hold up to the form's 2 MiB, and these values are
+  // policy condition keys (oss:x-oss-object-acl, oss:RequestObjectTag/…) kept with the decision in the ring of
+  // recent requests: anonymous forms refused by a bucket policy held ~1.9 MB each there, 10,000 of them.
+  if (value.length > MAX_HEADER_FIELD_BYTES) {
+    throw invalidArgument(`The value of ${name} is longer than ${MAX_HEADER_FIELD_BYTES} bytes, more than a request header may carry.`, name);
+  }
   return value;
 }
+
+/** Longest value of a form field that becomes an object header (OSS: user metadata is at most 8 KB in all). */
+export const MAX_HEADER_FIELD_BYTES = 8 * 1024;
 
 function objectHeadersOf(fields: ReadonlyMap<string, string>, file: PostFile): IncomingHttpHeaders {
   const h: IncomingHttpHeaders = {};

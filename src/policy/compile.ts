@@ -432,6 +432,9 @@ const cache = new Lru<CompileResult>(CACHE_LIMIT);
  */
 export function compilePolicy(text: string, kind: PolicyKind, opts: CompileOptions = {}): CompileResult {
   const label = opts.label ?? '';
+  // Over its limit, a text is refused unread and never remembered: the cache is keyed by the whole text, and a
+  // caller's text (SimulatePrincipalPolicy's SessionPolicy: up to the 1 MiB body) kept 10,000 of them.
+  if (opts.maxLength !== undefined && text.length > opts.maxLength) return parsePolicy(text, kind, { ...opts, maxLength: opts.maxLength }) as CompileResult;
   const key = `${kind}\u0000${opts.maxLength ?? ''}\u0000${opts.allowNotResource === false ? 0 : 1}\u0000${text}`;
   let result = cache.get(key);
   if (result === undefined) {

@@ -59,12 +59,20 @@ export async function authenticateRpc(req: RpcRequest, opts: RpcAuthOptions): Pr
   const time = parseRpcTimestamp(verified.timestamp);
   if (Number.isNaN(time)) throw new AppError('InvalidTimeStamp.Format');
   if (Math.abs(opts.now - time) > MAX_SKEW_MS) throw new AppError('RequestTimeTooSkewed');
-  // A nonce only needs remembering while its Timestamp is still acceptable.
+  // A nonce only needs remembering while its Timestamp is still acceptable. What is remembered is its digest:
+  // the nonce is the caller's text (up to the 1 MiB body), and any credential, even an STS session allowed
+  // nothing (GetCallerIdentity needs no permission), could otherwise store ~1.7 MB of database per request
+  // for up to half an hour, and the database file never gives the space back.
   const expiresAt = time + MAX_SKEW_MS + 1000;
-  if (!(await opts.nonces.claimNonce(`${verified.accessKeyId}\n${verified.nonce}`, expiresAt, opts.now))) {
+  if (!(await opts.nonces.claimNonce(nonceKey(verified.accessKeyId, verified.nonce), expiresAt, opts.now))) {
     throw new AppError('SignatureNonceUsed');
   }
   return { principal: verified.principal, accessKeyId: verified.accessKeyId };
+}
+
+/** The key a POP request's nonce is remembered by: fixed-size, whatever the nonce's length. */
+export function nonceKey(accessKeyId: string, nonce: string): string {
+  return `rpc\n${sha256Hex(`${accessKeyId}\n${nonce}`)}`;
 }
 
 interface Verified extends RpcAuthenticated {

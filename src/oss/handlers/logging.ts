@@ -30,7 +30,12 @@ export const putBucketLogging: Handler = async (req) => {
   const targetBucket = childText(node, 'TargetBucket')?.trim();
   if (targetBucket === undefined || targetBucket === '') throw malformed('LoggingEnabled needs a TargetBucket.');
   const targetPrefix = childText(node, 'TargetPrefix') ?? '';
-  await req.services.logging.put(req.op.bucket!, { targetBucket, targetPrefix });
+  // The server writes the log objects (`<TargetPrefix><SourceBucket>YYYY-…`) into the target on the caller's
+  // behalf: whoever points logging there must be allowed to write them, as for inventory files, or a RAM user
+  // allowed PutBucketLogging on its own bucket could fill any bucket of the account (a WORM one for good).
+  const source = req.op.bucket!;
+  await req.services.logging.put(source, { targetBucket, targetPrefix }, () =>
+    req.authorize([{ action: 'oss:PutObject', bucket: targetBucket, key: `${targetPrefix}${source}`, acl: 'write' }]));
   return empty();
 };
 
