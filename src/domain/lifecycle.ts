@@ -247,8 +247,10 @@ function positiveDays(n: number): void {
 }
 
 /**
- * Within a rule: colder classes later (more Days, or an earlier CreatedBeforeDate: older objects), and
- * the expiration after every transition; Days and dates are not mixed (OSS: InvalidRequest, EC 0014-00000080).
+ * Within a rule: colder classes later (more Days, or a later CreatedBeforeDate), and the expiration after every
+ * transition; Days and dates are not mixed (OSS: InvalidRequest, EC 0014-00000080). That a later action has the
+ * later date is what OSS accepts: oss2's test_lifecycle_storage_transitions_date puts an Expiration at 2016-12-25
+ * after an IA Transition at 2016-12-20 (docs/lifecycle.md).
  */
 function checkLadder(rule: LifecycleRule): void {
   const steps: Array<{ what: string; when: LifecycleWhen; order: number }> = [...rule.transitions]
@@ -265,7 +267,7 @@ function checkLadder(rule: LifecycleRule): void {
   }
   for (let i = 1; i < steps.length; i++) {
     const [a, b] = [steps[i - 1]!, steps[i]!];
-    const later = a.when.days !== undefined ? b.when.days! > a.when.days : parseLifecycleDate(b.when.createdBeforeDate!) < parseLifecycleDate(a.when.createdBeforeDate!);
+    const later = a.when.days !== undefined ? b.when.days! > a.when.days : parseLifecycleDate(b.when.createdBeforeDate!) > parseLifecycleDate(a.when.createdBeforeDate!);
     if (!later) throw invalidArgument(`The ${b.what} must take effect later than the ${a.what}.`, b.what.split(' ')[0], String(b.when.days ?? b.when.createdBeforeDate));
   }
 }
