@@ -188,6 +188,21 @@ describe('PutBucketLifecycle / GetBucketLifecycle / DeleteBucketLifecycle', () =
     }
   });
 
+  it('rule tags: no length limits, but only the characters of object tags (oss2 test_lifecycle_object_tagging_exceptions_*)', async () => {
+    const withTag = (k: string, v: string): string => doc(rule('t', 'p/', `${expireDays(1)}<Tag><Key>${k}</Key><Value>${v}</Value></Tag>`));
+    for (const [k, v] of [['a'.repeat(129), 'test'], ['test', 'a'.repeat(257)], ['Az09 +-=._:/', 'Az09 +-=._:/']]) {
+      const res = await putLifecycle(srv.port, B, withTag(k!, v!));
+      assert.equal(res.status, 200, `${k}=${v}: ${res.body.toString()}`);
+    }
+    const nineteen = doc(rule('t', 'p/', expireDays(1) + Array.from({ length: 19 }, (_, i) => `<Tag><Key>test_key_${i}</Key><Value>v${i}</Value></Tag>`).join('')));
+    assert.equal((await putLifecycle(srv.port, B, nineteen)).status, 200);
+    for (const [k, v, name] of [['%&amp;', 'test', 'Key'], ['test', ')%', 'Value'], ['', 'test', 'Key']]) {
+      const res = await putLifecycle(srv.port, B, withTag(k!, v!));
+      assert.equal(res.err?.Code, 'InvalidArgument', `${k}=${v}`);
+      assert.equal(res.err?.ArgumentName, name, `${k}=${v}`);
+    }
+  });
+
   it('x-oss-allow-same-action-overlap: true allows overlapping prefixes with the same action, except AbortMultipartUpload', async () => {
     const overlap = doc(rule('Rule1', 'dir1/', expireDays(180)) + rule('Rule2', 'dir1/dir2/', expireDays(30)));
     assert.equal((await putLifecycle(srv.port, B, overlap, { 'x-oss-allow-same-action-overlap': 'false' })).err?.Code, 'InvalidRequest');
