@@ -26,6 +26,7 @@ import {
 import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
+import { gzipBody, gzipHeaders, wantsGzip } from '../compression.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
@@ -148,6 +149,7 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
   const held = req.services.buckets.get(bucket);
   const b = held instanceof Promise ? await held : held;
   const headers = objectHeaders(obj);
+  const storedType = headers['Content-Type'];
   const versionId = obj.versionId ?? versionIdHeader(b, obj);
   if (versionId !== undefined) headers['x-oss-version-id'] = versionId;
   const restore = req.services.objects.restoreHeader(obj);
@@ -177,9 +179,13 @@ async function read(req: OssRequest, withBody: boolean): Promise<OssResponse> {
     headers['Content-Length'] = String(obj.size);
   }
   const status = range ? 206 : 200;
+  const rangeHeader = header(req.headers, 'range');
+  const gzip = wantsGzip({ acceptEncoding: header(req.headers, 'accept-encoding'), contentType: storedType, size: obj.size, storedEncoding: obj.headers.contentEncoding, ranged: rangeHeader !== undefined });
+  if (gzip) gzipHeaders(headers);
   if (!withBody) return { status, headers };
   // Small objects are answered from the row's bytes without a stream.
-  return { status, headers, body: req.services.objects.inlineBytes(data, range) ?? req.services.objects.openRead(data, range) };
+  const body = req.services.objects.inlineBytes(data, range) ?? req.services.objects.openRead(data, range);
+  return { status, headers, body: gzip ? gzipBody(body) : body };
 }
 
 // With x-oss-process the answer is the processed image (oss/handlers/image.ts, docs/image-processing.md).
