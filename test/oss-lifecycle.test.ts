@@ -188,6 +188,12 @@ describe('PutBucketLifecycle / GetBucketLifecycle / DeleteBucketLifecycle', () =
     }
   });
 
+  it('ExpiredObjectDeleteMarker as oss2 writes it (Python True) is accepted and read back as true', async () => {
+    const res = await putLifecycle(srv.port, B, doc(rule('dm', 'dm/', '<Expiration><ExpiredObjectDeleteMarker>True</ExpiredObjectDeleteMarker></Expiration>')));
+    assert.equal(res.status, 200, res.body.toString());
+    assert.match((await getLifecycle(srv.port, B)).body.toString(), /<ExpiredObjectDeleteMarker>true<\/ExpiredObjectDeleteMarker>/);
+  });
+
   it('rule tags: no length limits, but only the characters of object tags (oss2 test_lifecycle_object_tagging_exceptions_*)', async () => {
     const withTag = (k: string, v: string): string => doc(rule('t', 'p/', `${expireDays(1)}<Tag><Key>${k}</Key><Value>${v}</Value></Tag>`));
     for (const [k, v] of [['a'.repeat(129), 'test'], ['test', 'a'.repeat(257)], ['Az09 +-=._:/', 'Az09 +-=._:/']]) {
