@@ -234,6 +234,26 @@ describe('serving a website to anonymous GET/HEAD', () => {
     assert.equal(noIndex.text, 'error page');
   });
 
+  it('a signed GET/HEAD of a missing key ending in / gets the directory index (oss2 test_normal_set_website_without_routing_rule); an existing one is itself', async () => {
+    const signed = (method: string, key: string): Promise<Sent> => send(srv.port, { method, bucket: B, key });
+    await setSite(index(false) + errorDoc());
+    const root = await signed('GET', 'tests-a1b2/c3d4/');
+    assert.equal(root.status, 200, root.text);
+    assert.equal(root.text, 'root index');
+    const head = await signed('HEAD', 'docs/');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], String('root index'.length));
+    // The object "sub/" exists (empty): GetObject returns it, not an index.
+    const sub = await signed('GET', 'sub/');
+    assert.equal(sub.status, 200);
+    assert.equal(sub.text, '');
+    await setSite(index(true) + errorDoc());
+    assert.equal((await signed('GET', 'docs/')).text, 'docs index');
+    // No index there: the original NoSuchKey (no error document for signed requests), as for a key without a slash.
+    assert.equal((await signed('GET', 'empty/')).err?.Code, 'NoSuchKey');
+    assert.equal((await signed('GET', 'nope.html')).err?.Code, 'NoSuchKey');
+  });
+
   it('existing objects are served as they are', async () => {
     await setSite(index(true) + errorDoc());
     const page = await get(srv.port, B, 'page.html');
