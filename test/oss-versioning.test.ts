@@ -305,6 +305,12 @@ describe('bucket versioning (ali-oss)', () => {
     assert.equal(page.nextKeyMarker, 'a');
     assert.ok(page.nextVersionIdMarker);
     await expectOssError(x(c).getBucketVersions({ 'version-id-marker': page.nextVersionIdMarker! }), 'InvalidArgument', 400);
+    // oss2 test_list_object_versions_wrong: 1,025 characters of prefix, key-marker or delimiter are InvalidArgument.
+    for (const name of ['prefix', 'key-marker', 'delimiter']) {
+      const err = await expectOssError(x(c).getBucketVersions({ [name]: 'a'.repeat(1025) }), 'InvalidArgument', 400);
+      assert.match(err.message, new RegExp(`^${name} must be at most 1024 bytes`));
+    }
+    assert.equal((await x(c).getBucketVersions({ prefix: 'a'.repeat(1024) })).objects.length, 0);
   });
 });
 
