@@ -148,6 +148,36 @@ describe('fidelity with the official SDKs (issue 16)', () => {
     });
   });
 
+  describe('sequential multipart uploads (oss2 test_multipart_sequential, test_upload_sequenial)', () => {
+    /** Initiate (with `?sequential` or not), upload `parts`, complete; returns the GET's Content-MD5. */
+    async function upload(key: string, parts: Buffer[], sequential: boolean, headers: Record<string, string> = {}): Promise<string | undefined> {
+      const init = await send({ method: 'POST', key, query: sequential ? [['uploads', ''], ['sequential', '']] : [['uploads', '']], headers });
+      assert.equal(init.status, 200, init.text);
+      const uploadId = xmlText(init.text, 'UploadId')!;
+      const etags: string[] = [];
+      for (const [i, p] of parts.entries()) {
+        const res = await send({ method: 'PUT', key, query: [['partNumber', String(i + 1)], ['uploadId', uploadId]], body: p });
+        assert.equal(res.status, 200, res.text);
+        etags.push(String(res.headers.etag));
+      }
+      const body = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+      const done = await send({ method: 'POST', key, query: [['uploadId', uploadId]], body });
+      assert.equal(done.status, 200, done.text);
+      const got = await send({ method: 'GET', key });
+      assert.deepEqual(got.body, Buffer.concat(parts));
+      return got.headers['content-md5'] as string | undefined;
+    }
+
+    it('an ordinary multipart object has no Content-MD5; one initiated with ?sequential has its whole body\'s (encrypted too)', async () => {
+      const parts = [randomBytes(100 * KiB), randomBytes(7)];
+      assert.equal(await upload('seq/plain.bin', parts, false), undefined);
+      assert.equal(await upload('seq/ordered.bin', parts, true), md5Base64(Buffer.concat(parts)));
+      assert.equal(await upload('seq/sealed.bin', parts, true, { 'x-oss-server-side-encryption': 'AES256' }), md5Base64(Buffer.concat(parts)));
+      // `sequential` anywhere else is still refused, not ignored.
+      assert.equal((await send({ method: 'GET', key: 'seq/ordered.bin', query: [['sequential', '']] })).status, 501);
+    });
+  });
+
   describe('empty listing parameters (oss2 sends continuation-token= on the first page)', () => {
     it('ListObjectsV2 with continuation-token= lists from the start; empty marker, prefix, delimiter, start-after, encoding-type are none', async () => {
       await client.put('v2/a', Buffer.from('a'));
