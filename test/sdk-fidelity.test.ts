@@ -388,6 +388,19 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       });
     }
 
+    it('with a CORS rule that sets Vary: Origin, the answer varies on both', async () => {
+      const cors = '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule><ResponseVary>true</ResponseVary></CORSConfiguration>';
+      assert.equal((await send({ method: 'PUT', query: [['cors', '']], body: cors })).status, 200);
+      try {
+        const res = await send({ method: 'GET', key: 'gz/big.txt', headers: { 'accept-encoding': 'gzip', origin: 'http://app.example' } });
+        assert.equal(res.headers['content-encoding'], 'gzip');
+        assert.equal(res.headers.vary, 'Accept-Encoding, Origin');
+        assert.equal(res.headers['access-control-allow-origin'], '*');
+      } finally {
+        await send({ method: 'DELETE', query: [['cors', '']] });
+      }
+    });
+
     it('sent as stored: without Accept-Encoding gzip (or q=0), with a Range, under 1 KB, another type, a stored Content-Encoding', async () => {
       const cases: Array<[string, Record<string, string>]> = [
         ['gz/big.txt', {}],

@@ -129,5 +129,9 @@ export async function addActualCorsHeaders(response: OssResponse, bucketName: st
     bucket = null;
   }
   const extra = actualCorsHeaders(bucket, origin, method);
-  if (extra) Object.assign(response.headers, extra);
+  if (!extra) return;
+  // A Vary the answer has already (Accept-Encoding: a gzip-compressed object, oss/compression.ts) is kept beside Origin.
+  const vary = response.headers.Vary;
+  Object.assign(response.headers, extra);
+  if (vary !== undefined && extra.Vary !== undefined && vary !== extra.Vary) response.headers.Vary = `${vary}, ${extra.Vary}`;
 }
