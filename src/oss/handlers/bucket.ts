@@ -346,7 +346,9 @@ export const listObjectVersions: Handler = async (req) => {
       el('IsTruncated', res.truncated),
       encodingTypeElement(q),
       res.next !== null && el('NextKeyMarker', enc(res.next.key)),
-      res.next?.versionId !== undefined && el('NextVersionIdMarker', res.next.versionId),
+      // Empty when the page ends with a CommonPrefix: written whenever the list is truncated, as oss2's
+      // parse_list_object_versions reads it then with _find_tag (which raises on a missing element).
+      res.next !== null && el('NextVersionIdMarker', res.next.versionId ?? ''),
       ...res.versions.map((v) =>
         v.deleteMarker
           ? el('DeleteMarker', [
