@@ -560,7 +560,7 @@ ${extra}`;
     assert.ok(err, 'the file is refused');
     const byField = new Map(err.faults.map((f) => [f.field, f.message]));
     assert.match(byField.get('buckets[0].worm.days') ?? '', /RetentionPeriodInDays must be between 1 and 25550/);
-    assert.match(byField.get('buckets[2].versioning') ?? '', /InvalidArgument: The versioning status must be Enabled or Suspended/);
+    assert.match(byField.get('buckets[2].versioning') ?? '', /MalformedXML: .*The versioning status must be Enabled or Suspended/);
     assert.match(byField.get('buckets[2].lifecycle') ?? '', /MalformedXML.*must contain Expiration/, 'a rule without an action');
     assert.match(byField.get('buckets[2].encryption') ?? '', /InvalidEncryptionAlgorithmError/);
     assert.match(byField.get('buckets[3].lifecycle') ?? '', /MalformedXML/);

@@ -130,7 +130,7 @@ describe('bucket CORS', () => {
     });
 
     const eleven = Array.from({ length: 11 }, (_, i) => ({ origins: [`http://o${i}.example`], methods: ['GET'] }));
-    const invalid: Array<{ name: string; body: string; code: string; arg?: string; message: RegExp }> = [
+    const invalid: Array<{ name: string; body: string; code: string; arg?: string; value?: string; message: RegExp }> = [
       { name: 'no CORSRule', body: corsBody([]), code: 'MalformedXML', message: /at least one CORSRule/ },
       { name: '11 rules', body: corsBody(eleven), code: 'InvalidArgument', arg: 'CORSRule', message: /at most 10 CORSRule/ },
       { name: 'a rule without AllowedOrigin', body: corsBody([{ origins: [], methods: ['GET'] }]), code: 'MalformedXML', message: /CORSRule 1 has no AllowedOrigin/ },
@@ -141,6 +141,9 @@ describe('bucket CORS', () => {
       { name: 'two wildcards in a header', body: corsBody([{ origins: ['*'], methods: ['GET'], headers: ['x-*-*'] }]), code: 'InvalidArgument', arg: 'AllowedHeader', message: /AllowedHeader "x-\*-\*"/ },
       { name: 'a wildcard ExposeHeader', body: corsBody([{ origins: ['*'], methods: ['GET'], expose: ['*'] }]), code: 'InvalidArgument', arg: 'ExposeHeader', message: /ExposeHeader "\*"/ },
       { name: 'MaxAgeSeconds not a number', body: corsBody([{ origins: ['*'], methods: ['GET'] }]).replace('</AllowedMethod>', '</AllowedMethod><MaxAgeSeconds>ten</MaxAgeSeconds>'), code: 'MalformedXML', message: /MaxAgeSeconds "ten"/ },
+      // oss2 test_invalid_argument: InvalidArgument whose ArgumentName / ArgumentValue oss2 reads as e.name / e.value.
+      { name: 'MaxAgeSeconds -1', body: corsBody([{ origins: ['*'], methods: ['GET'], maxAge: -1 }]), code: 'InvalidArgument', arg: 'MaxAgeSeconds', value: '-1', message: /MaxAgeSeconds/ },
+      { name: 'MaxAgeSeconds 1000000000', body: corsBody([{ origins: ['*'], methods: ['GET'], maxAge: 1_000_000_000 }]), code: 'InvalidArgument', arg: 'MaxAgeSeconds', value: '1000000000', message: /MaxAgeSeconds/ },
       { name: 'ResponseVary not a boolean', body: corsBody([{ origins: ['*'], methods: ['GET'] }], 'yes'), code: 'MalformedXML', message: /ResponseVary "yes"/ },
       { name: 'the wrong root element', body: '<CORSRules><CORSRule/></CORSRules>', code: 'MalformedXML', message: /not well-formed/ },
       { name: 'not XML', body: 'allow everything', code: 'MalformedXML', message: /not well-formed/ },
@@ -154,6 +157,7 @@ describe('bucket CORS', () => {
         assert.equal(res.err?.Code, c.code);
         assert.match(res.err?.Message ?? '', c.message);
         if (c.arg !== undefined) assert.equal(res.err?.ArgumentName, c.arg);
+        if (c.value !== undefined) assert.equal(res.err?.ArgumentValue, c.value);
         assert.equal(res.err?.RequestId, res.headers['x-oss-request-id']);
         assert.match((await getCors('cors-none')).body.toString(), /<AllowedOrigin>http:\/\/keep\.example<\/AllowedOrigin>/);
       });

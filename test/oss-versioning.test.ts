@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { queryString, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { expectOssError, headersOf, rawObjectRequest, type RawResult } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 
@@ -85,9 +86,11 @@ describe('bucket versioning (ali-oss)', () => {
       rawObjectRequest(c, 'PUT', '', {
         subres: { versioning: '' }, content: Buffer.from(`<VersioningConfiguration><Status>${status}</Status></VersioningConfiguration>`), mime: 'xml', successStatuses: [400], xmlResponse: true,
       });
-    for (const [bad, ec] of [['Disabled', '0012-00000004'], ['Stop', '0012-00000004'], ['enabled', '0012-00000004'], ['', '0012-00000003']] as const) {
+    // A status that is not Enabled/Suspended is MalformedXML (oss2 test_bucket_versioning_wrong sends `None` and
+    // `Disabled` and expects oss2.exceptions.MalformedXml); an empty one InvalidArgument.
+    for (const [bad, code, ec] of [['Disabled', 'MalformedXML', '0012-00000004'], ['None', 'MalformedXML', '0012-00000004'], ['Stop', 'MalformedXML', '0012-00000004'], ['enabled', 'MalformedXML', '0012-00000004'], ['', 'InvalidArgument', '0012-00000003']] as const) {
       const res = await putStatus(bad);
-      assert.equal((res.data as { Code: string }).Code, 'InvalidArgument');
+      assert.equal((res.data as { Code: string }).Code, code, bad);
       assert.equal((res.data as { EC: string }).EC, ec);
     }
     assert.equal((await x(admin).getBucketVersioning('ver-status')).versionStatus, 'Suspended', 'nothing half-applied');
@@ -303,6 +306,23 @@ describe('bucket versioning (ali-oss)', () => {
     assert.equal(page.nextKeyMarker, 'a');
     assert.ok(page.nextVersionIdMarker);
     await expectOssError(x(c).getBucketVersions({ 'version-id-marker': page.nextVersionIdMarker! }), 'InvalidArgument', 400);
+    // A page that ends with a CommonPrefix still has a NextVersionIdMarker, empty (oss2 reads it whenever truncated).
+    const query: Array<[string, string]> = [['versions', ''], ['delimiter', '/'], ['max-keys', '1'], ['key-marker', 'a']];
+    const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString() };
+    headers.authorization = v1Authorization({ method: 'GET', bucket: 'ver-list', key: null, query, headers }, AK, SECRET).authorization;
+    const byPrefix = await rawRequest(srv.port, { method: 'GET', path: `/ver-list/${queryString(query)}`, headers });
+    const text = byPrefix.body.toString('utf8');
+    assert.equal(byPrefix.status, 200, text);
+    assert.match(text, /<IsTruncated>true<\/IsTruncated>/);
+    assert.match(text, /<NextKeyMarker>b\/<\/NextKeyMarker><NextVersionIdMarker><\/NextVersionIdMarker>/);
+    const after = await x(c).getBucketVersions({ delimiter: '/', 'max-keys': 1000, 'key-marker': 'b/', 'version-id-marker': '' });
+    assert.ok(after.objects.every((o) => o.name > 'b/'));
+    // oss2 test_list_object_versions_wrong: 1,025 characters of prefix, key-marker or delimiter are InvalidArgument.
+    for (const name of ['prefix', 'key-marker', 'delimiter']) {
+      const err = await expectOssError(x(c).getBucketVersions({ [name]: 'a'.repeat(1025) }), 'InvalidArgument', 400);
+      assert.match(err.message, new RegExp(`^${name} must be at most 1024 bytes`));
+    }
+    assert.equal((await x(c).getBucketVersions({ prefix: 'a'.repeat(1024) })).objects.length, 0);
   });
 });
 

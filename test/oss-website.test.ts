@@ -125,6 +125,30 @@ describe('Put/Get/DeleteBucketWebsite', () => {
     assert.match(text, /<MirrorHeaders><PassAll>false<\/PassAll><Pass>a<\/Pass><Set><Key>k<\/Key><Value>v<\/Value><\/Set><\/MirrorHeaders>/);
   });
 
+  it('booleans as oss2 writes them (Python True/False) are accepted and read back as true/false; a Mirror rule reads back PassQueryString = MirrorPassQueryString (oss2 test_website)', async () => {
+    const cond = '<Condition><KeyPrefixEquals>1~!@#$%^&amp;*()-_=+|\\[]{}&lt;&gt;,./?`~</KeyPrefixEquals><HttpErrorCodeReturnedEquals>404</HttpErrorCodeReturnedEquals>'
+      + '<IncludeHeader><Key>host</Key><Equals>test.oss-cn-beijing-internal.aliyuncs.com</Equals></IncludeHeader></Condition>';
+    const headers = '<MirrorHeaders><PassAll>True</PassAll><Pass>myheader-key1</Pass><Remove>myheader-key3</Remove><Set><Key>myheader-key5</Key><Value>myheader-value5</Value></Set></MirrorHeaders>';
+    // oss2's to_put_bucket_website: no XML declaration, str(bool) for PassQueryString and the Mirror* booleans.
+    const body = '<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></IndexDocument><ErrorDocument><Key>error.html</Key></ErrorDocument><RoutingRules>'
+      + `<RoutingRule><RuleNumber>1</RuleNumber>${cond}<Redirect><RedirectType>Mirror</RedirectType><MirrorURL>http://www.test.com/</MirrorURL>`
+      + `<MirrorPassQueryString>True</MirrorPassQueryString><MirrorFollowRedirect>True</MirrorFollowRedirect><MirrorCheckMd5>False</MirrorCheckMd5>${headers}</Redirect></RoutingRule>`
+      + `<RoutingRule><RuleNumber>2</RuleNumber>${cond.replace('1~', '2~')}<Redirect><RedirectType>Mirror</RedirectType><PassQueryString>True</PassQueryString><MirrorURL>http://www.test.com/</MirrorURL>`
+      + '<MirrorPassQueryString>False</MirrorPassQueryString></Redirect></RoutingRule>'
+      + `<RoutingRule><RuleNumber>3</RuleNumber>${cond.replace('1~', '3~')}<Redirect><RedirectType>AliCDN</RedirectType><PassQueryString>True</PassQueryString>`
+      + '<Protocol>http</Protocol><HostName>oss.aliyuncs.com</HostName><HttpRedirectCode>302</HttpRedirectCode><ReplaceKeyWith>${key}.suffix</ReplaceKeyWith></Redirect></RoutingRule>'
+      + '</RoutingRules></WebsiteConfiguration>';
+    const put = await putWebsite(srv.port, B, body);
+    assert.equal(put.status, 200, put.text);
+    const text = (await getWebsite(srv.port, B)).text;
+    const redirects = [...text.matchAll(/<Redirect>(.*?)<\/Redirect>/g)].map((m) => m[1]!);
+    assert.equal(redirects.length, 3);
+    const field = (r: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(r)?.[1];
+    assert.deepEqual(['PassQueryString', 'MirrorPassQueryString', 'MirrorFollowRedirect', 'MirrorCheckMd5', 'PassAll'].map((n) => field(redirects[0]!, n)), ['true', 'true', 'true', 'false', 'true']);
+    assert.deepEqual(['PassQueryString', 'MirrorPassQueryString'].map((n) => field(redirects[1]!, n)), ['false', 'false']);
+    assert.equal(field(redirects[2]!, 'PassQueryString'), 'true');
+  });
+
   it('RAM: an explicit Deny on PutBucketWebsite / DeleteBucketWebsite refuses them, GetBucketWebsite still allowed', async () => {
     await srv.client().putBucketWebsite(B, { index: 'ram.html' } as never);
     const u = await new Ram(srv).userWith('site-admin', policyDoc(
@@ -208,6 +232,26 @@ describe('serving a website to anonymous GET/HEAD', () => {
     const noIndex = await get(srv.port, B, 'empty/');
     assert.equal(noIndex.status, 404);
     assert.equal(noIndex.text, 'error page');
+  });
+
+  it('a signed GET/HEAD of a missing key ending in / gets the directory index (oss2 test_normal_set_website_without_routing_rule); an existing one is itself', async () => {
+    const signed = (method: string, key: string): Promise<Sent> => send(srv.port, { method, bucket: B, key });
+    await setSite(index(false) + errorDoc());
+    const root = await signed('GET', 'tests-a1b2/c3d4/');
+    assert.equal(root.status, 200, root.text);
+    assert.equal(root.text, 'root index');
+    const head = await signed('HEAD', 'docs/');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], String('root index'.length));
+    // The object "sub/" exists (empty): GetObject returns it, not an index.
+    const sub = await signed('GET', 'sub/');
+    assert.equal(sub.status, 200);
+    assert.equal(sub.text, '');
+    await setSite(index(true) + errorDoc());
+    assert.equal((await signed('GET', 'docs/')).text, 'docs index');
+    // No index there: the original NoSuchKey (no error document for signed requests), as for a key without a slash.
+    assert.equal((await signed('GET', 'empty/')).err?.Code, 'NoSuchKey');
+    assert.equal((await signed('GET', 'nope.html')).err?.Code, 'NoSuchKey');
   });
 
   it('existing objects are served as they are', async () => {

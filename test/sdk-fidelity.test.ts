@@ -3,6 +3,7 @@
 // the Go SDK / oss2 put on the wire.
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { encodeKey, errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
-import { expectOssError, extras, headersOf, md5Hex, rawObjectRequest, statusOf, userMeta, xmlText } from './helpers/oss.js';
+import { crc64, expectOssError, extras, headersOf, md5Hex, rawObjectRequest, statusOf, userMeta, xmlText } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 
 const BUCKET = 'fidelity';
@@ -146,6 +147,36 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.notEqual(oss, s3);
       assert.equal((res as unknown as { etag: string }).etag, oss);
       assert.equal(headersOf(await client.head('vector.bin')).etag, oss, 'the stored ETag');
+    });
+  });
+
+  describe('sequential multipart uploads (oss2 test_multipart_sequential, test_upload_sequenial)', () => {
+    /** Initiate (with `?sequential` or not), upload `parts`, complete; returns the GET's Content-MD5. */
+    async function upload(key: string, parts: Buffer[], sequential: boolean, headers: Record<string, string> = {}): Promise<string | undefined> {
+      const init = await send({ method: 'POST', key, query: sequential ? [['uploads', ''], ['sequential', '']] : [['uploads', '']], headers });
+      assert.equal(init.status, 200, init.text);
+      const uploadId = xmlText(init.text, 'UploadId')!;
+      const etags: string[] = [];
+      for (const [i, p] of parts.entries()) {
+        const res = await send({ method: 'PUT', key, query: [['partNumber', String(i + 1)], ['uploadId', uploadId]], body: p });
+        assert.equal(res.status, 200, res.text);
+        etags.push(String(res.headers.etag));
+      }
+      const body = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+      const done = await send({ method: 'POST', key, query: [['uploadId', uploadId]], body });
+      assert.equal(done.status, 200, done.text);
+      const got = await send({ method: 'GET', key });
+      assert.deepEqual(got.body, Buffer.concat(parts));
+      return got.headers['content-md5'] as string | undefined;
+    }
+
+    it('an ordinary multipart object has no Content-MD5; one initiated with ?sequential has its whole body\'s (encrypted too)', async () => {
+      const parts = [randomBytes(100 * KiB), randomBytes(7)];
+      assert.equal(await upload('seq/plain.bin', parts, false), undefined);
+      assert.equal(await upload('seq/ordered.bin', parts, true), md5Base64(Buffer.concat(parts)));
+      assert.equal(await upload('seq/sealed.bin', parts, true, { 'x-oss-server-side-encryption': 'AES256' }), md5Base64(Buffer.concat(parts)));
+      // `sequential` anywhere else is still refused, not ignored.
+      assert.equal((await send({ method: 'GET', key: 'seq/ordered.bin', query: [['sequential', '']] })).status, 501);
     });
   });
 
@@ -324,6 +355,72 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(put.status, 200);
       const anon = await send({ method: 'GET', bucket: 'fidelity-pol', key: 'open/x', signed: false });
       assert.equal(anon.status, 200, anon.text);
+    });
+  });
+
+  describe('GZIP answers to Accept-Encoding: gzip (oss2 test_gzip_get; OSS FAQ 39645)', () => {
+    const text = (n: number): Buffer => randomBytes(n);
+    const bigBody = text(100 * KiB); // a blob file
+    const smallBody = text(5000); // kept inline
+
+    before(async () => {
+      await client.put('gz/big.txt', bigBody, { headers: { 'Content-Type': 'text/plain' } });
+      await client.put('gz/small.js', smallBody, { headers: { 'Content-Type': 'application/javascript' } });
+      await client.put('gz/tiny.txt', text(1023), { headers: { 'Content-Type': 'text/plain' } });
+      await client.put('gz/bin', text(4000), { headers: { 'Content-Type': 'application/octet-stream' } });
+      await client.put('gz/encoded.txt', text(4000), { headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'br' } });
+    });
+
+    for (const [key, body] of [['gz/big.txt', bigBody], ['gz/small.js', smallBody]] as const) {
+      it(`GET ${key}: gzip-compressed, chunked, no ETag / Content-Length / Accept-Ranges; the CRC-64 and MD5 of the object`, async () => {
+        const res = await send({ method: 'GET', key, headers: { 'accept-encoding': 'gzip' } });
+        assert.equal(res.status, 200);
+        assert.equal(res.headers['content-encoding'], 'gzip');
+        assert.equal(res.headers['transfer-encoding'], 'chunked');
+        assert.equal(res.headers.vary, 'Accept-Encoding');
+        for (const h of ['content-length', 'etag', 'accept-ranges']) assert.equal(res.headers[h], undefined, h);
+        assert.deepEqual(gunzipSync(res.body), body);
+        // oss2 checks its CRC of the decoded bytes against this header.
+        assert.equal(res.headers['x-oss-hash-crc64ecma'], crc64(body));
+        assert.equal(res.headers['content-md5'], md5Base64(body));
+        const head = await send({ method: 'HEAD', key, headers: { 'accept-encoding': 'gzip, deflate' } });
+        assert.equal(head.status, 200);
+        assert.equal(head.headers['content-encoding'], 'gzip');
+        for (const h of ['content-length', 'etag', 'accept-ranges']) assert.equal(head.headers[h], undefined, `HEAD ${h}`);
+      });
+    }
+
+    it('with a CORS rule that sets Vary: Origin, the answer varies on both', async () => {
+      const cors = '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule><ResponseVary>true</ResponseVary></CORSConfiguration>';
+      assert.equal((await send({ method: 'PUT', query: [['cors', '']], body: cors })).status, 200);
+      try {
+        const res = await send({ method: 'GET', key: 'gz/big.txt', headers: { 'accept-encoding': 'gzip', origin: 'http://app.example' } });
+        assert.equal(res.headers['content-encoding'], 'gzip');
+        assert.equal(res.headers.vary, 'Accept-Encoding, Origin');
+        assert.equal(res.headers['access-control-allow-origin'], '*');
+      } finally {
+        await send({ method: 'DELETE', query: [['cors', '']] });
+      }
+    });
+
+    it('sent as stored: without Accept-Encoding gzip (or q=0), with a Range, under 1 KB, another type, a stored Content-Encoding', async () => {
+      const cases: Array<[string, Record<string, string>]> = [
+        ['gz/big.txt', {}],
+        ['gz/big.txt', { 'accept-encoding': 'gzip;q=0, identity' }],
+        ['gz/big.txt', { 'accept-encoding': 'deflate' }],
+        ['gz/big.txt', { 'accept-encoding': 'gzip', range: 'bytes=0-99' }],
+        ['gz/tiny.txt', { 'accept-encoding': 'gzip' }],
+        ['gz/bin', { 'accept-encoding': 'gzip' }],
+        ['gz/encoded.txt', { 'accept-encoding': 'gzip' }],
+      ];
+      for (const [key, headers] of cases) {
+        const res = await send({ method: 'GET', key, headers });
+        const what = `${key} ${JSON.stringify(headers)}`;
+        assert.ok(res.status === 200 || res.status === 206, what);
+        assert.notEqual(res.headers['content-encoding'], 'gzip', what);
+        assert.equal(res.headers['content-length'], String(res.body.length), what);
+        assert.ok(res.headers.etag, what);
+      }
     });
   });
 

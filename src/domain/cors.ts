@@ -6,6 +6,8 @@ import type { CorsConfig, CorsRule } from './model.js';
 
 export const CORS_LIMITS = {
   maxRules: 10,
+  /** A rule's MaxAgeSeconds is 0 to this (docs/cors.md). */
+  maxAgeSeconds: 999_999_999,
   /** PutBucketCors body size. */
   maxBodyBytes: 16 * 1024,
 } as const;
@@ -31,6 +33,10 @@ export function validateCors(cfg: CorsConfig): void {
     const where = `CORSRule ${i + 1}`;
     if (rule.allowedOrigins.length === 0) throw malformed(`${where} has no AllowedOrigin.`);
     if (rule.allowedMethods.length === 0) throw malformed(`${where} has no AllowedMethod.`);
+    const maxAge = rule.maxAgeSeconds;
+    if (maxAge !== null && (maxAge < 0 || maxAge > CORS_LIMITS.maxAgeSeconds)) {
+      throw invalidArgument(`MaxAgeSeconds in ${where} must be between 0 and ${CORS_LIMITS.maxAgeSeconds}.`, 'MaxAgeSeconds', String(maxAge));
+    }
     for (const m of rule.allowedMethods) {
       if (!CORS_METHODS.includes(m)) {
         throw invalidArgument(`AllowedMethod "${m}" in ${where} is not supported; use GET, PUT, DELETE, POST or HEAD.`, 'AllowedMethod', m);

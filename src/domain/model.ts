@@ -128,6 +128,8 @@ export interface ObjectAttrs {
   encryption?: SseState;
   /** SealAppendObject: when an Appendable object was first sealed (ms); it takes no appends after. */
   sealedTime?: number;
+  /** An upload initiated with `?sequential`: its completed object gets the Content-MD5 of its whole body (uploads only). */
+  sequential?: boolean;
 }
 
 export const RESTORE_TIERS = ['Expedited', 'Standard', 'Bulk'] as const;

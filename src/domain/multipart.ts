@@ -68,7 +68,8 @@ export class MultipartService {
     return upload;
   }
 
-  async initiate(bucket: string, key: string, props: ObjectProps, forbidOverwrite: boolean): Promise<UploadRecord> {
+  /** `sequential`: InitiateMultipartUpload's `?sequential`; the completed object gets a whole-body Content-MD5. */
+  async initiate(bucket: string, key: string, props: ObjectProps, forbidOverwrite: boolean, sequential = false): Promise<UploadRecord> {
     assertObjectKey(key);
     validateUserMeta(props.userMeta);
     if (props.tags) validateTags(props.tags);
@@ -88,7 +89,7 @@ export class MultipartService {
       tags: props.tags ?? [],
       acl,
       storageClass: storageClass ?? b.storageClass,
-      ...(sse ? { attrs: { encryption: sse } } : {}),
+      ...(sse || sequential ? { attrs: { ...(sse ? { encryption: sse } : {}), ...(sequential ? { sequential: true } : {}) } } : {}),
     };
     // x-oss-forbid-overwrite is ignored on buckets with versioning (as OSS does).
     if (forbidOverwrite && versioningStatus(b) === null && (await this.ctx.meta.getObject(bucket, key))) throw new AppError('FileAlreadyExists');
@@ -185,7 +186,9 @@ export class MultipartService {
    */
   async complete(bucket: string, key: string, uploadId: string, listed: CompletePart[] | 'all', forbidOverwrite: boolean, acl?: string): Promise<ObjectRecord> {
     const objectAcl = acl !== undefined ? parseObjectAcl(acl) : undefined;
-    await this.getUpload(bucket, key, uploadId);
+    const pending = await this.getUpload(bucket, key, uploadId);
+    // A sequential upload's object has the MD5 of its whole body, read from the parts before the commit.
+    const whole = pending.attrs?.sequential === true ? await this.wholeBodyMd5(pending, listed) : undefined;
     await admitSmall(this.ctx);
     const b = await this.ctx.meta.getBucket(bucket);
     const guard = b ? retentionGuard(this.ctx, b) : undefined;
@@ -193,61 +196,29 @@ export class MultipartService {
       if (forbidOverwrite && current && versioning === null) throw new AppError('FileAlreadyExists');
       // Refused only when the write destroys the protected bytes: a versioned bucket keeps them as a version.
       if (current && guard && versioning !== 'Enabled') guard(current);
-      const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
-      let chosen: PartRecord[];
-      if (listed === 'all') {
-        chosen = parts;
-      } else {
-        chosen = [];
-        let prev = 0;
-        for (const lp of listed) {
-          assertPartNumber(lp.partNumber);
-          if (lp.partNumber <= prev) throw new AppError('InvalidPartOrder');
-          prev = lp.partNumber;
-          const part = byNumber.get(lp.partNumber);
-          if (!part || part.etag !== stripQuotes(lp.etag)) {
-            throw new AppError('InvalidPart', undefined, { PartNumber: String(lp.partNumber), ETag: lp.etag });
-          }
-          chosen.push(part);
-        }
+      const chosen = chooseParts(parts, listed);
+      if (whole && (whole.blobIds.length !== chosen.length || chosen.some((p, i) => p.blobId !== whole.blobIds[i]))) {
+        throw new AppError('InvalidPart', 'A part was uploaded again while the upload was being completed.');
       }
-      if (chosen.length === 0) throw new AppError('InvalidPart', 'You must specify at least one part.');
-      for (let i = 0; i < chosen.length - 1; i++) {
-        if (chosen[i]!.size < LIMITS.minPartSize) {
-          throw new AppError('EntityTooSmall', undefined, { PartNumber: String(chosen[i]!.partNumber), ProposedSize: String(chosen[i]!.size), MinSizeAllowed: String(LIMITS.minPartSize) });
-        }
-      }
-      // OSS: the MD5 of the parts' ETags as upper-case hex text, concatenated (not of their binary MD5s, as S3).
-      const md5s = createHash('md5');
-      let crc = 0n;
-      let size = 0;
-      for (const p of chosen) {
-        md5s.update(p.etag.toUpperCase(), 'latin1');
-        crc = size === 0 ? BigInt(p.crc64) : crc64Combine(crc, BigInt(p.crc64), p.size);
-        size += p.size;
-      }
-      return {
-        bucket: upload.bucket,
-        key: upload.key,
-        size,
-        etag: `${md5s.digest('hex').toUpperCase()}-${chosen.length}`,
-        crc64: crc.toString(10),
-        contentMd5: null,
-        type: 'Multipart',
-        storageClass: upload.storageClass,
-        acl: objectAcl ?? upload.acl,
-        lastModified: this.ctx.clock(),
-        headers: upload.headers,
-        userMeta: upload.userMeta,
-        tags: upload.tags,
-        segments: chosen.filter((p) => p.size > 0).map((p) => ({ blobId: p.blobId, size: p.size })),
-        inline: null,
-        symlinkTarget: null,
-        ...(upload.attrs ? { attrs: upload.attrs } : {}),
-      };
+      return { ...assemble(upload, chosen, this.ctx.clock()), contentMd5: whole?.md5 ?? null, ...(objectAcl !== undefined ? { acl: objectAcl } : {}) };
     });
     await dropBlobs(this.ctx, [...garbageSegments(res.replaced, res.record), ...res.unusedParts.map((p) => p.blobId)]);
     return res.record;
+  }
+
+  /** The base64 MD5 of the body the chosen parts make (decrypted if encrypted), and which part blobs it read. */
+  private async wholeBodyMd5(upload: UploadRecord, listed: CompletePart[] | 'all'): Promise<{ md5: string; blobIds: string[] }> {
+    const parts: PartRecord[] = [];
+    for (let after = 0; ;) {
+      const page = await this.ctx.meta.listParts(upload.uploadId, { after, limit: 1000 });
+      parts.push(...page);
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.partNumber;
+    }
+    const chosen = chooseParts(parts, listed);
+    const hash = createHash('md5');
+    for await (const chunk of this.objects.openRead(assemble(upload, chosen, 0), null)) hash.update(chunk as Buffer);
+    return { md5: hash.digest('base64'), blobIds: chosen.map((p) => p.blobId) };
   }
 
   async abort(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -286,4 +257,67 @@ export class MultipartService {
     };
   }
 
+}
+
+/** The parts CompleteMultipartUpload names (all, in order, for a complete without a body), checked as OSS checks them. */
+function chooseParts(parts: PartRecord[], listed: CompletePart[] | 'all'): PartRecord[] {
+  const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
+  let chosen: PartRecord[];
+  if (listed === 'all') {
+    chosen = parts;
+  } else {
+    chosen = [];
+    let prev = 0;
+    for (const lp of listed) {
+      assertPartNumber(lp.partNumber);
+      if (lp.partNumber <= prev) throw new AppError('InvalidPartOrder');
+      prev = lp.partNumber;
+      const part = byNumber.get(lp.partNumber);
+      if (!part || part.etag !== stripQuotes(lp.etag)) {
+        throw new AppError('InvalidPart', undefined, { PartNumber: String(lp.partNumber), ETag: lp.etag });
+      }
+      chosen.push(part);
+    }
+  }
+  if (chosen.length === 0) throw new AppError('InvalidPart', 'You must specify at least one part.');
+  for (let i = 0; i < chosen.length - 1; i++) {
+    if (chosen[i]!.size < LIMITS.minPartSize) {
+      throw new AppError('EntityTooSmall', undefined, { PartNumber: String(chosen[i]!.partNumber), ProposedSize: String(chosen[i]!.size), MinSizeAllowed: String(LIMITS.minPartSize) });
+    }
+  }
+  return chosen;
+}
+
+/** The object an upload's chosen parts make (its ETag, CRC-64 and segments); Content-MD5 none. */
+function assemble(upload: UploadRecord, chosen: PartRecord[], lastModified: number): ObjectRecord {
+  // OSS: the MD5 of the parts' ETags as upper-case hex text, concatenated (not of their binary MD5s, as S3).
+  const md5s = createHash('md5');
+  let crc = 0n;
+  let size = 0;
+  for (const p of chosen) {
+    md5s.update(p.etag.toUpperCase(), 'latin1');
+    crc = size === 0 ? BigInt(p.crc64) : crc64Combine(crc, BigInt(p.crc64), p.size);
+    size += p.size;
+  }
+  // `sequential` belongs to the upload, not to the object it makes.
+  const { sequential: _sequential, ...attrs } = upload.attrs ?? {};
+  return {
+    bucket: upload.bucket,
+    key: upload.key,
+    size,
+    etag: `${md5s.digest('hex').toUpperCase()}-${chosen.length}`,
+    crc64: crc.toString(10),
+    contentMd5: null,
+    type: 'Multipart',
+    storageClass: upload.storageClass,
+    acl: upload.acl,
+    lastModified,
+    headers: upload.headers,
+    userMeta: upload.userMeta,
+    tags: upload.tags,
+    segments: chosen.filter((p) => p.size > 0).map((p) => ({ blobId: p.blobId, size: p.size })),
+    inline: null,
+    symlinkTarget: null,
+    ...(Object.keys(attrs).length > 0 ? { attrs } : {}),
+  };
 }

@@ -147,6 +147,9 @@ export function validateUserMeta(meta: Record<string, string>): void {
 /** What tag keys and values may hold (OSS EC 0010-00000212/217): ASCII letters, digits, space and `+-=._:/`. */
 const TAG_CHARS = /^[A-Za-z0-9 +\-=._:/]*$/;
 
+/** Whether a tag key or value holds only the characters OSS allows in tags (lifecycle rule tags too). */
+export const isTagText = (s: string): boolean => TAG_CHARS.test(s);
+
 export function validateTags(tags: Array<[string, string]>): void {
   if (tags.length > LIMITS.maxTags) throw new AppError('InvalidTag', 'Object tags cannot be greater than 10', {}, '0010-00000217');
   const seen = new Set<string>();

@@ -27,8 +27,11 @@ export function parseVersioningStatus(value: string | undefined): 'Enabled' | 'S
   if (value === undefined || value === '') {
     throw new AppError('InvalidArgument', 'The Status element of VersioningConfiguration must not be empty.', { ArgumentName: 'Status', ArgumentValue: '' }, '0012-00000003');
   }
+  // MalformedXML, as oss2's test_bucket_versioning_wrong expects of OSS for `None` and `Disabled` (EC page
+  // 0012-00000004 describes the fault without naming the code).
   if (value !== 'Enabled' && value !== 'Suspended') {
-    throw new AppError('InvalidArgument', 'The versioning status must be Enabled or Suspended.', { ArgumentName: 'Status', ArgumentValue: value }, '0012-00000004');
+    const detail = 'The versioning status must be Enabled or Suspended.';
+    throw new AppError('MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema: ${detail}`, { ErrorDetail: detail }, '0012-00000004');
   }
   return value;
 }

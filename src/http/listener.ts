@@ -388,12 +388,18 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
     set('x-oss-server-time', String(Number((process.hrtime.bigint() - started) / 1_000_000n)));
   }
   const headers = response.headers;
+  let chunked = false;
   for (const k in headers) {
-    if (k.toLowerCase() === 'content-length') length ??= headers[k];
-    else set(k, wireValue(headers[k]!));
+    const lower = k.toLowerCase();
+    if (lower === 'content-length') length ??= headers[k];
+    else {
+      if (lower === 'transfer-encoding') chunked = true;
+      set(k, wireValue(headers[k]!));
+    }
   }
-  // A body of unknown length goes out chunked.
-  if (length !== undefined || bodyless) set('Content-Length', length ?? '0');
+  // A body of unknown length goes out chunked. An answer that says it is chunked (a gzip-compressed object,
+  // oss/compression.ts) has no length, for a HEAD too, which says what the GET would send.
+  if (!chunked && (length !== undefined || bodyless)) set('Content-Length', length ?? '0');
   if (drainOrClose(req, res)) set('Connection', 'close');
   else if (response.headOnly === true && req.method !== 'HEAD') closeAfterHead(req, res, set);
   res.writeHead(response.status, head);

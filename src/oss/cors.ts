@@ -23,8 +23,10 @@ export function parseCorsXml(raw: string): CorsConfig {
     const maxAgeRaw = rule.MaxAgeSeconds;
     if (Array.isArray(maxAgeRaw)) throw malformed(`CORSRule ${i + 1} has more than one MaxAgeSeconds.`);
     const maxAge = text(maxAgeRaw, 'MaxAgeSeconds')?.trim();
-    if (maxAge !== undefined && !/^\d{1,9}$/.test(maxAge)) {
-      throw malformed(`MaxAgeSeconds "${maxAge}" in CORSRule ${i + 1} must be a non-negative integer.`);
+    // Not an integer: the document does not fit the schema. An integer out of range (oss2's test_invalid_argument
+    // sends -1) is a value `validateCors` refuses with InvalidArgument naming MaxAgeSeconds.
+    if (maxAge !== undefined && !/^[-+]?\d{1,15}$/.test(maxAge)) {
+      throw malformed(`MaxAgeSeconds "${maxAge}" in CORSRule ${i + 1} must be an integer.`);
     }
     return {
       allowedOrigins: strings(rule.AllowedOrigin, 'AllowedOrigin'),
@@ -127,5 +129,9 @@ export async function addActualCorsHeaders(response: OssResponse, bucketName: st
     bucket = null;
   }
   const extra = actualCorsHeaders(bucket, origin, method);
-  if (extra) Object.assign(response.headers, extra);
+  if (!extra) return;
+  // A Vary the answer has already (Accept-Encoding: a gzip-compressed object, oss/compression.ts) is kept beside Origin.
+  const vary = response.headers.Vary;
+  Object.assign(response.headers, extra);
+  if (vary !== undefined && extra.Vary !== undefined && vary !== extra.Vary) response.headers.Vary = `${vary}, ${extra.Vary}`;
 }

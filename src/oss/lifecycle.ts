@@ -23,7 +23,8 @@ const malformed = malformedXml;
 const textOf = (parent: Node, name: string): string | undefined => childTextOnce(parent, name);
 const containerOf = childElement;
 const containers = (parent: Node, name: string): Node[] => childElements(parent, name);
-const boolOf = (parent: Node, name: string): boolean | undefined => childBool(parent, name, 'MalformedXML');
+// Any letter case: oss2 writes ExpiredObjectDeleteMarker as Python's str(bool), `True`/`False`.
+const boolOf = (parent: Node, name: string): boolean | undefined => childBool(parent, name, 'MalformedXML', undefined, true);
 const intOf = (parent: Node, name: string): number | undefined =>
   childInt(parent, name, INTEGER_TEXT, (t) => invalidArgument(`${name} must be a positive integer.`, name, t));
 

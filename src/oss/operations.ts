@@ -255,8 +255,8 @@ export const IMPLEMENTED_OPERATIONS: ReadonlySet<string> = new Set<Operation['na
 /**
  * Signed sub-resources (spec oss-protocol §3.3) that the published metadata does not describe as operations,
  * or that would change what an implemented operation does (`x-oss-process`: other than image processing on GetObject
- * and its save-as, oss/image-route.ts, and SelectObject, oss/select-route.ts; `sequential`: ordered multipart
- * uploads). Never ignored: 501. (`callback` / `callback-var`: upload callbacks,
+ * and its save-as, oss/image-route.ts, and SelectObject, oss/select-route.ts; `sequential`: taken by
+ * InitiateMultipartUpload only, UNPUBLISHED_TAKEN_BY). Never ignored: 501. (`callback` / `callback-var`: upload callbacks,
  * run by the uploads that take them, oss/callback.ts, and ignored elsewhere as the header is.)
  */
 export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
@@ -265,6 +265,9 @@ export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'group', 'link', 'objectInfo', 'regionList', 'asyncFetch', 'selectMeta', 'sequential',
   'x-oss-process', 'x-oss-async-process', 'x-oss-write-get-object-response',
 ]);
+
+/** Unpublished sub-resources an implemented operation takes (`?uploads&sequential`: docs/compatibility.md). */
+const UNPUBLISHED_TAKEN_BY: ReadonlyMap<string, string> = new Map([['sequential', 'InitiateMultipartUpload']]);
 
 /**
  * Published parameters of implemented operations whose feature Alunite lacks: answered 501 rather than
@@ -391,7 +394,7 @@ function refusalOf(input: RouteInput): Refusal | null {
   for (const k of input.query.keys()) {
     const param = takes.has(k) && !covered.has(k) ? UNIMPLEMENTED_PARAMS.get(k) : undefined;
     if (param !== undefined) return { operation: hit?.name ?? 'Unknown', action: fallback, message: param };
-    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k)) {
+    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k) && UNPUBLISHED_TAKEN_BY.get(k) !== hit?.name) {
       return { operation: hit?.name ?? 'Unknown', action: fallback, message: `The "${k}" sub-resource is not implemented by Alunite yet.` };
     }
     const owners = PUBLISHED_KEYS.get(k);

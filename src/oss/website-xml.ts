@@ -14,7 +14,8 @@ const malformed = malformedXml;
 const textOf = (parent: Node, name: string): string | undefined => childTextOnce(parent, name, WEBSITE_LIMITS.maxTextLength * 4);
 const containerOf = childElement;
 const containers = childElements;
-const boolOf = (parent: Node, name: string): boolean | undefined => childBool(parent, name, 'InvalidArgument', WEBSITE_LIMITS.maxTextLength * 4);
+// oss2 writes these as Python's str(bool), `True`/`False` (test_website), which OSS accepts: any letter case.
+const boolOf = (parent: Node, name: string): boolean | undefined => childBool(parent, name, 'InvalidArgument', WEBSITE_LIMITS.maxTextLength * 4, true);
 const intOf = (parent: Node, name: string): number | undefined =>
   childInt(parent, name, /^\d{1,9}$/, (t) => invalidArgument(`${name} is Invalid`, name, t.slice(0, 64)), WEBSITE_LIMITS.maxTextLength * 4);
 
@@ -114,9 +115,13 @@ function redirectOf(node: Node): RoutingRedirect {
     }
     if (MIRROR_CONTAINERS_REFUSED.has(name)) throw new AppError('NotImplemented', `${name} in a Mirror redirect is not implemented by Alunite.`);
     const value = textOf(node, name);
-    if (value !== undefined) mirror[name] = value;
+    // A boolean setting is kept as `true`/`false` whatever its case (oss2 sends `True`), as GetBucketWebsite writes it.
+    if (value !== undefined) mirror[name] = /^\s*(true|false)\s*$/i.test(value) ? value.trim().toLowerCase() : value;
   }
   if (Object.keys(mirror).length > 0) out.mirror = mirror;
+  // A Mirror rule's PassQueryString is its MirrorPassQueryString (oss2's test_normal_set_website_with_mirror reads
+  // back PassQueryString equal to the MirrorPassQueryString it sent, with or without a PassQueryString of its own).
+  if (type === 'Mirror' && mirror.MirrorPassQueryString !== undefined) out.passQueryString = mirror.MirrorPassQueryString === 'true';
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { AppError } from '../../errors.js';
+import { AppError, invalidArgument } from '../../errors.js';
 import { CORS_LIMITS } from '../../domain/cors.js';
 import type { ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
@@ -319,6 +319,9 @@ export const getBucketVersioning: Handler = async (req) => {
   return xmlResponse(el('VersioningConfiguration', [status !== null && el('Status', status)]));
 };
 
+/** The longest prefix, key-marker and delimiter ListObjectVersions takes. */
+const MAX_VERSIONS_PARAM_BYTES = 1024;
+
 export const listObjectVersions: Handler = async (req) => {
   const q = req.query;
   const enc = encoder(q);
@@ -326,6 +329,12 @@ export const listObjectVersions: Handler = async (req) => {
   const keyMarker = q.get('key-marker') ?? '';
   const versionIdMarker = q.get('version-id-marker') ?? '';
   const delimiter = q.get('delimiter') ?? '';
+  // Each at most 1,024 bytes: oss2's test_list_object_versions_wrong has OSS refuse 1,025 with InvalidArgument.
+  for (const [name, value] of [['prefix', prefix], ['key-marker', keyMarker], ['delimiter', delimiter]] as const) {
+    if (Buffer.byteLength(value, 'utf8') > MAX_VERSIONS_PARAM_BYTES) {
+      throw invalidArgument(`${name} must be at most ${MAX_VERSIONS_PARAM_BYTES} bytes long.`, name, value.slice(0, 64));
+    }
+  }
   const maxKeys = limitParam(q, 'max-keys', 100, 1000);
   const bucket = await req.services.buckets.get(bucketOf(req));
   const res = await req.services.objects.listVersions(bucket.name, { prefix, delimiter, keyMarker, versionIdMarker, maxKeys });
@@ -340,7 +349,9 @@ export const listObjectVersions: Handler = async (req) => {
       el('IsTruncated', res.truncated),
       encodingTypeElement(q),
       res.next !== null && el('NextKeyMarker', enc(res.next.key)),
-      res.next?.versionId !== undefined && el('NextVersionIdMarker', res.next.versionId),
+      // Empty when the page ends with a CommonPrefix: written whenever the list is truncated, as oss2's
+      // parse_list_object_versions reads it then with _find_tag (which raises on a missing element).
+      res.next !== null && el('NextVersionIdMarker', res.next.versionId ?? ''),
       ...res.versions.map((v) =>
         v.deleteMarker
           ? el('DeleteMarker', [

@@ -91,7 +91,9 @@ export const processObjectSave: Handler = async (req) => {
     expect: { length: bytes.length },
     forbidOverwrite: false,
   });
-  const answer = JSON.stringify({ bucket, fileSize: bytes.length, object: saveAs.key, status: 'OK' });
+  // `bucket` echoes the `b_` parameter: "" when the target is the source's bucket by default (the Go SDK's
+  // TestProcessObject and oss2's test_process_object expect this of OSS).
+  const answer = JSON.stringify({ bucket: saveAs.bucket ?? '', fileSize: bytes.length, object: saveAs.key, status: 'OK' });
   return { status: 200, headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(answer)) }, body: answer };
 };
 

@@ -19,7 +19,8 @@ export const initiateMultipartUpload: H<'InitiateMultipartUpload'> = async (req)
   const { bucket, key } = target(req);
   const props = objectPropsFrom(req.headers);
   req.body.resume();
-  const upload = await req.services.multipart.initiate(bucket, key, props, forbidOverwrite(req.headers));
+  // `?sequential`: the completed object gets the Content-MD5 of its whole body (oss2 test_multipart_sequential).
+  const upload = await req.services.multipart.initiate(bucket, key, props, forbidOverwrite(req.headers), req.query.has('sequential'));
   const enc = encoder(req.query);
   return xmlResponse(
     el('InitiateMultipartUploadResult', [

@@ -45,7 +45,9 @@ function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw:
   if (!xmlCarries(raw)) {
     throw bounds.notXml?.(path, raw) ?? invalidArgument(`${path} holds a control character that XML 1.0 cannot carry.`, path, raw.slice(0, 64));
   }
-  const v = node.t === 's' ? raw : raw.trim();
+  // Booleans in any letter case (oss2 writes Python's `True`/`False`, e.g. an inventory's IsEnabled), kept lower-case
+  // as the Get writes them back (oss2's parsers accept only `true`/`false`).
+  const v = node.t === 's' ? raw : node.t === 'b' ? raw.trim().toLowerCase() : raw.trim();
   switch (node.t) {
     case 'i':
       if (!INTEGER_TEXT.test(v)) throw invalidArgument(`${path} must be an integer.`, path, v);
