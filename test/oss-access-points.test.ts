@@ -266,6 +266,31 @@ describe('access points', () => {
     expect(await send('PUT', BUCKET, null, [['accessPointForObjectProcess', '']], { headers: { 'x-oss-access-point-for-object-process-name': 'fc-denied' }, body: '<CreateAccessPointForObjectProcessConfiguration/>', creds: credsOf(u) }), 403, 'AccessDenied');
   });
 
+  test('bucket-level ListAccessPoints: GET /?accessPoint on a bucket without a name lists that bucket\'s access points', async () => {
+    await srv.client().putBucket('ap-list-other');
+    await createAp('ap-elsewhere', 'ap-list-other');
+    const names = (text: string): string[] => [...text.matchAll(/<AccessPointName>([^<]+)<\/AccessPointName>/g)].map((m) => m[1]!);
+    for (const virtual of [false, true]) {
+      const mine = names(expect(await send('GET', BUCKET, null, [['accessPoint', '']], { virtual }), 200).text);
+      assert.ok(mine.includes('ap-one'), mine.join());
+      assert.ok(!mine.includes('ap-elsewhere'), mine.join());
+      assert.deepEqual(names(expect(await send('GET', 'ap-list-other', null, [['accessPoint', '']], { virtual }), 200).text), ['ap-elsewhere']);
+    }
+    // The account-level call still lists every bucket's.
+    const all = names(expect(await send('GET', null, null, [['accessPoint', '']]), 200).text);
+    assert.ok(all.includes('ap-one') && all.includes('ap-elsewhere'), all.join());
+    // Bucket-level pages hold at most 100 (account-level 1,000).
+    expect(await send('GET', BUCKET, null, [['accessPoint', ''], ['max-keys', '101']]), 400, 'InvalidArgument');
+    expect(await send('GET', null, null, [['accessPoint', ''], ['max-keys', '101']]), 200);
+    // Authorized as oss:ListAccessPoints on the bucket.
+    expect(await send('GET', BUCKET, null, [['accessPoint', '']], { creds: credsOf(outsider) }), 403, 'AccessDenied');
+    const lister = await ram.userWith('ap-lister', policyDoc({ Effect: 'Allow', Action: ['oss:ListAccessPoints'], Resource: [`acs:oss:*:*:${BUCKET}`] }));
+    assert.ok(names(expect(await send('GET', BUCKET, null, [['accessPoint', '']], { creds: credsOf(lister) }), 200).text).includes('ap-one'));
+    expect(await send('GET', 'ap-list-other', null, [['accessPoint', '']], { creds: credsOf(lister) }), 403, 'AccessDenied');
+    // With the name header it is still GetAccessPoint.
+    assert.match(expect(await send('GET', BUCKET, null, [['accessPoint', '']], { headers: named('ap-one') }), 200).text, /<GetAccessPointResult>/);
+  });
+
   test('cross-account: account B, allowed by the bucket policy, creates access points in the owner A\'s account', async () => {
     await srv.accounts.create({ accountId: B, name: 'partner', accessKeyId: B_AK, accessKeySecret: B_SECRET });
     await srv.client().putBucketPolicy(BUCKET, JSON.parse(policyDoc({ Effect: 'Allow', Action: ['oss:CreateAccessPoint', 'oss:GetAccessPoint'], Principal: [B], Resource: [`acs:oss:*:*:${BUCKET}`] })));

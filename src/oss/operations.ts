@@ -547,6 +547,8 @@ const STORED_ACTION_NAMES: Partial<Record<StoredOperationName, string>> = {
   DeleteBucketTags: 'DeleteBucketTagging',
 };
 
+const LIST_ACCESS_POINTS = CATALOG.find((op) => op.name === 'ListAccessPoints')!;
+
 /** The sub-resource keys of the stored operations: a request naming none of them skips the lookup below. */
 const STORED_KEYS: ReadonlySet<string> = new Set(CATALOG.filter((op) => STORED_NAMES.has(op.name)).flatMap((op) => op.subresources.map(([k]) => k)));
 
@@ -556,10 +558,15 @@ const STORED_KEYS: ReadonlySet<string> = new Set(CATALOG.filter((op) => STORED_N
  */
 function storedOperationOf(input: RouteInput): Operation | null {
   if (input.query.size === 0 || ![...input.query.keys()].some((k) => STORED_KEYS.has(k))) return null;
-  const hit = catalogOperationOf(input);
-  if (hit === null || !STORED_NAMES.has(hit.name)) return null;
+  const found = catalogOperationOf(input);
+  if (found === null || !STORED_NAMES.has(found.name)) return null;
+  // `GET /?accessPoint` on a bucket's host without an access point name lists that bucket's access points
+  // (ListAccessPoints, "bucket-level": the API differs from the account-level call only in its Host; oss2's
+  // list_bucket_access_points), where the name header would make it GetAccessPoint.
+  const bucketLevelList = found.name === 'GetAccessPoint' && !input.hasHeader('x-oss-access-point-name');
+  const hit = bucketLevelList ? LIST_ACCESS_POINTS : found;
   const name = hit.name as StoredOperationName;
-  const bucket = hit.scope === 'service' ? null : input.address.bucket;
+  const bucket = hit.scope === 'service' && !bucketLevelList ? null : input.address.bucket;
   if (hit.scope !== 'service' && bucket === null) throw notAllowed(input.method, 'Service');
   // Live channels are addressed like objects (`/<bucket>/<channel>?live`) and authorized on that resource.
   const key = hit.scope === 'object' ? input.address.key : null;

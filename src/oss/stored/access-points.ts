@@ -111,11 +111,13 @@ export const deleteAccessPoint: Handler = async (req) => {
 };
 
 export const listAccessPoints: Handler = async (req) => {
-  const maxKeys = limitParam(req.query, 'max-keys', 100, 1000);
+  // On a bucket's host, that bucket's access points (at most 100 a page); on the service, the caller's account's.
+  const bucketLevel = req.op.bucket !== null;
+  const maxKeys = limitParam(req.query, 'max-keys', 100, bucketLevel ? 100 : 1000);
   const after = req.query.get('continuation-token') ?? '';
   const all: Doc[] = [];
-  // A service-level call: the caller's own account's access points.
-  for (const b of await req.services.stored.accountBuckets(req.accountId)) all.push(...accessPointsOf(req.services.stored.valueOf(b, AP_CONFIG)));
+  if (bucketLevel) all.push(...accessPointsOf((await req.services.stored.get(bucketOf(req), AP_CONFIG)).value));
+  else for (const b of await req.services.stored.accountBuckets(req.accountId)) all.push(...accessPointsOf(req.services.stored.valueOf(b, AP_CONFIG)));
   const sorted = all.filter((a) => (textOf(a, 'AccessPointName') ?? '') > after).sort((a, b) => ((textOf(a, 'AccessPointName') ?? '') < (textOf(b, 'AccessPointName') ?? '') ? -1 : 1));
   const page = sorted.slice(0, maxKeys);
   const truncated = sorted.length > page.length;
