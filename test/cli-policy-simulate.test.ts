@@ -94,4 +94,21 @@ describe('alunite policy simulate', () => {
     fails(await cli.run([...base, '--user', 'alice', '--session-policy', file('session.json')]), 2);
     fails(await cli.run(['policy', 'simulate', '--action', 'oss:GetObject', '--resource', obj('a')]), 2);
   });
+
+  it('a resource that is not an ARN, or an action without its service, is a usage error naming the form (it was a silent ImplicitDeny)', async () => {
+    const files = ['policy', 'simulate', '--policy', file('role.json')];
+    const notArn = fails(await cli.run([...files, '--action', 'oss:GetObject', '--resource', `${BUCKET}/a`]), 2);
+    assert.match(notArn, /--resource expects an ARN, acs:<service>:<region>:<account>:<resource>, e\.g\. acs:oss:cn-hangzhou:\d{16}:my-bucket\/key/);
+    assert.match(notArn, /got "sim-b\/a"/);
+    const bare = fails(await cli.run([...files, '--action', 'GetObject', '--resource', obj('a')]), 2);
+    assert.match(bare, /--action expects one action as service:Name, e\.g\. oss:GetObject, got "GetObject"/);
+    // Against a server too, before anything is sent.
+    fails(await cli.run(['policy', 'simulate', '--user', 'alice', '--action', 'oss:GetObject', '--resource', 'sim-b/a', ...conn()]), 2);
+    // An action Alunite does not know still runs (a policy may name it), with a warning and a suggestion.
+    const typo = await cli.run([...files, '--action', 'oss:GetObjects', '--resource', obj('a')]);
+    assert.equal(json<Out>(typo).decision, 'Allow'); // role.json allows oss:*
+    assert.match(typo.stderr, /^warning: "oss:GetObjects" is no oss action \(did you mean "oss:GetObject"\?\)$/m);
+    const known = await cli.run([...files, '--action', 'oss:GetObject', '--resource', obj('a')]);
+    assert.equal(known.stderr, '');
+  });
 });

@@ -11,6 +11,7 @@ import {
   type LayerTrace,
   type PolicyKind,
   type StatementTrace,
+  unknownActionNote,
 } from '../policy/index.js';
 import { printJson, remote, run, UsageError } from './output.js';
 import { readPolicyFile } from './policy-file.js';
@@ -182,6 +183,26 @@ async function forPrincipal(o: SimulateOptions): Promise<void> {
   });
 }
 
+/**
+ * The request must name an action and a resource as a request carries them: `service:Action` and an ARN
+ * (`acs:oss:<region>:<account>:<bucket>/<key>`). Anything else matched no statement and came back as a
+ * plain ImplicitDeny, as if the policy were at fault. An action Alunite does not know is a warning on stderr (the simulation still runs: a policy may name it).
+ */
+function checkRequest(o: SimulateOptions): void {
+  const colon = o.action.indexOf(':');
+  if (colon <= 0 || colon === o.action.length - 1 || /[*?\s]/.test(o.action)) {
+    throw new UsageError(`--action expects one action as service:Name, e.g. oss:GetObject, got ${JSON.stringify(o.action)}`);
+  }
+  if (!/^acs:[^:]+:[^:]*:[^:]*:./.test(o.resource)) {
+    throw new UsageError(
+      `--resource expects an ARN, acs:<service>:<region>:<account>:<resource>, e.g. acs:oss:cn-hangzhou:1000000000000001:my-bucket/key ` +
+        `(an object), acs:oss:cn-hangzhou:1000000000000001:my-bucket (a bucket) or acs:ram::1000000000000001:role/name; got ${JSON.stringify(o.resource)}`,
+    );
+  }
+  const note = unknownActionNote(o.action);
+  if (note !== null) process.stderr.write(`warning: ${note}\n`);
+}
+
 export function simulateCommand(): Command {
   const cmd = new Command('simulate')
     .description('the decision for one request, layer by layer: from policy files, or for a user/role of a running server (--user/--role)')
@@ -197,6 +218,7 @@ export function simulateCommand(): Command {
   cmd.action(
     run(async () => {
       const o = cmd.opts<SimulateOptions>();
+      checkRequest(o);
       await (o.user !== undefined || o.role !== undefined ? forPrincipal(o) : fromFiles(o));
     }),
   );
