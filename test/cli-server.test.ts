@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -117,6 +117,32 @@ describe('bin/alunite server', () => {
       assert.doesNotMatch(s.stderr(), /AluniteDevSecret/);
     } finally {
       await s.kill();
+    }
+  });
+
+  it("run from the home directory, ./.alunite would be the CLI's ~/.alunite: refused while empty of server data, a warning once it holds some", async () => {
+    const home = await mkdtemp(join(tmpdir(), 'alunite-home-'));
+    dirs.push(home);
+    await mkdir(join(home, '.alunite'));
+    await writeFile(join(home, '.alunite', 'config'), '[default]\nendpoint = http://127.0.0.1:8930\n');
+    await assert.rejects(start(['--port', '0'], { HOME: home }, home), (err: Error) => {
+      assert.match(err.message, /^exited 2: /);
+      assert.ok(err.message.includes(`error: the data directory ./.alunite is ${join(home, '.alunite')}, where the alunite CLI keeps its profiles (config) and upload checkpoints`), err.message);
+      assert.ok(err.message.includes(`give it one with --data (e.g. --data ${join(home, 'alunite-data')})`), err.message);
+      return true;
+    });
+    assert.deepEqual(await readdir(join(home, '.alunite')), ['config'], 'nothing written next to the CLI config');
+    // Elsewhere in the same home: starts.
+    const elsewhere = await start(['--port', '0', '--data', join(home, 'alunite-data')], { HOME: home }, home);
+    await elsewhere.kill();
+    // A directory that already holds a server's data (started before this check, here under another HOME) keeps working.
+    const other = await start(['--port', '0', '--data', join(home, '.alunite')], { HOME: join(home, 'alunite-data') }, home);
+    await other.kill();
+    const again = await start(['--port', '0'], { HOME: home }, home);
+    try {
+      await eventually(() => /^warning: the data directory \.\/\.alunite is .*deleting it to reset the server would delete them too/m.test(again.stderr()), 'the warning on stderr');
+    } finally {
+      await again.kill();
     }
   });
 
