@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliHome, fails, json, type CliHome } from './helpers/cli.js';
-import { policyDoc, Ram } from './helpers/ram.js';
+import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { TRUST_ACCOUNT } from './helpers/sts.js';
 
@@ -20,6 +20,7 @@ const layer = (o: Out, name: string): Out => (o.trace.layers as Out[]).find((l) 
 describe('alunite policy simulate', () => {
   let cli: CliHome;
   let srv: TestServer;
+  let alice: RamUserHandle;
   const file = (name: string): string => join(cli.home, name);
   const conn = (): string[] => ['--endpoint', srv.url, '--access-key-id', AK, '--access-key-secret', SECRET];
 
@@ -34,7 +35,7 @@ describe('alunite policy simulate', () => {
       Version: '1',
       Statement: [{ Effect: 'Deny', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`acs:oss:*:${ACCOUNT_ID}:${BUCKET}/private/*`] }],
     } as never);
-    await ram.userWith('alice', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*', Condition: { IpAddress: { 'acs:SourceIp': '10.0.0.0/8' } } }));
+    alice = await ram.userWith('alice', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*', Condition: { IpAddress: { 'acs:SourceIp': '10.0.0.0/8' } } }));
     await ram.call('CreateRole', { RoleName: 'reader', AssumeRolePolicyDocument: TRUST_ACCOUNT });
     await ram.call('CreatePolicy', { PolicyName: 'reader-all', PolicyDocument: policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }) });
     await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'reader-all', RoleName: 'reader' });
@@ -85,6 +86,31 @@ describe('alunite policy simulate', () => {
     assert.equal(narrowed.decision, 'ImplicitDeny');
     assert.equal(narrowed.identityDecision, 'Allow');
     assert.equal(narrowed.trace.decidingLayer, 'session');
+  });
+
+  it('a refusal prints "why: alunite policy explain <RequestId>", and that command shows the server\'s decision layer by layer', async () => {
+    // alice may read only from 10.0.0.0/8; the CLI connects from 127.0.0.1.
+    const denied = fails(await cli.run(['oss', 'cat', `oss://${BUCKET}/a.txt`, '--endpoint', srv.url, '--access-key-id', alice.accessKeyId, '--access-key-secret', alice.accessKeySecret]), 1, 'AccessDenied');
+    const rid = /\(RequestId: ([0-9A-F]+)\)$/m.exec(denied)?.[1];
+    assert.ok(rid !== undefined, denied);
+    assert.match(denied, new RegExp(`^why: alunite policy explain ${rid}$`, 'm'));
+    const why = json<Out>(await cli.run(['policy', 'explain', rid, ...conn()]));
+    assert.equal(why.requestId, rid);
+    assert.equal(why.principal, 'user:alice');
+    assert.equal(why.action, 'oss:GetObject');
+    assert.equal(why.resource, obj('a.txt'));
+    assert.equal(why.decision, 'ImplicitDeny');
+    assert.equal(why.status, 403);
+    assert.equal(why.errorCode, 'AccessDenied');
+    const st = layer(why, 'identity').policies[0].statements[0];
+    assert.equal(st.failed, 'Condition');
+    assert.deepEqual(st.conditions, [{ key: 'acs:SourceIp', operator: 'IpAddress', expected: ['10.0.0.0/8'], actual: ['127.0.0.1'] }]);
+    // A RAM/STS refusal too (the root cannot assume roles), and an id the server does not hold.
+    const noPerm = fails(await cli.run(['sts', 'assume-role', '--role-arn', `acs:ram::${ACCOUNT_ID}:role/reader`, '--session-name', 'root', ...conn()]), 1, 'NoPermission');
+    assert.match(noPerm, /^why: alunite policy explain [0-9A-F-]{36}$/m);
+    fails(await cli.run(['policy', 'explain', 'NOSUCHID', ...conn()]), 1, 'EntityNotExist.Request');
+    // Errors that are not refusals get no such line.
+    assert.doesNotMatch(fails(await cli.run(['oss', 'ls', 'oss://no-such-bucket-here', ...conn()]), 1, 'NoSuchBucket'), /^why:/m);
   });
 
   it('usage errors: --user with --role, --policy with a principal, --session-policy with a user (exit 2)', async () => {

@@ -108,6 +108,10 @@ export interface FailureOutput {
 export function reportFailure(err: unknown, out: FailureOutput): number {
   const f = describeError(err, currentEndpoint);
   if (f.line !== '') process.stderr.write(`${f.line}\n`);
+  // A refusal by Alunite: the server can say which policy layer decided (ExplainRequest; the cloud has no such call).
+  if ((f.code === 'AccessDenied' || f.code === 'NoPermission') && f.requestId !== null && !/\.aliyuncs\.com(:\d+)?\/?$/.test(currentEndpoint ?? '')) {
+    process.stderr.write(`why: alunite policy explain ${f.requestId}\n`);
+  }
   if (out.shellExport) {
     // `eval "$(…)"` runs this: with `set -e` the script stops here, and without it the message says the
     // credentials were not exported (the caller is still on its previous identity).

@@ -224,3 +224,42 @@ export function simulateCommand(): Command {
   );
   return cmd;
 }
+
+/**
+ * `alunite policy explain <RequestId>`: why the server decided a request it answered (ExplainRequest, the
+ * Alunite extension of RAM), with the same layered trace as simulate. The id is the one an error printed
+ * (`(RequestId: …)`), OSS or RAM/STS; the server remembers its last 10,000 requests (docs/policy.md).
+ */
+export function explainCommand(): Command {
+  const cmd = new Command('explain')
+    .description('why a running server allowed or refused a request: the decision of the RequestId an error printed, layer by layer (ExplainRequest)')
+    .argument('<request-id>', 'the RequestId of an OSS, RAM or STS answer, e.g. from "error: AccessDenied: … (RequestId: …)"');
+  remote(cmd);
+  cmd.action(
+    run(async (requestId: string) => {
+      const o = cmd.opts<ConnectionFlags>();
+      const ram = await popContext(o, RAM_VERSION);
+      const body = await ram.call('ExplainRequest', { RequestId: requestId });
+      const r = (body.Request ?? {}) as Wire;
+      const num = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : Number(v));
+      printJson({
+        requestId: r.RequestId,
+        time: r.Time,
+        principal: r.Principal,
+        sourceIp: r.SourceIp,
+        action: r.Action,
+        resource: r.Resource,
+        decision: r.Decision ?? null,
+        layer: r.Layer,
+        policy: r.Policy,
+        statementIndex: num(r.StatementIndex),
+        statement: r.Statement,
+        status: num(r.Status),
+        errorCode: r.ErrorCode,
+        message: r.Message,
+        trace: r.Trace === undefined ? undefined : traceFromWire(r.Trace as Wire),
+      });
+    }),
+  );
+  return cmd;
+}

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { lintPolicy, type LintFinding, type PolicyKind } from '../policy/index.js';
 import { EXIT_SERVICE, run, usageExitCodes } from './output.js';
 import { readPolicyFile } from './policy-file.js';
-import { simulateCommand } from './policy-simulate.js';
+import { explainCommand, simulateCommand } from './policy-simulate.js';
 
 const KINDS: readonly PolicyKind[] = ['identity', 'bucket', 'trust', 'session'];
 
@@ -30,7 +30,7 @@ function findingLine(f: FileFinding, severity: 'error' | 'warning'): string {
  * exit 0 valid, 1 invalid (or a warning with --strict), 2 usage error.
  */
 export function policyCommand(): Command {
-  const cmd = usageExitCodes(new Command('policy').description('validate policy documents and simulate decisions (no server needed)'));
+  const cmd = usageExitCodes(new Command('policy').description('validate policy documents and simulate decisions (no server needed); explain a server\'s decision by request id'));
 
   cmd
     .command('validate')
@@ -69,6 +69,7 @@ export function policyCommand(): Command {
     }));
 
   cmd.addCommand(simulateCommand());
+  cmd.addCommand(explainCommand());
 
   return cmd;
 }
