@@ -78,7 +78,21 @@ async function resolvePolicyType(c: PopContext, name: string, given: unknown): P
     );
   const [custom, system] = await Promise.all([exists('Custom'), exists('System')]);
   if (custom && system) throw new UsageError(`both a custom and a system policy are named ${name}: give --type Custom or --type System`);
+  if (!custom && !system) await suggestPolicyName(c, name);
   return system ? 'System' : 'Custom';
+}
+
+/**
+ * Policy names are case-sensitive (AliyunOSSReadOnlyAccess, not AliyunOssReadOnlyAccess): when no policy has
+ * the name but one has it in other case, a usage error names it. Nothing is said (the service answers
+ * EntityNotExist.Policy) when there is none, or when the caller may not list policies.
+ */
+async function suggestPolicyName(c: PopContext, name: string): Promise<void> {
+  const all = await listAllPages(c, 'ListPolicies', {}, (b) => inner(b, 'Policies', 'Policy')).catch(() => [] as Row[]);
+  const near = all.find((p) => typeof p.PolicyName === 'string' && p.PolicyName.toLowerCase() === name.toLowerCase());
+  if (near !== undefined) {
+    throw new UsageError(`no policy is named ${name} (names are case-sensitive): did you mean ${String(near.PolicyName)} (${String(near.PolicyType)})?`);
+  }
 }
 
 function userCommands(ram: Command): void {
