@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import OSS from 'ali-oss';
@@ -153,9 +154,19 @@ describe('bin/alunite server', () => {
     try {
       await assert.rejects(start(['--port', '0', '--data', join(cwd, 'data')], {}, cwd), /metadata\.sqlite is in use by another alunite process/);
       const taken = new URL(first.url).port;
-      await assert.rejects(start(['--in-memory', '--port', taken], {}, cwd), new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is already in use .*choose another with --port or ALUNITE_PORT`));
+      // Held by an alunite server (its /-/health answers): said so, with what to do.
+      await assert.rejects(start(['--in-memory', '--port', taken], {}, cwd), new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is already in use: an alunite \\d+\\.\\d+\\.\\d+ server \\(up \\d+ s\\) already runs there; use it, stop it \\(Ctrl-C in its terminal\\), or choose another with --port or ALUNITE_PORT`));
     } finally {
       await first.kill();
+    }
+    // Held by another program (no HTTP answer): the general message.
+    const other = createNetServer();
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherPort = String((other.address() as AddressInfo).port);
+    try {
+      await assert.rejects(start(['--in-memory', '--port', otherPort], {}, cwd), new RegExp(`port ${otherPort} on 127\\.0\\.0\\.1 is already in use \\(another alunite, or another program\\): choose another with --port or ALUNITE_PORT`));
+    } finally {
+      other.close();
     }
     await assert.rejects(start(['--in-memory'], { ALUNITE_PORT: 'abc' }, cwd), /ALUNITE_PORT="abc": must be a port number/);
     await assert.rejects(start(['--in-memory', '--port', '0'], { ALUNITE_LOG_LEVEL: 'loud' }, cwd), /ALUNITE_LOG_LEVEL="loud": must be one of debug, info, warn, error, silent/);

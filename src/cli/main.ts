@@ -290,14 +290,33 @@ async function readCallbackCa(file: string): Promise<string> {
   }
 }
 
-/** A port already taken says what to do about it (node's own message names only the address). */
-function explainListenError(err: unknown): never {
+/**
+ * A port already taken says what to do about it (node's own message names only the address), and whether an
+ * Alunite server holds it: a server started earlier (another terminal, a background job) is the usual case.
+ */
+async function explainListenError(err: unknown): Promise<never> {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e?.code === 'EADDRINUSE' && e.syscall === 'listen') {
-    throw new UsageError(
-      `port ${e.port ?? '?'} on ${e.address ?? '?'} is already in use (another alunite, or another program): ` +
-        'choose another with --port or ALUNITE_PORT (--port 0 takes a free one)',
-    );
+    const holder = await aluniteOn(e.address, e.port);
+    const where = `port ${e.port ?? '?'} on ${e.address ?? '?'} is already in use`;
+    const other = 'choose another with --port or ALUNITE_PORT (--port 0 takes a free one)';
+    throw new UsageError(holder === null
+      ? `${where} (another alunite, or another program): ${other}`
+      : `${where}: ${holder} already runs there; use it, stop it (Ctrl-C in its terminal), or ${other}`);
   }
   throw err;
+}
+
+/** `an alunite 0.1.0 server (up 42 s)` when /-/health on that address answers as Alunite does; else null. */
+async function aluniteOn(address: string | undefined, port: number | undefined): Promise<string | null> {
+  if (address === undefined || port === undefined) return null;
+  const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '[::1]' : address.includes(':') ? `[${address}]` : address;
+  try {
+    const res = await fetch(`http://${host}:${port}/-/health`, { signal: AbortSignal.timeout(1000) });
+    const body = (await res.json()) as { status?: unknown; version?: unknown; uptimeSeconds?: unknown };
+    if (body.status !== 'ok' || typeof body.version !== 'string') return null;
+    return `an alunite ${body.version} server${typeof body.uptimeSeconds === 'number' ? ` (up ${body.uptimeSeconds} s)` : ''}`;
+  } catch {
+    return null;
+  }
 }
