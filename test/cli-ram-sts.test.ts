@@ -227,6 +227,11 @@ describe('alunite sts', () => {
     fails(await cli.run(['sts', 'assume-role', '--role-arn', `acs:ram::${ACCOUNT_ID}:role/nope`, '--session-name', 'sess', ...asAssumer]), 1, 'EntityNotExist.Role');
     fails(await cli.run(['sts', 'assume-role', '--session-name', 's']), 2);
     fails(await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 's', '--duration', 'long']), 2);
+    // A session name STS would call "wrongly formed" is a usage error stating the rule, before any call.
+    for (const bad of ['s', 'has space', 'a/b', 'x'.repeat(65)]) {
+      assert.match(fails(await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', bad, ...asAssumer]), 2),
+        /^error: --session-name must be 2 to 64 characters of letters, digits, "\.", "_", "@" and "-" \(RoleSessionName\), got "/m);
+    }
   });
 
   it('shellQuote survives quotes, dollars, backslashes and newlines in a real shell', async () => {
