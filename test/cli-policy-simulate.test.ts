@@ -137,4 +137,15 @@ describe('alunite policy simulate', () => {
     const known = await cli.run([...files, '--action', 'oss:GetObject', '--resource', obj('a')]);
     assert.equal(known.stderr, '');
   });
+
+  it('a bucket policy file given without --kind: the Principal error, then a hint naming --kind bucket', async () => {
+    await writeFile(file('bucket.json'), policyDoc({ Effect: 'Allow', Principal: ['*'], Action: 'oss:GetObject', Resource: `acs:oss:*:*:${BUCKET}/*` }));
+    const args = ['policy', 'simulate', '--policy', file('bucket.json'), '--action', 'oss:GetObject', '--resource', obj('a')];
+    const r = await cli.run(args);
+    assert.equal(r.code, 1);
+    assert.match(JSON.parse(r.stdout).error, /Principal is not allowed in a RAM policy/);
+    assert.equal(r.stderr, `hint: ${file('bucket.json')} is a valid bucket policy: give --kind bucket (without --kind, --policy files are RAM identity policies)\n`);
+    assert.equal(json<Out>(await cli.run([...args, '--kind', 'bucket'])).decision, 'Allow');
+    assert.doesNotMatch((await cli.run([...args, '--kind', 'identity'])).stderr, /hint:/);
+  });
 });

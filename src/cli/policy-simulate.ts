@@ -117,13 +117,22 @@ export function traceFromWire(w: Wire): DecisionTrace {
   };
 }
 
-async function fromFiles(o: SimulateOptions): Promise<void> {
+async function fromFiles(o: SimulateOptions, kindDefaulted: boolean): Promise<void> {
   if (o.policy.length === 0 && o.sessionPolicy === undefined) throw new UsageError('give --policy <file> (and --session-policy <file>), or --user <name> / --role <name> for a principal of a running server');
   const policies: CompiledPolicy[] = [];
   for (const file of o.policy) {
     const c = await compileFile(file, o.kind);
     if (!(c instanceof CompiledPolicy)) {
       printJson(c);
+      // A bucket or trust policy given without --kind fails on its Principal: say which kind it is.
+      if (kindDefaulted) {
+        for (const k of ['bucket', 'trust'] as const) {
+          if ((await compileFile(file, k)) instanceof CompiledPolicy) {
+            process.stderr.write(`hint: ${file} is a valid ${k} policy: give --kind ${k} (without --kind, --policy files are RAM identity policies)\n`);
+            break;
+          }
+        }
+      }
       process.exitCode = 1;
       return;
     }
@@ -219,7 +228,7 @@ export function simulateCommand(): Command {
     run(async () => {
       const o = cmd.opts<SimulateOptions>();
       checkRequest(o);
-      await (o.user !== undefined || o.role !== undefined ? forPrincipal(o) : fromFiles(o));
+      await (o.user !== undefined || o.role !== undefined ? forPrincipal(o) : fromFiles(o, cmd.getOptionValueSource('kind') === 'default'));
     }),
   );
   return cmd;
