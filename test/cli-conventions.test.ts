@@ -271,7 +271,7 @@ describe('sts assume-role --export fails loudly', () => {
 });
 
 describe('ram policy attach without --type', () => {
-  it('finds system and custom policies; an unknown one is the service error', async () => {
+  it('finds system and custom policies; an unknown one is the service error, one in other case a suggestion', async () => {
     const dev = ['--profile', 'dev'];
     ok(await cli.run(['ram', 'user', 'create', 'typeless', ...dev]));
     ok(await cli.run(['ram', 'policy', 'create', 'mine', '--document', '-', ...dev], {}, JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' }] })));
@@ -284,6 +284,10 @@ describe('ram policy attach without --type', () => {
     assert.deepEqual(json<{ Name: string }[]>(await cli.run(['ram', 'policy', 'entities', 'AliyunOSSReadOnlyAccess', '--json', ...dev])).map((e) => e.Name), ['typeless']);
     ok(await cli.run(['ram', 'policy', 'detach', 'AliyunOSSReadOnlyAccess', '--user', 'typeless', ...dev]));
     fails(await cli.run(['ram', 'policy', 'attach', 'no-such-policy', '--user', 'typeless', ...dev]), 1, 'EntityNotExist.Policy');
+    // The name in other case (OSS written Oss): a usage error naming the policy meant, custom or system.
+    assert.match(fails(await cli.run(['ram', 'policy', 'attach', 'AliyunOssReadOnlyAccess', '--user', 'typeless', ...dev]), 2),
+      /^error: no policy is named AliyunOssReadOnlyAccess \(names are case-sensitive\): did you mean AliyunOSSReadOnlyAccess \(System\)\?$/m);
+    assert.match(fails(await cli.run(['ram', 'policy', 'get', 'MINE', ...dev]), 2), /did you mean mine \(Custom\)\?$/m);
     // An explicit --type is used as given (no lookup): the wrong one is the service's answer.
     fails(await cli.run(['ram', 'policy', 'attach', 'AliyunOSSReadOnlyAccess', '--type', 'Custom', '--user', 'typeless', ...dev]), 1, 'EntityNotExist.Policy');
   });

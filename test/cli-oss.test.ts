@@ -267,9 +267,17 @@ describe('alunite oss', () => {
     });
     const dead = `http://127.0.0.1:${closed}`;
     const net = fails(await cli.run(['oss', 'ls', '--endpoint', dead]), 1, 'NetworkError');
-    assert.match(net, new RegExp(`^error: NetworkError: cannot reach ${dead} \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${closed}\\)$`, 'm'));
+    const notRunning = ': nothing listens there; start the server (alunite server, npm start in a checkout) or give its address with --endpoint';
+    assert.equal(net, `error: NetworkError: cannot reach ${dead} (connect ECONNREFUSED 127.0.0.1:${closed})${notRunning}\n`);
     const popNet = fails(await cli.run(['ram', 'user', 'list', '--endpoint', dead]), 1, 'NetworkError');
     assert.match(popNet, new RegExp(`cannot reach ${dead}/ \\(.*ECONNREFUSED`));
+    assert.ok(popNet.endsWith(`${notRunning}\n`), popNet);
+
+    // https:// to the server's plain-HTTP port: OpenSSL's error string shortened, and what to do.
+    const tls = srv.url.replace(/^http:/, 'https:');
+    const noTls = ': no TLS there; use http://, or start the server with --cert and --key\n';
+    assert.equal(fails(await cli.run(['oss', 'ls', '--endpoint', tls]), 1, 'NetworkError'), `error: NetworkError: cannot reach ${tls} (TLS: wrong version number)${noTls}`);
+    assert.equal(fails(await cli.run(['ram', 'user', 'list', '--endpoint', tls]), 1, 'NetworkError'), `error: NetworkError: cannot reach ${tls}/ (fetch failed: TLS: wrong version number)${noTls}`);
   });
 
   it('every command has --help (exit 0)', async () => {

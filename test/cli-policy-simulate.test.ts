@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliHome, fails, json, type CliHome } from './helpers/cli.js';
-import { policyDoc, Ram } from './helpers/ram.js';
+import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { TRUST_ACCOUNT } from './helpers/sts.js';
 
@@ -20,6 +20,7 @@ const layer = (o: Out, name: string): Out => (o.trace.layers as Out[]).find((l) 
 describe('alunite policy simulate', () => {
   let cli: CliHome;
   let srv: TestServer;
+  let alice: RamUserHandle;
   const file = (name: string): string => join(cli.home, name);
   const conn = (): string[] => ['--endpoint', srv.url, '--access-key-id', AK, '--access-key-secret', SECRET];
 
@@ -34,7 +35,7 @@ describe('alunite policy simulate', () => {
       Version: '1',
       Statement: [{ Effect: 'Deny', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`acs:oss:*:${ACCOUNT_ID}:${BUCKET}/private/*`] }],
     } as never);
-    await ram.userWith('alice', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*', Condition: { IpAddress: { 'acs:SourceIp': '10.0.0.0/8' } } }));
+    alice = await ram.userWith('alice', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*', Condition: { IpAddress: { 'acs:SourceIp': '10.0.0.0/8' } } }));
     await ram.call('CreateRole', { RoleName: 'reader', AssumeRolePolicyDocument: TRUST_ACCOUNT });
     await ram.call('CreatePolicy', { PolicyName: 'reader-all', PolicyDocument: policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }) });
     await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'reader-all', RoleName: 'reader' });
@@ -87,11 +88,64 @@ describe('alunite policy simulate', () => {
     assert.equal(narrowed.trace.decidingLayer, 'session');
   });
 
+  it('a refusal prints "why: alunite policy explain <RequestId>", and that command shows the server\'s decision layer by layer', async () => {
+    // alice may read only from 10.0.0.0/8; the CLI connects from 127.0.0.1.
+    const denied = fails(await cli.run(['oss', 'cat', `oss://${BUCKET}/a.txt`, '--endpoint', srv.url, '--access-key-id', alice.accessKeyId, '--access-key-secret', alice.accessKeySecret]), 1, 'AccessDenied');
+    const rid = /\(RequestId: ([0-9A-F]+)\)$/m.exec(denied)?.[1];
+    assert.ok(rid !== undefined, denied);
+    assert.match(denied, new RegExp(`^why: alunite policy explain ${rid}$`, 'm'));
+    const why = json<Out>(await cli.run(['policy', 'explain', rid, ...conn()]));
+    assert.equal(why.requestId, rid);
+    assert.equal(why.principal, 'user:alice');
+    assert.equal(why.action, 'oss:GetObject');
+    assert.equal(why.resource, obj('a.txt'));
+    assert.equal(why.decision, 'ImplicitDeny');
+    assert.equal(why.status, 403);
+    assert.equal(why.errorCode, 'AccessDenied');
+    const st = layer(why, 'identity').policies[0].statements[0];
+    assert.equal(st.failed, 'Condition');
+    assert.deepEqual(st.conditions, [{ key: 'acs:SourceIp', operator: 'IpAddress', expected: ['10.0.0.0/8'], actual: ['127.0.0.1'] }]);
+    // A RAM/STS refusal too (the root cannot assume roles), and an id the server does not hold.
+    const noPerm = fails(await cli.run(['sts', 'assume-role', '--role-arn', `acs:ram::${ACCOUNT_ID}:role/reader`, '--session-name', 'root', ...conn()]), 1, 'NoPermission');
+    assert.match(noPerm, /^why: alunite policy explain [0-9A-F-]{36}$/m);
+    fails(await cli.run(['policy', 'explain', 'NOSUCHID', ...conn()]), 1, 'EntityNotExist.Request');
+    // Errors that are not refusals get no such line.
+    assert.doesNotMatch(fails(await cli.run(['oss', 'ls', 'oss://no-such-bucket-here', ...conn()]), 1, 'NoSuchBucket'), /^why:/m);
+  });
+
   it('usage errors: --user with --role, --policy with a principal, --session-policy with a user (exit 2)', async () => {
     const base = ['policy', 'simulate', '--action', 'oss:GetObject', '--resource', obj('a'), ...conn()];
     fails(await cli.run([...base, '--user', 'alice', '--role', 'reader']), 2);
     fails(await cli.run([...base, '--user', 'alice', '--policy', file('role.json')]), 2);
     fails(await cli.run([...base, '--user', 'alice', '--session-policy', file('session.json')]), 2);
     fails(await cli.run(['policy', 'simulate', '--action', 'oss:GetObject', '--resource', obj('a')]), 2);
+  });
+
+  it('a resource that is not an ARN, or an action without its service, is a usage error naming the form (it was a silent ImplicitDeny)', async () => {
+    const files = ['policy', 'simulate', '--policy', file('role.json')];
+    const notArn = fails(await cli.run([...files, '--action', 'oss:GetObject', '--resource', `${BUCKET}/a`]), 2);
+    assert.match(notArn, /--resource expects an ARN, acs:<service>:<region>:<account>:<resource>, e\.g\. acs:oss:cn-hangzhou:\d{16}:my-bucket\/key/);
+    assert.match(notArn, /got "sim-b\/a"/);
+    const bare = fails(await cli.run([...files, '--action', 'GetObject', '--resource', obj('a')]), 2);
+    assert.match(bare, /--action expects one action as service:Name, e\.g\. oss:GetObject, got "GetObject"/);
+    // Against a server too, before anything is sent.
+    fails(await cli.run(['policy', 'simulate', '--user', 'alice', '--action', 'oss:GetObject', '--resource', 'sim-b/a', ...conn()]), 2);
+    // An action Alunite does not know still runs (a policy may name it), with a warning and a suggestion.
+    const typo = await cli.run([...files, '--action', 'oss:GetObjects', '--resource', obj('a')]);
+    assert.equal(json<Out>(typo).decision, 'Allow'); // role.json allows oss:*
+    assert.match(typo.stderr, /^warning: "oss:GetObjects" is no oss action \(did you mean "oss:GetObject"\?\)$/m);
+    const known = await cli.run([...files, '--action', 'oss:GetObject', '--resource', obj('a')]);
+    assert.equal(known.stderr, '');
+  });
+
+  it('a bucket policy file given without --kind: the Principal error, then a hint naming --kind bucket', async () => {
+    await writeFile(file('bucket.json'), policyDoc({ Effect: 'Allow', Principal: ['*'], Action: 'oss:GetObject', Resource: `acs:oss:*:*:${BUCKET}/*` }));
+    const args = ['policy', 'simulate', '--policy', file('bucket.json'), '--action', 'oss:GetObject', '--resource', obj('a')];
+    const r = await cli.run(args);
+    assert.equal(r.code, 1);
+    assert.match(JSON.parse(r.stdout).error, /Principal is not allowed in a RAM policy/);
+    assert.equal(r.stderr, `hint: ${file('bucket.json')} is a valid bucket policy: give --kind bucket (without --kind, --policy files are RAM identity policies)\n`);
+    assert.equal(json<Out>(await cli.run([...args, '--kind', 'bucket'])).decision, 'Allow');
+    assert.doesNotMatch((await cli.run([...args, '--kind', 'identity'])).stderr, /hint:/);
   });
 });

@@ -128,6 +128,24 @@ describe('alunite policy', () => {
     ]);
   });
 
+  it('a bucket or trust policy validated without --kind: the Principal error, then a hint naming the kind it is valid as', async () => {
+    await writeFile(file('bucket-policy.json'), JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Principal: ['*'], Action: 'oss:GetObject', Resource: 'acs:oss:*:*:b/*' }] }));
+    await writeFile(file('trust-policy.json'), JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: ['acs:ram::1000000000000001:root'] } }] }));
+    const r = await cli(['policy', 'validate', file('bucket-policy.json'), file('trust-policy.json'), file('bad.json')]);
+    assert.equal(r.code, 1);
+    const hints = r.stderr.split('\n').filter((l) => l.startsWith('hint: '));
+    assert.deepEqual(hints, [
+      `hint: ${file('bucket-policy.json')} is a valid bucket policy: validate it with --kind bucket (without --kind, a file is checked as a RAM identity policy)`,
+      `hint: ${file('trust-policy.json')} is a valid trust policy: validate it with --kind trust (without --kind, a file is checked as a RAM identity policy)`,
+    ]);
+    assert.match(r.stderr, /Principal is not allowed in a RAM policy/);
+    // An explicit --kind is taken as meant: no hint.
+    const explicit = await cli(['policy', 'validate', '--kind', 'identity', file('bucket-policy.json')]);
+    assert.equal(explicit.code, 1);
+    assert.doesNotMatch(explicit.stderr, /^hint:/m);
+    assert.equal((await cli(['policy', 'validate', '--kind', 'bucket', file('bucket-policy.json')])).code, 0);
+  });
+
   it('every usage error of a policy command exits 2', async () => {
     const sim = ['policy', 'simulate', '--policy', file('prefix.json'), '--action', 'oss:GetObject', '--resource', 'acs:oss:*:1:b/k'];
     for (const args of [

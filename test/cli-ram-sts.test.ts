@@ -34,6 +34,26 @@ after(async () => {
 });
 
 describe('alunite ram', () => {
+  it('ram user login-profile: a console password from stdin, the user signs in to the console with it, delete ends that', async () => {
+    ok(await cli.run(['ram', 'user', 'create', 'console-user']));
+    const signIn = async (password: string): Promise<{ status: number; body: { Status?: string; Code?: string } }> => {
+      const r = await fetch(`${srv.url}/-/console/api/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ logonName: 'console-user', password }) });
+      return { status: r.status, body: (await r.json()) as { Status?: string; Code?: string } };
+    };
+    // The password policy applies (the service's answer), and the password never travels as a flag.
+    fails(await cli.run(['ram', 'user', 'login-profile', 'create', 'console-user', '--password-stdin'], {}, 'short\n'), 1, 'InvalidParameter.Password');
+    fails(await cli.run(['ram', 'user', 'login-profile', 'create', 'console-user'], {}, 'A-Good-Passw0rd\n'), 2);
+    const created = await cli.run(['ram', 'user', 'login-profile', 'create', 'console-user', '--password-stdin'], {}, 'A-Good-Passw0rd\n');
+    assert.match(ok(created), /^UserName\s+console-user$/m);
+    assert.match(created.stderr, new RegExp(`sign in at ${srv.url}/-/console/ as console-user with that password`));
+    assert.equal((await signIn('A-Good-Passw0rd')).body.Status, 'OK');
+    assert.equal(json<{ UserName: string; PasswordResetRequired: boolean }>(await cli.run(['ram', 'user', 'login-profile', 'get', 'console-user', '--json'])).PasswordResetRequired, false);
+    ok(await cli.run(['ram', 'user', 'login-profile', 'delete', 'console-user']));
+    assert.equal((await signIn('A-Good-Passw0rd')).status, 401);
+    fails(await cli.run(['ram', 'user', 'login-profile', 'get', 'console-user']), 1, 'EntityNotExist.User.LoginProfile');
+    ok(await cli.run(['ram', 'user', 'delete', 'console-user']));
+  });
+
   it('a read-only user: create user, AccessKey, policy, attach; acting as the user via flags is allowed and denied exactly as the policy says', async () => {
     const user = json<{ UserName: string; UserId: string }>(await cli.run(['ram', 'user', 'create', 'reader', '--display-name', 'Read Only', '--json']));
     assert.equal(user.UserName, 'reader');
@@ -227,6 +247,11 @@ describe('alunite sts', () => {
     fails(await cli.run(['sts', 'assume-role', '--role-arn', `acs:ram::${ACCOUNT_ID}:role/nope`, '--session-name', 'sess', ...asAssumer]), 1, 'EntityNotExist.Role');
     fails(await cli.run(['sts', 'assume-role', '--session-name', 's']), 2);
     fails(await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 's', '--duration', 'long']), 2);
+    // A session name STS would call "wrongly formed" is a usage error stating the rule, before any call.
+    for (const bad of ['s', 'has space', 'a/b', 'x'.repeat(65)]) {
+      assert.match(fails(await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', bad, ...asAssumer]), 2),
+        /^error: --session-name must be 2 to 64 characters of letters, digits, "\.", "_", "@" and "-" \(RoleSessionName\), got "/m);
+    }
   });
 
   it('shellQuote survives quotes, dollars, backslashes and newlines in a real shell', async () => {

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import OSS from 'ali-oss';
@@ -120,6 +121,32 @@ describe('bin/alunite server', () => {
     }
   });
 
+  it("run from the home directory, ./.alunite would be the CLI's ~/.alunite: refused while empty of server data, a warning once it holds some", async () => {
+    const home = await mkdtemp(join(tmpdir(), 'alunite-home-'));
+    dirs.push(home);
+    await mkdir(join(home, '.alunite'));
+    await writeFile(join(home, '.alunite', 'config'), '[default]\nendpoint = http://127.0.0.1:8930\n');
+    await assert.rejects(start(['--port', '0'], { HOME: home }, home), (err: Error) => {
+      assert.match(err.message, /^exited 2: /);
+      assert.ok(err.message.includes(`error: the data directory ./.alunite is ${join(home, '.alunite')}, where the alunite CLI keeps its profiles (config) and upload checkpoints`), err.message);
+      assert.ok(err.message.includes(`give it one with --data (e.g. --data ${join(home, 'alunite-data')})`), err.message);
+      return true;
+    });
+    assert.deepEqual(await readdir(join(home, '.alunite')), ['config'], 'nothing written next to the CLI config');
+    // Elsewhere in the same home: starts.
+    const elsewhere = await start(['--port', '0', '--data', join(home, 'alunite-data')], { HOME: home }, home);
+    await elsewhere.kill();
+    // A directory that already holds a server's data (started before this check, here under another HOME) keeps working.
+    const other = await start(['--port', '0', '--data', join(home, '.alunite')], { HOME: join(home, 'alunite-data') }, home);
+    await other.kill();
+    const again = await start(['--port', '0'], { HOME: home }, home);
+    try {
+      await eventually(() => /^warning: the data directory \.\/\.alunite is .*deleting it to reset the server would delete them too/m.test(again.stderr()), 'the warning on stderr');
+    } finally {
+      await again.kill();
+    }
+  });
+
   it('refuses a second server on a data directory in use, and bad environment values, with clear messages', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'alunite-cli-'));
     dirs.push(cwd);
@@ -127,9 +154,19 @@ describe('bin/alunite server', () => {
     try {
       await assert.rejects(start(['--port', '0', '--data', join(cwd, 'data')], {}, cwd), /metadata\.sqlite is in use by another alunite process/);
       const taken = new URL(first.url).port;
-      await assert.rejects(start(['--in-memory', '--port', taken], {}, cwd), new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is already in use .*choose another with --port or ALUNITE_PORT`));
+      // Held by an alunite server (its /-/health answers): said so, with what to do.
+      await assert.rejects(start(['--in-memory', '--port', taken], {}, cwd), new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is already in use: an alunite \\d+\\.\\d+\\.\\d+ server \\(up \\d+ s\\) already runs there; use it, stop it \\(Ctrl-C in its terminal\\), or choose another with --port or ALUNITE_PORT`));
     } finally {
       await first.kill();
+    }
+    // Held by another program (no HTTP answer): the general message.
+    const other = createNetServer();
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherPort = String((other.address() as AddressInfo).port);
+    try {
+      await assert.rejects(start(['--in-memory', '--port', otherPort], {}, cwd), new RegExp(`port ${otherPort} on 127\\.0\\.0\\.1 is already in use \\(another alunite, or another program\\): choose another with --port or ALUNITE_PORT`));
+    } finally {
+      other.close();
     }
     await assert.rejects(start(['--in-memory'], { ALUNITE_PORT: 'abc' }, cwd), /ALUNITE_PORT="abc": must be a port number/);
     await assert.rejects(start(['--in-memory', '--port', '0'], { ALUNITE_LOG_LEVEL: 'loud' }, cwd), /ALUNITE_LOG_LEVEL="loud": must be one of debug, info, warn, error, silent/);

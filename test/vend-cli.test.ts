@@ -219,6 +219,11 @@ describe('alunite vend: configuration and start-up', () => {
     const root = await run(['vend', '--config', cfg, '--port', '0'], { env: { ALUNITE_VEND_ACCESS_KEY_ID: AK, ALUNITE_VEND_ACCESS_KEY_SECRET: SECRET } });
     assert.equal(root.code, 1);
     assert.match(root.stderr, /sts\.accessKeyId is an AccessKey of the account itself/);
+    // A wrong secret: the start-up call is named (it said AssumeRole) and so is the setting to check.
+    const wrong = await run(['vend', '--config', cfg, '--port', '0'], { env: { ALUNITE_VEND_ACCESS_KEY_ID: world.vendUser.accessKeyId, ALUNITE_VEND_ACCESS_KEY_SECRET: 'wrong-secret-wrong-secret-wrong' } });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^error: StsError: STS refused GetCallerIdentity: SignatureDoesNotMatch \(HTTP 400, RequestId [0-9A-F-]{36}\): .*; check the vending AccessKey: sts\.accessKeyId \/ ALUNITE_VEND_ACCESS_KEY_ID and sts\.accessKeySecret \/ ALUNITE_VEND_ACCESS_KEY_SECRET$/m);
+    assert.ok(!wrong.stderr.includes(world.vendUser.accessKeyId), wrong.stderr);
     const vend = await startVendCli(['--config', cfg, '--port', '0', '--host', '127.0.0.1'], {
       ALUNITE_VEND_ACCESS_KEY_ID: world.vendUser.accessKeyId,
       ALUNITE_VEND_ACCESS_KEY_SECRET: world.vendUser.accessKeySecret,

@@ -119,4 +119,26 @@ describe('vend demo page in headless Chromium', () => {
     assert.deepEqual(problems.filter((p) => !expected.test(p)), [], 'no CSP violations or script errors');
     assert.ok(problems.some((p) => p.includes('403')), 'the refused read reached the server');
   });
+
+  it('without a CORS rule for the page, the page says so and names the origin to allow (not just "XHR error")', async () => {
+    await world.srv.client({ bucket: BUCKET }).deleteBucketCORS(BUCKET);
+    await page.click('#refresh-button');
+    await page.waitForFunction(() => /^Listing failed: /.test(document.getElementById('list-status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    const text = (await page.textContent('#list-status')) ?? '';
+    await page.screenshot({ path: await screenshotPath('demo', 'no-cors') });
+    const origin = new URL(vend.url).origin;
+    assert.ok(text.includes(`bucket ${BUCKET} needs a CORS rule allowing the origin ${origin}`), text);
+    assert.ok(text.includes(`alunite oss bucket cors put oss://${BUCKET}`), text);
+    assert.ok(!text.includes('XHR error'), text);
+  });
+
+  it('with the server stopped, the page says OSS cannot be reached', async () => {
+    await world.srv.stop();
+    world.srv.stop = async () => {}; // stopped here already; after() stops the world
+    await page.fill('#other-key', 'usr001/photo.bin');
+    await page.click('#other-button');
+    await page.waitForFunction(() => document.getElementById('other-status')!.textContent !== '', undefined, { timeout: 30_000 });
+    const text = (await page.textContent('#other-status')) ?? '';
+    assert.equal(text, `Cannot reach OSS at ${new URL(world.srv.url).origin} from this page: is the server running there?`);
+  });
 });

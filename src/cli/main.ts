@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseFreeSpace, type FreeSpaceFloor } from '../domain/admission.js';
 import { startServer, VERSION, type ServerOptions } from '../server.js';
@@ -17,6 +19,7 @@ import { initCommand, rootAccount } from './init.js';
 import { oidcOptions, type OidcFlags } from './oidc-options.js';
 import { stopWithNpmStart } from './npm-start.js';
 import { applyConventions, reportFailure, UsageError } from './output.js';
+import { alunitePaths } from './profile.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -92,6 +95,21 @@ function opsOptions(o: OpsFlags): Pick<ServerOptions, 'auditLog' | 'metricsToken
   };
 }
 
+/**
+ * `./.alunite` run from the home directory is `~/.alunite`, where the CLI keeps its profiles and upload
+ * checkpoints: the server's files would land among them, and deleting the data directory to reset the server
+ * (as the README says) would delete them too. A directory that holds no server data yet is refused; one that
+ * already does (an earlier start) keeps working, with a warning.
+ */
+function checkDataDirNotCliDir(dataDir: string, env: NodeJS.ProcessEnv): void {
+  const cliDir = dirname(alunitePaths(env).checkpoints);
+  if (resolvePath(dataDir) !== resolvePath(cliDir)) return;
+  const what = `the data directory ${dataDir} is ${cliDir}, where the alunite CLI keeps its profiles (config) and upload checkpoints: deleting it to reset the server would delete them too`;
+  const fix = `start the server from another directory, or give it one with --data (e.g. --data ${join(dirname(cliDir), 'alunite-data')})`;
+  if (!existsSync(join(cliDir, 'metadata.sqlite')) && !existsSync(join(cliDir, 'master.key'))) throw new UsageError(`${what}; ${fix}`);
+  process.stderr.write(`warning: ${what}; ${fix}\n`);
+}
+
 /** The whole command tree, not yet parsed (test/cli-conventions.test.ts walks it). */
 export function buildProgram(): Command {
   const program = new Command('alunite').version(VERSION).description('Alibaba-Cloud-compatible object store (OSS) with RAM and STS');
@@ -151,6 +169,7 @@ export function buildProgram(): Command {
       const { accountId, accessKeyId, accessKeySecret, usingDevKeys } = rootAccount(o.init, env);
       if (!/^\d{16}$/.test(accountId)) throw new UsageError('ALUNITE_ACCOUNT_ID must be 16 digits.');
       const region = o.region.replace(/^oss-/, '');
+      if (!o.inMemory) checkDataDirNotCliDir(o.data, env);
       widenHeapHeadroom();
       const running = await startServer({
         host: o.host,
@@ -271,14 +290,33 @@ async function readCallbackCa(file: string): Promise<string> {
   }
 }
 
-/** A port already taken says what to do about it (node's own message names only the address). */
-function explainListenError(err: unknown): never {
+/**
+ * A port already taken says what to do about it (node's own message names only the address), and whether an
+ * Alunite server holds it: a server started earlier (another terminal, a background job) is the usual case.
+ */
+async function explainListenError(err: unknown): Promise<never> {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e?.code === 'EADDRINUSE' && e.syscall === 'listen') {
-    throw new UsageError(
-      `port ${e.port ?? '?'} on ${e.address ?? '?'} is already in use (another alunite, or another program): ` +
-        'choose another with --port or ALUNITE_PORT (--port 0 takes a free one)',
-    );
+    const holder = await aluniteOn(e.address, e.port);
+    const where = `port ${e.port ?? '?'} on ${e.address ?? '?'} is already in use`;
+    const other = 'choose another with --port or ALUNITE_PORT (--port 0 takes a free one)';
+    throw new UsageError(holder === null
+      ? `${where} (another alunite, or another program): ${other}`
+      : `${where}: ${holder} already runs there; use it, stop it (Ctrl-C in its terminal), or ${other}`);
   }
   throw err;
+}
+
+/** `an alunite 0.1.0 server (up 42 s)` when /-/health on that address answers as Alunite does; else null. */
+async function aluniteOn(address: string | undefined, port: number | undefined): Promise<string | null> {
+  if (address === undefined || port === undefined) return null;
+  const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '[::1]' : address.includes(':') ? `[${address}]` : address;
+  try {
+    const res = await fetch(`http://${host}:${port}/-/health`, { signal: AbortSignal.timeout(1000) });
+    const body = (await res.json()) as { status?: unknown; version?: unknown; uptimeSeconds?: unknown };
+    if (body.status !== 'ok' || typeof body.version !== 'string') return null;
+    return `an alunite ${body.version} server${typeof body.uptimeSeconds === 'number' ? ` (up ${body.uptimeSeconds} s)` : ''}`;
+  } catch {
+    return null;
+  }
 }

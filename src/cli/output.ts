@@ -39,6 +39,21 @@ export interface Failure {
   requestId: string | null;
 }
 
+/**
+ * What to do about the two transport failures a first try meets: nothing listening (the server is not started,
+ * or another port), and https:// sent to the server's plain-HTTP port (OpenSSL's "wrong version number").
+ */
+function networkHint(cause: string): string {
+  if (/ECONNREFUSED/.test(cause)) return ': nothing listens there; start the server (alunite server, npm start in a checkout) or give its address with --endpoint';
+  if (/wrong version number|EPROTO/.test(cause)) return ': no TLS there; use http://, or start the server with --cert and --key';
+  return '';
+}
+
+/** OpenSSL's error string (`write EPROTO 80CC…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/…:350:`) as `TLS: wrong version number`. */
+function tlsCause(cause: string): string {
+  return cause.replace(/(?:write EPROTO )?[0-9A-F]{8,}:error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):[^\s)]*\s*/g, 'TLS: $1');
+}
+
 /** The one error line, its parts and the exit code, for anything a command can throw. */
 export function describeError(err: unknown, endpoint?: string): Failure {
   const fail = (code: string, message: string, exitCode: number, requestId: string | null = null): Failure => ({
@@ -60,8 +75,9 @@ export function describeError(err: unknown, endpoint?: string): Failure {
   if (networkish && e.code !== 'NetworkError') {
     // ali-oss appends the request line and socket statistics; the first clause is the cause.
     const first = e.message.split('\n')[0]!.replace(/, (GET|PUT|POST|HEAD|DELETE) https?:\/\/.*$/, '').replace(/\s*\(req "error"\).*$/, '').replace(/, please increase the timeout.*$/, '');
-    return fail('NetworkError', `cannot reach ${endpoint ?? 'the endpoint'} (${first})`, EXIT_SERVICE);
+    return fail('NetworkError', `cannot reach ${endpoint ?? 'the endpoint'} (${tlsCause(first)})${networkHint(first)}`, EXIT_SERVICE);
   }
+  if (e.code === 'NetworkError') return fail('NetworkError', `${tlsCause(e.message.replace(/\s*\n\s*/g, ' ').trim())}${networkHint(e.message)}`, EXIT_SERVICE, rid);
   if (typeof e.code === 'string' && e.code !== '' && !/^E[A-Z]+$/.test(e.code)) return fail(e.code, e.message.split('\n')[0]!, EXIT_SERVICE, rid);
   const sys = e as NodeJS.ErrnoException;
   if (typeof sys.code === 'string' && sys.path !== undefined) {
@@ -92,6 +108,10 @@ export interface FailureOutput {
 export function reportFailure(err: unknown, out: FailureOutput): number {
   const f = describeError(err, currentEndpoint);
   if (f.line !== '') process.stderr.write(`${f.line}\n`);
+  // A refusal by Alunite: the server can say which policy layer decided (ExplainRequest; the cloud has no such call).
+  if ((f.code === 'AccessDenied' || f.code === 'NoPermission') && f.requestId !== null && !/\.aliyuncs\.com(:\d+)?\/?$/.test(currentEndpoint ?? '')) {
+    process.stderr.write(`why: alunite policy explain ${f.requestId}\n`);
+  }
   if (out.shellExport) {
     // `eval "$(…)"` runs this: with `set -e` the script stops here, and without it the message says the
     // credentials were not exported (the caller is still on its previous identity).

@@ -11,6 +11,7 @@ import {
   type LayerTrace,
   type PolicyKind,
   type StatementTrace,
+  unknownActionNote,
 } from '../policy/index.js';
 import { printJson, remote, run, UsageError } from './output.js';
 import { readPolicyFile } from './policy-file.js';
@@ -116,13 +117,22 @@ export function traceFromWire(w: Wire): DecisionTrace {
   };
 }
 
-async function fromFiles(o: SimulateOptions): Promise<void> {
+async function fromFiles(o: SimulateOptions, kindDefaulted: boolean): Promise<void> {
   if (o.policy.length === 0 && o.sessionPolicy === undefined) throw new UsageError('give --policy <file> (and --session-policy <file>), or --user <name> / --role <name> for a principal of a running server');
   const policies: CompiledPolicy[] = [];
   for (const file of o.policy) {
     const c = await compileFile(file, o.kind);
     if (!(c instanceof CompiledPolicy)) {
       printJson(c);
+      // A bucket or trust policy given without --kind fails on its Principal: say which kind it is.
+      if (kindDefaulted) {
+        for (const k of ['bucket', 'trust'] as const) {
+          if ((await compileFile(file, k)) instanceof CompiledPolicy) {
+            process.stderr.write(`hint: ${file} is a valid ${k} policy: give --kind ${k} (without --kind, --policy files are RAM identity policies)\n`);
+            break;
+          }
+        }
+      }
       process.exitCode = 1;
       return;
     }
@@ -182,6 +192,26 @@ async function forPrincipal(o: SimulateOptions): Promise<void> {
   });
 }
 
+/**
+ * The request must name an action and a resource as a request carries them: `service:Action` and an ARN
+ * (`acs:oss:<region>:<account>:<bucket>/<key>`). Anything else matched no statement and came back as a
+ * plain ImplicitDeny, as if the policy were at fault. An action Alunite does not know is a warning on stderr (the simulation still runs: a policy may name it).
+ */
+function checkRequest(o: SimulateOptions): void {
+  const colon = o.action.indexOf(':');
+  if (colon <= 0 || colon === o.action.length - 1 || /[*?\s]/.test(o.action)) {
+    throw new UsageError(`--action expects one action as service:Name, e.g. oss:GetObject, got ${JSON.stringify(o.action)}`);
+  }
+  if (!/^acs:[^:]+:[^:]*:[^:]*:./.test(o.resource)) {
+    throw new UsageError(
+      `--resource expects an ARN, acs:<service>:<region>:<account>:<resource>, e.g. acs:oss:cn-hangzhou:1000000000000001:my-bucket/key ` +
+        `(an object), acs:oss:cn-hangzhou:1000000000000001:my-bucket (a bucket) or acs:ram::1000000000000001:role/name; got ${JSON.stringify(o.resource)}`,
+    );
+  }
+  const note = unknownActionNote(o.action);
+  if (note !== null) process.stderr.write(`warning: ${note}\n`);
+}
+
 export function simulateCommand(): Command {
   const cmd = new Command('simulate')
     .description('the decision for one request, layer by layer: from policy files, or for a user/role of a running server (--user/--role)')
@@ -197,7 +227,47 @@ export function simulateCommand(): Command {
   cmd.action(
     run(async () => {
       const o = cmd.opts<SimulateOptions>();
-      await (o.user !== undefined || o.role !== undefined ? forPrincipal(o) : fromFiles(o));
+      checkRequest(o);
+      await (o.user !== undefined || o.role !== undefined ? forPrincipal(o) : fromFiles(o, cmd.getOptionValueSource('kind') === 'default'));
+    }),
+  );
+  return cmd;
+}
+
+/**
+ * `alunite policy explain <RequestId>`: why the server decided a request it answered (ExplainRequest, the
+ * Alunite extension of RAM), with the same layered trace as simulate. The id is the one an error printed
+ * (`(RequestId: …)`), OSS or RAM/STS; the server remembers its last 10,000 requests (docs/policy.md).
+ */
+export function explainCommand(): Command {
+  const cmd = new Command('explain')
+    .description('why a running server allowed or refused a request: the decision of the RequestId an error printed, layer by layer (ExplainRequest)')
+    .argument('<request-id>', 'the RequestId of an OSS, RAM or STS answer, e.g. from "error: AccessDenied: … (RequestId: …)"');
+  remote(cmd);
+  cmd.action(
+    run(async (requestId: string) => {
+      const o = cmd.opts<ConnectionFlags>();
+      const ram = await popContext(o, RAM_VERSION);
+      const body = await ram.call('ExplainRequest', { RequestId: requestId });
+      const r = (body.Request ?? {}) as Wire;
+      const num = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : Number(v));
+      printJson({
+        requestId: r.RequestId,
+        time: r.Time,
+        principal: r.Principal,
+        sourceIp: r.SourceIp,
+        action: r.Action,
+        resource: r.Resource,
+        decision: r.Decision ?? null,
+        layer: r.Layer,
+        policy: r.Policy,
+        statementIndex: num(r.StatementIndex),
+        statement: r.Statement,
+        status: num(r.Status),
+        errorCode: r.ErrorCode,
+        message: r.Message,
+        trace: r.Trace === undefined ? undefined : traceFromWire(r.Trace as Wire),
+      });
     }),
   );
   return cmd;

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { PopParams } from '../client/pop.js';
 import { parsePositiveInt, printJson, printRecord, printTable, remote, run, UsageError } from './output.js';
-import { listAllPages, popContext, RAM_VERSION, readDocument, type PopContext } from './pop.js';
+import { listAllPages, popContext, RAM_VERSION, readDocument, readStdin, type PopContext } from './pop.js';
 import type { ConnectionFlags } from './profile.js';
 
 // `alunite ram user|accesskey|group|role|policy …` over the RAM API (POP RPC, Version 2015-05-01).
@@ -78,7 +78,21 @@ async function resolvePolicyType(c: PopContext, name: string, given: unknown): P
     );
   const [custom, system] = await Promise.all([exists('Custom'), exists('System')]);
   if (custom && system) throw new UsageError(`both a custom and a system policy are named ${name}: give --type Custom or --type System`);
+  if (!custom && !system) await suggestPolicyName(c, name);
   return system ? 'System' : 'Custom';
+}
+
+/**
+ * Policy names are case-sensitive (AliyunOSSReadOnlyAccess, not AliyunOssReadOnlyAccess): when no policy has
+ * the name but one has it in other case, a usage error names it. Nothing is said (the service answers
+ * EntityNotExist.Policy) when there is none, or when the caller may not list policies.
+ */
+async function suggestPolicyName(c: PopContext, name: string): Promise<void> {
+  const all = await listAllPages(c, 'ListPolicies', {}, (b) => inner(b, 'Policies', 'Policy')).catch(() => [] as Row[]);
+  const near = all.find((p) => typeof p.PolicyName === 'string' && p.PolicyName.toLowerCase() === name.toLowerCase());
+  if (near !== undefined) {
+    throw new UsageError(`no policy is named ${name} (names are case-sensitive): did you mean ${String(near.PolicyName)} (${String(near.PolicyType)})?`);
+  }
 }
 
 function userCommands(ram: Command): void {
@@ -115,6 +129,35 @@ function userCommands(ram: Command): void {
   act(del, async (o, c, name: string) => done(o, await c.call('DeleteUser', { UserName: name }), `deleted user ${name}`));
   const groups = leaf(user, 'groups', "list a user's groups").argument('<name>', 'user name');
   act(groups, async (o, c, name: string) => showList(o, inner(await c.call('ListGroupsForUser', { UserName: name }), 'Groups', 'Group'), [['GROUP', 'GroupName'], ['JOINED', 'JoinDate'], ['COMMENTS', 'Comments']]));
+  loginProfileCommands(user);
+}
+
+/**
+ * The console password of a user (the login profile): without it a RAM user can sign in to the console only
+ * with an AccessKey pair. The password comes from stdin (never a flag: it would sit in the shell history).
+ */
+function loginProfileCommands(user: Command): void {
+  const lp = user.command('login-profile').description("a user's console password (login profile): sign in at /-/console/ with the user name and it");
+  const create = leaf(lp, 'create', 'give a user a console password, read from stdin (checked against the password policy)')
+    .argument('<name>', 'user name')
+    .requiredOption('--password-stdin', 'read the password from standard input (one line)')
+    .option('--password-reset-required', 'the user must choose a new password at the first sign-in')
+    .option('--mfa-bind-required', 'the user must bind a virtual MFA device at the first sign-in');
+  act(create, async (o, c, name: string) => {
+    const password = (await readStdin()).replace(/\r?\n$/, '');
+    if (password === '') throw new UsageError('no password on standard input (e.g. --password-stdin <<< \'…\')');
+    const b = await c.call('CreateLoginProfile', {
+      UserName: name, Password: password,
+      ...(o.passwordResetRequired === true ? { PasswordResetRequired: 'true' } : {}),
+      ...(o.mfaBindRequired === true ? { MFABindRequired: 'true' } : {}),
+    });
+    show(o, b.LoginProfile as Row);
+    if (!o.json) process.stderr.write(`sign in at ${c.endpoint}/-/console/ as ${name} with that password\n`);
+  });
+  const get = leaf(lp, 'get', "show a user's login profile (not the password)").argument('<name>', 'user name');
+  act(get, async (o, c, name: string) => show(o, (await c.call('GetLoginProfile', { UserName: name })).LoginProfile as Row));
+  const del = leaf(lp, 'delete', "remove a user's console password (its console sessions end)").argument('<name>', 'user name');
+  act(del, async (o, c, name: string) => done(o, await c.call('DeleteLoginProfile', { UserName: name }), `deleted the login profile of ${name}`));
 }
 
 function accessKeyCommands(ram: Command): void {

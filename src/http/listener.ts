@@ -9,7 +9,7 @@ import { signedBody } from '../domain/ingest.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
-import { endpointOf, parseQuery, resolveAddress } from '../oss/address.js';
+import { endpointOf, misdirectedHostError, parseQuery, resolveAddress } from '../oss/address.js';
 import { cameAbsolute, toOriginForm } from './request-target.js';
 import { assertThroughAlias, throughAccessPoint } from '../oss/access-point-route.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
@@ -153,6 +153,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       response = await answerPreflight(address, headers, (n) => deps.authz.getBucket(n));
     } else {
       rec.service = 'oss';
+      const misdirected = misdirectedHostError(headers.host, address, { hostnames: deps.hostnames });
+      if (misdirected !== null) throw misdirected;
       if (address.bucket !== null) assertBucketName(address.bucket);
       // An access point alias: the request acts on its bucket, under its policy (docs/access-points.md).
       const alias = throughAccessPoint(address, deps.services.accessPoints);

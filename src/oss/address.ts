@@ -77,6 +77,31 @@ export function endpointOf(hostHeader: string | undefined, address: Address, fal
   return host;
 }
 
+/**
+ * A path-style address whose Host is `<label>.<something>.aliyuncs.com` but not an OSS endpoint: what ali-oss
+ * sends when pointed at an IP address with a region that lacks the `oss-` prefix (it builds the Host
+ * `<bucket>.<region>.aliyuncs.com` from `region`, so `cn-hangzhou` gives `my-bucket.cn-hangzhou.aliyuncs.com`).
+ * Read as path style, the key's first segment would be taken for the bucket (InvalidBucketName, NoSuchBucket or
+ * SignatureDoesNotMatch, none of which says what is wrong); this error does. Null for every other request.
+ * No cloud behaviour to follow: such a Host never reaches OSS (the name does not resolve).
+ */
+export function misdirectedHostError(hostHeader: string | undefined, address: Address, opts: AddressingOptions): AppError | null {
+  if (address.style !== 'path' || address.bucket === null) return null;
+  const host = stripPort((hostHeader ?? '').trim().toLowerCase());
+  const dot = host.indexOf('.');
+  if (dot <= 0 || !host.endsWith('.aliyuncs.com') || isEndpoint(host, opts)) return null;
+  const rest = host.slice(dot + 1, -'.aliyuncs.com'.length);
+  if (rest === '' || rest.includes('.')) return null;
+  const region = /^[a-z]{2,}-[a-z0-9-]+$/.test(rest) ? rest : null;
+  const hint = region === null
+    ? 'OSS endpoints are oss-<region>.aliyuncs.com.'
+    : `ali-oss pointed at an IP address builds the Host from its region option: give region 'oss-${region}', not '${region}'.`;
+  return new AppError('InvalidArgument', `The Host "${host}" names no OSS endpoint (oss-<region>.aliyuncs.com), so the request names no bucket. ${hint}`, {
+    ArgumentName: 'Host',
+    ArgumentValue: host,
+  });
+}
+
 /** Form-decodes a query string into ordered pairs (`+` is a space, as OSS decodes queries). */
 export function parseQuery(raw: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];

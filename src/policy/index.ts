@@ -1,7 +1,7 @@
 /** The policy engine's public surface (spec ram-sts §1–§3). Pure: no I/O, no HTTP, no storage. */
 export type { Caller, ConditionContext, Effect, PolicyDocument, PolicyKind, PolicyStatement } from './types.js';
 export { parsePolicy, parsePolicyAll, DEFAULT_MAX_LENGTH, type ParseAllResult, type ParseOptions, type ParseResult, type PolicyError } from './parse.js';
-export { lintPolicy, type LintFinding, type LintReport } from './lint.js';
+export { lintPolicy, unknownActionNote, type LintFinding, type LintReport } from './lint.js';
 export { compilePolicy, compileOrDenyAll, compileDocument, clearPolicyCache, callerIds, CompiledPolicy, type CompileOptions, type CompileResult } from './compile.js';
 export { evaluate, decide, combine, type Decision, type EvalRequest, type EvalResult, type FastResult, type MatchedStatement } from './evaluate.js';
 export { authorizeOss, OSS_DENY, type OssAcl, type OssAuthzInput, type OssCaller, type OssCheck, type OssDecision, type OssDeciding, type OssLayer } from './oss.js';

@@ -179,6 +179,20 @@ function actionReach(pattern: string, path: string, warn: Warn): ActionReach | n
   return null;
 }
 
+/**
+ * Why a request's action (`oss:GetObject`, no wildcards: what `policy simulate` is asked about) is no action
+ * Alunite knows, with a suggestion; null when it is one. A policy names such an action only through wildcards.
+ */
+export function unknownActionNote(action: string): string | null {
+  const colon = action.indexOf(':');
+  const service = action.slice(0, colon).toLowerCase();
+  const name = action.slice(colon + 1);
+  const known = SERVICES.find((s) => s === service);
+  if (known === undefined) return `${JSON.stringify(action)} names the service ${JSON.stringify(action.slice(0, colon))}, which Alunite does not serve (known: ${SERVICES.join(', ')})`;
+  for (const a of knownActions()[known].keys()) if (a.toLowerCase() === name.toLowerCase()) return null;
+  return `${JSON.stringify(action)} is no ${known} action${suggestion(known, name)}`;
+}
+
 /** ` (did you mean "oss:GetObject"?)`, or why a known operation is not an action of its own. */
 function suggestion(service: KnownService, name: string): string {
   const actions = [...knownActions()[service].keys()];

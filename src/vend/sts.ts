@@ -44,7 +44,10 @@ export class StsIssuer {
     try {
       body = await this.client.request('GetCallerIdentity');
     } catch (err) {
-      throw upstream(err, this.cfg.accessKeyId);
+      const e = upstream(err, this.cfg.accessKeyId, 'GetCallerIdentity');
+      // At start-up a refusal is about the vending key itself (unknown id, wrong secret, disabled key).
+      if (e.code !== 'StsError') throw e;
+      throw new VendError(e.code, `${e.message}; check the vending AccessKey: sts.accessKeyId / ALUNITE_VEND_ACCESS_KEY_ID and sts.accessKeySecret / ALUNITE_VEND_ACCESS_KEY_SECRET`);
     }
     const identityType = body.IdentityType ?? '';
     if (identityType === 'Account') {
@@ -55,13 +58,13 @@ export class StsIssuer {
 }
 
 /** The upstream answer for the app's client: code, status, RequestId and message, minus what is ours. */
-function upstream(err: unknown, accessKeyId: string): VendError {
+function upstream(err: unknown, accessKeyId: string, action = 'AssumeRole'): VendError {
   if (err instanceof PopError) {
     if (err.code === 'NetworkError') return new VendError('StsUnavailable', `STS is unreachable: ${err.message}`);
     const rid = err.requestId ? `, RequestId ${err.requestId}` : '';
     // SignatureDoesNotMatch echoes the string to sign (our AccessKeyId, the session policy): not for app users.
     const message = err.message.replace(/\s*server string to sign is:[\s\S]*$/, '').replaceAll(accessKeyId, '<vending AccessKeyId>').slice(0, 300);
-    return new VendError('StsError', `STS refused AssumeRole: ${err.code} (HTTP ${err.status}${rid}): ${message}`);
+    return new VendError('StsError', `STS refused ${action}: ${err.code} (HTTP ${err.status}${rid}): ${message}`);
   }
-  return new VendError('StsError', `STS AssumeRole failed: ${err instanceof Error ? err.message : String(err)}`);
+  return new VendError('StsError', `STS ${action} failed: ${err instanceof Error ? err.message : String(err)}`);
 }

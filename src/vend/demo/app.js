@@ -15,6 +15,29 @@ function describe(err) {
   return err && err.message ? err.message : String(err);
 }
 
+/**
+ * ali-oss's browser build reports a request the browser would not send or whose answer it withheld as
+ * `RequestError: XHR error`, status -1, without saying why. The usual cause is a bucket without a CORS rule
+ * for this page's origin; the other is a server that is not running. A no-cors request tells them apart: the
+ * browser lets it reach any server (its answer stays opaque), so it fails only when nothing answers.
+ */
+async function explain(err) {
+  if (!err || err.status !== -1 || err.code !== 'RequestError') return describe(err);
+  const cfg = state.config;
+  const endpoint = new URL(cfg.endpoint);
+  const origin = cfg.pathStyle ? endpoint.origin : `${endpoint.protocol}//${cfg.bucket}.${endpoint.host}`;
+  try {
+    await fetch(`${origin}/`, { mode: 'no-cors', cache: 'no-store' });
+  } catch {
+    return `Cannot reach OSS at ${origin} from this page: is the server running there?`;
+  }
+  return (
+    `OSS at ${origin} answered, but the browser kept the answer from this page (CORS): bucket ${cfg.bucket} needs ` +
+    `a CORS rule allowing the origin ${location.origin} (methods GET, PUT, POST, DELETE, HEAD; headers *; ` +
+    `exposing ETag and x-oss-request-id), e.g. with alunite oss bucket cors put oss://${cfg.bucket} cors.json`
+  );
+}
+
 function formatSize(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
@@ -129,7 +152,7 @@ async function upload(event) {
     await refreshList();
   } catch (err) {
     setText('upload-status', '');
-    setText('other-status', `Upload failed: ${describe(err)}`);
+    setText('other-status', `Upload failed: ${await explain(err)}`);
   } finally {
     $('upload-button').disabled = false;
   }
@@ -160,7 +183,7 @@ async function refreshList() {
     $('file-rows').replaceChildren(...rows);
     setText('list-status', rows.length === 0 ? 'No files yet.' : `${rows.length} file(s).`);
   } catch (err) {
-    setText('list-status', `Listing failed: ${describe(err)}`);
+    setText('list-status', `Listing failed: ${await explain(err)}`);
   }
 }
 
@@ -176,7 +199,7 @@ async function download(key) {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   } catch (err) {
-    setText('other-status', `Download failed: ${describe(err)}`);
+    setText('other-status', `Download failed: ${await explain(err)}`);
   }
 }
 
@@ -188,7 +211,7 @@ async function readOther(event) {
     await withClient((client) => client.get(key));
     setText('other-status', `Read ${key}: allowed`);
   } catch (err) {
-    setText('other-status', describe(err));
+    setText('other-status', await explain(err));
   }
 }
 
