@@ -601,6 +601,54 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(res.status, 200, res.body.toString());
     });
 
+    it('GET ?processConfiguration reads the image-processing settings back as the Java SDK\'s getBucketProcess does (BucketProcesTest)', async () => {
+      const bucket = 'java-process-conf';
+      await srv.client().putBucket(bucket);
+      const call = async (method: string, body?: string): Promise<RawResponse> => {
+        const date = new Date().toUTCString();
+        const type = body === undefined ? '' : 'application/xml';
+        const signature = createHmac('sha1', SECRET).update(`${method}\n\n${type}\n${date}\n/${bucket}/?processConfiguration`).digest('base64');
+        return rawRequest(srv.port, {
+          method,
+          path: `/${bucket}/?processConfiguration`,
+          headers: { host: `localhost:${srv.port}`, date, authorization: `OSS ${AK}:${signature}`, ...(body === undefined ? {} : { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) }) },
+          ...(body === undefined ? {} : { body }),
+        });
+      };
+      const conf = (host: string, protect: boolean, suffix: string, delimiters: string, atStyle?: boolean): string =>
+        `<BucketProcessConfiguration><CompliedHost>${host}</CompliedHost><SourceFileProtect>${protect ? 'Enabled' : 'Disabled'}</SourceFileProtect>` +
+        `<SourceFileProtectSuffix>${suffix}</SourceFileProtectSuffix><StyleDelimiters>${delimiters}</StyleDelimiters>` +
+        `${atStyle === undefined ? '' : `<OssDomainSupportAtProcess>${atStyle ? 'Enabled' : 'Disabled'}</OssDomainSupportAtProcess>`}</BucketProcessConfiguration>`;
+      const read = async (): Promise<Record<string, string>> => {
+        const res = await call('GET');
+        assert.equal(res.status, 200, res.body.toString());
+        const xml = res.body.toString();
+        assert.match(xml, /^<\?xml[^>]*>\s*<BucketProcessConfiguration>/);
+        const field = (name: string): string => new RegExp(`<${name}>([^<]*)</${name}>|<${name}/>`).exec(xml)?.[1] ?? (xml.includes(`<${name}`) ? '' : 'absent');
+        return { host: field('CompliedHost'), protect: field('SourceFileProtect'), suffix: field('SourceFileProtectSuffix'), delimiters: field('StyleDelimiters'), version: field('Version'), atStyle: field('OssDomainSupportAtProcess') };
+      };
+      // Before any Put: the defaults.
+      assert.deepEqual(await read(), { host: 'Both', protect: 'Disabled', suffix: '', delimiters: '', version: '2', atStyle: 'absent' });
+      assert.equal((await call('PUT', conf('Img', true, 'jpg,png', '/,-'))).status, 200);
+      assert.deepEqual(await read(), { host: 'Img', protect: 'Enabled', suffix: 'jpg,png', delimiters: '-,/', version: '2', atStyle: 'absent' });
+      assert.equal((await call('PUT', conf('Both', false, 'gif', '-'))).status, 200);
+      assert.deepEqual(await read(), { host: 'Both', protect: 'Disabled', suffix: '', delimiters: '-', version: '2', atStyle: 'absent' });
+      assert.equal((await call('PUT', conf('Img', true, '*', '/', true))).status, 200);
+      assert.deepEqual(await read(), { host: 'Img', protect: 'Enabled', suffix: '*', delimiters: '/', version: '2', atStyle: 'absent' });
+      // BucketProcesTest's refusals: no CompliedHost, an unknown one; the stored settings unchanged.
+      for (const bad of ['<BucketProcessConfiguration><SourceFileProtect>Disabled</SourceFileProtect></BucketProcessConfiguration>', conf('xxx', false, '*', '/,-')]) {
+        const res = await call('PUT', bad);
+        assert.equal(res.status, 400, res.body.toString());
+        assert.equal(errorOf(res)?.Code, 'InvalidArgument');
+      }
+      assert.equal((await read()).host, 'Img');
+      // A bucket that does not exist.
+      const date = new Date().toUTCString();
+      const signature = createHmac('sha1', SECRET).update(`GET\n\n\n${date}\n/no-such-process-bucket/?processConfiguration`).digest('base64');
+      const missing = await rawRequest(srv.port, { method: 'GET', path: '/no-such-process-bucket/?processConfiguration', headers: { host: `localhost:${srv.port}`, date, authorization: `OSS ${AK}:${signature}` } });
+      assert.equal(errorOf(missing)?.Code, 'NoSuchBucket');
+    });
+
     it('V1 header signatures over the Java SDK\'s older sub-resource list are accepted (publicAccessBlock left unsigned), presigned URLs are not', async () => {
       const body = '<PublicAccessBlockConfiguration><BlockPublicAccess>false</BlockPublicAccess></PublicAccessBlockConfiguration>';
       const send = async (method: string, stringToSignResource: string, withBody: boolean): Promise<RawResponse> => {

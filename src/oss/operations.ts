@@ -108,6 +108,8 @@ export type Operation =
   | Simple<'DeleteBucket'>
   | Simple<'GetBucketInfo'>
   | Simple<'GetBucketLocation'>
+  /** GET ?processConfiguration: the Java SDK's getBucketProcess; not in the API metadata (oss/stored/process-configuration.ts). */
+  | Simple<'GetProcessConfiguration'>
   | Simple<'GetBucketAcl'>
   | Simple<'PutBucketAcl'>
   | Simple<'GetBucketPolicy'>
@@ -421,6 +423,7 @@ function assertConsumed(op: Operation, input: RouteInput): void {
     if (owners === undefined || own.has(k)) continue;
     if (PARAMS_BY_NAME.get(op.name)?.has(k) === true) continue; // a plain parameter of this operation (GetCnameToken's cname)
     if (op.name === 'GetObjectMeta' && k === 'objectMeta') continue; // GET ?objectMeta is accepted like HEAD
+    if (op.name === 'GetProcessConfiguration' && k === 'processConfiguration') continue; // the Put's unpublished Get
     if (owners.some((o) => o.method === input.method && o.scope === scopeOf(input.address))) {
       throw invalidArgument(`The sub-resource "${k}" cannot be combined with the other sub-resources of this request.`, k, input.query.get(k) ?? '');
     }
@@ -641,6 +644,7 @@ function routeImplemented(input: RouteInput): Operation {
         if (has('acl')) return { name: 'GetBucketAcl', ...onBucket('oss:GetBucketAcl') };
         if (has('bucketInfo')) return { name: 'GetBucketInfo', ...onBucket('oss:GetBucketInfo') };
         if (has('location')) return { name: 'GetBucketLocation', ...onBucket('oss:GetBucketLocation') };
+        if (has('processConfiguration')) return { name: 'GetProcessConfiguration', ...onBucket('oss:GetProcessConfiguration') };
         if (has('policy')) return { name: 'GetBucketPolicy', ...onBucket('oss:GetBucketPolicy') };
         if (has('cors')) return { name: 'GetBucketCors', ...onBucket('oss:GetBucketCors') };
         if (has('worm')) return { name: 'GetBucketWorm', ...onBucket('oss:GetBucketWorm') };

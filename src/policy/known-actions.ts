@@ -53,6 +53,8 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['DeleteObjectVersionTagging', 'object'],
   ['RestoreObjectVersion', 'object'],
   ['PostProcessTask', 'object'],
+  // GET ?processConfiguration (the Java SDK's getBucketProcess), the unpublished Get of PutProcessConfiguration.
+  ['GetProcessConfiguration', 'bucket'],
   ['GetService', 'service'],
 ];
 

@@ -16,6 +16,7 @@ import * as select from './select.js';
 import { unimplemented } from './unimplemented.js';
 import * as website from './website.js';
 import { storedHandlers } from '../stored/handlers.js';
+import { getProcessConfiguration } from '../stored/process-configuration.js';
 import { doMetaQuery } from './meta-query.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
@@ -25,6 +26,7 @@ export const handlers: HandlerTable = {
   DeleteBucket: bucket.deleteBucket,
   GetBucketInfo: bucket.getBucketInfo,
   GetBucketLocation: bucket.getBucketLocation,
+  GetProcessConfiguration: getProcessConfiguration,
   GetBucketAcl: bucket.getBucketAcl,
   PutBucketAcl: bucket.putBucketAcl,
   GetBucketPolicy: bucket.getBucketPolicy,

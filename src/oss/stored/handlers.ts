@@ -11,6 +11,7 @@ import * as computed from './computed.js';
 import * as inventory from './inventory.js';
 import * as live from './live-channel.js';
 import * as metaQuery from './meta-query.js';
+import { checkProcessConfiguration, PROCESS_CONFIG } from './process-configuration.js';
 import * as redundancy from './redundancy.js';
 import * as replication from './replication.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
@@ -77,7 +78,7 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
   PutBucketAccessMonitor: putSingle('PutBucketAccessMonitor', { config: 'access-monitor', bounds: { required: ['Status'] } }),
   GetBucketAccessMonitor: getSingle('GetBucketAccessMonitor', 'access-monitor', { Status: 'Disabled' }),
   PutBucketHash: putSingle('PutBucketHash', { config: 'object-hash', bounds: { required: ['ObjectHashFunction'] } }),
-  PutProcessConfiguration: putSingle('PutProcessConfiguration', { config: 'process-configuration' }),
+  PutProcessConfiguration: putSingle('PutProcessConfiguration', { config: PROCESS_CONFIG, check: checkProcessConfiguration }),
   PutBucketReplication: replication.putBucketReplication,
   GetBucketReplication: replication.getBucketReplication,
   GetBucketReplicationLocation: replication.getBucketReplicationLocation,
