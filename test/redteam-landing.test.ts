@@ -1,0 +1,75 @@
+// Red team of the paths that landed on 2026-12-04 (gzip answers, sequential multipart, ...): each test reproduces
+// a defect found by attacking a real server process (bin/alunite) with real requests, and fails without its fix.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import OSS from 'ali-oss';
+import { AK, SECRET } from './helpers/server.js';
+import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
+
+const BUCKET = 'redteam-landing';
+
+/** Sends `text` on a fresh connection and collects everything until the server closes it (or `timeoutMs`). */
+function exchange(port: number, text: string, timeoutMs = 10_000): Promise<{ data: Buffer; closed: boolean }> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let done = false;
+    const finish = (closed: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ data: Buffer.concat(chunks), closed });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    sock.on('close', () => finish(true));
+    sock.on('error', () => finish(true));
+    sock.write(text);
+  });
+}
+
+describe('red team of the 2026-12-04 landings', () => {
+  let dataDir: string;
+  let srv: SpawnedServer;
+  let client: OSS;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'alunite-redteam-landing-'));
+    srv = await spawnServer(['--data', dataDir, '--no-fsync']);
+    client = new OSS({ accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url, bucket: BUCKET, region: 'oss-cn-hangzhou', secure: false, timeout: 120_000 });
+    await client.putBucket(BUCKET);
+    await client.putBucketACL(BUCKET, 'public-read');
+  });
+
+  after(async () => {
+    await kill9(srv.child);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('a gzip-compressed answer to an HTTP/1.0 GET is not chunk-framed (the client knows no chunked coding)', async () => {
+    const text = Buffer.from('<p>hello, HTTP/1.0 client</p>\n'.repeat(200));
+    await client.put('page.html', text, { headers: { 'Content-Type': 'text/html' } });
+    const { data, closed } = await exchange(srv.port, `GET /${BUCKET}/page.html HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n`);
+    const split = data.indexOf('\r\n\r\n');
+    const head = data.subarray(0, split).toString('latin1');
+    assert.match(head, /^HTTP\/1\.1 200/);
+    assert.match(head, /\r\nContent-Encoding: gzip\r\n/i);
+    // Before: `Transfer-Encoding: chunked` and a chunk-framed body, which an HTTP/1.0 client takes as the gzip bytes.
+    assert.doesNotMatch(head, /Transfer-Encoding/i);
+    assert.doesNotMatch(head, /Content-Length/i);
+    assert.ok(closed, 'the body ends with the connection');
+    assert.deepEqual(gunzipSync(data.subarray(split + 4)), text);
+    // HEAD says the same, without a body.
+    const headOnly = await exchange(srv.port, `HEAD /${BUCKET}/page.html HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n`);
+    assert.doesNotMatch(headOnly.data.toString('latin1'), /Transfer-Encoding|Content-Length/i);
+    // An HTTP/1.1 client still gets it chunked.
+    const http11 = await exchange(srv.port, `GET /${BUCKET}/page.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n`);
+    assert.match(http11.data.toString('latin1'), /\r\nTransfer-Encoding: chunked\r\n/i);
+  });
+});
