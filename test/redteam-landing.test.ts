@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import OSS from 'ali-oss';
+import sharp from 'sharp';
+import { get } from 'node:http';
 import { rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { AK, SECRET } from './helpers/server.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
@@ -111,5 +113,30 @@ describe('red team of the 2026-12-04 landings', () => {
       assert.ok(allowed.includes(`${answer.status} ${answer.code}`), statuses.join('; '));
     }
     assert.equal(srv.child.exitCode, null);
+  });
+  it('image requests abandoned while queued are not processed for nobody (the next request is not held up)', async () => {
+    // A 144-megapixel PNG (about 2 MB), each job ~0.2-0.3 s: 30 requests for it, each closed after 100 ms while
+    // most wait for one of the 2 slots. Before, all 30 were still read and decoded in turn (~7 s of work).
+    const big = await sharp({ create: { width: 12_000, height: 12_000, channels: 3, background: '#336699' } }).png().toBuffer();
+    const small = await sharp({ create: { width: 50, height: 50, channels: 3, background: '#ff0000' } }).png().toBuffer();
+    await client.put('img/big.png', big);
+    await client.put('img/small.png', small);
+    const fetchImage = (key: string, abortMs?: number): Promise<number> =>
+      new Promise((resolve) => {
+        const req = get({ host: '127.0.0.1', port: srv.port, path: `/${BUCKET}/${key}?x-oss-process=image/resize,w_100/rotate,90`, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', () => resolve(-1));
+        });
+        req.on('error', () => resolve(-1));
+        if (abortMs !== undefined) setTimeout(() => req.destroy(), abortMs);
+      });
+    await Promise.all(Array.from({ length: 30 }, () => fetchImage('img/big.png', 100)));
+    const started = Date.now();
+    assert.equal(await fetchImage('img/small.png'), 200);
+    const ms = Date.now() - started;
+    // Now: the two jobs already running finish (well under a second), the abandoned ones are dropped.
+    assert.ok(ms < 3000, `the next image request waited ${ms} ms behind abandoned ones`);
+    assert.equal(await fetchImage('img/big.png'), 200);
   });
 });

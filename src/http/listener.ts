@@ -217,6 +217,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           accountId: auth.principal.type === 'anonymous' ? deps.accountId : auth.principal.accountId,
           endpoint: { scheme: facts.secureTransport ? 'https' : 'http', host: endpointOf(headers.host, address, `oss-${deps.region}.aliyuncs.com`) },
           services: deps.services,
+          clientGone: () => req.socket.destroyed || !req.socket.writable,
           authorize: async (checks) => {
             await authorize(auth.principal, op, deps.authz, facts, checks, rec);
           },
