@@ -2,17 +2,19 @@
 // a defect found by attacking a real server process (bin/alunite) with real requests, and fails without its fix.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import OSS from 'ali-oss';
 import sharp from 'sharp';
-import { get } from 'node:http';
+import { get, type IncomingHttpHeaders } from 'node:http';
 import { rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { AK, SECRET } from './helpers/server.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
+import { GZIP_MAX_IN_FLIGHT } from '../src/oss/compression.js';
 
 const BUCKET = 'redteam-landing';
 
@@ -46,6 +48,19 @@ async function initiateSequential(port: number, key: string): Promise<string> {
   const id = /<UploadId>([^<]+)<\/UploadId>/.exec(res.body.toString('utf8'));
   assert.ok(res.status === 200 && id, res.body.toString('utf8'));
   return id[1]!;
+}
+
+/** A GET with `Accept-Encoding: gzip`: its headers and (still encoded) body. */
+function getGzip(port: number, path: string): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path, headers: { 'accept-encoding': 'gzip' }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }
 
 describe('red team of the 2026-12-04 landings', () => {
@@ -138,5 +153,45 @@ describe('red team of the 2026-12-04 landings', () => {
     // Now: the two jobs already running finish (well under a second), the abandoned ones are dropped.
     assert.ok(ms < 3000, `the next image request waited ${ms} ms behind abandoned ones`);
     assert.equal(await fetchImage('img/big.png'), 200);
+  });
+  it('stalled readers of gzip answers hold at most GZIP_MAX_IN_FLIGHT compressors; GETs beyond are sent as they are', async () => {
+    // Each compressed answer a client stops reading holds zlib's state and a source block (~0.8 MB, measured);
+    // a plain one ~0.1 MB. Before, ~9,500 connections (the default cap) of stalled gzip readers held ~9 GB.
+    const text = Buffer.from(randomBytes(8 * 1024 * 1024).toString('hex'));
+    await client.put('gz/stalled.txt', text, { headers: { 'Content-Type': 'text/plain' } });
+    const request = `GET /${BUCKET}/gz/stalled.txt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n`;
+    const stalled: Socket[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: GZIP_MAX_IN_FLIGHT + 4 }, () =>
+          new Promise<void>((resolve) => {
+            const sock = connect(srv.port, '127.0.0.1');
+            stalled.push(sock);
+            sock.on('error', () => resolve());
+            // The head read, nothing more: the answer stalls.
+            sock.once('data', () => {
+              sock.pause();
+              resolve();
+            });
+            sock.write(request);
+          }),
+        ),
+      );
+      const beyond = await getGzip(srv.port, `/${BUCKET}/gz/stalled.txt`);
+      // Before: compressed as well (no limit).
+      assert.equal(beyond.headers['content-encoding'], undefined);
+      assert.equal(beyond.headers['content-length'], String(text.length));
+      assert.deepEqual(beyond.body, text);
+    } finally {
+      for (const sock of stalled) sock.destroy();
+    }
+    // The stalled answers' compressors are given back when their connections end.
+    let again: Awaited<ReturnType<typeof getGzip>> | undefined;
+    for (let i = 0; i < 50 && again?.headers['content-encoding'] !== 'gzip'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      again = await getGzip(srv.port, `/${BUCKET}/gz/stalled.txt`);
+    }
+    assert.equal(again?.headers['content-encoding'], 'gzip');
+    assert.deepEqual(gunzipSync(again.body), text);
   });
 });
