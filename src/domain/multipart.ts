@@ -217,7 +217,15 @@ export class MultipartService {
     }
     const chosen = chooseParts(parts, listed);
     const hash = createHash('md5');
-    for await (const chunk of this.objects.openRead(assemble(upload, chosen, 0), null)) hash.update(chunk as Buffer);
+    try {
+      for await (const chunk of this.objects.openRead(assemble(upload, chosen, 0), null)) hash.update(chunk as Buffer);
+    } catch (err) {
+      // A part's blob gone while it was read: the part was uploaded again (its old blob dropped) or the upload
+      // aborted meanwhile. Either is the client's doing, answered as the commit would answer it (it was a 500).
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await this.getUpload(upload.bucket, upload.key, upload.uploadId);
+      throw new AppError('InvalidPart', 'A part was uploaded again while the upload was being completed.');
+    }
     return { md5: hash.digest('base64'), blobIds: chosen.map((p) => p.blobId) };
   }
 

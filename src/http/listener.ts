@@ -217,6 +217,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           accountId: auth.principal.type === 'anonymous' ? deps.accountId : auth.principal.accountId,
           endpoint: { scheme: facts.secureTransport ? 'https' : 'http', host: endpointOf(headers.host, address, `oss-${deps.region}.aliyuncs.com`) },
           services: deps.services,
+          clientGone: () => req.socket.destroyed || !req.socket.writable,
           authorize: async (checks) => {
             await authorize(auth.principal, op, deps.authz, facts, checks, rec);
           },
@@ -391,13 +392,16 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   }
   const headers = response.headers;
   let chunked = false;
+  // An HTTP/1.0 client knows no chunked coding (RFC 9112 §6.1: a server must not send Transfer-Encoding to it):
+  // a body of unknown length goes to it as it is, ended by the connection's close (node does that unasked).
+  const http10 = req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1);
   for (const k in headers) {
     const lower = k.toLowerCase();
     if (lower === 'content-length') length ??= headers[k];
-    else {
-      if (lower === 'transfer-encoding') chunked = true;
-      set(k, wireValue(headers[k]!));
-    }
+    else if (lower === 'transfer-encoding') {
+      chunked = true;
+      if (!http10) set(k, wireValue(headers[k]!));
+    } else set(k, wireValue(headers[k]!));
   }
   // A body of unknown length goes out chunked. An answer that says it is chunked (a gzip-compressed object,
   // oss/compression.ts) has no length, for a HEAD too, which says what the GET would send.

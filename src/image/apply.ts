@@ -58,7 +58,12 @@ export interface SourceInfo {
 export interface ApplyDeps {
   /** The bytes of a watermark image (an object of the same bucket), read with the caller's authorization. */
   loadImage(key: string): Promise<Buffer>;
+  /** Whether the request's client is gone: checked when the job's turn comes, so a job nobody waits for is not run. */
+  clientGone?(): boolean;
 }
+
+/** A job whose client left while it waited for its turn (no one reads the answer; the status is for the log). */
+const GONE = 'The client closed the connection before the image was processed.';
 
 // What a client is told when libvips fails: our own fixed text and OSS's documented code (BadRequest, with the
 // EC OSS documents for the format where it has one). libvips' message names its internals (loaders, buffers,
@@ -188,10 +193,14 @@ type PixelStep = Exclude<Step, { op: 'format' | 'quality' | 'interlace' | 'auto-
  */
 export function processImage(load: () => Promise<Buffer>, steps: readonly Step[], deps: ApplyDeps): Promise<ProcessResult> {
   return inSlot(async () => {
+    // Requests abandoned in the queue (a client that asks and hangs up, again and again) would each still read
+    // and decode their source in turn, holding up every request behind them.
+    if (deps.clientGone?.() === true) throw new AppError('RequestTimeout', GONE);
     const source = await load();
     const src = await inspect(source);
     const release = decodes(steps) ? await holdPixels(src.width * src.height * Math.max(1, src.meta.pages ?? 1)) : () => {};
     try {
+      if (deps.clientGone?.() === true) throw new AppError('RequestTimeout', GONE);
       return await run(source, steps, deps, src);
     } catch (err) {
       // libvips failing on the bytes (a corrupt or truncated image whose header was fine) is the image's fault.

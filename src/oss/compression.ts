@@ -6,6 +6,7 @@
 // relies on it. Documentation: docs/compatibility.md.
 import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import { isRecyclingSource } from '../util/recycling-source.js';
 
 /** The Content-Types OSS compresses (the FAQ's list). */
 const GZIP_TYPES: ReadonlySet<string> = new Set([
@@ -65,9 +66,33 @@ export function gzipHeaders(headers: Record<string, string>): void {
   headers['Transfer-Encoding'] = 'chunked';
 }
 
+/**
+ * Compressed answers being sent at once, at most: each holds zlib's state and a block of its source (~0.8 MB
+ * measured) for as long as its client takes to read it, where a plain answer holds ~0.1 MB. GETs beyond are sent
+ * as they are (identity is always an acceptable coding, RFC 9110 §12.5.3), so stalled readers of a public text
+ * object cannot hold gigabytes (docs/limits.md).
+ */
+export const GZIP_MAX_IN_FLIGHT = 256;
+let gzipInFlight = 0;
+
+/** Whether one more compressed answer may start now (decided and started in the same turn: gzipBody). */
+export function gzipRoom(): boolean {
+  return gzipInFlight < GZIP_MAX_IN_FLIGHT;
+}
+
 /** The body, gzip-compressed as it streams; an error of the source ends the compressed stream with it. */
 export function gzipBody(body: Buffer | Readable): Readable {
   const gz = createGzip();
+  gzipInFlight += 1;
+  gz.once('close', () => (gzipInFlight -= 1));
+  if (!Buffer.isBuffer(body) && isRecyclingSource(body)) {
+    // A file body writes into zlib with its reused blocks, one in flight: read as a Readable it would also keep a
+    // fresh block buffered ahead of zlib's (a slow reader held ~1 MB of each answer; docs/limits.md).
+    body.on('error', (err) => gz.destroy(err));
+    gz.on('close', () => body.destroy());
+    body.pumpTo(gz);
+    return gz;
+  }
   pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, gz, () => {});
   return gz;
 }

@@ -59,6 +59,11 @@ export interface OssRequest<Op extends Operation = Operation> {
   endpoint: { scheme: 'http' | 'https'; host: string };
   services: OssServices;
   /**
+   * Whether the client is gone (its connection closed or half-closed) while the answer is being prepared: long
+   * work queued behind others (image processing) is not started for nobody.
+   */
+  clientGone?(): boolean;
+  /**
    * Authorizes checks only the parsed body reveals (DeleteMultipleObjects' keys) as the routed ones were:
    * same principal and request facts; throws AccessDenied if any is refused.
    */

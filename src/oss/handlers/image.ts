@@ -38,6 +38,7 @@ async function readSource(req: OssRequest, bucket: string, key: string, versionI
 /** Runs steps on an object; a watermark image is another object of the bucket, read with the caller's rights. */
 async function processObject(req: OssRequest, bucket: string, key: string, steps: Step[], versionId?: string): Promise<ProcessResult> {
   return processImage(() => readSource(req, bucket, key, versionId, true), steps, {
+    ...(req.clientGone !== undefined ? { clientGone: req.clientGone } : {}),
     loadImage: async (mark) => {
       await req.authorize([{ action: 'oss:GetObject', bucket, key: mark, acl: 'read' }]);
       return readSource(req, bucket, mark);

@@ -28,7 +28,7 @@ import {
 import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
-import { gzipBody, gzipHeaders, wantsGzip } from '../compression.js';
+import { gzipBody, gzipHeaders, gzipRoom, wantsGzip } from '../compression.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
@@ -210,7 +210,8 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string): Promi
   }
   const status = range ? 206 : 200;
   const rangeHeader = header(req.headers, 'range');
-  const gzip = wantsGzip({ acceptEncoding: header(req.headers, 'accept-encoding'), contentType: storedType, size: obj.size, storedEncoding: obj.headers.contentEncoding, ranged: rangeHeader !== undefined });
+  // A GET compresses only while there is room (compression.ts GZIP_MAX_IN_FLIGHT); from here to gzipBody is one turn.
+  const gzip = wantsGzip({ acceptEncoding: header(req.headers, 'accept-encoding'), contentType: storedType, size: obj.size, storedEncoding: obj.headers.contentEncoding, ranged: rangeHeader !== undefined }) && (!withBody || gzipRoom());
   if (gzip) gzipHeaders(headers);
   if (!withBody) return { status, headers };
   // Small objects are answered from the row's bytes without a stream.
