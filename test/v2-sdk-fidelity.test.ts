@@ -1,0 +1,69 @@
+// What the official V2 SDKs' own integration tests expect of OSS (alibabacloud-oss-python-sdk-v2
+// tests/integration/test_client.py, alibabacloud-oss-go-sdk-v2 oss/client_integration_*_test.go), checked with
+// requests signed as those SDKs sign them (V4, test/helpers/sdk-v2-signer.ts) against a real server.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
+import { signHeader, type Creds, type SdkRequest } from './helpers/sdk-v2-signer.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+
+describe('V2 SDK integration-test expectations', () => {
+  let srv: TestServer;
+  const root: Creds = { ak: AK, secret: SECRET };
+  // The Python V2 tests' get_invalid_ak_client(): StaticCredentialsProvider('invalid-ak', 'invalid').
+  const invalid: Creds = { ak: 'invalid-ak', secret: 'invalid' };
+  const EXISTING = 'v2-sdk-existing';
+  const MISSING = 'v2-sdk-missing-bucket';
+
+  async function send(r: SdkRequest, c: Creds = root): Promise<RawResponse> {
+    const s = signHeader(r, c);
+    const body = r.body;
+    return rawRequest(srv.port, { method: r.method, path: s.path, headers: { ...s.headers, host: `127.0.0.1:${srv.port}`, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, body });
+  }
+
+  const fails = (res: RawResponse, status: number, code: string): void => {
+    assert.equal(res.status, status, res.body.toString('utf8'));
+    const err = errorOf(res);
+    assert.equal(err?.Code, code);
+    assert.equal(err?.RequestId?.length ?? res.headers['x-oss-request-id']?.length, 24);
+  };
+
+  before(async () => {
+    srv = await startTestServer();
+    assert.equal((await send({ method: 'PUT', bucket: EXISTING, key: null })).status, 200);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('an unknown AccessKeyId on a bucket that does not exist: 404 NoSuchBucket (test_get_bucket_acl_fail, test_list_objects_v2_fail, test_get_bucket_stat_fail, test_get_bucket_location_fail, test_get_bucket_info_fail, test_put_bucket_versioning_fail, test_get_bucket_versioning_fail, test_list_object_versions_fail)', async () => {
+    const versioning = '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>';
+    for (const r of [
+      { method: 'GET', bucket: MISSING, key: null, params: [['acl', '']] },
+      { method: 'GET', bucket: MISSING, key: null, params: [['list-type', '2'], ['delimiter', '/'], ['start-after', 'b'], ['encoding-type', 'url'], ['max-keys', '10'], ['prefix', 'aaa'], ['fetch-owner', 'true']] },
+      { method: 'GET', bucket: MISSING, key: null, params: [['stat', '']] },
+      { method: 'GET', bucket: MISSING, key: null, params: [['location', '']] },
+      { method: 'GET', bucket: MISSING, key: null, params: [['bucketInfo', '']] },
+      { method: 'PUT', bucket: MISSING, key: null, params: [['versioning', '']], body: versioning },
+      { method: 'GET', bucket: MISSING, key: null, params: [['versioning', '']] },
+      { method: 'GET', bucket: MISSING, key: null, params: [['versions', '']] },
+      { method: 'HEAD', bucket: MISSING, key: 'some-key' },
+    ] as SdkRequest[]) {
+      const res = await send(r, invalid);
+      fails(res, 404, 'NoSuchBucket');
+      assert.equal(errorOf(res)?.EC, '0015-00000101');
+    }
+  });
+
+  it('an unknown AccessKeyId stays 403 InvalidAccessKeyId: PutBucket and PutBucketAcl of a missing bucket (test_put_bucket_fail, test_put_bucket_acl_fail), object operations in an existing bucket (test_put_object_fail, test_get_object_fail, test_head_object_fail, ...), DescribeRegions', async () => {
+    fails(await send({ method: 'PUT', bucket: MISSING, key: null }, invalid), 403, 'InvalidAccessKeyId');
+    fails(await send({ method: 'PUT', bucket: MISSING, key: null, params: [['acl', '']], headers: { 'x-oss-acl': 'public-read-write' } }, invalid), 403, 'InvalidAccessKeyId');
+    fails(await send({ method: 'PUT', bucket: EXISTING, key: 'invalid-key', body: 'hello world' }, invalid), 403, 'InvalidAccessKeyId');
+    fails(await send({ method: 'GET', bucket: EXISTING, key: 'invalid-key' }, invalid), 403, 'InvalidAccessKeyId');
+    fails(await send({ method: 'HEAD', bucket: EXISTING, key: 'invalid-key' }, invalid), 403, 'InvalidAccessKeyId');
+    fails(await send({ method: 'GET', bucket: EXISTING, key: null, params: [['acl', '']] }, invalid), 403, 'InvalidAccessKeyId');
+    fails(await send({ method: 'GET', bucket: null, key: null, params: [['regions', '']] }, invalid), 403, 'InvalidAccessKeyId');
+    // A known key with a wrong secret is still a signature mismatch, whether or not the bucket exists.
+    fails(await send({ method: 'GET', bucket: EXISTING, key: null, params: [['acl', '']] }, { ak: AK, secret: 'wrong' }), 403, 'SignatureDoesNotMatch');
+  });
+});
