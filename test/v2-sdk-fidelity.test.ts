@@ -66,4 +66,33 @@ describe('V2 SDK integration-test expectations', () => {
     // A known key with a wrong secret is still a signature mismatch, whether or not the bucket exists.
     fails(await send({ method: 'GET', bucket: EXISTING, key: null, params: [['acl', '']] }, { ak: AK, secret: 'wrong' }), 403, 'SignatureDoesNotMatch');
   });
+
+  it('multipart with a key of control characters, listed with encoding-type=url (test_multipart_upload_object, test_multipart_upload_object_encoding_type): ListParts markers and sizes; ListMultipartUploads NextKeyMarker is the last key although the list is complete', async () => {
+    const key = `v2-mp-${String.fromCharCode(...Array.from({ length: 16 }, (_, i) => i + 1))}`;
+    const encoded = encodeURIComponent(key);
+    const init = await send({ method: 'POST', bucket: EXISTING, key, params: [['uploads', ''], ['encoding-type', 'url']] });
+    assert.equal(init.status, 200, init.body.toString('utf8'));
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(init.body.toString('utf8'))![1]!;
+    assert.match(init.body.toString('utf8'), new RegExp(`<Key>${encoded}</Key>`));
+    const part1 = await send({ method: 'PUT', bucket: EXISTING, key, params: [['partNumber', '1'], ['uploadId', uploadId]], body: 'x'.repeat(100 * 1024) });
+    const part2 = await send({ method: 'PUT', bucket: EXISTING, key, params: [['partNumber', '2'], ['uploadId', uploadId]], body: 'hello world' });
+    for (const p of [part1, part2]) {
+      assert.equal(p.status, 200);
+      assert.ok(p.headers.etag && p.headers['content-md5'] && p.headers['x-oss-hash-crc64ecma']);
+    }
+    const parts = (await send({ method: 'GET', bucket: EXISTING, key, params: [['uploadId', uploadId], ['encoding-type', 'url']] })).body.toString('utf8');
+    for (const [el, v] of [['Key', encoded], ['PartNumberMarker', '0'], ['NextPartNumberMarker', '2'], ['MaxParts', '1000'], ['IsTruncated', 'false'], ['StorageClass', 'Standard']]) {
+      assert.match(parts, new RegExp(`<${el}>${v}</${el}>`), el);
+    }
+    assert.match(parts, new RegExp(`<HashCrc64ecma>${part2.headers['x-oss-hash-crc64ecma']}</HashCrc64ecma><Size>11</Size>`));
+    const uploads = (await send({ method: 'GET', bucket: EXISTING, key: null, params: [['encoding-type', 'url'], ['uploads', '']] })).body.toString('utf8');
+    assert.match(uploads, /<KeyMarker><\/KeyMarker>/);
+    assert.match(uploads, /<IsTruncated>false<\/IsTruncated>/);
+    assert.match(uploads, new RegExp(`<NextKeyMarker>${encoded}</NextKeyMarker>`));
+    assert.match(uploads, new RegExp(`<NextUploadIdMarker>${uploadId}</NextUploadIdMarker>`));
+    assert.equal((await send({ method: 'DELETE', bucket: EXISTING, key, params: [['uploadId', uploadId]] })).status, 204);
+    // Nothing listed: both markers empty.
+    const none = (await send({ method: 'GET', bucket: EXISTING, key: null, params: [['encoding-type', 'url'], ['uploads', '']] })).body.toString('utf8');
+    assert.match(none, /<NextKeyMarker><\/NextKeyMarker><NextUploadIdMarker><\/NextUploadIdMarker>/);
+  });
 });

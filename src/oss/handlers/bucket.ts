@@ -252,8 +252,10 @@ export const listMultipartUploads: Handler = async (req) => {
       encodingTypeElement(q),
       el('KeyMarker', enc(keyMarker)),
       el('UploadIdMarker', uploadIdMarker),
-      el('NextKeyMarker', enc(res.truncated ? res.nextKeyMarker : '')),
-      el('NextUploadIdMarker', res.truncated ? res.nextUploadIdMarker : ''),
+      // The last upload (or common prefix) listed, truncated or not, as OSS writes them: the Python V2 SDK's
+      // test_multipart_upload_object_encoding_type expects NextKeyMarker = the one key of a complete listing.
+      el('NextKeyMarker', enc(res.nextKeyMarker)),
+      el('NextUploadIdMarker', res.nextUploadIdMarker),
       el('Delimiter', enc(delimiter)),
       el('Prefix', enc(prefix)),
       el('MaxUploads', maxUploads),
