@@ -95,4 +95,22 @@ describe('V2 SDK integration-test expectations', () => {
     const none = (await send({ method: 'GET', bucket: EXISTING, key: null, params: [['encoding-type', 'url'], ['uploads', '']] })).body.toString('utf8');
     assert.match(none, /<NextKeyMarker><\/NextKeyMarker><NextUploadIdMarker><\/NextUploadIdMarker>/);
   });
+
+  it('GetBucketInfo carries BlockPublicAccess (test_get_bucket_info: block_public_access False for a new bucket, with AccessMonitor Disabled, DataRedundancyType LRS, CrossRegionReplication Disabled, SSE rule present); true once the bucket blocks public access', async () => {
+    const info = async (): Promise<string> => {
+      const res = await send({ method: 'GET', bucket: EXISTING, key: null, params: [['bucketInfo', '']] });
+      assert.equal(res.status, 200);
+      return res.body.toString('utf8');
+    };
+    const before = await info();
+    assert.match(before, /<BlockPublicAccess>false<\/BlockPublicAccess>/);
+    for (const [el, v] of [['AccessMonitor', 'Disabled'], ['DataRedundancyType', 'LRS'], ['CrossRegionReplication', 'Disabled'], ['SSEAlgorithm', 'None']]) {
+      assert.match(before, new RegExp(`<${el}>${v}</${el}>`), el);
+    }
+    const block = '<PublicAccessBlockConfiguration><BlockPublicAccess>true</BlockPublicAccess></PublicAccessBlockConfiguration>';
+    assert.equal((await send({ method: 'PUT', bucket: EXISTING, key: null, params: [['publicAccessBlock', '']], body: block })).status, 200);
+    assert.match(await info(), /<BlockPublicAccess>true<\/BlockPublicAccess>/);
+    assert.equal((await send({ method: 'DELETE', bucket: EXISTING, key: null, params: [['publicAccessBlock', '']] })).status, 204);
+    assert.match(await info(), /<BlockPublicAccess>false<\/BlockPublicAccess>/);
+  });
 });

@@ -1,0 +1,16 @@
+import { startTestServer, AK, SECRET } from './dist/test/helpers/server.js';
+import { rawRequest } from './dist/test/helpers/raw-http.js';
+import { signHeader } from './dist/test/helpers/sdk-v2-signer.js';
+const srv = await startTestServer();
+const c = { ak: AK, secret: SECRET };
+const send = async (r) => { const s = signHeader(r, c); const res = await rawRequest(srv.port, { method: r.method, path: s.path, headers: { ...s.headers, host: `127.0.0.1:${srv.port}`, ...(r.body!==undefined?{'content-length': String(Buffer.byteLength(r.body))}:{}) }, body: r.body }); return res; };
+const show = (l, r) => console.log('==', l, r.status, '\n', r.body.toString().slice(0,1200));
+const B='pg-probe-bkt';
+for (const b of [B, B+'-1', B+'-2', B+'-3']) await send({ method: 'PUT', bucket: b, key: null });
+for (let i=0;i<3;i++) await send({ method: 'PUT', bucket: B, key: `key-${i}`, body: '' });
+show('listv1 limit1', await send({ method: 'GET', bucket: B, key: null, params: [['encoding-type','url'],['max-keys','1']] }));
+show('listv1 default', await send({ method: 'GET', bucket: B, key: null, params: [['encoding-type','url']] }));
+show('listv2 limit1', await send({ method: 'GET', bucket: B, key: null, params: [['list-type','2'],['encoding-type','url'],['max-keys','1']] }));
+show('listbuckets limit1', await send({ method: 'GET', bucket: null, key: null, params: [['prefix',B],['max-keys','1']] }));
+show('listbuckets all', await send({ method: 'GET', bucket: null, key: null, params: [['prefix',B]] }));
+await srv.stop();
