@@ -113,4 +113,29 @@ describe('V2 SDK integration-test expectations', () => {
     assert.equal((await send({ method: 'DELETE', bucket: EXISTING, key: null, params: [['publicAccessBlock', '']] })).status, 204);
     assert.match(await info(), /<BlockPublicAccess>false<\/BlockPublicAccess>/);
   });
+
+  it('PutBucketCors keeps ExposeHeader values that are not header names (test_bucket_cors, test_bucket_cors_v1): read back verbatim, AllowedHeader lower-cased; the preflight echoes the requested header', async () => {
+    const esc = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const rule = (origins: string[], methods: string[], headers: string[], expose: string[]): string =>
+      `<CORSRule>${origins.map((o) => `<AllowedOrigin>${esc(o)}</AllowedOrigin>`).join('')}${methods.map((m) => `<AllowedMethod>${m}</AllowedMethod>`).join('')}` +
+      `${headers.map((h) => `<AllowedHeader>${esc(h)}</AllowedHeader>`).join('')}${expose.map((h) => `<ExposeHeader>${esc(h)}</ExposeHeader>`).join('')}<MaxAgeSeconds>33012</MaxAgeSeconds></CORSRule>`;
+    const body = `<CORSConfiguration>${rule(['Jsd>>S5swN', '~Pb*_W!E@F'], ['GET', 'HEAD'], ['WqFg#jPAj(', 'l~m^57q>,F'], ['|K+k~ wJIC', 'B~0-iQ5sbj'])}` +
+      `${rule(['v8 GT-+V<I', ')q(A8&^FZQ'], ['PUT', 'POST'], ['QT^EA+kio?', 'ew_CTE+WbL'], ['zK4d3,tLfa', '&d!RA4)xR~', 'p^?ub~R+$F', 'I$%-O?d$ZK'])}<ResponseVary>true</ResponseVary></CORSConfiguration>`;
+    const put = await send({ method: 'PUT', bucket: EXISTING, key: null, params: [['cors', '']], body });
+    assert.equal(put.status, 200, put.body.toString('utf8'));
+    const got = (await send({ method: 'GET', bucket: EXISTING, key: null, params: [['cors', '']] })).body.toString('utf8');
+    for (const h of ['|K+k~ wJIC', 'B~0-iQ5sbj', 'zK4d3,tLfa', '&d!RA4)xR~', 'p^?ub~R+$F', 'I$%-O?d$ZK']) assert.ok(got.includes(`<ExposeHeader>${esc(h)}</ExposeHeader>`), h);
+    for (const h of ['wqfg#jpaj(', 'l~m^57q&gt;,f', 'qt^ea+kio?', 'ew_cte+wbl']) assert.ok(got.includes(`<AllowedHeader>${h}</AllowedHeader>`), h);
+    const pre = await send({ method: 'OPTIONS', bucket: EXISTING, key: 'example-object-2.jpg', headers: { Origin: ')q(A8&^FZQ', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'ew_CTE+WbL' } });
+    assert.equal(pre.status, 200, pre.body.toString('utf8'));
+    assert.equal(pre.headers['access-control-allow-origin'], ')q(A8&^FZQ');
+    assert.equal(pre.headers['access-control-allow-methods'], 'PUT, POST');
+    assert.equal(pre.headers['access-control-allow-headers'], 'ew_CTE+WbL');
+    // An actual request under the first rule gets the printable values in Access-Control-Expose-Headers.
+    await send({ method: 'PUT', bucket: EXISTING, key: 'cors-object', body: 'x' });
+    const actual = await send({ method: 'GET', bucket: EXISTING, key: 'cors-object', headers: { Origin: 'Jsd>>S5swN' } });
+    assert.equal(actual.status, 200);
+    assert.equal(actual.headers['access-control-expose-headers'], '|K+k~ wJIC, B~0-iQ5sbj');
+    assert.equal((await send({ method: 'DELETE', bucket: EXISTING, key: null, params: [['cors', '']] })).status, 204);
+  });
 });
