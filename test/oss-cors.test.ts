@@ -207,13 +207,13 @@ describe('bucket CORS', () => {
         },
       },
       {
-        name: 'header names compare case-insensitively',
+        name: 'header names compare case-insensitively and are echoed as sent',
         key: 'obj.txt',
         h: { origin: 'http://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'Content-Type, X-OSS-Meta-Owner' },
         want: {
           'access-control-allow-origin': 'http://app.example.com',
           'access-control-allow-methods': 'PUT, POST',
-          'access-control-allow-headers': 'content-type, x-oss-meta-owner',
+          'access-control-allow-headers': 'Content-Type, X-OSS-Meta-Owner',
           'access-control-expose-headers': 'ETag, x-oss-request-id',
           'access-control-max-age': '300',
         },

@@ -210,8 +210,9 @@ describe('Unknown AccessKeyIds are neither looked up nor remembered unless a sto
       for (let i = 0; i < 300; i++) assert.equal(await send(randomBytes(450_000).toString('hex'), 100 + i), 'InvalidAccessKeyId.NotFound');
       const grown = rssMb() - before;
       assert.ok(grown < 120, `the server kept ${grown.toFixed(0)} MB after 300 requests with unknown 900 KB AccessKeyIds`);
-      // OSS too (V1 header): the same answer as for any unknown key.
-      const r = await fetch(`${srv.url}/some-bucket/k`, { headers: { date: new Date().toUTCString(), authorization: `OSS ${'A'.repeat(15_000)}:sig` } });
+      // OSS too (V1 header): the same answer as for any unknown key. (ListBuckets: on a bucket that does not
+      // exist the answer would be NoSuchBucket, found before the key, as OSS does; oss/missing-bucket-first.ts.)
+      const r = await fetch(`${srv.url}/`, { headers: { date: new Date().toUTCString(), authorization: `OSS ${'A'.repeat(15_000)}:sig` } });
       assert.equal(r.status, 403);
       assert.match(await r.text(), /<Code>InvalidAccessKeyId<\/Code>/);
     } finally {

@@ -14,6 +14,7 @@ import { cameAbsolute, toOriginForm } from './request-target.js';
 import { assertThroughAlias, throughAccessPoint } from '../oss/access-point-route.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
+import { missingBucketFirst } from '../oss/missing-bucket-first.js';
 import { ossErrorResponse } from '../oss/error-response.js';
 import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
@@ -184,7 +185,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       const auth = post?.auth ?? await authenticate(
         { method, bucket: address.bucket, key: address.key, query: pairs, headers: utf8Headers(headers) },
         { credentials: deps.credentials, region: deps.region, now },
-      );
+      ).catch(async (err: unknown) => {
+        throw await missingBucketFirst(err, opName, target.bucket, (n) => deps.authz.getBucket(n));
+      });
       const facts = {
         sourceIp: req.socket.remoteAddress ?? '',
         secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true,

@@ -31,7 +31,9 @@ export function parseCorsXml(raw: string): CorsConfig {
     return {
       allowedOrigins: strings(rule.AllowedOrigin, 'AllowedOrigin'),
       allowedMethods: strings(rule.AllowedMethod, 'AllowedMethod'),
-      allowedHeaders: strings(rule.AllowedHeader, 'AllowedHeader'),
+      // Kept lower-case, as OSS keeps them: GetBucketCors answers the Python V2 SDK's test_bucket_cors with
+      // 'wqfg#jpaj(' for AllowedHeader 'WqFg#jPAj(' (header names compare case-insensitively anyway).
+      allowedHeaders: strings(rule.AllowedHeader, 'AllowedHeader').map((h) => h.toLowerCase()),
       exposeHeaders: strings(rule.ExposeHeader, 'ExposeHeader'),
       maxAgeSeconds: maxAge === undefined ? null : Number(maxAge),
     };
@@ -69,10 +71,13 @@ function allowHeaders(cfg: CorsConfig, m: CorsMatch, origin: string, requested: 
   return out;
 }
 
-/** Access-Control-Request-Headers as a list of lower-case names. */
+/**
+ * Access-Control-Request-Headers as a list of names as sent: matched lower-case, echoed in their own case (the
+ * Python V2 SDK's test_bucket_cors expects Access-Control-Allow-Headers 'WqFg#jPAj(' for that request header).
+ */
 function requestedHeaders(value: string | undefined): string[] {
   if (value === undefined) return [];
-  return value.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  return value.split(',').map((h) => h.trim()).filter((h) => h !== '');
 }
 
 const forbidden = (): AppError => new AppError('AccessForbidden');
@@ -90,7 +95,7 @@ export function preflight(bucketName: string, bucket: Bucket | null, headers: In
   if (!bucket.cors) throw forbidden();
   const requestedRaw = header(headers, 'access-control-request-headers');
   const requested = requestedHeaders(requestedRaw);
-  const m = matchCors(bucket.cors, { origin, method, headers: requested });
+  const m = matchCors(bucket.cors, { origin, method, headers: requested.map((h) => h.toLowerCase()) });
   if (!m) throw forbidden();
   return { status: 200, headers: allowHeaders(bucket.cors, m, origin, requested.length > 0 ? requested.join(', ') : null) };
 }

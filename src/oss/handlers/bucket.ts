@@ -11,6 +11,7 @@ import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
 import { encryptionFields } from './encryption.js';
 import { versioningStatus } from '../../domain/versioning.js';
+import { bucketOwnBlock } from '../../domain/access-rules.js';
 import type { DeleteEntry } from '../../domain/objects.js';
 import { storedBucketInfo } from '../stored/bucket-info.js';
 
@@ -85,6 +86,9 @@ export const getBucketInfo: Handler = async (req) => {
         el('BucketPolicy', [el('LogBucket', ''), el('LogPrefix', '')]),
         // A bucket comment (PutBucket's CreateBucketConfiguration) is not stored; OSS sends the element empty.
         el('Comment', ''),
+        // The bucket's own PutBucketPublicAccessBlock setting: the Python V2 SDK reads it as a bool
+        // (BucketInfo.block_public_access) and test_get_bucket_info expects False of a new bucket.
+        el('BlockPublicAccess', bucketOwnBlock(b)),
       ]),
     ]),
   );
@@ -252,8 +256,10 @@ export const listMultipartUploads: Handler = async (req) => {
       encodingTypeElement(q),
       el('KeyMarker', enc(keyMarker)),
       el('UploadIdMarker', uploadIdMarker),
-      el('NextKeyMarker', enc(res.truncated ? res.nextKeyMarker : '')),
-      el('NextUploadIdMarker', res.truncated ? res.nextUploadIdMarker : ''),
+      // The last upload (or common prefix) listed, truncated or not, as OSS writes them: the Python V2 SDK's
+      // test_multipart_upload_object_encoding_type expects NextKeyMarker = the one key of a complete listing.
+      el('NextKeyMarker', enc(res.nextKeyMarker)),
+      el('NextUploadIdMarker', res.nextUploadIdMarker),
       el('Delimiter', enc(delimiter)),
       el('Prefix', enc(prefix)),
       el('MaxUploads', maxUploads),
