@@ -1,0 +1,42 @@
+// What one client can make the server keep across requests (rings, caches, pools): each bound measured on a
+// real server child process, its heap read after a full collection (test/helpers/heap-probe.ts).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AK } from './helpers/server.js';
+import { heapProbeFlags, heapUsedMb, spawnServer, type SpawnedServer } from './helpers/spawn.js';
+
+async function withServer(fn: (srv: SpawnedServer) => Promise<void>): Promise<void> {
+  const srv = await spawnServer(['--in-memory'], {}, heapProbeFlags());
+  try {
+    await fn(srv);
+  } finally {
+    srv.child.kill('SIGKILL');
+  }
+}
+
+/** The heap the server keeps after `count` calls of `send` (a few warm-up calls first), in MB. */
+async function kept(srv: SpawnedServer, count: number, send: (i: number) => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 10; i++) await send(1_000_000 + i);
+  const before = await heapUsedMb(srv);
+  for (let i = 0; i < count; i++) await send(i);
+  return (await heapUsedMb(srv)) - before;
+}
+
+describe('The ring of recent requests (ExplainRequest)', () => {
+  it('keeps the cut of a long message, not the message: 100 SignatureDoesNotMatch quoting 900 KB keep < 10 MB', { timeout: 120_000 }, async () => {
+    // The ring cut messages to 1,024 characters with slice(), a view of the whole string in V8: every cut kept
+    // its ~0.9 MB message alive (100 requests: +86 MB of heap; the ring's 10,000: ~9 GB), for anyone knowing an
+    // AccessKeyId (presigned URLs carry them).
+    await withServer(async (srv) => {
+      const grown = await kept(srv, 100, async (i) => {
+        const body = new URLSearchParams({
+          Action: 'GetCallerIdentity', Version: '2015-04-01', Format: 'JSON', AccessKeyId: AK, SignatureMethod: 'HMAC-SHA1', SignatureVersion: '1.0',
+          Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), SignatureNonce: `n${i}`, Signature: 'x', Junk: `${'j'.repeat(900_000)}${i}`,
+        }).toString();
+        const r = await fetch(`${srv.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+        assert.equal(((await r.json()) as { Code: string }).Code, 'SignatureDoesNotMatch');
+      });
+      assert.ok(grown < 10, `the server kept ${grown.toFixed(1)} MB after 100 requests`);
+    });
+  });
+});
