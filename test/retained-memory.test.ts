@@ -40,3 +40,30 @@ describe('The ring of recent requests (ExplainRequest)', () => {
     });
   });
 });
+
+describe('The ring of recent requests keeps ~20 MB at most, whatever the requests carry', () => {
+  it('600 anonymous PUTs with 3,500 tags each (condition keys) keep < 30 MB; the newest is still explained', { timeout: 120_000 }, async () => {
+    // Each tag of x-oss-tagging is a condition key (oss:RequestObjectTag/<k>) kept with the decision: a 16 KiB
+    // header of 3,500 empty tags kept ~190 KB per request (600: +113 MB; the ring's 10,000: ~1.9 GB), for anyone.
+    const { default: OSS } = await import('ali-oss');
+    const { default: RPCClient } = await import('@alicloud/pop-core');
+    const { SECRET } = await import('./helpers/server.js');
+    await withServer(async (srv) => {
+      const root = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url });
+      await root.putBucket('rt-tags');
+      await root.putBucketPolicy('rt-tags', { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['acs:oss:*:*:rt-tags/pub/*'] }] });
+      const tagging = Array.from({ length: 3500 }, (_, i) => `${i.toString(36)}=`).join('&');
+      let lastId = '';
+      const grown = await kept(srv, 600, async (i) => {
+        const r = await fetch(`${srv.url}/rt-tags/k${i}`, { method: 'PUT', headers: { 'x-oss-tagging': tagging }, body: 'x' });
+        assert.match(await r.text(), /<Code>AccessDenied<\/Code>/);
+        lastId = r.headers.get('x-oss-request-id')!;
+      });
+      assert.ok(grown < 30, `the server kept ${grown.toFixed(1)} MB after 600 requests`);
+      const ram = new RPCClient({ endpoint: srv.url, apiVersion: '2015-05-01', accessKeyId: AK, accessKeySecret: SECRET });
+      const explained = (await ram.request('ExplainRequest', { RequestId: lastId }, { method: 'POST' })) as { Request: { Decision: string; Trace?: unknown } };
+      assert.equal(explained.Request.Decision, 'ImplicitDeny');
+      assert.ok(explained.Request.Trace !== undefined, 'the newest request is explained with its trace');
+    });
+  });
+});
