@@ -2,6 +2,7 @@
 // real server child process, its heap read after a full collection (test/helpers/heap-probe.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import RPCClient from '@alicloud/pop-core';
 import { AK } from './helpers/server.js';
 import { heapProbeFlags, heapUsedMb, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 
@@ -46,7 +47,6 @@ describe('The ring of recent requests keeps ~20 MB at most, whatever the request
     // Each tag of x-oss-tagging is a condition key (oss:RequestObjectTag/<k>) kept with the decision: a 16 KiB
     // header of 3,500 empty tags kept ~190 KB per request (600: +113 MB; the ring's 10,000: ~1.9 GB), for anyone.
     const { default: OSS } = await import('ali-oss');
-    const { default: RPCClient } = await import('@alicloud/pop-core');
     const { SECRET } = await import('./helpers/server.js');
     await withServer(async (srv) => {
       const root = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url });
@@ -64,6 +64,37 @@ describe('The ring of recent requests keeps ~20 MB at most, whatever the request
       const explained = (await ram.request('ExplainRequest', { RequestId: lastId }, { method: 'POST' })) as { Request: { Decision: string; Trace?: unknown } };
       assert.equal(explained.Request.Decision, 'ImplicitDeny');
       assert.ok(explained.Request.Trace !== undefined, 'the newest request is explained with its trace');
+    });
+  });
+});
+
+describe('STS sessions with their own policies: the caches keep tens of MB at most', () => {
+  it('7,000 sessions, each with a distinct 2 KB policy and used once, keep < 60 MB (the verified-token, compiled-policy and pool caches bounded by bytes)', { timeout: 180_000 }, async () => {
+    // A caller allowed sts:AssumeRole chooses each session's policy: the verified-token cache (keyed by the token,
+    // which carries the policy), the compiled-policy cache (keyed by the text) and the statement pools each kept
+    // up to 10,000 entries of ~2-6 KB: 7,000 such sessions kept ~110 MB, 10,000 ~150 MB.
+    const { Agent } = await import('node:http');
+    const { SECRET } = await import('./helpers/server.js');
+    const { TRUST_ACCOUNT, roleArn } = await import('./helpers/sts.js');
+    await withServer(async (srv) => {
+      const agent = new Agent({ keepAlive: true });
+      const pop = (apiVersion: string, accessKeyId: string, accessKeySecret: string, securityToken?: string) =>
+        new RPCClient({ endpoint: srv.url, apiVersion, accessKeyId, accessKeySecret, ...(securityToken !== undefined ? { securityToken } : {}) });
+      const call = (c: RPCClient, action: string, params: object) => c.request(action, params, { method: 'POST', agent } as object) as Promise<Record<string, Record<string, string>>>;
+      const ram = pop('2015-05-01', AK, SECRET);
+      await call(ram, 'CreateRole', { RoleName: 'r', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+      await call(ram, 'CreateUser', { UserName: 'assumer' });
+      await call(ram, 'AttachPolicyToUser', { UserName: 'assumer', PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess' });
+      const key = (await call(ram, 'CreateAccessKey', { UserName: 'assumer' })).AccessKey!;
+      const sts = pop('2015-04-01', key.AccessKeyId!, key.AccessKeySecret!);
+      const grown = await kept(srv, 7000, async (i) => {
+        const Policy = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: [`acs:oss:*:*:b${i}/${'p'.repeat(1850)}*`] }] });
+        const c = (await call(sts, 'AssumeRole', { RoleArn: roleArn('r'), RoleSessionName: `s${i}`, Policy })).Credentials!;
+        const who = await call(pop('2015-04-01', c.AccessKeyId!, c.AccessKeySecret!, c.SecurityToken!), 'GetCallerIdentity', {});
+        assert.equal(who.IdentityType as unknown, 'AssumedRoleUser');
+      });
+      agent.destroy();
+      assert.ok(grown < 60, `the server kept ${grown.toFixed(1)} MB after 7,000 sessions`);
     });
   });
 });

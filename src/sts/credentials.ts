@@ -10,6 +10,20 @@ import { currentLoginStamp } from '../ram/login-profiles.js';
 export const STS_ACCESS_KEY_PREFIX = 'STS.';
 
 /**
+ * Verified tokens remembered: at most 10,000 and ~8 MB (weighVerified). The cache is keyed by the token itself, and
+ * a token carries its session policy (≤ 2,048 characters, ~3 KB of token): a caller allowed sts:AssumeRole could
+ * make 10,000 sessions with distinct policies and use each once, ~5-6 KB kept per entry here (the token, the
+ * principal's policy text, the credential). A token without a policy weighs ~0.8 KB: 10,000 fit.
+ */
+export const VERIFIED_MAX_ENTRIES = 10_000;
+export const VERIFIED_MAX_BYTES = 8 * 1024 * 1024;
+
+function weighVerified(token: string, v: { expiration: number; credential: Credential }): number {
+  const p = v.credential.principal;
+  return 256 + token.length + (p.type === 'session' && p.sessionPolicy !== null ? p.sessionPolicy.length : 0);
+}
+
+/**
  * STS session credentials, in front of the account's keys: an `STS.` AccessKeyId must come with its
  * SecurityToken, which is verified on its own (no session lookup); the secret is derived from it. The
  * role is then read by id: a deleted role makes its live tokens invalid (spec ram-sts §2.2). Every other
@@ -32,7 +46,7 @@ export class StsCredentialResolver implements CredentialResolver {
       accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'readIdentityDocs'> };
     },
   ) {
-    this.verified = new GenerationCache(() => opts.store.identityGeneration());
+    this.verified = new GenerationCache(() => opts.store.identityGeneration(), VERIFIED_MAX_ENTRIES, { maxWeight: VERIFIED_MAX_BYTES, weigh: weighVerified });
   }
 
   resolve(accessKeyId: string, securityToken: string | undefined): Credential | Promise<Credential> {
