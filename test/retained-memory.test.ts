@@ -98,3 +98,29 @@ describe('STS sessions with their own policies: the caches keep tens of MB at mo
     });
   });
 });
+
+describe('Bucket access logging holds ~1 MiB of lines per logged bucket before writing them, 16 MiB in all', () => {
+  it('900 anonymous requests with 15 KB URLs to a logged bucket keep < 6 MB until the next flush', { timeout: 120_000 }, async () => {
+    // Lines were written every 1,000 requests (or every minute): each quotes the URL, Referer and User-Agent,
+    // so 900 anonymous requests with 15 KB URLs kept ~14 MB until the minute was up (1,000 lines of ~16-50 KB,
+    // and 10 times that behind a slow target, per logged bucket). Now a batch is written once it holds 1 MiB.
+    const { default: OSS } = await import('ali-oss');
+    const { SECRET } = await import('./helpers/server.js');
+    await withServer(async (srv) => {
+      const root = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url, bucket: 'rt-log' });
+      await root.putBucket('rt-log');
+      await root.putBucketLogging('rt-log', 'logs/');
+      const pad = 'q'.repeat(15_000);
+      const grown = await kept(srv, 900, async (i) => {
+        const r = await fetch(`${srv.url}/rt-log/k${i}?x=${pad}${i}`);
+        assert.equal(r.status, 403);
+        await r.arrayBuffer();
+      });
+      assert.ok(grown < 6, `the server kept ${grown.toFixed(1)} MB after 900 requests`);
+      // The lines were written (log objects in the bucket), not dropped.
+      await new Promise((r) => setTimeout(r, 500));
+      const listed = await root.list({ prefix: 'logs/', 'max-keys': 100 }, {});
+      assert.ok((listed.objects ?? []).length >= 5, `${(listed.objects ?? []).length} log objects`);
+    });
+  });
+});
