@@ -155,3 +155,28 @@ describe('Response header names remembered as valid are short', () => {
     });
   });
 });
+
+describe('The cache of object records counts their metadata, not only their inline bytes', () => {
+  it('anonymous GETs of 3,000 public objects with 8 KB of metadata each keep < 14 MB', { timeout: 120_000 }, async () => {
+    // The cache (4,096 records until the next write) counted inline bytes only: records of 8 KB user metadata
+    // (the writer's choice) kept ~9 KB each, 3,000 of them +27 MB (4,096: ~34 MB), read by anyone.
+    const { default: OSS } = await import('ali-oss');
+    const { SECRET } = await import('./helpers/server.js');
+    await withServer(async (srv) => {
+      const oss = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url, bucket: 'rt-meta' });
+      await oss.putBucket('rt-meta');
+      await oss.putBucketACL('rt-meta', 'public-read');
+      for (let i = 0; i < 3010; i++) await oss.put(`o${i}`, Buffer.from('x'), { meta: { m: `${'v'.repeat(8000)}${i}` } as never });
+      const get = async (i: number): Promise<void> => {
+        const r = await fetch(`${srv.url}/rt-meta/o${i}`);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('x-oss-meta-m')?.length, 8000 + String(i).length);
+        await r.arrayBuffer();
+      };
+      const grown = await kept(srv, 3000, (i) => get(i < 1_000_000 ? i : 3000 + (i - 1_000_000)));
+      assert.ok(grown < 14, `the server kept ${grown.toFixed(1)} MB after 3,000 GETs`);
+      // Cached records are still served (a second read of the first objects).
+      for (let i = 0; i < 10; i++) await get(i);
+    });
+  });
+});
