@@ -180,3 +180,19 @@ describe('The cache of object records counts their metadata, not only their inli
     });
   });
 });
+
+describe('Unknown AccessKeyIds of a valid shape are remembered as copies, not as slices of their header', () => {
+  it('3,000 anonymous requests with unknown ids and 15 KB signatures keep < 10 MB', { timeout: 120_000 }, async () => {
+    // The id is cut from `Authorization: OSS <id>:<signature>`, and V8 keeps a cut's whole parent alive: both
+    // credential caches (10,000 entries each) kept ~15 KB per unknown id, 3,000 requests +45 MB (10,000: ~150 MB).
+    await withServer(async (srv) => {
+      const signature = 's'.repeat(15_000);
+      const grown = await kept(srv, 3000, async (i) => {
+        const id = `A${i}`.padEnd(64, 'Z');
+        const r = await fetch(`${srv.url}/some-bucket/k`, { headers: { date: new Date().toUTCString(), authorization: `OSS ${id}:${signature}` } });
+        assert.match(await r.text(), /<Code>InvalidAccessKeyId<\/Code>/);
+      });
+      assert.ok(grown < 10, `the server kept ${grown.toFixed(1)} MB after 3,000 requests`);
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import type { RequestRecord } from './record.js';
+import { detached } from '../util/detached.js';
 
 /**
  * What ExplainRequest reads of a finished request (audit/explain.ts); `action` is the authorized action,
@@ -24,14 +25,6 @@ function clipped(message: string | undefined): string | undefined {
   return `${detached(message.slice(0, RECENT_MESSAGE_CHARS))}…[${message.length - RECENT_MESSAGE_CHARS} more characters]`;
 }
 
-/**
- * A copy of `s` that shares no memory with the string it was cut from. V8 makes `slice()` of 13 characters or
- * more a view of its parent, so a kept cut kept the whole parent alive: the 1,024-character cut of a 900 KB
- * message held all 900 KB. Only for text already over a limit (not the common path).
- */
-export function detached(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
-}
 
 /**
  * What the ring may keep in all, as estimated by weightOf: ~20 MB. Beyond it the oldest requests are let go, so
