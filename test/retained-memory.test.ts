@@ -196,3 +196,32 @@ describe('Unknown AccessKeyIds of a valid shape are remembered as copies, not as
     });
   });
 });
+
+describe('Verified STS tokens are remembered as copies, not as slices of the request that carried them', () => {
+  it('100 sessions, each used once by a POP request with a 900 KB body, keep < 15 MB', { timeout: 120_000 }, async () => {
+    // The verified-token cache is keyed by the SecurityToken, a cut of the POP body (parseQuery), and V8 keeps a
+    // cut's whole parent alive: each session kept its first request's ~0.9 MB body (100: +86 MB; 10,000: ~9 GB).
+    const { Agent } = await import('node:http');
+    const { SECRET } = await import('./helpers/server.js');
+    const { TRUST_ACCOUNT, roleArn } = await import('./helpers/sts.js');
+    await withServer(async (srv) => {
+      const agent = new Agent({ keepAlive: true });
+      const pop = (apiVersion: string, accessKeyId: string, accessKeySecret: string, securityToken?: string) =>
+        new RPCClient({ endpoint: srv.url, apiVersion, accessKeyId, accessKeySecret, ...(securityToken !== undefined ? { securityToken } : {}) });
+      const call = (c: RPCClient, action: string, params: object) => c.request(action, params, { method: 'POST', agent } as object) as Promise<Record<string, Record<string, string>>>;
+      const ram = pop('2015-05-01', AK, SECRET);
+      await call(ram, 'CreateRole', { RoleName: 'r', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+      await call(ram, 'CreateUser', { UserName: 'assumer' });
+      await call(ram, 'AttachPolicyToUser', { UserName: 'assumer', PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess' });
+      const key = (await call(ram, 'CreateAccessKey', { UserName: 'assumer' })).AccessKey!;
+      const sts = pop('2015-04-01', key.AccessKeyId!, key.AccessKeySecret!);
+      const grown = await kept(srv, 100, async (i) => {
+        const c = (await call(sts, 'AssumeRole', { RoleArn: roleArn('r'), RoleSessionName: `s${i}` })).Credentials!;
+        const who = await call(pop('2015-04-01', c.AccessKeyId!, c.AccessKeySecret!, c.SecurityToken!), 'GetCallerIdentity', { Junk: `${'j'.repeat(900_000)}${i}` });
+        assert.equal(who.IdentityType as unknown, 'AssumedRoleUser');
+      });
+      agent.destroy();
+      assert.ok(grown < 15, `the server kept ${grown.toFixed(1)} MB after 100 sessions`);
+    });
+  });
+});
