@@ -225,3 +225,22 @@ describe('Verified STS tokens are remembered as copies, not as slices of the req
     });
   });
 });
+
+describe('Request parameters are copied out of a long query or POP body', () => {
+  it('100 GetUser calls with a 900 KB body from a user allowed nothing keep < 15 MB', { timeout: 120_000 }, async () => {
+    // The denial's resource, acs:ram::<uid>:user/<UserName>, was built on a cut of the body, and the ring of recent
+    // requests kept it, so the whole body: +86 MB for 100 calls (the ring's 10,000: ~9 GB), for any credential.
+    const { SECRET } = await import('./helpers/server.js');
+    await withServer(async (srv) => {
+      const ram = new RPCClient({ endpoint: srv.url, apiVersion: '2015-05-01', accessKeyId: AK, accessKeySecret: SECRET });
+      await ram.request('CreateUser', { UserName: 'nobody' }, { method: 'POST' });
+      const key = ((await ram.request('CreateAccessKey', { UserName: 'nobody' }, { method: 'POST' })) as { AccessKey: { AccessKeyId: string; AccessKeySecret: string } }).AccessKey;
+      const u = new RPCClient({ endpoint: srv.url, apiVersion: '2015-05-01', accessKeyId: key.AccessKeyId, accessKeySecret: key.AccessKeySecret });
+      const grown = await kept(srv, 100, async (i) => {
+        const err = await u.request('GetUser', { UserName: `someone-with-a-long-name-${i}`, Junk: `${'j'.repeat(900_000)}${i}` }, { method: 'POST' }).then(() => null, (e: { code?: string }) => e);
+        assert.equal(err?.code, 'NoPermission');
+      });
+      assert.ok(grown < 15, `the server kept ${grown.toFixed(1)} MB after 100 calls`);
+    });
+  });
+});
