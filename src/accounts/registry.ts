@@ -17,6 +17,7 @@ import type { RamExtras } from '../ram/extras.js';
 import type { ImsService } from '../ims/service.js';
 import type { ProviderStore } from '../store/meta/providers.js';
 import { DOC } from '../ram/extras-context.js';
+import { detached } from '../util/detached.js';
 
 /** The account-wide documents (ram/account-settings.ts). */
 const ACCOUNT_DOC_IDS = ['alias', 'password-policy', 'security-preference'];
@@ -278,6 +279,9 @@ export class AccountRegistry {
     // The default account's root key always means that root, as before accounts existed.
     if (accessKeyId === this.opts.defaultAccount.accessKeyId) return null;
     if (!STORED_ACCESS_KEY_ID.test(accessKeyId)) return null; // no such key can exist: not looked up, not cached
+    const hit = this.keys.get(accessKeyId);
+    if (hit !== undefined) return hit;
+    accessKeyId = detached(accessKeyId); // remembered under a copy, not a slice of the header it came in (16 KiB)
     return this.keys.getOrLoad(accessKeyId, async () => {
       const key = await this.opts.raw.getAccessKey(accessKeyId);
       if (!key) return null;

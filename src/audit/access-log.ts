@@ -38,10 +38,21 @@ interface Batch {
   target: string;
   prefix: string;
   lines: string[];
+  /** Characters of `lines`. */
+  chars: number;
 }
 
 /** A batch holding this many times maxRecords while a flush is slow drops further lines (memory stays bounded). */
 const BACKLOG_FACTOR = 10;
+
+/**
+ * Bytes of lines that start a flush of their batch, and bytes of lines held in all (batches gathering and being
+ * written): past it further lines are dropped (counted in `dropped`). A line quotes the request's URL, Referer and
+ * User-Agent, up to ~16 KiB of headers and more once percent-encoded, so 1,000 lines could be 16-50 MB and the
+ * backlog of a slow target 10 times that, per logged bucket, for anonymous requests.
+ */
+export const ACCESS_LOG_FLUSH_CHARS = 1024 * 1024;
+export const ACCESS_LOG_HELD_MAX_CHARS = 16 * 1024 * 1024;
 
 export class AccessLogWriter {
   private readonly batches = new Map<string, Batch>();
@@ -54,6 +65,8 @@ export class AccessLogWriter {
   private readonly pending = new Set<Promise<void>>();
   private lastStamp = '';
   private sequence = 0;
+  /** Characters of the lines in batches and in writes not yet finished. */
+  private held = 0;
   dropped = 0;
 
   constructor(
@@ -104,15 +117,23 @@ export class AccessLogWriter {
     const id = `${config.targetBucket}\n${config.targetPrefix}\n${source}`;
     let batch = this.batches.get(id);
     if (!batch) {
-      batch = { source, target: config.targetBucket, prefix: config.targetPrefix, lines: [] };
+      batch = { source, target: config.targetBucket, prefix: config.targetPrefix, lines: [], chars: 0 };
       this.batches.set(id, batch);
     }
-    if (batch.lines.length >= this.maxRecords * BACKLOG_FACTOR) {
+    if (batch.lines.length >= this.maxRecords * BACKLOG_FACTOR || this.held >= ACCESS_LOG_HELD_MAX_CHARS) {
       this.dropped++;
       return;
     }
-    batch.lines.push(accessLogLine(rec, bucket));
-    if (batch.lines.length >= this.maxRecords) void this.flush();
+    const line = accessLogLine(rec, bucket);
+    batch.lines.push(line);
+    batch.chars += line.length;
+    this.held += line.length;
+    if (batch.lines.length >= this.maxRecords || batch.chars >= ACCESS_LOG_FLUSH_CHARS) void this.flush();
+  }
+
+  /** Characters of log lines held now (gathering or being written). */
+  get heldChars(): number {
+    return this.held;
   }
 
   /** Writes every batch now (lines of requests still being looked up included). */
@@ -128,6 +149,14 @@ export class AccessLogWriter {
   }
 
   private async writeBatch(batch: Batch): Promise<void> {
+    try {
+      await this.writeLines(batch);
+    } finally {
+      this.held -= batch.chars;
+    }
+  }
+
+  private async writeLines(batch: Batch): Promise<void> {
     const body = Buffer.from(`${batch.lines.join('\n')}\n`, 'utf8');
     try {
       // The target was checked to be the source's owner's when logging was set; a bucket of that name may since

@@ -1,4 +1,5 @@
 import type { RequestRecord } from './record.js';
+import { detached } from '../util/detached.js';
 
 /**
  * What ExplainRequest reads of a finished request (audit/explain.ts); `action` is the authorized action,
@@ -21,7 +22,48 @@ export const RECENT_MESSAGE_CHARS = 1024;
 
 function clipped(message: string | undefined): string | undefined {
   if (message === undefined || message.length <= RECENT_MESSAGE_CHARS) return message;
-  return `${message.slice(0, RECENT_MESSAGE_CHARS)}…[${message.length - RECENT_MESSAGE_CHARS} more characters]`;
+  return `${detached(message.slice(0, RECENT_MESSAGE_CHARS))}…[${message.length - RECENT_MESSAGE_CHARS} more characters]`;
+}
+
+
+/**
+ * What the ring may keep in all, as estimated by weightOf: ~20 MB. Beyond it the oldest requests are let go, so
+ * the ring then holds fewer than `capacity` of them. A request's condition values come from its headers (16 KiB)
+ * or its body, and one `x-oss-tagging` header of 3,500 empty tags became 3,500 condition keys: 300 anonymous PUTs
+ * refused by a bucket policy kept +57 MB (the ring's 10,000: ~1.9 GB), and 16 KiB User-Agents ~16 KB each
+ * (10,000: ~160 MB). A request as clients send them weighs ~1-2 KB: 10,000 fit.
+ */
+export const RECENT_REQUESTS_MAX_BYTES = 20 * 1024 * 1024;
+
+/** Bytes estimated for a record's own objects (entry, outcome, basis, context object) besides its strings. */
+const RECORD_BYTES = 512;
+/** Bytes estimated per condition key beyond its characters: the property, its key string, its lower-cased copy (policy/evaluate.ts). */
+const CONTEXT_ENTRY_BYTES = 64;
+/** A session's policy is kept compiled too (statements, matchers): counted at this many times its text. */
+const SESSION_POLICY_FACTOR = 4;
+
+/**
+ * The bytes a record keeps, estimated from the lengths of what a client chooses: its message, the resource and the
+ * condition values of its decision, a session's policy. A few length reads per condition key (a request has ~6-8).
+ */
+export function weightOf(rec: RecentRequest): number {
+  let w = RECORD_BYTES + rec.requestId.length + rec.sourceIp.length + (rec.message?.length ?? 0);
+  const a = rec.authz;
+  if (a !== undefined) {
+    w += a.resource.length;
+    const ctx = a.basis?.input.context;
+    if (ctx !== undefined) {
+      for (const k in ctx) {
+        const v = ctx[k];
+        w += CONTEXT_ENTRY_BYTES + k.length;
+        if (typeof v === 'string') w += v.length;
+        else if (v !== undefined) for (const x of v) w += CONTEXT_ENTRY_BYTES + x.length;
+      }
+    }
+  }
+  const p = rec.principal;
+  if (p !== null && p.type === 'session' && p.sessionPolicy !== null) w += p.sessionPolicy.length * SESSION_POLICY_FACTOR;
+  return w;
 }
 
 /**
@@ -33,15 +75,21 @@ function clipped(message: string | undefined): string | undefined {
  */
 export class RecentRequests {
   private readonly entries: Array<RecentRequest | undefined>;
+  private readonly weights: Float64Array;
   private next = 0;
   private count = 0;
+  private total = 0;
 
-  constructor(readonly capacity: number = DEFAULT_RECENT_REQUESTS) {
+  constructor(
+    readonly capacity: number = DEFAULT_RECENT_REQUESTS,
+    readonly maxBytes: number = RECENT_REQUESTS_MAX_BYTES,
+  ) {
     this.entries = new Array<RecentRequest | undefined>(capacity).fill(undefined);
+    this.weights = new Float64Array(capacity);
   }
 
   add(rec: RequestRecord): void {
-    this.entries[this.next] = {
+    const entry: RecentRequest = {
       requestId: rec.requestId,
       time: rec.time,
       principal: rec.principal,
@@ -52,8 +100,25 @@ export class RecentRequests {
       message: clipped(rec.message),
       authz: rec.authz,
     };
+    const w = weightOf(entry);
+    // The slot written is the oldest when the ring is full.
+    this.total += w - this.weights[this.next]!;
+    this.entries[this.next] = entry;
+    this.weights[this.next] = w;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
+    while (this.total > this.maxBytes && this.count > 1) {
+      const oldest = (this.next - this.count + this.capacity) % this.capacity;
+      this.total -= this.weights[oldest]!;
+      this.weights[oldest] = 0;
+      this.entries[oldest] = undefined;
+      this.count--;
+    }
+  }
+
+  /** What the ring keeps now, as estimated by weightOf. */
+  get bytes(): number {
+    return this.total;
   }
 
   /** The newest request with this id (ids are unique; newest first all the same). */

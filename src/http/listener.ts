@@ -480,8 +480,14 @@ function closeAfterHead(req: IncomingMessage, res: ServerResponse, set: (name: s
 
 /** Printable ASCII and tab: a value node sends as is (and wireValue leaves alone). */
 const PLAIN_HEADER_VALUE = /^[\t\x20-\x7e]*$/;
-/** Response header names node already accepted (a small set: the answers' own names and x-oss-meta-*). */
+/**
+ * Response header names node already accepted (a small set: the answers' own names and x-oss-meta-*), at most
+ * 4,096 of at most 128 characters: a name is an object's metadata name, which its writer chooses (up to the 8 KB
+ * of user metadata), so remembering any name let 4,096 objects' names keep ~32 MB. A longer name is validated
+ * each time, as an unseen one is.
+ */
 const acceptedNames = new Set<string>();
+const ACCEPTED_NAME_MAX_CHARS = 128;
 
 /** The first response header node would refuse to send (name or value), or null. */
 function invalidHeader(headers: Record<string, string>): string | null {
@@ -496,7 +502,7 @@ function invalidHeader(headers: Record<string, string>): string | null {
     } catch {
       return k;
     }
-    if (acceptedNames.size < 4096) acceptedNames.add(k);
+    if (acceptedNames.size < 4096 && k.length <= ACCEPTED_NAME_MAX_CHARS) acceptedNames.add(k);
   }
   return null;
 }

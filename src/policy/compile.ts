@@ -84,14 +84,25 @@ export interface AppliesMemo {
 
 const appliesPool = new Map<string, AppliesMemo>();
 const APPLIES_POOL_LIMIT = 10_000;
+/**
+ * Characters of keys the pools below may hold (each key is a statement's Resource, Principal and Condition as
+ * JSON, up to a whole policy): with entries alone, 10,000 keys of 2 KB session policies (any caller allowed
+ * sts:AssumeRole chooses them) held ~40 MB here. Past it a pool starts over, as past its entry limit.
+ */
+export const POOL_MAX_CHARS = 2 * 1024 * 1024;
+let appliesPoolChars = 0;
 
 /** The memo of statements whose (resource part, principal and conditions) is `key`. */
 function appliesMemo(key: string): AppliesMemo {
   let hit = appliesPool.get(key);
   if (hit === undefined) {
     // Past the limit new statements stop sharing with old ones; nothing else changes.
-    if (appliesPool.size >= APPLIES_POOL_LIMIT) appliesPool.clear();
+    if (appliesPool.size >= APPLIES_POOL_LIMIT || appliesPoolChars + key.length > POOL_MAX_CHARS) {
+      appliesPool.clear();
+      appliesPoolChars = 0;
+    }
     appliesPool.set(key, (hit = { view: null, holds: false }));
+    appliesPoolChars += key.length;
   }
   return hit;
 }
@@ -237,14 +248,19 @@ function ordered(values: readonly string[], parse: (s: string) => number, cmp: C
 /** Compiled conditions by (operator, key as written, values): policies repeat the same few conditions. */
 const conditionPool = new Map<string, CompiledCondition>();
 const CONDITION_POOL_LIMIT = 10_000;
+let conditionPoolChars = 0;
 
 function compileCondition(c: ConditionClause): CompiledCondition {
   const id = JSON.stringify([c.operator, c.key, c.values]);
   let hit = conditionPool.get(id);
   if (hit === undefined) {
     // Past the limit new policies stop sharing with old ones; nothing else changes.
-    if (conditionPool.size >= CONDITION_POOL_LIMIT) conditionPool.clear();
+    if (conditionPool.size >= CONDITION_POOL_LIMIT || conditionPoolChars + id.length > POOL_MAX_CHARS) {
+      conditionPool.clear();
+      conditionPoolChars = 0;
+    }
     conditionPool.set(id, (hit = compileConditionUnshared(c)));
+    conditionPoolChars += id.length;
   }
   return hit;
 }
@@ -390,10 +406,17 @@ export function compileDocument(doc: PolicyDocument, label = '', text?: string):
   return new CompiledPolicy(label, new CompiledBody(doc.kind, doc.statements.map(compileStatement), text));
 }
 
-/** A tiny LRU: Map keeps insertion order, a hit is re-inserted at the end. */
+/**
+ * A tiny LRU: Map keeps insertion order, a hit is re-inserted at the end. Bounded by entries and by the
+ * characters of its keys (a key holds the whole policy text).
+ */
 class Lru<V> {
   private readonly map = new Map<string, V>();
-  constructor(private readonly limit: number) {}
+  private chars = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly maxChars: number,
+  ) {}
   get(k: string): V | undefined {
     const v = this.map.get(k);
     if (v !== undefined) {
@@ -403,17 +426,24 @@ class Lru<V> {
     return v;
   }
   set(k: string, v: V): void {
+    if (!this.map.has(k)) this.chars += k.length;
     this.map.set(k, v);
-    if (this.map.size > this.limit) {
+    while (this.map.size > this.limit || (this.chars > this.maxChars && this.map.size > 1)) {
       const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
+      if (oldest.done) break;
+      this.map.delete(oldest.value);
+      this.chars -= oldest.value.length;
     }
   }
   clear(): void {
     this.map.clear();
+    this.chars = 0;
   }
   get size(): number {
     return this.map.size;
+  }
+  get keyChars(): number {
+    return this.chars;
   }
 }
 
@@ -424,7 +454,13 @@ export interface CompileOptions extends ParseOptions {
 }
 
 const CACHE_LIMIT = 10_000;
-const cache = new Lru<CompileResult>(CACHE_LIMIT);
+/**
+ * Characters of policy text the compile cache keeps (a compiled policy takes ~3 times its text besides): ~4 MB of
+ * text, ~16 MB in all. By entries alone, 10,000 distinct 2 KB session policies (any caller allowed sts:AssumeRole
+ * chooses them, one per session) kept ~80 MB. Policies as written (a few hundred characters) still fit 10,000.
+ */
+export const CACHE_MAX_CHARS = 4 * 1024 * 1024;
+const cache = new Lru<CompileResult>(CACHE_LIMIT, CACHE_MAX_CHARS);
 
 /**
  * Parses, validates and compiles `text` as a policy of `kind`, cached by (kind, text). Stored
@@ -470,5 +506,10 @@ export function clearPolicyCache(): void {
 
 export function policyCacheSize(): number {
   return cache.size;
+}
+
+/** Characters the compile cache's keys hold (their policy texts). */
+export function policyCacheChars(): number {
+  return cache.keyChars;
 }
 

@@ -5,10 +5,16 @@
 export class GenerationCache<K, V> {
   private readonly entries = new Map<K, V>();
   private generation = Number.NaN;
+  private weight = 0;
 
+  /**
+   * At most `maxEntries`, and with `bounds.weigh` (an estimate of an entry's bytes from lengths a client chose:
+   * no work beyond that on a hit) at most `bounds.maxWeight` in all: a full cache is emptied and starts over.
+   */
   constructor(
     private readonly currentGeneration: () => number,
     private readonly maxEntries = 10_000,
+    private readonly bounds?: { readonly maxWeight: number; readonly weigh: (key: K, value: V) => number },
   ) {}
 
   get(key: K): V | undefined {
@@ -34,8 +40,34 @@ export class GenerationCache<K, V> {
   setAt(generation: number, key: K, value: V): void {
     this.sync();
     if (generation !== this.generation) return;
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    if (this.bounds === undefined) {
+      if (this.entries.size >= this.maxEntries) this.entries.clear();
+      this.entries.set(key, value);
+      return;
+    }
+    if (this.entries.has(key)) {
+      this.entries.set(key, value); // counted once, when first added
+      return;
+    }
+    const w = this.bounds.weigh(key, value);
+    if (w > this.bounds.maxWeight) return;
+    if (this.entries.size >= this.maxEntries || this.weight + w > this.bounds.maxWeight) this.clearEntries();
     this.entries.set(key, value);
+    this.weight += w;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The sum of the entries' weights (0 without `bounds.weigh`). */
+  get totalWeight(): number {
+    return this.weight;
+  }
+
+  private clearEntries(): void {
+    this.entries.clear();
+    this.weight = 0;
   }
 
   generationNow(): number {
@@ -45,7 +77,7 @@ export class GenerationCache<K, V> {
   private sync(): void {
     const g = this.currentGeneration();
     if (g !== this.generation) {
-      this.entries.clear();
+      this.clearEntries();
       this.generation = g;
     }
   }

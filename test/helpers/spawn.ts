@@ -53,3 +53,20 @@ export function kill9(child: ChildProcess): Promise<void> {
     child.kill('SIGKILL');
   });
 }
+
+/** Node flags for spawnServer that let heapUsedMb measure the server's heap after a full collection. */
+export function heapProbeFlags(): string[] {
+  return ['--expose-gc', '--import', fileURLToPath(new URL('./heap-probe.js', import.meta.url))];
+}
+
+/** The live heap (MB) of a server spawned with heapProbeFlags(), after a full garbage collection. */
+export async function heapUsedMb(srv: SpawnedServer): Promise<number> {
+  const seen = (srv.stdout().match(/heap-probe /g) ?? []).length;
+  srv.child.kill('SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    const lines = srv.stdout().match(/heap-probe (\{[^\n]*\})/g) ?? [];
+    if (lines.length > seen) return (JSON.parse(lines[lines.length - 1]!.slice('heap-probe '.length)) as { heapUsed: number }).heapUsed / 1048576;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('the server did not answer the heap probe');
+}

@@ -18,6 +18,12 @@ import { deepFreeze } from '../../../util/deep-freeze.js';
  */
 export const OBJECT_RECORD_CACHE_MAX_ENTRIES = 4096;
 export const OBJECT_RECORD_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * The rest of the records (key, metadata, tags, segments, headers as the row holds them, estimated by the caller):
+ * a writer chooses 8 KB of metadata and an appender one segment per append, so 4,096 records of 8 KB metadata
+ * kept ~34 MB besides their bytes. Records as clients write them (~0.5-1 KB) still fit 4,096.
+ */
+export const OBJECT_RECORD_CACHE_MAX_OTHER_BYTES = 8 * 1024 * 1024;
 const CHECK_READONLY = process.env.ALUNITE_CHECK_READONLY === '1';
 
 export class ObjectRecordCache<R extends { inline: Buffer | null }> {
@@ -25,6 +31,7 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
   private generation = -1;
   private entries = 0;
   private bytes = 0;
+  private otherBytes = 0;
   /** Check mode only: the inline bytes each cached record had when it was cached. */
   private readonly inlineAtCache = new WeakMap<object, Buffer>();
 
@@ -32,6 +39,7 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
     private readonly maxEntries = OBJECT_RECORD_CACHE_MAX_ENTRIES,
     private readonly maxBytes = OBJECT_RECORD_CACHE_MAX_BYTES,
     private readonly checkReadOnly = CHECK_READONLY,
+    private readonly maxOtherBytes = OBJECT_RECORD_CACHE_MAX_OTHER_BYTES,
   ) {}
 
   /** The record cached for the key (null: known missing), or undefined when not cached under `generation`. */
@@ -45,12 +53,13 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
     return hit;
   }
 
-  set(bucket: string, key: string, row: R | null, generation: number): void {
+  /** `other`: the caller's estimate of the record's bytes besides its inline bytes. */
+  set(bucket: string, key: string, row: R | null, generation: number, other = 0): void {
     if (generation !== this.generation) this.clear(generation);
     const size = row?.inline?.length ?? 0;
     // Full: what is in stays until the next write, and this row is not kept. (Emptying and refilling would
     // keep nothing for a read stream over more keys than fit, and churn the old generation of the heap.)
-    if (this.entries >= this.maxEntries || this.bytes + size > this.maxBytes) return;
+    if (this.entries >= this.maxEntries || this.bytes + size > this.maxBytes || this.otherBytes + other > this.maxOtherBytes) return;
     let rows = this.buckets.get(bucket);
     if (rows === undefined) {
       rows = new Map();
@@ -64,6 +73,7 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
     rows.set(key, row);
     this.entries++;
     this.bytes += size;
+    this.otherBytes += other;
   }
 
   get size(): number {
@@ -81,6 +91,7 @@ export class ObjectRecordCache<R extends { inline: Buffer | null }> {
     if (this.entries > 0) this.buckets.clear();
     this.entries = 0;
     this.bytes = 0;
+    this.otherBytes = 0;
     this.generation = generation;
   }
 }

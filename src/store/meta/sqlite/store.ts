@@ -67,6 +67,14 @@ function objectRowOf(v: unknown[]): InlineObjectRow {
   };
 }
 
+/**
+ * What a decoded record keeps besides its inline bytes, estimated from the row's texts (read on a cache miss only):
+ * a decoded segment (an object and its blob id) takes about twice its JSON.
+ */
+function recordWeight(r: InlineObjectRow): number {
+  return 256 + r.key.length + r.headers.length + r.meta.length + r.tags.length + 2 * r.segments.length + (r.attrs?.length ?? 0);
+}
+
 /** The versioning status in a bucket row's aggregated configurations. */
 function statusOf(row: BucketRow): VersioningStatus {
   if (row.configs === null || row.configs === '{}') return null;
@@ -330,7 +338,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     const row = raw === undefined ? null : objectRowOf(raw);
     // better-sqlite3 hands out a fresh Buffer for the inline bytes: the record owns them.
     const record = row === null ? null : toObject(row, row.inline_data);
-    this.objectRecords.set(bucket, key, record, this.writeGeneration);
+    this.objectRecords.set(bucket, key, record, this.writeGeneration, row === null ? 64 + key.length : recordWeight(row));
     return record;
   }
 
