@@ -23,6 +23,26 @@ async function kept(srv: SpawnedServer, count: number, send: (i: number) => Prom
   return (await heapUsedMb(srv)) - before;
 }
 
+
+type PopCall = (c: RPCClient, action: string, params: object) => Promise<Record<string, Record<string, string>>>;
+
+/** A role `r` any user of the account may assume, and an STS client of a user allowed sts:AssumeRole. */
+async function assumer(srv: { url: string }): Promise<{ pop: (apiVersion: string, accessKeyId: string, accessKeySecret: string, securityToken?: string) => RPCClient; call: PopCall; sts: RPCClient; roleArn: (name: string) => string; agent: { destroy(): void } }> {
+  const { Agent } = await import('node:http');
+  const { SECRET } = await import('./helpers/server.js');
+  const { TRUST_ACCOUNT, roleArn } = await import('./helpers/sts.js');
+  const agent = new Agent({ keepAlive: true });
+  const pop = (apiVersion: string, accessKeyId: string, accessKeySecret: string, securityToken?: string): RPCClient =>
+    new RPCClient({ endpoint: srv.url, apiVersion, accessKeyId, accessKeySecret, ...(securityToken !== undefined ? { securityToken } : {}) });
+  const call: PopCall = (c, action, params) => c.request(action, params, { method: 'POST', agent } as object) as Promise<Record<string, Record<string, string>>>;
+  const ram = pop('2015-05-01', AK, SECRET);
+  await call(ram, 'CreateRole', { RoleName: 'r', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+  await call(ram, 'CreateUser', { UserName: 'assumer' });
+  await call(ram, 'AttachPolicyToUser', { UserName: 'assumer', PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess' });
+  const key = (await call(ram, 'CreateAccessKey', { UserName: 'assumer' })).AccessKey!;
+  return { pop, call, sts: pop('2015-04-01', key.AccessKeyId!, key.AccessKeySecret!), roleArn, agent };
+}
+
 describe('The ring of recent requests (ExplainRequest)', () => {
   it('keeps the cut of a long message, not the message: 100 SignatureDoesNotMatch quoting 900 KB keep < 10 MB', { timeout: 120_000 }, async () => {
     // The ring cut messages to 1,024 characters with slice(), a view of the whole string in V8: every cut kept
@@ -73,20 +93,8 @@ describe('STS sessions with their own policies: the caches keep tens of MB at mo
     // A caller allowed sts:AssumeRole chooses each session's policy: the verified-token cache (keyed by the token,
     // which carries the policy), the compiled-policy cache (keyed by the text) and the statement pools each kept
     // up to 10,000 entries of ~2-6 KB: 7,000 such sessions kept ~110 MB, 10,000 ~150 MB.
-    const { Agent } = await import('node:http');
-    const { SECRET } = await import('./helpers/server.js');
-    const { TRUST_ACCOUNT, roleArn } = await import('./helpers/sts.js');
     await withServer(async (srv) => {
-      const agent = new Agent({ keepAlive: true });
-      const pop = (apiVersion: string, accessKeyId: string, accessKeySecret: string, securityToken?: string) =>
-        new RPCClient({ endpoint: srv.url, apiVersion, accessKeyId, accessKeySecret, ...(securityToken !== undefined ? { securityToken } : {}) });
-      const call = (c: RPCClient, action: string, params: object) => c.request(action, params, { method: 'POST', agent } as object) as Promise<Record<string, Record<string, string>>>;
-      const ram = pop('2015-05-01', AK, SECRET);
-      await call(ram, 'CreateRole', { RoleName: 'r', AssumeRolePolicyDocument: TRUST_ACCOUNT });
-      await call(ram, 'CreateUser', { UserName: 'assumer' });
-      await call(ram, 'AttachPolicyToUser', { UserName: 'assumer', PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess' });
-      const key = (await call(ram, 'CreateAccessKey', { UserName: 'assumer' })).AccessKey!;
-      const sts = pop('2015-04-01', key.AccessKeyId!, key.AccessKeySecret!);
+      const { pop, call, sts, roleArn, agent } = await assumer(srv);
       const grown = await kept(srv, 7000, async (i) => {
         const Policy = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: [`acs:oss:*:*:b${i}/${'p'.repeat(1850)}*`] }] });
         const c = (await call(sts, 'AssumeRole', { RoleArn: roleArn('r'), RoleSessionName: `s${i}`, Policy })).Credentials!;
@@ -202,20 +210,8 @@ describe('Verified STS tokens are remembered as copies, not as slices of the req
   it('100 sessions, each used once by a POP request with a 900 KB body, keep < 15 MB', { timeout: 120_000 }, async () => {
     // The verified-token cache is keyed by the SecurityToken, a cut of the POP body (parseQuery), and V8 keeps a
     // cut's whole parent alive: each session kept its first request's ~0.9 MB body (100: +86 MB; 10,000: ~9 GB).
-    const { Agent } = await import('node:http');
-    const { SECRET } = await import('./helpers/server.js');
-    const { TRUST_ACCOUNT, roleArn } = await import('./helpers/sts.js');
     await withServer(async (srv) => {
-      const agent = new Agent({ keepAlive: true });
-      const pop = (apiVersion: string, accessKeyId: string, accessKeySecret: string, securityToken?: string) =>
-        new RPCClient({ endpoint: srv.url, apiVersion, accessKeyId, accessKeySecret, ...(securityToken !== undefined ? { securityToken } : {}) });
-      const call = (c: RPCClient, action: string, params: object) => c.request(action, params, { method: 'POST', agent } as object) as Promise<Record<string, Record<string, string>>>;
-      const ram = pop('2015-05-01', AK, SECRET);
-      await call(ram, 'CreateRole', { RoleName: 'r', AssumeRolePolicyDocument: TRUST_ACCOUNT });
-      await call(ram, 'CreateUser', { UserName: 'assumer' });
-      await call(ram, 'AttachPolicyToUser', { UserName: 'assumer', PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess' });
-      const key = (await call(ram, 'CreateAccessKey', { UserName: 'assumer' })).AccessKey!;
-      const sts = pop('2015-04-01', key.AccessKeyId!, key.AccessKeySecret!);
+      const { pop, call, sts, roleArn, agent } = await assumer(srv);
       const grown = await kept(srv, 100, async (i) => {
         const c = (await call(sts, 'AssumeRole', { RoleArn: roleArn('r'), RoleSessionName: `s${i}` })).Credentials!;
         const who = await call(pop('2015-04-01', c.AccessKeyId!, c.AccessKeySecret!, c.SecurityToken!), 'GetCallerIdentity', { Junk: `${'j'.repeat(900_000)}${i}` });
