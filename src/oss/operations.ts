@@ -412,6 +412,15 @@ function refusalOf(input: RouteInput): Refusal | null {
 }
 
 /**
+ * Sub-resources a hand-written route takes beyond its catalog entry: GET ?objectMeta is accepted like HEAD, and
+ * GET ?processConfiguration is the unpublished Get of PutProcessConfiguration (the Java SDK's getBucketProcess).
+ */
+const CONSUMED_BEYOND_CATALOG: ReadonlyMap<string, string> = new Map([
+  ['GetObjectMeta', 'objectMeta'],
+  ['GetProcessConfiguration', 'processConfiguration'],
+]);
+
+/**
  * The hand-written routing below only knows implemented operations; a published sub-resource it did not
  * consume (`DELETE /<bucket>/?acl`) must not run as the operation it fell through to.
  */
@@ -422,8 +431,7 @@ function assertConsumed(op: Operation, input: RouteInput): void {
     const owners = PUBLISHED_KEYS.get(k);
     if (owners === undefined || own.has(k)) continue;
     if (PARAMS_BY_NAME.get(op.name)?.has(k) === true) continue; // a plain parameter of this operation (GetCnameToken's cname)
-    if (op.name === 'GetObjectMeta' && k === 'objectMeta') continue; // GET ?objectMeta is accepted like HEAD
-    if (op.name === 'GetProcessConfiguration' && k === 'processConfiguration') continue; // the Put's unpublished Get
+    if (CONSUMED_BEYOND_CATALOG.get(op.name) === k) continue;
     if (owners.some((o) => o.method === input.method && o.scope === scopeOf(input.address))) {
       throw invalidArgument(`The sub-resource "${k}" cannot be combined with the other sub-resources of this request.`, k, input.query.get(k) ?? '');
     }

@@ -40,21 +40,18 @@ export class GenerationCache<K, V> {
   setAt(generation: number, key: K, value: V): void {
     this.sync();
     if (generation !== this.generation) return;
-    if (this.bounds === undefined) {
-      if (this.entries.size >= this.maxEntries) this.entries.clear();
-      this.entries.set(key, value);
-      return;
-    }
     if (this.entries.has(key)) {
-      this.entries.set(key, value); // counted once, when first added
+      this.entries.set(key, value); // weighed once, when first added
       return;
     }
-    const w = this.bounds.weigh(key, value);
-    if (w > this.bounds.maxWeight) return;
-    if (this.entries.size >= this.maxEntries || this.weight + w > this.bounds.maxWeight) this.clearEntries();
+    const w = this.bounds?.weigh(key, value) ?? 0;
+    const maxWeight = this.bounds?.maxWeight ?? Infinity;
+    if (w > maxWeight) return;
+    if (this.entries.size >= this.maxEntries || this.weight + w > maxWeight) this.clearEntries();
     this.entries.set(key, value);
     this.weight += w;
   }
+
 
   get size(): number {
     return this.entries.size;

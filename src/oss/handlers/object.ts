@@ -201,7 +201,8 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string): Promi
   }
   forceDownloadOfActiveContent(headers, key, data.key, data.headers.contentType);
   const standard = (header(req.headers, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
-  const range = resolveRange(header(req.headers, 'range'), obj.size, standard ? 'standard' : 'default');
+  const rangeHeader = header(req.headers, 'range');
+  const range = resolveRange(rangeHeader, obj.size, standard ? 'standard' : 'default');
   if (range) {
     headers['Content-Range'] = `bytes ${range.start}-${range.end - 1}/${obj.size}`;
     headers['Content-Length'] = String(range.end - range.start);
@@ -209,7 +210,6 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string): Promi
     headers['Content-Length'] = String(obj.size);
   }
   const status = range ? 206 : 200;
-  const rangeHeader = header(req.headers, 'range');
   // A GET compresses only while there is room (compression.ts GZIP_MAX_IN_FLIGHT); from here to gzipBody is one turn.
   const gzip = wantsGzip({ acceptEncoding: header(req.headers, 'accept-encoding'), contentType: storedType, size: obj.size, storedEncoding: obj.headers.contentEncoding, ranged: rangeHeader !== undefined }) && (!withBody || gzipRoom());
   if (gzip) gzipHeaders(headers);
