@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
-import { AK } from './helpers/server.js';
+import OSS from 'ali-oss';
+import { AK, SECRET } from './helpers/server.js';
 import { heapProbeFlags, heapUsedMb, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 
 async function withServer(fn: (srv: SpawnedServer) => Promise<void>): Promise<void> {
@@ -24,12 +25,15 @@ async function kept(srv: SpawnedServer, count: number, send: (i: number) => Prom
 }
 
 
+/** ali-oss as the root of the default account, on `bucket` if given. */
+const rootOss = (srv: { url: string }, bucket?: string): OSS =>
+  new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url, ...(bucket !== undefined ? { bucket } : {}) });
+
 type PopCall = (c: RPCClient, action: string, params: object) => Promise<Record<string, Record<string, string>>>;
 
 /** A role `r` any user of the account may assume, and an STS client of a user allowed sts:AssumeRole. */
 async function assumer(srv: { url: string }): Promise<{ pop: (apiVersion: string, accessKeyId: string, accessKeySecret: string, securityToken?: string) => RPCClient; call: PopCall; sts: RPCClient; roleArn: (name: string) => string; agent: { destroy(): void } }> {
   const { Agent } = await import('node:http');
-  const { SECRET } = await import('./helpers/server.js');
   const { TRUST_ACCOUNT, roleArn } = await import('./helpers/sts.js');
   const agent = new Agent({ keepAlive: true });
   const pop = (apiVersion: string, accessKeyId: string, accessKeySecret: string, securityToken?: string): RPCClient =>
@@ -66,10 +70,8 @@ describe('The ring of recent requests keeps ~20 MB at most, whatever the request
   it('600 anonymous PUTs with 3,500 tags each (condition keys) keep < 30 MB; the newest is still explained', { timeout: 120_000 }, async () => {
     // Each tag of x-oss-tagging is a condition key (oss:RequestObjectTag/<k>) kept with the decision: a 16 KiB
     // header of 3,500 empty tags kept ~190 KB per request (600: +113 MB; the ring's 10,000: ~1.9 GB), for anyone.
-    const { default: OSS } = await import('ali-oss');
-    const { SECRET } = await import('./helpers/server.js');
     await withServer(async (srv) => {
-      const root = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url });
+      const root = rootOss(srv);
       await root.putBucket('rt-tags');
       await root.putBucketPolicy('rt-tags', { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: ['acs:oss:*:*:rt-tags/pub/*'] }] });
       const tagging = Array.from({ length: 3500 }, (_, i) => `${i.toString(36)}=`).join('&');
@@ -112,10 +114,8 @@ describe('Bucket access logging holds ~1 MiB of lines per logged bucket before w
     // Lines were written every 1,000 requests (or every minute): each quotes the URL, Referer and User-Agent,
     // so 900 anonymous requests with 15 KB URLs kept ~14 MB until the minute was up (1,000 lines of ~16-50 KB,
     // and 10 times that behind a slow target, per logged bucket). Now a batch is written once it holds 1 MiB.
-    const { default: OSS } = await import('ali-oss');
-    const { SECRET } = await import('./helpers/server.js');
     await withServer(async (srv) => {
-      const root = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url, bucket: 'rt-log' });
+      const root = rootOss(srv, 'rt-log');
       await root.putBucket('rt-log');
       await root.putBucketLogging('rt-log', 'logs/');
       const pad = 'q'.repeat(15_000);
@@ -137,10 +137,8 @@ describe('Response header names remembered as valid are short', () => {
   it('GETs of 2,000 objects each with one 8,000-character metadata name keep < 6 MB', { timeout: 120_000 }, async () => {
     // The set of names node accepted (4,096) took any name, and a metadata name is its writer's choice (up to the
     // 8 KB of user metadata): 2,000 such objects read once kept ~16 MB (4,096: ~32 MB) for the life of the process.
-    const { default: OSS } = await import('ali-oss');
-    const { SECRET } = await import('./helpers/server.js');
     await withServer(async (srv) => {
-      const oss = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url, bucket: 'rt-names' });
+      const oss = rootOss(srv, 'rt-names');
       await oss.putBucket('rt-names');
       await oss.putBucketACL('rt-names', 'public-read');
       const name = (i: number): string => `${'n'.repeat(8000)}${i}`;
@@ -168,10 +166,8 @@ describe('The cache of object records counts their metadata, not only their inli
   it('anonymous GETs of 3,000 public objects with 8 KB of metadata each keep < 14 MB', { timeout: 120_000 }, async () => {
     // The cache (4,096 records until the next write) counted inline bytes only: records of 8 KB user metadata
     // (the writer's choice) kept ~9 KB each, 3,000 of them +27 MB (4,096: ~34 MB), read by anyone.
-    const { default: OSS } = await import('ali-oss');
-    const { SECRET } = await import('./helpers/server.js');
     await withServer(async (srv) => {
-      const oss = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url, bucket: 'rt-meta' });
+      const oss = rootOss(srv, 'rt-meta');
       await oss.putBucket('rt-meta');
       await oss.putBucketACL('rt-meta', 'public-read');
       for (let i = 0; i < 3010; i++) await oss.put(`o${i}`, Buffer.from('x'), { meta: { m: `${'v'.repeat(8000)}${i}` } as never });
@@ -227,7 +223,6 @@ describe('Request parameters are copied out of a long query or POP body', () => 
   it('100 GetUser calls with a 900 KB body from a user allowed nothing keep < 15 MB', { timeout: 120_000 }, async () => {
     // The denial's resource, acs:ram::<uid>:user/<UserName>, was built on a cut of the body, and the ring of recent
     // requests kept it, so the whole body: +86 MB for 100 calls (the ring's 10,000: ~9 GB), for any credential.
-    const { SECRET } = await import('./helpers/server.js');
     await withServer(async (srv) => {
       const ram = new RPCClient({ endpoint: srv.url, apiVersion: '2015-05-01', accessKeyId: AK, accessKeySecret: SECRET });
       await ram.request('CreateUser', { UserName: 'nobody' }, { method: 'POST' });
