@@ -9,7 +9,8 @@ import type { Sharp } from 'sharp';
 import { expectOssError, rawObjectRequest } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { IMAGE_LIMITS, processImage } from '../src/image/apply.js';
+import { IMAGE_LIMITS, pixelsHeld, processImage } from '../src/image/apply.js';
+import { eventually } from './helpers/eventually.js';
 
 const BUCKET = 'img-bucket';
 const OTHER = 'img-other';
@@ -517,8 +518,9 @@ describe('image processing pixel budget', () => {
         return Date.now();
       };
       // The slow one first (rotate, then a blur over every pixel), then, once it holds its pixels, a quick one.
-      const slow = timed('image/rotate,90/blur,r_1,s_1/resize,w_100');
-      await new Promise((r) => setTimeout(r, 1000));
+      let slowEnded = false;
+      const slow = timed('image/rotate,90/blur,r_1,s_1/resize,w_100').finally(() => (slowEnded = true));
+      await eventually(() => pixelsHeld() > 0 || slowEnded, 'the slow job holds its pixels');
       const quick = timed('image/resize,w_100');
       const [slowDone, quickDone] = await Promise.all([slow, quick]);
       assert.ok(quickDone >= slowDone, `the second source was decoded while the first still held its pixels (finished ${slowDone - quickDone} ms earlier)`);

@@ -153,6 +153,11 @@ async function holdPixels(pixels: number): Promise<() => void> {
   };
 }
 
+/** Source pixels held by the jobs decoding now (tests wait on it instead of guessing how long a job takes). */
+export function pixelsHeld(): number {
+  return pixelsInFlight;
+}
+
 function fitsInFlight(pixels: number): boolean {
   return pixelsInFlight === 0 || pixelsInFlight + pixels <= IMAGE_LIMITS.maxPixelsInFlight;
 }
