@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { endpointOf } from '../src/oss/address.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -390,6 +391,13 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       });
     }
 
+    it('a GET naming response-content-encoding is not compressed: the bytes go as they are, under the encoding asked for', async () => {
+      const res = await send({ method: 'GET', key: 'gz/big.txt', query: [['response-content-encoding', 'identity']], headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['content-encoding'], 'identity');
+      assert.deepEqual(res.body, bigBody);
+    });
+
     it('with a CORS rule that sets Vary: Origin, the answer varies on both', async () => {
       const cors = '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule><ResponseVary>true</ResponseVary></CORSConfiguration>';
       assert.equal((await send({ method: 'PUT', query: [['cors', '']], body: cors })).status, 200);
@@ -551,6 +559,16 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal((await send({ method: 'DELETE', bucket: 'java-location' })).status, 204);
     });
 
+    it('InvalidLocationConstraint echoes at most 64 characters of the constraint, and none that XML cannot carry', async () => {
+      const cfg = (loc: string): string => `<CreateBucketConfiguration><LocationConstraint>${loc}</LocationConstraint></CreateBucketConfiguration>`;
+      const long = await send({ method: 'PUT', bucket: 'java-location-echo', body: cfg(`oss-${'x'.repeat(500)}`) });
+      assert.equal(long.err?.Code, 'InvalidLocationConstraint');
+      assert.equal(xmlText(long.text, 'LocationConstraint')?.length, 64);
+      const ctl = await send({ method: 'PUT', bucket: 'java-location-echo', body: cfg('oss-&#1;x') });
+      assert.equal(ctl.err?.Code, 'InvalidLocationConstraint');
+      assert.ok(!ctl.text.includes('\u0001'), 'no control character in the answer');
+    });
+
     it('PutBucketLogging to a target bucket that does not exist: InvalidTargetBucketForLogging with OSS\'s message (BucketLoggingTest)', async () => {
       const body = '<?xml version="1.0" encoding="UTF-8"?><BucketLoggingStatus><LoggingEnabled><TargetBucket>nonexistent-target-bucket</TargetBucket><TargetPrefix>p</TargetPrefix></LoggingEnabled></BucketLoggingStatus>';
       const r = await send({ method: 'PUT', query: [['logging', '']], body });
@@ -568,6 +586,14 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(done.status, 200, done.text);
       const acl = await send({ method: 'GET', key: 'java/mp-acl', query: [['acl', '']] });
       assert.equal(xmlText(acl.text, 'Grant'), 'public-read');
+    });
+
+    it('a Location is built only on a Host that is a host name or an IP literal (else the server\'s own endpoint)', () => {
+      const path = { style: 'path', bucket: 'b', key: 'k' } as const;
+      const fallback = 'oss-cn-hangzhou.aliyuncs.com';
+      assert.equal(endpointOf('Example.COM:8080', path, fallback), 'example.com:8080');
+      assert.equal(endpointOf('[::1]:9000', path, fallback), '[::1]:9000');
+      for (const bad of ['x/y?', 'a b', 'host"><x', '', 'h:99999999']) assert.equal(endpointOf(bad, path, fallback), fallback, bad);
     });
 
     it('CompleteMultipartUpload\'s Location names the endpoint the client used (composeLocation in UploadPartCopyTest, ObjectAclTest)', async () => {

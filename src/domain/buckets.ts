@@ -1,3 +1,4 @@
+import { xmlCarries } from '../util/xml-chars.js';
 import { admitSmall } from './admission.js';
 import { isAccessPointAlias, unindexAccessPoints } from './access-point.js';
 import { assertAccountAllowsPublicAcl, assertNoPublicPolicy } from './access-rules.js';
@@ -56,7 +57,8 @@ export class BucketService {
     // and for the owner's re-creation of its own alike (nothing moves a bucket).
     const location = input.locationConstraint;
     if (location !== undefined && location !== '' && location !== `oss-${this.ctx.region}` && location !== this.ctx.region) {
-      throw new AppError('InvalidLocationConstraint', undefined, { LocationConstraint: location });
+      // The echo is the client's text: bounded, and only what an XML answer can carry.
+      throw new AppError('InvalidLocationConstraint', undefined, { LocationConstraint: xmlCarries(location) ? location.slice(0, 64) : '' });
     }
     const bucket: Bucket = {
       name: input.name,

@@ -71,9 +71,12 @@ export function resolveAddress(hostHeader: string | undefined, rawPath: string, 
  * `fallback` without a Host. What answers that name an object's URL (CompleteMultipartUpload's and PostObject's
  * `Location`) are built on it, as OSS builds them on the endpoint the client used.
  */
+const ENDPOINT_HOST = /^(?:[a-z0-9.-]{1,253}|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/;
+
 export function endpointOf(hostHeader: string | undefined, address: Address, fallback: string): string {
   const host = (hostHeader ?? '').trim().toLowerCase();
-  if (host === '') return fallback;
+  // Only a host name or an IP literal, with a port: anything else would make the Location no URL.
+  if (!ENDPOINT_HOST.test(host)) return fallback;
   if (address.style === 'virtual-hosted' && address.bucket !== null && host.startsWith(`${address.bucket}.`)) return host.slice(address.bucket.length + 1);
   return host;
 }

@@ -42,7 +42,7 @@ export interface GzipCandidate {
   /** The object's Content-Type (before any response-content-type). */
   contentType: string | undefined;
   size: number;
-  /** A stored Content-Encoding: such bytes are already encoded and go as they are [UNVERIFIED for OSS]. */
+  /** A stored Content-Encoding, or one the request names (response-content-encoding): the bytes go as they are, under it [UNVERIFIED for OSS]. */
   storedEncoding: string | undefined;
   /** A Range was asked for: ranges are of the stored bytes and are never compressed [UNVERIFIED for OSS]. */
   ranged: boolean;

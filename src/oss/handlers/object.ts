@@ -211,7 +211,7 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string): Promi
   }
   const status = range ? 206 : 200;
   // A GET compresses only while there is room (compression.ts GZIP_MAX_IN_FLIGHT); from here to gzipBody is one turn.
-  const gzip = wantsGzip({ acceptEncoding: header(req.headers, 'accept-encoding'), contentType: storedType, size: obj.size, storedEncoding: obj.headers.contentEncoding, ranged: rangeHeader !== undefined }) && (!withBody || gzipRoom());
+  const gzip = wantsGzip({ acceptEncoding: header(req.headers, 'accept-encoding'), contentType: storedType, size: obj.size, storedEncoding: req.query.get('response-content-encoding') ?? obj.headers.contentEncoding, ranged: rangeHeader !== undefined }) && (!withBody || gzipRoom());
   if (gzip) gzipHeaders(headers);
   if (!withBody) return { status, headers };
   // Small objects are answered from the row's bytes without a stream.

@@ -27,7 +27,8 @@ export class MemoryBlobStore implements BlobStore {
     return Readable.from((function* (): Generator<Buffer> {
       for (const r of ranges) {
         const buf = blobs.get(r.blobId);
-        if (!buf) throw new Error(`blob ${r.blobId} is missing`);
+        // ENOENT, as the filesystem store's read of a removed blob fails (callers tell a blob gone by it).
+        if (!buf) throw Object.assign(new Error(`blob ${r.blobId} is missing`), { code: 'ENOENT' });
         if (buf.length < r.end) throw new Error(`blob ${r.blobId} ends at byte ${buf.length}, before the range it was read for`);
         if (r.end > r.start) yield buf.subarray(r.start, r.end);
       }
