@@ -567,6 +567,11 @@ interface BigResult {
   serverCpuMsPerMiB: number;
   /** The server's main thread (event loop) alone; the rest is worker and libuv threads. */
   mainCpuMsPerMiB: number;
+  /**
+   * This process's CPU (the client sending or receiving the bytes, and the kernel's loopback work charged to
+   * it): on 2 shared cores, what is left to the server.
+   */
+  clientCpuMsPerMiB: number;
   /** Max over the reps of (max sampled VmRSS − VmRSS just before the transfer). */
   rssGrowth: number;
   rssBaseline: number;
@@ -595,6 +600,7 @@ interface BigRep {
   seconds: number;
   cpu: number;
   mainCpu: number;
+  clientCpu: number;
   growth: number;
   baseline: number;
   max: number;
@@ -614,6 +620,7 @@ async function bigRep(server: ServerProcess, target: Target, op: 'PUT' | 'GET', 
   const cpu0 = cpuSeconds(server.pid);
   const main0 = mainThreadCpuSeconds(server.pid);
   const disk0 = diskReadBytes(server.pid);
+  const client0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let problem: string | null;
   try {
@@ -625,11 +632,12 @@ async function bigRep(server: ServerProcess, target: Target, op: 'PUT' | 'GET', 
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = cpuSeconds(server.pid) - cpu0;
   const mainCpu = mainThreadCpuSeconds(server.pid) - main0;
+  const client = process.cpuUsage(client0);
   const disk1 = diskReadBytes(server.pid);
   const rss = sampler.stop();
   if (problem) process.stderr.write(`  ! ${server.name} ${op} ${size / MiB} MiB: ${problem}\n`);
   return {
-    seconds, cpu, mainCpu, growth: rss.growth, baseline: rss.baseline, max: rss.max,
+    seconds, cpu, mainCpu, clientCpu: (client.user + client.system) / 1e6, growth: rss.growth, baseline: rss.baseline, max: rss.max,
     diskRead: disk0 === null || disk1 === null ? null : disk1 - disk0,
     problem,
   };
@@ -651,6 +659,7 @@ function bigSummary(server: ServerProcess, op: 'PUT' | 'GET', size: number, reps
     mibPerSec: size / MiB / median(reps.map((x) => x.seconds)),
     serverCpuMsPerMiB: (sum((x) => x.cpu) * 1000) / mib,
     mainCpuMsPerMiB: (sum((x) => x.mainCpu) * 1000) / mib,
+    clientCpuMsPerMiB: (sum((x) => x.clientCpu) * 1000) / mib,
     rssGrowth: worst.growth,
     rssBaseline: worst.baseline,
     rssMax: worst.max,
@@ -660,7 +669,7 @@ function bigSummary(server: ServerProcess, op: 'PUT' | 'GET', size: number, reps
   if (problems.length > 0) r.firstError = problems[0]!.problem!;
   process.stdout.write(
     `  ${server.name.padEnd(16)} ${op} ${String(size / MiB).padStart(3)} MiB ×${reps.length}  ${fmt(r.mibPerSec, 0).padStart(5)} MiB/s  ` +
-      `${fmt(r.serverCpuMsPerMiB, 2)} ms CPU/MiB (main thread ${fmt(r.mainCpuMsPerMiB, 2)})  RSS +${fmt(r.rssGrowth / MiB, 1)} MiB` +
+      `${fmt(r.serverCpuMsPerMiB, 2)} ms CPU/MiB (main thread ${fmt(r.mainCpuMsPerMiB, 2)}), client ${fmt(r.clientCpuMsPerMiB, 2)}  RSS +${fmt(r.rssGrowth / MiB, 1)} MiB` +
       `${r.fromDisk === null ? '' : `  read from disk ${fmt(r.fromDisk * 100, 0)}%`}\n`,
   );
   return r;
@@ -734,6 +743,7 @@ async function multipartTransfer(server: ServerProcess, target: Target, isAlunit
   const sampler = new RssSampler(server.pid, 50);
   const cpu0 = cpuSeconds(server.pid);
   const main0 = mainThreadCpuSeconds(server.pid);
+  const client0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let problem: string | null = null;
   try {
@@ -769,6 +779,7 @@ async function multipartTransfer(server: ServerProcess, target: Target, isAlunit
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = cpuSeconds(server.pid) - cpu0;
   const mainCpu = mainThreadCpuSeconds(server.pid) - main0;
+  const client = process.cpuUsage(client0);
   const rss = sampler.stop();
   const mib = size / MiB;
   const r: BigResult = {
@@ -779,6 +790,7 @@ async function multipartTransfer(server: ServerProcess, target: Target, isAlunit
     mibPerSec: mib / seconds,
     serverCpuMsPerMiB: (cpu * 1000) / mib,
     mainCpuMsPerMiB: (mainCpu * 1000) / mib,
+    clientCpuMsPerMiB: ((client.user + client.system) / 1e3) / mib,
     rssGrowth: rss.growth,
     rssBaseline: rss.baseline,
     rssMax: rss.max,
@@ -791,7 +803,7 @@ async function multipartTransfer(server: ServerProcess, target: Target, isAlunit
   }
   process.stdout.write(
     `  ${server.name.padEnd(16)} MULTIPART ${size / MiB} MiB (${partSize / MiB} MiB parts ×${parallel})  ${fmt(r.mibPerSec, 0).padStart(5)} MiB/s  ` +
-      `${fmt(r.serverCpuMsPerMiB, 2)} ms CPU/MiB (main thread ${fmt(r.mainCpuMsPerMiB, 2)})  RSS +${fmt(rss.growth / MiB, 1)} MiB\n`,
+      `${fmt(r.serverCpuMsPerMiB, 2)} ms CPU/MiB (main thread ${fmt(r.mainCpuMsPerMiB, 2)}), client ${fmt(r.clientCpuMsPerMiB, 2)}  RSS +${fmt(rss.growth / MiB, 1)} MiB\n`,
   );
   return r;
 }

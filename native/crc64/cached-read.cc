@@ -32,11 +32,25 @@
 //          end of the file (the usual read then reports a short file), -EAGAIN when the socket takes
 //          nothing more now, or another negative errno (-EPIPE, -EIO, -ENOSYS…); 0 only if the file shrank
 //          meanwhile. The socket must be non-blocking (libuv's are).
+//
+// A file the page cache holds but for a few holes (pages the kernel evicted, on a machine short of memory)
+// is read block by block: residentSpan asks mincore(2), on a mapping of just that block that is never
+// touched, how many bytes from the position the cache holds *and* has filled. A page the kernel is still
+// reading in (readahead after the pool's read of a hole) counts as cached for cachestat but not as filled
+// for mincore, so a block found filled can be sent with sendfile, which would wait for such a page, and a
+// block read here (RWF_NOWAIT) starts no read of its own pages. Before, one hole anywhere after the position
+// sent the whole rest of the file through the thread pool, and nothing of it by sendfile.
+//
+//          residentSpan(fd, position, length) → number
+//          bytes from `position` (at most `length`, at most 16 MiB, cut at the end of the file) that the page
+//          cache holds filled, in one run; 0 when the first page is not; a negative errno when the file
+//          cannot be asked (-ENODEV: a file system without mmap).
 #include <node_api.h>
 #include <stdint.h>
 
 #if defined(__linux__)
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -180,6 +194,57 @@ napi_value SendCached(napi_env env, napi_callback_info info) {
   napi_create_double(env, out, &result);
   return result;
 }
+
+/** The most bytes one residentSpan call asks about (its page vector lives on the stack). */
+const uint64_t kSpanMax = 16u * 1024u * 1024u;
+
+double residentSpan(int fd, uint64_t from, uint64_t length) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -(double)errno;
+  if (st.st_size <= 0 || (uint64_t)st.st_size <= from) return 0;
+  if (length > kSpanMax) length = kSpanMax;
+  const uint64_t rest = (uint64_t)st.st_size - from;
+  const uint64_t end = from + (length < rest ? length : rest);
+  const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  const uint64_t start = from - from % page;
+  const size_t mapped = (size_t)(end - start);
+  // Mapped, never touched: no page is faulted in, so nothing is read; the mapping only names the pages.
+  void* at = mmap(nullptr, mapped, PROT_READ, MAP_SHARED, fd, (off_t)start);
+  if (at == MAP_FAILED) return -(double)errno;
+  unsigned char vec[kSpanMax / 4096 + 2];
+  const uint64_t pages = (mapped + page - 1) / page;
+  const int rc = mincore(at, mapped, vec);
+  const int err = errno;
+  munmap(at, mapped);
+  if (rc != 0) return -(double)err;
+  uint64_t filled = 0;
+  while (filled < pages && (vec[filled] & 1) != 0) filled++;
+  const uint64_t upto = start + filled * page;
+  return upto <= from ? 0 : (double)((upto < end ? upto : end) - from);
+}
+
+napi_value ResidentSpan(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double fd = 0, position = 0, length = 0;
+  if (argc < 3 || napi_get_value_double(env, argv[0], &fd) != napi_ok || napi_get_value_double(env, argv[1], &position) != napi_ok ||
+      napi_get_value_double(env, argv[2], &length) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "residentSpan(fd, position, length): three numbers");
+    return nullptr;
+  }
+  if (!wholeIn(fd, 0, 2147483647.0)) {
+    napi_throw_range_error(env, nullptr, "fd must be a whole number from 0 to 2^31 - 1");
+    return nullptr;
+  }
+  if (!wholeIn(length, 1, kMaxOffset) || !wholeIn(position, 0, kMaxOffset - length)) {
+    napi_throw_range_error(env, nullptr, "length must be a whole number from 1, position one below 2^53 - length");
+    return nullptr;
+  }
+  napi_value result;
+  napi_create_double(env, residentSpan((int)fd, (uint64_t)position, (uint64_t)length), &result);
+  return result;
+}
 }  // namespace
 #endif
 
@@ -193,5 +258,7 @@ void alunite_register_cached_read(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "readCached", fn);
   napi_create_function(env, "sendCached", NAPI_AUTO_LENGTH, SendCached, nullptr, &fn);
   napi_set_named_property(env, exports, "sendCached", fn);
+  napi_create_function(env, "residentSpan", NAPI_AUTO_LENGTH, ResidentSpan, nullptr, &fn);
+  napi_set_named_property(env, exports, "residentSpan", fn);
 #endif
 }

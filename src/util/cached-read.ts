@@ -12,6 +12,7 @@ import { loadNativeCrc64 } from './crc64-native.js';
 const addon = loadNativeCrc64();
 let native = typeof addon?.readCached === 'function' ? addon.readCached.bind(addon) : null;
 let nativeSend = typeof addon?.sendCached === 'function' ? addon.sendCached.bind(addon) : null;
+const nativeSpan = typeof addon?.residentSpan === 'function' ? addon.residentSpan.bind(addon) : null;
 
 /** Whether this process may read from the page cache directly (so far: a refusal of cachestat turns it off). */
 export function cachedReadAvailable(): boolean {
@@ -48,6 +49,19 @@ export function readCached(fd: number, into: Uint8Array, length: number, positio
   // Else a file system that cannot read without waiting (tmpfs answers EOPNOTSUPP), or a read error that
   // the thread-pool read will report with its own message.
   return NOT_THIS_FILE;
+}
+
+/**
+ * How many bytes from `position` of `fd` (at most `length`, cut at the end of the file) the page cache holds
+ * and has filled, in one run: what a file with holes in the cache (a few pages evicted) may read or send from
+ * the cache block by block, where readCached found the file not cached to its end. 0 when the first page is
+ * not, or the file cannot be asked (then its blocks go to the thread pool). A page still being read in does
+ * not count, so neither a cached read nor a send of these bytes waits for the disk.
+ */
+export function residentSpan(fd: number, position: number, length: number): number {
+  if (nativeSpan === null || native === null) return 0;
+  const n = nativeSpan(fd, position, length);
+  return n > 0 ? n : 0;
 }
 
 /** Whether cached file bytes may be sent to a socket directly (sendfile) in this process. */

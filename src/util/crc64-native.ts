@@ -20,6 +20,7 @@ export interface NativeCrc64 {
    */
   readCached?(fd: number, into: Uint8Array, length: number, position: number, checkFrom: number): number;
   sendCached?(socketFd: number, fd: number, length: number, position: number): number;
+  residentSpan?(fd: number, position: number, length: number): number;
 }
 
 /**

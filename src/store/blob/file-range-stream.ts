@@ -1,6 +1,6 @@
 import { close, open, read } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
-import { cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached, sendCached } from '../../util/cached-read.js';
+import { cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached, residentSpan, sendCached } from '../../util/cached-read.js';
 import type { DirectSink, RecyclingSource } from '../../util/recycling-source.js';
 
 /** Bytes [start, end) of one file. */
@@ -17,9 +17,6 @@ export const READ_BLOCK = 256 * 1024;
  * client pins (2 and 4 gave the same GET throughput; 4 held twice the memory for clients that stop reading).
  */
 const PUMP_IN_FLIGHT = 2;
-
-/** The most thread-pool blocks between two checks of whether the rest of a file is cached again (4 MiB). */
-const RECHECK_MAX = 16;
 
 /** Blocks kept for the next downloads once theirs are done (8 MiB); more are left to the GC. */
 const POOL_MAX = 32;
@@ -40,10 +37,10 @@ export class TruncatedBlobError extends Error {
 /**
  * Reads ranges of files one after the other (an object's segments), as a Readable (a new buffer per 256 KiB
  * read) or pumped into a destination with recycled buffers (RecyclingSource). One read is in flight at a
- * time, so bytes come out in order, and a descriptor is closed only when no read uses it. A block the page
- * cache holds (to the end of its file) is read at once on this thread (util/cached-read.ts), so its callback
- * may run before next() returns, unless the turn's budget of such reads is spent (then it waits for the next
- * turn); any other block goes through the thread pool.
+ * time, so bytes come out in order, and a descriptor is closed only when no read uses it. Bytes the page
+ * cache holds (the file cached to its end, or found filled block by block: readFromCache) are read at once on
+ * this thread (util/cached-read.ts), so its callback may run before next() returns, unless the turn's budget
+ * of such reads is spent (then it waits for the next turn); any other block goes through the thread pool.
  */
 export class FileRangeStream extends Readable implements RecyclingSource {
   private readonly ranges: FileRange[];
@@ -55,27 +52,24 @@ export class FileRangeStream extends Readable implements RecyclingSource {
   private onIdle: (() => void) | null = null;
   private readTotal = 0;
   private pumpedTotal = 0;
+  private poolTotal = 0;
   /** Whether blocks are tried in the page cache first (off once a file's system cannot: util/cached-read.ts). */
   private fromCache = cachedReadAvailable();
   /**
-   * Whether the current range's file is cached from here to its end: null not asked yet, true found so
-   * (its next blocks are read without asking again), false not (the thread pool reads its next blocks, and
-   * asks again now and then: see poolRead).
+   * Whether the current range's file was found cached from the range's first read to its end: null not asked
+   * yet, true found so (its next blocks are read or sent without asking again), false not (each next block
+   * asks mincore how much of it the cache holds filled: that much is read or sent here, the rest by the pool).
    */
   private rangeCached: boolean | null = null;
-  /**
-   * The current range was once found not cached: its blocks may go back to cached reads, whose RWF_NOWAIT
-   * refuses a page still being read in, but never to sendfile, which would wait for such a page (the pool's
-   * reads start the kernel's readahead, and the pages it reads in are in the cache before they are filled).
-   */
-  private rangeWasCold = false;
-  /** Thread-pool reads of this range until it is asked again whether the rest is cached, and the next gap. */
-  private recheckIn = 1;
-  private recheckGap = 1;
 
   /** Bytes read from the files so far. */
   get bytesRead(): number {
     return this.readTotal;
+  }
+
+  /** Bytes the thread pool read (the rest came from the page cache on this thread, or went by sendfile). */
+  get bytesFromPool(): number {
+    return this.poolTotal;
   }
 
   /** Bytes whose write into the pump's destination completed. */
@@ -106,8 +100,6 @@ export class FileRangeStream extends Readable implements RecyclingSource {
     const fd = this.fd;
     this.fd = null;
     this.rangeCached = null;
-    this.rangeWasCold = false;
-    this.recheckIn = this.recheckGap = 1;
     this.index++;
     this.pos = this.ranges[this.index]?.start ?? 0;
     return fd;
@@ -123,16 +115,30 @@ export class FileRangeStream extends Readable implements RecyclingSource {
   }
 
   /**
-   * After a block read by the thread pool: now and then, the next block asks again whether the rest of the
-   * file is cached (a hole that the pool's reads filled, as when a few pages of a file were evicted). The
-   * gaps between the checks double up to RECHECK_MAX blocks, so a file read from the disk end to end pays a
-   * few cachestat calls per 4 MiB on the loop (~25 µs each for 1 GiB left), not one per block.
+   * Reads what the page cache holds of the next `len` bytes of the current range, here and now; 0 when the
+   * thread pool must read this block. The first read asks whether the file is cached to its end (cachestat);
+   * after a no, each block asks how much of it is cached and filled (mincore: util/cached-read.ts): a file
+   * with a few evicted pages is read here but for those, where before one hole anywhere ahead sent the rest of
+   * the file to the pool. [accepted] A filled page that carries a readahead mark (the pool's read of a hole
+   * put it there) starts the kernel's next readahead window from this thread: pages allocated and reads
+   * submitted for what is missing in it, without waiting for them.
    */
-  private poolRead(): void {
-    if (!this.fromCache || this.rangeCached !== false || --this.recheckIn > 0) return;
-    this.recheckGap = Math.min(this.recheckGap * 2, RECHECK_MAX);
-    this.recheckIn = this.recheckGap;
-    this.rangeCached = null;
+  private readFromCache(fd: number, into: Buffer, len: number): number {
+    if (this.rangeCached !== false) {
+      const n = readCached(fd, into, len, this.pos, this.rangeCached ? NO_CHECK : this.pos);
+      if (n > 0) {
+        // A short read: a page went (or is still being read in) since the check; block by block from now on.
+        this.rangeCached = n === len;
+        return n;
+      }
+      if (n === NOT_THIS_FILE) {
+        this.fromCache = false;
+        return 0;
+      }
+      this.rangeCached = false;
+    }
+    const span = residentSpan(fd, this.pos, len);
+    return span > 0 ? Math.max(readCached(fd, into, span, this.pos, NO_CHECK), 0) : 0;
   }
 
   /** Reads up to `into.length` bytes of the current range; 0 once every range is done. */
@@ -150,7 +156,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
     };
     const readAt = (fd: number, waited = false): void => {
       const len = this.want(into.length);
-      if (this.fromCache && this.rangeCached !== false) {
+      if (this.fromCache) {
         // The process's cached reads for this turn are spent: this one waits for the next turn (still busy,
         // so a destroy meanwhile waits for it too), and then reads one block whatever the budget says: else
         // the downloads that spend the budget first in every turn would starve the others.
@@ -158,24 +164,14 @@ export class FileRangeStream extends Readable implements RecyclingSource {
           setImmediate(() => (this.destroyed ? finish(null, 0) : readAt(fd, true)));
           return;
         }
-        // Bytes the page cache holds, to the end of the file, are copied here and now.
-        const n = readCached(fd, into, len, this.pos, this.rangeCached ? NO_CHECK : this.pos);
-        if (n > 0) {
-          // A short read: a page went (or is still being read in) since the check; the thread pool goes on.
-          this.rangeCached = n === len;
-          if (this.rangeCached) this.recheckGap = 1;
-          else this.rangeWasCold = true;
-          return got(n);
-        }
-        if (n === NOT_THIS_FILE) this.fromCache = false;
-        this.rangeCached = false;
-        this.rangeWasCold = true;
+        const n = this.readFromCache(fd, into, len);
+        if (n > 0) return got(n);
       }
       // The disk's turn: on the thread pool.
       read(fd, into, 0, len, this.pos, (err, n) => {
         if (err) return finish(err, 0);
         if (n === 0) return finish(new TruncatedBlobError(range.path, this.pos), 0);
-        this.poolRead();
+        this.poolTotal += n;
         got(n);
       });
     };
@@ -234,7 +230,10 @@ export class FileRangeStream extends Readable implements RecyclingSource {
           return false;
         }
         waited = false;
-        const n = sendCached(sink.fd, fd, this.want(READ_BLOCK), this.pos);
+        // A file found cached to its end sends whole blocks; else what mincore finds filled of the next one.
+        const len = this.rangeCached ? this.want(READ_BLOCK) : residentSpan(fd, this.pos, this.want(READ_BLOCK));
+        if (len === 0) return true;
+        const n = sendCached(sink.fd, fd, len, this.pos);
         if (typeof n === 'number' && n > 0) {
           this.pumpedTotal += n;
           // Bytes went out around node's stream: they are activity all the same (the idle timeout).
@@ -254,10 +253,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
           dest.destroy();
           return false;
         }
-        if (n === 'not-cached') {
-          this.rangeCached = false;
-          this.rangeWasCold = true;
-        }
+        if (n === 'not-cached') this.rangeCached = false;
         else if (n !== 'full') sendable = false; // unsupported here (or 0: a short file, which the usual read reports)
         return true;
       }
@@ -275,7 +271,7 @@ export class FileRangeStream extends Readable implements RecyclingSource {
         dest.end(() => this.destroy());
         return;
       }
-      if (sendable && this.fd !== null && this.rangeCached === true && !this.rangeWasCold) {
+      if (sendable && this.fd !== null && this.rangeCached !== null) {
         // Sent bytes must not overtake written ones: a send waits for the writes in flight to complete.
         if (inFlight > 0 || !send(direct!, this.fd, waited)) return;
       }
