@@ -191,12 +191,12 @@ describe('Unknown AccessKeyIds are neither looked up nor remembered unless a sto
     // Each unknown AccessKeyId was cached (twice: the accounts' key index and the default account's resolver)
     // under its own text, up to 10,000 of them: 300 anonymous RPC requests with a 900 KB AccessKeyId kept
     // ~300 MB, 10,000 would keep ~9 GB. Stored AccessKeyIds are 1-64 letters or digits.
-    const { spawnServer } = await import('./helpers/spawn.js');
-    const { readFileSync } = await import('node:fs');
+    const { heapProbeFlags, heapUsedMb, spawnServer } = await import('./helpers/spawn.js');
     const { randomBytes } = await import('node:crypto');
-    const srv = await spawnServer(['--in-memory']);
+    // The live heap after a full collection (helpers/heap-probe.ts), not RSS: what the server keeps, whatever
+    // garbage it has not collected yet.
+    const srv = await spawnServer(['--in-memory'], {}, heapProbeFlags());
     try {
-      const rssMb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))![1]) / 1024;
       const send = async (accessKeyId: string, i: number): Promise<string> => {
         const body = new URLSearchParams({
           Action: 'GetCallerIdentity', Version: '2015-04-01', Format: 'JSON', AccessKeyId: accessKeyId, SignatureMethod: 'HMAC-SHA1',
@@ -206,10 +206,10 @@ describe('Unknown AccessKeyIds are neither looked up nor remembered unless a sto
         return ((await r.json()) as { Code: string }).Code;
       };
       for (let i = 0; i < 20; i++) await send(randomBytes(450_000).toString('hex'), i); // warm up the heap
-      const before = rssMb();
+      const before = await heapUsedMb(srv, { external: true });
       for (let i = 0; i < 300; i++) assert.equal(await send(randomBytes(450_000).toString('hex'), 100 + i), 'InvalidAccessKeyId.NotFound');
-      const grown = rssMb() - before;
-      assert.ok(grown < 120, `the server kept ${grown.toFixed(0)} MB after 300 requests with unknown 900 KB AccessKeyIds`);
+      const grown = (await heapUsedMb(srv, { external: true })) - before;
+      assert.ok(grown < 40, `the server kept ${grown.toFixed(0)} MB after 300 requests with unknown 900 KB AccessKeyIds`);
       // OSS too (V1 header): the same answer as for any unknown key. (ListBuckets: on a bucket that does not
       // exist the answer would be NoSuchBucket, found before the key, as OSS does; oss/missing-bucket-first.ts.)
       const r = await fetch(`${srv.url}/`, { headers: { date: new Date().toUTCString(), authorization: `OSS ${'A'.repeat(15_000)}:sig` } });
@@ -226,11 +226,10 @@ describe('PostObject fields that become object headers are no longer than a head
     // These fields are condition keys (oss:x-oss-object-acl, oss:RequestObjectTag/…) recorded with the decision
     // in the ring of the last 10,000 requests: anonymous forms refused by a bucket policy kept ~1.9 MB each
     // (200 of them: +366 MB), where a request header can be 16 KiB in all.
-    const { spawnServer } = await import('./helpers/spawn.js');
-    const { readFileSync } = await import('node:fs');
+    const { heapProbeFlags, heapUsedMb, spawnServer } = await import('./helpers/spawn.js');
     const { default: OSS } = await import('ali-oss');
     const { AK, SECRET } = await import('./helpers/server.js');
-    const srv = await spawnServer(['--in-memory']);
+    const srv = await spawnServer(['--in-memory'], {}, heapProbeFlags());
     try {
       const root = new OSS({ region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url });
       await root.putBucket('rt-forms');
@@ -254,12 +253,11 @@ describe('PostObject fields that become object headers are no longer than a head
       assert.match(refused.text, /<ArgumentName>x-oss-object-acl<\/ArgumentName>/);
       // 8 KiB is a value like any other: on to authorization, which refuses the anonymous write.
       assert.match((await post({ key: 'k', 'x-oss-object-acl': 'p'.repeat(8 * 1024) })).text, /<Code>AccessDenied<\/Code>/);
-      const rssMb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))![1]) / 1024;
       for (let i = 0; i < 10; i++) await post({ key: `w${i}`, 'x-oss-tagging': `a=${'t'.repeat(1_900_000)}${i}` });
-      const before = rssMb();
+      const before = await heapUsedMb(srv, { external: true });
       for (let i = 0; i < 150; i++) await post({ key: `k${i}`, 'x-oss-tagging': `a=${'t'.repeat(1_900_000)}${i}` });
-      const grown = rssMb() - before;
-      assert.ok(grown < 100, `the server kept ${grown.toFixed(0)} MB after 150 anonymous forms with a 1.9 MB field`);
+      const grown = (await heapUsedMb(srv, { external: true })) - before;
+      assert.ok(grown < 40, `the server kept ${grown.toFixed(0)} MB after 150 anonymous forms with a 1.9 MB field`);
     } finally {
       srv.child.kill('SIGKILL');
     }

@@ -59,14 +59,20 @@ export function heapProbeFlags(): string[] {
   return ['--expose-gc', '--import', fileURLToPath(new URL('./heap-probe.js', import.meta.url))];
 }
 
-/** The live heap (MB) of a server spawned with heapProbeFlags(), after a full garbage collection. */
-export async function heapUsedMb(srv: SpawnedServer): Promise<number> {
+/**
+ * The live heap (MB) of a server spawned with heapProbeFlags(), after a full garbage collection; with
+ * `external`, plus the memory of live Buffers outside V8's heap (a slice of a request body keeps all of it).
+ */
+export async function heapUsedMb(srv: SpawnedServer, opts: { external?: boolean } = {}): Promise<number> {
   const seen = (srv.stdout().match(/heap-probe /g) ?? []).length;
   srv.child.kill('SIGUSR2');
   // The probe waits its turn on the server's event loop and runs two full collections: slow on a busy machine.
   for (const t0 = Date.now(); Date.now() - t0 < 30_000; ) {
     const lines = srv.stdout().match(/heap-probe (\{[^\n]*\})/g) ?? [];
-    if (lines.length > seen) return (JSON.parse(lines[lines.length - 1]!.slice('heap-probe '.length)) as { heapUsed: number }).heapUsed / 1048576;
+    if (lines.length > seen) {
+      const m = JSON.parse(lines[lines.length - 1]!.slice('heap-probe '.length)) as { heapUsed: number; external: number };
+      return (m.heapUsed + (opts.external === true ? m.external : 0)) / 1048576;
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error('the server did not answer the heap probe');
