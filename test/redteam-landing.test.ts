@@ -129,6 +129,47 @@ describe('red team of the 2026-12-04 landings', () => {
     }
     assert.equal(srv.child.exitCode, null);
   });
+  it('a sequential complete whose client left stops reading the parts and completes nothing; the upload stays', async () => {
+    // The complete reads every part to hash the whole body (domain/multipart.ts wholeBodyMd5): before, it read
+    // and hashed all of them, and committed the object, for a client that had closed its connection.
+    const PART = 8 * 1024 * 1024;
+    const N = 32;
+    const key = 'seq/gone';
+    const bytes = Buffer.alloc(PART, 5);
+    const uploadId = await initiateSequential(srv.port, key);
+    const parts: Array<{ number: number; etag: string }> = [];
+    for (let i = 1; i <= N; i++) parts.push({ number: i, etag: (await client.uploadPart(key, uploadId, i, bytes, 0, PART)).etag });
+    const xml = `<CompleteMultipartUpload>${parts.map((p) => `<Part><PartNumber>${p.number}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+    const query: Array<[string, string]> = [['uploadId', uploadId]];
+    const headers = { date: new Date().toUTCString(), 'content-type': 'application/xml' };
+    const { authorization } = v1Authorization({ method: 'POST', bucket: BUCKET, key, query, headers }, AK, SECRET);
+    // The server counts a request when it is over, whatever its outcome (GET /-/metrics): then nothing more happens to it.
+    const completes = async (): Promise<number> => {
+      const text = await (await fetch(`${srv.url}/-/metrics`)).text();
+      return [...text.matchAll(/^alunite_requests_total\{[^}]*operation="CompleteMultipartUpload"[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    };
+    const before = await completes();
+    await new Promise<void>((resolve) => {
+      const sock = connect(srv.port, '127.0.0.1', () => {
+        sock.write(`POST /${BUCKET}/${key}?uploadId=${uploadId} HTTP/1.1\r\nHost: 127.0.0.1\r\nDate: ${headers.date}\r\nContent-Type: application/xml\r\n` +
+          `Authorization: ${authorization}\r\nContent-Length: ${Buffer.byteLength(xml)}\r\n\r\n${xml}`, () => {
+          sock.destroy();
+          resolve();
+        });
+      });
+      sock.on('error', () => resolve());
+    });
+    for (const t0 = Date.now(); (await completes()) === before; ) {
+      assert.ok(Date.now() - t0 < 120_000, 'the abandoned complete was never counted as over');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await assert.rejects(client.head(key), (e: { status: number }) => e.status === 404, 'no object was committed');
+    const listed = await client.listParts(key, uploadId);
+    assert.equal(listed.parts.length, N, 'the upload and its parts are as they were');
+    // The client may complete it again.
+    assert.equal((await client.completeMultipartUpload(key, uploadId, parts)).res.status, 200);
+    assert.equal(((await client.head(key)).res.headers as Record<string, string>)['content-length'], String(N * PART));
+  });
   it('image requests abandoned while queued are not processed for nobody (the next request is not held up)', async () => {
     // A 144-megapixel PNG (about 2 MB), each job ~0.2-0.3 s: 30 requests for it, each closed after 100 ms while
     // most wait for one of the 2 slots. Before, all 30 were still read and decoded in turn (~7 s of work).

@@ -205,7 +205,7 @@ const OFF_THREAD_MIN = 256 * 1024;
  * it when the job has an fd) and then yielded. A yielded block is valid until the consumer pulls the next
  * one (then its slot is reused). The caller finishes or abandons the job.
  */
-async function* blocksOf(checker: BodyChecker, job: HashJob): AsyncGenerator<Buffer> {
+export async function* blocksOf(checker: AsyncIterable<Buffer>, job: HashJob): AsyncGenerator<Buffer> {
   let slot: Slot | null = acquireSlot();
   let fill = 0;
   const submit = async (): Promise<Buffer> => {
@@ -214,7 +214,7 @@ async function* blocksOf(checker: BodyChecker, job: HashJob): AsyncGenerator<Buf
     return slot!.buf.subarray(0, fill);
   };
   try {
-    for await (const chunk of checker as AsyncIterable<Buffer>) {
+    for await (const chunk of checker) {
       let off = 0;
       while (off < chunk.length) {
         const n = Math.min(chunk.length - off, BLOCK_SIZE - fill);

@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { versioningStatus } from './versioning.js';
 import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
-import { ingestToBlob, type BodyExpectations } from './ingest.js';
+import { blocksOf, ingestToBlob, type BodyExpectations } from './ingest.js';
+import { HashJob } from '../util/body-hasher.js';
 import { admit, admitBody, admitSmall } from './admission.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
@@ -182,13 +183,15 @@ export class MultipartService {
 
   /**
    * `acl`: an object ACL given with the completion (x-oss-object-acl), which replaces the one the upload was
-   * initiated with.
+   * initiated with. `clientGone`: whether the client has left, asked while a sequential upload's parts are read.
    */
-  async complete(bucket: string, key: string, uploadId: string, listed: CompletePart[] | 'all', forbidOverwrite: boolean, acl?: string): Promise<ObjectRecord> {
+  async complete(
+    bucket: string, key: string, uploadId: string, listed: CompletePart[] | 'all', forbidOverwrite: boolean, acl?: string, clientGone?: () => boolean,
+  ): Promise<ObjectRecord> {
     const objectAcl = acl !== undefined ? parseObjectAcl(acl) : undefined;
     const pending = await this.getUpload(bucket, key, uploadId);
     // A sequential upload's object has the MD5 of its whole body, read from the parts before the commit.
-    const whole = pending.attrs?.sequential === true ? await this.wholeBodyMd5(pending, listed) : undefined;
+    const whole = pending.attrs?.sequential === true ? await this.wholeBodyMd5(pending, listed, clientGone) : undefined;
     await admitSmall(this.ctx);
     const b = await this.ctx.meta.getBucket(bucket);
     const guard = b ? retentionGuard(this.ctx, b) : undefined;
@@ -206,8 +209,12 @@ export class MultipartService {
     return res.record;
   }
 
-  /** The base64 MD5 of the body the chosen parts make (decrypted if encrypted), and which part blobs it read. */
-  private async wholeBodyMd5(upload: UploadRecord, listed: CompletePart[] | 'all'): Promise<{ md5: string; blobIds: string[] }> {
+  /**
+   * The base64 MD5 of the body the chosen parts make (decrypted if encrypted), and which part blobs it read.
+   * Hashed on a worker thread as uploads are (a body of up to 48.8 TiB was hashed on the event loop), and given
+   * up as soon as the client has left: nothing is committed then, and the upload stays as it was.
+   */
+  private async wholeBodyMd5(upload: UploadRecord, listed: CompletePart[] | 'all', clientGone?: () => boolean): Promise<{ md5: string; blobIds: string[] }> {
     const parts: PartRecord[] = [];
     for (let after = 0; ;) {
       const page = await this.ctx.meta.listParts(upload.uploadId, { after, limit: 1000 });
@@ -216,17 +223,27 @@ export class MultipartService {
       after = page[page.length - 1]!.partNumber;
     }
     const chosen = chooseParts(parts, listed);
-    const hash = createHash('md5');
+    const job = new HashJob();
+    const body = this.objects.openRead(assemble(upload, chosen, 0), null);
+    let md5: Buffer | null = null;
     try {
-      for await (const chunk of this.objects.openRead(assemble(upload, chosen, 0), null)) hash.update(chunk as Buffer);
+      for await (const _block of blocksOf(body as AsyncIterable<Buffer>, job)) {
+        if (clientGone?.() === true) throw new AppError('RequestTimeout', 'The client closed the connection before the upload was completed; it was not completed.');
+      }
+      md5 = (await job.finish()).md5;
     } catch (err) {
       // A part's blob gone while it was read: the part was uploaded again (its old blob dropped) or the upload
       // aborted meanwhile. Either is the client's doing, answered as the commit would answer it (it was a 500).
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await this.getUpload(upload.bucket, upload.key, upload.uploadId);
       throw new AppError('InvalidPart', 'A part was uploaded again while the upload was being completed.');
+    } finally {
+      if (md5 === null) {
+        body.destroy();
+        await job.abandon();
+      }
     }
-    return { md5: hash.digest('base64'), blobIds: chosen.map((p) => p.blobId) };
+    return { md5: md5.toString('base64'), blobIds: chosen.map((p) => p.blobId) };
   }
 
   async abort(bucket: string, key: string, uploadId: string): Promise<void> {

@@ -114,7 +114,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
     parts = parseCompleteBody(raw);
   }
   // x-oss-object-acl sets the object's ACL as it completes (the Java SDK's CompleteMultipartUploadRequest.setObjectACL).
-  const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers), header(req.headers, 'x-oss-object-acl'));
+  const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers), header(req.headers, 'x-oss-object-acl'), req.clientGone);
   const versionId = versionIdHeader(await req.services.buckets.get(bucket), obj);
   const enc = encoder(req.query);
   const response = xmlResponse(
