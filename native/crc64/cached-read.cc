@@ -44,12 +44,14 @@
 //          residentSpan(fd, position, length) → number
 //          bytes from `position` (at most `length`, at most 16 MiB, cut at the end of the file) that the page
 //          cache holds filled, in one run; 0 when the first page is not; a negative errno when the file
-//          cannot be asked (-ENODEV: a file system without mmap).
+//          cannot be asked (-ENODEV: a file system without mmap; -EINVAL: not a regular file; -EACCES: a
+//          file the process may neither write nor owns, of which mincore answers every page resident).
 #include <node_api.h>
 #include <stdint.h>
 
 #if defined(__linux__)
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -58,6 +60,12 @@
 #include <unistd.h>
 #ifndef RWF_NOWAIT
 #define RWF_NOWAIT 0x00000008  // linux/fs.h, kernel 4.14; older C libraries lack the name
+#endif
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439  // the generic table's number, kernel 5.8
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
 #endif
 #ifndef SYS_cachestat
 #define SYS_cachestat 451  // the same number on every architecture (the generic table), kernel 6.5
@@ -198,21 +206,43 @@ napi_value SendCached(napi_env env, napi_callback_info info) {
 /** The most bytes one residentSpan call asks about (its page vector lives on the stack). */
 const uint64_t kSpanMax = 16u * 1024u * 1024u;
 
+/**
+ * Whether mincore tells the truth about `fd`'s pages: only for a file opened for writing, owned, or that the
+ * process could open for writing (mm/mincore.c can_do_mincore); of any other file it answers every page
+ * resident, a block on the disk then looked filled and went to sendfile, which waits for it. The owner test
+ * stands in for the kernel's (fsuid, or CAP_FOWNER, which a user namespace may not honour for the file): a
+ * root serving another user's files from a read-only mount, or without CAP_DAC_OVERRIDE, is told no where the
+ * kernel would answer truly, which only sends those blocks to the thread pool.
+ */
+bool mincoreTells(int fd, const struct stat& st) {
+  if (st.st_uid == geteuid()) return true;
+  const int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0 && (fl & O_ACCMODE) != O_RDONLY) return true;
+  return syscall(SYS_faccessat2, fd, "", W_OK, AT_EMPTY_PATH | AT_EACCESS) == 0;
+}
+
 double residentSpan(int fd, uint64_t from, uint64_t length) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -(double)errno;
+  // A device, pipe or directory: nothing the page cache holds this way (and no device's mmap is run).
+  if (!S_ISREG(st.st_mode)) return -(double)EINVAL;
   if (st.st_size <= 0 || (uint64_t)st.st_size <= from) return 0;
+  if (!mincoreTells(fd, st)) return -(double)EACCES;
   if (length > kSpanMax) length = kSpanMax;
   const uint64_t rest = (uint64_t)st.st_size - from;
   const uint64_t end = from + (length < rest ? length : rest);
-  const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  const long pageSize = sysconf(_SC_PAGESIZE);
+  unsigned char vec[kSpanMax / 4096 + 2];
+  if (pageSize <= 0) return -(double)EINVAL;
+  const uint64_t page = (uint64_t)pageSize;
   const uint64_t start = from - from % page;
   const size_t mapped = (size_t)(end - start);
+  // mincore writes one byte per page of the mapping: never more than the vector holds (pages under 4 KiB).
+  const uint64_t pages = (mapped + page - 1) / page;
+  if (pages > sizeof vec) return -(double)EINVAL;
   // Mapped, never touched: no page is faulted in, so nothing is read; the mapping only names the pages.
   void* at = mmap(nullptr, mapped, PROT_READ, MAP_SHARED, fd, (off_t)start);
   if (at == MAP_FAILED) return -(double)errno;
-  unsigned char vec[kSpanMax / 4096 + 2];
-  const uint64_t pages = (mapped + page - 1) / page;
   const int rc = mincore(at, mapped, vec);
   const int err = errno;
   munmap(at, mapped);
