@@ -135,6 +135,8 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** Client connections accepted at once; more are closed as they come (default: half the open-file limit less 1,024; null: no cap). */
   maxConnections?: number | null;
+  /** Keep the system's congestion control (BBR's pacing) for connections from this host too (default: reno for those; docs/operations.md). */
+  keepLoopbackPacing?: boolean;
   /** Metadata store: `sqlite` (default, `<data>/metadata.sqlite`) or a `postgres://` URL shared by several processes. */
   meta?: string;
   /** Blob directory (default: the data directory); processes sharing a PostgreSQL database share it too. */
@@ -562,7 +564,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       callbacks,
       ...(meta.commitMark && meta.settled ? { durability: { commitMark: meta.commitMark.bind(meta), settled: meta.settled.bind(meta) } } : {}),
     }))),
-    { idleTimeoutMs: opts.idleTimeoutMs, ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}) },
+    { idleTimeoutMs: opts.idleTimeoutMs, keepLoopbackPacing: opts.keepLoopbackPacing === true, ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}) },
   );
   return {
     url: listening.url,

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, constants as fsConstants, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants as fsConstants, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { constants as osConstants, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +18,7 @@ import {
   cachedReadAvailable, cachedReadStats, cachedSendAvailable, cachedSendStats, NO_CHECK, NOT_THIS_FILE, readCached, residentSpan, sendCached,
 } from '../src/util/cached-read.js';
 import { loadNativeCrc64 } from '../src/util/crc64-native.js';
+import { isLoopback, loopbackPacingStats, unpaceLoopback } from '../src/http/loopback-pacing.js';
 import { countTurns } from './helpers/loop-turns.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { eventually } from './helpers/eventually.js';
@@ -839,6 +840,137 @@ describe('downloads sent from the page cache to the socket (sendfile)', () => {
       [[0, 0, 'x', 0], TypeError],
     ] as [unknown[], typeof RangeError][]) {
       assert.throws(() => raw(...args), kind, JSON.stringify(args.map(String)));
+    }
+  });
+});
+
+/** Why connections cannot be seen left unpaced here: no addon with the socket options, or a default other than BBR. */
+function pacingUntestable(): string | null {
+  const addon = loadNativeCrc64();
+  if (typeof addon?.tcpCongestion !== 'function') return 'no tcpCongestion in the addon here';
+  let system = '';
+  try {
+    system = readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
+  } catch {
+    return 'no /proc/sys/net/ipv4/tcp_congestion_control';
+  }
+  return system.startsWith('bbr') ? null : `the system's congestion control is ${system}, not BBR: nothing to change`;
+}
+
+/** The congestion control of the server's side of each connection, asked when it is accepted. */
+function recordCc(server: TcpServer): string[] {
+  const seen: string[] = [];
+  const addon = loadNativeCrc64()!;
+  server.on('connection', (socket: Socket) => {
+    const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+    seen.push(String(addon.tcpCongestion!(fd)));
+  });
+  return seen;
+}
+
+describe('connections from this host go unpaced under BBR (loopback-pacing)', () => {
+  const untestable = pacingUntestable();
+
+  it('a GET over loopback: the connection runs reno, not the paced default; bytes intact and still sent by sendfile', { skip: untestable ?? false }, async () => {
+    const server = await startTestServer();
+    try {
+      const seen = recordCc(server.server);
+      const client = server.client({ bucket: 'unpaced' });
+      await server.client().putBucket('unpaced');
+      const big = randomBytes(16 * 1024 * 1024 + 5);
+      await client.put('big', big);
+      const before = { ...loopbackPacingStats };
+      const sent = cachedSendStats.bytes;
+      const got = await client.get('big');
+      assert.ok((got.content as Buffer).equals(big), 'the object, byte for byte');
+      assert.ok(seen.length > 0 && seen.every((cc) => cc === 'reno'), `server-side congestion control: ${seen.join(', ')}`);
+      assert.ok(loopbackPacingStats.unpaced > 0, 'connections counted as unpaced');
+      assert.equal(loopbackPacingStats.failed, before.failed);
+      if (cachedSendsUntestable() === null) assert.ok(cachedSendStats.bytes > sent, 'the body still went by sendfile');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('with keepLoopbackPacing (--keep-loopback-pacing) a loopback connection keeps the system default', { skip: untestable ?? false }, async () => {
+    const system = readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
+    const server = await startTestServer({ keepLoopbackPacing: true });
+    try {
+      const seen = recordCc(server.server);
+      const before = { ...loopbackPacingStats };
+      await server.client().putBucket('paced');
+      assert.ok(seen.length > 0 && seen.every((cc) => cc === system), `server-side congestion control: ${seen.join(', ')}`);
+      assert.deepEqual(loopbackPacingStats, before, 'nothing counted: the listener was left alone');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a connection from another address of this host gets the system default back; one over loopback keeps reno', { skip: untestable ?? false }, async (t) => {
+    const own = Object.values(networkInterfaces()).flat().find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+    if (own === undefined) return t.skip('no non-loopback IPv4 address here');
+    const system = readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
+    const server = createTcpServer((socket) => socket.end('x'));
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+    try {
+      assert.equal(unpaceLoopback(server), true);
+      const seen = recordCc(server);
+      const port = (server.address() as { port: number }).port;
+      const before = { ...loopbackPacingStats };
+      for (const host of ['127.0.0.1', own]) {
+        await new Promise<void>((resolve, reject) => {
+          const c = connect(port, host);
+          c.on('error', reject).on('close', () => resolve()).resume();
+        });
+      }
+      assert.deepEqual(seen, ['reno', system]);
+      assert.equal(loopbackPacingStats.unpaced - before.unpaced, 1);
+      assert.equal(loopbackPacingStats.restored - before.restored, 1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('tells loopback peers from others', () => {
+    for (const a of ['127.0.0.1', '127.9.8.7', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopback(a), true, a);
+    for (const a of [undefined, '10.0.0.1', '::ffff:10.0.0.1', '::2', '1.127.0.0', '2001:db8::1']) assert.equal(isLoopback(a), false, String(a));
+  });
+
+  it('the addon checks its arguments and answers errors as negative errnos', { skip: typeof loadNativeCrc64()?.tcpCongestion === 'function' ? false : 'no tcpCongestion in the addon here' }, async () => {
+    const addon = loadNativeCrc64()!;
+    const raw = addon as unknown as Record<string, (...a: unknown[]) => unknown>;
+    for (const [fn, args, kind] of [
+      ['tcpCongestion', [], TypeError],
+      ['tcpCongestion', ['3'], TypeError],
+      ['tcpCongestion', [-1], RangeError],
+      ['tcpCongestion', [1.5], RangeError],
+      ['setTcpCongestion', [3], TypeError],
+      ['setTcpCongestion', [3, 5], TypeError],
+      ['setTcpCongestion', [3, ''], TypeError],
+      ['setTcpCongestion', [3, 'x'.repeat(16)], TypeError],
+      ['setTcpCongestion', [2 ** 31, 'reno'], RangeError],
+    ] as [string, unknown[], typeof TypeError][]) {
+      assert.throws(() => raw[fn]!(...args), kind, `${fn}(${args.map(String).join(', ')})`);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'alunite-cc-'));
+    const file = openSync(join(dir, 'f'), 'w');
+    try {
+      assert.equal(addon.tcpCongestion!(file), -osConstants.errno.ENOTSOCK);
+      assert.equal(addon.setTcpCongestion!(file, 'reno'), -osConstants.errno.ENOTSOCK);
+    } finally {
+      closeSync(file);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const server = createTcpServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+      assert.equal(typeof addon.tcpCongestion!(fd), 'string');
+      assert.equal(addon.setTcpCongestion!(fd, 'no-such-cc'), -osConstants.errno.ENOENT);
+      assert.equal(addon.setTcpCongestion!(fd, 'reno'), 0);
+      assert.equal(addon.tcpCongestion!(fd), 'reno');
+    } finally {
+      server.close();
     }
   });
 });

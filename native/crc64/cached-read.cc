@@ -52,8 +52,11 @@
 #if defined(__linux__)
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -276,6 +279,90 @@ napi_value ResidentSpan(napi_env env, napi_callback_info info) {
   return result;
 }
 }  // namespace
+
+// A connection's TCP congestion control, for src/http/loopback-pacing.ts. With BBR (the system's default on
+// some distributions), every TCP socket paces itself when no fq qdisc does it for it (tcp_bbr.c bbr_init sets
+// sk_pacing_status to SK_PACING_NEEDED): tcp_write_xmit then stops at each pacing gap and arms an hrtimer
+// (tcp_pacing_check), whose expiry (tcp_pace_kick) sends the next packets. On loopback a 64 KiB packet's gap
+// is a few microseconds, so a download arms and takes ~6 such timers per MiB; in a virtual machine each one
+// is a write of the timer's deadline register and a timer interrupt, both exits to the hypervisor. Measured:
+// that was the largest single item of a large cached GET's server CPU (38%, all inside tcp_write_xmit), and
+// there is nothing on loopback to pace for. The pacing cannot be turned off on a connection once BBR set it
+// up (setting another congestion control keeps sk_pacing_status), so the listener gets "reno" (a child takes
+// the listener's congestion control when it was set with setsockopt: tcp_ca_openreq_child) and each
+// connection from another host is set back to the system's default (allowed to any user, as reno is).
+//
+//          tcpCongestion(socketFd) → string, or a negative errno (-ENOTSOCK, -EBADF, -ENOPROTOOPT…)
+//          setTcpCongestion(socketFd, name) → 0, or a negative errno (-ENOENT no such algorithm, -EPERM one
+//          not allowed to this user)
+namespace {
+
+/** TCP_CA_NAME_MAX (include/net/tcp.h) is 16 including the terminating NUL. */
+const size_t kCaNameMax = 16;
+
+bool socketFdArg(napi_env env, napi_value v, int* fd) {
+  double d = 0;
+  if (napi_get_value_double(env, v, &d) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "socketFd must be a number");
+    return false;
+  }
+  if (!wholeIn(d, 0, 2147483647.0)) {
+    napi_throw_range_error(env, nullptr, "socketFd must be a whole number from 0 to 2^31 - 1");
+    return false;
+  }
+  *fd = (int)d;
+  return true;
+}
+
+napi_value TcpCongestion(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int fd = -1;
+  if (argc < 1) {
+    napi_throw_type_error(env, nullptr, "tcpCongestion(socketFd)");
+    return nullptr;
+  }
+  if (!socketFdArg(env, argv[0], &fd)) return nullptr;
+  char name[kCaNameMax + 1] = {0};
+  socklen_t len = kCaNameMax;
+  napi_value result;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len) != 0) {
+    napi_create_double(env, -(double)errno, &result);
+    return result;
+  }
+  // The kernel copies the name with its padding of NULs; the name ends at the first.
+  size_t n = 0;
+  while (n < (size_t)len && name[n] != '\0') n++;
+  napi_create_string_latin1(env, name, n, &result);
+  return result;
+}
+
+napi_value SetTcpCongestion(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int fd = -1;
+  if (argc < 2) {
+    napi_throw_type_error(env, nullptr, "setTcpCongestion(socketFd, name)");
+    return nullptr;
+  }
+  if (!socketFdArg(env, argv[0], &fd)) return nullptr;
+  char name[kCaNameMax + 1] = {0};
+  size_t n = 0;
+  napi_valuetype type;
+  napi_typeof(env, argv[1], &type);
+  if (type != napi_string || napi_get_value_string_latin1(env, argv[1], nullptr, 0, &n) != napi_ok || n == 0 || n >= kCaNameMax) {
+    napi_throw_type_error(env, nullptr, "name must be a string of 1 to 15 characters");
+    return nullptr;
+  }
+  napi_get_value_string_latin1(env, argv[1], name, sizeof name, &n);
+  napi_value result;
+  const int rc = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, (socklen_t)n);
+  napi_create_double(env, rc == 0 ? 0 : -(double)errno, &result);
+  return result;
+}
+}  // namespace
 #endif
 
 void alunite_register_cached_read(napi_env env, napi_value exports) {
@@ -290,5 +377,9 @@ void alunite_register_cached_read(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "sendCached", fn);
   napi_create_function(env, "residentSpan", NAPI_AUTO_LENGTH, ResidentSpan, nullptr, &fn);
   napi_set_named_property(env, exports, "residentSpan", fn);
+  napi_create_function(env, "tcpCongestion", NAPI_AUTO_LENGTH, TcpCongestion, nullptr, &fn);
+  napi_set_named_property(env, exports, "tcpCongestion", fn);
+  napi_create_function(env, "setTcpCongestion", NAPI_AUTO_LENGTH, SetTcpCongestion, nullptr, &fn);
+  napi_set_named_property(env, exports, "setTcpCongestion", fn);
 #endif
 }

@@ -124,6 +124,7 @@ export function buildProgram(): Command {
     .option('--region <region>', 'region id, e.g. cn-hangzhou (env ALUNITE_REGION)', process.env.ALUNITE_REGION ?? 'cn-hangzhou')
     .option('--hostname <name...>', 'extra host names for virtual-hosted buckets (env ALUNITE_HOSTNAMES, comma-separated)',
       process.env.ALUNITE_HOSTNAMES ? process.env.ALUNITE_HOSTNAMES.split(',') : [])
+    .option('--keep-loopback-pacing', 'keep the system\'s TCP congestion control for connections from this host; by default they get reno where the system\'s is BBR, whose pacing costs a large download half its CPU on loopback (env ALUNITE_KEEP_LOOPBACK_PACING=1; docs/operations.md)', process.env.ALUNITE_KEEP_LOOPBACK_PACING === '1')
     .option('--no-fsync', 'do not fsync writes (faster, loses acknowledged writes on power failure; env ALUNITE_FSYNC=0)')
     .option('--log-level <level>', `${LOG_LEVELS.join('|')} (env ALUNITE_LOG_LEVEL, default info)`, logLevel)
     .option('--log-format <format>', `${LOG_FORMATS.join('|')}: one readable line per event, or JSON lines (env ALUNITE_LOG_FORMAT, default pretty when stderr is a terminal, else json)`, logFormat)
@@ -160,7 +161,7 @@ export function buildProgram(): Command {
     // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
     .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
     .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -182,6 +183,7 @@ export function buildProgram(): Command {
         rootAccessKeySecret: accessKeySecret,
         hostnames: o.hostname,
         durable: o.fsync && env.ALUNITE_FSYNC !== '0',
+        keepLoopbackPacing: o.keepLoopbackPacing,
         logLevel: level,
         logFormat: o.logFormat ?? fromEnv<LogFormat | undefined>('ALUNITE_LOG_FORMAT', logFormat, undefined),
         ...opsOptions(o),

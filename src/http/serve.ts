@@ -5,6 +5,7 @@ import { createServer, type RequestListener, type Server, type ServerOptions } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { acceptChunkedWithLength } from './chunked-length.js';
+import { unpaceLoopback } from './loopback-pacing.js';
 import { answerClientError } from './listener.js';
 import { onePerConnection } from './one-per-connection.js';
 
@@ -62,11 +63,13 @@ export interface Listening {
 const HTTP_OPTIONS: ServerOptions = { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 };
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 
-function listenOn(server: Server, port: number, host: string): Promise<number> {
+function listenOn(server: Server, port: number, host: string, keepLoopbackPacing: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
+      // Connections from this host go unpaced under BBR: its pacing timers cost a large GET half its CPU.
+      if (!keepLoopbackPacing) unpaceLoopback(server);
       resolve((server.address() as AddressInfo).port);
     });
   });
@@ -108,7 +111,7 @@ export async function listen(
   port: number,
   tls: (TlsMaterial & { port?: number }) | null,
   handler: RequestListener,
-  limits: { idleTimeoutMs?: number; maxConnections?: number | null } = {},
+  limits: { idleTimeoutMs?: number; maxConnections?: number | null; keepLoopbackPacing?: boolean } = {},
 ): Promise<Listening> {
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   // HTTP and HTTPS on two ports split the cap.
@@ -125,7 +128,7 @@ export async function listen(
   };
   const mainSecure = tls !== null && tls.port === undefined;
   const server = make(mainSecure);
-  const mainPort = await listenOn(server, port, host);
+  const mainPort = await listenOn(server, port, host, limits.keepLoopbackPacing === true);
   const listening: Listening = {
     server,
     port: mainPort,
@@ -137,7 +140,7 @@ export async function listen(
   if (tls !== null && tls.port !== undefined) {
     const secure = make(true);
     try {
-      const securePort = await listenOn(secure, tls.port, host);
+      const securePort = await listenOn(secure, tls.port, host, limits.keepLoopbackPacing === true);
       listening.https = { server: secure, port: securePort, url: `https://${hostForUrl}:${securePort}` };
     } catch (err) {
       await closeServer(server);

@@ -21,6 +21,10 @@ export interface NativeCrc64 {
   readCached?(fd: number, into: Uint8Array, length: number, position: number, checkFrom: number): number;
   sendCached?(socketFd: number, fd: number, length: number, position: number): number;
   residentSpan?(fd: number, position: number, length: number): number;
+  /** A TCP socket's congestion control (getsockopt TCP_CONGESTION), or a negative errno. Linux only. */
+  tcpCongestion?(socketFd: number): string | number;
+  /** Sets a TCP socket's congestion control: 0, or a negative errno (-ENOENT unknown, -EPERM not allowed). Linux only. */
+  setTcpCongestion?(socketFd: number, name: string): number;
 }
 
 /**
