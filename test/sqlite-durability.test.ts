@@ -3,7 +3,7 @@
 // not a read that could see it. The test holds the store's fdatasync calls (node:fs, patched for this
 // process) to see what waits on them.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
+import fs, { readdirSync, readlinkSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -237,6 +237,32 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       gate.release();
       assert.equal((await put).res.status, 200);
       assert.equal(String((await get).content), 'durable bytes');
+    });
+
+    it('a read refused by a failed sync lets go of the answer it had prepared: the blob file, the gzip stream', async () => {
+      const client = server.client({ bucket: 'durable-bucket' });
+      // Large enough to be a blob file (not bytes in the row), compressible, a text type: answered gzip-compressed.
+      await client.put('text.txt', Buffer.from('alunite keeps its promises '.repeat(80_000)), { mime: 'text/plain' });
+      const blobs = join(server.dataDir, 'blobs');
+      const openBlobs = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(blobs);
+        } catch {
+          return false;
+        }
+      }).length;
+      const before = openBlobs();
+      gate.holding = true;
+      const put = client.put('other', Buffer.from('y')).then(() => 'answered', (err: { status?: number }) => err.status);
+      await gate.called();
+      // This GET may see that commit, so it waits for its sync, its compressed answer already prepared.
+      const get = client.get('text.txt', { headers: { 'Accept-Encoding': 'gzip' } }).then(() => 'answered', (err: { status?: number }) => err.status);
+      await turns(200);
+      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      assert.equal(await put, 500);
+      assert.equal(await get, 500);
+      await turns(50);
+      assert.equal(openBlobs(), before, 'the refused GET left its blob file open');
     });
   });
 });

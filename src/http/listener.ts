@@ -321,7 +321,16 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   }
   // A write's own answer already waited for its fsync, which covers every earlier commit: only reads wait here.
   const unsettled = commitMark === undefined ? null : deps.durability!.settled(commitMark);
-  if (unsettled !== null) await unsettled;
+  if (unsettled !== null) {
+    const prepared = response.body;
+    // A failed sync refuses the read (lastResort answers InternalError). The body it had prepared is let go
+    // here, as nothing else would: an open blob file, and a gzip stream with its zlib state and its place
+    // among GZIP_MAX_IN_FLIGHT.
+    await unsettled.catch((err: unknown) => {
+      if (prepared instanceof Readable) prepared.destroy();
+      throw err;
+    });
+  }
   const promised = write(req, res, response, pop ? null : requestId, started);
   if (deps.observe && rec.service !== null) {
     try {
