@@ -314,16 +314,21 @@ bool socketFdArg(napi_env env, napi_value v, int* fd) {
   return true;
 }
 
-napi_value TcpCongestion(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+/** Reads `count` arguments into argv, the first a socket descriptor (into *fd); throws (false) when fewer came. */
+bool socketCall(napi_env env, napi_callback_info info, size_t count, napi_value* argv, int* fd, const char* usage) {
+  size_t argc = count;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int fd = -1;
-  if (argc < 1) {
-    napi_throw_type_error(env, nullptr, "tcpCongestion(socketFd)");
-    return nullptr;
+  if (argc < count) {
+    napi_throw_type_error(env, nullptr, usage);
+    return false;
   }
-  if (!socketFdArg(env, argv[0], &fd)) return nullptr;
+  return socketFdArg(env, argv[0], fd);
+}
+
+napi_value TcpCongestion(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd = -1;
+  if (!socketCall(env, info, 1, argv, &fd, "tcpCongestion(socketFd)")) return nullptr;
   char name[kCaNameMax + 1] = {0};
   socklen_t len = kCaNameMax;
   napi_value result;
@@ -339,15 +344,9 @@ napi_value TcpCongestion(napi_env env, napi_callback_info info) {
 }
 
 napi_value SetTcpCongestion(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   int fd = -1;
-  if (argc < 2) {
-    napi_throw_type_error(env, nullptr, "setTcpCongestion(socketFd, name)");
-    return nullptr;
-  }
-  if (!socketFdArg(env, argv[0], &fd)) return nullptr;
+  if (!socketCall(env, info, 2, argv, &fd, "setTcpCongestion(socketFd, name)")) return nullptr;
   char name[kCaNameMax + 1] = {0};
   size_t n = 0;
   napi_valuetype type;
