@@ -9,9 +9,11 @@
  *     --node-flags "F …"  node flags for the server (e.g. --heap-growing-percent=0: V8's own heap growing)
  *     --perf   `perf record -g` of the server during each measured phase, with --perf-basic-prof for JS names
  *              (/tmp/perfh/<phase>.data; `perf script -i …` then shows on-CPU stacks, kernel included)
+ *   Each line also gives the main thread's context switches per request, voluntary + involuntary: how often
+ *   the event loop went to sleep (or was preempted), which a CPU figure alone does not show.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,14 +49,16 @@ const which = arg('--which', 'root,ram,del').split(',');
 const sts = which.includes('sts')
   ? new Target(s.url, await (await setUpRole(s.url, CREDS, userKeys, '1234567890123456'))('small-cpu'), 8) : null;
 const get = (i: number): BenchRequest => ({ method: 'GET', bucket: 'hbench', key: `k${i % keys}` });
+const switches = (): number[] => ['voluntary_ctxt_switches', 'nonvoluntary_ctxt_switches'].map((k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${s.pid}/task/${s.pid}/status`, 'utf8'))![1]));
 const measure = async (label: string, fn: () => Promise<void>, ops: number): Promise<void> => {
+  const x0 = switches();
   const c0 = cpuSeconds(s.pid); const m0 = mainThreadCpuSeconds(s.pid); const w0 = Date.now();
   const rec = perf ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '4000', '-g', '-p', String(s.pid), '-o', `/tmp/perfh/${label.trim().replace(/ /g, '_')}.data`], { stdio: 'ignore' }) : null;
   if (rec) await new Promise((r) => setTimeout(r, 500));
   await fn();
   if (rec) { rec.kill('SIGINT'); await new Promise((r) => rec.once('exit', r)); }
   const c1 = cpuSeconds(s.pid); const m1 = mainThreadCpuSeconds(s.pid);
-  console.log(`${label}: ${((c1 - c0) * 1e6 / ops).toFixed(1)} µs/op server CPU (main thread ${((m1 - m0) * 1e6 / ops).toFixed(1)}), ${(ops / ((Date.now() - w0) / 1000)).toFixed(0)} ops/s`);
+  console.log(`${label}: ${((c1 - c0) * 1e6 / ops).toFixed(1)} µs/op server CPU (main thread ${((m1 - m0) * 1e6 / ops).toFixed(1)}), ${(ops / ((Date.now() - w0) / 1000)).toFixed(0)} ops/s, main-thread switches/op (voluntary + involuntary) ${switches().map((v, i) => ((v - x0[i]!) / ops).toFixed(2)).join(' + ')}`);
 };
 for (let round = 0; round < Number(arg('--rounds', '3')); round++) {
   if (which.includes('root')) { await many(t, 2000, get, 200); await measure('GET root', () => many(t, n, get, 200), n); }
