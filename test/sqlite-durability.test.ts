@@ -4,6 +4,7 @@
 // process) to see what waits on them.
 import assert from 'node:assert/strict';
 import fs, { readdirSync, readlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import type { Bucket, ObjectRecord } from '../src/domain/model.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { eventually } from './helpers/eventually.js';
 
 type SyncCallback = (err: NodeJS.ErrnoException | null) => void;
 
@@ -241,8 +243,10 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
 
     it('a read refused by a failed sync lets go of the answer it had prepared: the blob file, the gzip stream', async () => {
       const client = server.client({ bucket: 'durable-bucket' });
-      // Large enough to be a blob file (not bytes in the row), compressible, a text type: answered gzip-compressed.
-      await client.put('text.txt', Buffer.from('alunite keeps its promises '.repeat(80_000)), { mime: 'text/plain' });
+      // A blob file (not bytes in the row), of a text type: answered gzip-compressed. Incompressible, so that the
+      // compressed answer nobody reads fills its buffers and the file stays open until the answer is let go (a
+      // compressible one is read to its end and closed within milliseconds either way).
+      await client.put('text.txt', randomBytes(4 * 1024 * 1024), { mime: 'text/plain' });
       const blobs = join(server.dataDir, 'blobs');
       const openBlobs = (): number => readdirSync('/proc/self/fd').filter((fd) => {
         try {
@@ -255,14 +259,15 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       gate.holding = true;
       const put = client.put('other', Buffer.from('y')).then(() => 'answered', (err: { status?: number }) => err.status);
       await gate.called();
-      // This GET may see that commit, so it waits for its sync, its compressed answer already prepared.
+      // This GET may see that commit, so it waits for its sync, its compressed answer already prepared (which
+      // opens the blob file).
       const get = client.get('text.txt', { headers: { 'Accept-Encoding': 'gzip' } }).then(() => 'answered', (err: { status?: number }) => err.status);
-      await turns(200);
+      await eventually(() => openBlobs() > before, 'the GET prepared its answer, the blob file open');
       gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
       assert.equal(await put, 500);
       assert.equal(await get, 500);
-      await turns(50);
-      assert.equal(openBlobs(), before, 'the refused GET left its blob file open');
+      // Closing is asynchronous (the stream, then the descriptor on the thread pool): waited for, not timed.
+      await eventually(() => openBlobs() === before, 'the refused GET let go of its blob file');
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import { loadNativeCrc64 } from '../util/crc64-native.js';
+import { descriptorOf, tcpHandleOf } from './tcp-handle.js';
 
 /**
  * Connections from this host (loopback) without TCP pacing, where the system's congestion control is BBR.
@@ -39,10 +40,7 @@ export function isLoopback(address: string | undefined): boolean {
   return address.startsWith('127.') || address.startsWith('::ffff:127.') || address === '::1';
 }
 
-const fdOf = (handleOwner: Server | Socket): number | null => {
-  const fd = (handleOwner as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : null;
-};
+const fdOf = (owner: Server | Socket): number | null => descriptorOf(tcpHandleOf(owner));
 
 /**
  * Leaves the connections a listening server accepts from this host unpaced (see above). Call once the server
