@@ -1,11 +1,13 @@
 // Multipart uploads driven through the real ali-oss client against a real server.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
+import type { Readable } from 'node:stream';
+import { eventually } from './helpers/eventually.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { crc64, expectOssError, extras, headersOf, md5Hex, rawObjectRequest, sha256, statusOf, userMeta } from './helpers/oss.js';
 
@@ -438,4 +440,64 @@ describe('ali-oss multipart uploads', () => {
     assert.equal(meta.res.headers['content-length'], String(data.length));
     assert.equal(meta.res.headers.etag, (done as unknown as { etag: string }).etag);
   });
+});
+
+// A download opens an object's segment files one after the other: a delete or overwrite while it runs must not
+// unlink the segments it has not opened yet (the answer was cut at the next part's boundary, after a 200).
+describe('a download of a multipart object outlives a delete or overwrite of it', () => {
+  let srv: TestServer;
+  let dir: string;
+  before(async () => {
+    srv = await startTestServer();
+    dir = await mkdtemp(join(tmpdir(), 'alunite-mp-outlive-'));
+    await srv.client().putBucket(BUCKET);
+  });
+  after(async () => {
+    await srv.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Blob files on disk (32 hex digits, anywhere under the data directory). */
+  async function blobFiles(): Promise<number> {
+    const names = await readdir(srv.dataDir, { recursive: true });
+    return names.filter((n) => /(^|\/)[0-9a-f]{32}$/.test(n)).length;
+  }
+
+  for (const [what, sse] of [['delete', false], ['overwrite', false], ['delete', true]] as const) {
+    it(`${what}${sse ? ' (SSE-OSS)' : ''} while the GET is under way`, async () => {
+      const c = srv.client({ bucket: BUCKET });
+      const key = `outlive/${what}-${sse}`;
+      const part = (i: number): Buffer => Buffer.concat([randomBytes(2 * MiB), Buffer.alloc(2 * MiB, i)]);
+      const parts = [1, 2, 3, 4].map(part);
+      const whole = Buffer.concat(parts);
+      const init = await c.initMultipartUpload(key, sse ? ({ headers: { 'x-oss-server-side-encryption': 'AES256' } } as unknown as OSS.InitMultipartUploadOptions) : undefined);
+      const path = join(dir, `${what}-${sse}.bin`);
+      await writeFile(path, whole);
+      const done: Array<{ number: number; etag: string }> = [];
+      for (let i = 0; i < parts.length; i++) done.push({ number: i + 1, etag: (await c.uploadPart(key, init.uploadId, i + 1, path, i * 4 * MiB, (i + 1) * 4 * MiB)).etag });
+      await c.completeMultipartUpload(key, init.uploadId, done);
+      const before = await blobFiles();
+
+      const { stream } = (await c.getStream(key)) as unknown as { stream: Readable };
+      const got: Buffer[] = [];
+      let n = 0;
+      let acted: Promise<unknown> | null = null;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        got.push(chunk);
+        n += chunk.length;
+        // After the first MiB, and before the rest is read: the object goes while its answer is being sent.
+        if (acted === null && n >= MiB) {
+          acted = what === 'delete' ? c.delete(key) : c.put(key, Buffer.from('new bytes'));
+          await acted;
+        }
+      }
+      assert.ok(acted !== null, 'the object was changed during the download');
+      assert.equal(n, whole.length, 'the whole object arrived');
+      assert.equal(md5Hex(Buffer.concat(got)), md5Hex(whole));
+      // The change took effect, and the old parts' files go once the download has let go of them.
+      if (what === 'delete') await expectOssError(c.get(key), 'NoSuchKey', 404);
+      else assert.equal((await c.get(key)).content.toString(), 'new bytes');
+      await eventually(async () => (await blobFiles()) <= before - 4, 'the replaced parts are unlinked after the download');
+    });
+  }
 });

@@ -274,7 +274,7 @@ export class ObjectService {
       // Encrypted: each segment is a sealed blob; only the chunks the range touches are read.
       const cipher = this.cipherOf(sse);
       const log = this.ctx.log;
-      return byteStream((async function* (): AsyncGenerator<Buffer> {
+      const stream = byteStream((async function* (): AsyncGenerator<Buffer> {
         try {
           for (const r of ranges) yield* readSealed(blobs, cipher, r.blobId, r.size, r.start, r.end);
         } catch (err) {
@@ -282,6 +282,10 @@ export class ObjectService {
           throw err;
         }
       })());
+      // Every segment stays readable until the stream closes, as readRanges does for plain ones.
+      const release = blobs.hold?.(ranges.map((r) => r.blobId));
+      if (release) stream.once('close', release);
+      return stream;
     }
     // One read that a store of files can pump (util/recycling-source.ts).
     return blobs.readRanges(ranges);

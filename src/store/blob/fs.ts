@@ -23,6 +23,14 @@ export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
   readonly durable: boolean;
   private readonly madeDirs = new Set<string>();
+  /**
+   * Blobs being read, with how many reads hold each. A read opens an object's segment files one after the
+   * other, so a delete or overwrite during a download of a multipart object would unlink segments it has not
+   * opened yet and cut the answer short: such files are unlinked when their last read lets go
+   * (`unlinkLater`). One process only: with a shared directory, another process's delete is not held back.
+   */
+  private readonly reading = new Map<string, number>();
+  private readonly unlinkLater = new Set<string>();
 
   private constructor(opts: FsBlobStoreOptions) {
     this.blobDir = join(opts.root, 'blobs');
@@ -99,16 +107,57 @@ export class FsBlobStore implements BlobStore {
   }
 
   readRanges(ranges: readonly BlobRange[]): Readable {
-    return new FileRangeStream(ranges.map((r) => ({ path: this.pathOf(r.blobId), start: r.start, end: r.end })));
+    const stream = new FileRangeStream(ranges.map((r) => ({ path: this.pathOf(r.blobId), start: r.start, end: r.end })));
+    // Held until the stream closes: read to its end (autoDestroy) or destroyed.
+    stream.once('close', this.hold(ranges.map((r) => r.blobId)));
+    return stream;
   }
 
   async openRead(blobId: string): Promise<{ fd: number; close(): Promise<void> }> {
-    const fh = await open(this.pathOf(blobId), 'r');
-    return { fd: fh.fd, close: () => fh.close() };
+    const release = this.hold([blobId]);
+    let fh: FileHandle;
+    try {
+      fh = await open(this.pathOf(blobId), 'r');
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return { fd: fh.fd, close: () => fh.close().finally(release) };
+  }
+
+  /** Marks blobs as being read; the function returned lets go of them (once, whatever calls it later). */
+  hold(blobIds: Iterable<string>): () => void {
+    const ids = [...new Set(blobIds)];
+    for (const id of ids) this.reading.set(id, (this.reading.get(id) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      for (const id of ids) {
+        const left = this.reading.get(id)! - 1;
+        if (left > 0) {
+          this.reading.set(id, left);
+          continue;
+        }
+        this.reading.delete(id);
+        // A file that cannot be removed now is an orphan the next collection takes (store/gc.ts).
+        if (this.unlinkLater.delete(id)) unlink(this.pathOf(id)).catch(() => undefined);
+      }
+    };
+  }
+
+  /** Blobs whose delete waits for their reads to end (tests). */
+  deferredDeletes(): number {
+    return this.unlinkLater.size;
   }
 
   async delete(blobIds: Iterable<string>): Promise<void> {
     for (const id of blobIds) {
+      if (this.reading.has(id)) {
+        this.pathOf(id); // the same check of the id as an unlink now
+        this.unlinkLater.add(id);
+        continue;
+      }
       try {
         await unlink(this.pathOf(id));
       } catch (err) {
@@ -149,7 +198,11 @@ export class FsBlobStore implements BlobStore {
     return removed;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // Reads still holding blobs at shutdown end with the process; their deletes are done now.
+    for (const id of this.unlinkLater) await unlink(this.pathOf(id)).catch(() => undefined);
+    this.unlinkLater.clear();
+  }
 }
 
 /**

@@ -47,6 +47,11 @@ export interface BlobStore {
    * util/sealed-reader.ts). The caller closes it. Rejects with ENOENT for a missing blob.
    */
   openRead?(blobId: string): Promise<{ fd: number; close(): Promise<void> }>;
+  /**
+   * Optional, for stores of files: marks blobs as being read until the function returned is called. A delete
+   * meanwhile takes effect when the last read lets go (readRanges and openRead hold their blobs themselves).
+   */
+  hold?(blobIds: Iterable<string>): () => void;
   delete(blobIds: Iterable<string>): Promise<void>;
   /** All blob ids present (for garbage collection); with `modifiedBefore` (ms), only those last written earlier. */
   list(opts?: AgeFilter): AsyncIterable<string>;
