@@ -1,3 +1,4 @@
+import { basename, delimiter, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 // What every client command shares: `--json` or a readable table on stdout, one error line on stderr
@@ -101,6 +102,18 @@ export interface FailureOutput {
 }
 
 /**
+ * This command as the user can type it again: `alunite` when that is what runs it (installed, on PATH), else the
+ * path it was started by (`bin/alunite` in a checkout, relative to the working directory when below it).
+ */
+export function selfCommand(argv1: string | undefined = process.argv[1], cwd = process.cwd(), path = process.env.PATH ?? ''): string {
+  if (argv1 === undefined || basename(argv1) !== 'alunite') return 'alunite';
+  if (path.split(delimiter).some((dir) => dir !== '' && resolve(cwd, dir, 'alunite') === argv1)) return 'alunite';
+  const rel = relative(cwd, argv1);
+  if (rel.startsWith('..') || isAbsolute(rel)) return argv1;
+  return rel.includes(sep) ? rel : `.${sep}${rel}`;
+}
+
+/**
  * Reports any failure of any command (main.ts catches everything here): the error line on stderr, with
  * `--json` `{ "error": { code, message, requestId } }` on stdout, with `--export` a shell statement that
  * fails; returns the exit code (1 service/I/O, 2 usage).
@@ -110,7 +123,7 @@ export function reportFailure(err: unknown, out: FailureOutput): number {
   if (f.line !== '') process.stderr.write(`${f.line}\n`);
   // A refusal by Alunite: the server can say which policy layer decided (ExplainRequest; the cloud has no such call).
   if ((f.code === 'AccessDenied' || f.code === 'NoPermission') && f.requestId !== null && !/\.aliyuncs\.com(:\d+)?\/?$/.test(currentEndpoint ?? '')) {
-    process.stderr.write(`why: alunite policy explain ${f.requestId}\n`);
+    process.stderr.write(`why: ${selfCommand()} policy explain ${f.requestId}\n`);
   }
   if (out.shellExport) {
     // `eval "$(…)"` runs this: with `set -e` the script stops here, and without it the message says the
