@@ -146,15 +146,10 @@ export class FsBlobStore implements BlobStore {
     };
   }
 
-  /** Blobs whose delete waits for their reads to end (tests). */
-  deferredDeletes(): number {
-    return this.unlinkLater.size;
-  }
-
   async delete(blobIds: Iterable<string>): Promise<void> {
     for (const id of blobIds) {
       if (this.reading.has(id)) {
-        this.pathOf(id); // the same check of the id as an unlink now
+        this.pathOf(id); // an invalid id throws here, as the unlink below would
         this.unlinkLater.add(id);
         continue;
       }
