@@ -314,7 +314,7 @@ export class ObjectService {
       return this.ctx.sse.cipherOf(state);
     } catch (err) {
       if (!(err instanceof CorruptCiphertextError)) throw err;
-      // A master key forgotten too early (two rotations), or edited attrs: refused, never garbage.
+      // A master key missing from the ring (master.key.previous edited or lost), or edited attrs: refused, never garbage.
       this.ctx.log('encrypted-object-key-unavailable', { algorithm: state.algorithm, kmsKeyId: state.kmsKeyId, err: err.message });
       throw new AppError('InternalError', 'The data key of this encrypted object does not open under the server\'s master keys.');
     }
