@@ -2,16 +2,18 @@
 // and a named user / role (+ session policy) is simulated against a running server's state; both print
 // the same layered trace.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliHome, fails, json, type CliHome } from './helpers/cli.js';
+import { cliHome, fails, json, ok, type CliHome, type CliResult } from './helpers/cli.js';
 import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { TRUST_ACCOUNT } from './helpers/sts.js';
 import { BIN } from './helpers/spawn.js';
-import { selfCommand } from '../src/cli/output.js';
+import { selfCommand, shellQuote } from '../src/cli/output.js';
 
 type Out = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
 
@@ -124,6 +126,55 @@ describe('alunite policy simulate', () => {
     fails(await cli.run(['policy', 'explain', 'NOSUCHID', ...conn()]), 1, 'EntityNotExist.Request');
     // Errors that are not refusals get no such line.
     assert.doesNotMatch(fails(await cli.run(['oss', 'ls', 'oss://no-such-bucket-here', ...conn()]), 1, 'NoSuchBucket'), /^why:/m);
+  });
+
+  it('on a terminal, simulate and explain print readable text (piped, and with --json, the same JSON as before)', async () => {
+    // script(1) (util-linux, Debian's essential bsdutils) gives the command a pseudo-terminal as stdout.
+    const tty = async (args: string[]): Promise<CliResult> => {
+      // Its stdout carries the command's stdout and stderr together.
+      const line = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+      const child = spawn('script', ['-qec', line, '/dev/null'], { env: cli.env, cwd: cli.home, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const [code] = (await once(child, 'close')) as [number | null];
+      return { code, stdout: stdout.replace(/\r\n/g, '\n'), stderr };
+    };
+    const simArgs = ['policy', 'simulate', '--policy', file('role.json'), '--session-policy', file('session.json'), '--action', 'oss:PutObject', '--resource', obj('other/a')];
+    const text = ok(await tty(simArgs));
+    const lines = text.split('\n');
+    assert.equal(lines[0], `ImplicitDeny: oss:PutObject on ${obj('other/a')}`, text);
+    assert.ok(lines.includes('  policy "session.json": no match'), text);
+    assert.ok(lines.includes('    Statement[0] Allow: the resource does not match'), text);
+    assert.ok(lines.some((l) => l.startsWith('session: no match (this layer decided). ')), text);
+    assert.ok(lines.includes('identity: not consulted. The session policy refused first.'), text);
+    assert.doesNotMatch(text, /^\{/m);
+    // --json on a terminal, and a pipe without it: the JSON document.
+    assert.equal(JSON.parse(ok(await tty([...simArgs, '--json']))).decision, 'ImplicitDeny');
+    assert.equal(json<Out>(await cli.run(simArgs)).decision, 'ImplicitDeny');
+
+    // A named user's failing condition, from the server.
+    const user = ok(await tty(['policy', 'simulate', '--user', 'alice', '--action', 'oss:GetObject', '--resource', obj('a.txt'), '--context', 'acs:SourceIp=192.168.1.1', ...conn()]));
+    assert.ok(user.split('\n').includes('      IpAddress acs:SourceIp "10.0.0.0/8": the request has "192.168.1.1"'), user);
+
+    // explain: who asked what, the answer, the decision, then the layers.
+    const denied = fails(await cli.run(['oss', 'cat', `oss://${BUCKET}/a.txt`, '--endpoint', srv.url, '--access-key-id', alice.accessKeyId, '--access-key-secret', alice.accessKeySecret]), 1, 'AccessDenied');
+    const rid = /\(RequestId: ([0-9A-F]+)\)$/m.exec(denied)![1]!;
+    const why = ok(await tty(['policy', 'explain', rid, ...conn()]));
+    const row = (k: string): string | undefined => why.split('\n').find((l) => l.startsWith(`${k}  `))?.slice(k.length).trim();
+    assert.equal(row('request'), rid, why);
+    assert.equal(row('principal'), 'user:alice', why);
+    assert.equal(row('action'), 'oss:GetObject', why);
+    assert.equal(row('resource'), obj('a.txt'), why);
+    assert.equal(row('answer'), '403 AccessDenied', why);
+    assert.match(row('decision') ?? '', /^ImplicitDeny/, why);
+    assert.ok(why.split('\n').includes('      IpAddress acs:SourceIp "10.0.0.0/8": the request has "127.0.0.1"'), why);
+    // A policy file that does not compile: one error line on stderr, exit 1, nothing on stdout.
+    await writeFile(file('broken.json'), '{"Version": "1", "Statement": [{"Effect": "Maybe", "Action": "oss:*", "Resource": "*"}]}');
+    const broken = await tty(['policy', 'simulate', '--policy', file('broken.json'), '--action', 'oss:GetObject', '--resource', obj('a')]);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stdout, new RegExp(`^error: ${file('broken.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .*Effect`, 'm'), broken.stdout);
   });
 
   it('usage errors: --user with --role, --policy with a principal, --session-policy with a user (exit 2)', async () => {

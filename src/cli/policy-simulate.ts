@@ -14,6 +14,7 @@ import {
   unknownActionNote,
 } from '../policy/index.js';
 import { printJson, remote, run, UsageError } from './output.js';
+import { explainText, simulateText } from './trace-text.js';
 import { readPolicyFile } from './policy-file.js';
 import { popContext, RAM_VERSION } from './pop.js';
 import type { ConnectionFlags } from './profile.js';
@@ -34,6 +35,18 @@ interface SimulateOptions extends ConnectionFlags {
   user?: string;
   role?: string;
   json?: boolean;
+}
+
+/** Readable text on a terminal; JSON with --json or when stdout is a pipe or a file (what scripts read). */
+function readable(o: { json?: boolean }): boolean {
+  return o.json !== true && process.stdout.isTTY === true;
+}
+
+/** A policy file that does not compile: the JSON document, or one line on stderr on a terminal. */
+function printInvalid(o: { json?: boolean }, c: Record<string, unknown>): void {
+  if (!readable(o)) return printJson(c);
+  const at = typeof c.path === 'string' && c.path !== '' ? ` (at ${c.path})` : '';
+  process.stderr.write(`error: ${String(c.file)}: ${String(c.error)}${at}\n`);
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -123,7 +136,7 @@ async function fromFiles(o: SimulateOptions, kindDefaulted: boolean): Promise<vo
   for (const file of o.policy) {
     const c = await compileFile(file, o.kind);
     if (!(c instanceof CompiledPolicy)) {
-      printJson(c);
+      printInvalid(o, c);
       // A bucket or trust policy given without --kind fails on its Principal: say which kind it is.
       if (kindDefaulted) {
         for (const k of ['bucket', 'trust'] as const) {
@@ -143,7 +156,7 @@ async function fromFiles(o: SimulateOptions, kindDefaulted: boolean): Promise<vo
     if (o.kind !== 'identity') throw new UsageError('--session-policy combines with identity policies (--kind identity)');
     const c = await compileFile(o.sessionPolicy, 'session');
     if (!(c instanceof CompiledPolicy)) {
-      printJson(c);
+      printInvalid(o, c);
       process.exitCode = 1;
       return;
     }
@@ -154,14 +167,18 @@ async function fromFiles(o: SimulateOptions, kindDefaulted: boolean): Promise<vo
   if (o.kind === 'identity') {
     // A role's policies with a session policy: the session policy gates (their intersection), as STS does.
     const trace = explainPolicyLayers({ identityPolicies: policies, sessionPolicy, request });
-    printJson({ decision: trace.decision, matched: result.matched, reasons: reasonsWith(trace, result.reasons), trace });
+    const out = { decision: trace.decision, matched: result.matched, reasons: reasonsWith(trace, result.reasons), trace };
+    if (readable(o)) process.stdout.write(simulateText(out));
+    else printJson(out);
     return;
   }
   // Policies of another kind: that one layer, as written.
   const set = explainPolicySet(policies, request);
   const layer: LayerTrace = { layer: o.kind === 'bucket' ? 'bucket' : o.kind === 'trust' ? 'trust' : 'session', verdict: set.verdict, reason: `The ${o.kind} policies given, evaluated as one set.`, policies: set.policies, ...(set.deciding ? { deciding: set.deciding } : {}) };
   const trace: DecisionTrace = { action: o.action, resource: o.resource, decision: result.decision, decidingLayer: layer.layer, layers: [layer] };
-  printJson({ decision: result.decision, matched: result.matched, reasons: result.reasons, trace });
+  const out = { decision: result.decision, matched: result.matched, reasons: result.reasons, trace };
+  if (readable(o)) process.stdout.write(simulateText(out));
+  else printJson(out);
 }
 
 async function forPrincipal(o: SimulateOptions): Promise<void> {
@@ -183,13 +200,15 @@ async function forPrincipal(o: SimulateOptions): Promise<void> {
     ...(sessionPolicy !== undefined ? { SessionPolicy: sessionPolicy } : {}),
   });
   const r = (body.EvaluationResult ?? {}) as Wire;
-  printJson({
+  const out = {
     decision: r.Decision,
     identityDecision: r.IdentityDecision,
     matched: items(r.MatchedStatements, 'Statement').map((m) => ({ policy: m.PolicyName, statement: m.StatementIndex, effect: m.Effect })),
     reasons: items({ R: (r.Reasons as Wire | undefined)?.Reason }, 'R').map(String),
     trace: r.Trace === undefined ? undefined : traceFromWire(r.Trace as Wire),
-  });
+  };
+  if (readable(o)) process.stdout.write(simulateText(out));
+  else printJson(out);
 }
 
 /**
@@ -246,12 +265,12 @@ export function explainCommand(): Command {
   remote(cmd);
   cmd.action(
     run(async (requestId: string) => {
-      const o = cmd.opts<ConnectionFlags>();
+      const o = cmd.opts<ConnectionFlags & { json?: boolean }>();
       const ram = await popContext(o, RAM_VERSION);
       const body = await ram.call('ExplainRequest', { RequestId: requestId });
       const r = (body.Request ?? {}) as Wire;
       const num = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : Number(v));
-      printJson({
+      const out = {
         requestId: r.RequestId,
         time: r.Time,
         principal: r.Principal,
@@ -267,7 +286,9 @@ export function explainCommand(): Command {
         errorCode: r.ErrorCode,
         message: r.Message,
         trace: r.Trace === undefined ? undefined : traceFromWire(r.Trace as Wire),
-      });
+      };
+      if (readable(o)) process.stdout.write(explainText(out));
+      else printJson(out);
     }),
   );
   return cmd;
