@@ -8,6 +8,7 @@ import { AccountCredentialResolver } from './auth/account-credentials.js';
 import { AccessLogWriter, type AccessLogOptions } from './audit/access-log.js';
 import { AuditLog } from './audit/audit-log.js';
 import { RequestExplainer } from './audit/explain.js';
+import { KEPT_REFUSALS_FILE, readKeptRefusals, writeKeptRefusals } from './audit/kept-refusals.js';
 import { RamExtras } from './ram/extras.js';
 import type { RequestRecord } from './audit/record.js';
 import { RecentRequests } from './audit/ring.js';
@@ -471,6 +472,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     accessLog.record(rec);
   };
   const explain = new RequestExplainer(recent, createRamAuthorizer(identity), opts.accountId);
+  if (!opts.inMemory) {
+    // The refusals the last graceful stop kept (audit/kept-refusals.ts); a bad file never stops start-up.
+    try {
+      const { kept, skipped } = await readKeptRefusals(opts.dataDir);
+      explain.restore(kept);
+      if (skipped > 0) log.warn('kept refusals: lines skipped', { file: join(opts.dataDir, KEPT_REFUSALS_FILE), skipped });
+    } catch (err) {
+      log.warn('kept refusals not read', { file: join(opts.dataDir, KEPT_REFUSALS_FILE), err: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  /** At a graceful stop, once no request is in progress: what ExplainRequest should still answer after a restart. */
+  const keepRefusals = async (): Promise<void> => {
+    if (opts.inMemory) return;
+    try {
+      await writeKeptRefusals(opts.dataDir, explain.refusalsToKeep());
+    } catch (err) {
+      log.warn('kept refusals not written', { file: join(opts.dataDir, KEPT_REFUSALS_FILE), err: err instanceof Error ? err.message : String(err) });
+    }
+  };
   const defaultCredentials = opts.credentials ?? new AccountCredentialResolver({
     accountId: opts.accountId,
     accessKeyId: opts.rootAccessKeyId,
@@ -581,6 +601,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(inventory ? { inventory } : {}),
     async close() {
       await listening.close();
+      await keepRefusals();
       await accessLog.close();
       callbacks.close();
       await ramExtras.lastUsed.stop().catch(() => undefined);

@@ -5,6 +5,7 @@ import { ramActionResources } from '../ram/actions.js';
 import type { RamAuthorizer } from '../ram/authorize.js';
 import type { RamCaller } from '../ram/service.js';
 import { principalLabel } from './record.js';
+import type { KeptRefusal } from './kept-refusals.js';
 import type { RecentRequest, RecentRequests } from './ring.js';
 
 /** A recent request's authorization outcome, as ExplainRequest answers it. */
@@ -39,11 +40,36 @@ export interface RequestExplanation {
 export const MAX_REQUEST_ID_CHARS = 64;
 
 export class RequestExplainer {
+  /** Refusals a previous run of the server kept across its stop (kept-refusals.ts), by request id. */
+  private kept = new Map<string, KeptRefusal>();
+
   constructor(
     private readonly recent: RecentRequests,
     private readonly authorize: RamAuthorizer,
     private readonly accountId: string,
   ) {}
+
+  /** What the previous run kept: explained like recent requests when the ring does not have the id. */
+  restore(kept: Map<string, KeptRefusal>): void {
+    this.kept = kept;
+  }
+
+  /**
+   * What to keep across a stop, oldest first: the refusals restored at start, then the ring's refused and failed
+   * requests (status ≥ 400), each explained now (its trace computed from what its decision recorded).
+   */
+  refusalsToKeep(): KeptRefusal[] {
+    const out: KeptRefusal[] = [];
+    const fromRing = new Set<string>();
+    const ring: KeptRefusal[] = [];
+    for (const rec of this.recent.oldestFirst()) {
+      if (rec.status < 400) continue;
+      fromRing.add(rec.requestId);
+      ring.push({ accounts: [...this.accountsOf(rec)], explanation: explanationOf(rec) });
+    }
+    for (const k of this.kept.values()) if (!fromRing.has(k.explanation.requestId)) out.push(k);
+    return out.concat(ring);
+  }
 
   async explain(caller: RamCaller, requestId: string | undefined): Promise<RequestExplanation> {
     if (requestId === undefined || requestId === '') throw new AppError('MissingRequestId');
@@ -62,14 +88,19 @@ export class RequestExplainer {
       trace: caller.trace,
     });
     const rec = this.recent.get(requestId);
+    const kept = rec === undefined ? this.kept.get(requestId) : undefined;
     const callerAccount = caller.principal.type === 'anonymous' ? null : caller.principal.accountId;
     // Only a request wholly within the caller's account: the principal's and the resource owner's. Another
     // account's bucket policy, ACL or trust policy is never explained to this one (anonymous requests count as
     // the resource owner's).
-    if (rec === undefined || callerAccount === null || [...this.accountsOf(rec)].some((a) => a !== callerAccount)) {
-      throw new AppError('EntityNotExist.Request', `The request ${requestId} is not among the last ${this.recent.capacity} requests this server has seen.`);
+    const accounts = rec !== undefined ? [...this.accountsOf(rec)] : kept?.accounts;
+    if (accounts === undefined || callerAccount === null || accounts.some((a) => a !== callerAccount)) {
+      throw new AppError(
+        'EntityNotExist.Request',
+        `The request ${requestId} is not among the last ${this.recent.capacity} requests this server has seen, nor among the refused requests it kept across its last stop.`,
+      );
     }
-    return explanationOf(rec);
+    return rec !== undefined ? explanationOf(rec) : kept!.explanation;
   }
 
   /**

@@ -67,8 +67,8 @@ export function weightOf(rec: RecentRequest): number {
 }
 
 /**
- * The last `capacity` finished requests, for ExplainRequest ("why was this denied?"). In memory only: a
- * restart forgets them. A circular array, looked up by a scan from the newest entry: ExplainRequest is rare
+ * The last `capacity` finished requests, for ExplainRequest ("why was this denied?"). In memory; a graceful
+ * stop keeps the refusals among them (kept-refusals.ts). A circular array, looked up by a scan from the newest entry: ExplainRequest is rare
  * and ≤ 10,000 string comparisons take tens of µs, while an index (a Map with an entry added and one deleted
  * per request) cost every request: scavenge pauses over 36,000 GETs 164–190 ms with it, 149–171 without
  * (four alternating runs).
@@ -132,5 +132,13 @@ export class RecentRequests {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Every request kept, oldest first. */
+  *oldestFirst(): IterableIterator<RecentRequest> {
+    for (let i = this.count; i >= 1; i--) {
+      const e = this.entries[(this.next - i + this.capacity) % this.capacity];
+      if (e !== undefined) yield e;
+    }
   }
 }
