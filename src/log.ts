@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { LOG_FORMATS, type LogFormat, type LogLevel } from './log-levels.js';
 
 /**
  * Structured logs: pino, one line per event on stderr. Two formats of the same events: `json`
@@ -7,10 +8,7 @@ import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
  * Lines written while handling a request carry its `requestId` (the id the client sees). Secrets must
  * never be passed in fields; the redaction list below is a second line of defence, not the first.
  */
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['pretty', 'json'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log-levels.js';
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;

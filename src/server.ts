@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, RequestListener, Server } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -80,16 +79,11 @@ import { AccessPointAliases } from './domain/access-point.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 import { isAppError } from './errors.js';
+import { DEV_DEFAULTS, VERSION } from './defaults.js';
 
-/** The package's version, from package.json: two folders up from the compiled dist/src/server.js (checkout or package). */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// Kept in a module of their own so the CLI's client commands do not load the server (cli/main.ts).
+export { DEV_DEFAULTS, VERSION } from './defaults.js';
 
-/** Well-known development credentials, printed at start when none are configured (like Azurite's). */
-export const DEV_DEFAULTS = {
-  accountId: '1000000000000001',
-  accessKeyId: 'LTAI5tAluniteDevAccessKey',
-  accessKeySecret: 'AluniteDevSecret0123456789ABCD',
-} as const;
 
 export interface ServerOptions {
   host: string;

@@ -4,13 +4,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { offlineAccounts } from '../accounts/offline.js';
 import type { AccountInfo, AccountRegistry } from '../accounts/registry.js';
 import { isPostgresUrl, openMetadataStore } from '../store/meta/open.js';
 import { MASTER_KEY_FILE, resolveMasterKeyRing } from '../util/master-key.js';
 import { checkMasterKey } from '../util/key-check.js';
-import { describeUrl } from '../store/meta/postgres/base.js';
-import { rootAccount } from './init.js';
+import { describeUrl } from '../store/meta/postgres/url.js';
 import { formatTable, printJson, UsageError } from './output.js';
 
 interface StoreFlags {
@@ -40,6 +38,8 @@ async function withAccounts<T>(o: StoreFlags, create: boolean, fn: (accounts: Ac
       store: postgres ? describeUrl(o.meta!) : join(dataDir, 'metadata.sqlite'),
     });
     if (!checked.ok) throw Object.assign(new Error(checked.message), { code: checked.code });
+    // Loaded here, not with the CLI: every command loads this file.
+    const [{ rootAccount }, { offlineAccounts }] = await Promise.all([import('./root-account.js'), import('../accounts/offline.js')]);
     const own = rootAccount(undefined, process.env);
     return await fn(offlineAccounts(meta, { accountId: own.accountId, accessKeyId: own.accessKeyId }, ring));
   } finally {

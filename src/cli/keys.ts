@@ -3,8 +3,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { isPostgresUrl } from '../store/meta/open.js';
-import { PostgresMetadataStore } from '../store/meta/postgres/store.js';
-import { SqliteMetadataStore } from '../store/meta/sqlite/store.js';
 import type { KeyRotation, KeyRotationAudit, KeyRotationMode } from '../store/meta/types.js';
 import { masterKeyFingerprint, resolveMasterKeyRing, rotateMasterKeyFile } from '../util/master-key.js';
 import { open, seal } from '../util/secret-box.js';
@@ -54,6 +52,7 @@ export async function rotateKeys(dataDir: string, env: NodeJS.ProcessEnv = proce
     const dbPath = join(dataDir, 'metadata.sqlite');
     if (!(await exists(dbPath))) throw new Error(`${dbPath} does not exist: nothing to re-seal under ALUNITE_MASTER_KEY.`);
     const ring = await resolveMasterKeyRing({ dataDir: '', inMemory: true, env });
+    const { SqliteMetadataStore } = await import('../store/meta/sqlite/store.js');
     const store = new SqliteMetadataStore({ path: dbPath });
     try {
       const resealed = await store.resealAccessKeySecrets(
@@ -73,6 +72,7 @@ export async function rotateKeys(dataDir: string, env: NodeJS.ProcessEnv = proce
   const oldKeys = [ring.current, ...ring.previous];
   const dbPath = join(dataDir, 'metadata.sqlite');
   // Opening first fails while a server owns the directory, before anything is changed.
+  const { SqliteMetadataStore } = await import('../store/meta/sqlite/store.js');
   const store = (await exists(dbPath)) ? new SqliteMetadataStore({ path: dbPath }) : null;
   try {
     if (store) await assertStoreKeyGiven(store, ring.current, ring.previous);
@@ -140,6 +140,7 @@ export async function rotatePostgresKeys(url: string, dataDir: string | undefine
     if (!(await exists(keyFile))) throw new Error(`${keyFile} does not exist: nothing to rotate.`);
   }
   // Opened (and the URL checked) before any file changes.
+  const { PostgresMetadataStore } = await import('../store/meta/postgres/store.js');
   const store = await PostgresMetadataStore.open({ url });
   try {
     if (fromEnv) {
@@ -170,6 +171,7 @@ export async function rotatePostgresKeys(url: string, dataDir: string | undefine
  */
 export async function keyHistory(opts: { data?: string; meta?: string }): Promise<KeyRotation[]> {
   if (isPostgresUrl(opts.meta)) {
+    const { PostgresMetadataStore } = await import('../store/meta/postgres/store.js');
     const store = await PostgresMetadataStore.open({ url: opts.meta });
     try {
       return await store.listKeyRotations();
@@ -181,6 +183,7 @@ export async function keyHistory(opts: { data?: string; meta?: string }): Promis
   if (opts.data === undefined || opts.data === '') throw new UsageError("required option '--data <dir>' (or --meta postgres://…) not specified");
   const dbPath = join(opts.data, 'metadata.sqlite');
   if (!(await exists(dbPath))) throw new Error(`${dbPath} does not exist: no metadata store in ${opts.data}.`);
+  const { SqliteMetadataStore } = await import('../store/meta/sqlite/store.js');
   const store = new SqliteMetadataStore({ path: dbPath });
   try {
     return await store.listKeyRotations();

@@ -1,7 +1,7 @@
 import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DEV_DEFAULTS } from '../server.js';
+import { DEV_DEFAULTS } from '../defaults.js';
 import { UsageError } from './output.js';
 
 // Where the CLI's credentials come from: ~/.alunite/config (INI sections, one per profile), the

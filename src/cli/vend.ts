@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
-import { createLogger } from '../log.js';
-import { loadConfigFile, startVend } from '../vend/index.js';
 import { hashPassword } from '../vend/password.js';
 import { addUser } from '../vend/users.js';
 import { printJson, UsageError } from './output.js';
@@ -29,6 +27,8 @@ export function vendCommand(): Command {
     .option('--json', 'print one JSON line {url, roleArn, stsEndpoint, auth, grants} once listening')
     .action(async (o: { config?: string; host?: string; port?: number; json?: boolean }) => {
       if (o.config === undefined) throw new UsageError("required option '--config <file>' not specified");
+      // The service and its logger are loaded when it starts: every CLI command loads this file.
+      const [{ loadConfigFile, startVend }, { createLogger }] = await Promise.all([import('../vend/index.js'), import('../log.js')]);
       const config = loadConfigFile(o.config);
       const running = await startVend({
         config,

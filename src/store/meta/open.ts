@@ -1,6 +1,4 @@
-import { describeUrl } from './postgres/base.js';
-import { PostgresMetadataStore } from './postgres/store.js';
-import { SqliteMetadataStore } from './sqlite/store.js';
+import { describeUrl } from './postgres/url.js';
 import type { IdentityStore, MetadataStore } from './types.js';
 import type { ProviderStore } from './providers.js';
 
@@ -25,7 +23,14 @@ export function describeMeta(meta: string | undefined): string {
 
 /** Opens the metadata store `--meta` / ALUNITE_META selects; refuses anything else by name. */
 export async function openMetadataStore(o: OpenMetadataOptions): Promise<MetadataStore & IdentityStore & ProviderStore> {
-  if (o.meta === undefined || o.meta === '' || o.meta === 'sqlite') return new SqliteMetadataStore({ path: o.sqlitePath, durable: o.durable, onDiskFull: o.onDiskFull });
-  if (isPostgresUrl(o.meta)) return PostgresMetadataStore.open({ url: o.meta, durable: o.durable });
+  // Loaded when opened: the CLI's commands that only name a store (isPostgresUrl, describeMeta) load neither driver.
+  if (o.meta === undefined || o.meta === '' || o.meta === 'sqlite') {
+    const { SqliteMetadataStore } = await import('./sqlite/store.js');
+    return new SqliteMetadataStore({ path: o.sqlitePath, durable: o.durable, onDiskFull: o.onDiskFull });
+  }
+  if (isPostgresUrl(o.meta)) {
+    const { PostgresMetadataStore } = await import('./postgres/store.js');
+    return PostgresMetadataStore.open({ url: o.meta, durable: o.durable });
+  }
   throw new Error(`unknown metadata store ${JSON.stringify(describeUrl(o.meta) === '(unparsable URL)' ? o.meta : describeUrl(o.meta))}: use "sqlite" or a postgres://user:password@host:port/database URL`);
 }

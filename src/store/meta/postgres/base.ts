@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { diskFullError } from '../../disk-space.js';
 import { migrate } from './schema.js';
+import { describeUrl } from './url.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://`; libpq parameters in the query). */
@@ -25,16 +26,7 @@ const types = {
 /** SQLSTATEs after which the whole transaction may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
-/** The URL without its password, for messages. */
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
+export { describeUrl };
 
 /**
  * Pool, transactions and the state shared with other processes using the same database: the identity
