@@ -13,7 +13,7 @@ import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { TRUST_ACCOUNT } from './helpers/sts.js';
 import { BIN } from './helpers/spawn.js';
-import { selfCommand, shellQuote } from '../src/cli/output.js';
+import { formatTable, printable, selfCommand, shellQuote } from '../src/cli/output.js';
 
 type Out = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
 
@@ -158,15 +158,17 @@ describe('alunite policy simulate', () => {
     const user = ok(await tty(['policy', 'simulate', '--user', 'alice', '--action', 'oss:GetObject', '--resource', obj('a.txt'), '--context', 'acs:SourceIp=192.168.1.1', ...conn()]));
     assert.ok(user.split('\n').includes('      IpAddress acs:SourceIp "10.0.0.0/8": the request has "192.168.1.1"'), user);
 
-    // explain: who asked what, the answer, the decision, then the layers.
-    const denied = fails(await cli.run(['oss', 'cat', `oss://${BUCKET}/a.txt`, '--endpoint', srv.url, '--access-key-id', alice.accessKeyId, '--access-key-secret', alice.accessKeySecret]), 1, 'AccessDenied');
+    // explain: who asked what, the answer, the decision, then the layers. The key holds an escape sequence (ESC [2J
+    // clears a terminal), which the operator sees written out.
+    const denied = fails(await cli.run(['oss', 'cat', `oss://${BUCKET}/a\u001b[2J.txt`, '--endpoint', srv.url, '--access-key-id', alice.accessKeyId, '--access-key-secret', alice.accessKeySecret]), 1, 'AccessDenied');
     const rid = /\(RequestId: ([0-9A-F]+)\)$/m.exec(denied)![1]!;
     const why = ok(await tty(['policy', 'explain', rid, ...conn()]));
     const row = (k: string): string | undefined => why.split('\n').find((l) => l.startsWith(`${k}  `))?.slice(k.length).trim();
     assert.equal(row('request'), rid, why);
     assert.equal(row('principal'), 'user:alice', why);
     assert.equal(row('action'), 'oss:GetObject', why);
-    assert.equal(row('resource'), obj('a.txt'), why);
+    assert.equal(row('resource'), obj('a\\u001b[2J.txt'), why);
+    assert.ok(!why.includes('\u001b'), why);
     assert.equal(row('answer'), '403 AccessDenied', why);
     assert.match(row('decision') ?? '', /^ImplicitDeny/, why);
     assert.ok(why.split('\n').includes('      IpAddress acs:SourceIp "10.0.0.0/8": the request has "127.0.0.1"'), why);
@@ -175,6 +177,12 @@ describe('alunite policy simulate', () => {
     const broken = await tty(['policy', 'simulate', '--policy', file('broken.json'), '--action', 'oss:GetObject', '--resource', obj('a')]);
     assert.equal(broken.code, 1);
     assert.match(broken.stdout, new RegExp(`^error: ${file('broken.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .*Effect`, 'm'), broken.stdout);
+  });
+
+  it('text for a terminal writes control characters out (escape sequences from keys, resources, messages)', () => {
+    assert.equal(printable('a\u001b[31mb\u0007c\u009bd\te\u007f'), 'a\\u001b[31mb\\u0007c\\u009bd\\u0009e\\u007f');
+    assert.equal(printable('plain ünïcode ✓ key/with spaces'), 'plain ünïcode ✓ key/with spaces');
+    assert.equal(formatTable([['k\u001b]0;title\u0007', 'v']], ['KEY', 'VALUE']), `${'KEY'.padEnd(21)}  VALUE\nk\\u001b]0;title\\u0007  v\n`);
   });
 
   it('usage errors: --user with --role, --policy with a principal, --session-policy with a user (exit 2)', async () => {

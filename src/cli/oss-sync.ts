@@ -7,7 +7,7 @@ import { Crc64 } from '../util/crc64.js';
 import { explainBodiless, isOssUrl, ossClient, parseOssUrl, type OssClient } from './oss-client.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
 import { downloadObject, transferOptions, uploadFile, type TransferFlags } from './oss-transfer.js';
-import { CliError, humanBytes, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
+import { CliError, humanBytes, printable, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
 import { alunitePaths, resolveConnection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar } from './progress.js';
 
@@ -205,7 +205,7 @@ export function syncCommand(oss: Command): void {
     const say = (a: SyncAction): void => {
       if (o.json) return;
       const what = a.action === 'delete' ? `delete: ${a.destination}` : `${a.action}: ${a.source} → ${a.destination} (${a.reason === 'new' ? 'new' : a.reason === 'size' ? 'size differs' : 'content differs'}, ${humanBytes(a.size)})`;
-      process.stdout.write(`${o.dryRun ? '(dry run) ' : ''}${what}\n`);
+      process.stdout.write(`${o.dryRun ? '(dry run) ' : ''}${printable(what)}\n`);
     };
     const transfers = actions.filter((a) => a.action !== 'delete');
     const deletions = actions.filter((a) => a.action === 'delete');

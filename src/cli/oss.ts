@@ -8,7 +8,7 @@ import { folder, listAll, pool, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
 import { copyObject, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
 import {
-  CliError, humanBytes, parsePositiveInt, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
+  CliError, humanBytes, parsePositiveInt, printable, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
 import { alunitePaths, resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar, type ProgressSink } from './progress.js';
@@ -62,7 +62,7 @@ function ossCp(cmd: Command): void {
         results.push(r);
         if (o.json) return;
         const extra = r.multipart ? `, ${r.multipart.parts} parts${r.multipart.skippedParts ? `, ${r.multipart.skippedParts} skipped (resumed)` : ''}` : '';
-        process.stdout.write(`${verb}: ${r.source} → ${r.destination} (${r.size >= 0 ? humanBytes(r.size) : '?'}${extra})\n`);
+        process.stdout.write(`${verb}: ${printable(r.source)} → ${printable(r.destination)} (${r.size >= 0 ? humanBytes(r.size) : '?'}${extra})\n`);
       };
       const notice = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -303,7 +303,7 @@ export function ossCommand(): Command {
       const deleted: string[] = [];
       const onDelete = (key: string): void => {
         deleted.push(key);
-        if (!o.json) process.stdout.write(`delete: oss://${u.bucket}/${key}\n`);
+        if (!o.json) process.stdout.write(`delete: oss://${u.bucket}/${printable(key)}\n`);
       };
       if (!o.recursive) {
         if (u.key === '') throw new UsageError(`${url} names a bucket: use "alunite oss rb" (or rm -r to empty it)`);

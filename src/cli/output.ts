@@ -241,9 +241,17 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Left-aligned columns separated by two spaces; a header row when given. */
+/**
+ * Text as a terminal should show it: control characters (C0, DEL, C1, so escape sequences too) written as `\u001b`.
+ * Object keys, resources and messages come from whoever wrote or sent them, and a person reads them here.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Left-aligned columns separated by two spaces; a header row when given. Cells are made printable. */
 export function formatTable(rows: readonly (readonly string[])[], header?: readonly string[]): string {
-  const all = header ? [header, ...rows] : [...rows];
+  const all = (header ? [header, ...rows] : [...rows]).map((r) => r.map(printable));
   if (all.length === 0) return '';
   const widths: number[] = [];
   for (const r of all) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));

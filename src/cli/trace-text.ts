@@ -1,5 +1,5 @@
 import type { DecisionTrace, LayerTrace, StatementTrace } from '../policy/index.js';
-import { formatTable } from './output.js';
+import { formatTable, printable } from './output.js';
 
 // The readable form of `policy simulate` and `policy explain` on a terminal: the decision first, then each
 // layer in evaluation order with its policies and what each statement did. The JSON (`--json`, or stdout not
@@ -56,7 +56,7 @@ export function simulateText(r: { decision: unknown; identityDecision?: unknown;
   if (r.identityDecision !== undefined && r.identityDecision !== r.decision) lines.push(`(the identity policies alone: ${String(r.identityDecision)})`);
   for (const reason of r.reasons) lines.push(`  - ${reason}`);
   if (r.trace !== undefined) lines.push('', ...traceLines(r.trace));
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(printable).join('\n')}\n`;
 }
 
 /** `policy explain`: who asked what and how it was answered, the decision, then the layers. */
@@ -88,6 +88,6 @@ export function explainText(r: {
   add('decision', decided);
   add('statement', s(r.statement)?.replace(/\s*\n\s*/g, ' '));
   let out = formatTable(rows);
-  if (r.trace !== undefined) out += `\n${traceLines(r.trace).join('\n')}\n`;
+  if (r.trace !== undefined) out += `\n${traceLines(r.trace).map(printable).join('\n')}\n`;
   return out;
 }
