@@ -7,7 +7,7 @@ import { Crc64 } from '../util/crc64.js';
 import { explainBodiless, isOssUrl, ossClient, parseOssUrl, type OssClient } from './oss-client.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
 import { downloadObject, transferOptions, uploadFile, type TransferFlags } from './oss-transfer.js';
-import { CliError, humanBytes, printable, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
+import { CliError, humanBytes, printable, printableLines, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
 import { alunitePaths, resolveConnection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar } from './progress.js';
 
@@ -212,7 +212,7 @@ export function syncCommand(oss: Command): void {
     if (o.dryRun) actions.forEach(say);
     else {
       const bar = progressBar(`${transfers.length} files`, transfers.reduce((n, a) => n + a.size, 0), o.progress && process.stderr.isTTY === true);
-      const notice = (line: string): void => void process.stderr.write(`${line}\n`);
+      const notice = (line: string): void => void process.stderr.write(`${printableLines(line)}\n`);
       try {
         await pool(transfers, o.jobs, (a) =>
           borrow(async (c) => {
@@ -257,7 +257,7 @@ export function syncCommand(oss: Command): void {
         ...(unsafeError ? { skippedUnsafeKeys: unsafe, error: { code: unsafeError.code, message: unsafeError.message, requestId: null } } : {}),
       });
       if (unsafeError) {
-        process.stderr.write(`error: ${unsafeError.code}: ${unsafeError.message}\n`);
+        process.stderr.write(`${printable(`error: ${unsafeError.code}: ${unsafeError.message}`)}\n`);
         process.exitCode = 1;
       }
       return;

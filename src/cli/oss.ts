@@ -8,7 +8,7 @@ import { folder, listAll, pool, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
 import { copyObject, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
 import {
-  CliError, humanBytes, parsePositiveInt, printable, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
+  CliError, humanBytes, parsePositiveInt, printable, printableLines, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
 import { alunitePaths, resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar, type ProgressSink } from './progress.js';
@@ -64,7 +64,7 @@ function ossCp(cmd: Command): void {
         const extra = r.multipart ? `, ${r.multipart.parts} parts${r.multipart.skippedParts ? `, ${r.multipart.skippedParts} skipped (resumed)` : ''}` : '';
         process.stdout.write(`${verb}: ${printable(r.source)} → ${printable(r.destination)} (${r.size >= 0 ? humanBytes(r.size) : '?'}${extra})\n`);
       };
-      const notice = (line: string): void => void process.stderr.write(`${line}\n`);
+      const notice = (line: string): void => void process.stderr.write(`${printableLines(line)}\n`);
 
       if (!srcOss) {
         const dst = parseOssUrl(destination);

@@ -120,10 +120,11 @@ export function selfCommand(argv1: string | undefined = process.argv[1], cwd = p
  */
 export function reportFailure(err: unknown, out: FailureOutput): number {
   const f = describeError(err, currentEndpoint);
-  if (f.line !== '') process.stderr.write(`${f.line}\n`);
+  // The message and request id are the server's: written out printable, like every line for a person.
+  if (f.line !== '') process.stderr.write(`${printableLines(f.line)}\n`);
   // A refusal by Alunite: the server can say which policy layer decided (ExplainRequest; the cloud has no such call).
   if ((f.code === 'AccessDenied' || f.code === 'NoPermission') && f.requestId !== null && !/\.aliyuncs\.com(:\d+)?\/?$/.test(currentEndpoint ?? '')) {
-    process.stderr.write(`why: ${selfCommand()} policy explain ${f.requestId}\n`);
+    process.stderr.write(`why: ${printable(`${selfCommand()} policy explain ${f.requestId}`)}\n`);
   }
   if (out.shellExport) {
     // `eval "$(…)"` runs this: with `set -e` the script stops here, and without it the message says the
@@ -247,6 +248,11 @@ export function printJson(value: unknown): void {
  */
 export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Several lines, each made printable (their line breaks kept). */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
 }
 
 /** Left-aligned columns separated by two spaces; a header row when given. Cells are made printable. */

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { parsePositiveInt, printJson, printRecord, remote, run, shellQuote, UsageError } from './output.js';
+import { parsePositiveInt, printable, printJson, printRecord, remote, run, shellQuote, UsageError } from './output.js';
 import { popContext, readDocument, STS_VERSION } from './pop.js';
 import { alunitePaths, checkProfileName, writeProfile, type ConnectionFlags } from './profile.js';
 
@@ -55,7 +55,7 @@ export function stsCommand(): Command {
         await writeProfile(file, o.saveProfile, {
           endpoint: ctx.endpoint, region: ctx.region, access_key_id: c.AccessKeyId, access_key_secret: c.AccessKeySecret, security_token: c.SecurityToken, expiration: c.Expiration,
         }, true);
-        process.stderr.write(`profile ${o.saveProfile} written to ${file} (expires ${c.Expiration})\n`);
+        process.stderr.write(`${printable(`profile ${o.saveProfile} written to ${file} (expires ${c.Expiration})`)}\n`);
       }
       if (o.export) {
         // The endpoint goes along: the exported credentials belong to this server, whatever profile is default.
@@ -66,7 +66,10 @@ export function stsCommand(): Command {
           ['ALUNITE_ACCESS_KEY_SECRET', c.AccessKeySecret],
           ['ALUNITE_SECURITY_TOKEN', c.SecurityToken],
         ].map(([k, v]) => `export ${k}=${shellQuote(v!)}`);
-        process.stdout.write(`${lines.join('\n')}\n# expires ${c.Expiration}\n`);
+        // A comment the shell reads too: only a timestamp goes into it (a newline in a server's answer would
+        // otherwise become a command for `eval`).
+        const expires = /^[0-9T:.+Z-]{1,40}$/.test(String(c.Expiration)) ? String(c.Expiration) : '(not a timestamp)';
+        process.stdout.write(`${lines.join('\n')}\n# expires ${expires}\n`);
         return;
       }
       if (o.json) {
