@@ -7,7 +7,7 @@ import { AccountCredentialResolver } from './auth/account-credentials.js';
 import { AccessLogWriter, type AccessLogOptions } from './audit/access-log.js';
 import { AuditLog } from './audit/audit-log.js';
 import { RequestExplainer } from './audit/explain.js';
-import { KEPT_REFUSALS_FILE, readKeptRefusals, writeKeptRefusals } from './audit/kept-refusals.js';
+import { KEPT_REFUSALS_FILE, KEPT_REFUSALS_MAX_AGE_MS, readKeptRefusals, writeKeptRefusals } from './audit/kept-refusals.js';
 import { RamExtras } from './ram/extras.js';
 import type { RequestRecord } from './audit/record.js';
 import { RecentRequests } from './audit/ring.js';
@@ -469,18 +469,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (!opts.inMemory) {
     // The refusals the last graceful stop kept (audit/kept-refusals.ts); a bad file never stops start-up.
     try {
-      const { kept, skipped } = await readKeptRefusals(opts.dataDir);
+      const { kept, skipped, tooLarge } = await readKeptRefusals(opts.dataDir, Date.now() /* the records' own clock (RequestRecord) */);
       explain.restore(kept);
+      if (tooLarge) log.warn('kept refusals: the file is too large and was not read', { file: join(opts.dataDir, KEPT_REFUSALS_FILE) });
       if (skipped > 0) log.warn('kept refusals: lines skipped', { file: join(opts.dataDir, KEPT_REFUSALS_FILE), skipped });
     } catch (err) {
       log.warn('kept refusals not read', { file: join(opts.dataDir, KEPT_REFUSALS_FILE), err: err instanceof Error ? err.message : String(err) });
     }
   }
-  /** At a graceful stop, once no request is in progress: what ExplainRequest should still answer after a restart. */
+  /**
+   * At a graceful stop, once the listener has closed: what ExplainRequest should still answer after a restart.
+   * A request still being answered then is not kept (its record is made when its answer is written).
+   */
   const keepRefusals = async (): Promise<void> => {
     if (opts.inMemory) return;
     try {
-      await writeKeptRefusals(opts.dataDir, explain.refusalsToKeep());
+      await writeKeptRefusals(opts.dataDir, explain.refusalsToKeep(Date.now(), KEPT_REFUSALS_MAX_AGE_MS));
     } catch (err) {
       log.warn('kept refusals not written', { file: join(opts.dataDir, KEPT_REFUSALS_FILE), err: err instanceof Error ? err.message : String(err) });
     }

@@ -2,11 +2,11 @@
 // directory (audit/kept-refusals.ts) and the next start explains them as before; allowed requests are not kept.
 // Real servers on one data directory, the unchanged ali-oss and @alicloud/pop-core clients.
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, stat } from 'node:fs/promises';
+import { appendFile, chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { KEPT_REFUSALS_FILE } from '../src/audit/kept-refusals.js';
+import { KEPT_REFUSALS_FILE, KEPT_REFUSALS_MAX_BYTES, readKeptRefusals, writeKeptRefusals, type KeptRefusal } from '../src/audit/kept-refusals.js';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, popFails, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
@@ -61,19 +61,72 @@ describe('ExplainRequest across a restart', () => {
     const sig = await explain(second, badSig);
     assert.equal(sig.ErrorCode, 'SignatureDoesNotMatch');
     assert.equal(sig.Decision, undefined);
+    // The message of an error before authorization can quote the request (a POP one, its whole string to sign):
+    // it stays in memory and is not written to the file; a refusal's fixed text is.
+    assert.equal(sig.Message, undefined);
+    assert.ok(!(await readFile(file, 'utf8')).includes('wrong-secret'), 'nothing of the request but its facts');
+    assert.equal(typeof before.Message, 'string');
     // Allowed requests are not kept: the message says what is searched.
     const gone = await popFails(new Ram(second).popClient().request('ExplainRequest', { RequestId: allowed }, { method: 'POST' }), 'EntityNotExist.Request');
     assert.match(gone.message, /nor among the refused requests it kept across its last stop/);
+    // A server without a data directory keeps nothing, and says only what it searched.
+    const memory = await startTestServer({ inMemory: true });
+    try {
+      const none = await popFails(new Ram(memory).popClient().request('ExplainRequest', { RequestId: allowed }, { method: 'POST' }), 'EntityNotExist.Request');
+      assert.match(none.message, /is not among the last 10000 requests this server has seen\.,/);
+    } finally {
+      await memory.stop();
+    }
 
     // A refusal of the second run, and the first run's carried forward; a line that is not one is skipped.
     const again = (await expectOssError(second.client({ bucket: BUCKET, accessKeyId: viewer.accessKeyId, accessKeySecret: viewer.accessKeySecret }).get('secret/x.txt'), 'AccessDenied', 403)).requestId;
     assert.ok(again);
     await second.close();
-    await appendFile(file, '{"not": "a refusal"}\nnot json at all\n');
+    // Lines that are not a kept refusal are skipped: junk, one naming no account (which every caller would pass), and
+    // one older than 30 days. The mode is tightened at start.
+    const line = (requestId: string, accounts: string[], time: number): string =>
+      `${JSON.stringify({ accounts, explanation: { requestId, time, principal: 'user:viewer', sourceIp: '127.0.0.1', action: 'oss:GetObject', statementIndex: -1, status: 403 } })}\n`;
+    await appendFile(file, `{"not": "a refusal"}\nnot json at all\n${line('NOACCOUNTS', [], Date.now())}${line('TOOOLD', [ACCOUNT_ID], Date.now() - 31 * 86_400_000)}${line('HANDWRITTEN', [ACCOUNT_ID], Date.now())}`);
+    await chmod(file, 0o644);
 
     const third = await start();
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.deepEqual(await explain(third, denied), before);
     assert.equal((await explain(third, again)).Decision, 'ExplicitDeny');
     assert.equal((await explain(third, noPerm)).ErrorCode, 'NoPermission');
+    assert.equal((await explain(third, 'HANDWRITTEN')).Status, 403, 'a well-formed line is read');
+    for (const id of ['NOACCOUNTS', 'TOOOLD']) {
+      await popFails(new Ram(third).popClient().request('ExplainRequest', { RequestId: id }, { method: 'POST' }), 'EntityNotExist.Request');
+    }
+  });
+
+  it('the file\'s bounds are bytes (UTF-8), the newest are kept, and a refusal too large for a line keeps all but its trace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alunite-kept-'));
+    try {
+      const now = Date.now();
+      // 400 refusals of ~60 KB each (20,000 CJK characters: 3 bytes each): ~24 MB in UTF-8, 8 M characters.
+      const cjk = '漢'.repeat(20_000);
+      const entry = (i: number, trace?: unknown): KeptRefusal => ({
+        accounts: [ACCOUNT_ID],
+        explanation: { requestId: `R${i}`, time: now - i, principal: 'user:u', sourceIp: '127.0.0.1', action: 'oss:GetObject', resource: `acs:oss:*:${ACCOUNT_ID}:b/${cjk}`, statementIndex: -1, status: 403, ...(trace !== undefined ? { trace: trace as never } : {}) },
+      });
+      const written = await writeKeptRefusals(dir, Array.from({ length: 400 }, (_, i) => entry(i)));
+      const size = (await stat(join(dir, KEPT_REFUSALS_FILE))).size;
+      assert.ok(size <= KEPT_REFUSALS_MAX_BYTES && size > KEPT_REFUSALS_MAX_BYTES - 70_000, `${size} bytes`);
+      assert.equal(written, Math.floor(KEPT_REFUSALS_MAX_BYTES / Buffer.byteLength(`${JSON.stringify(entry(100))}\n`)));
+      const back = await readKeptRefusals(dir, now);
+      assert.equal(back.tooLarge, false);
+      assert.equal(back.kept.size, written);
+      assert.ok(back.kept.has('R0') && !back.kept.has(`R${written}`), 'the newest (first given) are the ones kept');
+
+      // One refusal whose trace passes a line's 64 KiB: kept, without the trace.
+      const big = { action: 'oss:GetObject', resource: 'x', decision: 'ImplicitDeny', layers: [{ layer: 'identity', verdict: 'NoMatch', reason: cjk, policies: [] }] };
+      await writeKeptRefusals(dir, [entry(0, big), entry(1, { ...big, layers: [] })]);
+      const two = await readKeptRefusals(dir, now);
+      assert.equal(two.kept.get('R0')?.explanation.trace, undefined);
+      assert.deepEqual(two.kept.get('R1')?.explanation.trace, { ...big, layers: [] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -117,7 +117,7 @@ describe('ExplainRequest', () => {
     await popFails(
       ram.call('ExplainRequest', { RequestId: 'NOT-A-REQUEST' }),
       'EntityNotExist.Request',
-      'The request NOT-A-REQUEST is not among the last 10000 requests this server has seen.',
+      'The request NOT-A-REQUEST is not among the last 10000 requests this server has seen, nor among the refused requests it kept across its last stop.',
       404,
     );
     await popFails(ram.call('ExplainRequest', {}), 'MissingRequestId', 'RequestId is mandatory for this action.', 400);
@@ -165,7 +165,7 @@ describe('ExplainRequest remembers only the last N requests', () => {
     await popFails(
       ram.call('ExplainRequest', { RequestId: firstId }),
       'EntityNotExist.Request',
-      `The request ${firstId} is not among the last 3 requests this server has seen.`,
+      `The request ${firstId} is not among the last 3 requests this server has seen, nor among the refused requests it kept across its last stop.`,
       404,
     );
   });

@@ -42,6 +42,8 @@ export const MAX_REQUEST_ID_CHARS = 64;
 export class RequestExplainer {
   /** Refusals a previous run of the server kept across its stop (kept-refusals.ts), by request id. */
   private kept = new Map<string, KeptRefusal>();
+  /** Whether this server keeps refusals across a stop (it has a data directory): said in the not-found message. */
+  private keeping = false;
 
   constructor(
     private readonly recent: RecentRequests,
@@ -52,23 +54,29 @@ export class RequestExplainer {
   /** What the previous run kept: explained like recent requests when the ring does not have the id. */
   restore(kept: Map<string, KeptRefusal>): void {
     this.kept = kept;
+    this.keeping = true;
   }
 
   /**
-   * What to keep across a stop, oldest first: the refusals restored at start, then the ring's refused and failed
-   * requests (status ≥ 400), each explained now (its trace computed from what its decision recorded).
+   * What to keep across a stop, newest first (built one by one as the writer asks, so none past its bounds is
+   * explained): the ring's refused and failed requests (status ≥ 400), then the refusals restored at start that
+   * are younger than `maxAgeMs`. A message is kept only for a refusal by a decision (the service's fixed texts):
+   * others can quote the request (a POP SignatureDoesNotMatch carries its whole string to sign, passwords and
+   * tokens included), and a file on disk must not (the audit log keeps no message either).
    */
-  refusalsToKeep(): KeptRefusal[] {
-    const out: KeptRefusal[] = [];
+  *refusalsToKeep(now: number, maxAgeMs: number): IterableIterator<KeptRefusal> {
     const fromRing = new Set<string>();
-    const ring: KeptRefusal[] = [];
-    for (const rec of this.recent.oldestFirst()) {
+    for (const rec of this.recent.newestFirst()) {
       if (rec.status < 400) continue;
       fromRing.add(rec.requestId);
-      ring.push({ accounts: [...this.accountsOf(rec)], explanation: explanationOf(rec) });
+      const explanation = explanationOf(rec);
+      if (explanation.decision === undefined || explanation.decision === 'Allow') delete explanation.message;
+      yield { accounts: [...this.accountsOf(rec)], explanation };
     }
-    for (const k of this.kept.values()) if (!fromRing.has(k.explanation.requestId)) out.push(k);
-    return out.concat(ring);
+    const restored = [...this.kept.values()].sort((x, y) => y.explanation.time - x.explanation.time);
+    for (const k of restored) {
+      if (!fromRing.has(k.explanation.requestId) && now - k.explanation.time <= maxAgeMs) yield k;
+    }
   }
 
   async explain(caller: RamCaller, requestId: string | undefined): Promise<RequestExplanation> {
@@ -97,7 +105,7 @@ export class RequestExplainer {
     if (accounts === undefined || callerAccount === null || accounts.some((a) => a !== callerAccount)) {
       throw new AppError(
         'EntityNotExist.Request',
-        `The request ${requestId} is not among the last ${this.recent.capacity} requests this server has seen, nor among the refused requests it kept across its last stop.`,
+        `The request ${requestId} is not among the last ${this.recent.capacity} requests this server has seen${this.keeping ? ', nor among the refused requests it kept across its last stop' : ''}.`,
       );
     }
     return rec !== undefined ? explanationOf(rec) : kept!.explanation;

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { privateFile } from '../store/file-modes.js';
 import type { RequestExplanation } from './explain.js';
 
 /**
@@ -20,25 +22,44 @@ export interface KeptRefusal {
 /** Most refusals kept across a stop (the newest), and most bytes of the file (a refusal is ~1–8 KB). */
 export const KEPT_REFUSALS_MAX = 10_000;
 export const KEPT_REFUSALS_MAX_BYTES = 16 * 1024 * 1024;
+/** A refusal whose line would pass this is kept without its trace (policies of hundreds of statements). */
+export const KEPT_LINE_MAX_BYTES = 64 * 1024;
+/** Refusals older than this are not carried forward (nor read back). */
+export const KEPT_REFUSALS_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+
+/** The line for one refusal within KEPT_LINE_MAX_BYTES (without its trace if need be), or null if even that is over. */
+function lineOf(k: KeptRefusal): string | null {
+  const full = `${JSON.stringify(k)}\n`;
+  if (Buffer.byteLength(full) <= KEPT_LINE_MAX_BYTES) return full;
+  const { trace: _trace, ...rest } = k.explanation;
+  const bare = `${JSON.stringify({ accounts: k.accounts, explanation: rest })}\n`;
+  return Buffer.byteLength(bare) <= KEPT_LINE_MAX_BYTES ? bare : null;
+}
 
 /**
- * Writes `kept` (oldest first) as one JSON line each, newest kept when they pass the bounds; replaced
- * atomically (a temporary file renamed over it), mode 0600. Returns how many were written.
+ * Writes the refusals `newestFirst` yields, newest first until KEPT_REFUSALS_MAX or KEPT_REFUSALS_MAX_BYTES (so
+ * an explanation past the bounds is never built), as one JSON line each, oldest first in the file. The file is
+ * replaced atomically: a new temporary file of mode 0600 (a name no other process or leftover has), renamed
+ * over it. Returns how many were written.
  */
-export async function writeKeptRefusals(dataDir: string, kept: readonly KeptRefusal[]): Promise<number> {
+export async function writeKeptRefusals(dataDir: string, newestFirst: Iterable<KeptRefusal>): Promise<number> {
   const lines: string[] = [];
   let bytes = 0;
-  for (let i = kept.length - 1; i >= 0 && lines.length < KEPT_REFUSALS_MAX; i--) {
-    const line = `${JSON.stringify(kept[i])}\n`;
-    if (bytes + line.length > KEPT_REFUSALS_MAX_BYTES) break;
-    bytes += line.length;
+  for (const k of newestFirst) {
+    if (lines.length >= KEPT_REFUSALS_MAX) break;
+    const line = lineOf(k);
+    if (line === null) continue;
+    const n = Buffer.byteLength(line);
+    if (bytes + n > KEPT_REFUSALS_MAX_BYTES) break;
+    bytes += n;
     lines.push(line);
   }
   lines.reverse();
   const file = join(dataDir, KEPT_REFUSALS_FILE);
-  // The process id: processes sharing a data directory (PostgreSQL) never write the same temporary file.
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
+  // Processes sharing a data directory (PostgreSQL; containers where each is pid 1) never share this name, and
+  // 'wx' never opens what is already there.
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(lines.join(''));
     await fh.sync();
@@ -52,31 +73,50 @@ export async function writeKeptRefusals(dataDir: string, kept: readonly KeptRefu
   return lines.length;
 }
 
+const ACCOUNT_ID = /^\d{16}$/;
+
+/** What a kept line must be to be used: every account named (16 digits, at least one) and the explanation's shape. */
 function isKept(v: unknown): v is KeptRefusal {
   if (typeof v !== 'object' || v === null) return false;
   const k = v as { accounts?: unknown; explanation?: unknown };
-  if (!Array.isArray(k.accounts) || !k.accounts.every((a) => typeof a === 'string')) return false;
-  const e = k.explanation as Partial<RequestExplanation> | undefined;
-  return typeof e === 'object' && e !== null && typeof e.requestId === 'string' && typeof e.time === 'number' && typeof e.status === 'number';
+  if (!Array.isArray(k.accounts) || k.accounts.length === 0 || !k.accounts.every((a) => typeof a === 'string' && ACCOUNT_ID.test(a))) return false;
+  const e = k.explanation as Record<string, unknown> | undefined;
+  if (typeof e !== 'object' || e === null) return false;
+  if (typeof e.requestId !== 'string' || typeof e.time !== 'number' || typeof e.status !== 'number' || typeof e.statementIndex !== 'number') return false;
+  for (const f of ['principal', 'sourceIp', 'action'] as const) if (typeof e[f] !== 'string') return false;
+  const t = e.trace as { layers?: unknown } | undefined;
+  return t === undefined || (typeof t === 'object' && t !== null && Array.isArray(t.layers));
+}
+
+export interface ReadKept {
+  /** By request id: the newest KEPT_REFUSALS_MAX that are not older than KEPT_REFUSALS_MAX_AGE_MS. */
+  kept: Map<string, KeptRefusal>;
+  /** Lines that were not a kept refusal (an edited or truncated file). */
+  skipped: number;
+  /** The file was over twice KEPT_REFUSALS_MAX_BYTES and was not read. */
+  tooLarge: boolean;
 }
 
 /**
- * The refusals a previous stop kept, by request id; none when there is no file. A line that is not one (an edited
- * or truncated file) is skipped and counted, never fatal: start-up does not depend on this file.
+ * The refusals a previous stop kept; none when there is no file. Never fatal: start-up does not depend on this
+ * file, and a line that is not one is skipped and counted. The file's mode is tightened to 0600 like the data
+ * directory's other files.
  */
-export async function readKeptRefusals(dataDir: string): Promise<{ kept: Map<string, KeptRefusal>; skipped: number }> {
+export async function readKeptRefusals(dataDir: string, now: number): Promise<ReadKept> {
   const file = join(dataDir, KEPT_REFUSALS_FILE);
   const kept = new Map<string, KeptRefusal>();
   let skipped = 0;
   let text: string;
   try {
+    await privateFile(file);
     // Bounded like the writer: a file grown by hand past it is not read into memory.
-    if ((await stat(file)).size > 2 * KEPT_REFUSALS_MAX_BYTES) return { kept, skipped: 1 };
+    if ((await stat(file)).size > 2 * KEPT_REFUSALS_MAX_BYTES) return { kept, skipped, tooLarge: true };
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kept, skipped };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kept, skipped, tooLarge: false };
     throw err;
   }
+  const valid: KeptRefusal[] = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;
     let v: unknown;
@@ -86,8 +126,10 @@ export async function readKeptRefusals(dataDir: string): Promise<{ kept: Map<str
       skipped++;
       continue;
     }
-    if (isKept(v) && kept.size < KEPT_REFUSALS_MAX) kept.set(v.explanation.requestId, v);
-    else skipped++;
+    if (!isKept(v)) skipped++;
+    else if (now - v.explanation.time <= KEPT_REFUSALS_MAX_AGE_MS) valid.push(v);
   }
-  return { kept, skipped };
+  // Oldest first in the file: the newest are the last lines.
+  for (const k of valid.slice(-KEPT_REFUSALS_MAX)) kept.set(k.explanation.requestId, k);
+  return { kept, skipped, tooLarge: false };
 }

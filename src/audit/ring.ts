@@ -134,9 +134,9 @@ export class RecentRequests {
     return this.count;
   }
 
-  /** Every request kept, oldest first. */
-  *oldestFirst(): IterableIterator<RecentRequest> {
-    for (let i = this.count; i >= 1; i--) {
+  /** Every request kept, newest first. */
+  *newestFirst(): IterableIterator<RecentRequest> {
+    for (let i = 1; i <= this.count; i++) {
       const e = this.entries[(this.next - i + this.capacity) % this.capacity];
       if (e !== undefined) yield e;
     }
