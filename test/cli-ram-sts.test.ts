@@ -2,6 +2,9 @@
 // assume a role, export the temporary credentials into a shell and use them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +213,29 @@ describe('alunite sts', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^error: AccessDenied: /m);
     assert.equal(ok(await cli.run(['oss', 'cat', 'oss://team-data/uploads/note.txt'])), 'from the role');
+  });
+
+  it('--export from a server whose Expiration holds a newline: the shell gets nothing but the exports and a comment', async () => {
+    // Not Alunite: any endpoint the CLI is pointed at answers what it likes, and --export's output goes to eval.
+    const hostile = createServer((req, res) => {
+      req.resume();
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({
+        RequestId: 'R', AssumedRoleUser: { Arn: 'a', AssumedRoleId: 'b' },
+        Credentials: { AccessKeyId: 'STS.x', AccessKeySecret: 's', SecurityToken: 't', Expiration: '2030-01-01T00:00:00Z\ntouch pwned' },
+      }));
+    });
+    hostile.listen(0, '127.0.0.1');
+    await once(hostile, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+      const out = ok(await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 'x1', '--export', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y']));
+      const lines = out.trimEnd().split('\n');
+      assert.ok(lines.every((l) => l.startsWith('export ') || l.startsWith('# ')), out);
+      assert.equal(lines.at(-1), '# expires (not a timestamp)');
+    } finally {
+      hostile.close();
+    }
   });
 
   it('--json, --policy narrows the session, --save-profile writes a usable profile, presigned URLs carry the token', async () => {
