@@ -74,16 +74,18 @@ describe('file modes of the data directory', () => {
     const client = server.client({ bucket: 'modes' });
     await client.putBucket('modes');
     await client.put('large', Buffer.alloc(200 * 1024, 1));
+    // A refusal (an anonymous read of a private bucket), so the stop keeps one in kept-refusals.jsonl.
+    assert.equal((await fetch(`${server.url}/modes/large`, { headers: { host: new URL(server.url).host } })).status, 403);
     await server.stop();
     await writeFile(join(dataDir, 'metadata.sqlite-wal'), '');
     await writeFile(join(dataDir, 'master.key.previous'), `${Buffer.alloc(32, 9).toString('base64')}\n`);
-    for (const [p, m] of Object.entries({ '.': 0o755, 'master.key': 0o644, 'callback-key.pem': 0o644, 'master.key.previous': 0o644, 'metadata.sqlite': 0o644, 'metadata.sqlite-wal': 0o666, blobs: 0o755, tmp: 0o777 })) {
+    for (const [p, m] of Object.entries({ '.': 0o755, 'master.key': 0o644, 'callback-key.pem': 0o644, 'master.key.previous': 0o644, 'metadata.sqlite': 0o644, 'metadata.sqlite-wal': 0o666, 'kept-refusals.jsonl': 0o644, blobs: 0o755, tmp: 0o777 })) {
       await chmod(join(dataDir, p), m);
     }
     for (const sub of await readdir(join(dataDir, 'blobs'))) await chmod(join(dataDir, 'blobs', sub), 0o755);
     server = await startTestServer({ dataDir, minFreeSpace: { bytes: 4 * 1024 * 1024 } });
     try {
-      assert.deepEqual(await modes(dataDir), { ...PRIVATE, 'master.key.previous': '0600' });
+      assert.deepEqual(await modes(dataDir), { ...PRIVATE, 'master.key.previous': '0600', 'kept-refusals.jsonl': '0600' });
       assert.equal((await server.client({ bucket: 'modes' }).get('large')).content.length, 200 * 1024);
     } finally {
       await server.stop();

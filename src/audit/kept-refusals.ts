@@ -40,7 +40,7 @@ function lineOf(k: KeptRefusal): string | null {
  * Writes the refusals `newestFirst` yields, newest first until KEPT_REFUSALS_MAX or KEPT_REFUSALS_MAX_BYTES (so
  * an explanation past the bounds is never built), as one JSON line each, oldest first in the file. The file is
  * replaced atomically: a new temporary file of mode 0600 (a name no other process or leftover has), renamed
- * over it. Returns how many were written.
+ * over it; with none to keep, the file is removed. Returns how many were written.
  */
 export async function writeKeptRefusals(dataDir: string, newestFirst: Iterable<KeptRefusal>): Promise<number> {
   const lines: string[] = [];
@@ -56,6 +56,11 @@ export async function writeKeptRefusals(dataDir: string, newestFirst: Iterable<K
   }
   lines.reverse();
   const file = join(dataDir, KEPT_REFUSALS_FILE);
+  // Nothing to keep: no file (a server that never refused anything leaves none behind).
+  if (lines.length === 0) {
+    await rm(file, { force: true });
+    return 0;
+  }
   // Processes sharing a data directory (PostgreSQL; containers where each is pid 1) never share this name, and
   // 'wx' never opens what is already there.
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
