@@ -13,7 +13,7 @@ import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { TRUST_ACCOUNT } from './helpers/sts.js';
 import { BIN } from './helpers/spawn.js';
-import { formatTable, printable, selfCommand, shellQuote } from '../src/cli/output.js';
+import { formatTable, printable, printJson, selfCommand, shellQuote } from '../src/cli/output.js';
 
 type Out = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
 
@@ -183,6 +183,17 @@ describe('alunite policy simulate', () => {
     assert.equal(printable('a\u001b[31mb\u0007c\u009bd\te\u007f'), 'a\\u001b[31mb\\u0007c\\u009bd\\u0009e\\u007f');
     assert.equal(printable('plain ünïcode ✓ key/with spaces'), 'plain ünïcode ✓ key/with spaces');
     assert.equal(formatTable([['k\u001b]0;title\u0007', 'v']], ['KEY', 'VALUE']), `${'KEY'.padEnd(21)}  VALUE\nk\\u001b]0;title\\u0007  v\n`);
+    // JSON: DEL and C1 escaped too (JSON.stringify leaves them), and the document reads back the same.
+    let written = '';
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => ((written += chunk), true)) as typeof process.stdout.write;
+    try {
+      printJson({ key: 'a\u009b2Jb\u007f\u001b' });
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.equal(written, '{\n  "key": "a\\u009b2Jb\\u007f\\u001b"\n}\n');
+    assert.deepEqual(JSON.parse(written), { key: 'a\u009b2Jb\u007f\u001b' });
   });
 
   it('usage errors: --user with --role, --policy with a principal, --session-policy with a user (exit 2)', async () => {

@@ -2,7 +2,7 @@
 // start; `init check` validates one; `init export` writes the current state of a data directory.
 import { Command } from 'commander';
 import { signV1, stringToSignV1 } from '../auth/signature/v1.js';
-import { CliError, printJson, remote, run, setEndpointForErrors, usageExitCodes } from './output.js';
+import { CliError, printable, printJson, remote, run, setEndpointForErrors, usageExitCodes } from './output.js';
 import { resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import type { ExportFlags } from './init-export.js';
 
@@ -56,7 +56,7 @@ export function initCommand(): Command {
       const o = resetCmd.opts<ConnectionFlags & { json?: boolean }>();
       const out = await postReset(await resolveConnection(o));
       if (o.json) printJson(out);
-      else process.stdout.write(`reset to ${out.stateFile ?? 'an empty server (no --init file)'}: ${out.changes.length} change(s) applied\n`);
+      else process.stdout.write(`${printable(`reset to ${out.stateFile ?? 'an empty server (no --init file)'}: ${out.changes.length} change(s) applied`)}\n`);
     }),
   );
   return usageExitCodes(cmd);

@@ -238,8 +238,12 @@ export function remote(cmd: Command): Command {
   return cmd;
 }
 
+/**
+ * One JSON document. JSON.stringify escapes C0 control characters but not DEL and C1 (U+0080–U+009F; U+009B is
+ * an 8-bit CSI to some terminals): those are written as `\u` escapes too, which JSON reads back the same.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { PopParams } from '../client/pop.js';
-import { parsePositiveInt, printJson, printRecord, printTable, remote, run, UsageError } from './output.js';
+import { parsePositiveInt, printableLines, printJson, printRecord, printTable, remote, run, UsageError } from './output.js';
 import { listAllPages, popContext, RAM_VERSION, readDocument, readStdin, type PopContext } from './pop.js';
 import type { ConnectionFlags } from './profile.js';
 
@@ -32,7 +32,7 @@ function show(o: Common, record: Row | undefined, document?: string): void {
   if (o.json) return printJson(record ?? {});
   const { PolicyDocument: _p, AssumeRolePolicyDocument: _a, ...rest } = record ?? {};
   printRecord(rest);
-  if (document !== undefined) process.stdout.write(`${pretty(document)}\n`);
+  if (document !== undefined) process.stdout.write(`${printableLines(pretty(document))}\n`);
 }
 
 function pretty(doc: string): string {
