@@ -172,6 +172,18 @@ describe('alunite policy simulate', () => {
     assert.equal(row('answer'), '403 AccessDenied', why);
     assert.match(row('decision') ?? '', /^ImplicitDeny/, why);
     assert.ok(why.split('\n').includes('      IpAddress acs:SourceIp "10.0.0.0/8": the request has "127.0.0.1"'), why);
+    // Answered before authorization (no such bucket, as the root): said so, with the action a policy would name.
+    const missing = fails(await cli.run(['oss', 'ls', 'oss://no-such-bucket-here', ...conn()]), 1, 'NoSuchBucket');
+    const mid = /\(RequestId: ([0-9A-F]+)\)$/m.exec(missing)![1]!;
+    const pre = ok(await tty(['policy', 'explain', mid, ...conn()]));
+    const preRow = (k: string): string | undefined => pre.split('\n').find((l) => l.startsWith(`${k}  `))?.slice(k.length).trim();
+    assert.equal(preRow('decision'), 'none: answered before authorization (NoSuchBucket), so no policy was consulted', pre);
+    assert.equal(preRow('action'), 'oss:ListObjects', pre);
+    // alice may not explain: a hint says who may, and no second "why:" line sends her round again.
+    const self = await cli.run(['policy', 'explain', rid, '--endpoint', srv.url, '--access-key-id', alice.accessKeyId, '--access-key-secret', alice.accessKeySecret]);
+    fails(self, 1, 'NoPermission');
+    assert.match(self.stderr, /^hint: explaining a request needs ram:ExplainRequest: run it as the account's root or a RAM user allowed it/m);
+    assert.doesNotMatch(self.stderr, /^why:/m);
     // A policy file that does not compile: one error line on stderr, exit 1, nothing on stdout.
     await writeFile(file('broken.json'), '{"Version": "1", "Statement": [{"Effect": "Maybe", "Action": "oss:*", "Resource": "*"}]}');
     const broken = await tty(['policy', 'simulate', '--policy', file('broken.json'), '--action', 'oss:GetObject', '--resource', obj('a')]);

@@ -238,6 +238,24 @@ describe('alunite sts', () => {
     }
   });
 
+  it('an endpoint that answers HTML (another service\'s port) is InvalidResponse naming the endpoint, not a parser message', async () => {
+    const page = createServer((req, res) => {
+      req.resume();
+      res.setHeader('content-type', 'text/html');
+      res.end('<!doctype html>\n<html><body><input disabled></body></html>');
+    });
+    page.listen(0, '127.0.0.1');
+    await once(page, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+      const stderr = fails(await cli.run(['oss', 'ls', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y']), 1, 'InvalidResponse');
+      assert.ok(stderr.includes(`the answer from ${url} is not OSS XML`), stderr);
+      assert.match(stderr, /is .* the OSS endpoint/);
+    } finally {
+      page.close();
+    }
+  });
+
   it('--json, --policy narrows the session, --save-profile writes a usable profile, presigned URLs carry the token', async () => {
     const session = join(cli.home, 'session.json');
     await writeFile(session, doc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:team-data/uploads/*' }));

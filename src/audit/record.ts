@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import type { AuthzOutcome, AuthzTrace } from '../authz/outcome.js';
+import { ossActionOfOperation } from '../policy/known-actions.js';
 
 export type ServiceName = 'oss' | 'ram' | 'sts';
 
@@ -59,9 +60,14 @@ export class RequestRecord implements AuthzTrace {
     this.bytesIn = bytesIn;
   }
 
-  /** The action for audit lines: the authorized one, else `<service>:<operation>`. */
+  /**
+   * The action for audit lines: the authorized one, else `<service>:<operation>`, an OSS operation by the action it
+   * is authorized as (`oss:ListObjects` for ListObjectsV2: the name a policy would need).
+   */
   get action(): string {
-    return this.authz?.action ?? `${this.service ?? 'internal'}:${this.operation}`;
+    if (this.authz !== undefined) return this.authz.action;
+    if (this.service === 'oss') return `oss:${ossActionOfOperation(this.operation)?.action ?? this.operation}`;
+    return `${this.service ?? 'internal'}:${this.operation}`;
   }
 
   /** Marks the response as written; `bytesOut` counts body bytes sent. */

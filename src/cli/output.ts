@@ -78,6 +78,12 @@ export function describeError(err: unknown, endpoint?: string): Failure {
     const first = e.message.split('\n')[0]!.replace(/, (GET|PUT|POST|HEAD|DELETE) https?:\/\/.*$/, '').replace(/\s*\(req "error"\).*$/, '').replace(/, please increase the timeout.*$/, '');
     return fail('NetworkError', `cannot reach ${endpoint ?? 'the endpoint'} (${tlsCause(first)})${networkHint(first)}`, EXIT_SERVICE);
   }
+  // xml2js's parse error, which ali-oss passes on bare: the endpoint answered something that is not OSS XML (an
+  // HTML page: the vend service's or another server's port).
+  if (e.code === undefined && e.status === undefined && /\nLine: \d+\s*\nColumn: \d+\s*\nChar: /.test(e.message)) {
+    const where = endpoint ?? 'the endpoint';
+    return fail('InvalidResponse', `the answer from ${where} is not OSS XML (${e.message.split('\n')[0]!} at line ${/Line: (\d+)/.exec(e.message)![1]!}): is ${where} the OSS endpoint (alunite server's port, 8930 by default) and not another service's, such as the vend service's?`, EXIT_SERVICE);
+  }
   if (e.code === 'NetworkError') return fail('NetworkError', `${tlsCause(e.message.replace(/\s*\n\s*/g, ' ').trim())}${networkHint(e.message)}`, EXIT_SERVICE, rid);
   if (typeof e.code === 'string' && e.code !== '' && !/^E[A-Z]+$/.test(e.code)) return fail(e.code, e.message.split('\n')[0]!, EXIT_SERVICE, rid);
   const sys = e as NodeJS.ErrnoException;
@@ -86,6 +92,12 @@ export function describeError(err: unknown, endpoint?: string): Failure {
     return { ...fail('LocalError', `${sys.path}: ${what}`, EXIT_SERVICE), code: sys.code };
   }
   return fail('Error', e.message, EXIT_SERVICE);
+}
+
+/** Set by `policy explain`: its own refusal gets a hint about who may explain, not another `why:` line. */
+let explaining = false;
+export function markExplainCommand(): void {
+  explaining = true;
 }
 
 /** Endpoint of the current command, so a network error can name it. */
@@ -123,7 +135,9 @@ export function reportFailure(err: unknown, out: FailureOutput): number {
   // The message and request id are the server's: written out printable, like every line for a person.
   if (f.line !== '') process.stderr.write(`${printableLines(f.line)}\n`);
   // A refusal by Alunite: the server can say which policy layer decided (ExplainRequest; the cloud has no such call).
-  if ((f.code === 'AccessDenied' || f.code === 'NoPermission') && f.requestId !== null && !/\.aliyuncs\.com(:\d+)?\/?$/.test(currentEndpoint ?? '')) {
+  if (explaining && f.code === 'NoPermission') {
+    process.stderr.write('hint: explaining a request needs ram:ExplainRequest: run it as the account\'s root or a RAM user allowed it (AdministratorAccess is), e.g. with --profile <that profile>\n');
+  } else if ((f.code === 'AccessDenied' || f.code === 'NoPermission') && f.requestId !== null && !/\.aliyuncs\.com(:\d+)?\/?$/.test(currentEndpoint ?? '')) {
     process.stderr.write(`why: ${printable(`${selfCommand()} policy explain ${f.requestId}`)}\n`);
   }
   if (out.shellExport) {

@@ -13,7 +13,7 @@ import {
   type StatementTrace,
   unknownActionNote,
 } from '../policy/index.js';
-import { printJson, remote, run, UsageError } from './output.js';
+import { markExplainCommand, printJson, remote, run, UsageError } from './output.js';
 import { explainText, simulateText } from './trace-text.js';
 import { readPolicyFile } from './policy-file.js';
 import { popContext, RAM_VERSION } from './pop.js';
@@ -266,6 +266,7 @@ export function explainCommand(): Command {
   cmd.action(
     run(async (requestId: string) => {
       const o = cmd.opts<ConnectionFlags & { json?: boolean }>();
+      markExplainCommand();
       const ram = await popContext(o, RAM_VERSION);
       const body = await ram.call('ExplainRequest', { RequestId: requestId });
       const r = (body.Request ?? {}) as Wire;

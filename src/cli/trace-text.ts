@@ -53,7 +53,9 @@ export function traceLines(t: DecisionTrace): string[] {
 export function simulateText(r: { decision: unknown; identityDecision?: unknown; reasons: readonly string[]; trace?: DecisionTrace }): string {
   const head = r.trace !== undefined ? `${String(r.decision)}: ${r.trace.action} on ${r.trace.resource}` : String(r.decision);
   const lines = [head];
-  if (r.identityDecision !== undefined && r.identityDecision !== r.decision) lines.push(`(the identity policies alone: ${String(r.identityDecision)})`);
+  // The identity policies' own verdict, when another layer decided otherwise (the trace may show them as not
+  // consulted: the layers stop at the first refusal).
+  if (r.identityDecision !== undefined && r.identityDecision !== r.decision) lines.push(`(without the other layers, the identity policies would give ${String(r.identityDecision)})`);
   for (const reason of r.reasons) lines.push(`  - ${reason}`);
   if (r.trace !== undefined) lines.push('', ...traceLines(r.trace));
   return `${lines.map(printable).join('\n')}\n`;
@@ -68,9 +70,12 @@ export function explainText(r: {
   const s = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
   const answer = [r.status !== undefined ? String(r.status) : undefined, s(r.errorCode)].filter((x) => x !== undefined).join(' ');
   let decided: string;
-  if (s(r.decision) === undefined) decided = 'none: refused before authorization (signature, credentials or a malformed request)';
+  // Answered before any policy was asked: a bad signature or key, a malformed request, or a fact checked first
+  // (NoSuchBucket: the bucket's owner decides whose policies apply).
+  if (s(r.decision) === undefined) decided = `none: answered before authorization${s(r.errorCode) !== undefined ? ` (${s(r.errorCode)!})` : ''}, so no policy was consulted`;
   else {
-    const by = [s(r.layer) !== undefined ? `the ${s(r.layer)} layer` : undefined, s(r.policy) !== undefined ? `policy ${JSON.stringify(s(r.policy))}` : undefined, r.statementIndex !== undefined && r.statementIndex >= 0 ? `Statement[${r.statementIndex}]` : undefined].filter((x) => x !== undefined);
+    // The ACL layer's "policy" is the ACL's name (private, public-read…).
+    const by = [s(r.layer) !== undefined ? `the ${s(r.layer)} layer` : undefined, s(r.policy) !== undefined ? `${s(r.layer) === 'acl' ? 'ACL' : 'policy'} ${JSON.stringify(s(r.policy))}` : undefined, r.statementIndex !== undefined && r.statementIndex >= 0 ? `Statement[${r.statementIndex}]` : undefined].filter((x) => x !== undefined);
     decided = `${s(r.decision)!}${by.length > 0 ? ` by ${by.join(', ')}` : ''}`;
   }
   const rows: string[][] = [];
