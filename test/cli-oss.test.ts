@@ -2,7 +2,7 @@
 // HOME in a temp directory. Results are checked through the CLI and through an independent ali-oss client.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,6 +193,25 @@ describe('alunite oss', () => {
     assert.equal(await readFile(join(dest, 'ok.txt'), 'utf8'), 'ok');
     await assert.rejects(stat(join(cli.home, 'escape', 'escaped.txt')));
     await assert.rejects(stat(join(cli.home, 'escaped.txt')));
+  });
+
+  it('downloading -r and sync never write through a symbolic link in the destination that leads outside it', async () => {
+    ok(await cli.run(['oss', 'mb', 'oss://cli-link']));
+    admin.useBucket('cli-link');
+    await admin.put('fine.txt', Buffer.from('fine'));
+    await admin.put('sub/link/pwned.txt', Buffer.from('evil'));
+    const outside = join(cli.home, 'link-outside');
+    await mkdir(outside, { recursive: true });
+    for (const [cmd, dir] of [['cp', 'link-cp'], ['sync', 'link-sync']] as const) {
+      const dest = join(cli.home, dir);
+      await mkdir(join(dest, 'sub'), { recursive: true });
+      await symlink(outside, join(dest, 'sub', 'link'));
+      const r = await cli.run(cmd === 'cp' ? ['oss', 'cp', '-r', 'oss://cli-link/', dest] : ['oss', 'sync', 'oss://cli-link/', dest]);
+      fails(r, 1, 'UnsafeKey');
+      assert.match(r.stderr, /sub\/link\/pwned\.txt: .* leads outside .* through a symbolic link/);
+      await assert.rejects(stat(join(outside, 'pwned.txt')), `${cmd} wrote through the link`);
+    }
+    assert.deepEqual(await readdir(outside), []);
   });
 
   it('sign: V1 and V4 presigned GET URLs work with fetch(); a PUT URL uploads; expired or tampered URLs do not', async () => {

@@ -256,6 +256,62 @@ describe('alunite sts', () => {
     }
   });
 
+  it('a RAM/STS answer that redirects is not followed: the signed form (token, password) never reaches the other host', async () => {
+    let stolen = 0;
+    const thief = createServer((req, res) => {
+      stolen++;
+      req.resume();
+      res.end('{}');
+    });
+    thief.listen(0, '127.0.0.1');
+    await once(thief, 'listening');
+    const redirector = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: `http://127.0.0.1:${(thief.address() as AddressInfo).port}/steal` });
+      res.end();
+    });
+    redirector.listen(0, '127.0.0.1');
+    await once(redirector, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+      const stderr = fails(await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 'x2', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y', '--security-token', 'SECRET-TOKEN']), 1, 'InvalidResponse');
+      assert.match(stderr, /answered 307 \(a redirect to http:\/\/127\.0\.0\.1:\d+\/steal\), which is not followed/);
+      fails(await cli.run(['ram', 'user', 'list', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y']), 1, 'InvalidResponse');
+      assert.equal(stolen, 0);
+    } finally {
+      redirector.close();
+      thief.close();
+    }
+  });
+
+  it('a listing whose marker never advances stops with InvalidResponse (it ran, and collected, forever)', async () => {
+    let calls = 0;
+    const stuck = createServer((req, res) => {
+      calls++;
+      req.resume();
+      if (req.method === 'POST') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ RequestId: 'R', IsTruncated: true, Marker: 'SAME', Users: { User: [{ UserName: `u${calls}` }] } }));
+        return;
+      }
+      res.setHeader('content-type', 'application/xml');
+      res.end('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>b</Name><Prefix></Prefix><MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter>' +
+        `<IsTruncated>true</IsTruncated><NextContinuationToken>SAME</NextContinuationToken><KeyCount>1</KeyCount><Contents><Key>k${calls}</Key>` +
+        '<LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"x"</ETag><Size>1</Size><StorageClass>Standard</StorageClass></Contents></ListBucketResult>');
+    });
+    stuck.listen(0, '127.0.0.1');
+    await once(stuck, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(stuck.address() as AddressInfo).port}`;
+      const creds = ['--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y'];
+      assert.match(fails(await cli.run(['oss', 'ls', 'oss://stuck-b/', ...creds]), 1, 'InvalidResponse'), /did not advance \("SAME" came back again\)/);
+      assert.match(fails(await cli.run(['ram', 'user', 'list', ...creds]), 1, 'InvalidResponse'), /ListUsers listing \(Marker\) did not advance/);
+      assert.ok(calls <= 6, `${calls} requests`);
+    } finally {
+      stuck.close();
+    }
+  });
+
   it('--json, --policy narrows the session, --save-profile writes a usable profile, presigned URLs carry the token', async () => {
     const session = join(cli.home, 'session.json');
     await writeFile(session, doc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:team-data/uploads/*' }));

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ListedObject, OssClient } from './oss-client.js';
+import { advancing } from './output.js';
 
 // Listing both sides of a transfer (`oss cp -r`, `oss sync`): objects under a prefix, files under a directory.
 
@@ -8,6 +9,7 @@ import type { ListedObject, OssClient } from './oss-client.js';
 export async function* listAll(client: OssClient, bucket: string, prefix: string, delimiter?: string): AsyncGenerator<{ objects: ListedObject[]; prefixes: string[] }> {
   client.useBucket(bucket);
   let token: string | undefined;
+  const seen = new Set<string>();
   for (;;) {
     const page = await client.listV2({
       'max-keys': 1000,
@@ -17,7 +19,7 @@ export async function* listAll(client: OssClient, bucket: string, prefix: string
     });
     yield { objects: page.objects ?? [], prefixes: page.prefixes ?? [] };
     if (!page.isTruncated || !page.nextContinuationToken) return;
-    token = page.nextContinuationToken;
+    token = advancing(seen, page.nextContinuationToken, 'listing (continuation token)');
   }
 }
 

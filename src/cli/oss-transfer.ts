@@ -1,13 +1,13 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc64 } from '../util/crc64.js';
 import { checkpointPath, loadCheckpoint, removeCheckpoint, saveCheckpointSync, type UploadCheckpoint } from './checkpoint.js';
 import { explainBodiless, type AliCheckpoint, type ListedPart, type OssClient } from './oss-client.js';
 import type { Command } from 'commander';
-import { CliError, parsePositiveInt, parseSize } from './output.js';
+import { advancing, CliError, parsePositiveInt, parseSize } from './output.js';
 import type { ProgressSink } from './progress.js';
 
 // The byte-moving half of `alunite oss cp`: one file up (single PUT or resumable multipart), one object
@@ -83,6 +83,7 @@ function partSizeOf(n: number, partSize: number, fileSize: number): number {
 async function listAllParts(client: OssClient, key: string, uploadId: string): Promise<Map<number, ListedPart> | null> {
   const out = new Map<number, ListedPart>();
   let marker: string | undefined;
+  const seen = new Set<string>();
   for (;;) {
     let page;
     try {
@@ -94,7 +95,7 @@ async function listAllParts(client: OssClient, key: string, uploadId: string): P
     const parts = page.parts === null ? [] : Array.isArray(page.parts) ? page.parts : [page.parts];
     for (const p of parts) out.set(Number(p.PartNumber), p);
     if (!(page.isTruncated === true || page.isTruncated === 'true') || !page.nextPartNumberMarker) return out;
-    marker = page.nextPartNumberMarker;
+    marker = advancing(seen, String(page.nextPartNumberMarker), 'part listing (part-number marker)');
   }
 }
 
@@ -180,11 +181,37 @@ async function multipartUpload(
   };
 }
 
-export async function downloadObject(client: OssClient, bucket: string, key: string, dest: string, progress: ProgressSink): Promise<TransferResult> {
+/**
+ * Refuses a directory that resolves outside `root` through a symbolic link already there (`root/sub/link` →
+ * `/elsewhere`): a key is checked as text against the root, but mkdir and the file's creation follow links.
+ * Checked on the nearest existing ancestor before anything is created, and on the directory after.
+ */
+async function assertInside(root: string, dir: string, key: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  const realRoot = await realpath(root);
+  let probe = dir;
+  for (;;) {
+    try {
+      const real = await realpath(probe);
+      if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+        throw new CliError('UnsafeKey', `${key}: ${dir} leads outside ${root} through a symbolic link; not written`);
+      }
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || probe === dirname(probe)) throw err;
+      probe = dirname(probe);
+    }
+  }
+}
+
+/** A download to `dest`; with `within` (a recursive copy or sync), `dest`'s directory must resolve inside it. */
+export async function downloadObject(client: OssClient, bucket: string, key: string, dest: string, progress: ProgressSink, within?: string): Promise<TransferResult> {
+  if (within !== undefined) await assertInside(within, dirname(resolve(dest)), key);
   client.useBucket(bucket);
   const got = await client.getStream(key).catch((e: unknown) => explainBodiless(client, bucket, key, e));
   const headers = got.res.headers;
   await mkdir(dirname(resolve(dest)), { recursive: true });
+  if (within !== undefined) await assertInside(within, dirname(resolve(dest)), key);
   const tmp = `${dest}.alunite-${process.pid}-${Date.now().toString(36)}.tmp`;
   const crc = new Crc64();
   let size = 0;

@@ -8,7 +8,7 @@ import { folder, listAll, pool, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
 import { copyObject, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
 import {
-  CliError, humanBytes, parsePositiveInt, printable, printableLines, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
+  advancing, CliError, humanBytes, parsePositiveInt, printable, printableLines, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
 import { alunitePaths, resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar, type ProgressSink } from './progress.js';
@@ -123,7 +123,7 @@ function ossCp(cmd: Command): void {
             const bar = progressBar(`${jobs.length} objects`, jobs.reduce((n, j) => n + j.size, 0), o.progress && process.stderr.isTTY === true);
             try {
               await pool(jobs, o.jobs, async (obj) =>
-                report(await downloadObject(await ossClient(conn), src.bucket, obj.name, resolve(root, obj.name.slice(prefix.length)), childSink(bar)), 'download'),
+                report(await downloadObject(await ossClient(conn), src.bucket, obj.name, resolve(root, obj.name.slice(prefix.length)), childSink(bar), root), 'download'),
               );
             } finally {
               bar.finish();
@@ -237,11 +237,12 @@ export function ossCommand(): Command {
       if (url === undefined || url === 'oss://') {
         const buckets: { name: string; region: string; creationDate: string; storageClass: string }[] = [];
         let marker: string | undefined;
+        const seen = new Set<string>();
         while (buckets.length < limit) {
           const page = await client.listBuckets({ 'max-keys': 1000, ...(marker ? { marker } : {}) });
           for (const b of page.buckets ?? []) buckets.push({ name: b.name, region: b.region, creationDate: b.creationDate, storageClass: b.storageClass });
           if (!page.isTruncated || !page.nextMarker) break;
-          marker = page.nextMarker;
+          marker = advancing(seen, page.nextMarker, 'bucket listing (marker)');
         }
         const shown = buckets.slice(0, limit);
         if (o.json) printJson(shown);
@@ -460,10 +461,12 @@ async function deletePrefix(client: OssClient, bucket: string, prefix: string, e
 async function abortUploads(client: OssClient): Promise<void> {
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
+  const seen = new Set<string>();
   for (;;) {
     const page = await client.listUploads({ 'max-uploads': 1000, ...(keyMarker ? { 'key-marker': keyMarker } : {}), ...(uploadIdMarker ? { 'upload-id-marker': uploadIdMarker } : {}) });
     for (const up of page.uploads) await client.abortMultipartUpload(up.name, up.uploadId);
     if (!page.isTruncated) return;
+    advancing(seen, `${page.nextKeyMarker}\n${page.nextUploadIdMarker}`, 'upload listing (key and upload-id markers)');
     keyMarker = page.nextKeyMarker;
     uploadIdMarker = page.nextUploadIdMarker;
   }

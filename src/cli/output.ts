@@ -100,6 +100,16 @@ export function markExplainCommand(): void {
   explaining = true;
 }
 
+/**
+ * The next page's marker or token, refused when the server gave it before: a listing that never advances would
+ * run (and collect) forever. `seen` is the listing's own set.
+ */
+export function advancing(seen: Set<string>, marker: string, what: string): string {
+  if (seen.has(marker)) throw new CliError('InvalidResponse', `the server's ${what} did not advance (${JSON.stringify(marker.slice(0, 100))} came back again): stopped rather than list forever`);
+  seen.add(marker);
+  return marker;
+}
+
 /** Endpoint of the current command, so a network error can name it. */
 let currentEndpoint: string | undefined;
 export function setEndpointForErrors(endpoint: string): void {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { PopClient, type PopParams } from '../client/pop.js';
-import { UsageError, setEndpointForErrors } from './output.js';
+import { advancing, UsageError, setEndpointForErrors } from './output.js';
 import { resolveConnection, type ConnectionFlags } from './profile.js';
 
 // RAM and STS calls for the CLI: the shared PopClient with the resolved connection.
@@ -31,11 +31,12 @@ export async function popContext(flags: ConnectionFlags, apiVersion: string): Pr
 export async function listAllPages<T>(ctx: PopContext, action: string, params: PopParams, items: (body: Record<string, unknown>) => T[] | undefined): Promise<T[]> {
   const out: T[] = [];
   let marker: string | undefined;
+  const seen = new Set<string>();
   for (;;) {
     const body = await ctx.call(action, { ...params, MaxItems: 100, ...(marker !== undefined ? { Marker: marker } : {}) });
     out.push(...(items(body) ?? []));
     if (body.IsTruncated !== true || typeof body.Marker !== 'string') return out;
-    marker = body.Marker;
+    marker = advancing(seen, body.Marker, `${action} listing (Marker)`);
   }
 }
 

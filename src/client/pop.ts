@@ -63,18 +63,27 @@ export class PopClient {
     const body = [...all].map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
 
     let res: Response;
+    let text: string;
     try {
       res = await fetch(this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-acs-action': action },
         body,
+        // Never followed: the signed form (a SecurityToken, a Password parameter) would go to whatever host
+        // the Location names. POP answers are never redirects.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
       });
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel();
+        throw new PopError('InvalidResponse', `${this.url} answered ${res.status} (a redirect${res.headers.get('location') ? ` to ${res.headers.get('location')!.slice(0, 200)}` : ''}), which is not followed: the request carries its signature and parameters`, res.status, undefined);
+      }
+      text = await boundedText(res, MAX_ANSWER_BYTES, this.url);
     } catch (err) {
+      if (err instanceof PopError) throw err;
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
       throw new PopError('NetworkError', `cannot reach ${this.url} (${err instanceof Error ? err.message : String(err)}${cause})`, 0, undefined);
     }
-    const text = await res.text();
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(text) as Record<string, unknown>;
@@ -89,4 +98,23 @@ export class PopClient {
     }
     return json as T;
   }
+}
+
+/** The largest POP answer read (the biggest real ones, a page of 1,000 RAM entities, are well under 1 MiB). */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** The body as text, refused past `max` bytes (an endpoint that never ends its answer must not fill memory). */
+async function boundedText(res: Response, max: number, url: string): Promise<string> {
+  if (res.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    n += chunk.byteLength;
+    if (n > max) {
+      await res.body.cancel().catch(() => undefined);
+      throw new PopError('InvalidResponse', `${url} answered more than ${max} bytes: not a POP answer`, res.status, undefined);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
