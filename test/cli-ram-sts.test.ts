@@ -215,7 +215,7 @@ describe('alunite sts', () => {
     assert.equal(ok(await cli.run(['oss', 'cat', 'oss://team-data/uploads/note.txt'])), 'from the role');
   });
 
-  it('--export from a server whose Expiration holds a newline: the shell gets nothing but the exports and a comment', async () => {
+  it('--export from a server whose Expiration holds a newline: refused, and what eval gets is one failing statement', async () => {
     // Not Alunite: any endpoint the CLI is pointed at answers what it likes, and --export's output goes to eval.
     const hostile = createServer((req, res) => {
       req.resume();
@@ -229,10 +229,19 @@ describe('alunite sts', () => {
     await once(hostile, 'listening');
     try {
       const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
-      const out = ok(await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 'x1', '--export', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y']));
-      const lines = out.trimEnd().split('\n');
-      assert.ok(lines.every((l) => l.startsWith('export ') || l.startsWith('# ')), out);
-      assert.equal(lines.at(-1), '# expires (not a timestamp)');
+      // Refused as a malformed answer; what --export prints for eval is the one failing statement, the value quoted.
+      const r = await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 'x1', '--export', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y']);
+      fails(r, 1, 'InvalidResponse');
+      const lines = r.stdout.trimEnd().split('\n');
+      assert.equal(lines.length, 1, r.stdout);
+      assert.match(lines[0]!, /^printf '%s\\n' '.*' >&2; false$/);
+      // The shell runs it: nothing but the message on stderr, and no file named pwned.
+      const sh = await new Promise<{ stderr: string }>((resolve) => {
+        const child = execFile('/bin/sh', ['-c', 'eval "$(cat)"'], { cwd: cli.home }, (_err, _stdout, stderr) => resolve({ stderr }));
+        child.stdin!.end(r.stdout);
+      });
+      assert.match(sh.stderr, /InvalidResponse/);
+      await assert.rejects(stat(join(cli.home, 'pwned')));
     } finally {
       hostile.close();
     }

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { alunitePaths, checkEndpoint, checkProfileName, DEFAULT_REGION, DEV_ENDPOINT, readConfig, writeProfile, type Profile } from './profile.js';
-import { printJson, printTable, run, UsageError } from './output.js';
+import { printable, printJson, printTable, run, UsageError } from './output.js';
 
 interface ConfigureFlags {
   profile: string;
@@ -23,7 +23,7 @@ async function prompt(current: Profile): Promise<Profile> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const ask = async (label: string, value: string | undefined, shown = value): Promise<string | undefined> => {
-      const answer = (await rl.question(`${label} [${shown ?? ''}]: `)).trim();
+      const answer = (await rl.question(`${label} [${printable(shown ?? '')}]: `)).trim();
       return answer === '' ? value : answer;
     };
     const endpoint = await ask('Endpoint', current.endpoint ?? DEV_ENDPOINT);

@@ -389,7 +389,7 @@ export function ossCommand(): Command {
       if (tokenLeft <= 0) throw new UsageError(`the temporary credentials (${conn.source}) expired at ${conn.expiration}`);
       const expires = o.expires ?? (tokenLeft < 3600 ? tokenLeft : 3600);
       const usable = tokenLeft < expires ? tokenLeft : expires;
-      if (usable < expires) process.stderr.write(`note: the URL works until the security token expires in ${tokenLeft} s (${conn.expiration}), not for ${expires} s\n`);
+      if (usable < expires) process.stderr.write(`${printable(`note: the URL works until the security token expires in ${tokenLeft} s (${conn.expiration}), not for ${expires} s`)}\n`);
       if (o.v4 && expires > 604_800) throw new UsageError('--expires must be at most 604800 (7 days) with --v4');
       // ali-oss refuses to presign for an IP endpoint; the signature covers /bucket/key, not the host,
       // so sign path-style for a placeholder host name and put the real host back.

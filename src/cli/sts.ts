@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { parsePositiveInt, printable, printJson, printRecord, remote, run, shellQuote, UsageError } from './output.js';
+import { CliError, parsePositiveInt, printable, printJson, printRecord, remote, run, shellQuote, UsageError } from './output.js';
 import { popContext, readDocument, STS_VERSION } from './pop.js';
 import { alunitePaths, checkProfileName, writeProfile, type ConnectionFlags } from './profile.js';
 
@@ -50,6 +50,8 @@ export function stsCommand(): Command {
         ...(o.externalId !== undefined ? { ExternalId: o.externalId } : {}),
       });
       const c = b.Credentials;
+      // Kept in a profile and shown again later (`oss sign`'s note): only a timestamp is taken.
+      if (!/^[0-9T:.+Z-]{1,40}$/.test(String(c.Expiration))) throw new CliError('InvalidResponse', `the server's Expiration is not a timestamp: ${JSON.stringify(String(c.Expiration).slice(0, 100))}`);
       if (o.saveProfile !== undefined) {
         const file = alunitePaths().config;
         await writeProfile(file, o.saveProfile, {
