@@ -1,6 +1,8 @@
 // `alunite configure` and `alunite oss …` as a user runs them: child processes against a spawned server,
 // HOME in a temp directory. Results are checked through the CLI and through an independent ali-oss client.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -212,6 +214,36 @@ describe('alunite oss', () => {
       await assert.rejects(stat(join(outside, 'pwned.txt')), `${cmd} wrote through the link`);
     }
     assert.deepEqual(await readdir(outside), []);
+  });
+
+  it('cat checks the CRC-64 the server reports and the length it announced: a corrupted answer exits 1', async () => {
+    // A server whose answers are corrupted on the way: the bytes differ from the CRC header, or stop short.
+    const bad = createHttpServer((req, res) => {
+      req.resume();
+      const short = req.url!.includes('short');
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-oss-hash-crc64ecma': '12345', 'x-oss-request-id': 'BADREQ', ...(short ? { 'content-length': '100' } : {}) });
+      if (short) res.write('only part');
+      else res.end('hello');
+      if (short) res.destroy();
+    });
+    bad.listen(0, '127.0.0.1');
+    await once(bad, 'listening');
+    try {
+      const creds = ['--endpoint', `http://127.0.0.1:${(bad.address() as AddressInfo).port}`, '--access-key-id', 'LTAIx', '--access-key-secret', 'y'];
+      const r = await cli.run(['oss', 'cat', 'oss://cat-bucket/k', ...creds]);
+      assert.equal(r.stdout, 'hello');
+      fails(r, 1, 'CrcMismatch');
+      assert.equal((await cli.run(['oss', 'cat', 'oss://cat-bucket/short', ...creds])).code, 1);
+    } finally {
+      bad.close();
+    }
+    // A real server's object passes (and an empty one).
+    ok(await cli.run(['oss', 'mb', 'oss://cli-cat']));
+    admin.useBucket('cli-cat');
+    await admin.put('a.txt', Buffer.from('right bytes'));
+    await admin.put('empty', Buffer.alloc(0));
+    assert.equal(ok(await cli.run(['oss', 'cat', 'oss://cli-cat/a.txt'])), 'right bytes');
+    assert.equal(ok(await cli.run(['oss', 'cat', 'oss://cli-cat/empty'])), '');
   });
 
   it('sign: V1 and V4 presigned GET URLs work with fetch(); a PUT URL uploads; expired or tampered URLs do not', async () => {

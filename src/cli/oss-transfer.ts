@@ -47,7 +47,7 @@ function meter(progress: ProgressSink, crc: Crc64): Transform {
 
 const unquote = (etag: string | undefined): string | undefined => etag?.replace(/"/g, '').toUpperCase();
 
-function checkCrc(what: string, expected: string | undefined, actual: string, requestId?: string): void {
+export function checkCrc(what: string, expected: string | undefined, actual: string, requestId?: string): void {
   if (expected !== undefined && expected !== '' && expected !== actual) {
     throw new CliError('CrcMismatch', `${what}: CRC-64 of the local bytes is ${actual}, the server reports ${expected}`, requestId);
   }
