@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,14 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
   await rm(cli.home, { recursive: true, force: true });
 });
+
+/** A plain HTTP server on a free loopback port answering as `handler` says: a hostile endpoint for the CLI. */
+async function hostileEndpoint(handler: RequestListener): Promise<{ url: string; close(): void }> {
+  const server = createServer(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
 
 describe('alunite ram', () => {
   it('ram user login-profile: a console password from stdin, the user signs in to the console with it, delete ends that', async () => {
@@ -217,7 +225,7 @@ describe('alunite sts', () => {
 
   it('--export from a server whose Expiration holds a newline: refused, and what eval gets is one failing statement', async () => {
     // Not Alunite: any endpoint the CLI is pointed at answers what it likes, and --export's output goes to eval.
-    const hostile = createServer((req, res) => {
+    const hostile = await hostileEndpoint((req, res) => {
       req.resume();
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({
@@ -225,10 +233,8 @@ describe('alunite sts', () => {
         Credentials: { AccessKeyId: 'STS.x', AccessKeySecret: 's', SecurityToken: 't', Expiration: '2030-01-01T00:00:00Z\ntouch pwned' },
       }));
     });
-    hostile.listen(0, '127.0.0.1');
-    await once(hostile, 'listening');
     try {
-      const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+      const url = hostile.url;
       // Refused as a malformed answer; what --export prints for eval is the one failing statement, the value quoted.
       const r = await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 'x1', '--export', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y']);
       fails(r, 1, 'InvalidResponse');
@@ -248,15 +254,13 @@ describe('alunite sts', () => {
   });
 
   it('an endpoint that answers HTML (another service\'s port) is InvalidResponse naming the endpoint, not a parser message', async () => {
-    const page = createServer((req, res) => {
+    const page = await hostileEndpoint((req, res) => {
       req.resume();
       res.setHeader('content-type', 'text/html');
       res.end('<!doctype html>\n<html><body><input disabled></body></html>');
     });
-    page.listen(0, '127.0.0.1');
-    await once(page, 'listening');
     try {
-      const url = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+      const url = page.url;
       const stderr = fails(await cli.run(['oss', 'ls', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y']), 1, 'InvalidResponse');
       assert.ok(stderr.includes(`the answer from ${url} is not OSS XML`), stderr);
       assert.match(stderr, /is .* the OSS endpoint/);
@@ -267,22 +271,18 @@ describe('alunite sts', () => {
 
   it('a RAM/STS answer that redirects is not followed: the signed form (token, password) never reaches the other host', async () => {
     let stolen = 0;
-    const thief = createServer((req, res) => {
+    const thief = await hostileEndpoint((req, res) => {
       stolen++;
       req.resume();
       res.end('{}');
     });
-    thief.listen(0, '127.0.0.1');
-    await once(thief, 'listening');
-    const redirector = createServer((req, res) => {
+    const redirector = await hostileEndpoint((req, res) => {
       req.resume();
-      res.writeHead(307, { location: `http://127.0.0.1:${(thief.address() as AddressInfo).port}/steal` });
+      res.writeHead(307, { location: `${thief.url}/steal` });
       res.end();
     });
-    redirector.listen(0, '127.0.0.1');
-    await once(redirector, 'listening');
     try {
-      const url = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+      const url = redirector.url;
       const stderr = fails(await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 'x2', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y', '--security-token', 'SECRET-TOKEN']), 1, 'InvalidResponse');
       assert.match(stderr, /answered 307 \(a redirect to http:\/\/127\.0\.0\.1:\d+\/steal\), which is not followed/);
       fails(await cli.run(['ram', 'user', 'list', '--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y']), 1, 'InvalidResponse');
@@ -295,7 +295,7 @@ describe('alunite sts', () => {
 
   it('a listing whose marker never advances stops with InvalidResponse (it ran, and collected, forever)', async () => {
     let calls = 0;
-    const stuck = createServer((req, res) => {
+    const stuck = await hostileEndpoint((req, res) => {
       calls++;
       req.resume();
       if (req.method === 'POST') {
@@ -308,10 +308,8 @@ describe('alunite sts', () => {
         `<IsTruncated>true</IsTruncated><NextContinuationToken>SAME</NextContinuationToken><KeyCount>1</KeyCount><Contents><Key>k${calls}</Key>` +
         '<LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"x"</ETag><Size>1</Size><StorageClass>Standard</StorageClass></Contents></ListBucketResult>');
     });
-    stuck.listen(0, '127.0.0.1');
-    await once(stuck, 'listening');
     try {
-      const url = `http://127.0.0.1:${(stuck.address() as AddressInfo).port}`;
+      const url = stuck.url;
       const creds = ['--endpoint', url, '--access-key-id', 'LTAIx', '--access-key-secret', 'y'];
       assert.match(fails(await cli.run(['oss', 'ls', 'oss://stuck-b/', ...creds]), 1, 'InvalidResponse'), /did not advance \("SAME" came back again\)/);
       assert.match(fails(await cli.run(['ram', 'user', 'list', ...creds]), 1, 'InvalidResponse'), /ListUsers listing \(Marker\) did not advance/);
