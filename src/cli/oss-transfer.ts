@@ -47,7 +47,37 @@ function meter(progress: ProgressSink, crc: Crc64): Transform {
 
 const unquote = (etag: string | undefined): string | undefined => etag?.replace(/"/g, '').toUpperCase();
 
-export function checkCrc(what: string, expected: string | undefined, actual: string, requestId?: string): void {
+/**
+ * A download's bytes on their way: counted, CRC-64'd and reported to `progress`; `verify` then holds them to the
+ * length and CRC the server announced (IncompleteBody, CrcMismatch) and returns the CRC. For files and stdout alike.
+ */
+export class CheckedDownload extends Transform {
+  size = 0;
+  private readonly crc = new Crc64();
+
+  constructor(private readonly progress?: ProgressSink) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
+    this.size += chunk.length;
+    this.crc.update(chunk);
+    this.progress?.add(chunk.length);
+    cb(null, chunk);
+  }
+
+  verify(source: string, headers: Record<string, string | undefined>): string {
+    const expected = headers['content-length'];
+    if (expected !== undefined && Number(expected) !== this.size) {
+      throw new CliError('IncompleteBody', `${source}: received ${this.size} of ${expected} bytes`, headers['x-oss-request-id']);
+    }
+    const local = this.crc.digestDecimal();
+    checkCrc(source, headers['x-oss-hash-crc64ecma'], local, headers['x-oss-request-id']);
+    return local;
+  }
+}
+
+function checkCrc(what: string, expected: string | undefined, actual: string, requestId?: string): void {
   if (expected !== undefined && expected !== '' && expected !== actual) {
     throw new CliError('CrcMismatch', `${what}: CRC-64 of the local bytes is ${actual}, the server reports ${expected}`, requestId);
   }
@@ -213,29 +243,13 @@ export async function downloadObject(client: OssClient, bucket: string, key: str
   await mkdir(dirname(resolve(dest)), { recursive: true });
   if (within !== undefined) await assertInside(within, dirname(resolve(dest)), key);
   const tmp = `${dest}.alunite-${process.pid}-${Date.now().toString(36)}.tmp`;
-  const crc = new Crc64();
-  let size = 0;
+  const checked = new CheckedDownload(progress);
   try {
-    await pipeline(
-      got.stream,
-      new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          size += chunk.length;
-          cb(null, chunk);
-        },
-      }),
-      meter(progress, crc),
-      createWriteStream(tmp, { mode: 0o644 }),
-    );
+    await pipeline(got.stream, checked, createWriteStream(tmp, { mode: 0o644 }));
     const source = `oss://${bucket}/${key}`;
-    const expected = headers['content-length'];
-    if (expected !== undefined && Number(expected) !== size) {
-      throw new CliError('IncompleteBody', `${source}: received ${size} of ${expected} bytes`, headers['x-oss-request-id']);
-    }
-    const local = crc.digestDecimal();
-    checkCrc(source, headers['x-oss-hash-crc64ecma'], local, headers['x-oss-request-id']);
+    const local = checked.verify(source, headers as Record<string, string | undefined>);
     await rename(tmp, dest);
-    return { source, destination: dest, size, etag: unquote(headers.etag), crc64: local };
+    return { source, destination: dest, size: checked.size, etag: unquote(headers.etag), crc64: local };
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;

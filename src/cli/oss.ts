@@ -6,9 +6,7 @@ import { addressing, explainBodiless, formatOssUrl, isOssUrl, ossClient, parseOs
 import { bucketCommand } from './oss-bucket.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
-import { checkCrc, copyObject, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
-import { Transform } from 'node:stream';
-import { Crc64 } from '../util/crc64.js';
+import { CheckedDownload, copyObject, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
 import {
   advancing, CliError, humanBytes, parsePositiveInt, printable, printableLines, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
@@ -420,20 +418,16 @@ export function ossCommand(): Command {
       if (u.key === '') throw new UsageError(`${url}: cat needs an object key (oss://bucket/key)`);
       const { client } = await connect(o, u.bucket);
       const got = await client.getStream(u.key).catch((e: unknown) => explainBodiless(client, u.bucket, u.key, e));
-      // The bytes go out as they come; the CRC-64 the server reports is checked at the end, as cp checks it, so a
-      // corrupted or cut answer exits 1 (CrcMismatch) even though its bytes were written.
-      const crc = new Crc64();
-      let size = 0;
+      // The bytes go out as they come; length and CRC-64 are checked at the end, as cp checks them, so a
+      // corrupted or cut answer exits 1 (CrcMismatch, IncompleteBody) even though its bytes were written.
+      const checked = new CheckedDownload();
       try {
-        await pipeline(got.stream, new Transform({ transform(chunk: Buffer, _enc, cb) { crc.update(chunk); size += chunk.length; cb(null, chunk); } }), process.stdout, { end: false });
+        await pipeline(got.stream, checked, process.stdout, { end: false });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EPIPE') return; // `| head` closed the pipe: not an error
         throw err;
       }
-      const headers = got.res.headers as Record<string, string | undefined>;
-      const expected = headers['content-length'];
-      if (expected !== undefined && Number(expected) !== size) throw new CliError('IncompleteBody', `${url}: received ${size} of ${expected} bytes`, headers['x-oss-request-id']);
-      checkCrc(url, headers['x-oss-hash-crc64ecma'], crc.digestDecimal(), headers['x-oss-request-id']);
+      checked.verify(url, got.res.headers as Record<string, string | undefined>);
     }),
   );
 

@@ -267,7 +267,7 @@ export function remote(cmd: Command): Command {
  * an 8-bit CSI to some terminals): those are written as `\u` escapes too, which JSON reads back the same.
  */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`);
+  process.stdout.write(`${JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, escapeChar)}\n`);
 }
 
 /**
@@ -275,7 +275,12 @@ export function printJson(value: unknown): void {
  * Object keys, resources and messages come from whoever wrote or sent them, and a person reads them here.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, escapeChar);
+}
+
+/** `\u001b` for ESC: how JSON writes a character, and how printable() shows one. */
+function escapeChar(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /** Several lines, each made printable (their line breaks kept). */

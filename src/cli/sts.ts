@@ -50,7 +50,8 @@ export function stsCommand(): Command {
         ...(o.externalId !== undefined ? { ExternalId: o.externalId } : {}),
       });
       const c = b.Credentials;
-      // Kept in a profile and shown again later (`oss sign`'s note): only a timestamp is taken.
+      // Kept in a profile, shown again later (`oss sign`'s note) and written into --export's comment: only a
+      // timestamp is taken.
       if (!/^[0-9T:.+Z-]{1,40}$/.test(String(c.Expiration))) throw new CliError('InvalidResponse', `the server's Expiration is not a timestamp: ${JSON.stringify(String(c.Expiration).slice(0, 100))}`);
       if (o.saveProfile !== undefined) {
         const file = alunitePaths().config;
@@ -68,10 +69,9 @@ export function stsCommand(): Command {
           ['ALUNITE_ACCESS_KEY_SECRET', c.AccessKeySecret],
           ['ALUNITE_SECURITY_TOKEN', c.SecurityToken],
         ].map(([k, v]) => `export ${k}=${shellQuote(v!)}`);
-        // A comment the shell reads too: only a timestamp goes into it (a newline in a server's answer would
+        // A comment the shell reads too: Expiration was checked to be a timestamp above (a newline in it would
         // otherwise become a command for `eval`).
-        const expires = /^[0-9T:.+Z-]{1,40}$/.test(String(c.Expiration)) ? String(c.Expiration) : '(not a timestamp)';
-        process.stdout.write(`${lines.join('\n')}\n# expires ${expires}\n`);
+        process.stdout.write(`${lines.join('\n')}\n# expires ${c.Expiration}\n`);
         return;
       }
       if (o.json) {

@@ -110,8 +110,8 @@ async function boundedText(res: Response, max: number, url: string): Promise<str
   let n = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     n += chunk.byteLength;
+    // Throwing leaves the loop, which cancels the body.
     if (n > max) {
-      await res.body.cancel().catch(() => undefined);
       throw new PopError('InvalidResponse', `${url} answered more than ${max} bytes: not a POP answer`, res.status, undefined);
     }
     chunks.push(chunk);
