@@ -86,7 +86,7 @@ describe('ExplainRequest across a restart', () => {
     // one older than 30 days. The mode is tightened at start.
     const line = (requestId: string, accounts: string[], time: number): string =>
       `${JSON.stringify({ accounts, explanation: { requestId, time, principal: 'user:viewer', sourceIp: '127.0.0.1', action: 'oss:GetObject', statementIndex: -1, status: 403 } })}\n`;
-    await appendFile(file, `{"not": "a refusal"}\nnot json at all\n${line('NOACCOUNTS', [], Date.now())}${line('TOOOLD', [ACCOUNT_ID], Date.now() - 31 * 86_400_000)}${line('HANDWRITTEN', [ACCOUNT_ID], Date.now())}`);
+    await appendFile(file, `{"not": "a refusal"}\nnot json at all\n${line('NOACCOUNTS', [], Date.now())}${line('TOOOLD', [ACCOUNT_ID], Date.now() - 31 * 86_400_000)}${line('HANDWRITTEN', [ACCOUNT_ID], Date.now())}${line('OTHERACCOUNT', ['9999999999999999'], Date.now())}${line('BOTHACCOUNTS', [ACCOUNT_ID, '9999999999999999'], Date.now())}`);
     await chmod(file, 0o644);
 
     const third = await start();
@@ -95,7 +95,9 @@ describe('ExplainRequest across a restart', () => {
     assert.equal((await explain(third, again)).Decision, 'ExplicitDeny');
     assert.equal((await explain(third, noPerm)).ErrorCode, 'NoPermission');
     assert.equal((await explain(third, 'HANDWRITTEN')).Status, 403, 'a well-formed line is read');
-    for (const id of ['NOACCOUNTS', 'TOOOLD']) {
+    // Kept refusals are explained within their accounts only, as the ring's are: another account's, or one that
+    // involves another account too, is not this root's to read.
+    for (const id of ['NOACCOUNTS', 'TOOOLD', 'OTHERACCOUNT', 'BOTHACCOUNTS']) {
       await popFails(new Ram(third).popClient().request('ExplainRequest', { RequestId: id }, { method: 'POST' }), 'EntityNotExist.Request');
     }
   });
