@@ -127,6 +127,31 @@ describe('ali-oss bucket operations', () => {
     }
   });
 
+  it('listBuckets refuses a prefix or marker that cannot start a bucket name (400 InvalidArgument, EC 0017-00000290/291)', async () => {
+    const client = srv.client();
+    await client.putBucket('lbv-ok');
+    // The Go SDK's IsBucketExist test lists with prefix=BucketNameInvalid and expects an error.
+    for (const [query, name, ec] of [
+      [{ prefix: 'BucketNameInvalid', 'max-keys': 1 }, 'prefix', '0017-00000290'],
+      [{ prefix: 'logs/' }, 'prefix', '0017-00000290'],
+      [{ prefix: 'a'.repeat(64) }, 'prefix', '0017-00000290'],
+      [{ marker: 'Upper' }, 'marker', '0017-00000291'],
+      [{ marker: 'a_b' }, 'marker', '0017-00000291'],
+    ] as const) {
+      const err = (await listBuckets(client, query).then(() => null, (e: unknown) => e)) as { status: number; code: string; message: string; ecCode?: string } | null;
+      assert.ok(err, JSON.stringify(query));
+      assert.equal(err.status, 400);
+      assert.equal(err.code, 'InvalidArgument');
+      assert.match(err.message, new RegExp(`The ${name} of ListBuckets`));
+      assert.equal(err.ecCode, ec);
+    }
+    // Everything a bucket name can start with still lists.
+    assert.deepEqual((await listBuckets(client, { prefix: 'lbv-', marker: '' })).buckets?.map((b) => b.name), ['lbv-ok']);
+    assert.deepEqual((await listBuckets(client, { prefix: 'lbv-ok', marker: 'lbv-' })).buckets?.map((b) => b.name), ['lbv-ok']);
+    assert.deepEqual((await listBuckets(client, { prefix: '0-9' })).buckets, null);
+    await client.deleteBucket('lbv-ok');
+  });
+
   it('listBuckets without filters lists every bucket with its metadata', async () => {
     const res = await listBuckets(srv.client({ authorizationV4: true }), {});
     const names = res.buckets?.map((b) => b.name) ?? [];

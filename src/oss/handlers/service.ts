@@ -1,6 +1,6 @@
 import { isoDate } from '../../util/time.js';
 import type { Bucket } from '../../domain/model.js';
-import { invalidArgument } from '../../errors.js';
+import { AppError, invalidArgument } from '../../errors.js';
 import type { Handler, OssRequest } from '../context.js';
 import { bucketTags } from '../stored/tags.js';
 import { el } from '../xml.js';
@@ -29,9 +29,28 @@ async function listFiltered(req: OssRequest, q: { prefix: string; marker: string
   return { buckets: matching.slice(0, q.maxKeys), truncated: matching.length > q.maxKeys };
 }
 
+/**
+ * A prefix or marker of ListBuckets is compared with bucket names, so OSS accepts only what can start a bucket
+ * name: lower-case letters, digits and hyphens, at most 63 characters (EC 0017-00000290 for prefix, 0017-00000291
+ * for marker). The Go SDK's own IsBucketExist test expects `prefix=BucketNameInvalid` to be refused, and an
+ * ali-oss maintainer describes a prefix with `/` as refused the same way.
+ */
+function bucketNamePart(req: OssRequest, name: 'prefix' | 'marker', ec: string): string {
+  const value = req.query.get(name) ?? '';
+  if (value.length > 63 || !/^[a-z0-9-]*$/.test(value)) {
+    throw new AppError(
+      'InvalidArgument',
+      `The ${name} of ListBuckets is compared with bucket names: it may hold only lower-case letters, digits and hyphens, at most 63 characters.`,
+      { ArgumentName: name, ArgumentValue: value.slice(0, 256) },
+      ec,
+    );
+  }
+  return value;
+}
+
 export const listBuckets: Handler = async (req) => {
-  const prefix = req.query.get('prefix') ?? '';
-  const marker = req.query.get('marker') ?? '';
+  const prefix = bucketNamePart(req, 'prefix', '0017-00000290');
+  const marker = bucketNamePart(req, 'marker', '0017-00000291');
   const maxKeys = limitParam(req.query, 'max-keys', 100, 1000);
   const filtered = req.query.has('prefix') || req.query.has('marker') || req.query.has('max-keys');
   const { buckets, truncated } = await listFiltered(req, { prefix, marker, maxKeys });
