@@ -87,7 +87,14 @@ describe('Block Public Access (bucket level)', () => {
     assert.equal(err.message, 'Put public object acl is not allowed.');
     assert.equal((await client.getACL('mine.txt')).acl, 'default');
     await expectOssError(client.copy('copied.txt', 'mine.txt', { headers: { 'x-oss-object-acl': 'public-read' } }), 'AccessDenied', 403);
-    await expectOssError(client.initMultipartUpload('mp.bin', { headers: { 'x-oss-object-acl': 'public-read' } }), 'AccessDenied', 403);
+    // InitiateMultipartUpload ignores x-oss-object-acl (as OSS): nothing public is written there. The ACL given with
+    // CompleteMultipartUpload is refused, and the upload stays.
+    const mp = await client.initMultipartUpload('mp.bin', { headers: { 'x-oss-object-acl': 'public-read' } });
+    const mpPart = await client.uploadPart('mp.bin', mp.uploadId, 1, Buffer.from('x') as never, 0, 1);
+    await expectOssError(client.completeMultipartUpload('mp.bin', mp.uploadId, [{ number: 1, etag: mpPart.etag }], { headers: { 'x-oss-object-acl': 'public-read' } } as never), 'AccessDenied', 403);
+    await expectOssError(client.head('mp.bin'), 'NoSuchKey', 404);
+    await client.completeMultipartUpload('mp.bin', mp.uploadId, [{ number: 1, etag: mpPart.etag }]);
+    assert.equal((await client.getACL('mp.bin')).acl, 'default');
     await expectOssError(client.append('appended.txt', Buffer.from('x'), { headers: { 'x-oss-object-acl': 'public-read' } } as never), 'AccessDenied', 403);
     await expectOssError(client.putSymlink('link', 'mine.txt', { headers: { 'x-oss-object-acl': 'public-read' } } as never), 'AccessDenied', 403);
     // A browser form (PostObject) setting a public ACL.

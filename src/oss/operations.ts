@@ -740,7 +740,10 @@ function routeImplemented(input: RouteInput): Operation {
       return { name: 'PutObject', ...objectWrite('oss:PutObject', 'write') };
     }
     case 'POST':
-      if (has('uploads')) return { name: 'InitiateMultipartUpload', ...objectWrite('oss:PutObject', 'none') };
+      // x-oss-object-acl is not taken here (below): no oss:PutObjectAcl, as OSS lists none for this operation.
+      if (has('uploads')) {
+        return { name: 'InitiateMultipartUpload', bucket, key, checks: writeChecks('oss:PutObject', bucket!, key!, 'none', { ...extras, objectAcl: false }) };
+      }
       // An x-oss-object-acl given here sets the object's ACL (oss:PutObjectAcl); its bytes were encrypted as the
       // upload was initiated (no KMS key use of its own).
       if (has('uploadId')) {

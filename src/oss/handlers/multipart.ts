@@ -17,7 +17,11 @@ const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: 
 
 export const initiateMultipartUpload: H<'InitiateMultipartUpload'> = async (req) => {
   const { bucket, key } = target(req);
-  const props = objectPropsFrom(req.headers);
+  // x-oss-object-acl is ignored here, as OSS does: the Go SDK 1.5.0's own TestUploadFile initiates with
+  // ObjectACL(public-read) and expects the object's ACL to stay `default`; later SDKs send the ACL with
+  // CompleteMultipartUpload instead (which sets it), and ali-oss sends its headers on both. OSS's page for this
+  // operation lists neither the header nor oss:PutObjectAcl.
+  const { acl: _ignored, ...props } = objectPropsFrom(req.headers);
   req.body.resume();
   // `?sequential`: the completed object gets the Content-MD5 of its whole body (oss2 test_multipart_sequential).
   const upload = await req.services.multipart.initiate(bucket, key, props, forbidOverwrite(req.headers), req.query.has('sequential'));
