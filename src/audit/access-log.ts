@@ -27,7 +27,12 @@ export interface AccessLogDeps {
 }
 
 export interface AccessLogOptions {
-  /** Flush every this many milliseconds (default 60 s; development: shorter, e.g. for tests). */
+  /**
+   * A batch is written this many milliseconds after its first line (default 60 s; development: shorter, e.g. for
+   * tests). Counted per batch, not on a clock shared by all: a line is never written sooner than this after its
+   * request, as OSS (hourly) never writes one at once. The Go SDK's own TestSetBucketLogging turns logging on and
+   * off and deletes the target bucket seconds later, which a shared tick could fill in between.
+   */
   flushIntervalMs?: number;
   /** Flush a batch as soon as it holds this many lines (default 1,000). */
   maxRecords?: number;
@@ -40,6 +45,10 @@ interface Batch {
   lines: string[];
   /** Characters of `lines`. */
   chars: number;
+  /** When its first line came (deps.clock()). */
+  since: number;
+  /** Full, and queued to be written alone. */
+  queued?: boolean;
 }
 
 /** A batch holding this many times maxRecords while a flush is slow drops further lines (memory stays bounded). */
@@ -79,7 +88,8 @@ export class AccessLogWriter {
 
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => void this.flush(), this.flushIntervalMs);
+    // Batches are looked at four times per interval, so one is written between 1 and 1.25 intervals after its first line.
+    this.timer = setInterval(() => void this.flushRipe(), Math.max(10, Math.floor(this.flushIntervalMs / 4)));
     this.timer.unref();
   }
 
@@ -117,7 +127,7 @@ export class AccessLogWriter {
     const id = `${config.targetBucket}\n${config.targetPrefix}\n${source}`;
     let batch = this.batches.get(id);
     if (!batch) {
-      batch = { source, target: config.targetBucket, prefix: config.targetPrefix, lines: [], chars: 0 };
+      batch = { source, target: config.targetBucket, prefix: config.targetPrefix, lines: [], chars: 0, since: this.deps.clock() };
       this.batches.set(id, batch);
     }
     if (batch.lines.length >= this.maxRecords * BACKLOG_FACTOR || this.held >= ACCESS_LOG_HELD_MAX_CHARS) {
@@ -128,7 +138,13 @@ export class AccessLogWriter {
     batch.lines.push(line);
     batch.chars += line.length;
     this.held += line.length;
-    if (batch.lines.length >= this.maxRecords || batch.chars >= ACCESS_LOG_FLUSH_CHARS) void this.flush();
+    if (!batch.queued && (batch.lines.length >= this.maxRecords || batch.chars >= ACCESS_LOG_FLUSH_CHARS)) {
+      // A full batch is written at once, alone: the others keep their age.
+      const full = batch;
+      full.queued = true;
+      const run = (): Promise<void> => this.writeBatches((b) => b === full);
+      this.chain = this.chain.then(run, run);
+    }
   }
 
   /** Characters of log lines held now (gathering or being written). */
@@ -140,12 +156,28 @@ export class AccessLogWriter {
   flush(): Promise<void> {
     const run = async (): Promise<void> => {
       await Promise.all([...this.pending]);
-      const batches = [...this.batches.values()].filter((b) => b.lines.length > 0);
-      this.batches.clear();
-      for (const batch of batches) await this.writeBatch(batch);
+      await this.writeBatches(() => true);
     };
     this.chain = this.chain.then(run, run);
     return this.chain;
+  }
+
+  /** Writes the batches whose first line is at least one interval old (the timer's flush). */
+  private flushRipe(): void {
+    const due = this.deps.clock() - this.flushIntervalMs;
+    if (![...this.batches.values()].some((b) => b.since <= due)) return;
+    const run = (): Promise<void> => this.writeBatches((b) => b.since <= due);
+    this.chain = this.chain.then(run, run);
+  }
+
+  private async writeBatches(take: (b: Batch) => boolean): Promise<void> {
+    const batches: Batch[] = [];
+    for (const [id, b] of this.batches) {
+      if (!take(b)) continue;
+      this.batches.delete(id);
+      if (b.lines.length > 0) batches.push(b);
+    }
+    for (const batch of batches) await this.writeBatch(batch);
   }
 
   private async writeBatch(batch: Batch): Promise<void> {
