@@ -4,7 +4,6 @@
 // sets up RAM (a user allowed to assume a role that may use OSS), runs them through `go tool test2json`,
 // and reports every Go test and subtest as a Node subtest of the same name. Without `go` it skips.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,51 +11,21 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import RPCClient from '@alicloud/pop-core';
+import { DEBIAN_GOCODE, goVersion, haveGo, offlineGoEnv, run } from './helpers/go.js';
 import { AK, SECRET } from './helpers/server.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 import { roleArn, TRUST_ACCOUNT } from './helpers/sts.js';
 
 const GO_DIR = fileURLToPath(new URL('../../test/go/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
-/** Debian's GOPATH for packaged Go sources (golang-*-dev packages). */
-const DEBIAN_GOCODE = '/usr/share/gocode';
 const ROLE = 'GoSdkRole';
 
-const goVersion = spawnSync('go', ['version'], { encoding: 'utf8' });
-const haveGo = goVersion.status === 0;
 const haveSdk = existsSync(join(DEBIAN_GOCODE, 'src/github.com/aliyun/aliyun-oss-go-sdk/oss')) && existsSync(join(DEBIAN_GOCODE, 'src/github.com/denverdino/aliyungo/sts'));
 const skipReason = !haveGo
   ? '`go` is not installed (.ci/run installs golang-go and the Go SDK packages from Debian)'
   : !haveSdk
     ? `the Go SDK sources are not in ${DEBIAN_GOCODE} (apt-get install golang-github-aliyun-aliyun-oss-go-sdk-dev golang-github-denverdino-aliyungo-dev)`
     : false;
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // A hung build or test run is killed (and reported with its output) rather than hanging the suite.
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 /** One `go test -json` event (cmd/test2json). */
 interface GoEvent {
@@ -144,20 +113,7 @@ describe('Go OSS SDK and aliyungo STS against a spawned server', { skip: skipRea
     work = await mkdtemp(join(tmpdir(), 'alunite-go-'));
     dataDir = join(work, 'data');
     await mkdir(join(work, 'gopath'), { recursive: true });
-    goEnv = {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALUNITE_'))),
-      HOME: work,
-      // Offline, GOPATH mode against Debian's packaged sources, whatever the user's Go settings say; the
-      // build cache is shared between runs (Go locks it).
-      GOENV: 'off',
-      GO111MODULE: 'off',
-      GOPATH: `${join(work, 'gopath')}:${DEBIAN_GOCODE}`,
-      GOCACHE: join(tmpdir(), 'alunite-go-build-cache'),
-      GOPROXY: 'off',
-      GOFLAGS: '',
-      GOTOOLCHAIN: 'local',
-      CGO_ENABLED: '0',
-    };
+    goEnv = offlineGoEnv(work);
     srv = await spawnServer(['--data', dataDir, '--no-fsync']);
     // RAM: a role that may use OSS, and a user that may assume it (the seeds' setup; the tests narrow it
     // with session policies).
