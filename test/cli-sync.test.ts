@@ -220,3 +220,53 @@ describe('alunite oss bucket cors|policy|acl', () => {
     fails(await cli.run(['oss', 'bucket', 'acl', 'get', 'oss://no-such-bucket-x']), 1, 'NoSuchBucket');
   });
 });
+
+describe('one object that cannot be transferred does not stop the others (cp -r, sync)', () => {
+  // A key segment of 300 bytes is a fine OSS key and too long for a local file name (ENAMETOOLONG, 255 bytes).
+  const long = `${'n'.repeat(300)}.txt`;
+  before(async () => {
+    admin.useBucket('mirror');
+    for (const k of ['a.txt', 'b/c.txt', `b/${long}`, 'd.txt']) await admin.put(`partial/${k}`, Buffer.from(`body of ${k.slice(0, 20)}`));
+  });
+
+  it('cp -r oss → local: the others are downloaded, the failure listed on stderr and counted in the error (exit 1)', async () => {
+    const dest = join(cli.home, 'partial-cp');
+    const r = await cli.run(['oss', 'cp', '-r', 'oss://mirror/partial', dest]);
+    const err = fails(r, 1, 'TransferFailed');
+    assert.match(err, /1 of 4 transfers failed .*the other 3 completed/);
+    assert.match(r.stderr, new RegExp(`error: oss://mirror/partial/b/${long} → .*: ENAMETOOLONG`));
+    assert.deepEqual(await files(dest), ['a.txt', 'b/c.txt', 'd.txt']);
+    assert.equal(await readFile(join(dest, 'd.txt'), 'utf8'), 'body of d.txt');
+    assert.equal((r.stdout.match(/^download: /gm) ?? []).length, 3);
+
+    const j = await cli.run(['oss', 'cp', '-r', 'oss://mirror/partial', join(cli.home, 'partial-cp-json'), '--json']);
+    assert.equal(j.code, 1);
+    const doc = JSON.parse(j.stdout) as { transfers: unknown[]; failures: { source: string; code: string }[] };
+    assert.equal(doc.transfers.length, 3);
+    assert.deepEqual(doc.failures.map((f) => [f.source, f.code]), [[`oss://mirror/partial/b/${long}`, 'ENAMETOOLONG']]);
+  });
+
+  it('sync oss → local: the others are synced (a rerun has only the failed one left), the summary counts the failure', async () => {
+    const dest = join(cli.home, 'partial-sync');
+    const r = await cli.run(['oss', 'sync', 'oss://mirror/partial', dest]);
+    fails(r, 1, 'TransferFailed');
+    assert.match(r.stdout, /downloaded 3 \(.*\), 1 failed, deleted 0, 0 unchanged/);
+    assert.deepEqual(await files(dest), ['a.txt', 'b/c.txt', 'd.txt']);
+    const again = await cli.run(['oss', 'sync', 'oss://mirror/partial', dest, '--json']);
+    assert.equal(again.code, 1);
+    const doc = JSON.parse(again.stdout) as Summary & { failures: { source: string; code: string }[]; error: { code: string } };
+    assert.equal(doc.unchanged, 3);
+    assert.equal(doc.transferred, 0);
+    assert.equal(doc.failures.length, 1);
+    assert.equal(doc.error.code, 'TransferFailed');
+  });
+
+  it('a failure every transfer would meet (no such bucket) is still the one error, and the run stops', async () => {
+    const src = join(cli.home, 'partial-up');
+    await mkdir(src, { recursive: true });
+    for (let i = 0; i < 6; i++) await writeFile(join(src, `f${i}.txt`), `file ${i}`);
+    const r = await cli.run(['oss', 'cp', '-r', src, 'oss://no-such-bucket-partial/x/', '--jobs', '1']);
+    fails(r, 1, 'NoSuchBucket');
+    assert.doesNotMatch(r.stderr, /TransferFailed|→/, 'no per-file lines, no summary: the bucket error is the error');
+  });
+});

@@ -6,8 +6,9 @@ import { Command } from 'commander';
 import { Crc64 } from '../util/crc64.js';
 import { explainBodiless, isOssUrl, ossClient, parseOssUrl, type OssClient } from './oss-client.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
+import { batchError, runTransfers, type BatchOutcome } from './transfer-batch.js';
 import { downloadObject, transferOptions, uploadFile, type TransferFlags } from './oss-transfer.js';
-import { CliError, humanBytes, printable, printableLines, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
+import { CliError, describeError, humanBytes, printable, printableLines, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
 import { alunitePaths, resolveConnection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar } from './progress.js';
 
@@ -208,13 +209,14 @@ export function syncCommand(oss: Command): void {
       process.stdout.write(`${o.dryRun ? '(dry run) ' : ''}${printable(what)}\n`);
     };
     const transfers = actions.filter((a) => a.action !== 'delete');
+    let batch: BatchOutcome | undefined;
     const deletions = actions.filter((a) => a.action === 'delete');
     if (o.dryRun) actions.forEach(say);
     else {
       const bar = progressBar(`${transfers.length} files`, transfers.reduce((n, a) => n + a.size, 0), o.progress && process.stderr.isTTY === true);
       const notice = (line: string): void => void process.stderr.write(`${printableLines(line)}\n`);
       try {
-        await pool(transfers, o.jobs, (a) =>
+        batch = await runTransfers(transfers, o.jobs, (a) => ({ source: a.source ?? a.path, destination: a.destination }), (a) =>
           borrow(async (c) => {
             if (a.action === 'upload') {
               await uploadFile(c, locals.get(a.path)!.abs, url.bucket, prefix + a.path, {
@@ -231,6 +233,9 @@ export function syncCommand(oss: Command): void {
       } finally {
         bar.finish();
       }
+      // A run-wide failure (nothing listening, a bad key, a full disk) is the command's error, as before, and
+      // nothing is deleted after it. One file or object that failed alone does not hold back the deletions.
+      if (batch?.stoppedBy !== undefined) throw batch.stoppedBy;
       if (upload) {
         const keys = deletions.map((a) => prefix + a.path);
         client.useBucket(url.bucket);
@@ -246,24 +251,33 @@ export function syncCommand(oss: Command): void {
       }
     }
 
-    const bytes = transfers.reduce((n, a) => n + a.size, 0);
+    const failed = batch === undefined ? undefined : batchError(batch, 'transfer');
+    const failedPaths = new Set(batch?.failures.map((f) => f.source));
+    const done = transfers.filter((a) => !failedPaths.has(a.source ?? a.path));
+    const bytes = done.reduce((n, a) => n + a.size, 0);
     const unsafeError = unsafe.length
       ? new CliError('UnsafeKey', `skipped ${unsafe.length} object(s) whose keys would be written outside ${root}: ${unsafe.slice(0, 5).join(', ')}`)
       : undefined;
+    // Both are reported: the failed transfers were each listed as they failed; the unsafe keys are the error line.
+    const error = unsafeError ?? (failed instanceof CliError ? failed : undefined);
     if (o.json) {
-      // One document: the summary, with the error in it when keys were skipped (exit 1 all the same).
+      // One document: the summary, with the failures and the error in it (exit 1 all the same).
       printJson({
-        source, destination, dryRun: o.dryRun === true, actions, unchanged, transferred: transfers.length, deleted: deletions.length, bytes,
-        ...(unsafeError ? { skippedUnsafeKeys: unsafe, error: { code: unsafeError.code, message: unsafeError.message, requestId: null } } : {}),
+        source, destination, dryRun: o.dryRun === true, actions, unchanged, transferred: done.length, deleted: deletions.length, bytes,
+        ...(batch && batch.failures.length > 0 ? { failures: batch.failures } : {}),
+        ...(unsafeError ? { skippedUnsafeKeys: unsafe } : {}),
+        ...(error ? { error: { code: error.code, message: error.message, requestId: null } } : {}),
       });
-      if (unsafeError) {
-        process.stderr.write(`${printable(`error: ${unsafeError.code}: ${unsafeError.message}`)}\n`);
+      if (error) {
+        process.stderr.write(`${printable(`error: ${error.code}: ${error.message}`)}\n`);
         process.exitCode = 1;
       }
       return;
     }
     const verb = upload ? 'uploaded' : 'downloaded';
-    process.stdout.write(`${o.dryRun ? '(dry run) would have ' : ''}${verb} ${transfers.length} (${humanBytes(bytes)}), deleted ${deletions.length}, ${unchanged} unchanged\n`);
-    if (unsafeError) throw unsafeError;
+    const failedNote = batch && batch.failures.length > 0 ? `, ${batch.failures.length} failed` : '';
+    process.stdout.write(`${o.dryRun ? '(dry run) would have ' : ''}${verb} ${done.length} (${humanBytes(bytes)})${failedNote}, deleted ${deletions.length}, ${unchanged} unchanged\n`);
+    if (unsafeError && failed) process.stderr.write(`${printable(describeError(failed).line)}\n`);
+    if (error) throw error;
   });
 }

@@ -4,11 +4,12 @@ import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addressing, explainBodiless, formatOssUrl, isOssUrl, ossClient, parseOssUrl, type ListedObject, type OssClient, type OssUrl } from './oss-client.js';
 import { bucketCommand } from './oss-bucket.js';
-import { folder, listAll, pool, walk } from './oss-list.js';
+import { folder, listAll, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
+import { batchError, runTransfers, type BatchOutcome } from './transfer-batch.js';
 import { CheckedDownload, copyObject, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
 import {
-  advancing, CliError, humanBytes, parsePositiveInt, printable, printableLines, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
+  advancing, CliError, describeError, humanBytes, parsePositiveInt, printable, printableLines, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
 import { alunitePaths, resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar, type ProgressSink } from './progress.js';
@@ -58,6 +59,8 @@ function ossCp(cmd: Command): void {
       if (!srcOss && !dstOss) throw new UsageError('one of <source> and <destination> must be an oss:// URL');
       const { conn, client } = await connect(o);
       const results: TransferResult[] = [];
+      // -r: the failed transfers (the others go on; transfer-batch.ts).
+      let batch: BatchOutcome | undefined;
       const report = (r: TransferResult, verb: string): void => {
         results.push(r);
         if (o.json) return;
@@ -81,7 +84,8 @@ function ossCp(cmd: Command): void {
           const bar = progressBar(`${files.length} files`, files.reduce((n, f) => n + f.size, 0), o.progress && process.stderr.isTTY === true);
           const prefix = folder(dst.key);
           try {
-            await pool(files, o.jobs, async (f) => report(await upload(f.abs, prefix + f.rel, f.size, childSink(bar)), 'upload'));
+            batch = await runTransfers(files, o.jobs, (f) => ({ source: f.abs, destination: `oss://${dst.bucket}/${prefix}${f.rel}` }),
+              async (f) => report(await upload(f.abs, prefix + f.rel, f.size, childSink(bar)), 'upload'));
           } finally {
             bar.finish();
           }
@@ -104,8 +108,9 @@ function ossCp(cmd: Command): void {
             const dst = parseOssUrl(destination);
             const into = folder(dst.key);
             // Each copy gets its own client: useBucket() is per client and copies run concurrently.
-            await pool(objects, o.jobs, async (obj) =>
-              report(await copyObject(await ossClient(conn), { bucket: src.bucket, key: obj.name }, { bucket: dst.bucket, key: into + obj.name.slice(prefix.length) }, obj.size), 'copy'),
+            const target = (obj: ListedObject): string => into + obj.name.slice(prefix.length);
+            batch = await runTransfers(objects, o.jobs, (obj) => ({ source: `oss://${src.bucket}/${obj.name}`, destination: `oss://${dst.bucket}/${target(obj)}` }), async (obj) =>
+              report(await copyObject(await ossClient(conn), { bucket: src.bucket, key: obj.name }, { bucket: dst.bucket, key: target(obj) }, obj.size), 'copy'),
             );
           } else {
             const root = resolve(destination);
@@ -122,8 +127,9 @@ function ossCp(cmd: Command): void {
             });
             const bar = progressBar(`${jobs.length} objects`, jobs.reduce((n, j) => n + j.size, 0), o.progress && process.stderr.isTTY === true);
             try {
-              await pool(jobs, o.jobs, async (obj) =>
-                report(await downloadObject(await ossClient(conn), src.bucket, obj.name, resolve(root, obj.name.slice(prefix.length)), childSink(bar), root), 'download'),
+              const target = (obj: ListedObject): string => resolve(root, obj.name.slice(prefix.length));
+              batch = await runTransfers(jobs, o.jobs, (obj) => ({ source: `oss://${src.bucket}/${obj.name}`, destination: target(obj) }), async (obj) =>
+                report(await downloadObject(await ossClient(conn), src.bucket, obj.name, target(obj), childSink(bar), root), 'download'),
               );
             } finally {
               bar.finish();
@@ -148,6 +154,16 @@ function ossCp(cmd: Command): void {
           }
         }
       }
+      const failed = batch === undefined ? undefined : batchError(batch, 'transfer');
+      if (o.json && failed !== undefined && batch?.stoppedBy === undefined) {
+        // One document with what was done and what failed (exit 1 all the same).
+        printJson({ transfers: results, failures: batch!.failures });
+        const f = describeError(failed);
+        process.stderr.write(`${printable(f.line)}\n`);
+        process.exitCode = f.exitCode;
+        return;
+      }
+      if (failed !== undefined) throw failed;
       if (o.json) printJson({ transfers: results });
     }),
   );
