@@ -195,6 +195,19 @@ describe('alunite oss', () => {
     assert.equal(await readFile(join(dest, 'ok.txt'), 'utf8'), 'ok');
     await assert.rejects(stat(join(cli.home, 'escape', 'escaped.txt')));
     await assert.rejects(stat(join(cli.home, 'escaped.txt')));
+    // With a transfer failing too (a name too long locally), both are said: the count on stderr, the unsafe
+    // keys as the error; --json carries transfers, failures, skippedUnsafeKeys and the error.
+    await admin.put(`p/${'n'.repeat(300)}`, Buffer.from('long'));
+    const both = await cli.run(['oss', 'cp', '-r', 'oss://cli-escape/p/', join(cli.home, 'escape2')]);
+    fails(both, 1, 'UnsafeKey');
+    assert.match(both.stderr, /error: TransferFailed: 1 of 2 transfers failed/);
+    const j = await cli.run(['oss', 'cp', '-r', 'oss://cli-escape/p/', join(cli.home, 'escape3'), '--json']);
+    assert.equal(j.code, 1);
+    const doc = JSON.parse(j.stdout) as { transfers: unknown[]; failures: { code: string }[]; skippedUnsafeKeys: string[]; error: { code: string } };
+    assert.equal(doc.transfers.length, 1);
+    assert.deepEqual(doc.failures.map((f) => f.code), ['ENAMETOOLONG']);
+    assert.deepEqual(doc.skippedUnsafeKeys, ['p/../../escaped.txt']);
+    assert.equal(doc.error.code, 'UnsafeKey');
   });
 
   it('downloading -r and sync never write through a symbolic link in the destination that leads outside it', async () => {

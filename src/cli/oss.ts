@@ -59,8 +59,10 @@ function ossCp(cmd: Command): void {
       if (!srcOss && !dstOss) throw new UsageError('one of <source> and <destination> must be an oss:// URL');
       const { conn, client } = await connect(o);
       const results: TransferResult[] = [];
-      // -r: the failed transfers (the others go on; transfer-batch.ts).
+      // -r: the failed transfers (the others go on; transfer-batch.ts), and keys refused as unsafe.
       let batch: BatchOutcome | undefined;
+      let unsafeError: CliError | undefined;
+      let unsafeKeys: string[] = [];
       const report = (r: TransferResult, verb: string): void => {
         results.push(r);
         if (o.json) return;
@@ -135,7 +137,8 @@ function ossCp(cmd: Command): void {
               bar.finish();
             }
             if (unsafe.length) {
-              throw new CliError('UnsafeKey', `skipped ${unsafe.length} object(s) whose keys would be written outside ${root}: ${unsafe.slice(0, 5).join(', ')}`);
+              unsafeKeys = unsafe;
+              unsafeError = new CliError('UnsafeKey', `skipped ${unsafe.length} object(s) whose keys would be written outside ${root}: ${unsafe.slice(0, 5).join(', ')}`);
             }
           }
         } else {
@@ -154,16 +157,24 @@ function ossCp(cmd: Command): void {
           }
         }
       }
+      // A run-wide failure is the command's error, whatever else happened (the rest was not attempted).
+      if (batch?.stoppedBy !== undefined) throw batch.stoppedBy;
       const failed = batch === undefined ? undefined : batchError(batch, 'transfer');
-      if (o.json && failed !== undefined && batch?.stoppedBy === undefined) {
-        // One document with what was done and what failed (exit 1 all the same).
-        printJson({ transfers: results, failures: batch!.failures });
-        const f = describeError(failed);
+      const error = unsafeError ?? failed;
+      if (o.json && error !== undefined) {
+        // One document with what was done, what failed and what was skipped (exit 1 all the same).
+        const f = describeError(error);
+        printJson({
+          transfers: results, failures: batch?.failures ?? [], ...(unsafeError ? { skippedUnsafeKeys: unsafeKeys } : {}),
+          error: { code: f.code, message: f.message, requestId: f.requestId },
+        });
         process.stderr.write(`${printable(f.line)}\n`);
         process.exitCode = f.exitCode;
         return;
       }
-      if (failed !== undefined) throw failed;
+      // Both are said: the failed transfers' count, then the unsafe keys as the error line.
+      if (unsafeError && failed !== undefined) process.stderr.write(`${printable(describeError(failed).line)}\n`);
+      if (error !== undefined) throw error;
       if (o.json) printJson({ transfers: results });
     }),
   );

@@ -8,9 +8,21 @@ import { CliError, describeError, printable } from './output.js';
 
 /** Failure codes after which every further transfer of the run would fail the same way. */
 const RUN_WIDE: ReadonlySet<string> = new Set([
-  'NetworkError', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'SecurityTokenExpired', 'InvalidSecurityToken',
+  'NetworkError', 'InvalidResponse', 'SignatureDoesNotMatch', 'SecurityTokenExpired', 'InvalidSecurityToken', 'MissingSecurityToken',
   'AccessKeyIdAndSecurityTokenNotMatch', 'RequestTimeTooSkewed', 'NoSuchBucket', 'ENOSPC', 'EDQUOT', 'EROFS',
 ]);
+
+/** Whether a failure stops the run (see RUN_WIDE); `code` is describeError's. */
+function runWide(err: unknown, code: string): boolean {
+  // A stream write's ENOSPC carries no path, so describeError does not name it by its errno: look at it directly.
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof errno === 'string' && RUN_WIDE.has(errno)) return true;
+  // A response that stopped coming for one object (ali-oss's ResponseTimeoutError) is that object's; a
+  // connection that cannot be made is everyone's.
+  if ((err as Error | null)?.name === 'ResponseTimeoutError') return false;
+  // InvalidAccessKeyId and its variants (InvalidAccessKeyId.Inactive: a disabled key).
+  return RUN_WIDE.has(code) || code.startsWith('InvalidAccessKeyId');
+}
 
 export interface TransferFailure {
   source: string;
@@ -44,7 +56,7 @@ export async function runTransfers<T>(
         await fn(item);
       } catch (err) {
         const f = describeError(err);
-        if (RUN_WIDE.has(f.code)) {
+        if (runWide(err, f.code)) {
           stoppedBy ??= err;
           continue;
         }
