@@ -1,6 +1,7 @@
 // The operation table declares what every write sets besides its bytes (tags, object ACL) as extra
 // authorization checks: each operation whose handler stores object properties from the request
-// (objectPropsFrom: PutObject, AppendObject, InitiateMultipartUpload, PutSymlink, CopyObject) must carry them.
+// (objectPropsFrom: PutObject, AppendObject, InitiateMultipartUpload, PutSymlink, CopyObject) must carry them;
+// InitiateMultipartUpload takes tags but not the ACL (OSS ignores x-oss-object-acl there).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { route, writeChecks, type AuthzCheck, type RouteInput } from '../src/oss/operations.js';
@@ -31,10 +32,21 @@ describe('write checks in the operation table', () => {
       assert.equal(op.name, name);
       const got = pairs(op.checks);
       assert.ok(got.includes(`oss:PutObjectTagging ${B}/${K}`), got.join(', '));
+      // InitiateMultipartUpload ignores x-oss-object-acl (as OSS): nothing to authorize; Complete's is checked below.
+      if (name === 'InitiateMultipartUpload') {
+        assert.ok(!got.includes(`oss:PutObjectAcl ${B}/${K}`), got.join(', '));
+        return;
+      }
       assert.ok(got.includes(`oss:PutObjectAcl ${B}/${K}`), got.join(', '));
       assert.equal(op.checks.find((c) => c.action === 'oss:PutObjectAcl')!.acl, 'none');
     });
   }
+
+  it('CompleteMultipartUpload with x-oss-object-acl (it sets the ACL) → oss:PutObjectAcl', () => {
+    const op = routed('POST', [['uploadId', 'abc']], { objectAcl: true });
+    assert.equal(op.name, 'CompleteMultipartUpload');
+    assert.deepEqual(pairs(op.checks), [`oss:PutObject ${B}/${K}`, `oss:PutObjectAcl ${B}/${K}`]);
+  });
 
   it('without those headers a write needs only its own action', () => {
     assert.deepEqual(pairs(routed('PUT', []).checks), [`oss:PutObject ${B}/${K}`]);
