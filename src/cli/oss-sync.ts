@@ -225,7 +225,7 @@ export function syncCommand(oss: Command): void {
                 ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
               });
             } else {
-              await downloadObject(c, url.bucket, remotes.get(a.path)!.key, resolve(root, a.path), childSink(bar), root);
+              await downloadObject(c, url.bucket, remotes.get(a.path)!.key, resolve(root, a.path), childSink(bar), root, o.readTimeout);
             }
             say(a);
           }),

@@ -1,7 +1,8 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
-import { Transform } from 'node:stream';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc64 } from '../util/crc64.js';
 import { checkpointPath, loadCheckpoint, removeCheckpoint, saveCheckpointSync, type UploadCheckpoint } from './checkpoint.js';
@@ -47,23 +48,59 @@ function meter(progress: ProgressSink, crc: Crc64): Transform {
 
 const unquote = (etag: string | undefined): string | undefined => etag?.replace(/"/g, '').toUpperCase();
 
+/** How long a download may receive nothing before it fails (`--read-timeout`, seconds). */
+export const DEFAULT_READ_TIMEOUT_S = 120;
+
 /**
  * A download's bytes on their way: counted, CRC-64'd and reported to `progress`; `verify` then holds them to the
  * length and CRC the server announced (IncompleteBody, CrcMismatch) and returns the CRC. For files and stdout alike.
+ * A body that stops coming for `readTimeoutS` fails with ReadTimeout: ali-oss's own timeout covers the wait for
+ * the answer's headers, not a body that stalls after them (a server sending nothing more would hold the
+ * command forever).
  */
 export class CheckedDownload extends Transform {
   size = 0;
   private readonly crc = new Crc64();
+  private timer: NodeJS.Timeout | undefined;
+  private body: Readable | undefined;
 
-  constructor(private readonly progress?: ProgressSink) {
+  constructor(private readonly progress?: ProgressSink, private readonly readTimeoutS = DEFAULT_READ_TIMEOUT_S, private readonly source = 'the download') {
     super();
+    this.arm();
+  }
+
+  /** The response body piped in: while it is paused because what follows is slow (a pager, a disk), no time counts. */
+  watching(body: NodeJS.ReadableStream): this {
+    // ali-oss hands out a node Readable (urllib's response) typed as the NodeJS interface.
+    this.body = body as Readable;
+    return this;
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.body?.readableFlowing === false) return this.arm();
+      this.destroy(new CliError('ReadTimeout', `${this.source}: nothing received for ${this.readTimeoutS} s after ${this.size} bytes (--read-timeout)`));
+    }, this.readTimeoutS * 1000);
+    this.timer.unref();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
+    this.arm();
     this.size += chunk.length;
     this.crc.update(chunk);
     this.progress?.add(chunk.length);
     cb(null, chunk);
+  }
+
+  override _flush(cb: (err?: Error | null) => void): void {
+    clearTimeout(this.timer);
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    clearTimeout(this.timer);
+    cb(err);
   }
 
   verify(source: string, headers: Record<string, string | undefined>): string {
@@ -234,25 +271,53 @@ async function assertInside(root: string, dir: string, key: string): Promise<voi
   }
 }
 
-/** A download to `dest`; with `within` (a recursive copy or sync), `dest`'s directory must resolve inside it. */
-export async function downloadObject(client: OssClient, bucket: string, key: string, dest: string, progress: ProgressSink, within?: string): Promise<TransferResult> {
+/**
+ * Temporary files of downloads in progress: removed if the command is interrupted (Ctrl-C, SIGTERM), as they are
+ * when a download fails. A partial file is never left under a name that looks like a download.
+ */
+const partial = new Set<string>();
+let cleanupArmed = false;
+
+function armCleanup(): void {
+  if (cleanupArmed) return;
+  cleanupArmed = true;
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(signal, () => {
+      for (const f of partial) rmSync(f, { force: true });
+      process.exit(code);
+    });
+  }
+}
+
+/**
+ * A download to `dest`; with `within` (a recursive copy or sync), `dest`'s directory must resolve inside it. The
+ * bytes go to a short hidden temporary name in the same directory (`.alunite-<random>.tmp`: a name of 255 bytes
+ * still fits), renamed into place once verified.
+ */
+export async function downloadObject(
+  client: OssClient, bucket: string, key: string, dest: string, progress: ProgressSink, within?: string, readTimeoutS = DEFAULT_READ_TIMEOUT_S,
+): Promise<TransferResult> {
   if (within !== undefined) await assertInside(within, dirname(resolve(dest)), key);
   client.useBucket(bucket);
   const got = await client.getStream(key).catch((e: unknown) => explainBodiless(client, bucket, key, e));
   const headers = got.res.headers;
   await mkdir(dirname(resolve(dest)), { recursive: true });
   if (within !== undefined) await assertInside(within, dirname(resolve(dest)), key);
-  const tmp = `${dest}.alunite-${process.pid}-${Date.now().toString(36)}.tmp`;
-  const checked = new CheckedDownload(progress);
+  const tmp = join(dirname(resolve(dest)), `.alunite-${randomBytes(8).toString('hex')}.tmp`);
+  const source = `oss://${bucket}/${key}`;
+  const checked = new CheckedDownload(progress, readTimeoutS, source);
+  armCleanup();
+  partial.add(tmp);
   try {
-    await pipeline(got.stream, checked, createWriteStream(tmp, { mode: 0o644 }));
-    const source = `oss://${bucket}/${key}`;
+    await pipeline(got.stream, checked.watching(got.stream), createWriteStream(tmp, { mode: 0o644, flags: 'wx' }));
     const local = checked.verify(source, headers as Record<string, string | undefined>);
     await rename(tmp, dest);
     return { source, destination: dest, size: checked.size, etag: unquote(headers.etag), crc64: local };
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  } finally {
+    partial.delete(tmp);
   }
 }
 
@@ -275,6 +340,7 @@ export interface TransferFlags {
   jobs: number;
   contentType?: string;
   progress: boolean;
+  readTimeout: number;
 }
 
 /** The upload options `cp` and `sync` share (same names, defaults and meaning); `jobs` says what runs at once. */
@@ -285,5 +351,6 @@ export function transferOptions(cmd: Command, jobs: string): Command {
     .option('--threshold <size>', 'files this large or larger use a resumable multipart upload', parseSize, 8 * 1024 * 1024)
     .option('--jobs <n>', jobs, parsePositiveInt, 4)
     .option('--content-type <type>', 'Content-Type of uploaded objects (default: from the file extension)')
-    .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)');
+    .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)')
+    .option('--read-timeout <seconds>', 'a download receiving nothing for this long fails (ReadTimeout)', parsePositiveInt, DEFAULT_READ_TIMEOUT_S);
 }

@@ -7,7 +7,7 @@ import { bucketCommand } from './oss-bucket.js';
 import { folder, listAll, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
 import { batchError, runTransfers, type BatchOutcome } from './transfer-batch.js';
-import { CheckedDownload, copyObject, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
+import { CheckedDownload, copyObject, DEFAULT_READ_TIMEOUT_S, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
 import {
   advancing, CliError, describeError, humanBytes, parsePositiveInt, printable, printableLines, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
 } from './output.js';
@@ -131,7 +131,7 @@ function ossCp(cmd: Command): void {
             try {
               const target = (obj: ListedObject): string => resolve(root, obj.name.slice(prefix.length));
               batch = await runTransfers(jobs, o.jobs, (obj) => ({ source: `oss://${src.bucket}/${obj.name}`, destination: target(obj) }), async (obj) =>
-                report(await downloadObject(await ossClient(conn), src.bucket, obj.name, target(obj), childSink(bar), root), 'download'),
+                report(await downloadObject(await ossClient(conn), src.bucket, obj.name, target(obj), childSink(bar), root, o.readTimeout), 'download'),
               );
             } finally {
               bar.finish();
@@ -153,7 +153,7 @@ function ossCp(cmd: Command): void {
             let target = destination;
             const st = await stat(destination).catch(() => null);
             if (destination.endsWith('/') || destination.endsWith(sep) || st?.isDirectory()) target = join(destination, basename(src.key));
-            report(await downloadWithBar(client, src, target, o.progress), 'download');
+            report(await downloadWithBar(client, src, target, o.progress, o.readTimeout), 'download');
           }
         }
       }
@@ -181,7 +181,7 @@ function ossCp(cmd: Command): void {
 }
 
 /** A single download: the bar's total comes from a HEAD, so it can show percent and ETA. */
-async function downloadWithBar(client: OssClient, src: OssUrl, target: string, progress: boolean): Promise<TransferResult> {
+async function downloadWithBar(client: OssClient, src: OssUrl, target: string, progress: boolean, readTimeoutS: number): Promise<TransferResult> {
   let bar: ProgressSink = progressBar('', 0, false);
   if (progress && process.stderr.isTTY === true) {
     client.useBucket(src.bucket);
@@ -189,7 +189,7 @@ async function downloadWithBar(client: OssClient, src: OssUrl, target: string, p
     bar = progressBar(basename(src.key), Number(head.res.headers['content-length'] ?? 0));
   }
   try {
-    return await downloadObject(client, src.bucket, src.key, target, bar);
+    return await downloadObject(client, src.bucket, src.key, target, bar, undefined, readTimeoutS);
   } finally {
     bar.finish();
   }
@@ -437,19 +437,20 @@ export function ossCommand(): Command {
     }),
   );
 
-  const cat = remote(cmd.command('cat').description('write an object to stdout').argument('<url>', 'oss://bucket/key'));
+  const cat = remote(cmd.command('cat').description('write an object to stdout').argument('<url>', 'oss://bucket/key'))
+    .option('--read-timeout <seconds>', 'fail when nothing is received for this long (ReadTimeout)', parsePositiveInt, DEFAULT_READ_TIMEOUT_S);
   cat.action(
     run(async (url: string) => {
-      const o = cat.opts<Common>();
+      const o = cat.opts<Common & { readTimeout: number }>();
       const u = parseOssUrl(url);
       if (u.key === '') throw new UsageError(`${url}: cat needs an object key (oss://bucket/key)`);
       const { client } = await connect(o, u.bucket);
       const got = await client.getStream(u.key).catch((e: unknown) => explainBodiless(client, u.bucket, u.key, e));
       // The bytes go out as they come; length and CRC-64 are checked at the end, as cp checks them, so a
       // corrupted or cut answer exits 1 (CrcMismatch, IncompleteBody) even though its bytes were written.
-      const checked = new CheckedDownload();
+      const checked = new CheckedDownload(undefined, o.readTimeout, url);
       try {
-        await pipeline(got.stream, checked, process.stdout, { end: false });
+        await pipeline(got.stream, checked.watching(got.stream), process.stdout, { end: false });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EPIPE') return; // `| head` closed the pipe: not an error
         throw err;
