@@ -258,6 +258,20 @@ describe('ali-oss multipart uploads', () => {
     await client.abortMultipartUpload('copied/bad.bin', uploadId);
   });
 
+  it('an empty condition header is no condition: multipartUploadCopy with copyheaders {x-oss-copy-source-if-match: ""}, CopyObject, GET', async () => {
+    // ali-oss's own "should multipart upload copy with callback" passes copyheaders this way and expects 200.
+    const src = randomBytes(250 * KiB);
+    await client.put('empty-cond/src.bin', src);
+    const r = await client.multipartUploadCopy('empty-cond/dst.bin', { sourceKey: 'empty-cond/src.bin', sourceBucketName: BUCKET, copyheaders: { 'x-oss-copy-source-if-match': '' } } as unknown as OSS.MultipartUploadCopySourceData, { partSize: 100 * KiB });
+    assert.equal(statusOf(r), 200);
+    assert.deepEqual(((await client.get('empty-cond/dst.bin')) as unknown as { content: Buffer }).content, src);
+    await client.copy('empty-cond/copy.bin', 'empty-cond/src.bin', { headers: { 'x-oss-copy-source-if-match': '', 'x-oss-copy-source-if-none-match': ' ' } } as OSS.CopyObjectOptions);
+    const got = (await client.get('empty-cond/copy.bin', { headers: { 'If-Match': '', 'If-None-Match': '' } } as OSS.GetObjectOptions)) as unknown as { res: { status: number } };
+    assert.equal(got.res.status, 200);
+    // A value that does not match still refuses.
+    await expectOssError(client.copy('empty-cond/no.bin', 'empty-cond/src.bin', { headers: { 'x-oss-copy-source-if-match': '"0000"' } } as OSS.CopyObjectOptions), 'PreconditionFailed', 412);
+  });
+
   it('uploadPartCopy: a valid x-oss-copy-source-range answers Content-Range; one that does not fit copies the whole source, without it', async () => {
     // api-docs UploadPartCopy (x-oss-copy-source-range): "当指定的范围不符合规范时，则拷贝整个源Object，并且不在结果中提及Content-Range".
     const src = Buffer.from('0123456789');

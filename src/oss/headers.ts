@@ -177,10 +177,12 @@ export function preconditionsFrom(headers: IncomingHttpHeaders, prefix = ''): Pr
   const pre: Preconditions = prefix === ''
     ? { names: { ifMatch: 'If-Match', ifUnmodifiedSince: 'If-Unmodified-Since' } }
     : { names: { ifMatch: `${prefix}if-match`, ifUnmodifiedSince: `${prefix}if-unmodified-since` } };
+  // An empty value is no condition: ali-oss's multipartUploadCopy sends `x-oss-copy-source-if-match: ''` on every
+  // UploadPartCopy when its caller gives copyheaders that way, and its own test expects the copy to succeed.
   const im = header(headers, `${prefix}if-match`);
-  if (im !== undefined) pre.ifMatch = im;
+  if (im !== undefined && im.trim() !== '') pre.ifMatch = im;
   const inm = header(headers, `${prefix}if-none-match`);
-  if (inm !== undefined) pre.ifNoneMatch = inm;
+  if (inm !== undefined && inm.trim() !== '') pre.ifNoneMatch = inm;
   const ims = optionalDate(header(headers, `${prefix}if-modified-since`));
   if (ims !== undefined) pre.ifModifiedSince = ims;
   const ius = optionalDate(header(headers, `${prefix}if-unmodified-since`));
