@@ -33,9 +33,14 @@ export const putBucketEncryption: Handler = async (req) => {
   return empty();
 };
 
-/** The rule as OSS shows it (GetBucketEncryption; GetBucketInfo's ServerSideEncryptionRule has the fields flat). */
+/**
+ * The rule as OSS shows it (GetBucketEncryption; GetBucketInfo's ServerSideEncryptionRule has the fields flat).
+ * KMSMasterKeyID only under KMS, where it means something (empty: the default key): ali-oss's own bucket test
+ * expects an AES256 rule to read back as exactly `{ SSEAlgorithm: 'AES256' }`.
+ */
 export function encryptionFields(s: SseSetting): XmlNode[] {
-  const fields = [el('SSEAlgorithm', s.algorithm), el('KMSMasterKeyID', s.kmsKeyId ?? '')];
+  const fields = [el('SSEAlgorithm', s.algorithm)];
+  if (s.algorithm === 'KMS') fields.push(el('KMSMasterKeyID', s.kmsKeyId ?? ''));
   if (s.dataEncryption) fields.push(el('KMSDataEncryption', s.dataEncryption));
   return fields;
 }
