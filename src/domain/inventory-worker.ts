@@ -3,7 +3,7 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { jsonConfig, readConfig, updateConfig } from './bucket-config.js';
 import type { DomainContext } from './context.js';
-import type { Bucket, ObjectSummary, VersionSummary } from './model.js';
+import type { Bucket, ObjectRecord, ObjectSummary, VersionSummary } from './model.js';
 import type { ObjectService } from './objects.js';
 import { storedKind, type Json } from './stored-configs.js';
 
@@ -356,7 +356,10 @@ export class InventoryWorker {
   private async *rows(source: Bucket, plan: InventoryPlan): AsyncGenerator<string> {
     // The encryption state comes with each row (scanObjects' full records, the version listing's `encrypted`):
     // no read per listed object.
-    const line = (o: ObjectSummary, encrypted: boolean, version?: VersionSummary): string => {
+    // ObjectAcl, TaggingCount, ObjectType and Crc64 need the whole record: scanObjects gives it; a version listing
+    // does not, so each listed version is read when one of them is asked for.
+    const needsRecord = plan.fields.some((f) => f === 'ObjectAcl' || f === 'TaggingCount' || f === 'Crc64');
+    const line = (o: ObjectSummary, encrypted: boolean, version?: VersionSummary, full?: ObjectRecord | null): string => {
       const cells = [source.name, encodeURIComponent(o.key)];
       if (plan.allVersions && version !== undefined) cells.push(version.versionId, String(version.isLatest), String(version.deleteMarker));
       for (const f of plan.fields) {
@@ -367,6 +370,10 @@ export class InventoryWorker {
           case 'StorageClass': cells.push(o.storageClass); break;
           case 'IsMultipartUploaded': cells.push(String(o.type === 'Multipart')); break;
           case 'EncryptionStatus': cells.push(String(encrypted)); break;
+          case 'ObjectType': cells.push(version?.deleteMarker ? '' : o.type); break;
+          case 'ObjectAcl': cells.push(full?.acl ?? ''); break;
+          case 'TaggingCount': cells.push(full ? String(full.tags.length) : ''); break;
+          case 'Crc64': cells.push(full?.crc64 ?? ''); break;
           default: cells.push('');
         }
       }
@@ -380,7 +387,7 @@ export class InventoryWorker {
         // run must fail it, not end it as a complete (empty or cut) inventory.
         if ((await this.ctx.meta.getBucket(source.name)) === null) throw new Error('the source bucket no longer exists');
         const page = await this.ctx.meta.scanObjects(source.name, { prefix: plan.filter.prefix, ...(after !== undefined ? { after } : {}), limit: PAGE });
-        for (const o of page) if (matches(plan, o)) yield line(o, o.attrs?.encryption !== undefined);
+        for (const o of page) if (matches(plan, o)) yield line(o, o.attrs?.encryption !== undefined, undefined, o);
         if (page.length < PAGE) return;
         after = page[page.length - 1]!.key;
       }
@@ -390,7 +397,11 @@ export class InventoryWorker {
     for (;;) {
       if (this.stopped) throw new Error('stopped');
       const page = await this.objects.listVersions(source.name, { prefix: plan.filter.prefix, delimiter: '', keyMarker, versionIdMarker, maxKeys: PAGE });
-      for (const v of page.versions) if (v.deleteMarker || matches(plan, v)) yield line(v, v.encrypted === true, v);
+      for (const v of page.versions) {
+        if (!v.deleteMarker && !matches(plan, v)) continue;
+        const full = needsRecord && !v.deleteMarker ? await this.ctx.meta.getObjectVersion(source.name, v.key, v.versionId) : null;
+        yield line(v, v.encrypted === true, v, full);
+      }
       if (!page.truncated || page.next === null) return;
       keyMarker = page.next.key;
       versionIdMarker = page.next.versionId ?? '';
