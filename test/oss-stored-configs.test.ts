@@ -249,6 +249,21 @@ describe('stored bucket configurations', () => {
     assert.deepEqual(await names({ 'tag-key': 'team', 'tag-value': 'blue' }), [BUCKET]);
     assert.deepEqual(await names({ 'tag-key': 'team', 'tag-value': 'red' }), []);
     assert.deepEqual((await names({})).sort(), [BUCKET, 'stored-other'].sort());
+    // The tagging form, as ali-oss's own "should list buckets by subres" sends it (a signed sub-resource), V1 and V4:
+    // buckets with every pair, each with its tags (ali-oss's `tag`).
+    type ListTagged = { listBuckets(q: Record<string, unknown>): Promise<{ buckets: Array<{ name: string; tag: Record<string, string> }> | null }> };
+    for (const lister of [client, srv.client({ authorizationV4: true } as Partial<OSS.Options>)] as unknown as ListTagged[]) {
+      const both = await lister.listBuckets({ subres: { tagging: '"team":"blue","env":"prod"' } });
+      assert.deepEqual(both.buckets?.map((b) => [b.name, b.tag]), [[BUCKET, { team: 'blue', env: 'prod' }]]);
+      assert.equal((await lister.listBuckets({ subres: { tagging: '"team":"red"' } })).buckets, null);
+      assert.deepEqual((await lister.listBuckets({ 'tag-key': 'env' })).buckets?.map((b) => b.tag), [{ team: 'blue', env: 'prod' }]);
+    }
+    assert.deepEqual(await names({ tagging: '"team":"blue"', 'tag-key': 'env' }), [BUCKET]);
+    assert.deepEqual(await names({ tagging: '"team":"blue"', 'tag-key': 'nope' }), []);
+    fails(await send(srv, 'GET', null, [['tagging', 'team=blue']]), 'InvalidArgument', 400);
+    fails(await send(srv, 'GET', null, [['tagging', '']]), 'InvalidArgument', 400);
+    // Without a tag filter the entries carry no Tagging (as before).
+    assert.doesNotMatch(ok(await send(srv, 'GET', null, [])).text, /<Tagging>/);
 
     ok(await callOp(srv, 'DeleteBucketTags', { query: [['tagging', 'env']] }), 204);
     assert.deepEqual((await c.getBucketTags(BUCKET)).tag, { team: 'blue' });

@@ -46,7 +46,7 @@ export function coverageSection(): string {
     '|---|---|---|',
     ...rows,
     '',
-    `Also 501 \`NotImplemented\`: the parameters ${params} on any operation that takes them, and these`,
+    `Also 501 \`NotImplemented\`: ${params === '' ? '' : `the parameters ${params} on any operation that takes them, and `}these`,
     `sub-resources, which the metadata does not publish as operations: ${[...UNPUBLISHED_SUBRESOURCES].map((s) => `\`${s}\``).join(', ')}.`,
     // Image processing (docs/image-processing.md) and SelectObject (docs/select.md) are the uses of x-oss-process implemented.
     '`x-oss-process` is implemented for image processing: `GET /<bucket>/<key>?x-oss-process=image/…|style/…` and',

@@ -275,9 +275,8 @@ const UNPUBLISHED_TAKEN_BY: ReadonlyMap<string, string> = new Map([['sequential'
  * Published parameters of implemented operations whose feature Alunite lacks: answered 501 rather than
  * ignored (a DeleteObject of one version must not delete the object).
  */
-export const UNIMPLEMENTED_PARAMS: ReadonlyMap<string, string> = new Map([
-  // tag-key / tag-value filter ListBuckets (docs/stored-configurations.md); the `tagging` form is not documented.
-  ['tagging', 'Listing buckets by the tagging parameter is not implemented by Alunite yet (use tag-key and tag-value).'],
+export const UNIMPLEMENTED_PARAMS: ReadonlyMap<string, string> = new Map<string, string>([
+  // (none now: ListBuckets' `tagging` filter was the last; docs/stored-configurations.md)
 ]);
 
 /** A key a published path names that is not a sub-resource: `list-type=2` picks ListObjectsV2, other values list V1. */

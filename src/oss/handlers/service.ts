@@ -3,7 +3,7 @@ import type { Bucket } from '../../domain/model.js';
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Handler, OssRequest } from '../context.js';
 import { bucketTags } from '../stored/tags.js';
-import { el } from '../xml.js';
+import { el, type XmlNode } from '../xml.js';
 import { limitParam, owner, xmlResponse } from './common.js';
 
 /**
@@ -11,17 +11,40 @@ import { limitParam, owner, xmlResponse } from './common.js';
  * LIMITS.maxBucketsPerAccount) are read from `marker` on, page after page until maxKeys + 1 match (or none is
  * left), filtered by their stored tags, then paged.
  */
+/**
+ * ListBuckets' `tagging` filter: `"k1":"v1","k2":"v2"` (the members of a JSON object without its braces, as
+ * ali-oss's own bucket test sends it): buckets with every one of these tags. Null when absent.
+ */
+function taggingFilter(raw: string | undefined): Map<string, string> | null {
+  if (raw === undefined) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(`{${raw}}`);
+  } catch {
+    parsed = null;
+  }
+  const entries = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.entries(parsed as Record<string, unknown>) : [];
+  if (entries.length === 0 || entries.some(([k, v]) => k === '' || typeof v !== 'string')) {
+    throw invalidArgument('The tagging parameter of ListBuckets must be "key":"value" pairs separated by commas, e.g. "env":"prod","team":"a".', 'tagging', raw.slice(0, 256));
+  }
+  return new Map(entries as Array<[string, string]>);
+}
+
 async function listFiltered(req: OssRequest, q: { prefix: string; marker: string; maxKeys: number }): Promise<{ buckets: Bucket[]; truncated: boolean }> {
   const tagKey = req.query.get('tag-key');
   const tagValue = req.query.get('tag-value');
-  if (tagKey === undefined && tagValue === undefined) return req.services.buckets.list(req.accountId, q);
-  if (tagKey === undefined || tagKey === '') throw invalidArgument('tag-value needs tag-key.', 'tag-key', '');
+  const tagging = taggingFilter(req.query.get('tagging'));
+  if (tagKey === undefined && tagValue === undefined && tagging === null) return req.services.buckets.list(req.accountId, q);
+  if (tagValue !== undefined && (tagKey === undefined || tagKey === '')) throw invalidArgument('tag-value needs tag-key.', 'tag-key', '');
+  if (tagKey === '') throw invalidArgument('tag-key must not be empty.', 'tag-key', '');
   const matching: Bucket[] = [];
   for (let marker = q.marker; matching.length <= q.maxKeys; ) {
     const page = await req.services.buckets.list(req.accountId, { ...q, marker, maxKeys: 1000 });
     for (const b of page.buckets) {
       const tags = bucketTags(req.services.stored.valueOf(b, 'bucket-tags'));
-      if (tags.has(tagKey) && (tagValue === undefined || tags.get(tagKey) === tagValue)) matching.push(b);
+      const byKey = tagKey === undefined || (tags.has(tagKey) && (tagValue === undefined || tags.get(tagKey) === tagValue));
+      const byTagging = tagging === null || [...tagging].every(([k, v]) => tags.get(k) === v);
+      if (byKey && byTagging) matching.push(b);
     }
     if (!page.truncated || page.buckets.length === 0) break;
     marker = page.buckets[page.buckets.length - 1]!.name;
@@ -54,6 +77,11 @@ export const listBuckets: Handler = async (req) => {
   const maxKeys = limitParam(req.query, 'max-keys', 100, 1000);
   const filtered = req.query.has('prefix') || req.query.has('marker') || req.query.has('max-keys');
   const { buckets, truncated } = await listFiltered(req, { prefix, marker, maxKeys });
+  // Filtered by tags, each bucket comes with its tags (ali-oss reads them as `tag` from Tagging/TagSet/Tag).
+  const byTags = req.query.has('tag-key') || req.query.has('tagging');
+  const tagsOf = (b: Bucket): XmlNode | false => byTags && el('Tagging', [
+    el('TagSet', [...bucketTags(req.services.stored.valueOf(b, 'bucket-tags'))].map(([k, v]) => el('Tag', [el('Key', k), el('Value', v)]))),
+  ]);
   return xmlResponse(
     el('ListAllMyBucketsResult', [
       filtered && el('Prefix', prefix),
@@ -73,6 +101,7 @@ export const listBuckets: Handler = async (req) => {
             el('Name', b.name),
             el('Region', b.region),
             el('StorageClass', b.storageClass),
+            tagsOf(b),
           ]),
         ),
       ),
