@@ -89,15 +89,24 @@ describe('VOD playlists', () => {
     fails(await send(srv, 'GET', 'cam', [['vod', ''], ['startTime', 'abc'], ['endTime', String(T)]]), 'InvalidArgument', 400, '0044-00000304');
     fails(await send(srv, 'GET', 'cam', [['vod', ''], ['startTime', String(T)], ['endTime', '-1']]), 'InvalidArgument', 400, '0044-00000305');
     fails(await send(srv, 'GET', 'cam', vod(T + 10, T)), 'InvalidArgument', 400, '0044-00000306');
-    fails(await send(srv, 'GET', 'cam', vod(T, T)), 'InvalidArgument', 400, '0044-00000306');
+    // One second (start = end) is a range (ali-oss's own createVod test sends floor(now - 100 ms), floor(now)).
+    assert.notEqual((await send(srv, 'GET', 'cam', vod(T, T))).status, 400);
+    fails(await send(srv, 'GET', 'cam', vod(T - 700, T - 700)), 'InvalidArgument', 400, '0044-00000308');
     fails(await send(srv, 'GET', 'cam', vod(T, T + 86_401)), 'InvalidArgument', 400, '0044-00000307');
     assert.equal((await send(srv, 'GET', 'cam', vod(T - 100, T - 100 + 86_400))).status, 200, 'exactly one day is allowed');
     fails(await send(srv, 'GET', 'cam', vod(T - 1000, T - 500)), 'InvalidArgument', 400, '0044-00000308');
     fails(await send(srv, 'POST', 'cam/empty.m3u8', vod(T - 1000, T - 500)), 'InvalidArgument', 400, '0044-00000308');
     fails(await send(srv, 'POST', 'cam/list.txt', vod(T, T + 25)), 'InvalidArgument', 400);
     fails(await send(srv, 'POST', 'cam', vod(T, T + 25)), 'InvalidArgument', 400);
-    fails(await send(srv, 'GET', 'nochannel', vod(T, T + 25)), 'NoSuchLiveChannel', 404);
-    fails(await send(srv, 'POST', 'nochannel/v.m3u8', vod(T, T + 25)), 'NoSuchLiveChannel', 404);
+    // A channel that does not exist: no segment reads as no segment (ali-oss's own test asks a deleted channel and
+    // expects 0044-00000308); segments without a channel are NoSuchLiveChannel.
+    fails(await send(srv, 'GET', 'nochannel', vod(T, T + 25)), 'InvalidArgument', 400, '0044-00000308');
+    fails(await send(srv, 'POST', 'nochannel/v.m3u8', vod(T, T + 25)), 'InvalidArgument', 400, '0044-00000308');
+    await client.put('orphan/seg.ts', Buffer.from('ts'));
+    const t = Math.floor(now / 1000); // the test clock's second, the segment's Last-Modified
+    fails(await send(srv, 'GET', 'orphan', vod(t - 60, t + 60)), 'NoSuchLiveChannel', 404);
+    fails(await send(srv, 'POST', 'orphan/v.m3u8', vod(t - 60, t + 60)), 'NoSuchLiveChannel', 404);
+    await expectOssError(client.head('orphan/v.m3u8'), 'NoSuchKey', 404);
     await expectOssError(client.head('cam/empty.m3u8'), 'NoSuchKey', 404);
     await expectOssError(client.head('nochannel/v.m3u8'), 'NoSuchKey', 404);
   });

@@ -35,24 +35,28 @@ function timeParam(req: OssRequest, name: 'startTime' | 'endTime', ec: string): 
 function rangeOf(req: OssRequest): { start: number; end: number } {
   const start = timeParam(req, 'startTime', EC_BAD_START);
   const end = timeParam(req, 'endTime', EC_BAD_END);
-  if (end <= start) throw new AppError('InvalidArgument', 'endTime must be later than startTime.', { ArgumentName: 'endTime', ArgumentValue: String(end) }, EC_ORDER);
+  // A range of one second (start = end) is a range: ali-oss's own createVod test sends floor(now - 100 ms) and
+  // floor(now), usually the same second, and expects "no segment" (EC 0044-00000308), not an order error.
+  if (end < start) throw new AppError('InvalidArgument', 'endTime must not be earlier than startTime.', { ArgumentName: 'endTime', ArgumentValue: String(end) }, EC_ORDER);
   if (end - start > MAX_RANGE_SECONDS) throw new AppError('InvalidArgument', 'The range from startTime to endTime must not exceed one day.', { ArgumentName: 'endTime', ArgumentValue: String(end) }, EC_TOO_LONG);
   return { start, end };
 }
 
-async function channelOf(req: OssRequest, name: string): Promise<Doc> {
+/** The channel's configuration; undefined when there is none. */
+async function channelOf(req: OssRequest, name: string): Promise<Doc | undefined> {
   if (name === '' || name.length > 1023) throw invalidArgument('A live channel name must be 1 to 1,023 characters without /.', 'channel', name.slice(0, 64));
   const { value } = await req.services.stored.get(bucketOf(req), 'live-channel');
   const doc = asDoc(value as Json | null);
-  const found = doc === null ? undefined : (listOf(doc, 'LiveChannel') as Doc[]).find((c) => textOf(c, 'Name') === name);
-  if (found === undefined) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
-  return found;
+  return doc === null ? undefined : (listOf(doc, 'LiveChannel') as Doc[]).find((c) => textOf(c, 'Name') === name);
 }
 
-/** The m3u8 of the channel's .ts objects whose Last-Modified (seconds) is in [start, end], oldest first. */
+/**
+ * The m3u8 of the channel's .ts objects whose Last-Modified (seconds) is in [start, end], oldest first. No segment
+ * in the range is 0044-00000308 whether or not the channel exists (ali-oss's own createVod test asks a deleted
+ * channel and expects that code); segments of a channel that does not exist are 404 NoSuchLiveChannel.
+ */
 export async function buildPlaylist(req: OssRequest, channel: string, range: { start: number; end: number }): Promise<string> {
   const ch = await channelOf(req, channel);
-  const fragDuration = Number(textOf(child(ch, 'Target') ?? {}, 'FragDuration') ?? '5') || 5;
   const prefix = `${channel}/`;
   const segments: Array<{ name: string; time: number }> = [];
   let after = '';
@@ -73,6 +77,8 @@ export async function buildPlaylist(req: OssRequest, channel: string, range: { s
     after = page.last;
   }
   if (segments.length === 0) throw new AppError('InvalidArgument', 'No .ts segment of the channel falls in the range from startTime to endTime.', { ArgumentName: 'startTime' }, EC_EMPTY);
+  if (ch === undefined) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: channel });
+  const fragDuration = Number(textOf(child(ch, 'Target') ?? {}, 'FragDuration') ?? '5') || 5;
   segments.sort((a, b) => a.time - b.time || (a.name < b.name ? -1 : 1));
   const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-MEDIA-SEQUENCE:0', `#EXT-X-TARGETDURATION:${fragDuration}`];
   for (const s of segments) lines.push(`#EXTINF:${fragDuration.toFixed(3)},`, s.name);
