@@ -76,7 +76,8 @@ export async function buildPlaylist(req: OssRequest, channel: string, range: { s
     if (scanned >= MAX_SCANNED) throw invalidArgument(`The channel holds more than ${MAX_SCANNED} objects: a playlist is built from at most that many.`, 'endTime');
     after = page.last;
   }
-  if (segments.length === 0) throw new AppError('InvalidArgument', 'No .ts segment of the channel falls in the range from startTime to endTime.', { ArgumentName: 'startTime' }, EC_EMPTY);
+  // The Java SDK's own RtmpTest looks for OSS's wording: "No ts file found in specified time span."
+  if (segments.length === 0) throw new AppError('InvalidArgument', 'No ts file found in specified time span.', { ArgumentName: 'startTime' }, EC_EMPTY);
   if (ch === undefined) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: channel });
   const fragDuration = Number(textOf(child(ch, 'Target') ?? {}, 'FragDuration') ?? '5') || 5;
   segments.sort((a, b) => a.time - b.time || (a.name < b.name ? -1 : 1));
