@@ -17,10 +17,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { portForLater } from './helpers/ports.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BLOCK_TIMEOUT_MS = 120_000;
@@ -100,17 +100,6 @@ function substitute(text: string, p: Placeholders): string {
     .replace(/\b8930\b/g, String(p.port))
     .replace(/\b8940\b/g, String(p.vendPort))
     .replace(/\.\/\.alunite\b/g, p.dataDir);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function startServer(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; output: () => string }> {
@@ -237,7 +226,7 @@ async function runDocument(t: TestContext, doc: string): Promise<void> {
   const groups: number[] = [];
   const server = await startServer(dataDir, env);
   try {
-    const p: Placeholders = { port: server.port, vendPort: await freePort(), dataDir };
+    const p: Placeholders = { port: server.port, vendPort: await portForLater(), dataDir };
     if (/\bALUNITE_ENDPOINT\b/.test(declared)) env.ALUNITE_ENDPOINT = `http://127.0.0.1:${server.port}`;
     // The examples the documents point at, with the same placeholders.
     // Not examples/users.json: the README's vend step writes it there (git ignores it), and a copy would make

@@ -4,11 +4,11 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { portForLater } from './ports.js';
 
 const run = promisify(execFile);
 const SUPERUSER = 'alunite';
@@ -57,17 +57,6 @@ function runAsArgs(): { prefix: string[]; uid: number; gid: number } | null {
   return { prefix: ['runuser', '-u', 'postgres', '--'], uid, gid };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function start(): Promise<TestPostgres> {
   const bin = findBinDir();
   const as = runAsArgs();
@@ -92,7 +81,7 @@ async function start(): Promise<TestPostgres> {
     await tool('initdb', ['-D', data, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
     let port = 0;
     for (let attempt = 1; ; attempt++) {
-      port = await freePort();
+      port = await portForLater();
       const options = [
         `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`,
         // A throwaway cluster: durability off, small memory.
