@@ -712,6 +712,15 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(errorOf(url)?.Code, 'SignatureDoesNotMatch');
     });
 
+    it('V1 header signatures that sign ?rtc / ?responseHeader (the Go SDK v1\'s current signer) or leave them out are both accepted', async () => {
+      for (const [sub, resource] of [['rtc', `/${BUCKET}/?rtc`], ['rtc', `/${BUCKET}/`], ['responseHeader', `/${BUCKET}/?responseHeader`], ['responseHeader', `/${BUCKET}/`]] as const) {
+        const date = new Date().toUTCString();
+        const signature = createHmac('sha1', SECRET).update(`GET\n\n\n${date}\n${resource}`).digest('base64');
+        const res = await rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/?${sub}`, headers: { host: `localhost:${srv.port}`, date, authorization: `OSS ${AK}:${signature}` } });
+        assert.notEqual(errorOf(res)?.Code, 'SignatureDoesNotMatch', `${sub} signed over ${resource}: ${res.body.toString()}`);
+      }
+    });
+
     it('GetObject with Range: bytes=-0 is 416 InvalidRange without x-oss-range-behavior (GetObjectTest.testGetObjectByRange)', async () => {
       const body = randomBytes(128 * KiB);
       await client.put('java/range.bin', body);

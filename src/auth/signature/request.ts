@@ -23,7 +23,8 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
  * Signed sub-resources of V1 (and V1-style PostObject / URL) signatures. `cleanRestoredObject` is not in the
  * spec's list but the official SDKs sign it (Go v2 marks it a sub-resource; the C++/Kotlin v2 lists hold it);
  * `processConfiguration` neither, but the Java SDK signs it (SignParameters.SIGNED_PARAMTERS,
- * SUBRESOURCE_PROCESS_CONF) and the Tea gateway signs the sub-resource of the operation's path.
+ * SUBRESOURCE_PROCESS_CONF) and the Tea gateway signs the sub-resource of the operation's path. `responseHeader`
+ * and `rtc`: the Go SDK v1's current signer (conn.go) signs them.
  */
 export const SUB_RESOURCES: ReadonlySet<string> = new Set(
   `acl uploads location cors logging website referer lifecycle delete append tagging objectMeta uploadId
@@ -37,7 +38,7 @@ sequential inventory inventoryId continuation-token transferAcceleration metaQue
 x-oss-async-process x-oss-write-get-object-response bucketArchiveDirectRead httpsConfig redundancyTransition
 x-oss-target-redundancy-type x-oss-redundancy-transition-taskid accessPoint accessPointPolicy
 publicAccessBlock x-oss-access-point-name requesterQosInfo qosRequester resourcePoolInfo resourcePool
-resourcePoolBuckets cloudboxes cleanRestoredObject seal processConfiguration`.split(/\s+/),
+resourcePoolBuckets cloudboxes cleanRestoredObject seal processConfiguration responseHeader rtc`.split(/\s+/),
 );
 
 /**
