@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
-import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { expectOssError, headersOf, statusOf } from './helpers/oss.js';
+import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 
 interface ListBucketsResult {
   buckets: Array<{ name: string; region: string; creationDate: string; storageClass: string }> | null;
@@ -152,6 +153,23 @@ describe('ali-oss bucket operations', () => {
     // Longer than a bucket name: matches nothing, not refused (oss2's tearDown lists `<bucket>-test-`).
     assert.deepEqual((await listBuckets(client, { prefix: `lbv-ok${'-x'.repeat(40)}` })).buckets, null);
     await client.deleteBucket('lbv-ok');
+  });
+
+  it('uploadId or partNumber without an object key is refused: an empty bucket is not deleted (the Go SDK aborts an empty result as DELETE /<bucket>/?uploadId=)', async () => {
+    const client = srv.client();
+    await client.putBucket('no-key-upload');
+    for (const [method, path, query] of [
+      ['DELETE', '/no-key-upload/?uploadId=', [['uploadId', '']]],
+      ['PUT', '/no-key-upload/?partNumber=1&uploadId=', [['partNumber', '1'], ['uploadId', '']]],
+    ] as const) {
+      const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString() };
+      headers.authorization = v1Authorization({ method, bucket: 'no-key-upload', key: null, query: query.map(([k, v]) => [k, v] as [string, string]), headers }, AK, SECRET).authorization;
+      const res = await rawRequest(srv.port, { method, path, headers });
+      assert.equal(res.status, 400, `${method} ${path}: ${res.body.toString()}`);
+      assert.equal(errorOf(res)?.Code, 'InvalidArgument');
+    }
+    assert.equal(((await client.getBucketInfo('no-key-upload')) as { bucket: { Name: string } }).bucket.Name, 'no-key-upload', 'the bucket is still there');
+    await client.deleteBucket('no-key-upload');
   });
 
   it('listBuckets without filters lists every bucket with its metadata', async () => {

@@ -152,6 +152,10 @@ describe('the published operation table', () => {
     assert.throws(() => r('PUT', 'b', null, [['acl', ''], ['x-oss-common-header', '']]), { code: 'InvalidArgument' });
     assert.throws(() => r('PUT', 'b', null, [['acl', ''], ['x-oss-datalake-cache-prefetch-job', '']]), { code: 'InvalidArgument' });
     assert.throws(() => r('DELETE', 'b', null, [['acl', '']]), { code: 'MethodNotAllowed' });
+    // uploadId / partNumber without a key: refused, never DeleteBucket / PutBucket / ListObjects.
+    for (const [m, q] of [['DELETE', [['uploadId', '']]], ['DELETE', [['uploadId', 'x']]], ['PUT', [['partNumber', '1'], ['uploadId', '']]], ['POST', [['uploadId', 'x']]], ['GET', [['uploadId', 'x']]]] as const) {
+      assert.throws(() => r(m, 'b', null, q.map(([k, v]) => [k, v] as [string, string])), { code: 'InvalidArgument' }, `${m} ${JSON.stringify(q)}`);
+    }
     assert.throws(() => r('POST', 'b', 'k', [['tagging', '']]), { code: 'MethodNotAllowed' });
     assert.throws(() => r('GET', 'b', null, [['acl', ''], ['cors', '']]), { code: 'InvalidArgument' });
     assert.equal(r('GET', 'b', null, [['foo', 'bar'], ['t', '123']]).name, 'ListObjects');

@@ -644,6 +644,12 @@ function routeImplemented(input: RouteInput): Operation {
   }
 
   if (key === null) {
+    // uploadId / partNumber name a part or an upload of an object: without a key (the Go SDK's AbortMultipartUpload
+    // of an empty result sends `DELETE /<bucket>/?uploadId=`) the request is refused, never read as the bucket
+    // operation of its method (which deleted an empty bucket).
+    for (const k of ['uploadId', 'partNumber']) {
+      if (has(k)) throw invalidArgument(`${k} names a multipart upload of an object: the request has no object key.`, k, (query.get(k) ?? '').slice(0, 64));
+    }
     const rules = accessRuleOperation(method, query, onBucket);
     if (rules !== null) return rules;
     switch (method) {
