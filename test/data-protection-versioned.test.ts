@@ -49,6 +49,8 @@ describe('versioning × retention × restore', () => {
     // The noncurrent version, by versionId.
     const r = await sendVerbatim(c, srv.port, 'POST', 'cold.bin', { subres: { restore: '', versionId: v1 } });
     assert.equal(r.status, 202, r.body.toString());
+    // The answer names the restored version (the Go SDK's TestVersioningRestoreObject).
+    assert.equal(r.headers['x-oss-version-id'], v1);
     assert.deepEqual((await versionsOf(b, 'cold.bin')).sort(), [v1, v2].sort(), 'a restore must not add a version');
     const old = (await c.get('cold.bin', { versionId: v1 } as OSS.GetObjectOptions)) as unknown as { content: Buffer };
     assert.equal(old.content.toString(), 'one');
@@ -58,6 +60,7 @@ describe('versioning × retention × restore', () => {
     // The current one, without versionId: still in place.
     const cur = await sendVerbatim(c, srv.port, 'POST', 'cold.bin', { subres: 'restore' });
     assert.equal(cur.status, 202, cur.body.toString());
+    assert.equal(cur.headers['x-oss-version-id'], v2, 'the current version');
     assert.deepEqual((await versionsOf(b, 'cold.bin')).sort(), [v1, v2].sort());
     assert.equal(((await c.get('cold.bin')) as unknown as { content: Buffer }).content.toString(), 'two');
 

@@ -1,4 +1,4 @@
-import { assertVersionId } from './versioning.js';
+import { assertVersionId, versionIdHeader } from './versioning.js';
 import { AppError } from '../errors.js';
 import { admitSmall } from './admission.js';
 import { requireBucket, timingOf, type DomainContext } from './context.js';
@@ -83,6 +83,8 @@ export interface RestoreResult {
   /** 202: a restore started; 200: the restored copy's time was extended. */
   started: boolean;
   tier?: RestoreTier;
+  /** The restored version's `x-oss-version-id` (versioned buckets; the Go SDK's TestVersioningRestoreObject reads it). */
+  versionId?: string;
 }
 
 // OSS's message for this case is undocumented: the catalogue's default. [UNVERIFIED]
@@ -175,7 +177,8 @@ export class ArchiveService {
       }
       return { ...cur, attrs: { ...cur.attrs, restore: next } };
     });
-    return { started, ...(tier ? { tier } : {}) };
+    const version = versionIdHeader(await requireBucket(this.ctx, bucket), obj);
+    return { started, ...(tier ? { tier } : {}), ...(version !== undefined ? { versionId: version } : {}) };
   }
 
   /** Ends a restored copy's time early (CleanRestoredObject): the object is frozen again. */

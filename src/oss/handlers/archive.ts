@@ -27,7 +27,10 @@ export const restoreObject: Handler = async (req) => {
   }
   const input = { ...(days !== undefined ? { days } : {}), ...(tier !== undefined ? { tier } : {}), jobParameters };
   const res = await req.services.archive.restore(bucket, key, input, req.query.get('versionId'));
-  return empty(res.started ? 202 : 200, res.tier !== undefined ? { 'x-oss-object-restore-priority': res.tier } : {});
+  return empty(res.started ? 202 : 200, {
+    ...(res.tier !== undefined ? { 'x-oss-object-restore-priority': res.tier } : {}),
+    ...(res.versionId !== undefined ? { 'x-oss-version-id': res.versionId } : {}),
+  });
 };
 
 export const cleanRestoredObject: Handler = async (req) => {
