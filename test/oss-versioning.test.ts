@@ -232,6 +232,9 @@ describe('bucket versioning (ali-oss)', () => {
     assert.ok(restored && restored !== v1);
     assert.equal(await text(c, 'k'), 'first');
     assert.equal((await allVersions(c, 10)).length, 3);
+    // A copy naming no version still says which one it read: the current (the Go SDK's TestVersioningCopyObject).
+    const plain = await c.copy('k-plain', 'k');
+    assert.equal(headersOf(plain)['x-oss-copy-source-version-id'], restored);
     // Copy of a version to another key.
     await c.copy('other', 'k', { versionId: v1 } as unknown as OSS.CopyObjectOptions);
     assert.equal(await text(c, 'other'), 'first');
