@@ -364,7 +364,9 @@ describe('image processing (x-oss-process)', () => {
     await bucketRequest(c, 'DELETE', BUCKET, { style: '', styleName: 'thumb' });
     await expectOssError(bucketRequest(c, 'GET', BUCKET, { style: '', styleName: 'thumb' }), 'NoSuchStyle', 404);
     await expectOssError(c.get('photo.jpg', { process: 'style/thumb' }), 'NoSuchStyle', 404);
-    await expectOssError(bucketRequest(c, 'DELETE', BUCKET, { style: '', styleName: 'thumb' }), 'NoSuchStyle', 404);
+    // Deleting a style that is not there is done already (the Go SDK v1's TestBucketStyle expects no error).
+    const again = (await bucketRequest(c, 'DELETE', BUCKET, { style: '', styleName: 'thumb' })) as { status?: number; res?: { status: number } };
+    assert.equal(again.res?.status ?? again.status, 204);
     await bucketRequest(c, 'DELETE', BUCKET, { style: '', styleName: 'half' });
     const empty = Buffer.from((await bucketRequest(c, 'GET', BUCKET, { style: '' })).data as Buffer).toString('utf8');
     assert.ok(!empty.includes('<Name>'), empty);

@@ -145,7 +145,7 @@ describe('PutBucketLifecycle / GetBucketLifecycle / DeleteBucketLifecycle', () =
       ['overlapping transitions to one class', doc(rule('a', 'test', '<Transition><Days>30</Days><StorageClass>IA</StorageClass></Transition>') + rule('b', 'test/log', '<Transition><Days>60</Days><StorageClass>IA</StorageClass></Transition>')), 400, 'InvalidRequest', 'Overlap for same action type Transition.', '0014-00000079'],
       ['Tag with AbortMultipartUpload', doc(rule('x', 'p/', '<AbortMultipartUpload><Days>1</Days></AbortMultipartUpload><Tag><Key>a</Key><Value>b</Value></Tag>')), 400, 'InvalidArgument', /AbortMultipartUpload/],
       ['Not outside the rule prefix', doc(rule('x', 'p/', `${expireDays(1)}<Filter><Not><Prefix>q/</Prefix></Not></Filter>`)), 400, 'InvalidArgument', /start with the Prefix/],
-      ['Not with an empty prefix', doc(rule('x', 'p/', `${expireDays(1)}<Filter><Not><Prefix></Prefix></Not></Filter>`)), 400, 'MalformedXML', /./],
+      ['Not with an empty prefix and no tag', doc(rule('x', 'p/', `${expireDays(1)}<Filter><Not><Prefix></Prefix></Not></Filter>`)), 400, 'MalformedXML', /./],
       ['sizes the wrong way round', doc(rule('x', 'p/', `${expireDays(1)}<Filter><ObjectSizeGreaterThan>10</ObjectSizeGreaterThan><ObjectSizeLessThan>5</ObjectSizeLessThan></Filter>`)), 400, 'InvalidArgument', /ObjectSizeGreaterThan/],
       ['IsAccessTime without access tracking', doc(rule('x', 'p/', '<Transition><Days>30</Days><StorageClass>IA</StorageClass><IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>false</ReturnToStdWhenVisit></Transition>')), 400, 'MalformedXML', /./],
       ['ReturnToStdWhenVisit without IsAccessTime', doc(rule('x', 'p/', '<Transition><Days>30</Days><StorageClass>IA</StorageClass><ReturnToStdWhenVisit>true</ReturnToStdWhenVisit></Transition>')), 400, 'MalformedXML', /./, '0014-00000052'],
@@ -162,6 +162,11 @@ describe('PutBucketLifecycle / GetBucketLifecycle / DeleteBucketLifecycle', () =
     // A body that does not match its Content-MD5 is not the one signed.
     const wrong = await send(srv.port, { method: 'PUT', bucket: B, query: [['lifecycle', '']], headers: { 'content-md5': md5('other') }, body: good });
     assert.equal(wrong.err?.Code, 'InvalidDigest');
+    // A Not of only a Tag, its Prefix written empty (the Go SDK v1's TestBucketLifecycleWithFilterSize), is accepted.
+    const tagOnly = doc(rule('tag-only', '', `${expireDays(1)}<Filter><Not><Prefix></Prefix><Tag><Key>keep</Key><Value>yes</Value></Tag></Not><ObjectSizeGreaterThan>500</ObjectSizeGreaterThan></Filter>`));
+    const ok = await putLifecycle(srv.port, B, tagOnly);
+    assert.equal(ok.status, 200, ok.body.toString());
+    assert.equal((await putLifecycle(srv.port, B, good)).status, 200, 'the rules as before');
   });
 
   it('CreatedBeforeDate steps are not ordered: oss2 puts an Expiration after an IA Transition, ali-oss an Expiration before one', async () => {

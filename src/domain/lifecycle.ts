@@ -200,8 +200,10 @@ function validateRule(rule: LifecycleRule): void {
   const f = rule.filter;
   if (f) {
     for (const not of f.not) {
-      if (not.prefix === '') throw malformed('Filter Not must contain a non-empty Prefix.');
-      if (!not.prefix.startsWith(rule.prefix)) throw invalidArgument('The Prefix of Filter Not must start with the Prefix of its Rule.', 'Prefix', not.prefix);
+      // An empty Prefix is no prefix: the Go SDK always writes the element, and its own
+      // TestBucketLifecycleWithFilterSize puts a Not of only a Tag (`<Prefix></Prefix><Tag>…`). A Not of nothing is refused.
+      if (not.prefix === '' && not.tag === undefined) throw malformed('Filter Not must contain a non-empty Prefix or a Tag.');
+      if (not.prefix !== '' && !not.prefix.startsWith(rule.prefix)) throw invalidArgument('The Prefix of Filter Not must start with the Prefix of its Rule.', 'Prefix', not.prefix);
       if (not.tag === undefined && not.prefix === rule.prefix) throw invalidArgument('The Prefix of Filter Not without a Tag must differ from the Prefix of its Rule.', 'Prefix', not.prefix);
       if (not.tag) validateTag(not.tag);
     }
