@@ -78,10 +78,11 @@ export class CheckedDownload extends Transform {
 
   private arm(): void {
     clearTimeout(this.timer);
+    // setTimeout takes at most 2^31-1 ms (~24.8 days): a longer --read-timeout would otherwise fire at once.
     this.timer = setTimeout(() => {
       if (this.body?.readableFlowing === false) return this.arm();
       this.destroy(new CliError('ReadTimeout', `${this.source}: nothing received for ${this.readTimeoutS} s after ${this.size} bytes (--read-timeout)`));
-    }, this.readTimeoutS * 1000);
+    }, Math.min(this.readTimeoutS * 1000, 2 ** 31 - 1));
     this.timer.unref();
   }
 
