@@ -6,9 +6,9 @@ import { Command } from 'commander';
 import { Crc64 } from '../util/crc64.js';
 import { explainBodiless, isOssUrl, ossClient, parseOssUrl, type OssClient } from './oss-client.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
-import { batchError, runTransfers, type BatchOutcome } from './transfer-batch.js';
+import { batchError, printBatchJson, runTransfers, type BatchOutcome } from './transfer-batch.js';
 import { downloadObject, transferOptions, uploadFile, type TransferFlags } from './oss-transfer.js';
-import { CliError, describeError, humanBytes, printable, printableLines, printJson, remote, setEndpointForErrors, UsageError } from './output.js';
+import { CliError, describeError, humanBytes, printable, printableLines, remote, setEndpointForErrors, UsageError } from './output.js';
 import { alunitePaths, resolveConnection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar } from './progress.js';
 
@@ -262,16 +262,11 @@ export function syncCommand(oss: Command): void {
     const error = unsafeError ?? (failed instanceof CliError ? failed : undefined);
     if (o.json) {
       // One document: the summary, with the failures and the error in it (exit 1 all the same).
-      printJson({
+      printBatchJson({
         source, destination, dryRun: o.dryRun === true, actions, unchanged, transferred: done.length, deleted: deletions.length, bytes,
         ...(batch && batch.failures.length > 0 ? { failures: batch.failures } : {}),
         ...(unsafeError ? { skippedUnsafeKeys: unsafe } : {}),
-        ...(error ? { error: { code: error.code, message: error.message, requestId: null } } : {}),
-      });
-      if (error) {
-        process.stderr.write(`${printable(`error: ${error.code}: ${error.message}`)}\n`);
-        process.exitCode = 1;
-      }
+      }, error);
       return;
     }
     const verb = upload ? 'uploaded' : 'downloaded';

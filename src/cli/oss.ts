@@ -6,7 +6,7 @@ import { addressing, explainBodiless, formatOssUrl, isOssUrl, ossClient, parseOs
 import { bucketCommand } from './oss-bucket.js';
 import { folder, listAll, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
-import { batchError, runTransfers, type BatchOutcome } from './transfer-batch.js';
+import { batchError, printBatchJson, runTransfers, type BatchOutcome } from './transfer-batch.js';
 import { CheckedDownload, copyObject, DEFAULT_READ_TIMEOUT_S, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
 import {
   advancing, CliError, describeError, humanBytes, parsePositiveInt, printable, printableLines, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
@@ -161,21 +161,16 @@ function ossCp(cmd: Command): void {
       if (batch?.stoppedBy !== undefined) throw batch.stoppedBy;
       const failed = batch === undefined ? undefined : batchError(batch, 'transfer');
       const error = unsafeError ?? failed;
-      if (o.json && error !== undefined) {
+      if (o.json) {
         // One document with what was done, what failed and what was skipped (exit 1 all the same).
-        const f = describeError(error);
-        printJson({
-          transfers: results, failures: batch?.failures ?? [], ...(unsafeError ? { skippedUnsafeKeys: unsafeKeys } : {}),
-          error: { code: f.code, message: f.message, requestId: f.requestId },
-        });
-        process.stderr.write(`${printable(f.line)}\n`);
-        process.exitCode = f.exitCode;
+        printBatchJson({
+          transfers: results, ...(error !== undefined ? { failures: batch?.failures ?? [] } : {}), ...(unsafeError ? { skippedUnsafeKeys: unsafeKeys } : {}),
+        }, error);
         return;
       }
       // Both are said: the failed transfers' count, then the unsafe keys as the error line.
       if (unsafeError && failed !== undefined) process.stderr.write(`${printable(describeError(failed).line)}\n`);
       if (error !== undefined) throw error;
-      if (o.json) printJson({ transfers: results });
     }),
   );
 }

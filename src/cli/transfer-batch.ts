@@ -1,4 +1,4 @@
-import { CliError, describeError, printable } from './output.js';
+import { CliError, describeError, printable, printJson } from './output.js';
 
 // The transfers of one `oss cp -r` or `oss sync`: one object or file that cannot be transferred (a key too long
 // for the local file system, an object refused by a policy, a file that vanished) is reported and the others go
@@ -83,4 +83,19 @@ export function batchError(outcome: BatchOutcome, verb: string): unknown {
     'TransferFailed',
     `${n} of ${outcome.total} ${verb}s failed (each is listed above; the first: ${first.source}: ${first.code}); the other ${outcome.total - n} completed`,
   );
+}
+
+/**
+ * `--json` output of `cp -r` and `sync`: one document with what was done and, after a failure, the failures and
+ * the error in it; the error line also goes to stderr and sets the exit code (1), as without `--json`.
+ */
+export function printBatchJson(doc: Record<string, unknown>, error: unknown): void {
+  if (error === undefined) {
+    printJson(doc);
+    return;
+  }
+  const f = describeError(error);
+  printJson({ ...doc, error: { code: f.code, message: f.message, requestId: f.requestId } });
+  process.stderr.write(`${printable(f.line)}\n`);
+  process.exitCode = f.exitCode;
 }
