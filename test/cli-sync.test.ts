@@ -270,3 +270,41 @@ describe('one object that cannot be transferred does not stop the others (cp -r,
     assert.doesNotMatch(r.stderr, /TransferFailed|→/, 'no per-file lines, no summary: the bucket error is the error');
   });
 });
+
+describe('keys that name the same local file (a//b beside a/b)', () => {
+  before(async () => {
+    admin.useBucket('mirror');
+    // Listed in key order: 'clash/a//b' < 'clash/a/b' ('/' < 'b'), so the doubled slash comes first.
+    await admin.put('clash/a/b', Buffer.from('the key a/b'));
+    await admin.put('clash/a//b', Buffer.from('the key a//b'));
+    await admin.put('clash/a/c', Buffer.from('the key a/c'));
+    await admin.put('clash/d', Buffer.from('d'));
+  });
+
+  it('cp -r writes the key spelled as the file, skips the other (UnsafeKey, exit 1), and the others land', async () => {
+    const dest = join(cli.home, 'clash-cp');
+    const r = await cli.run(['oss', 'cp', '-r', 'oss://mirror/clash', dest]);
+    const err = fails(r, 1, 'UnsafeKey');
+    assert.match(err, /skipped 1 object\(s\) .*1 name the same file as another key.*: clash\/a\/\/b/);
+    assert.deepEqual(await files(dest), ['a/b', 'a/c', 'd']);
+    assert.equal(await readFile(join(dest, 'a', 'b'), 'utf8'), 'the key a/b');
+  });
+
+  it('sync --delete keeps the file it downloaded (before: downloaded a//b to a/b, then deleted a/b as extra)', async () => {
+    const dest = join(cli.home, 'clash-sync');
+    const first = await cli.run(['oss', 'sync', 'oss://mirror/clash', dest, '--delete', '--json']);
+    assert.equal(first.code, 1);
+    const doc = JSON.parse(first.stdout) as Summary & { skippedUnsafeKeys: string[]; error: { code: string } };
+    assert.equal(doc.error.code, 'UnsafeKey');
+    assert.deepEqual(doc.skippedUnsafeKeys, ['clash/a//b']);
+    assert.equal(doc.transferred, 3);
+    assert.deepEqual(await files(dest), ['a/b', 'a/c', 'd']);
+    assert.equal(await readFile(join(dest, 'a', 'b'), 'utf8'), 'the key a/b');
+    // A rerun finds every file in place: nothing moves, nothing is deleted.
+    const again = JSON.parse((await cli.run(['oss', 'sync', 'oss://mirror/clash', dest, '--delete', '--json'])).stdout) as Summary;
+    assert.equal(again.transferred, 0);
+    assert.equal(again.deleted, 0);
+    assert.equal(again.unchanged, 3);
+    assert.deepEqual(await files(dest), ['a/b', 'a/c', 'd']);
+  });
+});

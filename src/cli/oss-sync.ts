@@ -4,9 +4,10 @@ import { rm, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import { Crc64 } from '../util/crc64.js';
-import { explainBodiless, isOssUrl, ossClient, parseOssUrl, type OssClient } from './oss-client.js';
+import { explainBodiless, isOssUrl, ossClient, parseOssUrl, type ListedObject, type OssClient } from './oss-client.js';
 import { folder, listAll, pool, walk } from './oss-list.js';
 import { batchError, printBatchJson, runTransfers, type BatchOutcome } from './transfer-batch.js';
+import { downloadTargets, skippedKeysError } from './local-names.js';
 import { downloadObject, transferOptions, uploadFile, type TransferFlags } from './oss-transfer.js';
 import { CliError, describeError, humanBytes, printable, printableLines, remote, setEndpointForErrors, UsageError } from './output.js';
 import { alunitePaths, resolveConnection, type ConnectionFlags } from './profile.js';
@@ -170,23 +171,27 @@ export function syncCommand(oss: Command): void {
     const locals = new Map<string, LocalFile>();
     if (st) for (const f of await walk(localDir)) locals.set(f.rel, f);
     const remotes = new Map<string, RemoteObject>();
-    const unsafe: string[] = [];
-    for await (const page of listAll(client, url.bucket, prefix)) {
-      for (const obj of page.objects) {
+    const listed: ListedObject[] = [];
+    for await (const page of listAll(client, url.bucket, prefix)) listed.push(...page.objects);
+    // A key that would land outside the directory is never written there (nor counted as present); downloading,
+    // keys are compared as the files they become (`a//b` is the file a/b, and only one key is written to it).
+    const targets = downloadTargets(listed, prefix, root);
+    const remoteOf = (rel: string, obj: ListedObject): RemoteObject =>
+      ({ rel, key: obj.name, size: obj.size, etag: (obj.etag ?? '').replace(/"/g, '').toUpperCase(), type: obj.type });
+    const skipped = upload ? { outside: [], clashing: [] } : { outside: targets.outside, clashing: targets.clashing };
+    if (upload) {
+      // Uploading, the keys are what the files are compared with as they are spelled: `a//b` is no file's key.
+      const outside = new Set(targets.outside);
+      for (const obj of listed) {
         const rel = obj.name.slice(prefix.length);
-        if (rel === '' || rel.endsWith('/')) continue; // folder markers: no file to compare with
-        // A key that would land outside the directory is never written there (nor counted as present).
-        const target = resolve(root, rel);
-        if (rel.split('/').includes('..') || rel.startsWith('/') || !target.startsWith(root + sep)) {
-          if (!upload) unsafe.push(obj.name);
-          continue;
-        }
-        remotes.set(rel, { rel, key: obj.name, size: obj.size, etag: (obj.etag ?? '').replace(/"/g, '').toUpperCase(), type: obj.type });
+        if (rel !== '' && !rel.endsWith('/') && !outside.has(obj.name)) remotes.set(rel, remoteOf(rel, obj));
       }
+    } else {
+      for (const j of targets.jobs) remotes.set(j.rel, remoteOf(j.rel, j.obj));
     }
 
     const localName = (rel: string): string => (localDir.endsWith('/') || localDir.endsWith(sep) ? localDir : `${localDir}/`) + rel;
-    const remoteName = (rel: string): string => `oss://${url.bucket}/${prefix}${rel}`;
+    const remoteName = (rel: string): string => `oss://${url.bucket}/${remotes.get(rel)?.key ?? prefix + rel}`;
     // Each worker gets its own client: useBucket() is per client and comparisons and transfers run concurrently.
     const clients: OssClient[] = [];
     const borrow = async <T>(fn: (c: OssClient) => Promise<T>): Promise<T> => {
@@ -255,9 +260,7 @@ export function syncCommand(oss: Command): void {
     const failedPaths = new Set(batch?.failures.map((f) => f.source));
     const done = transfers.filter((a) => !failedPaths.has(a.source ?? a.path));
     const bytes = done.reduce((n, a) => n + a.size, 0);
-    const unsafeError = unsafe.length
-      ? new CliError('UnsafeKey', `skipped ${unsafe.length} object(s) whose keys would be written outside ${root}: ${unsafe.slice(0, 5).join(', ')}`)
-      : undefined;
+    const unsafeError = skippedKeysError(skipped, root);
     // Both are reported: the failed transfers were each listed as they failed; the unsafe keys are the error line.
     const error = unsafeError ?? (failed instanceof CliError ? failed : undefined);
     if (o.json) {
@@ -265,7 +268,7 @@ export function syncCommand(oss: Command): void {
       printBatchJson({
         source, destination, dryRun: o.dryRun === true, actions, unchanged, transferred: done.length, deleted: deletions.length, bytes,
         ...(batch && batch.failures.length > 0 ? { failures: batch.failures } : {}),
-        ...(unsafeError ? { skippedUnsafeKeys: unsafe } : {}),
+        ...(unsafeError ? { skippedUnsafeKeys: [...skipped.outside, ...skipped.clashing] } : {}),
       }, error);
       return;
     }

@@ -7,6 +7,7 @@ import { bucketCommand } from './oss-bucket.js';
 import { folder, listAll, walk } from './oss-list.js';
 import { syncCommand } from './oss-sync.js';
 import { batchError, printBatchJson, runTransfers, type BatchOutcome } from './transfer-batch.js';
+import { downloadTargets, skippedKeysError } from './local-names.js';
 import { CheckedDownload, copyObject, DEFAULT_READ_TIMEOUT_S, downloadObject, transferOptions, uploadFile, type TransferFlags, type TransferResult } from './oss-transfer.js';
 import {
   advancing, CliError, describeError, humanBytes, parsePositiveInt, printable, printableLines, printJson, printRecord, printTable, remote, run, setEndpointForErrors, UsageError,
@@ -116,30 +117,17 @@ function ossCp(cmd: Command): void {
             );
           } else {
             const root = resolve(destination);
-            const unsafe: string[] = [];
-            const jobs = objects.filter((obj) => {
-              const rel = obj.name.slice(prefix.length);
-              if (rel === '' || rel.endsWith('/')) return false; // folder markers
-              const target = resolve(root, rel);
-              if (rel.split('/').includes('..') || rel.startsWith('/') || !target.startsWith(root + sep)) {
-                unsafe.push(obj.name);
-                return false;
-              }
-              return true;
-            });
-            const bar = progressBar(`${jobs.length} objects`, jobs.reduce((n, j) => n + j.size, 0), o.progress && process.stderr.isTTY === true);
+            const { jobs, ...skipped } = downloadTargets(objects, prefix, root);
+            const bar = progressBar(`${jobs.length} objects`, jobs.reduce((n, j) => n + j.obj.size, 0), o.progress && process.stderr.isTTY === true);
             try {
-              const target = (obj: ListedObject): string => resolve(root, obj.name.slice(prefix.length));
-              batch = await runTransfers(jobs, o.jobs, (obj) => ({ source: `oss://${src.bucket}/${obj.name}`, destination: target(obj) }), async (obj) =>
-                report(await downloadObject(await ossClient(conn), src.bucket, obj.name, target(obj), childSink(bar), root, o.readTimeout), 'download'),
+              batch = await runTransfers(jobs, o.jobs, (j) => ({ source: `oss://${src.bucket}/${j.obj.name}`, destination: j.target }), async (j) =>
+                report(await downloadObject(await ossClient(conn), src.bucket, j.obj.name, j.target, childSink(bar), root, o.readTimeout), 'download'),
               );
             } finally {
               bar.finish();
             }
-            if (unsafe.length) {
-              unsafeKeys = unsafe;
-              unsafeError = new CliError('UnsafeKey', `skipped ${unsafe.length} object(s) whose keys would be written outside ${root}: ${unsafe.slice(0, 5).join(', ')}`);
-            }
+            unsafeError = skippedKeysError(skipped, root);
+            if (unsafeError) unsafeKeys = [...skipped.outside, ...skipped.clashing];
           }
         } else {
           if (src.key === '' || src.key.endsWith('/')) throw new UsageError(`${source} names a folder, not an object (use -r)`);
