@@ -85,7 +85,9 @@ describe('Put/Get/DeleteBucketWebsite', () => {
       ['Type 3', doc('<IndexDocument><Suffix>a</Suffix><SupportSubDir>true</SupportSubDir><Type>3</Type></IndexDocument>'), 'InvalidArgument', 'Type'],
       ['SupportSubDir yes', doc('<IndexDocument><Suffix>a</Suffix><SupportSubDir>yes</SupportSubDir></IndexDocument>'), 'InvalidArgument', 'SupportSubDir'],
       ['Suffix with /', doc('<IndexDocument><Suffix>a/index.html</Suffix></IndexDocument>'), 'InvalidArgument', 'Suffix'],
-      ['empty Suffix', doc('<IndexDocument><Suffix></Suffix></IndexDocument>'), 'InvalidArgument', 'Suffix'],
+      ['empty Suffix with SupportSubDir', doc('<IndexDocument><Suffix></Suffix><SupportSubDir>true</SupportSubDir></IndexDocument>'), 'InvalidArgument', 'Suffix'],
+      ['only an empty IndexDocument', doc('<IndexDocument><Suffix></Suffix></IndexDocument>'), 'MalformedXML'],
+      ['only an empty ErrorDocument', doc('<ErrorDocument/>'), 'MalformedXML'],
       ['no RuleNumber', rule('<Redirect><RedirectType>External</RedirectType></Redirect>'), 'MalformedXML'],
       ['RuleNumber 0', rule(redirect('<RedirectType>External</RedirectType>', 0)), 'InvalidArgument', 'RuleNumber'],
       ['no Redirect', rule('<RuleNumber>1</RuleNumber>'), 'MalformedXML'],
@@ -147,6 +149,105 @@ describe('Put/Get/DeleteBucketWebsite', () => {
     assert.deepEqual(['PassQueryString', 'MirrorPassQueryString', 'MirrorFollowRedirect', 'MirrorCheckMd5', 'PassAll'].map((n) => field(redirects[0]!, n)), ['true', 'true', 'true', 'false', 'true']);
     assert.deepEqual(['PassQueryString', 'MirrorPassQueryString'].map((n) => field(redirects[1]!, n)), ['false', 'false']);
     assert.equal(field(redirects[2]!, 'PassQueryString'), 'true');
+  });
+
+  // The bodies the Go SDK v1 (current oss/type.go, encoding/xml) sends: IndexDocument and ErrorDocument are plain
+  // structs, so an unset one goes out as `<IndexDocument><Suffix></Suffix></IndexDocument>`; MirrorHeaders too
+  // (`<MirrorHeaders></MirrorHeaders>` on every rule), nil *bool settings are left out.
+  const goV1 = {
+    emptyDocs: '<IndexDocument><Suffix></Suffix></IndexDocument><ErrorDocument><Key></Key></ErrorDocument>',
+    docs: '<IndexDocument><Suffix>myindex.html</Suffix></IndexDocument><ErrorDocument><Key>myerror.html</Key></ErrorDocument>',
+    // client_test.go's ruleOk: a Mirror rule that leaves PassQueryString and the Mirror* booleans to OSS's defaults.
+    ruleOk: '<RoutingRule><RuleNumber>1</RuleNumber><Condition><HttpErrorCodeReturnedEquals>404</HttpErrorCodeReturnedEquals></Condition>'
+      + '<Redirect><RedirectType>Mirror</RedirectType><MirrorURL>http://www.test.com/</MirrorURL><MirrorHeaders><Pass>myheader-key1</Pass><Pass>myheader-key2</Pass>'
+      + '<Remove>myheader-key3</Remove><Remove>myheader-key4</Remove><Set><Key>myheader-key5</Key><Value>myheader-value5</Value></Set></MirrorHeaders></Redirect></RoutingRule>',
+    // ruleArrOk: an AliCDN rule (with the empty MirrorHeaders the struct always writes) and a Mirror rule setting everything.
+    ruleArrOk: '<RoutingRule><RuleNumber>2</RuleNumber><Condition><KeyPrefixEquals>abc/</KeyPrefixEquals><HttpErrorCodeReturnedEquals>404</HttpErrorCodeReturnedEquals>'
+      + '<IncludeHeader><Key>host</Key><Equals>test.oss-cn-beijing-internal.aliyuncs.com</Equals></IncludeHeader></Condition>'
+      + '<Redirect><RedirectType>AliCDN</RedirectType><PassQueryString>false</PassQueryString><MirrorHeaders></MirrorHeaders><Protocol>http</Protocol>'
+      + '<HostName>www.test.com</HostName><HttpRedirectCode>301</HttpRedirectCode><ReplaceKeyWith>prefix/${key}.suffix</ReplaceKeyWith></Redirect></RoutingRule>'
+      + '<RoutingRule><RuleNumber>3</RuleNumber><Condition><HttpErrorCodeReturnedEquals>404</HttpErrorCodeReturnedEquals></Condition>'
+      + '<Redirect><RedirectType>Mirror</RedirectType><PassQueryString>true</PassQueryString><MirrorURL>http://www.test.com/</MirrorURL>'
+      + '<MirrorPassQueryString>true</MirrorPassQueryString><MirrorFollowRedirect>false</MirrorFollowRedirect><MirrorCheckMd5>false</MirrorCheckMd5>'
+      + '<MirrorHeaders><PassAll>true</PassAll><Pass>myheader-key1</Pass><Pass>myheader-key2</Pass><Remove>myheader-key3</Remove><Remove>myheader-key4</Remove>'
+      + '<Set><Key>myheader-key5</Key><Value>myheader-value5</Value></Set></MirrorHeaders></Redirect></RoutingRule>',
+    // ruleErr: a Mirror rule without MirrorURL (its Condition empty).
+    ruleErr: '<RoutingRule><RuleNumber>1</RuleNumber><Condition></Condition><Redirect><RedirectType>Mirror</RedirectType><PassQueryString>true</PassQueryString>'
+      + '<MirrorHeaders></MirrorHeaders></Redirect></RoutingRule>',
+  };
+  const goDoc = (inner: string): string => `<WebsiteConfiguration>${inner}</WebsiteConfiguration>`;
+  const redirectsOf = (text: string): string[] => [...text.matchAll(/<Redirect>(.*?)<\/Redirect>/g)].map((m) => m[1]!);
+  const fieldOf = (r: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(r)?.[1];
+
+  it('Go SDK v1 (TestSetBucketWebsiteDetail / TestSetBucketWebsiteXml): empty IndexDocument / ErrorDocument are accepted as not set, a Mirror rule reads back OSS\'s defaults', async () => {
+    const one = await putWebsite(srv.port, B, goDoc(`${goV1.emptyDocs}<RoutingRules>${goV1.ruleOk}</RoutingRules>`));
+    assert.equal(one.status, 200, one.text);
+    let text = (await getWebsite(srv.port, B)).text;
+    assert.doesNotMatch(text, /<IndexDocument>|<ErrorDocument>/, 'the empty documents are not set');
+    let redirects = redirectsOf(text);
+    assert.equal(redirects.length, 1);
+    // What the test asserts after the Put: *PassQueryString false, *MirrorPassQueryString false, *MirrorFollowRedirect true,
+    // *MirrorCheckMd5 false, *MirrorHeaders.PassAll false; GetBucketWebsiteXml still holds the Pass headers.
+    assert.deepEqual(['RedirectType', 'PassQueryString', 'MirrorPassQueryString', 'MirrorFollowRedirect', 'MirrorCheckMd5', 'PassAll', 'MirrorPassOriginalSlashes'].map((n) => fieldOf(redirects[0]!, n)),
+      ['Mirror', 'false', 'false', 'true', 'false', 'false', 'false']);
+    assert.match(text, /<Pass>myheader-key1<\/Pass>/);
+    assert.match(text, /<Pass>myheader-key2<\/Pass>/);
+
+    const three = await putWebsite(srv.port, B, goDoc(`${goV1.docs}<RoutingRules>${goV1.ruleOk}${goV1.ruleArrOk}</RoutingRules>`));
+    assert.equal(three.status, 200, three.text);
+    text = (await getWebsite(srv.port, B)).text;
+    assert.match(text, /<IndexDocument><Suffix>myindex\.html<\/Suffix>/);
+    assert.match(text, /<ErrorDocument><Key>myerror\.html<\/Key>/);
+    redirects = redirectsOf(text);
+    assert.equal(redirects.length, 3);
+    assert.equal(fieldOf(redirects[1]!, 'RedirectType'), 'AliCDN');
+    assert.doesNotMatch(redirects[1]!, /Mirror/, 'an empty MirrorHeaders on an AliCDN rule is not kept, and no Mirror default is added');
+    assert.deepEqual(['PassQueryString', 'MirrorPassQueryString', 'MirrorFollowRedirect', 'MirrorCheckMd5', 'PassAll'].map((n) => fieldOf(redirects[2]!, n)),
+      ['true', 'true', 'false', 'false', 'true'], 'what was set is returned, not the defaults');
+
+    // The refusals the same test expects still come, the empty documents beside them notwithstanding.
+    const before = text;
+    for (const [name, body, code] of [
+      ['no RuleNumber', goDoc(`${goV1.emptyDocs}<RoutingRules>${goV1.ruleOk.replace('<RuleNumber>1</RuleNumber>', '')}</RoutingRules>`), 'MalformedXML'],
+      ['Mirror without MirrorURL', goDoc(`${goV1.emptyDocs}<RoutingRules>${goV1.ruleErr}</RoutingRules>`), 'InvalidArgument'],
+      ['repeated RuleNumber', goDoc(`${goV1.emptyDocs}<RoutingRules>${goV1.ruleErr}${goV1.ruleOk}</RoutingRules>`), 'InvalidArgument'],
+      ['nothing but empty documents', goDoc(goV1.emptyDocs), 'MalformedXML'],
+      ['an empty Suffix with SupportSubDir', doc('<IndexDocument><Suffix></Suffix><SupportSubDir>true</SupportSubDir></IndexDocument>'), 'InvalidArgument'],
+      ['an empty Key with HttpStatus', doc('<IndexDocument><Suffix>a.html</Suffix></IndexDocument><ErrorDocument><Key></Key><HttpStatus>404</HttpStatus></ErrorDocument>'), 'InvalidArgument'],
+    ] as const) {
+      const r = await putWebsite(srv.port, B, body);
+      assert.equal(r.err?.Code, code, `${name}: ${r.text}`);
+      assert.equal((await getWebsite(srv.port, B)).text, before, `${name}: nothing stored`);
+    }
+
+    // SetBucketWebsite(bucket, index, "") sends the error document's Key empty: the index alone is set.
+    const indexOnly = await putWebsite(srv.port, B, goDoc('<IndexDocument><Suffix>myindex</Suffix></IndexDocument><ErrorDocument><Key></Key></ErrorDocument>'));
+    assert.equal(indexOnly.status, 200, indexOnly.text);
+    text = (await getWebsite(srv.port, B)).text;
+    assert.match(text, /<IndexDocument><Suffix>myindex<\/Suffix>/);
+    assert.doesNotMatch(text, /<ErrorDocument>/);
+  });
+
+  it('ali-oss and the Java SDK (BucketWebsiteTest) read the Mirror defaults back; other rule types get none', async () => {
+    const c = srv.client();
+    await c.putBucketWebsite(B, {
+      index: 'index.html',
+      routingRules: [
+        { RuleNumber: '2', Condition: { KeyPrefixEquals: 'm/', HttpErrorCodeReturnedEquals: '404' }, Redirect: { RedirectType: 'Mirror', MirrorURL: 'http://oss-test.example/mirror-test/' } },
+        { RuleNumber: '5', Condition: { HttpErrorCodeReturnedEquals: '404' }, Redirect: { RedirectType: 'External', HostName: 'oss.aliyuncs.com', Protocol: 'https', ReplaceKeyWith: '${key}.jpg', HttpRedirectCode: '302' } },
+      ],
+    } as never);
+    const got = (await c.getBucketWebsite(B)) as unknown as { routingRules: Array<{ Redirect: Record<string, unknown> }> };
+    assert.equal(got.routingRules.length, 2);
+    const [mirror, external] = got.routingRules.map((r) => r.Redirect);
+    // Java's testNormalSetBucketWebsiteWithMirror: PassQueryString and MirrorPassOriginalSlashes left unset read back false.
+    assert.equal(mirror!.PassQueryString, 'false');
+    assert.equal(mirror!.MirrorPassOriginalSlashes, 'false');
+    assert.equal(mirror!.MirrorPassQueryString, 'false');
+    assert.equal(mirror!.MirrorFollowRedirect, 'true');
+    assert.equal(mirror!.MirrorCheckMd5, 'false');
+    assert.equal(mirror!.MirrorURL, 'http://oss-test.example/mirror-test/');
+    assert.deepEqual(external, { RedirectType: 'External', Protocol: 'https', HostName: 'oss.aliyuncs.com', ReplaceKeyWith: '${key}.jpg', HttpRedirectCode: '302' });
   });
 
   it('RAM: an explicit Deny on PutBucketWebsite / DeleteBucketWebsite refuses them, GetBucketWebsite still allowed', async () => {

@@ -1,6 +1,6 @@
 import { AppError, invalidArgument } from '../errors.js';
 import type { IncludeHeader, RedirectType, RoutingCondition, RoutingRedirect, RoutingRule, WebsiteConfig } from '../domain/website.js';
-import { WEBSITE_LIMITS } from '../domain/website.js';
+import { MIRROR_DEFAULTS, WEBSITE_LIMITS } from '../domain/website.js';
 import { el, many, parseXmlBody, type XmlChild, type XmlNode } from './xml.js';
 import { childBool, childElement, childElements, childInt, childTextOnce, malformedXml, type XmlElement } from './xml-reader.js';
 
@@ -109,8 +109,9 @@ function redirectOf(node: Node): RoutingRedirect {
   for (const name of Object.keys(node)) {
     if (REDIRECT_FIELDS.includes(name)) continue;
     if (name === 'MirrorHeaders') {
+      // The Go SDK v1 writes `<MirrorHeaders></MirrorHeaders>` on every rule (a struct, never left out): empty is absent.
       const headers = containerOf(node, name);
-      if (headers) out.mirrorHeaders = mirrorHeadersOf(headers);
+      if (headers && Object.keys(headers).length > 0) out.mirrorHeaders = mirrorHeadersOf(headers);
       continue;
     }
     if (MIRROR_CONTAINERS_REFUSED.has(name)) throw new AppError('NotImplemented', `${name} in a Mirror redirect is not implemented by Alunite.`);
@@ -135,12 +136,20 @@ function ruleOf(node: Node): RoutingRule {
   return { ruleNumber, condition: conditionOf(containerOf(node, 'Condition')), redirect: redirectOf(redirect) };
 }
 
+/** True when `node` has no child but an optional, empty `name` (`<IndexDocument/>`, `<ErrorDocument><Key></Key></ErrorDocument>`). */
+function onlyEmpty(node: Node, name: string): boolean {
+  const names = Object.keys(node);
+  return names.every((n) => n === name) && (textOf(node, name) ?? '') === '';
+}
+
 export function parseWebsiteXml(text: string): WebsiteConfig {
   const doc = parseXmlBody(text, 'WebsiteConfiguration');
   onlyKnown(doc, 'WebsiteConfiguration', ['IndexDocument', 'ErrorDocument', 'RoutingRules']);
   const config: WebsiteConfig = { rules: [] };
+  // An IndexDocument / ErrorDocument holding nothing but an empty Suffix / Key is not set: the Go SDK v1 sends
+  // `<IndexDocument><Suffix></Suffix></IndexDocument>` for the one it was not given (TestSetBucketWebsiteDetail).
   const index = containerOf(doc, 'IndexDocument');
-  if (index) {
+  if (index && !onlyEmpty(index, 'Suffix')) {
     onlyKnown(index, 'IndexDocument', ['Suffix', 'SupportSubDir', 'Type']);
     const suffix = textOf(index, 'Suffix');
     if (suffix === undefined) throw malformed('IndexDocument needs a Suffix.');
@@ -149,7 +158,7 @@ export function parseWebsiteXml(text: string): WebsiteConfig {
     config.index = { suffix, supportSubDir: boolOf(index, 'SupportSubDir') ?? false, type };
   }
   const error = containerOf(doc, 'ErrorDocument');
-  if (error) {
+  if (error && !onlyEmpty(error, 'Key')) {
     onlyKnown(error, 'ErrorDocument', ['Key', 'HttpStatus']);
     const key = textOf(error, 'Key');
     if (key === undefined) throw malformed('ErrorDocument needs a Key.');
@@ -179,12 +188,15 @@ function conditionXml(c: RoutingCondition): XmlChild {
 
 function redirectXml(r: RoutingRedirect): XmlNode {
   const h = r.mirrorHeaders;
+  // A Mirror rule answers with OSS's defaults for the settings it was stored without (MIRROR_DEFAULTS).
+  const mirror = r.type === 'Mirror';
+  const settings: Record<string, string> = mirror ? { ...MIRROR_DEFAULTS.settings, ...r.mirror } : (r.mirror ?? {});
   return el('Redirect', [
     el('RedirectType', r.type),
-    opt('PassQueryString', r.passQueryString),
-    ...Object.entries(r.mirror ?? {}).map(([k, v]) => el(k, v)),
+    opt('PassQueryString', r.passQueryString ?? (mirror ? MIRROR_DEFAULTS.passQueryString : undefined)),
+    ...Object.entries(settings).map(([k, v]) => el(k, v)),
     h !== undefined && el('MirrorHeaders', [
-      opt('PassAll', h.passAll),
+      opt('PassAll', h.passAll ?? (mirror ? MIRROR_DEFAULTS.passAll : undefined)),
       ...h.pass.map((p) => el('Pass', p)),
       ...h.remove.map((p) => el('Remove', p)),
       ...h.set.map((s) => el('Set', [el('Key', s.key), el('Value', s.value)])),
