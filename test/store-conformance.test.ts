@@ -960,7 +960,7 @@ for (const [name, make] of metaFactories) {
         return { ...object('v', 'k', blob(1)), lastModified: 1_700_000_000_000 };
       });
       assert.equal(one.replaced, null);
-      assert.match(one.record.versionId ?? '', /^[A-Za-z0-9_-]{22}$/);
+      assert.match(one.record.versionId ?? '', /^[A-Za-z0-9_-]{64}$/);
       const two = await s.putObject('v', 'k', () => ({ ...object('v', 'k'), segments: [], inline: Buffer.from('two'), etag: 'TWO', lastModified: 1_700_000_000_000 }));
       assert.equal(two.replaced, null, 'the first version stays');
       assert.notEqual(two.record.versionId, one.record.versionId);

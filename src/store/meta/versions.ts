@@ -18,33 +18,36 @@ export const NULL_VERSION = 'null';
 
 // A version's place among its key's versions is `seq`, microseconds since the epoch made strictly
 // increasing per key (a version written in the same microsecond as the previous one, or under a clock that
-// went back, takes previous + 1). Ids carry their seq (8 bytes, big-endian) and 8 random bytes, base64url:
-// opaque, URL-safe, unguessable, and a lookup by id is a primary-key lookup (bucket, key, seq).
+// went back, takes previous + 1). Ids carry their seq (8 bytes, big-endian) and 40 random bytes, base64url:
+// 64 characters as OSS's ids are (the Java SDK's ObjectVersionTest checks the length), opaque, URL-safe,
+// unguessable, and a lookup by id is a primary-key lookup (bucket, key, seq). Ids of 22 characters (8 random
+// bytes) were written before and are still read.
+const RANDOM_BYTES = 40;
 let randomPool = Buffer.alloc(0);
 let randomOffset = 0;
 
-function random8(): Buffer {
-  if (randomOffset + 8 > randomPool.length) {
-    randomPool = randomBytes(4096);
+function randomPart(): Buffer {
+  if (randomOffset + RANDOM_BYTES > randomPool.length) {
+    randomPool = randomBytes(RANDOM_BYTES * 128);
     randomOffset = 0;
   }
-  const out = randomPool.subarray(randomOffset, randomOffset + 8);
-  randomOffset += 8;
+  const out = randomPool.subarray(randomOffset, randomOffset + RANDOM_BYTES);
+  randomOffset += RANDOM_BYTES;
   return out;
 }
 
 export function newVersionId(seq: number): string {
-  const b = Buffer.alloc(16);
+  const b = Buffer.alloc(8 + RANDOM_BYTES);
   b.writeBigUInt64BE(BigInt(seq), 0);
-  random8().copy(b, 8);
+  randomPart().copy(b, 8);
   return b.toString('base64url');
 }
 
 /** The seq a version id carries, or null when the text is no id of ours ('null' included). */
 export function seqOfVersionId(id: string): number | null {
-  if (id.length !== 22 || !/^[A-Za-z0-9_-]+$/.test(id)) return null;
+  if ((id.length !== 64 && id.length !== 22) || !/^[A-Za-z0-9_-]+$/.test(id)) return null;
   const b = Buffer.from(id, 'base64url');
-  if (b.length !== 16) return null;
+  if (b.length !== (id.length === 64 ? 8 + RANDOM_BYTES : 16)) return null;
   const seq = b.readBigUInt64BE(0);
   return seq > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(seq);
 }
