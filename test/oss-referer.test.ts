@@ -64,8 +64,9 @@ describe('bucket Referer (hotlink protection)', () => {
     const got = await ref(client).getBucketReferer(BUCKET);
     assert.equal(got.allowEmpty, true);
     assert.equal(got.referers, null);
+    // OSS's default (the Go SDK's TestBucketRefererV2): query strings truncated, and no RefererBlacklist element.
     const raw = await bucketXml(client, 'GET', BUCKET, 'referer');
-    assert.deepEqual(raw.data, { AllowEmptyReferer: 'true', AllowTruncateQueryString: 'false', TruncatePath: 'false', RefererList: '', RefererBlacklist: '' });
+    assert.deepEqual(raw.data, { AllowEmptyReferer: 'true', AllowTruncateQueryString: 'true', TruncatePath: 'false', RefererList: '' });
     assert.equal((await anonymousGet('https://anywhere.example/')).status, 200);
     assert.equal((await anonymousGet()).status, 200);
   });
@@ -125,7 +126,7 @@ describe('bucket Referer (hotlink protection)', () => {
     // A pattern matches the start of the Referer (OSS matches "the URL prefix"); without truncation a
     // pattern naming a page admits that page only, whatever follows it.
     await bucketXml(client, 'PUT', BUCKET, 'referer', refererXml(
-      '<AllowEmptyReferer>false</AllowEmptyReferer><RefererList><Referer>https://www.example.com/index.html</Referer></RefererList>',
+      '<AllowEmptyReferer>false</AllowEmptyReferer><AllowTruncateQueryString>false</AllowTruncateQueryString><RefererList><Referer>https://www.example.com/index.html</Referer></RefererList>',
     ));
     assert.equal((await anonymousGet('https://www.example.com/index.html?from=x')).status, 200);
     refusedWith(await anonymousGet('https://www.example.com/logo.html'), '0003-00000503');
@@ -135,6 +136,29 @@ describe('bucket Referer (hotlink protection)', () => {
       '<AllowEmptyReferer>false</AllowEmptyReferer><TruncatePath>true</TruncatePath><RefererList><Referer>https://www.example.com/index.html</Referer></RefererList>',
     ));
     refusedWith(await anonymousGet('https://www.example.com/index.html'), '0003-00000503');
+  });
+
+  test('AllowTruncateQueryString left out of the Put is true (OSS\'s default): a query string is cut before matching', async () => {
+    // *trusted.org matches anywhere before its end: in the query string too, unless the query string is cut off.
+    await bucketXml(client, 'PUT', BUCKET, 'referer', refererXml(
+      '<AllowEmptyReferer>false</AllowEmptyReferer><RefererList><Referer>*trusted.org</Referer></RefererList>',
+    ));
+    const raw = await bucketXml(client, 'GET', BUCKET, 'referer');
+    assert.deepEqual(raw.data, { AllowEmptyReferer: 'false', AllowTruncateQueryString: 'true', TruncatePath: 'false', RefererList: { Referer: '*trusted.org' } });
+    assert.equal((await anonymousGet('https://cdn.trusted.org/page?x=1')).status, 200);
+    refusedWith(await anonymousGet('https://evil.example/?from=trusted.org'), '0003-00000503');
+    refusedWith(await anonymousGet('https://evil.example/#trusted.org'), '0003-00000503');
+    // Turned off, the whole Referer is matched, its query string included.
+    await bucketXml(client, 'PUT', BUCKET, 'referer', refererXml(
+      '<AllowEmptyReferer>false</AllowEmptyReferer><AllowTruncateQueryString>false</AllowTruncateQueryString><RefererList><Referer>*trusted.org</Referer></RefererList>',
+    ));
+    assert.equal(((await bucketXml(client, 'GET', BUCKET, 'referer')).data as Record<string, unknown>).AllowTruncateQueryString, 'false');
+    assert.equal((await anonymousGet('https://evil.example/?from=trusted.org')).status, 200);
+    // ali-oss putBucketReferer sends no AllowTruncateQueryString either.
+    await ref(client).putBucketReferer(BUCKET, true, ['*trusted.org']);
+    assert.equal(((await bucketXml(client, 'GET', BUCKET, 'referer')).data as Record<string, unknown>).AllowTruncateQueryString, 'true');
+    refusedWith(await anonymousGet('https://evil.example/?from=trusted.org'), '0003-00000503');
+    await ref(client).deleteBucketReferer(BUCKET);
   });
 
   test('an empty whitelist checks no Referer at all, but a blacklist still refuses', async () => {
@@ -165,7 +189,7 @@ describe('bucket Referer (hotlink protection)', () => {
     assert.equal(got.allowEmpty, true);
     assert.equal(got.referers, null);
     const raw = await bucketXml(client, 'GET', BUCKET, 'referer');
-    assert.deepEqual(raw.data, { AllowEmptyReferer: 'true', AllowTruncateQueryString: 'false', TruncatePath: 'false', RefererList: '', RefererBlacklist: '' });
+    assert.deepEqual(raw.data, { AllowEmptyReferer: 'true', AllowTruncateQueryString: 'true', TruncatePath: 'false', RefererList: '' });
     assert.equal((await anonymousGet('https://other.example.com')).status, 200);
     // Beside real patterns, and in the blacklist (<Referer/> too), empty entries are dropped the same way.
     await bucketXml(client, 'PUT', BUCKET, 'referer', refererXml(
@@ -174,12 +198,12 @@ describe('bucket Referer (hotlink protection)', () => {
     ));
     const mixed = await bucketXml(client, 'GET', BUCKET, 'referer');
     assert.deepEqual(mixed.data, {
-      AllowEmptyReferer: 'true', AllowTruncateQueryString: 'false', TruncatePath: 'false',
+      AllowEmptyReferer: 'true', AllowTruncateQueryString: 'true', TruncatePath: 'false',
       RefererList: { Referer: '*.kept.org' }, RefererBlacklist: { Referer: '*.blocked.io' },
     });
     await bucketXml(client, 'PUT', BUCKET, 'referer', refererXml('<AllowEmptyReferer>true</AllowEmptyReferer><RefererList/><RefererBlacklist><Referer></Referer></RefererBlacklist>'));
     const cleared = await bucketXml(client, 'GET', BUCKET, 'referer');
-    assert.deepEqual(cleared.data, { AllowEmptyReferer: 'true', AllowTruncateQueryString: 'false', TruncatePath: 'false', RefererList: '', RefererBlacklist: '' });
+    assert.deepEqual(cleared.data, { AllowEmptyReferer: 'true', AllowTruncateQueryString: 'true', TruncatePath: 'false', RefererList: '' });
     await ref(client).deleteBucketReferer(BUCKET);
   });
 

@@ -31,10 +31,13 @@ export const accountPublicAccessBlockConfig = jsonConfig<{ blockPublicAccess: bo
 /** Alunite's bounds on a Referer configuration (OSS documents none exactly; docs/access-rules.md). */
 export const REFERER_LIMITS = { maxEntries: 1000, maxLength: 1024 } as const;
 
-/** OSS's answer for a bucket with no Referer configuration: empty Referers allowed, no lists. */
+/**
+ * OSS's answer for a bucket with no Referer configuration: empty Referers allowed, query strings truncated (the
+ * Go SDK's TestBucketRefererV2 reads `AllowTruncateQueryString` true of a new bucket), no lists.
+ */
 export const DEFAULT_REFERER: RefererConfig = {
   allowEmptyReferer: true,
-  allowTruncateQueryString: false,
+  allowTruncateQueryString: true,
   truncatePath: false,
   refererList: [],
   refererBlacklist: [],

@@ -50,7 +50,9 @@ function referers(container: unknown, name: string): string[] {
 export const putBucketReferer: Handler = async (req) => {
   const doc = await readConfigXml(req, 'RefererConfiguration', 256 * 1024, '0033-00000001');
   const allowEmptyReferer = bool(doc, 'AllowEmptyReferer', 'required', { code: 'InvalidArgument', ec: '0033-00000003' }, '0033-00000002');
-  const allowTruncateQueryString = bool(doc, 'AllowTruncateQueryString', false, { code: 'InvalidArgument', ec: '0033-00000004' });
+  // Absent: true, OSS's default (PutBucketReferer "Default value: true"; a new bucket's GetBucketReferer says true,
+  // which the Go SDK's TestBucketRefererV2 checks). docs/access-rules.md.
+  const allowTruncateQueryString = bool(doc, 'AllowTruncateQueryString', true, { code: 'InvalidArgument', ec: '0033-00000004' });
   const truncatePath = bool(doc, 'TruncatePath', false, { code: 'InvalidArgument' });
   if (!('RefererList' in doc)) {
     throw new AppError('MalformedXML', 'The RefererList element is required.', { ErrorDetail: 'RefererList is missing.' }, '0033-00000005');
@@ -74,7 +76,9 @@ export const getBucketReferer: Handler = async (req) => {
       el('AllowTruncateQueryString', cfg.allowTruncateQueryString),
       el('TruncatePath', cfg.truncatePath),
       el('RefererList', cfg.refererList.map((r) => el('Referer', r))),
-      el('RefererBlacklist', cfg.refererBlacklist.map((r) => el('Referer', r))),
+      // Only when there is a blacklist: OSS leaves the element out otherwise (the Go SDK's TestBucketRefererV2
+      // expects a nil RefererBlacklist of a new bucket; Go's decoder would allocate one for an empty element).
+      cfg.refererBlacklist.length > 0 && el('RefererBlacklist', cfg.refererBlacklist.map((r) => el('Referer', r))),
     ]),
   );
 };
