@@ -261,6 +261,8 @@ export const catalogue = {
   'LimitExceeded.Policy': { status: 409, message: 'The count of policies beyond the current limits.' },
   'LimitExceeded.Policy.Version': { status: 409, message: 'The count of versions of the policy beyond the current limits.' },
   // Stored bucket configurations (docs/stored-configurations.md); ECs unknown.
+  // PutBucketResourceGroup with an ID that is no resource group (the Java SDK V2's and oss2's tests expect this code and message).
+  ResourceGroupIdPreCheckError: { status: 400, message: 'The resource group id precheck error' },
   NoSuchTransferAccelerationConfiguration: { status: 404, message: 'The bucket you specified does not have transfer acceleration configuration.' },
   NoSuchUserDefinedLogFieldsConfig: { status: 404, message: 'The user defined log fields configuration does not exist.' },
   NoSuchReplicationConfiguration: { status: 404, message: 'The specified bucket does not have a replication configuration.' },

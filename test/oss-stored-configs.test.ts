@@ -183,6 +183,58 @@ describe('stored bucket configurations', () => {
     fails(await callOp(srv, 'GetBucketReplication'), 'NoSuchReplicationConfiguration', 404);
   });
 
+  test('an empty ResourceGroupId puts the bucket back in the default group (the Go SDK V1\'s TestBucketResourceGroup)', async () => {
+    const B = 'stored-rg';
+    await client.putBucket(B);
+    const group = (): Promise<string> => callOp(srv, 'GetBucketResourceGroup', { bucket: B }).then((r) => /<ResourceGroupId>([^<]*)<\/ResourceGroupId>/.exec(ok(r).text)?.[1] ?? '');
+    const put = (id: string): Promise<Reply> => callOp(srv, 'PutBucketResourceGroup', { bucket: B, body: `<BucketResourceGroupConfiguration><ResourceGroupId>${id}</ResourceGroupId></BucketResourceGroupConfiguration>` });
+    const info = async (): Promise<string> => ok(await send(srv, 'GET', B, [['bucketInfo', '']])).text;
+    const defaultId = await group();
+    assert.equal(defaultId, 'rg-default');
+    ok(await put('rg-aek27tc5678'));
+    assert.equal(await group(), 'rg-aek27tc5678');
+    ok(await put(''));
+    assert.equal(await group(), defaultId);
+    assert.ok((await info()).includes(`<ResourceGroupId>${defaultId}</ResourceGroupId>`));
+    // The default group's own ID moves a bucket there as well; an ID that is none is refused and changes nothing.
+    ok(await put('rg-aek27tc5678'));
+    ok(await put(defaultId));
+    assert.equal(await group(), defaultId);
+    const bad = fails(await put('no-exist-id'), 'ResourceGroupIdPreCheckError', 400);
+    assert.equal(bad.err?.Message, 'The resource group id precheck error');
+    assert.equal(await group(), defaultId);
+    // <ResourceGroupId/> too; the element itself is still required.
+    ok(await put('rg-aek27tc5678'));
+    ok(await callOp(srv, 'PutBucketResourceGroup', { bucket: B, body: '<BucketResourceGroupConfiguration><ResourceGroupId/></BucketResourceGroupConfiguration>' }));
+    assert.equal(await group(), defaultId);
+    fails(await callOp(srv, 'PutBucketResourceGroup', { bucket: B, body: '<BucketResourceGroupConfiguration/>' }), 'MalformedXML', 400);
+    await client.deleteBucket(B);
+  });
+
+  test('DELETE ?transferAcceleration (Go SDK V1 DeleteBucketTransferAcc, Java deleteBucketTransferAcceleration) removes the configuration', async () => {
+    ok(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>' }));
+    assert.ok(ok(await callOp(srv, 'GetBucketTransferAcceleration')).text.includes('<Enabled>true</Enabled>'));
+    const del = await send(srv, 'DELETE', BUCKET, [['transferAcceleration', '']]);
+    assert.equal(del.status, 204, del.text);
+    fails(await callOp(srv, 'GetBucketTransferAcceleration'), 'NoSuchTransferAccelerationConfiguration', 404);
+    assert.ok(ok(await send(srv, 'GET', BUCKET, [['bucketInfo', '']])).text.includes('<TransferAcceleration>Disabled</TransferAcceleration>'));
+    // Again, with nothing stored: still 204 (as DeleteBucketLifecycle and the other deletes).
+    assert.equal((await send(srv, 'DELETE', BUCKET, [['transferAcceleration', '']])).status, 204);
+    fails(await send(srv, 'DELETE', 'no-such-accel-bucket', [['transferAcceleration', '']]), 'NoSuchBucket', 404);
+    // Authorized as oss:DeleteBucketTransferAcceleration on the bucket: an explicit Deny refuses it, and keeps the configuration.
+    ok(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>' }));
+    const ram = new Ram(srv);
+    const u = await ram.userWith('accel-delete-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:DeleteBucketTransferAcceleration'], Resource: [`acs:oss:*:*:${BUCKET}`] },
+    ));
+    fails(await send(srv, 'DELETE', BUCKET, [['transferAcceleration', '']], undefined, {}, [u.accessKeyId, u.accessKeySecret]), 'AccessDenied', 403);
+    assert.ok(ok(await callOp(srv, 'GetBucketTransferAcceleration')).text.includes('<Enabled>true</Enabled>'));
+    const only = await ram.userWith('accel-delete-only', policyDoc({ Effect: 'Allow', Action: ['oss:DeleteBucketTransferAcceleration'], Resource: [`acs:oss:*:*:${BUCKET}`] }));
+    assert.equal((await send(srv, 'DELETE', BUCKET, [['transferAcceleration', '']], undefined, {}, [only.accessKeyId, only.accessKeySecret])).status, 204);
+    fails(await callOp(srv, 'GetBucketTransferAcceleration'), 'NoSuchTransferAccelerationConfiguration', 404);
+  });
+
   test('GetBucketInfo shows the stored acceleration, access monitor, resource group and replication', async () => {
     const info = async (): Promise<string> => ok(await send(srv, 'GET', BUCKET, [['bucketInfo', '']])).text;
     ok(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>' }));
@@ -207,7 +259,7 @@ describe('stored bucket configurations', () => {
     assert.ok(ok(await callOp(srv, 'GetBucketTransferAcceleration')).text.includes('<Enabled>false</Enabled>'));
     fails(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>On</Status></AccessMonitorConfiguration>' }), 'InvalidArgument', 400);
     fails(await callOp(srv, 'PutBucketHttpsConfig', { body: '<HttpsConfiguration><TLS><Enable>true</Enable><TLSVersion>SSLv3</TLSVersion></TLS></HttpsConfiguration>' }), 'InvalidArgument', 400);
-    fails(await callOp(srv, 'PutBucketResourceGroup', { body: '<BucketResourceGroupConfiguration><ResourceGroupId>nope</ResourceGroupId></BucketResourceGroupConfiguration>' }), 'InvalidArgument', 400);
+    fails(await callOp(srv, 'PutBucketResourceGroup', { body: '<BucketResourceGroupConfiguration><ResourceGroupId>nope</ResourceGroupId></BucketResourceGroupConfiguration>' }), 'ResourceGroupIdPreCheckError', 400);
     fails(await callOp(srv, 'PutBucketTransferAcceleration', { body: '<!DOCTYPE x [<!ENTITY a "b">]><TransferAccelerationConfiguration/>' }), 'MalformedXML', 400);
     fails(await callOp(srv, 'PutBucketTransferAcceleration', { body: `<TransferAccelerationConfiguration>${' '.repeat(70 * 1024)}</TransferAccelerationConfiguration>` }), 'EntityTooLarge', 400);
     fails(await callOp(srv, 'PutBucketTransferAcceleration', { bucket: 'no-such-bucket-here', body: '<TransferAccelerationConfiguration><Enabled>true</Enabled></TransferAccelerationConfiguration>' }), 'NoSuchBucket', 404);

@@ -14,6 +14,7 @@ import * as metaQuery from './meta-query.js';
 import { checkProcessConfiguration, PROCESS_CONFIG } from './process-configuration.js';
 import * as redundancy from './redundancy.js';
 import * as replication from './replication.js';
+import * as resourceGroup from './resource-group.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import type { StoredOperationName } from './schemas.js';
 import * as tags from './tags.js';
@@ -65,14 +66,7 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
     },
   }),
   DeleteBucketCommonHeader: deleteSingle('common-header'),
-  PutBucketResourceGroup: putSingle('PutBucketResourceGroup', {
-    config: 'resource-group',
-    bounds: { required: ['ResourceGroupId'], maxLength: { ResourceGroupId: 64 } },
-    check: (doc) => {
-      const id = textOf(doc, 'ResourceGroupId') ?? '';
-      if (!/^rg-[a-z0-9]{1,61}$/.test(id)) throw invalidArgument('ResourceGroupId must look like rg-<letters and digits>.', 'ResourceGroupId', id);
-    },
-  }),
+  PutBucketResourceGroup: resourceGroup.putBucketResourceGroup,
   // No group set: the default resource group, as GetBucketInfo shows it.
   GetBucketResourceGroup: getSingle('GetBucketResourceGroup', 'resource-group', { ResourceGroupId: DEFAULT_RESOURCE_GROUP }),
   PutBucketAccessMonitor: putSingle('PutBucketAccessMonitor', { config: 'access-monitor', bounds: { required: ['Status'] } }),

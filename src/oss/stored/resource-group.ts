@@ -1,0 +1,30 @@
+import { AppError } from '../../errors.js';
+import type { Handler } from '../context.js';
+import { empty } from '../handlers/common.js';
+import { asJson, bucketOf, readDocument } from './common.js';
+import { textOf } from './schema.js';
+
+// PutBucketResourceGroup (docs/stored-configurations.md): the group a bucket is in, shown by
+// GetBucketResourceGroup and GetBucketInfo (`DEFAULT_RESOURCE_GROUP` while none is stored).
+
+/** A resource group ID as Alunite accepts one (it keeps no list of groups): `rg-` and lower-case letters and digits. */
+const GROUP_ID = /^rg-[a-z0-9]{1,61}$/;
+
+/**
+ * An empty `<ResourceGroupId></ResourceGroupId>` puts the bucket back in the default resource group, as OSS does
+ * (the Go SDK's TestBucketResourceGroup: after it GetBucketResourceGroup answers the default group's ID again);
+ * the stored group is removed. Any other ID must look like one, else 400 ResourceGroupIdPreCheckError.
+ */
+export const putBucketResourceGroup: Handler = async (req) => {
+  const doc = await readDocument(req, 'PutBucketResourceGroup', { required: ['ResourceGroupId'], maxLength: { ResourceGroupId: 64 } });
+  const id = (textOf(doc, 'ResourceGroupId') ?? '').trim();
+  if (id === '') {
+    await req.services.stored.update(bucketOf(req), 'resource-group', () => null, true);
+    return empty();
+  }
+  if (!GROUP_ID.test(id)) {
+    throw new AppError('ResourceGroupIdPreCheckError', undefined, { ArgumentName: 'ResourceGroupId', ArgumentValue: id.slice(0, 64) });
+  }
+  await req.services.stored.update(bucketOf(req), 'resource-group', () => asJson({ ResourceGroupId: id }));
+  return empty();
+};
