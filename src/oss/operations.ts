@@ -110,6 +110,11 @@ export type Operation =
   | Simple<'GetBucketLocation'>
   /** GET ?processConfiguration: the Java SDK's getBucketProcess; not in the API metadata (oss/stored/process-configuration.ts). */
   | Simple<'GetProcessConfiguration'>
+  /**
+   * DELETE ?transferAcceleration: the SDKs' DeleteBucketTransferAcc / deleteBucketTransferAcceleration (Go V1, Java);
+   * not in the API metadata. Removes the stored configuration (oss/stored/handlers.ts).
+   */
+  | Simple<'DeleteBucketTransferAcceleration'>
   | Simple<'GetBucketAcl'>
   | Simple<'PutBucketAcl'>
   | Simple<'GetBucketPolicy'>
@@ -411,12 +416,14 @@ function refusalOf(input: RouteInput): Refusal | null {
 }
 
 /**
- * Sub-resources a hand-written route takes beyond its catalog entry: GET ?objectMeta is accepted like HEAD, and
- * GET ?processConfiguration is the unpublished Get of PutProcessConfiguration (the Java SDK's getBucketProcess).
+ * Sub-resources a hand-written route takes beyond its catalog entry: GET ?objectMeta is accepted like HEAD,
+ * GET ?processConfiguration is the unpublished Get of PutProcessConfiguration (the Java SDK's getBucketProcess),
+ * and DELETE ?transferAcceleration the unpublished Delete of PutBucketTransferAcceleration.
  */
 const CONSUMED_BEYOND_CATALOG: ReadonlyMap<string, string> = new Map([
   ['GetObjectMeta', 'objectMeta'],
   ['GetProcessConfiguration', 'processConfiguration'],
+  ['DeleteBucketTransferAcceleration', 'transferAcceleration'],
 ]);
 
 /**
@@ -693,6 +700,8 @@ function routeImplemented(input: RouteInput): Operation {
         // Static website hosting and access logging.
         if (has('website')) return { name: 'DeleteBucketWebsite', ...onBucket('oss:DeleteBucketWebsite') };
         if (has('logging')) return { name: 'DeleteBucketLogging', ...onBucket('oss:DeleteBucketLogging') };
+        // Unpublished; the action named after the operation, as every published Delete… is [UNVERIFIED].
+        if (has('transferAcceleration')) return { name: 'DeleteBucketTransferAcceleration', ...onBucket('oss:DeleteBucketTransferAcceleration') };
         return { name: 'DeleteBucket', ...onBucket('oss:DeleteBucket') };
       case 'POST':
         // oss:DeleteObject is checked per key (spec ram-sts §2.3) once the handler has parsed the body:

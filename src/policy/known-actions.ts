@@ -55,6 +55,8 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['PostProcessTask', 'object'],
   // GET ?processConfiguration (the Java SDK's getBucketProcess), the unpublished Get of PutProcessConfiguration.
   ['GetProcessConfiguration', 'bucket'],
+  // DELETE ?transferAcceleration (Go SDK V1 DeleteBucketTransferAcc, Java deleteBucketTransferAcceleration).
+  ['DeleteBucketTransferAcceleration', 'bucket'],
   ['GetService', 'service'],
 ];
 

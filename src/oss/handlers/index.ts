@@ -16,6 +16,7 @@ import * as select from './select.js';
 import { unimplemented } from './unimplemented.js';
 import * as website from './website.js';
 import { storedHandlers } from '../stored/handlers.js';
+import { deleteSingle } from '../stored/common.js';
 import { getProcessConfiguration } from '../stored/process-configuration.js';
 import { doMetaQuery } from './meta-query.js';
 
@@ -27,6 +28,8 @@ export const handlers: HandlerTable = {
   GetBucketInfo: bucket.getBucketInfo,
   GetBucketLocation: bucket.getBucketLocation,
   GetProcessConfiguration: getProcessConfiguration,
+  // Unpublished Delete of the stored transfer acceleration configuration: GetBucketTransferAcceleration is 404 after it.
+  DeleteBucketTransferAcceleration: deleteSingle('transfer-acceleration'),
   GetBucketAcl: bucket.getBucketAcl,
   PutBucketAcl: bucket.putBucketAcl,
   GetBucketPolicy: bucket.getBucketPolicy,
