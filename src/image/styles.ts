@@ -46,7 +46,8 @@ export class ImageStyleService {
         throw new AppError('InvalidArgument', `A bucket can have at most ${MAX_STYLES} styles.`, { ArgumentName: 'styleName', ArgumentValue: name });
       }
       const next: ImageStyle = { name, content, category, createTime: old?.createTime ?? now, lastModifyTime: now };
-      return { styles: [...styles.filter((s) => s.name !== name), next].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+      // Kept in creation order: a new style goes last, a replaced one stays where it was (see list).
+      return { styles: old === undefined ? [...styles, next] : styles.map((s) => (s.name === name ? next : s)) };
     });
   }
 
@@ -57,9 +58,15 @@ export class ImageStyleService {
     return found;
   }
 
+  /**
+   * The styles in the order they were created, as OSS lists them: the Go SDK v1's TestBucketStyle puts three
+   * styles with random names and expects the second and third at [1] and [2]; oss2's test_bucket_style_normal
+   * puts `imagestyle` then `imagestyle1` and reads them at [0] and [1]. The document keeps that order; the
+   * stable sort on CreateTime also orders documents an older Alunite kept sorted by name.
+   */
   async list(bucket: string): Promise<ImageStyle[]> {
     const b = await requireBucket(this.ctx, bucket);
-    return readConfig(b, stylesConfig)?.styles ?? [];
+    return [...(readConfig(b, stylesConfig)?.styles ?? [])].sort((x, y) => x.createTime - y.createTime);
   }
 
   async delete(bucket: string, name: string): Promise<void> {
