@@ -345,14 +345,23 @@ describe('image processing (x-oss-process)', () => {
     const xml = Buffer.from(got.data as Buffer).toString('utf8');
     assert.match(xml, /<Style><Name>thumb<\/Name><Content>image\/resize,w_80<\/Content><CreateTime>[^<]+GMT<\/CreateTime><LastModifyTime>[^<]+<\/LastModifyTime><Category>image<\/Category><\/Style>/);
     const list = Buffer.from((await bucketRequest(c, 'GET', BUCKET, { style: '' })).data as Buffer).toString('utf8');
-    assert.deepEqual([...list.matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) => m[1]), ['half', 'thumb']);
+    // In creation order, not by name (the Go SDK v1's TestBucketStyle, oss2's test_bucket_style_normal).
+    const names = async (): Promise<string[]> => {
+      const text = Buffer.from((await bucketRequest(c, 'GET', BUCKET, { style: '' })).data as Buffer).toString('utf8');
+      return [...text.matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) => m[1]!);
+    };
+    assert.deepEqual([...list.matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) => m[1]), ['thumb', 'half']);
     assert.ok(list.includes('<StyleList>'));
+    await bucketRequest(c, 'PUT', BUCKET, { style: '', styleName: 'alpha' }, styleBody('image/resize,w_10'));
+    assert.deepEqual(await names(), ['thumb', 'half', 'alpha']);
 
     assert.deepEqual(await dims((await processed(c, 'photo.jpg', 'style/thumb')).body), [80, 40, 'jpeg']);
     assert.deepEqual(await dims((await processed(c, 'photo.jpg', 'style/half')).body), [200, 100, 'png']);
     // Replacing a style keeps its CreateTime and changes what it does.
     await bucketRequest(c, 'PUT', BUCKET, { style: '', styleName: 'thumb' }, styleBody('image/resize,w_20'));
     assert.deepEqual(await dims((await processed(c, 'photo.jpg', 'style/thumb')).body), [20, 10, 'jpeg']);
+    assert.deepEqual(await names(), ['thumb', 'half', 'alpha'], 'a replaced style keeps its place');
+    await bucketRequest(c, 'DELETE', BUCKET, { style: '', styleName: 'alpha' });
 
     // Validated: bad content, bad names, a body that is not a Style.
     await expectOssError(bucketRequest(c, 'PUT', BUCKET, { style: '', styleName: 'bad' }, styleBody('image/resize,m_abc,w_1')), 'InvalidArgument', 400);
