@@ -82,6 +82,8 @@ export const catalogue = {
   WORMConfigurationLocked: { status: 403, message: 'The WORM Configuration is locked.' },
   InvalidWORMConfiguration: { status: 400, message: 'Invalid WORM Configuration.' },
   NoSuchWORMConfiguration: { status: 404, message: 'The WORM Configuration does not exist.', ec: '0027-00000009' },
+  // PutBucketAccessMonitor Disabled while a lifecycle rule is on the last access time (its API page; the Java SDK's BucketAccessMonitorTest).
+  AccessMonitorDisableNotAllowed: { status: 400, message: 'Access monitor cannot be disabled while the bucket has lifecycle rules based on the last access time.' },
   // Archive classes and RestoreObject.
   InvalidObjectState: { status: 403, message: "The operation is not valid for the object's state" },
   RestoreAlreadyInProgress: { status: 409, message: 'The restore operation is in progress.' },

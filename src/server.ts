@@ -15,6 +15,7 @@ import { createConsoleRoute } from './console/serve.js';
 import { DEFAULT_MIN_FREE_SPACE, WriteAdmission, type FreeSpaceFloor } from './domain/admission.js';
 import { BucketService } from './domain/buckets.js';
 import { bucketNow, type DomainContext, type ProtectionTiming } from './domain/context.js';
+import { AccessMonitorService } from './domain/access-monitor-service.js';
 import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
 import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { InventoryWorker } from './domain/inventory-worker.js';
@@ -353,6 +354,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     archive: new ArchiveService(ctx),
     encryption: new BucketEncryptionService(ctx),
     lifecycle: new LifecycleService(ctx, dayMs),
+    // Access tracking: PutBucketAccessMonitor's rules and the reads it records (docs/lifecycle.md).
+    accessMonitor: new AccessMonitorService(ctx, dayMs, (msg, fields) => log.warn(msg, fields)),
     stats: new BucketStatService(ctx),
     // Static website hosting and access logging.
     website: new WebsiteService(ctx),

@@ -14,7 +14,8 @@ import { LifecycleWorker } from '../src/domain/lifecycle-worker.js';
 import { startServer, type RunningServer, type ServerOptions } from '../src/server.js';
 import { MemoryBlobStore } from '../src/store/blob/memory.js';
 import { openMetadataStore } from '../src/store/meta/open.js';
-import { expectOssError, statusOf } from './helpers/oss.js';
+import { eventually } from './helpers/eventually.js';
+import { expectOssError, extras, statusOf } from './helpers/oss.js';
 import { testPostgres } from './helpers/postgres.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { encodeKey, errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
@@ -234,6 +235,76 @@ describe('PutBucketLifecycle / GetBucketLifecycle / DeleteBucketLifecycle', () =
     assert.equal(refused.err?.Message, 'Overlap for same action type AbortMultipartUpload.');
   });
 
+  it('rules on the last access time (IsAccessTime) with access tracking on: accepted and returned; tracking cannot be switched off under them', async () => {
+    const A = 'life-atime';
+    await srv.client().putBucket(A);
+    const monitor = (status: string): Promise<Sent> => {
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<AccessMonitorConfiguration><Status>${status}</Status></AccessMonitorConfiguration>`;
+      return send(srv.port, { method: 'PUT', bucket: A, query: [['accessmonitor', '']], headers: { 'content-type': 'application/xml' }, body });
+    };
+    const monitorStatus = async (): Promise<string> => /<Status>([^<]*)<\/Status>/.exec((await send(srv.port, { method: 'GET', bucket: A, query: [['accessmonitor', '']] })).body.toString())![1]!;
+    const tr = (days: number, cls: string, extra: string): string => `<Transition><Days>${days}</Days><StorageClass>${cls}</StorageClass>${extra}</Transition>`;
+    // The Go SDK v1's TestBucketAccessMonitor (as its structs marshal them): five rules, one NoncurrentVersionTransition.
+    const goRules = doc(
+      rule('mtime transition1', 'logs1', tr(30, 'IA', '')) +
+      rule('mtime transition2', 'logs2', tr(30, 'IA', '<IsAccessTime>false</IsAccessTime>')) +
+      rule('amtime transition1', 'logs3', tr(30, 'IA', '<IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>false</ReturnToStdWhenVisit>')) +
+      rule('amtime transition2', 'logs4', tr(30, 'IA', '<IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>true</ReturnToStdWhenVisit><AllowSmallFile>true</AllowSmallFile>')) +
+      rule('amtime transition3', 'logs5', '<NoncurrentVersionTransition><NoncurrentDays>10</NoncurrentDays><StorageClass>IA</StorageClass><IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>false</ReturnToStdWhenVisit><AllowSmallFile>false</AllowSmallFile></NoncurrentVersionTransition>'),
+    );
+    // Tracking off: MalformedXML (the Java SDK's testUnormalSetBucketLifecycleWithAccessMonitor).
+    assert.equal((await putLifecycle(srv.port, A, goRules)).err?.Code, 'MalformedXML');
+    assert.equal((await monitor('Enabled')).status, 200);
+    assert.equal((await monitor('Enabled')).status, 200, 'Enabled twice');
+    const put = await putLifecycle(srv.port, A, goRules);
+    assert.equal(put.status, 200, put.body.toString());
+    const rules = xml.parse((await getLifecycle(srv.port, A)).body.toString()).LifecycleConfiguration.Rule;
+    assert.equal(rules[1].Transition[0].IsAccessTime, 'false');
+    assert.deepEqual([rules[2].Transition[0].IsAccessTime, rules[2].Transition[0].ReturnToStdWhenVisit], ['true', 'false']);
+    assert.deepEqual([rules[3].Transition[0].IsAccessTime, rules[3].Transition[0].ReturnToStdWhenVisit, rules[3].Transition[0].AllowSmallFile], ['true', 'true', 'true']);
+    assert.deepEqual(rules[4].NoncurrentVersionTransition[0], { NoncurrentDays: '10', StorageClass: 'IA', IsAccessTime: 'true', ReturnToStdWhenVisit: 'false', AllowSmallFile: 'false' });
+
+    // Switching tracking off under such rules: AccessMonitorDisableNotAllowed (PutBucketAccessMonitor's API page;
+    // the Go SDK's test expects an error, the Java SDK's BucketAccessMonitorTest this code); nothing changes.
+    const refused = await monitor('Disabled');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.err?.Code, 'AccessMonitorDisableNotAllowed');
+    assert.equal(await monitorStatus(), 'Enabled');
+
+    // ali-oss writes the elements it is given: a transition on the access time through putBucketLifecycle.
+    const c = srv.client();
+    await c.putBucketLifecycle(A, [
+      { id: 'ali', prefix: 'ali/', status: 'Enabled', transition: { days: 30, storageClass: 'IA', isAccessTime: 'true', returnToStdWhenVisit: 'true' } },
+    ] as never);
+    const ali = xml.parse((await getLifecycle(srv.port, A)).body.toString()).LifecycleConfiguration.Rule[0].Transition[0];
+    assert.deepEqual([ali.IsAccessTime, ali.ReturnToStdWhenVisit], ['true', 'true']);
+
+    // Days since the last access only (EC 0014-00000047), and ReturnToStdWhenVisit said (EC 0014-00000052).
+    const byDate = await putLifecycle(srv.port, A, doc(rule('d', 'd/', '<Transition><CreatedBeforeDate>2021-12-30T00:00:00.000Z</CreatedBeforeDate><StorageClass>IA</StorageClass><IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>true</ReturnToStdWhenVisit></Transition>')));
+    assert.deepEqual([byDate.status, byDate.err?.Code, byDate.err?.EC], [400, 'MalformedXML', '0014-00000047']);
+    const noReturn = await putLifecycle(srv.port, A, doc(rule('r', 'r/', tr(200, 'IA', '<IsAccessTime>true</IsAccessTime>'))));
+    assert.deepEqual([noReturn.status, noReturn.err?.Code, noReturn.err?.EC], [400, 'MalformedXML', '0014-00000052']);
+
+    // oss2's test_access_monitor_with_bucket_lifecycle: a mtime and an atime transition in one rule, kept in the order sent.
+    const mixed = await putLifecycle(srv.port, A, doc(rule('mixed', 'cn/', `${expireDays(356)}${tr(355, 'Archive', '<IsAccessTime>false</IsAccessTime>')}${tr(352, 'IA', '<IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>true</ReturnToStdWhenVisit><AllowSmallFile>true</AllowSmallFile>')}`)));
+    assert.equal(mixed.status, 200, mixed.body.toString());
+    const mixedBack = xml.parse((await getLifecycle(srv.port, A)).body.toString()).LifecycleConfiguration.Rule[0].Transition;
+    assert.deepEqual(mixedBack.map((t: Record<string, string>) => [t.Days, t.IsAccessTime]), [['355', 'false'], ['352', 'true']]);
+
+    // A disabled rule on the access time still holds tracking on; rules without any let it go.
+    assert.equal((await putLifecycle(srv.port, A, doc(rule('off', 'off/', tr(30, 'IA', '<IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>false</ReturnToStdWhenVisit>'), 'Disabled')))).status, 200);
+    assert.equal((await monitor('Disabled')).err?.Code, 'AccessMonitorDisableNotAllowed');
+    assert.equal((await putLifecycle(srv.port, A, doc(rule('m', 'm/', tr(30, 'IA', '<IsAccessTime>false</IsAccessTime>'))))).status, 200);
+    assert.equal((await monitor('Disabled')).status, 200);
+    assert.equal(await monitorStatus(), 'Disabled');
+    assert.equal((await putLifecycle(srv.port, A, goRules)).err?.Code, 'MalformedXML', 'off again: refused again');
+    // DeleteBucketLifecycle, then switching off: the Go SDK's order.
+    assert.equal((await monitor('Enabled')).status, 200);
+    assert.equal((await putLifecycle(srv.port, A, goRules)).status, 200);
+    assert.equal((await send(srv.port, { method: 'DELETE', bucket: A, query: [['lifecycle', '']] })).status, 204);
+    assert.equal((await monitor('Disabled')).status, 200);
+  });
+
   it('each operation is authorized as its own RAM action (oss:PutBucketLifecycle, oss:GetBucketLifecycle, oss:DeleteBucketLifecycle)', async () => {
     const u = await new Ram(srv).userWith('life-reader', policyDoc({ Effect: 'Allow', Action: 'oss:GetBucketLifecycle', Resource: `acs:oss:*:*:${B}` }));
     const c = u.oss();
@@ -319,6 +390,54 @@ describe('the lifecycle worker', () => {
     assert.equal(mine[0]!.expired, 21);
     assert.equal(await countBlobs(srv), blobsBefore - 1, 'the expired blob file is deleted');
     await expectOssError(c.head('logs/big.bin'), 'NoSuchKey', 404);
+  });
+
+  it('transitions on the last access time count from the last GetObject, or from when tracking was switched on; a read brings an object back to Standard when its rule says so', async () => {
+    const B = 'life-atime-worker';
+    const c = srv.client({ bucket: B });
+    await c.putBucket(B);
+    await c.put('at/read', Buffer.from('r'));
+    await c.put('at/idle', Buffer.from('i'));
+    await c.put('mt/old', Buffer.from('m'));
+    now += 10 * DAY; // old by their last modification
+    const on = now;
+    const monitor = `<?xml version="1.0" encoding="UTF-8"?>\n<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>`;
+    assert.equal((await send(srv.port, { method: 'PUT', bucket: B, query: [['accessmonitor', '']], headers: { 'content-type': 'application/xml' }, body: monitor })).status, 200);
+    const body = doc(
+      rule('atime', 'at/', '<Transition><Days>2</Days><StorageClass>IA</StorageClass><IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>true</ReturnToStdWhenVisit></Transition>') +
+      rule('mtime', 'mt/', '<Transition><Days>2</Days><StorageClass>IA</StorageClass></Transition>'),
+    );
+    const put = await putLifecycle(srv.port, B, body);
+    assert.equal(put.status, 200, put.body.toString());
+    const cls = async (key: string): Promise<string | undefined> => hdr(await c.head(key), 'x-oss-storage-class');
+    const accessed = async (key: string): Promise<string | undefined> => hdr(await extras(c).getObjectMeta(key), 'x-oss-last-access-time');
+
+    await srv.lifecycle!.runPass();
+    assert.equal(await cls('mt/old'), 'IA', 'by the last modification: due');
+    assert.deepEqual([await cls('at/read'), await cls('at/idle')], ['Standard', 'Standard'], 'by the last access: tracking began just now');
+    // Never read since tracking began: the time it began (OSS initialises the last access time so).
+    assert.equal(await accessed('at/idle'), new Date(on).toUTCString());
+
+    now += 1.5 * DAY;
+    const readAt = now;
+    assert.equal((await c.get('at/read')).content.toString(), 'r');
+    await eventually(async () => (await srv.meta.getObject(B, 'at/read'))?.attrs?.lastAccess === readAt, 'the read is recorded');
+    assert.equal(await accessed('at/read'), new Date(readAt).toUTCString());
+    await c.get('at/read');
+    assert.equal((await srv.meta.getObject(B, 'at/read'))?.attrs?.lastAccess, readAt, 'a read within a day of the last is not recorded again');
+
+    now += DAY;
+    await srv.lifecycle!.runPass();
+    assert.equal(await cls('at/idle'), 'IA', '2.5 days since tracking began');
+    assert.equal(await cls('at/read'), 'Standard', 'read a day ago');
+    // ReturnToStdWhenVisit true: reading it brings it back to Standard (and records the access).
+    const back = now;
+    await c.get('at/idle');
+    await eventually(async () => (await srv.meta.getObject(B, 'at/idle'))?.storageClass === 'Standard', 'returned to Standard');
+    assert.equal(await accessed('at/idle'), new Date(back).toUTCString());
+    now += DAY;
+    await srv.lifecycle!.runPass();
+    assert.equal(await cls('at/idle'), 'Standard', 'read a day ago: not due again');
   });
 
   it('moves objects down the storage-class ladder (never up), expiration winning over transition', async () => {

@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
-import { deleteConfig, putConfig } from './bucket-config.js';
+import { accessTrackingSince } from './access-monitor.js';
+import { deleteConfig, updateConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
 import { expirationOf, LIFECYCLE, lifecycleOf, validateLifecycle, type LifecycleConfig } from './lifecycle.js';
 import type { Bucket, ObjectRecord } from './model.js';
@@ -14,10 +15,16 @@ export class LifecycleService {
     readonly dayMs: number = DAY_MS,
   ) {}
 
-  /** Validates the whole document first: a refused one leaves the previous rules in place. */
+  /**
+   * Validates the whole document first: a refused one leaves the previous rules in place. Rules on the last
+   * access time need the bucket's access tracking on, judged inside the store's transaction (which holds the
+   * bucket) as PutBucketAccessMonitor's refusal to switch it off while such rules exist is.
+   */
   async put(bucket: string, config: LifecycleConfig, opts: { allowSameActionOverlap: boolean }): Promise<void> {
     await requireBucket(this.ctx, bucket);
-    await putConfig(this.ctx, bucket, LIFECYCLE, validateLifecycle(config, opts));
+    // Every other fault first, as before any write is considered (the switch is read inside the transaction).
+    validateLifecycle(config, { ...opts, accessTracking: true });
+    await updateConfig(this.ctx, bucket, LIFECYCLE, (_current, b) => validateLifecycle(config, { ...opts, accessTracking: accessTrackingSince(b) !== null }));
   }
 
   async get(bucket: string): Promise<LifecycleConfig> {

@@ -1,6 +1,7 @@
 import { dropBlobs, garbageSegments, type DomainContext } from './context.js';
 import type { NoncurrentCursor } from '../store/meta/types.js';
 import { VERSIONING_CONFIG } from '../store/meta/versions.js';
+import { accessTrackingSince } from './access-monitor.js';
 import { coldness, lifecycleOf, objectActionDue, ruleMatches, scanPrefixes, uploadAbortDue, type LifecycleConfig, type LifecycleSubject, type ObjectAction, type TransitionClass } from './lifecycle.js';
 import type { Bucket, ObjectRecord } from './model.js';
 
@@ -376,12 +377,14 @@ export class LifecycleWorker {
   private async objectPage(bucket: Bucket, config: LifecycleConfig, p: Progress, prefix: string, limit: number): Promise<{ visited: number; end: boolean }> {
     const page = await this.ctx.meta.listObjects(bucket.name, { prefix, ...(p.after !== '' ? { after: p.after } : {}), limit });
     const now = this.ctx.clock();
-    const exact = (current: ObjectRecord): ObjectAction | null => objectActionDue(config, current, now, this.opts.dayMs);
+    // Transitions on the last access time count from it (docs/lifecycle.md); tracking cannot be switched off while such a rule exists.
+    const accessSince = accessTrackingSince(bucket);
+    const exact = (current: ObjectRecord): ObjectAction | null => objectActionDue(config, current, now, this.opts.dayMs, { accessSince });
     const expire: string[] = [];
     const transition: string[] = [];
     for (const s of page) {
       // Listings carry no tags: a rule's tag conditions are assumed met here and checked on the real record.
-      const action = objectActionDue(config, { ...s, tags: [] }, now, this.opts.dayMs, { assumeTags: true });
+      const action = objectActionDue(config, { ...s, tags: [] }, now, this.opts.dayMs, { assumeTags: true, accessSince });
       if (action?.kind === 'expire') expire.push(s.key);
       else if (action?.kind === 'transition') transition.push(s.key);
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { requireXmlText } from '../util/xml-chars.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { jsonConfig, readConfig } from './bucket-config.js';
+import { lastAccessOf } from './access-monitor.js';
 import type { Bucket, ObjectRecord, StorageClass, UploadRecord } from './model.js';
 import { isTagText } from './objects.js';
 
@@ -100,8 +101,12 @@ export function parseLifecycleDate(value: string, argument = 'CreatedBeforeDate'
 
 const malformed = (detail: string, ec?: string): AppError => new AppError('MalformedXML', undefined, { ErrorDetail: detail }, ec);
 
-/** Checks a parsed configuration against OSS's rules; throws the first fault, changes nothing. Fills in missing IDs. */
-export function validateLifecycle(config: LifecycleConfig, opts: { allowSameActionOverlap: boolean }): LifecycleConfig {
+/**
+ * Checks a parsed configuration against OSS's rules; throws the first fault, changes nothing. Fills in missing IDs.
+ * `accessTracking`: whether the bucket's access tracking is on (PutBucketAccessMonitor), which rules on the last
+ * access time need.
+ */
+export function validateLifecycle(config: LifecycleConfig, opts: { allowSameActionOverlap: boolean; accessTracking?: boolean }): LifecycleConfig {
   const { rules } = config;
   if (rules.length === 0) throw malformed('LifecycleConfiguration must contain at least one Rule.');
   if (rules.length > LIFECYCLE_LIMITS.maxRules) {
@@ -113,7 +118,7 @@ export function validateLifecycle(config: LifecycleConfig, opts: { allowSameActi
     assertXmlText(rule.id, 'ID');
     if (rule.id !== '' && ids.has(rule.id)) throw invalidArgument('Rule ID must be unique.', 'ID', rule.id);
     if (rule.id !== '') ids.add(rule.id);
-    validateRule(rule);
+    validateRule(rule, opts.accessTracking === true);
   }
   // An empty or missing ID gets a generated one (documented), unique among the others.
   const named = rules.map((r) => (r.id !== '' ? r : { ...r, id: uniqueId(ids) }));
@@ -162,11 +167,17 @@ function validateTag(tag: LifecycleTag): void {
   assertXmlText(tag.value, 'Value');
 }
 
-function validateTransitionOptions(t: TransitionOptions, element: string, filter: LifecycleFilter | undefined): void {
-  // Rules on the last access time need access tracking (PutBucketAccessMonitor), which Alunite does not
-  // have: OSS answers MalformedXML while it is off.
-  if (t.isAccessTime === true) throw malformed(`${element} IsAccessTime requires access tracking, which is not enabled on this bucket.`);
-  if (t.returnToStdWhenVisit !== undefined) throw malformed(`${element} ReturnToStdWhenVisit is only valid with IsAccessTime true.`, '0014-00000052');
+function validateTransitionOptions(t: TransitionOptions & LifecycleWhen, element: string, filter: LifecycleFilter | undefined, accessTracking: boolean): void {
+  if (t.isAccessTime === true) {
+    // Rules on the last access time need access tracking (PutBucketAccessMonitor): while it is off OSS answers
+    // MalformedXML (the Java SDK's testUnormalSetBucketLifecycleWithAccessMonitor).
+    if (!accessTracking) throw malformed(`${element} IsAccessTime requires access tracking (PutBucketAccessMonitor), which is not enabled on this bucket.`);
+    // Days since the last access only (OSS's EC page 0014-00000047), and ReturnToStdWhenVisit said (0014-00000052).
+    if (t.createdBeforeDate !== undefined || t.date !== undefined) throw malformed(`${element} IsAccessTime true takes Days, not CreatedBeforeDate.`, '0014-00000047');
+    if (t.returnToStdWhenVisit === undefined) throw malformed(`${element} IsAccessTime true needs ReturnToStdWhenVisit.`, '0014-00000052');
+  } else if (t.returnToStdWhenVisit !== undefined) {
+    throw malformed(`${element} ReturnToStdWhenVisit is only valid with IsAccessTime true.`, '0014-00000052');
+  }
   if (t.allowSmallFile !== undefined && (filter?.objectSizeGreaterThan !== undefined || filter?.objectSizeLessThan !== undefined)) {
     throw malformed('AllowSmallFile cannot be combined with Filter ObjectSizeGreaterThan or ObjectSizeLessThan.');
   }
@@ -180,7 +191,7 @@ function assertPrefix(prefix: string): void {
   assertXmlText(prefix, 'Prefix');
 }
 
-function validateRule(rule: LifecycleRule): void {
+function validateRule(rule: LifecycleRule, accessTracking: boolean): void {
   const hasAction =
     rule.expiration !== undefined || rule.transitions.length > 0 || rule.abortMultipartUpload !== undefined ||
     rule.noncurrentVersionExpiration !== undefined || rule.noncurrentVersionTransitions.length > 0;
@@ -226,7 +237,7 @@ function validateRule(rule: LifecycleRule): void {
   const classes = new Set<string>();
   for (const t of rule.transitions) {
     validateWhen(t, 'Transition');
-    validateTransitionOptions(t, 'Transition', f);
+    validateTransitionOptions(t, 'Transition', f, accessTracking);
     if (classes.has(t.storageClass)) throw invalidArgument(`Rule ${rule.id} has more than one Transition to ${t.storageClass}.`, 'StorageClass', t.storageClass);
     classes.add(t.storageClass);
   }
@@ -235,7 +246,7 @@ function validateRule(rule: LifecycleRule): void {
   const ncClasses = new Set<string>();
   for (const t of rule.noncurrentVersionTransitions) {
     positiveDays(t.noncurrentDays);
-    validateTransitionOptions(t, 'NoncurrentVersionTransition', f);
+    validateTransitionOptions(t, 'NoncurrentVersionTransition', f, accessTracking);
     if (ncClasses.has(t.storageClass)) throw invalidArgument(`Rule ${rule.id} has more than one NoncurrentVersionTransition to ${t.storageClass}.`, 'StorageClass', t.storageClass);
     ncClasses.add(t.storageClass);
   }
@@ -378,12 +389,23 @@ export type ObjectAction =
   | { kind: 'expire'; rule: string }
   | { kind: 'transition'; rule: string; storageClass: TransitionClass };
 
-/** What the rules look at in an object (a listing row with empty tags will do, see assumeTags). */
-export type LifecycleSubject = Pick<ObjectRecord, 'key' | 'size' | 'tags' | 'lastModified' | 'storageClass' | 'type'>;
+/** What the rules look at in an object (a listing row with empty tags and no attrs will do, see assumeTags). */
+export type LifecycleSubject = Pick<ObjectRecord, 'key' | 'size' | 'tags' | 'lastModified' | 'storageClass' | 'type' | 'attrs'>;
 
-/** What the rules do to a current object now: expire it (wins), move it to the coldest due class, or nothing. */
+/** Whether any rule (enabled or not) moves objects by their last access time (IsAccessTime true). */
+export function usesAccessTime(config: LifecycleConfig | null): boolean {
+  return config !== null && config.rules.some((r) => [...r.transitions, ...r.noncurrentVersionTransitions].some((t) => t.isAccessTime === true));
+}
 
-export function objectActionDue(config: LifecycleConfig, obj: LifecycleSubject, now: number, dayMs: number, opts: { assumeTags?: boolean } = {}): ObjectAction | null {
+/**
+ * What the rules do to a current object now: expire it (wins), move it to the coldest due class, or nothing.
+ * `accessSince`: since when the bucket tracks access (domain/access-monitor.ts), null when it does not; a
+ * transition with IsAccessTime counts its Days from the object's last access (lastAccessOf), every other
+ * action from the last modification. A listing row has no attrs: its last access is then at most what the
+ * record says, so the row is judged due no later than the record (a superset, judged again on the record).
+ */
+export function objectActionDue(config: LifecycleConfig, obj: LifecycleSubject, now: number, dayMs: number, opts: { assumeTags?: boolean; accessSince?: number | null } = {}): ObjectAction | null {
+  const accessed = lastAccessOf(obj, opts.accessSince ?? 0);
   let transition: { rule: string; storageClass: TransitionClass } | null = null;
   for (const rule of config.rules) {
     if (!ruleMatches(rule, obj, opts.assumeTags === true)) continue;
@@ -395,7 +417,7 @@ export function objectActionDue(config: LifecycleConfig, obj: LifecycleSubject, 
     // Symlinks have no bytes to move.
     if (obj.type === 'Symlink') continue;
     for (const t of rule.transitions) {
-      const at = dueAt(t, obj.lastModified, dayMs);
+      const at = dueAt(t, t.isAccessTime === true ? accessed : obj.lastModified, dayMs);
       if (at === null || at > now) continue;
       if (coldness(t.storageClass) <= coldness(obj.storageClass)) continue;
       if (!transition || coldness(t.storageClass) > coldness(transition.storageClass)) transition = { rule: rule.id, storageClass: t.storageClass };

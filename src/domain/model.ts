@@ -128,6 +128,11 @@ export interface ObjectAttrs {
   encryption?: SseState;
   /** SealAppendObject: when an Appendable object was first sealed (ms); it takes no appends after. */
   sealedTime?: number;
+  /**
+   * Access tracking (PutBucketAccessMonitor): when a GetObject last read the object (ms), written at most once a
+   * lifecycle day per object (domain/access-monitor.ts); absent: never read while tracking was on.
+   */
+  lastAccess?: number;
   /** An upload initiated with `?sequential`: its completed object gets the Content-MD5 of its whole body (uploads only). */
   sequential?: boolean;
 }

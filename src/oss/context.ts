@@ -6,6 +6,7 @@ import type { BucketService } from '../domain/buckets.js';
 import type { AccessRulesService } from '../domain/access-rules.js';
 import type { BucketEncryptionService } from '../domain/encryption.js';
 import type { LifecycleService } from '../domain/lifecycle-service.js';
+import type { AccessMonitorService } from '../domain/access-monitor-service.js';
 import type { LoggingService } from '../domain/logging.js';
 import type { WebsiteService } from '../domain/website.js';
 import type { MultipartService } from '../domain/multipart.js';
@@ -26,6 +27,8 @@ export interface OssServices {
   archive: ArchiveService;
   encryption: BucketEncryptionService;
   lifecycle: LifecycleService;
+  /** Access tracking (PutBucketAccessMonitor) and the reads it records (docs/lifecycle.md). */
+  accessMonitor: AccessMonitorService;
   stats: BucketStatService;
   // Static website hosting and access logging.
   website: WebsiteService;

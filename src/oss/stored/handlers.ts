@@ -5,7 +5,8 @@ import * as fc from './object-fc-access-points.js';
 import * as antiDdos from './anti-ddos.js';
 import * as dataLake from './data-lake.js';
 import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
-import { deleteSingle, getSingle, putSingle } from './common.js';
+import { asJson, bucketOf, deleteSingle, getSingle, putSingle, readDocument } from './common.js';
+import { empty } from '../handlers/common.js';
 import * as cname from './cname.js';
 import * as computed from './computed.js';
 import * as inventory from './inventory.js';
@@ -69,7 +70,12 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
   PutBucketResourceGroup: resourceGroup.putBucketResourceGroup,
   // No group set: the default resource group, as GetBucketInfo shows it.
   GetBucketResourceGroup: getSingle('GetBucketResourceGroup', 'resource-group', { ResourceGroupId: DEFAULT_RESOURCE_GROUP }),
-  PutBucketAccessMonitor: putSingle('PutBucketAccessMonitor', { config: 'access-monitor', bounds: { required: ['Status'] } }),
+  // Access tracking has behaviour (lifecycle rules on the last access time, docs/lifecycle.md): its service decides.
+  PutBucketAccessMonitor: async (req) => {
+    const doc = await readDocument(req, 'PutBucketAccessMonitor', { required: ['Status'] });
+    await req.services.accessMonitor.put(bucketOf(req), asJson(doc));
+    return empty();
+  },
   GetBucketAccessMonitor: getSingle('GetBucketAccessMonitor', 'access-monitor', { Status: 'Disabled' }),
   PutBucketHash: putSingle('PutBucketHash', { config: 'object-hash', bounds: { required: ['ObjectHashFunction'] } }),
   PutProcessConfiguration: putSingle('PutProcessConfiguration', { config: PROCESS_CONFIG, check: checkProcessConfiguration }),
