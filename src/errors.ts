@@ -265,6 +265,8 @@ export const catalogue = {
   // Stored bucket configurations (docs/stored-configurations.md); ECs unknown.
   // PutBucketResourceGroup with an ID that is no resource group (the Java SDK V2's and oss2's tests expect this code and message).
   ResourceGroupIdPreCheckError: { status: 400, message: 'The resource group id precheck error' },
+  // QoS (docs/qos.md): EC 0004-00000002 (the bucket has none), 0004-00000003 (none for that requester) [UNVERIFIED: the code's name].
+  NoSuchQoSConfiguration: { status: 404, message: 'The bucket you specified does not have a QoS configuration.', ec: '0004-00000002' },
   NoSuchTransferAccelerationConfiguration: { status: 404, message: 'The bucket you specified does not have transfer acceleration configuration.' },
   NoSuchUserDefinedLogFieldsConfig: { status: 404, message: 'The user defined log fields configuration does not exist.' },
   NoSuchReplicationConfiguration: { status: 404, message: 'The specified bucket does not have a replication configuration.' },

@@ -129,7 +129,14 @@ describe('the published operation table', () => {
     assert.equal(r('GET', 'b', null, [['accessmonitor', '']]).name, 'GetBucketAccessMonitor');
     assert.equal(r('GET', 'b', null, [['x-oss-datalake-storage-transfer-job', '']]).name, 'ListDataLakeStorageTransferJob');
     assert.equal(r('GET', null, null, [['accessPointForObjectProcess', '']]).name, 'ListAccessPointsForObjectProcess');
-    assert.equal(unimplemented(r('PUT', 'b', null, [['qosInfo', '']])), 'PutBucket'); // unpublished: 501 all the same
+    assert.equal(unimplemented(r('PUT', 'b', null, [['resourcePool', '']])), 'PutBucket'); // unpublished: 501 all the same
+    // The QoS operations (docs/qos.md) are unpublished but routed; with another sub-resource besides, 501 as before.
+    assert.equal(r('PUT', 'b', null, [['qosInfo', '']]).name, 'PutBucketQoSInfo');
+    assert.equal(r('GET', null, null, [['qosInfo', '']]).name, 'GetUserQoSInfo');
+    assert.equal(r('GET', 'b', null, [['requesterQosInfo', '']]).name, 'ListBucketRequesterQoSInfos');
+    assert.deepEqual(r('GET', 'b', null, [['requesterQosInfo', ''], ['qosRequester', '123']]).checks.map((c) => c.action), ['oss:GetBucketRequesterQoSInfo']);
+    assert.equal(unimplemented(r('PUT', 'b', null, [['qosInfo', ''], ['acl', '']])), 'PutBucketAcl');
+    assert.equal(unimplemented(r('GET', 'b', 'k', [['qosInfo', '']])), 'GetObject');
     // A sub-resource only an implemented operation of another method uses: 405, never a DeleteBucket.
     assert.throws(() => r('DELETE', 'b', null, [['stat', '']]), { name: 'MethodNotAllowedError' });
     // Image processing (docs/image-processing.md) is GetObject; x-oss-process on other methods is still refused.

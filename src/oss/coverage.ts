@@ -53,6 +53,11 @@ export function coverageSection(): string {
     'the save-as `POST /<bucket>/<key>?x-oss-process` ([image-processing.md](image-processing.md)), and for',
     'SelectObject / CreateSelectObjectMeta: `POST /<bucket>/<key>?x-oss-process=csv/select|json/select|csv/meta|json/meta`',
     '([select.md](select.md)); other values on POST answer 501.',
+    // The QoS operations (docs/qos.md): unpublished, routed by oss/qos-route.ts.
+    '`qosInfo`, `requesterQosInfo` and `qosRequester` are implemented for the QoS operations the SDKs call: GetUserQoSInfo',
+    '(`GET /?qosInfo`), Put/Get/DeleteBucketQoSInfo (`/<bucket>/?qosInfo`) and Put/Get/List/DeleteBucketRequesterQoSInfo',
+    '(`/<bucket>/?requesterQosInfo[&qosRequester=<uid>]`), stored and returned only ([qos.md](qos.md)); other requests',
+    'naming them (an object, another method, the resource pool operations) answer 501.',
     END,
   ].join('\n');
 }

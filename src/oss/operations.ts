@@ -4,6 +4,7 @@ import { decodeUrlPath, type Address } from './address.js';
 import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
 import { routeImage } from './image-route.js';
+import { routeQos } from './qos-route.js';
 import { routeSelect } from './select-route.js';
 import { STORED_SCHEMAS, type StoredOperationName } from './stored/schemas.js';
 
@@ -202,7 +203,16 @@ export type Operation =
   | Simple<'DoMetaQuery'>
   // SelectObject and CreateSelectObjectMeta (oss/select-route.ts, docs/select.md).
   | (Base & { name: 'SelectObject'; params: { format: 'csv' | 'json' } })
-  | (Base & { name: 'CreateSelectObjectMeta'; params: { format: 'csv' | 'json' } });
+  | (Base & { name: 'CreateSelectObjectMeta'; params: { format: 'csv' | 'json' } })
+  // QoS configurations (oss/qos-route.ts, docs/qos.md): unpublished in the metadata, called by the SDKs.
+  | Simple<'GetUserQoSInfo'>
+  | Simple<'PutBucketQoSInfo'>
+  | Simple<'GetBucketQoSInfo'>
+  | Simple<'DeleteBucketQoSInfo'>
+  | Simple<'ListBucketRequesterQoSInfos'>
+  | (Base & { name: 'PutBucketRequesterQoSInfo'; params: { requester: string } })
+  | (Base & { name: 'GetBucketRequesterQoSInfo'; params: { requester: string } })
+  | (Base & { name: 'DeleteBucketRequesterQoSInfo'; params: { requester: string } });
 
 export interface RouteInput {
   method: string;
@@ -546,6 +556,9 @@ export function route(input: RouteInput): Operation {
   // SelectObject and CreateSelectObjectMeta (oss/select-route.ts), also ahead of the x-oss-process refusals.
   const select = routeSelect(input);
   if (select !== null) return select;
+  // QoS configurations (oss/qos-route.ts), ahead of the refusals of their unpublished sub-resources.
+  const qos = routeQos(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
+  if (qos !== null) return qos;
   const refusal = refusalOf(input);
   if (refusal !== null) {
     const { bucket, key } = input.address;

@@ -58,6 +58,15 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   // DELETE ?transferAcceleration (Go SDK V1 DeleteBucketTransferAcc, Java deleteBucketTransferAcceleration).
   ['DeleteBucketTransferAcceleration', 'bucket'],
   ['GetService', 'service'],
+  // The QoS operations (docs/qos.md), which the metadata does not publish; actions as the API reference names them.
+  ['GetUserQoSInfo', 'service'],
+  ['PutBucketQoSInfo', 'bucket'],
+  ['GetBucketQoSInfo', 'bucket'],
+  ['DeleteBucketQoSInfo', 'bucket'],
+  ['PutBucketRequesterQoSInfo', 'bucket'],
+  ['GetBucketRequesterQoSInfo', 'bucket'],
+  ['ListBucketRequesterQoSInfo', 'bucket'],
+  ['DeleteBucketRequesterQoSInfo', 'bucket'],
 ];
 
 function ossActions(): Map<string, ResourceType[]> {

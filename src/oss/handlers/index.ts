@@ -19,6 +19,7 @@ import { storedHandlers } from '../stored/handlers.js';
 import { deleteSingle } from '../stored/common.js';
 import { getProcessConfiguration } from '../stored/process-configuration.js';
 import { doMetaQuery } from './meta-query.js';
+import * as qos from './qos.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
@@ -30,6 +31,15 @@ export const handlers: HandlerTable = {
   GetProcessConfiguration: getProcessConfiguration,
   // Unpublished Delete of the stored transfer acceleration configuration: GetBucketTransferAcceleration is 404 after it.
   DeleteBucketTransferAcceleration: deleteSingle('transfer-acceleration'),
+  // QoS configurations (docs/qos.md).
+  GetUserQoSInfo: qos.getUserQoSInfo,
+  PutBucketQoSInfo: qos.putBucketQoSInfo,
+  GetBucketQoSInfo: qos.getBucketQoSInfo,
+  DeleteBucketQoSInfo: qos.deleteBucketQoSInfo,
+  PutBucketRequesterQoSInfo: qos.putBucketRequesterQoSInfo,
+  GetBucketRequesterQoSInfo: qos.getBucketRequesterQoSInfo,
+  ListBucketRequesterQoSInfos: qos.listBucketRequesterQoSInfos,
+  DeleteBucketRequesterQoSInfo: qos.deleteBucketRequesterQoSInfo,
   GetBucketAcl: bucket.getBucketAcl,
   PutBucketAcl: bucket.putBucketAcl,
   GetBucketPolicy: bucket.getBucketPolicy,

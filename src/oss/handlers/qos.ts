@@ -1,0 +1,134 @@
+import { AppError } from '../../errors.js';
+import {
+  checkQoS, NO_REQUESTER_QOS_EC, QOS_FIELDS, qosValue, requesterPage, unlimited, userQoS, withRequester,
+  type QoSConfig, type QoSField, type RequesterQoS,
+} from '../../domain/qos.js';
+import type { Json } from '../../domain/stored-configs.js';
+import type { Handler, OssRequest } from '../context.js';
+import { header } from '../headers.js';
+import { childTextOnce, malformedXml } from '../xml-reader.js';
+import { el, parseXmlBody, xmlText, type XmlNode } from '../xml.js';
+import { checkMd5, empty, limitParam, readSmallBody, xmlResponse } from './common.js';
+
+// The QoS operations (docs/qos.md, routed by oss/qos-route.ts): XML in and out; the rules are domain/qos.ts, the
+// bucket's configurations two `stored.*` configurations of the generic mechanism (domain/stored-configs.ts).
+
+/** Store names: the bucket's own QoS configuration and its requesters' (requester → configuration). */
+const BUCKET_QOS = 'qos';
+const REQUESTER_QOS = 'requester-qos';
+const MAX_BODY = 16 * 1024;
+
+/** Reads a `<QoSConfiguration>` request body; fields left out are -1 (no limit), as OSS fills them in. */
+async function readConfig(req: OssRequest): Promise<QoSConfig> {
+  const raw = await readSmallBody(req.body, MAX_BODY);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const doc = parseXmlBody(xmlText(raw), 'QoSConfiguration');
+  const known = new Set<string>([...QOS_FIELDS, 'Exclusive']);
+  for (const name of Object.keys(doc)) {
+    if (!known.has(name)) throw malformedXml(`QoSConfiguration.${name} is not a QoS field.`);
+  }
+  const config = unlimited();
+  for (const f of QOS_FIELDS) {
+    const t = childTextOnce(doc, f, 64);
+    if (t !== undefined) config[f] = qosValue(f, t);
+  }
+  return config;
+}
+
+const configChildren = (c: QoSConfig): XmlNode[] => QOS_FIELDS.map((f) => el(f, String(c[f])));
+
+/** A stored configuration (every field a number), or null. */
+function asConfig(v: Json | undefined | null): QoSConfig | null {
+  if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v)) return null;
+  const out = unlimited();
+  for (const f of QOS_FIELDS) {
+    const n = v[f];
+    if (typeof n === 'number') out[f as QoSField] = n;
+  }
+  return out;
+}
+
+function asRequesters(v: Json | null): RequesterQoS {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return {};
+  const out: Record<string, QoSConfig> = {};
+  for (const [r, c] of Object.entries(v)) {
+    const config = asConfig(c);
+    if (config !== null) out[r] = config;
+  }
+  return out;
+}
+
+const toJson = (c: QoSConfig): Json => ({ ...c });
+
+/** The account's limits (docs/qos.md: OSS's documented defaults; Alunite enforces none of them). */
+const limitsOf = (req: OssRequest): QoSConfig => userQoS(req.services.stored.region);
+
+export const getUserQoSInfo: Handler = async (req) => {
+  const region = req.services.stored.region;
+  return xmlResponse(el('QoSConfiguration', [el('Region', region), ...configChildren(userQoS(region))]));
+};
+
+export const putBucketQoSInfo: Handler = async (req) => {
+  const config = await readConfig(req);
+  checkQoS(config, limitsOf(req));
+  await req.services.stored.update(req.op.bucket!, BUCKET_QOS, () => toJson(config));
+  return empty();
+};
+
+export const getBucketQoSInfo: Handler = async (req) => {
+  const { value } = await req.services.stored.get(req.op.bucket!, BUCKET_QOS);
+  const config = asConfig(value);
+  if (config === null) throw new AppError('NoSuchQoSConfiguration', undefined, { BucketName: req.op.bucket! });
+  return xmlResponse(el('QoSConfiguration', configChildren(config)));
+};
+
+export const deleteBucketQoSInfo: Handler = async (req) => {
+  await req.services.stored.update(req.op.bucket!, BUCKET_QOS, () => null, true);
+  return empty(204);
+};
+
+export const putBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { name: 'PutBucketRequesterQoSInfo' }>> = async (req) => {
+  const config = await readConfig(req);
+  checkQoS(config, limitsOf(req));
+  const { requester } = req.op.params;
+  await req.services.stored.update(req.op.bucket!, REQUESTER_QOS, (current) => withRequester(asRequesters(current), requester, config) as unknown as Json);
+  return empty();
+};
+
+const requesterInfo = (requester: string, config: QoSConfig): XmlNode =>
+  el('RequesterQoSInfo', [el('Requester', requester), el('QoSConfiguration', configChildren(config))]);
+
+export const getBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { name: 'GetBucketRequesterQoSInfo' }>> = async (req) => {
+  const { requester } = req.op.params;
+  const { value } = await req.services.stored.get(req.op.bucket!, REQUESTER_QOS);
+  const config = asRequesters(value)[requester];
+  if (config === undefined) {
+    throw new AppError('NoSuchQoSConfiguration', 'The bucket you specified does not have a QoS configuration for this requester.', { BucketName: req.op.bucket!, Requester: requester }, NO_REQUESTER_QOS_EC);
+  }
+  return xmlResponse(requesterInfo(requester, config));
+};
+
+export const listBucketRequesterQoSInfos: Handler = async (req) => {
+  const bucket = req.op.bucket!;
+  const max = limitParam(req.query, 'max-keys', 100, 1000);
+  const from = req.query.get('continuation-token') ?? '';
+  const { value } = await req.services.stored.get(bucket, REQUESTER_QOS);
+  const page = requesterPage(asRequesters(value), from, max);
+  return xmlResponse(el('ListBucketRequesterQoSInfosResult', [
+    el('Bucket', bucket),
+    from !== '' && el('ContinuationToken', from),
+    page.next !== null && el('NextContinuationToken', page.next),
+    el('IsTruncated', page.next !== null),
+    ...page.items.map(([r, c]) => requesterInfo(r, c)),
+  ]));
+};
+
+export const deleteBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { name: 'DeleteBucketRequesterQoSInfo' }>> = async (req) => {
+  const { requester } = req.op.params;
+  await req.services.stored.update(req.op.bucket!, REQUESTER_QOS, (current) => {
+    const all: Record<string, QoSConfig> = { ...asRequesters(current) };
+    delete all[requester];
+    return Object.keys(all).length === 0 ? null : (all as unknown as Json);
+  }, true);
+  return empty(204);
+};
