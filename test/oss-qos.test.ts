@@ -1,8 +1,10 @@
 // QoS configurations (docs/qos.md): GetUserQoSInfo, Put/Get/DeleteBucketQoSInfo and the bucket's requester QoS
 // operations, replayed as the SDKs send them (the Go SDK v1's own TestBucketQos and the Java SDK's QosInfoTest;
 // neither Debian's Go SDK 1.5.0 nor ali-oss has these calls, so signed raw requests carry their bodies), with RAM
-// authorization and OSS's errors for bad input. Everything against a real server.
+// authorization and OSS's errors for bad input; and `x-oss-qos-delay-time` on requests an x-oss-traffic-limit
+// throttled (the .NET and PHP SDKs' traffic-limit tests). Everything against a real server.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
@@ -217,5 +219,49 @@ describe('QoS configurations', () => {
     fails(await send(srv, 'GET', BUCKET, null, [['qosInfo', ''], ['acl', '']]), 'NotImplemented', 501);
     // Neither is a QoS Put read as another Put (PutBucketAcl, PutBucket): the ACL is unchanged.
     assert.match(ok(await send(srv, 'GET', BUCKET, null, [['acl', '']])).text, /<Grant>private<\/Grant>/);
+  });
+});
+
+describe('x-oss-qos-delay-time', () => {
+  let srv: TestServer;
+  const LIMIT = '819200'; // 100 KiB/s, the smallest limit
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(BUCKET);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  const delayOf = (r: Reply): string | undefined => {
+    const v = r.headers['x-oss-qos-delay-time'];
+    return typeof v === 'string' ? v : undefined;
+  };
+
+  test('a PutObject / AppendObject throttled by x-oss-traffic-limit answers its delay in ms; without a limit, none', async () => {
+    const body = randomBytes(100 * 1024); // ≈ 1 s at 100 KiB/s
+    const limited = ok(await send(srv, 'PUT', BUCKET, 'slow.bin', [], { body, headers: { 'x-oss-traffic-limit': LIMIT } }));
+    const delay = Number(delayOf(limited));
+    assert.ok(delay >= 800, `x-oss-qos-delay-time ${delayOf(limited)}`); // a lower bound only: a busy machine is slower
+    assert.equal(delayOf(ok(await send(srv, 'PUT', BUCKET, 'fast.bin', [], { body }))), undefined);
+    // A tiny body hardly waits (its 7 bytes are due after 0.07 ms), and still says so: the PHP SDK's test expects the
+    // header on a 7-byte put.
+    const tiny = delayOf(ok(await send(srv, 'PUT', BUCKET, 'tiny.bin', [], { body: 'content', headers: { 'x-oss-traffic-limit': LIMIT } })));
+    assert.match(tiny ?? '', /^\d+$/);
+    const append = ok(await send(srv, 'POST', BUCKET, 'app.bin', [['append', ''], ['position', '0']], { body: 'content', headers: { 'x-oss-traffic-limit': LIMIT } }));
+    assert.match(delayOf(append) ?? '', /^\d+$/);
+    assert.equal(delayOf(ok(await send(srv, 'POST', BUCKET, 'app.bin', [['append', ''], ['position', '7']], { body: 'content' }))), undefined);
+  });
+
+  test('a GetObject with a limit answers the estimated delay; none without one, on errors, nor on copies', async () => {
+    const got = ok(await send(srv, 'GET', BUCKET, 'slow.bin', [], { headers: { 'x-oss-traffic-limit': LIMIT } }));
+    const estimate = Number(delayOf(got));
+    // 100 KiB at 100 KiB/s.
+    assert.equal(estimate, 1000, `x-oss-qos-delay-time ${delayOf(got)}`);
+    assert.equal(delayOf(ok(await send(srv, 'GET', BUCKET, 'slow.bin', []))), undefined);
+    const missing = fails(await send(srv, 'GET', BUCKET, 'missing.bin', [], { headers: { 'x-oss-traffic-limit': LIMIT } }), 'NoSuchKey', 404);
+    assert.equal(delayOf(missing), undefined);
+    const copy = ok(await send(srv, 'PUT', BUCKET, 'copy.bin', [], { headers: { 'x-oss-copy-source': `/${BUCKET}/tiny.bin`, 'x-oss-traffic-limit': LIMIT } }));
+    assert.equal(delayOf(copy), undefined);
   });
 });

@@ -24,7 +24,7 @@ import { formWasRead } from '../oss/post-form.js';
 import { callbackOf, type UploadCallbacks } from '../oss/callback.js';
 import { isRecyclingSource } from '../util/recycling-source.js';
 import { directSinkOf } from './direct-sink.js';
-import { throttledBody, throttledResponse, trafficLimitOf } from '../oss/traffic-limit.js';
+import { throttledBody, throttledResponse, trafficLimitOf, withQosDelay } from '../oss/traffic-limit.js';
 import { isRpcRequest } from '../rpc/request.js';
 import { mayBeWebsiteRequest, serveWebsite, websiteOfBucket } from '../oss/website.js';
 import { principalLabel, RequestRecord, type AccessFacts, type RequestObserver } from '../audit/record.js';
@@ -225,7 +225,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
             await authorize(auth.principal, op, deps.authz, facts, checks, rec);
           },
         });
-        answer = throttledResponse(answer, traffic);
+        answer = withQosDelay(throttledResponse(answer, traffic), traffic, body);
         if (callback !== null) {
           answer = await deps.callbacks!.apply(callback, answer, {
             clientIp: facts.sourceIp,

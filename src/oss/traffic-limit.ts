@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../errors.js';
-import { throttled } from '../util/throttle.js';
+import { Throttle, throttled } from '../util/throttle.js';
 import type { OssResponse } from './context.js';
 import type { Operation } from './operations.js';
 
@@ -67,4 +67,23 @@ export function throttledResponse(response: OssResponse, limit: TrafficLimit | n
   if (limit === null || limit.direction !== 'download' || response.body === undefined || response.status >= 300) return response;
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
   return { ...response, body: throttled(body, limit.bitsPerSecond) };
+}
+
+/**
+ * `x-oss-qos-delay-time` (ms) on the successful answer of a request its traffic limit throttled, as OSS sends it
+ * (the .NET and PHP SDKs' traffic-limit tests expect it on PutObject, AppendObject and GetObject with a limit, and
+ * not without one): for an upload the time its body was actually held back (the body has been read when the
+ * handler answers), for a download an estimate from the answer's length and the rate (the header goes before the
+ * body), 0 when nothing had to wait. Copies and PostObject, which the limit does not slow, carry none.
+ */
+export function withQosDelay(response: OssResponse, limit: TrafficLimit | null, body: Readable): OssResponse {
+  if (limit === null || limit.direction === 'none' || response.status >= 300) return response;
+  let delay: number;
+  if (limit.direction === 'upload') {
+    delay = body instanceof Throttle ? body.delayedMs : 0;
+  } else {
+    const length = Number(response.headers['Content-Length'] ?? response.headers['content-length'] ?? 0);
+    delay = Throttle.delayFor(Number.isFinite(length) ? length : 0, limit.bitsPerSecond);
+  }
+  return { ...response, headers: { ...response.headers, 'x-oss-qos-delay-time': String(delay) } };
 }

@@ -13,6 +13,7 @@ export class Throttle extends Transform {
   private started = 0;
   private sent = 0;
   private timer: NodeJS.Timeout | null = null;
+  private waited = 0;
 
   constructor(bitsPerSecond: number) {
     super();
@@ -31,8 +32,10 @@ export class Throttle extends Transform {
       const due = this.started + (this.sent + n) / this.bytesPerMs;
       const wait = due - performance.now();
       if (wait > 0) {
+        const from = performance.now();
         this.timer = setTimeout(() => {
           this.timer = null;
+          this.waited += performance.now() - from;
           this.release(chunk, off, cb);
         }, Math.ceil(wait));
         return;
@@ -42,6 +45,16 @@ export class Throttle extends Transform {
       off += n;
     }
     cb();
+  }
+
+  /** How long the stream has held bytes back so far, in ms (x-oss-qos-delay-time of an upload). */
+  get delayedMs(): number {
+    return Math.round(this.waited);
+  }
+
+  /** The delay, in ms, that `bytes` sent at `bitsPerSecond` meet: every slice is released when it is due at the rate. */
+  static delayFor(bytes: number, bitsPerSecond: number): number {
+    return Math.max(0, Math.round((bytes * 8 * 1000) / bitsPerSecond));
   }
 
   override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
@@ -55,7 +68,7 @@ export class Throttle extends Transform {
  * `source` throttled. Its failure (or a request's abort) fails the throttled stream; destroying the
  * throttled stream (a client gone) destroys the source, so a blob file is never left open.
  */
-export function throttled(source: Readable | Buffer, bitsPerSecond: number, abortError: () => Error = () => new Error('aborted')): Readable {
+export function throttled(source: Readable | Buffer, bitsPerSecond: number, abortError: () => Error = () => new Error('aborted')): Throttle {
   const t = new Throttle(bitsPerSecond);
   if (Buffer.isBuffer(source)) {
     t.end(source);
