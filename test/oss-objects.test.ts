@@ -698,6 +698,14 @@ describe('ali-oss object operations', () => {
     assert.match(String(raw.data), /<Code>NotImplemented<\/Code>[\s\S]*<Header>If-Match<\/Header>/);
   });
 
+  it('AppendObject without a position: 400 MissingArgument "Missing Some Required Arguments.", nothing written', async () => {
+    const r = await rawObjectRequest(client, 'POST', 'append-no-position.log', { subres: { append: '' }, content: Buffer.from('zz'), successStatuses: [400] });
+    assert.equal(xmlText(String(r.data), 'Code'), 'MissingArgument');
+    assert.equal(xmlText(String(r.data), 'Message'), 'Missing Some Required Arguments.');
+    assert.equal(xmlText(String(r.data), 'ArgumentName'), 'position');
+    await expectOssError(client.head('append-no-position.log'), 'NoSuchKey', 404);
+  });
+
   it('object keys that OSS rejects: too long', async () => {
     await expectOssError(client.put('k'.repeat(1024), Buffer.from('x')), 'InvalidObjectName', 400);
     const ok = await client.put('k'.repeat(1023), Buffer.from('x'));

@@ -784,7 +784,8 @@ function routeImplemented(input: RouteInput): Operation {
         return { name: 'SealAppendObject', ...onObject('oss:SealAppendObject', 'write'), params: { position } };
       }
       if (has('append')) {
-        if (!has('position')) throw invalidArgument('AppendObject requires the position parameter.', 'position');
+        // OSS's code and words (the Java SDK's AppendObjectTest#testAppendObjectMissingArguments compares both).
+        if (!has('position')) throw new AppError('MissingArgument', 'Missing Some Required Arguments.', { ArgumentName: 'position' });
         // Only the append that creates the object (position 0) chooses its encryption; later appends keep the
         // object's (docs/encryption.md), and OSS lists no kms: action for AppendObject [UNVERIFIED for appends].
         const position = requireInt(query, 'position');
