@@ -172,4 +172,6 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'GetVodPlaylist', 'PostVodPlaylist',
   // Inventory configurations are acted on: the inventory worker writes their files (docs/inventory.md).
   'PutBucketInventory', 'GetBucketInventory', 'ListBucketInventory', 'DeleteBucketInventory',
+  // Access tracking records reads and lifecycle rules on the last access time act on it (docs/lifecycle.md).
+  'PutBucketAccessMonitor', 'GetBucketAccessMonitor',
 ]);
