@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type OSS from 'ali-oss';
 import { XMLParser } from 'fast-xml-parser';
 import { LIFECYCLE, validateLifecycle } from '../src/domain/lifecycle.js';
 import { LifecycleWorker } from '../src/domain/lifecycle-worker.js';
@@ -399,6 +400,8 @@ describe('the lifecycle worker', () => {
     await c.put('at/read', Buffer.from('r'));
     await c.put('at/idle', Buffer.from('i'));
     await c.put('mt/old', Buffer.from('m'));
+    // Stored as IA by its writer: no rule moved it, so a read leaves it IA (OSS returns only what a rule moved).
+    await c.put('at/born-ia', Buffer.from('b'), { headers: { 'x-oss-storage-class': 'IA' } } as OSS.PutObjectOptions);
     now += 10 * DAY; // old by their last modification
     const on = now;
     const monitor = `<?xml version="1.0" encoding="UTF-8"?>\n<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>`;
@@ -432,9 +435,14 @@ describe('the lifecycle worker', () => {
     assert.equal(await cls('at/read'), 'Standard', 'read a day ago');
     // ReturnToStdWhenVisit true: reading it brings it back to Standard (and records the access).
     const back = now;
+    assert.equal((await srv.meta.getObject(B, 'at/idle'))?.attrs?.returnToStandard, true, 'marked by the worker');
     await c.get('at/idle');
     await eventually(async () => (await srv.meta.getObject(B, 'at/idle'))?.storageClass === 'Standard', 'returned to Standard');
     assert.equal(await accessed('at/idle'), new Date(back).toUTCString());
+    assert.equal((await srv.meta.getObject(B, 'at/idle'))?.attrs?.returnToStandard, undefined, 'the mark goes with the return');
+    await c.get('at/born-ia');
+    await eventually(async () => (await srv.meta.getObject(B, 'at/born-ia'))?.attrs?.lastAccess === back, 'the read of the IA-born object is recorded');
+    assert.equal(await cls('at/born-ia'), 'IA', 'stored as IA, not moved by the rule: stays IA');
     now += DAY;
     await srv.lifecycle!.runPass();
     assert.equal(await cls('at/idle'), 'Standard', 'read a day ago: not due again');

@@ -176,6 +176,23 @@ describe('QoS configurations', () => {
     ok(await send(srv, 'DELETE', BUCKET, null, q('300003')), 204);
   });
 
+  test('requester UIDs that spell Object.prototype names are requesters like any other; a continuation-token that is no UID is refused', async () => {
+    const q = (requester?: string): Array<[string, string]> => (requester === undefined ? [['requesterQosInfo', '']] : [['requesterQosInfo', ''], ['qosRequester', requester]]);
+    for (const name of ['toString', 'constructor', '__proto__', 'valueOf']) {
+      fails(await send(srv, 'GET', BUCKET, null, q(name)), 'NoSuchQoSConfiguration', 404, '0004-00000003');
+    }
+    ok(await send(srv, 'PUT', BUCKET, null, q('__proto__'), { body: qosXml({ TotalUploadBandwidth: 3 }) }));
+    ok(await send(srv, 'PUT', BUCKET, null, q('400001'), { body: qosXml({ TotalUploadBandwidth: 4 }) }));
+    assert.deepEqual(fieldsOf(ok(await send(srv, 'GET', BUCKET, null, q('__proto__'))).text)[0], ['TotalUploadBandwidth', 3]);
+    assert.deepEqual(all(ok(await send(srv, 'GET', BUCKET, null, q())).text, 'Requester'), ['400001', '__proto__']);
+    fails(await send(srv, 'GET', BUCKET, null, q('constructor')), 'NoSuchQoSConfiguration', 404);
+    ok(await send(srv, 'DELETE', BUCKET, null, q('__proto__')), 204);
+    assert.deepEqual(all(ok(await send(srv, 'GET', BUCKET, null, q())).text, 'Requester'), ['400001']);
+    // Echoed in the answer: control characters could not be written as XML 1.0.
+    fails(await send(srv, 'GET', BUCKET, null, [...q(), ['continuation-token', '\u0001\u0002']]), 'InvalidArgument', 400);
+    ok(await send(srv, 'DELETE', BUCKET, null, q('400001')), 204);
+  });
+
   test('authorization: a RAM user needs each operation\'s action (owner and policies only); a refused Put stores nothing', async () => {
     const ram = new Ram(srv);
     const reader = await ram.userWith('qos-reader', policyDoc({

@@ -71,7 +71,12 @@ export class AccessMonitorService {
     const write = this.ctx.meta.updateObjectVersion(bucket.name, obj.key, obj.versionId, (current) => {
       // Rewritten meanwhile: the new record is an access of its own.
       if (current.etag !== obj.etag || current.lastModified !== obj.lastModified) throw new Unchanged();
-      return { ...current, ...(back ? { storageClass: 'Standard' as const } : {}), attrs: { ...current.attrs, lastAccess: now } };
+      // Moved meanwhile (IA → Archive by another rule): the class stays; the read is still recorded.
+      const returning = back && current.storageClass === 'IA' && current.attrs?.returnToStandard === true;
+      const { returnToStandard: _, ...attrs } = current.attrs ?? {};
+      return returning
+        ? { ...current, storageClass: 'Standard' as const, attrs: { ...attrs, lastAccess: now } }
+        : { ...current, attrs: { ...current.attrs, lastAccess: now } };
     });
     void write
       .catch((err: unknown) => {
@@ -81,11 +86,13 @@ export class AccessMonitorService {
   }
 
   /**
-   * Whether reading an IA object returns it to Standard: an enabled rule that selects it moves objects to IA on
-   * their last access time with ReturnToStdWhenVisit true (OSS: only the Standard → IA transition may return).
+   * Whether reading an IA object returns it to Standard: the lifecycle moved it there by a rule on the last access
+   * time with ReturnToStdWhenVisit, and an enabled rule that selects it still says so (OSS: only objects "converted
+   * from Standard to IA based on a lifecycle rule" go back).
    */
   private returnsToStandard(bucket: Bucket, obj: ObjectRecord): boolean {
-    if (obj.storageClass !== 'IA') return false;
+    // Only what a rule on the last access time moved to IA (the worker marks it), not what was stored as IA.
+    if (obj.storageClass !== 'IA' || obj.attrs?.returnToStandard !== true) return false;
     const config = lifecycleOf(bucket);
     if (config === null) return false;
     return config.rules.some((r) => ruleMatches(r, obj) && r.transitions.some((t) => t.storageClass === 'IA' && t.isAccessTime === true && t.returnToStdWhenVisit === true));

@@ -443,7 +443,10 @@ export class LifecycleWorker {
       const done = await this.ctx.meta.updateObjectVersion(bucket.name, key, undefined, (current) => {
         const action = exact(current);
         if (action?.kind !== 'transition') throw new Keep();
-        return { ...current, storageClass: action.storageClass };
+        // Marked when a read is to bring it back to Standard (ReturnToStdWhenVisit): only objects a rule on the
+        // last access time moved to IA go back, not those stored as IA or moved by another rule (OSS).
+        const { returnToStandard: _, ...attrs } = current.attrs ?? {};
+        return { ...current, storageClass: action.storageClass, attrs: action.returnOnRead ? { ...attrs, returnToStandard: true } : attrs };
       });
       if (done) counts.transitioned++;
     } catch (err) {

@@ -387,7 +387,8 @@ export function dueAt(when: LifecycleWhen, since: number, dayMs: number, announc
 
 export type ObjectAction =
   | { kind: 'expire'; rule: string }
-  | { kind: 'transition'; rule: string; storageClass: TransitionClass };
+  /** `returnOnRead`: an IA transition on the last access time with ReturnToStdWhenVisit (a read moves it back). */
+  | { kind: 'transition'; rule: string; storageClass: TransitionClass; returnOnRead: boolean };
 
 /** What the rules look at in an object (a listing row with empty tags and no attrs will do, see assumeTags). */
 export type LifecycleSubject = Pick<ObjectRecord, 'key' | 'size' | 'tags' | 'lastModified' | 'storageClass' | 'type' | 'attrs'>;
@@ -406,7 +407,7 @@ export function usesAccessTime(config: LifecycleConfig | null): boolean {
  */
 export function objectActionDue(config: LifecycleConfig, obj: LifecycleSubject, now: number, dayMs: number, opts: { assumeTags?: boolean; accessSince?: number | null } = {}): ObjectAction | null {
   const accessed = lastAccessOf(obj, opts.accessSince ?? 0);
-  let transition: { rule: string; storageClass: TransitionClass } | null = null;
+  let transition: { rule: string; storageClass: TransitionClass; returnOnRead: boolean } | null = null;
   for (const rule of config.rules) {
     if (!ruleMatches(rule, obj, opts.assumeTags === true)) continue;
     const e = rule.expiration;
@@ -420,7 +421,9 @@ export function objectActionDue(config: LifecycleConfig, obj: LifecycleSubject, 
       const at = dueAt(t, t.isAccessTime === true ? accessed : obj.lastModified, dayMs);
       if (at === null || at > now) continue;
       if (coldness(t.storageClass) <= coldness(obj.storageClass)) continue;
-      if (!transition || coldness(t.storageClass) > coldness(transition.storageClass)) transition = { rule: rule.id, storageClass: t.storageClass };
+      if (!transition || coldness(t.storageClass) > coldness(transition.storageClass)) {
+        transition = { rule: rule.id, storageClass: t.storageClass, returnOnRead: t.storageClass === 'IA' && t.isAccessTime === true && t.returnToStdWhenVisit === true };
+      }
     }
   }
   return transition ? { kind: 'transition', ...transition } : null;

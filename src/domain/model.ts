@@ -133,6 +133,11 @@ export interface ObjectAttrs {
    * lifecycle day per object (domain/access-monitor.ts); absent: never read while tracking was on.
    */
   lastAccess?: number;
+  /**
+   * Set when the lifecycle moved the object to IA by a rule on the last access time with ReturnToStdWhenVisit:
+   * its next GetObject moves it back to Standard (domain/access-monitor-service.ts). Objects stored as IA have none.
+   */
+  returnToStandard?: boolean;
   /** An upload initiated with `?sequential`: its completed object gets the Content-MD5 of its whole body (uploads only). */
   sequential?: boolean;
 }

@@ -98,10 +98,13 @@ export function checkQoS(config: QoSConfig, limit: QoSConfig): void {
   }
 }
 
-/** A requester as `qosRequester` names one: an account UID (1–64 letters, digits, `.`, `_`, `-`). */
+/** What a requester UID may hold: 1–64 letters, digits, `.`, `_`, `-`. */
+export const REQUESTER_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A requester as `qosRequester` names one: an account UID (REQUESTER_PATTERN). */
 export function requesterOf(raw: string | undefined): string {
   if (raw === undefined || raw === '') throw invalidArgument('qosRequester (the requester\'s UID) is required.', 'qosRequester', raw ?? '');
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw invalidArgument('qosRequester must be a UID.', 'qosRequester', raw.slice(0, 64));
+  if (!REQUESTER_PATTERN.test(raw)) throw invalidArgument('qosRequester must be a UID.', 'qosRequester', raw.slice(0, 64));
   return raw;
 }
 
@@ -110,7 +113,7 @@ export type RequesterQoS = Readonly<Record<string, QoSConfig>>;
 
 /** The requester configurations after a Put of `config` for `requester` (at most MAX_REQUESTERS). */
 export function withRequester(current: RequesterQoS, requester: string, config: QoSConfig): RequesterQoS {
-  if (!(requester in current) && Object.keys(current).length >= MAX_REQUESTERS) {
+  if (!Object.hasOwn(current, requester) && Object.keys(current).length >= MAX_REQUESTERS) {
     throw invalidArgument(`A bucket takes at most ${MAX_REQUESTERS} requester QoS configurations in Alunite.`, 'qosRequester', requester);
   }
   return { ...current, [requester]: config };

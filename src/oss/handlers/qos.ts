@@ -1,7 +1,7 @@
-import { AppError } from '../../errors.js';
+import { AppError, invalidArgument } from '../../errors.js';
 import {
-  checkQoS, NO_REQUESTER_QOS_EC, QOS_FIELDS, qosValue, requesterPage, unlimited, userQoS, withRequester,
-  type QoSConfig, type QoSField, type RequesterQoS,
+  checkQoS, NO_REQUESTER_QOS_EC, QOS_FIELDS, qosValue, REQUESTER_PATTERN, requesterPage, unlimited, userQoS, withRequester,
+  type QoSConfig, type QoSField,
 } from '../../domain/qos.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
@@ -48,9 +48,10 @@ function asConfig(v: Json | undefined | null): QoSConfig | null {
   return out;
 }
 
-function asRequesters(v: Json | null): RequesterQoS {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return {};
-  const out: Record<string, QoSConfig> = {};
+function asRequesters(v: Json | null): Record<string, QoSConfig> {
+  // Keyed by requester UIDs, which may spell Object.prototype's names (`constructor`, `__proto__`): no prototype.
+  const out: Record<string, QoSConfig> = Object.create(null) as Record<string, QoSConfig>;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return out;
   for (const [r, c] of Object.entries(v)) {
     const config = asConfig(c);
     if (config !== null) out[r] = config;
@@ -101,7 +102,8 @@ const requesterInfo = (requester: string, config: QoSConfig): XmlNode =>
 export const getBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { name: 'GetBucketRequesterQoSInfo' }>> = async (req) => {
   const { requester } = req.op.params;
   const { value } = await req.services.stored.get(req.op.bucket!, REQUESTER_QOS);
-  const config = asRequesters(value)[requester];
+  const all = asRequesters(value);
+  const config = Object.hasOwn(all, requester) ? all[requester] : undefined;
   if (config === undefined) {
     throw new AppError('NoSuchQoSConfiguration', 'The bucket you specified does not have a QoS configuration for this requester.', { BucketName: req.op.bucket!, Requester: requester }, NO_REQUESTER_QOS_EC);
   }
@@ -111,7 +113,9 @@ export const getBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { name
 export const listBucketRequesterQoSInfos: Handler = async (req) => {
   const bucket = req.op.bucket!;
   const max = limitParam(req.query, 'max-keys', 100, 1000);
+  // A requester UID (the first of the page); anything else could not be echoed as XML 1.0 text.
   const from = req.query.get('continuation-token') ?? '';
+  if (from !== '' && !REQUESTER_PATTERN.test(from)) throw invalidArgument('continuation-token must be a requester UID.', 'continuation-token', from.slice(0, 64));
   const { value } = await req.services.stored.get(bucket, REQUESTER_QOS);
   const page = requesterPage(asRequesters(value), from, max);
   return xmlResponse(el('ListBucketRequesterQoSInfosResult', [
@@ -126,7 +130,7 @@ export const listBucketRequesterQoSInfos: Handler = async (req) => {
 export const deleteBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { name: 'DeleteBucketRequesterQoSInfo' }>> = async (req) => {
   const { requester } = req.op.params;
   await req.services.stored.update(req.op.bucket!, REQUESTER_QOS, (current) => {
-    const all: Record<string, QoSConfig> = { ...asRequesters(current) };
+    const all = asRequesters(current);
     delete all[requester];
     return Object.keys(all).length === 0 ? null : (all as unknown as Json);
   }, true);
