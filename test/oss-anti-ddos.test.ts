@@ -4,41 +4,17 @@
 // test/oss-stored-configs.test.ts; here a Deny of each anti-DDoS action refuses and stores nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
+import { failsWith, signedRequest, succeeds, type SignedReply } from './helpers/signed.js';
 import { policyDoc, Ram } from './helpers/ram.js';
-import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKETS = ['ddos-a', 'ddos-b', 'ddos-c'];
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  err: Record<string, string> | null;
-}
-
-async function send(srv: TestServer, method: string, bucket: string | null, query: Array<[string, string]>, opts: { body?: string; headers?: Record<string, string>; creds?: [string, string] } = {}): Promise<Reply> {
-  const qs = query.length > 0 ? `?${query.map(([k, v]) => (v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)).join('&')}` : '';
-  const path = `/${bucket === null ? '' : `${bucket}/`}${qs}`;
-  const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), ...(opts.headers ?? {}) };
-  if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
-  const [ak, secret] = opts.creds ?? [AK, SECRET];
-  headers.authorization = v1Authorization({ method, bucket, key: null, query, headers }, ak, secret).authorization;
-  const res = await rawRequest(srv.port, { method, path, headers, body: opts.body });
-  return { status: res.status, headers: res.headers, text: res.body.toString('utf8'), err: errorOf(res) };
-}
-
-function ok(r: Reply, status = 200): Reply {
-  assert.equal(r.status, status, r.text.slice(0, 400));
-  return r;
-}
-
-function fails(r: Reply, code: string, status: number, ec?: string): Reply {
-  assert.equal(r.status, status, r.text.slice(0, 400));
-  assert.equal(r.err?.Code, code, r.text.slice(0, 400));
-  if (ec !== undefined) assert.equal(r.err?.EC, ec, r.text.slice(0, 400));
-  return r;
-}
+type Reply = SignedReply;
+const send = (srv: TestServer, method: string, bucket: string | null, query: Array<[string, string]>, opts: Parameters<typeof signedRequest>[5] = {}): Promise<Reply> =>
+  signedRequest(srv.port, method, bucket, null, query, opts);
+const ok = succeeds;
+const fails = failsWith;
 
 const cnames = (...domains: string[]): string => `<AntiDDOSConfiguration><Cnames>${domains.map((d) => `<Domain>${d}</Domain>`).join('')}</Cnames></AntiDDOSConfiguration>`;
 const all = (xml: string, tag: string): string[] => [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, 'g'))].map((m) => m[1]!);
