@@ -178,6 +178,18 @@ describe('ali-oss bucket operations', () => {
     assert.ok(names.includes('lb-b1') && names.includes('sc-ia-bucket'), names.join(','));
     assert.deepEqual([...names].sort(), names, 'sorted by name');
     for (const b of res.buckets ?? []) assert.ok(!Number.isNaN(Date.parse(b.creationDate)), b.creationDate);
+    // Asked on this server's own address, each bucket's endpoints are that address (the SDK v2 test suites clean
+    // up through a client on ExtranetEndpoint); asked on an OSS host name, OSS's.
+    const listAs = async (host: string): Promise<string> => {
+      const headers: Record<string, string> = { host, 'x-oss-date': new Date().toUTCString() };
+      headers.authorization = v1Authorization({ method: 'GET', bucket: null, key: null, query: [], headers }, AK, SECRET).authorization;
+      return (await rawRequest(srv.port, { method: 'GET', path: '/', headers })).body.toString('utf8');
+    };
+    const local = await listAs(`127.0.0.1:${srv.port}`);
+    assert.equal(local.split('<ExtranetEndpoint>').length - 1, names.length);
+    assert.ok(local.includes(`<ExtranetEndpoint>http://127.0.0.1:${srv.port}</ExtranetEndpoint><IntranetEndpoint>http://127.0.0.1:${srv.port}</IntranetEndpoint>`), local.slice(0, 600));
+    assert.doesNotMatch(local, /aliyuncs/);
+    assert.match(await listAs('oss-cn-hangzhou.aliyuncs.com'), /<ExtranetEndpoint>oss-cn-hangzhou\.aliyuncs\.com<\/ExtranetEndpoint><IntranetEndpoint>oss-cn-hangzhou-internal\.aliyuncs\.com<\/IntranetEndpoint>/);
   });
 
   it('putBucketACL / getBucketACL, invalid value rejected (all client configs)', async () => {

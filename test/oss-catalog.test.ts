@@ -2,6 +2,7 @@
 // its own handler or answers 501 NotImplemented: never to another operation, never a listing, never a bucket
 // created or deleted. Also keeps the generated table and the coverage section of docs/compatibility.md true.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -169,6 +170,12 @@ describe('the published operation table', () => {
     assert.equal(r('GET', 'b', null, [['list-type', '1']]).name, 'ListObjects');
     assert.equal(r('GET', 'b', 'k', [['objectMeta', '']]).name, 'GetObjectMeta');
     assert.equal(r('GET', 'b', 'k', [['x-oss-unknown', '1']]).name, 'GetObject');
+    // The newer SDKs' unpublished operations (Python/Go SDK v2): 501, never the base operation of the path.
+    for (const sub of ['quota', 'overwriteConfig', 'metadataConfiguration', 'objectWorm', 'retention', 'legalHold', 'dataRedundancyTransition', 'archiveDirectRead']) {
+      for (const [m, key] of [['DELETE', null], ['DELETE', 'k'], ['GET', null], ['GET', 'k'], ['PUT', null], ['PUT', 'k']] as const) {
+        assert.equal(r(m, 'b', key, [[sub, '']]).name, 'Unimplemented', `${m} ${key ?? '(bucket)'} ?${sub}`);
+      }
+    }
   });
 });
 
@@ -235,6 +242,29 @@ describe('every published operation over HTTP, as the owner', () => {
       const res = await send(op.method, sampleOf(op), op.method === 'PUT' || op.method === 'POST' ? '' : undefined);
       assert.notEqual(res.status, 501, `${op.name}: ${res.body.toString('utf8').slice(0, 300)}`);
       assert.ok(await bucketExists(), `${op.name} removed the bucket`);
+    }
+  });
+
+  test('a DELETE naming a newer SDK\'s sub-resource deletes nothing (it deleted the bucket or the object before)', async () => {
+    const put = await send('PUT', { bucket: BUCKET, key: 'kept', query: [], headers: {} }, 'bytes');
+    assert.equal(put.status, 200);
+    for (const [key, sub] of [[null, 'quota'], [null, 'overwriteConfig'], ['kept', 'retention'], ['kept', 'legalHold']] as const) {
+      const res = await send('DELETE', { bucket: BUCKET, key, query: [[sub, '']], headers: {} });
+      assert.equal(res.status, 501, `${sub}: ${res.body.toString('utf8').slice(0, 300)}`);
+      assert.equal(res.err?.Code, 'NotImplemented');
+    }
+    assert.ok(await bucketExists());
+    assert.equal((await send('GET', { bucket: BUCKET, key: 'kept', query: [], headers: {} })).body.toString('utf8'), 'bytes');
+    assert.equal((await send('DELETE', { bucket: BUCKET, key: 'kept', query: [], headers: {} })).status, 204);
+  });
+
+  test('V1 signatures that sign the newer sub-resources (the Python SDK v2 signs userDefinedLogFieldsConfig) and those that do not are both accepted', async () => {
+    // The StringToSign written out by hand, not by the server's own code.
+    for (const resource of [`/${BUCKET}/?userDefinedLogFieldsConfig`, `/${BUCKET}/`]) {
+      const date = new Date().toUTCString();
+      const signature = createHmac('sha1', SECRET).update(`GET\n\n\n${date}\n${resource}`, 'utf8').digest('base64');
+      const res = await rawRequest(server.port, { method: 'GET', path: `/${BUCKET}/?userDefinedLogFieldsConfig`, headers: { host: `localhost:${server.port}`, date, authorization: `OSS ${AK}:${signature}` } });
+      assert.equal(errorOf(res)?.Code, 'NoSuchUserDefinedLogFieldsConfig', `${resource}: ${res.body.toString('utf8').slice(0, 300)}`);
     }
   });
 

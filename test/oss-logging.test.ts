@@ -87,6 +87,20 @@ describe('Put/Get/DeleteBucketLogging', () => {
     assert.match((await getLogging(srv.port, B)).text, /<BucketLoggingStatus><\/BucketLoggingStatus>/);
   });
 
+  it('LoggingRole (the Go SDK v2\'s TestBucketLogging) is kept and answered; an empty one is none; not a role name: 400', async () => {
+    const withRole = (role: string): string =>
+      `<BucketLoggingStatus><LoggingEnabled><TargetBucket>${T}</TargetBucket><TargetPrefix>r/</TargetPrefix><LoggingRole>${role}</LoggingRole></LoggingEnabled></BucketLoggingStatus>`;
+    assert.equal((await putLogging(srv.port, B, withRole('AliyunOSSLoggingDefaultRole'))).status, 200);
+    assert.match((await getLogging(srv.port, B)).text, /<TargetPrefix>r\/<\/TargetPrefix><LoggingRole>AliyunOSSLoggingDefaultRole<\/LoggingRole><\/LoggingEnabled>/);
+    assert.equal((await putLogging(srv.port, B, withRole(''))).status, 200);
+    assert.doesNotMatch((await getLogging(srv.port, B)).text, /LoggingRole/);
+    const bad = await putLogging(srv.port, B, withRole('a role'));
+    assert.equal(bad.status, 400);
+    assert.equal(bad.err?.Code, 'InvalidArgument');
+    assert.doesNotMatch((await getLogging(srv.port, B)).text, /LoggingRole/, 'nothing stored');
+    assert.equal((await putLogging(srv.port, B, '<BucketLoggingStatus></BucketLoggingStatus>')).status, 200);
+  });
+
   it('refusals: the documented errors, the configuration unchanged', async () => {
     assert.equal((await putLogging(srv.port, B, status(T, 'keep/'))).status, 200);
     const before = (await getLogging(srv.port, B)).text;

@@ -11,6 +11,11 @@ import { isValidBucketName } from './names.js';
 export interface LoggingConfig {
   targetBucket: string;
   targetPrefix: string;
+  /**
+   * The RAM role OSS would assume to write the logs (`LoggingRole`, e.g. AliyunOSSLoggingDefaultRole): kept and
+   * answered; Alunite writes them as before, on the configuring caller's checked behalf (docs/logging.md).
+   */
+  loggingRole?: string;
 }
 
 export const LOGGING = jsonConfig<LoggingConfig>('logging');
@@ -36,6 +41,11 @@ export function validatePrefix(prefix: string): void {
   if (CONTROL_OR_NOT_XML.test(prefix)) throw invalidArgument('TargetPrefix must not contain control characters.', 'TargetPrefix');
 }
 
+/** A RAM role name as RAM takes one (1–64 letters, digits, `.`, `-`; ram-sts-semantics.md). */
+export function validateLoggingRole(role: string): void {
+  if (!/^[A-Za-z0-9.-]{1,64}$/.test(role)) throw invalidArgument('LoggingRole must be a RAM role name (1-64 letters, digits, "." or "-").', 'LoggingRole', role.slice(0, 64));
+}
+
 /** Put/Get/DeleteBucketLogging. */
 export class LoggingService {
   constructor(private readonly ctx: DomainContext) {}
@@ -47,6 +57,7 @@ export class LoggingService {
   async put(bucket: string, config: LoggingConfig, mayWrite: () => Promise<void> = async () => {}): Promise<void> {
     const source = await requireBucket(this.ctx, bucket);
     validatePrefix(config.targetPrefix);
+    if (config.loggingRole !== undefined) validateLoggingRole(config.loggingRole);
     // EC 0032-00000004: not a bucket name; 0032-00000008 (the catalogue's): no such bucket of this owner.
     const refuse = (ec?: string): never => {
       throw new AppError('InvalidTargetBucketForLogging', undefined, { BucketName: bucket, TargetBucket: config.targetBucket.slice(0, 64) }, ec);

@@ -171,8 +171,11 @@ export class MultipartService {
     const ticket = await admit(this.ctx, range ? range.end - range.start : src.size);
     try {
       const part = await this.storePart(upload, partNumber, this.objects.openRead(src, range), {});
+      // The version read; a source named `?versionId=null` (written before versioning) is answered as `null`
+      // (the Go SDK v2's TestUploadPartCopy compares the header with the version it named).
+      const sourceVersionId = src.versionId ?? source.versionId;
       return {
-        part: src.versionId === undefined ? part : { ...part, sourceVersionId: src.versionId },
+        part: sourceVersionId === undefined ? part : { ...part, sourceVersionId },
         upload,
         copied: { range, sourceSize: src.size },
       };

@@ -281,6 +281,10 @@ export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'cloudboxes', 'udf', 'udfName', 'udfImage', 'udfId', 'udfImageDesc', 'udfApplication', 'udfApplicationLog',
   'group', 'link', 'objectInfo', 'regionList', 'asyncFetch', 'selectMeta', 'sequential',
   'x-oss-process', 'x-oss-async-process', 'x-oss-write-get-object-response',
+  // Newer SDKs' operations (the Python and Go SDK v2): without these, a DELETE /<bucket>/?quota or
+  // /<bucket>/<key>?retention fell through to DeleteBucket / DeleteObject and deleted what it named.
+  'quota', 'overwriteConfig', 'metadataConfiguration', 'metadataInventoryTable', 'metadataJournalTable', 'objectWorm',
+  'retention', 'legalHold', 'dataRedundancyTransition', 'responseHeader', 'archiveDirectRead', 'writeGetObjectResponse',
 ]);
 
 /** Unpublished sub-resources an implemented operation takes (`?uploads&sequential`: docs/compatibility.md). */

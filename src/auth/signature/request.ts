@@ -38,7 +38,9 @@ sequential inventory inventoryId continuation-token transferAcceleration metaQue
 x-oss-async-process x-oss-write-get-object-response bucketArchiveDirectRead httpsConfig redundancyTransition
 x-oss-target-redundancy-type x-oss-redundancy-transition-taskid accessPoint accessPointPolicy
 publicAccessBlock x-oss-access-point-name requesterQosInfo qosRequester resourcePoolInfo resourcePool
-resourcePoolBuckets cloudboxes cleanRestoredObject seal processConfiguration responseHeader rtc`.split(/\s+/),
+resourcePoolBuckets cloudboxes cleanRestoredObject seal processConfiguration responseHeader rtc userDefinedLogFieldsConfig
+quota overwriteConfig metadataConfiguration metadataInventoryTable metadataJournalTable objectWorm retention legalHold
+accessPointForObjectProcess archiveDirectRead dataRedundancyTransition writeGetObjectResponse`.split(/\s+/),
 );
 
 /**

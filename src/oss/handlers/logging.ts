@@ -26,15 +26,16 @@ export const putBucketLogging: Handler = async (req) => {
   for (const name of Object.keys(node)) {
     if (name !== 'TargetBucket' && name !== 'TargetPrefix' && name !== 'LoggingRole') throw malformed(`LoggingEnabled does not take ${name}.`);
   }
-  if (node.LoggingRole !== undefined) throw new AppError('NotImplemented', 'LoggingRole is not implemented by Alunite.');
   const targetBucket = childText(node, 'TargetBucket')?.trim();
   if (targetBucket === undefined || targetBucket === '') throw malformed('LoggingEnabled needs a TargetBucket.');
   const targetPrefix = childText(node, 'TargetPrefix') ?? '';
+  // Empty (`<LoggingRole/>`, as SDKs write an unset one): no role.
+  const loggingRole = childText(node, 'LoggingRole')?.trim() || undefined;
   // The server writes the log objects (`<TargetPrefix><SourceBucket>YYYY-…`) into the target on the caller's
   // behalf: whoever points logging there must be allowed to write them, as for inventory files, or a RAM user
   // allowed PutBucketLogging on its own bucket could fill any bucket of the account (a WORM one for good).
   const source = req.op.bucket!;
-  await req.services.logging.put(source, { targetBucket, targetPrefix }, () =>
+  await req.services.logging.put(source, { targetBucket, targetPrefix, ...(loggingRole !== undefined ? { loggingRole } : {}) }, () =>
     req.authorize([{ action: 'oss:PutObject', bucket: targetBucket, key: `${targetPrefix}${source}`, acl: 'write' }]));
   return empty();
 };
@@ -42,7 +43,11 @@ export const putBucketLogging: Handler = async (req) => {
 export const getBucketLogging: Handler = async (req) => {
   const config = await req.services.logging.get(req.op.bucket!);
   return xmlResponse(el('BucketLoggingStatus', [
-    config !== null && el('LoggingEnabled', [el('TargetBucket', config.targetBucket), el('TargetPrefix', config.targetPrefix)]),
+    config !== null && el('LoggingEnabled', [
+      el('TargetBucket', config.targetBucket),
+      el('TargetPrefix', config.targetPrefix),
+      config.loggingRole !== undefined && el('LoggingRole', config.loggingRole),
+    ]),
   ]));
 };
 

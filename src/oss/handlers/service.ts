@@ -83,6 +83,16 @@ export const listBuckets: Handler = async (req) => {
   const tagsOf = (b: Bucket): XmlNode | false => byTags && el('Tagging', [
     el('TagSet', [...bucketTags(req.services.stored.valueOf(b, 'bucket-tags'))].map(([k, v]) => el('Tag', [el('Key', k), el('Value', v)]))),
   ]);
+  // The endpoints a client reaches each bucket on. Asked on an OSS host name, OSS's; asked on another host (this
+  // server's own address), that address with its scheme: the Go and Python SDK v2 test suites clean up each
+  // listed bucket through a client on its ExtranetEndpoint unless it matches the endpoint they use, and
+  // `oss-cn-hangzhou.aliyuncs.com` sent that clean-up to the cloud. GetBucketInfo keeps OSS's names (the SDKs'
+  // tests check them there).
+  const { scheme, host } = req.endpoint;
+  const onOssHost = host.endsWith('.aliyuncs.com');
+  const endpoints = (b: Bucket): { extranet: string; intranet: string } => onOssHost
+    ? { extranet: `oss-${b.region}.aliyuncs.com`, intranet: `oss-${b.region}-internal.aliyuncs.com` }
+    : { extranet: `${scheme}://${host}`, intranet: `${scheme}://${host}` };
   return xmlResponse(
     el('ListAllMyBucketsResult', [
       filtered && el('Prefix', prefix),
@@ -96,8 +106,8 @@ export const listBuckets: Handler = async (req) => {
         buckets.map((b) =>
           el('Bucket', [
             el('CreationDate', isoDate(b.createdAt)),
-            el('ExtranetEndpoint', `oss-${b.region}.aliyuncs.com`),
-            el('IntranetEndpoint', `oss-${b.region}-internal.aliyuncs.com`),
+            el('ExtranetEndpoint', endpoints(b).extranet),
+            el('IntranetEndpoint', endpoints(b).intranet),
             el('Location', `oss-${b.region}`),
             el('Name', b.name),
             el('Region', b.region),
