@@ -239,6 +239,18 @@ function authorizationFields(authorization: string, scheme: string, separator: '
   return fields;
 }
 
+/** OSS's EC for an unknown AccessKeyId in a V4 signature (the Go SDK v2's tests compare it; V1 keeps 0002-00000002). */
+const EC_V4_UNKNOWN_KEY = '0002-00000902';
+
+async function resolveV4(opts: AuthenticateOptions, accessKeyId: string, token: string | undefined): Promise<Awaited<ReturnType<AuthenticateOptions['credentials']['resolve']>>> {
+  try {
+    return await opts.credentials.resolve(accessKeyId, token);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'InvalidAccessKeyId') throw new AppError(err.code, err.message, err.detail, EC_V4_UNKNOWN_KEY);
+    throw err;
+  }
+}
+
 async function verifyV4Header(req: SignableRequest, authorization: string, token: string | undefined, opts: AuthenticateOptions): Promise<Authenticated> {
   const fields = authorizationFields(authorization, V4_ALGORITHM, '=');
   const credential = fields.get('Credential');
@@ -254,7 +266,7 @@ async function verifyV4Header(req: SignableRequest, authorization: string, token
     throw invalidArgument('x-oss-content-sha256 must be UNSIGNED-PAYLOAD or a hex SHA-256.', 'x-oss-content-sha256', payloadHash);
   }
   const additional = parseAdditionalHeaders(fields.get('AdditionalHeaders'));
-  const resolved = await opts.credentials.resolve(cred.accessKeyId, token);
+  const resolved = await resolveV4(opts, cred.accessKeyId, token);
   verifyV4Signature(req, resolved.secret, cred, when.raw, provided, additional, payloadHash);
   return {
     principal: resolved.principal,
@@ -285,7 +297,7 @@ async function verifyV4Url(req: SignableRequest, token: string | undefined, opts
   if (time - opts.now > MAX_SKEW_MS) checkSkew(time, opts.now, isoDate);
   if (opts.now > time + Number(expires) * 1000) throw urlExpired(time + Number(expires) * 1000, opts.now);
   const additional = parseAdditionalHeaders(queryValue(req, 'x-oss-additional-headers'));
-  const resolved = await opts.credentials.resolve(cred.accessKeyId, token);
+  const resolved = await resolveV4(opts, cred.accessKeyId, token);
   verifyV4Signature(req, resolved.secret, cred, isoDate, provided, additional, UNSIGNED_PAYLOAD, 'x-oss-signature');
   return { principal: resolved.principal, method: 'v4-url', accessKeyId: cred.accessKeyId };
 }

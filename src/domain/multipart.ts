@@ -59,12 +59,16 @@ export class MultipartService {
   ) {}
 
 
-  /** The upload, checked to belong to this bucket and key; NoSuchUpload otherwise. */
-  async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
+  /**
+   * The upload, checked to belong to this bucket and key; NoSuchUpload otherwise, with the EC of the operation
+   * that asked when OSS gives it one of its own (UploadPart 0042-00000104, UploadPartCopy 0042-00000311: the Go
+   * SDK v2's tests; the catalogue's 0042-00000002 for the others).
+   */
+  async getUpload(bucket: string, key: string, uploadId: string, ec?: string): Promise<UploadRecord> {
     const upload = await this.ctx.meta.getUpload(uploadId);
     if (!upload || upload.bucket !== bucket || upload.key !== key) {
       await requireBucket(this.ctx, bucket);
-      throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
+      throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId }, ec);
     }
     return upload;
   }
@@ -123,7 +127,7 @@ export class MultipartService {
   /** Stores a part; returns it with its upload (whose encryption the response echoes). */
   async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, expect: Omit<BodyExpectations, 'maxSize'>): Promise<StoredPart> {
     assertPartNumber(partNumber);
-    const upload = await this.getUpload(bucket, key, uploadId).catch((err: unknown) => {
+    const upload = await this.getUpload(bucket, key, uploadId, '0042-00000104').catch((err: unknown) => {
       body.resume();
       throw err;
     });
@@ -156,7 +160,7 @@ export class MultipartService {
     },
   ): Promise<StoredPart & { copied: { range: ByteRange | null; sourceSize: number } }> {
     assertPartNumber(partNumber);
-    const upload = await this.getUpload(bucket, key, uploadId);
+    const upload = await this.getUpload(bucket, key, uploadId, '0042-00000311');
     // A source version that is a delete marker: 400 (OSS); a current delete marker: 404 NoSuchKey.
     const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget, source.versionId, 'InvalidArgument');
     await source.checkData?.(src);

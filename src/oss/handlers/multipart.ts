@@ -111,7 +111,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
   const completeAll = (header(req.headers, 'x-oss-complete-all') ?? '').toLowerCase() === 'yes';
   let parts: CompletePart[] | 'all';
   if (completeAll) {
-    if (raw.trim() !== '') throw new AppError('InvalidArgument', 'Should not speficy both complete all header and http body.', { ArgumentName: 'x-oss-complete-all' });
+    if (raw.trim() !== '') throw new AppError('InvalidArgument', 'Should not speficy both complete all header and http body.', { ArgumentName: 'x-oss-complete-all' }, '0042-00000216');
     parts = 'all';
   } else {
     checkMd5(body, header(req.headers, 'content-md5'), false);
