@@ -68,4 +68,24 @@ describe('SDK v2 integration tests: ECs and headers', () => {
     const del = await rawObjectRequest(v, 'DELETE', 'old', { subres: { versionId: 'null' }, successStatuses: [204] });
     assert.equal(del.res.headers['x-oss-version-id'], 'null');
   });
+
+  it('CopyObject REPLACE without Content-Type keeps the source\'s, and keeps its client-side encryption metadata', async () => {
+    const c = srv.client({ bucket: B });
+    await c.put('cse-src', Buffer.from('sealed'), { headers: { 'Content-Type': 'text/plain', 'x-oss-meta-client-side-encryption-key': 'wrapped-key', 'x-oss-meta-client-side-encryption-start': 'iv', 'x-oss-meta-plain': 'old' } } as OSS.PutObjectOptions);
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'cse-dst', [], {
+      headers: { 'x-oss-copy-source': `/${B}/cse-src`, 'x-oss-metadata-directive': 'REPLACE', 'x-oss-meta-flag': 'new' },
+    }));
+    const head = await c.head('cse-dst');
+    const h = head.res.headers as Record<string, string>;
+    assert.equal(h['content-type'], 'text/plain');
+    assert.equal(h['x-oss-meta-client-side-encryption-key'], 'wrapped-key');
+    assert.equal(h['x-oss-meta-client-side-encryption-start'], 'iv');
+    assert.equal(h['x-oss-meta-flag'], 'new');
+    assert.equal(h['x-oss-meta-plain'], undefined, 'other metadata is replaced');
+    // A Content-Type the request sends is taken.
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'cse-dst2', [], {
+      headers: { 'x-oss-copy-source': `/${B}/cse-src`, 'x-oss-metadata-directive': 'REPLACE', 'content-type': 'application/json' },
+    }));
+    assert.equal((await c.head('cse-dst2')).res.headers['content-type' as keyof object], 'application/json');
+  });
 });

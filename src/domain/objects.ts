@@ -52,6 +52,8 @@ export interface CopyObjectInput {
   /** REPLACE: take `props` for the destination; COPY: keep the source's. */
   replaceMetadata: boolean;
   props: ObjectProps;
+  /** The request named no Content-Type (`props` then holds the default): REPLACE keeps the source's. */
+  contentTypeGiven?: boolean;
   replaceTags: boolean;
   /** Conditions on the source; several sets are checked together (see checkPreconditions). */
   sourceConditions: Preconditions | readonly Preconditions[];
@@ -508,7 +510,7 @@ export class ObjectService {
     // Copy onto itself always replaces metadata and keeps the bytes (no copy needed).
     const replace = input.replaceMetadata || sameObject;
     const props: ObjectProps = replace
-      ? { ...input.props }
+      ? replacedProps(input.props, source, input.contentTypeGiven !== false)
       : { headers: source.headers, userMeta: source.userMeta, acl: input.props.acl, storageClass: input.props.storageClass };
     // The source's encryption is never copied: the request's (or the bucket default) applies (OSS).
     if (input.props.sse) props.sse = input.props.sse;
@@ -757,3 +759,20 @@ function segmentRanges(segments: ObjectRecord['segments'], start: number, end: n
   }
   return out;
 }
+
+/**
+ * CopyObject with `x-oss-metadata-directive: REPLACE`: the request's metadata, except what OSS keeps from the
+ * source. A Content-Type the request does not send stays the source's (the Python SDK v2's
+ * test_metadata_tagging_directive_replace: "content-type no change"), and so do the client-side encryption
+ * metadata (`x-oss-meta-client-side-encryption-*`, which OSS protects: without them the copy could not be
+ * decrypted; the same test reads them on the target).
+ */
+function replacedProps(requested: ObjectProps, source: ObjectRecord, contentTypeGiven: boolean): ObjectProps {
+  const headers = contentTypeGiven ? requested.headers : { ...requested.headers, contentType: source.headers.contentType };
+  const kept = Object.entries(source.userMeta).filter(([k]) => k.startsWith(CLIENT_SIDE_ENCRYPTION_META) && !(k in requested.userMeta));
+  const userMeta = kept.length > 0 ? { ...requested.userMeta, ...Object.fromEntries(kept) } : requested.userMeta;
+  return { ...requested, headers, userMeta };
+}
+
+/** The prefix of the user metadata the SDKs' client-side encryption writes (without `x-oss-meta-`). */
+const CLIENT_SIDE_ENCRYPTION_META = 'client-side-encryption-';

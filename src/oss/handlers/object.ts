@@ -284,6 +284,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     key,
     replaceMetadata: directive === 'REPLACE',
     props,
+    contentTypeGiven: header(req.headers, 'content-type') !== undefined,
     replaceTags: taggingDirective === 'replace',
     sourceConditions: copySourceConditions(req),
     forbidOverwrite: forbidOverwrite(req.headers),
