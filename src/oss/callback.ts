@@ -110,7 +110,16 @@ export function callbackOf(op: Operation, headers: IncomingHttpHeaders, query: R
     const h = headers[header];
     return typeof h === 'string' ? h : query.get(param);
   };
-  const raw = pick('x-oss-callback', 'callback');
+  return parseCallback(pick('x-oss-callback', 'callback'), () => pick('x-oss-callback-var', 'callback-var'), fields);
+}
+
+/**
+ * A callback parameter (base64 of the callback JSON) validated as the uploads validate theirs (InvalidArgument with
+ * the documented ECs), or null when there is none or its callbackUrl is empty. `vars`: the callback-var text, read
+ * only when the callback is there; `fields`: PostObject's form fields (its `x:` variables). PutAsyncFetchTask's
+ * Callback element is checked with this too (domain/async-fetch.ts, docs/async-fetch.md).
+ */
+export function parseCallback(raw: string | undefined, vars: () => string | undefined, fields: ReadonlyMap<string, string> | null): CallbackSpec | null {
   if (raw === undefined || raw === '') return null;
   const doc = decodeJson(raw);
   if (doc === null) throw bad('The callback configuration is not json format.', '0007-00000003');
@@ -136,8 +145,7 @@ export function callbackOf(op: Operation, headers: IncomingHttpHeaders, query: R
   if (sniValue !== undefined && typeof sniValue !== 'boolean' && sniValue !== 'true' && sniValue !== 'false') {
     throw bad('The callbackSNI of the callback parameter must be true or false.', '0007-00000003');
   }
-  const vars = parseVars(pick('x-oss-callback-var', 'callback-var'), fields);
-  const spec: CallbackSpec = { urls, host, body, bodyType: typeText, sni: sniValue === true || sniValue === 'true', vars };
+  const spec: CallbackSpec = { urls, host, body, bodyType: typeText, sni: sniValue === true || sniValue === 'true', vars: parseVars(vars(), fields) };
   // Rendered once up front: a body too long once its variables are in is refused before the upload is read, and
   // a JSON body must stay JSON (OSS refuses it up front too).
   const rendered = renderBody(spec, PLACEHOLDER);
@@ -245,6 +253,34 @@ export function isInternalAddress(ip: string): boolean {
   return INTERNAL.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/**
+ * The DNS lookup of one outbound request to a user-chosen URL (callbacks, async fetch sources): resolved addresses
+ * must be public unless the host is allowed. Checked when the connection is made, so a name that resolves to a
+ * public address when validated and to a private one when connecting (DNS rebinding) is still refused.
+ */
+export function guardedLookup(allowed: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 4);
+      const usable = allowed ? addresses : addresses.filter((a) => !isInternalAddress(a.address));
+      if (usable.length === 0) return callback(Object.assign(new Error('target not allowed'), { code: 'ENOTALLOWED' }), '', 4);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
+      callback(null, usable[0]!.address, usable[0]!.family);
+    });
+  };
+}
+
+/** Whether `hostname` (a URL's, brackets allowed) is on the allow-list (`*`: every host). */
+export function hostAllowed(allow: ReadonlySet<string>, hostname: string): boolean {
+  return allow.has('*') || allow.has(hostname.toLowerCase().replace(/^\[|\]$/g, ''));
+}
+
+/** A URL's host given as a literal internal address that the allow-list does not name: refused before connecting. */
+export function refusedLiteral(allowed: boolean, hostname: string): boolean {
+  const literal = hostname.replace(/^\[|\]$/g, '');
+  return !allowed && isIP(literal) !== 0 && isInternalAddress(literal);
+}
+
 export interface UploadCallbackOptions {
   key: CallbackKey;
   /**
@@ -340,24 +376,30 @@ export class UploadCallbacks {
     return { status: 200, headers: { ...uploadHeaders, 'Content-Type': 'application/json' }, body: outcome.body };
   }
 
-  /** The lookup for one callback: resolved addresses must be public unless the host is allowed. */
-  private guardedLookup(allowed: boolean): LookupFunction {
-    return (hostname, options, callback) => {
-      dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-        if (err) return callback(err, '', 4);
-        const usable = allowed ? addresses : addresses.filter((a) => !isInternalAddress(a.address));
-        if (usable.length === 0) return callback(Object.assign(new Error('callback target not allowed'), { code: 'ENOTALLOWED' }), '', 4);
-        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
-        callback(null, usable[0]!.address, usable[0]!.family);
-      });
-    };
+  /**
+   * Sends a callback for an object stored without an upload request (PutAsyncFetchTask, docs/async-fetch.md):
+   * null when a URL answered as the callback must, else the failure's message.
+   */
+  async notify(spec: CallbackSpec, facts: CallbackFacts, publicKeyUrl: string): Promise<string | null> {
+    let body: Buffer;
+    try {
+      body = Buffer.from(renderBody(spec, facts), 'utf8');
+    } catch (err) {
+      return err instanceof AppError ? err.message : 'The callback body could not be built.';
+    }
+    let message = 'Error status : -1.';
+    for (const url of spec.urls) {
+      const outcome = await this.send(url, spec, body, publicKeyUrl);
+      if (outcome.ok) return null;
+      message = outcome.message;
+    }
+    return message;
   }
 
   /** `fresh`: on a new connection (the retry after a kept-alive one turned out closed by the server). */
   private send(url: URL, spec: CallbackSpec, body: Buffer, publicKeyUrl: string, fresh = false): Promise<Outcome> {
-    const allowed = this.allow.has('*') || this.allow.has(url.hostname.toLowerCase().replace(/^\[|\]$/g, ''));
-    const literal = url.hostname.replace(/^\[|\]$/g, '');
-    if (!allowed && isIP(literal) !== 0 && isInternalAddress(literal)) {
+    const allowed = hostAllowed(this.allow, url.hostname);
+    if (refusedLiteral(allowed, url.hostname)) {
       return Promise.resolve({ ok: false, message: 'The callback URL is not allowed by this server (callback allow-list).' });
     }
     let path: string;
@@ -391,7 +433,7 @@ export class UploadCallbacks {
           'x-oss-pub-key-url': Buffer.from(publicKeyUrl, 'utf8').toString('base64'),
           'User-Agent': 'aliyun-oss-callback',
         },
-        lookup: this.guardedLookup(allowed),
+        lookup: guardedLookup(allowed),
         agent: fresh ? false : !secure ? this.httpAgent : spec.sni ? this.httpsSniAgent : this.httpsAgent,
         ...(secure ? { servername: spec.sni ? hostHeader.replace(/:\d+$/, '') : '', ...(this.ca ? { ca: this.ca } : {}) } : {}),
       });
