@@ -268,6 +268,11 @@ export const catalogue = {
   ResourceGroupIdPreCheckError: { status: 400, message: 'The resource group id precheck error', ec: '0039-00000003' },
   // QoS (docs/qos.md): EC 0004-00000002 (the bucket has none), 0004-00000003 (none for that requester) [UNVERIFIED: the code's name].
   NoSuchQoSConfiguration: { status: 404, message: 'The bucket you specified does not have a QoS configuration.', ec: '0004-00000002' },
+  // PutAsyncFetchTask / GetAsyncFetchTask (docs/async-fetch.md). ObjectAlreadyExists: IgnoreSameKey and the object exists
+  // (the Java SDK's AsyncFetchTaskTest expects the code; oss2's ObjectAlreadyExists exception is (400, code), its
+  // test_async_fetch_task expects it). NoSuchAsyncFetchTask: an unknown x-oss-task-id [UNVERIFIED: code and status].
+  ObjectAlreadyExists: { status: 400, message: 'The object you specified already exists.' },
+  NoSuchAsyncFetchTask: { status: 404, message: 'The specified async fetch task does not exist.' },
   NoSuchTransferAccelerationConfiguration: { status: 404, message: 'The bucket you specified does not have transfer acceleration configuration.' },
   NoSuchUserDefinedLogFieldsConfig: { status: 404, message: 'The user defined log fields configuration does not exist.' },
   NoSuchReplicationConfiguration: { status: 404, message: 'The specified bucket does not have a replication configuration.' },

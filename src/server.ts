@@ -73,6 +73,8 @@ import { WebsiteService } from './domain/website.js';
 import { AccessRulesService } from './domain/access-rules.js';
 import { ImageStyleService } from './image/styles.js';
 import { UploadCallbacks } from './oss/callback.js';
+import { HttpFetchSource, type FetchSourceOptions } from './oss/async-fetch-source.js';
+import { AsyncFetchService, type AsyncFetchLimits } from './domain/async-fetch.js';
 import { CALLBACK_KEY_FILE, resolveCallbackKey } from './util/callback-key.js';
 import { StoredConfigService } from './domain/stored-configs.js';
 import { MetaQueryService } from './domain/meta-query.js';
@@ -192,6 +194,11 @@ export interface ServerOptions {
    * `ca`: PEM certificates trusted for https callback URLs besides Node's CA store.
    */
   callbacks?: { allowHosts?: string[]; publicKeyUrl?: string; timeoutMs?: number; ca?: string };
+  /**
+   * Async fetch (docs/async-fetch.md): sources are allowed as callbacks are (`callbacks.allowHosts`, `callbacks.ca`);
+   * `source.maxBytes` (default 5 GiB) and `source.idleTimeoutMs` (default 30 s) bound each fetch, `limits` the tasks.
+   */
+  asyncFetch?: { source?: Pick<FetchSourceOptions, 'maxBytes' | 'idleTimeoutMs'>; limits?: Partial<AsyncFetchLimits> };
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
@@ -346,6 +353,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (lc.daySeconds !== undefined && !(lc.daySeconds > 0)) throw new Error('the lifecycle day must be a positive number of seconds');
   const dayMs = lc.daySeconds !== undefined ? lc.daySeconds * 1000 : DAY_MS;
   if (lc.daySeconds !== undefined) log.warn('lifecycle days are shortened (development only)', { daySeconds: lc.daySeconds });
+  // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).
+  const callbacks = new UploadCallbacks({ key: await resolveCallbackKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }), ...opts.callbacks });
+  const storedConfigs = new StoredConfigService(ctx);
+  // Async fetch (docs/async-fetch.md): sources guarded by the callback allow-list; tasks in the bucket's stored configurations.
+  const asyncFetch = new AsyncFetchService({
+    stored: storedConfigs,
+    objects,
+    source: new HttpFetchSource({
+      ...(opts.callbacks?.allowHosts ? { allowHosts: opts.callbacks.allowHosts } : {}),
+      ...(opts.callbacks?.ca !== undefined ? { ca: opts.callbacks.ca } : {}),
+      ...opts.asyncFetch?.source,
+    }),
+    clock,
+    shared: isPostgresUrl(opts.meta),
+    ...(opts.asyncFetch?.limits ? { limits: opts.asyncFetch.limits } : {}),
+    log: (event, fields) => log.warn(event, fields),
+  });
   const services = {
     buckets: new BucketService(ctx),
     objects,
@@ -363,10 +387,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Access rules (docs/access-rules.md)
     accessRules: new AccessRulesService(ctx),
     styles: new ImageStyleService(ctx), // image styles (docs/image-processing.md)
-    stored: new StoredConfigService(ctx),
+    stored: storedConfigs,
     metaQuery: new MetaQueryService(ctx), // metadata query (docs/meta-query.md)
     // Access point aliases (docs/access-points.md).
     accessPoints: new AccessPointAliases(meta, () => new StoredConfigService(ctx).allBuckets()),
+    asyncFetch,
+    callbacks,
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,
@@ -537,8 +563,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     defaultAccountId: opts.accountId, tokens, store: meta, masterKey, clock, record: (rec) => observe(rec), log: (msg, fields) => log.error(msg, fields),
     account: signInAccounts({ accounts, extrasFor: (id) => accounts.extrasFor(id), aliases: accountAliases }),
   });
-  // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).
-  const callbacks = new UploadCallbacks({ key: await resolveCallbackKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }), ...opts.callbacks });
   const internal = (path: string, req: IncomingMessage): OssResponse | Promise<OssResponse> | null => {
     if (path === '/-/callback/public-key.pem') return callbacks.publicKeyResponse();
     if (path === '/-/reset') return handleReset(req, resetDeps);
@@ -604,6 +628,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await listening.close();
       await keepRefusals();
       await accessLog.close();
+      await asyncFetch.close();
       callbacks.close();
       await ramExtras.lastUsed.stop().catch(() => undefined);
       await lifecycle?.stop();

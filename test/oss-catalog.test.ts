@@ -138,6 +138,11 @@ describe('the published operation table', () => {
     assert.deepEqual(r('GET', 'b', null, [['requesterQosInfo', ''], ['qosRequester', '123']]).checks.map((c) => c.action), ['oss:GetBucketRequesterQoSInfo']);
     assert.equal(unimplemented(r('PUT', 'b', null, [['qosInfo', ''], ['acl', '']])), 'PutBucketAcl');
     assert.equal(unimplemented(r('GET', 'b', 'k', [['qosInfo', '']])), 'GetObject');
+    // Async fetch (docs/async-fetch.md) likewise: POST and GET on a bucket, anything else 501 as before.
+    assert.deepEqual(r('POST', 'b', null, [['asyncFetch', '']]).checks.map((c) => c.action), ['oss:PutAsyncFetchTask']);
+    assert.deepEqual(r('GET', 'b', null, [['asyncFetch', '']]).checks.map((c) => c.action), ['oss:GetAsyncFetchTask']);
+    assert.equal(unimplemented(r('GET', 'b', 'k', [['asyncFetch', '']])), 'GetObject');
+    assert.equal(unimplemented(r('GET', 'b', null, [['asyncFetch', ''], ['acl', '']])), 'GetBucketAcl');
     // A sub-resource only an implemented operation of another method uses: 405, never a DeleteBucket.
     assert.throws(() => r('DELETE', 'b', null, [['stat', '']]), { name: 'MethodNotAllowedError' });
     // Image processing (docs/image-processing.md) is GetObject; x-oss-process on other methods is still refused.

@@ -18,6 +18,8 @@ import type { AccessPointAliases } from '../domain/access-point.js';
 import type { AuthzCheck, Operation } from './operations.js';
 import type { ImageStyleService } from '../image/styles.js';
 import type { MetaQueryService } from '../domain/meta-query.js';
+import type { AsyncFetchService } from '../domain/async-fetch.js';
+import type { UploadCallbacks } from './callback.js';
 
 export interface OssServices {
   buckets: BucketService;
@@ -43,6 +45,10 @@ export interface OssServices {
   metaQuery: MetaQueryService;
   /** Access point aliases → their access points (docs/access-points.md). */
   accessPoints: AccessPointAliases;
+  /** PutAsyncFetchTask / GetAsyncFetchTask (docs/async-fetch.md). */
+  asyncFetch: AsyncFetchService;
+  /** Upload callbacks (oss/callback.ts), for the Callback of an async fetch task; absent: such a task is NotImplemented. */
+  callbacks?: UploadCallbacks;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

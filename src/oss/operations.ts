@@ -4,6 +4,7 @@ import { decodeUrlPath, type Address } from './address.js';
 import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
 import { routeImage } from './image-route.js';
+import { routeAsyncFetch } from './async-fetch-route.js';
 import { routeQos } from './qos-route.js';
 import { routeSelect } from './select-route.js';
 import { STORED_SCHEMAS, type StoredOperationName } from './stored/schemas.js';
@@ -212,7 +213,10 @@ export type Operation =
   | Simple<'ListBucketRequesterQoSInfos'>
   | (Base & { name: 'PutBucketRequesterQoSInfo'; params: { requester: string } })
   | (Base & { name: 'GetBucketRequesterQoSInfo'; params: { requester: string } })
-  | (Base & { name: 'DeleteBucketRequesterQoSInfo'; params: { requester: string } });
+  | (Base & { name: 'DeleteBucketRequesterQoSInfo'; params: { requester: string } })
+  // Async fetch (oss/async-fetch-route.ts, docs/async-fetch.md): unpublished in the metadata, called by the SDKs.
+  | Simple<'PutAsyncFetchTask'>
+  | Simple<'GetAsyncFetchTask'>;
 
 export interface RouteInput {
   method: string;
@@ -563,6 +567,9 @@ export function route(input: RouteInput): Operation {
   // QoS configurations (oss/qos-route.ts), ahead of the refusals of their unpublished sub-resources.
   const qos = routeQos(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
   if (qos !== null) return qos;
+  // Async fetch (oss/async-fetch-route.ts), likewise.
+  const asyncFetch = routeAsyncFetch(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
+  if (asyncFetch !== null) return asyncFetch;
   const refusal = refusalOf(input);
   if (refusal !== null) {
     const { bucket, key } = input.address;

@@ -67,6 +67,9 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['GetBucketRequesterQoSInfo', 'bucket'],
   ['ListBucketRequesterQoSInfo', 'bucket'],
   ['DeleteBucketRequesterQoSInfo', 'bucket'],
+  // Async fetch (docs/async-fetch.md), unpublished likewise; the Put also needs oss:PutObject on its object.
+  ['PutAsyncFetchTask', 'bucket'],
+  ['GetAsyncFetchTask', 'bucket'],
 ];
 
 function ossActions(): Map<string, ResourceType[]> {

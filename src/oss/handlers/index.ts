@@ -20,6 +20,7 @@ import { deleteSingle } from '../stored/common.js';
 import { getProcessConfiguration } from '../stored/process-configuration.js';
 import { doMetaQuery } from './meta-query.js';
 import * as qos from './qos.js';
+import * as asyncFetch from './async-fetch.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
@@ -31,6 +32,9 @@ export const handlers: HandlerTable = {
   GetProcessConfiguration: getProcessConfiguration,
   // Unpublished Delete of the stored transfer acceleration configuration: GetBucketTransferAcceleration is 404 after it.
   DeleteBucketTransferAcceleration: deleteSingle('transfer-acceleration'),
+  // Async fetch (docs/async-fetch.md).
+  PutAsyncFetchTask: asyncFetch.putAsyncFetchTask,
+  GetAsyncFetchTask: asyncFetch.getAsyncFetchTask,
   // QoS configurations (docs/qos.md).
   GetUserQoSInfo: qos.getUserQoSInfo,
   PutBucketQoSInfo: qos.putBucketQoSInfo,

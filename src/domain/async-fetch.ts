@@ -1,0 +1,302 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { AppError, isAppError } from '../errors.js';
+import type { ObjectRecord } from './model.js';
+import type { ObjectService } from './objects.js';
+import { MAX_STORED_BYTES, type Json, type StoredConfigService } from './stored-configs.js';
+
+// Async fetch (PutAsyncFetchTask / GetAsyncFetchTask, docs/async-fetch.md): a task fetches one URL into one object
+// of the bucket, in the background. Rules only, no HTTP: the bytes come from a FetchSource (oss/async-fetch-source.ts,
+// the guarded outbound client) and the callback, when the task has one, is a closure the protocol side builds.
+// The object is written through ObjectService.put, as PutObject writes (versioning, WORM retention, encryption
+// defaults, disk admission, MD5/CRC-64 and Content-MD5 checks). Tasks are kept in the bucket's stored configuration
+// `async-fetch` (domain/stored-configs.ts), bounded in number and bytes; a task does not survive its process: one
+// left Running by a process that is gone reads as Failed.
+
+export type FetchState = 'Running' | 'Success' | 'Failed' | 'FetchSuccessCallbackFailed';
+
+/** What a task was asked to do, given back by GetAsyncFetchTask as TaskInfo (empty strings where not given). */
+export interface FetchTaskInfo {
+  url: string;
+  object: string;
+  host: string;
+  contentMd5: string;
+  callback: string;
+  storageClass: string;
+  ignoreSameKey: boolean;
+}
+
+export interface FetchTask {
+  id: string;
+  state: FetchState;
+  errorMsg: string;
+  info: FetchTaskInfo;
+  /** Milliseconds since the epoch. */
+  created: number;
+  /** The process that runs it (FetchService's runner id). */
+  runner: string;
+  /** When a Running task is given up (created + maxTaskMs). */
+  deadline: number;
+}
+
+/** A source opened for reading: its body streams, `length` as it declared it. */
+export interface FetchedSource {
+  body: Readable;
+  length: number | undefined;
+  contentType: string | undefined;
+}
+
+/** Where a task's bytes come from. Rejects with a FetchFailure (its message becomes the task's ErrorMsg). */
+export interface FetchSource {
+  /** `host`: the Host the source is asked with ('' for the URL's own); `timeLimitMs`: how long the whole fetch may take. */
+  open(url: string, host: string, timeLimitMs: number): Promise<FetchedSource>;
+  /** Ends every open fetch (server shutdown). */
+  close(): void;
+}
+
+/** Why a source could not be fetched (the task's ErrorMsg). */
+export class FetchFailure extends Error {}
+
+/** Runs the task's callback for the stored object: null when it succeeded, else why it failed. */
+export type FetchCallback = (object: ObjectRecord) => Promise<string | null>;
+
+export const ASYNC_FETCH_LIMITS = {
+  /** Tasks kept per bucket (finished ones pruned oldest first). */
+  tasksPerBucket: 32,
+  /** Fetches running at once in this process; more wait in line. */
+  concurrent: 4,
+  /** Tasks waiting in line in this process (beyond: ServiceUnavailable). */
+  queued: 64,
+  /** The longest a task may take, waiting included. */
+  maxTaskMs: 60 * 60 * 1000,
+  /** Url, bytes (UTF-8). */
+  urlBytes: 4096,
+  /** Host, characters. */
+  hostChars: 255,
+} as const;
+
+export type AsyncFetchLimits = { -readonly [K in keyof typeof ASYNC_FETCH_LIMITS]: number };
+
+const STORE_NAME = 'async-fetch';
+/** Room kept in the stored document for what the store adds. */
+const STORED_BUDGET = MAX_STORED_BYTES - 1024;
+const STATES: ReadonlySet<string> = new Set<FetchState>(['Running', 'Success', 'Failed', 'FetchSuccessCallbackFailed']);
+
+export interface AsyncFetchDeps {
+  stored: StoredConfigService;
+  objects: ObjectService;
+  source: FetchSource;
+  clock: () => number;
+  /** Several processes share the store (PostgreSQL): another process's Running task may be alive. */
+  shared: boolean;
+  limits?: Partial<AsyncFetchLimits>;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/** A task id: 32 upper-case hex digits [UNVERIFIED: OSS's format]. */
+export const TASK_ID = /^[0-9A-F]{32}$/;
+
+export class AsyncFetchService {
+  /** This process, as the runner of the tasks it starts. */
+  private readonly runner = randomUUID();
+  private readonly limits: AsyncFetchLimits;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** Tasks this process is running or has in line. */
+  private readonly live = new Set<string>();
+  private readonly runs = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly deps: AsyncFetchDeps) {
+    this.limits = { ...ASYNC_FETCH_LIMITS, ...deps.limits };
+  }
+
+  /**
+   * Stores a new Running task and starts it in the background; the caller has validated `info` and authorized the
+   * write. With IgnoreSameKey, an existing object refuses the task (400 ObjectAlreadyExists).
+   */
+  async submit(bucket: string, info: FetchTaskInfo, callback: FetchCallback | null): Promise<string> {
+    if (this.closed || this.live.size >= this.limits.concurrent + this.limits.queued) {
+      throw new AppError('ServiceUnavailable', 'Too many async fetch tasks are running on this server; retry later.');
+    }
+    if (info.ignoreSameKey && (await this.exists(bucket, info.object))) throw new AppError('ObjectAlreadyExists');
+    const now = this.deps.clock();
+    const task: FetchTask = {
+      id: randomBytes(16).toString('hex').toUpperCase(),
+      state: 'Running',
+      errorMsg: '',
+      info,
+      created: now,
+      runner: this.runner,
+      deadline: now + this.limits.maxTaskMs,
+    };
+    // Live before it is stored: a GetAsyncFetchTask in between must not read it as a task whose runner is gone.
+    this.live.add(task.id);
+    try {
+      await this.deps.stored.update(bucket, STORE_NAME, (current) => toJson(this.withTask(tasksOf(current), task)));
+    } catch (err) {
+      this.live.delete(task.id);
+      throw err;
+    }
+    const run = this.run(bucket, task, callback).finally(() => {
+      this.live.delete(task.id);
+      this.runs.delete(run);
+    });
+    this.runs.add(run);
+    return task.id;
+  }
+
+  /** A task as GetAsyncFetchTask shows it (404 NoSuchAsyncFetchTask when the bucket has none by that id). */
+  async get(bucket: string, id: string): Promise<FetchTask> {
+    const { value } = await this.deps.stored.get(bucket, STORE_NAME);
+    const task = tasksOf(value).find((t) => t.id === id);
+    if (task === undefined) throw new AppError('NoSuchAsyncFetchTask', undefined, { TaskId: id });
+    return this.asSeen(task);
+  }
+
+  /** Ends the running fetches (they fail) and waits for their tasks to be written. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.deps.source.close();
+    for (const wake of this.waiting.splice(0)) wake();
+    await Promise.allSettled([...this.runs]);
+  }
+
+  /** A Running task whose runner is gone reads as Failed (docs/async-fetch.md: tasks do not survive a restart). */
+  private asSeen(task: FetchTask): FetchTask {
+    if (task.state !== 'Running' || this.live.has(task.id)) return task;
+    const gone = task.runner === this.runner || !this.deps.shared || this.deps.clock() > task.deadline;
+    return gone ? { ...task, state: 'Failed', errorMsg: 'The task was interrupted: the server that ran it stopped or restarted.' } : task;
+  }
+
+  /** The tasks with `task` added: finished ones pruned oldest first to stay within the count and byte bounds. */
+  private withTask(current: FetchTask[], task: FetchTask): FetchTask[] {
+    const tasks = current.map((t) => this.asSeen(t)).sort((a, b) => a.created - b.created);
+    const fits = (list: FetchTask[]): boolean => list.length < this.limits.tasksPerBucket && Buffer.byteLength(JSON.stringify(toJson([...list, task]))) <= STORED_BUDGET;
+    while (!fits(tasks)) {
+      const i = tasks.findIndex((t) => t.state !== 'Running');
+      if (i < 0) throw new AppError('ServiceUnavailable', 'The bucket has too many unfinished async fetch tasks; retry later.');
+      tasks.splice(i, 1);
+    }
+    return [...tasks, task];
+  }
+
+  private async exists(bucket: string, key: string): Promise<boolean> {
+    try {
+      await this.deps.objects.head(bucket, key);
+      return true;
+    } catch (err) {
+      if (isAppError(err) && err.code === 'NoSuchKey') return false;
+      throw err;
+    }
+  }
+
+  private async slot(): Promise<void> {
+    if (this.active < this.limits.concurrent) {
+      this.active += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+  }
+
+  private release(): void {
+    this.active -= 1;
+    this.waiting.shift()?.();
+  }
+
+  private async run(bucket: string, task: FetchTask, callback: FetchCallback | null): Promise<void> {
+    let state: FetchState = 'Failed';
+    let errorMsg = '';
+    let source: FetchedSource | null = null;
+    await this.slot();
+    try {
+      if (this.closed) throw new FetchFailure('The server stopped before the task ran.');
+      if (this.deps.clock() > task.deadline) throw new FetchFailure('The task waited too long to run.');
+      const { info } = task;
+      source = await this.deps.source.open(info.url, info.host, task.deadline - this.deps.clock());
+      const obj = await this.deps.objects.put({
+        bucket,
+        key: info.object,
+        body: source.body,
+        expect: {
+          ...(source.length !== undefined ? { length: source.length } : {}),
+          ...(info.contentMd5 !== '' ? { md5: Buffer.from(info.contentMd5, 'base64') } : {}),
+        },
+        headers: { contentType: source.contentType ?? 'application/octet-stream' },
+        userMeta: {},
+        ...(info.storageClass !== '' ? { storageClass: info.storageClass } : {}),
+        forbidOverwrite: info.ignoreSameKey,
+      });
+      state = 'Success';
+      if (callback !== null) {
+        const failed = await callback(obj);
+        if (failed !== null) {
+          state = 'FetchSuccessCallbackFailed';
+          errorMsg = failed;
+        }
+      }
+    } catch (err) {
+      state = 'Failed';
+      errorMsg = messageOf(err);
+    } finally {
+      // A write refused before it read the body leaves the connection to the source open: closed here.
+      source?.body.destroy();
+      this.release();
+    }
+    try {
+      await this.deps.stored.update(bucket, STORE_NAME, (current) => {
+        const tasks = tasksOf(current);
+        const i = tasks.findIndex((t) => t.id === task.id);
+        if (i < 0) return current; // pruned meanwhile: nothing to record
+        tasks[i] = { ...tasks[i]!, state, errorMsg };
+        return toJson(tasks);
+      });
+    } catch (err) {
+      // The bucket was deleted meanwhile (or the store is closing): the task is gone with it.
+      this.deps.log?.('async fetch: task state not recorded', { bucket, task: task.id, error: messageOf(err) });
+    }
+  }
+}
+
+/** A failure as the task's ErrorMsg: OSS's code and message for what the write refused, else the reason. */
+function messageOf(err: unknown): string {
+  if (isAppError(err)) return `${err.code}: ${err.message}`;
+  if (err instanceof FetchFailure) return err.message;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return `The source could not be read${code ? ` (${code})` : ''}.`;
+}
+
+function toJson(tasks: readonly FetchTask[]): Json {
+  return { tasks: tasks.map((t) => ({ ...t, info: { ...t.info } })) };
+}
+
+/** The stored tasks (anything malformed dropped). */
+function tasksOf(value: Json | null): FetchTask[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  const list = value.tasks;
+  if (!Array.isArray(list)) return [];
+  const out: FetchTask[] = [];
+  for (const item of list) {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) continue;
+    const info = item.info;
+    if (info === null || typeof info !== 'object' || Array.isArray(info)) continue;
+    const str = (v: Json | undefined): string => (typeof v === 'string' ? v : '');
+    const num = (v: Json | undefined): number => (typeof v === 'number' ? v : 0);
+    const state = str(item.state);
+    if (!STATES.has(state) || !TASK_ID.test(str(item.id))) continue;
+    out.push({
+      id: str(item.id),
+      state: state as FetchState,
+      errorMsg: str(item.errorMsg),
+      info: {
+        url: str(info.url), object: str(info.object), host: str(info.host), contentMd5: str(info.contentMd5),
+        callback: str(info.callback), storageClass: str(info.storageClass), ignoreSameKey: info.ignoreSameKey === true,
+      },
+      created: num(item.created),
+      runner: str(item.runner),
+      deadline: num(item.deadline),
+    });
+  }
+  return out;
+}
