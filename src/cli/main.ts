@@ -153,7 +153,7 @@ export function buildProgram(): Command {
     .option('--inventory-interval <seconds>', 'check for due bucket inventories this often, 0 never (env ALUNITE_INVENTORY_INTERVAL, default 600; docs/inventory.md)', seconds(0))
     .option('--access-log-flush-seconds <seconds>', 'write batched bucket access log lines this often (env ALUNITE_ACCESS_LOG_FLUSH_SECONDS, default 60; docs/logging.md)', positiveSeconds)
     // Upload callbacks (docs/callbacks.md)
-    .option('--callback-allow-host <host...>', 'callbackUrl hosts that may be loopback/private addresses, * for any (env ALUNITE_CALLBACK_ALLOW_HOSTS, comma-separated; default: public addresses only)',
+    .option('--callback-allow-host <host...>', 'callbackUrl and async fetch source hosts that may be loopback/private addresses, * for any (env ALUNITE_CALLBACK_ALLOW_HOSTS, comma-separated; default: public addresses only)',
       process.env.ALUNITE_CALLBACK_ALLOW_HOSTS ? process.env.ALUNITE_CALLBACK_ALLOW_HOSTS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [])
     .option('--callback-public-key-url <url>', 'the x-oss-pub-key-url sent with callbacks (env ALUNITE_CALLBACK_PUBLIC_KEY_URL; default /-/callback/public-key.pem on the endpoint the upload used)',
       process.env.ALUNITE_CALLBACK_PUBLIC_KEY_URL || undefined)
