@@ -73,7 +73,7 @@ import { WebsiteService } from './domain/website.js';
 import { AccessRulesService } from './domain/access-rules.js';
 import { ImageStyleService } from './image/styles.js';
 import { UploadCallbacks } from './oss/callback.js';
-import { HttpFetchSource, type FetchSourceOptions } from './oss/async-fetch-source.js';
+import { DisabledFetchSource, HttpFetchSource, type FetchSourceOptions } from './oss/async-fetch-source.js';
 import { AsyncFetchService, type AsyncFetchLimits } from './domain/async-fetch.js';
 import { CALLBACK_KEY_FILE, resolveCallbackKey } from './util/callback-key.js';
 import { StoredConfigService } from './domain/stored-configs.js';
@@ -195,10 +195,18 @@ export interface ServerOptions {
    */
   callbacks?: { allowHosts?: string[]; publicKeyUrl?: string; timeoutMs?: number; ca?: string };
   /**
-   * Async fetch (docs/async-fetch.md): sources are allowed as callbacks are (`callbacks.allowHosts`, `callbacks.ca`);
+   * Async fetch (docs/async-fetch.md). Off unless `enabled`: tasks are then accepted and fail without any outbound
+   * request (a fetch is the server reading a URL for a caller). `allowHosts`: source hosts that may be loopback or
+   * private addresses (`*`: any), its own list, never the callbacks' (a callback host lets the server POST to it;
+   * a source host would let any caller read it); `callbacks.ca` is trusted for https sources.
    * `source.maxBytes` (default 5 GiB) and `source.idleTimeoutMs` (default 30 s) bound each fetch, `limits` the tasks.
    */
-  asyncFetch?: { source?: Pick<FetchSourceOptions, 'maxBytes' | 'idleTimeoutMs'>; limits?: Partial<AsyncFetchLimits> };
+  asyncFetch?: {
+    enabled?: boolean;
+    allowHosts?: string[];
+    source?: Pick<FetchSourceOptions, 'maxBytes' | 'idleTimeoutMs'>;
+    limits?: Partial<AsyncFetchLimits>;
+  };
 }
 
 /** The delete reserve: a quarter of the floor, at most 8 MiB: twice the WAL SQLite keeps between checkpoints (1000 pages). */
@@ -356,15 +364,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).
   const callbacks = new UploadCallbacks({ key: await resolveCallbackKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }), ...opts.callbacks });
   const storedConfigs = new StoredConfigService(ctx);
-  // Async fetch (docs/async-fetch.md): sources guarded by the callback allow-list; tasks in the bucket's stored configurations.
+  // Async fetch (docs/async-fetch.md): off unless enabled; sources guarded by its own allow-list; tasks in the
+  // bucket's stored configurations.
   const asyncFetch = new AsyncFetchService({
     stored: storedConfigs,
     objects,
-    source: new HttpFetchSource({
-      ...(opts.callbacks?.allowHosts ? { allowHosts: opts.callbacks.allowHosts } : {}),
-      ...(opts.callbacks?.ca !== undefined ? { ca: opts.callbacks.ca } : {}),
-      ...opts.asyncFetch?.source,
-    }),
+    source: opts.asyncFetch?.enabled === true
+      ? new HttpFetchSource({
+        ...(opts.asyncFetch.allowHosts ? { allowHosts: opts.asyncFetch.allowHosts } : {}),
+        ...(opts.callbacks?.ca !== undefined ? { ca: opts.callbacks.ca } : {}),
+        ...opts.asyncFetch.source,
+      })
+      : new DisabledFetchSource(),
     clock,
     shared: isPostgresUrl(opts.meta),
     ...(opts.asyncFetch?.limits ? { limits: opts.asyncFetch.limits } : {}),

@@ -62,6 +62,8 @@ describe('async fetch', () => {
   let origin: Server;
   let base = '';
   const callbacks: string[] = [];
+  /** Requests for /guarded: a source no server may fetch unless it is switched on with its own allow-list. */
+  let guardedHits = 0;
 
   before(async () => {
     origin = createServer((req, res) => {
@@ -71,6 +73,10 @@ describe('async fetch', () => {
         const path = (req.url ?? '/').split('?')[0];
         if (path === '/data') return res.writeHead(200, { 'Content-Type': 'application/x-test', 'Content-Length': String(DATA.length) }).end(DATA);
         if (path === '/small') return res.writeHead(200).end(SMALL);
+        if (path === '/guarded') {
+          guardedHits += 1;
+          return res.writeHead(200).end(SMALL);
+        }
         if (path === '/redirect') return res.writeHead(302, { Location: `${base}/data` }).end();
         if (path === '/missing') return res.writeHead(404).end('no');
         if (path === '/slow') {
@@ -94,7 +100,7 @@ describe('async fetch', () => {
     });
     await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-    srv = await startTestServer({ callbacks: { allowHosts: ['127.0.0.1'] }, asyncFetch: { source: { idleTimeoutMs: 60_000, maxBytes: 2 * 1024 * 1024 } } });
+    srv = await startTestServer({ callbacks: { allowHosts: ['127.0.0.1'] }, asyncFetch: { enabled: true, allowHosts: ['127.0.0.1'], source: { idleTimeoutMs: 60_000, maxBytes: 2 * 1024 * 1024 } } });
     assert.equal((await srv.client().putBucket(BUCKET)).res.status, 200);
   });
 
@@ -104,27 +110,30 @@ describe('async fetch', () => {
     await new Promise<void>((r) => origin.close(() => r()));
   });
 
-  async function submit(body: string, creds?: [string, string]): Promise<Reply> {
-    return send(srv, 'POST', null, [['asyncFetch', '']], { body, headers: { 'content-type': 'application/xml' }, ...(creds ? { creds } : {}) });
+  async function submit(body: string, creds?: [string, string], on: TestServer = srv): Promise<Reply> {
+    return send(on, 'POST', null, [['asyncFetch', '']], { body, headers: { 'content-type': 'application/xml' }, ...(creds ? { creds } : {}) });
   }
 
-  async function taskId(body: string): Promise<string> {
-    const r = await submit(body);
+  async function taskId(body: string, on: TestServer = srv): Promise<string> {
+    const r = await submit(body, undefined, on);
     assert.equal(r.status, 200, r.text);
     assert.match(r.text, /^<\?xml[^>]*>\s*<AsyncFetchTaskResult><TaskId>[0-9A-F]{32}<\/TaskId><\/AsyncFetchTaskResult>$/);
     return tag(r.text, 'TaskId')!;
   }
 
   /** GetAsyncFetchTask until the task leaves Running. */
-  async function finished(id: string): Promise<string> {
-    for (let i = 0; i < 200; i++) {
-      const r = await send(srv, 'GET', null, [['asyncFetch', '']], { headers: { 'x-oss-task-id': id } });
+  async function finished(id: string, on: TestServer = srv): Promise<string> {
+    // A deadline, not a count of tries: a loaded machine may take long over a fetch.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await send(on, 'GET', null, [['asyncFetch', '']], { headers: { 'x-oss-task-id': id } });
       assert.equal(r.status, 200, r.text);
       if (tag(r.text, 'State') !== 'Running') return r.text;
+      assert.ok(Date.now() < deadline, `task ${id} still Running after 60 s`);
       await new Promise((res) => setTimeout(res, 50));
     }
-    throw new Error(`task ${id} still running`);
   }
+
 
   async function objectStatus(key: string): Promise<number> {
     return (await send(srv, 'HEAD', key, [])).status;
@@ -180,6 +189,8 @@ describe('async fetch', () => {
       [`${base}/big-chunked`, /larger than 2097152 bytes/],
       ['invalidUrl', /not a valid http or https URL/],
       ['ftp://127.0.0.1/x', /not a valid http or https URL/],
+      // Credentials in the URL would be sent as Basic auth and echoed to whoever reads the task.
+      [`http://u:pw@127.0.0.1:${new URL(base).port}/small`, /user name or password/],
     ];
     for (const [url, message] of cases) {
       const key = `refused/${randomBytes(4).toString('hex')}`;
@@ -187,6 +198,25 @@ describe('async fetch', () => {
       assert.equal(tag(info, 'State'), 'Failed', `${url}: ${info}`);
       assert.match(tag(info, 'ErrorMsg') ?? '', message, url);
       assert.equal(await objectStatus(key), 404, url);
+    }
+  });
+
+  test('off unless the operator turns it on; the callback allow-list never allows a source', async () => {
+    const variants: Array<[Parameters<typeof startTestServer>[0], RegExp]> = [
+      [{ callbacks: { allowHosts: ['127.0.0.1'] } }, /Async fetch is off on this server/],
+      [{ callbacks: { allowHosts: ['127.0.0.1'] }, asyncFetch: { enabled: true } }, /not allowed/],
+    ];
+    for (const [opts, message] of variants) {
+      const other = await startTestServer(opts);
+      try {
+        await other.client().putBucket(BUCKET);
+        const info = await finished(await taskId(configXml({ url: `${base}/guarded`, object: 'k' }), other), other);
+        assert.equal(tag(info, 'State'), 'Failed', info);
+        assert.match(tag(info, 'ErrorMsg') ?? '', message);
+        assert.equal(guardedHits, 0, 'the origin was never asked');
+      } finally {
+        await other.stop();
+      }
     }
   });
 
@@ -287,7 +317,7 @@ test('a task whose server was killed (SIGKILL) mid-fetch reads Failed after the 
   const origin = await stallingOrigin();
   const dataDir = await mkdtemp(join(tmpdir(), 'alunite-fetch-kill-'));
   try {
-    const child = await spawnServer(['--data', dataDir, '--callback-allow-host', '127.0.0.1']);
+    const child = await spawnServer(['--data', dataDir, '--async-fetch', '--async-fetch-allow-host', '127.0.0.1']);
     try {
       const put = await send(child, 'PUT', null, [], { body: '' });
       assert.equal(put.status, 200, put.text);
@@ -319,7 +349,7 @@ test('a task cut short by a server stop reads Failed after the restart; nothing 
   const url = origin.url;
   const dataDir = await mkdtemp(join(tmpdir(), 'alunite-fetch-restart-'));
   try {
-    const first = await startTestServer({ dataDir, callbacks: { allowHosts: ['127.0.0.1'] } });
+    const first = await startTestServer({ dataDir, callbacks: { allowHosts: ['127.0.0.1'] }, asyncFetch: { enabled: true, allowHosts: ['127.0.0.1'] } });
     await first.client().putBucket(BUCKET);
     const r = await send(first, 'POST', null, [['asyncFetch', '']], { body: configXml({ url, object: 'slow' }) });
     assert.equal(r.status, 200, r.text);

@@ -153,7 +153,11 @@ export function buildProgram(): Command {
     .option('--inventory-interval <seconds>', 'check for due bucket inventories this often, 0 never (env ALUNITE_INVENTORY_INTERVAL, default 600; docs/inventory.md)', seconds(0))
     .option('--access-log-flush-seconds <seconds>', 'write batched bucket access log lines this often (env ALUNITE_ACCESS_LOG_FLUSH_SECONDS, default 60; docs/logging.md)', positiveSeconds)
     // Upload callbacks (docs/callbacks.md)
-    .option('--callback-allow-host <host...>', 'callbackUrl and async fetch source hosts that may be loopback/private addresses, * for any (env ALUNITE_CALLBACK_ALLOW_HOSTS, comma-separated; default: public addresses only)',
+    .option('--async-fetch', 'fetch the URLs of async fetch tasks (PutAsyncFetchTask; env ALUNITE_ASYNC_FETCH=1; default off: tasks fail without a request; docs/async-fetch.md)',
+      process.env.ALUNITE_ASYNC_FETCH === '1' || process.env.ALUNITE_ASYNC_FETCH === 'true')
+    .option('--async-fetch-allow-host <host...>', 'async fetch source hosts that may be loopback/private addresses, * for any (env ALUNITE_ASYNC_FETCH_ALLOW_HOSTS, comma-separated; default: public addresses only)',
+      process.env.ALUNITE_ASYNC_FETCH_ALLOW_HOSTS ? process.env.ALUNITE_ASYNC_FETCH_ALLOW_HOSTS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [])
+    .option('--callback-allow-host <host...>', 'callbackUrl hosts that may be loopback/private addresses, * for any (env ALUNITE_CALLBACK_ALLOW_HOSTS, comma-separated; default: public addresses only)',
       process.env.ALUNITE_CALLBACK_ALLOW_HOSTS ? process.env.ALUNITE_CALLBACK_ALLOW_HOSTS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [])
     .option('--callback-public-key-url <url>', 'the x-oss-pub-key-url sent with callbacks (env ALUNITE_CALLBACK_PUBLIC_KEY_URL; default /-/callback/public-key.pem on the endpoint the upload used)',
       process.env.ALUNITE_CALLBACK_PUBLIC_KEY_URL || undefined)
@@ -162,7 +166,7 @@ export function buildProgram(): Command {
     // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
     .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
     .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -195,6 +199,7 @@ export function buildProgram(): Command {
         ...(o.init !== undefined ? { init: o.init } : {}),
         allowReset: o.allowReset,
         kmsKeys: o.kmsKey,
+        asyncFetch: { enabled: o.asyncFetch, allowHosts: o.asyncFetchAllowHost },
         callbacks: {
           allowHosts: o.callbackAllowHost,
           ...(o.callbackPublicKeyUrl !== undefined ? { publicKeyUrl: o.callbackPublicKeyUrl } : {}),

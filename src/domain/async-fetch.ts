@@ -191,6 +191,11 @@ export class AsyncFetchService {
     }
   }
 
+  private async assertStillTask(bucket: string, id: string): Promise<void> {
+    const value = await this.deps.stored.get(bucket, STORE_NAME).then((r) => r.value, () => null);
+    if (!tasksOf(value).some((t) => t.id === id)) throw new FetchFailure('The bucket was deleted while the task waited.');
+  }
+
   private async slot(): Promise<void> {
     if (this.active < this.limits.concurrent) {
       this.active += 1;
@@ -214,7 +219,11 @@ export class AsyncFetchService {
       if (this.closed) throw new FetchFailure('The server stopped before the task ran.');
       if (this.deps.clock() > task.deadline) throw new FetchFailure('The task waited too long to run.');
       const { info } = task;
+      await this.assertStillTask(bucket, task.id);
       source = await this.deps.source.open(info.url, info.host, task.deadline - this.deps.clock());
+      // The bucket may have been deleted (and its name taken again) while the task waited or connected: its task
+      // list went with it, so a task no longer in its bucket's list writes nothing.
+      await this.assertStillTask(bucket, task.id);
       const obj = await this.deps.objects.put({
         bucket,
         key: info.object,

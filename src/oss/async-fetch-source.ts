@@ -8,12 +8,12 @@ import { guardedLookup, hostAllowed, refusedLiteral } from './callback.js';
 
 // The outbound side of async fetch (docs/async-fetch.md): a GET of the task's URL, guarded like upload callbacks
 // (oss/callback.ts, docs/callbacks.md): loopback, private and other internal addresses only for hosts the operator
-// allows (`--callback-allow-host`), checked when connecting (DNS rebinding), no redirects followed, bounded in
+// allows (`--async-fetch-allow-host`, its own list), checked when connecting (DNS rebinding), no redirects followed, bounded in
 // time (no byte for `idleTimeoutMs`, the whole fetch by the task's deadline) and size (`maxBytes`), at most
 // `concurrent` at once (domain/async-fetch.ts). Every refusal is a FetchFailure: the task fails, not the request.
 
 export interface FetchSourceOptions {
-  /** Hosts that may be loopback or private addresses (`*`: any): the callback allow-list. */
+  /** Hosts that may be loopback or private addresses (`*`: any): `--async-fetch-allow-host`. */
   allowHosts?: readonly string[];
   /** PEM certificates trusted for https sources besides Node's CA store (the callbacks' `ca`). */
   ca?: string;
@@ -23,7 +23,16 @@ export interface FetchSourceOptions {
   maxBytes?: number;
 }
 
-const NOT_ALLOWED = 'The source URL is not allowed by this server (its host is internal and not on the callback allow-list).';
+const NOT_ALLOWED = 'The source URL is not allowed by this server (its host is internal and not on the async fetch allow-list).';
+
+/** Async fetch switched off (the default): every task fails, and nothing is ever requested. */
+export class DisabledFetchSource implements FetchSource {
+  open(): Promise<FetchedSource> {
+    return Promise.reject(new FetchFailure('Async fetch is off on this server: its operator starts it with --async-fetch (docs/async-fetch.md).'));
+  }
+
+  close(): void {}
+}
 
 export class HttpFetchSource implements FetchSource {
   private readonly allow: ReadonlySet<string>;
@@ -54,6 +63,8 @@ export class HttpFetchSource implements FetchSource {
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
       return Promise.reject(new FetchFailure('The Url is not a valid http or https URL.'));
     }
+    // Credentials in the URL would be sent as Basic auth and echoed by GetAsyncFetchTask: refused, as for callbacks.
+    if (url.username !== '' || url.password !== '') return Promise.reject(new FetchFailure('The Url must not carry a user name or password.'));
     const allowed = hostAllowed(this.allow, url.hostname);
     if (refusedLiteral(allowed, url.hostname)) return Promise.reject(new FetchFailure(NOT_ALLOWED));
     const secure = url.protocol === 'https:';
