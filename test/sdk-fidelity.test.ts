@@ -176,8 +176,14 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       assert.equal(await upload('seq/plain.bin', parts, false), undefined);
       assert.equal(await upload('seq/ordered.bin', parts, true), md5Base64(Buffer.concat(parts)));
       assert.equal(await upload('seq/sealed.bin', parts, true, { 'x-oss-server-side-encryption': 'AES256' }), md5Base64(Buffer.concat(parts)));
+      // PutObject takes it as a no-op (the Python SDK v2's test_uploader_with_sequential: 200, the plain upload's ETag).
+      const body = randomBytes(3 * KiB);
+      const seqPut = await send({ method: 'PUT', key: 'seq/put.bin', query: [['sequential', '']], body });
+      assert.equal(seqPut.status, 200);
+      assert.equal(seqPut.headers.etag, `"${createHash('md5').update(body).digest('hex').toUpperCase()}"`);
       // `sequential` anywhere else is still refused, not ignored.
       assert.equal((await send({ method: 'GET', key: 'seq/ordered.bin', query: [['sequential', '']] })).status, 501);
+      assert.equal((await send({ method: 'DELETE', key: 'seq/ordered.bin', query: [['sequential', '']] })).status, 501);
     });
   });
 

@@ -292,7 +292,9 @@ export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
 ]);
 
 /** Unpublished sub-resources an implemented operation takes (`?uploads&sequential`: docs/compatibility.md). */
-const UNPUBLISHED_TAKEN_BY: ReadonlyMap<string, string> = new Map([['sequential', 'InitiateMultipartUpload']]);
+// PutObject takes `sequential` as a no-op: its body is one piece whose MD5 is always computed (the Python SDK v2's
+// uploader sends it on small files; its test_uploader_with_sequential expects 200 and the plain upload's ETag).
+const UNPUBLISHED_TAKEN_BY: ReadonlyMap<string, ReadonlySet<string>> = new Map([['sequential', new Set(['InitiateMultipartUpload', 'PutObject'])]]);
 
 /**
  * Published parameters of implemented operations whose feature Alunite lacks: answered 501 rather than
@@ -418,7 +420,7 @@ function refusalOf(input: RouteInput): Refusal | null {
   for (const k of input.query.keys()) {
     const param = takes.has(k) && !covered.has(k) ? UNIMPLEMENTED_PARAMS.get(k) : undefined;
     if (param !== undefined) return { operation: hit?.name ?? 'Unknown', action: fallback, message: param };
-    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k) && UNPUBLISHED_TAKEN_BY.get(k) !== hit?.name) {
+    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k) && UNPUBLISHED_TAKEN_BY.get(k)?.has(hit?.name ?? '') !== true) {
       return { operation: hit?.name ?? 'Unknown', action: fallback, message: `The "${k}" sub-resource is not implemented by Alunite yet.` };
     }
     const owners = PUBLISHED_KEYS.get(k);
