@@ -159,6 +159,20 @@ describe('V4 signatures as the V2 SDKs (Go v2, Python v2) compute them', () => {
     assert.equal(a1.status, 200, a1.body.toString('utf8'));
     const a2 = await rawRequest(srv.port, { method: 'GET', path: addl, headers: { host: host(), 'user-agent': 'other' } });
     assert.equal(a2.status, 403);
+    // Sent without the headers it names: 400 InvalidArgument before any signature check (the Go SDK v2's TestPresignExtra).
+    const a3 = await rawRequest(srv.port, { method: 'GET', path: addl, headers: { host: host() } });
+    assert.equal(a3.status, 400, a3.body.toString('utf8'));
+    assert.equal(errorOf(a3)?.Code, 'InvalidArgument');
+  });
+
+  it('an Authorization naming an AdditionalHeader the request lacks: 400 InvalidArgument, EC 0002-00000211', async () => {
+    const s = signHeader({ method: 'GET', bucket: BUCKET, key: 'additional.txt', headers: { Range: 'bytes=0-0' }, additional: ['range'] }, root);
+    assert.match(s.headers.authorization ?? s.headers.Authorization ?? '', /AdditionalHeaders=range/);
+    const { range: _r, Range: _R, ...without } = s.headers;
+    const res = await rawRequest(srv.port, { method: 'GET', path: s.path, headers: { ...without, host: host() } });
+    assert.equal(res.status, 400, res.body.toString('utf8'));
+    assert.equal(errorOf(res)?.Code, 'InvalidArgument');
+    assert.equal(errorOf(res)?.EC, '0002-00000211');
   });
 
   it('service-level ListBuckets (canonical URI "/") and bucket-level GetBucketInfo ("/bucket/")', async () => {

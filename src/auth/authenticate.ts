@@ -179,6 +179,19 @@ function parseAdditionalHeaders(value: string | undefined): string[] {
   return [...new Set(names)].sort();
 }
 
+/**
+ * Every header a V4 signature names in AdditionalHeaders must be in the request (OSS: 400, EC 0002-00000211 for the
+ * Authorization header; the Go SDK v2's TestPresignExtra expects 400 for a presigned URL sent without them), and
+ * none may hold an underscore. Checked before the signature, which could not match without them.
+ */
+function assertAdditionalPresent(req: SignableRequest, additional: readonly string[], ec: string | undefined): void {
+  for (const name of additional) {
+    if (name.includes('_') || headerValue(req.headers, name) === undefined) {
+      throw new AppError('InvalidArgument', `The additional header ${name.slice(0, 64)} is not in the request (or holds an underscore).`, { ArgumentName: 'AdditionalHeaders', ArgumentValue: name.slice(0, 64) }, ec);
+    }
+  }
+}
+
 /** The request time a V4 header signature covers: `x-oss-date` (ISO basic), else `Date` (RFC 1123, Go SDK). */
 interface V4RequestTime {
   /** Verbatim header value: the StringToSign's second line. */
@@ -266,6 +279,7 @@ async function verifyV4Header(req: SignableRequest, authorization: string, token
     throw invalidArgument('x-oss-content-sha256 must be UNSIGNED-PAYLOAD or a hex SHA-256.', 'x-oss-content-sha256', payloadHash);
   }
   const additional = parseAdditionalHeaders(fields.get('AdditionalHeaders'));
+  assertAdditionalPresent(req, additional, '0002-00000211');
   const resolved = await resolveV4(opts, cred.accessKeyId, token);
   verifyV4Signature(req, resolved.secret, cred, when.raw, provided, additional, payloadHash);
   return {
@@ -297,6 +311,8 @@ async function verifyV4Url(req: SignableRequest, token: string | undefined, opts
   if (time - opts.now > MAX_SKEW_MS) checkSkew(time, opts.now, isoDate);
   if (opts.now > time + Number(expires) * 1000) throw urlExpired(time + Number(expires) * 1000, opts.now);
   const additional = parseAdditionalHeaders(queryValue(req, 'x-oss-additional-headers'));
+  // [UNVERIFIED: OSS's EC for the V4 URL form; 0002-00000077/78 are the V2 URL's]
+  assertAdditionalPresent(req, additional, undefined);
   const resolved = await resolveV4(opts, cred.accessKeyId, token);
   verifyV4Signature(req, resolved.secret, cred, isoDate, provided, additional, UNSIGNED_PAYLOAD, 'x-oss-signature');
   return { principal: resolved.principal, method: 'v4-url', accessKeyId: cred.accessKeyId };
