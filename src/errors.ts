@@ -86,7 +86,8 @@ export const catalogue = {
   AccessMonitorDisableNotAllowed: { status: 400, message: 'Access monitor cannot be disabled while the bucket has lifecycle rules based on the last access time.' },
   // Archive classes and RestoreObject.
   InvalidObjectState: { status: 403, message: "The operation is not valid for the object's state" },
-  RestoreAlreadyInProgress: { status: 409, message: 'The restore operation is in progress.' },
+  // EC: OSS's page 0016-00000701 ("The restore request is repeatedly initiated"); the Go SDK v2's TestRestoreObject expects one.
+  RestoreAlreadyInProgress: { status: 409, message: 'The restore operation is in progress.', ec: '0016-00000701' },
   OperationNotSupported: { status: 400, message: 'The operation is not supported for this resource.' },
   ArchiveRestoreFileStale: { status: 409, message: 'The archive file or restore info stale', ec: '0016-00000718' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.', ec: '0015-00000001' },

@@ -78,7 +78,7 @@ describe('archive classes and RestoreObject', () => {
     const first = await restore(c, 'doc.txt', { Days: 2 });
     assert.equal(first.res.status, 202);
     assert.equal((await headers('doc.txt'))['x-oss-restore'], 'ongoing-request="true"');
-    await expectOssError(restore(c, 'doc.txt'), 'RestoreAlreadyInProgress', 409);
+    assert.equal((await expectOssError(restore(c, 'doc.txt'), 'RestoreAlreadyInProgress', 409)).ecCode, '0016-00000701');
     await expectOssError(c.get('doc.txt'), 'InvalidObjectState', 403);
     // Listings say so too (RestoreInfo, which ali-oss parses into restoreInfo); frozen objects have none.
     await putArchived('doc.txt.frozen');
