@@ -271,6 +271,21 @@ describe('every published operation over HTTP, as the owner', () => {
       const res = await rawRequest(server.port, { method: 'GET', path: `/${BUCKET}/?userDefinedLogFieldsConfig`, headers: { host: `localhost:${server.port}`, date, authorization: `OSS ${AK}:${signature}` } });
       assert.equal(errorOf(res)?.Code, 'NoSuchUserDefinedLogFieldsConfig', `${resource}: ${res.body.toString('utf8').slice(0, 300)}`);
     }
+    // The Python SDK v2 signs `policyStatus` (its operation's own sub-resource), and an inventory request's
+    // `inventory` without its `inventoryId`.
+    const signedGet = async (path: string, resource: string): Promise<RawResponse> => {
+      const date = new Date().toUTCString();
+      const signature = createHmac('sha1', SECRET).update(`GET\n\n\n${date}\n${resource}`, 'utf8').digest('base64');
+      return rawRequest(server.port, { method: 'GET', path, headers: { host: `localhost:${server.port}`, date, authorization: `OSS ${AK}:${signature}` } });
+    };
+    for (const resource of [`/${BUCKET}/?policyStatus`, `/${BUCKET}/`]) {
+      const res = await signedGet(`/${BUCKET}/?policyStatus`, resource);
+      assert.equal(res.status, 200, `${resource}: ${res.body.toString('utf8').slice(0, 300)}`);
+    }
+    for (const resource of [`/${BUCKET}/?inventory&inventoryId=none`, `/${BUCKET}/?inventory`]) {
+      const res = await signedGet(`/${BUCKET}/?inventory&inventoryId=none`, resource);
+      assert.equal(errorOf(res)?.Code, 'NoSuchInventory', `${resource}: ${res.body.toString('utf8').slice(0, 300)}`);
+    }
   });
 
   test('anonymous callers are refused before the 501 (authentication and authorization come first)', async () => {

@@ -128,7 +128,10 @@ function verifyV1Header(req: SignableRequest, authorization: string, token: stri
     const sts = stringToSignV1(req, dateSlot, false);
     // The Java SDK signs only its own (older) list of sub-resources. Accepted for header signatures only: a
     // presigned URL, handed out on purpose, could otherwise be extended with one of the newer keys.
-    if (!safeEqual(signV1(cred.secret, sts), provided) && !(subResourceListsDiffer(req) && safeEqual(signV1(cred.secret, stringToSignV1(req, dateSlot, false, 'legacy')), provided))) {
+    // The Python SDK v2 leaves inventoryId out (v1.ts `sdk-v2`).
+    const signedAs = (list: 'legacy' | 'sdk-v2'): boolean =>
+      subResourceListsDiffer(req, list) && safeEqual(signV1(cred.secret, stringToSignV1(req, dateSlot, false, list)), provided);
+    if (!safeEqual(signV1(cred.secret, sts), provided) && !signedAs('legacy') && !signedAs('sdk-v2')) {
       throw mismatch(accessKeyId, provided, sts);
     }
     return { principal: cred.principal, method: 'v1', accessKeyId, signature: provided };

@@ -14,15 +14,21 @@ export function canonicalizedOssHeaders(req: SignableRequest): string {
   return lines.map(([n, v]) => `${n}:${v}\n`).join('');
 }
 
-/** Which query keys a V1 signature covers: every sub-resource, or only those the Java SDK 3.x signs. */
-export type SubResourceList = 'current' | 'legacy';
+/**
+ * Which query keys a V1 signature covers: every sub-resource; only those the Java SDK 3.x signs (`legacy`); or
+ * every one but `inventoryId` (`sdk-v2`: the Python SDK v2 signs an inventory request's `inventory` and not its
+ * `inventoryId`, which its default list lacks and the operation does not add).
+ */
+export type SubResourceList = 'current' | 'legacy' | 'sdk-v2';
 
 const isLegacySubResource = (k: string): boolean => LEGACY_V1_SUB_RESOURCES.has(k);
+const isSdkV2SubResource = (k: string): boolean => k !== 'inventoryId' && isSubResource(k);
+const LISTS: Record<SubResourceList, (k: string) => boolean> = { current: isSubResource, legacy: isLegacySubResource, 'sdk-v2': isSdkV2SubResource };
 
 export function canonicalizedResource(req: SignableRequest, presigned: boolean, list: SubResourceList = 'current'): string {
   let path = '/';
   if (req.bucket !== null) path += `${req.bucket}/${req.key ?? ''}`;
-  const signed = list === 'current' ? isSubResource : isLegacySubResource;
+  const signed = LISTS[list];
   const subs = req.query.filter(([k]) => signed(k) && !(presigned && V1_URL_AUTH_PARAMS.has(k)));
   if (subs.length === 0) return path;
   const sorted = [...subs].sort((a, b) => compareBytes(a[0], b[0]));
@@ -41,9 +47,10 @@ export function stringToSignV1(req: SignableRequest, dateSlot: string, presigned
   );
 }
 
-/** Whether the two lists sign different keys of this request (only then do their StringToSigns differ). */
-export function subResourceListsDiffer(req: SignableRequest): boolean {
-  return req.query.some(([k]) => isSubResource(k) !== LEGACY_V1_SUB_RESOURCES.has(k));
+/** Whether `list` signs other keys of this request than the current list (only then do their StringToSigns differ). */
+export function subResourceListsDiffer(req: SignableRequest, list: SubResourceList = 'legacy'): boolean {
+  const other = LISTS[list];
+  return req.query.some(([k]) => isSubResource(k) !== other(k));
 }
 
 export function signV1(secret: string, stringToSign: string): string {
