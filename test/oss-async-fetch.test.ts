@@ -64,6 +64,8 @@ describe('async fetch', () => {
   const callbacks: string[] = [];
   /** Requests for /guarded: a source no server may fetch unless it is switched on with its own allow-list. */
   let guardedHits = 0;
+  /** Requests for /slow (a source that sends one byte and then nothing). */
+  let slowHits = 0;
 
   before(async () => {
     origin = createServer((req, res) => {
@@ -80,6 +82,7 @@ describe('async fetch', () => {
         if (path === '/redirect') return res.writeHead(302, { Location: `${base}/data` }).end();
         if (path === '/missing') return res.writeHead(404).end('no');
         if (path === '/slow') {
+          slowHits += 1;
           res.writeHead(200, { 'Content-Length': '1000' });
           res.write('x'); // then nothing more
           return;
@@ -198,6 +201,28 @@ describe('async fetch', () => {
       assert.equal(tag(info, 'State'), 'Failed', `${url}: ${info}`);
       assert.match(tag(info, 'ErrorMsg') ?? '', message, url);
       assert.equal(await objectStatus(key), 404, url);
+    }
+  });
+
+  test('one account runs at most runningPerAccount fetches and keeps at most perAccount tasks in this process', async () => {
+    const other = await startTestServer({ asyncFetch: { enabled: true, allowHosts: ['127.0.0.1'], limits: { runningPerAccount: 1, perAccount: 2 }, source: { idleTimeoutMs: 120_000 } } });
+    try {
+      await other.client().putBucket(BUCKET);
+      const before = slowHits;
+      await taskId(configXml({ url: `${base}/slow`, object: 'slow-1' }), other);
+      await taskId(configXml({ url: `${base}/slow`, object: 'slow-2' }), other);
+      const deadline = Date.now() + 60_000;
+      while (slowHits - before < 1) {
+        assert.ok(Date.now() < deadline, 'the first fetch started');
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal(slowHits - before, 1, 'the second waits for the account\'s running fetch');
+      const third = await submit(configXml({ url: `${base}/slow`, object: 'slow-3' }), undefined, other);
+      assert.equal(third.status, 503, third.text);
+      assert.match(third.text, /This account already has 2 async fetch tasks/);
+    } finally {
+      await other.stop();
     }
   });
 

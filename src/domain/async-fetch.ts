@@ -67,6 +67,10 @@ export const ASYNC_FETCH_LIMITS = {
   concurrent: 4,
   /** Tasks waiting in line in this process (beyond: ServiceUnavailable). */
   queued: 64,
+  /** Tasks one account may have running or in line in this process (beyond: ServiceUnavailable for it alone). */
+  perAccount: 16,
+  /** Fetches of one account running at once: the others' tasks get the remaining slots. */
+  runningPerAccount: 2,
   /** The longest a task may take, waiting included. */
   maxTaskMs: 60 * 60 * 1000,
   /** Url, bytes (UTF-8). */
@@ -101,7 +105,10 @@ export class AsyncFetchService {
   private readonly runner = randomUUID();
   private readonly limits: AsyncFetchLimits;
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** Running fetches and live tasks by account (the caller's), for the per-account bounds. */
+  private readonly runningBy = new Map<string, number>();
+  private readonly liveBy = new Map<string, number>();
+  private readonly waiting: Array<{ account: string; go: () => void }> = [];
   /** Tasks this process is running or has in line. */
   private readonly live = new Set<string>();
   private readonly runs = new Set<Promise<void>>();
@@ -115,9 +122,13 @@ export class AsyncFetchService {
    * Stores a new Running task and starts it in the background; the caller has validated `info` and authorized the
    * write. With IgnoreSameKey, an existing object refuses the task (400 ObjectAlreadyExists).
    */
-  async submit(bucket: string, info: FetchTaskInfo, callback: FetchCallback | null): Promise<string> {
+  async submit(bucket: string, info: FetchTaskInfo, callback: FetchCallback | null, account: string): Promise<string> {
     if (this.closed || this.live.size >= this.limits.concurrent + this.limits.queued) {
       throw new AppError('ServiceUnavailable', 'Too many async fetch tasks are running on this server; retry later.');
+    }
+    // One account cannot take every place in line (a slow source holds its slot for up to the task's hour).
+    if ((this.liveBy.get(account) ?? 0) >= this.limits.perAccount) {
+      throw new AppError('ServiceUnavailable', `This account already has ${this.limits.perAccount} async fetch tasks running or waiting on this server; retry later.`);
     }
     if (info.ignoreSameKey && (await this.exists(bucket, info.object))) throw new AppError('ObjectAlreadyExists');
     const now = this.deps.clock();
@@ -132,14 +143,17 @@ export class AsyncFetchService {
     };
     // Live before it is stored: a GetAsyncFetchTask in between must not read it as a task whose runner is gone.
     this.live.add(task.id);
+    bump(this.liveBy, account, 1);
     try {
       await this.deps.stored.update(bucket, STORE_NAME, (current) => toJson(this.withTask(tasksOf(current), task)));
     } catch (err) {
       this.live.delete(task.id);
+      bump(this.liveBy, account, -1);
       throw err;
     }
-    const run = this.run(bucket, task, callback).finally(() => {
+    const run = this.run(bucket, task, callback, account).finally(() => {
       this.live.delete(task.id);
+      bump(this.liveBy, account, -1);
       this.runs.delete(run);
     });
     this.runs.add(run);
@@ -158,7 +172,11 @@ export class AsyncFetchService {
   async close(): Promise<void> {
     this.closed = true;
     this.deps.source.close();
-    for (const wake of this.waiting.splice(0)) wake();
+    // Woken with their slot taken, as release() hands them out: each then fails and gives it back.
+    for (const w of this.waiting.splice(0)) {
+      this.take(w.account);
+      w.go();
+    }
     await Promise.allSettled([...this.runs]);
   }
 
@@ -196,25 +214,45 @@ export class AsyncFetchService {
     if (!tasksOf(value).some((t) => t.id === id)) throw new FetchFailure('The bucket was deleted while the task waited.');
   }
 
-  private async slot(): Promise<void> {
-    if (this.active < this.limits.concurrent) {
-      this.active += 1;
+  private canRun(account: string): boolean {
+    return this.active < this.limits.concurrent && (this.runningBy.get(account) ?? 0) < this.limits.runningPerAccount;
+  }
+
+  private take(account: string): void {
+    this.active += 1;
+    bump(this.runningBy, account, 1);
+  }
+
+  /** A fetch slot: at most `concurrent` in all and `runningPerAccount` per account; taken in line order. */
+  private async slot(account: string): Promise<void> {
+    if (this.waiting.length === 0 && this.canRun(account)) {
+      this.take(account);
       return;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active += 1;
+    await new Promise<void>((go) => this.waiting.push({ account, go }));
   }
 
-  private release(): void {
+  /** Frees a slot and hands slots to the first tasks in line that may run (taken for them before they wake). */
+  private release(account: string): void {
     this.active -= 1;
-    this.waiting.shift()?.();
+    bump(this.runningBy, account, -1);
+    for (let i = 0; i < this.waiting.length && this.active < this.limits.concurrent;) {
+      const next = this.waiting[i]!;
+      if (!this.canRun(next.account)) {
+        i += 1;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      this.take(next.account);
+      next.go();
+    }
   }
 
-  private async run(bucket: string, task: FetchTask, callback: FetchCallback | null): Promise<void> {
+  private async run(bucket: string, task: FetchTask, callback: FetchCallback | null, account: string): Promise<void> {
     let state: FetchState = 'Failed';
     let errorMsg = '';
     let source: FetchedSource | null = null;
-    await this.slot();
+    await this.slot(account);
     try {
       if (this.closed) throw new FetchFailure('The server stopped before the task ran.');
       if (this.deps.clock() > task.deadline) throw new FetchFailure('The task waited too long to run.');
@@ -251,7 +289,7 @@ export class AsyncFetchService {
     } finally {
       // A write refused before it read the body leaves the connection to the source open: closed here.
       source?.body.destroy();
-      this.release();
+      this.release(account);
     }
     try {
       await this.deps.stored.update(bucket, STORE_NAME, (current) => {
@@ -308,4 +346,10 @@ function tasksOf(value: Json | null): FetchTask[] {
     });
   }
   return out;
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
 }

@@ -53,7 +53,7 @@ export const putAsyncFetchTask: Handler = async (req) => {
     run = (obj) => callbacks.notify(spec, { object: writtenOf(obj), clientIp: '', requestId: '', operation: 'AsyncFetch' }, publicKeyUrl);
   }
   const info: FetchTaskInfo = { url, object, host, contentMd5, callback, storageClass, ignoreSameKey };
-  const id = await req.services.asyncFetch.submit(bucket, info, run);
+  const id = await req.services.asyncFetch.submit(bucket, info, run, req.accountId);
   return xmlResponse(el('AsyncFetchTaskResult', [el('TaskId', id)]));
 };
 
