@@ -420,7 +420,11 @@ function refusalOf(input: RouteInput): Refusal | null {
   for (const k of input.query.keys()) {
     const param = takes.has(k) && !covered.has(k) ? UNIMPLEMENTED_PARAMS.get(k) : undefined;
     if (param !== undefined) return { operation: hit?.name ?? 'Unknown', action: fallback, message: param };
-    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k) && UNPUBLISHED_TAKEN_BY.get(k)?.has(hit?.name ?? '') !== true) {
+    // Taken by the operations listed for it; one with no list is left to the method checks when no published
+    // operation matched (a PUT /?qosInfo is 405, as before).
+    const takenBy = UNPUBLISHED_TAKEN_BY.get(k);
+    const taken = takenBy === undefined ? hit === null || hit === undefined : hit !== null && hit !== undefined && takenBy.has(hit.name);
+    if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k) && !taken) {
       return { operation: hit?.name ?? 'Unknown', action: fallback, message: `The "${k}" sub-resource is not implemented by Alunite yet.` };
     }
     const owners = PUBLISHED_KEYS.get(k);
