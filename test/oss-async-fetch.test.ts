@@ -201,6 +201,8 @@ describe('async fetch', () => {
       assert.equal(tag(info, 'State'), 'Failed', `${url}: ${info}`);
       assert.match(tag(info, 'ErrorMsg') ?? '', message, url);
       assert.equal(await objectStatus(key), 404, url);
+      // A password in the URL is neither kept nor shown back.
+      assert.doesNotMatch(info, /pw@/, url);
     }
   });
 
@@ -319,6 +321,21 @@ describe('async fetch', () => {
     const read = (u: typeof both) => send(srv, 'GET', null, [['asyncFetch', '']], { headers: { 'x-oss-task-id': id }, creds: creds(u) });
     assert.equal((await read(both)).status, 403);
     assert.equal((await read(noPut)).status, 200);
+    // An explicit Deny on each action it needs, for a user otherwise allowed oss:*: refused, nothing written.
+    for (const [denied, i] of [['oss:PutAsyncFetchTask', 0], ['oss:PutObject', 1]] as const) {
+      const u = await ram.userWith(`fetch-deny-${i}`, policyDoc(
+        { Effect: 'Allow', Action: ['oss:*'], Resource: ['*'] },
+        { Effect: 'Deny', Action: [denied], Resource: ['*'] },
+      ));
+      const denyR = await submit(body(`ram/deny-${i}`), creds(u));
+      assert.equal(denyR.status, 403, `${denied}: ${denyR.text}`);
+      assert.equal(await objectStatus(`ram/deny-${i}`), 404);
+    }
+    const noRead = await ram.userWith('fetch-deny-read', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['*'] },
+      { Effect: 'Deny', Action: ['oss:GetAsyncFetchTask'], Resource: ['*'] },
+    ));
+    assert.equal((await read(noRead)).status, 403);
   });
 });
 

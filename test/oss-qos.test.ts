@@ -185,7 +185,7 @@ describe('QoS configurations', () => {
 
     const admin = await ram.userWith('qos-admin', policyDoc({
       Effect: 'Allow',
-      Action: ['oss:GetUserQoSInfo', 'oss:PutBucketQoSInfo', 'oss:DeleteBucketQoSInfo', 'oss:ListBucketRequesterQoSInfo'],
+      Action: ['oss:GetUserQoSInfo', 'oss:PutBucketQoSInfo', 'oss:DeleteBucketQoSInfo', 'oss:ListBucketRequesterQoSInfo', 'oss:PutBucketRequesterQoSInfo', 'oss:DeleteBucketRequesterQoSInfo'],
       Resource: ['acs:oss:*:*:*'],
     }));
     const adminCreds: [string, string] = [admin.accessKeyId, admin.accessKeySecret];
@@ -195,9 +195,42 @@ describe('QoS configurations', () => {
     ok(await send(srv, 'GET', BUCKET, null, [['requesterQosInfo', '']], { creds: adminCreds }));
     fails(await send(srv, 'GET', BUCKET, null, [['qosInfo', '']], { creds: adminCreds }), 'AccessDenied', 403);
     ok(await send(srv, 'DELETE', BUCKET, null, [['qosInfo', '']], { creds: adminCreds }), 204);
+    // The requester operations' own actions let them through.
+    ok(await send(srv, 'PUT', BUCKET, null, [['requesterQosInfo', ''], ['qosRequester', '600001']], { body: qosXml({ TotalQps: 5 }), creds: adminCreds }));
+    ok(await send(srv, 'DELETE', BUCKET, null, [['requesterQosInfo', ''], ['qosRequester', '600001']], { creds: adminCreds }), 204);
     // Anonymous: refused like any bucket configuration.
     const anon = await rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/?qosInfo`, headers: { host: `localhost:${srv.port}` } });
     assert.equal(anon.status, 403);
+  });
+
+  test('an explicit Deny on each QoS action refuses that operation for a user otherwise allowed oss:*; nothing changes', async () => {
+    const ram = new Ram(srv);
+    const cases: Array<[string, string, string | null, Array<[string, string]>, string | undefined]> = [
+      ['oss:GetUserQoSInfo', 'GET', null, [['qosInfo', '']], undefined],
+      ['oss:PutBucketQoSInfo', 'PUT', BUCKET, [['qosInfo', '']], qosXml({ TotalQps: 7 })],
+      ['oss:GetBucketQoSInfo', 'GET', BUCKET, [['qosInfo', '']], undefined],
+      ['oss:DeleteBucketQoSInfo', 'DELETE', BUCKET, [['qosInfo', '']], undefined],
+      ['oss:PutBucketRequesterQoSInfo', 'PUT', BUCKET, [['requesterQosInfo', ''], ['qosRequester', '500001']], qosXml({ TotalQps: 7 })],
+      ['oss:GetBucketRequesterQoSInfo', 'GET', BUCKET, [['requesterQosInfo', ''], ['qosRequester', '500002']], undefined],
+      ['oss:ListBucketRequesterQoSInfo', 'GET', BUCKET, [['requesterQosInfo', '']], undefined],
+      ['oss:DeleteBucketRequesterQoSInfo', 'DELETE', BUCKET, [['requesterQosInfo', ''], ['qosRequester', '500002']], undefined],
+    ];
+    // Stored by the owner, so a Delete that got through would show.
+    ok(await send(srv, 'PUT', BUCKET, null, [['qosInfo', '']], { body: qosXml({ TotalQps: 9 }) }));
+    ok(await send(srv, 'PUT', BUCKET, null, [['requesterQosInfo', ''], ['qosRequester', '500002']], { body: qosXml({ TotalQps: 9 }) }));
+    for (const [action, method, bucket, query, body] of cases) {
+      const name = `qos-deny-${action.slice(4).toLowerCase()}`.slice(0, 60);
+      const u = await ram.userWith(name, policyDoc(
+        { Effect: 'Allow', Action: ['oss:*'], Resource: ['*'] },
+        { Effect: 'Deny', Action: [action], Resource: ['*'] },
+      ));
+      const creds: [string, string] = [u.accessKeyId, u.accessKeySecret];
+      fails(await send(srv, method, bucket, null, query, { ...(body !== undefined ? { body } : {}), creds }), 'AccessDenied', 403);
+    }
+    assert.deepEqual(fieldsOf(ok(await send(srv, 'GET', BUCKET, null, [['qosInfo', '']])).text).find(([f]) => f === 'TotalQps'), ['TotalQps', 9]);
+    assert.deepEqual(all(ok(await send(srv, 'GET', BUCKET, null, [['requesterQosInfo', '']])).text, 'Requester'), ['500002']);
+    ok(await send(srv, 'DELETE', BUCKET, null, [['qosInfo', '']]), 204);
+    ok(await send(srv, 'DELETE', BUCKET, null, [['requesterQosInfo', ''], ['qosRequester', '500002']]), 204);
   });
 
   test('what is not a QoS operation stays 501 (an object, another method, resource pools) or is refused', async () => {

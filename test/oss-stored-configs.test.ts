@@ -603,6 +603,13 @@ describe('stored bucket configurations', () => {
     fails(await callOp(srv, 'ListAccessPoints', { creds }), 'AccessDenied', 403);
     assert.ok(!ok(await callOp(srv, 'ListAccessPoints')).text.includes('ap-denied'));
 
+    // Access tracking is acted on now (lifecycle rules on the last access time): an explicit Deny holds too.
+    const noMonitor = await ram.userWith('stored-deny-monitor', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:PutBucketAccessMonitor'], Resource: [`acs:oss:*:*:${BUCKET}`] },
+    ));
+    fails(await callOp(srv, 'PutBucketAccessMonitor', { body: '<AccessMonitorConfiguration><Status>Disabled</Status></AccessMonitorConfiguration>', creds: [noMonitor.accessKeyId, noMonitor.accessKeySecret] }), 'AccessDenied', 403);
+    assert.ok(ok(await callOp(srv, 'GetBucketAccessMonitor')).text.includes('<Status>Enabled</Status>'), 'the denied Put changed nothing');
     const narrow = await ram.userWith('stored-narrow', policyDoc({ Effect: 'Allow', Action: ['oss:GetBucketAccessMonitor'], Resource: [`acs:oss:*:*:${BUCKET}`] }));
     const ncreds: [string, string] = [narrow.accessKeyId, narrow.accessKeySecret];
     ok(await callOp(srv, 'GetBucketAccessMonitor', { creds: ncreds }));

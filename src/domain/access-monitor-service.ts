@@ -1,10 +1,10 @@
 import { AppError } from '../errors.js';
 import { updateConfig } from './bucket-config.js';
 import type { DomainContext } from './context.js';
-import { ACCESS_MONITOR, accessTrackingSince, lastAccessOf, monitorDoc, MONITOR_SINCE } from './access-monitor.js';
+import { ACCESS_MONITOR_KIND, accessTrackingSince, lastAccessOf, monitorDoc, MONITOR_SINCE } from './access-monitor.js';
 import { lifecycleOf, ruleMatches, usesAccessTime } from './lifecycle.js';
 import type { Bucket, ObjectRecord } from './model.js';
-import { storedKind, type Json } from './stored-configs.js';
+import type { Json } from './stored-configs.js';
 
 // Access tracking (docs/lifecycle.md "Rules on the last access time"): PutBucketAccessMonitor's rules, and
 // the reads it records. OSS records a read asynchronously, at most once in 24 hours per object ("only the
@@ -36,7 +36,7 @@ export class AccessMonitorService {
   async put(bucket: string, document: Json): Promise<void> {
     const requested = monitorDoc(document) ?? {};
     const now = this.ctx.clock();
-    await updateConfig(this.ctx, bucket, storedKind(ACCESS_MONITOR), (current, b) => {
+    await updateConfig(this.ctx, bucket, ACCESS_MONITOR_KIND, (current, b) => {
       if (requested.Status !== 'Enabled') {
         if (usesAccessTime(lifecycleOf(b))) throw new AppError('AccessMonitorDisableNotAllowed', undefined, { BucketName: bucket });
         return requested;

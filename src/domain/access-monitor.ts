@@ -9,6 +9,8 @@ import { storedKind, type Json } from './stored-configs.js';
 
 /** The stored configuration's name (`bucket_configs` name `stored.access-monitor`). */
 export const ACCESS_MONITOR = 'access-monitor';
+/** Its kind, looked up once (every GetObject reads it). */
+export const ACCESS_MONITOR_KIND = storedKind(ACCESS_MONITOR);
 
 /**
  * The key under which the stored document keeps when tracking was last switched on (milliseconds, as text).
@@ -26,7 +28,7 @@ export function monitorDoc(value: Json | null): { [k: string]: Json } | null {
  * time was kept (an older Alunite) counts as on since 0: its objects' last access is their last modification.
  */
 export function accessTrackingSince(bucket: Bucket): number | null {
-  const doc = monitorDoc(readConfig(bucket, storedKind(ACCESS_MONITOR)));
+  const doc = monitorDoc(readConfig(bucket, ACCESS_MONITOR_KIND));
   if (doc === null || doc.Status !== 'Enabled') return null;
   const since = Number(doc[MONITOR_SINCE]);
   return Number.isFinite(since) ? since : 0;

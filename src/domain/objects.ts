@@ -571,7 +571,9 @@ export class ObjectService {
     await dropBlobs(this.ctx, garbageSegments(out.removed, null));
     this.ctx.admission?.freed();
     const entry: DeleteResultEntry = { key, deleteMarker: out.deleteMarker };
-    if (versionId !== undefined) entry.versionId = versionId;
+    // `versionId=null` on a bucket that never had versioning is a plain delete: no version to name (the Go SDK
+    // v2's TestDeleteObject expects none; DeleteMultipleObjects the same).
+    if (versionId !== undefined && !(versionId === NULL_VERSION && versioningStatus(b) === null)) entry.versionId = versionId;
     if (out.deleteMarker && out.versionId !== null) entry.deleteMarkerVersionId = out.versionId;
     return entry;
   }

@@ -4,8 +4,6 @@ import type { DomainContext } from './context.js';
 import type { Bucket, ObjectRecord, VersioningStatus } from './model.js';
 import { NULL_VERSION, VERSIONING_CONFIG } from '../store/meta/versions.js';
 
-export { NULL_VERSION };
-
 // Bucket versioning (docs/versioning.md): the status is a bucket configuration ('versioning'); the stores
 // read it inside every object write and delete, so a write never races a status change.
 

@@ -115,6 +115,9 @@ export class HttpFetchSource implements FetchSource {
         body.on('close', () => {
           if (!res.complete) req.destroy();
         });
+        // Nobody reads the body until the write starts (checks and admission come first): an error in between
+        // must not go unheard (an 'error' with no listener ends the process). The reader sees the stream destroyed.
+        body.on('error', () => {});
         resolve({ body, length, contentType: typeof type === 'string' && type.length <= 256 ? type : undefined });
       });
       req.end();

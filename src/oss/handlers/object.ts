@@ -5,7 +5,7 @@ import { decodeUrlPath } from '../address.js';
 import { checkPreconditions } from '../../domain/conditions.js';
 import type { PutObjectInput } from '../../domain/objects.js';
 import type { ObjectRecord } from '../../domain/model.js';
-import { NULL_VERSION, versionIdHeader } from '../../domain/versioning.js';
+import { versionIdHeader } from '../../domain/versioning.js';
 import { resolveRange } from '../../domain/range.js';
 import { httpDate, isoDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
@@ -251,12 +251,7 @@ export const deleteObject: Handler = async (req) => {
   const headers: Record<string, string> = {};
   if (res.deleteMarker) headers['x-oss-delete-marker'] = 'true';
   const id = res.deleteMarkerVersionId ?? res.versionId;
-  // `?versionId=null` on a bucket that never had versioning is a plain delete: no version to name (the Go SDK
-  // v2's TestDeleteObject expects no x-oss-version-id).
-  const named = id === NULL_VERSION && res.deleteMarkerVersionId === undefined
-    ? versionIdHeader(await req.services.buckets.get(bucket), {})
-    : id;
-  if (named !== undefined) headers['x-oss-version-id'] = named;
+  if (id !== undefined) headers['x-oss-version-id'] = id;
   return empty(204, headers);
 };
 

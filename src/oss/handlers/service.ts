@@ -103,18 +103,19 @@ export const listBuckets: Handler = async (req) => {
       owner(req.accountId),
       el(
         'Buckets',
-        buckets.map((b) =>
-          el('Bucket', [
+        buckets.map((b) => {
+          const ep = endpoints(b);
+          return el('Bucket', [
             el('CreationDate', isoDate(b.createdAt)),
-            el('ExtranetEndpoint', endpoints(b).extranet),
-            el('IntranetEndpoint', endpoints(b).intranet),
+            el('ExtranetEndpoint', ep.extranet),
+            el('IntranetEndpoint', ep.intranet),
             el('Location', `oss-${b.region}`),
             el('Name', b.name),
             el('Region', b.region),
             el('StorageClass', b.storageClass),
             tagsOf(b),
-          ]),
-        ),
+          ]);
+        }),
       ),
     ]),
   );
