@@ -189,7 +189,9 @@ describe('ali-oss bucket operations', () => {
     assert.equal(local.split('<ExtranetEndpoint>').length - 1, names.length);
     assert.ok(local.includes(`<ExtranetEndpoint>http://127.0.0.1:${srv.port}</ExtranetEndpoint><IntranetEndpoint>http://127.0.0.1:${srv.port}</IntranetEndpoint>`), local.slice(0, 600));
     assert.doesNotMatch(local, /aliyuncs/);
-    assert.match(await listAs('oss-cn-hangzhou.aliyuncs.com'), /<ExtranetEndpoint>oss-cn-hangzhou\.aliyuncs\.com<\/ExtranetEndpoint><IntranetEndpoint>oss-cn-hangzhou-internal\.aliyuncs\.com<\/IntranetEndpoint>/);
+    for (const host of ['oss-cn-hangzhou.aliyuncs.com', 'oss-cn-hangzhou.aliyuncs.com:443']) {
+      assert.match(await listAs(host), /<ExtranetEndpoint>oss-cn-hangzhou\.aliyuncs\.com<\/ExtranetEndpoint><IntranetEndpoint>oss-cn-hangzhou-internal\.aliyuncs\.com<\/IntranetEndpoint>/, host);
+    }
   });
 
   it('putBucketACL / getBucketACL, invalid value rejected (all client configs)', async () => {

@@ -25,6 +25,11 @@ function stripPort(host: string): string {
   return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
 }
 
+/** Whether a Host (with or without its port) is an Alibaba Cloud name (`*.aliyuncs.com`), not this server's own. */
+export function isAliyunHost(hostHeader: string): boolean {
+  return stripPort(hostHeader.trim().toLowerCase()).endsWith('.aliyuncs.com');
+}
+
 /**
  * Percent-decodes a URL path segment, or a header that carries one (`x-oss-copy-source`,
  * `x-oss-symlink-target`), as OSS does: a raw `+` is a space (spec §1.3 item 4: older SDKs, the Go SDK

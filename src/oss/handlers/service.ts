@@ -1,6 +1,7 @@
 import { isoDate } from '../../util/time.js';
 import type { Bucket } from '../../domain/model.js';
 import { AppError, invalidArgument } from '../../errors.js';
+import { isAliyunHost } from '../address.js';
 import type { Handler, OssRequest } from '../context.js';
 import { bucketTags } from '../stored/tags.js';
 import { el, type XmlNode } from '../xml.js';
@@ -89,7 +90,7 @@ export const listBuckets: Handler = async (req) => {
   // `oss-cn-hangzhou.aliyuncs.com` sent that clean-up to the cloud. GetBucketInfo keeps OSS's names (the SDKs'
   // tests check them there).
   const { scheme, host } = req.endpoint;
-  const onOssHost = host.endsWith('.aliyuncs.com');
+  const onOssHost = isAliyunHost(host);
   const endpoints = (b: Bucket): { extranet: string; intranet: string } => onOssHost
     ? { extranet: `oss-${b.region}.aliyuncs.com`, intranet: `oss-${b.region}-internal.aliyuncs.com` }
     : { extranet: `${scheme}://${host}`, intranet: `${scheme}://${host}` };
