@@ -448,6 +448,34 @@ describe('the lifecycle worker', () => {
     assert.equal(await cls('at/idle'), 'Standard', 'read a day ago: not due again');
   });
 
+  it('what counts as an access (OSS\'s table): a GetObject through a symlink, of the link and of its target; a PutObjectACL; not a HEAD', async () => {
+    const B = 'life-atime-ops';
+    const c = srv.client({ bucket: B });
+    await c.putBucket(B);
+    await c.put('target', Buffer.from('t'));
+    await c.put('acl', Buffer.from('a'));
+    await c.putSymlink('link', 'target');
+    const monitor = `<?xml version="1.0" encoding="UTF-8"?>\n<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>`;
+    assert.equal((await send(srv.port, { method: 'PUT', bucket: B, query: [['accessmonitor', '']], headers: { 'content-type': 'application/xml' }, body: monitor })).status, 200);
+    const on = now;
+    const recorded = async (key: string): Promise<unknown> => (await srv.meta.getObject(B, key))?.attrs?.lastAccess;
+    const accessed = async (key: string): Promise<string | undefined> => hdr(await extras(c).getObjectMeta(key), 'x-oss-last-access-time');
+
+    now += 2 * DAY;
+    const readAt = now;
+    await c.head('link');
+    assert.equal(await recorded('target'), undefined, 'a HEAD reads no bytes');
+    assert.equal((await c.get('link')).content.toString(), 't');
+    await eventually(async () => (await recorded('target')) === readAt && (await recorded('link')) === readAt, 'the read is recorded on the target and on the link');
+    assert.equal(await accessed('link'), new Date(readAt).toUTCString(), 'GetObjectMeta of the link answers the link\'s last access');
+    assert.equal(await accessed('acl'), new Date(on).toUTCString(), 'not accessed since tracking began');
+
+    now += DAY;
+    await c.putACL('acl', 'public-read');
+    assert.equal(await recorded('acl'), now, 'PutObjectACL is an access');
+    assert.equal(await accessed('acl'), new Date(now).toUTCString());
+  });
+
   it('moves objects down the storage-class ladder (never up), expiration winning over transition', async () => {
     const B = 'life-transition';
     const c = srv.client({ bucket: B });

@@ -4,6 +4,7 @@ import { AppError, invalidArgument } from '../errors.js';
 import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
+import { accessTrackingSince } from './access-monitor.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
 import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass, type VersionSummary } from './model.js';
 import { assertObjectKey } from './names.js';
@@ -165,6 +166,13 @@ export function validateTags(tags: Array<[string, string]>): void {
 
 const hexUpper = (b: Buffer): string => b.toString('hex').toUpperCase();
 
+/** What a read describes (`meta`) and reads (`data`); through a symlink, also the link's own record. */
+export interface ReadView {
+  meta: ObjectRecord;
+  data: ObjectRecord;
+  link?: ObjectRecord;
+}
+
 export class ObjectService {
   constructor(private readonly ctx: DomainContext) {}
 
@@ -222,28 +230,28 @@ export class ObjectService {
    * What GET/HEAD describe and return. For a symlink OSS answers with the link's own headers (type
    * Symlink, its Content-Type, metadata, storage class, Last-Modified) and takes from the target only what
    * describes the bytes: Content-Length, ETag, Content-MD5 and the CRC-64 (which clients check against
-   * the body). `data` is the object whose bytes are read. A link (of any version) points at the target's
-   * current version.
+   * the body). `data` is the object whose bytes are read; `link` the link's own record when there is one. A link
+   * (of any version) points at the target's current version.
    */
   readView(
     bucket: string, key: string, checkTarget?: SymlinkTargetCheck, versionId?: string, markerById?: MarkerAnswer,
-  ): { meta: ObjectRecord; data: ObjectRecord } | Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
+  ): ReadView | Promise<ReadView> {
     const obj = this.head(bucket, key, versionId, markerById);
     if (obj instanceof Promise) return obj.then((o) => this.viewOf(bucket, key, o, checkTarget));
     return this.viewOf(bucket, key, obj, checkTarget);
   }
 
-  private viewOf(bucket: string, key: string, obj: ObjectRecord, checkTarget?: SymlinkTargetCheck): { meta: ObjectRecord; data: ObjectRecord } | Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
+  private viewOf(bucket: string, key: string, obj: ObjectRecord, checkTarget?: SymlinkTargetCheck): ReadView | Promise<ReadView> {
     return obj.type === 'Symlink' ? this.throughLink(bucket, key, obj, checkTarget) : { meta: obj, data: obj };
   }
 
-  private async throughLink(bucket: string, key: string, obj: ObjectRecord, checkTarget?: SymlinkTargetCheck): Promise<{ meta: ObjectRecord; data: ObjectRecord }> {
+  private async throughLink(bucket: string, key: string, obj: ObjectRecord, checkTarget?: SymlinkTargetCheck): Promise<ReadView> {
     if (checkTarget) await checkTarget(obj.symlinkTarget ?? '');
     const target = await this.ctx.meta.getObject(bucket, obj.symlinkTarget ?? '');
     if (!target) throw new AppError('SymlinkTargetNotExist', undefined, { Key: key });
     if (target.type === 'Symlink') throw new AppError('InvalidTargetType', undefined, { Key: key });
     const meta: ObjectRecord = { ...obj, size: target.size, etag: target.etag, contentMd5: target.contentMd5, crc64: target.crc64 };
-    return { meta, data: target };
+    return { meta, data: target, link: obj };
   }
 
   /** Refuses to hand out an archived object's bytes unless it is restored (InvalidObjectState). */
@@ -619,7 +627,10 @@ export class ObjectService {
     const parsed = parseObjectAcl(acl);
     await this.head(bucket, key, versionId, 'NoSuchKey');
     await admitSmall(this.ctx);
-    return this.updateVersion(bucket, key, versionId, (cur) => ({ ...cur, acl: parsed }));
+    // OSS counts a PutObjectACL as an access of the object while the bucket tracks access.
+    const tracked = accessTrackingSince(await requireBucket(this.ctx, bucket)) !== null;
+    const now = this.ctx.clock();
+    return this.updateVersion(bucket, key, versionId, (cur) => ({ ...cur, acl: parsed, ...(tracked ? { attrs: { ...cur.attrs, lastAccess: now } } : {}) }));
   }
 
   private async updateVersion(bucket: string, key: string, versionId: string | undefined, update: (cur: ObjectRecord) => ObjectRecord): Promise<ObjectRecord> {

@@ -168,7 +168,7 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string): Promi
   const key = keyRead ?? req.op.key!;
   // Records the store holds come without a promise; awaiting only real ones saves a microtask turn each.
   const view = req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionOf(req));
-  const { meta: obj, data } = view instanceof Promise ? await view : view;
+  const { meta: obj, data, link } = view instanceof Promise ? await view : view;
   // GET decrypts the bytes: a KMS object's key must be usable by the caller (HEAD returns none: oss:GetObject only).
   const kms = withBody ? kmsDecryptCheck(req, data) : undefined;
   if (kms !== undefined) await kms;
@@ -214,8 +214,10 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string): Promi
   const gzip = wantsGzip({ acceptEncoding: header(req.headers, 'accept-encoding'), contentType: storedType, size: obj.size, storedEncoding: req.query.get('response-content-encoding') ?? obj.headers.contentEncoding, ranged: rangeHeader !== undefined }) && (!withBody || gzipRoom());
   if (gzip) gzipHeaders(headers);
   if (!withBody) return { status, headers };
-  // A read of the bytes is an access (through a symlink, of the target): recorded on its own while the bucket tracks access.
+  // A read of the bytes is an access (through a symlink, of the link and of its target, as OSS counts it):
+  // recorded on its own while the bucket tracks access.
   req.services.accessMonitor.noteRead(b, data);
+  if (link !== undefined) req.services.accessMonitor.noteRead(b, link);
   // Small objects are answered from the row's bytes without a stream.
   const body = req.services.objects.inlineBytes(data, range) ?? req.services.objects.openRead(data, range);
   return { status, headers, body: gzip ? gzipBody(body) : body };
