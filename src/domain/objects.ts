@@ -173,6 +173,12 @@ export interface ReadView {
   link?: ObjectRecord;
 }
 
+/** A CopyObject's result: the copy, and the source version read (none on a bucket without versions). */
+export interface CopyResult {
+  record: ObjectRecord;
+  sourceVersionId?: string;
+}
+
 export class ObjectService {
   constructor(private readonly ctx: DomainContext) {}
 
@@ -500,7 +506,18 @@ export class ObjectService {
     }
   }
 
-  async copy(input: CopyObjectInput): Promise<ObjectRecord> {
+  /**
+   * CopyObject. Answers the copy and the source version it read (x-oss-copy-source-version-id: also when the
+   * request named none; the Go SDK's TestVersioningCopyObject reads the source's current version id from a plain
+   * copy).
+   */
+  async copy(input: CopyObjectInput): Promise<CopyResult> {
+    const { record, source } = await this.copyRecord(input);
+    const sourceVersionId = input.sourceVersionId ?? source.versionId;
+    return sourceVersionId === undefined ? { record } : { record, sourceVersionId };
+  }
+
+  private async copyRecord(input: CopyObjectInput): Promise<{ record: ObjectRecord; source: ObjectRecord }> {
     assertObjectKey(input.key);
     assertObjectKey(input.sourceKey);
     const source = await this.resolveForRead(input.sourceBucket, input.sourceKey, input.checkSourceTarget, input.sourceVersionId, 'InvalidArgument');
@@ -550,7 +567,7 @@ export class ObjectService {
         return { ...rest, ...base, ...(attrs === undefined ? {} : { attrs }) };
       });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
-      return res.record;
+      return { record: res.record, source };
     }
     if (source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
     const ticket = await admit(this.ctx, source.size);
@@ -561,7 +578,7 @@ export class ObjectService {
       // A copy of a Normal object keeps its ETag (the MD5 is the same); others get the MD5 of the bytes.
       const record = normalObject(base, body);
       if (source.type === 'Normal') record.etag = source.etag;
-      return await this.commit(record, forbid, freshBlobs(body));
+      return { record: await this.commit(record, forbid, freshBlobs(body)), source };
     } finally {
       ticket.done();
     }

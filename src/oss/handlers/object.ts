@@ -270,10 +270,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
   const props = objectPropsFrom(req.headers);
   req.body.resume();
   const { source } = req.op.params;
-  // The version read, for x-oss-copy-source-version-id: also when the request named none (the Go SDK's
-  // TestVersioningCopyObject reads the source's current version id from a plain copy).
-  let sourceVersion: string | undefined;
-  const obj = await req.services.objects.copy({
+  const { record: obj, sourceVersionId } = await req.services.objects.copy({
     sourceBucket: source.bucket,
     sourceKey: source.key,
     ...(source.versionId === undefined ? {} : { sourceVersionId: source.versionId }),
@@ -286,14 +283,10 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     sourceConditions: copySourceConditions(req),
     forbidOverwrite: forbidOverwrite(req.headers),
     checkSourceTarget: symlinkTargetCheck(req, req.op.params.source.bucket),
-    checkSourceData: (src) => {
-      sourceVersion = src.versionId;
-      return kmsDecryptCheck(req, src);
-    },
+    checkSourceData: (src) => kmsDecryptCheck(req, src),
   });
   const headers = await withVersion(req, obj, { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
-  const copiedVersion = source.versionId ?? sourceVersion;
-  if (copiedVersion !== undefined) headers['x-oss-copy-source-version-id'] = copiedVersion;
+  if (sourceVersionId !== undefined) headers['x-oss-copy-source-version-id'] = sourceVersionId;
   return xmlResponse(el('CopyObjectResult', [el('ETag', quoted(obj.etag)), el('LastModified', isoDate(obj.lastModified))]), 200, headers);
 };
 
