@@ -2,7 +2,7 @@ import { AppError } from '../errors.js';
 import { updateConfig } from './bucket-config.js';
 import type { DomainContext } from './context.js';
 import { ACCESS_MONITOR_KIND, accessTrackingSince, lastAccessOf, monitorDoc, MONITOR_SINCE } from './access-monitor.js';
-import { lifecycleOf, ruleMatches, usesAccessTime } from './lifecycle.js';
+import { lifecycleOf, returnsOnRead, ruleMatches, usesAccessTime } from './lifecycle.js';
 import type { Bucket, ObjectRecord } from './model.js';
 import type { Json } from './stored-configs.js';
 
@@ -95,6 +95,6 @@ export class AccessMonitorService {
     if (obj.storageClass !== 'IA' || obj.attrs?.returnToStandard !== true) return false;
     const config = lifecycleOf(bucket);
     if (config === null) return false;
-    return config.rules.some((r) => ruleMatches(r, obj) && r.transitions.some((t) => t.storageClass === 'IA' && t.isAccessTime === true && t.returnToStdWhenVisit === true));
+    return config.rules.some((r) => ruleMatches(r, obj) && r.transitions.some(returnsOnRead));
   }
 }

@@ -2,7 +2,7 @@ import { AppError } from '../errors.js';
 import { accessTrackingSince } from './access-monitor.js';
 import { deleteConfig, updateConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
-import { expirationOf, LIFECYCLE, lifecycleOf, validateLifecycle, type LifecycleConfig } from './lifecycle.js';
+import { assertAccessTracking, expirationOf, LIFECYCLE, lifecycleOf, validateLifecycle, type LifecycleConfig } from './lifecycle.js';
 import type { Bucket, ObjectRecord } from './model.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,8 +23,11 @@ export class LifecycleService {
   async put(bucket: string, config: LifecycleConfig, opts: { allowSameActionOverlap: boolean }): Promise<void> {
     await requireBucket(this.ctx, bucket);
     // Every other fault first, as before any write is considered (the switch is read inside the transaction).
-    validateLifecycle(config, { ...opts, accessTracking: true });
-    await updateConfig(this.ctx, bucket, LIFECYCLE, (_current, b) => validateLifecycle(config, { ...opts, accessTracking: accessTrackingSince(b) !== null }));
+    const valid = validateLifecycle(config, opts);
+    await updateConfig(this.ctx, bucket, LIFECYCLE, (_current, b) => {
+      assertAccessTracking(valid, accessTrackingSince(b) !== null);
+      return valid;
+    });
   }
 
   async get(bucket: string): Promise<LifecycleConfig> {

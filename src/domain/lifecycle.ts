@@ -103,10 +103,10 @@ const malformed = (detail: string, ec?: string): AppError => new AppError('Malfo
 
 /**
  * Checks a parsed configuration against OSS's rules; throws the first fault, changes nothing. Fills in missing IDs.
- * `accessTracking`: whether the bucket's access tracking is on (PutBucketAccessMonitor), which rules on the last
- * access time need.
+ * Whether the bucket tracks access, which rules on the last access time need, is assertAccessTracking's to judge
+ * (where the bucket is held).
  */
-export function validateLifecycle(config: LifecycleConfig, opts: { allowSameActionOverlap: boolean; accessTracking?: boolean }): LifecycleConfig {
+export function validateLifecycle(config: LifecycleConfig, opts: { allowSameActionOverlap: boolean }): LifecycleConfig {
   const { rules } = config;
   if (rules.length === 0) throw malformed('LifecycleConfiguration must contain at least one Rule.');
   if (rules.length > LIFECYCLE_LIMITS.maxRules) {
@@ -118,7 +118,7 @@ export function validateLifecycle(config: LifecycleConfig, opts: { allowSameActi
     assertXmlText(rule.id, 'ID');
     if (rule.id !== '' && ids.has(rule.id)) throw invalidArgument('Rule ID must be unique.', 'ID', rule.id);
     if (rule.id !== '') ids.add(rule.id);
-    validateRule(rule, opts.accessTracking === true);
+    validateRule(rule);
   }
   // An empty or missing ID gets a generated one (documented), unique among the others.
   const named = rules.map((r) => (r.id !== '' ? r : { ...r, id: uniqueId(ids) }));
@@ -167,11 +167,26 @@ function validateTag(tag: LifecycleTag): void {
   assertXmlText(tag.value, 'Value');
 }
 
-function validateTransitionOptions(t: TransitionOptions & LifecycleWhen, element: string, filter: LifecycleFilter | undefined, accessTracking: boolean): void {
+/**
+ * Rules on the last access time need the bucket's access tracking on (PutBucketAccessMonitor): while it is off OSS
+ * answers MalformedXML (the Java SDK's testUnormalSetBucketLifecycleWithAccessMonitor).
+ */
+export function assertAccessTracking(config: LifecycleConfig, tracking: boolean): void {
+  if (tracking) return;
+  for (const rule of config.rules) {
+    const element = rule.transitions.some((t) => t.isAccessTime === true) ? 'Transition'
+      : rule.noncurrentVersionTransitions.some((t) => t.isAccessTime === true) ? 'NoncurrentVersionTransition' : null;
+    if (element !== null) throw malformed(`${element} IsAccessTime requires access tracking (PutBucketAccessMonitor), which is not enabled on this bucket.`);
+  }
+}
+
+/** A transition to IA on the last access time that a read undoes (ReturnToStdWhenVisit true). */
+export function returnsOnRead(t: TransitionOptions & { storageClass: string }): boolean {
+  return t.storageClass === 'IA' && t.isAccessTime === true && t.returnToStdWhenVisit === true;
+}
+
+function validateTransitionOptions(t: TransitionOptions & LifecycleWhen, element: string, filter: LifecycleFilter | undefined): void {
   if (t.isAccessTime === true) {
-    // Rules on the last access time need access tracking (PutBucketAccessMonitor): while it is off OSS answers
-    // MalformedXML (the Java SDK's testUnormalSetBucketLifecycleWithAccessMonitor).
-    if (!accessTracking) throw malformed(`${element} IsAccessTime requires access tracking (PutBucketAccessMonitor), which is not enabled on this bucket.`);
     // Days since the last access only (OSS's EC page 0014-00000047), and ReturnToStdWhenVisit said (0014-00000052).
     if (t.createdBeforeDate !== undefined || t.date !== undefined) throw malformed(`${element} IsAccessTime true takes Days, not CreatedBeforeDate.`, '0014-00000047');
     if (t.returnToStdWhenVisit === undefined) throw malformed(`${element} IsAccessTime true needs ReturnToStdWhenVisit.`, '0014-00000052');
@@ -191,7 +206,7 @@ function assertPrefix(prefix: string): void {
   assertXmlText(prefix, 'Prefix');
 }
 
-function validateRule(rule: LifecycleRule, accessTracking: boolean): void {
+function validateRule(rule: LifecycleRule): void {
   const hasAction =
     rule.expiration !== undefined || rule.transitions.length > 0 || rule.abortMultipartUpload !== undefined ||
     rule.noncurrentVersionExpiration !== undefined || rule.noncurrentVersionTransitions.length > 0;
@@ -237,7 +252,7 @@ function validateRule(rule: LifecycleRule, accessTracking: boolean): void {
   const classes = new Set<string>();
   for (const t of rule.transitions) {
     validateWhen(t, 'Transition');
-    validateTransitionOptions(t, 'Transition', f, accessTracking);
+    validateTransitionOptions(t, 'Transition', f);
     if (classes.has(t.storageClass)) throw invalidArgument(`Rule ${rule.id} has more than one Transition to ${t.storageClass}.`, 'StorageClass', t.storageClass);
     classes.add(t.storageClass);
   }
@@ -246,7 +261,7 @@ function validateRule(rule: LifecycleRule, accessTracking: boolean): void {
   const ncClasses = new Set<string>();
   for (const t of rule.noncurrentVersionTransitions) {
     positiveDays(t.noncurrentDays);
-    validateTransitionOptions(t, 'NoncurrentVersionTransition', f, accessTracking);
+    validateTransitionOptions(t, 'NoncurrentVersionTransition', f);
     if (ncClasses.has(t.storageClass)) throw invalidArgument(`Rule ${rule.id} has more than one NoncurrentVersionTransition to ${t.storageClass}.`, 'StorageClass', t.storageClass);
     ncClasses.add(t.storageClass);
   }
@@ -422,7 +437,7 @@ export function objectActionDue(config: LifecycleConfig, obj: LifecycleSubject, 
       if (at === null || at > now) continue;
       if (coldness(t.storageClass) <= coldness(obj.storageClass)) continue;
       if (!transition || coldness(t.storageClass) > coldness(transition.storageClass)) {
-        transition = { rule: rule.id, storageClass: t.storageClass, returnOnRead: t.storageClass === 'IA' && t.isAccessTime === true && t.returnToStdWhenVisit === true };
+        transition = { rule: rule.id, storageClass: t.storageClass, returnOnRead: returnsOnRead(t) };
       }
     }
   }

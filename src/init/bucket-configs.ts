@@ -5,7 +5,7 @@
 import type { BucketEncryptionService, SseSetting } from '../domain/encryption.js';
 import { bucketDefaultEncryption, parseBucketEncryption } from '../domain/encryption.js';
 import type { LifecycleService } from '../domain/lifecycle-service.js';
-import { LIFECYCLE_LIMITS, lifecycleOf, validateLifecycle, type LifecycleConfig } from '../domain/lifecycle.js';
+import { assertAccessTracking, LIFECYCLE_LIMITS, lifecycleOf, validateLifecycle, type LifecycleConfig } from '../domain/lifecycle.js';
 import type { Bucket } from '../domain/model.js';
 import { livePolicy, parseDays, type RetentionService } from '../domain/retention.js';
 import { parseVersioningStatus, versioningStatus } from '../domain/versioning.js';
@@ -58,7 +58,10 @@ export function readBucketConfigs(o: { [k: string]: Json }, fault: Fault): Decla
     else if (Buffer.byteLength(o.lifecycle) > LIFECYCLE_LIMITS.maxBodyBytes) fault('lifecycle', `at most ${LIFECYCLE_LIMITS.maxBodyBytes} bytes`);
     else {
       try {
-        out.lifecycle = validateLifecycle(parseLifecycleXml(o.lifecycle), { allowSameActionOverlap: false });
+        const lifecycle = validateLifecycle(parseLifecycleXml(o.lifecycle), { allowSameActionOverlap: false });
+        // A bucket made from the file starts without access tracking.
+        assertAccessTracking(lifecycle, false);
+        out.lifecycle = lifecycle;
       } catch (err) {
         fault('lifecycle', why(err));
       }
