@@ -104,7 +104,6 @@ export class AsyncFetchService {
   /** This process, as the runner of the tasks it starts. */
   private readonly runner = randomUUID();
   private readonly limits: AsyncFetchLimits;
-  private active = 0;
   /** Running fetches and live tasks by account (the caller's), for the per-account bounds. */
   private readonly runningBy = new Map<string, number>();
   private readonly liveBy = new Map<string, number>();
@@ -214,12 +213,18 @@ export class AsyncFetchService {
     if (!tasksOf(value).some((t) => t.id === id)) throw new FetchFailure('The bucket was deleted while the task waited.');
   }
 
+  /** Fetches running in this process: the sum over accounts (few: each holds a slot). */
+  private get active(): number {
+    let n = 0;
+    for (const running of this.runningBy.values()) n += running;
+    return n;
+  }
+
   private canRun(account: string): boolean {
     return this.active < this.limits.concurrent && (this.runningBy.get(account) ?? 0) < this.limits.runningPerAccount;
   }
 
   private take(account: string): void {
-    this.active += 1;
     bump(this.runningBy, account, 1);
   }
 
@@ -234,7 +239,6 @@ export class AsyncFetchService {
 
   /** Frees a slot and hands slots to the first tasks in line that may run (taken for them before they wake). */
   private release(account: string): void {
-    this.active -= 1;
     bump(this.runningBy, account, -1);
     for (let i = 0; i < this.waiting.length && this.active < this.limits.concurrent;) {
       const next = this.waiting[i]!;

@@ -33,8 +33,7 @@ const GROUPS: ReadonlyArray<readonly [QoSField, QoSField, QoSField]> = [
 
 /** OSS's EC for a QoS configuration whose values are wrong or contradict each other (0004-00000114). */
 export const INVALID_QOS_EC = '0004-00000114';
-/** A bucket without a QoS configuration (0004-00000002) / without one for that requester (0004-00000003). */
-export const NO_BUCKET_QOS_EC = '0004-00000002';
+/** A bucket without a QoS configuration for that requester (0004-00000003; the bucket's own: errors.ts). */
 export const NO_REQUESTER_QOS_EC = '0004-00000003';
 
 /** At most this many requester configurations per bucket (an Alunite bound: one stored document ≤ 64 KiB). */
@@ -100,13 +99,6 @@ export function checkQoS(config: QoSConfig, limit: QoSConfig): void {
 
 /** What a requester UID may hold: 1–64 letters, digits, `.`, `_`, `-`. */
 export const REQUESTER_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** A requester as `qosRequester` names one: an account UID (REQUESTER_PATTERN). */
-export function requesterOf(raw: string | undefined): string {
-  if (raw === undefined || raw === '') throw invalidArgument('qosRequester (the requester\'s UID) is required.', 'qosRequester', raw ?? '');
-  if (!REQUESTER_PATTERN.test(raw)) throw invalidArgument('qosRequester must be a UID.', 'qosRequester', raw.slice(0, 64));
-  return raw;
-}
 
 /** The stored form of a bucket's requester configurations: requester → configuration. */
 export type RequesterQoS = Readonly<Record<string, QoSConfig>>;

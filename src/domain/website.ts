@@ -68,18 +68,6 @@ export interface WebsiteConfig {
 
 export const WEBSITE = jsonConfig<WebsiteConfig>('website');
 
-/**
- * What a Mirror rule's settings are when PutBucketWebsite left them out, as OSS documents them (PassQueryString,
- * MirrorPassQueryString, MirrorCheckMd5, PassAll: false; MirrorFollowRedirect: true) and GetBucketWebsite writes them
- * back (the Go SDK v1's TestSetBucketWebsiteDetail, the Java SDK's BucketWebsiteTest for MirrorPassOriginalSlashes).
- * Applied when the configuration is read, not stored: configurations stored without them read the same.
- */
-export const MIRROR_DEFAULTS = {
-  passQueryString: false,
-  settings: { MirrorPassQueryString: 'false', MirrorFollowRedirect: 'true', MirrorCheckMd5: 'false', MirrorPassOriginalSlashes: 'false' },
-  passAll: false,
-} as const;
-
 export const WEBSITE_LIMITS = {
   maxBodyBytes: 64 * 1024,
   maxRules: 20,

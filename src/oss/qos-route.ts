@@ -1,5 +1,6 @@
-import { requesterOf } from '../domain/qos.js';
+import { REQUESTER_PATTERN } from '../domain/qos.js';
 import type { Operation, RouteInput } from './operations.js';
+import { invalidArgument } from '../errors.js';
 
 // Routing of the QoS operations (docs/qos.md), which the API metadata does not publish as operations but the SDKs
 // call (the Go SDK v1's GetUserQoSInfo / SetBucketQoSInfo / GetBucketQosInfo / DeleteBucketQosInfo, the Java SDK's
@@ -54,4 +55,11 @@ export function routeQos(input: RouteInput, isSubresource: (key: string) => bool
   if (method === 'PUT') return { name: 'PutBucketRequesterQoSInfo', ...onBucket('oss:PutBucketRequesterQoSInfo'), params: { requester } };
   if (method === 'GET') return { name: 'GetBucketRequesterQoSInfo', ...onBucket('oss:GetBucketRequesterQoSInfo'), params: { requester } };
   return { name: 'DeleteBucketRequesterQoSInfo', ...onBucket('oss:DeleteBucketRequesterQoSInfo'), params: { requester } };
+}
+
+/** A requester as `qosRequester` names one: an account UID (REQUESTER_PATTERN). */
+export function requesterOf(raw: string | undefined): string {
+  if (raw === undefined || raw === '') throw invalidArgument('qosRequester (the requester\'s UID) is required.', 'qosRequester', raw ?? '');
+  if (!REQUESTER_PATTERN.test(raw)) throw invalidArgument('qosRequester must be a UID.', 'qosRequester', raw.slice(0, 64));
+  return raw;
 }

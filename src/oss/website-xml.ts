@@ -1,12 +1,24 @@
 import { AppError, invalidArgument } from '../errors.js';
 import type { IncludeHeader, RedirectType, RoutingCondition, RoutingRedirect, RoutingRule, WebsiteConfig } from '../domain/website.js';
-import { MIRROR_DEFAULTS, WEBSITE_LIMITS } from '../domain/website.js';
+import { WEBSITE_LIMITS } from '../domain/website.js';
 import { el, many, parseXmlBody, type XmlChild, type XmlNode } from './xml.js';
 import { childBool, childElement, childElements, childInt, childTextOnce, malformedXml, type XmlElement } from './xml-reader.js';
 
 // The WebsiteConfiguration XML of PutBucketWebsite / GetBucketWebsite ⇄ the domain's WebsiteConfig.
 // Structure faults (an element where text belongs, a repeated single element, a bad boolean or number)
 // are MalformedXML / InvalidArgument here; the meaning is checked by domain/website.ts validateWebsite.
+
+/**
+ * What a Mirror rule's settings are when PutBucketWebsite left them out, as OSS documents them (PassQueryString,
+ * MirrorPassQueryString, MirrorCheckMd5, PassAll: false; MirrorFollowRedirect: true) and GetBucketWebsite writes them
+ * back (the Go SDK v1's TestSetBucketWebsiteDetail, the Java SDK's BucketWebsiteTest for MirrorPassOriginalSlashes).
+ * Applied when the configuration is read, not stored: configurations stored without them read the same.
+ */
+const MIRROR_DEFAULTS = {
+  passQueryString: false,
+  settings: { MirrorPassQueryString: 'false', MirrorFollowRedirect: 'true', MirrorCheckMd5: 'false', MirrorPassOriginalSlashes: 'false' },
+  passAll: false,
+} as const;
 
 type Node = XmlElement;
 
