@@ -286,8 +286,9 @@ export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
   'group', 'link', 'objectInfo', 'regionList', 'asyncFetch', 'selectMeta', 'sequential',
   'x-oss-process', 'x-oss-async-process', 'x-oss-write-get-object-response',
   // Newer SDKs' operations (the Python and Go SDK v2): without these, a DELETE /<bucket>/?quota or
-  // /<bucket>/<key>?retention fell through to DeleteBucket / DeleteObject and deleted what it named.
-  'quota', 'overwriteConfig', 'metadataConfiguration', 'metadataInventoryTable', 'metadataJournalTable', 'objectWorm',
+  // /<bucket>/<key>?retention fell through to DeleteBucket / DeleteObject and deleted what it named (any other
+  // value-less key on such a write is refused too: unknownSubresourceOf). Named here, reads of them are 501 as well.
+  'agenticBucket', 'bucketSpace', 'batchJob', 'batchJobPriority', 'batchJobStatus', 'quota', 'overwriteConfig', 'metadataConfiguration', 'metadataInventoryTable', 'metadataJournalTable', 'objectWorm',
   'retention', 'legalHold', 'dataRedundancyTransition', 'responseHeader', 'archiveDirectRead', 'writeGetObjectResponse',
 ]);
 
@@ -584,7 +585,33 @@ export function route(input: RouteInput): Operation {
   }
   const op = routeImplemented(input);
   assertConsumed(op, input);
+  const unknown = unknownSubresourceOf(op, input);
+  if (unknown !== null) {
+    const { bucket, key } = input.address;
+    const message = `The "${unknown}" sub-resource is not known to Alunite; the request is not run as ${op.name}.`;
+    return { name: 'Unimplemented', bucket, key, checks: [{ action: `oss:${op.name}`, bucket, key, acl: 'none' }], params: { operation: op.name, message } };
+  }
   return versionChecks(op, input.query);
+}
+
+/** The operations an unknown sub-resource must not fall through to: they create, overwrite or delete. */
+const WRITES_BY_PATH: ReadonlySet<string> = new Set(['PutBucket', 'DeleteBucket', 'PutObject', 'DeleteObject', 'PostObject']);
+
+/**
+ * A query key without a value (`?agenticBucket`, `?bucketSpace=`) that no operation Alunite knows takes, on a request
+ * routed to one of WRITES_BY_PATH. That is how OSS names its operations, so such a key is a newer operation's
+ * sub-resource, not a cache-buster: run as the path's plain write, `DELETE /<bucket>/?agenticBucket` deleted the
+ * bucket. Refused (501) whatever the name, not only for the names listed in UNPUBLISHED_SUBRESOURCES. Keys with a value
+ * (`t=123`) and `x-oss-*` keys are still ignored, and reads still ignore every unknown key.
+ */
+function unknownSubresourceOf(op: Operation, input: RouteInput): string | null {
+  if (!WRITES_BY_PATH.has(op.name)) return null;
+  const takes = PARAMS_BY_NAME.get(op.name) ?? NO_KEYS;
+  for (const [k, v] of input.query) {
+    if (v !== '' || k.startsWith('x-oss-') || takes.has(k) || PUBLISHED_KEYS.has(k) || UNPUBLISHED_TAKEN_BY.get(k)?.has(op.name) === true) continue;
+    return k;
+  }
+  return null;
 }
 
 /** Stored operations authorized as another action (spec ram-sts §3; policy/known-actions.ts says the same). */

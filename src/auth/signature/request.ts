@@ -40,7 +40,8 @@ x-oss-target-redundancy-type x-oss-redundancy-transition-taskid accessPoint acce
 publicAccessBlock x-oss-access-point-name requesterQosInfo qosRequester resourcePoolInfo resourcePool
 resourcePoolBuckets cloudboxes cleanRestoredObject seal processConfiguration responseHeader rtc userDefinedLogFieldsConfig
 quota overwriteConfig metadataConfiguration metadataInventoryTable metadataJournalTable objectWorm retention legalHold
-accessPointForObjectProcess archiveDirectRead dataRedundancyTransition writeGetObjectResponse policyStatus accessMonitor`.split(/\s+/),
+accessPointForObjectProcess archiveDirectRead dataRedundancyTransition writeGetObjectResponse policyStatus accessMonitor
+agenticBucket bucketSpace batchJob batchJobPriority batchJobStatus`.split(/\s+/),
 );
 
 /**
