@@ -200,11 +200,19 @@ export const listObjects: Handler = async (req) => {
   );
 };
 
-const encodeToken = (key: string): string => Buffer.from(key, 'utf8').toString('base64');
+/**
+ * A V2 listing's continuation token: the last key, base64url without padding. Only unreserved URL characters, so a
+ * client that URL-decodes the token under `encoding-type=url` (the Java SDK v2 decodes ContinuationToken and
+ * NextContinuationToken) gets it back unchanged; standard base64's `+` came back as a space, and the next page was
+ * refused.
+ */
+const encodeToken = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');
 
+/** The key a token continues after; tokens an older Alunite gave out (standard base64, padded) still work. */
 function decodeToken(token: string): string {
   const key = Buffer.from(token, 'base64').toString('utf8');
-  if (token === '' || encodeToken(key).replace(/=+$/, '') !== token.replace(/=+$/, '')) {
+  const bare = token.replace(/=+$/, '');
+  if (token === '' || (encodeToken(key) !== bare && Buffer.from(key, 'utf8').toString('base64').replace(/=+$/, '') !== bare)) {
     throw new AppError('InvalidArgument', 'The continuation token provided is incorrect.', { ArgumentName: 'continuation-token', ArgumentValue: token });
   }
   return key;
