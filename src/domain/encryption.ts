@@ -64,13 +64,14 @@ export function parseSseSetting(algorithm: string, kmsKeyId: string | undefined,
 
 /**
  * A KMS setting's key id and data encryption, checked the same way for object headers and bucket rules
- * (only the argument names differ): a key id that cannot be a registry name is refused when it is given,
- * so it is never stored or echoed in a header; whether the registry has it is checked when data is written.
+ * (only the argument names differ). Any key id OSS could take is accepted (the Java SDK v2's and Python SDK v2's
+ * tests put OSS's own masked example `9468da86-…-6eab1eac****`): 1–128 printable ASCII characters, so it can be
+ * stored and echoed in a header; whether the registry has it is checked when data is written (EC 0005-00000208).
  */
 function kmsSetting(keyId: string, dataEnc: string, keyArg: string, dataArg: string): SseSetting {
   const s: SseSetting = { algorithm: 'KMS' };
   if (keyId !== '') {
-    if (!KEY_NAME.test(keyId)) throw invalidArgument(`The ${keyArg} is invalid: 1-128 of A-Z a-z 0-9 / _ . : -, starting with a letter or digit.`, keyArg, keyId.slice(0, 256));
+    if (!KEY_ID.test(keyId)) throw invalidArgument(`The ${keyArg} is invalid: 1-128 printable ASCII characters, no spaces.`, keyArg, keyId.slice(0, 256));
     s.kmsKeyId = keyId;
   }
   if (dataEnc !== '') {
@@ -80,7 +81,10 @@ function kmsSetting(keyId: string, dataEnc: string, keyArg: string, dataArg: str
   return s;
 }
 
-/** Key names of the local KMS registry: what a KMS key id may look like. */
+/** What a KMS key id in a request may be: printable ASCII without spaces, as a header value can carry it. */
+const KEY_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** Key names of the local KMS registry (a subset of KEY_ID). */
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9/_.:-]{0,127}$/;
 
 /** The key the registry always has: KMS without a key id uses it (OSS's default OSS-managed CMK). */
