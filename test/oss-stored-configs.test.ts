@@ -370,7 +370,8 @@ describe('stored bucket configurations', () => {
   });
 
   test('replication: add with a generated ID, get, RTC, progress, location, delete by ID', async () => {
-    fails(await callOp(srv, 'GetBucketReplicationProgress', { query: [['rule-id', 'nope']] }), 'NoSuchReplicationRule', 404);
+    const none = fails(await callOp(srv, 'GetBucketReplicationProgress', { query: [['rule-id', 'nope']] }), 'NoSuchReplicationRule', 404);
+    assert.match(none.text, /<Message>The BucketReplicationRule you specified does not exist<\/Message>/);
     const add = ok(await callOp(srv, 'PutBucketReplication', {
       body: '<ReplicationConfiguration><Rule><PrefixSet><Prefix>a/</Prefix></PrefixSet><Action>PUT</Action><Destination><Bucket>dest</Bucket><Location>oss-cn-beijing</Location></Destination></Rule></ReplicationConfiguration>',
     }));

@@ -186,7 +186,9 @@ export class ArchiveService {
     const obj = await this.current(bucket, key, versionId);
     if (!isArchived(obj)) throw notSupported();
     await this.update(bucket, key, versionId, (cur) => {
-      if (!isArchived(cur) || restoreStatus(cur, this.ctx.clock()) !== 'restored') throw new AppError('ArchiveRestoreFileStale');
+      const status = isArchived(cur) ? restoreStatus(cur, this.ctx.clock()) : 'frozen';
+      if (status === 'ongoing') throw new AppError('ArchiveRestoreNotFinished', undefined, { Key: key });
+      if (status !== 'restored') throw new AppError('ArchiveRestoreFileStale');
       const attrs = withoutRestore(cur.attrs);
       const { attrs: _old, ...rest } = cur;
       return attrs === undefined ? rest : { ...rest, attrs };

@@ -44,9 +44,18 @@ export function decodeUrlPath(raw: string): string | undefined {
   }
 }
 
+/**
+ * A name or parameter that is not UTF-8 once percent-decoded (a GBK key, `%D6%D0…`): OSS's answer (EC 0017-00000204,
+ * "a request parameter is not encoded in UTF-8"; the PHP SDK's testObjectKeyWithNonUTF8Name compares the code and
+ * the message).
+ */
+function notUtf8(): AppError {
+  return new AppError('InvalidArgument', 'The characters encoding must be utf-8.', undefined, '0017-00000204');
+}
+
 function decodePath(raw: string): string {
   const decoded = decodeUrlPath(raw);
-  if (decoded === undefined) throw new AppError('InvalidObjectName', 'The object name is not valid percent-encoded UTF-8.');
+  if (decoded === undefined) throw notUtf8();
   return decoded;
 }
 
@@ -142,6 +151,6 @@ function formDecode(s: string): string {
   try {
     return decodeURIComponent(plain);
   } catch {
-    throw new AppError('InvalidArgument', 'The query string is not valid percent-encoded UTF-8.');
+    throw notUtf8();
   }
 }
