@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { errorOf, rawRequest } from './helpers/raw-http.js';
+import { policyDoc, Ram } from './helpers/ram.js';
 import { failsWith, signedRequest, succeeds } from './helpers/signed.js';
 
 let srv: TestServer;
@@ -68,5 +69,23 @@ describe('symlinks', () => {
     succeeds(await signedRequest(srv.port, 'PUT', B, 'dangling', [['symlink', '']], { headers: { 'x-oss-symlink-target': 'no-such-target' } }));
     const res = failsWith(await signedRequest(srv.port, 'GET', B, 'dangling', []), 'SymlinkTargetNotExist', 404);
     assert.equal(res.err?.Message, 'The symlink target object does not exist');
+  });
+});
+
+describe('HEAD of a bucket', () => {
+  it('answers 200 with x-oss-bucket-region, a missing bucket 404 (PHP OssClientBucketTest::testBucket, C# BucketBasicOperationTest)', async () => {
+    const res = succeeds(await signedRequest(srv.port, 'HEAD', B, null, []));
+    assert.equal(res.headers['x-oss-bucket-region'], 'oss-cn-hangzhou');
+    const missing = await signedRequest(srv.port, 'HEAD', 'no-such-bucket-here', null, []);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.err?.Code, 'NoSuchBucket');
+    // Authorized as oss:GetBucketInfo: a user without it is refused.
+    const ram = new Ram(srv);
+    const lister = await ram.userWith('head-bucket-lister', policyDoc({ Effect: 'Allow', Action: ['oss:ListObjects'], Resource: ['acs:oss:*:*:*'] }));
+    assert.equal((await signedRequest(srv.port, 'HEAD', B, null, [], { creds: [lister.accessKeyId, lister.accessKeySecret] })).status, 403);
+    const reader = await ram.userWith('head-bucket-reader', policyDoc({ Effect: 'Allow', Action: ['oss:GetBucketInfo'], Resource: [`acs:oss:*:*:${B}`] }));
+    succeeds(await signedRequest(srv.port, 'HEAD', B, null, [], { creds: [reader.accessKeyId, reader.accessKeySecret] }));
+    // A published sub-resource with HEAD is still no operation.
+    assert.equal((await signedRequest(srv.port, 'HEAD', B, null, [['acl', '']])).status, 405);
   });
 });

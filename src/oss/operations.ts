@@ -110,6 +110,7 @@ export type Operation =
   | Simple<'DeleteBucket'>
   | Simple<'GetBucketInfo'>
   | Simple<'GetBucketLocation'>
+  | Simple<'HeadBucket'>
   /** GET ?processConfiguration: the Java SDK's getBucketProcess; not in the API metadata (oss/stored/process-configuration.ts). */
   | Simple<'GetProcessConfiguration'>
   /**
@@ -772,6 +773,11 @@ function routeImplemented(input: RouteInput): Operation {
         if ((input.contentType ?? '').toLowerCase().startsWith('multipart/form-data')) {
           return { name: 'PostObject', bucket, key: null, checks: [], params: { upload: null } };
         }
+        throw notAllowed(method, 'Bucket');
+      case 'HEAD':
+        // HEAD of a bucket (the PHP SDK's getBucketMeta, the C# SDK's GetBucketMetadata; unpublished): whether it exists
+        // and its region, in `x-oss-bucket-region`. Authorized as GetBucketInfo, what it tells [UNVERIFIED action].
+        if (query.size === 0 || ![...query.keys()].some((k) => PUBLISHED_KEYS.has(k))) return { name: 'HeadBucket', ...onBucket('oss:GetBucketInfo') };
         throw notAllowed(method, 'Bucket');
       default:
         throw notAllowed(method, 'Bucket');

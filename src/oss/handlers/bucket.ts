@@ -99,6 +99,12 @@ export const getBucketLocation: Handler = async (req) => {
   return xmlResponse(el('LocationConstraint', `oss-${b.region}`));
 };
 
+/** HEAD /<bucket>: 200 with the bucket's region as OSS names it (the C# SDK's test wants it to start with `oss-`). */
+export const headBucket: Handler = async (req) => {
+  const b = await req.services.buckets.get(bucketOf(req));
+  return empty(200, { 'x-oss-bucket-region': `oss-${b.region}` });
+};
+
 export const getBucketAcl: Handler = async (req) => {
   const b = await req.services.buckets.get(bucketOf(req));
   return xmlResponse(ownerAcl(b.ownerAccountId, b.acl));

@@ -29,6 +29,7 @@ export const handlers: HandlerTable = {
   DeleteBucket: bucket.deleteBucket,
   GetBucketInfo: bucket.getBucketInfo,
   GetBucketLocation: bucket.getBucketLocation,
+  HeadBucket: bucket.headBucket,
   GetProcessConfiguration: getProcessConfiguration,
   // Unpublished Delete of the stored transfer acceleration configuration: GetBucketTransferAcceleration is 404 after it.
   DeleteBucketTransferAcceleration: deleteSingle('transfer-acceleration'),
