@@ -89,3 +89,31 @@ describe('HEAD of a bucket', () => {
     assert.equal((await signedRequest(srv.port, 'HEAD', B, null, [['acl', '']])).status, 405);
   });
 });
+
+describe('multipart uploads', () => {
+  it('ListParts answers the client-side encryption envelope the upload was initiated with (Python SDK v2 test_encryption_client test_multipart_*)', async () => {
+    const cse = {
+      'x-oss-meta-client-side-encryption-key': 'a2V5IGJ5dGVz',
+      'x-oss-meta-client-side-encryption-start': 'c3RhcnQ=',
+      'x-oss-meta-client-side-encryption-matdesc': '{"a":"b"}',
+      'x-oss-meta-client-side-encryption-wrap-alg': 'RSA/NONE/PKCS1Padding',
+      'x-oss-meta-client-side-encryption-cek-alg': 'AES/CTR/NoPadding',
+      'x-oss-meta-client-side-encryption-data-size': '307200',
+      'x-oss-meta-client-side-encryption-part-size': '102400',
+    };
+    const init = succeeds(await signedRequest(srv.port, 'POST', B, 'cse.bin', [['uploads', '']], { headers: cse }));
+    const uploadId = tag(init.text, 'UploadId')!;
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'cse.bin', [['partNumber', '1'], ['uploadId', uploadId]], { body: 'x'.repeat(100) }));
+    const list = succeeds(await signedRequest(srv.port, 'GET', B, 'cse.bin', [['encoding-type', 'url'], ['uploadId', uploadId]]));
+    assert.equal(tag(list.text, 'ClientEncryptionKey'), 'a2V5IGJ5dGVz');
+    assert.equal(tag(list.text, 'ClientEncryptionStart'), 'c3RhcnQ=');
+    assert.equal(tag(list.text, 'ClientEncryptionWrapAlg'), 'RSA/NONE/PKCS1Padding');
+    assert.equal(tag(list.text, 'ClientEncryptionCekAlg'), 'AES/CTR/NoPadding');
+    assert.equal(tag(list.text, 'ClientEncryptionDataSize'), '307200');
+    assert.equal(tag(list.text, 'ClientEncryptionPartSize'), '102400');
+    assert.equal(tag(list.text, 'PartNumber'), '1');
+    // An upload without them answers none.
+    const plain = tag(succeeds(await signedRequest(srv.port, 'POST', B, 'plain.bin', [['uploads', '']])).text, 'UploadId')!;
+    assert.doesNotMatch(succeeds(await signedRequest(srv.port, 'GET', B, 'plain.bin', [['uploadId', plain]])).text, /ClientEncryption/);
+  });
+});

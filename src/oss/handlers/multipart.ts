@@ -8,7 +8,7 @@ import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, quoted, sse
 import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
 import { writtenOf } from '../callback.js';
-import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
+import { el, many, parseXmlBody, text, xmlText, type XmlNode } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 
 type H<N extends Operation['name']> = Handler<Extract<Operation, { name: N }>>;
@@ -146,6 +146,24 @@ export const abortMultipartUpload: H<'AbortMultipartUpload'> = async (req) => {
   return empty(204);
 };
 
+/**
+ * The client-side encryption envelope an upload was initiated with (`x-oss-meta-client-side-encryption-*`), as
+ * ListParts answers it: the SDKs' encryption clients resume an upload from these (the Go SDK v2's uploader
+ * rebuilds its cipher from them; the Python SDK v2's test_multipart_from_bytes and oss2's CryptoBucket read them).
+ */
+const CLIENT_ENCRYPTION_ELEMENTS: ReadonlyArray<readonly [string, string]> = [
+  ['client-side-encryption-key', 'ClientEncryptionKey'],
+  ['client-side-encryption-start', 'ClientEncryptionStart'],
+  ['client-side-encryption-cek-alg', 'ClientEncryptionCekAlg'],
+  ['client-side-encryption-wrap-alg', 'ClientEncryptionWrapAlg'],
+  ['client-side-encryption-data-size', 'ClientEncryptionDataSize'],
+  ['client-side-encryption-part-size', 'ClientEncryptionPartSize'],
+];
+
+function clientEncryptionElements(userMeta: Readonly<Record<string, string>>): XmlNode[] {
+  return CLIENT_ENCRYPTION_ELEMENTS.flatMap(([meta, element]) => (userMeta[meta] === undefined ? [] : [el(element, userMeta[meta])]));
+}
+
 export const listParts: H<'ListParts'> = async (req) => {
   const { bucket, key } = target(req);
   const maxParts = limitParam(req.query, 'max-parts', 1000, 1000);
@@ -168,6 +186,7 @@ export const listParts: H<'ListParts'> = async (req) => {
       el('NextPartNumberMarker', last ? last.partNumber : marker),
       el('MaxParts', maxParts),
       el('IsTruncated', res.truncated),
+      ...clientEncryptionElements(res.upload.userMeta),
       ...res.parts.map((p) =>
         el('Part', [
           el('PartNumber', p.partNumber),
