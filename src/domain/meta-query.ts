@@ -448,10 +448,16 @@ export class MetaQueryService {
     const prefix = keyPrefixOf(tree);
     const scanLimit = this.scanLimitFor(tree);
 
-    if (sortField === 'Filename' && order === 'asc' && aggregations.length === 0) {
+    if (aggregations.length > 0) {
+      // A query with aggregations answers them alone, over every match: no page of files and no NextToken (the PHP
+      // SDK's BucketMetaQueryTest expects no Files and an empty NextToken; OSS's aggregation samples print none).
+      const matched = await this.allMatches(bucketName, tree, prefix, sortField, aggregations.map((a) => a.field), scanLimit);
+      return { files: [], aggregations: aggregations.map((a, i) => aggregate(a, matched.map((m) => m.values[i]), limits)) };
+    }
+    if (sortField === 'Filename' && order === 'asc') {
       return this.keyOrderPage(bucketName, tree, prefix, maxResults, fingerprint, after, scanLimit);
     }
-    const matched = await this.allMatches(bucketName, tree, prefix, sortField, aggregations.map((a) => a.field), scanLimit);
+    const matched = await this.allMatches(bucketName, tree, prefix, sortField, [], scanLimit);
     const sign = order === 'asc' ? 1 : -1;
     const cmp = (a: Position, b: Position): number => sign * (compareValues(a.v, b.v) || compareKeys(a.k, b.k));
     matched.sort((a, b) => cmp(a.pos, b.pos));
@@ -467,11 +473,7 @@ export class MetaQueryService {
       const row = record === null ? null : rowOf(record);
       if (row !== null && matches(tree, row)) files.push(row.file);
     }
-    return {
-      files,
-      ...(more && last !== undefined ? { nextToken: encodeToken(fingerprint, last.pos) } : {}),
-      aggregations: aggregations.map((a, i) => aggregate(a, matched.map((m) => m.values[i]), limits)),
-    };
+    return { files, ...(more && last !== undefined ? { nextToken: encodeToken(fingerprint, last.pos) } : {}), aggregations: [] };
   }
 
   /** Objects one request may read for this query: `scanLimit`, fewer when nodes × objects would pass the budget. */

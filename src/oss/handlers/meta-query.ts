@@ -80,7 +80,8 @@ export const doMetaQuery: Handler = async (req) => {
     // Always present, empty on the last page: oss2's parse_do_bucket_meta_query_result reads it with _find_tag, which
     // raises when it is missing (test_bucket_meta_query against OSS parses a last page), as OSS's sample answer has it.
     el('NextToken', result.nextToken ?? ''),
-    el('Files', result.files.map(fileXml)),
+    // A query with aggregations answers them alone (domain/meta-query.ts): no Files element, as OSS writes none.
+    result.aggregations.length === 0 && el('Files', result.files.map(fileXml)),
     result.aggregations.length > 0 && el('Aggregations', result.aggregations.map(aggregationXml)),
   ]));
 };
