@@ -81,6 +81,11 @@ describe('async fetch', () => {
         }
         if (path === '/redirect') return res.writeHead(302, { Location: `${base}/data` }).end();
         if (path === '/missing') return res.writeHead(404).end('no');
+        if (path === '/upgrade') {
+          // A 101 answer, then the connection held open: the task waited forever and kept its slot.
+          req.socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+          return;
+        }
         if (path === '/slow') {
           slowHits += 1;
           res.writeHead(200, { 'Content-Length': '1000' });
@@ -188,6 +193,7 @@ describe('async fetch', () => {
       [`http://[::1]:${new URL(base).port}/small`, /not allowed/],
       [`${base}/redirect`, /redirects are not followed/],
       [`${base}/missing`, /HTTP 404/],
+      [`${base}/upgrade`, /HTTP 101/],
       [`${base}/big`, /larger than 2097152 bytes/],
       [`${base}/big-chunked`, /larger than 2097152 bytes/],
       ['invalidUrl', /not a valid http or https URL/],

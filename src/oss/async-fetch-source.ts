@@ -84,15 +84,34 @@ export class HttpFetchSource implements FetchSource {
       const wholeTimer = setTimeout(() => fail('The fetch took longer than the task may take.'), Math.min(Math.max(0, timeLimitMs), 2 ** 31 - 1));
       wholeTimer.unref();
       req.setTimeout(this.idleTimeoutMs, () => fail(`The source sent nothing for ${Math.round(this.idleTimeoutMs / 1000)} s.`));
+      let settled = false;
       const done = (): void => {
         clearTimeout(wholeTimer);
         this.open_.delete(req);
       };
-      req.on('close', done);
+      req.on('close', () => {
+        done();
+        // Closed with neither an answer nor an error (an upgrade, below, ends that way): the task must still end and
+        // give back its slot; it waited forever before.
+        if (!settled) {
+          settled = true;
+          reject(new FetchFailure('The source closed the connection without an answer.'));
+        }
+      });
       req.on('error', (err: NodeJS.ErrnoException) => {
         done();
+        if (settled) return;
+        settled = true;
         if (err instanceof FetchFailure) return reject(err);
         reject(new FetchFailure(err.code === 'ENOTALLOWED' ? NOT_ALLOWED : `The source could not be reached (${err.code ?? err.message}).`));
+      });
+      // A `101 Switching Protocols` answer is no object: Node then emits 'upgrade' (not 'response') and, with no
+      // listener, only closes the socket.
+      req.on('upgrade', (res: IncomingMessage, socket) => {
+        socket.destroy();
+        if (settled) return;
+        settled = true;
+        reject(new FetchFailure(`The source answered HTTP ${res.statusCode ?? 101}.`));
       });
       req.on('response', (res: IncomingMessage) => {
         const status = res.statusCode ?? 0;
@@ -118,6 +137,7 @@ export class HttpFetchSource implements FetchSource {
         // Nobody reads the body until the write starts (checks and admission come first): an error in between
         // must not go unheard (an 'error' with no listener ends the process). The reader sees the stream destroyed.
         body.on('error', () => {});
+        settled = true;
         resolve({ body, length, contentType: typeof type === 'string' && type.length <= 256 ? type : undefined });
       });
       req.end();
