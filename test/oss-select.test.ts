@@ -299,6 +299,13 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.equal(r.status, 206);
     assert.equal(r.end?.status, 400);
     assert.match(r.end!.error, /^InvalidSqlExpression\.A value cannot be cast to INT\. \(record 1\)$/);
+    // A number past the last date a timestamp can hold (it was a 500, from the literal or from the data).
+    for (const sql of ['select cast(99999999999999999 as timestamp) from ossobject', 'select cast(cast(age as double) * 1e300 as timestamp) from ossobject']) {
+      const t = await select('people.csv', csvRequest(sql, { header: 'Use' }));
+      assert.equal(t.status, 206, sql);
+      assert.equal(t.end?.status, 400, sql);
+      assert.match(t.end!.error, /A value cannot be cast to TIMESTAMP/, sql);
+    }
   });
 
   test('one rule for every FileHeaderInfo: data errors (the header line included) in the end frame, SQL errors as HTTP errors', async () => {

@@ -3,6 +3,9 @@
 // `_3 > 44` compares numbers), and aggregates that accumulate while the object streams by.
 import type { AggregateName, CastType, Expr, PathPart } from './sql-parser.js';
 
+/** The largest time a Date holds (ECMAScript: ±100,000,000 days from the epoch). */
+const MAX_TIME_MS = 8.64e15;
+
 /** A timestamp value (milliseconds since the epoch). */
 export class Timestamp {
   constructor(readonly ms: number) {}
@@ -90,7 +93,8 @@ function cast(v: Value, type: CastType): Value {
     case 'timestamp': {
       if (v instanceof Timestamp) return v;
       const ms = typeof v === 'number' ? v : parseTimestamp(String(toText(v)));
-      if (ms === null) throw new EvalError('A value cannot be cast to TIMESTAMP.');
+      // Beyond ±8.64e15 ms a time has no date to write (toISOString throws: it was a 500).
+      if (ms === null || !(Math.abs(ms) <= MAX_TIME_MS)) throw new EvalError('A value cannot be cast to TIMESTAMP.');
       return new Timestamp(ms);
     }
   }
