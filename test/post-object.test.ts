@@ -311,6 +311,9 @@ describe('PostObject', () => {
         [b64({ expiration: FUTURE, conditions: [['not-in', '$cache-control', 'no-cache']] }), /must be \["not-in"/],
         [b64({ expiration: FUTURE, conditions: [123] }), /JSON object or array/],
         [b64({ expiration: FUTURE, conditions: [['eq', 'key', 'x']] }), /"\$"-prefixed/],
+        // Nested 100,000 deep inside a condition: named without its depth (writing it out overflowed the stack: 500).
+        [Buffer.from(`{"expiration":"${FUTURE}","conditions":[["eq","$key",${'['.repeat(100_000)}${']'.repeat(100_000)}]]}`).toString('base64'), /\["eq", "\$key", \[…\]\]/],
+        [Buffer.from(`{"expiration":"${FUTURE}","conditions":[{"key":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}]}`).toString('base64'), /\{"key": \{…\}\}/],
       ];
       for (const [policy, message] of bad) {
         const r = await post(v1('badpolicy/x', policy), { data: 'x', name: 'x' });

@@ -83,11 +83,15 @@ export interface LengthRange {
 
 const invalidPolicy = (why: string): AppError => new AppError('InvalidPolicyDocument', `Invalid Policy: ${why}`);
 
-/** A condition as it is named in messages: its JSON, spaced as OSS and S3 print it. */
+/**
+ * A condition as it is named in messages: its JSON, spaced as OSS and S3 print it. A member that is itself an array or
+ * object (never valid) is shown as `[…]` / `{…}`: written out, a deeply nested one overflowed the stack (a 500).
+ */
 function conditionText(c: unknown): string {
-  if (Array.isArray(c)) return `[${c.map((x) => JSON.stringify(x)).join(', ')}]`;
-  if (typeof c === 'object' && c !== null) return `{${Object.entries(c).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`;
-  return String(JSON.stringify(c));
+  const member = (x: unknown): string => (Array.isArray(x) ? '[…]' : typeof x === 'object' && x !== null ? '{…}' : String(JSON.stringify(x)));
+  if (Array.isArray(c)) return `[${c.map(member).join(', ')}]`;
+  if (typeof c === 'object' && c !== null) return `{${Object.entries(c).map(([k, v]) => `${JSON.stringify(k)}: ${member(v)}`).join(', ')}}`;
+  return member(c);
 }
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
