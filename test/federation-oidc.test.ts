@@ -225,6 +225,11 @@ describe('OIDC federation', () => {
     await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }), { RoleArn: roleArn('NoSuchRole') }), 'EntityNotExist.Role', 404);
     await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }), { DurationSeconds: '3601' }), 'InvalidParameter.DurationSeconds', 400);
     await expectStsError(anonymousSts(srv, 'AssumeRoleWithOIDC', { RoleArn: roleArn('CiDeploy'), OIDCToken: 'a.b.c', RoleSessionName: 'x1' }), 'MissingOIDCProviderArn', 400);
+    // Times no date can hold, in a token the issuer really signed (an exp of 1e300 was a 500 after the credentials were made).
+    for (const exp of [1e300, 8.64e12 + 1]) {
+      await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID, exp })), 'AuthenticationFail.OIDCToken.Invalid', 401, 'The Jwt claim exp is not a valid time.');
+    }
+    await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID, iat: -1e300 })), 'AuthenticationFail.OIDCToken.Invalid', 401, 'The Jwt claim iat is not a valid time.');
     // An issuance older than the provider's IssuanceLimitTime (12 h by default), though not expired.
     await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }, rsa, { iatOffset: -13 * 3600, expIn: 14 * 3600 })), 'AuthenticationFail.OIDCToken.Invalid', 401);
   });

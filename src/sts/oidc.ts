@@ -42,6 +42,8 @@ function decodePart(part: string): Record<string, unknown> {
 function seconds(v: unknown, name: string, required: boolean): number | undefined {
   if (v === undefined && !required) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`The Jwt claim ${name} is missing or not a number.`);
+  // A time no Date holds (past ±8.64e12 s) cannot be written back (Expiration, the audit record): it was a 500.
+  if (Math.abs(v) > 8.64e12) throw invalid(`The Jwt claim ${name} is not a valid time.`);
   return v * 1000;
 }
 
