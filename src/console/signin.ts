@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal.js';
 import { RequestRecord } from '../audit/record.js';
 import { isAppError } from '../errors.js';
-import { readBoundedBody } from '../http/read-body.js';
+import { BodyCutShort, readBoundedBody } from '../http/read-body.js';
 import { newRequestId } from '../util/ids.js';
 import type { OssResponse } from '../oss/context.js';
 import { parseIp, parseIpPattern } from '../policy/ip.js';
@@ -144,7 +144,8 @@ async function readJson(req: IncomingMessage): Promise<Json | null> {
   try {
     body = await readBoundedBody(req, MAX_BODY, () => tooLarge);
   } catch (err) {
-    if (err === tooLarge) return null;
+    // Too large, or cut short by a client that left: no document (never an internal error).
+    if (err === tooLarge || err instanceof BodyCutShort) return null;
     throw err;
   }
   try {

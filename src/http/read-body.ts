@@ -10,6 +10,14 @@ export interface UnauthenticatedRead {
   deadlineMs: number;
 }
 
+/** A body that ended before its end (the client aborted or stalled): each entry point answers it in its protocol. */
+export class BodyCutShort extends Error {
+  constructor(readonly reason: unknown) {
+    super('The request body was cut short.');
+    this.name = 'BodyCutShort';
+  }
+}
+
 /**
  * Reads a small request body whole, up to `limit` bytes; past it, throws what `tooLarge` makes (each entry point
  * answers in its own protocol's error). `keepRequest`: stopping at the limit leaves the request intact, so a
@@ -22,17 +30,23 @@ export async function readBoundedBody(body: Readable, limit: number, tooLarge: (
   let taken = 0;
   const timer = unauthenticated === undefined ? null : setTimeout(() => body.destroy(), unauthenticated.deadlineMs);
   timer?.unref();
+  let refusal: Error | null = null;
   try {
     for await (const chunk of body.iterator({ destroyOnReturn: !keepRequest }) as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > limit) throw tooLarge();
+      if (size > limit) throw (refusal = tooLarge());
       if (unauthenticated !== undefined) {
-        if (!unauthenticated.budget.take(chunk.length)) throw unauthenticated.busy();
+        if (!unauthenticated.budget.take(chunk.length)) throw (refusal = unauthenticated.busy());
         taken += chunk.length;
       }
       chunks.push(chunk);
     }
     return Buffer.concat(chunks);
+  } catch (err) {
+    // The stream's own failure (the client left mid-body, a reset, the deadline) is the client's doing, never an
+    // internal error: logged with its stack as one, any client could flood the log (a fuzz finding).
+    if (err === refusal) throw err;
+    throw new BodyCutShort(err);
   } finally {
     if (timer !== null) clearTimeout(timer);
     // Read whole or refused, the bytes are the caller's or garbage now: the budget is for reads in progress.

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { readBoundedBody } from '../http/read-body.js';
+import { BodyCutShort, readBoundedBody } from '../http/read-body.js';
 import type { Logger } from '../log.js';
 import { bearerOf, type Authenticator } from './auth.js';
 import type { VendConfig } from './config.js';
@@ -137,7 +137,10 @@ function allow(method: string, methods: readonly string[]): void {
 
 async function readJson(req: IncomingMessage, emptyOk: boolean): Promise<Record<string, unknown>> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const body = await readBoundedBody(req, MAX_BODY, () => new VendError('PayloadTooLarge', `The request body is larger than ${MAX_BODY} bytes.`));
+  const body = await readBoundedBody(req, MAX_BODY, () => new VendError('PayloadTooLarge', `The request body is larger than ${MAX_BODY} bytes.`)).catch((err: unknown) => {
+    if (err instanceof BodyCutShort) throw new VendError('BadRequest', 'The request body was cut short.');
+    throw err;
+  });
   if (body.length === 0 && emptyOk) return {};
   if (type !== 'application/json') throw new VendError('UnsupportedMediaType', 'The request body must be JSON (Content-Type: application/json).');
   let v: unknown;

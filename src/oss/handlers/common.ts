@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
-import { readBoundedBody } from '../../http/read-body.js';
+import { BodyCutShort, readBoundedBody } from '../../http/read-body.js';
 import type { OssRequest, OssResponse } from '../context.js';
 import { el, xmlDocument, type XmlChild, type XmlNode } from '../xml.js';
 import { uriEncode } from '../../util/uri-encode.js';
@@ -28,7 +28,13 @@ export function ownerAcl(accountId: string, grant: string): XmlNode {
 /** Reads a small request body (XML/JSON configuration) with a size cap. */
 export function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
   // The request is kept at the limit: the writer drains the rest and keeps the connection.
-  return readBoundedBody(body, limit, () => new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`), true);
+  return readBoundedBody(body, limit, () => new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`), true).catch(cutShortAsIncomplete);
+}
+
+/** A body the client cut short is IncompleteBody (a 400 nobody reads), not an internal error. */
+export function cutShortAsIncomplete(err: unknown): never {
+  if (err instanceof BodyCutShort) throw new AppError('IncompleteBody', 'The request body was cut short.');
+  throw err;
 }
 
 /**
