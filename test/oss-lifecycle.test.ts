@@ -370,6 +370,12 @@ describe('the lifecycle worker', () => {
     );
     assert.equal((await putLifecycle(srv.port, B, body)).status, 200);
 
+    // A rule whose date no calendar holds is never due and announces nothing ("Invalid Date" before).
+    const far = srv.client({ bucket: 'life-far' });
+    await far.putBucket('life-far');
+    await far.put('far/x', Buffer.from('x'));
+    assert.equal((await putLifecycle(srv.port, 'life-far', doc(rule('far', 'far/', expireDays(999999999999999))))).status, 200);
+    assert.equal(hdr(await far.head('far/x'), 'x-oss-expiration'), undefined);
     const exp = hdr(await c.head('logs/03.txt'), 'x-oss-expiration');
     assert.equal(exp, `expiry-date="${new Date(now + 2 * DAY).toUTCString()}", rule-id="logs"`);
     assert.equal(hdr(await c.head('other/x'), 'x-oss-expiration'), undefined);

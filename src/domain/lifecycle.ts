@@ -384,6 +384,9 @@ export function ruleMatches(rule: LifecycleRule, obj: Pick<ObjectRecord, 'key' |
   return true;
 }
 
+/** The last instant a Date holds (ECMAScript: 100,000,000 days after the epoch). */
+const LAST_DATE_MS = 8.64e15;
+
 /**
  * When an action applies to something last modified (or initiated) at `since`: `days` later (a day is
  * `dayMs`, shortened by --lifecycle-day-seconds), or, for a CreatedBeforeDate, at once (`since`) when it is
@@ -391,7 +394,11 @@ export function ruleMatches(rule: LifecycleRule, obj: Pick<ObjectRecord, 'key' |
  * `x-oss-expiration` shows).
  */
 export function dueAt(when: LifecycleWhen, since: number, dayMs: number, announce = false): number | null {
-  if (when.days !== undefined) return since + when.days * dayMs;
+  if (when.days !== undefined) {
+    // Past the last date a Date holds, never (x-oss-expiration said "Invalid Date" for Days 999999999999999).
+    const at = since + when.days * dayMs;
+    return at <= LAST_DATE_MS ? at : null;
+  }
   if (when.createdBeforeDate !== undefined) {
     const date = parseLifecycleDate(when.createdBeforeDate);
     return since < date ? (announce ? date : since) : null;
