@@ -214,6 +214,40 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.equal(r.data.toString(), '{"a":2,"b":"x,]}"}\n{"a":3}\n');
   });
 
+  test('JSON LINES reads objects spread over several lines, as the SDKs\' samples write them', async () => {
+    // Python SDK v2 test_select_object_json (and the Java/C++ SDK v2 samples): two objects, each over three lines.
+    const two = '{\t"name":"Eleanor Little",\n\t"age":43,\n\t"company":"Conectiv, Inc"}\n{\t"name":"Rosie Hughes",\n\t"age":44,\n\t"company":"Western Gas Resources Inc"}\n';
+    await client.put('multi.json', Buffer.from(two));
+    let r = await select('multi.json', jsonRequest('select * from ossobject as s where cast(s.age as int) > 40', 'LINES'), 'json/select');
+    assert.equal(r.end?.status, 206, r.end?.error);
+    assert.equal(r.data.toString(), '{"name":"Eleanor Little","age":43,"company":"Conectiv, Inc"}\n{"name":"Rosie Hughes","age":44,"company":"Western Gas Resources Inc"}\n');
+    // Java SDK v2 testJSONSelectObjectMeta: three multi-line objects are 3 rows in 1 split.
+    const three = '{\n\t"name": "Lora Francis",\n\t"age": 27,\n\t"company": "Staples Inc"\n}\n{\n\t"k2": [-1, 79, 90],\n\t"k3": {\n\t\t"k2": 5,\n\t\t"k3": 1,\n\t\t"k4": 0\n\t}\n}\n{\n\t"k1": 1,\n\t"k2": {\n\t\t"k2": 5\n\t},\n\t"k3": []\n}';
+    await client.put('three.json', Buffer.from(three));
+    const metaXml = '<JsonMetaRequest><InputSerialization><CompressionType>None</CompressionType><JSON><Type>LINES</Type></JSON></InputSerialization><OverwriteIfExists>true</OverwriteIfExists></JsonMetaRequest>';
+    const meta = parseFrames((await post('three.json', 'json/meta', metaXml, client, [200])).data as Buffer, false).meta!;
+    assert.equal(meta.status, 200, meta.error);
+    assert.equal(meta.rows, 3n);
+    assert.equal(meta.splits, 1);
+    assert.equal(Number(meta.scanned), Buffer.byteLength(three));
+    // A line of the range is a record (the rows the meta counts), however many text lines it spans.
+    r = await select('three.json', jsonRequest('select * from ossobject', 'LINES', '<Range>line-range=1-2</Range>'), 'json/select');
+    assert.equal(r.data.toString(), '{"k2":[-1,79,90],"k3":{"k2":5,"k3":1,"k4":0}}\n{"k1":1,"k2":{"k2":5},"k3":[]}\n');
+    r = await select('three.json', jsonRequest('select count(*) from ossobject', 'LINES', '<Range>line-range=0-0</Range>'), 'json/select');
+    assert.equal(r.data.toString(), '{"_1":1}\n');
+    // Any whitespace separates records, none is needed after a closing bracket; strings may hold brackets.
+    await client.put('packed.json', Buffer.from('{"i":1} {"i":2}{"i":3,"s":"}{\\"\\n"}\r\n\n  {"i":\n4}'));
+    r = await select('packed.json', jsonRequest('select s.i from ossobject s', 'LINES'), 'json/select');
+    assert.equal(r.data.toString(), '{"i":1}\n{"i":2}\n{"i":3}\n{"i":4}\n');
+    // Invalid JSON is still refused, with the record it is in.
+    for (const [text, record] of [['{"a":1}\n{"a":\n', 2], ['{"a":1}\n{"a":2,}\n{"a":3}\n', 2], ['{"a":1}\n}\n', 2], ['{"a":\n1}\n{"a" 2}', 2]] as const) {
+      await client.put('bad-multi.json', Buffer.from(text));
+      const bad = await select('bad-multi.json', jsonRequest('select * from ossobject', 'LINES'), 'json/select');
+      assert.equal(bad.end?.status, 400, text);
+      assert.equal(bad.end?.error, `InvalidJsonData.A record is not valid JSON. (record ${record})`, text);
+    }
+  });
+
   test('GZIP input, OutputRawData and EnablePayloadCrc', async () => {
     await client.put('people.csv.gz', gzipSync(Buffer.from(PEOPLE)));
     const r = await select('people.csv.gz', csvRequest('select name from ossobject where age > 40', { header: 'Use', gzip: true, crc: true }), 'csv/select', true);
@@ -427,6 +461,17 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     };
     assert.deepEqual(jcut(doc.length), ['{"a":"],\\"}"}', '{"b":[1,{"c":2}]}', '3']);
     for (const n of [1, 2, 7]) assert.deepEqual(jcut(n), jcut(doc.length), `chunks of ${n}`);
+    const lines = '{"a":1}\n\n{"b":\n [1,"]\\"\\n"]}  {"c":2}\r\n7\n"s"{"d":{}}';
+    const lcut = (chunk: number): { records: string[]; chars: number } => {
+      const records: string[] = [];
+      const progress = { chars: 0 };
+      const splitter = new JsonSplitter('LINES', progress);
+      for (let i = 0; i < lines.length; i += chunk) splitter.push(lines.slice(i, i + chunk), false, records);
+      splitter.push('', true, records);
+      return { records: records.map((t) => JSON.stringify(JSON.parse(t))), chars: progress.chars };
+    };
+    assert.deepEqual(lcut(lines.length), { records: ['{"a":1}', '{"b":[1,"]\\"\\n"]}', '{"c":2}', '7', '"s"', '{"d":{}}'], chars: lines.length });
+    for (const n of [1, 2, 3, 5]) assert.deepEqual(lcut(n), lcut(lines.length), `LINES chunks of ${n}`);
   });
 
   test('random SQL: the parser answers SqlError and evaluation EvalError, nothing else; the server never 500s', async () => {

@@ -1,6 +1,8 @@
-// Streaming JSON records: LINES (one JSON object per line) and DOCUMENT (top-level objects one after the
-// other, or one top-level array whose elements are the records). Record texts are cut from the stream by a
-// small scanner (strings, escapes, nesting) and parsed one at a time; only the record being read is held.
+// Streaming JSON records: LINES (top-level values one after the other, separated by whitespace: one per line,
+// or objects spread over several lines as the SDKs' samples write them) and DOCUMENT (top-level objects one
+// after the other, or one top-level array whose elements are the records). Record texts are cut from the
+// stream by a small scanner (strings, escapes, nesting) and parsed one at a time; only the record being read
+// is held.
 import { StringDecoder } from 'node:string_decoder';
 import { EvalError } from './evaluate.js';
 import type { Progress } from './csv-reader.js';
@@ -38,23 +40,6 @@ export function numbersAsStrings(text: string): string {
   return out + text.slice(run);
 }
 
-/** A JSON LINES record, refused when nested deeper than DOCUMENT records may be (as DOCUMENT mode does). */
-function checkDepth(text: string): string {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > MAX_JSON_DEPTH) throw new EvalError(`A JSON line is nested more than ${MAX_JSON_DEPTH} levels deep.`, 'InvalidJsonData');
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return text;
-}
-
 /** Cuts record texts out of JSON text. */
 export class JsonSplitter {
   private buf = '';
@@ -64,6 +49,12 @@ export class JsonSplitter {
   /** DOCUMENT: null until the first value shows whether the document is one array. */
   private arrayMode: boolean | null = null;
   private arrayClosed = false;
+  /** LINES: what the record being read is ('none' between records). */
+  private kind: 'none' | 'nested' | 'string' | 'token' = 'none';
+  /** LINES: a closed record not handed out yet (the rest of its line is still to be read). */
+  private pending: string | null = null;
+  /** LINES: characters read and not yet counted into the progress. */
+  private uncounted = 0;
 
   constructor(private readonly type: JsonType, private readonly progress: Progress) {}
 
@@ -72,22 +63,103 @@ export class JsonSplitter {
     else this.document(text, final, out);
   }
 
+  /**
+   * LINES: a record is a bracketed value or a string, ending where its brackets or quotes close (on whatever
+   * line), or, starting with anything else, the rest of its line (a number, `true`, or text JSON.parse then
+   * refuses, as when records were whole lines). Characters are counted into the progress at each newline
+   * between records, and a closed record is handed out there (or once the next record starts on the same
+   * line): with one record per line this is exactly the line-by-line counting, so splits stay where they were.
+   */
   private lines(text: string, final: boolean, out: string[]): void {
-    let s = this.buf + text;
-    let nl: number;
-    while ((nl = s.indexOf('\n')) >= 0) {
-      const line = s.slice(0, nl);
-      s = s.slice(nl + 1);
-      this.progress.chars += line.length + 1;
-      if (line.trim() !== '') out.push(line);
+    let start = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      switch (this.kind) {
+        case 'none':
+          if (c === 0x0a) {
+            this.uncounted++;
+            this.commit(out);
+          } else if (c === 0x20 || c === 0x09 || c === 0x0d) {
+            this.uncounted++;
+          } else {
+            this.commit(out); // a record closed earlier on this line is complete
+            this.uncounted = 1;
+            start = i;
+            if (c === 0x7b || c === 0x5b) {
+              this.kind = 'nested';
+              this.depth = 1;
+            } else if (c === 0x22) {
+              this.kind = 'string';
+            } else {
+              this.kind = 'token';
+            }
+          }
+          continue;
+        case 'token':
+          if (c === 0x0a) {
+            this.close(text.slice(start, i));
+            this.uncounted++;
+            this.commit(out);
+          } else {
+            this.uncounted++;
+          }
+          continue;
+        case 'string':
+          this.uncounted++;
+          if (this.escape) this.escape = false;
+          else if (c === 0x5c) this.escape = true;
+          else if (c === 0x22) this.close(text.slice(start, i + 1));
+          continue;
+        case 'nested':
+          this.uncounted++;
+          if (this.inString) {
+            if (this.escape) this.escape = false;
+            else if (c === 0x5c) this.escape = true;
+            else if (c === 0x22) this.inString = false;
+          } else if (c === 0x22) {
+            this.inString = true;
+          } else if (c === 0x7b || c === 0x5b) {
+            if (++this.depth > MAX_JSON_DEPTH) throw new EvalError(`A JSON line is nested more than ${MAX_JSON_DEPTH} levels deep.`, 'InvalidJsonData');
+          } else if (c === 0x7d || c === 0x5d) {
+            if (--this.depth === 0) this.close(text.slice(start, i + 1));
+          }
+          continue;
+      }
     }
-    if (s.length > MAX_JSON_RECORD_CHARS) throw new EvalError(`A JSON line is longer than ${MAX_JSON_RECORD_CHARS} characters.`, 'InvalidJsonData');
-    this.buf = s;
+    if (this.kind !== 'none') {
+      this.buf += text.slice(start);
+      this.checkLength(this.buf);
+    }
     if (final) {
-      this.progress.chars += s.length;
-      if (s.trim() !== '') out.push(s);
-      this.buf = '';
+      // The last record: a token ends with the text; an unclosed value is handed out as it is, for JSON.parse
+      // to refuse as it refused an unfinished last line.
+      if (this.kind !== 'none') this.close('');
+      this.commit(out);
     }
+  }
+
+  /** LINES: the record being read is complete (`tail` is its text in the current chunk). */
+  private close(tail: string): void {
+    const record = this.buf + tail;
+    this.buf = '';
+    this.kind = 'none';
+    this.inString = false;
+    this.escape = false;
+    this.checkLength(record);
+    this.pending = record;
+  }
+
+  /** LINES: counts the characters read so far and hands out the closed record, if any. */
+  private commit(out: string[]): void {
+    this.progress.chars += this.uncounted;
+    this.uncounted = 0;
+    // A "record" of only non-JSON whitespace (a line of U+00A0, say) is skipped, as blank lines were.
+    if (this.pending !== null && this.pending.trim() !== '') out.push(this.pending);
+    this.pending = null;
+  }
+
+  private checkLength(record: string): void {
+    if (record.length > MAX_JSON_RECORD_CHARS) throw new EvalError(`A JSON line is longer than ${MAX_JSON_RECORD_CHARS} characters.`, 'InvalidJsonData');
   }
 
   private document(text: string, final: boolean, out: string[]): void {
@@ -172,18 +244,25 @@ export async function* jsonRecords(source: AsyncIterable<Buffer>, type: JsonType
   // The message never quotes the record: its content would leak to callers allowed to write but not to
   // read (CreateSelectObjectMeta is authorized as oss:PutObject). The caller adds the record number.
   const parse = (text: string): unknown => {
-    if (type === 'LINES') checkDepth(text);
     try {
       return JSON.parse(numbersAsText ? numbersAsStrings(text) : text);
     } catch {
       throw new EvalError('A record is not valid JSON.', 'InvalidJsonData');
     }
   };
-  for await (const chunk of source) {
-    splitter.push(decoder.write(chunk), false, out);
+  // An error the scanner meets (nesting, length) comes after the records completed before it in the same
+  // chunk, so the record number it is reported with is its own.
+  const push = function* (text: string, final: boolean): Generator<unknown> {
+    let failure: unknown = null;
+    try {
+      splitter.push(text, final, out);
+    } catch (err) {
+      failure = err;
+    }
     for (const r of out) yield parse(r);
     out.length = 0;
-  }
-  splitter.push(decoder.end(), true, out);
-  for (const r of out) yield parse(r);
+    if (failure !== null) throw failure;
+  };
+  for await (const chunk of source) yield* push(decoder.write(chunk), false);
+  yield* push(decoder.end(), true);
 }
