@@ -342,6 +342,56 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     }
   });
 
+  test('a malformed CSV line is InvalidCsvLine "The line is invalid", for CreateSelectObjectMeta and SelectObject alike', async () => {
+    const meta = async (key: string) => parseFrames((await post(key, 'csv/meta', `<CsvMetaRequest><InputSerialization><CompressionType>None</CompressionType><CSV><RecordDelimiter>${b64('\n')}</RecordDelimiter><FieldDelimiter>${b64(',')}</FieldDelimiter><QuoteCharacter>${b64('"')}</QuoteCharacter></CSV></InputSerialization><OverwriteIfExists>true</OverwriteIfExists></CsvMetaRequest>`, client, [200])).data as Buffer, false).meta!;
+    // Java SDK v2 testCSVSelectObjectMeta: well-formed, 5 rows of 4 columns in 1 split.
+    const good = 'name,school,company,age\nLora Francis,School,Staples Inc,27\nEleanor Little,School,"Conectiv, Inc",43\nRosie Hughes,School,Western Gas Resources Inc,44\nLawrence Ross,School,MetLife Inc.,24';
+    await client.put('meta-good.csv', Buffer.from(good));
+    const ok = await meta('meta-good.csv');
+    assert.deepEqual([ok.status, ok.rows, ok.columns, ok.splits, Number(ok.scanned), ok.error], [200, 5n, 4, 1, Buffer.byteLength(good), '']);
+    // Java SDK v2 testCSVSelectObjectMetaException, its object byte for byte (the Java source quotes its own
+    // concatenation): the first line already holds a quote inside an unquoted field. The SDK reads the meta end
+    // frame's status and fails with its message, which must contain "The line is invalid".
+    const v2 = [
+      String.raw`name,school,company,age\n" +`,
+      String.raw`                "Laura Rodriquez,School,Triad Hospitals Inc,39\n" +`,
+      String.raw`                "\",,,44\n" +`,
+      String.raw`                "Nora Cannon,School,Reader's Digest Association Inc.,30\n" +`,
+      String.raw`                "Louisa Weaver,School,Trinity Industries Inc,21\n" +`,
+      String.raw`                "Howard Hart,School,\"EOG Resources, Inc.\",35\n" +`,
+      String.raw`                "\"Ola \"\"\"\"Miller\",School,Trump Hotels & Casino Resorts Inc.,20`,
+    ].join('\n');
+    // Java SDK v1 SelectObjectTest: the quoted field opened on line 3 closes on line 6, and text follows it.
+    const v1 = 'name,school,company,age\nLaura Rodriquez,School,Triad Hospitals Inc,39\n",,,44\nNora Cannon,School,Reader\'s Digest Association Inc.,30\nLouisa Weaver,School,Trinity Industries Inc,21\nHoward Hart,School,"EOG Resources, Inc.",35\n"Ola """"Miller",School,Trump Hotels & Casino Resorts Inc.,20';
+    const cases = [
+      ['get-select-object-metadata-invalid', v2, 'a quote character inside an unquoted field', 1],
+      ['meta-invalid-v1.csv', v1, 'text follows the closing quote of a field', 3],
+      ['meta-unclosed.csv', 'a,1\nb,"2\n', 'a quoted field is not closed', 2],
+    ] as const;
+    for (const [key, text, reason, record] of cases) {
+      await client.put(key, Buffer.from(text));
+      const expected = `InvalidCsvLine.The line is invalid: ${reason}. (record ${record})`;
+      const m = await meta(key);
+      assert.equal(m.status, 400, key);
+      assert.equal(m.error, expected, key);
+      assert.match(m.error, /The line is invalid/);
+      // SelectObject reads the same line the same way: the end frame carries the error (OSS: InvalidCsvLine is
+      // 400 in the end frame, or the HTTP status when nothing was sent yet, which is the raw output's case).
+      const r = await select(key, csvRequest('select * from ossobject'));
+      assert.equal(r.status, 206);
+      assert.equal(r.end?.status, 400, key);
+      assert.equal(r.end?.error, expected, key);
+    }
+    const raw = await expectOssError(post('get-select-object-metadata-invalid', 'csv/select', csvRequest('select * from ossobject', { raw: true })), 'InvalidArgument', 400);
+    assert.match(String(raw.message ?? ''), /InvalidCsvLine/);
+    // Quotes that RFC 4180 allows stay allowed: doubled inside a quoted field, an empty quoted field, a quoted
+    // field holding the delimiters.
+    await client.put('quotes-ok.csv', Buffer.from('"",x\n"a""b",",\n"\n'));
+    const q = await select('quotes-ok.csv', csvRequest('select _2, _1 from ossobject'));
+    assert.equal(q.end?.status, 206, q.end?.error);
+    assert.equal(q.data.toString(), 'x,\n",\n","a""b"\n');
+  });
+
   test('one rule for every FileHeaderInfo: data errors (the header line included) in the end frame, SQL errors as HTTP errors', async () => {
     // The first line itself is bad data: a record of more than 10,000 fields, then a valid line.
     await client.put('wide-first.csv', Buffer.from(`${','.repeat(10_001)}\nx,1\n`));
@@ -423,10 +473,15 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     const opts = { recordDelimiter: '\r\n', fieldDelimiter: '|' };
     let r = await select('pipes.csv', csvRequest('select _1, _2 from ossobject where _2 >= 2', opts));
     assert.equal(r.data.toString(), '"b\r\nc",2\nd,3\n');
-    // Quoted record delimiters not allowed: the quote no longer protects the delimiter.
+    // Quoted record delimiters not allowed: the quote no longer protects the delimiter, so the line that holds
+    // one is invalid (its quote is left open; the next line's closing quote would be bare).
     const xml = csvRequest('select _1 from ossobject', opts).replace('</QuoteCharacter>', '</QuoteCharacter><AllowQuotedRecordDelimiter>false</AllowQuotedRecordDelimiter>');
     r = await select('pipes.csv', xml);
-    assert.equal(r.data.toString(), 'a\nb\n"c"""\nd\n'); // `c"` is written back quoted
+    assert.equal(r.end?.status, 400);
+    assert.equal(r.end?.error, 'InvalidCsvLine.The line is invalid: a quoted field holds the record delimiter, and AllowQuotedRecordDelimiter is false. (record 2)');
+    await client.put('pipes-flat.csv', Buffer.from('a|1\r\n"b|c"|2\r\n'));
+    r = await select('pipes-flat.csv', xml);
+    assert.equal(r.data.toString(), 'a\nb|c\n');
     const star = await select('people.csv', csvRequest('select * from ossobject where name = \'Bob\'', { header: 'Use', outputHeader: true }));
     assert.equal(star.data.toString(), 'name,age,city,note\nBob,28,Beijing,plain\n');
     await client.putSymlink('link.csv', 'people.csv');
@@ -451,6 +506,18 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     const whole = cut(text.length);
     assert.deepEqual(whole, [['x', 'y "q"\r\nz'], ['', 'a'], ['last', '\r\n']]);
     for (const n of [1, 2, 3, 5]) assert.deepEqual(cut(n), whole, `chunks of ${n}`);
+    // A malformed line is refused wherever the chunks are cut, after the records before it.
+    for (const bad of ['a,b\r\nc,d"e\r\n', 'a,b\r\n"c"d,e\r\n', 'a,b\r\n"c"\rd\r\n', 'a,b\r\n"c\r\n']) {
+      for (const n of [1, 2, 3, bad.length]) {
+        const out: string[][] = [];
+        const splitter = new CsvSplitter(format, { chars: 0 });
+        assert.throws(() => {
+          for (let i = 0; i < bad.length; i += n) splitter.push(bad.slice(i, i + n), false, out);
+          splitter.push('', true, out);
+        }, (err: unknown) => err instanceof EvalError && err.code === 'InvalidCsvLine' && err.message.startsWith('The line is invalid: '), `${JSON.stringify(bad)} in chunks of ${n}`);
+        assert.deepEqual(out[0], ['a', 'b']);
+      }
+    }
     const doc = '[ {"a":"],\\"}"}, {"b":[1,{"c":2}]} ,3 ]';
     const jcut = (chunk: number): string[] => {
       const out: string[] = [];

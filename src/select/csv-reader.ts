@@ -1,6 +1,8 @@
 // Streaming CSV records (RFC 4180 with OSS's options): custom record delimiter (1 or 2 characters), field
 // delimiter and quote character, comment lines, quoted record delimiters allowed or not. Text arrives in
-// chunks and records leave as soon as they end; only the record being read is held, bounded.
+// chunks and records leave as soon as they end; only the record being read is held, bounded. A line RFC 4180
+// does not allow (a quote inside an unquoted field, text after a closing quote, a quote never closed) is
+// refused as OSS refuses it: InvalidCsvLine "The line is invalid" (Java SDK v2 testCSVSelectObjectMetaException).
 import { StringDecoder } from 'node:string_decoder';
 import { EvalError } from './evaluate.js';
 
@@ -17,6 +19,11 @@ export interface CsvFormat {
 export const MAX_RECORD_CHARS = 1024 * 1024;
 export const MAX_FIELDS = 10_000;
 
+/** The message of a malformed line (OSS's words, which the Java SDK v2 tests look for), with the reason. */
+function invalidLine(reason: string): EvalError {
+  return new EvalError(`The line is invalid: ${reason}.`, 'InvalidCsvLine');
+}
+
 /** How far the reader got: characters of the records handed out (splits are counted in characters). */
 export interface Progress {
   chars: number;
@@ -29,6 +36,8 @@ export class CsvSplitter {
   private inQuotes = false;
   /** The current field began with a quote (so a quote inside it closes or escapes). */
   private quotedField = false;
+  /** The current field's closing quote was read: only a delimiter may follow. */
+  private closedQuote = false;
   private atRecordStart = true;
   private inComment = false;
   private recordChars = 0;
@@ -85,18 +94,19 @@ export class CsvSplitter {
             i += 2;
           } else {
             this.inQuotes = false;
+            this.closedQuote = true;
             i++;
           }
           run = i;
           continue;
         }
         if (!this.f.allowQuotedRecordDelimiter && c === this.rd0 && (this.rd1 === '' || s[i + 1] === this.rd1)) {
-          // Quoted record delimiters not allowed: the delimiter ends the record even inside quotes.
-          this.inQuotes = false;
-        } else {
-          i++;
-          continue;
+          // Quoted record delimiters not allowed: the delimiter ends the record even inside quotes, which
+          // leaves this field's quote open (and the next line's closing quote bare).
+          throw invalidLine('a quoted field holds the record delimiter, and AllowQuotedRecordDelimiter is false');
         }
+        i++;
+        continue;
       }
       if (this.atRecordStart && comment !== '' && c === comment) {
         this.inComment = true;
@@ -106,7 +116,10 @@ export class CsvSplitter {
         continue;
       }
       this.atRecordStart = false;
-      if (c === q && this.field === '' && run === i && !this.quotedField) {
+      const isRecordDelimiter = c === this.rd0 && (this.rd1 === '' || s[i + 1] === this.rd1);
+      if (this.closedQuote && c !== fd && !isRecordDelimiter) throw invalidLine('text follows the closing quote of a field');
+      if (c === q) {
+        if (this.field !== '' || run !== i || this.quotedField) throw invalidLine('a quote character inside an unquoted field');
         this.inQuotes = true;
         this.quotedField = true;
         i++;
@@ -120,7 +133,7 @@ export class CsvSplitter {
         run = i;
         continue;
       }
-      if (c === this.rd0 && (this.rd1 === '' || s[i + 1] === this.rd1)) {
+      if (isRecordDelimiter) {
         flushRun(i);
         const len = this.rd1 === '' ? 1 : 2;
         this.endField();
@@ -136,6 +149,7 @@ export class CsvSplitter {
       i++;
     }
     flushRun(n);
+    if (final && this.inQuotes) throw invalidLine('a quoted field is not closed');
     if (final && !this.inComment && !(this.atRecordStart && this.fields.length === 0 && this.field === '' && !this.quotedField)) {
       this.endField();
       out.push(this.fields);
@@ -151,6 +165,7 @@ export class CsvSplitter {
     this.fields.push(this.field);
     this.field = '';
     this.quotedField = false;
+    this.closedQuote = false;
   }
 }
 
@@ -159,11 +174,19 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, format: CsvForm
   const decoder = new StringDecoder('utf8');
   const splitter = new CsvSplitter(format, progress);
   const out: string[][] = [];
-  for await (const chunk of source) {
-    splitter.push(decoder.write(chunk), false, out);
-    for (const r of out) yield r;
+  // A malformed line comes after the records completed before it in the same chunk, so the record number it
+  // is reported with is its own.
+  const push = function* (text: string, final: boolean): Generator<string[]> {
+    let failure: unknown = null;
+    try {
+      splitter.push(text, final, out);
+    } catch (err) {
+      failure = err;
+    }
+    yield* out;
     out.length = 0;
-  }
-  splitter.push(decoder.end(), true, out);
-  yield* out;
+    if (failure !== null) throw failure;
+  };
+  for await (const chunk of source) yield* push(decoder.write(chunk), false);
+  yield* push(decoder.end(), true);
 }
