@@ -13,31 +13,58 @@ export type JsonType = 'DOCUMENT' | 'LINES';
 export const MAX_JSON_RECORD_CHARS = 4 * 1024 * 1024;
 const MAX_JSON_DEPTH = 256;
 
-/** Quotes every number outside strings, so JSON.parse keeps its text (ParseJsonNumberAsString). */
-export function numbersAsStrings(text: string): string {
+/**
+ * A JSON number read with ParseJsonNumberAsString: the evaluator sees its text (compared and cast as text,
+ * no precision lost), and the output writes it back as the number it was, digit for digit (Python SDK v2
+ * test_select_object_json expects `"age":43`, not `"age":"43"`).
+ */
+export class NumberText {
+  constructor(readonly text: string) {}
+  /** Where the evaluator makes text of an object holding it, it is the string it stands for. */
+  toJSON(): string {
+    return this.text;
+  }
+}
+
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const isJsonSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+
+/**
+ * Parses one record keeping every number's text (ParseJsonNumberAsString). JSON.parse cannot hand out a
+ * number's source text here (Node 20), so the text is rewritten first: a number becomes the string "n<text>",
+ * a string value "s<value>" (keys, followed by `:`, are left alone), and the reviver turns them back into a
+ * NumberText and the string. Valid JSON stays valid and invalid stays invalid; a malformed number (`-`, `01`,
+ * `1.`) is refused rather than kept as text.
+ */
+export function parseKeepingNumbers(text: string): unknown {
   let out = '';
   let run = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
     if (c === '"') {
-      inString = true;
-      continue;
-    }
-    if (c === '-' || (c >= '0' && c <= '9')) {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      let k = j + 1;
+      while (k < text.length && isJsonSpace(text[k]!)) k++;
+      if (text[k] !== ':') {
+        out += `${text.slice(run, i + 1)}s`;
+        run = i + 1;
+      }
+      i = j;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
       let j = i + 1;
       while (j < text.length && /[0-9eE.+-]/.test(text[j]!)) j++;
-      out += `${text.slice(run, i)}"${text.slice(i, j)}"`;
+      const number = text.slice(i, j);
+      if (!JSON_NUMBER.test(number)) throw new SyntaxError('not a JSON number');
+      out += `${text.slice(run, i)}"n${number}"`;
       run = j;
       i = j - 1;
     }
   }
-  return out + text.slice(run);
+  return JSON.parse(out + text.slice(run), (_key, v: unknown) => {
+    if (typeof v !== 'string') return v;
+    return v.charCodeAt(0) === 0x6e ? new NumberText(v.slice(1)) : v.slice(1);
+  });
 }
 
 /** Cuts record texts out of JSON text. */
@@ -245,7 +272,7 @@ export async function* jsonRecords(source: AsyncIterable<Buffer>, type: JsonType
   // read (CreateSelectObjectMeta is authorized as oss:PutObject). The caller adds the record number.
   const parse = (text: string): unknown => {
     try {
-      return JSON.parse(numbersAsText ? numbersAsStrings(text) : text);
+      return numbersAsText ? parseKeepingNumbers(text) : JSON.parse(text);
     } catch {
       throw new EvalError('A record is not valid JSON.', 'InvalidJsonData');
     }

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { csvRecords, type CsvFormat, type Progress } from './csv-reader.js';
 import { compile, csvText, EvalError, jsonValue, keeps, newRecord, Timestamp, type Aggregator, type ColumnReader, type Compiled, type Value } from './evaluate.js';
-import { jsonRecords, type JsonType } from './json-reader.js';
+import { jsonRecords, NumberText, type JsonType } from './json-reader.js';
 import { parseSql, SqlError, type PathPart, type SelectStatement } from './sql-parser.js';
 
 /** A new split starts once the records of the current one reach this many characters. */
@@ -187,6 +187,21 @@ function csvQuote(s: string, out: SelectOutput): string {
     return `"${s.replace(/"/g, '""')}"`;
   }
   return s;
+}
+
+/**
+ * JSON text of an output record: JSON.stringify's, except that a number read with ParseJsonNumberAsString is
+ * written as the number it was (its own digits), not as the string the evaluator saw.
+ */
+function outputJson(v: unknown): string {
+  if (v instanceof NumberText) return v.text;
+  if (Array.isArray(v)) return `[${v.map((x: unknown) => (x === undefined ? 'null' : outputJson(x))).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const parts: string[] = [];
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) parts.push(`${JSON.stringify(k)}:${outputJson(x)}`);
+    return `{${parts.join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
 }
 
 function pathName(path: PathPart[]): string | null {
@@ -423,17 +438,22 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
       missing = true;
       return null;
     }
-    return v as Value;
+    return (v instanceof NumberText ? v.text : v) as Value;
   };
   prepare(column);
-  const jsonLine = (values: Value[]): string => {
+  const serialize = json.numbersAsString ? outputJson : (v: unknown): string => JSON.stringify(v);
+  /** ParseJsonNumberAsString: items that are plain columns are written from the record, numbers as numbers. */
+  const itemPaths = json.numbersAsString && stmt.items !== null ? stmt.items.map((it) => (it.expr.kind === 'column' ? it.expr.path : null)) : null;
+  const jsonLine = (values: Value[], record?: unknown): string => {
     const obj: Record<string, unknown> = {};
     values.forEach((v, k) => {
       let name = names[k]!;
       if (Object.prototype.hasOwnProperty.call(obj, name)) name = `_${k + 1}`;
-      obj[name] = jsonValue(v);
+      const path = record === undefined ? null : itemPaths?.[k] ?? null;
+      const raw = path === null ? undefined : readPath(record, path);
+      obj[name] = raw instanceof NumberText ? raw : jsonValue(v);
     });
-    return JSON.stringify(obj) + output.recordDelimiter;
+    return serialize(obj) + output.recordDelimiter;
   };
   try {
     yield { type: 'progress' };
@@ -463,12 +483,12 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
           for (const a of aggregates) a.add(record);
           partial();
         } else if (compiled.items === null) {
-          emit(JSON.stringify(record) + output.recordDelimiter);
+          emit(serialize(record) + output.recordDelimiter);
         } else {
           const values = compiled.items.map((f) => f(record));
           if (partial()) continue;
           checkRowSize(values);
-          emit(jsonLine(values));
+          emit(jsonLine(values, record));
         }
       }
       } catch (err) {
