@@ -242,7 +242,20 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     await client.put('packed.json', Buffer.from('{"i":1} {"i":2}{"i":3,"s":"}{\\"\\n"}\r\n\n  {"i":\n4}'));
     r = await select('packed.json', jsonRequest('select s.i from ossobject s', 'LINES'), 'json/select');
     assert.equal(r.data.toString(), '{"i":1}\n{"i":2}\n{"i":3}\n{"i":4}\n');
-    // Invalid JSON is still refused, with the record it is in.
+    // Java SDK v2 testJSONSelectObject1 (Type LINES): indented objects listed with commas between them.
+    const listed = '\n    {\n        "name": "Lora Francis",\n        "age": 27,\n        "company": "Staples Inc"\n    },\n    {\n        "name": "Eleanor Little",\n        "age": 43,\n        "company": "Conectiv, Inc"\n    },\n    {\n        "name": "Rosie Hughes",\n        "age": 44,\n        "company": "Western Gas Resources Inc"\n    },\n    {\n        "name": "Lawrence Ross",\n        "age": 24,\n        "company": "MetLife Inc."\n    }\n    ';
+    await client.put('listed.json', Buffer.from(listed));
+    r = await select('listed.json', jsonRequest('select name from ossobject', 'LINES'), 'json/select');
+    assert.equal(r.end?.status, 206, r.end?.error);
+    assert.equal(r.data.toString(), '{"name":"Lora Francis"}\n{"name":"Eleanor Little"}\n{"name":"Rosie Hughes"}\n{"name":"Lawrence Ross"}\n');
+    const listedMeta = parseFrames((await post('listed.json', 'json/meta', metaXml, client, [200])).data as Buffer, false).meta!;
+    assert.deepEqual([listedMeta.status, listedMeta.rows], [200, 4n]);
+    // Invalid JSON is still refused, with the record it is in (one comma only, and only after a closed value).
+    for (const [text, record] of [['{"a":1},,{"a":2}', 2], [',{"a":1}', 1], ['5,\n6', 1]] as const) {
+      await client.put('bad-commas.json', Buffer.from(text));
+      const bad = await select('bad-commas.json', jsonRequest('select * from ossobject', 'LINES'), 'json/select');
+      assert.equal(bad.end?.error, `InvalidJsonData.A record is not valid JSON. (record ${record})`, text);
+    }
     for (const [text, record] of [['{"a":1}\n{"a":\n', 2], ['{"a":1}\n{"a":2,}\n{"a":3}\n', 2], ['{"a":1}\n}\n', 2], ['{"a":\n1}\n{"a" 2}', 2]] as const) {
       await client.put('bad-multi.json', Buffer.from(text));
       const bad = await select('bad-multi.json', jsonRequest('select * from ossobject', 'LINES'), 'json/select');

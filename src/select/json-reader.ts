@@ -82,6 +82,8 @@ export class JsonSplitter {
   private pending: string | null = null;
   /** LINES: characters read and not yet counted into the progress. */
   private uncounted = 0;
+  /** LINES: the last record was a closed value, which one comma may follow. */
+  private afterValue = false;
 
   constructor(private readonly type: JsonType, private readonly progress: Progress) {}
 
@@ -93,9 +95,10 @@ export class JsonSplitter {
   /**
    * LINES: a record is a bracketed value or a string, ending where its brackets or quotes close (on whatever
    * line), or, starting with anything else, the rest of its line (a number, `true`, or text JSON.parse then
-   * refuses, as when records were whole lines). Characters are counted into the progress at each newline
-   * between records, and a closed record is handed out there (or once the next record starts on the same
-   * line): with one record per line this is exactly the line-by-line counting, so splits stay where they were.
+   * refuses, as when records were whole lines). Whitespace, and one comma after a closed value, separate
+   * records. Characters are counted into the progress at each newline between records, and a closed record is
+   * handed out there (or once the next record starts on the same line): with one record per line this is
+   * exactly the line-by-line counting, so splits stay where they were.
    */
   private lines(text: string, final: boolean, out: string[]): void {
     let start = 0;
@@ -108,9 +111,14 @@ export class JsonSplitter {
             this.commit(out);
           } else if (c === 0x20 || c === 0x09 || c === 0x0d) {
             this.uncounted++;
+          } else if (c === 0x2c && this.afterValue) {
+            // One comma may follow a closed object, array or string (objects listed as in an array).
+            this.afterValue = false;
+            this.uncounted++;
           } else {
             this.commit(out); // a record closed earlier on this line is complete
             this.uncounted = 1;
+            this.afterValue = false;
             start = i;
             if (c === 0x7b || c === 0x5b) {
               this.kind = 'nested';
@@ -168,6 +176,8 @@ export class JsonSplitter {
   /** LINES: the record being read is complete (`tail` is its text in the current chunk). */
   private close(tail: string): void {
     const record = this.buf + tail;
+    // A bare token runs to the end of its line (a comma after it is part of it, as before).
+    this.afterValue = this.kind !== 'token';
     this.buf = '';
     this.kind = 'none';
     this.inString = false;
