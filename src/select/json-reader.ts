@@ -130,35 +130,61 @@ export class JsonSplitter {
             }
           }
           continue;
-        case 'token':
-          if (c === 0x0a) {
-            this.close(text.slice(start, i));
+        case 'token': {
+          // The rest of the line, found at once.
+          const nl = text.indexOf('\n', i);
+          const end = nl < 0 ? text.length : nl;
+          this.uncounted += end - i;
+          i = end - 1;
+          if (nl >= 0) {
+            i = nl;
+            this.close(text.slice(start, nl));
             this.uncounted++;
             this.commit(out);
+          }
+          continue;
+        }
+        default: {
+          // 'string' or 'nested': a tight loop over local state up to the closing quote or bracket.
+          let depth = this.depth;
+          let inString = this.kind === 'string' || this.inString;
+          let escape = this.escape;
+          let j = i;
+          let closed = false;
+          for (; j < text.length; j++) {
+            const d = text.charCodeAt(j);
+            if (inString) {
+              if (escape) escape = false;
+              else if (d === 0x5c) escape = true;
+              else if (d === 0x22) {
+                inString = false;
+                if (this.kind === 'string') {
+                  closed = true;
+                  break;
+                }
+              }
+            } else if (d === 0x22) {
+              inString = true;
+            } else if (d === 0x7b || d === 0x5b) {
+              if (++depth > MAX_JSON_DEPTH) throw new EvalError(`A JSON line is nested more than ${MAX_JSON_DEPTH} levels deep.`, 'InvalidJsonData');
+            } else if ((d === 0x7d || d === 0x5d) && --depth === 0) {
+              closed = true;
+              break;
+            }
+          }
+          this.depth = depth;
+          this.inString = inString;
+          this.escape = escape;
+          if (closed) {
+            this.uncounted += j - i + 1;
+            this.close(text.slice(start, j + 1));
+            i = j;
           } else {
-            this.uncounted++;
+            this.uncounted += j - i;
+            i = j - 1;
           }
           continue;
-        case 'string':
-          this.uncounted++;
-          if (this.escape) this.escape = false;
-          else if (c === 0x5c) this.escape = true;
-          else if (c === 0x22) this.close(text.slice(start, i + 1));
-          continue;
-        case 'nested':
-          this.uncounted++;
-          if (this.inString) {
-            if (this.escape) this.escape = false;
-            else if (c === 0x5c) this.escape = true;
-            else if (c === 0x22) this.inString = false;
-          } else if (c === 0x22) {
-            this.inString = true;
-          } else if (c === 0x7b || c === 0x5b) {
-            if (++this.depth > MAX_JSON_DEPTH) throw new EvalError(`A JSON line is nested more than ${MAX_JSON_DEPTH} levels deep.`, 'InvalidJsonData');
-          } else if (c === 0x7d || c === 0x5d) {
-            if (--this.depth === 0) this.close(text.slice(start, i + 1));
-          }
-          continue;
+        }
       }
     }
     if (this.kind !== 'none') {
