@@ -121,7 +121,8 @@ describe('DoMetaQuery', () => {
   };
 
   before(async () => {
-    srv = await startTestServer();
+    // An opened index is Running at once here; the Ready phase has its own test below.
+    srv = await startTestServer({ timing: { metaQueryReadyMs: 0 } });
     client = srv.client();
     await client.putBucket(BUCKET);
     client.useBucket(BUCKET);
@@ -413,6 +414,49 @@ describe('DoMetaQuery', () => {
   });
 });
 
+describe('GetMetaQueryStatus: Ready, then Running (the Python SDK v2\'s test_meta_query_client)', () => {
+  test('Ready right after opening (DoMetaQuery answers already), Running once --meta-query-ready-seconds passed; the mode, filters and workflow parameters shown back', async () => {
+    let now = Date.now();
+    const srv = await startTestServer({ clock: () => now, timing: { metaQueryReadyMs: 3000 } });
+    try {
+      await srv.client().putBucket('mq-ready');
+      await srv.client({ bucket: 'mq-ready' }).put('big.bin', Buffer.alloc(2000));
+      const status = async (bucket: string): Promise<string> => {
+        const r = await send(srv, 'GET', bucket, [['metaQuery', '']]);
+        assert.equal(r.status, 200, r.text);
+        return r.text;
+      };
+      assert.equal((await send(srv, 'POST', 'mq-ready', [['metaQuery', ''], ['comp', 'add']])).status, 200);
+      const ready = await status('mq-ready');
+      assert.equal(tagOf(ready, 'State'), 'Ready', ready);
+      assert.equal(tagOf(ready, 'MetaQueryMode'), 'basic', ready);
+      assert.ok(tagOf(ready, 'CreateTime') !== undefined && tagOf(ready, 'UpdateTime') !== undefined, ready);
+      // The index is the objects table: a query answers during Ready too (the SDK's test queries at once).
+      const q = await send(srv, 'POST', 'mq-ready', [['metaQuery', ''], ['comp', 'query']], body({ query: { Field: 'Size', Value: '1000', Operation: 'gt' } }));
+      assert.deepEqual(answerOf(q).files.map((f) => f.name), ['big.bin']);
+      now += 3000;
+      const running = await status('mq-ready');
+      assert.equal(tagOf(running, 'State'), 'Running', running);
+      assert.equal(tagOf(running, 'Phase'), 'IncrementalScanning', running);
+
+      // mode=semantic with workflow parameters and filters, as the SDK's test opens it; both read back in order.
+      await srv.client().putBucket('mq-semantic');
+      const open = '<MetaQuery><WorkflowParameters><WorkflowParameter><Name>VideoInsightEnable</Name><Value>True</Value></WorkflowParameter>'
+        + '<WorkflowParameter><Name>ImageInsightEnable</Name><Value>True</Value></WorkflowParameter></WorkflowParameters>'
+        + '<Filters><Filter>Size > 1024, FileModifiedTime > 2025-06-03T09:20:47.999Z</Filter><Filter>Filename prefix (YWEvYmIv)</Filter></Filters></MetaQuery>';
+      assert.equal((await send(srv, 'POST', 'mq-semantic', [['metaQuery', ''], ['comp', 'add'], ['mode', 'semantic'], ['role', 'OSSServiceRole']], open)).status, 200);
+      const semantic = await status('mq-semantic');
+      assert.equal(tagOf(semantic, 'State'), 'Ready');
+      assert.equal(tagOf(semantic, 'MetaQueryMode'), 'semantic');
+      assert.match(semantic, /<Filters><Filter>Size &gt; 1024, FileModifiedTime &gt; 2025-06-03T09:20:47.999Z<\/Filter><Filter>Filename prefix \(YWEvYmIv\)<\/Filter><\/Filters>/);
+      assert.match(semantic, /<WorkflowParameters><WorkflowParameter><Name>VideoInsightEnable<\/Name><Value>True<\/Value><\/WorkflowParameter><WorkflowParameter><Name>ImageInsightEnable<\/Name><Value>True<\/Value><\/WorkflowParameter><\/WorkflowParameters>/);
+      assert.equal((await send(srv, 'POST', 'mq-semantic', [['metaQuery', ''], ['comp', 'add'], ['mode', 'vector']])).status, 400);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
 describe('DoMetaQuery scan bounds (a real SQLite store, small limits)', () => {
   const ctx = (meta: SqliteMetadataStore): DomainContext => ({ meta, blobs: new MemoryBlobStore(), clock: () => Date.now(), region: 'cn-hangzhou', log: () => {} });
 
@@ -451,8 +495,10 @@ describe('DoMetaQuery scan bounds (a real SQLite store, small limits)', () => {
     const summed = await svc.query('b', { query: JSON.stringify({ Field: 'Filename', Value: 'k1', Operation: 'prefix' }), aggregations: [{ field: 'Size', operation: 'sum' }] });
     assert.deepEqual(summed.files, []);
     assert.equal(summed.aggregations[0]!.value, 145);
-    // A state other than Running (an earlier Alunite's Ready) is refused.
+    // Ready (an earlier Alunite stored it) answers like Running; a state Alunite never stores is refused.
     await meta.updateBucketConfig('b', 'stored.meta-query', () => JSON.stringify({ State: 'Ready' }));
+    assert.equal((await svc.query('b', req({}))).files.length, 2);
+    await meta.updateBucketConfig('b', 'stored.meta-query', () => JSON.stringify({ State: 'Stop' }));
     await assert.rejects(svc.query('b', req({})), (e: unknown) => e instanceof AppError && e.code === 'MetaQueryNotReady');
     await meta.close();
   });

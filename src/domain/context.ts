@@ -29,6 +29,8 @@ export interface ProtectionTiming {
   restoreDayMs: number;
   /** How long a RestoreObject takes before the object can be read. */
   restoreDelayMs: number;
+  /** How long an opened metadata index reports Ready (being prepared) before Running (GetMetaQueryStatus). */
+  metaQueryReadyMs?: number;
 }
 
 const DAY_MS = 86_400_000;
