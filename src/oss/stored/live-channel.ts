@@ -50,7 +50,13 @@ function statusOf(value: string | undefined): string {
 
 export const putLiveChannel: Handler = async (req) => {
   const name = channelNameOf(req);
-  const doc = await readDocument(req, 'PutLiveChannel', { required: ['Target', 'Target.Type'], maxLength: { Description: 128, 'Target.PlaylistName': 128 } });
+  // The PHP SDK's LiveChannelConfig always writes `<PlayListName>` (capital L) in Target, "playlist.m3u8" unless
+  // set: OSS accepts and ignores it (its testLiveChannelInfo puts hello.m3u8 there and reads back the default).
+  const doc = await readDocument(req, 'PutLiveChannel', {
+    required: ['Target', 'Target.Type'],
+    maxLength: { Description: 128, 'Target.PlaylistName': 128 },
+    ignored: ['Target.PlayListName'],
+  });
   const target = child(doc, 'Target')!;
   if (textOf(target, 'Type') !== 'HLS') throw invalidArgument('Target Type must be HLS.', 'Type', textOf(target, 'Type') ?? '');
   for (const field of ['FragDuration', 'FragCount'] as const) {

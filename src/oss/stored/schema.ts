@@ -30,6 +30,11 @@ export interface Bounds {
    * `&#1;`; U+FFFE, U+FFFF): InvalidArgument naming the element unless the configuration documents another code.
    */
   notXml?: (path: string, text: string) => AppError;
+  /**
+   * Elements (dotted paths) the schema does not name that OSS accepts and ignores, e.g. an SDK's misspelling:
+   * dropped, with whatever they hold. Any other unknown element stays MalformedXML.
+   */
+  ignored?: readonly string[];
 }
 
 const DEFAULT_MAX_ITEMS = 1000;
@@ -79,7 +84,8 @@ export function validateNode(node: SchemaNode, value: unknown, path: string, bou
   const given = value as Record<string, unknown>;
   const props = new Map(node.p.map(([name, child, flags]) => [name, { child, flags }]));
   for (const name of Object.keys(given)) {
-    if (!props.has(name)) throw malformed(`${path} has an unknown element ${name}.`);
+    if (props.has(name) || bounds.ignored?.includes(path === '' ? name : `${path}.${name}`) === true) continue;
+    throw malformed(`${path} has an unknown element ${name}.`);
   }
   const out: Doc = {};
   for (const [name, child, flags] of node.p) {

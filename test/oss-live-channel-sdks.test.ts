@@ -1,0 +1,57 @@
+// Live channels as the PHP and C# SDKs' own tests use them (docs/stored-configurations.md): the PHP SDK's
+// LiveChannelConfig always writes `<PlayListName>` (a misspelling of PlaylistName) in Target, which OSS accepts and
+// ignores (its testLiveChannelInfo reads back the default playlist.m3u8); ListLiveChannel writes an empty
+// NextMarker when the list is complete (the C# SDK's ListLiveChannelTest). Against a real server.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { failsWith, signedRequest, succeeds } from './helpers/signed.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const BUCKET = 'live-sdk-bucket';
+
+/** The body PHP's LiveChannelConfig::serializeToXml writes (its defaults: enabled, 5, 3, playlist.m3u8). */
+const phpBody = (playList: string, extraTarget = ''): string =>
+  '<?xml version="1.0" encoding="utf-8"?>\n<LiveChannelConfiguration><Description>live channel 1</Description><Status>enabled</Status>' +
+  `<Target><Type>HLS</Type><FragDuration>10</FragDuration><FragCount>5</FragCount><PlayListName>${playList}</PlayListName>${extraTarget}</Target>` +
+  '</LiveChannelConfiguration>\n';
+
+const text = (xml: string, tag: string): string | undefined => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml)?.[1];
+
+describe('live channels as the PHP and C# SDKs send and read them', () => {
+  let srv: TestServer;
+  const send = (method: string, key: string | null, query: Array<[string, string]>, body?: string) =>
+    signedRequest(srv.port, method, BUCKET, key, query, body === undefined ? {} : { body });
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(BUCKET);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  test('PutLiveChannel with the PHP SDK\'s <PlayListName>: accepted and ignored (testLiveChannelInfo)', async () => {
+    const made = succeeds(await send('PUT', 'live-1', [['live', '']], phpBody('hello.m3u8')));
+    assert.equal(text(made.text, 'Url'), 'rtmp://live-sdk-bucket.oss-cn-hangzhou.aliyuncs.com/live/live-1');
+    assert.ok(made.text.includes('<PlayUrls><Url>http://live-sdk-bucket.oss-cn-hangzhou.aliyuncs.com/live-1/playlist.m3u8</Url></PlayUrls>'), made.text);
+    const info = succeeds(await send('GET', 'live-1', [['live', '']]));
+    assert.equal(text(info.text, 'PlaylistName'), 'playlist.m3u8');
+    assert.equal(text(info.text, 'FragDuration'), '10');
+    assert.equal(text(info.text, 'Description'), 'live channel 1');
+    assert.ok(!info.text.includes('PlayListName'), info.text);
+    // The correctly spelled element still sets the playlist, the misspelled one beside it changes nothing.
+    const both = phpBody('hello.m3u8', '<PlaylistName>mine.m3u8</PlaylistName>');
+    succeeds(await send('PUT', 'live-2', [['live', '']], both));
+    assert.equal(text(succeeds(await send('GET', 'live-2', [['live', '']])).text, 'PlaylistName'), 'mine.m3u8');
+  });
+
+  test('only that misspelling, only in Target: other unknown elements stay MalformedXML, nothing stored', async () => {
+    for (const body of [
+      phpBody('hello.m3u8', '<Playlistname>x.m3u8</Playlistname>'),
+      phpBody('hello.m3u8', '<PlayListNames>x.m3u8</PlayListNames>'),
+      '<LiveChannelConfiguration><PlayListName>x.m3u8</PlayListName><Target><Type>HLS</Type></Target></LiveChannelConfiguration>',
+    ]) {
+      failsWith(await send('PUT', 'live-bad', [['live', '']], body), 'MalformedXML', 400);
+    }
+    failsWith(await send('GET', 'live-bad', [['live', '']]), 'NoSuchLiveChannel', 404);
+  });
+});
