@@ -54,4 +54,21 @@ describe('live channels as the PHP and C# SDKs send and read them', () => {
     }
     failsWith(await send('GET', 'live-bad', [['live', '']]), 'NoSuchLiveChannel', 404);
   });
+
+  test('ListLiveChannel: an empty NextMarker when complete (C# ListLiveChannelTest), the last name when truncated', async () => {
+    for (let i = 0; i < 3; i++) succeeds(await send('PUT', `vod-channel${i}`, [['live', '']], phpBody('playlist.m3u8')));
+    const all = succeeds(await send('GET', null, [['live', ''], ['prefix', 'vod-channel'], ['marker', 'vod-channel0']]));
+    assert.equal(text(all.text, 'IsTruncated'), 'false');
+    assert.ok(all.text.includes('<NextMarker></NextMarker>'), all.text);
+    assert.equal(text(all.text, 'Marker'), 'vod-channel0');
+    assert.deepEqual([...all.text.matchAll(/<Name>([^<]*)<\/Name>/g)].map((m) => m[1]), ['vod-channel1', 'vod-channel2']);
+    const page = succeeds(await send('GET', null, [['live', ''], ['prefix', 'vod-channel'], ['max-keys', '1']]));
+    assert.equal(text(page.text, 'IsTruncated'), 'true');
+    assert.equal(text(page.text, 'NextMarker'), 'vod-channel0');
+    // ali-oss reads the empty one as no marker.
+    const c = srv.client({ bucket: BUCKET }) as unknown as { listChannels(q: Record<string, string>): Promise<{ nextMarker: string | null; isTruncated: boolean }> };
+    const listed = await c.listChannels({ prefix: 'vod-channel' });
+    assert.equal(listed.isTruncated, false);
+    assert.equal(listed.nextMarker, null);
+  });
 });

@@ -95,7 +95,9 @@ export const listLiveChannel: Handler = async (req) => {
     Marker: marker,
     MaxKeys: String(maxKeys),
     IsTruncated: String(truncated),
-    ...(truncated ? { NextMarker: names(page[page.length - 1]!) } : {}),
+    // Empty, not left out, when the list is complete: OSS writes it so (the C# SDK's ListLiveChannelTest expects
+    // NextMarker ""); ali-oss, oss2, the Java, PHP and Go SDKs read an empty one as none.
+    NextMarker: truncated ? names(page[page.length - 1]!) : '',
     LiveChannel: page.map((c) => ({ ...c, ...channelUrls(req, c) })),
   });
 };
