@@ -272,6 +272,9 @@ export const catalogue = {
   ResourceGroupIdPreCheckError: { status: 400, message: 'The resource group id precheck error', ec: '0039-00000003' },
   // QoS (docs/qos.md): EC 0004-00000002 (the bucket has none), 0004-00000003 (none for that requester) [UNVERIFIED: the code's name].
   NoSuchQoSConfiguration: { status: 404, message: 'The bucket you specified does not have a QoS configuration.', ec: '0004-00000002' },
+  // A write over the bucket's storage capacity (docs/storage-capacity.md). The message is OSS's (the PHP SDK's
+  // OssClientBucketStorageCapacityTest expects it); no SDK test names the code or status [UNVERIFIED: both].
+  StorageCapacityExceeded: { status: 403, message: 'Bucket storage exceed max storage capacity.' },
   // PutAsyncFetchTask / GetAsyncFetchTask (docs/async-fetch.md). ObjectAlreadyExists: IgnoreSameKey and the object exists
   // (the Java SDK's AsyncFetchTaskTest expects the code; oss2's ObjectAlreadyExists exception is (400, code), its
   // test_async_fetch_task expects it). NoSuchAsyncFetchTask: an unknown x-oss-task-id [UNVERIFIED: code and status].

@@ -25,6 +25,7 @@ import { ObjectService } from './domain/objects.js';
 import { ArchiveService } from './domain/restore.js';
 import { RetentionService, retentionGuard } from './domain/retention.js';
 import { BucketStatService } from './domain/bucket-stat.js';
+import { StorageCapacityService } from './domain/storage-capacity.js';
 import { createListener } from './http/listener.js';
 import { listen, readTlsMaterial, type TlsOptions } from './http/serve.js';
 import { createLogger, type Logger, type LogFormat, type LogLevel } from './log.js';
@@ -392,6 +393,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Access tracking: PutBucketAccessMonitor's rules and the reads it records (docs/lifecycle.md).
     accessMonitor: new AccessMonitorService(ctx, dayMs, (msg, fields) => log.warn(msg, fields)),
     stats: new BucketStatService(ctx),
+    capacity: new StorageCapacityService(ctx), // storage capacity (docs/storage-capacity.md)
     // Static website hosting and access logging.
     website: new WebsiteService(ctx),
     logging: new LoggingService(ctx),

@@ -138,6 +138,14 @@ describe('the published operation table', () => {
     assert.deepEqual(r('GET', 'b', null, [['requesterQosInfo', ''], ['qosRequester', '123']]).checks.map((c) => c.action), ['oss:GetBucketRequesterQoSInfo']);
     assert.equal(unimplemented(r('PUT', 'b', null, [['qosInfo', ''], ['acl', '']])), 'PutBucketAcl');
     assert.equal(unimplemented(r('GET', 'b', 'k', [['qosInfo', '']])), 'GetObject');
+    // `?qos` on a bucket is the storage capacity (docs/storage-capacity.md); any other use of it stays 501.
+    assert.deepEqual(r('PUT', 'b', null, [['qos', '']]).checks.map((c) => [c.action, c.bucket]), [['oss:PutBucketStorageCapacity', 'b']]);
+    assert.equal(r('GET', 'b', null, [['qos', '']]).name, 'GetBucketStorageCapacity');
+    assert.equal(unimplemented(r('DELETE', 'b', null, [['qos', '']])), 'DeleteBucket');
+    assert.equal(unimplemented(r('GET', 'b', 'k', [['qos', '']])), 'GetObject');
+    assert.equal(unimplemented(r('GET', null, null, [['qos', '']])), 'ListBuckets');
+    assert.equal(unimplemented(r('PUT', 'b', null, [['qos', ''], ['acl', '']])), 'PutBucketAcl');
+    assert.equal(unimplemented(r('PUT', 'b', null, [['qos', ''], ['qosInfo', '']])), 'PutBucket');
     // Async fetch (docs/async-fetch.md) likewise: POST and GET on a bucket, anything else 501 as before.
     assert.deepEqual(r('POST', 'b', null, [['asyncFetch', '']]).checks.map((c) => c.action), ['oss:PutAsyncFetchTask']);
     assert.deepEqual(r('GET', 'b', null, [['asyncFetch', '']]).checks.map((c) => c.action), ['oss:GetAsyncFetchTask']);

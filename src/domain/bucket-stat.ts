@@ -13,6 +13,13 @@ const BILLED_CLASSES = [
   ['DeepColdArchive', 'DeepColdArchive', 'DeepColdArchive'],
 ] as const;
 
+/** The Storage figure: bytes of every version that holds data and of every uploaded part (the storage capacity's measure too). */
+export function storageOf(lines: readonly BucketStatLine[]): number {
+  let bytes = 0;
+  for (const l of lines) if (l.kind === 'object' || l.kind === 'part') bytes += l.bytes;
+  return bytes;
+}
+
 /** Field name → value, in the order of the published BucketStat schema. */
 export type BucketStat = Array<[string, number]>;
 
@@ -24,11 +31,10 @@ export class BucketStatService {
     const lines = await this.ctx.meta.bucketStats(bucketName);
     const sum = (kind: BucketStatLine['kind'], storageClass: string | null, field: 'count' | 'bytes' | 'billed'): number =>
       lines.filter((l) => l.kind === kind && (storageClass === null || l.storageClass === storageClass)).reduce((n, l) => n + l[field], 0);
-    const objectBytes = sum('object', null, 'bytes');
     const partBytes = sum('part', null, 'bytes');
     const updated = lines.reduce((t, l) => Math.max(t, l.updated), 0);
     const out: BucketStat = [
-      ['Storage', objectBytes + partBytes],
+      ['Storage', storageOf(lines)],
       ['ObjectCount', sum('object', null, 'count')],
       ['MultipartUploadCount', sum('upload', null, 'count')],
       // Live channels (RTMP ingest) are not served here: there are none to count.

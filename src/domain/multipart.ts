@@ -9,6 +9,7 @@ import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext }
 import { blocksOf, ingestToBlob, type BodyExpectations } from './ingest.js';
 import { HashJob } from '../util/body-hasher.js';
 import { admit, admitBody, admitSmall } from './admission.js';
+import { capacityAfterBody, capacityBeforeBody, capacityCheck } from './storage-capacity.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
 import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SourceDataCheck, type SymlinkTargetCheck } from './objects.js';
@@ -103,8 +104,13 @@ export class MultipartService {
     return upload;
   }
 
-  private async storePart(upload: UploadRecord, partNumber: number, body: Readable, expect: Omit<BodyExpectations, 'maxSize'>): Promise<PartRecord> {
+  /** `sizeUnknown`: the part's size was not known before it was read (chunked), so the storage capacity is checked now. */
+  private async storePart(upload: UploadRecord, partNumber: number, body: Readable, expect: Omit<BodyExpectations, 'maxSize'>, sizeUnknown = false): Promise<PartRecord> {
     const blob = await ingestToBlob(this.objects.storeFor(sseOf(upload)), body, { ...expect, maxSize: LIMITS.maxPartSize });
+    if (sizeUnknown) {
+      const after = capacityAfterBody(this.ctx, upload.bucket, blob.size, [blob.blobId]);
+      if (after !== undefined) await after;
+    }
     const part: PartRecord = {
       uploadId: upload.uploadId,
       partNumber,
@@ -131,9 +137,12 @@ export class MultipartService {
       body.resume();
       throw err;
     });
+    // The bucket's storage capacity counts uploaded parts, as GetBucketStat's Storage does (docs/storage-capacity.md).
+    const capacity = capacityCheck(this.ctx, bucket, expect.length ?? 0);
+    if (capacity !== undefined) await capacityBeforeBody(capacity, body);
     const ticket = await admitBody(this.ctx, body, expect.length);
     try {
-      return { part: await this.storePart(upload, partNumber, body, expect), upload };
+      return { part: await this.storePart(upload, partNumber, body, expect, expect.length === undefined), upload };
     } finally {
       ticket.done();
     }
@@ -172,6 +181,8 @@ export class MultipartService {
       throw new AppError('InvalidArgument', 'UploadPartCopy cannot copy an Appendable object.', { ArgumentName: 'x-oss-copy-source' });
     }
     const range = source.range?.(src.size) ?? null;
+    const capacity = capacityCheck(this.ctx, bucket, range ? range.end - range.start : src.size);
+    if (capacity !== undefined) await capacity;
     const ticket = await admit(this.ctx, range ? range.end - range.start : src.size);
     try {
       const part = await this.storePart(upload, partNumber, this.objects.openRead(src, range), {});
@@ -197,6 +208,9 @@ export class MultipartService {
   ): Promise<ObjectRecord> {
     const objectAcl = acl !== undefined ? parseObjectAcl(acl) : undefined;
     const pending = await this.getUpload(bucket, key, uploadId);
+    // The parts are counted already (UploadPart was checked): refused only when the bucket is over its capacity.
+    const capacity = capacityCheck(this.ctx, bucket, 0);
+    if (capacity !== undefined) await capacity;
     // A sequential upload's object has the MD5 of its whole body, read from the parts before the commit.
     const whole = pending.attrs?.sequential === true ? await this.wholeBodyMd5(pending, listed, clientGone) : undefined;
     await admitSmall(this.ctx);

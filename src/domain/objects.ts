@@ -11,6 +11,7 @@ import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 import { admit, admitBody, admitSmall } from './admission.js';
+import { capacityAfterBody, capacityBeforeBody, capacityCheck } from './storage-capacity.js';
 import { retentionGuard } from './retention.js';
 import { assertReadable, isArchived, restoreHeaderValue, withoutRestore } from './restore.js';
 import { bucketDefaultEncryption, byteStream, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
@@ -393,11 +394,20 @@ export class ObjectService {
       input.body.resume();
       throw new AppError('FileAlreadyExists');
     }
-    const ticket = await admitBody(this.ctx, input.body, input.expect.length);
+    // The bucket's storage capacity, when it has one (docs/storage-capacity.md); a body of unknown length (chunked,
+    // a form's file) is checked again once it is in, before anything is committed.
+    const declared = input.expect.length;
+    const capacity = capacityCheck(this.ctx, input.bucket, declared ?? 0);
+    if (capacity !== undefined) await capacityBeforeBody(capacity, input.body);
+    const ticket = await admitBody(this.ctx, input.body, declared);
     try {
       const sse = sseOf(base);
       const plain = await ingest(this.storeFor(sse), input.body, Object.assign({}, input.expect, { maxSize: LIMITS.maxObjectSize }), LIMITS.inlineMaxSize);
       const body = this.sealInline(sse, plain);
+      if (declared === undefined) {
+        const after = capacityAfterBody(this.ctx, input.bucket, plain.size, freshBlobs(body));
+        if (after !== undefined) await after;
+      }
       // Stamped when the body is in (normalObject's record is new: set, not spread, on this hot path).
       const record = normalObject(base, body);
       record.lastModified = this.ctx.clock();
@@ -451,12 +461,18 @@ export class ObjectService {
     // Appendable objects always live in blobs: each append adds a segment. Encryption is the object's,
     // set by the append that created it; later appends are sealed under the same data key.
     const sse = current ? sseOf(current) : sseOf(base);
+    const capacity = capacityCheck(this.ctx, input.bucket, input.expect.length ?? 0);
+    if (capacity !== undefined) await capacityBeforeBody(capacity, input.body);
     const ticket = await admitBody(this.ctx, input.body, input.expect.length);
     const blob = await ingestToBlob(this.storeFor(sse), input.body, {
       ...input.expect,
       maxSize: LIMITS.maxObjectSize - input.position,
     }).finally(() => ticket.done());
     try {
+      if (input.expect.length === undefined) {
+        const after = capacityCheck(this.ctx, input.bucket, blob.size);
+        if (after !== undefined) await after;
+      }
       const guard = await this.guardOf(input.bucket);
       // On a versioned bucket an append changes the current (Appendable) version in place: no version is
       // kept of each append (OSS); the first append creates a version like any write.
@@ -570,6 +586,8 @@ export class ObjectService {
       return { record: res.record, source };
     }
     if (source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
+    const capacity = capacityCheck(this.ctx, input.bucket, source.size);
+    if (capacity !== undefined) await capacity;
     const ticket = await admit(this.ctx, source.size);
     try {
       const sse = sseOf(base);

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/principal.js';
 import type { BucketStatService } from '../domain/bucket-stat.js';
+import type { StorageCapacityService } from '../domain/storage-capacity.js';
 import type { BucketService } from '../domain/buckets.js';
 import type { AccessRulesService } from '../domain/access-rules.js';
 import type { BucketEncryptionService } from '../domain/encryption.js';
@@ -32,6 +33,8 @@ export interface OssServices {
   /** Access tracking (PutBucketAccessMonitor) and the reads it records (docs/lifecycle.md). */
   accessMonitor: AccessMonitorService;
   stats: BucketStatService;
+  /** The bucket's storage capacity (docs/storage-capacity.md). */
+  capacity: StorageCapacityService;
   // Static website hosting and access logging.
   website: WebsiteService;
   logging: LoggingService;

@@ -58,6 +58,9 @@ export function coverageSection(): string {
     '(`GET /?qosInfo`), Put/Get/DeleteBucketQoSInfo (`/<bucket>/?qosInfo`) and Put/Get/List/DeleteBucketRequesterQoSInfo',
     '(`/<bucket>/?requesterQosInfo[&qosRequester=<uid>]`), stored and returned only ([qos.md](qos.md)); other requests',
     'naming them (an object, another method, the resource pool operations) answer 501.',
+    // The bucket's storage capacity (docs/storage-capacity.md): unpublished, routed by oss/qos-route.ts.
+    '`qos` is implemented for Put/GetBucketStorageCapacity (`PUT|GET /<bucket>/?qos`, `<BucketUserQos>`, in GB), enforced',
+    'on the writes that add bytes ([storage-capacity.md](storage-capacity.md)); other requests naming it answer 501.',
     // Async fetch (docs/async-fetch.md): unpublished, routed by oss/async-fetch-route.ts.
     '`asyncFetch` is implemented for PutAsyncFetchTask (`POST /<bucket>/?asyncFetch`) and GetAsyncFetchTask',
     '(`GET /<bucket>/?asyncFetch` with `x-oss-task-id`): the server fetches the URL into the object in the background,',

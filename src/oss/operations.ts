@@ -215,6 +215,9 @@ export type Operation =
   | (Base & { name: 'PutBucketRequesterQoSInfo'; params: { requester: string } })
   | (Base & { name: 'GetBucketRequesterQoSInfo'; params: { requester: string } })
   | (Base & { name: 'DeleteBucketRequesterQoSInfo'; params: { requester: string } })
+  // The bucket's storage capacity (`?qos`, oss/qos-route.ts, docs/storage-capacity.md): unpublished likewise.
+  | Simple<'PutBucketStorageCapacity'>
+  | Simple<'GetBucketStorageCapacity'>
   // Async fetch (oss/async-fetch-route.ts, docs/async-fetch.md): unpublished in the metadata, called by the SDKs.
   | Simple<'PutAsyncFetchTask'>
   | Simple<'GetAsyncFetchTask'>;

@@ -13,6 +13,8 @@ import { invalidArgument } from '../errors.js';
 //   GET    /<bucket>/?requesterQosInfo&qosRequester=   GetBucketRequesterQoSInfo
 //   GET    /<bucket>/?requesterQosInfo                 ListBucketRequesterQoSInfos (max-keys, continuation-token)
 //   DELETE /<bucket>/?requesterQosInfo&qosRequester=   DeleteBucketRequesterQoSInfo
+//   PUT    /<bucket>/?qos                              PutBucketStorageCapacity (docs/storage-capacity.md)
+//   GET    /<bucket>/?qos                              GetBucketStorageCapacity
 // Each is authorized as the action the API reference names (owner and policies only, never an ACL). Anything else
 // naming these sub-resources (an object, another method, another sub-resource besides, the resource pool
 // operations) is left to the refusals: 501 as before.
@@ -28,6 +30,7 @@ const OWN = new Set(['qosInfo', 'requesterQosInfo', 'qosRequester']);
 export function routeQos(input: RouteInput, isSubresource: (key: string) => boolean): Operation | null {
   const { method, address, query } = input;
   const { bucket, key } = address;
+  if (query.has('qos')) return routeStorageCapacity(input, isSubresource);
   const bucketQos = query.has('qosInfo');
   const requesterQos = query.has('requesterQosInfo');
   if (bucketQos === requesterQos || key !== null) return null;
@@ -62,4 +65,22 @@ export function requesterOf(raw: string | undefined): string {
   if (raw === undefined || raw === '') throw invalidArgument('qosRequester (the requester\'s UID) is required.', 'qosRequester', raw ?? '');
   if (!REQUESTER_PATTERN.test(raw)) throw invalidArgument('qosRequester must be a UID.', 'qosRequester', raw.slice(0, 64));
   return raw;
+}
+
+/**
+ * The bucket's storage capacity (`?qos`, <BucketUserQos>): the PHP, C#, Java v1 and oss2 SDKs' Put/GetBucketStorageCapacity
+ * (the Go SDK v1's SetBucketQoSInfo is `?qosInfo`, above). Actions as the SDKs name the calls: no RAM page in the
+ * docs names them [UNVERIFIED].
+ */
+function routeStorageCapacity(input: RouteInput, isSubresource: (key: string) => boolean): Operation | null {
+  const { method, address, query } = input;
+  const { bucket, key } = address;
+  if (bucket === null || key !== null) return null;
+  for (const k of query.keys()) {
+    if (k !== 'qos' && isSubresource(k)) return null;
+  }
+  const onBucket = (action: string) => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl: 'none' as const }] });
+  if (method === 'PUT') return { name: 'PutBucketStorageCapacity', ...onBucket('oss:PutBucketStorageCapacity') };
+  if (method === 'GET') return { name: 'GetBucketStorageCapacity', ...onBucket('oss:GetBucketStorageCapacity') };
+  return null;
 }

@@ -67,6 +67,9 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['GetBucketRequesterQoSInfo', 'bucket'],
   ['ListBucketRequesterQoSInfo', 'bucket'],
   ['DeleteBucketRequesterQoSInfo', 'bucket'],
+  // The bucket's storage capacity (`?qos`, docs/storage-capacity.md), unpublished likewise [UNVERIFIED: the names].
+  ['PutBucketStorageCapacity', 'bucket'],
+  ['GetBucketStorageCapacity', 'bucket'],
   // Async fetch (docs/async-fetch.md), unpublished likewise; the Put also needs oss:PutObject on its object.
   ['PutAsyncFetchTask', 'bucket'],
   ['GetAsyncFetchTask', 'bucket'],

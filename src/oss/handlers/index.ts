@@ -45,6 +45,9 @@ export const handlers: HandlerTable = {
   GetBucketRequesterQoSInfo: qos.getBucketRequesterQoSInfo,
   ListBucketRequesterQoSInfos: qos.listBucketRequesterQoSInfos,
   DeleteBucketRequesterQoSInfo: qos.deleteBucketRequesterQoSInfo,
+  // The bucket's storage capacity (docs/storage-capacity.md).
+  PutBucketStorageCapacity: qos.putBucketStorageCapacity,
+  GetBucketStorageCapacity: qos.getBucketStorageCapacity,
   GetBucketAcl: bucket.getBucketAcl,
   PutBucketAcl: bucket.putBucketAcl,
   GetBucketPolicy: bucket.getBucketPolicy,

@@ -3,6 +3,7 @@ import {
   checkQoS, NO_REQUESTER_QOS_EC, QOS_FIELDS, qosValue, REQUESTER_PATTERN, requesterPage, unlimited, userQoS, withRequester,
   type QoSConfig, type QoSField,
 } from '../../domain/qos.js';
+import { parseCapacity } from '../../domain/storage-capacity.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
@@ -136,3 +137,22 @@ export const deleteBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { n
   }, true);
   return empty(204);
 };
+
+// The bucket's storage capacity (docs/storage-capacity.md): `?qos` with <BucketUserQos><StorageCapacity> in GB, the
+// PHP, C#, Java v1 and oss2 SDKs' Put/GetBucketStorageCapacity. The rule and its enforcement: domain/storage-capacity.ts.
+
+export const putBucketStorageCapacity: Handler = async (req) => {
+  const raw = await readSmallBody(req.body, MAX_BODY);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const doc = parseXmlBody(xmlText(raw), 'BucketUserQos');
+  for (const name of Object.keys(doc)) {
+    if (name !== 'StorageCapacity') throw malformedXml(`BucketUserQos.${name} is not a storage capacity field.`);
+  }
+  const text = childTextOnce(doc, 'StorageCapacity', 64);
+  if (text === undefined) throw malformedXml('BucketUserQos.StorageCapacity is missing.');
+  await req.services.capacity.put(req.op.bucket!, parseCapacity(text));
+  return empty();
+};
+
+export const getBucketStorageCapacity: Handler = async (req) =>
+  xmlResponse(el('BucketUserQos', [el('StorageCapacity', String(await req.services.capacity.get(req.op.bucket!)))]));

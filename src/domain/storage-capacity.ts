@@ -1,0 +1,104 @@
+import type { Readable } from 'node:stream';
+import { AppError, invalidArgument } from '../errors.js';
+import { jsonConfig, readConfig, updateConfig } from './bucket-config.js';
+import { storageOf } from './bucket-stat.js';
+import { dropBlobs, requireBucket, type DomainContext } from './context.js';
+import type { Bucket } from './model.js';
+
+// A bucket's storage capacity (docs/storage-capacity.md): PutBucketStorageCapacity / GetBucketStorageCapacity
+// (`?qos`, <BucketUserQos><StorageCapacity>), in GB, -1 for none. Enforced on every write that adds bytes: the
+// bucket's Storage figure (GetBucketStat's: every version that holds data and every uploaded part) plus the write
+// must not go over it. Rules only, no HTTP.
+
+/** The configuration: capacity in GB. Absent when none (-1) is set, so unlimited buckets carry nothing. */
+const CAPACITY = jsonConfig<{ gb: number }>('storage-capacity');
+
+/** GB as 2^30 bytes [UNVERIFIED: whether OSS counts 10^9]. */
+const GB = 2 ** 30;
+
+/** The text OSS answers a write over the capacity with (the PHP SDK's OssClientBucketStorageCapacityTest). */
+const EXCEEDED = 'Bucket storage exceed max storage capacity.';
+
+/** Parses a StorageCapacity value: an integer, -1 (no limit) or more; below -1 (the SDKs' tests send -2) refused. */
+export function parseCapacity(text: string): number {
+  const t = text.trim();
+  const n = /^-?\d{1,16}$/.test(t) ? Number(t) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < -1) {
+    throw invalidArgument('StorageCapacity must be an integer number of GB, -1 (no limit) or more.', 'StorageCapacity', t.slice(0, 32));
+  }
+  return n;
+}
+
+/** The bucket's capacity in bytes, or null: read off the cached bucket record, nothing queried. */
+function capacityOf(bucket: Bucket): number | null {
+  const c = readConfig(bucket, CAPACITY);
+  return c === null ? null : c.gb * GB;
+}
+
+async function enforce(ctx: DomainContext, bucket: string, capacity: number, adding: number): Promise<void> {
+  const used = storageOf(await ctx.meta.bucketStats(bucket));
+  if (used + adding > capacity) throw new AppError('StorageCapacityExceeded', EXCEEDED, { BucketName: bucket });
+}
+
+function check(ctx: DomainContext, b: Bucket, adding: number): Promise<void> | undefined {
+  const capacity = capacityOf(b);
+  return capacity === null ? undefined : enforce(ctx, b.name, capacity, adding);
+}
+
+/**
+ * Refuses (StorageCapacityExceeded) a write adding `adding` bytes to a bucket with a capacity it would go over;
+ * `adding` 0 refuses only when the bucket is over it already (a capacity lowered below what it holds). Undefined,
+ * with no promise and no query, when the bucket has no capacity (a cached bucket record): the write path's usual
+ * case, so callers await only what they get. Writes running meanwhile are not counted: together they may go over
+ * by what they add.
+ */
+export function capacityCheck(ctx: DomainContext, bucket: string, adding: number): Promise<void> | undefined {
+  let b: Bucket | Promise<Bucket>;
+  try {
+    b = requireBucket(ctx, bucket);
+  } catch (err) {
+    // Deleted meanwhile (NoSuchBucket): refused like the capacity, so a body waiting to be read is still drained.
+    return Promise.reject(err);
+  }
+  return b instanceof Promise ? b.then((found) => check(ctx, found, adding)) : check(ctx, b, adding);
+}
+
+/** The check before a body is read: a refused body is drained so the answer can be sent. */
+export async function capacityBeforeBody(pending: Promise<void>, body: Readable): Promise<void> {
+  try {
+    await pending;
+  } catch (err) {
+    body.resume();
+    throw err;
+  }
+}
+
+/**
+ * The check of a body whose size was known only once it was in (chunked, a form's file): refused, its fresh blobs
+ * are dropped. Undefined when there is nothing to wait for, as capacityCheck.
+ */
+export function capacityAfterBody(ctx: DomainContext, bucket: string, size: number, fresh: string[]): Promise<void> | undefined {
+  const pending = capacityCheck(ctx, bucket, size);
+  return pending?.catch(async (err: unknown) => {
+    await dropBlobs(ctx, fresh);
+    throw err;
+  });
+}
+
+export class StorageCapacityService {
+  constructor(private readonly ctx: DomainContext) {}
+
+  /** The bucket's capacity in GB, -1 when none is set (OSS's answer for a new bucket). */
+  async get(bucket: string): Promise<number> {
+    return readConfig(await requireBucket(this.ctx, bucket), CAPACITY)?.gb ?? -1;
+  }
+
+  /**
+   * Sets the capacity (as parseCapacity reads it); -1 removes it, so a bucket without a limit carries nothing.
+   * A capacity below what the bucket holds is taken: its writes are refused until it holds less.
+   */
+  async put(bucket: string, gb: number): Promise<void> {
+    if (!Number.isSafeInteger(gb) || gb < -1) throw invalidArgument('StorageCapacity must be -1 or more.', 'StorageCapacity', String(gb));
+    await updateConfig(this.ctx, bucket, CAPACITY, () => (gb === -1 ? null : { gb }));
+  }
+}
