@@ -117,3 +117,17 @@ describe('multipart uploads', () => {
     assert.doesNotMatch(succeeds(await signedRequest(srv.port, 'GET', B, 'plain.bin', [['uploadId', plain]])).text, /ClientEncryption/);
   });
 });
+
+describe('unimplemented operations answer 501 naming themselves', () => {
+  it('the bucket callback policy (?policy&comp=callback, the PHP SDK\'s OssClientBucketCallbackPolicyTest): 501, the bucket policy untouched', async () => {
+    const policy = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: [`acs:oss:*:*:${B}/*`] }] });
+    succeeds(await signedRequest(srv.port, 'PUT', B, null, [['policy', '']], { body: policy }));
+    const body = '<?xml version="1.0" encoding="utf-8"?><BucketCallbackPolicy><PolicyItem><PolicyName>first</PolicyName><Callback>e1wiY2FsbGJhY2tVcmxcIjpcImh0dHA6Ly93d3cuZXhhbXBsZS5jb21cIn0=</Callback><CallbackVar></CallbackVar></PolicyItem></BucketCallbackPolicy>';
+    for (const [method, sent] of [['PUT', body], ['GET', undefined], ['DELETE', undefined]] as const) {
+      const r = failsWith(await signedRequest(srv.port, method, B, null, [['policy', ''], ['comp', 'callback']], sent === undefined ? {} : { body: sent }), 'NotImplemented', 501);
+      assert.match(r.err?.Message ?? '', /BucketCallbackPolicy is not implemented/);
+    }
+    assert.equal(succeeds(await signedRequest(srv.port, 'GET', B, null, [['policy', '']])).text, policy);
+    succeeds(await signedRequest(srv.port, 'DELETE', B, null, [['policy', '']]), 204);
+  });
+});

@@ -581,7 +581,7 @@ export function route(input: RouteInput): Operation {
   // Async fetch (oss/async-fetch-route.ts), likewise.
   const asyncFetch = routeAsyncFetch(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
   if (asyncFetch !== null) return asyncFetch;
-  const refusal = refusalOf(input);
+  const refusal = refusalOf(input) ?? callbackPolicyRefusal(input);
   if (refusal !== null) {
     const { bucket, key } = input.address;
     const { operation, action, message } = refusal;
@@ -596,6 +596,18 @@ export function route(input: RouteInput): Operation {
     return { name: 'Unimplemented', bucket, key, checks: [{ action: `oss:${op.name}`, bucket, key, acl: 'none' }], params: { operation: op.name, message } };
   }
   return versionChecks(op, input.query);
+}
+
+/**
+ * The bucket callback policy (`?policy&comp=callback`: the PHP SDK's put/get/deleteBucketCallbackPolicy; unpublished):
+ * 501 naming it, authorized as its own action, rather than a 405 or a refused combination of `policy` and `comp`.
+ */
+function callbackPolicyRefusal(input: RouteInput): Refusal | null {
+  if (!input.query.has('policy') || input.query.get('comp') !== 'callback' || input.address.bucket === null) return null;
+  const verb = input.method === 'PUT' ? 'Put' : input.method === 'GET' ? 'Get' : input.method === 'DELETE' ? 'Delete' : null;
+  if (verb === null) return null;
+  const operation = `${verb}BucketCallbackPolicy`;
+  return { operation, action: `oss:${operation}`, message: `${operation} is not implemented by Alunite yet.` };
 }
 
 /** The operations an unknown sub-resource must not fall through to: they create, overwrite or delete. */
