@@ -121,6 +121,8 @@ describe('image processing (x-oss-process)', () => {
 
   test('crop, rotate, circle, rounded corners and auto-orient change the geometry', async () => {
     assert.deepEqual(await dims((await processed(c, 'photo.jpg', 'image/crop,w_100,h_50,x_10,y_10')).body), [100, 50, 'jpeg']);
+    // As OSS's samples and the PHP SDK's testImageCrop write it, with r_1.
+    assert.deepEqual(await dims((await processed(c, 'photo.jpg', 'image/crop,w_100,h_100,x_100,y_100,r_1')).body), [100, 100, 'jpeg']);
     // g_se with no size: from (x, y) measured from the bottom-right corner; the crop is the right half, blue.
     const se = (await processed(c, 'photo.jpg', 'image/crop,w_100,h_100,g_se/format,png')).body;
     const px = (await sharp(se).raw().toBuffer()).subarray(0, 3);

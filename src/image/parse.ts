@@ -201,7 +201,10 @@ function parseAction(part: string, nested: boolean): Step {
     }
     case 'crop': {
       const p = paramsOf(name, list);
-      noUnknown(name, p, ['w', 'h', 'x', 'y', 'g']);
+      // `r_1` is in OSS's own samples (Java, C, PHP; `crop,w_100,h_100,x_100,y_100,r_1`, the PHP SDK's testImageCrop) but
+      // in no parameter table: taken (0 or 1) and ignored [UNVERIFIED meaning].
+      noUnknown(name, p, ['w', 'h', 'x', 'y', 'g', 'r']);
+      if (p.has('r')) int('r', p.get('r')!, 0, 1);
       const w = p.has('w') ? int('w', p.get('w')!, 0, 30000) : undefined;
       const h = p.has('h') ? int('h', p.get('h')!, 0, 30000) : undefined;
       return {
