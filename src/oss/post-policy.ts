@@ -84,11 +84,13 @@ export interface LengthRange {
 const invalidPolicy = (why: string): AppError => new AppError('InvalidPolicyDocument', `Invalid Policy: ${why}`);
 
 /**
- * A condition as it is named in messages: its JSON, spaced as OSS and S3 print it. A member that is itself an array or
- * object (never valid) is shown as `[…]` / `{…}`: written out, a deeply nested one overflowed the stack (a 500).
+ * A condition as it is named in messages: its JSON, spaced as OSS and S3 print it. A member nested deeper than a list
+ * of plain values (never valid) is shown as `[…]` / `{…}`: written out, a deeply nested one overflowed the stack (a 500).
  */
 function conditionText(c: unknown): string {
-  const member = (x: unknown): string => (Array.isArray(x) ? '[…]' : typeof x === 'object' && x !== null ? '{…}' : String(JSON.stringify(x)));
+  const flat = (x: unknown): boolean => typeof x !== 'object' || x === null;
+  // A list of plain values (an `in` condition's) is written out; anything nested deeper is not.
+  const member = (x: unknown): string => (Array.isArray(x) ? (x.every(flat) ? JSON.stringify(x) : '[…]') : flat(x) ? String(JSON.stringify(x)) : '{…}');
   if (Array.isArray(c)) return `[${c.map(member).join(', ')}]`;
   if (typeof c === 'object' && c !== null) return `{${Object.entries(c).map(([k, v]) => `${JSON.stringify(k)}: ${member(v)}`).join(', ')}}`;
   return member(c);
