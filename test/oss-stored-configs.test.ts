@@ -366,6 +366,15 @@ describe('stored bucket configurations', () => {
       '<Prefix>inv/</Prefix></OSSBucketDestination></Destination></InventoryConfiguration>';
     ok(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'inv-py']], body: oss2Body }));
     assert.match((await callOp(srv, 'GetBucketInventory', { query: [['inventoryId', 'inv-py']] })).text, /<IsEnabled>true<\/IsEnabled>/);
+    // An incremental inventory (the Java SDK v2's testBucketInventoryOperationsWithIncremental): OSS's answer to an
+    // account without the feature, nothing stored; any other unknown element stays MalformedXML.
+    const incremental = oss2Body.replace('inv-py', 'inv-inc').replace('</InventoryConfiguration>',
+      '<IncrementalInventory><IsEnabled>true</IsEnabled><Schedule><Frequency>600</Frequency></Schedule></IncrementalInventory></InventoryConfiguration>');
+    const refused = fails(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'inv-inc']], body: incremental }), 'AccessDenied', 403);
+    assert.match(refused.text, /<Message>Incremental Inventory is disabled\.<\/Message>/);
+    fails(await callOp(srv, 'GetBucketInventory', { query: [['inventoryId', 'inv-inc']] }), 'NoSuchInventory', 404);
+    const unknown = fails(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'inv-inc']], body: incremental.replace(/IncrementalInventory/g, 'Incremental') }), 'MalformedXML', 400);
+    assert.match(unknown.text, /The document has an unknown element Incremental\./);
     fails(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'inv-py2']], body: oss2Body.replace('inv-py', 'inv-py2').replace('>True<', '>yes<') }), 'InvalidArgument', 400);
   });
 

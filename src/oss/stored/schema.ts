@@ -35,6 +35,11 @@ export interface Bounds {
    * dropped, with whatever they hold. Any other unknown element stays MalformedXML.
    */
   ignored?: readonly string[];
+  /**
+   * Elements (dotted paths) the schema does not name that turn on a feature Alunite lacks: refused with the error
+   * given (what OSS answers an account without the feature), never MalformedXML and never silently dropped.
+   */
+  unsupported?: Readonly<Record<string, () => AppError>>;
 }
 
 const DEFAULT_MAX_ITEMS = 1000;
@@ -84,8 +89,11 @@ export function validateNode(node: SchemaNode, value: unknown, path: string, bou
   const given = value as Record<string, unknown>;
   const props = new Map(node.p.map(([name, child, flags]) => [name, { child, flags }]));
   for (const name of Object.keys(given)) {
-    if (props.has(name) || bounds.ignored?.includes(path === '' ? name : `${path}.${name}`) === true) continue;
-    throw malformed(`${path} has an unknown element ${name}.`);
+    const namePath = path === '' ? name : `${path}.${name}`;
+    if (props.has(name) || bounds.ignored?.includes(namePath) === true) continue;
+    const refusal = bounds.unsupported?.[namePath];
+    if (refusal !== undefined) throw refusal();
+    throw malformed(`${path === '' ? 'The document' : path} has an unknown element ${name}.`);
   }
   const out: Doc = {};
   for (const [name, child, flags] of node.p) {
