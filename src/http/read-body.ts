@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { AppError } from '../errors.js';
 import type { HeldBytes } from './held-bytes.js';
 
 /** Bounds of a body read before its request is authenticated (readBoundedBody's `unauthenticated`). */
@@ -45,7 +46,9 @@ export async function readBoundedBody(body: Readable, limit: number, tooLarge: (
   } catch (err) {
     // The stream's own failure (the client left mid-body, a reset, the deadline) is the client's doing, never an
     // internal error: logged with its stack as one, any client could flood the log (a fuzz finding).
-    if (err === refusal) throw err;
+    // An error with a code of the catalogue is a verdict on the body (a signed payload hash that does not match,
+    // a traffic limit): the caller's to answer as it is.
+    if (err === refusal || err instanceof AppError) throw err;
     throw new BodyCutShort(err);
   } finally {
     if (timer !== null) clearTimeout(timer);
