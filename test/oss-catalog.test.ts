@@ -210,6 +210,13 @@ describe('the published operation table', () => {
       // With a value it is a plain parameter (a cache-buster), ignored as OSS ignores it; reads ignore either.
       assert.equal(r(m, 'b', key, [['t', '123']]).name, name);
     }
+    // CopyObject is chosen by a header, AppendObject and PutSymlink by their own keys: an unknown one beside them is refused too.
+    const rh = (method: string, key: string, query: Array<[string, string]>, copySource?: string): Operation =>
+      route({ method, address: { style: 'path', bucket: 'b', key }, query: new Map(query), copySource, contentType: undefined, callback: false, objectAcl: false, taggingDirective: undefined, tagging: false, hasHeader: () => false });
+    for (const [m, q, src] of [['PUT', [['someNewOperation', '']], '/b/src'], ['POST', [['append', ''], ['position', '0'], ['someNewOperation', '']], undefined], ['PUT', [['symlink', ''], ['someNewOperation', '']], undefined]] as Array<[string, Array<[string, string]>, string | undefined]>) {
+      assert.equal(rh(m, 'k', q, src).name, 'Unimplemented', `${m} ${JSON.stringify(q)}`);
+    }
+    assert.equal(rh('PUT', 'k', [], '/b/src').name, 'CopyObject');
     assert.equal(r('GET', 'b', null, [['someNewOperation', '']]).name, 'ListObjects');
     assert.equal(r('GET', 'b', 'k', [['_', '']]).name, 'GetObject');
     assert.equal(r('PUT', 'b', 'k', [['x-oss-something', '']]).name, 'PutObject');

@@ -419,6 +419,11 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.match(String(raw.message ?? ''), /InvalidCsvLine/);
     // Quotes that RFC 4180 allows stay allowed: doubled inside a quoted field, an empty quoted field, a quoted
     // field holding the delimiters.
+    // A CRLF file (an Excel export) whose last field is quoted: the CR after the closing quote is no error.
+    await client.put('crlf-quoted.csv', Buffer.from('a,"b"\r\nc,"d"\r\n'));
+    const crlf = await select('crlf-quoted.csv', csvRequest('select _1 from ossobject'));
+    assert.equal(crlf.end?.status, 206, crlf.end?.error);
+    assert.equal(crlf.data.toString(), 'a\nc\n');
     await client.put('quotes-ok.csv', Buffer.from('"",x\n"a""b",",\n"\n'));
     const q = await select('quotes-ok.csv', csvRequest('select _2, _1 from ossobject'));
     assert.equal(q.end?.status, 206, q.end?.error);

@@ -183,6 +183,19 @@ describe('bucket storage capacity', () => {
     assert.equal(await storage(bucket), 12);
   });
 
+  test('a copy onto itself in a versioned bucket is one more version holding the bytes: refused over the capacity (a review found it unchecked)', async () => {
+    const bucket = await freshBucket();
+    const c = srv.client({ bucket });
+    succeeds(await send('PUT', bucket, null, [['versioning', '']], { body: '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>' }));
+    await c.put('src', Buffer.alloc(1000, 1));
+    succeeds(await putCapacity(bucket, 0));
+    const before = await storage(bucket);
+    for (let i = 0; i < 2; i++) {
+      exceeded(await send('PUT', bucket, 'src', [], { headers: { 'x-oss-copy-source': `/${bucket}/src`, 'x-oss-metadata-directive': 'REPLACE', 'x-oss-meta-m': String(i) } }));
+    }
+    assert.equal(await storage(bucket), before, 'no version added');
+  });
+
   test('authorization: oss:PutBucketStorageCapacity / oss:GetBucketStorageCapacity, owner and policies only; an explicit Deny refuses', async () => {
     const bucket = await freshBucket();
     const ram = new Ram(srv);

@@ -323,6 +323,10 @@ describe('serving a website to anonymous GET/HEAD', () => {
     const head = await send(srv.port, { method: 'HEAD', bucket: B, key: 'docs/', anonymous: true });
     assert.equal(head.status, 200, 'HEAD of a directory: the index document\'s headers');
     assert.equal(head.headers['content-length'], String('root index'.length));
+    // HEAD of the root (routed as HeadBucket): the index document's headers too, not a refusal.
+    const headRoot = await send(srv.port, { method: 'HEAD', bucket: B, anonymous: true });
+    assert.equal(headRoot.status, 200);
+    assert.equal(headRoot.headers['content-length'], String('root index'.length));
   });
 
   it('without SupportSubDir a directory shows the root index; with it, its own', async () => {

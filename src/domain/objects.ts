@@ -569,6 +569,11 @@ export class ObjectService {
     // encryption (or none) re-encrypts the bytes like a copy to a new key.
     // The data key is re-sealed under the current master key: the way to move objects off a rotated key.
     if (sameObject && sameSetting(sseOf(source), props.sse ?? bucketDefaultEncryption(destBucket))) {
+      // In a versioned bucket the copy is one more version holding the bytes, which the capacity counts.
+      if (destVersioned) {
+        const capacity = capacityCheck(this.ctx, input.bucket, source.size);
+        if (capacity !== undefined) await capacity;
+      }
       await admitSmall(this.ctx);
       const guard = await this.guardOf(input.bucket);
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {

@@ -11,7 +11,8 @@ import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { endpointOf, misdirectedHostError, parseQuery, resolveAddress } from '../oss/address.js';
 import { cameAbsolute, toOriginForm } from './request-target.js';
-import { assertThroughAlias, throughAccessPoint } from '../oss/access-point-route.js';
+import { assertThroughAlias, managesAccessPoint, throughAccessPoint } from '../oss/access-point-route.js';
+import { header } from '../oss/headers.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
 import { missingBucketFirst } from '../oss/missing-bucket-first.js';
@@ -196,9 +197,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         query,
         accessKeyId: auth.accessKeyId,
         authMethod: auth.method,
-        ...(via !== null ? { accessPoint: via.accessPoint } : {}),
+        // The access point policy applies to what goes through the alias, not to the management of the access point.
+        ...(via !== null && !managesAccessPoint(op) ? { accessPoint: via.accessPoint } : {}),
       };
-      if (via !== null) assertThroughAlias(op, via.accessPoint);
+      if (via !== null) assertThroughAlias(op, via.accessPoint, header(headers, 'x-oss-access-point-name'));
       rec.principal = auth.principal;
       if (rec.access && auth.accessKeyId !== undefined) rec.access.accessKeyId = auth.accessKeyId;
       // Authorizes an operation, then runs its handler.

@@ -29,10 +29,26 @@ export function throughAccessPoint(address: Address, aliases: AccessPointAliases
  * Refuses what cannot go through this alias: an Object FC access point's requests need Function Compute
  * (absent here: 501), and bucket management goes to the bucket's own name.
  */
-export function assertThroughAlias(op: Operation, ap: AccessPointView): void {
+export function assertThroughAlias(op: Operation, ap: AccessPointView, accessPointHeader: string | undefined): void {
   if (ap.kind === 'object-fc') {
     throw new AppError('NotImplemented', 'Requests through an Object FC access point invoke Function Compute, which Alunite does not have.');
   }
   const name = op.name === 'Unimplemented' ? op.params.operation : op.name;
+  if (MANAGEMENT_THROUGH_ALIAS.has(name)) {
+    if (accessPointHeader !== ap.name) throw new AppError('InvalidRequest', `Through the alias of access point ${ap.name}, ${name} may name only that access point (x-oss-access-point-name).`);
+    return;
+  }
   if (!THROUGH_ALIAS.has(name)) throw new AppError('InvalidRequest', `${name} is not supported through an access point alias; use the bucket name.`);
+}
+
+/**
+ * The access point's own policy, managed through its alias (the PHP SDK's OssClientBucketAccessPointTest calls
+ * put/get/deleteAccessPointPolicy with the alias as the bucket). Authorized like the same call on the bucket name:
+ * the access point policy governs data access through the alias, not the management of itself (else an access point
+ * without a policy could never be given one through its alias).
+ */
+const MANAGEMENT_THROUGH_ALIAS: ReadonlySet<string> = new Set(['PutAccessPointPolicy', 'GetAccessPointPolicy', 'DeleteAccessPointPolicy']);
+
+export function managesAccessPoint(op: Operation): boolean {
+  return MANAGEMENT_THROUGH_ALIAS.has(op.name);
 }

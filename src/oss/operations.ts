@@ -603,7 +603,7 @@ export function route(input: RouteInput): Operation {
  * 501 naming it, authorized as its own action, rather than a 405 or a refused combination of `policy` and `comp`.
  */
 function callbackPolicyRefusal(input: RouteInput): Refusal | null {
-  if (!input.query.has('policy') || input.query.get('comp') !== 'callback' || input.address.bucket === null) return null;
+  if (!input.query.has('policy') || input.query.get('comp') !== 'callback' || input.address.bucket === null || input.address.key !== null) return null;
   const verb = input.method === 'PUT' ? 'Put' : input.method === 'GET' ? 'Get' : input.method === 'DELETE' ? 'Delete' : null;
   if (verb === null) return null;
   const operation = `${verb}BucketCallbackPolicy`;
@@ -611,7 +611,9 @@ function callbackPolicyRefusal(input: RouteInput): Refusal | null {
 }
 
 /** The operations an unknown sub-resource must not fall through to: they create, overwrite or delete. */
-const WRITES_BY_PATH: ReadonlySet<string> = new Set(['PutBucket', 'DeleteBucket', 'PutObject', 'DeleteObject', 'PostObject']);
+// CopyObject is a PutObject with a header; AppendObject and PutSymlink overwrite what the key holds. (PostObject is
+// left out: its form is authenticated by the handler, so a refusal here could only name an anonymous caller.)
+const WRITES_BY_PATH: ReadonlySet<string> = new Set(['PutBucket', 'DeleteBucket', 'PutObject', 'CopyObject', 'AppendObject', 'PutSymlink', 'DeleteObject']);
 
 /**
  * A query key without a value (`?agenticBucket`, `?bucketSpace=`) that no operation Alunite knows takes, on a request

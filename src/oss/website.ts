@@ -18,7 +18,8 @@ import type { Operation } from './operations.js';
 /** Whether the request could be a website request (checked first, without any lookup: signed requests stop here). */
 export function mayBeWebsiteRequest(op: Operation, principal: Principal, query: ReadonlyMap<string, string>): boolean {
   if (principal.type !== 'anonymous' || op.bucket === null) return false;
-  return op.name === 'ListObjects' ? query.size === 0 : (op.name === 'GetObject' || op.name === 'HeadObject') && !query.has('versionId');
+  // The bucket root: GET is ListObjects, HEAD is HeadBucket (its index document is served, headers only).
+  return op.name === 'ListObjects' || op.name === 'HeadBucket' ? query.size === 0 : (op.name === 'GetObject' || op.name === 'HeadObject') && !query.has('versionId');
 }
 
 /** The website configuration of the request's bucket (cached bucket record), or null: an ordinary request. */

@@ -117,7 +117,9 @@ export class CsvSplitter {
       }
       this.atRecordStart = false;
       const isRecordDelimiter = c === this.rd0 && (this.rd1 === '' || s[i + 1] === this.rd1);
-      if (this.closedQuote && c !== fd && !isRecordDelimiter) throw invalidLine('text follows the closing quote of a field');
+      // A CR after the closing quote is a CRLF line end under the default `\n` delimiter (an Excel export): kept in the
+      // field as before, not refused; any other text there is.
+      if (this.closedQuote && c !== fd && !isRecordDelimiter && c !== '\r') throw invalidLine('text follows the closing quote of a field');
       if (c === q) {
         if (this.field !== '' || run !== i || this.quotedField) throw invalidLine('a quote character inside an unquoted field');
         this.inQuotes = true;
