@@ -74,6 +74,22 @@ describe('access points', () => {
     expect(await send('GET', BUCKET, 'a.txt'), 200);
   });
 
+  test('the access point\'s policy managed through its alias (the PHP SDK\'s OssClientBucketAccessPointTest): authorized as on the bucket, that access point only', async () => {
+    const alias2 = await createAp('ap-managed');
+    const doc = policyDoc({ Effect: 'Allow', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${apArn('ap-managed')}/object/*`] });
+    // No access point policy yet: its management through the alias is not subject to it.
+    expect(await send('PUT', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-managed'), body: doc }), 200);
+    assert.equal(expect(await send('GET', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-managed') }), 200).text, doc);
+    expect(await send('GET', alias2, 'a.txt'), 200);
+    // Another access point of the bucket is not named through this alias.
+    expect(await send('GET', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-one') }), 400, 'InvalidRequest');
+    // A RAM user without the action is refused, as on the bucket name.
+    expect(await send('GET', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-managed'), creds: credsOf(reader) }), 403, 'AccessDenied');
+    expect(await send('DELETE', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-managed') }), 204);
+    expect(await send('GET', BUCKET, null, [['accessPointPolicy', '']], { headers: named('ap-managed') }), 404);
+    expect(await send('DELETE', BUCKET, null, [['accessPoint', '']], { headers: named('ap-managed') }), 204);
+  });
+
   test('an allowing policy: reads and writes through the alias act on the bucket, path style and virtual-hosted', async () => {
     expect(await putApPolicy('ap-one',
       { Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject', 'oss:DeleteObject', 'oss:ListObjects'], Principal: [ACCOUNT_ID], Resource: [apArn('ap-one'), `${apArn('ap-one')}/object/*`] },
