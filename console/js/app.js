@@ -195,6 +195,9 @@ function renderWho() {
 }
 
 async function route() {
+  // Signed out with the sign-in form already shown (signing out re-routes, then its hash change does again): keep it
+  // and what is being typed in it, rather than a second, empty form.
+  if (!current() && main.querySelector('#sign-in, #user-sign-in') !== null) return;
   leavePage();
   clearMessages();
   if (!current()) {
