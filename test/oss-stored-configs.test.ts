@@ -110,7 +110,9 @@ describe('stored bucket configurations', () => {
   let client: OSS;
 
   before(async () => {
-    srv = await startTestServer();
+    // An opened metadata index reports Ready for ten minutes here: the meta query test reads Ready right after
+    // opening, which the default 3 s could outlast on a loaded machine (the Running side: test/oss-meta-query.test.ts).
+    srv = await startTestServer({ timing: { metaQueryReadyMs: 600_000 } });
     client = srv.client();
     await client.putBucket(BUCKET);
   });

@@ -9,7 +9,7 @@ import { MAX_SKEW_MS, type Authenticated } from '../auth/authenticate.js';
 import { authenticateInternal } from '../auth/internal-request.js';
 import type { CredentialResolver } from '../auth/principal.js';
 import { AppError } from '../errors.js';
-import { BodyCutShort, readBoundedBody } from '../http/read-body.js';
+import { cutShortAsIncomplete, readBoundedBody } from '../http/read-body.js';
 import type { OssResponse } from '../oss/context.js';
 import type { Clock } from '../util/time.js';
 import { AccountError, type AccountInfo, type AccountRegistry, type NewAccount } from './registry.js';
@@ -33,10 +33,7 @@ const info = (a: AccountInfo): Record<string, unknown> => ({
 });
 
 const readBody = (req: IncomingMessage): Promise<Buffer> => readBoundedBody(req, MAX_BODY, () => new AppError('EntityTooLarge', `An account request body is at most ${MAX_BODY} bytes.`))
-  .catch((err: unknown) => {
-    if (err instanceof BodyCutShort) throw new AppError('IncompleteBody', 'The request body was cut short.');
-    throw err;
-  });
+  .catch(cutShortAsIncomplete);
 
 /** The fields of a create request: strings only, nothing else. */
 function newAccountOf(body: Buffer): NewAccount {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { requireXmlText } from '../util/xml-chars.js';
+import { isDateTime } from '../util/time.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { jsonConfig, readConfig } from './bucket-config.js';
 import { lastAccessOf } from './access-monitor.js';
@@ -384,9 +385,6 @@ export function ruleMatches(rule: LifecycleRule, obj: Pick<ObjectRecord, 'key' |
   return true;
 }
 
-/** The last instant a Date holds (ECMAScript: 100,000,000 days after the epoch). */
-const LAST_DATE_MS = 8.64e15;
-
 /**
  * When an action applies to something last modified (or initiated) at `since`: `days` later (a day is
  * `dayMs`, shortened by --lifecycle-day-seconds), or, for a CreatedBeforeDate, at once (`since`) when it is
@@ -397,7 +395,7 @@ export function dueAt(when: LifecycleWhen, since: number, dayMs: number, announc
   if (when.days !== undefined) {
     // Past the last date a Date holds, never (x-oss-expiration said "Invalid Date" for Days 999999999999999).
     const at = since + when.days * dayMs;
-    return at <= LAST_DATE_MS ? at : null;
+    return isDateTime(at) ? at : null;
   }
   if (when.createdBeforeDate !== undefined) {
     const date = parseLifecycleDate(when.createdBeforeDate);

@@ -4,7 +4,7 @@ import { compareKeys } from '../store/meta/key-order.js';
 import { readConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { ObjectRecord } from './model.js';
-import { storedKind } from './stored-configs.js';
+import { storedKind, type Json } from './stored-configs.js';
 
 // DoMetaQuery (docs/meta-query.md): scalar retrieval over the metadata store. The "index" is the objects table
 // itself, so it is always up to date. A query is parsed into a tree over a fixed whitelist of fields, then
@@ -434,6 +434,28 @@ export function metaQueryPhase(createdMs: number, now: number, readyMs: number):
   return Number.isFinite(createdMs) && now - createdMs < readyMs ? { state: 'Ready', phase: '' } : { state: 'Running', phase: 'IncrementalScanning' };
 }
 
+/**
+ * The key under which the stored switch keeps when it was opened (milliseconds, as text; CreateTime is shown to the
+ * second only). Not an element of the published document: GetMetaQueryStatus renders only the schema's elements.
+ */
+export const META_QUERY_OPENED_AT = 'openedAt';
+
+/** When a stored switch was opened: its own record, else (stored by an older Alunite) its CreateTime. */
+export function metaQueryOpenedAt(doc: { readonly [k: string]: unknown }): number {
+  const ms = Number(doc[META_QUERY_OPENED_AT]);
+  if (Number.isFinite(ms)) return ms;
+  return typeof doc.CreateTime === 'string' ? Date.parse(doc.CreateTime) : NaN;
+}
+
+/**
+ * Whether a stored switch is open. The state is not kept (GetMetaQueryStatus derives it from the opening time); an
+ * older Alunite stored Running or Ready, both the objects table, complete at once; no other state is ever stored.
+ */
+function metaQueryOpen(doc: Json | null): boolean {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return false;
+  return doc.State === undefined || doc.State === 'Running' || doc.State === 'Ready';
+}
+
 export class MetaQueryService {
   /** How long an opened index reports Ready (metaQueryPhase). */
   readonly readyMs: number;
@@ -447,9 +469,7 @@ export class MetaQueryService {
     const bucket = await requireBucket(this.ctx, bucketName);
     const status = readConfig(bucket, storedKind(META_QUERY_CONFIG));
     if (status === null) throw new AppError('MetaQueryNotExist', undefined, { BucketName: bucketName });
-    const state = typeof status === 'object' && !Array.isArray(status) ? status.State : undefined;
-    // Stored as Running; an earlier Alunite stored Ready. Both are the objects table, complete at once.
-    if (state !== 'Running' && state !== 'Ready') throw new AppError('MetaQueryNotReady', undefined, { BucketName: bucketName });
+    if (!metaQueryOpen(status)) throw new AppError('MetaQueryNotReady', undefined, { BucketName: bucketName });
 
     const limits = this.limits;
     const tree = parseQuery(req.query, limits);

@@ -19,6 +19,12 @@ export class BodyCutShort extends Error {
   }
 }
 
+/** A body cut short as the catalogue answers it (OSS, RPC, the accounts API): IncompleteBody, a 400 nobody reads. */
+export function cutShortAsIncomplete(err: unknown): never {
+  if (err instanceof BodyCutShort) throw new AppError('IncompleteBody', 'The request body was cut short.');
+  throw err;
+}
+
 /**
  * Reads a small request body whole, up to `limit` bytes; past it, throws what `tooLarge` makes (each entry point
  * answers in its own protocol's error). `keepRequest`: stopping at the limit leaves the request intact, so a

@@ -1,3 +1,4 @@
+import { bucketSubresourceRoute } from './bucket-route.js';
 import type { Operation, RouteInput } from './operations.js';
 
 // Routing of async fetch (docs/async-fetch.md), which the API metadata does not publish as operations but the SDKs
@@ -12,14 +13,5 @@ import type { Operation, RouteInput } from './operations.js';
 
 /** The async fetch operation a request names, or null. `isSubresource` tells the other sub-resources. */
 export function routeAsyncFetch(input: RouteInput, isSubresource: (key: string) => boolean): Operation | null {
-  const { method, address, query } = input;
-  const { bucket, key } = address;
-  if (!query.has('asyncFetch') || bucket === null || key !== null) return null;
-  for (const k of query.keys()) {
-    if (k !== 'asyncFetch' && isSubresource(k)) return null;
-  }
-  const onBucket = (action: string) => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl: 'none' as const }] });
-  if (method === 'POST') return { name: 'PutAsyncFetchTask', ...onBucket('oss:PutAsyncFetchTask') };
-  if (method === 'GET') return { name: 'GetAsyncFetchTask', ...onBucket('oss:GetAsyncFetchTask') };
-  return null;
+  return bucketSubresourceRoute(input, 'asyncFetch', isSubresource, { POST: 'PutAsyncFetchTask', GET: 'GetAsyncFetchTask' });
 }

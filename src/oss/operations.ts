@@ -86,7 +86,7 @@ export function writeChecks(action: string, bucket: string, key: string, acl: Ac
   return checks;
 }
 
-interface Base {
+export interface Base {
   bucket: string | null;
   key: string | null;
   /** Everything this operation needs allowed (CopyObject: read source + write destination). */
@@ -428,7 +428,7 @@ function refusalOf(input: RouteInput): Refusal | null {
     // Taken by the operations listed for it; one with no list is left to the method checks when no published
     // operation matched (a PUT /?qosInfo is 405, as before).
     const takenBy = UNPUBLISHED_TAKEN_BY.get(k);
-    const taken = takenBy === undefined ? hit === null || hit === undefined : hit !== null && hit !== undefined && takenBy.has(hit.name);
+    const taken = takenBy === undefined ? hit === null : hit !== null && takenBy.has(hit.name);
     if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k) && !taken) {
       return { operation: hit?.name ?? 'Unknown', action: fallback, message: `The "${k}" sub-resource is not implemented by Alunite yet.` };
     }
@@ -582,20 +582,18 @@ export function route(input: RouteInput): Operation {
   const asyncFetch = routeAsyncFetch(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
   if (asyncFetch !== null) return asyncFetch;
   const refusal = refusalOf(input) ?? callbackPolicyRefusal(input);
-  if (refusal !== null) {
-    const { bucket, key } = input.address;
-    const { operation, action, message } = refusal;
-    return { name: 'Unimplemented', bucket, key, checks: [{ action, bucket, key, acl: 'none' }], params: { operation, message } };
-  }
+  if (refusal !== null) return unimplemented(input, refusal);
   const op = routeImplemented(input);
   assertConsumed(op, input);
   const unknown = unknownSubresourceOf(op, input);
-  if (unknown !== null) {
-    const { bucket, key } = input.address;
-    const message = `The "${unknown}" sub-resource is not known to Alunite; the request is not run as ${op.name}.`;
-    return { name: 'Unimplemented', bucket, key, checks: [{ action: `oss:${op.name}`, bucket, key, acl: 'none' }], params: { operation: op.name, message } };
-  }
+  if (unknown !== null) return unimplemented(input, unknown);
   return versionChecks(op, input.query);
+}
+
+/** The 501 a refusal answers, after authorizing its action on the request's resource. */
+function unimplemented(input: RouteInput, { operation, action, message }: Refusal): Operation {
+  const { bucket, key } = input.address;
+  return { name: 'Unimplemented', bucket, key, checks: [{ action, bucket, key, acl: 'none' }], params: { operation, message } };
 }
 
 /**
@@ -622,12 +620,12 @@ const WRITES_BY_PATH: ReadonlySet<string> = new Set(['PutBucket', 'DeleteBucket'
  * bucket. Refused (501) whatever the name, not only for the names listed in UNPUBLISHED_SUBRESOURCES. Keys with a value
  * (`t=123`) and `x-oss-*` keys are still ignored, and reads still ignore every unknown key.
  */
-function unknownSubresourceOf(op: Operation, input: RouteInput): string | null {
+function unknownSubresourceOf(op: Operation, input: RouteInput): Refusal | null {
   if (!WRITES_BY_PATH.has(op.name)) return null;
   const takes = PARAMS_BY_NAME.get(op.name) ?? NO_KEYS;
   for (const [k, v] of input.query) {
     if (v !== '' || k.startsWith('x-oss-') || takes.has(k) || PUBLISHED_KEYS.has(k) || UNPUBLISHED_TAKEN_BY.get(k)?.has(op.name) === true) continue;
-    return k;
+    return { operation: op.name, action: `oss:${op.name}`, message: `The "${k}" sub-resource is not known to Alunite; the request is not run as ${op.name}.` };
   }
   return null;
 }
@@ -794,7 +792,7 @@ function routeImplemented(input: RouteInput): Operation {
       case 'HEAD':
         // HEAD of a bucket (the PHP SDK's getBucketMeta, the C# SDK's GetBucketMetadata; unpublished): whether it exists
         // and its region, in `x-oss-bucket-region`. Authorized as GetBucketInfo, what it tells [UNVERIFIED action].
-        if (query.size === 0 || ![...query.keys()].some((k) => PUBLISHED_KEYS.has(k))) return { name: 'HeadBucket', ...onBucket('oss:GetBucketInfo') };
+        if (![...query.keys()].some((k) => PUBLISHED_KEYS.has(k))) return { name: 'HeadBucket', ...onBucket('oss:GetBucketInfo') };
         throw notAllowed(method, 'Bucket');
       default:
         throw notAllowed(method, 'Bucket');

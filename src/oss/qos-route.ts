@@ -1,4 +1,5 @@
 import { REQUESTER_PATTERN } from '../domain/qos.js';
+import { bucketSubresourceRoute, onBucket } from './bucket-route.js';
 import type { Operation, RouteInput } from './operations.js';
 import { invalidArgument } from '../errors.js';
 
@@ -41,27 +42,27 @@ export function routeQos(input: RouteInput, isSubresource: (key: string) => bool
     if (!bucketQos || method !== 'GET' || query.has('qosRequester')) return null;
     return { name: 'GetUserQoSInfo', bucket: null, key: null, checks: [{ action: 'oss:GetUserQoSInfo', bucket: null, key: null, acl: 'none' }] };
   }
-  const onBucket = (action: string) => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl: 'none' as const }] });
+  const on = (action: string) => onBucket(bucket, action);
   if (bucketQos) {
     if (query.has('qosRequester')) return null;
-    if (method === 'PUT') return { name: 'PutBucketQoSInfo', ...onBucket('oss:PutBucketQoSInfo') };
-    if (method === 'GET') return { name: 'GetBucketQoSInfo', ...onBucket('oss:GetBucketQoSInfo') };
-    if (method === 'DELETE') return { name: 'DeleteBucketQoSInfo', ...onBucket('oss:DeleteBucketQoSInfo') };
+    if (method === 'PUT') return { name: 'PutBucketQoSInfo', ...on('oss:PutBucketQoSInfo') };
+    if (method === 'GET') return { name: 'GetBucketQoSInfo', ...on('oss:GetBucketQoSInfo') };
+    if (method === 'DELETE') return { name: 'DeleteBucketQoSInfo', ...on('oss:DeleteBucketQoSInfo') };
     return null;
   }
   if (method === 'GET' && !query.has('qosRequester')) {
     // The API reference names the action oss:ListBucketRequesterQoSInfo (ossutil's page: …Infos) [UNVERIFIED which].
-    return { name: 'ListBucketRequesterQoSInfos', ...onBucket('oss:ListBucketRequesterQoSInfo') };
+    return { name: 'ListBucketRequesterQoSInfos', ...on('oss:ListBucketRequesterQoSInfo') };
   }
   if (method !== 'PUT' && method !== 'GET' && method !== 'DELETE') return null;
   const requester = requesterOf(query.get('qosRequester'));
-  if (method === 'PUT') return { name: 'PutBucketRequesterQoSInfo', ...onBucket('oss:PutBucketRequesterQoSInfo'), params: { requester } };
-  if (method === 'GET') return { name: 'GetBucketRequesterQoSInfo', ...onBucket('oss:GetBucketRequesterQoSInfo'), params: { requester } };
-  return { name: 'DeleteBucketRequesterQoSInfo', ...onBucket('oss:DeleteBucketRequesterQoSInfo'), params: { requester } };
+  if (method === 'PUT') return { name: 'PutBucketRequesterQoSInfo', ...on('oss:PutBucketRequesterQoSInfo'), params: { requester } };
+  if (method === 'GET') return { name: 'GetBucketRequesterQoSInfo', ...on('oss:GetBucketRequesterQoSInfo'), params: { requester } };
+  return { name: 'DeleteBucketRequesterQoSInfo', ...on('oss:DeleteBucketRequesterQoSInfo'), params: { requester } };
 }
 
 /** A requester as `qosRequester` names one: an account UID (REQUESTER_PATTERN). */
-export function requesterOf(raw: string | undefined): string {
+function requesterOf(raw: string | undefined): string {
   if (raw === undefined || raw === '') throw invalidArgument('qosRequester (the requester\'s UID) is required.', 'qosRequester', raw ?? '');
   if (!REQUESTER_PATTERN.test(raw)) throw invalidArgument('qosRequester must be a UID.', 'qosRequester', raw.slice(0, 64));
   return raw;
@@ -73,14 +74,5 @@ export function requesterOf(raw: string | undefined): string {
  * docs names them [UNVERIFIED].
  */
 function routeStorageCapacity(input: RouteInput, isSubresource: (key: string) => boolean): Operation | null {
-  const { method, address, query } = input;
-  const { bucket, key } = address;
-  if (bucket === null || key !== null) return null;
-  for (const k of query.keys()) {
-    if (k !== 'qos' && isSubresource(k)) return null;
-  }
-  const onBucket = (action: string) => ({ bucket, key: null, checks: [{ action, bucket, key: null, acl: 'none' as const }] });
-  if (method === 'PUT') return { name: 'PutBucketStorageCapacity', ...onBucket('oss:PutBucketStorageCapacity') };
-  if (method === 'GET') return { name: 'GetBucketStorageCapacity', ...onBucket('oss:GetBucketStorageCapacity') };
-  return null;
+  return bucketSubresourceRoute(input, 'qos', isSubresource, { PUT: 'PutBucketStorageCapacity', GET: 'GetBucketStorageCapacity' });
 }

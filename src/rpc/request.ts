@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { AppError } from '../errors.js';
 import { HeldBytes } from '../http/held-bytes.js';
-import { readBoundedBody } from '../http/read-body.js';
+import { cutShortAsIncomplete, readBoundedBody } from '../http/read-body.js';
 import { parseQuery } from '../oss/address.js';
 
 /** A POP RPC request, parsed but not yet authenticated. */
@@ -51,12 +51,7 @@ const readBody = (req: IncomingMessage): Promise<Buffer> =>
     budget: RPC_BODY_BOUNDS.budget,
     busy: () => new AppError('ServiceUnavailable', 'The server holds as many request bodies not yet authenticated as it allows; retry later.'),
     deadlineMs: RPC_BODY_BOUNDS.deadlineMs,
-  }).catch((err: unknown) => {
-    // A client that left or stalled mid-body (aborted, cut at the deadline): its error, not the server's
-    // (logged as an internal error with its stack, a client could flood the log).
-    if (err instanceof AppError) throw err;
-    throw new AppError('IncompleteBody', 'The request body was cut short.');
-  });
+  }).catch(cutShortAsIncomplete); // a client that left or stalled mid-body (aborted, cut at the deadline)
 
 /** The response format asked for, before anything else can fail (so errors are rendered in it). */
 export function formatOf(value: string | undefined): 'JSON' | 'XML' {

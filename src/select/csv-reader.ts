@@ -171,14 +171,20 @@ export class CsvSplitter {
   }
 }
 
-/** Records of a CSV byte stream, decoded as UTF-8 across chunk boundaries. */
-export async function* csvRecords(source: AsyncIterable<Buffer>, format: CsvFormat, progress: Progress): AsyncGenerator<string[]> {
+/** What splits decoded text into records, chunk by chunk (CSV lines, JSON values). */
+export interface Splitter<R> {
+  push(text: string, final: boolean, out: R[]): void;
+}
+
+/**
+ * The records of a UTF-8 byte stream, decoded across chunk boundaries and cut by `splitter`. A fault the splitter
+ * meets comes after the records completed before it in the same chunk, so the record number it is reported with
+ * is its own.
+ */
+export async function* splitRecords<R>(source: AsyncIterable<Buffer>, splitter: Splitter<R>): AsyncGenerator<R> {
   const decoder = new StringDecoder('utf8');
-  const splitter = new CsvSplitter(format, progress);
-  const out: string[][] = [];
-  // A malformed line comes after the records completed before it in the same chunk, so the record number it
-  // is reported with is its own.
-  const push = function* (text: string, final: boolean): Generator<string[]> {
+  const out: R[] = [];
+  const push = function* (text: string, final: boolean): Generator<R> {
     let failure: unknown = null;
     try {
       splitter.push(text, final, out);
@@ -191,4 +197,9 @@ export async function* csvRecords(source: AsyncIterable<Buffer>, format: CsvForm
   };
   for await (const chunk of source) yield* push(decoder.write(chunk), false);
   yield* push(decoder.end(), true);
+}
+
+/** Records of a CSV byte stream, decoded as UTF-8 across chunk boundaries. */
+export function csvRecords(source: AsyncIterable<Buffer>, format: CsvFormat, progress: Progress): AsyncGenerator<string[]> {
+  return splitRecords(source, new CsvSplitter(format, progress));
 }

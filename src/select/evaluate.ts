@@ -1,10 +1,8 @@
 // Evaluation of parsed SelectObject SQL (sql-parser.ts): expressions compiled once into closures over a
 // record, SQL three-valued logic (null is unknown), implicit number conversion of text (CSV fields are text:
 // `_3 > 44` compares numbers), and aggregates that accumulate while the object streams by.
+import { isDateTime } from '../util/time.js';
 import type { AggregateName, CastType, Expr, PathPart } from './sql-parser.js';
-
-/** The largest time a Date holds (ECMAScript: ±100,000,000 days from the epoch). */
-const MAX_TIME_MS = 8.64e15;
 
 /** A timestamp value (milliseconds since the epoch). */
 export class Timestamp {
@@ -93,8 +91,8 @@ function cast(v: Value, type: CastType): Value {
     case 'timestamp': {
       if (v instanceof Timestamp) return v;
       const ms = typeof v === 'number' ? v : parseTimestamp(String(toText(v)));
-      // Beyond ±8.64e15 ms a time has no date to write (toISOString throws: it was a 500).
-      if (ms === null || !(Math.abs(ms) <= MAX_TIME_MS)) throw new EvalError('A value cannot be cast to TIMESTAMP.');
+      // A time no Date holds has no date to write (toISOString threw: it was a 500).
+      if (ms === null || !isDateTime(ms)) throw new EvalError('A value cannot be cast to TIMESTAMP.');
       return new Timestamp(ms);
     }
   }

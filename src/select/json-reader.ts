@@ -3,9 +3,8 @@
 // after the other, or one top-level array whose elements are the records). Record texts are cut from the
 // stream by a small scanner (strings, escapes, nesting) and parsed one at a time; only the record being read
 // is held.
-import { StringDecoder } from 'node:string_decoder';
 import { EvalError } from './evaluate.js';
-import type { Progress } from './csv-reader.js';
+import { splitRecords, type Progress } from './csv-reader.js';
 
 export type JsonType = 'DOCUMENT' | 'LINES';
 
@@ -301,9 +300,6 @@ export class JsonSplitter {
 
 /** Parsed JSON records of a byte stream. */
 export async function* jsonRecords(source: AsyncIterable<Buffer>, type: JsonType, numbersAsText: boolean, progress: Progress): AsyncGenerator<unknown> {
-  const decoder = new StringDecoder('utf8');
-  const splitter = new JsonSplitter(type, progress);
-  const out: string[] = [];
   // The message never quotes the record: its content would leak to callers allowed to write but not to
   // read (CreateSelectObjectMeta is authorized as oss:PutObject). The caller adds the record number.
   const parse = (text: string): unknown => {
@@ -313,19 +309,5 @@ export async function* jsonRecords(source: AsyncIterable<Buffer>, type: JsonType
       throw new EvalError('A record is not valid JSON.', 'InvalidJsonData');
     }
   };
-  // An error the scanner meets (nesting, length) comes after the records completed before it in the same
-  // chunk, so the record number it is reported with is its own.
-  const push = function* (text: string, final: boolean): Generator<unknown> {
-    let failure: unknown = null;
-    try {
-      splitter.push(text, final, out);
-    } catch (err) {
-      failure = err;
-    }
-    for (const r of out) yield parse(r);
-    out.length = 0;
-    if (failure !== null) throw failure;
-  };
-  for await (const chunk of source) yield* push(decoder.write(chunk), false);
-  yield* push(decoder.end(), true);
+  for await (const record of splitRecords(source, new JsonSplitter(type, progress))) yield parse(record);
 }

@@ -5,6 +5,7 @@
 import { constants, KeyObject, verify as cryptoVerify, type webcrypto } from 'node:crypto';
 import { errors as joseErrors, type CompactJWSHeaderParameters, type FlattenedJWSInput } from 'jose';
 import { AppError } from '../errors.js';
+import { isDateTime } from '../util/time.js';
 import type { OidcProvider } from '../ims/model.js';
 import type { JwksCache } from './jwks.js';
 
@@ -42,8 +43,8 @@ function decodePart(part: string): Record<string, unknown> {
 function seconds(v: unknown, name: string, required: boolean): number | undefined {
   if (v === undefined && !required) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`The Jwt claim ${name} is missing or not a number.`);
-  // A time no Date holds (past ±8.64e12 s) cannot be written back (Expiration, the audit record): it was a 500.
-  if (Math.abs(v) > 8.64e12) throw invalid(`The Jwt claim ${name} is not a valid time.`);
+  // A time no Date holds cannot be written back (Expiration, the audit record): it was a 500.
+  if (!isDateTime(v * 1000)) throw invalid(`The Jwt claim ${name} is not a valid time.`);
   return v * 1000;
 }
 

@@ -2,6 +2,14 @@
 export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
 
+/** The farthest instant from the epoch a Date holds (ECMAScript: 100,000,000 days); past it toISOString throws. */
+export const MAX_DATE_MS = 8.64e15;
+
+/** Whether `ms` is a time a Date can hold and the formatters below can write. */
+export function isDateTime(ms: number): boolean {
+  return Math.abs(ms) <= MAX_DATE_MS;
+}
+
 // Each request formats "now" (Date header, acs:CurrentTime) and most seconds see many requests: the
 // formatters remember their last second (the text depends on nothing else).
 let httpSecond = NaN;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
-import { BodyCutShort, readBoundedBody } from '../../http/read-body.js';
+import { cutShortAsIncomplete, readBoundedBody } from '../../http/read-body.js';
 import type { OssRequest, OssResponse } from '../context.js';
 import { el, xmlDocument, type XmlChild, type XmlNode } from '../xml.js';
 import { uriEncode } from '../../util/uri-encode.js';
@@ -31,11 +31,6 @@ export function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
   return readBoundedBody(body, limit, () => new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`), true).catch(cutShortAsIncomplete);
 }
 
-/** A body the client cut short is IncompleteBody (a 400 nobody reads), not an internal error. */
-export function cutShortAsIncomplete(err: unknown): never {
-  if (err instanceof BodyCutShort) throw new AppError('IncompleteBody', 'The request body was cut short.');
-  throw err;
-}
 
 /**
  * A policy document's bytes (bucket and access point policies) as text: bytes that are not UTF-8 are

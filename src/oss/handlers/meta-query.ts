@@ -70,10 +70,15 @@ function aggregationXml(a: AggregationResult): XmlNode {
   ]);
 }
 
+/** The `mode` query parameter of OpenMetaQuery and DoMetaQuery: basic (the default, also when empty) or semantic. */
+export function metaQueryMode(raw: string | undefined): 'basic' | 'semantic' {
+  const mode = raw || 'basic';
+  if (mode !== 'basic' && mode !== 'semantic') throw invalidArgument('mode must be basic or semantic.', 'mode', mode.slice(0, 32));
+  return mode;
+}
+
 export const doMetaQuery: Handler = async (req) => {
-  const mode = req.query.get('mode') ?? 'basic';
-  if (mode === 'semantic') throw new AppError('NotImplemented', 'DoMetaQuery in semantic (vector retrieval) mode is not implemented by Alunite; use mode=basic.');
-  if (mode !== 'basic' && mode !== '') throw invalidArgument('mode must be basic or semantic.', 'mode', mode.slice(0, 32));
+  if (metaQueryMode(req.query.get('mode')) === 'semantic') throw new AppError('NotImplemented', 'DoMetaQuery in semantic (vector retrieval) mode is not implemented by Alunite; use mode=basic.');
   const raw = await readSmallBody(req.body, MAX_BODY);
   const result = await req.services.metaQuery.query(req.op.bucket!, requestOf(xmlText(raw)));
   return xmlResponse(el('MetaQuery', [

@@ -1,9 +1,10 @@
-import { AppError, invalidArgument } from '../../errors.js';
+import { AppError } from '../../errors.js';
 import { xmlText } from '../xml.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler } from '../context.js';
 import { empty, readSmallBody } from '../handlers/common.js';
-import { metaQueryPhase } from '../../domain/meta-query.js';
+import { META_QUERY_OPENED_AT, metaQueryOpenedAt, metaQueryPhase } from '../../domain/meta-query.js';
+import { metaQueryMode } from '../handlers/meta-query.js';
 import { validateDocument, type Doc } from './schema.js';
 import { asDoc, asJson, bucketOf, MAX_BODY, requestSchema, respond } from './common.js';
 
@@ -18,19 +19,18 @@ export const openMetaQuery: Handler = async (req) => {
     const { root, node } = requestSchema('OpenMetaQuery');
     body = validateDocument(xmlText(raw), root, node, { maxItems: { 'Filters.Filter': 100, 'WorkflowParameters.WorkflowParameter': 100 } });
   }
-  const mode = req.query.get('mode') || 'basic';
-  if (mode !== 'basic' && mode !== 'semantic') throw invalidArgument('mode must be basic or semantic.', 'mode', mode.slice(0, 32));
-  const now = isoDate(req.services.stored.now());
+  const mode = metaQueryMode(req.query.get('mode'));
+  const nowMs = req.services.stored.now();
+  const now = isoDate(nowMs);
   await req.services.stored.update(bucketOf(req), 'meta-query', (current) => {
-    const doc = asDoc(current);
-    if (doc !== null && doc.State === 'Running') return current;
-    // Opened now, or stored as Ready by an earlier Alunite (which built no index): running from now on.
-    const created = doc !== null && typeof doc.CreateTime === 'string' ? doc.CreateTime : now;
-    // The mode, filters and workflow parameters are kept and shown back (the Python SDK v2 reads them).
-    const extra: Doc = { MetaQueryMode: mode };
-    if (body?.Filters !== undefined) extra.Filters = body.Filters;
-    if (body?.WorkflowParameters !== undefined) extra.WorkflowParameters = body.WorkflowParameters;
-    return asJson({ State: 'Running', Phase: 'IncrementalScanning', CreateTime: created, UpdateTime: now, ...extra });
+    // Opening again keeps the index (and its creation time).
+    if (asDoc(current) !== null) return current;
+    // The state is not stored: GetMetaQueryStatus derives it from the opening time. The mode, filters and
+    // workflow parameters are kept and shown back (the Python SDK v2 reads them).
+    const doc: Doc = { CreateTime: now, UpdateTime: now, [META_QUERY_OPENED_AT]: String(nowMs), MetaQueryMode: mode };
+    if (body?.Filters !== undefined) doc.Filters = body.Filters;
+    if (body?.WorkflowParameters !== undefined) doc.WorkflowParameters = body.WorkflowParameters;
+    return asJson(doc);
   });
   return empty();
 };
@@ -39,8 +39,7 @@ export const getMetaQueryStatus: Handler = async (req) => {
   const { value } = await req.services.stored.get(bucketOf(req), 'meta-query');
   const doc = asDoc(value);
   if (doc === null) throw new AppError('MetaQueryNotExist', undefined, { BucketName: bucketOf(req) });
-  const created = typeof doc.CreateTime === 'string' ? Date.parse(doc.CreateTime) : NaN;
-  const { state, phase } = metaQueryPhase(created, req.services.stored.now(), req.services.metaQuery.readyMs);
+  const { state, phase } = metaQueryPhase(metaQueryOpenedAt(doc), req.services.stored.now(), req.services.metaQuery.readyMs);
   // Opened by an older Alunite: no mode kept, the default.
   return respond('GetMetaQueryStatus', { ...doc, State: state, Phase: phase, MetaQueryMode: typeof doc.MetaQueryMode === 'string' ? doc.MetaQueryMode : 'basic' });
 };
