@@ -17,6 +17,7 @@ import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { kill9, spawnServer } from './helpers/spawn.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { signedRequest } from './helpers/signed.js';
 
 const BUCKET = 'fetch-bucket';
 const DATA = randomBytes(1024 * 1024 + 17); // past the inline size and the off-loop threshold
@@ -231,6 +232,32 @@ describe('async fetch', () => {
       const third = await submit(configXml({ url: `${base}/slow`, object: 'slow-3' }), undefined, other);
       assert.equal(third.status, 503, third.text);
       assert.match(third.text, /This account already has 2 async fetch tasks/);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('another account\'s task does not wait behind an account at its own limit (it waited until one of that account\'s fetches ended)', async () => {
+    const other = await startTestServer({ asyncFetch: { enabled: true, allowHosts: ['127.0.0.1'], limits: { runningPerAccount: 1, concurrent: 4 }, source: { idleTimeoutMs: 120_000 } } });
+    try {
+      await other.client().putBucket(BUCKET);
+      const b = await other.accounts.create({ accountId: '5000000000000005', name: 'second' });
+      const bCreds: [string, string] = [b.accessKeyId, b.accessKeySecret];
+      await other.client({ accessKeyId: b.accessKeyId, accessKeySecret: b.accessKeySecret }).putBucket('fetch-second');
+      const before = slowHits;
+      // The first account: one fetch running (its limit), one in line.
+      await taskId(configXml({ url: `${base}/slow`, object: 'a-1' }), other);
+      await taskId(configXml({ url: `${base}/slow`, object: 'a-2' }), other);
+      const second = await signedRequest(other.port, 'POST', 'fetch-second', null, [['asyncFetch', '']], {
+        body: configXml({ url: `${base}/slow`, object: 'b-1' }), headers: { 'content-type': 'application/xml' }, creds: bCreds,
+      });
+      assert.equal(second.status, 200, second.text);
+      // The second account's fetch reaches the source while the first account's second task still waits.
+      const deadline = Date.now() + 60_000;
+      while (slowHits - before < 2) {
+        assert.ok(Date.now() < deadline, 'the second account\'s fetch started');
+        await new Promise((res) => setTimeout(res, 20));
+      }
     } finally {
       await other.stop();
     }

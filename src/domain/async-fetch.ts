@@ -228,18 +228,26 @@ export class AsyncFetchService {
     bump(this.runningBy, account, 1);
   }
 
-  /** A fetch slot: at most `concurrent` in all and `runningPerAccount` per account; taken in line order. */
+  /**
+   * A fetch slot: at most `concurrent` in all and `runningPerAccount` per account, handed out in line order to the
+   * first tasks that may run. A task of another account does not wait behind an account at its own limit (it did:
+   * it queued whenever anyone was in line, and only a release let it through).
+   */
   private async slot(account: string): Promise<void> {
-    if (this.waiting.length === 0 && this.canRun(account)) {
-      this.take(account);
-      return;
-    }
-    await new Promise<void>((go) => this.waiting.push({ account, go }));
+    await new Promise<void>((go) => {
+      this.waiting.push({ account, go });
+      this.dispatch();
+    });
   }
 
-  /** Frees a slot and hands slots to the first tasks in line that may run (taken for them before they wake). */
+  /** Frees a slot and hands out what is free. */
   private release(account: string): void {
     bump(this.runningBy, account, -1);
+    this.dispatch();
+  }
+
+  /** Hands slots to the first tasks in line that may run (taken for them before they wake). */
+  private dispatch(): void {
     for (let i = 0; i < this.waiting.length && this.active < this.limits.concurrent;) {
       const next = this.waiting[i]!;
       if (!this.canRun(next.account)) {
