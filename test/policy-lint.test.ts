@@ -245,13 +245,14 @@ describe('policy lint: tables', () => {
       assert.ok(known.oss.has(as?.action ?? op.name), op.name);
     }
     // 162 operations, less the 17 authorized as another action (or none), plus the three …BucketTagging actions
-    // and the 24 that are no published operation's name (versioned variants, PostProcessTask, GetService,
+    // and the 27 that are no published operation's name (versioned variants, PostProcessTask, GetService,
     // GetProcessConfiguration, DeleteBucketTransferAcceleration, the eight QoS actions of docs/qos.md, the two
-    // async fetch actions of docs/async-fetch.md, the two storage capacity actions of docs/storage-capacity.md).
-    assert.equal(known.oss.size, 162 - 17 + 3 + 24);
+    // async fetch actions of docs/async-fetch.md, the two storage capacity actions of docs/storage-capacity.md,
+    // the three bucket callback policy actions answered 501).
+    assert.equal(known.oss.size, 162 - 17 + 3 + 27);
     assert.ok(known.oss.has('GetProcessConfiguration'));
     assert.ok(known.oss.has('DeleteBucketTransferAcceleration'));
-    for (const a of ['GetUserQoSInfo', 'PutBucketQoSInfo', 'GetBucketQoSInfo', 'DeleteBucketQoSInfo', 'PutBucketRequesterQoSInfo', 'GetBucketRequesterQoSInfo', 'ListBucketRequesterQoSInfo', 'DeleteBucketRequesterQoSInfo', 'PutAsyncFetchTask', 'GetAsyncFetchTask', 'PutBucketStorageCapacity', 'GetBucketStorageCapacity']) {
+    for (const a of ['GetUserQoSInfo', 'PutBucketQoSInfo', 'GetBucketQoSInfo', 'DeleteBucketQoSInfo', 'PutBucketRequesterQoSInfo', 'GetBucketRequesterQoSInfo', 'ListBucketRequesterQoSInfo', 'DeleteBucketRequesterQoSInfo', 'PutAsyncFetchTask', 'GetAsyncFetchTask', 'PutBucketStorageCapacity', 'GetBucketStorageCapacity', 'PutBucketCallbackPolicy', 'GetBucketCallbackPolicy', 'DeleteBucketCallbackPolicy']) {
       assert.ok(known.oss.has(a), a);
     }
     assert.equal(known.oss.has('HeadObject'), false);

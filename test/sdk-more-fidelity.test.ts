@@ -131,3 +131,35 @@ describe('unimplemented operations answer 501 naming themselves', () => {
     succeeds(await signedRequest(srv.port, 'DELETE', B, null, [['policy', '']]), 204);
   });
 });
+
+describe('authorization before the new answers: an explicit Deny on each action refuses (a user otherwise allowed oss:*)', () => {
+  const allowAll = { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] };
+  const creds = (u: { accessKeyId: string; accessKeySecret: string }): [string, string] => [u.accessKeyId, u.accessKeySecret];
+
+  it('HeadBucket as oss:GetBucketInfo; the callback-policy 501s as their own actions', async () => {
+    const ram = new Ram(srv);
+    const u = await ram.userWith('deny-new-answers', policyDoc(allowAll,
+      { Effect: 'Deny', Action: ['oss:GetBucketInfo', 'oss:PutBucketCallbackPolicy', 'oss:GetBucketCallbackPolicy', 'oss:DeleteBucketCallbackPolicy'], Resource: [`acs:oss:*:*:${B}`] }));
+    assert.equal((await signedRequest(srv.port, 'HEAD', B, null, [], { creds: creds(u) })).status, 403);
+    for (const method of ['PUT', 'GET', 'DELETE']) {
+      failsWith(await signedRequest(srv.port, method, B, null, [['policy', ''], ['comp', 'callback']], { creds: creds(u), ...(method === 'PUT' ? { body: '<BucketCallbackPolicy/>' } : {}) }), 'AccessDenied', 403);
+    }
+    // Allowed otherwise: the same user reaches the 501 on another bucket.
+    await srv.client().putBucket('sdk-more-other');
+    failsWith(await signedRequest(srv.port, 'GET', 'sdk-more-other', null, [['policy', ''], ['comp', 'callback']], { creds: creds(u) }), 'NotImplemented', 501);
+    succeeds(await signedRequest(srv.port, 'HEAD', 'sdk-more-other', null, [], { creds: creds(u) }));
+  });
+
+  it('an unknown sub-resource on a write is authorized as that write\'s own checks (CopyObject: GetObject and PutObject), then 501', async () => {
+    const ram = new Ram(srv);
+    await srv.client({ bucket: B }).put('copy-source', Buffer.from('s'));
+    const writer = await ram.userWith('unknown-key-writer', policyDoc({ Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Resource: [`acs:oss:*:*:${B}/*`] }));
+    failsWith(await signedRequest(srv.port, 'PUT', B, 'copy-dest', [['someNewOperation', '']], { creds: creds(writer), headers: { 'x-oss-copy-source': `/${B}/copy-source` } }), 'NotImplemented', 501);
+    const noRead = await ram.userWith('unknown-key-no-read', policyDoc(allowAll, { Effect: 'Deny', Action: ['oss:GetObject'], Resource: [`acs:oss:*:*:${B}/copy-source`] }));
+    failsWith(await signedRequest(srv.port, 'PUT', B, 'copy-dest', [['someNewOperation', '']], { creds: creds(noRead), headers: { 'x-oss-copy-source': `/${B}/copy-source` } }), 'AccessDenied', 403);
+    const noDelete = await ram.userWith('unknown-key-no-delete', policyDoc(allowAll, { Effect: 'Deny', Action: ['oss:DeleteBucket'], Resource: [`acs:oss:*:*:${B}`] }));
+    failsWith(await signedRequest(srv.port, 'DELETE', B, null, [['someNewOperation', '']], { creds: creds(noDelete) }), 'AccessDenied', 403);
+    succeeds(await signedRequest(srv.port, 'HEAD', B, null, []));
+    assert.equal((await signedRequest(srv.port, 'HEAD', B, 'copy-dest', [])).status, 404, 'nothing written');
+  });
+});

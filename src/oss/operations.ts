@@ -407,6 +407,8 @@ interface Refusal {
   /** The action authorized before the 501 (the operation's own, or the one the request falls back to). */
   action: string;
   message: string;
+  /** The checks authorized before the 501 instead, when the request was routed to an operation (its own checks). */
+  checks?: AuthzCheck[];
 }
 
 /**
@@ -591,9 +593,9 @@ export function route(input: RouteInput): Operation {
 }
 
 /** The 501 a refusal answers, after authorizing its action on the request's resource. */
-function unimplemented(input: RouteInput, { operation, action, message }: Refusal): Operation {
+function unimplemented(input: RouteInput, { operation, action, message, checks }: Refusal): Operation {
   const { bucket, key } = input.address;
-  return { name: 'Unimplemented', bucket, key, checks: [{ action, bucket, key, acl: 'none' }], params: { operation, message } };
+  return { name: 'Unimplemented', bucket, key, checks: checks ?? [{ action, bucket, key, acl: 'none' }], params: { operation, message } };
 }
 
 /**
@@ -625,7 +627,9 @@ function unknownSubresourceOf(op: Operation, input: RouteInput): Refusal | null 
   const takes = PARAMS_BY_NAME.get(op.name) ?? NO_KEYS;
   for (const [k, v] of input.query) {
     if (v !== '' || k.startsWith('x-oss-') || takes.has(k) || PUBLISHED_KEYS.has(k) || UNPUBLISHED_TAKEN_BY.get(k)?.has(op.name) === true) continue;
-    return { operation: op.name, action: `oss:${op.name}`, message: `The "${k}" sub-resource is not known to Alunite; the request is not run as ${op.name}.` };
+    // Authorized as the write it is not run as (CopyObject: oss:GetObject on the source and oss:PutObject, not an
+    // `oss:CopyObject` no policy can name).
+    return { operation: op.name, action: `oss:${op.name}`, message: `The "${k}" sub-resource is not known to Alunite; the request is not run as ${op.name}.`, checks: op.checks };
   }
   return null;
 }

@@ -73,6 +73,10 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   // Async fetch (docs/async-fetch.md), unpublished likewise; the Put also needs oss:PutObject on its object.
   ['PutAsyncFetchTask', 'bucket'],
   ['GetAsyncFetchTask', 'bucket'],
+  // The bucket callback policy (`?policy&comp=callback`, the PHP SDK's), answered 501 after these are authorized.
+  ['PutBucketCallbackPolicy', 'bucket'],
+  ['GetBucketCallbackPolicy', 'bucket'],
+  ['DeleteBucketCallbackPolicy', 'bucket'],
 ];
 
 function ossActions(): Map<string, ResourceType[]> {
