@@ -17,7 +17,7 @@ const B = '2000000000000002';
 const B_AK = 'LTAI5tAccessPointsAccountB';
 const B_SECRET = 'AccessPointsAccountBSecretKey1';
 
-interface Reply { status: number; text: string; code: string | undefined }
+interface Reply { status: number; text: string; code: string | undefined; headers: Record<string, string | string[] | undefined> }
 
 describe('access points', () => {
   let srv: TestServer;
@@ -36,7 +36,7 @@ describe('access points', () => {
     const creds = opts.creds === undefined ? [AK, SECRET] : opts.creds;
     if (creds !== null) headers.authorization = v1Authorization({ method, bucket, key, query, headers }, creds[0], creds[1]).authorization;
     const res = await rawRequest(srv.port, { method, path, headers, body: opts.body });
-    return { status: res.status, text: res.body.toString('utf8'), code: errorOf(res)?.Code };
+    return { status: res.status, text: res.body.toString('utf8'), code: errorOf(res)?.Code, headers: res.headers };
   }
   const named = (name: string): Record<string, string> => ({ 'x-oss-access-point-name': name });
   const expect = (r: Reply, status: number, code?: string): Reply => {
@@ -76,11 +76,22 @@ describe('access points', () => {
 
   test('the access point\'s policy managed through its alias (the PHP SDK\'s OssClientBucketAccessPointTest): authorized as on the bucket, that access point only', async () => {
     const alias2 = await createAp('ap-managed');
-    const doc = policyDoc({ Effect: 'Allow', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${apArn('ap-managed')}/object/*`] });
+    const doc = policyDoc({ Effect: 'Allow', Action: ['oss:GetObject', 'oss:GetBucketInfo'], Principal: [ACCOUNT_ID], Resource: [apArn('ap-managed'), `${apArn('ap-managed')}/object/*`] });
     // No access point policy yet: its management through the alias is not subject to it.
     expect(await send('PUT', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-managed'), body: doc }), 200);
     assert.equal(expect(await send('GET', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-managed') }), 200).text, doc);
     expect(await send('GET', alias2, 'a.txt'), 200);
+    // HEAD of the alias (HeadBucket, as GetBucketInfo, which goes through an alias): the bucket's region.
+    assert.equal(expect(await send('HEAD', alias2, null), 200).headers['x-oss-bucket-region'], 'oss-cn-hangzhou');
+    // An explicit Deny on each management action refuses it through the alias too; the stored policy stays.
+    const denied = await ram.userWith('ap-alias-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:PutAccessPointPolicy', 'oss:GetAccessPointPolicy', 'oss:DeleteAccessPointPolicy'], Resource: ['*'] },
+    ));
+    expect(await send('PUT', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-managed'), body: policyDoc({ Effect: 'Deny', Action: ['oss:*'], Principal: ['*'], Resource: ['*'] }), creds: credsOf(denied) }), 403, 'AccessDenied');
+    expect(await send('GET', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-managed'), creds: credsOf(denied) }), 403, 'AccessDenied');
+    expect(await send('DELETE', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-managed'), creds: credsOf(denied) }), 403, 'AccessDenied');
+    assert.equal(expect(await send('GET', BUCKET, null, [['accessPointPolicy', '']], { headers: named('ap-managed') }), 200).text, doc);
     // Another access point of the bucket is not named through this alias.
     expect(await send('GET', alias2, null, [['accessPointPolicy', '']], { headers: named('ap-one') }), 400, 'InvalidRequest');
     // A RAM user without the action is refused, as on the bucket name.

@@ -9,7 +9,7 @@ import type { Operation } from './operations.js';
 
 /** What a request through an access point may do: object operations and listing the bucket's objects. */
 const THROUGH_ALIAS: ReadonlySet<string> = new Set<Operation['name']>([
-  'ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'ListMultipartUploads', 'GetBucketInfo', 'GetBucketLocation',
+  'ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'ListMultipartUploads', 'GetBucketInfo', 'HeadBucket', 'GetBucketLocation',
   'PutObject', 'GetObject', 'HeadObject', 'GetObjectMeta', 'DeleteObject', 'DeleteMultipleObjects', 'CopyObject',
   'AppendObject', 'PostObject', 'GetObjectAcl', 'PutObjectAcl', 'PutSymlink', 'GetSymlink', 'GetObjectTagging',
   'PutObjectTagging', 'DeleteObjectTagging', 'RestoreObject', 'CleanRestoredObject', 'InitiateMultipartUpload',
