@@ -190,14 +190,13 @@ function renderWho() {
     h('span', { class: 'identity', title: s.identity.Arn }, h('span', { class: 'badge' }, s.identity.IdentityType), ' ', h('code', { id: 'whoami' }, s.identity.Arn)),
     expiry,
     ' ',
-    h('button', { type: 'button', id: 'sign-out', onclick: () => { signOut(); location.hash = '#/'; } }, 'Sign out'),
+    // The address goes back to #/ without a hash change: signing out routes once (onSessionChange), where a hash
+    // change routed again and its second, empty sign-in form could replace the one being filled in.
+    h('button', { type: 'button', id: 'sign-out', onclick: () => { history.replaceState(null, '', '#/'); signOut(); } }, 'Sign out'),
   );
 }
 
 async function route() {
-  // Signed out with the sign-in form already shown (signing out re-routes, then its hash change does again): keep it
-  // and what is being typed in it, rather than a second, empty form.
-  if (!current() && main.querySelector('#sign-in, #user-sign-in') !== null) return;
   leavePage();
   clearMessages();
   if (!current()) {
