@@ -19,15 +19,8 @@ const GB = 2 ** 30;
 /** The text OSS answers a write over the capacity with (the PHP SDK's OssClientBucketStorageCapacityTest). */
 const EXCEEDED = 'Bucket storage exceed max storage capacity.';
 
-/** Parses a StorageCapacity value: an integer, -1 (no limit) or more; below -1 (the SDKs' tests send -2) refused. */
-export function parseCapacity(text: string): number {
-  const t = text.trim();
-  const n = /^-?\d{1,16}$/.test(t) ? Number(t) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < -1) {
-    throw invalidArgument('StorageCapacity must be an integer number of GB, -1 (no limit) or more.', 'StorageCapacity', t.slice(0, 32));
-  }
-  return n;
-}
+/** What a capacity must be: a whole number of GB, -1 (no limit) or more (the SDKs' tests send -2 and expect a refusal). */
+export const CAPACITY_RULE = 'StorageCapacity must be an integer number of GB, -1 (no limit) or more.';
 
 /** The bucket's capacity in bytes, or null: read off the cached bucket record, nothing queried. */
 function capacityOf(bucket: Bucket): number | null {
@@ -94,11 +87,11 @@ export class StorageCapacityService {
   }
 
   /**
-   * Sets the capacity (as parseCapacity reads it); -1 removes it, so a bucket without a limit carries nothing.
+   * Sets the capacity in GB (CAPACITY_RULE); -1 removes it, so a bucket without a limit carries nothing.
    * A capacity below what the bucket holds is taken: its writes are refused until it holds less.
    */
   async put(bucket: string, gb: number): Promise<void> {
-    if (!Number.isSafeInteger(gb) || gb < -1) throw invalidArgument('StorageCapacity must be -1 or more.', 'StorageCapacity', String(gb));
+    if (!Number.isSafeInteger(gb) || gb < -1) throw invalidArgument(CAPACITY_RULE, 'StorageCapacity', String(gb));
     await updateConfig(this.ctx, bucket, CAPACITY, () => (gb === -1 ? null : { gb }));
   }
 }

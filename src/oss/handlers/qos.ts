@@ -3,7 +3,7 @@ import {
   checkQoS, NO_REQUESTER_QOS_EC, QOS_FIELDS, qosValue, REQUESTER_PATTERN, requesterPage, unlimited, userQoS, withRequester,
   type QoSConfig, type QoSField,
 } from '../../domain/qos.js';
-import { parseCapacity } from '../../domain/storage-capacity.js';
+import { CAPACITY_RULE } from '../../domain/storage-capacity.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
@@ -150,7 +150,10 @@ export const putBucketStorageCapacity: Handler = async (req) => {
   }
   const text = childTextOnce(doc, 'StorageCapacity', 64);
   if (text === undefined) throw malformedXml('BucketUserQos.StorageCapacity is missing.');
-  await req.services.capacity.put(req.op.bucket!, parseCapacity(text));
+  // The text is an integer (the rule on its value is the domain's); anything else is refused here, as sent.
+  const t = text.trim();
+  if (!/^-?\d{1,16}$/.test(t)) throw invalidArgument(CAPACITY_RULE, 'StorageCapacity', t.slice(0, 32));
+  await req.services.capacity.put(req.op.bucket!, Number(t));
   return empty();
 };
 
