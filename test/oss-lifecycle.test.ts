@@ -31,6 +31,12 @@ const rule = (id: string, prefix: string, actions: string, status = 'Enabled'): 
   `<Rule><ID>${id}</ID><Prefix>${prefix}</Prefix><Status>${status}</Status>${actions}</Rule>`;
 const expireDays = (n: number): string => `<Expiration><Days>${n}</Days></Expiration>`;
 
+/** PutBucketAccessMonitor Enabled: access tracking on, which rules on the last access time need. */
+async function trackAccess(port: number, bucket: string): Promise<void> {
+  const monitor = `<?xml version="1.0" encoding="UTF-8"?>\n<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>`;
+  assert.equal((await send(port, { method: 'PUT', bucket, query: [['accessmonitor', '']], headers: { 'content-type': 'application/xml' }, body: monitor })).status, 200);
+}
+
 type Sent = RawResponse & { err: Record<string, string> | null };
 
 /** A V1-signed path-style request. */
@@ -410,8 +416,7 @@ describe('the lifecycle worker', () => {
     await c.put('at/born-ia', Buffer.from('b'), { headers: { 'x-oss-storage-class': 'IA' } } as OSS.PutObjectOptions);
     now += 10 * DAY; // old by their last modification
     const on = now;
-    const monitor = `<?xml version="1.0" encoding="UTF-8"?>\n<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>`;
-    assert.equal((await send(srv.port, { method: 'PUT', bucket: B, query: [['accessmonitor', '']], headers: { 'content-type': 'application/xml' }, body: monitor })).status, 200);
+    await trackAccess(srv.port, B);
     const body = doc(
       rule('atime', 'at/', '<Transition><Days>2</Days><StorageClass>IA</StorageClass><IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>true</ReturnToStdWhenVisit></Transition>') +
       rule('mtime', 'mt/', '<Transition><Days>2</Days><StorageClass>IA</StorageClass></Transition>'),
@@ -461,8 +466,7 @@ describe('the lifecycle worker', () => {
     await c.put('target', Buffer.from('t'));
     await c.put('acl', Buffer.from('a'));
     await c.putSymlink('link', 'target');
-    const monitor = `<?xml version="1.0" encoding="UTF-8"?>\n<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>`;
-    assert.equal((await send(srv.port, { method: 'PUT', bucket: B, query: [['accessmonitor', '']], headers: { 'content-type': 'application/xml' }, body: monitor })).status, 200);
+    await trackAccess(srv.port, B);
     const on = now;
     const recorded = async (key: string): Promise<unknown> => (await srv.meta.getObject(B, key))?.attrs?.lastAccess;
     const accessed = async (key: string): Promise<string | undefined> => hdr(await extras(c).getObjectMeta(key), 'x-oss-last-access-time');
