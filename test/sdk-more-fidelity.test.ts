@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { errorOf, rawRequest } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
-import { failsWith, signedRequest, succeeds } from './helpers/signed.js';
+import { failsWith, signedRequest, succeeds, type SignedReply } from './helpers/signed.js';
 
 let srv: TestServer;
 const B = 'sdk-more-fidelity';
@@ -182,5 +182,31 @@ describe('C++ SDK (aliyun-oss-cpp-sdk test/src)', () => {
     const verbose = doc(false, keys);
     const v = succeeds(await signedRequest(srv.port, 'POST', B, null, [['delete', '']], { body: verbose, headers: { 'content-md5': md5(verbose) } }));
     assert.deepEqual([...v.text.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]), keys);
+  });
+
+  it('x-oss-tagging: more than 10 tags is BadRequest, a repeated key InvalidArgument naming the header, on PutObject, AppendObject and InitiateMultipartUpload (ObjectTaggingTest *WithGreaterThan10TagsTest, *WithDuplicatedTagsTest)', async () => {
+    const eleven = Array.from({ length: 11 }, (_, i) => `key${i + 1}=value${i + 1}`).join('&');
+    const writes: Array<[string, Array<[string, string]>, string | undefined]> = [
+      ['PUT', [], 'Tagging Test'],
+      ['POST', [['append', ''], ['position', '0']], 'Tagging Test'],
+      ['POST', [['uploads', '']], undefined],
+    ];
+    for (const [method, query, body] of writes) {
+      const send = (tagging: string): Promise<SignedReply> =>
+        signedRequest(srv.port, method, B, 'cpp-tags/obj', query, { headers: { 'x-oss-tagging': tagging }, ...(body !== undefined ? { body } : {}) });
+      const many = failsWith(await send(eleven), 'BadRequest', 400);
+      assert.match(many.err?.Message ?? '', /Object tags cannot be greater than 10/, method);
+      const dup = failsWith(await send('key1=value1&key1=value2'), 'InvalidArgument', 400);
+      assert.match(dup.err?.Message ?? '', /query parameters without tag name duplicates/, method);
+      assert.equal(dup.err?.ArgumentName, 'x-oss-tagging');
+      // A key with a character tags may not hold stays InvalidTag (PutObjectWithUnsupportTagsTest).
+      const bad = failsWith(await send('key1%26=value1&key2=value2'), 'InvalidTag', 400);
+      assert.match(bad.err?.Message ?? '', /The TagKey you have provided is invalid/, method);
+    }
+    failsWith(await signedRequest(srv.port, 'HEAD', B, 'cpp-tags/obj', []), 'NoSuchKey', 404);
+    // Ten tags, special characters URL-encoded, are taken (PutObjectWithSpecialCharTagsTest).
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'cpp-tags/obj', [], { body: 'x', headers: { 'x-oss-tagging': 'key1%3D=value%201%2B&key2-=value2.&key3%3A%2F' } }));
+    const got = succeeds(await signedRequest(srv.port, 'GET', B, 'cpp-tags/obj', [['tagging', '']]));
+    assert.deepEqual([...got.text.matchAll(/<Key>([^<]*)<\/Key><Value>([^<]*)<\/Value>/g)].map((m) => [m[1], m[2]]), [['key1=', 'value 1+'], ['key2-', 'value2.'], ['key3:/', '']]);
   });
 });
