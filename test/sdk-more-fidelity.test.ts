@@ -1,6 +1,7 @@
 // What the Java SDK v2's integration tests (aliyun/alibabacloud-oss-java-sdk-v2 src/it/java/…/oss2), the PHP SDK's
-// tests (aliyun/aliyun-oss-php-sdk tests/OSS/Tests), the rest of the Python SDK v2's (tests/integration) and the C++
-// SDK's (aliyun/aliyun-oss-cpp-sdk test/src) read from OSS, replayed with signed raw requests against a real server: each case names the test it comes from.
+// tests (aliyun/aliyun-oss-php-sdk tests/OSS/Tests), the rest of the Python SDK v2's (tests/integration), the C++
+// SDK's (aliyun/aliyun-oss-cpp-sdk test/src) and the Ruby SDK's (aliyun/aliyun-oss-ruby-sdk tests/) read from OSS,
+// replayed with signed raw requests against a real server: each case names the test it comes from.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -116,6 +117,29 @@ describe('multipart uploads', () => {
     // An upload without them answers none.
     const plain = tag(succeeds(await signedRequest(srv.port, 'POST', B, 'plain.bin', [['uploads', '']])).text, 'UploadId')!;
     assert.doesNotMatch(succeeds(await signedRequest(srv.port, 'GET', B, 'plain.bin', [['uploadId', plain]])).text, /ClientEncryption/);
+  });
+});
+
+describe('the Ruby SDK\'s tests (aliyun/aliyun-oss-ruby-sdk tests/)', () => {
+  it('an upload with no parts completes with an empty list as an empty object (tests/test_content_type.rb: resumable_upload of an empty file)', async () => {
+    // Multipart::Upload#divide_parts makes (0 - 1) / part_size + 1 = 0 parts of an empty file, and #commit sends
+    // the empty list as Nokogiri writes it; the test then reads the Content-Type the upload was initiated with.
+    const key = 'tests/content_type/multipart.from_fileobj.html';
+    const init = succeeds(await signedRequest(srv.port, 'POST', B, key, [['uploads', '']], { headers: { 'content-type': 'text/html' } }));
+    const uploadId = tag(init.text, 'UploadId')!;
+    const done = succeeds(await signedRequest(srv.port, 'POST', B, key, [['uploadId', uploadId]], { body: '<?xml version="1.0"?>\n<CompleteMultipartUpload/>\n' }));
+    assert.equal(tag(done.text, 'Key'), key);
+    const head = succeeds(await signedRequest(srv.port, 'HEAD', B, key, []));
+    assert.equal(head.headers['content-type'], 'text/html');
+    assert.equal(head.headers['content-length'], '0');
+    assert.equal(head.headers['x-oss-hash-crc64ecma'], '0');
+    assert.equal(succeeds(await signedRequest(srv.port, 'GET', B, key, [])).text, '');
+    failsWith(await signedRequest(srv.port, 'GET', B, key, [['uploadId', uploadId]]), 'NoSuchUpload', 404);
+    // Parts uploaded but none listed: still refused, the upload kept.
+    const other = tag(succeeds(await signedRequest(srv.port, 'POST', B, 'with-a-part', [['uploads', '']])).text, 'UploadId')!;
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'with-a-part', [['partNumber', '1'], ['uploadId', other]], { body: 'x' }));
+    failsWith(await signedRequest(srv.port, 'POST', B, 'with-a-part', [['uploadId', other]], { body: '<CompleteMultipartUpload/>' }), 'InvalidPart', 400);
+    succeeds(await signedRequest(srv.port, 'GET', B, 'with-a-part', [['uploadId', other]]));
   });
 });
 
