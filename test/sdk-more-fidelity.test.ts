@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from './helpers/server.js';
-import { errorOf, rawRequest } from './helpers/raw-http.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { failsWith, signedRequest, succeeds, type SignedReply } from './helpers/signed.js';
 
@@ -140,6 +140,36 @@ describe('the Ruby SDK\'s tests (aliyun/aliyun-oss-ruby-sdk tests/)', () => {
     succeeds(await signedRequest(srv.port, 'PUT', B, 'with-a-part', [['partNumber', '1'], ['uploadId', other]], { body: 'x' }));
     failsWith(await signedRequest(srv.port, 'POST', B, 'with-a-part', [['uploadId', other]], { body: '<CompleteMultipartUpload/>' }), 'InvalidPart', 400);
     succeeds(await signedRequest(srv.port, 'GET', B, 'with-a-part', [['uploadId', other]]));
+  });
+});
+
+describe('the Ruby SDK\'s x-oss-copy-source: the key unescaped, its UTF-8 bytes on the wire', () => {
+  // Protocol#copy_object and #upload_part_by_copy send `@http.get_resource_path(src_bucket, src_object_name)`, the
+  // key as it is (no percent-encoding), and sign that text; the header's bytes are the key's UTF-8 bytes.
+  const copyWithRawSource = async (key: string, query: Array<[string, string]>, source: string): Promise<{ status: number; text: string }> => {
+    const headers: Record<string, string> = { host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), 'x-oss-copy-source': source };
+    const { authorization } = v1Authorization({ method: 'PUT', bucket: B, key, query, headers }, AK, SECRET);
+    const qs = query.length > 0 ? `?${query.map(([k, v]) => (v === '' ? k : `${k}=${encodeURIComponent(v)}`)).join('&')}` : '';
+    // Node sends a header string one byte per character: the UTF-8 bytes as latin1 text.
+    const wire = { ...headers, 'x-oss-copy-source': Buffer.from(source, 'utf8').toString('latin1'), authorization };
+    const res = await rawRequest(srv.port, { method: 'PUT', path: `/${B}/${encodeURIComponent(key)}${qs}`, headers: wire });
+    return { status: res.status, text: res.body.toString('utf8') };
+  };
+
+  it('CopyObject and UploadPartCopy find a source whose key is not ASCII (it was NoSuchKey: the bytes were read as latin1)', async () => {
+    const src = 'tests/copy/杭州 源.txt';
+    await srv.client({ bucket: B }).put(src, Buffer.from('hello'));
+    const copied = await copyWithRawSource('tests/copy/dst.txt', [], `/${B}/${src}`);
+    assert.equal(copied.status, 200, copied.text);
+    assert.equal(succeeds(await signedRequest(srv.port, 'GET', B, 'tests/copy/dst.txt', [])).text, 'hello');
+    const uploadId = tag(succeeds(await signedRequest(srv.port, 'POST', B, 'tests/copy/part.txt', [['uploads', '']])).text, 'UploadId')!;
+    const part = await copyWithRawSource('tests/copy/part.txt', [['partNumber', '1'], ['uploadId', uploadId]], `/${B}/${src}`);
+    assert.equal(part.status, 200, part.text);
+    const parts = succeeds(await signedRequest(srv.port, 'GET', B, 'tests/copy/part.txt', [['uploadId', uploadId]])).text;
+    assert.equal(tag(parts, 'Size'), '5');
+    // A percent-encoded source (every other SDK) reads as before.
+    const encoded = await copyWithRawSource('tests/copy/dst2.txt', [], `/${B}/${encodeURIComponent(src)}`);
+    assert.equal(encoded.status, 200, encoded.text);
   });
 });
 

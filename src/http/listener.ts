@@ -12,7 +12,7 @@ import { redactUrl, type Logger } from '../log.js';
 import { endpointOf, misdirectedHostError, parseQuery, resolveAddress } from '../oss/address.js';
 import { cameAbsolute, toOriginForm } from './request-target.js';
 import { assertThroughAlias, managesAccessPoint, throughAccessPoint } from '../oss/access-point-route.js';
-import { header } from '../oss/headers.js';
+import { header, textOfWire } from '../oss/headers.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
 import { missingBucketFirst } from '../oss/missing-bucket-first.js';
@@ -62,21 +62,6 @@ export interface ListenerDeps {
   diagnostics?: DiagnosticCodec;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * A header value's bytes as UTF-8 when they are valid UTF-8, else as latin1: ali-oss with its default
- * headerEncoding writes characters up to U+00FF as single latin1 bytes (and signs the text), while SDKs
- * that send UTF-8 bytes sign those; either way the value verifies against what the client signed.
- */
-function decodeHeaderValue(v: string): string {
-  try {
-    return strictUtf8.decode(Buffer.from(v, 'latin1'));
-  } catch {
-    return v;
-  }
-}
-
 /**
  * Headers as the signer saw them. Node delivers header bytes as latin1 text; signatures are computed
  * over text, so decode. Handlers keep the raw latin1 form, so stored values (x-oss-meta-*,
@@ -93,7 +78,7 @@ function utf8Headers(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   if (!needs) return headers;
   const out: IncomingHttpHeaders = {};
   for (const [k, v] of Object.entries(headers)) {
-    out[k] = typeof v === 'string' ? decodeHeaderValue(v) : v;
+    out[k] = typeof v === 'string' ? textOfWire(v) : v;
   }
   return out;
 }

@@ -20,6 +20,22 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export const isHeaderValue = (wire: string): boolean => FIELD_VALUE.test(wire);
 /** A string that can be a header name. */
 export const isHeaderName = (name: string): boolean => TOKEN.test(name);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A header value in wire form (latin1, one char per byte) as text: its bytes as UTF-8 when they are valid UTF-8,
+ * else as latin1. ali-oss with its default headerEncoding writes characters up to U+00FF as single latin1 bytes (and
+ * signs the text), while SDKs that send UTF-8 bytes sign those (the Ruby SDK's `x-oss-copy-source`, the key unescaped).
+ */
+export function textOfWire(wire: string): string {
+  if (!/[\x80-\xff]/.test(wire)) return wire;
+  try {
+    return strictUtf8.decode(Buffer.from(wire, 'latin1'));
+  } catch {
+    return wire;
+  }
+}
+
 /** Text (any Unicode) as the latin1 string of its UTF-8 bytes: what a header value carrying it sends. */
 export const wireText = (text: string): string => (/[^\x00-\x7f]/.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text);
 

@@ -1,5 +1,6 @@
 import { assertPartNumber } from '../domain/multipart.js';
 import { AppError, invalidArgument } from '../errors.js';
+import { textOfWire } from './headers.js';
 import { decodeUrlPath, type Address } from './address.js';
 import { CATALOG, type CatalogOperation, type CatalogScope } from './catalog.js';
 import type { PostUpload } from './post-object.js';
@@ -476,8 +477,12 @@ function assertConsumed(op: Operation, input: RouteInput): void {
   }
 }
 
+/**
+ * `raw` in wire form. Its bytes are read as UTF-8 before the percent-decoding: the Ruby SDK sends the source
+ * unescaped (`/<bucket>/<key>` as its UTF-8 bytes, and signs that text), other SDKs percent-encode it (ASCII).
+ */
 function parseCopySource(raw: string): CopySource {
-  let value = raw.trim();
+  let value = textOfWire(raw).trim();
   const q = value.indexOf('?');
   let versionId: string | undefined;
   if (q >= 0) {
