@@ -625,13 +625,17 @@ const WRITES_BY_PATH: ReadonlySet<string> = new Set(['PutBucket', 'DeleteBucket'
  * routed to one of WRITES_BY_PATH. That is how OSS names its operations, so such a key is a newer operation's
  * sub-resource, not a cache-buster: run as the path's plain write, `DELETE /<bucket>/?agenticBucket` deleted the
  * bucket. Refused (501) whatever the name, not only for the names listed in UNPUBLISHED_SUBRESOURCES. Keys with a value
- * (`t=123`) and `x-oss-*` keys are still ignored, and reads still ignore every unknown key.
+ * (`t=123`), `x-oss-*` keys and other hyphenated keys are still ignored, and reads still ignore every unknown key: OSS
+ * names its operations' sub-resources in camelCase (the hyphenated ones are parameters: `encoding-type`, `response-*`,
+ * `x-oss-*`), and a caller's own parameter may be written without a value (the C# SDK's
+ * `GeneratePresignedUriRequest.AddQueryParam("x-param-null", "")` puts a bare `x-param-null` in the URL, and its
+ * `PutObjectWithPreSignedUriWithParameter` expects the upload to succeed).
  */
 function unknownSubresourceOf(op: Operation, input: RouteInput): Refusal | null {
   if (!WRITES_BY_PATH.has(op.name)) return null;
   const takes = PARAMS_BY_NAME.get(op.name) ?? NO_KEYS;
   for (const [k, v] of input.query) {
-    if (v !== '' || k.startsWith('x-oss-') || takes.has(k) || PUBLISHED_KEYS.has(k) || UNPUBLISHED_TAKEN_BY.get(k)?.has(op.name) === true) continue;
+    if (v !== '' || k.includes('-') || takes.has(k) || PUBLISHED_KEYS.has(k) || UNPUBLISHED_TAKEN_BY.get(k)?.has(op.name) === true) continue;
     // Authorized as the write it is not run as (CopyObject: oss:GetObject on the source and oss:PutObject, not an
     // `oss:CopyObject` no policy can name).
     return { operation: op.name, action: `oss:${op.name}`, message: `The "${k}" sub-resource is not known to Alunite; the request is not run as ${op.name}.`, checks: op.checks };
