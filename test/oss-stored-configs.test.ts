@@ -380,6 +380,32 @@ describe('stored bucket configurations', () => {
     fails(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'inv-py2']], body: oss2Body.replace('inv-py', 'inv-py2').replace('>True<', '>yes<') }), 'InvalidArgument', 400);
   });
 
+  test('inventory as the .NET SDK\'s tests use it: 104 configurations listed in pages of 100; one put without a Filter answers an empty one', async () => {
+    const bucket = 'stored-inventories';
+    await srv.client().putBucket(bucket);
+    // BucketInventoryConfigurationSettingsTest.ListBucketInventoryConfigurationTest, as the SDK serializes it.
+    const config = (id: string, filter: string): string => `<?xml version="1.0"?>\n<InventoryConfiguration>\n  <Id>${id}</Id>\n  <IsEnabled>false</IsEnabled>\n${filter}` +
+      `  <Destination>\n    <OSSBucketDestination>\n      <Format>CSV</Format>\n      <AccountId>${ACCOUNT_ID}</AccountId>\n` +
+      `      <RoleArn>acs:ram::${ACCOUNT_ID}:role/AliyunOSSRole</RoleArn>\n      <Bucket>acs:oss:::${BUCKET}</Bucket>\n      <Prefix>prefix${id}</Prefix>\n` +
+      '    </OSSBucketDestination>\n  </Destination>\n  <Schedule>\n    <Frequency>Daily</Frequency>\n  </Schedule>\n  <IncludedObjectVersions>All</IncludedObjectVersions>\n</InventoryConfiguration>';
+    const ids = Array.from({ length: 104 }, (_, i) => `test${String(i).padStart(4, '0')}`);
+    for (const [i, id] of ids.entries()) {
+      const filter = i % 4 !== 0 ? `  <Filter>\n    <Prefix>filterPrefix${id}</Prefix>\n  </Filter>\n` : '';
+      ok(await callOp(srv, 'PutBucketInventory', { bucket, query: [['inventoryId', id]], body: config(id, filter) }));
+    }
+    const idsOf = (xml: string): string[] => [...xml.matchAll(/<InventoryConfiguration><Id>([^<]*)<\/Id>/g)].map((m) => m[1]!);
+    const first = ok(await callOp(srv, 'ListBucketInventory', { bucket, query: [['continuation-token', '']] })).text;
+    assert.deepEqual(idsOf(first), ids.slice(0, 100));
+    assert.match(first, /<IsTruncated>true<\/IsTruncated><NextContinuationToken>test0099<\/NextContinuationToken>/);
+    const second = ok(await callOp(srv, 'ListBucketInventory', { bucket, query: [['continuation-token', 'test0099']] })).text;
+    assert.deepEqual(idsOf(second), ids.slice(100));
+    assert.doesNotMatch(second, /NextContinuationToken/);
+    // BucketInventoryConfigurationBasicTest case 3: `Filter.Prefix` is "" for a configuration put without a Filter.
+    assert.match(ok(await callOp(srv, 'GetBucketInventory', { bucket, query: [['inventoryId', 'test0000']] })).text, /<Filter><Prefix><\/Prefix><\/Filter>/);
+    assert.match(ok(await callOp(srv, 'GetBucketInventory', { bucket, query: [['inventoryId', 'test0001']] })).text, /<Filter><Prefix>filterPrefixtest0001<\/Prefix><\/Filter>/);
+    assert.match(first, /<Id>test0000<\/Id>.*?<Filter><Prefix><\/Prefix><\/Filter>/);
+  });
+
   test('replication: add with a generated ID, get, RTC, progress, location, delete by ID', async () => {
     const none = fails(await callOp(srv, 'GetBucketReplicationProgress', { query: [['rule-id', 'nope']] }), 'NoSuchReplicationRule', 404);
     assert.match(none.text, /<Message>The BucketReplicationRule you specified does not exist<\/Message>/);

@@ -15,6 +15,17 @@ export type Json = string | number | boolean | null | Json[] | { [k: string]: Js
 /** The most bytes one stored configuration may take in the store (its JSON form). */
 export const MAX_STORED_BYTES = 64 * 1024;
 
+/**
+ * Larger bounds for the configurations that are records of many documents: the inventories of a bucket (OSS allows
+ * 1,000 of them; the .NET SDK's ListBucketInventoryConfigurationTest makes 104, one list page and more).
+ */
+const MAX_STORED_BYTES_OF: ReadonlyMap<string, number> = new Map([['inventory', 1024 * 1024]]);
+
+/** The most bytes the stored configuration `name` may take. */
+export function maxStoredBytes(name: string): number {
+  return MAX_STORED_BYTES_OF.get(name) ?? MAX_STORED_BYTES;
+}
+
 const kinds = new Map<string, ConfigKind<Json>>();
 
 /** The one ConfigKind of a stored configuration. */
@@ -28,8 +39,9 @@ export function storedKind(name: string): ConfigKind<Json> {
       decode: base.decode,
       encode: (v) => {
         const text = base.encode(v);
-        if (Buffer.byteLength(text) > MAX_STORED_BYTES) {
-          throw new AppError('InvalidArgument', `The ${name} configuration would exceed ${MAX_STORED_BYTES} bytes.`);
+        const max = maxStoredBytes(name);
+        if (Buffer.byteLength(text) > max) {
+          throw new AppError('InvalidArgument', `The ${name} configuration would exceed ${max} bytes.`);
         }
         return text;
       },

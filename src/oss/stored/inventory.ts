@@ -8,13 +8,22 @@ import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
 // Inventory configurations by Id; the inventory worker writes their files (domain/inventory-worker.ts, docs/inventory.md).
 
-/** OSS allows 1,000 inventories per bucket; Alunite keeps them in one bounded document. */
-const MAX_INVENTORIES = 100;
+/** OSS allows 1,000 inventories per bucket; Alunite keeps them in one document (bounded: maxStoredBytes). */
+const MAX_INVENTORIES = 1000;
 const INVENTORY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 function inventoriesOf(value: Json | null): Doc[] {
   const doc = asDoc(value);
   return doc === null ? [] : (listOf(doc, 'InventoryConfiguration') as Doc[]);
+}
+
+/**
+ * A configuration as Get and List answer it: one put without a Filter has an empty one, `<Filter><Prefix></Prefix>`
+ * (the .NET SDK's BucketInventoryConfigurationBasicTest reads `Filter.Prefix` as "" for it) [UNVERIFIED: inferred
+ * from that test].
+ */
+function answered(config: Doc): Doc {
+  return child(config, 'Filter') === undefined ? { ...config, Filter: { Prefix: '' } } : config;
 }
 
 function inventoryIdOf(req: OssRequest): string {
@@ -63,7 +72,7 @@ export const getBucketInventory: Handler = async (req) => {
   const { value } = await req.services.stored.get(bucketOf(req), 'inventory');
   const found = inventoriesOf(value).find((i) => textOf(i, 'Id') === id);
   if (found === undefined) throw new AppError('NoSuchInventory', undefined, { InventoryId: id });
-  return respond('GetBucketInventory', found);
+  return respond('GetBucketInventory', answered(found));
 };
 
 const LIST_PAGE = 100;
@@ -75,7 +84,7 @@ export const listBucketInventory: Handler = async (req) => {
   const rest = all.filter((i) => (textOf(i, 'Id') ?? '') > after);
   const page = rest.slice(0, LIST_PAGE);
   const truncated = rest.length > page.length;
-  const doc: Doc = { InventoryConfiguration: page, IsTruncated: String(truncated) };
+  const doc: Doc = { InventoryConfiguration: page.map(answered), IsTruncated: String(truncated) };
   if (truncated) doc.NextContinuationToken = textOf(page[page.length - 1]!, 'Id')!;
   return respond('ListBucketInventory', doc);
 };
