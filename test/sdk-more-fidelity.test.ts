@@ -288,4 +288,20 @@ describe('the .NET SDK\'s tests', () => {
     succeeds(await signedRequest(srv.port, 'DELETE', B, key, [['x-param-null', '']]), 204);
     assert.equal((await signedRequest(srv.port, 'HEAD', B, key, [])).status, 404);
   });
+
+  it('GetBucketInfo of a KMS default rule without a key id has an empty KMSMasterKeyID; GetBucketEncryption has none (C# BucketEncryptionBasicTest)', async () => {
+    const bucket = 'sdk-more-sse';
+    await srv.client().putBucket(bucket);
+    const rule = (inner: string): string => `<?xml version="1.0"?>\n<ServerSideEncryptionRule>\n  <ApplyServerSideEncryptionByDefault>\n    ${inner}\n  </ApplyServerSideEncryptionByDefault>\n</ServerSideEncryptionRule>`;
+    const sseOfInfo = async (): Promise<string> => /<ServerSideEncryptionRule>.*<\/ServerSideEncryptionRule>/.exec(succeeds(await signedRequest(srv.port, 'GET', bucket, null, [['bucketInfo', '']])).text)![0];
+    assert.equal(await sseOfInfo(), '<ServerSideEncryptionRule><SSEAlgorithm>None</SSEAlgorithm></ServerSideEncryptionRule>');
+    succeeds(await signedRequest(srv.port, 'PUT', bucket, null, [['encryption', '']], { body: rule('<SSEAlgorithm>AES256</SSEAlgorithm>') }));
+    assert.equal(await sseOfInfo(), '<ServerSideEncryptionRule><SSEAlgorithm>AES256</SSEAlgorithm></ServerSideEncryptionRule>');
+    succeeds(await signedRequest(srv.port, 'PUT', bucket, null, [['encryption', '']], { body: rule('<SSEAlgorithm>KMS</SSEAlgorithm>') }));
+    assert.equal(await sseOfInfo(), '<ServerSideEncryptionRule><SSEAlgorithm>KMS</SSEAlgorithm><KMSMasterKeyID></KMSMasterKeyID></ServerSideEncryptionRule>');
+    assert.doesNotMatch(succeeds(await signedRequest(srv.port, 'GET', bucket, null, [['encryption', '']])).text, /KMSMasterKeyID/);
+    succeeds(await signedRequest(srv.port, 'PUT', bucket, null, [['encryption', '']], { body: rule('<SSEAlgorithm>KMS</SSEAlgorithm>\n    <KMSMasterKeyID>kmsid</KMSMasterKeyID>') }));
+    assert.equal(await sseOfInfo(), '<ServerSideEncryptionRule><SSEAlgorithm>KMS</SSEAlgorithm><KMSMasterKeyID>kmsid</KMSMasterKeyID></ServerSideEncryptionRule>');
+    assert.match(succeeds(await signedRequest(srv.port, 'GET', bucket, null, [['encryption', '']])).text, /<KMSMasterKeyID>kmsid<\/KMSMasterKeyID>/);
+  });
 });

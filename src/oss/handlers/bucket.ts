@@ -9,7 +9,7 @@ import { el, escapeXml, many, parseXmlBody, text, type XmlNode, xmlText } from '
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, policyText, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
-import { encryptionFields } from './encryption.js';
+import { bucketInfoEncryptionFields } from './encryption.js';
 import { versioningStatus } from '../../domain/versioning.js';
 import { bucketOwnBlock } from '../../domain/access-rules.js';
 import type { DeleteEntry } from '../../domain/objects.js';
@@ -82,7 +82,7 @@ export const getBucketInfo: Handler = async (req) => {
         versioningStatus(b) !== null && el('Versioning', versioningStatus(b)!),
         owner(b.ownerAccountId),
         el('AccessControlList', [el('Grant', b.acl)]),
-        el('ServerSideEncryptionRule', sse ? encryptionFields(sse) : [el('SSEAlgorithm', 'None')]),
+        el('ServerSideEncryptionRule', sse ? bucketInfoEncryptionFields(sse) : [el('SSEAlgorithm', 'None')]),
         el('BucketPolicy', [el('LogBucket', ''), el('LogPrefix', '')]),
         // A bucket comment (PutBucket's CreateBucketConfiguration) is not stored; OSS sends the element empty.
         el('Comment', ''),
