@@ -481,6 +481,15 @@ describe('stored bucket configurations', () => {
     const conditional = { Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['*'], Resource: resource, Condition: { IpAddress: { 'acs:SourceIp': ['10.0.0.0/8'] } } };
     await client.putBucketPolicy(BUCKET, { Version: '1', Statement: [conditional] } as unknown as Parameters<OSS['putBucketPolicy']>[1]);
     assert.ok(ok(await callOp(srv, 'GetBucketPolicyStatus')).text.includes('<IsPublic>false</IsPublic>'));
+    // No Principal (the Python SDK v2's test_bucket_policy) or an empty one: everyone, as authorization reads it.
+    for (const principal of [{}, { Principal: [] }]) {
+      const everyone = { Effect: 'Allow', Action: ['oss:PutObject'], ...principal, Resource: [`acs:oss:*:*:${BUCKET}`, ...resource] };
+      await client.putBucketPolicy(BUCKET, { Version: '1', Statement: [everyone] } as unknown as Parameters<OSS['putBucketPolicy']>[1]);
+      assert.ok(ok(await callOp(srv, 'GetBucketPolicyStatus')).text.includes('<IsPublic>true</IsPublic>'), JSON.stringify(principal));
+    }
+    // Only named principals, or a Deny for everyone: not public.
+    await client.putBucketPolicy(BUCKET, { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: ['20214760404935xxxx'], Resource: resource }, { Effect: 'Deny', Action: ['oss:GetObject'], Principal: ['*'], Resource: resource }] });
+    assert.ok(ok(await callOp(srv, 'GetBucketPolicyStatus')).text.includes('<IsPublic>false</IsPublic>'));
     await client.deleteBucketPolicy(BUCKET);
 
     const all = ok(await send(srv, 'GET', null, [['regions', '']])).text;

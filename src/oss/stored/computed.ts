@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.js';
+import { parsePolicy } from '../../policy/index.js';
 import type { Handler } from '../context.js';
 import type { Doc } from './schema.js';
 import { bucketOf, respond } from './common.js';
@@ -6,27 +7,20 @@ import { bucketOf, respond } from './common.js';
 // Answers computed from what the server knows: the bucket policy's public status, the region list.
 
 /**
- * A bucket policy is public when one of its Allow statements names every principal (`*`) without a
- * Condition (docs/stored-configurations.md: the rule Alunite applies).
+ * A bucket policy is public when one of its Allow statements is for every principal without a Condition: `*`, or no
+ * principal at all (absent or `[]`, which the evaluator reads as everyone, docs/policy.md; the Python SDK v2's
+ * test_bucket_policy expects a Principal-less Allow to be public). Read with the evaluator's own parser, so the status
+ * says what authorization does (docs/stored-configurations.md).
  */
 export function policyIsPublic(policy: string | null): boolean {
   if (policy === null) return false;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(policy);
-  } catch {
-    return false;
-  }
-  const statements = (doc as { Statement?: unknown }).Statement;
-  for (const st of Array.isArray(statements) ? statements : [statements]) {
-    if (typeof st !== 'object' || st === null) continue;
-    const s = st as { Effect?: unknown; Principal?: unknown; Condition?: unknown };
-    if (s.Effect !== 'Allow' || s.Condition !== undefined) continue;
-    const p = s.Principal;
-    const list = Array.isArray(p) ? p : typeof p === 'object' && p !== null ? Object.values(p).flat() : [p];
-    if (list.includes('*')) return true;
-  }
-  return false;
+  const parsed = parsePolicy(policy, 'bucket');
+  if (!parsed.ok) return false;
+  return parsed.policy.statements.some((st) => {
+    if (st.effect !== 'Allow' || st.condition.length > 0 || st.principal?.type !== 'bucket') return false;
+    const who = st.principal.values;
+    return who.length === 0 || who.includes('*');
+  });
 }
 
 export const getBucketPolicyStatus: Handler = async (req) => {
