@@ -101,6 +101,25 @@ describe('Put/Get/DeleteBucketLogging', () => {
     assert.equal((await putLogging(srv.port, B, '<BucketLoggingStatus></BucketLoggingStatus>')).status, 200);
   });
 
+  it('PushSuccessMarker and TargetSuffix (the Java SDK v2\'s ClientBucketLoggingTest puts both) are kept and answered as put; other values are MalformedXML', async () => {
+    const v2 = (marker: string, suffix: string): string =>
+      `<BucketLoggingStatus><LoggingEnabled><TargetBucket>${T}</TargetBucket><TargetPrefix>log-</TargetPrefix><PushSuccessMarker>${marker}</PushSuccessMarker><LoggingRole></LoggingRole><TargetSuffix>${suffix}</TargetSuffix></LoggingEnabled></BucketLoggingStatus>`;
+    assert.equal((await putLogging(srv.port, B, v2('false', '<UseRandomPart>false</UseRandomPart>'))).status, 200);
+    assert.match((await getLogging(srv.port, B)).text, /<LoggingRole(\/>|><\/LoggingRole>)<PushSuccessMarker>false<\/PushSuccessMarker><TargetSuffix><UseRandomPart>false<\/UseRandomPart><\/TargetSuffix><\/LoggingEnabled>/);
+    assert.equal((await putLogging(srv.port, B, v2('true', '<UseRandomPart>true</UseRandomPart>'))).status, 200);
+    const both = (await getLogging(srv.port, B)).text;
+    assert.match(both, /<PushSuccessMarker>true<\/PushSuccessMarker><TargetSuffix><UseRandomPart>true<\/UseRandomPart><\/TargetSuffix>/);
+    for (const [marker, suffix] of [['yes', '<UseRandomPart>true</UseRandomPart>'], ['true', '<UseRandomPart>1</UseRandomPart>'], ['true', '<Other>x</Other>']] as const) {
+      const r = await putLogging(srv.port, B, v2(marker, suffix));
+      assert.equal(r.err?.Code, 'MalformedXML', `${marker} ${suffix}`);
+      assert.equal((await getLogging(srv.port, B)).text, both, 'nothing stored');
+    }
+    // Not put: not answered (a classic configuration reads as before).
+    assert.equal((await putLogging(srv.port, B, status(T, 'logs/'))).status, 200);
+    assert.doesNotMatch((await getLogging(srv.port, B)).text, /PushSuccessMarker|TargetSuffix/);
+    assert.equal((await putLogging(srv.port, B, '<BucketLoggingStatus></BucketLoggingStatus>')).status, 200);
+  });
+
   it('refusals: the documented errors, the configuration unchanged', async () => {
     assert.equal((await putLogging(srv.port, B, status(T, 'keep/'))).status, 200);
     const before = (await getLogging(srv.port, B)).text;

@@ -16,6 +16,13 @@ export interface LoggingConfig {
    * answered; Alunite writes them as before, on the configuring caller's checked behalf (docs/logging.md).
    */
   loggingRole?: string;
+  /**
+   * The SDK v2s' newer `PushSuccessMarker` and `TargetSuffix.UseRandomPart` switches: kept and answered as put. What
+   * OSS does with them (a marker object per delivered log, a random part in log names) is not published; Alunite's
+   * log objects are named and written as before (docs/logging.md) [UNVERIFIED].
+   */
+  pushSuccessMarker?: boolean;
+  useRandomPart?: boolean;
 }
 
 export const LOGGING = jsonConfig<LoggingConfig>('logging');

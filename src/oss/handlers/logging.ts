@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.js';
-import { LOGGING_LIMITS } from '../../domain/logging.js';
+import { LOGGING_LIMITS, type LoggingConfig } from '../../domain/logging.js';
 import type { Handler } from '../context.js';
 import { header } from '../headers.js';
 import { childText, el, parseXmlBody, xmlText } from '../xml.js';
@@ -8,6 +8,17 @@ import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 // Put/Get/DeleteBucketLogging (docs/logging.md). The log records are written by audit/access-log.ts.
 
 const malformed = (detail: string): AppError => new AppError('MalformedXML', undefined, { ErrorDetail: detail });
+
+/** LoggingEnabled's elements: the classic three and the SDK v2s' newer switches (the Java SDK v2's ClientBucketLoggingTest). */
+const LOGGING_ELEMENTS: ReadonlySet<string> = new Set(['TargetBucket', 'TargetPrefix', 'LoggingRole', 'PushSuccessMarker', 'TargetSuffix']);
+
+/** A boolean element: absent or empty is unset; otherwise `true` or `false`. */
+function booleanOf(value: string | undefined, name: string): boolean | undefined {
+  const v = value?.trim();
+  if (v === undefined || v === '') return undefined;
+  if (v === 'true' || v === 'false') return v === 'true';
+  throw malformed(`${name} must be true or false.`);
+}
 
 export const putBucketLogging: Handler = async (req) => {
   const raw = await readSmallBody(req.body, LOGGING_LIMITS.maxBodyBytes);
@@ -24,7 +35,15 @@ export const putBucketLogging: Handler = async (req) => {
   if (typeof enabled !== 'object' || enabled === null || Array.isArray(enabled)) throw malformed('BucketLoggingStatus takes one LoggingEnabled.');
   const node = enabled as Record<string, unknown>;
   for (const name of Object.keys(node)) {
-    if (name !== 'TargetBucket' && name !== 'TargetPrefix' && name !== 'LoggingRole') throw malformed(`LoggingEnabled does not take ${name}.`);
+    if (!LOGGING_ELEMENTS.has(name)) throw malformed(`LoggingEnabled does not take ${name}.`);
+  }
+  const pushSuccessMarker = booleanOf(childText(node, 'PushSuccessMarker'), 'PushSuccessMarker');
+  const suffix = node.TargetSuffix;
+  let useRandomPart: boolean | undefined;
+  if (suffix !== undefined && suffix !== '') {
+    if (typeof suffix !== 'object' || suffix === null || Array.isArray(suffix)) throw malformed('LoggingEnabled takes one TargetSuffix.');
+    for (const name of Object.keys(suffix)) if (name !== 'UseRandomPart') throw malformed(`TargetSuffix does not take ${name}.`);
+    useRandomPart = booleanOf(childText(suffix as Record<string, unknown>, 'UseRandomPart'), 'UseRandomPart');
   }
   const targetBucket = childText(node, 'TargetBucket')?.trim();
   if (targetBucket === undefined || targetBucket === '') throw malformed('LoggingEnabled needs a TargetBucket.');
@@ -35,7 +54,11 @@ export const putBucketLogging: Handler = async (req) => {
   // behalf: whoever points logging there must be allowed to write them, as for inventory files, or a RAM user
   // allowed PutBucketLogging on its own bucket could fill any bucket of the account (a WORM one for good).
   const source = req.op.bucket!;
-  await req.services.logging.put(source, { targetBucket, targetPrefix, ...(loggingRole !== undefined ? { loggingRole } : {}) }, () =>
+  const config: LoggingConfig = { targetBucket, targetPrefix };
+  if (loggingRole !== undefined) config.loggingRole = loggingRole;
+  if (pushSuccessMarker !== undefined) config.pushSuccessMarker = pushSuccessMarker;
+  if (useRandomPart !== undefined) config.useRandomPart = useRandomPart;
+  await req.services.logging.put(source, config, () =>
     req.authorize([{ action: 'oss:PutObject', bucket: targetBucket, key: `${targetPrefix}${source}`, acl: 'write' }]));
   return empty();
 };
@@ -49,6 +72,8 @@ export const getBucketLogging: Handler = async (req) => {
       // Always written, empty without a role: the Java SDK v2's ClientBucketLoggingTest puts an empty one and reads
       // back "" (an absent element reads as null there).
       el('LoggingRole', config.loggingRole ?? ''),
+      config.pushSuccessMarker !== undefined && el('PushSuccessMarker', String(config.pushSuccessMarker)),
+      config.useRandomPart !== undefined && el('TargetSuffix', [el('UseRandomPart', String(config.useRandomPart))]),
     ]),
   ]));
 };
