@@ -194,6 +194,36 @@ describe('ali-oss bucket operations', () => {
     }
   });
 
+
+  it('listBuckets reads no bucket configuration but the tags: a 1,000-rule lifecycle (or 1,000 inventories) is not read for each bucket listed', async () => {
+    // A bucket's record carries its configurations (up to 1 MiB of lifecycle rules, 1 MiB of inventories, ...);
+    // read and parsed for each listed bucket, one ListBuckets of 20 such buckets held the event loop for 0.9 s.
+    const client = srv.client();
+    await client.putBucket('lb-fat-config');
+    await client.putBucket('lb-tagged');
+    const rules = Array.from({ length: 200 }, (_, i) => ({ id: `r${i}`, prefix: `${String(i).padStart(3, '0')}${'p'.repeat(400)}`, status: 'Enabled' as const, days: 30 }));
+    await client.putBucketLifecycle('lb-fat-config', rules as unknown as OSS.LifecycleRule[]);
+    await (client as unknown as { putBucketTags(name: string, tags: Record<string, string>): Promise<unknown> }).putBucketTags('lb-tagged', { team: 'a' });
+    const meta = srv.meta;
+    const original = meta.listBuckets.bind(meta);
+    let configBytes = 0;
+    meta.listBuckets = async (q) => {
+      const page = await original(q);
+      for (const b of page) configBytes += JSON.stringify(b.configs).length;
+      return page;
+    };
+    try {
+      const all = await listBuckets(client, {});
+      assert.ok(all.buckets?.some((b) => b.name === 'lb-fat-config'));
+      const tagged = await listBuckets(client, { 'tag-key': 'team', 'tag-value': 'a' });
+      assert.deepEqual(tagged.buckets?.map((b) => b.name), ['lb-tagged'], 'the tag filter still reads the tags');
+      assert.ok(configBytes < 2000, `ListBuckets read ${configBytes} bytes of bucket configurations`);
+    } finally {
+      meta.listBuckets = original;
+      await client.deleteBucket('lb-fat-config');
+      await client.deleteBucket('lb-tagged');
+    }
+  });
   it('putBucketACL / getBucketACL, invalid value rejected (all client configs)', async () => {
     await srv.client().putBucket('acl-bucket');
     for (const cfg of configs) {

@@ -94,9 +94,12 @@ export class BucketService {
     return requireBucket(this.ctx, name);
   }
 
-  async list(ownerAccountId: string, q: { prefix: string; marker: string; maxKeys: number }): Promise<{ buckets: Bucket[]; truncated: boolean }> {
+  /** `configs`: only these configurations in the records (BucketListQuery.configs); absent, all. */
+  async list(ownerAccountId: string, q: { prefix: string; marker: string; maxKeys: number; configs?: readonly string[] }): Promise<{ buckets: Bucket[]; truncated: boolean }> {
     // The account's own buckets, filtered by the store: a page of maxKeys + 1 of them says whether more follow.
-    const own = await this.ctx.meta.listBuckets({ prefix: q.prefix, after: q.marker, limit: q.maxKeys + 1, owner: ownerAccountId });
+    const own = await this.ctx.meta.listBuckets({
+      prefix: q.prefix, after: q.marker, limit: q.maxKeys + 1, owner: ownerAccountId, ...(q.configs !== undefined ? { configs: q.configs } : {}),
+    });
     return { buckets: own.slice(0, q.maxKeys), truncated: own.length > q.maxKeys };
   }
 

@@ -128,6 +128,12 @@ export interface BucketListQuery {
   limit: number;
   /** Only the buckets this account owns. */
   owner?: string;
+  /**
+   * Only these configurations in the records' `configs` (by stored name, e.g. `stored.bucket-tags`); absent: all of
+   * them. A bucket's configurations may take megabytes (a 1,000-rule lifecycle, 1,000 inventories), so a listing
+   * that needs none of them (ListBuckets) must not read and parse them for every bucket it lists.
+   */
+  configs?: readonly string[];
 }
 
 /** Metadata persistence. Async so a networked engine (PostgreSQL) fits the same interface. */

@@ -247,8 +247,14 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       values.push(q.owner);
       where += ` AND owner = $${values.length}`;
     }
+    let columns = BUCKET_COLUMNS;
+    if (q.configs !== undefined) {
+      // Only the configurations asked for (BucketListQuery.configs).
+      values.push([...q.configs]);
+      columns = `b.*, (SELECT coalesce(json_object_agg(c.name, c.document), '{}')::text FROM bucket_configs c WHERE c.bucket IN (b.name, '/account/' || b.owner) AND c.name = ANY($${values.length}::text[])) AS configs`;
+    }
     values.push(q.limit);
-    const { rows } = await this.pool.query<BucketRow>(`SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE ${where} ORDER BY name LIMIT $${values.length}`, values);
+    const { rows } = await this.pool.query<BucketRow>(`SELECT ${columns} FROM buckets b WHERE ${where} ORDER BY name LIMIT $${values.length}`, values);
     return rows.map(toBucket);
   }
 

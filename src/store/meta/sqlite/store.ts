@@ -45,6 +45,9 @@ export function prefixSuccessor(prefix: string): string | null {
 /** A bucket row with its configurations aggregated into one JSON object (json_group_object gives '{}' for none). */
 const BUCKET_COLUMNS =
   "b.*, (SELECT json_group_object(c.name, c.document) FROM bucket_configs c WHERE c.bucket IN (b.name, '/account/' || b.owner)) AS configs";
+/** BUCKET_COLUMNS with only the configurations named in the JSON array `@configs` (BucketListQuery.configs). */
+const BUCKET_COLUMNS_NAMED =
+  "b.*, (SELECT json_group_object(c.name, c.document) FROM bucket_configs c WHERE c.bucket IN (b.name, '/account/' || b.owner) AND c.name IN (SELECT value FROM json_each(@configs))) AS configs";
 
 function objectParams(o: ObjectRecord, inlineId: number | null): unknown[] {
   return [o.bucket, o.key, ...objectColumnValues(o), inlineId, attrsColumn(o.attrs), o.versionId ?? null];
@@ -113,6 +116,12 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       ),
       listOwnBuckets: db.prepare<[{ after: string; prefix: string; limit: number; owner: string }], BucketRow>(
         `SELECT ${BUCKET_COLUMNS} FROM buckets b WHERE owner = @owner AND name > @after AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit`,
+      ),
+      listBucketsNamed: db.prepare<[{ after: string; prefix: string; limit: number; configs: string }], BucketRow>(
+        `SELECT ${BUCKET_COLUMNS_NAMED} FROM buckets b WHERE name > @after AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit`,
+      ),
+      listOwnBucketsNamed: db.prepare<[{ after: string; prefix: string; limit: number; owner: string; configs: string }], BucketRow>(
+        `SELECT ${BUCKET_COLUMNS_NAMED} FROM buckets b WHERE owner = @owner AND name > @after AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit`,
       ),
       upsertConfig: db.prepare('INSERT OR REPLACE INTO bucket_configs (bucket, name, document) VALUES (?, ?, ?)'),
       deleteConfig: db.prepare('DELETE FROM bucket_configs WHERE bucket = ? AND name = ?'),
@@ -218,6 +227,11 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
 
   async listBuckets(q: BucketListQuery): Promise<Bucket[]> {
     const params = { after: q.after ?? '', prefix: q.prefix, limit: q.limit };
+    if (q.configs !== undefined) {
+      const named = { ...params, configs: JSON.stringify(q.configs) };
+      const rows = q.owner === undefined ? this.stmts.listBucketsNamed.all(named) : this.stmts.listOwnBucketsNamed.all({ ...named, owner: q.owner });
+      return rows.map(toBucket);
+    }
     const rows = q.owner === undefined ? this.stmts.listBuckets.all(params) : this.stmts.listOwnBuckets.all({ ...params, owner: q.owner });
     return rows.map(toBucket);
   }
