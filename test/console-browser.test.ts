@@ -68,7 +68,7 @@ describe('web console in Chromium', { timeout: 180_000 }, () => {
     // Belt and braces: CSP violations as DOM events, whatever the console says about them.
     await page.addInitScript(() => {
       document.addEventListener('securitypolicyviolation', (e) => {
-        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} in ${e.documentURI} at ${e.sourceFile}:${e.lineNumber} sample ${JSON.stringify(e.sample)}`);
       });
     });
   });

@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { DEV_DEFAULTS } from '../src/server.js';
@@ -35,21 +35,25 @@ describe('console: the first hour (RAM user, folders, narrow screens, STS export
   /** While a test makes a request fail on purpose, the browser's own report of it is expected. */
   let failingOnPurpose = false;
 
+  /** The test running, named in each problem (a CSP report alone does not say which step caused it). */
+  let current = '';
+  beforeEach((t) => { current = t.name; });
+
   const watch = (p: Page) => {
     p.on('console', (m) => {
       if (m.type() !== 'error' && m.type() !== 'warning') return;
       if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) return;
       if (failingOnPurpose && /^Failed to load resource: net::ERR_FAILED/.test(m.text())) return;
-      problems.push(`console.${m.type()}: ${m.text()}`);
+      problems.push(`console.${m.type()}: ${m.text()} [${current}; page ${p.url()}]`);
     });
-    p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    p.on('pageerror', (e) => problems.push(`page error: ${e.message} [${current}; page ${p.url()}]`));
   };
   const newPage = async (viewport: { width: number; height: number }) => {
     context = await browser.newContext({ viewport, acceptDownloads: true });
     // Copy buttons use the async Clipboard API; the test reads it back.
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
     await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} in ${e.documentURI} at ${e.sourceFile}:${e.lineNumber} sample ${JSON.stringify(e.sample)}`));
     });
     page = await context.newPage();
     watch(page);

@@ -52,7 +52,7 @@ describe('console sign-in form in Chromium', { timeout: 180_000 }, () => {
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} in ${e.documentURI} at ${e.sourceFile}:${e.lineNumber} sample ${JSON.stringify(e.sample)}`));
     });
   });
   after(async () => {

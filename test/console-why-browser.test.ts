@@ -60,7 +60,7 @@ describe('console "Why denied?" draws the trace', { timeout: 180_000 }, () => {
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} in ${e.documentURI} at ${e.sourceFile}:${e.lineNumber} sample ${JSON.stringify(e.sample)}`));
     });
     await page.goto(`${srv.url}/-/console/`);
     await page.waitForSelector('#sign-in');

@@ -245,7 +245,7 @@ export async function oss(r) {
   }
   if (xhr.status >= 300) {
     const text = xhr.responseType === 'blob' ? await /** @type {Blob} */ (xhr.response).text() : xhr.responseType === '' || xhr.responseType === 'text' ? xhr.responseText : '';
-    const doc = text ? new DOMParser().parseFromString(text, 'application/xml') : null;
+    const doc = text ? parseXml(text) : null;
     const field = (/** @type {string} */ n) => doc?.getElementsByTagName(n)[0]?.textContent ?? '';
     const err = new ApiError(
       field('Code') || `HTTP${xhr.status}`,
@@ -262,11 +262,22 @@ export async function oss(r) {
 }
 
 /**
+ * An XML text as a document. One without a body (DeleteMultipleObjects in quiet mode answers none) or that is not
+ * XML is an empty document: parsing it would make a <parsererror> element, which the browser styles inline (a CSP
+ * report under style-src 'self').
+ * @param {string} text
+ */
+function parseXml(text) {
+  if (!text.trimStart().startsWith('<')) return document.implementation.createDocument(null, null);
+  return new DOMParser().parseFromString(text, 'application/xml');
+}
+
+/**
  * The XML body of an OSS answer.
  * @param {XMLHttpRequest} xhr
  */
 export function xml(xhr) {
-  return new DOMParser().parseFromString(xhr.responseText, 'application/xml');
+  return parseXml(xhr.responseText);
 }
 
 /**
