@@ -264,6 +264,26 @@ describe('C++ SDK (aliyun-oss-cpp-sdk test/src)', () => {
     const got = succeeds(await signedRequest(srv.port, 'GET', B, 'cpp-tags/obj', [['tagging', '']]));
     assert.deepEqual([...got.text.matchAll(/<Key>([^<]*)<\/Key><Value>([^<]*)<\/Value>/g)].map((m) => [m[1], m[2]]), [['key1=', 'value 1+'], ['key2-', 'value2.'], ['key3:/', '']]);
   });
+
+  it('AppendObject on a versioning-enabled bucket makes the null version: x-oss-version-id null on every append (ObjectVersioningTest AppendObjectWithVersioningEnableTest; C# the same)', async () => {
+    const bucket = 'sdk-more-cpp-versioned';
+    await srv.client().putBucket(bucket);
+    succeeds(await signedRequest(srv.port, 'PUT', bucket, null, [['versioning', '']], { body: '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>' }));
+    const append = (position: number): Promise<SignedReply> => signedRequest(srv.port, 'POST', bucket, 'appended', [['append', ''], ['position', String(position)]], { body: 'versioning test.' });
+    const first = succeeds(await append(0));
+    assert.equal(first.headers['x-oss-version-id'], 'null');
+    const second = succeeds(await append(16));
+    assert.equal(second.headers['x-oss-version-id'], 'null');
+    assert.equal(second.headers['x-oss-next-append-position'], '32');
+    // A PutObject over it keeps it as the (noncurrent) null version, which is read back by that id.
+    const put = succeeds(await signedRequest(srv.port, 'PUT', bucket, 'appended', [], { body: 'normal' }));
+    assert.notEqual(put.headers['x-oss-version-id'], 'null');
+    const old = succeeds(await signedRequest(srv.port, 'GET', bucket, 'appended', [['versionId', 'null']]));
+    assert.equal(old.text, 'versioning test.versioning test.');
+    assert.equal(old.headers['x-oss-object-type'], 'Appendable');
+    // A PutObject answers a real version id, as before.
+    assert.match(put.headers['x-oss-version-id'] as string, /^[A-Za-z0-9_-]{20,}$/);
+  });
 });
 
 describe('the .NET SDK\'s tests', () => {

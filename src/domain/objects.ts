@@ -475,7 +475,7 @@ export class ObjectService {
       }
       const guard = await this.guardOf(input.bucket);
       // On a versioned bucket an append changes the current (Appendable) version in place: no version is
-      // kept of each append (OSS); the first append creates a version like any write.
+      // kept of each append (OSS); the first append creates the null version.
       const appendTo = (cur: ObjectRecord | null): ObjectRecord => {
         if (cur && cur.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
         if (cur) assertNotSealed(cur);
@@ -514,7 +514,11 @@ export class ObjectService {
         if (!updated) throw positionMismatch(0);
         return updated;
       }
-      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur));
+      // The object an append creates on a versioned bucket is its null version (OSS answers
+      // `x-oss-version-id: null`: the C++ and .NET SDKs' AppendObjectWithVersioningEnableTest), replacing
+      // any other null version of the key, as a write on a Suspended bucket does.
+      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur), { nullVersion: true });
+      await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {
       await dropBlobs(this.ctx, freshBlobs(blob));

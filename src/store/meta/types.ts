@@ -183,7 +183,12 @@ export interface MetadataStore {
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   /** What getObject would answer now without reading anything (as cachedBucket); undefined: not held in memory. */
   cachedObject?(bucket: string, key: string): ObjectRecord | null | undefined;
-  putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult>;
+  /**
+   * Writes the current object, following the bucket's versioning status. `nullVersion`: on an Enabled bucket
+   * the write still makes the null version (replacing any other null version of the key), as on a Suspended
+   * one: the object AppendObject creates (OSS answers `x-oss-version-id: null` for it).
+   */
+  putObject(bucket: string, key: string, decide: ObjectDecider, opts?: { nullVersion?: boolean }): Promise<ObjectWriteResult>;
   /**
    * Deletes the current object as DeleteObject without versionId does (`removeObject`); returns the record
    * removed, null when none was (or a delete marker was added). `guard`: see removeObject.

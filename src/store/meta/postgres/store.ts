@@ -426,24 +426,28 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * a racing DeleteBucket (FOR UPDATE, then the emptiness check) either sees this object or has removed the
    * bucket before this write looks, which then fails NoSuchBucket.
    */
-  async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
+  async putObject(bucket: string, key: string, decide: ObjectDecider, opts: { nullVersion?: boolean } = {}): Promise<ObjectWriteResult> {
     const k = keyBytes(key);
     return this.tx(async (c) => {
       const status = await this.keepBucket(c, bucket);
-      return this.writeCurrent(c, bucket, k, status, decide);
+      return this.writeCurrent(c, bucket, k, status, decide, opts.nullVersion === true);
     });
   }
 
   /** Decides and writes the current object inside the caller's transaction, following the versioning status. */
-  private async writeCurrent(c: Queryable, bucket: string, k: Buffer, status: VersioningStatus, decide: ObjectDecider): Promise<ObjectWriteResult> {
+  private async writeCurrent(
+    c: Queryable, bucket: string, k: Buffer, status: VersioningStatus, decide: ObjectDecider, nullVersion = false,
+  ): Promise<ObjectWriteResult> {
     if (status === null) return this.decideObject(c, bucket, k, (cur) => decide(cur, null));
     await this.lockKey(c, bucket, k);
     const current = await this.currentRow(c, bucket, k);
     const record = decide(current, status);
-    const { replaced, newest } = await this.supersede(c, bucket, k, status, current, record.lastModified);
+    // The null version is written as a Suspended bucket writes it.
+    const mode = nullVersion ? 'Suspended' : status;
+    const { replaced, newest } = await this.supersede(c, bucket, k, mode, current, record.lastModified);
     const written: ObjectRecord = { ...record };
     delete written.versionId;
-    if (status === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
+    if (mode === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
     await c.query({ name: 'upsert-object', text: SQL.upsertObject, values: [bucket, k, ...objectValues(written)] });
     return { record: written, replaced: replaced && (await this.unshared(c, replaced, written)) };
   }

@@ -360,26 +360,28 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
    * The bucket is checked inside the write transaction: the domain's earlier check is separated from this
    * write by the body upload, during which a DeleteBucket of the then empty bucket may have committed.
    */
-  async putObject(bucket: string, key: string, decide: ObjectDecider): Promise<ObjectWriteResult> {
+  async putObject(bucket: string, key: string, decide: ObjectDecider, opts: { nullVersion?: boolean } = {}): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
       const status = this.bucketStatus(bucket);
       if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      return this.decideWrite(bucket, key, status, decide);
+      return this.decideWrite(bucket, key, status, decide, opts.nullVersion === true);
     });
   }
 
   /** Decides and writes the current object (inside a transaction), following the versioning status. */
-  private decideWrite(bucket: string, key: string, status: VersioningStatus, decide: ObjectDecider): ObjectWriteResult {
+  private decideWrite(bucket: string, key: string, status: VersioningStatus, decide: ObjectDecider, nullVersion = false): ObjectWriteResult {
     const current = this.readObject(bucket, key);
     const record = decide(current?.record ?? null, status);
     if (status === null) {
       this.writeObject(record, current?.row ?? null);
       return { record, replaced: current?.record ?? null };
     }
-    const { replaced, previous, newest } = this.supersede(bucket, key, status, current, record.lastModified);
+    // The null version is written as a Suspended bucket writes it.
+    const mode = nullVersion ? 'Suspended' : status;
+    const { replaced, previous, newest } = this.supersede(bucket, key, mode, current, record.lastModified);
     const written: ObjectRecord = { ...record };
     delete written.versionId;
-    if (status === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
+    if (mode === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
     this.writeObject(written, previous);
     return { record: written, replaced: replaced && this.unshared(replaced, written) };
   }
