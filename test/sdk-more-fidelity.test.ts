@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { encodeKey, errorOf, rawRequest, v1Authorization, v1UrlParams } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
@@ -283,6 +284,23 @@ describe('C++ SDK (aliyun-oss-cpp-sdk test/src)', () => {
     assert.equal(old.headers['x-oss-object-type'], 'Appendable');
     // A PutObject answers a real version id, as before.
     assert.match(put.headers['x-oss-version-id'] as string, /^[A-Za-z0-9_-]{20,}$/);
+  });
+
+  it('GetObject with x-oss-process and a versionId under a delete marker is NoSuchKey, as the save-as form is (ObjectVersioningTest ProcessObjectWithVersioningEnableTest)', async () => {
+    const bucket = 'sdk-more-cpp-process';
+    await srv.client().putBucket(bucket);
+    succeeds(await signedRequest(srv.port, 'PUT', bucket, null, [['versioning', '']], { body: '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>' }));
+    const jpg = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#C80A0A' } }).jpeg().toBuffer();
+    const v1 = succeeds(await signedRequest(srv.port, 'PUT', bucket, 'process-example.jpg', [], { body: jpg })).headers['x-oss-version-id'] as string;
+    const resize: [string, string] = ['x-oss-process', 'image/resize,m_fixed,w_10,h_10'];
+    // While the key has a current object, the version named is processed.
+    succeeds(await signedRequest(srv.port, 'GET', bucket, 'process-example.jpg', [resize, ['versionId', v1]]));
+    succeeds(await signedRequest(srv.port, 'DELETE', bucket, 'process-example.jpg', []), 204);
+    failsWith(await signedRequest(srv.port, 'GET', bucket, 'process-example.jpg', [resize, ['versionId', v1]]), 'NoSuchKey', 404);
+    const saveAs = `x-oss-process=image/resize,m_fixed,w_10,h_10|sys/saveas,o_${Buffer.from('saved.jpg').toString('base64url')}`;
+    failsWith(await signedRequest(srv.port, 'POST', bucket, 'process-example.jpg', [['x-oss-process', ''], ['versionId', v1]], { body: saveAs }), 'NoSuchKey', 404);
+    // The version itself is still there for a plain GetObject.
+    assert.equal(succeeds(await signedRequest(srv.port, 'GET', bucket, 'process-example.jpg', [['versionId', v1]])).headers['content-length'], String(jpg.length));
   });
 });
 
