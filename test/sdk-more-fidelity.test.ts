@@ -302,6 +302,15 @@ describe('C++ SDK (aliyun-oss-cpp-sdk test/src)', () => {
     // The version itself is still there for a plain GetObject.
     assert.equal(succeeds(await signedRequest(srv.port, 'GET', bucket, 'process-example.jpg', [['versionId', v1]])).headers['content-length'], String(jpg.length));
   });
+
+  it('a bucket policy that is no JSON at all is InvalidPolicyDocument "unknown char p" (BucketPolicySettingsTest SetBucketPolicyInvalidInputTest)', async () => {
+    const bad = failsWith(await signedRequest(srv.port, 'PUT', B, null, [['policy', '']], { body: 'policy' }), 'InvalidPolicyDocument', 400);
+    assert.equal(bad.err?.Message, 'unknown char p');
+    // JSON that is not a policy still names the fault.
+    const notPolicy = failsWith(await signedRequest(srv.port, 'PUT', B, null, [['policy', '']], { body: '{"Version":"1"}' }), 'InvalidPolicyDocument', 400);
+    assert.match(notPolicy.err?.Message ?? '', /^Invalid Policy: .*Statement/);
+    failsWith(await signedRequest(srv.port, 'GET', B, null, [['policy', '']]), 'NoSuchBucketPolicy', 404);
+  });
 });
 
 describe('the .NET SDK\'s tests', () => {

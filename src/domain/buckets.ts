@@ -128,7 +128,15 @@ export class BucketService {
   async putPolicy(name: string, text: string): Promise<void> {
     const bucket = await this.get(name);
     const parsed = parsePolicy(text, 'bucket');
-    if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
+    if (!parsed.ok) {
+      // A document that cannot even start a JSON value gets OSS's parser message, "unknown char <c>" (the C++
+      // SDK's SetBucketPolicyInvalidInputTest puts "policy") [UNVERIFIED for other characters].
+      const first = /\S/u.exec(text)?.[0];
+      if (parsed.error.reason === 'json' && first !== undefined && !/[{["\-0-9tfn]/.test(first)) {
+        throw new AppError('InvalidPolicyDocument', `unknown char ${first}`);
+      }
+      throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
+    }
     assertNoPublicPolicy(bucket, text); // Block Public Access (docs/access-rules.md)
     await admitSmall(this.ctx);
     await this.ctx.meta.updateBucket(name, { policy: text });
