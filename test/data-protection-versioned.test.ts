@@ -156,6 +156,36 @@ describe('versioning × retention × restore', () => {
     await c.delete('doc.txt', { versionId: v1 } as OSS.RequestOptions);
     assert.deepEqual(await versionsOf(b, 'doc.txt'), [v2]);
   });
+
+  it('a write that drops the key\'s noncurrent null version (Suspended PutObject, an AppendObject creating the null version) is refused while it is protected', async () => {
+    const b = 'pv-null-version';
+    await admin.putBucket(b);
+    const c = srv.client({ bucket: b });
+    // The null version: written before versioning, protected by a locked retention.
+    await c.put('k.txt', Buffer.from('protected'));
+    const init = await x(admin).initiateBucketWorm(b, 1);
+    assert.equal((await x(admin).completeBucketWorm(b, init.wormId)).status, 200);
+    await x(admin).putBucketVersioning(b, 'Enabled');
+    const v2 = headersOf(await c.put('k.txt', Buffer.from('two')))['x-oss-version-id']!;
+    assert.deepEqual((await versionsOf(b, 'k.txt')).sort(), ['null', v2].sort());
+    const nullBytes = async (): Promise<string> =>
+      ((await c.get('k.txt', { versionId: 'null' } as OSS.GetObjectOptions)) as unknown as { content: Buffer }).content.toString();
+
+    // Enabled: a delete marker on top, then an append that would create (and so replace) the null version.
+    await c.delete('k.txt');
+    await expectOssError(c.append('k.txt', Buffer.from('appended'), { position: '0' }), 'FileImmutable', 409);
+    assert.equal(await nullBytes(), 'protected');
+
+    // Suspended: a PutObject makes the null version current, which would drop the noncurrent protected one.
+    await x(admin).putBucketVersioning(b, 'Suspended');
+    await expectOssError(c.put('k.txt', Buffer.from('three')), 'FileImmutable', 409);
+    assert.equal(await nullBytes(), 'protected');
+
+    // Once the retention has passed, the same writes go through.
+    offset += 2 * DAY_MS;
+    await c.put('k.txt', Buffer.from('three'));
+    assert.equal(await nullBytes(), 'three');
+  });
 });
 
 describe('writes that touch more than their route says are authorized on each part (explicit Deny)', () => {

@@ -225,7 +225,7 @@ export class MultipartService {
         throw new AppError('InvalidPart', 'A part was uploaded again while the upload was being completed.');
       }
       return { ...assemble(upload, chosen, this.ctx.clock()), contentMd5: whole?.md5 ?? null, ...(objectAcl !== undefined ? { acl: objectAcl } : {}) };
-    });
+    }, guard ? { guardRemoved: guard } : {});
     await dropBlobs(this.ctx, [...garbageSegments(res.replaced, res.record), ...res.unusedParts.map((p) => p.blobId)]);
     return res.record;
   }

@@ -432,7 +432,7 @@ export class ObjectService {
         // Refused only when the write destroys the protected bytes: a versioned bucket keeps them as a version.
         if (current && guard && versioning !== 'Enabled') guard(current);
         return record;
-      });
+      }, guard ? { guardRemoved: guard } : {});
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {
@@ -517,7 +517,7 @@ export class ObjectService {
       // The object an append creates on a versioned bucket is its null version (OSS answers
       // `x-oss-version-id: null`: the C++ and .NET SDKs' AppendObjectWithVersioningEnableTest), replacing
       // any other null version of the key, as a write on a Suspended bucket does.
-      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur), { nullVersion: true });
+      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur), { nullVersion: true, ...(guard ? { guardRemoved: guard } : {}) });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {

@@ -136,6 +136,21 @@ export interface BucketListQuery {
   configs?: readonly string[];
 }
 
+/** How putObject (and completeUpload) write the current object. */
+export interface ObjectWriteOptions {
+  /**
+   * On an Enabled bucket the write still makes the null version (replacing any other null version of the key), as
+   * on a Suspended one: the object AppendObject creates (OSS answers `x-oss-version-id: null` for it).
+   */
+  nullVersion?: boolean;
+  /**
+   * Called inside the write's transaction on the object the write removes for good (the replaced current one, or the
+   * noncurrent null version a Suspended or null-version write drops); throwing refuses the write, nothing changed.
+   * The retention guard: a protected null version must not go with a write to its key.
+   */
+  guardRemoved?: (removed: ObjectRecord) => void;
+}
+
 /** Metadata persistence. Async so a networked engine (PostgreSQL) fits the same interface. */
 export interface MetadataStore {
   // buckets
@@ -183,12 +198,8 @@ export interface MetadataStore {
   getObject(bucket: string, key: string): Promise<ObjectRecord | null>;
   /** What getObject would answer now without reading anything (as cachedBucket); undefined: not held in memory. */
   cachedObject?(bucket: string, key: string): ObjectRecord | null | undefined;
-  /**
-   * Writes the current object, following the bucket's versioning status. `nullVersion`: on an Enabled bucket
-   * the write still makes the null version (replacing any other null version of the key), as on a Suspended
-   * one: the object AppendObject creates (OSS answers `x-oss-version-id: null` for it).
-   */
-  putObject(bucket: string, key: string, decide: ObjectDecider, opts?: { nullVersion?: boolean }): Promise<ObjectWriteResult>;
+  /** Writes the current object, following the bucket's versioning status (see ObjectWriteOptions). */
+  putObject(bucket: string, key: string, decide: ObjectDecider, opts?: ObjectWriteOptions): Promise<ObjectWriteResult>;
   /**
    * Deletes the current object as DeleteObject without versionId does (`removeObject`); returns the record
    * removed, null when none was (or a delete marker was added). `guard`: see removeObject.
@@ -243,7 +254,7 @@ export interface MetadataStore {
   listUploads(bucket: string, q: ListUploadsQuery): Promise<UploadRecord[]>;
   /** Removes the upload and returns its parts (their blobs are garbage); null if unknown. */
   abortUpload(uploadId: string): Promise<PartRecord[] | null>;
-  completeUpload(uploadId: string, decide: CompleteDecider): Promise<CompleteResult>;
+  completeUpload(uploadId: string, decide: CompleteDecider, opts?: Pick<ObjectWriteOptions, 'guardRemoved'>): Promise<CompleteResult>;
 
   // maintenance
   /** Every blob id referenced by an object, a noncurrent version or a part (for garbage collection). */

@@ -19,7 +19,7 @@ import type {
   RemovalGuard,
   VersionUpdater,
 } from '../types.js';
-import type { BucketListQuery, ScanObjectsQuery } from '../types.js';
+import type { BucketListQuery, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
@@ -426,25 +426,32 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * a racing DeleteBucket (FOR UPDATE, then the emptiness check) either sees this object or has removed the
    * bucket before this write looks, which then fails NoSuchBucket.
    */
-  async putObject(bucket: string, key: string, decide: ObjectDecider, opts: { nullVersion?: boolean } = {}): Promise<ObjectWriteResult> {
+  async putObject(bucket: string, key: string, decide: ObjectDecider, opts: ObjectWriteOptions = {}): Promise<ObjectWriteResult> {
     const k = keyBytes(key);
     return this.tx(async (c) => {
       const status = await this.keepBucket(c, bucket);
-      return this.writeCurrent(c, bucket, k, status, decide, opts.nullVersion === true);
+      return this.writeCurrent(c, bucket, k, status, decide, opts);
     });
   }
 
   /** Decides and writes the current object inside the caller's transaction, following the versioning status. */
   private async writeCurrent(
-    c: Queryable, bucket: string, k: Buffer, status: VersioningStatus, decide: ObjectDecider, nullVersion = false,
+    c: Queryable, bucket: string, k: Buffer, status: VersioningStatus, decide: ObjectDecider, opts: ObjectWriteOptions = {},
   ): Promise<ObjectWriteResult> {
-    if (status === null) return this.decideObject(c, bucket, k, (cur) => decide(cur, null));
+    if (status === null) {
+      return this.decideObject(c, bucket, k, (cur) => {
+        if (cur && opts.guardRemoved) opts.guardRemoved(cur);
+        return decide(cur, null);
+      });
+    }
     await this.lockKey(c, bucket, k);
     const current = await this.currentRow(c, bucket, k);
     const record = decide(current, status);
     // The null version is written as a Suspended bucket writes it.
-    const mode = nullVersion ? 'Suspended' : status;
+    const mode = opts.nullVersion === true ? 'Suspended' : status;
     const { replaced, newest } = await this.supersede(c, bucket, k, mode, current, record.lastModified);
+    // Thrown inside the transaction: the dropped version comes back.
+    if (replaced && opts.guardRemoved) opts.guardRemoved(replaced);
     const written: ObjectRecord = { ...record };
     delete written.versionId;
     if (mode === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
@@ -838,14 +845,14 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     });
   }
 
-  async completeUpload(uploadId: string, decide: CompleteDecider): Promise<CompleteResult> {
+  async completeUpload(uploadId: string, decide: CompleteDecider, opts: Pick<ObjectWriteOptions, 'guardRemoved'> = {}): Promise<CompleteResult> {
     return this.tx(async (c) => {
       const { rows } = await c.query<PgUploadRow>({ name: 'lock-upload', text: SQL.lockUpload, values: [uploadId] });
       if (!rows[0]) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
       const upload = toUpload(rows[0]);
       const parts = (await c.query<PartRow>('SELECT * FROM parts WHERE upload_id = $1 ORDER BY part_number', [uploadId])).rows.map(toPart);
       const status = await this.keepBucket(c, upload.bucket);
-      const res = await this.writeCurrent(c, upload.bucket, keyBytes(upload.key), status, (current, versioning) => decide(upload, parts, current, versioning));
+      const res = await this.writeCurrent(c, upload.bucket, keyBytes(upload.key), status, (current, versioning) => decide(upload, parts, current, versioning), opts);
       const used = new Set(res.record.segments.map((s) => s.blobId));
       await c.query('DELETE FROM parts WHERE upload_id = $1', [uploadId]);
       await c.query('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);

@@ -5,7 +5,7 @@ import type {
   BucketConfigDecider, BucketStatLine, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
-import type { BucketListQuery, ScanObjectsQuery } from '../types.js';
+import type { BucketListQuery, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
 import {
   accountConfigKey, indexConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
@@ -360,25 +360,28 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
    * The bucket is checked inside the write transaction: the domain's earlier check is separated from this
    * write by the body upload, during which a DeleteBucket of the then empty bucket may have committed.
    */
-  async putObject(bucket: string, key: string, decide: ObjectDecider, opts: { nullVersion?: boolean } = {}): Promise<ObjectWriteResult> {
+  async putObject(bucket: string, key: string, decide: ObjectDecider, opts: ObjectWriteOptions = {}): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
       const status = this.bucketStatus(bucket);
       if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      return this.decideWrite(bucket, key, status, decide, opts.nullVersion === true);
+      return this.decideWrite(bucket, key, status, decide, opts);
     });
   }
 
   /** Decides and writes the current object (inside a transaction), following the versioning status. */
-  private decideWrite(bucket: string, key: string, status: VersioningStatus, decide: ObjectDecider, nullVersion = false): ObjectWriteResult {
+  private decideWrite(bucket: string, key: string, status: VersioningStatus, decide: ObjectDecider, opts: ObjectWriteOptions = {}): ObjectWriteResult {
     const current = this.readObject(bucket, key);
     const record = decide(current?.record ?? null, status);
     if (status === null) {
+      if (current && opts.guardRemoved) opts.guardRemoved(current.record);
       this.writeObject(record, current?.row ?? null);
       return { record, replaced: current?.record ?? null };
     }
     // The null version is written as a Suspended bucket writes it.
-    const mode = nullVersion ? 'Suspended' : status;
+    const mode = opts.nullVersion === true ? 'Suspended' : status;
     const { replaced, previous, newest } = this.supersede(bucket, key, mode, current, record.lastModified);
+    // Thrown inside the transaction: the dropped version comes back.
+    if (replaced && opts.guardRemoved) opts.guardRemoved(replaced);
     const written: ObjectRecord = { ...record };
     delete written.versionId;
     if (mode === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
@@ -709,14 +712,14 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     }, true);
   }
 
-  async completeUpload(uploadId: string, decide: CompleteDecider): Promise<CompleteResult> {
+  async completeUpload(uploadId: string, decide: CompleteDecider, opts: Pick<ObjectWriteOptions, 'guardRemoved'> = {}): Promise<CompleteResult> {
     return this.write((): CompleteResult => {
       const urow = this.stmts.getUpload.get(uploadId);
       if (!urow) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
       const upload = toUpload(urow);
       const parts = this.stmts.allParts.all(uploadId).map(toPart);
       const brow = this.stmts.getBucket.get(upload.bucket);
-      const res = this.decideWrite(upload.bucket, upload.key, brow ? statusOf(brow) : null, (current, versioning) => decide(upload, parts, current, versioning));
+      const res = this.decideWrite(upload.bucket, upload.key, brow ? statusOf(brow) : null, (current, versioning) => decide(upload, parts, current, versioning), opts);
       const used = new Set(res.record.segments.map((s) => s.blobId));
       this.stmts.deleteParts.run(uploadId);
       this.stmts.deleteUpload.run(uploadId);
