@@ -493,7 +493,8 @@ describe('stored bucket configurations', () => {
     await client.deleteBucketPolicy(BUCKET);
 
     const all = ok(await send(srv, 'GET', null, [['regions', '']])).text;
-    assert.ok(all.includes('<RegionInfoList><RegionInfo><Region>oss-cn-hangzhou</Region><InternetEndpoint>oss-cn-hangzhou.aliyuncs.com</InternetEndpoint>'), all);
+    assert.ok(all.includes('<RegionInfoList><RegionInfo><Region>oss-ap-northeast-1</Region><InternetEndpoint>oss-ap-northeast-1.aliyuncs.com</InternetEndpoint>'), all);
+    assert.ok(all.includes('<Region>oss-cn-hangzhou</Region><InternetEndpoint>oss-cn-hangzhou.aliyuncs.com</InternetEndpoint>'), all);
     assert.ok(all.includes('<Region>oss-eu-central-1</Region>'), all);
     const one = ok(await send(srv, 'GET', null, [['regions', 'oss-cn-beijing']])).text;
     assert.equal(one.split('<RegionInfo>').length - 1, 1);

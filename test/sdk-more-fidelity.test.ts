@@ -352,3 +352,15 @@ describe('the .NET SDK\'s tests', () => {
     assert.match(succeeds(await signedRequest(srv.port, 'GET', bucket, null, [['encryption', '']])).text, /<KMSMasterKeyID>kmsid<\/KMSMasterKeyID>/);
   });
 });
+
+describe('C++ SDK v2 (aliyun/alibabacloud-oss-cpp-sdk-v2 tests/integration)', () => {
+  it('DescribeRegions lists the regions sorted by id: oss-ap-northeast-1 then oss-ap-northeast-2 first (RegionTest DescribeRegions_normal)', async () => {
+    const all = succeeds(await signedRequest(srv.port, 'GET', null, null, [['regions', '']])).text;
+    const regions = [...all.matchAll(/<Region>([^<]*)<\/Region>/g)].map((m) => m[1]!);
+    assert.deepEqual(regions.slice(0, 2), ['oss-ap-northeast-1', 'oss-ap-northeast-2'], all);
+    assert.deepEqual(regions, [...regions].sort());
+    assert.ok(all.includes('<RegionInfo><Region>oss-ap-northeast-1</Region><InternetEndpoint>oss-ap-northeast-1.aliyuncs.com</InternetEndpoint><InternalEndpoint>oss-ap-northeast-1-internal.aliyuncs.com</InternalEndpoint><AccelerateEndpoint>oss-accelerate.aliyuncs.com</AccelerateEndpoint></RegionInfo>'), all);
+    const one = succeeds(await signedRequest(srv.port, 'GET', null, null, [['regions', 'oss-cn-hangzhou']])).text;
+    assert.equal([...one.matchAll(/<Region>([^<]*)<\/Region>/g)].map((m) => m[1]).join(), 'oss-cn-hangzhou');
+  });
+});

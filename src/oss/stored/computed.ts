@@ -46,7 +46,9 @@ function regionInfo(region: string): Doc {
 }
 
 export const describeRegions: Handler = async (req) => {
-  const all = [...new Set([req.services.stored.region, ...PUBLIC_REGIONS])];
+  // OSS lists the regions sorted by id (oss-ap-northeast-1, oss-ap-northeast-2, ...: the C++ SDK v2's
+  // DescribeRegions_normal reads those two first), the server's own --region among them.
+  const all = [...new Set([req.services.stored.region, ...PUBLIC_REGIONS])].sort();
   const asked = req.query.get('regions') ?? '';
   if (asked === '') return respond('DescribeRegions', { RegionInfo: all.map(regionInfo) });
   const id = asked.startsWith('oss-') ? asked.slice(4) : asked;
