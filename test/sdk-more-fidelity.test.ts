@@ -363,4 +363,19 @@ describe('C++ SDK v2 (aliyun/alibabacloud-oss-cpp-sdk-v2 tests/integration)', ()
     const one = succeeds(await signedRequest(srv.port, 'GET', null, null, [['regions', 'oss-cn-hangzhou']])).text;
     assert.equal([...one.matchAll(/<Region>([^<]*)<\/Region>/g)].map((m) => m[1]).join(), 'oss-cn-hangzhou');
   });
+  it('SelectObject: a CSV output without a RecordDelimiter ends records as the input does (ObjectSelectTest SelectObject_CsvRaw, SelectObject_CsvWithHeader)', async () => {
+    const b64 = (t: string): string => Buffer.from(t, 'utf8').toString('base64');
+    const crlf = 'name,school,company,age\r\nLora Francis,School A,Staples Inc,27\r\nEleanor Little,School B,"Conectiv, Inc",43\r\nRosie Hughes,School C,Western Gas Resources Inc,44\r\nLawrence Ross,School D,MetLife Inc.,24\r\n';
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'cpp-v2-select-crlf.csv', [], { body: crlf }));
+    const raw = succeeds(await signedRequest(srv.port, 'POST', B, 'cpp-v2-select-crlf.csv', [['x-oss-process', 'csv/select']], {
+      body: `<SelectRequest><Expression>${b64('select * from ossobject')}</Expression><InputSerialization><CSV><FileHeaderInfo>Use</FileHeaderInfo><RecordDelimiter>${b64('\r\n')}</RecordDelimiter><FieldDelimiter>${b64(',')}</FieldDelimiter><QuoteCharacter>${b64('"')}</QuoteCharacter><CommentCharacter>${b64('#')}</CommentCharacter></CSV></InputSerialization><OutputSerialization><OutputRawData>true</OutputRawData><EnablePayloadCrc>false</EnablePayloadCrc></OutputSerialization></SelectRequest>`,
+    }), 206);
+    assert.equal(raw.headers['x-oss-select-output-raw'], 'true');
+    assert.equal(raw.text, 'Lora Francis,School A,Staples Inc,27\r\nEleanor Little,School B,"Conectiv, Inc",43\r\nRosie Hughes,School C,Western Gas Resources Inc,44\r\nLawrence Ross,School D,MetLife Inc.,24\r\n');
+    // The input's default delimiter (\n) is the output's too: the \r stays in the last column, not in name.
+    const named = succeeds(await signedRequest(srv.port, 'POST', B, 'cpp-v2-select-crlf.csv', [['x-oss-process', 'csv/select']], {
+      body: `<SelectRequest><Expression>${b64('select name from ossobject')}</Expression><InputSerialization><CSV><FileHeaderInfo>Use</FileHeaderInfo></CSV></InputSerialization><OutputSerialization><OutputRawData>true</OutputRawData><OutputHeader>true</OutputHeader></OutputSerialization></SelectRequest>`,
+    }), 206);
+    assert.equal(named.text, 'name\nLora Francis\nEleanor Little\nRosie Hughes\nLawrence Ross\n');
+  });
 });

@@ -132,7 +132,9 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
     stmt: parseStatement(sql, input), // bad SQL is a 400 before the object is opened
     input,
     output: {
-      recordDelimiter: base64(outFormat, 'RecordDelimiter', '\n', 2),
+      // A CSV output without its own RecordDelimiter ends its records as the input's do: the C++ SDK v2's
+      // SelectObject_CsvRaw reads an object split on \r\n back with \r\n [UNVERIFIED for FieldDelimiter, kept ','].
+      recordDelimiter: base64(outFormat, 'RecordDelimiter', input.csv?.format.recordDelimiter ?? '\n', 2),
       fieldDelimiter: format === 'csv' ? base64(outFormat, 'FieldDelimiter', ',', 1) : ',',
       keepAllColumns: bool(out, 'KeepAllColumns', false),
       outputHeader: bool(out, 'OutputHeader', false),
