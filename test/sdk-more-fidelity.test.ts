@@ -378,4 +378,14 @@ describe('C++ SDK v2 (aliyun/alibabacloud-oss-cpp-sdk-v2 tests/integration)', ()
     }), 206);
     assert.equal(named.text, 'name\nLora Francis\nEleanor Little\nRosie Hughes\nLawrence Ross\n');
   });
+  it('SelectObject: a CSV header line is line 0 of a line-range (ObjectSelectTest SelectObject_CsvRange)', async () => {
+    const b64 = (t: string): string => Buffer.from(t, 'utf8').toString('base64');
+    const crlf = 'name,school,company,age\r\nLora Francis,School A,Staples Inc,27\r\nEleanor Little,School B,"Conectiv, Inc",43\r\nRosie Hughes,School C,Western Gas Resources Inc,44\r\nLawrence Ross,School D,MetLife Inc.,24\r\n';
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'cpp-v2-select-range.csv', [], { body: crlf }));
+    const select = async (range: string): Promise<string> => succeeds(await signedRequest(srv.port, 'POST', B, 'cpp-v2-select-range.csv', [['x-oss-process', 'csv/select']], {
+      body: `<SelectRequest><Expression>${b64('select * from ossobject')}</Expression><InputSerialization><CSV><FileHeaderInfo>Use</FileHeaderInfo><RecordDelimiter>${b64('\r\n')}</RecordDelimiter><Range>${range}</Range></CSV></InputSerialization><OutputSerialization><OutputRawData>true</OutputRawData></OutputSerialization></SelectRequest>`,
+    }), 206).text;
+    assert.equal(await select('line-range=1-3'), 'Lora Francis,School A,Staples Inc,27\r\nEleanor Little,School B,"Conectiv, Inc",43\r\nRosie Hughes,School C,Western Gas Resources Inc,44\r\n');
+    assert.equal(await select('split-range=0-1'), crlf.slice(crlf.indexOf('\r\n') + 2));
+  });
 });

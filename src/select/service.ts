@@ -281,11 +281,13 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
     lastEventAt = at;
     return { type: 'progress' };
   };
+  /** 1 once a CSV header line was read: it is line 0 of a line-range. */
+  let headerLines = 0;
   /** Whether the record passes the range and WHERE; missing columns count as partial records. */
   const inRange = (line: number, split: number): 'before' | 'in' | 'after' => {
     const r = input.range;
     if (r === null) return 'in';
-    const at = r.kind === 'line' ? line : split;
+    const at = r.kind === 'line' ? line + headerLines : split;
     return at < r.start ? 'before' : at > r.end ? 'after' : 'in';
   };
   const partial = (): boolean => {
@@ -335,6 +337,10 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
           throw atRecord(err, 0);
         }
         splits.afterRecord();
+        // The header is line 0 of a line-range (the meta counts it as a row too): the C++ SDK v2's
+        // SelectObject_CsvRange reads line-range=1-3 of a FileHeaderInfo USE object as its first three records.
+        // Record numbers in error messages stay those of the records after it.
+        headerLines = 1;
         if (!first.done) header = first.value;
       }
       const byName = new Map<string, number>();
