@@ -694,3 +694,49 @@ describe('the lifecycle worker and WORM retention', () => {
     }
   });
 });
+
+describe('the lifecycle worker and WORM retention on a Suspended bucket', () => {
+  it('expiring a current object there removes the null version for good: the retention hook keeps a protected one (current or noncurrent)', async () => {
+    const meta = await openMetadataStore({ meta: await sharedMeta(), sqlitePath: ':memory:' });
+    const blobs = new MemoryBlobStore();
+    let now = Date.now();
+    const ctx = { meta, blobs, clock: () => now, region: 'cn-hangzhou', log: () => undefined };
+    const B = 'worm-life-suspended';
+    const put = (key: string, etag: string): Promise<unknown> => meta.putObject(B, key, () => ({
+      bucket: B, key, size: 1, etag, crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
+      lastModified: now, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from('x'), symlinkTarget: null,
+    }));
+    const versioning = (status: string): Promise<unknown> => meta.updateBucketConfig(B, 'versioning', () => JSON.stringify({ status }));
+    try {
+      await meta.createBucket({ name: B, ownerAccountId: ACCOUNT_ID, createdAt: now, region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
+      // 'noncurrent': a protected null version behind a current (Enabled-time) version.
+      await put('noncurrent', 'LOCKED');
+      await versioning('Enabled');
+      await put('noncurrent', 'E');
+      await versioning('Suspended');
+      // 'current': the protected null version is the current object; 'open' is not protected.
+      await put('current', 'LOCKED');
+      await put('open', 'E');
+      const config = validateLifecycle({ rules: [{ id: 'all', prefix: '', status: 'Enabled', tags: [], expiration: { days: 1 }, transitions: [], noncurrentVersionTransitions: [] }] }, { allowSameActionOverlap: false });
+      await meta.updateBucketConfig(B, LIFECYCLE.name, () => LIFECYCLE.encode(config));
+      now += 2000;
+      const worker = new LifecycleWorker(ctx, {
+        holder: 'test', dayMs: 1000, intervalMs: 0, log: () => undefined,
+        retention: (_bucket, record) => {
+          if (record.etag === 'LOCKED') throw new Error('protected');
+        },
+      });
+      const finished = await worker.runPass();
+      await worker.stop();
+      const versions = async (key: string): Promise<string[]> =>
+        (await meta.listObjectVersions(B, { prefix: key, limit: 10 })).filter((v) => v.key === key).map((v) => (v.deleteMarker ? `marker:${v.versionId}` : `${v.etag}:${v.versionId}`));
+      assert.deepEqual(await versions('current'), ['LOCKED:null'], 'the protected current null version stays');
+      const noncurrent = await versions('noncurrent');
+      assert.ok(noncurrent.includes('LOCKED:null'), `the protected noncurrent null version stays: ${noncurrent.join(', ')}`);
+      assert.deepEqual(await versions('open'), ['marker:null'], 'an unprotected one expires behind a null delete marker');
+      assert.equal(finished[0]!.retained, 2);
+    } finally {
+      await meta.close();
+    }
+  });
+});

@@ -428,8 +428,27 @@ export class LifecycleWorker {
     const action = current ? exact(current) : null;
     if (!current || !action) return;
     if (action.kind === 'transition') return this.transition(bucket, key, exact, counts);
-    // DeleteObject without a version id: a delete marker on top (the store follows the bucket's status).
-    const out = await this.ctx.meta.removeObject(bucket.name, key, now);
+    // DeleteObject without a version id: a delete marker on top (the store follows the bucket's status). On a
+    // Suspended bucket that marker replaces the key's null version (current or not) for good: the store hands
+    // what it removes to the retention hook inside its transaction, and a protected one is kept.
+    const retention = this.opts.retention;
+    let retained = false;
+    const guard = retention && ((removing: ObjectRecord): void => {
+      try {
+        retention(bucket, removing, now);
+      } catch {
+        retained = true;
+        throw new Keep();
+      }
+    });
+    const out = await this.ctx.meta.removeObject(bucket.name, key, now, undefined, guard || undefined).catch((err: unknown) => {
+      if (err instanceof Keep && retained) return null;
+      throw err;
+    });
+    if (out === null) {
+      counts.retained++;
+      return;
+    }
     await dropBlobs(this.ctx, garbageSegments(out.removed, null));
     counts.expired++;
   }
