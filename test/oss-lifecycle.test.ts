@@ -740,3 +740,55 @@ describe('the lifecycle worker and WORM retention on a Suspended bucket', () => 
     }
   });
 });
+
+describe('the lifecycle worker and a null version rewritten while it looks', () => {
+  it('NoncurrentVersionExpiration of the null version removes only the version it judged, not a new current null version written meanwhile', async () => {
+    const meta = await openMetadataStore({ meta: await sharedMeta(), sqlitePath: ':memory:' });
+    const blobs = new MemoryBlobStore();
+    let now = Date.now();
+    const B = 'life-null-race';
+    const put = (key: string, etag: string): Promise<unknown> => meta.putObject(B, key, () => ({
+      bucket: B, key, size: 1, etag, crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
+      lastModified: now, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from('x'), symlinkTarget: null,
+    }));
+    const versioning = (status: string): Promise<unknown> => meta.updateBucketConfig(B, 'versioning', () => JSON.stringify({ status }));
+    // A PutObject on the Suspended bucket lands between the worker's look at the noncurrent null version and its delete.
+    let raced = false;
+    const racing = new Proxy(meta, {
+      get(target, prop, receiver) {
+        if (prop === 'removeObject') {
+          return async (...args: Parameters<typeof meta.removeObject>) => {
+            if (!raced) {
+              raced = true;
+              await put('k', 'FRESH');
+            }
+            return target.removeObject(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const ctx = { meta: racing, blobs, clock: () => now, region: 'cn-hangzhou', log: () => undefined };
+    try {
+      await meta.createBucket({ name: B, ownerAccountId: ACCOUNT_ID, createdAt: now, region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
+      await put('k', 'OLD'); // the null version
+      await versioning('Enabled');
+      await put('k', 'V2'); // the null version is noncurrent from now
+      await versioning('Suspended');
+      const config = validateLifecycle({
+        rules: [{ id: 'nc', prefix: '', status: 'Enabled', tags: [], transitions: [], noncurrentVersionTransitions: [], noncurrentVersionExpiration: { noncurrentDays: 1 } }],
+      }, { allowSameActionOverlap: false });
+      await meta.updateBucketConfig(B, LIFECYCLE.name, () => LIFECYCLE.encode(config));
+      now += 2000;
+      const worker = new LifecycleWorker(ctx, { holder: 'test', dayMs: 1000, intervalMs: 0, log: () => undefined });
+      await worker.runPass();
+      await worker.stop();
+      assert.ok(raced);
+      const current = await meta.getObject(B, 'k');
+      assert.equal(current?.etag, 'FRESH', 'the object just written is still the current one');
+    } finally {
+      await meta.close();
+    }
+  });
+});

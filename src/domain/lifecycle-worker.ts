@@ -323,7 +323,30 @@ export class LifecycleWorker {
             continue;
           }
         }
-        const out = await this.ctx.meta.removeObject(bucket.name, v.key, now, v.versionId);
+        // Only the version judged here goes: the key's null version may have been replaced meanwhile (a
+        // PutObject on a Suspended bucket writes a new, current null version), and its id still names it.
+        // The retention hook runs again inside the store's transaction.
+        let kept: 'changed' | 'retained' | null = null;
+        const judged = (removing: ObjectRecord): void => {
+          if (removing.lastModified !== v.lastModified || removing.etag !== v.etag) {
+            kept = 'changed';
+            throw new Keep();
+          }
+          try {
+            this.opts.retention?.(bucket, removing, now);
+          } catch {
+            kept = 'retained';
+            throw new Keep();
+          }
+        };
+        const out = await this.ctx.meta.removeObject(bucket.name, v.key, now, v.versionId, v.deleteMarker ? undefined : judged).catch((err: unknown) => {
+          if (err instanceof Keep && kept !== null) return null;
+          throw err;
+        });
+        if (out === null) {
+          if (kept === 'retained') p.counts.retained++;
+          continue;
+        }
         if (out.removed || out.deleteMarker) p.counts.noncurrentExpired++;
         await dropBlobs(this.ctx, garbageSegments(out.removed, null));
         continue;
