@@ -712,6 +712,7 @@ describe('the lifecycle worker and WORM retention on a Suspended bucket', () => 
       // 'noncurrent': a protected null version behind a current (Enabled-time) version.
       await put('noncurrent', 'LOCKED');
       await versioning('Enabled');
+      now += 10;
       await put('noncurrent', 'E');
       await versioning('Suspended');
       // 'current': the protected null version is the current object; 'open' is not protected.
@@ -787,6 +788,51 @@ describe('the lifecycle worker and a null version rewritten while it looks', () 
       assert.ok(raced);
       const current = await meta.getObject(B, 'k');
       assert.equal(current?.etag, 'FRESH', 'the object just written is still the current one');
+    } finally {
+      await meta.close();
+    }
+  });
+});
+
+describe('the lifecycle worker and a current null version rewritten while it looks', () => {
+  it('Expiration on a Suspended bucket removes the object it judged, not a null version written meanwhile', async () => {
+    const meta = await openMetadataStore({ meta: await sharedMeta(), sqlitePath: ':memory:' });
+    const blobs = new MemoryBlobStore();
+    let now = Date.now();
+    const B = 'life-null-race-current';
+    const put = (key: string, etag: string): Promise<unknown> => meta.putObject(B, key, () => ({
+      bucket: B, key, size: 1, etag, crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
+      lastModified: now, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from('x'), symlinkTarget: null,
+    }));
+    let raced = false;
+    const racing = new Proxy(meta, {
+      get(target, prop, receiver) {
+        if (prop === 'removeObject') {
+          return async (...args: Parameters<typeof meta.removeObject>) => {
+            if (!raced) {
+              raced = true;
+              await put('k', 'FRESH');
+            }
+            return target.removeObject(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const ctx = { meta: racing, blobs, clock: () => now, region: 'cn-hangzhou', log: () => undefined };
+    try {
+      await meta.createBucket({ name: B, ownerAccountId: ACCOUNT_ID, createdAt: now, region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
+      await meta.updateBucketConfig(B, 'versioning', () => JSON.stringify({ status: 'Suspended' }));
+      await put('k', 'OLD');
+      const config = validateLifecycle({ rules: [{ id: 'all', prefix: '', status: 'Enabled', tags: [], expiration: { days: 1 }, transitions: [], noncurrentVersionTransitions: [] }] }, { allowSameActionOverlap: false });
+      await meta.updateBucketConfig(B, LIFECYCLE.name, () => LIFECYCLE.encode(config));
+      now += 2000;
+      const worker = new LifecycleWorker(ctx, { holder: 'test', dayMs: 1000, intervalMs: 0, log: () => undefined });
+      await worker.runPass();
+      await worker.stop();
+      assert.ok(raced);
+      assert.equal((await meta.getObject(B, 'k'))?.etag, 'FRESH', 'the object just written is still the current one');
     } finally {
       await meta.close();
     }

@@ -454,22 +454,29 @@ export class LifecycleWorker {
     // DeleteObject without a version id: a delete marker on top (the store follows the bucket's status). On a
     // Suspended bucket that marker replaces the key's null version (current or not) for good: the store hands
     // what it removes to the retention hook inside its transaction, and a protected one is kept.
+    // What goes must be the object judged, or an older (noncurrent) null version behind it, not a null version
+    // written since (a PutObject on the Suspended bucket between the look and the delete).
     const retention = this.opts.retention;
-    let retained = false;
-    const guard = retention && ((removing: ObjectRecord): void => {
-      try {
-        retention(bucket, removing, now);
-      } catch {
-        retained = true;
+    let kept: 'changed' | 'retained' | null = null;
+    const guard = (removing: ObjectRecord): void => {
+      const judged = removing.lastModified === current.lastModified && removing.etag === current.etag;
+      if (!judged && removing.lastModified >= current.lastModified) {
+        kept = 'changed';
         throw new Keep();
       }
-    });
-    const out = await this.ctx.meta.removeObject(bucket.name, key, now, undefined, guard || undefined).catch((err: unknown) => {
-      if (err instanceof Keep && retained) return null;
+      try {
+        retention?.(bucket, removing, now);
+      } catch {
+        kept = 'retained';
+        throw new Keep();
+      }
+    };
+    const out = await this.ctx.meta.removeObject(bucket.name, key, now, undefined, guard).catch((err: unknown) => {
+      if (err instanceof Keep && kept !== null) return null;
       throw err;
     });
     if (out === null) {
-      counts.retained++;
+      if (kept === 'retained') counts.retained++;
       return;
     }
     await dropBlobs(this.ctx, garbageSegments(out.removed, null));
