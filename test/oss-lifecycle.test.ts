@@ -838,3 +838,49 @@ describe('the lifecycle worker and a current null version rewritten while it loo
     }
   });
 });
+
+describe('the lifecycle worker and a null delete marker rewritten while it looks', () => {
+  it('ExpiredObjectDeleteMarker on a Suspended bucket removes the null delete marker, not a null version written over it meanwhile', async () => {
+    const meta = await openMetadataStore({ meta: await sharedMeta(), sqlitePath: ':memory:' });
+    const blobs = new MemoryBlobStore();
+    let now = Date.now();
+    const B = 'life-null-race-marker';
+    const put = (key: string, etag: string): Promise<unknown> => meta.putObject(B, key, () => ({
+      bucket: B, key, size: 1, etag, crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
+      lastModified: now, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from('x'), symlinkTarget: null,
+    }));
+    let raced = false;
+    const racing = new Proxy(meta, {
+      get(target, prop, receiver) {
+        if (prop === 'removeObject') {
+          return async (...args: Parameters<typeof meta.removeObject>) => {
+            if (!raced) {
+              raced = true;
+              await put('k', 'FRESH');
+            }
+            return target.removeObject(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const ctx = { meta: racing, blobs, clock: () => now, region: 'cn-hangzhou', log: () => undefined };
+    try {
+      await meta.createBucket({ name: B, ownerAccountId: ACCOUNT_ID, createdAt: now, region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
+      await meta.updateBucketConfig(B, 'versioning', () => JSON.stringify({ status: 'Suspended' }));
+      await put('k', 'OLD');
+      await meta.removeObject(B, 'k', now); // a null delete marker, the key's only version
+      const config = validateLifecycle({ rules: [{ id: 'markers', prefix: '', status: 'Enabled', tags: [], expiration: { expiredObjectDeleteMarker: true }, transitions: [], noncurrentVersionTransitions: [] }] }, { allowSameActionOverlap: false });
+      await meta.updateBucketConfig(B, LIFECYCLE.name, () => LIFECYCLE.encode(config));
+      now += 2000;
+      const worker = new LifecycleWorker(ctx, { holder: 'test', dayMs: 1000, intervalMs: 0, log: () => undefined });
+      await worker.runPass();
+      await worker.stop();
+      assert.ok(raced);
+      assert.equal((await meta.getObject(B, 'k'))?.etag, 'FRESH', 'the object just written is still the current one');
+    } finally {
+      await meta.close();
+    }
+  });
+});

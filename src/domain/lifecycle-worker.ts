@@ -382,7 +382,15 @@ export class LifecycleWorker {
     const now = this.ctx.clock();
     for (const m of page) {
       if (!m.onlyVersion) continue;
-      const out = await this.ctx.meta.removeObject(bucket.name, m.key, now, m.versionId);
+      // Only a delete marker goes (the store calls the guard on nothing else): on a Suspended bucket a PutObject
+      // since the listing replaces the null marker with a null version of the same id, which must stay.
+      const out = await this.ctx.meta.removeObject(bucket.name, m.key, now, m.versionId, () => {
+        throw new Keep();
+      }).catch((err: unknown) => {
+        if (err instanceof Keep) return null;
+        throw err;
+      });
+      if (out === null) continue;
       if (out.deleteMarker) p.counts.markersRemoved++;
     }
     p.counts.scanned += page.length;
