@@ -63,10 +63,10 @@ interface Progress {
 }
 
 /**
- * Called with an object or noncurrent version about to be removed for good (inside the delete's transaction
- * for current objects of unversioned buckets); throws (any error) to keep it. The hook for WORM retention,
- * built in parallel (worm: `retentionGuard(ctx, bucket)?.(record)` in domain/retention.ts); until it is wired
- * in server.ts nothing is kept (docs/lifecycle.md). Adding a delete marker removes nothing and is not checked.
+ * Called, inside the delete's transaction, with an object or version about to be removed for good; throws (any
+ * error) to keep it. The hook for WORM retention (`retentionGuard(ctx, bucket)?.(record)` in domain/retention.ts,
+ * wired in server.ts). Adding a delete marker on an Enabled bucket removes nothing and is not checked; on a
+ * Suspended one the marker replaces the key's null version, which is.
  */
 export type RetentionCheck = (bucket: Bucket, record: ObjectRecord, now: number) => void;
 
