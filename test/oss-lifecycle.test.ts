@@ -743,144 +743,82 @@ describe('the lifecycle worker and WORM retention on a Suspended bucket', () => 
 });
 
 describe('the lifecycle worker and a null version rewritten while it looks', () => {
+  type Rule = Parameters<typeof validateLifecycle>[0]['rules'][number];
+  /**
+   * A pass of one rule over bucket B, set up by `given`, with a PutObject of `k` (etag FRESH) landing between the
+   * worker's look and its delete (the store's removeObject, wrapped to write first); that object must survive.
+   */
+  const raceOnRemove = async (
+    B: string,
+    rule: Rule,
+    given: (t: { put: (etag: string) => Promise<unknown>; versioning: (status: string) => Promise<unknown>; remove: () => Promise<unknown> }) => Promise<void>,
+  ): Promise<void> => {
+    const meta = await openMetadataStore({ meta: await sharedMeta(), sqlitePath: ':memory:' });
+    let now = Date.now();
+    const put = (etag: string): Promise<unknown> => meta.putObject(B, 'k', () => ({
+      bucket: B, key: 'k', size: 1, etag, crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
+      lastModified: now, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from('x'), symlinkTarget: null,
+    }));
+    let raced = false;
+    const racing = new Proxy(meta, {
+      get(target, prop, receiver) {
+        if (prop === 'removeObject') {
+          return async (...args: Parameters<typeof meta.removeObject>) => {
+            if (!raced) {
+              raced = true;
+              await put('FRESH');
+            }
+            return target.removeObject(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const ctx = { meta: racing, blobs: new MemoryBlobStore(), clock: () => now, region: 'cn-hangzhou', log: () => undefined };
+    try {
+      await meta.createBucket({ name: B, ownerAccountId: ACCOUNT_ID, createdAt: now, region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
+      await given({
+        put,
+        versioning: (status) => meta.updateBucketConfig(B, 'versioning', () => JSON.stringify({ status })),
+        remove: () => meta.removeObject(B, 'k', now),
+      });
+      const config = validateLifecycle({ rules: [rule] }, { allowSameActionOverlap: false });
+      await meta.updateBucketConfig(B, LIFECYCLE.name, () => LIFECYCLE.encode(config));
+      now += 2000;
+      const worker = new LifecycleWorker(ctx, { holder: 'test', dayMs: 1000, intervalMs: 0, log: () => undefined });
+      await worker.runPass();
+      await worker.stop();
+      assert.ok(raced);
+      assert.equal((await meta.getObject(B, 'k'))?.etag, 'FRESH', 'the object just written is still the current one');
+    } finally {
+      await meta.close();
+    }
+  };
+  const base = (): Pick<Rule, 'prefix' | 'status' | 'tags' | 'transitions' | 'noncurrentVersionTransitions'> =>
+    ({ prefix: '', status: 'Enabled', tags: [], transitions: [], noncurrentVersionTransitions: [] });
+
   it('NoncurrentVersionExpiration of the null version removes only the version it judged, not a new current null version written meanwhile', async () => {
-    const meta = await openMetadataStore({ meta: await sharedMeta(), sqlitePath: ':memory:' });
-    const blobs = new MemoryBlobStore();
-    let now = Date.now();
-    const B = 'life-null-race';
-    const put = (key: string, etag: string): Promise<unknown> => meta.putObject(B, key, () => ({
-      bucket: B, key, size: 1, etag, crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
-      lastModified: now, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from('x'), symlinkTarget: null,
-    }));
-    const versioning = (status: string): Promise<unknown> => meta.updateBucketConfig(B, 'versioning', () => JSON.stringify({ status }));
-    // A PutObject on the Suspended bucket lands between the worker's look at the noncurrent null version and its delete.
-    let raced = false;
-    const racing = new Proxy(meta, {
-      get(target, prop, receiver) {
-        if (prop === 'removeObject') {
-          return async (...args: Parameters<typeof meta.removeObject>) => {
-            if (!raced) {
-              raced = true;
-              await put('k', 'FRESH');
-            }
-            return target.removeObject(...args);
-          };
-        }
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
+    await raceOnRemove('life-null-race', { ...base(), id: 'nc', noncurrentVersionExpiration: { noncurrentDays: 1 } }, async (t) => {
+      await t.put('OLD'); // the null version
+      await t.versioning('Enabled');
+      await t.put('V2'); // the null version is noncurrent from now
+      await t.versioning('Suspended');
     });
-    const ctx = { meta: racing, blobs, clock: () => now, region: 'cn-hangzhou', log: () => undefined };
-    try {
-      await meta.createBucket({ name: B, ownerAccountId: ACCOUNT_ID, createdAt: now, region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
-      await put('k', 'OLD'); // the null version
-      await versioning('Enabled');
-      await put('k', 'V2'); // the null version is noncurrent from now
-      await versioning('Suspended');
-      const config = validateLifecycle({
-        rules: [{ id: 'nc', prefix: '', status: 'Enabled', tags: [], transitions: [], noncurrentVersionTransitions: [], noncurrentVersionExpiration: { noncurrentDays: 1 } }],
-      }, { allowSameActionOverlap: false });
-      await meta.updateBucketConfig(B, LIFECYCLE.name, () => LIFECYCLE.encode(config));
-      now += 2000;
-      const worker = new LifecycleWorker(ctx, { holder: 'test', dayMs: 1000, intervalMs: 0, log: () => undefined });
-      await worker.runPass();
-      await worker.stop();
-      assert.ok(raced);
-      const current = await meta.getObject(B, 'k');
-      assert.equal(current?.etag, 'FRESH', 'the object just written is still the current one');
-    } finally {
-      await meta.close();
-    }
   });
-});
 
-describe('the lifecycle worker and a current null version rewritten while it looks', () => {
   it('Expiration on a Suspended bucket removes the object it judged, not a null version written meanwhile', async () => {
-    const meta = await openMetadataStore({ meta: await sharedMeta(), sqlitePath: ':memory:' });
-    const blobs = new MemoryBlobStore();
-    let now = Date.now();
-    const B = 'life-null-race-current';
-    const put = (key: string, etag: string): Promise<unknown> => meta.putObject(B, key, () => ({
-      bucket: B, key, size: 1, etag, crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
-      lastModified: now, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from('x'), symlinkTarget: null,
-    }));
-    let raced = false;
-    const racing = new Proxy(meta, {
-      get(target, prop, receiver) {
-        if (prop === 'removeObject') {
-          return async (...args: Parameters<typeof meta.removeObject>) => {
-            if (!raced) {
-              raced = true;
-              await put('k', 'FRESH');
-            }
-            return target.removeObject(...args);
-          };
-        }
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
+    await raceOnRemove('life-null-race-current', { ...base(), id: 'all', expiration: { days: 1 } }, async (t) => {
+      await t.versioning('Suspended');
+      await t.put('OLD');
     });
-    const ctx = { meta: racing, blobs, clock: () => now, region: 'cn-hangzhou', log: () => undefined };
-    try {
-      await meta.createBucket({ name: B, ownerAccountId: ACCOUNT_ID, createdAt: now, region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
-      await meta.updateBucketConfig(B, 'versioning', () => JSON.stringify({ status: 'Suspended' }));
-      await put('k', 'OLD');
-      const config = validateLifecycle({ rules: [{ id: 'all', prefix: '', status: 'Enabled', tags: [], expiration: { days: 1 }, transitions: [], noncurrentVersionTransitions: [] }] }, { allowSameActionOverlap: false });
-      await meta.updateBucketConfig(B, LIFECYCLE.name, () => LIFECYCLE.encode(config));
-      now += 2000;
-      const worker = new LifecycleWorker(ctx, { holder: 'test', dayMs: 1000, intervalMs: 0, log: () => undefined });
-      await worker.runPass();
-      await worker.stop();
-      assert.ok(raced);
-      assert.equal((await meta.getObject(B, 'k'))?.etag, 'FRESH', 'the object just written is still the current one');
-    } finally {
-      await meta.close();
-    }
   });
-});
 
-describe('the lifecycle worker and a null delete marker rewritten while it looks', () => {
   it('ExpiredObjectDeleteMarker on a Suspended bucket removes the null delete marker, not a null version written over it meanwhile', async () => {
-    const meta = await openMetadataStore({ meta: await sharedMeta(), sqlitePath: ':memory:' });
-    const blobs = new MemoryBlobStore();
-    let now = Date.now();
-    const B = 'life-null-race-marker';
-    const put = (key: string, etag: string): Promise<unknown> => meta.putObject(B, key, () => ({
-      bucket: B, key, size: 1, etag, crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
-      lastModified: now, headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from('x'), symlinkTarget: null,
-    }));
-    let raced = false;
-    const racing = new Proxy(meta, {
-      get(target, prop, receiver) {
-        if (prop === 'removeObject') {
-          return async (...args: Parameters<typeof meta.removeObject>) => {
-            if (!raced) {
-              raced = true;
-              await put('k', 'FRESH');
-            }
-            return target.removeObject(...args);
-          };
-        }
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
+    await raceOnRemove('life-null-race-marker', { ...base(), id: 'markers', expiration: { expiredObjectDeleteMarker: true } }, async (t) => {
+      await t.versioning('Suspended');
+      await t.put('OLD');
+      await t.remove(); // a null delete marker, the key's only version
     });
-    const ctx = { meta: racing, blobs, clock: () => now, region: 'cn-hangzhou', log: () => undefined };
-    try {
-      await meta.createBucket({ name: B, ownerAccountId: ACCOUNT_ID, createdAt: now, region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
-      await meta.updateBucketConfig(B, 'versioning', () => JSON.stringify({ status: 'Suspended' }));
-      await put('k', 'OLD');
-      await meta.removeObject(B, 'k', now); // a null delete marker, the key's only version
-      const config = validateLifecycle({ rules: [{ id: 'markers', prefix: '', status: 'Enabled', tags: [], expiration: { expiredObjectDeleteMarker: true }, transitions: [], noncurrentVersionTransitions: [] }] }, { allowSameActionOverlap: false });
-      await meta.updateBucketConfig(B, LIFECYCLE.name, () => LIFECYCLE.encode(config));
-      now += 2000;
-      const worker = new LifecycleWorker(ctx, { holder: 'test', dayMs: 1000, intervalMs: 0, log: () => undefined });
-      await worker.runPass();
-      await worker.stop();
-      assert.ok(raced);
-      assert.equal((await meta.getObject(B, 'k'))?.etag, 'FRESH', 'the object just written is still the current one');
-    } finally {
-      await meta.close();
-    }
   });
 });
