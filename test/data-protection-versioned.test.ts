@@ -181,6 +181,17 @@ describe('versioning × retention × restore', () => {
     await expectOssError(c.put('k.txt', Buffer.from('three')), 'FileImmutable', 409);
     assert.equal(await nullBytes(), 'protected');
 
+    // A protected current version that a Suspended write keeps (it has a version id) does not stop the write.
+    await x(admin).putBucketVersioning(b, 'Enabled');
+    const kept = headersOf(await c.put('kept.txt', Buffer.from('kept')))['x-oss-version-id']!;
+    await x(admin).putBucketVersioning(b, 'Suspended');
+    await c.put('kept.txt', Buffer.from('over it'));
+    const keptBytes = ((await c.get('kept.txt', { versionId: kept } as OSS.GetObjectOptions)) as unknown as { content: Buffer }).content.toString();
+    assert.equal(keptBytes, 'kept');
+    assert.equal(((await c.get('kept.txt')) as unknown as { content: Buffer }).content.toString(), 'over it');
+    // The null version it wrote is protected in turn: overwriting it destroys it, refused.
+    await expectOssError(c.put('kept.txt', Buffer.from('again')), 'FileImmutable', 409);
+
     // Once the retention has passed, the same writes go through.
     offset += 2 * DAY_MS;
     await c.put('k.txt', Buffer.from('three'));

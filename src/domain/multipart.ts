@@ -218,8 +218,8 @@ export class MultipartService {
     const guard = b ? retentionGuard(this.ctx, b) : undefined;
     const res = await this.ctx.meta.completeUpload(uploadId, (upload, parts, current, versioning) => {
       if (forbidOverwrite && current && versioning === null) throw new AppError('FileAlreadyExists');
-      // Refused only when the write destroys the protected bytes: a versioned bucket keeps them as a version.
-      if (current && guard && versioning !== 'Enabled') guard(current);
+      // Protected bytes: the store hands the guard what the write removes for good (guardRemoved below), not what
+      // a versioned bucket keeps as a version.
       const chosen = chooseParts(parts, listed);
       if (whole && (whole.blobIds.length !== chosen.length || chosen.some((p, i) => p.blobId !== whole.blobIds[i]))) {
         throw new AppError('InvalidPart', 'A part was uploaded again while the upload was being completed.');

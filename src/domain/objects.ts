@@ -429,8 +429,8 @@ export class ObjectService {
       const guard = await this.guardOf(record.bucket);
       const res = await this.ctx.meta.putObject(record.bucket, record.key, (current, versioning) => {
         if (forbidOverwrite && current && versioning === null) throw new AppError('FileAlreadyExists');
-        // Refused only when the write destroys the protected bytes: a versioned bucket keeps them as a version.
-        if (current && guard && versioning !== 'Enabled') guard(current);
+        // Refused only when the write destroys protected bytes: the store hands the guard what it removes for good
+        // (the current object when unversioned, a null version when Suspended), not what it keeps as a version.
         return record;
       }, guard ? { guardRemoved: guard } : {});
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));

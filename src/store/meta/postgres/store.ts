@@ -440,8 +440,10 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   ): Promise<ObjectWriteResult> {
     if (status === null) {
       return this.decideObject(c, bucket, k, (cur) => {
+        const record = decide(cur, null);
+        // After the decider, as in SQLite: its own refusals (FileAlreadyExists) come first.
         if (cur && opts.guardRemoved) opts.guardRemoved(cur);
-        return decide(cur, null);
+        return record;
       });
     }
     await this.lockKey(c, bucket, k);
