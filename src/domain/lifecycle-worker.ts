@@ -1,5 +1,5 @@
 import { dropBlobs, garbageSegments, type DomainContext } from './context.js';
-import type { NoncurrentCursor } from '../store/meta/types.js';
+import type { DeleteOutcome, NoncurrentCursor } from '../store/meta/types.js';
 import { VERSIONING_CONFIG } from '../store/meta/versions.js';
 import { accessTrackingSince } from './access-monitor.js';
 import { coldness, lifecycleOf, objectActionDue, ruleMatches, scanPrefixes, uploadAbortDue, type LifecycleConfig, type LifecycleSubject, type ObjectAction, type TransitionClass } from './lifecycle.js';
@@ -313,40 +313,13 @@ export class LifecycleWorker {
       if (!ruleMatches(rule, subject)) continue;
       const exp = rule.noncurrentVersionExpiration;
       if (exp && since + exp.noncurrentDays * this.opts.dayMs <= now) {
-        if (!v.deleteMarker && this.opts.retention) {
-          const full = await this.ctx.meta.getObjectVersion(bucket.name, v.key, v.versionId);
-          if (!full) continue;
-          try {
-            this.opts.retention(bucket, full, now);
-          } catch {
-            p.counts.retained++;
-            continue;
-          }
-        }
         // Only the version judged here goes: the key's null version may have been replaced meanwhile (a
         // PutObject on a Suspended bucket writes a new, current null version), and its id still names it.
-        // The retention hook runs again inside the store's transaction.
-        let kept: 'changed' | 'retained' | null = null;
-        const judged = (removing: ObjectRecord): void => {
-          if (removing.lastModified !== v.lastModified || removing.etag !== v.etag) {
-            kept = 'changed';
-            throw new Keep();
-          }
-          try {
-            this.opts.retention?.(bucket, removing, now);
-          } catch {
-            kept = 'retained';
-            throw new Keep();
-          }
-        };
-        const out = await this.ctx.meta.removeObject(bucket.name, v.key, now, v.versionId, v.deleteMarker ? undefined : judged).catch((err: unknown) => {
-          if (err instanceof Keep && kept !== null) return null;
-          throw err;
-        });
-        if (out === null) {
-          if (kept === 'retained') p.counts.retained++;
-          continue;
-        }
+        // A delete marker holds no data: nothing to judge.
+        const res = await this.removeJudged(bucket, v.key, now, v.versionId, v.deleteMarker ? null : (r) => r.lastModified === v.lastModified && r.etag === v.etag);
+        if (res === 'retained') p.counts.retained++;
+        if (typeof res === 'string') continue;
+        const out = res;
         if (out.removed || out.deleteMarker) p.counts.noncurrentExpired++;
         await dropBlobs(this.ctx, garbageSegments(out.removed, null));
         continue;
@@ -384,14 +357,8 @@ export class LifecycleWorker {
       if (!m.onlyVersion) continue;
       // Only a delete marker goes (the store calls the guard on nothing else): on a Suspended bucket a PutObject
       // since the listing replaces the null marker with a null version of the same id, which must stay.
-      const out = await this.ctx.meta.removeObject(bucket.name, m.key, now, m.versionId, () => {
-        throw new Keep();
-      }).catch((err: unknown) => {
-        if (err instanceof Keep) return null;
-        throw err;
-      });
-      if (out === null) continue;
-      if (out.deleteMarker) p.counts.markersRemoved++;
+      const out = await this.removeJudged(bucket, m.key, now, m.versionId, () => false);
+      if (typeof out !== 'string' && out.deleteMarker) p.counts.markersRemoved++;
     }
     p.counts.scanned += page.length;
     if (page.length > 0) p.after = page[page.length - 1]!.key;
@@ -453,6 +420,34 @@ export class LifecycleWorker {
     return { visited: page.length, end: page.length < limit };
   }
 
+  /**
+   * removeObject with what it removes for good judged inside its transaction: `judged(record)` false (the record
+   * changed since the worker looked) keeps it ('changed'), and so does the retention hook ('retained'). `judged`
+   * null: nothing is judged (a delete marker holds no data).
+   */
+  private async removeJudged(
+    bucket: Bucket, key: string, now: number, versionId: string | undefined, judged: ((removing: ObjectRecord) => boolean) | null,
+  ): Promise<DeleteOutcome | 'changed' | 'retained'> {
+    let kept: 'changed' | 'retained' | null = null;
+    const guard = (removing: ObjectRecord): void => {
+      if (!judged!(removing)) kept = 'changed';
+      else {
+        try {
+          this.opts.retention?.(bucket, removing, now);
+        } catch {
+          kept = 'retained';
+        }
+      }
+      if (kept !== null) throw new Keep();
+    };
+    try {
+      return await this.ctx.meta.removeObject(bucket.name, key, now, versionId, judged === null ? undefined : guard);
+    } catch (err) {
+      if (err instanceof Keep && kept !== null) return kept;
+      throw err;
+    }
+  }
+
   /** On a versioned bucket expiring adds a delete marker (removeObject): judge the record as it is now first. */
   private async expireVersioned(bucket: Bucket, key: string, exact: (current: ObjectRecord) => ObjectAction | null, now: number, counts: PassCounts): Promise<void> {
     const current = await this.ctx.meta.getObject(bucket.name, key);
@@ -464,29 +459,11 @@ export class LifecycleWorker {
     // what it removes to the retention hook inside its transaction, and a protected one is kept.
     // What goes must be the object judged, or an older (noncurrent) null version behind it, not a null version
     // written since (a PutObject on the Suspended bucket between the look and the delete).
-    const retention = this.opts.retention;
-    let kept: 'changed' | 'retained' | null = null;
-    const guard = (removing: ObjectRecord): void => {
-      const judged = removing.lastModified === current.lastModified && removing.etag === current.etag;
-      if (!judged && removing.lastModified >= current.lastModified) {
-        kept = 'changed';
-        throw new Keep();
-      }
-      try {
-        retention?.(bucket, removing, now);
-      } catch {
-        kept = 'retained';
-        throw new Keep();
-      }
-    };
-    const out = await this.ctx.meta.removeObject(bucket.name, key, now, undefined, guard).catch((err: unknown) => {
-      if (err instanceof Keep && kept !== null) return null;
-      throw err;
-    });
-    if (out === null) {
-      if (kept === 'retained') counts.retained++;
-      return;
-    }
+    const res = await this.removeJudged(bucket, key, now, undefined, (r) =>
+      (r.lastModified === current.lastModified && r.etag === current.etag) || r.lastModified < current.lastModified);
+    if (res === 'retained') counts.retained++;
+    if (typeof res === 'string') return;
+    const out = res;
     await dropBlobs(this.ctx, garbageSegments(out.removed, null));
     counts.expired++;
   }

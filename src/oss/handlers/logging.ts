@@ -4,6 +4,7 @@ import type { Handler } from '../context.js';
 import { header } from '../headers.js';
 import { childText, el, parseXmlBody, xmlText } from '../xml.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+import { boolText } from '../xml-reader.js';
 
 // Put/Get/DeleteBucketLogging (docs/logging.md). The log records are written by audit/access-log.ts.
 
@@ -16,8 +17,9 @@ const LOGGING_ELEMENTS: ReadonlySet<string> = new Set(['TargetBucket', 'TargetPr
 function booleanOf(value: string | undefined, name: string): boolean | undefined {
   const v = value?.trim();
   if (v === undefined || v === '') return undefined;
-  if (v === 'true' || v === 'false') return v === 'true';
-  throw malformed(`${name} must be true or false.`);
+  const b = boolText(v);
+  if (b === undefined) throw malformed(`${name} must be true or false.`);
+  return b;
 }
 
 export const putBucketLogging: Handler = async (req) => {
