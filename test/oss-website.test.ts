@@ -94,14 +94,14 @@ describe('Put/Get/DeleteBucketWebsite', () => {
       ['RedirectType Foo', rule(redirect('<RedirectType>Foo</RedirectType>')), 'InvalidArgument', 'RedirectType'],
       ['HttpRedirectCode 303', rule(redirect('<RedirectType>External</RedirectType><HttpRedirectCode>303</HttpRedirectCode>')), 'InvalidArgument', 'HttpRedirectCode'],
       ['Protocol ftp', rule(redirect('<RedirectType>External</RedirectType><Protocol>ftp</Protocol>')), 'InvalidArgument', 'Protocol'],
-      ['HostName on Internal', rule(redirect('<RedirectType>Internal</RedirectType><HostName>example.com</HostName>')), 'InvalidArgument', 'RedirectType'],
       ['ReplaceKeyWith with EnableReplacePrefix', rule(redirect('<RedirectType>External</RedirectType><EnableReplacePrefix>true</EnableReplacePrefix><ReplaceKeyWith>a</ReplaceKeyWith>')), 'InvalidArgument', 'ReplaceKeyWith'],
       ['Mirror without MirrorURL', rule(redirect('<RedirectType>Mirror</RedirectType>')), 'InvalidArgument', 'MirrorURL'],
       ['HttpErrorCodeReturnedEquals 200', rule('<RuleNumber>1</RuleNumber><Condition><HttpErrorCodeReturnedEquals>200</HttpErrorCodeReturnedEquals></Condition><Redirect><RedirectType>External</RedirectType></Redirect>'), 'InvalidArgument', 'HttpErrorCodeReturnedEquals'],
       ['duplicate RuleNumber', doc(`<RoutingRules><RoutingRule>${redirect('<RedirectType>External</RedirectType>')}</RoutingRule><RoutingRule>${redirect('<RedirectType>External</RedirectType>')}</RoutingRule></RoutingRules>`), 'InvalidArgument', 'RuleNumber'],
       ['21 rules', doc(`<RoutingRules>${Array.from({ length: 21 }, (_, i) => `<RoutingRule>${redirect('<RedirectType>External</RedirectType>', i + 1)}</RoutingRule>`).join('')}</RoutingRules>`), 'InvalidArgument', 'RoutingRule'],
       ['11 IncludeHeader', rule(`<RuleNumber>1</RuleNumber><Condition>${'<IncludeHeader><Key>h</Key></IncludeHeader>'.repeat(11)}</Condition><Redirect><RedirectType>External</RedirectType></Redirect>`), 'InvalidArgument', 'IncludeHeader'],
-      ['MirrorAuth', rule(redirect('<RedirectType>Mirror</RedirectType><MirrorURL>http://a.example/</MirrorURL><MirrorAuth><AccessKeyId>x</AccessKeyId></MirrorAuth>')), 'NotImplemented'],
+      ['MirrorAuth with an unknown element', rule(redirect('<RedirectType>Mirror</RedirectType><MirrorURL>http://a.example/</MirrorURL><MirrorAuth><Bogus>x</Bogus></MirrorAuth>')), 'MalformedXML'],
+      ['LuaConfig without a Script', rule(`${redirect('<RedirectType>External</RedirectType>')}<LuaConfig></LuaConfig>`), 'MalformedXML'],
     ];
     for (const [name, body, code, argument] of cases) {
       const r = await putWebsite(srv.port, B, body);

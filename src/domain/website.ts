@@ -51,12 +51,21 @@ export interface RoutingRedirect {
    */
   mirror?: Record<string, string>;
   mirrorHeaders?: { passAll?: boolean; pass: string[]; remove: string[]; set: Array<{ key: string; value: string }> };
+  /**
+   * The Mirror containers, stored and returned, never acted on: MirrorTaggings, MirrorReturnHeaders and
+   * MirrorMultiAlternates as their items (each a map of its elements' texts), keyed by container name.
+   */
+  mirrorLists?: Record<string, Array<Record<string, string>>>;
+  /** MirrorAuth without its AccessKeySecret, which is never kept (Alunite fetches from no origin). */
+  mirrorAuth?: Record<string, string>;
 }
 
 export interface RoutingRule {
   ruleNumber: number;
   condition: RoutingCondition;
   redirect: RoutingRedirect;
+  /** LuaConfig's Script: stored and returned, never run. */
+  luaScript?: string;
 }
 
 export interface WebsiteConfig {
@@ -123,6 +132,7 @@ export function validateWebsite(config: WebsiteConfig): WebsiteConfig {
     numbers.add(rule.ruleNumber);
     validateCondition(rule.condition);
     validateRedirect(rule.redirect, rule.condition);
+    checkXmlText(rule.luaScript, 'LuaConfig Script', 'Script');
   }
   return { ...config, rules: [...config.rules].sort((a, b) => a.ruleNumber - b.ruleNumber) };
 }
@@ -155,25 +165,26 @@ function validateRedirect(r: RoutingRedirect, c: RoutingCondition): void {
   if (r.replaceKeyWith !== undefined && r.enableReplacePrefix === true) {
     throw invalidArgument('ReplaceKeyWith cannot be used together with EnableReplacePrefix.', 'ReplaceKeyWith', r.replaceKeyWith.slice(0, 64));
   }
-  const redirects = r.type === 'External' || r.type === 'AliCDN';
-  if (!redirects && (r.protocol !== undefined || r.hostName !== undefined || r.httpRedirectCode !== undefined)) {
-    throw invalidArgument(`Protocol, HostName and HttpRedirectCode apply only to External and AliCDN redirects, not ${r.type}.`, 'RedirectType', r.type);
-  }
+  // Protocol, HostName and HttpRedirectCode take effect only on External and AliCDN redirects, the Mirror settings
+  // only on Mirror ones (OSS's wording); on another type they are kept and returned, as OSS accepts them (the PHP
+  // SDK v2's ClientBucketWebsiteTest puts a Mirror rule with HostName and HttpRedirectCode and an AliCDN rule with
+  // Mirror settings and expects 200), and have no effect.
   if (r.type === 'Mirror') {
     const url = r.mirror?.MirrorURL;
     if (url === undefined || !/^https?:\/\/[^\s]+$/.test(url)) throw invalidArgument('A Mirror redirect needs a MirrorURL starting with http:// or https://.', 'MirrorURL', (url ?? '').slice(0, 64));
     if (c.httpErrorCodeReturnedEquals !== undefined && c.httpErrorCodeReturnedEquals !== 404) {
       throw invalidArgument('A Mirror redirect applies only to 404 (HttpErrorCodeReturnedEquals).', 'HttpErrorCodeReturnedEquals', String(c.httpErrorCodeReturnedEquals));
     }
-    for (const [name, v] of Object.entries(r.mirror ?? {})) checkXmlText(v, name, name);
-    const h = r.mirrorHeaders;
-    for (const v of [...(h?.pass ?? []), ...(h?.remove ?? [])]) checkXmlText(v, 'MirrorHeaders', 'MirrorHeaders');
-    for (const { key, value } of h?.set ?? []) {
-      checkXmlText(key, 'MirrorHeaders Set Key', 'Key');
-      checkXmlText(value, 'MirrorHeaders Set Value', 'Value');
-    }
-  } else if (r.mirror !== undefined || r.mirrorHeaders !== undefined) {
-    throw invalidArgument(`Mirror settings apply only to Mirror redirects, not ${r.type}.`, 'RedirectType', r.type);
+  }
+  for (const [name, v] of Object.entries(r.mirror ?? {})) checkXmlText(v, name, name);
+  const h = r.mirrorHeaders;
+  for (const v of [...(h?.pass ?? []), ...(h?.remove ?? [])]) checkXmlText(v, 'MirrorHeaders', 'MirrorHeaders');
+  for (const { key, value } of h?.set ?? []) {
+    checkXmlText(key, 'MirrorHeaders Set Key', 'Key');
+    checkXmlText(value, 'MirrorHeaders Set Value', 'Value');
+  }
+  for (const fields of [...Object.values(r.mirrorLists ?? {}).flat(), r.mirrorAuth ?? {}]) {
+    for (const [name, v] of Object.entries(fields)) checkXmlText(v, name, name);
   }
 }
 

@@ -1,4 +1,4 @@
-import { AppError, invalidArgument } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import type { IncludeHeader, RedirectType, RoutingCondition, RoutingRedirect, RoutingRule, WebsiteConfig } from '../domain/website.js';
 import { WEBSITE_LIMITS } from '../domain/website.js';
 import { el, many, parseXmlBody, type XmlChild, type XmlNode } from './xml.js';
@@ -67,8 +67,27 @@ function conditionOf(node: Node | undefined): RoutingCondition {
 
 const REDIRECT_TYPES: readonly RedirectType[] = ['External', 'Internal', 'AliCDN', 'Mirror'];
 const REDIRECT_FIELDS = ['RedirectType', 'PassQueryString', 'Protocol', 'HostName', 'ReplaceKeyWith', 'ReplaceKeyPrefixWith', 'EnableReplacePrefix', 'HttpRedirectCode'];
-// Mirror containers Alunite cannot keep faithfully (credentials, alternates, tags): refused, not dropped.
-const MIRROR_CONTAINERS_REFUSED = new Set(['MirrorAuth', 'MirrorMultiAlternates', 'MirrorTaggings', 'MirrorReturnHeaders']);
+/**
+ * The Mirror containers of repeated items, each item's elements: stored and returned as given (never acted on:
+ * Alunite fetches from no origin). The PHP SDK v2's ClientBucketWebsiteTest puts all of them and expects 200.
+ */
+const MIRROR_LISTS: Record<string, { item: string; fields: readonly string[] }> = {
+  MirrorTaggings: { item: 'Taggings', fields: ['Key', 'Value'] },
+  MirrorReturnHeaders: { item: 'ReturnHeader', fields: ['Key', 'Value'] },
+  MirrorMultiAlternates: { item: 'MirrorMultiAlternate', fields: ['MirrorMultiAlternateNumber', 'MirrorMultiAlternateURL', 'MirrorMultiAlternateVpcId', 'MirrorMultiAlternateDstRegion'] },
+};
+const MIRROR_AUTH_FIELDS = ['AuthType', 'Region', 'AccessKeyId', 'AccessKeySecret'] as const;
+
+/** The texts of an item's elements, only those `fields` (another is MalformedXML). */
+function fieldsOf(node: Node, where: string, fields: readonly string[]): Record<string, string> {
+  onlyKnown(node, where, fields);
+  const out: Record<string, string> = {};
+  for (const f of fields) {
+    const v = textOf(node, f);
+    if (v !== undefined) out[f] = v;
+  }
+  return out;
+}
 
 function mirrorHeadersOf(node: Node): NonNullable<RoutingRedirect['mirrorHeaders']> {
   onlyKnown(node, 'MirrorHeaders', ['PassAll', 'Pass', 'Remove', 'Set']);
@@ -126,7 +145,24 @@ function redirectOf(node: Node): RoutingRedirect {
       if (headers && Object.keys(headers).length > 0) out.mirrorHeaders = mirrorHeadersOf(headers);
       continue;
     }
-    if (MIRROR_CONTAINERS_REFUSED.has(name)) throw new AppError('NotImplemented', `${name} in a Mirror redirect is not implemented by Alunite.`);
+    const list = MIRROR_LISTS[name];
+    if (list !== undefined) {
+      const container = containerOf(node, name);
+      if (!container) continue;
+      onlyKnown(container, name, [list.item]);
+      const items = containers(container, list.item, WEBSITE_LIMITS.maxMirrorHeaders).map((item) => fieldsOf(item, list.item, list.fields));
+      if (items.length > 0) out.mirrorLists = { ...out.mirrorLists, [name]: items };
+      continue;
+    }
+    if (name === 'MirrorAuth') {
+      const container = containerOf(node, name);
+      if (!container) continue;
+      // The secret is not kept: Alunite never signs a request to an origin, and GetBucketWebsite would hand it out.
+      const auth = fieldsOf(container, name, MIRROR_AUTH_FIELDS);
+      delete auth.AccessKeySecret;
+      if (Object.keys(auth).length > 0) out.mirrorAuth = auth;
+      continue;
+    }
     const value = textOf(node, name);
     // A boolean setting is kept as `true`/`false` whatever its case (oss2 sends `True`), as GetBucketWebsite writes it.
     if (value !== undefined) mirror[name] = /^\s*(true|false)\s*$/i.test(value) ? value.trim().toLowerCase() : value;
@@ -140,12 +176,19 @@ function redirectOf(node: Node): RoutingRedirect {
 
 function ruleOf(node: Node): RoutingRule {
   onlyKnown(node, 'RoutingRule', ['RuleNumber', 'Condition', 'Redirect', 'LuaConfig']);
-  if (node.LuaConfig !== undefined) throw new AppError('NotImplemented', 'LuaConfig in a RoutingRule is not implemented by Alunite.');
   const ruleNumber = intOf(node, 'RuleNumber');
   if (ruleNumber === undefined) throw malformed('RoutingRule needs a RuleNumber.');
   const redirect = containerOf(node, 'Redirect');
   if (!redirect) throw malformed('RoutingRule needs a Redirect.');
-  return { ruleNumber, condition: conditionOf(containerOf(node, 'Condition')), redirect: redirectOf(redirect) };
+  const rule: RoutingRule = { ruleNumber, condition: conditionOf(containerOf(node, 'Condition')), redirect: redirectOf(redirect) };
+  // LuaConfig (the PHP SDK v2's ClientBucketWebsiteTest puts one): its Script is kept and returned, never run.
+  const lua = containerOf(node, 'LuaConfig');
+  if (lua) {
+    const script = fieldsOf(lua, 'LuaConfig', ['Script']).Script;
+    if (script === undefined) throw malformed('LuaConfig needs a Script.');
+    rule.luaScript = script;
+  }
+  return rule;
 }
 
 /** True when `node` has no child but an optional, empty `name` (`<IndexDocument/>`, `<ErrorDocument><Key></Key></ErrorDocument>`). */
@@ -219,6 +262,9 @@ function redirectXml(r: RoutingRedirect): XmlNode {
     opt('EnableReplacePrefix', r.enableReplacePrefix),
     opt('ReplaceKeyWith', r.replaceKeyWith),
     opt('HttpRedirectCode', r.httpRedirectCode),
+    ...Object.entries(r.mirrorLists ?? {}).map(([name, items]) =>
+      el(name, items.map((item) => el(MIRROR_LISTS[name]?.item ?? name, Object.entries(item).map(([k, v]) => el(k, v)))))),
+    r.mirrorAuth !== undefined && el('MirrorAuth', Object.entries(r.mirrorAuth).map(([k, v]) => el(k, v))),
   ]);
 }
 
@@ -227,6 +273,11 @@ export function websiteXml(config: WebsiteConfig): XmlNode {
   return el('WebsiteConfiguration', [
     index !== undefined && el('IndexDocument', [el('Suffix', index.suffix), el('SupportSubDir', index.supportSubDir), el('Type', index.type)]),
     error !== undefined && el('ErrorDocument', [el('Key', error.key), el('HttpStatus', error.httpStatus)]),
-    config.rules.length > 0 && el('RoutingRules', config.rules.map((r) => el('RoutingRule', [el('RuleNumber', r.ruleNumber), conditionXml(r.condition), redirectXml(r.redirect)]))),
+    config.rules.length > 0 && el('RoutingRules', config.rules.map((r) => el('RoutingRule', [
+      el('RuleNumber', r.ruleNumber),
+      conditionXml(r.condition),
+      redirectXml(r.redirect),
+      r.luaScript !== undefined && el('LuaConfig', [el('Script', r.luaScript)]),
+    ]))),
   ]);
 }
