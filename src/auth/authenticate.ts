@@ -24,6 +24,15 @@ const EC_TOKEN_TWICE = '0002-00000010';
 const EC_V4_REGION = '0002-00000226';
 const EC_V4_PRODUCT = '0002-00000227';
 
+/**
+ * A header signature without a request time it can read: OSS's ECs tell no `Date`/`x-oss-date` at all (0002-00000503)
+ * from one in the wrong format (0002-00000502: `Date` must be RFC 1123, `x-oss-date` ISO 8601 basic; the Android SDK's
+ * V4 signer of 2.9.x sends its ISO time in `Date` alone). Code and status stay Alunite's choice (compatibility.md).
+ */
+function invalidDate(given: string | undefined): AppError {
+  return new AppError('AccessDenied', 'OSS authentication requires a valid Date.', undefined, given === undefined ? '0002-00000503' : '0002-00000502');
+}
+
 export type AuthMethod = 'anonymous' | 'v1' | 'v1-url' | 'v2' | 'v2-url' | 'v4' | 'v4-url' | 'post-v1' | 'post-v4';
 
 export interface Authenticated {
@@ -122,7 +131,7 @@ function verifyV1Header(req: SignableRequest, authorization: string, token: stri
   const provided = m[2]!;
   const dateSlot = headerValue(req.headers, 'x-oss-date') ?? headerValue(req.headers, 'date');
   const time = dateSlot === undefined ? NaN : parseHttpDate(dateSlot);
-  if (dateSlot === undefined || Number.isNaN(time)) throw new AppError('AccessDenied', 'OSS authentication requires a valid Date.');
+  if (dateSlot === undefined || Number.isNaN(time)) throw invalidDate(dateSlot);
   checkSkew(time, opts.now, dateSlot);
   const check = (cred: Credential): Authenticated => {
     const sts = stringToSignV1(req, dateSlot, false);
@@ -212,7 +221,7 @@ function v4HeaderTime(req: SignableRequest): V4RequestTime {
   }
   const date = headerValue(req.headers, 'date');
   const time = date === undefined ? NaN : parseHttpDate(date);
-  if (date === undefined || Number.isNaN(time)) throw new AppError('AccessDenied', 'OSS authentication requires a valid Date.');
+  if (date === undefined || Number.isNaN(time)) throw invalidDate(date);
   return { raw: date, header: 'date', time };
 }
 
@@ -336,7 +345,7 @@ async function verifyV2Header(req: SignableRequest, authorization: string, token
   // The SDKs sign the Date header in V2 (never x-oss-date); x-oss-date is the fallback V1 also knows.
   const dateSlot = headerValue(req.headers, 'date') ?? headerValue(req.headers, 'x-oss-date');
   const time = dateSlot === undefined ? NaN : parseHttpDate(dateSlot);
-  if (dateSlot === undefined || Number.isNaN(time)) throw new AppError('AccessDenied', 'OSS authentication requires a valid Date.');
+  if (dateSlot === undefined || Number.isNaN(time)) throw invalidDate(dateSlot);
   checkSkew(time, opts.now, dateSlot);
   const additional = parseV2AdditionalHeaders(fields.get('AdditionalHeaders'));
   const cred = await opts.credentials.resolve(accessKeyId, token);

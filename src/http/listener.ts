@@ -213,12 +213,15 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           },
         });
         answer = withQosDelay(throttledResponse(answer, traffic), traffic, body);
-        if (callback !== null) {
-          answer = await deps.callbacks!.apply(callback, answer, {
+        // A callback named in the request body (TriggerCallback) is the handler's to read and check.
+        const sent = callback ?? answer.callback?.spec ?? null;
+        if (sent !== null) {
+          if (deps.callbacks === undefined) throw new AppError('NotImplemented', 'Upload callbacks are not enabled on this server.');
+          answer = await deps.callbacks.apply(sent, answer, {
             clientIp: facts.sourceIp,
             requestId,
-            operation: op.name,
-            publicKeyUrl: deps.callbacks!.publicKeyUrl(headers.host, address.bucket, facts.secureTransport, localAddressOf(req)),
+            operation: answer.callback?.operation ?? op.name,
+            publicKeyUrl: deps.callbacks.publicKeyUrl(headers.host, address.bucket, facts.secureTransport, localAddressOf(req)),
             failed: (err) => ossErrorResponse(err, requestId, hostIdOf(req), method),
           });
           if (answer.status === 203) rec.errorCode = 'CallbackFailed';

@@ -131,8 +131,13 @@ function splitParam(p: string): [string, string] {
   return u < 0 ? [p, ''] : [p.slice(0, u), p.slice(u + 1)];
 }
 
-/** URL-safe Base64 (OSS also accepts the standard alphabet), decoded as UTF-8. */
-function base64Url(v: string, name: string): string {
+/**
+ * URL-safe Base64 (OSS also accepts the standard alphabet), decoded as UTF-8. The Android SDK's imagePersist sends
+ * the standard alphabet unescaped in the form body, so its `+` is read from the form as a space: a space, which no
+ * base64 holds, is taken for the `+` it was [UNVERIFIED: how OSS reads it].
+ */
+function base64Url(raw: string, name: string): string {
+  const v = raw.replace(/ /g, '+');
   if (v === '' || !/^[A-Za-z0-9\-_+/]+={0,2}$/.test(v)) throw new AppError('BadRequest', `Input is not base64 decoding (parameter ${name}).`);
   const text = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
   if (text === '' || text.includes('\uFFFD')) throw new AppError('BadRequest', `Input is not base64 decoding (parameter ${name}).`);

@@ -159,6 +159,32 @@ export function parseCallback(raw: string | undefined, vars: () => string | unde
   return spec;
 }
 
+/**
+ * The callback of a TriggerCallback request, or null when `process` is not `trigger/callback…`. The mobile SDKs'
+ * `triggerCallback` POSTs `x-oss-process=trigger/callback,callback_<base64>,callback-var_<base64>` to
+ * `/<key>?x-oss-process` (the Android and iOS SDKs' TriggerCallbackTest): the callback JSON and its variables as an
+ * upload's `x-oss-callback` / `x-oss-callback-var` carry them, validated the same way. They send the base64 as it
+ * is, not form-encoded, so a `+` of it reaches the form reader as a space: a space is read back as the `+` it was
+ * (base64 holds no space). A callback with no callbackUrl is refused: there is nothing to trigger.
+ */
+export function triggerCallbackOf(process: string): CallbackSpec | null {
+  const parts = process.split(',');
+  if (parts[0] !== 'trigger/callback') return null;
+  let callback: string | undefined;
+  let vars: string | undefined;
+  for (const part of parts.slice(1)) {
+    const at = part.indexOf('_');
+    const name = at < 0 ? part : part.slice(0, at);
+    const value = at < 0 ? '' : part.slice(at + 1).replace(/ /g, '+');
+    if (name === 'callback' && callback === undefined) callback = value;
+    else if (name === 'callback-var' && vars === undefined) vars = value;
+    else throw invalidArgument(`trigger/callback takes callback_ and callback-var_ once each, not "${name.slice(0, 64)}".`, 'x-oss-process');
+  }
+  const spec = parseCallback(callback, () => vars, null);
+  if (spec === null) throw invalidArgument('trigger/callback needs callback_<base64 of the callback JSON, with a callbackUrl>.', 'x-oss-process');
+  return spec;
+}
+
 /** What an upload handler reports of the object it stored, for its callback. */
 export function writtenOf(obj: ObjectRecord): WrittenObject {
   return {

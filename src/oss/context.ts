@@ -20,7 +20,7 @@ import type { AuthzCheck, Operation } from './operations.js';
 import type { ImageStyleService } from '../image/styles.js';
 import type { MetaQueryService } from '../domain/meta-query.js';
 import type { AsyncFetchService } from '../domain/async-fetch.js';
-import type { UploadCallbacks } from './callback.js';
+import type { CallbackSpec, UploadCallbacks } from './callback.js';
 
 export interface OssServices {
   buckets: BucketService;
@@ -90,6 +90,11 @@ export interface OssResponse {
   body?: ResponseBody;
   /** Upload callbacks (oss/callback.ts): the object an upload stored, set by the uploads that take a callback. */
   written?: WrittenObject;
+  /**
+   * A callback the handler read from its request body (TriggerCallback, `POST /<key>?x-oss-process`), sent for
+   * `written` after the handler as an upload's is, its answer the request's; `operation` fills `${operation}`.
+   */
+  callback?: { spec: CallbackSpec; operation: string };
   /**
    * A head whose `Content-Length` reports a size rather than framing a body (GET ?objectMeta: the object's size,
    * which the legacy SDKs read from it): no body is sent and the connection is closed after the head, so no

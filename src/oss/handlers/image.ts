@@ -11,6 +11,7 @@ import { header, preconditionsFrom } from '../headers.js';
 import { childText, el, parseXmlBody, type XmlNode, xmlText } from '../xml.js';
 import { checkMd5, empty, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 import { writeChecks } from '../operations.js';
+import { triggerCallbackOf, writtenOf, type CallbackSpec } from '../callback.js';
 
 // HTTP glue of image processing and styles (docs/image-processing.md): the grammar is image/parse.ts, the
 // pixels image/apply.ts, the styles image/styles.ts. Sources are read through the object service like any
@@ -73,7 +74,11 @@ const MAX_SAVE_AS_BODY = 16 * 1024;
 
 /** POST /<key>?x-oss-process with `x-oss-process=image/…|sys/saveas,o_…,b_…`: the result as a new object. */
 export const processObjectSave: Handler = async (req) => {
-  const body = (await readSmallBody(req.body, MAX_SAVE_AS_BODY)).toString('utf8');
+  const raw = await readSmallBody(req.body, MAX_SAVE_AS_BODY);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const body = raw.toString('utf8');
+  const trigger = triggerCallbackOf(new URLSearchParams(body).get('x-oss-process') ?? '');
+  if (trigger !== null) return triggerCallback(req, trigger);
   const { steps, saveAs } = parseSaveAsBody(body);
   const bucket = saveAs.bucket ?? req.op.bucket!;
   try {
@@ -101,6 +106,21 @@ export const processObjectSave: Handler = async (req) => {
   const answer = JSON.stringify({ bucket: saveAs.bucket ?? '', fileSize: bytes.length, object: saveAs.key, status: 'OK' });
   return { status: 200, headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(answer)) }, body: answer };
 };
+
+/**
+ * TriggerCallback (`x-oss-process=trigger/callback,…` in the body, the mobile SDKs' `triggerCallback`): the callback
+ * an upload of the object would have sent, sent now for the stored object, its answer the request's (the callback
+ * server's JSON, or 203 CallbackFailed). The caller must be allowed to write the object as well as read it: a
+ * callback tells an application server an object was uploaded [UNVERIFIED: which action OSS checks].
+ */
+async function triggerCallback(req: OssRequest, spec: CallbackSpec): Promise<OssResponse> {
+  const bucket = req.op.bucket!;
+  const key = req.op.key!;
+  if (req.services.callbacks === undefined) throw new AppError('NotImplemented', 'Upload callbacks are not enabled on this server.');
+  await req.authorize(writeChecks('oss:PutObject', bucket, key, 'write', { tagging: false, objectAcl: false, encrypts: false }));
+  const obj = await req.services.objects.head(bucket, key);
+  return { status: 200, headers: {}, written: writtenOf(obj), callback: { spec, operation: 'TriggerCallback' } };
+}
 
 // ---- Styles ----
 
