@@ -10,10 +10,11 @@
  * - PUT consumes the body and answers 200; in `file` mode it writes the body to a new temp file,
  *   fsyncs it and renames it into place as `objects/<bucket>/<encoded key>` (one file per object, as a
  *   "baseline PUT"); `file-dirsync` also fsyncs the directory after the rename (what makes the rename
- *   itself durable).
+ *   itself durable), and after a DELETE's unlink (a durable delete: the reference for Alunite's, which
+ *   answers only once its delete is on disk).
  * - HEAD answers 200 with Content-Length 4096, DELETE 204, GET on a bucket a fixed small XML listing.
  * - In the file modes ("bare-fs") the small reads and deletes use those files too: GET reads the file
- *   (404 if none), HEAD stats it, DELETE unlinks it (no fsync, like most file stores), and GET on a bucket
+ *   (404 if none), HEAD stats it, DELETE unlinks it (no fsync in `file` mode, like most file stores), and GET on a bucket
  *   lists its directory: readdir, sort, the page after `marker` (`max-keys`, `prefix`), a stat per key,
  *   and an XML listing of keys, sizes and times (the floor for LIST keys/s).
  */
@@ -115,15 +116,18 @@ async function writeFileDurably(req: IncomingMessage, path: string): Promise<num
   const file = objectFile(path);
   const dir = join(file, '..');
   await rename(tmp, file);
-  if (opts.mode === 'file-dirsync') {
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  }
+  if (opts.mode === 'file-dirsync') await syncDirectory(dir);
   return size;
+}
+
+/** fsync a directory: what makes a rename or an unlink in it survive a crash. */
+async function syncDirectory(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
 }
 
 /** ENOENT → null; anything else is rethrown. */
@@ -243,7 +247,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     }
     case 'DELETE':
       req.resume();
-      if (opts.mode !== 'null' && !isBucketPath(path)) await unlink(objectFile(path)).catch(notFound);
+      if (opts.mode !== 'null' && !isBucketPath(path)) {
+        const file = objectFile(path);
+        const gone = await unlink(file).then(() => true, notFound);
+        if (gone && opts.mode === 'file-dirsync') await syncDirectory(join(file, '..'));
+      }
       res.writeHead(204);
       res.end();
       return;
