@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { Ram, policyDoc } from './helpers/ram.js';
 import { assumeRole, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
-import { presign, signHeader, type Creds, type SdkRequest } from './helpers/sdk-v2-signer.js';
+import { dotnetQueryEscape, presign, signHeader, type Creds, type SdkRequest } from './helpers/sdk-v2-signer.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'v2-sdk-v4';
@@ -163,6 +163,30 @@ describe('V4 signatures as the V2 SDKs (Go v2, Python v2) compute them', () => {
     const a3 = await rawRequest(srv.port, { method: 'GET', path: addl, headers: { host: host() } });
     assert.equal(a3.status, 400, a3.body.toString('utf8'));
     assert.equal(errorOf(a3)?.Code, 'InvalidArgument');
+  });
+
+  it('the .NET SDK v2 signs the query as it sends it (`!*()` unescaped, `~` as %7E): header and presigned requests accepted, a changed value refused', async () => {
+    const key = 'dotnet/photo (1)!*~.jpg';
+    ok(await send({ method: 'PUT', bucket: BUCKET, key, body: 'dotnet' }));
+    const params: Array<[string, string]> = [['prefix', 'dotnet/photo (1)!*~'], ['max-keys', '10'], ['marker', 'dotnet/(0)']];
+    const s = signHeader({ method: 'GET', bucket: BUCKET, key: null, params }, root, Date.now(), dotnetQueryEscape);
+    assert.match(s.path, /prefix=dotnet%2Fphoto%20\(1\)!\*%7E/);
+    const list = await rawRequest(srv.port, { method: 'GET', path: s.path, headers: { ...s.headers, host: host() } });
+    ok({ ...list, canonical: s.canonical });
+    assert.match(list.body.toString('utf8'), /<Key>dotnet\/photo \(1\)!\*~\.jpg<\/Key>/);
+    // The same signature over a changed value (2 for 1) is still refused: the form as sent covers the value too.
+    const tampered = await rawRequest(srv.port, { method: 'GET', path: s.path.replace('(1)', '(2)'), headers: { ...s.headers, host: host() } });
+    assert.equal(tampered.status, 403);
+    assert.equal(errorOf(tampered)?.Code, 'SignatureDoesNotMatch');
+
+    const url = presign({ method: 'GET', bucket: BUCKET, key, params: [['response-content-disposition', 'attachment; filename="photo (1).jpg"']] }, root, 300, Date.now(), dotnetQueryEscape);
+    assert.match(url, /filename%3D%22photo%20\(1\)\.jpg%22/);
+    const got = await rawRequest(srv.port, { method: 'GET', path: url, headers: { host: host() } });
+    assert.equal(got.status, 200, got.body.toString('utf8'));
+    assert.equal(got.body.toString('utf8'), 'dotnet');
+    assert.equal(got.headers['content-disposition'], 'attachment; filename="photo (1).jpg"');
+    const changed = await rawRequest(srv.port, { method: 'GET', path: url.replace('(1)', '(2)'), headers: { host: host() } });
+    assert.equal(changed.status, 403);
   });
 
   it('an Authorization naming an AdditionalHeader the request lacks: 400 InvalidArgument, EC 0002-00000211', async () => {

@@ -239,16 +239,25 @@ function checkScope(cred: V4Credential, when: V4RequestTime, opts: AuthenticateO
   }
 }
 
-/** Checks a V4 signature, retrying with ali-oss's `k=` canonicalization of empty parameters. */
+/**
+ * Checks a V4 signature: the spec's canonical query first, then ali-oss's `k=` for empty parameters, then the
+ * query as sent (the .NET SDK v2 signs `!*()` unescaped and `~` as `%7E`). Every form covers the same decoded
+ * request, so none lets a changed request through; a mismatch costs at most two more HMACs.
+ */
 function verifyV4Signature(req: SignableRequest, secret: string, cred: V4Credential, signedTime: string, provided: string, additional: string[], payloadHash: string, excludeQuery?: string): void {
   const key = signingKeyV4(secret, cred.date, cred.region, cred.product);
   const scope = scopeOf(cred.date, cred.region, cred.product);
+  const want = provided.toLowerCase();
   const canonical = canonicalRequestV4(req, { additionalHeaders: additional, payloadHash, excludeQuery });
   const sts = stringToSignV4(signedTime, scope, canonical);
-  if (safeEqual(signV4(key, sts), provided.toLowerCase())) return;
+  if (safeEqual(signV4(key, sts), want)) return;
   if (req.query.some(([, v]) => v === '')) {
     const alt = canonicalRequestV4(req, { additionalHeaders: additional, payloadHash, excludeQuery, emptyAsEquals: true });
-    if (safeEqual(signV4(key, stringToSignV4(signedTime, scope, alt)), provided.toLowerCase())) return;
+    if (safeEqual(signV4(key, stringToSignV4(signedTime, scope, alt)), want)) return;
+  }
+  if (req.rawQuery !== undefined && req.rawQuery !== '') {
+    const asSent = canonicalRequestV4(req, { additionalHeaders: additional, payloadHash, excludeQuery, queryAsSent: req.rawQuery });
+    if (asSent !== canonical && safeEqual(signV4(key, stringToSignV4(signedTime, scope, asSent)), want)) return;
   }
   throw mismatch(cred.accessKeyId, provided, sts, canonical);
 }

@@ -169,7 +169,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       const post = op.name === 'PostObject' ? await authenticatePostObject(op, req, { credentials: deps.credentials, region: deps.region, now }) : null;
       if (post) op = post.op;
       const auth = post?.auth ?? await authenticate(
-        { method, bucket: address.bucket, key: address.key, query: pairs, headers: utf8Headers(headers) },
+        { method, bucket: address.bucket, key: address.key, query: pairs, rawQuery, headers: utf8Headers(headers) },
         { credentials: deps.credentials, region: deps.region, now },
       ).catch(async (err: unknown) => {
         throw await missingBucketFirst(err, opName, target.bucket, (n) => deps.authz.getBucket(n));

@@ -19,14 +19,27 @@ export function queryEscape(s: string): string {
   return out;
 }
 
+/**
+ * The .NET SDK v2's query encoder (StringExtensions.UrlEncode: WebUtility.UrlEncode, then '+' → %20): it leaves
+ * `!*()` as they are and writes `~` as %7E; its signer then signs the query as sent (SignerV4.CanonicalizeRequest).
+ */
+export function dotnetQueryEscape(s: string): string {
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9\-_.!*()]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** signer/v4.go escapePath(path, false): every byte but unreserved and '/' as %XX. */
 export function escapePath(p: string): string {
   return queryEscape(p).replace(/%2F/g, '/');
 }
 
 /** Raw query as the SDKs send it: `k` for an empty value, else k=v, both escaped. */
-function rawQuery(params: Array<[string, string]>): string {
-  return params.map(([k, v]) => (v === '' ? queryEscape(k) : `${queryEscape(k)}=${queryEscape(v)}`)).join('&');
+function rawQuery(params: Array<[string, string]>, escape: (s: string) => string): string {
+  return params.map(([k, v]) => (v === '' ? escape(k) : `${escape(k)}=${escape(v)}`)).join('&');
 }
 
 /** The canonical query of v4.go calcCanonicalRequest: from the raw query, sorted, empty values bare. */
@@ -88,7 +101,7 @@ function pathOf(r: SdkRequest): string {
 }
 
 /** authHeader of v4.go / _auth_header of v4.py. */
-export function signHeader(r: SdkRequest, c: Creds, now = Date.now()): { path: string; headers: Record<string, string>; canonical: string } {
+export function signHeader(r: SdkRequest, c: Creds, now = Date.now(), escape: (s: string) => string = queryEscape): { path: string; headers: Record<string, string>; canonical: string } {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
   const iso = isoBasic(now);
@@ -99,7 +112,7 @@ export function signHeader(r: SdkRequest, c: Creds, now = Date.now()): { path: s
   headers['x-oss-content-sha256'] = 'UNSIGNED-PAYLOAD';
   const scope = `${day}/${REGION}/oss/aliyun_v4_request`;
   const additional = [...new Set((r.additional ?? []).map((h) => h.toLowerCase()))].filter((h) => !isDefaultSigned(h) && (headers[h] ?? '') !== '').sort();
-  const raw = rawQuery(r.params ?? []);
+  const raw = rawQuery(r.params ?? [], escape);
   const canonical = canonicalRequest(r, raw, headers, additional);
   const sig = signature(c.secret, day, stringToSign(iso, scope, canonical));
   headers.authorization = `OSS4-HMAC-SHA256 Credential=${c.ak}/${scope}${additional.length ? `,AdditionalHeaders=${additional.join(';')}` : ''},Signature=${sig}`;
@@ -107,7 +120,7 @@ export function signHeader(r: SdkRequest, c: Creds, now = Date.now()): { path: s
 }
 
 /** authQuery of v4.go (url.Values.Encode: sorted, QueryEscape, '+' → %20). */
-export function presign(r: SdkRequest, c: Creds, expiresSec: number, now = Date.now()): string {
+export function presign(r: SdkRequest, c: Creds, expiresSec: number, now = Date.now(), escape: (s: string) => string = queryEscape): string {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
   const iso = isoBasic(now);
@@ -120,7 +133,7 @@ export function presign(r: SdkRequest, c: Creds, expiresSec: number, now = Date.
   if (additional.length) params.push(['x-oss-additional-headers', additional.join(';')]);
   params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   // url.Values.Encode writes k= for an empty value.
-  const encode = (ps: Array<[string, string]>): string => ps.map(([k, v]) => `${queryEscape(k)}=${queryEscape(v)}`).join('&');
+  const encode = (ps: Array<[string, string]>): string => ps.map(([k, v]) => `${escape(k)}=${escape(v)}`).join('&');
   const raw = encode(params);
   const sig = signature(c.secret, day, stringToSign(iso, scope, canonicalRequest(r, raw, headers, additional)));
   return `${pathOf(r)}?${encode([...params, ['x-oss-signature', sig]].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) as Array<[string, string]>)}`;

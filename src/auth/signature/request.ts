@@ -9,6 +9,11 @@ export interface SignableRequest {
   key: string | null;
   /** Decoded query parameters in the order received. */
   query: ReadonlyArray<readonly [string, string]>;
+  /**
+   * The query string as received (without `?`): V4 verification falls back to it for clients that sign the
+   * query as they send it instead of re-encoding it (the .NET SDK v2 leaves `!*()` unescaped).
+   */
+  rawQuery?: string;
   /** Lower-case header names, as node parses them. */
   headers: IncomingHttpHeaders;
 }

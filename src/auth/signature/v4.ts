@@ -16,6 +16,43 @@ export interface V4CanonicalOptions {
    * verification retries with this on a mismatch so unchanged ali-oss clients are accepted.
    */
   emptyAsEquals?: boolean;
+  /**
+   * Canonical query built from the query string as sent (split on `&` and the first `=`, sorted, `k` for an
+   * empty value), not from the decoded parameters re-encoded: what the .NET SDK v2 signs.
+   */
+  queryAsSent?: string;
+}
+
+/** A raw query key, decoded for comparison with a decoded name (undecodable: compared as is). */
+function decodedKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
+
+/** The canonical query of `queryAsSent`: the pieces as they came, sorted by name then value. */
+function canonicalQueryAsSent(raw: string, excludeQuery: string | undefined): string {
+  const params: Array<[string, string]> = [];
+  for (const part of raw.split('&')) {
+    if (part === '') continue;
+    const at = part.indexOf('=');
+    const k = at < 0 ? part : part.slice(0, at);
+    if (excludeQuery !== undefined && decodedKey(k) === excludeQuery) continue;
+    params.push([k, at < 0 ? '' : part.slice(at + 1)]);
+  }
+  params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return params.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&');
+}
+
+/** The canonical query of the decoded parameters, each name and value URI-encoded (the spec's form). */
+function canonicalQuery(req: SignableRequest, opts: V4CanonicalOptions): string {
+  const params = req.query
+    .filter(([k]) => k !== opts.excludeQuery)
+    .map(([k, v]): [string, string, boolean] => [uriEncode(k, false), uriEncode(v, false), v === '' && opts.emptyAsEquals === true && !isSubResource(k)]);
+  params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return params.map(([k, v, eq]) => (v === '' ? (eq ? `${k}=` : k) : `${k}=${v}`)).join('&');
 }
 
 export function canonicalRequestV4(req: SignableRequest, opts: V4CanonicalOptions): string {
@@ -23,11 +60,7 @@ export function canonicalRequestV4(req: SignableRequest, opts: V4CanonicalOption
   if (req.bucket !== null) path += `${req.bucket}/${req.key ?? ''}`;
   const uri = uriEncode(path, true);
 
-  const params = req.query
-    .filter(([k]) => k !== opts.excludeQuery)
-    .map(([k, v]): [string, string, boolean] => [uriEncode(k, false), uriEncode(v, false), v === '' && opts.emptyAsEquals === true && !isSubResource(k)]);
-  params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  const query = params.map(([k, v, eq]) => (v === '' ? (eq ? `${k}=` : k) : `${k}=${v}`)).join('&');
+  const query = opts.queryAsSent !== undefined ? canonicalQueryAsSent(opts.queryAsSent, opts.excludeQuery) : canonicalQuery(req, opts);
 
   const extra = new Set(opts.additionalHeaders);
   const lines: Array<[string, string]> = [];
