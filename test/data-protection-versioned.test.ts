@@ -197,6 +197,44 @@ describe('versioning × retention × restore', () => {
     await c.put('k.txt', Buffer.from('three'));
     assert.equal(await nullBytes(), 'three');
   });
+
+  it('a copy of a protected object onto itself (metadata replaced) is a new version on an Enabled bucket, refused where it would replace the protected bytes', async () => {
+    const b = 'pv-self-copy';
+    await admin.putBucket(b);
+    await x(admin).putBucketVersioning(b, 'Enabled');
+    const c = srv.client({ bucket: b });
+    const v1 = headersOf(await c.put('meta.txt', Buffer.from('bytes'), { mime: 'text/plain' }))['x-oss-version-id']!;
+    const init = await x(admin).initiateBucketWorm(b, 1);
+    assert.equal((await x(admin).completeBucketWorm(b, init.wormId)).status, 200);
+
+    // Enabled: the rewrite keeps v1 as a version, so retention does not stop it.
+    const copied = await c.copy('meta.txt', 'meta.txt', { headers: { 'x-oss-metadata-directive': 'REPLACE', 'Content-Type': 'application/json' } } as OSS.CopyObjectOptions);
+    const v2 = headersOf(copied)['x-oss-version-id']!;
+    assert.ok(v2 && v2 !== v1);
+    assert.equal(headersOf(await c.head('meta.txt'))['content-type'], 'application/json');
+    const old = (await c.get('meta.txt', { versionId: v1 } as OSS.GetObjectOptions)) as unknown as { content: Buffer; res: { headers: Record<string, string> } };
+    assert.equal(old.content.toString(), 'bytes');
+    assert.equal(old.res.headers['content-type'], 'text/plain');
+    assert.deepEqual((await versionsOf(b, 'meta.txt')).sort(), [v1, v2].sort());
+
+    // Suspended: the current object is that version v2 (it has an id), kept; the rewrite writes the null version.
+    await x(admin).putBucketVersioning(b, 'Suspended');
+    await c.copy('meta.txt', 'meta.txt', { headers: { 'x-oss-metadata-directive': 'REPLACE', 'Content-Type': 'text/csv' } } as OSS.CopyObjectOptions);
+    assert.deepEqual((await versionsOf(b, 'meta.txt')).sort(), [v1, v2, 'null'].sort());
+    // Rewriting that protected null version again would destroy it: refused, nothing changed.
+    await expectOssError(c.copy('meta.txt', 'meta.txt', { headers: { 'x-oss-metadata-directive': 'REPLACE', 'Content-Type': 'text/html' } } as OSS.CopyObjectOptions), 'FileImmutable', 409);
+    assert.equal(headersOf(await c.head('meta.txt'))['content-type'], 'text/csv');
+
+    // Unversioned bucket: the rewrite replaces the protected object itself: refused.
+    const u = 'pv-self-copy-plain';
+    await admin.putBucket(u);
+    const cu = srv.client({ bucket: u });
+    await cu.put('meta.txt', Buffer.from('bytes'), { mime: 'text/plain' });
+    const initU = await x(admin).initiateBucketWorm(u, 1);
+    assert.equal((await x(admin).completeBucketWorm(u, initU.wormId)).status, 200);
+    await expectOssError(cu.copy('meta.txt', 'meta.txt', { headers: { 'x-oss-metadata-directive': 'REPLACE', 'Content-Type': 'application/json' } } as OSS.CopyObjectOptions), 'FileImmutable', 409);
+    assert.equal(headersOf(await cu.head('meta.txt'))['content-type'], 'text/plain');
+  });
 });
 
 describe('writes that touch more than their route says are authorized on each part (explicit Deny)', () => {

@@ -580,9 +580,10 @@ export class ObjectService {
       }
       await admitSmall(this.ctx);
       const guard = await this.guardOf(input.bucket);
+      // Retention refuses only what the rewrite removes for good (the store's guardRemoved): the object itself
+      // when unversioned or a null version under Suspended, never the version an Enabled bucket keeps.
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
         if (!cur || cur.etag !== source.etag) throw new AppError('NoSuchKey', undefined, { Key: input.key });
-        if (guard) guard(cur);
         // The rewritten object starts frozen again if archived (a restored copy belongs to the old one);
         // its data key is re-sealed under the current master key (the way to move objects off a rotated key).
         const kept = withoutRestore(cur.attrs);
@@ -590,7 +591,7 @@ export class ObjectService {
         const attrs = sse && this.ctx.sse ? { ...kept, encryption: this.ctx.sse.rewrap(sse) } : kept;
         const { attrs: _old, ...rest } = cur;
         return { ...rest, ...base, ...(attrs === undefined ? {} : { attrs }) };
-      });
+      }, guard ? { guardRemoved: guard } : {});
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return { record: res.record, source };
     }
