@@ -163,7 +163,6 @@ export const catalogue = {
   'InvalidAction.NotFound': { status: 404, message: 'Specified api is not found, please check your url and method.' },
   IncompleteSignature: { status: 400, message: 'The request signature does not conform to Aliyun standards.' },
   'InvalidSignatureMethod': { status: 400, message: 'Specified signature method is not supported.' },
-  'InvalidParameter.Format': { status: 400, message: 'Specified parameter Format is not valid.' },
   MissingAction: { status: 400, message: 'Action is mandatory for this action.' },
   MissingVersion: { status: 400, message: 'Version is mandatory for this action.' },
   MissingAccessKeyId: { status: 400, message: 'AccessKeyId is mandatory for this action.' },

@@ -17,17 +17,19 @@ describe('POP RPC bad input', () => {
   };
 
   it('an Action without Version is a POP call missing its Version', async () => {
-    const r = await get('/?Action=GetUser');
+    const r = await get('/?Action=GetUser&Format=JSON');
     assert.equal(r.status, 400);
     assert.equal(r.body.Code, 'MissingVersion');
     assert.equal(r.body.Message, 'Version is mandatory for this action.');
   });
 
-  it('an unknown Format is refused (in JSON) instead of silently answering JSON', async () => {
-    const r = await get('/?Action=GetUser&Version=2015-05-01&Format=YAML');
-    assert.equal(r.status, 400);
-    assert.equal(r.body.Code, 'InvalidParameter.Format');
-    assert.match(r.body.Message, /"YAML" \(use JSON or XML\)/);
+  it('a Format other than JSON, or none, is answered in XML (aliyunsdkcore sends Format=None; XML is the documented default)', async () => {
+    for (const path of ['/?Action=GetUser&Version=2015-05-01&Format=None', '/?Action=GetUser&Version=2015-05-01']) {
+      const res = await rawRequest(srv.port, { method: 'GET', path, headers: { host: '127.0.0.1' } });
+      assert.equal(res.status, 400);
+      assert.equal(res.headers['content-type'], 'text/xml;charset=utf-8');
+      assert.match(res.body.toString('utf8'), /<Error><RequestId>[0-9A-F-]{36}<\/RequestId><HostId>ram\.aliyuncs\.com<\/HostId><Code>MissingAccessKeyId<\/Code>/);
+    }
   });
 
   it('x-acs-action/x-acs-version name the call even without an ACS3 signature', async () => {

@@ -115,7 +115,10 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
         : await runRamAction(deps.ramFor && own !== undefined ? deps.ramFor(own) : deps.ram, caller, rpc.action, rpc.params);
     return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
   } catch (err) {
-    format ??= formatOf(new URLSearchParams(rawQuery).get('Format') ?? undefined);
+    if (format === undefined) {
+      const query = new URLSearchParams(rawQuery);
+      format = formatOf(query.get('Format') ?? undefined, query.has('Action'));
+    }
     let appErr: AppError;
     if (isAppError(err)) {
       appErr = err;

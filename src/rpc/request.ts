@@ -53,9 +53,16 @@ const readBody = (req: IncomingMessage): Promise<Buffer> =>
     deadlineMs: RPC_BODY_BOUNDS.deadlineMs,
   }).catch(cutShortAsIncomplete); // a client that left or stalled mid-body (aborted, cut at the deadline)
 
-/** The response format asked for, before anything else can fail (so errors are rendered in it). */
-export function formatOf(value: string | undefined): 'JSON' | 'XML' {
-  return value !== undefined && value.toUpperCase() === 'XML' ? 'XML' : 'JSON';
+/**
+ * The response format (spec sts-rpc §5.3): JSON when `Format` says JSON (any case), XML for any other value.
+ * aliyunsdkcore's `do_action()`/`get_response()` sign and send `Format=None` (the request's unset accept
+ * format, written by urlencode), which the cloud answers, so a value is never refused. Without `Format`, a
+ * legacy-signed call (`Action` in its parameters) gets XML, the default the RAM and STS references document;
+ * an ACS3 call (action in `x-acs-action`, no `Format`, `Accept: application/json`) gets JSON.
+ */
+export function formatOf(value: string | undefined, legacy: boolean): 'JSON' | 'XML' {
+  if (value === undefined || value === '') return legacy ? 'XML' : 'JSON';
+  return value.toUpperCase() === 'JSON' ? 'JSON' : 'XML';
 }
 
 /** Reads the body and collects parameters. */
@@ -74,11 +81,7 @@ export async function readRpcRequest(req: IncomingMessage, rawQuery: string): Pr
   }
   const authorization = headers.get('authorization') ?? '';
   const style = authorization.startsWith('ACS3-') ? 'acs3' : 'rpc';
-  const requested = params.get('Format');
-  if (requested !== undefined && requested !== '' && !/^(json|xml)$/i.test(requested)) {
-    throw new AppError('InvalidParameter.Format', `Specified parameter Format is not valid: "${requested}" (use JSON or XML).`);
-  }
-  const format = formatOf(requested);
+  const format = formatOf(params.get('Format'), style === 'rpc' && params.has('Action'));
   const action = params.get('Action') ?? headers.get('x-acs-action');
   const version = params.get('Version') ?? headers.get('x-acs-version');
   return { method, style, format, params, query, headers, body, action: action ?? '', version: version ?? '' };

@@ -3,7 +3,7 @@ import { popWireForm, type AppError } from '../errors.js';
 import type { OssResponse } from '../oss/context.js';
 import { el, xmlDocument, type XmlNode } from '../oss/xml.js';
 
-// POP responses (spec sts-rpc §5): JSON by default, XML with Format=XML. Success bodies never carry `Code`.
+// POP responses (spec sts-rpc §5): JSON or XML as `formatOf` (request.ts) decides. Success bodies never carry `Code`.
 
 /** A response body value: scalars, objects, and arrays (XML: one element per item, named by the key). */
 export type WireValue = string | number | boolean | WireObject | WireValue[] | undefined;
