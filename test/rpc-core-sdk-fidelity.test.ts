@@ -111,7 +111,7 @@ function python(o: { method: string; action: string; version: string; params?: R
  * the URL encodes with URLEncoder (`+` for spaces, `*` raw); headers x-acs-version, x-acs-action, Content-Type
  * form (always), Content-MD5 with a body.
  */
-function java(o: { method: string; action: string; version: string; params?: Record<string, string>; body?: Record<string, string>; cred: Credential; host: string; format?: 'XML' | 'JSON'; nonce?: string; time?: number }): Built {
+function java(o: { method: string; action: string; version: string; params?: Record<string, string>; body?: Record<string, string>; bodyType?: 'FORM' | 'JSON'; cred: Credential; host: string; format?: 'XML' | 'JSON'; nonce?: string; time?: number }): Built {
   const q = new Map<string, string>([['Action', o.action], ['Version', o.version], ['Format', o.format ?? 'XML'], ...Object.entries(o.params ?? {})]);
   if (o.cred.securityToken !== undefined) q.set('SecurityToken', o.cred.securityToken);
   q.set('Timestamp', isoSecond(o.time ?? Date.now()));
@@ -130,12 +130,14 @@ function java(o: { method: string; action: string; version: string; params?: Rec
     'x-acs-action': o.action,
     'x-sdk-invoke-type': 'normal',
     'user-agent': 'AlibabaCloud (Linux; amd64) Java/17.0.9 Core/4.6.4 HTTPClient/ApacheHttpClient',
-    'content-type': 'application/x-www-form-urlencoded',
+    // setHttpContentType(FORM) in RpcAcsRequest.initialize, JSON when the request asks for it (or is a PUT).
+    'content-type': o.bodyType === 'JSON' ? 'application/json' : 'application/x-www-form-urlencoded',
     accept: 'application/json, text/plain, */*',
   };
   let body = '';
   if (o.body && Object.keys(o.body).length > 0) {
-    body = Object.entries(o.body).map(([k, v]) => `${javaUrlEncode(k)}=${javaUrlEncode(v)}`).join('&');
+    // ParameterHelper.getJsonData (Gson of the map) or getFormData; the parameters are signed either way.
+    body = o.bodyType === 'JSON' ? JSON.stringify(o.body) : Object.entries(o.body).map(([k, v]) => `${javaUrlEncode(k)}=${javaUrlEncode(v)}`).join('&');
     headers['content-md5'] = createHash('md5').update(body).digest('base64');
   }
   headers['content-length'] = String(Buffer.byteLength(body));
@@ -214,6 +216,11 @@ describe('core SDKs against RAM and STS', () => {
     assert.equal(who.res.status, 200, who.text);
     assert.equal(who.doc.IdentityType, 'AssumedRoleUser');
     assert.equal(who.doc.Arn, `acs:ram::${ACCOUNT_ID}:assumed-role/ramroleforsdktest0/RoleSession0`);
+    // RamRoleArnSigner: a CommonRequest AssumeRole, session name "aliyun-python-sdk-" + str(time.time()),
+    // DurationSeconds 3600; then SecurityToken added to each RPC request it signs.
+    const arnSigner = await send(srv, python({ method: 'POST', action: 'AssumeRole', version: '2015-04-01', cred: user, host,
+      params: { RoleArn: roleArn, RoleSessionName: `aliyun-python-sdk-${(Date.now() / 1000).toFixed(7)}`, DurationSeconds: '3600' } }));
+    assert.equal(arnSigner.res.status, 200, arnSigner.text);
     // Java, same flow, XML answers (Format=XML, the 4.x default).
     const jassumed = await send(srv, java({ method: 'POST', action: 'AssumeRole', version: '2015-04-01', cred: user, host,
       params: { RoleArn: roleArn, RoleSessionName: 'alice_test', Policy: JSON.stringify(session), DurationSeconds: '3600' } }));
@@ -263,6 +270,29 @@ describe('core SDKs against RAM and STS', () => {
     // JSON in any case is JSON.
     const lower = await send(srv, python({ method: 'GET', action: 'ListUsers', version: '2015-05-01', cred: root, host, format: 'json' }));
     assert.equal(lower.res.headers['content-type'], 'application/json;charset=utf-8');
+  });
+
+  test('Java RPC requests with a JSON body (RpcAcsRequest with httpContentType JSON, or a PUT): the body\'s parameters are read and signed as form ones', async () => {
+    const policy = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: ['acs:oss:*:*:bucket/*'] }] });
+    const created = await send(srv, java({ method: 'POST', action: 'CreatePolicy', version: '2015-05-01', cred: root, host, format: 'JSON', bodyType: 'JSON',
+      body: { PolicyName: 'json-body', PolicyDocument: policy, Description: 'a JSON body' } }));
+    assert.equal(created.res.status, 200, created.text);
+    assert.equal(created.doc.Policy.PolicyName, 'json-body');
+    assert.equal(created.doc.Policy.Description, 'a JSON body');
+    const put = await send(srv, java({ method: 'PUT', action: 'GetPolicy', version: '2015-05-01', cred: root, host, format: 'JSON', bodyType: 'JSON',
+      body: { PolicyName: 'json-body', PolicyType: 'Custom' } }));
+    assert.equal(put.res.status, 200, put.text);
+    assert.equal(put.doc.DefaultPolicyVersion.PolicyDocument, policy);
+    // A changed body no longer matches the signature.
+    const built = java({ method: 'POST', action: 'GetPolicy', version: '2015-05-01', cred: root, host, format: 'JSON', bodyType: 'JSON', body: { PolicyName: 'json-body', PolicyType: 'Custom' } });
+    const changed = JSON.stringify({ PolicyName: 'json-bodY', PolicyType: 'Custom' });
+    const tampered = await send(srv, { ...built, body: changed, headers: { ...built.headers, 'content-length': String(Buffer.byteLength(changed)) } });
+    assert.equal(tampered.doc.Code, 'SignatureDoesNotMatch');
+    // Read before the signature is checked: a deeply nested member is no parameter and costs no recursion.
+    const deep = `{"PolicyName":"json-body","Nested":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+    const nested = await send(srv, { ...built, body: deep, headers: { ...built.headers, 'content-length': String(Buffer.byteLength(deep)) } });
+    assert.equal(nested.res.status, 400, nested.text);
+    assert.equal(nested.doc.Code, 'SignatureDoesNotMatch');
   });
 
   test('error answers as each SDK reads them: a wrong secret (both compare the server\'s string to sign with their own), an unknown key, a missing parameter, an expired Timestamp, a used nonce', async () => {

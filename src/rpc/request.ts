@@ -13,7 +13,7 @@ export interface RpcRequest {
   action: string;
   version: string;
   format: 'JSON' | 'XML';
-  /** Query and form-body parameters merged (the body wins on a conflict). */
+  /** Query and body (form or JSON) parameters merged (the body wins on a conflict). */
   params: ReadonlyMap<string, string>;
   /** Query parameters alone (the ACS3 canonical query). */
   query: ReadonlyMap<string, string>;
@@ -26,6 +26,33 @@ const MAX_BODY = 1024 * 1024;
 
 function isForm(headers: IncomingHttpHeaders): boolean {
   return (headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+}
+
+function isJson(headers: IncomingHttpHeaders): boolean {
+  return /^application\/json\s*(;|$)/i.test(headers['content-type'] ?? '');
+}
+
+/**
+ * The parameters of an `application/json` body: its top-level string, number and boolean members (STS accepts
+ * a JSON or a form body, `InvalidParameter.ContentType`; aliyun-java-sdk-core's RpcAcsRequest sends its body
+ * parameters, a map of strings, as a JSON object when the request's content type is JSON, as for every PUT,
+ * and signs them as it signs form ones). Nested values are no parameter (and are never walked: this runs
+ * before the signature is checked); anything but an object holds none.
+ */
+function jsonBodyParams(body: Buffer): Array<[string, string]> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return [];
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v === 'string') out.push([k, v]);
+    else if (typeof v === 'number' || typeof v === 'boolean') out.push([k, String(v)]);
+  }
+  return out;
 }
 
 /**
@@ -71,8 +98,9 @@ export async function readRpcRequest(req: IncomingMessage, rawQuery: string): Pr
   const query = new Map(parseQuery(rawQuery));
   const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
   const params = new Map(query);
-  if (isForm(req.headers) && body.length > 0) {
-    for (const [k, v] of parseQuery(body.toString('utf8'))) params.set(k, v);
+  if (body.length > 0) {
+    const fromBody = isForm(req.headers) ? parseQuery(body.toString('utf8')) : isJson(req.headers) ? jsonBodyParams(body) : [];
+    for (const [k, v] of fromBody) params.set(k, v);
   }
   const headers = new Map<string, string>();
   for (const [k, v] of Object.entries(req.headers)) {
