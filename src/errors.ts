@@ -163,6 +163,8 @@ export const catalogue = {
   'InvalidAction.NotFound': { status: 404, message: 'Specified api is not found, please check your url and method.' },
   IncompleteSignature: { status: 400, message: 'The request signature does not conform to Aliyun standards.' },
   'InvalidSignatureMethod': { status: 400, message: 'Specified signature method is not supported.' },
+  // STS's documented answer to a body that is neither form nor JSON; RAM is answered the same [UNVERIFIED for RAM].
+  'InvalidParameter.ContentType': { status: 400, message: 'The ContentType request header must be either "application/json" or "application/x-www-form-urlencoded".' },
   MissingAction: { status: 400, message: 'Action is mandatory for this action.' },
   MissingVersion: { status: 400, message: 'Version is mandatory for this action.' },
   MissingAccessKeyId: { status: 400, message: 'AccessKeyId is mandatory for this action.' },

@@ -326,6 +326,8 @@ describe('RPC requests over raw HTTP', () => {
     wire.accept = 'application/json';
     wire.authorization = `ACS3-HMAC-SHA256 Credential=${AK},SignedHeaders=${signedHeaders.join(';')},Signature=${signature}`;
     wire['content-length'] = String(Buffer.byteLength(body));
+    // A body is a form (RAM and STS read no other type: InvalidParameter.ContentType).
+    if (body !== '') wire['content-type'] = 'application/x-www-form-urlencoded';
     // Like openapi-core: `*` stays raw in the URL; the server re-encodes decoded values.
     const path = `/?${[...q].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
     const res = await rawRequest(server.port, { method: 'POST', path, headers: wire, body });

@@ -99,7 +99,10 @@ export async function readRpcRequest(req: IncomingMessage, rawQuery: string): Pr
   const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
   const params = new Map(query);
   if (body.length > 0) {
-    const fromBody = isForm(req.headers) ? parseQuery(body.toString('utf8')) : isJson(req.headers) ? jsonBodyParams(body) : [];
+    // A body of another type (XML, octet-stream, none named) holds parameters the server cannot read: STS says so
+    // rather than answer as if they were absent.
+    if (!isForm(req.headers) && !isJson(req.headers)) throw new AppError('InvalidParameter.ContentType');
+    const fromBody = isForm(req.headers) ? parseQuery(body.toString('utf8')) : jsonBodyParams(body);
     for (const [k, v] of fromBody) params.set(k, v);
   }
   const headers = new Map<string, string>();
