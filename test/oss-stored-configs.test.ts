@@ -576,6 +576,7 @@ describe('stored bucket configurations', () => {
     const c = srv.client({ bucket: BUCKET }) as unknown as Rtmp;
     const conf = { Description: 'cam', Status: 'enabled', Target: { Type: 'HLS', FragDuration: '10', FragCount: '5', PlaylistName: 'play.m3u8' } };
     const made = await c.putChannel('cam-1', conf);
+    // On the host ali-oss sends (its IP-endpoint quirk: `<bucket>.oss-<region>.aliyuncs.com`).
     assert.deepEqual(made.publishUrls, ['rtmp://stored-bucket.oss-cn-hangzhou.aliyuncs.com/live/cam-1']);
     assert.deepEqual(made.playUrls, ['http://stored-bucket.oss-cn-hangzhou.aliyuncs.com/cam-1/play.m3u8']);
     await c.putChannel('cam-2', conf);

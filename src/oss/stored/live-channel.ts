@@ -9,7 +9,10 @@ import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
 // Live channel configurations (there is no RTMP ingest).
 
-const MAX_LIVE_CHANNELS = 100;
+// OSS publishes no per-bucket count; the Go SDK v1's TestListLiveChannel and oss2's test_list_live_channel create
+// 200 in one bucket. All of a bucket's channels are one stored document (rewritten by every Put), so it is bounded
+// here [Alunite's bound, at most 1,000, the largest ListLiveChannel page].
+const MAX_LIVE_CHANNELS = 1000;
 
 function channelsOf(value: Json | null): Doc[] {
   const doc = asDoc(value);
@@ -33,8 +36,15 @@ async function findChannel(req: OssRequest): Promise<Doc> {
   return ch;
 }
 
+/**
+ * The channel's URLs on the endpoint the request was sent to, `<bucket>.<endpoint>` as OSS answers them (and as
+ * CompleteMultipartUpload's Location is built here): on OSS's own host name that is
+ * `<bucket>.oss-<region>.aliyuncs.com`; asked on this server's address, that address (the Go SDK v1's
+ * TestCreateLiveChannel and oss2's test_create_live_channel compare them with `<bucket>.<their endpoint>`). The
+ * play URL is `http://` whatever the request's scheme, as OSS's docs show it and oss2 expects.
+ */
 function channelUrls(req: OssRequest, ch: Doc): { PublishUrls: Doc; PlayUrls: Doc } {
-  const host = `${bucketOf(req)}.oss-${req.services.stored.region}.aliyuncs.com`;
+  const host = `${bucketOf(req)}.${req.endpoint.host}`;
   const name = textOf(ch, 'Name')!;
   const playlist = textOf(child(ch, 'Target') ?? {}, 'PlaylistName') ?? 'playlist.m3u8';
   return {
