@@ -307,7 +307,7 @@ export const catalogue = {
   BucketDataRedundancyTransitionTaskNotExist: { status: 404, message: 'The specified data redundancy transition task does not exist.' },
   BucketDataRedundancyTransitionTaskIsExist: { status: 409, message: 'The bucket already has a data redundancy transition task.' },
   MetaQueryNotExist: { status: 404, message: 'The metadata index of this bucket is not open.' },
-  NoSuchLiveChannel: { status: 404, message: 'The specified live channel does not exist.' },
+  NoSuchLiveChannel: { status: 404, message: 'The specified live channel does not exist.', ec: '0026-00000021' },
   TooManyLiveChannel: { status: 400, message: 'The bucket has too many live channels.' },
   // Data lake prefetch jobs (src/oss/stored/data-lake.ts).
   NoSuchDataLakeCachePrefetchJob: { status: 404, message: 'The specified data lake cache prefetch job does not exist.' },

@@ -60,6 +60,18 @@ describe('live channels (livechannel_test.go)', () => {
     failsWith(await signedRequest(srv.port, 'PUT', B, 'test-create-channel', [['live', '']], { body: goChannelBody('<Type>aBcD</Type>') }), 'InvalidArgument', 400);
   });
 
+  it('a missing channel is NoSuchLiveChannel with its EC; ListLiveChannel\'s bad parameters carry theirs (TestGetLiveChannelInfo, TestGetLiveChannelStat; OSS EC pages 0026-00000021, 0044-00000101..103)', async () => {
+    for (const query of [[['live', '']], [['live', ''], ['comp', 'stat']], [['live', ''], ['comp', 'history']]] as Array<Array<[string, string]>>) {
+      const r = failsWith(await signedRequest(srv.port, 'GET', B, 'test-get-channel-status', query), 'NoSuchLiveChannel', 404, '0026-00000021');
+      assert.equal(r.err?.ChannelName, 'test-get-channel-status');
+    }
+    failsWith(await signedRequest(srv.port, 'GET', B, null, [['live', ''], ['max-keys', 'abc']]), 'InvalidArgument', 400, '0044-00000101');
+    failsWith(await signedRequest(srv.port, 'GET', B, null, [['live', ''], ['max-keys', '1001']]), 'InvalidArgument', 400, '0044-00000101');
+    failsWith(await signedRequest(srv.port, 'GET', B, null, [['live', ''], ['prefix', 'p'.repeat(1025)]]), 'InvalidArgument', 400, '0044-00000102');
+    failsWith(await signedRequest(srv.port, 'GET', B, null, [['live', ''], ['marker', 'm'.repeat(1025)]]), 'InvalidArgument', 400, '0044-00000103');
+    succeeds(await signedRequest(srv.port, 'GET', B, null, [['live', ''], ['prefix', 'p'.repeat(1024)], ['marker', 'm'.repeat(1024)]]));
+  });
+
   it('200 channels in one bucket, listed 100 at a time (TestListLiveChannel; oss2 test_list_live_channel)', async () => {
     const LB = 'go-live-list';
     succeeds(await signedRequest(srv.port, 'PUT', LB, null, []));

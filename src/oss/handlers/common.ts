@@ -52,11 +52,11 @@ export function checkMd5(body: Buffer, md5: string | undefined, required: boolea
 }
 
 /** Parses max-keys style parameters: integer 1..max (default when absent). */
-export function limitParam(query: ReadonlyMap<string, string>, name: string, dflt: number, max: number): number {
+export function limitParam(query: ReadonlyMap<string, string>, name: string, dflt: number, max: number, ec?: string): number {
   const raw = query.get(name);
   if (raw === undefined || raw === '') return dflt;
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
-    throw new AppError('InvalidArgument', `Argument ${name} must be an integer between 1 and ${max}.`, { ArgumentName: name, ArgumentValue: raw });
+    throw new AppError('InvalidArgument', `Argument ${name} must be an integer between 1 and ${max}.`, { ArgumentName: name, ArgumentValue: raw }, ec);
   }
   return Number(raw);
 }

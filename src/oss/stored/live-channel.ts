@@ -91,10 +91,17 @@ export const putLiveChannel: Handler = async (req) => {
   return respond('PutLiveChannel', channelUrls(req, channel));
 };
 
+/** ListLiveChannel's prefix and marker: at most 1,024 bytes (OSS's EC pages 0044-00000102 and 0044-00000103). */
+function listBound(req: OssRequest, name: 'prefix' | 'marker', ec: string): string {
+  const value = req.query.get(name) ?? '';
+  if (Buffer.byteLength(value, 'utf8') > 1024) throw new AppError('InvalidArgument', `Argument ${name} must be at most 1024 bytes.`, { ArgumentName: name, ArgumentValue: value.slice(0, 64) }, ec);
+  return value;
+}
+
 export const listLiveChannel: Handler = async (req) => {
-  const prefix = req.query.get('prefix') ?? '';
-  const marker = req.query.get('marker') ?? '';
-  const maxKeys = limitParam(req.query, 'max-keys', 100, 1000);
+  const prefix = listBound(req, 'prefix', '0044-00000102');
+  const marker = listBound(req, 'marker', '0044-00000103');
+  const maxKeys = limitParam(req.query, 'max-keys', 100, 1000, '0044-00000101');
   const { value } = await req.services.stored.get(bucketOf(req), 'live-channel');
   const names = (c: Doc): string => textOf(c, 'Name') ?? '';
   const matching = channelsOf(value).filter((c) => names(c).startsWith(prefix) && names(c) > marker).sort((a, b) => (names(a) < names(b) ? -1 : 1));
