@@ -72,6 +72,27 @@ describe('live channels (livechannel_test.go)', () => {
     succeeds(await signedRequest(srv.port, 'GET', B, null, [['live', ''], ['prefix', 'p'.repeat(1024)], ['marker', 'm'.repeat(1024)]]));
   });
 
+  it('PutLiveChannel and PutLiveChannelStatus refusals carry OSS\'s ECs (TestCreateLiveChannel, TestPutLiveChannelStatus: invalid type and status; OSS EC pages 0044-000000xx, 0017-00000255)', async () => {
+    const put = (head: string, target: string) => signedRequest(srv.port, 'PUT', B, 'test-put-channel-status', [['live', '']], { body: goChannelBody(target, head) });
+    const hls = '<Type>HLS</Type>';
+    failsWith(await put(`<Description>${'d'.repeat(129)}</Description>`, hls), 'InvalidArgument', 400, '0044-00000001');
+    // 128 bytes, not characters: 50 CJK characters are 150 bytes.
+    failsWith(await put(`<Description>${'中'.repeat(50)}</Description>`, hls), 'InvalidArgument', 400, '0044-00000001');
+    failsWith(await put('<Status>abcdefghi</Status>', hls), 'InvalidArgument', 400, '0044-00000002');
+    failsWith(await put('', `${hls}<FragDuration>abc</FragDuration><FragCount>3</FragCount>`), 'InvalidArgument', 400, '0044-00000014');
+    failsWith(await put('', `${hls}<FragDuration>101</FragDuration><FragCount>3</FragCount>`), 'InvalidArgument', 400, '0044-00000014');
+    failsWith(await put('', `${hls}<FragDuration>2</FragDuration><FragCount>0</FragCount>`), 'InvalidArgument', 400, '0044-00000015');
+    failsWith(await put('', `${hls}<PlaylistName>${'x'.repeat(124)}.m3u8</PlaylistName>`), 'InvalidArgument', 400, '0044-00000017');
+    failsWith(await put('', `${hls}<PlaylistName>abc.text</PlaylistName>`), 'InvalidArgument', 400, '0044-00000018');
+    failsWith(await put('', '<Type>aBcD</Type>'), 'InvalidArgument', 400);
+    succeeds(await put('<Status>disabled</Status>', `${hls}<FragDuration>10</FragDuration><FragCount>4</FragCount><PlaylistName>${'x'.repeat(123)}.m3u8</PlaylistName>`));
+    failsWith(await signedRequest(srv.port, 'PUT', B, 'test-put-channel-status', [['live', ''], ['status', 'abcdefghi']]), 'InvalidArgument', 400, '0017-00000255');
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'test-put-channel-status', [['live', ''], ['status', 'enabled']]));
+    const info = succeeds(await signedRequest(srv.port, 'GET', B, 'test-put-channel-status', [['live', '']])).text;
+    assert.deepEqual([tag(info, 'Status'), tag(info, 'FragDuration'), tag(info, 'FragCount')], ['enabled', '10', '4']);
+    succeeds(await signedRequest(srv.port, 'DELETE', B, 'test-put-channel-status', [['live', '']]), 204);
+  });
+
   it('200 channels in one bucket, listed 100 at a time (TestListLiveChannel; oss2 test_list_live_channel)', async () => {
     const LB = 'go-live-list';
     succeeds(await signedRequest(srv.port, 'PUT', LB, null, []));

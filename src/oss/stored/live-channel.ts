@@ -53,8 +53,14 @@ function channelUrls(req: OssRequest, ch: Doc): { PublishUrls: Doc; PlayUrls: Do
   };
 }
 
-function statusOf(value: string | undefined): string {
-  if (value !== 'enabled' && value !== 'disabled') throw invalidArgument('Status must be enabled or disabled.', 'Status', (value ?? '').slice(0, 32));
+// OSS's ECs for PutLiveChannel's refusals (its EC pages), and PutLiveChannelStatus's status (0017-00000255).
+const EC = {
+  Description: '0044-00000001', Status: '0044-00000002', FragDuration: '0044-00000014', FragCount: '0044-00000015',
+  PlaylistNameLength: '0044-00000017', PlaylistName: '0044-00000018', NewStatus: '0017-00000255',
+} as const;
+
+function statusOf(value: string | undefined, ec: string): string {
+  if (value !== 'enabled' && value !== 'disabled') throw new AppError('InvalidArgument', 'Status must be enabled or disabled.', { ArgumentName: 'Status', ArgumentValue: (value ?? '').slice(0, 32) }, ec);
   return value;
 }
 
@@ -66,19 +72,23 @@ export const putLiveChannel: Handler = async (req) => {
     required: ['Target', 'Target.Type'],
     maxLength: { Description: 128, 'Target.PlaylistName': 128 },
     ignored: ['Target.PlayListName'],
+    ecs: { Description: EC.Description, Status: EC.Status, 'Target.FragDuration': EC.FragDuration, 'Target.FragCount': EC.FragCount, 'Target.PlaylistName': EC.PlaylistNameLength },
   });
+  const description = textOf(doc, 'Description') ?? '';
+  // 128 bytes, as OSS counts it (the schema's bound counts characters).
+  if (Buffer.byteLength(description, 'utf8') > 128) throw new AppError('InvalidArgument', 'Description is longer than 128 bytes.', { ArgumentName: 'Description', ArgumentValue: description.slice(0, 64) }, EC.Description);
   const target = child(doc, 'Target')!;
   if (textOf(target, 'Type') !== 'HLS') throw invalidArgument('Target Type must be HLS.', 'Type', textOf(target, 'Type') ?? '');
   for (const field of ['FragDuration', 'FragCount'] as const) {
     const v = textOf(target, field);
-    if (v !== undefined && (Number(v) < 1 || Number(v) > 100)) throw invalidArgument(`${field} must be between 1 and 100.`, field, v);
+    if (v !== undefined && (Number(v) < 1 || Number(v) > 100)) throw new AppError('InvalidArgument', `${field} must be between 1 and 100.`, { ArgumentName: field, ArgumentValue: v }, EC[field]);
   }
   const playlist = textOf(target, 'PlaylistName');
-  if (playlist !== undefined && !/^[^/]{1,128}\.m3u8$/.test(playlist)) throw invalidArgument('PlaylistName must end with .m3u8 and hold no /.', 'PlaylistName', playlist);
+  if (playlist !== undefined && !/^[^/]{1,128}\.m3u8$/.test(playlist)) throw new AppError('InvalidArgument', 'PlaylistName must end with .m3u8 and hold no /.', { ArgumentName: 'PlaylistName', ArgumentValue: playlist }, EC.PlaylistName);
   const channel: Doc = {
     Name: name,
-    Description: textOf(doc, 'Description') ?? '',
-    Status: statusOf(textOf(doc, 'Status') ?? 'enabled'),
+    Description: description,
+    Status: statusOf(textOf(doc, 'Status') ?? 'enabled', EC.Status),
     LastModified: isoDate(req.services.stored.now()),
     Target: { Type: 'HLS', FragDuration: textOf(target, 'FragDuration') ?? '5', FragCount: textOf(target, 'FragCount') ?? '3', PlaylistName: playlist ?? 'playlist.m3u8' },
     ...(child(doc, 'Snapshot') !== undefined ? { Snapshot: child(doc, 'Snapshot')! } : {}),
@@ -132,7 +142,7 @@ export const deleteLiveChannel: Handler = async (req) => {
 
 export const putLiveChannelStatus: Handler = async (req) => {
   const name = channelNameOf(req);
-  const status = statusOf(req.query.get('status'));
+  const status = statusOf(req.query.get('status'), EC.NewStatus);
   await req.services.stored.update(bucketOf(req), 'live-channel', (current) => {
     const all = channelsOf(current);
     if (!all.some((c) => textOf(c, 'Name') === name)) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });

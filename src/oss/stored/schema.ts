@@ -1,4 +1,4 @@
-import { invalidArgument, type AppError } from '../../errors.js';
+import { AppError, invalidArgument } from '../../errors.js';
 import { xmlCarries } from '../../util/xml-chars.js';
 import { el, many, parseXmlBody, type XmlNode } from '../xml.js';
 import { boolText, INTEGER_TEXT, malformedXml, NUMBER_TEXT } from '../xml-reader.js';
@@ -31,6 +31,11 @@ export interface Bounds {
    */
   notXml?: (path: string, text: string) => AppError;
   /**
+   * The EC OSS gives a refused value of an element (dotted path): length, type and enumeration refusals of that
+   * element's text carry it instead of the generic InvalidArgument EC.
+   */
+  ecs?: Readonly<Record<string, string>>;
+  /**
    * Elements (dotted paths) the schema does not name that OSS accepts and ignores, e.g. an SDK's misspelling:
    * dropped, with whatever they hold. Any other unknown element stays MalformedXML.
    */
@@ -48,8 +53,10 @@ const DEFAULT_MAX_LENGTH = 4096;
 const malformed = malformedXml;
 
 function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw: string, path: string, bounds: Bounds): string {
+  const ec = bounds.ecs?.[path];
+  const refuse = (message: string, name: string, value: string): AppError => new AppError('InvalidArgument', message, { ArgumentName: name, ArgumentValue: value }, ec);
   const max = bounds.maxLength?.[path] ?? DEFAULT_MAX_LENGTH;
-  if (raw.length > max) throw invalidArgument(`${path} is longer than ${max} characters.`, path, raw.slice(0, 64));
+  if (raw.length > max) throw refuse(`${path} is longer than ${max} characters.`, path, raw.slice(0, 64));
   // Stored as sent, it would be written back raw in the Get, which strict XML 1.0 readers refuse (the Go, Java
   // and Python SDKs): the configuration could then never be read through them.
   if (!xmlCarries(raw)) {
@@ -60,18 +67,18 @@ function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw:
   const v = node.t === 's' ? raw : node.t === 'b' ? raw.trim().toLowerCase() : raw.trim();
   switch (node.t) {
     case 'i':
-      if (!INTEGER_TEXT.test(v)) throw invalidArgument(`${path} must be an integer.`, path, v);
+      if (!INTEGER_TEXT.test(v)) throw refuse(`${path} must be an integer.`, path, v);
       break;
     case 'n':
-      if (!NUMBER_TEXT.test(v)) throw invalidArgument(`${path} must be a number.`, path, v);
+      if (!NUMBER_TEXT.test(v)) throw refuse(`${path} must be a number.`, path, v);
       break;
     case 'b':
-      if (boolText(v) === undefined) throw invalidArgument(`${path} must be true or false.`, path, v);
+      if (boolText(v) === undefined) throw refuse(`${path} must be true or false.`, path, v);
       break;
     default:
       break;
   }
-  if (node.e !== undefined && !node.e.includes(v)) throw invalidArgument(`${path} must be one of ${node.e.join(', ')}.`, path, v);
+  if (node.e !== undefined && !node.e.includes(v)) throw refuse(`${path} must be one of ${node.e.join(', ')}.`, path, v);
   return v;
 }
 
