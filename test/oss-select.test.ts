@@ -169,7 +169,8 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     assert.equal(await q('select _1 from ossobject where _2 not between 28 and 34 and not _2 = 51'), '"Carol\nSmith"\n');
     assert.equal(await q('select _1, _9 from ossobject where _9 is null limit 1'), 'Alice,\n');
     assert.equal(await q('select * from ossobject limit 1'), 'Alice,34,"Hang,zhou","said ""hi"""\n');
-    assert.equal(await q("select upper(_1) || '-' || lower(_3), char_length(_1), substring(_3, 2, 3), trim('  x ') from ossobject where _1 = 'Bob'"), 'BOB-beijing,3,eij,x\n');
+    // `||` in WHERE (a select item that concatenates is refused, as OSS does: test/go-sdk-upstream-more.test.ts).
+    assert.equal(await q("select upper(_1), char_length(_1), substring(_3, 2, 3), trim('  x ') from ossobject where upper(_1) || '-' || lower(_3) = 'BOB-beijing'"), 'BOB,3,eij,x\n');
     assert.equal(await q('select _2 * 2 + 1, _2 / 2, _2 % 5 from ossobject where _1 = \'Bob\''), '57,14,3\n');
   });
 
@@ -269,8 +270,9 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
     const asText = '<ParseJsonNumberAsString>true</ParseJsonNumberAsString>';
     let r = await select('numbers.jsonl', jsonRequest('select * from ossobject', 'LINES', asText), 'json/select');
     assert.equal(r.data.toString(), '{"id":12345678901234567890,"f":1.10,"e":-2E+3,"n":{"a":[0.5,7]},"s":"9"}\n');
-    r = await select('numbers.jsonl', jsonRequest("select s.id, s.f, s.n, s.n.a[1] as seven, s.s, s.f || 'x' as t, cast(s.f as double) as d from ossobject s where s.id = '12345678901234567890'", 'LINES', asText), 'json/select');
-    assert.equal(r.data.toString(), '{"id":12345678901234567890,"f":1.10,"n":{"a":[0.5,7]},"seven":7,"s":"9","t":"1.10x","d":1.1}\n');
+    r = await select('numbers.jsonl', jsonRequest("select s.id, s.f, s.n, s.n.a[1] as seven, s.s, char_length(s.f || 'x') as t, cast(s.f as double) as d from ossobject s where s.id = '12345678901234567890'", 'LINES', asText), 'json/select');
+    // "1.10x": the number's own text (5 characters), not 1.1's.
+    assert.equal(r.data.toString(), '{"id":12345678901234567890,"f":1.10,"n":{"a":[0.5,7]},"seven":7,"s":"9","t":5,"d":1.1}\n');
     r = await select('numbers.jsonl', jsonRequest('select * from ossobject', 'LINES'), 'json/select');
     assert.equal(r.data.toString(), '{"id":12345678901234567000,"f":1.1,"e":-2000,"n":{"a":[0.5,7]},"s":"9"}\n');
     // A malformed number is invalid JSON, with the setting or without it.

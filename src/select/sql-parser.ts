@@ -74,6 +74,11 @@ function tokenize(sql: string): Token[] {
       continue;
     }
     if (c === "'") {
+      // A quote with nothing after it but white space ends the expression: OSS runs `… from ossobject'` (the Go SDK
+      // v1's TestSelectJsonLinesRange, oss2's test_select_csv_object_line_range and test_select_json_object_line_range,
+      // the Python SDK v2's test_select_object_json_file_line_range send it and read the records) [UNVERIFIED: what
+      // OSS makes of an unterminated literal that holds text].
+      if (sql.slice(i + 1).trim() === '') break;
       let v = '';
       let j = i + 1;
       for (;;) {
@@ -187,10 +192,15 @@ class Parser {
       do {
         if (items.length > 0) this.pos++;
         const expr = this.expr();
+        if (concatOutsideCalls(expr)) throw new SqlError('String concatenation (||) is not supported in the select list.');
         let alias: string | undefined;
         if (this.isWord('as')) {
-          this.pos++;
-          alias = this.identifier();
+          // `a AS x AS y` names the column y: OSS answers `person.firstname as aaa as firstname` with the key
+          // `firstname` (the SDKs' JSON line-range tests above).
+          while (this.isWord('as')) {
+            this.pos++;
+            alias = this.identifier();
+          }
         } else if (this.peek().t === 'id' && !this.isReserved()) {
           alias = this.identifier();
         }
@@ -505,6 +515,30 @@ function hasBareColumn(e: Expr): boolean {
     case 'between': return hasBareColumn(e.arg) || hasBareColumn(e.low) || hasBareColumn(e.high);
     case 'isnull': return hasBareColumn(e.arg);
     case 'call': return e.args.some(hasBareColumn);
+  }
+}
+
+/**
+ * Whether a select item concatenates (`||`) at its own level, outside a function's or CAST's arguments: OSS refuses
+ * `select year || CityName from ossobject` and `select person.lastname || person.firstname from ossobject` (the
+ * invalid-SQL tests of the Go SDK v1, oss2 and the Python SDK v2 expect a 400), while `||` in WHERE is fine (their
+ * concat tests). [UNVERIFIED: OSS documents no such rule; inside a function's arguments it is allowed here.]
+ */
+function concatOutsideCalls(e: Expr): boolean {
+  switch (e.kind) {
+    case 'binary':
+      return e.op === '||' || concatOutsideCalls(e.left) || concatOutsideCalls(e.right);
+    case 'unary':
+    case 'isnull':
+      return concatOutsideCalls(e.arg);
+    case 'like':
+      return concatOutsideCalls(e.arg) || concatOutsideCalls(e.pattern);
+    case 'in':
+      return concatOutsideCalls(e.arg) || e.list.some(concatOutsideCalls);
+    case 'between':
+      return concatOutsideCalls(e.arg) || concatOutsideCalls(e.low) || concatOutsideCalls(e.high);
+    default:
+      return false;
   }
 }
 
