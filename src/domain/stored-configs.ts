@@ -17,9 +17,10 @@ export const MAX_STORED_BYTES = 64 * 1024;
 
 /**
  * Larger bounds for the configurations that are records of many documents: the inventories of a bucket (OSS allows
- * 1,000 of them; the .NET SDK's ListBucketInventoryConfigurationTest makes 104, one list page and more).
+ * 1,000 of them; the .NET SDK's ListBucketInventoryConfigurationTest makes 104, one list page and more) and its live
+ * channels (up to 1,000; the Go SDK v1's TestListLiveChannel and oss2 make 200).
  */
-const MAX_STORED_BYTES_OF: ReadonlyMap<string, number> = new Map([['inventory', 1024 * 1024]]);
+const MAX_STORED_BYTES_OF: ReadonlyMap<string, number> = new Map([['inventory', 1024 * 1024], ['live-channel', 1024 * 1024]]);
 
 /** The most bytes the stored configuration `name` may take. */
 export function maxStoredBytes(name: string): number {
