@@ -110,6 +110,12 @@ describe('live channels (livechannel_test.go)', () => {
     assert.deepEqual([tag(rest, 'Prefix'), tag(rest, 'Marker'), tag(rest, 'NextMarker'), tag(rest, 'IsTruncated'), tags(rest, 'Name').length], [prefix, `${prefix}-100`, '', 'false', 99]);
     const all = succeeds(await signedRequest(srv.port, 'GET', LB, null, [['live', ''], ['max-keys', '1000']])).text;
     assert.deepEqual([tag(all, 'MaxKeys'), tag(all, 'IsTruncated'), tags(all, 'Name').length], ['1000', 'false', 200]);
+    // Up to 1,000 per bucket, their record up to 1 MiB: 400 channels with descriptions (about 140 KB) fit.
+    for (let i = 200; i < 400; i++) {
+      succeeds(await signedRequest(srv.port, 'PUT', LB, `${prefix}-${String(i).padStart(3, '0')}`, [['live', '']], { body: goChannelBody('<Type>HLS</Type>', `<Description>${'d'.repeat(100)}</Description>`) }));
+    }
+    const more = succeeds(await signedRequest(srv.port, 'GET', LB, null, [['live', ''], ['max-keys', '1000']])).text;
+    assert.equal(tags(more, 'Name').length, 400);
   });
 });
 
