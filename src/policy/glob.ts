@@ -39,7 +39,7 @@ export function compileGlobAt(pattern: string): TailMatcher {
   const parts = pattern.split('*');
   const first = parts[0] as string;
   const last = parts[parts.length - 1] as string;
-  const middle = parts.slice(1, -1).filter((p) => p !== '');
+  const middle = parts.slice(1, -1).filter((p) => p !== '').map(segmentFinder);
   const min = parts.reduce((n, p) => n + p.length, 0);
   return (s, from) => {
     if (s.length - from < min) return false;
@@ -47,10 +47,10 @@ export function compileGlobAt(pattern: string): TailMatcher {
     const end = s.length - last.length;
     if (!segmentAt(s, end, last)) return false;
     let pos = from + first.length;
-    for (const seg of middle) {
-      const at = findSegment(s, seg, pos, end);
+    for (const find of middle) {
+      const at = find(s, pos, end);
       if (at < 0) return false;
-      pos = at + seg.length;
+      pos = at + find.length;
     }
     return pos <= end;
   };
@@ -72,14 +72,102 @@ function segmentAt(s: string, at: number, seg: string): boolean {
   return true;
 }
 
-/** Leftmost position >= from where `seg` matches and ends at or before `end`, or -1. */
-function findSegment(s: string, seg: string, from: number, end: number): number {
+/** Finds a segment's leftmost match in `s` starting at or after `from` and ending at or before `end` (-1: none). */
+interface SegmentFinder {
+  (s: string, from: number, end: number): number;
+  /** The segment's length (every match has it). */
+  readonly length: number;
+}
+
+/**
+ * A finder for one segment between stars. Without `?`: indexOf (V8's Boyer-Moore search, linear). With `?`, the
+ * positions where the segment's longest literal run occurs are candidates (indexOf again), each verified by its
+ * other literal runs; once verifying has cost twice the text's length, the rest of the text is scanned with the
+ * bit-parallel Shift-And (one pass updating ⌈length/32⌉ words per character). Before, every start was tried with a
+ * comparison of the whole segment there (length × positions): a 16 KiB bucket policy of `*???…?x*` StringLike
+ * patterns against a 15 KB User-Agent held the event loop ~1 s per anonymous request (docs/limits.md).
+ */
+function segmentFinder(seg: string): SegmentFinder {
+  const m = seg.length;
+  const named = (f: (s: string, from: number, end: number) => number): SegmentFinder => Object.defineProperty(f, 'length', { value: m }) as SegmentFinder;
   if (!seg.includes('?')) {
-    const at = s.indexOf(seg, from);
-    return at >= 0 && at + seg.length <= end ? at : -1;
+    return named((s, from, end) => {
+      const at = s.indexOf(seg, from);
+      return at >= 0 && at + m <= end ? at : -1;
+    });
   }
-  for (let at = from; at + seg.length <= end; at++) if (segmentAt(s, at, seg)) return at;
-  return -1;
+  // The literal runs between the `?`s, with their offsets in the segment.
+  const runs: Array<{ at: number; text: string }> = [];
+  for (const match of seg.matchAll(/[^?]+/g)) runs.push({ at: match.index, text: match[0] });
+  if (runs.length === 0) return named((_s, from, end) => (from + m <= end ? from : -1)); // only `?`: any m characters
+  const anchor = runs.reduce((a, b) => (b.text.length > a.text.length ? b : a));
+  const others = runs.filter((r) => r !== anchor);
+  const scan = shiftAnd(seg);
+  return named((s, from, end) => {
+    let budget = 2 * (end - from) + m;
+    for (let pos = from; ;) {
+      const a = s.indexOf(anchor.text, pos + anchor.at);
+      const start = a - anchor.at;
+      if (a < 0 || start + m > end) return -1;
+      let ok = true;
+      for (let i = 0; i < others.length && ok; i++) {
+        const r = others[i]!;
+        budget -= r.text.length;
+        ok = startsAt(s, r.text, start + r.at);
+      }
+      if (ok) return start;
+      pos = start + 1;
+      if (budget <= 0) return scan(s, pos, end);
+    }
+  });
+}
+
+/** Shift-And over `s` from `from`: the leftmost start of `seg` (which holds `?`s) ending at or before `end`, or -1. */
+function shiftAnd(seg: string): (s: string, from: number, end: number) => number {
+  const m = seg.length;
+  const words = Math.ceil(m / 32);
+  // Bit i of a mask: segment position i accepts the character. `?` accepts any; a literal only itself.
+  const any = new Uint32Array(words);
+  for (let i = 0; i < m; i++) if (seg.charCodeAt(i) === 63 /* ? */) any[i >>> 5]! |= 1 << (i & 31);
+  const ascii: Uint32Array[] = [];
+  for (let c = 0; c < 128; c++) ascii.push(any);
+  const other = new Map<number, Uint32Array>();
+  for (let i = 0; i < m; i++) {
+    const c = seg.charCodeAt(i);
+    if (c === 63) continue;
+    let mask = c < 128 ? (ascii[c] === any ? undefined : ascii[c]) : other.get(c);
+    if (mask === undefined) {
+      mask = Uint32Array.from(any);
+      if (c < 128) ascii[c] = mask;
+      else other.set(c, mask);
+    }
+    mask[i >>> 5]! |= 1 << (i & 31);
+  }
+  const lastWord = words - 1;
+  const lastBit = 1 << ((m - 1) & 31);
+  const state = new Uint32Array(words);
+  return (s, from, end) => {
+    state.fill(0);
+    // Words above `top` are all zero: the state grows by at most one bit per character.
+    let top = 0;
+    for (let j = from; j < end; j++) {
+      const c = s.charCodeAt(j);
+      const mask = c < 128 ? ascii[c]! : other.get(c) ?? any;
+      let carry = 1;
+      const upTo = top < lastWord ? top + 1 : lastWord;
+      let high = -1;
+      for (let w = 0; w <= upTo; w++) {
+        const d = state[w]!;
+        const next = (((d << 1) | carry) & mask[w]!) >>> 0;
+        carry = d >>> 31;
+        state[w] = next;
+        if (next !== 0) high = w;
+      }
+      top = high < 0 ? 0 : high;
+      if ((state[lastWord]! & lastBit) !== 0) return j - m + 1;
+    }
+    return -1;
+  };
 }
 
 /** Several patterns, any of which may match; exact strings go through one Set lookup. */

@@ -1,0 +1,65 @@
+// Red-team wave 4: each finding reproduced against a real server with unchanged clients (ali-oss,
+// @alicloud/pop-core) or raw HTTP, failing on the code before its fix.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { rawRequest } from './helpers/raw-http.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+describe('Policy globs: a `?` in a StringLike pattern costs one pass over the value, not one per start', () => {
+  let srv: TestServer;
+  const BUCKET = 'w4-glob';
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(BUCKET);
+    const owner = srv.client({ bucket: BUCKET });
+    await owner.put('k', Buffer.from('public'));
+    await owner.putBucketACL(BUCKET, 'public-read');
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  /** A ~14 KB bucket policy denying anonymous reads whose User-Agent matches one of `patterns(i)`. */
+  // ali-oss types its statements without Condition.
+  const policyOf = (pattern: (i: number) => string): never => {
+    const patterns: string[] = [];
+    for (let i = 0, size = 0; size < 13_500; i++) {
+      patterns.push(pattern(i));
+      size += patterns[i]!.length + 3;
+    }
+    return {
+      Version: '1',
+      Statement: [{
+        Effect: 'Deny', Principal: ['*'], Action: ['oss:GetObject'], Resource: [`acs:oss:*:*:${BUCKET}/*`],
+        Condition: { StringLike: { 'acs:UserAgent': patterns } },
+      }],
+    } as never;
+  };
+  const get = (userAgent: string) => rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/k`, headers: { Host: `127.0.0.1:${srv.port}`, 'User-Agent': userAgent } });
+  /** Milliseconds the server takes for `n` anonymous GETs with a 15 KB User-Agent that matches no pattern. */
+  const timeLongAgents = async (n: number): Promise<number> => {
+    const agent = 'a'.repeat(15_000);
+    const start = performance.now();
+    for (let i = 0; i < n; i++) assert.equal((await get(agent)).status, 200);
+    return performance.now() - start;
+  };
+
+  it('an anonymous GET with a 15 KB User-Agent against 45 `*???…?x*` patterns is about as cheap as against literal ones', async () => {
+    const owner = srv.client({ bucket: BUCKET });
+    // Baseline: the same policy with literal characters where the `?`s are (no `?`: one indexOf per pattern).
+    await owner.putBucketPolicy(BUCKET, policyOf((i) => `*${'y'.repeat(300)}x${i}*`));
+    await timeLongAgents(1);
+    const baseline = await timeLongAgents(3);
+    await owner.putBucketPolicy(BUCKET, policyOf((i) => `*${'?'.repeat(300)}x${i}*`));
+    // The patterns still mean what they say: 300 characters of anything, then x<i>.
+    assert.equal((await get(`${'b'.repeat(300)}x7`)).status, 403);
+    assert.equal((await get(`${'b'.repeat(299)}x7`)).status, 200);
+    assert.equal((await get(`${'c'.repeat(5000)}x0${'c'.repeat(5000)}`)).status, 403);
+    await timeLongAgents(1);
+    const attack = await timeLongAgents(3);
+    // Before: each `?` segment was compared at every start (300 × 15,000 per pattern), ~1 s of event loop per
+    // request, for anyone, against a bucket whose owner wrote such a policy. Generous bound over the baseline.
+    assert.ok(attack < 10 * baseline + 600, `3 requests took ${attack.toFixed(0)} ms against a baseline of ${baseline.toFixed(0)} ms`);
+  });
+});
