@@ -62,4 +62,32 @@ describe('Policy globs: a `?` in a StringLike pattern costs one pass over the va
     // request, for anyone, against a bucket whose owner wrote such a policy. Generous bound over the baseline.
     assert.ok(attack < 10 * baseline + 600, `3 requests took ${attack.toFixed(0)} ms against a baseline of ${baseline.toFixed(0)} ms`);
   });
+
+  it('1,500 `*a…ab*` patterns against a 15 KB User-Agent: the matching one request may do is bounded, and past it the request is refused', async () => {
+    const owner = srv.client({ bucket: BUCKET });
+    /** Milliseconds for `n` anonymous GETs with a 15 KB User-Agent. */
+    const timed = async (n: number): Promise<number> => {
+      const agent = 'a'.repeat(15_000);
+      const start = performance.now();
+      for (let i = 0; i < n; i++) await get(agent);
+      return performance.now() - start;
+    };
+    // Baseline: patterns whose first character the value lacks (V8's search skips the value at once).
+    await owner.putBucketPolicy(BUCKET, policyOf((i) => `*x${'a'.repeat(1 + (i % 7))}b${i.toString(36)}*`));
+    await timed(1);
+    const baseline = await timed(6);
+    // Each pattern scans the whole value: 1,500 × 15,000 characters. Before, ~0.7 s of event loop per request.
+    await owner.putBucketPolicy(BUCKET, policyOf((i) => `*${'a'.repeat(1 + (i % 7))}b${i.toString(36)}*`));
+    // Short values are decided as before: no pattern matches a browser's agent, `aab0` matches pattern 0.
+    assert.equal((await get('Mozilla/5.0 (X11; Linux x86_64)')).status, 200);
+    assert.equal((await get('xxaab0yy')).status, 403);
+    await timed(1);
+    const attack = await timed(6);
+    // Measured: before, ~1,600 ms against a ~55 ms baseline; now about the baseline.
+    assert.ok(attack < 4 * baseline + 300, `6 requests took ${attack.toFixed(0)} ms against a baseline of ${baseline.toFixed(0)} ms`);
+    // Past the bound (1,000,000 characters matched for one request) the request is refused, as if denied.
+    const refused = await get('a'.repeat(15_000));
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.toString(), /<Code>AccessDenied<\/Code>/);
+  });
 });

@@ -1,5 +1,5 @@
 import type { RefererConfig } from '../domain/access-rules.js';
-import { compileGlobs, type Matcher } from '../policy/glob.js';
+import { compileGlobs, MatchWorkExceeded, newMatchMeter, runMetered, type Matcher } from '../policy/glob.js';
 
 // Hotlink protection (docs/access-rules.md): whether a bucket's Referer configuration lets a request with
 // this Referer header through. Pure: the caller decides which requests are subject to it.
@@ -57,7 +57,15 @@ export function refererRefusal(cfg: RefererConfig, referer: string | undefined):
   const value = (referer ?? '').trim();
   if (value === '') return cfg.allowEmptyReferer || cfg.refererList.length === 0 ? null : 'empty';
   const forms = candidates(value, cfg);
-  if (cfg.refererBlacklist.length > 0 && matchesAny(cfg.refererBlacklist, forms)) return 'blacklisted';
-  if (cfg.refererList.length > 0 && !matchesAny(cfg.refererList, forms)) return 'not-whitelisted';
-  return null;
+  try {
+    return runMetered(newMatchMeter(), () => {
+      if (cfg.refererBlacklist.length > 0 && matchesAny(cfg.refererBlacklist, forms)) return 'blacklisted';
+      if (cfg.refererList.length > 0 && !matchesAny(cfg.refererList, forms)) return 'not-whitelisted';
+      return null;
+    });
+  } catch (err) {
+    // A Referer that costs more to match than the bound (docs/limits.md) is refused, as the policies refuse.
+    if (!(err instanceof MatchWorkExceeded)) throw err;
+    return cfg.refererList.length > 0 ? 'not-whitelisted' : 'blacklisted';
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { callerIds, type AppliesMemo, type CallerIds, type CompiledCondition, type CompiledPolicy, type CompiledStatement } from './compile.js';
 import { splitArn, type RequestArn } from './resource.js';
+import { MATCH_WORK_LIMIT, MatchWorkExceeded, newMatchMeter, runMetered, type MatchMeter } from './glob.js';
 import type { Caller, ConditionContext, Effect } from './types.js';
 
 export type Decision = 'Allow' | 'ImplicitDeny' | 'ExplicitDeny';
@@ -73,6 +74,9 @@ export class RequestView {
   private ids: CallerIds | null = null;
   private split: RequestArn | null = null;
   private ctx: Map<string, ContextValue> | null = null;
+
+  /** The pattern-matching work left to this request's decisions, all layers together (glob.ts MATCH_WORK_LIMIT). */
+  readonly meter: MatchMeter = newMatchMeter();
 
   constructor(readonly req: EvalRequest) {}
 
@@ -239,6 +243,17 @@ function indexOf(policies: readonly CompiledPolicy[]): SetIndex | null {
  */
 export function decide(policies: readonly CompiledPolicy[], req: EvalRequest, view: RequestView = new RequestView(req)): FastResult {
   if (view.req !== req) throw new Error('decide: the view is of another request');
+  try {
+    return runMetered(view.meter, () => decideMetered(policies, req, view));
+  } catch (err) {
+    if (!(err instanceof MatchWorkExceeded)) throw err;
+    // Fails closed: a request whose values cost more to match than the bound is refused as if denied.
+    const first = policies[0];
+    return { decision: 'ExplicitDeny', deciding: { policy: first?.label ?? '', statement: -1, effect: 'Deny' }, ...(first ? { policyText: first.text } : {}) };
+  }
+}
+
+function decideMetered(policies: readonly CompiledPolicy[], req: EvalRequest, view: RequestView): FastResult {
   let allow: MatchedStatement | null = null;
   let allowText: string | undefined;
   const key = view.key();
@@ -277,12 +292,19 @@ export function evaluate(policies: readonly CompiledPolicy[], req: EvalRequest):
   const view = new RequestView(req);
   const matched: MatchedStatement[] = [];
   const key = view.key();
-  for (const p of policies) {
-    for (const st of p.statementsFor(req.action, key)) if (applies(st, view)) matched.push(matchOf(p, st));
+  const what = `${req.action} on ${req.resource || '(no resource)'}`;
+  try {
+    runMetered(view.meter, () => {
+      for (const p of policies) {
+        for (const st of p.statementsFor(req.action, key)) if (applies(st, view)) matched.push(matchOf(p, st));
+      }
+    });
+  } catch (err) {
+    if (!(err instanceof MatchWorkExceeded)) throw err;
+    return { decision: 'ExplicitDeny', matched, reasons: [`matching the policies' patterns against the values of ${what} exceeded ${MATCH_WORK_LIMIT} characters: refused (docs/limits.md)`] };
   }
   const denies = matched.filter((m) => m.effect === 'Deny');
   const allows = matched.filter((m) => m.effect === 'Allow');
-  const what = `${req.action} on ${req.resource || '(no resource)'}`;
   if (denies.length > 0) {
     return { decision: 'ExplicitDeny', matched, reasons: denies.map((m) => `${describe(m)} denies ${what}`) };
   }

@@ -12,6 +12,7 @@
  */
 import type { CompiledPolicy, CompiledStatement } from './compile.js';
 import { conditionHolds, RequestView, type Decision, type EvalRequest } from './evaluate.js';
+import { MatchWorkExceeded, runMetered } from './glob.js';
 import type { OssAuthzInput } from './oss.js';
 import type { AssumeRoleAuthzInput } from './sts.js';
 import type { RamActionAuthzInput } from './ram-action.js';
@@ -118,7 +119,15 @@ export function explainPolicySet(policies: readonly CompiledPolicy[], req: EvalR
   let allow: SetTrace['deciding'];
   const out: PolicyTrace[] = [];
   for (const p of policies) {
-    const statements = p.statements.map((st) => statementTrace(st, lower, view));
+    let statements: StatementTrace[];
+    try {
+      statements = runMetered(view.meter, () => p.statements.map((st) => statementTrace(st, lower, view)));
+    } catch (err) {
+      // As decide: a request whose values cost more to match than the bound is refused as if denied (glob.ts).
+      if (!(err instanceof MatchWorkExceeded)) throw err;
+      out.push({ name: p.label, verdict: 'ExplicitDeny', statements: [] });
+      return { verdict: 'ExplicitDeny', policies: out, deciding: { policy: p.label, statement: -1 } };
+    }
     let verdict: PolicyTrace['verdict'] = 'NoMatch';
     for (const s of statements) {
       if (!s.applied) continue;

@@ -12,6 +12,46 @@ export type TailMatcher = (s: string, from: number) => boolean;
 
 const always = (): boolean => true;
 
+/**
+ * Characters the general matchers (patterns with a `*` between literals, or a `?`) may scan for one authorization
+ * (docs/limits.md). Each such pattern costs a pass over the value it is matched against, so a policy of thousands of
+ * `*ab*` StringLike patterns and a 15 KB User-Agent cost 20-odd million characters (~0.7 s of event loop) per
+ * request; 1,000,000 is, say, 1,000 such patterns against a 1,000-character value.
+ */
+export const MATCH_WORK_LIMIT = 1_000_000;
+
+/** What one authorization has left of MATCH_WORK_LIMIT (policy/evaluate.ts keeps one per request view). */
+export interface MatchMeter {
+  left: number;
+}
+
+/** Thrown by a matcher when the meter it runs under is spent: the caller refuses (fails closed). */
+export class MatchWorkExceeded extends Error {
+  constructor() {
+    super(`matching policy patterns exceeded ${MATCH_WORK_LIMIT} characters for one request`);
+  }
+}
+
+export const newMatchMeter = (): MatchMeter => ({ left: MATCH_WORK_LIMIT });
+
+/** The meter the matchers charge, set around an authorization's matching (runMetered); none: unmetered. */
+let activeMeter: MatchMeter | null = null;
+
+/** Runs `work` with its matchers charging `meter`; MatchWorkExceeded escapes once it is spent. */
+export function runMetered<T>(meter: MatchMeter, work: () => T): T {
+  const outer = activeMeter;
+  activeMeter = meter;
+  try {
+    return work();
+  } finally {
+    activeMeter = outer;
+  }
+}
+
+function charge(chars: number): void {
+  if (activeMeter !== null && (activeMeter.left -= chars) < 0) throw new MatchWorkExceeded();
+}
+
 /** `s.startsWith(head, from)`, as a loop V8 inlines (the builtin call dominated profiles). */
 export function startsAt(s: string, head: string, from: number): boolean {
   const n = head.length;
@@ -47,6 +87,8 @@ export function compileGlobAt(pattern: string): TailMatcher {
     const end = s.length - last.length;
     if (!segmentAt(s, end, last)) return false;
     let pos = from + first.length;
+    // The segments between stars are searched for in one pass over what lies between the ends.
+    if (middle.length > 0) charge(end - pos);
     for (const find of middle) {
       const at = find(s, pos, end);
       if (at < 0) return false;
@@ -82,7 +124,7 @@ interface SegmentFinder {
 /**
  * A finder for one segment between stars. Without `?`: indexOf (V8's Boyer-Moore search, linear). With `?`, the
  * positions where the segment's longest literal run occurs are candidates (indexOf again), each verified by its
- * other literal runs; once verifying has cost twice the text's length, the rest of the text is scanned with the
+ * other literal runs; once the candidates have cost an eighth of the text's length, the rest is scanned with the
  * bit-parallel Shift-And (one pass updating ⌈length/32⌉ words per character). Before, every start was tried with a
  * comparison of the whole segment there (length × positions): a 16 KiB bucket policy of `*???…?x*` StringLike
  * patterns against a 15 KB User-Agent held the event loop ~1 s per anonymous request (docs/limits.md).
@@ -104,12 +146,14 @@ function segmentFinder(seg: string): SegmentFinder {
   const others = runs.filter((r) => r !== anchor);
   const scan = shiftAnd(seg);
   return named((s, from, end) => {
-    let budget = 2 * (end - from) + m;
+    // Each candidate costs a call into indexOf and its checks: at most one per 8 characters, then the scan.
+    let budget = (end - from) / 8 + m;
     for (let pos = from; ;) {
       const a = s.indexOf(anchor.text, pos + anchor.at);
       const start = a - anchor.at;
       if (a < 0 || start + m > end) return -1;
       let ok = true;
+      budget -= 1;
       for (let i = 0; i < others.length && ok; i++) {
         const r = others[i]!;
         budget -= r.text.length;
@@ -117,7 +161,10 @@ function segmentFinder(seg: string): SegmentFinder {
       }
       if (ok) return start;
       pos = start + 1;
-      if (budget <= 0) return scan(s, pos, end);
+      if (budget <= 0) {
+        charge((end - pos) * Math.ceil(m / 32));
+        return scan(s, pos, end);
+      }
     }
   });
 }
