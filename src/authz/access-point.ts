@@ -3,6 +3,7 @@ import { accessPointResource, type AccessPointView } from '../domain/access-poin
 import { withoutPublicStatements } from '../domain/public-access.js';
 import type { AuthzCheck } from '../oss/operations.js';
 import { compileOrDenyAll, decide, type CompiledPolicy, type ConditionContext, type OssDecision } from '../policy/index.js';
+import type { MatchMeter } from '../policy/glob.js';
 import { policyCaller } from './caller.js';
 import { outcomeOfDecision, type AuthzTrace } from './outcome.js';
 
@@ -56,7 +57,7 @@ export function evaluatedPolicyOf(ap: AccessPointView): CompiledPolicy | null {
  * The access point's verdict on one already allowed check: null when it allows (or the check is on another
  * bucket, e.g. a copy's source named by its bucket name), else the refusal. Records the deciding statement.
  */
-export function accessPointRefusal(principal: Principal, check: AuthzCheck, ap: AccessPointView, context: ConditionContext, trace?: AuthzTrace): OssDecision | null {
+export function accessPointRefusal(principal: Principal, check: AuthzCheck, ap: AccessPointView, context: ConditionContext, trace?: AuthzTrace, meter?: MatchMeter): OssDecision | null {
   if (check.bucket !== ap.bucket) return null;
   const resource = accessPointResource(ap, check.key);
   if (ap.networkOrigin === 'vpc') {
@@ -66,7 +67,7 @@ export function accessPointRefusal(principal: Principal, check: AuthzCheck, ap: 
   const policy = evaluatedPolicyOf(ap);
   const result = policy === null
     ? { decision: 'ImplicitDeny' as const, deciding: null }
-    : decide([policy], { action: check.action, resource, caller: policyCaller(principal), bucketOwner: ap.ownerAccountId, context });
+    : decide([policy], { action: check.action, resource, caller: policyCaller(principal), bucketOwner: ap.ownerAccountId, context, ...(meter ? { meter } : {}) });
   if (trace) trace.authz = outcomeOfDecision(check.action, resource, 'accesspoint', result);
   if (result.decision === 'Allow') return null;
   return refused(AP_POLICY_DENY, result.decision === 'ExplicitDeny' ? 'ExplicitDeny' : 'ImplicitDeny');

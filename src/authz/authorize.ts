@@ -3,6 +3,7 @@ import type { Bucket, ObjectRecord } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
 import { authorizeOss, compileOrDenyAll, kmsKeyArn, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
+import { newMatchMeter, type MatchMeter } from '../policy/glob.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
@@ -98,6 +99,9 @@ export async function authorize(
   const contextFor = (bucketPolicy: CompiledPolicy | null): ConditionContext | undefined =>
     identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null || facts.accessPoint !== undefined ? (context ??= ossConditionContext(op, facts)) : undefined;
   let tagged: Map<string, Promise<TagHolder | null>> | undefined;
+  // One bound on pattern matching for all the checks (policy/glob.ts): 1,000 keys of a DeleteMultipleObjects
+  // against a policy of hundreds of wildcards held the event loop for seconds.
+  const meter = newMatchMeter(checks.length);
   for (const check of checks) {
     if (check.kms !== undefined) {
       // A KMS key (docs/encryption.md): only identity and session policies and the owner's root decide; an
@@ -113,6 +117,7 @@ export async function authorize(
         sessionPolicy,
         check: { action: check.action, resource: kmsKeyArn(bucket.region, bucket.ownerAccountId, keyId), acl: 'none', isObject: false },
         context: contextFor(null),
+        meter,
       };
       const decided = authorizeOss(input);
       const decision: OssDecision = decided.allowed ? decided : kmsRefusal(decided);
@@ -130,7 +135,7 @@ export async function authorize(
       // A bucket record held in memory and a decision that needs no object's ACL come without a promise.
       const got = c.bucket === null ? null : deps.getBucket(c.bucket);
       const bucket = got instanceof Promise ? await got : got;
-      const pending = decideCheck(caller, principal, c, bucket, identityPolicies, sessionPolicy, contextFor, deps, facts);
+      const pending = decideCheck(caller, principal, c, bucket, identityPolicies, sessionPolicy, contextFor, deps, facts, meter);
       const decided = pending instanceof Promise ? await pending : pending;
       const decision = decided.decision;
       if (trace) trace.authz = ossOutcome(c.action, decided.input, decision);
@@ -138,7 +143,7 @@ export async function authorize(
       // Through an access point's alias, its policy must allow as well (authz/access-point.ts).
       if (facts.accessPoint !== undefined) {
         // The context the decision above used: with the resource's tags when the access point's policy names them.
-        const refusal = accessPointRefusal(principal, c, facts.accessPoint, decided.input.context ?? (context ??= ossConditionContext(op, facts)), trace);
+        const refusal = accessPointRefusal(principal, c, facts.accessPoint, decided.input.context ?? (context ??= ossConditionContext(op, facts)), trace, meter);
         if (refusal !== null) throw new AccessDeniedError(principal, refusal, c);
       }
     }
@@ -215,6 +220,7 @@ function decideCheck(
   contextFor: (bucketPolicy: CompiledPolicy | null) => ConditionContext | undefined,
   deps: AuthzDeps,
   facts: RequestFacts,
+  meter: MatchMeter,
 ): Decided | Promise<Decided> {
   // No bucket to consult (ListBuckets, or a bucket being created): identity and session policies decide.
   const withoutBucket = (bucketOwner: string | null, resource: string): Decided => {
@@ -225,6 +231,7 @@ function decideCheck(
       sessionPolicy,
       check: { action: check.action, resource, acl: 'none', isObject: false },
       context: contextFor(null),
+      meter,
     };
     return { input, decision: authorizeOss(input) };
   };
@@ -247,7 +254,7 @@ function decideCheck(
     return withoutBucket(principal.accountId, ossResourceArn(deps.region, principal.accountId, check.bucket));
   }
   // The bucket's own access rules (Referer, pay-by-requester, Block Public Access) refuse before any policy.
-  enforceBucketRules(principal, check, bucket, facts);
+  enforceBucketRules(principal, check, bucket, facts, meter);
   const bucketPolicy = bucketPolicyOf(bucket);
   const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined);
   const input: OssAuthzInput = {
@@ -259,6 +266,7 @@ function decideCheck(
     check: { action: check.action, resource, acl: check.acl, isObject: check.key !== null },
     effectiveAcl: effectiveAcl(bucket, bucket.acl),
     context: contextFor(bucketPolicy),
+    meter,
   };
   // oss:BucketTag/<key> and oss:ExistingObjectTag/<key> are read from the bucket and the object, only when a
   // policy of this decision names them (most never do: no object is read for them).

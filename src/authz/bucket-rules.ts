@@ -6,6 +6,7 @@ import type { AuthzCheck } from '../oss/operations.js';
 import { headerValue as header } from '../auth/signature/request.js';
 import type { RequestFacts } from './context.js';
 import { REFERER_REFUSAL_EC, refererRefusal } from './referer.js';
+import type { MatchMeter } from '../policy/glob.js';
 
 // The access rules a bucket's own configuration enforces on every request that touches it, whoever is
 // allowed by policies and ACLs (docs/access-rules.md): hotlink protection (Referer), pay-by-requester and
@@ -28,10 +29,10 @@ function acceptsCharges(facts: RequestFacts): boolean {
 }
 
 /** Throws the refusal of the first rule of `bucket` the request breaks; returns when none applies. */
-export function enforceBucketRules(principal: Principal, check: AuthzCheck, bucket: Bucket, facts: RequestFacts): void {
+export function enforceBucketRules(principal: Principal, check: AuthzCheck, bucket: Bucket, facts: RequestFacts, meter?: MatchMeter): void {
   const referer = bucketReferer(bucket);
   if (referer !== null && refererApplies(principal, facts)) {
-    const refusal = refererRefusal(referer, header(facts.headers, 'referer'));
+    const refusal = refererRefusal(referer, header(facts.headers, 'referer'), meter);
     if (refusal !== null) throw new AppError('AccessDenied', REFERER_MESSAGE, {}, REFERER_REFUSAL_EC[refusal]);
   }
   if (bucketPayer(bucket) === 'Requester') {

@@ -1,5 +1,5 @@
 import type { RefererConfig } from '../domain/access-rules.js';
-import { compileGlobs, MatchWorkExceeded, newMatchMeter, runMetered, type Matcher } from '../policy/glob.js';
+import { compileGlobs, MatchWorkExceeded, newMatchMeter, runMetered, type MatchMeter, type Matcher } from '../policy/glob.js';
 
 // Hotlink protection (docs/access-rules.md): whether a bucket's Referer configuration lets a request with
 // this Referer header through. Pure: the caller decides which requests are subject to it.
@@ -53,12 +53,12 @@ function matchesAny(list: readonly string[], forms: readonly string[]): boolean 
  * Null when the configuration lets the request through. An empty whitelist turns the whitelist and the
  * empty-Referer rule off (OSS: such a configuration "does not check the Referer"); the blacklist still applies.
  */
-export function refererRefusal(cfg: RefererConfig, referer: string | undefined): RefererRefusal | null {
+export function refererRefusal(cfg: RefererConfig, referer: string | undefined, meter: MatchMeter = newMatchMeter()): RefererRefusal | null {
   const value = (referer ?? '').trim();
   if (value === '') return cfg.allowEmptyReferer || cfg.refererList.length === 0 ? null : 'empty';
   const forms = candidates(value, cfg);
   try {
-    return runMetered(newMatchMeter(), () => {
+    return runMetered(meter, () => {
       if (cfg.refererBlacklist.length > 0 && matchesAny(cfg.refererBlacklist, forms)) return 'blacklisted';
       if (cfg.refererList.length > 0 && !matchesAny(cfg.refererList, forms)) return 'not-whitelisted';
       return null;

@@ -20,6 +20,8 @@ export interface EvalRequest {
   /** Owner account of the bucket, for the bucket-policy `"*"` rule (§2.4). */
   readonly bucketOwner?: string;
   readonly context?: ConditionContext;
+  /** The request's matching bound, shared by the authorizations of its checks (glob.ts); else one per view. */
+  readonly meter?: MatchMeter;
 }
 
 export interface MatchedStatement {
@@ -76,9 +78,11 @@ export class RequestView {
   private ctx: Map<string, ContextValue> | null = null;
 
   /** The pattern-matching work left to this request's decisions, all layers together (glob.ts MATCH_WORK_LIMIT). */
-  readonly meter: MatchMeter = newMatchMeter();
+  readonly meter: MatchMeter;
 
-  constructor(readonly req: EvalRequest) {}
+  constructor(readonly req: EvalRequest) {
+    this.meter = req.meter ?? newMatchMeter();
+  }
 
   arn(): RequestArn {
     return (this.split ??= splitArn(this.req.resource));

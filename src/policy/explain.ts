@@ -113,7 +113,9 @@ interface SetTrace {
 
 /** Every statement of every policy, and the set's verdict as `decide` reaches it (first Deny, else first Allow). */
 export function explainPolicySet(policies: readonly CompiledPolicy[], req: EvalRequest): SetTrace {
-  const view = new RequestView(req);
+  // Explained afresh: the request's own meter (spent or not by its authorization) is not this explanation's.
+  const { meter: _spent, ...fresh } = req;
+  const view = new RequestView(fresh);
   const lower = req.action.toLowerCase();
   let deny: SetTrace['deciding'];
   let allow: SetTrace['deciding'];

@@ -6,6 +6,7 @@
 import type { CompiledPolicy } from './compile.js';
 import { decide, RequestView, type EvalRequest, type FastResult, type MatchedStatement } from './evaluate.js';
 import type { Caller, ConditionContext, Effect } from './types.js';
+import type { MatchMeter } from './glob.js';
 
 export { ossResourceArn, ossServiceArn } from './arn.js';
 
@@ -35,6 +36,8 @@ export interface OssAuthzInput {
   /** The object's ACL, or the bucket's when the object's is `default` or for bucket APIs. */
   readonly effectiveAcl?: OssAcl;
   readonly context?: ConditionContext;
+  /** The request's pattern-matching bound, shared by all its checks (policy/glob.ts). */
+  readonly meter?: MatchMeter;
 }
 
 export type OssLayer = 'session' | 'identity' | 'bucket' | 'acl' | 'owner';
@@ -88,7 +91,7 @@ function at(m: MatchedStatement, layer: OssLayer, policyText?: string): OssDecid
 
 export function authorizeOss(input: OssAuthzInput): OssDecision {
   const { caller, bucketOwner, check } = input;
-  const req: EvalRequest = { action: check.action, resource: check.resource, caller, bucketOwner: bucketOwner ?? undefined, context: input.context };
+  const req: EvalRequest = { action: check.action, resource: check.resource, caller, bucketOwner: bucketOwner ?? undefined, context: input.context, ...(input.meter ? { meter: input.meter } : {}) };
   const view = new RequestView(req);
 
   // 1. Session policy gate: anything but Allow ends here, whatever the other layers say.
