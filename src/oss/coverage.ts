@@ -50,7 +50,8 @@ export function coverageSection(): string {
     `sub-resources, which the metadata does not publish as operations: ${[...UNPUBLISHED_SUBRESOURCES].map((s) => `\`${s}\``).join(', ')}.`,
     // Image processing (docs/image-processing.md) and SelectObject (docs/select.md) are the uses of x-oss-process implemented.
     '`x-oss-process` is implemented for image processing: `GET /<bucket>/<key>?x-oss-process=image/…|style/…` and',
-    'the save-as `POST /<bucket>/<key>?x-oss-process` ([image-processing.md](image-processing.md)), and for',
+    'the save-as `POST /<bucket>/<key>?x-oss-process` ([image-processing.md](image-processing.md)), for TriggerCallback',
+    '(the same POST with `x-oss-process=trigger/callback,…` in the body, [callbacks.md](callbacks.md)), and for',
     'SelectObject / CreateSelectObjectMeta: `POST /<bucket>/<key>?x-oss-process=csv/select|json/select|csv/meta|json/meta`',
     '([select.md](select.md)); other values on POST answer 501.',
     // The QoS operations (docs/qos.md): unpublished, routed by oss/qos-route.ts.
