@@ -290,11 +290,16 @@ describe('core SDKs against RAM and STS', () => {
     const changed = JSON.stringify({ PolicyName: 'json-bodY', PolicyType: 'Custom' });
     const tampered = await send(srv, { ...built, body: changed, headers: { ...built.headers, 'content-length': String(Buffer.byteLength(changed)) } });
     assert.equal(tampered.doc.Code, 'SignatureDoesNotMatch');
-    // Read before the signature is checked: a deeply nested member is no parameter and costs no recursion.
+    // Read before the signature is checked: a nested member is no parameter; nesting past 64 levels is refused
+    // before it is parsed (test/redteam-wave5: JSON.parse of 1 MiB of [[[…]]] held the event loop ~0.4 s).
     const deep = `{"PolicyName":"json-body","Nested":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
     const nested = await send(srv, { ...built, body: deep, headers: { ...built.headers, 'content-length': String(Buffer.byteLength(deep)) } });
     assert.equal(nested.res.status, 400, nested.text);
-    assert.equal(nested.doc.Code, 'SignatureDoesNotMatch');
+    assert.equal(nested.doc.Code, 'InvalidParameter');
+    const within = `{"PolicyName":"json-body","Nested":${'['.repeat(10)}${']'.repeat(10)}}`;
+    const shallow = await send(srv, { ...built, body: within, headers: { ...built.headers, 'content-length': String(Buffer.byteLength(within)) } });
+    assert.equal(shallow.res.status, 400, shallow.text);
+    assert.equal(shallow.doc.Code, 'SignatureDoesNotMatch');
     // An XML body (httpContentType XML): no body type STS reads, which it says (the function tests note the
     // servers do not take XML bodies, APIEncapsulateTest.XmlPutTypeTest).
     const xml = await send(srv, java({ method: 'POST', action: 'AssumeRole', version: '2015-04-01', cred: root, host, format: 'JSON', bodyType: 'XML',
