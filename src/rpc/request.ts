@@ -33,14 +33,6 @@ function isJson(headers: IncomingHttpHeaders): boolean {
 }
 
 /**
- * The parameters of an `application/json` body: its top-level string, number and boolean members (STS accepts
- * a JSON or a form body, `InvalidParameter.ContentType`; aliyun-java-sdk-core's RpcAcsRequest sends its body
- * parameters, a map of strings, as a JSON object when the request's content type is JSON, as for every PUT,
- * and signs them as it signs form ones). Nested values are no parameter; a body nesting deeper than
- * MAX_JSON_BODY_DEPTH is refused unparsed (this runs before the signature is checked); anything but an object
- * holds none.
- */
-/**
  * How deep a JSON body may nest (docs/limits.md). JSON.parse builds every nested value before the signature is
  * checked: 1 MiB of `[[[…]]]` (half a million levels) held the event loop ~0.3-0.5 s per unauthenticated request,
  * where a 1 MiB form body costs a sixth of that. The SDKs send a flat object of strings.
@@ -64,6 +56,14 @@ function jsonDepthWithin(body: Buffer, max: number): boolean {
   return true;
 }
 
+/**
+ * The parameters of an `application/json` body: its top-level string, number and boolean members (STS accepts
+ * a JSON or a form body, `InvalidParameter.ContentType`; aliyun-java-sdk-core's RpcAcsRequest sends its body
+ * parameters, a map of strings, as a JSON object when the request's content type is JSON, as for every PUT,
+ * and signs them as it signs form ones). Nested values are no parameter; a body nesting deeper than
+ * MAX_JSON_BODY_DEPTH is refused unparsed (this runs before the signature is checked); anything but an object
+ * holds none.
+ */
 function jsonBodyParams(body: Buffer): Array<[string, string]> {
   if (!jsonDepthWithin(body, MAX_JSON_BODY_DEPTH)) {
     throw new AppError('InvalidParameter', `The JSON request body nests deeper than ${MAX_JSON_BODY_DEPTH} levels.`);
