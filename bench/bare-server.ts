@@ -23,6 +23,7 @@ import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { syncDir } from '../src/store/blob/fs.js';
 
 interface Options {
   port: number;
@@ -116,19 +117,10 @@ async function writeFileDurably(req: IncomingMessage, path: string): Promise<num
   const file = objectFile(path);
   const dir = join(file, '..');
   await rename(tmp, file);
-  if (opts.mode === 'file-dirsync') await syncDirectory(dir);
+  if (opts.mode === 'file-dirsync') await syncDir(dir);
   return size;
 }
 
-/** fsync a directory: what makes a rename or an unlink in it survive a crash. */
-async function syncDirectory(dir: string): Promise<void> {
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
-}
 
 /** ENOENT → null; anything else is rethrown. */
 function notFound(err: unknown): null {
@@ -250,7 +242,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       if (opts.mode !== 'null' && !isBucketPath(path)) {
         const file = objectFile(path);
         const gone = await unlink(file).then(() => true, notFound);
-        if (gone && opts.mode === 'file-dirsync') await syncDirectory(join(file, '..'));
+        if (gone && opts.mode === 'file-dirsync') await syncDir(join(file, '..'));
       }
       res.writeHead(204);
       res.end();

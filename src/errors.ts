@@ -452,9 +452,9 @@ export function isAppError(err: unknown): err is AppError {
 }
 
 /** Shorthand for the frequent "argument X is invalid" case. */
-export function invalidArgument(message: string, name?: string, value?: string): AppError {
+export function invalidArgument(message: string, name?: string, value?: string, ec?: string): AppError {
   const detail: Record<string, string> = {};
   if (name !== undefined) detail.ArgumentName = name;
   if (value !== undefined) detail.ArgumentValue = value;
-  return new AppError('InvalidArgument', message, detail);
+  return new AppError('InvalidArgument', message, detail, ec);
 }

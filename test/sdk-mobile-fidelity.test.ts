@@ -586,5 +586,18 @@ describe('server callbacks as the SDKs ask for them', () => {
     const ram = new Ram(srv);
     const readOnly = await ram.userWith('trigger-reader', policyDoc({ Effect: 'Allow', Action: ['oss:GetObject'], Resource: [`acs:oss:*:*:${B}/*`] }));
     fails(await mobile('POST', B, object, [['x-oss-process', '']], { creds: { ak: readOnly.accessKeyId, sk: readOnly.accessKeySecret }, body: sent }), 403, 'AccessDenied');
+    // Nor is writing it: the callback reports the stored object's size, ETag and CRC, which a reader may see.
+    const writeOnly = await ram.userWith('trigger-writer', policyDoc({ Effect: 'Allow', Action: ['oss:PutObject'], Resource: [`acs:oss:*:*:${B}/*`] }));
+    fails(await mobile('POST', B, object, [['x-oss-process', '']], { creds: { ak: writeOnly.accessKeyId, sk: writeOnly.accessKeySecret }, body: sent }), 403, 'AccessDenied');
+    // Both allowed: the callback goes; an explicit Deny on either one refuses.
+    const both = await ram.userWith('trigger-both', policyDoc({ Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Resource: [`acs:oss:*:*:${B}/*`] }));
+    assert.equal((await mobile('POST', B, object, [['x-oss-process', '']], { creds: { ak: both.accessKeyId, sk: both.accessKeySecret }, body: sent })).status, 200);
+    for (const denied of ['oss:GetObject', 'oss:PutObject']) {
+      const user = await ram.userWith(`trigger-deny-${denied.slice(4).toLowerCase()}`, policyDoc(
+        { Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Resource: [`acs:oss:*:*:${B}/*`] },
+        { Effect: 'Deny', Action: [denied], Resource: [`acs:oss:*:*:${B}/${object}`] },
+      ));
+      fails(await mobile('POST', B, object, [['x-oss-process', '']], { creds: { ak: user.accessKeyId, sk: user.accessKeySecret }, body: sent }), 403, 'AccessDenied');
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { AppError } from '../errors.js';
 import { detached } from '../util/detached.js';
+import { forEachQueryPiece } from '../util/query-pieces.js';
 
 export interface Address {
   style: 'virtual-hosted' | 'path' | 'service';
@@ -132,15 +133,10 @@ export const QUERY_COPY_ABOVE_CHARS = 1024;
 /** Form-decodes a query string into ordered pairs (`+` is a space, as OSS decodes queries). */
 export function parseQuery(raw: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  if (raw === '') return out;
   const copy = raw.length > QUERY_COPY_ABOVE_CHARS;
-  for (const part of raw.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const k = eq < 0 ? part : part.slice(0, eq);
-    const v = eq < 0 ? '' : part.slice(eq + 1);
+  forEachQueryPiece(raw, (k, v) => {
     out.push(copy ? [detached(formDecode(k)), detached(formDecode(v))] : [formDecode(k), formDecode(v)]);
-  }
+  });
   return out;
 }
 

@@ -98,10 +98,10 @@ export function compileGlobAt(pattern: string): TailMatcher {
     let pos = from + first.length;
     // The segments between stars are searched for in one pass over what lies between the ends.
     if (middle.length > 0) charge(end - pos);
-    for (const find of middle) {
-      const at = find(s, pos, end);
+    for (const seg of middle) {
+      const at = seg.find(s, pos, end);
       if (at < 0) return false;
-      pos = at + find.length;
+      pos = at + seg.length;
     }
     return pos <= end;
   };
@@ -123,11 +123,11 @@ function segmentAt(s: string, at: number, seg: string): boolean {
   return true;
 }
 
-/** Finds a segment's leftmost match in `s` starting at or after `from` and ending at or before `end` (-1: none). */
+/** One segment between stars: its length (every match has it) and how to find it. */
 interface SegmentFinder {
-  (s: string, from: number, end: number): number;
-  /** The segment's length (every match has it). */
   readonly length: number;
+  /** The leftmost match in `s` starting at or after `from` and ending at or before `end` (-1: none). */
+  find(s: string, from: number, end: number): number;
 }
 
 /**
@@ -140,9 +140,9 @@ interface SegmentFinder {
  */
 function segmentFinder(seg: string): SegmentFinder {
   const m = seg.length;
-  const named = (f: (s: string, from: number, end: number) => number): SegmentFinder => Object.defineProperty(f, 'length', { value: m }) as SegmentFinder;
+  const finder = (find: SegmentFinder['find']): SegmentFinder => ({ length: m, find });
   if (!seg.includes('?')) {
-    return named((s, from, end) => {
+    return finder((s, from, end) => {
       const at = s.indexOf(seg, from);
       return at >= 0 && at + m <= end ? at : -1;
     });
@@ -150,11 +150,11 @@ function segmentFinder(seg: string): SegmentFinder {
   // The literal runs between the `?`s, with their offsets in the segment.
   const runs: Array<{ at: number; text: string }> = [];
   for (const match of seg.matchAll(/[^?]+/g)) runs.push({ at: match.index, text: match[0] });
-  if (runs.length === 0) return named((_s, from, end) => (from + m <= end ? from : -1)); // only `?`: any m characters
+  if (runs.length === 0) return finder((_s, from, end) => (from + m <= end ? from : -1)); // only `?`: any m characters
   const anchor = runs.reduce((a, b) => (b.text.length > a.text.length ? b : a));
   const others = runs.filter((r) => r !== anchor);
   const scan = shiftAnd(seg);
-  return named((s, from, end) => {
+  return finder((s, from, end) => {
     // Each candidate costs a call into indexOf and its checks: at most one per 8 characters, then the scan.
     let budget = (end - from) / 8 + m;
     for (let pos = from; ;) {

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { compareBytes, headerValue, isSubResource, type SignableRequest } from './request.js';
 import { uriEncode } from '../../util/uri-encode.js';
+import { forEachQueryPiece } from '../../util/query-pieces.js';
 
 export const V4_ALGORITHM = 'OSS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
@@ -32,16 +33,12 @@ function decodedKey(raw: string): string {
   }
 }
 
-/** The canonical query of `queryAsSent`: the pieces as they came, sorted by name then value. */
+/** The canonical query of `queryAsSent`: the pieces the parser reads, as they came, sorted by name then value. */
 function canonicalQueryAsSent(raw: string, excludeQuery: string | undefined): string {
   const params: Array<[string, string]> = [];
-  for (const part of raw.split('&')) {
-    if (part === '') continue;
-    const at = part.indexOf('=');
-    const k = at < 0 ? part : part.slice(0, at);
-    if (excludeQuery !== undefined && decodedKey(k) === excludeQuery) continue;
-    params.push([k, at < 0 ? '' : part.slice(at + 1)]);
-  }
+  forEachQueryPiece(raw, (k, v) => {
+    if (excludeQuery === undefined || decodedKey(k) !== excludeQuery) params.push([k, v]);
+  });
   params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return params.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&');
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AppError } from '../../errors.js';
+import { AppError, invalidArgument } from '../../errors.js';
 import { cutShortAsIncomplete, readBoundedBody } from '../../http/read-body.js';
 import type { OssRequest, OssResponse } from '../context.js';
 import { el, xmlDocument, type XmlChild, type XmlNode } from '../xml.js';
@@ -56,7 +56,7 @@ export function limitParam(query: ReadonlyMap<string, string>, name: string, dfl
   const raw = query.get(name);
   if (raw === undefined || raw === '') return dflt;
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
-    throw new AppError('InvalidArgument', `Argument ${name} must be an integer between 1 and ${max}.`, { ArgumentName: name, ArgumentValue: raw }, ec);
+    throw invalidArgument(`Argument ${name} must be an integer between 1 and ${max}.`, name, raw, ec);
   }
   return Number(raw);
 }

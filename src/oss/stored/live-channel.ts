@@ -60,7 +60,7 @@ const EC = {
 } as const;
 
 function statusOf(value: string | undefined, ec: string): string {
-  if (value !== 'enabled' && value !== 'disabled') throw new AppError('InvalidArgument', 'Status must be enabled or disabled.', { ArgumentName: 'Status', ArgumentValue: (value ?? '').slice(0, 32) }, ec);
+  if (value !== 'enabled' && value !== 'disabled') throw invalidArgument('Status must be enabled or disabled.', 'Status', (value ?? '').slice(0, 32), ec);
   return value;
 }
 
@@ -76,15 +76,15 @@ export const putLiveChannel: Handler = async (req) => {
   });
   const description = textOf(doc, 'Description') ?? '';
   // 128 bytes, as OSS counts it (the schema's bound counts characters).
-  if (Buffer.byteLength(description, 'utf8') > 128) throw new AppError('InvalidArgument', 'Description is longer than 128 bytes.', { ArgumentName: 'Description', ArgumentValue: description.slice(0, 64) }, EC.Description);
+  if (Buffer.byteLength(description, 'utf8') > 128) throw invalidArgument('Description is longer than 128 bytes.', 'Description', description.slice(0, 64), EC.Description);
   const target = child(doc, 'Target')!;
   if (textOf(target, 'Type') !== 'HLS') throw invalidArgument('Target Type must be HLS.', 'Type', textOf(target, 'Type') ?? '');
   for (const field of ['FragDuration', 'FragCount'] as const) {
     const v = textOf(target, field);
-    if (v !== undefined && (Number(v) < 1 || Number(v) > 100)) throw new AppError('InvalidArgument', `${field} must be between 1 and 100.`, { ArgumentName: field, ArgumentValue: v }, EC[field]);
+    if (v !== undefined && (Number(v) < 1 || Number(v) > 100)) throw invalidArgument(`${field} must be between 1 and 100.`, field, v, EC[field]);
   }
   const playlist = textOf(target, 'PlaylistName');
-  if (playlist !== undefined && !/^[^/]{1,128}\.m3u8$/.test(playlist)) throw new AppError('InvalidArgument', 'PlaylistName must end with .m3u8 and hold no /.', { ArgumentName: 'PlaylistName', ArgumentValue: playlist }, EC.PlaylistName);
+  if (playlist !== undefined && !/^[^/]{1,128}\.m3u8$/.test(playlist)) throw invalidArgument('PlaylistName must end with .m3u8 and hold no /.', 'PlaylistName', playlist, EC.PlaylistName);
   const channel: Doc = {
     Name: name,
     Description: description,
@@ -104,7 +104,7 @@ export const putLiveChannel: Handler = async (req) => {
 /** ListLiveChannel's prefix and marker: at most 1,024 bytes (OSS's EC pages 0044-00000102 and 0044-00000103). */
 function listBound(req: OssRequest, name: 'prefix' | 'marker', ec: string): string {
   const value = req.query.get(name) ?? '';
-  if (Buffer.byteLength(value, 'utf8') > 1024) throw new AppError('InvalidArgument', `Argument ${name} must be at most 1024 bytes.`, { ArgumentName: name, ArgumentValue: value.slice(0, 64) }, ec);
+  if (Buffer.byteLength(value, 'utf8') > 1024) throw invalidArgument(`Argument ${name} must be at most 1024 bytes.`, name, value.slice(0, 64), ec);
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { AppError, invalidArgument } from '../../errors.js';
+import { invalidArgument, type AppError } from '../../errors.js';
 import { xmlCarries } from '../../util/xml-chars.js';
 import { el, many, parseXmlBody, type XmlNode } from '../xml.js';
 import { boolText, INTEGER_TEXT, malformedXml, NUMBER_TEXT } from '../xml-reader.js';
@@ -54,7 +54,7 @@ const malformed = malformedXml;
 
 function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw: string, path: string, bounds: Bounds): string {
   const ec = bounds.ecs?.[path];
-  const refuse = (message: string, name: string, value: string): AppError => new AppError('InvalidArgument', message, { ArgumentName: name, ArgumentValue: value }, ec);
+  const refuse = (message: string, name: string, value: string): AppError => invalidArgument(message, name, value, ec);
   const max = bounds.maxLength?.[path] ?? DEFAULT_MAX_LENGTH;
   if (raw.length > max) throw refuse(`${path} is longer than ${max} characters.`, path, raw.slice(0, 64));
   // Stored as sent, it would be written back raw in the Get, which strict XML 1.0 readers refuse (the Go, Java

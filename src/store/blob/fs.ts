@@ -260,7 +260,8 @@ class FsBlobFile implements BlobFile {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsync a directory: what makes a rename or an unlink in it survive a crash. */
+export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();
