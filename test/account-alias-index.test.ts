@@ -4,14 +4,13 @@
 // alias, and with it the claimant's console sign-ins): a red-team finding. The store is real; the only thing added
 // is a delay on the release's write, so the old interleaving happens every time instead of now and then.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { AccountAliasIndex, type AccountAliasIndexStore } from '../src/accounts/alias-index.js';
 import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
+import { tempDirSync } from './helpers/tmp.js';
 
-const meta = new SqliteMetadataStore({ path: join(mkdtempSync(join(tmpdir(), 'alias-index-')), 'm.sqlite') });
+const meta = new SqliteMetadataStore({ path: join(tempDirSync('alias-index-'), 'm.sqlite') });
 after(() => meta.close());
 
 test('a release and another account\'s claim of the same alias, together: the claimant keeps the alias', async () => {

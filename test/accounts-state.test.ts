@@ -18,6 +18,7 @@ import { reset, stateDir } from './helpers/init.js';
 import { expectOssError } from './helpers/oss.js';
 import { ACCOUNT_ID as A, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { assumeRole, stsClient } from './helpers/sts.js';
+import { tempDir } from './helpers/tmp.js';
 
 const onPostgres = process.env.ALUNITE_TEST_META === 'postgres';
 const B = '2000000000000002';
@@ -123,7 +124,7 @@ describe('accounts in the state file', () => {
 describe('alunite account create|list|delete', { skip: onPostgres }, () => {
   it('creates an account on a data directory the server then serves; delete is refused while it holds a bucket', async () => {
     const home = await cliHome();
-    const data = await mkdtemp(join(tmpdir(), 'alunite-acct-data-'));
+    const data = await tempDir('alunite-acct-data-');
     const env = { ALUNITE_ACCOUNT_ID: A, ALUNITE_ROOT_ACCESS_KEY_ID: AK };
     const created = json(await home.run(['account', 'create', '--data', data, '--id', B, '--name', 'partner', '--json'], env));
     assert.equal(created.accountId, B);

@@ -10,6 +10,7 @@ import { KEPT_REFUSALS_FILE, KEPT_REFUSALS_MAX_BYTES, readKeptRefusals, writeKep
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, popFails, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+import { tempDir } from './helpers/tmp.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
 
@@ -28,7 +29,7 @@ describe('ExplainRequest across a restart', () => {
   after(async () => last?.stop());
 
   it('a refusal is explained after a graceful restart, the same as before it; an allowed request is not kept', async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'alunite-explain-restart-'));
+    dataDir = await tempDir('alunite-explain-restart-');
     const first = await start();
     const ram = new Ram(first);
     await first.client().putBucket(BUCKET);

@@ -20,6 +20,7 @@ import { BLOB_GC_LEASE } from '../src/store/shared-gc.js';
 import { eventually } from './helpers/eventually.js';
 import { testPostgres } from './helpers/postgres.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
+import { tempDir } from './helpers/tmp.js';
 
 const HOUR = 60 * 60 * 1000;
 const ORPHANS = 300;
@@ -51,7 +52,7 @@ async function setUp(): Promise<{ url: string; dir: string; env: Record<string, 
 }
 
 async function serve(args: string[], env: Record<string, string>): Promise<SpawnedServer> {
-  const data = await mkdtemp(join(tmpdir(), 'alunite-gc-lease-data-'));
+  const data = await tempDir('alunite-gc-lease-data-');
   return spawnServer([...args, '--data', data], env);
 }
 

@@ -2,10 +2,9 @@
 // ~/.alunite/) in a temp directory and no ALUNITE_* variables inherited from the test runner.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './spawn.js';
+import { tempDir } from './tmp.js';
 
 export interface CliResult {
   code: number | null;
@@ -27,7 +26,7 @@ function cleanEnv(): Record<string, string> {
 }
 
 export async function cliHome(opts: { defaultConfigPath?: boolean } = {}): Promise<CliHome> {
-  const home = await mkdtemp(join(tmpdir(), 'alunite-cli-home-'));
+  const home = await tempDir('alunite-cli-home-');
   const config = opts.defaultConfigPath ? join(home, '.alunite', 'config') : join(home, 'alunite.ini');
   const env: Record<string, string> = { ...cleanEnv(), HOME: home, ...(opts.defaultConfigPath ? {} : { ALUNITE_CONFIG: config }) };
   const start = (args: string[], extraEnv: Record<string, string> = {}): ChildProcess =>

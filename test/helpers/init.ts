@@ -1,7 +1,6 @@
 // Helpers for the declared-state tests (test/init*.test.ts): state files in a temp folder, the state a
 // running server holds (exported through the same code as `alunite init export`), and a signed reset.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BucketService } from '../../src/domain/buckets.js';
 import type { DomainContext } from '../../src/domain/context.js';
@@ -11,10 +10,11 @@ import type { RunningServer } from '../../src/server.js';
 import { systemClock } from '../../src/util/time.js';
 import { rawRequest, v1Authorization, type RawResponse } from './raw-http.js';
 import { ACCOUNT_ID, AK, SECRET } from './server.js';
+import { tempDir } from './tmp.js';
 
 /** A temp folder holding a state file and the files it refers to. */
 export async function stateDir(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'alunite-init-'));
+  const dir = await tempDir('alunite-init-');
   for (const [name, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, name)), { recursive: true });
     await writeFile(join(dir, name), text);

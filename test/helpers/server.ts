@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import OSS from 'ali-oss';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
 import { PostgresMetadataStore } from '../../src/store/meta/postgres/store.js';
 import { testPostgres } from './postgres.js';
+import { tempDir } from './tmp.js';
 
 export const ACCOUNT_ID = '1234567890123456';
 export const AK = 'LTAI5tTestAccessKeyId';
@@ -27,7 +26,7 @@ export interface TestServer extends RunningServer {
  * run's real PostgreSQL server instead.
  */
 export async function startTestServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'alunite-test-'));
+  const dataDir = await tempDir('alunite-test-');
   const meta = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;
   const running = await startServer({
     host: '127.0.0.1',
