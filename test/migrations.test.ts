@@ -27,6 +27,22 @@ after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
+// Live channels as releases before migration 12 kept them: all of a bucket's in one document.
+const CHANNEL = (name: string): Record<string, unknown> => ({ Name: name, Description: 'd', Status: 'enabled', LastModified: '2026-12-01T00:00:00.000Z', Target: { Type: 'HLS', FragDuration: '5', FragCount: '3', PlaylistName: 'playlist.m3u8' } });
+const OLD_LIVE_CHANNELS = {
+  lc: JSON.stringify({ LiveChannel: [CHANNEL('频道-1'), CHANNEL('a')] }),
+  lc2: JSON.stringify({ LiveChannel: CHANNEL('only') }),
+};
+
+async function assertChannelsMoved(s: Pick<SqliteMetadataStore, 'listConfigEntries' | 'getConfigEntry'>): Promise<void> {
+  const all = { prefix: '', after: '', limit: 100 };
+  assert.deepEqual(await s.listConfigEntries('lc', 'live-channel', all), [
+    { id: 'a', document: JSON.stringify(CHANNEL('a')) },
+    { id: '频道-1', document: JSON.stringify(CHANNEL('频道-1')) },
+  ]);
+  assert.deepEqual(await s.listConfigEntries('lc2', 'live-channel', all), [{ id: 'only', document: JSON.stringify(CHANNEL('only')) }]);
+}
+
 describe('SQLite migrations', () => {
   it('a new database records every migration in schema_migrations', async () => {
     const s = new SqliteMetadataStore({ path: join(await tempDir(), 'm.sqlite') });
@@ -72,6 +88,26 @@ describe('SQLite migrations', () => {
     }
   });
 
+  it('12: a bucket\'s live channels document becomes one collection entry per channel, the same JSON each', async () => {
+    const path = join(await tempDir(), 'm.sqlite');
+    await new SqliteMetadataStore({ path }).close();
+    // The database as migration 11 left it, holding channels the old way: a list, and (another bucket) one channel.
+    const db = new Database(path);
+    db.prepare('DELETE FROM schema_migrations WHERE version = 12').run();
+    for (const [bucketName, doc] of Object.entries(OLD_LIVE_CHANNELS)) db.prepare("INSERT INTO bucket_configs (bucket, name, document) VALUES (?, 'stored.live-channel', ?)").run(bucketName, doc);
+    db.close();
+    const s = new SqliteMetadataStore({ path });
+    try {
+      assert.deepEqual(s.appliedMigrations(), ALL_SQLITE);
+      await assertChannelsMoved(s);
+    } finally {
+      await s.close();
+    }
+    const check = new Database(path, { readonly: true });
+    assert.equal((check.prepare("SELECT count(*) AS n FROM bucket_configs WHERE name = 'stored.live-channel'").get() as { n: number }).n, 0, 'the old document is gone');
+    check.close();
+  });
+
   it('refuses a database newer than this release', async () => {
     const path = join(await tempDir(), 'm.sqlite');
     await new SqliteMetadataStore({ path }).close();
@@ -94,6 +130,28 @@ describe('PostgreSQL migrations', () => {
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
+  });
+
+  it('12: a bucket\'s live channels document becomes one collection entry per channel, the same JSON each', async () => {
+    const url = await (await testPostgres()).freshUrl();
+    await (await PostgresMetadataStore.open({ url })).close();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query('DELETE FROM schema_migrations WHERE version = 12');
+    for (const [bucketName, doc] of Object.entries(OLD_LIVE_CHANNELS)) await c.query("INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, 'stored.live-channel', $2)", [bucketName, doc]);
+    await c.end();
+    const s = await PostgresMetadataStore.open({ url });
+    try {
+      assert.deepEqual(await s.appliedMigrations(), PG_MIGRATIONS.map((_, i) => i + 1));
+      await assertChannelsMoved(s);
+    } finally {
+      await s.close();
+    }
+    const check = new pg.Client({ connectionString: url });
+    await check.connect();
+    const { rows } = await check.query<{ n: number }>("SELECT count(*)::int AS n FROM bucket_configs WHERE name = 'stored.live-channel'");
+    await check.end();
+    assert.equal(rows[0]!.n, 0, 'the old document is gone');
   });
 
   it('refuses a database newer than this release, naming the versions', async () => {

@@ -72,4 +72,33 @@ describe('live channels as the PHP and C# SDKs send and read them', () => {
     assert.equal(listed.isTruncated, false);
     assert.equal(listed.nextMarker, null);
   });
+
+  test('1,000 channels a bucket, each written alone: the 1,001st is TooManyLiveChannel, a replacement or one after a delete is not', async () => {
+    const b = 'live-many';
+    await srv.client().putBucket(b);
+    // 999 made in the store as PutLiveChannel keeps them (one entry each), the 1,000th through the API.
+    const doc = (name: string): string => JSON.stringify({ Name: name, Description: '', Status: 'enabled', LastModified: '2026-12-05T00:00:00.000Z', Target: { Type: 'HLS', FragDuration: '5', FragCount: '3', PlaylistName: 'playlist.m3u8' } });
+    for (let i = 0; i < 999; i++) await srv.meta.updateConfigEntry(b, 'live-channel', `ch-${String(i).padStart(4, '0')}`, () => doc(`ch-${String(i).padStart(4, '0')}`));
+    const put = (name: string, body = phpBody('playlist.m3u8')) => signedRequest(srv.port, 'PUT', b, name, [['live', '']], { body });
+    succeeds(await put('ch-0999'));
+    failsWith(await put('ch-1000'), 'TooManyLiveChannel', 400);
+    // Replacing one is not a new one; nor is the one after a delete.
+    succeeds(await put('ch-0500', phpBody('playlist.m3u8').replace('live channel 1', 'replaced')));
+    assert.equal(text(succeeds(await signedRequest(srv.port, 'GET', b, 'ch-0500', [['live', '']])).text, 'Description'), 'replaced');
+    succeeds(await signedRequest(srv.port, 'DELETE', b, 'ch-0001', [['live', '']]), 204);
+    succeeds(await put('ch-1000'));
+    failsWith(await put('ch-1001'), 'TooManyLiveChannel', 400);
+    // Listed in order, 1,000 a page at most; the channels are not part of the bucket's record.
+    const page = succeeds(await signedRequest(srv.port, 'GET', b, null, [['live', ''], ['max-keys', '1000']]));
+    const names = [...page.text.matchAll(/<Name>([^<]*)<\/Name>/g)].map((m) => m[1]);
+    assert.equal(names.length, 1000);
+    assert.deepEqual(names.slice(0, 3), ['ch-0000', 'ch-0002', 'ch-0003']);
+    assert.equal(names[999], 'ch-1000');
+    assert.equal(text(page.text, 'IsTruncated'), 'false');
+    assert.deepEqual(Object.keys((await srv.meta.getBucket(b))!.configs), []);
+    // They go with the bucket (DeleteBucket does not refuse a bucket for its channels, as before).
+    await srv.client().deleteBucket(b);
+    await srv.client().putBucket(b);
+    failsWith(await signedRequest(srv.port, 'GET', b, 'ch-0002', [['live', '']]), 'NoSuchLiveChannel', 404);
+  });
 });

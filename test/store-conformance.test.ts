@@ -212,6 +212,72 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    // A bucket's configuration collections (live channels).
+    it('keeps collection entries one row each: point reads, ordered pages, counted deciders, never in bucket records, gone with the bucket', async () => {
+      const s = await make();
+      await s.createBucket(bucket('ce1'));
+      await s.createBucket(bucket('ce10'));
+      const put = (b: string, id: string, doc: string | null) => s.updateConfigEntry(b, 'live-channel', id, () => doc);
+      assert.equal(await s.getConfigEntry('ce1', 'live-channel', 'a'), null);
+      assert.deepEqual(await s.listConfigEntries('ce1', 'live-channel', { prefix: '', after: '', limit: 10 }), []);
+      // Code point order (a page's order must not depend on the database's collation), Unicode kept.
+      for (const id of ['b', 'a', 'B', 'a/x', 'é', '频道', '\u{1F600}', 'ab']) assert.equal(await put('ce1', id, JSON.stringify({ Name: id })), true);
+      await put('ce10', 'a', '{"other":1}');
+      await s.updateConfigEntry('ce1', 'other', 'a', () => '{"elsewhere":1}');
+      const ids = async (q: { prefix: string; after: string; limit: number }, b = 'ce1'): Promise<string[]> => (await s.listConfigEntries(b, 'live-channel', q)).map((e) => e.id);
+      assert.deepEqual(await ids({ prefix: '', after: '', limit: 100 }), ['B', 'a', 'a/x', 'ab', 'b', 'é', '频道', '\u{1F600}']);
+      assert.deepEqual(await ids({ prefix: 'a', after: '', limit: 100 }), ['a', 'a/x', 'ab']);
+      assert.deepEqual(await ids({ prefix: 'a', after: 'a/x', limit: 100 }), ['ab']);
+      assert.deepEqual(await ids({ prefix: '', after: 'b', limit: 2 }), ['é', '频道']);
+      assert.deepEqual(await ids({ prefix: '%', after: '', limit: 100 }), [], 'no pattern characters');
+      assert.deepEqual(await ids({ prefix: '', after: '', limit: 100 }, 'ce10'), ['a']);
+      assert.equal(await s.getConfigEntry('ce1', 'live-channel', '频道'), JSON.stringify({ Name: '频道' }));
+      assert.deepEqual((await s.listConfigEntries('ce1', 'live-channel', { prefix: 'é', after: '', limit: 1 }))[0], { id: 'é', document: '{"Name":"é"}' });
+      // The decider sees the current document and the collection's count; throwing changes nothing.
+      const seen: Array<[string | null, number]> = [];
+      await s.updateConfigEntry('ce1', 'live-channel', 'b', (cur, n) => {
+        seen.push([cur, n]);
+        return '{"Name":"b","v":2}';
+      });
+      await assert.rejects(
+        s.updateConfigEntry('ce1', 'live-channel', 'new', (cur, n) => {
+          seen.push([cur, n]);
+          throw new AppError('TooManyLiveChannel', 'full');
+        }),
+        (e: unknown) => e instanceof AppError && e.code === 'TooManyLiveChannel',
+      );
+      assert.deepEqual(seen, [['{"Name":"b"}', 8], [null, 8]]);
+      assert.equal(await s.getConfigEntry('ce1', 'live-channel', 'new'), null);
+      assert.equal(await s.getConfigEntry('ce1', 'live-channel', 'b'), '{"Name":"b","v":2}');
+      // Removal; a missing bucket decides nothing.
+      await put('ce1', 'B', null);
+      assert.equal(await s.getConfigEntry('ce1', 'live-channel', 'B'), null);
+      assert.equal(await s.updateConfigEntry('nope', 'live-channel', 'a', () => assert.fail('no bucket, no decision')), false);
+      // Not carried in bucket records or listings.
+      assert.deepEqual((await s.getBucket('ce1'))?.configs, {});
+      assert.deepEqual((await s.listBuckets({ prefix: 'ce', limit: 10 })).map((b) => [b.name, b.configs]), [['ce1', {}], ['ce10', {}]]);
+      // Gone with their bucket (every collection), and only theirs: ce10's stay.
+      assert.equal(await s.deleteBucket('ce1'), 'deleted');
+      await s.createBucket(bucket('ce1'));
+      assert.deepEqual(await ids({ prefix: '', after: '', limit: 100 }), []);
+      assert.equal(await s.getConfigEntry('ce1', 'other', 'a'), null);
+      assert.deepEqual(await ids({ prefix: '', after: '', limit: 100 }, 'ce10'), ['a']);
+      await s.close();
+    });
+
+    it('runs racing entry deciders one after another: a count limit holds', async () => {
+      const s = await make();
+      await s.createBucket(bucket('cer'));
+      const limited = (cur: string | null, n: number): string => {
+        if (cur === null && n >= 5) throw new AppError('TooManyLiveChannel', 'full');
+        return '{}';
+      };
+      const results = await Promise.allSettled(Array.from({ length: 12 }, (_, n) => s.updateConfigEntry('cer', 'live-channel', `c${n}`, limited)));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5);
+      assert.equal((await s.listConfigEntries('cer', 'live-channel', { prefix: '', after: '', limit: 100 })).length, 5);
+      await s.close();
+    });
+
     it('runs racing configuration deciders one after another, each seeing the last one\'s document', async () => {
       const s = await make();
       await s.createBucket(bucket('gcr'));

@@ -1,3 +1,4 @@
+import { admitSmall } from './admission.js';
 import { AppError } from '../errors.js';
 import { jsonConfig, readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
@@ -16,11 +17,11 @@ export type Json = string | number | boolean | null | Json[] | { [k: string]: Js
 export const MAX_STORED_BYTES = 64 * 1024;
 
 /**
- * Larger bounds for the configurations that are records of many documents: the inventories of a bucket (OSS allows
- * 1,000 of them; the .NET SDK's ListBucketInventoryConfigurationTest makes 104, one list page and more) and its live
- * channels (up to 1,000; the Go SDK v1's TestListLiveChannel and oss2 make 200).
+ * A larger bound for the configuration that is a record of many documents: the inventories of a bucket (OSS allows
+ * 1,000 of them; the .NET SDK's ListBucketInventoryConfigurationTest makes 104, one list page and more). Live
+ * channels are a collection instead: one entry each (`entry`), each at most MAX_STORED_BYTES.
  */
-const MAX_STORED_BYTES_OF: ReadonlyMap<string, number> = new Map([['inventory', 1024 * 1024], ['live-channel', 1024 * 1024]]);
+const MAX_STORED_BYTES_OF: ReadonlyMap<string, number> = new Map([['inventory', 1024 * 1024]]);
 
 /** The most bytes the stored configuration `name` may take. */
 export function maxStoredBytes(name: string): number {
@@ -52,6 +53,12 @@ export function storedKind(name: string): ConfigKind<Json> {
   return kind;
 }
 
+/** A collection's name in the store (the same rule as a stored configuration's). */
+function collectionName(name: string): string {
+  if (!/^[a-z][a-z0-9-]{0,40}$/.test(name)) throw new Error(`bad collection name ${name}`);
+  return name;
+}
+
 export class StoredConfigService {
   constructor(private readonly ctx: DomainContext) {}
 
@@ -72,6 +79,43 @@ export class StoredConfigService {
       result = decide(current, bucket);
       return result;
     }, { removing });
+    return result;
+  }
+
+  // Collections: configurations of which a bucket holds many, each kept and written apart (the store's
+  // getConfigEntry), so a write costs one entry, not a rewrite of them all.
+
+  /** The entry `id` of the bucket's collection (null when none); NoSuchBucket when the bucket does not exist. */
+  async entry(bucketName: string, collection: string, id: string): Promise<Json | null> {
+    await requireBucket(this.ctx, bucketName);
+    const text = await this.ctx.meta.getConfigEntry(bucketName, collectionName(collection), id);
+    return text === null ? null : (JSON.parse(text) as Json);
+  }
+
+  /** The collection's entries in id order after `after`, starting with `prefix`, at most `limit`. */
+  async entries(bucketName: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<Array<{ id: string; value: Json }>> {
+    await requireBucket(this.ctx, bucketName);
+    const rows = await this.ctx.meta.listConfigEntries(bucketName, collectionName(collection), q);
+    return rows.map((r) => ({ id: r.id, value: JSON.parse(r.document) as Json }));
+  }
+
+  /**
+   * Read-modify-write of one entry inside the store's transaction: `decide` gets the current value (null when none)
+   * and how many entries the collection holds, and returns the new value (null removes it); an AppError it throws
+   * leaves everything unchanged.
+   */
+  async updateEntry(bucketName: string, collection: string, id: string, decide: (current: Json | null, count: number) => Json | null, removing = false): Promise<Json | null> {
+    await requireBucket(this.ctx, bucketName);
+    if (!removing) await admitSmall(this.ctx);
+    let result: Json | null = null;
+    const found = await this.ctx.meta.updateConfigEntry(bucketName, collectionName(collection), id, (text, count) => {
+      result = decide(text === null ? null : (JSON.parse(text) as Json), count);
+      if (result === null) return null;
+      const encoded = JSON.stringify(result);
+      if (Buffer.byteLength(encoded) > MAX_STORED_BYTES) throw new AppError('InvalidArgument', `An entry of ${collection} would exceed ${MAX_STORED_BYTES} bytes.`);
+      return encoded === text ? text : encoded;
+    });
+    if (!found) throw new AppError('NoSuchBucket', undefined, { BucketName: bucketName });
     return result;
   }
 

@@ -1,23 +1,18 @@
 import { AppError, invalidArgument } from '../../errors.js';
 import { requireXmlText } from '../../util/xml-chars.js';
-import type { Json } from '../../domain/stored-configs.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty, limitParam } from '../handlers/common.js';
-import { child, listOf, textOf, type Doc } from './schema.js';
+import { child, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
 // Live channel configurations (there is no RTMP ingest).
 
 // OSS publishes no per-bucket count; the Go SDK v1's TestListLiveChannel and oss2's test_list_live_channel create
-// 200 in one bucket. All of a bucket's channels are one stored document (rewritten by every Put), so it is bounded
+// 200 in one bucket. Each channel is one entry of the bucket's 'live-channel' collection (written alone), bounded
 // here [Alunite's bound, at most 1,000, the largest ListLiveChannel page].
 const MAX_LIVE_CHANNELS = 1000;
-
-function channelsOf(value: Json | null): Doc[] {
-  const doc = asDoc(value);
-  return doc === null ? [] : (listOf(doc, 'LiveChannel') as Doc[]);
-}
+const COLLECTION = 'live-channel';
 
 function channelNameOf(req: OssRequest): string {
   const name = req.op.key ?? '';
@@ -30,10 +25,14 @@ function channelNameOf(req: OssRequest): string {
 
 async function findChannel(req: OssRequest): Promise<Doc> {
   const name = channelNameOf(req);
-  const { value } = await req.services.stored.get(bucketOf(req), 'live-channel');
-  const ch = channelsOf(value).find((c) => textOf(c, 'Name') === name);
-  if (ch === undefined) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
+  const ch = asDoc(await req.services.stored.entry(bucketOf(req), COLLECTION, name));
+  if (ch === null) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
   return ch;
+}
+
+/** The bucket's channel `name` (undefined when none), for the VOD playlists. */
+export async function liveChannelOf(req: OssRequest, name: string): Promise<Doc | undefined> {
+  return asDoc(await req.services.stored.entry(bucketOf(req), COLLECTION, name)) ?? undefined;
 }
 
 /**
@@ -93,10 +92,9 @@ export const putLiveChannel: Handler = async (req) => {
     Target: { Type: 'HLS', FragDuration: textOf(target, 'FragDuration') ?? '5', FragCount: textOf(target, 'FragCount') ?? '3', PlaylistName: playlist ?? 'playlist.m3u8' },
     ...(child(doc, 'Snapshot') !== undefined ? { Snapshot: child(doc, 'Snapshot')! } : {}),
   };
-  await req.services.stored.update(bucketOf(req), 'live-channel', (current) => {
-    const others = channelsOf(current).filter((c) => textOf(c, 'Name') !== name);
-    if (others.length >= MAX_LIVE_CHANNELS) throw new AppError('TooManyLiveChannel', `A bucket may have at most ${MAX_LIVE_CHANNELS} live channels.`);
-    return asJson({ LiveChannel: [...others, channel] });
+  await req.services.stored.updateEntry(bucketOf(req), COLLECTION, name, (current, count) => {
+    if (current === null && count >= MAX_LIVE_CHANNELS) throw new AppError('TooManyLiveChannel', `A bucket may have at most ${MAX_LIVE_CHANNELS} live channels.`);
+    return asJson(channel);
   });
   return respond('PutLiveChannel', channelUrls(req, channel));
 };
@@ -112,11 +110,11 @@ export const listLiveChannel: Handler = async (req) => {
   const prefix = listBound(req, 'prefix', '0044-00000102');
   const marker = listBound(req, 'marker', '0044-00000103');
   const maxKeys = limitParam(req.query, 'max-keys', 100, 1000, '0044-00000101');
-  const { value } = await req.services.stored.get(bucketOf(req), 'live-channel');
+  // One entry more than the page says whether the listing is truncated; in code point order, as the store keeps them.
+  const found = (await req.services.stored.entries(bucketOf(req), COLLECTION, { prefix, after: marker, limit: maxKeys + 1 })).map((e) => asDoc(e.value)!);
   const names = (c: Doc): string => textOf(c, 'Name') ?? '';
-  const matching = channelsOf(value).filter((c) => names(c).startsWith(prefix) && names(c) > marker).sort((a, b) => (names(a) < names(b) ? -1 : 1));
-  const page = matching.slice(0, maxKeys);
-  const truncated = matching.length > page.length;
+  const page = found.slice(0, maxKeys);
+  const truncated = found.length > page.length;
   return respond('ListLiveChannel', {
     Prefix: prefix,
     Marker: marker,
@@ -131,11 +129,9 @@ export const listLiveChannel: Handler = async (req) => {
 
 export const deleteLiveChannel: Handler = async (req) => {
   const name = channelNameOf(req);
-  await req.services.stored.update(bucketOf(req), 'live-channel', (current) => {
-    const all = channelsOf(current);
-    if (!all.some((c) => textOf(c, 'Name') === name)) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
-    const kept = all.filter((c) => textOf(c, 'Name') !== name);
-    return kept.length === 0 ? null : asJson({ LiveChannel: kept });
+  await req.services.stored.updateEntry(bucketOf(req), COLLECTION, name, (current) => {
+    if (current === null) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
+    return null;
   }, true);
   return empty(204);
 };
@@ -143,10 +139,10 @@ export const deleteLiveChannel: Handler = async (req) => {
 export const putLiveChannelStatus: Handler = async (req) => {
   const name = channelNameOf(req);
   const status = statusOf(req.query.get('status'), EC.NewStatus);
-  await req.services.stored.update(bucketOf(req), 'live-channel', (current) => {
-    const all = channelsOf(current);
-    if (!all.some((c) => textOf(c, 'Name') === name)) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
-    return asJson({ LiveChannel: all.map((c) => (textOf(c, 'Name') === name ? { ...c, Status: status } : c)) });
+  await req.services.stored.updateEntry(bucketOf(req), COLLECTION, name, (current) => {
+    const ch = asDoc(current);
+    if (ch === null) throw new AppError('NoSuchLiveChannel', undefined, { ChannelName: name });
+    return asJson({ ...ch, Status: status });
   });
   return empty();
 };

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../../errors.js';
-import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty } from '../handlers/common.js';
-import { child, listOf, textOf, type Doc } from './schema.js';
-import { asDoc, bucketOf } from './common.js';
+import { child, textOf, type Doc } from './schema.js';
+import { bucketOf } from './common.js';
+import { liveChannelOf } from './live-channel.js';
 
 // VOD playlists of live channels (docs/stored-configurations.md, "VOD playlists"). There is no RTMP ingest,
 // so a channel's "recorded" .ts segments are whatever objects ending in `.ts` were uploaded under the
@@ -45,9 +45,7 @@ function rangeOf(req: OssRequest): { start: number; end: number } {
 /** The channel's configuration; undefined when there is none. */
 async function channelOf(req: OssRequest, name: string): Promise<Doc | undefined> {
   if (name === '' || name.length > 1023) throw invalidArgument('A live channel name must be 1 to 1,023 characters without /.', 'channel', name.slice(0, 64));
-  const { value } = await req.services.stored.get(bucketOf(req), 'live-channel');
-  const doc = asDoc(value as Json | null);
-  return doc === null ? undefined : (listOf(doc, 'LiveChannel') as Doc[]).find((c) => textOf(c, 'Name') === name);
+  return liveChannelOf(req, name);
 }
 
 /**

@@ -178,3 +178,17 @@ export function accountConfigKey(accountId: string): string {
 export function indexConfigKey(index: string): string {
   return `/index/${index}`;
 }
+
+/**
+ * A bucket's configuration collection (`getConfigEntry`) lives in bucket_configs under `<bucket>/<collection>`: no
+ * bucket name holds `/`, so it is neither a bucket's key (bucket records do not carry it) nor an account's or an
+ * index's (both start with `/`).
+ */
+export function collectionConfigKey(bucket: string, collection: string): string {
+  return `${bucket}/${collection}`;
+}
+
+/** The keys of every collection of a bucket are those in [`<bucket>/`, `<bucket>0`) ('0' follows '/'). */
+export function collectionKeyRange(bucket: string): [string, string] {
+  return [`${bucket}/`, `${bucket}0`];
+}

@@ -99,6 +99,19 @@ export interface BucketPatch {
  */
 export type BucketConfigDecider = (current: string | null, bucket: Bucket) => string | null;
 
+/** One entry of a bucket's configuration collection (listConfigEntries). */
+export interface ConfigEntry {
+  id: string;
+  document: string;
+}
+
+/**
+ * Decides a collection entry's new document from the stored one (null when absent) and the number of entries the
+ * collection holds now; null removes it. Runs inside the store's transaction (a count limit holds when several
+ * processes race). Throw an AppError to abort.
+ */
+export type ConfigEntryDecider = (current: string | null, count: number) => string | null;
+
 export type CompleteDecider = (upload: UploadRecord, parts: PartRecord[], current: ObjectRecord | null, versioning: VersioningStatus) => ObjectRecord;
 
 export interface CompleteResult extends ObjectWriteResult {
@@ -190,6 +203,19 @@ export interface MetadataStore {
    */
   getIndexEntry(index: string, key: string): Promise<string | null>;
   putIndexEntry(index: string, key: string, value: string | null): Promise<void>;
+  /**
+   * A bucket's configuration collections (live channels by name): each entry one row of the same generic store,
+   * under the reserved key `<bucket>/<collection>` (store/meta/data-rows.ts), never carried in bucket records. A
+   * write touches one entry, not a document of them all, and drops no cached bucket record.
+   */
+  getConfigEntry(bucket: string, collection: string, id: string): Promise<string | null>;
+  /** Entries in id order (code point order) after `after`, starting with `prefix`, at most `limit`. */
+  listConfigEntries(bucket: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]>;
+  /**
+   * Read-modify-write of one entry; false when the bucket does not exist (nothing decided). A decider returning the
+   * current document writes nothing.
+   */
+  updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider): Promise<boolean>;
   /** Deletes an empty bucket (and its configurations); refuses while objects, versions, delete markers or multipart uploads remain. */
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 

@@ -4,6 +4,8 @@ import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord, Ver
 import { AppError } from '../../../errors.js';
 import type {
   BucketConfigDecider,
+  ConfigEntry,
+  ConfigEntryDecider,
   BucketStatLine,
   BucketPatch,
   CompleteDecider,
@@ -25,7 +27,7 @@ import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
 import {
-  accountConfigKey, indexConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
+  accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 
@@ -382,6 +384,49 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     }
   }
 
+  // A bucket's configuration collections: rows of their own, not in bucket records, so no counter moves.
+  async getConfigEntry(bucket: string, collection: string, id: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2', [collectionConfigKey(bucket, collection), id]);
+    return rows[0]?.document ?? null;
+  }
+
+  async listConfigEntries(bucket: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]> {
+    const { rows } = await this.pool.query<ConfigEntry>(
+      `SELECT name AS id, document FROM bucket_configs WHERE bucket = $1 AND name > $2 AND name >= $3
+         AND left(name, char_length($3)) = $3 ORDER BY name LIMIT $4`,
+      [collectionConfigKey(bucket, collection), q.after, q.prefix, q.limit],
+    );
+    return rows;
+  }
+
+  /**
+   * The bucket row is locked FOR NO KEY UPDATE while deciding: updates of a bucket's entries apply one after another
+   * across processes (a count limit holds), without blocking object writes' key-share locks.
+   */
+  async updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider): Promise<boolean> {
+    const key = collectionConfigKey(bucket, collection);
+    return this.tx(async (c) => {
+      const locked = await c.query('SELECT 1 FROM buckets WHERE name = $1 FOR NO KEY UPDATE', [bucket]);
+      if (locked.rows.length === 0) return false;
+      const { rows } = await c.query<{ document: string | null; n: string }>(
+        'SELECT (SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2) AS document, (SELECT count(*) FROM bucket_configs WHERE bucket = $1) AS n',
+        [key, id],
+      );
+      const current = rows[0]!.document;
+      const next = decide(current, Number(rows[0]!.n));
+      if (next === current) return true;
+      if (next === null) await c.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [key, id]);
+      else {
+        await c.query(
+          `INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3)
+           ON CONFLICT (bucket, name) DO UPDATE SET document = EXCLUDED.document`,
+          [key, id, next],
+        );
+      }
+      return true;
+    });
+  }
+
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
     return this.writeBucket(async (c) => {
       const { rows } = await c.query('SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE', [name]);
@@ -390,6 +435,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
           OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $1) AS busy`, [name]);
       if ((busy.rows[0] as { busy: boolean }).busy) return { result: 'not-empty' as const, changed: false };
       await c.query('DELETE FROM bucket_configs WHERE bucket = $1', [name]);
+      await c.query('DELETE FROM bucket_configs WHERE bucket >= $1 AND bucket < $2', collectionKeyRange(name));
       await c.query('DELETE FROM buckets WHERE name = $1', [name]);
       return { result: 'deleted' as const, changed: true };
     });

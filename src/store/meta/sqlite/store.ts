@@ -2,13 +2,13 @@ import type Database from 'better-sqlite3';
 import { AppError } from '../../../errors.js';
 import type { Bucket, ObjectRecord, ObjectSummary, PartRecord, UploadRecord, VersionRecord, VersionSummary, VersioningStatus } from '../../../domain/model.js';
 import type {
-  BucketConfigDecider, BucketStatLine, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
+  BucketConfigDecider, ConfigEntry, ConfigEntryDecider, BucketStatLine, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
 import type { BucketListQuery, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
 import {
-  accountConfigKey, indexConfigKey, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
+  accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 import { compareKeys } from '../key-order.js';
@@ -126,6 +126,14 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       upsertConfig: db.prepare('INSERT OR REPLACE INTO bucket_configs (bucket, name, document) VALUES (?, ?, ?)'),
       deleteConfig: db.prepare('DELETE FROM bucket_configs WHERE bucket = ? AND name = ?'),
       deleteConfigs: db.prepare('DELETE FROM bucket_configs WHERE bucket = ?'),
+      deleteCollections: db.prepare<[string, string]>('DELETE FROM bucket_configs WHERE bucket >= ? AND bucket < ?'),
+      getConfig: db.prepare<[string, string], { document: string }>('SELECT document FROM bucket_configs WHERE bucket = ? AND name = ?'),
+      countConfigs: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM bucket_configs WHERE bucket = ?'),
+      listConfigs: db.prepare<[{ key: string; prefix: string; after: string; limit: number }], { id: string; document: string }>(
+        `SELECT name AS id, document FROM bucket_configs WHERE bucket = @key AND name > @after AND name >= @prefix
+           AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit`,
+      ),
+      bucketExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM buckets WHERE name = ?'),
       countBuckets: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM buckets WHERE owner = ?'),
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
@@ -310,11 +318,34 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     }, value === null);
   }
 
+  // A bucket's configuration collections: rows of their own, not in bucket records, so no bucket cache is dropped.
+  async getConfigEntry(bucket: string, collection: string, id: string): Promise<string | null> {
+    return this.stmts.getConfig.get(collectionConfigKey(bucket, collection), id)?.document ?? null;
+  }
+
+  async listConfigEntries(bucket: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]> {
+    return this.stmts.listConfigs.all({ key: collectionConfigKey(bucket, collection), prefix: q.prefix, after: q.after, limit: q.limit });
+  }
+
+  async updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider): Promise<boolean> {
+    const key = collectionConfigKey(bucket, collection);
+    return this.write((): boolean => {
+      if (!this.stmts.bucketExists.get(bucket)) return false;
+      const current = this.stmts.getConfig.get(key, id)?.document ?? null;
+      const next = decide(current, this.stmts.countConfigs.get(key)!.n);
+      if (next === current) return true;
+      if (next === null) this.stmts.deleteConfig.run(key, id);
+      else this.stmts.upsertConfig.run(key, id, next);
+      return true;
+    });
+  }
+
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
     return this.writeBucket((): 'deleted' | 'missing' | 'not-empty' => {
       if (!this.stmts.getBucket.get(name)) return 'missing';
       if (this.stmts.anyObject.get(name) || this.stmts.anyVersion.get(name) || this.stmts.anyUpload.get(name)) return 'not-empty';
       this.stmts.deleteConfigs.run(name);
+      this.stmts.deleteCollections.run(...collectionKeyRange(name));
       this.stmts.deleteBucket.run(name);
       return 'deleted';
     }, true);
