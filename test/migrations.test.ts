@@ -33,6 +33,9 @@ const OLD_LIVE_CHANNELS = {
   lc: JSON.stringify({ LiveChannel: [CHANNEL('频道-1'), CHANNEL('a')] }),
   lc2: JSON.stringify({ LiveChannel: CHANNEL('only') }),
 };
+// And inventories, all of a bucket's in one document.
+const INVENTORY = (id: string): Record<string, unknown> => ({ Id: id, IsEnabled: 'true', Destination: { OSSBucketDestination: { Format: 'CSV', AccountId: '1', RoleArn: 'r', Bucket: 'acs:oss:::lc' } }, Schedule: { Frequency: 'Daily' }, IncludedObjectVersions: 'All' });
+const OLD_INVENTORIES = { lc: JSON.stringify({ InventoryConfiguration: [INVENTORY('z'), INVENTORY('b-1')] }) };
 
 async function assertChannelsMoved(s: Pick<SqliteMetadataStore, 'listConfigEntries' | 'getConfigEntry'>): Promise<void> {
   const all = { prefix: '', after: '', limit: 100 };
@@ -41,6 +44,10 @@ async function assertChannelsMoved(s: Pick<SqliteMetadataStore, 'listConfigEntri
     { id: '频道-1', document: JSON.stringify(CHANNEL('频道-1')) },
   ]);
   assert.deepEqual(await s.listConfigEntries('lc2', 'live-channel', all), [{ id: 'only', document: JSON.stringify(CHANNEL('only')) }]);
+  assert.deepEqual(await s.listConfigEntries('lc', 'inventory', all), [
+    { id: 'b-1', document: JSON.stringify(INVENTORY('b-1')) },
+    { id: 'z', document: JSON.stringify(INVENTORY('z')) },
+  ]);
 }
 
 describe('SQLite migrations', () => {
@@ -88,13 +95,14 @@ describe('SQLite migrations', () => {
     }
   });
 
-  it('12: a bucket\'s live channels document becomes one collection entry per channel, the same JSON each', async () => {
+  it('12: a bucket\'s live channels and inventories documents become one collection entry each, the same JSON', async () => {
     const path = join(await tempDir(), 'm.sqlite');
     await new SqliteMetadataStore({ path }).close();
     // The database as migration 11 left it, holding channels the old way: a list, and (another bucket) one channel.
     const db = new Database(path);
     db.prepare('DELETE FROM schema_migrations WHERE version = 12').run();
     for (const [bucketName, doc] of Object.entries(OLD_LIVE_CHANNELS)) db.prepare("INSERT INTO bucket_configs (bucket, name, document) VALUES (?, 'stored.live-channel', ?)").run(bucketName, doc);
+    for (const [bucketName, doc] of Object.entries(OLD_INVENTORIES)) db.prepare("INSERT INTO bucket_configs (bucket, name, document) VALUES (?, 'stored.inventory', ?)").run(bucketName, doc);
     db.close();
     const s = new SqliteMetadataStore({ path });
     try {
@@ -104,7 +112,7 @@ describe('SQLite migrations', () => {
       await s.close();
     }
     const check = new Database(path, { readonly: true });
-    assert.equal((check.prepare("SELECT count(*) AS n FROM bucket_configs WHERE name = 'stored.live-channel'").get() as { n: number }).n, 0, 'the old document is gone');
+    assert.equal((check.prepare("SELECT count(*) AS n FROM bucket_configs WHERE name IN ('stored.live-channel', 'stored.inventory')").get() as { n: number }).n, 0, 'the old document is gone');
     check.close();
   });
 
@@ -132,13 +140,14 @@ describe('PostgreSQL migrations', () => {
     }
   });
 
-  it('12: a bucket\'s live channels document becomes one collection entry per channel, the same JSON each', async () => {
+  it('12: a bucket\'s live channels and inventories documents become one collection entry each, the same JSON', async () => {
     const url = await (await testPostgres()).freshUrl();
     await (await PostgresMetadataStore.open({ url })).close();
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     await c.query('DELETE FROM schema_migrations WHERE version = 12');
     for (const [bucketName, doc] of Object.entries(OLD_LIVE_CHANNELS)) await c.query("INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, 'stored.live-channel', $2)", [bucketName, doc]);
+    for (const [bucketName, doc] of Object.entries(OLD_INVENTORIES)) await c.query("INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, 'stored.inventory', $2)", [bucketName, doc]);
     await c.end();
     const s = await PostgresMetadataStore.open({ url });
     try {
@@ -149,7 +158,7 @@ describe('PostgreSQL migrations', () => {
     }
     const check = new pg.Client({ connectionString: url });
     await check.connect();
-    const { rows } = await check.query<{ n: number }>("SELECT count(*)::int AS n FROM bucket_configs WHERE name = 'stored.live-channel'");
+    const { rows } = await check.query<{ n: number }>("SELECT count(*)::int AS n FROM bucket_configs WHERE name IN ('stored.live-channel', 'stored.inventory')");
     await check.end();
     assert.equal(rows[0]!.n, 0, 'the old document is gone');
   });

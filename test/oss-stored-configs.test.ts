@@ -380,6 +380,38 @@ describe('stored bucket configurations', () => {
     fails(await callOp(srv, 'PutBucketInventory', { query: [['inventoryId', 'inv-py2']], body: oss2Body.replace('inv-py', 'inv-py2').replace('>True<', '>yes<') }), 'InvalidArgument', 400);
   });
 
+  test('1,000 inventories a bucket, each written alone: the 1,001st is TooManyInventory; one after a delete is not; not part of the bucket record', async () => {
+    const bucket = 'stored-inv-many';
+    await srv.client().putBucket(bucket);
+    const body = (id: string): string => `<InventoryConfiguration><Id>${id}</Id><IsEnabled>false</IsEnabled><Destination><OSSBucketDestination><Format>CSV</Format>` +
+      `<AccountId>${ACCOUNT_ID}</AccountId><RoleArn>acs:ram::${ACCOUNT_ID}:role/AliyunOSSRole</RoleArn><Bucket>acs:oss:::${bucket}</Bucket><Prefix>inv/</Prefix>` +
+      '</OSSBucketDestination></Destination><Schedule><Frequency>Daily</Frequency></Schedule><IncludedObjectVersions>All</IncludedObjectVersions></InventoryConfiguration>';
+    const put = (id: string) => callOp(srv, 'PutBucketInventory', { bucket, query: [['inventoryId', id]], body: body(id) });
+    const id = (i: number): string => `i${String(i).padStart(4, '0')}`;
+    // 999 made in the store as PutBucketInventory keeps them (one entry each), the 1,000th through the API.
+    ok(await put(id(0)));
+    const stored = (await srv.meta.getConfigEntry(bucket, 'inventory', id(0)))!;
+    for (let i = 1; i < 999; i++) await srv.meta.updateConfigEntry(bucket, 'inventory', id(i), () => stored.replace(id(0), id(i)));
+    ok(await put(id(999)));
+    fails(await put(id(1000)), 'TooManyInventory', 400);
+    ok(await callOp(srv, 'DeleteBucketInventory', { bucket, query: [['inventoryId', id(7)]] }), 204);
+    ok(await put(id(1000)));
+    fails(await put(id(1001)), 'TooManyInventory', 400);
+    // Listed 100 a page in Id order, ten pages.
+    const seen: string[] = [];
+    let token = '';
+    for (let page = 0; page < 11; page++) {
+      const r = ok(await callOp(srv, 'ListBucketInventory', { bucket, query: token === '' ? [] : [['continuation-token', token]] }));
+      seen.push(...[...r.text.matchAll(/<Id>([^<]*)<\/Id>/g)].map((m) => m[1]!));
+      token = /<NextContinuationToken>([^<]*)</.exec(r.text)?.[1] ?? '';
+      if (token === '') break;
+    }
+    assert.equal(seen.length, 1000);
+    assert.deepEqual(seen.slice(5, 8), [id(5), id(6), id(8)]);
+    assert.equal(seen[999], id(1000));
+    assert.deepEqual(Object.keys((await srv.meta.getBucket(bucket))!.configs), []);
+  });
+
   test('inventory as the .NET SDK\'s tests use it: 104 configurations listed in pages of 100; one put without a Filter answers an empty one', async () => {
     const bucket = 'stored-inventories';
     await srv.client().putBucket(bucket);

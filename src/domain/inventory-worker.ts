@@ -5,7 +5,7 @@ import { jsonConfig, readConfig, updateConfig } from './bucket-config.js';
 import type { DomainContext } from './context.js';
 import type { Bucket, ObjectRecord, ObjectSummary, VersionSummary } from './model.js';
 import type { ObjectService } from './objects.js';
-import { storedKind, type Json } from './stored-configs.js';
+import type { Json } from './stored-configs.js';
 
 /**
  * Bucket inventory files (docs/inventory.md): for every enabled inventory configuration that is due (Daily:
@@ -104,6 +104,9 @@ const int = (v: string | undefined): number | undefined => (v === undefined || v
 export function destinationBucketName(arn: string): string {
   return arn.startsWith('acs:oss:::') ? arn.slice('acs:oss:::'.length) : arn;
 }
+
+/** The bucket configuration collection (MetadataStore.getConfigEntry) of inventories, by Id. */
+export const INVENTORY_COLLECTION = 'inventory';
 
 export function plansOf(value: Json | null): InventoryPlan[] {
   if (!isObj(value ?? undefined)) return [];
@@ -209,7 +212,7 @@ export class InventoryWorker {
     for (;;) {
       const page = await this.ctx.meta.listBuckets({ prefix: '', ...(after !== undefined ? { after } : {}), limit: 1000 });
       for (const bucket of page) {
-        const plans = plansOf(readConfig(bucket, storedKind('inventory')));
+        const plans = await this.plansOfBucket(bucket.name);
         const live = new Set(plans.map((p) => p.id));
         for (const plan of plans) {
           if (this.stopped) return results;
@@ -226,6 +229,12 @@ export class InventoryWorker {
       if (page.length < 1000) return results;
       after = page[page.length - 1]!.name;
     }
+  }
+
+  /** The bucket's inventory configurations (at most MAX_INVENTORIES: one read). */
+  private async plansOfBucket(bucket: string): Promise<InventoryPlan[]> {
+    const entries = await this.ctx.meta.listConfigEntries(bucket, INVENTORY_COLLECTION, { prefix: '', after: '', limit: 1000 });
+    return plansOf({ InventoryConfiguration: entries.map((e) => JSON.parse(e.document) as Json) });
   }
 
   private period(plan: InventoryPlan): number {

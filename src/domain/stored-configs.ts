@@ -16,17 +16,6 @@ export type Json = string | number | boolean | null | Json[] | { [k: string]: Js
 /** The most bytes one stored configuration may take in the store (its JSON form). */
 export const MAX_STORED_BYTES = 64 * 1024;
 
-/**
- * A larger bound for the configuration that is a record of many documents: the inventories of a bucket (OSS allows
- * 1,000 of them; the .NET SDK's ListBucketInventoryConfigurationTest makes 104, one list page and more). Live
- * channels are a collection instead: one entry each (`entry`), each at most MAX_STORED_BYTES.
- */
-const MAX_STORED_BYTES_OF: ReadonlyMap<string, number> = new Map([['inventory', 1024 * 1024]]);
-
-/** The most bytes the stored configuration `name` may take. */
-export function maxStoredBytes(name: string): number {
-  return MAX_STORED_BYTES_OF.get(name) ?? MAX_STORED_BYTES;
-}
 
 const kinds = new Map<string, ConfigKind<Json>>();
 
@@ -41,7 +30,9 @@ export function storedKind(name: string): ConfigKind<Json> {
       decode: base.decode,
       encode: (v) => {
         const text = base.encode(v);
-        const max = maxStoredBytes(name);
+        // The same bound for all: a configuration a bucket holds many of (inventories, live channels) is a
+        // collection instead (`entry`), each entry at most MAX_STORED_BYTES.
+        const max = MAX_STORED_BYTES;
         if (Buffer.byteLength(text) > max) {
           throw new AppError('InvalidArgument', `The ${name} configuration would exceed ${max} bytes.`);
         }

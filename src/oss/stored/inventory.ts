@@ -1,21 +1,15 @@
 import { AppError, invalidArgument } from '../../errors.js';
-import { destinationBucketName, inventoryBase } from '../../domain/inventory-worker.js';
-import type { Json } from '../../domain/stored-configs.js';
+import { destinationBucketName, inventoryBase, INVENTORY_COLLECTION } from '../../domain/inventory-worker.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty } from '../handlers/common.js';
-import { child, listOf, textOf, type Doc } from './schema.js';
+import { child, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 
 // Inventory configurations by Id; the inventory worker writes their files (domain/inventory-worker.ts, docs/inventory.md).
 
-/** OSS allows 1,000 inventories per bucket; Alunite keeps them in one document (bounded: maxStoredBytes). */
+/** OSS allows 1,000 inventories per bucket: one entry each of the bucket's INVENTORY_COLLECTION, written alone. */
 const MAX_INVENTORIES = 1000;
 const INVENTORY_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-function inventoriesOf(value: Json | null): Doc[] {
-  const doc = asDoc(value);
-  return doc === null ? [] : (listOf(doc, 'InventoryConfiguration') as Doc[]);
-}
 
 /**
  * A configuration as Get and List answer it: one put without a Filter has an empty one, `<Filter><Prefix></Prefix>`
@@ -58,20 +52,18 @@ export const putBucketInventory: Handler = async (req) => {
     { action: 'oss:ListObjects', bucket: bucketOf(req), key: null, acl: 'read' },
     ...(versions === 'All' ? [{ action: 'oss:ListObjectVersions', bucket: bucketOf(req), key: null, acl: 'read' } as const] : []),
   ]);
-  await req.services.stored.update(bucketOf(req), 'inventory', (current) => {
-    const all = inventoriesOf(current);
-    if (all.some((i) => textOf(i, 'Id') === id)) throw new AppError('InventoryAlreadyExist', `An inventory with Id ${id} already exists.`);
-    if (all.length >= MAX_INVENTORIES) throw new AppError('TooManyInventory', `A bucket may have at most ${MAX_INVENTORIES} inventories.`);
-    return asJson({ InventoryConfiguration: [...all, doc] });
+  await req.services.stored.updateEntry(bucketOf(req), INVENTORY_COLLECTION, id, (current, count) => {
+    if (current !== null) throw new AppError('InventoryAlreadyExist', `An inventory with Id ${id} already exists.`);
+    if (count >= MAX_INVENTORIES) throw new AppError('TooManyInventory', `A bucket may have at most ${MAX_INVENTORIES} inventories.`);
+    return asJson(doc);
   });
   return empty();
 };
 
 export const getBucketInventory: Handler = async (req) => {
   const id = inventoryIdOf(req);
-  const { value } = await req.services.stored.get(bucketOf(req), 'inventory');
-  const found = inventoriesOf(value).find((i) => textOf(i, 'Id') === id);
-  if (found === undefined) throw new AppError('NoSuchInventory', undefined, { InventoryId: id });
+  const found = asDoc(await req.services.stored.entry(bucketOf(req), INVENTORY_COLLECTION, id));
+  if (found === null) throw new AppError('NoSuchInventory', undefined, { InventoryId: id });
   return respond('GetBucketInventory', answered(found));
 };
 
@@ -79,9 +71,8 @@ const LIST_PAGE = 100;
 
 export const listBucketInventory: Handler = async (req) => {
   const after = req.query.get('continuation-token') ?? '';
-  const { value } = await req.services.stored.get(bucketOf(req), 'inventory');
-  const all = inventoriesOf(value).sort((a, b) => ((textOf(a, 'Id') ?? '') < (textOf(b, 'Id') ?? '') ? -1 : 1));
-  const rest = all.filter((i) => (textOf(i, 'Id') ?? '') > after);
+  // One entry more than the page says whether the list is truncated.
+  const rest = (await req.services.stored.entries(bucketOf(req), INVENTORY_COLLECTION, { prefix: '', after, limit: LIST_PAGE + 1 })).map((e) => asDoc(e.value)!);
   const page = rest.slice(0, LIST_PAGE);
   const truncated = rest.length > page.length;
   const doc: Doc = { InventoryConfiguration: page.map(answered), IsTruncated: String(truncated) };
@@ -91,9 +82,6 @@ export const listBucketInventory: Handler = async (req) => {
 
 export const deleteBucketInventory: Handler = async (req) => {
   const id = inventoryIdOf(req);
-  await req.services.stored.update(bucketOf(req), 'inventory', (current) => {
-    const kept = inventoriesOf(current).filter((i) => textOf(i, 'Id') !== id);
-    return kept.length === 0 ? null : asJson({ InventoryConfiguration: kept });
-  }, true);
+  await req.services.stored.updateEntry(bucketOf(req), INVENTORY_COLLECTION, id, () => null, true);
   return empty(204);
 };

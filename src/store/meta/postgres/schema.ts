@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { liveChannelsToEntries } from '../live-channel-migration.js';
+import { collectionsMigration } from '../collection-migration.js';
 
 /** Text compared bytewise (UTF-8 byte order), whatever the database's default collation. */
 const T = 'text COLLATE "C"';
@@ -299,8 +299,8 @@ export const PG_MIGRATIONS: string[] = [
    ALTER TABLE ram_identity_providers ADD PRIMARY KEY (account, kind, name);
    DROP INDEX ram_identity_providers_unique;
    CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (account, kind, unique_key) WHERE unique_key IS NOT NULL;`,
-  // 12: a bucket's live channels, one entry each of its 'live-channel' collection (SQLite 12).
-  liveChannelsToEntries('postgres'),
+  // 12: a bucket's live channels and inventories, one entry each of its collections (SQLite 12).
+  collectionsMigration('postgres'),
 ];
 
 /**

@@ -1,4 +1,4 @@
-import { liveChannelsToEntries } from '../live-channel-migration.js';
+import { collectionsMigration } from '../collection-migration.js';
 import type Database from 'better-sqlite3';
 
 // Versioned migrations: index i brings the schema from version i to i+1 (recorded as version i+1 in
@@ -241,9 +241,9 @@ export const MIGRATIONS: string[] = [
   // 11: ListBuckets and the bucket quota read one owner's buckets in name order (listOwnBuckets, countBuckets):
   // without this index both scanned every bucket of every account. (PostgreSQL: buckets_by_owner.)
   `CREATE INDEX buckets_by_owner ON buckets (owner, name);`,
-  // 12: a bucket's live channels, one entry each of its 'live-channel' collection (getConfigEntry), instead of one
-  // document of up to 1,000 channels that every channel write rewrote (and every bucket read carried).
-  liveChannelsToEntries('sqlite'),
+  // 12: a bucket's live channels and inventories, one entry each of its 'live-channel' and 'inventory' collections
+  // (getConfigEntry), instead of one document of up to 1,000 that every write rewrote (and every bucket read carried).
+  collectionsMigration('sqlite'),
 ];
 
 /** Billed size: IA and the archive classes bill at least 64 KiB per object (OSS's minimum billable size). */
