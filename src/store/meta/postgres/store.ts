@@ -178,6 +178,18 @@ const PG_RESET_TABLES = [
   'ram_identity_providers',
 ] as const;
 
+/** Sets (or, null, removes) one row of the generic bucket_configs store. */
+async function setConfigRow(c: Queryable, key: string, name: string, document: string | null): Promise<void> {
+  if (document === null) await c.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [key, name]);
+  else {
+    await c.query(
+      `INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3)
+       ON CONFLICT (bucket, name) DO UPDATE SET document = EXCLUDED.document`,
+      [key, name, document],
+    );
+  }
+}
+
 export class PostgresMetadataStore extends PgIdentityStore implements MetadataStore {
   private constructor(pool: pg.Pool) {
     super(pool);
@@ -333,14 +345,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       const current = bucket.configs[config] ?? null;
       const next = decide(current, bucket);
       if (next === current) return { result: bucket, changed: false };
-      if (next === null) await c.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [name, config]);
-      else {
-        await c.query(
-          `INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3)
-           ON CONFLICT (bucket, name) DO UPDATE SET document = EXCLUDED.document`,
-          [name, config, next],
-        );
-      }
+      await setConfigRow(c, name, config, next);
       const after = await c.query<BucketRow>(SQL.getBucket, [name]);
       return { result: toBucket(after.rows[0]!), changed: true };
     });
@@ -355,14 +360,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   async putAccountConfig(accountId: string, name: string, document: string | null): Promise<void> {
     await this.writeBucket(async (c) => {
       const key = accountConfigKey(accountId);
-      if (document === null) await c.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [key, name]);
-      else {
-        await c.query(
-          `INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3)
-           ON CONFLICT (bucket, name) DO UPDATE SET document = EXCLUDED.document`,
-          [key, name, document],
-        );
-      }
+      await setConfigRow(c, key, name, document);
       return { result: undefined, changed: true };
     });
   }
@@ -374,14 +372,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   async putIndexEntry(index: string, key: string, value: string | null): Promise<void> {
-    if (value === null) await this.pool.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [indexConfigKey(index), key]);
-    else {
-      await this.pool.query(
-        `INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3)
-         ON CONFLICT (bucket, name) DO UPDATE SET document = EXCLUDED.document`,
-        [indexConfigKey(index), key, value],
-      );
-    }
+    await setConfigRow(this.pool, indexConfigKey(index), key, value);
   }
 
   // A bucket's configuration collections: rows of their own, not in bucket records, so no counter moves.
@@ -415,14 +406,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       const current = rows[0]!.document;
       const next = decide(current, Number(rows[0]!.n));
       if (next === current) return true;
-      if (next === null) await c.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [key, id]);
-      else {
-        await c.query(
-          `INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3)
-           ON CONFLICT (bucket, name) DO UPDATE SET document = EXCLUDED.document`,
-          [key, id, next],
-        );
-      }
+      await setConfigRow(c, key, id, next);
       return true;
     });
   }
