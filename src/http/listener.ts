@@ -321,7 +321,14 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       throw err;
     });
   }
-  const promised = write(req, res, response, pop ? null : requestId, started);
+  const promised = write(req, res, response, pop ? null : requestId, started, (err, answered) => {
+    // A blob file missing or unreadable: answered InternalError when found before the head (`answered`),
+    // else the connection was cut mid-body. Either way the operator learns which file and which request.
+    deps.log.error(answered ? 'internal error' : 'response body failed after its head was sent', {
+      requestId, op: opName, err: err.stack ?? String(err),
+    });
+    if (answered && rec.service === 'oss') rec.errorCode = 'InternalError';
+  });
   if (deps.observe && rec.service !== null) {
     try {
       observeResponse(rec, req, res, response, promised, deps.observe);
@@ -366,7 +373,10 @@ function localAddressOf(req: IncomingMessage): string {
  * OSS headers. The head goes out in one writeHead with a flat list: node's per-header bookkeeping
  * (setHeader's lowercased map) costs a few µs per request, and invalidHeader() checked every value already.
  */
-function write(req: IncomingMessage, res: ServerResponse, response: OssResponse, ossRequestId: string | null, started: bigint): number {
+function write(
+  req: IncomingMessage, res: ServerResponse, response: OssResponse, ossRequestId: string | null, started: bigint,
+  bodyFailed: (err: Error, answered: boolean) => void,
+): number {
   // A client gone mid-answer makes writes fail; the connection is already over, nothing to do.
   res.on('error', () => undefined);
   const body = response.body;
@@ -408,6 +418,35 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
   // A body of unknown length goes out chunked. An answer that says it is chunked (a gzip-compressed object,
   // oss/compression.ts) has no length, for a HEAD too, which says what the GET would send.
   if (!chunked && (length !== undefined || bodyless)) set('Content-Length', length ?? '0');
+  const openFirst = !bodyless && body instanceof Readable && isRecyclingSource(body) && ossRequestId !== null ? body.openFirst?.bind(body) : undefined;
+  if (openFirst !== undefined && ossRequestId !== null && body instanceof Readable) {
+    // A blob file is opened before the head goes out (the first read would open it anyway, and node sends the
+    // head with the first bytes): one missing is an InternalError answer, not a 200 head and a cut connection.
+    const first = body;
+    res.on('close', () => first.destroy());
+    openFirst((err) => {
+      if (err === null) return void sendHead(req, res, response, head, set, bodyless, bytes, bodyFailed);
+      first.destroy();
+      bodyFailed(err, true);
+      // The error document replaces the answer in place: the request's record reads its status from it.
+      const failed = ossErrorResponse(new AppError('InternalError'), ossRequestId, hostIdOf(req), req.method ?? 'GET');
+      response.status = failed.status;
+      response.headers = failed.headers;
+      response.body = failed.body;
+      delete response.headOnly;
+      write(req, res, response, ossRequestId, started, bodyFailed);
+    });
+    return 0;
+  }
+  return sendHead(req, res, response, head, set, bodyless, bytes, bodyFailed);
+}
+
+/** write()'s second half: the head (with the Connection header decided now), then the body. */
+function sendHead(
+  req: IncomingMessage, res: ServerResponse, response: OssResponse, head: string[], set: (name: string, value: string) => void,
+  bodyless: boolean, bytes: Buffer | undefined, bodyFailed: (err: Error, answered: boolean) => void,
+): number {
+  const body = response.body;
   if (drainOrClose(req, res)) set('Connection', 'close');
   else if (response.headOnly === true && req.method !== 'HEAD') closeAfterHead(req, res, set);
   res.writeHead(response.status, head);
@@ -421,9 +460,10 @@ function write(req: IncomingMessage, res: ServerResponse, response: OssResponse,
     res.end(sent);
     return sent.length;
   }
-  body.on('error', () => {
+  body.on('error', (err: Error) => {
     // Bytes were already promised; the only honest signal left is to cut the connection.
     res.destroy();
+    bodyFailed(err, false);
   });
   // A client that left while the answer was prepared: its 'close' is past, so nothing would stop the body.
   if (res.destroyed) {

@@ -184,6 +184,23 @@ export class FileRangeStream extends Readable implements RecyclingSource {
     });
   }
 
+  /**
+   * Opens the first range's file before anything is read (RecyclingSource.openFirst): a blob file that is
+   * missing or cannot be opened is reported here, while the answer can still be an error instead of a head
+   * followed by a cut connection. The descriptor is the one the first read uses.
+   */
+  openFirst(done: (err: Error | null) => void): void {
+    const range = this.ranges[this.index];
+    if (range === undefined || this.fd !== null || this.busy || this.destroyed) return done(null);
+    this.busy = true;
+    open(range.path, 'r', (err, fd) => {
+      if (!err) this.fd = fd;
+      // A destroy meanwhile (the client left) closes the descriptor now and nothing more is reported.
+      if (this.idleAgain()) return;
+      done(err);
+    });
+  }
+
   override _read(): void {
     if (this.pumping) return;
     const len = this.want(READ_BLOCK);
