@@ -7,7 +7,7 @@ import { AccountCredentialResolver } from './auth/account-credentials.js';
 import { AccessLogWriter, type AccessLogOptions } from './audit/access-log.js';
 import { AuditLog } from './audit/audit-log.js';
 import { RequestExplainer } from './audit/explain.js';
-import { KEPT_REFUSALS_FILE, KEPT_REFUSALS_MAX_AGE_MS, readKeptRefusals, writeKeptRefusals } from './audit/kept-refusals.js';
+import { KEPT_REFUSALS_FILE, KEPT_REFUSALS_MAX_AGE_MS, readKeptRefusals, removeKeptRefusalLeftovers, writeKeptRefusals } from './audit/kept-refusals.js';
 import { RamExtras } from './ram/extras.js';
 import type { RequestRecord } from './audit/record.js';
 import { RecentRequests } from './audit/ring.js';
@@ -510,6 +510,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const explain = new RequestExplainer(recent, createRamAuthorizer(identity), opts.accountId);
   if (!opts.inMemory) {
     // The refusals the last graceful stop kept (audit/kept-refusals.ts); a bad file never stops start-up.
+    // Temp files of a stop killed while writing them go first. With SQLite this process now holds the database
+    // exclusively, and a stopping process writes its file before it lets go: every such file is a leftover.
+    // Processes sharing PostgreSQL may share the directory too: only files untouched for a minute.
+    const leftovers = await removeKeptRefusalLeftovers(opts.dataDir, isPostgresUrl(opts.meta) ? Date.now() - 60_000 : undefined);
+    if (leftovers > 0) log.info('removed kept-refusals temp files left by a killed stop', { files: leftovers });
     try {
       const { kept, skipped, tooLarge } = await readKeptRefusals(opts.dataDir, Date.now() /* the records' own clock (RequestRecord) */);
       explain.restore(kept);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { privateFile } from '../store/file-modes.js';
 import type { RequestExplanation } from './explain.js';
@@ -76,6 +76,35 @@ export async function writeKeptRefusals(dataDir: string, newestFirst: Iterable<K
     throw err;
   });
   return lines.length;
+}
+
+/**
+ * Removes the temporary files of writeKeptRefusals that a kill during a graceful stop left behind (up to
+ * KEPT_REFUSALS_MAX_BYTES each, never read or replaced by anyone: without this they stayed for good). With
+ * `writtenBefore` (epoch ms), only those not written since: another process sharing the data directory
+ * (PostgreSQL) may be writing its own right now. Returns how many were removed; never fatal.
+ */
+export async function removeKeptRefusalLeftovers(dataDir: string, writtenBefore?: number): Promise<number> {
+  const prefix = `${KEPT_REFUSALS_FILE}.`;
+  let removed = 0;
+  let names: string[];
+  try {
+    names = await readdir(dataDir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const path = join(dataDir, name);
+    try {
+      if (writtenBefore !== undefined && (await stat(path)).mtimeMs >= writtenBefore) continue;
+      await rm(path, { force: true });
+      removed++;
+    } catch {
+      // gone meanwhile (its writer renamed it), or not ours to remove: left for the next start
+    }
+  }
+  return removed;
 }
 
 const ACCOUNT_ID = /^\d{16}$/;
