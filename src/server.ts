@@ -26,7 +26,7 @@ import { ArchiveService } from './domain/restore.js';
 import { RetentionService, retentionGuard } from './domain/retention.js';
 import { BucketStatService } from './domain/bucket-stat.js';
 import { StorageCapacityService } from './domain/storage-capacity.js';
-import { createListener } from './http/listener.js';
+import { createListener, HandlersInFlight } from './http/listener.js';
 import { listen, readTlsMaterial, type TlsOptions } from './http/serve.js';
 import { createLogger, type Logger, type LogFormat, type LogLevel } from './log.js';
 import type { OssResponse } from './oss/context.js';
@@ -236,6 +236,9 @@ export interface RunningServer {
   // Bucket logging: write every access-log batch now, requests still being looked up included (tests wait on it).
   flushAccessLogs(): Promise<void>;
 }
+
+/** How long a graceful stop waits for the handlers of requests cut by it to end (docs/operations.md). */
+const STOP_DRAIN_MS = 10_000;
 
 /** Opens the stores, collects crash leftovers, and starts listening. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -606,11 +609,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   inventory?.start();
   accessLog.start();
   ramExtras.lastUsed.start();
+  const inFlight = new HandlersInFlight();
   const listening = await listen(
     opts.host,
     opts.port,
     tls,
     gated(withSharedState(meta, createListener({
+      inFlight,
       services,
       authz: authzDeps,
       credentials,
@@ -644,6 +649,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(inventory ? { inventory } : {}),
     async close() {
       await listening.close();
+      // The connections are closed: handlers still running (uploads cut short) end now, removing their temp
+      // files and fresh blobs, before the stores close under them. Bounded: a stop never hangs on one.
+      if (!(await inFlight.idle(STOP_DRAIN_MS))) log.warn('stopping with requests still being handled', { waitedMs: STOP_DRAIN_MS });
       await keepRefusals();
       await accessLog.close();
       await asyncFetch.close();

@@ -37,7 +37,43 @@ import type { Clock } from '../util/time.js';
 import type { DiagnosticCodec } from '../ram/diagnostic.js';
 import { el } from '../oss/xml.js';
 
+/**
+ * Requests whose handler is still running (an upload still streaming into its temp file, a write waiting for its
+ * commit). A graceful stop closes the connections, then waits for these to end before it closes the stores, so
+ * an upload cut by the stop removes its temp file and drops its blob instead of leaving them for the next
+ * start's collection (with PostgreSQL, for the grace period: an hour by default).
+ */
+export class HandlersInFlight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+
+  started(): void {
+    this.count++;
+  }
+
+  ended(): void {
+    if (--this.count > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves once no handler runs, or after `timeoutMs` (true: all ended). */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
+
 export interface ListenerDeps {
+  /** Counts running handlers, for a graceful stop (absent: not counted). */
+  inFlight?: HandlersInFlight;
   services: OssServices;
   authz: AuthzDeps;
   credentials: CredentialResolver;
@@ -101,7 +137,20 @@ export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: 
     // handle() answers every error itself; this is the last line for a bug in that answering, so that
     // no request can end the process (an unhandled rejection would).
     const requestId = newRequestId();
-    handle(deps, req, res, requestId).catch((err: unknown) => lastResort(deps.log, req, res, err, requestId));
+    const inFlight = deps.inFlight;
+    if (inFlight === undefined) {
+      handle(deps, req, res, requestId).catch((err: unknown) => lastResort(deps.log, req, res, err, requestId));
+      return;
+    }
+    inFlight.started();
+    // One reaction either way, as the catch alone was: counting costs no promise per request.
+    handle(deps, req, res, requestId).then(
+      () => inFlight.ended(),
+      (err: unknown) => {
+        inFlight.ended();
+        lastResort(deps.log, req, res, err, requestId);
+      },
+    );
   };
 }
 
