@@ -311,6 +311,40 @@ describe('C++ SDK (aliyun-oss-cpp-sdk test/src)', () => {
     assert.match(notPolicy.err?.Message ?? '', /^Invalid Policy: .*Statement/);
     failsWith(await signedRequest(srv.port, 'GET', B, null, [['policy', '']]), 'NoSuchBucketPolicy', 404);
   });
+
+  it('GetBucketPolicy answers the document byte for byte, its trailing newline included (BucketPolicySettingsTest SetBucketPolicyTest)', async () => {
+    // The test's policy ends in "\n" and EXPECT_EQ compares the answer with it.
+    const policy = '{"Version":"1","Statement":[{"Action":["oss:PutObject","oss:GetObject"],"Resource": "acs:oss:*:*:*","Effect": "Deny"}]}\n';
+    const bucket = 'cpp-policy-newline';
+    await srv.client().putBucket(bucket);
+    succeeds(await signedRequest(srv.port, 'PUT', bucket, null, [['policy', '']], { body: policy }));
+    assert.equal(succeeds(await signedRequest(srv.port, 'GET', bucket, null, [['policy', '']])).text, policy);
+    succeeds(await signedRequest(srv.port, 'DELETE', bucket, null, [['policy', '']]), 204);
+  });
+
+  it('image/info of a JPEG resized by image processing, as OSS writes it (ObjectProcessTest, ObjectRequestPaymentTest ProcessObjectRequestTest)', async () => {
+    // The tests resize example.jpg to 100x100, put the result back and compare image/info's text from "Format" on
+    // (CompareImageInfo: the FileSize may differ) with what OSS answered for its own output.
+    const expected = '{\n    "FileSize": {"value": "3267"},\n    "Format": {"value": "jpg"},\n    "FrameCount": {"value": "1"},\n    "ImageHeight": {"value": "100"},\n    "ImageWidth": {"value": "100"},\n    "ResolutionUnit": {"value": "1"},\n    "XResolution": {"value": "1/1"},\n    "YResolution": {"value": "1/1"}}';
+    const fromFormat = (s: string): string => s.slice(s.indexOf('Format'));
+    // A photo with EXIF (72 dpi), as example.jpg might be.
+    const photo = await sharp({ create: { width: 400, height: 267, channels: 3, background: '#4080c0' } }).withMetadata({ density: 72 }).jpeg().toBuffer();
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'cpp-process/example.jpg', [], { body: photo }));
+    const c = srv.client({ bucket: B });
+    const resized = await c.get('cpp-process/example.jpg', { process: 'image/resize,m_fixed,w_100,h_100' });
+    await c.put('cpp-process/processed.jpg', resized.content as Buffer);
+    const info = succeeds(await signedRequest(srv.port, 'GET', B, 'cpp-process/processed.jpg', [['x-oss-process', 'image/info']]));
+    assert.equal(fromFormat(info.text), fromFormat(expected));
+    assert.match(info.text, /^\{\n {4}"FileSize": \{"value": "\d+"\},\n/);
+    // The source's own EXIF resolution is what its info reports, the fields in name order.
+    const source = succeeds(await signedRequest(srv.port, 'GET', B, 'cpp-process/example.jpg', [['x-oss-process', 'image/info']])).text;
+    assert.equal(fromFormat(source), 'Format": {"value": "jpg"},\n    "FrameCount": {"value": "1"},\n    "ImageHeight": {"value": "267"},\n    "ImageWidth": {"value": "400"},\n    "Orientation": {"value": "1"},\n    "ResolutionUnit": {"value": "2"},\n    "XResolution": {"value": "72/1"},\n    "YResolution": {"value": "72/1"}}');
+    // A JPEG that records no resolution at all reports none (it said 72 dpi, libvips' default).
+    const bare = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000000' } }).jpeg().toBuffer();
+    succeeds(await signedRequest(srv.port, 'PUT', B, 'cpp-process/bare.jpg', [], { body: bare }));
+    const bareInfo = JSON.parse(succeeds(await signedRequest(srv.port, 'GET', B, 'cpp-process/bare.jpg', [['x-oss-process', 'image/info']])).text) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(bareInfo), ['FileSize', 'Format', 'FrameCount', 'ImageHeight', 'ImageWidth']);
+  });
 });
 
 describe('the .NET SDK\'s tests', () => {

@@ -255,7 +255,7 @@ async function run(source: Buffer, steps: readonly Step[], deps: ApplyDeps, insp
       case 'auto-orient':
         break; // applied when the source is opened (its EXIF orientation is gone after the first step)
       case 'info':
-        return { type: 'json', body: JSON.stringify(infoOf(source.length, src)) };
+        return { type: 'json', body: infoText(infoOf(source, src)) };
       case 'average-hue': {
         await flush();
         const stats = await open().removeAlpha().toColourspace('srgb').stats();
@@ -271,7 +271,8 @@ async function run(source: Buffer, steps: readonly Step[], deps: ApplyDeps, insp
   const alpha = src.meta.hasAlpha === true || steps.some((s) => s.op === 'circle' || s.op === 'rounded-corners' || s.op === 'watermark');
   let img = open();
   if (pending !== null) img = await pixelStep(img, pending, dims, deps);
-  const body = await encode(img, out, alpha).timeout({ seconds: IMAGE_LIMITS.timeoutSeconds }).toBuffer();
+  const encoded = await encode(img, out, alpha).timeout({ seconds: IMAGE_LIMITS.timeoutSeconds }).toBuffer();
+  const body = out.format === 'jpg' ? withJfif(encoded) : encoded;
   return { type: 'image', body, contentType: CONTENT_TYPES[out.format], format: out.format };
 }
 
@@ -294,22 +295,80 @@ function encode(img: Sharp, out: { format: OutputFormat; quality?: number; inter
   }
 }
 
-/** The info answer: OSS's `{Name: {value}}` map (values as strings). */
-function infoOf(size: number, src: SourceInfo): Record<string, { value: string }> {
+/**
+ * The info answer: OSS's `{Name: {value}}` map (values as strings). The resolution is what the file records:
+ * a JPEG's EXIF ResolutionUnit/XResolution/YResolution, else its JFIF header's density (the JFIF unit 0/1/2 is
+ * EXIF's 1/2/3: the C++ and .NET SDKs' ObjectProcessTest read `"ResolutionUnit": {"value": "1"}`,
+ * `"XResolution": {"value": "1/1"}` from a JPEG OSS made), else nothing; other formats as libvips reads them.
+ */
+function infoOf(source: Buffer, src: SourceInfo): Record<string, { value: string }> {
   const out: Record<string, { value: string }> = {
-    FileSize: { value: String(size) },
+    FileSize: { value: String(source.length) },
     Format: { value: src.format },
     FrameCount: { value: String(Math.max(1, src.meta.pages ?? 1)) },
     ImageHeight: { value: String(src.height) },
     ImageWidth: { value: String(src.width) },
   };
-  if (src.meta.density !== undefined) {
+  const jfif = src.format === 'jpg' && src.meta.exif === undefined ? jfifDensity(source) : undefined;
+  if (jfif !== undefined) {
+    out.ResolutionUnit = { value: String(jfif.unit + 1) };
+    out.XResolution = { value: `${jfif.x}/1` };
+    out.YResolution = { value: `${jfif.y}/1` };
+  } else if (src.meta.density !== undefined && (src.format !== 'jpg' || src.meta.exif !== undefined)) {
     out.ResolutionUnit = { value: src.meta.resolutionUnit === 'cm' ? '3' : '2' };
     out.XResolution = { value: `${Math.round(src.meta.density)}/1` };
     out.YResolution = { value: `${Math.round(src.meta.density)}/1` };
   }
   if (src.meta.orientation !== undefined) out.Orientation = { value: String(src.meta.orientation) };
   return out;
+}
+
+/**
+ * The info map as OSS writes it: names in order, one a line indented by four spaces, `{"value": "…"}` with a space
+ * after each colon, the closing brace on the last line (the C++ and .NET SDKs' ObjectProcessTest compare the text
+ * from `Format` on: `…"YResolution": {"value": "1/1"}}`).
+ */
+export function infoText(info: Record<string, { value: string }>): string {
+  const lines = Object.keys(info)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((k) => `    ${JSON.stringify(k)}: {"value": ${JSON.stringify(info[k]?.value ?? '')}}`);
+  return `{\n${lines.join(',\n')}}`;
+}
+
+/** A JPEG's JFIF APP0 density (unit 0 = aspect ratio only, 1 = per inch, 2 = per cm), when it has one. */
+export function jfifDensity(jpeg: Buffer): { unit: number; x: number; y: number } | undefined {
+  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return undefined;
+  let i = 2;
+  // Markers before the first frame header: APPn, COM, DQT, DHT, DRI.
+  while (i + 4 <= jpeg.length && jpeg[i] === 0xff) {
+    const marker = jpeg[i + 1] ?? 0;
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { i += 2; continue; }
+    if ((marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xda) return undefined;
+    const len = jpeg.readUInt16BE(i + 2);
+    if (len < 2) return undefined;
+    if (marker === 0xe0 && len >= 14 && i + 2 + len <= jpeg.length && jpeg.toString('latin1', i + 4, i + 9) === 'JFIF\0') {
+      const unit = jpeg[i + 11] ?? 0;
+      const x = jpeg.readUInt16BE(i + 12);
+      const y = jpeg.readUInt16BE(i + 14);
+      return unit <= 2 && x > 0 && y > 0 ? { unit, x, y } : undefined;
+    }
+    i += 2 + len;
+  }
+  return undefined;
+}
+
+/** JFIF 1.01, no units, 1:1 pixels, no thumbnail: the APP0 libjpeg writes by default. */
+const JFIF_APP0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+
+/**
+ * A JPEG Alunite encodes carries the JFIF header OSS's do (unit 0, density 1:1): OSS's image/info of an image OSS
+ * resized reads `ResolutionUnit` 1 and `XResolution`/`YResolution` 1/1 (the C++ and .NET SDKs' ObjectProcessTest).
+ * libvips writes none when the image has no EXIF; one with an EXIF (APP1) resolution keeps it and gets no APP0.
+ */
+export function withJfif(jpeg: Buffer): Buffer {
+  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return jpeg;
+  if (jpeg[2] === 0xff && (jpeg[3] === 0xe0 || jpeg[3] === 0xe1)) return jpeg;
+  return Buffer.concat([jpeg.subarray(0, 2), JFIF_APP0, jpeg.subarray(2)]);
 }
 
 function assertOutput(width: number, height: number): void {
