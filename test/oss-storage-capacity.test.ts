@@ -288,5 +288,5 @@ async function chunkedPart(port: number, bucket: string, key: string, uploadId: 
   headers.authorization = v1Authorization({ method: 'PUT', bucket, key, query, headers }, AK, SECRET).authorization;
   const res = await rawRequest(port, { method: 'PUT', path: `/${bucket}/${key}?partNumber=1&uploadId=${encodeURIComponent(uploadId)}`, headers, body });
   const text = res.body.toString('utf8');
-  return { status: res.status, headers: res.headers, text, err: text.includes('<Error>') ? parseErrorXml(text) : null };
+  return { status: res.status, headers: res.headers, text, body: res.body, err: text.includes('<Error>') ? parseErrorXml(text) : null };
 }

@@ -422,4 +422,37 @@ describe('C++ SDK v2 (aliyun/alibabacloud-oss-cpp-sdk-v2 tests/integration)', ()
     assert.equal(await select('line-range=1-3'), 'Lora Francis,School A,Staples Inc,27\r\nEleanor Little,School B,"Conectiv, Inc",43\r\nRosie Hughes,School C,Western Gas Resources Inc,44\r\n');
     assert.equal(await select('split-range=0-1'), crlf.slice(crlf.indexOf('\r\n') + 2));
   });
+  it('CreateSelectObjectMeta stores its result with the object: without OverwriteIfExists a second one answers it, whatever its delimiters (ObjectSelectTest CreateSelectObjectMeta_Delimiters)', async () => {
+    const b64 = (t: string): string => Buffer.from(t, 'utf8').toString('base64');
+    const key = 'select-object-meta-delimiters';
+    const data = 'abc,def123,456|7891334\n777,888|999,222012345\n\n';
+    succeeds(await signedRequest(srv.port, 'PUT', B, key, [], { body: data }));
+    // The CSV meta end frame (docs/select.md): offset 8, scanned 8, status 4, splits 4, rows 8, columns 4.
+    const meta = async (field: string, record: string, overwrite?: boolean, k = key): Promise<[number, number, number, number]> => {
+      const body = `<CsvMetaRequest><InputSerialization><CSV><RecordDelimiter>${b64(record)}</RecordDelimiter><FieldDelimiter>${b64(field)}</FieldDelimiter></CSV></InputSerialization>${overwrite === undefined ? '' : `<OverwriteIfExists>${overwrite}</OverwriteIfExists>`}</CsvMetaRequest>`;
+      const res = succeeds(await signedRequest(srv.port, 'POST', B, k, [['x-oss-process', 'csv/meta']], { body }));
+      let at = 0;
+      for (;;) {
+        const type = res.body.readUInt32BE(at) & 0xffffff;
+        const len = res.body.readUInt32BE(at + 4);
+        const p = res.body.subarray(at + 12, at + 12 + len);
+        if (type === 8388614) return [p.readUInt32BE(16), p.readUInt32BE(20), Number(p.readBigUInt64BE(24)), p.readUInt32BE(32)];
+        at += 12 + len + 4;
+      }
+    };
+    // [status, splits, rows, columns]
+    assert.deepEqual(await meta(',', '\n'), [200, 1, 3, 3]);
+    assert.deepEqual(await meta('|', '\n\n'), [200, 1, 3, 3], 'the stored meta, not one of these delimiters');
+    assert.deepEqual(await meta('|', '\n\n', false), [200, 1, 3, 3]);
+    assert.deepEqual(await meta('|', '\n\n', true), [200, 1, 1, 3], 'scanned again and stored');
+    assert.deepEqual(await meta(',', '\n'), [200, 1, 1, 3]);
+    // Other bytes under the key (a new PutObject, an append) have no meta until one is made of them.
+    succeeds(await signedRequest(srv.port, 'PUT', B, key, [], { body: data }));
+    assert.deepEqual(await meta(',', '\n'), [200, 1, 3, 3]);
+    const appended = 'meta-append.csv';
+    succeeds(await signedRequest(srv.port, 'POST', B, appended, [['append', ''], ['position', '0']], { body: 'a,b\n' }));
+    assert.deepEqual(await meta(',', '\n', undefined, appended), [200, 1, 1, 2]);
+    succeeds(await signedRequest(srv.port, 'POST', B, appended, [['append', ''], ['position', '4']], { body: 'c,d,e\n' }));
+    assert.deepEqual(await meta(',', '\n', undefined, appended), [200, 1, 2, 3]);
+  });
 });

@@ -140,6 +140,22 @@ export interface ObjectAttrs {
   returnToStandard?: boolean;
   /** An upload initiated with `?sequential`: its completed object gets the Content-MD5 of its whole body (uploads only). */
   sequential?: boolean;
+  /** CreateSelectObjectMeta's results, one per input format (docs/select.md "The meta is stored"). */
+  selectMeta?: Partial<Record<SelectMetaFormat, SelectMetaAttrs>>;
+}
+
+export type SelectMetaFormat = 'csv' | 'json';
+
+/** A CreateSelectObjectMeta result as stored with the object it describes (the ETag and size it was made of). */
+export interface SelectMetaAttrs {
+  splits: number;
+  rows: number;
+  /** CSV only (0 for JSON). */
+  columns: number;
+  /** Bytes the scan read (the meta end frame's scanned size). */
+  scanned: number;
+  etag: string;
+  size: number;
 }
 
 export const RESTORE_TIERS = ['Expedited', 'Standard', 'Bulk'] as const;

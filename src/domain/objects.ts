@@ -6,7 +6,7 @@ import { checkPreconditions, type Preconditions } from './conditions.js';
 import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { accessTrackingSince } from './access-monitor.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
-import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass, type VersionSummary } from './model.js';
+import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type SelectMetaAttrs, type SelectMetaFormat, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass, type VersionSummary } from './model.js';
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
@@ -676,6 +676,27 @@ export class ObjectService {
     const tracked = accessTrackingSince(await requireBucket(this.ctx, bucket)) !== null;
     const now = this.ctx.clock();
     return this.updateVersion(bucket, key, versionId, (cur) => ({ ...cur, acl: parsed, ...(tracked ? { attrs: { ...cur.attrs, lastAccess: now } } : {}) }));
+  }
+
+  /**
+   * The CreateSelectObjectMeta result stored for these bytes of the object (`obj` as read), if any: a meta made of
+   * other bytes (an append since, a record rewritten in place) is not the object's.
+   */
+  selectMetaOf(obj: ObjectRecord, format: SelectMetaFormat): SelectMetaAttrs | undefined {
+    const m = obj.attrs?.selectMeta?.[format];
+    return m !== undefined && m.etag === obj.etag && m.size === obj.size ? m : undefined;
+  }
+
+  /**
+   * Stores a CreateSelectObjectMeta result with the version it was computed from (`obj` as read), replacing the one
+   * of that format. Nothing is stored when that version has changed or gone since (its ETag or size differ).
+   */
+  async storeSelectMeta(obj: ObjectRecord, format: SelectMetaFormat, counts: Omit<SelectMetaAttrs, 'etag' | 'size'>): Promise<void> {
+    const meta: SelectMetaAttrs = { ...counts, etag: obj.etag, size: obj.size };
+    await this.ctx.meta.updateObjectVersion(obj.bucket, obj.key, obj.versionId, (cur) => {
+      if (cur.etag !== obj.etag || cur.size !== obj.size) return cur;
+      return { ...cur, attrs: { ...cur.attrs, selectMeta: { ...cur.attrs?.selectMeta, [format]: meta } } };
+    });
   }
 
   private async updateVersion(bucket: string, key: string, versionId: string | undefined, update: (cur: ObjectRecord) => ObjectRecord): Promise<ObjectRecord> {

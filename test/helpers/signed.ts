@@ -8,6 +8,8 @@ export interface SignedReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The answer's bytes (binary answers: select frames, images). */
+  body: Buffer;
   err: Record<string, string> | null;
 }
 
@@ -23,7 +25,7 @@ export async function signedRequest(
   const [ak, secret] = opts.creds ?? [AK, SECRET];
   headers.authorization = v1Authorization({ method, bucket, key, query, headers }, ak, secret).authorization;
   const res = await rawRequest(port, { method, path, headers, body: opts.body });
-  return { status: res.status, headers: res.headers, text: res.body.toString('utf8'), err: errorOf(res) };
+  return { status: res.status, headers: res.headers, text: res.body.toString('utf8'), body: res.body, err: errorOf(res) };
 }
 
 export function succeeds(r: SignedReply, status = 200): SignedReply {

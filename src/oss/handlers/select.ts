@@ -5,6 +5,7 @@ import { EvalError } from '../../select/evaluate.js';
 import { parseStatement, runSelect, scanMeta, ScanClosed, type HeaderInfo, type MetaResult, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
 import type { Handler, OssRequest } from '../context.js';
 import type { Operation } from '../operations.js';
+import type { ObjectRecord } from '../../domain/model.js';
 import { checkMd5, kmsDecryptCheck, readSmallBody, symlinkTargetCheck } from './common.js';
 import { header } from '../headers.js';
 import { parseXmlBody, xmlText } from '../xml.js';
@@ -98,13 +99,23 @@ async function readRequest(req: OssRequest, roots: readonly string[]): Promise<N
 
 /** The object's bytes, read as GetObject reads them. */
 async function openObject(req: OssRequest): Promise<Readable> {
+  return (await objectToScan(req)).open();
+}
+
+/** The object a select or meta request reads (a link's target), checked readable; its bytes opened on demand. */
+async function objectToScan(req: OssRequest): Promise<{ data: ObjectRecord; open(): Readable }> {
   const bucket = req.op.bucket!;
   const versionId = req.op.name === 'SelectObject' ? req.query.get('versionId') : undefined;
   const { data } = await req.services.objects.readView(bucket, req.op.key!, symlinkTargetCheck(req, bucket), versionId);
   await kmsDecryptCheck(req, data);
   req.services.objects.assertReadable(data);
-  const inline = req.services.objects.inlineBytes(data, null);
-  return inline !== null ? Readable.from([inline]) : req.services.objects.openRead(data, null);
+  return {
+    data,
+    open: () => {
+      const inline = req.services.objects.inlineBytes(data, null);
+      return inline !== null ? Readable.from([inline]) : req.services.objects.openRead(data, null);
+    },
+  };
 }
 
 const wireError = (err: unknown): { status: number; message: string } => {
@@ -211,10 +222,18 @@ export const createSelectObjectMeta: Handler<Extract<Operation, { name: 'CreateS
   const format = req.op.params.format;
   const body = await readRequest(req, ['CsvMetaRequest', 'JsonMetaRequest', 'SelectMetaRequest']);
   const input = inputOf(child(body ?? NONE, 'InputSerialization'), format, true);
-  bool(body ?? NONE, 'OverwriteIfExists', false); // validated; the meta is recomputed every time
-  const source = await openObject(req);
-  const stats: ScanStats = { scanned: 0 };
+  // The meta is stored with the object: without OverwriteIfExists a stored one is answered as it is, whatever the
+  // request's delimiters (the C++ SDK v2's CreateSelectObjectMeta_Delimiters); with it the object is scanned again.
+  const overwrite = bool(body ?? NONE, 'OverwriteIfExists', false);
+  const target = await objectToScan(req);
   const json = format === 'json';
+  const stored = overwrite ? undefined : req.services.objects.selectMetaOf(target.data, format);
+  if (stored !== undefined) {
+    const frame = metaEndFrame(json, stored.scanned, stored.scanned, 200, { splits: stored.splits, rows: stored.rows, columns: stored.columns }, '', false);
+    return { status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: Readable.from([frame]) };
+  }
+  const source = target.open();
+  const stats: ScanStats = { scanned: 0 };
   const scan = scanMeta(input, source, stats);
   // Keep-alive frames while a large object is scanned; the counts (or the error) in the meta end frame.
   const frames = async function* (): AsyncGenerator<Buffer> {
@@ -231,6 +250,13 @@ export const createSelectObjectMeta: Handler<Extract<Operation, { name: 'CreateS
         }
         if (next.done) {
           const meta = next.value;
+          try {
+            await req.services.objects.storeSelectMeta(target.data, format, { splits: meta.splits, rows: meta.rows, columns: json ? 0 : meta.columns, scanned: stats.scanned });
+          } catch (err) {
+            const e = wireError(err);
+            yield metaEndFrame(json, stats.scanned, stats.scanned, e.status, { splits: 0, rows: 0, columns: 0 }, e.message, false);
+            return;
+          }
           yield metaEndFrame(json, stats.scanned, stats.scanned, 200, { splits: meta.splits, rows: meta.rows, columns: meta.columns }, '', false);
           return;
         }
