@@ -289,6 +289,50 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('checks a storage capacity atomically with the write: concurrent writes are counted against each other (docs/storage-capacity.md)', async () => {
+      const s = await make();
+      await s.createBucket(bucket('cap'));
+      await s.createBucket(bucket('cap-other'));
+      const limit = 450;
+      const seen: Array<[number, number]> = [];
+      const capacity = {
+        check(before: number, after: number): void {
+          seen.push([before, after]);
+          if (after > before && after > limit) throw new AppError('StorageCapacityExceeded', 'Bucket storage exceed max storage capacity.', { BucketName: 'cap' });
+        },
+      };
+      const storage = async (b: string): Promise<number> => (await s.bucketStats(b)).filter((l) => l.kind === 'object' || l.kind === 'part').reduce((n, l) => n + l.bytes, 0);
+      // Twelve writes of 100 bytes at once, each with room when it started: four fit.
+      const writes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => s.putObject('cap', `k${i}`, () => object('cap', `k${i}`, blobId(100 + i), 100), { capacity })));
+      const refused = writes.filter((w) => w.status === 'rejected');
+      assert.equal(writes.length - refused.length, 4);
+      for (const w of refused) assert.ok(w.reason instanceof AppError && w.reason.code === 'StorageCapacityExceeded');
+      assert.equal(await storage('cap'), 400);
+      assert.equal((await s.listObjects('cap', { prefix: '', limit: 100 })).length, 4);
+      // Each check saw the Storage of its own moment: no two succeeded from the same figure.
+      const okBefore = seen.filter(([b, a]) => a <= limit && a > b).map(([b]) => b).sort((x, y) => x - y);
+      assert.deepEqual(okBefore, [0, 100, 200, 300]);
+      // Parts count the same way (an upload's parts under its bucket): ten parts of 5 bytes fill the 50 left.
+      await s.createUpload(upload('cap', 'mp', 'CAP-UP'));
+      const parts = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => s.putPart(part('CAP-UP', i + 1, blobId(200 + i)), { capacity })));
+      assert.equal(parts.filter((p) => p.status === 'fulfilled').length, 10);
+      assert.equal(await storage('cap'), 450);
+      // A write that adds nothing (a smaller overwrite) still goes through; so do writes without a guard, and other buckets.
+      await s.putObject('cap', 'k-small', () => object('cap', 'k-small', blobId(300), 0), { capacity });
+      await s.putObject('cap', 'no-guard', () => object('cap', 'no-guard', blobId(303), 7));
+      await s.putObject('cap-other', 'x', () => object('cap-other', 'x', blobId(301), 100), { capacity });
+      assert.equal(seen.at(-1)?.[0], 0, 'a guard is checked against the bucket written to');
+      assert.equal(await storage('cap'), 457);
+      // An in-place update (an append to the current version) is checked too.
+      const cur = (await s.getObject('cap', 'k-small'))!;
+      await assert.rejects(
+        s.updateObjectVersion('cap', 'k-small', undefined, (c) => ({ ...c, size: 10, segments: [{ blobId: blobId(302), size: 10 }] }), { capacity }),
+        (e: unknown) => e instanceof AppError && e.code === 'StorageCapacityExceeded',
+      );
+      assert.equal((await s.getObject('cap', 'k-small'))?.size, cur.size);
+      await s.close();
+    });
+
     it('deletes an object only when the guard lets it go, seeing the record inside the transaction', async () => {
       const s = await make();
       await s.createBucket(bucket('gd'));

@@ -9,7 +9,7 @@ import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext }
 import { blocksOf, ingestToBlob, type BodyExpectations } from './ingest.js';
 import { HashJob } from '../util/body-hasher.js';
 import { admit, admitBody, admitSmall } from './admission.js';
-import { capacityAfterBody, capacityBeforeBody, capacityCheck } from './storage-capacity.js';
+import { capacityAfterBody, capacityBeforeBody, capacityCheck, capacityGuard } from './storage-capacity.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
 import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SourceDataCheck, type SymlinkTargetCheck } from './objects.js';
@@ -121,7 +121,8 @@ export class MultipartService {
       lastModified: this.ctx.clock(),
     };
     try {
-      const replaced = await this.ctx.meta.putPart(part);
+      const capacity = await capacityGuard(this.ctx, upload.bucket);
+      const replaced = await this.ctx.meta.putPart(part, capacity ? { capacity } : {});
       if (replaced) await dropBlobs(this.ctx, [replaced.blobId]);
     } catch (err) {
       await dropBlobs(this.ctx, [blob.blobId]);

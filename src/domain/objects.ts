@@ -11,7 +11,7 @@ import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 import { admit, admitBody, admitSmall } from './admission.js';
-import { capacityAfterBody, capacityBeforeBody, capacityCheck } from './storage-capacity.js';
+import { capacityAfterBody, capacityBeforeBody, capacityCheck, capacityGuard } from './storage-capacity.js';
 import { retentionGuard } from './retention.js';
 import { assertReadable, isArchived, restoreHeaderValue, withoutRestore } from './restore.js';
 import { bucketDefaultEncryption, byteStream, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
@@ -427,12 +427,13 @@ export class ObjectService {
     try {
       // Read after the body arrived: a retention policy initiated during the upload still applies.
       const guard = await this.guardOf(record.bucket);
+      const capacity = await capacityGuard(this.ctx, record.bucket);
       const res = await this.ctx.meta.putObject(record.bucket, record.key, (current, versioning) => {
         if (forbidOverwrite && current && versioning === null) throw new AppError('FileAlreadyExists');
         // Refused only when the write destroys protected bytes: the store hands the guard what it removes for good
         // (the current object when unversioned, a null version when Suspended), not what it keeps as a version.
         return record;
-      }, guard ? { guardRemoved: guard } : {});
+      }, { ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {
@@ -509,15 +510,16 @@ export class ObjectService {
           ...(cur?.versionId === undefined ? {} : { versionId: cur.versionId }),
         };
       };
+      const capacity = await capacityGuard(this.ctx, input.bucket);
       if (current && versioningStatus(await requireBucket(this.ctx, input.bucket)) !== null) {
-        const updated = await this.ctx.meta.updateObjectVersion(input.bucket, input.key, undefined, (cur) => appendTo(cur));
+        const updated = await this.ctx.meta.updateObjectVersion(input.bucket, input.key, undefined, (cur) => appendTo(cur), capacity ? { capacity } : {});
         if (!updated) throw positionMismatch(0);
         return updated;
       }
       // The object an append creates on a versioned bucket is its null version (OSS answers
       // `x-oss-version-id: null`: the C++ and .NET SDKs' AppendObjectWithVersioningEnableTest), replacing
       // any other null version of the key, as a write on a Suspended bucket does.
-      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur), { nullVersion: true, ...(guard ? { guardRemoved: guard } : {}) });
+      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur), { nullVersion: true, ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {
@@ -580,6 +582,7 @@ export class ObjectService {
       }
       await admitSmall(this.ctx);
       const guard = await this.guardOf(input.bucket);
+      const capacity = destVersioned ? await capacityGuard(this.ctx, input.bucket) : undefined;
       // Retention refuses only what the rewrite removes for good (the store's guardRemoved): the object itself
       // when unversioned or a null version under Suspended, never the version an Enabled bucket keeps.
       const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => {
@@ -591,7 +594,7 @@ export class ObjectService {
         const attrs = sse && this.ctx.sse ? { ...kept, encryption: this.ctx.sse.rewrap(sse) } : kept;
         const { attrs: _old, ...rest } = cur;
         return { ...rest, ...base, ...(attrs === undefined ? {} : { attrs }) };
-      }, guard ? { guardRemoved: guard } : {});
+      }, { ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return { record: res.record, source };
     }

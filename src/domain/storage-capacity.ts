@@ -4,6 +4,7 @@ import { jsonConfig, readConfig, updateConfig } from './bucket-config.js';
 import { storageOf } from './bucket-stat.js';
 import { dropBlobs, requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
+import type { CapacityGuard } from '../store/meta/types.js';
 
 // A bucket's storage capacity (docs/storage-capacity.md): PutBucketStorageCapacity / GetBucketStorageCapacity
 // (`?qos`, <BucketUserQos><StorageCapacity>), in GB, -1 for none. Enforced on every write that adds bytes: the
@@ -42,8 +43,8 @@ function check(ctx: DomainContext, b: Bucket, adding: number): Promise<void> | u
  * Refuses (StorageCapacityExceeded) a write adding `adding` bytes to a bucket with a capacity it would go over;
  * `adding` 0 refuses only when the bucket is over it already (a capacity lowered below what it holds). Undefined,
  * with no promise and no query, when the bucket has no capacity (a cached bucket record): the write path's usual
- * case, so callers await only what they get. Writes running meanwhile are not counted: together they may go over
- * by what they add.
+ * case, so callers await only what they get. Writes running meanwhile are not counted here: capacityGuard counts
+ * them at the commit.
  */
 export function capacityCheck(ctx: DomainContext, bucket: string, adding: number): Promise<void> | undefined {
   let b: Bucket | Promise<Bucket>;
@@ -54,6 +55,26 @@ export function capacityCheck(ctx: DomainContext, bucket: string, adding: number
     return Promise.reject(err);
   }
   return b instanceof Promise ? b.then((found) => check(ctx, found, adding)) : check(ctx, b, adding);
+}
+
+/**
+ * The capacity check a write carries into its commit (the store's CapacityGuard): refused when the write leaves
+ * the bucket holding more than before and more than its capacity. The store runs it with the bucket's other
+ * capacity-checked writes held off, so writes racing each other are counted against each other (each one's early
+ * check above saw the room before any of them landed). Undefined, nothing queried, when the bucket has no capacity.
+ */
+export function capacityGuard(ctx: DomainContext, bucket: string): CapacityGuard | undefined | Promise<CapacityGuard | undefined> {
+  const make = (b: Bucket): CapacityGuard | undefined => {
+    const capacity = capacityOf(b);
+    if (capacity === null) return undefined;
+    return {
+      check(before: number, after: number): void {
+        if (after > before && after > capacity) throw new AppError('StorageCapacityExceeded', EXCEEDED, { BucketName: bucket });
+      },
+    };
+  };
+  const b = requireBucket(ctx, bucket);
+  return b instanceof Promise ? b.then(make) : make(b);
 }
 
 /** The check before a body is read: a refused body is drained so the answer can be sent. */

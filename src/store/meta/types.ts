@@ -162,6 +162,19 @@ export interface ObjectWriteOptions {
    * The retention guard: a protected null version must not go with a write to its key.
    */
   guardRemoved?: (removed: ObjectRecord) => void;
+  /** The bucket's storage capacity, checked in the write's transaction (CapacityGuard). */
+  capacity?: CapacityGuard;
+}
+
+/**
+ * A bucket's storage capacity, enforced atomically with a write's commit (docs/storage-capacity.md): the store
+ * holds off the bucket's other capacity-checked writes from before it reads the bucket's Storage (the bytes of
+ * its object versions and uploaded parts) until the commit (SQLite: its one writer; PostgreSQL: a per-bucket
+ * transaction lock, taken only by writes that carry a guard), and calls `check` with that figure before and after
+ * the write's own changes. Throwing refuses the write: nothing of it is committed.
+ */
+export interface CapacityGuard {
+  check(before: number, after: number): void;
 }
 
 /** Metadata persistence. Async so a networked engine (PostgreSQL) fits the same interface. */
@@ -257,7 +270,7 @@ export interface MetadataStore {
    */
   removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard): Promise<DeleteOutcome>;
   /** Changes one version (the current object without `versionId`) in place; null when it does not exist or is a delete marker. */
-  updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater): Promise<ObjectRecord | null>;
+  updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts?: Pick<ObjectWriteOptions, 'capacity'>): Promise<ObjectRecord | null>;
   /** ListObjectVersions: key order, then newest first; delete markers included; keyset-paged. */
   listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]>;
   /**
@@ -275,7 +288,7 @@ export interface MetadataStore {
   createUpload(upload: UploadRecord): Promise<void>;
   getUpload(uploadId: string): Promise<UploadRecord | null>;
   /** Stores a part; returns the part it replaced (same number), or throws NoSuchUpload. */
-  putPart(part: PartRecord): Promise<PartRecord | null>;
+  putPart(part: PartRecord, opts?: Pick<ObjectWriteOptions, 'capacity'>): Promise<PartRecord | null>;
   listParts(uploadId: string, q: { after: number; limit: number }): Promise<PartRecord[]>;
   listUploads(bucket: string, q: ListUploadsQuery): Promise<UploadRecord[]>;
   /** Removes the upload and returns its parts (their blobs are garbage); null if unknown. */

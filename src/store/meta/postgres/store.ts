@@ -21,7 +21,7 @@ import type {
   RemovalGuard,
   VersionUpdater,
 } from '../types.js';
-import type { BucketListQuery, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
+import type { BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
@@ -80,6 +80,11 @@ interface VersionHead {
 }
 
 /** The transaction-scoped advisory lock id serializing versioned writes of one key across processes. */
+/** The advisory lock of a bucket's capacity-checked writes (its own namespace: no key lock id is made this way). */
+function capacityLockId(bucket: string): string {
+  return createHash('sha1').update('alunite:storage-capacity\0').update(bucket).digest().readBigInt64BE(0).toString();
+}
+
 function keyLockId(bucket: string, key: Buffer): string {
   return createHash('sha1').update(bucket).update('\0').update(key).digest().readBigInt64BE(0).toString();
 }
@@ -460,7 +465,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     const k = keyBytes(key);
     return this.tx(async (c) => {
       const status = await this.keepBucket(c, bucket);
-      return this.writeCurrent(c, bucket, k, status, decide, opts);
+      return this.withinCapacity(c, bucket, opts.capacity, () => this.writeCurrent(c, bucket, k, status, decide, opts));
     });
   }
 
@@ -496,6 +501,30 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     const { rows } = await c.query<{ versioning: string | null }>({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
     if (rows.length === 0) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
     return versioningOf(rows[0]!.versioning);
+  }
+
+  /**
+   * Runs a write between two readings of the bucket's Storage, handed to the capacity guard when there is one. The
+   * bucket's capacity lock, taken first (before any key lock, so lock order is the same in every write), holds off
+   * its other capacity-checked writes until this transaction ends; their shards' rows are committed (or not) by
+   * then, and each statement under READ COMMITTED sees what they committed. Writes of other buckets, and of
+   * buckets without a capacity, take no such lock.
+   */
+  private async withinCapacity<T>(c: Queryable, bucket: string, capacity: CapacityGuard | undefined, fn: () => Promise<T>): Promise<T> {
+    if (capacity === undefined) return fn();
+    await c.query({ name: 'lock-capacity', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [capacityLockId(bucket)] });
+    const before = await this.storageNow(c, bucket);
+    const out = await fn();
+    capacity.check(before, await this.storageNow(c, bucket));
+    return out;
+  }
+
+  /** The bucket's Storage (object versions' and uploaded parts' bytes, all shards) as this statement sees it. */
+  private async storageNow(c: Queryable, bucket: string): Promise<number> {
+    const { rows } = await c.query<{ b: string }>({
+      name: 'storage-now', text: "SELECT coalesce(sum(bytes), 0)::text AS b FROM bucket_stats WHERE bucket = $1 AND kind IN ('object', 'part')", values: [bucket],
+    });
+    return Number(rows[0]?.b ?? 0);
   }
 
   /** Serializes versioned writes of one key across processes until the transaction ends. */
@@ -642,9 +671,9 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return row ? toVersion(row) : null;
   }
 
-  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater): Promise<ObjectRecord | null> {
+  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts: Pick<ObjectWriteOptions, 'capacity'> = {}): Promise<ObjectRecord | null> {
     const k = keyBytes(key);
-    return this.tx(async (c) => {
+    return this.tx(async (c) => this.withinCapacity(c, bucket, opts.capacity, async () => {
       const doc = (await c.query<{ document: string }>({ name: 'versioning-of', text: SQL.versioningOf, values: [bucket] })).rows[0];
       if (versioningOf(doc?.document) !== null) await this.lockKey(c, bucket, k);
       const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
@@ -665,7 +694,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
         [bucket, k, row.seq, r.storageClass, r.acl, JSON.stringify(r.headers), JSON.stringify(r.userMeta), JSON.stringify(r.tags), attrsColumn(r.attrs)],
       );
       return { ...r, bucket, key, versionId };
-    });
+    }));
   }
 
   async listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]> {
@@ -824,20 +853,30 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * The upload's row lock serializes its part writes with each other and with complete/abort, so the
    * part replaced is the one really replaced, and no part lands in an upload being completed.
    */
-  async putPart(p: PartRecord): Promise<PartRecord | null> {
+  async putPart(p: PartRecord, opts: Pick<ObjectWriteOptions, 'capacity'> = {}): Promise<PartRecord | null> {
     return this.tx(async (c) => {
-      const { rows } = await c.query({ name: 'lock-upload-nk', text: 'SELECT 1 FROM uploads WHERE upload_id = $1 FOR NO KEY UPDATE', values: [p.uploadId] });
-      if (rows.length === 0) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
-      const old = await c.query<PartRow>({ name: 'get-part', text: 'SELECT * FROM parts WHERE upload_id = $1 AND part_number = $2', values: [p.uploadId, p.partNumber] });
-      await c.query({
-        name: 'upsert-part',
-        text: `INSERT INTO parts (upload_id, part_number, size, etag, crc64, blob_id, last_modified) VALUES ($1, $2, $3, $4, $5, $6, $7)
-               ON CONFLICT (upload_id, part_number) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag, crc64 = EXCLUDED.crc64,
-                 blob_id = EXCLUDED.blob_id, last_modified = EXCLUDED.last_modified`,
-        values: [p.uploadId, p.partNumber, p.size, p.etag, p.crc64, p.blobId, p.lastModified],
-      });
-      return old.rows[0] ? toPart(old.rows[0]) : null;
+      // The capacity lock before the upload's row lock, as every write takes it first.
+      if (opts.capacity !== undefined) {
+        const up = await c.query<{ bucket: string }>({ name: 'upload-bucket', text: 'SELECT bucket FROM uploads WHERE upload_id = $1', values: [p.uploadId] });
+        if (up.rows.length === 0) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
+        return this.withinCapacity(c, up.rows[0]!.bucket, opts.capacity, () => this.putPartNow(c, p));
+      }
+      return this.putPartNow(c, p);
     });
+  }
+
+  private async putPartNow(c: Queryable, p: PartRecord): Promise<PartRecord | null> {
+    const { rows } = await c.query({ name: 'lock-upload-nk', text: 'SELECT 1 FROM uploads WHERE upload_id = $1 FOR NO KEY UPDATE', values: [p.uploadId] });
+    if (rows.length === 0) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
+    const old = await c.query<PartRow>({ name: 'get-part', text: 'SELECT * FROM parts WHERE upload_id = $1 AND part_number = $2', values: [p.uploadId, p.partNumber] });
+    await c.query({
+      name: 'upsert-part',
+      text: `INSERT INTO parts (upload_id, part_number, size, etag, crc64, blob_id, last_modified) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (upload_id, part_number) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag, crc64 = EXCLUDED.crc64,
+               blob_id = EXCLUDED.blob_id, last_modified = EXCLUDED.last_modified`,
+      values: [p.uploadId, p.partNumber, p.size, p.etag, p.crc64, p.blobId, p.lastModified],
+    });
+    return old.rows[0] ? toPart(old.rows[0]) : null;
   }
 
   async listParts(uploadId: string, q: { after: number; limit: number }): Promise<PartRecord[]> {

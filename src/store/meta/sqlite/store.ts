@@ -5,7 +5,7 @@ import type {
   BucketConfigDecider, ConfigEntry, ConfigEntryDecider, BucketStatLine, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
-import type { BucketListQuery, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
+import type { BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
 import {
   accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
@@ -395,7 +395,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return this.write((): ObjectWriteResult => {
       const status = this.bucketStatus(bucket);
       if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      return this.decideWrite(bucket, key, status, decide, opts);
+      return this.withinCapacity(bucket, opts.capacity, () => this.decideWrite(bucket, key, status, decide, opts));
     });
   }
 
@@ -564,25 +564,44 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return row ? this.readVersion(row) : null;
   }
 
-  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater): Promise<ObjectRecord | null> {
-    return this.write((): ObjectRecord | null => {
-      const current = this.readObject(bucket, key);
-      if (current && (versionId === undefined || (current.record.versionId ?? NULL_VERSION) === versionId)) {
-        const record = { ...update(current.record), bucket, key };
-        if (current.record.versionId === undefined) delete record.versionId;
-        else record.versionId = current.record.versionId;
-        this.writeObject(record, current.row);
-        return record;
-      }
-      if (versionId === undefined) return null;
-      const row = this.findVersion(bucket, key, versionId);
-      if (!row || row.delete_marker) return null;
-      const r = update(this.readVersion(row));
-      this.stmts.updateVersion.run(
-        r.storageClass, r.acl, JSON.stringify(r.headers), JSON.stringify(r.userMeta), JSON.stringify(r.tags), attrsColumn(r.attrs), bucket, key, row.seq,
-      );
-      return { ...r, bucket, key, versionId };
-    });
+  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts: Pick<ObjectWriteOptions, 'capacity'> = {}): Promise<ObjectRecord | null> {
+    return this.write((): ObjectRecord | null => this.withinCapacity(bucket, opts.capacity, () => this.updateVersionNow(bucket, key, versionId, update)));
+  }
+
+  /**
+   * Runs a write (inside the write transaction) between two readings of the bucket's Storage, handed to the
+   * capacity guard when there is one: this store's writes are serialized, so nothing lands between them.
+   */
+  private withinCapacity<T>(bucket: string, capacity: CapacityGuard | undefined, fn: () => T): T {
+    if (capacity === undefined) return fn();
+    const before = this.storageNow(bucket);
+    const out = fn();
+    capacity.check(before, this.storageNow(bucket));
+    return out;
+  }
+
+  /** The bucket's Storage (GetBucketStat's: object versions' and uploaded parts' bytes) as this transaction sees it. */
+  private storageNow(bucket: string): number {
+    return this.sql<{ b: number }>("SELECT coalesce(sum(bytes), 0) AS b FROM bucket_stats WHERE bucket = ? AND kind IN ('object', 'part')").get(bucket)!.b;
+  }
+
+  private updateVersionNow(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater): ObjectRecord | null {
+    const current = this.readObject(bucket, key);
+    if (current && (versionId === undefined || (current.record.versionId ?? NULL_VERSION) === versionId)) {
+      const record = { ...update(current.record), bucket, key };
+      if (current.record.versionId === undefined) delete record.versionId;
+      else record.versionId = current.record.versionId;
+      this.writeObject(record, current.row);
+      return record;
+    }
+    if (versionId === undefined) return null;
+    const row = this.findVersion(bucket, key, versionId);
+    if (!row || row.delete_marker) return null;
+    const r = update(this.readVersion(row));
+    this.stmts.updateVersion.run(
+      r.storageClass, r.acl, JSON.stringify(r.headers), JSON.stringify(r.userMeta), JSON.stringify(r.tags), attrsColumn(r.attrs), bucket, key, row.seq,
+    );
+    return { ...r, bucket, key, versionId };
   }
 
   async listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]> {
@@ -703,12 +722,15 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return row ? toUpload(row) : null;
   }
 
-  async putPart(p: PartRecord): Promise<PartRecord | null> {
+  async putPart(p: PartRecord, opts: Pick<ObjectWriteOptions, 'capacity'> = {}): Promise<PartRecord | null> {
     return this.write((): PartRecord | null => {
-      if (!this.stmts.getUpload.get(p.uploadId)) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
-      const old = this.stmts.getPart.get(p.uploadId, p.partNumber);
-      this.stmts.upsertPart.run(p.uploadId, p.partNumber, p.size, p.etag, p.crc64, p.blobId, p.lastModified);
-      return old ? toPart(old) : null;
+      const upload = this.stmts.getUpload.get(p.uploadId);
+      if (!upload) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
+      return this.withinCapacity(upload.bucket, opts.capacity, () => {
+        const old = this.stmts.getPart.get(p.uploadId, p.partNumber);
+        this.stmts.upsertPart.run(p.uploadId, p.partNumber, p.size, p.etag, p.crc64, p.blobId, p.lastModified);
+        return old ? toPart(old) : null;
+      });
     });
   }
 
