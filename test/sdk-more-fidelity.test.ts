@@ -173,6 +173,21 @@ describe('the Ruby SDK\'s x-oss-copy-source: the key unescaped, its UTF-8 bytes 
     const encoded = await copyWithRawSource('tests/copy/dst2.txt', [], `/${B}/${encodeURIComponent(src)}`);
     assert.equal(encoded.status, 200, encoded.text);
   });
+
+  it('a `%` that starts no escape is part of the key (it was refused as a malformed source); a valid escape and a `+` are still decoded', async () => {
+    const c = srv.client({ bucket: B });
+    for (const src of ['tests/copy/100%.txt', 'tests/copy/50% off %zz.txt', 'tests/copy/%']) {
+      await c.put(src, Buffer.from(src));
+      const copied = await copyWithRawSource('tests/copy/pct-dst.txt', [], `/${B}/${src}`);
+      assert.equal(copied.status, 200, `${src}: ${copied.text}`);
+      assert.equal(succeeds(await signedRequest(srv.port, 'GET', B, 'tests/copy/pct-dst.txt', [])).text, src);
+    }
+    // `%41` is still an escape (A), and `+` a space, as the Go SDK's url.QueryEscape sends one.
+    await c.put('tests/copy/A b.txt', Buffer.from('escaped'));
+    const escaped = await copyWithRawSource('tests/copy/pct-dst2.txt', [], `/${B}/tests/copy/%41+b.txt`);
+    assert.equal(escaped.status, 200, escaped.text);
+    assert.equal(succeeds(await signedRequest(srv.port, 'GET', B, 'tests/copy/pct-dst2.txt', [])).text, 'escaped');
+  });
 });
 
 describe('unimplemented operations answer 501 naming themselves', () => {

@@ -502,7 +502,10 @@ function parseCopySource(raw: string): CopySource {
   };
   if (slash <= 0 || slash === value.length - 1) fail();
   const bucket = decodeUrlPath(value.slice(0, slash));
-  const key = decodeUrlPath(value.slice(slash + 1));
+  // A `%` that starts no escape (`100%.txt`, `%zz`) is taken as itself: the Ruby SDK sends the key unescaped, and
+  // its `100%.txt` was refused as a malformed source. A valid escape is still decoded (docs/compatibility.md).
+  const rawKey = value.slice(slash + 1);
+  const key = decodeUrlPath(rawKey) ?? decodeUrlPath(rawKey.replace(/%(?![0-9A-Fa-f]{2})/g, '%25'));
   if (bucket === undefined || key === undefined) return fail();
   return versionId === undefined ? { bucket, key } : { bucket, key, versionId };
 }
