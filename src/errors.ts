@@ -396,6 +396,8 @@ export const catalogue = {
   MetaQueryNotReady: { status: 409, message: 'The metadata index of this bucket is not running.' },
   // SelectObject / CreateSelectObjectMeta (docs/select.md): SQL that does not parse or does not fit the object.
   InvalidSqlExpression: { status: 400, message: 'The SQL expression is invalid.', ec: '0016-00000803' },
+  // More records skipped than MaxSkippedRecordsAllowed, met before any output was sent (docs/select.md "Errors").
+  InvalidCsvLine: { status: 400, message: 'The line is invalid.' },
   // Account aliases are unique across accounts (docs/accounts.md; the code is Alunite's choice, RAM publishes none).
   'EntityAlreadyExists.AccountAlias': { status: 409, message: 'The account alias does already EXIST: another account holds it.' },
 } as const satisfies Record<string, CatalogueEntry>;

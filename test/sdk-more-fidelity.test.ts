@@ -437,6 +437,24 @@ describe('C++ SDK v2 (aliyun/alibabacloud-oss-cpp-sdk-v2 tests/integration)', ()
     assert.equal(await select('line-range=1-3'), 'Lora Francis,School A,Staples Inc,27\r\nEleanor Little,School B,"Conectiv, Inc",43\r\nRosie Hughes,School C,Western Gas Resources Inc,44\r\n');
     assert.equal(await select('split-range=0-1'), crlf.slice(crlf.indexOf('\r\n') + 2));
   });
+  it('SelectObject: more skipped partial records than MaxSkippedRecordsAllowed, met before any output, is an HTTP 400 InvalidCsvLine (ObjectSelectTest SelectObject_SkipPartialData)', async () => {
+    // The SDK's SelectFrameDecodingWriter reads no end-frame status (only a CRC mismatch fails it), so the test's
+    // failed outcome with code InvalidCsvLine is OSS's error response, not a 206.
+    const b64 = (t: string): string => Buffer.from(t, 'utf8').toString('base64');
+    const crlf = 'name,school,company,age\r\nLora Francis,School A,Staples Inc,27\r\nEleanor Little,School B,"Conectiv, Inc",43\r\nRosie Hughes,School C,Western Gas Resources Inc,44\r\nLawrence Ross,School D,MetLife Inc.,24\r\n';
+    const key = 'select-object-skip-partial';
+    succeeds(await signedRequest(srv.port, 'PUT', B, key, [], { body: `${crlf}\r\n1,,3\r\n4,,6\r\n7,8,9\r\n` }));
+    const select = (max: number, raw: boolean): Promise<SignedReply> => signedRequest(srv.port, 'POST', B, key, [['x-oss-process', 'csv/select']], {
+      body: `<SelectRequest><Expression>${b64('select _1,_2,_3,_4 from ossobject')}</Expression><InputSerialization><CSV><FileHeaderInfo>Use</FileHeaderInfo><RecordDelimiter>${b64('\r\n')}</RecordDelimiter><FieldDelimiter>${b64(',')}</FieldDelimiter><QuoteCharacter>${b64('"')}</QuoteCharacter><CommentCharacter>${b64('#')}</CommentCharacter></CSV></InputSerialization>${raw ? '<OutputSerialization><OutputRawData>true</OutputRawData></OutputSerialization>' : ''}<Options><SkipPartialDataRecord>true</SkipPartialDataRecord><MaxSkippedRecordsAllowed>${max}</MaxSkippedRecordsAllowed></Options></SelectRequest>`,
+    });
+    for (const raw of [false, true]) {
+      const refused = failsWith(await select(1, raw), 'InvalidCsvLine', 400);
+      assert.match(refused.err?.Message ?? '', /More than 1 records/);
+      const ok = succeeds(await select(5, raw), 206);
+      assert.ok(ok.text.includes('Lora Francis') && ok.text.includes('Lawrence Ross'), ok.text);
+    }
+  });
+
   it('CreateSelectObjectMeta stores its result with the object: without OverwriteIfExists a second one answers it, whatever its delimiters (ObjectSelectTest CreateSelectObjectMeta_Delimiters)', async () => {
     const b64 = (t: string): string => Buffer.from(t, 'utf8').toString('base64');
     const key = 'select-object-meta-delimiters';

@@ -76,6 +76,17 @@ export interface ScanStats {
 export class ScanClosed extends Error {}
 
 /**
+ * More records skipped (SkipPartialDataRecord) than MaxSkippedRecordsAllowed. Met before any output went out, it is
+ * the select's HTTP answer, 400 InvalidCsvLine (the C++ SDK v2's SelectObject_SkipPartialData reads that code from
+ * OSS's error response: its frame decoder reports no end-frame status); after, the end frame carries it.
+ */
+export class SkippedRecordsExceeded extends EvalError {
+  constructor(max: number) {
+    super(`More than ${max} records lack a column the query reads.`, 'InvalidCsvLine');
+  }
+}
+
+/**
  * Lets other requests run: after SLICE_MS of work the scan yields to the event loop (setImmediate), and
  * stops when the answer's reader has gone.
  */
@@ -162,6 +173,7 @@ function checkRowSize(values: Value[]): void {
 
 /** The data error with the record it happened at (its number only: never its content). */
 function atRecord(err: unknown, line: number): unknown {
+  if (err instanceof SkippedRecordsExceeded) return err;
   if (err instanceof EvalError && !err.message.includes(' (record ')) return new EvalError(`${err.message} (record ${line + 1})`, err.code);
   return err;
 }
@@ -295,7 +307,7 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
     missing = false;
     if (!options.skipPartialDataRecord) return false;
     if (++skipped > options.maxSkippedRecordsAllowed) {
-      throw new EvalError(`More than ${options.maxSkippedRecordsAllowed} records lack a column the query reads.`, 'InvalidCsvLine');
+      throw new SkippedRecordsExceeded(options.maxSkippedRecordsAllowed);
     }
     return true;
   };

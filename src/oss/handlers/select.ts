@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../../errors.js';
 import { continuousFrame, dataFrame, endFrame, metaEndFrame } from '../../select/frames.js';
 import { EvalError } from '../../select/evaluate.js';
-import { parseStatement, runSelect, scanMeta, ScanClosed, type HeaderInfo, type MetaResult, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
+import { parseStatement, runSelect, scanMeta, ScanClosed, SkippedRecordsExceeded, type HeaderInfo, type MetaResult, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
 import type { Handler, OssRequest } from '../context.js';
 import type { Operation } from '../operations.js';
 import type { ObjectRecord } from '../../domain/model.js';
@@ -168,6 +168,7 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
       source.destroy();
       await run.return(undefined).catch(() => undefined);
       if (!(err instanceof EvalError)) throw err;
+      if (err instanceof SkippedRecordsExceeded) throw new AppError('InvalidCsvLine', err.message);
       // SQL errors are InvalidSqlExpression. The select data codes (InvalidCsvLine, InvalidJsonData,
       // InvalidCompressionFormat) have no HTTP form of their own: InvalidArgument naming them.
       throw err.code === 'InvalidSqlExpression' ? new AppError('InvalidSqlExpression', err.message) : invalidArgument(`${err.code}: ${err.message}`, 'OutputRawData');
@@ -182,12 +183,29 @@ export const selectObject: Handler<Extract<Operation, { name: 'SelectObject' }>>
   // the end) is read before the 206 goes out: an error in the header line or the first records is then the
   // HTTP error it is, not a cut connection. Framed output reports it in the end frame.
   let first: Step | null = null;
+  // Framed output reads its first event before the 206 too: more skipped records than allowed met by then is the
+  // HTTP 400 InvalidCsvLine OSS answers (the C++ SDK v2's SelectObject_SkipPartialData); any other error met by
+  // then still goes in the end frame, as before.
+  let firstError: unknown = null;
   if (raw) first = await beforeOutput(run.next());
+  else {
+    try {
+      first = await run.next();
+    } catch (err) {
+      if (err instanceof SkippedRecordsExceeded) {
+        source.destroy();
+        await run.return(undefined).catch(() => undefined);
+        throw new AppError('InvalidCsvLine', err.message);
+      }
+      firstError = err;
+    }
+  }
   const frames = async function* (): AsyncGenerator<Buffer> {
     try {
       for (;;) {
         let next: Step;
         try {
+          if (firstError !== null) throw firstError;
           next = first ?? (await run.next());
           first = null;
         } catch (err) {
