@@ -79,12 +79,12 @@ interface VersionHead {
   noncurrent_since: number | null;
 }
 
-/** The transaction-scoped advisory lock id serializing versioned writes of one key across processes. */
 /** The advisory lock of a bucket's capacity-checked writes (its own namespace: no key lock id is made this way). */
 function capacityLockId(bucket: string): string {
   return createHash('sha1').update('alunite:storage-capacity\0').update(bucket).digest().readBigInt64BE(0).toString();
 }
 
+/** The transaction-scoped advisory lock id serializing versioned writes of one key across processes. */
 function keyLockId(bucket: string, key: Buffer): string {
   return createHash('sha1').update(bucket).update('\0').update(key).digest().readBigInt64BE(0).toString();
 }
