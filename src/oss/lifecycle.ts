@@ -1,5 +1,6 @@
 import { invalidArgument } from '../errors.js';
 import {
+  LIFECYCLE_LIMITS,
   TRANSITION_CLASSES,
   type LifecycleConfig,
   type LifecycleExpiration,
@@ -113,7 +114,8 @@ function ruleOf(node: Node): LifecycleRule {
 
 /** Parses a PutBucketLifecycle body (not yet validated: see validateLifecycle). */
 export function parseLifecycleXml(body: string): LifecycleConfig {
-  const doc = parseXmlBody(body, 'LifecycleConfiguration');
+  // 1,000 rules of up to 64 nodes each (every element a rule documents, four transitions of each kind).
+  const doc = parseXmlBody(body, 'LifecycleConfiguration', { maxNodes: 64 * LIFECYCLE_LIMITS.maxRules + 16 });
   return { rules: containers(doc, 'Rule').map(ruleOf) };
 }
 

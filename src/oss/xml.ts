@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
-import { parseXml, XmlSyntaxError } from './xml-reader.js';
+import { DEFAULT_XML_LIMITS, parseXml, XmlSyntaxError, type XmlLimits } from './xml-reader.js';
 
 /** A rendered XML element. Elements render as they are built (no tree), which keeps listings cheap. */
 export type XmlNode = string & { readonly __xml: true };
@@ -45,12 +45,13 @@ export function xmlText(raw: Buffer): string {
 
 /**
  * Parses a request body (see xml-reader.ts: every character reference is decoded, DTDs are refused);
- * MalformedXML if it is not XML or its root is not `root` (or one of the names, when a request takes several).
+ * MalformedXML if it is not XML, holds more nodes than `limits` allow, or its root is not `root` (or one of the
+ * names, when a request takes several).
  */
-export function parseXmlBody(text: string, root: string | readonly string[]): Record<string, unknown> {
+export function parseXmlBody(text: string, root: string | readonly string[], limits: XmlLimits = DEFAULT_XML_LIMITS): Record<string, unknown> {
   let doc: ReturnType<typeof parseXml>;
   try {
-    doc = parseXml(text);
+    doc = parseXml(text, limits);
   } catch (err) {
     if (err instanceof XmlSyntaxError) throw new AppError('MalformedXML', undefined, { ErrorDetail: err.message });
     throw err;

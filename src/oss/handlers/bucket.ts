@@ -1,5 +1,6 @@
 import { AppError, invalidArgument } from '../../errors.js';
 import { CORS_LIMITS } from '../../domain/cors.js';
+import { LIMITS } from '../../domain/context.js';
 import type { ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
@@ -294,7 +295,8 @@ export const listMultipartUploads: Handler = async (req) => {
 export const deleteMultipleObjects: Handler = async (req) => {
   const raw = await readSmallBody(req.body, 2 * 1024 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), true);
-  const doc = parseXmlBody(xmlText(raw), 'Delete');
+  // Read before anything is authorized (the keys are the checks), by anyone: at most 8 nodes per object allowed.
+  const doc = parseXmlBody(xmlText(raw), 'Delete', { maxNodes: 8 * LIMITS.maxDeleteKeys + 16 });
   const quiet = (text(doc.Quiet, 'Quiet') ?? '').trim().toLowerCase() === 'true';
   const entries = many(doc.Object).map((o): DeleteEntry => {
     const fields = typeof o === 'object' && o !== null ? (o as Record<string, unknown>) : {};

@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.js';
+import { LIMITS } from '../../domain/context.js';
 import type { CompletePart } from '../../domain/multipart.js';
 import { resolveRange } from '../../domain/range.js';
 import { versionIdHeader } from '../../domain/versioning.js';
@@ -86,7 +87,8 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
 };
 
 function parseCompleteBody(raw: string): CompletePart[] {
-  const doc = parseXmlBody(raw, 'CompleteMultipartUpload');
+  // Part, PartNumber and ETag per part (a few spare): 10,000 parts, not the 1,000,000 elements 4 MiB can hold.
+  const doc = parseXmlBody(raw, 'CompleteMultipartUpload', { maxNodes: 5 * LIMITS.maxPartNumber + 16 });
   return many(doc.Part).map((p) => {
     if (typeof p !== 'object' || p === null) throw new AppError('MalformedXML');
     const part = p as Record<string, unknown>;
