@@ -120,7 +120,6 @@ export function formatOf(value: string | undefined, legacy: boolean): 'JSON' | '
   return value.toUpperCase() === 'JSON' ? 'JSON' : 'XML';
 }
 
-/** Reads the body and collects parameters. */
 /**
  * Parameters one call may carry, query and body together. The RAM, STS and IMS APIs take a few dozen at most (20 tags,
  * 50 resource names); a 1 MiB form of distinct names is ~150,000, each sorted, encoded and quoted in the string to
@@ -140,6 +139,7 @@ function formTooLong(text: string): boolean {
   return false;
 }
 
+/** Reads the body and collects parameters. */
 export async function readRpcRequest(req: IncomingMessage, rawQuery: string): Promise<RpcRequest> {
   const method = (req.method ?? 'GET').toUpperCase();
   const query = new Map(parseQuery(rawQuery));
