@@ -17,6 +17,15 @@ import { eventually } from './helpers/eventually.js';
 
 type SyncCallback = (err: NodeJS.ErrnoException | null) => void;
 
+/** Whether this process's descriptor is a SQLite WAL file. */
+function isWal(fd: number): boolean {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`).endsWith('-wal');
+  } catch {
+    return false;
+  }
+}
+
 /** Holds every fdatasync until released (or failed); `called` resolves at the next call. */
 class SyncGate {
   private held: Array<{ fd: number; cb: SyncCallback }> = [];
@@ -24,12 +33,14 @@ class SyncGate {
   private readonly real = fs.fdatasync;
   calls = 0;
   holding = false;
+  /** Hold only the WAL's syncs (a blob file's go through). */
+  walOnly = false;
 
   install(): void {
     const gate = this;
     fs.fdatasync = function (fd: number, cb: SyncCallback): void {
       gate.calls++;
-      if (!gate.holding) return gate.real(fd, cb);
+      if (!gate.holding || (gate.walOnly && !isWal(fd))) return gate.real(fd, cb);
       gate.held.push({ fd, cb });
       for (const w of gate.waiting.splice(0)) w();
     } as typeof fs.fdatasync;
@@ -239,6 +250,36 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       gate.release();
       assert.equal((await put).res.status, 200);
       assert.equal(String((await get).content), 'durable bytes');
+    });
+
+    it('a write refused by a failed sync keeps its blob: its committed record may survive, and still reads whole', async () => {
+      const client = server.client({ bucket: 'durable-bucket' });
+      // Larger than the bytes a row holds: a blob file. Its commit lands, then the sync covering it fails.
+      const bytes = randomBytes(300 * 1024);
+      gate.walOnly = true;
+      gate.holding = true;
+      const put = client.put('uncertain.bin', bytes).then(() => 'answered', (err: { status?: number }) => err.status);
+      await gate.called();
+      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      assert.equal(await put, 500, 'not acknowledged: its durability is unknown');
+      // The record is there (this process sees the commit), and so are its bytes: before, the refused write
+      // dropped its fresh blob, and the record pointed at a deleted file (GET 500).
+      const got = await client.get('uncertain.bin');
+      assert.ok(Buffer.from(got.content as Buffer).equals(bytes));
+      // A part the same way: listed, and completes into the object it was.
+      const up = await client.initMultipartUpload('uncertain-mp.bin');
+      gate.holding = true;
+      const part = client.uploadPart('uncertain-mp.bin', up.uploadId, 1, bytes, 0, bytes.length).then(() => 'answered', (err: { status?: number }) => err.status);
+      await gate.called();
+      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      assert.equal(await part, 500);
+      // ali-oss reads a single <Part> as an object, several as a list.
+      const listed = ((await client.listParts('uncertain-mp.bin', up.uploadId)) as unknown as { parts: unknown }).parts;
+      const parts = ([] as Array<{ PartNumber: string; ETag: string }>).concat(listed as { PartNumber: string; ETag: string });
+      assert.deepEqual(parts.map((p) => p.PartNumber), ['1']);
+      await client.completeMultipartUpload('uncertain-mp.bin', up.uploadId, [{ number: 1, etag: parts[0]!.ETag }]);
+      assert.ok(Buffer.from((await client.get('uncertain-mp.bin')).content as Buffer).equals(bytes));
+      gate.walOnly = false;
     });
 
     it('a read refused by a failed sync lets go of the answer it had prepared: the blob file, the gzip stream', async () => {

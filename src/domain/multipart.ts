@@ -17,6 +17,7 @@ import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 import { retentionGuard } from './retention.js';
 import { sseOf } from './encryption.js';
+import { commitMayHaveLanded } from '../store/meta/types.js';
 
 export interface CompletePart {
   partNumber: number;
@@ -125,7 +126,7 @@ export class MultipartService {
       const replaced = await this.ctx.meta.putPart(part, capacity ? { capacity } : {});
       if (replaced) await dropBlobs(this.ctx, [replaced.blobId]);
     } catch (err) {
-      await dropBlobs(this.ctx, [blob.blobId]);
+      if (!commitMayHaveLanded(err)) await dropBlobs(this.ctx, [blob.blobId]);
       throw err;
     }
     return part;

@@ -16,6 +16,7 @@ import { retentionGuard } from './retention.js';
 import { assertReadable, isArchived, restoreHeaderValue, withoutRestore } from './restore.js';
 import { bucketDefaultEncryption, byteStream, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
 import type { BlobRange, BlobStore } from '../store/blob/types.js';
+import { commitMayHaveLanded } from '../store/meta/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
 import type { Bucket } from './model.js';
 import { assertVersionId, versioningStatus } from './versioning.js';
@@ -437,7 +438,7 @@ export class ObjectService {
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {
-      await dropBlobs(this.ctx, fresh);
+      if (!commitMayHaveLanded(err)) await dropBlobs(this.ctx, fresh);
       throw err;
     }
   }
@@ -523,7 +524,7 @@ export class ObjectService {
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {
-      await dropBlobs(this.ctx, freshBlobs(blob));
+      if (!commitMayHaveLanded(err)) await dropBlobs(this.ctx, freshBlobs(blob));
       throw err;
     }
   }

@@ -17,6 +17,27 @@ import type {
  * store's transaction, so conditional writes (forbid-overwrite, append position, in-place copy) are
  * decided by the database even when several processes race. Throw an AppError to abort.
  */
+const landedMaybe = new WeakSet<object>();
+
+/**
+ * Marks the error of a write whose commit may have landed: SQLite committed it, then the WAL sync that makes it
+ * durable failed. Its rows are visible to this process and may survive a crash, so the client gets an error
+ * (it may retry) but nothing the rows reference may be dropped.
+ */
+export function commitOutcomeUnknown<E extends object>(err: E): E {
+  landedMaybe.add(err);
+  return err;
+}
+
+/**
+ * Whether a failed store write may still have committed (commitOutcomeUnknown). Then the fresh blobs it wrote stay:
+ * dropping them would leave a committed record pointing at deleted files. If the commit did not land, start-up
+ * collection removes them as orphans.
+ */
+export function commitMayHaveLanded(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && landedMaybe.has(err);
+}
+
 export type ObjectDecider = (current: ObjectRecord | null, versioning: VersioningStatus) => ObjectRecord;
 
 export interface ObjectWriteResult {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { diskFullError, isDiskFull } from '../../disk-space.js';
 import { createPrivateFileSync, privateFileSync } from '../../file-modes.js';
 import { migrate } from './schema.js';
+import { commitOutcomeUnknown } from '../types.js';
 
 /** A committed batch's answers, given once the WAL sync covering commit `seq` completes. */
 interface Unsynced {
@@ -236,7 +237,7 @@ export abstract class SqliteBase {
       // A failed sync leaves those commits' durability unknown: they are not acknowledged (the client gets
       // an error and may retry), though they may survive.
       for (const u of covered) {
-        if (err) u.fail(err);
+        if (err) u.fail(commitOutcomeUnknown(err));
         else u.settle();
       }
       // Readers waiting to show those commits are refused the same way, never answered as if durable.
