@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { headersOf } from './helpers/oss.js';
-import { rawRequest } from './helpers/raw-http.js';
+import { rawPost } from './helpers/raw-http.js';
 
 const DAY_MS = 60_000;
 
@@ -58,13 +58,7 @@ describe('redteam wave 5: POP RPC JSON bodies are read before the signature is c
     await srv?.stop();
   });
 
-  const post = (body: string) =>
-    rawRequest(srv.port, {
-      method: 'POST',
-      path: '/?Action=GetCallerIdentity&Version=2015-04-01&Format=JSON',
-      headers: { host: `127.0.0.1:${srv.port}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
-      body,
-    });
+  const post = (body: string) => rawPost(srv.port, '/?Action=GetCallerIdentity&Version=2015-04-01&Format=JSON', 'application/json', body);
 
   it('an unauthenticated 1 MiB body of nested arrays is refused before JSON.parse builds half a million of them', async () => {
     // JSON.parse of this held the event loop ~0.3-0.5 s per request, no credential needed (a 1 MiB form: ~0.08 s).

@@ -13,41 +13,39 @@ import type { Bucket } from './model.js';
 /** Plain JSON data (what a stored configuration may hold). */
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
-/** The most bytes one stored configuration may take in the store (its JSON form). */
+/** The most bytes one stored configuration, or one entry of a collection, may take in the store (its JSON form). */
 export const MAX_STORED_BYTES = 64 * 1024;
 
+/**
+ * A stored configuration's or a collection's name, checked (programming errors, not requests). A configuration a
+ * bucket holds many of (inventories, live channels) is a collection (`entry`), so one bound serves both.
+ */
+function checkedName(name: string): string {
+  if (!/^[a-z][a-z0-9-]{0,40}$/.test(name)) throw new Error(`bad stored configuration name ${name}`);
+  return name;
+}
+
+/** `text` when it fits MAX_STORED_BYTES, else InvalidArgument naming what would not fit. */
+function bounded(text: string, what: string): string {
+  if (Buffer.byteLength(text) > MAX_STORED_BYTES) throw new AppError('InvalidArgument', `${what} would exceed ${MAX_STORED_BYTES} bytes.`);
+  return text;
+}
 
 const kinds = new Map<string, ConfigKind<Json>>();
 
 /** The one ConfigKind of a stored configuration. */
 export function storedKind(name: string): ConfigKind<Json> {
-  if (!/^[a-z][a-z0-9-]{0,40}$/.test(name)) throw new Error(`bad stored configuration name ${name}`);
-  let kind = kinds.get(name);
+  let kind = kinds.get(checkedName(name));
   if (kind === undefined) {
     const base = jsonConfig<Json>(`stored.${name}`);
     kind = {
       name: base.name,
       decode: base.decode,
-      encode: (v) => {
-        const text = base.encode(v);
-        // The same bound for all: a configuration a bucket holds many of (inventories, live channels) is a
-        // collection instead (`entry`), each entry at most MAX_STORED_BYTES.
-        const max = MAX_STORED_BYTES;
-        if (Buffer.byteLength(text) > max) {
-          throw new AppError('InvalidArgument', `The ${name} configuration would exceed ${max} bytes.`);
-        }
-        return text;
-      },
+      encode: (v) => bounded(base.encode(v), `The ${name} configuration`),
     };
     kinds.set(name, kind);
   }
   return kind;
-}
-
-/** A collection's name in the store (the same rule as a stored configuration's). */
-function collectionName(name: string): string {
-  if (!/^[a-z][a-z0-9-]{0,40}$/.test(name)) throw new Error(`bad collection name ${name}`);
-  return name;
 }
 
 export class StoredConfigService {
@@ -79,14 +77,14 @@ export class StoredConfigService {
   /** The entry `id` of the bucket's collection (null when none); NoSuchBucket when the bucket does not exist. */
   async entry(bucketName: string, collection: string, id: string): Promise<Json | null> {
     await requireBucket(this.ctx, bucketName);
-    const text = await this.ctx.meta.getConfigEntry(bucketName, collectionName(collection), id);
+    const text = await this.ctx.meta.getConfigEntry(bucketName, checkedName(collection), id);
     return text === null ? null : (JSON.parse(text) as Json);
   }
 
   /** The collection's entries in id order after `after`, starting with `prefix`, at most `limit`. */
   async entries(bucketName: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<Array<{ id: string; value: Json }>> {
     await requireBucket(this.ctx, bucketName);
-    const rows = await this.ctx.meta.listConfigEntries(bucketName, collectionName(collection), q);
+    const rows = await this.ctx.meta.listConfigEntries(bucketName, checkedName(collection), q);
     return rows.map((r) => ({ id: r.id, value: JSON.parse(r.document) as Json }));
   }
 
@@ -99,11 +97,10 @@ export class StoredConfigService {
     await requireBucket(this.ctx, bucketName);
     if (!removing) await admitSmall(this.ctx);
     let result: Json | null = null;
-    const found = await this.ctx.meta.updateConfigEntry(bucketName, collectionName(collection), id, (text, count) => {
+    const found = await this.ctx.meta.updateConfigEntry(bucketName, checkedName(collection), id, (text, count) => {
       result = decide(text === null ? null : (JSON.parse(text) as Json), count);
       if (result === null) return null;
-      const encoded = JSON.stringify(result);
-      if (Buffer.byteLength(encoded) > MAX_STORED_BYTES) throw new AppError('InvalidArgument', `An entry of ${collection} would exceed ${MAX_STORED_BYTES} bytes.`);
+      const encoded = bounded(JSON.stringify(result), `An entry of ${collection}`);
       return encoded === text ? text : encoded;
     });
     if (!found) throw new AppError('NoSuchBucket', undefined, { BucketName: bucketName });

@@ -37,6 +37,16 @@ export function rawRequest(port: number, req: RawRequest): Promise<RawResponse> 
   });
 }
 
+/** A POST of `body` (its Content-Type given) to `path` on 127.0.0.1:port, Host and Content-Length set. */
+export function rawPost(port: number, path: string, contentType: string, body: string): Promise<RawResponse> {
+  return rawRequest(port, {
+    method: 'POST',
+    path,
+    headers: { host: `127.0.0.1:${port}`, 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) },
+    body,
+  });
+}
+
 const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, ignoreDeclaration: true });
 
 /** The child elements of an OSS `<Error>` document, as strings. */

@@ -183,6 +183,12 @@ const PG_RESET_TABLES = [
   'ram_identity_providers',
 ] as const;
 
+/** One row's document of the generic bucket_configs store (null: none). */
+async function getConfigRow(c: Queryable, key: string, name: string): Promise<string | null> {
+  const { rows } = await c.query<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2', [key, name]);
+  return rows[0]?.document ?? null;
+}
+
 /** Sets (or, null, removes) one row of the generic bucket_configs store. */
 async function setConfigRow(c: Queryable, key: string, name: string, document: string | null): Promise<void> {
   if (document === null) await c.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2', [key, name]);
@@ -357,8 +363,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   async getAccountConfig(accountId: string, name: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2', [accountConfigKey(accountId), name]);
-    return rows[0]?.document ?? null;
+    return getConfigRow(this.pool, accountConfigKey(accountId), name);
   }
 
   /** Moves the bucket counter, so every process drops its cached bucket records (they carry the account's configurations). */
@@ -372,8 +377,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   // Store-wide lookup indexes (access point aliases): single statements; not in bucket records, so no counter moves.
   async getIndexEntry(index: string, key: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2', [indexConfigKey(index), key]);
-    return rows[0]?.document ?? null;
+    return getConfigRow(this.pool, indexConfigKey(index), key);
   }
 
   async putIndexEntry(index: string, key: string, value: string | null): Promise<void> {
@@ -382,8 +386,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   // A bucket's configuration collections: rows of their own, not in bucket records, so no counter moves.
   async getConfigEntry(bucket: string, collection: string, id: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2', [collectionConfigKey(bucket, collection), id]);
-    return rows[0]?.document ?? null;
+    return getConfigRow(this.pool, collectionConfigKey(bucket, collection), id);
   }
 
   async listConfigEntries(bucket: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]> {

@@ -294,8 +294,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   }
 
   async getAccountConfig(accountId: string, name: string): Promise<string | null> {
-    const row = this.sql<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = ? AND name = ?').get(accountConfigKey(accountId), name);
-    return row?.document ?? null;
+    return this.stmts.getConfig.get(accountConfigKey(accountId), name)?.document ?? null;
   }
 
   async putAccountConfig(accountId: string, name: string, document: string | null): Promise<void> {
@@ -307,8 +306,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
 
   // Store-wide lookup indexes (access point aliases): not in bucket records, so no bucket cache is dropped.
   async getIndexEntry(index: string, key: string): Promise<string | null> {
-    const row = this.sql<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = ? AND name = ?').get(indexConfigKey(index), key);
-    return row?.document ?? null;
+    return this.stmts.getConfig.get(indexConfigKey(index), key)?.document ?? null;
   }
 
   async putIndexEntry(index: string, key: string, value: string | null): Promise<void> {
