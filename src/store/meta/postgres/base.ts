@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { diskFullError } from '../../disk-space.js';
+import { commitMayHaveLanded, commitOutcomeUnknown } from '../types.js';
 import { migrate } from './schema.js';
 import { describeUrl } from './url.js';
 
@@ -54,6 +55,10 @@ export abstract class PgBase {
     });
     // An idle connection the server dropped must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
+    // Nor one dropped while checked out (a restart, a proxy or network cut mid-transaction): pg then fails the
+    // running query and also emits 'error' on the client, where the pool listens only while it is idle. The
+    // query's own error is the one that counts, and the connection is released as broken.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
@@ -84,9 +89,14 @@ export abstract class PgBase {
       try {
         await c.query('BEGIN');
         const value = await fn(c);
-        await c.query('COMMIT');
+        await this.commit(c);
         return value;
       } catch (err) {
+        if (commitMayHaveLanded(err)) {
+          // Nothing to roll back, nothing to rerun: the connection's state is unknown, so it is not reused.
+          broken = err as Error;
+          throw err;
+        }
         await c.query('ROLLBACK').catch((e: Error) => {
           broken = e;
         });
@@ -98,6 +108,23 @@ export abstract class PgBase {
       } finally {
         c.release(broken);
       }
+    }
+  }
+
+  /**
+   * COMMIT, whose failure does not always mean the transaction was undone: a connection lost after the COMMIT
+   * was sent (the server restarting, a proxy cutting it, a network fault) leaves it committed or not, and only
+   * the server knows. Such an error is marked commitOutcomeUnknown, so the write keeps the blobs its rows may
+   * reference (start-up collection takes them if the commit was lost). An error the server reports for the
+   * COMMIT itself (a deferred check, a serialization failure: SQLSTATE classes 23, 25, 40) means rolled back.
+   */
+  private async commit(c: pg.PoolClient): Promise<void> {
+    try {
+      await c.query('COMMIT');
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && /^(23|25|40)/.test(code)) throw err;
+      throw commitOutcomeUnknown(code === '53100' ? diskFullError() : (err as Error));
     }
   }
 
