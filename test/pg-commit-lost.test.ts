@@ -9,6 +9,7 @@ import OSS from 'ali-oss';
 import { testPostgres } from './helpers/postgres.js';
 import { AK, SECRET } from './helpers/server.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
+import { eventually } from './helpers/eventually.js';
 import { tempDir } from './helpers/tmp.js';
 
 /**
@@ -32,7 +33,20 @@ class ConnectionCutter {
   arm(marker: string, at: 'commit' | 'now'): void {
     this.armed = { marker, at };
   }
+  /** Cuts every connection and refuses new ones (the database restarting) until `up()`. */
+  private refusing = false;
+  outage(): void {
+    this.refusing = true;
+    for (const s of this.sockets) s.destroy();
+  }
+  up(): void {
+    this.refusing = false;
+  }
   private relay(down: Socket): void {
+    if (this.refusing) {
+      down.destroy();
+      return;
+    }
     const up = connect(this.upstreamPort, '127.0.0.1');
     this.sockets.add(down).add(up);
     let marked = false;
@@ -136,5 +150,27 @@ describe('PostgreSQL connections cut under a real bin/alunite process', () => {
       assert.equal(server.child.exitCode, null, `the server is still running after the cut at ${marker}`);
       assert.equal(String((await c.get('plain.txt')).content), 'still here');
     }
+  });
+
+  it('the database unreachable for a while: requests fail, the process and its workers stay, and serve again after', async () => {
+    const c = client();
+    await c.put('before-outage.txt', Buffer.from('kept'));
+    cutter.outage();
+    const during = await Promise.all([
+      c.get('before-outage.txt'),
+      c.put('during.txt', Buffer.from('x')),
+      c.list({ 'max-keys': '10' }, {}),
+    ].map((p) => p.then(() => 'answered', (err: { status?: number }) => err.status)));
+    for (const status of during) assert.equal(status, 500, JSON.stringify(during));
+    // Long enough for the periodic workers (identity generation poll, collectors) to meet the outage too.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(server.child.exitCode, null, 'the server is still running during the outage');
+    cutter.up();
+    await eventually(
+      async () => c.get('before-outage.txt').then((r) => String(r.content) === 'kept', () => false),
+      'a GET after the database is back',
+    );
+    await c.put('after.txt', Buffer.from('y'));
+    assert.equal(String((await c.get('after.txt')).content), 'y');
   });
 });
