@@ -597,6 +597,29 @@ describe('PostObject', () => {
       assert.equal((got.res.headers as Record<string, string>)['content-type'], 'text/plain');
     });
 
+    it('the close delimiter ends the form: parts after it (its epilogue) are ignored, whatever the reads it arrives in', { timeout: 120_000 }, async () => {
+      // Over 64 KiB: the server reads the body in several chunks, and the first ends inside the epilogue's file part.
+      // busboy kept parsing the chunk after the close delimiter and left that part open: the first request was
+      // stored and never answered, the second uploaded the epilogue's file, a stream that never ended.
+      const epilogue = `${part('key', 'm/epilogue')}${part('file', 'z'.repeat(150_000), 'late.bin')}--${boundary}--\r\n`;
+      const r = await raw(`${part('key', 'm/closed')}${part('file', 'first', 'one.bin')}--${boundary}--\r\n${epilogue}`);
+      assert.equal(r.status, 204, r.body.toString());
+      assert.equal((await srv.client({ bucket: PUBLIC }).get('m/closed')).content.toString(), 'first');
+      const only = await raw(`${part('key', 'm/epilogue-only')}--${boundary}--\r\n${epilogue}`);
+      assert.equal(only.status, 400, only.body.toString());
+      assert.equal(errOf(only.body).Code, 'IncorrectNumberOfFilesInPOSTRequest');
+      for (const k of ['m/epilogue', 'm/epilogue-only']) await absent(k, PUBLIC);
+      // A close delimiter split between two writes of the client is found all the same.
+      const sock = connect(srv.port, '127.0.0.1');
+      const head = `${part('key', 'm/split')}${part('file', 'split', 's.bin')}--${boundary}-`;
+      const rest = `-\r\n${epilogue}`;
+      sock.write(`POST /${PUBLIC}/ HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${Buffer.byteLength(head + rest)}\r\nConnection: close\r\n\r\n${head}`);
+      await new Promise((ok) => setTimeout(ok, 50));
+      sock.end(rest);
+      assert.match(await answerUntilClosed(sock), /^HTTP\/1\.1 204 /);
+      assert.equal((await srv.client({ bucket: PUBLIC }).get('m/split')).content.toString(), 'split');
+    });
+
     it('forms held across requests are bounded: one beyond → 503 ServiceUnavailable, given back when a request is over', async () => {
       const saved = { limit: FORM_BOUNDS.held.limit, fieldsMs: FORM_BOUNDS.fieldsMs };
       FORM_BOUNDS.held.limit = 3 * 1024 * 1024;

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { AppError, invalidArgument } from '../errors.js';
 import { HeldBytes } from '../http/held-bytes.js';
+import { EpilogueCutter, multipartBoundary } from './form-epilogue.js';
 
 /**
  * Reads a PostObject form (spec oss-protocol §9) as it streams: the fields before the `file` part are
@@ -68,7 +69,16 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
   } catch (err) {
     return Promise.reject(malformed(err instanceof Error ? err.message.replace(/\.$/, '') : undefined));
   }
-  const finished = new Promise<void>((done) => bb.once('close', done));
+  // busboy accepted the Content-Type, so it has a boundary; the body reaches busboy only up to its close delimiter.
+  const boundary = multipartBoundary(req.headers['content-type']);
+  const body = boundary === null ? null : new EpilogueCutter(boundary);
+  // The form is over when busboy is, and the request is read to its end (its epilogue is still to be drained
+  // once busboy has all it needs).
+  const requestOver = new Promise<void>((done) => {
+    if (req.complete || req.destroyed) return done();
+    req.once('end', done).once('close', done);
+  });
+  const finished = Promise.all([new Promise<void>((done) => bb.once('close', done)), requestOver]).then(() => undefined);
   return new Promise<PostForm>((resolve, reject) => {
     const fields = new Map<string, string>();
     let total = 0;
@@ -110,7 +120,11 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
     // Refused before the file: nothing more of the body is parsed (the listener answers, then closes the connection).
     const stop = (err: AppError): void => {
       fail(err);
-      req.unpipe(bb);
+      if (body === null) req.unpipe(bb);
+      else {
+        req.unpipe(body);
+        body.unpipe(bb);
+      }
       bb.destroy();
     };
     const take = (name: string, size: number): string | null => {
@@ -198,6 +212,7 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
     // Counted before busboy parses the chunk: a chunk beyond the bound is never parsed.
     formRequests.add(req);
     req.on('data', count);
-    req.pipe(bb);
+    if (body === null) req.pipe(bb);
+    else req.pipe(body).pipe(bb);
   });
 }
