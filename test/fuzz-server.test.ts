@@ -63,6 +63,9 @@ interface Rng {
 const SPECIALS = ['\r', '\n', '\r\n', '\0', '\x7f', '\t', '\x1b', '\x01', 'é', '中', '\u{1F600}', '\uffff', '\ud800', '%', '%0d%0a', '%00', '&', '<', '>', '"', "'", '\\', '/', '..', '../', '${filename}', ' ', '*', '?', '#', '=', ';', ',', ']]>', '&amp;', '&#0;', '&#x1F600;', '<!--'];
 const NUMBERS = ['-1', '0', '1', '4294967296', '99999999999999999999999', '1e309', 'NaN', '0x10', '+5', ' 7', '007', '-0', '9007199254740993'];
 
+/** The most a repeat makes of a string (characters). */
+const MUTATED_MAX = 1 << 20;
+
 /** One mutation of a string (or none): insertions of special characters, cuts, repeats, garbage. */
 function mutate(r: Rng, s: string): string {
   switch (r.int(10)) {
@@ -75,7 +78,13 @@ function mutate(r: Rng, s: string): string {
       return s.slice(0, at) + s.slice(at + 1 + r.int(8));
     }
     case 2:
-      return r.chance(0.5) ? s.repeat(1 + r.int(200)) : r.pick(['a', '<', '%', 'é', '\n']).repeat(1 + r.int(20_000));
+      if (r.chance(0.5)) {
+        // Repeats compound over mutateN's rounds: bounded, or one string reached ~400 MB (seed 11), and making and
+        // signing it held this process's loop for a minute, so that every request in flight timed out as a "hang".
+        const times = 1 + r.int(200);
+        return s.repeat(Math.min(times, Math.max(1, Math.floor(MUTATED_MAX / Math.max(1, s.length)))));
+      }
+      return r.pick(['a', '<', '%', 'é', '\n']).repeat(1 + r.int(20_000));
     case 3:
       return '';
     case 4:
