@@ -620,6 +620,18 @@ describe('PostObject', () => {
       assert.equal((await srv.client({ bucket: PUBLIC }).get('m/split')).content.toString(), 'split');
     });
 
+    it('a malformed part header after the file: the upload is answered (parts after the file are ignored); before it: MalformedPOSTRequest', { timeout: 120_000 }, async () => {
+      // busboy reports it with an 'error' event alone; its pipe stopped there, and the stored upload was never answered.
+      const bad = `--${boundary}\r\nContent-zz\r\nContent-Disposition: form-data; name="after"\r\n\r\ntail\r\n--${boundary}--\r\n`;
+      const r = await raw(`${part('key', 'm/bad-header-after')}${part('file', 'kept', 'k.bin')}${bad}`);
+      assert.equal(r.status, 204, r.body.toString());
+      assert.equal((await srv.client({ bucket: PUBLIC }).get('m/bad-header-after')).content.toString(), 'kept');
+      const before = await raw(`${part('key', 'm/bad-header-before')}${bad}${part('file', 'never', 'n.bin')}--${boundary}--\r\n`);
+      assert.equal(before.status, 400, before.body.toString());
+      assert.equal(errOf(before.body).Code, 'MalformedPOSTRequest');
+      await absent('m/bad-header-before', PUBLIC);
+    });
+
     it('forms held across requests are bounded: one beyond → 503 ServiceUnavailable, given back when a request is over', async () => {
       const saved = { limit: FORM_BOUNDS.held.limit, fieldsMs: FORM_BOUNDS.fieldsMs };
       FORM_BOUNDS.held.limit = 3 * 1024 * 1024;

@@ -202,7 +202,17 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
       resolve({ fields, file: { stream, filename: info.filename ?? '', contentType: info.mimeType }, finished });
     }));
 
-    bb.on('error', (err: unknown) => fail(err instanceof AppError ? err : malformed(err instanceof Error ? err.message : undefined)));
+    bb.on('error', (err: unknown) => {
+      fail(err instanceof AppError ? err : malformed(err instanceof Error ? err.message : undefined));
+      // busboy reports a malformed part header with an 'error' event alone, not destroyed, and the pipe into it
+      // stops there: it would never close, the request never end, and a form whose file was already stored would
+      // never be answered. Ended here; the rest of the request is read and dropped (parts after the file are
+      // ignored, as ever).
+      const source = body ?? req;
+      source.unpipe(bb);
+      if (!bb.destroyed) bb.destroy();
+      if (!req.destroyed) source.resume();
+    });
     bb.on('close', () => fail(new AppError('IncorrectNumberOfFilesInPOSTRequest', 'POST requires exactly one file upload per request; the form has no field named "file".')));
     // A client that goes away mid-form: whoever reads the file sees the error, nothing is stored.
     req.on('close', () => {
