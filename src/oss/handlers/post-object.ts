@@ -1,4 +1,4 @@
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { finished, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AppError, isAppError } from '../../errors.js';
 import { uriEncode } from '../../util/uri-encode.js';
 import type { Handler } from '../context.js';
@@ -47,7 +47,12 @@ function limited(file: Readable, range: LengthRange | null): Readable {
   // error (its range exceeded, or the request cut short) then has no reader, and an 'error' without a
   // listener would end the process. A reader still sees it.
   limit.on('error', () => undefined);
-  file.on('error', (err) => limit.destroy(isAppError(err) ? err : new AppError('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${err.message}.`)));
+  // finished() rather than an 'error' listener: the file may have failed before this runs (a form that ends right
+  // after its file part's head: busboy fails the part as it announces it, while the form is being authenticated),
+  // and a listener added now would wait for an event already past; the upload then never ended.
+  finished(file, (err) => {
+    if (err) limit.destroy(isAppError(err) ? err : new AppError('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${err.message}.`));
+  });
   return file.pipe(limit);
 }
 
