@@ -143,6 +143,23 @@ describe('GetBucketStat', () => {
     assert.equal(s.Storage, 10);
   });
 
+  test('LiveChannelCount: the bucket\'s live channels, counted as they are put and deleted (only this bucket\'s)', async () => {
+    type Rtmp = { putChannel(id: string, conf: object): Promise<unknown>; deleteChannel(id: string): Promise<unknown> };
+    const L = 'stat-live';
+    const l = srv.client({ bucket: L });
+    await l.putBucket(L);
+    const conf = { Description: '', Status: 'enabled', Target: { Type: 'HLS' } };
+    for (const id of ['cam-1', 'cam-2', 'cam-3']) await (l as unknown as Rtmp).putChannel(id, conf);
+    await (c as unknown as Rtmp).putChannel('elsewhere', conf);
+    await (l as unknown as Rtmp).putChannel('cam-1', conf); // put again: replaces, does not add
+    assert.equal((await statOf(l, L)).LiveChannelCount, 3);
+    await (l as unknown as Rtmp).deleteChannel('cam-2');
+    assert.equal((await statOf(l, L)).LiveChannelCount, 2);
+    assert.equal((await statOf(c, B)).LiveChannelCount, 1);
+    await (c as unknown as Rtmp).deleteChannel('elsewhere');
+    assert.equal((await statOf(c, B)).LiveChannelCount, 0);
+  });
+
   test('a deleted and re-created bucket starts from zero', async () => {
     const D = 'stat-recreated';
     const d = srv.client({ bucket: D });

@@ -231,6 +231,8 @@ for (const [name, make] of metaFactories) {
       assert.deepEqual(await ids({ prefix: '', after: 'b', limit: 2 }), ['é', '频道']);
       assert.deepEqual(await ids({ prefix: '%', after: '', limit: 100 }), [], 'no pattern characters');
       assert.deepEqual(await ids({ prefix: '', after: '', limit: 100 }, 'ce10'), ['a']);
+      // Counted per bucket and collection (GetBucketStat's LiveChannelCount).
+      assert.deepEqual([await s.countConfigEntries('ce1', 'live-channel'), await s.countConfigEntries('ce1', 'other'), await s.countConfigEntries('ce10', 'live-channel'), await s.countConfigEntries('ce1', 'none')], [8, 1, 1, 0]);
       assert.equal(await s.getConfigEntry('ce1', 'live-channel', '频道'), JSON.stringify({ Name: '频道' }));
       assert.deepEqual((await s.listConfigEntries('ce1', 'live-channel', { prefix: 'é', after: '', limit: 1 }))[0], { id: 'é', document: '{"Name":"é"}' });
       // The decider sees the current document and the collection's count; throwing changes nothing.
@@ -261,6 +263,7 @@ for (const [name, make] of metaFactories) {
       await s.createBucket(bucket('ce1'));
       assert.deepEqual(await ids({ prefix: '', after: '', limit: 100 }), []);
       assert.equal(await s.getConfigEntry('ce1', 'other', 'a'), null);
+      assert.equal(await s.countConfigEntries('ce1', 'live-channel'), 0);
       assert.deepEqual(await ids({ prefix: '', after: '', limit: 100 }, 'ce10'), ['a']);
       await s.close();
     });

@@ -13,6 +13,9 @@ import type { Bucket } from './model.js';
 /** Plain JSON data (what a stored configuration may hold). */
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
+/** The collection of a bucket's live channels, one entry per channel by name (oss/stored/live-channel.ts; GetBucketStat counts it). */
+export const LIVE_CHANNEL_COLLECTION = 'live-channel';
+
 /** The most bytes one stored configuration, or one entry of a collection, may take in the store (its JSON form). */
 export const MAX_STORED_BYTES = 64 * 1024;
 

@@ -1,4 +1,5 @@
 import { AppError, invalidArgument } from '../../errors.js';
+import { LIVE_CHANNEL_COLLECTION } from '../../domain/stored-configs.js';
 import { requireXmlText } from '../../util/xml-chars.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
@@ -12,7 +13,7 @@ import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
 // 200 in one bucket. Each channel is one entry of the bucket's 'live-channel' collection (written alone), bounded
 // here [Alunite's bound, at most 1,000, the largest ListLiveChannel page].
 const MAX_LIVE_CHANNELS = 1000;
-const COLLECTION = 'live-channel';
+const COLLECTION = LIVE_CHANNEL_COLLECTION;
 
 function channelNameOf(req: OssRequest): string {
   const name = req.op.key ?? '';

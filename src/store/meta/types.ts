@@ -245,6 +245,8 @@ export interface MetadataStore {
   getConfigEntry(bucket: string, collection: string, id: string): Promise<string | null>;
   /** Entries in id order (code point order) after `after`, starting with `prefix`, at most `limit`. */
   listConfigEntries(bucket: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]>;
+  /** How many entries the collection holds (one counting query: GetBucketStat's LiveChannelCount). */
+  countConfigEntries(bucket: string, collection: string): Promise<number>;
   /**
    * Read-modify-write of one entry; false when the bucket does not exist (nothing decided). A decider returning the
    * current document writes nothing.

@@ -398,6 +398,11 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return rows;
   }
 
+  async countConfigEntries(bucket: string, collection: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM bucket_configs WHERE bucket = $1', [collectionConfigKey(bucket, collection)]);
+    return Number(rows[0]!.n);
+  }
+
   /**
    * The bucket row is locked FOR NO KEY UPDATE while deciding: updates of a bucket's entries apply one after another
    * across processes (a count limit holds), without blocking object writes' key-share locks.

@@ -325,6 +325,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return this.stmts.listConfigs.all({ key: collectionConfigKey(bucket, collection), prefix: q.prefix, after: q.after, limit: q.limit });
   }
 
+  async countConfigEntries(bucket: string, collection: string): Promise<number> {
+    return this.stmts.countConfigs.get(collectionConfigKey(bucket, collection))!.n;
+  }
+
   async updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider): Promise<boolean> {
     const key = collectionConfigKey(bucket, collection);
     return this.write((): boolean => {
