@@ -599,12 +599,13 @@ describe('fidelity with the official SDKs (issue 16)', () => {
     it('a Location is built only on a Host that is a host name or an IP literal (else the server\'s own endpoint)', () => {
       const path = { style: 'path', bucket: 'b', key: 'k' } as const;
       const fallback = 'oss-cn-hangzhou.aliyuncs.com';
-      assert.equal(endpointOf('Example.COM:8080', path, fallback), 'example.com:8080');
-      assert.equal(endpointOf('[::1]:9000', path, fallback), '[::1]:9000');
-      for (const bad of ['x/y?', 'a b', 'host"><x', '', 'h:99999999']) assert.equal(endpointOf(bad, path, fallback), fallback, bad);
+      assert.deepEqual(endpointOf('Example.COM:8080', path, fallback), { host: 'example.com:8080', pathStyle: true });
+      assert.deepEqual(endpointOf('[::1]:9000', path, fallback), { host: '[::1]:9000', pathStyle: true });
+      assert.deepEqual(endpointOf('b.example.com', { style: 'virtual-hosted', bucket: 'b', key: 'k' }, fallback), { host: 'example.com', pathStyle: false });
+      for (const bad of ['x/y?', 'a b', 'host"><x', '', 'h:99999999']) assert.deepEqual(endpointOf(bad, path, fallback), { host: fallback, pathStyle: false }, bad);
     });
 
-    it('CompleteMultipartUpload\'s Location names the endpoint the client used (composeLocation in UploadPartCopyTest, ObjectAclTest)', async () => {
+    it('CompleteMultipartUpload\'s Location names the endpoint the client used, path style when the request was (composeLocation(ossClient, …) in UploadPartCopyTest, ObjectAclTest, the multipart tests)', async () => {
       const complete = async (key: string, host: string, path: string): Promise<string> => {
         const { uploadId, etags } = await uploadParts(key, [randomBytes(10)]);
         const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etags[0]}</ETag></Part></CompleteMultipartUpload>`;
@@ -617,7 +618,10 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       };
       // Virtual-hosted: Host is <bucket>.<endpoint>; path style: Host is the endpoint.
       assert.equal(await complete('java/loc-a', `${BUCKET}.localhost:${srv.port}`, '/java/loc-a'), `http://${BUCKET}.localhost:${srv.port}/java/loc-a`);
-      assert.equal(await complete('java/loc-b', `127.0.0.1:${srv.port}`, `/${BUCKET}/java/loc-b`), `http://${BUCKET}.127.0.0.1:${srv.port}/java/loc-b`);
+      // Path style (the Java SDK's OSSClient turns second-level-domain mode on for an IP or localhost endpoint, and
+      // composeLocation then expects <scheme>://<host>/<bucket>/<key>); it was http://<bucket>.127.0.0.1:<port>/….
+      assert.equal(await complete('java/loc-b', `127.0.0.1:${srv.port}`, `/${BUCKET}/java/loc-b`), `http://127.0.0.1:${srv.port}/${BUCKET}/java/loc-b`);
+      assert.equal(await complete('java/loc c+d', `localhost:${srv.port}`, `/${BUCKET}/java/loc%20c%2Bd`), `http://localhost:${srv.port}/${BUCKET}/java/loc c+d`);
     });
 
     it('V1 signs ?processConfiguration as a sub-resource, as the Java SDK signs it (setBucketProcess)', async () => {

@@ -188,6 +188,17 @@ describe('the Ruby SDK\'s x-oss-copy-source: the key unescaped, its UTF-8 bytes 
     assert.equal(escaped.status, 200, escaped.text);
     assert.equal(succeeds(await signedRequest(srv.port, 'GET', B, 'tests/copy/pct-dst2.txt', [])).text, 'escaped');
   });
+
+  it('a literal + in an unescaped source is a space, so the copy of such a key is NoSuchKey, as OSS answers it (aliyun-oss-ruby-sdk issue #98)', async () => {
+    const c = srv.client({ bucket: B });
+    await c.put('tests/copy/铅灰+橡木-P88.jpg', Buffer.from('plus'));
+    const copied = await copyWithRawSource('tests/copy/plus-dst.jpg', [], `/${B}/tests/copy/铅灰+橡木-P88.jpg`);
+    assert.equal(copied.status, 404, copied.text);
+    assert.match(copied.text, /<Code>NoSuchKey<\/Code>/);
+    // The same key percent-encoded (%2B, as ali-oss, oss2, the Java and Go SDKs send it) is found.
+    const encoded = await copyWithRawSource('tests/copy/plus-dst.jpg', [], `/${B}/${encodeURIComponent('tests/copy/铅灰+橡木-P88.jpg')}`);
+    assert.equal(encoded.status, 200, encoded.text);
+  });
 });
 
 describe('unimplemented operations answer 501 naming themselves', () => {

@@ -254,7 +254,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           principal: auth.principal,
           // The caller's account owns the buckets it creates and lists its own (docs/accounts.md).
           accountId: auth.principal.type === 'anonymous' ? deps.accountId : auth.principal.accountId,
-          endpoint: { scheme: facts.secureTransport ? 'https' : 'http', host: endpointOf(headers.host, address, `oss-${deps.region}.aliyuncs.com`) },
+          endpoint: { scheme: facts.secureTransport ? 'https' : 'http', ...endpointOf(headers.host, address, `oss-${deps.region}.aliyuncs.com`) },
           services: deps.services,
           clientGone: () => req.socket.destroyed || !req.socket.writable,
           authorize: async (checks) => {

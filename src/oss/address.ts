@@ -84,16 +84,32 @@ export function resolveAddress(hostHeader: string | undefined, rawPath: string, 
  * The endpoint a request was sent to, as `host[:port]`: its Host without the bucket label of a virtual-hosted
  * address (`b.oss-cn-hangzhou.aliyuncs.com` → `oss-cn-hangzhou.aliyuncs.com`), the Host itself otherwise;
  * `fallback` without a Host. What answers that name an object's URL (CompleteMultipartUpload's and PostObject's
- * `Location`) are built on it, as OSS builds them on the endpoint the client used.
+ * `Location`) are built on it, as OSS builds them on the endpoint the client used. `pathStyle`: the request named
+ * its bucket in the path on that Host (objectUrl).
  */
 const ENDPOINT_HOST = /^(?:[a-z0-9.-]{1,253}|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/;
 
-export function endpointOf(hostHeader: string | undefined, address: Address, fallback: string): string {
+export interface Endpoint {
+  host: string;
+  pathStyle: boolean;
+}
+
+export function endpointOf(hostHeader: string | undefined, address: Address, fallback: string): Endpoint {
   const host = (hostHeader ?? '').trim().toLowerCase();
   // Only a host name or an IP literal, with a port: anything else would make the Location no URL.
-  if (!ENDPOINT_HOST.test(host)) return fallback;
-  if (address.style === 'virtual-hosted' && address.bucket !== null && host.startsWith(`${address.bucket}.`)) return host.slice(address.bucket.length + 1);
-  return host;
+  if (!ENDPOINT_HOST.test(host)) return { host: fallback, pathStyle: false };
+  if (address.style === 'virtual-hosted' && address.bucket !== null && host.startsWith(`${address.bucket}.`)) return { host: host.slice(address.bucket.length + 1), pathStyle: false };
+  return { host, pathStyle: address.style === 'path' };
+}
+
+/**
+ * An object's URL on the endpoint the request was sent to, `encodedKey` as the caller encodes it:
+ * `<scheme>://<bucket>.<host>/<key>`, or `<scheme>://<host>/<bucket>/<key>` when the request was path style (the
+ * Java SDK's `TestUtils.composeLocation` expects that shape of CompleteMultipartUpload's Location when its client is
+ * in second-level-domain mode, which it turns on by itself for an IP or `localhost` endpoint).
+ */
+export function objectUrl(endpoint: { scheme: string; host: string; pathStyle: boolean }, bucket: string, encodedKey: string): string {
+  return endpoint.pathStyle ? `${endpoint.scheme}://${endpoint.host}/${bucket}/${encodedKey}` : `${endpoint.scheme}://${bucket}.${endpoint.host}/${encodedKey}`;
 }
 
 /**

@@ -66,9 +66,10 @@ export interface OssRequest<Op extends Operation = Operation> {
   accountId: string;
   /**
    * The endpoint the request was sent to, as an origin without the bucket (`http://oss-cn-hangzhou.aliyuncs.com`,
-   * `https://127.0.0.1:9000`), for Location values: `<scheme>://<bucket>.<host>/<key>` (oss/address.ts endpointOf).
+   * `https://127.0.0.1:9000`), and whether the request was path style, for Location values (oss/address.ts
+   * endpointOf, objectUrl).
    */
-  endpoint: { scheme: 'http' | 'https'; host: string };
+  endpoint: { scheme: 'http' | 'https'; host: string; pathStyle: boolean };
   services: OssServices;
   /**
    * Whether the client is gone (its connection closed or half-closed) while the answer is being prepared: long

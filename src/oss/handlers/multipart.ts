@@ -11,6 +11,7 @@ import type { Operation } from '../operations.js';
 import { writtenOf } from '../callback.js';
 import { el, many, parseXmlBody, text, xmlText, type XmlNode } from '../xml.js';
 import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { objectUrl } from '../address.js';
 
 type H<N extends Operation['name']> = Handler<Extract<Operation, { name: N }>>;
 
@@ -126,7 +127,7 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
   const response = xmlResponse(
     el('CompleteMultipartUploadResult', [
       encodingTypeElement(req.query),
-      el('Location', `${req.endpoint.scheme}://${bucket}.${req.endpoint.host}/${enc(key)}`),
+      el('Location', objectUrl(req.endpoint, bucket, enc(key))),
       el('Bucket', bucket),
       el('Key', enc(key)),
       el('ETag', quoted(obj.etag)),

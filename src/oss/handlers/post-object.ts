@@ -9,6 +9,7 @@ import { writtenOf } from '../callback.js';
 import type { LengthRange } from '../post-policy.js';
 import { el } from '../xml.js';
 import { empty, xmlResponse } from './common.js';
+import { objectUrl } from '../address.js';
 import { versionIdHeader } from '../../domain/versioning.js';
 
 /**
@@ -104,7 +105,7 @@ export const postObject: Handler<Extract<Operation, { name: 'PostObject' }>> = a
       return { ...xmlResponse(
         el('PostResponse', [
           el('Bucket', bucket),
-          el('Location', `${req.endpoint.scheme}://${bucket}.${req.endpoint.host}/${uriEncode(key, true)}`),
+          el('Location', objectUrl(req.endpoint, bucket, uriEncode(key, true))),
           el('Key', key),
           el('ETag', etag),
         ]),
