@@ -170,6 +170,8 @@ export const catalogue = {
   MissingAccessKeyId: { status: 400, message: 'AccessKeyId is mandatory for this action.' },
   MissingSignature: { status: 400, message: 'Signature is mandatory for this action.' },
   MissingSignatureNonce: { status: 400, message: 'SignatureNonce is mandatory for this action.' },
+  MissingSignatureMethod: { status: 400, message: 'SignatureMethod is mandatory for this action.' },
+  MissingSignatureVersion: { status: 400, message: 'SignatureVersion is mandatory for this action.' },
   MissingTimestamp: { status: 400, message: 'Timestamp is mandatory for this action.' },
 
   // ---- STS (Version 2015-04-01). Wire form is POP. ----

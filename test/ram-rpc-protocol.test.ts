@@ -234,6 +234,19 @@ describe('RPC requests over raw HTTP', () => {
     const sha256 = await send({ params: { Action: 'ListUsers', SignatureMethod: 'HMAC-SHA256' } });
     assert.equal(sha256.json!.Code, 'InvalidSignatureMethod');
 
+    // SignatureMethod and SignatureVersion are required common parameters: a request correctly signed without one is
+    // 400 Missing<Param> "<Param> is mandatory for this action." (it was accepted).
+    for (const name of ['SignatureMethod', 'SignatureVersion']) {
+      const without = await send({ params: { Action: 'ListUsers' }, tamper: (p) => {
+        p.delete(name);
+        p.delete('Signature');
+        p.set('Signature', rpcSignature(SECRET, rpcStringToSign('GET', p)));
+      } });
+      assert.equal(without.res.status, 400, name);
+      assert.equal(without.json!.Code, `Missing${name}`);
+      assert.equal(without.json!.Message, `${name} is mandatory for this action.`);
+    }
+
     const unknownKey = await send({ params: { Action: 'ListUsers', AccessKeyId: 'LTAIunknownunknown' } });
     assert.equal(unknownKey.res.status, 404);
     assert.equal(unknownKey.json!.Code, 'InvalidAccessKeyId.NotFound');

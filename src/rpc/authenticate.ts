@@ -45,7 +45,7 @@ function mismatch(stringToSign: string): AppError {
   return new AppError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
 }
 
-function required(value: string | undefined, code: 'MissingAccessKeyId' | 'MissingSignature' | 'MissingTimestamp' | 'MissingSignatureNonce'): string {
+function required(value: string | undefined, code: 'MissingAccessKeyId' | 'MissingSignature' | 'MissingTimestamp' | 'MissingSignatureNonce' | 'MissingSignatureMethod' | 'MissingSignatureVersion'): string {
   if (value === undefined || value === '') throw new AppError(code);
   return value;
 }
@@ -84,8 +84,10 @@ async function verifyRpc(req: RpcRequest, opts: RpcAuthOptions): Promise<Verifie
   const p = req.params;
   const accessKeyId = required(p.get('AccessKeyId'), 'MissingAccessKeyId');
   const provided = required(p.get('Signature'), 'MissingSignature');
-  const method = p.get('SignatureMethod');
-  if (method !== undefined && method !== 'HMAC-SHA1') throw new AppError('InvalidSignatureMethod');
+  // SignatureMethod and SignatureVersion are required common parameters (every SDK sends `HMAC-SHA1` and `1.0`):
+  // without one the gateway answers Missing<Param>, as for the others; it was accepted.
+  if (required(p.get('SignatureMethod'), 'MissingSignatureMethod') !== 'HMAC-SHA1') throw new AppError('InvalidSignatureMethod');
+  required(p.get('SignatureVersion'), 'MissingSignatureVersion');
   const timestamp = required(p.get('Timestamp'), 'MissingTimestamp');
   const nonce = required(p.get('SignatureNonce'), 'MissingSignatureNonce');
   const credential = await opts.credentials.resolve(accessKeyId, p.get('SecurityToken'));
