@@ -9,3 +9,10 @@ export const DEV_DEFAULTS = {
   accessKeyId: 'LTAI5tAluniteDevAccessKey',
   accessKeySecret: 'AluniteDevSecret0123456789ABCD',
 } as const;
+
+/**
+ * How long after its first line a batch of bucket access log lines is written (docs/logging.md): an hour, as OSS
+ * generates its log files hourly. SDK test suites turn logging on, wait, and delete the source or target bucket
+ * expecting it empty (the Java SDK's BucketLoggingTest waits 70 s in all); `--access-log-flush-seconds` shortens it.
+ */
+export const ACCESS_LOG_FLUSH_SECONDS = 3600;

@@ -95,3 +95,36 @@ describe('access log batches are written one interval after their first line', (
     assert.match(written[1]!, /^log\/b/);
   });
 });
+
+describe('the default interval is an hour, as OSS generates its log files', () => {
+  it('a batch 75 s old is not written (the Java SDK\'s testNormalSetBucketLogging deletes its buckets 70 s in); one an hour old is', async () => {
+    let now = 9_000_000;
+    const buckets = new Map([['src', bucket('src', 'tgt')], ['tgt', bucket('tgt', null)]]);
+    const written: string[] = [];
+    const writer = new AccessLogWriter({
+      getBucket: async (n) => buckets.get(n) ?? null,
+      write: async (_b, key) => { written.push(key); return true; },
+      clock: () => now,
+      log: () => {},
+    });
+    // What the timer does (every 15 minutes of real time with the default), run by hand on the test clock.
+    const look = async (): Promise<void> => {
+      const w = writer as unknown as { flushRipe(): void; chain: Promise<void> };
+      w.flushRipe();
+      await w.chain;
+    };
+    try {
+      writer.record(request('src', 'S1'));
+      await until(() => writer.heldChars > 0);
+      now += 75_000;
+      await look();
+      assert.equal(written.length, 0, 'not after 75 s (it was, with the former 60 s default)');
+      now += 3_600_000 - 75_000;
+      await look();
+      assert.equal(written.length, 1, 'an hour after its first line');
+      assert.match(written[0]!, /^log\/src\d{4}-/);
+    } finally {
+      await writer.close();
+    }
+  });
+});

@@ -172,6 +172,27 @@ describe('Put/Get/DeleteBucketLogging', () => {
     await expectOssError(c.putBucketLogging('log-nope', 'a'), 'NoSuchBucket', 404);
     await expectOssError(c.getBucketLogging('log-nope'), 'NoSuchBucket', 404);
     await expectOssError(c.deleteBucketLogging('log-nope'), 'NoSuchBucket', 404);
+    // A missing source is NoSuchBucket whatever the target (the Go SDK v2's TestBucketLogging names `TargetBucket`).
+    const missing = await putLogging(srv.port, 'log-nope', status('TargetBucket', 'TargetPrefix'));
+    assert.deepEqual([missing.status, missing.err?.Code, missing.err?.EC], [404, 'NoSuchBucket', '0015-00000101']);
+  });
+
+  it('a deleted target stays named: GetBucketLogging answers the configuration as put, a new put naming it is refused, delete still works', async () => {
+    const S = 'log-gone-source';
+    const G = 'log-gone-target';
+    const c = srv.client();
+    await c.putBucket(S);
+    await c.putBucket(G);
+    assert.equal((await putLogging(srv.port, S, status(G, 'gone/'))).status, 200);
+    await c.deleteBucket(G);
+    const got = await getLogging(srv.port, S);
+    assert.equal(got.status, 200);
+    assert.match(got.text, /<TargetBucket>log-gone-target<\/TargetBucket><TargetPrefix>gone\/<\/TargetPrefix>/);
+    const again = await putLogging(srv.port, S, status(G, 'gone/'));
+    assert.deepEqual([again.status, again.err?.Code], [400, 'InvalidTargetBucketForLogging']);
+    assert.equal((await send(srv.port, { method: 'DELETE', bucket: S, query: [['logging', '']] })).status, 204);
+    assert.match((await getLogging(srv.port, S)).text, /<BucketLoggingStatus><\/BucketLoggingStatus>/);
+    await c.deleteBucket(S);
   });
 });
 

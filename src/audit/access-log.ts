@@ -1,3 +1,4 @@
+import { ACCESS_LOG_FLUSH_SECONDS } from '../defaults.js';
 import { loggingOf } from '../domain/logging.js';
 import type { Bucket } from '../domain/model.js';
 import { isAppError } from '../errors.js';
@@ -28,10 +29,11 @@ export interface AccessLogDeps {
 
 export interface AccessLogOptions {
   /**
-   * A batch is written this many milliseconds after its first line (default 60 s; development: shorter, e.g. for
-   * tests). Counted per batch, not on a clock shared by all: a line is never written sooner than this after its
-   * request, as OSS (hourly) never writes one at once. The Go SDK's own TestSetBucketLogging turns logging on and
-   * off and deletes the target bucket seconds later, which a shared tick could fill in between.
+   * A batch is written this many milliseconds after its first line (default an hour, ACCESS_LOG_FLUSH_SECONDS, as
+   * OSS generates its log files hourly; development: shorter, e.g. for tests). Counted per batch, not on a clock
+   * shared by all: a line is never written sooner than this after its request. The Go SDK's own TestSetBucketLogging
+   * turns logging on and off and deletes the target bucket seconds later, which a shared tick could fill in between;
+   * the Java SDK's testNormalSetBucketLogging deletes both buckets 70 s after its first logged request.
    */
   flushIntervalMs?: number;
   /** Flush a batch as soon as it holds this many lines (default 1,000). */
@@ -82,7 +84,7 @@ export class AccessLogWriter {
     private readonly deps: AccessLogDeps,
     opts: AccessLogOptions = {},
   ) {
-    this.flushIntervalMs = opts.flushIntervalMs ?? 60_000;
+    this.flushIntervalMs = opts.flushIntervalMs ?? ACCESS_LOG_FLUSH_SECONDS * 1000;
     this.maxRecords = opts.maxRecords ?? 1000;
   }
 

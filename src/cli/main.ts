@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseFreeSpace, type FreeSpaceFloor } from '../domain/admission.js';
-import { VERSION } from '../defaults.js';
+import { ACCESS_LOG_FLUSH_SECONDS, VERSION } from '../defaults.js';
 import type { ServerOptions } from '../server.js';
 import { widenHeapHeadroom } from '../util/heap-headroom.js';
 import { LOG_LEVELS, type LogLevel } from '../log-levels.js';
@@ -152,7 +152,7 @@ export function buildProgram(): Command {
     .option('--lifecycle-day-seconds <n>', 'development only: a lifecycle rule\'s "day" lasts this many seconds (env ALUNITE_LIFECYCLE_DAY_SECONDS, default 86400; docs/lifecycle.md)', positiveSeconds)
     .option('--lifecycle-interval <seconds>', 'run the lifecycle worker this often, 0 never (env ALUNITE_LIFECYCLE_INTERVAL, default the shorter of 600 and a lifecycle day)', seconds(0))
     .option('--inventory-interval <seconds>', 'check for due bucket inventories this often, 0 never (env ALUNITE_INVENTORY_INTERVAL, default 600; docs/inventory.md)', seconds(0))
-    .option('--access-log-flush-seconds <seconds>', 'write batched bucket access log lines this often (env ALUNITE_ACCESS_LOG_FLUSH_SECONDS, default 60; docs/logging.md)', positiveSeconds)
+    .option('--access-log-flush-seconds <seconds>', `write a batch of bucket access log lines this long after its first line (env ALUNITE_ACCESS_LOG_FLUSH_SECONDS, default ${ACCESS_LOG_FLUSH_SECONDS}, hourly as OSS; docs/logging.md)`, positiveSeconds)
     // Upload callbacks (docs/callbacks.md)
     .option('--async-fetch', 'fetch the URLs of async fetch tasks (PutAsyncFetchTask; env ALUNITE_ASYNC_FETCH=1; default off: tasks fail without a request; docs/async-fetch.md)',
       process.env.ALUNITE_ASYNC_FETCH === '1' || process.env.ALUNITE_ASYNC_FETCH === 'true')
@@ -217,7 +217,7 @@ export function buildProgram(): Command {
         lifecycle: lifecycleOptions(o.lifecycleDaySeconds ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_DAY_SECONDS', positiveSeconds, undefined),
           o.lifecycleInterval ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_INTERVAL', seconds(0), undefined)),
         inventory: { intervalMs: (o.inventoryInterval ?? fromEnv('ALUNITE_INVENTORY_INTERVAL', seconds(0), 600)) * 1000 },
-        accessLogging: { flushIntervalMs: (o.accessLogFlushSeconds ?? fromEnv('ALUNITE_ACCESS_LOG_FLUSH_SECONDS', positiveSeconds, 60)) * 1000 },
+        accessLogging: { flushIntervalMs: (o.accessLogFlushSeconds ?? fromEnv('ALUNITE_ACCESS_LOG_FLUSH_SECONDS', positiveSeconds, ACCESS_LOG_FLUSH_SECONDS)) * 1000 },
         blobGc: {
           intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,
           graceMs: (o.gcGrace ?? fromEnv('ALUNITE_GC_GRACE', seconds(60), 3600)) * 1000,
