@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { mkdtemp, readdir, rm, truncate, unlink } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, truncate, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -90,15 +90,59 @@ describe('a blob file missing or cut short', () => {
     assert.equal(await client.get('gone').then(() => 200, (e: { status: number }) => e.status), 404);
   });
 
-  it('cut short: the connection is cut before the promised length, logged; the next request is served', async () => {
+  it('cut short: InternalError before any head (the file measured at open), logged; the next request is served', async () => {
     const file = await stored('short', 3 << 20);
     await truncate(file, 1 << 20);
     const answer = await rawGet(pathClient.signatureUrl('short', { expires: 600 }));
-    assert.equal(answer.status, 200);
-    assert.equal(answer.complete, false);
-    assert.ok(answer.body.length < 3 << 20);
-    await eventually(() => srv.stderr().includes('response body failed after its head was sent') && srv.stderr().includes(file), 'the cut body is logged with its file');
+    // Before: a 200 head, the 1 MiB there was, then the connection cut short of the promised 3 MiB.
+    assert.equal(answer.status, 500);
+    assert.ok(answer.complete);
+    assert.match(answer.body.toString(), /<Code>InternalError<\/Code>/);
+    await eventually(() => srv.stderr().includes(`blob file ${file} ends at byte ${1 << 20}`), 'the short file is logged with its path');
+    // A range within the bytes still there reads them: only what a read needs is measured.
+    const head = await client.get('short', { headers: { Range: 'bytes=0-99' } });
+    assert.equal(head.res.status, 206);
     await client.put('after', Buffer.from('still here'));
     assert.equal((await client.get('after')).content.toString(), 'still here');
+  });
+
+  it('a later segment missing or short (an appendable object): InternalError before any head', async () => {
+    const before = new Set(await blobFiles(dir));
+    const first = await client.append('segments', randomBytes(300_000));
+    const firstFiles = (await blobFiles(dir)).filter((f) => !before.has(f));
+    await client.append('segments', randomBytes(300_000), { position: first.nextAppendPosition });
+    const second = (await blobFiles(dir)).filter((f) => !before.has(f) && !firstFiles.includes(f));
+    assert.equal(firstFiles.length, 1);
+    assert.equal(second.length, 1, 'one blob file per append');
+    // The first segment's file is whole: only the stat of the second finds the fault before the head.
+    await truncate(second[0]!, 150_000);
+    const answer = await rawGet(pathClient.signatureUrl('segments', { expires: 600 }));
+    assert.equal(answer.status, 500);
+    assert.match(answer.body.toString(), /<Code>InternalError<\/Code>/);
+  });
+
+  it('encrypted at rest, its file unreadable (missing, or its bytes damaged): InternalError before any head', async () => {
+    const sse = { headers: { 'x-oss-server-side-encryption': 'AES256' } };
+    const beforeGone = new Set(await blobFiles(dir));
+    await client.put('sealed-gone', randomBytes(1 << 20), sse);
+    const gone = (await blobFiles(dir)).filter((f) => !beforeGone.has(f));
+    assert.equal(gone.length, 1);
+    await unlink(gone[0]!);
+    // Before: a 200 head, then the connection cut (the sealed file was first opened by the read after the head).
+    const missing = await rawGet(pathClient.signatureUrl('sealed-gone', { expires: 600 }));
+    assert.equal(missing.status, 500);
+    assert.match(missing.body.toString(), /<Code>InternalError<\/Code>/);
+
+    const beforeBad = new Set(await blobFiles(dir));
+    await client.put('sealed-bad', randomBytes(1 << 20), sse);
+    const bad = (await blobFiles(dir)).filter((f) => !beforeBad.has(f));
+    assert.equal(bad.length, 1);
+    const fh = await open(bad[0]!, 'r+');
+    await fh.write(Buffer.alloc(64, 0xa5), 0, 64, 100);
+    await fh.close();
+    const damaged = await rawGet(pathClient.signatureUrl('sealed-bad', { expires: 600 }));
+    assert.equal(damaged.status, 500);
+    assert.match(damaged.body.toString(), /<Code>InternalError<\/Code>/);
+    await eventually(() => srv.stderr().includes('encrypted-object-corrupt') || srv.stderr().includes('"key":"sealed-bad"'), 'the damaged object is logged');
   });
 });

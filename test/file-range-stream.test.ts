@@ -223,6 +223,35 @@ describe('FileRangeStream', () => {
       await eventually(() => openFds() === fds, 'descriptors closed after the failure');
     }
   });
+
+  it('openFirst reports a file missing or short before anything is read (the first by its descriptor, later ones by stat)', async () => {
+    const short = join(dir, 'short-first');
+    await writeFile(short, randomBytes(100));
+    const whole = files[3]!;
+    // Each stream is destroyed once it answered, as the listener does with one it does not send.
+    const openFirst = (ranges: FileRange[]): Promise<Error | null> => new Promise((ok) => {
+      const s = new FileRangeStream(ranges);
+      s.openFirst((err) => {
+        s.destroy();
+        ok(err);
+      });
+    });
+    const fds = openFds();
+    assert.equal(await openFirst([{ path: whole.path, start: 0, end: whole.data.length }, { path: short, start: 0, end: 100 }]), null);
+    assert.ok((await openFirst([{ path: short, start: 0, end: 101 }])) instanceof TruncatedBlobError);
+    assert.ok((await openFirst([{ path: whole.path, start: 0, end: 5 }, { path: short, start: 50, end: 200 }])) instanceof TruncatedBlobError);
+    assert.match(String(await openFirst([{ path: whole.path, start: 0, end: 5 }, { path: join(dir, 'gone'), start: 0, end: 1 }])), /ENOENT/);
+    // Destroyed while the files are measured (a client that left): the descriptor is closed all the same.
+    for (let i = 0; i < 20; i++) {
+      const s = new FileRangeStream([{ path: whole.path, start: 0, end: 5 }, { path: short, start: 0, end: 100 }]);
+      const closed = new Promise((ok) => s.once('close', ok));
+      s.openFirst(() => undefined);
+      if (i % 2 === 0) s.destroy();
+      else setImmediate(() => s.destroy());
+      await closed;
+    }
+    await eventually(() => openFds() === fds, `descriptors back to ${fds} (now ${openFds()})`);
+  });
 });
 
 describe('GetObject through the recycled-buffer pump', () => {

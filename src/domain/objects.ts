@@ -14,10 +14,11 @@ import { admit, admitBody, admitSmall } from './admission.js';
 import { capacityAfterBody, capacityBeforeBody, capacityCheck, capacityGuard } from './storage-capacity.js';
 import { retentionGuard } from './retention.js';
 import { assertReadable, isArchived, restoreHeaderValue, withoutRestore } from './restore.js';
-import { bucketDefaultEncryption, byteStream, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
+import { bucketDefaultEncryption, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
 import type { BlobRange, BlobStore } from '../store/blob/types.js';
 import { commitMayHaveLanded } from '../store/meta/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
+import { firstReadAheadStream } from '../util/opens-first.js';
 import type { Bucket } from './model.js';
 import { assertVersionId, versioningStatus } from './versioning.js';
 import { NULL_VERSION } from '../store/meta/versions.js';
@@ -292,7 +293,8 @@ export class ObjectService {
       // Encrypted: each segment is a sealed blob; only the chunks the range touches are read.
       const cipher = this.cipherOf(sse);
       const log = this.ctx.log;
-      const stream = byteStream((async function* (): AsyncGenerator<Buffer> {
+      // Its first chunk is read (the file opened, decrypted, authenticated) before the head goes out: OpensFirst.
+      const stream = firstReadAheadStream((async function* (): AsyncGenerator<Buffer> {
         try {
           for (const r of ranges) yield* readSealed(blobs, cipher, r.blobId, r.size, r.start, r.end);
         } catch (err) {

@@ -23,6 +23,7 @@ import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { formWasRead } from '../oss/post-form.js';
 import { callbackOf, type UploadCallbacks } from '../oss/callback.js';
+import { opensFirst } from '../util/opens-first.js';
 import { isRecyclingSource } from '../util/recycling-source.js';
 import { directSinkOf } from './direct-sink.js';
 import { throttledBody, throttledResponse, trafficLimitOf, withQosDelay } from '../oss/traffic-limit.js';
@@ -467,7 +468,7 @@ function write(
   // A body of unknown length goes out chunked. An answer that says it is chunked (a gzip-compressed object,
   // oss/compression.ts) has no length, for a HEAD too, which says what the GET would send.
   if (!chunked && (length !== undefined || bodyless)) set('Content-Length', length ?? '0');
-  const openFirst = !bodyless && body instanceof Readable && isRecyclingSource(body) && ossRequestId !== null ? body.openFirst?.bind(body) : undefined;
+  const openFirst = !bodyless && body instanceof Readable && opensFirst(body) && ossRequestId !== null ? body.openFirst.bind(body) : undefined;
   if (openFirst !== undefined && ossRequestId !== null && body instanceof Readable) {
     // A blob file is opened before the head goes out (the first read would open it anyway, and node sends the
     // head with the first bytes): one missing is an InternalError answer, not a 200 head and a cut connection.

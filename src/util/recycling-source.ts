@@ -15,12 +15,6 @@ export interface RecyclingSource {
   pumpTo(dest: Writable, direct?: DirectSink | null): void;
   /** Bytes whose write into the destination completed (a pumped stream emits no 'data' to count). */
   readonly bytesPumped: number;
-  /**
-   * Optional: opens what the first read needs (a blob file) and calls `done` with the error if that fails, so
-   * a source missing from the start is answered as an error before any head is sent. Not called back when the
-   * stream is destroyed meanwhile (the client left).
-   */
-  openFirst?(done: (err: Error | null) => void): void;
 }
 
 /**

@@ -1,6 +1,7 @@
-import { close, open, read } from 'node:fs';
+import { close, fstatSync, open, read, stat } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached, residentSpan, sendCached } from '../../util/cached-read.js';
+import type { OpensFirst } from '../../util/opens-first.js';
 import type { DirectSink, RecyclingSource } from '../../util/recycling-source.js';
 
 /** Bytes [start, end) of one file. */
@@ -27,6 +28,9 @@ const giveBack = (block: Buffer): void => {
   if (pool.length < POOL_MAX) pool.push(block);
 };
 
+/** Ranges whose files openFirst measures before the head (the first by its descriptor, the rest by stat). */
+const PRECHECKED_RANGES = 16;
+
 /** A file that ended before the bytes the metadata promised: the answer must not be cut short silently. */
 export class TruncatedBlobError extends Error {
   constructor(path: string, at: number) {
@@ -42,7 +46,7 @@ export class TruncatedBlobError extends Error {
  * this thread (util/cached-read.ts), so its callback may run before next() returns, unless the turn's budget
  * of such reads is spent (then it waits for the next turn); any other block goes through the thread pool.
  */
-export class FileRangeStream extends Readable implements RecyclingSource {
+export class FileRangeStream extends Readable implements RecyclingSource, OpensFirst {
   private readonly ranges: FileRange[];
   private index = 0;
   private pos: number;
@@ -185,19 +189,43 @@ export class FileRangeStream extends Readable implements RecyclingSource {
   }
 
   /**
-   * Opens the first range's file before anything is read (RecyclingSource.openFirst): a blob file that is
-   * missing or cannot be opened is reported here, while the answer can still be an error instead of a head
-   * followed by a cut connection. The descriptor is the one the first read uses.
+   * Opens the first range's file before anything is read (OpensFirst) and checks that every file
+   * holds its range: a blob file that is missing, cannot be opened or is shorter than the record says is
+   * reported here, while the answer can still be an error instead of a head followed by a cut connection. The
+   * first file is measured through the descriptor its first read uses (one fstat, here); the later ones (the other
+   * segments a read touches) by one stat each, in parallel, up to PRECHECKED_RANGES of them: past that a file
+   * lost after them is still found only when it is reached (the body is then cut).
    */
   openFirst(done: (err: Error | null) => void): void {
     const range = this.ranges[this.index];
     if (range === undefined || this.fd !== null || this.busy || this.destroyed) return done(null);
     this.busy = true;
     open(range.path, 'r', (err, fd) => {
-      if (!err) this.fd = fd;
-      // A destroy meanwhile (the client left) closes the descriptor now and nothing more is reported.
-      if (this.idleAgain()) return;
-      done(err);
+      if (err) {
+        // A destroy meanwhile (the client left) closes nothing and nothing more is reported.
+        if (!this.idleAgain()) done(err);
+        return;
+      }
+      this.fd = fd;
+      const later = this.ranges.slice(this.index + 1, this.index + PRECHECKED_RANGES);
+      let waiting = 1 + later.length;
+      let failure: Error | null = null;
+      const checked = (err: Error | null): void => {
+        failure ??= err;
+        if (--waiting > 0) return;
+        // A destroy meanwhile closes the descriptor now and nothing more is reported.
+        if (!this.idleAgain()) done(failure);
+      };
+      const short = (r: FileRange, size: number): Error | null => (size < r.end ? new TruncatedBlobError(r.path, size) : null);
+      // The file just opened: its inode is in memory, so this fstat costs a system call, not a hop to the pool.
+      let first: Error | null;
+      try {
+        first = short(range, fstatSync(fd).size);
+      } catch (err) {
+        first = err as Error;
+      }
+      checked(first);
+      for (const r of later) stat(r.path, (err, st) => checked(err ?? short(r, st.size)));
     });
   }
 
