@@ -45,17 +45,35 @@ export function readConfig<T>(bucket: Bucket, kind: ConfigKind<T>): T | null {
  * an AppError (a locked retention that may only grow, a state machine) and then nothing changes.
  * Writes that add data ask the disk-space admission first; removals never do. Returns the bucket after.
  */
-export async function updateConfig<T>(
+export function updateConfig<T>(
   ctx: DomainContext,
   bucketName: string,
   kind: ConfigKind<T>,
   decide: (current: T | null, bucket: Bucket) => T | null,
   opts: { removing?: boolean } = {},
 ): Promise<Bucket> {
+  return writeConfig(ctx, bucketName, kind, (text, bucket) => decide(text === null ? null : kind.decode(text), bucket), opts);
+}
+
+/**
+ * updateConfig for a write whose new value does not depend on the current one: the current document is not decoded
+ * (a 1,000-rule lifecycle is ~1 MiB of JSON and ~50,000 objects, built only to be dropped).
+ */
+export function replaceConfig<T>(ctx: DomainContext, bucketName: string, kind: ConfigKind<T>, decide: (bucket: Bucket) => T | null): Promise<Bucket> {
+  return writeConfig(ctx, bucketName, kind, (_text, bucket) => decide(bucket));
+}
+
+async function writeConfig<T>(
+  ctx: DomainContext,
+  bucketName: string,
+  kind: ConfigKind<T>,
+  decide: (text: string | null, bucket: Bucket) => T | null,
+  opts: { removing?: boolean } = {},
+): Promise<Bucket> {
   await requireBucket(ctx, bucketName);
   if (!opts.removing) await admitSmall(ctx);
   const after = await ctx.meta.updateBucketConfig(bucketName, kind.name, (text, bucket) => {
-    const next = decide(text === null ? null : kind.decode(text), bucket);
+    const next = decide(text, bucket);
     if (next === null) return null;
     const encoded = kind.encode(next);
     return encoded === text ? text : encoded;
@@ -66,10 +84,10 @@ export async function updateConfig<T>(
 
 /** Replaces a configuration with `value` (validated by the caller). */
 export function putConfig<T>(ctx: DomainContext, bucketName: string, kind: ConfigKind<T>, value: T): Promise<Bucket> {
-  return updateConfig(ctx, bucketName, kind, () => value);
+  return replaceConfig(ctx, bucketName, kind, () => value);
 }
 
 /** Removes a configuration (no error when there was none, as OSS's Delete* calls answer 204 either way). */
 export function deleteConfig<T>(ctx: DomainContext, bucketName: string, kind: ConfigKind<T>): Promise<Bucket> {
-  return updateConfig(ctx, bucketName, kind, () => null, { removing: true });
+  return writeConfig(ctx, bucketName, kind, () => null, { removing: true });
 }

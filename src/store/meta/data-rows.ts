@@ -86,6 +86,11 @@ export function toBucket(r: BucketRow): Bucket {
   };
 }
 
+/** `bucket` with its configuration `name` set to `document` (a new record: bucket records are never changed in place). */
+export function withConfig(bucket: Bucket, name: string, document: string): Bucket {
+  return { ...bucket, configs: { ...bucket.configs, [name]: document } };
+}
+
 export function toObject(r: ObjectRowBase, inline: Buffer | null): ObjectRecord {
   return {
     bucket: r.bucket,

@@ -27,7 +27,7 @@ import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
 import {
-  accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
+  accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, withConfig, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 
@@ -357,6 +357,8 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       const next = decide(current, bucket);
       if (next === current) return { result: bucket, changed: false };
       await setConfigRow(c, name, config, next);
+      // A write: the record with this document in place, without reading and decoding every configuration again.
+      if (next !== null) return { result: withConfig(bucket, config, next), changed: true };
       const after = await c.query<BucketRow>(SQL.getBucket, [name]);
       return { result: toBucket(after.rows[0]!), changed: true };
     });

@@ -8,7 +8,7 @@ import type {
 import type { BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
 import {
-  accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion,
+  accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion, withConfig,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 import { compareKeys } from '../key-order.js';
@@ -287,9 +287,14 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       const current = bucket.configs[config] ?? null;
       const next = decide(current, bucket);
       if (next === current) return bucket;
-      if (next === null) this.stmts.deleteConfig.run(name, config);
-      else this.stmts.upsertConfig.run(name, config, next);
-      return toBucket(this.stmts.getBucket.get(name)!);
+      if (next === null) {
+        this.stmts.deleteConfig.run(name, config);
+        return toBucket(this.stmts.getBucket.get(name)!);
+      }
+      this.stmts.upsertConfig.run(name, config, next);
+      // The record after is the one read with this document in place: not read and decoded again (every
+      // configuration of the bucket, up to a 1 MiB lifecycle, aggregated and parsed once more).
+      return withConfig(bucket, config, next);
     });
   }
 
