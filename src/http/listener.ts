@@ -470,8 +470,9 @@ function write(
   if (!chunked && (length !== undefined || bodyless)) set('Content-Length', length ?? '0');
   const openFirst = !bodyless && body instanceof Readable && opensFirst(body) && ossRequestId !== null ? body.openFirst.bind(body) : undefined;
   if (openFirst !== undefined && ossRequestId !== null && body instanceof Readable) {
-    // A blob file is opened before the head goes out (the first read would open it anyway, and node sends the
-    // head with the first bytes): one missing is an InternalError answer, not a 200 head and a cut connection.
+    // A blob file is opened (and measured, or its first encrypted chunk read) before the head goes out: the first
+    // read would open it anyway, and node sends the head with the first bytes. One missing, short or undecryptable
+    // is an InternalError answer, not a 200 head and a cut connection (util/opens-first.ts).
     const first = body;
     res.on('close', () => first.destroy());
     openFirst((err) => {
