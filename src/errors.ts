@@ -177,8 +177,8 @@ export const catalogue = {
   // ---- STS (Version 2015-04-01). Wire form is POP. ----
   MissingRoleArn: { status: 400, message: 'RoleArn is mandatory for this action.' },
   MissingRoleSessionName: { status: 400, message: 'RoleSessionName is mandatory for this action.' },
-  'InvalidParameter.RoleArn': { status: 400, message: 'The parameter RoleArn is wrongly formed.' },
-  'InvalidParameter.RoleSessionName': { status: 400, message: 'The parameter RoleSessionName is wrongly formed.' },
+  'InvalidParameter.RoleArn': { status: 400, message: 'The parameter RoleArn is wrongly formed: it is acs:ram::<16-digit account id>:role/<role name>, the role name 1-64 of letters, digits, "." and "-".' },
+  'InvalidParameter.RoleSessionName': { status: 400, message: 'The parameter RoleSessionName is wrongly formed: 2-64 of letters, digits, ".", "@", "_" and "-".' },
   'InvalidParameter.DurationSeconds': { status: 400, message: 'The Min/Max value of DurationSeconds is 15min/1hr.' },
   'InvalidParameter.PolicyGrammar': { status: 400, message: 'The parameter Policy has not passed grammar check.' },
   'InvalidParameter.PolicySize': { status: 400, message: 'The size of Policy must be smaller than 2048 bytes.' },

@@ -361,6 +361,31 @@ describe('alunite sts', () => {
     }
   });
 
+  it("a trust policy naming the user by name (not its ARN) is sent as written, with a warning naming the ARN; AssumeRole is then refused", async () => {
+    const byName = join(cli.home, 'trust-by-name.json');
+    await writeFile(byName, doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: ['assumer'] } }));
+    const created = await cli.run(['ram', 'role', 'create', 'by-name', '--trust-policy', byName]);
+    ok(created);
+    assert.match(created.stderr, /trust-by-name\.json:\d+:\d+: warning: Statement\[0\]\.Principal\.RAM\[0\] "assumer" is not an ARN: it admits no caller; a RAM user is "acs:ram::<account id>:user\/assumer"/);
+    fails(await cli.run(['sts', 'assume-role', '--role-arn', `acs:ram::${ACCOUNT_ID}:role/by-name`, '--session-name', 'sess', ...asAssumer]), 1, 'NoPermission');
+    // Fixed as the warning says: no warning, and the role is assumed.
+    const byArn = join(cli.home, 'trust-by-arn.json');
+    await writeFile(byArn, doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${ACCOUNT_ID}:user/assumer`] } }));
+    const updated = await cli.run(['ram', 'role', 'update', 'by-name', '--trust-policy', byArn]);
+    ok(updated);
+    assert.doesNotMatch(updated.stderr, /warning/);
+    ok(await cli.run(['sts', 'assume-role', '--role-arn', `acs:ram::${ACCOUNT_ID}:role/by-name`, '--session-name', 'sess', ...asAssumer]));
+    // A session policy and a RAM policy get the same warnings (a misspelt action), and are sent all the same.
+    const typo = join(cli.home, 'typo.json');
+    await writeFile(typo, doc({ Effect: 'Allow', Action: 'oss:Getobjekt', Resource: 'acs:oss:*:*:team-data/*' }));
+    const session = await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 'typo', '--policy', typo, '--json', ...asAssumer]);
+    ok(session);
+    assert.match(session.stderr, /typo\.json:\d+:\d+: warning: .*"oss:Getobjekt" matches no oss action \(did you mean "oss:GetObject"\?\) \[UnknownAction\]/);
+    const created2 = await cli.run(['ram', 'policy', 'create', 'typo-policy', '--document', typo]);
+    ok(created2);
+    assert.match(created2.stderr, /\[UnknownAction\]/);
+  });
+
   it('shellQuote survives quotes, dollars, backslashes and newlines in a real shell', async () => {
     const nasty = `a'b"c$HOME\`id\`\\n\nend`;
     const out = await promisify(execFile)('/bin/sh', ['-c', `printf %s ${shellQuote(nasty)}`]);

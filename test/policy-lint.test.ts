@@ -217,6 +217,25 @@ describe('policy lint: warnings', () => {
     assert.deepEqual(codes(trust.warnings), ['UnknownAction Statement[0].Action[0]']);
   });
 
+  test("a trust policy's RAM principal that is not an ARN (a user's name, a bare account id) warns: it admits no caller", () => {
+    const trust = (RAM: unknown): string => doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM } });
+    const name = lintPolicy(trust(['ci-bot']), 'trust');
+    assert.equal(name.valid, true);
+    assert.deepEqual(codes(name.warnings), ['PrincipalFormat Statement[0].Principal.RAM[0]']);
+    assert.match(name.warnings[0]!.message, /"ci-bot" is not an ARN: it admits no caller; a RAM user is "acs:ram::<account id>:user\/ci-bot"/);
+    assert.ok(name.warnings[0]!.line !== undefined);
+    const account = lintPolicy(trust('1000000000000001'), 'trust');
+    assert.deepEqual(codes(account.warnings), ['PrincipalFormat Statement[0].Principal.RAM[0]']);
+    assert.match(account.warnings[0]!.message, /write "acs:ram::1000000000000001:root"/);
+    assert.deepEqual(codes(lintPolicy(trust(['user/ci-bot', 'ci-*']), 'trust').warnings), [
+      'PrincipalFormat Statement[0].Principal.RAM[0]',
+      'PrincipalFormat Statement[0].Principal.RAM[1]',
+    ]);
+    // The forms callers are matched as, with or without wildcards.
+    const fine = ['acs:ram::1000000000000001:root', 'acs:ram::1000000000000001:user/ci-bot', 'acs:ram::1000000000000001:role/Admin', 'acs:ram::*:root', 'acs:ram::1000000000000001:user/*', '*'];
+    assert.deepEqual(codes(lintPolicy(trust(fine), 'trust').warnings), []);
+  });
+
   test('a bucket policy Allow without Principal warns that it allows everyone (anonymous too); a Deny or an identity policy does not', () => {
     const open = lintPolicy(doc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:b/*' }), 'bucket');
     assert.equal(open.valid, true);

@@ -153,7 +153,7 @@ describe('RAM API via @alicloud/pop-core', () => {
       assert.match(k1.AccessKey.CreateDate, ISO);
       const k2 = await call('CreateAccessKey', { UserName: 'keyholder' });
       await fails('CreateAccessKey', { UserName: 'keyholder' }, 'LimitExceeded.User.AccessKey', 409,
-        'The access key count of the user access keys beyond the current limits.');
+        'The access key count of the user access keys beyond the current limits. keyholder has 2 AccessKeys, the most a user may have: delete one (DeleteAccessKey) to create another.');
       await fails('CreateAccessKey', { UserName: 'nobody' }, 'EntityNotExist.User', 404);
 
       const list = await call('ListAccessKeys', { UserName: 'keyholder' });

@@ -76,7 +76,7 @@ describe('STS tokens and AssumeRole rules', () => {
     it('RoleArn: missing, wrongly formed, unknown role, other account', async () => {
       await fails({ RoleSessionName: 's1' }, 'MissingRoleArn', 'RoleArn is mandatory for this action.');
       for (const bad of ['bad', `acs:ram::123:role/reader`, `acs:ram:cn-hangzhou:${ACCOUNT_ID}:role/reader`, `acs:ram::${ACCOUNT_ID}:user/reader`, `acs:ram::${ACCOUNT_ID}:role/`, `acs:ram::${ACCOUNT_ID}:role/a_b`]) {
-        await fails({ RoleArn: bad, RoleSessionName: 's1' }, 'InvalidParameter.RoleArn', 'The parameter RoleArn is wrongly formed.');
+        await fails({ RoleArn: bad, RoleSessionName: 's1' }, 'InvalidParameter.RoleArn', 'The parameter RoleArn is wrongly formed: it is acs:ram::<16-digit account id>:role/<role name>, the role name 1-64 of letters, digits, "." and "-".');
       }
       await fails({ RoleArn: roleArn('nosuch'), RoleSessionName: 's1' }, 'EntityNotExist.Role', 'The specified Role not exists.', 404);
       await fails({ RoleArn: 'acs:ram::9999999999999999:role/reader', RoleSessionName: 's1' }, 'EntityNotExist.Role', 'The specified Role not exists.', 404);
@@ -88,7 +88,7 @@ describe('STS tokens and AssumeRole rules', () => {
     it('RoleSessionName: 2–64 of [A-Za-z0-9.@_-]', async () => {
       await fails({ RoleArn: roleArn('reader') }, 'MissingRoleSessionName', 'RoleSessionName is mandatory for this action.');
       for (const bad of ['a', 'x'.repeat(65), 'has space', 'slash/no', 'star*', 'ünï']) {
-        await fails({ RoleArn: roleArn('reader'), RoleSessionName: bad }, 'InvalidParameter.RoleSessionName', 'The parameter RoleSessionName is wrongly formed.');
+        await fails({ RoleArn: roleArn('reader'), RoleSessionName: bad }, 'InvalidParameter.RoleSessionName', 'The parameter RoleSessionName is wrongly formed: 2-64 of letters, digits, ".", "@", "_" and "-".');
       }
       for (const good of ['ab', 'x'.repeat(64), 'a.b@c_d-e']) {
         const body = await assumeRole(aliceSts(), { RoleArn: roleArn('reader'), RoleSessionName: good });

@@ -48,7 +48,7 @@ function signInPage() {
     field('AccessKeySecret', secret),
     field('SecurityToken (STS credentials only)', token),
     submit,
-    h('p', { class: 'muted' }, 'The secret stays in this page\'s memory only (never localStorage, sessionStorage or cookies). Signing out or reloading forgets it.'),
+    // The page's footer says where the secret is kept (memory only): said once, not twice on this page.
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Argument, Command } from 'commander';
-import { lintPolicy } from '../policy/index.js';
+import { warnPolicyLint } from './policy-file.js';
 import { ossClient, parseOssUrl, type OssClient } from './oss-client.js';
 import { printJson, printRecord, remote, setEndpointForErrors, UsageError } from './output.js';
 import { resolveConnection, type ConnectionFlags } from './profile.js';
@@ -165,9 +165,7 @@ export function bucketCommand(): Command {
     parseJson(text, 'bucket policy', file);
     // The server is the judge of validity; the linter's warnings (no Principal = everyone, unknown actions,
     // resources of another bucket…) are said before the policy takes effect, on stderr.
-    for (const w of lintPolicy(text, 'bucket').warnings) {
-      process.stderr.write(`${file}${w.line !== undefined ? `:${w.line}:${w.column}` : ''}: warning: ${w.message} [${w.code}]\n`);
-    }
+    warnPolicyLint(file, text, 'bucket');
     const { o, bucket: b, client } = await bucketOf(polPut, url);
     done(o, b, await client.request({ method: 'PUT', bucket: b, subres: 'policy', content: text, mime: 'json', successStatuses: [200] }), `policy: oss://${b} updated`);
   });

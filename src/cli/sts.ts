@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { CliError, parsePositiveInt, printable, printJson, printRecord, remote, run, shellQuote, UsageError } from './output.js';
+import { warnPolicyLint } from './policy-file.js';
 import { popContext, readDocument, STS_VERSION } from './pop.js';
 import { alunitePaths, checkProfileName, writeProfile, type ConnectionFlags } from './profile.js';
 
@@ -36,11 +37,12 @@ export function stsCommand(): Command {
     run(async () => {
       const o = assume.opts<Common & { roleArn: string; sessionName: string; policy?: string; duration?: number; externalId?: string; export?: boolean; saveProfile?: string }>();
       if (o.saveProfile !== undefined) checkProfileName(o.saveProfile);
-      // STS's own answer to a bad one only says "wrongly formed"; the rule is the same on the cloud.
+      // The cloud's STS only says "wrongly formed" (Alunite's adds the rule); the rule is the same on the cloud.
       if (!/^[A-Za-z0-9._@-]{2,64}$/.test(o.sessionName)) {
         throw new UsageError(`--session-name must be 2 to 64 characters of letters, digits, ".", "_", "@" and "-" (RoleSessionName), got ${JSON.stringify(o.sessionName)}`);
       }
       const policy = o.policy !== undefined ? await readDocument(o.policy, 'session policy') : undefined;
+      if (policy !== undefined) warnPolicyLint(o.policy!, policy, 'session');
       const ctx = await popContext(o, STS_VERSION);
       const b = await ctx.call<AssumeRoleBody>('AssumeRole', {
         RoleArn: o.roleArn,

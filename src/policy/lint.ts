@@ -10,7 +10,7 @@ import { parsePolicyAll, type ParseOptions } from './parse.js';
 import type { PolicyDocument, PolicyKind, PolicyStatement } from './types.js';
 
 export interface LintFinding {
-  /** Errors: `Length` | `Json` | `Grammar`. Warnings: `UnknownService` | `UnknownAction` | `ResourceTypeMismatch` | `UnknownConditionKey`. */
+  /** Errors: `Length` | `Json` | `Grammar`. Warnings: `UnknownService` | `UnknownAction` | `ResourceTypeMismatch` | `UnknownConditionKey` | `NoPrincipal` | `PrincipalFormat`. */
   readonly code: string;
   /** Starts with the place (`Statement[0].Action[1]`) when there is one. */
   readonly message: string;
@@ -121,8 +121,39 @@ function lintDocument(doc: PolicyDocument, kind: PolicyKind, warn: Warn): void {
     if (kind === 'bucket' && st.effect === 'Allow' && st.principal?.type === 'bucket' && st.principal.values.length === 0) {
       warn('NoPrincipal', `Statement[${i}]`, 'names no Principal (absent or []): in a bucket policy it allows everyone, anonymous requests included (name the principals, or "*" to mean it)');
     }
+    if (kind === 'trust' && st.principal?.type === 'trust') {
+      st.principal.ram.forEach((value, j) => {
+        const problem = ramPrincipalProblem(value);
+        if (problem) warn('PrincipalFormat', `Statement[${i}].Principal.RAM[${j}]`, problem);
+      });
+    }
     lintStatement(st, `Statement[${i}]`, warn);
   });
+}
+
+/** The forms a trust policy's RAM principal is matched against (policy/compile.ts `ramIds`). */
+const RAM_PRINCIPAL_RE = /^acs:ram::[^:]+:(root|user\/.+|role\/.+)$/;
+
+/**
+ * Why a trust policy's `RAM` entry can admit no caller, or null. Callers are matched as
+ * `acs:ram::<account>:root` (any identity of the account), `…:user/<name>` and `…:role/<name>`; a user's name or
+ * a bare account id is valid JSON but never matches (AssumeRole then answers NoPermission).
+ */
+function ramPrincipalProblem(value: string): string | null {
+  const wild = value.search(/[*?]/);
+  if (wild >= 0) {
+    const prefix = value.slice(0, wild);
+    return 'acs:ram::'.startsWith(prefix) || prefix.startsWith('acs:ram::') ? null
+      : `${JSON.stringify(value)} cannot match acs:ram::<account id>:root, …:user/<name> or …:role/<name>: it admits no caller`;
+  }
+  if (RAM_PRINCIPAL_RE.test(value)) return null;
+  if (/^\d+$/.test(value)) {
+    return `${JSON.stringify(value)} is an account id, not an ARN: it admits no caller; write "acs:ram::${value}:root" for every RAM user and role of that account`;
+  }
+  if (!value.includes(':')) {
+    return `${JSON.stringify(value)} is not an ARN: it admits no caller; a RAM user is "acs:ram::<account id>:user/${value}", a role "acs:ram::<account id>:role/${value}", every identity of an account "acs:ram::<account id>:root"`;
+  }
+  return `${JSON.stringify(value)} is not acs:ram::<account id>:root, …:user/<name> or …:role/<name>: it admits no caller`;
 }
 
 function lintStatement(st: PolicyStatement, path: string, warn: Warn): void {

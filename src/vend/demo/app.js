@@ -116,6 +116,9 @@ async function login(event) {
   setText('who', state.user);
   setText('prefix', `${state.user}/`);
   setText('bucket', state.config.bucket);
+  // Ready to try: a key in another user's folder (a placeholder alone made "Try to read" answer "fill out this field").
+  $('other-key').value = `${state.user === 'usr002' ? 'usr001' : 'usr002'}/secret.txt`;
+  setText('other-status', '');
   await refreshList();
 }
 
