@@ -163,7 +163,10 @@ function matches(plan: InventoryPlan, o: ObjectSummary): boolean {
 
 /** Where a configuration's files go: `<prefix>/<source>/<id>` (PutBucketInventory authorizes writes under it). */
 export function inventoryBase(destPrefix: string, source: string, id: string): string {
-  const prefix = destPrefix.replace(/\/+$/, '');
+  // Trailing slashes cut by a loop: `replace(/\/+$/, '')` scans each run of slashes from each of its starts.
+  let end = destPrefix.length;
+  while (end > 0 && destPrefix.charCodeAt(end - 1) === 0x2f) end--;
+  const prefix = destPrefix.slice(0, end);
   return `${prefix === '' ? '' : `${prefix}/`}${source}/${id}`;
 }
 

@@ -25,7 +25,10 @@ export type RangeBehaviour = 'default' | 'standard' | 'copy';
 export function resolveRange(header: string | undefined, size: number, behaviour: RangeBehaviour): ByteRange | null {
   const standard = behaviour === 'standard';
   if (header === undefined) return null;
-  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*(?:,.*)?$/i.exec(header);
+  // Each run of spaces belongs to one `\s*` only (the digits are optional with the spaces after them): written as
+  // `\s*(\d*)\s*`, a 16 KB header of spaces was split between the two runs every way, ~0.5 s of event loop per
+  // request, for anyone who may read one object.
+  const m = /^\s*bytes\s*=\s*(?:(\d+)\s*)?-\s*(?:(\d+)\s*)?(?:,.*)?$/i.exec(header);
   if (!m) return null;
   const [, a = '', b = ''] = m;
   if (a === '' && b === '') return null;

@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../errors.js';
+import { xmlCarries } from '../util/xml-chars.js';
 
 // Name and text-field rules (spec ram-sts §4.2): length first, then characters.
 
@@ -7,6 +8,12 @@ interface Rule {
   chars?: RegExp;
   length: ErrorCode;
   invalid?: ErrorCode;
+  /**
+   * A free-text field (comments, descriptions, contact details): any character an XML 1.0 answer can carry (the POP
+   * API answers XML unless JSON is asked for), else this error. U+0000 also cannot be kept by the PostgreSQL store:
+   * a comment holding one was a 500 InternalError there.
+   */
+  text?: ErrorCode;
 }
 
 const RULES = {
@@ -17,10 +24,10 @@ const RULES = {
   GroupName: { max: 64, chars: /^[A-Za-z0-9-]+$/, length: 'InvalidParameter.GroupName.Length', invalid: 'InvalidParameter.GroupName.InvalidChars' },
   RoleName: { max: 64, chars: /^[A-Za-z0-9.-]+$/, length: 'InvalidParameter.RoleName.Length', invalid: 'InvalidParameter.RoleName.InvalidChars' },
   PolicyName: { max: 128, chars: /^[A-Za-z0-9-]+$/, length: 'InvalidParameter.PolicyName.Length', invalid: 'InvalidParameter.PolicyName.InvalidChars' },
-  Comments: { max: 128, length: 'InvalidParameter.Comments.Length' },
-  Description: { max: 1024, length: 'InvalidParameter.Description.Length' },
-  Email: { max: 128, length: 'InvalidParameter.Email.Length' },
-  MobilePhone: { max: 32, length: 'InvalidParameter.MobilePhone.Length' },
+  Comments: { max: 128, length: 'InvalidParameter.Comments.Length', text: 'InvalidParameter.Comments.InvalidChars' },
+  Description: { max: 1024, length: 'InvalidParameter.Description.Length', text: 'InvalidParameter.Description.InvalidChars' },
+  Email: { max: 128, length: 'InvalidParameter.Email.Length', text: 'InvalidParameter.Email.InvalidChars' },
+  MobilePhone: { max: 32, length: 'InvalidParameter.MobilePhone.Length', text: 'InvalidParameter.MobilePhone.InvalidChars' },
 } as const satisfies Record<string, Rule>;
 
 export type NamedField = keyof typeof RULES;
@@ -31,6 +38,7 @@ export function checkField(field: NamedField, value: string): string {
   const len = [...value].length;
   if (len > rule.max || (rule.chars !== undefined && len === 0)) throw new AppError(rule.length);
   if (rule.chars !== undefined && rule.invalid !== undefined && !rule.chars.test(value)) throw new AppError(rule.invalid);
+  if (rule.text !== undefined && !xmlCarries(value)) throw new AppError(rule.text);
   return value;
 }
 

@@ -7,7 +7,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { bucketSseFrom, header, quoted } from '../headers.js';
 import { el, escapeXml, many, parseXmlBody, text, type XmlNode, xmlText } from '../xml.js';
-import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, policyText, readSmallBody, xmlResponse } from './common.js';
+import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, policyText, readBodyBeforeAuthorization, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
 import { bucketInfoEncryptionFields } from './encryption.js';
@@ -215,11 +215,21 @@ export const listObjects: Handler = async (req) => {
  */
 const encodeToken = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');
 
+/**
+ * `text` without its trailing `=`s. Not `replace(/=+$/, '')`: that scans every run of `=` to its end from each of its
+ * starts, so a 16 KB token of `=` followed by another character cost ~0.4 s of event loop per (anonymous) listing.
+ */
+function withoutPadding(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--;
+  return text.slice(0, end);
+}
+
 /** The key a token continues after; tokens an older Alunite gave out (standard base64, padded) still work. */
 function decodeToken(token: string): string {
   const key = Buffer.from(token, 'base64').toString('utf8');
-  const bare = token.replace(/=+$/, '');
-  if (token === '' || (encodeToken(key) !== bare && Buffer.from(key, 'utf8').toString('base64').replace(/=+$/, '') !== bare)) {
+  const bare = withoutPadding(token);
+  if (token === '' || (encodeToken(key) !== bare && withoutPadding(Buffer.from(key, 'utf8').toString('base64')) !== bare)) {
     throw new AppError('InvalidArgument', 'The continuation token provided is incorrect.', { ArgumentName: 'continuation-token', ArgumentValue: token });
   }
   return key;
@@ -293,7 +303,7 @@ export const listMultipartUploads: Handler = async (req) => {
 };
 
 export const deleteMultipleObjects: Handler = async (req) => {
-  const raw = await readSmallBody(req.body, 2 * 1024 * 1024);
+  const raw = await readBodyBeforeAuthorization(req.body, 2 * 1024 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), true);
   // Read before anything is authorized (the keys are the checks), by anyone: at most 8 nodes per object allowed.
   const doc = parseXmlBody(xmlText(raw), 'Delete', { maxNodes: 8 * LIMITS.maxDeleteKeys + 16 });

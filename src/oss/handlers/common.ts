@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../../errors.js';
+import { HeldBytes } from '../../http/held-bytes.js';
 import { cutShortAsIncomplete, readBoundedBody } from '../../http/read-body.js';
 import type { OssRequest, OssResponse } from '../context.js';
 import { el, xmlDocument, type XmlChild, type XmlNode } from '../xml.js';
@@ -23,6 +24,25 @@ export function owner(accountId: string): XmlNode {
 
 export function ownerAcl(accountId: string, grant: string): XmlNode {
   return el('AccessControlPolicy', [owner(accountId), el('AccessControlList', [el('Grant', grant)])]);
+}
+
+/**
+ * Bodies read before anything authorized their request: DeleteMultipleObjects, whose keys are what is authorized, so
+ * anyone (anonymous, any account's user) may send one on a bucket they cannot touch. Each is bounded on its own
+ * (2 MiB); across them, the bytes of bodies being read count against one process-wide budget, and a read that would
+ * go beyond is answered 503 ServiceUnavailable. Before, ~9,500 connections (the default cap) each holding a 2 MiB
+ * body short of its end kept ~19 GB (300 kept 600 MB). A body must also arrive within `deadlineMs` (the idle timeout
+ * restarts with every byte, so a trickle would hold its share for ever); past it the request is dropped unanswered.
+ */
+export const UNAUTHORIZED_BODY_BOUNDS = { budget: new HeldBytes(64 * 1024 * 1024), deadlineMs: 60_000 };
+
+/** readSmallBody for a body read before its request is authorized (UNAUTHORIZED_BODY_BOUNDS). */
+export function readBodyBeforeAuthorization(body: Readable, limit: number): Promise<Buffer> {
+  return readBoundedBody(body, limit, () => new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`), true, {
+    budget: UNAUTHORIZED_BODY_BOUNDS.budget,
+    busy: () => new AppError('ServiceUnavailable', 'The server holds as many request bodies not yet authorized as it allows; retry later.'),
+    deadlineMs: UNAUTHORIZED_BODY_BOUNDS.deadlineMs,
+  }).catch(cutShortAsIncomplete);
 }
 
 /** Reads a small request body (XML/JSON configuration) with a size cap. */

@@ -31,6 +31,9 @@ async function rows<R extends pg.QueryResultRow>(c: Queryable, text: string, val
 }
 
 async function first<R extends pg.QueryResultRow>(c: Queryable, text: string, values: unknown[] = []): Promise<R | undefined> {
+  // Every lookup here compares text columns for equality, and PostgreSQL text cannot hold U+0000: a value holding
+  // one matches no row. Sent, it fails the query (UpdateAccessKey of `%00`, ListTagResources of a role `w%00`: 500).
+  if (values.some((v) => typeof v === 'string' && v.includes('\u0000'))) return undefined;
   return (await c.query<R>(text, values)).rows[0];
 }
 

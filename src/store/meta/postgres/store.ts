@@ -183,8 +183,19 @@ const PG_RESET_TABLES = [
   'ram_identity_providers',
 ] as const;
 
+// PostgreSQL text cannot hold U+0000 (a parameter holding one fails the whole query), so no id or name stored in a
+// text column has one, and a request naming one (`?uploadId=%00`, a ListLiveChannel marker, ...) was answered 500
+// InternalError. As SQLite answers it: an id holding U+0000 names nothing, a prefix holding one starts no name, and a
+// marker `p\0...` sorts after `p` and before every longer name that starts with `p`, so `name > p\0...` is `name > p`.
+const hasNul = (text: string): boolean => text.includes('\u0000');
+const beforeNul = (text: string): string => {
+  const at = text.indexOf('\u0000');
+  return at < 0 ? text : text.slice(0, at);
+};
+
 /** One row's document of the generic bucket_configs store (null: none). */
 async function getConfigRow(c: Queryable, key: string, name: string): Promise<string | null> {
+  if (hasNul(name)) return null;
   const { rows } = await c.query<{ document: string }>('SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2', [key, name]);
   return rows[0]?.document ?? null;
 }
@@ -392,10 +403,11 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   async listConfigEntries(bucket: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]> {
+    if (hasNul(q.prefix)) return [];
     const { rows } = await this.pool.query<ConfigEntry>(
       `SELECT name AS id, document FROM bucket_configs WHERE bucket = $1 AND name > $2 AND name >= $3
          AND left(name, char_length($3)) = $3 ORDER BY name LIMIT $4`,
-      [collectionConfigKey(bucket, collection), q.after, q.prefix, q.limit],
+      [collectionConfigKey(bucket, collection), beforeNul(q.after), q.prefix, q.limit],
     );
     return rows;
   }
@@ -855,6 +867,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | null> {
+    if (hasNul(uploadId)) return null;
     const { rows } = await this.pool.query<PgUploadRow>({ name: 'get-upload', text: SQL.getUpload, values: [uploadId] });
     return rows[0] ? toUpload(rows[0]) : null;
   }
@@ -864,6 +877,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * part replaced is the one really replaced, and no part lands in an upload being completed.
    */
   async putPart(p: PartRecord, opts: Pick<ObjectWriteOptions, 'capacity'> = {}): Promise<PartRecord | null> {
+    if (hasNul(p.uploadId)) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
     return this.tx(async (c) => {
       // The capacity lock before the upload's row lock, as every write takes it first.
       if (opts.capacity !== undefined) {
@@ -890,6 +904,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   async listParts(uploadId: string, q: { after: number; limit: number }): Promise<PartRecord[]> {
+    if (hasNul(uploadId)) return [];
     const { rows } = await this.pool.query<PartRow>('SELECT * FROM parts WHERE upload_id = $1 AND part_number > $2 ORDER BY part_number LIMIT $3', [
       uploadId, q.after, q.limit,
     ]);
@@ -903,7 +918,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       values.push(keyBytes(q.keyMarker));
       const k = `$${values.length}`;
       if (q.uploadIdMarker) {
-        values.push(q.uploadIdMarker);
+        values.push(beforeNul(q.uploadIdMarker));
         marker = ` AND (key, upload_id) > (${k}, $${values.length})`;
       } else {
         marker = ` AND key > ${k}`;
@@ -918,6 +933,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   async abortUpload(uploadId: string): Promise<PartRecord[] | null> {
+    if (hasNul(uploadId)) return null;
     return this.tx(async (c) => {
       const gone = await c.query('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);
       if (gone.rowCount === 0) return null;
@@ -927,6 +943,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   async completeUpload(uploadId: string, decide: CompleteDecider, opts: Pick<ObjectWriteOptions, 'guardRemoved'> = {}): Promise<CompleteResult> {
+    if (hasNul(uploadId)) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
     return this.tx(async (c) => {
       const { rows } = await c.query<PgUploadRow>({ name: 'lock-upload', text: SQL.lockUpload, values: [uploadId] });
       if (!rows[0]) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
