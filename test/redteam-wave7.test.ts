@@ -83,6 +83,82 @@ describe('redteam wave 7: header and query values are matched in linear time', (
   });
 });
 
+describe('redteam wave 7: oss:RequestObjectTag is the tags the request writes', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const BUCKET = 'rt7-tags';
+  const tagging = (value: string) => `<Tagging><TagSet><Tag><Key>team</Key><Value>${value}</Value></Tag></TagSet></Tagging>`;
+  const resource = `acs:oss:*:*:${BUCKET}/*`;
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    await srv.client().putBucket(BUCKET);
+    await (srv.client() as unknown as { putBucketVersioning(b: string, s: string): Promise<unknown> }).putBucketVersioning(BUCKET, 'Enabled');
+    await srv.client({ bucket: BUCKET }).put('k', Buffer.from('k'));
+    await srv.client({ bucket: BUCKET }).put('src', Buffer.from('s'), { headers: { 'x-oss-tagging': 'team=red' } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  const teamOf = async (key: string, versionId?: string): Promise<string | undefined> => {
+    const r = await signedRequest(srv.port, 'GET', BUCKET, key, [['tagging', ''], ...(versionId === undefined ? [] : [['versionId', versionId] as [string, string]])]);
+    return /<Key>team<\/Key><Value>([^<]*)</.exec(r.text)?.[1];
+  };
+
+  it('PutObjectTagging: an Allow on team=blue is met by the body, not by an x-oss-tagging header; a Deny on team=red holds', async () => {
+    const blue = await ram.userWith('rt7-blue', JSON.stringify({ Version: '1', Statement: [
+      { Effect: 'Allow', Action: ['oss:PutObjectTagging', 'oss:PutObjectVersionTagging'], Resource: [resource], Condition: { StringEquals: { 'oss:RequestObjectTag/team': 'blue' } } },
+    ] }));
+    const put = (creds: [string, string], body: string, headers: Record<string, string> = {}, query: Array<[string, string]> = []) =>
+      signedRequest(srv.port, 'PUT', BUCKET, 'k', [['tagging', ''], ...query], { body, headers: { 'content-type': 'application/xml', ...headers }, creds });
+    const blueCreds: [string, string] = [blue.accessKeyId, blue.accessKeySecret];
+    // Before: allowed, and the object was tagged team=red.
+    const faked = await put(blueCreds, tagging('red'), { 'x-oss-tagging': 'team=blue' });
+    assert.deepEqual([faked.status, faked.err?.Code], [403, 'AccessDenied'], faked.text.slice(0, 300));
+    assert.equal(await teamOf('k'), undefined);
+    // Before: refused, the body's tags were not looked at.
+    assert.equal((await put(blueCreds, tagging('blue'))).status, 200);
+    assert.equal(await teamOf('k'), 'blue');
+    // A version is tagged under the Version action, with its body's tags likewise.
+    const versionId = (await srv.client({ bucket: BUCKET }).head('k')).res.headers['x-oss-version-id' as never] as string;
+    assert.equal((await put(blueCreds, tagging('red'), { 'x-oss-tagging': 'team=blue' }, [['versionId', versionId]])).status, 403);
+    assert.equal((await put(blueCreds, tagging('blue'), {}, [['versionId', versionId]])).status, 200);
+
+    const noRed = await ram.userWith('rt7-no-red', JSON.stringify({ Version: '1', Statement: [
+      { Effect: 'Allow', Action: ['oss:PutObjectTagging', 'oss:PutObject', 'oss:GetObject', 'oss:GetObjectTagging'], Resource: [resource] },
+      { Effect: 'Deny', Action: ['oss:PutObjectTagging', 'oss:PutObject'], Resource: [resource], Condition: { StringEquals: { 'oss:RequestObjectTag/team': 'red' } } },
+    ] }));
+    const noRedCreds: [string, string] = [noRed.accessKeyId, noRed.accessKeySecret];
+    // Before: 200, the Deny never saw the body's tags.
+    const red = await put(noRedCreds, tagging('red'));
+    assert.deepEqual([red.status, red.err?.Code], [403, 'AccessDenied'], red.text.slice(0, 300));
+    assert.equal(await teamOf('k'), 'blue');
+    assert.equal((await put(noRedCreds, tagging('green'), { 'x-oss-tagging': 'team=red' })).status, 200, 'a header the operation ignores decides nothing');
+    assert.equal(await teamOf('k'), 'green');
+    // PutObject's tags are its x-oss-tagging header, as before.
+    const obj = await signedRequest(srv.port, 'PUT', BUCKET, 'new', [], { body: 'x', headers: { 'x-oss-tagging': 'team=red' }, creds: noRedCreds });
+    assert.deepEqual([obj.status, obj.err?.Code], [403, 'AccessDenied']);
+    assert.equal((await signedRequest(srv.port, 'PUT', BUCKET, 'new', [], { body: 'x', headers: { 'x-oss-tagging': 'team=green' }, creds: noRedCreds })).status, 200);
+  });
+
+  it('CopyObject copying its source\'s tags: an x-oss-tagging header it ignores does not meet a condition on the tags', async () => {
+    const blue = await ram.userWith('rt7-copy-blue', JSON.stringify({ Version: '1', Statement: [
+      { Effect: 'Allow', Action: ['oss:GetObject', 'oss:GetObjectTagging'], Resource: [resource] },
+      { Effect: 'Allow', Action: ['oss:PutObject', 'oss:PutObjectTagging'], Resource: [resource], Condition: { StringEquals: { 'oss:RequestObjectTag/team': 'blue' } } },
+    ] }));
+    const creds: [string, string] = [blue.accessKeyId, blue.accessKeySecret];
+    const copy = (headers: Record<string, string>) => signedRequest(srv.port, 'PUT', BUCKET, 'copied', [], { headers: { 'x-oss-copy-source': `/${BUCKET}/src`, ...headers }, creds });
+    // Before: allowed, and `copied` carried the source's team=red.
+    const faked = await copy({ 'x-oss-tagging': 'team=blue' });
+    assert.deepEqual([faked.status, faked.err?.Code], [403, 'AccessDenied'], faked.text.slice(0, 300));
+    // With Replace the header is what the copy writes: it decides.
+    assert.equal((await copy({ 'x-oss-tagging': 'team=blue', 'x-oss-tagging-directive': 'Replace' })).status, 200);
+    assert.equal(await teamOf('copied'), 'blue');
+  });
+});
+
 describe('redteam wave 7: a live channel keeps what its Snapshot names, no more', () => {
   let srv: TestServer;
   const BUCKET = 'rt7-live';

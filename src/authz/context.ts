@@ -20,6 +20,21 @@ export interface RequestFacts {
   authMethod?: AuthMethod;
   /** The access point whose alias the request named (docs/access-points.md); absent: the bucket's own name. */
   accessPoint?: AccessPointView;
+  /** The tags a request's body sets (PutObjectTagging): its oss:RequestObjectTag keys, whatever x-oss-tagging says. */
+  requestTags?: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * The operations that store the tags of `x-oss-tagging` (a copy only with `x-oss-tagging-directive: Replace`). Only
+ * their header is the request's tags: PutObjectTagging's are in its body, and the other operations ignore the
+ * header, so a header sent with them must not satisfy (or dodge) a condition on the tags the request writes.
+ */
+const TAGGING_HEADER_TAKEN: ReadonlySet<string> = new Set(['PutObject', 'AppendObject', 'InitiateMultipartUpload', 'PutSymlink', 'PostObject']);
+
+function requestTagsOf(op: Operation, f: RequestFacts): ReadonlyArray<readonly [string, string]> {
+  if (f.requestTags !== undefined) return f.requestTags;
+  const taken = TAGGING_HEADER_TAKEN.has(op.name) || (op.name === 'CopyObject' && (header(f.headers, 'x-oss-tagging-directive') ?? '').toLowerCase() === 'replace');
+  return taken ? parseTagging(header(f.headers, 'x-oss-tagging') ?? '') : [];
 }
 
 /** Request facts every product's conditions can test (RAM API calls as well as OSS requests). */
@@ -67,7 +82,7 @@ export function ossConditionContext(op: Operation, f: RequestFacts): ConditionCo
   if (acl !== undefined && (op.name === 'PutBucket' || op.name === 'PutBucketAcl')) ctx['oss:x-oss-acl'] = acl;
   const objectAcl = header(f.headers, 'x-oss-object-acl');
   if (objectAcl !== undefined) ctx['oss:x-oss-object-acl'] = objectAcl;
-  for (const [k, v] of parseTagging(header(f.headers, 'x-oss-tagging') ?? '')) ctx[`oss:RequestObjectTag/${k}`] = v;
+  for (const [k, v] of requestTagsOf(op, f)) ctx[`oss:RequestObjectTag/${k}`] = v;
   if (f.accessPoint !== undefined) Object.assign(ctx, accessPointConditionKeys(f.accessPoint));
   return ctx;
 }

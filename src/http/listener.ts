@@ -258,8 +258,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           endpoint: { scheme: facts.secureTransport ? 'https' : 'http', ...endpointOf(headers.host, address, `oss-${deps.region}.aliyuncs.com`) },
           services: deps.services,
           clientGone: () => req.socket.destroyed || !req.socket.writable,
-          authorize: async (checks) => {
-            await authorize(auth.principal, op, deps.authz, facts, checks, rec);
+          authorize: async (checks, body) => {
+            await authorize(auth.principal, op, deps.authz, body === undefined ? facts : { ...facts, requestTags: body.requestTags }, checks, rec);
           },
         });
         answer = withQosDelay(throttledResponse(answer, traffic), traffic, body);

@@ -78,9 +78,10 @@ export interface OssRequest<Op extends Operation = Operation> {
   clientGone?(): boolean;
   /**
    * Authorizes checks only the parsed body reveals (DeleteMultipleObjects' keys) as the routed ones were:
-   * same principal and request facts; throws AccessDenied if any is refused.
+   * same principal and request facts; throws AccessDenied if any is refused. `requestTags`: the tags the body sets
+   * (PutObjectTagging), the request's oss:RequestObjectTag condition keys.
    */
-  authorize(checks: readonly AuthzCheck[]): Promise<void>;
+  authorize(checks: readonly AuthzCheck[], body?: { requestTags: ReadonlyArray<readonly [string, string]> }): Promise<void>;
 }
 
 export type ResponseBody = string | Buffer | Readable | undefined;

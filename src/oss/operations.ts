@@ -830,7 +830,9 @@ function routeImplemented(input: RouteInput): Operation {
       if (has('acl')) return { name: 'PutObjectAcl', ...onObject('oss:PutObjectAcl', 'none') };
       // A link has no bytes to encrypt: no KMS key is used.
       if (has('symlink')) return { name: 'PutSymlink', ...objectWrite('oss:PutObject', 'write', false) };
-      if (has('tagging')) return { name: 'PutObjectTagging', ...onObject('oss:PutObjectTagging', 'none') };
+      // oss:PutObjectTagging (oss:PutObjectVersionTagging with versionId) is checked by the handler once it has read
+      // the tags: they are the request's oss:RequestObjectTag condition keys (authz/context.ts).
+      if (has('tagging')) return { name: 'PutObjectTagging', bucket, key, checks: [] };
       if (has('uploadId') || has('partNumber')) {
         if (!has('uploadId')) throw invalidArgument('UploadPart requires the uploadId parameter.', 'uploadId');
         const uploadId = uploadIdOf(query);

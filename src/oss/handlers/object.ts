@@ -29,7 +29,7 @@ import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
 import { gzipBody, gzipHeaders, gzipRoom, wantsGzip } from '../compression.js';
-import { checkMd5, empty, ownerAcl, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, ownerAcl, copySourceConditions, kmsDecryptCheck, readBodyBeforeAuthorization, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
 
@@ -355,7 +355,8 @@ export const getObjectTagging: Handler = async (req) => {
 
 export const putObjectTagging: Handler = async (req) => {
   const { bucket, key } = target(req);
-  const raw = await readSmallBody(req.body, 64 * 1024);
+  // Read before the request is authorized (the tags are its oss:RequestObjectTag condition keys): bounded as such.
+  const raw = await readBodyBeforeAuthorization(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const doc = parseXmlBody(xmlText(raw), 'Tagging');
   const set = doc.TagSet;
@@ -366,7 +367,17 @@ export const putObjectTagging: Handler = async (req) => {
     if (k === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Each Tag must have a Key.' });
     return [k, text(tag.Value, 'Value') ?? ''];
   });
-  const obj = await req.services.objects.setTags(bucket, key, tags, versionOf(req));
+  // oss:PutObjectTagging (its Version twin for a version) with the body's tags as the request's: before, the
+  // x-oss-tagging header was, so a header tag met an Allow's condition while the body wrote others, and a Deny on
+  // the tags written never applied.
+  const versionId = versionOf(req);
+  await req.authorize(
+    [versionId === undefined
+      ? { action: 'oss:PutObjectTagging', bucket, key, acl: 'none' }
+      : { action: 'oss:PutObjectVersionTagging', bucket, key, acl: 'none', versionId }],
+    { requestTags: tags },
+  );
+  const obj = await req.services.objects.setTags(bucket, key, tags, versionId);
   return empty(200, await withVersion(req, obj, {}));
 };
 
