@@ -143,6 +143,33 @@ describe('redteam wave 7: oss:RequestObjectTag is the tags the request writes', 
     assert.equal((await signedRequest(srv.port, 'PUT', BUCKET, 'new', [], { body: 'x', headers: { 'x-oss-tagging': 'team=green' }, creds: noRedCreds })).status, 200);
   });
 
+  it('PutObjectTagging is authorized by its handler (the route carries no check): a Deny on each action holds, and anonymous callers are refused', async () => {
+    const user = await ram.userWith('rt7-deny-each', JSON.stringify({ Version: '1', Statement: [
+      { Effect: 'Allow', Action: ['oss:PutObjectTagging', 'oss:PutObjectVersionTagging'], Resource: [resource] },
+      { Effect: 'Deny', Action: 'oss:PutObjectVersionTagging', Resource: [resource] },
+    ] }));
+    const creds: [string, string] = [user.accessKeyId, user.accessKeySecret];
+    const put = (query: Array<[string, string]>, c?: [string, string]) =>
+      signedRequest(srv.port, 'PUT', BUCKET, 'k', [['tagging', ''], ...query], { body: tagging('teal'), headers: { 'content-type': 'application/xml' }, ...(c === undefined ? {} : { creds: c }) });
+    const versionId = (await srv.client({ bucket: BUCKET }).head('k')).res.headers['x-oss-version-id' as never] as string;
+    const before = await teamOf('k', versionId);
+    const denied = await put([['versionId', versionId]], creds);
+    assert.deepEqual([denied.status, denied.err?.Code], [403, 'AccessDenied'], denied.text.slice(0, 300));
+    assert.equal(await teamOf('k', versionId), before, 'the denied version keeps its tags');
+    assert.equal((await put([], creds)).status, 200);
+    const other = await ram.userWith('rt7-deny-plain', JSON.stringify({ Version: '1', Statement: [
+      { Effect: 'Allow', Action: ['oss:PutObjectTagging', 'oss:PutObjectVersionTagging'], Resource: [resource] },
+      { Effect: 'Deny', Action: 'oss:PutObjectTagging', Resource: [resource] },
+    ] }));
+    const plain = await put([], [other.accessKeyId, other.accessKeySecret]);
+    assert.deepEqual([plain.status, plain.err?.Code], [403, 'AccessDenied'], plain.text.slice(0, 300));
+    const anonymous = await rawRequest(srv.port, {
+      method: 'PUT', path: `/${BUCKET}/k?tagging`, headers: { Host: `127.0.0.1:${srv.port}`, 'Content-Type': 'application/xml' }, body: tagging('anon'),
+    });
+    assert.equal(anonymous.status, 403, anonymous.body.toString());
+    assert.equal(await teamOf('k'), 'teal');
+  });
+
   it('CopyObject copying its source\'s tags: an x-oss-tagging header it ignores does not meet a condition on the tags', async () => {
     const blue = await ram.userWith('rt7-copy-blue', JSON.stringify({ Version: '1', Statement: [
       { Effect: 'Allow', Action: ['oss:GetObject', 'oss:GetObjectTagging'], Resource: [resource] },
