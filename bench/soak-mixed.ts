@@ -9,7 +9,11 @@
  * mid-body; multipart uploads started and never completed; presigned GETs, range GETs, deletes.
  * Not part of `npm test`.
  *
- *   node dist/bench/soak-mixed.js [--minutes 10] [--concurrency 8] [--sample 15] [--data DIR]
+ *   node dist/bench/soak-mixed.js [--minutes 10] [--concurrency 8] [--sample 15] [--data DIR] [--live-heap]
+ *
+ * --live-heap: the server runs with test/helpers/heap-probe (`--expose-gc`), and each sample also gives
+ * `liveHeapMiB`, its heap right after two full collections: the used heap between collections swings with
+ * the garbage of the moment, and V8 grows its heap's total while it allocates fast, so neither shows a leak.
  */
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -35,6 +39,7 @@ const sampleSeconds = arg('--sample', 15);
 const dataArg = process.argv.indexOf('--data');
 const scratch = dataArg >= 0 ? process.argv[dataArg + 1]! : mkdtempSync(join(tmpdir(), 'alunite-soak-mixed-'));
 const dataDir = join(scratch, 'data');
+const liveHeap = process.argv.includes('--live-heap');
 
 const rnd = (n: number): string => randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
@@ -116,8 +121,24 @@ const fdCount = (pid: number): number => {
 
 async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, ALUNITE_ROOT_ACCESS_KEY_ID: CREDS.accessKeyId, ALUNITE_ROOT_ACCESS_KEY_SECRET: CREDS.accessKeySecret, ALUNITE_ACCOUNT_ID: ACCOUNT };
-  const server = await startProcess('alunite', [join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--log-level', 'error', '--min-free-space', '0', '--hostname', 'localhost'], env, ROOT);
+  const probeFlags = liveHeap ? ['--expose-gc', '--import', join(ROOT, 'dist', 'test', 'helpers', 'heap-probe.js')] : [];
+  const server = await startProcess('alunite', [...probeFlags, join(ROOT, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--log-level', 'error', '--min-free-space', '0', '--hostname', 'localhost'], env, ROOT);
   const url = new URL(server.url);
+  let probeOut = '';
+  server.child.stdout!.on('data', (d: Buffer) => (probeOut = (probeOut + d.toString()).slice(-4096)));
+  /** The server's heap after full collections (MiB), or null without --live-heap or if the probe does not answer in 60 s. */
+  const liveHeapMiB = async (): Promise<number | null> => {
+    if (!liveHeap) return null;
+    const before = probeOut;
+    probeOut = '';
+    server.child.kill('SIGUSR2');
+    for (const t0 = Date.now(); Date.now() - t0 < 60_000; await new Promise((r) => setTimeout(r, 25))) {
+      const m = /heap-probe (\{[^\n]*\})\n/.exec(probeOut);
+      if (m) return +((JSON.parse(m[1]!) as { heapUsed: number }).heapUsed / 2 ** 20).toFixed(1);
+    }
+    probeOut = before;
+    return null;
+  };
   const root = new Target(server.url, CREDS, concurrency * 2);
   const post = { method: 'POST' } as const;
   const ram = new RPCClient({ endpoint: server.url, apiVersion: '2015-05-01', accessKeyId: CREDS.accessKeyId, accessKeySecret: CREDS.accessKeySecret });
@@ -253,6 +274,7 @@ async function main(): Promise<void> {
       rssMiB: +(vmBytes(server.pid, 'VmRSS') / 2 ** 20).toFixed(1),
       heapMiB: metric('nodejs_heap_size_used_bytes'),
       heapTotalMiB: metric('nodejs_heap_size_total_bytes'),
+      ...(liveHeap ? { liveHeapMiB: await liveHeapMiB() } : {}),
       externalMiB: metric('nodejs_external_memory_bytes'),
       threads: procField(server.pid, 'Threads'),
       fds: fdCount(server.pid),
