@@ -321,7 +321,12 @@ export const deleteMultipleObjects: Handler = async (req) => {
   // Every key must be deletable by the caller, or nothing is deleted (spec ram-sts §2.3): a named version
   // needs oss:DeleteObjectVersion.
   await req.authorize(deleteObjectChecks(bucketOf(req), entries));
-  const enc = encoder(req.query);
+  // encoding-type comes in the query, or in a request header of that name, where the Java SDK puts it
+  // (DeleteObjectsRequest.setEncodingType; its deleteVersions always sends `url` and decodes the keys when the
+  // answer says EncodingType url): a key holding a control character written raw breaks its XML parser.
+  const encoding = req.query.get('encoding-type') ?? header(req.headers, 'encoding-type');
+  const encodingParams = new Map<string, string>(encoding === undefined ? [] : [['encoding-type', encoding]]);
+  const enc = encoder(encodingParams);
   const deleted = await req.services.objects.deleteMany(bucketOf(req), entries);
   // Quiet mode lists only failures, and a request either deletes every key or fails as a whole, so a quiet
   // answer has nothing to list: OSS then sends no body at all (Content-Length 0). The C++ SDK's
@@ -329,7 +334,7 @@ export const deleteMultipleObjects: Handler = async (req) => {
   if (quiet) return empty();
   return xmlResponse(
     el('DeleteResult', [
-      encodingTypeElement(req.query),
+      encodingTypeElement(encodingParams),
       ...deleted.map((d) =>
         el('Deleted', [
           el('Key', enc(d.key)),
