@@ -95,7 +95,7 @@ const SINGLES: Array<{ put: StoredOperationName; get?: StoredOperationName; del?
     put: 'PutBucketResourceGroup', get: 'GetBucketResourceGroup',
     body: '<BucketResourceGroupConfiguration><ResourceGroupId>rg-aek27tc1234</ResourceGroupId></BucketResourceGroupConfiguration>',
     expect: ['<ResourceGroupId>rg-aek27tc1234</ResourceGroupId>'],
-    absent: { contains: '<ResourceGroupId>rg-default</ResourceGroupId>' },
+    absent: { contains: '<ResourceGroupId>rg-default-id</ResourceGroupId>' },
   },
   {
     put: 'PutBucketAccessMonitor', get: 'GetBucketAccessMonitor',
@@ -192,7 +192,7 @@ describe('stored bucket configurations', () => {
     const put = (id: string): Promise<Reply> => callOp(srv, 'PutBucketResourceGroup', { bucket: B, body: `<BucketResourceGroupConfiguration><ResourceGroupId>${id}</ResourceGroupId></BucketResourceGroupConfiguration>` });
     const info = async (): Promise<string> => ok(await send(srv, 'GET', B, [['bucketInfo', '']])).text;
     const defaultId = await group();
-    assert.equal(defaultId, 'rg-default');
+    assert.equal(defaultId, 'rg-default-id');
     ok(await put('rg-aek27tc5678'));
     assert.equal(await group(), 'rg-aek27tc5678');
     ok(await put(''));

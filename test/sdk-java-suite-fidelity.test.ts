@@ -28,11 +28,11 @@ interface Send {
 describe('the Java SDK integration tests, third reading', () => {
   let srv: TestServer;
 
-  /** Path-style and V1-signed, as the Java SDK sends to an IP or localhost endpoint (second-level-domain mode). */
-  async function send(r: Send): Promise<RawResponse & { err: Record<string, string> | null; text: string }> {
-    const bucket = r.bucket ?? BUCKET;
+  /** Path-style and V1-signed, as the Java SDK sends to an IP or localhost endpoint (second-level-domain mode); `bucket: null` is a service request. */
+  async function send(r: Omit<Send, 'bucket'> & { bucket?: string | null }): Promise<RawResponse & { err: Record<string, string> | null; text: string }> {
+    const bucket = r.bucket === undefined ? BUCKET : r.bucket;
     const key = r.key ?? null;
-    const path = `/${bucket}/${key === null ? '' : encodeKey(key)}${queryString(r.query)}`;
+    const path = bucket === null ? `/${queryString(r.query)}` : `/${bucket}/${key === null ? '' : encodeKey(key)}${queryString(r.query)}`;
     const headers: Record<string, string> = { host: `127.0.0.1:${srv.port}`, date: new Date().toUTCString(), ...(r.headers ?? {}) };
     headers['content-length'] = String(r.body === undefined ? 0 : Buffer.byteLength(r.body));
     headers.authorization = v1Authorization({ method: r.method, bucket, key, query: r.query ?? [], headers }, AK, SECRET).authorization;
@@ -94,6 +94,36 @@ describe('the Java SDK integration tests, third reading', () => {
     const both = await send({ method: 'POST', query: [['delete', ''], ['encoding-type', 'url']], headers: { 'content-md5': md5Base64(body), 'encoding-type': 'bogus' }, body });
     assert.equal(both.status, 200, both.text);
     assert.deepEqual(strictTexts(both.text, 'EncodingType'), ['url']);
+  });
+
+  it('ListBuckets with x-oss-resource-group-id lists that group\'s buckets, each naming its ResourceGroupId; the default group is rg-default-id (CreateBucketTest.testPutWithResouceGroupId)', async () => {
+    const grouped = 'java-suite-rg-a';
+    const plain = 'java-suite-rg-b';
+    for (const b of [grouped, plain]) assert.equal((await send({ method: 'PUT', bucket: b })).status, 200);
+    const body = '<BucketResourceGroupConfiguration><ResourceGroupId>rg-aek27tc1234</ResourceGroupId></BucketResourceGroupConfiguration>';
+    assert.equal((await send({ method: 'PUT', bucket: grouped, query: [['resourceGroup', '']], body, headers: { 'content-md5': md5Base64(body) } })).status, 200);
+    // The default group's ID, as GetBucketInfo and GetBucketResourceGroup name it.
+    const info = await send({ method: 'GET', bucket: plain, query: [['bucketInfo', '']] });
+    assert.equal(xmlText(info.text, 'ResourceGroupId'), 'rg-default-id');
+    const names = (text: string): string[] => strictTexts(text, 'Name');
+    const list = (group?: string): Promise<{ text: string }> =>
+      send({ method: 'GET', bucket: null, query: [['prefix', 'java-suite-rg-'], ['marker', ''], ['max-keys', '100']], headers: group === undefined ? {} : { 'x-oss-resource-group-id': group } });
+    // Without the header: every bucket, and no ResourceGroupId (listBucketsRequest.getResourceGroupId() null).
+    const all = await list();
+    assert.deepEqual(names(all.text), [grouped, plain]);
+    assert.equal(all.text.includes('<ResourceGroupId>'), false);
+    // With it (OSSBucketOperation.listBuckets sends it as a header): that group only, each bucket naming it.
+    const inGroup = await list('rg-aek27tc1234');
+    assert.deepEqual(names(inGroup.text), [grouped]);
+    assert.deepEqual(strictTexts(inGroup.text, 'ResourceGroupId'), ['rg-aek27tc1234']);
+    const inDefault = await list('rg-default-id');
+    assert.deepEqual(names(inDefault.text), [plain]);
+    assert.deepEqual(strictTexts(inDefault.text, 'ResourceGroupId'), ['rg-default-id']);
+    // Moving the bucket to the default group by its ID leaves the other group empty.
+    const back = '<BucketResourceGroupConfiguration><ResourceGroupId>rg-default-id</ResourceGroupId></BucketResourceGroupConfiguration>';
+    assert.equal((await send({ method: 'PUT', bucket: grouped, query: [['resourceGroup', '']], body: back, headers: { 'content-md5': md5Base64(back) } })).status, 200);
+    assert.deepEqual(names((await list('rg-aek27tc1234')).text), []);
+    assert.deepEqual(names((await list('rg-default-id')).text), [grouped, plain]);
   });
 });
 

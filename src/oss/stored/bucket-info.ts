@@ -12,18 +12,26 @@ export interface StoredBucketInfo {
   transferAcceleration: string;
 }
 
-/** The resource group a bucket is in until PutBucketResourceGroup moves it (GetBucketResourceGroup says the same). */
-export const DEFAULT_RESOURCE_GROUP = 'rg-default';
+/**
+ * The resource group a bucket is in until PutBucketResourceGroup moves it: OSS names the default group
+ * `rg-default-id` (GetBucketResourceGroup's and ListBuckets' documentation), and takes that ID for it in requests.
+ */
+export const DEFAULT_RESOURCE_GROUP = 'rg-default-id';
+
+/** The resource group a bucket is in (the stored `resource-group` configuration, else the default group). */
+export function resourceGroupOf(stored: StoredConfigService, b: Bucket): string {
+  const group = asDoc(stored.valueOf(b, 'resource-group'));
+  return (group && textOf(group, 'ResourceGroupId')) ?? DEFAULT_RESOURCE_GROUP;
+}
 
 export function storedBucketInfo(stored: StoredConfigService, b: Bucket): StoredBucketInfo {
   const monitor = asDoc(stored.valueOf(b, 'access-monitor'));
   const replication = asDoc(stored.valueOf(b, 'replication'));
-  const group = asDoc(stored.valueOf(b, 'resource-group'));
   const accel = asDoc(stored.valueOf(b, 'transfer-acceleration'));
   return {
     accessMonitor: (monitor && textOf(monitor, 'Status')) ?? 'Disabled',
     crossRegionReplication: replication !== null && listOf(replication, 'Rule').length > 0 ? 'Enabled' : 'Disabled',
-    resourceGroupId: (group && textOf(group, 'ResourceGroupId')) ?? DEFAULT_RESOURCE_GROUP,
+    resourceGroupId: resourceGroupOf(stored, b),
     transferAcceleration: accel !== null && textOf(accel, 'Enabled') === 'true' ? 'Enabled' : 'Disabled',
   };
 }

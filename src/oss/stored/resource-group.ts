@@ -3,6 +3,7 @@ import type { Handler } from '../context.js';
 import { empty } from '../handlers/common.js';
 import { asJson, bucketOf, readDocument } from './common.js';
 import { textOf } from './schema.js';
+import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
 
 // PutBucketResourceGroup (docs/stored-configurations.md): the group a bucket is in, shown by
 // GetBucketResourceGroup and GetBucketInfo (`DEFAULT_RESOURCE_GROUP` while none is stored).
@@ -11,14 +12,15 @@ import { textOf } from './schema.js';
 const GROUP_ID = /^rg-[a-z0-9]{1,61}$/;
 
 /**
- * An empty `<ResourceGroupId></ResourceGroupId>` puts the bucket back in the default resource group, as OSS does
+ * An empty `<ResourceGroupId></ResourceGroupId>` (or the default group's ID) puts the bucket back in the default resource group, as OSS does
  * (the Go SDK's TestBucketResourceGroup: after it GetBucketResourceGroup answers the default group's ID again);
  * the stored group is removed. Any other ID must look like one, else 400 ResourceGroupIdPreCheckError.
  */
 export const putBucketResourceGroup: Handler = async (req) => {
   const doc = await readDocument(req, 'PutBucketResourceGroup', { required: ['ResourceGroupId'], maxLength: { ResourceGroupId: 64 } });
   const id = (textOf(doc, 'ResourceGroupId') ?? '').trim();
-  if (id === '') {
+  // The default group's own ID (`rg-default-id`, which does not look like another group's) says the same.
+  if (id === '' || id === DEFAULT_RESOURCE_GROUP) {
     await req.services.stored.update(bucketOf(req), 'resource-group', () => null, true);
     return empty();
   }
