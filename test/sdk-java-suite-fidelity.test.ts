@@ -125,5 +125,25 @@ describe('the Java SDK integration tests, third reading', () => {
     assert.deepEqual(names((await list('rg-aek27tc1234')).text), []);
     assert.deepEqual(names((await list('rg-default-id')).text), [grouped, plain]);
   });
+
+  it('PutBucket with x-oss-resource-group-id creates the bucket in that group; an ID that is no group\'s is 400 InvalidArgument, nothing created (CreateBucketTest.testPutWithResouceGroupId)', async () => {
+    // CreateBucketRequest.withResourceGroupId: OSSBucketOperation.createBucket sends it as a header.
+    const put = await send({ method: 'PUT', bucket: 'java-suite-rg-new', headers: { 'x-oss-resource-group-id': 'rg-aek27tc5678' } });
+    assert.equal(put.status, 200, put.text);
+    const group = await send({ method: 'GET', bucket: 'java-suite-rg-new', query: [['resourceGroup', '']] });
+    assert.equal(xmlText(group.text, 'ResourceGroupId'), 'rg-aek27tc5678');
+    const info = await send({ method: 'GET', bucket: 'java-suite-rg-new', query: [['bucketInfo', '']] });
+    assert.equal(xmlText(info.text, 'ResourceGroupId'), 'rg-aek27tc5678');
+    const listed = await send({ method: 'GET', bucket: null, query: [['prefix', 'java-suite-rg-new']], headers: { 'x-oss-resource-group-id': 'rg-aek27tc5678' } });
+    assert.deepEqual(strictTexts(listed.text, 'Name'), ['java-suite-rg-new']);
+    // The default group's ID creates the bucket in the default group.
+    assert.equal((await send({ method: 'PUT', bucket: 'java-suite-rg-default', headers: { 'x-oss-resource-group-id': 'rg-default-id' } })).status, 200);
+    assert.equal(xmlText((await send({ method: 'GET', bucket: 'java-suite-rg-default', query: [['resourceGroup', '']] })).text, 'ResourceGroupId'), 'rg-default-id');
+    // "invalid-rs-id": refused, the bucket not created.
+    const bad = await send({ method: 'PUT', bucket: 'java-suite-rg-invalid', headers: { 'x-oss-resource-group-id': 'invalid-rs-id' } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.equal(bad.err?.Code, 'InvalidArgument');
+    assert.equal((await send({ method: 'GET', bucket: 'java-suite-rg-invalid', query: [['bucketInfo', '']] })).err?.Code, 'NoSuchBucket');
+  });
 });
 

@@ -14,7 +14,9 @@ import { bucketInfoEncryptionFields } from './encryption.js';
 import { versioningStatus } from '../../domain/versioning.js';
 import { bucketOwnBlock } from '../../domain/access-rules.js';
 import type { DeleteEntry } from '../../domain/objects.js';
-import { storedBucketInfo } from '../stored/bucket-info.js';
+import { DEFAULT_RESOURCE_GROUP, storedBucketInfo } from '../stored/bucket-info.js';
+import { isResourceGroupId } from '../stored/resource-group.js';
+import { asJson } from '../stored/common.js';
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
@@ -38,6 +40,13 @@ export const putBucket: Handler = async (req) => {
     locationConstraint = text(cfg.LocationConstraint, 'LocationConstraint')?.trim();
   }
   const acl = header(req.headers, 'x-oss-acl');
+  // x-oss-resource-group-id: the group a new bucket is created in (OSS's PutBucket page; `rg-default-id` or none,
+  // the default group). One that is no group's ID is refused before anything is created: 400 InvalidArgument,
+  // what the Java SDK's CreateBucketTest.testPutWithResouceGroupId expects for "invalid-rs-id".
+  const group = header(req.headers, 'x-oss-resource-group-id')?.trim();
+  if (group !== undefined && group !== '' && !isResourceGroupId(group)) {
+    throw invalidArgument('The resource group id is invalid.', 'x-oss-resource-group-id', group.slice(0, 64));
+  }
   const { bucket, created } = await req.services.buckets.create({
     name: bucketOf(req),
     ownerAccountId: req.accountId,
@@ -53,6 +62,9 @@ export const putBucket: Handler = async (req) => {
     await req.services.buckets.setAcl(bucket.name, acl);
   }
   if (sse) await req.services.encryption.set(bucket.name, sse);
+  if (created && group !== undefined && group !== '' && group !== DEFAULT_RESOURCE_GROUP) {
+    await req.services.stored.update(bucket.name, 'resource-group', () => asJson({ ResourceGroupId: group }));
+  }
   return empty(200, { Location: `/${bucket.name}` });
 };
 

@@ -11,6 +11,9 @@ import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
 /** A resource group ID as Alunite accepts one (it keeps no list of groups): `rg-` and lower-case letters and digits. */
 const GROUP_ID = /^rg-[a-z0-9]{1,61}$/;
 
+/** Whether `id` names a resource group Alunite accepts: the default group's own ID, or one shaped like a group's. */
+export const isResourceGroupId = (id: string): boolean => id === DEFAULT_RESOURCE_GROUP || GROUP_ID.test(id);
+
 /**
  * An empty `<ResourceGroupId></ResourceGroupId>` (or the default group's ID) puts the bucket back in the default resource group, as OSS does
  * (the Go SDK's TestBucketResourceGroup: after it GetBucketResourceGroup answers the default group's ID again);
