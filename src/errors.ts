@@ -106,7 +106,7 @@ export const catalogue = {
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed size.', ec: '0016-00000101' },
   EntityTooSmall: { status: 400, message: 'Your proposed upload smaller than the minimum allowed size.', ec: '0042-00000104' },
   InvalidPart: { status: 400, message: "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.", ec: '0042-00000105' },
-  InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. Parts list must be specified in order by part number.', ec: '0042-00000106' },
+  InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. Parts list must specified in order by part number.', ec: '0042-00000106' },
   TooManyBuckets: { status: 400, message: 'You have attempted to create more buckets than allowed.', ec: '0015-00000105' },
   InvalidEncodingType: { status: 400, message: 'The encoding type is invalid, only url is supported.', ec: '0017-00000003' },
   InvalidTargetType: { status: 400, message: 'The symlink target object type is invalid.' },

@@ -145,5 +145,23 @@ describe('the Java SDK integration tests, third reading', () => {
     assert.equal(bad.err?.Code, 'InvalidArgument');
     assert.equal((await send({ method: 'GET', bucket: 'java-suite-rg-invalid', query: [['bucketInfo', '']] })).err?.Code, 'NoSuchBucket');
   });
+
+  it('CompleteMultipartUpload with parts out of order: InvalidPartOrder with OSS\'s message (TestConstants.INVALID_PART_ORDER_ERR)', async () => {
+    // TestConstants, where the suite keeps OSS's error messages: "...Parts list must specified in order by part number."
+    const INVALID_PART_ORDER_ERR = 'The list of parts was not in ascending order. Parts list must specified in order by part number.';
+    const init = await send({ method: 'POST', key: 'mp-order', query: [['uploads', '']] });
+    const uploadId = xmlText(init.text, 'UploadId') ?? '';
+    const etags: string[] = [];
+    for (const n of [1, 2]) {
+      const part = await send({ method: 'PUT', key: 'mp-order', query: [['partNumber', String(n)], ['uploadId', uploadId]], body: 'x'.repeat(100 * 1024) });
+      etags.push(String(part.headers.etag));
+    }
+    // CompleteMultipartUploadRequestMarshaller: ETags written as &quot;…&quot;, in the order given.
+    const body = `<CompleteMultipartUpload>${[[2, etags[1]], [1, etags[0]]].map(([n, e]) => `<Part><PartNumber>${n}</PartNumber><ETag>&quot;${String(e).replace(/"/g, '')}&quot;</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+    const res = await send({ method: 'POST', key: 'mp-order', query: [['uploadId', uploadId]], body });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.err?.Code, 'InvalidPartOrder');
+    assert.ok(res.err?.Message?.startsWith(INVALID_PART_ORDER_ERR), res.err?.Message);
+  });
 });
 
