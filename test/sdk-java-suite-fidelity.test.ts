@@ -4,7 +4,7 @@
 // signature, the same headers, sub-resources and XML bodies) and each answer checked for what the Java test asserts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { encodeKey, errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
 import { xmlText } from './helpers/oss.js';
 import { strictTexts, strictXmlError } from './helpers/strict-xml.js';
@@ -162,6 +162,38 @@ describe('the Java SDK integration tests, third reading', () => {
     assert.equal(res.status, 400, res.text);
     assert.equal(res.err?.Code, 'InvalidPartOrder');
     assert.ok(res.err?.Message?.startsWith(INVALID_PART_ORDER_ERR), res.err?.Message);
+  });
+
+  it('ListBucketInventory: NoSuchInventory for a bucket without any; ContinuationToken echoed on a later page (BucketInventoryTest.testListNoneInventoryConfiguration, testListLotInventoryConfiguration)', async () => {
+    const bucket = 'java-suite-inventory';
+    const destin = 'java-suite-inventory-destin';
+    for (const b of [bucket, destin]) assert.equal((await send({ method: 'PUT', bucket: b })).status, 200);
+    const none = await send({ method: 'GET', bucket, query: [['inventory', '']] });
+    assert.equal(none.status, 404, none.text);
+    assert.equal(none.err?.Code, 'NoSuchInventory');
+    // SetBucketInventoryRequestMarshaller, as createTestInventoryConfiguration fills it (SSE-KMS with KeyId 123).
+    const config = (id: string): string => `<InventoryConfiguration><Id>${id}</Id><IsEnabled>false</IsEnabled><IncludedObjectVersions>Current</IncludedObjectVersions>` +
+      '<Filter><Prefix>testPrefix</Prefix></Filter><Schedule><Frequency>Daily</Frequency></Schedule><OptionalFields><Field>Size</Field><Field>LastModifiedDate</Field>' +
+      '<Field>ETag</Field><Field>StorageClass</Field><Field>IsMultipartUploaded</Field><Field>EncryptionStatus</Field></OptionalFields><Destination><OSSBucketDestination>' +
+      `<AccountId>${ACCOUNT_ID}</AccountId><RoleArn>acs:ram::${ACCOUNT_ID}:role/AliyunOSSRole</RoleArn><Bucket>acs:oss:::${destin}</Bucket><Prefix>bucket-prefix</Prefix>` +
+      '<Format>CSV</Format><Encryption><SSE-KMS><KeyId>123</KeyId></SSE-KMS></Encryption></OSSBucketDestination></Destination></InventoryConfiguration>';
+    for (let i = 0; i < 102; i++) {
+      const body = config(`testid-${i}`);
+      const put = await send({ method: 'PUT', bucket, query: [['inventory', ''], ['inventoryId', `testid-${i}`]], body, headers: { 'content-md5': md5Base64(body) } });
+      assert.equal(put.status, 200, put.text);
+    }
+    const first = await send({ method: 'GET', bucket, query: [['inventory', '']] });
+    assert.equal(strictXmlError(first.text), null);
+    assert.equal(strictTexts(first.text, 'Id').length, 100);
+    assert.deepEqual(strictTexts(first.text, 'IsTruncated'), ['true']);
+    assert.deepEqual(strictTexts(first.text, 'ContinuationToken'), [], 'getContinuationToken() null on the first page');
+    const token = strictTexts(first.text, 'NextContinuationToken')[0] ?? '';
+    assert.notEqual(token, '');
+    const second = await send({ method: 'GET', bucket, query: [['inventory', ''], ['continuation-token', token]] });
+    assert.equal(strictTexts(second.text, 'Id').length, 2);
+    assert.deepEqual(strictTexts(second.text, 'IsTruncated'), ['false']);
+    assert.deepEqual(strictTexts(second.text, 'ContinuationToken'), [token]);
+    assert.deepEqual(strictTexts(second.text, 'NextContinuationToken'), []);
   });
 });
 

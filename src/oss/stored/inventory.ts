@@ -1,9 +1,11 @@
 import { AppError, invalidArgument } from '../../errors.js';
 import { destinationBucketName, inventoryBase, INVENTORY_COLLECTION } from '../../domain/inventory-worker.js';
 import type { Handler, OssRequest } from '../context.js';
-import { empty } from '../handlers/common.js';
-import { child, textOf, type Doc } from './schema.js';
-import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+import { empty, xmlResponse } from '../handlers/common.js';
+import { child, renderNode, textOf, type Doc } from './schema.js';
+import { asDoc, asJson, bucketOf, readDocument, respond, responseSchema } from './common.js';
+import type { SchemaNode } from './schemas.js';
+import { xmlCarries } from '../../util/xml-chars.js';
 
 // Inventory configurations by Id; the inventory worker writes their files (domain/inventory-worker.ts, docs/inventory.md).
 
@@ -69,15 +71,33 @@ export const getBucketInventory: Handler = async (req) => {
 
 const LIST_PAGE = 100;
 
+/**
+ * ListBucketInventory's answer: the published shape plus `ContinuationToken`, the token the request sent, which
+ * the metadata leaves out but OSS writes (the Java SDK's BucketInventoryTest.testListLotInventoryConfiguration and
+ * oss2's test_list_lot_bucket_inventory read it back on the second page).
+ */
+const LIST_SCHEMA: { root: string; node: SchemaNode } = (() => {
+  const { root, node } = responseSchema('ListBucketInventory');
+  if (node.t !== 'o') throw new Error('ListBucketInventory: the response is not an element');
+  const at = node.p.findIndex(([name]) => name === 'IsTruncated');
+  const p = [...node.p.slice(0, at), ['ContinuationToken', { t: 's' }, ''] as const, ...node.p.slice(at)];
+  return { root, node: { t: 'o', p } };
+})();
+
 export const listBucketInventory: Handler = async (req) => {
   const after = req.query.get('continuation-token') ?? '';
   // One entry more than the page says whether the list is truncated.
   const rest = (await req.services.stored.entries(bucketOf(req), INVENTORY_COLLECTION, { prefix: '', after, limit: LIST_PAGE + 1 })).map((e) => asDoc(e.value)!);
   const page = rest.slice(0, LIST_PAGE);
+  // A bucket without any inventory: 404 NoSuchInventory, as the Java SDK's testListNoneInventoryConfiguration and
+  // oss2's test_list_none_inventory expect (a later page that comes out empty is an empty list).
+  if (page.length === 0 && after === '') throw new AppError('NoSuchInventory');
   const truncated = rest.length > page.length;
   const doc: Doc = { InventoryConfiguration: page.map(answered), IsTruncated: String(truncated) };
+  // Echoed when one was sent (and an XML answer can carry it); none for the first page (oss2 reads None then).
+  if (after !== '' && xmlCarries(after)) doc.ContinuationToken = after.slice(0, 1024);
   if (truncated) doc.NextContinuationToken = textOf(page[page.length - 1]!, 'Id')!;
-  return respond('ListBucketInventory', doc);
+  return xmlResponse(renderNode(LIST_SCHEMA.root, LIST_SCHEMA.node, doc)!);
 };
 
 export const deleteBucketInventory: Handler = async (req) => {
