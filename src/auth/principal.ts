@@ -5,7 +5,15 @@
 export type Principal =
   | { readonly type: 'anonymous' }
   | { readonly type: 'root'; readonly accountId: string; readonly accessKeyId: string }
-  | { readonly type: 'user'; readonly accountId: string; readonly userId: string; readonly userName: string; readonly accessKeyId: string }
+  | {
+      readonly type: 'user';
+      readonly accountId: string;
+      readonly userId: string;
+      readonly userName: string;
+      readonly accessKeyId: string;
+      /** A console sign-in's session (sts/token.ts `loginStamp`): the login profile stamp it holds while valid. */
+      readonly loginStamp?: string;
+    }
   | {
       readonly type: 'session';
       readonly accountId: string;
@@ -19,7 +27,18 @@ export type Principal =
       readonly sessionPolicy: string | null;
       /** Epoch milliseconds at which the token expires. */
       readonly expiration: number;
+      /** The long-term credential the chain of AssumeRole calls began with, if any (docs/sts.md "Revoking sessions"). */
+      readonly parent?: SessionParent;
     };
+
+/**
+ * What an STS session was obtained with, and lives only while it stands: a RAM user's AccessKey (`accessKeyId`,
+ * Active), or a RAM user's console sign-in (`userId` with the login profile stamp it proved). A session made by
+ * another session inherits that session's parent; sessions of federated identities have none.
+ */
+export type SessionParent =
+  | { readonly accountId: string; readonly accessKeyId: string }
+  | { readonly accountId: string; readonly userId: string; readonly loginStamp: string };
 
 export const ANONYMOUS: Principal = { type: 'anonymous' };
 

@@ -1,4 +1,4 @@
-import type { Credential, CredentialResolver } from '../auth/principal.js';
+import type { Credential, CredentialResolver, SessionParent } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import { compilePolicy } from '../policy/index.js';
 import type { IdentityStore } from '../store/meta/types.js';
@@ -39,12 +39,12 @@ export class StsCredentialResolver implements CredentialResolver {
   constructor(
     private readonly opts: {
       tokens: TokenService;
-      store: Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'readIdentityDocs' | 'identityGeneration'>;
+      store: Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'getAccessKey' | 'readIdentityDocs' | 'identityGeneration'>;
       clock: Clock;
       accountId: string;
       next: CredentialResolver;
       /** Several accounts (docs/accounts.md): a token of another account held here, its role read in that account. */
-      accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'readIdentityDocs'> };
+      accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'getAccessKey' | 'readIdentityDocs'> };
     },
   ) {
     this.verified = new GenerationCache(() => opts.store.identityGeneration(), VERIFIED_MAX_ENTRIES, { maxWeight: VERIFIED_MAX_BYTES, weigh: weighVerified });
@@ -85,7 +85,7 @@ export class StsCredentialResolver implements CredentialResolver {
       const user = await store.getUserById(claims.userId);
       if (!user) throw new AppError('InvalidSecurityToken');
       if (claims.loginStamp === undefined || (await currentLoginStamp(store, user.userId)) !== claims.loginStamp) throw new AppError('InvalidSecurityToken');
-      const principal = { type: 'user', accountId: claims.accountId, userId: user.userId, userName: user.userName, accessKeyId } as const;
+      const principal = { type: 'user', accountId: claims.accountId, userId: user.userId, userName: user.userName, accessKeyId, loginStamp: claims.loginStamp } as const;
       return { credential: { accessKeyId, secret, principal }, expiration: claims.expiration };
     }
     // AssumeRole never seals a policy that does not compile; a token carrying one was not made by a
@@ -95,6 +95,7 @@ export class StsCredentialResolver implements CredentialResolver {
     }
     const role = await (own ? this.opts.store : this.opts.accounts!.storeFor(claims.accountId)).getRoleById(claims.roleId);
     if (!role) throw new AppError('InvalidSecurityToken');
+    if (claims.parent !== undefined && !(await this.parentStands(claims.parent))) throw new AppError('InvalidSecurityToken');
     const credential: Credential = {
       accessKeyId,
       secret,
@@ -107,8 +108,25 @@ export class StsCredentialResolver implements CredentialResolver {
         accessKeyId,
         sessionPolicy: claims.sessionPolicy,
         expiration: claims.expiration,
+        ...(claims.parent !== undefined ? { parent: claims.parent } : {}),
       },
     };
     return { credential, expiration: claims.expiration };
+  }
+
+  /**
+   * Whether the credential a session was obtained with still stands (docs/sts.md "Revoking sessions"): its
+   * AccessKey exists and is Active, or its console sign-in's user keeps the login profile it proved. Key and
+   * profile writes move the identity generation, so a verification cached above is redone after them.
+   */
+  private async parentStands(parent: SessionParent): Promise<boolean> {
+    const own = parent.accountId === this.opts.accountId;
+    if (!own && (await this.opts.accounts?.exists(parent.accountId)) !== true) return false;
+    const store = own ? this.opts.store : this.opts.accounts!.storeFor(parent.accountId);
+    if ('accessKeyId' in parent) {
+      const key = await store.getAccessKey(parent.accessKeyId);
+      return key !== null && key.status === 'Active' && (await store.getUserById(key.userId)) !== null;
+    }
+    return (await store.getUserById(parent.userId)) !== null && (await currentLoginStamp(store, parent.userId)) === parent.loginStamp;
   }
 }

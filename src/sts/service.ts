@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal, SessionParent } from '../auth/principal.js';
 import { outcomeOfDecision, type AuthzTrace } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
 import { authorizeAssumeRole, compilePolicy, type AssumeRoleAuthzInput, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
@@ -148,6 +148,7 @@ export class StsService {
     // Second precision: Expiration is written without fractions, and the token expires exactly then.
     const issuedAt = Math.floor(now / 1000) * 1000;
     const expiration = issuedAt + duration * 1000;
+    const parent = sessionParentOf(caller);
     const issued = this.opts.tokens.issue({
       accountId: roleAccount,
       roleId: role.roleId,
@@ -156,6 +157,7 @@ export class StsService {
       sessionPolicy,
       issuedAt,
       expiration,
+      ...(parent !== undefined ? { parent } : {}),
     });
     return {
       assumedRoleUser: { arn: `${ramRoleArn(roleAccount, role.roleName)}/${sessionName}`, assumedRoleId: `${role.roleId}:${sessionName}` },
@@ -187,6 +189,19 @@ export class StsService {
         throw new AppError('NoPermission');
     }
   }
+}
+
+/**
+ * The credential a new session stands on (docs/sts.md "Revoking sessions"): a RAM user's AccessKey, a RAM user's
+ * console sign-in, or, for a session assuming a role, that session's own parent (a chain lives no longer than
+ * what began it). Federated sessions and their chains have none.
+ */
+export function sessionParentOf(caller: Principal): SessionParent | undefined {
+  if (caller.type === 'user') {
+    if (caller.loginStamp !== undefined) return { accountId: caller.accountId, userId: caller.userId, loginStamp: caller.loginStamp };
+    return { accountId: caller.accountId, accessKeyId: caller.accessKeyId };
+  }
+  return caller.type === 'session' ? caller.parent : undefined;
 }
 
 /** A session policy's checks, shared by AssumeRole and the federation calls: the documented size and grammar errors. */

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, ran
 import { AppError } from '../errors.js';
 import { randomString } from '../util/ids.js';
 import { safeEqual } from '../util/safe-equal.js';
+import type { SessionParent } from '../auth/principal.js';
 
 // Self-contained STS SecurityTokens (spec ram-sts §5.5). A token is
 //   `CAIS` + base64url( keyId[4] ‖ iv[12] ‖ tag[16] ‖ AES-256-GCM(claims JSON) )
@@ -38,6 +39,12 @@ export interface TokenClaims {
    * `loginStamp`). The session is valid only while the user's current profile has it.
    */
   loginStamp?: string;
+  /**
+   * A role session's parent credential (auth/principal.ts SessionParent): the session is valid only while it
+   * stands (an AccessKey still Active, a console sign-in still valid). Absent: federated sessions, and tokens
+   * issued before parents were recorded.
+   */
+  parent?: SessionParent;
 }
 
 export interface IssuedCredentials {
@@ -92,8 +99,17 @@ function isClaims(v: unknown): v is TokenClaims {
     typeof o.sessionName === 'string' && (o.sessionPolicy === null || typeof o.sessionPolicy === 'string') &&
     typeof o.issuedAt === 'number' && typeof o.expiration === 'number' && typeof o.accessKeyId === 'string' &&
     (o.userId === undefined || (typeof o.userId === 'string' && o.userId !== '' && o.sessionPolicy === null)) &&
-    (o.loginStamp === undefined || (typeof o.loginStamp === 'string' && o.userId !== undefined))
+    (o.loginStamp === undefined || (typeof o.loginStamp === 'string' && o.userId !== undefined)) &&
+    (o.parent === undefined || (o.userId === undefined && isParent(o.parent)))
   );
+}
+
+function isParent(v: unknown): v is SessionParent {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  if (typeof o.accountId !== 'string') return false;
+  if (typeof o.accessKeyId === 'string') return o.userId === undefined && o.loginStamp === undefined;
+  return typeof o.userId === 'string' && typeof o.loginStamp === 'string' && o.accessKeyId === undefined;
 }
 
 /**

@@ -1,0 +1,88 @@
+// Red-team wave 8 (RAM, STS, console sign-in, HTTP front): each finding reproduced against a real server the test
+// starts, failing on the code before its fix.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { signInPost } from './helpers/console-signin.js';
+import { expectOssError } from './helpers/oss.js';
+import { policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
+
+describe('redteam wave 8: an STS session lives only while the credential it was obtained with stands', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const BUCKET = 'wave8-parent';
+  let n = 0;
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    await srv.client().putBucket(BUCKET);
+    await srv.client({ bucket: BUCKET }).put('o.txt', Buffer.from('x'));
+    await ram.call('CreateRole', { RoleName: 'Reader', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    await ram.call('CreatePolicy', {
+      PolicyName: 'reader-and-chain',
+      PolicyDocument: policyDoc({ Effect: 'Allow', Action: ['oss:GetObject', 'sts:AssumeRole'], Resource: '*' }),
+    });
+    await ram.call('AttachPolicyToRole', { RoleName: 'Reader', PolicyType: 'Custom', PolicyName: 'reader-and-chain' });
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  const assumer = async (): Promise<RamUserHandle> => ram.userWith(`w8-assumer-${++n}`, policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }));
+  const session = async (ak: string, secret: string, token?: string): Promise<StsCredentials> =>
+    (await assumeRole(stsClient(srv, ak, secret, token), { RoleArn: roleArn('Reader'), RoleSessionName: `s-${++n}` })).Credentials as StsCredentials;
+  const reads = async (c: StsCredentials): Promise<void> => {
+    assert.equal((await ossWith(srv, c, BUCKET).get('o.txt')).content.toString(), 'x');
+  };
+  const refused = async (c: StsCredentials): Promise<void> => {
+    await expectOssError(ossWith(srv, c, BUCKET).get('o.txt'), 'InvalidSecurityToken', 403);
+    await popFails(stsClient(srv, c.AccessKeyId, c.AccessKeySecret, c.SecurityToken).request('GetCallerIdentity', {}, { method: 'POST' }), 'InvalidSecurityToken.Malformed', undefined, 400);
+  };
+
+  it('disabling the AccessKey that called AssumeRole stops its sessions, and those they made (role chaining); enabling it again restores them', async () => {
+    const u = await assumer();
+    const direct = await session(u.accessKeyId, u.accessKeySecret);
+    const chained = await session(direct.AccessKeyId, direct.AccessKeySecret, direct.SecurityToken);
+    await reads(direct);
+    await reads(chained);
+    // Before: both kept working (and the chain could renew itself, hour by hour, for as long as the role exists).
+    await ram.call('UpdateAccessKey', { UserName: u.userName, UserAccessKeyId: u.accessKeyId, Status: 'Inactive' });
+    await refused(direct);
+    await refused(chained);
+    // The session cannot make a new one either.
+    await popFails(assumeRole(stsClient(srv, chained.AccessKeyId, chained.AccessKeySecret, chained.SecurityToken), { RoleArn: roleArn('Reader'), RoleSessionName: 'renew' }), 'InvalidSecurityToken.Malformed');
+    await ram.call('UpdateAccessKey', { UserName: u.userName, UserAccessKeyId: u.accessKeyId, Status: 'Active' });
+    await reads(direct);
+    await reads(chained);
+  });
+
+  it('deleting the AccessKey (then its user) ends its sessions; a session of another key of the same user goes on', async () => {
+    const u = await assumer();
+    const second = await ram.call('CreateAccessKey', { UserName: u.userName });
+    const other = await session(second.AccessKey.AccessKeyId as string, second.AccessKey.AccessKeySecret as string);
+    const s = await session(u.accessKeyId, u.accessKeySecret);
+    await reads(s);
+    await ram.call('DeleteAccessKey', { UserName: u.userName, UserAccessKeyId: u.accessKeyId });
+    await refused(s);
+    await reads(other);
+    await ram.call('DeleteAccessKey', { UserName: u.userName, UserAccessKeyId: second.AccessKey.AccessKeyId as string });
+    await refused(other);
+  });
+
+  it('a session assumed from a console sign-in ends with that sign-in (the login profile deleted)', async () => {
+    const user = `w8-console-${++n}`;
+    await ram.call('CreateUser', { UserName: user });
+    await ram.call('CreatePolicy', { PolicyName: `${user}-p`, PolicyDocument: policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }) });
+    await ram.call('AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: `${user}-p`, UserName: user });
+    await ram.call('CreateLoginProfile', { UserName: user, Password: 'Console-Pass-8' });
+    const signedIn = await signInPost(srv.url, '', { logonName: user, password: 'Console-Pass-8' });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const c = signedIn.body.Credentials as StsCredentials;
+    const s = await session(c.AccessKeyId, c.AccessKeySecret, c.SecurityToken);
+    await reads(s);
+    await ram.call('DeleteLoginProfile', { UserName: user });
+    await refused(s);
+  });
+});
