@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { signInPost } from './helpers/console-signin.js';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 
 describe('redteam wave 8: an STS session lives only while the credential it was obtained with stands', () => {
@@ -84,5 +85,45 @@ describe('redteam wave 8: an STS session lives only while the credential it was 
     await reads(s);
     await ram.call('DeleteLoginProfile', { UserName: user });
     await refused(s);
+  });
+});
+
+describe('redteam wave 8: a request with two Host or two Authorization lines is refused', () => {
+  let srv: TestServer;
+  const BUCKET = 'wave8-dup';
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(BUCKET);
+    await srv.client({ bucket: BUCKET }).put('o.txt', Buffer.from('x'));
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  const signed = (): { date: string; authorization: string } => {
+    const date = new Date().toUTCString();
+    return { date, authorization: v1Authorization({ method: 'GET', bucket: BUCKET, key: 'o.txt', headers: { date } }, AK, SECRET).authorization };
+  };
+
+  it('node kept the first Host (or Authorization) and dropped the rest; a proxy acting on another would disagree: 400 InvalidRequest, connection closed', async () => {
+    const host = `127.0.0.1:${srv.port}`;
+    const s = signed();
+    // The same request with one of each is served.
+    const one = await rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/o.txt`, headers: ['Host', host, 'Date', s.date, 'Authorization', s.authorization] });
+    assert.equal(one.status, 200);
+    assert.equal(one.body.toString(), 'x');
+    const cases: string[][] = [
+      ['Host', host, 'Host', `other-bucket.${host}`, 'Date', s.date, 'Authorization', s.authorization],
+      ['Host', host, 'host', host, 'Date', s.date, 'Authorization', s.authorization],
+      ['Host', host, 'Date', s.date, 'Authorization', s.authorization, 'authorization', 'OSS LTAI5tSomebodyElse0:c2lnbmF0dXJl'],
+    ];
+    for (const headers of cases) {
+      const res = await rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/o.txt`, headers });
+      // Before: 200 with the object, read with whichever line node kept.
+      assert.equal(res.status, 400, JSON.stringify(headers));
+      assert.equal(errorOf(res)?.Code, 'InvalidRequest');
+      assert.equal(res.headers.connection, 'close');
+    }
   });
 });

@@ -31,6 +31,7 @@ import { isRpcRequest } from '../rpc/request.js';
 import { mayBeWebsiteRequest, serveWebsite, websiteOfBucket } from '../oss/website.js';
 import { principalLabel, RequestRecord, type AccessFacts, type RequestObserver } from '../audit/record.js';
 import { guardChunkedLength } from './chunked-length.js';
+import { refuseRepeatedSingletons } from './single-headers.js';
 import { closeWithError } from './close-with-error.js';
 import { observeResponse } from './observe.js';
 import { newRequestId } from '../util/ids.js';
@@ -135,6 +136,7 @@ export function createListener(deps: ListenerDeps): (req: IncomingMessage, res: 
   return (req, res) => {
     toOriginForm(req);
     if (guardChunkedLength(req, res)) return;
+    if (refuseRepeatedSingletons(req, res)) return;
     // handle() answers every error itself; this is the last line for a bug in that answering, so that
     // no request can end the process (an unhandled rejection would).
     const requestId = newRequestId();
