@@ -2,11 +2,13 @@
 // starts, failing on the code before its fix.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import RPCClient from '@alicloud/pop-core';
 import { signInPost } from './helpers/console-signin.js';
 import { expectOssError } from './helpers/oss.js';
 import { policyDoc, popFails, Ram, type RamUserHandle } from './helpers/ram.js';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { totpAt } from './helpers/totp.js';
 import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 
 describe('redteam wave 8: an STS session lives only while the credential it was obtained with stands', () => {
@@ -125,5 +127,74 @@ describe('redteam wave 8: a request with two Host or two Authorization lines is 
       assert.equal(errorOf(res)?.Code, 'InvalidRequest');
       assert.equal(res.headers.connection, 'close');
     }
+  });
+});
+
+describe('redteam wave 8: acs:MFAPresent is known for every signed caller', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const BUCKET = 'wave8-mfa';
+  const PASSWORD = 'Console-Pass-8';
+  // The cloud's "require MFA" pattern: refuse everything to a caller that did not sign in with MFA.
+  const REQUIRE_MFA = policyDoc(
+    { Effect: 'Allow', Action: ['oss:GetObject', 'ram:ListUsers'], Resource: '*' },
+    { Effect: 'Deny', Action: '*', Resource: '*', Condition: { Bool: { 'acs:MFAPresent': 'false' } } },
+  );
+  // And the Allow-side pattern: granted only with MFA.
+  const ONLY_WITH_MFA = policyDoc({ Effect: 'Allow', Action: ['oss:GetObject', 'ram:ListUsers'], Resource: '*', Condition: { Bool: { 'acs:MFAPresent': 'true' } } });
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    await srv.client().putBucket(BUCKET);
+    await srv.client({ bucket: BUCKET }).put('o.txt', Buffer.from('x'));
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  const consoleCreds = async (user: string, seed: string | null): Promise<StsCredentials> => {
+    let r = await signInPost(srv.url, '', { logonName: user, password: PASSWORD });
+    if (seed !== null) {
+      assert.equal(r.body.Status, 'MFARequired', JSON.stringify(r.body));
+      r = await signInPost(srv.url, '/mfa', { ticket: r.body.Ticket, code: totpAt(seed, Date.now(), 1) });
+    }
+    assert.equal(r.body.Status, 'OK', JSON.stringify(r.body));
+    return r.body.Credentials as StsCredentials;
+  };
+  const withMfa = async (user: string): Promise<string> => {
+    const dev = await ram.call('CreateVirtualMFADevice', { VirtualMFADeviceName: `${user}-phone` });
+    const seed = dev.VirtualMFADevice.Base32StringSeed as string;
+    const now = Date.now();
+    await ram.call('BindMFADevice', { UserName: user, SerialNumber: dev.VirtualMFADevice.SerialNumber as string, AuthenticationCode1: totpAt(seed, now, -1), AuthenticationCode2: totpAt(seed, now) });
+    return seed;
+  };
+  const ramAs = (c: StsCredentials): RPCClient =>
+    new RPCClient({ accessKeyId: c.AccessKeyId, accessKeySecret: c.AccessKeySecret, securityToken: c.SecurityToken, endpoint: srv.url, apiVersion: '2015-05-01' } as ConstructorParameters<typeof RPCClient>[0]);
+
+  it('a Deny on acs:MFAPresent false refuses AccessKey requests and console sessions without MFA; a session that proved a code passes', async () => {
+    const u = await ram.userWith('w8-mfa-deny', REQUIRE_MFA);
+    // Before: the key was never set, so the Deny never applied and the AccessKey read and listed freely.
+    await expectOssError(u.oss(BUCKET).get('o.txt'), 'AccessDenied', 403);
+    await popFails(u.pop().request('ListUsers', {}, { method: 'POST' }), 'NoPermission');
+    await ram.call('CreateLoginProfile', { UserName: u.userName, Password: PASSWORD });
+    const plain = await consoleCreds(u.userName, null);
+    await expectOssError(ossWith(srv, plain, BUCKET).get('o.txt'), 'AccessDenied', 403);
+    const seed = await withMfa(u.userName);
+    const strong = await consoleCreds(u.userName, seed);
+    assert.equal((await ossWith(srv, strong, BUCKET).get('o.txt')).content.toString(), 'x');
+    await ramAs(strong).request('ListUsers', {}, { method: 'POST' });
+    await popFails(ramAs(plain).request('ListUsers', {}, { method: 'POST' }), 'NoPermission');
+    // The request cannot claim it: a header or parameter of that name is not the key.
+    await expectOssError(u.oss(BUCKET).get('o.txt', { headers: { 'x-acs-mfapresent': 'true', 'x-oss-mfapresent': 'true' } }), 'AccessDenied', 403);
+  });
+
+  it('an Allow on acs:MFAPresent true is met by an MFA console session only (was met by nothing)', async () => {
+    const u = await ram.userWith('w8-mfa-allow', ONLY_WITH_MFA);
+    await expectOssError(u.oss(BUCKET).get('o.txt'), 'AccessDenied', 403);
+    await ram.call('CreateLoginProfile', { UserName: u.userName, Password: PASSWORD });
+    const seed = await withMfa(u.userName);
+    const strong = await consoleCreds(u.userName, seed);
+    assert.equal((await ossWith(srv, strong, BUCKET).get('o.txt')).content.toString(), 'x');
   });
 });

@@ -13,6 +13,8 @@ export type Principal =
       readonly accessKeyId: string;
       /** A console sign-in's session (sts/token.ts `loginStamp`): the login profile stamp it holds while valid. */
       readonly loginStamp?: string;
+      /** A console sign-in that proved an MFA code: `acs:MFAPresent` is true for its requests. */
+      readonly mfa?: boolean;
     }
   | {
       readonly type: 'session';

@@ -9,7 +9,9 @@ export function policyCaller(p: Principal): OssCaller {
     case 'root':
       return { kind: 'root', accountId: p.accountId };
     case 'user':
-      return { kind: 'user', accountId: p.accountId, userId: p.userId, userName: p.userName };
+      return p.mfa === true
+        ? { kind: 'user', accountId: p.accountId, userId: p.userId, userName: p.userName, mfa: true }
+        : { kind: 'user', accountId: p.accountId, userId: p.userId, userName: p.userName };
     case 'session':
       return { kind: 'role', accountId: p.accountId, roleName: p.roleName, sessionName: p.sessionName };
   }

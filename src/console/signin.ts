@@ -93,6 +93,8 @@ interface Ticket {
   r: boolean;
   /** The stamp of the login profile whose password was given (ram/login-profiles.ts): the ticket dies with it. */
   p: string;
+  /** reset after an MFA code (or a device bound): the session it leads to has acs:MFAPresent true. */
+  m?: true;
   e: number;
   id: string;
 }
@@ -318,7 +320,7 @@ export class ConsoleSignIn {
       };
     }
     if (reset) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: profile.stamp }, now), principal };
-    return this.issue(account, user.userId, profile.stamp, now, left);
+    return this.issue(account, user.userId, profile.stamp, now, false, left);
   }
 
   // ---- step 2: the TOTP code
@@ -343,8 +345,8 @@ export class ConsoleSignIn {
     }
     // Spent on every server at once; of two steps racing with one ticket (on any servers), one goes on.
     if (!(await this.spend(ticket, now))) return { answer: this.expiredTicket(), principal };
-    if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: ticket.p }, now), principal };
-    return this.issue(account, user.userId, ticket.p, now, failures);
+    if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: ticket.p, m: true }, now), principal };
+    return this.issue(account, user.userId, ticket.p, now, true, failures);
   }
 
   // ---- step 2 when the profile requires MFA and none is bound: two consecutive codes of the new device
@@ -367,8 +369,8 @@ export class ConsoleSignIn {
     }
     if (!(await this.spend(ticket, now))) return { answer: this.expiredTicket(), principal };
     await account.extras.mfa.createBoundAtSignIn(user.userId, ticket.d!, ticket.k!, step + 1);
-    if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: ticket.p }, now), principal };
-    return this.issue(account, user.userId, ticket.p, now);
+    if (ticket.r) return { answer: this.ticketAnswer({ a: account.accountId, u: user.userId, s: 'reset', r: true, p: ticket.p, m: true }, now), principal };
+    return this.issue(account, user.userId, ticket.p, now, true);
   }
 
   // ---- step 3: the new password (ChangePassword as the user itself)
@@ -391,7 +393,7 @@ export class ConsoleSignIn {
     // Spent after the change (a refused new password may be tried again with the same ticket); a step racing
     // with the same ticket on another server finds it spent.
     if (!(await this.spend(ticket, now))) return { answer: this.expiredTicket(), principal };
-    return this.issue(account, user.userId, stamp, now);
+    return this.issue(account, user.userId, stamp, now, ticket.m === true);
   }
 
   // ---- tickets and credentials
@@ -434,14 +436,15 @@ export class ConsoleSignIn {
 
   /**
    * Credentials bound to the login profile stamp `loginStamp` (sts/credentials.ts refuses them once it changes).
-   * `failures`: the user's failures as this request read them (undefined: not read yet).
+   * `mfa`: the sign-in proved an MFA code (the session's acs:MFAPresent). `failures`: the user's failures as this
+   * request read them (undefined: not read yet).
    */
-  private async issue(account: SignInAccount, userId: string, loginStamp: string, now: number, failures?: Failures | null): Promise<{ answer: Answer; principal?: Principal }> {
+  private async issue(account: SignInAccount, userId: string, loginStamp: string, now: number, mfa: boolean, failures?: Failures | null): Promise<{ answer: Answer; principal?: Principal }> {
     const user = await account.users.getUserById(userId);
     if (!user) return { answer: fail(401, FAILED) };
     const hours = (await account.extras.settings.securityPreference()).loginSessionDuration;
     const expiration = now + hours * HOUR_MS;
-    const c = this.deps.tokens.issue({ accountId: account.accountId, roleId: '', roleName: '', sessionName: user.userName, sessionPolicy: null, issuedAt: now, expiration, userId: user.userId, loginStamp });
+    const c = this.deps.tokens.issue({ accountId: account.accountId, roleId: '', roleName: '', sessionName: user.userName, sessionPolicy: null, issuedAt: now, expiration, userId: user.userId, loginStamp, ...(mfa ? { mfa: true as const } : {}) });
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: c.accessKeyId };
     // A full sign-in forgets wrong codes (a write only when there are some).
     const userKey = `${account.accountId}/${user.userName.toLowerCase()}`;

@@ -70,6 +70,8 @@ function lowerContext(c: ConditionContext): Map<string, ContextValue> {
 
 /** `acs:PrincipalAccount`, lower-cased as compiled conditions hold keys. */
 const PRINCIPAL_ACCOUNT_KEY = 'acs:principalaccount';
+/** `acs:MFAPresent`, lower-cased. */
+const MFA_PRESENT_KEY = 'acs:mfapresent';
 
 /** Per-request state built lazily: the split resource ARN, the principal ids, the context by lower-case key (shared with policy/explain.ts). */
 export class RequestView {
@@ -108,6 +110,13 @@ export class RequestView {
     if (c.key === PRINCIPAL_ACCOUNT_KEY) {
       const caller = this.req.caller;
       return caller !== undefined && 'accountId' in caller ? caller.accountId : undefined;
+    }
+    // Whether the caller signed in with MFA (docs/policy.md): from the principal, never from what the request
+    // says. Every signed caller has it, false unless a console sign-in proved a code, so a Deny on false holds.
+    if (c.key === MFA_PRESENT_KEY) {
+      const caller = this.req.caller;
+      if (caller === undefined || caller.kind === 'anonymous' || caller.kind === 'service' || caller.kind === 'federated') return undefined;
+      return caller.kind === 'user' && caller.mfa === true ? 'true' : 'false';
     }
     const ctx = this.req.context;
     if (ctx === undefined) return undefined;

@@ -32,7 +32,8 @@ export function decideRamAction(input: RamActionAuthzInput): RamActionDecision {
   const p = input.caller;
   if (p.kind === 'root' && p.accountId === input.accountId) return { layer: 'owner', result: { decision: 'Allow', deciding: null } };
   if ((p.kind === 'user' || p.kind === 'role') && p.accountId === input.accountId) {
-    const request = { action: input.action, resource: input.resource, context: input.context };
+    // The caller too: keys known from the principal (acs:PrincipalAccount, acs:MFAPresent) apply to RAM actions.
+    const request = { action: input.action, resource: input.resource, context: input.context, caller: p };
     const view = new RequestView(request);
     if (p.kind === 'role' && input.sessionPolicy) {
       const s = decide([input.sessionPolicy], request, view);

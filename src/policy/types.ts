@@ -86,7 +86,7 @@ export interface PolicyDocument {
 export type Caller =
   | { readonly kind: 'anonymous' }
   | { readonly kind: 'root'; readonly accountId: string }
-  | { readonly kind: 'user'; readonly accountId: string; readonly userId: string; readonly userName: string }
+  | { readonly kind: 'user'; readonly accountId: string; readonly userId: string; readonly userName: string; readonly mfa?: boolean }
   | { readonly kind: 'role'; readonly accountId: string; readonly roleName: string; readonly sessionName: string }
   | { readonly kind: 'service'; readonly service: string }
   | { readonly kind: 'federated'; readonly providerArn: string };

@@ -85,7 +85,7 @@ export class StsCredentialResolver implements CredentialResolver {
       const user = await store.getUserById(claims.userId);
       if (!user) throw new AppError('InvalidSecurityToken');
       if (claims.loginStamp === undefined || (await currentLoginStamp(store, user.userId)) !== claims.loginStamp) throw new AppError('InvalidSecurityToken');
-      const principal = { type: 'user', accountId: claims.accountId, userId: user.userId, userName: user.userName, accessKeyId, loginStamp: claims.loginStamp } as const;
+      const principal = { type: 'user', accountId: claims.accountId, userId: user.userId, userName: user.userName, accessKeyId, loginStamp: claims.loginStamp, ...(claims.mfa === true ? { mfa: true } : {}) } as const;
       return { credential: { accessKeyId, secret, principal }, expiration: claims.expiration };
     }
     // AssumeRole never seals a policy that does not compile; a token carrying one was not made by a

@@ -39,6 +39,8 @@ export interface TokenClaims {
    * `loginStamp`). The session is valid only while the user's current profile has it.
    */
   loginStamp?: string;
+  /** With `userId`: the sign-in proved an MFA code (the session's `acs:MFAPresent` is true). */
+  mfa?: true;
   /**
    * A role session's parent credential (auth/principal.ts SessionParent): the session is valid only while it
    * stands (an AccessKey still Active, a console sign-in still valid). Absent: federated sessions, and tokens
@@ -100,6 +102,7 @@ function isClaims(v: unknown): v is TokenClaims {
     typeof o.issuedAt === 'number' && typeof o.expiration === 'number' && typeof o.accessKeyId === 'string' &&
     (o.userId === undefined || (typeof o.userId === 'string' && o.userId !== '' && o.sessionPolicy === null)) &&
     (o.loginStamp === undefined || (typeof o.loginStamp === 'string' && o.userId !== undefined)) &&
+    (o.mfa === undefined || (o.mfa === true && o.userId !== undefined)) &&
     (o.parent === undefined || (o.userId === undefined && isParent(o.parent)))
   );
 }
