@@ -330,6 +330,7 @@ export const catalogue = {
   MissingEncodedDiagnosticMessage: { status: 400, message: 'EncodedDiagnosticMessage is mandatory for this action.' },
   'InvalidParameter.Password': { status: 400, message: 'The parameter - "Password" does not satisfy the password policy.' },
   'InvalidParameter.OldPassword': { status: 400, message: 'The parameter - "OldPassword" is incorrect.' },
+  'Throttling.User': { status: 400, message: 'Request was denied due to user flow control.' },
   'InvalidParameter.PasswordPolicy': { status: 400, message: 'The password policy is invalid.' },
   'InvalidParameter.SecurityPreference': { status: 400, message: 'The security preference is invalid.' },
   'InvalidParameter.VirtualMFADeviceName': { status: 400, message: 'The parameter - "VirtualMFADeviceName" is invalid: 1 to 64 letters, digits, periods (.) or hyphens (-).' },

@@ -52,6 +52,7 @@ import { applyState } from './init/apply.js';
 import { loadState } from './init/load.js';
 import { handleReset, RequestGate } from './init/reset.js';
 import { StsCredentialResolver } from './sts/credentials.js';
+import { sharedPasswordGuesses } from './console/password-guesses.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
 // federation: IMS identity providers, AssumeRoleWithOIDC/SAML
@@ -429,6 +430,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(inv.dayMs !== undefined ? { dayMs: inv.dayMs } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
   });
+  // ChangePassword's wrong old passwords count with the console sign-in's failures (docs/console.md).
+  const passwordGuesses = sharedPasswordGuesses(meta, masterKey);
   // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService,
   // which applies its own account's security preference (RamExtras' rules, docs/ram.md).
   const accounts: AccountRegistry = new AccountRegistry({
@@ -443,7 +446,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Login profiles, MFA, account settings, tags and the IMS identity providers of each account (docs/accounts.md).
     // AccessKey last use: one writer, the default account's (ram/last-used.ts).
     extras: (accountId, store) => new RamExtras(
-      { store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), aliases: accountAliases },
+      { store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), aliases: accountAliases, passwordGuesses },
       accountId === opts.accountId
         ? (opts.lastUsedFlushMs !== undefined ? { lastUsedFlushMs: opts.lastUsedFlushMs } : {})
         : { lastUsed: accounts.extrasFor(opts.accountId).lastUsed },

@@ -198,3 +198,39 @@ describe('redteam wave 8: acs:MFAPresent is known for every signed caller', () =
     assert.equal((await ossWith(srv, strong, BUCKET).get('o.txt')).content.toString(), 'x');
   });
 });
+
+describe('redteam wave 8: ChangePassword\'s OldPassword is a guess like one at the sign-in page', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const PASSWORD = 'Console-Pass-8';
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('wrong old passwords count with the failed sign-ins: after MaxLoginAttemps (5) the user is locked for both', async () => {
+    const u = await ram.user('w8-guessed');
+    await ram.call('CreateLoginProfile', { UserName: u.userName, Password: PASSWORD });
+    const change = (oldPassword: string) => u.pop().request('ChangePassword', { OldPassword: oldPassword, NewPassword: 'Another-Pass-9' }, { method: 'POST' });
+    // Before: any number of guesses through the API, each answered right or wrong, and never a lock.
+    for (let i = 0; i < 5; i++) await popFails(change(`guess-${i}`), 'InvalidParameter.OldPassword');
+    await popFails(change(PASSWORD), 'Throttling.User', undefined, 400);
+    // The sign-in page is locked too, even with the right password.
+    const signIn = await signInPost(srv.url, '', { logonName: u.userName, password: PASSWORD });
+    assert.equal(signIn.status, 403, JSON.stringify(signIn.body));
+    assert.equal(signIn.body.Code, 'LoginLocked');
+  });
+
+  it('guesses at the sign-in page lock ChangePassword as well; a right old password below the limit still works', async () => {
+    const u = await ram.user('w8-guessed-2');
+    await ram.call('CreateLoginProfile', { UserName: u.userName, Password: PASSWORD });
+    for (let i = 0; i < 4; i++) assert.equal((await signInPost(srv.url, '', { logonName: u.userName, password: `guess-${i}` })).status, 401);
+    await u.pop().request('ChangePassword', { OldPassword: PASSWORD, NewPassword: 'Another-Pass-9' }, { method: 'POST' });
+    await popFails(u.pop().request('ChangePassword', { OldPassword: 'guess-x', NewPassword: 'Another-Pass-10' }, { method: 'POST' }), 'InvalidParameter.OldPassword');
+    await popFails(u.pop().request('ChangePassword', { OldPassword: 'Another-Pass-9', NewPassword: 'Another-Pass-10' }, { method: 'POST' }), 'Throttling.User');
+  });
+});

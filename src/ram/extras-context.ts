@@ -35,6 +35,16 @@ export interface ExtrasContext {
   authorize: RamAuthorizer;
   /** Account aliases: the server-wide alias → account index (accounts/alias-index.ts); absent: not kept. */
   aliases?: AccountAliasClaims;
+  /** Wrong passwords counted with the console sign-in's failures (console/password-guesses.ts); absent: not counted. */
+  passwordGuesses?: PasswordGuesses;
+}
+
+/** A user's failed password checks, shared with console sign-in (docs/console.md "Failed sign-ins"). */
+export interface PasswordGuesses {
+  /** Whether the user is locked out of sign-in (too many wrong passwords or MFA codes) at `now`. */
+  locked(accountId: string, userName: string, now: number): Promise<boolean>;
+  /** Counts one wrong password; `limit` of them within an hour lock the user for an hour. */
+  failed(accountId: string, userName: string, limit: number, now: number): Promise<void>;
 }
 
 /** Authorizes `ram:<action>` on every resource the action table declares for this input. */
