@@ -1,5 +1,23 @@
 // Red-team wave 8 (RAM, STS, console sign-in, HTTP front): each finding reproduced against a real server the test
 // starts, failing on the code before its fix.
+//
+// Tried and held on the old code (no test here; most have one in ram-*, sts-*, console-*, federation-*, http-*):
+// - RAM: lower-case actions and `User`/`Group`/`Policy` names in another case (names are case-sensitive: another
+//   case is another, absent entity); AttachPolicyToUser without an Allow on the policy; UpdateRole, TagResources,
+//   AddUserToGroup, UpdateUser (renames check the new name) each refused without an Allow on every resource.
+//   CreatePolicyVersion(SetAsDefault) on a policy attached to the caller widens it, as in AWS IAM: a grant, not a
+//   bypass (docs/policy.md says so now).
+// - Conditions: acs:SourceIp is the socket's address (X-Forwarded-For is never read), acs:SecureTransport the
+//   socket's TLS, acs:CurrentTime the server clock; IPv4-mapped IPv6 matches IPv4 patterns.
+// - STS: session policies only narrow (session layer ∧ role); RoleArn and RoleSessionName grammars; DurationSeconds
+//   bounded by the role's MaxSessionDuration; deleted roles, tampered tokens (AES-GCM), AccessKeyId/token mismatch,
+//   expired tokens and presigned URLs past the token; OIDC: none/HS*, issuer, audience, times; SAML: signature
+//   wrapping, unsigned assertions, replay cache.
+// - Console sign-in and vend: JSON-only same-origin sign-in (no cookies, so no fixation or CSRF), per-user and
+//   per-address lockouts, tickets sealed and spent once; vend JWTs take the algorithm from the key, user ids are
+//   RoleSessionNames; no redirects; signatures, tokens, passwords and MFA codes redacted from logged URLs.
+// - HTTP: Content-Length + Transfer-Encoding, repeated Content-Length, obs-fold, Transfer-Encoding other than
+//   chunked: 400 with the connection closed; missing Host: 400; POP parameters capped at 1,000.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
