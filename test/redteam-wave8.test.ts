@@ -146,6 +146,19 @@ describe('redteam wave 8: a request with two Host or two Authorization lines is 
       assert.equal(res.headers.connection, 'close');
     }
   });
+
+  it('a second Host behind 2,000 short header lines (which node used to drop unseen) is refused too', async () => {
+    const host = `127.0.0.1:${srv.port}`;
+    const s = signed();
+    const filler: string[] = [];
+    for (let i = 0; i < 2000; i++) filler.push('x', '');
+    const res = await rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/o.txt`, headers: ['Host', host, 'Date', s.date, 'Authorization', s.authorization, ...filler, 'Host', `other-bucket.${host}`] });
+    assert.equal(res.status, 400);
+    assert.equal(errorOf(res)?.Code, 'InvalidRequest');
+    // As many lines without a repeat are served: nothing else changes.
+    const ok = await rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/o.txt`, headers: ['Host', host, 'Date', s.date, 'Authorization', s.authorization, ...filler] });
+    assert.equal(ok.status, 200);
+  });
 });
 
 describe('redteam wave 8: acs:MFAPresent is known for every signed caller', () => {

@@ -123,6 +123,10 @@ export async function listen(
     server.on('clientError', answerClientError);
     acceptChunkedWithLength(server);
     server.setTimeout(limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    // node drops header lines past the 2,000th without a word, so a second Host or Authorization hidden behind 2,000
+    // short lines went unseen (http/single-headers.ts): every line is kept. The head is bounded in bytes anyway
+    // (maxHeaderSize, 16 KiB: at most ~4,000 lines).
+    server.maxHeadersCount = 0;
     if (perServer !== null) server.maxConnections = perServer;
     return server;
   };
