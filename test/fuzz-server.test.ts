@@ -6,6 +6,7 @@
 // metadata holding a newline (as stored before such values were refused) answers InternalError, not a crash.
 //
 // FUZZ_SEED=<n> replays a run; FUZZ_COUNT=<n> changes its length (default 2,400 requests).
+// ALUNITE_TEST_META=postgres (test/pg-fuzz-server.test.ts) runs it with the metadata in PostgreSQL.
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,12 +16,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { signPostPolicyV1 } from '../src/oss/post-policy.js';
 import { percentEncode } from '../src/rpc/encoding.js';
 import { rpcSignature, rpcStringToSign } from '../src/rpc/signature.js';
 import { isoSeconds } from '../src/util/time.js';
 import { errorOf, rawRequest, v1Authorization, v4Authorization, type RawResponse } from './helpers/raw-http.js';
 import { AK, SECRET } from './helpers/server.js';
+import { testPostgres } from './helpers/postgres.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
@@ -442,6 +445,9 @@ const isServerFault = (status: number): boolean => status >= 500 && status !== 5
 describe('fuzz: no input ends the server or gets a 5xx', () => {
   let dataDir: string;
   let srv: SpawnedServer;
+  /** With ALUNITE_TEST_META=postgres, the fresh schema the server keeps its metadata in. */
+  let metaUrl: string | undefined;
+  const serverArgs = (): string[] => ['--data', dataDir, '--no-fsync', ...(metaUrl === undefined ? [] : ['--meta', metaUrl])];
   const oddMeta: Array<{ key: string; headers: Record<string, string> }> = [];
 
   async function signedRaw(method: string, bucket: string | null, key: string | null, query: Array<[string, string]>, headers: Record<string, string>, body: Buffer | string = ''): Promise<RawResponse> {
@@ -459,7 +465,8 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'alunite-fuzz-'));
-    srv = await spawnServer(['--data', dataDir, '--no-fsync']);
+    metaUrl = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;
+    srv = await spawnServer(serverArgs());
   });
   after(async () => {
     await kill9(srv.child);
@@ -579,14 +586,24 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
   it('after a restart, odd metadata reads back byte for byte; metadata with a newline from before the fix answers InternalError', { timeout: 120_000 }, async () => {
     await kill9(srv.child);
     // What an older server could have stored: a PostObject meta field and a CORS ExposeHeader with a newline.
-    const db = new Database(join(dataDir, 'metadata.sqlite'));
-    db.prepare("UPDATE objects SET meta = json_set(meta, '$.bad', 'a' || char(13) || char(10) || 'X-Evil: 1') WHERE bucket = ? AND key = ?").run(BUCKET, 'victim');
-    db.prepare('UPDATE buckets SET cors = ? WHERE name = ?').run(
-      JSON.stringify({ rules: [{ allowedOrigins: ['*'], allowedMethods: ['GET'], allowedHeaders: [], exposeHeaders: ['x-a\nx-b'], maxAgeSeconds: null }], responseVary: false }),
-      SIDE,
-    );
-    db.close();
-    srv = await spawnServer(['--data', dataDir, '--no-fsync']);
+    const badCors = JSON.stringify({ rules: [{ allowedOrigins: ['*'], allowedMethods: ['GET'], allowedHeaders: [], exposeHeaders: ['x-a\nx-b'], maxAgeSeconds: null }], responseVary: false });
+    if (metaUrl === undefined) {
+      const db = new Database(join(dataDir, 'metadata.sqlite'));
+      db.prepare("UPDATE objects SET meta = json_set(meta, '$.bad', 'a' || char(13) || char(10) || 'X-Evil: 1') WHERE bucket = ? AND key = ?").run(BUCKET, 'victim');
+      db.prepare('UPDATE buckets SET cors = ? WHERE name = ?').run(badCors, SIDE);
+      db.close();
+    } else {
+      const db = new pg.Client({ connectionString: metaUrl });
+      await db.connect();
+      try {
+        const set = await db.query("UPDATE objects SET meta = jsonb_set(meta::jsonb, '{bad}', to_jsonb('a' || chr(13) || chr(10) || 'X-Evil: 1'))::text WHERE bucket = $1 AND key = $2", [BUCKET, Buffer.from('victim')]);
+        assert.equal(set.rowCount, 1);
+        assert.equal((await db.query('UPDATE buckets SET cors = $1 WHERE name = $2', [badCors, SIDE])).rowCount, 1);
+      } finally {
+        await db.end();
+      }
+    }
+    srv = await spawnServer(serverArgs());
 
     for (const { key, headers } of oddMeta) {
       const res = await signedRaw('GET', BUCKET, key, [], {});
