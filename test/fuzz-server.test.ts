@@ -6,9 +6,11 @@
 // metadata holding a newline (as stored before such values were refused) answers InternalError, not a crash.
 //
 // FUZZ_SEED=<n> replays a run; FUZZ_COUNT=<n> changes its length (default 2,400 requests).
-// ALUNITE_TEST_META=postgres (test/pg-fuzz-server.test.ts) runs it with the metadata in PostgreSQL.
+// ALUNITE_TEST_META=postgres (test/pg-fuzz-server.test.ts) runs it with the metadata in PostgreSQL, and
+// FUZZ_PROCESSES=<n> there spreads the requests over n processes sharing that database and one blob directory
+// (so requests of one run race across processes; the restart case restarts the first).
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
@@ -30,6 +32,9 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 2400);
 /** Stop issuing new requests after this long even if COUNT is not reached (a busy machine). */
 const BUDGET_MS = 45_000;
+const ON_POSTGRES = process.env.ALUNITE_TEST_META === 'postgres';
+/** Server processes sharing the metadata (PostgreSQL only; SQLite is one process's file). */
+const PROCESSES = ON_POSTGRES ? Math.max(1, Number(process.env.FUZZ_PROCESSES ?? 1)) : 1;
 const WORKERS = 8;
 const BUCKET = 'fuzz-main';
 const SIDE = 'fuzz-side';
@@ -445,9 +450,17 @@ const isServerFault = (status: number): boolean => status >= 500 && status !== 5
 describe('fuzz: no input ends the server or gets a 5xx', () => {
   let dataDir: string;
   let srv: SpawnedServer;
+  /** The other processes on the same database (FUZZ_PROCESSES), after `srv`. */
+  const others: SpawnedServer[] = [];
   /** With ALUNITE_TEST_META=postgres, the fresh schema the server keeps its metadata in. */
   let metaUrl: string | undefined;
-  const serverArgs = (): string[] => ['--data', dataDir, '--no-fsync', ...(metaUrl === undefined ? [] : ['--meta', metaUrl])];
+  const serverArgs = (n = 0): string[] => [
+    '--data', n === 0 ? dataDir : join(dataDir, `process-${n}`), '--no-fsync',
+    ...(metaUrl === undefined ? [] : ['--meta', metaUrl]),
+    ...(PROCESSES > 1 ? ['--blobs', join(dataDir, 'shared-blobs')] : []),
+  ];
+  // Processes sharing a database share the master key.
+  const serverEnv: Record<string, string> = PROCESSES > 1 ? { ALUNITE_MASTER_KEY: randomBytes(32).toString('base64') } : {};
   const oddMeta: Array<{ key: string; headers: Record<string, string> }> = [];
 
   async function signedRaw(method: string, bucket: string | null, key: string | null, query: Array<[string, string]>, headers: Record<string, string>, body: Buffer | string = ''): Promise<RawResponse> {
@@ -458,22 +471,25 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
   }
 
   async function health(): Promise<void> {
-    assert.equal(srv.child.exitCode, null, `server exited: ${srv.stderr()}`);
-    const res = await rawRequest(srv.port, { method: 'GET', path: '/-/health', headers: { host: `127.0.0.1:${srv.port}` } });
-    assert.equal(res.status, 200);
+    for (const s of [srv, ...others]) {
+      assert.equal(s.child.exitCode, null, `server exited: ${s.stderr()}`);
+      const res = await rawRequest(s.port, { method: 'GET', path: '/-/health', headers: { host: `127.0.0.1:${s.port}` } });
+      assert.equal(res.status, 200);
+    }
   }
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'alunite-fuzz-'));
-    metaUrl = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;
-    srv = await spawnServer(serverArgs());
+    metaUrl = ON_POSTGRES ? await (await testPostgres()).freshUrl() : undefined;
+    srv = await spawnServer(serverArgs(), serverEnv);
+    for (let n = 1; n < PROCESSES; n++) others.push(await spawnServer(serverArgs(n), serverEnv));
   });
   after(async () => {
-    await kill9(srv.child);
+    for (const s of [srv, ...others]) await kill9(s.child);
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it(`survives ${COUNT} mutated requests (seed ${SEED})`, { timeout: 240_000 }, async (t) => {
+  it(`survives ${COUNT} mutated requests (seed ${SEED}${PROCESSES > 1 ? `, ${PROCESSES} processes` : ''})`, { timeout: 240_000 }, async (t) => {
     for (const b of [BUCKET, SIDE]) {
       const res = await signedRaw('PUT', b, null, [], {});
       assert.equal(res.status, 200, res.body.toString());
@@ -504,6 +520,8 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
       const r = prng(SEED * 31 + w);
       while (issued < COUNT && Date.now() - started < BUDGET_MS && failures.length < 20) {
         const n = issued++;
+        // Requests go round the processes (one with a single process), so that their writes race each other.
+        const target = [srv, ...others][n % PROCESSES]!;
         const roll = r.next();
         let what = '';
         try {
@@ -512,26 +530,26 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
             const q = ossRequest(r, uploadId);
             const path = pathOf(q.bucket, q.key) + queryString(q.query);
             what = `${q.kind} ${q.method} ${path.slice(0, 200)}`;
-            const headers = signOss(r, q, srv.port);
-            out = await send(agent, srv.port, q.method, path, headers, q.body);
+            const headers = signOss(r, q, target.port);
+            out = await send(agent, target.port, q.method, path, headers, q.body);
           } else if (roll < 0.77) {
             const f = postForm(r);
             what = `PostObject ${f.path}`;
-            out = await send(agent, srv.port, 'POST', f.path, f.headers, f.body);
+            out = await send(agent, target.port, 'POST', f.path, f.headers, f.body);
           } else if (roll < 0.92) {
             const p = popRequest(r);
             what = `POP ${p.method} ${p.path.slice(0, 200)}`;
-            out = await send(agent, srv.port, p.method, p.path, p.headers, p.body);
+            out = await send(agent, target.port, p.method, p.path, p.headers, p.body);
           } else {
-            const bytes = garbage(r, srv.port);
+            const bytes = garbage(r, target.port);
             what = `raw ${JSON.stringify(bytes.subarray(0, 120).toString('latin1'))}`;
-            out = await sendRaw(srv.port, bytes);
+            out = await sendRaw(target.port, bytes);
           }
           answered++;
-          if (isServerFault(out.status)) failures.push(`#${n} ${what} → ${out.status} ${out.body}`);
+          if (isServerFault(out.status)) failures.push(`#${n}${PROCESSES > 1 ? ` (process ${n % PROCESSES})` : ''} ${what} → ${out.status} ${out.body}`);
         } catch (err) {
           // A connection the server closed after a refused body is fine; the process must still be up.
-          if (srv.child.exitCode !== null) failures.push(`#${n} ${what} → server exited: ${srv.stderr().slice(-2000)}`);
+          if (target.child.exitCode !== null) failures.push(`#${n} ${what} → server exited: ${target.stderr().slice(-2000)}`);
           else if (/no answer/.test(String(err))) failures.push(`#${n} ${what} → ${String(err)}`);
         }
       }
@@ -539,10 +557,12 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
     await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
     agent.destroy();
     t.diagnostic(`${answered} of ${issued} requests answered in ${Date.now() - started} ms`);
+    // The servers' own account of what failed (their internal-error log lines name the cause).
+    if (failures.length > 0) for (const s of [srv, ...others]) t.diagnostic(s.stderr().split('\n').filter((l) => /internal error/.test(l)).slice(0, 10).join('\n'));
     assert.deepEqual(failures, [], `seed ${SEED}: ${failures.length} failures`);
     assert.ok(answered > Math.min(COUNT, 200), `only ${answered} requests answered`);
     await health();
-    assert.doesNotMatch(srv.stderr(), /internal error/, 'no request was logged as an internal error');
+    for (const s of [srv, ...others]) assert.doesNotMatch(s.stderr(), /internal error/, 'no request was logged as an internal error');
   });
 
   it('a body its client cuts short is the client\'s doing: no internal error logged (configuration bodies, the console sign-in)', async () => {
@@ -603,7 +623,7 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
         await db.end();
       }
     }
-    srv = await spawnServer(serverArgs());
+    srv = await spawnServer(serverArgs(), serverEnv);
 
     for (const { key, headers } of oddMeta) {
       const res = await signedRaw('GET', BUCKET, key, [], {});
