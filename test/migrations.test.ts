@@ -11,6 +11,7 @@ import { startServer } from '../src/server.js';
 import { PG_MIGRATIONS } from '../src/store/meta/postgres/schema.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS } from '../src/store/meta/sqlite/schema.js';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
+import { newVersionId } from '../src/store/meta/versions.js';
 import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import { testPostgres } from './helpers/postgres.js';
 import { ACCOUNT_ID, AK, SECRET } from './helpers/server.js';
@@ -126,6 +127,14 @@ describe('SQLite migrations', () => {
   });
 });
 
+/** The schema as it was before PostgreSQL migration 13 (symlink targets as text). */
+async function undoMigration13(c: pg.Client): Promise<void> {
+  for (const table of ['objects', 'object_versions']) {
+    await c.query(`ALTER TABLE ${table} ALTER COLUMN symlink_target TYPE text USING convert_from(symlink_target, 'UTF8')`);
+  }
+  await c.query('DELETE FROM schema_migrations WHERE version = 13');
+}
+
 describe('PostgreSQL migrations', () => {
   it('several processes starting at once on an empty database migrate it once (advisory lock)', async () => {
     const url = await (await testPostgres()).freshUrl();
@@ -145,6 +154,7 @@ describe('PostgreSQL migrations', () => {
     await (await PostgresMetadataStore.open({ url })).close();
     const c = new pg.Client({ connectionString: url });
     await c.connect();
+    await undoMigration13(c);
     await c.query('DELETE FROM schema_migrations WHERE version = 12');
     for (const [bucketName, doc] of Object.entries(OLD_LIVE_CHANNELS)) await c.query("INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, 'stored.live-channel', $2)", [bucketName, doc]);
     for (const [bucketName, doc] of Object.entries(OLD_INVENTORIES)) await c.query("INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, 'stored.inventory', $2)", [bucketName, doc]);
@@ -161,6 +171,30 @@ describe('PostgreSQL migrations', () => {
     const { rows } = await check.query<{ n: number }>("SELECT count(*)::int AS n FROM bucket_configs WHERE name IN ('stored.live-channel', 'stored.inventory')");
     await check.end();
     assert.equal(rows[0]!.n, 0, 'the old document is gone');
+  });
+
+  it('13: symlink targets stored as text before become bytea, the same text (current objects and older versions)', async () => {
+    const url = await (await testPostgres()).freshUrl();
+    await (await PostgresMetadataStore.open({ url })).close();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    // The schema as migration 12 left it, holding a symlink of each kind.
+    await undoMigration13(c);
+    const older = newVersionId(1);
+    const content = "0, 'E', '0', NULL, 'Symlink', 'Standard', 'default', 1, '{}', '{}', '[]', '[]'";
+    await c.query(`INSERT INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags, segments, symlink_target, version_id)
+      VALUES ('b', $1, ${content}, 'tärget/now', 'v2')`, [Buffer.from('link')]);
+    await c.query(`INSERT INTO object_versions (bucket, key, seq, version_id, delete_marker, noncurrent_since, size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags, segments, symlink_target)
+      VALUES ('b', $1, 1, $2, false, 2, ${content}, 'tärget/before')`, [Buffer.from('link'), older]);
+    await c.end();
+    const s = await PostgresMetadataStore.open({ url });
+    try {
+      assert.deepEqual(await s.appliedMigrations(), PG_MIGRATIONS.map((_, i) => i + 1));
+      assert.equal((await s.getObject('b', 'link'))?.symlinkTarget, 'tärget/now');
+      assert.equal((await s.getObjectVersion('b', 'link', older))?.symlinkTarget, 'tärget/before');
+    } finally {
+      await s.close();
+    }
   });
 
   it('refuses a database newer than this release, naming the versions', async () => {

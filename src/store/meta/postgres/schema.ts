@@ -8,8 +8,8 @@ const T = 'text COLLATE "C"';
  * Versioned migrations: index i brings the schema from version i to i+1 (recorded as version i+1 in
  * schema_migrations). Never edit a shipped one; add a new entry.
  *
- * Object and upload keys are bytea: OSS keys may contain U+0000, which PostgreSQL text cannot hold,
- * and bytea compares bytewise, which is UTF-8 byte order, as OSS listings are.
+ * Object and upload keys, and symlink targets (keys too), are bytea: OSS keys may contain U+0000, which
+ * PostgreSQL text cannot hold, and bytea compares bytewise, which is UTF-8 byte order, as OSS listings are.
  */
 export const PG_MIGRATIONS: string[] = [
   // 1: the data plane, the RAM identities, RPC replay nonces and the shared change counters.
@@ -301,6 +301,10 @@ export const PG_MIGRATIONS: string[] = [
    CREATE UNIQUE INDEX ram_identity_providers_unique ON ram_identity_providers (account, kind, unique_key) WHERE unique_key IS NOT NULL;`,
   // 12: a bucket's live channels and inventories, one entry each of its collections (SQLite 12).
   collectionsMigration('postgres'),
+  // 13: a symlink's target is an object key, which may hold U+0000 (text cannot): bytea, UTF-8, like the keys.
+  // Rewrites both tables once (docs/postgres.md, Migrations).
+  `ALTER TABLE objects ALTER COLUMN symlink_target TYPE bytea USING convert_to(symlink_target, 'UTF8');
+   ALTER TABLE object_versions ALTER COLUMN symlink_target TYPE bytea USING convert_to(symlink_target, 'UTF8');`,
 ];
 
 /**

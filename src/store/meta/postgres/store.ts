@@ -31,9 +31,10 @@ import {
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 
-/** Keys are bytea here: decoded to strings before the shared decoders run. */
-interface ObjectRow extends Omit<ObjectRowBase, 'key'> {
+/** Keys and symlink targets are bytea here (UTF-8): decoded to strings before the shared decoders run. */
+interface ObjectRow extends Omit<ObjectRowBase, 'key' | 'symlink_target'> {
   key: Buffer;
+  symlink_target: Buffer | null;
   inline_data: Buffer | null;
 }
 
@@ -56,19 +57,22 @@ export function bytesSuccessor(prefix: Buffer): Buffer | null {
   return next;
 }
 
+const textOf = (b: Buffer | null): string | null => (b === null ? null : b.toString('utf8'));
+
 function toObject(r: ObjectRow): ObjectRecord {
-  return toRecord({ ...r, key: r.key.toString('utf8') }, r.inline_data);
+  return toRecord({ ...r, key: r.key.toString('utf8'), symlink_target: textOf(r.symlink_target) }, r.inline_data);
 }
 
 type VersionRow = ObjectRow & VersionRowFields;
 
 function toVersion(r: VersionRow): VersionRecord {
-  return toVersionRecord({ ...r, key: r.key.toString('utf8') }, r.inline_data);
+  return toVersionRecord({ ...r, key: r.key.toString('utf8'), symlink_target: textOf(r.symlink_target) }, r.inline_data);
 }
 
-/** Columns 3.. of an object row ($1 bucket, $2 key). */
+/** Columns 3.. of an object row ($1 bucket, $2 key); the symlink target (the shared values' last) as bytes. */
 function objectValues(o: ObjectRecord): unknown[] {
-  return [...objectColumnValues(o), o.inline, attrsColumn(o.attrs), o.versionId ?? null];
+  const target = o.symlinkTarget === null ? null : Buffer.from(o.symlinkTarget, 'utf8');
+  return [...objectColumnValues(o).slice(0, -1), target, o.inline, attrsColumn(o.attrs), o.versionId ?? null];
 }
 
 /** What a versioned write needs to know of a key's newest version row. */
