@@ -114,9 +114,11 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
         } catch (err) {
           if (err instanceof OtherDown) {
             networkErrors[1 - i]!++;
+            await sleep(50); // the process is down: no busy loop of refused connections while it restarts
           } else if (isNetworkError(err)) {
             networkErrors[i]!++;
             unknown();
+            await sleep(50);
           } else if (!(allowed?.(err) ?? false)) {
             unexpected.push(`${what} via ${i === 0 ? 'A' : 'B'}: ${(err as Error).name} ${(err as { code?: string }).code ?? ''} ${(err as { status?: number }).status ?? ''} ${(err as Error).message}`);
           }
@@ -246,13 +248,21 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
       };
 
       const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
+      // Each phase lasts a few seconds and at least until some operations were answered (a slow machine gets
+      // there later; nothing is timed).
+      const answered = (): number => Object.values(counts).reduce((a, b) => a + b, 0);
+      const phase = async (atLeast: number, until: () => boolean = () => true): Promise<void> => {
+        const from = answered();
+        await sleep(2500);
+        while (answered() - from < atLeast || !until()) await sleep(100);
+      };
       for (let kill = 0; kill < 3; kill++) {
-        await sleep(3000);
+        await phase(WORKERS * 5);
         await kill9(procs[0]!.child); // requests to A are in flight
         await sleep(300);
         procs[0] = await spawnServer(args('a'), env); // a new port; the workers follow
       }
-      await sleep(3000);
+      await phase(WORKERS * 5, () => Object.values(counts).every((n) => n > 0));
       stop = true;
       await Promise.all(workers);
       t.diagnostic(`${JSON.stringify(counts)}; network errors A ${networkErrors[0]}, B ${networkErrors[1]}`);
@@ -273,11 +283,12 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
           assert.ok(sentBodies.has(sum), `${label}: bytes that were sent, whole (${bytes.length} bytes)`);
           out.set(label, sum);
         };
+        const reads: Array<() => Promise<void>> = [];
         const c = client(p, PLAIN);
         let marker: string | undefined;
         do {
           const r = await c.list({ 'max-keys': 1000, ...(marker !== undefined ? { marker } : {}) }, {});
-          for (const o of r.objects ?? []) await whole(c, o.name, o.name);
+          for (const o of r.objects ?? []) reads.push(() => whole(c, o.name, o.name));
           marker = r.isTruncated ? r.nextMarker : undefined;
         } while (marker !== undefined);
         const vc = client(p, VERSIONED);
@@ -287,11 +298,12 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
           const r: Awaited<ReturnType<VersionedOss['getBucketVersions']>> = await versioned(vc).getBucketVersions({
             'max-keys': 1000, ...(keyMarker !== null ? { keyMarker, versionIdMarker: versionIdMarker ?? '' } : {}),
           });
-          for (const v of r.objects) await whole(vc, v.name, `${v.name}@${v.versionId}`, v.versionId);
+          for (const v of r.objects) reads.push(() => whole(vc, v.name, `${v.name}@${v.versionId}`, v.versionId));
           keyMarker = r.isTruncated ? r.nextKeyMarker : null;
           versionIdMarker = r.nextVersionIdMarker;
         } while (keyMarker !== null);
-        return out;
+        for (let at = 0; at < reads.length; at += 6) await Promise.all(reads.slice(at, at + 6).map((read) => read()));
+        return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       };
 
       const seen = await readAll(procs[1]!);
