@@ -9,6 +9,7 @@
 // ALUNITE_TEST_META=postgres (test/pg-fuzz-server.test.ts) runs it with the metadata in PostgreSQL, and
 // FUZZ_PROCESSES=<n> there spreads the requests over n processes sharing that database and one blob directory
 // (so requests of one run race across processes; the restart case restarts the first).
+// FUZZ_VERSIONED=1 enables versioning on the main bucket first (the same requests then take the versioned paths).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,9 +24,9 @@ import { signPostPolicyV1 } from '../src/oss/post-policy.js';
 import { percentEncode } from '../src/rpc/encoding.js';
 import { rpcSignature, rpcStringToSign } from '../src/rpc/signature.js';
 import { isoSeconds } from '../src/util/time.js';
+import { testPostgres } from './helpers/postgres.js';
 import { errorOf, rawRequest, v1Authorization, v4Authorization, type RawResponse } from './helpers/raw-http.js';
 import { AK, SECRET } from './helpers/server.js';
-import { testPostgres } from './helpers/postgres.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
@@ -35,6 +36,7 @@ const BUDGET_MS = 45_000;
 const ON_POSTGRES = process.env.ALUNITE_TEST_META === 'postgres';
 /** Server processes sharing the metadata (PostgreSQL only; SQLite is one process's file). */
 const PROCESSES = ON_POSTGRES ? Math.max(1, Number(process.env.FUZZ_PROCESSES ?? 1)) : 1;
+const VERSIONED = process.env.FUZZ_VERSIONED === '1';
 const WORKERS = 8;
 const BUCKET = 'fuzz-main';
 const SIDE = 'fuzz-side';
@@ -489,9 +491,13 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it(`survives ${COUNT} mutated requests (seed ${SEED}${PROCESSES > 1 ? `, ${PROCESSES} processes` : ''})`, { timeout: 240_000 }, async (t) => {
+  it(`survives ${COUNT} mutated requests (seed ${SEED}${PROCESSES > 1 ? `, ${PROCESSES} processes` : ''}${VERSIONED ? ', versioned bucket' : ''})`, { timeout: 240_000 }, async (t) => {
     for (const b of [BUCKET, SIDE]) {
       const res = await signedRaw('PUT', b, null, [], {});
+      assert.equal(res.status, 200, res.body.toString());
+    }
+    if (VERSIONED) {
+      const res = await signedRaw('PUT', BUCKET, null, [['versioning', '']], {}, '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>');
       assert.equal(res.status, 200, res.body.toString());
     }
     for (const k of ['obj-1', 'dir/obj-2', 'big.bin', 'victim', 'bystander']) assert.equal((await signedRaw('PUT', BUCKET, k, [], { 'content-type': 'text/plain' }, Buffer.alloc(k === 'big.bin' ? 100_000 : 10, 0x61))).status, 200);
