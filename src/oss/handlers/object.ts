@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { AppError, isAppError } from '../../errors.js';
 import { AccessDeniedError } from '../../authz/authorize.js';
 import { websiteOf } from '../../domain/website.js';
@@ -22,6 +23,7 @@ import {
   preconditionsFrom,
   quoted,
   sseResponseHeaders,
+  taggingHeaderTags,
   userMetaFrom,
   wireText,
 } from '../headers.js';
@@ -44,10 +46,10 @@ async function withVersion(req: OssRequest, obj: Pick<ObjectRecord, 'versionId'>
 }
 
 /** What PutObject and AppendObject take from a request: target, properties, body and its claims. */
-function uploadInput(req: OssRequest): PutObjectInput {
+function uploadInput(req: OssRequest, headers: IncomingHttpHeaders = req.headers): PutObjectInput {
   return {
     ...target(req),
-    ...objectPropsFrom(req.headers),
+    ...objectPropsFrom(headers),
     body: req.body,
     expect: bodyExpectations(req.headers),
     forbidOverwrite: forbidOverwrite(req.headers),
@@ -291,7 +293,15 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
 };
 
 export const appendObject: Handler<Extract<Operation, { name: 'AppendObject' }>> = async (req) => {
-  const obj = await req.services.objects.append({ ...uploadInput(req), forbidOverwrite: false, position: req.op.params.position });
+  // x-oss-tagging is read (and refused as a header) only by the append that creates the object.
+  const { 'x-oss-tagging': _tagging, ...others } = req.headers;
+  const tagging = header(req.headers, 'x-oss-tagging');
+  const obj = await req.services.objects.append({
+    ...uploadInput(req, others),
+    forbidOverwrite: false,
+    position: req.op.params.position,
+    creationTags: () => (tagging === undefined ? [] : taggingHeaderTags(tagging)),
+  });
   return empty(200, await withVersion(req, obj, {
     ETag: quoted(obj.etag),
     'x-oss-next-append-position': String(obj.size),

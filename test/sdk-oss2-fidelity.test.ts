@@ -1,0 +1,73 @@
+// What oss2's own tests (aliyun/aliyun-oss-python-sdk tests/*.py) expect of OSS, replayed with the requests oss2
+// sends: path style (oss2 uses it for an IP or localhost endpoint), keys through `quote(key, '')`, V1 header
+// signatures (oss2.Auth), answers read as its xml_utils reads them. oss2 itself cannot be installed here.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
+
+const B = 'oss2-fidelity';
+
+interface Send {
+  method: string;
+  bucket?: string | null;
+  key?: string | null;
+  query?: Array<[string, string]>;
+  /** Lower-case names, as signed. */
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+type Reply = RawResponse & { err: Record<string, string> | null; text: string };
+
+/** Python's `quote(s, '')`: every byte but letters, digits and `_.-~` escaped, `/` too. */
+const pyQuote = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+describe("oss2's own tests (aliyun-oss-python-sdk tests/)", () => {
+  let srv: TestServer;
+
+  /** A request as oss2 sends it: path style, the key quoted with `/` escaped, V1-signed with a Date header. */
+  async function send(r: Send): Promise<Reply> {
+    const bucket = r.bucket === undefined ? B : r.bucket;
+    const key = r.key ?? null;
+    const path = bucket === null ? `/${queryString(r.query)}` : `/${bucket}/${key === null ? '' : pyQuote(key)}${queryString(r.query)}`;
+    const headers: Record<string, string> = { host: `127.0.0.1:${srv.port}`, date: new Date().toUTCString(), ...(r.headers ?? {}) };
+    headers['content-length'] = String(r.body === undefined ? 0 : Buffer.byteLength(r.body));
+    headers.authorization = v1Authorization({ method: r.method, bucket, key, query: r.query ?? [], headers }, AK, SECRET).authorization;
+    const res = await rawRequest(srv.port, { method: r.method, path, headers, body: r.body });
+    return { ...res, err: errorOf(res), text: res.body.toString('utf8') };
+  }
+  const ok = (res: Reply, what: string): Reply => {
+    assert.ok(res.status >= 200 && res.status < 300, `${what}: ${res.status} ${res.text.slice(0, 300)}`);
+    return res;
+  };
+  const fails = (res: Reply, code: string, status: number, what: string): Reply => {
+    assert.equal(res.status, status, `${what}: ${res.text.slice(0, 300)}`);
+    assert.equal(res.err?.Code, code, what);
+    return res;
+  };
+
+  before(async () => {
+    srv = await startTestServer();
+    ok(await send({ method: 'PUT' }), 'PutBucket');
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  describe('test_object.py', () => {
+    it('test_append_object_with_tagging_wrong_num: a later append ignores x-oss-tagging, 15 tags included; the first append refuses them', async () => {
+      const tags = (n: number, from = 0): string => Array.from({ length: n }, (_, i) => `key${i + from}=value${i + from}`).join('&');
+      const append = (key: string, position: number, tagging?: string): Promise<Reply> =>
+        send({ method: 'POST', key, query: [['append', ''], ['position', String(position)]], body: 'x'.repeat(128), headers: tagging === undefined ? {} : { 'x-oss-tagging': tagging } });
+      ok(await append('append-tags', 0), 'first append');
+      ok(await append('append-tags', 128, tags(15)), 'second append with 15 tags');
+      ok(await append('append-tags', 256, tags(9, 6)), 'third append with 9 tags');
+      const got = ok(await send({ method: 'GET', key: 'append-tags', query: [['tagging', '']] }), 'GetObjectTagging');
+      assert.equal([...got.text.matchAll(/<Tag>/g)].length, 0);
+      assert.equal(ok(await send({ method: 'HEAD', key: 'append-tags' }), 'HEAD').headers['x-oss-next-append-position'], '384');
+      // "append object with wrong tagging kv num in first call, it will be fail"
+      fails(await append('append-tags-first', 0, tags(15)), 'BadRequest', 400, 'first append with 15 tags');
+      fails(await send({ method: 'HEAD', key: 'append-tags-first' }), 'NoSuchKey', 404, 'nothing stored');
+    });
+  });
+});
