@@ -70,4 +70,32 @@ describe("oss2's own tests (aliyun-oss-python-sdk tests/)", () => {
       fails(await send({ method: 'HEAD', key: 'append-tags-first' }), 'NoSuchKey', 404, 'nothing stored');
     });
   });
+  describe('test_bucket_https_config.py', () => {
+    const https = (enable: boolean, versions: string[]): string =>
+      `<HttpsConfiguration><TLS><Enable>${enable}</Enable>${versions.map((v) => `<TLSVersion>${v}</TLSVersion>`).join('')}</TLS></HttpsConfiguration>`;
+    const put = (body: string): Promise<Reply> => send({ method: 'PUT', query: [['httpsConfig', '']], body });
+    const versionsRead = async (): Promise<string[]> => {
+      const got = ok(await send({ method: 'GET', query: [['httpsConfig', '']] }), 'GetBucketHttpsConfig');
+      return [...got.text.matchAll(/<TLSVersion>([^<]*)<\/TLSVersion>/g)].map((m) => m[1] ?? '');
+    };
+
+    it('test_https_config_normal: versions read back as put; disabled with none reads back none', async () => {
+      ok(await put(https(true, ['TLSv1.2', 'TLSv1.3'])), 'enable');
+      assert.deepEqual(await versionsRead(), ['TLSv1.2', 'TLSv1.3']);
+      ok(await put(https(false, [])), 'disable');
+      assert.deepEqual(await versionsRead(), []);
+    });
+
+    it('test_https_config_exception_1 and _2: enabled without a version, or an unknown version, is MalformedXML; the stored one stays', async () => {
+      ok(await put(https(true, ['TLSv1.3'])), 'enable');
+      fails(await put(https(true, [])), 'MalformedXML', 400, 'no TLSVersion');
+      fails(await put(https(true, ['aaa', 'bbb'])), 'MalformedXML', 400, 'unknown TLSVersion');
+      assert.deepEqual(await versionsRead(), ['TLSv1.3']);
+    });
+
+    it('test_https_config_exception_3: a version named twice is kept once', async () => {
+      ok(await put(https(true, ['TLSv1.2', 'TLSv1.2'])), 'duplicate');
+      assert.deepEqual(await versionsRead(), ['TLSv1.2']);
+    });
+  });
 });

@@ -46,15 +46,15 @@ export interface Single {
   /** Store name (`stored.<config>`). */
   config: string;
   bounds?: Bounds;
-  /** Checks beyond the schema (a semantic rule): throw an AppError to refuse. */
-  check?: (doc: Doc) => void;
+  /** Checks beyond the schema (a semantic rule): throw an AppError to refuse; a document returned is stored instead. */
+  check?: (doc: Doc) => Doc | void;
 }
 
 export function putSingle(op: StoredOperationName, spec: Single): Handler {
   return async (req) => {
     const doc = await readDocument(req, op, spec.bounds);
-    spec.check?.(doc);
-    await req.services.stored.update(bucketOf(req), spec.config, () => asJson(doc));
+    const stored = spec.check?.(doc) ?? doc;
+    await req.services.stored.update(bucketOf(req), spec.config, () => asJson(stored));
     return empty();
   };
 }

@@ -8,6 +8,7 @@ import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
 import { asJson, bucketOf, deleteSingle, getSingle, putSingle, readDocument } from './common.js';
 import { empty } from '../handlers/common.js';
 import * as cname from './cname.js';
+import { checkHttpsConfig } from './https-config.js';
 import * as computed from './computed.js';
 import * as inventory from './inventory.js';
 import * as live from './live-channel.js';
@@ -41,11 +42,7 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
   PutBucketHttpsConfig: putSingle('PutBucketHttpsConfig', {
     config: 'https-config',
     bounds: { required: ['TLS'], maxItems: { 'TLS.TLSVersion': 4, 'CipherSuite.CustomCipherSuite': 64, 'CipherSuite.TLS13CustomCipherSuite': 16 } },
-    check: (doc) => {
-      for (const v of listOf(child(doc, 'TLS')!, 'TLSVersion')) {
-        if (!['TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'].includes(v as string)) throw invalidArgument('TLSVersion must be TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3.', 'TLSVersion', String(v));
-      }
-    },
+    check: checkHttpsConfig,
   }),
   GetBucketHttpsConfig: getSingle('GetBucketHttpsConfig', 'https-config', { TLS: { Enable: 'false' } }),
   PutBucketArchiveDirectRead: putSingle('PutBucketArchiveDirectRead', { config: 'archive-direct-read', bounds: { required: ['Enabled'] } }),
