@@ -98,4 +98,27 @@ describe("oss2's own tests (aliyun-oss-python-sdk tests/)", () => {
       assert.deepEqual(await versionsRead(), ['TLSv1.2']);
     });
   });
+  describe('test_bucket_style.py', () => {
+    const putStyle = (name: string, content: string): Promise<Reply> =>
+      send({ method: 'PUT', query: [['style', ''], ['styleName', name]], body: `<Style><Content>${content}</Content></Style>` });
+
+    it('test_bucket_style_content: content that is no process string is kept as sent and read back', async () => {
+      ok(await putStyle('aaa', 'csdar5324'), 'PutStyle');
+      const got = ok(await send({ method: 'GET', query: [['style', ''], ['styleName', 'aaa']] }), 'GetStyle');
+      assert.match(got.text, /<Name>aaa<\/Name>/);
+      assert.match(got.text, /<Content>csdar5324<\/Content>/);
+      // Using it processes nothing: the request is refused, the object untouched.
+      ok(await send({ method: 'PUT', key: 'style-src.jpg', body: 'not an image' }), 'PutObject');
+      fails(await send({ method: 'GET', key: 'style-src.jpg', query: [['x-oss-process', 'style/aaa']] }), 'InvalidArgument', 400, 'GET with the style');
+    });
+
+    it("test_bucket_style_exception: empty content is refused with OSS's message", async () => {
+      const res = fails(await putStyle('imagestyle', ''), 'InvalidArgument', 400, 'empty content');
+      assert.equal(res.err?.Message, 'Style content is invalid.');
+    });
+
+    it('test_bucket_style_exception_style_name: a name with other characters is InvalidArgument', async () => {
+      fails(await putStyle('@%$^&%(&(*(*', 'image/resize,w_200'), 'InvalidArgument', 400, 'bad name');
+    });
+  });
 });

@@ -308,10 +308,21 @@ function parseWatermark(list: string[], nested: boolean): WatermarkStep {
   };
 }
 
-/** Checks a style's content (PutStyle): an image process string without `style/` or save-as. */
+/**
+ * Checks a style's content (PutStyle). Empty is refused with OSS's message (oss2 test_bucket_style_exception reads
+ * "Style content is invalid."); an `image/…` string must parse, and a style may not name a style. Anything else is
+ * kept as sent, as OSS keeps it (oss2 test_bucket_style_content puts `csdar5324` and reads it back); using such a
+ * style is refused then (`styleSteps`).
+ */
 export function validateStyleContent(content: string): void {
-  if (content === '') throw invalidArgument('The style content is empty.', 'Content');
+  if (content === '') throw invalidArgument('Style content is invalid.', 'Content');
   if (content.length > MAX_PROCESS_LENGTH) throw invalidArgument(`The style content is longer than ${MAX_PROCESS_LENGTH} characters.`, 'Content');
-  if (!content.startsWith('image/')) throw invalidArgument('The style content must be an image process string (image/…).', 'Content');
-  parseImageSteps(content.slice('image/'.length));
+  if (content.startsWith('image/')) parseImageSteps(content.slice('image/'.length));
+  else if (content.startsWith('style/')) throw invalidArgument('A style cannot name another style.', 'Content');
+}
+
+/** The steps of a style's content when it is used: only an `image/…` string processes anything. */
+export function styleSteps(content: string): Step[] {
+  if (!content.startsWith('image/')) throw bad('The style content is not an image process string.');
+  return parseImageSteps(content.slice('image/'.length));
 }

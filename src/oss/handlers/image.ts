@@ -3,7 +3,7 @@ import { AppError, invalidArgument } from '../../errors.js';
 import { checkPreconditions } from '../../domain/conditions.js';
 import { assertBucketName, assertObjectKey } from '../../domain/names.js';
 import { assertSourceSize, processImage, IMAGE_LIMITS, type ProcessResult } from '../../image/apply.js';
-import { parseImageSteps, parseProcess, parseSaveAsBody, type Step } from '../../image/parse.js';
+import { parseImageSteps, parseProcess, parseSaveAsBody, styleSteps, type Step } from '../../image/parse.js';
 import type { ImageStyle } from '../../image/styles.js';
 import { httpDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
@@ -53,7 +53,7 @@ async function stepsOf(req: OssRequest, raw: string): Promise<Step[]> {
   const parsed = parseProcess(raw);
   if (parsed.kind === 'image') return parsed.steps;
   const style = await req.services.styles.get(req.op.bucket!, parsed.name);
-  return parseImageSteps(style.content.slice('image/'.length));
+  return styleSteps(style.content);
 }
 
 /** GetObject with x-oss-process: the processed image, or the info / average-hue JSON. */
