@@ -121,4 +121,19 @@ describe("oss2's own tests (aliyun-oss-python-sdk tests/)", () => {
       fails(await putStyle('@%$^&%(&(*(*', 'image/resize,w_200'), 'InvalidArgument', 400, 'bad name');
     });
   });
+  describe('test_bucket_archive_direct_read.py', () => {
+    const put = (enabled: string): Promise<Reply> =>
+      send({ method: 'PUT', query: [['bucketArchiveDirectRead', '']], body: `<ArchiveDirectReadConfiguration><Enabled>${enabled}</Enabled></ArchiveDirectReadConfiguration>` });
+    const enabled = async (): Promise<string | undefined> =>
+      /<Enabled>([^<]*)<\/Enabled>/.exec(ok(await send({ method: 'GET', query: [['bucketArchiveDirectRead', '']] }), 'Get').text)?.[1];
+
+    it('test_bucket_archive_direct_read: true and false read back; a value that is neither is MalformedXML', async () => {
+      ok(await put('true'), 'true');
+      assert.equal(await enabled(), 'true');
+      ok(await put('false'), 'false');
+      assert.equal(await enabled(), 'false');
+      fails(await put('aa'), 'MalformedXML', 400, 'aa');
+      assert.equal(await enabled(), 'false');
+    });
+  });
 });

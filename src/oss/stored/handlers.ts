@@ -45,7 +45,7 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
     check: checkHttpsConfig,
   }),
   GetBucketHttpsConfig: getSingle('GetBucketHttpsConfig', 'https-config', { TLS: { Enable: 'false' } }),
-  PutBucketArchiveDirectRead: putSingle('PutBucketArchiveDirectRead', { config: 'archive-direct-read', bounds: { required: ['Enabled'] } }),
+  PutBucketArchiveDirectRead: putSingle('PutBucketArchiveDirectRead', { config: 'archive-direct-read', bounds: { required: ['Enabled'], malformedValues: ['Enabled'] } }),
   GetBucketArchiveDirectRead: getSingle('GetBucketArchiveDirectRead', 'archive-direct-read', { Enabled: 'false' }),
   PutUserDefinedLogFieldsConfig: putSingle('PutUserDefinedLogFieldsConfig', {
     config: 'user-defined-log-fields',

@@ -45,6 +45,11 @@ export interface Bounds {
    * given (what OSS answers an account without the feature), never MalformedXML and never silently dropped.
    */
   unsupported?: Readonly<Record<string, () => AppError>>;
+  /**
+   * Elements (dotted paths) whose value of the wrong type OSS refuses as MalformedXML rather than InvalidArgument
+   * (ArchiveDirectRead's `Enabled`: oss2 test_bucket_archive_direct_read expects MalformedXML for `aa`).
+   */
+  malformedValues?: readonly string[];
 }
 
 const DEFAULT_MAX_ITEMS = 1000;
@@ -55,6 +60,7 @@ const malformed = malformedXml;
 function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw: string, path: string, bounds: Bounds): string {
   const ec = bounds.ecs?.[path];
   const refuse = (message: string, name: string, value: string): AppError => invalidArgument(message, name, value, ec);
+  const typeRefusal = (message: string, name: string, value: string): AppError => (bounds.malformedValues?.includes(path) ? malformed(message) : refuse(message, name, value));
   const max = bounds.maxLength?.[path] ?? DEFAULT_MAX_LENGTH;
   if (raw.length > max) throw refuse(`${path} is longer than ${max} characters.`, path, raw.slice(0, 64));
   // Stored as sent, it would be written back raw in the Get, which strict XML 1.0 readers refuse (the Go, Java
@@ -67,13 +73,13 @@ function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw:
   const v = node.t === 's' ? raw : node.t === 'b' ? raw.trim().toLowerCase() : raw.trim();
   switch (node.t) {
     case 'i':
-      if (!INTEGER_TEXT.test(v)) throw refuse(`${path} must be an integer.`, path, v);
+      if (!INTEGER_TEXT.test(v)) throw typeRefusal(`${path} must be an integer.`, path, v);
       break;
     case 'n':
-      if (!NUMBER_TEXT.test(v)) throw refuse(`${path} must be a number.`, path, v);
+      if (!NUMBER_TEXT.test(v)) throw typeRefusal(`${path} must be a number.`, path, v);
       break;
     case 'b':
-      if (boolText(v) === undefined) throw refuse(`${path} must be true or false.`, path, v);
+      if (boolText(v) === undefined) throw typeRefusal(`${path} must be true or false.`, path, v);
       break;
     default:
       break;
