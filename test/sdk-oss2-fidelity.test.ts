@@ -136,4 +136,18 @@ describe("oss2's own tests (aliyun-oss-python-sdk tests/)", () => {
       assert.equal(await enabled(), 'false');
     });
   });
+  describe('test_bucket_access_monitor.py', () => {
+    it('test_access_monitor: Enabled and Disabled read back; a Status that is neither is MalformedXML', async () => {
+      const put = (status: string): Promise<Reply> =>
+        send({ method: 'PUT', query: [['accessmonitor', '']], body: `<AccessMonitorConfiguration><Status>${status}</Status></AccessMonitorConfiguration>` });
+      const status = async (): Promise<string | undefined> =>
+        /<Status>([^<]*)<\/Status>/.exec(ok(await send({ method: 'GET', query: [['accessmonitor', '']] }), 'Get').text)?.[1];
+      ok(await put('Enabled'), 'Enabled');
+      assert.equal(await status(), 'Enabled');
+      ok(await put('Disabled'), 'Disabled');
+      assert.equal(await status(), 'Disabled');
+      fails(await put('aa'), 'MalformedXML', 400, 'aa');
+      assert.equal(await status(), 'Disabled');
+    });
+  });
 });

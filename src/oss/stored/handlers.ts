@@ -69,7 +69,7 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
   GetBucketResourceGroup: getSingle('GetBucketResourceGroup', 'resource-group', { ResourceGroupId: DEFAULT_RESOURCE_GROUP }),
   // Access tracking has behaviour (lifecycle rules on the last access time, docs/lifecycle.md): its service decides.
   PutBucketAccessMonitor: async (req) => {
-    const doc = await readDocument(req, 'PutBucketAccessMonitor', { required: ['Status'] });
+    const doc = await readDocument(req, 'PutBucketAccessMonitor', { required: ['Status'], malformedValues: ['Status'] });
     await req.services.accessMonitor.put(bucketOf(req), asJson(doc));
     return empty();
   },

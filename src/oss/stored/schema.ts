@@ -46,8 +46,9 @@ export interface Bounds {
    */
   unsupported?: Readonly<Record<string, () => AppError>>;
   /**
-   * Elements (dotted paths) whose value of the wrong type OSS refuses as MalformedXML rather than InvalidArgument
-   * (ArchiveDirectRead's `Enabled`: oss2 test_bucket_archive_direct_read expects MalformedXML for `aa`).
+   * Elements (dotted paths) whose value of the wrong type, or outside their enumeration, OSS refuses as MalformedXML
+   * rather than InvalidArgument (oss2 expects MalformedXML for `aa` in ArchiveDirectRead's `Enabled`,
+   * test_bucket_archive_direct_read, and in AccessMonitor's `Status`, test_bucket_access_monitor).
    */
   malformedValues?: readonly string[];
 }
@@ -84,7 +85,7 @@ function typedText(node: Extract<SchemaNode, { t: 's' | 'i' | 'b' | 'n' }>, raw:
     default:
       break;
   }
-  if (node.e !== undefined && !node.e.includes(v)) throw refuse(`${path} must be one of ${node.e.join(', ')}.`, path, v);
+  if (node.e !== undefined && !node.e.includes(v)) throw typeRefusal(`${path} must be one of ${node.e.join(', ')}.`, path, v);
   return v;
 }
 
