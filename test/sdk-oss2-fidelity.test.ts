@@ -150,4 +150,45 @@ describe("oss2's own tests (aliyun-oss-python-sdk tests/)", () => {
       assert.equal(await status(), 'Disabled');
     });
   });
+  describe('test_bucket_inventory.py', () => {
+    const bucket = 'oss2-inventory';
+    const config = (id: string, filter: string): string =>
+      `<InventoryConfiguration><Id>${id}</Id><IsEnabled>True</IsEnabled><Filter>${filter}</Filter><Destination><OSSBucketDestination><Format>CSV</Format>` +
+      `<AccountId>1234567890123456</AccountId><RoleArn>acs:ram::1234567890123456:role/AliyunOSSRole</RoleArn><Bucket>acs:oss:::${B}</Bucket>` +
+      '<Prefix>destination-prefix</Prefix><Encryption><SSE-OSS /></Encryption></OSSBucketDestination></Destination><Schedule><Frequency>Weekly</Frequency></Schedule>' +
+      '<IncludedObjectVersions>All</IncludedObjectVersions><OptionalFields><Field>Size</Field><Field>ETag</Field></OptionalFields></InventoryConfiguration>';
+    const put = (id: string, filter = '<Prefix>obj-prefix</Prefix>'): Promise<Reply> =>
+      send({ method: 'PUT', bucket, query: [['inventory', ''], ['inventoryId', id]], body: config(id, filter) });
+    const list = (token: string): Promise<Reply> => send({ method: 'GET', bucket, query: [['inventory', ''], ['continuation-token', token]] });
+
+    before(async () => {
+      ok(await send({ method: 'PUT', bucket }), 'PutBucket');
+    });
+
+    it('test_list_none_inventory: listing a bucket without inventories is NoSuchInventory', async () => {
+      fails(await list(''), 'NoSuchInventory', 404, 'ListBucketInventory');
+    });
+
+    it('test_bucket_inventory_filter: the Filter StorageClass list reads back in name order', async () => {
+      ok(await put('test-id-4', '<Prefix>obj-prefix</Prefix><LastModifyBeginTimeStamp>1637883649</LastModifyBeginTimeStamp><StorageClass>Standard,IA</StorageClass>'), 'Put');
+      const got = ok(await send({ method: 'GET', bucket, query: [['inventory', ''], ['inventoryId', 'test-id-4']] }), 'Get');
+      assert.match(got.text, /<StorageClass>IA,Standard<\/StorageClass>/);
+      assert.match(ok(await list(''), 'List').text, /<StorageClass>IA,Standard<\/StorageClass>/);
+      ok(await send({ method: 'DELETE', bucket, query: [['inventory', ''], ['inventoryId', 'test-id-4']] }), 'Delete');
+    });
+
+    it('test_list_lot_bucket_inventory: 120 in pages of 100; the second page echoes the token it was asked with', async () => {
+      for (let i = 0; i < 120; i++) ok(await put(`test-lot-id-${String(i).padStart(3, '0')}`), `Put ${i}`);
+      const first = ok(await list(''), 'first page').text;
+      assert.equal([...first.matchAll(/<InventoryConfiguration>/g)].length, 100);
+      assert.doesNotMatch(first, /<ContinuationToken>/, 'no token on the first page (oss2 reads None)');
+      const token = /<NextContinuationToken>([^<]*)</.exec(first)?.[1] ?? '';
+      assert.notEqual(token, '');
+      const second = ok(await list(token), 'second page').text;
+      assert.equal([...second.matchAll(/<InventoryConfiguration>/g)].length, 20);
+      assert.equal(/<ContinuationToken>([^<]*)</.exec(second)?.[1], token);
+      assert.match(second, /<IsTruncated>false<\/IsTruncated>/);
+      assert.doesNotMatch(second, /<NextContinuationToken>/);
+    });
+  });
 });

@@ -75,7 +75,7 @@ describe('stored operations: every field round-trips, refusals change nothing', 
       `<AccountId>1234567890123456</AccountId><RoleArn>acs:ram::1234567890123456:role/AliyunOSSRole</RoleArn><Bucket>acs:oss:::${DEST}</Bucket>` +
       `<Prefix>inv/</Prefix><Encryption>${encryption}</Encryption></OSSBucketDestination></Destination><Schedule><Frequency>Weekly</Frequency></Schedule>` +
       `<Filter><Prefix>p/</Prefix><LastModifyBeginTimeStamp>1637883649</LastModifyBeginTimeStamp><LastModifyEndTimeStamp>1638347592</LastModifyEndTimeStamp>` +
-      `<LowerSizeBound>1024</LowerSizeBound><UpperSizeBound>1048576</UpperSizeBound><StorageClass>Standard,IA</StorageClass></Filter>` +
+      `<LowerSizeBound>1024</LowerSizeBound><UpperSizeBound>1048576</UpperSizeBound><StorageClass>IA,Standard</StorageClass></Filter>` +
       `<IncludedObjectVersions>All</IncludedObjectVersions><OptionalFields><Field>Size</Field><Field>LastModifiedDate</Field><Field>ETag</Field>` +
       `<Field>StorageClass</Field><Field>IsMultipartUploaded</Field><Field>EncryptionStatus</Field></OptionalFields></InventoryConfiguration>`;
     const one = inventory('inv1', '<SSE-KMS><KeyId>key-1</KeyId></SSE-KMS>');

@@ -22,6 +22,18 @@ function answered(config: Doc): Doc {
   return child(config, 'Filter') === undefined ? { ...config, Filter: { Prefix: '' } } : config;
 }
 
+/**
+ * The Filter's StorageClass list in name order, as OSS answers it: oss2's test_bucket_inventory_filter puts
+ * `Standard,IA` and reads back `IA,Standard`.
+ */
+function withSortedStorageClasses(doc: Doc): Doc {
+  const filter = child(doc, 'Filter');
+  const classes = filter === undefined ? undefined : textOf(filter, 'StorageClass');
+  if (filter === undefined || classes === undefined) return doc;
+  const sorted = classes.split(',').map((c) => c.trim()).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join(',');
+  return { ...doc, Filter: { ...filter, StorageClass: sorted } };
+}
+
 function inventoryIdOf(req: OssRequest): string {
   const id = req.query.get('inventoryId') ?? '';
   if (!INVENTORY_ID.test(id)) throw invalidArgument('inventoryId must be 1 to 64 letters, digits, - or _.', 'inventoryId', id.slice(0, 80));
@@ -54,10 +66,11 @@ export const putBucketInventory: Handler = async (req) => {
     { action: 'oss:ListObjects', bucket: bucketOf(req), key: null, acl: 'read' },
     ...(versions === 'All' ? [{ action: 'oss:ListObjectVersions', bucket: bucketOf(req), key: null, acl: 'read' } as const] : []),
   ]);
+  const stored = withSortedStorageClasses(doc);
   await req.services.stored.updateEntry(bucketOf(req), INVENTORY_COLLECTION, id, (current, count) => {
     if (current !== null) throw new AppError('InventoryAlreadyExist', `An inventory with Id ${id} already exists.`);
     if (count >= MAX_INVENTORIES) throw new AppError('TooManyInventory', `A bucket may have at most ${MAX_INVENTORIES} inventories.`);
-    return asJson(doc);
+    return asJson(stored);
   });
   return empty();
 };
