@@ -3,7 +3,7 @@ import { AppError, invalidArgument } from '../../errors.js';
 import { checkPreconditions } from '../../domain/conditions.js';
 import { assertBucketName, assertObjectKey } from '../../domain/names.js';
 import { assertSourceSize, processImage, IMAGE_LIMITS, type ProcessResult } from '../../image/apply.js';
-import { parseImageSteps, parseProcess, parseSaveAsBody, styleSteps, type Step } from '../../image/parse.js';
+import { parseProcess, parseSaveAsBody, styleSteps, type Step } from '../../image/parse.js';
 import type { ImageStyle } from '../../image/styles.js';
 import { httpDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';

@@ -17,7 +17,7 @@ import { checkProcessConfiguration, PROCESS_CONFIG } from './process-configurati
 import * as redundancy from './redundancy.js';
 import * as replication from './replication.js';
 import * as resourceGroup from './resource-group.js';
-import { child, listOf, textOf, type Doc } from './schema.js';
+import { listOf, textOf, type Doc } from './schema.js';
 import type { StoredOperationName } from './schemas.js';
 import * as tags from './tags.js';
 import * as vod from './vod.js';
