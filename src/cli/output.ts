@@ -1,5 +1,6 @@
 import { basename, delimiter, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { certificateHint } from '../client/tls-hint.js';
 
 // What every client command shares: `--json` or a readable table on stdout, one error line on stderr
 // (`error: <Code>: <Message> (RequestId: …)`), and exit codes: 0 ok, 1 service or I/O failure, 2 usage.
@@ -76,7 +77,8 @@ export function describeError(err: unknown, endpoint?: string): Failure {
   if (networkish && e.code !== 'NetworkError') {
     // ali-oss appends the request line and socket statistics; the first clause is the cause.
     const first = e.message.split('\n')[0]!.replace(/, (GET|PUT|POST|HEAD|DELETE) https?:\/\/.*$/, '').replace(/\s*\(req "error"\).*$/, '').replace(/, please increase the timeout.*$/, '');
-    return fail('NetworkError', `cannot reach ${endpoint ?? 'the endpoint'} (${tlsCause(first)})${networkHint(first)}`, EXIT_SERVICE);
+    // (PopClient's NetworkError, below, carries its certificate hint in its message already.)
+    return fail('NetworkError', `cannot reach ${endpoint ?? 'the endpoint'} (${tlsCause(first)})${networkHint(first)}${certificateHint(first)}`, EXIT_SERVICE);
   }
   // xml2js's parse error, which ali-oss passes on bare: the endpoint answered something that is not OSS XML (an
   // HTML page: the vend service's or another server's port).

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { percentEncode } from '../rpc/encoding.js';
 import { rpcSignature, rpcStringToSign } from '../rpc/signature.js';
 import { isoSeconds } from '../util/time.js';
+import { certificateHint } from './tls-hint.js';
 
 // A small POP RPC client (HMAC-SHA1, POST form body, JSON answers) for RAM and STS, shared by the CLI,
 // the token vending service and the console's server-side helpers. It speaks the protocol the cloud
@@ -82,7 +83,8 @@ export class PopClient {
     } catch (err) {
       if (err instanceof PopError) throw err;
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-      throw new PopError('NetworkError', `cannot reach ${this.url} (${err instanceof Error ? err.message : String(err)}${cause})`, 0, undefined);
+      const what = `${err instanceof Error ? err.message : String(err)}${cause}`;
+      throw new PopError('NetworkError', `cannot reach ${this.url} (${what})${certificateHint(what)}`, 0, undefined);
     }
     let json: Record<string, unknown>;
     try {
