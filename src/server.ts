@@ -513,7 +513,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     audit?.write(rec);
     accessLog.record(rec);
   };
-  const explain = new RequestExplainer(recent, createRamAuthorizer(identity), opts.accountId);
+  const explain = new RequestExplainer(recent, createRamAuthorizer(identity), opts.accountId, isPostgresUrl(opts.meta));
   if (!opts.inMemory) {
     // The refusals the last graceful stop kept (audit/kept-refusals.ts); a bad file never stops start-up.
     // Temp files of a stop killed while writing them go first. With SQLite this process now holds the database

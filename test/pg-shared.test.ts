@@ -16,7 +16,7 @@ import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
 import { expectOssError } from './helpers/oss.js';
 import { testPostgres } from './helpers/postgres.js';
 import { rawRequest, v1Authorization } from './helpers/raw-http.js';
-import { denied, MSG, policyDoc, Ram } from './helpers/ram.js';
+import { denied, MSG, policyDoc, popFails, Ram } from './helpers/ram.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
@@ -145,6 +145,16 @@ describe('two servers sharing one PostgreSQL database', () => {
     const replay = await rawRequest(b.port, { method: 'POST', path: '/-/accounts', headers, body });
     assert.equal(replay.status, 403, replay.body.toString());
     assert.equal(await b.accounts.get('4000000000000007'), null);
+  });
+
+  it('ExplainRequest of a request the other process answered: 404 saying each process remembers its own', async () => {
+    const err = await expectOssError(a.client({ bucket: BUCKET }).get('explain-me.txt'), 'NoSuchKey', 404);
+    const explained = await new Ram(a).call('ExplainRequest', { RequestId: err.requestId });
+    assert.equal((explained.Request as { Status: number }).Status, 404);
+    await popFails(new Ram(b).call('ExplainRequest', { RequestId: err.requestId }), 'EntityNotExist.Request',
+      `The request ${err.requestId} is not among the last 10000 requests this server has seen, nor among the refused requests it kept ` +
+      'across its last stop. Each server process sharing this database remembers only the requests it answered: ask the process ' +
+      "that answered it, or read that process's audit log.", 404);
   });
 
   it('a RAM change made through one server is enforced by the other on the next request', async () => {

@@ -49,6 +49,8 @@ export class RequestExplainer {
     private readonly recent: RecentRequests,
     private readonly authorize: RamAuthorizer,
     private readonly accountId: string,
+    /** The metadata is shared with other processes (PostgreSQL): a request may have been answered by another one. */
+    private readonly sharedMeta = false,
   ) {}
 
   /** What the previous run kept: explained like recent requests when the ring does not have the id. */
@@ -105,7 +107,9 @@ export class RequestExplainer {
     if (accounts === undefined || callerAccount === null || accounts.some((a) => a !== callerAccount)) {
       throw new AppError(
         'EntityNotExist.Request',
-        `The request ${requestId} is not among the last ${this.recent.capacity} requests this server has seen${this.keeping ? ', nor among the refused requests it kept across its last stop' : ''}.`,
+        `The request ${requestId} is not among the last ${this.recent.capacity} requests this server has seen${this.keeping ? ', nor among the refused requests it kept across its last stop' : ''}.` +
+          // Each process remembers only what it answered; behind a balancer the next call may reach another one.
+          (this.sharedMeta ? ' Each server process sharing this database remembers only the requests it answered: ask the process that answered it, or read that process\'s audit log.' : ''),
       );
     }
     return rec !== undefined ? explanationOf(rec) : kept!.explanation;
