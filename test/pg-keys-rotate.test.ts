@@ -70,7 +70,8 @@ describe('alunite keys rotate --meta postgres://…', () => {
       // A key that sealed nothing: refused, nothing changed.
       const wrong = await rotate(['--meta', url], { ALUNITE_MASTER_KEY: b64(randomBytes(32)), ALUNITE_MASTER_KEY_PREVIOUS: b64(randomBytes(32)) });
       assert.notEqual(wrong.code, 0);
-      assert.match(wrong.stderr, new RegExp(`the secret of AccessKey ${alice.accessKeyId} opens with no known master key`));
+      assert.match(wrong.stderr, new RegExp(`the secret of AccessKey ${alice.accessKeyId} opens with no known master key: give the key it is sealed under ` +
+        '\\(the one the servers use now\\) as a previous key \\(ALUNITE_MASTER_KEY_PREVIOUS, or master.key.previous with --data\\); nothing was changed'));
       assert.equal(await aliceGets(old, alice), 'sealed');
 
       const ok = await rotate(['--meta', url], { ALUNITE_MASTER_KEY: b64(k2), ALUNITE_MASTER_KEY_PREVIOUS: b64(k1) });

@@ -110,7 +110,9 @@ function resealer(current: Buffer, older: Buffer[]): (accessKeyId: string, seale
       }
       return key === current ? sealed : seal(current, plain, accessKeyId);
     }
-    throw new Error(`the secret of AccessKey ${accessKeyId} opens with no known master key`);
+    // Usually the key the servers run with now was not given as a previous one (docs/postgres.md).
+    throw new Error(`the secret of AccessKey ${accessKeyId} opens with no known master key: give the key it is sealed under (the one the servers use now) ` +
+      'as a previous key (ALUNITE_MASTER_KEY_PREVIOUS, or master.key.previous with --data); nothing was changed');
   };
 }
 
