@@ -73,6 +73,10 @@ describe('audit log and logs of a scripted session (spawned server)', () => {
     const presigned = await fetch(signed);
     assert.equal(presigned.status, 200);
     ids.presigned = presigned.headers.get('x-oss-request-id')!;
+    // A browser's CORS preflight (no CORS rule here: 403): unsigned by design, audited as such.
+    const preflight = await fetch(`${url}/${BUCKET}/public/a.txt`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'PUT' } });
+    assert.equal(preflight.status, 403);
+    ids.preflight = preflight.headers.get('x-oss-request-id')!;
 
     assert.equal(await srv.stop(), 0, 'SIGTERM: flushed and exited cleanly');
     auditText = await readFile(auditFile, 'utf8');
@@ -98,10 +102,17 @@ describe('audit log and logs of a scripted session (spawned server)', () => {
         assert.ok(k in l, `${k} in ${JSON.stringify(l)}`);
       }
       assert.match(l.time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-      assert.ok(['allow', 'deny', 'error-before-authorization'].includes(l.decision));
+      assert.ok(['allow', 'deny', 'error-before-authorization', 'cors-preflight'].includes(l.decision));
       assert.ok(['oss', 'ram', 'sts'].includes(l.service));
       assert.ok(l.latencyMs >= 0);
     }
+  });
+
+  it('a CORS preflight is decision cors-preflight, not an authorization error', () => {
+    const pf = line(ids.preflight!);
+    assert.equal(pf.operation, 'Preflight');
+    assert.equal(pf.decision, 'cors-preflight');
+    assert.equal(pf.status, 403);
   });
 
   it('root OSS requests: principal, action, resource, owner decision, bytes', () => {

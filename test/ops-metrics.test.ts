@@ -49,6 +49,9 @@ describe('/-/metrics', () => {
     await assumeRole(sts, { RoleArn: roleArn('m-role'), RoleSessionName: 's1' });
     await assumeRole(sts, { RoleArn: roleArn('m-role'), RoleSessionName: 's2' });
     await popFails(user.pop().request('NoSuchActionAnywhere', {}, { method: 'POST' }), 'InvalidAction.NotFound');
+    // A browser's CORS preflight (the bucket has no CORS rule: 403): unsigned by design, not an authorization error.
+    const preflight = await fetch(`${srv.url}/${BUCKET}/a.bin`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'PUT' } });
+    assert.equal(preflight.status, 403);
 
     const { samples: afterSamples, types, res } = await scrape(srv);
     const delta = (name: string, labels: Record<string, string> = {}): number => sampleValue(afterSamples, name, labels) - sampleValue(before, name, labels);
@@ -66,12 +69,13 @@ describe('/-/metrics', () => {
     assert.equal(delta('alunite_sts_sessions_issued_total'), 2);
     assert.equal(delta('alunite_bytes_in_total', { service: 'oss' }), 4096 + 1); // the PUT, and the refused 1-byte PUT's declared body
     const out = delta('alunite_bytes_out_total', { service: 'oss' });
-    assert.ok(out >= 3 * 4096 && out < 3 * 4096 + 4 * 1024, `bytes out ${out}`);
+    assert.ok(out >= 3 * 4096 && out < 3 * 4096 + 5 * 1024, `bytes out ${out}`); // + the error documents (the preflight's too)
     assert.equal(delta('alunite_auth_decisions_total', { result: 'explicit_deny' }), 1);
     assert.equal(delta('alunite_auth_decisions_total', { result: 'implicit_deny' }), 1); // the user's PUT (bucket ACL)
     assert.equal(delta('alunite_auth_decisions_total', { result: 'allow' }), 1 + 3 + 1 + 2);
     // The bad signature and the unknown action never reached authorization.
     assert.equal(delta('alunite_auth_decisions_total', { result: 'error_before_authorization' }), 2);
+    assert.equal(delta('alunite_auth_decisions_total', { result: 'cors_preflight' }), 1);
 
     // Histogram: every bucket, cumulative, +Inf = _count = the number of GetObject requests.
     assert.equal(types.get('alunite_request_duration_seconds'), 'histogram');

@@ -6,8 +6,8 @@ import type { RequestRecord } from './record.js';
 import { traceOf } from '../authz/outcome.js';
 import type { DecisionTrace, LayerTrace } from '../policy/index.js';
 
-/** `allow`, `deny`, or `error-before-authorization` (bad signature, unknown key, malformed request, …). */
-export type AuditDecision = 'allow' | 'deny' | 'error-before-authorization';
+/** `allow`, `deny`, `error-before-authorization` (bad signature, unknown key, malformed request, …), or `cors-preflight` (unsigned OPTIONS). */
+export type AuditDecision = 'allow' | 'deny' | 'error-before-authorization' | 'cors-preflight';
 
 /** One audit line (JSON). Never secrets: no signatures, tokens, AccessKey secrets or request bodies. */
 export interface AuditLine {
@@ -67,7 +67,7 @@ export function auditLineOf(rec: RequestRecord): AuditLine {
     sourceIp: rec.sourceIp,
     action: rec.action,
     resource: a === undefined || a.resource === '' ? undefined : a.resource,
-    decision: a === undefined ? 'error-before-authorization' : a.decision === 'Allow' ? 'allow' : 'deny',
+    decision: rec.operation === 'Preflight' ? 'cors-preflight' : a === undefined ? 'error-before-authorization' : a.decision === 'Allow' ? 'allow' : 'deny',
     noPermissionType: a === undefined || a.decision === 'Allow' ? undefined : a.decision,
     layer: a?.layer,
     policy: a?.policy,

@@ -4,7 +4,7 @@ import type { ServiceName, RequestRecord } from '../audit/record.js';
 /** Request duration buckets in seconds: a small GET is ~0.1 ms, a big transfer minutes. */
 export const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-type DecisionLabel = 'allow' | 'explicit_deny' | 'implicit_deny' | 'error_before_authorization';
+type DecisionLabel = 'allow' | 'explicit_deny' | 'implicit_deny' | 'error_before_authorization' | 'cors_preflight';
 const SERVICES: readonly ServiceName[] = ['oss', 'ram', 'sts'];
 
 /** Plain numbers for one (service, operation): what a request touches on the hot path. */
@@ -64,7 +64,7 @@ export class ServerMetrics {
   private readonly cells: Record<ServiceName, Map<string, OpCell>> = { oss: new Map(), ram: new Map(), sts: new Map() };
   private readonly bytesIn: Record<ServiceName, number> = { oss: 0, ram: 0, sts: 0 };
   private readonly bytesOut: Record<ServiceName, number> = { oss: 0, ram: 0, sts: 0 };
-  private readonly decisions: Record<DecisionLabel, number> = { allow: 0, explicit_deny: 0, implicit_deny: 0, error_before_authorization: 0 };
+  private readonly decisions: Record<DecisionLabel, number> = { allow: 0, explicit_deny: 0, implicit_deny: 0, error_before_authorization: 0, cors_preflight: 0 };
   private stsSessions = 0;
 
   constructor() {
@@ -99,7 +99,7 @@ export class ServerMetrics {
     const decisions = this.decisions;
     const auth: Counter<'result'> = new Counter({
       name: 'alunite_auth_decisions_total',
-      help: 'Authorization outcomes: allow, explicit_deny, implicit_deny, or error_before_authorization (signature, unknown key, bad request).',
+      help: 'Authorization outcomes: allow, explicit_deny, implicit_deny, error_before_authorization (signature, unknown key, bad request), or cors_preflight (OPTIONS, answered by the bucket\'s CORS rules without credentials).',
       labelNames: ['result'],
       registers,
       collect() {
@@ -139,7 +139,8 @@ export class ServerMetrics {
     this.bytesIn[service] += rec.bytesIn;
     this.bytesOut[service] += rec.bytesOut;
     const d = rec.authz?.decision;
-    this.decisions[d === undefined ? 'error_before_authorization' : d === 'Allow' ? 'allow' : d === 'ExplicitDeny' ? 'explicit_deny' : 'implicit_deny']++;
+    // Browsers send a preflight before most cross-origin requests: never signed, so never an authorization error.
+    this.decisions[rec.operation === 'Preflight' ? 'cors_preflight' : d === undefined ? 'error_before_authorization' : d === 'Allow' ? 'allow' : d === 'ExplicitDeny' ? 'explicit_deny' : 'implicit_deny']++;
     if (service === 'sts' && rec.operation === 'AssumeRole' && rec.status === 200) this.stsSessions++;
   }
 
