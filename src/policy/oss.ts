@@ -104,10 +104,13 @@ export function authorizeOss(input: OssAuthzInput): OssDecision {
     }
   }
 
-  // 2. Identity policies count only for RAM identities of the bucket owner's account.
+  // 2. Identity policies grant only to RAM identities of the bucket owner's account; another account's RAM identity
+  // is granted by the bucket policy alone (spec ram-sts §2.2), but a Deny its own account attached still refuses
+  // (RAM checks the identity's policies first: "If the result is Deny, access is denied").
   let identity: FastResult = { decision: 'ImplicitDeny', deciding: null };
-  if ((caller.kind === 'user' || caller.kind === 'role') && (bucketOwner === null || caller.accountId === bucketOwner)) {
-    identity = decide(input.identityPolicies, req, view);
+  if (caller.kind === 'user' || caller.kind === 'role') {
+    const own = decide(input.identityPolicies, req, view);
+    if (bucketOwner === null || caller.accountId === bucketOwner || own.decision === 'ExplicitDeny') identity = own;
   }
   const bucket: FastResult = input.bucketPolicy && bucketOwner !== null ? decide([input.bucketPolicy], req, view) : { decision: 'ImplicitDeny', deciding: null };
 

@@ -1,0 +1,76 @@
+// Red-team wave 9 (how OSS requests that touch a second resource, or act for the caller, are authorized): each
+// finding reproduced against a real server the test starts, failing on the code before its fix.
+//
+// Tried and held on the old code (no test here; most have one in security-review, oss-*, ram-enforcement*):
+// - CopyObject / UploadPartCopy: the source read is oss:GetObject (oss:GetObjectVersion with ?versionId) decided
+//   on the source bucket (its policy, ACL, Referer, pay-by-requester, Block Public Access), across buckets and
+//   accounts; a symlink source authorizes its target; through an access point alias the access point policy
+//   judges a source in its own bucket; a source named by an alias is NoSuchBucket (no bypass).
+// - Symlinks: GET/HEAD/objectMeta/select/image reads authorize the target; targets are keys of the same bucket;
+//   a link to a link is InvalidTargetType (no loop).
+// - sys/saveas: oss:PutObject (and KMS) on the target, in whatever bucket it names, before any work; watermarks
+//   are read as GetObject; TriggerCallback needs oss:PutObject; async fetch writes as PutObject; callbacks and
+//   fetch sources reach public addresses only (checked at connect time, no redirects).
+// - Logging and inventory need oss:PutObject in their target bucket (same owner); lifecycle writes nothing elsewhere.
+// - Presigned URLs: V1 signs every sub-resource and every x-oss-* parameter (an appended ?acl, ?x-oss-process or
+//   ?versionId breaks the signature); the Java SDK's shorter list is accepted for header signatures only; V4 signs
+//   the whole query; URLs die with their STS token.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import RPCClient from '@alicloud/pop-core';
+import type OSS from 'ali-oss';
+import { denied, MSG, policyDoc } from './helpers/ram.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+
+const B = '2000000000000009';
+const B_AK = 'LTAI5tRedteamWave9AccountB';
+const B_SECRET = 'RedteamWave9AccountBSecretKey1';
+
+type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
+
+describe('redteam wave 9: a RAM Deny of the caller\'s own account holds on another account\'s bucket', () => {
+  const BUCKET = 'w9-shared';
+  let srv: TestServer;
+  let pop: RPCClient;
+  let user: { oss(bucket: string): OSS; userId: string };
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.accounts.create({ accountId: B, name: 'partner9', accessKeyId: B_AK, accessKeySecret: B_SECRET });
+    pop = new RPCClient({ accessKeyId: B_AK, accessKeySecret: B_SECRET, endpoint: srv.url, apiVersion: '2015-05-01' });
+    const call = (action: string, params: Record<string, unknown>): Promise<Body> => pop.request<Body>(action, params, { method: 'POST' });
+    const created = await call('CreateUser', { UserName: 'contractor' });
+    const key = await call('CreateAccessKey', { UserName: 'contractor' });
+    const userId = created.User.UserId as string;
+    // Account B's administrator forbids its contractor every read of OSS data, wherever it is.
+    await call('CreatePolicy', { PolicyName: 'no-oss-reads', PolicyDocument: policyDoc({ Effect: 'Deny', Action: ['oss:GetObject', 'oss:PutObject'], Resource: ['acs:oss:*:*:*'] }) });
+    await call('AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: 'no-oss-reads', UserName: 'contractor' });
+    user = { userId, oss: (bucket) => srv.client({ bucket, accessKeyId: key.AccessKey.AccessKeyId as string, accessKeySecret: key.AccessKey.AccessKeySecret as string }) };
+
+    const owner = srv.client({ bucket: BUCKET });
+    await srv.client().putBucket(BUCKET);
+    await owner.put('report.csv', Buffer.from('a,b\n'));
+    await owner.put('open.txt', Buffer.from('public'));
+    await owner.putACL('open.txt', 'public-read');
+    // Account A grants B's users reads and writes by bucket policy.
+    await owner.putBucketPolicy(BUCKET, {
+      Version: '1',
+      Statement: [{ Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Principal: [userId], Resource: [`acs:oss:*:${ACCOUNT_ID}:${BUCKET}/*`] }],
+    });
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('the bucket policy grant does not override the Deny (RAM: a Deny of the user\'s policies refuses first); neither does a public-read ACL', async () => {
+    const oss = user.oss(BUCKET);
+    await denied(oss.get('report.csv'), MSG.policyDeny);
+    await denied(oss.put('dropped.txt', Buffer.from('x')), MSG.policyDeny);
+    await denied(oss.get('open.txt'), MSG.policyDeny);
+    // A copy within the bucket is a GetObject of its source: refused too.
+    await denied(oss.copy('copied.csv', 'report.csv'), MSG.policyDeny);
+    // What the Deny does not name is still granted by the bucket policy alone (a union of Allows across accounts).
+    await pop.request('DetachPolicyFromUser', { PolicyType: 'Custom', PolicyName: 'no-oss-reads', UserName: 'contractor' }, { method: 'POST' });
+    assert.equal((await oss.get('report.csv')).content.toString(), 'a,b\n');
+  });
+});
