@@ -16,6 +16,7 @@
 //   ?versionId breaks the signature); the Java SDK's shorter list is accepted for header signatures only; V4 signs
 //   the whole query; URLs die with their STS token.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
 import type OSS from 'ali-oss';
@@ -72,5 +73,49 @@ describe('redteam wave 9: a RAM Deny of the caller\'s own account holds on anoth
     // What the Deny does not name is still granted by the bucket policy alone (a union of Allows across accounts).
     await pop.request('DetachPolicyFromUser', { PolicyType: 'Custom', PolicyName: 'no-oss-reads', UserName: 'contractor' }, { method: 'POST' });
     assert.equal((await oss.get('report.csv')).content.toString(), 'a,b\n');
+  });
+});
+
+describe('redteam wave 9: DeleteMultipleObjects naming a version is decided by that version\'s ACL', () => {
+  const BUCKET = 'w9-versions';
+  let srv: TestServer;
+
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('an anonymous batch delete of a private old version is refused though the current version is public-read-write', async () => {
+    const owner = srv.client({ bucket: BUCKET });
+    await srv.client().putBucket(BUCKET);
+    await (owner as unknown as { putBucketVersioning(b: string, s: string): Promise<unknown> }).putBucketVersioning(BUCKET, 'Enabled');
+    const old = await owner.put('draft.txt', Buffer.from('history the owner keeps'));
+    const oldId = (old.res.headers as Record<string, string>)['x-oss-version-id']!;
+    // The current version is a public scratch file; the older one stays private (bucket ACL).
+    await owner.put('draft.txt', Buffer.from('scratch'));
+    await owner.putACL('draft.txt', 'public-read-write');
+
+    const anonDelete = async (body: string): Promise<{ status: number; text: string }> => {
+      const res = await fetch(`${srv.url}/${BUCKET}/?delete`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/xml', 'Content-MD5': createHash('md5').update(body).digest('base64') },
+        body,
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    // The single-version delete is refused by the old version's own ACL (as it was).
+    const single = await fetch(`${srv.url}/${BUCKET}/draft.txt?versionId=${encodeURIComponent(oldId)}`, { method: 'DELETE' });
+    assert.equal(single.status, 403, await single.text());
+    // The batch form naming the same version must be refused the same way (was 200: the current version's ACL decided).
+    const batch = await anonDelete(`<Delete><Quiet>false</Quiet><Object><Key>draft.txt</Key><VersionId>${oldId}</VersionId></Object></Delete>`);
+    assert.equal(batch.status, 403, batch.text);
+    assert.match(batch.text, /<Code>AccessDenied<\/Code>/);
+    assert.match(batch.text, /<Message>Anonymous user has no right to access this object\.<\/Message>/);
+    assert.equal((await owner.get('draft.txt', { versionId: oldId } as OSS.GetObjectOptions)).content.toString(), 'history the owner keeps');
+    // The current (public-read-write) version may still be deleted by anyone, as its ACL says.
+    const current = await anonDelete('<Delete><Quiet>true</Quiet><Object><Key>draft.txt</Key></Object></Delete>');
+    assert.equal(current.status, 200, current.text);
   });
 });

@@ -535,12 +535,15 @@ const notAllowed = (method: string, resourceType: string): AppError =>
 
 /**
  * The checks of DeleteMultipleObjects: oss:DeleteObject on every key (an ACL may grant it as a write), and
- * oss:DeleteObjectVersion for an entry naming a version.
+ * oss:DeleteObjectVersion for an entry naming a version, judged by that version's own ACL as DeleteObject?versionId
+ * is (the current version's public-read-write ACL must not let anyone delete the private history under it).
  */
 export function deleteObjectChecks(bucket: string, entries: ReadonlyArray<string | { key: string; versionId?: string }>): AuthzCheck[] {
   return entries.map((e) => {
     const { key, versionId } = typeof e === 'string' ? { key: e, versionId: undefined } : e;
-    return { action: versionId === undefined ? 'oss:DeleteObject' : 'oss:DeleteObjectVersion', bucket, key, acl: 'write' };
+    return versionId === undefined
+      ? { action: 'oss:DeleteObject', bucket, key, acl: 'write' }
+      : { action: 'oss:DeleteObjectVersion', bucket, key, acl: 'write', versionId };
   });
 }
 
