@@ -20,6 +20,10 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
 import type OSS from 'ali-oss';
+import { ossResourceArn } from '../src/policy/arn.js';
+import { compilePolicy, type CompiledPolicy } from '../src/policy/compile.js';
+import { explainOss } from '../src/policy/explain.js';
+import { authorizeOss } from '../src/policy/oss.js';
 import { denied, MSG, policyDoc } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -117,5 +121,30 @@ describe('redteam wave 9: DeleteMultipleObjects naming a version is decided by t
     // The current (public-read-write) version may still be deleted by anyone, as its ACL says.
     const current = await anonDelete('<Delete><Quiet>true</Quiet><Object><Key>draft.txt</Key></Object></Delete>');
     assert.equal(current.status, 200, current.text);
+  });
+});
+
+describe('redteam wave 9: the decision trace tells the same story (policy/explain.ts mirrors authorizeOss)', () => {
+  // Cross-account requests are never explained over ExplainRequest (docs/accounts.md); the simulator and the
+  // audit trace draw this trace, so it is checked on the engine itself.
+  it('another account\'s RAM user: its own Deny is the deciding identity layer; its own Allow is skipped', () => {
+    const caller = { kind: 'user', accountId: B, userId: '200000000000000077', userName: 'contractor' } as const;
+    const compiled = (effect: 'Allow' | 'Deny'): CompiledPolicy => {
+      const r = compilePolicy(policyDoc({ Effect: effect, Action: 'oss:GetObject', Resource: '*' }), 'identity', { label: `own-${effect}` });
+      assert.ok(r.ok);
+      return r.policy;
+    };
+    const input = (p: CompiledPolicy) => ({
+      caller, bucketOwner: ACCOUNT_ID, identityPolicies: [p], sessionPolicy: null, bucketPolicy: null,
+      check: { action: 'oss:GetObject', resource: ossResourceArn('cn-hangzhou', ACCOUNT_ID, 'b', 'k'), acl: 'read' as const, isObject: true },
+      effectiveAcl: 'public-read' as const,
+    });
+    const deny = explainOss(input(compiled('Deny')));
+    assert.equal(deny.decision, 'ExplicitDeny');
+    assert.equal(deny.decidingLayer, 'identity');
+    assert.equal(authorizeOss(input(compiled('Deny'))).allowed, false);
+    const allow = explainOss(input(compiled('Allow')));
+    assert.equal(allow.decidingLayer, 'acl');
+    assert.equal(allow.layers.find((l) => l.layer === 'identity')?.verdict, 'NotConsulted');
   });
 });

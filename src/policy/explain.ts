@@ -203,8 +203,16 @@ export function explainOss(input: OssAuthzInput): DecisionTrace {
   let identity: SetTrace = { verdict: 'NoMatch', policies: [] };
   if (caller.kind === 'anonymous') layers.push(skipped('identity', 'Anonymous requests have no identity policies.'));
   else if (caller.kind === 'root') layers.push(skipped('identity', 'Root accounts have no RAM policies (their account\'s ownership counts instead).'));
-  else if (bucketOwner !== null && caller.accountId !== bucketOwner) layers.push(skipped('identity', `Identity policies count only for identities of the bucket owner's account (${bucketOwner}); the caller belongs to ${caller.accountId}.`));
-  else {
+  else if (bucketOwner !== null && caller.accountId !== bucketOwner) {
+    // Another account's identity: only an explicit Deny of its own policies counts (authorizeOss).
+    const own = explainPolicySet(input.identityPolicies, req);
+    if (own.verdict === 'ExplicitDeny') {
+      identity = own;
+      layers.push(layerOf('identity', own, identityReasons(input.identityPolicies.length)));
+    } else {
+      layers.push(skipped('identity', `Identity policies grant only to identities of the bucket owner's account (${bucketOwner}); the caller belongs to ${caller.accountId}, whose policies deny nothing here.`));
+    }
+  } else {
     identity = explainPolicySet(input.identityPolicies, req);
     layers.push(layerOf('identity', identity, identityReasons(input.identityPolicies.length)));
   }
