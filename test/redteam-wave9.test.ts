@@ -16,7 +16,7 @@
 //   ?versionId breaks the signature); the Java SDK's shorter list is accepted for header signatures only; V4 signs
 //   the whole query; URLs die with their STS token.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
 import type OSS from 'ali-oss';
@@ -24,8 +24,10 @@ import { ossResourceArn } from '../src/policy/arn.js';
 import { compilePolicy, type CompiledPolicy } from '../src/policy/compile.js';
 import { explainOss } from '../src/policy/explain.js';
 import { authorizeOss } from '../src/policy/oss.js';
+import { URL_SIGNED_ROUTING_KEYS, isSubResource } from '../src/auth/signature/request.js';
+import { CATALOG } from '../src/oss/catalog.js';
 import { denied, MSG, policyDoc } from './helpers/ram.js';
-import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const B = '2000000000000009';
 const B_AK = 'LTAI5tRedteamWave9AccountB';
@@ -146,5 +148,54 @@ describe('redteam wave 9: the decision trace tells the same story (policy/explai
     const allow = explainOss(input(compiled('Allow')));
     assert.equal(allow.decidingLayer, 'acl');
     assert.equal(allow.layers.find((l) => l.layer === 'identity')?.verdict, 'NotConsulted');
+  });
+});
+
+describe('redteam wave 9: a presigned V1 URL cannot be turned into another operation by appending a key', () => {
+  const BUCKET = 'w9-presigned';
+  let srv: TestServer;
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(BUCKET);
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  /** A V1 URL the owner presigns for `method /<bucket>/` (ListObjects, PutBucket): nothing but the bucket signed. */
+  const presignedBucketUrl = (method: string): string => {
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    const signature = createHmac('sha1', SECRET).update(`${method}\n\n\n${expires}\n/${BUCKET}/`).digest('base64');
+    return `${srv.url}/${BUCKET}/?OSSAccessKeyId=${AK}&Expires=${expires}&Signature=${encodeURIComponent(signature)}`;
+  };
+
+  it('a ListObjects URL + &accessmonitor or &eventNotification, a PutBucket URL + &accessmonitor: SignatureDoesNotMatch (were run as the signer)', async () => {
+    const list = presignedBucketUrl('GET');
+    assert.equal((await fetch(list)).status, 200);
+    for (const extra of ['accessmonitor', 'eventNotification']) {
+      const res = await fetch(`${list}&${extra}`);
+      const text = await res.text();
+      assert.equal(res.status, 403, `${extra}: ${text}`);
+      assert.match(text, /<Code>SignatureDoesNotMatch<\/Code>/);
+    }
+    const body = '<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>';
+    const put = await fetch(`${presignedBucketUrl('PUT')}&accessmonitor`, { method: 'PUT', body });
+    const putText = await put.text();
+    assert.equal(put.status, 403, putText);
+    assert.match(putText, /<Code>SignatureDoesNotMatch<\/Code>/);
+    // Signed, the same keys work as before.
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    const signature = createHmac('sha1', SECRET).update(`GET\n\n\n${expires}\n/${BUCKET}/?accessmonitor`).digest('base64');
+    const signed = await fetch(`${srv.url}/${BUCKET}/?accessmonitor&OSSAccessKeyId=${AK}&Expires=${expires}&Signature=${encodeURIComponent(signature)}`);
+    const signedText = await signed.text();
+    assert.equal(signed.status, 200, signedText);
+    assert.match(signedText, /<Status>Disabled<\/Status>/);
+  });
+
+  it('every published key that picks an operation is signed in a URL (the catalog and the set stay in step)', () => {
+    const unsigned = new Set<string>();
+    for (const op of CATALOG) for (const [k] of op.subresources) if (!isSubResource(k) && !URL_SIGNED_ROUTING_KEYS.has(k)) unsigned.add(k);
+    assert.deepEqual([...unsigned].sort(), ['list-type', 'regions']);
   });
 });

@@ -65,6 +65,18 @@ x-oss-request-payer vpcip vip inventory inventoryId continuation-token worm worm
 callback-var x-oss-dir x-oss-rename x-oss-delete transferAcceleration`.split(/\s+/),
 );
 
+/**
+ * Published sub-resources the SDKs leave out of V1 signatures (OSS's V1 list predates them). A presigned V1 URL
+ * must sign them all the same: a URL handed out for one operation (ListObjects, PutBucket) could otherwise be
+ * turned into GetBucketAccessMonitor, PutBucketAccessMonitor, … by appending the key (docs/compatibility.md).
+ * `list-type` (ListObjectsV2 of the same listing) and `regions` (DescribeRegions) stay unsigned: they read nothing
+ * more. test/redteam-wave9.test.ts keeps this set in step with the operation catalog.
+ */
+export const URL_SIGNED_ROUTING_KEYS: ReadonlySet<string> = new Set([
+  'accessmonitor', 'eventNotification', 'antiDDos', 'bucketAntiDDos', 'objectHash',
+  'accessPointConfigForObjectProcess', 'accessPointPolicyForObjectProcess',
+]);
+
 export function isSubResource(name: string): boolean {
   return SUB_RESOURCES.has(name) || name.startsWith('x-oss-');
 }

@@ -1,5 +1,5 @@
 import { hmacSha1Base64 } from '../../util/hmac-sha1.js';
-import { compareBytes, headerValue, isSubResource, LEGACY_V1_SUB_RESOURCES, type SignableRequest } from './request.js';
+import { compareBytes, headerValue, isSubResource, LEGACY_V1_SUB_RESOURCES, URL_SIGNED_ROUTING_KEYS, type SignableRequest } from './request.js';
 
 /** Query keys of a V1 presigned URL that are not part of what it signs. */
 const V1_URL_AUTH_PARAMS = new Set(['OSSAccessKeyId', 'Expires', 'Signature']);
@@ -25,10 +25,13 @@ const isLegacySubResource = (k: string): boolean => LEGACY_V1_SUB_RESOURCES.has(
 const isSdkV2SubResource = (k: string): boolean => k !== 'inventoryId' && isSubResource(k);
 const LISTS: Record<SubResourceList, (k: string) => boolean> = { current: isSubResource, legacy: isLegacySubResource, 'sdk-v2': isSdkV2SubResource };
 
+const isUrlSigned = (k: string): boolean => isSubResource(k) || URL_SIGNED_ROUTING_KEYS.has(k);
+
 export function canonicalizedResource(req: SignableRequest, presigned: boolean, list: SubResourceList = 'current'): string {
   let path = '/';
   if (req.bucket !== null) path += `${req.bucket}/${req.key ?? ''}`;
-  const signed = LISTS[list];
+  // A presigned URL signs the keys that pick an operation even where the SDKs' header signatures leave them out.
+  const signed = presigned && list === 'current' ? isUrlSigned : LISTS[list];
   const subs = req.query.filter(([k]) => signed(k) && !(presigned && V1_URL_AUTH_PARAMS.has(k)));
   if (subs.length === 0) return path;
   const sorted = [...subs].sort((a, b) => compareBytes(a[0], b[0]));
