@@ -15,6 +15,12 @@
 // - Presigned URLs: V1 signs every sub-resource and every x-oss-* parameter (an appended ?acl, ?x-oss-process or
 //   ?versionId breaks the signature); the Java SDK's shorter list is accepted for header signatures only; V4 signs
 //   the whole query; URLs die with their STS token.
+// - PostObject: a repeated field is refused, `bucket`/`key` conditions test the request's bucket and the final key
+//   (after ${filename}), x-oss-content-type cannot dodge a Content-Type condition.
+// - Versioned reads, deletes, ACL and tagging of a named version use the Version actions and that version's ACL.
+// - SelectObject errors never quote the object (CreateSelectObjectMeta needs only oss:PutObject, as documented).
+// - A bucket-policy Deny of `*` without a Condition spares the owner's root; a public-read ACL under Block Public
+//   Access, or a public-read-write object ACL in a private bucket, behave as docs/access-rules.md says.
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
