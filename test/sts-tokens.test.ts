@@ -186,6 +186,20 @@ describe('STS tokens and AssumeRole rules', () => {
       await ossError(srv.client({ bucket: BUCKET, stsToken: t }).get('k.txt'), 'InvalidSecurityToken', 'The security token you provided is invalid.');
     });
 
+    it('only the token as issued opens: the same bytes written another way (a dangling last character, unused low bits) → InvalidSecurityToken', async () => {
+      const creds = await assumeReader('canon');
+      const t = creds.SecurityToken;
+      const body = t.slice('CAIS'.length);
+      const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      // Which of the two the token's length allows: base64url without padding is never 1 mod 4 long, so one more
+      // character dangles (0 mod 4); a last group of 2 or 3 characters leaves 4 or 2 low bits of its last one unused.
+      const last = abc.indexOf(body[body.length - 1]!);
+      const variant = body.length % 4 === 0 ? `${body}x` : `${body.slice(0, -1)}${abc[last ^ 1]}`;
+      assert.ok(Buffer.from(variant, 'base64url').equals(Buffer.from(body, 'base64url')), 'the variant decodes to the same bytes');
+      await ossError(ossWith(srv, { ...creds, SecurityToken: `CAIS${variant}` }, BUCKET).get('k.txt'), 'InvalidSecurityToken', 'The security token you provided is invalid.');
+      assert.equal((await ossWith(srv, creds, BUCKET).get('k.txt')).content.toString(), 'token content');
+    });
+
     it("a token presented with another session's AccessKeyId → AccessKeyIdAndSecurityTokenNotMatch", async () => {
       const a = await assumeReader('sa');
       const b = await assumeReader('sb');

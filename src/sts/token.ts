@@ -160,7 +160,11 @@ export class TokenService {
 
   private open(token: string): { claims: TokenClaims; key: DerivedKey } | null {
     if (!token.startsWith(PREFIX) || !/^[A-Za-z0-9_-]+$/.test(token.slice(PREFIX.length))) return null;
-    const raw = Buffer.from(token.slice(PREFIX.length), 'base64url');
+    const body = token.slice(PREFIX.length);
+    const raw = Buffer.from(body, 'base64url');
+    // Only the encoding issue() writes is a token: the decoder drops a dangling last character (and unused low bits),
+    // so `<token>x` would open as the token itself whenever the length came out right.
+    if (raw.toString('base64url') !== body) return null;
     if (raw.length <= KEY_ID_BYTES + IV_BYTES + TAG_BYTES) return null;
     const id = raw.subarray(0, KEY_ID_BYTES);
     const key = this.ring.find((k) => k.id.equals(id));
