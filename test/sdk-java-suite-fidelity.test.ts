@@ -4,8 +4,9 @@
 // signature, the same headers, sub-resources and XML bodies) and each answer checked for what the Java test asserts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
-import { encodeKey, errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+import { encodeKey } from './helpers/raw-http.js';
+import { sdkSignedRequest, type SdkReply, type SdkRequest } from './helpers/signed.js';
 import { xmlText } from './helpers/oss.js';
 import { strictTexts, strictXmlError } from './helpers/strict-xml.js';
 import { createHash } from 'node:crypto';
@@ -16,29 +17,14 @@ const md5Base64 = (b: string): string => createHash('md5').update(b).digest('bas
 const escapeKey = (k: string): string =>
   k.replace(/[&<>"'\t\n\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' })[c] ?? c);
 
-interface Send {
-  method: string;
-  bucket?: string;
-  key?: string | null;
-  query?: Array<[string, string]>;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
-
 describe('the Java SDK integration tests, third reading', () => {
   let srv: TestServer;
 
   /** Path-style and V1-signed, as the Java SDK sends to an IP or localhost endpoint (second-level-domain mode); `bucket: null` is a service request. */
-  async function send(r: Omit<Send, 'bucket'> & { bucket?: string | null }): Promise<RawResponse & { err: Record<string, string> | null; text: string }> {
-    const bucket = r.bucket === undefined ? BUCKET : r.bucket;
-    const key = r.key ?? null;
-    const path = bucket === null ? `/${queryString(r.query)}` : `/${bucket}/${key === null ? '' : encodeKey(key)}${queryString(r.query)}`;
-    const headers: Record<string, string> = { host: `127.0.0.1:${srv.port}`, date: new Date().toUTCString(), ...(r.headers ?? {}) };
-    headers['content-length'] = String(r.body === undefined ? 0 : Buffer.byteLength(r.body));
-    headers.authorization = v1Authorization({ method: r.method, bucket, key, query: r.query ?? [], headers }, AK, SECRET).authorization;
-    const res = await rawRequest(srv.port, { method: r.method, path, headers, body: r.body });
-    return { ...res, err: errorOf(res), text: res.body.toString('utf8') };
+  async function send(r: Omit<SdkRequest, 'bucket'> & { bucket?: string | null }): Promise<SdkReply> {
+    return sdkSignedRequest(srv.port, { ...r, bucket: r.bucket === undefined ? BUCKET : r.bucket }, encodeKey);
   }
+
 
   before(async () => {
     srv = await startTestServer();

@@ -3,21 +3,13 @@
 // signatures (oss2.Auth), answers read as its xml_utils reads them. oss2 itself cannot be installed here.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
-import { errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { sdkSignedRequest, type SdkReply, type SdkRequest } from './helpers/signed.js';
 
 const B = 'oss2-fidelity';
 
-interface Send {
-  method: string;
-  bucket?: string | null;
-  key?: string | null;
-  query?: Array<[string, string]>;
-  /** Lower-case names, as signed. */
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
-type Reply = RawResponse & { err: Record<string, string> | null; text: string };
+type Send = Omit<SdkRequest, 'bucket'> & { bucket?: string | null };
+type Reply = SdkReply;
 
 /** Python's `quote(s, '')`: every byte but letters, digits and `_.-~` escaped, `/` too. */
 const pyQuote = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -27,15 +19,9 @@ describe("oss2's own tests (aliyun-oss-python-sdk tests/)", () => {
 
   /** A request as oss2 sends it: path style, the key quoted with `/` escaped, V1-signed with a Date header. */
   async function send(r: Send): Promise<Reply> {
-    const bucket = r.bucket === undefined ? B : r.bucket;
-    const key = r.key ?? null;
-    const path = bucket === null ? `/${queryString(r.query)}` : `/${bucket}/${key === null ? '' : pyQuote(key)}${queryString(r.query)}`;
-    const headers: Record<string, string> = { host: `127.0.0.1:${srv.port}`, date: new Date().toUTCString(), ...(r.headers ?? {}) };
-    headers['content-length'] = String(r.body === undefined ? 0 : Buffer.byteLength(r.body));
-    headers.authorization = v1Authorization({ method: r.method, bucket, key, query: r.query ?? [], headers }, AK, SECRET).authorization;
-    const res = await rawRequest(srv.port, { method: r.method, path, headers, body: r.body });
-    return { ...res, err: errorOf(res), text: res.body.toString('utf8') };
+    return sdkSignedRequest(srv.port, { ...r, bucket: r.bucket === undefined ? B : r.bucket }, pyQuote);
   }
+
   const ok = (res: Reply, what: string): Reply => {
     assert.ok(res.status >= 200 && res.status < 300, `${what}: ${res.status} ${res.text.slice(0, 300)}`);
     return res;
