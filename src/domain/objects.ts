@@ -42,12 +42,12 @@ export interface PutObjectInput extends ObjectProps {
   forbidOverwrite: boolean;
 }
 
-export interface AppendObjectInput extends PutObjectInput {
+export interface AppendObjectInput extends Omit<PutObjectInput, 'tags'> {
   position: number;
   /**
-   * The tags of the request's x-oss-tagging, read only when this append creates the object: a later append
-   * ignores the header, even one the first append would refuse (oss2 test_append_object_with_tagging_wrong_num
-   * appends with 15 tags and expects no error). Takes the place of `tags` when given.
+   * The object's tags, read only when this append creates the object: a later append ignores x-oss-tagging, even
+   * one the first append would refuse (oss2 test_append_object_with_tagging_wrong_num appends with 15 tags and
+   * expects no error).
    */
   creationTags?: () => Array<[string, string]>;
 }
@@ -458,7 +458,7 @@ export class ObjectService {
     }
     // Tags count only on the append that creates the object; later appends ignore x-oss-tagging (as OSS does).
     let creationTags: Array<[string, string]> | undefined;
-    const firstTags = (): Array<[string, string]> => (creationTags ??= input.creationTags?.() ?? input.tags ?? []);
+    const firstTags = (): Array<[string, string]> => (creationTags ??= input.creationTags?.() ?? []);
     const base = await this.prepare(input.bucket, input.key, { ...input, tags: undefined });
     const current = await this.ctx.meta.getObject(input.bucket, input.key);
     if (!current) validateTags(firstTags());
