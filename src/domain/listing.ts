@@ -18,8 +18,9 @@ export interface RollUpInput<T, C> {
 /**
  * S3/OSS listing semantics over a sorted store: items under `prefix`, keys with the delimiter after
  * the prefix rolled up into one CommonPrefix each (counted once toward the limit), a CommonPrefix
- * containing the marker skipped (it was returned on an earlier page). Each CommonPrefix is stepped
- * over with one range query instead of reading the keys beneath it.
+ * containing the marker skipped (it was returned on an earlier page). The keys of a CommonPrefix within a read
+ * are stepped over; a read that ends inside one resumes at its end with one range condition instead of reading
+ * the keys beneath it.
  */
 export interface RollUpResult<T> {
   items: T[];
@@ -48,31 +49,48 @@ export async function rollUp<T, C>(input: RollUpInput<T, C>): Promise<RollUpResu
   return { items, prefixes, truncated: entries.truncated, last: entries.entries[entries.entries.length - 1] };
 }
 
+/** The most rows one read asks for (a page is at most 1,000 entries). */
+const BATCH_MAX = 1000;
+/**
+ * The fewest rows a read asks for once the read before it was mostly keys under CommonPrefixes already taken.
+ * Reads are sized by what the read before yielded (twice its entries, at least this): a read that lands inside a
+ * large CommonPrefix wastes at most that many rows, and one whose rows are each an entry grows to BATCH_MAX.
+ */
+const BATCH_MIN = 8;
+
 async function collect<T, C>(input: RollUpInput<T, C>): Promise<{ entries: ListEntry<T>[]; truncated: boolean }> {
   const entries: ListEntry<T>[] = [];
   let cursor: C | { skipPrefix: string } = input.start;
-  page: for (;;) {
-    const rows = await input.fetch(cursor, Math.min(1000, input.limit - entries.length + 1));
+  let batch = BATCH_MAX;
+  for (;;) {
+    const rows = await input.fetch(cursor, Math.min(batch, input.limit - entries.length + 1));
     if (rows.length === 0) return { entries, truncated: false };
+    // The CommonPrefix the rows are under (taken, or skipped as the marker's): the rest of its keys in this read
+    // are stepped over here. Re-reading from the prefix's end for each prefix read the same rows again: a page of
+    // 1,000 CommonPrefixes over a bucket of 2,000 keys read ~500,000 rows (test/redteam-wave10).
+    let under: string | null = null;
+    let taken = 0;
     for (const row of rows) {
       const key = input.keyOf(row);
+      if (under !== null && key.startsWith(under)) continue;
+      under = null;
       let common: string | null = null;
-      if (input.delimiter !== '') {
-        const idx = key.indexOf(input.delimiter, input.prefix.length);
-        if (idx >= 0) common = key.slice(0, idx + input.delimiter.length);
-      }
+      const idx = key.indexOf(input.delimiter, input.prefix.length);
+      if (idx >= 0) common = key.slice(0, idx + input.delimiter.length);
       if (common !== null && input.marker !== '' && input.marker.startsWith(common)) {
-        cursor = { skipPrefix: common };
-        continue page;
+        under = common;
+        continue;
       }
       if (entries.length === input.limit) return { entries, truncated: true };
+      taken++;
       if (common !== null) {
         entries.push({ kind: 'prefix', prefix: common });
-        cursor = { skipPrefix: common };
-        continue page;
+        under = common;
+      } else {
+        entries.push({ kind: 'item', item: row });
       }
-      entries.push({ kind: 'item', item: row });
-      cursor = input.after(row);
     }
+    cursor = under !== null ? { skipPrefix: under } : input.after(rows[rows.length - 1]!);
+    batch = Math.min(BATCH_MAX, Math.max(BATCH_MIN, 2 * taken));
   }
 }
