@@ -3,11 +3,20 @@
 //
 // Tried and held on the old code (no test here):
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { AppError } from '../src/errors.js';
+import { processImage, pixelsHeld } from '../src/image/apply.js';
+import { parseProcess } from '../src/image/parse.js';
+import { eventually } from './helpers/eventually.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { signedRequest, succeeds } from './helpers/signed.js';
 import { strictTexts } from './helpers/strict-xml.js';
+import { tempDir } from './helpers/tmp.js';
 
 describe('redteam wave 10: a delimited listing reads each key of its page about once', () => {
   let srv: TestServer;
@@ -102,5 +111,76 @@ describe('redteam wave 10: a delimited listing reads each key of its page about 
     assert.equal(new Set(prefixes).size, 300);
     // Before: ~45,000 rows (each a whole upload record) for 300 uploads.
     assert.ok(rows.uploads <= 1_500, `one upload page read ${rows.uploads} rows`);
+  });
+});
+
+describe('redteam wave 10: an image job stops when its client leaves, and its steps share one time budget', () => {
+  let srv: TestServer;
+  let auditFile: string;
+  const BUCKET = 'rt10-image';
+  // 20 blurs with the largest sigma: each step a full pass over the image (~0.6 s of CPU for 16 megapixels here).
+  const CHAIN = `image/${Array.from({ length: 20 }, () => 'blur,r_50,s_50').join('/')}`;
+
+  before(async () => {
+    auditFile = join(await tempDir('rt10-audit-'), 'audit.log');
+    srv = await startTestServer({ auditLog: auditFile });
+    await srv.client().putBucket(BUCKET);
+    await srv.client().putBucketACL(BUCKET, 'public-read');
+    const c = srv.client({ bucket: BUCKET });
+    // A 16-megapixel PNG of one colour: 53 KB.
+    await c.put('big.png', await sharp({ create: { width: 4000, height: 4000, channels: 3, background: '#0ac81e' } }).png({ compressionLevel: 9 }).toBuffer());
+    await c.put('small.png', await sharp({ create: { width: 50, height: 50, channels: 3, background: '#ff0000' } }).png().toBuffer());
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  /** The audit records of processed GETs of `key`. */
+  const recordsOf = async (key: string): Promise<Array<{ status: number; errorCode?: string }>> => {
+    const text = await readFile(auditFile, 'utf8').catch(() => '');
+    return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { status: number; errorCode?: string; resource?: string; operation: string })
+      .filter((r) => r.operation === 'GetObject' && r.resource?.endsWith(`${BUCKET}/${key}`) === true);
+  };
+
+  it('an anonymous 20-step chain whose client hangs up mid-way ends at the next step (was: every step, for nobody)', async () => {
+    const req = get({ host: '127.0.0.1', port: srv.port, path: `/${BUCKET}/big.png?x-oss-process=${CHAIN}`, agent: false });
+    req.on('error', () => {});
+    req.on('response', (res) => res.resume());
+    // The job is decoding (past the checks made when its turn came): the client leaves.
+    await eventually(() => pixelsHeld() > 0, 'the job holds its pixels');
+    req.destroy();
+    await eventually(async () => (await recordsOf('big.png')).length > 0, 'the job is recorded', 300_000);
+    const [rec] = await recordsOf('big.png');
+    // Before: 200 once all 20 steps had run (14 s of both cores here; a 100-megapixel PNG of 311 KB: 100 s).
+    assert.deepEqual([rec!.status, rec!.errorCode], [400, 'RequestTimeout']);
+    await eventually(() => pixelsHeld() === 0, 'the job gave its pixels back');
+    // The server goes on processing images.
+    const small = await rawRequest(srv.port, { method: 'GET', path: `/${BUCKET}/small.png?x-oss-process=image/resize,w_10`, headers: { host: `127.0.0.1:${srv.port}` } });
+    assert.equal(small.status, 200);
+    assert.equal((await sharp(small.body).metadata()).width, 10);
+  });
+
+  it('the steps of one job share IMAGE_LIMITS.timeoutSeconds (60 s), a watermark image\'s steps included', async () => {
+    const source = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } }).png().toBuffer();
+    const mark = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const stepsOf = (process: string) => {
+      const p = parseProcess(process);
+      assert.equal(p.kind, 'image');
+      return p.kind === 'image' ? p.steps : [];
+    };
+    // A clock that moves 5 s each time the job reads it: the 60 s are spent after a few steps, however fast they run.
+    const slowClock = (): (() => number) => {
+      let t = 0;
+      return () => (t += 5_000);
+    };
+    const deps = () => ({ loadImage: async () => mark, clock: slowClock() });
+    const refusal = (err: unknown): boolean => err instanceof AppError && err.code === 'BadRequest' && /within 60 seconds/.test(err.message);
+    // Before: each of the 20 steps had 60 s of its own; the chain ran to its end.
+    await assert.rejects(processImage(async () => source, stepsOf(`image/${Array.from({ length: 20 }, () => 'rotate,90').join('/')}`), deps()), refusal);
+    const markKey = Buffer.from(`mark.png?x-oss-process=image/${Array.from({ length: 19 }, () => 'rotate,90').join('/')}`).toString('base64url');
+    await assert.rejects(processImage(async () => source, stepsOf(`image/watermark,image_${markKey}`), deps()), refusal);
+    // A short chain fits.
+    const ok = await processImage(async () => source, stepsOf('image/resize,w_32/rotate,90'), deps());
+    assert.equal(ok.type, 'image');
   });
 });
