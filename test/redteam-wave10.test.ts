@@ -12,6 +12,10 @@ import { AppError } from '../src/errors.js';
 import { processImage, pixelsHeld } from '../src/image/apply.js';
 import { parseProcess } from '../src/image/parse.js';
 import { eventually } from './helpers/eventually.js';
+import { signInPost } from './helpers/console-signin.js';
+import { Ram } from './helpers/ram.js';
+import { totpAt } from './helpers/totp.js';
+import { IP_MAX_FAILURES } from '../src/console/signin.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { signedRequest, succeeds } from './helpers/signed.js';
@@ -182,5 +186,83 @@ describe('redteam wave 10: an image job stops when its client leaves, and its st
     // A short chain fits.
     const ok = await processImage(async () => source, stepsOf('image/resize,w_32/rotate,90'), deps());
     assert.equal(ok.type, 'image');
+  });
+});
+
+describe('redteam wave 10: guesses sent at once are no more guesses than guesses sent one by one (console sign-in)', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const PASSWORD = 'Console-Pass-8';
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  /** The answers of `bodies` posted at once to the sign-in step `path`, counted by `status Code|Status`. */
+  const burst = async (path: string, bodies: object[]): Promise<{ counts: Record<string, number>; answers: Array<{ status: number; body: Record<string, unknown> }> }> => {
+    const answers = await Promise.all(bodies.map((b) => signInPost(srv.url, path, b)));
+    const counts: Record<string, number> = {};
+    for (const a of answers) {
+      const k = `${a.status} ${String(a.body.Code ?? a.body.Status)}`;
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
+    return { counts, answers };
+  };
+
+  it('40 passwords at once for one user: at most MaxLoginAttemps (5) are checked, and the right one among them does not sign in', async () => {
+    const u = await ram.user('w10-burst');
+    await ram.call('CreateLoginProfile', { UserName: u.userName, Password: PASSWORD });
+    const guesses = Array.from({ length: 40 }, (_, i) => ({ logonName: u.userName, password: i === 39 ? PASSWORD : `guess-${i}` }));
+    const { counts, answers } = await burst('', guesses);
+    // Before: all 40 were checked against the stored count of 0: 39 × 401 and the right password signed in.
+    assert.ok((counts['401 SignInFailed'] ?? 0) <= 5, JSON.stringify(counts));
+    assert.equal(counts['200 OK'], undefined, JSON.stringify(counts));
+    for (const a of answers) assert.ok([401, 403, 429].includes(a.status), JSON.stringify(a));
+    // The five wrong ones locked the user, as five sent one by one do.
+    const after = await signInPost(srv.url, '', { logonName: u.userName, password: PASSWORD });
+    assert.deepEqual([after.status, after.body.Code], [403, 'LoginLocked']);
+  });
+
+  it('30 MFA codes at once on one ticket: at most 5 are checked, the right one among them does not pass', async () => {
+    const u = await ram.user('w10-mfa-burst');
+    await ram.call('CreateLoginProfile', { UserName: u.userName, Password: PASSWORD });
+    const dev = await ram.call('CreateVirtualMFADevice', { VirtualMFADeviceName: 'w10-phone' });
+    const seed = dev.VirtualMFADevice.Base32StringSeed as string;
+    const now = Date.now();
+    await ram.call('BindMFADevice', { UserName: u.userName, SerialNumber: dev.VirtualMFADevice.SerialNumber as string, AuthenticationCode1: totpAt(seed, now, -1), AuthenticationCode2: totpAt(seed, now) });
+    const first = await signInPost(srv.url, '', { logonName: u.userName, password: PASSWORD });
+    assert.equal(first.body.Status, 'MFARequired', JSON.stringify(first.body));
+    const right = totpAt(seed, Date.now(), 1);
+    const wrong = (i: number): string => String((Number(right) + 1 + i) % 1_000_000).padStart(6, '0');
+    const codes = Array.from({ length: 30 }, (_, i) => ({ ticket: first.body.Ticket, code: i === 29 ? right : wrong(i) }));
+    const { counts } = await burst('/mfa', codes);
+    // Before: all 30 were checked (a ticket allows 5 wrong codes) and the right one signed in.
+    assert.ok((counts['401 InvalidMFACode'] ?? 0) <= 5, JSON.stringify(counts));
+    assert.equal(counts['200 OK'], undefined, JSON.stringify(counts));
+  });
+
+});
+
+describe('redteam wave 10: a burst of sign-ins from one address is held to its budget of failures', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('200 names at once from one address: at most its budget of failures get a password hash, the rest are 429 Throttling', async () => {
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => signInPost(srv.url, '', { logonName: `w10-nobody-${i}`, password: 'wrong-password' })));
+    const counts: Record<string, number> = {};
+    for (const a of answers) counts[`${a.status} ${String(a.body.Code)}`] = (counts[`${a.status} ${String(a.body.Code)}`] ?? 0) + 1;
+    // Before: 200 hashes (16 MiB and ~50-70 ms of a pool thread each: 8-14 s of both cores here), where the address
+    // allows IP_MAX_FAILURES (50) failures in its window.
+    assert.ok((counts['401 SignInFailed'] ?? 0) <= IP_MAX_FAILURES, JSON.stringify(counts));
+    assert.ok((counts['429 Throttling'] ?? 0) >= 200 - IP_MAX_FAILURES, JSON.stringify(counts));
   });
 });

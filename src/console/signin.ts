@@ -15,6 +15,8 @@ import { open, seal } from '../util/secret-box.js';
 import type { Clock } from '../util/time.js';
 import { addressKey, HOUR_MS } from './attempts.js';
 import { lockedAt, SharedAttempts, type FailureNote, type Failures, type SharedAttemptsStore } from './shared-attempts.js';
+import { GuessesInFlight, roomFor } from './guesses-in-flight.js';
+import { PasswordCheckSlots } from '../util/password-check-slots.js';
 import { CONSOLE_SECURITY_HEADERS } from './serve.js';
 
 // Console sign-in of RAM users with their logon name and password (docs/console.md): JSON over
@@ -47,6 +49,13 @@ const IP_WINDOW_MS = 15 * 60 * 1000;
 /** Spent tickets are store nonces under this prefix (not an AccessKeyId, not the SAML prefix). */
 const SPENT_TICKET = 'console-ticket\n';
 const MAX_LOGON_NAME = 200;
+/**
+ * Password hashes (scrypt: 16 MiB and ~50-70 ms of a thread of libuv's pool, which file I/O and the database's
+ * syncs share) run at most this many at once, and at most PASSWORD_CHECKS_QUEUED wait; a sign-in beyond is 429.
+ * Before, 200 anonymous sign-ins sent at once were 200 hashes: 14 s of both cores of the test machine.
+ */
+export const PASSWORD_CHECKS_AT_ONCE = 2;
+export const PASSWORD_CHECKS_QUEUED = 32;
 
 /** The one answer to a wrong name, password or account: it tells nothing about which (no user enumeration). */
 const FAILED = { Code: 'SignInFailed', Message: 'The logon name or the password is incorrect.' } as const;
@@ -180,6 +189,9 @@ export class ConsoleSignIn {
    * which a correct password does not clear (only a full sign-in, or the lock's hour).
    */
   private readonly failures: SharedAttempts;
+  /** Guesses being checked now, per counted key: a burst cannot outrun the stored counts. */
+  private readonly inFlight = new GuessesInFlight();
+  private readonly passwordChecks = new PasswordCheckSlots(PASSWORD_CHECKS_AT_ONCE, PASSWORD_CHECKS_QUEUED);
 
   constructor(private readonly deps: SignInDeps) {
     this.failures = new SharedAttempts(deps.store, deps.masterKey, HOUR_MS);
@@ -271,21 +283,38 @@ export class ConsoleSignIn {
     // Unknown names count and lock like known ones, so locking tells nothing either.
     const userKey = `${account?.accountId ?? parsed?.domain ?? ''}/${(parsed?.userName ?? logonName).toLowerCase()}`;
     const policy = account ? await account.extras.settings.passwordPolicy() : null;
-    // The address's and the name's counts: one read.
-    const [fromAddress, failures] = await this.failures.readMany([addressOf(ip), userKey]);
-    if (lockedAt(fromAddress ?? null, 'a', now)) return { answer: this.throttled() };
-    if (lockedAt(failures ?? null, 'p', now) || lockedAt(failures ?? null, 'm', now)) {
-      await this.failures.fail([this.addressFailure(ip)], now);
-      return { answer: fail(403, LOCKED) };
-    }
-    const user = account && parsed ? await account.users.getUser(parsed.userName) : null;
-    // Always one password hash, with or without a user and profile (same timing).
-    const profile = account
-      ? await account.extras.loginProfiles.verifySignIn(user?.userId ?? null, password)
-      : await (await this.defaultExtrasForTiming())?.loginProfiles.verifySignIn(null, password) ?? null;
-    if (!account || !user || !profile) {
-      await this.failures.fail([this.userFailure(userKey, 'p', policy?.maxLoginAttemps ?? 5), this.addressFailure(ip)], now);
-      return { answer: fail(401, FAILED) };
+    const maxAttempts = policy?.maxLoginAttemps ?? 5;
+    const place = this.inFlight.enter([addressOf(ip), userKey]);
+    let failures: Failures | null | undefined;
+    let profile: Awaited<ReturnType<RamExtras['loginProfiles']['verifySignIn']>> | null;
+    let user: Awaited<ReturnType<SignInAccount['users']['getUser']>> | null;
+    try {
+      // The address's and the name's counts: one read.
+      let fromAddress: Failures | null | undefined;
+      [fromAddress, failures] = await this.failures.readMany([addressOf(ip), userKey]);
+      if (lockedAt(fromAddress ?? null, 'a', now)) return { answer: this.throttled() };
+      if (lockedAt(failures ?? null, 'p', now) || lockedAt(failures ?? null, 'm', now)) {
+        await this.failures.fail([this.addressFailure(ip)], now);
+        return { answer: fail(403, LOCKED) };
+      }
+      // The guesses in flight may all fail: one that could not be counted before the limit is not checked.
+      if (!roomFor(fromAddress ?? null, 'a', IP_MAX_FAILURES, IP_WINDOW_MS, place.ahead[0]!, now)) return { answer: this.throttled() };
+      if (!roomFor(failures ?? null, 'p', maxAttempts, HOUR_MS, place.ahead[1]!, now)) return { answer: this.userBusy() };
+      user = account && parsed ? await account.users.getUser(parsed.userName) : null;
+      // Always one password hash, with or without a user and profile (same timing).
+      const checked = await this.passwordChecks.run(async () => ({
+        profile: account
+          ? await account.extras.loginProfiles.verifySignIn(user?.userId ?? null, password)
+          : await (await this.defaultExtrasForTiming())?.loginProfiles.verifySignIn(null, password) ?? null,
+      }));
+      if (checked === null) return { answer: this.busy() };
+      profile = checked.profile;
+      if (!account || !user || !profile) {
+        await this.failures.fail([this.userFailure(userKey, 'p', maxAttempts), this.addressFailure(ip)], now);
+        return { answer: fail(401, FAILED) };
+      }
+    } finally {
+      place.leave();
     }
     const left = await this.failures.clear(userKey, ['p'], failures ?? null, now);
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
@@ -334,14 +363,28 @@ export class ConsoleSignIn {
     const { ticket, account, user } = t;
     const userKey = `${account.accountId}/${user.userName.toLowerCase()}`;
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
-    const failures = await this.failures.read(userKey);
-    if (lockedAt(failures, 'p', now) || lockedAt(failures, 'm', now)) return { answer: fail(403, LOCKED), principal };
-    if (!(await account.extras.mfa.verifySignInCode(user.userId, code.trim()))) {
-      const policy = await account.extras.settings.passwordPolicy();
-      const ticketNote = this.ticketFailure(ticket);
-      const after = await this.failures.fail([this.userFailure(userKey, 'p', policy.maxLoginAttemps), this.userFailure(userKey, 'm', policy.maxLoginAttemps), ticketNote, this.addressFailure(ip)], now);
-      if (lockedAt(after.get(ticketNote.key) ?? null, 'p', now)) await this.spend(ticket, now);
-      return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The MFA code is incorrect, or was already used.' }), principal };
+    const policy = await account.extras.settings.passwordPolicy();
+    const ticketNote = this.ticketFailure(ticket);
+    const place = this.inFlight.enter([addressOf(ip), userKey, ticketNote.key]);
+    let failures: Failures | null | undefined;
+    try {
+      let fromAddress: Failures | null | undefined;
+      let onTicket: Failures | null | undefined;
+      [fromAddress, failures, onTicket] = await this.failures.readMany([addressOf(ip), userKey, ticketNote.key]);
+      if (lockedAt(failures ?? null, 'p', now) || lockedAt(failures ?? null, 'm', now)) return { answer: fail(403, LOCKED), principal };
+      // Codes in flight count as wrong ones to come (a burst of codes is no more guesses than codes sent one by one).
+      if (!roomFor(fromAddress ?? null, 'a', IP_MAX_FAILURES, IP_WINDOW_MS, place.ahead[0]!, now)) return { answer: this.throttled(), principal };
+      if (!roomFor(failures ?? null, 'p', policy.maxLoginAttemps, HOUR_MS, place.ahead[1]!, now) || !roomFor(failures ?? null, 'm', policy.maxLoginAttemps, HOUR_MS, place.ahead[1]!, now)) {
+        return { answer: this.userBusy(), principal };
+      }
+      if (lockedAt(onTicket ?? null, 'p', now) || !roomFor(onTicket ?? null, 'p', MAX_CODES_PER_TICKET, TICKET_TTL_MS, place.ahead[2]!, now)) return { answer: this.expiredTicket(), principal };
+      if (!(await account.extras.mfa.verifySignInCode(user.userId, code.trim()))) {
+        const after = await this.failures.fail([this.userFailure(userKey, 'p', policy.maxLoginAttemps), this.userFailure(userKey, 'm', policy.maxLoginAttemps), ticketNote, this.addressFailure(ip)], now);
+        if (lockedAt(after.get(ticketNote.key) ?? null, 'p', now)) await this.spend(ticket, now);
+        return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The MFA code is incorrect, or was already used.' }), principal };
+      }
+    } finally {
+      place.leave();
     }
     // Spent on every server at once; of two steps racing with one ticket (on any servers), one goes on.
     if (!(await this.spend(ticket, now))) return { answer: this.expiredTicket(), principal };
@@ -360,12 +403,21 @@ export class ConsoleSignIn {
     if (!t || code1 === null || code2 === null || t.ticket.k === undefined || t.ticket.d === undefined) return { answer: this.expiredTicket() };
     const { ticket, account, user } = t;
     const principal: Principal = { type: 'user', accountId: account.accountId, userId: user.userId, userName: user.userName, accessKeyId: '' };
-    const step = consecutiveCodesStep(base32Decode(ticket.k!), code1.trim(), code2.trim(), now);
-    if (step === null) {
-      const ticketNote = this.ticketFailure(ticket);
-      const after = await this.failures.fail([ticketNote, this.addressFailure(ip)], now);
-      if (lockedAt(after.get(ticketNote.key) ?? null, 'p', now)) await this.spend(ticket, now);
-      return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The two codes are not consecutive codes of the new device.' }), principal };
+    const ticketNote = this.ticketFailure(ticket);
+    const place = this.inFlight.enter([addressOf(ip), ticketNote.key]);
+    let step: number | null;
+    try {
+      const [fromAddress, onTicket] = await this.failures.readMany([addressOf(ip), ticketNote.key]);
+      if (!roomFor(fromAddress ?? null, 'a', IP_MAX_FAILURES, IP_WINDOW_MS, place.ahead[0]!, now)) return { answer: this.throttled(), principal };
+      if (lockedAt(onTicket ?? null, 'p', now) || !roomFor(onTicket ?? null, 'p', MAX_CODES_PER_TICKET, TICKET_TTL_MS, place.ahead[1]!, now)) return { answer: this.expiredTicket(), principal };
+      step = consecutiveCodesStep(base32Decode(ticket.k!), code1.trim(), code2.trim(), now);
+      if (step === null) {
+        const after = await this.failures.fail([ticketNote, this.addressFailure(ip)], now);
+        if (lockedAt(after.get(ticketNote.key) ?? null, 'p', now)) await this.spend(ticket, now);
+        return { answer: fail(401, { Code: 'InvalidMFACode', Message: 'The two codes are not consecutive codes of the new device.' }), principal };
+      }
+    } finally {
+      place.leave();
     }
     if (!(await this.spend(ticket, now))) return { answer: this.expiredTicket(), principal };
     await account.extras.mfa.createBoundAtSignIn(user.userId, ticket.d!, ticket.k!, step + 1);
@@ -461,6 +513,16 @@ export class ConsoleSignIn {
 
   private throttled(): Answer {
     return fail(429, { Code: 'Throttling', Message: 'Too many failed sign-ins from this address. Try again later.' });
+  }
+
+  /** The guesses for this user already being checked would reach its MaxLoginAttemps: not one more at once. */
+  private userBusy(): Answer {
+    return fail(429, { Code: 'Throttling', Message: 'Too many sign-ins for this user are being checked at once. Try again later.' });
+  }
+
+  /** All PASSWORD_CHECKS_AT_ONCE slots and the queue behind them are taken. */
+  private busy(): Answer {
+    return fail(429, { Code: 'Throttling', Message: 'The server is checking too many sign-ins at once. Try again later.' });
   }
 
   private expiredTicket(): Answer {
