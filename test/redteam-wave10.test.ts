@@ -245,6 +245,21 @@ describe('redteam wave 10: guesses sent at once are no more guesses than guesses
     assert.equal(counts['200 OK'], undefined, JSON.stringify(counts));
   });
 
+  it('20 ChangePassword calls at once with guessed old passwords: at most MaxLoginAttemps (5) are checked', async () => {
+    const u = await ram.user('w10-change-burst');
+    await ram.call('CreateLoginProfile', { UserName: u.userName, Password: PASSWORD });
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      u.pop().request('ChangePassword', { OldPassword: i === 19 ? PASSWORD : `guess-${i}`, NewPassword: 'Another-Pass-9' }, { method: 'POST' }));
+    const settled = await Promise.allSettled(calls);
+    const counts: Record<string, number> = {};
+    for (const r of settled) {
+      const k = r.status === 'fulfilled' ? 'changed' : String((r.reason as { code?: string }).code);
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
+    // Before: all 20 were checked (19 × InvalidParameter.OldPassword) and the right one changed the password.
+    assert.ok((counts['InvalidParameter.OldPassword'] ?? 0) <= 5, JSON.stringify(counts));
+    assert.equal(counts.changed, undefined, JSON.stringify(counts));
+  });
 });
 
 describe('redteam wave 10: a burst of sign-ins from one address is held to its budget of failures', () => {

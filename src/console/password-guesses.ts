@@ -1,5 +1,6 @@
 import type { PasswordGuesses } from '../ram/extras-context.js';
 import { HOUR_MS } from './attempts.js';
+import { GuessesInFlight, roomFor } from './guesses-in-flight.js';
 import { lockedAt, SharedAttempts, type SharedAttemptsStore } from './shared-attempts.js';
 
 /**
@@ -9,14 +10,32 @@ import { lockedAt, SharedAttempts, type SharedAttemptsStore } from './shared-att
  */
 export function sharedPasswordGuesses(store: SharedAttemptsStore, masterKey: Buffer): PasswordGuesses {
   const attempts = new SharedAttempts(store, masterKey, HOUR_MS);
+  const inFlight = new GuessesInFlight();
   const keyOf = (accountId: string, userName: string): string => `${accountId}/${userName.toLowerCase()}`;
   return {
-    async locked(accountId, userName, now) {
-      const f = await attempts.read(keyOf(accountId, userName));
-      return lockedAt(f, 'p', now) || lockedAt(f, 'm', now);
-    },
-    async failed(accountId, userName, limit, now) {
-      await attempts.fail([{ key: keyOf(accountId, userName), counter: 'p', limit, windowMs: HOUR_MS, lockMs: HOUR_MS }], now);
+    async start(accountId, userName, limit, now) {
+      const key = keyOf(accountId, userName);
+      // A place before the count is read, given back after the failure is stored (guesses-in-flight.ts).
+      const place = inFlight.enter([key]);
+      try {
+        const f = await attempts.read(key);
+        if (lockedAt(f, 'p', now) || lockedAt(f, 'm', now)) return end(place.leave, 'locked');
+        if (!roomFor(f, 'p', limit, HOUR_MS, place.ahead[0]!, now)) return end(place.leave, 'busy');
+      } catch (err) {
+        place.leave();
+        throw err;
+      }
+      return {
+        failed: async (at) => {
+          await attempts.fail([{ key, counter: 'p', limit, windowMs: HOUR_MS, lockMs: HOUR_MS }], at);
+        },
+        done: place.leave,
+      };
     },
   };
+}
+
+function end<T>(leave: () => void, answer: T): T {
+  leave();
+  return answer;
 }

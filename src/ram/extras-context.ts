@@ -41,10 +41,19 @@ export interface ExtrasContext {
 
 /** A user's failed password checks, shared with console sign-in (docs/console.md "Failed sign-ins"). */
 export interface PasswordGuesses {
-  /** Whether the user is locked out of sign-in (too many wrong passwords or MFA codes) at `now`. */
-  locked(accountId: string, userName: string, now: number): Promise<boolean>;
-  /** Counts one wrong password; `limit` of them within an hour lock the user for an hour. */
-  failed(accountId: string, userName: string, limit: number, now: number): Promise<void>;
+  /**
+   * Starts a guess at the user's password: 'locked' when the user is locked out of sign-in (too many wrong
+   * passwords or MFA codes) at `now`; 'busy' when the guesses already being checked could reach `limit` (a burst
+   * is no more guesses than guesses one by one); else the guess, to end with `failed` or `done`.
+   */
+  start(accountId: string, userName: string, limit: number, now: number): Promise<'locked' | 'busy' | PasswordGuess>;
+}
+
+export interface PasswordGuess {
+  /** Counts the guess as a wrong password; `limit` of them within an hour lock the user for an hour. */
+  failed(now: number): Promise<void>;
+  /** Ends the guess (after `failed`, if it was wrong). */
+  done(): void;
 }
 
 /** Authorizes `ram:<action>` on every resource the action table declares for this input. */

@@ -148,14 +148,19 @@ export class LoginProfiles {
     if (!current) throw new AppError('EntityNotExist.User.LoginProfile');
     // The old password is a guess like one at the sign-in page, and counts with those (docs/console.md): a holder of
     // the user's AccessKey or console session cannot try passwords here faster than there, nor past a lock.
-    const guesses = this.ctx.passwordGuesses;
-    if (guesses && (await guesses.locked(this.ctx.accountId, user.userName, this.ctx.clock()))) {
+    const guess = this.ctx.passwordGuesses ? await this.ctx.passwordGuesses.start(this.ctx.accountId, user.userName, policy.maxLoginAttemps, this.ctx.clock()) : null;
+    if (guess === 'locked') {
       throw new AppError('Throttling.User', 'Too many wrong passwords: the user is locked for an hour. Try again later or ask an administrator.');
     }
-    // No password is longer than MAX_PASSWORD_LENGTH: a longer "old password" is wrong without hashing it.
-    if (input.oldPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(input.oldPassword, current.passwordHash))) {
-      await guesses?.failed(this.ctx.accountId, user.userName, policy.maxLoginAttemps, this.ctx.clock());
-      throw new AppError('InvalidParameter.OldPassword');
+    if (guess === 'busy') throw new AppError('Throttling.User', 'Too many passwords of this user are being checked at once. Try again later.');
+    try {
+      // No password is longer than MAX_PASSWORD_LENGTH: a longer "old password" is wrong without hashing it.
+      if (input.oldPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(input.oldPassword, current.passwordHash))) {
+        await guess?.failed(this.ctx.clock());
+        throw new AppError('InvalidParameter.OldPassword');
+      }
+    } finally {
+      guess?.done();
     }
     checkPassword(input.newPassword, policy);
     const hash = await this.newHash(input.newPassword, current, policy.passwordReusePrevention);
