@@ -53,6 +53,7 @@ import { loadState } from './init/load.js';
 import { handleReset, RequestGate } from './init/reset.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { sharedPasswordGuesses } from './console/password-guesses.js';
+import { GuessesInFlight } from './console/guesses-in-flight.js';
 import { StsService } from './sts/service.js';
 import { TokenService } from './sts/token.js';
 // federation: IMS identity providers, AssumeRoleWithOIDC/SAML
@@ -431,7 +432,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     log: (level, msg, fields) => log[level](msg, fields),
   });
   // ChangePassword's wrong old passwords count with the console sign-in's failures (docs/console.md).
-  const passwordGuesses = sharedPasswordGuesses(meta, masterKey);
+  // One tally of password guesses in flight for the sign-in page and ChangePassword (console/guesses-in-flight.ts).
+  const guessesInFlight = new GuessesInFlight();
+  const passwordGuesses = sharedPasswordGuesses(meta, masterKey, guessesInFlight);
   // Several accounts (docs/accounts.md): each reads the identity tables through its own view, with its own RamService,
   // which applies its own account's security preference (RamExtras' rules, docs/ram.md).
   const accounts: AccountRegistry = new AccountRegistry({
@@ -584,7 +587,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const consoleRoute = createConsoleRoute(devKeys ? { devKeys: DEV_DEFAULTS } : {});
   // Console sign-in of RAM users (docs/console.md); other accounts join once their login profiles are kept per account.
   const consoleSignIn = new ConsoleSignIn({
-    defaultAccountId: opts.accountId, tokens, store: meta, masterKey, clock, record: (rec) => observe(rec), log: (msg, fields) => log.error(msg, fields),
+    defaultAccountId: opts.accountId, tokens, store: meta, masterKey, clock, guessesInFlight, record: (rec) => observe(rec), log: (msg, fields) => log.error(msg, fields),
     account: signInAccounts({ accounts, extrasFor: (id) => accounts.extrasFor(id), aliases: accountAliases }),
   });
   const internal = (path: string, req: IncomingMessage): OssResponse | Promise<OssResponse> | null => {

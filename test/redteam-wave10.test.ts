@@ -260,6 +260,18 @@ describe('redteam wave 10: guesses sent at once are no more guesses than guesses
     assert.ok((counts['InvalidParameter.OldPassword'] ?? 0) <= 5, JSON.stringify(counts));
     assert.equal(counts.changed, undefined, JSON.stringify(counts));
   });
+  it('a burst split between the sign-in page and ChangePassword is one burst: at most 5 guesses checked in all', async () => {
+    const u = await ram.user('w10-split-burst');
+    await ram.call('CreateLoginProfile', { UserName: u.userName, Password: PASSWORD });
+    const pages = Array.from({ length: 10 }, (_, i) => signInPost(srv.url, '', { logonName: u.userName, password: `page-guess-${i}` }));
+    const api = Array.from({ length: 10 }, (_, i) =>
+      u.pop().request('ChangePassword', { OldPassword: `api-guess-${i}`, NewPassword: 'Another-Pass-9' }, { method: 'POST' }));
+    const [pageAnswers, apiAnswers] = await Promise.all([Promise.all(pages), Promise.allSettled(api)]);
+    const wrongOnPage = pageAnswers.filter((a) => a.status === 401).length;
+    const wrongOnApi = apiAnswers.filter((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'InvalidParameter.OldPassword').length;
+    // Before: each path kept its own tally of guesses in flight, 5 each.
+    assert.ok(wrongOnPage + wrongOnApi <= 5, `${wrongOnPage} on the page, ${wrongOnApi} through the API`);
+  });
 });
 
 describe('redteam wave 10: a burst of sign-ins from one address is held to its budget of failures', () => {

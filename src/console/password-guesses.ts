@@ -7,10 +7,10 @@ import { lockedAt, SharedAttempts, type SharedAttemptsStore } from './shared-att
  * Wrong passwords given outside the sign-in page (ChangePassword's OldPassword), counted with the sign-in's own
  * failures: the same shared documents, the same key (`<account>/<lower-cased user name>`) and counter `p`, so
  * the API is no faster a way to guess a console password than the sign-in page, and a lock holds on both.
+ * `inFlight`: the sign-in page's tally of guesses being checked, so a burst split between the two is one burst.
  */
-export function sharedPasswordGuesses(store: SharedAttemptsStore, masterKey: Buffer): PasswordGuesses {
+export function sharedPasswordGuesses(store: SharedAttemptsStore, masterKey: Buffer, inFlight = new GuessesInFlight()): PasswordGuesses {
   const attempts = new SharedAttempts(store, masterKey, HOUR_MS);
-  const inFlight = new GuessesInFlight();
   const keyOf = (accountId: string, userName: string): string => `${accountId}/${userName.toLowerCase()}`;
   return {
     async start(accountId, userName, limit, now) {

@@ -88,6 +88,8 @@ export interface SignInDeps {
   record?: (rec: RequestRecord) => void;
   /** Where a sign-in's unexpected failure (a 500) is reported. */
   log?: (msg: string, fields: Record<string, unknown>) => void;
+  /** Guesses being checked now, shared with ChangePassword's (console/password-guesses.ts); a new tally by default. */
+  guessesInFlight?: GuessesInFlight;
 }
 
 interface Ticket {
@@ -190,11 +192,12 @@ export class ConsoleSignIn {
    */
   private readonly failures: SharedAttempts;
   /** Guesses being checked now, per counted key: a burst cannot outrun the stored counts. */
-  private readonly inFlight = new GuessesInFlight();
+  private readonly inFlight: GuessesInFlight;
   private readonly passwordChecks = new PasswordCheckSlots(PASSWORD_CHECKS_AT_ONCE, PASSWORD_CHECKS_QUEUED);
 
   constructor(private readonly deps: SignInDeps) {
     this.failures = new SharedAttempts(deps.store, deps.masterKey, HOUR_MS);
+    this.inFlight = deps.guessesInFlight ?? new GuessesInFlight();
   }
 
   private userFailure(userKey: string, counter: 'p' | 'm', limit: number): FailureNote {
