@@ -459,7 +459,8 @@ describe('stored bucket configurations', () => {
       fails(await callOp(srv, 'PutBucketReplication', { body: `<ReplicationConfiguration><Rule><ID>${bad}</ID><Destination><Bucket>d</Bucket><Location>oss-cn-hangzhou</Location></Destination></Rule></ReplicationConfiguration>` }), 'InvalidArgument', 400);
     }
     const got = ok(await callOp(srv, 'GetBucketReplication')).text;
-    assert.equal(got.match(/<Rule>/g)?.length, 2, got);
+    // The GetBucketInfo test's deleted rule may still be listed, closing.
+    assert.equal(got.match(/<Status>starting<\/Status>/g)?.length, 2, got);
     assert.ok(got.includes(`<ID>${id}</ID><PrefixSet><Prefix>a/</Prefix></PrefixSet><Action>PUT</Action><Destination><Bucket>dest</Bucket><Location>oss-cn-beijing</Location></Destination><Status>starting</Status>`), got);
     assert.ok(got.includes('<ID>second</ID>'), got);
     ok(await callOp(srv, 'PutBucketRtc', { body: `<ReplicationRule><ID>second</ID><RTC><Status>enabled</Status></RTC></ReplicationRule>` }));
@@ -471,13 +472,14 @@ describe('stored bucket configurations', () => {
     assert.ok(loc.includes('<Location>oss-cn-hangzhou</Location>') && loc.includes('<Location>oss-cn-beijing</Location>'), loc);
     fails(await callOp(srv, 'DeleteBucketReplication', { body: '<ReplicationRules><ID>nope</ID></ReplicationRules>' }), 'NoSuchReplicationRule', 404);
     ok(await callOp(srv, 'DeleteBucketReplication', { body: `<ReplicationRules><ID>${id}</ID></ReplicationRules>` }));
+    // A deleted rule is listed as closing for a while (test/sdk-oss2-more.test.ts shows it go).
     const left = ok(await callOp(srv, 'GetBucketReplication')).text;
-    assert.ok(!left.includes(id) && left.includes('<ID>second</ID>'), left);
+    assert.ok(left.includes(`<ID>${id}</ID>`) && left.includes('<Status>closing</Status>') && left.includes('<ID>second</ID>'), left);
     ok(await callOp(srv, 'DeleteBucketReplication', { body: '<ReplicationRules><ID>second</ID></ReplicationRules>' }));
-    fails(await callOp(srv, 'GetBucketReplication'), 'NoSuchReplicationConfiguration', 404);
+    assert.ok(!ok(await callOp(srv, 'GetBucketReplication')).text.includes('<Status>starting</Status>'));
 
     // A configuration is at most 64 KiB in the store: the rule that would pass it is refused, the others stay.
-    const big = (id: string): string => `<ReplicationConfiguration><Rule><ID>${id}</ID><PrefixSet>${Array.from({ length: 9 }, (_, i) => `<Prefix>${String(i).repeat(4000)}</Prefix>`).join('')}</PrefixSet><Destination><Bucket>d</Bucket><Location>oss-cn-hangzhou</Location></Destination></Rule></ReplicationConfiguration>`;
+    const big = (id: string): string => `<ReplicationConfiguration><Rule><ID>${id}</ID><PrefixSet>${Array.from({ length: 9 }, (_, i) => `<Prefix>${String(i).repeat(4000)}</Prefix>`).join('')}</PrefixSet><Destination><Bucket>${id}</Bucket><Location>oss-cn-hangzhou</Location></Destination></Rule></ReplicationConfiguration>`;
     ok(await callOp(srv, 'PutBucketReplication', { body: big('big-1') }));
     const over = fails(await callOp(srv, 'PutBucketReplication', { body: big('big-2') }), 'InvalidArgument', 400);
     assert.ok(over.err?.Message.includes('65536'), over.text);

@@ -1,7 +1,8 @@
 import type { Bucket } from '../../domain/model.js';
 import type { StoredConfigService } from '../../domain/stored-configs.js';
 import { asDoc } from './common.js';
-import { listOf, textOf } from './schema.js';
+import { textOf } from './schema.js';
+import { hasActiveRule } from './replication.js';
 
 // What GetBucketInfo shows of the stored configurations, so it agrees with their own Get operations.
 
@@ -26,11 +27,10 @@ export function resourceGroupOf(stored: StoredConfigService, b: Bucket): string 
 
 export function storedBucketInfo(stored: StoredConfigService, b: Bucket): StoredBucketInfo {
   const monitor = asDoc(stored.valueOf(b, 'access-monitor'));
-  const replication = asDoc(stored.valueOf(b, 'replication'));
   const accel = asDoc(stored.valueOf(b, 'transfer-acceleration'));
   return {
     accessMonitor: (monitor && textOf(monitor, 'Status')) ?? 'Disabled',
-    crossRegionReplication: replication !== null && listOf(replication, 'Rule').length > 0 ? 'Enabled' : 'Disabled',
+    crossRegionReplication: hasActiveRule(stored.valueOf(b, 'replication')) ? 'Enabled' : 'Disabled',
     resourceGroupId: resourceGroupOf(stored, b),
     transferAcceleration: accel !== null && textOf(accel, 'Enabled') === 'true' ? 'Enabled' : 'Disabled',
   };

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Json } from '../../domain/stored-configs.js';
-import { isoDate } from '../../util/time.js';
 import type { Handler } from '../context.js';
 import { empty } from '../handlers/common.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
@@ -12,9 +11,55 @@ import { PUBLIC_REGIONS } from './computed.js';
 
 const MAX_REPLICATION_RULES = 100;
 
-function rulesOf(value: Json | null): Doc[] {
+/**
+ * How long a deleted rule stays listed as `closing`. OSS keeps a deleted rule, status closing, while it cleans up
+ * (DeleteBucketReplication's documentation); the Java SDK's BucketReplicationTest and oss2's
+ * test_replication_with_full_parameter read it back as closing right after the delete. Alunite has nothing to
+ * clean up, so the rule goes after this long [UNVERIFIED: how long OSS takes].
+ */
+export const REPLICATION_CLOSING_MS = 60_000;
+
+/** The internal field that keeps when a rule was deleted (not in the published shape, so never rendered). */
+const CLOSING_SINCE = 'ClosingSince';
+
+/** The bucket's rules, without the deleted ones whose closing time is over. */
+function rulesOf(value: Json | null, now: number): Doc[] {
   const doc = asDoc(value);
-  return doc === null ? [] : (listOf(doc, 'Rule') as Doc[]);
+  if (doc === null) return [];
+  return (listOf(doc, 'Rule') as Doc[]).filter((r) => {
+    const since = Number(textOf(r, CLOSING_SINCE) ?? NaN);
+    return !(since <= now - REPLICATION_CLOSING_MS);
+  });
+}
+
+const isClosing = (r: Doc): boolean => textOf(r, 'Status') === 'closing';
+
+/** Whether the configuration holds a rule that is not being deleted (GetBucketInfo's CrossRegionReplication). */
+export const hasActiveRule = (value: Json | null): boolean => {
+  const doc = asDoc(value);
+  return doc !== null && (listOf(doc, 'Rule') as Doc[]).some((r) => !isClosing(r));
+};
+
+const destinationOf = (r: Doc): string => {
+  const d = child(r, 'Destination');
+  return d === undefined ? '' : `${textOf(d, 'Location') ?? ''}/${textOf(d, 'Bucket') ?? ''}`;
+};
+
+/**
+ * What OSS keeps of a rule's KMS settings: without a SyncRole none of them (OSS needs the role to use the key;
+ * oss2's test_put_replica_without_sync_role reads no ReplicaKmsKeyID and no SseKmsEncryptedObjects status back),
+ * and no ReplicaKmsKeyID when KMS-encrypted objects are not replicated (test_kms_encrypted_status_disabled).
+ */
+function keptKmsSettings(rule: Doc): Doc {
+  const out: Doc = { ...rule };
+  if (textOf(out, 'SyncRole') === undefined || textOf(out, 'SyncRole') === '') {
+    delete out.EncryptionConfiguration;
+    delete out.SourceSelectionCriteria;
+    return out;
+  }
+  const sse = child(child(out, 'SourceSelectionCriteria') ?? {}, 'SseKmsEncryptedObjects');
+  if (sse === undefined || textOf(sse, 'Status') !== 'Enabled') delete out.EncryptionConfiguration;
+  return out;
 }
 
 /** A replication rule ID that a response header carries as it is. */
@@ -35,12 +80,18 @@ export const putBucketReplication: Handler = async (req) => {
   }
   const id = given === undefined || given === '' ? randomUUID() : given;
   // New rules start: OSS shows a rule as "starting" until its first sync, which never comes here.
-  const stored: Doc = { ...rule, ID: id, Status: 'starting' };
+  const stored: Doc = { ...keptKmsSettings(rule), ID: id, Status: 'starting' };
   if (stored.HistoricalObjectReplication === undefined) stored.HistoricalObjectReplication = 'enabled';
   if (stored.Action === undefined) stored.Action = 'ALL';
+  const now = req.services.stored.now();
   await req.services.stored.update(bucketOf(req), 'replication', (current) => {
-    const rules = rulesOf(current);
+    const rules = rulesOf(current, now);
     if (rules.some((r) => textOf(r, 'ID') === id)) throw new AppError('BucketReplicationAlreadyExist', `A replication rule with ID ${id} already exists.`);
+    // One rule per destination bucket: oss2's test_put_multi_replica_rule adds a second rule (another ID) to the
+    // same destination and expects BucketReplicationAlreadyExist. A closing rule still holds its destination.
+    if (rules.some((r) => destinationOf(r) === destinationOf(stored))) {
+      throw new AppError('BucketReplicationAlreadyExist', 'A replication rule to this destination bucket already exists.');
+    }
     if (rules.length >= MAX_REPLICATION_RULES) throw new AppError('TooManyReplicationRules', `A bucket may have at most ${MAX_REPLICATION_RULES} replication rules.`);
     return asJson({ Rule: [...rules, stored] });
   });
@@ -49,7 +100,7 @@ export const putBucketReplication: Handler = async (req) => {
 
 export const getBucketReplication: Handler = async (req) => {
   const { value } = await req.services.stored.get(bucketOf(req), 'replication');
-  const rules = rulesOf(value);
+  const rules = rulesOf(value, req.services.stored.now());
   if (rules.length === 0) throw new AppError('NoSuchReplicationConfiguration', undefined, { BucketName: bucketOf(req) });
   return respond('GetBucketReplication', { Rule: rules });
 };
@@ -57,13 +108,21 @@ export const getBucketReplication: Handler = async (req) => {
 export const deleteBucketReplication: Handler = async (req) => {
   const doc = await readDocument(req, 'DeleteBucketReplication', { required: ['ID'] });
   const ids = listOf(doc, 'ID') as string[];
+  const now = req.services.stored.now();
+  let alreadyClosing = true;
   await req.services.stored.update(bucketOf(req), 'replication', (current) => {
-    const rules = rulesOf(current);
+    const rules = rulesOf(current, now);
     for (const id of ids) if (!rules.some((r) => textOf(r, 'ID') === id)) throw new AppError('NoSuchReplicationRule', undefined, { RuleId: id });
-    const kept = rules.filter((r) => !ids.includes(textOf(r, 'ID') ?? ''));
+    // The rule stays, closing, for REPLICATION_CLOSING_MS (as OSS lists it while it cleans up).
+    const kept = rules.map((r) => {
+      if (!ids.includes(textOf(r, 'ID') ?? '') || isClosing(r)) return r;
+      alreadyClosing = false;
+      return { ...r, Status: 'closing', [CLOSING_SINCE]: String(now) };
+    });
     return kept.length === 0 ? null : asJson({ Rule: kept });
   }, true);
-  return empty();
+  // Deleting a rule that is already closing: 204 No Content (DeleteBucketReplication's documentation).
+  return empty(alreadyClosing ? 204 : 200);
 };
 
 function ruleById(rules: Doc[], id: string): Doc {
@@ -75,9 +134,11 @@ function ruleById(rules: Doc[], id: string): Doc {
 export const getBucketReplicationProgress: Handler = async (req) => {
   const id = req.query.get('rule-id') ?? '';
   const { value } = await req.services.stored.get(bucketOf(req), 'replication');
-  const rule = ruleById(rulesOf(value), id);
-  // Nothing is copied by Alunite (stored and returned only): no progress to report beyond "none yet".
-  return respond('GetBucketReplicationProgress', { Rule: [{ ...rule, Progress: { HistoricalObject: '0.00', NewObject: isoDate(req.services.stored.now()) } }] });
+  const rule = ruleById(rulesOf(value, req.services.stored.now()), id);
+  // Nothing is copied by Alunite (stored and returned only): no progress to report beyond "none yet", and no
+  // NewObject time, which says up to when new objects are copied (the Java SDK's BucketReplicationTest and oss2's
+  // test_replication_with_full_parameter read none for a starting rule).
+  return respond('GetBucketReplicationProgress', { Rule: [{ ...rule, Progress: { HistoricalObject: '0.00' } }] });
 };
 
 export const putBucketRtc: Handler = async (req) => {
@@ -85,8 +146,9 @@ export const putBucketRtc: Handler = async (req) => {
   const id = textOf(doc, 'ID')!;
   const status = textOf(child(doc, 'RTC')!, 'Status')!;
   if (status !== 'enabled' && status !== 'disabled') throw invalidArgument('RTC Status must be enabled or disabled.', 'Status', status);
+  const now = req.services.stored.now();
   await req.services.stored.update(bucketOf(req), 'replication', (current) => {
-    const rules = rulesOf(current);
+    const rules = rulesOf(current, now);
     ruleById(rules, id);
     return asJson({ Rule: rules.map((r) => (textOf(r, 'ID') === id ? { ...r, RTC: { Status: status } } : r)) });
   });
@@ -95,6 +157,17 @@ export const putBucketRtc: Handler = async (req) => {
 
 export const getBucketReplicationLocation: Handler = async (req) => {
   await req.services.stored.get(bucketOf(req), 'replication'); // NoSuchBucket when absent
-  const here = `oss-${req.services.stored.region}`;
-  return respond('GetBucketReplicationLocation', { Location: [...new Set([here, ...PUBLIC_REGIONS.map((r) => `oss-${r}`)])] });
+  const here = req.services.stored.region;
+  const regions = [...new Set([here, ...PUBLIC_REGIONS])];
+  // Transfer acceleration (oss_acc) is what OSS offers between the Chinese mainland and the regions outside it
+  // (the documented example: oss-eu-west-1 with oss_acc); oss2's test_get_replication_location expects at least
+  // one LocationTransferType [UNVERIFIED: the exact list OSS answers].
+  const across = regions.filter((r) => isMainland(r) !== isMainland(here));
+  return respond('GetBucketReplicationLocation', {
+    Location: regions.map((r) => `oss-${r}`),
+    LocationTransferTypeConstraint: { LocationTransferType: across.map((r) => ({ Location: `oss-${r}`, TransferTypes: { Type: ['internal', 'oss_acc'] } })) },
+  });
 };
+
+/** A region of the Chinese mainland (`cn-…` but Hong Kong). */
+const isMainland = (region: string): boolean => region.startsWith('cn-') && region !== 'cn-hongkong';
