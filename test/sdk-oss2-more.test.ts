@@ -158,4 +158,33 @@ describe("oss2's own tests, third reading (aliyun-oss-python-sdk tests/)", () =>
       fails(await progress(await source(), 'wrong'), 'NoSuchReplicationRule', 404, 'progress');
     });
   });
+
+  describe('test_live_channel.py', () => {
+    // oss2 xml_utils.to_create_live_channel of LiveChannelInfo(target=LiveChannelInfoTarget()): Description and
+    // PlaylistName default to '' and are written as empty elements.
+    const info = (playlist: string): string =>
+      `<LiveChannelConfiguration><Description /><Status>enabled</Status><Target><Type>HLS</Type><FragDuration>5</FragDuration><FragCount>3</FragCount>` +
+      `${playlist === '' ? '<PlaylistName />' : `<PlaylistName>${playlist}</PlaylistName>`}</Target></LiveChannelConfiguration>`;
+    const live = (key: string, extra: Array<[string, string]> = []): Send => ({ method: 'GET', key, query: [['live', ''], ...extra] });
+
+    it('test_put_live_channel_status, _history, _stat: a target with an empty PlaylistName is created with playlist.m3u8', async () => {
+      const name = 'test-put-channel-status';
+      const created = ok(await send({ method: 'PUT', key: name, query: [['live', '']], body: info('') }), 'PutLiveChannel').text;
+      assert.ok(find(created, 'PlayUrls/Url')?.endsWith(`/${name}/playlist.m3u8`), created);
+      const got = ok(await send(live(name)), 'GetLiveChannel').text;
+      for (const [path, value] of [['Description', ''], ['Status', 'enabled'], ['Target/Type', 'HLS'], ['Target/FragDuration', '5'], ['Target/FragCount', '3'], ['Target/PlaylistName', 'playlist.m3u8']] as const) {
+        assert.equal(find(got, path), value, path);
+      }
+      assert.equal(find(ok(await send(live(name, [['comp', 'stat']])), 'GetLiveChannelStat').text, 'Status'), 'Idle');
+      ok(await send({ method: 'PUT', key: name, query: [['live', ''], ['status', 'disabled']] }), 'PutLiveChannelStatus');
+      assert.equal(find(ok(await send(live(name)), 'Get').text, 'Status'), 'disabled');
+      assert.deepEqual(findAll(ok(await send(live(name, [['comp', 'history']])), 'GetLiveChannelHistory').text, 'LiveRecord'), []);
+    });
+
+    it('test_post_vod_playlist: no ts files in the span is InvalidArgument', async () => {
+      ok(await send({ method: 'PUT', key: 'test-post-vod-playlist', query: [['live', '']], body: info('') }), 'PutLiveChannel');
+      const end = Math.floor(now / 1000) - 60;
+      fails(await send({ method: 'POST', key: 'test-post-vod-playlist/vod_playlist.m3u8', query: [['vod', ''], ['startTime', String(end - 3600)], ['endTime', String(end)]] }), 'InvalidArgument', 400, 'PostVodPlaylist');
+    });
+  });
 });

@@ -86,7 +86,10 @@ export const putLiveChannel: Handler = async (req) => {
     const v = textOf(target, field);
     if (v !== undefined && (Number(v) < 1 || Number(v) > 100)) throw invalidArgument(`${field} must be between 1 and 100.`, field, v, EC[field]);
   }
-  const playlist = textOf(target, 'PlaylistName');
+  // An empty PlaylistName is none: oss2's LiveChannelInfoTarget defaults to '' and writes `<PlaylistName />`, and
+  // its tests (test_put_live_channel_status, test_get_live_channel_history, …) create such channels and expect
+  // the default playlist.m3u8.
+  const playlist = textOf(target, 'PlaylistName') || undefined;
   if (playlist !== undefined && !/^[^/]{1,128}\.m3u8$/.test(playlist)) throw invalidArgument('PlaylistName must end with .m3u8 and hold no /.', 'PlaylistName', playlist, EC.PlaylistName);
   const channel: Doc = {
     Name: name,
