@@ -287,6 +287,9 @@ export const catalogue = {
   // test_async_fetch_task expects it). NoSuchAsyncFetchTask: an unknown x-oss-task-id [UNVERIFIED: code and status].
   ObjectAlreadyExists: { status: 400, message: 'The object you specified already exists.' },
   NoSuchAsyncFetchTask: { status: 404, message: 'The specified async fetch task does not exist.' },
+  // GetBucketCallbackPolicy of a bucket without one (the Java SDK's and oss2's callback policy tests expect the code;
+  // status 404 as measured on OSS by others) [UNVERIFIED: the message].
+  BucketCallbackPolicyNotExist: { status: 404, message: 'The bucket callback policy does not exist.' },
   NoSuchTransferAccelerationConfiguration: { status: 404, message: 'The bucket you specified does not have transfer acceleration configuration.' },
   NoSuchUserDefinedLogFieldsConfig: { status: 404, message: 'The user defined log fields configuration does not exist.' },
   NoSuchReplicationConfiguration: { status: 404, message: 'The specified bucket does not have a replication configuration.' },

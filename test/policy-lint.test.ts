@@ -267,7 +267,7 @@ describe('policy lint: tables', () => {
     // and the 27 that are no published operation's name (versioned variants, PostProcessTask, GetService,
     // GetProcessConfiguration, DeleteBucketTransferAcceleration, the eight QoS actions of docs/qos.md, the two
     // async fetch actions of docs/async-fetch.md, the two storage capacity actions of docs/storage-capacity.md,
-    // the three bucket callback policy actions answered 501).
+    // the three bucket callback policy actions).
     assert.equal(known.oss.size, 162 - 17 + 3 + 27);
     assert.ok(known.oss.has('GetProcessConfiguration'));
     assert.ok(known.oss.has('DeleteBucketTransferAcceleration'));

@@ -187,4 +187,34 @@ describe("oss2's own tests, third reading (aliyun-oss-python-sdk tests/)", () =>
       fails(await send({ method: 'POST', key: 'test-post-vod-playlist/vod_playlist.m3u8', query: [['vod', ''], ['startTime', String(end - 3600)], ['endTime', String(end)]] }), 'InvalidArgument', 400, 'PostVodPlaylist');
     });
   });
+
+  describe('test_bucket_callback_policy.py', () => {
+    // oss2 xml_utils.to_do_bucket_callback_policy_request: a PolicyItem per policy, CallbackVar '' when none.
+    const b64 = (s: string): string => Buffer.from(s).toString('base64');
+    const callback1 = b64('{"callbackUrl":"www.abc.com/callback","callbackBody":"${etag}"}');
+    const callback2 = b64('{"callbackUrl":"http://www.bbc.com/test","callbackHost":"www.bbc.com","callbackBody":"{\\"mimeType\\":${mimeType},\\"size\\":${size}}"}');
+    const var2 = b64('{"x:var1":"value1","x:var2":"value2"}');
+    const item = (name: string, callback: string, callbackVar: string): string =>
+      `<PolicyItem><PolicyName>${name}</PolicyName><Callback>${callback}</Callback><CallbackVar>${callbackVar}</CallbackVar></PolicyItem>`;
+    const policy = (body: string): Send => ({ method: 'PUT', query: [['policy', ''], ['comp', 'callback']], body });
+    const get: Send = { method: 'GET', query: [['policy', ''], ['comp', 'callback']] };
+
+    it('test_callback_policy: put two, read them back in order; delete is 204, then BucketCallbackPolicyNotExist', async () => {
+      ok(await send(policy(`<BucketCallbackPolicy>${item('test_1', callback1, '')}${item('test_2', callback2, var2)}</BucketCallbackPolicy>`)), 'Put');
+      const got = ok(await send(get), 'Get').text;
+      const items = findAll(got, 'PolicyItem');
+      assert.equal(items.length, 2);
+      assert.deepEqual([find(items[0] ?? '', 'PolicyName'), find(items[0] ?? '', 'Callback')], ['test_1', callback1]);
+      assert.deepEqual([find(items[1] ?? '', 'PolicyName'), find(items[1] ?? '', 'Callback'), find(items[1] ?? '', 'CallbackVar')], ['test_2', callback2, var2]);
+      // The bucket policy is another document.
+      fails(await send({ method: 'GET', query: [['policy', '']] }), 'NoSuchBucketPolicy', 404, 'GetBucketPolicy');
+      assert.equal(ok(await send({ method: 'DELETE', query: [['policy', ''], ['comp', 'callback']] }), 'Delete').status, 204);
+      fails(await send(get), 'BucketCallbackPolicyNotExist', 404, 'Get after the delete');
+    });
+
+    it('test_callback_policy_exception_process: no policy items (None, [None, None]) is 200', async () => {
+      assert.equal(ok(await send(policy('<BucketCallbackPolicy />')), 'Put none').status, 200);
+      fails(await send(get), 'BucketCallbackPolicyNotExist', 404, 'nothing stored');
+    });
+  });
 });

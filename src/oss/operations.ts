@@ -7,6 +7,7 @@ import type { PostUpload } from './post-object.js';
 import { routeImage } from './image-route.js';
 import { routeAsyncFetch } from './async-fetch-route.js';
 import { routeQos } from './qos-route.js';
+import { onBucket } from './bucket-route.js';
 import { routeSelect } from './select-route.js';
 import { STORED_SCHEMAS, type StoredOperationName } from './stored/schemas.js';
 
@@ -221,7 +222,11 @@ export type Operation =
   | Simple<'GetBucketStorageCapacity'>
   // Async fetch (oss/async-fetch-route.ts, docs/async-fetch.md): unpublished in the metadata, called by the SDKs.
   | Simple<'PutAsyncFetchTask'>
-  | Simple<'GetAsyncFetchTask'>;
+  | Simple<'GetAsyncFetchTask'>
+  // The bucket callback policy (`?policy&comp=callback`, oss/handlers/callback-policy.ts): unpublished likewise.
+  | Simple<'PutBucketCallbackPolicy'>
+  | Simple<'GetBucketCallbackPolicy'>
+  | Simple<'DeleteBucketCallbackPolicy'>;
 
 export interface RouteInput {
   method: string;
@@ -594,7 +599,9 @@ export function route(input: RouteInput): Operation {
   // Async fetch (oss/async-fetch-route.ts), likewise.
   const asyncFetch = routeAsyncFetch(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
   if (asyncFetch !== null) return asyncFetch;
-  const refusal = refusalOf(input) ?? callbackPolicyRefusal(input);
+  const callbackPolicy = routeCallbackPolicy(input);
+  if (callbackPolicy !== null) return callbackPolicy;
+  const refusal = refusalOf(input);
   if (refusal !== null) return unimplemented(input, refusal);
   const op = routeImplemented(input);
   assertConsumed(op, input);
@@ -610,15 +617,15 @@ function unimplemented(input: RouteInput, { operation, action, message, checks }
 }
 
 /**
- * The bucket callback policy (`?policy&comp=callback`: the PHP SDK's put/get/deleteBucketCallbackPolicy; unpublished):
- * 501 naming it, authorized as its own action, rather than a 405 or a refused combination of `policy` and `comp`.
+ * The bucket callback policy (`?policy&comp=callback`: the PHP, Java and Python SDKs' put/get/deleteBucketCallbackPolicy;
+ * unpublished), authorized as its own action, rather than a 405 or a refused combination of `policy` and `comp`.
  */
-function callbackPolicyRefusal(input: RouteInput): Refusal | null {
-  if (!input.query.has('policy') || input.query.get('comp') !== 'callback' || input.address.bucket === null || input.address.key !== null) return null;
-  const verb = input.method === 'PUT' ? 'Put' : input.method === 'GET' ? 'Get' : input.method === 'DELETE' ? 'Delete' : null;
-  if (verb === null) return null;
-  const operation = `${verb}BucketCallbackPolicy`;
-  return { operation, action: `oss:${operation}`, message: `${operation} is not implemented by Alunite yet.` };
+function routeCallbackPolicy(input: RouteInput): Operation | null {
+  const { bucket, key } = input.address;
+  if (!input.query.has('policy') || input.query.get('comp') !== 'callback' || bucket === null || key !== null) return null;
+  const name = input.method === 'PUT' ? 'PutBucketCallbackPolicy' : input.method === 'GET' ? 'GetBucketCallbackPolicy' : input.method === 'DELETE' ? 'DeleteBucketCallbackPolicy' : null;
+  if (name === null) return null;
+  return { name, ...onBucket(bucket, `oss:${name}`) };
 }
 
 /** The operations an unknown sub-resource must not fall through to: they create, overwrite or delete. */

@@ -73,7 +73,7 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   // Async fetch (docs/async-fetch.md), unpublished likewise; the Put also needs oss:PutObject on its object.
   ['PutAsyncFetchTask', 'bucket'],
   ['GetAsyncFetchTask', 'bucket'],
-  // The bucket callback policy (`?policy&comp=callback`, the PHP SDK's), answered 501 after these are authorized.
+  // The bucket callback policy (`?policy&comp=callback`, the PHP, Java and Python SDKs'; oss/handlers/callback-policy.ts).
   ['PutBucketCallbackPolicy', 'bucket'],
   ['GetBucketCallbackPolicy', 'bucket'],
   ['DeleteBucketCallbackPolicy', 'bucket'],

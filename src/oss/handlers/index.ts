@@ -20,6 +20,7 @@ import { deleteSingle } from '../stored/common.js';
 import { getProcessConfiguration } from '../stored/process-configuration.js';
 import { doMetaQuery } from './meta-query.js';
 import * as qos from './qos.js';
+import * as callbackPolicy from './callback-policy.js';
 import * as asyncFetch from './async-fetch.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
@@ -45,6 +46,10 @@ export const handlers: HandlerTable = {
   GetBucketRequesterQoSInfo: qos.getBucketRequesterQoSInfo,
   ListBucketRequesterQoSInfos: qos.listBucketRequesterQoSInfos,
   DeleteBucketRequesterQoSInfo: qos.deleteBucketRequesterQoSInfo,
+  // The bucket callback policy (docs/callbacks.md).
+  PutBucketCallbackPolicy: callbackPolicy.putBucketCallbackPolicy,
+  GetBucketCallbackPolicy: callbackPolicy.getBucketCallbackPolicy,
+  DeleteBucketCallbackPolicy: callbackPolicy.deleteBucketCallbackPolicy,
   // The bucket's storage capacity (docs/storage-capacity.md).
   PutBucketStorageCapacity: qos.putBucketStorageCapacity,
   GetBucketStorageCapacity: qos.getBucketStorageCapacity,
