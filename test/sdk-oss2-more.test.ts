@@ -4,6 +4,8 @@
 // header signatures) and each answer read as oss2/xml_utils.py reads it: an element read with `_find_tag` must be
 // there, `_find_bool` takes only `true`/`false`, `_find_int` an integer.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { sdkSignedRequest, type SdkReply, type SdkRequest } from './helpers/signed.js';
@@ -46,7 +48,7 @@ describe("oss2's own tests, third reading (aliyun-oss-python-sdk tests/)", () =>
   };
 
   before(async () => {
-    srv = await startTestServer({ clock: () => now });
+    srv = await startTestServer({ clock: () => now, callbacks: { allowHosts: ['127.0.0.1'] } });
     ok(await send({ method: 'PUT' }), 'PutBucket');
   });
   after(async () => {
@@ -210,6 +212,33 @@ describe("oss2's own tests, third reading (aliyun-oss-python-sdk tests/)", () =>
       fails(await send({ method: 'GET', query: [['policy', '']] }), 'NoSuchBucketPolicy', 404, 'GetBucketPolicy');
       assert.equal(ok(await send({ method: 'DELETE', query: [['policy', ''], ['comp', 'callback']] }), 'Delete').status, 204);
       fails(await send(get), 'BucketCallbackPolicyNotExist', 404, 'Get after the delete');
+    });
+
+    it("an upload's x-oss-callback naming a policy ({\"callbackPolicy\":\"test_2\"}) makes that policy's callback, with its variables", async () => {
+      const bodies: string[] = [];
+      const receiver = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          bodies.push(Buffer.concat(chunks).toString('utf8'));
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"Status":"OK"}');
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/test`;
+        const named = b64(JSON.stringify({ callbackUrl: url, callbackBody: 'size=${size}&v=${x:var1}' }));
+        ok(await send(policy(`<BucketCallbackPolicy>${item('test_1', callback1, '')}${item('test_2', named, var2)}</BucketCallbackPolicy>`)), 'Put');
+        const put = ok(await send({ method: 'PUT', key: 'test-key', body: 'aaa', headers: { 'x-oss-callback': b64('{"callbackPolicy":"test_2"}') } }), 'PutObject');
+        assert.equal(put.status, 200);
+        assert.equal(put.text, '{"Status":"OK"}');
+        assert.deepEqual(bodies, ['size=3&v=value1']);
+        fails(await send({ method: 'PUT', key: 'test-key-2', body: 'aaa', headers: { 'x-oss-callback': b64('{"callbackPolicy":"none"}') } }), 'InvalidArgument', 400, 'an unknown policy');
+        fails(await send({ method: 'HEAD', key: 'test-key-2' }), 'NoSuchKey', 404, 'nothing stored');
+      } finally {
+        receiver.closeAllConnections();
+        await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      }
     });
 
     it('test_callback_policy_exception_process: no policy items (None, [None, None]) is 200', async () => {

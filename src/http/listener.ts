@@ -22,7 +22,8 @@ import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { formWasRead } from '../oss/post-form.js';
-import { callbackOf, type UploadCallbacks } from '../oss/callback.js';
+import { callbackOf, callbackPolicyNameOf, callbackVarOf, type UploadCallbacks } from '../oss/callback.js';
+import { namedCallback } from '../oss/handlers/callback-policy.js';
 import { opensFirst } from '../util/opens-first.js';
 import { isRecyclingSource } from '../util/recycling-source.js';
 import { directSinkOf } from './direct-sink.js';
@@ -244,7 +245,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       const run = async (op: Operation): Promise<OssResponse> => {
         await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
         // Upload callbacks and traffic limits: validated before any byte of the body is read or stored.
-        const callback = callbackOf(op, headers, query);
+        let callback = callbackOf(op, headers, query);
+        // A callback parameter naming one of the bucket's callback policies instead (docs/callbacks.md).
+        const policyName = callback === null && op.bucket !== null ? callbackPolicyNameOf(op, headers, query) : null;
+        if (policyName !== null) callback = await namedCallback(deps.services.stored, op.bucket!, policyName, callbackVarOf(op, headers, query));
         if (callback !== null && deps.callbacks === undefined) throw new AppError('NotImplemented', 'Upload callbacks are not enabled on this server.');
         const traffic = trafficLimitOf(op.name, headers, query);
         const body = throttledBody(req, traffic);

@@ -114,6 +114,28 @@ export function callbackOf(op: Operation, headers: IncomingHttpHeaders, query: R
 }
 
 /**
+ * The bucket callback policy an upload's callback parameter names instead of giving a callbackUrl
+ * (`{"callbackPolicy":"<PolicyName>"}`, oss2's test_bucket_callback_policy.py), or null. Read only when callbackOf
+ * found no callback, so a parameter with a callbackUrl is that callback, whatever else it names.
+ */
+export function callbackPolicyNameOf(op: Operation, headers: IncomingHttpHeaders, query: ReadonlyMap<string, string>): string | null {
+  if (!TAKES_CALLBACK.has(op.name)) return null;
+  const fields = op.name === 'PostObject' ? (op.params.upload?.fields ?? null) : null;
+  const h = headers['x-oss-callback'];
+  const raw = fields !== null ? fields.get('callback') : typeof h === 'string' ? h : query.get('callback');
+  if (raw === undefined || raw === '') return null;
+  const name = decodeJson(raw)?.callbackPolicy;
+  return typeof name === 'string' && name !== '' ? name : null;
+}
+
+/** The request's callback-var parameter (header, query or PostObject field), for a named policy without its own. */
+export function callbackVarOf(op: Operation, headers: IncomingHttpHeaders, query: ReadonlyMap<string, string>): string | undefined {
+  const fields = op.name === 'PostObject' ? (op.params.upload?.fields ?? null) : null;
+  const h = headers['x-oss-callback-var'];
+  return fields !== null ? fields.get('callback-var') : typeof h === 'string' ? h : query.get('callback-var');
+}
+
+/**
  * A callback parameter (base64 of the callback JSON) validated as the uploads validate theirs (InvalidArgument with
  * the documented ECs), or null when there is none or its callbackUrl is empty. `vars`: the callback-var text, read
  * only when the callback is there; `fields`: PostObject's form fields (its `x:` variables). PutAsyncFetchTask's
