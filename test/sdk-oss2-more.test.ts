@@ -140,7 +140,10 @@ describe("oss2's own tests, third reading (aliyun-oss-python-sdk tests/)", () =>
       const bucket = await source();
       ok(await put(bucket, { id: 'test-id', actions: ['PUT', 'DELETE', 'ABORT'] }), 'first');
       assert.equal(find(await get(bucket), 'Rule/Action'), 'PUT,DELETE,ABORT');
-      fails(await put(bucket, { id: 'test-id-2', actions: ['PUT', 'DELETE', 'ABORT'] }), 'BucketReplicationAlreadyExist', 409, 'second');
+      const second = fails(await put(bucket, { id: 'test-id-2', actions: ['PUT', 'DELETE', 'ABORT'] }), 'BucketReplicationAlreadyExist', 409, 'second');
+      assert.equal(second.err?.EC, '0031-00000044');
+      // Nor may a bucket replicate into itself (the documentation: the two names cannot be the same).
+      fails(await put(bucket, { id: 'self', bucket }), 'InvalidArgument', 400, 'into itself');
       ok(await put(bucket, { id: 'test-id-3', bucket: 'another-dest' }), 'another destination');
     });
 

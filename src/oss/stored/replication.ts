@@ -78,6 +78,10 @@ export const putBucketReplication: Handler = async (req) => {
   if (given !== undefined && given !== '' && !RULE_ID.test(given)) {
     throw invalidArgument('ID must be printable ASCII without leading or trailing spaces.', 'ID', given.slice(0, 64));
   }
+  // "The source bucket and the destination bucket cannot have the same name" (PutBucketReplication's documentation):
+  // bucket names are unique, so that would be the bucket replicating into itself [UNVERIFIED: OSS's code].
+  const destination = textOf(child(rule, 'Destination')!, 'Bucket');
+  if (destination === bucketOf(req)) throw invalidArgument('The destination bucket must not be the source bucket.', 'Bucket', destination);
   const id = given === undefined || given === '' ? randomUUID() : given;
   // New rules start: OSS shows a rule as "starting" until its first sync, which never comes here.
   const stored: Doc = { ...keptKmsSettings(rule), ID: id, Status: 'starting' };
@@ -87,10 +91,11 @@ export const putBucketReplication: Handler = async (req) => {
   await req.services.stored.update(bucketOf(req), 'replication', (current) => {
     const rules = rulesOf(current, now);
     if (rules.some((r) => textOf(r, 'ID') === id)) throw new AppError('BucketReplicationAlreadyExist', `A replication rule with ID ${id} already exists.`);
-    // One rule per destination bucket: oss2's test_put_multi_replica_rule adds a second rule (another ID) to the
-    // same destination and expects BucketReplicationAlreadyExist. A closing rule still holds its destination.
+    // One rule per destination bucket (EC 0031-00000044: one rule between a source and a destination bucket):
+    // oss2's test_put_multi_replica_rule adds a second rule (another ID) to the same destination and expects
+    // BucketReplicationAlreadyExist. A closing rule still holds its destination.
     if (rules.some((r) => destinationOf(r) === destinationOf(stored))) {
-      throw new AppError('BucketReplicationAlreadyExist', 'A replication rule to this destination bucket already exists.');
+      throw new AppError('BucketReplicationAlreadyExist', 'A replication rule to this destination bucket already exists.', undefined, '0031-00000044');
     }
     if (rules.length >= MAX_REPLICATION_RULES) throw new AppError('TooManyReplicationRules', `A bucket may have at most ${MAX_REPLICATION_RULES} replication rules.`);
     return asJson({ Rule: [...rules, stored] });
