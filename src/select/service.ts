@@ -460,8 +460,12 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
   };
   prepare(column);
   const serialize = json.numbersAsString ? outputJson : (v: unknown): string => JSON.stringify(v);
-  /** ParseJsonNumberAsString: items that are plain columns are written from the record, numbers as numbers. */
-  const itemPaths = json.numbersAsString && stmt.items !== null ? stmt.items.map((it) => (it.expr.kind === 'column' ? it.expr.path : null)) : null;
+  /**
+   * Items that are plain columns, read again from the record: a path the record lacks is left out of the output
+   * object (oss2's test_select_json_object_with_skip_partial_data: `select key` over `{"key2":"def"}` writes `{}`,
+   * not `{"key":null}`); with ParseJsonNumberAsString a number is written from the record, as the number it was.
+   */
+  const itemPaths = stmt.items !== null ? stmt.items.map((it) => (it.expr.kind === 'column' ? it.expr.path : null)) : null;
   const jsonLine = (values: Value[], record?: unknown): string => {
     const obj: Record<string, unknown> = {};
     values.forEach((v, k) => {
@@ -469,6 +473,7 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
       if (Object.prototype.hasOwnProperty.call(obj, name)) name = `_${k + 1}`;
       const path = record === undefined ? null : itemPaths?.[k] ?? null;
       const raw = path === null ? undefined : readPath(record, path);
+      if (path !== null && raw === undefined) return;
       obj[name] = raw instanceof NumberText ? raw : jsonValue(v);
     });
     return serialize(obj) + output.recordDelimiter;
