@@ -1,0 +1,349 @@
+// What the PHP SDK v1's integration tests (aliyun/aliyun-oss-php-sdk tests/OSS/Tests/OssClient*Test.php) expect of
+// OSS: each request is built as src/OSS/OssClient.php builds it (path style to an IP endpoint, a `Date` header,
+// V1-signed by src/OSS/Signer/SignerV1.php over its own list of sub-resources, the key rawurlencoded with `/` kept)
+// and each answer checked for what the PHP test asserts, read as src/OSS/Result/*.php reads it.
+import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { errorOf, rawRequest } from './helpers/raw-http.js';
+
+/** SignerV1::$signKeyList: the query keys the PHP SDK puts in the string it signs (no others, x-oss-* included). */
+const PHP_SIGNED_KEYS = new Set(`acl uploads location cors logging website referer lifecycle delete append tagging objectMeta
+uploadId partNumber security-token x-oss-security-token position img style styleName replication replicationProgress
+replicationLocation cname bucketInfo comp qos live status vod startTime endTime symlink x-oss-process
+response-content-type x-oss-traffic-limit response-content-language response-expires response-cache-control
+response-content-disposition response-content-encoding udf udfName udfImage udfId udfImageDesc udfApplication
+udfApplicationLog restore callback callback-var qosInfo policy stat encryption versions versioning versionId
+requestPayment x-oss-request-payer sequential inventory inventoryId continuation-token asyncFetch worm wormId
+wormExtend withHashContext x-oss-enable-md5 x-oss-enable-sha1 x-oss-enable-sha256 x-oss-hash-ctx x-oss-md5-ctx
+transferAcceleration regionList cloudboxes x-oss-ac-source-ip x-oss-ac-subnet-mask x-oss-ac-vpc-id
+x-oss-ac-forward-allow metaQuery resourceGroup rtc x-oss-async-process responseHeader`.split(/\s+/));
+
+const phpRawUrlEncode = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** OssUtil::encodePath / rawurlencode with `/` kept (RFC 3986: only unreserved characters stay). */
+const phpEncodeKey = (key: string): string =>
+  encodeURIComponent(key).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%2F/g, '/');
+
+/** SignerV1::calcStringToSign and its HMAC: Content-MD5, Content-Type, the date slot, x-oss-* headers, the resource. */
+function phpSignature(method: string, headers: Record<string, string>, dateSlot: string, bucket: string | null, key: string | undefined, query: Array<[string, string]>): string {
+  const ossHeaders = Object.keys(headers).filter((h) => h.startsWith('x-oss-')).sort().map((h) => `${h}:${headers[h]}\n`).join('');
+  const signed = query.filter(([k]) => PHP_SIGNED_KEYS.has(k)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const resource = `/${bucket === null ? '' : `${bucket}/${key ?? ''}`}${signed.length > 0 ? `?${signed.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&')}` : ''}`;
+  const sts = `${method}\n${headers['content-md5'] ?? ''}\n${headers['content-type'] ?? ''}\n${dateSlot}\n${ossHeaders}${resource}`;
+  return createHmac('sha1', SECRET).update(sts).digest('base64');
+}
+
+/** OssClient::signUrl / SignerV1::presign: the request's query plus OSSAccessKeyId, Expires, Signature; `headers` as signed. */
+export function phpSignUrl(bucket: string, key: string, method: string, expires: number, query: Array<[string, string]> = [], headers: Record<string, string> = {}): string {
+  const signature = phpSignature(method, headers, String(expires), bucket, key, query);
+  const all: Array<[string, string]> = [...query, ['OSSAccessKeyId', AK], ['Expires', String(expires)], ['Signature', signature]];
+  return `/${bucket}/${phpEncodeKey(key)}?${all.map(([k, v]) => `${phpRawUrlEncode(k)}=${phpRawUrlEncode(v)}`).join('&')}`;
+}
+
+export interface PhpReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  err: Record<string, string> | null;
+}
+
+/** One request as OssClient::auth() sends it; a `query` value '' is a sub-resource (sent as `key=`, signed as `key`). */
+export async function phpRequest(
+  port: number,
+  r: { method: string; bucket: string | null; key?: string; query?: Array<[string, string]>; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<PhpReply> {
+  const query = r.query ?? [];
+  // auth(): a Content-Type always (application/octet-stream unless set), the body's Content-MD5 whenever it sends one.
+  const headers: Record<string, string> = { host: `127.0.0.1:${port}`, date: new Date().toUTCString(), 'content-type': 'application/octet-stream', ...(r.headers ?? {}) };
+  const body = r.body ?? '';
+  if (r.body !== undefined && headers['content-md5'] === undefined) headers['content-md5'] = createHash('md5').update(body).digest('base64');
+  headers['content-length'] = String(Buffer.byteLength(body));
+  // calcStringToSign: Content-MD5, Content-Type, Date, the x-oss-* headers sorted, the resource with the listed keys.
+  headers.authorization = `OSS ${AK}:${phpSignature(r.method, headers, headers.date!, r.bucket, r.key, query)}`;
+  // OssUtil::toQueryString: every pair `key=value`, an empty value too (`?acl=`), rawurlencoded.
+  const qs = query.length > 0 ? `?${query.map(([k, v]) => `${phpRawUrlEncode(k)}=${phpRawUrlEncode(v)}`).join('&')}` : '';
+  const path = r.bucket === null ? `/${qs}` : `/${r.bucket}/${r.key === undefined ? '' : phpEncodeKey(r.key)}${qs}`;
+  const res = await rawRequest(port, { method: r.method, path, headers, body: r.body });
+  return { status: res.status, headers: res.headers, text: res.body.toString('utf8'), err: errorOf(res) };
+}
+
+const tag = (xml: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+const tags = (xml: string, name: string): string[] => [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]!);
+
+describe('the PHP SDK v1 integration tests', () => {
+  let srv: TestServer;
+  const send = (r: Parameters<typeof phpRequest>[1]): Promise<PhpReply> => phpRequest(srv.port, r);
+  const ok = (res: PhpReply, status = 200): PhpReply => {
+    assert.equal(res.status, status, res.text.slice(0, 500));
+    return res;
+  };
+  const fails = (res: PhpReply, status: number, code: string): void => {
+    assert.equal(res.status, status, res.text.slice(0, 500));
+    assert.equal(res.err?.Code, code, res.text.slice(0, 500));
+  };
+  /** OssUtil XML bodies: SimpleXMLElement::asXML, a declaration line first. */
+  const xmlBody = (inner: string): string => `<?xml version="1.0" encoding="utf-8"?>\n${inner}\n`;
+  const putVersioning = (bucket: string, status: string): Promise<PhpReply> =>
+    send({ method: 'PUT', bucket, query: [['versioning', '']], headers: { 'content-type': 'application/xml' }, body: xmlBody(`<VersioningConfiguration><Status>${status}</Status></VersioningConfiguration>`) });
+  const header = (res: PhpReply, name: string): string | undefined => {
+    const v = res.headers[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  };
+
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('versions by id: meta, simplified meta, ACL, tagging, delete markers, restore (OssClientObjectVersioningTest testObjectBasic, testObjectRestore)', async () => {
+    const B = 'php-versioning';
+    ok(await send({ method: 'PUT', bucket: B }));
+    ok(await putVersioning(B, 'Enabled'));
+    const put = (body: string, tagging: string): Promise<PhpReply> =>
+      send({ method: 'PUT', bucket: B, key: 'object', body, headers: { 'x-oss-object-acl': 'private', 'x-oss-tagging': tagging } });
+    const v1 = header(ok(await put('hello', 'key1=value1')), 'x-oss-version-id')!;
+    const v2 = header(ok(await put('hello world', 'key2=value2')), 'x-oss-version-id')!;
+    assert.ok(v1 !== undefined && v2 !== undefined && v1 !== v2);
+    const byId = (v: string): Array<[string, string]> => [['versionId', v]];
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'object', query: byId(v1) })).text, 'hello');
+    assert.equal(header(ok(await send({ method: 'HEAD', bucket: B, key: 'object' })), 'x-oss-version-id'), v2);
+    // getSimplifiedObjectMeta is a HEAD ?objectMeta in the PHP SDK.
+    assert.equal(header(ok(await send({ method: 'HEAD', bucket: B, key: 'object', query: [['objectMeta', ''], ...byId(v1)] })), 'x-oss-version-id'), v1);
+    assert.equal(tag(ok(await send({ method: 'GET', bucket: B, key: 'object', query: [['acl', ''], ...byId(v1)] })).text, 'Grant'), 'private');
+    ok(await send({ method: 'PUT', bucket: B, key: 'object', query: [['acl', ''], ...byId(v1)], headers: { 'x-oss-object-acl': 'private' } }));
+    ok(await send({ method: 'PUT', bucket: B, key: 'object', query: [['tagging', ''], ...byId(v1)], headers: { 'content-type': 'application/xml' }, body: xmlBody('<Tagging><TagSet><Tag><Key>key11</Key><Value>value11</Value></Tag></TagSet></Tagging>') }));
+    assert.deepEqual(tags(ok(await send({ method: 'GET', bucket: B, key: 'object', query: [['tagging', ''], ...byId(v1)] })).text, 'Key'), ['key11']);
+    assert.deepEqual(tags(ok(await send({ method: 'GET', bucket: B, key: 'object', query: [['tagging', '']] })).text, 'Key'), ['key2']);
+    ok(await send({ method: 'DELETE', bucket: B, key: 'object', query: [['tagging', ''], ...byId(v1)] }), 204);
+    assert.deepEqual(tags(ok(await send({ method: 'GET', bucket: B, key: 'object', query: [['tagging', ''], ...byId(v1)] })).text, 'Key'), []);
+    // deleteObject: a marker (x-oss-delete-marker true + its id); a version by id (its id, no marker header);
+    // the marker by id (both headers), after which the object is back.
+    const d = ok(await send({ method: 'DELETE', bucket: B, key: 'object' }), 204);
+    assert.equal(header(d, 'x-oss-delete-marker'), 'true');
+    const marker = header(d, 'x-oss-version-id')!;
+    assert.equal((await send({ method: 'HEAD', bucket: B, key: 'object' })).status, 404);
+    ok(await send({ method: 'HEAD', bucket: B, key: 'object', query: byId(v1) }));
+    const d1 = ok(await send({ method: 'DELETE', bucket: B, key: 'object', query: byId(v1) }), 204);
+    assert.equal(header(d1, 'x-oss-delete-marker'), undefined);
+    assert.equal(header(d1, 'x-oss-version-id'), v1);
+    const dm = ok(await send({ method: 'DELETE', bucket: B, key: 'object', query: byId(marker) }), 204);
+    assert.equal(header(dm, 'x-oss-delete-marker'), 'true');
+    assert.equal(header(dm, 'x-oss-version-id'), marker);
+    ok(await send({ method: 'HEAD', bucket: B, key: 'object' }));
+    // testObjectRestore: the Archive version by id is 403 InvalidObjectState to read; restoring the current
+    // (Standard) version is 400 OperationNotSupported; the Archive one 202, then 409 RestoreAlreadyInProgress.
+    const va = header(ok(await send({ method: 'PUT', bucket: B, key: 'retore-object', body: 'hello', headers: { 'x-oss-storage-class': 'Archive' } })), 'x-oss-version-id')!;
+    ok(await send({ method: 'PUT', bucket: B, key: 'retore-object', body: 'hello world' }));
+    fails(await send({ method: 'GET', bucket: B, key: 'retore-object', query: byId(va) }), 403, 'InvalidObjectState');
+    fails(await send({ method: 'POST', bucket: B, key: 'retore-object', query: [['restore', '']] }), 400, 'OperationNotSupported');
+    ok(await send({ method: 'POST', bucket: B, key: 'retore-object', query: [['restore', ''], ...byId(va)] }), 202);
+    fails(await send({ method: 'POST', bucket: B, key: 'retore-object', query: [['restore', ''], ...byId(va)] }), 409, 'RestoreAlreadyInProgress');
+  });
+
+  it('ListObjectVersions with every parameter sent, empty ones as `key=`, paged one by one; DeleteMultipleObjects of versions (OssClientObjectVersioningTest testListObjects, testDeleteObjects)', async () => {
+    const B = 'php-list-versions';
+    ok(await send({ method: 'PUT', bucket: B }));
+    ok(await putVersioning(B, 'Enabled'));
+    const put = async (key: string): Promise<void> => void ok(await send({ method: 'PUT', bucket: B, key, body: 'content' }));
+    const del = async (key: string): Promise<void> => void ok(await send({ method: 'DELETE', bucket: B, key }), 204);
+    const n2 = (i: number): string => String(i).padStart(2, '0');
+    for (let i = 0; i < 12; i++) { await put(`folder/${n2(i)}`); await put(`folder/${n2(i)}`); await del(`folder/${n2(i)}`); }
+    for (let i = 0; i < 8; i++) { await put(`test/${n2(i)}`); await del(`test/${n2(i)}`); await put(`test/${n2(i)}`); }
+    for (let i = 0; i < 5; i++) await put(`work/${n2(i)}`);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) await put(`sub++/${n2(i)}`);
+    for (let i = 0; i < 2; i++) { await put(`file++${n2(i)}`); await del(`file++${n2(i)}`); }
+    // listObjectVersions: encoding-type=url and delimiter (default '/'), prefix, max-keys (100), key-marker,
+    // version-id-marker always, the empty ones as `name=`; keys are read back with rawurldecode.
+    const list = (o: { delimiter?: string; prefix?: string; maxKeys?: string; keyMarker?: string; versionIdMarker?: string }): Promise<PhpReply> =>
+      send({ method: 'GET', bucket: B, query: [['versions', ''], ['encoding-type', 'url'], ['delimiter', o.delimiter ?? '/'], ['prefix', o.prefix ?? ''], ['max-keys', o.maxKeys ?? '100'], ['key-marker', o.keyMarker ?? ''], ['version-id-marker', o.versionIdMarker ?? '']] });
+    const blocks = (xml: string, name: string): string[] => [...xml.matchAll(new RegExp(`<${name}>(.*?)</${name}>`, 'gs'))].map((m) => m[1]!);
+    const top = ok(await list({})).text;
+    const versions = blocks(top, 'Version');
+    const markers = blocks(top, 'DeleteMarker');
+    assert.deepEqual(versions.map((v) => decodeURIComponent(tag(v, 'Key')!)), ['file++00', 'file++01']);
+    assert.deepEqual(versions.map((v) => tag(v, 'IsLatest')), ['false', 'false']);
+    assert.deepEqual(markers.map((v) => decodeURIComponent(tag(v, 'Key')!)), ['file++00', 'file++01']);
+    assert.deepEqual(markers.map((v) => tag(v, 'IsLatest')), ['true', 'true']);
+    assert.deepEqual(blocks(top, 'CommonPrefixes').map((p) => decodeURIComponent(tag(p, 'Prefix')!)), ['folder/', 'sub++/', 'test/', 'work/']);
+    const folder = ok(await list({ delimiter: '', prefix: 'folder/', maxKeys: '1000' })).text;
+    assert.equal(blocks(folder, 'Version').length, 24);
+    assert.equal(blocks(folder, 'DeleteMarker').length, 12);
+    let seen = 0;
+    let keyMarker = '';
+    let versionIdMarker = '';
+    for (;;) {
+      const page = ok(await list({ delimiter: '', keyMarker, maxKeys: '1', versionIdMarker })).text;
+      const n = blocks(page, 'Version').length + blocks(page, 'DeleteMarker').length;
+      assert.equal(n, 1);
+      seen += n;
+      keyMarker = decodeURIComponent(tag(page, 'NextKeyMarker') ?? '');
+      versionIdMarker = tag(page, 'NextVersionIdMarker') ?? '';
+      if (tag(page, 'IsTruncated') !== 'true') break;
+    }
+    assert.equal(seen, 12 * 3 + 8 * 3 + 5 + 3 * 3 + 2 * 2);
+    // deleteObjectVersions without ids: markers made (DeleteMarker true, a DeleteMarkerVersionId, no VersionId).
+    const deleteBody = (objs: Array<[string, string?]>): string =>
+      xmlBody(`<Delete><Quiet>false</Quiet>${objs.map(([k, v]) => `<Object><Key>${k}</Key>${v === undefined ? '' : `<VersionId>${v}</VersionId>`}</Object>`).join('')}</Delete>`);
+    const res = ok(await send({ method: 'POST', bucket: B, query: [['delete', '']], headers: { 'content-type': 'application/xml' }, body: deleteBody([['work/00'], ['work/01']]) })).text;
+    const deleted = blocks(res, 'Deleted');
+    assert.deepEqual(deleted.map((d) => tag(d, 'Key')), ['work/00', 'work/01']);
+    for (const d of deleted) {
+      assert.equal(tag(d, 'DeleteMarker'), 'true');
+      assert.equal(tag(d, 'VersionId'), undefined);
+      assert.ok((tag(d, 'DeleteMarkerVersionId') ?? '') !== '');
+    }
+  });
+
+  it('multipart: copy ranges as the SDK writes them (`bytes=0-` for a whole copy), an empty part list, x-oss-complete-all with an empty body (OssClientMultipartUploadTest)', async () => {
+    const B = 'php-multipart';
+    ok(await send({ method: 'PUT', bucket: B }));
+    const src = 'mpu/multipart-test.txt.copied';
+    ok(await send({ method: 'PUT', bucket: B, key: src, body: '<?php hello world', headers: { 'content-type': 'text/plain' } }));
+    // initiateMultipartUpload sends an empty body, so its Content-MD5 is that of no bytes.
+    const init = async (key: string): Promise<string> => tag(ok(await send({ method: 'POST', bucket: B, key, query: [['uploads', '']], body: '', headers: { 'content-type': 'text/plain' } })).text, 'UploadId')!;
+    const complete = (key: string, id: string, body: string, headers: Record<string, string> = {}): Promise<PhpReply> =>
+      send({ method: 'POST', bucket: B, key, query: [['uploadId', id]], headers: { 'content-type': 'application/xml', ...headers }, body });
+    for (const [range, expected] of [['bytes=0-', '<?php hello world'], ['bytes=0-3', '<?ph']] as const) {
+      const key = 'mpu/multipart-test.txt';
+      const id = await init(key);
+      // uploadPartCopy: the source rawurlencoded whole (its `/` as %2F).
+      const cp = ok(await send({ method: 'PUT', bucket: B, key, query: [['partNumber', '1'], ['uploadId', id]], headers: { 'x-oss-copy-source': `/${B}/${phpRawUrlEncode(src)}`, 'x-oss-copy-source-range': range } }));
+      ok(await complete(key, id, xmlBody(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${tag(cp.text, 'ETag')}</ETag></Part></CompleteMultipartUpload>`)));
+      assert.equal(ok(await send({ method: 'GET', bucket: B, key })).text, expected);
+    }
+    // testCompleteMultipartUploadWithEmptyArray: SimpleXMLElement writes the empty list as a self-closed element.
+    ok(await complete('multipart-test-complete.txt', await init('multipart-test-complete.txt'), xmlBody('<CompleteMultipartUpload/>')));
+    // testCompleteMultipartUploadWithNull: no list, `x-oss-complete-all: yes`, an empty body (and its Content-MD5).
+    const id = await init('mpu/all.txt');
+    ok(await send({ method: 'PUT', bucket: B, key: 'mpu/all.txt', query: [['partNumber', '1'], ['uploadId', id]], body: 'abcd' }));
+    ok(await complete('mpu/all.txt', id, '', { 'x-oss-forbid-overwrite': 'false', 'x-oss-complete-all': 'yes' }));
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'mpu/all.txt' })).text, 'abcd');
+  });
+
+  it('a bucket created with its encryption headers answers them in GetBucketEncryption; HEAD of the bucket names its region (OssClientBucketTest testBucketWithServerEncryption, testBucket)', async () => {
+    const B = 'php-bucket-sse';
+    const cases: Array<[Record<string, string>, Record<string, string | undefined>]> = [
+      [{ 'x-oss-server-side-encryption': 'AES256' }, { SSEAlgorithm: 'AES256', KMSMasterKeyID: undefined }],
+      [{ 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-data-encryption': 'SM4' }, { SSEAlgorithm: 'KMS', KMSDataEncryption: 'SM4' }],
+      [{ 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-data-encryption': 'SM4', 'x-oss-server-side-encryption-key-id': 'kms-id' }, { SSEAlgorithm: 'KMS', KMSDataEncryption: 'SM4', KMSMasterKeyID: 'kms-id' }],
+    ];
+    for (const [headers, expected] of cases) {
+      ok(await send({ method: 'PUT', bucket: B, headers: { 'x-oss-acl': 'public-read-write', ...headers } }));
+      const rule = ok(await send({ method: 'GET', bucket: B, query: [['encryption', '']] })).text;
+      for (const [name, value] of Object.entries(expected)) assert.equal(tag(rule, name), value, `${name} in ${rule}`);
+      ok(await send({ method: 'DELETE', bucket: B }), 204);
+    }
+    ok(await send({ method: 'PUT', bucket: B }));
+    const location = tag(ok(await send({ method: 'GET', bucket: B, query: [['location', '']] })).text, 'LocationConstraint');
+    assert.equal(header(ok(await send({ method: 'HEAD', bucket: B })), 'x-oss-bucket-region'), location);
+  });
+
+  it('objects: curl\'s Accept-Encoding gets text gzip-compressed, copy onto itself takes the new headers, appends keep the first one\'s headers, unparsable conditions are ignored (OssClientObjectTest, OssClientSignatureV4Test)', async () => {
+    const B = 'php-object';
+    ok(await send({ method: 'PUT', bucket: B }));
+    const key = 'oss-php-sdk-test/upload-test-object-name.txt';
+    const content = '<?php\n' + 'x'.repeat(30000);
+    ok(await send({ method: 'PUT', bucket: B, key, body: content, headers: { 'content-type': 'text/plain', expires: 'Fri, 28 Feb 2020 05:38:42 GMT', 'cache-control': 'no-cache', 'content-disposition': 'attachment;filename=oss_download.log', 'content-language': 'zh-CN', 'x-oss-server-side-encryption': 'AES256', 'x-oss-meta-self-define-title': 'user define meta info' } }));
+    // RequestCore sets CURLOPT_ENCODING '', so curl offers every coding it decodes.
+    const meta = ok(await send({ method: 'HEAD', bucket: B, key, headers: { 'accept-encoding': 'deflate, gzip' } }));
+    assert.equal(header(meta, 'content-type'), 'text/plain');
+    assert.equal(header(meta, 'vary'), 'Accept-Encoding');
+    assert.equal(header(meta, 'content-encoding'), 'gzip');
+    assert.equal(header(meta, 'content-length'), undefined);
+    // getObject's OSS_LAST_MODIFIED / OSS_ETAG of "xx": If-Modified-Since / If-None-Match that read as nothing.
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key, headers: { 'if-modified-since': 'xx' } })).text, content);
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key, headers: { 'if-none-match': 'xx' } })).text, content);
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key, headers: { range: 'bytes=0-4' } }), 206).text, '<?php');
+    // copyObject onto itself with new headers (no directive): the headers are the object's after.
+    const copied = ok(await send({ method: 'PUT', bucket: B, key, headers: { 'x-oss-copy-source': `/${B}/${phpRawUrlEncode(key)}`, expires: '2012-10-01 08:00:00', 'content-disposition': 'attachment; filename="xxxxxx"' } }));
+    assert.equal(tag(copied.text, 'LastModified')?.length, '2016-11-21T03:46:58.000Z'.length);
+    assert.equal(tag(copied.text, 'ETag')?.length, '"5B3C1A2E053D763E1B002CC607C5A0FE"'.length);
+    assert.equal(header(ok(await send({ method: 'HEAD', bucket: B, key })), 'content-disposition'), 'attachment; filename="xxxxxx"');
+    // getSimplifiedObjectMeta: size, ETag, Last-Modified, not the object's other headers.
+    const simple = ok(await send({ method: 'HEAD', bucket: B, key, query: [['objectMeta', '']] }));
+    assert.equal(header(simple, 'content-length'), String(content.length));
+    assert.equal(header(simple, 'content-disposition'), undefined);
+    assert.ok(header(simple, 'etag') !== undefined && header(simple, 'last-modified') !== undefined);
+    // appendObject with headers on the first append only.
+    const app = 'oss-php-sdk-test/append-test-object-name.txt';
+    const a1 = ok(await send({ method: 'POST', bucket: B, key: app, query: [['append', ''], ['position', '0']], body: 'Hello OSS, ', headers: { 'content-type': 'text/plain', expires: '2012-10-01 08:00:00', 'content-disposition': 'attachment; filename="xxxxxx"' } }));
+    ok(await send({ method: 'POST', bucket: B, key: app, query: [['append', ''], ['position', header(a1, 'x-oss-next-append-position')!]], body: 'Hi OSS.', headers: { 'content-type': 'text/plain' } }));
+    const am = ok(await send({ method: 'HEAD', bucket: B, key: app }));
+    assert.equal(header(am, 'content-disposition'), 'attachment; filename="xxxxxx"');
+    assert.equal(header(am, 'x-oss-next-append-position'), String('Hello OSS, Hi OSS.'.length));
+    // deleteObjects quiet: nothing listed.
+    const quiet = ok(await send({ method: 'POST', bucket: B, query: [['delete', '']], headers: { 'content-type': 'application/xml' }, body: xmlBody(`<Delete><Quiet>true</Quiet><Object><Key>${key}</Key></Object><Object><Key>nope</Key></Object></Delete>`) }));
+    assert.equal(quiet.text.includes('<Deleted>'), false);
+    assert.equal((await send({ method: 'HEAD', bucket: B, key })).status, 404);
+  });
+
+  it('storage classes and restore; presigned URLs as SignerV1::presign builds them, callbacks in the query too (OssClientRestoreObjectTest, OssClientSignatureTest, OssClientPresignTest)', async () => {
+    const ia = 'ia-php-restore';
+    const archive = 'archive-php-restore';
+    const cfg = (c: string): string => xmlBody(`<CreateBucketConfiguration><StorageClass>${c}</StorageClass></CreateBucketConfiguration>`);
+    ok(await send({ method: 'PUT', bucket: ia, headers: { 'x-oss-acl': 'private' }, body: cfg('IA') }));
+    ok(await send({ method: 'PUT', bucket: archive, headers: { 'x-oss-acl': 'private' }, body: cfg('Archive') }));
+    ok(await send({ method: 'PUT', bucket: ia, key: 'storage-object', body: 'testcontent' }));
+    fails(await send({ method: 'POST', bucket: ia, key: 'storage-object', query: [['restore', '']] }), 400, 'OperationNotSupported');
+    assert.equal((await send({ method: 'POST', bucket: ia, key: 'null-object', query: [['restore', '']] })).status, 404);
+    ok(await send({ method: 'PUT', bucket: archive, key: 'storage-object', body: 'testcontent' }));
+    fails(await send({ method: 'GET', bucket: archive, key: 'storage-object' }), 403, 'InvalidObjectState');
+    ok(await send({ method: 'POST', bucket: archive, key: 'storage-object', query: [['restore', '']] }), 202);
+    fails(await send({ method: 'POST', bucket: archive, key: 'storage-object', query: [['restore', '']] }), 409, 'RestoreAlreadyInProgress');
+
+    const expires = Math.floor(Date.now() / 1000) + 3600;
+    const host = { host: `127.0.0.1:${srv.port}` };
+    const put = await rawRequest(srv.port, { method: 'PUT', path: phpSignUrl(ia, 'a.file', 'PUT', expires, [], { 'content-type': 'txt' }), headers: { ...host, 'content-type': 'txt', 'content-length': '6' }, body: 'hi oss' });
+    assert.equal(put.status, 200, put.body.toString());
+    const get = await rawRequest(srv.port, { method: 'GET', path: phpSignUrl(ia, 'a.file', 'GET', expires, [['response-content-disposition', 'attachment']]), headers: host });
+    assert.equal(get.status, 200, get.body.toString());
+    assert.equal(get.body.toString(), 'hi oss');
+    assert.equal(get.headers['content-disposition'], 'attachment');
+    // testPutObjectWithQueryCallback: callback and callback-var as signed query parameters, or as headers; a
+    // callback that fails is 203 CallbackFailed (this server refuses the URL, the cloud could not reach it).
+    const callback = Buffer.from('{"callbackUrl":"http://aliyun.com", "callbackBody":"bucket=${bucket}&object=${object}"}').toString('base64');
+    const vars = Buffer.from('{\n        "x:var1":"value1",\n        "x:var2":"value2"\n    }').toString('base64');
+    const inQuery = await rawRequest(srv.port, { method: 'PUT', path: phpSignUrl(ia, 'a.file', 'PUT', expires, [['callback', callback], ['callback-var', vars]]), headers: { ...host, 'content-length': '2' }, body: 'hi' });
+    assert.equal(inQuery.status, 203, inQuery.body.toString());
+    assert.equal(errorOf(inQuery)?.Code, 'CallbackFailed');
+    const cbHeaders = { 'x-oss-callback': callback, 'x-oss-callback-var': vars };
+    const inHeaders = await rawRequest(srv.port, { method: 'PUT', path: phpSignUrl(ia, 'a.file', 'PUT', expires, [], cbHeaders), headers: { ...host, ...cbHeaders, 'content-length': '2' }, body: 'hi' });
+    assert.equal(inHeaders.status, 203, inHeaders.body.toString());
+  });
+
+  it('bucket configurations through the sub-resources the PHP SDK leaves unsigned (bucketArchiveDirectRead, accessmonitor) and signs (resourceGroup), tags deleted by key, replication with its RTC and progress (OssClientBucketArchiveDirectReadTest, OssClientBucketAccessMonitorTest, OssClientBucketReplicationTest)', async () => {
+    const B = 'php-configs';
+    ok(await send({ method: 'PUT', bucket: B }));
+    ok(await send({ method: 'PUT', bucket: `${B}desc` }));
+    const putXml = (query: Array<[string, string]>, inner: string, method = 'PUT'): Promise<PhpReply> =>
+      send({ method, bucket: B, query, headers: { 'content-type': 'application/xml' }, body: xmlBody(inner) });
+    // Archive direct read: false on a new bucket, then as put.
+    assert.equal(tag(ok(await send({ method: 'GET', bucket: B, query: [['bucketArchiveDirectRead', '']] })).text, 'Enabled'), 'false');
+    ok(await putXml([['bucketArchiveDirectRead', '']], '<ArchiveDirectReadConfiguration><Enabled>true</Enabled></ArchiveDirectReadConfiguration>'));
+    assert.equal(tag(ok(await send({ method: 'GET', bucket: B, query: [['bucketArchiveDirectRead', '']] })).text, 'Enabled'), 'true');
+    assert.equal(tag(ok(await send({ method: 'GET', bucket: B, query: [['resourceGroup', '']] })).text, 'ResourceGroupId'), 'rg-default-id');
+    // testBucketAccessMonitorWithLifeRule: an access-time rule needs the monitor, which cannot be turned off under it.
+    assert.equal(tag(ok(await send({ method: 'GET', bucket: B, query: [['accessmonitor', '']] })).text, 'Status'), 'Disabled');
+    ok(await putXml([['accessmonitor', '']], '<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>'));
+    ok(await putXml([['lifecycle', '']], '<LifecycleConfiguration><Rule><ID>rule7</ID><Prefix>logs7/</Prefix><Status>Enabled</Status><NoncurrentVersionTransition><NoncurrentDays>30</NoncurrentDays><StorageClass>IA</StorageClass><IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>true</ReturnToStdWhenVisit></NoncurrentVersionTransition></Rule></LifecycleConfiguration>'));
+    assert.equal((await putXml([['accessmonitor', '']], '<AccessMonitorConfiguration><Status>Disabled</Status></AccessMonitorConfiguration>')).status, 400);
+    ok(await send({ method: 'DELETE', bucket: B, query: [['lifecycle', '']] }), 204);
+    ok(await putXml([['accessmonitor', '']], '<AccessMonitorConfiguration><Status>Disabled</Status></AccessMonitorConfiguration>'));
+    // deleteBucketTags with tags: `?tagging=key1,key2` removes those only.
+    ok(await putXml([['tagging', '']], '<Tagging><TagSet><Tag><Key>key1</Key><Value>value1</Value></Tag><Tag><Key>key2</Key><Value>value2</Value></Tag><Tag><Key>key3</Key><Value>value3</Value></Tag></TagSet></Tagging>'));
+    ok(await send({ method: 'DELETE', bucket: B, query: [['tagging', 'key1,key2']] }), 204);
+    assert.deepEqual(tags(ok(await send({ method: 'GET', bucket: B, query: [['tagging', '']] })).text, 'Key'), ['key3']);
+    // ReplicationRule::appendToXml's order; the rule id read back drives RTC, progress and the delete.
+    ok(await putXml([['comp', 'add'], ['replication', '']], `<ReplicationConfiguration><Rule><PrefixSet><Prefix>prefix_5</Prefix><Prefix>prefix_6</Prefix></PrefixSet><Action>PUT</Action><Destination><Bucket>${B}desc</Bucket><Location>oss-cn-hangzhou</Location><TransferType>internal</TransferType></Destination><HistoricalObjectReplication>enabled</HistoricalObjectReplication><SourceSelectionCriteria><SseKmsEncryptedObjects><Status>Enabled</Status></SseKmsEncryptedObjects></SourceSelectionCriteria><SyncRole>aliyunramrole</SyncRole><EncryptionConfiguration><ReplicaKmsKeyID>c4d49f85-ee30-426b-a5ed-95e9139d</ReplicaKmsKeyID></EncryptionConfiguration></Rule></ReplicationConfiguration>`, 'POST'));
+    const id = tag(ok(await send({ method: 'GET', bucket: B, query: [['replication', '']] })).text, 'ID')!;
+    assert.ok(id !== undefined && id !== '');
+    ok(await putXml([['rtc', '']], `<ReplicationRule><RTC><Status>disabled</Status></RTC><ID>${id}</ID></ReplicationRule>`));
+    ok(await send({ method: 'GET', bucket: B, query: [['replicationLocation', '']] }));
+    assert.equal(tag(ok(await send({ method: 'GET', bucket: B, query: [['replicationProgress', ''], ['rule-id', id]] })).text, 'ID'), id);
+    ok(await putXml([['comp', 'delete'], ['replication', '']], `<ReplicationRules><ID>${id}</ID></ReplicationRules>`, 'POST'));
+  });
+});
