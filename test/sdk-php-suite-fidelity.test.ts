@@ -337,6 +337,24 @@ describe('the PHP SDK v1 integration tests', () => {
     ok(await putXml([['tagging', '']], '<Tagging><TagSet><Tag><Key>key1</Key><Value>value1</Value></Tag><Tag><Key>key2</Key><Value>value2</Value></Tag><Tag><Key>key3</Key><Value>value3</Value></Tag></TagSet></Tagging>'));
     ok(await send({ method: 'DELETE', bucket: B, query: [['tagging', 'key1,key2']] }), 204);
     assert.deepEqual(tags(ok(await send({ method: 'GET', bucket: B, query: [['tagging', '']] })).text, 'Key'), ['key3']);
+    // OssClientBucketStyleTest: styles read back with their times, listed in the order put, then none.
+    for (const [name, content] of [['image-style', 'image/resize,w_100'], ['image-style1', 'image/resize,w_1200']]) {
+      ok(await putXml([['style', ''], ['styleName', name!]], `<Style><Content>${content}</Content></Style>`));
+    }
+    const style = ok(await send({ method: 'GET', bucket: B, query: [['style', ''], ['styleName', 'image-style']] })).text;
+    assert.deepEqual([tag(style, 'Name'), tag(style, 'Content')], ['image-style', 'image/resize,w_100']);
+    assert.ok((tag(style, 'CreateTime') ?? '') !== '' && (tag(style, 'LastModifyTime') ?? '') !== '');
+    const styles = ok(await send({ method: 'GET', bucket: B, query: [['style', '']] })).text;
+    assert.deepEqual(tags(styles, 'Name'), ['image-style', 'image-style1']);
+    assert.deepEqual(tags(styles, 'Content'), ['image/resize,w_100', 'image/resize,w_1200']);
+    for (const name of ['image-style', 'image-style1']) ok(await send({ method: 'DELETE', bucket: B, query: [['style', ''], ['styleName', name]] }), 204);
+    assert.deepEqual(tags(ok(await send({ method: 'GET', bucket: B, query: [['style', '']] })).text, 'Name'), []);
+    // OssClientBucketLoggingTest: LoggingConfig read back as put, then something else after the delete.
+    ok(await putXml([['logging', '']], `<BucketLoggingStatus><LoggingEnabled><TargetBucket>${B}</TargetBucket><TargetPrefix>prefix</TargetPrefix></LoggingEnabled></BucketLoggingStatus>`));
+    const logging = ok(await send({ method: 'GET', bucket: B, query: [['logging', '']] })).text;
+    assert.deepEqual([tag(logging, 'TargetBucket'), tag(logging, 'TargetPrefix')], [B, 'prefix']);
+    ok(await send({ method: 'DELETE', bucket: B, query: [['logging', '']] }), 204);
+    assert.equal(tag(ok(await send({ method: 'GET', bucket: B, query: [['logging', '']] })).text, 'TargetBucket'), undefined);
     // ReplicationRule::appendToXml's order; the rule id read back drives RTC, progress and the delete.
     ok(await putXml([['comp', 'add'], ['replication', '']], `<ReplicationConfiguration><Rule><PrefixSet><Prefix>prefix_5</Prefix><Prefix>prefix_6</Prefix></PrefixSet><Action>PUT</Action><Destination><Bucket>${B}desc</Bucket><Location>oss-cn-hangzhou</Location><TransferType>internal</TransferType></Destination><HistoricalObjectReplication>enabled</HistoricalObjectReplication><SourceSelectionCriteria><SseKmsEncryptedObjects><Status>Enabled</Status></SseKmsEncryptedObjects></SourceSelectionCriteria><SyncRole>aliyunramrole</SyncRole><EncryptionConfiguration><ReplicaKmsKeyID>c4d49f85-ee30-426b-a5ed-95e9139d</ReplicaKmsKeyID></EncryptionConfiguration></Rule></ReplicationConfiguration>`, 'POST'));
     const id = tag(ok(await send({ method: 'GET', bucket: B, query: [['replication', '']] })).text, 'ID')!;
