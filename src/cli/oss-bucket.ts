@@ -12,7 +12,7 @@ interface Common extends ConnectionFlags {
   json?: boolean;
 }
 
-export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'] as const;
+export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read'] as const;
 
 /** One CORS rule as the API names its elements (PutBucketCors / GetBucketCors). */
 export interface CorsRuleDoc {

@@ -192,7 +192,7 @@ export function ossCommand(): Command {
       .command('mb')
       .description('make a bucket')
       .argument('<url>', 'oss://bucket')
-      .addOption(new Option('--acl <acl>', 'bucket ACL').choices(['private', 'public-read', 'public-read-write']))
+      .addOption(new Option('--acl <acl>', 'bucket ACL').choices(['private', 'public-read', 'public-read-write', 'authenticated-read']))
       .addOption(new Option('--storage-class <class>', 'default storage class').choices(['Standard', 'IA', 'Archive', 'ColdArchive'])),
   );
   mb.action(

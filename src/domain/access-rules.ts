@@ -133,7 +133,8 @@ export class AccessRulesService {
 export function assertNoPublicAcl(b: Bucket, kind: 'bucket' | 'object', acl: string | undefined): void {
   if (acl === undefined || !bucketBlocksPublicAccess(b)) return;
   const value = acl.trim().toLowerCase();
-  if (value !== 'public-read' && value !== 'public-read-write') return;
+  // authenticated-read counts as public: it opens the data to every account, as S3's AuthenticatedUsers grant does.
+  if (value !== 'public-read' && value !== 'public-read-write' && value !== 'authenticated-read') return;
   throw kind === 'bucket'
     ? new AppError('AccessDenied', 'Put public bucket acl is not allowed.')
     : new AppError('AccessDenied', 'Put public object acl is not allowed.', {}, '0016-00000901');

@@ -1,7 +1,9 @@
 // Domain records: what the services and stores exchange. No HTTP, no XML here.
 import type { SseState } from './encryption.js';
 
-export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write'] as const;
+// `authenticated-read`: reads for any caller that signs, none for anonymous ones (not on OSS's pages; the Java SDK's
+// CannedAccessControlList.AuthenticatedRead and its BucketInfoTest set it on a bucket; docs/compatibility.md).
+export const BUCKET_ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read'] as const;
 export type BucketAcl = (typeof BUCKET_ACLS)[number];
 export const OBJECT_ACLS = ['default', ...BUCKET_ACLS] as const;
 export type ObjectAcl = (typeof OBJECT_ACLS)[number];

@@ -13,7 +13,7 @@
 import type { CompiledPolicy, CompiledStatement } from './compile.js';
 import { conditionHolds, RequestView, type Decision, type EvalRequest } from './evaluate.js';
 import { MatchWorkExceeded, runMetered } from './glob.js';
-import type { OssAuthzInput } from './oss.js';
+import { aclGrants, type OssAuthzInput } from './oss.js';
 import type { AssumeRoleAuthzInput } from './sts.js';
 import type { RamActionAuthzInput } from './ram-action.js';
 import type { Effect } from './types.js';
@@ -242,11 +242,13 @@ export function explainOss(input: OssAuthzInput): DecisionTrace {
   if (check.acl === 'none') return done('ImplicitDeny', undefined, [['acl', `ACLs never grant ${check.action} (only reads and writes of data).`]]);
   const acl = input.effectiveAcl ?? 'private';
   const what = check.acl === 'read' ? 'reads' : 'writes';
-  if (acl === 'public-read-write' || (acl === 'public-read' && check.acl === 'read')) {
-    layers.push(said('acl', 'Allow', `The ${check.isObject ? 'effective object' : 'bucket'} ACL ${acl} grants ${what} to anyone.`));
+  const subject = `The ${check.isObject ? 'effective object' : 'bucket'} ACL`;
+  if (aclGrants(acl, check.acl, caller.kind === 'anonymous')) {
+    layers.push(said('acl', 'Allow', `${subject} ${acl} grants ${what} to ${acl === 'authenticated-read' ? 'any caller that signs' : 'anyone'}.`));
     return done('Allow', 'acl', []);
   }
-  layers.push(said('acl', 'NoMatch', acl === 'private' ? `The ${check.isObject ? 'effective object' : 'bucket'} ACL private grants nothing to others.` : `The ${check.isObject ? 'effective object' : 'bucket'} ACL public-read grants reads, not writes.`));
+  const why = acl === 'private' ? 'grants nothing to others' : acl === 'authenticated-read' && check.acl === 'read' ? 'grants reads to signed callers only' : 'grants reads, not writes';
+  layers.push(said('acl', 'NoMatch', `${subject} ${acl} ${why}.`));
   return done('ImplicitDeny', 'acl', []);
 }
 

@@ -11,7 +11,7 @@ import type { MatchMeter } from './glob.js';
 export { ossResourceArn, ossServiceArn } from './arn.js';
 
 export type OssCaller = Extract<Caller, { kind: 'anonymous' | 'root' | 'user' | 'role' }>;
-export type OssAcl = 'private' | 'public-read' | 'public-read-write';
+export type OssAcl = 'private' | 'public-read' | 'public-read-write' | 'authenticated-read';
 
 export interface OssCheck {
   /** e.g. `oss:GetObject` (spec §3). */
@@ -136,11 +136,19 @@ export function authorizeOss(input: OssAuthzInput): OssDecision {
     return deny(check.isObject ? OSS_DENY.object : OSS_DENY.bucket, 'ImplicitDeny');
   }
 
-  // 5. ACLs: public-read grants reads, public-read-write reads and writes, to anyone.
+  // 5. ACLs: public-read grants reads, public-read-write reads and writes, to anyone; authenticated-read grants
+  // reads to any caller that signs.
   const acl = input.effectiveAcl ?? 'private';
-  if (acl === 'public-read-write' || (acl === 'public-read' && check.acl === 'read')) {
+  if (aclGrants(acl, check.acl, anonymous)) {
     return { allowed: true, deciding: { policy: acl, statement: -1, effect: 'Allow', layer: 'acl' } };
   }
   if (anonymous) return deny(check.isObject ? OSS_DENY.anonymousObject : OSS_DENY.anonymousBucket, 'ImplicitDeny');
   return deny(OSS_DENY.acl, 'ImplicitDeny', { policy: acl, statement: -1, effect: 'Deny', layer: 'acl' });
+}
+
+/** Whether a canned ACL grants this read or write (step 5): also read by the explainer (explain.ts). */
+export function aclGrants(acl: OssAcl, access: 'read' | 'write', anonymous: boolean): boolean {
+  if (acl === 'public-read-write') return true;
+  if (access !== 'read') return false;
+  return acl === 'public-read' || (acl === 'authenticated-read' && !anonymous);
 }
