@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { XMLParser } from 'fast-xml-parser';
 import { errorOf, rawRequest } from './helpers/raw-http.js';
 
 /** SignerV1::$signKeyList: the query keys the PHP SDK puts in the string it signs (no others, x-oss-* included). */
@@ -363,5 +364,28 @@ describe('the PHP SDK v1 integration tests', () => {
     ok(await send({ method: 'GET', bucket: B, query: [['replicationLocation', '']] }));
     assert.equal(tag(ok(await send({ method: 'GET', bucket: B, query: [['replicationProgress', ''], ['rule-id', id]] })).text, 'ID'), id);
     ok(await putXml([['comp', 'delete'], ['replication', '']], `<ReplicationRules><ID>${id}</ID></ReplicationRules>`, 'POST'));
+  });
+
+  it('lifecycle rules read back as put: days, dates, tags, transitions with access time, a Filter with Not (OssClientBucketLifecycleTest)', async () => {
+    const B = 'php-lifecycle';
+    ok(await send({ method: 'PUT', bucket: B }));
+    // testLifeRuleWithAccessTime turns access tracking on first.
+    ok(await send({ method: 'PUT', bucket: B, query: [['accessmonitor', '']], headers: { 'content-type': 'application/xml' }, body: xmlBody('<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>') }));
+    const bodies = [
+      '<LifecycleConfiguration><Rule><ID>delete obsoleted files</ID><Prefix>obsoleted/</Prefix><Status>Enabled</Status><Expiration><Days>3</Days></Expiration></Rule><Rule><ID>delete temporary files</ID><Prefix>temporary/</Prefix><Status>Enabled</Status><Expiration><Date>2022-10-12T00:00:00.000Z</Date></Expiration></Rule></LifecycleConfiguration>',
+      '<LifecycleConfiguration><Rule><ID>rule1</ID><Prefix>logs/</Prefix><Status>Enabled</Status><Expiration><Days>3</Days></Expiration><AbortMultipartUpload><Days>1</Days></AbortMultipartUpload></Rule><Rule><ID>rule2</ID><Prefix>logs2/</Prefix><Status>Enabled</Status><Expiration><Days>180</Days></Expiration><Transition><Days>30</Days><StorageClass>IA</StorageClass></Transition><Transition><Days>60</Days><StorageClass>Archive</StorageClass></Transition></Rule><Rule><ID>rule3</ID><Prefix>logs3/</Prefix><Status>Enabled</Status><Expiration><CreatedBeforeDate>2017-01-01T00:00:00.000Z</CreatedBeforeDate></Expiration><AbortMultipartUpload><CreatedBeforeDate>2017-01-01T00:00:00.000Z</CreatedBeforeDate></AbortMultipartUpload></Rule><Rule><ID>rule4</ID><Prefix>logs4/</Prefix><Status>Enabled</Status><Tag><Key>key1</Key><Value>val1</Value></Tag><Tag><Key>key12</Key><Value>val12</Value></Tag><Transition><Days>30</Days><StorageClass>IA</StorageClass></Transition></Rule></LifecycleConfiguration>',
+      '<LifecycleConfiguration><Rule><ID>rule6</ID><Prefix>logs6/</Prefix><Status>Enabled</Status><Transition><Days>30</Days><StorageClass>IA</StorageClass><IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>false</ReturnToStdWhenVisit></Transition></Rule><Rule><ID>rule7</ID><Prefix>logs7/</Prefix><Status>Enabled</Status><NoncurrentVersionTransition><NoncurrentDays>30</NoncurrentDays><StorageClass>IA</StorageClass><IsAccessTime>true</IsAccessTime><ReturnToStdWhenVisit>true</ReturnToStdWhenVisit></NoncurrentVersionTransition></Rule></LifecycleConfiguration>',
+      '<LifecycleConfiguration><Rule><ID>rule-filter</ID><Prefix>logs</Prefix><Status>Enabled</Status><Filter><Not><Prefix>logs1/</Prefix><Tag><Key>key1</Key><Value>val1</Value></Tag></Not></Filter><Expiration><Days>100</Days></Expiration><Transition><Days>30</Days><StorageClass>IA</StorageClass></Transition></Rule></LifecycleConfiguration>',
+    ];
+    // LifecycleConfig parses GetBucketLifecycle's answer and must serialize it back as it was put: the same
+    // elements and values, none added (their order is the SDK's own on the way back).
+    const parse = (xml: string): unknown => new XMLParser({ parseTagValue: false, ignoreDeclaration: true }).parse(xml);
+    for (const b of bodies) {
+      ok(await send({ method: 'PUT', bucket: B, query: [['lifecycle', '']], headers: { 'content-type': 'application/xml' }, body: xmlBody(b) }));
+      assert.deepEqual(parse(ok(await send({ method: 'GET', bucket: B, query: [['lifecycle', '']] })).text), parse(b));
+    }
+    // After DeleteBucketLifecycle the SDK takes the 404 as an empty configuration.
+    ok(await send({ method: 'DELETE', bucket: B, query: [['lifecycle', '']] }), 204);
+    fails(await send({ method: 'GET', bucket: B, query: [['lifecycle', '']] }), 404, 'NoSuchLifecycle');
   });
 });
