@@ -388,4 +388,38 @@ describe('the PHP SDK v1 integration tests', () => {
     ok(await send({ method: 'DELETE', bucket: B, query: [['lifecycle', '']] }), 204);
     fails(await send({ method: 'GET', bucket: B, query: [['lifecycle', '']] }), 404, 'NoSuchLifecycle');
   });
+
+  it('CORS rules read back as put, duplicates and ResponseVary kept; referer lists with the AllowTruncateQueryString default (OssClientBucketCorsTest, OssClientBucketRefererTest)', async () => {
+    const B = 'php-cors-referer';
+    ok(await send({ method: 'PUT', bucket: B }));
+    const parse = (xml: string): unknown => new XMLParser({ parseTagValue: false, ignoreDeclaration: true }).parse(xml);
+    const putXml = (sub: string, inner: string): Promise<PhpReply> =>
+      send({ method: 'PUT', bucket: B, query: [[sub, '']], headers: { 'content-type': 'application/xml' }, body: xmlBody(inner) });
+    // CorsRule keeps what it is given, repeated values too, and CorsConfig compares its XML before and after.
+    const cors = '<CORSConfiguration><CORSRule><AllowedOrigin>http://www.b.com</AllowedOrigin><AllowedOrigin>http://www.a.com</AllowedOrigin><AllowedOrigin>http://www.a.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>POST</AllowedMethod><AllowedHeader>x-oss-test</AllowedHeader><AllowedHeader>x-oss-test2</AllowedHeader><AllowedHeader>x-oss-test2</AllowedHeader><AllowedHeader>x-oss-test3</AllowedHeader><ExposeHeader>x-oss-test1</ExposeHeader><ExposeHeader>x-oss-test1</ExposeHeader><ExposeHeader>x-oss-test2</ExposeHeader><MaxAgeSeconds>10</MaxAgeSeconds></CORSRule><CORSRule><AllowedOrigin>http://www.b.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>x-oss-test</AllowedHeader><ExposeHeader>x-oss-test1</ExposeHeader><MaxAgeSeconds>110</MaxAgeSeconds></CORSRule><ResponseVary>true</ResponseVary></CORSConfiguration>';
+    ok(await putXml('cors', cors));
+    assert.deepEqual(parse(ok(await send({ method: 'GET', bucket: B, query: [['cors', '']] })).text), parse(cors));
+    ok(await send({ method: 'PUT', bucket: B, key: 'cors/test.txt', body: 'x', headers: { 'content-type': 'text/plain' } }));
+    const preflight = ok(await send({ method: 'OPTIONS', bucket: B, key: 'cors/test.txt', headers: { origin: 'http://www.a.com', 'access-control-request-method': 'GET' } }));
+    assert.equal(header(preflight, 'access-control-allow-origin'), 'http://www.a.com');
+    ok(await send({ method: 'DELETE', bucket: B, query: [['cors', '']] }), 204);
+    fails(await send({ method: 'GET', bucket: B, query: [['cors', '']] }), 404, 'NoSuchCORSConfiguration');
+
+    // RefererConfig reads AllowEmptyReferer, AllowTruncateQueryString when present, RefererList and a
+    // RefererBlacklist with Referer entries; a config put without AllowTruncateQueryString reads back true.
+    const referer = async (): Promise<{ empty?: string; truncate?: string; list: string[]; black: string[] }> => {
+      const xml = ok(await send({ method: 'GET', bucket: B, query: [['referer', '']] })).text;
+      const list = /<RefererList>(.*?)<\/RefererList>/s.exec(xml)?.[1] ?? '';
+      const black = /<RefererBlacklist>(.*?)<\/RefererBlacklist>/s.exec(xml)?.[1] ?? '';
+      return { empty: tag(xml, 'AllowEmptyReferer'), truncate: tag(xml, 'AllowTruncateQueryString'), list: tags(list, 'Referer'), black: tags(black, 'Referer') };
+    };
+    const initial = await referer();
+    ok(await putXml('referer', '<RefererConfiguration><AllowEmptyReferer>true</AllowEmptyReferer><RefererList><Referer>http://www.aliyun.com</Referer></RefererList></RefererConfiguration>'));
+    assert.deepEqual(await referer(), { empty: 'true', truncate: 'true', list: ['http://www.aliyun.com'], black: [] });
+    ok(await putXml('referer', '<RefererConfiguration><AllowEmptyReferer>false</AllowEmptyReferer><AllowTruncateQueryString>false</AllowTruncateQueryString><RefererList><Referer>http://www.aliyun.com</Referer></RefererList><RefererBlacklist><Referer>http://www.refuse.com</Referer><Referer>https://www.refuse.com</Referer></RefererBlacklist></RefererConfiguration>'));
+    assert.deepEqual(await referer(), { empty: 'false', truncate: 'false', list: ['http://www.aliyun.com'], black: ['http://www.refuse.com', 'https://www.refuse.com'] });
+    // An empty RefererConfig put reads back as a new bucket's.
+    ok(await putXml('referer', '<RefererConfiguration><AllowEmptyReferer>true</AllowEmptyReferer><RefererList/></RefererConfiguration>'));
+    assert.deepEqual(await referer(), initial);
+  });
 });
