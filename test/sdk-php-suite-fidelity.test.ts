@@ -468,4 +468,24 @@ describe('the PHP SDK v1 integration tests', () => {
     ok(await send({ method: 'DELETE', bucket: B, query: [['website', '']] }), 204);
     fails(await send({ method: 'GET', bucket: B, query: [['website', '']] }), 404, 'NoSuchWebsiteConfiguration');
   });
+
+  it('a bucket policy: deleting none is fine, reading none is NoSuchBucketPolicy, the document reads back as put (OssClientBucketPolicyTest)', async () => {
+    const B = 'php-policy';
+    ok(await send({ method: 'PUT', bucket: B }));
+    ok(await send({ method: 'DELETE', bucket: B, query: [['policy', '']] }), 204);
+    fails(await send({ method: 'GET', bucket: B, query: [['policy', '']] }), 404, 'NoSuchBucketPolicy');
+    // Another account's principal and resource, as the test writes them; compared after json_decode.
+    const policy = '{\n  "Version": "1",\n  "Statement": [\n    {\n      "Action": [\n        "oss:PutObject",\n        "oss:GetObject"\n      ],\n      "Effect": "Deny",\n      "Principal": [\n        "1234567890"\n      ],\n      "Resource": [\n        "acs:oss:*:1234567890:*/*"\n      ]\n    }\n  ]\n}';
+    ok(await send({ method: 'PUT', bucket: B, query: [['policy', '']], headers: { 'content-type': 'application/json' }, body: policy }));
+    assert.deepEqual(JSON.parse(ok(await send({ method: 'GET', bucket: B, query: [['policy', '']] })).text), JSON.parse(policy));
+    ok(await send({ method: 'DELETE', bucket: B, query: [['policy', '']] }), 204);
+  });
+
+  it('DescribeRegions, all and one by name (OssClientDescribeRegionsTest)', async () => {
+    const all = ok(await send({ method: 'GET', bucket: null, query: [['regions', '']] })).text;
+    assert.ok(tags(all, 'Region').length > 0);
+    const one = ok(await send({ method: 'GET', bucket: null, query: [['regions', 'oss-cn-hangzhou']] })).text;
+    assert.deepEqual([tag(one, 'Region'), tag(one, 'InternetEndpoint'), tag(one, 'InternalEndpoint'), tag(one, 'AccelerateEndpoint')],
+      ['oss-cn-hangzhou', 'oss-cn-hangzhou.aliyuncs.com', 'oss-cn-hangzhou-internal.aliyuncs.com', 'oss-accelerate.aliyuncs.com']);
+  });
 });
