@@ -488,4 +488,19 @@ describe('the PHP SDK v1 integration tests', () => {
     assert.deepEqual([tag(one, 'Region'), tag(one, 'InternetEndpoint'), tag(one, 'InternalEndpoint'), tag(one, 'AccelerateEndpoint')],
       ['oss-cn-hangzhou', 'oss-cn-hangzhou.aliyuncs.com', 'oss-cn-hangzhou-internal.aliyuncs.com', 'oss-accelerate.aliyuncs.com']);
   });
+
+  it('asyncProcessObject (POST /<key>?x-oss-async-process) is 501 naming the operation, not 405 (OssClientAsyncProcessObjectTest)', async () => {
+    const B = 'php-async';
+    ok(await send({ method: 'PUT', bucket: B }));
+    ok(await send({ method: 'PUT', bucket: B, key: 'oss-example.mp4', body: 'not really a video' }));
+    const b64 = (v: string): string => Buffer.from(v).toString('base64url');
+    const process = `video/convert,f_avi,vcodec_h265,s_1920x1080,vb_2000000,fps_30,acodec_aac,ab_100000,sn_1|sys/saveas,o_${b64('php-async-copy')},b_${b64(B)}`;
+    // The SDK's body is `x-oss-async-process=<process>`, sent as application/octet-stream.
+    const res = await send({ method: 'POST', bucket: B, key: 'oss-example.mp4', query: [['x-oss-async-process', '']], body: `x-oss-async-process=${process}` });
+    fails(res, 501, 'NotImplemented');
+    assert.match(res.err?.Message ?? '', /AsyncProcessObject/);
+    // Nothing was written, and the object is as it was.
+    assert.equal((await send({ method: 'HEAD', bucket: B, key: 'php-async-copy' })).status, 404);
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'oss-example.mp4' })).text, 'not really a video');
+  });
 });

@@ -308,6 +308,15 @@ export const UNPUBLISHED_SUBRESOURCES: ReadonlySet<string> = new Set([
 const UNPUBLISHED_TAKEN_BY: ReadonlyMap<string, ReadonlySet<string>> = new Map([['sequential', new Set(['InitiateMultipartUpload', 'PutObject'])]]);
 
 /**
+ * Unpublished operations named by one of those sub-resources on a method no published operation takes: 501
+ * naming the operation, not the 405 an unknown method gets (the PHP SDK's asyncProcessObject sends
+ * POST /<key>?x-oss-async-process; OSS's pages name its RAM action oss:PostProcessTask).
+ */
+const UNPUBLISHED_OPERATIONS: ReadonlyMap<string, { method: string; onObject: boolean; name: string; action: string }> = new Map([
+  ['x-oss-async-process', { method: 'POST', onObject: true, name: 'AsyncProcessObject', action: 'oss:PostProcessTask' }],
+]);
+
+/**
  * Published parameters of implemented operations whose feature Alunite lacks: answered 501 rather than
  * ignored (a DeleteObject of one version must not delete the object).
  */
@@ -435,6 +444,10 @@ function refusalOf(input: RouteInput): Refusal | null {
     if (param !== undefined) return { operation: hit?.name ?? 'Unknown', action: fallback, message: param };
     // Taken by the operations listed for it; one with no list is left to the method checks when no published
     // operation matched (a PUT /?qosInfo is 405, as before).
+    const unpublished = UNPUBLISHED_OPERATIONS.get(k);
+    if (hit === null && unpublished !== undefined && unpublished.method === input.method && (input.address.key !== null) === unpublished.onObject) {
+      return { operation: unpublished.name, action: unpublished.action, message: `${unpublished.name} (the "${k}" sub-resource) is not implemented by Alunite yet.` };
+    }
     const takenBy = UNPUBLISHED_TAKEN_BY.get(k);
     const taken = takenBy === undefined ? hit === null : hit !== null && takenBy.has(hit.name);
     if (UNPUBLISHED_SUBRESOURCES.has(k) && !takes.has(k) && !taken) {
