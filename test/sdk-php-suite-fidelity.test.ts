@@ -503,4 +503,46 @@ describe('the PHP SDK v1 integration tests', () => {
     assert.equal((await send({ method: 'HEAD', bucket: B, key: 'php-async-copy' })).status, 404);
     assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'oss-example.mp4' })).text, 'not really a video');
   });
+
+  it('ListObjectsV2 as listObjectsV2 pages it: start-after kept beside the continuation token, the last page not truncated (OssClientListObjectsV2Test)', async () => {
+    const B = 'php-list-v2';
+    ok(await send({ method: 'PUT', bucket: B }));
+    const n2 = (i: number): string => String(i).padStart(2, '0');
+    const keys = [
+      ...Array.from({ length: 12 }, (_, i) => `folder/${n2(i)}`), ...Array.from({ length: 8 }, (_, i) => `test/${n2(i)}`),
+      ...Array.from({ length: 5 }, (_, i) => `work/${n2(i)}`), ...Array.from({ length: 3 }, (_, i) => `sub++/${n2(i)}`),
+      ...Array.from({ length: 2 }, (_, i) => `file++${n2(i)}`),
+    ];
+    for (const key of keys) ok(await send({ method: 'PUT', bucket: B, key, body: 'content' }));
+    // list-type=2, encoding-type=url, delimiter (default '/'), prefix, max-keys (100), start-after always; the
+    // continuation token once there is one. Keys come back rawurlencoded.
+    const list = async (o: { delimiter?: string; prefix?: string; maxKeys?: string; startAfter?: string; token?: string; fetchOwner?: boolean }): Promise<string> =>
+      ok(await send({ method: 'GET', bucket: B, query: [
+        ...(o.fetchOwner === true ? [['fetch-owner', 'true'] as [string, string]] : []),
+        ['list-type', '2'], ['encoding-type', 'url'], ['delimiter', o.delimiter ?? '/'], ['prefix', o.prefix ?? ''], ['max-keys', o.maxKeys ?? '100'],
+        ['start-after', o.startAfter ?? ''], ...(o.token === undefined ? [] : [['continuation-token', o.token] as [string, string]]),
+      ] })).text;
+    const keysOf = (xml: string): string[] => tags(xml, 'Key').map((k) => decodeURIComponent(k));
+    const top = await list({});
+    assert.deepEqual(keysOf(top), ['file++00', 'file++01']);
+    assert.deepEqual(tags(top, 'Prefix').slice(1).map((p) => decodeURIComponent(p)), ['folder/', 'sub++/', 'test/', 'work/']);
+    assert.equal(keysOf(await list({ delimiter: '', prefix: 'folder/', maxKeys: '1000' })).length, 12);
+    for (const [maxKeys, startAfter, expected] of [['2', '', keys.length], ['1', 'folder/11', 8 + 5 + 3]] as const) {
+      let seen = 0;
+      let token: string | undefined;
+      for (;;) {
+        const page = await list({ delimiter: '', maxKeys, startAfter, ...(token === undefined ? {} : { token }) });
+        const n = keysOf(page).length;
+        assert.equal(n, Number(maxKeys), page);
+        seen += n;
+        token = tag(page, 'NextContinuationToken');
+        if (tag(page, 'IsTruncated') !== 'true') break;
+      }
+      assert.equal(seen, expected);
+    }
+    const five = await list({ delimiter: '', startAfter: 'folder/11', maxKeys: '5', fetchOwner: true });
+    assert.equal(keysOf(five).length, 5);
+    assert.equal(tag(five, 'IsTruncated'), 'true');
+    assert.equal(tags(five, 'ID').length, 5, 'fetch-owner: an Owner for each');
+  });
 });
