@@ -223,6 +223,12 @@ describe('the PHP SDK v1 integration tests', () => {
     ok(await send({ method: 'PUT', bucket: B, key: 'mpu/all.txt', query: [['partNumber', '1'], ['uploadId', id]], body: 'abcd' }));
     ok(await complete('mpu/all.txt', id, '', { 'x-oss-forbid-overwrite': 'false', 'x-oss-complete-all': 'yes' }));
     assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'mpu/all.txt' })).text, 'abcd');
+    // ContentTypeTest: the type given at initiation (from the file's or key's extension) is the object's, though
+    // every part goes as application/octet-stream and the completion as application/xml.
+    const typed = await init('test/y.json');
+    ok(await send({ method: 'PUT', bucket: B, key: 'test/y.json', query: [['partNumber', '1'], ['uploadId', typed]], body: 'x'.repeat(100) }));
+    ok(await complete('test/y.json', typed, '', { 'x-oss-complete-all': 'yes' }));
+    assert.equal(header(ok(await send({ method: 'HEAD', bucket: B, key: 'test/y.json' })), 'content-type'), 'text/plain');
   });
 
   it('a bucket created with its encryption headers answers them in GetBucketEncryption; HEAD of the bucket names its region (OssClientBucketTest testBucketWithServerEncryption, testBucket)', async () => {
