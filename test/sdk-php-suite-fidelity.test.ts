@@ -551,4 +551,35 @@ describe('the PHP SDK v1 integration tests', () => {
     assert.equal(tag(five, 'IsTruncated'), 'true');
     assert.equal(tags(five, 'ID').length, 5, 'fetch-owner: an Owner for each');
   });
+
+  it('copies of versions: the source rawurlencoded with ?versionId, x-oss-copy-source-version-id answered; part copies by version (OssClientObjectVersioningTest testObjectCopy, testObjectMultiPart)', async () => {
+    const B = 'php-version-copy';
+    ok(await send({ method: 'PUT', bucket: B }));
+    ok(await putVersioning(B, 'Enabled'));
+    const object = 'copy-= +object';
+    const r1 = ok(await send({ method: 'PUT', bucket: B, key: object, body: 'hello' }));
+    const r2 = ok(await send({ method: 'PUT', bucket: B, key: object, body: 'hello world' }));
+    const [v1, v2] = [header(r1, 'x-oss-version-id')!, header(r2, 'x-oss-version-id')!];
+    const source = `/${B}/${phpRawUrlEncode(object)}`;
+    const copy = async (to: string, version?: string): Promise<PhpReply> =>
+      ok(await send({ method: 'PUT', bucket: B, key: to, headers: { 'x-oss-copy-source': version === undefined ? source : `${source}?versionId=${version}` } }));
+    const c = await copy(`${object}.copy`);
+    const c1 = await copy(`${object}.copy1`, v1);
+    const c2 = await copy(`${object}.copy2`, v2);
+    assert.equal(header(c, 'x-oss-copy-source-version-id'), v2);
+    assert.equal(header(c1, 'x-oss-copy-source-version-id'), v1);
+    assert.equal(header(c2, 'x-oss-copy-source-version-id'), v2);
+    for (const r of [c, c1, c2]) assert.ok(header(r, 'x-oss-version-id') !== undefined);
+    assert.equal(tag(c1.text, 'ETag')?.replace(/"/g, ''), header(r1, 'etag')?.replace(/"/g, ''));
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key: `${object}.copy1` })).text, 'hello');
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key: `${object}.copy` })).text, 'hello world');
+    // uploadPartCopy with OSS_VERSION_ID: the same source form, range `bytes=0-`.
+    const src = 'multi-= +object.src';
+    const s1 = header(ok(await send({ method: 'PUT', bucket: B, key: src, body: 'hello' })), 'x-oss-version-id')!;
+    ok(await send({ method: 'PUT', bucket: B, key: src, body: 'hello world' }));
+    const id = tag(ok(await send({ method: 'POST', bucket: B, key: 'multi-object-1', query: [['uploads', '']], body: '' })).text, 'UploadId')!;
+    const part = ok(await send({ method: 'PUT', bucket: B, key: 'multi-object-1', query: [['partNumber', '1'], ['uploadId', id]], headers: { 'x-oss-copy-source': `/${B}/${phpRawUrlEncode(src)}?versionId=${s1}`, 'x-oss-copy-source-range': 'bytes=0-' } }));
+    ok(await send({ method: 'POST', bucket: B, key: 'multi-object-1', query: [['uploadId', id]], headers: { 'content-type': 'application/xml' }, body: xmlBody(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${tag(part.text, 'ETag')}</ETag></Part></CompleteMultipartUpload>`) }));
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'multi-object-1' })).text, 'hello');
+  });
 });
