@@ -582,4 +582,24 @@ describe('the PHP SDK v1 integration tests', () => {
     ok(await send({ method: 'POST', bucket: B, key: 'multi-object-1', query: [['uploadId', id]], headers: { 'content-type': 'application/xml' }, body: xmlBody(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${tag(part.text, 'ETag')}</ETag></Part></CompleteMultipartUpload>`) }));
     assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'multi-object-1' })).text, 'hello');
   });
+
+  it('symlinks in a versioned bucket: each PutSymlink a version, read back by id, GetObject through a link version reads its target (OssClientObjectVersioningTest testObjectSymlink)', async () => {
+    const B = 'php-version-symlink';
+    ok(await send({ method: 'PUT', bucket: B }));
+    ok(await putVersioning(B, 'Enabled'));
+    ok(await send({ method: 'PUT', bucket: B, key: 'object-target-1', body: 'hello' }));
+    // putSymlink: x-oss-symlink-target rawurlencoded.
+    const link = (target: string): Promise<PhpReply> => send({ method: 'PUT', bucket: B, key: 'object-symlink', query: [['symlink', '']], headers: { 'x-oss-symlink-target': phpRawUrlEncode(target) } });
+    const l1 = header(ok(await link('object-target-1')), 'x-oss-version-id')!;
+    ok(await send({ method: 'PUT', bucket: B, key: 'object-target-2', body: 'hello world' }));
+    const l2 = header(ok(await link('object-target-2')), 'x-oss-version-id')!;
+    assert.ok(l1 !== undefined && l2 !== undefined && l1 !== l2);
+    const getLink = (query: Array<[string, string]>): Promise<PhpReply> => send({ method: 'GET', bucket: B, key: 'object-symlink', query: [['symlink', ''], ...query] });
+    assert.equal(header(ok(await getLink([])), 'x-oss-version-id'), l2);
+    assert.equal(header(ok(await getLink([['versionId', l1]])), 'x-oss-version-id'), l1);
+    assert.equal(header(ok(await getLink([['versionId', l2]])), 'x-oss-version-id'), l2);
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'object-symlink', query: [['versionId', l1]] })).text, 'hello');
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'object-symlink', query: [['versionId', l2]] })).text, 'hello world');
+    assert.equal(ok(await send({ method: 'GET', bucket: B, key: 'object-symlink' })).text, 'hello world');
+  });
 });
