@@ -442,8 +442,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     masterKey, previousMasterKeys, clock,
     ram: (accountId, store) => new RamService({
       store, accountId, clock, masterKey, previousMasterKeys, authorize: createRamAuthorizer(identity), identity,
-      // The simulator sees the account's own buckets only: another account's bucket policy and ACL are never shown.
-      simulationWorld: { bucket: async (n) => { const b = await meta.getBucket(n); return b !== null && b.ownerAccountId === accountId ? b : null; } },
+      // Another account's bucket is known to exist (its owner counts), but its policy and ACL are never read (ram/simulate.ts).
+      simulationWorld: {
+        bucket: (n) => meta.getBucket(n),
+        objectAcl: async (b, k) => (await meta.getObject(b, k))?.acl ?? null,
+      },
       rules: accounts.extrasFor(accountId),
     }),
     // Login profiles, MFA, account settings, tags and the IMS identity providers of each account (docs/accounts.md).

@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 import { policyDoc, popFails, Ram } from './helpers/ram.js';
 import { TRUST_ACCOUNT } from './helpers/sts.js';
+import { expectOssError } from './helpers/oss.js';
+import RPCClient from '@alicloud/pop-core';
 
 describe('SimulatePrincipalPolicy', () => {
   let srv: TestServer;
@@ -64,3 +66,62 @@ describe('SimulatePrincipalPolicy', () => {
   });
 });
 
+
+// What the simulator says of an OSS request is what enforcement does with it (test/policy-differential.test.ts found
+// these apart): the ACL's part of each action, the object's own ACL, another account's bucket, the refusal's message.
+describe('SimulatePrincipalPolicy decides OSS requests as enforcement does', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const B = 'sim-acl';
+  const arn = (key?: string): string => `acs:oss:cn-hangzhou:${ACCOUNT_ID}:${B}${key === undefined ? '' : `/${key}`}`;
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    const root = srv.client({ bucket: B });
+    await srv.client().putBucket(B);
+    await root.putBucketACL(B, 'public-read-write');
+    await root.put('open.txt', Buffer.from('o'));
+    await root.put('closed.txt', Buffer.from('c'));
+    await root.putACL('closed.txt', 'private');
+    await ram.userWith('nobody', policyDoc({ Effect: 'Allow', Action: 'ram:GetUser', Resource: '*' }));
+  });
+  after(() => srv.stop());
+
+  const simulate = async (UserName: string, ActionName: string, Resource: string, client?: RPCClient): Promise<Record<string, any>> => // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
+    (await (client ?? ram.popClient()).request<Record<string, any>>('SimulatePrincipalPolicy', { UserName, ActionName, Resource }, { method: 'POST' })).EvaluationResult; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
+
+  it('a public ACL grants the Version actions as it grants GetObject and DeleteObject', async () => {
+    // Before: oss:GetObjectVersion, oss:ListObjectVersions, oss:DeleteObjectVersion were never granted by an ACL here.
+    for (const [action, resource] of [['oss:GetObjectVersion', arn('open.txt')], ['oss:ListObjectVersions', arn()], ['oss:DeleteObjectVersion', arn('open.txt')]] as const) {
+      assert.equal((await simulate('nobody', action, resource)).Decision, 'Allow', action);
+    }
+  });
+
+  it("an object's own ACL decides, and a refusal carries the message the request gets", async () => {
+    // Before: the bucket's public-read-write ACL answered Allow for an object whose own ACL is private.
+    const r = await simulate('nobody', 'oss:GetObject', arn('closed.txt'));
+    assert.equal(r.Decision, 'ImplicitDeny');
+    assert.equal(r.Message, 'You have no right to access this object because of bucket acl.');
+    const err = await expectOssError((await ram.user('reader')).oss(B).get('closed.txt'), 'AccessDenied', 403);
+    assert.equal(err.message, r.Message);
+    assert.equal((await simulate('nobody', 'oss:GetObject', arn('open.txt'))).Decision, 'Allow');
+    assert.equal((await simulate('nobody', 'oss:GetObjectAcl', arn('open.txt'))).Message, 'You do not have read acl permission on this object.');
+  });
+
+  it("another account's bucket: its owner's policy and ACL alone can allow, so the caller's Allow is no Allow", async () => {
+    const acct = await srv.accounts.create({ accountId: '3000000000000003', name: 'sim-other' });
+    const other = new RPCClient({ accessKeyId: acct.accessKeyId, accessKeySecret: acct.accessKeySecret, endpoint: srv.url, apiVersion: '2015-05-01' });
+    const call = (action: string, params: Record<string, string>): Promise<unknown> => other.request(action, params, { method: 'POST' });
+    await call('CreateUser', { UserName: 'outsider' });
+    await call('CreatePolicy', { PolicyName: 'all-oss', PolicyDocument: policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }, { Effect: 'Deny', Action: 'oss:DeleteObject', Resource: '*' }) });
+    await call('AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: 'all-oss', UserName: 'outsider' });
+    // Before: Allow (its own account's policy), though enforcement answers 403 "The bucket you access does not belong to you."
+    const r = await simulate('outsider', 'oss:GetBucketAcl', arn(), other);
+    assert.equal(r.Decision, 'ImplicitDeny');
+    assert.equal(r.Message, undefined);
+    assert.match(JSON.stringify(r.Trace), /not visible to this account/);
+    const denied = await simulate('outsider', 'oss:DeleteObject', arn('open.txt'), other);
+    assert.equal(denied.Decision, 'ExplicitDeny');
+    assert.equal(denied.Message, 'Access denied by bucket policy.');
+  });
+});

@@ -23,6 +23,28 @@ export interface OssCheck {
   readonly isObject: boolean;
 }
 
+/**
+ * What an ACL grants each action when the operation is the one named like it (GetObject, HeadObject, ListObjects,
+ * PutObject, DeleteObject, SealAppendObject and their Version twins, as src/oss/operations.ts routes them): the RAM
+ * simulator asks by action and takes the ACL's part from here. Operations that share an action without an ACL grant
+ * (InitiateMultipartUpload's oss:PutObject, PutObjectTagging on its own) are not that action's own (docs/policy.md);
+ * test/policy-differential.test.ts sends each and compares.
+ */
+const ACL_ACCESS_OF_ACTION: ReadonlyMap<string, 'read' | 'write'> = new Map([
+  ['oss:getobject', 'read'],
+  ['oss:getobjectversion', 'read'],
+  ['oss:listobjects', 'read'],
+  ['oss:listobjectversions', 'read'],
+  ['oss:putobject', 'write'],
+  ['oss:deleteobject', 'write'],
+  ['oss:deleteobjectversion', 'write'],
+  ['oss:sealappendobject', 'write'],
+]);
+
+export function aclAccessOf(action: string): OssCheck['acl'] {
+  return ACL_ACCESS_OF_ACTION.get(action.toLowerCase()) ?? 'none';
+}
+
 export interface OssAuthzInput {
   readonly caller: OssCaller;
   /** Owner account of the bucket; null for service-level APIs (ListBuckets). */

@@ -2,6 +2,8 @@ import { AppError } from '../errors.js';
 import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 import type { Bucket } from '../domain/model.js';
 import {
+  aclAccessOf,
+  authorizeOss,
   compileOrDenyAll,
   compilePolicy,
   DEFAULT_MAX_LENGTH,
@@ -17,7 +19,9 @@ import {
   type ConditionContext,
   type DecisionTrace,
   type EvalResult,
+  type LayerTrace,
   type OssAcl,
+  type OssAuthzInput,
 } from '../policy/index.js';
 import type { RamRole, RamUser } from './model.js';
 import type { IdentityPolicies } from './identity.js';
@@ -30,10 +34,12 @@ export interface SimulationInput {
   sessionPolicy?: string | undefined;
 }
 
-/** What the simulator may read of the live server besides RAM: buckets, for OSS actions. */
+/** What the simulator may read of the live server besides RAM: buckets and objects' ACLs, for OSS actions. */
 export interface SimulationWorld {
-  /** An existing bucket's owner, bucket policy text and ACL; null when there is no such bucket. */
-  bucket(name: string): Promise<{ ownerAccountId: string; region: string; policy: string | null; acl: OssAcl } | null>;
+  /** An existing bucket, whichever account owns it; null when there is no such bucket. */
+  bucket(name: string): Promise<Bucket | null>;
+  /** An object's own ACL (`default`: the bucket's decides); null when there is no such object. */
+  objectAcl?(bucket: string, key: string): Promise<OssAcl | 'default' | null>;
 }
 
 /** Whether the simulator's caller may read a policy it would show (`oss:GetBucketPolicy`, `ram:GetRole`). */
@@ -59,11 +65,11 @@ export interface Simulation {
   identity: EvalResult;
   /** Every layer the real decision would go through. */
   trace: DecisionTrace;
+  /** For an OSS action refused: the AccessDenied message the request would get (authorizeOss, as enforcement). */
+  message?: string;
 }
 
 const OSS_ARN = /^acs:oss:[^:]*:[^:]*:([^/*?]+)(?:\/(.*))?$/;
-/** What ACLs can grant (as src/oss/operations.ts declares for those operations); everything else is never granted by an ACL. */
-const ACL_ACCESS: Record<string, 'read' | 'write'> = { 'oss:getobject': 'read', 'oss:listobjects': 'read', 'oss:putobject': 'write', 'oss:deleteobject': 'write' };
 
 /**
  * "Why would this be allowed or denied?" for a RAM user or a role (with an optional session policy):
@@ -94,7 +100,7 @@ export async function simulateIdentity(
   }
   const policies = await identity.forPrincipal(principal);
   const request = { action: input.action, resource: input.resource, context: input.context };
-  return { identity: evaluate(policies, request), trace: await traceFor(caller, accountId, policies, sessionPolicy, input, world) };
+  return { identity: evaluate(policies, request), ...(await traceFor(caller, accountId, policies, sessionPolicy, input, world)) };
 }
 
 async function traceFor(
@@ -104,29 +110,12 @@ async function traceFor(
   sessionPolicy: CompiledPolicy | null,
   input: SimulationInput,
   world: SimulationDeps,
-): Promise<DecisionTrace> {
+): Promise<{ trace: DecisionTrace; message?: string }> {
   const action = input.action.toLowerCase();
   const oss = action.startsWith('oss:') ? OSS_ARN.exec(input.resource) : null;
   if (oss && world.buckets && caller.kind !== 'anonymous') {
     const bucket = await world.buckets.bucket(oss[1]!);
-    if (bucket !== null) {
-      // A full bucket record (the server's world) carries its configurations; a bare view has none.
-      const full = 'configs' in bucket ? (bucket as Bucket) : null;
-      const evaluated = full === null ? bucket.policy : policyForEvaluation(full);
-      const trace = explainOss({
-        caller: caller as Extract<Caller, { kind: 'user' | 'role' }>,
-        bucketOwner: bucket.ownerAccountId,
-        identityPolicies,
-        sessionPolicy,
-        // As authorization evaluates them: public grants ignored while the bucket blocks public access.
-        bucketPolicy: evaluated === null ? null : compileOrDenyAll(evaluated, 'bucket', `bucket policy of ${oss[1]!}`),
-        check: { action: input.action, resource: input.resource, acl: ACL_ACCESS[action] ?? 'none', isObject: oss[2] !== undefined },
-        effectiveAcl: full === null ? bucket.acl : effectiveAcl(full, bucket.acl),
-        context: input.context,
-      });
-      const policyArn = ossResourceArn(bucket.region, bucket.ownerAccountId, oss[1]!);
-      return !world.mayRead || (await world.mayRead('oss:GetBucketPolicy', policyArn)) ? trace : withheld(trace, 'bucket', `oss:GetBucketPolicy on ${policyArn}`);
-    }
+    if (bucket !== null) return ossSimulation(caller as Extract<Caller, { kind: 'user' | 'role' }>, accountId, bucket, oss[2], identityPolicies, sessionPolicy, input, world);
   }
   const role = action === 'sts:assumerole' ? /^acs:ram::(\d+):role\/([^/*?]+)$/.exec(input.resource) : null;
   if (role && role[1] === accountId && world.trustPolicyOf) {
@@ -141,9 +130,59 @@ async function traceFor(
         context: input.context,
       });
       const arn = ramRoleArn(accountId, role[2]!);
-      return !world.mayRead || (await world.mayRead('ram:GetRole', arn)) ? trace : withheld(trace, 'trust', `ram:GetRole on ${arn}`);
+      return { trace: !world.mayRead || (await world.mayRead('ram:GetRole', arn)) ? trace : withheld(trace, 'trust', `ram:GetRole on ${arn}`) };
     }
   }
-  if (action.startsWith('ram:')) return explainRamAction({ caller, accountId, identityPolicies, sessionPolicy, action: input.action, resource: input.resource, context: input.context });
-  return explainPolicyLayers({ sessionPolicy, identityPolicies, request: { action: input.action, resource: input.resource, caller, context: input.context } });
+  if (action.startsWith('ram:')) return { trace: explainRamAction({ caller, accountId, identityPolicies, sessionPolicy, action: input.action, resource: input.resource, context: input.context }) };
+  return { trace: explainPolicyLayers({ sessionPolicy, identityPolicies, request: { action: input.action, resource: input.resource, caller, context: input.context } }) };
+}
+
+/**
+ * An OSS action on an existing bucket, decided by authorizeOss on the input enforcement builds (authz/authorize.ts):
+ * the bucket policy as evaluated (public grants ignored under Block Public Access), the object's own ACL else the
+ * bucket's, what an ACL grants the action (policy/oss.ts aclAccessOf). Another account's bucket policy and ACL are
+ * never read (docs/policy.md): the decision is then what the caller's own account can know, and says so.
+ */
+async function ossSimulation(
+  caller: Extract<Caller, { kind: 'user' | 'role' }>,
+  accountId: string,
+  bucket: Bucket,
+  key: string | undefined,
+  identityPolicies: readonly CompiledPolicy[],
+  sessionPolicy: CompiledPolicy | null,
+  input: SimulationInput,
+  world: SimulationDeps,
+): Promise<{ trace: DecisionTrace; message?: string }> {
+  const foreign = bucket.ownerAccountId !== accountId;
+  const acl = aclAccessOf(input.action);
+  let aclName: OssAcl = foreign ? 'private' : bucket.acl;
+  if (!foreign && key !== undefined && acl !== 'none' && world.buckets?.objectAcl) {
+    const own = await world.buckets.objectAcl(bucket.name, key);
+    if (own !== null && own !== 'default') aclName = own;
+  }
+  const evaluated = foreign ? null : policyForEvaluation(bucket);
+  const authz: OssAuthzInput = {
+    caller,
+    bucketOwner: bucket.ownerAccountId,
+    identityPolicies,
+    sessionPolicy,
+    bucketPolicy: evaluated === null ? null : compileOrDenyAll(evaluated, 'bucket', `bucket policy of ${bucket.name}`),
+    check: { action: input.action, resource: input.resource, acl, isObject: key !== undefined },
+    effectiveAcl: effectiveAcl(bucket, aclName),
+    context: input.context,
+  };
+  const decision = authorizeOss(authz);
+  const explained = explainOss(authz);
+  if (foreign) {
+    // What the caller's account cannot see decides the rest: only a refusal by its own session or identity policies is
+    // certain. Otherwise no layer of its own decided: the answer is ImplicitDeny as far as this account can tell.
+    const certain = !decision.allowed && (decision.deciding?.layer === 'session' || decision.deciding?.layer === 'identity');
+    const hidden = `${bucket.name} belongs to account ${bucket.ownerAccountId}: its bucket policy and ACL are not visible to this account, and only they can allow it.`;
+    const layers = explained.layers.map((l): LayerTrace => (l.layer === 'bucket' || (!certain && (l.layer === 'owner' || l.layer === 'acl')) ? { layer: l.layer, verdict: 'NotConsulted', reason: hidden, policies: [] } : l));
+    if (certain) return { trace: { ...explained, layers }, message: decision.message! };
+    return { trace: { action: explained.action, resource: explained.resource, decision: 'ImplicitDeny', layers } };
+  }
+  const policyArn = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name);
+  const trace = !world.mayRead || (await world.mayRead('oss:GetBucketPolicy', policyArn)) ? explained : withheld(explained, 'bucket', `oss:GetBucketPolicy on ${policyArn}`);
+  return decision.allowed ? { trace } : { trace, message: decision.message };
 }
