@@ -350,4 +350,47 @@ describe('evaluation details', () => {
     assert.equal(parseIpPattern('1.*.3'), null);
     assert.ok(parseIpPattern('::/0')?.matches(parseIp('1.2.3.4') as number[]));
   });
+
+  it('§1.6 operator fidelity (docs/policy.md "Condition operators, exactly")', () => {
+    const holds = (operator: string, key: string, want: string | string[], got?: string | string[]): boolean => {
+      const c = compilePolicy(JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*', Condition: { [operator]: { [key]: want } } }] }), 'identity');
+      assert.ok(c.ok);
+      const context: ConditionContext = got === undefined ? {} : { [key]: got };
+      return decide([c.policy], { action: 'oss:GetObject', resource: obj('k'), caller: ALICE, bucketOwner: OWNER, context }).decision === 'Allow';
+    };
+    // A request time without a zone is UTC whatever the process's time zone (before: local time, so this failed
+    // under TZ=Asia/Shanghai while passing under UTC).
+    const tz = process.env.TZ;
+    try {
+      for (const zone of ['UTC', 'Asia/Shanghai', 'America/Los_Angeles']) {
+        process.env.TZ = zone;
+        assert.equal(holds('DateEquals', 'acs:CurrentTime', '2030-01-01T08:00:00+08:00', '2030-01-01T00:00:00'), true, zone);
+        assert.equal(holds('DateLessThan', 'acs:CurrentTime', '2030-01-01T00:00:00Z', '2029-12-31T23:59:59'), true, zone);
+      }
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+    assert.equal(holds('DateLessThan', 'acs:CurrentTime', '2030-01-01T00:00:00Z', '1893455999'), true, 'epoch seconds');
+    assert.equal(holds('DateLessThan', 'acs:CurrentTime', '2030-01-01T00:00:00Z', '2029-12-31'), false, 'a date alone is no time');
+    // Unparsable request values: the positive operator is false, its negation true (as a missing key).
+    assert.equal(holds('NumericLessThan', 'oss:x', '10', 'abc'), false);
+    assert.equal(holds('NumericNotEquals', 'oss:x', '10', 'abc'), true);
+    assert.equal(holds('NumericEquals', 'oss:x', '10', '10.0'), true);
+    assert.equal(holds('NumericEquals', 'oss:x', '10', '1e1'), false);
+    assert.equal(holds('Bool', 'acs:SecureTransport', 'TRUE', 'true'), true);
+    assert.equal(holds('Bool', 'acs:SecureTransport', 'true', 'yes'), false);
+    assert.equal(holds('StringEqualsIgnoreCase', 'oss:Prefix', 'Data/', 'data/'), true);
+    assert.equal(holds('StringEquals', 'oss:Prefix', 'Data/', 'data/'), false);
+    assert.equal(holds('StringEquals', 'OSS:PREFIX', 'data/', 'data/'), true, 'keys are case-insensitive');
+    assert.equal(holds('StringNotLike', 'oss:Prefix', 'data/*'), true, 'missing key, negated operator');
+    assert.equal(holds('StringLike', 'oss:Prefix', 'data/*'), false, 'missing key, positive operator');
+    assert.equal(holds('StringNotLike', 'oss:Prefix', 'data/*', ['w/', 'data/x']), false, 'multi-valued: none may match');
+    assert.equal(holds('StringLike', 'oss:Prefix', 'data/*', ['w/', 'data/x']), true, 'multi-valued: any may match');
+    assert.equal(holds('IpAddress', 'acs:SourceIp', '2001:db8::/32', '2001:DB8::1'), true);
+    assert.equal(holds('IpAddress', 'acs:SourceIp', '10.0.0.0/8', '::ffff:10.1.2.3'), true, 'IPv4-mapped IPv6');
+    assert.equal(holds('IpAddress', 'acs:SourceIp', '10.0.0.0/0', '2001:db8::1'), false, 'an IPv4 block holds no IPv6 address');
+    assert.equal(holds('NotIpAddress', 'acs:SourceIp', '10.0.0.0/8', 'not-an-ip'), true);
+    assert.equal(holds('IpAddress', 'acs:SourceIp', 'fe80::/10', 'fe80::1%eth0'), false, 'zone ids are no address');
+  });
 });

@@ -209,11 +209,18 @@ function parseNumber(s: string): number {
 let lastDateText = '';
 let lastDate = NaN;
 
-/** ISO 8601 as written in policies; request values may also be epoch seconds (as AWS accepts). */
+/** A time that names its zone (`Z`, `±hh:mm`, `±hhmm`): any other is read as UTC, never as the server's local time. */
+const ZONED = /(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * ISO 8601 as written in policies; request values may also be epoch seconds (as AWS accepts), and a request time
+ * without a zone (a simulator Context's `2030-01-01T00:00:00`) is UTC, as acs:CurrentTime is. Before, Date.parse
+ * read it in the process's time zone, so one policy decided differently on a server started with another TZ.
+ */
 function parseDate(s: string): number {
   // One request tests the same acs:CurrentTime against many statements: remember the last one.
   if (s === lastDateText) return lastDate;
-  const t = /^\d+$/.test(s) ? Number(s) * 1000 : /^\d{4}-\d{2}-\d{2}T/.test(s) ? Date.parse(s) : NaN;
+  const t = /^\d+$/.test(s) ? Number(s) * 1000 : /^\d{4}-\d{2}-\d{2}T/.test(s) ? Date.parse(ZONED.test(s) ? s : `${s}Z`) : NaN;
   lastDateText = s;
   lastDate = t;
   return t;
