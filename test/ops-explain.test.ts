@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { expectOssError } from './helpers/oss.js';
+import { rawRequest } from './helpers/raw-http.js';
+import { signedRequest } from './helpers/signed.js';
 import { policyDoc, popFails, Ram, type PopError, type RamUserHandle } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -145,6 +147,34 @@ describe('ExplainRequest', () => {
     assert.equal((await explain(denied.requestId!, auditor.pop())).Policy, 'viewer-policy');
     // The same user still may not do anything else in RAM.
     await popFails(auditor.pop().request('ListUsers', {}, { method: 'POST' }), 'NoPermission');
+  });
+
+  it("a bucket's own rule that refused (hotlink protection, Block Public Access) is the decision's layer", async () => {
+    // Before: these refusals recorded no decision at all, as if the request had never reached authorization.
+    const root = srv.client({ bucket: 'explain-rules' });
+    await srv.client().putBucket('explain-rules');
+    await root.putBucketACL('explain-rules', 'public-read');
+    await root.put('x.txt', Buffer.from('x'));
+    await root.putBucketReferer('explain-rules', false, ['http://good.example/*']);
+    const res = await rawRequest(srv.port, { method: 'GET', path: '/explain-rules/x.txt', headers: { host: `localhost:${srv.port}`, referer: 'http://evil.example/' } });
+    assert.equal(res.status, 403);
+    const r = await explain(String(res.headers['x-oss-request-id']));
+    assert.equal(r.Message, 'You are denied by bucket referer policy.');
+    assert.equal(r.Decision, 'ExplicitDeny');
+    assert.equal(r.Layer, 'referer');
+    assert.equal(r.Policy, 'hotlink protection (Referer) of explain-rules');
+    assert.equal(r.Action, 'oss:GetObject');
+    assert.equal(r.Resource, `acs:oss:cn-hangzhou:${ACCOUNT_ID}:explain-rules/x.txt`);
+    assert.equal(r.Trace, undefined);
+
+    const block = '<PublicAccessBlockConfiguration><BlockPublicAccess>true</BlockPublicAccess></PublicAccessBlockConfiguration>';
+    assert.equal((await signedRequest(srv.port, 'PUT', 'explain-rules', null, [['publicAccessBlock', '']], { body: block })).status, 200);
+    const put = await signedRequest(srv.port, 'PUT', 'explain-rules', 'x.txt', [['acl', '']], { headers: { 'x-oss-object-acl': 'public-read' } });
+    assert.equal(put.status, 403);
+    const b = await explain(String(put.headers['x-oss-request-id']));
+    assert.equal(b.Message, 'Put public object acl is not allowed.');
+    assert.equal(b.Decision, 'ExplicitDeny');
+    assert.equal(b.Layer, 'public-access-block');
   });
 });
 

@@ -5,6 +5,7 @@
 // what SimulatePrincipalPolicy says of the same request. Every difference is a bug in one of them.
 // ALUNITE_DIFF_CASES / ALUNITE_DIFF_SEED change the run (defaults: 500 cases, seed 0x5eed).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
 import { policyDoc, Ram } from './helpers/ram.js';
@@ -61,6 +62,7 @@ interface Op {
 }
 
 const TAGGED = 'data/a.txt';
+const RULES: ReadonlySet<unknown> = new Set(['referer', 'request-payment', 'public-access-block']);
 const TAGS: Record<string, string> = { team: 'blue' };
 
 describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalPolicy', { timeout: 600_000 }, () => {
@@ -86,7 +88,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
     ok(await root('PUT', null, [['versioning', '']], { body: '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>' }));
     const put = ok(await root('PUT', TAGGED, [], { body: 'a', headers: { 'x-oss-tagging': 'team=blue' } }));
     taggedVersion = String(put.headers['x-oss-version-id']);
-    for (const k of ['data/b.txt', 'data/c.txt', 'w/t.txt']) ok(await root('PUT', k, [], { body: k }));
+    for (const k of ['data/b.txt', 'data/c.txt', 'w/t.txt', 'w/acl.txt']) ok(await root('PUT', k, [], { body: k }));
 
     const placeholder = policyDoc({ Effect: 'Allow', Action: 'ram:GetUser', Resource: '*' });
     for (const p of ['p-user', 'p-group', 'p-role']) await ram.createPolicy(p, placeholder);
@@ -209,11 +211,29 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
         checks: [{ ...get('oss:PutObjectTagging', 'w/t.txt'), context: { 'oss:RequestObjectTag/team': 'red' } }],
       };
       case 'CopyObject': {
-        const checks = [get('oss:GetObject', dataKey), get('oss:PutObject', fresh)];
+        const checks: SimCheck[] = [get('oss:GetObject', dataKey), get('oss:PutObject', fresh)];
         // The source's tags move with the copy: reading and writing them are checked too.
-        if (dataKey === TAGGED) checks.push(get('oss:GetObjectTagging', dataKey), get('oss:PutObjectTagging', fresh));
+        if (dataKey === TAGGED) checks.push(get('oss:GetObjectTagging', dataKey), { ...get('oss:PutObjectTagging', fresh), aclLikeWrite: true });
         return { name, method: 'PUT', key: fresh, query: [], headers: { 'x-oss-copy-source': `/${B}/${dataKey}` }, checks };
       }
+      case 'PutObjectAcl': {
+        const acl = g.pick(['private', 'public-read', 'default']);
+        return {
+          name, method: 'PUT', key: 'w/acl.txt', query: [['acl', '']], headers: { 'x-oss-object-acl': acl },
+          checks: [{ ...get('oss:PutObjectAcl', 'w/acl.txt'), context: { 'oss:x-oss-object-acl': acl } }],
+        };
+      }
+      case 'DeleteMultipleObjects': {
+        const body = '<Delete><Quiet>true</Quiet><Object><Key>w/n1.txt</Key></Object><Object><Key>w/n2.txt</Key></Object></Delete>';
+        return {
+          name, method: 'POST', key: null, query: [['delete', '']], body, headers: { 'content-md5': createHash('md5').update(body).digest('base64') },
+          checks: [get('oss:DeleteObject', 'w/n1.txt'), get('oss:DeleteObject', 'w/n2.txt')],
+        };
+      }
+      case 'PutBucketTags': return {
+        name, method: 'PUT', key: null, query: [['tagging', '']], body: '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>',
+        checks: [{ action: 'oss:PutBucketTagging', resource: ARN() }],
+      };
       case 'InitiateMultipartUpload': return { name, method: 'POST', key: fresh, query: [['uploads', '']], checks: [get('oss:PutObject', fresh)] };
       case 'GetBucketAcl': return { name, method: 'GET', key: null, query: [['acl', '']], checks: [{ action: 'oss:GetBucketAcl', resource: ARN() }] };
       case 'GetBucketInfo': return { name, method: 'GET', key: null, query: [['bucketInfo', '']], checks: [{ action: 'oss:GetBucketInfo', resource: ARN() }] };
@@ -224,11 +244,12 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
   const OPS = [
     'GetObject', 'HeadObject', 'GetObjectVersion', 'PutObject', 'PutObjectWithTags', 'DeleteObject', 'ListObjects', 'ListObjectVersions',
     'GetObjectAcl', 'GetObjectTagging', 'PutObjectTagging', 'CopyObject', 'InitiateMultipartUpload', 'GetBucketAcl', 'GetBucketInfo', 'ListBuckets',
+    'PutObjectAcl', 'DeleteMultipleObjects', 'PutBucketTags',
   ];
 
   // ---- the world a case sets ---------------------------------------------------------------------------------
 
-  let current = { bucketAcl: 'private' as Acl, bpa: false, policy: null as string | null };
+  let current = { bucketAcl: 'private' as Acl, bpa: false, policy: null as string | null, referer: null as string | null };
   const objectAcls = new Map<string, string>();
 
   async function setPolicy(name: string, doc: string, client?: RPCClient): Promise<void> {
@@ -237,7 +258,12 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
     else await ram.call('CreatePolicyVersion', params);
   }
 
-  async function setBucket(acl: Acl, bpa: boolean, policy: string | null, objectAcl: [string, string] | null): Promise<void> {
+  async function setBucket(acl: Acl, bpa: boolean, policy: string | null, objectAcl: [string, string] | null, referer: string | null): Promise<void> {
+    if (referer !== current.referer) {
+      // No DeleteBucketReferer in OSS: an empty list allowing empty Referers is the default.
+      const body = referer ?? '<RefererConfiguration><AllowEmptyReferer>true</AllowEmptyReferer><RefererList></RefererList></RefererConfiguration>';
+      ok(await root('PUT', null, [['referer', '']], { body }));
+    }
     if (current.bpa && (!bpa || acl !== current.bucketAcl || policy !== current.policy || objectAcl !== null)) {
       ok(await root('PUT', null, [['publicAccessBlock', '']], { body: '<PublicAccessBlockConfiguration><BlockPublicAccess>false</BlockPublicAccess></PublicAccessBlockConfiguration>' }));
       current.bpa = false;
@@ -253,7 +279,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       else ok(await root('PUT', null, [['policy', '']], { body: policy }));
     }
     if (bpa && !current.bpa) ok(await root('PUT', null, [['publicAccessBlock', '']], { body: '<PublicAccessBlockConfiguration><BlockPublicAccess>true</BlockPublicAccess></PublicAccessBlockConfiguration>' }));
-    current = { bucketAcl: acl, bpa, policy };
+    current = { bucketAcl: acl, bpa, policy, referer };
   }
 
   /** The request as the case's principal: its keys (null: anonymous) and, for sessions, the token. */
@@ -283,7 +309,11 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       const referer: Record<string, string> = g.r() < 0.3 ? { referer: g.pick(['http://good.example/page', 'http://evil.example/']) } : {};
       const docs = { user: g.doc('identity', 3), group: g.doc('identity', 2), role: g.doc('identity', 3), session: g.doc('identity', 2), cross: g.doc('identity', 2) };
 
-      await setBucket(bucketAcl, bpa, bucketPolicy, objectAcl);
+      // Hotlink protection (docs/access-rules.md) refuses anonymous requests before any policy.
+      const refererConfig = g.r() < 0.15
+        ? `<RefererConfiguration><AllowEmptyReferer>${g.pick(['true', 'false'])}</AllowEmptyReferer><RefererList><Referer>http://good.example/*</Referer></RefererList></RefererConfiguration>`
+        : null;
+      await setBucket(bucketAcl, bpa, bucketPolicy, objectAcl, refererConfig);
       let creds: { ak: string; sk: string; token?: string } | null = null;
       if (who === 'root') creds = { ak: 'LTAI5tTestAccessKeyId', sk: 'TestSecretTestSecretTestSecre1' };
       if (who === 'user') {
@@ -307,7 +337,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       const requestId = String(reply.headers['x-oss-request-id'] ?? '');
       const refused = reply.status === 403;
       if (!refused) allowed++;
-      const label = `#${n} ${who} ${op.name} ${op.method} ${op.key ?? ''}?${op.query.map((q) => q.join('=')).join('&')} acl=${bucketAcl}${objectAcl ? ` objacl=${objectAcl[1]}` : ''}${bpa ? ' BPA' : ''} -> ${reply.status} ${reply.err?.Code ?? ''} "${reply.err?.Message ?? ''}"`;
+      const label = `#${n} ${who} ${op.name} ${op.method} ${op.key ?? ''}?${op.query.map((q) => q.join('=')).join('&')} acl=${bucketAcl}${objectAcl ? ` objacl=${objectAcl[1]}` : ''}${bpa ? ' BPA' : ''}${refererConfig ? ' referer-list' : ''}${referer.referer ? ` referer=${referer.referer}` : ''} -> ${reply.status} ${reply.err?.Code ?? ''} "${reply.err?.Message ?? ''}"`;
       const bad = (what: string): void => void divergences.push(`${label}: ${what}`);
       if (reply.status >= 500) bad('server error');
 
@@ -328,7 +358,10 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       if (refused && ex.Message !== reply.err?.Message) bad(`ExplainRequest Message "${ex.Message}"`);
       if (reply.err?.Code === 'AccessDenied') {
         if (ex.Decision === undefined || ex.Decision === 'Allow') bad(`ExplainRequest Decision ${ex.Decision} for a refusal`);
-        else if (ex.Trace?.Decision !== ex.Decision) bad(`ExplainRequest Trace.Decision ${ex.Trace?.Decision} != Decision ${ex.Decision}`);
+        else if (RULES.has(ex.Layer)) {
+          // A bucket's own rule refused before any policy: named as the layer, with no policy trace.
+          if (ex.Decision !== 'ExplicitDeny' || ex.Trace !== undefined) bad(`ExplainRequest for a ${ex.Layer} refusal: ${ex.Decision}, trace ${ex.Trace !== undefined}`);
+        } else if (ex.Trace?.Decision !== ex.Decision) bad(`ExplainRequest Trace.Decision ${ex.Trace?.Decision} != Decision ${ex.Decision}`);
       } else if (reply.status < 400 && ex.Decision !== 'Allow') bad(`ExplainRequest Decision ${ex.Decision} for an allowed request`);
       else if (reply.status < 400 && ex.Trace?.Decision !== 'Allow') bad(`ExplainRequest Trace.Decision ${ex.Trace?.Decision} for an allowed request`);
       if (ex.Trace && ex.Layer !== undefined && ex.Trace.DecidingLayer !== undefined && ex.Layer !== ex.Trace.DecidingLayer) bad(`ExplainRequest Layer ${ex.Layer} != Trace.DecidingLayer ${ex.Trace.DecidingLayer}`);

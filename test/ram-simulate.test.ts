@@ -6,6 +6,7 @@ import { policyDoc, popFails, Ram } from './helpers/ram.js';
 import { TRUST_ACCOUNT } from './helpers/sts.js';
 import { expectOssError } from './helpers/oss.js';
 import RPCClient from '@alicloud/pop-core';
+import { signedRequest } from './helpers/signed.js';
 
 describe('SimulatePrincipalPolicy', () => {
   let srv: TestServer;
@@ -106,6 +107,23 @@ describe('SimulatePrincipalPolicy decides OSS requests as enforcement does', () 
     assert.equal(err.message, r.Message);
     assert.equal((await simulate('nobody', 'oss:GetObject', arn('open.txt'))).Decision, 'Allow');
     assert.equal((await simulate('nobody', 'oss:GetObjectAcl', arn('open.txt'))).Message, 'You do not have read acl permission on this object.');
+  });
+
+  it('Block Public Access refuses a public ACL being written before any policy, as the request is refused', async () => {
+    await ram.userWith('acl-admin', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }));
+    const block = '<PublicAccessBlockConfiguration><BlockPublicAccess>true</BlockPublicAccess></PublicAccessBlockConfiguration>';
+    await srv.client().putBucket('sim-blocked');
+    assert.equal((await signedRequest(srv.port, 'PUT', 'sim-blocked', null, [['publicAccessBlock', '']], { body: block })).status, 200);
+    const blocked = `acs:oss:cn-hangzhou:${ACCOUNT_ID}:sim-blocked/k`;
+    const ask = (acl: string) => ram.popClient().request<Record<string, any>>('SimulatePrincipalPolicy', { // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
+      UserName: 'acl-admin', ActionName: 'oss:PutObjectAcl', Resource: blocked, Context: JSON.stringify({ 'oss:x-oss-object-acl': acl }),
+    }, { method: 'POST' });
+    // Before: Allow (the user's policy), though the request is 403 "Put public object acl is not allowed."
+    const r = (await ask('public-read')).EvaluationResult;
+    assert.equal(r.Decision, 'ExplicitDeny');
+    assert.equal(r.Message, 'Put public object acl is not allowed.');
+    assert.match(r.Reasons.Reason[0], /^public-access-block: /);
+    assert.equal((await ask('private')).EvaluationResult.Decision, 'Allow');
   });
 
   it("another account's bucket: its owner's policy and ACL alone can allow, so the caller's Allow is no Allow", async () => {

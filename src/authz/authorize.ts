@@ -8,7 +8,7 @@ import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
 import { policyCaller } from './caller.js';
-import { enforceBucketRules } from './bucket-rules.js';
+import { bucketRuleRefusal } from './bucket-rules.js';
 import { accessPointRefusal, evaluatedPolicyOf } from './access-point.js';
 import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 import { readConfig } from '../domain/bucket-config.js';
@@ -135,7 +135,7 @@ export async function authorize(
       // A bucket record held in memory and a decision that needs no object's ACL come without a promise.
       const got = c.bucket === null ? null : deps.getBucket(c.bucket);
       const bucket = got instanceof Promise ? await got : got;
-      const pending = decideCheck(caller, principal, c, bucket, identityPolicies, sessionPolicy, contextFor, deps, facts, meter);
+      const pending = decideCheck(caller, principal, c, bucket, identityPolicies, sessionPolicy, contextFor, deps, facts, meter, trace);
       const decided = pending instanceof Promise ? await pending : pending;
       const decision = decided.decision;
       if (trace) trace.authz = ossOutcome(c.action, decided.input, decision);
@@ -209,6 +209,8 @@ interface Decided {
   input: OssAuthzInput;
 }
 
+const RULE_NAMES = { referer: 'hotlink protection (Referer)', 'request-payment': 'pay-by-requester', 'public-access-block': 'Block Public Access' } as const;
+
 /** Decides one check on its bucket's record (null: no such bucket, or a check without one). */
 function decideCheck(
   caller: OssCaller,
@@ -221,6 +223,7 @@ function decideCheck(
   deps: AuthzDeps,
   facts: RequestFacts,
   meter: MatchMeter,
+  trace?: AuthzTrace,
 ): Decided | Promise<Decided> {
   // No bucket to consult (ListBuckets, or a bucket being created): identity and session policies decide.
   const withoutBucket = (bucketOwner: string | null, resource: string): Decided => {
@@ -253,8 +256,22 @@ function decideCheck(
   if (check.action === 'oss:PutBucket' && check.key === null && principal.type !== 'anonymous' && principal.accountId !== bucket.ownerAccountId) {
     return withoutBucket(principal.accountId, ossResourceArn(deps.region, principal.accountId, check.bucket));
   }
-  // The bucket's own access rules (Referer, pay-by-requester, Block Public Access) refuse before any policy.
-  enforceBucketRules(principal, check, bucket, facts, meter);
+  // The bucket's own access rules (Referer, pay-by-requester, Block Public Access) refuse before any policy; the
+  // refusal is recorded as the decision, so ExplainRequest names the rule rather than nothing (docs/policy.md).
+  const ruled = bucketRuleRefusal(principal, check, bucket, facts, meter);
+  if (ruled !== null) {
+    if (trace) {
+      trace.authz = {
+        action: check.action,
+        resource: ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined),
+        decision: 'ExplicitDeny',
+        layer: ruled.rule,
+        policy: `${RULE_NAMES[ruled.rule]} of ${bucket.name}`,
+        statementIndex: -1,
+      };
+    }
+    throw ruled.error;
+  }
   const bucketPolicy = bucketPolicyOf(bucket);
   const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined);
   const input: OssAuthzInput = {

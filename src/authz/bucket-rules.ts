@@ -28,24 +28,38 @@ function acceptsCharges(facts: RequestFacts): boolean {
   return value !== undefined && value.trim().toLowerCase() === 'requester';
 }
 
-/** Throws the refusal of the first rule of `bucket` the request breaks; returns when none applies. */
-export function enforceBucketRules(principal: Principal, check: AuthzCheck, bucket: Bucket, facts: RequestFacts, meter?: MatchMeter): void {
+/** Which of the bucket's own rules refused a request (ExplainRequest's `Layer`, docs/policy.md). */
+export type BucketRule = 'referer' | 'request-payment' | 'public-access-block';
+
+export interface BucketRuleRefusal {
+  readonly rule: BucketRule;
+  readonly error: AppError;
+}
+
+/** The refusal of the first rule of `bucket` the request breaks; null when none applies. */
+export function bucketRuleRefusal(principal: Principal, check: AuthzCheck, bucket: Bucket, facts: RequestFacts, meter?: MatchMeter): BucketRuleRefusal | null {
   const referer = bucketReferer(bucket);
   if (referer !== null && refererApplies(principal, facts)) {
     const refusal = refererRefusal(referer, header(facts.headers, 'referer'), meter);
-    if (refusal !== null) throw new AppError('AccessDenied', REFERER_MESSAGE, {}, REFERER_REFUSAL_EC[refusal]);
+    if (refusal !== null) return { rule: 'referer', error: new AppError('AccessDenied', REFERER_MESSAGE, {}, REFERER_REFUSAL_EC[refusal]) };
   }
   if (bucketPayer(bucket) === 'Requester') {
     // Requesters are charged, so they must be known (no anonymous access) and say they accept the charges;
     // the bucket owner's account pays its own requests as before. EC of the anonymous case [UNVERIFIED].
-    if (principal.type === 'anonymous') throw new AppError('AccessDenied', REQUESTER_PAYS_MESSAGE, {}, '0003-00000701');
+    if (principal.type === 'anonymous') return { rule: 'request-payment', error: new AppError('AccessDenied', REQUESTER_PAYS_MESSAGE, {}, '0003-00000701') };
     if (principal.accountId !== bucket.ownerAccountId && !acceptsCharges(facts)) {
-      throw new AppError('AccessDenied', REQUESTER_PAYS_MESSAGE, {}, facts.authMethod?.endsWith('-url') ? '0003-00000702' : '0003-00000703');
+      return { rule: 'request-payment', error: new AppError('AccessDenied', REQUESTER_PAYS_MESSAGE, {}, facts.authMethod?.endsWith('-url') ? '0003-00000702' : '0003-00000703') };
     }
   }
   // Block Public Access refuses a public ACL being written: the check an ACL write carries names it.
-  if (check.action === 'oss:PutBucketAcl') assertNoPublicAcl(bucket, 'bucket', header(facts.headers, 'x-oss-acl'));
-  if (check.action === 'oss:PutObjectAcl' || check.action === 'oss:PutObjectVersionAcl') {
-    assertNoPublicAcl(bucket, 'object', header(facts.headers, 'x-oss-object-acl'));
+  try {
+    if (check.action === 'oss:PutBucketAcl') assertNoPublicAcl(bucket, 'bucket', header(facts.headers, 'x-oss-acl'));
+    if (check.action === 'oss:PutObjectAcl' || check.action === 'oss:PutObjectVersionAcl') {
+      assertNoPublicAcl(bucket, 'object', header(facts.headers, 'x-oss-object-acl'));
+    }
+  } catch (err) {
+    if (err instanceof AppError) return { rule: 'public-access-block', error: err };
+    throw err;
   }
+  return null;
 }

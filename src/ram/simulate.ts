@@ -25,6 +25,9 @@ import {
 } from '../policy/index.js';
 import type { RamRole, RamUser } from './model.js';
 import type { IdentityPolicies } from './identity.js';
+import type { Principal } from '../auth/principal.js';
+import { bucketRuleRefusal, type BucketRule } from '../authz/bucket-rules.js';
+import type { RequestFacts } from '../authz/context.js';
 
 export interface SimulationInput {
   action: string;
@@ -67,6 +70,22 @@ export interface Simulation {
   trace: DecisionTrace;
   /** For an OSS action refused: the AccessDenied message the request would get (authorizeOss, as enforcement). */
   message?: string;
+  /** The bucket's own rule that refused it before any policy (Block Public Access, pay-by-requester). */
+  rule?: BucketRule;
+}
+
+/** The request facts the bucket rules read, from a simulation's Context: its ACL headers, signed in the header. */
+function ruleFacts(context: ConditionContext): RequestFacts {
+  const one = (k: string): string | undefined => {
+    const v = Object.entries(context).find(([name]) => name.toLowerCase() === k)?.[1];
+    return typeof v === 'string' ? v : v?.[0];
+  };
+  const headers: Record<string, string> = {};
+  const acl = one('oss:x-oss-acl');
+  const objectAcl = one('oss:x-oss-object-acl');
+  if (acl !== undefined) headers['x-oss-acl'] = acl;
+  if (objectAcl !== undefined) headers['x-oss-object-acl'] = objectAcl;
+  return { sourceIp: one('acs:sourceip') ?? '', secureTransport: one('acs:securetransport') === 'true', now: Date.now(), headers, query: new Map(), authMethod: 'v4' };
 }
 
 const OSS_ARN = /^acs:oss:[^:]*:[^:]*:([^/*?]+)(?:\/(.*))?$/;
@@ -100,22 +119,23 @@ export async function simulateIdentity(
   }
   const policies = await identity.forPrincipal(principal);
   const request = { action: input.action, resource: input.resource, context: input.context };
-  return { identity: evaluate(policies, request), ...(await traceFor(caller, accountId, policies, sessionPolicy, input, world)) };
+  return { identity: evaluate(policies, request), ...(await traceFor(principal, caller, accountId, policies, sessionPolicy, input, world)) };
 }
 
 async function traceFor(
+  principal: Principal,
   caller: Caller,
   accountId: string,
   identityPolicies: readonly CompiledPolicy[],
   sessionPolicy: CompiledPolicy | null,
   input: SimulationInput,
   world: SimulationDeps,
-): Promise<{ trace: DecisionTrace; message?: string }> {
+): Promise<Omit<Simulation, 'identity'>> {
   const action = input.action.toLowerCase();
   const oss = action.startsWith('oss:') ? OSS_ARN.exec(input.resource) : null;
   if (oss && world.buckets && caller.kind !== 'anonymous') {
     const bucket = await world.buckets.bucket(oss[1]!);
-    if (bucket !== null) return ossSimulation(caller as Extract<Caller, { kind: 'user' | 'role' }>, accountId, bucket, oss[2], identityPolicies, sessionPolicy, input, world);
+    if (bucket !== null) return ossSimulation(principal, caller as Extract<Caller, { kind: 'user' | 'role' }>, accountId, bucket, oss[2], identityPolicies, sessionPolicy, input, world);
   }
   const role = action === 'sts:assumerole' ? /^acs:ram::(\d+):role\/([^/*?]+)$/.exec(input.resource) : null;
   if (role && role[1] === accountId && world.trustPolicyOf) {
@@ -144,6 +164,7 @@ async function traceFor(
  * never read (docs/policy.md): the decision is then what the caller's own account can know, and says so.
  */
 async function ossSimulation(
+  principal: Principal,
   caller: Extract<Caller, { kind: 'user' | 'role' }>,
   accountId: string,
   bucket: Bucket,
@@ -152,7 +173,7 @@ async function ossSimulation(
   sessionPolicy: CompiledPolicy | null,
   input: SimulationInput,
   world: SimulationDeps,
-): Promise<{ trace: DecisionTrace; message?: string }> {
+): Promise<Omit<Simulation, 'identity'>> {
   const foreign = bucket.ownerAccountId !== accountId;
   const acl = aclAccessOf(input.action);
   let aclName: OssAcl = foreign ? 'private' : bucket.acl;
@@ -183,6 +204,13 @@ async function ossSimulation(
     return { trace: { action: explained.action, resource: explained.resource, decision: 'ImplicitDeny', layers } };
   }
   const policyArn = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name);
+  // The bucket's own rules refuse before any policy, as on the request path (authz/bucket-rules.ts), read from what the
+  // Context says the request carries: a header-signed request (so hotlink protection never applies), its ACL headers.
+  const ruled = bucketRuleRefusal(principal, { action: input.action, bucket: bucket.name, key: key ?? null, acl }, bucket, ruleFacts(input.context));
+  if (ruled !== null) {
+    const trace = { ...explained, decision: 'ExplicitDeny' as const };
+    return { trace, message: ruled.error.message, rule: ruled.rule };
+  }
   const trace = !world.mayRead || (await world.mayRead('oss:GetBucketPolicy', policyArn)) ? explained : withheld(explained, 'bucket', `oss:GetBucketPolicy on ${policyArn}`);
   return decision.allowed ? { trace } : { trace, message: decision.message };
 }

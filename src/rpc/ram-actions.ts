@@ -336,7 +336,7 @@ const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest' | RamExtraActionNa
       context = parsed as Record<string, string | string[]>;
     }
     const sessionPolicy = p.opt('SessionPolicy');
-    const { identity: r, trace, message } = await svc.simulatePrincipalPolicy(caller, { userName: p.opt('UserName'), roleName: p.opt('RoleName'), action, resource, context, ...(sessionPolicy !== undefined ? { sessionPolicy } : {}) });
+    const { identity: r, trace, message, rule } = await svc.simulatePrincipalPolicy(caller, { userName: p.opt('UserName'), roleName: p.opt('RoleName'), action, resource, context, ...(sessionPolicy !== undefined ? { sessionPolicy } : {}) });
     // Decision is the whole decision (session policy, bucket policy, owner, ACL included); MatchedStatements
     // and Reasons stay those of the identity policies, as before; Trace has every layer.
     const deciding = trace.layers.find((l) => l.layer === trace.decidingLayer);
@@ -347,7 +347,10 @@ const ACTIONS: Record<Exclude<RamActionName, 'ExplainRequest' | RamExtraActionNa
         ...(message !== undefined ? { Message: message } : {}),
         IdentityDecision: r.decision,
         MatchedStatements: { Statement: r.matched.map((m) => ({ PolicyName: m.policy, StatementIndex: m.statement, Effect: m.effect })) },
-        Reasons: { Reason: deciding && deciding.layer !== 'identity' ? [`${deciding.layer}: ${deciding.reason}`, ...r.reasons] : r.reasons },
+        Reasons: {
+          Reason: rule !== undefined ? [`${rule}: ${message ?? ''}`, ...r.reasons]
+            : deciding && deciding.layer !== 'identity' ? [`${deciding.layer}: ${deciding.reason}`, ...r.reasons] : r.reasons,
+        },
         Trace: traceWire(trace),
       },
     };
