@@ -49,6 +49,20 @@ describe('alunite policy simulate', () => {
     await rm(cli.home, { recursive: true, force: true });
   });
 
+  it('from files: acs:MFAPresent is false unless --context says so, as the server sets it for every signed caller', async () => {
+    // The cloud's "require MFA" guard. Before: the key was missing offline (and --context could not set it), so the
+    // Deny never applied here while the server refuses every AccessKey request with it.
+    await writeFile(file('mfa.json'), policyDoc(
+      { Effect: 'Allow', Action: 'oss:*', Resource: '*' },
+      { Effect: 'Deny', Action: 'oss:*', Resource: '*', Condition: { Bool: { 'acs:MFAPresent': 'false' } } },
+    ));
+    const base = ['policy', 'simulate', '--policy', file('mfa.json'), '--action', 'oss:GetObject', '--resource', obj('a'), '--json'];
+    assert.equal(json<Out>(await cli.run(base)).decision, 'ExplicitDeny');
+    assert.equal(json<Out>(await cli.run([...base, '--context', 'acs:MFAPresent=true'])).decision, 'Allow');
+    const bob = await new Ram(srv).userWith('mfa-bob', await (await import('node:fs/promises')).readFile(file('mfa.json'), 'utf8'));
+    await assert.rejects(bob.oss(BUCKET).get('a'), (e: { status?: number }) => e.status === 403);
+  });
+
   it('from files: a role\'s policies with a session policy are their intersection (no misleading Allow)', async () => {
     const base = ['policy', 'simulate', '--policy', file('role.json'), '--action', 'oss:GetObject', '--resource', obj('uploads/a')];
     const alone = json<Out>(await cli.run(base));

@@ -127,6 +127,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       'oss:GetObject', 'oss:PutObject', 'oss:DeleteObject', 'oss:ListObjects', 'oss:GetObjectAcl', 'oss:PutObjectTagging',
       'oss:GetObjectTagging', 'oss:GetObjectVersion', 'oss:DeleteObjectVersion', 'oss:ListObjectVersions', 'oss:GetBucketAcl',
       'oss:GetBucketInfo', 'oss:*', 'oss:Get*', 'oss:List*', 'oss:*Object', 'oss:getobject', 'oss:Put*', '*', 'oss:ListBuckets',
+      'oss:GetObjectVersionAcl', 'oss:GetObjectVersionTagging', 'oss:*Version*', 'oss:PutObjectAcl', 'oss:PutBucketTagging', 'oss:DeleteObject*',
     ];
     const OWNER_SAFE = [
       'oss:GetObject', 'oss:Get*', 'oss:List*', 'oss:DeleteObject', 'oss:GetObjectVersion', 'oss:ListObjects', 'oss:GetObjectAcl',
@@ -216,6 +217,13 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
         if (dataKey === TAGGED) checks.push(get('oss:GetObjectTagging', dataKey), { ...get('oss:PutObjectTagging', fresh), aclLikeWrite: true });
         return { name, method: 'PUT', key: fresh, query: [], headers: { 'x-oss-copy-source': `/${B}/${dataKey}` }, checks };
       }
+      case 'GetObjectVersionAcl': return { name, method: 'GET', key: TAGGED, query: [['acl', ''], ['versionId', taggedVersion]], checks: [get('oss:GetObjectVersionAcl', TAGGED)] };
+      case 'GetObjectVersionTagging': return { name, method: 'GET', key: TAGGED, query: [['tagging', ''], ['versionId', taggedVersion]], checks: [get('oss:GetObjectVersionTagging', TAGGED)] };
+      case 'HeadObjectVersion': return { name, method: 'HEAD', key: TAGGED, query: [['versionId', taggedVersion]], checks: [get('oss:GetObjectVersion', TAGGED)] };
+      case 'CopyObjectVersion': return {
+        name, method: 'PUT', key: fresh, query: [], headers: { 'x-oss-copy-source': `/${B}/${TAGGED}?versionId=${taggedVersion}` },
+        checks: [get('oss:GetObjectVersion', TAGGED), get('oss:PutObject', fresh), get('oss:GetObjectVersionTagging', TAGGED), { ...get('oss:PutObjectTagging', fresh), aclLikeWrite: true }],
+      };
       case 'PutObjectAcl': {
         const acl = g.pick(['private', 'public-read', 'default']);
         return {
@@ -244,7 +252,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
   const OPS = [
     'GetObject', 'HeadObject', 'GetObjectVersion', 'PutObject', 'PutObjectWithTags', 'DeleteObject', 'ListObjects', 'ListObjectVersions',
     'GetObjectAcl', 'GetObjectTagging', 'PutObjectTagging', 'CopyObject', 'InitiateMultipartUpload', 'GetBucketAcl', 'GetBucketInfo', 'ListBuckets',
-    'PutObjectAcl', 'DeleteMultipleObjects', 'PutBucketTags',
+    'PutObjectAcl', 'DeleteMultipleObjects', 'PutBucketTags', 'GetObjectVersionAcl', 'GetObjectVersionTagging', 'HeadObjectVersion', 'CopyObjectVersion',
   ];
 
   // ---- the world a case sets ---------------------------------------------------------------------------------
@@ -377,7 +385,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
         const foreign = who === 'cross' && op.bucket !== null;
         for (const c of op.checks) {
           const context: Record<string, string> = { ...base, ...(c.context ?? {}) };
-          if (c.resource === ARN(TAGGED) && /^oss:(getobject|getobjectversion|getobjecttagging|putobjecttagging)$/i.test(c.action)) {
+          if (c.resource === ARN(TAGGED) && /^oss:(getobject|getobjectversion|getobjecttagging|getobjectversiontagging|putobjecttagging)$/i.test(c.action)) {
             for (const [k, v] of Object.entries(TAGS)) context[`oss:ExistingObjectTag/${k}`] = v;
           }
           const params: Record<string, string> = { ActionName: c.action, Resource: c.resource, Context: JSON.stringify(context) };

@@ -45,6 +45,15 @@ describe('SimulatePrincipalPolicy', () => {
     assert.equal(r.EvaluationResult.MatchedStatements.Statement[0].PolicyName, 'AliyunOSSReadOnlyAccess');
   });
 
+  it("a user's acs:MFAPresent is the Context's (false unless it says true); a role session's is always false", async () => {
+    // Before: the Context's acs:MFAPresent was ignored, so a policy granting only with MFA could not be seen to grant.
+    await ram.userWith('mfa-user', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*', Condition: { Bool: { 'acs:MFAPresent': 'true' } } }));
+    const ask = (context: object) => simulate({ UserName: 'mfa-user', ActionName: 'oss:GetObject', Resource: object('a'), Context: JSON.stringify(context) });
+    assert.equal((await ask({ 'acs:MFAPresent': 'true' })).EvaluationResult.Decision, 'Allow');
+    assert.equal((await ask({})).EvaluationResult.Decision, 'ImplicitDeny');
+    assert.equal((await ask({ 'acs:MFAPresent': 'false' })).EvaluationResult.Decision, 'ImplicitDeny');
+  });
+
   it('refuses bad input and callers without permission', async () => {
     await popFails(simulate({ ActionName: 'oss:GetObject', Resource: '*' }), 'InvalidParameter');
     await popFails(simulate({ UserName: 'alice', Resource: '*' }), 'InvalidParameter');

@@ -162,7 +162,11 @@ async function fromFiles(o: SimulateOptions, kindDefaulted: boolean): Promise<vo
     }
     sessionPolicy = c;
   }
-  const request = { action: o.action, resource: o.resource, context: parseContext(o.context) };
+  const context = parseContext(o.context);
+  // Every signed RAM caller has acs:MFAPresent, false unless a console sign-in proved a code (docs/policy.md): so
+  // here too unless --context says otherwise. Before, it was missing, and a "Deny without MFA" never applied.
+  if (o.kind === 'identity' && !Object.keys(context).some((k) => k.toLowerCase() === 'acs:mfapresent')) context['acs:MFAPresent'] = 'false';
+  const request = { action: o.action, resource: o.resource, context };
   const result = evaluate(policies, request);
   if (o.kind === 'identity') {
     // A role's policies with a session policy: the session policy gates (their intersection), as STS does.

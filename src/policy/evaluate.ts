@@ -113,9 +113,10 @@ export class RequestView {
     }
     // Whether the caller signed in with MFA (docs/policy.md): from the principal, never from what the request
     // says. Every signed caller has it, false unless a console sign-in proved a code, so a Deny on false holds.
-    if (c.key === MFA_PRESENT_KEY) {
+    // Without a caller (the offline simulator, policy files alone) the request's context states it instead.
+    if (c.key === MFA_PRESENT_KEY && this.req.caller !== undefined) {
       const caller = this.req.caller;
-      if (caller === undefined || caller.kind === 'anonymous' || caller.kind === 'service' || caller.kind === 'federated') return undefined;
+      if (caller.kind === 'anonymous' || caller.kind === 'service' || caller.kind === 'federated') return undefined;
       return caller.kind === 'user' && caller.mfa === true ? 'true' : 'false';
     }
     const ctx = this.req.context;

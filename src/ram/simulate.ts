@@ -107,8 +107,11 @@ export async function simulateIdentity(
   const principal = 'user' in who
     ? { type: 'user' as const, accountId, userId: who.user.userId, userName: who.user.userName, accessKeyId: '' }
     : { type: 'session' as const, accountId, roleId: who.role.roleId, roleName: who.role.roleName, sessionName: 'simulation', accessKeyId: '', sessionPolicy: null, expiration: 0 };
+  // A user's acs:MFAPresent is its sign-in's: the Context says which one is simulated (an AccessKey's, false, unless
+  // it says true). A role session's is always false (docs/policy.md), whatever the Context says.
+  const mfa = Object.entries(input.context).some(([k, v]) => k.toLowerCase() === 'acs:mfapresent' && v !== undefined && ([] as string[]).concat(v).some((x) => x.toLowerCase() === 'true'));
   const caller: Caller = 'user' in who
-    ? { kind: 'user', accountId, userId: who.user.userId, userName: who.user.userName }
+    ? { kind: 'user', accountId, userId: who.user.userId, userName: who.user.userName, ...(mfa ? { mfa: true } : {}) }
     : { kind: 'role', accountId, roleName: who.role.roleName, sessionName: 'simulation' };
   let sessionPolicy: CompiledPolicy | null = null;
   if (input.sessionPolicy !== undefined && input.sessionPolicy !== '') {
