@@ -373,6 +373,10 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       } else if (reply.status < 400 && ex.Decision !== 'Allow') bad(`ExplainRequest Decision ${ex.Decision} for an allowed request`);
       else if (reply.status < 400 && ex.Trace?.Decision !== 'Allow') bad(`ExplainRequest Trace.Decision ${ex.Trace?.Decision} for an allowed request`);
       if (ex.Trace && ex.Layer !== undefined && ex.Trace.DecidingLayer !== undefined && ex.Layer !== ex.Trace.DecidingLayer) bad(`ExplainRequest Layer ${ex.Layer} != Trace.DecidingLayer ${ex.Trace.DecidingLayer}`);
+      // The message says which layer refused (spec ram-sts §2.6): the session policy's, or a policy's explicit Deny.
+      if (refused && ex.Layer === 'session' && ex.Message !== "Access denied by authorizer's policy.") bad(`ExplainRequest Layer session with "${ex.Message}"`);
+      if (refused && ex.Decision === 'ExplicitDeny' && (ex.Layer === 'identity' || ex.Layer === 'bucket') && ex.Message !== 'Access denied by bucket policy.') bad(`ExplainRequest ${ex.Layer} ExplicitDeny with "${ex.Message}"`);
+      if (refused && ex.Message === 'Access denied by bucket policy.' && ex.Decision !== 'ExplicitDeny') bad(`ExplainRequest ${ex.Decision} for "${ex.Message}"`);
       }
 
       // (b) The simulator, for the principals it simulates, says the same of each check the request made.
@@ -403,6 +407,14 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
           if (c.aclLikeWrite && !policiesDecided) {
             simulated = { decision: 'unknown', layer: 'acl' };
             break;
+          }
+          if (op.checks.length === 1 && !across && !(op.name === 'InitiateMultipartUpload' && sim.Trace?.DecidingLayer === 'acl')) {
+            // One check: the simulator's deciding layer and statement are the ones ExplainRequest recorded.
+            const layer = (sim.Trace?.Layers?.Layer ?? []).find((l: Body) => l.Name === sim.Trace?.DecidingLayer);
+            if (sim.Trace?.DecidingLayer !== ex.Trace?.DecidingLayer) bad(`deciding layer: simulator ${sim.Trace?.DecidingLayer}, ExplainRequest ${ex.Trace?.DecidingLayer}`);
+            else if (layer?.DecidingPolicy !== undefined && (layer.DecidingPolicy !== ex.Policy || layer.DecidingStatementIndex !== ex.StatementIndex)) {
+              bad(`deciding statement: simulator ${layer.DecidingPolicy}[${layer.DecidingStatementIndex}], ExplainRequest ${ex.Policy}[${ex.StatementIndex}]`);
+            }
           }
           if (sim.Decision !== 'Allow') {
             simulated = { decision: sim.Decision, message: sim.Message, layer: sim.Trace?.DecidingLayer };

@@ -132,6 +132,7 @@ describe('SimulatePrincipalPolicy decides OSS requests as enforcement does', () 
     assert.equal(r.Decision, 'ExplicitDeny');
     assert.equal(r.Message, 'Put public object acl is not allowed.');
     assert.match(r.Reasons.Reason[0], /^public-access-block: /);
+    assert.equal(r.Trace.DecidingLayer, undefined, 'no policy layer decided it');
     assert.equal((await ask('private')).EvaluationResult.Decision, 'Allow');
   });
 

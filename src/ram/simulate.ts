@@ -211,7 +211,9 @@ async function ossSimulation(
   // Context says the request carries: a header-signed request (so hotlink protection never applies), its ACL headers.
   const ruled = bucketRuleRefusal(principal, { action: input.action, bucket: bucket.name, key: key ?? null, acl }, bucket, ruleFacts(input.context));
   if (ruled !== null) {
-    const trace = { ...explained, decision: 'ExplicitDeny' as const };
+    // No policy layer decided (the layers are shown as they would have said): the rule did, as Reasons says.
+    const { decidingLayer: _policyLayer, ...layers } = explained;
+    const trace: DecisionTrace = { ...layers, decision: 'ExplicitDeny' };
     return { trace, message: ruled.error.message, rule: ruled.rule };
   }
   const trace = !world.mayRead || (await world.mayRead('oss:GetBucketPolicy', policyArn)) ? explained : withheld(explained, 'bucket', `oss:GetBucketPolicy on ${policyArn}`);
