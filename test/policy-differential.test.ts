@@ -59,6 +59,8 @@ interface Op {
   /** The checks the request makes, in order (all must pass); null: not simulated (the simulator takes one action). */
   checks: SimCheck[];
   bucket?: string | null;
+  /** A RAM API call instead of an OSS request: its action and parameters. */
+  ram?: { action: string; params: Record<string, string> };
 }
 
 const TAGGED = 'data/a.txt';
@@ -128,6 +130,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       'oss:GetObjectTagging', 'oss:GetObjectVersion', 'oss:DeleteObjectVersion', 'oss:ListObjectVersions', 'oss:GetBucketAcl',
       'oss:GetBucketInfo', 'oss:*', 'oss:Get*', 'oss:List*', 'oss:*Object', 'oss:getobject', 'oss:Put*', '*', 'oss:ListBuckets',
       'oss:GetObjectVersionAcl', 'oss:GetObjectVersionTagging', 'oss:*Version*', 'oss:PutObjectAcl', 'oss:PutBucketTagging', 'oss:DeleteObject*',
+      'ram:GetUser', 'ram:List*', 'ram:*', 'ram:GetRole',
     ];
     const OWNER_SAFE = [
       'oss:GetObject', 'oss:Get*', 'oss:List*', 'oss:DeleteObject', 'oss:GetObjectVersion', 'oss:ListObjects', 'oss:GetObjectAcl',
@@ -136,6 +139,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
     const RESOURCES = [
       '*', `acs:oss:*:*:${B}/*`, `acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/data/*`, `acs:oss:*:${ACCOUNT_ID}:${B}/w/*`,
       'acs:oss:*:*:elsewhere/*', `acs:oss:*:*:${B}/data/?.txt`, `acs:oss:cn-hangzhou:*:${B}*`, 'acs:oss:*:*:*',
+      `acs:ram:*:${ACCOUNT_ID}:user/*`, 'acs:ram::*:role/R', `acs:ram::${ACCOUNT_ID}:user/dev`,
     ];
     const far = { past: '2001-01-01T00:00:00Z', future: '2100-01-01T00:00:00+08:00' };
     const CONDITIONS: Array<() => Record<string, Record<string, string | string[]>>> = [
@@ -224,6 +228,9 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
         name, method: 'PUT', key: fresh, query: [], headers: { 'x-oss-copy-source': `/${B}/${TAGGED}?versionId=${taggedVersion}` },
         checks: [get('oss:GetObjectVersion', TAGGED), get('oss:PutObject', fresh), get('oss:GetObjectVersionTagging', TAGGED), { ...get('oss:PutObjectTagging', fresh), aclLikeWrite: true }],
       };
+      case 'RamGetUser': return { name, method: 'POST', key: null, query: [], ram: { action: 'GetUser', params: { UserName: 'dev' } }, checks: [] };
+      case 'RamListUsers': return { name, method: 'POST', key: null, query: [], ram: { action: 'ListUsers', params: {} }, checks: [] };
+      case 'RamGetRole': return { name, method: 'POST', key: null, query: [], ram: { action: 'GetRole', params: { RoleName: 'R' } }, checks: [] };
       case 'PutObjectAcl': {
         const acl = g.pick(['private', 'public-read', 'default']);
         return {
@@ -252,7 +259,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
   const OPS = [
     'GetObject', 'HeadObject', 'GetObjectVersion', 'PutObject', 'PutObjectWithTags', 'DeleteObject', 'ListObjects', 'ListObjectVersions',
     'GetObjectAcl', 'GetObjectTagging', 'PutObjectTagging', 'CopyObject', 'InitiateMultipartUpload', 'GetBucketAcl', 'GetBucketInfo', 'ListBuckets',
-    'PutObjectAcl', 'DeleteMultipleObjects', 'PutBucketTags', 'GetObjectVersionAcl', 'GetObjectVersionTagging', 'HeadObjectVersion', 'CopyObjectVersion',
+    'RamGetUser', 'RamListUsers', 'RamGetRole', 'PutObjectAcl', 'DeleteMultipleObjects', 'PutBucketTags', 'GetObjectVersionAcl', 'GetObjectVersionTagging', 'HeadObjectVersion', 'CopyObjectVersion',
   ];
 
   // ---- the world a case sets ---------------------------------------------------------------------------------
@@ -291,7 +298,20 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
   }
 
   /** The request as the case's principal: its keys (null: anonymous) and, for sessions, the token. */
+  /** A RAM call as the case's principal, its answer in the OSS reply's shape (status, code, message, request id). */
+  async function sendRam(op: Op, creds: { ak: string; sk: string; token?: string }): Promise<SignedReply> {
+    const client = new RPCClient({ accessKeyId: creds.ak, accessKeySecret: creds.sk, endpoint: srv.url, apiVersion: '2015-05-01', ...(creds.token ? { securityToken: creds.token } : {}) } as ConstructorParameters<typeof RPCClient>[0]);
+    try {
+      const body = await client.request<Body>(op.ram!.action, op.ram!.params, { method: 'POST' });
+      return { status: 200, headers: { 'x-oss-request-id': body.RequestId }, text: '', body: Buffer.alloc(0), err: null };
+    } catch (e) {
+      const err = e as { data?: Body; entry?: { response: { statusCode: number } } };
+      return { status: err.entry?.response.statusCode ?? 0, headers: { 'x-oss-request-id': err.data?.RequestId }, text: '', body: Buffer.alloc(0), err: { Code: err.data?.Code, Message: err.data?.Message } };
+    }
+  }
+
   async function send(op: Op, creds: { ak: string; sk: string; token?: string } | null, extraHeaders: Record<string, string>): Promise<SignedReply> {
+    if (op.ram !== undefined) return sendRam(op, creds!);
     const bucket = op.bucket === undefined ? B : op.bucket;
     const headers = { ...(op.headers ?? {}), ...extraHeaders, ...(creds?.token ? { 'x-oss-security-token': creds.token } : {}) };
     if (creds !== null) return signedRequest(srv.port, op.method, bucket, op.key, op.query, { headers, body: op.body, creds: [creds.ak, creds.sk] });
@@ -307,9 +327,12 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
     const divergences: string[] = [];
     const started = Date.now();
     let allowed = 0;
+    const tally: Record<string, [number, number]> = {};
     for (let n = 0; n < CASES; n++) {
       const who = g.pick<Who>(['root', 'user', 'user', 'session', 'session+policy', 'session+policy', 'cross', 'anonymous']);
-      const op = opOf(g.pick(OPS), g, who === 'cross' ? OTHER : ACCOUNT_ID);
+      let op = opOf(g.pick(OPS), g, who === 'cross' ? OTHER : ACCOUNT_ID);
+      // RAM calls: for this account's own signed callers (anonymous ones are refused before any policy).
+      if (op.ram !== undefined && (who === 'anonymous' || who === 'cross')) op = opOf('GetObject', g, ACCOUNT_ID);
       const bucketAcl = g.pick<Acl>(['private', 'private', 'public-read', 'public-read-write']);
       const bpa = g.r() < 0.2;
       const bucketPolicy = g.r() < 0.5 ? g.doc('bucket', 3) : null;
@@ -345,6 +368,8 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       const requestId = String(reply.headers['x-oss-request-id'] ?? '');
       const refused = reply.status === 403;
       if (!refused) allowed++;
+      const t = (tally[op.name] ??= [0, 0]);
+      t[refused ? 1 : 0]++;
       const label = `#${n} ${who} ${op.name} ${op.method} ${op.key ?? ''}?${op.query.map((q) => q.join('=')).join('&')} acl=${bucketAcl}${objectAcl ? ` objacl=${objectAcl[1]}` : ''}${bpa ? ' BPA' : ''}${refererConfig ? ' referer-list' : ''}${referer.referer ? ` referer=${referer.referer}` : ''} -> ${reply.status} ${reply.err?.Code ?? ''} "${reply.err?.Message ?? ''}"`;
       const bad = (what: string): void => void divergences.push(`${label}: ${what}`);
       if (reply.status >= 500) bad('server error');
@@ -364,7 +389,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       if (!across) {
       if (ex.Status !== reply.status) bad(`ExplainRequest Status ${ex.Status}`);
       if (refused && ex.Message !== reply.err?.Message) bad(`ExplainRequest Message "${ex.Message}"`);
-      if (reply.err?.Code === 'AccessDenied') {
+      if (reply.err?.Code === 'AccessDenied' || reply.err?.Code === 'NoPermission') {
         if (ex.Decision === undefined || ex.Decision === 'Allow') bad(`ExplainRequest Decision ${ex.Decision} for a refusal`);
         else if (RULES.has(ex.Layer)) {
           // A bucket's own rule refused before any policy: named as the layer, with no policy trace.
@@ -374,8 +399,8 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       else if (reply.status < 400 && ex.Trace?.Decision !== 'Allow') bad(`ExplainRequest Trace.Decision ${ex.Trace?.Decision} for an allowed request`);
       if (ex.Trace && ex.Layer !== undefined && ex.Trace.DecidingLayer !== undefined && ex.Layer !== ex.Trace.DecidingLayer) bad(`ExplainRequest Layer ${ex.Layer} != Trace.DecidingLayer ${ex.Trace.DecidingLayer}`);
       // The message says which layer refused (spec ram-sts §2.6): the session policy's, or a policy's explicit Deny.
-      if (refused && ex.Layer === 'session' && ex.Message !== "Access denied by authorizer's policy.") bad(`ExplainRequest Layer session with "${ex.Message}"`);
-      if (refused && ex.Decision === 'ExplicitDeny' && (ex.Layer === 'identity' || ex.Layer === 'bucket') && ex.Message !== 'Access denied by bucket policy.') bad(`ExplainRequest ${ex.Layer} ExplicitDeny with "${ex.Message}"`);
+      if (op.ram === undefined && refused && ex.Layer === 'session' && ex.Message !== "Access denied by authorizer's policy.") bad(`ExplainRequest Layer session with "${ex.Message}"`);
+      if (op.ram === undefined && refused && ex.Decision === 'ExplicitDeny' && (ex.Layer === 'identity' || ex.Layer === 'bucket') && ex.Message !== 'Access denied by bucket policy.') bad(`ExplainRequest ${ex.Layer} ExplicitDeny with "${ex.Message}"`);
       if (refused && ex.Message === 'Access denied by bucket policy.' && ex.Decision !== 'ExplicitDeny') bad(`ExplainRequest ${ex.Decision} for "${ex.Message}"`);
       }
 
@@ -387,7 +412,9 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
         // Another account's bucket: its policy and ACL are never read, so only a refusal by the caller's own policies is
         // certain (a Message); anything else must not be an Allow.
         const foreign = who === 'cross' && op.bucket !== null;
-        for (const c of op.checks) {
+        // A RAM call: the action and resource its authorization recorded.
+        const checks: SimCheck[] = op.ram !== undefined ? [{ action: String(ex.Action), resource: String(ex.Resource) }] : op.checks;
+        for (const c of checks) {
           const context: Record<string, string> = { ...base, ...(c.context ?? {}) };
           if (c.resource === ARN(TAGGED) && /^oss:(getobject|getobjectversion|getobjecttagging|getobjectversiontagging|putobjecttagging)$/i.test(c.action)) {
             for (const [k, v] of Object.entries(TAGS)) context[`oss:ExistingObjectTag/${k}`] = v;
@@ -408,7 +435,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
             simulated = { decision: 'unknown', layer: 'acl' };
             break;
           }
-          if (op.checks.length === 1 && !across && !(op.name === 'InitiateMultipartUpload' && sim.Trace?.DecidingLayer === 'acl')) {
+          if (checks.length === 1 && !across && !(op.name === 'InitiateMultipartUpload' && sim.Trace?.DecidingLayer === 'acl')) {
             // One check: the simulator's deciding layer and statement are the ones ExplainRequest recorded.
             const layer = (sim.Trace?.Layers?.Layer ?? []).find((l: Body) => l.Name === sim.Trace?.DecidingLayer);
             if (sim.Trace?.DecidingLayer !== ex.Trace?.DecidingLayer) bad(`deciding layer: simulator ${sim.Trace?.DecidingLayer}, ExplainRequest ${ex.Trace?.DecidingLayer}`);
@@ -437,6 +464,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
     }
     const seconds = (Date.now() - started) / 1000;
     console.log(`policy differential: ${CASES} cases (${allowed} allowed), ${seconds.toFixed(1)} s, ${divergences.length} divergences`);
+    console.log(`allowed/refused by operation: ${Object.entries(tally).map(([k, [a, r]]) => `${k} ${a}/${r}`).join(', ')}`);
     assert.deepEqual(divergences, []);
   });
 });
