@@ -60,7 +60,7 @@ interface Op {
   checks: SimCheck[];
   bucket?: string | null;
   /** A RAM API call instead of an OSS request: its action and parameters. */
-  ram?: { action: string; params: Record<string, string> };
+  ram?: { action: string; params: Record<string, string>; apiVersion?: string };
 }
 
 const TAGGED = 'data/a.txt';
@@ -130,7 +130,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       'oss:GetObjectTagging', 'oss:GetObjectVersion', 'oss:DeleteObjectVersion', 'oss:ListObjectVersions', 'oss:GetBucketAcl',
       'oss:GetBucketInfo', 'oss:*', 'oss:Get*', 'oss:List*', 'oss:*Object', 'oss:getobject', 'oss:Put*', '*', 'oss:ListBuckets',
       'oss:GetObjectVersionAcl', 'oss:GetObjectVersionTagging', 'oss:*Version*', 'oss:PutObjectAcl', 'oss:PutBucketTagging', 'oss:DeleteObject*',
-      'ram:GetUser', 'ram:List*', 'ram:*', 'ram:GetRole',
+      'ram:GetUser', 'ram:List*', 'ram:*', 'ram:GetRole', 'sts:AssumeRole', 'sts:*',
     ];
     const OWNER_SAFE = [
       'oss:GetObject', 'oss:Get*', 'oss:List*', 'oss:DeleteObject', 'oss:GetObjectVersion', 'oss:ListObjects', 'oss:GetObjectAcl',
@@ -230,6 +230,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       };
       case 'RamGetUser': return { name, method: 'POST', key: null, query: [], ram: { action: 'GetUser', params: { UserName: 'dev' } }, checks: [] };
       case 'RamListUsers': return { name, method: 'POST', key: null, query: [], ram: { action: 'ListUsers', params: {} }, checks: [] };
+      case 'AssumeRole': return { name, method: 'POST', key: null, query: [], ram: { action: 'AssumeRole', params: { RoleArn: roleArn('R'), RoleSessionName: 'diff' }, apiVersion: '2015-04-01' }, checks: [] };
       case 'RamGetRole': return { name, method: 'POST', key: null, query: [], ram: { action: 'GetRole', params: { RoleName: 'R' } }, checks: [] };
       case 'PutObjectAcl': {
         const acl = g.pick(['private', 'public-read', 'default']);
@@ -259,7 +260,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
   const OPS = [
     'GetObject', 'HeadObject', 'GetObjectVersion', 'PutObject', 'PutObjectWithTags', 'DeleteObject', 'ListObjects', 'ListObjectVersions',
     'GetObjectAcl', 'GetObjectTagging', 'PutObjectTagging', 'CopyObject', 'InitiateMultipartUpload', 'GetBucketAcl', 'GetBucketInfo', 'ListBuckets',
-    'RamGetUser', 'RamListUsers', 'RamGetRole', 'PutObjectAcl', 'DeleteMultipleObjects', 'PutBucketTags', 'GetObjectVersionAcl', 'GetObjectVersionTagging', 'HeadObjectVersion', 'CopyObjectVersion',
+    'RamGetUser', 'RamListUsers', 'RamGetRole', 'AssumeRole', 'PutObjectAcl', 'DeleteMultipleObjects', 'PutBucketTags', 'GetObjectVersionAcl', 'GetObjectVersionTagging', 'HeadObjectVersion', 'CopyObjectVersion',
   ];
 
   // ---- the world a case sets ---------------------------------------------------------------------------------
@@ -300,7 +301,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
   /** The request as the case's principal: its keys (null: anonymous) and, for sessions, the token. */
   /** A RAM call as the case's principal, its answer in the OSS reply's shape (status, code, message, request id). */
   async function sendRam(op: Op, creds: { ak: string; sk: string; token?: string }): Promise<SignedReply> {
-    const client = new RPCClient({ accessKeyId: creds.ak, accessKeySecret: creds.sk, endpoint: srv.url, apiVersion: '2015-05-01', ...(creds.token ? { securityToken: creds.token } : {}) } as ConstructorParameters<typeof RPCClient>[0]);
+    const client = new RPCClient({ accessKeyId: creds.ak, accessKeySecret: creds.sk, endpoint: srv.url, apiVersion: op.ram!.apiVersion ?? '2015-05-01', ...(creds.token ? { securityToken: creds.token } : {}) } as ConstructorParameters<typeof RPCClient>[0]);
     try {
       const body = await client.request<Body>(op.ram!.action, op.ram!.params, { method: 'POST' });
       return { status: 200, headers: { 'x-oss-request-id': body.RequestId }, text: '', body: Buffer.alloc(0), err: null };
@@ -333,6 +334,8 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       let op = opOf(g.pick(OPS), g, who === 'cross' ? OTHER : ACCOUNT_ID);
       // RAM calls: for this account's own signed callers (anonymous ones are refused before any policy).
       if (op.ram !== undefined && (who === 'anonymous' || who === 'cross')) op = opOf('GetObject', g, ACCOUNT_ID);
+      // AssumeRole: by the RAM user (a session assuming a role is chaining, another story).
+      if (op.name === 'AssumeRole' && who !== 'user') op = opOf('GetObject', g, ACCOUNT_ID);
       const bucketAcl = g.pick<Acl>(['private', 'private', 'public-read', 'public-read-write']);
       const bpa = g.r() < 0.2;
       const bucketPolicy = g.r() < 0.5 ? g.doc('bucket', 3) : null;
@@ -372,6 +375,7 @@ describe('policy differential: enforcement = ExplainRequest = SimulatePrincipalP
       t[refused ? 1 : 0]++;
       const label = `#${n} ${who} ${op.name} ${op.method} ${op.key ?? ''}?${op.query.map((q) => q.join('=')).join('&')} acl=${bucketAcl}${objectAcl ? ` objacl=${objectAcl[1]}` : ''}${bpa ? ' BPA' : ''}${refererConfig ? ' referer-list' : ''}${referer.referer ? ` referer=${referer.referer}` : ''} -> ${reply.status} ${reply.err?.Code ?? ''} "${reply.err?.Message ?? ''}"`;
       const bad = (what: string): void => void divergences.push(`${label}: ${what}`);
+      if (process.env.ALUNITE_DIFF_SHOW === String(n)) console.log(JSON.stringify({ docs, bucketPolicy, reply: reply.text.slice(0, 300) }, null, 1));
       if (reply.status >= 500) bad('server error');
 
       // (a) ExplainRequest says what the client got, and its trace reaches the same decision. A request across two

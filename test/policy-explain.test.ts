@@ -182,6 +182,18 @@ describe('explainer decisions equal the fast path (generated cases)', () => {
     }
   });
 
+  it('RAM actions: the caller-derived keys (acs:MFAPresent, acs:PrincipalAccount) count in the trace as in the decision', () => {
+    // Before: explainRamAction evaluated without the caller, so these keys were missing from the trace only
+    // (test/policy-differential.test.ts: a GetUser allowed on "Bool acs:MFAPresent false" was explained as refused).
+    for (const [key, value] of [['acs:MFAPresent', 'false'], ['acs:PrincipalAccount', OWNER]] as const) {
+      const c = compilePolicy(JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'ram:GetUser', Resource: '*', Condition: { [key === 'acs:MFAPresent' ? 'Bool' : 'StringEquals']: { [key]: value } } }] }), 'identity');
+      assert.ok(c.ok);
+      const input: RamActionAuthzInput = { caller: ALICE, accountId: OWNER, identityPolicies: [c.policy], sessionPolicy: null, action: 'ram:GetUser', resource: `acs:ram::${OWNER}:user/alice`, context: {} };
+      assert.equal(decideRamAction(input).result.decision, 'Allow', key);
+      assert.equal(explainRamAction(input).decision, 'Allow', key);
+    }
+  });
+
   it('AssumeRole: authorizeAssumeRole and explainAssumeRole agree on 2000 generated requests', () => {
     const r = rng(1403);
     const callers: Caller[] = [ALICE, MALLORY, ROOT, READER, ANON, { kind: 'service', service: 'ecs.aliyuncs.com' }];

@@ -39,6 +39,16 @@ describe('SimulatePrincipalPolicy', () => {
     assert.equal(implicit.EvaluationResult.Decision, 'ImplicitDeny');
   });
 
+  it('sts:AssumeRole: the trust policy is named by the role as created, as AssumeRole names it (role ARNs are lower case)', async () => {
+    await ram.user('assumer');
+    await ram.attachToUser('AliyunSTSAssumeRoleAccess', 'assumer', 'System');
+    const r = await simulate({ UserName: 'assumer', ActionName: 'sts:AssumeRole', Resource: `acs:ram::${ACCOUNT_ID}:role/reader` });
+    assert.equal(r.EvaluationResult.Decision, 'Allow');
+    const trust = r.EvaluationResult.Trace.Layers.Layer.find((l: { Name: string }) => l.Name === 'trust');
+    // Before: "trust policy of reader" (the ARN's spelling), while ExplainRequest of the real AssumeRole says "of Reader".
+    assert.equal(trust.Policies.Policy[0].Name, 'trust policy of Reader');
+  });
+
   it('simulates a role with its attached policies', async () => {
     const r = await simulate({ RoleName: 'Reader', ActionName: 'oss:GetObject', Resource: object('any') });
     assert.equal(r.EvaluationResult.Decision, 'Allow');

@@ -257,8 +257,10 @@ export function explainOss(input: OssAuthzInput): DecisionTrace {
 
 export function explainRamAction(input: RamActionAuthzInput): DecisionTrace {
   const base = { action: input.action, resource: input.resource };
-  const req: EvalRequest = { action: input.action, resource: input.resource, context: input.context };
   const p = input.caller;
+  // With the caller, as decideRamAction decides: acs:MFAPresent and acs:PrincipalAccount come from it. Before, the
+  // trace had them missing, so a RAM call a "Bool acs:MFAPresent false" statement allowed was explained as refused.
+  const req: EvalRequest = { action: input.action, resource: input.resource, context: input.context, caller: p };
   if (p.kind === 'root' && p.accountId === input.accountId) {
     return { ...base, decision: 'Allow', decidingLayer: 'owner', layers: [skipped('session', 'The caller is not an STS role session.'), skipped('identity', 'Root accounts have no RAM policies.'), said('owner', 'Allow', 'The account\'s root may do everything in its account.')] };
   }

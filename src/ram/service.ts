@@ -225,7 +225,10 @@ export class RamService {
     const identity = this.identity;
     const world: SimulationDeps = {
       buckets: this.simulationWorld,
-      trustPolicyOf: async (roleName: string) => (await this.store.getRole(roleName))?.assumeRolePolicyDocument ?? null,
+      trustPolicyOf: async (roleName: string) => {
+        const role = await this.store.getRole(roleName);
+        return role === null ? null : { roleName: role.roleName, document: role.assumeRolePolicyDocument };
+      },
       // A bucket or trust policy's statements are shown only to a caller who may read that policy.
       mayRead: async (action, resource) => {
         const p = caller.principal;

@@ -58,7 +58,8 @@ function withheld(trace: DecisionTrace, layer: 'bucket' | 'trust', permission: s
 
 export interface SimulationDeps {
   buckets?: SimulationWorld | undefined;
-  trustPolicyOf?: ((roleName: string) => Promise<string | null>) | undefined;
+  /** A role's trust policy, with the role's name as stored (role ARNs spell it in lower case, labels as created). */
+  trustPolicyOf?: ((roleName: string) => Promise<{ roleName: string; document: string } | null>) | undefined;
   /** Without it, every policy's statements are shown. */
   mayRead?: MayRead | undefined;
 }
@@ -144,15 +145,16 @@ async function traceFor(
   if (role && role[1] === accountId && world.trustPolicyOf) {
     const trust = await world.trustPolicyOf(role[2]!);
     if (trust !== null) {
+      // Labelled as AssumeRole labels it (sts/service.ts): by the role's own name, not the ARN's spelling of it.
       const trace = explainAssumeRole({
         caller,
         identityPolicies,
         sessionPolicy,
-        trustPolicy: compileOrDenyAll(trust, 'trust', `trust policy of ${role[2]!}`),
-        roleArn: ramRoleArn(accountId, role[2]!),
+        trustPolicy: compileOrDenyAll(trust.document, 'trust', `trust policy of ${trust.roleName}`),
+        roleArn: ramRoleArn(accountId, trust.roleName),
         context: input.context,
       });
-      const arn = ramRoleArn(accountId, role[2]!);
+      const arn = ramRoleArn(accountId, trust.roleName);
       return { trace: !world.mayRead || (await world.mayRead('ram:GetRole', arn)) ? trace : withheld(trace, 'trust', `ram:GetRole on ${arn}`) };
     }
   }
