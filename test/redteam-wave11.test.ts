@@ -8,6 +8,8 @@
 // - An upload names only its own bucket's policies: another bucket's name is 400 InvalidArgument, nothing stored.
 // - ?policy&comp=callback is signed: a presigned GetBucketPolicy URL with comp=callback appended, and a presigned
 //   GetBucketCallbackPolicy URL with comp removed, are SignatureDoesNotMatch (comp is a V1 sub-resource).
+// - PutBucketCallbackPolicy's XML: a field twice, elements in text, over 100 items, names over 128 characters, control
+//   characters and lone surrogates by reference, DOCTYPE entities, blank or repeated names, unknown fields: all 400.
 // - Put/Get/DeleteBucketCallbackPolicy are never granted by an ACL (anonymous on public-read-write: 403) and
 //   need their own actions (oss:PutBucketPolicy alone is 403).
 // - authenticated-read: anonymous reads refused (bucket listing and an object whose own ACL says it, under a
@@ -96,6 +98,32 @@ describe('redteam wave 11: bucket callback policies', () => {
     const dropped = await send([['policy', ''], ...forCallback]);
     assert.equal(dropped.status, 403, dropped.text);
     assert.match(dropped.text, /SignatureDoesNotMatch/);
+  });
+
+  it('XML edge cases of PutBucketCallbackPolicy are refused, 100 items taken, and a CDATA name read back escaped', async () => {
+    const item = (n: string, extra = ''): string => `<PolicyItem><PolicyName>${n}</PolicyName><Callback>e30=</Callback><CallbackVar></CallbackVar>${extra}</PolicyItem>`;
+    const doc = (inner: string): string => `<BucketCallbackPolicy>${inner}</BucketCallbackPolicy>`;
+    const cases: Array<[string, string, number, string]> = [
+      ['a PolicyName twice in one item', doc('<PolicyItem><PolicyName>a</PolicyName><PolicyName>b</PolicyName></PolicyItem>'), 400, 'MalformedXML'],
+      ['an element inside PolicyName', doc('<PolicyItem><PolicyName><x>a</x></PolicyName></PolicyItem>'), 400, 'MalformedXML'],
+      ['101 items', doc(Array.from({ length: 101 }, (_, i) => item(`n${i}`)).join('')), 400, 'InvalidArgument'],
+      ['a name of 129 characters', doc(item('x'.repeat(129))), 400, 'MalformedXML'],
+      ['a control character by reference', doc(item('a&#1;b')), 400, 'InvalidArgument'],
+      ['a lone surrogate by reference', doc(item('a&#xD800;b')), 400, 'MalformedXML'],
+      ['a DOCTYPE with an entity', `<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e "xxxxxxxx">]>${doc(item('&e;'))}`, 400, 'MalformedXML'],
+      ['text for an item', doc('<PolicyItem>abc</PolicyItem>'), 400, 'MalformedXML'],
+      ['a blank name', doc(item('   ')), 400, 'InvalidArgument'],
+      ['a name twice', doc(item('a') + item('a')), 400, 'InvalidArgument'],
+      ['another root', `<Other>${item('a')}</Other>`, 400, 'MalformedXML'],
+      ['an unknown field', doc(item('a', '<Extra/>')), 400, 'MalformedXML'],
+    ];
+    for (const [what, body, status, code] of cases) {
+      const r = await signedRequest(srv.port, 'PUT', OTHER, null, CB_Q, { body });
+      assert.deepEqual([r.status, r.err?.Code], [status, code], what);
+    }
+    succeeds(await signedRequest(srv.port, 'PUT', OTHER, null, CB_Q, { body: doc(Array.from({ length: 100 }, (_, i) => item(`n${i}`)).join('')) }));
+    succeeds(await signedRequest(srv.port, 'PUT', OTHER, null, CB_Q, { body: doc(item('<![CDATA[c<d]]>')) }));
+    assert.match(succeeds(await signedRequest(srv.port, 'GET', OTHER, null, CB_Q)).text, /<PolicyName>c&lt;d<\/PolicyName>/);
   });
 
   it('never granted by an ACL (anonymous on a public-read-write bucket), and not by oss:PutBucketPolicy/GetBucketPolicy', async () => {
