@@ -5,7 +5,8 @@
 // Held (each checked below, or by test/listing-reference.test.ts for listings):
 // - A named callback policy's URL goes through the same send-time checks as an upload's own callbackUrl: loopback,
 //   link-local (169.254.169.254) and a name resolving to loopback are refused (203 CallbackFailed), nothing reached.
-// - An upload names only its own bucket's policies: another bucket's name is 400 InvalidArgument, nothing stored.
+// - An upload names only its own bucket's policies: another bucket's name is 400 InvalidArgument, nothing stored; a
+//   bucket deleted and made again by another account keeps no policy of the old one.
 // - ?policy&comp=callback is signed: a presigned GetBucketPolicy URL with comp=callback appended, and a presigned
 //   GetBucketCallbackPolicy URL with comp removed, are SignatureDoesNotMatch (comp is a V1 sub-resource).
 // - PutBucketCallbackPolicy's XML: a field twice, elements in text, over 100 items, names over 128 characters, control
@@ -98,6 +99,18 @@ describe('redteam wave 11: bucket callback policies', () => {
     const dropped = await send([['policy', ''], ...forCallback]);
     assert.equal(dropped.status, 403, dropped.text);
     assert.match(dropped.text, /SignatureDoesNotMatch/);
+  });
+
+  it("a bucket deleted and made again (by another account) does not keep the old bucket's callback policy", async () => {
+    const GONE = 'rt11-cb-gone';
+    succeeds(await signedRequest(srv.port, 'PUT', GONE, null, []));
+    succeeds(await signedRequest(srv.port, 'PUT', GONE, null, CB_Q, { body: policyXml([['old', JSON.stringify({ callbackUrl: 'http://example.com/', callbackBody: 'a=b' })]]) }));
+    succeeds(await signedRequest(srv.port, 'DELETE', GONE, null, []), 204);
+    const other = await srv.accounts.create({ name: 'rt11-cb-taker' });
+    const creds: [string, string] = [other.accessKeyId, other.accessKeySecret];
+    succeeds(await signedRequest(srv.port, 'PUT', GONE, null, [], { creds }));
+    failsWith(await signedRequest(srv.port, 'GET', GONE, null, CB_Q, { creds }), 'BucketCallbackPolicyNotExist', 404);
+    failsWith(await signedRequest(srv.port, 'PUT', GONE, 'k', [], { body: 'x', headers: { 'x-oss-callback': b64('{"callbackPolicy":"old"}') }, creds }), 'InvalidArgument', 400);
   });
 
   it('XML edge cases of PutBucketCallbackPolicy are refused, 100 items taken, and a CDATA name read back escaped', async () => {
