@@ -15,7 +15,8 @@
 //   need their own actions (oss:PutBucketPolicy alone is 403).
 // - authenticated-read: anonymous reads refused (bucket listing and an object whose own ACL says it, under a
 //   public-read bucket), signed writes of other identities refused, an STS session whose session policy does not
-//   allow the read refused, another account's root reads, bucket and account Block Public Access refuse setting it.
+//   allow the read refused, another account's root reads, bucket and account Block Public Access refuse setting it;
+//   SimulatePrincipalPolicy's decision and deciding layer agree with the requests.
 // - PutBucketReplication cannot carry the internal ClosingSince field (refused as not in the schema).
 // - Console sign-in: a burst beyond the password-check queue (429) and clients hanging up mid-burst leave no place
 //   taken: afterwards the right password signs in.
@@ -220,6 +221,22 @@ describe('redteam wave 11: the authenticated-read ACL', () => {
     // A user with no policy at all reads, as the ACL says.
     const plain = await ram.user('rt11-plain');
     succeeds(await signedRequest(srv.port, 'GET', B, 'o', [], { creds: [plain.accessKeyId, plain.accessKeySecret] }));
+  });
+
+  it('SimulatePrincipalPolicy agrees with the requests: a user without policies reads (the ACL decides), writes nothing; a narrowing session policy refuses', async () => {
+    const ram = new Ram(srv);
+    const u = await ram.user('rt11-sim');
+    type Sim = { Decision: string; Trace: { DecidingLayer?: string } };
+    const sim = async (p: Record<string, string>): Promise<Sim> => (await ram.call('SimulatePrincipalPolicy', p)).EvaluationResult as Sim;
+    const read = await sim({ UserName: u.userName, ActionName: 'oss:GetObject', Resource: `acs:oss:*:*:${B}/o` });
+    assert.deepEqual([read.Decision, read.Trace.DecidingLayer], ['Allow', 'acl']);
+    succeeds(await signedRequest(srv.port, 'GET', B, 'o', [], { creds: [u.accessKeyId, u.accessKeySecret] }));
+    const write = await sim({ UserName: u.userName, ActionName: 'oss:PutObject', Resource: `acs:oss:*:*:${B}/o` });
+    assert.deepEqual([write.Decision, write.Trace.DecidingLayer], ['ImplicitDeny', 'acl']);
+    failsWith(await signedRequest(srv.port, 'PUT', B, 'o', [], { body: 'x', creds: [u.accessKeyId, u.accessKeySecret] }), 'AccessDenied', 403);
+    await ram.call('CreateRole', { RoleName: 'rt11-sim-role', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    const narrowed = await sim({ RoleName: 'rt11-sim-role', ActionName: 'oss:GetObject', Resource: `acs:oss:*:*:${B}/o`, SessionPolicy: policyDoc({ Effect: 'Allow', Action: ['oss:ListObjects'], Resource: ['*'] }) });
+    assert.deepEqual([narrowed.Decision, narrowed.Trace.DecidingLayer], ['ImplicitDeny', 'session']);
   });
 
   it('Block Public Access: the bucket refuses setting it and then counts it as private; the account refuses it on PutBucket', async () => {
