@@ -16,7 +16,8 @@
 // - authenticated-read: anonymous reads refused (bucket listing and an object whose own ACL says it, under a
 //   public-read bucket), signed writes of other identities refused, an STS session whose session policy does not
 //   allow the read refused, another account's root reads, bucket and account Block Public Access refuse setting it;
-//   SimulatePrincipalPolicy's decision and deciding layer agree with the requests.
+//   SimulatePrincipalPolicy's decision and deciding layer agree with the requests. A multipart upload cannot carry
+//   it past the block: InitiateMultipartUpload ignores x-oss-object-acl, CompleteMultipartUpload's is refused.
 // - PutBucketReplication cannot carry the internal ClosingSince field (refused as not in the schema).
 // - Console sign-in: a burst beyond the password-check queue (429) and clients hanging up mid-burst leave no place
 //   taken: afterwards the right password signs in.
@@ -250,6 +251,14 @@ describe('redteam wave 11: the authenticated-read ACL', () => {
     failsWith(await signedRequest(srv.port, 'GET', BPA, null, [], { creds }), 'AccessDenied', 403);
     failsWith(await signedRequest(srv.port, 'PUT', BPA, null, [['acl', '']], { headers: { 'x-oss-acl': 'authenticated-read' } }), 'AccessDenied', 403);
     failsWith(await signedRequest(srv.port, 'PUT', BPA, 'o', [['acl', '']], { headers: { 'x-oss-object-acl': 'authenticated-read' } }), 'AccessDenied', 403);
+    // A multipart upload: InitiateMultipartUpload ignores x-oss-object-acl (as OSS does); the completion's is refused.
+    const init = succeeds(await signedRequest(srv.port, 'POST', BPA, 'm', [['uploads', '']], { headers: { 'x-oss-object-acl': 'authenticated-read' } }));
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(init.text)![1]!;
+    const part = succeeds(await signedRequest(srv.port, 'PUT', BPA, 'm', [['partNumber', '1'], ['uploadId', uploadId]], { body: 'part' }));
+    const complete = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${String(part.headers.etag)}</ETag></Part></CompleteMultipartUpload>`;
+    failsWith(await signedRequest(srv.port, 'POST', BPA, 'm', [['uploadId', uploadId]], { body: complete, headers: { 'x-oss-object-acl': 'authenticated-read' } }), 'AccessDenied', 403);
+    succeeds(await signedRequest(srv.port, 'POST', BPA, 'm', [['uploadId', uploadId]], { body: complete }));
+    assert.match(succeeds(await signedRequest(srv.port, 'GET', BPA, 'm', [['acl', '']])).text, /<Grant>default<\/Grant>/);
     // The account's own block: a new bucket cannot be created authenticated-read.
     succeeds(await signedRequest(srv.port, 'PUT', null, null, [['publicAccessBlock', '']], { body: '<PublicAccessBlockConfiguration><BlockPublicAccess>true</BlockPublicAccess></PublicAccessBlockConfiguration>' }));
     failsWith(await signedRequest(srv.port, 'PUT', 'rt11-authread-acct', null, [], { headers: { 'x-oss-acl': 'authenticated-read' } }), 'AccessDenied', 403);
