@@ -17,6 +17,7 @@ import { CALLBACK_KEY_FILE } from '../src/util/callback-key.js';
 import { isInternalAddress } from '../src/oss/callback.js';
 import { expectOssError, rawObjectRequest } from './helpers/oss.js';
 import { parseErrorXml } from './helpers/raw-http.js';
+import { signedRequest, succeeds } from './helpers/signed.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { TLS_CERT, TLS_KEY } from './helpers/ops.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -191,6 +192,27 @@ describe('upload callbacks', () => {
       const text = await res.text();
       assert.equal(res.status, 200, text);
       assert.equal((JSON.parse(text) as { got: string }).got, 'object=posted.txt&k=form%20value');
+    } finally {
+      await srv.client().putBucketACL(BUCKET, 'private');
+    }
+  });
+
+  test("PostObject naming a bucket callback policy: the policy's callback, with the form's x: fields as variables", async () => {
+    const named = b64({ callbackUrl: `${rx.url}/ok?named=1`, callbackBody: 'object=${object}&k=${x:k}' });
+    const policy = `<BucketCallbackPolicy><PolicyItem><PolicyName>form</PolicyName><Callback>${named}</Callback><CallbackVar></CallbackVar></PolicyItem></BucketCallbackPolicy>`;
+    succeeds(await signedRequest(srv.port, 'PUT', BUCKET, null, [['policy', ''], ['comp', 'callback']], { body: policy }));
+    await srv.client().putBucketACL(BUCKET, 'public-read-write');
+    try {
+      const boundary = 'cbboundary';
+      const part = (name: string, value: string, filename?: string): string =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n\r\n${value}\r\n`;
+      const body = part('key', 'posted-named.txt') + part('callback', b64({ callbackPolicy: 'form' })) +
+        part('x:k', 'form value') + part('file', 'posted bytes', 'f.txt') + `--${boundary}--\r\n`;
+      const res = await fetch(`${srv.url}/${BUCKET}`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      // Before, the form's fields were not passed to a named callback: `k=` came back empty.
+      assert.equal((JSON.parse(text) as { got: string }).got, 'object=posted-named.txt&k=form%20value');
     } finally {
       await srv.client().putBucketACL(BUCKET, 'private');
     }

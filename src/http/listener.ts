@@ -22,7 +22,7 @@ import type { Handler } from '../oss/context.js';
 import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { formWasRead } from '../oss/post-form.js';
-import { callbackOf, callbackPolicyNameOf, callbackVarOf, type UploadCallbacks } from '../oss/callback.js';
+import { callbackFormFieldsOf, callbackOf, callbackPolicyNameOf, callbackVarOf, type UploadCallbacks } from '../oss/callback.js';
 import { namedCallback } from '../oss/handlers/callback-policy.js';
 import { opensFirst } from '../util/opens-first.js';
 import { isRecyclingSource } from '../util/recycling-source.js';
@@ -248,7 +248,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         let callback = callbackOf(op, headers, query);
         // A callback parameter naming one of the bucket's callback policies instead (docs/callbacks.md).
         const policyName = callback === null && op.bucket !== null ? callbackPolicyNameOf(op, headers, query) : null;
-        if (policyName !== null) callback = await namedCallback(deps.services.stored, op.bucket!, policyName, callbackVarOf(op, headers, query));
+        if (policyName !== null) callback = await namedCallback(deps.services.stored, op.bucket!, policyName, callbackVarOf(op, headers, query), callbackFormFieldsOf(op));
         if (callback !== null && deps.callbacks === undefined) throw new AppError('NotImplemented', 'Upload callbacks are not enabled on this server.');
         const traffic = trafficLimitOf(op.name, headers, query);
         const body = throttledBody(req, traffic);

@@ -104,7 +104,7 @@ function parseVars(raw: string | undefined, formFields: ReadonlyMap<string, stri
  */
 export function callbackOf(op: Operation, headers: IncomingHttpHeaders, query: ReadonlyMap<string, string>): CallbackSpec | null {
   if (!TAKES_CALLBACK.has(op.name)) return null;
-  const fields = op.name === 'PostObject' ? (op.params.upload?.fields ?? null) : null;
+  const fields = callbackFormFieldsOf(op);
   const pick = (header: string, param: string): string | undefined => {
     if (fields !== null) return fields.get(param);
     const h = headers[header];
@@ -120,7 +120,7 @@ export function callbackOf(op: Operation, headers: IncomingHttpHeaders, query: R
  */
 export function callbackPolicyNameOf(op: Operation, headers: IncomingHttpHeaders, query: ReadonlyMap<string, string>): string | null {
   if (!TAKES_CALLBACK.has(op.name)) return null;
-  const fields = op.name === 'PostObject' ? (op.params.upload?.fields ?? null) : null;
+  const fields = callbackFormFieldsOf(op);
   const h = headers['x-oss-callback'];
   const raw = fields !== null ? fields.get('callback') : typeof h === 'string' ? h : query.get('callback');
   if (raw === undefined || raw === '') return null;
@@ -130,9 +130,14 @@ export function callbackPolicyNameOf(op: Operation, headers: IncomingHttpHeaders
 
 /** The request's callback-var parameter (header, query or PostObject field), for a named policy without its own. */
 export function callbackVarOf(op: Operation, headers: IncomingHttpHeaders, query: ReadonlyMap<string, string>): string | undefined {
-  const fields = op.name === 'PostObject' ? (op.params.upload?.fields ?? null) : null;
+  const fields = callbackFormFieldsOf(op);
   const h = headers['x-oss-callback-var'];
   return fields !== null ? fields.get('callback-var') : typeof h === 'string' ? h : query.get('callback-var');
+}
+
+/** A PostObject's form fields (its `x:` fields are callback variables too), or null for other uploads. */
+export function callbackFormFieldsOf(op: Operation): ReadonlyMap<string, string> | null {
+  return op.name === 'PostObject' ? (op.params.upload?.fields ?? null) : null;
 }
 
 /**

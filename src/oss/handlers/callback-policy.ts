@@ -66,15 +66,22 @@ function itemsOf(value: Json | null): Array<Record<string, Json>> {
 
 /**
  * The callback of the bucket's policy `name`, validated as an upload's own callback parameter is; its CallbackVar,
- * else the request's callback-var (`requestVars`). A name the bucket's policy does not hold is 400 InvalidArgument
- * [UNVERIFIED: OSS's answer], nothing stored.
+ * else the request's callback-var (`requestVars`), with a PostObject's `x:` form fields (`formFields`). A name the
+ * bucket's policy does not hold is 400 InvalidArgument [UNVERIFIED: OSS's answer], nothing stored.
  */
-export async function namedCallback(stored: StoredConfigService, bucket: string, name: string, requestVars: string | undefined): Promise<CallbackSpec | null> {
+export async function namedCallback(
+  stored: StoredConfigService,
+  bucket: string,
+  name: string,
+  requestVars: string | undefined,
+  formFields: ReadonlyMap<string, string> | null,
+): Promise<CallbackSpec | null> {
   const { value } = await stored.get(bucket, CONFIG);
   const item = itemsOf(value).find((i) => i.PolicyName === name);
   if (item === undefined) throw invalidArgument('The callback policy named by the callback parameter does not exist.', 'callbackPolicy', name.slice(0, 64));
   const own = typeof item.CallbackVar === 'string' && item.CallbackVar !== '' ? item.CallbackVar : requestVars;
-  return parseCallback(typeof item.Callback === 'string' ? item.Callback : undefined, () => own, null);
+  // A PostObject's `x:` form fields are variables of the named callback as of its own (callbackVars).
+  return parseCallback(typeof item.Callback === 'string' ? item.Callback : undefined, () => own, formFields);
 }
 
 export const getBucketCallbackPolicy: Handler = async (req) => {
