@@ -28,6 +28,7 @@ import { testPostgres } from './helpers/postgres.js';
 import { errorOf, rawRequest, v1Authorization, v4Authorization, type RawResponse } from './helpers/raw-http.js';
 import { AK, SECRET } from './helpers/server.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
+import { mulberry32 } from './helpers/seeded-random.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 2400);
@@ -42,16 +43,9 @@ const BUCKET = 'fuzz-main';
 const SIDE = 'fuzz-side';
 const REGION = 'cn-hangzhou';
 
-/** mulberry32: small, fast, deterministic. */
+/** The seeded generator (helpers/seeded-random.ts) with the picks the mutations use. */
 function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const rng: Rng = {
     next,
     int: (n) => Math.floor(next() * n),

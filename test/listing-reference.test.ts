@@ -10,6 +10,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { sdkSignedRequest, succeeds, type SignedReply } from './helpers/signed.js';
 import { encodeKey } from './helpers/raw-http.js';
+import { mulberry32 } from './helpers/seeded-random.js';
 
 /** mulberry32: a small seeded generator, so a failure replays. */
 /** One V1-signed request with the key percent-encoded in the path. */
@@ -18,16 +19,7 @@ async function signedRequest(port: number, method: string, bucket: string, key: 
   return { status: r.status, headers: r.headers, text: r.text, body: r.body, err: r.err };
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 /**

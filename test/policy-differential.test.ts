@@ -13,6 +13,7 @@ import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.j
 import { assumeRole, roleArn, stsClient, TRUST_ACCOUNT } from './helpers/sts.js';
 import { signedRequest, type SignedReply } from './helpers/signed.js';
 import { rawRequest, errorOf } from './helpers/raw-http.js';
+import { mulberry32 } from './helpers/seeded-random.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
 
@@ -22,17 +23,7 @@ const B = 'diffb';
 const OTHER = '2000000000000002';
 const ARN = (key?: string): string => `acs:oss:cn-hangzhou:${ACCOUNT_ID}:${B}${key === undefined ? '' : `/${key}`}`;
 
-/** mulberry32: a small seeded generator, the same cases on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 type Who = 'root' | 'user' | 'session' | 'session+policy' | 'cross' | 'anonymous';
 type Acl = 'private' | 'public-read' | 'public-read-write';
