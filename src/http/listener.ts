@@ -23,7 +23,7 @@ import { route, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { formWasRead } from '../oss/post-form.js';
 import { callbackFormFieldsOf, callbackOf, callbackPolicyNameOf, callbackVarOf, type UploadCallbacks } from '../oss/callback.js';
-import { namedCallback } from '../oss/handlers/callback-policy.js';
+import { namedCallback } from '../oss/callback-policy.js';
 import { opensFirst } from '../util/opens-first.js';
 import { isRecyclingSource } from '../util/recycling-source.js';
 import { directSinkOf } from './direct-sink.js';

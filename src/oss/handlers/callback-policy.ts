@@ -1,6 +1,5 @@
 import { AppError, invalidArgument } from '../../errors.js';
-import type { StoredConfigService } from '../../domain/stored-configs.js';
-import { parseCallback, type CallbackSpec } from '../callback.js';
+import { CALLBACK_POLICY_CONFIG as CONFIG, itemsOf } from '../callback-policy.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler } from '../context.js';
 import { header } from '../headers.js';
@@ -11,10 +10,8 @@ import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 // The bucket callback policy (`/<bucket>/?policy&comp=callback`, unpublished; routed by oss/operations.ts): named
 // upload callbacks kept with the bucket, put, read and deleted as a whole (docs/callbacks.md). The PHP SDK's
 // OssClientBucketCallbackPolicyTest, the Java SDK's and oss2's test_bucket_callback_policy.py call it. An upload's
-// `x-oss-callback` may name one of them (`{"callbackPolicy":"…"}`) instead of giving its own (namedCallback).
+// `x-oss-callback` may name one of them (`{"callbackPolicy":"…"}`) instead of giving its own (oss/callback-policy.ts).
 
-/** Store name (`stored.callback-policy`). */
-const CONFIG = 'callback-policy';
 const MAX_BODY = 64 * 1024;
 /** Policies per bucket [UNVERIFIED: OSS publishes no limit]. */
 const MAX_POLICIES = 100;
@@ -58,31 +55,6 @@ export const putBucketCallbackPolicy: Handler = async (req) => {
   await req.services.stored.update(req.op.bucket!, CONFIG, () => (items.length === 0 ? null : ({ PolicyItem: items.map((i) => ({ ...i })) } as Json)), items.length === 0);
   return empty();
 };
-
-function itemsOf(value: Json | null): Array<Record<string, Json>> {
-  const list = value !== null && typeof value === 'object' && !Array.isArray(value) && Array.isArray(value.PolicyItem) ? value.PolicyItem : [];
-  return list.filter((i): i is Record<string, Json> => i !== null && typeof i === 'object' && !Array.isArray(i));
-}
-
-/**
- * The callback of the bucket's policy `name`, validated as an upload's own callback parameter is; its CallbackVar,
- * else the request's callback-var (`requestVars`), with a PostObject's `x:` form fields (`formFields`). A name the
- * bucket's policy does not hold is 400 InvalidArgument [UNVERIFIED: OSS's answer], nothing stored.
- */
-export async function namedCallback(
-  stored: StoredConfigService,
-  bucket: string,
-  name: string,
-  requestVars: string | undefined,
-  formFields: ReadonlyMap<string, string> | null,
-): Promise<CallbackSpec | null> {
-  const { value } = await stored.get(bucket, CONFIG);
-  const item = itemsOf(value).find((i) => i.PolicyName === name);
-  if (item === undefined) throw invalidArgument('The callback policy named by the callback parameter does not exist.', 'callbackPolicy', name.slice(0, 64));
-  const own = typeof item.CallbackVar === 'string' && item.CallbackVar !== '' ? item.CallbackVar : requestVars;
-  // A PostObject's `x:` form fields are variables of the named callback as of its own (callbackVars).
-  return parseCallback(typeof item.Callback === 'string' ? item.Callback : undefined, () => own, formFields);
-}
 
 export const getBucketCallbackPolicy: Handler = async (req) => {
   const { value } = await req.services.stored.get(req.op.bucket!, CONFIG);
