@@ -157,6 +157,27 @@ describe('redteam wave 11: bucket callback policies', () => {
     // The policy put in the first test is still there.
     assert.match(succeeds(await signedRequest(srv.port, 'GET', B, null, CB_Q)).text, /<PolicyName>p0<\/PolicyName>/);
   });
+
+  it('an explicit Deny on each callback-policy action wins over oss:* and leaves the stored policy as it was', async () => {
+    const D = 'rt11-cb-deny';
+    succeeds(await signedRequest(srv.port, 'PUT', D, null, []));
+    succeeds(await signedRequest(srv.port, 'PUT', D, null, CB_Q, { body: policyXml([['kept', '{}']]) }));
+    const ram = new Ram(srv);
+    const actions = ['oss:PutBucketCallbackPolicy', 'oss:GetBucketCallbackPolicy', 'oss:DeleteBucketCallbackPolicy'];
+    const u = await ram.userWith('rt11-cb-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: actions, Resource: [`acs:oss:*:*:${D}`] },
+    ));
+    const creds: [string, string] = [u.accessKeyId, u.accessKeySecret];
+    const stored = succeeds(await signedRequest(srv.port, 'GET', D, null, CB_Q)).text;
+    assert.match(stored, /<PolicyName>kept<\/PolicyName>/);
+    failsWith(await signedRequest(srv.port, 'PUT', D, null, CB_Q, { creds, body: policyXml([['hijack', '{}']]) }), 'AccessDenied', 403);
+    failsWith(await signedRequest(srv.port, 'GET', D, null, CB_Q, { creds }), 'AccessDenied', 403);
+    failsWith(await signedRequest(srv.port, 'DELETE', D, null, CB_Q, { creds }), 'AccessDenied', 403);
+    assert.equal(succeeds(await signedRequest(srv.port, 'GET', D, null, CB_Q)).text, stored);
+    // The Allow is real: the same user writes objects in that bucket.
+    succeeds(await signedRequest(srv.port, 'PUT', D, 'by-denied-user', [], { creds, body: 'x' }));
+  });
 });
 
 describe('redteam wave 11: the authenticated-read ACL', () => {
