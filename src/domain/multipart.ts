@@ -176,7 +176,7 @@ export class MultipartService {
     const src = await this.objects.resolveForRead(source.bucket, source.key, source.checkTarget, source.versionId, 'InvalidArgument');
     await source.checkData?.(src);
     checkPreconditions(src, source.conditions);
-    this.objects.assertReadable(src);
+    await this.objects.assertReadable(src, source.bucket);
     // api-docs UploadPartCopy: objects uploaded with AppendObject cannot be copied this way (CopyObject can,
     // outside versioned buckets). The code is ours [UNVERIFIED]: docs/compatibility.md.
     if (src.type === 'Appendable') {

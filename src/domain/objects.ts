@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../errors.js';
 import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
-import { dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
+import { bucketNow, dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { accessTrackingSince } from './access-monitor.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
 import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type SelectMetaAttrs, type SelectMetaFormat, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass, type VersionSummary } from './model.js';
@@ -13,7 +13,8 @@ import { rollUp } from './listing.js';
 import { admit, admitBody, admitSmall } from './admission.js';
 import { capacityAfterBody, capacityBeforeBody, capacityCheck, capacityGuard } from './storage-capacity.js';
 import { retentionGuard } from './retention.js';
-import { assertReadable, isArchived, restoreHeaderValue, withoutRestore } from './restore.js';
+import { assertReadable, isArchived, isFrozen, restoreHeaderValue, withoutRestore } from './restore.js';
+import { archiveDirectRead } from './archive-direct-read.js';
 import { bucketDefaultEncryption, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
 import type { BlobRange, BlobStore } from '../store/blob/types.js';
 import { commitMayHaveLanded } from '../store/meta/types.js';
@@ -269,9 +270,19 @@ export class ObjectService {
     return { meta, data: target, link: obj };
   }
 
-  /** Refuses to hand out an archived object's bytes unless it is restored (InvalidObjectState). */
-  assertReadable(obj: ObjectRecord): void {
-    assertReadable(obj, this.ctx.clock());
+  /**
+   * Refuses to hand out an archived object's bytes unless it is restored, or it is an Archive object of `bucket`
+   * while that bucket reads them in real time (archive-direct-read.ts): InvalidObjectState. `directRead` false:
+   * a restore is needed whatever the bucket says (a website's index and error documents, which OSS does not
+   * serve from frozen Archive objects). The bucket's record is looked at only for a frozen Archive object, so
+   * the answer comes without a promise unless that record has to be read (await it when it is one).
+   */
+  assertReadable(obj: ObjectRecord, bucket: string, directRead = true): void | Promise<void> {
+    const now = this.ctx.clock();
+    if (!directRead || obj.storageClass !== 'Archive' || !isFrozen(obj, now)) return assertReadable(obj, now);
+    const held = bucketNow(this.ctx.meta, bucket);
+    if (held instanceof Promise) return held.then((b) => assertReadable(obj, now, b !== null && archiveDirectRead(b)));
+    assertReadable(obj, now, held !== null && archiveDirectRead(held));
   }
 
   /** `x-oss-restore` of an archived object being or having been restored; undefined otherwise. */
@@ -555,8 +566,8 @@ export class ObjectService {
     const source = await this.resolveForRead(input.sourceBucket, input.sourceKey, input.checkSourceTarget, input.sourceVersionId, 'InvalidArgument');
     await input.checkSourceData?.(source);
     checkPreconditions(source, input.sourceConditions);
-    // An archived source is copied (its class changed included) only while restored.
-    this.assertReadable(source);
+    // An archived source is copied (its class changed included) only while restored, or read in real time.
+    await this.assertReadable(source, input.sourceBucket);
     const destVersioned = versioningStatus(await requireBucket(this.ctx, input.bucket)) !== null;
     if (source.type === 'Appendable' && (destVersioned || versioningStatus(await requireBucket(this.ctx, input.sourceBucket)) !== null)) {
       throw new AppError('InvalidArgument', 'Appendable objects cannot be copied in a versioned bucket.', { ArgumentName: 'x-oss-copy-source' });

@@ -5,7 +5,8 @@ import { requireBucket, timingOf, type DomainContext } from './context.js';
 import { RESTORE_TIERS, type ObjectAttrs, type ObjectRecord, type RestoreAttrs, type RestoreTier, type StorageClass } from './model.js';
 
 // Archive, ColdArchive and DeepColdArchive objects are frozen: their bytes cannot be read (GetObject,
-// CopyObject and UploadPartCopy sources) until a RestoreObject has made a temporary copy. The restore's
+// CopyObject and UploadPartCopy sources) until a RestoreObject has made a temporary copy, except Archive
+// objects of a bucket with real-time access on (archive-direct-read.ts). The restore's
 // times live in the object's attrs; whether it is still running, done or expired is computed from the
 // clock, so no job has to finish or expire it. The delay and the length of a "day" are development knobs
 // (ProtectionTiming, docs/data-protection.md).
@@ -45,9 +46,17 @@ export function restoreStatus(obj: Pick<ObjectRecord, 'attrs'>, now: number): Re
   return now < r.readyAt ? 'ongoing' : 'restored';
 }
 
-/** GetObject / copy sources: an archived object's bytes are readable only while restored. */
-export function assertReadable(obj: ObjectRecord, now: number): void {
-  if (isArchived(obj) && restoreStatus(obj, now) !== 'restored') {
+/** Whether the object's bytes need a restore to be read now: archived and not restored. */
+export function isFrozen(obj: ObjectRecord, now: number): boolean {
+  return isArchived(obj) && restoreStatus(obj, now) !== 'restored';
+}
+
+/**
+ * GetObject / copy sources: an archived object's bytes are readable only while restored, or, for the Archive
+ * class only, when `directRead` (its bucket's real-time access of Archive objects, archive-direct-read.ts).
+ */
+export function assertReadable(obj: ObjectRecord, now: number, directRead = false): void {
+  if (isFrozen(obj, now) && !(directRead && obj.storageClass === 'Archive')) {
     throw new AppError('InvalidObjectState', undefined, { Key: obj.key });
   }
 }

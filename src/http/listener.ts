@@ -19,7 +19,7 @@ import { missingBucketFirst } from '../oss/missing-bucket-first.js';
 import { ossErrorResponse } from '../oss/error-response.js';
 import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
-import { route, type Operation } from '../oss/operations.js';
+import { route, type AuthzCheck, type Operation } from '../oss/operations.js';
 import { authenticatePostObject } from '../oss/post-object.js';
 import { formWasRead } from '../oss/post-form.js';
 import { callbackFormFieldsOf, callbackOf, callbackPolicyNameOf, callbackVarOf, type UploadCallbacks } from '../oss/callback.js';
@@ -294,11 +294,12 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           rawQuery,
           origin: { protocol: facts.secureTransport ? 'https' : 'http', host: headers.host ?? '', bucketPath: address.style === 'virtual-hosted' ? '/' : `/${bucket}/` },
         }, {
-          fetch: async (key) => {
+          fetch: async (key, page) => {
             assertObjectKey(key);
             const read = method === 'HEAD' ? 'HeadObject' : 'GetObject';
             rec.operation = read; // what was served (a website `GET /` is not a listing)
-            const asRead: Operation = { name: read, bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] };
+            const checks: AuthzCheck[] = [{ action: 'oss:GetObject', bucket, key, acl: 'read' }];
+            const asRead: Operation = read === 'GetObject' && page === true ? { name: read, bucket, key, checks, params: { websitePage: true } } : { name: read, bucket, key, checks };
             // Decided first as if the key were missing (docs/website.md): where a missing key is refused (a
             // private bucket) every key is, existing or not. A private object in a readable bucket is then
             // AccessDenied, as OSS answers it (its existence is no secret there: the bucket can be listed).

@@ -142,7 +142,11 @@ export type Operation =
   | Simple<'ListMultipartUploads'>
   | Simple<'DeleteMultipleObjects'>
   | Simple<'PutObject'>
-  | Simple<'GetObject'>
+  /**
+   * `websitePage`: a static website's index or error document (oss/website.ts), which OSS never reads from a
+   * frozen Archive object in real time (docs/data-protection.md).
+   */
+  | (Base & { name: 'GetObject'; params?: { websitePage?: true } })
   | Simple<'HeadObject'>
   /** `viaGet`: GET ?objectMeta (the API's is HEAD; the Java SDK and oss2 send GET), answered with the same head and no body. */
   | (Base & { name: 'GetObjectMeta'; params: { viaGet: boolean } })

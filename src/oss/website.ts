@@ -38,8 +38,12 @@ export interface WebsiteInput {
 }
 
 export interface WebsiteDeps {
-  /** GetObject (HeadObject for HEAD) of `key`, authorized as that operation; throws its AppError. */
-  fetch(key: string): Promise<OssResponse>;
+  /**
+   * GetObject (HeadObject for HEAD) of `key`, authorized as that operation; throws its AppError. `page`: the key is
+   * the index or error document, which OSS does not read from a frozen Archive object even in a bucket with
+   * real-time access of Archive objects (403 InvalidObjectState, docs/data-protection.md).
+   */
+  fetch(key: string, page?: boolean): Promise<OssResponse>;
   /** Whether `key` exists and the caller may read it (Type 0's `key/` check). */
   exists(key: string): Promise<boolean>;
 }
@@ -129,7 +133,7 @@ export async function serveWebsite(config: WebsiteConfig, input: WebsiteInput, d
     // Without SupportSubDir, every directory shows the root index document (OSS's documented behaviour).
     const first = isDir ? (index!.supportSubDir ? key + index!.suffix : index!.suffix) : key;
     try {
-      return await deps.fetch(first);
+      return await deps.fetch(first, isDir);
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
       failure = err;
@@ -142,7 +146,7 @@ export async function serveWebsite(config: WebsiteConfig, input: WebsiteInput, d
     }
     if (index.type === 2) {
       try {
-        return await deps.fetch(`${key}/${index.suffix}`);
+        return await deps.fetch(`${key}/${index.suffix}`, true);
       } catch (err) {
         if (statusOf(err) !== 404) throw err;
       }
@@ -152,7 +156,7 @@ export async function serveWebsite(config: WebsiteConfig, input: WebsiteInput, d
   if (onError !== null) return onError;
   if (config.error) {
     try {
-      const page = await deps.fetch(config.error.key);
+      const page = await deps.fetch(config.error.key, true);
       return { ...page, status: config.error.httpStatus };
     } catch {
       // An error document that is missing or not readable: the original 404 stands.

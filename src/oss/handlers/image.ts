@@ -22,7 +22,7 @@ async function readSource(req: OssRequest, bucket: string, key: string, versionI
   const { meta, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionId);
   await kmsDecryptCheck(req, data);
   if (conditions) checkPreconditions(meta, preconditionsFrom(req.headers));
-  req.services.objects.assertReadable(data);
+  await req.services.objects.assertReadable(data, bucket);
   assertSourceSize(data.size);
   const inline = req.services.objects.inlineBytes(data, null);
   if (inline !== null) return inline;

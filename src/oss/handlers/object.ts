@@ -157,7 +157,8 @@ async function readOrDirectoryIndex(req: OssRequest, withBody: boolean): Promise
     const indexKey = index.supportSubDir ? key + index.suffix : index.suffix;
     try {
       await req.authorize([{ action: 'oss:GetObject', bucket, key: indexKey, acl: 'read' }]);
-      return await read(req, withBody, indexKey);
+      // An index document is never read from a frozen Archive object in real time (docs/data-protection.md).
+      return await read(req, withBody, indexKey, false);
     } catch (indexErr) {
       if (indexErr instanceof AccessDeniedError || (isAppError(indexErr) && indexErr.status === 404)) throw err;
       throw indexErr;
@@ -165,7 +166,8 @@ async function readOrDirectoryIndex(req: OssRequest, withBody: boolean): Promise
   }
 }
 
-async function read(req: OssRequest, withBody: boolean, keyRead?: string): Promise<OssResponse> {
+/** `directRead` false: a frozen Archive object is refused even in a bucket that reads them in real time (a website page). */
+async function read(req: OssRequest, withBody: boolean, keyRead?: string, directRead = req.op.name !== 'GetObject' || req.op.params?.websitePage !== true): Promise<OssResponse> {
   const bucket = req.op.bucket!;
   const key = keyRead ?? req.op.key!;
   // Records the store holds come without a promise; awaiting only real ones saves a microtask turn each.
@@ -175,8 +177,10 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string): Promi
   const kms = withBody ? kmsDecryptCheck(req, data) : undefined;
   if (kms !== undefined) await kms;
   checkPreconditions(obj, preconditionsFrom(req.headers));
-  // HEAD describes an archived object as it is; GET needs its bytes, readable only while restored.
-  if (withBody) req.services.objects.assertReadable(data);
+  // HEAD describes an archived object as it is; GET needs its bytes, readable only while restored (or, for
+  // Archive, while the bucket reads them in real time).
+  const readable = withBody ? req.services.objects.assertReadable(data, bucket, directRead) : undefined;
+  if (readable !== undefined) await readable;
   // The bucket's record (cached by the store) once, for the version header and the lifecycle expiry.
   const held = req.services.buckets.get(bucket);
   const b = held instanceof Promise ? await held : held;

@@ -108,7 +108,7 @@ async function objectToScan(req: OssRequest): Promise<{ data: ObjectRecord; open
   const versionId = req.op.name === 'SelectObject' ? req.query.get('versionId') : undefined;
   const { data } = await req.services.objects.readView(bucket, req.op.key!, symlinkTargetCheck(req, bucket), versionId);
   await kmsDecryptCheck(req, data);
-  req.services.objects.assertReadable(data);
+  await req.services.objects.assertReadable(data, bucket);
   return {
     data,
     open: () => {

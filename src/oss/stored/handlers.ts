@@ -171,4 +171,7 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'PutBucketInventory', 'GetBucketInventory', 'ListBucketInventory', 'DeleteBucketInventory',
   // Access tracking records reads and lifecycle rules on the last access time act on it (docs/lifecycle.md).
   'PutBucketAccessMonitor', 'GetBucketAccessMonitor',
+  // Real-time access of Archive objects: a frozen Archive object of the bucket is read without a restore
+  // (domain/archive-direct-read.ts, docs/data-protection.md).
+  'PutBucketArchiveDirectRead', 'GetBucketArchiveDirectRead',
 ]);
