@@ -32,6 +32,8 @@ import { isRpcRequest } from '../rpc/request.js';
 import { mayBeWebsiteRequest, serveWebsite, websiteOfBucket } from '../oss/website.js';
 import { principalLabel, RequestRecord, type AccessFacts, type RequestObserver } from '../audit/record.js';
 import { guardChunkedLength } from './chunked-length.js';
+import { connectionTls } from './connection-tls.js';
+import { assertTlsAccepted } from '../oss/bucket-tls.js';
 import { refuseRepeatedSingletons } from './single-headers.js';
 import { closeWithError } from './close-with-error.js';
 import { observeResponse } from './observe.js';
@@ -244,6 +246,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       // Authorizes an operation, then runs its handler.
       const run = async (op: Operation): Promise<OssResponse> => {
         await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
+        // The bucket's TLS versions and cipher suites (PutBucketHttpsConfig), once the caller is known to be allowed.
+        const tlsChecked = assertTlsAccepted(op.bucket, connectionTls(req.socket), (n) => deps.authz.getBucket(n));
+        if (tlsChecked !== undefined) await tlsChecked;
         // Upload callbacks and traffic limits: validated before any byte of the body is read or stored.
         let callback = callbackOf(op, headers, query);
         // A callback parameter naming one of the bucket's callback policies instead (docs/callbacks.md).

@@ -174,4 +174,6 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   // Real-time access of Archive objects: a frozen Archive object of the bucket is read without a restore
   // (domain/archive-direct-read.ts, docs/data-protection.md).
   'PutBucketArchiveDirectRead', 'GetBucketArchiveDirectRead',
+  // TLS versions and cipher suites: a request over TLS the bucket does not accept is refused (oss/bucket-tls.ts).
+  'PutBucketHttpsConfig', 'GetBucketHttpsConfig',
 ]);
