@@ -3,7 +3,7 @@ import { AppError, invalidArgument } from '../errors.js';
 import { isoBasic, isoSeconds, parseHttpDate, parseIsoBasic } from '../util/time.js';
 import { ANONYMOUS, type Credential, type CredentialResolver, type Principal } from './principal.js';
 import { headerValue, type SignableRequest } from './signature/request.js';
-import { signV1, stringToSignV1, subResourceListsDiffer } from './signature/v1.js';
+import { ambiguousV1Parameter, signV1, stringToSignV1, subResourceListsDiffer } from './signature/v1.js';
 import { signV2, stringToSignV2, V2_VERSION } from './signature/v2.js';
 import {
   canonicalRequestV4,
@@ -123,6 +123,20 @@ export async function authenticate(req: SignableRequest, opts: AuthenticateOptio
   return { principal: ANONYMOUS, method: 'anonymous' };
 }
 
+/**
+ * A V1 signature over a query whose StringToSign would also be another request's (v1.ts ambiguousV1Parameter):
+ * refused before the signature is checked, which could not tell the two apart.
+ */
+function refuseAmbiguousV1(req: SignableRequest): void {
+  const name = ambiguousV1Parameter(req);
+  if (name === null) return;
+  throw invalidArgument(
+    'A V1 signature cannot cover this query: a signed parameter name holds "=" or "&", or a signed value holds "&" followed by a signed parameter name, so its StringToSign reads as another request\'s. Encode it differently or sign with V4.',
+    name.slice(0, 64),
+    (queryValue(req, name) ?? '').slice(0, 64),
+  );
+}
+
 // Without a promise of its own when the credential is already known (the common case: a cached key).
 function verifyV1Header(req: SignableRequest, authorization: string, token: string | undefined, opts: AuthenticateOptions): Authenticated | Promise<Authenticated> {
   const m = /^OSS ([^:\s]+):(\S+)$/.exec(authorization.trim());
@@ -133,6 +147,7 @@ function verifyV1Header(req: SignableRequest, authorization: string, token: stri
   const time = dateSlot === undefined ? NaN : parseHttpDate(dateSlot);
   if (dateSlot === undefined || Number.isNaN(time)) throw invalidDate(dateSlot);
   checkSkew(time, opts.now, dateSlot);
+  refuseAmbiguousV1(req);
   const check = (cred: Credential): Authenticated => {
     const sts = stringToSignV1(req, dateSlot, false);
     // The Java SDK signs only its own (older) list of sub-resources. Accepted for header signatures only: a
@@ -163,6 +178,7 @@ async function verifyV1Url(req: SignableRequest, token: string | undefined, opts
     throw new AppError('AccessDenied', 'Query-string authentication requires the Signature, Expires and OSSAccessKeyId parameters');
   }
   checkUrlExpires(expires, opts.now);
+  refuseAmbiguousV1(req);
   const cred = await opts.credentials.resolve(accessKeyId, token);
   const sts = stringToSignV1(req, expires, true);
   if (!safeEqual(signV1(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);

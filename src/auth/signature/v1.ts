@@ -38,6 +38,37 @@ export function canonicalizedResource(req: SignableRequest, presigned: boolean, 
   return `${path}?${sorted.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&')}`;
 }
 
+/** Whether some V1 list signs `k` (the widest reading: every name a CanonicalizedResource's query part can hold). */
+const signedByAnyList = (k: string): boolean => isUrlSigned(k) || isLegacySubResource(k);
+
+/** The name a query piece starting at `at` of `text` gives: up to its first `=` or `&`. */
+function pieceName(text: string, at: number): string {
+  let end = at;
+  while (end < text.length && text[end] !== '=' && text[end] !== '&') end++;
+  return text.slice(at, end);
+}
+
+/**
+ * The signed query key of a V1 request whose CanonicalizedResource would read as another request's, or null.
+ * V1 joins the *decoded* names and values with `=` and `&` as they are, so an `x-oss-*` name holding `=` or `&`
+ * (`x-oss-process%3Dimage%2Fresize%2Cw_50` with no value signs `x-oss-process=image/resize,w_50`), or a value
+ * holding `&` and then a signed name (`response-content-disposition=attachment%26x-oss-process%3D…`), signs the
+ * same string as a request that carries that parameter: a presigned URL (or a captured header-signed request) for a
+ * resized, watermarked, throttled or version-pinned read could be sent without the parameter. Refusing these leaves
+ * one request per string (split at each `&` before a signed name, each piece at its first `=`). No SDK signs such a
+ * name, and a value's `&` before anything else (`filename="Tom&Jerry.mp4"`) is still accepted.
+ */
+export function ambiguousV1Parameter(req: SignableRequest): string | null {
+  for (const [k, v] of req.query) {
+    if (!signedByAnyList(k)) continue;
+    if (k.includes('=') || k.includes('&')) return k;
+    for (let at = v.indexOf('&'); at >= 0; at = v.indexOf('&', at + 1)) {
+      if (signedByAnyList(pieceName(v, at + 1))) return k;
+    }
+  }
+  return null;
+}
+
 /** StringToSign of V1; `dateSlot` is x-oss-date/Date for header auth, Expires for URLs. */
 export function stringToSignV1(req: SignableRequest, dateSlot: string, presigned: boolean, list: SubResourceList = 'current'): string {
   return (
