@@ -9,6 +9,9 @@
 //   presigned URL for a resized (or watermarked, or throttled) image gave the original, and one for an old version
 //   with a response override gave the current version; a captured header-signed request likewise. Now 400
 //   InvalidArgument before the signature (auth/signature/v1.ts ambiguousV1Parameter).
+// - V2 and V4 sort the query by name and then by value, so the order of a key given twice is not signed while the
+//   handlers act on the last one: `versionId=<a>&versionId=<b>` signed, sent swapped, read the other version. Now a
+//   key repeated with another value is 400 InvalidArgument under V2/V4 (no SDK sends one; V1 signs them in order).
 //
 // Tried and held on the old code (guarded below where a test can fail):
 // - Every `x-oss-*` header a request carries is signed by V1, V2 and V4, presigned URLs included: adding
@@ -36,14 +39,16 @@
 //   them. A captured V1 header signature may gain a sub-resource of the Java SDK's shorter list's gaps within
 //   its 15 minutes (documented since wave 9).
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import sharp from 'sharp';
+import { stringToSignV2 } from '../src/auth/signature/v2.js';
 import { isoBasic } from '../src/util/time.js';
 import { errorOf, rawRequest, v1Authorization, v4Authorization, type RawResponse } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { presign as presignV4, signHeader as signV4Header } from './helpers/sdk-v2-signer.js';
 
 const BUCKET = 'rt12-signed';
 const OTHER = 'rt12-other';
@@ -172,6 +177,59 @@ describe('redteam wave 12: what a signature covers is what runs', () => {
         assert.equal(res.status, 200, name);
         assert.equal(res.body.toString(), 'new public', name);
       }
+    });
+  });
+
+  describe('V2 and V4: a key given twice', () => {
+    const swap = (path: string, a: string, b: string): string => {
+      const [p, q] = path.split('?') as [string, string];
+      const pieces = q.split('&');
+      const i = pieces.indexOf(a);
+      const j = pieces.indexOf(b);
+      assert.ok(i >= 0 && j >= 0, `${a} and ${b} in ${q}`);
+      [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
+      return `${p}?${pieces.join('&')}`;
+    };
+    let current = '';
+    before(async () => {
+      const head = await client.head('doc.txt');
+      current = String((head.res.headers as Record<string, string>)['x-oss-version-id']);
+    });
+
+    it('V4 Authorization: versionId=<old>&versionId=<current> signed, sent swapped, does not read the other version', async () => {
+      const one = signV4Header({ method: 'GET', bucket: BUCKET, key: 'doc.txt', params: [['versionId', oldVersion]] }, { ak: AK, secret: SECRET });
+      const single = await send(port, 'GET', one.path, one.headers);
+      assert.equal(single.status, 200);
+      assert.equal(single.body.toString(), 'old secret');
+
+      const two = signV4Header({ method: 'GET', bucket: BUCKET, key: 'doc.txt', params: [['versionId', current], ['versionId', oldVersion]] }, { ak: AK, secret: SECRET });
+      const swapped = swap(two.path, `versionId=${current}`, `versionId=${oldVersion}`);
+      for (const path of [two.path, swapped]) refused(await send(port, 'GET', path, two.headers), 'InvalidArgument', 400);
+    });
+
+    it('a V4 presigned URL likewise', async () => {
+      const url = presignV4({ method: 'GET', bucket: BUCKET, key: 'doc.txt', params: [['versionId', current], ['versionId', oldVersion]] }, { ak: AK, secret: SECRET }, 600);
+      const swapped = swap(url, `versionId=${current}`, `versionId=${oldVersion}`);
+      for (const path of [url, swapped]) refused(await send(port, 'GET', path), 'InvalidArgument', 400);
+    });
+
+    it('a V2 presigned URL likewise; a key repeated with the same value is still one parameter', async () => {
+      const expires = String(Math.floor(Date.now() / 1000) + 600);
+      const sign = (versions: string[]): string => {
+        const query: Array<[string, string]> = [
+          ...versions.map((v): [string, string] => ['versionId', v]),
+          ['x-oss-signature-version', 'OSS2'], ['x-oss-expires', expires], ['x-oss-access-key-id', AK],
+        ];
+        const sts = stringToSignV2({ method: 'GET', bucket: BUCKET, key: 'doc.txt', query, headers: {} }, expires, [], true);
+        const sig = createHmac('sha256', SECRET).update(sts, 'utf8').digest('base64');
+        return `/${BUCKET}/doc.txt?${[...query, ['x-oss-signature', sig]].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
+      };
+      const same = await send(port, 'GET', sign([oldVersion, oldVersion]));
+      assert.equal(same.status, 200, same.body.toString());
+      assert.equal(same.body.toString(), 'old secret');
+      const two = sign([current, oldVersion]);
+      const swapped = swap(two, `versionId=${encodeURIComponent(current)}`, `versionId=${encodeURIComponent(oldVersion)}`);
+      for (const path of [two, swapped]) refused(await send(port, 'GET', path), 'InvalidArgument', 400);
     });
   });
 

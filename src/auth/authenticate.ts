@@ -137,6 +137,24 @@ function refuseAmbiguousV1(req: SignableRequest): void {
   );
 }
 
+/**
+ * A query key given twice with different values under a V2 or V4 signature. Both sort the parameters by name and
+ * then by value, so the order they came in is not signed, while the handlers act on the last one: a URL signed with
+ * `versionId=<a>&versionId=<b>` could be sent as `versionId=<b>&versionId=<a>` to read the other version. No OSS
+ * operation takes a parameter twice and no SDK sends one twice; V1 signs them in the order sent.
+ */
+function refuseUnorderedRepeats(req: SignableRequest): void {
+  if (req.query.length < 2) return;
+  const seen = new Map<string, string>();
+  for (const [k, v] of req.query) {
+    const first = seen.get(k);
+    if (first === undefined) seen.set(k, v);
+    else if (first !== v) {
+      throw invalidArgument(`The query parameter ${k.slice(0, 64)} is given more than once with different values; the signature does not say which one applies.`, k.slice(0, 64), v.slice(0, 64));
+    }
+  }
+}
+
 // Without a promise of its own when the credential is already known (the common case: a cached key).
 function verifyV1Header(req: SignableRequest, authorization: string, token: string | undefined, opts: AuthenticateOptions): Authenticated | Promise<Authenticated> {
   const m = /^OSS ([^:\s]+):(\S+)$/.exec(authorization.trim());
@@ -317,6 +335,7 @@ async function verifyV4Header(req: SignableRequest, authorization: string, token
   }
   const additional = parseAdditionalHeaders(fields.get('AdditionalHeaders'));
   assertAdditionalPresent(req, additional, '0002-00000211');
+  refuseUnorderedRepeats(req);
   const resolved = await resolveV4(opts, cred.accessKeyId, token);
   verifyV4Signature(req, resolved.secret, cred, when.raw, provided, additional, payloadHash);
   return {
@@ -350,6 +369,7 @@ async function verifyV4Url(req: SignableRequest, token: string | undefined, opts
   const additional = parseAdditionalHeaders(queryValue(req, 'x-oss-additional-headers'));
   // [UNVERIFIED: OSS's EC for the V4 URL form; 0002-00000077/78 are the V2 URL's]
   assertAdditionalPresent(req, additional, undefined);
+  refuseUnorderedRepeats(req);
   const resolved = await resolveV4(opts, cred.accessKeyId, token);
   verifyV4Signature(req, resolved.secret, cred, isoDate, provided, additional, UNSIGNED_PAYLOAD, 'x-oss-signature');
   return { principal: resolved.principal, method: 'v4-url', accessKeyId: cred.accessKeyId };
@@ -373,6 +393,7 @@ async function verifyV2Header(req: SignableRequest, authorization: string, token
   if (dateSlot === undefined || Number.isNaN(time)) throw invalidDate(dateSlot);
   checkSkew(time, opts.now, dateSlot);
   const additional = parseV2AdditionalHeaders(fields.get('AdditionalHeaders'));
+  refuseUnorderedRepeats(req);
   const cred = await opts.credentials.resolve(accessKeyId, token);
   const sts = stringToSignV2(req, dateSlot, additional, false);
   if (!safeEqual(signV2(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
@@ -388,6 +409,7 @@ async function verifyV2Url(req: SignableRequest, token: string | undefined, opts
   }
   checkUrlExpires(expires, opts.now);
   const additional = parseV2AdditionalHeaders(queryValue(req, 'x-oss-additional-headers'));
+  refuseUnorderedRepeats(req);
   const cred = await opts.credentials.resolve(accessKeyId, token);
   const sts = stringToSignV2(req, expires, additional, true);
   if (!safeEqual(signV2(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
