@@ -25,7 +25,8 @@
 //   request as virtual-hosted A is the same request. Access point aliases are signed by their alias name.
 // - V4's fallbacks (ali-oss `k=` for empty values, the .NET SDK's query as sent) each read one decoded request, so
 //   none lets a changed request through; V2 and V4 percent-encode names, values and the path, so `=`, `&`, `?` in
-//   them stay apart. Authentication reads the first of a repeated auth parameter, and all of them are signed.
+//   them stay apart. Authentication reads the first of a repeated auth parameter (`Expires`, `x-oss-expires`, …): a
+//   second one changes nothing, and under V2/V4 it is signed.
 // - A V4 signed payload hash binds a chunked body as it binds a sized one (XOssContentSHA256Mismatch, nothing
 //   stored). PostObject's policy, STS tokens bound to their AccessKeyId, and V1 URLs' full sub-resource list were
 //   checked in waves 8 and 9.
@@ -36,8 +37,9 @@
 //   V1 URLs for keys its callers choose must refuse keys with `?` (ali-oss refuses a leading `?`) or use V4.
 // - Bodies are not signed by V1 or UNSIGNED-PAYLOAD (a presigned PUT or POST ?x-oss-process takes any bytes);
 //   Content-Disposition, Cache-Control, Expires, Range and If-* are never signed unless a V2/V4 signature lists
-//   them. A captured V1 header signature may gain a sub-resource of the Java SDK's shorter list's gaps within
-//   its 15 minutes (documented since wave 9).
+//   them. A captured V1 header signature may still gain, within its 15 minutes, a key the Java SDK's shorter list
+//   leaves unsigned (`publicAccessBlock`, `resourceGroup`, newer `x-oss-*` keys) or another `inventoryId` (the
+//   Python SDK v2's form): the header forms those SDKs need (docs/compatibility.md, since wave 9).
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { request } from 'node:http';
