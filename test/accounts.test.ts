@@ -120,9 +120,13 @@ describe('several accounts on one server', () => {
       { Effect: 'Deny', Action: 'sts:AssumeRole', Resource: roleArnIn(A, 'appwriter') },
     ));
     await popFails(assumeRole(sts(denyUser), { RoleArn: roleArnIn(A, 'AppWriter'), RoleSessionName: 's1' }), 'NoPermission', NO_PERMISSION);
-    // A role ARN of an account this server does not hold, or of a role B does not have.
-    await popFails(assumeRole(sts(appServer), { RoleArn: roleArnIn('3000000000000003', 'AppWriter'), RoleSessionName: 's1' }), 'EntityNotExist.Role');
-    await popFails(assumeRole(sts(appServer), { RoleArn: roleArnIn(B, 'AppWriter'), RoleSessionName: 's1' }), 'EntityNotExist.Role');
+    // A role ARN of an account this server does not hold, or of a role B does not have: EntityNotExist.Role to a caller
+    // its own account allows to assume it (deny-user: sts:AssumeRole on *), NoPermission to one it does not (app-server
+    // is allowed two roles of A only), which learns nothing of the role (docs/sts.md).
+    await popFails(assumeRole(sts(denyUser), { RoleArn: roleArnIn('3000000000000003', 'AppWriter'), RoleSessionName: 's1' }), 'EntityNotExist.Role');
+    await popFails(assumeRole(sts(denyUser), { RoleArn: roleArnIn(B, 'AppWriter'), RoleSessionName: 's1' }), 'EntityNotExist.Role');
+    await popFails(assumeRole(sts(appServer), { RoleArn: roleArnIn('3000000000000003', 'AppWriter'), RoleSessionName: 's1' }), 'NoPermission', NO_PERMISSION);
+    await popFails(assumeRole(sts(appServer), { RoleArn: roleArnIn(B, 'AppWriter'), RoleSessionName: 's1' }), 'NoPermission', NO_PERMISSION);
   });
 
   it('a trust policy naming one user of B, or one role of B (role chaining), admits only that identity', async () => {

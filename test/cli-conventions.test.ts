@@ -250,12 +250,12 @@ function bash(script: string): Promise<{ code: number; stdout: string; stderr: s
 describe('sts assume-role --export fails loudly', () => {
   it('a refused AssumeRole stops `set -e` scripts, and leaves a non-zero status without it', async () => {
     const arn = `acs:ram::${ACCOUNT_ID}:role/none`;
-    // A role that does not exist: the service refuses (EntityNotExist.Role).
+    // The profile is the account root, which may assume no role: the service refuses (NoPermission).
     const strict = await bash(`set -e; eval "$($ALUNITE sts assume-role --profile dev --role-arn ${arn} --session-name sess --export)"; echo reached`);
     assert.notEqual(strict.code, 0);
     assert.doesNotMatch(strict.stdout, /reached/);
-    assert.match(strict.stderr, /^error: EntityNotExist\.Role: /m);
-    assert.match(strict.stderr, /alunite: EntityNotExist\.Role: .*; nothing was exported/);
+    assert.match(strict.stderr, /^error: NoPermission: /m);
+    assert.match(strict.stderr, /alunite: NoPermission: .*; nothing was exported/);
     const lax = await bash(`eval "$($ALUNITE sts assume-role --profile dev --role-arn ${arn} --session-name sess --export)"; echo "status=$?"; echo "key=\${ALUNITE_ACCESS_KEY_ID:-unset}"`);
     assert.match(lax.stdout, /^status=1$/m);
     assert.match(lax.stdout, /^key=unset$/m);

@@ -317,7 +317,8 @@ describe('vend: rate limit, cache off, STS failures', () => {
     const down = await startVendFor(world, { ...doc, sts: { ...sts, endpoint: 'http://127.0.0.1:9' } });
     try {
       const r = await noRole.get('/sts/token', await noRole.login('usr001'));
-      vendError(r, 502, 'StsError', /^STS refused AssumeRole: EntityNotExist\.Role \(HTTP 404, RequestId [0-9A-F-]{36}\): The specified Role not exists\.$/);
+      // The vending user may assume its own role only: another name is refused before it is looked up (docs/sts.md).
+      vendError(r, 502, 'StsError', /^STS refused AssumeRole: NoPermission \(HTTP 403, RequestId [0-9A-F-]{36}\): You are not authorized to do this action\. You should be authorized by RAM\.$/);
       vendError(await badKey.get('/sts/token', await badKey.login('usr001')), 502, 'StsError', /SignatureDoesNotMatch/);
       assert.ok(!JSON.stringify(await badKey.get('/sts/token', await badKey.login('usr002'))).includes(world.vendUser.accessKeyId));
       vendError(await down.get('/sts/token', await down.login('usr001')), 502, 'StsUnavailable', /unreachable/);

@@ -38,13 +38,24 @@ function refuse(reason: string, deciding?: AssumeRoleDecision['deciding']): Assu
     : { allowed: false, code: 'NoPermission', message: NO_PERMISSION_MESSAGE, reason };
 }
 
-export function authorizeAssumeRole(input: AssumeRoleAuthzInput): AssumeRoleDecision {
+/** The caller's own side of an AssumeRole: what authorizeAssumeRole decides before it reads the trust policy. */
+export type AssumeRoleCallerInput = Omit<AssumeRoleAuthzInput, 'trustPolicy'>;
+
+/**
+ * The caller's own side alone (root and anonymous callers, the session policy, the caller's identity policies):
+ * the refusal, or null when only the trust policy is left to decide. It needs nothing of the role, so STS decides
+ * it before looking the role up: a caller its own account does not allow to assume the ARN learns nothing of the
+ * role (whether it exists, its MaxSessionDuration), whichever account the role is in.
+ */
+export function assumeRoleCallerRefusal(input: AssumeRoleCallerInput): AssumeRoleDecision | null {
+  const req: EvalRequest = { action: input.action ?? 'sts:AssumeRole', resource: input.roleArn, caller: input.caller, ...(input.context ? { context: input.context } : {}) };
+  return callerRefusal(input, req, new RequestView(req));
+}
+
+function callerRefusal(input: AssumeRoleCallerInput, req: EvalRequest, view: RequestView): AssumeRoleDecision | null {
   const { caller } = input;
   if (caller.kind === 'root') return refuse('Roles may not be assumed by root accounts.');
   if (caller.kind === 'anonymous') return refuse('Anonymous callers cannot assume roles.');
-  const req: EvalRequest = { action: input.action ?? 'sts:AssumeRole', resource: input.roleArn, caller, ...(input.context ? { context: input.context } : {}) };
-  const view = new RequestView(req);
-
   // Services and federated identities are admitted by the trust policy alone; RAM identities also
   // need their own permission (and their session policy, if any).
   if (caller.kind === 'user' || caller.kind === 'role') {
@@ -55,6 +66,14 @@ export function authorizeAssumeRole(input: AssumeRoleAuthzInput): AssumeRoleDeci
     const a = decide(input.identityPolicies, req, view);
     if (a.decision !== 'Allow') return refuse(`the caller's policies ${a.decision === 'ExplicitDeny' ? 'deny' : 'do not allow'} ${req.action} on ${req.resource}`, { layer: 'identity', result: a });
   }
+  return null;
+}
+
+export function authorizeAssumeRole(input: AssumeRoleAuthzInput): AssumeRoleDecision {
+  const req: EvalRequest = { action: input.action ?? 'sts:AssumeRole', resource: input.roleArn, caller: input.caller, ...(input.context ? { context: input.context } : {}) };
+  const view = new RequestView(req);
+  const refused = callerRefusal(input, req, view);
+  if (refused !== null) return refused;
   const b = decide([input.trustPolicy], req, view);
   if (b.decision !== 'Allow') return refuse(`the role's trust policy ${b.decision === 'ExplicitDeny' ? 'denies' : 'does not admit'} the caller`, { layer: 'trust', result: b });
   return { allowed: true, reason: 'allowed by the caller\'s policies and the role\'s trust policy', deciding: { layer: 'trust', result: b } };

@@ -111,7 +111,7 @@ export class FederationService {
     const now = this.opts.clock();
     const claims = await verifyOidcToken(input.oidcToken ?? '', provider, this.opts.jwks, now);
 
-    const role = await this.roleFor(account, roleName, duration);
+    const role = await this.roleFor(account, roleName);
     const arn = ramProviderArn.oidc(account, provider.name);
     this.trust(account, role, arn, {
       'oidc:iss': claims.iss,
@@ -119,6 +119,7 @@ export class FederationService {
       'oidc:sub': claims.sub,
       'sts:RoleSessionName': input.roleSessionName,
     }, now, facts);
+    this.withinMaxSession(role, duration);
     const result = this.issue(account, role, input.roleSessionName, sessionPolicy, now, duration);
     return {
       ...result,
@@ -160,7 +161,7 @@ export class FederationService {
     // DurationSeconds, else the assertion's SessionDuration, else one hour.
     const duration = this.durationOf(requested ?? (assertion.sessionDuration !== undefined ? String(assertion.sessionDuration) : undefined));
 
-    const role = await this.roleFor(account, roleName, duration);
+    const role = await this.roleFor(account, roleName);
     this.trust(account, role, arn, {
       'saml:iss': assertion.issuer,
       'saml:sub': assertion.subject,
@@ -169,6 +170,7 @@ export class FederationService {
       'saml:recipient': assertion.recipient,
       'sts:RoleSessionName': sessionName,
     }, now, facts);
+    this.withinMaxSession(role, duration);
     // Used once: an assertion whose every check passed is remembered (by issuer and ID) until it expires, across
     // processes; the same assertion again, to any role or account, is refused (docs/federation.md).
     if (this.opts.replay && !(await this.opts.replay.claimNonce(`${SAML_REPLAY_PREFIX}${assertion.issuer}\n${assertion.id}`, assertion.validUntil, now))) {
@@ -211,11 +213,15 @@ export class FederationService {
     return this.opts.accounts.exists(accountId);
   }
 
-  private async roleFor(account: string, arn: { account: string; name: string }, duration: number): Promise<RamRole> {
+  private async roleFor(account: string, arn: { account: string; name: string }): Promise<RamRole> {
     const role = arn.account === account ? await this.lookups.role(`${account}/${arn.name}`, () => this.opts.accounts.storeFor(account).getRole(arn.name)) : null;
     if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
-    if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
     return role;
+  }
+
+  /** DurationSeconds within the role's MaxSessionDuration: checked once the trust policy admitted the caller, who alone may learn it. */
+  private withinMaxSession(role: RamRole, duration: number): void {
+    if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
   }
 
   /** The role's trust policy must admit the provider, with the token's claims as condition keys. */

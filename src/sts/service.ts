@@ -1,7 +1,7 @@
 import type { Principal, SessionParent } from '../auth/principal.js';
 import { outcomeOfDecision, type AuthzTrace } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
-import { authorizeAssumeRole, compilePolicy, type AssumeRoleAuthzInput, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
+import { assumeRoleCallerRefusal, authorizeAssumeRole, compilePolicy, type CompiledPolicy, type AssumeRoleAuthzInput, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import { isoSeconds, type Clock } from '../util/time.js';
@@ -66,6 +66,21 @@ export interface StsServiceOptions {
 }
 
 
+/**
+ * The trust policy in the trace of an AssumeRole refused by the caller's own side, before the role was read: never
+ * evaluated there (policy/explain.ts stops at the refusing layer), so it only stands for "not read".
+ */
+let unreadTrust: CompiledPolicy | undefined;
+function unreadTrustPolicy(): CompiledPolicy {
+  if (unreadTrust === undefined) {
+    const text = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Deny', Action: 'sts:AssumeRole', Principal: { RAM: ['*'] } }] });
+    const compiled = compilePolicy(text, 'trust', { label: 'trust policy (not read: the caller\'s own policies refused first)' });
+    if (!compiled.ok) throw new Error('the unread-trust placeholder does not compile');
+    unreadTrust = compiled.policy;
+  }
+  return unreadTrust;
+}
+
 export class StsService {
   private readonly maxPolicyLength: number;
   /** The own account's roles, read once per identity generation (sts/lookup-cache.ts). */
@@ -78,8 +93,8 @@ export class StsService {
 
   /**
    * Parameter checks in the order of spec §5.1 (RoleArn, RoleSessionName, DurationSeconds' form,
-   * Policy, ExternalId), then the role (EntityNotExist.Role), its MaxSessionDuration, and the §2.7
-   * decision (identity ∧ trust); then a token.
+   * Policy, ExternalId), then the caller's own side of the §2.7 decision (session and identity policies, on the
+   * ARN as written), then the role (EntityNotExist.Role), its trust policy, and its MaxSessionDuration; then a token.
    */
   async assumeRole(caller: Principal, input: AssumeRoleInput, facts: StsRequestFacts = {}): Promise<AssumeRoleResult> {
     if (input.roleArn === undefined || input.roleArn === '') throw new AppError('MissingRoleArn');
@@ -99,20 +114,6 @@ export class StsService {
     if (sessionPolicy !== null) this.checkSessionPolicy(sessionPolicy);
     if (input.externalId !== undefined && input.externalId !== '' && !EXTERNAL_ID_RE.test(input.externalId)) throw new AppError('InvalidParameter.ExternalId');
 
-    // The roles of the accounts this server holds; a role name in an ARN matches case-insensitively (§4.1).
-    const roleStore = roleAccount === this.opts.accountId ? this.opts.store
-      : this.opts.accounts && await this.opts.accounts.exists(roleAccount) ? this.opts.accounts.storeFor(roleAccount) : null;
-    const role = roleStore === this.opts.store ? await this.lookups.role(roleNameInArn, (n) => this.opts.store.getRole(n))
-      : roleStore ? await roleStore.getRole(roleNameInArn) : null;
-    if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
-    if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
-
-    const roleArn = ramRoleArn(roleAccount, role.roleName);
-    const trust = compilePolicy(role.assumeRolePolicyDocument, 'trust', { label: `trust policy of ${role.roleName}` });
-    if (!trust.ok) {
-      if (facts.trace) facts.trace.authz = { action: 'sts:AssumeRole', resource: roleArn, decision: 'ImplicitDeny', layer: 'trust', statementIndex: -1 };
-      throw new AppError('NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
-    }
     const now = this.opts.clock();
     const context: ConditionContext = {
       'acs:CurrentTime': isoSeconds(now),
@@ -122,19 +123,44 @@ export class StsService {
       'sts:ExternalId': input.externalId === '' ? undefined : input.externalId,
       'sts:RoleSessionName': sessionName,
     };
-    // The caller's own account's policies must allow sts:AssumeRole, whichever account the role is in (§2.7).
+    // The caller's own account's policies must allow sts:AssumeRole, whichever account the role is in (§2.7). They
+    // are decided first, on the ARN as written (role ARNs are lower-cased, §4.1): a caller they refuse (a RAM user
+    // allowed nothing, a session whose policy does not name the role, a root) learns nothing of the role, neither
+    // whether it exists nor its MaxSessionDuration. Before, the role was looked up first, so any credential of any
+    // account could tell another account's role names (EntityNotExist.Role or NoPermission) and read their
+    // MaxSessionDuration from the DurationSeconds message.
     const knownCaller = caller.type !== 'anonymous' && (caller.accountId === this.opts.accountId || (await this.opts.accounts?.exists(caller.accountId)) === true);
     const identityPolicies = knownCaller ? await this.opts.identity.forPrincipal(caller) : [];
+    const callerSide = { caller: policyCaller(caller), identityPolicies, sessionPolicy: sessionPolicyOf(caller), context };
+    for (const resource of STS_ACTION_RESOURCES.AssumeRole({ roleArn: ramRoleArn(roleAccount, roleNameInArn) })) {
+      const refused = assumeRoleCallerRefusal({ ...callerSide, roleArn: resource });
+      if (refused === null) continue;
+      if (facts.trace) {
+        // The trust policy was not read: the trace's trust layer says the caller's side refused first.
+        const basis = { kind: 'assumeRole', input: { ...callerSide, roleArn: resource, trustPolicy: unreadTrustPolicy() } } as const;
+        facts.trace.authz = refused.deciding
+          ? outcomeOfDecision('sts:AssumeRole', resource, refused.deciding.layer, refused.deciding.result, basis)
+          : { action: 'sts:AssumeRole', resource, decision: 'ImplicitDeny', statementIndex: -1, basis };
+      }
+      throw new AppError('NoPermission', refused.message);
+    }
+
+    // The roles of the accounts this server holds; a role name in an ARN matches case-insensitively (§4.1).
+    const roleStore = roleAccount === this.opts.accountId ? this.opts.store
+      : this.opts.accounts && await this.opts.accounts.exists(roleAccount) ? this.opts.accounts.storeFor(roleAccount) : null;
+    const role = roleStore === this.opts.store ? await this.lookups.role(roleNameInArn, (n) => this.opts.store.getRole(n))
+      : roleStore ? await roleStore.getRole(roleNameInArn) : null;
+    if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
+
+    const roleArn = ramRoleArn(roleAccount, role.roleName);
+    const trust = compilePolicy(role.assumeRolePolicyDocument, 'trust', { label: `trust policy of ${role.roleName}` });
+    if (!trust.ok) {
+      if (facts.trace) facts.trace.authz = { action: 'sts:AssumeRole', resource: roleArn, decision: 'ImplicitDeny', layer: 'trust', statementIndex: -1 };
+      throw new AppError('NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
+    }
     // Every resource of the action's table entry must be allowed; the trace names the one that refused.
     for (const resource of STS_ACTION_RESOURCES.AssumeRole({ roleArn })) {
-      const input: AssumeRoleAuthzInput = {
-        caller: policyCaller(caller),
-        identityPolicies,
-        sessionPolicy: sessionPolicyOf(caller),
-        trustPolicy: trust.policy,
-        roleArn: resource,
-        context,
-      };
+      const input: AssumeRoleAuthzInput = { ...callerSide, trustPolicy: trust.policy, roleArn: resource };
       const decision = authorizeAssumeRole(input);
       if (facts.trace) {
         const basis = { kind: 'assumeRole', input } as const;
@@ -144,6 +170,8 @@ export class StsService {
       }
       if (!decision.allowed) throw new AppError('NoPermission', decision.message);
     }
+    // The role's MaxSessionDuration only to a caller the role admits (it was checked before the trust policy).
+    if (duration > role.maxSessionDuration) throw new AppError('InvalidParameter.DurationSeconds', durationMessage(role.maxSessionDuration));
 
     // Second precision: Expiration is written without fractions, and the token expires exactly then.
     const issuedAt = Math.floor(now / 1000) * 1000;

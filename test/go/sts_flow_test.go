@@ -107,7 +107,8 @@ func TestSeedsFlow(t *testing.T) {
 	t.Run("AssumeRole_errors", func(t *testing.T) {
 		client := sts.NewClientWithEndpoint(cfg.url, cfg.userAK, cfg.userSecret)
 		_, err := client.AssumeRole(sts.AssumeRoleRequest{RoleArn: cfg.roleArn[:strings.LastIndex(cfg.roleArn, "/")+1] + "nosuchrole", RoleSessionName: "usr001"})
-		wantPopError(t, err, 404, "EntityNotExist.Role", "The specified Role not exists.")
+		// The user may assume its one role: another name is refused before it is looked up (docs/sts.md).
+		wantPopError(t, err, 403, "NoPermission", "You are not authorized to do this action. You should be authorized by RAM.")
 		_, err = client.AssumeRole(sts.AssumeRoleRequest{RoleArn: cfg.roleArn, RoleSessionName: "usr001", DurationSeconds: 600})
 		wantPopError(t, err, 400, "InvalidParameter.DurationSeconds", "")
 		_, err = sts.NewClientWithEndpoint(cfg.url, cfg.userAK, "wrong-secret").AssumeRole(sts.AssumeRoleRequest{RoleArn: cfg.roleArn, RoleSessionName: "usr001"})
