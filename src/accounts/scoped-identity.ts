@@ -50,6 +50,11 @@ class NameScope {
     return this.accountId !== null && !stored.startsWith(this.prefix);
   }
 
+  /** A stored name of this account (the account-name conditions of store/meta/account-names.ts select by one). */
+  member(): string {
+    return this.in('x');
+  }
+
   policy(type: PolicyType, name: string): string {
     return type === 'System' ? name : this.in(name);
   }
@@ -165,8 +170,10 @@ export function scopedIdentityStore(raw: IdentityStore, accountId: string | null
     attachPolicy: (a, limit) => raw.attachPolicy({ ...a, policyName: s.policy(a.policyType, a.policyName) }, limit),
     detachPolicy: (kind, id, type, name) => raw.detachPolicy(kind, id, type, s.policy(type, name)),
     listAttachments: async (kind, id) => attachments(await raw.listAttachments(kind, id)),
-    listAttachmentsForPolicy: async (type, name) => attachments(await raw.listAttachmentsForPolicy(type, s.policy(type, name))),
-    countAttachments: (type, name) => raw.countAttachments(type, s.policy(type, name)),
+    // A System policy's attachment rows are of every account: counted and listed for this one only (its
+    // AttachmentCount used to count other accounts' users, groups and roles, and showed their changes).
+    listAttachmentsForPolicy: async (type, name) => attachments(await raw.listAttachmentsForPolicy(type, s.policy(type, name), type === 'System' ? s.member() : undefined)),
+    countAttachments: (type, name) => raw.countAttachments(type, s.policy(type, name), type === 'System' ? s.member() : undefined),
     resealAccessKeySecrets: (reseal, audit, keyCheck) => raw.resealAccessKeySecrets(reseal, audit, keyCheck),
     anySealedSecret: () => raw.anySealedSecret(),
     listKeyRotations: () => raw.listKeyRotations(),

@@ -18,3 +18,22 @@ export function sameAccountCondition(column: string, stored: string, param: (i: 
   if (account === null) return { sql: `${position}(${column}, '/') = 0`, params: [] };
   return { sql: `${column} > ${param(0)} AND ${column} < ${param(1)}`, params: [`${account}/`, `${account}0`] };
 }
+
+/**
+ * A SQL condition on a `ram_attachments` row aliased `a`: its principal (user, group or role) is an entity of
+ * `stored`'s account. System policies are shared by every account, so their attachment rows are of all accounts;
+ * counting or listing them for one account takes only its own (docs/accounts.md). `param(i)` numbers the
+ * condition's own parameters from 0.
+ */
+export function attachmentInAccountCondition(stored: string, param: (i: number) => string, position: 'instr' | 'strpos'): { sql: string; params: string[] } {
+  const tables = [['User', 'ram_users', 'user_id'], ['Group', 'ram_groups', 'group_id'], ['Role', 'ram_roles', 'role_id']] as const;
+  const parts: string[] = [];
+  const params: string[] = [];
+  for (const [kind, table, id] of tables) {
+    const base = params.length;
+    const c = sameAccountCondition('t.name', stored, (i) => param(base + i), position);
+    parts.push(`(a.principal_kind = '${kind}' AND EXISTS (SELECT 1 FROM ${table} t WHERE t.${id} = a.principal_id AND ${c.sql}))`);
+    params.push(...c.params);
+  }
+  return { sql: `(${parts.join(' OR ')})`, params };
+}

@@ -495,8 +495,12 @@ export interface IdentityStore {
   attachPolicy(attachment: RamAttachment, limit: number): Promise<void>;
   detachPolicy(kind: RamPrincipalKind, principalId: string, policyType: PolicyType, policyName: string): Promise<void>;
   listAttachments(kind: RamPrincipalKind, principalId: string): Promise<RamAttachment[]>;
-  listAttachmentsForPolicy(policyType: PolicyType, policyName: string): Promise<RamAttachment[]>;
-  countAttachments(policyType: PolicyType, policyName: string): Promise<number>;
+  /**
+   * `inAccountOf`: only the rows whose principal is an entity of that stored name's account (a System policy's rows
+   * are of every account); absent, every row.
+   */
+  listAttachmentsForPolicy(policyType: PolicyType, policyName: string, inAccountOf?: string): Promise<RamAttachment[]>;
+  countAttachments(policyType: PolicyType, policyName: string, inAccountOf?: string): Promise<number>;
 
   // master-key rotation (`alunite keys rotate`, `alunite keys history`)
   /**

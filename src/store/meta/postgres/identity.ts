@@ -24,7 +24,7 @@ import { KEY_CHECK_DOC, movesIdentityGeneration } from '../types.js';
 import { PROVIDER_ERRORS, providerMissing, toProvider, type ProviderDecider, type ProviderKind, type ProviderRecord, type ProviderRow, type ProviderStore } from '../providers.js';
 import { PgBase, type Queryable } from './base.js';
 import * as docs from './identity-docs.js';
-import { sameAccountCondition } from '../account-names.js';
+import { attachmentInAccountCondition, sameAccountCondition } from '../account-names.js';
 
 async function rows<R extends pg.QueryResultRow>(c: Queryable, text: string, values: unknown[] = []): Promise<R[]> {
   return (await c.query<R>(text, values)).rows;
@@ -499,16 +499,18 @@ export abstract class PgIdentityStore extends PgBase implements IdentityStore, P
     )).map(toAttachment);
   }
 
-  async listAttachmentsForPolicy(policyType: PolicyType, policyName: string): Promise<RamAttachment[]> {
+  async listAttachmentsForPolicy(policyType: PolicyType, policyName: string, inAccountOf?: string): Promise<RamAttachment[]> {
+    const c = inAccountOf === undefined ? { sql: 'true', params: [] } : attachmentInAccountCondition(inAccountOf, (i) => `$${i + 3}`, 'strpos');
     return (await rows<AttachmentRow>(
       this.pool,
-      'SELECT * FROM ram_attachments WHERE policy_type = $1 AND policy_name = $2 ORDER BY attached, principal_kind, principal_id',
-      [policyType, policyName],
+      `SELECT * FROM ram_attachments a WHERE policy_type = $1 AND policy_name = $2 AND ${c.sql} ORDER BY attached, principal_kind, principal_id`,
+      [policyType, policyName, ...c.params],
     )).map(toAttachment);
   }
 
-  async countAttachments(policyType: PolicyType, policyName: string): Promise<number> {
-    return count(this.pool, 'SELECT count(*) AS n FROM ram_attachments WHERE policy_type = $1 AND policy_name = $2', [policyType, policyName]);
+  async countAttachments(policyType: PolicyType, policyName: string, inAccountOf?: string): Promise<number> {
+    const c = inAccountOf === undefined ? { sql: 'true', params: [] } : attachmentInAccountCondition(inAccountOf, (i) => `$${i + 3}`, 'strpos');
+    return count(this.pool, `SELECT count(*) AS n FROM ram_attachments a WHERE policy_type = $1 AND policy_name = $2 AND ${c.sql}`, [policyType, policyName, ...c.params]);
   }
 
   private lastNoncePrune = 0;

@@ -23,7 +23,7 @@ import {
 } from '../ram-rows.js';
 import { SqliteBase } from './base.js';
 import * as docs from './identity-docs.js';
-import { sameAccountCondition } from '../account-names.js';
+import { attachmentInAccountCondition, sameAccountCondition } from '../account-names.js';
 
 /** Expired replay nonces are pruned at most this often, at most NONCE_PRUNE_ROWS at a time (claimNonce). */
 export const NONCE_PRUNE_MS = 250;
@@ -462,13 +462,15 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
       .all(kind, principalId).map(toAttachment);
   }
 
-  async listAttachmentsForPolicy(policyType: PolicyType, policyName: string): Promise<RamAttachment[]> {
-    return this.sql<AttachmentRow>('SELECT * FROM ram_attachments WHERE policy_type = ? AND policy_name = ? ORDER BY attached, principal_kind, principal_id')
-      .all(policyType, policyName).map(toAttachment);
+  async listAttachmentsForPolicy(policyType: PolicyType, policyName: string, inAccountOf?: string): Promise<RamAttachment[]> {
+    const c = inAccountOf === undefined ? { sql: '1', params: [] } : attachmentInAccountCondition(inAccountOf, () => '?', 'instr');
+    return this.sql<AttachmentRow>(`SELECT * FROM ram_attachments a WHERE policy_type = ? AND policy_name = ? AND ${c.sql} ORDER BY attached, principal_kind, principal_id`)
+      .all(policyType, policyName, ...c.params).map(toAttachment);
   }
 
-  async countAttachments(policyType: PolicyType, policyName: string): Promise<number> {
-    return this.count('SELECT count(*) AS n FROM ram_attachments WHERE policy_type = ? AND policy_name = ?', policyType, policyName);
+  async countAttachments(policyType: PolicyType, policyName: string, inAccountOf?: string): Promise<number> {
+    const c = inAccountOf === undefined ? { sql: '1', params: [] } : attachmentInAccountCondition(inAccountOf, () => '?', 'instr');
+    return this.count(`SELECT count(*) AS n FROM ram_attachments a WHERE policy_type = ? AND policy_name = ? AND ${c.sql}`, policyType, policyName, ...c.params);
   }
 
   /** When expired nonces were last pruned (claims need no pruning to be right: the upsert reclaims them). */
