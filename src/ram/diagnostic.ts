@@ -189,9 +189,14 @@ export async function decodeDiagnosticMessage(ctx: ExtrasContext, codec: Diagnos
   if (facts === null || facts.principal.ownerId !== ctx.accountId) throw new AppError('InvalidParameter.EncodedDiagnosticMessage');
   // A resource of another account (docs/accounts.md): which kind of policy refused is told, never that account's
   // statements or the values its conditions expected.
+  // Nor which account it is: the resource keeps its service, region and name, with `*` for the account (a private
+  // bucket's owner is named by OSS to no one else; before, AuthResource named it).
   const owner = /^acs:[a-z]+:[^:]*:(\d+):/.exec(facts.resource)?.[1];
   if (owner !== undefined && owner !== ctx.accountId) {
-    return { ...facts, conditions: [], matched: facts.matched.filter((m) => m.policyType === POLICY_TYPE.identity || m.policyType === POLICY_TYPE.session) };
+    return {
+      ...facts, resource: facts.resource.replace(/^(acs:[a-z]+:[^:]*:)\d+:/, '$1*:'), conditions: [],
+      matched: facts.matched.filter((m) => m.policyType === POLICY_TYPE.identity || m.policyType === POLICY_TYPE.session),
+    };
   }
   return facts;
 }

@@ -203,8 +203,15 @@ async function ossSimulation(
     // What the caller's account cannot see decides the rest: only a refusal by its own session or identity policies is
     // certain. Otherwise no layer of its own decided: the answer is ImplicitDeny as far as this account can tell.
     const certain = !decision.allowed && (decision.deciding?.layer === 'session' || decision.deciding?.layer === 'identity');
-    const hidden = `${bucket.name} belongs to account ${bucket.ownerAccountId}: its bucket policy and ACL are not visible to this account, and only they can allow it.`;
-    const layers = explained.layers.map((l): LayerTrace => (l.layer === 'bucket' || (!certain && (l.layer === 'owner' || l.layer === 'acl')) ? { layer: l.layer, verdict: 'NotConsulted', reason: hidden, policies: [] } : l));
+    // Nor which account it is: OSS names a private bucket's owner to no one else, and the account id is what a
+    // guess at that account's role ARNs needs (before, these reasons named it).
+    const hidden = `${bucket.name} is another account's bucket: its bucket policy and ACL are not visible to this account, and only they can allow it.`;
+    const notOurs = `Identity policies grant only to identities of the bucket owner's account, and ${bucket.name} is another account's bucket; the caller's own policies deny nothing here.`;
+    const layers = explained.layers.map((l): LayerTrace => {
+      if (l.layer === 'bucket' || (!certain && (l.layer === 'owner' || l.layer === 'acl'))) return { layer: l.layer, verdict: 'NotConsulted', reason: hidden, policies: [] };
+      if (l.layer === 'identity' && l.verdict === 'NotConsulted') return { ...l, reason: notOurs };
+      return l;
+    });
     if (certain) return { trace: { ...explained, layers }, message: decision.message! };
     return { trace: { action: explained.action, resource: explained.resource, decision: 'ImplicitDeny', layers } };
   }
