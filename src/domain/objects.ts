@@ -17,7 +17,7 @@ import { assertReadable, isArchived, isFrozen, restoreHeaderValue, withoutRestor
 import { archiveDirectRead } from './archive-direct-read.js';
 import { bucketDefaultEncryption, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
 import type { BlobRange, BlobStore } from '../store/blob/types.js';
-import { commitMayHaveLanded } from '../store/meta/types.js';
+import { commitMayHaveLanded, type BucketIncarnation } from '../store/meta/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
 import { firstReadAheadStream } from '../util/opens-first.js';
 import type { Bucket } from './model.js';
@@ -383,7 +383,7 @@ export class ObjectService {
    * Checks a writer's properties, then the bucket (NoSuchBucket), and builds the new record's base. An
    * object written without `x-oss-storage-class` takes its bucket's storage class.
    */
-  private async prepare(bucket: string, key: string, props: ObjectProps, encrypt = true): Promise<BaseRecord> {
+  private async prepare(bucket: string, key: string, props: ObjectProps, encrypt = true): Promise<{ base: BaseRecord; written: BucketIncarnation }> {
     validateUserMeta(props.userMeta);
     if (props.tags) validateTags(props.tags);
     const storageClass = props.storageClass !== undefined ? parseStorageClass(props.storageClass) : undefined;
@@ -404,12 +404,13 @@ export class ObjectService {
       symlinkTarget: null,
     };
     if (sse) base.attrs = { encryption: sse };
-    return base;
+    // The bucket this write goes to: its commit, after the body, must find that one (ObjectWriteOptions.sameBucket).
+    return { base, written: { ownerAccountId: b.ownerAccountId, createdAt: b.createdAt } };
   }
 
   async put(input: PutObjectInput): Promise<ObjectRecord> {
     assertObjectKey(input.key);
-    const base = await this.prepare(input.bucket, input.key, input);
+    const { base, written } = await this.prepare(input.bucket, input.key, input);
     if ((await this.forbidsOverwrite(input.bucket, input.forbidOverwrite)) && (await this.ctx.meta.getObject(input.bucket, input.key))) {
       input.body.resume();
       throw new AppError('FileAlreadyExists');
@@ -431,7 +432,7 @@ export class ObjectService {
       // Stamped when the body is in (normalObject's record is new: set, not spread, on this hot path).
       const record = normalObject(base, body);
       record.lastModified = this.ctx.clock();
-      return await this.commit(record, input.forbidOverwrite, freshBlobs(body));
+      return await this.commit(record, input.forbidOverwrite, freshBlobs(body), written);
     } finally {
       ticket.done();
     }
@@ -442,8 +443,13 @@ export class ObjectService {
     return forbidOverwrite && versioningStatus(await requireBucket(this.ctx, bucket)) === null;
   }
 
-  /** Commits a new record; on failure (e.g. a racing writer won) the fresh blobs are dropped. */
-  private async commit(record: ObjectRecord, forbidOverwrite: boolean, fresh: string[]): Promise<ObjectRecord> {
+  /**
+   * Commits a new record into the bucket it was prepared for (`written`); on failure (e.g. a racing writer won) the
+   * fresh blobs are dropped. A bucket deleted while the body arrived and created again (by any account) is not that
+   * bucket: NoSuchBucket, as when it stays deleted. Before, the write landed in the new bucket, another account's
+   * perhaps, which could then read bytes its owner never sent it.
+   */
+  private async commit(record: ObjectRecord, forbidOverwrite: boolean, fresh: string[], written: BucketIncarnation): Promise<ObjectRecord> {
     try {
       // Read after the body arrived: a retention policy initiated during the upload still applies.
       const guard = await this.guardOf(record.bucket);
@@ -453,7 +459,7 @@ export class ObjectService {
         // Refused only when the write destroys protected bytes: the store hands the guard what it removes for good
         // (the current object when unversioned, a null version when Suspended), not what it keeps as a version.
         return record;
-      }, { ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
+      }, { sameBucket: written, ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {
@@ -470,7 +476,7 @@ export class ObjectService {
     // Tags count only on the append that creates the object; later appends ignore x-oss-tagging (as OSS does).
     let creationTags: Array<[string, string]> | undefined;
     const firstTags = (): Array<[string, string]> => (creationTags ??= input.creationTags?.() ?? []);
-    const base = await this.prepare(input.bucket, input.key, { ...input, tags: undefined });
+    const { base, written } = await this.prepare(input.bucket, input.key, { ...input, tags: undefined });
     const current = await this.ctx.meta.getObject(input.bucket, input.key);
     if (!current) validateTags(firstTags());
     if (current) {
@@ -540,7 +546,7 @@ export class ObjectService {
       // The object an append creates on a versioned bucket is its null version (OSS answers
       // `x-oss-version-id: null`: the C++ and .NET SDKs' AppendObjectWithVersioningEnableTest), replacing
       // any other null version of the key, as a write on a Suspended bucket does.
-      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur), { nullVersion: true, ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
+      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur), { nullVersion: true, sameBucket: written, ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {
@@ -586,7 +592,7 @@ export class ObjectService {
     // Without x-oss-storage-class a new copy takes its bucket's class; a copy onto itself keeps its own.
     if (sameObject && props.storageClass === undefined) props.storageClass = source.storageClass;
     const tags = input.replaceTags ? (input.props.tags ?? []) : source.tags;
-    const base = await this.prepare(input.bucket, input.key, { ...props, tags });
+    const { base, written } = await this.prepare(input.bucket, input.key, { ...props, tags });
     const forbid = !destVersioned && input.forbidOverwrite;
     if (forbid && !sameObject && (await this.ctx.meta.getObject(input.bucket, input.key))) {
       throw new AppError('FileAlreadyExists');
@@ -615,7 +621,7 @@ export class ObjectService {
         const attrs = sse && this.ctx.sse ? { ...kept, encryption: this.ctx.sse.rewrap(sse) } : kept;
         const { attrs: _old, ...rest } = cur;
         return { ...rest, ...base, ...(attrs === undefined ? {} : { attrs }) };
-      }, { ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
+      }, { sameBucket: written, ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return { record: res.record, source };
     }
@@ -630,7 +636,7 @@ export class ObjectService {
       // A copy of a Normal object keeps its ETag (the MD5 is the same); others get the MD5 of the bytes.
       const record = normalObject(base, body);
       if (source.type === 'Normal') record.etag = source.etag;
-      return { record: await this.commit(record, forbid, freshBlobs(body)), source };
+      return { record: await this.commit(record, forbid, freshBlobs(body), written), source };
     } finally {
       ticket.done();
     }
@@ -733,7 +739,7 @@ export class ObjectService {
   async putSymlink(bucket: string, key: string, target: string, props: ObjectProps, forbidOverwrite: boolean): Promise<ObjectRecord> {
     assertObjectKey(key);
     assertObjectKey(target);
-    const base = await this.prepare(bucket, key, props, false);
+    const { base, written } = await this.prepare(bucket, key, props, false);
     await admitSmall(this.ctx);
     const etag = hexUpper(createHash('md5').update(target).digest());
     const record: ObjectRecord = {
@@ -747,7 +753,7 @@ export class ObjectService {
       inline: null,
       symlinkTarget: target,
     };
-    return this.commit(record, forbidOverwrite, []);
+    return this.commit(record, forbidOverwrite, [], written);
   }
 
   async getSymlink(bucket: string, key: string, versionId?: string): Promise<ObjectRecord> {

@@ -170,8 +170,20 @@ export interface BucketListQuery {
   configs?: readonly string[];
 }
 
+/** Which bucket of a name a write was authorized on: a name deleted and created again is another bucket. */
+export interface BucketIncarnation {
+  ownerAccountId: string;
+  createdAt: number;
+}
+
 /** How putObject (and completeUpload) write the current object. */
 export interface ObjectWriteOptions {
+  /**
+   * The bucket the write was authorized on, checked inside the write's transaction: a bucket of that name with another
+   * owner or creation time (the one written to was deleted while the body arrived, and its name taken again, by any
+   * account) is NoSuchBucket, as a deleted one is. Absent: any bucket of that name.
+   */
+  sameBucket?: BucketIncarnation;
   /**
    * On an Enabled bucket the write still makes the null version (replacing any other null version of the key), as
    * on a Suspended one: the object AppendObject creates (OSS answers `x-oss-version-id: null` for it).

@@ -21,7 +21,7 @@ import type {
   RemovalGuard,
   VersionUpdater,
 } from '../types.js';
-import type { BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
+import type { BucketIncarnation, BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
@@ -162,8 +162,8 @@ const SQL = {
   lockUpload: 'SELECT * FROM uploads WHERE upload_id = $1 FOR UPDATE',
   // The weakest lock that conflicts with DeleteBucket's and updateBucketConfig's FOR UPDATE (not with bucket
   // ACL/policy updates); it reads the versioning status, which cannot change before this transaction ends.
-  keepBucket: `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS versioning
-    FROM buckets WHERE name = $1 FOR KEY SHARE`,
+  keepBucket: `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS versioning,
+    owner, created_at FROM buckets WHERE name = $1 FOR KEY SHARE`,
 } as const;
 
 /**
@@ -490,7 +490,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   async putObject(bucket: string, key: string, decide: ObjectDecider, opts: ObjectWriteOptions = {}): Promise<ObjectWriteResult> {
     const k = keyBytes(key);
     return this.tx(async (c) => {
-      const status = await this.keepBucket(c, bucket);
+      const status = await this.keepBucket(c, bucket, opts.sameBucket);
       return this.withinCapacity(c, bucket, opts.capacity, () => this.writeCurrent(c, bucket, k, status, decide, opts));
     });
   }
@@ -523,10 +523,14 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   }
 
   /** Share-locks the bucket's row until the transaction ends and reads its versioning status; NoSuchBucket if it is gone. */
-  private async keepBucket(c: Queryable, bucket: string): Promise<VersioningStatus> {
-    const { rows } = await c.query<{ versioning: string | null }>({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
-    if (rows.length === 0) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-    return versioningOf(rows[0]!.versioning);
+  /** `expected`: the bucket must be that one (ObjectWriteOptions.sameBucket), else NoSuchBucket as when there is none. */
+  private async keepBucket(c: Queryable, bucket: string, expected?: BucketIncarnation): Promise<VersioningStatus> {
+    const { rows } = await c.query<{ versioning: string | null; owner: string; created_at: string | number }>({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
+    const row = rows[0];
+    if (row === undefined || (expected !== undefined && (row.owner !== expected.ownerAccountId || Number(row.created_at) !== expected.createdAt))) {
+      throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+    }
+    return versioningOf(row.versioning);
   }
 
   /**

@@ -5,7 +5,7 @@ import type {
   BucketConfigDecider, ConfigEntry, ConfigEntryDecider, BucketStatLine, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
-import type { BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
+import type { BucketIncarnation, BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
 import {
   accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion, withConfig,
@@ -134,6 +134,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
            AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name LIMIT @limit`,
       ),
       bucketExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM buckets WHERE name = ?'),
+      bucketIncarnation: db.prepare<[string], { owner: string; created_at: number }>('SELECT owner, created_at FROM buckets WHERE name = ?'),
       countBuckets: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM buckets WHERE owner = ?'),
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
       anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
@@ -366,6 +367,13 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return { row, record: toObject(row, row.inline_data) };
   }
 
+  /** Whether the bucket of that name is the one expected (inside a write; ObjectWriteOptions.sameBucket). */
+  private isIncarnation(bucket: string, expected: BucketIncarnation | undefined): boolean {
+    if (expected === undefined) return true;
+    const row = this.stmts.bucketIncarnation.get(bucket);
+    return row !== undefined && row.owner === expected.ownerAccountId && Number(row.created_at) === expected.createdAt;
+  }
+
   /** The bucket's versioning status, or undefined when there is no such bucket (inside a write). */
   private bucketStatus(bucket: string): VersioningStatus | undefined {
     const v = this.stmts.bucketVersioning.get(bucket);
@@ -401,7 +409,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   async putObject(bucket: string, key: string, decide: ObjectDecider, opts: ObjectWriteOptions = {}): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
       const status = this.bucketStatus(bucket);
-      if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+      if (status === undefined || !this.isIncarnation(bucket, opts.sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       return this.withinCapacity(bucket, opts.capacity, () => this.decideWrite(bucket, key, status, decide, opts));
     });
   }
