@@ -195,6 +195,65 @@ test('README and docs: blocks are found, in order, with their markers; the docum
   }
 });
 
+/** Every file and folder under `dir` (relative to ROOT, `/`-separated), skipping node_modules and build output. */
+function tree(dir: string): { files: string[]; dirs: string[] } {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(join(ROOT, rel), { withFileTypes: true })) {
+      if (e.name === 'node_modules' || e.name === 'build') continue;
+      const path = `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        dirs.push(path);
+        walk(path);
+      } else files.push(path);
+    }
+  };
+  walk(dir);
+  return { files, dirs };
+}
+
+/**
+ * What docs/architecture.md gets wrong about the source tree: a module path it names that no file is (as
+ * written from the checkout's root, from `src/`, or as the tail of a path under `src/`, the way the request-path
+ * diagram names `signature/v1.ts` inside `src/auth/`; `*` a wildcard), a `name.ts` in backquotes no file has,
+ * and a folder under `src/` or a top-level `src/*.ts` module it never names (`src/<folder>/`, `src/<module>`).
+ */
+export function architectureFaults(doc: string, files: readonly string[], srcDirs: readonly string[]): string[] {
+  const faults: string[] = [];
+  const exists = (name: string): boolean => {
+    const glob = name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
+    const whole = new RegExp(`^(src/)?${glob}$`);
+    const tail = new RegExp(`^src/(.+/)?${glob}$`);
+    return files.some((f) => whole.test(f) || (name.includes('/') && tail.test(f)));
+  };
+  const named = new Set<string>();
+  for (const m of doc.matchAll(/(?<![\w./*-])((?:[\w*-]+\/)+[\w.*-]+\.(?:ts|mjs|cc|h))(?![\w.])/g)) named.add(m[1]!);
+  for (const name of named) if (!exists(name)) faults.push(`names ${name}, which no file is`);
+  for (const m of new Set([...doc.matchAll(/`([\w-]+\.(?:ts|mjs|cc))`/g)].map((x) => x[1]!))) {
+    if (!files.some((f) => f.endsWith(`/${m}`))) faults.push(`names ${m}, which no file is`);
+  }
+  for (const m of doc.matchAll(/`(src\/(?:[\w-]+\/)+)`/g)) {
+    if (!srcDirs.includes(m[1]!.slice(0, -1))) faults.push(`names the folder ${m[1]}, which does not exist`);
+  }
+  for (const d of srcDirs) if (!doc.includes(`${d}/`)) faults.push(`never describes the folder ${d}/`);
+  for (const f of files) if (/^src\/[^/]+\.ts$/.test(f) && !doc.includes(f)) faults.push(`never names the module ${f}`);
+  return faults;
+}
+
+test('docs/architecture.md: every module it names exists; every src/ folder and top-level module is described', () => {
+  const { files: srcFiles, dirs } = tree('src');
+  const files = [...srcFiles, ...(['scripts', 'native', 'test', 'bench', 'bin', 'console'] as const).flatMap((d) => tree(d).files)];
+  assert.deepEqual(architectureFaults(readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8'), files, dirs), []);
+  // The check itself: a renamed module, a bare name, a gone folder and an undescribed one are each caught.
+  const fake = ['src/a/b.ts', 'src/a/c/d.ts', 'src/main.ts', 'scripts/gen.mjs'];
+  assert.deepEqual(architectureFaults('`src/a/`, c/d.ts, `src/a/c/` a/b*.ts scripts/gen.mjs `src/main.ts` `d.ts`', fake, ['src/a', 'src/a/c']), []);
+  assert.deepEqual(
+    architectureFaults('`src/a/` c/e.ts `f.ts` `src/z/` src/main.ts', fake, ['src/a', 'src/a/c']),
+    ['names c/e.ts, which no file is', 'names f.ts, which no file is', 'names the folder src/z/, which does not exist', 'never describes the folder src/a/c/'],
+  );
+});
+
 /** The environment of a new user: no ALUNITE_* settings leaking in from the caller, a fresh HOME. */
 function cleanEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
