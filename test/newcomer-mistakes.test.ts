@@ -1,7 +1,14 @@
 // Mistakes a newcomer makes when pointing an unchanged client at Alunite, and what the answer tells them
-// (real server, real ali-oss and pop-core; the README's "Connect a client" and STS sections).
+// (real server, real ali-oss and pop-core; the README's "Connect a client", STS and token vending sections).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { portForLater } from './helpers/ports.js';
+import { BIN } from './helpers/spawn.js';
+import { tempDirSync } from './helpers/tmp.js';
 import { expectOssError } from './helpers/oss.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { assumeRole, stsClient } from './helpers/sts.js';
@@ -72,5 +79,27 @@ describe('newcomer mistakes with AssumeRole (pop-core)', () => {
       assert.equal(code, 'InvalidParameter.RoleArn');
       assert.match(message, /^The parameter RoleArn is wrongly formed: it is acs:ram::<16-digit account id>:role\/<role name>/);
     }
+  });
+});
+
+describe('newcomer mistakes with alunite vend', () => {
+  it("the README's vend step with nothing listening at ALUNITE_ENDPOINT: the error names the setting to fix, not a flag vend lacks", async () => {
+    // examples/vend.yaml as the README starts it, the server elsewhere (another port, or not started).
+    const dir = tempDirSync('alunite-newcomer-vend-');
+    copyFileSync(fileURLToPath(new URL('../../examples/vend.yaml', import.meta.url)), join(dir, 'vend.yaml'));
+    const endpoint = `http://127.0.0.1:${await portForLater()}`;
+    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALUNITE_')));
+    Object.assign(env, { ALUNITE_ENDPOINT: endpoint, ALUNITE_VEND_ACCESS_KEY_ID: 'LTAI5tVendVendVendVend01', ALUNITE_VEND_ACCESS_KEY_SECRET: 'VendSecretVendSecretVendSecret' });
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [BIN, 'vend', '--config', join(dir, 'vend.yaml'), '--port', '0'], { env, cwd: dir }, (_err, _out, stderr) =>
+        resolve({ code: child.exitCode, stderr }),
+      );
+    });
+    assert.equal(r.code, 1, r.stderr);
+    // It said "NetworkError: cannot reach the endpoint (…): … or give its address with --endpoint", a flag
+    // `alunite vend` refuses (unknown option '--endpoint').
+    assert.match(r.stderr, /^error: StsUnavailable: STS is unreachable: cannot reach http:\/\/127\.0\.0\.1:\d+\/ \(.*ECONNREFUSED.*\); check the STS endpoint: sts\.endpoint \/ ALUNITE_ENDPOINT \(http:\/\/127\.0\.0\.1:\d+\), where the Alunite server \(or the cloud's STS\) must listen$/m);
+    assert.ok(r.stderr.includes(`(${endpoint})`), r.stderr);
+    assert.doesNotMatch(r.stderr, /--endpoint/);
   });
 });

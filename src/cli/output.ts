@@ -73,7 +73,9 @@ export function describeError(err: unknown, endpoint?: string): Failure {
   const e = err as Error & CodedError;
   const rid = typeof e.requestId === 'string' && e.requestId !== '' ? e.requestId : null;
   // ali-oss marks transport failures with status -1 (network) / -2 (timeout); PopClient with NetworkError.
-  const networkish = e.status === -1 || e.status === -2 || e.code === 'NetworkError' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH/.test(e.message);
+  // An error with a code of its own (alunite vend's StsUnavailable) already says what to check: it is not rewritten.
+  const ownCode = typeof e.code === 'string' && e.code !== '' && !/^E[A-Z]+$/.test(e.code) && typeof e.status === 'number' && e.status > 0;
+  const networkish = e.status === -1 || e.status === -2 || e.code === 'NetworkError' || (!ownCode && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH/.test(e.message));
   if (networkish && e.code !== 'NetworkError') {
     // ali-oss appends the request line and socket statistics; the first clause is the cause.
     const first = e.message.split('\n')[0]!.replace(/, (GET|PUT|POST|HEAD|DELETE) https?:\/\/.*$/, '').replace(/\s*\(req "error"\).*$/, '').replace(/, please increase the timeout.*$/, '');

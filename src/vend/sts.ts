@@ -45,7 +45,11 @@ export class StsIssuer {
       body = await this.client.request('GetCallerIdentity');
     } catch (err) {
       const e = upstream(err, this.cfg.accessKeyId, 'GetCallerIdentity');
-      // At start-up a refusal is about the vending key itself (unknown id, wrong secret, disabled key).
+      // At start-up nothing answering is about the endpoint setting (`alunite vend` has no --endpoint flag), and
+      // a refusal is about the vending key itself (unknown id, wrong secret, disabled key).
+      if (e.code === 'StsUnavailable') {
+        throw new VendError(e.code, `${e.message}; check the STS endpoint: sts.endpoint / ALUNITE_ENDPOINT (${this.cfg.endpoint}), where the Alunite server (or the cloud's STS) must listen`);
+      }
       if (e.code !== 'StsError') throw e;
       throw new VendError(e.code, `${e.message}; check the vending AccessKey: sts.accessKeyId / ALUNITE_VEND_ACCESS_KEY_ID and sts.accessKeySecret / ALUNITE_VEND_ACCESS_KEY_SECRET`);
     }
