@@ -2,6 +2,7 @@
 // (real server, real ali-oss and pop-core; the README's "Connect a client", STS and token vending sections).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -82,24 +83,48 @@ describe('newcomer mistakes with AssumeRole (pop-core)', () => {
   });
 });
 
+/** Runs `alunite ARGS` as a new user would (no ALUNITE_* settings but `env`); its exit code and stderr. */
+function runCli(args: string[], env: Record<string, string>, cwd?: string): Promise<{ code: number | null; stderr: string }> {
+  const full: NodeJS.ProcessEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALUNITE_'))), ...env };
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: full, cwd }, (_err, _out, stderr) => resolve({ code: child.exitCode, stderr }));
+  });
+}
+
 describe('newcomer mistakes with alunite vend', () => {
   it("the README's vend step with nothing listening at ALUNITE_ENDPOINT: the error names the setting to fix, not a flag vend lacks", async () => {
     // examples/vend.yaml as the README starts it, the server elsewhere (another port, or not started).
     const dir = tempDirSync('alunite-newcomer-vend-');
     copyFileSync(fileURLToPath(new URL('../../examples/vend.yaml', import.meta.url)), join(dir, 'vend.yaml'));
     const endpoint = `http://127.0.0.1:${await portForLater()}`;
-    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALUNITE_')));
-    Object.assign(env, { ALUNITE_ENDPOINT: endpoint, ALUNITE_VEND_ACCESS_KEY_ID: 'LTAI5tVendVendVendVend01', ALUNITE_VEND_ACCESS_KEY_SECRET: 'VendSecretVendSecretVendSecret' });
-    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [BIN, 'vend', '--config', join(dir, 'vend.yaml'), '--port', '0'], { env, cwd: dir }, (_err, _out, stderr) =>
-        resolve({ code: child.exitCode, stderr }),
-      );
-    });
+    const r = await runCli(['vend', '--config', join(dir, 'vend.yaml'), '--port', '0'], {
+      ALUNITE_ENDPOINT: endpoint, ALUNITE_VEND_ACCESS_KEY_ID: 'LTAI5tVendVendVendVend01', ALUNITE_VEND_ACCESS_KEY_SECRET: 'VendSecretVendSecretVendSecret',
+    }, dir);
     assert.equal(r.code, 1, r.stderr);
     // It said "NetworkError: cannot reach the endpoint (…): … or give its address with --endpoint", a flag
     // `alunite vend` refuses (unknown option '--endpoint').
     assert.match(r.stderr, /^error: StsUnavailable: STS is unreachable: cannot reach http:\/\/127\.0\.0\.1:\d+\/ \(.*ECONNREFUSED.*\); check the STS endpoint: sts\.endpoint \/ ALUNITE_ENDPOINT \(http:\/\/127\.0\.0\.1:\d+\), where the Alunite server \(or the cloud's STS\) must listen$/m);
     assert.ok(r.stderr.includes(`(${endpoint})`), r.stderr);
     assert.doesNotMatch(r.stderr, /--endpoint/);
+  });
+});
+
+describe('newcomer mistakes with --meta postgres://', () => {
+  it('PostgreSQL not running: server, keys and init export name the database, not an Alunite endpoint to start', async () => {
+    const url = `postgres://alunite:secret@127.0.0.1:${await portForLater()}/alunite`;
+    const dir = tempDirSync('alunite-newcomer-pg-');
+    const env = { ALUNITE_MASTER_KEY: randomBytes(32).toString('base64') };
+    for (const args of [
+      ['server', '--port', '0', '--data', dir, '--meta', url],
+      ['keys', 'history', '--meta', url],
+      ['init', 'export', '--meta', url],
+    ]) {
+      const r = await runCli(args, env, dir);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      // It said "NetworkError: cannot reach the endpoint (cannot connect to PostgreSQL …): nothing listens there;
+      // start the server (alunite server, npm start in a checkout) or give its address with --endpoint".
+      assert.match(r.stderr, /^error: cannot connect to PostgreSQL at postgres:\/\/alunite:\*\*\*@127\.0\.0\.1:\d+\/alunite: connect ECONNREFUSED 127\.0\.0\.1:\d+$/m, args.join(' '));
+      assert.doesNotMatch(r.stderr, /--endpoint|start the server|secret@/, args.join(' '));
+    }
   });
 });

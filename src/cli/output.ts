@@ -73,9 +73,12 @@ export function describeError(err: unknown, endpoint?: string): Failure {
   const e = err as Error & CodedError;
   const rid = typeof e.requestId === 'string' && e.requestId !== '' ? e.requestId : null;
   // ali-oss marks transport failures with status -1 (network) / -2 (timeout); PopClient with NetworkError.
-  // An error with a code of its own (alunite vend's StsUnavailable) already says what to check: it is not rewritten.
+  // A transport failure named only in the message is about the endpoint when the command talks to one
+  // (setEndpointForErrors). Not otherwise (PostgreSQL behind --meta), nor an error with a code of its own (alunite
+  // vend's StsUnavailable): those already say what to check, and the hint below would name a flag they lack.
   const ownCode = typeof e.code === 'string' && e.code !== '' && !/^E[A-Z]+$/.test(e.code) && typeof e.status === 'number' && e.status > 0;
-  const networkish = e.status === -1 || e.status === -2 || e.code === 'NetworkError' || (!ownCode && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH/.test(e.message));
+  const networkish = e.status === -1 || e.status === -2 || e.code === 'NetworkError' ||
+    (endpoint !== undefined && !ownCode && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH/.test(e.message));
   if (networkish && e.code !== 'NetworkError') {
     // ali-oss appends the request line and socket statistics; the first clause is the cause.
     const first = e.message.split('\n')[0]!.replace(/, (GET|PUT|POST|HEAD|DELETE) https?:\/\/.*$/, '').replace(/\s*\(req "error"\).*$/, '').replace(/, please increase the timeout.*$/, '');
