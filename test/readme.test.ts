@@ -254,6 +254,42 @@ test('docs/architecture.md: every module it names exists; every src/ folder and 
   );
 });
 
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function headingAnchors(markdown: string): Set<string> {
+  const out = new Set<string>();
+  let fenced = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    const m = fenced ? null : /^#{1,6}\s+(.*)$/.exec(line);
+    if (m) out.add(m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
+  }
+  return out;
+}
+
+test('every docs/*.md page (and #anchor) the code names, in help texts, messages and comments, exists', () => {
+  const named = new Map<string, string>(); // docs/x.md[#anchor] → where it is named
+  for (const dir of ['src', 'console', 'bin', 'examples', 'scripts']) {
+    for (const file of tree(dir).files) {
+      if (!/\.(ts|js|mjs|html|yaml)$/.test(file) && !file.startsWith('bin/')) continue;
+      for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/\bdocs\/[\w-]+\.md(?:#[\w-]+)?/g)) if (!named.has(m[0])) named.set(m[0], file);
+    }
+  }
+  assert.ok(named.size > 20, `${named.size} pages named`);
+  const faults: string[] = [];
+  for (const [ref, where] of named) {
+    const [page, anchor] = ref.split('#') as [string, string | undefined];
+    let text: string;
+    try {
+      text = readFileSync(join(ROOT, page), 'utf8');
+    } catch {
+      faults.push(`${where}: ${ref}: no such page`);
+      continue;
+    }
+    if (anchor !== undefined && !headingAnchors(text).has(anchor)) faults.push(`${where}: ${ref}: no such heading`);
+  }
+  assert.deepEqual(faults, []);
+});
+
 /** The environment of a new user: no ALUNITE_* settings leaking in from the caller, a fresh HOME. */
 function cleanEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

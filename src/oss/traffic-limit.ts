@@ -6,7 +6,7 @@ import type { OssResponse } from './context.js';
 import type { Operation } from './operations.js';
 
 /**
- * Single-connection bandwidth throttling (docs/traffic-limit.md): `x-oss-traffic-limit`, as a header or
+ * Single-connection bandwidth throttling (docs/traffic-limit-seal.md): `x-oss-traffic-limit`, as a header or
  * (presigned URLs) as a signed query parameter, in bit/s, 819200 (100 KiB/s) to 838860800 (100 MiB/s).
  * Uploads are throttled as their body is read, GetObject as its answer is written; copies take and
  * validate the value but move no bytes over the client's connection, so nothing is slowed there.
