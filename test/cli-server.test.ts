@@ -152,7 +152,7 @@ describe('bin/alunite server', () => {
     dirs.push(cwd);
     const first = await start(['--port', '0', '--data', join(cwd, 'data')], {}, cwd);
     try {
-      await assert.rejects(start(['--port', '0', '--data', join(cwd, 'data')], {}, cwd), /metadata\.sqlite is in use by another alunite process/);
+      await assert.rejects(start(['--port', '0', '--data', join(cwd, 'data')], {}, cwd), /metadata\.sqlite is in use by another alunite server .*: use that server, stop it .*, or start this one with its own data directory and port/);
       const taken = new URL(first.url).port;
       // Held by an alunite server (its /-/health answers): said so, with what to do.
       await assert.rejects(start(['--in-memory', '--port', taken], {}, cwd), new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is already in use: an alunite \\d+\\.\\d+\\.\\d+ server \\(up \\d+ s\\) already runs there; use it, stop it \\(Ctrl-C in its terminal\\), or choose another with --port or ALUNITE_PORT`));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { portForLater } from './helpers/ports.js';
-import { BIN } from './helpers/spawn.js';
+import { BIN, kill9, spawnServer } from './helpers/spawn.js';
 import { tempDirSync } from './helpers/tmp.js';
 import { expectOssError } from './helpers/oss.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -125,6 +125,25 @@ describe('newcomer mistakes with --meta postgres://', () => {
       // start the server (alunite server, npm start in a checkout) or give its address with --endpoint".
       assert.match(r.stderr, /^error: cannot connect to PostgreSQL at postgres:\/\/alunite:\*\*\*@127\.0\.0\.1:\d+\/alunite: connect ECONNREFUSED 127\.0\.0\.1:\d+$/m, args.join(' '));
       assert.doesNotMatch(r.stderr, /--endpoint|start the server|secret@/, args.join(' '));
+    }
+  });
+});
+
+describe('newcomer mistakes with a second server', () => {
+  it('a second npm start in the same checkout: the error says what a second server needs, beside stopping the first', async () => {
+    const dir = tempDirSync('alunite-newcomer-second-');
+    const first = await spawnServer(['--data', join(dir, '.alunite')], {});
+    try {
+      const r = await runCli(['server', '--port', '0', '--data', join(dir, '.alunite')], {}, dir);
+      assert.equal(r.code, 1, r.stderr);
+      // It said "… is in use by another alunite process (one process owns a data directory); stop it first."
+      assert.match(r.stderr, /^error: \/.*\/\.alunite\/metadata\.sqlite is in use by another alunite server \(one process owns a data directory\): use that server, stop it \(Ctrl-C in its terminal\), or start this one with its own data directory and port \(--data DIR --port N, or --in-memory\)$/m);
+      // The offline commands, which need the server stopped, keep "stop it first".
+      const keys = await runCli(['keys', 'history', '--data', join(dir, '.alunite')], {}, dir);
+      assert.equal(keys.code, 1, keys.stderr);
+      assert.match(keys.stderr, /metadata\.sqlite is in use by another alunite process \(one process owns a data directory\); stop it first\.$/m);
+    } finally {
+      await kill9(first.child);
     }
   });
 });

@@ -316,6 +316,12 @@ async function explainListenError(err: unknown): Promise<never> {
       ? `${where} (another alunite, or another program): ${other}`
       : `${where}: ${holder} already runs there; use it, stop it (Ctrl-C in its terminal), or ${other}`);
   }
+  // store/meta/sqlite/base.ts DataDirectoryInUse (by name: that module is loaded only by the action). "Stop it
+  // first" is all the offline commands can do; a second server can also have its own directory and port.
+  if (err instanceof Error && err.name === 'DataDirectoryInUse') {
+    const database = (err as Error & { database?: string }).database ?? 'the data directory';
+    throw new Error(`${database} is in use by another alunite server (one process owns a data directory): use that server, stop it (Ctrl-C in its terminal), or start this one with its own data directory and port (--data DIR --port N, or --in-memory)`);
+  }
   throw err;
 }
 

@@ -20,6 +20,17 @@ interface PendingWrite {
   reject: (e: unknown) => void;
 }
 
+/**
+ * The database is held by another process (SQLite's exclusive lock). Recognised by its name where importing this
+ * module would be too heavy (the CLI's server command adds what a second server can do instead).
+ */
+export class DataDirectoryInUse extends Error {
+  constructor(readonly database: string) {
+    super(`${database} is in use by another alunite process (one process owns a data directory); stop it first.`);
+    this.name = 'DataDirectoryInUse';
+  }
+}
+
 export interface SqliteMetadataStoreOptions {
   /** Database file path, or ':memory:'. */
   path: string;
@@ -78,7 +89,7 @@ export abstract class SqliteBase {
     } catch (err) {
       this.db.close();
       if ((err as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new Error(`${opts.path} is in use by another alunite process (one process owns a data directory); stop it first.`);
+        throw new DataDirectoryInUse(opts.path);
       }
       throw err;
     }
