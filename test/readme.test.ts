@@ -254,6 +254,20 @@ test('docs/architecture.md: every module it names exists; every src/ folder and 
   );
 });
 
+/** The README's hand-written OSS operation counts: [published, implemented, stored only], or null if the sentence is gone. */
+function readmeOperationCounts(readme: string): [number, number, number] | null {
+  const m = /all (\d+) of the published API route by name; (\d+) are implemented and enforced[^]*?, and (\d+) keep and return/.exec(readme);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+
+test("README's OSS operation counts are the generated coverage table's (docs/compatibility.md)", () => {
+  const generated = /(\d+) published operations: (\d+) implemented and enforced, (\d+) stored and returned only/.exec(readFileSync(join(ROOT, 'docs/compatibility.md'), 'utf8'));
+  assert.ok(generated, 'the generated coverage sentence is in docs/compatibility.md');
+  assert.deepEqual(readmeOperationCounts(readFileSync(join(ROOT, 'README.md'), 'utf8')), [Number(generated[1]), Number(generated[2]), Number(generated[3])]);
+  // The check itself: stale counts are read as such.
+  assert.deepEqual(readmeOperationCounts('all 162 of the published API route by name; 104 are implemented and enforced (a, b), and 58 keep and return'), [162, 104, 58]);
+});
+
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
 function headingAnchors(markdown: string): Set<string> {
   const out = new Set<string>();
