@@ -56,14 +56,17 @@ function pieceName(text: string, at: number): string {
  * same string as a request that carries that parameter: a presigned URL (or a captured header-signed request) for a
  * resized, watermarked, throttled or version-pinned read could be sent without the parameter. Refusing these leaves
  * one request per string (split at each `&` before a signed name, each piece at its first `=`). No SDK signs such a
- * name, and a value's `&` before anything else (`filename="Tom&Jerry.mp4"`) is still accepted.
+ * name, and a value's `&` before anything else (`filename="Tom&Jerry.mp4"`) is still accepted. The names are
+ * sorted before they are joined, so a piece whose name sorts before its own key's (`filename=rock&cors` in a
+ * response-content-disposition) could not be a parameter of its own there, and is accepted too.
  */
 export function ambiguousV1Parameter(req: SignableRequest): string | null {
   for (const [k, v] of req.query) {
     if (!signedByAnyList(k)) continue;
     if (k.includes('=') || k.includes('&')) return k;
     for (let at = v.indexOf('&'); at >= 0; at = v.indexOf('&', at + 1)) {
-      if (signedByAnyList(pieceName(v, at + 1))) return k;
+      const piece = pieceName(v, at + 1);
+      if (signedByAnyList(piece) && compareBytes(piece, k) >= 0) return k;
     }
   }
   return null;
