@@ -20,10 +20,10 @@
 //   options at all.
 // - Real-time access of Archive objects does not travel with an object: a copy kept Archive in a bucket without
 //   the switch is frozen there; a symlink reads its own bucket's target; a watermark image is read as the image is
-//   (its own bucket and class: a ColdArchive mark stays refused).
+//   (its own bucket and class: a ColdArchive mark stays refused); an access point alias reads as its bucket does.
 // - The TLS check runs on every path that reaches a handler through the request's bucket: a website visitor's
-//   GET, virtual-hosted style, PostObject (nothing stored over TLS 1.2). An access point alias resolves to its
-//   bucket before the check (listener.ts `op.bucket`; not run here). A CORS preflight is answered: it reads no
+//   GET, virtual-hosted style, PostObject (nothing stored over TLS 1.2), an access point alias (checked against
+//   its bucket). A CORS preflight is answered: it reads no
 //   object, is never authenticated, and a refusal there would tell anyone the bucket's settings. A caller not
 //   allowed the operation gets the usual AccessDenied, which says nothing of TLS (oss-https-config-tls).
 // Choices (docs/stored-configurations.md "TLS versions and cipher suites"):
@@ -43,8 +43,9 @@ import sharp from 'sharp';
 import { bucketXml } from './helpers/bucket-xml.js';
 import { expectOssError } from './helpers/oss.js';
 import { httpsClient, TLS_CERT, TLS_KEY } from './helpers/ops.js';
-import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { errorOf, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
+import { policyDoc } from './helpers/ram.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'rt13-signed';
 
@@ -77,6 +78,21 @@ const DISPOSITIONS = [
   'attachment; filename="R&D.txt"; filename*=UTF-8\'\'R%26D.txt',
   'inline; filename=Q&A.pdf',
 ];
+
+/** An access point on `bucket` (over plain HTTP, V1-signed by the owner) whose policy lets the account read: its alias. */
+async function readableAlias(port: number, bucket: string, name: string): Promise<string> {
+  const signed = async (query: Array<[string, string]>, body: string, extra: Record<string, string> = {}): Promise<RawResponse> => {
+    const headers: Record<string, string> = { host: `localhost:${port}`, 'x-oss-date': new Date().toUTCString(), 'content-length': String(Buffer.byteLength(body)), ...extra };
+    headers.authorization = v1Authorization({ method: 'PUT', bucket, key: null, query, headers }, AK, SECRET).authorization;
+    return rawRequest(port, { method: 'PUT', path: `/${bucket}/?${query.map(([k]) => k).join('&')}`, headers, body });
+  };
+  const created = await signed([['accessPoint', '']], `<CreateAccessPointConfiguration><AccessPointName>${name}</AccessPointName><NetworkOrigin>internet</NetworkOrigin></CreateAccessPointConfiguration>`);
+  assert.equal(created.status, 200, created.body.toString());
+  const arn = `acs:oss:cn-hangzhou:${ACCOUNT_ID}:accesspoint/${name}`;
+  const policy = await signed([['accessPointPolicy', '']], policyDoc({ Effect: 'Allow', Action: ['oss:GetObject'], Principal: [ACCOUNT_ID], Resource: [`${arn}/object/*`] }), { 'x-oss-access-point-name': name });
+  assert.equal(policy.status, 200, policy.body.toString());
+  return /<Alias>([^<]+)<\/Alias>/.exec(created.body.toString())![1]!;
+}
 
 describe('redteam wave 13: signatures of official clients after wave 12', () => {
   let srv: TestServer;
@@ -223,6 +239,13 @@ describe('redteam wave 13: real-time access of Archive objects stays with its bu
     assert.equal((await on.get('link.txt')).content.toString(), 'archived bytes');
   });
 
+  it('through an access point alias a frozen Archive object is read as through the bucket name', async () => {
+    const alias = await readableAlias(srv.port, ON, 'rt13-ap-archive');
+    assert.equal((await srv.pathClient({ bucket: alias }).get('frozen.txt')).content.toString(), 'archived bytes');
+    await putIn(on, 'cold.txt', 'ColdArchive', 'cold bytes');
+    await expectOssError(srv.pathClient({ bucket: alias }).get('cold.txt'), 'InvalidObjectState', 403);
+  });
+
   it("a watermark image is read as the image is: an Archive mark in real time, a ColdArchive mark never", async () => {
     await on.put('photo.png', await sharp({ create: { width: 80, height: 40, channels: 3, background: '#123' } }).png().toBuffer());
     await putIn(on, 'mark-a.png', 'Archive', await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer());
@@ -300,6 +323,13 @@ describe('redteam wave 13: a bucket\'s TLS configuration on every path to it', (
     const ok13 = await post(TLS13, 'posted-13.txt');
     assert.ok(ok13.status === 204 || ok13.status === 200, ok13.body);
     assert.equal((await plain.get('posted-13.txt')).content.toString(), 'posted');
+  });
+
+  it('through an access point alias: refused over TLS 1.2 as through the bucket name, served over TLS 1.3', async () => {
+    const alias = await readableAlias(srv.port, STRICT, 'rt13-ap-tls');
+    const refused = await expectOssError(over(TLS12, alias).get('doc.txt'), 'AccessDenied', 403);
+    assert.equal(refused.message, 'The bucket does not accept requests over TLSv1.2.');
+    assert.equal((await over(TLS13, alias).get('doc.txt')).content.toString(), 'tls bytes');
   });
 
   it('a CORS preflight is answered over TLS 1.2 (no object is read, and it is never authenticated)', async () => {
