@@ -20,7 +20,8 @@
 //   options at all.
 // - Real-time access of Archive objects does not travel with an object: a copy kept Archive in a bucket without
 //   the switch is frozen there; a symlink reads its own bucket's target; a watermark image is read as the image is
-//   (its own bucket and class: a ColdArchive mark stays refused); an access point alias reads as its bucket does.
+//   (its own bucket and class: a ColdArchive mark stays refused); an access point alias reads as its bucket does;
+//   a noncurrent Archive version follows the switch as the current object does.
 // - The TLS check runs on every path that reaches a handler through the request's bucket: a website visitor's
 //   GET, virtual-hosted style, PostObject (nothing stored over TLS 1.2), an access point alias (checked against
 //   its bucket). A CORS preflight is answered: it reads no
@@ -244,6 +245,23 @@ describe('redteam wave 13: real-time access of Archive objects stays with its bu
     assert.equal((await srv.pathClient({ bucket: alias }).get('frozen.txt')).content.toString(), 'archived bytes');
     await putIn(on, 'cold.txt', 'ColdArchive', 'cold bytes');
     await expectOssError(srv.pathClient({ bucket: alias }).get('cold.txt'), 'InvalidObjectState', 403);
+  });
+
+  it('a noncurrent Archive version is read in real time by versionId while the switch is on, refused once it is off', async () => {
+    const V = 'rt13-direct-versions';
+    const v = srv.client({ bucket: V });
+    await srv.client().putBucket(V);
+    await (v as unknown as { putBucketVersioning(b: string, s: string): Promise<unknown> }).putBucketVersioning(V, 'Enabled');
+    const first = await putIn(v, 'doc.txt', 'Archive', 'archived version');
+    const versionId = String((first.res.headers as Record<string, string>)['x-oss-version-id']);
+    await v.put('doc.txt', Buffer.from('current'));
+    const byVersion = () => v.get('doc.txt', { versionId } as OSS.GetObjectOptions);
+    await expectOssError(byVersion(), 'InvalidObjectState', 403);
+    const set = (on: boolean) => bucketXml(v, 'PUT', V, 'bucketArchiveDirectRead', `<ArchiveDirectReadConfiguration><Enabled>${on}</Enabled></ArchiveDirectReadConfiguration>`);
+    await set(true);
+    assert.equal((await byVersion()).content.toString(), 'archived version');
+    await set(false);
+    await expectOssError(byVersion(), 'InvalidObjectState', 403);
   });
 
   it("a watermark image is read as the image is: an Archive mark in real time, a ColdArchive mark never", async () => {
