@@ -233,7 +233,7 @@ describe('redteam wave 13: real-time access of Archive objects stays with its bu
   it('a copy kept Archive in a bucket without the switch is frozen there; the copy out of the switched bucket reads fine', async () => {
     assert.equal((await on.get('frozen.txt')).content.toString(), 'archived bytes');
     await off.copy('copied.txt', `/${ON}/frozen.txt`, { headers: { 'x-oss-storage-class': 'Archive' } } as OSS.CopyObjectOptions);
-    assert.equal((await off.head('copied.txt')).res.headers['x-oss-storage-class' as keyof object], 'Archive');
+    assert.equal(((await off.head('copied.txt')).res.headers as Record<string, string>)['x-oss-storage-class'], 'Archive');
     await expectOssError(off.get('copied.txt'), 'InvalidObjectState', 403);
     // And a symlink in the switched bucket reads only its own bucket's target.
     await on.putSymlink('link.txt', 'frozen.txt');
