@@ -16,6 +16,13 @@ test('the operation list is the metadata\'s RAM operations, in order', () => {
   assert.equal(RAM_PUBLISHED_OPERATIONS.length, 66);
 });
 
+test("README's RAM operation count is the published list's", () => {
+  const readme = readFileSync(new URL('README.md', root), 'utf8');
+  const m = /All (\d+) RAM operations of the published API answer/.exec(readme);
+  assert.ok(m, 'the README names how many RAM operations answer');
+  assert.equal(Number(m[1]), RAM_PUBLISHED_OPERATIONS.length);
+});
+
 test('docs/ram.md holds the generated coverage section', () => {
   const doc = readFileSync(new URL('docs/ram.md', root), 'utf8');
   assert.equal(doc, withRamCoverage(doc), 'run `node dist/src/ram/coverage.js --write docs/ram.md`');
