@@ -2,6 +2,17 @@ import { admitSmall } from './admission.js';
 import { AppError } from '../errors.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
+import { incarnationOf, type BucketIncarnation } from '../store/meta/types.js';
+
+/**
+ * How a configuration is written. `sameBucket`: the bucket the request was authorized on, captured before its body
+ * was read; a bucket of that name deleted and created again meanwhile (by any account) is not it: NoSuchBucket,
+ * nothing written (MetadataStore.updateBucketConfig).
+ */
+export interface ConfigWriteOptions {
+  removing?: boolean;
+  sameBucket?: BucketIncarnation;
+}
 
 // The one mechanism for bucket-level configurations (versioning, WORM, encryption, lifecycle, …): each
 // feature declares a ConfigKind (its name in the store and how its validated value becomes JSON text and
@@ -50,7 +61,7 @@ export function updateConfig<T>(
   bucketName: string,
   kind: ConfigKind<T>,
   decide: (current: T | null, bucket: Bucket) => T | null,
-  opts: { removing?: boolean } = {},
+  opts: ConfigWriteOptions = {},
 ): Promise<Bucket> {
   return writeConfig(ctx, bucketName, kind, (text, bucket) => decide(text === null ? null : kind.decode(text), bucket), opts);
 }
@@ -59,8 +70,8 @@ export function updateConfig<T>(
  * updateConfig for a write whose new value does not depend on the current one: the current document is not decoded
  * (a 1,000-rule lifecycle is ~1 MiB of JSON and ~50,000 objects, built only to be dropped).
  */
-export function replaceConfig<T>(ctx: DomainContext, bucketName: string, kind: ConfigKind<T>, decide: (bucket: Bucket) => T | null): Promise<Bucket> {
-  return writeConfig(ctx, bucketName, kind, (_text, bucket) => decide(bucket));
+export function replaceConfig<T>(ctx: DomainContext, bucketName: string, kind: ConfigKind<T>, decide: (bucket: Bucket) => T | null, opts: ConfigWriteOptions = {}): Promise<Bucket> {
+  return writeConfig(ctx, bucketName, kind, (_text, bucket) => decide(bucket), opts);
 }
 
 async function writeConfig<T>(
@@ -68,23 +79,24 @@ async function writeConfig<T>(
   bucketName: string,
   kind: ConfigKind<T>,
   decide: (text: string | null, bucket: Bucket) => T | null,
-  opts: { removing?: boolean } = {},
+  opts: ConfigWriteOptions = {},
 ): Promise<Bucket> {
-  await requireBucket(ctx, bucketName);
+  // Without a bucket captured before the request's body, the one read here is the one written to.
+  const sameBucket = opts.sameBucket ?? incarnationOf(await requireBucket(ctx, bucketName));
   if (!opts.removing) await admitSmall(ctx);
   const after = await ctx.meta.updateBucketConfig(bucketName, kind.name, (text, bucket) => {
     const next = decide(text, bucket);
     if (next === null) return null;
     const encoded = kind.encode(next);
     return encoded === text ? text : encoded;
-  });
+  }, sameBucket);
   if (after === null) throw new AppError('NoSuchBucket', undefined, { BucketName: bucketName });
   return after;
 }
 
 /** Replaces a configuration with `value` (validated by the caller). */
-export function putConfig<T>(ctx: DomainContext, bucketName: string, kind: ConfigKind<T>, value: T): Promise<Bucket> {
-  return replaceConfig(ctx, bucketName, kind, () => value);
+export function putConfig<T>(ctx: DomainContext, bucketName: string, kind: ConfigKind<T>, value: T, opts: ConfigWriteOptions = {}): Promise<Bucket> {
+  return replaceConfig(ctx, bucketName, kind, () => value, opts);
 }
 
 /** Removes a configuration (no error when there was none, as OSS's Delete* calls answer 204 either way). */

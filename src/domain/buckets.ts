@@ -17,6 +17,7 @@ import {
 import { assertBucketName } from './names.js';
 import { parseStorageClass } from './objects.js';
 import { parseVersioningStatus, putVersioning } from './versioning.js';
+import { incarnationOf, type BucketIncarnation, type BucketPatch } from '../store/meta/types.js';
 
 export interface CreateBucketInput {
   name: string;
@@ -117,15 +118,35 @@ export class BucketService {
     await putVersioning(this.ctx, name, parseVersioningStatus(status));
   }
 
-  async setAcl(name: string, acl: string): Promise<void> {
+  /**
+   * `written` (here and for the policy and CORS): the bucket the request was authorized on, captured before its body
+   * was read; another bucket of the name by the time it commits is NoSuchBucket and nothing is written.
+   */
+  async setAcl(name: string, acl: string, written?: BucketIncarnation): Promise<void> {
     const parsed = parseBucketAcl(acl);
-    await this.get(name);
+    const bucket = await this.get(name);
     await admitSmall(this.ctx);
-    await this.ctx.meta.updateBucket(name, { acl: parsed });
+    await this.patch(name, { acl: parsed }, written ?? incarnationOf(bucket));
+  }
+
+  /**
+   * The bucket as it is now, for a write that reads its body after this to pass as `written`: captured before the
+   * body, it is the bucket the request was authorized on.
+   */
+  async incarnation(name: string): Promise<BucketIncarnation> {
+    return incarnationOf(await this.get(name));
+  }
+
+  /**
+   * The store's updateBucket into `written` (callers without one captured before a body pass the bucket they read
+   * first); a bucket gone, or another one of the name, by then is NoSuchBucket.
+   */
+  private async patch(name: string, patch: BucketPatch, written: BucketIncarnation): Promise<void> {
+    if ((await this.ctx.meta.updateBucket(name, patch, written)) === null) throw new AppError('NoSuchBucket', undefined, { BucketName: name });
   }
 
   /** Stores a bucket policy after checking it against the bucket-policy grammar (Principal + Resource). */
-  async putPolicy(name: string, text: string): Promise<void> {
+  async putPolicy(name: string, text: string, written?: BucketIncarnation): Promise<void> {
     const bucket = await this.get(name);
     const parsed = parsePolicy(text, 'bucket');
     if (!parsed.ok) {
@@ -139,7 +160,7 @@ export class BucketService {
     }
     assertNoPublicPolicy(bucket, text); // Block Public Access (docs/access-rules.md)
     await admitSmall(this.ctx);
-    await this.ctx.meta.updateBucket(name, { policy: text });
+    await this.patch(name, { policy: text }, written ?? incarnationOf(bucket));
   }
 
   async getPolicy(name: string): Promise<string> {
@@ -149,15 +170,14 @@ export class BucketService {
   }
 
   async deletePolicy(name: string): Promise<void> {
-    await this.get(name);
-    await this.ctx.meta.updateBucket(name, { policy: null });
+    await this.patch(name, { policy: null }, incarnationOf(await this.get(name)));
   }
 
-  async putCors(name: string, cors: CorsConfig): Promise<void> {
-    await this.get(name);
+  async putCors(name: string, cors: CorsConfig, written?: BucketIncarnation): Promise<void> {
+    const bucket = await this.get(name);
     validateCors(cors);
     await admitSmall(this.ctx);
-    await this.ctx.meta.updateBucket(name, { cors });
+    await this.patch(name, { cors }, written ?? incarnationOf(bucket));
   }
 
   async getCors(name: string): Promise<CorsConfig> {
@@ -167,7 +187,6 @@ export class BucketService {
   }
 
   async deleteCors(name: string): Promise<void> {
-    await this.get(name);
-    await this.ctx.meta.updateBucket(name, { cors: null });
+    await this.patch(name, { cors: null }, incarnationOf(await this.get(name)));
   }
 }

@@ -5,6 +5,7 @@ import { deleteConfig, replaceConfig } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
 import { assertAccessTracking, expirationOf, LIFECYCLE, lifecycleOf, validateLifecycle, type LifecycleConfig } from './lifecycle.js';
 import type { Bucket, ObjectRecord } from './model.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -21,7 +22,8 @@ export class LifecycleService {
    * access time need the bucket's access tracking on, judged inside the store's transaction (which holds the
    * bucket) as PutBucketAccessMonitor's refusal to switch it off while such rules exist is.
    */
-  async put(bucket: string, config: LifecycleConfig, opts: { allowSameActionOverlap: boolean }): Promise<void> {
+  /** `opts.sameBucket`: the bucket the request was authorized on, before its body (ConfigWriteOptions). */
+  async put(bucket: string, config: LifecycleConfig, opts: { allowSameActionOverlap: boolean; sameBucket?: BucketIncarnation }): Promise<void> {
     await requireBucket(this.ctx, bucket);
     // A turn of the event loop after the body's parse and after the check: each of the three steps of a 1,000-rule
     // configuration (parse, check, store) holds the loop tens of ms, and together they held it 100-300 ms.
@@ -32,7 +34,7 @@ export class LifecycleService {
     await replaceConfig(this.ctx, bucket, LIFECYCLE, (b) => {
       assertAccessTracking(valid, accessTrackingSince(b) !== null);
       return valid;
-    });
+    }, { sameBucket: opts.sameBucket });
   }
 
   async get(bucket: string): Promise<LifecycleConfig> {

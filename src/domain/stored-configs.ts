@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { jsonConfig, readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
 
 // "Stored and returned" bucket configurations (docs/stored-configurations.md): validated documents the cloud
 // keeps per bucket and gives back, with no behaviour of their own in Alunite. Each is one ConfigKind of the
@@ -65,12 +66,12 @@ export class StoredConfigService {
    * returns the new one (null removes it); an AppError it throws leaves everything unchanged. It also gets the
    * bucket as stored inside the transaction (its Block Public Access, for the access point policies).
    */
-  async update(bucketName: string, name: string, decide: (current: Json | null, bucket: Bucket) => Json | null, removing = false): Promise<Json | null> {
+  async update(bucketName: string, name: string, decide: (current: Json | null, bucket: Bucket) => Json | null, removing = false, sameBucket?: BucketIncarnation): Promise<Json | null> {
     let result: Json | null = null;
     await updateConfig(this.ctx, bucketName, storedKind(name), (current, bucket) => {
       result = decide(current, bucket);
       return result;
-    }, { removing });
+    }, { removing, sameBucket });
     return result;
   }
 

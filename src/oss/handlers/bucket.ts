@@ -148,9 +148,11 @@ export const getBucketPolicy: Handler = async (req) => {
 };
 
 export const putBucketPolicy: Handler = async (req) => {
+  // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
+  const written = await req.services.buckets.incarnation(bucketOf(req));
   const raw = await readSmallBody(req.body, 16 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  await req.services.buckets.putPolicy(bucketOf(req), policyText(raw));
+  await req.services.buckets.putPolicy(bucketOf(req), policyText(raw), written);
   return empty();
 };
 
@@ -160,9 +162,10 @@ export const deleteBucketPolicy: Handler = async (req) => {
 };
 
 export const putBucketCors: Handler = async (req) => {
+  const written = await req.services.buckets.incarnation(bucketOf(req)); // before the body, as PutBucketPolicy's
   const raw = await readSmallBody(req.body, CORS_LIMITS.maxBodyBytes);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
-  await req.services.buckets.putCors(bucketOf(req), parseCorsXml(xmlText(raw)));
+  await req.services.buckets.putCors(bucketOf(req), parseCorsXml(xmlText(raw)), written);
   return empty();
 };
 

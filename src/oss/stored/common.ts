@@ -52,9 +52,11 @@ export interface Single {
 
 export function putSingle(op: StoredOperationName, spec: Single): Handler {
   return async (req) => {
+    // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
+    const written = await req.services.buckets.incarnation(bucketOf(req));
     const doc = await readDocument(req, op, spec.bounds);
     const stored = spec.check?.(doc) ?? doc;
-    await req.services.stored.update(bucketOf(req), spec.config, () => asJson(stored));
+    await req.services.stored.update(bucketOf(req), spec.config, () => asJson(stored), false, written);
     return empty();
   };
 }

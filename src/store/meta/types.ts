@@ -176,6 +176,16 @@ export interface BucketIncarnation {
   createdAt: number;
 }
 
+/** The incarnation a bucket record is (what a write captures before its body, to pass as `sameBucket`). */
+export function incarnationOf(b: Bucket): BucketIncarnation {
+  return { ownerAccountId: b.ownerAccountId, createdAt: b.createdAt };
+}
+
+/** Whether `b` is the bucket `expected` names (absent: any bucket of the name is). */
+export function isIncarnation(b: BucketIncarnation, expected: BucketIncarnation | undefined): boolean {
+  return expected === undefined || (b.ownerAccountId === expected.ownerAccountId && Number(b.createdAt) === expected.createdAt);
+}
+
 /** How putObject (and completeUpload) write the current object. */
 export interface ObjectWriteOptions {
   /**
@@ -226,13 +236,17 @@ export interface MetadataStore {
    */
   listBuckets(q: BucketListQuery): Promise<Bucket[]>;
   countBuckets(ownerAccountId: string): Promise<number>;
-  updateBucket(name: string, patch: BucketPatch): Promise<Bucket | null>;
+  /**
+   * `sameBucket`: the bucket the write was authorized on (ObjectWriteOptions.sameBucket), checked in the write's
+   * transaction; another bucket of that name is treated as none: nothing written, null.
+   */
+  updateBucket(name: string, patch: BucketPatch, sameBucket?: BucketIncarnation): Promise<Bucket | null>;
   /**
    * The one generic store of bucket configurations: (bucket, name) → document. Returns the bucket as it is
-   * after the change (with `configs`), or null when the bucket does not exist. A decider returning the current
-   * document unchanged writes nothing.
+   * after the change (with `configs`), or null when the bucket does not exist (or is not `sameBucket`, as for
+   * updateBucket: the decider is not called). A decider returning the current document unchanged writes nothing.
    */
-  updateBucketConfig(bucket: string, name: string, decide: BucketConfigDecider): Promise<Bucket | null>;
+  updateBucketConfig(bucket: string, name: string, decide: BucketConfigDecider, sameBucket?: BucketIncarnation): Promise<Bucket | null>;
   /** The bucket's statistics (no scan: the stores keep them as rows change). */
   bucketStats(bucket: string): Promise<BucketStatLine[]>;
   /**

@@ -22,7 +22,7 @@ import type {
   VersionUpdater,
 } from '../types.js';
 import type { BucketIncarnation, BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
-import { KEY_CHECK_DOC } from '../types.js';
+import { isIncarnation, KEY_CHECK_DOC } from '../types.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
@@ -337,7 +337,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return rows[0]!.n;
   }
 
-  async updateBucket(name: string, patch: BucketPatch): Promise<Bucket | null> {
+  async updateBucket(name: string, patch: BucketPatch, sameBucket?: BucketIncarnation): Promise<Bucket | null> {
     const sets: string[] = [];
     const values: unknown[] = [name];
     if (patch.acl !== undefined) {
@@ -352,15 +352,19 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       values.push(patch.cors === null ? null : JSON.stringify(patch.cors));
       sets.push(`cors = $${values.length}`);
     }
+    // Another bucket of the name (deleted and created again since the write was authorized) is none: the UPDATE
+    // matches only that incarnation's row.
+    const where = sameBucket === undefined ? '' : ` AND owner = $${values.push(sameBucket.ownerAccountId)} AND created_at = $${values.push(sameBucket.createdAt)}`;
     return this.writeBucket(async (c) => {
-      const updated = sets.length > 0 ? (await c.query(`UPDATE buckets SET ${sets.join(', ')} WHERE name = $1`, values)).rowCount ?? 0 : 0;
+      const updated = sets.length > 0 ? (await c.query(`UPDATE buckets SET ${sets.join(', ')} WHERE name = $1${where}`, values)).rowCount ?? 0 : 0;
       const { rows } = await c.query<BucketRow>(SQL.getBucket, [name]);
-      return { result: rows[0] ? toBucket(rows[0]) : null, changed: updated > 0 };
+      const bucket = rows[0] ? toBucket(rows[0]) : null;
+      return { result: bucket !== null && isIncarnation(bucket, sameBucket) ? bucket : null, changed: updated > 0 };
     });
   }
 
   /** The bucket row is locked FOR UPDATE while deciding, so racing processes apply their changes one after another. */
-  async updateBucketConfig(name: string, config: string, decide: BucketConfigDecider): Promise<Bucket | null> {
+  async updateBucketConfig(name: string, config: string, decide: BucketConfigDecider, sameBucket?: BucketIncarnation): Promise<Bucket | null> {
     return this.writeBucket(async (c) => {
       // Lock first, then read in a second statement: a statement that waited for the lock still sees the
       // bucket_configs rows of its own (older) snapshot, so a racing decider's change would be missed.
@@ -368,6 +372,8 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       if (locked.rows.length === 0) return { result: null, changed: false };
       const { rows } = await c.query<BucketRow>(SQL.getBucket, [name]);
       const bucket = toBucket(rows[0]!);
+      // Another bucket of the name (deleted and created again since the write was authorized) is none.
+      if (!isIncarnation(bucket, sameBucket)) return { result: null, changed: false };
       const current = bucket.configs[config] ?? null;
       const next = decide(current, bucket);
       if (next === current) return { result: bucket, changed: false };

@@ -6,7 +6,7 @@ import type {
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
 import type { BucketIncarnation, BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
-import { KEY_CHECK_DOC } from '../types.js';
+import { isIncarnation, KEY_CHECK_DOC } from '../types.js';
 import {
   accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion, withConfig,
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
@@ -255,7 +255,7 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return this.stmts.countBuckets.get(owner)!.n;
   }
 
-  async updateBucket(name: string, patch: BucketPatch): Promise<Bucket | null> {
+  async updateBucket(name: string, patch: BucketPatch, sameBucket?: BucketIncarnation): Promise<Bucket | null> {
     const sets: string[] = [];
     const params: unknown[] = [];
     if (patch.acl !== undefined) {
@@ -274,17 +274,20 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     const changes = [patch.policy, patch.cors].filter((v) => v !== undefined);
     const removesOnly = patch.acl === undefined && changes.length > 0 && changes.every((v) => v === null);
     return this.writeBucket(() => {
+      // Another bucket of the name (deleted and created again since the write was authorized) is none.
+      if (!this.isIncarnation(name, sameBucket)) return null;
       if (sets.length > 0) this.db.prepare(`UPDATE buckets SET ${sets.join(', ')} WHERE name = ?`).run(...params, name);
       const row = this.stmts.getBucket.get(name);
       return row ? toBucket(row) : null;
     }, removesOnly);
   }
 
-  async updateBucketConfig(name: string, config: string, decide: BucketConfigDecider): Promise<Bucket | null> {
+  async updateBucketConfig(name: string, config: string, decide: BucketConfigDecider, sameBucket?: BucketIncarnation): Promise<Bucket | null> {
     return this.writeBucket((): Bucket | null => {
       const row = this.stmts.getBucket.get(name);
       if (!row) return null;
       const bucket = toBucket(row);
+      if (!isIncarnation(bucket, sameBucket)) return null;
       const current = bucket.configs[config] ?? null;
       const next = decide(current, bucket);
       if (next === current) return bucket;
