@@ -57,7 +57,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
@@ -530,3 +530,108 @@ describe('redteam isolation (guard): RAM answers carry no secret', () => {
     for (const secret of [alice.accessKeySecret, password, seed, 'scrypt', '$2']) assert.ok(!all.includes(secret), `${secret} in ${all}`);
   });
 });
+
+/**
+ * A V1-signed configuration write (PUT `/<bucket>/?<sub-resource>`) whose body is sent in two halves: resolves once the
+ * server's handler reads the body (its request stream has a reader: authorized, the handler running), and
+ * `sendRest()` sends the second half and resolves with the answer.
+ */
+async function halfSentConfig(
+  srv: TestServer, bucket: string, query: Array<[string, string]>, contentType: string, body: Buffer,
+): Promise<{ sendRest(): Promise<{ status: number; code: string | undefined }> }> {
+  let seen: IncomingMessage | undefined;
+  const onRequest = (r: IncomingMessage): void => {
+    if (r.url?.startsWith(`/${bucket}/?`) === true) seen = r;
+  };
+  srv.server.on('request', onRequest);
+  const headers: Record<string, string> = {
+    host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), 'content-type': contentType, 'content-length': String(body.length),
+  };
+  headers.authorization = v1Authorization({ method: 'PUT', bucket, key: '', query, headers }, 'LTAI5tTestAccessKeyId', 'TestSecretTestSecretTestSecre1').authorization;
+  const qs = query.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&');
+  let rest: () => void = () => undefined;
+  const answer = new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: srv.port, method: 'PUT', path: `/${bucket}/?${qs}`, headers, agent: false, setHost: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: errorOf({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })?.Code }));
+    });
+    req.on('error', reject);
+    req.write(body.subarray(0, body.length / 2));
+    rest = () => req.end(body.subarray(body.length / 2));
+  });
+  try {
+    for (let i = 0; i < 400; i++) {
+      if (seen !== undefined && seen.listenerCount('readable') + seen.listenerCount('data') > 0) return { sendRest: () => (rest(), answer) };
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    srv.server.off('request', onRequest);
+  }
+  throw new Error('the configuration write never reached its handler');
+}
+
+for (const [store, metaUrl] of STORES) {
+  describe(`redteam isolation (${store}): a configuration write whose bucket was deleted and its name taken by another account lands nowhere`, () => {
+    let srv: TestServer;
+    const asB = { accessKeyId: B_AK, accessKeySecret: B_SECRET };
+
+    before(async () => {
+      const meta = await metaUrl();
+      srv = await startTestServer(meta === undefined ? {} : { meta });
+      await srv.accounts.create({ accountId: B, name: 'isolation-b', accessKeyId: B_AK, accessKeySecret: B_SECRET });
+    });
+    after(async () => {
+      await srv.stop();
+    });
+
+    // Each: the sub-resource, its body, and B's read of it afterwards (which must find none).
+    const writes = (name: string): Array<[string, string, string, string, string]> => [
+      ['PutBucketPolicy', 'policy', 'application/json', JSON.stringify({
+        Version: '1',
+        // Grants the old owner (A) everything on the name: on B's bucket it would hand A B's objects.
+        Statement: [{ Effect: 'Allow', Principal: [ACCOUNT_ID], Action: ['oss:*'], Resource: [`acs:oss:*:*:${name}`, `acs:oss:*:*:${name}/*`] }],
+      }), 'NoSuchBucketPolicy'],
+      ['PutBucketCors', 'cors', 'application/xml',
+        '<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>', 'NoSuchCORSConfiguration'],
+      ['PutBucketLifecycle', 'lifecycle', 'application/xml',
+        '<LifecycleConfiguration><Rule><ID>wipe</ID><Prefix></Prefix><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>', 'NoSuchLifecycle'],
+      ['PutBucketTags (stored configuration)', 'tagging', 'application/xml',
+        '<Tagging><TagSet><Tag><Key>owner</Key><Value>a</Value></Tag></TagSet></Tagging>', ''],
+    ];
+
+    for (const [op] of writes('x')) {
+      it(`${op}: A's body arrives after A deleted the bucket and B created one of that name: NoSuchBucket, nothing set on B's bucket`, async () => {
+        const name = `iso-config-${randomBytes(4).toString('hex')}`;
+        const [, sub, type, doc, absent] = writes(name).find(([o]) => o === op)!;
+        await srv.client().putBucket(name);
+        const write = await halfSentConfig(srv, name, [[sub, '']], type, Buffer.from(doc));
+        await srv.client().deleteBucket(name);
+        await srv.client(asB).putBucket(name);
+        // Before: 200, and the configuration was set on B's bucket (A's policy granting A B's objects).
+        assert.deepEqual(await write.sendRest(), { status: 404, code: 'NoSuchBucket' });
+        const read = await signedRequest(srv.port, 'GET', name, '', [[sub, '']], { creds: [B_AK, B_SECRET] });
+        if (absent !== '') {
+          assert.equal(read.err?.Code, absent, read.text);
+        } else {
+          assert.equal(read.status, 200, read.text);
+          assert.ok(!read.text.includes('<Key>owner</Key>'), read.text);
+        }
+        // A's policy would have let A list B's bucket.
+        await expectOssError(srv.client({ bucket: name }).list({ 'max-keys': 1 }, {}), 'AccessDenied', 403);
+        await srv.client(asB).deleteBucket(name);
+      });
+    }
+
+    it('without a race, each of these writes still lands on the owner\'s bucket', async () => {
+      const name = `iso-config-${randomBytes(4).toString('hex')}`;
+      await srv.client().putBucket(name);
+      for (const [op, sub, type, doc] of writes(name)) {
+        const res = await signedRequest(srv.port, 'PUT', name, '', [[sub, '']], { body: doc, headers: { 'content-type': type } });
+        assert.equal(res.status, 200, `${op}: ${res.text}`);
+        assert.equal((await signedRequest(srv.port, 'GET', name, '', [[sub, '']])).status, 200, op);
+      }
+      await srv.client().deleteBucket(name);
+    });
+  });
+}
