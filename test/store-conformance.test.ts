@@ -388,6 +388,28 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('updateBucket and updateBucketConfig with sameBucket write only into that bucket of the name', async () => {
+      const s = await make();
+      const first = bucket('inc', 'A');
+      await s.createBucket(first);
+      const was = { ownerAccountId: 'A', createdAt: first.createdAt };
+      assert.equal((await s.updateBucket('inc', { policy: '{"Statement":[]}' }, was))?.policy, '{"Statement":[]}');
+      assert.equal((await s.updateBucketConfig('inc', 'worm', () => '{"days":1}', was))?.configs.worm, '{"days":1}');
+      // Deleted and created again by another account (or by A later): another bucket, treated as none.
+      assert.equal(await s.deleteBucket('inc'), 'deleted');
+      await s.createBucket({ ...bucket('inc', 'B'), createdAt: first.createdAt + 1 });
+      assert.equal(await s.updateBucket('inc', { policy: '{"Statement":[{}]}', acl: 'public-read', cors: { rules: [], responseVary: true } }, was), null);
+      let decided = false;
+      assert.equal(await s.updateBucketConfig('inc', 'lifecycle', () => ((decided = true), '{}'), was), null);
+      assert.equal(decided, false);
+      const now = await s.getBucket('inc');
+      assert.deepEqual([now?.policy, now?.acl, now?.cors, now?.configs], [null, 'private', null, {}]);
+      // The new one, named, and without sameBucket (any bucket of the name), is written.
+      assert.equal((await s.updateBucket('inc', { acl: 'public-read' }, { ownerAccountId: 'B', createdAt: first.createdAt + 1 }))?.acl, 'public-read');
+      assert.equal((await s.updateBucketConfig('inc', 'worm', () => '{"days":2}'))?.configs.worm, '{"days":2}');
+      await s.close();
+    });
+
     it('refuses to delete a bucket with objects or multipart uploads', async () => {
       const s = await make();
       await s.createBucket(bucket('b1'));
