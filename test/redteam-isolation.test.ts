@@ -15,7 +15,8 @@
 //   denial on another account's bucket) named the bucket's owner account, which OSS tells no one else.
 // - A PUT (or the append that creates an object, a copy, a symlink) whose bucket was deleted while its body arrived
 //   and whose name another account took meanwhile landed in that account's new bucket, which could read the bytes.
-// - So did a bucket configuration (PutBucketPolicy, CORS, lifecycle, a stored configuration) whose body arrived
+// - So did a bucket configuration (policy, CORS, lifecycle, website, encryption, referer, request payment, a stored
+//   configuration) whose body arrived
 //   after its owner deleted the bucket and another account created one of the name: a policy granting the old owner
 //   everything was set on the new bucket.
 //
@@ -588,19 +589,29 @@ for (const [store, metaUrl] of STORES) {
       await srv.stop();
     });
 
-    // Each: the sub-resource, its body, and B's read of it afterwards (which must find none).
-    const writes = (name: string): Array<[string, string, string, string, string]> => [
+    // Each: the sub-resource, its body, and B's read of it afterwards: the error of none, or text it must lack.
+    const writes = (name: string): Array<[string, string, string, string, { code: string } | { lacks: string }]> => [
       ['PutBucketPolicy', 'policy', 'application/json', JSON.stringify({
         Version: '1',
         // Grants the old owner (A) everything on the name: on B's bucket it would hand A B's objects.
         Statement: [{ Effect: 'Allow', Principal: [ACCOUNT_ID], Action: ['oss:*'], Resource: [`acs:oss:*:*:${name}`, `acs:oss:*:*:${name}/*`] }],
-      }), 'NoSuchBucketPolicy'],
+      }), { code: 'NoSuchBucketPolicy' }],
       ['PutBucketCors', 'cors', 'application/xml',
-        '<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>', 'NoSuchCORSConfiguration'],
+        '<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>', { code: 'NoSuchCORSConfiguration' }],
       ['PutBucketLifecycle', 'lifecycle', 'application/xml',
-        '<LifecycleConfiguration><Rule><ID>wipe</ID><Prefix></Prefix><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>', 'NoSuchLifecycle'],
+        '<LifecycleConfiguration><Rule><ID>wipe</ID><Prefix></Prefix><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>', { code: 'NoSuchLifecycle' }],
       ['PutBucketTags (stored configuration)', 'tagging', 'application/xml',
-        '<Tagging><TagSet><Tag><Key>owner</Key><Value>a</Value></Tag></TagSet></Tagging>', ''],
+        '<Tagging><TagSet><Tag><Key>owner</Key><Value>a</Value></Tag></TagSet></Tagging>', { lacks: '<Key>owner</Key>' }],
+      ['PutBucketWebsite', 'website', 'application/xml',
+        '<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></IndexDocument></WebsiteConfiguration>', { code: 'NoSuchWebsiteConfiguration' }],
+      ['PutBucketLogging', 'logging', 'application/xml',
+        `<BucketLoggingStatus><LoggingEnabled><TargetBucket>${name}</TargetBucket><TargetPrefix>log/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>`, { lacks: '<TargetBucket>' }],
+      ['PutBucketEncryption', 'encryption', 'application/xml',
+        '<ServerSideEncryptionRule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></ServerSideEncryptionRule>', { code: 'NoSuchServerSideEncryptionRule' }],
+      ['PutBucketReferer', 'referer', 'application/xml',
+        '<RefererConfiguration><AllowEmptyReferer>false</AllowEmptyReferer><RefererList><Referer>https://a.example</Referer></RefererList></RefererConfiguration>', { lacks: 'a.example' }],
+      ['PutBucketRequestPayment', 'requestPayment', 'application/xml',
+        '<RequestPaymentConfiguration><Payer>Requester</Payer></RequestPaymentConfiguration>', { lacks: 'Requester' }],
     ];
 
     for (const [op] of writes('x')) {
@@ -614,11 +625,11 @@ for (const [store, metaUrl] of STORES) {
         // Before: 200, and the configuration was set on B's bucket (A's policy granting A B's objects).
         assert.deepEqual(await write.sendRest(), { status: 404, code: 'NoSuchBucket' });
         const read = await signedRequest(srv.port, 'GET', name, '', [[sub, '']], { creds: [B_AK, B_SECRET] });
-        if (absent !== '') {
-          assert.equal(read.err?.Code, absent, read.text);
+        if ('code' in absent) {
+          assert.equal(read.err?.Code, absent.code, read.text);
         } else {
           assert.equal(read.status, 200, read.text);
-          assert.ok(!read.text.includes('<Key>owner</Key>'), read.text);
+          assert.ok(!read.text.includes(absent.lacks), read.text);
         }
         // A's policy would have let A list B's bucket.
         await expectOssError(srv.client({ bucket: name }).list({ 'max-keys': 1 }, {}), 'AccessDenied', 403);

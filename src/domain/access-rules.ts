@@ -2,6 +2,7 @@ import { admitSmall } from './admission.js';
 import { CONTROL_OR_NOT_XML } from '../util/xml-chars.js';
 import { AppError } from '../errors.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { Bucket, BucketAcl } from './model.js';
 import { policyAllowsPublicAccess, withoutPublicStatements } from './public-access.js';
@@ -82,18 +83,19 @@ function checkPatterns(given: readonly string[], name: string): string[] {
 export class AccessRulesService {
   constructor(private readonly ctx: DomainContext) {}
 
-  async putReferer(bucket: string, cfg: RefererConfig): Promise<void> {
+  // `sameBucket` (the three bucket puts): the bucket the request was authorized on, captured before its body.
+  async putReferer(bucket: string, cfg: RefererConfig, sameBucket?: BucketIncarnation): Promise<void> {
     const refererList = checkPatterns(cfg.refererList, 'RefererList');
     const refererBlacklist = checkPatterns(cfg.refererBlacklist, 'RefererBlacklist');
-    await putConfig(this.ctx, bucket, refererConfig, { ...cfg, refererList, refererBlacklist });
+    await putConfig(this.ctx, bucket, refererConfig, { ...cfg, refererList, refererBlacklist }, { sameBucket });
   }
 
   async getReferer(bucket: string): Promise<RefererConfig> {
     return bucketReferer(await requireBucket(this.ctx, bucket)) ?? DEFAULT_REFERER;
   }
 
-  async putPublicAccessBlock(bucket: string, block: boolean): Promise<void> {
-    await putConfig(this.ctx, bucket, publicAccessBlockConfig, { blockPublicAccess: block });
+  async putPublicAccessBlock(bucket: string, block: boolean, sameBucket?: BucketIncarnation): Promise<void> {
+    await putConfig(this.ctx, bucket, publicAccessBlockConfig, { blockPublicAccess: block }, { sameBucket });
   }
 
   async getPublicAccessBlock(bucket: string): Promise<boolean> {
@@ -117,8 +119,8 @@ export class AccessRulesService {
     await this.ctx.meta.putAccountConfig(accountId, accountPublicAccessBlockConfig.name, null);
   }
 
-  async putRequestPayment(bucket: string, payer: Payer): Promise<void> {
-    await putConfig(this.ctx, bucket, requestPaymentConfig, { payer });
+  async putRequestPayment(bucket: string, payer: Payer, sameBucket?: BucketIncarnation): Promise<void> {
+    await putConfig(this.ctx, bucket, requestPaymentConfig, { payer }, { sameBucket });
   }
 
   async getRequestPayment(bucket: string): Promise<Payer> {

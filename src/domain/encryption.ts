@@ -5,6 +5,7 @@ import { ChunkCipher, CorruptCiphertextError, sealedSize, type ChunkCipherName }
 import { readSealedOffLoop } from '../util/sealed-reader.js';
 import { open as openSealed, seal } from '../util/secret-box.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { BlobFile, BlobStore, BlobWriteResult } from '../store/blob/types.js';
 import type { Bucket, ObjectRecord } from './model.js';
@@ -292,14 +293,15 @@ export function parseBucketEncryption(input: BucketEncryptionInput): SseSetting 
 export class BucketEncryptionService {
   constructor(private readonly ctx: DomainContext) {}
 
-  async put(bucket: string, input: BucketEncryptionInput): Promise<void> {
-    await this.set(bucket, parseBucketEncryption(input));
+  /** `sameBucket`: the bucket the request was authorized on, captured before its body (ConfigWriteOptions). */
+  async put(bucket: string, input: BucketEncryptionInput, sameBucket?: BucketIncarnation): Promise<void> {
+    await this.set(bucket, parseBucketEncryption(input), sameBucket);
   }
 
   /** Sets an already validated rule (PutBucket's headers). */
-  async set(bucket: string, setting: SseSetting): Promise<void> {
+  async set(bucket: string, setting: SseSetting, sameBucket?: BucketIncarnation): Promise<void> {
     if (!this.ctx.sse) throw new AppError('NotImplemented', 'Server-side encryption needs the server\'s keys, which this process does not have.');
-    await putConfig(this.ctx, bucket, encryptionConfig, setting);
+    await putConfig(this.ctx, bucket, encryptionConfig, setting, { sameBucket });
   }
 
   async get(bucket: string): Promise<SseSetting> {

@@ -1,6 +1,7 @@
 import { AppError, invalidArgument } from '../errors.js';
 import { CONTROL_OR_NOT_XML } from '../util/xml-chars.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
+import { isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
 import { isValidBucketName } from './names.js';
@@ -60,9 +61,12 @@ export class LoggingService {
   /**
    * The target must exist and belong to the source bucket's owner (OSS: same account, same region). `mayWrite`
    * then decides whether the caller may have log objects written there (checked before anything is stored).
+   * `sameBucket`: the bucket the request was authorized on, captured before its body (ConfigWriteOptions).
    */
-  async put(bucket: string, config: LoggingConfig, mayWrite: () => Promise<void> = async () => {}): Promise<void> {
+  async put(bucket: string, config: LoggingConfig, mayWrite: () => Promise<void> = async () => {}, sameBucket?: BucketIncarnation): Promise<void> {
     const source = await requireBucket(this.ctx, bucket);
+    // Another bucket of the name than the one authorized on: none, before its owner is compared with the target's.
+    if (!isIncarnation(source, sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
     validatePrefix(config.targetPrefix);
     if (config.loggingRole !== undefined) validateLoggingRole(config.loggingRole);
     // EC 0032-00000004: not a bucket name; 0032-00000008 (the catalogue's): no such bucket of this owner.
@@ -73,7 +77,7 @@ export class LoggingService {
     const target = await this.ctx.meta.getBucket(config.targetBucket);
     if (!target || target.ownerAccountId !== source.ownerAccountId || target.region !== source.region) refuse();
     await mayWrite();
-    await putConfig(this.ctx, bucket, LOGGING, config);
+    await putConfig(this.ctx, bucket, LOGGING, config, { sameBucket });
   }
 
   async get(bucket: string): Promise<LoggingConfig | null> {

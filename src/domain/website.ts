@@ -1,6 +1,7 @@
 import { AppError, invalidArgument } from '../errors.js';
 import { CONTROL_OR_NOT_XML, requireXmlText } from '../util/xml-chars.js';
 import { deleteConfig, jsonConfig, putConfig, readConfig } from './bucket-config.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
 
@@ -192,9 +193,10 @@ function validateRedirect(r: RoutingRedirect, c: RoutingCondition): void {
 export class WebsiteService {
   constructor(private readonly ctx: DomainContext) {}
 
-  async put(bucket: string, config: WebsiteConfig): Promise<void> {
+  /** `sameBucket`: the bucket the request was authorized on, captured before its body (ConfigWriteOptions). */
+  async put(bucket: string, config: WebsiteConfig, sameBucket?: BucketIncarnation): Promise<void> {
     await requireBucket(this.ctx, bucket);
-    await putConfig(this.ctx, bucket, WEBSITE, validateWebsite(config));
+    await putConfig(this.ctx, bucket, WEBSITE, validateWebsite(config), { sameBucket });
   }
 
   async get(bucket: string): Promise<WebsiteConfig> {

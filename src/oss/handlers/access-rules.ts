@@ -48,6 +48,7 @@ function referers(container: unknown, name: string): string[] {
 }
 
 export const putBucketReferer: Handler = async (req) => {
+  const written = await req.services.buckets.incarnation(bucketOf(req)); // before the body (docs/postgres.md)
   const doc = await readConfigXml(req, 'RefererConfiguration', 256 * 1024, '0033-00000001');
   const allowEmptyReferer = bool(doc, 'AllowEmptyReferer', 'required', { code: 'InvalidArgument', ec: '0033-00000003' }, '0033-00000002');
   // Absent: true, OSS's default (PutBucketReferer "Default value: true"; a new bucket's GetBucketReferer says true,
@@ -64,7 +65,7 @@ export const putBucketReferer: Handler = async (req) => {
     refererList: referers(doc.RefererList, 'RefererList'),
     refererBlacklist: referers(doc.RefererBlacklist, 'RefererBlacklist'),
   };
-  await req.services.accessRules.putReferer(bucketOf(req), cfg);
+  await req.services.accessRules.putReferer(bucketOf(req), cfg, written);
   return empty();
 };
 
@@ -84,9 +85,10 @@ export const getBucketReferer: Handler = async (req) => {
 };
 
 export const putBucketPublicAccessBlock: Handler = async (req) => {
+  const written = await req.services.buckets.incarnation(bucketOf(req)); // before the body (docs/postgres.md)
   const doc = await readConfigXml(req, 'PublicAccessBlockConfiguration', 16 * 1024);
   const block = bool(doc, 'BlockPublicAccess', false, { code: 'MalformedXML' });
-  await req.services.accessRules.putPublicAccessBlock(bucketOf(req), block);
+  await req.services.accessRules.putPublicAccessBlock(bucketOf(req), block, written);
   return empty();
 };
 
@@ -119,13 +121,14 @@ export const deletePublicAccessBlock: Handler = async (req) => {
 };
 
 export const putBucketRequestPayment: Handler = async (req) => {
+  const written = await req.services.buckets.incarnation(bucketOf(req)); // before the body (docs/postgres.md)
   const doc = await readConfigXml(req, 'RequestPaymentConfiguration', 16 * 1024);
   const payer = childText(doc, 'Payer')?.trim();
   if (payer === undefined) throw new AppError('MalformedXML', 'The Payer element is required.', { ErrorDetail: 'Payer is missing.' });
   if (payer !== 'BucketOwner' && payer !== 'Requester') {
     throw new AppError('InvalidArgument', 'Payer must be BucketOwner or Requester.', { ArgumentName: 'Payer', ArgumentValue: payer.slice(0, 64) });
   }
-  await req.services.accessRules.putRequestPayment(bucketOf(req), payer satisfies Payer);
+  await req.services.accessRules.putRequestPayment(bucketOf(req), payer satisfies Payer, written);
   return empty();
 };
 

@@ -13,6 +13,8 @@ const bucketOf = (req: OssRequest): string => req.op.bucket!;
 const field = (node: Record<string, unknown>, name: string): string | undefined => childText(node, name)?.trim();
 
 export const putBucketEncryption: Handler = async (req) => {
+  // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
+  const written = await req.services.buckets.incarnation(req.op.bucket!);
   const raw = await readSmallBody(req.body, 16 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const doc = parseXmlBody(xmlText(raw), 'ServerSideEncryptionRule');
@@ -29,7 +31,7 @@ export const putBucketEncryption: Handler = async (req) => {
     algorithm,
     ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
     ...(dataEncryption !== undefined ? { dataEncryption } : {}),
-  });
+  }, written);
   return empty();
 };
 

@@ -23,6 +23,8 @@ function booleanOf(value: string | undefined, name: string): boolean | undefined
 }
 
 export const putBucketLogging: Handler = async (req) => {
+  // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
+  const written = await req.services.buckets.incarnation(req.op.bucket!);
   const raw = await readSmallBody(req.body, LOGGING_LIMITS.maxBodyBytes);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const doc = parseXmlBody(xmlText(raw), 'BucketLoggingStatus');
@@ -61,7 +63,7 @@ export const putBucketLogging: Handler = async (req) => {
   if (pushSuccessMarker !== undefined) config.pushSuccessMarker = pushSuccessMarker;
   if (useRandomPart !== undefined) config.useRandomPart = useRandomPart;
   await req.services.logging.put(source, config, () =>
-    req.authorize([{ action: 'oss:PutObject', bucket: targetBucket, key: `${targetPrefix}${source}`, acl: 'write' }]));
+    req.authorize([{ action: 'oss:PutObject', bucket: targetBucket, key: `${targetPrefix}${source}`, acl: 'write' }]), written);
   return empty();
 };
 
