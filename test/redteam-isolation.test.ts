@@ -15,10 +15,9 @@
 //   denial on another account's bucket) named the bucket's owner account, which OSS tells no one else.
 // - A PUT (or the append that creates an object, a copy, a symlink) whose bucket was deleted while its body arrived
 //   and whose name another account took meanwhile landed in that account's new bucket, which could read the bytes.
-// - So did a bucket configuration (policy, CORS, lifecycle, website, encryption, referer, request payment, a stored
-//   configuration) whose body arrived
-//   after its owner deleted the bucket and another account created one of the name: a policy granting the old owner
-//   everything was set on the new bucket.
+// - So did a bucket configuration (policy, CORS, lifecycle, website, encryption, referer, request payment, versioning,
+//   a stored configuration) whose body arrived after its owner deleted the bucket and another account created one of
+//   the name: a policy granting the old owner everything was set on the new bucket.
 //
 // Tried and held on the old code (guards below where marked [guard]; others have tests elsewhere):
 // - OSS object APIs on another account's private bucket, as its root and anonymously: GET/HEAD (with Range,
@@ -612,6 +611,8 @@ for (const [store, metaUrl] of STORES) {
         '<RefererConfiguration><AllowEmptyReferer>false</AllowEmptyReferer><RefererList><Referer>https://a.example</Referer></RefererList></RefererConfiguration>', { lacks: 'a.example' }],
       ['PutBucketRequestPayment', 'requestPayment', 'application/xml',
         '<RequestPaymentConfiguration><Payer>Requester</Payer></RequestPaymentConfiguration>', { lacks: 'Requester' }],
+      ['PutBucketVersioning', 'versioning', 'application/xml',
+        '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>', { lacks: 'Enabled' }],
     ];
 
     for (const [op] of writes('x')) {

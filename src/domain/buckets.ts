@@ -114,8 +114,8 @@ export class BucketService {
   }
 
   /** PutBucketVersioning: Enabled or Suspended (docs/versioning.md). */
-  async putVersioning(name: string, status: string | undefined): Promise<void> {
-    await putVersioning(this.ctx, name, parseVersioningStatus(status));
+  async putVersioning(name: string, status: string | undefined, written?: BucketIncarnation): Promise<void> {
+    await putVersioning(this.ctx, name, parseVersioningStatus(status), written);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
 import { readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
 import type { DomainContext } from './context.js';
 import type { Bucket, ObjectRecord, VersioningStatus } from './model.js';
@@ -36,8 +37,9 @@ export function parseVersioningStatus(value: string | undefined): 'Enabled' | 'S
   return value;
 }
 
-export async function putVersioning(ctx: DomainContext, bucket: string, status: 'Enabled' | 'Suspended'): Promise<void> {
-  await updateConfig(ctx, bucket, VERSIONING, () => ({ status }));
+/** `sameBucket`: the bucket the request was authorized on, captured before its body (ConfigWriteOptions). */
+export async function putVersioning(ctx: DomainContext, bucket: string, status: 'Enabled' | 'Suspended', sameBucket?: BucketIncarnation): Promise<void> {
+  await updateConfig(ctx, bucket, VERSIONING, () => ({ status }), { sameBucket });
 }
 
 /**

@@ -363,10 +363,11 @@ export const deleteMultipleObjects: Handler = async (req) => {
 };
 
 export const putBucketVersioning: Handler = async (req) => {
+  const written = await req.services.buckets.incarnation(bucketOf(req)); // before the body, as PutBucketPolicy's
   const raw = await readSmallBody(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const doc = parseXmlBody(xmlText(raw), 'VersioningConfiguration');
-  await req.services.buckets.putVersioning(bucketOf(req), text(doc.Status, 'Status')?.trim());
+  await req.services.buckets.putVersioning(bucketOf(req), text(doc.Status, 'Status')?.trim(), written);
   return empty();
 };
 
