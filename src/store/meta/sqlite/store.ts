@@ -146,9 +146,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       getObjectRaw: db.prepare<[string, string], unknown[]>(
         `SELECT ${OBJECT_ROW_COLUMNS}, d.data FROM objects o LEFT JOIN inline_data d ON d.id = o.inline_id WHERE o.bucket = ? AND o.key = ?`,
       ).raw(true),
-      // A write's bucket check and versioning status, without aggregating every configuration (getBucket).
-      bucketVersioning: db.prepare<[string], [string | null]>(
-        `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = b.name AND c.name = '${VERSIONING_CONFIG}') FROM buckets b WHERE b.name = ?`,
+      // A write's bucket check (which bucket of the name: owner, creation time) and versioning status, in one read,
+      // without aggregating every configuration (getBucket).
+      bucketVersioning: db.prepare<[string], [string | null, string, number]>(
+        `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = b.name AND c.name = '${VERSIONING_CONFIG}'), b.owner, b.created_at FROM buckets b WHERE b.name = ?`,
       ).raw(true),
       upsertObject: db.prepare(
         `INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
@@ -377,10 +378,15 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return row !== undefined && row.owner === expected.ownerAccountId && Number(row.created_at) === expected.createdAt;
   }
 
-  /** The bucket's versioning status, or undefined when there is no such bucket (inside a write). */
-  private bucketStatus(bucket: string): VersioningStatus | undefined {
+  /**
+   * The bucket's versioning status, or undefined when there is no such bucket (inside a write), or when it is not
+   * the one `expected` (ObjectWriteOptions.sameBucket: deleted and created again since).
+   */
+  private bucketStatus(bucket: string, expected?: BucketIncarnation): VersioningStatus | undefined {
     const v = this.stmts.bucketVersioning.get(bucket);
-    return v === undefined ? undefined : versioningOf(v[0]);
+    if (v === undefined) return undefined;
+    if (expected !== undefined && (v[1] !== expected.ownerAccountId || Number(v[2]) !== expected.createdAt)) return undefined;
+    return versioningOf(v[0]);
   }
 
   /** Writes `record` over `previous` (inside a transaction); the previous inline bytes go with it. */
@@ -411,8 +417,8 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
    */
   async putObject(bucket: string, key: string, decide: ObjectDecider, opts: ObjectWriteOptions = {}): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
-      const status = this.bucketStatus(bucket);
-      if (status === undefined || !this.isIncarnation(bucket, opts.sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+      const status = this.bucketStatus(bucket, opts.sameBucket);
+      if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       return this.withinCapacity(bucket, opts.capacity, () => this.decideWrite(bucket, key, status, decide, opts));
     });
   }
