@@ -69,10 +69,14 @@ function callerRefusal(input: AssumeRoleCallerInput, req: EvalRequest, view: Req
   return null;
 }
 
-export function authorizeAssumeRole(input: AssumeRoleAuthzInput): AssumeRoleDecision {
+/**
+ * Both sides of §2.7. `callerSideAllowed`: assumeRoleCallerRefusal already answered null for these same inputs (STS
+ * decides the caller's side before the role lookup), so it is not decided again.
+ */
+export function authorizeAssumeRole(input: AssumeRoleAuthzInput, callerSideAllowed = false): AssumeRoleDecision {
   const req: EvalRequest = { action: input.action ?? 'sts:AssumeRole', resource: input.roleArn, caller: input.caller, ...(input.context ? { context: input.context } : {}) };
   const view = new RequestView(req);
-  const refused = callerRefusal(input, req, view);
+  const refused = callerSideAllowed ? null : callerRefusal(input, req, view);
   if (refused !== null) return refused;
   const b = decide([input.trustPolicy], req, view);
   if (b.decision !== 'Allow') return refuse(`the role's trust policy ${b.decision === 'ExplicitDeny' ? 'denies' : 'does not admit'} the caller`, { layer: 'trust', result: b });

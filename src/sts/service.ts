@@ -159,9 +159,11 @@ export class StsService {
       throw new AppError('NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
     }
     // Every resource of the action's table entry must be allowed; the trace names the one that refused.
+    // ramRoleArn lower-cases the name, and the role matched the ARN's name case-insensitively: these are the resources
+    // whose caller side was allowed above, so only the trust policy is decided here.
     for (const resource of STS_ACTION_RESOURCES.AssumeRole({ roleArn })) {
       const input: AssumeRoleAuthzInput = { ...callerSide, trustPolicy: trust.policy, roleArn: resource };
-      const decision = authorizeAssumeRole(input);
+      const decision = authorizeAssumeRole(input, roleArn === ramRoleArn(roleAccount, roleNameInArn));
       if (facts.trace) {
         const basis = { kind: 'assumeRole', input } as const;
         facts.trace.authz = decision.deciding
