@@ -304,7 +304,7 @@ async function halfSentWrite(
     req.write(body.subarray(0, body.length / 2));
     rest = () => req.end(body.subarray(body.length / 2));
   });
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 2400; i++) { // up to 60 s: a machine at load may be slow to get there
     if ((await readdir(tmp)).some((n) => !before.has(n))) return { sendRest: () => (rest(), answer) };
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -564,7 +564,7 @@ async function halfSentConfig(
     rest = () => req.end(body.subarray(body.length / 2));
   });
   try {
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 2400; i++) { // up to 60 s: a machine at load may be slow to get there
       if (seen !== undefined && seen.listenerCount('readable') + seen.listenerCount('data') > 0) return { sendRest: () => (rest(), answer) };
       await new Promise((r) => setTimeout(r, 25));
     }
