@@ -44,6 +44,8 @@ describe('a graceful stop during uploads', () => {
       const exited = new Promise<number | null>((resolve) => srv.child.once('exit', (code) => resolve(code)));
       srv.child.kill('SIGTERM');
       assert.equal(await exited, 0);
+      // It says it is stopping, then that it stopped (a user who pressed Ctrl-C is not left with a silent terminal).
+      assert.match(srv.stdout(), /alunite: SIGTERM, stopping \(in-flight requests are cut; SIGINT exits at once\)\n(.|\n)*alunite stopped\n$/);
       assert.deepEqual(await readdir(join(dir, 'tmp')), [], 'temp files of the cut uploads');
       assert.equal(await blobCount(dir), 1, 'only the stored object keeps a blob file');
       // The next start finds nothing to collect, and the stored object is whole.
@@ -58,6 +60,20 @@ describe('a graceful stop during uploads', () => {
       }
     } finally {
       for (const s of sockets) s.destroy();
+      await kill9(srv.child);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('Ctrl-C says that it is stopping, then that it stopped', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alunite-graceful-'));
+    const srv = await spawnServer(['--data', dir, '--min-free-space', '0']);
+    try {
+      const exited = new Promise<number | null>((resolve) => srv.child.once('exit', (code) => resolve(code)));
+      srv.child.kill('SIGINT');
+      assert.equal(await exited, 0);
+      assert.match(srv.stdout(), /alunite: SIGINT, stopping \(in-flight requests are cut; Ctrl-C again exits at once\)\nalunite stopped\n$/);
+    } finally {
       await kill9(srv.child);
       await rm(dir, { recursive: true, force: true });
     }

@@ -246,12 +246,25 @@ export function buildProgram(): Command {
       out.write(`web console: ${running.url}/-/console/\n`);
       out.write(`alunite listening on ${running.url}\n`);
       if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
-      const stop = (): void => {
-        void running.close().then(() => process.exit(0));
+      // Say what a stop does, as a user who pressed Ctrl-C waits on a silent terminal otherwise: uploads in flight
+      // are cut and cleaned up first (test/graceful-stop). A second Ctrl-C exits at once; what the first stop had not
+      // finished is what a crash leaves, which the next start collects (docs/operations.md).
+      let stopping = false;
+      const stop = (signal: string, announce = true): void => {
+        if (stopping) {
+          out.write(`alunite: ${signal} again, exiting now\n`);
+          process.exit(130);
+        }
+        stopping = true;
+        if (announce) out.write(`alunite: ${signal}, stopping (in-flight requests are cut; ${signal === 'SIGINT' ? 'Ctrl-C again' : 'SIGINT'} exits at once)\n`);
+        void running.close().then(() => {
+          if (announce) out.write('alunite stopped\n');
+          process.exit(0);
+        });
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      stopWithNpmStart(stop);
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      stopWithNpmStart(() => stop('npm start ended', false)); // its own line is on stderr; stdout may have gone with npm
     });
 
   program.addCommand(policyCommand());
