@@ -63,6 +63,16 @@ describe('alunite policy simulate', () => {
     await assert.rejects(bob.oss(BUCKET).get('a'), (e: { status?: number }) => e.status === 403);
   });
 
+  it('a `*` in --resource is warned about: it is a character of the one resource asked for, not a wildcard', async () => {
+    const base = ['policy', 'simulate', '--policy', file('role.json'), '--action', 'oss:GetObject', '--json'];
+    const starred = await cli.run([...base, '--resource', obj('*')]);
+    assert.equal(json<Out>(starred).decision, 'Allow');
+    assert.match(starred.stderr, /^warning: --resource names one resource: its "\*" is a literal character of that name, not a wildcard;/m);
+    const plain = await cli.run([...base, '--resource', obj('a')]);
+    assert.equal(json<Out>(plain).decision, 'Allow');
+    assert.doesNotMatch(plain.stderr, /wildcard/);
+  });
+
   it('from files: a role\'s policies with a session policy are their intersection (no misleading Allow)', async () => {
     const base = ['policy', 'simulate', '--policy', file('role.json'), '--action', 'oss:GetObject', '--resource', obj('uploads/a')];
     const alone = json<Out>(await cli.run(base));

@@ -233,6 +233,16 @@ function checkRequest(o: SimulateOptions): void {
   }
   const note = unknownActionNote(o.action);
   if (note !== null) process.stderr.write(`warning: ${note}\n`);
+  // A request names one resource: a `*` or `?` in it is a character of that name (an object key may hold one), which
+  // a policy's `bucket/*` matches like any other. A user writing `bucket/*` to ask "every key" would read an Allow
+  // as covering all keys, while a statement for `bucket/private/*` is never consulted for it.
+  const wild = o.resource.search(/[*?]/);
+  if (wild >= 0) {
+    process.stderr.write(
+      `warning: --resource names one resource: its ${JSON.stringify(o.resource[wild])} is a literal character of that name, not a wildcard; ` +
+        `the decision is for that one resource, not for every resource it would match in a policy (simulate a sample key instead)\n`,
+    );
+  }
 }
 
 export function simulateCommand(): Command {
