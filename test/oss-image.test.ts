@@ -340,6 +340,39 @@ describe('image processing (x-oss-process)', () => {
     assert.equal((await fetch(v4url.replace('w_40', 'w_41'))).status, 403);
   });
 
+  test('response-* parameters apply to a processed image as to a GetObject; relabelled active content is a download; anonymous callers may not use them', async () => {
+    const pc = srv.pathClient({ bucket: BUCKET });
+    // A download name for a thumbnail, through a presigned URL (the parameters are signed with the process).
+    const named = await fetch(pc.signatureUrl('photo.jpg', {
+      expires: 600, process: 'image/resize,w_30', response: { 'content-disposition': 'attachment; filename="thumb.jpg"', 'cache-control': 'max-age=60' },
+    } as OSS.SignatureUrlOptions));
+    assert.equal(named.status, 200);
+    assert.equal(named.headers.get('content-disposition'), 'attachment; filename="thumb.jpg"');
+    assert.equal(named.headers.get('cache-control'), 'max-age=60');
+    assert.equal(named.headers.get('content-type'), 'image/jpeg');
+    assert.deepEqual(await dims(Buffer.from(await named.arrayBuffer())), [30, 15, 'jpeg']);
+    // Relabelled text/html, the answer is never rendered from this origin (as a plain GET's would not be).
+    const html = await fetch(pc.signatureUrl('photo.jpg', {
+      expires: 600, process: 'image/resize,w_30', response: { 'content-type': 'text/html', 'content-disposition': 'inline' },
+    } as OSS.SignatureUrlOptions));
+    assert.equal(html.status, 200);
+    assert.equal(html.headers.get('content-type'), 'text/html');
+    assert.equal(html.headers.get('content-disposition'), 'attachment');
+    assert.equal(html.headers.get('x-oss-force-download'), 'true');
+    assert.equal(html.headers.get('x-content-type-options'), 'nosniff');
+    await html.arrayBuffer();
+    // An anonymous caller of a public-read object: processed, but response-* is refused as on GetObject.
+    await c.put('public-resp.png', await solid(12, 6, '#000000').png().toBuffer());
+    await c.putACL('public-resp.png', 'public-read');
+    const anon = (query: string) => fetch(`${srv.url}/${BUCKET}/public-resp.png?x-oss-process=image/info${query}`, { headers: { host: `${BUCKET}.${new URL(srv.url).host}` } });
+    const plain = await anon('');
+    assert.equal(plain.status, 200);
+    await plain.arrayBuffer();
+    const refused = await anon('&response-content-type=text%2Fhtml');
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /<Code>InvalidRequest<\/Code>[\s\S]*Request specific response headers cannot be used for anonymous GET requests\./);
+  });
+
   test('styles: Put/Get/List/DeleteStyle and x-oss-process=style/<name>', async () => {
     await bucketRequest(c, 'PUT', BUCKET, { style: '', styleName: 'thumb' }, styleBody('image/resize,w_80'));
     await bucketRequest(c, 'PUT', BUCKET, { style: '', styleName: 'half' }, styleBody('image/resize,p_50/format,png'));

@@ -12,6 +12,7 @@ import { childText, el, parseXmlBody, type XmlNode, xmlText } from '../xml.js';
 import { checkMd5, empty, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 import { writeChecks } from '../operations.js';
 import { triggerCallbackOf, writtenOf, type CallbackSpec } from '../callback.js';
+import { applyResponseOverrides, forceDownloadOfActiveContent } from '../response-overrides.js';
 
 // HTTP glue of image processing and styles (docs/image-processing.md): the grammar is image/parse.ts, the
 // pixels image/apply.ts, the styles image/styles.ts. Sources are read through the object service like any
@@ -63,9 +64,16 @@ export async function getProcessedObject(req: OssRequest): Promise<OssResponse> 
   // A version is processed only while the key has a current object: under a delete marker the answer is
   // NoSuchKey, as the save-as form gives (the C++ SDK's ProcessObjectWithVersioningEnableTest) [UNVERIFIED].
   if (versionId !== undefined) await req.services.objects.head(req.op.bucket!, req.op.key!);
+  // response-* parameters apply as on a plain GetObject (a download name for a thumbnail) [UNVERIFIED]: checked
+  // before the pixels are worked (anonymous callers may not use them), set on the answer after.
+  const overrides: Record<string, string> = {};
+  applyResponseOverrides(req, overrides);
   const result = await processObject(req, req.op.bucket!, req.op.key!, steps, versionId);
-  const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', 'Content-Length': String(Buffer.byteLength(result.body)) };
+  const headers: Record<string, string> = { 'Content-Length': String(Buffer.byteLength(result.body)) };
   headers['Content-Type'] = result.type === 'json' ? 'application/json' : result.contentType;
+  Object.assign(headers, overrides);
+  // Relabelled text/html (or a key named .html), a processed image is a download, as a plain GET's would be.
+  forceDownloadOfActiveContent(headers, req.op.key!, req.op.key!, undefined);
   return { status: 200, headers, body: result.body };
 }
 
