@@ -1,0 +1,83 @@
+// The Java SDK's (aliyun-oss-java-sdk src/test/.../integrationtests) and oss2's (aliyun-oss-python-sdk tests/)
+// own tests, fifth reading: the requests are built as each SDK builds them (path style, V1 header signatures) and
+// the answers read as their parsers read them (Java: ResponseParsers, JDOM, an element's empty text is "not
+// set"; oss2: xml_utils, `_find_tag` raises on a missing element). Neither SDK can be installed here.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { sdkSignedRequest, type SdkReply, type SdkRequest } from './helpers/signed.js';
+import { strictTexts } from './helpers/strict-xml.js';
+
+const B = 'sdk-suites-fifth';
+
+type Send = Omit<SdkRequest, 'bucket'> & { bucket?: string | null };
+
+/** Python's `quote(s, '')` for keys in the path (oss2 escapes `/` too). */
+const pyQuote = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/** oss2's `urlquote(s)` (Python's `quote` with its default `safe='/'`), which the tests use to build x-oss-tagging. */
+const urlquote = (s: string): string => pyQuote(s).replace(/%2F/g, '/');
+
+describe('the Java SDK and oss2 test suites, fifth reading', () => {
+  let srv: TestServer;
+
+  async function send(r: Send): Promise<SdkReply> {
+    return sdkSignedRequest(srv.port, { ...r, bucket: r.bucket === undefined ? B : r.bucket }, pyQuote);
+  }
+  const ok = (res: SdkReply, what: string): SdkReply => {
+    assert.ok(res.status >= 200 && res.status < 300, `${what}: ${res.status} ${res.text.slice(0, 300)}`);
+    return res;
+  };
+  /** oss2's parse_get_tagging: each Tag's Key and Value, in document order. */
+  const tagsOf = async (key: string): Promise<Array<[string, string]>> => {
+    const res = ok(await send({ method: 'GET', key, query: [['tagging', '']] }), `GetObjectTagging ${key}`);
+    const keys = strictTexts(res.text, 'Key');
+    const values = strictTexts(res.text, 'Value');
+    return keys.map((k, i) => [k, values[i] ?? '']);
+  };
+
+  before(async () => {
+    srv = await startTestServer();
+    ok(await send({ method: 'PUT' }), 'PutBucket');
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  describe('oss2 test_object.py / test_multipart.py: tags with non-ASCII letters round-trip', () => {
+    it('test_copy_object_with_tagging: REPLACE with x-oss-tagging ` +/ `=中文 and 中文=test++/ reads back as sent', async () => {
+      ok(await send({ method: 'PUT', key: 'tag-src', body: 'test', headers: { 'x-oss-tagging': 'k1=v1&k2=v2&k3=v3' } }), 'PutObject');
+      const tagging = `${urlquote(' +/ ')}=${urlquote('中文')}&${urlquote('中文')}=${urlquote('test++/')}`;
+      ok(await send({
+        method: 'PUT', key: 'tag-src_test',
+        headers: { 'x-oss-copy-source': `/${B}/tag-src`, 'x-oss-tagging': tagging, 'x-oss-tagging-directive': 'REPLACE' },
+      }), 'CopyObject REPLACE');
+      assert.deepEqual(await tagsOf('tag-src_test'), [[' +/ ', '中文'], ['中文', 'test++/']]);
+    });
+
+    it('test_multipart_with_object_tagging: InitiateMultipartUpload with `+:/`=.- and ` + `=中文; the completed object carries them', async () => {
+      const tagging = `${urlquote('+:/')}=${urlquote('.-')}&${urlquote(' + ')}=${urlquote('中文')}`;
+      const init = ok(await send({ method: 'POST', key: 'tag-mp', query: [['uploads', '']], headers: { 'x-oss-tagging': tagging } }), 'Initiate');
+      const uploadId = strictTexts(init.text, 'UploadId')[0]!;
+      const part = ok(await send({ method: 'PUT', key: 'tag-mp', query: [['partNumber', '1'], ['uploadId', uploadId]], body: 'p'.repeat(1024) }), 'UploadPart');
+      const complete = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${part.headers.etag}</ETag></Part></CompleteMultipartUpload>`;
+      ok(await send({ method: 'POST', key: 'tag-mp', query: [['uploadId', uploadId]], body: complete }), 'Complete');
+      assert.deepEqual(await tagsOf('tag-mp'), [['+:/', '.-'], [' + ', '中文']]);
+    });
+
+    it('PutObjectTagging with a UTF-8 XML body of other scripts and combining marks is kept byte for byte; `@` and 129 characters are still InvalidTag', async () => {
+      ok(await send({ method: 'PUT', key: 'tag-xml', body: 'x' }), 'PutObject');
+      const pairs: Array<[string, string]> = [['中文', '値 ünï'], ['हिन्दी', 'Ελληνικά 12'], ['k', '中'.repeat(256)]];
+      const xml = `<?xml version="1.0" encoding="UTF-8"?><Tagging><TagSet>${pairs.map(([k, v]) => `<Tag><Key>${k}</Key><Value>${v}</Value></Tag>`).join('')}</TagSet></Tagging>`;
+      ok(await send({ method: 'PUT', key: 'tag-xml', query: [['tagging', '']], body: xml }), 'PutObjectTagging');
+      const got = await tagsOf('tag-xml');
+      assert.deepEqual(got, pairs);
+      assert.deepEqual(got.map(([k, v]) => Buffer.from(k + v)), pairs.map(([k, v]) => Buffer.from(k + v)));
+      for (const [k, v] of [['k@', 'v'], ['中'.repeat(129), 'v'], ['k', '中'.repeat(257)]]) {
+        const bad = await send({ method: 'PUT', key: 'tag-xml', query: [['tagging', '']], body: `<Tagging><TagSet><Tag><Key>${k}</Key><Value>${v}</Value></Tag></TagSet></Tagging>` });
+        assert.equal(bad.status, 400, bad.text);
+        assert.equal(bad.err?.Code, 'InvalidTag');
+      }
+      assert.deepEqual(await tagsOf('tag-xml'), pairs, 'a refused document changes nothing');
+    });
+  });
+});
