@@ -80,4 +80,33 @@ describe('the Java SDK and oss2 test suites, fifth reading', () => {
       assert.deepEqual(await tagsOf('tag-xml'), pairs, 'a refused document changes nothing');
     });
   });
+
+  describe('Java UploadPartTest', () => {
+    /** JDOM's getChildText, read as ResponseParsers.parseListParts reads a marker: absent or empty text is null. */
+    const javaMarker = (xml: string, name: string): number | null => {
+      const t = strictTexts(xml, name)[0];
+      return t === undefined || t === '' ? null : Number(t);
+    };
+
+    it('testNormalListParts: an upload without parts lists NextPartNumberMarker empty (the element present, as oss2 reads it); with parts, the last one listed', async () => {
+      const init = ok(await send({ method: 'POST', key: 'list-parts', query: [['uploads', '']] }), 'Initiate');
+      const uploadId = strictTexts(init.text, 'UploadId')[0]!;
+      const none = ok(await send({ method: 'GET', key: 'list-parts', query: [['uploadId', uploadId]] }), 'ListParts, no parts');
+      assert.equal(strictTexts(none.text, 'NextPartNumberMarker').length, 1, 'oss2 _find_tag needs the element');
+      assert.equal(javaMarker(none.text, 'NextPartNumberMarker'), null);
+      assert.equal(strictTexts(none.text, 'IsTruncated')[0], 'false');
+      for (let n = 1; n <= 25; n++) {
+        ok(await send({ method: 'PUT', key: 'list-parts', query: [['partNumber', String(n)], ['uploadId', uploadId]], body: 'p' }), `UploadPart ${n}`);
+      }
+      const all = ok(await send({ method: 'GET', key: 'list-parts', query: [['uploadId', uploadId]] }), 'ListParts');
+      assert.equal(javaMarker(all.text, 'NextPartNumberMarker'), 25);
+      const first = ok(await send({ method: 'GET', key: 'list-parts', query: [['max-parts', '15'], ['uploadId', uploadId]] }), 'ListParts max-parts 15');
+      assert.equal(javaMarker(first.text, 'NextPartNumberMarker'), 15);
+      assert.equal(strictTexts(first.text, 'IsTruncated')[0], 'true');
+      const rest = ok(await send({ method: 'GET', key: 'list-parts', query: [['max-parts', '15'], ['part-number-marker', '20'], ['uploadId', uploadId]] }), 'ListParts after 20');
+      assert.equal(strictTexts(rest.text, 'PartNumber').length, 5);
+      assert.equal(javaMarker(rest.text, 'NextPartNumberMarker'), 25);
+      ok(await send({ method: 'DELETE', key: 'list-parts', query: [['uploadId', uploadId]] }), 'Abort');
+    });
+  });
 });
