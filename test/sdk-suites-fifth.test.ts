@@ -109,4 +109,57 @@ describe('the Java SDK and oss2 test suites, fifth reading', () => {
       ok(await send({ method: 'DELETE', key: 'list-parts', query: [['uploadId', uploadId]] }), 'Abort');
     });
   });
+
+  describe('oss2 test_iterator.py', () => {
+    /** oss2's MultipartUploadIterator: pages of list_multipart_uploads chained by NextKeyMarker/NextUploadIdMarker until IsTruncated is false; each page's uploads and prefixes sorted by key. */
+    async function iterateUploads(prefix: string, delimiter: string, maxUploads: number): Promise<Array<{ key: string; uploadId: string | null }>> {
+      const out: Array<{ key: string; uploadId: string | null }> = [];
+      let keyMarker = '';
+      let uploadIdMarker = '';
+      for (let page = 0; page < 50; page++) {
+        const res = ok(await send({
+          method: 'GET',
+          query: [['uploads', ''], ['prefix', prefix], ['delimiter', delimiter], ['key-marker', keyMarker], ['upload-id-marker', uploadIdMarker], ['max-uploads', String(maxUploads)]],
+        }), `ListMultipartUploads page ${page}`);
+        const keys = strictTexts(res.text, 'Key');
+        const ids = strictTexts(res.text, 'UploadId');
+        const prefixes = strictTexts(res.text, 'Prefix').slice(1); // the first is the request's Prefix
+        const entries = [...keys.map((key, i) => ({ key, uploadId: ids[i] ?? null })), ...prefixes.map((key) => ({ key, uploadId: null }))];
+        entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        out.push(...entries);
+        if (strictTexts(res.text, 'IsTruncated')[0] !== 'true') return out;
+        keyMarker = strictTexts(res.text, 'NextKeyMarker')[0] ?? '';
+        uploadIdMarker = strictTexts(res.text, 'NextUploadIdMarker')[0] ?? '';
+      }
+      throw new Error('too many pages');
+    }
+    const initiate = async (key: string): Promise<string> =>
+      strictTexts(ok(await send({ method: 'POST', key, query: [['uploads', '']] }), `Initiate ${key}`).text, 'UploadId')[0]!;
+
+    it('test_upload_iterator: ten uploads of one key and four "directories", two a page: the uploads in upload-id order, each directory once', async () => {
+      const prefix = 'it-up/';
+      const key = `${prefix}the-key`;
+      const uploads: string[] = [];
+      for (let i = 0; i < 10; i++) uploads.push(await initiate(key));
+      const dirs = ['it-up/d1/', 'it-up/d2/', 'it-up/d3/', 'it-up/d4/'];
+      for (const d of dirs) await initiate(`${d}x`);
+      const got = await iterateUploads(prefix, '/', 2);
+      assert.deepEqual(got.filter((u) => u.uploadId !== null).map((u) => u.uploadId), [...uploads].sort());
+      assert.deepEqual(got.filter((u) => u.uploadId === null).map((u) => u.key), dirs);
+    });
+
+    it('test_object_upload_iterator: one key\'s uploads paged 5 and 3 at a time, another key sharing its prefix left out', async () => {
+      const target = 'it-obj/target';
+      const intact = 'it-obj/target-intact';
+      const targets: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        targets.push(await initiate(target));
+        await initiate(intact);
+      }
+      for (const size of [5, 3]) {
+        const got = (await iterateUploads(target, '', size)).filter((u) => u.key === target).map((u) => u.uploadId);
+        assert.deepEqual(got, [...targets].sort(), `max-uploads ${size}`);
+      }
+    });
+  });
 });
