@@ -535,26 +535,29 @@ describe('redteam isolation (guard): RAM answers carry no secret', () => {
 });
 
 /**
- * A V1-signed configuration write (PUT `/<bucket>/?<sub-resource>`) whose body is sent in two halves: resolves once the
+ * A V1-signed configuration write (PUT, or `opts.method`, `/<bucket>/<opts.key>?<sub-resource>`) whose body is sent in two halves: resolves once the
  * server's handler reads the body (its request stream has a reader: authorized, the handler running), and
  * `sendRest()` sends the second half and resolves with the answer.
  */
 async function halfSentConfig(
   srv: TestServer, bucket: string, query: Array<[string, string]>, contentType: string, body: Buffer,
+  opts: { method?: 'PUT' | 'POST'; key?: string; headers?: Record<string, string> } = {},
 ): Promise<{ sendRest(): Promise<{ status: number; code: string | undefined }> }> {
+  const method = opts.method ?? 'PUT';
+  const key = opts.key ?? '';
   let seen: IncomingMessage | undefined;
   const onRequest = (r: IncomingMessage): void => {
-    if (r.url?.startsWith(`/${bucket}/?`) === true) seen = r;
+    if (r.url?.startsWith(`/${bucket}/${key}?`) === true) seen = r;
   };
   srv.server.on('request', onRequest);
   const headers: Record<string, string> = {
-    host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), 'content-type': contentType, 'content-length': String(body.length),
+    host: `localhost:${srv.port}`, 'x-oss-date': new Date().toUTCString(), 'content-type': contentType, 'content-length': String(body.length), ...opts.headers,
   };
-  headers.authorization = v1Authorization({ method: 'PUT', bucket, key: '', query, headers }, 'LTAI5tTestAccessKeyId', 'TestSecretTestSecretTestSecre1').authorization;
+  headers.authorization = v1Authorization({ method, bucket, key, query, headers }, 'LTAI5tTestAccessKeyId', 'TestSecretTestSecretTestSecre1').authorization;
   const qs = query.map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join('&');
   let rest: () => void = () => undefined;
   const answer = new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: srv.port, method: 'PUT', path: `/${bucket}/?${qs}`, headers, agent: false, setHost: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port: srv.port, method, path: `/${bucket}/${key}?${qs}`, headers, agent: false, setHost: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, code: errorOf({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })?.Code }));
@@ -635,6 +638,74 @@ for (const [store, metaUrl] of STORES) {
         // A's policy would have let A list B's bucket.
         await expectOssError(srv.client({ bucket: name }).list({ 'max-keys': 1 }, {}), 'AccessDenied', 403);
         await srv.client(asB).deleteBucket(name);
+      });
+    }
+
+    // Writes that need more than one document: each prepares A's bucket (and B's new one), names its request, and
+    // checks that B's bucket holds nothing of it afterwards. `before`: what the old code answered.
+    const asBCreds: [string, string] = [B_AK, B_SECRET];
+    const getB = (name: string, query: Array<[string, string]>, headers: Record<string, string> = {}) =>
+      signedRequest(srv.port, 'GET', name, '', query, { creds: asBCreds, headers });
+    const absentAs = async (name: string, query: Array<[string, string]>, code: string, headers: Record<string, string> = {}): Promise<void> => {
+      const read = await getB(name, query, headers);
+      assert.equal(read.err?.Code, code, read.text);
+    };
+    /** Initiates and locks a WORM policy of `days` on the bucket, as `creds`; its id. */
+    const lockWorm = async (name: string, days: number, creds?: [string, string]): Promise<string> => {
+      const init = await signedRequest(srv.port, 'POST', name, '', [['worm', '']], {
+        body: `<InitiateWormConfiguration><RetentionPeriodInDays>${days}</RetentionPeriodInDays></InitiateWormConfiguration>`, ...(creds ? { creds } : {}),
+      });
+      assert.equal(init.status, 200, init.text);
+      const wormId = String(init.headers['x-oss-worm-id']);
+      const done = await signedRequest(srv.port, 'POST', name, '', [['wormId', wormId]], creds ? { creds } : {});
+      assert.equal(done.status, 200, done.text);
+      return wormId;
+    };
+    interface Race {
+      method?: 'PUT' | 'POST';
+      query: Array<[string, string]>;
+      key?: string;
+      headers?: Record<string, string>;
+      body: string;
+      /** B's own use of its new bucket before A's body ends. */
+      onB?(): Promise<void>;
+      /** B's bucket holds nothing of A's write. */
+      untouched(): Promise<void>;
+    }
+    const races: Array<[string, string, (name: string) => Promise<Race>]> = [
+      ['InitiateBucketWorm', '200: an InProgress retention policy on B\'s bucket', async (name) => ({
+        method: 'POST', query: [['worm', '']],
+        body: '<InitiateWormConfiguration><RetentionPeriodInDays>3650</RetentionPeriodInDays></InitiateWormConfiguration>',
+        untouched: () => absentAs(name, [['worm', '']], 'NoSuchWORMConfiguration'),
+      })],
+      ['ExtendBucketWorm', '404 NoSuchWORMConfiguration (B\'s policy has another id)', async (name) => {
+        const wormId = await lockWorm(name, 1);
+        return {
+          method: 'POST', query: [['wormExtend', ''], ['wormId', wormId]],
+          body: '<ExtendWormConfiguration><RetentionPeriodInDays>3650</RetentionPeriodInDays></ExtendWormConfiguration>',
+          onB: async () => void await lockWorm(name, 1, asBCreds),
+          untouched: async () => {
+            const read = await getB(name, [['worm', '']]);
+            assert.match(read.text, /<RetentionPeriodInDays>1<\/RetentionPeriodInDays>/, read.text);
+          },
+        };
+      }],
+    ];
+
+    for (const [op, before] of races) {
+      it(`${op}: A's body arrives after A deleted the bucket and B created one of that name: NoSuchBucket, nothing set on B's bucket`, async () => {
+        const name = `iso-config-${randomBytes(4).toString('hex')}`;
+        await srv.client().putBucket(name);
+        const race = await races.find(([o]) => o === op)![2](name);
+        const write = await halfSentConfig(srv, name, race.query, 'application/xml', Buffer.from(race.body), {
+          ...(race.method ? { method: race.method } : {}), ...(race.key !== undefined ? { key: race.key } : {}), ...(race.headers ? { headers: race.headers } : {}),
+        });
+        await srv.client().deleteBucket(name);
+        await srv.client(asB).putBucket(name);
+        await race.onB?.();
+        // Before: ${before}.
+        assert.deepEqual(await write.sendRest(), { status: 404, code: 'NoSuchBucket' }, before);
+        await race.untouched();
       });
     }
 

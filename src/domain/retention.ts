@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { jsonConfig, readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
 import { requireBucket, timingOf, type DomainContext } from './context.js';
 import type { Bucket, ObjectRecord } from './model.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
 
 // WORM (time-based retention) of a bucket: the policy's state machine and the one check every path that
 // removes or replaces an object's data calls. A policy protects from the moment it is initiated: while
@@ -102,8 +103,11 @@ export class RetentionService {
     return current;
   }
 
-  /** A new InProgress policy; returns its id. A lapsed one is replaced; a live one is not. */
-  async initiate(bucketName: string, rawDays: string | undefined): Promise<string> {
+  /**
+   * A new InProgress policy; returns its id. A lapsed one is replaced; a live one is not. `sameBucket`: the bucket
+   * the request was authorized on, captured before its body (ConfigWriteOptions), as for extend.
+   */
+  async initiate(bucketName: string, rawDays: string | undefined, sameBucket?: BucketIncarnation): Promise<string> {
     const days = parseDays(rawDays);
     const wormId = randomBytes(16).toString('hex').toUpperCase();
     await updateConfig(this.ctx, bucketName, WORM, (current): WormPolicy | null => {
@@ -111,7 +115,7 @@ export class RetentionService {
       if (live?.state === 'Locked') throw new AppError('WORMConfigurationLocked');
       if (live !== null) throw new AppError('InvalidWORMConfiguration', 'A retention policy is already in progress for this bucket; complete or abort it first.', { WormId: live.wormId });
       return { wormId, state: 'InProgress', days, createdAt: this.ctx.clock() };
-    });
+    }, { sameBucket });
     return wormId;
   }
 
@@ -142,7 +146,7 @@ export class RetentionService {
   }
 
   /** Lengthens a locked policy's retention; never shortens it, never extends an unlocked one. */
-  async extend(bucketName: string, wormId: string, rawDays: string | undefined): Promise<void> {
+  async extend(bucketName: string, wormId: string, rawDays: string | undefined, sameBucket?: BucketIncarnation): Promise<void> {
     const days = parseDays(rawDays);
     await updateConfig(this.ctx, bucketName, WORM, (current): WormPolicy | null => {
       const live = this.live(current);
@@ -153,7 +157,7 @@ export class RetentionService {
         throw new AppError('InvalidWORMConfiguration', `The retention period of a locked policy cannot be shortened (it is ${live.days} days).`, { WormId: wormId });
       }
       return { ...live, days };
-    });
+    }, { sameBucket });
   }
 
   /** The live policy and, while unlocked, when it lapses. */

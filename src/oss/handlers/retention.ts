@@ -26,8 +26,10 @@ function wormIdOf(req: OssRequest): string {
 }
 
 export const initiateBucketWorm: Handler = async (req) => {
+  // The bucket authorized on, before the body: a slow body must not lock a bucket of that name created meanwhile.
+  const written = await req.services.buckets.incarnation(bucketOf(req));
   const days = await retentionDays(req, 'InitiateWormConfiguration');
-  const wormId = await req.services.retention.initiate(bucketOf(req), days);
+  const wormId = await req.services.retention.initiate(bucketOf(req), days, written);
   return empty(200, { 'x-oss-worm-id': wormId });
 };
 
@@ -45,8 +47,9 @@ export const completeBucketWorm: Handler = async (req) => {
 
 export const extendBucketWorm: Handler = async (req) => {
   const wormId = wormIdOf(req);
+  const written = await req.services.buckets.incarnation(bucketOf(req)); // before the body, as InitiateBucketWorm's
   const days = await retentionDays(req, 'ExtendWormConfiguration');
-  await req.services.retention.extend(bucketOf(req), wormId, days);
+  await req.services.retention.extend(bucketOf(req), wormId, days, written);
   return empty(200);
 };
 
