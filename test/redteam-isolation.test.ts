@@ -690,6 +690,16 @@ for (const [store, metaUrl] of STORES) {
           },
         };
       }],
+      ['PutBucketCallbackPolicy', '200: a callback policy on B\'s bucket', async (name) => ({
+        query: [['policy', ''], ['comp', 'callback']],
+        body: '<BucketCallbackPolicy><PolicyItem><PolicyName>a</PolicyName><Callback>e30=</Callback><CallbackVar></CallbackVar></PolicyItem></BucketCallbackPolicy>',
+        untouched: () => absentAs(name, [['policy', ''], ['comp', 'callback']], 'BucketCallbackPolicyNotExist'),
+      })],
+      ['PutStyle', '200: a style on B\'s bucket', async (name) => ({
+        query: [['style', ''], ['styleName', 'a-style']],
+        body: '<Style><Content>image/resize,w_80</Content></Style>',
+        untouched: () => absentAs(name, [['style', ''], ['styleName', 'a-style']], 'NoSuchStyle'),
+      })],
     ];
 
     for (const [op, before] of races) {

@@ -2,6 +2,7 @@ import { AppError, invalidArgument } from '../errors.js';
 import { jsonConfig, readConfig, updateConfig } from '../domain/bucket-config.js';
 import { requireBucket, type DomainContext } from '../domain/context.js';
 import { validateStyleContent } from './parse.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
 
 // Image styles (PutStyle / GetStyle / ListStyle / DeleteStyle, `x-oss-process=style/<name>`): one bucket
 // configuration, ConfigKind 'image-styles', holding every style of the bucket (docs/image-processing.md).
@@ -33,7 +34,8 @@ export function assertStyleName(name: string): void {
 export class ImageStyleService {
   constructor(private readonly ctx: DomainContext) {}
 
-  async put(bucket: string, name: string, content: string, category = 'image'): Promise<void> {
+  /** `sameBucket`: the bucket the request was authorized on, captured before its body (ConfigWriteOptions). */
+  async put(bucket: string, name: string, content: string, category = 'image', sameBucket?: BucketIncarnation): Promise<void> {
     assertStyleName(name);
     if (!CATEGORIES.has(category)) throw invalidArgument('category must be image, document or video.', 'category', category.slice(0, 64));
     if (category !== 'image') throw new AppError('NotImplemented', 'Only image styles are implemented by Alunite.');
@@ -48,7 +50,7 @@ export class ImageStyleService {
       const next: ImageStyle = { name, content, category, createTime: old?.createTime ?? now, lastModifyTime: now };
       // Kept in creation order: a new style goes last, a replaced one stays where it was (see list).
       return { styles: old === undefined ? [...styles, next] : styles.map((s) => (s.name === name ? next : s)) };
-    });
+    }, { sameBucket });
   }
 
   async get(bucket: string, name: string): Promise<ImageStyle> {

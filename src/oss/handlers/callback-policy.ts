@@ -35,6 +35,8 @@ function text(item: Record<string, unknown>, name: keyof PolicyItem, max: number
  * is not valid (`{\"callbackUrl\":…}`) and expects 200. A policy without a name, or a name given twice, is refused.
  */
 export const putBucketCallbackPolicy: Handler = async (req) => {
+  // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
+  const written = await req.services.buckets.incarnation(req.op.bucket!);
   const raw = await readSmallBody(req.body, MAX_BODY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const doc = parseXmlBody(xmlText(raw), 'BucketCallbackPolicy');
@@ -52,7 +54,7 @@ export const putBucketCallbackPolicy: Handler = async (req) => {
     seen.add(name);
   }
   // An empty policy (oss2 writes `<BucketCallbackPolicy />` for none) leaves the bucket without one.
-  await req.services.stored.update(req.op.bucket!, CONFIG, () => (items.length === 0 ? null : ({ PolicyItem: items.map((i) => ({ ...i })) } as Json)), items.length === 0);
+  await req.services.stored.update(req.op.bucket!, CONFIG, () => (items.length === 0 ? null : ({ PolicyItem: items.map((i) => ({ ...i })) } as Json)), items.length === 0, written);
   return empty();
 };
 

@@ -140,12 +140,14 @@ const styleParams = (req: OssRequest): { styleName: string; category?: string } 
 
 export const putStyle: Handler = async (req) => {
   const { styleName, category } = styleParams(req);
+  // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
+  const written = await req.services.buckets.incarnation(req.op.bucket!);
   const raw = await readSmallBody(req.body, 16 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const doc = parseXmlBody(xmlText(raw), 'Style');
   const content = childText(doc, 'Content')?.trim();
   if (content === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Style needs a Content element.' });
-  await req.services.styles.put(req.op.bucket!, styleName, content, category);
+  await req.services.styles.put(req.op.bucket!, styleName, content, category, written);
   return empty();
 };
 
