@@ -646,6 +646,11 @@ for (const [store, metaUrl] of STORES) {
     const asBCreds: [string, string] = [B_AK, B_SECRET];
     const getB = (name: string, query: Array<[string, string]>, headers: Record<string, string> = {}) =>
       signedRequest(srv.port, 'GET', name, '', query, { creds: asBCreds, headers });
+    const lacks = async (name: string, query: Array<[string, string]>, text: string, headers: Record<string, string> = {}): Promise<void> => {
+      const read = await getB(name, query, headers);
+      assert.equal(read.status, 200, read.text);
+      assert.ok(!read.text.includes(text), read.text);
+    };
     const absentAs = async (name: string, query: Array<[string, string]>, code: string, headers: Record<string, string> = {}): Promise<void> => {
       const read = await getB(name, query, headers);
       assert.equal(read.err?.Code, code, read.text);
@@ -699,6 +704,21 @@ for (const [store, metaUrl] of STORES) {
         query: [['style', ''], ['styleName', 'a-style']],
         body: '<Style><Content>image/resize,w_80</Content></Style>',
         untouched: () => absentAs(name, [['style', ''], ['styleName', 'a-style']], 'NoSuchStyle'),
+      })],
+      ['PutBucketQoSInfo', '200: QoS limits on B\'s bucket', async (name) => ({
+        query: [['qosInfo', '']],
+        body: '<QoSConfiguration><TotalQps>1</TotalQps></QoSConfiguration>',
+        untouched: () => absentAs(name, [['qosInfo', '']], 'NoSuchQoSConfiguration'),
+      })],
+      ['PutBucketRequesterQoSInfo', '200: a requester\'s QoS limits on B\'s bucket', async (name) => ({
+        query: [['requesterQosInfo', ''], ['qosRequester', ACCOUNT_ID]],
+        body: '<QoSConfiguration><TotalQps>1</TotalQps></QoSConfiguration>',
+        untouched: () => lacks(name, [['requesterQosInfo', '']], '<RequesterQoSInfo>'),
+      })],
+      ['PutBucketStorageCapacity', '200: a 1 GB capacity on B\'s bucket', async (name) => ({
+        query: [['qos', '']],
+        body: '<BucketUserQos><StorageCapacity>1</StorageCapacity></BucketUserQos>',
+        untouched: () => lacks(name, [['qos', '']], '<StorageCapacity>1</StorageCapacity>'),
       })],
     ];
 

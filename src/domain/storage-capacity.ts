@@ -4,7 +4,7 @@ import { jsonConfig, readConfig, updateConfig } from './bucket-config.js';
 import { storageOf } from './bucket-stat.js';
 import { dropBlobs, requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
-import type { CapacityGuard } from '../store/meta/types.js';
+import type { BucketIncarnation, CapacityGuard } from '../store/meta/types.js';
 
 // A bucket's storage capacity (docs/storage-capacity.md): PutBucketStorageCapacity / GetBucketStorageCapacity
 // (`?qos`, <BucketUserQos><StorageCapacity>), in GB, -1 for none. Enforced on every write that adds bytes: the
@@ -109,10 +109,11 @@ export class StorageCapacityService {
 
   /**
    * Sets the capacity in GB (CAPACITY_RULE); -1 removes it, so a bucket without a limit carries nothing.
-   * A capacity below what the bucket holds is taken: its writes are refused until it holds less.
+   * A capacity below what the bucket holds is taken: its writes are refused until it holds less. `sameBucket`: the
+   * bucket the request was authorized on, captured before its body (ConfigWriteOptions).
    */
-  async put(bucket: string, gb: number): Promise<void> {
+  async put(bucket: string, gb: number, sameBucket?: BucketIncarnation): Promise<void> {
     if (!Number.isSafeInteger(gb) || gb < -1) throw invalidArgument(CAPACITY_RULE, 'StorageCapacity', String(gb));
-    await updateConfig(this.ctx, bucket, CAPACITY, () => (gb === -1 ? null : { gb }));
+    await updateConfig(this.ctx, bucket, CAPACITY, () => (gb === -1 ? null : { gb }), { sameBucket });
   }
 }

@@ -71,9 +71,11 @@ export const getUserQoSInfo: Handler = async (req) => {
 };
 
 export const putBucketQoSInfo: Handler = async (req) => {
+  // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
+  const written = await req.services.buckets.incarnation(req.op.bucket!);
   const config = await readConfig(req);
   checkQoS(config, limitsOf(req));
-  await req.services.stored.update(req.op.bucket!, BUCKET_QOS, () => toJson(config));
+  await req.services.stored.update(req.op.bucket!, BUCKET_QOS, () => toJson(config), false, written);
   return empty();
 };
 
@@ -90,10 +92,11 @@ export const deleteBucketQoSInfo: Handler = async (req) => {
 };
 
 export const putBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { name: 'PutBucketRequesterQoSInfo' }>> = async (req) => {
+  const written = await req.services.buckets.incarnation(req.op.bucket!); // before the body, as PutBucketQoSInfo's
   const config = await readConfig(req);
   checkQoS(config, limitsOf(req));
   const { requester } = req.op.params;
-  await req.services.stored.update(req.op.bucket!, REQUESTER_QOS, (current) => withRequester(asRequesters(current), requester, config) as unknown as Json);
+  await req.services.stored.update(req.op.bucket!, REQUESTER_QOS, (current) => withRequester(asRequesters(current), requester, config) as unknown as Json, false, written);
   return empty();
 };
 
@@ -142,6 +145,7 @@ export const deleteBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { n
 // PHP, C#, Java v1 and oss2 SDKs' Put/GetBucketStorageCapacity. The rule and its enforcement: domain/storage-capacity.ts.
 
 export const putBucketStorageCapacity: Handler = async (req) => {
+  const written = await req.services.buckets.incarnation(req.op.bucket!); // before the body, as PutBucketQoSInfo's
   const raw = await readSmallBody(req.body, MAX_BODY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const doc = parseXmlBody(xmlText(raw), 'BucketUserQos');
@@ -153,7 +157,7 @@ export const putBucketStorageCapacity: Handler = async (req) => {
   // The text is an integer (the rule on its value is the domain's); anything else is refused here, as sent.
   const t = text.trim();
   if (!/^-?\d{1,16}$/.test(t)) throw invalidArgument(CAPACITY_RULE, 'StorageCapacity', t.slice(0, 32));
-  await req.services.capacity.put(req.op.bucket!, Number(t));
+  await req.services.capacity.put(req.op.bucket!, Number(t), written);
   return empty();
 };
 
