@@ -388,25 +388,32 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
-    it('updateBucket and updateBucketConfig with sameBucket write only into that bucket of the name', async () => {
+    it('updateBucket, updateBucketConfig and updateConfigEntry with sameBucket write only into that bucket of the name', async () => {
       const s = await make();
       const first = bucket('inc', 'A');
       await s.createBucket(first);
       const was = { ownerAccountId: 'A', createdAt: first.createdAt };
       assert.equal((await s.updateBucket('inc', { policy: '{"Statement":[]}' }, was))?.policy, '{"Statement":[]}');
       assert.equal((await s.updateBucketConfig('inc', 'worm', () => '{"days":1}', was))?.configs.worm, '{"days":1}');
+      assert.equal(await s.updateConfigEntry('inc', 'live-channel', 'a', () => '{"Name":"a"}', was), true);
+      assert.equal(await s.getConfigEntry('inc', 'live-channel', 'a'), '{"Name":"a"}');
       // Deleted and created again by another account (or by A later): another bucket, treated as none.
       assert.equal(await s.deleteBucket('inc'), 'deleted');
       await s.createBucket({ ...bucket('inc', 'B'), createdAt: first.createdAt + 1 });
       assert.equal(await s.updateBucket('inc', { policy: '{"Statement":[{}]}', acl: 'public-read', cors: { rules: [], responseVary: true } }, was), null);
       let decided = false;
       assert.equal(await s.updateBucketConfig('inc', 'lifecycle', () => ((decided = true), '{}'), was), null);
+      assert.equal(await s.updateConfigEntry('inc', 'live-channel', 'b', () => ((decided = true), '{"Name":"b"}'), was), false);
       assert.equal(decided, false);
+      assert.equal(await s.getConfigEntry('inc', 'live-channel', 'b'), null);
       const now = await s.getBucket('inc');
       assert.deepEqual([now?.policy, now?.acl, now?.cors, now?.configs], [null, 'private', null, {}]);
       // The new one, named, and without sameBucket (any bucket of the name), is written.
       assert.equal((await s.updateBucket('inc', { acl: 'public-read' }, { ownerAccountId: 'B', createdAt: first.createdAt + 1 }))?.acl, 'public-read');
       assert.equal((await s.updateBucketConfig('inc', 'worm', () => '{"days":2}'))?.configs.worm, '{"days":2}');
+      assert.equal(await s.updateConfigEntry('inc', 'live-channel', 'b', () => '{"Name":"b"}', { ownerAccountId: 'B', createdAt: first.createdAt + 1 }), true);
+      assert.equal(await s.updateConfigEntry('inc', 'live-channel', 'c', () => '{"Name":"c"}'), true);
+      assert.deepEqual((await s.listConfigEntries('inc', 'live-channel', { prefix: '', after: '', limit: 10 })).map((e) => e.id), ['b', 'c']);
       await s.close();
     });
 

@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import { jsonConfig, readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
 import { requireBucket, type DomainContext } from './context.js';
 import type { Bucket } from './model.js';
-import type { BucketIncarnation } from '../store/meta/types.js';
+import { incarnationOf, type BucketIncarnation } from '../store/meta/types.js';
 
 // "Stored and returned" bucket configurations (docs/stored-configurations.md): validated documents the cloud
 // keeps per bucket and gives back, with no behaviour of their own in Alunite. Each is one ConfigKind of the
@@ -95,10 +95,13 @@ export class StoredConfigService {
   /**
    * Read-modify-write of one entry inside the store's transaction: `decide` gets the current value (null when none)
    * and how many entries the collection holds, and returns the new value (null removes it); an AppError it throws
-   * leaves everything unchanged.
+   * leaves everything unchanged. `sameBucket`: the bucket the request was authorized on, captured before its body
+   * (ConfigWriteOptions); without it, the one read here.
    */
-  async updateEntry(bucketName: string, collection: string, id: string, decide: (current: Json | null, count: number) => Json | null, removing = false): Promise<Json | null> {
-    await requireBucket(this.ctx, bucketName);
+  async updateEntry(
+    bucketName: string, collection: string, id: string, decide: (current: Json | null, count: number) => Json | null, removing = false, sameBucket?: BucketIncarnation,
+  ): Promise<Json | null> {
+    const written = sameBucket ?? incarnationOf(await requireBucket(this.ctx, bucketName));
     if (!removing) await admitSmall(this.ctx);
     let result: Json | null = null;
     const found = await this.ctx.meta.updateConfigEntry(bucketName, checkedName(collection), id, (text, count) => {
@@ -106,7 +109,7 @@ export class StoredConfigService {
       if (result === null) return null;
       const encoded = bounded(JSON.stringify(result), `An entry of ${collection}`);
       return encoded === text ? text : encoded;
-    });
+    }, written);
     if (!found) throw new AppError('NoSuchBucket', undefined, { BucketName: bucketName });
     return result;
   }

@@ -274,10 +274,11 @@ export interface MetadataStore {
   /** How many entries the collection holds (one counting query: GetBucketStat's LiveChannelCount). */
   countConfigEntries(bucket: string, collection: string): Promise<number>;
   /**
-   * Read-modify-write of one entry; false when the bucket does not exist (nothing decided). A decider returning the
-   * current document writes nothing.
+   * Read-modify-write of one entry; false when the bucket does not exist, or is not `sameBucket` (as for
+   * updateBucketConfig; checked in the transaction), nothing decided. A decider returning the current document writes
+   * nothing.
    */
-  updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider): Promise<boolean>;
+  updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider, sameBucket?: BucketIncarnation): Promise<boolean>;
   /** Deletes an empty bucket (and its configurations); refuses while objects, versions, delete markers or multipart uploads remain. */
   deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 

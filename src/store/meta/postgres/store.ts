@@ -431,11 +431,14 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * The bucket row is locked FOR NO KEY UPDATE while deciding: updates of a bucket's entries apply one after another
    * across processes (a count limit holds), without blocking object writes' key-share locks.
    */
-  async updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider): Promise<boolean> {
+  async updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider, sameBucket?: BucketIncarnation): Promise<boolean> {
     const key = collectionConfigKey(bucket, collection);
     return this.tx(async (c) => {
-      const locked = await c.query('SELECT 1 FROM buckets WHERE name = $1 FOR NO KEY UPDATE', [bucket]);
-      if (locked.rows.length === 0) return false;
+      const locked = await c.query<{ owner: string; created_at: string | number }>('SELECT owner, created_at FROM buckets WHERE name = $1 FOR NO KEY UPDATE', [bucket]);
+      const row = locked.rows[0];
+      if (row === undefined) return false;
+      // Another bucket of the name (deleted and created again since the write was authorized) is none.
+      if (!isIncarnation({ ownerAccountId: row.owner, createdAt: Number(row.created_at) }, sameBucket)) return false;
       const { rows } = await c.query<{ document: string | null; n: string }>(
         'SELECT (SELECT document FROM bucket_configs WHERE bucket = $1 AND name = $2) AS document, (SELECT count(*) FROM bucket_configs WHERE bucket = $1) AS n',
         [key, id],

@@ -339,10 +339,11 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return this.stmts.countConfigs.get(collectionConfigKey(bucket, collection))!.n;
   }
 
-  async updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider): Promise<boolean> {
+  async updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider, sameBucket?: BucketIncarnation): Promise<boolean> {
     const key = collectionConfigKey(bucket, collection);
     return this.write((): boolean => {
-      if (!this.stmts.bucketExists.get(bucket)) return false;
+      // Another bucket of the name (deleted and created again since the write was authorized) is none.
+      if (sameBucket === undefined ? !this.stmts.bucketExists.get(bucket) : !this.isIncarnation(bucket, sameBucket)) return false;
       const current = this.stmts.getConfig.get(key, id)?.document ?? null;
       const next = decide(current, this.stmts.countConfigs.get(key)!.n);
       if (next === current) return true;
