@@ -16,8 +16,10 @@
 // - A PUT (or the append that creates an object, a copy, a symlink) whose bucket was deleted while its body arrived
 //   and whose name another account took meanwhile landed in that account's new bucket, which could read the bytes.
 // - So did a bucket configuration (policy, CORS, lifecycle, website, encryption, referer, request payment, versioning,
-//   a stored configuration) whose body arrived after its owner deleted the bucket and another account created one of
-//   the name: a policy granting the old owner everything was set on the new bucket.
+//   a WORM policy, callback policy, image style, QoS, storage capacity, a stored configuration or collection entry:
+//   access monitor, replication and RTC, CNAME, resource group, access points and their policies, inventory, live
+//   channel) whose body arrived after its owner deleted the bucket and another account created one of the name: a
+//   policy granting the old owner everything was set on the new bucket, a retention policy locked it.
 //
 // Tried and held on the old code (guards below where marked [guard]; others have tests elsewhere):
 // - OSS object APIs on another account's private bucket, as its root and anonymously: GET/HEAD (with Range,
@@ -719,6 +721,106 @@ for (const [store, metaUrl] of STORES) {
         query: [['qos', '']],
         body: '<BucketUserQos><StorageCapacity>1</StorageCapacity></BucketUserQos>',
         untouched: () => lacks(name, [['qos', '']], '<StorageCapacity>1</StorageCapacity>'),
+      })],
+      // The `oss/stored` documents and collections (their stores' updateBucketConfig and updateConfigEntry).
+      ['PutBucketAccessMonitor', '200: access tracking on in B\'s bucket', async (name) => ({
+        query: [['accessmonitor', '']],
+        body: '<AccessMonitorConfiguration><Status>Enabled</Status></AccessMonitorConfiguration>',
+        untouched: () => lacks(name, [['accessmonitor', '']], 'Enabled'),
+      })],
+      ['PutBucketReplication', '200: a replication rule on B\'s bucket', async (name) => ({
+        method: 'POST', query: [['replication', ''], ['comp', 'add']],
+        body: '<ReplicationConfiguration><Rule><ID>a-rule</ID><Destination><Bucket>iso-elsewhere</Bucket><Location>oss-cn-beijing</Location></Destination></Rule></ReplicationConfiguration>',
+        untouched: () => absentAs(name, [['replication', '']], 'NoSuchReplicationConfiguration'),
+      })],
+      ['PutBucketRtc', '200: RTC turned on in B\'s own rule of that ID', async (name) => ({
+        query: [['rtc', '']],
+        body: '<ReplicationRule><ID>shared-rule</ID><RTC><Status>enabled</Status></RTC></ReplicationRule>',
+        onB: async () => {
+          const r = await signedRequest(srv.port, 'POST', name, '', [['replication', ''], ['comp', 'add']], {
+            creds: asBCreds,
+            body: '<ReplicationConfiguration><Rule><ID>shared-rule</ID><Destination><Bucket>iso-elsewhere</Bucket><Location>oss-cn-beijing</Location></Destination></Rule></ReplicationConfiguration>',
+          });
+          assert.equal(r.status, 200, r.text);
+        },
+        untouched: () => lacks(name, [['replication', '']], '<RTC>'),
+      })],
+      ['PutCname', '200: A\'s domain bound to B\'s bucket', async (name) => ({
+        method: 'POST', query: [['cname', ''], ['comp', 'add']],
+        body: '<BucketCnameConfiguration><Cname><Domain>a.example.com</Domain></Cname></BucketCnameConfiguration>',
+        untouched: () => lacks(name, [['cname', '']], 'a.example.com'),
+      })],
+      ['CreateCnameToken', '200: a CNAME token kept with B\'s bucket', async (name) => ({
+        method: 'POST', query: [['cname', ''], ['comp', 'token']],
+        body: '<BucketCnameConfiguration><Cname><Domain>a.example.com</Domain></Cname></BucketCnameConfiguration>',
+        untouched: () => absentAs(name, [['comp', 'token'], ['cname', 'a.example.com']], 'CnameTokenNotFound'),
+      })],
+      ['PutBucketResourceGroup', '200: B\'s bucket moved to A\'s resource group', async (name) => ({
+        query: [['resourceGroup', '']],
+        body: '<BucketResourceGroupConfiguration><ResourceGroupId>rg-aek27tc1234</ResourceGroupId></BucketResourceGroupConfiguration>',
+        untouched: () => lacks(name, [['resourceGroup', '']], 'rg-aek27tc1234'),
+      })],
+      ['CreateAccessPoint', '200: an access point on B\'s bucket (in B\'s account)', async (name) => ({
+        query: [['accessPoint', '']],
+        body: `<CreateAccessPointConfiguration><AccessPointName>a-${name.slice(-8)}</AccessPointName><NetworkOrigin>internet</NetworkOrigin></CreateAccessPointConfiguration>`,
+        untouched: () => lacks(name, [['accessPoint', '']], `a-${name.slice(-8)}`),
+      })],
+      ...(['PutAccessPointPolicy', 'PutAccessPointPublicAccessBlock'] as const).map((op): [string, string, (name: string) => Promise<Race>] => [op,
+        op === 'PutAccessPointPolicy' ? '200: A\'s policy on B\'s access point of that name' : '200: B\'s access point of that name opened to public access', async (name) => {
+          const ap = `b-${name.slice(-8)}`;
+          const onB = async (): Promise<void> => {
+            const r = await signedRequest(srv.port, 'PUT', name, '', [['accessPoint', '']], {
+              creds: asBCreds, body: `<CreateAccessPointConfiguration><AccessPointName>${ap}</AccessPointName><NetworkOrigin>internet</NetworkOrigin></CreateAccessPointConfiguration>`,
+            });
+            assert.equal(r.status, 200, r.text);
+          };
+          if (op === 'PutAccessPointPolicy') {
+            return {
+              query: [['accessPointPolicy', '']], headers: { 'x-oss-access-point-name': ap }, onB,
+              // Grants A everything through the access point: on B's it would hand A B's objects.
+              body: JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Principal: [ACCOUNT_ID], Action: ['oss:*'], Resource: [`acs:oss:*:${B}:accesspoint/${ap}`, `acs:oss:*:${B}:accesspoint/${ap}/object/*`] }] }),
+              untouched: () => absentAs(name, [['accessPointPolicy', '']], 'NoSuchAccessPointPolicy', { 'x-oss-access-point-name': ap }),
+            };
+          }
+          return {
+            query: [['publicAccessBlock', ''], ['x-oss-access-point-name', ap]], onB,
+            body: '<PublicAccessBlockConfiguration><BlockPublicAccess>false</BlockPublicAccess></PublicAccessBlockConfiguration>',
+            untouched: () => lacks(name, [['publicAccessBlock', ''], ['x-oss-access-point-name', ap]], 'false'),
+          };
+        }]),
+      ['InitBucketAntiDDosInfo', '400 InvalidArgument (A\'s instance is not of B\'s account)', async (name) => {
+        const init = await signedRequest(srv.port, 'PUT', null, null, [['antiDDos', '']]);
+        assert.equal(init.status, 200, init.text);
+        return {
+          query: [['antiDDos', '']], headers: { 'x-oss-defender-instance': String(init.headers['x-oss-defender-instance']), 'x-oss-defender-type': 'AntiDDosPremimum' },
+          body: '<AntiDDOSConfiguration><Cnames><Domain>a.example.com</Domain></Cnames></AntiDDOSConfiguration>',
+          untouched: async () => {
+            const read = await signedRequest(srv.port, 'GET', null, null, [['bucketAntiDDos', '']], { creds: asBCreds });
+            assert.equal(read.status, 200, read.text);
+            assert.ok(!read.text.includes(name), read.text);
+          },
+        };
+      }],
+      ['PutBucketInventory', '200: an inventory of B\'s (public-read) bucket written into A\'s', async (name) => {
+        const dest = `${name}-dest`;
+        await srv.client().putBucket(dest);
+        return {
+          query: [['inventory', ''], ['inventoryId', 'a-inv']],
+          body: `<InventoryConfiguration><Id>a-inv</Id><IsEnabled>true</IsEnabled><Destination><OSSBucketDestination><Format>CSV</Format><AccountId>${ACCOUNT_ID}</AccountId>` +
+            `<RoleArn>acs:ram::${ACCOUNT_ID}:role/AliyunOSSRole</RoleArn><Bucket>acs:oss:::${dest}</Bucket><Prefix>inv/</Prefix></OSSBucketDestination></Destination>` +
+            '<Schedule><Frequency>Daily</Frequency></Schedule><IncludedObjectVersions>All</IncludedObjectVersions></InventoryConfiguration>',
+          // Public reads let A list B's bucket, so the inventory's listing authorization held on the old code.
+          onB: async () => void await srv.client(asB).putBucketACL(name, 'public-read'),
+          untouched: () => absentAs(name, [['inventory', ''], ['inventoryId', 'a-inv']], 'NoSuchInventory'),
+        };
+      }],
+      ['PutLiveChannel', '200: a live channel in B\'s bucket', async (name) => ({
+        query: [['live', '']], key: 'a-channel',
+        body: '<LiveChannelConfiguration><Status>enabled</Status><Target><Type>HLS</Type></Target></LiveChannelConfiguration>',
+        untouched: async () => {
+          const read = await signedRequest(srv.port, 'GET', name, 'a-channel', [['live', '']], { creds: asBCreds });
+          assert.equal(read.err?.Code, 'NoSuchLiveChannel', read.text);
+        },
       })],
     ];
 

@@ -5,6 +5,7 @@ import { ACCESS_MONITOR_KIND, accessTrackingSince, lastAccessOf, monitorDoc, MON
 import { lifecycleOf, returnsOnRead, ruleMatches, usesAccessTime } from './lifecycle.js';
 import type { Bucket, ObjectRecord } from './model.js';
 import type { Json } from './stored-configs.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
 
 // Access tracking (docs/lifecycle.md "Rules on the last access time"): PutBucketAccessMonitor's rules, and
 // the reads it records. OSS records a read asynchronously, at most once in 24 hours per object ("only the
@@ -31,9 +32,10 @@ export class AccessMonitorService {
    * last access time is AccessMonitorDisableNotAllowed (its API page; the Go SDK v1's TestBucketAccessMonitor and
    * the Java SDK's BucketAccessMonitorTest expect the refusal). Switching it on keeps the time it was first
    * switched on while it stays on (the Go SDK's test puts Enabled twice). Decided inside the store's transaction,
-   * which holds the bucket, as PutBucketLifecycle's check of the switch is.
+   * which holds the bucket, as PutBucketLifecycle's check of the switch is; `sameBucket`: the bucket the request was
+   * authorized on, captured before its body (ConfigWriteOptions).
    */
-  async put(bucket: string, document: Json): Promise<void> {
+  async put(bucket: string, document: Json, sameBucket?: BucketIncarnation): Promise<void> {
     const requested = monitorDoc(document) ?? {};
     const now = this.ctx.clock();
     await updateConfig(this.ctx, bucket, ACCESS_MONITOR_KIND, (current, b) => {
@@ -44,7 +46,7 @@ export class AccessMonitorService {
       const before = monitorDoc(current);
       const since = before?.Status === 'Enabled' && typeof before[MONITOR_SINCE] === 'string' ? before[MONITOR_SINCE] : String(now);
       return { ...requested, [MONITOR_SINCE]: since };
-    });
+    }, { sameBucket });
   }
 
   /** The object's last access time while the bucket tracks access (x-oss-last-access-time), else null. */

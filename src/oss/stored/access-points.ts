@@ -8,7 +8,8 @@ import { parsePolicy } from '../../policy/index.js';
 import { AP_CONFIG, assertNoPublicAccessPointPolicy, entryBlocksPublicAccess } from '../../domain/access-point.js';
 import type { Bucket } from '../../domain/model.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
-import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond } from './common.js';
+import type { BucketIncarnation } from '../../store/meta/types.js';
 
 // Access points, their policies and their Block Public Access (docs/access-points.md): entries of the bucket's
 // `stored.access-point` configuration, in the bucket owner's account (whoever the bucket policy lets create
@@ -30,11 +31,6 @@ function accessPointNameOf(req: OssRequest): string {
   return name;
 }
 
-/** The account the bucket's access points belong to: its owner's, never the caller's (docs/accounts.md). */
-export async function bucketOwnerOf(req: OssRequest): Promise<string> {
-  return (await req.services.stored.get(bucketOf(req), AP_CONFIG)).bucket.ownerAccountId;
-}
-
 export async function findAccessPoint(req: OssRequest, name: string): Promise<Doc> {
   const { value } = await req.services.stored.get(bucketOf(req), AP_CONFIG);
   const ap = accessPointsOf(value).find((a) => textOf(a, 'AccessPointName') === name);
@@ -43,6 +39,7 @@ export async function findAccessPoint(req: OssRequest, name: string): Promise<Do
 }
 
 export const createAccessPoint: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'CreateAccessPoint', { required: ['AccessPointName', 'NetworkOrigin'] });
   const name = textOf(doc, 'AccessPointName')!;
   if (!ACCESS_POINT_NAME.test(name)) throw invalidArgument('AccessPointName must be 3 to 19 lower-case letters, digits or hyphens.', 'AccessPointName', name.slice(0, 64));
@@ -50,8 +47,10 @@ export const createAccessPoint: Handler = async (req) => {
   if (origin !== 'vpc' && origin !== 'internet') throw invalidArgument('NetworkOrigin must be vpc or internet.', 'NetworkOrigin', origin);
   const vpc = textOf(child(doc, 'VpcConfiguration') ?? {}, 'VpcId');
   if (origin === 'vpc' && (vpc === undefined || vpc === '')) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'A vpc access point needs VpcConfiguration.VpcId.' });
-  // Names are unique in the owner's account (checked across its buckets; see docs/stored-configurations.md).
-  const owner = await bucketOwnerOf(req);
+  // An access point belongs to the bucket owner's account, never the caller's (docs/accounts.md): the owner of the
+  // bucket authorized on, as the entry is committed only into that bucket. Names are unique in that account (checked
+  // across its buckets; see docs/stored-configurations.md).
+  const owner = written.ownerAccountId;
   for (const b of await req.services.stored.accountBuckets(owner)) {
     if (b.name === bucketOf(req)) continue;
     if (accessPointsOf(req.services.stored.valueOf(b, AP_CONFIG)).some((a) => textOf(a, 'AccessPointName') === name)) {
@@ -85,7 +84,7 @@ export const createAccessPoint: Handler = async (req) => {
       if (all.some((a) => textOf(a, 'AccessPointName') === name)) throw new AppError('AccessPointAlreadyExists', undefined, { AccessPointName: name });
       if (all.length >= MAX_ACCESS_POINTS) throw new AppError('TooManyAccessPoints', `A bucket may have at most ${MAX_ACCESS_POINTS} access points.`);
       return asJson({ AccessPoint: [...all, entry] });
-    });
+    }, false, written);
   } catch (e) {
     await req.services.accessPoints.remove(alias);
     throw e;
@@ -130,36 +129,40 @@ export const listAccessPoints: Handler = async (req) => {
   });
 };
 
-/** Changes one access point of this bucket inside the store's transaction (NoSuchAccessPoint when absent). */
-async function changeAccessPoint(req: OssRequest, name: string, change: (ap: Doc, bucket: Bucket) => Doc, removing = false): Promise<void> {
+/**
+ * Changes one access point of this bucket inside the store's transaction (NoSuchAccessPoint when absent); `sameBucket`:
+ * the bucket captured before the request's body (bucketBeforeBody).
+ */
+async function changeAccessPoint(req: OssRequest, name: string, change: (ap: Doc, bucket: Bucket) => Doc, removing = false, sameBucket?: BucketIncarnation): Promise<void> {
   await req.services.stored.update(bucketOf(req), AP_CONFIG, (current, bucket) => {
     const all = accessPointsOf(current);
     const ap = all.find((a) => textOf(a, 'AccessPointName') === name);
     if (ap === undefined) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: name });
     const next = change(ap, bucket);
     return asJson({ AccessPoint: all.map((a) => (a === ap ? next : a)) });
-  }, removing);
+  }, removing, sameBucket);
 }
 
 /** Sets (a checked policy document) or removes the policy of an access point of this bucket. */
-async function setAccessPointPolicy(req: OssRequest, name: string, policy: string | null): Promise<void> {
+async function setAccessPointPolicy(req: OssRequest, name: string, policy: string | null, sameBucket?: BucketIncarnation): Promise<void> {
   await changeAccessPoint(req, name, (ap, bucket) => {
     const { Policy: _old, ...rest } = ap;
     void _old;
     // As for bucket policies: a public policy is refused while public access is blocked.
     if (policy !== null) assertNoPublicAccessPointPolicy(bucket, ap, policy);
     return policy === null ? rest : { ...rest, Policy: policy };
-  }, policy === null);
+  }, policy === null, sameBucket);
 }
 
 export const putAccessPointPolicy: Handler = async (req) => {
   const name = accessPointNameOf(req);
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const raw = await readSmallBody(req.body, MAX_AP_POLICY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const text = policyText(raw);
   const parsed = parsePolicy(text, 'bucket');
   if (!parsed.ok) throw new AppError('InvalidPolicyDocument', `Invalid Policy: ${parsed.error.message}`);
-  await setAccessPointPolicy(req, name, text);
+  await setAccessPointPolicy(req, name, text, written);
   return empty();
 };
 
@@ -185,9 +188,10 @@ function queryNameOf(req: OssRequest): string {
 
 export const putAccessPointPublicAccessBlock: Handler = async (req) => {
   const name = queryNameOf(req);
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'PutAccessPointPublicAccessBlock', { required: ['BlockPublicAccess'] });
   const on = textOf(doc, 'BlockPublicAccess')!;
-  await changeAccessPoint(req, name, (ap) => ({ ...ap, PublicAccessBlockConfiguration: { BlockPublicAccess: on } }));
+  await changeAccessPoint(req, name, (ap) => ({ ...ap, PublicAccessBlockConfiguration: { BlockPublicAccess: on } }), false, written);
   return empty();
 };
 

@@ -6,7 +6,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
 import { checkMd5, empty, limitParam, readSmallBody } from '../handlers/common.js';
 import { child, listOf, textOf, validateDocument, type Doc } from './schema.js';
-import { asDoc, asJson, bucketOf, MAX_BODY, requestSchema, respond } from './common.js';
+import { asDoc, asJson, bucketBeforeBody, bucketOf, MAX_BODY, requestSchema, respond } from './common.js';
 import type { StoredOperationName } from './schemas.js';
 
 // Anti-DDoS (OSS "DDoS protection", docs/anti-ddos.md): the account's Anti-DDoS instances (an account
@@ -107,23 +107,26 @@ export const getUserAntiDDosInfo: Handler = async (req) => {
 // ---- a bucket's protection ---------------------------------------------------------------------------------
 
 export const initBucketAntiDDosInfo: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const domains = await readCnames(req, 'InitBucketAntiDDosInfo');
   const id = instanceHeader(req, EC_BUCKET_MISSING);
   const type = header(req.headers, 'x-oss-defender-type') ?? '';
   if (type !== INSTANCE_TYPE) throw invalidArgument(`x-oss-defender-type must be ${INSTANCE_TYPE}.`, 'x-oss-defender-type', type.slice(0, 32));
-  // The bucket owner's instance protects the bucket, whoever (granted by bucket policy) asks.
-  const owner = (await req.services.stored.get(bucketOf(req), BUCKET_CONFIG)).bucket.ownerAccountId;
+  // The bucket owner's instance protects the bucket, whoever (granted by bucket policy) asks: the owner of the bucket
+  // authorized on, as the record is committed only into it.
+  const owner = written.ownerAccountId;
   const instance = await findInstance(req, id, owner);
   if (textOf(instance, 'Status') === 'HaltDefending') throw invalidArgument('The Anti-DDoS instance is halted.', 'x-oss-defender-instance', id);
   const now = seconds(req);
   await req.services.stored.update(bucketOf(req), BUCKET_CONFIG, () => asJson({
     InstanceId: id, Owner: owner, Bucket: bucketOf(req), Ctime: now, Mtime: now, ActiveTime: '0', Status: 'Init', Type: type,
     Cnames: { Domain: domains ?? [] },
-  }));
+  }), false, written);
   return empty();
 };
 
 export const updateBucketAntiDDosInfo: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const domains = await readCnames(req, 'UpdateBucketAntiDDosInfo');
   const id = instanceHeader(req, EC_BUCKET_MISSING);
   const status = header(req.headers, 'x-oss-defender-status') ?? '';
@@ -136,7 +139,7 @@ export const updateBucketAntiDDosInfo: Handler = async (req) => {
     const active = status === 'Defending' && textOf(record, 'ActiveTime') === '0' ? now : textOf(record, 'ActiveTime')!;
     const cnames = status === 'HaltDefending' || domains === undefined ? child(record, 'Cnames')! : { Domain: domains };
     return asJson({ ...record, Status: status, Mtime: now, ActiveTime: active, Cnames: cnames });
-  });
+  }, false, written);
   return empty();
 };
 

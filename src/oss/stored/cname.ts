@@ -6,7 +6,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { empty } from '../handlers/common.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import type { StoredOperationName } from './schemas.js';
-import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond } from './common.js';
 
 // CNAMEs bound to a bucket and their ownership tokens (no DNS check, no routing by domain).
 
@@ -27,13 +27,13 @@ function cnamesOf(value: Json | null): Doc[] {
 }
 
 export const putCname: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const { domain, doc } = await domainOf(req, 'PutCname');
   const cert = child(child(doc, 'Cname')!, 'CertificateConfiguration');
   const now = isoDate(req.services.stored.now());
   // A domain is bound to one bucket (checked across the bucket owner's buckets, not the caller's account;
-  // see docs/stored-configurations.md).
-  const { bucket } = await req.services.stored.get(bucketOf(req), 'cname');
-  for (const b of await req.services.stored.accountBuckets(bucket.ownerAccountId)) {
+  // see docs/stored-configurations.md). The owner of the bucket authorized on: the write below commits only into it.
+  for (const b of await req.services.stored.accountBuckets(written.ownerAccountId)) {
     if (b.name !== bucketOf(req) && cnamesOf(req.services.stored.valueOf(b, 'cname')).some((c) => textOf(c, 'Domain') === domain)) {
       throw new AppError('CnameAlreadyExists', undefined, { Cname: domain, Bucket: b.name });
     }
@@ -50,7 +50,7 @@ export const putCname: Handler = async (req) => {
     if (certId !== undefined) entry.Certificate = { Type: 'CAS', CertId: certId, Status: 'Enabled' };
     else if (previous !== undefined && (cert === undefined || textOf(cert, 'DeleteCertificate') !== 'true')) entry.Certificate = previous;
     return asJson({ Cname: [...others, entry] });
-  });
+  }, false, written);
   return empty();
 };
 
@@ -60,13 +60,14 @@ export const listCname: Handler = async (req) => {
 };
 
 export const deleteCname: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const { domain } = await domainOf(req, 'DeleteCname');
   await req.services.stored.update(bucketOf(req), 'cname', (current) => {
     const all = cnamesOf(current);
     if (!all.some((c) => textOf(c, 'Domain') === domain)) throw new AppError('NoSuchCname', undefined, { Cname: domain });
     const kept = all.filter((c) => textOf(c, 'Domain') !== domain);
     return kept.length === 0 ? null : asJson({ Cname: kept });
-  }, true);
+  }, true, written);
   return empty();
 };
 
@@ -76,6 +77,7 @@ function tokensOf(value: Json | null): Doc[] {
 }
 
 export const createCnameToken: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const { domain } = await domainOf(req, 'CreateCnameToken');
   const now = req.services.stored.now();
   const token: Doc = {
@@ -89,7 +91,7 @@ export const createCnameToken: Handler = async (req) => {
     const live = tokensOf(current).filter((t) => textOf(t, 'Cname') !== domain && Date.parse(textOf(t, 'ExpireTime') ?? '') > now);
     if (live.length >= MAX_CNAMES) throw new AppError('TooManyCname', `A bucket may have at most ${MAX_CNAMES} CNAME tokens.`);
     return asJson({ CnameToken: [...live, token] });
-  });
+  }, false, written);
   return respond('CreateCnameToken', token);
 };
 

@@ -2,6 +2,7 @@ import { AppError, type ErrorCode } from '../../errors.js';
 import { xmlText } from '../xml.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
+import type { BucketIncarnation } from '../../store/meta/types.js';
 import { header } from '../headers.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from '../handlers/common.js';
 import { renderNode, validateDocument, type Bounds, type Doc } from './schema.js';
@@ -15,6 +16,13 @@ import { STORED_SCHEMAS, type BodySchema, type SchemaNode, type StoredOperationN
 export const MAX_BODY = 64 * 1024;
 
 export const bucketOf = (req: OssRequest): string => req.op.bucket!;
+
+/**
+ * The bucket a write is authorized on, captured before its body is read and passed as `sameBucket` to the store
+ * write: a slow body must not land on a bucket of that name its owner deleted and any account created meanwhile
+ * (docs/postgres.md).
+ */
+export const bucketBeforeBody = (req: OssRequest): Promise<BucketIncarnation> => req.services.buckets.incarnation(bucketOf(req));
 
 function xmlSchema(body: BodySchema | undefined, what: string): { root: string; node: SchemaNode } {
   if (body === undefined || !('root' in body)) throw new Error(`${what}: no XML schema in the metadata`);
@@ -52,8 +60,7 @@ export interface Single {
 
 export function putSingle(op: StoredOperationName, spec: Single): Handler {
   return async (req) => {
-    // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
-    const written = await req.services.buckets.incarnation(bucketOf(req));
+    const written = await bucketBeforeBody(req);
     const doc = await readDocument(req, op, spec.bounds);
     const stored = spec.check?.(doc) ?? doc;
     await req.services.stored.update(bucketOf(req), spec.config, () => asJson(stored), false, written);

@@ -4,7 +4,7 @@ import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty } from '../handlers/common.js';
 import { listOf, textOf, type Doc } from './schema.js';
-import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond } from './common.js';
 
 // Data lake jobs (docs/stored-configurations.md). Alunite has no cache tier in front of its storage and no
 // storage-transfer service: a prefetch job is stored, and starting it finishes it at once (every byte is
@@ -33,6 +33,7 @@ function jobIdOf(req: OssRequest, required: boolean): string | undefined {
 /** Creates a prefetch job (a new ID), or replaces the rule of the job named by x-oss-datalake-job-id. */
 export const putDataLakeCachePrefetchJob: Handler = async (req) => {
   const given = jobIdOf(req, false);
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'PutDataLakeCachePrefetchJob', { maxItems: { Includes: 100, Excludes: 100 }, maxLength: { Includes: 1024, Excludes: 1024, Tag: 128 } });
   const id = given ?? randomUUID();
   const now = String(Math.floor(req.services.stored.now() / 1000));
@@ -43,7 +44,7 @@ export const putDataLakeCachePrefetchJob: Handler = async (req) => {
     if (existing === undefined && all.length >= MAX_PREFETCH_JOBS) throw invalidArgument(`A bucket may have at most ${MAX_PREFETCH_JOBS} prefetch jobs.`, 'x-oss-datalake-cache-prefetch-job');
     const job: Doc = { ID: id, Rule: doc, Status: 'Created', CreateTime: textOf(existing ?? {}, 'CreateTime') ?? now, LastModifyTime: now };
     return asJson({ Job: [...all.filter((j) => textOf(j, 'ID') !== id), job] });
-  });
+  }, false, written);
   return respond('PutDataLakeCachePrefetchJob', { ID: id });
 };
 

@@ -5,7 +5,7 @@ import * as fc from './object-fc-access-points.js';
 import * as antiDdos from './anti-ddos.js';
 import * as dataLake from './data-lake.js';
 import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
-import { asJson, bucketOf, deleteSingle, getSingle, putSingle, readDocument } from './common.js';
+import { asJson, bucketBeforeBody, bucketOf, deleteSingle, getSingle, putSingle, readDocument } from './common.js';
 import { empty } from '../handlers/common.js';
 import * as cname from './cname.js';
 import { checkHttpsConfig } from './https-config.js';
@@ -69,8 +69,9 @@ export const storedHandlers: { readonly [N in StoredOperationName]: Handler } = 
   GetBucketResourceGroup: getSingle('GetBucketResourceGroup', 'resource-group', { ResourceGroupId: DEFAULT_RESOURCE_GROUP }),
   // Access tracking has behaviour (lifecycle rules on the last access time, docs/lifecycle.md): its service decides.
   PutBucketAccessMonitor: async (req) => {
+    const written = await bucketBeforeBody(req);
     const doc = await readDocument(req, 'PutBucketAccessMonitor', { required: ['Status'], malformedValues: ['Status'] });
-    await req.services.accessMonitor.put(bucketOf(req), asJson(doc));
+    await req.services.accessMonitor.put(bucketOf(req), asJson(doc), written);
     return empty();
   },
   GetBucketAccessMonitor: getSingle('GetBucketAccessMonitor', 'access-monitor', { Status: 'Disabled' }),

@@ -3,7 +3,7 @@ import { destinationBucketName, inventoryBase, INVENTORY_COLLECTION } from '../.
 import type { Handler, OssRequest } from '../context.js';
 import { empty, xmlResponse } from '../handlers/common.js';
 import { child, renderNode, textOf, type Doc } from './schema.js';
-import { asDoc, asJson, bucketOf, readDocument, respond, responseSchema } from './common.js';
+import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond, responseSchema } from './common.js';
 import type { SchemaNode } from './schemas.js';
 import { xmlCarries } from '../../util/xml-chars.js';
 
@@ -42,6 +42,7 @@ function inventoryIdOf(req: OssRequest): string {
 
 export const putBucketInventory: Handler = async (req) => {
   const id = inventoryIdOf(req);
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'PutBucketInventory', {
     required: ['Id', 'IsEnabled', 'Destination', 'Destination.OSSBucketDestination', 'Destination.OSSBucketDestination.Format',
       'Destination.OSSBucketDestination.AccountId', 'Destination.OSSBucketDestination.RoleArn', 'Destination.OSSBucketDestination.Bucket',
@@ -71,7 +72,7 @@ export const putBucketInventory: Handler = async (req) => {
     if (current !== null) throw new AppError('InventoryAlreadyExist', `An inventory with Id ${id} already exists.`);
     if (count >= MAX_INVENTORIES) throw new AppError('TooManyInventory', `A bucket may have at most ${MAX_INVENTORIES} inventories.`);
     return asJson(stored);
-  });
+  }, false, written);
   return empty();
 };
 

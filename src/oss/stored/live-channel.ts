@@ -5,7 +5,7 @@ import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty, limitParam } from '../handlers/common.js';
 import { child, textOf, type Doc } from './schema.js';
-import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond } from './common.js';
 
 // Live channel configurations (there is no RTMP ingest).
 
@@ -66,6 +66,7 @@ function statusOf(value: string | undefined, ec: string): string {
 
 export const putLiveChannel: Handler = async (req) => {
   const name = channelNameOf(req);
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   // The PHP SDK's LiveChannelConfig always writes `<PlayListName>` (capital L) in Target, "playlist.m3u8" unless
   // set: OSS accepts and ignores it (its testLiveChannelInfo puts hello.m3u8 there and reads back the default).
   const doc = await readDocument(req, 'PutLiveChannel', {
@@ -102,7 +103,7 @@ export const putLiveChannel: Handler = async (req) => {
   await req.services.stored.updateEntry(bucketOf(req), COLLECTION, name, (current, count) => {
     if (current === null && count >= MAX_LIVE_CHANNELS) throw new AppError('TooManyLiveChannel', `A bucket may have at most ${MAX_LIVE_CHANNELS} live channels.`);
     return asJson(channel);
-  });
+  }, false, written);
   return respond('PutLiveChannel', channelUrls(req, channel));
 };
 

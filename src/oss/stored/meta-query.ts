@@ -6,13 +6,14 @@ import { empty, readSmallBody } from '../handlers/common.js';
 import { META_QUERY_OPENED_AT, metaQueryOpenedAt, metaQueryPhase } from '../../domain/meta-query.js';
 import { metaQueryMode } from '../handlers/meta-query.js';
 import { validateDocument, type Doc } from './schema.js';
-import { asDoc, asJson, bucketOf, MAX_BODY, requestSchema, respond } from './common.js';
+import { asDoc, asJson, bucketBeforeBody, bucketOf, MAX_BODY, requestSchema, respond } from './common.js';
 
 // The metadata index switch. DoMetaQuery (oss/handlers/meta-query.ts, docs/meta-query.md) reads the objects
 // table itself, so the index is complete as soon as it is opened; GetMetaQueryStatus still reports OSS's Ready
 // phase for a moment after opening (domain/meta-query.ts metaQueryPhase), then Running.
 
 export const openMetaQuery: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const raw = await readSmallBody(req.body, MAX_BODY);
   let body: Doc | null = null;
   if (raw.length > 0) {
@@ -31,7 +32,7 @@ export const openMetaQuery: Handler = async (req) => {
     if (body?.Filters !== undefined) doc.Filters = body.Filters;
     if (body?.WorkflowParameters !== undefined) doc.WorkflowParameters = body.WorkflowParameters;
     return asJson(doc);
-  });
+  }, false, written);
   return empty();
 };
 

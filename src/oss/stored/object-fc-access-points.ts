@@ -7,8 +7,9 @@ import { parsePolicy } from '../../policy/index.js';
 import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
 import { checkMd5, empty, limitParam, policyText, readSmallBody } from '../handlers/common.js';
-import { ACCESS_POINT_NAME, accessPointsOf, bucketOwnerOf } from './access-points.js';
-import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+import { ACCESS_POINT_NAME, accessPointsOf } from './access-points.js';
+import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond } from './common.js';
+import type { BucketIncarnation } from '../../store/meta/types.js';
 import { child, listOf, textOf, type Bounds, type Doc } from './schema.js';
 
 // Object FC access points (docs/access-points.md): an access point whose GetObject runs a Function Compute
@@ -75,7 +76,8 @@ async function findEntry(req: OssRequest, name: string): Promise<Doc> {
   return e;
 }
 
-async function changeEntry(req: OssRequest, name: string, change: (e: Doc, bucket: Bucket) => Doc | null, removing = false): Promise<void> {
+/** `sameBucket`: the bucket captured before the request's body (bucketBeforeBody). */
+async function changeEntry(req: OssRequest, name: string, change: (e: Doc, bucket: Bucket) => Doc | null, removing = false, sameBucket?: BucketIncarnation): Promise<void> {
   await req.services.stored.update(bucketOf(req), FC_AP_CONFIG, (current, bucket) => {
     const all = entriesOf(current);
     const e = all.find((x) => nameOfEntry(x) === name);
@@ -83,11 +85,12 @@ async function changeEntry(req: OssRequest, name: string, change: (e: Doc, bucke
     const next = change(e, bucket);
     const kept = next === null ? all.filter((x) => x !== e) : all.map((x) => (x === e ? next : x));
     return kept.length === 0 ? null : asJson({ AccessPointForObjectProcess: kept });
-  }, removing);
+  }, removing, sameBucket);
 }
 
 export const createAccessPointForObjectProcess: Handler = async (req) => {
   const name = headerNameOf(req);
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'CreateAccessPointForObjectProcess', { ...CONFIG_BOUNDS, required: ['AccessPointName', 'ObjectProcessConfiguration'] });
   const apName = textOf(doc, 'AccessPointName')!;
   const config = child(doc, 'ObjectProcessConfiguration')!;
@@ -96,7 +99,7 @@ export const createAccessPointForObjectProcess: Handler = async (req) => {
   // The access point it runs behind must be one of this bucket's.
   const { value: aps } = await req.services.stored.get(bucketOf(req), AP_CONFIG);
   if (!accessPointsOf(aps).some((a) => textOf(a, 'AccessPointName') === apName)) throw new AppError('NoSuchAccessPoint', undefined, { AccessPointName: apName.slice(0, 64) });
-  const owner = await bucketOwnerOf(req);
+  const owner = written.ownerAccountId; // the bucket authorized on: the entry is committed only into it
   for (const b of await req.services.stored.accountBuckets(owner)) {
     if (b.name !== bucketOf(req) && entriesOf(req.services.stored.valueOf(b, FC_AP_CONFIG)).some((e) => nameOfEntry(e) === name)) {
       throw new AppError('AccessPointForObjectProcessAlreadyExists', undefined, { AccessPointForObjectProcessName: name });
@@ -129,7 +132,7 @@ export const createAccessPointForObjectProcess: Handler = async (req) => {
       if (all.some((e) => nameOfEntry(e) === name)) throw new AppError('AccessPointForObjectProcessAlreadyExists', undefined, { AccessPointForObjectProcessName: name });
       if (all.length >= MAX_FC_ACCESS_POINTS) throw new AppError('TooManyAccessPoints', `A bucket may have at most ${MAX_FC_ACCESS_POINTS} Object FC access points.`);
       return asJson({ AccessPointForObjectProcess: [...all, entry] });
-    });
+    }, false, written);
   } catch (e) {
     await req.services.accessPoints.remove(alias);
     throw e;
@@ -168,6 +171,7 @@ export const listAccessPointsForObjectProcess: Handler = async (req) => {
 
 export const putAccessPointConfigForObjectProcess: Handler = async (req) => {
   const name = headerNameOf(req);
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'PutAccessPointConfigForObjectProcess', CONFIG_BOUNDS);
   const config = child(doc, 'ObjectProcessConfiguration')!;
   checkProcessConfiguration(config);
@@ -178,7 +182,7 @@ export const putAccessPointConfigForObjectProcess: Handler = async (req) => {
     ObjectProcessConfiguration: config,
     ...(anonymous !== undefined ? { AllowAnonymousAccessForObjectProcess: anonymous } : {}),
     ...(block !== undefined ? { PublicAccessBlockConfiguration: { BlockPublicAccess: block } } : {}),
-  }));
+  }), false, written);
   return empty();
 };
 
@@ -193,6 +197,7 @@ export const getAccessPointConfigForObjectProcess: Handler = async (req) => {
 
 export const putAccessPointPolicyForObjectProcess: Handler = async (req) => {
   const name = headerNameOf(req);
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const raw = await readSmallBody(req.body, MAX_POLICY);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   const text = policyText(raw);
@@ -202,7 +207,7 @@ export const putAccessPointPolicyForObjectProcess: Handler = async (req) => {
     // The same refusal as PutAccessPointPolicy's while public access is blocked (docs/access-points.md).
     assertNoPublicAccessPointPolicy(bucket, e, text);
     return { ...e, Policy: text };
-  });
+  }, false, written);
   return empty();
 };
 

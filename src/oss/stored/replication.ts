@@ -4,7 +4,7 @@ import type { Json } from '../../domain/stored-configs.js';
 import type { Handler } from '../context.js';
 import { empty } from '../handlers/common.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
-import { asDoc, asJson, bucketOf, readDocument, respond } from './common.js';
+import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond } from './common.js';
 import { PUBLIC_REGIONS } from './computed.js';
 
 // Replication rules and RTC, kept as one list per bucket; nothing is copied (stored and returned only).
@@ -66,6 +66,7 @@ function keptKmsSettings(rule: Doc): Doc {
 const RULE_ID = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 export const putBucketReplication: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'PutBucketReplication', { maxLength: { 'Rule.ID': 255 }, required: ['Rule', 'Rule.Destination', 'Rule.Destination.Bucket', 'Rule.Destination.Location'] });
   const rule = child(doc, 'Rule')!;
   const action = textOf(rule, 'Action');
@@ -99,7 +100,7 @@ export const putBucketReplication: Handler = async (req) => {
     }
     if (rules.length >= MAX_REPLICATION_RULES) throw new AppError('TooManyReplicationRules', `A bucket may have at most ${MAX_REPLICATION_RULES} replication rules.`);
     return asJson({ Rule: [...rules, stored] });
-  });
+  }, false, written);
   return empty(200, { 'x-oss-replication-rule-id': id });
 };
 
@@ -111,6 +112,7 @@ export const getBucketReplication: Handler = async (req) => {
 };
 
 export const deleteBucketReplication: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'DeleteBucketReplication', { required: ['ID'] });
   const ids = listOf(doc, 'ID') as string[];
   const now = req.services.stored.now();
@@ -125,7 +127,7 @@ export const deleteBucketReplication: Handler = async (req) => {
       return { ...r, Status: 'closing', [CLOSING_SINCE]: String(now) };
     });
     return kept.length === 0 ? null : asJson({ Rule: kept });
-  }, true);
+  }, true, written);
   // Deleting a rule that is already closing: 204 No Content (DeleteBucketReplication's documentation).
   return empty(alreadyClosing ? 204 : 200);
 };
@@ -147,6 +149,7 @@ export const getBucketReplicationProgress: Handler = async (req) => {
 };
 
 export const putBucketRtc: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'PutBucketRtc', { required: ['ID', 'RTC', 'RTC.Status'] });
   const id = textOf(doc, 'ID')!;
   const status = textOf(child(doc, 'RTC')!, 'Status')!;
@@ -156,7 +159,7 @@ export const putBucketRtc: Handler = async (req) => {
     const rules = rulesOf(current, now);
     ruleById(rules, id);
     return asJson({ Rule: rules.map((r) => (textOf(r, 'ID') === id ? { ...r, RTC: { Status: status } } : r)) });
-  });
+  }, false, written);
   return empty();
 };
 

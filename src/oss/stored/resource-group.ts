@@ -1,7 +1,7 @@
 import { AppError } from '../../errors.js';
 import type { Handler } from '../context.js';
 import { empty } from '../handlers/common.js';
-import { asJson, bucketOf, readDocument } from './common.js';
+import { asJson, bucketBeforeBody, bucketOf, readDocument } from './common.js';
 import { textOf } from './schema.js';
 import { DEFAULT_RESOURCE_GROUP } from './bucket-info.js';
 
@@ -20,16 +20,17 @@ export const isResourceGroupId = (id: string): boolean => id === DEFAULT_RESOURC
  * the stored group is removed. Any other ID must look like one, else 400 ResourceGroupIdPreCheckError.
  */
 export const putBucketResourceGroup: Handler = async (req) => {
+  const written = await bucketBeforeBody(req); // before the body (common.ts)
   const doc = await readDocument(req, 'PutBucketResourceGroup', { required: ['ResourceGroupId'], maxLength: { ResourceGroupId: 64 } });
   const id = (textOf(doc, 'ResourceGroupId') ?? '').trim();
   // The default group's own ID (`rg-default-id`, which does not look like another group's) says the same.
   if (id === '' || id === DEFAULT_RESOURCE_GROUP) {
-    await req.services.stored.update(bucketOf(req), 'resource-group', () => null, true);
+    await req.services.stored.update(bucketOf(req), 'resource-group', () => null, true, written);
     return empty();
   }
   if (!GROUP_ID.test(id)) {
     throw new AppError('ResourceGroupIdPreCheckError', undefined, { ArgumentName: 'ResourceGroupId', ArgumentValue: id.slice(0, 64) });
   }
-  await req.services.stored.update(bucketOf(req), 'resource-group', () => asJson({ ResourceGroupId: id }));
+  await req.services.stored.update(bucketOf(req), 'resource-group', () => asJson({ ResourceGroupId: id }), false, written);
   return empty();
 };
