@@ -66,6 +66,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
+import type OSS from 'ali-oss';
 import { expectOssError } from './helpers/oss.js';
 import { testPostgres } from './helpers/postgres.js';
 import { policyDoc, popFails, Ram } from './helpers/ram.js';
@@ -674,6 +675,8 @@ for (const [store, metaUrl] of STORES) {
       key?: string;
       headers?: Record<string, string>;
       body: string;
+      /** A's own clean-up of the bucket before it deletes it (objects the write needed). */
+      emptyA?(): Promise<void>;
       /** B's own use of its new bucket before A's body ends. */
       onB?(): Promise<void>;
       /** B's bucket holds nothing of A's write. */
@@ -814,6 +817,20 @@ for (const [store, metaUrl] of STORES) {
           untouched: () => absentAs(name, [['inventory', ''], ['inventoryId', 'a-inv']], 'NoSuchInventory'),
         };
       }],
+      ['RestoreObject', '202: B\'s Archive object of that key restored (readable, and billed, for A\'s Days)', async (name) => {
+        const archived = { headers: { 'x-oss-storage-class': 'Archive' } } as OSS.PutObjectOptions;
+        await srv.client({ bucket: name }).put('cold', Buffer.from('a'), archived);
+        return {
+          method: 'POST', query: [['restore', '']], key: 'cold',
+          body: '<RestoreRequest><Days>7</Days></RestoreRequest>',
+          emptyA: async () => void await srv.client({ bucket: name }).delete('cold'),
+          onB: async () => void await srv.client({ ...asB, bucket: name }).put('cold', Buffer.from('b'), archived),
+          untouched: async () => {
+            const head = await srv.client({ ...asB, bucket: name }).head('cold');
+            assert.equal((head.res.headers as Record<string, string>)['x-oss-restore'], undefined);
+          },
+        };
+      }],
       ['PutLiveChannel', '200: a live channel in B\'s bucket', async (name) => ({
         query: [['live', '']], key: 'a-channel',
         body: '<LiveChannelConfiguration><Status>enabled</Status><Target><Type>HLS</Type></Target></LiveChannelConfiguration>',
@@ -832,6 +849,7 @@ for (const [store, metaUrl] of STORES) {
         const write = await halfSentConfig(srv, name, race.query, 'application/xml', Buffer.from(race.body), {
           ...(race.method ? { method: race.method } : {}), ...(race.key !== undefined ? { key: race.key } : {}), ...(race.headers ? { headers: race.headers } : {}),
         });
+        await race.emptyA?.();
         await srv.client().deleteBucket(name);
         await srv.client(asB).putBucket(name);
         await race.onB?.();

@@ -417,6 +417,30 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('updateObjectVersion with sameBucket changes an object only in that bucket of the name (NoSuchBucket otherwise)', async () => {
+      const s = await make();
+      const first = bucket('incobj', 'A');
+      await s.createBucket(first);
+      const was = { ownerAccountId: 'A', createdAt: first.createdAt };
+      await s.putObject('incobj', 'k', () => object('incobj', 'k', blobId(401), 3));
+      const tagged = await s.updateObjectVersion('incobj', 'k', undefined, (cur) => ({ ...cur, tags: [['a', '1']] }), { sameBucket: was });
+      assert.deepEqual(tagged?.tags, [['a', '1']]);
+      await s.deleteObject('incobj', 'k');
+      assert.equal(await s.deleteBucket('incobj'), 'deleted');
+      await s.createBucket({ ...bucket('incobj', 'B'), createdAt: first.createdAt + 1 });
+      await s.putObject('incobj', 'k', () => object('incobj', 'k', blobId(402), 3));
+      let decided = false;
+      await assert.rejects(
+        s.updateObjectVersion('incobj', 'k', undefined, (cur) => ((decided = true), { ...cur, tags: [['a', '2']] }), { sameBucket: was }),
+        (e: { code?: string }) => e.code === 'NoSuchBucket',
+      );
+      assert.equal(decided, false);
+      assert.deepEqual((await s.getObject('incobj', 'k'))?.tags, [['k', 'v']], 'B\'s object as B wrote it');
+      // Without sameBucket (any bucket of the name) the object is changed.
+      assert.deepEqual((await s.updateObjectVersion('incobj', 'k', undefined, (cur) => ({ ...cur, tags: [['b', '1']] })))?.tags, [['b', '1']]);
+      await s.close();
+    });
+
     it('refuses to delete a bucket with objects or multipart uploads', async () => {
       const s = await make();
       await s.createBucket(bucket('b1'));

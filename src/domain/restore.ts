@@ -2,6 +2,7 @@ import { assertVersionId, versionIdHeader } from './versioning.js';
 import { AppError } from '../errors.js';
 import { admitSmall } from './admission.js';
 import { requireBucket, timingOf, type DomainContext } from './context.js';
+import { isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
 import { RESTORE_TIERS, type ObjectAttrs, type ObjectRecord, type RestoreAttrs, type RestoreTier, type StorageClass } from './model.js';
 
 // Archive, ColdArchive and DeepColdArchive objects are frozen: their bytes cannot be read (GetObject,
@@ -146,8 +147,8 @@ export class ArchiveService {
    * Changes the restore state of the object (or the named version) in place: never a new version, on a
    * versioned bucket too. Decided inside the store's transaction.
    */
-  private async update(bucket: string, key: string, versionId: string | undefined, decide: (cur: ObjectRecord) => ObjectRecord): Promise<void> {
-    const updated = await this.ctx.meta.updateObjectVersion(bucket, key, versionId, decide);
+  private async update(bucket: string, key: string, versionId: string | undefined, decide: (cur: ObjectRecord) => ObjectRecord, sameBucket?: BucketIncarnation): Promise<void> {
+    const updated = await this.ctx.meta.updateObjectVersion(bucket, key, versionId, decide, sameBucket === undefined ? {} : { sameBucket });
     if (!updated) throw new AppError('NoSuchKey', undefined, { Key: key });
   }
 
@@ -156,7 +157,13 @@ export class ArchiveService {
    * a restored one's copy; refused while one is running (RestoreAlreadyInProgress). Decided inside the
    * store's transaction, so two racing requests cannot both start one.
    */
-  async restore(bucket: string, key: string, input: RestoreInput, versionId?: string): Promise<RestoreResult> {
+  /**
+   * `sameBucket`: the bucket the request was authorized on, captured before its body: another bucket of the name
+   * (its owner deleted it and any account created one since) is NoSuchBucket, before its object is looked at and
+   * again in the store's transaction (docs/postgres.md).
+   */
+  async restore(bucket: string, key: string, input: RestoreInput, versionId?: string, sameBucket?: BucketIncarnation): Promise<RestoreResult> {
+    if (sameBucket !== undefined && !isIncarnation(await requireBucket(this.ctx, bucket), sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
     const obj = await this.current(bucket, key, versionId);
     if (!isArchived(obj)) throw notSupported();
     const { days, tier } = parseRestore(obj.storageClass, input);
@@ -185,7 +192,7 @@ export class ArchiveService {
         started = true;
       }
       return { ...cur, attrs: { ...cur.attrs, restore: next } };
-    });
+    }, sameBucket);
     const version = versionIdHeader(await requireBucket(this.ctx, bucket), obj);
     return { started, ...(tier ? { tier } : {}), ...(version !== undefined ? { versionId: version } : {}) };
   }

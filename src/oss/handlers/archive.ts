@@ -10,6 +10,8 @@ const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: 
 
 export const restoreObject: Handler = async (req) => {
   const { bucket, key } = target(req);
+  // The bucket authorized on, before the body: a slow body must not restore an object of another bucket of the name.
+  const written = await req.services.buckets.incarnation(bucket);
   const raw = await readSmallBody(req.body, 64 * 1024);
   checkMd5(raw, header(req.headers, 'content-md5'), false);
   let days: string | undefined;
@@ -26,7 +28,7 @@ export const restoreObject: Handler = async (req) => {
     else if (Array.isArray(job)) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'JobParameters must appear once.' });
   }
   const input = { ...(days !== undefined ? { days } : {}), ...(tier !== undefined ? { tier } : {}), jobParameters };
-  const res = await req.services.archive.restore(bucket, key, input, req.query.get('versionId'));
+  const res = await req.services.archive.restore(bucket, key, input, req.query.get('versionId'), written);
   return empty(res.started ? 202 : 200, {
     ...(res.tier !== undefined ? { 'x-oss-object-restore-priority': res.tier } : {}),
     ...(res.versionId !== undefined ? { 'x-oss-version-id': res.versionId } : {}),

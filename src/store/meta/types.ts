@@ -320,7 +320,7 @@ export interface MetadataStore {
    */
   removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard): Promise<DeleteOutcome>;
   /** Changes one version (the current object without `versionId`) in place; null when it does not exist or is a delete marker. */
-  updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts?: Pick<ObjectWriteOptions, 'capacity'>): Promise<ObjectRecord | null>;
+  updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts?: Pick<ObjectWriteOptions, 'capacity' | 'sameBucket'>): Promise<ObjectRecord | null>;
   /** ListObjectVersions: key order, then newest first; delete markers included; keyset-paged. */
   listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]>;
   /**

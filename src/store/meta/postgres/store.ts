@@ -710,30 +710,35 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return row ? toVersion(row) : null;
   }
 
-  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts: Pick<ObjectWriteOptions, 'capacity'> = {}): Promise<ObjectRecord | null> {
+  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts: Pick<ObjectWriteOptions, 'capacity' | 'sameBucket'> = {}): Promise<ObjectRecord | null> {
     const k = keyBytes(key);
-    return this.tx(async (c) => this.withinCapacity(c, bucket, opts.capacity, async () => {
-      const doc = (await c.query<{ document: string }>({ name: 'versioning-of', text: SQL.versioningOf, values: [bucket] })).rows[0];
-      if (versioningOf(doc?.document) !== null) await this.lockKey(c, bucket, k);
-      const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
-      const current = rows[0] ? toObject(rows[0]) : null;
-      if (current && (versionId === undefined || (current.versionId ?? NULL_VERSION) === versionId)) {
-        const record = { ...update(current), bucket, key };
-        if (current.versionId === undefined) delete record.versionId;
-        else record.versionId = current.versionId;
-        await c.query({ name: 'update-object', text: SQL.updateObject, values: [bucket, k, ...objectValues(record)] });
-        return record;
-      }
-      if (versionId === undefined) return null;
-      const row = await this.findVersion(c, bucket, k, versionId);
-      if (!row || row.delete_marker) return null;
-      const r = update(toVersion(row));
-      await c.query(
-        'UPDATE object_versions SET storage_class = $4, acl = $5, headers = $6, meta = $7, tags = $8, attrs = $9 WHERE bucket = $1 AND key = $2 AND seq = $3',
-        [bucket, k, row.seq, r.storageClass, r.acl, JSON.stringify(r.headers), JSON.stringify(r.userMeta), JSON.stringify(r.tags), attrsColumn(r.attrs)],
-      );
-      return { ...r, bucket, key, versionId };
-    }));
+    return this.tx(async (c) => {
+      // The bucket the write was authorized on, share-locked until the commit (NoSuchBucket if it is another now);
+      // first, as putObject takes it, so the locks come in the same order.
+      if (opts.sameBucket !== undefined) await this.keepBucket(c, bucket, opts.sameBucket);
+      return this.withinCapacity(c, bucket, opts.capacity, async () => {
+        const doc = (await c.query<{ document: string }>({ name: 'versioning-of', text: SQL.versioningOf, values: [bucket] })).rows[0];
+        if (versioningOf(doc?.document) !== null) await this.lockKey(c, bucket, k);
+        const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
+        const current = rows[0] ? toObject(rows[0]) : null;
+        if (current && (versionId === undefined || (current.versionId ?? NULL_VERSION) === versionId)) {
+          const record = { ...update(current), bucket, key };
+          if (current.versionId === undefined) delete record.versionId;
+          else record.versionId = current.versionId;
+          await c.query({ name: 'update-object', text: SQL.updateObject, values: [bucket, k, ...objectValues(record)] });
+          return record;
+        }
+        if (versionId === undefined) return null;
+        const row = await this.findVersion(c, bucket, k, versionId);
+        if (!row || row.delete_marker) return null;
+        const r = update(toVersion(row));
+        await c.query(
+          'UPDATE object_versions SET storage_class = $4, acl = $5, headers = $6, meta = $7, tags = $8, attrs = $9 WHERE bucket = $1 AND key = $2 AND seq = $3',
+          [bucket, k, row.seq, r.storageClass, r.acl, JSON.stringify(r.headers), JSON.stringify(r.userMeta), JSON.stringify(r.tags), attrsColumn(r.attrs)],
+        );
+        return { ...r, bucket, key, versionId };
+      });
+    });
   }
 
   async listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]> {

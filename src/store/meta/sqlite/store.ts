@@ -589,8 +589,12 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return row ? this.readVersion(row) : null;
   }
 
-  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts: Pick<ObjectWriteOptions, 'capacity'> = {}): Promise<ObjectRecord | null> {
-    return this.write((): ObjectRecord | null => this.withinCapacity(bucket, opts.capacity, () => this.updateVersionNow(bucket, key, versionId, update)));
+  async updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts: Pick<ObjectWriteOptions, 'capacity' | 'sameBucket'> = {}): Promise<ObjectRecord | null> {
+    return this.write((): ObjectRecord | null => {
+      // Another bucket of the name (deleted and created again since the write was authorized): NoSuchBucket.
+      if (!this.isIncarnation(bucket, opts.sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+      return this.withinCapacity(bucket, opts.capacity, () => this.updateVersionNow(bucket, key, versionId, update));
+    });
   }
 
   /**
