@@ -55,13 +55,22 @@ type ContextValue = string | readonly string[];
 /** Lower-cased copies of contexts, built on first use and shared by the decisions of a request (contexts are read-only). */
 const lowered = new WeakMap<ConditionContext, Map<string, ContextValue>>();
 
+/**
+ * A context by lower-case key. Keys that differ only in case are one key holding all their values: tag keys are
+ * case-sensitive (`Team` and `team` are two tags), condition keys are not, so `oss:RequestObjectTag/team` is met by
+ * either tag, as by any of several values (§1.6). Before, the policy's own spelling was read first and alone: a Deny
+ * on `…/team` = `red` refused `Team=red`, yet `Team=red&team=blue` passed it (docs/policy.md).
+ */
 function lowerContext(c: ConditionContext): Map<string, ContextValue> {
   let m = lowered.get(c);
   if (m === undefined) {
     m = new Map();
     for (const k of Object.keys(c)) {
       const v = c[k];
-      if (v !== undefined) m.set(k.toLowerCase(), v);
+      if (v === undefined) continue;
+      const key = k.toLowerCase();
+      const had = m.get(key);
+      m.set(key, had === undefined ? v : [...(typeof had === 'string' ? [had] : had), ...(typeof v === 'string' ? [v] : v)]);
     }
     lowered.set(c, m);
   }
@@ -100,10 +109,8 @@ export class RequestView {
   }
 
   /**
-   * Keys are case-insensitive. The policy's own spelling is almost always the context's (`acs:SourceIp`):
-   * one property load finds it. Otherwise (another spelling, or no such key) the lower-cased copy
-   * decides, shared by all decisions on one context object. Condition keys hold a `:`, so no
-   * Object.prototype member can answer the direct load.
+   * Keys are case-insensitive: the lower-cased copy decides (every spelling's values under one key), built
+   * once per context object on the first condition a request meets and shared by all its decisions.
    */
   lookup(c: CompiledCondition): ContextValue | undefined {
     // The caller's account (docs/accounts.md): known from the principal itself, on every product's requests.
@@ -121,8 +128,7 @@ export class RequestView {
     }
     const ctx = this.req.context;
     if (ctx === undefined) return undefined;
-    const direct = ctx[c.keyAsWritten];
-    if (direct !== undefined) return direct;
+    // Never the policy's own spelling alone: another spelling may hold values too (lowerContext).
     return (this.ctx ??= lowerContext(ctx)).get(c.key);
   }
 }
