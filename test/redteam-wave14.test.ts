@@ -7,9 +7,15 @@
 //   `oss:RequestObjectTag/team` = `red` refused `Team=red` (found case-insensitively) yet passed
 //   `Team=red&team=blue` (found as written, `blue`). Now every spelling's values are one key's values
 //   (policy/evaluate.ts lowerContext; docs/policy.md).
+// - AppendObject had no bound on the number of appends: each adds a segment to the object's record, which every
+//   later append reads and writes whole, so the n-th append cost O(n) (one-byte appends ~80 ms each at 12,500)
+//   and a GET opened n files (3.6 s). Anyone allowed to append (anonymous on public-read-write) could hold the
+//   event loop without end. Now 10,000 appends, as many as a multipart object's parts (domain/objects.ts
+//   assertAppendRoom; docs/limits.md [limitation]: OSS documents no count).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
+import { APPEND_LIMITS } from '../src/domain/context.js';
 import { denied, policyDoc, Ram } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -57,5 +63,41 @@ describe('redteam wave 14: a tag condition sees every spelling of its key', () =
     await denied(reader.oss(B).get('s'), BY_POLICY);
     await srv.client({ bucket: B }).put('p', Buffer.from('plain'), { headers: { 'x-oss-tagging': 'secret=no&Secret=no' } });
     assert.equal((await reader.oss(B).get('p')).content.toString(), 'plain');
+  });
+});
+
+describe('redteam wave 14: appends to one object are bounded', () => {
+  let srv: TestServer;
+  const B = 'wave14-append';
+  const saved = APPEND_LIMITS.maxSegments;
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(B);
+    await srv.client().putBucketACL(B, 'public-read-write');
+    // The bound is 10,000; the test lowers it so as not to make 10,000 requests. What it shows is the same.
+    APPEND_LIMITS.maxSegments = 20;
+  });
+  after(async () => {
+    APPEND_LIMITS.maxSegments = saved;
+    await srv.stop();
+  });
+
+  /** An anonymous AppendObject (the bucket is public-read-write): status and error code. */
+  async function append(key: string, position: number, body: string): Promise<{ status: number; code: string | undefined; next: string | null }> {
+    const res = await fetch(`${srv.url}/${B}/${key}?append&position=${position}`, { method: 'POST', body });
+    const text = await res.text();
+    return { status: res.status, code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1], next: res.headers.get('x-oss-next-append-position') };
+  }
+
+  it('an anonymous caller appending byte by byte stops at the bound (409 ObjectNotAppendable); the object stays whole and readable', async () => {
+    for (let i = 0; i < 20; i++) assert.deepEqual(await append('log', i, 'x'), { status: 200, code: undefined, next: String(i + 1) });
+    assert.deepEqual(await append('log', 20, 'x'), { status: 409, code: 'ObjectNotAppendable', next: null });
+    assert.deepEqual(await append('log', 20, ''), { status: 409, code: 'ObjectNotAppendable', next: null });
+    const got = await srv.client({ bucket: B }).get('log');
+    assert.equal(got.content.toString(), 'x'.repeat(20));
+    // A wrong position is still told as such; a new object starts afresh.
+    assert.equal((await append('log', 3, 'x')).code, 'PositionNotEqualToLength');
+    assert.equal((await append('log-2', 0, 'y')).status, 200);
   });
 });

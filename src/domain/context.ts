@@ -55,6 +55,15 @@ export const LIMITS = {
   inlineMaxSize: 64 * 1024,
 } as const;
 
+/**
+ * Appends one Appendable object may take (docs/limits.md). Each append adds a blob segment to the object's record,
+ * which every later append reads and writes whole, so the n-th append costs O(n) of the event loop and a GET opens n
+ * files: 12,500 one-byte appends took ~80 ms each (the 20,000th would take more), and a GET of the 12,500-byte
+ * object 3.6 s. The bound is the most parts a multipart object may have, so an appended object costs no more than
+ * one of those. Mutable for tests only.
+ */
+export const APPEND_LIMITS = { maxSegments: 10_000 };
+
 /** A bucket's record (null: none); without a promise when the store holds it in memory (await either). */
 export function bucketNow(meta: Pick<MetadataStore, 'getBucket' | 'cachedBucket'>, name: string): Bucket | null | Promise<Bucket | null> {
   const known = meta.cachedBucket?.(name);

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../errors.js';
 import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
-import { bucketNow, dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
+import { APPEND_LIMITS, bucketNow, dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
 import { accessTrackingSince } from './access-monitor.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
 import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type SelectMetaAttrs, type SelectMetaFormat, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass, type VersionSummary } from './model.js';
@@ -178,6 +178,17 @@ export function validateTags(tags: Array<[string, string]>): void {
     if (charCount(v) > 256 || !TAG_CHARS.test(v)) throw new AppError('InvalidTag', 'The TagValue you have provided is invalid', { TagValue: v }, '0010-00000217');
     if (seen.has(k)) throw new AppError('InvalidTag', 'Cannot provide multiple Tags with the same key', { TagKey: k });
     seen.add(k);
+  }
+}
+
+/**
+ * An append that would give the object more than APPEND_LIMITS.maxSegments segments: refused before its body is read
+ * (and again in the write's transaction), as an object that takes no more appends. OSS documents no count, only
+ * the 5 GB size [limitation, docs/limits.md]. An empty append is refused too: it adds a segment (of no bytes).
+ */
+function assertAppendRoom(cur: ObjectRecord): void {
+  if (cur.segments.length >= APPEND_LIMITS.maxSegments) {
+    throw new AppError('ObjectNotAppendable', `The object has taken ${APPEND_LIMITS.maxSegments} appends, the most Alunite keeps for one object: write the rest to a new object.`);
   }
 }
 
@@ -490,6 +501,7 @@ export class ObjectService {
       if (current.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
       assertNotSealed(current);
       if (current.size !== input.position) throw positionMismatch(current.size);
+      assertAppendRoom(current);
     } else if (input.position !== 0) {
       throw positionMismatch(0);
     }
@@ -517,6 +529,7 @@ export class ObjectService {
         if (cur && guard) guard(cur);
         const curSize = cur?.size ?? 0;
         if (curSize !== input.position) throw positionMismatch(curSize);
+        if (cur) assertAppendRoom(cur);
         // Replaced meanwhile by an object with another data key: this blob would not open under it.
         if (cur && sseOf(cur)?.dataKey !== sse?.dataKey) throw positionMismatch(curSize);
         const crc = cur ? crc64Combine(BigInt(cur.crc64), blob.crc64, blob.size) : blob.crc64;
