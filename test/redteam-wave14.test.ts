@@ -12,10 +12,17 @@
 //   and a GET opened n files (3.6 s). Anyone allowed to append (anonymous on public-read-write) could hold the
 //   event loop without end. Now 10,000 appends, as many as a multipart object's parts (domain/objects.ts
 //   assertAppendRoom; docs/limits.md [limitation]: OSS documents no count).
+// - A large upload took a 512 KiB block of shared memory (the hashing worker's) at its first byte and held it
+//   while the client trickled: 1,000 anonymous PUTs to a public-read-write bucket, each declaring 10 MiB and
+//   sending one byte, held +523 MB (+200 MB resident; the connection cap is the only bound). Now a block is taken
+//   only once its bytes are all in (domain/ingest.ts blocksOf): a trickling upload holds what it sent.
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { APPEND_LIMITS } from '../src/domain/context.js';
+import { eventually } from './helpers/eventually.js';
 import { denied, policyDoc, Ram } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -99,5 +106,44 @@ describe('redteam wave 14: appends to one object are bounded', () => {
     // A wrong position is still told as such; a new object starts afresh.
     assert.equal((await append('log', 3, 'x')).code, 'PositionNotEqualToLength');
     assert.equal((await append('log-2', 0, 'y')).status, 200);
+  });
+});
+
+describe('redteam wave 14: an upload that trickles holds what it sent', () => {
+  let srv: TestServer;
+  const B = 'wave14-trickle';
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(B);
+    await srv.client().putBucketACL(B, 'public-read-write');
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('200 anonymous PUTs declaring 10 MiB and sending one byte hold no 512 KiB blocks (was +105 MB of shared memory)', { timeout: 120_000 }, async () => {
+    // The server runs in this process: its shared memory is this process's arrayBuffers.
+    const before = process.memoryUsage().arrayBuffers;
+    const sockets: Socket[] = [];
+    try {
+      for (let i = 0; i < 200; i++) {
+        const s = connect(srv.port, '127.0.0.1');
+        s.on('error', () => undefined);
+        await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+        s.write(`PUT /${B}/t${i} HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Length: 10485760\r\n\r\nx`);
+        sockets.push(s);
+      }
+      // Every upload has reached the blob store: each holds a temp file under the data directory.
+      const inStore = async (): Promise<number> => (await readdir(srv.dataDir, { recursive: true })).filter((n) => n.endsWith('.tmp')).length;
+      await eventually(async () => (await inStore()) >= 200, 'every upload has a temp file in the blob store');
+      const grown = process.memoryUsage().arrayBuffers - before;
+      assert.ok(grown < 20e6, `200 one-byte uploads grew shared memory by ${Math.round(grown / 1e6)} MB`);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+    // The uploads cut short stored nothing; the server goes on.
+    await srv.client({ bucket: B }).put('after', Buffer.from('ok'));
+    assert.equal((await srv.client({ bucket: B }).list({ 'max-keys': 1000 }, {})).objects?.length, 1);
   });
 });

@@ -204,29 +204,42 @@ const OFF_THREAD_MIN = 256 * 1024;
  * The body as blocks (BLOCK_SIZE) of shared memory, each handed to the job's worker (which hashes it, and writes
  * it when the job has an fd) and then yielded. A yielded block is valid until the consumer pulls the next
  * one (then its slot is reused). The caller finishes or abandons the job.
+ *
+ * The chunks of a block are kept as they arrive and copied into a slot only once the block is whole (or the body
+ * ends), so an upload holds a slot only while it hands one on: a client that sends a large Content-Length and then
+ * trickles holds the bytes it sent, not 512 KiB. Before, each such upload took a slot at its first byte: 1,000
+ * anonymous PUTs of one byte each to a public-read-write bucket held +523 MB of shared memory (docs/limits.md).
  */
 export async function* blocksOf(checker: AsyncIterable<Buffer>, job: HashJob): AsyncGenerator<Buffer> {
-  let slot: Slot | null = acquireSlot();
+  const pending: Buffer[] = [];
   let fill = 0;
+  let slot: Slot | null = null;
   const submit = async (): Promise<Buffer> => {
     await job.room();
-    job.submit(slot!, fill);
-    return slot!.buf.subarray(0, fill);
+    slot = acquireSlot();
+    let at = 0;
+    // fill() with a buffer of the range's length is one memcpy; copy() and set() into shared memory take
+    // V8's relaxed (atomic-safe) byte loop, ~4× slower: it was the loop's largest cost after the socket reads.
+    for (const c of pending) {
+      slot.buf.fill(c, at, at + c.length);
+      at += c.length;
+    }
+    pending.length = 0;
+    job.submit(slot, fill);
+    return slot.buf.subarray(0, fill);
   };
   try {
     for await (const chunk of checker) {
       let off = 0;
       while (off < chunk.length) {
         const n = Math.min(chunk.length - off, BLOCK_SIZE - fill);
-        // fill() with a buffer of the range's length is one memcpy; copy() and set() into shared memory take
-        // V8's relaxed (atomic-safe) byte loop, ~4× slower: it was the loop's largest cost after the socket reads.
-        slot!.buf.fill(n === chunk.length ? chunk : chunk.subarray(off, off + n), fill, fill + n);
+        pending.push(n === chunk.length ? chunk : chunk.subarray(off, off + n));
         fill += n;
         off += n;
         if (fill === BLOCK_SIZE) {
           yield await submit();
           releaseSlot(slot!);
-          slot = acquireSlot();
+          slot = null;
           fill = 0;
         }
       }
