@@ -16,6 +16,19 @@
 //   while the client trickled: 1,000 anonymous PUTs to a public-read-write bucket, each declaring 10 MiB and
 //   sending one byte, held +523 MB (+200 MB resident; the connection cap is the only bound). Now a block is taken
 //   only once its bytes are all in (domain/ingest.ts blocksOf): a trickling upload holds what it sent.
+//
+// Tried and held (guarded at the end where cheap):
+// - STS: a session policy with only a Deny, or an Allow with NotAction / NotResource, narrows and never widens
+//   (403 "Access denied by authorizer's policy." on every OSS path tried: objects, ACLs, multipart, copy, batch
+//   delete, tagging, image, bucket APIs); DurationSeconds other than 1-9 digits, below 900 or above the maximum;
+//   RoleSessionName outside 2-64 of [A-Za-z0-9.@_-]; RoleArn with capitals in `acs:ram`, `*` or a padded account,
+//   a region or a trailing `/`; a chained AssumeRole whose session policy does not allow sts:AssumeRole.
+// - RAM: a user allowed CreateAccessKey, UpdateLoginProfile, ListAccessKeys, AttachPolicyToUser and
+//   CreatePolicyVersion on its own user only cannot use them on another user (either case of its name), on another
+//   user's AccessKey (named under its own user name or none), on a System policy, or on its own policy.
+// - Bodies: policies nested 8,000 deep (bucket policy, CreatePolicy, SimulatePrincipalPolicy Context 100,000
+//   deep, a PostObject policy 30,000 deep read anonymously) are refused at once. V1 Expires must be digits (no cap,
+//   as documented); V4 x-oss-expires 1..604800 with x-oss-date no later than the allowed skew (read in auth).
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
@@ -23,10 +36,12 @@ import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { APPEND_LIMITS } from '../src/domain/context.js';
 import { eventually } from './helpers/eventually.js';
-import { denied, policyDoc, Ram } from './helpers/ram.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { denied, policyDoc, popFails, Ram } from './helpers/ram.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 
 const BY_POLICY = 'Access denied by bucket policy.';
+const BY_AUTHORIZER = "Access denied by authorizer's policy.";
 
 /** ali-oss's object-tagging calls, which its typings leave out. */
 type Tagging = { putObjectTagging(name: string, tags: Record<string, string>): Promise<unknown> };
@@ -145,5 +160,51 @@ describe('redteam wave 14: an upload that trickles holds what it sent', () => {
     // The uploads cut short stored nothing; the server goes on.
     await srv.client({ bucket: B }).put('after', Buffer.from('ok'));
     assert.equal((await srv.client({ bucket: B }).list({ 'max-keys': 1000 }, {})).objects?.length, 1);
+  });
+});
+
+describe('redteam wave 14 (held): sessions and users narrowed to themselves stay so', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const B = 'wave14-held';
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    await srv.client().putBucket(B);
+    await srv.client({ bucket: B }).put('k', Buffer.from('v'));
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('session policies of a Deny only, NotAction or NotResource narrow the role: 403 with the authorizer message', async () => {
+    await ram.call('CreateRole', { RoleName: 'Wide', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    await ram.createPolicy('wide-oss', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }));
+    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'wide-oss', RoleName: 'Wide' });
+    const u = await ram.userWith('assumer', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }));
+    const sts = stsClient(srv, u.accessKeyId, u.accessKeySecret);
+    const session = async (policy: string): Promise<OSS> =>
+      ossWith(srv, (await assumeRole(sts, { RoleArn: roleArn('wide'), RoleSessionName: 'narrow', Policy: policy })).Credentials as StsCredentials, B);
+    await denied((await session(policyDoc({ Effect: 'Deny', Action: 'oss:DeleteObject', Resource: '*' }))).get('k'), BY_AUTHORIZER);
+    await denied((await session(policyDoc({ Effect: 'Allow', NotAction: 'oss:GetObject', Resource: '*' }))).get('k'), BY_AUTHORIZER);
+    const notSecret = await session(policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', NotResource: `acs:oss:*:*:${B}/k` }));
+    await denied(notSecret.get('k'), BY_AUTHORIZER);
+  });
+
+  it("a user allowed key and profile actions on itself only cannot use them on another user or another user's key", async () => {
+    const victim = await ram.user('victim');
+    await ram.call('CreateLoginProfile', { UserName: 'victim', Password: 'Passw0rd!Passw0rd' });
+    const self = `acs:ram:*:${ACCOUNT_ID}:user/self`;
+    const me = await ram.userWith('self', policyDoc({ Effect: 'Allow', Action: ['ram:CreateAccessKey', 'ram:UpdateLoginProfile', 'ram:UpdateAccessKey', 'ram:DeleteAccessKey', 'ram:AttachPolicyToUser'], Resource: self }));
+    const call = (action: string, params: Record<string, unknown>) => me.pop().request(action, params, { method: 'POST' });
+    await popFails(call('CreateAccessKey', { UserName: 'victim' }), 'NoPermission');
+    await popFails(call('UpdateLoginProfile', { UserName: 'victim', Password: 'Xx1!xxxxxxxxxxxxx' }), 'NoPermission');
+    await popFails(call('UpdateAccessKey', { UserName: 'self', UserAccessKeyId: victim.accessKeyId, Status: 'Inactive' }), 'EntityNotExist.User.AccessKey');
+    await popFails(call('DeleteAccessKey', { UserAccessKeyId: victim.accessKeyId }), 'EntityNotExist.User.AccessKey');
+    await popFails(call('AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AdministratorAccess', UserName: 'self' }), 'NoPermission');
+    // The victim's key still works (it was neither disabled nor deleted).
+    await ram.call('GetUser', { UserName: 'victim' });
+    assert.equal((await ram.call('ListAccessKeys', { UserName: 'victim' })).AccessKeys.AccessKey[0].Status, 'Active');
   });
 });
