@@ -16,6 +16,9 @@
 //   while the client trickled: 1,000 anonymous PUTs to a public-read-write bucket, each declaring 10 MiB and
 //   sending one byte, held +523 MB (+200 MB resident; the connection cap is the only bound). Now a block is taken
 //   only once its bytes are all in (domain/ingest.ts blocksOf): a trickling upload holds what it sent.
+// - A Resource written `acs:OSS:…` or with a region in capitals passed the grammar and matched nothing (request
+//   ARNs are lower-case there), so a Deny written so never applied. Now service and region match in any case
+//   (policy/resource.ts; docs/policy.md). Bucket names and keys stay case-sensitive.
 //
 // Tried and held (guarded at the end where cheap):
 // - STS: a session policy with only a Deny, or an Allow with NotAction / NotResource, narrows and never widens
@@ -206,5 +209,40 @@ describe('redteam wave 14 (held): sessions and users narrowed to themselves stay
     // The victim's key still works (it was neither disabled nor deleted).
     await ram.call('GetUser', { UserName: 'victim' });
     assert.equal((await ram.call('ListAccessKeys', { UserName: 'victim' })).AccessKeys.AccessKey[0].Status, 'Active');
+  });
+});
+
+describe('redteam wave 14: a Resource names its service and region in any case', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const B = 'wave14-arn';
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    const c = srv.client({ bucket: B });
+    await srv.client().putBucket(B);
+    await c.put('secret/k', Buffer.from('s'));
+    await c.put('open/k', Buffer.from('o'));
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('a Deny on acs:OSS:… or acs:oss:CN-HANGZHOU:… holds; one on another bucket case or key case does not reach these', async () => {
+    const allow = { Effect: 'Allow', Action: 'oss:GetObject', Resource: `acs:oss:*:*:${B}/*` };
+    let n = 0;
+    for (const pattern of [`acs:OSS:*:*:${B}/secret/*`, `acs:Oss:CN-HANGZHOU:*:${B}/secret/*`, 'acs:OSS:*']) {
+      const u = await ram.userWith(`arn${n++}`, policyDoc(allow, { Effect: 'Deny', Action: 'oss:GetObject', Resource: pattern }));
+      await denied(u.oss(B).get('secret/k'), BY_POLICY);
+      if (pattern !== 'acs:OSS:*') assert.equal((await u.oss(B).get('open/k')).content.toString(), 'o');
+    }
+    for (const pattern of [`acs:oss:*:*:${B}/Secret/*`, `acs:oss:*:*:${B.toUpperCase()}/secret/*`]) {
+      const u = await ram.userWith(`arn${n++}`, policyDoc(allow, { Effect: 'Deny', Action: 'oss:GetObject', Resource: pattern }));
+      assert.equal((await u.oss(B).get('secret/k')).content.toString(), 's');
+    }
+    // An Allow written so grants as the lower-case one does.
+    const upper = await ram.userWith(`arn${n++}`, policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: `acs:OSS:*:*:${B}/open/*` }));
+    assert.equal((await upper.oss(B).get('open/k')).content.toString(), 'o');
   });
 });

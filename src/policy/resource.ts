@@ -70,8 +70,12 @@ function compileTail(rel: string): TailMatcher {
 function compileResource(pattern: string): ResourceMatcher {
   if (pattern === '*') return () => true;
   const parts = pattern.split(':');
+  // Service and region names are lower-case in every request ARN. The grammar takes them in any case (as it takes
+  // actions, which match case-insensitively), so `acs:OSS:*:*:b/secret/*` names the same resources: before, it
+  // matched none, and a Deny written so never applied (test/redteam-wave14.test.ts).
+  for (const i of [1, 2]) if (parts[i] !== undefined) parts[i] = parts[i]!.toLowerCase();
   if (parts.length < 5) {
-    const whole = compileGlob(pattern);
+    const whole = compileGlob(parts.join(':'));
     return (r) => whole(r.s);
   }
   const tail = compileTail(parts.slice(4).join(':'));
