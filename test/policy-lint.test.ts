@@ -170,6 +170,11 @@ describe('policy lint: warnings', () => {
       ['oss:ListObjects', 'acs:oss:*:*:mybucket', true],
       ['oss:ListBuckets', 'acs:oss:*:*:b/k', false],
       ['oss:ListBuckets', 'acs:oss:*:1234567890123456:*', true],
+      // An empty region or account (S3's ARN form) matches no OSS request: such a Deny would never apply.
+      ['oss:GetObject', 'acs:oss::*:mybucket/*', false],
+      ['oss:GetObject', 'acs:oss:*::mybucket/*', false],
+      ['oss:ListBuckets', 'acs:oss:::*', false],
+      ['oss:GetObject', 'acs:oss:cn-hangzhou:*:mybucket/*', true],
       ['ram:CreateUser', 'acs:oss:*:*:*', false],
       ['ram:CreateUser', 'acs:ram:*:*:user/*', true],
       ['ram:CreateUser', 'acs:ram::123:group/admins', false],

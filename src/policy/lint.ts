@@ -313,11 +313,15 @@ function atomsOfResource(resource: string): Atom[] {
   return [...head, ...lit(':'), ...atomsOfGlob(parts.slice(4).join(':'), ANY)];
 }
 
-/** Request ARNs of a type (policy/arn.ts, ram/arn.ts): OSS carries a region, RAM none. */
+/**
+ * Request ARNs of a type (policy/arn.ts, ram/arn.ts): OSS carries a region (never empty: the bucket's, or `*` for
+ * ListBuckets), RAM none. So `acs:oss::*:b/*`, an empty region as in S3's ARNs, matches no OSS request: a Deny
+ * written so would silently never apply, and is warned about like any resource of the wrong shape.
+ */
 function atomsOfType(t: ResourceType): Atom[] {
   const account = plus(NO_COLON);
   if (t.service === 'oss') {
-    const head = [...lit('acs:oss:'), { cls: NO_COLON, star: true }, ...lit(':'), ...account, ...lit(':')];
+    const head = [...lit('acs:oss:'), ...plus(NO_COLON), ...lit(':'), ...account, ...lit(':')];
     switch (t.kind) {
       case 'service':
         return [...head, ...lit('*')];
