@@ -15,10 +15,10 @@
  *   node dist/bench/icount.js oidc [--n 300] [--warmup 300] [--root DIR]    AssumeRoleWithOIDC (RS256, cached JWKS), 8 in flight
  *
  * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
- * --keep FILE keeps the measured dump (`callgrind_annotate FILE`: native functions by instructions; JIT code is unnamed).
- * `assume` and `oidc` also print mainThreadInstructionsPerOp (what `node::Start` ran: the event loop, its JavaScript
- * and scavenges): after a few hundred calls TurboFan and concurrent marking on other threads are still most of the
- * total and vary from run to run, while the main thread's count is what a change to the request's code moves.
+ * --keep FILE keeps the measured dump, one file per thread (FILE-01 the main thread; `callgrind_annotate FILE-01`:
+ *   native functions by instructions; JIT code is unnamed); for `get`, the idle measurement's go to FILE.idle-NN.
+ * Each line gives instructionsPerOp (all threads, as before) and mainThreadInstructionsPerOp (the event loop
+ * alone: the steadier figure, see measure()).
  * Needs valgrind; slow (~50× native), so the counts are kept modest.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -65,6 +65,7 @@ async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
   const args = [
     '--tool=callgrind',
     `--callgrind-out-file=${join(dir, 'cg.out')}`,
+    '--separate-threads=yes',
     process.execPath,
     ...(BARE
       ? [join(root, 'dist', 'bench', 'bare-server.js'), '--port', '0', '--mode', 'null']
@@ -94,25 +95,37 @@ async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
   };
 }
 
-/** Zeroes the counters, runs `work`, dumps, and returns the dump's total instructions. */
-async function measure(s: Valgrinded, work: () => Promise<void>): Promise<number> {
-  return (await measureThreads(s, work)).total;
+/** The instructions of one dump: all threads, and the main thread (the event loop) alone. */
+interface Counted {
+  total: number;
+  main: number;
 }
 
-/** measure(), with the main thread's share: callgrind_annotate's inclusive count of `node::Start` (all of the main thread). */
-async function measureThreads(s: Valgrinded, work: () => Promise<void>): Promise<{ total: number; main: number }> {
+/**
+ * Zeroes the counters, runs `work`, dumps, and returns the dump's instructions. Threads are counted apart
+ * (`--separate-threads=yes`: one file per thread, `cg.out.<dump>-<thread>`, thread 01 the main one): V8's
+ * concurrent TurboFan jobs still run during the measured requests after a few thousand warm-up requests
+ * (a third of all instructions in one run), and how many fall inside the window moves the total by ±15 %
+ * between runs of the same build; the main thread's count is the requests' own work.
+ */
+async function measure(s: Valgrinded, work: () => Promise<void>, keep = KEEP): Promise<Counted> {
   execFileSync('callgrind_control', ['-z', String(s.pid)], { stdio: 'ignore' });
   await work();
   execFileSync('callgrind_control', ['-d', String(s.pid)], { stdio: 'ignore' });
-  const dumps = readdirSync(s.outDir).filter((f) => f.startsWith('cg.out.')).sort();
-  const file = join(s.outDir, dumps[dumps.length - 1]!);
-  const text = readFileSync(file, 'utf8');
-  if (KEEP !== '') writeFileSync(KEEP, text);
-  const m = /^(?:summary|totals): (\d+)/m.exec(text);
-  if (!m) throw new Error('no totals in callgrind dump');
-  const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const main = /^\s*([\d,]+) \([^)]*\)\s+\S*node::Start\(int, char\*\*\)/m.exec(annotated);
-  return { total: Number(m[1]), main: main ? Number(main[1]!.replace(/,/g, '')) : Number.NaN };
+  const dumps = readdirSync(s.outDir).map((f) => /^cg\.out\.(\d+)-(\d+)$/.exec(f)).filter((m) => m !== null);
+  const last = Math.max(...dumps.map((m) => Number(m[1])));
+  let total = 0;
+  let main = 0;
+  for (const m of dumps) {
+    if (Number(m[1]) !== last) continue;
+    const text = readFileSync(join(s.outDir, m[0]), 'utf8');
+    if (keep !== '') writeFileSync(`${keep}-${m[2]}`, text);
+    const t = /^(?:summary|totals): (\d+)/m.exec(text);
+    if (!t) throw new Error(`no totals in callgrind dump ${m[0]}`);
+    total += Number(t[1]);
+    if (Number(m[2]) === 1) main = Number(t[1]);
+  }
+  return { total, main };
 }
 
 async function runMany(n: number, concurrency: number, one: (i: number) => Promise<void>): Promise<void> {
@@ -154,9 +167,9 @@ async function get(root: string): Promise<void> {
     const seconds = (Date.now() - t0) / 1000;
     // Timers (metrics' event-loop monitor, …) run by wall clock, which valgrind stretches ~50×: measure
     // the idle rate so their share can be told apart from the requests' own work.
-    const idle = (await measure(s, () => new Promise((r) => setTimeout(r, 3000)))) / 3;
+    const idle = (await measure(s, () => new Promise((r) => setTimeout(r, 3000)), KEEP === '' ? '' : `${KEEP}.idle`)).total / 3;
     if (reader !== t) reader.close();
-    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : STS ? 'GET 4KiB V1 STS session of the RAM user' : RAM ? 'GET 4KiB V1 RAM user, 10 policies' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
+    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : STS ? 'GET 4KiB V1 STS session of the RAM user' : RAM ? 'GET 4KiB V1 RAM user, 10 policies' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir.total / n), mainThreadInstructionsPerOp: Math.round(ir.main / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
   } finally {
     t.close();
     await s.stop();
@@ -194,7 +207,7 @@ async function small(root: string, op: 'put' | 'delete' | 'list'): Promise<void>
         };
     await runMany(warmup, list ? 4 : 8, one);
     const ir = await measure(s, () => runMany(n, list ? 4 : 8, (i) => one(warmup + i)));
-    console.log(JSON.stringify({ op: list ? 'LIST 1000 keys V1 root' : `${op.toUpperCase()} 4KiB V1 root`, root, n, instructionsPerOp: Math.round(ir / n), ...(list ? { instructionsPerKey: Math.round(ir / n / 1000) } : {}) }));
+    console.log(JSON.stringify({ op: list ? 'LIST 1000 keys V1 root' : `${op.toUpperCase()} 4KiB V1 root`, root, n, instructionsPerOp: Math.round(ir.total / n), mainThreadInstructionsPerOp: Math.round(ir.main / n), ...(list ? { instructionsPerKey: Math.round(ir.total / n / 1000) } : {}) }));
   } finally {
     t.close();
     await s.stop();
@@ -212,7 +225,7 @@ async function assume(root: string): Promise<void> {
       await call(`s${i}`);
     };
     await runMany(warmup, 8, one);
-    const ir = await measureThreads(s, () => runMany(n, 8, one));
+    const ir = await measure(s, () => runMany(n, 8, one));
     console.log(JSON.stringify({ op: 'AssumeRole pop-core x8', root, n, instructionsPerOp: Math.round(ir.total / n), mainThreadInstructionsPerOp: Math.round(ir.main / n) }));
   } finally {
     await s.stop();
@@ -261,7 +274,7 @@ async function oidc(root: string): Promise<void> {
       if (res.status !== 200) throw new Error(`AssumeRoleWithOIDC answered ${res.status}: ${text}`);
     };
     await runMany(warmup, 8, one);
-    const ir = await measureThreads(s, () => runMany(n, 8, one));
+    const ir = await measure(s, () => runMany(n, 8, one));
     console.log(JSON.stringify({ op: 'AssumeRoleWithOIDC x8 (cached JWKS)', root, n, instructionsPerOp: Math.round(ir.total / n), mainThreadInstructionsPerOp: Math.round(ir.main / n) }));
   } finally {
     await s.stop();
