@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Bucket, ObjectRecord } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
-import { authorizeOss, compileOrDenyAll, kmsKeyArn, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
+import { authorizeOss, compileOrDenyAll, kmsKeyArn, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAcl, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
 import { newMatchMeter, type MatchMeter } from '../policy/glob.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
@@ -301,7 +301,7 @@ function decideOnBucket(check: AuthzCheck, bucket: Bucket, input: OssAuthzInput,
   // The object's own ACL matters only when policies and ownership leave the decision to ACLs: decide
   // with the most permissive ACL first, and read the object only if that answer came from the ACL.
   // (That first answer never reached the ACL layer, so its input explains it with the bucket's ACL.)
-  const permissive = authorizeOss({ ...input, effectiveAcl: effectiveAcl(bucket, 'public-read-write') });
+  const permissive = authorizeOss(withAcl(input, effectiveAcl(bucket, 'public-read-write')));
   if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return { decision: permissive, input };
   return decideByObjectAcl(bucket.name, check.key, check.versionId, bucket, input, deps);
 }
@@ -389,8 +389,26 @@ async function withResourceTags(base: ConditionContext, check: AuthzCheck, bucke
 /** The decision by the object's own ACL (a request naming a version: that version's; each keeps its own). */
 async function decideByObjectAcl(bucketName: string, key: string, versionId: string | undefined, bucket: Bucket, input: OssAuthzInput, deps: AuthzDeps): Promise<Decided> {
   const obj = versionId !== undefined ? await deps.getObjectVersion(bucketName, key, versionId) : await deps.getObject(bucketName, key);
-  const withAcl: OssAuthzInput = { ...input, effectiveAcl: effectiveAcl(bucket, obj && obj.acl !== 'default' ? obj.acl : bucket.acl) };
-  return { decision: authorizeOss(withAcl), input: withAcl };
+  const decidedOn = withAcl(input, effectiveAcl(bucket, obj && obj.acl !== 'default' ? obj.acl : bucket.acl));
+  return { decision: authorizeOss(decidedOn), input: decidedOn };
+}
+
+/**
+ * `input` with another ACL, written out field by field: a spread followed by a property (`{ ...input, effectiveAcl }`)
+ * gives V8 an object it then extends property by property, missing its caches on every GET (operations.md, seventh pass).
+ */
+function withAcl(input: OssAuthzInput, acl: OssAcl): OssAuthzInput {
+  return {
+    caller: input.caller,
+    bucketOwner: input.bucketOwner,
+    identityPolicies: input.identityPolicies,
+    sessionPolicy: input.sessionPolicy,
+    bucketPolicy: input.bucketPolicy,
+    check: input.check,
+    effectiveAcl: acl,
+    context: input.context,
+    meter: input.meter,
+  };
 }
 
 /** The request-record form of an OSS decision (the owner layer names no policy). */

@@ -362,7 +362,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   // A stream body can fail before it is piped (a blob file gone missing while the answer was prepared);
   // the listener keeps that from being an unhandled 'error', and the check below answers InternalError.
   if (response.body instanceof Readable) response.body.on('error', () => undefined);
-  const bad = response.body instanceof Readable && response.body.errored ? 'body' : invalidHeader(response.headers);
+  const checked: HeaderCheck = response.body instanceof Readable && response.body.errored ? 'body' : checkHeaders(response.headers);
+  const bad = typeof checked === 'string' ? checked : null;
   if (bad !== null) {
     // A value that cannot go on the wire (e.g. metadata with a newline stored before such values were
     // refused): this request answers InternalError, and the log says which header.
@@ -383,7 +384,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       throw err;
     });
   }
-  const promised = write(req, res, response, pop ? null : requestId, started, (err, answered) => {
+  // The error answer that replaced an unsendable one was not checked: wireValue applies to each of its values.
+  const promised = write(req, res, response, pop ? null : requestId, started, bad === null && checked === true, (err, answered) => {
     // A blob file missing or unreadable: answered InternalError when found before the head (`answered`),
     // else the connection was cut mid-body. Either way the operator learns which file and which request.
     deps.log.error(answered ? 'internal error' : 'response body failed after its head was sent', {
@@ -433,11 +435,11 @@ function localAddressOf(req: IncomingMessage): string {
  * Writes the answer; returns the body bytes it promised (Content-Length; for a stream, what the stream sends
  * is counted where it ends). `ossRequestId` null: a POP response, which carries its own request id and no
  * OSS headers. The head goes out in one writeHead with a flat list: node's per-header bookkeeping
- * (setHeader's lowercased map) costs a few µs per request, and invalidHeader() checked every value already.
+ * (setHeader's lowercased map) costs a few µs per request, and checkHeaders() checked every value already.
  */
 function write(
   req: IncomingMessage, res: ServerResponse, response: OssResponse, ossRequestId: string | null, started: bigint,
-  bodyFailed: (err: Error, answered: boolean) => void,
+  plainHeaders: boolean, bodyFailed: (err: Error, answered: boolean) => void,
 ): number {
   // A client gone mid-answer makes writes fail; the connection is already over, nothing to do.
   res.on('error', () => undefined);
@@ -447,15 +449,17 @@ function write(
   const bytes = body === undefined || body instanceof Readable ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   let length = bytes === undefined ? undefined : String(bytes.length);
   const head: string[] = [];
-  // Lower-cased names in `head`: names differing only in case are one header, the last one set wins (as
-  // res.setHeader would have it).
-  const names = new Set<string>();
+  // The lower-cased name of each pair in `head`, in order: names differing only in case are one header, the last
+  // one set wins (as res.setHeader would have it). An answer has a few dozen at most: a scan, no Set per answer.
+  const lowers: string[] = [];
   const set = (name: string, value: string): void => {
-    const lower = name.toLowerCase();
-    if (names.has(lower)) {
-      for (let i = 0; i < head.length; i += 2) if (head[i]!.toLowerCase() === lower) head.splice(i, 2);
+    const lower = lowerName(name);
+    const at = lowers.indexOf(lower);
+    if (at >= 0) {
+      lowers.splice(at, 1);
+      head.splice(at * 2, 2);
     }
-    names.add(lower);
+    lowers.push(lower);
     head.push(name, value);
   };
   // Date: node adds it (res.sendDate), formatted once per second.
@@ -470,12 +474,14 @@ function write(
   // a body of unknown length goes to it as it is, ended by the connection's close (node does that unasked).
   const http10 = req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1);
   for (const k in headers) {
-    const lower = k.toLowerCase();
+    const lower = lowerName(k);
+    // checkHeaders() found every value printable ASCII: wireValue would return each unchanged.
+    const value = plainHeaders ? headers[k]! : wireValue(headers[k]!);
     if (lower === 'content-length') length ??= headers[k];
     else if (lower === 'transfer-encoding') {
       chunked = true;
-      if (!http10) set(k, wireValue(headers[k]!));
-    } else set(k, wireValue(headers[k]!));
+      if (!http10) set(k, value);
+    } else set(k, value);
   }
   // A body of unknown length goes out chunked. An answer that says it is chunked (a gzip-compressed object,
   // oss/compression.ts) has no length, for a HEAD too, which says what the GET would send.
@@ -497,7 +503,7 @@ function write(
       response.headers = failed.headers;
       response.body = failed.body;
       delete response.headOnly;
-      write(req, res, response, ossRequestId, started, bodyFailed);
+      write(req, res, response, ossRequestId, started, false, bodyFailed);
     });
     return 0;
   }
@@ -583,30 +589,47 @@ function closeAfterHead(req: IncomingMessage, res: ServerResponse, set: (name: s
 /** Printable ASCII and tab: a value node sends as is (and wireValue leaves alone). */
 const PLAIN_HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /**
- * Response header names node already accepted (a small set: the answers' own names and x-oss-meta-*), at most
- * 4,096 of at most 128 characters: a name is an object's metadata name, which its writer chooses (up to the 8 KB
- * of user metadata), so remembering any name let 4,096 objects' names keep ~32 MB. A longer name is validated
- * each time, as an unseen one is.
+ * Response header names node already accepted (a small set: the answers' own names and x-oss-meta-*), each with
+ * its lower-cased form (write() compares names case-insensitively; a lower-casing per name and answer cost more
+ * than the lookup), at most 4,096 of at most 128 characters: a name is an object's metadata name, which its
+ * writer chooses (up to the 8 KB of user metadata), so remembering any name let 4,096 objects' names keep ~32 MB.
+ * A longer name is validated each time, as an unseen one is.
  */
-const acceptedNames = new Set<string>();
+const acceptedNames = new Map<string, string>(
+  // The names write() sets itself.
+  ['Server', 'x-oss-request-id', 'x-oss-server-time', 'Content-Length', 'Connection'].map((n) => [n, n.toLowerCase()]),
+);
 const ACCEPTED_NAME_MAX_CHARS = 128;
 
-/** The first response header node would refuse to send (name or value), or null. */
-function invalidHeader(headers: Record<string, string>): string | null {
+/** A response header name lower-cased (remembered for the names node accepted). */
+function lowerName(name: string): string {
+  return acceptedNames.get(name) ?? name.toLowerCase();
+}
+
+/**
+ * What the listener found of an answer's headers: `true` when every value is printable ASCII (sent as is: write()
+ * skips wireValue's scan of each), `null` when all can be sent but some need wireValue, else the first header
+ * node would refuse to send (name or value).
+ */
+type HeaderCheck = true | null | string;
+
+function checkHeaders(headers: Record<string, string>): HeaderCheck {
+  let plain = true;
   // for…in rather than Object.entries: no array of pairs per answer.
   for (const k in headers) {
     const v = headers[k]!;
     // The common case, checked once per request rather than through node's validators.
     if (acceptedNames.has(k) && PLAIN_HEADER_VALUE.test(v)) continue;
+    plain = false;
     try {
       validateHeaderName(k);
       validateHeaderValue(k, wireValue(v));
     } catch {
       return k;
     }
-    if (acceptedNames.size < 4096 && k.length <= ACCEPTED_NAME_MAX_CHARS) acceptedNames.add(k);
+    if (acceptedNames.size < 4096 && k.length <= ACCEPTED_NAME_MAX_CHARS) acceptedNames.set(k, k.toLowerCase());
   }
-  return null;
+  return plain ? true : null;
 }
 
 /**

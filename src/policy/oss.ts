@@ -113,7 +113,8 @@ function at(m: MatchedStatement, layer: OssLayer, policyText?: string): OssDecid
 
 export function authorizeOss(input: OssAuthzInput): OssDecision {
   const { caller, bucketOwner, check } = input;
-  const req: EvalRequest = { action: check.action, resource: check.resource, caller, bucketOwner: bucketOwner ?? undefined, context: input.context, ...(input.meter ? { meter: input.meter } : {}) };
+  // An absent meter is undefined here (RequestView starts its own): no spread of a one-property object per decision.
+  const req: EvalRequest = { action: check.action, resource: check.resource, caller, bucketOwner: bucketOwner ?? undefined, context: input.context, meter: input.meter };
   const view = new RequestView(req);
 
   // 1. Session policy gate: anything but Allow ends here, whatever the other layers say.

@@ -5,13 +5,26 @@ import { compareBytes, headerValue, isSubResource, LEGACY_V1_SUB_RESOURCES, URL_
 const V1_URL_AUTH_PARAMS = new Set(['OSSAccessKeyId', 'Expires', 'Signature']);
 
 export function canonicalizedOssHeaders(req: SignableRequest): string {
-  const lines: Array<[string, string]> = [];
-  for (const [name, value] of Object.entries(req.headers)) {
+  // for…in, and arrays only once a second x-oss- header shows up: most requests carry none or one.
+  let first: string | null = null;
+  let lines: Array<[string, string]> | null = null;
+  const headers = req.headers;
+  for (const name in headers) {
+    const value = headers[name];
     if (!name.startsWith('x-oss-') || value === undefined) continue;
-    lines.push([name, (Array.isArray(value) ? value.join(',') : value).trim()]);
+    const line = `${name}:${(Array.isArray(value) ? value.join(',') : value).trim()}\n`;
+    if (first === null && lines === null) {
+      first = line;
+      continue;
+    }
+    lines ??= [[first!.slice(0, first!.indexOf(':')), first!]];
+    lines.push([name, line]);
   }
+  if (lines === null) return first ?? '';
   lines.sort((a, b) => compareBytes(a[0], b[0]));
-  return lines.map(([n, v]) => `${n}:${v}\n`).join('');
+  let out = '';
+  for (const [, line] of lines) out += line;
+  return out;
 }
 
 /**
