@@ -167,9 +167,11 @@ async function get(root: string): Promise<void> {
     const seconds = (Date.now() - t0) / 1000;
     // Timers (metrics' event-loop monitor, …) run by wall clock, which valgrind stretches ~50×: measure
     // the idle rate so their share can be told apart from the requests' own work.
-    const idle = (await measure(s, () => new Promise((r) => setTimeout(r, 3000)), KEEP === '' ? '' : `${KEEP}.idle`)).total / 3;
+    const idleCounted = await measure(s, () => new Promise((r) => setTimeout(r, 3000)), KEEP === '' ? '' : `${KEEP}.idle`);
+    const idle = idleCounted.total / 3;
+    const idleMain = idleCounted.main / 3;
     if (reader !== t) reader.close();
-    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : STS ? 'GET 4KiB V1 STS session of the RAM user' : RAM ? 'GET 4KiB V1 RAM user, 10 policies' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir.total / n), mainThreadInstructionsPerOp: Math.round(ir.main / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n) }));
+    console.log(JSON.stringify({ op: BARE ? 'GET 4KiB bare node:http' : STS ? 'GET 4KiB V1 STS session of the RAM user' : RAM ? 'GET 4KiB V1 RAM user, 10 policies' : 'GET 4KiB V1 root', root, n, instructionsPerOp: Math.round(ir.total / n), mainThreadInstructionsPerOp: Math.round(ir.main / n), idleInstructionsPerSecond: Math.round(idle), idleShareOfPerOp: Math.round((idle * seconds) / n), seconds: Math.round(seconds), idleMainThreadShareOfPerOp: Math.round((idleMain * seconds) / n) }));
   } finally {
     t.close();
     await s.stop();
