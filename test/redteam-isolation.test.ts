@@ -831,6 +831,121 @@ for (const [store, metaUrl] of STORES) {
           },
         };
       }],
+      // Handlers that share their store write with a case above, each with a race of its own.
+      ['PutBucketPublicAccessBlock', 'held already (its write is updateBucketConfig\'s, fixed with the one-document configurations)', async (name) => ({
+        query: [['publicAccessBlock', '']],
+        body: '<PublicAccessBlockConfiguration><BlockPublicAccess>true</BlockPublicAccess></PublicAccessBlockConfiguration>',
+        untouched: () => lacks(name, [['publicAccessBlock', '']], 'true'),
+      })],
+      ['DeleteBucketReplication', '200: B\'s replication rule of that ID closing', async (name) => ({
+        method: 'POST', query: [['replication', ''], ['comp', 'delete']],
+        body: '<ReplicationRules><ID>shared-rule</ID></ReplicationRules>',
+        onB: async () => {
+          const r = await signedRequest(srv.port, 'POST', name, '', [['replication', ''], ['comp', 'add']], {
+            creds: asBCreds,
+            body: '<ReplicationConfiguration><Rule><ID>shared-rule</ID><Destination><Bucket>iso-elsewhere</Bucket><Location>oss-cn-beijing</Location></Destination></Rule></ReplicationConfiguration>',
+          });
+          assert.equal(r.status, 200, r.text);
+        },
+        untouched: async () => {
+          const read = await getB(name, [['replication', '']]);
+          assert.equal(read.status, 200, read.text);
+          assert.match(read.text, /<ID>shared-rule<\/ID>/, read.text);
+          assert.ok(!read.text.includes('closing'), read.text);
+        },
+      })],
+      ['OpenMetaQuery', '200: the metadata index opened on B\'s bucket', async (name) => ({
+        method: 'POST', query: [['metaQuery', ''], ['comp', 'add']],
+        body: '<MetaQuery><Filters><Filter>Size &gt; 1</Filter></Filters></MetaQuery>',
+        untouched: () => absentAs(name, [['metaQuery', '']], 'MetaQueryNotExist'),
+      })],
+      ['PutDataLakeCachePrefetchJob', '200: a prefetch job stored with B\'s bucket', async () => ({
+        query: [['x-oss-datalake-cache-prefetch-job', '']],
+        body: '<CreateDataLakeCachePrefetchJob><Includes>logs/</Includes></CreateDataLakeCachePrefetchJob>',
+        // No operation reads a prefetch job back (Start needs its ID, which A never got): the 404 is the check.
+        untouched: async () => undefined,
+      })],
+      ['UpdateBucketAntiDDosInfo', '400 InvalidArgument (B\'s bucket is protected by B\'s instance, not A\'s)', async (name) => {
+        const instanceOf = async (creds?: [string, string]): Promise<string> => {
+          const init = await signedRequest(srv.port, 'PUT', null, null, [['antiDDos', '']], creds ? { creds } : {});
+          assert.equal(init.status, 200, init.text);
+          return String(init.headers['x-oss-defender-instance']);
+        };
+        const a = await instanceOf();
+        const initOn = async (instance: string, creds?: [string, string]): Promise<void> => {
+          const r = await signedRequest(srv.port, 'PUT', name, '', [['antiDDos', '']], {
+            ...(creds ? { creds } : {}), headers: { 'x-oss-defender-instance': instance, 'x-oss-defender-type': 'AntiDDosPremimum' },
+            body: '<AntiDDOSConfiguration><Cnames><Domain>b.example.com</Domain></Cnames></AntiDDOSConfiguration>',
+          });
+          assert.equal(r.status, 200, r.text);
+        };
+        await initOn(a);
+        return {
+          method: 'POST', query: [['antiDDos', '']], headers: { 'x-oss-defender-instance': a, 'x-oss-defender-status': 'Defending' },
+          body: '<AntiDDOSConfiguration><Cnames><Domain>a.example.com</Domain></Cnames></AntiDDOSConfiguration>',
+          onB: async () => initOn(await instanceOf(asBCreds), asBCreds),
+          untouched: async () => {
+            const read = await signedRequest(srv.port, 'GET', null, null, [['bucketAntiDDos', '']], { creds: asBCreds });
+            assert.equal(read.status, 200, read.text);
+            assert.ok(read.text.includes(name) && !read.text.includes('a.example.com') && !read.text.includes('Defending'), read.text);
+          },
+        };
+      }],
+      ...(['CreateAccessPointForObjectProcess', 'PutAccessPointConfigForObjectProcess'] as const).map((op): [string, string, (name: string) => Promise<Race>] => [op,
+        op === 'CreateAccessPointForObjectProcess' ? '200: an Object FC access point on B\'s access point of that name' : '200: A\'s function set on B\'s Object FC access point of that name', async (name) => {
+          const ap = `p-${name.slice(-8)}`;
+          const fcName = { 'x-oss-access-point-for-object-process-name': `fc-${name.slice(-8)}` };
+          const config = (account: string, fn: string): string => '<ObjectProcessConfiguration><AllowedFeatures><AllowedFeature>GetObject-Range</AllowedFeature></AllowedFeatures>' +
+            '<TransformationConfigurations><TransformationConfiguration><Actions><Action>GetObject</Action></Actions><ContentTransformation><FunctionCompute>' +
+            `<FunctionAssumeRoleArn>acs:ram::${account}:role/aliyunfcdefaultrole</FunctionAssumeRoleArn><FunctionArn>acs:fc:cn-hangzhou:${account}:services/t.LATEST/functions/${fn}</FunctionArn>` +
+            '</FunctionCompute></ContentTransformation></TransformationConfiguration></TransformationConfigurations></ObjectProcessConfiguration>';
+          const accessPoint = async (creds?: [string, string]): Promise<void> => {
+            const r = await signedRequest(srv.port, 'PUT', name, '', [['accessPoint', '']], {
+              ...(creds ? { creds } : {}), body: `<CreateAccessPointConfiguration><AccessPointName>${ap}</AccessPointName><NetworkOrigin>internet</NetworkOrigin></CreateAccessPointConfiguration>`,
+            });
+            assert.equal(r.status, 200, r.text);
+          };
+          const fcAccessPoint = async (account: string, fn: string, creds?: [string, string]): Promise<void> => {
+            const r = await signedRequest(srv.port, 'PUT', name, '', [['accessPointForObjectProcess', '']], {
+              ...(creds ? { creds } : {}), headers: fcName,
+              body: `<CreateAccessPointForObjectProcessConfiguration><AccessPointName>${ap}</AccessPointName>${config(account, fn)}</CreateAccessPointForObjectProcessConfiguration>`,
+            });
+            assert.equal(r.status, 200, r.text);
+          };
+          const readB = (): ReturnType<typeof getB> => getB(name, [['accessPointConfigForObjectProcess', '']], fcName);
+          const dropA = async (): Promise<void> => {
+            for (const [sub, hdrs] of [['accessPointForObjectProcess', fcName], ['accessPoint', { 'x-oss-access-point-name': ap }]] as const) {
+              const r = await signedRequest(srv.port, 'DELETE', name, '', [[sub, '']], { headers: hdrs });
+              // The Create race's A has no Object FC access point to delete.
+              assert.ok(r.status === 204 || r.status === 200 || r.err?.Code === 'NoSuchAccessPointForObjectProcess', r.text);
+            }
+          };
+          await accessPoint();
+          if (op === 'CreateAccessPointForObjectProcess') {
+            return {
+              query: [['accessPointForObjectProcess', '']], headers: fcName,
+              body: `<CreateAccessPointForObjectProcessConfiguration><AccessPointName>${ap}</AccessPointName>${config(ACCOUNT_ID, 'a-fn')}</CreateAccessPointForObjectProcessConfiguration>`,
+              emptyA: dropA,
+              onB: () => accessPoint(asBCreds),
+              untouched: async () => assert.equal((await readB()).err?.Code, 'NoSuchAccessPointForObjectProcess'),
+            };
+          }
+          await fcAccessPoint(ACCOUNT_ID, 'a-fn');
+          return {
+            query: [['accessPointConfigForObjectProcess', '']], headers: fcName,
+            body: `<PutAccessPointConfigForObjectProcessConfiguration>${config(ACCOUNT_ID, 'a-fn')}</PutAccessPointConfigForObjectProcessConfiguration>`,
+            emptyA: dropA,
+            onB: async () => {
+              await accessPoint(asBCreds);
+              await fcAccessPoint(B, 'b-fn', asBCreds);
+            },
+            untouched: async () => {
+              const read = await readB();
+              assert.equal(read.status, 200, read.text);
+              assert.ok(read.text.includes('b-fn') && !read.text.includes('a-fn'), read.text);
+            },
+          };
+        }]),
       ['PutLiveChannel', '200: a live channel in B\'s bucket', async (name) => ({
         query: [['live', '']], key: 'a-channel',
         body: '<LiveChannelConfiguration><Status>enabled</Status><Target><Type>HLS</Type></Target></LiveChannelConfiguration>',
