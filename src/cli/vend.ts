@@ -24,9 +24,12 @@ export function vendCommand(): Command {
     .option('--config <file>', 'YAML configuration (see examples/vend.yaml)')
     .option('--host <host>', 'address to listen on (overrides listen.host)')
     .option('--port <port>', 'port to listen on (overrides listen.port)', port)
+    .option('--cert <file>', 'TLS certificate (PEM): serve HTTPS only (overrides listen.tls.cert)')
+    .option('--key <file>', 'TLS private key (PEM) (overrides listen.tls.key)')
     .option('--json', 'print one JSON line {url, roleArn, stsEndpoint, auth, grants} once listening')
-    .action(async (o: { config?: string; host?: string; port?: number; json?: boolean }) => {
+    .action(async (o: { config?: string; host?: string; port?: number; cert?: string; key?: string; json?: boolean }) => {
       if (o.config === undefined) throw new UsageError("required option '--config <file>' not specified");
+      if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key go together.');
       // The service and its logger are loaded when it starts: every CLI command loads this file.
       const [{ loadConfigFile, startVend }, { createLogger }] = await Promise.all([import('../vend/index.js'), import('../log.js')]);
       const config = loadConfigFile(o.config);
@@ -36,6 +39,7 @@ export function vendCommand(): Command {
         refuseRootKey: true,
         ...(o.host !== undefined ? { host: o.host } : {}),
         ...(o.port !== undefined ? { port: o.port } : {}),
+        ...(o.cert !== undefined && o.key !== undefined ? { tls: { cert: o.cert, key: o.key } } : {}),
       });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ url: running.url, roleArn: config.sts.roleArn, stsEndpoint: config.sts.endpoint, auth: config.auth.mode, grants: [...config.grants.keys()] })}\n`);

@@ -39,7 +39,8 @@ export interface JwtAuth {
 }
 
 export interface VendConfig {
-  readonly listen: { readonly host: string; readonly port: number };
+  /** `tls`: PEM certificate and key files; the service then speaks only HTTPS (bearer tokens and credentials travel). */
+  readonly listen: { readonly host: string; readonly port: number; readonly tls: { readonly cert: string; readonly key: string } | null };
   readonly sts: { readonly endpoint: string; readonly accessKeyId: string; readonly accessKeySecret: string; readonly roleArn: string; readonly durationSeconds: number };
   readonly oss: {
     readonly bucket: string;
@@ -199,8 +200,13 @@ export function parseConfig(doc: unknown, opts: LoadOptions): VendConfig {
   const top = r.object(doc, '', ['listen', 'sts', 'oss', 'sessionPolicy', 'grants', 'defaultGrant', 'auth', 'rateLimit', 'cache', 'demo']);
   if (top === null) throw new ConfigError(r.problems, opts.source ?? '');
 
-  const listenO = r.object(top.listen, 'listen', ['host', 'port'], false);
-  const listen = { host: r.string(listenO, 'host', 'listen', { fallback: '127.0.0.1' }), port: r.int(listenO, 'port', 'listen', 0, 65535, 8940) };
+  const listenO = r.object(top.listen, 'listen', ['host', 'port', 'tls'], false);
+  // Both files are required once `tls` is there (relative paths: against the configuration file's folder).
+  const tlsO = r.object(listenO?.tls, 'listen.tls', ['cert', 'key'], false);
+  const listen = {
+    host: r.string(listenO, 'host', 'listen', { fallback: '127.0.0.1' }), port: r.int(listenO, 'port', 'listen', 0, 65535, 8940),
+    tls: tlsO === null ? null : { cert: r.file(tlsO, 'cert', 'listen.tls') ?? '', key: r.file(tlsO, 'key', 'listen.tls') ?? '' },
+  };
 
   const stsO = r.object(top.sts, 'sts', ['endpoint', 'accessKeyId', 'accessKeySecret', 'roleArn', 'durationSeconds']);
   const sts = {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BodyCutShort, readBoundedBody } from '../http/read-body.js';
@@ -35,9 +36,11 @@ export interface VendHttpOptions {
   service: VendService;
   auth: Authenticator;
   log: Logger;
+  /** PEM certificate and key (read and checked): HTTPS only. */
+  tls: { cert: Buffer; key: Buffer } | null;
 }
 
-export function createVendServer(o: VendHttpOptions): Server {
+export function createVendServer(o: VendHttpOptions): Server | HttpsServer {
   const ossOrigin = new URL(bucketUrl(o.config.oss)).origin;
   // The page talks to this service and to OSS only; no inline script or style anywhere.
   const csp = [
@@ -60,13 +63,14 @@ export function createVendServer(o: VendHttpOptions): Server {
     defaultGrant: o.config.defaultGrant,
   });
 
-  return createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       const e = err instanceof VendError ? err : internal(o.log, err);
       if (res.headersSent) return res.destroy();
       sendJson(res, e.status, errorBody(e), e.headers);
     });
-  });
+  };
+  return o.tls === null ? createServer(listener) : createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, listener);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://vend.invalid');
@@ -74,6 +78,8 @@ export function createVendServer(o: VendHttpOptions): Server {
     const method = req.method ?? 'GET';
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
+    // Served over TLS, a browser should never come back over plain HTTP (its bearer token would travel in clear).
+    if (o.tls !== null) res.setHeader('strict-transport-security', 'max-age=31536000');
 
     if (path === '/sts/token') {
       allow(method, ['GET']);

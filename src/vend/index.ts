@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { readTlsMaterial } from '../http/serve.js';
 import { createLogger, type Logger } from '../log.js';
 import { systemClock, type Clock } from '../util/time.js';
 import { jwtAuthenticator, usersAuthenticator, type Authenticator } from './auth.js';
@@ -19,6 +20,8 @@ export interface VendOptions {
   /** Overrides config.listen. */
   host?: string;
   port?: number;
+  /** Overrides config.listen.tls (the CLI's --cert/--key). */
+  tls?: { cert: string; key: string };
   /** Ask STS who the AccessKey belongs to and refuse the account's own key (the CLI does). */
   refuseRootKey?: boolean;
 }
@@ -37,7 +40,10 @@ export async function startVend(opts: VendOptions): Promise<RunningVend> {
   if (opts.refuseRootKey) await issuer.checkNotRoot();
   const auth: Authenticator = config.auth.mode === 'users' ? await usersAuthenticator(config.auth, clock) : jwtAuthenticator(config.auth, clock);
   const service = new VendService({ config, auth, issuer, clock, log });
-  const server = createVendServer({ config, service, auth, log });
+  const tlsFiles = opts.tls ?? config.listen.tls;
+  // Read and checked before anything listens: a bad file stops the start with a message naming it.
+  const tls = tlsFiles === null ? null : await readTlsMaterial(tlsFiles);
+  const server = createVendServer({ config, service, auth, log, tls });
   const host = opts.host ?? config.listen.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -49,7 +55,7 @@ export async function startVend(opts: VendOptions): Promise<RunningVend> {
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
-    url: `http://${shownHost}:${port}`,
+    url: `${tls === null ? 'http' : 'https'}://${shownHost}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
