@@ -77,6 +77,9 @@ export const catalogue = {
   BucketNotEmpty: { status: 409, message: 'The bucket has objects. Please delete them first.', ec: '0015-00000301' },
   PositionNotEqualToLength: { status: 409, message: 'Position is not equal to file length', ec: '0026-00000016' },
   ObjectNotAppendable: { status: 409, message: 'The object is not appendable.', ec: '0026-00000015' },
+  // SealAppendObject's page lists it (409) for a seal of an object that is not Appendable; the Python SDK v2's
+  // test_seal_append_object names it for an append to a sealed object. No EC documented.
+  AppendSealedObjectNotAllowed: { status: 409, message: 'The object is sealed and can no longer be appended to.' },
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000014' },
   // WORM retention (docs/data-protection.md). Messages from the OSS error pages; ECs where OSS documents them.
   FileImmutable: { status: 409, message: 'The object you specified is immutable.' },

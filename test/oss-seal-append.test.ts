@@ -1,5 +1,5 @@
 // SealAppendObject (docs/traffic-limit-seal.md): `POST /<key>?seal&position=<n>` makes an Appendable object
-// take no more appends (ObjectNotAppendable), shows x-oss-sealed-time (the first seal's) on HEAD and GET,
+// take no more appends (AppendSealedObjectNotAllowed), shows x-oss-sealed-time (the first seal's) on HEAD and GET,
 // checks `position` against the length, refuses other object types, and is authorized as oss:SealAppendObject.
 // Runs on SQLite, and on PostgreSQL through test/pg-seal-append.test.ts.
 import assert from 'node:assert/strict';
@@ -36,7 +36,7 @@ describe('SealAppendObject', () => {
     const res = await seal('log.txt', 6);
     assert.equal(res.status, 200);
     assert.equal(res.headers['x-oss-sealed-time'], new Date(sealedAt).toUTCString());
-    const err = await expectOssError(client.append('log.txt', Buffer.from('g'), { position: '6' }), 'ObjectNotAppendable', 409);
+    const err = await expectOssError(client.append('log.txt', Buffer.from('g'), { position: '6' }), 'AppendSealedObjectNotAllowed', 409);
     assert.match(err.message, /sealed/);
     const head = await client.head('log.txt');
     assert.equal((head.res.headers as Record<string, string>)['x-oss-sealed-time'], new Date(sealedAt).toUTCString());
@@ -59,7 +59,7 @@ describe('SealAppendObject', () => {
     await expectOssError(seal('pos.txt', 4), 'PositionNotEqualToLength', 409);
     await client.append('pos.txt', Buffer.from('6'), { position: '5' }); // still appendable
     await client.put('normal.txt', Buffer.from('n'));
-    await expectOssError(seal('normal.txt'), 'ObjectNotAppendable', 409);
+    await expectOssError(seal('normal.txt'), 'AppendSealedObjectNotAllowed', 409);
     await expectOssError(seal('missing.txt'), 'NoSuchKey', 404);
     await expectOssError(rawObjectRequest(srv.client({ bucket: BUCKET, authorizationV4: true } as Partial<OSS.Options>), 'POST', 'pos.txt', { subres: { seal: '', position: 'x' } }), 'InvalidArgument', 400);
   });

@@ -54,4 +54,26 @@ describe('the SDK test suites, sixth reading', () => {
       assert.equal(one(after1, 'ObjectCount'), '1');
     });
   });
+
+  describe('SealAppendObject (Python v2 test_object_basic.py test_seal_append_object, OSS\'s SealAppendObject page)', () => {
+    it('an append to a sealed object is AppendSealedObjectNotAllowed; so is a seal of an object that is not Appendable', async () => {
+      const bucket = `${B}-seal`;
+      ok(await send({ method: 'PUT', bucket }), 'PutBucket');
+      const first = ok(await send({ method: 'POST', bucket, key: 'k-seal', query: [['append', ''], ['position', '0']], body: 'hello' }), 'AppendObject');
+      assert.equal(first.headers['x-oss-next-append-position'], '5');
+      const sealed = ok(await send({ method: 'POST', bucket, key: 'k-seal', query: [['seal', ''], ['position', '5']] }), 'SealAppendObject');
+      assert.ok(sealed.headers['x-oss-sealed-time'], 'sealed_time');
+      const refused = await send({ method: 'POST', bucket, key: 'k-seal', query: [['append', ''], ['position', '5']], body: ' world' });
+      assert.equal(refused.status, 409, refused.text);
+      assert.equal(refused.err?.Code, 'AppendSealedObjectNotAllowed');
+      assert.equal(refused.err?.RequestId?.length, 24);
+      ok(await send({ method: 'PUT', bucket, key: 'k-normal', body: 'n' }), 'PutObject');
+      const notAppendable = await send({ method: 'POST', bucket, key: 'k-normal', query: [['seal', ''], ['position', '1']] });
+      assert.equal(notAppendable.status, 409, notAppendable.text);
+      assert.equal(notAppendable.err?.Code, 'AppendSealedObjectNotAllowed');
+      // An append to an object that was never Appendable keeps its own code.
+      const normal = await send({ method: 'POST', bucket, key: 'k-normal', query: [['append', ''], ['position', '1']], body: 'x' });
+      assert.equal(normal.err?.Code, 'ObjectNotAppendable');
+    });
+  });
 });

@@ -710,7 +710,8 @@ export class ObjectService {
     await this.head(bucket, key, undefined, 'NoSuchKey');
     await admitSmall(this.ctx);
     return this.updateVersion(bucket, key, undefined, (cur) => {
-      if (cur.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
+      // SealAppendObject's page names AppendSealedObjectNotAllowed for an object that is not Appendable.
+      if (cur.type !== 'Appendable') throw new AppError('AppendSealedObjectNotAllowed', 'SealAppendObject applies to Appendable objects only.');
       if (position !== undefined && cur.size !== position) throw positionMismatch(cur.size);
       if (typeof cur.attrs?.sealedTime === 'number') return cur;
       return { ...cur, attrs: { ...cur.attrs, sealedTime: this.ctx.clock() } };
@@ -867,9 +868,9 @@ function normalObject(base: BaseRecord, body: IngestedBody): ObjectRecord {
   });
 }
 
-/** A sealed Appendable object (SealAppendObject) refuses appends as a non-appendable one does. */
+/** A sealed Appendable object (SealAppendObject) refuses appends (the code the Python SDK v2's seal test expects). */
 function assertNotSealed(obj: ObjectRecord): void {
-  if (typeof obj.attrs?.sealedTime === 'number') throw new AppError('ObjectNotAppendable', 'The object is sealed (SealAppendObject) and can no longer be appended to.');
+  if (typeof obj.attrs?.sealedTime === 'number') throw new AppError('AppendSealedObjectNotAllowed');
 }
 
 function positionMismatch(length: number): AppError {
