@@ -167,6 +167,46 @@ describe('archive classes and RestoreObject', () => {
     assert.equal((await restore(c, 'c2.txt', { type: 'ColdArchive', Days: 5, JobParameters: 'Bulk' })).res.headers['x-oss-object-restore-priority'], 'Bulk');
   });
 
+  it('the cold classes take as much longer as OSS says, by priority, on the Archive restore\'s scale', async () => {
+    // A server of its own with a short Archive restore: 2,880 of them must stay within the allowed clock skew.
+    const unit = 100;
+    let shift = 0;
+    const own = await startTestServer({ clock: () => Date.now() + shift, timing: { restoreDelayMs: unit, restoreDayMs: DAY_MS } });
+    try {
+      await own.client().putBucket(BUCKET);
+      const oc = own.client({ bucket: BUCKET });
+      const ongoing = async (key: string): Promise<boolean> => (await oc.head(key)).res.headers['x-oss-restore' as never] === 'ongoing-request="true"';
+      const coldRestore = (key: string, cls: string, tier: string) => restore(oc, key, { type: cls as 'ColdArchive', Days: 1, JobParameters: tier as 'Standard' });
+      // One Archive restore stands for OSS's minute: ColdArchive 1 h / 2 h / 5 h (Expedited / Standard / Bulk),
+      // DeepColdArchive 12 h / 48 h. Before: one Archive restore for every class and priority.
+      const cases: Array<[string, string, number, number]> = [
+        ['ColdArchive', 'Expedited', 60, 1], ['ColdArchive', 'Standard', 120, 60], ['ColdArchive', 'Bulk', 300, 120],
+        ['DeepColdArchive', 'Expedited', 720, 300], ['DeepColdArchive', 'Standard', 2880, 720],
+      ];
+      for (const [cls, tier, spans, shorter] of cases) {
+        shift = 0;
+        const key = `span-${cls}-${tier}.txt`;
+        await oc.put(key, Buffer.from(key), { headers: { 'x-oss-storage-class': cls } } as OSS.PutObjectOptions);
+        assert.equal((await coldRestore(key, cls, tier)).res.status, 202);
+        shift = shorter * unit + 50;
+        assert.equal(await ongoing(key), true, `${cls} ${tier} after ${shorter} Archive restores`);
+        shift = spans * unit + 1000;
+        assert.equal(await ongoing(key), false, `${cls} ${tier} after ${spans} Archive restores`);
+      }
+      // A higher priority taken while a restore runs ends it that priority's time from then.
+      shift = 0;
+      await oc.put('span-upgrade.txt', Buffer.from('u'), { headers: { 'x-oss-storage-class': 'ColdArchive' } } as OSS.PutObjectOptions);
+      await coldRestore('span-upgrade.txt', 'ColdArchive', 'Bulk');
+      shift = 120 * unit;
+      assert.equal(await ongoing('span-upgrade.txt'), true);
+      assert.equal((await coldRestore('span-upgrade.txt', 'ColdArchive', 'Expedited')).res.status, 202);
+      shift += 60 * unit + 1000;
+      assert.equal(await ongoing('span-upgrade.txt'), false);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('gives objects written without a class the bucket\'s (an Archive bucket\'s objects are frozen)', async () => {
     const admin = srv.client();
     await admin.putBucket('archive-class-bucket', { storageClass: 'Archive' } as unknown as OSS.PutBucketOptions);

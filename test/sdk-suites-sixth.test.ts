@@ -76,4 +76,21 @@ describe('the SDK test suites, sixth reading', () => {
       assert.equal(normal.err?.Code, 'ObjectNotAppendable');
     });
   });
+
+  describe('a cold restore is still running seconds after it was asked for (Go v2 TestCleanRestoredObject, C++ RestoreWithColdArchiveTest)', () => {
+    it('with the default delay, CleanRestoredObject a second after a ColdArchive restore is 409 ArchiveRestoreNotFinished', async () => {
+      const bucket = `${B}-cold`;
+      ok(await send({ method: 'PUT', bucket }), 'PutBucket');
+      ok(await send({ method: 'PUT', bucket, key: 'cold', body: 'c', headers: { 'x-oss-storage-class': 'ColdArchive' } }), 'PutObject');
+      assert.equal((await send({ method: 'POST', bucket, key: 'cold', query: [['restore', '']] })).status, 202);
+      // The Go test sleeps 1 s here (the C++ one 5 s); a ColdArchive restore takes 120 Archive restores (1 s each by
+      // default). Before: one Archive restore for every class, done by then: 200, and the Go test read a nil error.
+      await new Promise((r) => setTimeout(r, 1500));
+      const clean = await send({ method: 'POST', bucket, key: 'cold', query: [['cleanRestoredObject', '']] });
+      assert.equal(clean.status, 409, clean.text);
+      assert.equal(clean.err?.Code, 'ArchiveRestoreNotFinished');
+      const head = await send({ method: 'HEAD', bucket, key: 'cold' });
+      assert.equal(head.headers['x-oss-restore'], 'ongoing-request="true"');
+    });
+  });
 });

@@ -146,7 +146,7 @@ export function buildProgram(): Command {
       .default(process.env.ALUNITE_KMS_KEYS ? process.env.ALUNITE_KMS_KEYS.split(',').map((s) => s.trim()).filter((s) => s !== '') : [], 'alunite/oss-default only'))
     .option('--allow-reset', 'development only: enable POST /-/reset, back to the --init state (env ALUNITE_ALLOW_RESET=1)', process.env.ALUNITE_ALLOW_RESET === '1')
     .option('--retention-day-seconds <seconds>', 'development only: length of a WORM retention day, e.g. 2 (env ALUNITE_RETENTION_DAY_SECONDS, default 86400; docs/data-protection.md)', seconds(0.001))
-    .option('--restore-seconds <seconds>', 'how long a RestoreObject takes before the object can be read (env ALUNITE_RESTORE_SECONDS, default 1)', seconds(0))
+    .option('--restore-seconds <seconds>', 'how long an Archive RestoreObject takes before the object can be read; ColdArchive/DeepColdArchive take 60-2880x that by priority (env ALUNITE_RESTORE_SECONDS, default 1)', seconds(0))
     .option('--meta-query-ready-seconds <seconds>', 'how long an opened metadata index reports Ready before Running (env ALUNITE_META_QUERY_READY_SECONDS, default 3; docs/meta-query.md)', seconds(0))
     .option('--restore-day-seconds <seconds>', 'development only: length of a day of a restored copy (env ALUNITE_RESTORE_DAY_SECONDS, default 86400)', seconds(0.001))
     .option('--lifecycle-day-seconds <n>', 'development only: a lifecycle rule\'s "day" lasts this many seconds (env ALUNITE_LIFECYCLE_DAY_SECONDS, default 86400; docs/lifecycle.md)', positiveSeconds)
