@@ -52,26 +52,44 @@ const ANONYMOUS: Caller = { kind: 'anonymous' };
 
 type ContextValue = string | readonly string[];
 
-/** Lower-cased copies of contexts, built on first use and shared by the decisions of a request (contexts are read-only). */
-const lowered = new WeakMap<ConditionContext, Map<string, ContextValue>>();
+/**
+ * A context by lower-case key, built on first use and shared by the decisions of a request (contexts are read-only).
+ * `spellings` holds, for keys given in several spellings only, each spelling's values apart (see conditionHolds).
+ */
+interface Lowered {
+  readonly values: Map<string, ContextValue>;
+  readonly spellings: Map<string, ContextValue[]> | null;
+}
+
+const lowered = new WeakMap<ConditionContext, Lowered>();
 
 /**
- * A context by lower-case key. Keys that differ only in case are one key holding all their values: tag keys are
- * case-sensitive (`Team` and `team` are two tags), condition keys are not, so `oss:RequestObjectTag/team` is met by
- * either tag, as by any of several values (§1.6). Before, the policy's own spelling was read first and alone: a Deny
- * on `…/team` = `red` refused `Team=red`, yet `Team=red&team=blue` passed it (docs/policy.md).
+ * Keys that differ only in case are one key holding all their values: tag keys are case-sensitive (`Team` and
+ * `team` are two tags), condition keys are not, so `oss:RequestObjectTag/team` is met by either tag, as by any of
+ * several values (§1.6). Before, the policy's own spelling was read first and alone: a Deny on `…/team` = `red`
+ * refused `Team=red`, yet `Team=red&team=blue` passed it (docs/policy.md).
  */
-function lowerContext(c: ConditionContext): Map<string, ContextValue> {
+function lowerContext(c: ConditionContext): Lowered {
   let m = lowered.get(c);
   if (m === undefined) {
-    m = new Map();
+    const values = new Map<string, ContextValue>();
+    let spellings: Map<string, ContextValue[]> | null = null;
     for (const k of Object.keys(c)) {
       const v = c[k];
       if (v === undefined) continue;
       const key = k.toLowerCase();
-      const had = m.get(key);
-      m.set(key, had === undefined ? v : [...(typeof had === 'string' ? [had] : had), ...(typeof v === 'string' ? [v] : v)]);
+      const had = values.get(key);
+      if (had === undefined) {
+        values.set(key, v);
+        continue;
+      }
+      values.set(key, [...(typeof had === 'string' ? [had] : had), ...(typeof v === 'string' ? [v] : v)]);
+      spellings ??= new Map();
+      const apart = spellings.get(key);
+      if (apart === undefined) spellings.set(key, [had, v]);
+      else apart.push(v);
     }
+    m = { values, spellings };
     lowered.set(c, m);
   }
   return m;
@@ -86,7 +104,13 @@ const MFA_PRESENT_KEY = 'acs:mfapresent';
 export class RequestView {
   private ids: CallerIds | null = null;
   private split: RequestArn | null = null;
-  private ctx: Map<string, ContextValue> | null = null;
+  private ctx: Lowered | null = null;
+
+  /**
+   * Some condition key of the context was given in several spellings (lowerContext): its conditions then answer by
+   * the statement's effect, so neither they nor the statements testing them are memoized for this view.
+   */
+  ambiguous = false;
 
   /** The pattern-matching work left to this request's decisions, all layers together (glob.ts MATCH_WORK_LIMIT). */
   readonly meter: MatchMeter;
@@ -126,27 +150,58 @@ export class RequestView {
       if (caller.kind === 'anonymous' || caller.kind === 'service' || caller.kind === 'federated') return undefined;
       return caller.kind === 'user' && caller.mfa === true ? 'true' : 'false';
     }
-    const ctx = this.req.context;
-    if (ctx === undefined) return undefined;
     // Never the policy's own spelling alone: another spelling may hold values too (lowerContext).
-    return (this.ctx ??= lowerContext(ctx)).get(c.key);
+    return this.lowered()?.values.get(c.key);
+  }
+
+  /** Each spelling's values of the condition's key, when the context gives it in several; else null. */
+  spellingsOf(c: CompiledCondition): readonly ContextValue[] | null {
+    if (c.key === PRINCIPAL_ACCOUNT_KEY || (c.key === MFA_PRESENT_KEY && this.req.caller !== undefined)) return null; // from the caller
+    return this.lowered()?.spellings?.get(c.key) ?? null;
+  }
+
+  private lowered(): Lowered | null {
+    if (this.ctx === null) {
+      const ctx = this.req.context;
+      if (ctx === undefined) return null;
+      this.ctx = lowerContext(ctx);
+      this.ambiguous = this.ctx.spellings !== null;
+    }
+    return this.ctx;
   }
 }
 
-/** Missing key: positive operators false, negated true; several request values: any may match (§1.6). */
-export function conditionHolds(c: CompiledCondition, view: RequestView): boolean {
-  // A shared condition (compile.ts) met again in the same request: its answer cannot have changed.
-  const memo = c.memo;
-  if (memo.view === view) return memo.holds;
-  const v = view.lookup(c);
+function holdsFor(c: CompiledCondition, v: ContextValue | undefined): boolean {
   let positive = false;
   if (typeof v === 'string') positive = c.test(v);
   else if (v !== undefined) {
     for (const x of v) if (c.test(x)) { positive = true; break; }
   }
-  const holds = c.negated ? !positive : positive;
-  memo.view = view;
-  memo.holds = holds;
+  return c.negated ? !positive : positive;
+}
+
+/**
+ * Missing key: positive operators false, negated true; several request values: any may match (§1.6).
+ *
+ * A key given in several spellings (tags `team=red` and `Team=blue`) is several tags, not one tag with several
+ * values: each spelling's values are tested apart, and the answer fails closed for the statement's `effect`. A Deny
+ * applies when it applies to any spelling, an Allow only when it holds for every one. With the values merged, a Deny
+ * on `StringNotEquals oss:RequestObjectTag/team: blue` was passed by `team=red&Team=blue` (blue is among them), and
+ * an Allow on `StringEquals …/team: blue` admitted that write too (docs/policy.md).
+ */
+export function conditionHolds(c: CompiledCondition, view: RequestView, effect: Effect = 'Deny'): boolean {
+  // A shared condition (compile.ts) met again in the same request: its answer cannot have changed.
+  const memo = c.memo;
+  if (memo.view === view) return memo.holds;
+  const apart = view.spellingsOf(c);
+  if (apart !== null) return effect === 'Deny' ? apart.some((v) => holdsFor(c, v)) : apart.every((v) => holdsFor(c, v));
+  const holds = holdsFor(c, view.lookup(c));
+  // Not remembered in a view with several spellings of some key: a statement memo shared with the other effect
+  // could otherwise carry this answer to it (applies).
+  if (!view.ambiguous) {
+    memo.view = view;
+    memo.holds = holds;
+  }
   return holds;
 }
 
@@ -155,15 +210,18 @@ function applies(st: CompiledStatement, view: RequestView): boolean {
   const memo = st.applies;
   if (memo.view === view) return memo.holds;
   const holds = appliesNow(st, view);
-  memo.view = view;
-  memo.holds = holds;
+  // Shared by statements of either effect: not remembered where the answer depends on the effect (conditionHolds).
+  if (!view.ambiguous) {
+    memo.view = view;
+    memo.holds = holds;
+  }
   return holds;
 }
 
 function appliesNow(st: CompiledStatement, view: RequestView): boolean {
   if (st.matchResource !== null && st.matchResource(view.arn()) === st.notResource) return false;
   if (st.matchPrincipal !== null && !st.matchPrincipal(view.callerIds())) return false;
-  for (const c of st.conditions) if (!conditionHolds(c, view)) return false;
+  for (const c of st.conditions) if (!conditionHolds(c, view, st.effect)) return false;
   return true;
 }
 

@@ -97,7 +97,7 @@ function statementTrace(st: CompiledStatement, lowerAction: string, view: Reques
   if (st.matchPrincipal !== null && !st.matchPrincipal(view.callerIds())) return { ...base, applied: false, failed: 'Principal' };
   const failing: ConditionTrace[] = [];
   for (const c of st.conditions) {
-    if (conditionHolds(c, view)) continue;
+    if (conditionHolds(c, view, st.effect)) continue;
     const v = view.lookup(c);
     failing.push({ key: c.keyAsWritten, operator: c.operator, expected: c.values, actual: v === undefined ? null : typeof v === 'string' ? [v] : [...v] });
   }

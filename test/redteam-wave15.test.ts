@@ -1,0 +1,91 @@
+// Red-team wave 15 (an outsider, another account's tenant and a narrowly-scoped RAM user or STS session against a
+// running server): each finding reproduced against a real server the test starts, failing on the code before its
+// fix; then short guards for what held. Runs on SQLite, and on PostgreSQL with ALUNITE_TEST_META=postgres.
+//
+// Found and fixed:
+// - Wave 14 made a condition key given in several spellings one key holding all their values (tags `team=red` and
+//   `Team=blue` are two tags, condition keys are case-insensitive). Any-of-the-values is right for a positive Deny,
+//   but it let two policies written to force a tag through: a Deny on `StringNotEquals
+//   oss:RequestObjectTag/team: blue` (every write must be tagged team=blue) was passed by `team=red&Team=blue`
+//   (blue is among the values), and an Allow on `StringEquals …/team: blue` as the only grant admitted it too; the
+//   object then carried team=red. Now each spelling is tested apart and the answer fails closed for the statement:
+//   a Deny applies when it applies to any spelling, an Allow holds only when it holds for every one
+//   (policy/evaluate.ts conditionHolds; docs/policy.md).
+//
+// Tried and held (guarded below where cheap):
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type OSS from 'ali-oss';
+import { denied, policyDoc, Ram } from './helpers/ram.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const BY_POLICY = 'Access denied by bucket policy.';
+const NO_RIGHT = 'You have no right to access this object.';
+const BY_ACL = 'You have no right to access this object because of bucket acl.';
+
+/** ali-oss's object-tagging calls, which its typings leave out. */
+type Tagging = { putObjectTagging(name: string, tags: Record<string, string>): Promise<unknown>; getObjectTagging(name: string): Promise<{ tag: Record<string, string> }> };
+
+describe('redteam wave 15: a tag key in two spellings is two tags, and a policy forcing a tag sees both', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const B = 'wave15-tags';
+  const writes = ['oss:PutObject', 'oss:PutObjectTagging'];
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    await srv.client().putBucket(B);
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('a Deny on StringNotEquals oss:RequestObjectTag/team = blue refuses team=red beside Team=blue', async () => {
+    const u = await ram.userWith('must-be-blue', policyDoc(
+      { Effect: 'Allow', Action: [...writes, 'oss:GetObjectTagging'], Resource: `acs:oss:*:*:${B}/*` },
+      { Effect: 'Deny', Action: writes, Resource: `acs:oss:*:*:${B}/*`, Condition: { StringNotEquals: { 'oss:RequestObjectTag/team': 'blue' } } },
+    ));
+    const oss: OSS = u.oss(B);
+    const put = (key: string, tagging: string) => oss.put(key, Buffer.from('x'), { headers: { 'x-oss-tagging': tagging } });
+    await put('ok', 'team=blue');
+    await put('ok-2', 'Team=blue');
+    await denied(put('k', 'team=red'), BY_POLICY);
+    // Before: blue was among the values [red, blue], so StringNotEquals did not hold and the object kept team=red.
+    for (const tagging of ['team=red&Team=blue', 'Team=blue&team=red', 'TEAM=blue&Team=blue&team=red']) await denied(put('k', tagging), BY_POLICY);
+    const tags = oss as unknown as Tagging;
+    await denied(tags.putObjectTagging('ok', { Team: 'blue', team: 'red' }), BY_POLICY);
+    assert.deepEqual((await tags.getObjectTagging('ok')).tag, { team: 'blue' });
+    // Every spelling blue: the Deny does not apply.
+    await put('ok-3', 'team=blue&Team=blue');
+  });
+
+  it('an Allow on StringEquals oss:RequestObjectTag/team = blue (the only grant) does not admit team=red beside Team=blue', async () => {
+    const u = await ram.userWith('only-blue', policyDoc(
+      { Effect: 'Allow', Action: writes, Resource: `acs:oss:*:*:${B}/only/*`, Condition: { StringEquals: { 'oss:RequestObjectTag/team': 'blue' } } },
+    ));
+    const oss: OSS = u.oss(B);
+    const put = (tagging: string) => oss.put('only/k', Buffer.from('x'), { headers: { 'x-oss-tagging': tagging } });
+    await put('team=blue');
+    await put('Team=blue&team=blue');
+    for (const tagging of ['team=red&Team=blue', 'Team=blue&team=red']) await denied(put(tagging), BY_ACL);
+    const tags = oss as unknown as Tagging;
+    await denied(tags.putObjectTagging('only/k', { team: 'blue', TEAM: 'red' }), NO_RIGHT);
+  });
+
+  it('the same Allow and Deny in one statement set decide alike whichever is tested first (no answer carried between effects)', async () => {
+    // A Deny and an Allow with the same Resource and Condition share one statement memo (compile.ts): the Allow's
+    // every-spelling answer must not be reused for the Deny, nor the other way round.
+    const u = await ram.userWith('same-guard', policyDoc(
+      { Effect: 'Allow', Action: writes, Resource: `acs:oss:*:*:${B}/same/*`, Condition: { StringNotEquals: { 'oss:RequestObjectTag/team': 'red' } } },
+      { Effect: 'Deny', Action: writes, Resource: `acs:oss:*:*:${B}/same/*`, Condition: { StringNotEquals: { 'oss:RequestObjectTag/team': 'red' } } },
+      { Effect: 'Allow', Action: writes, Resource: `acs:oss:*:*:${B}/same/*` },
+    ));
+    const oss: OSS = u.oss(B);
+    const put = (tagging: string) => oss.put('same/k', Buffer.from('x'), { headers: { 'x-oss-tagging': tagging } });
+    await put('team=red');
+    await denied(put('team=blue'), BY_POLICY);
+    await denied(put('team=red&Team=blue'), BY_POLICY);
+    await denied(put('Team=blue&team=red'), BY_POLICY);
+  });
+});
