@@ -11,13 +11,20 @@
 //   object then carried team=red. Now each spelling is tested apart and the answer fails closed for the statement:
 //   a Deny applies when it applies to any spelling, an Allow holds only when it holds for every one
 //   (policy/evaluate.ts conditionHolds; docs/policy.md).
+// - The OIDC issuer keys cache (sts/jwks.ts) kept an entry per (issuer, pin set) it ever fetched, and one per failed
+//   fetch, for the life of the process. The pin set is the provider's Fingerprints, which its account changes at will
+//   (AddFingerprintToOIDCProvider / RemoveFingerprintFromOIDCProvider): a tenant rotating a fingerprint and calling
+//   the anonymous AssumeRoleWithOIDC grew three maps by an entry per rotation, without end. Now each map keeps at most
+//   JWKS_LIMITS.maxIssuers (1,024) pairs, the least recently stored forgotten first (docs/limits.md).
 //
 // Tried and held (guarded below where cheap):
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
+import { JWKS_LIMITS } from '../src/sts/jwks.js';
+import { anonymousSts, federatedTrust, ims, oidcProviderArn, signingKey, TestIssuer, TLS_CERT, TLS_FINGERPRINT } from './helpers/federation.js';
 import { denied, policyDoc, Ram } from './helpers/ram.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
 const BY_POLICY = 'Access denied by bucket policy.';
 const NO_RIGHT = 'You have no right to access this object.';
@@ -87,5 +94,52 @@ describe('redteam wave 15: a tag key in two spellings is two tags, and a policy 
     await denied(put('team=blue'), BY_POLICY);
     await denied(put('team=red&Team=blue'), BY_POLICY);
     await denied(put('Team=blue&team=red'), BY_POLICY);
+  });
+});
+
+describe('redteam wave 15: the OIDC issuer keys cache is bounded however often a provider\'s pins change', () => {
+  let srv: TestServer;
+  let issuer: TestIssuer;
+  const saved = JWKS_LIMITS.maxIssuers;
+
+  before(async () => {
+    issuer = await new TestIssuer().start([await signingKey('k1', 'RS256')]);
+    srv = await startTestServer({ oidc: { ca: TLS_CERT } });
+    await ims(srv, 'CreateOIDCProvider', { OIDCProviderName: 'rotating', IssuerUrl: issuer.url, ClientIds: 'app', Fingerprints: TLS_FINGERPRINT });
+    await new Ram(srv).call('CreateRole', { RoleName: 'fed', AssumeRolePolicyDocument: federatedTrust(oidcProviderArn('rotating')) });
+    // The bound is 1,024 pairs; the test lowers it so as not to rotate a thousand times. What it shows is the same.
+    JWKS_LIMITS.maxIssuers = 3;
+  });
+  after(async () => {
+    JWKS_LIMITS.maxIssuers = saved;
+    await srv.stop();
+    await issuer.close();
+  });
+
+  const assume = async (): Promise<void> => {
+    const r = await anonymousSts(srv, 'AssumeRoleWithOIDC', {
+      OIDCProviderArn: oidcProviderArn('rotating'), RoleArn: `acs:ram::${ACCOUNT_ID}:role/fed`, OIDCToken: await issuer.token({ aud: 'app', sub: 'ci' }), RoleSessionName: 'ci',
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  };
+  const pin = (action: 'AddFingerprintToOIDCProvider' | 'RemoveFingerprintFromOIDCProvider', fp: string) => ims(srv, action, { OIDCProviderName: 'rotating', Fingerprint: fp });
+
+  it('pin sets beyond the bound push the oldest out: asked again, it is fetched again (was: kept for ever)', async () => {
+    await assume();
+    assert.equal(issuer.discoveryHits, 1);
+    await assume();
+    assert.equal(issuer.discoveryHits, 1, 'the same pin set is served from the cache');
+    // Three more pin sets (each a fetch: keys are cached per pin set), then the first one again.
+    const extra = ['a1', 'b2', 'c3'].map((p) => p.repeat(20));
+    for (const fp of extra) {
+      await pin('AddFingerprintToOIDCProvider', fp);
+      await assume();
+    }
+    assert.equal(issuer.discoveryHits, 4);
+    for (const fp of extra) await pin('RemoveFingerprintFromOIDCProvider', fp);
+    await assume();
+    assert.equal(issuer.discoveryHits, 5, 'the first pin set was forgotten (the cache holds 3)');
+    await assume();
+    assert.equal(issuer.discoveryHits, 5);
   });
 });

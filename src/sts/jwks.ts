@@ -30,6 +30,25 @@ export interface JwksOptions {
 /** Largest discovery or JWKS document read (real ones are a few KiB). */
 const MAX_DOCUMENT_BYTES = 256 * 1024;
 
+/**
+ * (issuer, pin set) pairs each map below remembers; past it the least recently stored is forgotten (fetched again when
+ * next asked). Keys come from the accounts' providers, whose pins change with every fingerprint added or removed:
+ * without a bound, a tenant rotating a fingerprint and calling AssumeRoleWithOIDC grew the maps by an entry (a key
+ * set, or a remembered failure) per rotation for the life of the process. Mutable for tests only.
+ */
+export const JWKS_LIMITS = { maxIssuers: 1_024 };
+
+/** Stores `value` as the newest entry of `map`, forgetting the oldest past JWKS_LIMITS.maxIssuers. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > JWKS_LIMITS.maxIssuers) {
+    const oldest = map.keys().next();
+    if (oldest.done === true) break;
+    map.delete(oldest.value);
+  }
+}
+
 interface Entry {
   keys: JWTVerifyGetKey;
   kids: Set<string>;
@@ -99,7 +118,7 @@ export class JwksCache {
     if (fresh) {
       // A kid the cached keys lack: refetch, but at most once per floor (only such refreshes count).
       if (now - (this.lastRefresh.get(key) ?? -Infinity) < (this.opts.refreshFloorMs ?? 30_000)) return cached.keys;
-      this.lastRefresh.set(key, now);
+      remember(this.lastRefresh, key, now);
     }
     const failed = this.failures.get(key);
     if (failed && now - failed.at < (this.opts.failureMs ?? 5_000)) {
@@ -109,12 +128,12 @@ export class JwksCache {
     let pending = this.inflight.get(key);
     if (!pending) {
       pending = this.load(issuer, fingerprints, pins).finally(() => this.inflight.delete(key));
-      pending.then(() => this.failures.delete(key), (error: unknown) => this.failures.set(key, { at: this.clock(), error }));
+      pending.then(() => this.failures.delete(key), (error: unknown) => remember(this.failures, key, { at: this.clock(), error }));
       this.inflight.set(key, pending);
       this.loads++;
     }
     const entry = await pending;
-    this.entries.set(key, entry);
+    remember(this.entries, key, entry);
     return entry.keys;
   }
 
