@@ -16,11 +16,23 @@
 //   (AddFingerprintToOIDCProvider / RemoveFingerprintFromOIDCProvider): a tenant rotating a fingerprint and calling
 //   the anonymous AssumeRoleWithOIDC grew three maps by an entry per rotation, without end. Now each map keeps at most
 //   JWKS_LIMITS.maxIssuers (1,024) pairs, the least recently stored forgotten first (docs/limits.md).
+// - A processed image waited in memory, whole, until its client read it: a client that asked and never read held it
+//   until the idle timeout (5 minutes). A 250-megapixel JPEG of noise (~10 MB, under the 20 MB source bound) becomes a
+//   PNG of ~350 MB in seconds; four stalled anonymous readers of a 64-megapixel one held +190 MB resident, and one
+//   public image was enough to stack gigabytes. Now the bytes of processed answers not yet handed to their sockets
+//   are counted process-wide, a job does not start while they reach IMAGE_ANSWERS.maxBytesInFlight (512 MiB; 503
+//   ServiceUnavailable), and an answer is handed over in copied 256 KiB slices, so what a stalled socket keeps is
+//   its last slices, not the whole image (oss/image-answers.ts; docs/limits.md).
 //
 // Tried and held (guarded below where cheap):
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
+import sharp from 'sharp';
+import { IMAGE_ANSWERS, imageAnswerBytesHeld } from '../src/oss/image-answers.js';
+import { eventually } from './helpers/eventually.js';
 import { JWKS_LIMITS } from '../src/sts/jwks.js';
 import { anonymousSts, federatedTrust, ims, oidcProviderArn, signingKey, TestIssuer, TLS_CERT, TLS_FINGERPRINT } from './helpers/federation.js';
 import { denied, policyDoc, Ram } from './helpers/ram.js';
@@ -141,5 +153,56 @@ describe('redteam wave 15: the OIDC issuer keys cache is bounded however often a
     assert.equal(issuer.discoveryHits, 5, 'the first pin set was forgotten (the cache holds 3)');
     await assume();
     assert.equal(issuer.discoveryHits, 5);
+  });
+});
+
+describe('redteam wave 15: processed images waiting for stalled readers are bounded', () => {
+  let srv: TestServer;
+  const B = 'wave15-img';
+  const saved = IMAGE_ANSWERS.maxBytesInFlight;
+  const path = `/${B}/noise.jpg?x-oss-process=image/format,png`;
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(B);
+    await srv.client().putBucketACL(B, 'public-read');
+    // 4,500 x 4,500 of noise: a ~1 MB JPEG whose PNG is ~29 MB, more than the loopback socket buffers hold.
+    const side = 4500;
+    const noise = await sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 5 }).toBuffer();
+    await srv.client({ bucket: B }).put('noise.jpg', noise);
+    IMAGE_ANSWERS.maxBytesInFlight = 1024 * 1024;
+  });
+  after(async () => {
+    IMAGE_ANSWERS.maxBytesInFlight = saved;
+    await srv.stop();
+  });
+
+  it('a client that asks and never reads holds its answer against the bound: the next job is 503 until it goes', async () => {
+    // An anonymous reader asks, takes the first bytes, then stops reading.
+    const stalled = connect(srv.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => stalled.once('connect', resolve).once('error', reject));
+    stalled.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    const head = await new Promise<string>((resolve) => stalled.once('data', (d: Buffer) => resolve(d.toString('latin1'))));
+    stalled.pause();
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+    assert.ok(length > 16 * 1024 * 1024, `a large answer (${length} bytes)`);
+    assert.ok(imageAnswerBytesHeld() >= 1024 * 1024, 'the stalled answer is counted');
+
+    // Before: processed again and held again, as often as asked.
+    const busy = await fetch(`${srv.url}${path}`);
+    const text = await busy.text();
+    assert.equal(busy.status, 503, text.slice(0, 300));
+    assert.match(text, /<Code>ServiceUnavailable<\/Code>/);
+
+    // The stalled client leaves: its answer is let go, and jobs run again; a complete read lets go of its own.
+    stalled.destroy();
+    await eventually(() => imageAnswerBytesHeld() === 0, 'the stalled answer let go');
+    const ok = await fetch(`${srv.url}${path}`);
+    const png = Buffer.from(await ok.arrayBuffer());
+    assert.equal(ok.status, 200);
+    assert.equal(png.length, length);
+    assert.equal((await sharp(png).metadata()).width, 4500);
+    await eventually(() => imageAnswerBytesHeld() === 0, 'a read answer let go');
   });
 });

@@ -13,6 +13,7 @@ import { checkMd5, empty, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xm
 import { writeChecks } from '../operations.js';
 import { triggerCallbackOf, writtenOf, type CallbackSpec } from '../callback.js';
 import { applyResponseOverrides, forceDownloadOfActiveContent } from '../response-overrides.js';
+import { assertImageAnswerRoom, heldImageAnswer } from '../image-answers.js';
 
 // HTTP glue of image processing and styles (docs/image-processing.md): the grammar is image/parse.ts, the
 // pixels image/apply.ts, the styles image/styles.ts. Sources are read through the object service like any
@@ -37,9 +38,17 @@ async function readSource(req: OssRequest, bucket: string, key: string, versionI
   return Buffer.concat(chunks);
 }
 
-/** Runs steps on an object; a watermark image is another object of the bucket, read with the caller's rights. */
-async function processObject(req: OssRequest, bucket: string, key: string, steps: Step[], versionId?: string): Promise<ProcessResult> {
-  return processImage(() => readSource(req, bucket, key, versionId, true), steps, {
+/**
+ * Runs steps on an object; a watermark image is another object of the bucket, read with the caller's rights.
+ * `answered`: the result goes back to the client, so the job starts only while processed answers waiting for their
+ * clients are within their bound (checked in the job's slot, before the source is read: oss/image-answers.ts).
+ */
+async function processObject(req: OssRequest, bucket: string, key: string, steps: Step[], versionId?: string, answered = false): Promise<ProcessResult> {
+  const load = (): Promise<Buffer> => {
+    if (answered) assertImageAnswerRoom();
+    return readSource(req, bucket, key, versionId, true);
+  };
+  return processImage(load, steps, {
     ...(req.clientGone !== undefined ? { clientGone: req.clientGone } : {}),
     loadImage: async (mark) => {
       await req.authorize([{ action: 'oss:GetObject', bucket, key: mark, acl: 'read' }]);
@@ -68,13 +77,13 @@ export async function getProcessedObject(req: OssRequest): Promise<OssResponse> 
   // before the pixels are worked (anonymous callers may not use them), set on the answer after.
   const overrides: Record<string, string> = {};
   applyResponseOverrides(req, overrides);
-  const result = await processObject(req, req.op.bucket!, req.op.key!, steps, versionId);
+  const result = await processObject(req, req.op.bucket!, req.op.key!, steps, versionId, true);
   const headers: Record<string, string> = { 'Content-Length': String(Buffer.byteLength(result.body)) };
   headers['Content-Type'] = result.type === 'json' ? 'application/json' : result.contentType;
   Object.assign(headers, overrides);
   // Relabelled text/html (or a key named .html), a processed image is a download, as a plain GET's would be.
   forceDownloadOfActiveContent(headers, req.op.key!, req.op.key!, undefined);
-  return { status: 200, headers, body: result.body };
+  return { status: 200, headers, body: result.type === 'image' ? heldImageAnswer(result.body) : result.body };
 }
 
 /** The body of a save-as request: a form field, a few KiB at most. */
