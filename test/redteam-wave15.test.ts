@@ -24,6 +24,12 @@
 //   ServiceUnavailable), and an answer is handed over in copied 256 KiB slices, so what a stalled socket keeps is
 //   its last slices, not the whole image (oss/image-answers.ts; docs/limits.md).
 //
+// - A bucket-policy Principal written as a RAM ARN (`acs:ram::<uid>:role/Reader`, the trust-policy form) is valid JSON
+//   that matches no caller (bucket policies name UIDs and `arn:sts::<uid>:assumed-role/<role>/<session>`), so a Deny
+//   written so never applied, and `policy validate` said nothing. Now the linter warns (PrincipalFormat) and names
+//   the form to write (policy/lint.ts; docs/policy.md). Matching is unchanged: which forms OSS accepts is
+//   [UNVERIFIED], and the documented ones behave as before (guarded below on a real server).
+//
 // Found and documented, not changed:
 // - The OIDC issuer fetch (discovery, then jwks_uri) connects wherever a provider's IssuerUrl points, private and
 //   loopback addresses included (self-hosted issuers live there): an account allowed CreateOIDCProvider makes the
@@ -63,6 +69,8 @@ import sharp from 'sharp';
 import { IMAGE_ANSWERS, imageAnswerBytesHeld } from '../src/oss/image-answers.js';
 import { eventually } from './helpers/eventually.js';
 import { JWKS_LIMITS } from '../src/sts/jwks.js';
+import { lintPolicy } from '../src/policy/lint.js';
+import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 import { anonymousSts, federatedTrust, ims, oidcProviderArn, signingKey, TestIssuer, TLS_CERT, TLS_FINGERPRINT } from './helpers/federation.js';
 import { denied, policyDoc, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
@@ -263,5 +271,51 @@ describe('redteam wave 15 (held): an ACL in another case is refused, not stored 
       await assert.rejects(oss.putACL('k', acl as OSS.ACLType), (err: { status?: number; code?: string }) => err.status === 400 && err.code === 'InvalidArgument');
     }
     assert.equal((await oss.getACL('k')).acl, 'default');
+  });
+});
+
+describe('redteam wave 15: a bucket-policy Principal in the RAM ARN form matches no caller, and the linter says so', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const B = 'wave15-principal';
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    await srv.client().putBucket(B);
+    await srv.client({ bucket: B }).put('k', Buffer.from('v'));
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  const bucketPolicy = (principal: string): string => policyDoc({ Effect: 'Deny', Action: 'oss:GetObject', Principal: [principal], Resource: `acs:oss:*:*:${B}/*` });
+
+  it('a Deny on acs:ram::<uid>:role/Reader does not stop its sessions (it never matches); one on arn:sts::…:assumed-role/Reader/* does', async () => {
+    await ram.call('CreateRole', { RoleName: 'Reader', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    await ram.createPolicy('reader-oss', policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: `acs:oss:*:*:${B}/*` }));
+    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'reader-oss', RoleName: 'Reader' });
+    const u = await ram.userWith('reader-assumer', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }));
+    const creds = (await assumeRole(stsClient(srv, u.accessKeyId, u.accessKeySecret), { RoleArn: roleArn('Reader'), RoleSessionName: 's1' })).Credentials as StsCredentials;
+    const session = ossWith(srv, creds, B);
+
+    const ramForm = bucketPolicy(`acs:ram::${ACCOUNT_ID}:role/Reader`);
+    await srv.client().putBucketPolicy(B, JSON.parse(ramForm) as OSS.BucketPolicy);
+    assert.equal((await session.get('k')).content.toString(), 'v');
+    const lint = lintPolicy(ramForm, 'bucket');
+    assert.equal(lint.valid, true);
+    assert.deepEqual(lint.warnings.map((w) => `${w.code} ${w.path}`), ['PrincipalFormat Statement[0].Principal[0]']);
+    assert.match(lint.warnings[0]!.message, new RegExp(`never applies.*"arn:sts::${ACCOUNT_ID}:assumed-role/Reader/\\*"`));
+
+    const stsForm = bucketPolicy(`arn:sts::${ACCOUNT_ID}:assumed-role/Reader/*`);
+    await srv.client().putBucketPolicy(B, JSON.parse(stsForm) as OSS.BucketPolicy);
+    await denied(session.get('k'), BY_POLICY);
+    // The forms that match callers lint clean, with or without wildcards.
+    for (const p of ['*', ACCOUNT_ID, '2000000000000002', '20*', `arn:sts::${ACCOUNT_ID}:assumed-role/Reader/*`, 'arn:sts::*']) {
+      assert.deepEqual(lintPolicy(bucketPolicy(p), 'bucket').warnings, [], p);
+    }
+    for (const p of [`acs:ram::${ACCOUNT_ID}:user/alice`, 'alice', `acs:ram::${ACCOUNT_ID}:root`, 'acs:ram::*']) {
+      assert.deepEqual(lintPolicy(bucketPolicy(p), 'bucket').warnings.map((w) => w.code), ['PrincipalFormat'], p);
+    }
   });
 });

@@ -127,6 +127,12 @@ function lintDocument(doc: PolicyDocument, kind: PolicyKind, warn: Warn): void {
         if (problem) warn('PrincipalFormat', `Statement[${i}].Principal.RAM[${j}]`, problem);
       });
     }
+    if (kind === 'bucket' && st.principal?.type === 'bucket') {
+      st.principal.values.forEach((value, j) => {
+        const problem = bucketPrincipalProblem(value);
+        if (problem) warn('PrincipalFormat', `Statement[${i}].Principal[${j}]`, problem);
+      });
+    }
     lintStatement(st, `Statement[${i}]`, warn);
   });
 }
@@ -154,6 +160,29 @@ function ramPrincipalProblem(value: string): string | null {
     return `${JSON.stringify(value)} is not an ARN: it admits no caller; a RAM user is "acs:ram::<account id>:user/${value}", a role "acs:ram::<account id>:role/${value}", every identity of an account "acs:ram::<account id>:root"`;
   }
   return `${JSON.stringify(value)} is not acs:ram::<account id>:root, …:user/<name> or …:role/<name>: it admits no caller`;
+}
+
+/** The forms a bucket policy's principal is matched against (policy/compile.ts `bucketIds`), besides `*` and UIDs. */
+const STS_SESSION_RE = /^arn:sts::[^:]+:assumed-role\/[^/]+\/.+$/;
+
+/**
+ * Why a bucket policy's principal can match no caller, or null. Callers are matched by their account's UID (its
+ * root), a RAM user's UID, or `arn:sts::<account id>:assumed-role/<role>/<session>` (a role session); a RAM ARN
+ * (`acs:ram::…:role/…`, the trust-policy form) is valid JSON but never matches, so a Deny written so never applies.
+ */
+function bucketPrincipalProblem(value: string): string | null {
+  if (value === '*' || /^\d+$/.test(value) || STS_SESSION_RE.test(value)) return null;
+  const wild = value.search(/[*?]/);
+  if (wild >= 0) {
+    const prefix = value.slice(0, wild);
+    if (/^\d*$/.test(prefix) || 'arn:sts::'.startsWith(prefix) || prefix.startsWith('arn:sts::')) return null;
+  }
+  const forms = 'a bucket policy matches an account or RAM user by its UID ("<uid>"), a role session by "arn:sts::<account id>:assumed-role/<role>/<session>" ("…/*" for every session), everyone by "*"';
+  const ram = /^acs:ram::([^:]*):(role|user)\/(.+)$/.exec(value);
+  if (ram?.[2] === 'role') {
+    return `${JSON.stringify(value)} is a RAM role ARN (the trust-policy form): it matches no caller, so a Deny written so never applies; ${forms}: "arn:sts::${ram[1]}:assumed-role/${ram[3]}/*"`;
+  }
+  return `${JSON.stringify(value)} matches no caller, so a Deny written so never applies; ${forms}`;
 }
 
 function lintStatement(st: PolicyStatement, path: string, warn: Warn): void {
