@@ -24,6 +24,11 @@
 //   ServiceUnavailable), and an answer is handed over in copied 256 KiB slices, so what a stalled socket keeps is
 //   its last slices, not the whole image (oss/image-answers.ts; docs/limits.md).
 //
+// - SAML times without a zone designator (SAML writes UTC; some IdPs leave the `Z` out) were read in the server's
+//   time zone, so an assertion's validity moved by the zone's offset: under TZ=America/Los_Angeles one issued for 8
+//   hours that had expired an hour before was accepted (for 7 hours more), one valid now refused as not yet valid;
+//   east of UTC valid ones were refused. Now a time without a zone is UTC and a time must be an xs:dateTime
+//   (sts/saml.ts; docs/federation.md).
 // - A bucket-policy Principal written as a RAM ARN (`acs:ram::<uid>:role/Reader`, the trust-policy form) is valid JSON
 //   that matches no caller (bucket policies name UIDs and `arn:sts::<uid>:assumed-role/<role>/<session>`), so a Deny
 //   written so never applied, and `policy validate` said nothing. Now the linter warns (PrincipalFormat) and names
@@ -71,7 +76,8 @@ import { eventually } from './helpers/eventually.js';
 import { JWKS_LIMITS } from '../src/sts/jwks.js';
 import { lintPolicy } from '../src/policy/lint.js';
 import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
-import { anonymousSts, federatedTrust, ims, oidcProviderArn, signingKey, TestIssuer, TLS_CERT, TLS_FINGERPRINT } from './helpers/federation.js';
+import { anonymousSts, federatedTrust, ims, oidcProviderArn, samlProviderArn, signingKey, TestIssuer, TLS_CERT, TLS_FINGERPRINT } from './helpers/federation.js';
+import { b64, encodedMetadata, grant, roleArnOf, signedAssertionResponse } from './helpers/saml.js';
 import { denied, policyDoc, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -291,3 +297,42 @@ describe('redteam wave 15: processed images waiting for stalled readers are boun
 });
 
 
+
+describe('redteam wave 15: SAML times without a zone are UTC, whatever the server\'s time zone', () => {
+  let srv: TestServer;
+  const ROLE = roleArnOf('Sso');
+  const PROVIDER = samlProviderArn('corp');
+  const savedTz = process.env.TZ;
+
+  before(async () => {
+    srv = await startTestServer();
+    await ims(srv, 'CreateSAMLProvider', { SAMLProviderName: 'corp', EncodedSAMLMetadataDocument: encodedMetadata() });
+    await new Ram(srv).call('CreateRole', { RoleName: 'Sso', AssumeRolePolicyDocument: federatedTrust(PROVIDER) });
+  });
+  after(async () => {
+    if (savedTz === undefined) delete process.env.TZ;
+    else process.env.TZ = savedTz;
+    await srv.stop();
+  });
+
+  const ask = (notOnOrAfter: number, zoneless: boolean, notBefore = -60) => anonymousSts(srv, 'AssumeRoleWithSAML', {
+    SAMLProviderArn: PROVIDER, RoleArn: ROLE, SAMLAssertion: b64(signedAssertionResponse({ roles: [grant(ROLE, PROVIDER)], notOnOrAfter, notBefore, zoneless })),
+  });
+
+  it('west of UTC, an assertion that expired an hour ago is refused; one valid now is accepted', async () => {
+    // The server runs in this process: node reads a changed TZ at once.
+    process.env.TZ = 'America/Los_Angeles';
+    // Issued for 8 hours, expired an hour ago. Before: read as Los Angeles times, 8 hours later, so accepted.
+    const expired = await ask(-3600, true, -9 * 3600);
+    assert.equal(expired.body.Code, 'AuthenticationFail.SAMLAssertion.Expired', JSON.stringify(expired.body));
+    const fresh = await ask(300, true);
+    assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+    // With the designator, as before.
+    assert.equal((await ask(-3600, false, -9 * 3600)).body.Code, 'AuthenticationFail.SAMLAssertion.Expired');
+    assert.equal((await ask(300, false)).status, 200);
+    process.env.TZ = 'Asia/Shanghai';
+    // Before: "…T04:05:00" read as Shanghai time, 8 hours in the past: a valid assertion refused.
+    const east = await ask(300, true);
+    assert.equal(east.status, 200, JSON.stringify(east.body));
+  });
+});

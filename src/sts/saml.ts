@@ -44,10 +44,19 @@ function invalid(message: string): AppError {
   return new AppError('AuthenticationFail.SAMLAssertion.Invalid', message);
 }
 
+/** xs:dateTime, as SAML times are written (SAML core §1.3.3: in UTC, the `Z` often left out). */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
+
+/**
+ * A time attribute, ms. One without a zone is UTC, as SAML says: Date.parse read it in the server's time zone, so
+ * on a server west of UTC an assertion whose NotOnOrAfter had passed was accepted for hours more (8 under
+ * America/Los_Angeles), and one east of UTC refused valid ones (test/redteam-wave15.test.ts).
+ */
 function time(el: Element | undefined, attr: string): number | undefined {
   const v = el?.getAttribute(attr);
   if (v === null || v === undefined || v === '') return undefined;
-  const t = Date.parse(v);
+  const m = DATE_TIME.exec(v);
+  const t = m === null ? NaN : Date.parse(m[1] === undefined ? `${v}Z` : v);
   if (Number.isNaN(t)) throw invalid(`The ${attr} of the SAML assertion is not a time.`);
   return t;
 }

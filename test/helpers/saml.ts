@@ -31,20 +31,24 @@ export interface AssertionOptions {
   recipient?: string;
   /** Seconds from now. */
   notOnOrAfter?: number;
+  /** Seconds from now (default -60). */
+  notBefore?: number;
   /** Default: a fresh ID (an assertion is accepted once: the server's replay cache). */
   assertionId?: string;
+  /** Times without the `Z` (SAML core §1.3.3 writes UTC; some IdPs leave the designator out). */
+  zoneless?: boolean;
 }
 
 export function assertionXml(o: AssertionOptions = {}): string {
   const now = Date.now();
-  const iso = (s: number) => new Date(now + s * 1000).toISOString();
+  const iso = (s: number) => new Date(now + s * 1000).toISOString().slice(0, o.zoneless === true ? -1 : undefined);
   const until = iso(o.notOnOrAfter ?? 300);
   const roles = o.roles ?? [];
   return `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${o.assertionId ?? `_a${randomUUID()}`}" Version="2.0" IssueInstant="${iso(0)}">`
     + `<saml:Issuer>${o.issuer ?? IDP_ENTITY}</saml:Issuer>`
     + `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">${o.subject ?? 'alice@example.com'}</saml:NameID>`
     + `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${until}" Recipient="${o.recipient ?? RECIPIENT}"/></saml:SubjectConfirmation></saml:Subject>`
-    + `<saml:Conditions NotBefore="${iso(-60)}" NotOnOrAfter="${until}"><saml:AudienceRestriction><saml:Audience>${o.audience ?? AUDIENCE}</saml:Audience></saml:AudienceRestriction></saml:Conditions>`
+    + `<saml:Conditions NotBefore="${iso(o.notBefore ?? -60)}" NotOnOrAfter="${until}"><saml:AudienceRestriction><saml:Audience>${o.audience ?? AUDIENCE}</saml:Audience></saml:AudienceRestriction></saml:Conditions>`
     + `<saml:AuthnStatement AuthnInstant="${iso(0)}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`
     + '<saml:AttributeStatement>'
     + `<saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/Role">${roles.map((r) => `<saml:AttributeValue>${r}</saml:AttributeValue>`).join('')}</saml:Attribute>`
