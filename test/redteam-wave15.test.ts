@@ -80,6 +80,7 @@ import { anonymousSts, federatedTrust, ims, oidcProviderArn, samlProviderArn, si
 import { b64, encodedMetadata, grant, roleArnOf, signedAssertionResponse } from './helpers/saml.js';
 import { denied, policyDoc, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+import { signedRequest } from './helpers/signed.js';
 
 const BY_POLICY = 'Access denied by bucket policy.';
 const NO_RIGHT = 'You have no right to access this object.';
@@ -334,5 +335,35 @@ describe('redteam wave 15: SAML times without a zone are UTC, whatever the serve
     // Before: "…T04:05:00" read as Shanghai time, 8 hours in the past: a valid assertion refused.
     const east = await ask(300, true);
     assert.equal(east.status, 200, JSON.stringify(east.body));
+  });
+});
+
+describe('redteam wave 15: an HTTP date without a zone is GMT, whatever the server\'s time zone', () => {
+  let srv: TestServer;
+  const savedTz = process.env.TZ;
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket('w15-dates');
+    await srv.client({ bucket: 'w15-dates' }).put('k', Buffer.from('v'));
+  });
+  after(async () => {
+    if (savedTz === undefined) delete process.env.TZ;
+    else process.env.TZ = savedTz;
+    await srv.stop();
+  });
+
+  it('If-Modified-Since three hours before the object\'s Last-Modified, without "GMT": modified (200), also west of UTC', async () => {
+    const head = await signedRequest(srv.port, 'HEAD', 'w15-dates', 'k', []);
+    const lastModified = Date.parse(String(head.headers['last-modified']));
+    const zoneless = new Date(lastModified - 3 * 3600_000).toUTCString().replace(/ GMT$/, '');
+    for (const tz of ['UTC', 'America/Los_Angeles', 'Asia/Shanghai']) {
+      // The server runs in this process: node reads a changed TZ at once. Before: under Los Angeles the date was
+      // read 8 hours later, after Last-Modified, and the GET answered 304 for an object changed since.
+      process.env.TZ = tz;
+      const got = await signedRequest(srv.port, 'GET', 'w15-dates', 'k', [], { headers: { 'if-modified-since': zoneless } });
+      assert.equal(got.status, 200, `${tz}: ${got.status}`);
+      const since = await signedRequest(srv.port, 'GET', 'w15-dates', 'k', [], { headers: { 'if-modified-since': new Date(lastModified + 3 * 3600_000).toUTCString().replace(/ GMT$/, '') } });
+      assert.equal(since.status, 304, `${tz}: ${since.status}`);
+    }
   });
 });

@@ -58,7 +58,9 @@ export function parseHttpDate(value: string): number {
   // Every signed request carries one, and a client's requests within a second carry the same text.
   if (value === parsedHttpText) return parsedHttpTime;
   // Date.parse accepts far more than HTTP allows (e.g. "1"), so require a weekday-or-digit shape.
-  const time = /^[A-Za-z]{3},? |^[A-Za-z]+, \d/.test(value.trim()) ? Date.parse(value) : NaN;
+  // HTTP dates are GMT (RFC 9110 §5.6.7); Date.parse would read one without a zone in the server's time zone.
+  const zoned = /(?:\b(?:GMT|UTC|UT|Z)|[+-]\d{4})\s*$/i.test(value) ? value : `${value.trimEnd()} GMT`;
+  const time = /^[A-Za-z]{3},? |^[A-Za-z]+, \d/.test(value.trim()) ? Date.parse(zoned) : NaN;
   parsedHttpText = value;
   parsedHttpTime = time;
   return time;
