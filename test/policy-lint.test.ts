@@ -202,7 +202,7 @@ describe('policy lint: warnings', () => {
   });
 
   test('condition keys unknown for their service (where the list is known)', () => {
-    const r = lintPolicy(doc(allow('oss:ListObjects', 'acs:oss:*:*:b', {
+    const r = lintPolicy(doc(allow(['oss:ListObjects', 'oss:GetObject'], 'acs:oss:*:*:b', {
       Condition: {
         StringEquals: { 'oss:Prefx': 'a', 'oss:Prefix': 'a', 'acs:SourceIP': '1.2.3.4', 'oss:ExistingObjectTag/team': 'x', 'ecs:tag': 'x' },
         IpAddress: { 'acs:SourceIpp': '10.0.0.0/8' },
@@ -212,7 +212,8 @@ describe('policy lint: warnings', () => {
       'UnknownConditionKey Statement[0].Condition.StringEquals["oss:Prefx"]',
       'UnknownConditionKey Statement[0].Condition.IpAddress["acs:SourceIpp"]',
     ]);
-    assert.equal(r.warnings[0]!.line, 10);
+    // Line 13 of the pretty-printed document (the two actions take four lines).
+    assert.equal(r.warnings[0]!.line, 13);
   });
 
   test('bucket and trust policies are checked the same way', () => {
@@ -239,6 +240,21 @@ describe('policy lint: warnings', () => {
     // The forms callers are matched as, with or without wildcards.
     const fine = ['acs:ram::1000000000000001:root', 'acs:ram::1000000000000001:user/ci-bot', 'acs:ram::1000000000000001:role/Admin', 'acs:ram::*:root', 'acs:ram::1000000000000001:user/*', '*'];
     assert.deepEqual(codes(lintPolicy(trust(fine), 'trust').warnings), []);
+  });
+
+  test('oss:ExistingObjectTag in a statement none of whose actions carries it warns: the statement never applies', () => {
+    const tagged = (Effect: string, Action: unknown, Resource = 'acs:oss:*:*:b/*'): string =>
+      doc({ Effect, Action, Resource, Condition: { StringEquals: { 'oss:ExistingObjectTag/team': 'red' } } });
+    // A Deny on deletes of red objects: DeleteObject carries no object tag (red-team wave 15), so it never applies.
+    const deny = lintPolicy(tagged('Deny', ['oss:DeleteObject', 'oss:PutObject']), 'identity');
+    assert.equal(deny.valid, true);
+    assert.deepEqual(codes(deny.warnings), ['ConditionKeyNotCarried Statement[0].Condition.StringEquals["oss:ExistingObjectTag/team"]']);
+    assert.match(deny.warnings[0]!.message, /only object reads .* and the object-tagging actions carry; none of the statement's actions does, so the condition never holds/);
+    assert.deepEqual(codes(lintPolicy(tagged('Allow', 'oss:ListObjects', 'acs:oss:*:*:b'), 'identity').warnings), ['ConditionKeyNotCarried Statement[0].Condition.StringEquals["oss:ExistingObjectTag/team"]']);
+    // Actions that carry it, alone, in a list or through a wildcard, and a wildcard over unknown services: no warning.
+    for (const action of ['oss:GetObject', ['oss:DeleteObject', 'oss:GetObjectTagging'], 'oss:Get*', 'oss:*', '*', '*:Delete*']) {
+      assert.deepEqual(codes(lintPolicy(tagged('Deny', action), 'identity').warnings), [], JSON.stringify(action));
+    }
   });
 
   test('a bucket policy Allow without Principal warns that it allows everyone (anonymous too); a Deny or an identity policy does not', () => {

@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
 import { authorizeOss, compileOrDenyAll, kmsKeyArn, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAcl, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
 import { newMatchMeter, type MatchMeter } from '../policy/glob.js';
+import { EXISTING_OBJECT_TAG_ACTIONS } from '../policy/known-actions.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
@@ -305,19 +306,6 @@ function decideOnBucket(check: AuthzCheck, bucket: Bucket, input: OssAuthzInput,
   if (!permissive.allowed || permissive.deciding?.layer !== 'acl') return { decision: permissive, input };
   return decideByObjectAcl(bucket.name, check.key, check.versionId, bucket, input, deps);
 }
-
-/**
- * The actions oss:ExistingObjectTag applies to: reads of the object (GetObject, HeadObject, GetObjectMeta,
- * GetSymlink, SelectObject, a copy's source: all oss:GetObject) and the object-tagging operations (the OSS
- * RAM-policy reference: "operations used to read objects, such as GetObject and HeadObject, and operations
- * related to object tags, such as PutObjectTagging and GetObjectTagging"), with their Version twins.
- */
-const EXISTING_OBJECT_TAG_ACTIONS: ReadonlySet<string> = new Set([
-  'oss:getobject', 'oss:getobjectversion',
-  'oss:getobjecttagging', 'oss:getobjectversiontagging',
-  'oss:putobjecttagging', 'oss:putobjectversiontagging',
-  'oss:deleteobjecttagging', 'oss:deleteobjectversiontagging',
-]);
 
 const BUCKET_TAG_PREFIX = 'oss:buckettag/';
 const OBJECT_TAG_PREFIX = 'oss:existingobjecttag/';

@@ -164,3 +164,16 @@ export function isKnownConditionKey(key: string): boolean | undefined {
   if (list === undefined) return undefined;
   return list.some((k) => (k.endsWith('/') ? lower.startsWith(k) && lower.length > k.length : lower === k));
 }
+
+/**
+ * The actions oss:ExistingObjectTag applies to: reads of the object (GetObject, HeadObject, GetObjectMeta,
+ * GetSymlink, SelectObject, a copy's source: all oss:GetObject) and the object-tagging operations (the OSS
+ * RAM-policy reference: "operations used to read objects, such as GetObject and HeadObject, and operations
+ * related to object tags, such as PutObjectTagging and GetObjectTagging"), with their Version twins.
+ */
+export const EXISTING_OBJECT_TAG_ACTIONS: ReadonlySet<string> = new Set([
+  'oss:getobject', 'oss:getobjectversion',
+  'oss:getobjecttagging', 'oss:getobjectversiontagging',
+  'oss:putobjecttagging', 'oss:putobjectversiontagging',
+  'oss:deleteobjecttagging', 'oss:deleteobjectversiontagging',
+]);

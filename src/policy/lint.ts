@@ -4,13 +4,13 @@
  * on, condition keys the service does not have. Pure (no I/O): the CLI and the server share it.
  */
 import { compileGlob } from './glob.js';
-import { isKnownConditionKey, knownActions, ossActionOfOperation, type KnownService, type ResourceType } from './known-actions.js';
+import { EXISTING_OBJECT_TAG_ACTIONS, isKnownConditionKey, knownActions, ossActionOfOperation, type KnownService, type ResourceType } from './known-actions.js';
 import { jsonSyntaxErrorAt, locateElements, type TextPosition } from './locate.js';
 import { parsePolicyAll, type ParseOptions } from './parse.js';
 import type { PolicyDocument, PolicyKind, PolicyStatement } from './types.js';
 
 export interface LintFinding {
-  /** Errors: `Length` | `Json` | `Grammar`. Warnings: `UnknownService` | `UnknownAction` | `ResourceTypeMismatch` | `UnknownConditionKey` | `NoPrincipal` | `PrincipalFormat`. */
+  /** Errors: `Length` | `Json` | `Grammar`. Warnings: `UnknownService` | `UnknownAction` | `ResourceTypeMismatch` | `UnknownConditionKey` | `NoPrincipal` | `PrincipalFormat` | `ConditionKeyNotCarried`. */
   readonly code: string;
   /** Starts with the place (`Statement[0].Action[1]`) when there is one. */
   readonly message: string;
@@ -200,9 +200,16 @@ function lintStatement(st: PolicyStatement, path: string, warn: Warn): void {
       warn('ResourceTypeMismatch', `${path}.Resource[${j}]`, `${JSON.stringify(resource)} cannot match any resource of the statement's actions (${describeTypes(st.action!, types)})`);
     });
   }
+  // Only object reads and the object-tagging actions carry oss:ExistingObjectTag: with other actions alone (a Deny
+  // on oss:DeleteObject so written) the condition never holds, and the statement never applies.
+  const tagBlind = st.action !== undefined && reaches.length > 0 && !reaches.some((r) => r.unknownService !== undefined) &&
+    !st.action.some((pattern) => { const m = compileGlob(pattern.toLowerCase()); return [...EXISTING_OBJECT_TAG_ACTIONS].some((a) => m(a)); });
   st.condition.forEach((c) => {
+    const at = `${path}.Condition.${c.operator}[${JSON.stringify(c.key)}]`;
     if (isKnownConditionKey(c.key) === false) {
-      warn('UnknownConditionKey', `${path}.Condition.${c.operator}[${JSON.stringify(c.key)}]`, `names the condition key ${JSON.stringify(c.key)}, which ${c.key.slice(0, c.key.indexOf(':'))} does not have; a request never carries it`);
+      warn('UnknownConditionKey', at, `names the condition key ${JSON.stringify(c.key)}, which ${c.key.slice(0, c.key.indexOf(':'))} does not have; a request never carries it`);
+    } else if (tagBlind && c.key.toLowerCase().startsWith('oss:existingobjecttag/')) {
+      warn('ConditionKeyNotCarried', at, `names ${JSON.stringify(c.key)}, which only object reads (oss:GetObject, oss:GetObjectVersion) and the object-tagging actions carry; none of the statement's actions does, so ${c.operator.startsWith('Null') ? 'the key is always absent' : 'the condition never holds and the statement never applies'}`);
     }
   });
 }
