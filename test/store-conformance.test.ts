@@ -165,6 +165,28 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('swaps an index entry only from the value it holds: one of two racing claims wins', async () => {
+      const s = await make();
+      assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', 'x', 'b1'), false);
+      assert.equal(await s.getIndexEntry('cname', 'cdn.example.com'), null);
+      const claims = await Promise.all([
+        s.swapIndexEntry('cname', 'cdn.example.com', null, 'b1'),
+        s.swapIndexEntry('cname', 'cdn.example.com', null, 'b2'),
+      ]);
+      assert.deepEqual(claims.filter((won) => won).length, 1, String(claims));
+      const holder = claims[0] ? 'b1' : 'b2';
+      assert.equal(await s.getIndexEntry('cname', 'cdn.example.com'), holder);
+      assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', null, 'b3'), false);
+      assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', 'b3', null), false);
+      assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', holder, 'b3'), true);
+      assert.equal(await s.getIndexEntry('cname', 'cdn.example.com'), 'b3');
+      assert.equal(await s.getIndexEntry('other', 'cdn.example.com'), null);
+      assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', 'b3', null), true);
+      assert.equal(await s.getIndexEntry('cname', 'cdn.example.com'), null);
+      assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', null, null), true);
+      await s.close();
+    });
+
     it('keeps bucket configurations in one generic store: set, replace, remove, abort, listed, gone with the bucket', async () => {
       const s = await make();
       await s.createBucket(bucket('gc1'));

@@ -264,6 +264,12 @@ export interface MetadataStore {
   getIndexEntry(index: string, key: string): Promise<string | null>;
   putIndexEntry(index: string, key: string, value: string | null): Promise<void>;
   /**
+   * Compare-and-set of one index entry, atomic across processes: sets `value` (null removes the entry) only if the
+   * entry holds `expected` (null: no entry) at that moment; false, nothing written, otherwise. What makes a claim
+   * unique store-wide (a CNAME domain bound to one bucket of any account, docs/stored-configurations.md).
+   */
+  swapIndexEntry(index: string, key: string, expected: string | null, value: string | null): Promise<boolean>;
+  /**
    * A bucket's configuration collections (live channels by name): each entry one row of the same generic store,
    * under the reserved key `<bucket>/<collection>` (store/meta/data-rows.ts), never carried in bucket records. A
    * write touches one entry, not a document of them all, and drops no cached bucket record.

@@ -326,6 +326,17 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     }, value === null);
   }
 
+  /** One write transaction: SQLite's single writer makes the read and the write one step. */
+  async swapIndexEntry(index: string, key: string, expected: string | null, value: string | null): Promise<boolean> {
+    return this.write(() => {
+      const held = this.stmts.getConfig.get(indexConfigKey(index), key)?.document ?? null;
+      if (held !== expected) return false;
+      if (value === null) this.stmts.deleteConfig.run(indexConfigKey(index), key);
+      else if (value !== held) this.stmts.upsertConfig.run(indexConfigKey(index), key, value);
+      return true;
+    }, value === null);
+  }
+
   // A bucket's configuration collections: rows of their own, not in bucket records, so no bucket cache is dropped.
   async getConfigEntry(bucket: string, collection: string, id: string): Promise<string | null> {
     return this.stmts.getConfig.get(collectionConfigKey(bucket, collection), id)?.document ?? null;
