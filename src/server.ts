@@ -82,6 +82,8 @@ import { CALLBACK_KEY_FILE, resolveCallbackKey } from './util/callback-key.js';
 import { StoredConfigService } from './domain/stored-configs.js';
 import { MetaQueryService } from './domain/meta-query.js';
 import { AccessPointAliases } from './domain/access-point.js';
+import { CnameBindings, CnameOwnership } from './domain/cname.js';
+import type { CnameSettings } from './domain/cname-settings.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
 import { isAppError } from './errors.js';
@@ -103,6 +105,8 @@ export interface ServerOptions {
   rootAccessKeySecret: string;
   /** Extra host names serving virtual-hosted buckets (`<bucket>.<hostname>`). */
   hostnames?: string[];
+  /** How PutCname proves domain ownership (default `dns`, as the cloud); docs/stored-configurations.md#cname. */
+  cname?: CnameSettings;
   /** fsync blobs and metadata before acknowledging writes (default true). */
   durable?: boolean;
   logLevel?: LogLevel;
@@ -411,6 +415,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     accessPoints: new AccessPointAliases(meta, () => new StoredConfigService(ctx).allBuckets()),
     asyncFetch,
     callbacks,
+    // CNAMEs that route (docs/stored-configurations.md#cname).
+    cnames: { bindings: new CnameBindings(meta), ownership: new CnameOwnership(opts.cname), hostnames: opts.hostnames ?? [] },
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,

@@ -56,7 +56,8 @@ describe('access points', () => {
   const credsOf = (u: RamUserHandle): [string, string] => [u.accessKeyId, u.accessKeySecret];
 
   before(async () => {
-    srv = await startTestServer();
+    // CNAMEs bound with a CreateCnameToken token and no DNS record (docs/stored-configurations.md#cname).
+    srv = await startTestServer({ cname: { verification: 'token' } });
     ram = new Ram(srv);
     await srv.client().putBucket(BUCKET);
     await srv.client({ bucket: BUCKET }).put('a.txt', Buffer.from('hello'));
@@ -339,9 +340,13 @@ describe('access points', () => {
   test('cross-account: a CNAME bound to another of the owner\'s buckets cannot be bound again by account B', async () => {
     const cname = (domain: string): string => `<BucketCnameConfiguration><Cname><Domain>${domain}</Domain></Cname></BucketCnameConfiguration>`;
     await srv.client().putBucket('ap-cname-a2');
+    // The owner A proves the domains (tokens; the server is in token mode).
+    expect(await send('POST', 'ap-cname-a2', null, [['cname', ''], ['comp', 'token']], { body: cname('img.example.com') }), 200);
+    expect(await send('POST', BUCKET, null, [['cname', ''], ['comp', 'token']], { body: cname('img.example.com') }), 200);
+    expect(await send('POST', BUCKET, null, [['cname', ''], ['comp', 'token']], { body: cname('cdn.example.com') }), 200);
     expect(await send('POST', 'ap-cname-a2', null, [['cname', ''], ['comp', 'add']], { body: cname('img.example.com') }), 200);
     await srv.client().putBucketPolicy(BUCKET, JSON.parse(policyDoc({ Effect: 'Allow', Action: ['oss:PutCname'], Principal: [B], Resource: [`acs:oss:*:*:${BUCKET}`] })));
-    // Checked among the bucket owner A's buckets, not the caller B's.
+    // Held by another bucket (of any account: the binding is unique store-wide).
     expect(await send('POST', BUCKET, null, [['cname', ''], ['comp', 'add']], { body: cname('img.example.com'), creds: [B_AK, B_SECRET] }), 409, 'CnameAlreadyExists');
     expect(await send('POST', BUCKET, null, [['cname', ''], ['comp', 'add']], { body: cname('cdn.example.com'), creds: [B_AK, B_SECRET] }), 200);
     await srv.client().deleteBucketPolicy(BUCKET);

@@ -6,6 +6,7 @@ import { ACCESS_LOG_FLUSH_SECONDS, VERSION } from '../defaults.js';
 import type { ServerOptions } from '../server.js';
 import { widenHeapHeadroom } from '../util/heap-headroom.js';
 import { LOG_LEVELS, type LogLevel } from '../log-levels.js';
+import { CNAME_VERIFICATION_MODES, parseCnameVerification, type CnameVerificationMode } from '../domain/cname-settings.js';
 import { describeMeta } from '../store/meta/open.js';
 import { keysCommand } from './keys.js';
 import { accountCommand } from './account.js';
@@ -62,6 +63,14 @@ function logLevel(value: string): LogLevel {
 function logFormat(value: string): LogFormat {
   if (!(LOG_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${LOG_FORMATS.join(', ')}.`);
   return value as LogFormat;
+}
+
+function cnameVerification(value: string): CnameVerificationMode {
+  try {
+    return parseCnameVerification(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
 }
 
 /** A value from the environment, parsed like its flag; the error names the variable. */
@@ -125,6 +134,8 @@ export function buildProgram(): Command {
     .option('--region <region>', 'region id, e.g. cn-hangzhou (env ALUNITE_REGION)', process.env.ALUNITE_REGION ?? 'cn-hangzhou')
     .option('--hostname <name...>', 'extra host names for virtual-hosted buckets (env ALUNITE_HOSTNAMES, comma-separated)',
       process.env.ALUNITE_HOSTNAMES ? process.env.ALUNITE_HOSTNAMES.split(',') : [])
+    .option('--cname-verification <mode>', `how PutCname proves a domain is the caller's: ${CNAME_VERIFICATION_MODES.join('|')} (env ALUNITE_CNAME_VERIFICATION, default dns: a TXT record _dnsauth.<domain> holding the CreateCnameToken token, as the cloud; token: the token alone, any caller allowed PutCname may take any domain not configured with --hostname; docs/stored-configurations.md#cname)`, cnameVerification)
+    .option('--cname-dns-server <address>', 'with --cname-verification dns: the DNS server asked for TXT records, ip or ip:port (env ALUNITE_CNAME_DNS_SERVER; default the system\'s)', process.env.ALUNITE_CNAME_DNS_SERVER || undefined)
     .option('--keep-loopback-pacing', 'keep the system\'s TCP congestion control for connections from this host; by default they get reno where the system\'s is BBR, whose pacing costs a large download half its CPU on loopback (env ALUNITE_KEEP_LOOPBACK_PACING=1; docs/operations.md)', process.env.ALUNITE_KEEP_LOOPBACK_PACING === '1')
     .option('--no-fsync', 'do not fsync writes (faster, loses acknowledged writes on power failure; env ALUNITE_FSYNC=0)')
     .option('--log-level <level>', `${LOG_LEVELS.join('|')} (env ALUNITE_LOG_LEVEL, default info)`, logLevel)
@@ -167,7 +178,7 @@ export function buildProgram(): Command {
     // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
     .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
     .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; metaQueryReadySeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; cnameVerification?: CnameVerificationMode; cnameDnsServer?: string; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; metaQueryReadySeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -190,6 +201,10 @@ export function buildProgram(): Command {
         rootAccessKeyId: accessKeyId,
         rootAccessKeySecret: accessKeySecret,
         hostnames: o.hostname,
+        cname: {
+          verification: o.cnameVerification ?? fromEnv('ALUNITE_CNAME_VERIFICATION', cnameVerification, 'dns'),
+          ...(o.cnameDnsServer !== undefined ? { dnsServer: o.cnameDnsServer } : {}),
+        },
         durable: o.fsync && env.ALUNITE_FSYNC !== '0',
         keepLoopbackPacing: o.keepLoopbackPacing,
         logLevel: level,

@@ -1,6 +1,7 @@
 import { xmlCarries } from '../util/xml-chars.js';
 import { admitSmall } from './admission.js';
 import { isAccessPointAlias, unindexAccessPoints } from './access-point.js';
+import { unbindCnames } from './cname.js';
 import { assertAccountAllowsPublicAcl, assertNoPublicPolicy } from './access-rules.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { parsePolicy } from '../policy/index.js';
@@ -111,6 +112,8 @@ export class BucketService {
     if (res === 'not-empty') throw new AppError('BucketNotEmpty', undefined, { BucketName: name });
     // Its access point aliases leave the store-wide index (docs/access-points.md).
     if (before !== null) await unindexAccessPoints(this.ctx.meta, before);
+    // Its CNAMEs stop routing and may be bound elsewhere (docs/stored-configurations.md#cname).
+    if (before !== null) await unbindCnames(this.ctx.meta, before);
   }
 
   /** PutBucketVersioning: Enabled or Suspended (docs/versioning.md). */

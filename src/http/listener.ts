@@ -9,7 +9,7 @@ import { signedBody } from '../domain/ingest.js';
 import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
-import { endpointOf, misdirectedHostError, parseQuery, resolveAddress } from '../oss/address.js';
+import { cnameAddress, endpointOf, misdirectedHostError, parseQuery, resolveAddress } from '../oss/address.js';
 import { cameAbsolute, toOriginForm } from './request-target.js';
 import { assertThroughAlias, managesAccessPoint, throughAccessPoint } from '../oss/access-point-route.js';
 import { header, textOfWire } from '../oss/headers.js';
@@ -178,8 +178,11 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     const rawPath = qmark < 0 ? rawUrl : rawUrl.slice(0, qmark);
     const rawQuery = qmark < 0 ? '' : rawUrl.slice(qmark + 1);
     const headers = req.headers;
-    const address = resolveAddress(headers.host, rawPath, { hostnames: deps.hostnames });
-    const internal = address.style !== 'virtual-hosted' && rawPath.startsWith('/-/') && !cameAbsolute(req) ? await deps.internal(rawPath, req) : null;
+    let address = resolveAddress(headers.host, rawPath, { hostnames: deps.hostnames });
+    // A Host that is a domain bound to a bucket (docs/stored-configurations.md#cname): the request is that bucket's.
+    const viaCname = cnameAddress(headers.host, rawPath, address, { hostnames: deps.hostnames }, deps.services.cnames.bindings);
+    if (viaCname !== null) address = (await viaCname) ?? address;
+    const internal = (address.style === 'path' || address.style === 'service') && rawPath.startsWith('/-/') && !cameAbsolute(req) ? await deps.internal(rawPath, req) : null;
     const pairs = internal ? [] : parseQuery(rawQuery);
     const query = new Map(pairs);
     if (internal) {
@@ -299,7 +302,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           key: address.key ?? '',
           headers,
           rawQuery,
-          origin: { protocol: facts.secureTransport ? 'https' : 'http', host: headers.host ?? '', bucketPath: address.style === 'virtual-hosted' ? '/' : `/${bucket}/` },
+          origin: { protocol: facts.secureTransport ? 'https' : 'http', host: headers.host ?? '', bucketPath: address.style === 'path' ? `/${bucket}/` : '/' },
         }, {
           fetch: async (key, page) => {
             assertObjectKey(key);

@@ -4,7 +4,8 @@ import { detached } from '../util/detached.js';
 import { forEachQueryPiece } from '../util/query-pieces.js';
 
 export interface Address {
-  style: 'virtual-hosted' | 'path' | 'service';
+  /** `cname`: the Host is a domain bound to the bucket (cnameAddress). */
+  style: 'virtual-hosted' | 'path' | 'service' | 'cname';
   bucket: string | null;
   key: string | null;
 }
@@ -80,6 +81,40 @@ export function resolveAddress(hostHeader: string | undefined, rawPath: string, 
   return { style: 'path', bucket: decodePath(path.slice(0, slash)), key: key === '' ? null : decodePath(key) };
 }
 
+/** A DNS host name, lower-case (what PutCname accepts as a Domain). */
+export const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * Whether a host name may be a CNAME bound to a bucket: a DNS name that is not one this server answers as itself, an
+ * endpoint (configured host names, `localhost`, IPs, OSS's) or a virtual-hosted bucket under one, nor any
+ * `*.aliyuncs.com` name. PutCname binds only such names, and only such a Host is looked up.
+ */
+export function isCnameCandidate(host: string, opts: AddressingOptions): boolean {
+  if (!DOMAIN_NAME.test(host) || host.endsWith('.aliyuncs.com') || isEndpoint(host, opts)) return false;
+  return !isEndpoint(host.slice(host.indexOf('.') + 1), opts);
+}
+
+/** What answers which bucket a domain is bound to (domain/cname.ts CnameBindings). */
+export interface CnameLookup {
+  resolve(domain: string): Promise<string | null>;
+}
+
+/**
+ * Spec §1.3 step 2: a request whose Host (port stripped, lower-cased) is no endpoint and is a domain bound to a
+ * bucket acts on that bucket, its path the key. Null without a lookup for every other Host (endpoints, virtual-hosted
+ * names, IPs); null after it when the domain is bound to no bucket (the path-style reading stands).
+ */
+export function cnameAddress(hostHeader: string | undefined, rawPath: string, address: Address, opts: AddressingOptions, cnames: CnameLookup): Promise<Address | null> | null {
+  if (address.style === 'virtual-hosted') return null;
+  const host = stripPort((hostHeader ?? '').trim().toLowerCase());
+  if (!isCnameCandidate(host, opts)) return null;
+  return cnames.resolve(host).then((bucket) => {
+    if (bucket === null) return null;
+    const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
+    return { style: 'cname', bucket, key: path === '' ? null : decodePath(path) };
+  });
+}
+
 /**
  * The endpoint a request was sent to, as `host[:port]`: its Host without the bucket label of a virtual-hosted
  * address (`b.oss-cn-hangzhou.aliyuncs.com` → `oss-cn-hangzhou.aliyuncs.com`), the Host itself otherwise;
@@ -92,6 +127,8 @@ const ENDPOINT_HOST = /^(?:[a-z0-9.-]{1,253}|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$
 export interface Endpoint {
   host: string;
   pathStyle: boolean;
+  /** The Host is a domain bound to the bucket: an object's URL is `<scheme>://<domain>/<key>` [UNVERIFIED]. */
+  cname?: boolean;
 }
 
 export function endpointOf(hostHeader: string | undefined, address: Address, fallback: string): Endpoint {
@@ -99,6 +136,7 @@ export function endpointOf(hostHeader: string | undefined, address: Address, fal
   // Only a host name or an IP literal, with a port: anything else would make the Location no URL.
   if (!ENDPOINT_HOST.test(host)) return { host: fallback, pathStyle: false };
   if (address.style === 'virtual-hosted' && address.bucket !== null && host.startsWith(`${address.bucket}.`)) return { host: host.slice(address.bucket.length + 1), pathStyle: false };
+  if (address.style === 'cname') return { host, pathStyle: false, cname: true };
   return { host, pathStyle: address.style === 'path' };
 }
 
@@ -108,7 +146,8 @@ export function endpointOf(hostHeader: string | undefined, address: Address, fal
  * Java SDK's `TestUtils.composeLocation` expects that shape of CompleteMultipartUpload's Location when its client is
  * in second-level-domain mode, which it turns on by itself for an IP or `localhost` endpoint).
  */
-export function objectUrl(endpoint: { scheme: string; host: string; pathStyle: boolean }, bucket: string, encodedKey: string): string {
+export function objectUrl(endpoint: { scheme: string; host: string; pathStyle: boolean; cname?: boolean }, bucket: string, encodedKey: string): string {
+  if (endpoint.cname === true) return `${endpoint.scheme}://${endpoint.host}/${encodedKey}`;
   return endpoint.pathStyle ? `${endpoint.scheme}://${endpoint.host}/${bucket}/${encodedKey}` : `${endpoint.scheme}://${bucket}.${endpoint.host}/${encodedKey}`;
 }
 

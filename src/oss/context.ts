@@ -20,6 +20,7 @@ import type { AuthzCheck, Operation } from './operations.js';
 import type { ImageStyleService } from '../image/styles.js';
 import type { MetaQueryService } from '../domain/meta-query.js';
 import type { AsyncFetchService } from '../domain/async-fetch.js';
+import type { CnameBindings, CnameOwnership } from '../domain/cname.js';
 import type { CallbackSpec, UploadCallbacks } from './callback.js';
 
 export interface OssServices {
@@ -48,6 +49,8 @@ export interface OssServices {
   metaQuery: MetaQueryService;
   /** Access point aliases → their access points (docs/access-points.md). */
   accessPoints: AccessPointAliases;
+  /** CNAMEs: the store-wide domain → bucket bindings, the ownership proof, and this server's own host names. */
+  cnames: { bindings: CnameBindings; ownership: CnameOwnership; hostnames: readonly string[] };
   /** PutAsyncFetchTask / GetAsyncFetchTask (docs/async-fetch.md). */
   asyncFetch: AsyncFetchService;
   /** Upload callbacks (oss/callback.ts), for the Callback of an async fetch task; absent: such a task is NotImplemented. */
@@ -69,7 +72,7 @@ export interface OssRequest<Op extends Operation = Operation> {
    * `https://127.0.0.1:9000`), and whether the request was path style, for Location values (oss/address.ts
    * endpointOf, objectUrl).
    */
-  endpoint: { scheme: 'http' | 'https'; host: string; pathStyle: boolean };
+  endpoint: { scheme: 'http' | 'https'; host: string; pathStyle: boolean; cname?: boolean };
   services: OssServices;
   /**
    * Whether the client is gone (its connection closed or half-closed) while the answer is being prepared: long

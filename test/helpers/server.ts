@@ -68,14 +68,15 @@ export async function assertServersOnPostgres(): Promise<void> {
 /**
  * Two server processes' worth of servers on one fresh PostgreSQL database, as a deployment runs them: one master
  * key (start-up refuses another) and one blob directory. A second server that fails to start stops the first.
+ * `opts`: the same further options for both.
  */
-export async function startServerPairOnPostgres(): Promise<{ a: TestServer; b: TestServer; stop(): Promise<void> }> {
+export async function startServerPairOnPostgres(opts: Partial<ServerOptions> = {}): Promise<{ a: TestServer; b: TestServer; stop(): Promise<void> }> {
   const url = await (await testPostgres()).freshUrl();
   const masterKey = randomBytes(32);
-  const a = await startTestServer({ meta: url, masterKey });
+  const a = await startTestServer({ ...opts, meta: url, masterKey });
   let b: TestServer;
   try {
-    b = await startTestServer({ meta: url, masterKey, blobsDir: a.dataDir });
+    b = await startTestServer({ ...opts, meta: url, masterKey, blobsDir: a.dataDir });
   } catch (err) {
     await a.stop();
     throw err;
