@@ -105,7 +105,7 @@ export interface ServerOptions {
   rootAccessKeySecret: string;
   /** Extra host names serving virtual-hosted buckets (`<bucket>.<hostname>`). */
   hostnames?: string[];
-  /** How PutCname proves domain ownership (default `dns`, as the cloud); docs/stored-configurations.md#cname. */
+  /** How PutCname proves domain ownership (default `dns`, as the cloud); docs/stored-configurations.md#cnames-implemented. */
   cname?: CnameSettings;
   /** fsync blobs and metadata before acknowledging writes (default true). */
   durable?: boolean;
@@ -415,7 +415,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     accessPoints: new AccessPointAliases(meta, () => new StoredConfigService(ctx).allBuckets()),
     asyncFetch,
     callbacks,
-    // CNAMEs that route (docs/stored-configurations.md#cname).
+    // CNAMEs that route (docs/stored-configurations.md#cnames-implemented).
     cnames: { bindings: new CnameBindings(meta), ownership: new CnameOwnership(opts.cname), hostnames: opts.hostnames ?? [] },
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {

@@ -56,7 +56,7 @@ describe('access points', () => {
   const credsOf = (u: RamUserHandle): [string, string] => [u.accessKeyId, u.accessKeySecret];
 
   before(async () => {
-    // CNAMEs bound with a CreateCnameToken token and no DNS record (docs/stored-configurations.md#cname).
+    // CNAMEs bound with a CreateCnameToken token and no DNS record (docs/stored-configurations.md#cnames-implemented).
     srv = await startTestServer({ cname: { verification: 'token' } });
     ram = new Ram(srv);
     await srv.client().putBucket(BUCKET);

@@ -1,4 +1,4 @@
-// CNAMEs that take effect (docs/stored-configurations.md#cname): PutCname proves ownership (a TXT record
+// CNAMEs that take effect (docs/stored-configurations.md#cnames-implemented): PutCname proves ownership (a TXT record
 // `_dnsauth.<domain>` holding the bucket's CreateCnameToken token, or the token alone in `token` mode), a domain is
 // bound to one bucket of any account, and requests whose Host is a bound domain act on its bucket, as ali-oss with
 // `cname: true` sends them. Runs on SQLite, and on PostgreSQL with ALUNITE_TEST_META=postgres.

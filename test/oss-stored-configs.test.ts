@@ -112,7 +112,7 @@ describe('stored bucket configurations', () => {
   before(async () => {
     // An opened metadata index reports Ready for ten minutes here: the meta query test reads Ready right after
     // opening, which the default 3 s could outlast on a loaded machine (the Running side: test/oss-meta-query.test.ts).
-    // CNAMEs bound with a CreateCnameToken token and no DNS record (docs/stored-configurations.md#cname).
+    // CNAMEs bound with a CreateCnameToken token and no DNS record (docs/stored-configurations.md#cnames-implemented).
     srv = await startTestServer({ timing: { metaQueryReadyMs: 600_000 }, cname: { verification: 'token' } });
     client = srv.client();
     await client.putBucket(BUCKET);

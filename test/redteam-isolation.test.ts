@@ -32,7 +32,7 @@
 //   stored configuration, access point (its alias stops resolving) or statistic of the old bucket reaches the new
 //   owner's bucket [guard]. Access logs and inventory files re-check the target's owner at write time
 //   (oss-logging.test.ts), async fetch re-checks its task list; access point aliases (`-ossalias`) cannot be bucket
-//   names; CNAMEs are never routed.
+//   names; a CNAME domain routes only while the bucket incarnation that bound it lists it (oss-cname.test.ts).
 // - Writes into other accounts' buckets: logging and inventory targets must be the source owner's (the same
 //   refusal whether the target exists or not), replication stores rules and copies nothing, live channel snapshot
 //   destinations are stored only, CopyObject/UploadPartCopy/save-as authorize the destination as PutObject.

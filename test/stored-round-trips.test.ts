@@ -43,7 +43,7 @@ describe('stored operations: every field round-trips, refusals change nothing', 
   }
 
   before(async () => {
-    // CNAMEs bound with a CreateCnameToken token and no DNS record (docs/stored-configurations.md#cname).
+    // CNAMEs bound with a CreateCnameToken token and no DNS record (docs/stored-configurations.md#cnames-implemented).
     srv = await startTestServer({ cname: { verification: 'token' } });
     ok(await send('PUT', []));
     ok(await send('PUT', [], '', null, DEST));

@@ -112,7 +112,7 @@ export class BucketService {
     if (res === 'not-empty') throw new AppError('BucketNotEmpty', undefined, { BucketName: name });
     // Its access point aliases leave the store-wide index (docs/access-points.md).
     if (before !== null) await unindexAccessPoints(this.ctx.meta, before);
-    // Its CNAMEs stop routing and may be bound elsewhere (docs/stored-configurations.md#cname).
+    // Its CNAMEs stop routing and may be bound elsewhere (docs/stored-configurations.md#cnames-implemented).
     if (before !== null) await unbindCnames(this.ctx.meta, before);
   }
 

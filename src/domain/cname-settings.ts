@@ -1,4 +1,4 @@
-// How PutCname proves that the caller owns a domain (docs/stored-configurations.md#cname). Kept apart so the CLI
+// How PutCname proves that the caller owns a domain (docs/stored-configurations.md#cnames-implemented). Kept apart so the CLI
 // can check the option without loading the server.
 
 /** `dns`: the cloud's proof, a TXT record `_dnsauth.<domain>` holding the bucket's token. `token`: a live token suffices. */

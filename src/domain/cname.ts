@@ -6,7 +6,7 @@ import type { CnameSettings, CnameVerificationMode } from './cname-settings.js';
 import type { Bucket } from './model.js';
 import { storedKind } from './stored-configs.js';
 
-// CNAMEs that take effect (docs/stored-configurations.md#cname): a domain is bound to one bucket of any account, kept
+// CNAMEs that take effect (docs/stored-configurations.md#cnames-implemented): a domain is bound to one bucket of any account, kept
 // in the store-wide index `cname` (domain → the bucket's incarnation), and requests whose Host is that domain act on
 // that bucket (oss/address.ts cnameAddress). The bucket's own `stored.cname` list stays the record of what it bound;
 // an index entry counts only while its bucket (that incarnation) still lists the domain, so an entry left by a write

@@ -179,7 +179,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     const rawQuery = qmark < 0 ? '' : rawUrl.slice(qmark + 1);
     const headers = req.headers;
     let address = resolveAddress(headers.host, rawPath, { hostnames: deps.hostnames });
-    // A Host that is a domain bound to a bucket (docs/stored-configurations.md#cname): the request is that bucket's.
+    // A Host that is a domain bound to a bucket (docs/stored-configurations.md#cnames-implemented): the request is that bucket's.
     const viaCname = cnameAddress(headers.host, rawPath, address, { hostnames: deps.hostnames }, deps.services.cnames.bindings);
     if (viaCname !== null) address = (await viaCname) ?? address;
     const internal = (address.style === 'path' || address.style === 'service') && rawPath.startsWith('/-/') && !cameAbsolute(req) ? await deps.internal(rawPath, req) : null;

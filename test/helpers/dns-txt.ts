@@ -1,5 +1,5 @@
 // A tiny DNS server on 127.0.0.1 (UDP) that answers TXT questions from a table the test fills, and NXDOMAIN for
-// everything else: what a server in `dns` CNAME verification mode asks (docs/stored-configurations.md#cname).
+// everything else: what a server in `dns` CNAME verification mode asks (docs/stored-configurations.md#cnames-implemented).
 import { createSocket, type Socket } from 'node:dgram';
 
 export interface TxtServer {

@@ -168,7 +168,7 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'DeleteAccessPointPolicy', 'PutAccessPointPublicAccessBlock', 'GetAccessPointPublicAccessBlock', 'DeleteAccessPointPublicAccessBlock',
   // VOD playlists are built from the channel's objects (and PostVodPlaylist writes one).
   'GetVodPlaylist', 'PostVodPlaylist',
-  // CNAMEs: ownership proven, bound store-wide, requests to a bound domain routed to the bucket (docs/stored-configurations.md#cname).
+  // CNAMEs: ownership proven, bound store-wide, requests to a bound domain routed to the bucket (docs/stored-configurations.md#cnames-implemented).
   'PutCname', 'ListCname', 'DeleteCname', 'CreateCnameToken', 'GetCnameToken',
   // Inventory configurations are acted on: the inventory worker writes their files (docs/inventory.md).
   'PutBucketInventory', 'GetBucketInventory', 'ListBucketInventory', 'DeleteBucketInventory',
