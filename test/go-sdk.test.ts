@@ -12,13 +12,17 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import RPCClient from '@alicloud/pop-core';
 import { DEBIAN_GOCODE, goVersion, haveGo, offlineGoEnv, run } from './helpers/go.js';
+import { startTxtServer, type TxtServer } from './helpers/dns-txt.js';
 import { AK, SECRET } from './helpers/server.js';
+import { signedRequest, succeeds } from './helpers/signed.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 import { roleArn, TRUST_ACCOUNT } from './helpers/sts.js';
 
 const GO_DIR = fileURLToPath(new URL('../../test/go/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 const ROLE = 'GoSdkRole';
+/** A custom domain bound to a bucket for TestCname (cname_test.go), its ownership proven by a TXT record. */
+const CNAME = { domain: 'go.cname.example', bucket: 'go-sdk-cname' };
 
 const haveSdk = existsSync(join(DEBIAN_GOCODE, 'src/github.com/aliyun/aliyun-oss-go-sdk/oss')) && existsSync(join(DEBIAN_GOCODE, 'src/github.com/denverdino/aliyungo/sts'));
 const skipReason = !haveGo
@@ -108,13 +112,21 @@ describe('Go OSS SDK and aliyungo STS against a spawned server', { skip: skipRea
   let srv: SpawnedServer;
   let goEnv: NodeJS.ProcessEnv;
   let user: { id: string; secret: string };
+  let dns: TxtServer;
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'alunite-go-'));
     dataDir = join(work, 'data');
     await mkdir(join(work, 'gopath'), { recursive: true });
     goEnv = offlineGoEnv(work);
-    srv = await spawnServer(['--data', dataDir, '--no-fsync']);
+    dns = await startTxtServer();
+    srv = await spawnServer(['--data', dataDir, '--no-fsync', '--cname-dns-server', dns.address]);
+    // TestCname's domain: token, TXT record, PutCname (the default --cname-verification dns).
+    const cnameBody = `<BucketCnameConfiguration><Cname><Domain>${CNAME.domain}</Domain></Cname></BucketCnameConfiguration>`;
+    succeeds(await signedRequest(srv.port, 'PUT', CNAME.bucket, null, []));
+    const token = succeeds(await signedRequest(srv.port, 'POST', CNAME.bucket, null, [['cname', ''], ['comp', 'token']], { body: cnameBody }));
+    dns.set(`_dnsauth.${CNAME.domain}`, [/<Token>([^<]+)<\/Token>/.exec(token.text)![1]!]);
+    succeeds(await signedRequest(srv.port, 'POST', CNAME.bucket, null, [['cname', ''], ['comp', 'add']], { body: cnameBody }));
     // RAM: a role that may use OSS, and a user that may assume it (the seeds' setup; the tests narrow it
     // with session policies).
     const ram = new RPCClient({ accessKeyId: AK, accessKeySecret: SECRET, endpoint: srv.url, apiVersion: '2015-05-01' });
@@ -132,6 +144,7 @@ describe('Go OSS SDK and aliyungo STS against a spawned server', { skip: skipRea
 
   after(async () => {
     if (srv) await kill9(srv.child);
+    await dns?.close();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -150,6 +163,8 @@ describe('Go OSS SDK and aliyungo STS against a spawned server', { skip: skipRea
       ALUNITE_USER_SECRET: user.secret,
       ALUNITE_ROLE_ARN: roleArn(ROLE.toLowerCase()),
       ALUNITE_FIXTURES: FIXTURES,
+      ALUNITE_CNAME_DOMAIN: CNAME.domain,
+      ALUNITE_CNAME_BUCKET: CNAME.bucket,
     };
     const res = await run('go', ['tool', 'test2json', '-t', binary, '-test.v', '-test.timeout', '240s'], { cwd: GO_DIR, env, timeoutMs: 300_000 });
     const { root, stray } = parseEvents(res.stdout);
