@@ -91,6 +91,20 @@ describe('CNAME (token mode): bound domains route to their bucket, one bucket pe
     assert.equal(raw.text, 'through the domain');
   });
 
+  it('V4 signatures and presigned URLs through the domain', async () => {
+    const v4 = new OSS({
+      endpoint: `http://cdn.example.test:${srv.port}`, cname: true, bucket: 'cname-a', region: 'oss-cn-hangzhou',
+      accessKeyId: AK, accessKeySecret: SECRET, agent: loopbackAgent, authorizationV4: true,
+    } as OSS.Options);
+    await v4.put('dir/v4.txt', Buffer.from('v4'));
+    assert.equal(String((await v4.get('dir/v4.txt')).content), 'v4');
+    const url = new URL(h.viaDomain('cdn.example.test', 'cname-a').signatureUrl('dir/a.txt', { expires: 600 }));
+    assert.equal(url.host, `cdn.example.test:${srv.port}`);
+    const got = await rawRequest(srv.port, { method: 'GET', path: `${url.pathname}${url.search}`, headers: { host: url.host } });
+    assert.equal(got.status, 200, got.body.toString());
+    assert.equal(got.body.toString(), 'through the domain');
+  });
+
   it('an unbound domain is read path style, as before (the first path segment names the bucket)', async () => {
     const raw = await h.rawGet('nobody.example.test', '/cname-a/dir/a.txt', 'cname-a', 'dir/a.txt');
     assert.equal(raw.status, 200, raw.text);
