@@ -90,7 +90,8 @@ export const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)
  * `*.aliyuncs.com` name. PutCname binds only such names, and only such a Host is looked up.
  */
 export function isCnameCandidate(host: string, opts: AddressingOptions): boolean {
-  if (!DOMAIN_NAME.test(host) || host.endsWith('.aliyuncs.com') || isEndpoint(host, opts)) return false;
+  // The endpoint test first: the Hosts of most path-style requests (`localhost`, IPs) end there.
+  if (isEndpoint(host, opts) || !DOMAIN_NAME.test(host) || host.endsWith('.aliyuncs.com')) return false;
   return !isEndpoint(host.slice(host.indexOf('.') + 1), opts);
 }
 
