@@ -175,6 +175,22 @@ describe('CNAME (token mode): bound domains route to their bucket, one bucket pe
     assert.equal(location, `http://www.site.test:${srv.port}/big.bin`);
   });
 
+  it('an index entry left behind (the bucket deleted without unbinding) routes nowhere, not to a new bucket of that name, and gives way', async () => {
+    await srv.client().putBucket('cname-stale');
+    await h.token('cname-stale', 'stale.example.test');
+    succeeds(await h.put('cname-stale', 'stale.example.test'));
+    // Deleted in the store alone, as by a process that stopped between the deletion and the unbinding.
+    assert.equal(await srv.meta.deleteBucket('cname-stale'), 'deleted');
+    assert.notEqual(await srv.meta.getIndexEntry('cname', 'stale.example.test'), null);
+    await srv.client(({ accessKeyId: B_KEYS[0], accessKeySecret: B_KEYS[1] })).putBucket('cname-stale');
+    await srv.client(({ accessKeyId: B_KEYS[0], accessKeySecret: B_KEYS[1], bucket: 'cname-stale' })).put('obj/x', Buffer.from('b'));
+    const raw = await h.rawGet('stale.example.test', '/obj/x', 'obj', 'x');
+    assert.equal(raw.err?.Code, 'NoSuchBucket', raw.text);
+    await h.token('cname-a2', 'stale.example.test');
+    succeeds(await h.put('cname-a2', 'stale.example.test'));
+    assert.equal((await h.rawGet('stale.example.test', '/missing', 'cname-a2', 'missing')).err?.Code, 'NoSuchKey');
+  });
+
   it('deleting the bucket unbinds its domains', async () => {
     await srv.client().putBucket('cname-gone');
     await h.token('cname-gone', 'gone.example.test');
