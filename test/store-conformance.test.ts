@@ -167,7 +167,10 @@ for (const [name, make] of metaFactories) {
 
     it('swaps an index entry only from the value it holds: one of two racing claims wins', async () => {
       const s = await make();
+      // A swap that writes moves the index generation (what a cache of absent entries is keyed by); a refused one does not.
+      let generation = s.indexGeneration();
       assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', 'x', 'b1'), false);
+      assert.equal(s.indexGeneration(), generation);
       assert.equal(await s.getIndexEntry('cname', 'cdn.example.com'), null);
       const claims = await Promise.all([
         s.swapIndexEntry('cname', 'cdn.example.com', null, 'b1'),
@@ -175,6 +178,8 @@ for (const [name, make] of metaFactories) {
       ]);
       assert.deepEqual(claims.filter((won) => won).length, 1, String(claims));
       const holder = claims[0] ? 'b1' : 'b2';
+      assert.notEqual(s.indexGeneration(), generation);
+      generation = s.indexGeneration();
       assert.equal(await s.getIndexEntry('cname', 'cdn.example.com'), holder);
       assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', null, 'b3'), false);
       assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', 'b3', null), false);
@@ -182,6 +187,7 @@ for (const [name, make] of metaFactories) {
       assert.equal(await s.getIndexEntry('cname', 'cdn.example.com'), 'b3');
       assert.equal(await s.getIndexEntry('other', 'cdn.example.com'), null);
       assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', 'b3', null), true);
+      assert.notEqual(s.indexGeneration(), generation);
       assert.equal(await s.getIndexEntry('cname', 'cdn.example.com'), null);
       assert.equal(await s.swapIndexEntry('cname', 'cdn.example.com', null, null), true);
       await s.close();
@@ -1288,3 +1294,21 @@ for (const [name, make] of metaFactories) {
     });
   });
 }
+
+describe('PostgreSQL: a swap of an index entry moves the index generation of every process', () => {
+  it('the other process sees it once it catches up (as each request does)', async () => {
+    const url = await (await testPostgres()).freshUrl();
+    const one = await PostgresMetadataStore.open({ url, durable: false });
+    const two = await PostgresMetadataStore.open({ url, durable: false });
+    try {
+      await two.refreshSharedState();
+      const seen = two.indexGeneration();
+      assert.equal(await one.swapIndexEntry('cname', 'pg.example.com', null, 'b1'), true);
+      await two.refreshSharedState();
+      assert.notEqual(two.indexGeneration(), seen);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import { AppError } from '../errors.js';
+import { GenerationCache } from '../util/generation-cache.js';
 import { isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
 import { readConfig } from './bucket-config.js';
 import type { CnameSettings, CnameVerificationMode } from './cname-settings.js';
@@ -21,6 +22,7 @@ export interface CnameStore {
   getBucket(name: string): Promise<Bucket | null>;
   getIndexEntry(index: string, key: string): Promise<string | null>;
   swapIndexEntry(index: string, key: string, expected: string | null, value: string | null): Promise<boolean>;
+  indexGeneration(): number;
 }
 
 interface Holder extends BucketIncarnation {
@@ -60,12 +62,20 @@ export async function unbindCnames(store: Pick<CnameStore, 'swapIndexEntry'>, bu
 
 export class CnameBindings {
   private readonly cache = new Map<string, string>();
+  /**
+   * Names the index holds no entry for, until a swap commits anywhere (an entry appears only by one). A dead entry is
+   * not remembered so: its bucket may list the domain again and hold it without a swap.
+   */
+  private readonly unbound: GenerationCache<string, true>;
 
-  constructor(private readonly store: CnameStore) {}
+  constructor(private readonly store: CnameStore) {
+    this.unbound = new GenerationCache(() => store.indexGeneration(), CACHE_LIMIT);
+  }
 
   /**
    * The bucket a domain is bound to now, or null. A remembered entry is confirmed on its bucket's record (which every
-   * process keeps current); a dead one, or none, costs one point read of the index.
+   * process keeps current); a dead one costs one point read of the index, a name without an entry one per index
+   * generation.
    */
   async resolve(domain: string): Promise<string | null> {
     const cached = this.cache.get(domain);
@@ -74,8 +84,13 @@ export class CnameBindings {
       if (live !== null) return live;
       this.cache.delete(domain);
     }
+    if (this.unbound.get(domain) === true) return null;
+    const generation = this.store.indexGeneration();
     const found = await this.store.getIndexEntry(CNAME_INDEX, domain);
-    if (found === null) return null;
+    if (found === null) {
+      this.unbound.setAt(generation, domain, true);
+      return null;
+    }
     const live = await this.liveHolder(domain, found);
     if (live !== null) {
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();

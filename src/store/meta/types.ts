@@ -270,6 +270,12 @@ export interface MetadataStore {
    */
   swapIndexEntry(index: string, key: string, expected: string | null, value: string | null): Promise<boolean>;
   /**
+   * Moves, in this process, once a swapIndexEntry that wrote has committed in any process (seen by a request that
+   * arrives after the commit; it may move for other writes too): what a cache of index reads, absent entries
+   * included, is keyed by.
+   */
+  indexGeneration(): number;
+  /**
    * A bucket's configuration collections (live channels by name): each entry one row of the same generic store,
    * under the reserved key `<bucket>/<collection>` (store/meta/data-rows.ts), never carried in bucket records. A
    * write touches one entry, not a document of them all, and drops no cached bucket record.

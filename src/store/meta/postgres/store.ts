@@ -409,20 +409,26 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   /**
    * One statement each way, so the comparison and the write are atomic: an insert that yields to any existing row,
-   * an update or delete conditioned on the document held.
+   * an update or delete conditioned on the document held. A swap that wrote moves the `buckets` counter in its
+   * transaction, so every process sees it before its next request (indexGeneration); swaps are rare (PutCname).
    */
   async swapIndexEntry(index: string, key: string, expected: string | null, value: string | null): Promise<boolean> {
     if (hasNul(key)) return false;
     const at = indexConfigKey(index);
-    if (expected === null) {
-      if (value === null) return (await getConfigRow(this.pool, at, key)) === null;
-      const r = await this.pool.query('INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3) ON CONFLICT (bucket, name) DO NOTHING', [at, key, value]);
-      return r.rowCount === 1;
-    }
-    const r = value === null
-      ? await this.pool.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2 AND document = $3', [at, key, expected])
-      : await this.pool.query('UPDATE bucket_configs SET document = $4 WHERE bucket = $1 AND name = $2 AND document = $3', [at, key, expected, value]);
-    return r.rowCount === 1;
+    if (expected === null && value === null) return (await getConfigRow(this.pool, at, key)) === null;
+    return this.writeBucket(async (c) => {
+      const r = expected === null
+        ? await c.query('INSERT INTO bucket_configs (bucket, name, document) VALUES ($1, $2, $3) ON CONFLICT (bucket, name) DO NOTHING', [at, key, value])
+        : value === null
+          ? await c.query('DELETE FROM bucket_configs WHERE bucket = $1 AND name = $2 AND document = $3', [at, key, expected])
+          : await c.query('UPDATE bucket_configs SET document = $4 WHERE bucket = $1 AND name = $2 AND document = $3', [at, key, expected, value]);
+      const swapped = r.rowCount === 1;
+      return { result: swapped, changed: swapped };
+    });
+  }
+
+  indexGeneration(): number {
+    return this.bucketGeneration();
   }
 
   // A bucket's configuration collections: rows of their own, not in bucket records, so no counter moves.

@@ -328,13 +328,21 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
 
   /** One write transaction: SQLite's single writer makes the read and the write one step. */
   async swapIndexEntry(index: string, key: string, expected: string | null, value: string | null): Promise<boolean> {
-    return this.write(() => {
+    const swapped = await this.write(() => {
       const held = this.stmts.getConfig.get(indexConfigKey(index), key)?.document ?? null;
       if (held !== expected) return false;
       if (value === null) this.stmts.deleteConfig.run(indexConfigKey(index), key);
       else if (value !== held) this.stmts.upsertConfig.run(indexConfigKey(index), key, value);
       return true;
     }, value === null);
+    if (swapped) this.indexGen++; // committed: one process owns the file
+    return swapped;
+  }
+
+  private indexGen = 0;
+
+  indexGeneration(): number {
+    return this.indexGen;
   }
 
   // A bucket's configuration collections: rows of their own, not in bucket records, so no bucket cache is dropped.
