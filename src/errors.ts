@@ -304,7 +304,6 @@ export const catalogue = {
   InventoryAlreadyExist: { status: 409, message: 'The inventory already exists.' },
   TooManyInventory: { status: 400, message: 'The bucket has too many inventories.' },
   CnameAlreadyExists: { status: 409, message: 'The CNAME is already bound to another bucket.' },
-  NoSuchCname: { status: 404, message: 'The specified CNAME is not bound to this bucket.' },
   TooManyCname: { status: 400, message: 'The bucket has too many CNAMEs.' },
   // The cloud's message (its help page on this code); the status is inferred [UNVERIFIED] (docs/stored-configurations.md).
   NeedVerifyDomainOwnership: { status: 409, message: 'Please verify domain ownership by CreateCnameToken and try again.' },
