@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Connection } from './profile.js';
 import { UsageError } from './output.js';
+import { quietUrllibWarnings } from './urllib-warnings.js';
 
 // ali-oss configured from a resolved Connection, and `oss://bucket/key` URLs.
 
@@ -116,6 +117,7 @@ let ctor: OssCtor | undefined;
 /** ali-oss is loaded on first use: `alunite ram …` and `sts …` do not pay for it. */
 async function loadOss(): Promise<OssCtor> {
   ctor ??= ((await import('ali-oss')) as unknown as { default: OssCtor }).default;
+  quietUrllibWarnings();
   return ctor;
 }
 
