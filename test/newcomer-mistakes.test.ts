@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { BIN, kill9, spawnServer } from './helpers/spawn.js';
 import { tempDirSync } from './helpers/tmp.js';
 import { expectOssError } from './helpers/oss.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { Ram } from './helpers/ram.js';
 import { assumeRole, stsClient } from './helpers/sts.js';
 
 describe('newcomer mistakes with ali-oss', () => {
@@ -144,6 +145,44 @@ describe('newcomer mistakes with a second server', () => {
       assert.match(keys.stderr, /metadata\.sqlite is in use by another alunite process \(one process owns a data directory\); stop it first\.$/m);
     } finally {
       await kill9(first.child);
+    }
+  });
+});
+
+describe('newcomer mistakes with the CLI', () => {
+  it('oss cp of a file with nothing listening: one error line, no urllib warnings and stack before it', async () => {
+    const dir = tempDirSync('alunite-newcomer-cp-');
+    writeFileSync(join(dir, 'a.txt'), 'x');
+    const endpoint = `http://127.0.0.1:${await portForLater()}`;
+    const r = await runCli(['oss', 'cp', 'a.txt', 'oss://my-bucket/a.txt', '--endpoint', endpoint], { HOME: dir }, dir);
+    assert.equal(r.code, 1, r.stderr);
+    // It wrote "[urllib:warn] … PUT http://…/a.txt callback twice!!!" and the error's stack first (the stream
+    // upload fails on the socket and on the stream).
+    assert.doesNotMatch(r.stderr, /urllib|callback twice|stack:/);
+    assert.match(r.stderr, /^error: NetworkError: cannot reach http:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]*\): nothing listens there; start the server/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+
+  it('sts assume-role with the root AccessKey (nothing configured): the hint says root cannot assume roles', async () => {
+    const srv = await startTestServer();
+    try {
+      const dir = tempDirSync('alunite-newcomer-assume-');
+      const conn = ['--endpoint', srv.url, '--access-key-id', AK, '--access-key-secret', SECRET];
+      const arn = `acs:ram::${ACCOUNT_ID}:role/reader`;
+      const root = await runCli(['sts', 'assume-role', '--role-arn', arn, '--session-name', 'first-try', ...conn], { HOME: dir }, dir);
+      assert.equal(root.code, 1, root.stderr);
+      // It said only the cloud's "You are not authorized to do this action. You should be authorized by RAM."
+      assert.match(root.stderr, /^error: NoPermission: You are not authorized to do this action\. You should be authorized by RAM\. \(RequestId: [0-9A-F-]+\)$/m);
+      assert.match(root.stderr, /^hint: these credentials are the account's root AccessKey .*the root account cannot assume roles: use a RAM user's AccessKey that may call sts:AssumeRole/m);
+      // A RAM user refused (no sts:AssumeRole): the same error, without the root hint.
+      const newcomer = await new Ram(srv).user('newcomer');
+      const user = await runCli(['sts', 'assume-role', '--role-arn', arn, '--session-name', 'first-try', '--endpoint', srv.url,
+        '--access-key-id', newcomer.accessKeyId, '--access-key-secret', newcomer.accessKeySecret], { HOME: dir }, dir);
+      assert.equal(user.code, 1, user.stderr);
+      assert.match(user.stderr, /^error: NoPermission: /m);
+      assert.doesNotMatch(user.stderr, /hint:|root/);
+    } finally {
+      await srv.stop();
     }
   });
 });

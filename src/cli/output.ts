@@ -117,6 +117,12 @@ export function advancing(seen: Set<string>, marker: string, what: string): stri
   return marker;
 }
 
+/** A command's own advice for its failure, printed after the error line (e.g. the root account assuming a role). */
+let failureHint: string | undefined;
+export function hintOnFailure(hint: string): void {
+  failureHint = hint;
+}
+
 /** Endpoint of the current command, so a network error can name it. */
 let currentEndpoint: string | undefined;
 export function setEndpointForErrors(endpoint: string): void {
@@ -157,6 +163,7 @@ export function reportFailure(err: unknown, out: FailureOutput): number {
   } else if ((f.code === 'AccessDenied' || f.code === 'NoPermission') && f.requestId !== null && !/\.aliyuncs\.com(:\d+)?\/?$/.test(currentEndpoint ?? '')) {
     process.stderr.write(`why: ${printable(`${selfCommand()} policy explain ${f.requestId}`)}\n`);
   }
+  if (failureHint !== undefined) process.stderr.write(`hint: ${printable(failureHint)}\n`);
   if (out.shellExport) {
     // `eval "$(…)"` runs this: with `set -e` the script stops here, and without it the message says the
     // credentials were not exported (the caller is still on its previous identity).

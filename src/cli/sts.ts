@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { CliError, parsePositiveInt, printable, printJson, printRecord, remote, run, shellQuote, UsageError } from './output.js';
+import { CliError, hintOnFailure, parsePositiveInt, printable, printJson, printRecord, remote, run, shellQuote, UsageError } from './output.js';
 import { warnPolicyLint } from './policy-file.js';
-import { popContext, readDocument, STS_VERSION } from './pop.js';
+import { popContext, readDocument, STS_VERSION, type PopContext } from './pop.js';
 import { alunitePaths, checkProfileName, writeProfile, type ConnectionFlags } from './profile.js';
 
 // `alunite sts assume-role|whoami` over STS (POP RPC, Version 2015-04-01).
@@ -18,13 +18,25 @@ interface AssumeRoleBody {
 
 export { shellQuote };
 
+// The service's NoPermission text is the cloud's and does not say why; a first try with nothing configured runs
+// as root (the development keys), which no trust policy can admit.
+const ROOT_CANNOT_ASSUME = 'these credentials are the account\'s root AccessKey (with nothing configured, the development keys), ' +
+  'and the root account cannot assume roles: use a RAM user\'s AccessKey that may call sts:AssumeRole and that the role\'s trust policy names ' +
+  '(--profile, or --access-key-id/--access-key-secret; README, "Command line client")';
+
+/** Whether the credentials are the account's root (GetCallerIdentity; false when that fails too). */
+async function callerIsRoot(ctx: PopContext): Promise<boolean> {
+  const who = await ctx.call('GetCallerIdentity').catch(() => undefined);
+  return who?.IdentityType === 'Account';
+}
+
 export function stsCommand(): Command {
   const sts = new Command('sts').description('STS: temporary credentials (AssumeRole) and the caller identity');
 
   const assume = remote(
     sts
       .command('assume-role')
-      .description('get temporary credentials for a role')
+      .description('get temporary credentials for a role, as a RAM user allowed sts:AssumeRole (not the root account: the development keys are root\'s)')
       .requiredOption('--role-arn <arn>', 'e.g. acs:ram::1000000000000001:role/uploader')
       .requiredOption('--session-name <name>', 'RoleSessionName (2-64 of A-Za-z0-9.@-_)')
       .option('--policy <file>', 'session policy JSON file: the credentials get at most what it allows (- for stdin)')
@@ -50,6 +62,9 @@ export function stsCommand(): Command {
         ...(policy !== undefined ? { Policy: policy } : {}),
         ...(o.duration !== undefined ? { DurationSeconds: o.duration } : {}),
         ...(o.externalId !== undefined ? { ExternalId: o.externalId } : {}),
+      }).catch(async (err: unknown) => {
+        if ((err as { code?: unknown }).code === 'NoPermission' && await callerIsRoot(ctx)) hintOnFailure(ROOT_CANNOT_ASSUME);
+        throw err;
       });
       const c = b.Credentials;
       // Kept in a profile, shown again later (`oss sign`'s note) and written into --export's comment: only a
