@@ -186,3 +186,19 @@ describe('newcomer mistakes with the CLI', () => {
     }
   });
 });
+
+describe('newcomer mistakes with another port', () => {
+  it('a server on another port than 8930 says which endpoint the client commands and the examples need', async () => {
+    const dir = tempDirSync('alunite-newcomer-port-');
+    const srv = await spawnServer(['--data', join(dir, '.alunite')], {});
+    try {
+      // It said nothing: `alunite oss ls` in the next terminal then answered "cannot reach http://127.0.0.1:8930".
+      const line = srv.stdout().split('\n').find((l) => l.startsWith('client commands'));
+      assert.ok(line?.endsWith(` oss, ram, sts) talk to http://127.0.0.1:8930 unless told: ` +
+        `export ALUNITE_ENDPOINT=${srv.url}, and use this endpoint in the README's examples`), srv.stdout());
+      assert.match(line!, /^client commands \((\S*\/)?alunite /);
+    } finally {
+      await kill9(srv.child);
+    }
+  });
+});

@@ -20,8 +20,8 @@ import { stsCommand } from './sts.js';
 import { initCommand } from './init.js';
 import { oidcOptions, type OidcFlags } from './oidc-options.js';
 import { stopWithNpmStart } from './npm-start.js';
-import { applyConventions, reportFailure, UsageError } from './output.js';
-import { alunitePaths } from './profile.js';
+import { applyConventions, reportFailure, selfCommand, UsageError } from './output.js';
+import { alunitePaths, DEV_ENDPOINT } from './profile.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -259,6 +259,11 @@ export function buildProgram(): Command {
         );
       }
       out.write(`web console: ${running.url}/-/console/\n`);
+      // The client commands and the README's examples assume the default port: a server started on another one
+      // says so, or `alunite oss ls` in the next terminal answers "cannot reach http://127.0.0.1:8930".
+      if (new URL(running.url).port !== new URL(DEV_ENDPOINT).port) {
+        out.write(`client commands (${selfCommand()} oss, ram, sts) talk to ${DEV_ENDPOINT} unless told: export ALUNITE_ENDPOINT=${running.url}, and use this endpoint in the README's examples\n`);
+      }
       out.write(`alunite listening on ${running.url}\n`);
       if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
       // Say what a stop does, as a user who pressed Ctrl-C waits on a silent terminal otherwise: uploads in flight
