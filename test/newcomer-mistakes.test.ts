@@ -163,6 +163,16 @@ describe('newcomer mistakes with the CLI', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   });
 
+  it('init reset with nothing listening: which endpoint it could not reach and what to do, not only "fetch failed"', async () => {
+    const dir = tempDirSync('alunite-newcomer-reset-');
+    const endpoint = `http://127.0.0.1:${await portForLater()}`;
+    const r = await runCli(['init', 'reset', '--endpoint', endpoint], { HOME: dir }, dir);
+    assert.equal(r.code, 1, r.stderr);
+    // It said "error: fetch failed".
+    assert.equal(r.stderr.trim(), `error: NetworkError: cannot reach ${endpoint}/-/reset (fetch failed: connect ECONNREFUSED ${endpoint.slice('http://'.length)}): ` +
+      'nothing listens there; start the server (alunite server, npm start in a checkout) or give its address with --endpoint');
+  });
+
   it('sts assume-role with the root AccessKey (nothing configured): the hint says root cannot assume roles', async () => {
     const srv = await startTestServer();
     try {

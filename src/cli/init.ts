@@ -2,6 +2,7 @@
 // start; `init check` validates one; `init export` writes the current state of a data directory.
 import { Command } from 'commander';
 import { signV1, stringToSignV1 } from '../auth/signature/v1.js';
+import { certificateHint } from '../client/tls-hint.js';
 import { CliError, printable, printJson, remote, run, setEndpointForErrors, usageExitCodes } from './output.js';
 import { resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import type { ExportFlags } from './init-export.js';
@@ -17,7 +18,13 @@ async function postReset(conn: Connection): Promise<{ stateFile: string | null; 
   if (conn.securityToken !== undefined) headers['x-oss-security-token'] = conn.securityToken;
   const toSign = stringToSignV1({ method: 'POST', bucket: '-', key: 'reset', query: [], headers }, date, false);
   headers.authorization = `OSS ${conn.accessKeyId}:${signV1(conn.accessKeySecret, toSign)}`;
-  const res = await fetch(`${conn.endpoint.replace(/\/+$/, '')}/-/reset`, { method: 'POST', headers });
+  const url = `${conn.endpoint.replace(/\/+$/, '')}/-/reset`;
+  // fetch's own failure is only "fetch failed": say where, and why (its cause), as the other commands do.
+  const res = await fetch(url, { method: 'POST', headers }).catch((err: unknown) => {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    const what = `${err instanceof Error ? err.message : String(err)}${cause}`;
+    throw new CliError('NetworkError', `cannot reach ${url} (${what})${certificateHint(what)}`);
+  });
   const text = await res.text();
   if (!res.ok) {
     const field = (name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
