@@ -173,6 +173,20 @@ describe('newcomer mistakes with the CLI', () => {
       'nothing listens there; start the server (alunite server, npm start in a checkout) or give its address with --endpoint');
   });
 
+  it('init reset on a server started without --allow-reset: the refusal says so, with no `why:` line to a dead end', async () => {
+    const srv = await startTestServer();
+    try {
+      const dir = tempDirSync('alunite-newcomer-reset-');
+      const r = await runCli(['init', 'reset', '--endpoint', srv.url, '--access-key-id', AK, '--access-key-secret', SECRET], { HOME: dir }, dir);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^error: AccessDenied: Reset is disabled on this server: start it with --allow-reset/);
+      // It added "why: alunite policy explain <id>", which answers EntityNotExist.Request: resets are not recorded.
+      assert.doesNotMatch(r.stderr, /why:/);
+    } finally {
+      await srv.stop();
+    }
+  });
+
   it('sts assume-role with the root AccessKey (nothing configured): the hint says root cannot assume roles', async () => {
     const srv = await startTestServer();
     try {

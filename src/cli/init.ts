@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { signV1, stringToSignV1 } from '../auth/signature/v1.js';
 import { certificateHint } from '../client/tls-hint.js';
-import { CliError, printable, printJson, remote, run, setEndpointForErrors, usageExitCodes } from './output.js';
+import { CliError, printable, printJson, refusalsNotExplained, remote, run, setEndpointForErrors, usageExitCodes } from './output.js';
 import { resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import type { ExportFlags } from './init-export.js';
 
@@ -13,6 +13,8 @@ import type { ExportFlags } from './init-export.js';
 /** `POST /-/reset` signed (V1) with the connection's key; the server's answer, or a CliError with its code. */
 async function postReset(conn: Connection): Promise<{ stateFile: string | null; changes: string[] }> {
   setEndpointForErrors(conn.endpoint);
+  // The server decides a reset before any policy is read and keeps no record for ExplainRequest.
+  refusalsNotExplained();
   const date = new Date().toUTCString();
   const headers: Record<string, string> = { date };
   if (conn.securityToken !== undefined) headers['x-oss-security-token'] = conn.securityToken;

@@ -117,6 +117,12 @@ export function advancing(seen: Set<string>, marker: string, what: string): stri
   return marker;
 }
 
+/** Cleared by commands whose refusals the server keeps no decision for (`init reset`): no `why:` line to a dead end. */
+let refusalsExplained = true;
+export function refusalsNotExplained(): void {
+  refusalsExplained = false;
+}
+
 /** A command's own advice for its failure, printed after the error line (e.g. the root account assuming a role). */
 let failureHint: string | undefined;
 export function hintOnFailure(hint: string): void {
@@ -160,7 +166,7 @@ export function reportFailure(err: unknown, out: FailureOutput): number {
   // A refusal by Alunite: the server can say which policy layer decided (ExplainRequest; the cloud has no such call).
   if (explaining && f.code === 'NoPermission') {
     process.stderr.write('hint: explaining a request needs ram:ExplainRequest: run it as the account\'s root or a RAM user allowed it (AdministratorAccess is), e.g. with --profile <that profile>\n');
-  } else if ((f.code === 'AccessDenied' || f.code === 'NoPermission') && f.requestId !== null && !/\.aliyuncs\.com(:\d+)?\/?$/.test(currentEndpoint ?? '')) {
+  } else if (refusalsExplained && (f.code === 'AccessDenied' || f.code === 'NoPermission') && f.requestId !== null && !/\.aliyuncs\.com(:\d+)?\/?$/.test(currentEndpoint ?? '')) {
     process.stderr.write(`why: ${printable(`${selfCommand()} policy explain ${f.requestId}`)}\n`);
   }
   if (failureHint !== undefined) process.stderr.write(`hint: ${printable(failureHint)}\n`);
