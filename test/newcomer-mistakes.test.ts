@@ -225,4 +225,25 @@ describe('newcomer mistakes with another port', () => {
       await kill9(srv.child);
     }
   });
+
+  it('--host 0.0.0.0: the lines to copy name 127.0.0.1 (browsers refuse 0.0.0.0), and say how other machines connect', async () => {
+    const dir = tempDirSync('alunite-newcomer-host-');
+    // The development keys, so the banner has its ali-oss line.
+    const srv = await spawnServer(['--data', join(dir, '.alunite'), '--host', '0.0.0.0'], {
+      ALUNITE_ROOT_ACCESS_KEY_ID: 'LTAI5tAluniteDevAccessKey', ALUNITE_ROOT_ACCESS_KEY_SECRET: 'AluniteDevSecret0123456789ABCD', ALUNITE_ACCOUNT_ID: '1000000000000001',
+    });
+    try {
+      assert.match(srv.url, /^http:\/\/0\.0\.0\.0:\d+$/); // the listening line keeps the address it listens on
+      const local = `http://127.0.0.1:${srv.port}`;
+      const out = srv.stdout();
+      // They said "web console: http://0.0.0.0:<port>/-/console/" and "endpoint: 'http://0.0.0.0:<port>'".
+      assert.ok(out.includes(`\nweb console: ${local}/-/console/\n`), out);
+      assert.ok(out.includes(`ali-oss: new OSS({ endpoint: '${local}'`), out);
+      assert.ok(out.includes(`export ALUNITE_ENDPOINT=${local},`), out);
+      assert.ok(out.includes("listening on every interface: from another machine, use this machine's address or name instead of 127.0.0.1\n"), out);
+      assert.doesNotMatch(out.replace(/^alunite listening on .*$/m, ''), /0\.0\.0\.0/);
+    } finally {
+      await kill9(srv.child);
+    }
+  });
 });

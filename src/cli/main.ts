@@ -248,21 +248,25 @@ export function buildProgram(): Command {
         })}\n`);
       }
       const out = o.json ? { write: (_line: string): boolean => true } : process.stdout;
+      // Listening on every interface (0.0.0.0, ::): what to type on this machine is the loopback address; browsers
+      // refuse 0.0.0.0 as a destination.
+      const local = localUrl(running.url);
       out.write(`alunite ${VERSION}: region ${region}, account ${accountId}, ${o.inMemory ? 'in memory' : `data in ${o.data}`}\n`);
       if (o.meta !== 'sqlite') out.write(`metadata in ${describeMeta(o.meta)}\n`);
       if (usingDevKeys) {
         out.write(`development credentials (set ALUNITE_ROOT_ACCESS_KEY_ID/SECRET to change):\n`);
         out.write(`  AccessKeyId     ${accessKeyId}\n  AccessKeySecret ${accessKeySecret}\n`);
         out.write(
-          `  ali-oss: new OSS({ endpoint: '${running.url}', region: 'oss-${region}', accessKeyId: '${accessKeyId}', ` +
+          `  ali-oss: new OSS({ endpoint: '${local}', region: 'oss-${region}', accessKeyId: '${accessKeyId}', ` +
             `accessKeySecret: '${accessKeySecret}', bucket: 'my-bucket' })\n`,
         );
       }
-      out.write(`web console: ${running.url}/-/console/\n`);
+      out.write(`web console: ${local}/-/console/\n`);
+      if (local !== running.url) out.write(`listening on every interface: from another machine, use this machine's address or name instead of ${new URL(local).hostname}\n`);
       // The client commands and the README's examples assume the default port: a server started on another one
       // says so, or `alunite oss ls` in the next terminal answers "cannot reach http://127.0.0.1:8930".
       if (new URL(running.url).port !== new URL(DEV_ENDPOINT).port) {
-        out.write(`client commands (${selfCommand()} oss, ram, sts) talk to ${DEV_ENDPOINT} unless told: export ALUNITE_ENDPOINT=${running.url}, and use this endpoint in the README's examples\n`);
+        out.write(`client commands (${selfCommand()} oss, ram, sts) talk to ${DEV_ENDPOINT} unless told: export ALUNITE_ENDPOINT=${local}, and use this endpoint in the README's examples\n`);
       }
       out.write(`alunite listening on ${running.url}\n`);
       if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
@@ -356,6 +360,11 @@ async function explainListenError(err: unknown): Promise<never> {
     throw new Error(`${database} is in use by another alunite server (one process owns a data directory): use that server, stop it (Ctrl-C in its terminal), or start this one with its own data directory and port (--data DIR --port N, or --in-memory)`);
   }
   throw err;
+}
+
+/** `url` with a wildcard listening address (0.0.0.0, [::]) replaced by the loopback address a client on this machine uses. */
+export function localUrl(url: string): string {
+  return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\])(?=[:/]|$)/, (_m, scheme: string, host: string) => `${scheme}${host === '[::]' ? '[::1]' : '127.0.0.1'}`);
 }
 
 /** `an alunite 0.1.0 server (up 42 s)` when /-/health on that address answers as Alunite does; else null. */
