@@ -231,6 +231,8 @@ describe('alunite vend: configuration and start-up', () => {
     try {
       assert.match(vend.out, /^alunite vend: role acs:ram::\d{16}:role\/AppUser via http:\/\/127\.0\.0\.1:\d+, auth users, grants default, read-only, team$/m);
       assert.ok(!vend.out.includes(world.vendUser.accessKeySecret));
+      // What to call next, and where the demo page is (it said only where it listens).
+      assert.ok(vend.out.includes(`\napp users: GET ${vend.url}/sts/token with "Authorization: Bearer <the token from POST ${vend.url}/login {"username":…,"password":…}>" gets credentials; demo page: ${vend.url}/\n`), vend.out);
       const r = await fetch(`${vend.url}/sts/token`);
       assert.equal(r.status, 401);
     } finally {

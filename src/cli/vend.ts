@@ -45,6 +45,9 @@ export function vendCommand(): Command {
         process.stdout.write(`${JSON.stringify({ url: running.url, roleArn: config.sts.roleArn, stsEndpoint: config.sts.endpoint, auth: config.auth.mode, grants: [...config.grants.keys()] })}\n`);
       } else {
         process.stdout.write(`alunite vend: role ${config.sts.roleArn} via ${config.sts.endpoint}, auth ${config.auth.mode}, grants ${[...config.grants.keys()].join(', ')}\n`);
+        // What an app (or the person trying it) does next: the two calls, and the demo page when it is served.
+        const bearer = config.auth.mode === 'users' ? `the token from POST ${running.url}/login {"username":…,"password":…}` : 'a JWT from your identity provider';
+        process.stdout.write(`app users: GET ${running.url}/sts/token with "Authorization: Bearer <${bearer}>" gets credentials${config.demo ? `; demo page: ${running.url}/` : ''}\n`);
         process.stdout.write(`alunite vend listening on ${running.url}\n`);
       }
       const stop = (): void => {
