@@ -230,7 +230,11 @@ export type Operation =
   // The bucket callback policy (`?policy&comp=callback`, oss/handlers/callback-policy.ts): unpublished likewise.
   | Simple<'PutBucketCallbackPolicy'>
   | Simple<'GetBucketCallbackPolicy'>
-  | Simple<'DeleteBucketCallbackPolicy'>;
+  | Simple<'DeleteBucketCallbackPolicy'>
+  // The bucket's overwrite configuration (`?overwriteConfig`, oss/handlers/overwrite-config.ts): not in the metadata.
+  | Simple<'PutBucketOverwriteConfig'>
+  | Simple<'GetBucketOverwriteConfig'>
+  | Simple<'DeleteBucketOverwriteConfig'>;
 
 export interface RouteInput {
   method: string;
@@ -621,6 +625,8 @@ export function route(input: RouteInput): Operation {
   if (asyncFetch !== null) return asyncFetch;
   const callbackPolicy = routeCallbackPolicy(input);
   if (callbackPolicy !== null) return callbackPolicy;
+  const overwriteConfig = routeOverwriteConfig(input);
+  if (overwriteConfig !== null) return overwriteConfig;
   const refusal = refusalOf(input);
   if (refusal !== null) return unimplemented(input, refusal);
   const op = routeImplemented(input);
@@ -644,6 +650,19 @@ function routeCallbackPolicy(input: RouteInput): Operation | null {
   const { bucket, key } = input.address;
   if (!input.query.has('policy') || input.query.get('comp') !== 'callback' || bucket === null || key !== null) return null;
   const name = input.method === 'PUT' ? 'PutBucketCallbackPolicy' : input.method === 'GET' ? 'GetBucketCallbackPolicy' : input.method === 'DELETE' ? 'DeleteBucketCallbackPolicy' : null;
+  if (name === null) return null;
+  return { name, ...onBucket(bucket, `oss:${name}`) };
+}
+
+/**
+ * The bucket's overwrite configuration (`/<bucket>/?overwriteConfig`: the Go and Python SDK v2's
+ * Put/Get/DeleteBucketOverwriteConfig; not in the metadata), authorized as its own action (OSS's pages name
+ * oss:PutBucketOverwriteConfig and its siblings). Other methods keep the 501 of an unpublished sub-resource.
+ */
+function routeOverwriteConfig(input: RouteInput): Operation | null {
+  const { bucket, key } = input.address;
+  if (!input.query.has('overwriteConfig') || bucket === null || key !== null) return null;
+  const name = input.method === 'PUT' ? 'PutBucketOverwriteConfig' : input.method === 'GET' ? 'GetBucketOverwriteConfig' : input.method === 'DELETE' ? 'DeleteBucketOverwriteConfig' : null;
   if (name === null) return null;
   return { name, ...onBucket(bucket, `oss:${name}`) };
 }

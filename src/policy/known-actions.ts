@@ -77,6 +77,10 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['PutBucketCallbackPolicy', 'bucket'],
   ['GetBucketCallbackPolicy', 'bucket'],
   ['DeleteBucketCallbackPolicy', 'bucket'],
+  // The bucket's overwrite configuration (`?overwriteConfig`, oss/handlers/overwrite-config.ts), not in the metadata.
+  ['PutBucketOverwriteConfig', 'bucket'],
+  ['GetBucketOverwriteConfig', 'bucket'],
+  ['DeleteBucketOverwriteConfig', 'bucket'],
 ];
 
 function ossActions(): Map<string, ResourceType[]> {

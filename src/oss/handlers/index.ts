@@ -21,6 +21,7 @@ import { getProcessConfiguration } from '../stored/process-configuration.js';
 import { doMetaQuery } from './meta-query.js';
 import * as qos from './qos.js';
 import * as callbackPolicy from './callback-policy.js';
+import * as overwriteConfig from './overwrite-config.js';
 import * as asyncFetch from './async-fetch.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
@@ -50,6 +51,9 @@ export const handlers: HandlerTable = {
   PutBucketCallbackPolicy: callbackPolicy.putBucketCallbackPolicy,
   GetBucketCallbackPolicy: callbackPolicy.getBucketCallbackPolicy,
   DeleteBucketCallbackPolicy: callbackPolicy.deleteBucketCallbackPolicy,
+  PutBucketOverwriteConfig: overwriteConfig.putBucketOverwriteConfig,
+  GetBucketOverwriteConfig: overwriteConfig.getBucketOverwriteConfig,
+  DeleteBucketOverwriteConfig: overwriteConfig.deleteBucketOverwriteConfig,
   // The bucket's storage capacity (docs/storage-capacity.md).
   PutBucketStorageCapacity: qos.putBucketStorageCapacity,
   GetBucketStorageCapacity: qos.getBucketStorageCapacity,

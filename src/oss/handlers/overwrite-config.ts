@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, invalidArgument } from '../../errors.js';
+import type { Json } from '../../domain/stored-configs.js';
+import type { Handler } from '../context.js';
+import { header } from '../headers.js';
+import { childElement, childElements, childTextOnce, malformedXml } from '../xml-reader.js';
+import { el, parseXmlBody, xmlText } from '../xml.js';
+import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+
+// The bucket's overwrite configuration (`/<bucket>/?overwriteConfig`, Put/Get/DeleteBucketOverwriteConfig; not in the
+// API metadata Alunite's catalog is generated from, routed by oss/operations.ts). Kept and read back as OSS's pages
+// describe it; the rules are not enforced on writes yet (docs/stored-configurations.md). The Go SDK v2's
+// TestBucketOverwriteConfig and the Python SDK v2's test_bucket_overwrite_config put, get and delete it.
+
+const CONFIG = 'overwrite-config';
+const MAX_BODY = 256 * 1024;
+/** OSS's pages: at most 100 rules; Prefix and Suffix at most 1,023 characters; only `forbid`. */
+const MAX_RULES = 100;
+const MAX_AFFIX = 1023;
+const MAX_PRINCIPALS = 1000;
+
+interface Rule {
+  ID: string;
+  Action: string;
+  Prefix?: string;
+  Suffix?: string;
+  Principals: string[];
+}
+
+const RULE_FIELDS = new Set(['ID', 'Action', 'Prefix', 'Suffix', 'Principals']);
+
+function ruleOf(node: Record<string, unknown>): Rule {
+  for (const name of Object.keys(node)) if (!RULE_FIELDS.has(name)) throw malformedXml(`Rule.${name} is not a rule field.`);
+  const action = childTextOnce(node, 'Action', 64);
+  if (action === undefined) throw malformedXml('Rule.Action is required.');
+  if (action !== 'forbid') throw invalidArgument('Action must be forbid.', 'Action', action);
+  const id = childTextOnce(node, 'ID', 255);
+  const prefix = childTextOnce(node, 'Prefix', MAX_AFFIX);
+  const suffix = childTextOnce(node, 'Suffix', MAX_AFFIX);
+  const principals = childElement(node, 'Principals');
+  const list = principals === undefined ? [] : principalTexts(principals);
+  return {
+    // An ID left out is a random UUID (OSS's PutBucketOverwriteConfig page).
+    ID: id === undefined || id === '' ? randomUUID() : id,
+    Action: action,
+    ...(prefix !== undefined && prefix !== '' ? { Prefix: prefix } : {}),
+    ...(suffix !== undefined && suffix !== '' ? { Suffix: suffix } : {}),
+    Principals: list,
+  };
+}
+
+function principalTexts(principals: Record<string, unknown>): string[] {
+  const raw = principals.Principal;
+  const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  if (items.length > MAX_PRINCIPALS) throw malformedXml('Principals holds too many Principal elements.');
+  return items.map((p) => {
+    if (typeof p !== 'string') throw malformedXml('Principal must be text.');
+    return p;
+  });
+}
+
+export const putBucketOverwriteConfig: Handler = async (req) => {
+  // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
+  const written = await req.services.buckets.incarnation(req.op.bucket!);
+  const raw = await readSmallBody(req.body, MAX_BODY);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const doc = parseXmlBody(xmlText(raw), 'OverwriteConfiguration');
+  for (const name of Object.keys(doc)) if (name !== 'Rule') throw malformedXml(`OverwriteConfiguration.${name} is not a rule.`);
+  const rules = childElements(doc, 'Rule', MAX_RULES).map(ruleOf);
+  const ids = new Set<string>();
+  for (const { ID } of rules) {
+    if (ids.has(ID)) throw invalidArgument('Each rule ID must be unique.', 'ID', ID);
+    ids.add(ID);
+  }
+  // The document replaces the bucket's rules (OSS: "PutBucketOverwriteConfig has overwrite semantics").
+  await req.services.stored.update(req.op.bucket!, CONFIG, () => ({ Rule: rules.map((r) => ({ ...r })) } as unknown as Json), false, written);
+  return empty();
+};
+
+export const getBucketOverwriteConfig: Handler = async (req) => {
+  const { value } = await req.services.stored.get(req.op.bucket!, CONFIG);
+  const rules = rulesOf(value);
+  // OSS's page: a bucket without overwrite rules answers 404.
+  if (rules === null) throw new AppError('NoSuchOverwriteConfiguration', undefined, { BucketName: req.op.bucket! });
+  return xmlResponse(el('OverwriteConfiguration', rules.map((r) => el('Rule', [
+    el('ID', r.ID),
+    el('Action', r.Action),
+    r.Prefix !== undefined && el('Prefix', r.Prefix),
+    r.Suffix !== undefined && el('Suffix', r.Suffix),
+    r.Principals.length > 0 && el('Principals', r.Principals.map((p) => el('Principal', p))),
+  ]))));
+};
+
+export const deleteBucketOverwriteConfig: Handler = async (req) => {
+  await req.services.stored.update(req.op.bucket!, CONFIG, () => null, true);
+  return empty(204);
+};
+
+function rulesOf(value: Json | null): Rule[] | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const list = value.Rule;
+  if (!Array.isArray(list)) return null;
+  return list.flatMap((r) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) return [];
+    const text = (k: string): string | undefined => (typeof r[k] === 'string' ? (r[k] as string) : undefined);
+    const principals = Array.isArray(r.Principals) ? r.Principals.filter((p): p is string => typeof p === 'string') : [];
+    const id = text('ID');
+    const action = text('Action');
+    if (id === undefined || action === undefined) return [];
+    const prefix = text('Prefix');
+    const suffix = text('Suffix');
+    return [{ ID: id, Action: action, ...(prefix !== undefined ? { Prefix: prefix } : {}), ...(suffix !== undefined ? { Suffix: suffix } : {}), Principals: principals }];
+  });
+}

@@ -1,0 +1,102 @@
+// The Go SDK v2's integration tests (aliyun/alibabacloud-oss-go-sdk-v2 `oss/client_integration_test.go`) where an
+// answer Alunite gave made the test read a result or an error that was nil: those tests use plain `testing` with
+// testify, so `putResult.StatusCode` after a refused call (or `serr.StatusCode` after an unexpected success) panics
+// and ends the whole `go test` run. Requests are signed as the SDK signs them (V4, test/helpers/sdk-v2-signer.ts) and
+// carry its bodies; answers are read as its XML parser reads them. The Python SDK v2's matching tests are named too.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
+import { signHeader, type Creds, type SdkRequest } from './helpers/sdk-v2-signer.js';
+import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { strictTexts } from './helpers/strict-xml.js';
+
+const B = 'go-sdk-test-bucket-suite';
+
+describe('the Go SDK v2 integration tests that panic on a nil result', () => {
+  let srv: TestServer;
+  const root: Creds = { ak: AK, secret: SECRET };
+
+  async function send(r: SdkRequest, c: Creds = root): Promise<RawResponse> {
+    const body = r.body;
+    // The SDK's updateContentMd5 and its XML content type on configuration writes.
+    const headers = body !== undefined && r.method !== 'GET'
+      ? { 'content-md5': createHash('md5').update(body).digest('base64'), 'content-type': 'application/xml', ...(r.headers ?? {}) }
+      : r.headers;
+    const s = signHeader({ ...r, ...(headers !== undefined ? { headers } : {}) }, c);
+    return rawRequest(srv.port, { method: r.method, path: s.path, headers: { ...s.headers, host: `127.0.0.1:${srv.port}`, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, body });
+  }
+  const text = (res: RawResponse): string => res.body.toString('utf8');
+  const status = (res: RawResponse, expected: number, what: string): RawResponse => {
+    assert.equal(res.status, expected, `${what}: ${text(res).slice(0, 400)}`);
+    return res;
+  };
+
+  before(async () => {
+    srv = await startTestServer();
+    status(await send({ method: 'PUT', bucket: B, key: null }), 200, 'PutBucket');
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  describe('TestBucketOverwriteConfig (Python v2 test_bucket_overwrite_config)', () => {
+    // PutBucketOverwriteConfigRequest marshalled by the SDK: Rule elements in the struct's order.
+    const config = '<OverwriteConfiguration>'
+      + '<Rule><ID>1</ID><Action>forbid</Action></Rule>'
+      + '<Rule><ID>2</ID><Action>forbid</Action><Prefix>pre</Prefix><Suffix>.txt</Suffix><Principals><Principal>1234567890</Principal></Principals></Rule>'
+      + '</OverwriteConfiguration>';
+
+    it('Put is 200, Get answers the rules as put, Delete is 204 (the Put was 501: `putResult.StatusCode` on nil)', async () => {
+      status(await send({ method: 'PUT', bucket: B, key: null, params: [['overwriteConfig', '']], body: config }), 200, 'PutBucketOverwriteConfig');
+      const got = text(status(await send({ method: 'GET', bucket: B, key: null, params: [['overwriteConfig', '']] }), 200, 'GetBucketOverwriteConfig'));
+      assert.deepEqual(strictTexts(got, 'ID'), ['1', '2']);
+      assert.deepEqual(strictTexts(got, 'Action'), ['forbid', 'forbid']);
+      assert.deepEqual(strictTexts(got, 'Prefix'), ['pre']);
+      assert.deepEqual(strictTexts(got, 'Suffix'), ['.txt']);
+      assert.deepEqual(strictTexts(got, 'Principal'), ['1234567890']);
+      assert.match(got, /^<\?xml[^>]*\?>\n?<OverwriteConfiguration><Rule><ID>1<\/ID><Action>forbid<\/Action><\/Rule><Rule>/);
+      status(await send({ method: 'DELETE', bucket: B, key: null, params: [['overwriteConfig', '']] }), 204, 'DeleteBucketOverwriteConfig');
+      // OSS's GetBucketOverwriteConfig page: no rules, 404.
+      const gone = status(await send({ method: 'GET', bucket: B, key: null, params: [['overwriteConfig', '']] }), 404, 'GetBucketOverwriteConfig after Delete');
+      assert.equal(errorOf(gone)?.Code, 'NoSuchOverwriteConfiguration');
+    });
+
+    it('the Python test\'s rules read back in order with every Principal; an ID left out is a UUID; a second Put replaces the rules', async () => {
+      const two = '<OverwriteConfiguration>'
+        + '<Rule><ID>rule1</ID><Action>forbid</Action><Prefix>a/</Prefix><Suffix>.txt</Suffix><Principals><Principal>111</Principal><Principal>222</Principal></Principals></Rule>'
+        + '<Rule><ID>rule2</ID><Action>forbid</Action><Prefix>b/</Prefix><Suffix>.jpg</Suffix><Principals><Principal>333</Principal></Principals></Rule>'
+        + '</OverwriteConfiguration>';
+      status(await send({ method: 'PUT', bucket: B, key: null, params: [['overwriteConfig', '']], body: two }), 200, 'Put');
+      const got = text(await send({ method: 'GET', bucket: B, key: null, params: [['overwriteConfig', '']] }));
+      assert.deepEqual(strictTexts(got, 'ID'), ['rule1', 'rule2']);
+      assert.deepEqual(strictTexts(got, 'Prefix'), ['a/', 'b/']);
+      assert.deepEqual(strictTexts(got, 'Suffix'), ['.txt', '.jpg']);
+      assert.deepEqual(strictTexts(got, 'Principal'), ['111', '222', '333']);
+      status(await send({ method: 'PUT', bucket: B, key: null, params: [['overwriteConfig', '']], body: '<OverwriteConfiguration><Rule><Action>forbid</Action></Rule></OverwriteConfiguration>' }), 200, 'Put without ID');
+      const ids = strictTexts(text(await send({ method: 'GET', bucket: B, key: null, params: [['overwriteConfig', '']] })), 'ID');
+      assert.equal(ids.length, 1);
+      assert.match(ids[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      status(await send({ method: 'DELETE', bucket: B, key: null, params: [['overwriteConfig', '']] }), 204, 'Delete');
+    });
+
+    it('refusals: an Action other than forbid, a repeated ID, over 100 rules; a missing bucket; an unknown AccessKeyId (test_bucket_overwrite_config_fail)', async () => {
+      const put = (body: string): Promise<RawResponse> => send({ method: 'PUT', bucket: B, key: null, params: [['overwriteConfig', '']], body });
+      assert.equal(errorOf(status(await put('<OverwriteConfiguration><Rule><ID>x</ID><Action>allow</Action></Rule></OverwriteConfiguration>'), 400, 'allow'))?.Code, 'InvalidArgument');
+      assert.equal(errorOf(status(await put('<OverwriteConfiguration><Rule><ID>x</ID><Action>forbid</Action></Rule><Rule><ID>x</ID><Action>forbid</Action></Rule></OverwriteConfiguration>'), 400, 'same ID'))?.Code, 'InvalidArgument');
+      const many = Array.from({ length: 101 }, (_, i) => `<Rule><ID>r${i}</ID><Action>forbid</Action></Rule>`).join('');
+      assert.equal(errorOf(status(await put(`<OverwriteConfiguration>${many}</OverwriteConfiguration>`), 400, '101 rules'))?.Code, 'InvalidArgument');
+      assert.equal(errorOf(status(await put('<OverwriteConfiguration><Rule><Action>forbid</Action><Other/></Rule></OverwriteConfiguration>'), 400, 'unknown field'))?.Code, 'MalformedXML');
+      const missing = await send({ method: 'GET', bucket: `${B}-not-exist`, key: null, params: [['overwriteConfig', '']] });
+      assert.equal(errorOf(status(missing, 404, 'missing bucket'))?.Code, 'NoSuchBucket');
+      for (const method of ['PUT', 'GET', 'DELETE']) {
+        const res = await send({ method, bucket: B, key: null, params: [['overwriteConfig', '']], ...(method === 'PUT' ? { body: '<OverwriteConfiguration><Rule><ID>1</ID><Action>forbid</Action></Rule></OverwriteConfiguration>' } : {}) }, { ak: 'invalid-ak', secret: 'invalid' });
+        assert.equal(errorOf(status(res, 403, `${method} with an unknown key`))?.Code, 'InvalidAccessKeyId');
+      }
+      // On an object it stays an unimplemented sub-resource: never a DeleteObject.
+      status(await send({ method: 'PUT', bucket: B, key: 'kept', body: 'x' }), 200, 'PutObject');
+      status(await send({ method: 'DELETE', bucket: B, key: 'kept', params: [['overwriteConfig', '']] }), 501, 'DELETE object ?overwriteConfig');
+      status(await send({ method: 'GET', bucket: B, key: 'kept' }), 200, 'the object is kept');
+    });
+  });
+});
