@@ -99,4 +99,30 @@ describe('the Go SDK v2 integration tests that panic on a nil result', () => {
       status(await send({ method: 'GET', bucket: B, key: 'kept' }), 200, 'the object is kept');
     });
   });
+
+  describe('TestMetaQuery in semantic mode (Python v2 aio test_meta_query semantic)', () => {
+    it('OpenMetaQuery mode=semantic and DoMetaQuery mode=semantic are 200 (DoMetaQuery was 501: `doResult.StatusCode` on nil)', async () => {
+      const bucket = `${B}-ai`;
+      status(await send({ method: 'PUT', bucket, key: null }), 200, 'PutBucket');
+      for (const [key, body] of [['forest.jpg', 'x'.repeat(40)], ['tiny.png', 'x'.repeat(10)], ['notes.txt', 'x'.repeat(40)], ['clip.mp4', 'x'.repeat(50)]] as const) {
+        status(await send({ method: 'PUT', bucket, key, body }), 200, `PutObject ${key}`);
+      }
+      status(await send({ method: 'POST', bucket, key: null, params: [['metaQuery', ''], ['comp', 'add'], ['mode', 'semantic']] }), 200, 'OpenMetaQuery semantic');
+      // DoMetaQueryRequest{Mode: "semantic", MetaQuery: {MaxResults: 99, Query, MediaTypes: [image], SimpleQuery}}.
+      const body = '<MetaQuery><MaxResults>99</MaxResults><Query>Overlook the snow-covered forest</Query>'
+        + '<MediaTypes><MediaType>image</MediaType></MediaTypes>'
+        + '<SimpleQuery>{"Operation":"gt", "Field": "Size", "Value": "30"}</SimpleQuery></MetaQuery>';
+      const res = text(status(await send({ method: 'POST', bucket, key: null, params: [['metaQuery', ''], ['comp', 'query'], ['mode', 'semantic']], body }), 200, 'DoMetaQuery semantic'));
+      // The scalar SimpleQuery and the media type select; the natural-language Query is not understood here.
+      assert.deepEqual(strictTexts(res, 'Filename'), ['forest.jpg']);
+      assert.deepEqual(strictTexts(res, 'NextToken'), ['']);
+      // Without MediaTypes and SimpleQuery: every object, a page of MaxResults.
+      const all = text(status(await send({ method: 'POST', bucket, key: null, params: [['metaQuery', ''], ['comp', 'query'], ['mode', 'semantic']], body: '<MetaQuery><MaxResults>2</MaxResults><Query>anything</Query></MetaQuery>' }), 200, 'DoMetaQuery semantic, no filters'));
+      assert.equal(strictTexts(all, 'Filename').length, 2);
+      assert.equal(strictTexts(all, 'NextToken')[0]!.length > 0, true);
+      // A semantic query still needs its Query text.
+      const noQuery = await send({ method: 'POST', bucket, key: null, params: [['metaQuery', ''], ['comp', 'query'], ['mode', 'semantic']], body: '<MetaQuery><MaxResults>2</MaxResults></MetaQuery>' });
+      assert.equal(errorOf(status(noQuery, 400, 'no Query'))?.Code, 'InvalidArgument');
+    });
+  });
 });

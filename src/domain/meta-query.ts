@@ -95,6 +95,29 @@ export type QueryNode =
   | { op: LeafOperation; field: FieldRef; value: string | number }
   | { op: LogicalOperation; subs: QueryNode[] };
 
+/** The MediaTypes a semantic DoMetaQuery may name (OSS's DoMetaQuery page). */
+export const MEDIA_TYPES = ['image', 'video', 'audio', 'document'] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+const MEDIA_EXTENSIONS: Record<MediaType, ReadonlySet<string>> = {
+  image: new Set(['jpg', 'jpeg', 'png', 'gif', 'bmp', 'webp', 'tif', 'tiff', 'heic', 'heif', 'svg', 'ico']),
+  video: new Set(['mp4', 'mov', 'avi', 'mkv', 'flv', 'webm', 'wmv', 'm4v', 'mpg', 'mpeg', 'ts', '3gp']),
+  audio: new Set(['mp3', 'wav', 'aac', 'flac', 'ogg', 'm4a', 'wma', 'amr', 'opus']),
+  document: new Set(['pdf', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'txt', 'md', 'csv', 'rtf', 'odt', 'ods', 'odp', 'html', 'htm']),
+};
+
+/**
+ * The media type of an object, told by its name's extension: without a content index (semantic DoMetaQuery reads
+ * none here) that is the one sign Alunite has of what a file holds.
+ */
+export function mediaTypeOf(filename: string): MediaType | null {
+  const dot = filename.lastIndexOf('.');
+  if (dot < 0 || dot < filename.lastIndexOf('/')) return null;
+  const ext = filename.slice(dot + 1).toLowerCase();
+  for (const type of MEDIA_TYPES) if (MEDIA_EXTENSIONS[type].has(ext)) return type;
+  return null;
+}
+
 export const AGGREGATION_OPERATIONS = ['min', 'max', 'average', 'sum', 'count', 'distinct', 'group'] as const;
 export type AggregationOperation = (typeof AGGREGATION_OPERATIONS)[number];
 

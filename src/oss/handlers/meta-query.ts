@@ -1,11 +1,12 @@
 import { AppError, invalidArgument } from '../../errors.js';
-import type { AggregationResult, MetaQueryFile, MetaQueryRequest } from '../../domain/meta-query.js';
+import { MEDIA_TYPES, mediaTypeOf, type AggregationResult, type MediaType, type MetaQueryFile, type MetaQueryRequest } from '../../domain/meta-query.js';
 import type { Handler } from '../context.js';
 import { childText, el, many, parseXmlBody, type XmlChild, type XmlNode, xmlText } from '../xml.js';
 import { readSmallBody, xmlResponse } from './common.js';
 
 // DoMetaQuery (docs/meta-query.md): the MetaQuery request document ⇄ domain/meta-query.ts. Scalar retrieval
-// (`mode=basic`, the default) only; vector retrieval (`mode=semantic`) answers 501.
+// (`mode=basic`, the default); `mode=semantic` has no vector index behind it here: its natural-language Query is not
+// understood, and the answer is the objects its SimpleQuery (scalar, optional) and MediaTypes select.
 
 /** A MetaQuery document is a query and a few options; this bounds the rest (the Query text has its own limit). */
 const MAX_BODY = 64 * 1024;
@@ -77,9 +78,52 @@ export function metaQueryMode(raw: string | undefined): 'basic' | 'semantic' {
   return mode;
 }
 
+/** Every object: a semantic query without a SimpleQuery is not narrowed by a scalar condition. */
+const EVERY_OBJECT = '{"Field":"Size","Value":"0","Operation":"gte"}';
+
+/**
+ * A semantic DoMetaQuery (`mode=semantic`) read as the scalar query it carries: `SimpleQuery` (or every object),
+ * `MaxResults`, `NextToken`; its `MediaTypes` filter the page. The Query text is required, as OSS requires it.
+ */
+function semanticOf(text: string): { request: MetaQueryRequest; mediaTypes: ReadonlySet<MediaType> } {
+  const doc = parseXmlBody(text, 'MetaQuery');
+  const query = childText(doc, 'Query');
+  if (query === undefined || query.trim() === '') throw invalidArgument('Query is required.', 'Query');
+  const mediaTypes = new Set<MediaType>();
+  const container = doc.MediaTypes;
+  if (container !== undefined && container !== '') {
+    if (typeof container !== 'object' || Array.isArray(container)) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'MediaTypes must occur once.' });
+    for (const item of many((container as Record<string, unknown>).MediaType)) {
+      const type = typeof item === 'string' ? item.trim() : '';
+      if (!(MEDIA_TYPES as readonly string[]).includes(type)) throw invalidArgument(`MediaType must be one of ${MEDIA_TYPES.join(', ')}.`, 'MediaType', type.slice(0, 32));
+      mediaTypes.add(type as MediaType);
+    }
+  }
+  const simple = childText(doc, 'SimpleQuery');
+  const nextToken = childText(doc, 'NextToken');
+  const maxResults = childText(doc, 'MaxResults');
+  return {
+    request: {
+      query: simple !== undefined && simple.trim() !== '' ? simple : EVERY_OBJECT,
+      aggregations: [],
+      ...(nextToken !== undefined && nextToken !== '' ? { nextToken } : {}),
+      ...(maxResults !== undefined ? { maxResults } : {}),
+    },
+    mediaTypes,
+  };
+}
+
 export const doMetaQuery: Handler = async (req) => {
-  if (metaQueryMode(req.query.get('mode')) === 'semantic') throw new AppError('NotImplemented', 'DoMetaQuery in semantic (vector retrieval) mode is not implemented by Alunite; use mode=basic.');
   const raw = await readSmallBody(req.body, MAX_BODY);
+  if (metaQueryMode(req.query.get('mode')) === 'semantic') {
+    const { request, mediaTypes } = semanticOf(xmlText(raw));
+    const result = await req.services.metaQuery.query(req.op.bucket!, request);
+    const files = mediaTypes.size === 0 ? result.files : result.files.filter((f) => {
+      const type = mediaTypeOf(f.filename);
+      return type !== null && mediaTypes.has(type);
+    });
+    return xmlResponse(el('MetaQuery', [el('NextToken', result.nextToken ?? ''), el('Files', files.map(fileXml))]));
+  }
   const result = await req.services.metaQuery.query(req.op.bucket!, requestOf(xmlText(raw)));
   return xmlResponse(el('MetaQuery', [
     // Always present, empty on the last page: oss2's parse_do_bucket_meta_query_result reads it with _find_tag, which
