@@ -231,10 +231,13 @@ export type Operation =
   | Simple<'PutBucketCallbackPolicy'>
   | Simple<'GetBucketCallbackPolicy'>
   | Simple<'DeleteBucketCallbackPolicy'>
-  // The bucket's overwrite configuration (`?overwriteConfig`, oss/handlers/overwrite-config.ts): not in the metadata.
+  // Bucket configurations not in the metadata (UNPUBLISHED_BUCKET_CONFIGS): `?overwriteConfig`, `?quota`.
   | Simple<'PutBucketOverwriteConfig'>
   | Simple<'GetBucketOverwriteConfig'>
-  | Simple<'DeleteBucketOverwriteConfig'>;
+  | Simple<'DeleteBucketOverwriteConfig'>
+  | Simple<'PutBucketStorageQuota'>
+  | Simple<'GetBucketStorageQuota'>
+  | Simple<'DeleteBucketStorageQuota'>;
 
 export interface RouteInput {
   method: string;
@@ -625,8 +628,8 @@ export function route(input: RouteInput): Operation {
   if (asyncFetch !== null) return asyncFetch;
   const callbackPolicy = routeCallbackPolicy(input);
   if (callbackPolicy !== null) return callbackPolicy;
-  const overwriteConfig = routeOverwriteConfig(input);
-  if (overwriteConfig !== null) return overwriteConfig;
+  const bucketConfig = routeBucketConfig(input);
+  if (bucketConfig !== null) return bucketConfig;
   const refusal = refusalOf(input);
   if (refusal !== null) return unimplemented(input, refusal);
   const op = routeImplemented(input);
@@ -655,16 +658,26 @@ function routeCallbackPolicy(input: RouteInput): Operation | null {
 }
 
 /**
- * The bucket's overwrite configuration (`/<bucket>/?overwriteConfig`: the Go and Python SDK v2's
- * Put/Get/DeleteBucketOverwriteConfig; not in the metadata), authorized as its own action (OSS's pages name
- * oss:PutBucketOverwriteConfig and its siblings). Other methods keep the 501 of an unpublished sub-resource.
+ * Bucket configurations of the Go and Python SDK v2 that the metadata does not publish, by sub-resource: their PUT,
+ * GET and DELETE on the bucket, each authorized as its own action (OSS's pages name oss:PutBucketOverwriteConfig and
+ * its siblings). Other methods, and the sub-resource on an object, keep the refusal of an unpublished sub-resource.
  */
-function routeOverwriteConfig(input: RouteInput): Operation | null {
+const UNPUBLISHED_BUCKET_CONFIGS: ReadonlyMap<string, readonly [Operation['name'], Operation['name'], Operation['name']]> = new Map([
+  // oss/handlers/overwrite-config.ts
+  ['overwriteConfig', ['PutBucketOverwriteConfig', 'GetBucketOverwriteConfig', 'DeleteBucketOverwriteConfig']],
+  // oss/handlers/storage-quota.ts
+  ['quota', ['PutBucketStorageQuota', 'GetBucketStorageQuota', 'DeleteBucketStorageQuota']],
+] as const);
+
+function routeBucketConfig(input: RouteInput): Operation | null {
   const { bucket, key } = input.address;
-  if (!input.query.has('overwriteConfig') || bucket === null || key !== null) return null;
-  const name = input.method === 'PUT' ? 'PutBucketOverwriteConfig' : input.method === 'GET' ? 'GetBucketOverwriteConfig' : input.method === 'DELETE' ? 'DeleteBucketOverwriteConfig' : null;
-  if (name === null) return null;
-  return { name, ...onBucket(bucket, `oss:${name}`) };
+  if (bucket === null || key !== null) return null;
+  for (const [sub, [put, get, del]] of UNPUBLISHED_BUCKET_CONFIGS) {
+    if (!input.query.has(sub)) continue;
+    const name = input.method === 'PUT' ? put : input.method === 'GET' ? get : input.method === 'DELETE' ? del : null;
+    return name === null ? null : ({ name, ...onBucket(bucket, `oss:${name}`) } as Operation);
+  }
+  return null;
 }
 
 /** The operations an unknown sub-resource must not fall through to: they create, overwrite or delete. */

@@ -22,6 +22,7 @@ import { doMetaQuery } from './meta-query.js';
 import * as qos from './qos.js';
 import * as callbackPolicy from './callback-policy.js';
 import * as overwriteConfig from './overwrite-config.js';
+import * as storageQuota from './storage-quota.js';
 import * as asyncFetch from './async-fetch.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
@@ -54,6 +55,9 @@ export const handlers: HandlerTable = {
   PutBucketOverwriteConfig: overwriteConfig.putBucketOverwriteConfig,
   GetBucketOverwriteConfig: overwriteConfig.getBucketOverwriteConfig,
   DeleteBucketOverwriteConfig: overwriteConfig.deleteBucketOverwriteConfig,
+  PutBucketStorageQuota: storageQuota.putBucketStorageQuota,
+  GetBucketStorageQuota: storageQuota.getBucketStorageQuota,
+  DeleteBucketStorageQuota: storageQuota.deleteBucketStorageQuota,
   // The bucket's storage capacity (docs/storage-capacity.md).
   PutBucketStorageCapacity: qos.putBucketStorageCapacity,
   GetBucketStorageCapacity: qos.getBucketStorageCapacity,
