@@ -193,10 +193,11 @@ describe('the published operation table', () => {
     // The newer SDKs' unpublished operations (Python/Go SDK v2): 501, never the base operation of the path.
     for (const sub of ['quota', 'overwriteConfig', 'metadataConfiguration', 'objectWorm', 'retention', 'legalHold', 'dataRedundancyTransition', 'archiveDirectRead']) {
       for (const [m, key] of [['DELETE', null], ['DELETE', 'k'], ['GET', null], ['GET', 'k'], ['PUT', null], ['PUT', 'k']] as const) {
-        // The bucket's overwrite configuration and storage quota are implemented (oss/handlers/overwrite-config.ts,
-        // storage-quota.ts); on a key they are not.
+        // The bucket's overwrite configuration, storage quota and metadata tables are implemented (oss/handlers/
+        // overwrite-config.ts, storage-quota.ts, metadata-table.ts; Create is a POST); on a key they are not.
         const verb = m === 'PUT' ? 'Put' : m === 'GET' ? 'Get' : 'Delete';
-        const expected = key !== null ? 'Unimplemented' : sub === 'overwriteConfig' ? `${verb}BucketOverwriteConfig` : sub === 'quota' ? `${verb}BucketStorageQuota` : 'Unimplemented';
+        const metadata = m === 'GET' ? 'GetBucketMetadataConfiguration' : m === 'DELETE' ? 'DeleteBucketMetadataConfiguration' : 'Unimplemented';
+        const expected = key !== null ? 'Unimplemented' : sub === 'overwriteConfig' ? `${verb}BucketOverwriteConfig` : sub === 'quota' ? `${verb}BucketStorageQuota` : sub === 'metadataConfiguration' ? metadata : 'Unimplemented';
         assert.equal(r(m, 'b', key, [[sub, '']]).name, expected, `${m} ${key ?? '(bucket)'} ?${sub}`);
       }
     }
@@ -305,7 +306,7 @@ describe('every published operation over HTTP, as the owner', () => {
   test('a DELETE naming a newer SDK\'s sub-resource deletes nothing (it deleted the bucket or the object before)', async () => {
     const put = await send('PUT', { bucket: BUCKET, key: 'kept', query: [], headers: {} }, 'bytes');
     assert.equal(put.status, 200);
-    for (const [key, sub] of [['kept', 'quota'], ['kept', 'overwriteConfig'], [null, 'metadataConfiguration'], ['kept', 'retention'], ['kept', 'legalHold'], [null, 'agenticBucket'], [null, 'notYetPublished'], ['kept', 'notYetPublished']] as const) {
+    for (const [key, sub] of [['kept', 'quota'], ['kept', 'overwriteConfig'], ['kept', 'metadataConfiguration'], ['kept', 'retention'], ['kept', 'legalHold'], [null, 'agenticBucket'], [null, 'notYetPublished'], ['kept', 'notYetPublished']] as const) {
       const res = await send('DELETE', { bucket: BUCKET, key, query: [[sub, '']], headers: {} });
       assert.equal(res.status, 501, `${sub}: ${res.body.toString('utf8').slice(0, 300)}`);
       assert.equal(res.err?.Code, 'NotImplemented');

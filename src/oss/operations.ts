@@ -231,13 +231,18 @@ export type Operation =
   | Simple<'PutBucketCallbackPolicy'>
   | Simple<'GetBucketCallbackPolicy'>
   | Simple<'DeleteBucketCallbackPolicy'>
-  // Bucket configurations not in the metadata (UNPUBLISHED_BUCKET_CONFIGS): `?overwriteConfig`, `?quota`.
+  // Bucket configurations not in the metadata (UNPUBLISHED_BUCKET_CONFIGS): `?overwriteConfig`, `?quota`, metadata tables.
   | Simple<'PutBucketOverwriteConfig'>
   | Simple<'GetBucketOverwriteConfig'>
   | Simple<'DeleteBucketOverwriteConfig'>
   | Simple<'PutBucketStorageQuota'>
   | Simple<'GetBucketStorageQuota'>
-  | Simple<'DeleteBucketStorageQuota'>;
+  | Simple<'DeleteBucketStorageQuota'>
+  | Simple<'CreateBucketMetadataConfiguration'>
+  | Simple<'GetBucketMetadataConfiguration'>
+  | Simple<'DeleteBucketMetadataConfiguration'>
+  | Simple<'UpdateBucketMetadataInventoryTableConfiguration'>
+  | Simple<'UpdateBucketMetadataJournalTableConfiguration'>;
 
 export interface RouteInput {
   method: string;
@@ -658,24 +663,28 @@ function routeCallbackPolicy(input: RouteInput): Operation | null {
 }
 
 /**
- * Bucket configurations of the Go and Python SDK v2 that the metadata does not publish, by sub-resource: their PUT,
- * GET and DELETE on the bucket, each authorized as its own action (OSS's pages name oss:PutBucketOverwriteConfig and
+ * Bucket configurations of the Go and Python SDK v2 that the metadata does not publish, by sub-resource and method
+ * on the bucket, each authorized as its own action (OSS's pages name oss:PutBucketOverwriteConfig and
  * its siblings). Other methods, and the sub-resource on an object, keep the refusal of an unpublished sub-resource.
  */
-const UNPUBLISHED_BUCKET_CONFIGS: ReadonlyMap<string, readonly [Operation['name'], Operation['name'], Operation['name']]> = new Map([
+const UNPUBLISHED_BUCKET_CONFIGS: ReadonlyMap<string, Readonly<Partial<Record<string, Operation['name']>>>> = new Map([
   // oss/handlers/overwrite-config.ts
-  ['overwriteConfig', ['PutBucketOverwriteConfig', 'GetBucketOverwriteConfig', 'DeleteBucketOverwriteConfig']],
+  ['overwriteConfig', { PUT: 'PutBucketOverwriteConfig', GET: 'GetBucketOverwriteConfig', DELETE: 'DeleteBucketOverwriteConfig' }],
   // oss/handlers/storage-quota.ts
-  ['quota', ['PutBucketStorageQuota', 'GetBucketStorageQuota', 'DeleteBucketStorageQuota']],
+  ['quota', { PUT: 'PutBucketStorageQuota', GET: 'GetBucketStorageQuota', DELETE: 'DeleteBucketStorageQuota' }],
+  // oss/handlers/metadata-table.ts
+  ['metadataConfiguration', { POST: 'CreateBucketMetadataConfiguration', GET: 'GetBucketMetadataConfiguration', DELETE: 'DeleteBucketMetadataConfiguration' }],
+  ['metadataInventoryTable', { PUT: 'UpdateBucketMetadataInventoryTableConfiguration' }],
+  ['metadataJournalTable', { PUT: 'UpdateBucketMetadataJournalTableConfiguration' }],
 ] as const);
 
 function routeBucketConfig(input: RouteInput): Operation | null {
   const { bucket, key } = input.address;
   if (bucket === null || key !== null) return null;
-  for (const [sub, [put, get, del]] of UNPUBLISHED_BUCKET_CONFIGS) {
+  for (const [sub, names] of UNPUBLISHED_BUCKET_CONFIGS) {
     if (!input.query.has(sub)) continue;
-    const name = input.method === 'PUT' ? put : input.method === 'GET' ? get : input.method === 'DELETE' ? del : null;
-    return name === null ? null : ({ name, ...onBucket(bucket, `oss:${name}`) } as Operation);
+    const name = names[input.method];
+    return name === undefined ? null : ({ name, ...onBucket(bucket, `oss:${name}`) } as Operation);
   }
   return null;
 }

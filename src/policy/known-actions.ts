@@ -85,6 +85,12 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['PutBucketStorageQuota', 'bucket'],
   ['GetBucketStorageQuota', 'bucket'],
   ['DeleteBucketStorageQuota', 'bucket'],
+  // The bucket's metadata tables (oss/handlers/metadata-table.ts) [UNVERIFIED: the action names].
+  ['CreateBucketMetadataConfiguration', 'bucket'],
+  ['GetBucketMetadataConfiguration', 'bucket'],
+  ['DeleteBucketMetadataConfiguration', 'bucket'],
+  ['UpdateBucketMetadataInventoryTableConfiguration', 'bucket'],
+  ['UpdateBucketMetadataJournalTableConfiguration', 'bucket'],
 ];
 
 function ossActions(): Map<string, ResourceType[]> {

@@ -23,6 +23,7 @@ import * as qos from './qos.js';
 import * as callbackPolicy from './callback-policy.js';
 import * as overwriteConfig from './overwrite-config.js';
 import * as storageQuota from './storage-quota.js';
+import * as metadataTable from './metadata-table.js';
 import * as asyncFetch from './async-fetch.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
@@ -58,6 +59,11 @@ export const handlers: HandlerTable = {
   PutBucketStorageQuota: storageQuota.putBucketStorageQuota,
   GetBucketStorageQuota: storageQuota.getBucketStorageQuota,
   DeleteBucketStorageQuota: storageQuota.deleteBucketStorageQuota,
+  CreateBucketMetadataConfiguration: metadataTable.createBucketMetadataConfiguration,
+  GetBucketMetadataConfiguration: metadataTable.getBucketMetadataConfiguration,
+  DeleteBucketMetadataConfiguration: metadataTable.deleteBucketMetadataConfiguration,
+  UpdateBucketMetadataInventoryTableConfiguration: metadataTable.updateBucketMetadataInventoryTableConfiguration,
+  UpdateBucketMetadataJournalTableConfiguration: metadataTable.updateBucketMetadataJournalTableConfiguration,
   // The bucket's storage capacity (docs/storage-capacity.md).
   PutBucketStorageCapacity: qos.putBucketStorageCapacity,
   GetBucketStorageCapacity: qos.getBucketStorageCapacity,
