@@ -50,6 +50,8 @@ const CASES: Case[] = [
   { what: 'logging TargetPrefix', query: [['logging', '']], doc: `<BucketLoggingStatus><LoggingEnabled><TargetBucket>${BUCKET}</TargetBucket><TargetPrefix>log@/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>`, good: 's', code: 'InvalidArgument' },
   { what: 'stored: user-defined log field', query: [['userDefinedLogFieldsConfig', '']], doc: '<UserDefinedLogFieldsConfiguration><HeaderSet><header>x-@</header></HeaderSet></UserDefinedLogFieldsConfiguration>', good: 'a', code: 'InvalidArgument' },
   { what: 'stored: live channel Description', query: [['live', '']], key: 'ch1', doc: '<LiveChannelConfiguration><Description>d@</Description><Status>enabled</Status><Target><Type>HLS</Type></Target></LiveChannelConfiguration>', good: '1', code: 'InvalidArgument' },
+  { what: 'overwrite rule Prefix', query: [['overwriteConfig', '']], doc: '<OverwriteConfiguration><Rule><ID>r</ID><Action>forbid</Action><Prefix>a@/</Prefix></Rule></OverwriteConfiguration>', good: 'b', code: 'InvalidArgument' },
+  { what: 'overwrite rule Principal', query: [['overwriteConfig', '']], doc: '<OverwriteConfiguration><Rule><ID>r</ID><Action>forbid</Action><Principals><Principal>1@</Principal></Principals></Rule></OverwriteConfiguration>', good: '2', code: 'InvalidArgument' },
 ];
 
 describe('configuration fields refuse characters XML 1.0 cannot carry; every Get reads strictly', () => {

@@ -28,15 +28,22 @@ interface Rule {
 }
 
 const RULE_FIELDS = new Set(['ID', 'Action', 'Prefix', 'Suffix', 'Principals']);
+/** A C0 control other than tab, LF, CR, or U+FFFE/U+FFFF: XML 1.0 readers refuse them written back. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
+function text(v: string | undefined, name: string): string | undefined {
+  if (v !== undefined && CONTROL.test(v)) throw invalidArgument(`${name} must not hold control characters.`, name, v.slice(0, 64));
+  return v;
+}
 
 function ruleOf(node: Record<string, unknown>): Rule {
   for (const name of Object.keys(node)) if (!RULE_FIELDS.has(name)) throw malformedXml(`Rule.${name} is not a rule field.`);
   const action = childTextOnce(node, 'Action', 64);
   if (action === undefined) throw malformedXml('Rule.Action is required.');
   if (action !== 'forbid') throw invalidArgument('Action must be forbid.', 'Action', action);
-  const id = childTextOnce(node, 'ID', 255);
-  const prefix = childTextOnce(node, 'Prefix', MAX_AFFIX);
-  const suffix = childTextOnce(node, 'Suffix', MAX_AFFIX);
+  const id = text(childTextOnce(node, 'ID', 255), 'ID');
+  const prefix = text(childTextOnce(node, 'Prefix', MAX_AFFIX), 'Prefix');
+  const suffix = text(childTextOnce(node, 'Suffix', MAX_AFFIX), 'Suffix');
   const principals = childElement(node, 'Principals');
   const list = principals === undefined ? [] : principalTexts(principals);
   return {
@@ -55,7 +62,7 @@ function principalTexts(principals: Record<string, unknown>): string[] {
   if (items.length > MAX_PRINCIPALS) throw malformedXml('Principals holds too many Principal elements.');
   return items.map((p) => {
     if (typeof p !== 'string') throw malformedXml('Principal must be text.');
-    return p;
+    return text(p, 'Principal')!;
   });
 }
 
