@@ -4,6 +4,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { header } from '../headers.js';
 import { childElement, childTextOnce, malformedXml, type XmlElement } from '../xml-reader.js';
 import { el, parseXmlBody, type XmlChild, xmlText } from '../xml.js';
+import { xmlCarries } from '../../util/xml-chars.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
 // The bucket's metadata tables (`?metadataConfiguration` POST/GET/DELETE, `?metadataInventoryTable` and
@@ -40,6 +41,7 @@ function encryptionOf(parent: XmlElement): Doc | undefined {
   const algorithm = oneOf(node, 'SseAlgorithm', ALGORITHMS);
   if (algorithm === undefined) throw malformedXml('EncryptionConfiguration.SseAlgorithm is required.');
   const arn = childTextOnce(node, 'KmsKeyArn', 512)?.trim();
+  if (arn !== undefined && !xmlCarries(arn)) throw invalidArgument('KmsKeyArn holds a control character that XML 1.0 cannot carry.', 'KmsKeyArn', arn.slice(0, 64));
   if (algorithm === 'oss:kms' && (arn === undefined || arn === '')) throw invalidArgument('KmsKeyArn is required with oss:kms.', 'KmsKeyArn');
   return { SseAlgorithm: algorithm, ...(arn !== undefined && arn !== '' ? { KmsKeyArn: arn } : {}) };
 }

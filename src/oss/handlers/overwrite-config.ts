@@ -5,6 +5,7 @@ import type { Handler } from '../context.js';
 import { header } from '../headers.js';
 import { childElement, childElements, childTextOnce, malformedXml } from '../xml-reader.js';
 import { el, parseXmlBody, xmlText } from '../xml.js';
+import { xmlCarries } from '../../util/xml-chars.js';
 import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
 
 // The bucket's overwrite configuration (`/<bucket>/?overwriteConfig`, Put/Get/DeleteBucketOverwriteConfig; not in the
@@ -28,11 +29,9 @@ interface Rule {
 }
 
 const RULE_FIELDS = new Set(['ID', 'Action', 'Prefix', 'Suffix', 'Principals']);
-/** A C0 control other than tab, LF, CR, or U+FFFE/U+FFFF: XML 1.0 readers refuse them written back. */
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
-
+/** Text XML 1.0 cannot carry would be written back raw in the Get, which the SDKs' strict readers refuse. */
 function text(v: string | undefined, name: string): string | undefined {
-  if (v !== undefined && CONTROL.test(v)) throw invalidArgument(`${name} must not hold control characters.`, name, v.slice(0, 64));
+  if (v !== undefined && !xmlCarries(v)) throw invalidArgument(`${name} must not hold control characters.`, name, v.slice(0, 64));
   return v;
 }
 
