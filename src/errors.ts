@@ -312,8 +312,8 @@ export const catalogue = {
   TooManyInventory: { status: 400, message: 'The bucket has too many inventories.' },
   CnameAlreadyExists: { status: 409, message: 'The CNAME is already bound to another bucket.' },
   TooManyCname: { status: 400, message: 'The bucket has too many CNAMEs.' },
-  // The cloud's message (its help page on this code); the status is inferred [UNVERIFIED] (docs/stored-configurations.md).
-  NeedVerifyDomainOwnership: { status: 409, message: 'Please verify domain ownership by CreateCnameToken and try again.' },
+  // The cloud's message (its help page on this code); status and EC as the Go SDK v2's TestCname asserts them.
+  NeedVerifyDomainOwnership: { status: 403, message: 'Please verify domain ownership by CreateCnameToken and try again.', ec: '0018-00000115' },
   CnameTokenNotFound: { status: 404, message: 'No CNAME token was created for this domain, or it has expired.' },
   NoSuchRegion: { status: 404, message: 'The specified region does not exist.' },
   NoSuchAccessPoint: { status: 404, message: 'The specified access point does not exist.' },

@@ -68,7 +68,7 @@ describe('CNAME (token mode): bound domains route to their bucket, one bucket pe
   });
 
   it('PutCname without a live token: NeedVerifyDomainOwnership, nothing bound', async () => {
-    failsWith(await h.put('cname-a', 'cdn.example.test'), 'NeedVerifyDomainOwnership', 409);
+    failsWith(await h.put('cname-a', 'cdn.example.test'), 'NeedVerifyDomainOwnership', 403);
     assert.ok(!(await h.list('cname-a')).includes('cdn.example.test'));
   });
 
@@ -225,10 +225,10 @@ describe('CNAME (dns mode, the default): the TXT record _dnsauth.<domain> must h
 
   it('no TXT record, a wrong one: NeedVerifyDomainOwnership; the right one: bound and routed', async () => {
     const token = await h.token('cname-dns', 'www.example.test');
-    failsWith(await h.put('cname-dns', 'www.example.test'), 'NeedVerifyDomainOwnership', 409);
+    failsWith(await h.put('cname-dns', 'www.example.test'), 'NeedVerifyDomainOwnership', 403);
     assert.ok(dns.asked('_dnsauth.www.example.test') >= 1, 'the server asked the DNS server');
     dns.set('_dnsauth.www.example.test', ['not-the-token']);
-    failsWith(await h.put('cname-dns', 'www.example.test'), 'NeedVerifyDomainOwnership', 409);
+    failsWith(await h.put('cname-dns', 'www.example.test'), 'NeedVerifyDomainOwnership', 403);
     assert.ok(!(await h.list('cname-dns')).includes('www.example.test'));
     // Requests to the domain are not routed while it is not bound.
     assert.equal((await h.rawGet('www.example.test', '/missing-bucket/k', 'missing-bucket', 'k')).err?.Code, 'NoSuchBucket');
@@ -246,7 +246,7 @@ describe('CNAME (dns mode, the default): the TXT record _dnsauth.<domain> must h
 
   it('a TXT record without a live token of the bucket proves nothing', async () => {
     dns.set('_dnsauth.notoken.example.test', ['anything']);
-    failsWith(await h.put('cname-dns', 'notoken.example.test'), 'NeedVerifyDomainOwnership', 409);
+    failsWith(await h.put('cname-dns', 'notoken.example.test'), 'NeedVerifyDomainOwnership', 403);
   });
 });
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { startTxtServer, type TxtServer } from './helpers/dns-txt.js';
 import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { signHeader, type Creds, type SdkRequest } from './helpers/sdk-v2-signer.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -185,6 +186,54 @@ describe('the Go SDK v2 integration tests that panic on a nil result', () => {
       // A semantic query still needs its Query text.
       const noQuery = await send({ method: 'POST', bucket, key: null, params: [['metaQuery', ''], ['comp', 'query'], ['mode', 'semantic']], body: '<MetaQuery><MaxResults>2</MaxResults></MetaQuery>' });
       assert.equal(errorOf(status(noQuery, 400, 'no Query'))?.Code, 'InvalidArgument');
+    });
+  });
+
+  describe('TestCname (client_integration_cname_test.go; oss2 test_bucket_cname.py, the PHP SDK\'s CNAME test)', () => {
+    // A server of its own in the default `dns` verification mode, asking a DNS server that knows no TXT record (as
+    // the cloud's resolver knows none for _dnsauth.example.com).
+    let cn: TestServer;
+    let dns: TxtServer;
+    const cnSend = async (r: SdkRequest): Promise<RawResponse> => {
+      const saved = srv;
+      srv = cn;
+      try {
+        return await send(r);
+      } finally {
+        srv = saved;
+      }
+    };
+    const domain = '<BucketCnameConfiguration><Cname><Domain>example.com</Domain></Cname></BucketCnameConfiguration>';
+    before(async () => {
+      dns = await startTxtServer();
+      cn = await startTestServer({ cname: { dnsServer: dns.address, dnsTimeoutMs: 10_000 } });
+    });
+    after(async () => {
+      await cn?.stop();
+      await dns?.close();
+    });
+
+    it('token, list, a delete of the unbound domain (200), then PutCname without proof: 403 NeedVerifyDomainOwnership, EC 0018-00000115', async () => {
+      const bucket = 'go-sdk-test-cname';
+      status(await cnSend({ method: 'PUT', bucket, key: null }), 200, 'PutBucket');
+      const made = text(status(await cnSend({ method: 'POST', bucket, key: null, params: [['cname', ''], ['comp', 'token']], body: domain }), 200, 'CreateCnameToken'));
+      assert.equal(strictTexts(made, 'Token').length, 1, made);
+      status(await cnSend({ method: 'GET', bucket, key: null, params: [['cname', 'example.com'], ['comp', 'token']] }), 200, 'GetCnameToken');
+      assert.deepEqual(strictTexts(text(status(await cnSend({ method: 'GET', bucket, key: null, params: [['cname', '']] }), 200, 'ListCname')), 'Domain'), []);
+      // Before: 404 NoSuchCname, and `delResult.StatusCode` read a nil result.
+      status(await cnSend({ method: 'POST', bucket, key: null, params: [['cname', ''], ['comp', 'delete']], body: domain }), 200, 'DeleteCname of an unbound domain');
+      // Before (these changes): bound without proof, 200, and `serr.StatusCode` read a nil error; then 409.
+      const refused = await cnSend({ method: 'POST', bucket, key: null, params: [['cname', ''], ['comp', 'add']], body: domain });
+      status(refused, 403, 'PutCname without proof');
+      const err = errorOf(refused);
+      assert.equal(err?.Code, 'NeedVerifyDomainOwnership');
+      assert.equal(err?.EC, '0018-00000115');
+      assert.ok((err?.RequestId ?? '').length > 0);
+      for (const [method, params] of [['POST', [['cname', ''], ['comp', 'token']]], ['GET', [['cname', 'example.com'], ['comp', 'token']]], ['GET', [['cname', '']]], ['POST', [['cname', ''], ['comp', 'delete']]]] as const) {
+        const missing = await cnSend({ method, bucket: `${bucket}-not-exist`, key: null, params: params.map(([k, v]) => [k, v] as [string, string]), ...(method === 'POST' ? { body: domain } : {}) });
+        status(missing, 404, `${method} ${params[0]![0]} on a missing bucket`);
+        assert.equal(errorOf(missing)?.EC, '0015-00000101');
+      }
     });
   });
 });
