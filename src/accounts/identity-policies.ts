@@ -14,7 +14,7 @@ export class MultiAccountIdentityPolicies extends IdentityPolicies {
     super(accounts.storeFor(accounts.defaultAccountId));
   }
 
-  override forPrincipal(principal: Principal): CompiledPolicy[] | Promise<CompiledPolicy[]> {
+  override forPrincipal(principal: Principal): readonly CompiledPolicy[] | Promise<readonly CompiledPolicy[]> {
     if (principal.type === 'anonymous' || principal.accountId === this.accounts.defaultAccountId) return super.forPrincipal(principal);
     let p = this.others.get(principal.accountId);
     if (!p) {

@@ -6,7 +6,7 @@
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import type { RamService } from '../ram/service.js';
-import { ACCESS_KEY_ID_FORMAT, ACCESS_KEY_SECRET_FORMAT, newAccessKeyId, newAccessKeySecret, newNumericId, STORED_ACCESS_KEY_ID } from '../ram/ids.js';
+import { ACCESS_KEY_ID_FORMAT, ACCESS_KEY_SECRET_FORMAT, newAccessKeyId, newAccessKeySecret, newNumericId, STORED_ACCESS_KEY_ID, STORED_ACCESS_KEY_ID_MAX } from '../ram/ids.js';
 import { checkField } from '../ram/names.js';
 import type { IdentityStore } from '../store/meta/types.js';
 import { GenerationCache } from '../util/generation-cache.js';
@@ -278,9 +278,11 @@ export class AccountRegistry {
   resolveKey(accessKeyId: string): ResolvedAccountKey | null | Promise<ResolvedAccountKey | null> {
     // The default account's root key always means that root, as before accounts existed.
     if (accessKeyId === this.opts.defaultAccount.accessKeyId) return null;
-    if (!STORED_ACCESS_KEY_ID.test(accessKeyId)) return null; // no such key can exist: not looked up, not cached
+    // Only ids that passed the test below are cached: a hit needs no regex (the length bound keeps long text unhashed).
+    if (accessKeyId.length > STORED_ACCESS_KEY_ID_MAX) return null;
     const hit = this.keys.get(accessKeyId);
     if (hit !== undefined) return hit;
+    if (!STORED_ACCESS_KEY_ID.test(accessKeyId)) return null; // no such key can exist: not looked up, not cached
     accessKeyId = detached(accessKeyId); // remembered under a copy, not a slice of the header it came in (16 KiB)
     return this.keys.getOrLoad(accessKeyId, async () => {
       const key = await this.opts.raw.getAccessKey(accessKeyId);

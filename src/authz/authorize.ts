@@ -31,12 +31,21 @@ export interface AuthzDeps {
 }
 
 
+/**
+ * Per bucket record, which every bucket write replaces (domain/access-rules.ts keys its memo the same way): the
+ * compile cache is keyed by the whole policy text, which each request otherwise built and hashed again.
+ */
+const compiledBucketPolicies = new WeakMap<Bucket, CompiledPolicy | null>();
+
 function bucketPolicyOf(bucket: Bucket): CompiledPolicy | null {
+  let compiled = compiledBucketPolicies.get(bucket);
+  if (compiled !== undefined) return compiled;
   // Block Public Access: public statements are ignored (domain/access-rules.ts policyForEvaluation).
   const text = policyForEvaluation(bucket);
-  if (text === null) return null;
   // Validated on PutBucketPolicy; one that no longer compiles fails closed (the owner can replace it).
-  return compileOrDenyAll(text, 'bucket', `bucket policy of ${bucket.name}`);
+  compiled = text === null ? null : compileOrDenyAll(text, 'bucket', `bucket policy of ${bucket.name}`);
+  compiledBucketPolicies.set(bucket, compiled);
+  return compiled;
 }
 
 /** A refusal, carrying the decision so the request log can say which layer and statement decided. */
@@ -218,7 +227,7 @@ function decideCheck(
   principal: Principal,
   check: AuthzCheck,
   bucket: Bucket | null,
-  identityPolicies: CompiledPolicy[],
+  identityPolicies: readonly CompiledPolicy[],
   sessionPolicy: CompiledPolicy | null,
   contextFor: (bucketPolicy: CompiledPolicy | null) => ConditionContext | undefined,
   deps: AuthzDeps,
@@ -344,9 +353,22 @@ function tagKeysOf(policy: CompiledPolicy): TagKeysRead {
  * is allocated unless two of its policies name some.
  */
 function tagKeysRead(identityPolicies: readonly CompiledPolicy[], sessionPolicy: CompiledPolicy | null, bucketPolicy: CompiledPolicy | null, apPolicy: CompiledPolicy | null): TagKeysRead {
-  let keys = NO_TAG_KEYS;
-  for (const p of identityPolicies) keys = withTagKeysOf(keys, p);
-  return withTagKeysOf(withTagKeysOf(withTagKeysOf(keys, sessionPolicy), bucketPolicy), apPolicy);
+  return withTagKeysOf(withTagKeysOf(withTagKeysOf(identityTagKeys(identityPolicies), sessionPolicy), bucketPolicy), apPolicy);
+}
+
+/** Per identity set that cannot change (IdentityPolicies freezes the sets it caches per principal). */
+const tagKeysOfSet = new WeakMap<readonly CompiledPolicy[], TagKeysRead>();
+
+/** The tag keys an identity set names: for a cached (frozen) set one lookup, not one per policy on every decision. */
+function identityTagKeys(policies: readonly CompiledPolicy[]): TagKeysRead {
+  if (policies.length === 0) return NO_TAG_KEYS;
+  const frozen = Object.isFrozen(policies);
+  let keys = frozen ? tagKeysOfSet.get(policies) : undefined;
+  if (keys !== undefined) return keys;
+  keys = NO_TAG_KEYS;
+  for (const p of policies) keys = withTagKeysOf(keys, p);
+  if (frozen) tagKeysOfSet.set(policies, keys);
+  return keys;
 }
 
 function withTagKeysOf(keys: TagKeysRead, policy: CompiledPolicy | null): TagKeysRead {

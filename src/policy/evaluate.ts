@@ -77,7 +77,7 @@ function lowerContext(c: ConditionContext): Lowered {
     for (const k of Object.keys(c)) {
       const v = c[k];
       if (v === undefined) continue;
-      const key = k.toLowerCase();
+      const key = lowerKey(k);
       const had = values.get(key);
       if (had === undefined) {
         values.set(key, v);
@@ -93,6 +93,23 @@ function lowerContext(c: ConditionContext): Lowered {
     lowered.set(c, m);
   }
   return m;
+}
+
+/**
+ * Lower-cased condition key names without a `/` (acs:SourceIp, acs:CurrentTime, oss:Prefix…: the same few on every
+ * request), kept so a request's context costs no new string (and no hash of one) per key. Tag keys, which hold the
+ * client's tag names after a `/`, are lower-cased each time; at most LOWER_KEYS_MAX names are kept.
+ */
+const lowerKeys = new Map<string, string>();
+const LOWER_KEYS_MAX = 256;
+
+function lowerKey(k: string): string {
+  let lower = lowerKeys.get(k);
+  if (lower === undefined) {
+    lower = k.toLowerCase();
+    if (lowerKeys.size < LOWER_KEYS_MAX && k.length <= 64 && !k.includes('/')) lowerKeys.set(k, lower);
+  }
+  return lower;
 }
 
 /** `acs:PrincipalAccount`, lower-cased as compiled conditions hold keys. */

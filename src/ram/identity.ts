@@ -5,6 +5,8 @@ import type { PolicyType } from './model.js';
 import { systemPolicy } from './system-policies.js';
 import { GenerationCache } from '../util/generation-cache.js';
 
+const NO_POLICIES: readonly CompiledPolicy[] = Object.freeze([]);
+
 /**
  * The identity policies that apply to a principal, compiled: a RAM user's own attachments and those
  * of its groups (one set, spec ram-sts §2.2), or, for an STS role session, the role's attachments
@@ -14,20 +16,41 @@ import { GenerationCache } from '../util/generation-cache.js';
  */
 export class IdentityPolicies {
   // Per user, valid while no identity entity has changed since it was read.
-  private readonly cache: GenerationCache<string, CompiledPolicy[]>;
+  private readonly cache: GenerationCache<string, readonly CompiledPolicy[]>;
+  /**
+   * The same sets by principal object: the credential caches hand every request of a key (or token) the one
+   * principal object while the generation holds, so a request finds its set by identity, without building the
+   * string key and hashing it. An entry serves only under the generation read before its set was loaded.
+   */
+  private readonly byPrincipal = new WeakMap<Principal, { readonly generation: number; readonly policies: readonly CompiledPolicy[] }>();
+  private readonly generation: () => number;
 
   constructor(private readonly store: IdentityStore) {
-    this.cache = new GenerationCache(() => store.identityGeneration());
+    // Read once: an account's store view is a Proxy (accounts/scoped-identity.ts), whose trap cost every
+    // request a Reflect.has and a Reflect.get to reach the same function.
+    this.generation = store.identityGeneration.bind(store);
+    this.cache = new GenerationCache(this.generation);
   }
 
-  /** Cached sets come back without a promise (callers await either). */
-  forPrincipal(principal: Principal): CompiledPolicy[] | Promise<CompiledPolicy[]> {
-    if (principal.type !== 'user' && principal.type !== 'session') return [];
+  /** Cached sets come back without a promise (callers await either); a set is frozen (authz memoizes by it). */
+  forPrincipal(principal: Principal): readonly CompiledPolicy[] | Promise<readonly CompiledPolicy[]> {
+    if (principal.type !== 'user' && principal.type !== 'session') return NO_POLICIES;
+    const generation = this.generation();
+    const held = this.byPrincipal.get(principal);
+    if (held !== undefined && held.generation === generation) return held.policies;
     const cacheKey = principal.type === 'user' ? `user:${principal.userId}` : `role:${principal.roleId}`;
-    return this.cache.getOrLoad(cacheKey, () => this.load(principal));
+    const got = this.cache.getOrLoad(cacheKey, () => this.load(principal));
+    if (!(got instanceof Promise)) {
+      this.byPrincipal.set(principal, { generation, policies: got });
+      return got;
+    }
+    return got.then((policies) => {
+      this.byPrincipal.set(principal, { generation, policies });
+      return policies;
+    });
   }
 
-  private async load(principal: Extract<Principal, { type: 'user' | 'session' }>): Promise<CompiledPolicy[]> {
+  private async load(principal: Extract<Principal, { type: 'user' | 'session' }>): Promise<readonly CompiledPolicy[]> {
     const attachments = principal.type === 'session' ? [...(await this.store.listAttachments('Role', principal.roleId))] : [...(await this.store.listAttachments('User', principal.userId))];
     if (principal.type === 'user') {
       for (const { group } of await this.store.listGroupsForUser(principal.userName)) {
@@ -46,7 +69,7 @@ export class IdentityPolicies {
       // an upgrade, a damaged row) may have held a Deny, so it denies everything rather than vanish.
       out.push(compileOrDenyAll(doc, 'identity', a.policyName));
     }
-    return out;
+    return Object.freeze(out);
   }
 
   private async document(type: PolicyType, name: string): Promise<string | null> {
@@ -66,5 +89,14 @@ export class IdentityPolicies {
  */
 export function sessionPolicyOf(principal: Principal): CompiledPolicy | null {
   if (principal.type !== 'session' || principal.sessionPolicy === null) return null;
-  return compileOrDenyAll(principal.sessionPolicy, 'session', 'session policy');
+  // Per principal object (its policy text never changes): the compile cache is keyed by the whole text (up to
+  // 2,048 characters), which each request otherwise built and hashed again.
+  let compiled = sessionPolicies.get(principal);
+  if (compiled === undefined) {
+    compiled = compileOrDenyAll(principal.sessionPolicy, 'session', 'session policy');
+    sessionPolicies.set(principal, compiled);
+  }
+  return compiled;
 }
+
+const sessionPolicies = new WeakMap<Principal, CompiledPolicy>();

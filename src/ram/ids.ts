@@ -25,5 +25,7 @@ export const ACCESS_KEY_ID_FORMAT = /^(LTAI[A-Za-z0-9]{20}|[A-Za-z0-9]{16})$/;
  * unknown one was cached, twice, under its own text.
  */
 export const STORED_ACCESS_KEY_ID = /^[A-Za-z0-9]{1,64}$/;
+/** STORED_ACCESS_KEY_ID's longest: a longer id is refused before a cache hashes it (strings of up to 16K characters are hashed whole). */
+export const STORED_ACCESS_KEY_ID_MAX = 64;
 /** An AccessKeySecret RAM issues: 30 alphanumerics. */
 export const ACCESS_KEY_SECRET_FORMAT = /^[A-Za-z0-9]{30}$/;
