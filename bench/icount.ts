@@ -15,6 +15,8 @@
  *   node dist/bench/icount.js oidc [--n 300] [--warmup 300] [--root DIR]    AssumeRoleWithOIDC (RS256, cached JWKS), 8 in flight
  *
  * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
+ * --node-flags "F …" node flags for the server (e.g. --perf-basic-prof: /tmp/perf-<pid>.map names the JIT code
+ *   addresses a kept dump shows as `???:0x…`; bench/icount-names.ts reads both).
  * --keep FILE keeps the measured dump, one file per thread (FILE-01 the main thread; `callgrind_annotate FILE-01`:
  *   native functions by instructions; JIT code is unnamed); for `get`, the idle measurement's go to FILE.idle-NN.
  * Each line gives instructionsPerOp (all threads, as before) and mainThreadInstructionsPerOp (the event loop
@@ -29,6 +31,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Target, type BenchRequest } from './client.js';
 import { setUpRamUser, setUpRole } from './ram.js';
+import { nodeFlagsOf } from './proc.js';
 
 const HERE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CREDS = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
@@ -67,6 +70,7 @@ async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
     `--callgrind-out-file=${join(dir, 'cg.out')}`,
     '--separate-threads=yes',
     process.execPath,
+    ...nodeFlagsOf(arg('--node-flags', '')),
     ...(BARE
       ? [join(root, 'dist', 'bench', 'bare-server.js'), '--port', '0', '--mode', 'null']
       : [join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data'), '--log-level', 'warn', ...extra]),
