@@ -15,8 +15,8 @@
  *   node dist/bench/icount.js oidc [--n 300] [--warmup 300] [--root DIR]    AssumeRoleWithOIDC (RS256, cached JWKS), 8 in flight
  *
  * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
- * --node-flags "F …" node flags for the server (e.g. --perf-basic-prof: /tmp/perf-<pid>.map names the JIT code
- *   addresses a kept dump shows as `???:0x…`; bench/icount-names.ts reads both).
+ * --node-flags "F …" node flags for the server. With --perf-basic-prof and --keep FILE, the server's JIT map is kept
+ *   as FILE.map: `node dist/bench/icount-names.js FILE-01 FILE.map` names the JIT code a dump shows as `???:0x…`.
  * --keep FILE keeps the measured dump, one file per thread (FILE-01 the main thread; `callgrind_annotate FILE-01`:
  *   native functions by instructions; JIT code is unnamed); for `get`, the idle measurement's go to FILE.idle-NN.
  * Each line gives instructionsPerOp (all threads, as before) and mainThreadInstructionsPerOp (the event loop
@@ -24,7 +24,7 @@
  * Needs valgrind; slow (~50× native), so the counts are kept modest.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -95,6 +95,9 @@ async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
       child.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });
+      // --perf-basic-prof: the server's JIT map (/tmp/perf-<pid>.map; valgrind runs node in its own pid) kept beside the dump.
+      const map = `/tmp/perf-${child.pid}.map`;
+      if (KEEP !== '' && existsSync(map)) copyFileSync(map, `${KEEP}.map`);
     },
   };
 }
