@@ -18,14 +18,14 @@ describe('the Go SDK v2 integration tests that panic on a nil result', () => {
   let srv: TestServer;
   const root: Creds = { ak: AK, secret: SECRET };
 
-  async function send(r: SdkRequest, c: Creds = root): Promise<RawResponse> {
+  async function send(r: SdkRequest, c: Creds = root, to: TestServer = srv): Promise<RawResponse> {
     const body = r.body;
     // The SDK's updateContentMd5 and its XML content type on configuration writes.
     const headers = body !== undefined && r.method !== 'GET'
       ? { 'content-md5': createHash('md5').update(body).digest('base64'), 'content-type': 'application/xml', ...(r.headers ?? {}) }
       : r.headers;
     const s = signHeader({ ...r, ...(headers !== undefined ? { headers } : {}) }, c);
-    return rawRequest(srv.port, { method: r.method, path: s.path, headers: { ...s.headers, host: `127.0.0.1:${srv.port}`, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, body });
+    return rawRequest(to.port, { method: r.method, path: s.path, headers: { ...s.headers, host: `127.0.0.1:${to.port}`, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, body });
   }
   const text = (res: RawResponse): string => res.body.toString('utf8');
   const status = (res: RawResponse, expected: number, what: string): RawResponse => {
@@ -194,15 +194,7 @@ describe('the Go SDK v2 integration tests that panic on a nil result', () => {
     // the cloud's resolver knows none for _dnsauth.example.com).
     let cn: TestServer;
     let dns: TxtServer;
-    const cnSend = async (r: SdkRequest): Promise<RawResponse> => {
-      const saved = srv;
-      srv = cn;
-      try {
-        return await send(r);
-      } finally {
-        srv = saved;
-      }
-    };
+    const cnSend = (r: SdkRequest): Promise<RawResponse> => send(r, root, cn);
     const domain = '<BucketCnameConfiguration><Cname><Domain>example.com</Domain></Cname></BucketCnameConfiguration>';
     before(async () => {
       dns = await startTxtServer();

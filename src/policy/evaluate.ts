@@ -64,10 +64,10 @@ interface Lowered {
 const lowered = new WeakMap<ConditionContext, Lowered>();
 
 /**
- * Keys that differ only in case are one key holding all their values: tag keys are case-sensitive (`Team` and
- * `team` are two tags), condition keys are not, so `oss:RequestObjectTag/team` is met by either tag, as by any of
- * several values (§1.6). Before, the policy's own spelling was read first and alone: a Deny on `…/team` = `red`
- * refused `Team=red`, yet `Team=red&team=blue` passed it (docs/policy.md).
+ * The context by lower-cased key (condition keys match in any case). Tag keys are case-sensitive (`Team` and `team`
+ * are two tags), so a key given in several spellings keeps each spelling's values apart in `spellings` as well as
+ * merged in `values`; conditionHolds then tests every spelling and fails closed for the statement's effect (a Deny
+ * applies if any spelling meets it, an Allow holds only if all do; docs/policy.md).
  */
 function lowerContext(c: ConditionContext): Lowered {
   let m = lowered.get(c);
