@@ -1,26 +1,13 @@
 import { AppError, type ErrorCode } from '../../errors.js';
 import type { Payer, RefererConfig } from '../../domain/access-rules.js';
 import type { Handler, OssRequest } from '../context.js';
-import { header } from '../headers.js';
-import { childText, el, many, parseXmlBody, text, xmlText } from '../xml.js';
-import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+import { childText, el, many, text } from '../xml.js';
+import { empty, readConfigXml, xmlResponse } from './common.js';
 
 // Put/GetBucketReferer, Put/Get/DeleteBucketPublicAccessBlock, Put/Get/DeletePublicAccessBlock (the account's),
 // Put/GetBucketRequestPayment: the XML of the configurations authz/bucket-rules.ts enforces (docs/access-rules.md).
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
-
-/** Reads the configuration body: bounded, Content-MD5 checked, parsed with the safe reader. */
-async function readConfigXml(req: OssRequest, root: string, limit: number, ec?: string): Promise<Record<string, unknown>> {
-  const raw = await readSmallBody(req.body, limit);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  try {
-    return parseXmlBody(xmlText(raw), root);
-  } catch (err) {
-    if (ec !== undefined && err instanceof AppError && err.code === 'MalformedXML') throw new AppError('MalformedXML', err.message, err.detail, ec);
-    throw err;
-  }
-}
 
 /** `true` / `false` (OSS's enumerated booleans); absent: `absent`; anything else is refused with `code`/`ec`. */
 function bool(node: Record<string, unknown>, name: string, absent: boolean | 'required', fault: { code: ErrorCode; ec?: string }, missingEc?: string): boolean {

@@ -4,11 +4,11 @@ import { AppError, invalidArgument } from '../../errors.js';
 import { HeldBytes } from '../../http/held-bytes.js';
 import { cutShortAsIncomplete, readBoundedBody } from '../../http/read-body.js';
 import type { OssRequest, OssResponse } from '../context.js';
-import { el, xmlDocument, type XmlChild, type XmlNode } from '../xml.js';
+import { el, parseXmlBody, xmlDocument, xmlText, type XmlChild, type XmlNode } from '../xml.js';
 import { uriEncode } from '../../util/uri-encode.js';
 import { decodeUtf8Strict } from '../../util/utf8.js';
 import type { Preconditions } from '../../domain/conditions.js';
-import { preconditionsFrom } from '../headers.js';
+import { header, preconditionsFrom } from '../headers.js';
 import { DEFAULT_KMS_KEY, sseOf } from '../../domain/encryption.js';
 import type { ObjectRecord } from '../../domain/model.js';
 
@@ -121,4 +121,19 @@ export function kmsDecryptCheck(req: Pick<OssRequest, 'authorize'>, obj: ObjectR
  */
 export function copySourceConditions(req: Pick<OssRequest, 'headers'>): Preconditions[] {
   return [preconditionsFrom(req.headers), preconditionsFrom(req.headers, 'x-oss-copy-source-')];
+}
+
+/**
+ * A configuration's XML body: at most `limit` bytes, its Content-MD5 checked when sent, parsed with the safe reader
+ * (root element `root`, else MalformedXML; `ec` given to that MalformedXML when the operation's page names one).
+ */
+export async function readConfigXml(req: OssRequest, root: string, limit: number, ec?: string): Promise<Record<string, unknown>> {
+  const raw = await readSmallBody(req.body, limit);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  try {
+    return parseXmlBody(xmlText(raw), root);
+  } catch (err) {
+    if (ec !== undefined && err instanceof AppError && err.code === 'MalformedXML') throw new AppError('MalformedXML', err.message, err.detail, ec);
+    throw err;
+  }
 }

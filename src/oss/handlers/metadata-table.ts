@@ -1,11 +1,10 @@
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
-import { header } from '../headers.js';
 import { childElement, childTextOnce, malformedXml, type XmlElement } from '../xml-reader.js';
-import { el, parseXmlBody, type XmlChild, xmlText } from '../xml.js';
+import { el, type XmlChild } from '../xml.js';
 import { xmlCarries } from '../../util/xml-chars.js';
-import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+import { empty, readConfigXml, xmlResponse } from './common.js';
 
 // The bucket's metadata tables (`?metadataConfiguration` POST/GET/DELETE, `?metadataInventoryTable` and
 // `?metadataJournalTable` PUT: the Go SDK v2's Create/Get/DeleteBucketMetadataConfiguration and
@@ -75,9 +74,7 @@ function inventoryOf(node: XmlElement): Doc {
 }
 
 async function body(req: OssRequest, root: string): Promise<XmlElement> {
-  const raw = await readSmallBody(req.body, MAX_BODY);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  return parseXmlBody(xmlText(raw), root) as XmlElement;
+  return (await readConfigXml(req, root, MAX_BODY)) as XmlElement;
 }
 
 async function current(req: OssRequest): Promise<Doc> {

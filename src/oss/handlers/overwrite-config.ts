@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler } from '../context.js';
-import { header } from '../headers.js';
 import { childElement, childElements, childTextOnce, malformedXml } from '../xml-reader.js';
-import { el, parseXmlBody, xmlText } from '../xml.js';
+import { el } from '../xml.js';
 import { xmlCarries } from '../../util/xml-chars.js';
-import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+import { empty, readConfigXml, xmlResponse } from './common.js';
 
 // The bucket's overwrite configuration (`/<bucket>/?overwriteConfig`, Put/Get/DeleteBucketOverwriteConfig; not in the
 // API metadata Alunite's catalog is generated from, routed by oss/operations.ts). Kept and read back as OSS's pages
@@ -68,9 +67,7 @@ function principalTexts(principals: Record<string, unknown>): string[] {
 export const putBucketOverwriteConfig: Handler = async (req) => {
   // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
   const written = await req.services.buckets.incarnation(req.op.bucket!);
-  const raw = await readSmallBody(req.body, MAX_BODY);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'OverwriteConfiguration');
+  const doc = await readConfigXml(req, 'OverwriteConfiguration', MAX_BODY);
   for (const name of Object.keys(doc)) if (name !== 'Rule') throw malformedXml(`OverwriteConfiguration.${name} is not a rule.`);
   const rules = childElements(doc, 'Rule', MAX_RULES).map(ruleOf);
   const ids = new Set<string>();

@@ -1,9 +1,8 @@
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Handler } from '../context.js';
-import { header } from '../headers.js';
 import { childTextOnce, malformedXml } from '../xml-reader.js';
-import { el, parseXmlBody, xmlText } from '../xml.js';
-import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+import { el } from '../xml.js';
+import { empty, readConfigXml, xmlResponse } from './common.js';
 
 // The bucket's storage quota (`/<bucket>/?quota`, the Go SDK v2's Put/Get/DeleteBucketStorageQuota; not in the API
 // metadata, routed by oss/operations.ts): a byte count and a mode, kept and read back with the bucket's current
@@ -19,9 +18,7 @@ const BYTES = /^\d{1,19}$/;
 export const putBucketStorageQuota: Handler = async (req) => {
   // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
   const written = await req.services.buckets.incarnation(req.op.bucket!);
-  const raw = await readSmallBody(req.body, MAX_BODY);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'QuotaConfiguration');
+  const doc = await readConfigXml(req, 'QuotaConfiguration', MAX_BODY);
   for (const name of Object.keys(doc)) if (name !== 'StorageQuota' && name !== 'Mode' && name !== 'CurrentUsage') throw malformedXml(`QuotaConfiguration.${name} is not a quota field.`);
   const quota = childTextOnce(doc, 'StorageQuota', 32)?.trim();
   if (quota === undefined || quota === '') throw malformedXml('QuotaConfiguration.StorageQuota is required.');
