@@ -1,6 +1,7 @@
 // Prometheus metrics at /-/metrics: counters move by exactly what a scripted session did, the histogram
 // is well formed, each server has its own registry, the optional token is enforced.
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { DURATION_BUCKETS } from '../src/metrics/metrics.js';
 import { parseExposition, sampleValue, type Sample } from './helpers/ops.js';
@@ -105,6 +106,17 @@ describe('/-/metrics', () => {
     const after = (await scrape(srv)).samples;
     const out = sampleValue(after, 'alunite_bytes_out_total', { service: 'oss' }) - sampleValue(before, 'alunite_bytes_out_total', { service: 'oss' });
     assert.equal(out, 300 * 1024 + 1000);
+  });
+
+  it('counts the bytes of chunked uploads, which declare no length: in the counter and the access-log size', async () => {
+    const before = (await scrape(srv)).samples;
+    const data = Buffer.alloc(100_000, 7);
+    // ali-oss sends a stream without a length as Transfer-Encoding: chunked.
+    await srv.client({ bucket: BUCKET }).putStream('chunked.bin', Readable.from([data.subarray(0, 30_000), data.subarray(30_000)]));
+    // Both headers (chunked wins, chunked-length.ts): the chunks' bytes, not the declared 5.
+    await srv.client({ bucket: BUCKET }).putStream('both.bin', Readable.from([data.subarray(0, 1000)]), { headers: { 'Content-Length': '5' } } as never).catch(() => undefined);
+    const after = (await scrape(srv)).samples;
+    assert.equal(sampleValue(after, 'alunite_bytes_in_total', { service: 'oss' }) - sampleValue(before, 'alunite_bytes_in_total', { service: 'oss' }), 100_000 + 1000);
   });
 
   it('scrapes and health checks are not counted as requests', async () => {

@@ -167,6 +167,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   const commitMark = deps.durability?.commitMark();
   let requestId = ossRequestId;
   const rec = new RequestRecord(requestId, req.socket.remoteAddress ?? '', started, Number(req.headers['content-length'] ?? 0) || 0);
+  if (req.headers['transfer-encoding'] !== undefined) countChunkedBody(req, rec);
   const method = req.method ?? 'GET';
   let opName = 'Unknown';
   let response: OssResponse;
@@ -695,4 +696,18 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     'Connection: close',
   ];
   socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
+}
+
+/**
+ * A chunked body declares no length (or one the chunks override: chunked-length.ts): count the bytes node's parser
+ * hands the request (decoded chunk payloads, what a reader gets), whoever reads them, so metrics, the audit line and
+ * the access log carry the real size. Only such requests pay for it; otherwise the declared Content-Length stands.
+ */
+function countChunkedBody(req: IncomingMessage, rec: RequestRecord): void {
+  rec.bytesIn = 0;
+  const push = req.push;
+  req.push = function countedPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk !== null && chunk !== undefined && typeof (chunk as { length?: unknown }).length === 'number') rec.bytesIn += (chunk as { length: number }).length;
+    return push.call(this, chunk, encoding);
+  };
 }

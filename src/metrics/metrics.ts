@@ -94,7 +94,7 @@ export class ServerMetrics {
         },
       });
     };
-    perService('alunite_bytes_in_total', 'Request body bytes received (as declared by Content-Length), by service.', this.bytesIn);
+    perService('alunite_bytes_in_total', 'Request body bytes received (as declared by Content-Length; counted for chunked bodies), by service.', this.bytesIn);
     perService('alunite_bytes_out_total', 'Response body bytes sent, by service.', this.bytesOut);
     const decisions = this.decisions;
     const auth: Counter<'result'> = new Counter({
