@@ -1,8 +1,7 @@
 import type { Handler, OssRequest } from '../context.js';
-import { header } from '../headers.js';
 import { AppError } from '../../errors.js';
 import { childText, parseXmlBody, xmlText } from '../xml.js';
-import { checkMd5, empty, readSmallBody } from './common.js';
+import { empty, readCheckedBody } from './common.js';
 
 // RestoreObject and CleanRestoredObject of archived objects (domain/restore.ts).
 
@@ -12,8 +11,7 @@ export const restoreObject: Handler = async (req) => {
   const { bucket, key } = target(req);
   // The bucket authorized on, before the body: a slow body must not restore an object of another bucket of the name.
   const written = await req.services.buckets.incarnation(bucket);
-  const raw = await readSmallBody(req.body, 64 * 1024);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const raw = await readCheckedBody(req, 64 * 1024);
   let days: string | undefined;
   let tier: string | undefined;
   let jobParameters = false;

@@ -7,8 +7,8 @@ import type { Handler } from '../context.js';
 import { header } from '../headers.js';
 import { writeChecks } from '../operations.js';
 import { childBool, childTextOnce } from '../xml-reader.js';
-import { el, parseXmlBody, xmlText } from '../xml.js';
-import { checkMd5, readSmallBody, xmlResponse } from './common.js';
+import { el } from '../xml.js';
+import { readConfigXml, xmlResponse } from './common.js';
 
 // PutAsyncFetchTask / GetAsyncFetchTask (docs/async-fetch.md, routed by oss/async-fetch-route.ts): XML in and out;
 // the task rules and the run are domain/async-fetch.ts, the outbound fetch oss/async-fetch-source.ts.
@@ -41,9 +41,7 @@ function withoutCredentials(url: string): string {
 
 export const putAsyncFetchTask: Handler = async (req) => {
   const bucket = req.op.bucket!;
-  const raw = await readSmallBody(req.body, MAX_BODY);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'AsyncFetchTaskConfiguration');
+  const doc = await readConfigXml(req, 'AsyncFetchTaskConfiguration', MAX_BODY);
   const url = withoutCredentials(required(childTextOnce(doc, 'Url')?.trim(), 'Url'));
   if (Buffer.byteLength(url) > ASYNC_FETCH_LIMITS.urlBytes) throw invalidArgument(`Url is longer than ${ASYNC_FETCH_LIMITS.urlBytes} bytes.`, 'Url');
   const object = required(childTextOnce(doc, 'Object', 2048), 'Object');

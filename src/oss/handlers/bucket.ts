@@ -7,7 +7,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { bucketSseFrom, header, quoted } from '../headers.js';
 import { el, escapeXml, many, parseXmlBody, text, type XmlNode, xmlText } from '../xml.js';
-import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, policyText, readBodyBeforeAuthorization, readSmallBody, xmlResponse } from './common.js';
+import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, policyText, readBodyBeforeAuthorization, readCheckedBody, readConfigXml, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
 import { bucketInfoEncryptionFields } from './encryption.js';
@@ -150,8 +150,7 @@ export const getBucketPolicy: Handler = async (req) => {
 export const putBucketPolicy: Handler = async (req) => {
   // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
   const written = await req.services.buckets.incarnation(bucketOf(req));
-  const raw = await readSmallBody(req.body, 16 * 1024);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const raw = await readCheckedBody(req, 16 * 1024);
   await req.services.buckets.putPolicy(bucketOf(req), policyText(raw), written);
   return empty();
 };
@@ -163,8 +162,7 @@ export const deleteBucketPolicy: Handler = async (req) => {
 
 export const putBucketCors: Handler = async (req) => {
   const written = await req.services.buckets.incarnation(bucketOf(req)); // before the body, as PutBucketPolicy's
-  const raw = await readSmallBody(req.body, CORS_LIMITS.maxBodyBytes);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const raw = await readCheckedBody(req, CORS_LIMITS.maxBodyBytes);
   await req.services.buckets.putCors(bucketOf(req), parseCorsXml(xmlText(raw)), written);
   return empty();
 };
@@ -364,9 +362,7 @@ export const deleteMultipleObjects: Handler = async (req) => {
 
 export const putBucketVersioning: Handler = async (req) => {
   const written = await req.services.buckets.incarnation(bucketOf(req)); // before the body, as PutBucketPolicy's
-  const raw = await readSmallBody(req.body, 64 * 1024);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'VersioningConfiguration');
+  const doc = await readConfigXml(req, 'VersioningConfiguration', 64 * 1024);
   await req.services.buckets.putVersioning(bucketOf(req), text(doc.Status, 'Status')?.trim(), written);
   return empty();
 };

@@ -2,10 +2,9 @@ import { AppError, invalidArgument } from '../../errors.js';
 import { CALLBACK_POLICY_CONFIG as CONFIG, itemsOf } from '../callback-policy.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler } from '../context.js';
-import { header } from '../headers.js';
 import { childElements, childTextOnce, malformedXml } from '../xml-reader.js';
-import { el, parseXmlBody, xmlText } from '../xml.js';
-import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+import { el } from '../xml.js';
+import { empty, readConfigXml, xmlResponse } from './common.js';
 
 // The bucket callback policy (`/<bucket>/?policy&comp=callback`, unpublished; routed by oss/operations.ts): named
 // upload callbacks kept with the bucket, put, read and deleted as a whole (docs/callbacks.md). The PHP SDK's
@@ -37,9 +36,7 @@ function text(item: Record<string, unknown>, name: keyof PolicyItem, max: number
 export const putBucketCallbackPolicy: Handler = async (req) => {
   // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
   const written = await req.services.buckets.incarnation(req.op.bucket!);
-  const raw = await readSmallBody(req.body, MAX_BODY);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'BucketCallbackPolicy');
+  const doc = await readConfigXml(req, 'BucketCallbackPolicy', MAX_BODY);
   for (const name of Object.keys(doc)) if (name !== 'PolicyItem') throw malformedXml(`BucketCallbackPolicy.${name} is not a policy item.`);
   const items: PolicyItem[] = childElements(doc, 'PolicyItem', MAX_POLICIES).map((item) => {
     for (const name of Object.keys(item)) {

@@ -123,13 +123,19 @@ export function copySourceConditions(req: Pick<OssRequest, 'headers'>): Precondi
   return [preconditionsFrom(req.headers), preconditionsFrom(req.headers, 'x-oss-copy-source-')];
 }
 
+/** A small request body read whole (at most `limit` bytes), its Content-MD5 checked when one was sent. */
+export async function readCheckedBody(req: OssRequest, limit: number): Promise<Buffer> {
+  const raw = await readSmallBody(req.body, limit);
+  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  return raw;
+}
+
 /**
  * A configuration's XML body: at most `limit` bytes, its Content-MD5 checked when sent, parsed with the safe reader
  * (root element `root`, else MalformedXML; `ec` given to that MalformedXML when the operation's page names one).
  */
 export async function readConfigXml(req: OssRequest, root: string, limit: number, ec?: string): Promise<Record<string, unknown>> {
-  const raw = await readSmallBody(req.body, limit);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const raw = await readCheckedBody(req, limit);
   try {
     return parseXmlBody(xmlText(raw), root);
   } catch (err) {

@@ -1,9 +1,8 @@
 import { AppError } from '../../errors.js';
 import type { SseSetting } from '../../domain/encryption.js';
 import type { Handler, OssRequest } from '../context.js';
-import { header } from '../headers.js';
-import { childText, el, parseXmlBody, type XmlNode, xmlText } from '../xml.js';
-import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+import { childText, el, type XmlNode } from '../xml.js';
+import { empty, readConfigXml, xmlResponse } from './common.js';
 
 // Put/Get/DeleteBucketEncryption: the bucket's default server-side encryption (docs/encryption.md).
 
@@ -15,9 +14,7 @@ const field = (node: Record<string, unknown>, name: string): string | undefined 
 export const putBucketEncryption: Handler = async (req) => {
   // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
   const written = await req.services.buckets.incarnation(req.op.bucket!);
-  const raw = await readSmallBody(req.body, 16 * 1024);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'ServerSideEncryptionRule');
+  const doc = await readConfigXml(req, 'ServerSideEncryptionRule', 16 * 1024);
   const rule = doc.ApplyServerSideEncryptionByDefault;
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
     throw new AppError('MalformedXML', undefined, { ErrorDetail: 'ServerSideEncryptionRule needs one ApplyServerSideEncryptionByDefault.' });

@@ -7,9 +7,9 @@ import { parseProcess, parseSaveAsBody, styleSteps, type Step } from '../../imag
 import type { ImageStyle } from '../../image/styles.js';
 import { httpDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
-import { header, preconditionsFrom } from '../headers.js';
-import { childText, el, parseXmlBody, type XmlNode, xmlText } from '../xml.js';
-import { checkMd5, empty, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { preconditionsFrom } from '../headers.js';
+import { childText, el, type XmlNode } from '../xml.js';
+import { empty, kmsDecryptCheck, readCheckedBody, readConfigXml, symlinkTargetCheck, xmlResponse } from './common.js';
 import { writeChecks } from '../operations.js';
 import { triggerCallbackOf, writtenOf, type CallbackSpec } from '../callback.js';
 import { applyResponseOverrides, forceDownloadOfActiveContent } from '../response-overrides.js';
@@ -91,8 +91,7 @@ const MAX_SAVE_AS_BODY = 16 * 1024;
 
 /** POST /<key>?x-oss-process with `x-oss-process=image/…|sys/saveas,o_…,b_…`: the result as a new object. */
 export const processObjectSave: Handler = async (req) => {
-  const raw = await readSmallBody(req.body, MAX_SAVE_AS_BODY);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
+  const raw = await readCheckedBody(req, MAX_SAVE_AS_BODY);
   const body = raw.toString('utf8');
   const trigger = triggerCallbackOf(new URLSearchParams(body).get('x-oss-process') ?? '');
   if (trigger !== null) return triggerCallback(req, trigger);
@@ -151,9 +150,7 @@ export const putStyle: Handler = async (req) => {
   const { styleName, category } = styleParams(req);
   // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
   const written = await req.services.buckets.incarnation(req.op.bucket!);
-  const raw = await readSmallBody(req.body, 16 * 1024);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'Style');
+  const doc = await readConfigXml(req, 'Style', 16 * 1024);
   const content = childText(doc, 'Content')?.trim();
   if (content === undefined) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'Style needs a Content element.' });
   await req.services.styles.put(req.op.bucket!, styleName, content, category, written);

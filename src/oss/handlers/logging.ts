@@ -1,9 +1,8 @@
 import { AppError } from '../../errors.js';
 import { LOGGING_LIMITS, type LoggingConfig } from '../../domain/logging.js';
 import type { Handler } from '../context.js';
-import { header } from '../headers.js';
-import { childText, el, parseXmlBody, xmlText } from '../xml.js';
-import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+import { childText, el } from '../xml.js';
+import { empty, readConfigXml, xmlResponse } from './common.js';
 import { boolText } from '../xml-reader.js';
 
 // Put/Get/DeleteBucketLogging (docs/logging.md). The log records are written by audit/access-log.ts.
@@ -25,9 +24,7 @@ function booleanOf(value: string | undefined, name: string): boolean | undefined
 export const putBucketLogging: Handler = async (req) => {
   // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
   const written = await req.services.buckets.incarnation(req.op.bucket!);
-  const raw = await readSmallBody(req.body, LOGGING_LIMITS.maxBodyBytes);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'BucketLoggingStatus');
+  const doc = await readConfigXml(req, 'BucketLoggingStatus', LOGGING_LIMITS.maxBodyBytes);
   for (const name of Object.keys(doc)) if (name !== 'LoggingEnabled') throw malformed(`BucketLoggingStatus does not take ${name}.`);
   const enabled = doc.LoggingEnabled;
   // A BucketLoggingStatus without LoggingEnabled turns logging off, as OSS documents for this element.

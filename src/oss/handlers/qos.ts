@@ -6,10 +6,9 @@ import {
 import { CAPACITY_RULE } from '../../domain/storage-capacity.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler, OssRequest } from '../context.js';
-import { header } from '../headers.js';
 import { childTextOnce, malformedXml } from '../xml-reader.js';
-import { el, parseXmlBody, xmlText, type XmlNode } from '../xml.js';
-import { checkMd5, empty, limitParam, readSmallBody, xmlResponse } from './common.js';
+import { el, type XmlNode } from '../xml.js';
+import { empty, limitParam, readConfigXml, xmlResponse } from './common.js';
 
 // The QoS operations (docs/qos.md, routed by oss/qos-route.ts): XML in and out; the rules are domain/qos.ts, the
 // bucket's configurations two `stored.*` configurations of the generic mechanism (domain/stored-configs.ts).
@@ -21,9 +20,7 @@ const MAX_BODY = 16 * 1024;
 
 /** Reads a `<QoSConfiguration>` request body; fields left out are -1 (no limit), as OSS fills them in. */
 async function readConfig(req: OssRequest): Promise<QoSConfig> {
-  const raw = await readSmallBody(req.body, MAX_BODY);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'QoSConfiguration');
+  const doc = await readConfigXml(req, 'QoSConfiguration', MAX_BODY);
   const known = new Set<string>([...QOS_FIELDS, 'Exclusive']);
   for (const name of Object.keys(doc)) {
     if (!known.has(name)) throw malformedXml(`QoSConfiguration.${name} is not a QoS field.`);
@@ -146,9 +143,7 @@ export const deleteBucketRequesterQoSInfo: Handler<Extract<OssRequest['op'], { n
 
 export const putBucketStorageCapacity: Handler = async (req) => {
   const written = await req.services.buckets.incarnation(req.op.bucket!); // before the body, as PutBucketQoSInfo's
-  const raw = await readSmallBody(req.body, MAX_BODY);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  const doc = parseXmlBody(xmlText(raw), 'BucketUserQos');
+  const doc = await readConfigXml(req, 'BucketUserQos', MAX_BODY);
   for (const name of Object.keys(doc)) {
     if (name !== 'StorageCapacity') throw malformedXml(`BucketUserQos.${name} is not a storage capacity field.`);
   }

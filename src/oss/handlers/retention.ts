@@ -1,8 +1,7 @@
 import { AppError } from '../../errors.js';
 import type { Handler, OssRequest } from '../context.js';
-import { header } from '../headers.js';
-import { el, parseXmlBody, text, xmlText } from '../xml.js';
-import { checkMd5, empty, readSmallBody, xmlResponse } from './common.js';
+import { el, text } from '../xml.js';
+import { empty, readConfigXml, xmlResponse } from './common.js';
 
 // Bucket WORM (retention) policies: Initiate/Abort/Complete/Extend/GetBucketWorm. The state machine and the
 // enforcement live in domain/retention.ts; this is only their wire form.
@@ -14,9 +13,7 @@ const wormDate = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).
 
 /** RetentionPeriodInDays of an Initiate/ExtendWormConfiguration body, as sent (validated by the domain). */
 async function retentionDays(req: OssRequest, root: string): Promise<string | undefined> {
-  const raw = await readSmallBody(req.body, 64 * 1024);
-  checkMd5(raw, header(req.headers, 'content-md5'), false);
-  return text(parseXmlBody(xmlText(raw), root).RetentionPeriodInDays, 'RetentionPeriodInDays');
+  return text((await readConfigXml(req, root, 64 * 1024)).RetentionPeriodInDays, 'RetentionPeriodInDays');
 }
 
 function wormIdOf(req: OssRequest): string {
