@@ -497,6 +497,9 @@ export class ObjectService {
     const { base, written } = await this.prepare(input.bucket, input.key, { ...input, tags: undefined });
     const current = await this.ctx.meta.getObject(input.bucket, input.key);
     if (!current) validateTags(firstTags());
+    // An append to an existing object is an overwrite the bucket's overwrite rules may forbid (the handler's
+    // `forbidOverwrite`; docs/stored-configurations.md); checked again inside the transaction below.
+    if (current && (await this.forbidsOverwrite(input.bucket, input.forbidOverwrite))) throw new AppError('FileAlreadyExists');
     if (current) {
       if (current.type !== 'Appendable') throw new AppError('ObjectNotAppendable');
       assertNotSealed(current);
@@ -566,7 +569,10 @@ export class ObjectService {
       // The object an append creates on a versioned bucket is its null version (OSS answers
       // `x-oss-version-id: null`: the C++ and .NET SDKs' AppendObjectWithVersioningEnableTest), replacing
       // any other null version of the key, as a write on a Suspended bucket does.
-      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur) => appendTo(cur), { nullVersion: true, sameBucket: written, ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
+      const res = await this.ctx.meta.putObject(input.bucket, input.key, (cur, versioning) => {
+        if (input.forbidOverwrite && cur && versioning === null) throw new AppError('FileAlreadyExists');
+        return appendTo(cur);
+      }, { nullVersion: true, sameBucket: written, ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
       await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
       return res.record;
     } catch (err) {

@@ -12,6 +12,7 @@ import { childText, el, type XmlNode } from '../xml.js';
 import { empty, kmsDecryptCheck, readCheckedBody, readConfigXml, symlinkTargetCheck, xmlResponse } from './common.js';
 import { writeChecks } from '../operations.js';
 import { triggerCallbackOf, writtenOf, type CallbackSpec } from '../callback.js';
+import { overwriteForbidden } from '../overwrite.js';
 import { applyResponseOverrides, forceDownloadOfActiveContent } from '../response-overrides.js';
 import { assertImageAnswerRoom, heldImageAnswer } from '../image-answers.js';
 
@@ -115,7 +116,8 @@ export const processObjectSave: Handler = async (req) => {
     userMeta: {},
     body: Readable.from([bytes]),
     expect: { length: bytes.length },
-    forbidOverwrite: false,
+    // No x-oss-forbid-overwrite here; the target bucket's overwrite rules apply as to a PutObject of the target.
+    forbidOverwrite: await overwriteForbidden(req, bucket, saveAs.key, null),
   });
   // `bucket` echoes the `b_` parameter: "" when the target is the source's bucket by default (the Go SDK's
   // TestProcessObject and oss2's test_process_object expect this of OSS).

@@ -5,6 +5,7 @@ import { resolveRange } from '../../domain/range.js';
 import { versionIdHeader } from '../../domain/versioning.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
+import { overwriteForbidden } from '../overwrite.js';
 import { bodyExpectations, forbidOverwrite, header, objectPropsFrom, quoted, sseResponseHeaders } from '../headers.js';
 import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
@@ -121,7 +122,8 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
     parts = parseCompleteBody(raw);
   }
   // x-oss-object-acl sets the object's ACL as it completes (the Java SDK's CompleteMultipartUploadRequest.setObjectACL).
-  const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbidOverwrite(req.headers), header(req.headers, 'x-oss-object-acl'), req.clientGone);
+  const forbid = await overwriteForbidden(req, bucket, key, req.headers);
+  const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbid, header(req.headers, 'x-oss-object-acl'), req.clientGone);
   const versionId = versionIdHeader(await req.services.buckets.get(bucket), obj);
   const enc = encoder(req.query);
   const response = xmlResponse(

@@ -12,10 +12,10 @@ import { httpDate, isoDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
 import type { Operation } from '../operations.js';
 import { writtenOf } from '../callback.js';
+import { overwriteForbidden } from '../overwrite.js';
 import {
   bodyExpectations,
   contentHeadersFrom,
-  forbidOverwrite,
   header,
   objectHeaders,
   objectPropsFrom,
@@ -45,14 +45,19 @@ async function withVersion(req: OssRequest, obj: Pick<ObjectRecord, 'versionId'>
   return headers;
 }
 
-/** What PutObject and AppendObject take from a request: target, properties, body and its claims. */
-function uploadInput(req: OssRequest, headers: IncomingHttpHeaders = req.headers): PutObjectInput {
+/**
+ * What PutObject and AppendObject take from a request: target, properties, body and its claims, and whether it may
+ * replace an existing object (oss/overwrite.ts: PutObject's x-oss-forbid-overwrite, the bucket's overwrite rules).
+ */
+async function uploadInput(req: OssRequest, forbidHeaders: IncomingHttpHeaders | null, headers: IncomingHttpHeaders = req.headers): Promise<PutObjectInput> {
+  const { bucket, key } = target(req);
   return {
-    ...target(req),
+    bucket,
+    key,
     ...objectPropsFrom(headers),
     body: req.body,
     expect: bodyExpectations(req.headers),
-    forbidOverwrite: forbidOverwrite(req.headers),
+    forbidOverwrite: await overwriteForbidden(req, bucket, key, forbidHeaders),
   };
 }
 
@@ -66,7 +71,7 @@ export const putObject: Handler = async (req) => {
       throw new AppError('PutObjectConditionNotImplemented', undefined, { Header: name });
     }
   }
-  const obj = await req.services.objects.put(uploadInput(req));
+  const obj = await req.services.objects.put(await uploadInput(req, req.headers));
   const headers = await withVersion(req, obj, { ETag: quoted(obj.etag), 'Content-MD5': obj.contentMd5 ?? '', 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
   return { ...empty(200, headers), written: writtenOf(obj) };
 };
@@ -211,7 +216,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     contentTypeGiven: header(req.headers, 'content-type') !== undefined,
     replaceTags: taggingDirective === 'replace',
     sourceConditions: copySourceConditions(req),
-    forbidOverwrite: forbidOverwrite(req.headers),
+    forbidOverwrite: await overwriteForbidden(req, bucket, key, req.headers),
     checkSourceTarget: symlinkTargetCheck(req, req.op.params.source.bucket),
     checkSourceData: (src) => kmsDecryptCheck(req, src),
   });
@@ -225,8 +230,8 @@ export const appendObject: Handler<Extract<Operation, { name: 'AppendObject' }>>
   const { 'x-oss-tagging': _tagging, ...others } = req.headers;
   const tagging = header(req.headers, 'x-oss-tagging');
   const obj = await req.services.objects.append({
-    ...uploadInput(req, others),
-    forbidOverwrite: false,
+    // AppendObject takes no x-oss-forbid-overwrite; the overwrite rules refuse appending to an existing object.
+    ...(await uploadInput(req, null, others)),
     position: req.op.params.position,
     creationTags: () => (tagging === undefined ? [] : taggingHeaderTags(tagging)),
   });
@@ -265,7 +270,7 @@ export const putSymlink: Handler = async (req) => {
     throw new AppError('InvalidArgument', 'The x-oss-symlink-target header is not valid URL-encoded text.', { ArgumentName: 'x-oss-symlink-target' });
   }
   const props = { ...objectPropsFrom(req.headers), headers: contentHeadersFrom(req.headers), userMeta: userMetaFrom(req.headers) };
-  const obj = await req.services.objects.putSymlink(bucket, key, symlinkTarget, props, forbidOverwrite(req.headers));
+  const obj = await req.services.objects.putSymlink(bucket, key, symlinkTarget, props, await overwriteForbidden(req, bucket, key, req.headers));
   return empty(200, await withVersion(req, obj, { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': '0' }));
 };
 

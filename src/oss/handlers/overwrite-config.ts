@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Json } from '../../domain/stored-configs.js';
+import { OVERWRITE_CONFIG, overwriteRulesOf, type OverwriteRule } from '../../domain/overwrite-rules.js';
 import type { Handler } from '../context.js';
 import { childElement, childElements, childTextOnce, malformedXml } from '../xml-reader.js';
 import { el } from '../xml.js';
@@ -9,23 +10,14 @@ import { empty, readConfigXml, xmlResponse } from './common.js';
 
 // The bucket's overwrite configuration (`/<bucket>/?overwriteConfig`, Put/Get/DeleteBucketOverwriteConfig; not in the
 // API metadata Alunite's catalog is generated from, routed by oss/operations.ts). Kept and read back as OSS's pages
-// describe it; the rules are not enforced on writes yet (docs/stored-configurations.md). The Go SDK v2's
+// describe it; the writes apply the rules through domain/overwrite-rules.ts (docs/stored-configurations.md). The Go SDK v2's
 // TestBucketOverwriteConfig and the Python SDK v2's test_bucket_overwrite_config put, get and delete it.
 
-const CONFIG = 'overwrite-config';
 const MAX_BODY = 256 * 1024;
 /** OSS's pages: at most 100 rules; Prefix and Suffix at most 1,023 characters; only `forbid`. */
 const MAX_RULES = 100;
 const MAX_AFFIX = 1023;
 const MAX_PRINCIPALS = 1000;
-
-interface Rule {
-  ID: string;
-  Action: string;
-  Prefix?: string;
-  Suffix?: string;
-  Principals: string[];
-}
 
 const RULE_FIELDS = new Set(['ID', 'Action', 'Prefix', 'Suffix', 'Principals']);
 /** Text XML 1.0 cannot carry would be written back raw in the Get, which the SDKs' strict readers refuse. */
@@ -34,7 +26,7 @@ function text(v: string | undefined, name: string): string | undefined {
   return v;
 }
 
-function ruleOf(node: Record<string, unknown>): Rule {
+function ruleOf(node: Record<string, unknown>): OverwriteRule {
   for (const name of Object.keys(node)) if (!RULE_FIELDS.has(name)) throw malformedXml(`Rule.${name} is not a rule field.`);
   const action = childTextOnce(node, 'Action', 64);
   if (action === undefined) throw malformedXml('Rule.Action is required.');
@@ -76,13 +68,13 @@ export const putBucketOverwriteConfig: Handler = async (req) => {
     ids.add(ID);
   }
   // The document replaces the bucket's rules (OSS: "PutBucketOverwriteConfig has overwrite semantics").
-  await req.services.stored.update(req.op.bucket!, CONFIG, () => ({ Rule: rules.map((r) => ({ ...r })) } as unknown as Json), false, written);
+  await req.services.stored.update(req.op.bucket!, OVERWRITE_CONFIG, () => ({ Rule: rules.map((r) => ({ ...r })) } as unknown as Json), false, written);
   return empty();
 };
 
 export const getBucketOverwriteConfig: Handler = async (req) => {
-  const { value } = await req.services.stored.get(req.op.bucket!, CONFIG);
-  const rules = rulesOf(value);
+  const { value } = await req.services.stored.get(req.op.bucket!, OVERWRITE_CONFIG);
+  const rules = overwriteRulesOf(value);
   // OSS's page: a bucket without overwrite rules answers 404.
   if (rules === null) throw new AppError('NoSuchOverwriteConfiguration', undefined, { BucketName: req.op.bucket! });
   return xmlResponse(el('OverwriteConfiguration', rules.map((r) => el('Rule', [
@@ -95,23 +87,6 @@ export const getBucketOverwriteConfig: Handler = async (req) => {
 };
 
 export const deleteBucketOverwriteConfig: Handler = async (req) => {
-  await req.services.stored.update(req.op.bucket!, CONFIG, () => null, true);
+  await req.services.stored.update(req.op.bucket!, OVERWRITE_CONFIG, () => null, true);
   return empty(204);
 };
-
-function rulesOf(value: Json | null): Rule[] | null {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-  const list = value.Rule;
-  if (!Array.isArray(list)) return null;
-  return list.flatMap((r) => {
-    if (r === null || typeof r !== 'object' || Array.isArray(r)) return [];
-    const text = (k: string): string | undefined => (typeof r[k] === 'string' ? (r[k] as string) : undefined);
-    const principals = Array.isArray(r.Principals) ? r.Principals.filter((p): p is string => typeof p === 'string') : [];
-    const id = text('ID');
-    const action = text('Action');
-    if (id === undefined || action === undefined) return [];
-    const prefix = text('Prefix');
-    const suffix = text('Suffix');
-    return [{ ID: id, Action: action, ...(prefix !== undefined ? { Prefix: prefix } : {}), ...(suffix !== undefined ? { Suffix: suffix } : {}), Principals: principals }];
-  });
-}

@@ -2,7 +2,8 @@ import { finished, Transform, type Readable, type TransformCallback } from 'node
 import { AppError, isAppError } from '../../errors.js';
 import { uriEncode } from '../../util/uri-encode.js';
 import type { Handler } from '../context.js';
-import { forbidOverwrite, objectPropsFrom, quoted, sseResponseHeaders } from '../headers.js';
+import { overwriteForbidden } from '../overwrite.js';
+import { objectPropsFrom, quoted, sseResponseHeaders } from '../headers.js';
 import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
 import { writtenOf } from '../callback.js';
@@ -79,7 +80,7 @@ export const postObject: Handler<Extract<Operation, { name: 'PostObject' }>> = a
     ...objectPropsFrom(headers),
     body: limited(upload.file.stream, upload.lengthRange),
     expect: {},
-    forbidOverwrite: forbidOverwrite(headers),
+    forbidOverwrite: await overwriteForbidden(req, bucket, key, headers),
   });
   // The object is stored; the rest of the body (closing boundary, fields after the file) is read before answering.
   await upload.finished;
