@@ -285,6 +285,9 @@ export const catalogue = {
   // A write over the bucket's storage capacity (docs/storage-capacity.md). The message is OSS's (the PHP SDK's
   // OssClientBucketStorageCapacityTest expects it); no SDK test names the code or status [UNVERIFIED: both].
   StorageCapacityExceeded: { status: 403, message: 'Bucket storage exceed max storage capacity.' },
+  // A write over the bucket's Strict storage quota (`?quota`, docs/storage-capacity.md): no page or SDK test shows the
+  // answer [UNVERIFIED: status, code and message; named after BucketStorageQuotaDisabled, which the SDKs' tests know].
+  BucketStorageQuotaExceeded: { status: 403, message: 'Bucket storage exceeds the bucket storage quota.' },
   // PutAsyncFetchTask / GetAsyncFetchTask (docs/async-fetch.md). ObjectAlreadyExists: IgnoreSameKey and the object exists
   // (the Java SDK's AsyncFetchTaskTest expects the code; oss2's ObjectAlreadyExists exception is (400, code), its
   // test_async_fetch_task expects it). NoSuchAsyncFetchTask: an unknown x-oss-task-id [UNVERIFIED: code and status].

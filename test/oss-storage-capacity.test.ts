@@ -5,14 +5,13 @@
 // UploadPart, UploadPartCopy, CompleteMultipartUpload) with nothing stored on refusal; RAM authorization, explicit
 // Deny included; other uses of `?qos` still 501. Against a real server.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { signPostPolicyV1 } from '../src/oss/post-policy.js';
-import { parseErrorXml, rawRequest, v1Authorization } from './helpers/raw-http.js';
+import { parseErrorXml } from './helpers/raw-http.js';
 import { failsWith, signedRequest, succeeds, type SignedReply } from './helpers/signed.js';
 import { policyDoc, Ram } from './helpers/ram.js';
-import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { chunkedPart, declaredOnly, postForm } from './helpers/storage-writes.js';
 
 const EXCEEDED = 'Bucket storage exceed max storage capacity.';
 const GB = 2 ** 30;
@@ -246,47 +245,3 @@ describe('bucket storage capacity', () => {
     assert.equal(await getCapacity(bucket), -1);
   });
 });
-
-/**
- * A V1-signed PUT declaring `length` bytes whose body is never sent: the answer to its headers, then the
- * connection is dropped.
- */
-function declaredOnly(port: number, bucket: string, key: string, query: Array<[string, string]>, length: number): Promise<{ status: number; text: string }> {
-  const headers: Record<string, string> = { host: `localhost:${port}`, 'x-oss-date': new Date().toUTCString(), 'content-length': String(length) };
-  headers.authorization = v1Authorization({ method: 'PUT', bucket, key, query, headers }, AK, SECRET).authorization;
-  const qs = query.length > 0 ? `?${query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : '';
-  return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, method: 'PUT', path: `/${bucket}/${key}${qs}`, headers, agent: false, setHost: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        r.destroy();
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
-    r.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ECONNRESET') reject(err);
-    });
-    r.flushHeaders();
-  });
-}
-
-/** A V1 PostObject form (its file part has no declared length). */
-async function postForm(url: string, bucket: string, key: string, data: string): Promise<{ status: number; text: string }> {
-  const policy = Buffer.from(JSON.stringify({ expiration: '2099-01-01T00:00:00.000Z', conditions: [['starts-with', '$key', 'form/']] })).toString('base64');
-  const fd = new FormData();
-  for (const [k, v] of [['key', key], ['OSSAccessKeyId', AK], ['policy', policy], ['Signature', signPostPolicyV1(SECRET, policy)]] as const) fd.append(k, v);
-  fd.append('file', new Blob([data]), 'f.txt');
-  const res = await fetch(`${url}/${bucket}/`, { method: 'POST', body: fd });
-  return { status: res.status, text: await res.text() };
-}
-
-/** A V1-signed UploadPart whose body is sent chunked (no Content-Length). */
-async function chunkedPart(port: number, bucket: string, key: string, uploadId: string, body: string): Promise<SignedReply> {
-  const query: Array<[string, string]> = [['partNumber', '1'], ['uploadId', uploadId]];
-  const headers: Record<string, string> = { host: `localhost:${port}`, 'x-oss-date': new Date().toUTCString(), 'transfer-encoding': 'chunked' };
-  headers.authorization = v1Authorization({ method: 'PUT', bucket, key, query, headers }, AK, SECRET).authorization;
-  const res = await rawRequest(port, { method: 'PUT', path: `/${bucket}/${key}?partNumber=1&uploadId=${encodeURIComponent(uploadId)}`, headers, body });
-  const text = res.body.toString('utf8');
-  return { status: res.status, headers: res.headers, text, body: res.body, err: text.includes('<Error>') ? parseErrorXml(text) : null };
-}

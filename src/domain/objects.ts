@@ -433,10 +433,11 @@ export class ObjectService {
       input.body.resume();
       throw new AppError('FileAlreadyExists');
     }
-    // The bucket's storage capacity, when it has one (docs/storage-capacity.md); a body of unknown length (chunked,
-    // a form's file) is checked again once it is in, before anything is committed.
+    // The bucket's storage capacity or Strict quota, when it has one (docs/storage-capacity.md), an overwrite's old
+    // bytes taken out; a body of unknown length (chunked, a form's file) is checked again once it is in, before
+    // anything is committed.
     const declared = input.expect.length;
-    const capacity = capacityCheck(this.ctx, input.bucket, declared ?? 0);
+    const capacity = capacityCheck(this.ctx, input.bucket, declared ?? 0, input.key);
     if (capacity !== undefined) await capacityBeforeBody(capacity, input.body);
     const ticket = await admitBody(this.ctx, input.body, declared);
     try {
@@ -444,7 +445,7 @@ export class ObjectService {
       const plain = await ingest(this.storeFor(sse), input.body, Object.assign({}, input.expect, { maxSize: LIMITS.maxObjectSize }), LIMITS.inlineMaxSize);
       const body = this.sealInline(sse, plain);
       if (declared === undefined) {
-        const after = capacityAfterBody(this.ctx, input.bucket, plain.size, freshBlobs(body));
+        const after = capacityAfterBody(this.ctx, input.bucket, plain.size, freshBlobs(body), input.key);
         if (after !== undefined) await after;
       }
       // Stamped when the body is in (normalObject's record is new: set, not spread, on this hot path).
@@ -652,7 +653,7 @@ export class ObjectService {
       return { record: res.record, source };
     }
     if (source.size > LIMITS.maxCopySize) throw new AppError('EntityTooLarge');
-    const capacity = capacityCheck(this.ctx, input.bucket, source.size);
+    const capacity = capacityCheck(this.ctx, input.bucket, source.size, input.key);
     if (capacity !== undefined) await capacity;
     const ticket = await admit(this.ctx, source.size);
     try {

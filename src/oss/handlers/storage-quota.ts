@@ -1,3 +1,4 @@
+import { STORAGE_QUOTA } from '../../domain/storage-capacity.js';
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Handler } from '../context.js';
 import { childTextOnce, malformedXml } from '../xml-reader.js';
@@ -6,10 +7,10 @@ import { empty, readConfigXml, xmlResponse } from './common.js';
 
 // The bucket's storage quota (`/<bucket>/?quota`, the Go SDK v2's Put/Get/DeleteBucketStorageQuota; not in the API
 // metadata, routed by oss/operations.ts): a byte count and a mode, kept and read back with the bucket's current
-// usage. Not enforced on writes (docs/stored-configurations.md); the older `?qos` storage capacity is
-// (docs/storage-capacity.md). The SDK's TestBucketStorageQuota puts, gets and deletes it.
+// usage. A Strict quota is enforced on writes with the `?qos` storage capacity, the tighter of the two
+// (domain/storage-capacity.ts, docs/storage-capacity.md). The SDK's TestBucketStorageQuota puts, gets and deletes it.
 
-const CONFIG = 'storage-quota';
+const CONFIG = STORAGE_QUOTA;
 const MAX_BODY = 4 * 1024;
 const MODES = ['Strict', 'Warning'];
 /** A byte count as OSS's `int64` field takes it: digits, no sign. */
