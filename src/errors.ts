@@ -300,11 +300,13 @@ export const catalogue = {
   NoSuchUserDefinedLogFieldsConfig: { status: 404, message: 'The user defined log fields configuration does not exist.' },
   // GetBucketOverwriteConfig of a bucket without rules: 404 per OSS's page [UNVERIFIED: the code and message].
   NoSuchOverwriteConfiguration: { status: 404, message: 'The bucket you specified does not have an overwrite configuration.' },
-  // GetBucketStorageQuota of a bucket without one [UNVERIFIED: status, code and message; no page or test shows them].
+  // GetBucketStorageQuota of a bucket without one: the code and 404 the Python SDK v2's agentic bucket quota test
+  // expects after a Delete (the Agent Bucket's default quota, the same QuotaConfiguration) [UNVERIFIED: the same for a
+  // plain bucket; the message].
+  NoSuchBucketStorageQuotaConfiguration: { status: 404, message: 'The bucket you specified does not have a storage quota configuration.' },
   // GetBucketMetadataConfiguration of a bucket without metadata tables (the Go SDK v2's test expects the code, 404)
   // [UNVERIFIED: the message].
   MetadataConfigurationNotFound: { status: 404, message: 'The bucket you specified does not have a metadata table configuration.' },
-  NoSuchStorageQuota: { status: 404, message: 'The bucket you specified does not have a storage quota.' },
   NoSuchReplicationConfiguration: { status: 404, message: 'The specified bucket does not have a replication configuration.' },
   // In OSS's words (its error page; the Java SDK v1 ReplicationTest and v2 testBucketReplicationProgress compare them).
   NoSuchReplicationRule: { status: 404, message: 'The BucketReplicationRule you specified does not exist' },

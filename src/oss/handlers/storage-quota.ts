@@ -33,7 +33,7 @@ export const putBucketStorageQuota: Handler = async (req) => {
 export const getBucketStorageQuota: Handler = async (req) => {
   const { value } = await req.services.stored.get(req.op.bucket!, CONFIG);
   if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof value.StorageQuota !== 'number') {
-    throw new AppError('NoSuchStorageQuota', undefined, { BucketName: req.op.bucket! });
+    throw new AppError('NoSuchBucketStorageQuotaConfiguration', undefined, { BucketName: req.op.bucket! });
   }
   const stat = await req.services.stats.get(req.op.bucket!);
   const usage = stat.find(([name]) => name === 'Storage')?.[1] ?? 0;
