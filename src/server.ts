@@ -643,6 +643,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       diagnostics: ramExtras!.diagnostics,
       internal,
       observe,
+      userLogFields: audit !== null,
       mayLog: (bucket) => accessLog.mayLog(bucket),
       callbacks,
       ...(meta.commitMark && meta.settled ? { durability: { commitMark: meta.commitMark.bind(meta), settled: meta.settled.bind(meta) } } : {}),

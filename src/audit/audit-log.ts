@@ -32,6 +32,8 @@ export interface AuditLine {
   bytesIn: number;
   bytesOut: number;
   latencyMs: number;
+  /** Base64 JSON of the headers and query parameters the bucket configured (PutUserDefinedLogFieldsConfig). */
+  userDefinedLogFields: string | undefined;
 }
 
 export type AuditPrincipal =
@@ -79,6 +81,7 @@ export function auditLineOf(rec: RequestRecord): AuditLine {
     bytesIn: rec.bytesIn,
     bytesOut: rec.bytesOut,
     latencyMs: Math.round(rec.latencyMs * 1000) / 1000,
+    userDefinedLogFields: rec.userDefinedLogFields,
   };
 }
 

@@ -45,6 +45,8 @@ export class RequestRecord implements AuthzTrace {
   bytesIn: number;
   bytesOut = 0;
   latencyMs = 0;
+  /** The bucket's user-defined log fields of this request (audit/user-log-fields.ts), when it configured some and the audit log is on. */
+  userDefinedLogFields: string | undefined = undefined;
   /** What the bucket access log (audit/access-log.ts) writes about an OSS request; unset for others. */
   access: AccessFacts | undefined = undefined;
 

@@ -31,6 +31,8 @@ import { throttledBody, throttledResponse, trafficLimitOf, withQosDelay } from '
 import { isRpcRequest } from '../rpc/request.js';
 import { mayBeWebsiteRequest, serveWebsite, websiteOfBucket } from '../oss/website.js';
 import { principalLabel, RequestRecord, type AccessFacts, type RequestObserver } from '../audit/record.js';
+import { encodeUserLogFields } from '../audit/user-log-fields.js';
+import { userLogFieldsOf } from '../domain/user-log-fields.js';
 import { guardChunkedLength } from './chunked-length.js';
 import { connectionTls } from './connection-tls.js';
 import { assertTlsAccepted } from '../oss/bucket-tls.js';
@@ -93,6 +95,8 @@ export interface ListenerDeps {
   internal: (path: string, req: IncomingMessage) => OssResponse | Promise<OssResponse> | null;
   /** Every finished OSS/RPC request (audit log, metrics, recent requests); internal endpoints are not observed. */
   observe?: RequestObserver;
+  /** True when an audit log is written: requests on a bucket with user-defined log fields carry them (audit/user-log-fields.ts). */
+  userLogFields?: boolean;
   /** False when a bucket's requests are known not to be access-logged (audit/access-log.ts mayLog): no facts gathered. */
   mayLog?: (bucket: string) => boolean;
   /** A store whose commits are visible before durable: answers wait for those made before the request came (types.ts). */
@@ -362,6 +366,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     const size = opName === 'PutObject' ? rec.bytesIn : Number(response.headers['Content-Length'] ?? Number.NaN);
     if (Number.isFinite(size)) rec.access.objectSize = size;
   }
+  if (deps.userLogFields === true && rec.service === 'oss' && corsBucket !== null) await noteUserLogFields(deps, req, corsBucket, rec);
   // Bucket CORS on actual requests; nothing at all without an Origin header.
   const origin = req.headers.origin;
   if (origin !== undefined && corsBucket !== null) await addActualCorsHeaders(response, corsBucket, origin, method, (n) => deps.authz.getBucket(n));
@@ -710,4 +715,18 @@ function countChunkedBody(req: IncomingMessage, rec: RequestRecord): void {
     if (chunk !== null && chunk !== undefined && typeof (chunk as { length?: unknown }).length === 'number') rec.bytesIn += (chunk as { length: number }).length;
     return push.call(this, chunk, encoding);
   };
+}
+
+/** The bucket's user-defined log fields of this request, for its audit line (PutUserDefinedLogFieldsConfig). */
+async function noteUserLogFields(deps: ListenerDeps, req: IncomingMessage, bucketName: string, rec: RequestRecord): Promise<void> {
+  try {
+    const bucket = await deps.authz.getBucket(bucketName);
+    const fields = bucket === null ? null : userLogFieldsOf(bucket);
+    if (fields === null) return;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    rec.userDefinedLogFields = encodeUserLogFields(fields, req.headers, new Map(q < 0 ? [] : parseQuery(url.slice(q + 1))));
+  } catch {
+    // a bucket that cannot be read now (gone, store error): the line goes without the fields
+  }
 }

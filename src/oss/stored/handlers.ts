@@ -179,4 +179,6 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'PutBucketArchiveDirectRead', 'GetBucketArchiveDirectRead',
   // TLS versions and cipher suites: a request over TLS the bucket does not accept is refused (oss/bucket-tls.ts).
   'PutBucketHttpsConfig', 'GetBucketHttpsConfig',
+  // User-defined log fields: written into the audit log line of each request on the bucket (audit/user-log-fields.ts).
+  'PutUserDefinedLogFieldsConfig', 'GetUserDefinedLogFieldsConfig', 'DeleteUserDefinedLogFieldsConfig',
 ]);
