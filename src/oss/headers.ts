@@ -46,17 +46,26 @@ export function assertHeaderValue(argumentName: string, wire: string): void {
   }
 }
 
+/**
+ * The standard headers a write stores. One sent with an empty value is not stored, as OSS stores none: the .NET SDK's
+ * ObjectBasicOperationTest.ModifyObjectMetaWithSetEmptyValue sends `Cache-Control:` (empty) and expects the object's
+ * metadata to have no Cache-Control at all, which it would read as "" had OSS answered the header back.
+ */
 export function contentHeadersFrom(headers: IncomingHttpHeaders, fallbackType = 'application/octet-stream'): ContentHeaders {
   const out: ContentHeaders = { contentType: header(headers, 'content-type') ?? fallbackType };
-  const cc = header(headers, 'cache-control');
+  const set = (name: string): string | undefined => {
+    const v = header(headers, name);
+    return v === '' ? undefined : v;
+  };
+  const cc = set('cache-control');
   if (cc !== undefined) out.cacheControl = cc;
-  const cd = header(headers, 'content-disposition');
+  const cd = set('content-disposition');
   if (cd !== undefined) out.contentDisposition = cd;
-  const ce = header(headers, 'content-encoding');
+  const ce = set('content-encoding');
   if (ce !== undefined) out.contentEncoding = ce;
-  const cl = header(headers, 'content-language');
+  const cl = set('content-language');
   if (cl !== undefined) out.contentLanguage = cl;
-  const ex = header(headers, 'expires');
+  const ex = set('expires');
   if (ex !== undefined) out.expires = ex;
   return out;
 }
