@@ -299,6 +299,9 @@ export const catalogue = {
   NoSuchTransferAccelerationConfiguration: { status: 404, message: 'The bucket you specified does not have transfer acceleration configuration.' },
   NoSuchUserDefinedLogFieldsConfig: { status: 404, message: 'The user defined log fields configuration does not exist.' },
   // GetBucketOverwriteConfig of a bucket without rules: 404 per OSS's page [UNVERIFIED: the code and message].
+  // Object-level retention (domain/object-worm.ts): a bucket without ObjectWorm, a version without a retention [UNVERIFIED: codes, messages].
+  NoSuchObjectWormConfiguration: { status: 404, message: 'The bucket you specified does not have an object worm configuration.' },
+  NoSuchObjectRetention: { status: 404, message: 'The object you specified does not have a retention.' },
   NoSuchOverwriteConfiguration: { status: 404, message: 'The bucket you specified does not have an overwrite configuration.' },
   // GetBucketStorageQuota of a bucket without one: the code and 404 the Python SDK v2's agentic bucket quota test
   // expects after a Delete (the Agent Bucket's default quota, the same QuotaConfiguration) [UNVERIFIED: the same for a

@@ -24,6 +24,7 @@ import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
 import { ArchiveService } from './domain/restore.js';
 import { RetentionService, retentionGuard } from './domain/retention.js';
+import { ObjectWormService } from './domain/object-worm.js';
 import { BucketStatService } from './domain/bucket-stat.js';
 import { StorageCapacityService } from './domain/storage-capacity.js';
 import { createListener, HandlersInFlight } from './http/listener.js';
@@ -396,6 +397,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     objects,
     multipart: new MultipartService(ctx, objects),
     retention: new RetentionService(ctx),
+    objectWorm: new ObjectWormService(ctx),
     archive: new ArchiveService(ctx),
     encryption: new BucketEncryptionService(ctx),
     lifecycle: new LifecycleService(ctx, dayMs),

@@ -197,7 +197,12 @@ describe('the published operation table', () => {
         // overwrite-config.ts, storage-quota.ts, metadata-table.ts; Create is a POST); on a key they are not.
         const verb = m === 'PUT' ? 'Put' : m === 'GET' ? 'Get' : 'Delete';
         const metadata = m === 'GET' ? 'GetBucketMetadataConfiguration' : m === 'DELETE' ? 'DeleteBucketMetadataConfiguration' : 'Unimplemented';
-        const expected = key !== null ? 'Unimplemented' : sub === 'overwriteConfig' ? `${verb}BucketOverwriteConfig` : sub === 'quota' ? `${verb}BucketStorageQuota` : sub === 'metadataConfiguration' ? metadata : 'Unimplemented';
+        // Object-level retention (oss/handlers/object-worm.ts): Put/Get of `?objectWorm` on the bucket, of `?retention`
+        // and `?legalHold` on an object; no DELETE of either (ObjectWorm cannot be turned off).
+        const worm: Record<string, string | undefined> = key === null
+          ? { objectWorm: m === 'DELETE' ? undefined : `${verb}BucketObjectWormConfiguration` }
+          : { retention: m === 'DELETE' ? undefined : `${verb}ObjectRetention`, legalHold: m === 'DELETE' ? undefined : `${verb}ObjectLegalHold` };
+        const expected = worm[sub] ?? (key !== null ? 'Unimplemented' : sub === 'overwriteConfig' ? `${verb}BucketOverwriteConfig` : sub === 'quota' ? `${verb}BucketStorageQuota` : sub === 'metadataConfiguration' ? metadata : 'Unimplemented');
         assert.equal(r(m, 'b', key, [[sub, '']]).name, expected, `${m} ${key ?? '(bucket)'} ?${sub}`);
       }
     }

@@ -288,11 +288,12 @@ describe('policy lint: tables', () => {
     // and the 38 that are no published operation's name (versioned variants, PostProcessTask, GetService,
     // GetProcessConfiguration, DeleteBucketTransferAcceleration, the eight QoS actions of docs/qos.md, the two
     // async fetch actions of docs/async-fetch.md, the two storage capacity actions of docs/storage-capacity.md,
-    // the three bucket callback policy actions, the three overwrite configuration, three storage quota and five metadata table actions).
-    assert.equal(known.oss.size, 162 - 17 + 3 + 38);
+    // the three bucket callback policy actions, the three overwrite configuration, three storage quota and five metadata table actions,
+    // the six object-level retention actions).
+    assert.equal(known.oss.size, 162 - 17 + 3 + 44);
     assert.ok(known.oss.has('GetProcessConfiguration'));
     assert.ok(known.oss.has('DeleteBucketTransferAcceleration'));
-    for (const a of ['GetUserQoSInfo', 'PutBucketQoSInfo', 'GetBucketQoSInfo', 'DeleteBucketQoSInfo', 'PutBucketRequesterQoSInfo', 'GetBucketRequesterQoSInfo', 'ListBucketRequesterQoSInfo', 'DeleteBucketRequesterQoSInfo', 'PutAsyncFetchTask', 'GetAsyncFetchTask', 'PutBucketStorageCapacity', 'GetBucketStorageCapacity', 'PutBucketCallbackPolicy', 'GetBucketCallbackPolicy', 'DeleteBucketCallbackPolicy', 'PutBucketOverwriteConfig', 'GetBucketOverwriteConfig', 'DeleteBucketOverwriteConfig', 'PutBucketStorageQuota', 'GetBucketStorageQuota', 'DeleteBucketStorageQuota', 'CreateBucketMetadataConfiguration', 'UpdateBucketMetadataJournalTableConfiguration']) {
+    for (const a of ['GetUserQoSInfo', 'PutBucketQoSInfo', 'GetBucketQoSInfo', 'DeleteBucketQoSInfo', 'PutBucketRequesterQoSInfo', 'GetBucketRequesterQoSInfo', 'ListBucketRequesterQoSInfo', 'DeleteBucketRequesterQoSInfo', 'PutAsyncFetchTask', 'GetAsyncFetchTask', 'PutBucketStorageCapacity', 'GetBucketStorageCapacity', 'PutBucketCallbackPolicy', 'GetBucketCallbackPolicy', 'DeleteBucketCallbackPolicy', 'PutBucketOverwriteConfig', 'GetBucketOverwriteConfig', 'DeleteBucketOverwriteConfig', 'PutBucketStorageQuota', 'GetBucketStorageQuota', 'DeleteBucketStorageQuota', 'CreateBucketMetadataConfiguration', 'UpdateBucketMetadataJournalTableConfiguration', 'PutBucketObjectWormConfiguration', 'PutObjectRetention', 'GetObjectLegalHold']) {
       assert.ok(known.oss.has(a), a);
     }
     assert.equal(known.oss.has('HeadObject'), false);

@@ -4,6 +4,7 @@ import { jsonConfig, readConfig, updateConfig, type ConfigKind } from './bucket-
 import { requireBucket, timingOf, type DomainContext } from './context.js';
 import type { Bucket, ObjectRecord } from './model.js';
 import type { BucketIncarnation } from '../store/meta/types.js';
+import { assertObjectUnlocked, objectWormEnabled } from './object-worm.js';
 
 // WORM (time-based retention) of a bucket: the policy's state machine and the one check every path that
 // removes or replaces an object's data calls. A policy protects from the moment it is initiated: while
@@ -58,6 +59,8 @@ export function protectedUntil(bucket: Bucket, obj: Pick<ObjectRecord, 'lastModi
  */
 export function retentionGuard(ctx: Pick<DomainContext, 'clock' | 'timing'>, bucket: Bucket): ((obj: ObjectRecord) => void) | undefined {
   const dayMs = timingOf(ctx).retentionDayMs;
+  // Object-level retention and legal holds (domain/object-worm.ts) protect each version on their own.
+  if (objectWormEnabled(bucket)) return (obj) => assertObjectUnlocked(obj, ctx.clock());
   if (livePolicy(bucket, ctx.clock(), dayMs) === null) return undefined;
   return (obj) => {
     if (protectedUntil(bucket, obj, ctx.clock(), dayMs) !== null) throw new AppError('FileImmutable', undefined, { Key: obj.key });
@@ -110,7 +113,9 @@ export class RetentionService {
   async initiate(bucketName: string, rawDays: string | undefined, sameBucket?: BucketIncarnation): Promise<string> {
     const days = parseDays(rawDays);
     const wormId = randomBytes(16).toString('hex').toUpperCase();
-    await updateConfig(this.ctx, bucketName, WORM, (current): WormPolicy | null => {
+    await updateConfig(this.ctx, bucketName, WORM, (current, bucket): WormPolicy | null => {
+      // OSS's pages: a bucket-level policy and object-level retention (ObjectWorm) exclude each other.
+      if (objectWormEnabled(bucket)) throw new AppError('InvalidRequest', 'The bucket has object-level retention (ObjectWorm); a bucket-level retention policy cannot be initiated.');
       const live = this.live(current);
       if (live?.state === 'Locked') throw new AppError('WORMConfigurationLocked');
       if (live !== null) throw new AppError('InvalidWORMConfiguration', 'A retention policy is already in progress for this bucket; complete or abort it first.', { WormId: live.wormId });

@@ -4,6 +4,7 @@ import { readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
 import type { DomainContext } from './context.js';
 import type { Bucket, ObjectRecord, VersioningStatus } from './model.js';
 import { NULL_VERSION, VERSIONING_CONFIG } from '../store/meta/versions.js';
+import { objectWormEnabled } from './object-worm.js';
 
 // Bucket versioning (docs/versioning.md): the status is a bucket configuration ('versioning'); the stores
 // read it inside every object write and delete, so a write never races a status change.
@@ -39,7 +40,11 @@ export function parseVersioningStatus(value: string | undefined): 'Enabled' | 'S
 
 /** `sameBucket`: the bucket the request was authorized on, captured before its body (ConfigWriteOptions). */
 export async function putVersioning(ctx: DomainContext, bucket: string, status: 'Enabled' | 'Suspended', sameBucket?: BucketIncarnation): Promise<void> {
-  await updateConfig(ctx, bucket, VERSIONING, () => ({ status }), { sameBucket });
+  await updateConfig(ctx, bucket, VERSIONING, (_current, b) => {
+    // OSS's PutBucketObjectWormConfiguration page: once ObjectWorm is on, versioning cannot be turned off.
+    if (status === 'Suspended' && objectWormEnabled(b)) throw new AppError('InvalidRequest', 'Versioning cannot be suspended on a bucket with object-level retention (ObjectWorm).');
+    return { status };
+  }, { sameBucket });
 }
 
 /**

@@ -14,6 +14,7 @@ import type { MultipartService } from '../domain/multipart.js';
 import type { ObjectService } from '../domain/objects.js';
 import type { ArchiveService } from '../domain/restore.js';
 import type { RetentionService } from '../domain/retention.js';
+import type { ObjectWormService } from '../domain/object-worm.js';
 import type { StoredConfigService } from '../domain/stored-configs.js';
 import type { AccessPointAliases } from '../domain/access-point.js';
 import type { AuthzCheck, Operation } from './operations.js';
@@ -28,6 +29,8 @@ export interface OssServices {
   objects: ObjectService;
   multipart: MultipartService;
   retention: RetentionService;
+  /** Object-level retention and legal holds (domain/object-worm.ts). */
+  objectWorm: ObjectWormService;
   archive: ArchiveService;
   encryption: BucketEncryptionService;
   lifecycle: LifecycleService;

@@ -242,7 +242,14 @@ export type Operation =
   | Simple<'GetBucketMetadataConfiguration'>
   | Simple<'DeleteBucketMetadataConfiguration'>
   | Simple<'UpdateBucketMetadataInventoryTableConfiguration'>
-  | Simple<'UpdateBucketMetadataJournalTableConfiguration'>;
+  | Simple<'UpdateBucketMetadataJournalTableConfiguration'>
+  // Object-level retention (`?objectWorm` on the bucket, `?retention` / `?legalHold` on an object; oss/handlers/object-worm.ts).
+  | Simple<'PutBucketObjectWormConfiguration'>
+  | Simple<'GetBucketObjectWormConfiguration'>
+  | Simple<'PutObjectRetention'>
+  | Simple<'GetObjectRetention'>
+  | Simple<'PutObjectLegalHold'>
+  | Simple<'GetObjectLegalHold'>;
 
 export interface RouteInput {
   method: string;
@@ -633,7 +640,7 @@ export function route(input: RouteInput): Operation {
   if (asyncFetch !== null) return asyncFetch;
   const callbackPolicy = routeCallbackPolicy(input);
   if (callbackPolicy !== null) return callbackPolicy;
-  const bucketConfig = routeBucketConfig(input);
+  const bucketConfig = routeBucketConfig(input) ?? routeObjectConfig(input);
   if (bucketConfig !== null) return bucketConfig;
   const refusal = refusalOf(input);
   if (refusal !== null) return unimplemented(input, refusal);
@@ -676,7 +683,29 @@ const UNPUBLISHED_BUCKET_CONFIGS: ReadonlyMap<string, Readonly<Partial<Record<st
   ['metadataConfiguration', { POST: 'CreateBucketMetadataConfiguration', GET: 'GetBucketMetadataConfiguration', DELETE: 'DeleteBucketMetadataConfiguration' }],
   ['metadataInventoryTable', { PUT: 'UpdateBucketMetadataInventoryTableConfiguration' }],
   ['metadataJournalTable', { PUT: 'UpdateBucketMetadataJournalTableConfiguration' }],
+  // oss/handlers/object-worm.ts (ObjectWorm cannot be turned off: no DELETE)
+  ['objectWorm', { PUT: 'PutBucketObjectWormConfiguration', GET: 'GetBucketObjectWormConfiguration' }],
 ] as const);
+
+/** The same for an object's configurations (`?retention`, `?legalHold`), on the object or the version named by `versionId`. */
+const UNPUBLISHED_OBJECT_CONFIGS: ReadonlyMap<string, Readonly<Partial<Record<string, Operation['name']>>>> = new Map([
+  ['retention', { PUT: 'PutObjectRetention', GET: 'GetObjectRetention' }],
+  ['legalHold', { PUT: 'PutObjectLegalHold', GET: 'GetObjectLegalHold' }],
+] as const);
+
+function routeObjectConfig(input: RouteInput): Operation | null {
+  const { bucket, key } = input.address;
+  if (bucket === null || key === null) return null;
+  for (const [sub, names] of UNPUBLISHED_OBJECT_CONFIGS) {
+    if (!input.query.has(sub)) continue;
+    const name = names[input.method];
+    if (name === undefined) return null;
+    const versionId = input.query.get('versionId');
+    const check = { action: `oss:${name}`, bucket, key, acl: 'none' as const, ...(versionId !== undefined ? { versionId } : {}) };
+    return { name, bucket, key, checks: [check] } as Operation;
+  }
+  return null;
+}
 
 function routeBucketConfig(input: RouteInput): Operation | null {
   const { bucket, key } = input.address;

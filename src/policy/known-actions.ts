@@ -91,6 +91,13 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['DeleteBucketMetadataConfiguration', 'bucket'],
   ['UpdateBucketMetadataInventoryTableConfiguration', 'bucket'],
   ['UpdateBucketMetadataJournalTableConfiguration', 'bucket'],
+  // Object-level retention (oss/handlers/object-worm.ts): OSS's pages name oss:PutObjectRetention and its siblings.
+  ['PutBucketObjectWormConfiguration', 'bucket'],
+  ['GetBucketObjectWormConfiguration', 'bucket'],
+  ['PutObjectRetention', 'object'],
+  ['GetObjectRetention', 'object'],
+  ['PutObjectLegalHold', 'object'],
+  ['GetObjectLegalHold', 'object'],
 ];
 
 function ossActions(): Map<string, ResourceType[]> {

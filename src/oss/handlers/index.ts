@@ -22,6 +22,7 @@ import { doMetaQuery } from './meta-query.js';
 import * as qos from './qos.js';
 import * as callbackPolicy from './callback-policy.js';
 import * as overwriteConfig from './overwrite-config.js';
+import * as objectWorm from './object-worm.js';
 import * as storageQuota from './storage-quota.js';
 import * as metadataTable from './metadata-table.js';
 import * as asyncFetch from './async-fetch.js';
@@ -56,6 +57,13 @@ export const handlers: HandlerTable = {
   PutBucketOverwriteConfig: overwriteConfig.putBucketOverwriteConfig,
   GetBucketOverwriteConfig: overwriteConfig.getBucketOverwriteConfig,
   DeleteBucketOverwriteConfig: overwriteConfig.deleteBucketOverwriteConfig,
+  // Object-level retention (docs/data-protection.md).
+  PutBucketObjectWormConfiguration: objectWorm.putBucketObjectWormConfiguration,
+  GetBucketObjectWormConfiguration: objectWorm.getBucketObjectWormConfiguration,
+  PutObjectRetention: objectWorm.putObjectRetention,
+  GetObjectRetention: objectWorm.getObjectRetention,
+  PutObjectLegalHold: objectWorm.putObjectLegalHold,
+  GetObjectLegalHold: objectWorm.getObjectLegalHold,
   PutBucketStorageQuota: storageQuota.putBucketStorageQuota,
   GetBucketStorageQuota: storageQuota.getBucketStorageQuota,
   DeleteBucketStorageQuota: storageQuota.deleteBucketStorageQuota,

@@ -1,0 +1,168 @@
+import { AppError, invalidArgument } from '../errors.js';
+import { jsonConfig, readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
+import { requireBucket, timingOf, type DomainContext } from './context.js';
+import type { Bucket, ObjectRecord } from './model.js';
+import { livePolicy } from './retention.js';
+import { assertVersionId, versioningStatus } from './versioning.js';
+import type { BucketIncarnation } from '../store/meta/types.js';
+
+// Object-level retention (OSS's "ObjectWorm", by invitation on the cloud): the bucket's switch and default rule
+// (PutBucketObjectWormConfiguration, `?objectWorm`), each version's retention (PutObjectRetention, `?retention`:
+// a mode and a retain-until date) and legal hold (PutObjectLegalHold, `?legalHold`). A version under a retention
+// that has not ended, or under a legal hold, cannot be deleted: the check is part of retentionGuard
+// (domain/retention.ts), the one every path that removes a version's data calls. OSS's pages: the bucket must have
+// versioning enabled first, ObjectWorm cannot be turned off and excludes a bucket-level WORM policy; a COMPLIANCE
+// date can only be extended; the date must be in the future; an Appendable object takes none.
+
+export type ObjectWormMode = 'GOVERNANCE' | 'COMPLIANCE';
+const MODES: readonly ObjectWormMode[] = ['GOVERNANCE', 'COMPLIANCE'];
+
+/** The bucket's configuration (bucket configuration 'object-worm'); its presence means enabled (it cannot be undone). */
+export interface ObjectWormConfig {
+  defaultRetention?: { mode: ObjectWormMode; days?: number; years?: number };
+}
+
+export const OBJECT_WORM: ConfigKind<ObjectWormConfig> = jsonConfig<ObjectWormConfig>('object-worm');
+
+/** A version's retention as stored in its attrs (`objectRetention`): the date as put, and its instant. */
+export interface ObjectRetention {
+  mode: ObjectWormMode;
+  retainUntilDate: string;
+  until: number;
+}
+
+export type LegalHoldStatus = 'ON' | 'OFF';
+
+/** OSS's bounds of a default retention: up to 36,500 days or 100 years (the SDK v2 models' comments). */
+const MAX_DAYS = 36_500;
+const MAX_YEARS = 100;
+
+export function parseMode(raw: string | undefined, name: string): ObjectWormMode {
+  const mode = MODES.find((m) => m === raw);
+  if (mode === undefined) throw invalidArgument(`${name} must be GOVERNANCE or COMPLIANCE.`, name, raw ?? '');
+  return mode;
+}
+
+function count(raw: string | undefined, name: string, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^\d{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!(n >= 1 && n <= max)) throw invalidArgument(`${name} must be an integer from 1 to ${max}.`, name, raw);
+  return n;
+}
+
+/** The default rule of a PutBucketObjectWormConfiguration: a mode and exactly one of Days and Years. */
+export function parseDefaultRetention(mode: string | undefined, days: string | undefined, years: string | undefined): ObjectWormConfig['defaultRetention'] {
+  const m = parseMode(mode, 'Mode');
+  const d = count(days, 'Days', MAX_DAYS);
+  const y = count(years, 'Years', MAX_YEARS);
+  if ((d === undefined) === (y === undefined)) throw new AppError('MalformedXML', undefined, { ErrorDetail: 'DefaultRetention takes one of Days and Years.' });
+  return { mode: m, ...(d !== undefined ? { days: d } : {}), ...(y !== undefined ? { years: y } : {}) };
+}
+
+/** RetainUntilDate as ISO 8601 with a zone (`2026-12-06T08:00:00.000Z`, as the SDKs write it). */
+export function parseRetainUntil(raw: string | undefined): number {
+  const text = raw?.trim() ?? '';
+  const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) throw invalidArgument('RetainUntilDate must be an ISO 8601 date and time.', 'RetainUntilDate', raw ?? '');
+  return ms;
+}
+
+export function objectRetentionOf(obj: Pick<ObjectRecord, 'attrs'>): ObjectRetention | undefined {
+  const r = obj.attrs?.objectRetention as ObjectRetention | undefined;
+  return r !== undefined && typeof r.until === 'number' ? r : undefined;
+}
+
+export function legalHoldOf(obj: Pick<ObjectRecord, 'attrs'>): LegalHoldStatus {
+  return obj.attrs?.legalHold === 'ON' ? 'ON' : 'OFF';
+}
+
+export function objectWormEnabled(bucket: Bucket): boolean {
+  return readConfig(bucket, OBJECT_WORM) !== null;
+}
+
+/** Throws FileImmutable for a version still under its retention or under a legal hold (part of retentionGuard). */
+export function assertObjectUnlocked(obj: ObjectRecord, now: number): void {
+  const r = objectRetentionOf(obj);
+  if (legalHoldOf(obj) === 'ON' || (r !== undefined && r.until > now)) throw new AppError('FileImmutable', undefined, { Key: obj.key });
+}
+
+export class ObjectWormService {
+  constructor(private readonly ctx: DomainContext) {}
+
+  /** Enables ObjectWorm (and sets or replaces its default rule); never undone. */
+  async putConfig(bucketName: string, config: ObjectWormConfig, sameBucket?: BucketIncarnation): Promise<void> {
+    await updateConfig(this.ctx, bucketName, OBJECT_WORM, (_current, bucket) => {
+      if (versioningStatus(bucket) !== 'Enabled') {
+        throw new AppError('InvalidRequest', 'Versioning must be enabled on the bucket before its object-level retention (ObjectWorm).');
+      }
+      if (livePolicy(bucket, this.ctx.clock(), timingOf(this.ctx).retentionDayMs) !== null) {
+        throw new AppError('InvalidRequest', 'The bucket has a bucket-level retention policy (WORM); ObjectWorm cannot be enabled with it.');
+      }
+      return config;
+    }, { sameBucket });
+  }
+
+  async getConfig(bucketName: string): Promise<ObjectWormConfig> {
+    const config = readConfig(await requireBucket(this.ctx, bucketName), OBJECT_WORM);
+    if (config === null) throw new AppError('NoSuchObjectWormConfiguration', undefined, { BucketName: bucketName });
+    return config;
+  }
+
+  async putRetention(bucketName: string, key: string, versionId: string | undefined, mode: ObjectWormMode, retainUntilDate: string, bypassGovernance: boolean): Promise<void> {
+    const until = parseRetainUntil(retainUntilDate);
+    await this.update(bucketName, key, versionId, (cur) => {
+      if (until <= this.ctx.clock()) throw invalidArgument('RetainUntilDate must be in the future.', 'RetainUntilDate', retainUntilDate);
+      if (cur.type === 'Appendable') throw new AppError('InvalidRequest', 'An Appendable object takes no retention.');
+      const old = objectRetentionOf(cur);
+      if (old !== undefined && old.until > this.ctx.clock()) {
+        // COMPLIANCE only grows (a later date, the same mode); GOVERNANCE is loosened only with the bypass header.
+        const loosens = until < old.until || (old.mode === 'COMPLIANCE' && mode !== 'COMPLIANCE');
+        if (loosens && (old.mode === 'COMPLIANCE' || !bypassGovernance)) {
+          throw new AppError('AccessDenied', 'The retention of this object can only be extended.', { Key: key });
+        }
+      }
+      const objectRetention: ObjectRetention = { mode, retainUntilDate: retainUntilDate.trim(), until };
+      return { ...cur, attrs: { ...cur.attrs, objectRetention } };
+    });
+  }
+
+  async getRetention(bucketName: string, key: string, versionId: string | undefined): Promise<ObjectRetention> {
+    const r = objectRetentionOf(await this.version(bucketName, key, versionId));
+    if (r === undefined) throw new AppError('NoSuchObjectRetention', undefined, { Key: key });
+    return r;
+  }
+
+  async putLegalHold(bucketName: string, key: string, versionId: string | undefined, status: LegalHoldStatus): Promise<void> {
+    await this.update(bucketName, key, versionId, (cur) => {
+      const { legalHold: _old, ...rest } = cur.attrs ?? {};
+      return { ...cur, attrs: status === 'ON' ? { ...rest, legalHold: 'ON' } : rest };
+    });
+  }
+
+  async getLegalHold(bucketName: string, key: string, versionId: string | undefined): Promise<LegalHoldStatus> {
+    return legalHoldOf(await this.version(bucketName, key, versionId));
+  }
+
+  /** The object or the named version, in a bucket with ObjectWorm enabled. */
+  private async version(bucketName: string, key: string, versionId: string | undefined): Promise<ObjectRecord> {
+    const bucket = await requireBucket(this.ctx, bucketName);
+    if (!objectWormEnabled(bucket)) throw new AppError('InvalidRequest', 'Object-level retention (ObjectWorm) is not enabled for the bucket.');
+    assertVersionId(versionId);
+    if (versionId === undefined) {
+      const obj = await this.ctx.meta.getObject(bucketName, key);
+      if (!obj) throw new AppError('NoSuchKey', undefined, { Key: key });
+      return obj;
+    }
+    const v = await this.ctx.meta.getObjectVersion(bucketName, key, versionId);
+    if (!v) throw new AppError('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
+    if (v.deleteMarker) throw new AppError('MethodNotAllowed', undefined, { Method: 'PUT', ResourceType: 'DeleteMarker', DeleteMarker: 'true', DeleteMarkerVersionId: v.versionId });
+    return v;
+  }
+
+  /** Changes the version's attrs in place (never a new version), decided inside the store's transaction. */
+  private async update(bucketName: string, key: string, versionId: string | undefined, decide: (cur: ObjectRecord) => ObjectRecord): Promise<void> {
+    await this.version(bucketName, key, versionId);
+    const updated = await this.ctx.meta.updateObjectVersion(bucketName, key, versionId, decide);
+    if (!updated) throw new AppError('NoSuchKey', undefined, { Key: key });
+  }
+}
