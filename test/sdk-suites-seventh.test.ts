@@ -17,6 +17,7 @@ import { sdkSignedRequest, type SdkReply, type SdkRequest } from './helpers/sign
 import { strictTexts } from './helpers/strict-xml.js';
 
 const B = 'sdk-suites-seventh';
+const DAY_MS = 60_000;
 
 type Send = Omit<SdkRequest, 'bucket'> & { bucket?: string | null };
 
@@ -45,7 +46,8 @@ describe('the SDK test suites, seventh reading', () => {
   };
 
   before(async () => {
-    srv = await startTestServer({ clock: now });
+    // A retention "day" of one minute: default rules run out within the test (as oss-retention.test.ts shortens it).
+    srv = await startTestServer({ clock: now, timing: { retentionDayMs: DAY_MS } });
     ok(await send({ method: 'PUT', bucket: B }), 'PutBucket');
   });
   after(async () => {
@@ -215,6 +217,33 @@ describe('the SDK test suites, seventh reading', () => {
       assert.equal(bad.err?.Code, 'NoSuchKey');
       const status = await send({ method: 'PUT', bucket: W, key, query: [['legalHold', '']], ...xml('<LegalHold><Status>on</Status></LegalHold>') });
       assert.equal(status.status, 400, status.text);
+    });
+
+    it('the default rule protects the versions written while it is in force, from their write; a later rule changes only later versions', async () => {
+      const D = 'sdk-seventh-worm-default';
+      ok(await send({ method: 'PUT', bucket: D }), 'PutBucket');
+      ok(await send({ method: 'PUT', bucket: D, query: [['versioning', '']], ...xml('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>') }), 'PutBucketVersioning');
+      ok(await send({ method: 'PUT', bucket: D, query: [['objectWorm', '']], ...xml(wormConfig('<Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>1</Days></DefaultRetention></Rule>')) }), 'PutBucketObjectWormConfiguration');
+      ok(await send({ method: 'PUT', bucket: D, key: 'under-default', body: 'x' }), 'PutObject');
+      const head = ok(await send({ method: 'HEAD', bucket: D, key: 'under-default' }), 'HeadObject');
+      const written = Date.parse(String(head.headers['last-modified']));
+      const got = ok(await send({ method: 'GET', bucket: D, key: 'under-default', query: [['retention', '']] }), 'GetObjectRetention');
+      assert.equal(text(got, 'Mode'), 'GOVERNANCE');
+      // Last-Modified is to the second; the retention runs one (shortened) day from the write itself.
+      const until = Date.parse(text(got, 'RetainUntilDate'));
+      assert.ok(until - written >= DAY_MS && until - written < DAY_MS + 1000, `${text(got, 'RetainUntilDate')} vs ${String(head.headers['last-modified'])}`);
+      // The rule taken away: later versions have none, the earlier one keeps its protection.
+      ok(await send({ method: 'PUT', bucket: D, query: [['objectWorm', '']], ...xml(wormConfig('')) }), 'PutBucketObjectWormConfiguration');
+      ok(await send({ method: 'PUT', bucket: D, key: 'after-default', body: 'x' }), 'PutObject');
+      assert.equal((await send({ method: 'GET', bucket: D, key: 'after-default', query: [['retention', '']] })).err?.Code, 'NoSuchObjectRetention');
+      const protectedVersion = (await (async () => {
+        const list = ok(await send({ method: 'GET', bucket: D, query: [['versions', ''], ['prefix', 'under-default']] }), 'ListObjectVersions');
+        return strictTexts(list.text, 'VersionId')[0]!;
+      })());
+      const refused = await send({ method: 'DELETE', bucket: D, key: 'under-default', query: [['versionId', protectedVersion]] });
+      assert.equal(refused.err?.Code, 'FileImmutable', refused.text);
+      ahead += DAY_MS + 2000;
+      assert.equal((await send({ method: 'DELETE', bucket: D, key: 'under-default', query: [['versionId', protectedVersion]] })).status, 204);
     });
 
     it('a bucket without ObjectWorm takes no retention; DELETE of the sub-resources stays 501; an explicit Deny on oss:PutObjectRetention refuses it', async () => {

@@ -17,10 +17,24 @@ import type { BucketIncarnation } from '../store/meta/types.js';
 export type ObjectWormMode = 'GOVERNANCE' | 'COMPLIANCE';
 const MODES: readonly ObjectWormMode[] = ['GOVERNANCE', 'COMPLIANCE'];
 
+export interface DefaultRetention {
+  mode: ObjectWormMode;
+  days?: number;
+  years?: number;
+}
+
 /** The bucket's configuration (bucket configuration 'object-worm'); its presence means enabled (it cannot be undone). */
 export interface ObjectWormConfig {
-  defaultRetention?: { mode: ObjectWormMode; days?: number; years?: number };
+  defaultRetention?: DefaultRetention;
+  /**
+   * Each default rule with the time it was put (ms), oldest first (null: none from then on). A version written while
+   * a rule was in force is protected by it (OSS applies the default to objects as they are uploaded); a later Put
+   * changes the default of later versions only. At most HISTORY entries: the oldest are dropped.
+   */
+  history?: Array<{ since: number; rule: DefaultRetention | null }>;
 }
+
+const HISTORY = 1000;
 
 export const OBJECT_WORM: ConfigKind<ObjectWormConfig> = jsonConfig<ObjectWormConfig>('object-worm');
 
@@ -51,7 +65,7 @@ function count(raw: string | undefined, name: string, max: number): number | und
 }
 
 /** The default rule of a PutBucketObjectWormConfiguration: a mode and exactly one of Days and Years. */
-export function parseDefaultRetention(mode: string | undefined, days: string | undefined, years: string | undefined): ObjectWormConfig['defaultRetention'] {
+export function parseDefaultRetention(mode: string | undefined, days: string | undefined, years: string | undefined): DefaultRetention {
   const m = parseMode(mode, 'Mode');
   const d = count(days, 'Days', MAX_DAYS);
   const y = count(years, 'Years', MAX_YEARS);
@@ -72,6 +86,30 @@ export function objectRetentionOf(obj: Pick<ObjectRecord, 'attrs'>): ObjectReten
   return r !== undefined && typeof r.until === 'number' ? r : undefined;
 }
 
+/** The default rule in force when `at` (a version's last modification) came, if any. */
+function ruleAt(config: ObjectWormConfig, at: number): DefaultRetention | null {
+  let rule: DefaultRetention | null = null;
+  for (const h of config.history ?? []) {
+    if (h.since > at) break;
+    rule = h.rule;
+  }
+  return rule;
+}
+
+/**
+ * A version's retention: the one PutObjectRetention set, else the bucket's default rule in force when the version
+ * was written, counted from then (a day is the retention day of bucket WORM; a year 365 of them).
+ */
+export function effectiveRetention(bucket: Bucket, obj: Pick<ObjectRecord, 'attrs' | 'lastModified'>, dayMs: number): ObjectRetention | undefined {
+  const own = objectRetentionOf(obj);
+  if (own !== undefined) return own;
+  const config = readConfig(bucket, OBJECT_WORM);
+  const rule = config === null ? null : ruleAt(config, obj.lastModified);
+  if (rule === null) return undefined;
+  const until = obj.lastModified + (rule.days ?? (rule.years ?? 0) * 365) * dayMs;
+  return { mode: rule.mode, retainUntilDate: new Date(until).toISOString(), until };
+}
+
 export function legalHoldOf(obj: Pick<ObjectRecord, 'attrs'>): LegalHoldStatus {
   return obj.attrs?.legalHold === 'ON' ? 'ON' : 'OFF';
 }
@@ -81,24 +119,30 @@ export function objectWormEnabled(bucket: Bucket): boolean {
 }
 
 /** Throws FileImmutable for a version still under its retention or under a legal hold (part of retentionGuard). */
-export function assertObjectUnlocked(obj: ObjectRecord, now: number): void {
-  const r = objectRetentionOf(obj);
-  if (legalHoldOf(obj) === 'ON' || (r !== undefined && r.until > now)) throw new AppError('FileImmutable', undefined, { Key: obj.key });
+export function assertObjectUnlocked(bucket: Bucket, obj: ObjectRecord, now: number, dayMs: number): void {
+  if (legalHoldOf(obj) === 'ON') throw new AppError('FileImmutable', undefined, { Key: obj.key });
+  const r = effectiveRetention(bucket, obj, dayMs);
+  if (r !== undefined && r.until > now) throw new AppError('FileImmutable', undefined, { Key: obj.key });
 }
 
 export class ObjectWormService {
   constructor(private readonly ctx: DomainContext) {}
 
+  private get dayMs(): number {
+    return timingOf(this.ctx).retentionDayMs;
+  }
+
   /** Enables ObjectWorm (and sets or replaces its default rule); never undone. */
   async putConfig(bucketName: string, config: ObjectWormConfig, sameBucket?: BucketIncarnation): Promise<void> {
-    await updateConfig(this.ctx, bucketName, OBJECT_WORM, (_current, bucket) => {
+    await updateConfig(this.ctx, bucketName, OBJECT_WORM, (current, bucket) => {
       if (versioningStatus(bucket) !== 'Enabled') {
         throw new AppError('InvalidRequest', 'Versioning must be enabled on the bucket before its object-level retention (ObjectWorm).');
       }
       if (livePolicy(bucket, this.ctx.clock(), timingOf(this.ctx).retentionDayMs) !== null) {
         throw new AppError('InvalidRequest', 'The bucket has a bucket-level retention policy (WORM); ObjectWorm cannot be enabled with it.');
       }
-      return config;
+      const history = [...(current?.history ?? []), { since: this.ctx.clock(), rule: config.defaultRetention ?? null }].slice(-HISTORY);
+      return { ...config, history };
     }, { sameBucket });
   }
 
@@ -110,10 +154,11 @@ export class ObjectWormService {
 
   async putRetention(bucketName: string, key: string, versionId: string | undefined, mode: ObjectWormMode, retainUntilDate: string, bypassGovernance: boolean): Promise<void> {
     const until = parseRetainUntil(retainUntilDate);
+    const bucket = await requireBucket(this.ctx, bucketName);
     await this.update(bucketName, key, versionId, (cur) => {
       if (until <= this.ctx.clock()) throw invalidArgument('RetainUntilDate must be in the future.', 'RetainUntilDate', retainUntilDate);
       if (cur.type === 'Appendable') throw new AppError('InvalidRequest', 'An Appendable object takes no retention.');
-      const old = objectRetentionOf(cur);
+      const old = effectiveRetention(bucket, cur, this.dayMs);
       if (old !== undefined && old.until > this.ctx.clock()) {
         // COMPLIANCE only grows (a later date, the same mode); GOVERNANCE is loosened only with the bypass header.
         const loosens = until < old.until || (old.mode === 'COMPLIANCE' && mode !== 'COMPLIANCE');
@@ -127,7 +172,7 @@ export class ObjectWormService {
   }
 
   async getRetention(bucketName: string, key: string, versionId: string | undefined): Promise<ObjectRetention> {
-    const r = objectRetentionOf(await this.version(bucketName, key, versionId));
+    const r = effectiveRetention(await requireBucket(this.ctx, bucketName), await this.version(bucketName, key, versionId), this.dayMs);
     if (r === undefined) throw new AppError('NoSuchObjectRetention', undefined, { Key: key });
     return r;
   }

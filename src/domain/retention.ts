@@ -60,7 +60,7 @@ export function protectedUntil(bucket: Bucket, obj: Pick<ObjectRecord, 'lastModi
 export function retentionGuard(ctx: Pick<DomainContext, 'clock' | 'timing'>, bucket: Bucket): ((obj: ObjectRecord) => void) | undefined {
   const dayMs = timingOf(ctx).retentionDayMs;
   // Object-level retention and legal holds (domain/object-worm.ts) protect each version on their own.
-  if (objectWormEnabled(bucket)) return (obj) => assertObjectUnlocked(obj, ctx.clock());
+  if (objectWormEnabled(bucket)) return (obj) => assertObjectUnlocked(bucket, obj, ctx.clock(), dayMs);
   if (livePolicy(bucket, ctx.clock(), dayMs) === null) return undefined;
   return (obj) => {
     if (protectedUntil(bucket, obj, ctx.clock(), dayMs) !== null) throw new AppError('FileImmutable', undefined, { Key: obj.key });
