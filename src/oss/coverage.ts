@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CATALOG, type CatalogOperation } from './catalog.js';
-import { IMPLEMENTED_OPERATIONS, UNIMPLEMENTED_PARAMS, UNPUBLISHED_SUBRESOURCES } from './operations.js';
+import { IMPLEMENTED_OPERATIONS, UNIMPLEMENTED_PARAMS, UNPUBLISHED_SUBRESOURCES, unpublishedConfigOperations } from './operations.js';
 import { ENFORCED_OPERATIONS } from './stored/handlers.js';
 import { STORED_SCHEMAS } from './stored/schemas.js';
 
@@ -34,6 +34,7 @@ export function coverageSection(): string {
   const storedOnly = CATALOG.filter((op) => stateOf(op.name) === 'stored and returned only').length;
   const rows = CATALOG.map((op) => `| ${op.name} | ${requestOf(op)} | ${stateOf(op.name)} |`);
   const params = [...new Set(UNIMPLEMENTED_PARAMS.keys())].map((p) => `\`${p}\``).join(', ');
+  const configs = unpublishedConfigOperations();
   return [
     BEGIN,
     `${CATALOG.length} published operations: ${implemented - storedOnly} implemented and enforced, ${storedOnly} stored and returned only`,
@@ -67,6 +68,10 @@ export function coverageSection(): string {
     '(`GET /<bucket>/?asyncFetch` with `x-oss-task-id`): the server fetches the URL into the object in the background,',
     'public sources only unless the callback allow-list names the host ([async-fetch.md](async-fetch.md)); other requests',
     'naming it answer 501.',
+    // Configurations of the Go, Python and Java SDK v2 that the metadata does not publish (oss/operations.ts).
+    `${[...new Set(configs.map((c) => c.sub))].map((s) => `\`${s}\``).join(', ')} are implemented for the SDK v2 configuration`,
+    `operations ${configs.map((c) => `${c.name} (\`${c.method} /<bucket>/${c.onObject ? '<key>' : ''}?${c.sub}\`)`).join(', ')}`,
+    '([stored-configurations.md](stored-configurations.md), [data-protection.md](data-protection.md)); other requests naming them answer 501.',
     END,
   ].join('\n');
 }

@@ -693,6 +693,13 @@ const UNPUBLISHED_OBJECT_CONFIGS: ReadonlyMap<string, Readonly<Partial<Record<st
   ['legalHold', { PUT: 'PutObjectLegalHold', GET: 'GetObjectLegalHold' }],
 ] as const);
 
+/** The unpublished configuration operations routed above, as (sub-resource, method, operation, on an object): the coverage section lists them. */
+export function unpublishedConfigOperations(): Array<{ sub: string; method: string; name: string; onObject: boolean }> {
+  const rows = (table: typeof UNPUBLISHED_BUCKET_CONFIGS, onObject: boolean) =>
+    [...table].flatMap(([sub, names]) => Object.entries(names).map(([method, name]) => ({ sub, method, name: name as string, onObject })));
+  return [...rows(UNPUBLISHED_BUCKET_CONFIGS, false), ...rows(UNPUBLISHED_OBJECT_CONFIGS, true)];
+}
+
 function routeObjectConfig(input: RouteInput): Operation | null {
   const { bucket, key } = input.address;
   if (bucket === null || key === null) return null;
