@@ -246,6 +246,21 @@ describe('the SDK test suites, seventh reading', () => {
       assert.equal((await send({ method: 'DELETE', bucket: D, key: 'under-default', query: [['versionId', protectedVersion]] })).status, 204);
     });
 
+    it('an AppendObject on a bucket with ObjectWorm is refused, nothing written (OSS: enabling ObjectWorm disables append uploads)', async () => {
+      const A = 'sdk-seventh-worm-append';
+      ok(await send({ method: 'PUT', bucket: A }), 'PutBucket');
+      ok(await send({ method: 'PUT', bucket: A, query: [['versioning', '']], ...xml('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>') }), 'PutBucketVersioning');
+      ok(await send({ method: 'POST', bucket: A, key: 'log', query: [['append', ''], ['position', '0']], body: 'before' }), 'AppendObject before ObjectWorm');
+      ok(await send({ method: 'PUT', bucket: A, query: [['objectWorm', '']], ...xml(wormConfig('')) }), 'PutBucketObjectWormConfiguration');
+      for (const [key, position] of [['log', '6'], ['new', '0']] as const) {
+        const refused = await send({ method: 'POST', bucket: A, key, query: [['append', ''], ['position', position]], body: 'after' });
+        assert.equal(refused.status, 400, refused.text);
+        assert.equal(refused.err?.Code, 'InvalidRequest');
+      }
+      assert.equal(ok(await send({ method: 'GET', bucket: A, key: 'log' }), 'GetObject').text, 'before');
+      assert.equal((await send({ method: 'HEAD', bucket: A, key: 'new' })).status, 404);
+    });
+
     it('a bucket without ObjectWorm takes no retention; DELETE of the sub-resources stays 501; an explicit Deny on oss:PutObjectRetention refuses it', async () => {
       ok(await send({ method: 'PUT', key: 'plain', body: 'x' }), 'PutObject');
       const none = await send({ method: 'PUT', key: 'plain', query: [['retention', '']], ...xml(`<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>${until(now() + 60_000)}</RetainUntilDate></Retention>`) });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { objectWormEnabled } from './object-worm.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
@@ -495,6 +496,10 @@ export class ObjectService {
     // Tags count only on the append that creates the object; later appends ignore x-oss-tagging (as OSS does).
     let creationTags: Array<[string, string]> | undefined;
     const firstTags = (): Array<[string, string]> => (creationTags ??= input.creationTags?.() ?? []);
+    // OSS: "enabling ObjectWorm disables append uploads" (an appended version could not keep its retention's bytes).
+    if (objectWormEnabled(await requireBucket(this.ctx, input.bucket))) {
+      throw new AppError('InvalidRequest', 'AppendObject is not allowed on a bucket with object-level retention (ObjectWorm) enabled.');
+    }
     const { base, written } = await this.prepare(input.bucket, input.key, { ...input, tags: undefined });
     const current = await this.ctx.meta.getObject(input.bucket, input.key);
     if (!current) validateTags(firstTags());
