@@ -324,6 +324,9 @@ export const catalogue = {
   NeedVerifyDomainOwnership: { status: 403, message: 'Please verify domain ownership by CreateCnameToken and try again.', ec: '0018-00000115' },
   CnameTokenNotFound: { status: 404, message: 'No CNAME token was created for this domain, or it has expired.' },
   NoSuchRegion: { status: 404, message: 'The specified region does not exist.' },
+  // A batchJobId the account holds no job of (DescribeJob, UpdateJobPriority, UpdateJobStatus; docs/batch-operations.md)
+  // [UNVERIFIED: OSS's code and message; Tencent COS's batch API answers this code, 404].
+  NoSuchJob: { status: 404, message: 'The specified job does not exist.' },
   NoSuchAccessPoint: { status: 404, message: 'The specified access point does not exist.' },
   AccessPointAlreadyExists: { status: 409, message: 'The access point name already exists in this account.' },
   TooManyAccessPoints: { status: 400, message: 'The bucket has too many access points.' },

@@ -19,6 +19,9 @@ import { AccessMonitorService } from './domain/access-monitor-service.js';
 import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
 import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { InventoryWorker } from './domain/inventory-worker.js';
+import { BATCH_WORKER_DEFAULTS, BatchJobWorker } from './domain/batch-job-worker.js';
+import { BatchJobService } from './domain/batch-jobs.js';
+import { roleTaskAuthorizer } from './authz/role-task.js';
 import type { AuthzDeps } from './authz/authorize.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
@@ -191,6 +194,12 @@ export interface ServerOptions {
    */
   inventory?: { intervalMs?: number; enabled?: boolean; rowsPerFile?: number; dayMs?: number };
   /**
+   * The batch job worker (docs/batch-operations.md): looks for work every `intervalMs` (default 5 s; 0: only when
+   * RunningServer.batchJobs.runOnce() is called) and prepares a job once it is `startDelayMs` old (default 10 s);
+   * `enabled: false`: jobs are kept but no process of this server runs them.
+   */
+  batchJobs?: { intervalMs?: number; startDelayMs?: number; enabled?: boolean; pageSize?: number };
+  /**
    * Bucket access logging (docs/logging.md): how often batched log lines are written (default 60 s; shorter
    * is for development and tests) and how many lines a batch holds before it is written at once (default 1,000).
    */
@@ -239,6 +248,8 @@ export interface RunningServer {
   lifecycle?: LifecycleWorker;
   /** The inventory worker (docs/inventory.md), unless disabled. */
   inventory?: InventoryWorker;
+  /** The batch job worker (docs/batch-operations.md), unless disabled. */
+  batchJobs?: BatchJobWorker;
   close(): Promise<void>;
   // Bucket logging: write every access-log batch now, requests still being looked up included (tests wait on it).
   flushAccessLogs(): Promise<void>;
@@ -392,7 +403,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.asyncFetch?.limits ? { limits: opts.asyncFetch.limits } : {}),
     log: (event, fields) => log.warn(event, fields),
   });
+  // Batch Operations (docs/batch-operations.md): jobs kept in the store; the worker (below) wakes when one is created.
+  let batchWorker: BatchJobWorker | undefined;
+  const batchJobService = new BatchJobService({ meta, clock }, () => batchWorker?.wake());
   const services = {
+    batchJobs: batchJobService,
     buckets: new BucketService(ctx),
     objects,
     multipart: new MultipartService(ctx, objects),
@@ -486,6 +501,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     identity,
     region: opts.region,
   };
+  // Batch jobs act as their RoleArn's role, through the same authorization path as requests.
+  const bj = opts.batchJobs ?? {};
+  batchWorker = bj.enabled === false ? undefined : new BatchJobWorker({
+    ctx, objects, archive: services.archive, authorize: roleTaskAuthorizer(authzDeps, clock),
+    findRole: async (accountId, roleName) => {
+      if (!(await accounts.exists(accountId))) return null;
+      const role = await accounts.storeFor(accountId).getRole(roleName);
+      return role === null ? null : { accountId, roleId: role.roleId, roleName: role.roleName };
+    },
+  }, {
+    intervalMs: bj.intervalMs ?? BATCH_WORKER_DEFAULTS.intervalMs,
+    startDelayMs: bj.startDelayMs ?? BATCH_WORKER_DEFAULTS.startDelayMs,
+    ...(bj.pageSize !== undefined ? { pageSize: bj.pageSize } : {}),
+    log: (level, msg, fields) => log[level](msg, fields),
+  });
   await accountAliases.ready(); // enters the aliases of before the index, once per store
   // Login profiles, MFA, account settings, AccessKey last use, diagnostics (docs/ram.md): the default account's.
   const ramExtras = accounts.extrasFor(opts.accountId);
@@ -624,6 +654,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   blobGc?.start();
   lifecycle?.start();
   inventory?.start();
+  batchWorker?.start();
   accessLog.start();
   ramExtras.lastUsed.start();
   const inFlight = new HandlersInFlight();
@@ -665,6 +696,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(blobGc ? { blobGc } : {}),
     ...(lifecycle ? { lifecycle } : {}),
     ...(inventory ? { inventory } : {}),
+    ...(batchWorker ? { batchJobs: batchWorker } : {}),
     async close() {
       await listening.close();
       // The connections are closed: handlers still running (uploads cut short) end now, removing their temp
@@ -677,6 +709,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await ramExtras.lastUsed.stop().catch(() => undefined);
       await lifecycle?.stop();
       await inventory?.stop();
+      await batchWorker?.stop();
       await blobGc?.stop();
       await meta.close();
       await blobs.close();

@@ -193,6 +193,30 @@ for (const [name, make] of metaFactories) {
       await s.close();
     });
 
+    it('updates index entries by decider (racing deciders one after another, each seeing the last one\'s document) and pages them by prefix', async () => {
+      const s = await make();
+      // Twenty racing increments of one entry not yet written: none is lost (batch jobs, domain/batch-jobs.ts).
+      await Promise.all(Array.from({ length: 20 }, () => s.updateIndexEntry('batch-job', 'acct1/j1', (cur) => String(Number(cur ?? '0') + 1))));
+      assert.equal(await s.getIndexEntry('batch-job', 'acct1/j1'), '20');
+      const generation = s.indexGeneration();
+      for (const k of ['acct1/j2', 'acct1/j3', 'acct2/j1']) await s.updateIndexEntry('batch-job', k, () => k);
+      assert.equal(s.indexGeneration(), generation, 'no generation moves');
+      const ids = async (prefix: string, after: string, limit: number): Promise<string[]> => (await s.listIndexEntries('batch-job', { prefix, after, limit })).map((e) => e.id);
+      assert.deepEqual(await ids('acct1/', '', 10), ['acct1/j1', 'acct1/j2', 'acct1/j3']);
+      assert.deepEqual(await ids('acct1/', 'acct1/j1', 1), ['acct1/j2']);
+      assert.deepEqual(await ids('', '', 10), ['acct1/j1', 'acct1/j2', 'acct1/j3', 'acct2/j1']);
+      assert.deepEqual(await s.listIndexEntries('other', { prefix: '', after: '', limit: 10 }), []);
+      // A decider returning the document held writes nothing; null removes; a throwing one changes nothing.
+      await s.updateIndexEntry('batch-job', 'acct1/j2', (cur) => cur);
+      await s.updateIndexEntry('batch-job', 'acct1/j2', () => null);
+      await assert.rejects(s.updateIndexEntry('batch-job', 'acct1/j3', () => {
+        throw new Error('refused');
+      }), /refused/);
+      assert.equal(await s.getIndexEntry('batch-job', 'acct1/j3'), 'acct1/j3');
+      assert.deepEqual(await ids('acct1/', '', 10), ['acct1/j1', 'acct1/j3']);
+      await s.close();
+    });
+
     it('keeps bucket configurations in one generic store: set, replace, remove, abort, listed, gone with the bucket', async () => {
       const s = await make();
       await s.createBucket(bucket('gc1'));

@@ -22,6 +22,7 @@ import type { ImageStyleService } from '../image/styles.js';
 import type { MetaQueryService } from '../domain/meta-query.js';
 import type { AsyncFetchService } from '../domain/async-fetch.js';
 import type { CnameBindings, CnameOwnership } from '../domain/cname.js';
+import type { BatchJobService } from '../domain/batch-jobs.js';
 import type { CallbackSpec, UploadCallbacks } from './callback.js';
 
 export interface OssServices {
@@ -58,6 +59,8 @@ export interface OssServices {
   asyncFetch: AsyncFetchService;
   /** Upload callbacks (oss/callback.ts), for the Callback of an async fetch task; absent: such a task is NotImplemented. */
   callbacks?: UploadCallbacks;
+  /** Batch Operations' jobs (docs/batch-operations.md); absent: NotImplemented. */
+  batchJobs?: BatchJobService;
 }
 
 /** What a handler sees: the routed operation, the parsed request and who is asking. */

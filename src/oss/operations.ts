@@ -249,7 +249,13 @@ export type Operation =
   | Simple<'PutObjectRetention'>
   | Simple<'GetObjectRetention'>
   | Simple<'PutObjectLegalHold'>
-  | Simple<'GetObjectLegalHold'>;
+  | Simple<'GetObjectLegalHold'>
+  // Batch Operations (`?batchJob`, `?batchJobPriority`, `?batchJobStatus` on the service; routeBatchJob).
+  | Simple<'CreateJob'>
+  | Simple<'DescribeJob'>
+  | Simple<'ListJobs'>
+  | Simple<'UpdateJobPriority'>
+  | Simple<'UpdateJobStatus'>;
 
 export interface RouteInput {
   method: string;
@@ -642,6 +648,8 @@ export function route(input: RouteInput): Operation {
   if (callbackPolicy !== null) return callbackPolicy;
   const bucketConfig = routeBucketConfig(input) ?? routeObjectConfig(input);
   if (bucketConfig !== null) return bucketConfig;
+  const batchJob = routeBatchJob(input);
+  if (batchJob !== null) return batchJob;
   const refusal = refusalOf(input);
   if (refusal !== null) return unimplemented(input, refusal);
   const op = routeImplemented(input);
@@ -723,6 +731,23 @@ function routeBucketConfig(input: RouteInput): Operation | null {
     return name === undefined ? null : ({ name, ...onBucket(bucket, `oss:${name}`) } as Operation);
   }
   return null;
+}
+
+/**
+ * Batch Operations (docs/batch-operations.md; not in the API metadata): service-level requests of the Go SDK v2, each
+ * authorized as `oss:<Operation>` on the account (OSS's pages name oss:CreateJob and its siblings). GET `?batchJob` is
+ * DescribeJob with a batchJobId, ListJobs without. Other methods, and these on a bucket, keep the refusal (501).
+ */
+function routeBatchJob(input: RouteInput): Operation | null {
+  const { bucket, key } = input.address;
+  if (bucket !== null || key !== null) return null;
+  const q = input.query;
+  let name: Operation['name'] | null = null;
+  if (q.has('batchJobPriority')) name = input.method === 'POST' ? 'UpdateJobPriority' : null;
+  else if (q.has('batchJobStatus')) name = input.method === 'POST' ? 'UpdateJobStatus' : null;
+  else if (q.has('batchJob')) name = input.method === 'POST' ? 'CreateJob' : input.method === 'GET' ? (q.has('batchJobId') ? 'DescribeJob' : 'ListJobs') : null;
+  if (name === null) return null;
+  return { name, bucket: null, key: null, checks: [{ action: `oss:${name}`, bucket: null, key: null, acl: 'none' }] } as Operation;
 }
 
 /** The operations an unknown sub-resource must not fall through to: they create, overwrite or delete. */

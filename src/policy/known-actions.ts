@@ -98,6 +98,12 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['GetObjectRetention', 'object'],
   ['PutObjectLegalHold', 'object'],
   ['GetObjectLegalHold', 'object'],
+  // Batch Operations (oss/handlers/batch-jobs.ts), on the account: OSS's pages name these actions.
+  ['CreateJob', 'service'],
+  ['DescribeJob', 'service'],
+  ['ListJobs', 'service'],
+  ['UpdateJobPriority', 'service'],
+  ['UpdateJobStatus', 'service'],
 ];
 
 function ossActions(): Map<string, ResourceType[]> {

@@ -26,6 +26,7 @@ import * as objectWorm from './object-worm.js';
 import * as storageQuota from './storage-quota.js';
 import * as metadataTable from './metadata-table.js';
 import * as asyncFetch from './async-fetch.js';
+import * as batchJobs from './batch-jobs.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
@@ -72,6 +73,11 @@ export const handlers: HandlerTable = {
   DeleteBucketMetadataConfiguration: metadataTable.deleteBucketMetadataConfiguration,
   UpdateBucketMetadataInventoryTableConfiguration: metadataTable.updateBucketMetadataInventoryTableConfiguration,
   UpdateBucketMetadataJournalTableConfiguration: metadataTable.updateBucketMetadataJournalTableConfiguration,
+  CreateJob: batchJobs.createJob,
+  DescribeJob: batchJobs.describeJob,
+  ListJobs: batchJobs.listJobs,
+  UpdateJobPriority: batchJobs.updateJobPriority,
+  UpdateJobStatus: batchJobs.updateJobStatus,
   // The bucket's storage capacity (docs/storage-capacity.md).
   PutBucketStorageCapacity: qos.putBucketStorageCapacity,
   GetBucketStorageCapacity: qos.getBucketStorageCapacity,

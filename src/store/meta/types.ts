@@ -275,6 +275,14 @@ export interface MetadataStore {
    * included, is keyed by.
    */
   indexGeneration(): number;
+  /** Entries of a store-wide index in key order (code point order) after `after`, starting with `prefix`, at most `limit`. */
+  listIndexEntries(index: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]>;
+  /**
+   * Read-modify-write of one index entry, atomic across processes (the decider runs inside the store's transaction,
+   * the entry locked); null removes it, the current document writes nothing. Unlike swapIndexEntry it moves no
+   * generation: for indexes no process caches reads of (batch jobs, domain/batch-jobs.ts).
+   */
+  updateIndexEntry(index: string, key: string, decide: (current: string | null) => string | null): Promise<void>;
   /**
    * A bucket's configuration collections (live channels by name): each entry one row of the same generic store,
    * under the reserved key `<bucket>/<collection>` (store/meta/data-rows.ts), never carried in bucket records. A

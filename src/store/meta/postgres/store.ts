@@ -431,17 +431,41 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return this.bucketGeneration();
   }
 
+  async listIndexEntries(index: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]> {
+    return this.listConfigRows(indexConfigKey(index), q);
+  }
+
+  /**
+   * The entry's key is locked for the transaction (an advisory lock on its hash, so an entry not yet written is locked
+   * too): updates of one entry apply one after another across processes. No counter moves (nothing caches these).
+   */
+  async updateIndexEntry(index: string, key: string, decide: (current: string | null) => string | null): Promise<void> {
+    if (hasNul(key)) throw new Error('an index key cannot hold NUL');
+    const at = indexConfigKey(index);
+    await this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${at}\n${key}`]);
+      const current = await getConfigRow(c, at, key);
+      const next = decide(current);
+      if (next !== current) await setConfigRow(c, at, key, next);
+    });
+  }
+
   // A bucket's configuration collections: rows of their own, not in bucket records, so no counter moves.
   async getConfigEntry(bucket: string, collection: string, id: string): Promise<string | null> {
     return getConfigRow(this.pool, collectionConfigKey(bucket, collection), id);
   }
 
   async listConfigEntries(bucket: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]> {
+    return this.listConfigRows(collectionConfigKey(bucket, collection), q);
+  }
+
+  /** The rows of one bucket_configs key in name order (a collection's entries, an index's). */
+  private async listConfigRows(key: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]> {
     if (hasNul(q.prefix)) return [];
     const { rows } = await this.pool.query<ConfigEntry>(
       `SELECT name AS id, document FROM bucket_configs WHERE bucket = $1 AND name > $2 AND name >= $3
          AND left(name, char_length($3)) = $3 ORDER BY name LIMIT $4`,
-      [collectionConfigKey(bucket, collection), beforeNul(q.after), q.prefix, q.limit],
+      [key, beforeNul(q.after), q.prefix, q.limit],
     );
     return rows;
   }

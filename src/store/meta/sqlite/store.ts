@@ -339,6 +339,22 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return swapped;
   }
 
+  async listIndexEntries(index: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]> {
+    return this.stmts.listConfigs.all({ key: indexConfigKey(index), prefix: q.prefix, after: q.after, limit: q.limit });
+  }
+
+  /** One write transaction: SQLite's single writer makes the read, the decision and the write one step. */
+  async updateIndexEntry(index: string, key: string, decide: (current: string | null) => string | null): Promise<void> {
+    const at = indexConfigKey(index);
+    await this.write(() => {
+      const current = this.stmts.getConfig.get(at, key)?.document ?? null;
+      const next = decide(current);
+      if (next === current) return;
+      if (next === null) this.stmts.deleteConfig.run(at, key);
+      else this.stmts.upsertConfig.run(at, key, next);
+    });
+  }
+
   private indexGen = 0;
 
   indexGeneration(): number {

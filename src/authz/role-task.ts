@@ -1,0 +1,34 @@
+import type { Principal } from '../auth/principal.js';
+import type { JobRole, RoleAuthorizer, TaskCheck } from '../domain/batch-job-worker.js';
+import type { AuthzCheck, Operation } from '../oss/operations.js';
+import { authorize, type AuthzDeps } from './authorize.js';
+import type { RequestFacts } from './context.js';
+
+/**
+ * Authorization of work the server does on a caller's behalf as a RAM role (batch jobs, docs/batch-operations.md): each
+ * check is decided by the one authorization path (authorize.ts) for a session of the role, as a request signed with
+ * credentials from AssumeRole would be: the role's attached policies, no session policy, the bucket's policy, rules
+ * and owner. The request facts are those of a request from the service itself: no source address, referer or
+ * headers, over TLS [UNVERIFIED: which condition keys the cloud sets for its batch jobs].
+ */
+export const BATCH_SESSION_NAME = 'oss-batch-operations';
+
+export function roleTaskAuthorizer(deps: AuthzDeps, clock: () => number): RoleAuthorizer {
+  return async (role: JobRole, checks: readonly TaskCheck[], requestTags?: ReadonlyArray<readonly [string, string]>): Promise<void> => {
+    const principal: Principal = {
+      type: 'session', accountId: role.accountId, roleId: role.roleId, roleName: role.roleName, sessionName: BATCH_SESSION_NAME,
+      accessKeyId: '', sessionPolicy: null, expiration: Number.MAX_SAFE_INTEGER,
+    };
+    const authzChecks: AuthzCheck[] = checks.map((c) => ({
+      action: c.action, bucket: c.bucket, key: c.key, acl: 'none', ...(c.versionId !== undefined ? { versionId: c.versionId } : {}),
+    }));
+    const first = checks[0]!;
+    // The operation each check stands for (its name sets which condition keys apply, as for a request).
+    const op = { name: first.action.replace(/^oss:/, ''), bucket: first.bucket, key: first.key, checks: authzChecks } as unknown as Operation;
+    const facts: RequestFacts = {
+      sourceIp: '', secureTransport: true, now: clock(), headers: {}, query: new Map(),
+      ...(requestTags !== undefined ? { requestTags } : {}),
+    };
+    await authorize(principal, op, deps, facts, authzChecks);
+  };
+}

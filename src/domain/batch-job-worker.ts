@@ -1,0 +1,512 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { isAppError } from '../errors.js';
+import type { DomainContext } from './context.js';
+import { bucketNameOf, decodeJob, FINAL_STATUSES, JOB_INDEX, roleOfArn, type BatchJob, type JobStatus } from './batch-jobs.js';
+import type { ObjectService } from './objects.js';
+import type { ArchiveService } from './restore.js';
+
+/**
+ * The worker that runs batch jobs (docs/batch-operations.md). Each round reads the jobs of every account, highest
+ * priority first (then oldest), and moves each one it may take a step on:
+ *
+ *   New (at least `startDelayMs` old) → Preparing: the role is looked up, the manifest read (a CSV object whose ETag
+ *   must match) or the key prefix listed, the tasks counted → Suspended (ConfirmationRequired, until UpdateJobStatus
+ *   Ready) or Ready → Active: each task is authorized as a session of the job's role (its attached policies, the
+ *   buckets' policies and rules: the one authorization path) and applied through the domain services (tags, ACL,
+ *   restore); counts and the position are saved after every page, with the page's report file → Complete, or
+ *   Cancelled (a Cancelling job stops after its page), or Failed (the role or manifest is unusable, the report
+ *   cannot be written) with FailureReasons.
+ *
+ * A job is taken inside the store's transaction (its entry names this process and a heartbeat, renewed with every
+ * page), so with several processes on one database (PostgreSQL) only one works on a job at a time; a job whose
+ * holder has not written for STALE_MS (a process that died) is taken over and goes on from its saved position.
+ */
+
+/** A holder that has not saved its job for this long is gone. */
+export const STALE_MS = 10 * 60 * 1000;
+
+export const BATCH_WORKER_DEFAULTS = {
+  /** How often the worker looks for work (ms). */
+  intervalMs: 5_000,
+  /**
+   * How long a new job stays New before the worker prepares it: the cloud's jobs wait minutes, and its SDKs' tests
+   * change a job's priority and cancel it right after creating it (the Go SDK v2's TestBatchOperations), which a job
+   * already Complete would refuse [UNVERIFIED: the cloud's own delay is not published].
+   */
+  startDelayMs: 10_000,
+  /** Tasks per page (one save and at most one report file per page). */
+  pageSize: 1000,
+  /** A CSV manifest is read whole: at most this many bytes (Alunite's bound). */
+  maxManifestBytes: 64 * 1024 * 1024,
+} as const;
+
+/** What a task asks authorized: an action on an object (or a bucket, key null). */
+export interface TaskCheck {
+  action: string;
+  bucket: string;
+  key: string | null;
+  versionId?: string;
+}
+
+export interface JobRole {
+  accountId: string;
+  roleId: string;
+  roleName: string;
+}
+
+/** Authorizes checks as a session of the role (throws the AppError a request would get, AccessDenied). */
+export type RoleAuthorizer = (role: JobRole, checks: readonly TaskCheck[], requestTags?: ReadonlyArray<readonly [string, string]>) => Promise<void>;
+
+export interface BatchWorkerDeps {
+  ctx: DomainContext;
+  objects: ObjectService;
+  archive: ArchiveService;
+  authorize: RoleAuthorizer;
+  /** The role of that name in the account, null when there is none (or no such account). */
+  findRole(accountId: string, roleName: string): Promise<JobRole | null>;
+}
+
+export interface BatchWorkerOptions {
+  /** 0: only when runOnce is called (no timer, no wake-up on a new job). */
+  intervalMs: number;
+  startDelayMs: number;
+  pageSize?: number;
+  maxManifestBytes?: number;
+  log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+}
+
+/** Why a job failed (its FailureReasons); thrown inside the worker. */
+class JobFailure extends Error {
+  constructor(readonly code: string, reason: string) {
+    super(reason);
+  }
+}
+
+/** The job was taken over by another process (or removed): this one stops touching it. */
+class Lost extends Error {}
+
+interface Task {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+interface TaskResult {
+  task: Task;
+  ok: boolean;
+  code: string;
+  status: number;
+  message: string;
+}
+
+const quote = (v: string): string => `"${v.replace(/"/g, '""')}"`;
+
+/** One CSV line of a manifest, with `"` quoting. */
+function csvCells(line: string): string[] {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    let cell = '';
+    if (line[i] === '"') {
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) { cell += line.slice(i); i = line.length; break; }
+        cell += line.slice(i, q);
+        if (line[q + 1] === '"') { cell += '"'; i = q + 2; continue; }
+        i = q + 1;
+        break;
+      }
+      const comma = line.indexOf(',', i);
+      i = comma < 0 ? line.length + 1 : comma + 1;
+    } else {
+      const comma = line.indexOf(',', i);
+      cell = comma < 0 ? line.slice(i) : line.slice(i, comma);
+      i = comma < 0 ? line.length + 1 : comma + 1;
+    }
+    cells.push(cell);
+    if (i > line.length) return cells;
+  }
+}
+
+/** A key as a manifest writes it: URL-encoded (as inventory files write keys), else as it stands [UNVERIFIED]. */
+function manifestKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** The tasks of a CSV manifest (Spec.Fields names the columns). */
+export function manifestTasks(text: string, fields: string): Task[] {
+  const names = fields.split(',').map((f) => f.trim());
+  const at = (n: string): number => names.indexOf(n);
+  const tasks: Task[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') continue;
+    const cells = csvCells(line);
+    const bucket = cells[at('Bucket')] ?? '';
+    const key = manifestKey(cells[at('Key')] ?? '');
+    const v = at('VersionId') >= 0 ? cells[at('VersionId')] ?? '' : '';
+    tasks.push({ bucket, key, ...(v !== '' ? { versionId: v } : {}) });
+  }
+  return tasks;
+}
+
+export class BatchJobWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  /** Names this process in the jobs it holds. */
+  private readonly holder = `${process.pid}-${randomUUID()}`;
+  private readonly pageSize: number;
+  /** A manifest read for a job this round (by job id): read again after a restart. */
+  private readonly manifests = new Map<string, Task[]>();
+
+  constructor(private readonly deps: BatchWorkerDeps, private readonly opts: BatchWorkerOptions) {
+    this.pageSize = opts.pageSize ?? BATCH_WORKER_DEFAULTS.pageSize;
+  }
+
+  start(): void {
+    if (this.opts.intervalMs <= 0) return;
+    this.timer = setInterval(() => this.wake(), this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** A job was created or made Ready: run a round soon (with a timer only; tests call runOnce). */
+  wake(): void {
+    if (this.opts.intervalMs <= 0 || this.stopped) return;
+    this.runOnce().catch((err: unknown) => this.opts.log('warn', 'batch job round failed', { err: String(err) }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Runs a round now (a round asked for while one runs follows it). Resolves when no round is left to run. */
+  runOnce(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running !== null) {
+      this.again = true;
+      return this.running;
+    }
+    const loop = async (): Promise<void> => {
+      do {
+        this.again = false;
+        await this.round();
+      } while (this.again && !this.stopped);
+    };
+    this.running = loop().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    const todo: Array<{ key: string; job: BatchJob }> = [];
+    let after = '';
+    for (;;) {
+      const page = await this.deps.ctx.meta.listIndexEntries(JOB_INDEX, { prefix: '', after, limit: 1000 });
+      for (const e of page) {
+        const job = decodeJob(e.document);
+        if (job !== null && !FINAL_STATUSES.has(job.status) && job.status !== 'Suspended' && job.status !== 'Paused') todo.push({ key: e.id, job });
+      }
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.id;
+    }
+    todo.sort((a, b) => b.job.spec.priority - a.job.spec.priority || a.job.created - b.job.created);
+    for (const { key, job } of todo) {
+      if (this.stopped) return;
+      try {
+        await this.advance(key, job);
+      } catch (err) {
+        if (!(err instanceof Lost)) this.opts.log('warn', 'batch job step failed', { job: job.id, err: String(err) });
+      } finally {
+        this.manifests.delete(job.id);
+      }
+    }
+  }
+
+  private mayTake(job: BatchJob, now: number): boolean {
+    if (FINAL_STATUSES.has(job.status) || job.status === 'Suspended' || job.status === 'Paused') return false;
+    if (job.status === 'New' && now - job.created < this.opts.startDelayMs) return false;
+    return job.holder === undefined || job.holder === this.holder || now - (job.heartbeat ?? 0) >= STALE_MS;
+  }
+
+  /** Takes the job (in the store's transaction) and runs it as far as it goes now. */
+  private async advance(key: string, seen: BatchJob): Promise<void> {
+    const now = this.deps.ctx.clock();
+    if (!this.mayTake(seen, now)) return;
+    const job = await this.update(key, (cur) => {
+      if (!this.mayTake(cur, now)) return null;
+      return { ...cur, holder: this.holder, heartbeat: now, ...(cur.status === 'New' ? { status: 'Preparing' as const } : {}) };
+    });
+    if (job === null) return;
+    try {
+      await this.run(key, job);
+    } catch (err) {
+      if (err instanceof JobFailure) {
+        await this.finish(key, 'Failed', { code: err.code, reason: err.message });
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private async run(key: string, taken: BatchJob): Promise<void> {
+    let job = taken;
+    if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
+    const role = await this.roleOf(job);
+    if (job.status === 'Preparing') {
+      const total = await this.count(job, role);
+      job = await this.save(key, (cur) => {
+        if (cur.status !== 'Preparing') return { ...cur, total };
+        const hold = cur.spec.confirmationRequired && !cur.confirmed;
+        const { holder: _h, heartbeat: _b, ...rest } = cur;
+        return hold ? { ...rest, total, status: 'Suspended' } : { ...cur, total, status: 'Ready' };
+      });
+      if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
+      if (job.status !== 'Ready') return;
+    }
+    if (job.status === 'Ready') {
+      const now = this.deps.ctx.clock();
+      job = await this.save(key, (cur) => (cur.status === 'Ready' ? { ...cur, status: 'Active', activeSince: now } : cur));
+      if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
+    }
+    if (job.status !== 'Active') return;
+    for (;;) {
+      if (this.stopped) return;
+      const page = await this.tasksAfter(job, role);
+      const results: TaskResult[] = [];
+      for (const task of page.tasks) results.push(await this.runTask(job, role, task));
+      const ok = results.filter((r) => r.ok).length;
+      let parts = job.reportParts;
+      const report = job.spec.report;
+      const kept = report?.enabled === true ? results.filter((r) => report.scope === 'AllTasks' || !r.ok) : [];
+      if (kept.length > 0) {
+        await this.writeReport(job, role, `results/${String(parts).padStart(6, '0')}.csv`, reportCsv(kept), 'text/csv');
+        parts++;
+      }
+      const now = this.deps.ctx.clock();
+      job = await this.save(key, (cur) => ({
+        ...cur, succeeded: cur.succeeded + ok, failed: cur.failed + results.length - ok, cursor: page.cursor, reportParts: parts, heartbeat: now,
+      }));
+      if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
+      if (page.done) return this.finish(key, 'Complete');
+    }
+  }
+
+  /** The job's role: in the job's account, by the name its RoleArn gives. */
+  private async roleOf(job: BatchJob): Promise<JobRole> {
+    const named = roleOfArn(job.spec.roleArn);
+    if (named === null || named.accountId !== job.accountId) {
+      throw new JobFailure('InvalidRoleArn', `The role ${job.spec.roleArn} is not a role of the job's account.`);
+    }
+    const role = await this.deps.findRole(job.accountId, named.roleName);
+    if (role === null) throw new JobFailure('RoleNotFound', `The role ${job.spec.roleArn} does not exist.`);
+    return role;
+  }
+
+  /** Counts the tasks (reading the manifest, or listing the prefix as the role may). */
+  private async count(job: BatchJob, role: JobRole): Promise<number> {
+    if (job.spec.manifest !== null) return (await this.manifestOf(job, role)).length;
+    const kp = job.spec.keyPrefix!;
+    const bucket = bucketNameOf(kp.sourceBucket);
+    await this.asRole(role, [{ action: 'oss:ListObjects', bucket, key: null }], 'SourceBucketAccessDenied');
+    let n = 0;
+    let after: string | undefined;
+    for (;;) {
+      if ((await this.deps.ctx.meta.getBucket(bucket)) === null) throw new JobFailure('NoSuchBucket', `The source bucket ${bucket} does not exist.`);
+      const page = await this.deps.ctx.meta.scanObjects(bucket, { prefix: kp.prefix, ...(after !== undefined ? { after } : {}), limit: 1000 });
+      n += page.length;
+      if (page.length < 1000) return n;
+      after = page[page.length - 1]!.key;
+    }
+  }
+
+  /** The next page of tasks after the job's cursor. */
+  private async tasksAfter(job: BatchJob, role: JobRole): Promise<{ tasks: Task[]; cursor: string; done: boolean }> {
+    if (job.spec.manifest !== null) {
+      const all = await this.manifestOf(job, role);
+      const from = job.cursor === '' ? 0 : Number(job.cursor);
+      const tasks = all.slice(from, from + this.pageSize);
+      const to = from + tasks.length;
+      return { tasks, cursor: String(to), done: to >= all.length };
+    }
+    const kp = job.spec.keyPrefix!;
+    const bucket = bucketNameOf(kp.sourceBucket);
+    if ((await this.deps.ctx.meta.getBucket(bucket)) === null) throw new JobFailure('NoSuchBucket', `The source bucket ${bucket} does not exist.`);
+    const page = await this.deps.ctx.meta.scanObjects(bucket, { prefix: kp.prefix, ...(job.cursor !== '' ? { after: job.cursor } : {}), limit: this.pageSize });
+    return {
+      tasks: page.map((o) => ({ bucket, key: o.key })),
+      cursor: page.length > 0 ? page[page.length - 1]!.key : job.cursor,
+      done: page.length < this.pageSize,
+    };
+  }
+
+  /** The manifest's tasks: the object read as the role may (GetObject), its ETag the one the job names. */
+  private async manifestOf(job: BatchJob, role: JobRole): Promise<Task[]> {
+    const held = this.manifests.get(job.id);
+    if (held !== undefined) return held;
+    const m = job.spec.manifest!;
+    const bucket = bucketNameOf(m.bucket);
+    await this.asRole(role, [{ action: m.versionId !== undefined ? 'oss:GetObjectVersion' : 'oss:GetObject', bucket, key: m.object, ...(m.versionId !== undefined ? { versionId: m.versionId } : {}) }], 'ManifestAccessDenied');
+    let text: string;
+    try {
+      const obj = await this.deps.objects.head(bucket, m.object, m.versionId, 'NoSuchKey');
+      const unquoted = (s: string): string => s.replace(/^"|"$/g, '').toUpperCase();
+      if (unquoted(obj.etag) !== unquoted(m.etag)) throw new JobFailure('ManifestETagMismatch', `The manifest's ETag is ${obj.etag}, not ${m.etag}.`);
+      const limit = this.opts.maxManifestBytes ?? BATCH_WORKER_DEFAULTS.maxManifestBytes;
+      if (obj.size > limit) throw new JobFailure('ManifestTooLarge', `The manifest is larger than ${limit} bytes.`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of this.deps.objects.openRead(obj, null)) chunks.push(chunk as Buffer);
+      text = Buffer.concat(chunks).toString('utf8');
+    } catch (err) {
+      if (err instanceof JobFailure) throw err;
+      throw new JobFailure('ManifestNotReadable', `The manifest ${bucket}/${m.object} cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const tasks = manifestTasks(text, m.fields);
+    this.manifests.set(job.id, tasks);
+    return tasks;
+  }
+
+  private async asRole(role: JobRole, checks: readonly TaskCheck[], code: string): Promise<void> {
+    try {
+      await this.deps.authorize(role, checks);
+    } catch (err) {
+      throw new JobFailure(code, `The role ${role.roleName} may not ${checks[0]!.action} on ${checks[0]!.bucket}${checks[0]!.key !== null ? `/${checks[0]!.key}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** One task: authorized as the role, then applied as the API would apply it. */
+  private async runTask(job: BatchJob, role: JobRole, task: Task): Promise<TaskResult> {
+    const { bucket, key, versionId } = task;
+    const op = job.spec.operation;
+    const v = versionId !== undefined ? { versionId } : {};
+    const check = (action: string, versioned: string): TaskCheck => ({ action: versionId !== undefined ? versioned : action, bucket, key, ...v });
+    try {
+      switch (op.kind) {
+        case 'PutObjectAcl':
+          await this.deps.authorize(role, [check('oss:PutObjectAcl', 'oss:PutObjectVersionAcl')]);
+          await this.deps.objects.setAcl(bucket, key, op.acl, versionId);
+          break;
+        case 'PutObjectTagging':
+          await this.deps.authorize(role, [check('oss:PutObjectTagging', 'oss:PutObjectVersionTagging')], op.tags);
+          await this.deps.objects.setTags(bucket, key, op.tags, versionId);
+          break;
+        case 'AddObjectTagging': {
+          // Read, merge, write: not atomic, as OSS's CreateJob page says of AddObjectTagging.
+          await this.deps.authorize(role, [check('oss:GetObjectTagging', 'oss:GetObjectVersionTagging'), check('oss:PutObjectTagging', 'oss:PutObjectVersionTagging')], op.tags);
+          const cur = await this.deps.objects.head(bucket, key, versionId, 'NoSuchKey');
+          const merged = new Map(cur.tags);
+          for (const [k, val] of op.tags) merged.set(k, val);
+          await this.deps.objects.setTags(bucket, key, [...merged], versionId);
+          break;
+        }
+        case 'DeleteObjectTagging':
+          await this.deps.authorize(role, [check('oss:DeleteObjectTagging', 'oss:DeleteObjectVersionTagging')]);
+          await this.deps.objects.setTags(bucket, key, [], versionId);
+          break;
+        case 'RestoreObject':
+          await this.deps.authorize(role, [check('oss:RestoreObject', 'oss:RestoreObjectVersion')]);
+          await this.deps.archive.restore(bucket, key, {
+            ...(op.days !== undefined ? { days: String(op.days) } : {}),
+            ...(op.tier !== undefined ? { tier: op.tier } : {}),
+            jobParameters: op.tier !== undefined,
+          }, versionId);
+          break;
+      }
+      return { task, ok: true, code: '', status: 200, message: 'Successful' };
+    } catch (err) {
+      if (isAppError(err)) return { task, ok: false, code: err.code, status: err.status, message: err.message };
+      return { task, ok: false, code: 'InternalError', status: 500, message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** Writes one report object under `<Report.Prefix>/job-<id>/`, as the role may (PutObject). */
+  private async writeReport(job: BatchJob, role: JobRole, name: string, body: string, contentType: string): Promise<void> {
+    const report = job.spec.report!;
+    const bucket = bucketNameOf(report.bucket);
+    const base = report.prefix === '' || report.prefix.endsWith('/') ? report.prefix : `${report.prefix}/`;
+    const key = `${base}job-${job.id}/${name}`;
+    await this.asRole(role, [{ action: 'oss:PutObject', bucket, key }], 'ReportAccessDenied');
+    const bytes = Buffer.from(body, 'utf8');
+    try {
+      await this.deps.objects.put({
+        bucket, key, body: Readable.from([bytes]), expect: { length: bytes.length }, forbidOverwrite: false,
+        headers: { contentType }, userMeta: {},
+      });
+    } catch (err) {
+      throw new JobFailure('ReportWriteFailed', `The report ${bucket}/${key} cannot be written: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /**
+   * Ends the job: Complete, Cancelled or Failed, with the time it spent Active. A job that ran tasks (or completed)
+   * and asks for a report gets the report's manifest.json; a report that cannot be written fails a completing job.
+   */
+  private async finish(key: string, status: Extract<JobStatus, 'Complete' | 'Cancelled' | 'Failed'>, failure?: { code: string; reason: string }): Promise<void> {
+    const job = await this.save(key, (cur) => cur);
+    let outcome: { status: JobStatus; failure?: { code: string; reason: string } } = { status, ...(failure ? { failure } : {}) };
+    const ran = job.activeSince !== undefined || job.activeMs > 0;
+    if (job.spec.report?.enabled === true && (ran || status === 'Complete')) {
+      try {
+        const role = await this.roleOf(job);
+        const parts = Array.from({ length: job.reportParts }, (_, i) => `results/${String(i).padStart(6, '0')}.csv`);
+        await this.writeReport(job, role, 'manifest.json', JSON.stringify({
+          Format: 'Report_CSV', ReportCreationDate: new Date(this.deps.ctx.clock()).toISOString(), JobId: job.id, Status: status,
+          TotalNumberOfTasks: job.total, NumberOfTasksSucceeded: job.succeeded, NumberOfTasksFailed: job.failed,
+          ReportSchema: 'Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage', Results: parts,
+        }, null, 2), 'application/json');
+      } catch (err) {
+        if (status === 'Complete') outcome = { status: 'Failed', failure: err instanceof JobFailure ? { code: err.code, reason: err.message } : { code: 'ReportWriteFailed', reason: String(err) } };
+      }
+    }
+    const now = this.deps.ctx.clock();
+    await this.save(key, (cur) => {
+      const { holder: _h, heartbeat: _b, activeSince, ...rest } = cur;
+      return {
+        ...rest, status: outcome.status, terminated: now, activeMs: cur.activeMs + (activeSince !== undefined ? now - activeSince : 0),
+        ...(outcome.failure !== undefined ? { failure: outcome.failure } : {}),
+      };
+    });
+    this.opts.log(outcome.status === 'Complete' ? 'info' : 'warn', 'batch job ended', {
+      job: job.id, account: job.accountId, status: outcome.status, total: job.total, succeeded: job.succeeded, failed: job.failed,
+      ...(outcome.failure ? { failure: outcome.failure.code } : {}),
+    });
+  }
+
+  /** A change of the job this process holds (Lost when another process took it, or it is gone). */
+  private async save(key: string, decide: (job: BatchJob) => BatchJob): Promise<BatchJob> {
+    const next = await this.update(key, (cur) => (cur.holder === this.holder ? decide(cur) : null));
+    if (next === null) throw new Lost();
+    return next;
+  }
+
+  /** One read-modify-write of the job's entry; null when the decider declines (or the job is gone). */
+  private async update(key: string, decide: (job: BatchJob) => BatchJob | null): Promise<BatchJob | null> {
+    let out: BatchJob | null = null;
+    await this.deps.ctx.meta.updateIndexEntry(JOB_INDEX, key, (text) => {
+      const cur = decodeJob(text);
+      if (cur === null) return text;
+      const next = decide(cur);
+      if (next === null) return text;
+      out = next;
+      return JSON.stringify(next);
+    });
+    return out;
+  }
+}
+
+/** The report's CSV lines: bucket, key (URL-encoded), version, succeeded/failed, error code, HTTP status, message. */
+function reportCsv(results: readonly TaskResult[]): string {
+  return results.map((r) => [
+    r.task.bucket, encodeURIComponent(r.task.key), r.task.versionId ?? '', r.ok ? 'succeeded' : 'failed', r.code, String(r.status), r.message,
+  ].map(quote).join(',') + '\n').join('');
+}

@@ -1,0 +1,314 @@
+// OSS Batch Operations (docs/batch-operations.md): CreateJob, DescribeJob, ListJobs, UpdateJobPriority and
+// UpdateJobStatus as the Go SDK v2 sends them (oss/api_op_batch_operations.go: service-level, V4-signed, XML bodies
+// with Content-MD5), and the worker that runs the jobs as their RoleArn's role. The worker runs only when the test
+// calls runOnce (intervalMs 0), so every status asserted is the one the test put the job in. The Go SDK v2's
+// TestBatchOperations (client_integration_batch_operations_test.go) read `createResult.JobId` after a 501 and panicked,
+// ending its whole `go test` run. Also on PostgreSQL (ALUNITE_TEST_META=postgres).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
+import { policyDoc, Ram } from './helpers/ram.js';
+import { signHeader, type Creds, type SdkRequest } from './helpers/sdk-v2-signer.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { strictTexts } from './helpers/strict-xml.js';
+
+const B = 'batch-ops-bucket';
+const ROLE = `acs:ram::${ACCOUNT_ID}:role/oss-sdk-batch-test`;
+const WEAK_ROLE = `acs:ram::${ACCOUNT_ID}:role/batch-list-only`;
+
+interface JobXml {
+  operation: string;
+  prefix?: { bucket: string; prefix: string };
+  manifest?: { bucket: string; object: string; etag: string; fields?: string };
+  report?: { bucket: string; prefix?: string; scope?: string };
+  role?: string;
+  token?: string;
+  priority?: number;
+  confirm?: boolean;
+}
+
+/** A CreateJobRequest as the SDK marshals CreateJobConfig (fields in the struct's order, nil ones left out). */
+function createJobXml(j: JobXml): string {
+  return '<CreateJobRequest>'
+    + (j.confirm !== undefined ? `<ConfirmationRequired>${j.confirm}</ConfirmationRequired>` : '')
+    + `<Operation>${j.operation}</Operation>`
+    + (j.report ? `<Report><Bucket>${j.report.bucket}</Bucket><Enabled>true</Enabled>${j.report.prefix !== undefined ? `<Prefix>${j.report.prefix}</Prefix>` : ''}${j.report.scope ? `<ReportScope>${j.report.scope}</ReportScope>` : ''}</Report>` : '')
+    + (j.token !== undefined ? `<ClientRequestToken>${j.token}</ClientRequestToken>` : '')
+    + (j.manifest ? `<Manifest><Location><ETag>${j.manifest.etag}</ETag><Bucket>${j.manifest.bucket}</Bucket><Object>${j.manifest.object}</Object></Location><Spec><Fields>${j.manifest.fields ?? 'Bucket,Key'}</Fields><Format>OSS_BatchOperations_CSV</Format></Spec></Manifest>` : '')
+    + (j.prefix ? `<KeyPrefixManifestGenerator><SourceBucket>${j.prefix.bucket}</SourceBucket><Prefix>${j.prefix.prefix}</Prefix></KeyPrefixManifestGenerator>` : '')
+    + `<Priority>${j.priority ?? 10}</Priority>`
+    + `<RoleArn>${j.role ?? ROLE}</RoleArn>`
+    + '</CreateJobRequest>';
+}
+
+const ACL_PRIVATE = '<PutObjectAcl><ObjectAcl>private</ObjectAcl></PutObjectAcl>';
+const ACL_PUBLIC = '<PutObjectAcl><ObjectAcl>public-read</ObjectAcl></PutObjectAcl>';
+const TAGS = '<PutObjectTagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></PutObjectTagging>';
+
+describe('OSS Batch Operations', () => {
+  let srv: TestServer;
+  const root: Creds = { ak: AK, secret: SECRET };
+  const nobody: Creds = { ak: 'ak', secret: 'sk' };
+
+  async function send(r: SdkRequest, c: Creds = root): Promise<RawResponse> {
+    const body = r.body;
+    const headers: Record<string, string> = { 'content-type': 'application/xml', ...(body !== undefined ? { 'content-md5': createHash('md5').update(body).digest('base64') } : {}) };
+    const s = signHeader({ ...r, headers: { ...headers, ...(r.headers ?? {}) } }, c);
+    return rawRequest(srv.port, { method: r.method, path: s.path, headers: { ...s.headers, host: `127.0.0.1:${srv.port}`, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, body });
+  }
+  const text = (res: RawResponse): string => res.body.toString('utf8');
+  const status = (res: RawResponse, expected: number, what: string): RawResponse => {
+    assert.equal(res.status, expected, `${what}: ${text(res).slice(0, 400)}`);
+    return res;
+  };
+  const one = (xml: string, name: string): string => {
+    const all = strictTexts(xml, name);
+    assert.equal(all.length, 1, `${name} in ${xml.slice(0, 300)}`);
+    return all[0]!;
+  };
+
+  const createJob = (j: JobXml, c: Creds = root): Promise<RawResponse> => send({ method: 'POST', bucket: null, key: null, params: [['batchJob', '']], body: createJobXml(j) }, c);
+  const describeJob = (id: string, c: Creds = root): Promise<RawResponse> => send({ method: 'GET', bucket: null, key: null, params: [['batchJob', ''], ['batchJobId', id]] }, c);
+  const listJobs = (params: Array<[string, string]> = [], c: Creds = root): Promise<RawResponse> => send({ method: 'GET', bucket: null, key: null, params: [['batchJob', ''], ...params] }, c);
+  const updatePriority = (id: string, p: string, c: Creds = root): Promise<RawResponse> => send({ method: 'POST', bucket: null, key: null, params: [['batchJobPriority', ''], ['batchJobId', id], ['targetPriority', p]] }, c);
+  const updateStatus = (id: string, s: string, c: Creds = root, reason?: string): Promise<RawResponse> =>
+    send({ method: 'POST', bucket: null, key: null, params: [['batchJobStatus', ''], ['batchJobId', id], ['requestedJobStatus', s], ...(reason !== undefined ? [['statusUpdateReason', reason] as [string, string]] : [])] }, c);
+
+  async function created(j: JobXml): Promise<string> {
+    const id = one(text(status(await createJob(j), 200, 'CreateJob')), 'JobId');
+    assert.match(id, /^[A-Za-z0-9=]{44}$/);
+    return id;
+  }
+  async function job(id: string): Promise<string> {
+    return text(status(await describeJob(id), 200, 'DescribeJob'));
+  }
+  const put = async (key: string, body = 'x', bucket = B): Promise<void> => {
+    status(await send({ method: 'PUT', bucket, key, body, headers: { 'content-type': 'text/plain' } }), 200, `PutObject ${key}`);
+  };
+  const objectAcl = async (key: string): Promise<string> => one(text(status(await send({ method: 'GET', bucket: B, key, params: [['acl', '']] }), 200, 'GetObjectAcl')), 'Grant');
+  const objectTags = async (key: string): Promise<string[]> => strictTexts(text(status(await send({ method: 'GET', bucket: B, key, params: [['tagging', '']] }), 200, 'GetObjectTagging')), 'Key');
+  const getText = async (key: string): Promise<string> => text(status(await send({ method: 'GET', bucket: B, key }), 200, `GetObject ${key}`));
+
+  before(async () => {
+    srv = await startTestServer({ batchJobs: { intervalMs: 0, startDelayMs: 0, pageSize: 10 } });
+    status(await send({ method: 'PUT', bucket: B, key: null }), 200, 'PutBucket');
+    const ram = new Ram(srv);
+    const trust = policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } });
+    await ram.call('CreateRole', { RoleName: 'oss-sdk-batch-test', AssumeRolePolicyDocument: trust });
+    await ram.createPolicy('batch-all', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] }));
+    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'batch-all', RoleName: 'oss-sdk-batch-test' });
+    // May list and read (the manifest) and write the report, but not change ACLs or tags.
+    await ram.call('CreateRole', { RoleName: 'batch-list-only', AssumeRolePolicyDocument: trust });
+    await ram.createPolicy('batch-list', policyDoc({ Effect: 'Allow', Action: ['oss:ListObjects', 'oss:GetObject', 'oss:PutObject'], Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] }));
+    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'batch-list', RoleName: 'batch-list-only' });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('TestBatchOperations: CreateJob, DescribeJob 200, ListJobs max-keys=1 lists a job, UpdateJobPriority 200, UpdateJobStatus Cancelled 200; an unknown AccessKey is 403 InvalidAccessKeyId (EC 0002-00000902) for each', async () => {
+    const spec: JobXml = { operation: ACL_PRIVATE, token: 'abcdefghij', report: { bucket: B }, prefix: { bucket: B, prefix: 'batch-manifests/' }, priority: 10 };
+    const res = status(await createJob(spec), 200, 'CreateJob');
+    assert.match(text(res), /^<\?xml[^>]*\?>\n?<CreateJobResult><JobId>[A-Za-z0-9=]{44}<\/JobId><\/CreateJobResult>/);
+    const id = one(text(res), 'JobId');
+    const described = status(await describeJob(id), 200, 'DescribeJob');
+    assert.ok(described.headers['x-oss-request-id']);
+    const d = text(described);
+    assert.equal(one(d, 'Status'), 'New');
+    assert.equal(one(d, 'Priority'), '10');
+    assert.equal(one(d, 'RoleArn'), ROLE);
+    assert.equal(one(d, 'ObjectAcl'), 'private');
+    assert.equal(one(d, 'SourceBucket'), B);
+    assert.equal(one(d, 'ConfirmationRequired'), 'false');
+    assert.match(one(d, 'CreationTime'), /^\d{10}$/);
+    const listed = status(await listJobs([['max-keys', '1']]), 200, 'ListJobs');
+    assert.ok(listed.headers['x-oss-request-id']);
+    assert.equal(strictTexts(text(listed), 'JobListDescriptor').length, 1);
+    const prio = text(status(await updatePriority(id, '1'), 200, 'UpdateJobPriority'));
+    assert.equal(one(prio, 'JobId'), id);
+    assert.equal(one(prio, 'Priority'), '1');
+    const cancelled = text(status(await updateStatus(id, 'Cancelled'), 200, 'UpdateJobStatus'));
+    assert.equal(one(cancelled, 'Status'), 'Cancelled');
+    assert.equal(one(await job(id), 'Priority'), '1');
+    for (const [what, res2] of [
+      ['CreateJob', await createJob({ ...spec, token: 'klmnopqrst' }, nobody)],
+      ['DescribeJob', await describeJob(id, nobody)],
+      ['ListJobs', await listJobs([['max-keys', '1']], nobody)],
+      ['UpdateJobPriority', await updatePriority(id, '1', nobody)],
+      ['UpdateJobStatus', await updateStatus(id, 'Cancelled', nobody)],
+    ] as const) {
+      const e = errorOf(status(res2, 403, `${what} with an unknown AccessKey`));
+      assert.equal(e?.Code, 'InvalidAccessKeyId', what);
+      assert.equal(e?.Message, 'The OSS Access Key Id you provided does not exist in our records.', what);
+      assert.equal(e?.EC, '0002-00000902', what);
+      assert.ok(e?.RequestId, what);
+    }
+    // A cancelled job is never run: no report is written for it.
+    await srv.batchJobs!.runOnce();
+    assert.equal(one(await job(id), 'Status'), 'Cancelled');
+    assert.equal(strictTexts(text(await send({ method: 'GET', bucket: B, key: null, params: [['prefix', `job-${id}`]] })), 'Key').length, 0);
+  });
+
+  it('a job over a key prefix sets the ACL of each object under it, reaches Complete with the counts, and writes its report', async () => {
+    for (const k of ['acl/a', 'acl/b', 'acl/c', 'other/x']) await put(k);
+    const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'acl/' }, report: { bucket: B, prefix: 'reports', scope: 'AllTasks' } });
+    await srv.batchJobs!.runOnce();
+    const d = await job(id);
+    assert.equal(one(d, 'Status'), 'Complete');
+    assert.equal(one(d, 'TotalNumberOfTasks'), '3');
+    assert.equal(one(d, 'NumberOfTasksSucceeded'), '3');
+    assert.equal(one(d, 'NumberOfTasksFailed'), '0');
+    assert.match(one(d, 'TerminationDate'), /^\d{10}$/);
+    assert.equal(strictTexts(d, 'JobFailure').length, 0);
+    for (const k of ['acl/a', 'acl/b', 'acl/c']) assert.equal(await objectAcl(k), 'public-read', k);
+    assert.equal(await objectAcl('other/x'), 'default');
+    const report = await getText(`reports/job-${id}/results/000000.csv`);
+    assert.deepEqual(report.trim().split('\n'), ['a', 'b', 'c'].map((k) => `"${B}","acl%2F${k}","","succeeded","","200","Successful"`));
+    const manifest = JSON.parse(await getText(`reports/job-${id}/manifest.json`)) as { JobId: string; Status: string; Results: string[] };
+    assert.equal(manifest.JobId, id);
+    assert.equal(manifest.Status, 'Complete');
+    assert.deepEqual(manifest.Results, ['results/000000.csv']);
+    const listed = text(await listJobs([['batchJobStatuses', 'Complete']]));
+    assert.ok(strictTexts(listed, 'JobId').includes(id));
+    assert.ok(strictTexts(listed, 'Operation').includes('PutObjectAcl'));
+  });
+
+  it('a CSV manifest (ETag checked) tags its objects; a role without oss:PutObjectTagging fails every task, counted and reported (FailedTasksOnly)', async () => {
+    for (const k of ['tag/1', 'tag/2']) await put(k);
+    const csv = `${B},tag/1\n${B},tag%2F2\n`;
+    const res = status(await send({ method: 'PUT', bucket: B, key: 'manifests/tags.csv', body: csv, headers: { 'content-type': 'text/csv' } }), 200, 'PutObject manifest');
+    const etag = String(res.headers.etag).replace(/"/g, '');
+    const manifest = { bucket: B, object: 'manifests/tags.csv', etag };
+    const weak = await created({ operation: TAGS, manifest, role: WEAK_ROLE, report: { bucket: B, prefix: 'reports/', scope: 'FailedTasksOnly' } });
+    await srv.batchJobs!.runOnce();
+    const w = await job(weak);
+    assert.equal(one(w, 'Status'), 'Complete');
+    assert.equal(one(w, 'TotalNumberOfTasks'), '2');
+    assert.equal(one(w, 'NumberOfTasksSucceeded'), '0');
+    assert.equal(one(w, 'NumberOfTasksFailed'), '2');
+    assert.deepEqual(await objectTags('tag/1'), []);
+    const lines = (await getText(`reports/job-${weak}/results/000000.csv`)).trim().split('\n');
+    assert.equal(lines.length, 2);
+    for (const l of lines) assert.match(l, /^"batch-ops-bucket","tag%2F[12]","","failed","AccessDenied","403",/);
+
+    const good = await created({ operation: TAGS, manifest });
+    await srv.batchJobs!.runOnce();
+    const g = await job(good);
+    assert.equal(one(g, 'Status'), 'Complete');
+    assert.equal(one(g, 'NumberOfTasksSucceeded'), '2');
+    assert.deepEqual(await objectTags('tag/1'), ['team']);
+    assert.deepEqual(await objectTags('tag/2'), ['team']);
+
+    // A manifest whose ETag is not the one named fails the job, with its reason, and changes nothing.
+    await put('tag/3');
+    const stale = await created({ operation: '<DeleteObjectTagging></DeleteObjectTagging>', manifest: { ...manifest, etag: '0123456789ABCDEF0123456789ABCDEF' } });
+    await srv.batchJobs!.runOnce();
+    const s = await job(stale);
+    assert.equal(one(s, 'Status'), 'Failed');
+    assert.equal(one(s, 'FailureCode'), 'ManifestETagMismatch');
+    assert.deepEqual(await objectTags('tag/1'), ['team']);
+  });
+
+  it('a job whose role does not exist fails with FailureReasons; ConfirmationRequired waits Suspended until Ready; a Suspended job cancelled changes nothing', async () => {
+    await put('conf/a');
+    const missing = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'conf/' }, role: `acs:ram::${ACCOUNT_ID}:role/no-such-role` });
+    const held = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'conf/' }, confirm: true });
+    const dropped = await created({ operation: TAGS, prefix: { bucket: B, prefix: 'conf/' }, confirm: true });
+    await srv.batchJobs!.runOnce();
+    const m = await job(missing);
+    assert.equal(one(m, 'Status'), 'Failed');
+    assert.equal(one(m, 'FailureCode'), 'RoleNotFound');
+    assert.equal(one(await job(held), 'Status'), 'Suspended');
+    assert.equal(one(await job(held), 'TotalNumberOfTasks'), '1');
+    assert.equal(await objectAcl('conf/a'), 'default');
+    assert.equal(one(text(status(await updateStatus(held, 'Ready', root, 'checked'), 200, 'Ready')), 'Status'), 'Ready');
+    assert.equal(one(text(status(await updateStatus(dropped, 'Cancelled', root, 'not wanted'), 200, 'Cancelled')), 'StatusUpdateReason'), 'not wanted');
+    await srv.batchJobs!.runOnce();
+    assert.equal(one(await job(held), 'Status'), 'Complete');
+    assert.equal(one(await job(held), 'StatusUpdateReason'), 'checked');
+    assert.equal(await objectAcl('conf/a'), 'public-read');
+    assert.equal(one(await job(dropped), 'Status'), 'Cancelled');
+    assert.deepEqual(await objectTags('conf/a'), []);
+    // Ended jobs take no other status.
+    for (const [id, s] of [[held, 'Cancelled'], [dropped, 'Cancelled'], [held, 'Ready']] as const) {
+      assert.equal(errorOf(status(await updateStatus(id, s), 400, `${s} of an ended job`))?.Code, 'InvalidRequest');
+    }
+  });
+
+  it('cancelling an Active job stops it after its page: Cancelled, the remaining objects untouched', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `many/${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => put(k)));
+    const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'many/' } });
+    // Ten objects a page: the job is Active for 30 saves, and a cancel sent once it is Active lands between two.
+    const running = srv.batchJobs!.runOnce();
+    let seen = '';
+    for (let i = 0; i < 10_000 && seen !== 'Active'; i++) {
+      seen = one(await job(id), 'Status');
+      if (seen === 'Complete') break;
+    }
+    assert.equal(seen, 'Active', 'the job was seen Active');
+    assert.equal(one(text(status(await updateStatus(id, 'Cancelled'), 200, 'cancel')), 'Status'), 'Cancelling');
+    await running;
+    const d = await job(id);
+    assert.equal(one(d, 'Status'), 'Cancelled');
+    const done = Number(one(d, 'NumberOfTasksSucceeded'));
+    assert.ok(done < 300, `${done} of 300 done`);
+    assert.equal(await objectAcl(keys[299]!), 'default');
+  });
+
+  it('bad input is refused with nothing stored; unknown and malformed job ids; idempotent ClientRequestToken; paging', async () => {
+    const count = async (): Promise<number> => strictTexts(text(await listJobs([['max-keys', '1000']])), 'JobId').length;
+    const before = await count();
+    const post = (body: string): Promise<RawResponse> => send({ method: 'POST', bucket: null, key: null, params: [['batchJob', '']], body });
+    const base: JobXml = { operation: ACL_PRIVATE, prefix: { bucket: B, prefix: 'x/' } };
+    assert.equal(errorOf(status(await post('not xml'), 400, 'not XML'))?.Code, 'MalformedXML');
+    assert.equal(errorOf(status(await post('<Other/>'), 400, 'wrong root'))?.Code, 'MalformedXML');
+    assert.equal(errorOf(status(await post(createJobXml(base).replace('<Priority>', '<Unknown>1</Unknown><Priority>')), 400, 'unknown field'))?.Code, 'MalformedXML');
+    assert.equal(errorOf(status(await post(createJobXml(base).replace(/<RoleArn>.*<\/RoleArn>/, '')), 400, 'no RoleArn'))?.Code, 'MalformedXML');
+    for (const [what, spec] of [
+      ['two operations', { ...base, operation: ACL_PRIVATE + TAGS }],
+      ['manifest and prefix', { ...base, manifest: { bucket: B, object: 'm.csv', etag: 'x' } }],
+      ['neither', { operation: ACL_PRIVATE }],
+      ['a bad RoleArn', { ...base, role: 'acs:ram::x:user/y' }],
+      ['a priority out of range', { ...base, priority: 2147483648 }],
+      ['an unknown ACL', { ...base, operation: '<PutObjectAcl><ObjectAcl>everyone</ObjectAcl></PutObjectAcl>' }],
+      ['a bad ReportScope', { ...base, report: { bucket: B, scope: 'Some' } }],
+    ] as Array<[string, JobXml]>) {
+      assert.equal(errorOf(status(await createJob(spec), 400, what))?.Code, 'InvalidArgument', what);
+    }
+    assert.equal(errorOf(status(await createJob({ ...base, operation: '<PutObjectTagging><TagSet><Tag><Key>a b*</Key><Value>v</Value></Tag></TagSet></PutObjectTagging>' }), 400, 'bad tag'))?.Code, 'InvalidTag');
+    assert.equal(errorOf(status(await createJob({ ...base, prefix: { bucket: 'no-such-bucket-here', prefix: '' } }), 404, 'missing bucket'))?.Code, 'NoSuchBucket');
+    assert.equal(await count(), before, 'nothing stored');
+
+    const unknown = Buffer.from('0123456789abcdef0123456789abcdef', 'latin1').toString('base64');
+    for (const res of [await describeJob(unknown), await updatePriority(unknown, '3'), await updateStatus(unknown, 'Cancelled')]) {
+      assert.equal(errorOf(status(res, 404, 'unknown job'))?.Code, 'NoSuchJob');
+    }
+    assert.equal(errorOf(status(await describeJob('short'), 400, 'malformed id'))?.Code, 'InvalidArgument');
+    const id = await created({ ...base, token: 'same-token' });
+    assert.equal(await created({ ...base, token: 'same-token' }), id, 'the same token answers the same job');
+    assert.equal(await count(), before + 1);
+    assert.equal(errorOf(status(await updatePriority(id, '-1'), 400, 'negative priority'))?.Code, 'InvalidArgument');
+    assert.equal(errorOf(status(await updateStatus(id, 'Active'), 400, 'not Ready or Cancelled'))?.Code, 'InvalidArgument');
+    assert.equal(errorOf(status(await updateStatus(id, 'Ready'), 400, 'Ready of a New job'))?.Code, 'InvalidRequest');
+    assert.equal(errorOf(status(await listJobs([['max-keys', '0']]), 400, 'max-keys 0'))?.Code, 'InvalidArgument');
+    assert.equal(errorOf(status(await listJobs([['batchJobStatuses', 'Sleeping']]), 400, 'unknown status'))?.Code, 'InvalidArgument');
+    // Paging: one job per page, NextToken to the next, every job once, in creation order.
+    const seen: string[] = [];
+    let token = '';
+    for (;;) {
+      const page = text(status(await listJobs([['max-keys', '1'], ...(token ? [['continuation-token', token] as [string, string]] : [])]), 200, 'ListJobs page'));
+      seen.push(...strictTexts(page, 'JobId'));
+      const next = strictTexts(page, 'NextToken');
+      if (next.length === 0) break;
+      token = next[0]!;
+    }
+    assert.equal(seen.length, before + 1);
+    assert.equal(new Set(seen).size, seen.length);
+    assert.equal(seen[seen.length - 1], id);
+    // On a bucket the sub-resource is still refused (as before: no POST of a bucket takes it), never another operation.
+    status(await send({ method: 'POST', bucket: B, key: null, params: [['batchJob', '']], body: createJobXml(base) }), 405, 'CreateJob on a bucket');
+    assert.equal(await count(), before + 1);
+  });
+});
