@@ -72,6 +72,11 @@ export function coverageSection(): string {
     `${[...new Set(configs.map((c) => c.sub))].map((s) => `\`${s}\``).join(', ')} are implemented for the SDK v2 configuration`,
     `operations ${configs.map((c) => `${c.name} (\`${c.method} /<bucket>/${c.onObject ? '<key>' : ''}?${c.sub}\`)`).join(', ')}`,
     '([stored-configurations.md](stored-configurations.md), [data-protection.md](data-protection.md)); other requests naming them answer 501.',
+    // Batch Operations (docs/batch-operations.md): unpublished, routed by oss/operations.ts routeBatchJob.
+    '`batchJob`, `batchJobPriority` and `batchJobStatus` are implemented on the service for Batch Operations: CreateJob',
+    '(`POST /?batchJob`), DescribeJob / ListJobs (`GET /?batchJob[&batchJobId=…]`), UpdateJobPriority (`POST /?batchJobPriority`)',
+    'and UpdateJobStatus (`POST /?batchJobStatus`), the jobs run by a worker ([batch-operations.md](batch-operations.md));',
+    'on a bucket they are refused.',
     END,
   ].join('\n');
 }
