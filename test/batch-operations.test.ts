@@ -257,6 +257,25 @@ describe('OSS Batch Operations', () => {
     assert.equal(await objectAcl(keys[299]!), 'default');
   });
 
+  it('each operation is authorized as oss:<Operation> on the account: a RAM user allowed only ListJobs and DescribeJob reads jobs and may not create, reprioritize or cancel them', async () => {
+    const id = await created({ operation: ACL_PRIVATE, prefix: { bucket: B, prefix: 'authz/' } });
+    const ram = new Ram(srv);
+    const u = await ram.userWith('batch-reader', policyDoc({ Effect: 'Allow', Action: ['oss:ListJobs', 'oss:DescribeJob'], Resource: `acs:oss:*:${ACCOUNT_ID}:*` }));
+    const reader: Creds = { ak: u.accessKeyId, secret: u.accessKeySecret };
+    assert.ok(strictTexts(text(status(await listJobs([], reader), 200, 'ListJobs as the reader')), 'JobId').includes(id));
+    assert.equal(one(text(status(await describeJob(id, reader), 200, 'DescribeJob as the reader')), 'JobId'), id);
+    for (const [what, res] of [
+      ['CreateJob', await createJob({ operation: ACL_PRIVATE, prefix: { bucket: B, prefix: 'authz/' } }, reader)],
+      ['UpdateJobPriority', await updatePriority(id, '5', reader)],
+      ['UpdateJobStatus', await updateStatus(id, 'Cancelled', reader)],
+    ] as const) {
+      assert.equal(errorOf(status(res, 403, `${what} as the reader`))?.Code, 'AccessDenied', what);
+    }
+    const d = await job(id);
+    assert.equal(one(d, 'Priority'), '10');
+    assert.equal(one(d, 'Status'), 'New');
+  });
+
   it('bad input is refused with nothing stored; unknown and malformed job ids; idempotent ClientRequestToken; paging', async () => {
     const count = async (): Promise<number> => strictTexts(text(await listJobs([['max-keys', '1000']])), 'JobId').length;
     const before = await count();
