@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { signHeader, type Creds, type SdkRequest } from './helpers/sdk-v2-signer.js';
-import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, AK, SECRET, startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { strictTexts } from './helpers/strict-xml.js';
 
 const B = 'batch-ops-bucket';
@@ -42,6 +42,14 @@ function createJobXml(j: JobXml): string {
     + '</CreateJobRequest>';
 }
 
+/** A request as the SDK sends it: its XML content type, the body's Content-MD5 (updateContentMd5), V4-signed. */
+function sendTo(to: TestServer, r: SdkRequest, c: Creds): Promise<RawResponse> {
+  const body = r.body;
+  const headers: Record<string, string> = { 'content-type': 'application/xml', ...(body !== undefined ? { 'content-md5': createHash('md5').update(body).digest('base64') } : {}) };
+  const s = signHeader({ ...r, headers: { ...headers, ...(r.headers ?? {}) } }, c);
+  return rawRequest(to.port, { method: r.method, path: s.path, headers: { ...s.headers, host: `127.0.0.1:${to.port}`, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, body });
+}
+
 const ACL_PRIVATE = '<PutObjectAcl><ObjectAcl>private</ObjectAcl></PutObjectAcl>';
 const ACL_PUBLIC = '<PutObjectAcl><ObjectAcl>public-read</ObjectAcl></PutObjectAcl>';
 const TAGS = '<PutObjectTagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></PutObjectTagging>';
@@ -51,12 +59,7 @@ describe('OSS Batch Operations', () => {
   const root: Creds = { ak: AK, secret: SECRET };
   const nobody: Creds = { ak: 'ak', secret: 'sk' };
 
-  async function send(r: SdkRequest, c: Creds = root): Promise<RawResponse> {
-    const body = r.body;
-    const headers: Record<string, string> = { 'content-type': 'application/xml', ...(body !== undefined ? { 'content-md5': createHash('md5').update(body).digest('base64') } : {}) };
-    const s = signHeader({ ...r, headers: { ...headers, ...(r.headers ?? {}) } }, c);
-    return rawRequest(srv.port, { method: r.method, path: s.path, headers: { ...s.headers, host: `127.0.0.1:${srv.port}`, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, body });
-  }
+  const send = (r: SdkRequest, c: Creds = root): Promise<RawResponse> => sendTo(srv, r, c);
   const text = (res: RawResponse): string => res.body.toString('utf8');
   const status = (res: RawResponse, expected: number, what: string): RawResponse => {
     assert.equal(res.status, expected, `${what}: ${text(res).slice(0, 400)}`);
@@ -257,6 +260,50 @@ describe('OSS Batch Operations', () => {
     assert.equal(await objectAcl(keys[299]!), 'default');
   });
 
+  it('AddObjectTagging merges into the tags an object has, DeleteObjectTagging removes them, RestoreObject restores archived objects (a Standard one fails its task)', async () => {
+    status(await send({ method: 'PUT', bucket: B, key: 'ops/a', body: 'x', headers: { 'content-type': 'text/plain', 'x-oss-tagging': 'keep=1&team=red' } }), 200, 'PutObject with tags');
+    const add = await created({ operation: TAGS.replace(/PutObjectTagging/g, 'AddObjectTagging'), prefix: { bucket: B, prefix: 'ops/a' } });
+    await srv.batchJobs!.runOnce();
+    assert.equal(one(await job(add), 'NumberOfTasksSucceeded'), '1');
+    const tagged = text(await send({ method: 'GET', bucket: B, key: 'ops/a', params: [['tagging', '']] }));
+    assert.deepEqual(strictTexts(tagged, 'Key'), ['keep', 'team']);
+    assert.deepEqual(strictTexts(tagged, 'Value'), ['1', 'blue']);
+    const del = await created({ operation: '<DeleteObjectTagging></DeleteObjectTagging>', prefix: { bucket: B, prefix: 'ops/a' } });
+    await srv.batchJobs!.runOnce();
+    assert.equal(one(await job(del), 'Status'), 'Complete');
+    assert.deepEqual(await objectTags('ops/a'), []);
+
+    status(await send({ method: 'PUT', bucket: B, key: 'ops/cold', body: 'x', headers: { 'content-type': 'text/plain', 'x-oss-storage-class': 'Archive' } }), 200, 'PutObject Archive');
+    const restore = await created({ operation: '<RestoreObject><Days>2</Days></RestoreObject>', prefix: { bucket: B, prefix: 'ops/' }, report: { bucket: B, prefix: 'restore', scope: 'FailedTasksOnly' } });
+    await srv.batchJobs!.runOnce();
+    const r = await job(restore);
+    assert.equal(one(r, 'Status'), 'Complete');
+    assert.equal(one(r, 'TotalNumberOfTasks'), '2');
+    assert.equal(one(r, 'NumberOfTasksSucceeded'), '1');
+    assert.equal(one(r, 'NumberOfTasksFailed'), '1');
+    assert.equal(one(r, 'Days'), '2');
+    const head = await send({ method: 'HEAD', bucket: B, key: 'ops/cold' });
+    assert.match(String(head.headers['x-oss-restore']), /ongoing-request/);
+    assert.match(await getText(`restore/job-${restore}/results/000000.csv`), /^"batch-ops-bucket","ops%2Fa","","failed","[A-Za-z]+","4\d\d",/);
+  });
+
+  it('a job held by a process that went silent 10 minutes ago is taken over and finished; one held by a live process is left alone', async () => {
+    await put('held/a');
+    const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'held/' } });
+    const key = `${ACCOUNT_ID}/${Buffer.from(id, 'base64').toString('latin1')}`;
+    const hold = async (heartbeat: number): Promise<void> => {
+      await srv.meta.updateIndexEntry('batch-job', key, (cur) => JSON.stringify({ ...JSON.parse(cur!), status: 'Active', activeSince: Date.now(), holder: 'another-process', heartbeat }));
+    };
+    await hold(Date.now());
+    await srv.batchJobs!.runOnce();
+    assert.equal(one(await job(id), 'Status'), 'Active');
+    assert.equal(await objectAcl('held/a'), 'default');
+    await hold(Date.now() - 11 * 60 * 1000);
+    await srv.batchJobs!.runOnce();
+    assert.equal(one(await job(id), 'Status'), 'Complete');
+    assert.equal(await objectAcl('held/a'), 'public-read');
+  });
+
   it('each operation is authorized as oss:<Operation> on the account: a RAM user allowed only ListJobs and DescribeJob reads jobs and may not create, reprioritize or cancel them', async () => {
     const id = await created({ operation: ACL_PRIVATE, prefix: { bucket: B, prefix: 'authz/' } });
     const ram = new Ram(srv);
@@ -329,5 +376,31 @@ describe('OSS Batch Operations', () => {
     // On a bucket the sub-resource is still refused (as before: no POST of a bucket takes it), never another operation.
     status(await send({ method: 'POST', bucket: B, key: null, params: [['batchJob', '']], body: createJobXml(base) }), 405, 'CreateJob on a bucket');
     assert.equal(await count(), before + 1);
+  });
+});
+
+describe('Batch Operations on PostgreSQL, two processes: both workers run at once and each task is done once', { skip: process.env.ALUNITE_TEST_META !== 'postgres' }, () => {
+  it('one process takes the job (in its entry\'s transaction), the other leaves it: 30 tasks, 30 successes, Complete', async () => {
+    const pair = await startServerPairOnPostgres({ batchJobs: { intervalMs: 0, startDelayMs: 0, pageSize: 5 } });
+    try {
+      const root: Creds = { ak: AK, secret: SECRET };
+      const { a, b } = pair;
+      assert.equal((await sendTo(a, { method: 'PUT', bucket: B, key: null }, root)).status, 200);
+      const ram = new Ram(a);
+      await ram.call('CreateRole', { RoleName: 'oss-sdk-batch-test', AssumeRolePolicyDocument: policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } }) });
+      await ram.createPolicy('batch-all', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] }));
+      await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'batch-all', RoleName: 'oss-sdk-batch-test' });
+      await Promise.all(Array.from({ length: 30 }, (_, i) => sendTo(a, { method: 'PUT', bucket: B, key: `two/${i}`, body: 'x', headers: { 'content-type': 'text/plain' } }, root)));
+      const res = await sendTo(a, { method: 'POST', bucket: null, key: null, params: [['batchJob', '']], body: createJobXml({ operation: TAGS.replace(/PutObjectTagging/g, 'AddObjectTagging'), prefix: { bucket: B, prefix: 'two/' }, report: { bucket: B, prefix: 'two-report' } }) }, root);
+      assert.equal(res.status, 200, res.body.toString());
+      const id = strictTexts(res.body.toString(), 'JobId')[0]!;
+      await Promise.all([a.batchJobs!.runOnce(), b.batchJobs!.runOnce()]);
+      const d = (await sendTo(b, { method: 'GET', bucket: null, key: null, params: [['batchJob', ''], ['batchJobId', id]] }, root)).body.toString();
+      assert.deepEqual(['Status', 'TotalNumberOfTasks', 'NumberOfTasksSucceeded', 'NumberOfTasksFailed'].map((n) => strictTexts(d, n)[0]), ['Complete', '30', '30', '0']);
+      const manifest = JSON.parse((await sendTo(b, { method: 'GET', bucket: B, key: `two-report/job-${id}/manifest.json` }, root)).body.toString()) as { Results: string[] };
+      assert.equal(manifest.Results.length, 6, 'one report file per page of 5, written once');
+    } finally {
+      await pair.stop();
+    }
   });
 });
