@@ -41,7 +41,7 @@ export type JobOperation =
 
 export interface JobReport {
   enabled: boolean;
-  /** The bucket as given (a name, or `acs:oss:::<name>`), and the name it stands for. */
+  /** The bucket as given (a name, or `acs:oss:::<name>`: bucketNameOf). */
   bucket: string;
   prefix: string;
   scope: 'AllTasks' | 'FailedTasksOnly';
@@ -327,15 +327,10 @@ export class BatchJobService {
   }
 }
 
-export function noSuchJob(id: string): AppError {
+function noSuchJob(id: string): AppError {
   return new AppError('NoSuchJob', undefined, { JobId: id });
 }
 
 function badTransition(from: JobStatus, to: string): AppError {
   return new AppError('InvalidRequest', `The job is ${from}: it cannot be made ${to}.`, { CurrentStatus: from, RequestedJobStatus: to });
-}
-
-/** The index key of a job (the worker's handle). */
-export function jobEntryKey(job: Pick<BatchJob, 'accountId' | 'id'>): string {
-  return jobKey(job.accountId, hexOfJobId(job.id) ?? '');
 }
