@@ -304,6 +304,22 @@ describe('OSS Batch Operations', () => {
     assert.equal(await objectAcl('held/a'), 'public-read');
   });
 
+  it('an explicit Deny in the role\'s policies refuses the task it names, the job goes on with the others', async () => {
+    const ram = new Ram(srv);
+    await ram.call('CreateRole', { RoleName: 'batch-deny-one', AssumeRolePolicyDocument: policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } }) });
+    await ram.createPolicy('batch-deny-one', policyDoc(
+      { Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] },
+      { Effect: 'Deny', Action: 'oss:PutObjectAcl', Resource: `acs:oss:*:*:${B}/deny/b` },
+    ));
+    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'batch-deny-one', RoleName: 'batch-deny-one' });
+    for (const k of ['deny/a', 'deny/b', 'deny/c']) await put(k);
+    const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'deny/' }, role: `acs:ram::${ACCOUNT_ID}:role/batch-deny-one` });
+    await srv.batchJobs!.runOnce();
+    const d = await job(id);
+    assert.deepEqual(['Status', 'NumberOfTasksSucceeded', 'NumberOfTasksFailed'].map((n) => one(d, n)), ['Complete', '2', '1']);
+    assert.deepEqual([await objectAcl('deny/a'), await objectAcl('deny/b'), await objectAcl('deny/c')], ['public-read', 'default', 'public-read']);
+  });
+
   it('each operation is authorized as oss:<Operation> on the account: a RAM user allowed only ListJobs and DescribeJob reads jobs and may not create, reprioritize or cancel them', async () => {
     const id = await created({ operation: ACL_PRIVATE, prefix: { bucket: B, prefix: 'authz/' } });
     const ram = new Ram(srv);
