@@ -42,6 +42,15 @@ function createJobXml(j: JobXml): string {
     + '</CreateJobRequest>';
 }
 
+const TRUST_OSS = policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } });
+
+/** A role trusting OSS with one custom policy of these statements attached. */
+async function roleWith(ram: Ram, name: string, ...statements: object[]): Promise<void> {
+  await ram.call('CreateRole', { RoleName: name, AssumeRolePolicyDocument: TRUST_OSS });
+  await ram.createPolicy(name, policyDoc(...statements));
+  await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: name, RoleName: name });
+}
+
 /** A request as the SDK sends it: its XML content type, the body's Content-MD5 (updateContentMd5), V4-signed. */
 function sendTo(to: TestServer, r: SdkRequest, c: Creds): Promise<RawResponse> {
   const body = r.body;
@@ -50,6 +59,7 @@ function sendTo(to: TestServer, r: SdkRequest, c: Creds): Promise<RawResponse> {
   return rawRequest(to.port, { method: r.method, path: s.path, headers: { ...s.headers, host: `127.0.0.1:${to.port}`, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, body });
 }
 
+const ALL_OF_B = { Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] };
 const ACL_PRIVATE = '<PutObjectAcl><ObjectAcl>private</ObjectAcl></PutObjectAcl>';
 const ACL_PUBLIC = '<PutObjectAcl><ObjectAcl>public-read</ObjectAcl></PutObjectAcl>';
 const TAGS = '<PutObjectTagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></PutObjectTagging>';
@@ -86,6 +96,8 @@ describe('OSS Batch Operations', () => {
   async function job(id: string): Promise<string> {
     return text(status(await describeJob(id), 200, 'DescribeJob'));
   }
+  /** Status, TotalNumberOfTasks, NumberOfTasksSucceeded, NumberOfTasksFailed of a DescribeJob answer. */
+  const summary = (xml: string): string[] => ['Status', 'TotalNumberOfTasks', 'NumberOfTasksSucceeded', 'NumberOfTasksFailed'].map((n) => one(xml, n));
   const put = async (key: string, body = 'x', bucket = B): Promise<void> => {
     status(await send({ method: 'PUT', bucket, key, body, headers: { 'content-type': 'text/plain' } }), 200, `PutObject ${key}`);
   };
@@ -97,14 +109,9 @@ describe('OSS Batch Operations', () => {
     srv = await startTestServer({ batchJobs: { intervalMs: 0, startDelayMs: 0, pageSize: 10 } });
     status(await send({ method: 'PUT', bucket: B, key: null }), 200, 'PutBucket');
     const ram = new Ram(srv);
-    const trust = policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } });
-    await ram.call('CreateRole', { RoleName: 'oss-sdk-batch-test', AssumeRolePolicyDocument: trust });
-    await ram.createPolicy('batch-all', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] }));
-    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'batch-all', RoleName: 'oss-sdk-batch-test' });
+    await roleWith(ram, 'oss-sdk-batch-test', ALL_OF_B);
     // May list and read (the manifest) and write the report, but not change ACLs or tags.
-    await ram.call('CreateRole', { RoleName: 'batch-list-only', AssumeRolePolicyDocument: trust });
-    await ram.createPolicy('batch-list', policyDoc({ Effect: 'Allow', Action: ['oss:ListObjects', 'oss:GetObject', 'oss:PutObject'], Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] }));
-    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'batch-list', RoleName: 'batch-list-only' });
+    await roleWith(ram, 'batch-list-only', { Effect: 'Allow', Action: ['oss:ListObjects', 'oss:GetObject', 'oss:PutObject'], Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] });
   });
   after(async () => {
     await srv?.stop();
@@ -158,10 +165,7 @@ describe('OSS Batch Operations', () => {
     const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'acl/' }, report: { bucket: B, prefix: 'reports', scope: 'AllTasks' } });
     await srv.batchJobs!.runOnce();
     const d = await job(id);
-    assert.equal(one(d, 'Status'), 'Complete');
-    assert.equal(one(d, 'TotalNumberOfTasks'), '3');
-    assert.equal(one(d, 'NumberOfTasksSucceeded'), '3');
-    assert.equal(one(d, 'NumberOfTasksFailed'), '0');
+    assert.deepEqual(summary(d), ['Complete', '3', '3', '0']);
     assert.match(one(d, 'TerminationDate'), /^\d{10}$/);
     assert.equal(strictTexts(d, 'JobFailure').length, 0);
     for (const k of ['acl/a', 'acl/b', 'acl/c']) assert.equal(await objectAcl(k), 'public-read', k);
@@ -186,10 +190,7 @@ describe('OSS Batch Operations', () => {
     const weak = await created({ operation: TAGS, manifest, role: WEAK_ROLE, report: { bucket: B, prefix: 'reports/', scope: 'FailedTasksOnly' } });
     await srv.batchJobs!.runOnce();
     const w = await job(weak);
-    assert.equal(one(w, 'Status'), 'Complete');
-    assert.equal(one(w, 'TotalNumberOfTasks'), '2');
-    assert.equal(one(w, 'NumberOfTasksSucceeded'), '0');
-    assert.equal(one(w, 'NumberOfTasksFailed'), '2');
+    assert.deepEqual(summary(w), ['Complete', '2', '0', '2']);
     assert.deepEqual(await objectTags('tag/1'), []);
     const lines = (await getText(`reports/job-${weak}/results/000000.csv`)).trim().split('\n');
     assert.equal(lines.length, 2);
@@ -277,10 +278,7 @@ describe('OSS Batch Operations', () => {
     const restore = await created({ operation: '<RestoreObject><Days>2</Days></RestoreObject>', prefix: { bucket: B, prefix: 'ops/' }, report: { bucket: B, prefix: 'restore', scope: 'FailedTasksOnly' } });
     await srv.batchJobs!.runOnce();
     const r = await job(restore);
-    assert.equal(one(r, 'Status'), 'Complete');
-    assert.equal(one(r, 'TotalNumberOfTasks'), '2');
-    assert.equal(one(r, 'NumberOfTasksSucceeded'), '1');
-    assert.equal(one(r, 'NumberOfTasksFailed'), '1');
+    assert.deepEqual(summary(r), ['Complete', '2', '1', '1']);
     assert.equal(one(r, 'Days'), '2');
     const head = await send({ method: 'HEAD', bucket: B, key: 'ops/cold' });
     assert.match(String(head.headers['x-oss-restore']), /ongoing-request/);
@@ -305,18 +303,12 @@ describe('OSS Batch Operations', () => {
   });
 
   it('an explicit Deny in the role\'s policies refuses the task it names, the job goes on with the others', async () => {
-    const ram = new Ram(srv);
-    await ram.call('CreateRole', { RoleName: 'batch-deny-one', AssumeRolePolicyDocument: policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } }) });
-    await ram.createPolicy('batch-deny-one', policyDoc(
-      { Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] },
-      { Effect: 'Deny', Action: 'oss:PutObjectAcl', Resource: `acs:oss:*:*:${B}/deny/b` },
-    ));
-    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'batch-deny-one', RoleName: 'batch-deny-one' });
+    await roleWith(new Ram(srv), 'batch-deny-one', ALL_OF_B, { Effect: 'Deny', Action: 'oss:PutObjectAcl', Resource: `acs:oss:*:*:${B}/deny/b` });
     for (const k of ['deny/a', 'deny/b', 'deny/c']) await put(k);
     const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'deny/' }, role: `acs:ram::${ACCOUNT_ID}:role/batch-deny-one` });
     await srv.batchJobs!.runOnce();
     const d = await job(id);
-    assert.deepEqual(['Status', 'NumberOfTasksSucceeded', 'NumberOfTasksFailed'].map((n) => one(d, n)), ['Complete', '2', '1']);
+    assert.deepEqual(summary(d), ['Complete', '3', '2', '1']);
     assert.deepEqual([await objectAcl('deny/a'), await objectAcl('deny/b'), await objectAcl('deny/c')], ['public-read', 'default', 'public-read']);
   });
 
@@ -402,10 +394,7 @@ describe('Batch Operations on PostgreSQL, two processes: both workers run at onc
       const root: Creds = { ak: AK, secret: SECRET };
       const { a, b } = pair;
       assert.equal((await sendTo(a, { method: 'PUT', bucket: B, key: null }, root)).status, 200);
-      const ram = new Ram(a);
-      await ram.call('CreateRole', { RoleName: 'oss-sdk-batch-test', AssumeRolePolicyDocument: policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } }) });
-      await ram.createPolicy('batch-all', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] }));
-      await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'batch-all', RoleName: 'oss-sdk-batch-test' });
+      await roleWith(new Ram(a), 'oss-sdk-batch-test', ALL_OF_B);
       await Promise.all(Array.from({ length: 30 }, (_, i) => sendTo(a, { method: 'PUT', bucket: B, key: `two/${i}`, body: 'x', headers: { 'content-type': 'text/plain' } }, root)));
       const res = await sendTo(a, { method: 'POST', bucket: null, key: null, params: [['batchJob', '']], body: createJobXml({ operation: TAGS.replace(/PutObjectTagging/g, 'AddObjectTagging'), prefix: { bucket: B, prefix: 'two/' }, report: { bucket: B, prefix: 'two-report' } }) }, root);
       assert.equal(res.status, 200, res.body.toString());
