@@ -181,6 +181,19 @@ describe('OSS Batch Operations', () => {
     assert.ok(strictTexts(listed, 'Operation').includes('PutObjectAcl'));
   });
 
+  it('a key prefix job runs on the objects there when it was prepared: its own report files written under the prefix, and objects written later, are no tasks', async () => {
+    for (let i = 0; i < 12; i++) await put(`self/${String(i).padStart(2, '0')}`);
+    const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'self/' }, report: { bucket: B, prefix: 'self/reports' }, confirm: true });
+    await srv.batchJobs!.runOnce();
+    assert.equal(one(await job(id), 'Status'), 'Suspended');
+    await put('self/zz-later');
+    status(await updateStatus(id, 'Ready'), 200, 'Ready');
+    await srv.batchJobs!.runOnce();
+    assert.deepEqual(summary(await job(id)), ['Complete', '12', '12', '0']);
+    assert.equal(await objectAcl('self/zz-later'), 'default');
+    assert.equal(await objectAcl(`self/reports/job-${id}/results/000000.csv`), 'default');
+  });
+
   it('a CSV manifest (ETag checked) tags its objects; a role without oss:PutObjectTagging fails every task, counted and reported (FailedTasksOnly)', async () => {
     for (const k of ['tag/1', 'tag/2']) await put(k);
     const csv = `${B},tag/1\n${B},tag%2F2\n`;

@@ -264,12 +264,13 @@ export class BatchJobWorker {
     if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
     const role = await this.roleOf(job);
     if (job.status === 'Preparing') {
-      const total = await this.count(job, role);
+      const preparedAt = this.deps.ctx.clock();
+      const total = await this.count(job, role, preparedAt);
       job = await this.save(key, (cur) => {
-        if (cur.status !== 'Preparing') return { ...cur, total };
+        if (cur.status !== 'Preparing') return { ...cur, total, preparedAt };
         const hold = cur.spec.confirmationRequired && !cur.confirmed;
         const { holder: _h, heartbeat: _b, ...rest } = cur;
-        return hold ? { ...rest, total, status: 'Suspended' } : { ...cur, total, status: 'Ready' };
+        return hold ? { ...rest, total, preparedAt, status: 'Suspended' } : { ...cur, total, preparedAt, status: 'Ready' };
       });
       if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
       if (job.status !== 'Ready') return;
@@ -313,8 +314,8 @@ export class BatchJobWorker {
     return role;
   }
 
-  /** Counts the tasks (reading the manifest, or listing the prefix as the role may). */
-  private async count(job: BatchJob, role: JobRole): Promise<number> {
+  /** Counts the tasks (reading the manifest, or listing the prefix as the role may: the objects written by `at`). */
+  private async count(job: BatchJob, role: JobRole, at: number): Promise<number> {
     if (job.spec.manifest !== null) return (await this.manifestOf(job, role)).length;
     const kp = job.spec.keyPrefix!;
     const bucket = bucketNameOf(kp.sourceBucket);
@@ -324,7 +325,7 @@ export class BatchJobWorker {
     for (;;) {
       if ((await this.deps.ctx.meta.getBucket(bucket)) === null) throw new JobFailure('NoSuchBucket', `The source bucket ${bucket} does not exist.`);
       const page = await this.deps.ctx.meta.scanObjects(bucket, { prefix: kp.prefix, ...(after !== undefined ? { after } : {}), limit: 1000 });
-      n += page.length;
+      for (const o of page) if (o.lastModified <= at) n++;
       if (page.length < 1000) return n;
       after = page[page.length - 1]!.key;
     }
@@ -343,8 +344,9 @@ export class BatchJobWorker {
     const bucket = bucketNameOf(kp.sourceBucket);
     if ((await this.deps.ctx.meta.getBucket(bucket)) === null) throw new JobFailure('NoSuchBucket', `The source bucket ${bucket} does not exist.`);
     const page = await this.deps.ctx.meta.scanObjects(bucket, { prefix: kp.prefix, ...(job.cursor !== '' ? { after: job.cursor } : {}), limit: this.pageSize });
+    const at = job.preparedAt ?? Number.POSITIVE_INFINITY;
     return {
-      tasks: page.map((o) => ({ bucket, key: o.key })),
+      tasks: page.filter((o) => o.lastModified <= at).map((o) => ({ bucket, key: o.key })),
       cursor: page.length > 0 ? page[page.length - 1]!.key : job.cursor,
       done: page.length < this.pageSize,
     };

@@ -89,6 +89,11 @@ export interface BatchJob {
   activeMs: number;
   activeSince?: number;
   failure?: { code: string; reason: string };
+  /**
+   * When Preparing listed the key prefix: its tasks are the objects written by then (the job's own report files, and
+   * objects written while it runs, are not among them).
+   */
+  preparedAt?: number;
   /** Where the tasks go on: the last key done (a key prefix) or the number of manifest rows done. */
   cursor: string;
   /** Report result files written so far (`results/<n>.csv`). */
