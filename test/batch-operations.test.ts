@@ -298,7 +298,7 @@ describe('OSS Batch Operations', () => {
     assert.match(await getText(`restore/job-${restore}/results/000000.csv`), /^"batch-ops-bucket","ops%2Fa","","failed","[A-Za-z]+","4\d\d",/);
   });
 
-  it('a job held by a process that went silent 10 minutes ago is taken over and finished; one held by a live process is left alone', async () => {
+  it('a job held by a process that went silent 10 minutes ago is taken over and finished; one held by a live process is left alone on PostgreSQL, taken at once on SQLite (a restart: one process owns the file)', async () => {
     await put('held/a');
     const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'held/' } });
     const key = `${ACCOUNT_ID}/${Buffer.from(id, 'base64').toString('latin1')}`;
@@ -307,6 +307,11 @@ describe('OSS Batch Operations', () => {
     };
     await hold(Date.now());
     await srv.batchJobs!.runOnce();
+    if (process.env.ALUNITE_TEST_META !== 'postgres') {
+      assert.equal(one(await job(id), 'Status'), 'Complete');
+      assert.equal(await objectAcl('held/a'), 'public-read');
+      return;
+    }
     assert.equal(one(await job(id), 'Status'), 'Active');
     assert.equal(await objectAcl('held/a'), 'default');
     await hold(Date.now() - 11 * 60 * 1000);

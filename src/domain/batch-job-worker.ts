@@ -20,7 +20,8 @@ import type { ArchiveService } from './restore.js';
  *
  * A job is taken inside the store's transaction (its entry names this process and a heartbeat, renewed with every
  * page), so with several processes on one database (PostgreSQL) only one works on a job at a time; a job whose
- * holder has not written for STALE_MS (a process that died) is taken over and goes on from its saved position.
+ * holder has not written for STALE_MS (a process that died) is taken over and goes on from its saved position. With
+ * SQLite (one process per database) a job another process left is taken over at once (the server restarted).
  */
 
 /** A holder that has not saved its job for this long is gone. */
@@ -236,7 +237,11 @@ export class BatchJobWorker {
   private mayTake(job: BatchJob, now: number): boolean {
     if (FINAL_STATUSES.has(job.status) || job.status === 'Suspended' || job.status === 'Paused') return false;
     if (job.status === 'New' && now - job.created < this.opts.startDelayMs) return false;
-    return job.holder === undefined || job.holder === this.holder || now - (job.heartbeat ?? 0) >= STALE_MS;
+    if (job.holder === undefined || job.holder === this.holder) return true;
+    // With SQLite one process owns the database: a job another holder left is a dead process's (a restart), taken at
+    // once. Processes sharing PostgreSQL wait for its heartbeat to go stale.
+    const shared = typeof this.deps.ctx.meta.tryLease === 'function';
+    return !shared || now - (job.heartbeat ?? 0) >= STALE_MS;
   }
 
   /** Takes the job (in the store's transaction) and runs it as far as it goes now. */
