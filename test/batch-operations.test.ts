@@ -330,6 +330,20 @@ describe('OSS Batch Operations', () => {
     assert.deepEqual([await objectAcl('deny/a'), await objectAcl('deny/b'), await objectAcl('deny/c')], ['public-read', 'default', 'public-read']);
   });
 
+  it('a bucket\'s Referer whitelist (no empty Referer) does not refuse the job\'s tasks: they are the service\'s header-signed requests', async () => {
+    const referer = (allowEmpty: boolean, list: string): Promise<RawResponse> => send({ method: 'PUT', bucket: B, key: null, params: [['referer', '']], body: `<RefererConfiguration><AllowEmptyReferer>${allowEmpty}</AllowEmptyReferer><RefererList>${list}</RefererList></RefererConfiguration>` });
+    status(await referer(false, '<Referer>http://www.example.com</Referer>'), 200, 'PutBucketReferer');
+    try {
+      await put('ref/a');
+      const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'ref/' }, report: { bucket: B, prefix: 'ref-report' } });
+      await srv.batchJobs!.runOnce();
+      assert.deepEqual(summary(await job(id)), ['Complete', '1', '1', '0']);
+      assert.equal(await objectAcl('ref/a'), 'public-read');
+    } finally {
+      status(await referer(true, ''), 200, 'PutBucketReferer back');
+    }
+  });
+
   it('each operation is authorized as oss:<Operation> on the account: a RAM user allowed only ListJobs and DescribeJob reads jobs and may not create, reprioritize or cancel them', async () => {
     const id = await created({ operation: ACL_PRIVATE, prefix: { bucket: B, prefix: 'authz/' } });
     const ram = new Ram(srv);

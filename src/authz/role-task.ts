@@ -9,7 +9,8 @@ import type { RequestFacts } from './context.js';
  * check is decided by the one authorization path (authorize.ts) for a session of the role, as a request signed with
  * credentials from AssumeRole would be: the role's attached policies, no session policy, the bucket's policy, rules
  * and owner. The request facts are those of a request from the service itself: no source address, referer or
- * headers, over TLS [UNVERIFIED: which condition keys the cloud sets for its batch jobs].
+ * headers, over TLS, signed in a header (a bucket's Referer whitelist, which binds anonymous requests and signed URLs
+ * only, does not refuse it) [UNVERIFIED: which condition keys the cloud sets for its batch jobs].
  */
 export const BATCH_SESSION_NAME = 'oss-batch-operations';
 
@@ -25,8 +26,9 @@ export function roleTaskAuthorizer(deps: AuthzDeps, clock: () => number): RoleAu
     const first = checks[0]!;
     // The operation each check stands for (its name sets which condition keys apply, as for a request).
     const op = { name: first.action.replace(/^oss:/, ''), bucket: first.bucket, key: first.key, checks: authzChecks } as unknown as Operation;
+    // Signed as a header signature is (the service's own requests): hotlink protection does not apply to them.
     const facts: RequestFacts = {
-      sourceIp: '', secureTransport: true, now: clock(), headers: {}, query: new Map(),
+      sourceIp: '', secureTransport: true, now: clock(), headers: {}, query: new Map(), authMethod: 'v4',
       ...(requestTags !== undefined ? { requestTags } : {}),
     };
     await authorize(principal, op, deps, facts, authzChecks);
