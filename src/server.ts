@@ -21,7 +21,8 @@ import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { InventoryWorker } from './domain/inventory-worker.js';
 import { BATCH_WORKER_DEFAULTS, BatchJobWorker } from './domain/batch-job-worker.js';
 import { BatchJobService } from './domain/batch-jobs.js';
-import { roleTaskAuthorizer } from './authz/role-task.js';
+import { roleTaskAuthorizer, trustsOssService } from './authz/role-task.js';
+import { ramRoleArn } from './policy/arn.js';
 import type { AuthzDeps } from './authz/authorize.js';
 import { MultipartService } from './domain/multipart.js';
 import { ObjectService } from './domain/objects.js';
@@ -508,7 +509,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     findRole: async (accountId, roleName) => {
       if (!(await accounts.exists(accountId))) return null;
       const role = await accounts.storeFor(accountId).getRole(roleName);
-      return role === null ? null : { accountId, roleId: role.roleId, roleName: role.roleName };
+      return role === null ? null : { accountId, roleId: role.roleId, roleName: role.roleName, trustsOss: trustsOssService(role.assumeRolePolicyDocument, ramRoleArn(accountId, role.roleName)) };
     },
   }, {
     intervalMs: bj.intervalMs ?? BATCH_WORKER_DEFAULTS.intervalMs,

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
+import { TRUST_ACCOUNT } from './helpers/sts.js';
 import { signHeader, type Creds, type SdkRequest } from './helpers/sdk-v2-signer.js';
 import { ACCOUNT_ID, AK, SECRET, startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { strictTexts } from './helpers/strict-xml.js';
@@ -361,6 +362,39 @@ describe('OSS Batch Operations', () => {
     const d = await job(id);
     assert.equal(one(d, 'Priority'), '10');
     assert.equal(one(d, 'Status'), 'New');
+  });
+
+  it('CreateJob hands over its role: a RAM user allowed oss:CreateJob needs ram:PassRole on that role\'s ARN, else 403 and no job (or it could act with any role of the account)', async () => {
+    const ram = new Ram(srv);
+    const count = async (): Promise<number> => strictTexts(text(await listJobs([['max-keys', '1000']])), 'JobId').length;
+    const create = { Effect: 'Allow', Action: ['oss:CreateJob', 'oss:ListJobs'], Resource: `acs:oss:*:${ACCOUNT_ID}:*` };
+    const without = await ram.userWith('batch-creator', policyDoc(create));
+    const other = await ram.userWith('batch-creator-other-role', policyDoc(create, { Effect: 'Allow', Action: 'ram:PassRole', Resource: `acs:ram::${ACCOUNT_ID}:role/batch-list-only` }));
+    const passer = await ram.userWith('batch-passer', policyDoc(create, { Effect: 'Allow', Action: 'ram:PassRole', Resource: ROLE }));
+    const spec: JobXml = { operation: ACL_PRIVATE, prefix: { bucket: B, prefix: 'passrole/' } };
+    const before = await count();
+    for (const u of [without, other]) {
+      const refused = await createJob(spec, { ak: u.accessKeyId, secret: u.accessKeySecret });
+      assert.equal(errorOf(status(refused, 403, 'CreateJob without ram:PassRole on the role'))?.Code, 'AccessDenied');
+    }
+    assert.equal(await count(), before, 'nothing created');
+    const made = await createJob(spec, { ak: passer.accessKeyId, secret: passer.accessKeySecret });
+    assert.ok(one(text(status(made, 200, 'CreateJob with ram:PassRole')), 'JobId').length > 0);
+  });
+
+  it('a role whose trust policy does not admit the OSS service fails the job (RoleNotTrusted): a role made for people is not the service\'s to use', async () => {
+    const ram = new Ram(srv);
+    // Allowed everything on the bucket, but trusted only by the account's people.
+    await ram.call('CreateRole', { RoleName: 'batch-people-role', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    await ram.call('CreatePolicy', { PolicyName: 'batch-people-all', PolicyDocument: policyDoc(ALL_OF_B) });
+    await ram.call('AttachPolicyToRole', { RoleName: 'batch-people-role', PolicyType: 'Custom', PolicyName: 'batch-people-all' });
+    await put('trust/a');
+    const id = await created({ operation: ACL_PUBLIC, prefix: { bucket: B, prefix: 'trust/' }, role: `acs:ram::${ACCOUNT_ID}:role/batch-people-role` });
+    await srv.batchJobs!.runOnce();
+    const d = await job(id);
+    assert.equal(one(d, 'Status'), 'Failed');
+    assert.equal(one(d, 'FailureCode'), 'RoleNotTrusted');
+    assert.equal(await objectAcl('trust/a'), 'default');
   });
 
   it('bad input is refused with nothing stored; unknown and malformed job ids; idempotent ClientRequestToken; paging', async () => {

@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Bucket, ObjectRecord } from '../domain/model.js';
 import { AppError } from '../errors.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
-import { authorizeOss, compileOrDenyAll, kmsKeyArn, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAcl, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
+import { authorizeOss, compileOrDenyAll, kmsKeyArn, ramRoleArn, ossResourceArn, ossServiceArn, type CompiledPolicy, type ConditionContext, type OssAcl, type OssAuthzInput, type OssCaller, type OssDecision } from '../policy/index.js';
 import { newMatchMeter, type MatchMeter } from '../policy/glob.js';
 import { EXISTING_OBJECT_TAG_ACTIONS } from '../policy/known-actions.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
@@ -13,6 +13,7 @@ import { bucketRuleRefusal } from './bucket-rules.js';
 import { accessPointRefusal, evaluatedPolicyOf } from './access-point.js';
 import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 import { readConfig } from '../domain/bucket-config.js';
+import { roleOfArn } from '../domain/batch-jobs.js';
 import { storedKind } from '../domain/stored-configs.js';
 import { bucketTags } from '../oss/stored/tags.js';
 import { bucketDefaultEncryption, DEFAULT_KMS_KEY } from '../domain/encryption.js';
@@ -132,6 +133,26 @@ export async function authorize(
       const decided = authorizeOss(input);
       const decision: OssDecision = decided.allowed ? decided : kmsRefusal(decided);
       if (trace) trace.authz = ossOutcome(check.action, input, decision);
+      if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
+      continue;
+    }
+    if (check.passRole !== undefined) {
+      // Handing a role to the server's own work (a batch job): the caller's identity and session policies on the
+      // role's ARN decide; the role's account's root always may. Bucket policies and ACLs never grant it.
+      const role = roleOfArn(check.passRole);
+      // A RoleArn that names no role passes nothing (the handler refuses such an ARN first, as InvalidArgument).
+      if (role === null) throw new AppError('AccessDenied');
+      const input: OssAuthzInput = {
+        caller,
+        bucketOwner: role.accountId,
+        identityPolicies,
+        sessionPolicy,
+        check: { action: 'ram:PassRole', resource: ramRoleArn(role.accountId, role.roleName), acl: 'none', isObject: false },
+        context: contextFor(null),
+        meter,
+      };
+      const decision = authorizeOss(input);
+      if (trace) trace.authz = ossOutcome('ram:PassRole', input, decision);
       if (!decision.allowed) throw new AccessDeniedError(principal, decision, check);
       continue;
     }
@@ -430,3 +451,4 @@ function ossOutcome(action: string, input: OssAuthzInput, d: OssDecision): Authz
   if (x === undefined) return { action, resource, decision, statementIndex: -1, basis };
   return { action, resource, decision, layer: x.layer, policy: x.layer === 'owner' ? undefined : x.policy, statementIndex: x.statement, policyText: x.policyText, basis };
 }
+

@@ -3,6 +3,7 @@ import type { JobRole, RoleAuthorizer, TaskCheck } from '../domain/batch-job-wor
 import type { AuthzCheck, Operation } from '../oss/operations.js';
 import { authorize, type AuthzDeps } from './authorize.js';
 import type { RequestFacts } from './context.js';
+import { authorizeAssumeRole, compilePolicy } from '../policy/index.js';
 
 /**
  * Authorization of work the server does on a caller's behalf as a RAM role (batch jobs, docs/batch-operations.md): each
@@ -33,4 +34,17 @@ export function roleTaskAuthorizer(deps: AuthzDeps, clock: () => number): RoleAu
     };
     await authorize(principal, op, deps, facts, authzChecks);
   };
+}
+
+/** The service that runs batch jobs, as a role's trust policy names it (`"Principal": {"Service": ["oss.aliyuncs.com"]}`). */
+export const OSS_SERVICE = 'oss.aliyuncs.com';
+
+/**
+ * Whether a role's trust policy lets the OSS service assume it (sts:AssumeRole by the service principal), decided by the
+ * policy engine as STS decides an AssumeRole: a trust policy that does not compile admits no one.
+ */
+export function trustsOssService(trustPolicyText: string, roleArn: string): boolean {
+  const trust = compilePolicy(trustPolicyText, 'trust', { label: 'trust policy' });
+  if (!trust.ok) return false;
+  return authorizeAssumeRole({ caller: { kind: 'service', service: OSS_SERVICE }, identityPolicies: [], trustPolicy: trust.policy, roleArn }).allowed;
 }

@@ -54,6 +54,8 @@ export interface JobRole {
   accountId: string;
   roleId: string;
   roleName: string;
+  /** Whether the role's trust policy admits the OSS service (`oss.aliyuncs.com`), which runs the job as the role. */
+  trustsOss: boolean;
 }
 
 /** Authorizes checks as a session of the role (throws the AppError a request would get, AccessDenied). */
@@ -316,6 +318,8 @@ export class BatchJobWorker {
     }
     const role = await this.deps.findRole(job.accountId, named.roleName);
     if (role === null) throw new JobFailure('RoleNotFound', `The role ${job.spec.roleArn} does not exist.`);
+    // The service assumes the role, as for any service role: its trust policy must admit oss.aliyuncs.com.
+    if (!role.trustsOss) throw new JobFailure('RoleNotTrusted', `The trust policy of ${job.spec.roleArn} does not allow the OSS service (oss.aliyuncs.com) to assume it.`);
     return role;
   }
 

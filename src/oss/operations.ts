@@ -46,6 +46,12 @@ export interface AuthzCheck {
    * the write is not KMS-encrypted. `{ keyId }`: that key (the one a KMS-encrypted object was written with).
    */
   kms?: 'write' | { keyId: string };
+  /**
+   * A check of `ram:PassRole` on this role ARN (`acs:ram::<account>:role/<name>`), rather than on `bucket`/`key`: handing
+   * a role to work the server does as that role (a batch job's RoleArn, docs/batch-operations.md). Decided by the
+   * caller's identity and session policies on the role's ARN; the root of the role's account always may.
+   */
+  passRole?: string;
 }
 
 /** What a write sets besides bytes and metadata that has an action of its own (spec ram-sts §3). */

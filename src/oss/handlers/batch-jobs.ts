@@ -1,5 +1,5 @@
 import { AppError, invalidArgument } from '../../errors.js';
-import { BATCH_LIMITS, parseStatuses, type BatchJob, type JobOperation, type JobReport, type JobSpec } from '../../domain/batch-jobs.js';
+import { BATCH_LIMITS, parseStatuses, roleOfArn, type BatchJob, type JobOperation, type JobReport, type JobSpec } from '../../domain/batch-jobs.js';
 import type { Handler, OssRequest } from '../context.js';
 import { childBool, childElement, childElements, childInt, childTextOnce, INTEGER_TEXT, malformedXml, type XmlElement } from '../xml-reader.js';
 import { el, type XmlChild } from '../xml.js';
@@ -183,7 +183,12 @@ function intParam(req: OssRequest, name: string): number {
 
 export const createJob: Handler = async (req) => {
   const doc = await readConfigXml(req, 'CreateJobRequest', MAX_BODY);
-  const id = await jobs(req).create(req.accountId, jobSpecOf(doc as XmlElement));
+  const spec = jobSpecOf(doc as XmlElement);
+  // The job will act as its role: the caller must be allowed to hand it over (ram:PassRole on the role's ARN), or
+  // anyone allowed oss:CreateJob could act with any role of the account. An ARN that names no role is left for
+  // create() to refuse.
+  if (roleOfArn(spec.roleArn) !== null) await req.authorize([{ action: 'ram:PassRole', bucket: null, key: null, acl: 'none', passRole: spec.roleArn }]);
+  const id = await jobs(req).create(req.accountId, spec);
   return xmlResponse(el('CreateJobResult', [el('JobId', id)]));
 };
 
