@@ -93,6 +93,7 @@ import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolv
 import { systemClock, type Clock } from './util/time.js';
 import { isAppError } from './errors.js';
 import { DEV_DEFAULTS, VERSION } from './defaults.js';
+import { hostnamesOf } from './oss/address.js';
 
 // Kept in a module of their own so the CLI's client commands do not load the server (cli/main.ts).
 export { DEV_DEFAULTS, VERSION } from './defaults.js';
@@ -108,7 +109,10 @@ export interface ServerOptions {
   accountId: string;
   rootAccessKeyId: string;
   rootAccessKeySecret: string;
-  /** Extra host names serving virtual-hosted buckets (`<bucket>.<hostname>`). */
+  /**
+   * Extra host names serving virtual-hosted buckets (`<bucket>.<hostname>`), never bindable as CNAMEs; normalized at
+   * start (oss/address.ts hostnamesOf: trimmed, lower-cased, no port or trailing dot), start refused on a non-name.
+   */
   hostnames?: string[];
   /** How PutCname proves domain ownership (default `dns`, as the cloud); docs/stored-configurations.md#cnames-implemented. */
   cname?: CnameSettings;
@@ -266,6 +270,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const initState = opts.init !== undefined ? loadState(opts.init) : undefined;
   // Read and opened before the stores, so a bad path fails start-up without leaving anything open.
   const tls = opts.tls ? { ...(await readTlsMaterial(opts.tls)), port: opts.tls.port } : null;
+  // Compared as each request's Host is (lower-cased, no port): a name kept as given could be bound as a CNAME.
+  const hostnames = hostnamesOf(opts.hostnames ?? []);
   const audit = opts.auditLog !== undefined ? new AuditLog(opts.auditLog, log) : null;
   let meta: MetadataStore & IdentityStore & ProviderStore;
   let blobs: BlobStore;
@@ -434,7 +440,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     asyncFetch,
     callbacks,
     // CNAMEs that route (docs/stored-configurations.md#cnames-implemented).
-    cnames: { bindings: new CnameBindings(meta), ownership: new CnameOwnership(opts.cname), hostnames: opts.hostnames ?? [] },
+    cnames: { bindings: new CnameBindings(meta), ownership: new CnameOwnership(opts.cname), hostnames },
   };
   const lifecycle = lc.enabled === false ? undefined : new LifecycleWorker(ctx, {
     holder: `${process.pid}-${randomUUID()}`,
@@ -621,7 +627,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const gated = (l: RequestListener): RequestListener => (opts.allowReset === true ? gate.wrap(l) : l);
   const resetDeps = {
     ...applyDeps, enabled: opts.allowReset === true, ...(initState ? { initFile: initState.file } : {}), blobs, credentials,
-    region: opts.region, clock, hostnames: opts.hostnames ?? [], gate, log,
+    region: opts.region, clock, hostnames, gate, log,
   };
 
   // The console offers one-click sign-in only with the well-known development keys, never with real ones.
@@ -636,7 +642,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (path === '/-/callback/public-key.pem') return callbacks.publicKeyResponse();
     if (path === '/-/reset') return handleReset(req, resetDeps);
     // Several accounts (docs/accounts.md): the operator's account API.
-    if (path === '/-/accounts' || path.startsWith('/-/accounts/')) return handleAccountsApi(req, path, { accounts, credentials, region: opts.region, clock, hostnames: opts.hostnames ?? [], nonces: meta });
+    if (path === '/-/accounts' || path.startsWith('/-/accounts/')) return handleAccountsApi(req, path, { accounts, credentials, region: opts.region, clock, hostnames, nonces: meta });
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
       return {
@@ -671,7 +677,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       clock,
       region: opts.region,
       accountId: opts.accountId,
-      hostnames: opts.hostnames ?? [],
+      hostnames,
       log,
       rpc: (req, rawQuery, rec) => handleRpc({ ram, sts, credentials, nonces: meta, clock, log, explain, extras: ramExtras!, ims, federation, ramFor: (id) => accounts.ramFor(id), extrasFor: (id) => accounts.extrasFor(id), imsFor: (id) => accounts.imsFor(id) }, req, rawQuery, rec),
       diagnostics: ramExtras!.diagnostics,

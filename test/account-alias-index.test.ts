@@ -22,6 +22,10 @@ test('a release and another account\'s claim of the same alias, together: the cl
       if (value === null) await new Promise((r) => setTimeout(r, 50));
       await meta.putIndexEntry(index, key, value);
     },
+    swapIndexEntry: async (index, key, expected, value) => {
+      if (value === null) await new Promise((r) => setTimeout(r, 50));
+      return meta.swapIndexEntry(index, key, expected, value);
+    },
   };
   const index = new AccountAliasIndex({ store: slowRelease, accountIds: async () => [...aliases.keys()], aliasOf: async (id) => aliases.get(id) ?? null });
   await index.ready();

@@ -10,6 +10,13 @@ import { AppError } from '../errors.js';
 // Aliases are unique across accounts, as the cloud makes them: SetAccountAlias with an alias another account
 // holds is refused (409 EntityAlreadyExists.AccountAlias). Old data can still hold one alias in two accounts:
 // the build enters such an alias as SHARED, and a shared alias signs in to neither account.
+//
+// A claim comes after the claimant's own document names the alias (ram/account-settings.ts, which takes it back
+// on a refusal), and enters it by compare-and-set (MetadataStore.swapIndexEntry): an entry is only ever replaced
+// as it was read, and another account is confirmed to hold the alias on its document. Before (red-team wave 16)
+// the entry was claimed first and written blind, and the document stored after: accounts setting one alias at
+// once each found the entry free or "stale" (the other's document did not name it yet) and all kept it, in one
+// process as across processes; `user@alias` then signed in to whichever wrote the entry last.
 
 /** The index's name in the store (`MetadataStore.getIndexEntry`). */
 export const ACCOUNT_ALIAS_INDEX = 'account-alias';
@@ -22,6 +29,8 @@ const SHARED = '*';
 export interface AccountAliasIndexStore {
   getIndexEntry(index: string, key: string): Promise<string | null>;
   putIndexEntry(index: string, key: string, value: string | null): Promise<void>;
+  /** Compare-and-set: writes `value` only while the entry is `expected`; whether it wrote. */
+  swapIndexEntry(index: string, key: string, expected: string | null, value: string | null): Promise<boolean>;
 }
 
 export interface AccountAliasIndexDeps {
@@ -34,7 +43,10 @@ export interface AccountAliasIndexDeps {
 
 /** What SetAccountAlias and ClearAccountAlias ask of the index (ram/account-settings.ts). */
 export interface AccountAliasClaims {
-  /** Enters `alias` for the account, refusing one another account holds; call before the alias is stored. */
+  /**
+   * Enters `alias` for the account, refusing one another account holds; call once the account's own document
+   * names it (and put the document back on a refusal).
+   */
   claim(accountId: string, alias: string): Promise<void>;
   /** Takes an alias the account no longer holds out of the index (only while the entry is the account's). */
   release(accountId: string, alias: string): Promise<void>;
@@ -58,11 +70,14 @@ export class AccountAliasIndex implements AccountAliasClaims {
   claim(accountId: string, alias: string): Promise<void> {
     return this.serial(async () => {
       await this.ensureBuilt();
-      const held = await this.deps.store.getIndexEntry(ACCOUNT_ALIAS_INDEX, alias);
-      if (held !== null && held !== accountId && (await this.heldByAnother(accountId, alias, held))) {
-        throw new AppError('EntityAlreadyExists.AccountAlias');
+      // Each lost compare-and-set means another claim or release of the alias landed in between: read it again.
+      for (let round = 0; round < 8; round++) {
+        const held = await this.deps.store.getIndexEntry(ACCOUNT_ALIAS_INDEX, alias);
+        if (held === accountId) return;
+        if (held !== null && (await this.heldByAnother(accountId, alias, held))) throw new AppError('EntityAlreadyExists.AccountAlias');
+        if (await this.deps.store.swapIndexEntry(ACCOUNT_ALIAS_INDEX, alias, held, accountId)) return;
       }
-      await this.deps.store.putIndexEntry(ACCOUNT_ALIAS_INDEX, alias, accountId);
+      throw new AppError('EntityAlreadyExists.AccountAlias');
     });
   }
 
@@ -81,14 +96,15 @@ export class AccountAliasIndex implements AccountAliasClaims {
   }
 
   private async releaseNow(accountId: string, alias: string): Promise<void> {
+    // Compare-and-set: a claim by another account (in any process) landing after the read keeps its entry.
     const held = await this.deps.store.getIndexEntry(ACCOUNT_ALIAS_INDEX, alias);
     if (held === accountId) {
-      await this.deps.store.putIndexEntry(ACCOUNT_ALIAS_INDEX, alias, null);
+      await this.deps.store.swapIndexEntry(ACCOUNT_ALIAS_INDEX, alias, accountId, null);
     } else if (held === SHARED) {
       // One of several holders let it go: the entry names whoever still holds it (SHARED while several do).
       const holders: string[] = [];
       for (const id of await this.deps.accountIds()) if (id !== accountId && (await this.deps.aliasOf(id)) === alias) holders.push(id);
-      await this.deps.store.putIndexEntry(ACCOUNT_ALIAS_INDEX, alias, holders.length === 0 ? null : holders.length === 1 ? holders[0]! : SHARED);
+      await this.deps.store.swapIndexEntry(ACCOUNT_ALIAS_INDEX, alias, SHARED, holders.length === 0 ? null : holders.length === 1 ? holders[0]! : SHARED);
     }
   }
 

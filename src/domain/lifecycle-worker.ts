@@ -3,8 +3,10 @@ import { dropBlobs, garbageSegments, type DomainContext } from './context.js';
 import type { DeleteOutcome, NoncurrentCursor } from '../store/meta/types.js';
 import { VERSIONING_CONFIG } from '../store/meta/versions.js';
 import { accessTrackingSince } from './access-monitor.js';
-import { coldness, lifecycleOf, matchWeight, objectActionDue, ruleMatches, scanPrefixes, uploadAbortDue, type LifecycleConfig, type LifecycleSubject, type ObjectAction, type TransitionClass } from './lifecycle.js';
+import { coldness, LIFECYCLE, lifecycleOf, matchWeight, objectActionDue, ruleMatches, scanPrefixes, uploadAbortDue, type LifecycleConfig, type LifecycleSubject, type ObjectAction, type TransitionClass } from './lifecycle.js';
 import type { Bucket, ObjectRecord } from './model.js';
+import { incarnationOf, isIncarnation } from '../store/meta/types.js';
+import { AppError } from '../errors.js';
 
 /**
  * The background worker that applies the buckets' lifecycle rules: expires current objects, moves them to
@@ -23,6 +25,12 @@ import type { Bucket, ObjectRecord } from './model.js';
  * commit, the free-space admission told. On a versioned bucket expiring adds a delete marker (the store's
  * removeObject, as DeleteObject without a version id), and the noncurrent versions and lone delete markers
  * are found through the store's version indexes.
+ *
+ * Only the bucket whose rules are applied is touched (red-team wave 16): a tick lists the buckets first and walks
+ * them one by one, so the bucket of a name may have been deleted and created again, by any account, before the
+ * worker gets there or between two of its pages. Each page re-reads the bucket and stops on another incarnation
+ * (or on rules changed meanwhile: the next tick takes them); every removal, abort, transition and position write
+ * carries the incarnation into the store, which refuses it inside its transaction on another bucket of the name.
  */
 
 /** The lease row the processes sharing a database compete for (a PostgreSQL migration inserts its row). */
@@ -105,6 +113,9 @@ const zero = (): PassCounts => ({ scanned: 0, expired: 0, noncurrentExpired: 0, 
 
 /** Thrown by a decider to leave an object as it is (it changed since it was listed). */
 class Keep extends Error {}
+
+/** The store's refusal of a write carrying the incarnation of a bucket that is another one now. */
+const isNoSuchBucket = (err: unknown): boolean => err instanceof AppError && err.code === 'NoSuchBucket';
 
 export interface TickResult {
   ran: boolean;
@@ -191,6 +202,7 @@ export class LifecycleWorker {
           continue;
         }
         if (outcome === 'lost-lease') return { ...result, ran: false };
+        if (outcome === 'gone') continue;
         if (outcome === 'pending') result.pending = true;
         else result.finished.push({ bucket: bucket.name, ...outcome });
       }
@@ -216,9 +228,22 @@ export class LifecycleWorker {
   }
 
 
-  private async saveProgress(bucket: string, p: Progress): Promise<void> {
+  private async saveProgress(bucket: Bucket, p: Progress): Promise<void> {
     const text = JSON.stringify(p);
-    await this.ctx.meta.updateBucketConfig(bucket, PROGRESS_CONFIG, () => text);
+    // Into the bucket walked only: never a position (or a first write of the configuration) on another of the name.
+    await this.ctx.meta.updateBucketConfig(bucket.name, PROGRESS_CONFIG, () => text, incarnationOf(bucket));
+  }
+
+  /**
+   * The bucket as it is now when it is still the one walked (`walked`: its name, owner and creation time) and its
+   * rules are still `rulesText`; null otherwise. On a shared database the other processes' bucket changes are
+   * caught up with first (the worker answers no request, which would).
+   */
+  private async stillWalked(walked: Bucket, rulesText: string | undefined): Promise<Bucket | null> {
+    await this.ctx.meta.refreshSharedState?.();
+    const now = await this.ctx.meta.getBucket(walked.name);
+    if (now === null || !isIncarnation(now, incarnationOf(walked)) || now.configs[LIFECYCLE.name] !== rulesText) return null;
+    return now;
   }
 
   /** The units a phase walks (see Progress.prefix); versions only on a bucket that has versioning. */
@@ -245,7 +270,13 @@ export class LifecycleWorker {
    * 100,000 objects of a bucket without letting requests run held the loop for seconds (10 s for 2,000 objects under
    * 1,000 rules of long prefixes); pages are sized by what judging their objects costs (MATCH_CHARS_PER_PAGE).
    */
-  private async processBucket(bucket: Bucket, config: LifecycleConfig): Promise<PassCounts | 'pending' | 'lost-lease'> {
+  private async processBucket(listed: Bucket, listedConfig: LifecycleConfig): Promise<PassCounts | 'pending' | 'lost-lease' | 'gone'> {
+    // The bucket as it is now: the listing may be minutes old (the buckets before it were walked first).
+    const rulesText = listed.configs[LIFECYCLE.name];
+    const found = await this.stillWalked(listed, rulesText);
+    if (found === null) return 'gone';
+    let bucket: Bucket = found;
+    const config = lifecycleOf(bucket) ?? listedConfig;
     const p = this.readProgress(bucket, config);
     if (!PHASES.includes(p.phase)) Object.assign(p, { phase: 'objects', prefix: this.firstUnit(bucket, config, 'objects'), after: '', uploadId: '' });
     let budget = this.tickBudget;
@@ -266,6 +297,16 @@ export class LifecycleWorker {
     };
     while (budget > 0) {
       if (this.stopped) break;
+      if (pages > 0) {
+        // Between pages: still that bucket, with those rules (its WORM retention read afresh for the next page).
+        const now = await this.stillWalked(bucket, rulesText);
+        if (now === null) {
+          // Rules changed: the position is kept for the next tick, which reads them; another bucket: nothing kept.
+          if (pages % SAVE_EVERY_PAGES !== 0) await this.saveProgress(bucket, p).catch(() => undefined);
+          return 'gone';
+        }
+        bucket = now;
+      }
       const units = unitsNow(p.phase);
       let i = units.indexOf(p.prefix);
       if (i < 0) {
@@ -292,9 +333,9 @@ export class LifecycleWorker {
       // Renew the lease on every page; the position is saved every few pages and when the tick leaves the
       // bucket (a crash in between only walks those pages again: every action is judged afresh).
       if (!(await this.lease())) return 'lost-lease';
-      if (++pages % SAVE_EVERY_PAGES === 0) await this.saveProgress(bucket.name, p);
+      if (++pages % SAVE_EVERY_PAGES === 0) await this.saveProgress(bucket, p);
     }
-    if (pages % SAVE_EVERY_PAGES !== 0) await this.saveProgress(bucket.name, p);
+    if (pages % SAVE_EVERY_PAGES !== 0) await this.saveProgress(bucket, p);
     return 'pending';
   }
 
@@ -358,8 +399,8 @@ export class LifecycleWorker {
         const done = await this.ctx.meta.updateObjectVersion(bucket.name, v.key, v.versionId, (cur) => {
           if (coldness(cur.storageClass) >= coldness(to)) throw new Keep();
           return { ...cur, storageClass: to };
-        }).catch((err: unknown) => {
-          if (err instanceof Keep) return null;
+        }, { sameBucket: incarnationOf(bucket) }).catch((err: unknown) => {
+          if (err instanceof Keep || isNoSuchBucket(err)) return null;
           throw err;
         });
         if (done) p.counts.noncurrentTransitioned++;
@@ -391,7 +432,7 @@ export class LifecycleWorker {
   private async finishPass(bucket: Bucket, config: LifecycleConfig, p: Progress): Promise<PassCounts> {
     const counts = p.counts;
     this.opts.log('info', 'lifecycle pass', { bucket: bucket.name, pass: p.pass, ...counts, ms: this.ctx.clock() - p.startedAt });
-    await this.saveProgress(bucket.name, this.fresh(config, p.pass + 1));
+    await this.saveProgress(bucket, this.fresh(config, p.pass + 1));
     return counts;
   }
 
@@ -427,7 +468,7 @@ export class LifecycleWorker {
           return false;
         }
         return true;
-      });
+      }, incarnationOf(bucket));
       p.counts.expired += removed.length;
       for (const [key, v] of verdicts) {
         if (v === 'retained') p.counts.retained++;
@@ -464,9 +505,11 @@ export class LifecycleWorker {
       if (kept !== null) throw new Keep();
     };
     try {
-      return await this.ctx.meta.removeObject(bucket.name, key, now, versionId, judged === null ? undefined : guard);
+      return await this.ctx.meta.removeObject(bucket.name, key, now, versionId, judged === null ? undefined : guard, incarnationOf(bucket));
     } catch (err) {
       if (err instanceof Keep && kept !== null) return kept;
+      // Another bucket of the name now: nothing of it is this bucket's rules' to remove.
+      if (isNoSuchBucket(err)) return 'changed';
       throw err;
     }
   }
@@ -504,10 +547,10 @@ export class LifecycleWorker {
         // last access time moved to IA go back, not those stored as IA or moved by another rule (OSS).
         const { returnToStandard: _, ...attrs } = current.attrs ?? {};
         return { ...current, storageClass: action.storageClass, attrs: action.returnOnRead ? { ...attrs, returnToStandard: true } : attrs };
-      });
+      }, { sameBucket: incarnationOf(bucket) });
       if (done) counts.transitioned++;
     } catch (err) {
-      if (!(err instanceof Keep)) throw err;
+      if (!(err instanceof Keep) && !isNoSuchBucket(err)) throw err;
     }
   }
 
@@ -522,7 +565,7 @@ export class LifecycleWorker {
     for (const u of page) {
       if (uploadAbortDue(config, u, now, this.opts.dayMs) === null) continue;
       work.push(
-        this.ctx.meta.abortUpload(u.uploadId).then(async (parts) => {
+        this.ctx.meta.abortUpload(u.uploadId, incarnationOf(bucket)).then(async (parts) => {
           if (!parts) return;
           p.counts.aborted++;
           await dropBlobs(this.ctx, parts.map((part) => part.blobId));

@@ -27,6 +27,33 @@ function stripPort(host: string): string {
   return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
 }
 
+/** A host name as `--hostname` takes one once normalized: dot-separated labels (`_` allowed, as container names have). */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+
+/**
+ * The server's extra host names (`--hostname`, ALUNITE_HOSTNAMES, ServerOptions.hostnames) as requests are compared
+ * with them: trimmed, lower-cased, without a port or a trailing dot; empty entries dropped, duplicates once. Each
+ * request's Host is lower-cased and loses its port before it is compared, so a name kept as given (`OSS.Example.com`,
+ * ` cdn.example.com` after a comma, `oss.example.com:8930`) never matched: no virtual-hosted bucket under it, and in
+ * `--cname-verification token` mode any tenant could bind it as a CNAME (red-team wave 16). Throws on an entry that
+ * is no host name or IP address (a URL, a path, a blank inside).
+ */
+export function hostnamesOf(given: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const raw of given) {
+    // Only a numeric port goes (`http://oss.example.com` is no host name with the port `//oss.example.com`).
+    let host = raw.trim().toLowerCase().replace(/(^\[[0-9a-f:.]+\]|^[^:]*):\d{1,5}$/, '$1');
+    if (host.endsWith('.')) host = host.slice(0, -1);
+    if (host === '') continue;
+    const literal = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+    if (!HOST_NAME.test(host) && isIP(literal) === 0) {
+      throw new Error(`the host name ${JSON.stringify(raw)} (--hostname / ALUNITE_HOSTNAMES) is not a host name: give names such as oss.example.com, without a scheme, path or blanks`);
+    }
+    if (!out.includes(host)) out.push(host);
+  }
+  return out;
+}
+
 /** Whether a Host (with or without its port) is an Alibaba Cloud name (`*.aliyuncs.com`), not this server's own. */
 export function isAliyunHost(hostHeader: string): boolean {
   return stripPort(hostHeader.trim().toLowerCase()).endsWith('.aliyuncs.com');

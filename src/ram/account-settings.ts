@@ -58,11 +58,24 @@ export class AccountSettings {
   async setAccountAlias(caller: RamCaller, alias: string): Promise<void> {
     if (!ALIAS.test(alias) || alias.includes('--')) throw new AppError('InvalidParameter.AccountAlias');
     await authorizeAction(this.ctx, caller, 'SetAccountAlias', {});
-    // Unique across accounts: claimed in the index first (refused when another account holds it), then stored;
-    // the alias replaced leaves the index.
-    const previous = await this.aliasSet();
-    await this.ctx.aliases?.claim(this.ctx.accountId, alias);
-    await this.ctx.store.updateIdentityDocs([{ kind: DOC.account, id: 'alias' }], () => [JSON.stringify({ alias })]);
+    // Unique across accounts (accounts/alias-index.ts): stored first, then claimed in the index, which another
+    // account's document naming it refuses; refused, the document is put back. The alias replaced leaves the index.
+    const key = { kind: DOC.account, id: 'alias' };
+    const mine = JSON.stringify({ alias });
+    const seen: { doc: string | null } = { doc: null };
+    await this.ctx.store.updateIdentityDocs([key], ([current]) => {
+      seen.doc = current ?? null;
+      return [mine];
+    });
+    const before = seen.doc;
+    const previous = before === null ? null : (JSON.parse(before) as { alias?: string }).alias ?? null;
+    try {
+      await this.ctx.aliases?.claim(this.ctx.accountId, alias);
+    } catch (err) {
+      // Only while the document is still this call's: a later SetAccountAlias of the account stays.
+      await this.ctx.store.updateIdentityDocs([key], ([current]) => [current === mine ? before : current ?? null]).catch(() => undefined);
+      throw err;
+    }
     if (previous !== null && previous !== alias) await this.ctx.aliases?.release(this.ctx.accountId, previous);
   }
 

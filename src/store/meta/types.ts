@@ -318,9 +318,10 @@ export interface MetadataStore {
    * Deletes each of `keys` that exists and for which `decide(current)`, run inside one transaction, says so
    * (background deletes such as lifecycle expiration, which must not remove an object rewritten since it was
    * looked at). Returns the removed records, without their inline bytes (`inline` null). Deletes nothing on a
-   * bucket that has versioning (Enabled or Suspended): `removeObject` keeps versions there.
+   * bucket that has versioning (Enabled or Suspended): `removeObject` keeps versions there. `sameBucket`: the
+   * bucket the caller judged (its rules); deletes nothing when the bucket of that name is another now.
    */
-  deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]>;
+  deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean, sameBucket?: BucketIncarnation): Promise<ObjectRecord[]>;
   listObjects(bucket: string, q: ListObjectsQuery): Promise<ObjectSummary[]>;
 
   // versions (docs/versioning.md). `objects` holds the current version of each key; noncurrent versions and
@@ -337,8 +338,10 @@ export interface MetadataStore {
    * with `versionId`, that version is removed for good and, when it was the latest, the next newest becomes
    * current. `now` is the time recorded on a marker and on versions made noncurrent. `guard` sees each
    * object or version removed for good before it goes (a suspended bucket's replaced null version included).
+   * `sameBucket`: the bucket the caller judged; NoSuchBucket, nothing removed, when the bucket of that name is
+   * another now (deleted and created again since: the lifecycle worker's rules are the old bucket's).
    */
-  removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard): Promise<DeleteOutcome>;
+  removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard, sameBucket?: BucketIncarnation): Promise<DeleteOutcome>;
   /** Changes one version (the current object without `versionId`) in place; null when it does not exist or is a delete marker. */
   updateObjectVersion(bucket: string, key: string, versionId: string | undefined, update: VersionUpdater, opts?: Pick<ObjectWriteOptions, 'capacity' | 'sameBucket'>): Promise<ObjectRecord | null>;
   /** ListObjectVersions: key order, then newest first; delete markers included; keyset-paged. */
@@ -361,8 +364,11 @@ export interface MetadataStore {
   putPart(part: PartRecord, opts?: Pick<ObjectWriteOptions, 'capacity'>): Promise<PartRecord | null>;
   listParts(uploadId: string, q: { after: number; limit: number }): Promise<PartRecord[]>;
   listUploads(bucket: string, q: ListUploadsQuery): Promise<UploadRecord[]>;
-  /** Removes the upload and returns its parts (their blobs are garbage); null if unknown. */
-  abortUpload(uploadId: string): Promise<PartRecord[] | null>;
+  /**
+   * Removes the upload and returns its parts (their blobs are garbage); null if unknown, or, with `sameBucket`,
+   * when the upload's bucket is not that one (deleted and created again since the caller listed it).
+   */
+  abortUpload(uploadId: string, sameBucket?: BucketIncarnation): Promise<PartRecord[] | null>;
   completeUpload(uploadId: string, decide: CompleteDecider, opts?: Pick<ObjectWriteOptions, 'guardRemoved'>): Promise<CompleteResult>;
 
   // maintenance

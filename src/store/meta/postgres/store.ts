@@ -696,14 +696,16 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   // A guard sees rows locked inside the transaction (a racing overwrite cannot be deleted unchecked); when it
   // throws, the transaction rolls back.
-  async removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard): Promise<DeleteOutcome> {
+  async removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard, sameBucket?: BucketIncarnation): Promise<DeleteOutcome> {
     const k = keyBytes(key);
-    if (versionId === undefined && guard === undefined) {
+    if (versionId === undefined && guard === undefined && sameBucket === undefined) {
       // Unversioned buckets: one statement, as before versioning existed.
       const { rows } = await this.pool.query<ObjectRow>({ name: 'delete-unversioned', text: SQL.deleteUnversioned, values: [bucket, k] });
       if (rows[0]) return { removed: toObject(rows[0]), versionId: null, deleteMarker: false };
     }
     return this.tx(async (c): Promise<DeleteOutcome> => {
+      // The bucket the caller judged, share-locked until the commit (NoSuchBucket if it is another now).
+      if (sameBucket !== undefined) await this.keepBucket(c, bucket, sameBucket);
       const doc = (await c.query<{ document: string }>({ name: 'versioning-of', text: SQL.versioningOf, values: [bucket] })).rows[0];
       const status = versioningOf(doc?.document);
       if (versionId === undefined && status === null) {
@@ -893,13 +895,17 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * The rows are locked FOR UPDATE while deciding, so a racing write is either seen by `decide` or waits.
    * Deletes nothing on a bucket that has versioning (use removeObject there).
    */
-  async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]> {
+  async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean, sameBucket?: BucketIncarnation): Promise<ObjectRecord[]> {
     if (keys.length === 0) return [];
     const wanted = keys.map(keyBytes);
     return this.tx(async (c) => {
       // Only unversioned buckets: a versioned one keeps what is deleted (removeObject); the status cannot
-      // change before this transaction ends (keepBucket's lock).
-      if ((await this.keepBucket(c, bucket)) !== null) return [];
+      // change before this transaction ends (keepBucket's lock). Only the bucket judged: none when it is another.
+      const status = await this.keepBucket(c, bucket, sameBucket).catch((err: unknown) => {
+        if (sameBucket !== undefined && err instanceof AppError && err.code === 'NoSuchBucket') return 'other' as const;
+        throw err;
+      });
+      if (status !== null) return [];
       // Locked in key order, as every batch takes them: two batches never wait on each other in a cycle.
       const { rows } = await c.query<ObjectRow>({
         name: 'lock-objects-batch',
@@ -1002,9 +1008,19 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return rows.map(toUpload);
   }
 
-  async abortUpload(uploadId: string): Promise<PartRecord[] | null> {
+  async abortUpload(uploadId: string, sameBucket?: BucketIncarnation): Promise<PartRecord[] | null> {
     if (hasNul(uploadId)) return null;
     return this.tx(async (c) => {
+      if (sameBucket !== undefined) {
+        // Only an upload of the bucket the caller listed it in (share-locked: it cannot be replaced meanwhile).
+        const { rows } = await c.query<{ bucket: string }>('SELECT bucket FROM uploads WHERE upload_id = $1', [uploadId]);
+        if (rows[0] === undefined) return null;
+        const same = await this.keepBucket(c, rows[0].bucket, sameBucket).then(() => true, (err: unknown) => {
+          if (err instanceof AppError && err.code === 'NoSuchBucket') return false;
+          throw err;
+        });
+        if (!same) return null;
+      }
       const gone = await c.query('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);
       if (gone.rowCount === 0) return null;
       const { rows } = await c.query<PartRow>('DELETE FROM parts WHERE upload_id = $1 RETURNING *', [uploadId]);

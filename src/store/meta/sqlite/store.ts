@@ -573,8 +573,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   }
 
   // A guard that throws aborts this write's savepoint: nothing it changed stays.
-  async removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard): Promise<DeleteOutcome> {
+  async removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard, sameBucket?: BucketIncarnation): Promise<DeleteOutcome> {
     return this.write((): DeleteOutcome => {
+      // Another bucket of the name (deleted and created again since the caller judged it): NoSuchBucket.
+      if (!this.isIncarnation(bucket, sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       const status = this.bucketStatus(bucket) ?? null;
       if (versionId === undefined && status === null) {
         const raw = this.stmts.deleteObjectReturning.get(bucket, key);
@@ -730,13 +732,13 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     });
   }
 
-  async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean): Promise<ObjectRecord[]> {
+  async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean, sameBucket?: BucketIncarnation): Promise<ObjectRecord[]> {
     // One write (one savepoint) for the whole batch; the inline bytes are not read, only their row deleted.
     return this.write((): ObjectRecord[] => {
       const removed: ObjectRecord[] = [];
-      // Only unversioned buckets: a versioned one keeps what is deleted (removeObject).
+      // Only unversioned buckets: a versioned one keeps what is deleted (removeObject). Only the bucket judged.
       const brow = this.stmts.getBucket.get(bucket);
-      if (!brow || statusOf(brow) !== null) return removed;
+      if (!brow || statusOf(brow) !== null || !this.isIncarnation(bucket, sameBucket)) return removed;
       for (const key of keys) {
         const row = this.stmts.getObject.get(bucket, key);
         if (!row) continue;
@@ -819,9 +821,12 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return this.db.prepare<unknown[], UploadRow>(sql).all(bucket, ...params, ...markerParams, q.limit).map(toUpload);
   }
 
-  async abortUpload(uploadId: string): Promise<PartRecord[] | null> {
+  async abortUpload(uploadId: string, sameBucket?: BucketIncarnation): Promise<PartRecord[] | null> {
     return this.write((): PartRecord[] | null => {
-      if (!this.stmts.getUpload.get(uploadId)) return null;
+      const urow = this.stmts.getUpload.get(uploadId);
+      if (!urow) return null;
+      // Another bucket of the name than the one the caller listed the upload in: not this caller's to abort.
+      if (sameBucket !== undefined && !this.isIncarnation(toUpload(urow).bucket, sameBucket)) return null;
       const parts = this.stmts.allParts.all(uploadId).map(toPart);
       this.stmts.deleteParts.run(uploadId);
       this.stmts.deleteUpload.run(uploadId);
