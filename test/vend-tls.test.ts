@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -47,6 +49,39 @@ describe('alunite vend over HTTPS', () => {
     doc = configDoc(world, { mode: 'users', usersFile: 'users.json' });
   });
   after(async () => world.stop());
+
+  it('connections beyond the cap are closed as they arrive (idle ones cannot take every descriptor); freed, it answers again', async () => {
+    const config = parseConfig({ ...doc, listen: { host: '127.0.0.1', port: 0 } }, { baseDir: world.dir, env: {} });
+    const vend = await startVend({ config, clock: world.clock, log: createLogger('error'), maxConnections: 2 });
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const s = connect(vend.port, '127.0.0.1');
+        await once(s, 'connect');
+        held.push(s);
+      }
+      // The third is accepted by the kernel and closed by the server at once, unanswered.
+      const third = connect(vend.port, '127.0.0.1');
+      third.on('error', () => undefined);
+      third.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      let answered = '';
+      third.on('data', (d: Buffer) => (answered += d.toString()));
+      await once(third, 'close');
+      assert.equal(answered, '');
+      held.pop()!.destroy();
+      // Freed (the server sees the close): a request goes through again.
+      let status = 0;
+      for (let i = 0; i < 200 && status === 0; i++) {
+        status = await fetch(`${vend.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'usr001', password: 'pw-usr001' }) })
+          .then((r) => r.status, () => 0);
+        if (status === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(status, 200);
+    } finally {
+      for (const s of held) s.destroy();
+      await vend.close();
+    }
+  });
 
   it('listen.tls: log-in and credentials over HTTPS, HSTS on every answer, plain HTTP unanswered', async () => {
     const config = parseConfig({ ...doc, listen: { host: '127.0.0.1', port: 0, tls: { cert: TLS_CERT, key: TLS_KEY } } }, { baseDir: world.dir, env: {} });

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { readTlsMaterial } from '../http/serve.js';
+import { defaultMaxConnections, readTlsMaterial } from '../http/serve.js';
 import { createLogger, type Logger } from '../log.js';
 import { systemClock, type Clock } from '../util/time.js';
 import { jwtAuthenticator, usersAuthenticator, type Authenticator } from './auth.js';
@@ -24,6 +24,11 @@ export interface VendOptions {
   tls?: { cert: string; key: string };
   /** Ask STS who the AccessKey belongs to and refuse the account's own key (the CLI does). */
   refuseRootKey?: boolean;
+  /**
+   * Connections held at once; beyond, new ones are closed as they arrive. Default: as the server's own listener,
+   * from the process's open-file limit (http/serve.ts defaultMaxConnections); null: no cap.
+   */
+  maxConnections?: number | null;
 }
 
 export interface RunningVend {
@@ -44,6 +49,9 @@ export async function startVend(opts: VendOptions): Promise<RunningVend> {
   // Read and checked before anything listens: a bad file stops the start with a message naming it.
   const tls = tlsFiles === null ? null : await readTlsMaterial(tlsFiles);
   const server = createVendServer({ config, service, auth, log, tls });
+  // A flood of idle connections must not take every file descriptor, the one vend needs to reach STS included.
+  const cap = opts.maxConnections === undefined ? defaultMaxConnections() : opts.maxConnections;
+  if (cap !== null) server.maxConnections = cap;
   const host = opts.host ?? config.listen.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
