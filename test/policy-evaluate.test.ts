@@ -394,3 +394,76 @@ describe('evaluation details', () => {
     assert.equal(holds('IpAddress', 'acs:SourceIp', 'fe80::/10', 'fe80::1%eth0'), false, 'zone ids are no address');
   });
 });
+
+describe('condition keys: a walk of the context and its lowered map give one answer (operations.md, twenty-second pass)', () => {
+  // A view reads its first few keys by walking the context and lowers the whole context after that; a key given in
+  // several spellings is found on either path, and the memos of conditions and statements never carry one effect's
+  // answer to the other. Checked against a plain reading of docs/policy.md on random contexts and policy sets.
+  const KEYS = ['oss:RequestObjectTag/team', 'oss:RequestObjectTag/env', 'acs:UserAgent', 'oss:RequestObjectTag/a', 'oss:RequestObjectTag/b', 'acs:Referer', 'oss:x-oss-object-acl'];
+  const VALUES = ['red', 'blue', 'green'];
+  let seed = 20261206;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor(seed / 65536) % n;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)] as T;
+  const spell = (k: string, i: number): string => (i === 0 ? k : i === 1 ? k.toUpperCase() : k.replace(/\/(.)/, (_, c: string) => `/${c.toUpperCase()}`));
+  const OPS: Record<string, { negated: boolean; test: (want: readonly string[], v: string) => boolean }> = {
+    StringEquals: { negated: false, test: (want, v) => want.includes(v) },
+    StringNotEquals: { negated: true, test: (want, v) => want.includes(v) },
+    StringEqualsIgnoreCase: { negated: false, test: (want, v) => want.some((w) => w.toLowerCase() === v.toLowerCase()) },
+  };
+  type Cond = { op: string; key: string; values: string[] };
+  type St = { effect: 'Allow' | 'Deny'; conds: Cond[] };
+  /** The docs' rule, written out: each spelling apart for a key given in several (Deny: any; Allow: every). */
+  function expected(statements: readonly St[], ctx: Record<string, string | string[]>): Decision {
+    const spellings = (key: string): Array<string | string[]> => Object.keys(ctx).filter((k) => k.toLowerCase() === key.toLowerCase()).map((k) => ctx[k] as string | string[]);
+    const holdsOn = (c: Cond, v: string | string[] | undefined): boolean => {
+      const op = OPS[c.op]!;
+      const vs = v === undefined ? [] : typeof v === 'string' ? [v] : v;
+      const positive = vs.some((x) => op.test(c.values, x));
+      return op.negated ? !positive : positive;
+    };
+    const holds = (c: Cond, effect: St['effect']): boolean => {
+      const apart = spellings(c.key);
+      if (apart.length > 1) return effect === 'Deny' ? apart.some((v) => holdsOn(c, v)) : apart.every((v) => holdsOn(c, v));
+      return holdsOn(c, apart[0]);
+    };
+    const applying = statements.filter((st) => st.conds.every((c) => holds(c, st.effect)));
+    if (applying.some((st) => st.effect === 'Deny')) return 'ExplicitDeny';
+    return applying.length > 0 ? 'Allow' : 'ImplicitDeny';
+  }
+
+  it('2,000 random contexts and policy sets', () => {
+    let ambiguousCases = 0;
+    let lowered = 0;
+    for (let i = 0; i < 2000; i++) {
+      const ctx: Record<string, string | string[]> = {};
+      for (const k of KEYS) {
+        const n = rnd(4) === 0 ? 0 : rnd(3) === 0 ? 2 : 1;
+        for (let s = 0; s < n; s++) ctx[spell(k, s === 0 ? 0 : 1 + rnd(2))] = rnd(4) === 0 ? [pick(VALUES), pick(VALUES)] : pick(VALUES);
+      }
+      // A few shared condition blocks, so statements of both effects share their applies memo (compile.ts).
+      const blocks: Cond[][] = Array.from({ length: 5 }, () => Array.from({ length: 1 + rnd(3) }, () => ({ op: pick(Object.keys(OPS)), key: spell(pick(KEYS), rnd(3)), values: [pick(VALUES)] })));
+      const statements: St[] = Array.from({ length: 2 + rnd(8) }, () => ({ effect: rnd(3) === 0 ? 'Deny' : 'Allow', conds: pick(blocks) }));
+      const doc = (sts: readonly St[]): Stmt[] =>
+        sts.map((st) => {
+          const Condition: Record<string, Record<string, string[]>> = {};
+          for (const c of st.conds) (Condition[c.op] ??= {})[c.key] = c.values;
+          return { Effect: st.effect, Action: 'oss:PutObject', Resource: '*', Condition };
+        });
+      const half = rnd(statements.length);
+      const policies = compileAll([idp('p1', ...doc(statements.slice(0, half))), idp('p2', ...doc(statements.slice(half)))].filter((p) => p.statements.length > 0));
+      const req: EvalRequest = { action: 'oss:PutObject', resource: obj('k'), caller: ALICE, context: ctx };
+      const want = expected(statements, ctx);
+      const keysRead = new Set(statements.flatMap((st) => st.conds.map((c) => c.key.toLowerCase()))).size;
+      if (keysRead > 4) lowered++;
+      if (Object.keys(ctx).length !== new Set(Object.keys(ctx).map((k) => k.toLowerCase())).size) ambiguousCases++;
+      // Twice: the second decision of the same context finds it lowered already (evaluate.ts lastLowered).
+      assert.equal(decide(policies, req).decision, want, JSON.stringify({ ctx, statements }));
+      assert.equal(evaluate(policies, req).decision, want, JSON.stringify({ ctx, statements }));
+      assert.equal(decide(policies, req).decision, want, JSON.stringify({ ctx, statements }));
+    }
+    assert.ok(ambiguousCases > 200 && lowered > 50, `${ambiguousCases} cases with several spellings, ${lowered} reading more than 4 keys`);
+  });
+});

@@ -53,15 +53,21 @@ const ANONYMOUS: Caller = { kind: 'anonymous' };
 type ContextValue = string | readonly string[];
 
 /**
- * A context by lower-case key, built on first use and shared by the decisions of a request (contexts are read-only).
- * `spellings` holds, for keys given in several spellings only, each spelling's values apart (see conditionHolds).
+ * A context by lower-case key, for a view that reads many keys (RequestView.find). `spellings` holds, for keys given
+ * in several spellings only, each spelling's values apart (see conditionHolds).
  */
 interface Lowered {
   readonly values: Map<string, ContextValue>;
   readonly spellings: Map<string, ContextValue[]> | null;
 }
 
-const lowered = new WeakMap<ConditionContext, Lowered>();
+/**
+ * The last context lowered, and its lowered form: the decisions of one request share its context object (contexts
+ * are read-only), so a view of the next decision finds it here. One slot, not a WeakMap keyed by every request's
+ * context: that wrote an ephemeron per request, which the young-generation GC then walked.
+ */
+let lastLoweredOf: ConditionContext | null = null;
+let lastLowered: Lowered | null = null;
 
 /**
  * The context by lower-cased key (condition keys match in any case). Tag keys are case-sensitive (`Team` and `team`
@@ -70,30 +76,41 @@ const lowered = new WeakMap<ConditionContext, Lowered>();
  * applies if any spelling meets it, an Allow holds only if all do; docs/policy.md).
  */
 function lowerContext(c: ConditionContext): Lowered {
-  let m = lowered.get(c);
-  if (m === undefined) {
-    const values = new Map<string, ContextValue>();
-    let spellings: Map<string, ContextValue[]> | null = null;
-    for (const k of Object.keys(c)) {
-      const v = c[k];
-      if (v === undefined) continue;
-      const key = lowerKey(k);
-      const had = values.get(key);
-      if (had === undefined) {
-        values.set(key, v);
-        continue;
-      }
-      values.set(key, [...(typeof had === 'string' ? [had] : had), ...(typeof v === 'string' ? [v] : v)]);
-      spellings ??= new Map();
-      const apart = spellings.get(key);
-      if (apart === undefined) spellings.set(key, [had, v]);
-      else apart.push(v);
+  if (lastLoweredOf === c && lastLowered !== null) return lastLowered;
+  const values = new Map<string, ContextValue>();
+  let spellings: Map<string, ContextValue[]> | null = null;
+  for (const k of Object.keys(c)) {
+    const v = c[k];
+    if (v === undefined) continue;
+    const key = lowerKey(k);
+    const had = values.get(key);
+    if (had === undefined) {
+      values.set(key, v);
+      continue;
     }
-    m = { values, spellings };
-    lowered.set(c, m);
+    values.set(key, merged(had, v));
+    spellings ??= new Map();
+    const apart = spellings.get(key);
+    if (apart === undefined) spellings.set(key, [had, v]);
+    else apart.push(v);
   }
+  const m: Lowered = { values, spellings };
+  lastLoweredOf = c;
+  lastLowered = m;
   return m;
 }
+
+function merged(a: ContextValue, b: ContextValue): ContextValue {
+  return [...(typeof a === 'string' ? [a] : a), ...(typeof b === 'string' ? [b] : b)];
+}
+
+/**
+ * Keys a view looks up by walking the context before it lowers the whole context into a Map: most decisions read
+ * one or two keys (acs:SourceIp, acs:SecureTransport) of a context of six or more, and building the Map (with its
+ * WeakMap entry) was a quarter of the RAM user's authorization of a GET (operations.md, twenty-second pass); a view
+ * that reads many keys still pays one walk per key only this often.
+ */
+const WALKS_BEFORE_LOWERING = 4;
 
 /**
  * Lower-cased condition key names without a `/` (acs:SourceIp, acs:CurrentTime, oss:Prefix…: the same few on every
@@ -122,12 +139,17 @@ export class RequestView {
   private ids: CallerIds | null = null;
   private split: RequestArn | null = null;
   private ctx: Lowered | null = null;
+  private walks = 0;
 
   /**
-   * Some condition key of the context was given in several spellings (lowerContext): its conditions then answer by
-   * the statement's effect, so neither they nor the statements testing them are memoized for this view.
+   * A condition key this view looked up was given in several spellings (find): its conditions then answer by the
+   * statement's effect, so neither they nor the statements tested after it are memoized for this view. (A condition
+   * or statement answered before that read no such key: its answer is the same for either effect.)
    */
   ambiguous = false;
+
+  /** Each spelling's values of the key the last `lookup` read, when the context gives it in several; else null. */
+  lastSpellings: readonly ContextValue[] | null = null;
 
   /** The pattern-matching work left to this request's decisions, all layers together (glob.ts MATCH_WORK_LIMIT). */
   readonly meter: MatchMeter;
@@ -150,10 +172,12 @@ export class RequestView {
   }
 
   /**
-   * Keys are case-insensitive: the lower-cased copy decides (every spelling's values under one key), built
-   * once per context object on the first condition a request meets and shared by all its decisions.
+   * The context's values of the condition's key, in any case (every spelling's values merged; each spelling's apart
+   * in `lastSpellings` when there are several). Never the policy's own spelling alone: another spelling may hold
+   * values too.
    */
   lookup(c: CompiledCondition): ContextValue | undefined {
+    this.lastSpellings = null;
     // The caller's account (docs/accounts.md): known from the principal itself, on every product's requests.
     if (c.key === PRINCIPAL_ACCOUNT_KEY) {
       const caller = this.req.caller;
@@ -167,24 +191,41 @@ export class RequestView {
       if (caller.kind === 'anonymous' || caller.kind === 'service' || caller.kind === 'federated') return undefined;
       return caller.kind === 'user' && caller.mfa === true ? 'true' : 'false';
     }
-    // Never the policy's own spelling alone: another spelling may hold values too (lowerContext).
-    return this.lowered()?.values.get(c.key);
+    return this.find(c.key);
   }
 
-  /** Each spelling's values of the condition's key, when the context gives it in several; else null. */
-  spellingsOf(c: CompiledCondition): readonly ContextValue[] | null {
-    if (c.key === PRINCIPAL_ACCOUNT_KEY || (c.key === MFA_PRESENT_KEY && this.req.caller !== undefined)) return null; // from the caller
-    return this.lowered()?.spellings?.get(c.key) ?? null;
-  }
-
-  private lowered(): Lowered | null {
-    if (this.ctx === null) {
-      const ctx = this.req.context;
-      if (ctx === undefined) return null;
-      this.ctx = lowerContext(ctx);
-      this.ambiguous = this.ctx.spellings !== null;
+  /** `key`'s values (lower-case), by a walk of the context for the first few keys, then from its lowered Map. */
+  private find(key: string): ContextValue | undefined {
+    const ctx = this.req.context;
+    if (ctx === undefined) return undefined;
+    if (this.ctx === null && this.walks < WALKS_BEFORE_LOWERING) {
+      this.walks++;
+      let found: ContextValue | undefined;
+      let apart: ContextValue[] | null = null;
+      // Own keys, as lowerContext reads them (never what an object's prototype would add).
+      for (const k of Object.keys(ctx)) {
+        if (lowerKey(k) !== key) continue;
+        const v = ctx[k];
+        if (v === undefined) continue;
+        if (found === undefined) found = v;
+        else {
+          (apart ??= [found]).push(v);
+          found = merged(found, v);
+        }
+      }
+      if (apart !== null) {
+        this.ambiguous = true;
+        this.lastSpellings = apart;
+      }
+      return found;
     }
-    return this.ctx;
+    const m = (this.ctx ??= lowerContext(ctx));
+    const apart = m.spellings?.get(key) ?? null;
+    if (apart !== null) {
+      this.ambiguous = true;
+      this.lastSpellings = apart;
+    }
+    return m.values.get(key);
   }
 }
 
@@ -210,9 +251,10 @@ export function conditionHolds(c: CompiledCondition, view: RequestView, effect: 
   // A shared condition (compile.ts) met again in the same request: its answer cannot have changed.
   const memo = c.memo;
   if (memo.view === view) return memo.holds;
-  const apart = view.spellingsOf(c);
-  if (apart !== null) return effect === 'Deny' ? apart.some((v) => holdsFor(c, v)) : apart.every((v) => holdsFor(c, v));
-  const holds = holdsFor(c, view.lookup(c));
+  const v = view.lookup(c);
+  const apart = view.lastSpellings;
+  if (apart !== null) return effect === 'Deny' ? apart.some((x) => holdsFor(c, x)) : apart.every((x) => holdsFor(c, x));
+  const holds = holdsFor(c, v);
   // Not remembered in a view with several spellings of some key: a statement memo shared with the other effect
   // could otherwise carry this answer to it (applies).
   if (!view.ambiguous) {
