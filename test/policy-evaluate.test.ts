@@ -467,3 +467,27 @@ describe('condition keys: a walk of the context and its lowered map give one ans
     assert.ok(ambiguousCases > 200 && lowered > 50, `${ambiguousCases} cases with several spellings, ${lowered} reading more than 4 keys`);
   });
 });
+
+describe("a condition's last tested value (CompiledCondition.lastTest)", () => {
+  it('answers each request by its own value: alternating IPs, equal text in another string, values past the kept length', () => {
+    const [p] = compileAll([idp('ip', allow('oss:GetObject', '*', cond({ IpAddress: { 'acs:SourceIp': ['10.0.0.0/8'] } })), allow('oss:PutObject', '*', cond({ StringLike: { 'acs:UserAgent': ['ok-*'] } })))]);
+    const policies = [p as CompiledPolicy];
+    const get = (ip: string): Decision => decide(policies, { action: 'oss:GetObject', resource: obj('k'), caller: ALICE, context: { 'acs:SourceIp': ip } }).decision;
+    for (let i = 0; i < 6; i++) {
+      assert.equal(get(i % 2 === 0 ? '10.1.2.3' : '192.168.0.1'), i % 2 === 0 ? 'Allow' : 'ImplicitDeny');
+      // The same text built anew (not the string remembered): still its own answer.
+      assert.equal(get(['10', '1', '2', '3'].join('.')), 'Allow');
+      assert.equal(get(['192', '168', '0', '1'].join('.')), 'ImplicitDeny');
+    }
+    const put = (ua: string): Decision => decide(policies, { action: 'oss:PutObject', resource: obj('k'), caller: ALICE, context: { 'acs:UserAgent': ua } }).decision;
+    const long = `ok-${'x'.repeat(100)}`;
+    assert.equal(put(long), 'Allow');
+    assert.equal(put(`no-${'x'.repeat(100)}`), 'ImplicitDeny');
+    assert.equal(put(long), 'Allow');
+    assert.equal(put('ok-short'), 'Allow');
+    assert.equal(put('no-short'), 'ImplicitDeny');
+    // Several values in one request: any may match, whatever was remembered before.
+    assert.equal(decide(policies, { action: 'oss:GetObject', resource: obj('k'), caller: ALICE, context: { 'acs:SourceIp': ['192.168.0.1', '10.9.9.9'] } }).decision, 'Allow');
+    assert.equal(decide(policies, { action: 'oss:GetObject', resource: obj('k'), caller: ALICE, context: { 'acs:SourceIp': ['192.168.0.1', '172.16.0.1'] } }).decision, 'ImplicitDeny');
+  });
+});

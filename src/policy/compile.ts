@@ -50,6 +50,11 @@ export interface CompiledCondition {
    * IP range or `acs:SecureTransport` written into ten policies once.
    */
   readonly memo: { view: object | null; holds: boolean };
+  /**
+   * The last short request value `test` was asked about and its answer (policy/evaluate.ts): `test` depends on the
+   * value alone, and the next request usually brings the same one (the client's acs:SourceIp, acs:SecureTransport).
+   */
+  readonly lastTest: { value: string | null; positive: boolean };
 }
 
 export interface CompiledStatement {
@@ -308,7 +313,7 @@ function compileConditionUnshared(c: ConditionClause): CompiledCondition {
       break;
     }
   }
-  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test, memo: { view: null, holds: false } };
+  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test, memo: { view: null, holds: false }, lastTest: { value: null, positive: false } };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { callerIds, type AppliesMemo, type CallerIds, type CompiledCondition, ty
 import { splitArn, type RequestArn } from './resource.js';
 import { MATCH_WORK_LIMIT, MatchWorkExceeded, newMatchMeter, runMetered, type MatchMeter } from './glob.js';
 import type { Caller, ConditionContext, Effect } from './types.js';
+import { detached } from '../util/detached.js';
 
 export type Decision = 'Allow' | 'ImplicitDeny' | 'ExplicitDeny';
 
@@ -229,11 +230,29 @@ export class RequestView {
   }
 }
 
+/**
+ * Request values up to this length are remembered with their answer per condition (CompiledCondition.lastTest): an
+ * IP, a time, `true`; not a long header value, which a pooled condition would otherwise keep alive.
+ */
+const LAST_TEST_MAX = 64;
+
+/** `c.test(x)`, answered from the condition's last value when it is the same. */
+function tested(c: CompiledCondition, x: string): boolean {
+  const last = c.lastTest;
+  if (last.value === x) return last.positive;
+  const positive = c.test(x);
+  if (x.length <= LAST_TEST_MAX) {
+    last.value = detached(x); // a cut of a longer header would keep the header alive
+    last.positive = positive;
+  }
+  return positive;
+}
+
 function holdsFor(c: CompiledCondition, v: ContextValue | undefined): boolean {
   let positive = false;
-  if (typeof v === 'string') positive = c.test(v);
+  if (typeof v === 'string') positive = tested(c, v);
   else if (v !== undefined) {
-    for (const x of v) if (c.test(x)) { positive = true; break; }
+    for (const x of v) if (tested(c, x)) { positive = true; break; }
   }
   return c.negated ? !positive : positive;
 }
