@@ -7,27 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
-import type { RawResult } from './helpers/oss.js';
+import { rawBucketRequest, type RawResult } from './helpers/oss.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'udlf-b';
 const OTHER = 'udlf-other';
 
-interface BucketRequestClient {
-  _bucketRequestParams(method: string, bucket: string, subres: string | Record<string, string>, options?: object): { content?: Buffer; mime?: string; successStatuses?: number[] };
-  request(params: object): Promise<RawResult>;
-}
-
-function configure(c: OSS, method: 'PUT' | 'DELETE', body?: string): Promise<RawResult> {
-  const raw = c as unknown as BucketRequestClient;
-  const params = raw._bucketRequestParams(method, BUCKET, 'userDefinedLogFieldsConfig', {});
-  if (body !== undefined) {
-    params.content = Buffer.from(body);
-    params.mime = 'xml';
-  }
-  params.successStatuses = [200, 204];
-  return raw.request(params);
-}
+const configure = (c: OSS, method: 'PUT' | 'DELETE', body?: string): Promise<RawResult> => rawBucketRequest(c, method, BUCKET, 'userDefinedLogFieldsConfig', body);
 
 type Line = Record<string, unknown>;
 const decode = (v: unknown): { truncated: boolean; headers: Record<string, string>; querys: Record<string, string> } =>

@@ -5,27 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
-import { rawObjectRequest, type RawResult } from './helpers/oss.js';
+import { rawBucketRequest, rawObjectRequest, type RawResult } from './helpers/oss.js';
 import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'dp-deny';
 
-interface BucketRequestClient {
-  _bucketRequestParams(method: string, bucket: string, subres: string | Record<string, string>, options?: object): { content?: Buffer; mime?: string; successStatuses?: number[]; headers?: Record<string, string> };
-  request(params: object): Promise<RawResult>;
-}
 
-function bucketRequest(c: OSS, method: string, subres: string | Record<string, string>, body?: string): Promise<RawResult> {
-  const raw = c as unknown as BucketRequestClient;
-  const params = raw._bucketRequestParams(method, BUCKET, subres, {});
-  if (body !== undefined) {
-    params.content = Buffer.from(body);
-    params.mime = 'xml';
-  }
-  params.successStatuses = [200, 204];
-  return raw.request(params);
-}
+const bucketRequest = (c: OSS, method: string, subres: string | Record<string, string>, body?: string): Promise<RawResult> => rawBucketRequest(c, method, BUCKET, subres, body);
 
 /** The status and error code of a request (ali-oss throws for statuses outside successStatuses). */
 async function outcome(call: () => Promise<unknown>): Promise<{ status: number; code: string | undefined }> {

@@ -12,32 +12,20 @@ import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import sharp from 'sharp';
 import { signPostPolicyV1 } from '../src/oss/post-policy.js';
-import { expectOssError, rawObjectRequest, type RawResult } from './helpers/oss.js';
+import { expectOssError, rawBucketRequest, rawObjectRequest, type RawResult } from './helpers/oss.js';
 import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { parseErrorXml } from './helpers/raw-http.js';
 import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
+
+/** The bucket's overwrite configuration (`?overwriteConfig`), which ali-oss has no method for. */
+const bucketRequest = (c: OSS, bucket: string, method: string, body?: string): Promise<RawResult> => rawBucketRequest(c, method, bucket, 'overwriteConfig', body);
 
 const B = 'overwrite-rules';
 const VERSIONED = 'overwrite-rules-versioned';
 const MESSAGE = 'The object you specified already exists and can not be overwritten.';
 const allowOss = { Effect: 'Allow', Action: ['oss:*'], Resource: ['*'] };
 
-interface BucketRequestClient {
-  _bucketRequestParams(method: string, bucket: string, subres: string | Record<string, string>, options?: object): { content?: Buffer; mime?: string; successStatuses?: number[] };
-  request(params: object): Promise<RawResult>;
-}
-
-function bucketRequest(c: OSS, bucket: string, method: string, body?: string): Promise<RawResult> {
-  const raw = c as unknown as BucketRequestClient;
-  const params = raw._bucketRequestParams(method, bucket, 'overwriteConfig', {});
-  if (body !== undefined) {
-    params.content = Buffer.from(body);
-    params.mime = 'xml';
-  }
-  params.successStatuses = [200, 204];
-  return raw.request(params);
-}
 
 interface RuleSpec {
   id: string;

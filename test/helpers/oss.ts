@@ -144,6 +144,26 @@ export async function rawObjectRequest(
   return raw.request(params);
 }
 
+interface RawBucketClient {
+  _bucketRequestParams(method: string, bucket: string, subres: string | Record<string, string>, options?: object): RawRequestParams;
+  request(params: RawRequestParams): Promise<RawResult>;
+}
+
+/**
+ * Sends a bucket-level request signed by ali-oss itself (configurations ali-oss has no method for): `body` as XML;
+ * 200 and 204 are successes, other statuses throw as ali-oss throws them.
+ */
+export async function rawBucketRequest(client: OSS, method: string, bucket: string, subres: string | Record<string, string>, body?: string): Promise<RawResult> {
+  const raw = client as unknown as RawBucketClient;
+  const params = raw._bucketRequestParams(method, bucket, subres, {});
+  if (body !== undefined) {
+    params.content = Buffer.from(body);
+    params.mime = 'xml';
+  }
+  params.successStatuses = [200, 204];
+  return raw.request(params);
+}
+
 /** Extracts `<Tag>text</Tag>` from a small XML document (error bodies fetched with plain fetch). */
 export function xmlText(xml: string, tag: string): string | undefined {
   const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(xml);
