@@ -246,6 +246,25 @@ describe('the SDK test suites, seventh reading', () => {
       assert.equal((await send({ method: 'DELETE', bucket: D, key: 'under-default', query: [['versionId', protectedVersion]] })).status, 204);
     });
 
+    it('a COMPLIANCE default cannot be erased by rewriting the configuration: a version it protects stays protected after 1,001 Puts without a rule', async () => {
+      const E = 'sdk-seventh-worm-erase';
+      ok(await send({ method: 'PUT', bucket: E }), 'PutBucket');
+      ok(await send({ method: 'PUT', bucket: E, query: [['versioning', '']], ...xml('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>') }), 'PutBucketVersioning');
+      ok(await send({ method: 'PUT', bucket: E, query: [['objectWorm', '']], ...xml(wormConfig('<Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>3650</Days></DefaultRetention></Rule>')) }), 'PutBucketObjectWormConfiguration');
+      ok(await send({ method: 'PUT', bucket: E, key: 'record', body: 'x' }), 'PutObject');
+      const list = ok(await send({ method: 'GET', bucket: E, query: [['versions', ''], ['prefix', 'record']] }), 'ListObjectVersions');
+      const v = strictTexts(list.text, 'VersionId')[0]!;
+      // Before: the history kept the last 1,000 Puts, so the rule that protected the version was forgotten.
+      const none = xml(wormConfig(''));
+      for (let i = 0; i < 1001; i += 8) {
+        await Promise.all(Array.from({ length: Math.min(8, 1001 - i) }, async () => ok(await send({ method: 'PUT', bucket: E, query: [['objectWorm', '']], ...none }), 'PutBucketObjectWormConfiguration')));
+      }
+      const got = ok(await send({ method: 'GET', bucket: E, key: 'record', query: [['retention', ''], ['versionId', v]] }), 'GetObjectRetention');
+      assert.equal(text(got, 'Mode'), 'COMPLIANCE');
+      const refused = await send({ method: 'DELETE', bucket: E, key: 'record', query: [['versionId', v]] });
+      assert.equal(refused.err?.Code, 'FileImmutable', refused.text);
+    });
+
     it('an AppendObject on a bucket with ObjectWorm is refused, nothing written (OSS: enabling ObjectWorm disables append uploads)', async () => {
       const A = 'sdk-seventh-worm-append';
       ok(await send({ method: 'PUT', bucket: A }), 'PutBucket');

@@ -29,12 +29,44 @@ export interface ObjectWormConfig {
   /**
    * Each default rule with the time it was put (ms), oldest first (null: none from then on). A version written while
    * a rule was in force is protected by it (OSS applies the default to objects as they are uploaded); a later Put
-   * changes the default of later versions only. At most HISTORY entries: the oldest are dropped.
+   * changes the default of later versions only. At most HISTORY entries still protecting versions (nextHistory).
    */
-  history?: Array<{ since: number; rule: DefaultRetention | null }>;
+  history?: Array<HistoryEntry>;
+}
+
+interface HistoryEntry {
+  since: number;
+  rule: DefaultRetention | null;
 }
 
 const HISTORY = 1000;
+
+const spanDays = (rule: DefaultRetention): number => rule.days ?? (rule.years ?? 0) * 365;
+
+/**
+ * The history after a Put adds `entry`. Nothing that still protects a version is ever dropped: a rule whose window
+ * ended (the next rule's `since`) more than its span ago protects nothing any more and becomes "none"; equal
+ * neighbours merge. If the rules still in force would exceed HISTORY entries the Put is refused, rather than
+ * forgetting one (a COMPLIANCE default must not be erased by rewriting the configuration a thousand times).
+ */
+function nextHistory(old: readonly HistoryEntry[], entry: HistoryEntry, now: number, dayMs: number): HistoryEntry[] {
+  const all = [...old, entry];
+  const out: HistoryEntry[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const h = all[i]!;
+    const end = i + 1 < all.length ? all[i + 1]!.since : Number.POSITIVE_INFINITY;
+    const rule = h.rule !== null && end + spanDays(h.rule) * dayMs <= now ? null : h.rule;
+    const prev = out[out.length - 1];
+    if (prev !== undefined && JSON.stringify(prev.rule) === JSON.stringify(rule)) continue;
+    // Before the first rule there was none: a leading "none" says nothing.
+    if (prev === undefined && rule === null) continue;
+    out.push({ since: h.since, rule });
+  }
+  if (out.length > HISTORY) {
+    throw new AppError('InvalidArgument', `The bucket's default retention rules still protecting versions would exceed ${HISTORY}; put again once older ones have lapsed.`);
+  }
+  return out;
+}
 
 export const OBJECT_WORM: ConfigKind<ObjectWormConfig> = jsonConfig<ObjectWormConfig>('object-worm');
 
@@ -141,7 +173,7 @@ export class ObjectWormService {
       if (livePolicy(bucket, this.ctx.clock(), timingOf(this.ctx).retentionDayMs) !== null) {
         throw new AppError('InvalidRequest', 'The bucket has a bucket-level retention policy (WORM); ObjectWorm cannot be enabled with it.');
       }
-      const history = [...(current?.history ?? []), { since: this.ctx.clock(), rule: config.defaultRetention ?? null }].slice(-HISTORY);
+      const history = nextHistory(current?.history ?? [], { since: this.ctx.clock(), rule: config.defaultRetention ?? null }, this.ctx.clock(), this.dayMs);
       return { ...config, history };
     }, { sameBucket });
   }
