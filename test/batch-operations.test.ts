@@ -331,6 +331,40 @@ describe('OSS Batch Operations', () => {
     assert.deepEqual([await objectAcl('deny/a'), await objectAcl('deny/b'), await objectAcl('deny/c')], ['public-read', 'default', 'public-read']);
   });
 
+  it('a task is decided with what its request would carry: Block Public Access refuses a public ACL, a Deny on oss:x-oss-object-acl applies, a Deny on oss:Prefix stops a prefix job', async () => {
+    const C = 'batch-facts';
+    status(await send({ method: 'PUT', bucket: C, key: null }), 200, 'PutBucket');
+    for (const k of ['pub/a', 'secret/a']) status(await send({ method: 'PUT', bucket: C, key: k, body: 'top secret', headers: { 'content-type': 'text/plain' } }), 200, `PutObject ${k}`);
+    const allOfC = { Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${C}`, `acs:oss:*:*:${C}/*`] };
+    const ram = new Ram(srv);
+    await roleWith(ram, 'batch-facts-all', allOfC);
+    await roleWith(ram, 'batch-facts-no-public', allOfC, { Effect: 'Deny', Action: 'oss:PutObjectAcl', Resource: '*', Condition: { StringEquals: { 'oss:x-oss-object-acl': 'public-read' } } });
+    await roleWith(ram, 'batch-facts-no-secret', allOfC, { Effect: 'Deny', Action: 'oss:ListObjects', Resource: '*', Condition: { StringLike: { 'oss:Prefix': 'secret/*' } } });
+    const acl = async (key: string): Promise<string> => one(text(status(await send({ method: 'GET', bucket: C, key, params: [['acl', '']] }), 200, 'GetObjectAcl')), 'Grant');
+    const roleArnOf = (name: string): string => `acs:ram::${ACCOUNT_ID}:role/${name}`;
+
+    // The condition key: refused by the role's own Deny (was applied: the task had no x-oss-object-acl).
+    const denied = await created({ operation: ACL_PUBLIC, prefix: { bucket: C, prefix: 'pub/' }, role: roleArnOf('batch-facts-no-public') });
+    await srv.batchJobs!.runOnce();
+    assert.deepEqual(summary(await job(denied)), ['Complete', '1', '0', '1']);
+    assert.equal(await acl('pub/a'), 'default');
+
+    // Block Public Access on the bucket: a public ACL is refused to the job as to the API (was made public).
+    const block = '<PublicAccessBlockConfiguration><BlockPublicAccess>true</BlockPublicAccess></PublicAccessBlockConfiguration>';
+    status(await send({ method: 'PUT', bucket: C, key: null, params: [['publicAccessBlock', '']], body: block }), 200, 'PutBucketPublicAccessBlock');
+    const blocked = await created({ operation: ACL_PUBLIC, prefix: { bucket: C, prefix: 'pub/' }, role: roleArnOf('batch-facts-all') });
+    await srv.batchJobs!.runOnce();
+    assert.deepEqual(summary(await job(blocked)), ['Complete', '1', '0', '1']);
+    assert.equal(await acl('pub/a'), 'default');
+
+    // oss:Prefix of the listing: a job over secret/ fails as the listing would (was listed and run).
+    const listed = await created({ operation: TAGS, prefix: { bucket: C, prefix: 'secret/' }, role: roleArnOf('batch-facts-no-secret') });
+    await srv.batchJobs!.runOnce();
+    const d = await job(listed);
+    assert.equal(one(d, 'Status'), 'Failed');
+    assert.equal(one(d, 'FailureCode'), 'SourceBucketAccessDenied');
+  });
+
   it('a bucket\'s Referer whitelist (no empty Referer) does not refuse the job\'s tasks: they are the service\'s header-signed requests', async () => {
     const referer = (allowEmpty: boolean, list: string): Promise<RawResponse> => send({ method: 'PUT', bucket: B, key: null, params: [['referer', '']], body: `<RefererConfiguration><AllowEmptyReferer>${allowEmpty}</AllowEmptyReferer><RefererList>${list}</RefererList></RefererConfiguration>` });
     status(await referer(false, '<Referer>http://www.example.com</Referer>'), 200, 'PutBucketReferer');

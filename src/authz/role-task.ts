@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import type { JobRole, RoleAuthorizer, TaskCheck } from '../domain/batch-job-worker.js';
+import type { JobRole, RoleAuthorizer, TaskCheck, TaskFacts } from '../domain/batch-job-worker.js';
 import type { AuthzCheck, Operation } from '../oss/operations.js';
 import { authorize, type AuthzDeps } from './authorize.js';
 import type { RequestFacts } from './context.js';
@@ -9,14 +9,15 @@ import { authorizeAssumeRole, compilePolicy } from '../policy/index.js';
  * Authorization of work the server does on a caller's behalf as a RAM role (batch jobs, docs/batch-operations.md): each
  * check is decided by the one authorization path (authorize.ts) for a session of the role, as a request signed with
  * credentials from AssumeRole would be: the role's attached policies, no session policy, the bucket's policy, rules
- * and owner. The request facts are those of a request from the service itself: no source address, referer or
- * headers, over TLS, signed in a header (a bucket's Referer whitelist, which binds anonymous requests and signed URLs
- * only, does not refuse it) [UNVERIFIED: which condition keys the cloud sets for its batch jobs].
+ * and owner. The request facts are those of a request from the service itself: no source address or referer, over
+ * TLS, signed in a header (a bucket's Referer whitelist, which binds anonymous requests and signed URLs only, does not
+ * refuse it) [UNVERIFIED: which condition keys the cloud sets for its batch jobs], with what the equivalent request
+ * would carry (TaskFacts: the ACL header Block Public Access and oss:x-oss-object-acl read, the listing's prefix).
  */
 export const BATCH_SESSION_NAME = 'oss-batch-operations';
 
 export function roleTaskAuthorizer(deps: AuthzDeps, clock: () => number): RoleAuthorizer {
-  return async (role: JobRole, checks: readonly TaskCheck[], requestTags?: ReadonlyArray<readonly [string, string]>): Promise<void> => {
+  return async (role: JobRole, checks: readonly TaskCheck[], task: TaskFacts = {}): Promise<void> => {
     const principal: Principal = {
       type: 'session', accountId: role.accountId, roleId: role.roleId, roleName: role.roleName, sessionName: BATCH_SESSION_NAME,
       accessKeyId: '', sessionPolicy: null, expiration: Number.MAX_SAFE_INTEGER,
@@ -29,8 +30,8 @@ export function roleTaskAuthorizer(deps: AuthzDeps, clock: () => number): RoleAu
     const op = { name: first.action.replace(/^oss:/, ''), bucket: first.bucket, key: first.key, checks: authzChecks } as unknown as Operation;
     // Signed as a header signature is (the service's own requests): hotlink protection does not apply to them.
     const facts: RequestFacts = {
-      sourceIp: '', secureTransport: true, now: clock(), headers: {}, query: new Map(), authMethod: 'v4',
-      ...(requestTags !== undefined ? { requestTags } : {}),
+      sourceIp: '', secureTransport: true, now: clock(), headers: { ...task.headers }, query: new Map(task.query ?? []), authMethod: 'v4',
+      ...(task.requestTags !== undefined ? { requestTags: task.requestTags } : {}),
     };
     await authorize(principal, op, deps, facts, authzChecks);
   };

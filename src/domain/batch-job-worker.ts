@@ -58,8 +58,18 @@ export interface JobRole {
   trustsOss: boolean;
 }
 
+/**
+ * What the equivalent request would carry, for the rules and condition keys that read it: PutObjectAcl's
+ * `x-oss-object-acl` (Block Public Access, `oss:x-oss-object-acl`), a listing's `prefix` (`oss:Prefix`), tags written.
+ */
+export interface TaskFacts {
+  requestTags?: ReadonlyArray<readonly [string, string]>;
+  headers?: Readonly<Record<string, string>>;
+  query?: ReadonlyArray<readonly [string, string]>;
+}
+
 /** Authorizes checks as a session of the role (throws the AppError a request would get, AccessDenied). */
-export type RoleAuthorizer = (role: JobRole, checks: readonly TaskCheck[], requestTags?: ReadonlyArray<readonly [string, string]>) => Promise<void>;
+export type RoleAuthorizer = (role: JobRole, checks: readonly TaskCheck[], facts?: TaskFacts) => Promise<void>;
 
 export interface BatchWorkerDeps {
   ctx: DomainContext;
@@ -328,7 +338,7 @@ export class BatchJobWorker {
     if (job.spec.manifest !== null) return (await this.manifestOf(job, role)).length;
     const kp = job.spec.keyPrefix!;
     const bucket = bucketNameOf(kp.sourceBucket);
-    await this.asRole(role, [{ action: 'oss:ListObjects', bucket, key: null }], 'SourceBucketAccessDenied');
+    await this.asRole(role, [{ action: 'oss:ListObjects', bucket, key: null }], 'SourceBucketAccessDenied', { query: [['prefix', kp.prefix]] });
     let n = 0;
     let after: string | undefined;
     for (;;) {
@@ -387,9 +397,9 @@ export class BatchJobWorker {
     return tasks;
   }
 
-  private async asRole(role: JobRole, checks: readonly TaskCheck[], code: string): Promise<void> {
+  private async asRole(role: JobRole, checks: readonly TaskCheck[], code: string, facts?: TaskFacts): Promise<void> {
     try {
-      await this.deps.authorize(role, checks);
+      await this.deps.authorize(role, checks, facts);
     } catch (err) {
       throw new JobFailure(code, `The role ${role.roleName} may not ${checks[0]!.action} on ${checks[0]!.bucket}${checks[0]!.key !== null ? `/${checks[0]!.key}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -404,16 +414,16 @@ export class BatchJobWorker {
     try {
       switch (op.kind) {
         case 'PutObjectAcl':
-          await this.deps.authorize(role, [check('oss:PutObjectAcl', 'oss:PutObjectVersionAcl')]);
+          await this.deps.authorize(role, [check('oss:PutObjectAcl', 'oss:PutObjectVersionAcl')], { headers: { 'x-oss-object-acl': op.acl } });
           await this.deps.objects.setAcl(bucket, key, op.acl, versionId);
           break;
         case 'PutObjectTagging':
-          await this.deps.authorize(role, [check('oss:PutObjectTagging', 'oss:PutObjectVersionTagging')], op.tags);
+          await this.deps.authorize(role, [check('oss:PutObjectTagging', 'oss:PutObjectVersionTagging')], { requestTags: op.tags });
           await this.deps.objects.setTags(bucket, key, op.tags, versionId);
           break;
         case 'AddObjectTagging': {
           // Read, merge, write: not atomic, as OSS's CreateJob page says of AddObjectTagging.
-          await this.deps.authorize(role, [check('oss:GetObjectTagging', 'oss:GetObjectVersionTagging'), check('oss:PutObjectTagging', 'oss:PutObjectVersionTagging')], op.tags);
+          await this.deps.authorize(role, [check('oss:GetObjectTagging', 'oss:GetObjectVersionTagging'), check('oss:PutObjectTagging', 'oss:PutObjectVersionTagging')], { requestTags: op.tags });
           const cur = await this.deps.objects.head(bucket, key, versionId, 'NoSuchKey');
           const merged = new Map(cur.tags);
           for (const [k, val] of op.tags) merged.set(k, val);
