@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { headersOf } from './helpers/oss.js';
+import { headersOf, rawBucketRequest } from './helpers/oss.js';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { kill9, spawnServer } from './helpers/spawn.js';
 import { policyDoc, Ram } from './helpers/ram.js';
@@ -184,6 +184,22 @@ describe('async fetch', () => {
     const fresh = await finished(await taskId(configXml({ url: `${base}/small`, object: 'fresh-key', ignoreSameKey: null })));
     assert.equal(tag(fresh, 'State'), 'Success', fresh);
     assert.equal(tag(fresh, 'IgnoreSameKey'), 'true');
+  });
+
+  test('the bucket\'s overwrite rules bind a task as they bind PutObject: a forbidden overwrite fails the task, the object is unchanged', async () => {
+    const rules = '<OverwriteConfiguration><Rule><ID>r</ID><Action>forbid</Action><Prefix>protected/</Prefix></Rule></OverwriteConfiguration>';
+    assert.equal((await rawBucketRequest(srv.client(), 'PUT', BUCKET, 'overwriteConfig', rules)).status, 200);
+    try {
+      await srv.client({ bucket: BUCKET }).put('protected/a.txt', Buffer.from('original'));
+      const info = await finished(await taskId(configXml({ url: `${base}/small`, object: 'protected/a.txt', ignoreSameKey: false })));
+      assert.equal(tag(info, 'State'), 'Failed', info);
+      assert.equal(String((await srv.client({ bucket: BUCKET }).get('protected/a.txt')).content), 'original');
+      // A new key under the rule is no overwrite.
+      const fresh = await finished(await taskId(configXml({ url: `${base}/small`, object: 'protected/new.txt', ignoreSameKey: false })));
+      assert.equal(tag(fresh, 'State'), 'Success', fresh);
+    } finally {
+      await rawBucketRequest(srv.client(), 'DELETE', BUCKET, 'overwriteConfig');
+    }
   });
 
   test('sources the server may not fetch fail the task with a message and store nothing', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
-import { expectOssError } from './helpers/oss.js';
+import { expectOssError, rawBucketRequest } from './helpers/oss.js';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -83,6 +83,18 @@ describe('VOD playlists', () => {
     assert.equal(got.content.toString(), '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.000,\nseg1.ts\n#EXTINF:4.000,\nsub/seg2.ts\n#EXT-X-ENDLIST\n');
     assert.match(String((got.res.headers as Record<string, string>)['content-type']), /mpegurl/i);
     assert.equal(made.res.headers.etag, (got.res.headers as Record<string, string>).etag);
+  });
+
+  test('PostVodPlaylist keeps the bucket\'s overwrite rules: an existing playlist a rule protects is not replaced (409 FileAlreadyExists)', async () => {
+    const rules = '<OverwriteConfiguration><Rule><ID>r</ID><Action>forbid</Action><Suffix>.m3u8</Suffix></Rule></OverwriteConfiguration>';
+    await client.put('cam/kept.m3u8', Buffer.from('#EXTM3U original'));
+    assert.equal((await rawBucketRequest(client, 'PUT', BUCKET, 'overwriteConfig', rules)).status, 200);
+    try {
+      fails(await send(srv, 'POST', 'cam/kept.m3u8', vod(T, T + 25)), 'FileAlreadyExists', 409);
+      assert.equal((await client.get('cam/kept.m3u8')).content.toString(), '#EXTM3U original');
+    } finally {
+      await rawBucketRequest(client, 'DELETE', BUCKET, 'overwriteConfig');
+    }
   });
 
   test('bad ranges, an empty range, a bad playlist name and an unknown channel are refused; nothing is written', async () => {

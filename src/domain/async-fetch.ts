@@ -24,6 +24,8 @@ export interface FetchTaskInfo {
   callback: string;
   storageClass: string;
   ignoreSameKey: boolean;
+  /** The bucket's overwrite rules forbade the caller to replace this object when the task was submitted (not shown). */
+  overwriteForbidden?: boolean;
 }
 
 export interface FetchTask {
@@ -285,7 +287,7 @@ export class AsyncFetchService {
         headers: { contentType: source.contentType ?? 'application/octet-stream' },
         userMeta: {},
         ...(info.storageClass !== '' ? { storageClass: info.storageClass } : {}),
-        forbidOverwrite: info.ignoreSameKey,
+        forbidOverwrite: info.ignoreSameKey || info.overwriteForbidden === true,
       });
       state = 'Success';
       if (callback !== null) {
@@ -351,6 +353,7 @@ function tasksOf(value: Json | null): FetchTask[] {
       info: {
         url: str(info.url), object: str(info.object), host: str(info.host), contentMd5: str(info.contentMd5),
         callback: str(info.callback), storageClass: str(info.storageClass), ignoreSameKey: info.ignoreSameKey === true,
+        ...(info.overwriteForbidden === true ? { overwriteForbidden: true } : {}),
       },
       created: num(item.created),
       runner: str(item.runner),

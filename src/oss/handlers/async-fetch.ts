@@ -1,3 +1,4 @@
+import { overwriteForbidden } from '../overwrite.js';
 import { TASK_ID, ASYNC_FETCH_LIMITS, type FetchCallback, type FetchTaskInfo } from '../../domain/async-fetch.js';
 import { assertObjectKey } from '../../domain/names.js';
 import { parseStorageClass } from '../../domain/objects.js';
@@ -67,7 +68,10 @@ export const putAsyncFetchTask: Handler = async (req) => {
     const publicKeyUrl = callbacks.publicKeyUrl(header(req.headers, 'host'), bucket, req.endpoint.scheme === 'https', req.endpoint.host);
     run = (obj) => callbacks.notify(spec, { object: writtenOf(obj), clientIp: '', requestId: '', operation: 'AsyncFetch' }, publicKeyUrl);
   }
-  const info: FetchTaskInfo = { url, object, host, contentMd5, callback, storageClass, ignoreSameKey };
+  // The task runs later without the caller: whether the bucket's overwrite rules forbid this caller to replace the
+  // object is decided now and kept with it (docs/stored-configurations.md, overwrite rules).
+  const forbidden = await overwriteForbidden(req, bucket, object, null);
+  const info: FetchTaskInfo = { url, object, host, contentMd5, callback, storageClass, ignoreSameKey, ...(forbidden ? { overwriteForbidden: true } : {}) };
   const id = await req.services.asyncFetch.submit(bucket, info, run, req.accountId);
   return xmlResponse(el('AsyncFetchTaskResult', [el('TaskId', id)]));
 };

@@ -1,3 +1,4 @@
+import { overwriteForbidden } from '../overwrite.js';
 import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../../errors.js';
 import type { Handler, OssRequest } from '../context.js';
@@ -103,9 +104,11 @@ export const postVodPlaylist: Handler = async (req) => {
   if (!/^[^/]{1,128}$/.test(playlist) || !playlist.endsWith('.m3u8')) throw invalidArgument('The playlist name must end with .m3u8 and hold no /.', 'PlaylistName', playlist.slice(0, 64));
   const range = rangeOf(req);
   const bytes = Buffer.from(await buildPlaylist(req, channel, range), 'utf8');
+  const bucket = bucketOf(req);
   const obj = await req.services.objects.put({
-    bucket: bucketOf(req), key, body: Readable.from([bytes]), expect: { length: bytes.length },
-    headers: { contentType: M3U8_TYPE }, userMeta: {}, forbidOverwrite: false,
+    bucket, key, body: Readable.from([bytes]), expect: { length: bytes.length },
+    // The playlist replaces what the key holds: the bucket's overwrite rules apply as to any write.
+    headers: { contentType: M3U8_TYPE }, userMeta: {}, forbidOverwrite: await overwriteForbidden(req, bucket, key, null),
   });
   return empty(200, { ETag: `"${obj.etag}"` });
 };
