@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { encodeKey, errorOf, queryString, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
-import { crc64, expectOssError, extras, headersOf, md5Hex, rawObjectRequest, statusOf, userMeta, xmlText } from './helpers/oss.js';
+import { crc64, expectOssError, extras, headersOf, md5Hex, rawBucketRequest, rawObjectRequest, statusOf, userMeta, xmlText } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 
 const BUCKET = 'fidelity';
@@ -688,6 +688,30 @@ describe('fidelity with the official SDKs (issue 16)', () => {
       const signature = createHmac('sha1', SECRET).update(`GET\n\n\n${date}\n/no-such-process-bucket/?processConfiguration`).digest('base64');
       const missing = await rawRequest(srv.port, { method: 'GET', path: '/no-such-process-bucket/?processConfiguration', headers: { host: `localhost:${srv.port}`, date, authorization: `OSS ${AK}:${signature}` } });
       assert.equal(errorOf(missing)?.Code, 'NoSuchBucket');
+    });
+
+    it('a V1 signature of the plain write does not stand for an operation only the newer SDKs call: PUT ?retention / ?legalHold signed as PUT /<bucket>/<key> is refused', async () => {
+      const W = 'sdk-fidelity-legacy-worm';
+      const root = srv.client();
+      await root.putBucket(W);
+      await rawBucketRequest(root, 'PUT', W, 'versioning', '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>');
+      await rawBucketRequest(root, 'PUT', W, 'objectWorm', '<ObjectWormConfiguration><ObjectWormEnabled>Enabled</ObjectWormEnabled></ObjectWormConfiguration>');
+      await srv.client({ bucket: W }).put('k', Buffer.from('x'));
+      for (const [sub, body] of [
+        ['retention', `<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>2126-01-01T00:00:00.000Z</RetainUntilDate></Retention>`],
+        ['legalHold', '<LegalHold><Status>ON</Status></LegalHold>'],
+      ] as const) {
+        const date = new Date().toUTCString();
+        const type = 'application/xml';
+        // What a V1 signature of `PUT /<bucket>/k` (the legacy list leaves the key out) would sign.
+        const signature = createHmac('sha1', SECRET).update(`PUT\n\n${type}\n${date}\n/${W}/k`).digest('base64');
+        const res = await rawRequest(srv.port, {
+          method: 'PUT', path: `/${W}/k?${sub}`,
+          headers: { host: `localhost:${srv.port}`, date, authorization: `OSS ${AK}:${signature}`, 'content-type': type, 'content-length': String(body.length) }, body,
+        });
+        assert.equal(res.status, 403, res.body.toString());
+        assert.equal(errorOf(res)?.Code, 'SignatureDoesNotMatch');
+      }
     });
 
     it('V1 header signatures over the Java SDK\'s older sub-resource list are accepted (publicAccessBlock left unsigned), presigned URLs are not', async () => {

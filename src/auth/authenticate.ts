@@ -2,7 +2,7 @@ import { safeEqual } from '../util/safe-equal.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { isoBasic, isoSeconds, parseHttpDate, parseIsoBasic } from '../util/time.js';
 import { ANONYMOUS, type Credential, type CredentialResolver, type Principal } from './principal.js';
-import { headerValue, type SignableRequest } from './signature/request.js';
+import { headerValue, NEVER_LEGACY_SIGNED, type SignableRequest } from './signature/request.js';
 import { ambiguousV1Parameter, signV1, stringToSignV1, subResourceListsDiffer } from './signature/v1.js';
 import { signV2, stringToSignV2, V2_VERSION } from './signature/v2.js';
 import {
@@ -171,8 +171,10 @@ function verifyV1Header(req: SignableRequest, authorization: string, token: stri
     // The Java SDK signs only its own (older) list of sub-resources. Accepted for header signatures only: a
     // presigned URL, handed out on purpose, could otherwise be extended with one of the newer keys.
     // The Python SDK v2 leaves inventoryId out (v1.ts `sdk-v2`).
+    // Never for the operations only the newer SDKs call (NEVER_LEGACY_SIGNED): the Java SDK 3.x sends none of them.
     const signedAs = (list: 'legacy' | 'sdk-v2'): boolean =>
-      subResourceListsDiffer(req, list) && safeEqual(signV1(cred.secret, stringToSignV1(req, dateSlot, false, list)), provided);
+      subResourceListsDiffer(req, list) && !(list === 'legacy' && req.query.some(([k]) => NEVER_LEGACY_SIGNED.has(k)))
+      && safeEqual(signV1(cred.secret, stringToSignV1(req, dateSlot, false, list)), provided);
     if (!safeEqual(signV1(cred.secret, sts), provided) && !signedAs('legacy') && !signedAs('sdk-v2')) {
       throw mismatch(accessKeyId, provided, sts);
     }

@@ -66,6 +66,17 @@ callback-var x-oss-dir x-oss-rename x-oss-delete transferAcceleration`.split(/\s
 );
 
 /**
+ * Sub-resources of operations only the newer SDKs (Go, Python and Java SDK v2, V4 by default) call, which the Java SDK
+ * 3.x has no method for: a request carrying one never takes the legacy list's fallback. Otherwise any V1 header
+ * signature of `PUT /b/k` (a server-signed browser upload) could be replayed within its window as `PUT /b/k?retention`
+ * (a COMPLIANCE lock for a century) or `?legalHold`, signed as the plain write.
+ */
+export const NEVER_LEGACY_SIGNED: ReadonlySet<string> = new Set(
+  `quota overwriteConfig metadataConfiguration metadataInventoryTable metadataJournalTable objectWorm retention legalHold
+agenticBucket bucketSpace batchJob batchJobPriority batchJobStatus`.split(/\s+/),
+);
+
+/**
  * Published sub-resources the SDKs leave out of V1 signatures (OSS's V1 list predates them). A presigned V1 URL
  * must sign them all the same: a URL handed out for one operation (ListObjects, PutBucket) could otherwise be
  * turned into GetBucketAccessMonitor, PutBucketAccessMonitor, … by appending the key (docs/compatibility.md).
