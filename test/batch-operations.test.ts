@@ -365,6 +365,24 @@ describe('OSS Batch Operations', () => {
     assert.equal(one(d, 'FailureCode'), 'SourceBucketAccessDenied');
   });
 
+  it('a KMS-encrypted manifest is read only by a role allowed kms:Decrypt on its key, as GetObject would need (its rows were leaked into the report before)', async () => {
+    await put('kms/1');
+    const csv = `${B},kms/1\n`;
+    const res = status(await send({ method: 'PUT', bucket: B, key: 'manifests/kms.csv', body: csv, headers: { 'content-type': 'text/csv', 'x-oss-server-side-encryption': 'KMS' } }), 200, 'PutObject KMS manifest');
+    const manifest = { bucket: B, object: 'manifests/kms.csv', etag: String(res.headers.etag).replace(/"/g, '') };
+    // ALL_OF_B: every oss: action on the bucket, no kms: action.
+    const refused = await created({ operation: TAGS, manifest });
+    await srv.batchJobs!.runOnce();
+    const r = await job(refused);
+    assert.equal(one(r, 'Status'), 'Failed');
+    assert.equal(one(r, 'FailureCode'), 'ManifestAccessDenied');
+    assert.deepEqual(await objectTags('kms/1'), []);
+    await roleWith(new Ram(srv), 'batch-kms', ALL_OF_B, { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*' });
+    const allowed = await created({ operation: TAGS, manifest, role: `acs:ram::${ACCOUNT_ID}:role/batch-kms` });
+    await srv.batchJobs!.runOnce();
+    assert.deepEqual(summary(await job(allowed)), ['Complete', '1', '1', '0']);
+  });
+
   it('a bucket\'s Referer whitelist (no empty Referer) does not refuse the job\'s tasks: they are the service\'s header-signed requests', async () => {
     const referer = (allowEmpty: boolean, list: string): Promise<RawResponse> => send({ method: 'PUT', bucket: B, key: null, params: [['referer', '']], body: `<RefererConfiguration><AllowEmptyReferer>${allowEmpty}</AllowEmptyReferer><RefererList>${list}</RefererList></RefererConfiguration>` });
     status(await referer(false, '<Referer>http://www.example.com</Referer>'), 200, 'PutBucketReferer');

@@ -24,6 +24,7 @@ export function roleTaskAuthorizer(deps: AuthzDeps, clock: () => number): RoleAu
     };
     const authzChecks: AuthzCheck[] = checks.map((c) => ({
       action: c.action, bucket: c.bucket, key: c.key, acl: 'none', ...(c.versionId !== undefined ? { versionId: c.versionId } : {}),
+      ...(c.kmsKeyId !== undefined ? { kms: { keyId: c.kmsKeyId } } : {}),
     }));
     const first = checks[0]!;
     // The operation each check stands for (its name sets which condition keys apply, as for a request).

@@ -1,3 +1,4 @@
+import { DEFAULT_KMS_KEY, sseOf } from './encryption.js';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isAppError } from '../errors.js';
@@ -39,7 +40,8 @@ export const BATCH_WORKER_DEFAULTS = {
   /** Tasks per page (one save and at most one report file per page). */
   pageSize: 1000,
   /** A CSV manifest is read whole: at most this many bytes (Alunite's bound). */
-  maxManifestBytes: 64 * 1024 * 1024,
+  // Parsed whole on the event loop (manifestTasks): ~130,000 rows; beyond, the job fails ManifestTooLarge.
+  maxManifestBytes: 4 * 1024 * 1024,
 } as const;
 
 /** What a task asks authorized: an action on an object (or a bucket, key null). */
@@ -48,6 +50,8 @@ export interface TaskCheck {
   bucket: string;
   key: string | null;
   versionId?: string;
+  /** A kms: check on this key rather than on bucket/key (reading a KMS-encrypted manifest: kms:Decrypt). */
+  kmsKeyId?: string;
 }
 
 export interface JobRole {
@@ -385,6 +389,13 @@ export class BatchJobWorker {
       if (unquoted(obj.etag) !== unquoted(m.etag)) throw new JobFailure('ManifestETagMismatch', `The manifest's ETag is ${obj.etag}, not ${m.etag}.`);
       const limit = this.opts.maxManifestBytes ?? BATCH_WORKER_DEFAULTS.maxManifestBytes;
       if (obj.size > limit) throw new JobFailure('ManifestTooLarge', `The manifest is larger than ${limit} bytes.`);
+      // Read as GetObject reads: a frozen Archive object needs a restore, a KMS-encrypted one kms:Decrypt for the role.
+      const readable = this.deps.objects.assertReadable(obj, bucket, true);
+      if (readable !== undefined) await readable;
+      const sse = sseOf(obj);
+      if (sse?.algorithm === 'KMS') {
+        await this.asRole(role, [{ action: 'kms:Decrypt', bucket, key: m.object, kmsKeyId: sse.kmsKeyId ?? DEFAULT_KMS_KEY }], 'ManifestAccessDenied');
+      }
       const chunks: Buffer[] = [];
       for await (const chunk of this.deps.objects.openRead(obj, null)) chunks.push(chunk as Buffer);
       text = Buffer.concat(chunks).toString('utf8');
