@@ -113,9 +113,15 @@ describe('the SDK test suites, seventh reading', () => {
     };
     /** The Python test's retain_until_date: UTC, whole seconds, `.000Z`. */
     const until = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString();
-    const versionOf = async (key: string): Promise<string> => {
-      const list = ok(await send({ method: 'GET', bucket: W, query: [['versions', ''], ['prefix', key]] }), 'ListObjectVersions');
+    const versionOf = async (key: string, bucket = W): Promise<string> => {
+      const list = ok(await send({ method: 'GET', bucket, query: [['versions', ''], ['prefix', key]] }), 'ListObjectVersions');
       return strictTexts(list.text, 'VersionId')[0]!;
+    };
+    /** A bucket of its own with versioning Enabled and, when `rule` is given, ObjectWorm with that default rule. */
+    const versionedBucket = async (name: string, rule?: string): Promise<void> => {
+      ok(await send({ method: 'PUT', bucket: name }), 'PutBucket');
+      ok(await send({ method: 'PUT', bucket: name, query: [['versioning', '']], ...xml('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>') }), 'PutBucketVersioning');
+      if (rule !== undefined) ok(await send({ method: 'PUT', bucket: name, query: [['objectWorm', '']], ...xml(wormConfig(rule)) }), 'PutBucketObjectWormConfiguration');
     };
 
     before(async () => {
@@ -221,9 +227,7 @@ describe('the SDK test suites, seventh reading', () => {
 
     it('the default rule protects the versions written while it is in force, from their write; a later rule changes only later versions', async () => {
       const D = 'sdk-seventh-worm-default';
-      ok(await send({ method: 'PUT', bucket: D }), 'PutBucket');
-      ok(await send({ method: 'PUT', bucket: D, query: [['versioning', '']], ...xml('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>') }), 'PutBucketVersioning');
-      ok(await send({ method: 'PUT', bucket: D, query: [['objectWorm', '']], ...xml(wormConfig('<Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>1</Days></DefaultRetention></Rule>')) }), 'PutBucketObjectWormConfiguration');
+      await versionedBucket(D, '<Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>1</Days></DefaultRetention></Rule>');
       ok(await send({ method: 'PUT', bucket: D, key: 'under-default', body: 'x' }), 'PutObject');
       const head = ok(await send({ method: 'HEAD', bucket: D, key: 'under-default' }), 'HeadObject');
       const written = Date.parse(String(head.headers['last-modified']));
@@ -236,10 +240,7 @@ describe('the SDK test suites, seventh reading', () => {
       ok(await send({ method: 'PUT', bucket: D, query: [['objectWorm', '']], ...xml(wormConfig('')) }), 'PutBucketObjectWormConfiguration');
       ok(await send({ method: 'PUT', bucket: D, key: 'after-default', body: 'x' }), 'PutObject');
       assert.equal((await send({ method: 'GET', bucket: D, key: 'after-default', query: [['retention', '']] })).err?.Code, 'NoSuchObjectRetention');
-      const protectedVersion = (await (async () => {
-        const list = ok(await send({ method: 'GET', bucket: D, query: [['versions', ''], ['prefix', 'under-default']] }), 'ListObjectVersions');
-        return strictTexts(list.text, 'VersionId')[0]!;
-      })());
+      const protectedVersion = await versionOf('under-default', D);
       const refused = await send({ method: 'DELETE', bucket: D, key: 'under-default', query: [['versionId', protectedVersion]] });
       assert.equal(refused.err?.Code, 'FileImmutable', refused.text);
       ahead += DAY_MS + 2000;
@@ -248,12 +249,9 @@ describe('the SDK test suites, seventh reading', () => {
 
     it('a COMPLIANCE default cannot be erased by rewriting the configuration: a version it protects stays protected after 1,001 Puts without a rule', async () => {
       const E = 'sdk-seventh-worm-erase';
-      ok(await send({ method: 'PUT', bucket: E }), 'PutBucket');
-      ok(await send({ method: 'PUT', bucket: E, query: [['versioning', '']], ...xml('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>') }), 'PutBucketVersioning');
-      ok(await send({ method: 'PUT', bucket: E, query: [['objectWorm', '']], ...xml(wormConfig('<Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>3650</Days></DefaultRetention></Rule>')) }), 'PutBucketObjectWormConfiguration');
+      await versionedBucket(E, '<Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>3650</Days></DefaultRetention></Rule>');
       ok(await send({ method: 'PUT', bucket: E, key: 'record', body: 'x' }), 'PutObject');
-      const list = ok(await send({ method: 'GET', bucket: E, query: [['versions', ''], ['prefix', 'record']] }), 'ListObjectVersions');
-      const v = strictTexts(list.text, 'VersionId')[0]!;
+      const v = await versionOf('record', E);
       // Before: the history kept the last 1,000 Puts, so the rule that protected the version was forgotten.
       const none = xml(wormConfig(''));
       for (let i = 0; i < 1001; i += 8) {
@@ -267,8 +265,7 @@ describe('the SDK test suites, seventh reading', () => {
 
     it('an AppendObject on a bucket with ObjectWorm is refused, nothing written (OSS: enabling ObjectWorm disables append uploads)', async () => {
       const A = 'sdk-seventh-worm-append';
-      ok(await send({ method: 'PUT', bucket: A }), 'PutBucket');
-      ok(await send({ method: 'PUT', bucket: A, query: [['versioning', '']], ...xml('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>') }), 'PutBucketVersioning');
+      await versionedBucket(A);
       ok(await send({ method: 'POST', bucket: A, key: 'log', query: [['append', ''], ['position', '0']], body: 'before' }), 'AppendObject before ObjectWorm');
       ok(await send({ method: 'PUT', bucket: A, query: [['objectWorm', '']], ...xml(wormConfig('')) }), 'PutBucketObjectWormConfiguration');
       for (const [key, position] of [['log', '6'], ['new', '0']] as const) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError, invalidArgument } from '../errors.js';
 import type { MetadataStore } from '../store/meta/types.js';
 import { parseObjectAcl, validateTags } from './objects.js';
+import { roleOfArn } from '../policy/arn.js';
 
 /**
  * OSS Batch Operations (docs/batch-operations.md): jobs that apply one operation (object tags, object ACL, restore)
@@ -120,13 +121,8 @@ export const BATCH_LIMITS = {
   tokenMaxChars: 1024,
 } as const;
 
-const ROLE_ARN = /^acs:ram::(\d{1,32}):role\/([A-Za-z0-9.\-_]{1,64})$/i;
-
-/** The account and role name of a RoleArn (`acs:ram::<account>:role/<name>`); null when it is not one. */
-export function roleOfArn(arn: string): { accountId: string; roleName: string } | null {
-  const m = ROLE_ARN.exec(arn);
-  return m === null ? null : { accountId: m[1]!, roleName: m[2]! };
-}
+// The RoleArn parser lives with the other ARNs (policy/arn.ts): authorization reads it too (ram:PassRole).
+export { roleOfArn };
 
 /** A bucket as a job names it: a plain name or `acs:oss:::<name>`. */
 export function bucketNameOf(given: string): string {

@@ -41,3 +41,11 @@ export function ramRoleArn(uid: string, roleName: string): string {
 export function stsAssumedRoleArn(uid: string, roleName: string, sessionName: string): string {
   return `arn:sts::${uid}:assumed-role/${roleName}/${sessionName}`;
 }
+
+const ROLE_ARN = /^acs:ram::(\d{1,32}):role\/([A-Za-z0-9.\-_]{1,64})$/i;
+
+/** The account and role name of a role ARN (`acs:ram::<account>:role/<name>`, as a batch job's RoleArn names it); null when it is not one. */
+export function roleOfArn(arn: string): { accountId: string; roleName: string } | null {
+  const m = ROLE_ARN.exec(arn);
+  return m === null ? null : { accountId: m[1]!, roleName: m[2]! };
+}

@@ -6,7 +6,7 @@ export { compilePolicy, compileOrDenyAll, compileDocument, clearPolicyCache, cal
 export { evaluate, decide, combine, type Decision, type EvalRequest, type EvalResult, type FastResult, type MatchedStatement } from './evaluate.js';
 export { aclAccessOf, authorizeOss, OSS_DENY, type OssAcl, type OssAuthzInput, type OssCaller, type OssCheck, type OssDecision, type OssDeciding, type OssLayer } from './oss.js';
 export { assumeRoleCallerRefusal, authorizeAssumeRole, NO_PERMISSION_MESSAGE, type AssumeRoleAuthzInput, type AssumeRoleCallerInput, type AssumeRoleDecision } from './sts.js';
-export { kmsKeyArn, ossResourceArn, ossServiceArn, ramRoleArn, ramRootArn, ramUserArn, stsAssumedRoleArn } from './arn.js';
+export { kmsKeyArn, ossResourceArn, ossServiceArn, ramRoleArn, ramRootArn, ramUserArn, roleOfArn, stsAssumedRoleArn } from './arn.js';
 export { decideRamAction, type RamActionAuthzInput, type RamActionDecision } from './ram-action.js';
 export {
   explainOss,
