@@ -15,7 +15,7 @@ import { assertThroughAlias, managesAccessPoint, throughAccessPoint } from '../o
 import { header, textOfWire } from '../oss/headers.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
-import { missingBucketFirst } from '../oss/missing-bucket-first.js';
+import { missingBucketFirst, onMissingBucket } from '../oss/missing-bucket-first.js';
 import { ossErrorResponse } from '../oss/error-response.js';
 import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
@@ -255,7 +255,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       if (rec.access && auth.accessKeyId !== undefined) rec.access.accessKeyId = auth.accessKeyId;
       // Authorizes an operation, then runs its handler.
       const run = async (op: Operation): Promise<OssResponse> => {
-        await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
+        await authorize(auth.principal, op, deps.authz, facts, op.checks, rec).catch((err: unknown) => {
+          throw onMissingBucket(err, op.name);
+        });
         // The bucket's TLS versions and cipher suites (PutBucketHttpsConfig), once the caller is known to be allowed.
         const tlsChecked = assertTlsAccepted(op.bucket, connectionTls(req.socket), (n) => deps.authz.getBucket(n));
         if (tlsChecked !== undefined) await tlsChecked;

@@ -23,3 +23,22 @@ export async function missingBucketFirst(
   if ((await getBucket(bucket)) !== null) return err;
   return new AppError('NoSuchBucket', undefined, { BucketName: bucket });
 }
+
+/**
+ * Requests on a missing bucket that OSS refuses with another error than NoSuchBucket, for a caller whose
+ * AccessKeyId exists. PutBucketOverwriteConfig and PutBucketObjectWormConfiguration are 400 MalformedXML with EC
+ * 0015-00000231, whatever the body: the Go SDK v2's TestBucketOverwriteConfig and TestBucketObjectWormConfiguration
+ * and the PHP SDK v2's ClientBucketOverwriteTest put a configuration that is valid on an existing bucket (200) to a
+ * missing one and expect that error, where Get (and Delete) of the same missing bucket are 404 NoSuchBucket
+ * (docs/compatibility.md, eighth reading). [UNVERIFIED: the answer to an unknown AccessKeyId there]
+ */
+const malformedOnMissing = (): AppError => new AppError('MalformedXML', undefined, {}, '0015-00000231');
+const ON_MISSING_BUCKET: ReadonlyMap<string, () => AppError> = new Map([
+  ['PutBucketOverwriteConfig', malformedOnMissing],
+  ['PutBucketObjectWormConfiguration', malformedOnMissing],
+]);
+
+export function onMissingBucket(err: unknown, operation: string): unknown {
+  if (!isAppError(err) || err.code !== 'NoSuchBucket') return err;
+  return ON_MISSING_BUCKET.get(operation)?.() ?? err;
+}
