@@ -14,6 +14,7 @@ import { RecentRequests } from './audit/ring.js';
 import { createConsoleRoute } from './console/serve.js';
 import { DEFAULT_MIN_FREE_SPACE, WriteAdmission, type FreeSpaceFloor } from './domain/admission.js';
 import { BucketService } from './domain/buckets.js';
+import { AgenticBucketService } from './domain/agentic-buckets.js';
 import { bucketNow, type DomainContext, type ProtectionTiming } from './domain/context.js';
 import { AccessMonitorService } from './domain/access-monitor-service.js';
 import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
@@ -413,9 +414,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Batch Operations (docs/batch-operations.md): jobs kept in the store; the worker (below) wakes when one is created.
   let batchWorker: BatchJobWorker | undefined;
   const batchJobService = new BatchJobService({ meta, clock }, () => batchWorker?.wake());
+  const buckets = new BucketService(ctx);
   const services = {
     batchJobs: batchJobService,
-    buckets: new BucketService(ctx),
+    buckets,
+    // Agentic buckets and bucket spaces (docs/agentic-buckets.md).
+    agentic: new AgenticBucketService(ctx, buckets),
     objects,
     multipart: new MultipartService(ctx, objects),
     retention: new RetentionService(ctx),

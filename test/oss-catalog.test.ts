@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { CATALOG, type CatalogOperation } from '../src/oss/catalog.js';
 import { coverageSection, stateOf, withCoverage } from '../src/oss/coverage.js';
 import { handlers } from '../src/oss/handlers/index.js';
-import { IMPLEMENTED_OPERATIONS, route, UNPUBLISHED_SUBRESOURCES, type Operation, type RouteInput } from '../src/oss/operations.js';
+import { IMPLEMENTED_OPERATIONS, isAgenticOperation, route, UNPUBLISHED_SUBRESOURCES, type Operation, type RouteInput } from '../src/oss/operations.js';
 import { isSubResource } from '../src/auth/signature/request.js';
 import { errorOf, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -207,17 +207,18 @@ describe('the published operation table', () => {
       }
     }
     assert.throws(() => r('POST', 'b', null, [['overwriteConfig', '']]), { code: 'MethodNotAllowed' });
-    // Agentic buckets (the SDK v2s' AgenticBucketClient): with or beside a published sub-resource, never a bucket's.
+    // Agentic buckets (the SDK v2s' AgenticBucketClient, docs/agentic-buckets.md): with or beside a published
+    // sub-resource, an agentic bucket operation, never a bucket's.
     for (const q of [[['agenticBucket', '']], [['agenticBucket', ''], ['acl', '']], [['agenticBucket', ''], ['policy', '']], [['agenticBucket', ''], ['bucketSpace', '']]] as Array<Array<[string, string]>>) {
       for (const m of ['DELETE', 'GET', 'PUT', 'POST']) {
-        // 501, or 405 where no operation of the method takes the published one (DELETE ?acl): never run.
+        // Its own operation; else 501, or 405 where no operation of the method takes the published one (DELETE ?acl).
         let name: string;
         try {
           name = r(m, 'b', null, q).name;
         } catch (err) {
           name = (err as { code?: string }).code ?? String(err);
         }
-        assert.ok(name === 'Unimplemented' || name === 'MethodNotAllowed', `${m} ${JSON.stringify(q)}: ${name}`);
+        assert.ok(name === 'Unimplemented' || name === 'MethodNotAllowed' || isAgenticOperation(name), `${m} ${JSON.stringify(q)}: ${name}`);
       }
     }
     // Any value-less key no operation takes, on a write of the path itself: a newer operation, never that write.
@@ -311,11 +312,14 @@ describe('every published operation over HTTP, as the owner', () => {
   test('a DELETE naming a newer SDK\'s sub-resource deletes nothing (it deleted the bucket or the object before)', async () => {
     const put = await send('PUT', { bucket: BUCKET, key: 'kept', query: [], headers: {} }, 'bytes');
     assert.equal(put.status, 200);
-    for (const [key, sub] of [['kept', 'quota'], ['kept', 'overwriteConfig'], ['kept', 'metadataConfiguration'], ['kept', 'retention'], ['kept', 'legalHold'], [null, 'agenticBucket'], [null, 'notYetPublished'], ['kept', 'notYetPublished']] as const) {
+    for (const [key, sub] of [['kept', 'quota'], ['kept', 'overwriteConfig'], ['kept', 'metadataConfiguration'], ['kept', 'retention'], ['kept', 'legalHold'], ['kept', 'agenticBucket'], [null, 'notYetPublished'], ['kept', 'notYetPublished']] as const) {
       const res = await send('DELETE', { bucket: BUCKET, key, query: [[sub, '']], headers: {} });
       assert.equal(res.status, 501, `${sub}: ${res.body.toString('utf8').slice(0, 300)}`);
       assert.equal(res.err?.Code, 'NotImplemented');
     }
+    // DeleteAgenticBucket of a general bucket: 404 NoSuchAgenticBucket, the bucket kept (docs/agentic-buckets.md).
+    const agentic = await send('DELETE', { bucket: BUCKET, key: null, query: [['agenticBucket', '']], headers: {} });
+    assert.equal(agentic.err?.Code, 'NoSuchAgenticBucket', agentic.body.toString('utf8').slice(0, 300));
     assert.ok(await bucketExists());
     assert.equal((await send('GET', { bucket: BUCKET, key: 'kept', query: [], headers: {} })).body.toString('utf8'), 'bytes');
     assert.equal((await send('DELETE', { bucket: BUCKET, key: 'kept', query: [], headers: {} })).status, 204);

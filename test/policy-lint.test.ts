@@ -285,15 +285,16 @@ describe('policy lint: tables', () => {
       assert.ok(known.oss.has(as?.action ?? op.name), op.name);
     }
     // 162 operations, less the 17 authorized as another action (or none), plus the three …BucketTagging actions
-    // and the 49 that are no published operation's name (versioned variants, PostProcessTask, GetService,
+    // and the 51 that are no published operation's name (versioned variants, PostProcessTask, GetService,
     // GetProcessConfiguration, DeleteBucketTransferAcceleration, the eight QoS actions of docs/qos.md, the two
     // async fetch actions of docs/async-fetch.md, the two storage capacity actions of docs/storage-capacity.md,
     // the three bucket callback policy actions, the three overwrite configuration, three storage quota and five metadata table actions,
-    // the six object-level retention actions, the five batch job actions of docs/batch-operations.md).
-    assert.equal(known.oss.size, 162 - 17 + 3 + 49);
+    // the six object-level retention actions, the five batch job actions of docs/batch-operations.md, the two agentic
+    // bucket actions without a general bucket's counterpart of docs/agentic-buckets.md).
+    assert.equal(known.oss.size, 162 - 17 + 3 + 51);
     assert.ok(known.oss.has('GetProcessConfiguration'));
     assert.ok(known.oss.has('DeleteBucketTransferAcceleration'));
-    for (const a of ['GetUserQoSInfo', 'PutBucketQoSInfo', 'GetBucketQoSInfo', 'DeleteBucketQoSInfo', 'PutBucketRequesterQoSInfo', 'GetBucketRequesterQoSInfo', 'ListBucketRequesterQoSInfo', 'DeleteBucketRequesterQoSInfo', 'PutAsyncFetchTask', 'GetAsyncFetchTask', 'PutBucketStorageCapacity', 'GetBucketStorageCapacity', 'PutBucketCallbackPolicy', 'GetBucketCallbackPolicy', 'DeleteBucketCallbackPolicy', 'PutBucketOverwriteConfig', 'GetBucketOverwriteConfig', 'DeleteBucketOverwriteConfig', 'PutBucketStorageQuota', 'GetBucketStorageQuota', 'DeleteBucketStorageQuota', 'CreateBucketMetadataConfiguration', 'UpdateBucketMetadataJournalTableConfiguration', 'PutBucketObjectWormConfiguration', 'PutObjectRetention', 'GetObjectLegalHold', 'CreateJob', 'DescribeJob', 'ListJobs', 'UpdateJobPriority', 'UpdateJobStatus']) {
+    for (const a of ['GetUserQoSInfo', 'PutBucketQoSInfo', 'GetBucketQoSInfo', 'DeleteBucketQoSInfo', 'PutBucketRequesterQoSInfo', 'GetBucketRequesterQoSInfo', 'ListBucketRequesterQoSInfo', 'DeleteBucketRequesterQoSInfo', 'PutAsyncFetchTask', 'GetAsyncFetchTask', 'PutBucketStorageCapacity', 'GetBucketStorageCapacity', 'PutBucketCallbackPolicy', 'GetBucketCallbackPolicy', 'DeleteBucketCallbackPolicy', 'PutBucketOverwriteConfig', 'GetBucketOverwriteConfig', 'DeleteBucketOverwriteConfig', 'PutBucketStorageQuota', 'GetBucketStorageQuota', 'DeleteBucketStorageQuota', 'CreateBucketMetadataConfiguration', 'UpdateBucketMetadataJournalTableConfiguration', 'PutBucketObjectWormConfiguration', 'PutObjectRetention', 'GetObjectLegalHold', 'CreateJob', 'DescribeJob', 'ListJobs', 'UpdateJobPriority', 'UpdateJobStatus', 'PutAgenticBucketStatus', 'ListBucketSpaces']) {
       assert.ok(known.oss.has(a), a);
     }
     assert.equal(known.oss.has('HeadObject'), false);

@@ -275,7 +275,7 @@ function decideCheck(
     // PutBucket with encryption headers sets the encryption of the bucket it creates.
     if ((check.action === 'oss:PutBucket' || check.action === 'oss:PutBucketAcl' || check.action === 'oss:PutBucketEncryption') && check.key === null) {
       const owner = principal.type === 'anonymous' ? null : principal.accountId;
-      return withoutBucket(owner, ossResourceArn(deps.region, owner ?? '*', check.bucket));
+      return withoutBucket(owner, ossResourceArn(deps.region, owner ?? '*', resourceName(check, check.bucket)));
     }
     // Any other request on a missing bucket: NoSuchBucket, not a denial (as OSS answers). Answered here rather
     // than let through to the handler, so a bucket created in between cannot skip the check.
@@ -284,7 +284,7 @@ function decideCheck(
   // PutBucket on a name another account holds (docs/accounts.md): decided as a creation in the caller's
   // account, so an allowed caller learns BucketAlreadyExists (409) as OSS answers, not AccessDenied.
   if (check.action === 'oss:PutBucket' && check.key === null && principal.type !== 'anonymous' && principal.accountId !== bucket.ownerAccountId) {
-    return withoutBucket(principal.accountId, ossResourceArn(deps.region, principal.accountId, check.bucket));
+    return withoutBucket(principal.accountId, ossResourceArn(deps.region, principal.accountId, resourceName(check, check.bucket)));
   }
   // The bucket's own access rules (Referer, pay-by-requester, Block Public Access) refuse before any policy; the
   // refusal is recorded as the decision, so ExplainRequest names the rule rather than nothing (docs/policy.md).
@@ -293,7 +293,7 @@ function decideCheck(
     if (trace) {
       trace.authz = {
         action: check.action,
-        resource: ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined),
+        resource: ossResourceArn(bucket.region, bucket.ownerAccountId, resourceName(check, bucket.name), check.key ?? undefined),
         decision: 'ExplicitDeny',
         layer: ruled.rule,
         policy: `${RULE_NAMES[ruled.rule]} of ${bucket.name}`,
@@ -303,7 +303,7 @@ function decideCheck(
     throw ruled.error;
   }
   const bucketPolicy = bucketPolicyOf(bucket);
-  const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name, check.key ?? undefined);
+  const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, resourceName(check, bucket.name), check.key ?? undefined);
   const input: OssAuthzInput = {
     caller,
     bucketOwner: bucket.ownerAccountId,
@@ -323,6 +323,11 @@ function decideCheck(
     return withResourceTags(input.context, check, bucket, reads, deps).then((context) => decideOnBucket(check, bucket, { ...input, context }, deps));
   }
   return decideOnBucket(check, bucket, input, deps);
+}
+
+/** The resource part of a check's ARN: the bucket's name, or `agenticbucket/<name>` for an agentic bucket (AuthzCheck.agentic). */
+function resourceName(check: AuthzCheck, bucket: string): string {
+  return check.agentic === true ? `agenticbucket/${bucket}` : bucket;
 }
 
 /** Decides one check on an existing bucket: by policies and owner, then by the object's own ACL if it comes to that. */

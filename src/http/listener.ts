@@ -255,12 +255,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       if (rec.access && auth.accessKeyId !== undefined) rec.access.accessKeyId = auth.accessKeyId;
       // Authorizes an operation, then runs its handler.
       const run = async (op: Operation): Promise<OssResponse> => {
-        try {
-          await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
-        } catch (err) {
-          // No extra promise per request (a .catch would allocate one on the hot path).
-          throw onMissingBucket(err, op.name);
-        }
+        await authorize(auth.principal, op, deps.authz, facts, op.checks, rec);
         // The bucket's TLS versions and cipher suites (PutBucketHttpsConfig), once the caller is known to be allowed.
         const tlsChecked = assertTlsAccepted(op.bucket, connectionTls(req.socket), (n) => deps.authz.getBucket(n));
         if (tlsChecked !== undefined) await tlsChecked;
@@ -340,7 +335,12 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
           },
         });
       } else {
-        response = await run(op);
+        try {
+          response = await run(op);
+        } catch (err) {
+          // A try/catch, not .catch: no extra promise on every request's hot path.
+          throw onMissingBucket(err, opName);
+        }
       }
     }
   } catch (err) {

@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import type { BucketStatService } from '../domain/bucket-stat.js';
 import type { StorageCapacityService } from '../domain/storage-capacity.js';
 import type { BucketService } from '../domain/buckets.js';
+import type { AgenticBucketService } from '../domain/agentic-buckets.js';
 import type { AccessRulesService } from '../domain/access-rules.js';
 import type { BucketEncryptionService } from '../domain/encryption.js';
 import type { LifecycleService } from '../domain/lifecycle-service.js';
@@ -59,6 +60,8 @@ export interface OssServices {
   asyncFetch: AsyncFetchService;
   /** Upload callbacks (oss/callback.ts), for the Callback of an async fetch task; absent: such a task is NotImplemented. */
   callbacks?: UploadCallbacks;
+  /** Agentic buckets and their bucket spaces (docs/agentic-buckets.md). */
+  agentic: AgenticBucketService;
   /** Batch Operations' jobs (docs/batch-operations.md); absent: NotImplemented. */
   batchJobs?: BatchJobService;
 }

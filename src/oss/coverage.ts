@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CATALOG, type CatalogOperation } from './catalog.js';
-import { IMPLEMENTED_OPERATIONS, UNIMPLEMENTED_PARAMS, UNPUBLISHED_SUBRESOURCES, unpublishedConfigOperations } from './operations.js';
+import { agenticOperations, IMPLEMENTED_OPERATIONS, UNIMPLEMENTED_PARAMS, UNPUBLISHED_SUBRESOURCES, unpublishedConfigOperations } from './operations.js';
 import { ENFORCED_OPERATIONS } from './stored/handlers.js';
 import { STORED_SCHEMAS } from './stored/schemas.js';
 
@@ -35,6 +35,7 @@ export function coverageSection(): string {
   const rows = CATALOG.map((op) => `| ${op.name} | ${requestOf(op)} | ${stateOf(op.name)} |`);
   const params = [...new Set(UNIMPLEMENTED_PARAMS.keys())].map((p) => `\`${p}\``).join(', ');
   const configs = unpublishedConfigOperations();
+  const agentic = agenticOperations().map((o) => `${o.name} (\`${o.method} /${o.name === 'ListAgenticBuckets' ? '' : '<agentic bucket>/'}?agenticBucket${o.sub === null ? '' : `&${o.sub}`}\`)`);
   return [
     BEGIN,
     `${CATALOG.length} published operations: ${implemented - storedOnly} implemented and enforced, ${storedOnly} stored and returned only`,
@@ -77,6 +78,10 @@ export function coverageSection(): string {
     '(`POST /?batchJob`), DescribeJob / ListJobs (`GET /?batchJob[&batchJobId=…]`), UpdateJobPriority (`POST /?batchJobPriority`)',
     'and UpdateJobStatus (`POST /?batchJobStatus`), the jobs run by a worker ([batch-operations.md](batch-operations.md));',
     'on a bucket they are refused.',
+    // Agentic buckets (docs/agentic-buckets.md): unpublished, routed by oss/operations.ts routeAgentic.
+    `\`agenticBucket\` and \`bucketSpace\` are implemented for the agentic bucket operations ${agentic.join(', ')},`,
+    'and bucket spaces are buckets PutBucket creates with `x-oss-agentic-bucket` ([agentic-buckets.md](agentic-buckets.md));',
+    'other requests naming them answer 501 (405 for a method no operation takes).',
     END,
   ].join('\n');
 }

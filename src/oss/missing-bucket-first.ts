@@ -1,4 +1,5 @@
 import { AppError, isAppError } from '../errors.js';
+import { isAgenticOperation } from './operations.js';
 
 /**
  * OSS finds the bucket before it looks up the AccessKeyId: a request with an AccessKeyId that does not exist,
@@ -11,7 +12,9 @@ import { AppError, isAppError } from '../errors.js';
  * NoSuchBucket; test_put_bucket_fail, test_put_bucket_acl_fail → 403 InvalidAccessKeyId). Anonymous requests
  * already learn whether a bucket exists, so this tells an unknown key nothing more.
  */
-const MAY_CREATE: ReadonlySet<string> = new Set(['PutBucket', 'PutBucketAcl']);
+// CreateAgenticBucket likewise: 403 InvalidAccessKeyId, EC 0002-00000902 (the Python SDK v2's
+// test_agentic_bucket_invalid_credentials); its Get and storage quota calls on the missing bucket are 404.
+const MAY_CREATE: ReadonlySet<string> = new Set(['PutBucket', 'PutBucketAcl', 'CreateAgenticBucket']);
 
 export async function missingBucketFirst(
   err: unknown,
@@ -21,7 +24,16 @@ export async function missingBucketFirst(
 ): Promise<unknown> {
   if (!isAppError(err) || err.code !== 'InvalidAccessKeyId' || bucket === null || MAY_CREATE.has(operation)) return err;
   if ((await getBucket(bucket)) !== null) return err;
-  return new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+  return agenticMissing(new AppError('NoSuchBucket', undefined, { BucketName: bucket }), operation);
+}
+
+/**
+ * An agentic bucket operation on a bucket that does not exist is 404 NoSuchAgenticBucket (EC 0015-00000101, what the
+ * Python SDK v2's agentic tests expect), not NoSuchBucket; other errors and operations are left as they are.
+ */
+export function agenticMissing(err: unknown, operation: string): unknown {
+  if (!isAppError(err) || err.code !== 'NoSuchBucket' || !isAgenticOperation(operation)) return err;
+  return new AppError('NoSuchAgenticBucket', undefined, { BucketName: String(err.detail.BucketName ?? '') });
 }
 
 /**

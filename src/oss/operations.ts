@@ -52,6 +52,11 @@ export interface AuthzCheck {
    * caller's identity and session policies on the role's ARN; the root of the role's account always may.
    */
   passRole?: string;
+  /**
+   * The check is on an agentic bucket (`bucket` its full name), whose RAM resource is `acs:oss:<region>:<uid>:agenticbucket/<name>`
+   * (OSS's "Agentic Bucket access control" page), not the bucket's ARN (docs/agentic-buckets.md).
+   */
+  agentic?: true;
 }
 
 /** What a write sets besides bytes and metadata that has an action of its own (spec ram-sts §3). */
@@ -261,7 +266,8 @@ export type Operation =
   | Simple<'DescribeJob'>
   | Simple<'ListJobs'>
   | Simple<'UpdateJobPriority'>
-  | Simple<'UpdateJobStatus'>;
+  | Simple<'UpdateJobStatus'>
+  | EachSimple<AgenticOperationName>;
 
 export interface RouteInput {
   method: string;
@@ -644,6 +650,9 @@ export function route(input: RouteInput): Operation {
   // SelectObject and CreateSelectObjectMeta (oss/select-route.ts), also ahead of the x-oss-process refusals.
   const select = routeSelect(input);
   if (select !== null) return select;
+  // Agentic buckets (docs/agentic-buckets.md): `?agenticBucket&quota` is the agentic bucket's, not the bucket's `?quota`.
+  const agentic = routeAgentic(input);
+  if (agentic !== null) return agentic;
   // QoS configurations (oss/qos-route.ts), ahead of the refusals of their unpublished sub-resources.
   const qos = routeQos(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
   if (qos !== null) return qos;
@@ -754,6 +763,71 @@ function routeBatchJob(input: RouteInput): Operation | null {
   else if (q.has('batchJob')) name = input.method === 'POST' ? 'CreateJob' : input.method === 'GET' ? (q.has('batchJobId') ? 'DescribeJob' : 'ListJobs') : null;
   if (name === null) return null;
   return { name, bucket: null, key: null, checks: [{ action: `oss:${name}`, bucket: null, key: null, acl: 'none' }] } as Operation;
+}
+
+/**
+ * Agentic buckets (docs/agentic-buckets.md; not in the API metadata): the Go and Python SDK v2s' AgenticBucketClient, every
+ * request naming `agenticBucket`. Without a further sub-resource: Create (PUT), Get (GET), Delete (DELETE) on the bucket,
+ * ListAgenticBuckets (GET) on the service; with one, the attribute it names. Authorized as the general bucket's action
+ * on the agentic bucket's own ARN (OSS's page: "the same Actions as a general bucket"; `agenticbucket/<name>`); the two
+ * operations a general bucket has no action for are their own [UNVERIFIED: names]. Anything else keeps the 501.
+ */
+const AGENTIC_ATTRIBUTES: ReadonlyMap<string, Readonly<Partial<Record<string, readonly [AgenticOperationName, string]>>>> = new Map([
+  ['acl', { PUT: ['PutAgenticBucketAcl', 'oss:PutBucketAcl'], GET: ['GetAgenticBucketAcl', 'oss:GetBucketAcl'] }],
+  ['encryption', { PUT: ['PutAgenticBucketEncryption', 'oss:PutBucketEncryption'], GET: ['GetAgenticBucketEncryption', 'oss:GetBucketEncryption'], DELETE: ['DeleteAgenticBucketEncryption', 'oss:DeleteBucketEncryption'] }],
+  ['versioning', { PUT: ['PutAgenticBucketVersioning', 'oss:PutBucketVersioning'], GET: ['GetAgenticBucketVersioning', 'oss:GetBucketVersioning'] }],
+  ['policy', { PUT: ['PutAgenticBucketPolicy', 'oss:PutBucketPolicy'], GET: ['GetAgenticBucketPolicy', 'oss:GetBucketPolicy'], DELETE: ['DeleteAgenticBucketPolicy', 'oss:DeleteBucketPolicy'] }],
+  ['publicAccessBlock', {
+    PUT: ['PutAgenticBucketPublicAccessBlock', 'oss:PutBucketPublicAccessBlock'],
+    GET: ['GetAgenticBucketPublicAccessBlock', 'oss:GetBucketPublicAccessBlock'],
+    DELETE: ['DeleteAgenticBucketPublicAccessBlock', 'oss:DeleteBucketPublicAccessBlock'],
+  }],
+  ['quota', { PUT: ['PutAgenticBucketStorageQuota', 'oss:PutBucketStorageQuota'], GET: ['GetAgenticBucketStorageQuota', 'oss:GetBucketStorageQuota'], DELETE: ['DeleteAgenticBucketStorageQuota', 'oss:DeleteBucketStorageQuota'] }],
+  ['status', { PUT: ['PutAgenticBucketStatus', 'oss:PutAgenticBucketStatus'] }],
+  ['bucketSpace', { GET: ['ListBucketSpaces', 'oss:ListBucketSpaces'] }],
+] as const);
+
+const AGENTIC_PLAIN: Readonly<Partial<Record<string, readonly [AgenticOperationName, string]>>> = {
+  PUT: ['CreateAgenticBucket', 'oss:PutBucket'], GET: ['GetAgenticBucket', 'oss:GetBucketInfo'], DELETE: ['DeleteAgenticBucket', 'oss:DeleteBucket'],
+};
+
+export type AgenticOperationName =
+  | 'CreateAgenticBucket' | 'GetAgenticBucket' | 'DeleteAgenticBucket' | 'ListAgenticBuckets' | 'PutAgenticBucketStatus' | 'ListBucketSpaces'
+  | 'PutAgenticBucketAcl' | 'GetAgenticBucketAcl'
+  | 'PutAgenticBucketEncryption' | 'GetAgenticBucketEncryption' | 'DeleteAgenticBucketEncryption'
+  | 'PutAgenticBucketVersioning' | 'GetAgenticBucketVersioning'
+  | 'PutAgenticBucketPolicy' | 'GetAgenticBucketPolicy' | 'DeleteAgenticBucketPolicy'
+  | 'PutAgenticBucketPublicAccessBlock' | 'GetAgenticBucketPublicAccessBlock' | 'DeleteAgenticBucketPublicAccessBlock'
+  | 'PutAgenticBucketStorageQuota' | 'GetAgenticBucketStorageQuota' | 'DeleteAgenticBucketStorageQuota';
+
+/** The agentic bucket operations routed below, as (sub-resource, method, operation, action): the coverage section lists them. */
+export function agenticOperations(): Array<{ sub: string | null; method: string; name: AgenticOperationName; action: string }> {
+  const rows = (sub: string | null, names: Readonly<Partial<Record<string, readonly [AgenticOperationName, string]>>>) =>
+    Object.entries(names).map(([method, v]) => ({ sub, method, name: v![0], action: v![1] }));
+  return [...rows(null, AGENTIC_PLAIN), { sub: null, method: 'GET', name: 'ListAgenticBuckets', action: 'oss:ListBuckets' }, ...[...AGENTIC_ATTRIBUTES].flatMap(([sub, names]) => rows(sub, names))];
+}
+
+/** Whether an operation is one of the agentic bucket operations (their missing bucket is NoSuchAgenticBucket). */
+export function isAgenticOperation(name: string): boolean {
+  return AGENTIC_NAMES.has(name);
+}
+const AGENTIC_NAMES: ReadonlySet<string> = new Set(agenticOperations().map((o) => o.name));
+
+function routeAgentic(input: RouteInput): Operation | null {
+  const q = input.query;
+  if (!q.has('agenticBucket')) return null;
+  const { bucket, key } = input.address;
+  if (key !== null) return null;
+  if (bucket === null) {
+    if (input.method !== 'GET' || [...q.keys()].some((k) => AGENTIC_ATTRIBUTES.has(k))) return null;
+    return { name: 'ListAgenticBuckets', bucket: null, key: null, checks: [{ action: 'oss:ListBuckets', bucket: null, key: null, acl: 'none' }] };
+  }
+  const subs = [...AGENTIC_ATTRIBUTES.keys()].filter((k) => q.has(k));
+  if (subs.length > 1) throw invalidArgument(`The sub-resources ${subs.map((k) => `"${k}"`).join(' and ')} cannot be combined.`, subs[1]!, q.get(subs[1]!) ?? '');
+  const found = (subs.length === 0 ? AGENTIC_PLAIN : AGENTIC_ATTRIBUTES.get(subs[0]!)!)[input.method];
+  if (found === undefined) return null;
+  const [name, action] = found;
+  return { name, bucket, key: null, checks: [{ action, bucket, key: null, acl: 'none', agentic: true }] } as Operation;
 }
 
 /** The operations an unknown sub-resource must not fall through to: they create, overwrite or delete. */

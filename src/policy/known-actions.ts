@@ -104,6 +104,10 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['ListJobs', 'service'],
   ['UpdateJobPriority', 'service'],
   ['UpdateJobStatus', 'service'],
+  // Agentic buckets (oss/handlers/agentic.ts) take the general bucket's actions on `agenticbucket/<name>`; these two
+  // have no general counterpart [UNVERIFIED: the names].
+  ['PutAgenticBucketStatus', 'bucket'],
+  ['ListBucketSpaces', 'bucket'],
 ];
 
 function ossActions(): Map<string, ResourceType[]> {

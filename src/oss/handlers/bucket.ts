@@ -17,6 +17,7 @@ import type { DeleteEntry } from '../../domain/objects.js';
 import { DEFAULT_RESOURCE_GROUP, storedBucketInfo } from '../stored/bucket-info.js';
 import { isResourceGroupId } from '../stored/resource-group.js';
 import { asJson } from '../stored/common.js';
+import { agenticInfoFields, applySpaceTemplate, bucketSpaceParent } from './bucket-space.js';
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
@@ -47,12 +48,14 @@ export const putBucket: Handler = async (req) => {
   if (group !== undefined && group !== '' && !isResourceGroupId(group)) {
     throw invalidArgument('The resource group id is invalid.', 'x-oss-resource-group-id', group.slice(0, 64));
   }
+  // A bucket space (x-oss-agentic-bucket) takes its agentic bucket's template where the request gives none.
+  const parent = await bucketSpaceParent(req);
   const { bucket, created } = await req.services.buckets.create({
     name: bucketOf(req),
     ownerAccountId: req.accountId,
-    acl,
-    storageClass,
-    redundancyType,
+    acl: acl ?? parent?.acl,
+    storageClass: storageClass ?? parent?.storageClass,
+    redundancyType: redundancyType ?? parent?.redundancyType,
     locationConstraint,
   });
   // The owner's PutBucket of a bucket it has, with x-oss-acl, sets that ACL (OSS's PutBucketAcl is the same
@@ -62,6 +65,7 @@ export const putBucket: Handler = async (req) => {
     await req.services.buckets.setAcl(bucket.name, acl);
   }
   if (sse) await req.services.encryption.set(bucket.name, sse);
+  if (created && parent !== null) await applySpaceTemplate(req, bucket.name, parent);
   if (created && group !== undefined && group !== '' && group !== DEFAULT_RESOURCE_GROUP) {
     await req.services.stored.update(bucket.name, 'resource-group', () => asJson({ ResourceGroupId: group }));
   }
@@ -102,6 +106,8 @@ export const getBucketInfo: Handler = async (req) => {
         // The bucket's own PutBucketPublicAccessBlock setting: the Python V2 SDK reads it as a bool
         // (BucketInfo.block_public_access) and test_get_bucket_info expects False of a new bucket.
         el('BlockPublicAccess', bucketOwnBlock(b)),
+        // An agentic bucket's or a bucket space's (docs/agentic-buckets.md).
+        ...agenticInfoFields(b),
       ]),
     ]),
   );

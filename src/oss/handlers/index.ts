@@ -27,6 +27,7 @@ import * as storageQuota from './storage-quota.js';
 import * as metadataTable from './metadata-table.js';
 import * as asyncFetch from './async-fetch.js';
 import * as batchJobs from './batch-jobs.js';
+import * as agentic from './agentic.js';
 
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
@@ -78,6 +79,29 @@ export const handlers: HandlerTable = {
   ListJobs: batchJobs.listJobs,
   UpdateJobPriority: batchJobs.updateJobPriority,
   UpdateJobStatus: batchJobs.updateJobStatus,
+  // Agentic buckets (docs/agentic-buckets.md).
+  CreateAgenticBucket: agentic.createAgenticBucket,
+  GetAgenticBucket: agentic.getAgenticBucket,
+  DeleteAgenticBucket: agentic.deleteAgenticBucket,
+  ListAgenticBuckets: agentic.listAgenticBuckets,
+  PutAgenticBucketStatus: agentic.putAgenticBucketStatus,
+  ListBucketSpaces: agentic.listBucketSpaces,
+  PutAgenticBucketAcl: agentic.putAgenticBucketAcl,
+  GetAgenticBucketAcl: agentic.getAgenticBucketAcl,
+  PutAgenticBucketEncryption: agentic.putAgenticBucketEncryption,
+  GetAgenticBucketEncryption: agentic.getAgenticBucketEncryption,
+  DeleteAgenticBucketEncryption: agentic.deleteAgenticBucketEncryption,
+  PutAgenticBucketVersioning: agentic.putAgenticBucketVersioning,
+  GetAgenticBucketVersioning: agentic.getAgenticBucketVersioning,
+  PutAgenticBucketPolicy: agentic.putAgenticBucketPolicy,
+  GetAgenticBucketPolicy: agentic.getAgenticBucketPolicy,
+  DeleteAgenticBucketPolicy: agentic.deleteAgenticBucketPolicy,
+  PutAgenticBucketPublicAccessBlock: agentic.putAgenticBucketPublicAccessBlock,
+  GetAgenticBucketPublicAccessBlock: agentic.getAgenticBucketPublicAccessBlock,
+  DeleteAgenticBucketPublicAccessBlock: agentic.deleteAgenticBucketPublicAccessBlock,
+  PutAgenticBucketStorageQuota: agentic.putAgenticBucketStorageQuota,
+  GetAgenticBucketStorageQuota: agentic.getAgenticBucketStorageQuota,
+  DeleteAgenticBucketStorageQuota: agentic.deleteAgenticBucketStorageQuota,
   // The bucket's storage capacity (docs/storage-capacity.md).
   PutBucketStorageCapacity: qos.putBucketStorageCapacity,
   GetBucketStorageCapacity: qos.getBucketStorageCapacity,

@@ -1,6 +1,6 @@
 import { STORAGE_QUOTA } from '../../domain/storage-capacity.js';
 import { AppError, invalidArgument } from '../../errors.js';
-import type { Handler } from '../context.js';
+import type { Handler, OssRequest } from '../context.js';
 import { childTextOnce, malformedXml } from '../xml-reader.js';
 import { el } from '../xml.js';
 import { empty, readConfigXml, xmlResponse } from './common.js';
@@ -16,9 +16,8 @@ const MODES = ['Strict', 'Warning'];
 /** A byte count as OSS's `int64` field takes it: digits, no sign. */
 const BYTES = /^\d{1,19}$/;
 
-export const putBucketStorageQuota: Handler = async (req) => {
-  // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
-  const written = await req.services.buckets.incarnation(req.op.bucket!);
+/** A QuotaConfiguration body (PutBucketStorageQuota's, PutAgenticBucketStorageQuota's): its bytes and mode, validated. */
+export async function readQuotaConfiguration(req: OssRequest): Promise<{ StorageQuota: number; Mode: string }> {
   const doc = await readConfigXml(req, 'QuotaConfiguration', MAX_BODY);
   for (const name of Object.keys(doc)) if (name !== 'StorageQuota' && name !== 'Mode' && name !== 'CurrentUsage') throw malformedXml(`QuotaConfiguration.${name} is not a quota field.`);
   const quota = childTextOnce(doc, 'StorageQuota', 32)?.trim();
@@ -26,7 +25,14 @@ export const putBucketStorageQuota: Handler = async (req) => {
   if (!BYTES.test(quota) || BigInt(quota) > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument('StorageQuota must be a number of bytes.', 'StorageQuota', quota.slice(0, 32));
   const mode = childTextOnce(doc, 'Mode', 32)?.trim() || 'Strict';
   if (!MODES.includes(mode)) throw invalidArgument(`Mode must be ${MODES.join(' or ')}.`, 'Mode', mode);
-  await req.services.stored.update(req.op.bucket!, CONFIG, () => ({ StorageQuota: Number(quota), Mode: mode }), false, written);
+  return { StorageQuota: Number(quota), Mode: mode };
+}
+
+export const putBucketStorageQuota: Handler = async (req) => {
+  // The bucket authorized on, before the body: a slow body must not land on a bucket of that name created meanwhile.
+  const written = await req.services.buckets.incarnation(req.op.bucket!);
+  const quota = await readQuotaConfiguration(req);
+  await req.services.stored.update(req.op.bucket!, CONFIG, () => quota, false, written);
   return empty();
 };
 
