@@ -32,12 +32,13 @@ describe('Agentic buckets (the Go SDK v2 oss/agentic integration tests)', () => 
   const root: Creds = { ak: AK, secret: SECRET };
   const invalid: Creds = { ak: 'invalid-ak', secret: 'invalid-sk' };
 
-  /** A request as the SDK sends it: virtual-hosted `<bucket>.localhost` unless `path`, Content-MD5 of a body, V4 on the test clock. */
+  /** A request as the SDK sends it: virtual-hosted `<bucket>.localhost` unless `path`, Content-MD5, V4 on the test clock. */
   async function send(r: SdkRequest & { contentType?: string }, c: Creds = root, style: 'virtual' | 'path' = 'virtual'): Promise<RawResponse> {
     const body = r.body;
     const headers: Record<string, string> = {
       'content-type': r.contentType ?? 'application/xml',
-      ...(body !== undefined ? { 'content-md5': createHash('md5').update(body).digest('base64') } : {}),
+      // MarshalUpdateContentMd5: the body's MD5, the empty body's for bucket requests without one.
+      ...(body !== undefined || r.key === null ? { 'content-md5': createHash('md5').update(body ?? '').digest('base64') } : {}),
       ...(r.headers ?? {}),
     };
     const s = signHeader({ ...r, headers }, c, now);
