@@ -18,6 +18,7 @@ import { DEFAULT_RESOURCE_GROUP, storedBucketInfo } from '../stored/bucket-info.
 import { isResourceGroupId } from '../stored/resource-group.js';
 import { asJson } from '../stored/common.js';
 import { agenticInfoFields, applySpaceTemplate, bucketSpaceParent } from './bucket-space.js';
+import { agenticStatusOf } from '../../domain/agentic-buckets.js';
 
 const bucketOf = (req: OssRequest): string => req.op.bucket!;
 
@@ -73,6 +74,10 @@ export const putBucket: Handler = async (req) => {
 };
 
 export const deleteBucket: Handler = async (req) => {
+  // An agentic bucket goes by DeleteAgenticBucket only, after its 24 hours Disabled (docs/agentic-buckets.md) [UNVERIFIED: the code].
+  if (agenticStatusOf(await req.services.buckets.get(bucketOf(req))) !== null) {
+    throw new AppError('AccessDenied', 'An agentic bucket is deleted with DeleteAgenticBucket.', { BucketName: bucketOf(req) });
+  }
   await req.services.buckets.delete(bucketOf(req));
   return empty(204);
 };
