@@ -50,7 +50,8 @@ const ON_MISSING_BUCKET: ReadonlyMap<string, () => AppError> = new Map([
   ['PutBucketObjectWormConfiguration', malformedOnMissing],
 ]);
 
+/** What a request whose bucket is missing answers (authorization's or the handler's NoSuchBucket). */
 export function onMissingBucket(err: unknown, operation: string): unknown {
   if (!isAppError(err) || err.code !== 'NoSuchBucket') return err;
-  return ON_MISSING_BUCKET.get(operation)?.() ?? err;
+  return ON_MISSING_BUCKET.get(operation)?.() ?? agenticMissing(err, operation);
 }
