@@ -289,12 +289,13 @@ describe('policy lint: tables', () => {
     // GetProcessConfiguration, DeleteBucketTransferAcceleration, the eight QoS actions of docs/qos.md, the two
     // async fetch actions of docs/async-fetch.md, the two storage capacity actions of docs/storage-capacity.md,
     // the three bucket callback policy actions, the three overwrite configuration, three storage quota and five metadata table actions,
-    // the six object-level retention actions, the five batch job actions of docs/batch-operations.md, the two agentic
-    // bucket actions without a general bucket's counterpart of docs/agentic-buckets.md).
-    assert.equal(known.oss.size, 162 - 17 + 3 + 51);
+    // the six object-level retention actions and oss:BypassGovernanceRetention, the five batch job actions of
+    // docs/batch-operations.md, the two agentic bucket actions without a general bucket's counterpart of
+    // docs/agentic-buckets.md).
+    assert.equal(known.oss.size, 162 - 17 + 3 + 52);
     assert.ok(known.oss.has('GetProcessConfiguration'));
     assert.ok(known.oss.has('DeleteBucketTransferAcceleration'));
-    for (const a of ['GetUserQoSInfo', 'PutBucketQoSInfo', 'GetBucketQoSInfo', 'DeleteBucketQoSInfo', 'PutBucketRequesterQoSInfo', 'GetBucketRequesterQoSInfo', 'ListBucketRequesterQoSInfo', 'DeleteBucketRequesterQoSInfo', 'PutAsyncFetchTask', 'GetAsyncFetchTask', 'PutBucketStorageCapacity', 'GetBucketStorageCapacity', 'PutBucketCallbackPolicy', 'GetBucketCallbackPolicy', 'DeleteBucketCallbackPolicy', 'PutBucketOverwriteConfig', 'GetBucketOverwriteConfig', 'DeleteBucketOverwriteConfig', 'PutBucketStorageQuota', 'GetBucketStorageQuota', 'DeleteBucketStorageQuota', 'CreateBucketMetadataConfiguration', 'UpdateBucketMetadataJournalTableConfiguration', 'PutBucketObjectWormConfiguration', 'PutObjectRetention', 'GetObjectLegalHold', 'CreateJob', 'DescribeJob', 'ListJobs', 'UpdateJobPriority', 'UpdateJobStatus', 'PutAgenticBucketStatus', 'ListBucketSpaces']) {
+    for (const a of ['GetUserQoSInfo', 'PutBucketQoSInfo', 'GetBucketQoSInfo', 'DeleteBucketQoSInfo', 'PutBucketRequesterQoSInfo', 'GetBucketRequesterQoSInfo', 'ListBucketRequesterQoSInfo', 'DeleteBucketRequesterQoSInfo', 'PutAsyncFetchTask', 'GetAsyncFetchTask', 'PutBucketStorageCapacity', 'GetBucketStorageCapacity', 'PutBucketCallbackPolicy', 'GetBucketCallbackPolicy', 'DeleteBucketCallbackPolicy', 'PutBucketOverwriteConfig', 'GetBucketOverwriteConfig', 'DeleteBucketOverwriteConfig', 'PutBucketStorageQuota', 'GetBucketStorageQuota', 'DeleteBucketStorageQuota', 'CreateBucketMetadataConfiguration', 'UpdateBucketMetadataJournalTableConfiguration', 'PutBucketObjectWormConfiguration', 'PutObjectRetention', 'GetObjectLegalHold', 'BypassGovernanceRetention', 'CreateJob', 'DescribeJob', 'ListJobs', 'UpdateJobPriority', 'UpdateJobStatus', 'PutAgenticBucketStatus', 'ListBucketSpaces']) {
       assert.ok(known.oss.has(a), a);
     }
     assert.equal(known.oss.has('HeadObject'), false);

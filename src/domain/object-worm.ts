@@ -142,6 +142,13 @@ export function effectiveRetention(bucket: Bucket, obj: Pick<ObjectRecord, 'attr
   return { mode: rule.mode, retainUntilDate: new Date(until).toISOString(), until };
 }
 
+/** `attrs` without a version's own retention and legal hold (what a new version written from it must not carry). */
+export function withoutVersionLocks(attrs: ObjectRecord['attrs']): ObjectRecord['attrs'] {
+  if (attrs?.objectRetention === undefined && attrs?.legalHold === undefined) return attrs;
+  const { objectRetention: _r, legalHold: _h, ...rest } = attrs;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
 export function legalHoldOf(obj: Pick<ObjectRecord, 'attrs'>): LegalHoldStatus {
   return obj.attrs?.legalHold === 'ON' ? 'ON' : 'OFF';
 }
@@ -150,11 +157,29 @@ export function objectWormEnabled(bucket: Bucket): boolean {
   return readConfig(bucket, OBJECT_WORM) !== null;
 }
 
-/** Throws FileImmutable for a version still under its retention or under a legal hold (part of retentionGuard). */
-export function assertObjectUnlocked(bucket: Bucket, obj: ObjectRecord, now: number, dayMs: number): void {
+/**
+ * A request's `x-oss-bypass-governance-retention: true`: the check that its caller may lift a GOVERNANCE retention
+ * of `key` (oss:BypassGovernanceRetention), which throws the refusal. Services run it only when such a retention is
+ * what stands in the way, before their transaction; absent, no bypass was asked for.
+ */
+export type GovernanceBypass = (key: string) => Promise<void>;
+
+/**
+ * Throws FileImmutable for a version still under its retention or under a legal hold (part of retentionGuard).
+ * `governanceLifted`: the caller asked for and may use the bypass, so a GOVERNANCE retention does not protect it;
+ * a COMPLIANCE one and a legal hold always do.
+ */
+export function assertObjectUnlocked(bucket: Bucket, obj: ObjectRecord, now: number, dayMs: number, governanceLifted = false): void {
   if (legalHoldOf(obj) === 'ON') throw new AppError('FileImmutable', undefined, { Key: obj.key });
   const r = effectiveRetention(bucket, obj, dayMs);
-  if (r !== undefined && r.until > now) throw new AppError('FileImmutable', undefined, { Key: obj.key });
+  if (r !== undefined && r.until > now && !(governanceLifted && r.mode === 'GOVERNANCE')) throw new AppError('FileImmutable', undefined, { Key: obj.key });
+}
+
+/** Whether a live GOVERNANCE retention is all that protects `obj` (no legal hold): what a bypass could lift. */
+export function onlyGovernanceProtects(bucket: Bucket, obj: ObjectRecord, now: number, dayMs: number): boolean {
+  if (!objectWormEnabled(bucket) || legalHoldOf(obj) === 'ON') return false;
+  const r = effectiveRetention(bucket, obj, dayMs);
+  return r !== undefined && r.until > now && r.mode === 'GOVERNANCE';
 }
 
 export class ObjectWormService {
@@ -184,19 +209,30 @@ export class ObjectWormService {
     return config;
   }
 
-  async putRetention(bucketName: string, key: string, versionId: string | undefined, mode: ObjectWormMode, retainUntilDate: string, bypassGovernance: boolean): Promise<void> {
+  /**
+   * `bypass`: the request's x-oss-bypass-governance-retention, run (and required to pass) only when the new retention
+   * loosens a GOVERNANCE one (an earlier date; making it COMPLIANCE tightens it).
+   */
+  async putRetention(bucketName: string, key: string, versionId: string | undefined, mode: ObjectWormMode, retainUntilDate: string, bypass: GovernanceBypass | undefined): Promise<void> {
     const until = parseRetainUntil(retainUntilDate);
     const bucket = await requireBucket(this.ctx, bucketName);
+    // A running retention loosened (an earlier date, or COMPLIANCE made GOVERNANCE); a COMPLIANCE one is refused
+    // below whatever the caller may do.
+    const loosens = (old: ObjectRetention | undefined): old is ObjectRetention =>
+      old !== undefined && old.until > this.ctx.clock() && (until < old.until || (old.mode === 'COMPLIANCE' && mode !== 'COMPLIANCE'));
+    const before = effectiveRetention(bucket, await this.version(bucketName, key, versionId), this.dayMs);
+    let lifted = false;
+    if (bypass !== undefined && loosens(before) && before.mode === 'GOVERNANCE') {
+      await bypass(key);
+      lifted = true;
+    }
     await this.update(bucketName, key, versionId, (cur) => {
       if (until <= this.ctx.clock()) throw invalidArgument('RetainUntilDate must be in the future.', 'RetainUntilDate', retainUntilDate);
       if (cur.type === 'Appendable') throw new AppError('InvalidRequest', 'An Appendable object takes no retention.');
+      // Decided again on the version as the transaction holds it: a COMPLIANCE retention put meanwhile only grows.
       const old = effectiveRetention(bucket, cur, this.dayMs);
-      if (old !== undefined && old.until > this.ctx.clock()) {
-        // COMPLIANCE only grows (a later date, the same mode); GOVERNANCE is loosened only with the bypass header.
-        const loosens = until < old.until || (old.mode === 'COMPLIANCE' && mode !== 'COMPLIANCE');
-        if (loosens && (old.mode === 'COMPLIANCE' || !bypassGovernance)) {
-          throw new AppError('AccessDenied', 'The retention of this object can only be extended.', { Key: key });
-        }
+      if (loosens(old) && (old.mode === 'COMPLIANCE' || !lifted)) {
+        throw new AppError('AccessDenied', 'The retention of this object can only be extended.', { Key: key });
       }
       const objectRetention: ObjectRetention = { mode, retainUntilDate: retainUntilDate.trim(), until };
       return { ...cur, attrs: { ...cur.attrs, objectRetention } };

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { objectWormEnabled } from './object-worm.js';
+import { objectWormEnabled, onlyGovernanceProtects, withoutVersionLocks, type GovernanceBypass } from './object-worm.js';
 import { AppError, invalidArgument } from '../errors.js';
 import { crc64Combine } from '../util/crc64.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
-import { APPEND_LIMITS, bucketNow, dropBlobs, garbageSegments, LIMITS, requireBucket, type DomainContext } from './context.js';
+import { APPEND_LIMITS, bucketNow, dropBlobs, garbageSegments, LIMITS, requireBucket, timingOf, type DomainContext } from './context.js';
 import { accessTrackingSince } from './access-monitor.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
 import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type SelectMetaAttrs, type SelectMetaFormat, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass, type VersionSummary } from './model.js';
@@ -648,7 +648,9 @@ export class ObjectService {
         if (!cur || cur.etag !== source.etag) throw new AppError('NoSuchKey', undefined, { Key: input.key });
         // The rewritten object starts frozen again if archived (a restored copy belongs to the old one);
         // its data key is re-sealed under the current master key (the way to move objects off a rotated key).
-        const kept = withoutRestore(cur.attrs);
+        // A version's own retention and legal hold stay with it: the copy, a new version, gets the bucket's
+        // default rule (docs/data-protection.md).
+        const kept = withoutVersionLocks(withoutRestore(cur.attrs));
         const sse = sseOf(cur);
         const attrs = sse && this.ctx.sse ? { ...kept, encryption: this.ctx.sse.rewrap(sse) } : kept;
         const { attrs: _old, ...rest } = cur;
@@ -679,10 +681,28 @@ export class ObjectService {
    * versioned bucket gets a delete marker; with it, that version goes for good (an unknown one: nothing).
    * What goes for good passes the bucket's retention check first (inside the store's transaction).
    */
-  async delete(bucket: string, key: string, versionId?: string): Promise<DeleteResultEntry> {
+  async delete(bucket: string, key: string, versionId?: string, bypass?: GovernanceBypass): Promise<DeleteResultEntry> {
     const b = await requireBucket(this.ctx, bucket);
     assertVersionId(versionId);
-    const out = await this.ctx.meta.removeObject(bucket, key, this.ctx.clock(), versionId, retentionGuard(this.ctx, b));
+    return this.deleteChecked(b, key, versionId, bypass !== undefined && (await this.liftsGovernance(b, key, versionId, bypass)));
+  }
+
+  /**
+   * Whether a delete of `key` (`versionId`) asking to bypass GOVERNANCE retention does lift it: only when such a
+   * retention is what protects the version it removes, and the caller may bypass it (`bypass` throws otherwise).
+   */
+  private async liftsGovernance(b: Bucket, key: string, versionId: string | undefined, bypass: GovernanceBypass): Promise<boolean> {
+    // Without versionId an Enabled bucket (the only kind ObjectWorm allows) only adds a delete marker.
+    if (versionId === undefined || !objectWormEnabled(b)) return false;
+    const v = await this.ctx.meta.getObjectVersion(b.name, key, versionId);
+    if (!v || (v as { deleteMarker?: boolean }).deleteMarker || !onlyGovernanceProtects(b, v, this.ctx.clock(), timingOf(this.ctx).retentionDayMs)) return false;
+    await bypass(key);
+    return true;
+  }
+
+  private async deleteChecked(b: Bucket, key: string, versionId: string | undefined, governanceLifted: boolean): Promise<DeleteResultEntry> {
+    const bucket = b.name;
+    const out = await this.ctx.meta.removeObject(bucket, key, this.ctx.clock(), versionId, retentionGuard(this.ctx, b, governanceLifted));
     await dropBlobs(this.ctx, garbageSegments(out.removed, null));
     this.ctx.admission?.freed();
     const entry: DeleteResultEntry = { key, deleteMarker: out.deleteMarker };
@@ -693,24 +713,33 @@ export class ObjectService {
     return entry;
   }
 
-  async deleteMany(bucket: string, entries: DeleteEntry[]): Promise<DeleteResultEntry[]> {
+  /** `bypass`: the request's x-oss-bypass-governance-retention, as for delete (each version it would lift checked). */
+  async deleteMany(bucket: string, entries: DeleteEntry[], bypass?: GovernanceBypass): Promise<DeleteResultEntry[]> {
     const b = await requireBucket(this.ctx, bucket);
     if (entries.length > LIMITS.maxDeleteKeys) throw new AppError('MalformedXML', 'The number of objects to delete must not exceed 1000.');
     const guard = retentionGuard(this.ctx, b);
+    const lifted = new Set<number>();
     if (guard) {
       // A protected object refuses the whole request before anything is deleted (OSS's DeleteResult has no
       // per-key errors); each delete still checks again inside its transaction. On a versioning-enabled
       // bucket an entry without VersionId only adds a delete marker (suspended: it replaces the null version).
       const status = versioningStatus(b);
-      for (const { key, versionId } of entries) {
+      for (const [i, { key, versionId }] of entries.entries()) {
         if (versionId === undefined && status === 'Enabled') continue;
+        if (bypass !== undefined && (await this.liftsGovernance(b, key, versionId, bypass))) {
+          lifted.add(i);
+          continue;
+        }
         const id = versionId ?? (status === 'Suspended' ? NULL_VERSION : undefined);
         const v = id === undefined ? await this.ctx.meta.getObject(bucket, key) : await this.ctx.meta.getObjectVersion(bucket, key, id);
         if (v && !(v as { deleteMarker?: boolean }).deleteMarker) guard(v);
       }
     }
     const out: DeleteResultEntry[] = [];
-    for (const { key, versionId } of entries) out.push(await this.delete(bucket, key, versionId));
+    for (const [i, { key, versionId }] of entries.entries()) {
+      assertVersionId(versionId);
+      out.push(await this.deleteChecked(b, key, versionId, lifted.has(i)));
+    }
     return out;
   }
 

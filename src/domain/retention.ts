@@ -57,10 +57,11 @@ export function protectedUntil(bucket: Bucket, obj: Pick<ObjectRecord, 'lastModi
  * policy (then nothing needs checking). Call it on the record about to be removed or replaced, inside the
  * store's transaction where one is available, so a racing writer cannot slip a protected object under it.
  */
-export function retentionGuard(ctx: Pick<DomainContext, 'clock' | 'timing'>, bucket: Bucket): ((obj: ObjectRecord) => void) | undefined {
+export function retentionGuard(ctx: Pick<DomainContext, 'clock' | 'timing'>, bucket: Bucket, governanceLifted = false): ((obj: ObjectRecord) => void) | undefined {
   const dayMs = timingOf(ctx).retentionDayMs;
-  // Object-level retention and legal holds (domain/object-worm.ts) protect each version on their own.
-  if (objectWormEnabled(bucket)) return (obj) => assertObjectUnlocked(bucket, obj, ctx.clock(), dayMs);
+  // Object-level retention and legal holds (domain/object-worm.ts) protect each version on their own; a GOVERNANCE
+  // retention not when `governanceLifted` (a delete whose caller may bypass it, ObjectsService.delete).
+  if (objectWormEnabled(bucket)) return (obj) => assertObjectUnlocked(bucket, obj, ctx.clock(), dayMs, governanceLifted);
   if (livePolicy(bucket, ctx.clock(), dayMs) === null) return undefined;
   return (obj) => {
     if (protectedUntil(bucket, obj, ctx.clock(), dayMs) !== null) throw new AppError('FileImmutable', undefined, { Key: obj.key });

@@ -55,12 +55,12 @@ export interface SdkRequest {
 export type SdkReply = RawResponse & { err: Record<string, string> | null; text: string };
 
 /** Sends `r` with the key written into the path by `encodeKey` (each SDK quotes keys its own way). */
-export async function sdkSignedRequest(port: number, r: SdkRequest, encodeKey: (key: string) => string): Promise<SdkReply> {
+export async function sdkSignedRequest(port: number, r: SdkRequest, encodeKey: (key: string) => string, creds: { accessKeyId: string; accessKeySecret: string } = { accessKeyId: AK, accessKeySecret: SECRET }): Promise<SdkReply> {
   const key = r.key ?? null;
   const path = r.bucket === null ? `/${queryString(r.query)}` : `/${r.bucket}/${key === null ? '' : encodeKey(key)}${queryString(r.query)}`;
   const headers: Record<string, string> = { host: `127.0.0.1:${port}`, date: new Date().toUTCString(), ...(r.headers ?? {}) };
   headers['content-length'] = String(r.body === undefined ? 0 : Buffer.byteLength(r.body));
-  headers.authorization = v1Authorization({ method: r.method, bucket: r.bucket, key, query: r.query ?? [], headers }, AK, SECRET).authorization;
+  headers.authorization = v1Authorization({ method: r.method, bucket: r.bucket, key, query: r.query ?? [], headers }, creds.accessKeyId, creds.accessKeySecret).authorization;
   const res = await rawRequest(port, { method: r.method, path, headers, body: r.body });
   return { ...res, err: errorOf(res), text: res.body.toString('utf8') };
 }

@@ -7,7 +7,7 @@ import type { Handler, OssRequest } from '../context.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { bucketSseFrom, header, quoted } from '../headers.js';
 import { el, escapeXml, many, parseXmlBody, text, type XmlNode, xmlText } from '../xml.js';
-import { checkMd5, empty, encoder, encodingTypeElement, limitParam, owner, ownerAcl, policyText, readBodyBeforeAuthorization, readCheckedBody, readConfigXml, readSmallBody, xmlResponse } from './common.js';
+import { checkMd5, empty, encoder, governanceBypassOf, encodingTypeElement, limitParam, owner, ownerAcl, policyText, readBodyBeforeAuthorization, readCheckedBody, readConfigXml, readSmallBody, xmlResponse } from './common.js';
 import { deleteObjectChecks } from '../operations.js';
 import { bucketDefaultEncryption } from '../../domain/encryption.js';
 import { bucketInfoEncryptionFields } from './encryption.js';
@@ -351,7 +351,7 @@ export const deleteMultipleObjects: Handler = async (req) => {
   const encoding = req.query.get('encoding-type') ?? header(req.headers, 'encoding-type');
   const encodingParams = new Map<string, string>(encoding === undefined ? [] : [['encoding-type', encoding]]);
   const enc = encoder(encodingParams);
-  const deleted = await req.services.objects.deleteMany(bucketOf(req), entries);
+  const deleted = await req.services.objects.deleteMany(bucketOf(req), entries, governanceBypassOf(req, bucketOf(req)));
   // Quiet mode lists only failures, and a request either deletes every key or fails as a whole, so a quiet
   // answer has nothing to list: OSS then sends no body at all (Content-Length 0). The C++ SDK's
   // DeleteObjectsQuietTest reads Quiet() as "the body was empty"; the Java SDK's parser says the same.

@@ -11,6 +11,7 @@ import type { Preconditions } from '../../domain/conditions.js';
 import { header, preconditionsFrom } from '../headers.js';
 import { DEFAULT_KMS_KEY, sseOf } from '../../domain/encryption.js';
 import type { ObjectRecord } from '../../domain/model.js';
+import type { GovernanceBypass } from '../../domain/object-worm.js';
 
 export function xmlResponse(root: XmlNode, status = 200, headers: Record<string, string> = {}): OssResponse {
   return { status, headers: { 'Content-Type': 'application/xml', ...headers }, body: xmlDocument(root) };
@@ -101,6 +102,16 @@ export function encodingTypeElement(query: ReadonlyMap<string, string>): XmlChil
  */
 export function symlinkTargetCheck(req: Pick<OssRequest, 'authorize'>, bucket: string): (targetKey: string) => Promise<void> {
   return (targetKey) => req.authorize([{ action: 'oss:GetObject', bucket, key: targetKey, acl: 'read' }]);
+}
+
+/**
+ * `x-oss-bypass-governance-retention: true` (PutObjectRetention, DeleteObject, DeleteMultipleObjects): the check that
+ * the caller may lift a GOVERNANCE retention of a key, oss:BypassGovernanceRetention on the object (policies and the
+ * owner's root; never an ACL), which the domain runs only when such a retention is in the way. Absent otherwise.
+ */
+export function governanceBypassOf(req: Pick<OssRequest, 'headers' | 'authorize'>, bucket: string): GovernanceBypass | undefined {
+  if ((header(req.headers, 'x-oss-bypass-governance-retention') ?? '').trim().toLowerCase() !== 'true') return undefined;
+  return (key) => req.authorize([{ action: 'oss:BypassGovernanceRetention', bucket, key, acl: 'none' }]);
 }
 
 /**

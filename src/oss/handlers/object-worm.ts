@@ -1,10 +1,9 @@
 import { AppError } from '../../errors.js';
 import { parseDefaultRetention, parseMode, type LegalHoldStatus, type ObjectWormConfig } from '../../domain/object-worm.js';
 import type { Handler, OssRequest } from '../context.js';
-import { header } from '../headers.js';
 import { childElement, childTextOnce, malformedXml } from '../xml-reader.js';
 import { el } from '../xml.js';
-import { empty, readConfigXml, xmlResponse } from './common.js';
+import { empty, governanceBypassOf, readConfigXml, xmlResponse } from './common.js';
 
 // Object-level retention ("ObjectWorm"; not in the API metadata, routed by oss/operations.ts): the bucket's
 // Put/GetBucketObjectWormConfiguration (`?objectWorm`) and each version's Put/GetObjectRetention (`?retention`) and
@@ -49,8 +48,7 @@ export const putObjectRetention: Handler = async (req) => {
   const mode = parseMode(childTextOnce(doc, 'Mode', 64), 'Mode');
   const date = childTextOnce(doc, 'RetainUntilDate', 64);
   if (date === undefined) throw malformedXml('Retention.RetainUntilDate is missing.');
-  const bypass = (header(req.headers, 'x-oss-bypass-governance-retention') ?? '').toLowerCase() === 'true';
-  await req.services.objectWorm.putRetention(req.op.bucket!, req.op.key!, versionOf(req), mode, date, bypass);
+  await req.services.objectWorm.putRetention(req.op.bucket!, req.op.key!, versionOf(req), mode, date, governanceBypassOf(req, req.op.bucket!));
   return empty();
 };
 

@@ -31,7 +31,7 @@ import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
 import { applyResponseOverrides, forceDownloadOfActiveContent } from '../response-overrides.js';
 import { gzipBody, gzipHeaders, gzipRoom, wantsGzip } from '../compression.js';
-import { checkMd5, empty, ownerAcl, copySourceConditions, kmsDecryptCheck, readBodyBeforeAuthorization, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, ownerAcl, copySourceConditions, governanceBypassOf, kmsDecryptCheck, readBodyBeforeAuthorization, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
 
@@ -184,7 +184,7 @@ export const getObjectMeta: Handler<Extract<Operation, { name: 'GetObjectMeta' }
 
 export const deleteObject: Handler = async (req) => {
   const { bucket, key } = target(req);
-  const res = await req.services.objects.delete(bucket, key, versionOf(req));
+  const res = await req.services.objects.delete(bucket, key, versionOf(req), governanceBypassOf(req, bucket));
   const headers: Record<string, string> = {};
   if (res.deleteMarker) headers['x-oss-delete-marker'] = 'true';
   const id = res.deleteMarkerVersionId ?? res.versionId;
