@@ -333,6 +333,8 @@ export const catalogue = {
   // A batchJobId the account holds no job of (DescribeJob, UpdateJobPriority, UpdateJobStatus; docs/batch-operations.md)
   // [UNVERIFIED: OSS's code and message; Tencent COS's batch API answers this code, 404].
   NoSuchJob: { status: 404, message: 'The specified job does not exist.' },
+  // OSS's error page 0017-00001003: "You have submitted too many batch jobs" [UNVERIFIED: the code's name and status].
+  TooManyJobs: { status: 400, message: 'You have submitted too many batch jobs.', ec: '0017-00001003' },
   NoSuchAccessPoint: { status: 404, message: 'The specified access point does not exist.' },
   AccessPointAlreadyExists: { status: 409, message: 'The access point name already exists in this account.' },
   TooManyAccessPoints: { status: 400, message: 'The bucket has too many access points.' },

@@ -202,9 +202,11 @@ export interface ServerOptions {
   /**
    * The batch job worker (docs/batch-operations.md): looks for work every `intervalMs` (default 5 s; 0: only when
    * RunningServer.batchJobs.runOnce() is called) and prepares a job once it is `startDelayMs` old (default 10 s);
-   * `enabled: false`: jobs are kept but no process of this server runs them.
+   * `pageSize` tasks make one slice (default 1,000); an ended job is kept `retentionMs` (default 90 days), a Suspended
+   * one fails after `suspendedMs` (default 14 days); an account has at most `maxJobsPerAccount` jobs not ended
+   * (default 1,000); `enabled: false`: jobs are kept but no process of this server runs them.
    */
-  batchJobs?: { intervalMs?: number; startDelayMs?: number; enabled?: boolean; pageSize?: number };
+  batchJobs?: { intervalMs?: number; startDelayMs?: number; enabled?: boolean; pageSize?: number; retentionMs?: number; suspendedMs?: number; maxJobsPerAccount?: number };
   /**
    * Bucket access logging (docs/logging.md): how often batched log lines are written (default 60 s; shorter
    * is for development and tests) and how many lines a batch holds before it is written at once (default 1,000).
@@ -413,7 +415,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   // Batch Operations (docs/batch-operations.md): jobs kept in the store; the worker (below) wakes when one is created.
   let batchWorker: BatchJobWorker | undefined;
-  const batchJobService = new BatchJobService({ meta, clock }, () => batchWorker?.wake());
+  const batchJobService = new BatchJobService({ meta, clock, ...(opts.batchJobs?.maxJobsPerAccount !== undefined ? { maxUnfinishedJobs: opts.batchJobs.maxJobsPerAccount } : {}) }, () => batchWorker?.wake());
   const buckets = new BucketService(ctx);
   const services = {
     batchJobs: batchJobService,
@@ -525,6 +527,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     intervalMs: bj.intervalMs ?? BATCH_WORKER_DEFAULTS.intervalMs,
     startDelayMs: bj.startDelayMs ?? BATCH_WORKER_DEFAULTS.startDelayMs,
     ...(bj.pageSize !== undefined ? { pageSize: bj.pageSize } : {}),
+    ...(bj.retentionMs !== undefined ? { retentionMs: bj.retentionMs } : {}),
+    ...(bj.suspendedMs !== undefined ? { suspendedMs: bj.suspendedMs } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
   });
   await accountAliases.ready(); // enters the aliases of before the index, once per store

@@ -11,6 +11,7 @@ import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { TRUST_ACCOUNT } from './helpers/sts.js';
 import { signHeader, type Creds, type SdkRequest } from './helpers/sdk-v2-signer.js';
+import { batchJobOptions } from '../src/cli/batch-options.js';
 import { ACCOUNT_ID, AK, SECRET, startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { strictTexts } from './helpers/strict-xml.js';
 
@@ -45,8 +46,8 @@ function createJobXml(j: JobXml): string {
 
 const TRUST_OSS = policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } });
 
-/** A role trusting OSS with one custom policy of these statements attached. */
-async function roleWith(ram: Ram, name: string, ...statements: object[]): Promise<void> {
+/** A role trusting OSS with one custom policy of these statements attached (`ram` may act as another account's root). */
+async function roleWith(ram: Pick<Ram, 'call' | 'createPolicy'>, name: string, ...statements: object[]): Promise<void> {
   await ram.call('CreateRole', { RoleName: name, AssumeRolePolicyDocument: TRUST_OSS });
   await ram.createPolicy(name, policyDoc(...statements));
   await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: name, RoleName: name });
@@ -525,5 +526,132 @@ describe('Batch Operations on PostgreSQL, two processes: both workers run at onc
     } finally {
       await pair.stop();
     }
+  });
+});
+
+describe('Batch Operations: fairness across accounts, the per-account cap, expiry of ended and Suspended jobs, one RoleArn rule', () => {
+  const OTHER = '2000000000000002';
+  const other: Creds = { ak: 'LTAI5tBatchOtherAccount0', secret: 'BatchOtherAccountSecret0000000' };
+  const root: Creds = { ak: AK, secret: SECRET };
+  const FA = 'batch-fair-a';
+  const FB = 'batch-fair-b';
+  const ROLE_B = `acs:ram::${OTHER}:role/batch-fair-b`;
+  const RETENTION_MS = 5 * 60_000;
+  const SUSPENDED_MS = 2 * 60_000;
+  let srv: TestServer;
+  // The server's clock: `ahead` of the machine's and strictly increasing, so the times the worker writes (a report's
+  // ReportCreationDate) say in which order it did things, without the test timing anything.
+  let ahead = 0;
+  let last = 0;
+  const clock = (): number => (last = Math.max(Date.now() + ahead, last + 1));
+  const send = (r: SdkRequest, c: Creds = root): Promise<RawResponse> => sendTo(srv, r, c);
+  const text = (res: RawResponse): string => res.body.toString('utf8');
+  const ok = (res: RawResponse, what: string): string => {
+    assert.equal(res.status, 200, `${what}: ${text(res).slice(0, 400)}`);
+    return text(res);
+  };
+  const createJob = (j: JobXml, c: Creds = root): Promise<RawResponse> => send({ method: 'POST', bucket: null, key: null, params: [['batchJob', '']], body: createJobXml(j) }, c);
+  const created = async (j: JobXml, c: Creds = root): Promise<string> => strictTexts(ok(await createJob(j, c), 'CreateJob'), 'JobId')[0]!;
+  const describeJob = (id: string, c: Creds = root): Promise<RawResponse> => send({ method: 'GET', bucket: null, key: null, params: [['batchJob', ''], ['batchJobId', id]] }, c);
+  const statusOf = async (id: string, c: Creds = root): Promise<string> => strictTexts(ok(await describeJob(id, c), 'DescribeJob'), 'Status')[0]!;
+  const cancel = async (id: string, c: Creds = root): Promise<void> => {
+    ok(await send({ method: 'POST', bucket: null, key: null, params: [['batchJobStatus', ''], ['batchJobId', id], ['requestedJobStatus', 'Cancelled']] }, c), 'UpdateJobStatus');
+  };
+  /** When the job's report manifest was written: the worker's clock when the job ended. */
+  const endedAt = async (bucket: string, id: string, c: Creds = root): Promise<number> =>
+    Date.parse((JSON.parse(ok(await send({ method: 'GET', bucket, key: `rep/job-${id}/manifest.json` }, c), 'report manifest')) as { ReportCreationDate: string }).ReportCreationDate);
+
+  before(async () => {
+    srv = await startTestServer({ clock, batchJobs: { intervalMs: 0, startDelayMs: 0, pageSize: 2, maxJobsPerAccount: 3, retentionMs: RETENTION_MS, suspendedMs: SUSPENDED_MS } });
+    await srv.accounts.create({ accountId: OTHER, name: 'batch-other', accessKeyId: other.ak, accessKeySecret: other.secret });
+    const ramA = new Ram(srv);
+    const ramB = new Ram(srv);
+    ramB.popClient = (accessKeyId = other.ak, accessKeySecret = other.secret) => Ram.prototype.popClient.call(ramB, accessKeyId, accessKeySecret);
+    ok(await send({ method: 'PUT', bucket: FA, key: null }), 'PutBucket A');
+    ok(await send({ method: 'PUT', bucket: FB, key: null }, other), 'PutBucket B');
+    await roleWith(ramA, 'batch-fair-a', { Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${FA}`, `acs:oss:*:*:${FA}/*`] });
+    await roleWith(ramB, 'batch-fair-b', { Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${FB}`, `acs:oss:*:*:${FB}/*`] });
+    for (let i = 0; i < 6; i++) ok(await send({ method: 'PUT', bucket: FA, key: `f/${i}`, body: 'x', headers: { 'content-type': 'text/plain' } }), 'PutObject');
+    ok(await send({ method: 'PUT', bucket: FB, key: 'f/0', body: 'x', headers: { 'content-type': 'text/plain' } }, other), 'PutObject');
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('one account\'s top-priority job runs a slice at a time: another account\'s job of priority 0, created after it, ends first (was: after it); within an account priority still orders', async () => {
+    const a1 = await created({ operation: ACL_PUBLIC, prefix: { bucket: FA, prefix: 'f/' }, report: { bucket: FA, prefix: 'rep' }, priority: 2147483647, role: `acs:ram::${ACCOUNT_ID}:role/batch-fair-a` });
+    const a2 = await created({ operation: ACL_PRIVATE, prefix: { bucket: FA, prefix: 'f/' }, report: { bucket: FA, prefix: 'rep' }, priority: 0, role: `acs:ram::${ACCOUNT_ID}:role/batch-fair-a` });
+    const b1 = await created({ operation: ACL_PUBLIC, prefix: { bucket: FB, prefix: 'f/' }, report: { bucket: FB, prefix: 'rep' }, priority: 0, role: ROLE_B }, other);
+    await srv.batchJobs!.runOnce();
+    for (const [id, c] of [[a1, root], [a2, root], [b1, other]] as const) assert.equal(await statusOf(id, c), 'Complete');
+    const [endA1, endA2, endB1] = [await endedAt(FA, a1), await endedAt(FA, a2), await endedAt(FB, b1, other)];
+    assert.ok(endB1 < endA1, `B's job ended at ${endB1}, A's top job at ${endA1}`);
+    assert.ok(endA1 < endA2, 'A\'s priority 2147483647 job before its priority 0 one');
+  });
+
+  it('an account has at most --batch-max-jobs jobs not ended: CreateJob beyond is 400 TooManyJobs (EC 0017-00001003), nothing stored; an ended one frees a place; other accounts are not counted', async () => {
+    const spec: JobXml = { operation: ACL_PRIVATE, prefix: { bucket: FA, prefix: 'none/' }, confirm: true, role: `acs:ram::${ACCOUNT_ID}:role/batch-fair-a` };
+    const ids = [await created({ ...spec, token: 'cap-1' }), await created(spec), await created(spec)];
+    const refused = await createJob(spec);
+    assert.equal(refused.status, 400, text(refused));
+    assert.equal(errorOf(refused)?.Code, 'TooManyJobs');
+    assert.equal(errorOf(refused)?.EC, '0017-00001003');
+    // A token used before still answers its job at the cap.
+    assert.equal(await created({ ...spec, token: 'cap-1' }), ids[0]);
+    // Another account is not held by this one's jobs.
+    const theirs = await created({ operation: ACL_PRIVATE, prefix: { bucket: FB, prefix: 'none/' }, confirm: true, role: ROLE_B }, other);
+    await cancel(ids[1]!);
+    const again = await created(spec);
+    assert.equal(errorOf(await createJob(spec))?.Code, 'TooManyJobs');
+    for (const id of [ids[0]!, ids[2]!, again]) await cancel(id);
+    await cancel(theirs, other);
+  });
+
+  it('a Suspended job never confirmed fails after --batch-suspended-days (SuspendedTimeout); an ended job is forgotten after --batch-retention-days, with its ClientRequestToken', async () => {
+    const spec: JobXml = { operation: ACL_PRIVATE, prefix: { bucket: FA, prefix: 'f/' }, confirm: true, role: `acs:ram::${ACCOUNT_ID}:role/batch-fair-a` };
+    const held = await created({ ...spec, token: 'kept-then-forgotten' });
+    await srv.batchJobs!.runOnce();
+    assert.equal(await statusOf(held), 'Suspended');
+    ahead += SUSPENDED_MS - 30_000;
+    await srv.batchJobs!.runOnce();
+    assert.equal(await statusOf(held), 'Suspended');
+    ahead += 60_000;
+    await srv.batchJobs!.runOnce();
+    const d = ok(await describeJob(held), 'DescribeJob');
+    assert.equal(strictTexts(d, 'Status')[0], 'Failed');
+    assert.equal(strictTexts(d, 'FailureCode')[0], 'SuspendedTimeout');
+    // Kept for the retention, counted from its end; then DescribeJob is NoSuchJob, ListJobs leaves it out, and its
+    // token makes a new job.
+    ahead += RETENTION_MS - 30_000;
+    await srv.batchJobs!.runOnce();
+    assert.equal(await statusOf(held), 'Failed');
+    ahead += 60_000;
+    await srv.batchJobs!.runOnce();
+    const gone = await describeJob(held);
+    assert.equal(gone.status, 404, text(gone));
+    assert.equal(errorOf(gone)?.Code, 'NoSuchJob');
+    const listed = ok(await send({ method: 'GET', bucket: null, key: null, params: [['batchJob', ''], ['max-keys', '1000']] }), 'ListJobs');
+    assert.ok(!strictTexts(listed, 'JobId').includes(held));
+    const fresh = await created({ ...spec, token: 'kept-then-forgotten' });
+    assert.notEqual(fresh, held);
+    await cancel(fresh);
+  });
+
+  it('a RoleArn is read by the rule STS reads one by (16-digit account, letters, digits, "." and "-"), for CreateJob as for AssumeRole', async () => {
+    const spec: JobXml = { operation: ACL_PRIVATE, prefix: { bucket: FA, prefix: 'none/' } };
+    for (const role of [`acs:ram::${ACCOUNT_ID}:role/under_score`, `ACS:RAM::${ACCOUNT_ID}:role/batch-fair-a`, `acs:ram::123456789012345:role/batch-fair-a`, `acs:ram::${ACCOUNT_ID}:ROLE/batch-fair-a`]) {
+      const res = await createJob({ ...spec, role });
+      assert.equal(res.status, 400, `${role}: ${text(res)}`);
+      assert.equal(errorOf(res)?.Code, 'InvalidArgument', role);
+    }
+  });
+
+  it('the worker\'s settings from alunite server flags, else ALUNITE_BATCH_* variables', () => {
+    assert.deepEqual(batchJobOptions({}, {}), {});
+    assert.deepEqual(batchJobOptions({ batchInterval: 0, batchPageSize: 50, batchMaxJobs: 7 }, { ALUNITE_BATCH_PAGE_SIZE: '9', ALUNITE_BATCH_RETENTION_DAYS: '30', ALUNITE_BATCH_SUSPENDED_DAYS: '1', ALUNITE_BATCH_START_DELAY: '2' }), {
+      batchJobs: { intervalMs: 0, startDelayMs: 2000, pageSize: 50, maxJobsPerAccount: 7, retentionMs: 30 * 86_400_000, suspendedMs: 86_400_000 },
+    });
+    assert.throws(() => batchJobOptions({}, { ALUNITE_BATCH_MAX_JOBS: '0' }), /ALUNITE_BATCH_MAX_JOBS/);
+    assert.throws(() => batchJobOptions({}, { ALUNITE_BATCH_PAGE_SIZE: '1.5' }), /ALUNITE_BATCH_PAGE_SIZE/);
   });
 });

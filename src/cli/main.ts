@@ -19,6 +19,7 @@ import { ramCommand } from './ram.js';
 import { stsCommand } from './sts.js';
 import { initCommand } from './init.js';
 import { oidcOptions, type OidcFlags } from './oidc-options.js';
+import { addBatchOptions, batchJobOptions, type BatchFlags } from './batch-options.js';
 import { stopWithNpmStart } from './npm-start.js';
 import { applyConventions, reportFailure, selfCommand, UsageError } from './output.js';
 import { alunitePaths, DEV_ENDPOINT } from './profile.js';
@@ -124,8 +125,7 @@ function checkDataDirNotCliDir(dataDir: string, env: NodeJS.ProcessEnv): void {
 export function buildProgram(): Command {
   const program = new Command('alunite').version(VERSION).description('Alibaba-Cloud-compatible object store (OSS) with RAM and STS');
 
-  program
-    .command('server')
+  addBatchOptions(program.command('server'))
     .description('start the server')
     .option('--host <host>', 'address to listen on (env ALUNITE_HOST)', process.env.ALUNITE_HOST ?? '127.0.0.1')
     .option('--port <port>', 'port to listen on (env ALUNITE_PORT, default 8930)', port)
@@ -178,7 +178,7 @@ export function buildProgram(): Command {
     // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
     .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
     .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; cnameVerification?: CnameVerificationMode; cnameDnsServer?: string; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; metaQueryReadySeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; cnameVerification?: CnameVerificationMode; cnameDnsServer?: string; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; metaQueryReadySeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags & BatchFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -222,6 +222,7 @@ export function buildProgram(): Command {
           ...(o.callbackCa !== undefined ? { ca: await readCallbackCa(o.callbackCa) } : {}),
         },
         ...oidcOptions(o, env),
+        ...batchJobOptions(o, env),
         ...(minFreeSpace ? { minFreeSpace } : {}),
         timing: {
           retentionDayMs: (o.retentionDaySeconds ?? fromEnv('ALUNITE_RETENTION_DAY_SECONDS', seconds(0.001), 86_400)) * 1000,

@@ -3,13 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isAppError } from '../errors.js';
 import type { DomainContext } from './context.js';
-import { bucketNameOf, decodeJob, FINAL_STATUSES, JOB_INDEX, roleOfArn, type BatchJob, type JobStatus } from './batch-jobs.js';
+import { bucketNameOf, decodeJob, FINAL_STATUSES, JOB_INDEX, roleOfArn, TOKEN_INDEX, type BatchJob, type JobStatus } from './batch-jobs.js';
 import type { ObjectService } from './objects.js';
 import type { ArchiveService } from './restore.js';
 
 /**
- * The worker that runs batch jobs (docs/batch-operations.md). Each round reads the jobs of every account, highest
- * priority first (then oldest), and moves each one it may take a step on:
+ * The worker that runs batch jobs (docs/batch-operations.md). Each round reads the jobs of every account and gives
+ * each account, in turn (the account served first moves to the back each round), one bounded slice of work: its
+ * first job it may take a step on, by priority within the account (then oldest), runs one page of tasks (or its
+ * preparation) and is released. Priority never orders one account's jobs before another's, so no account, however
+ * many jobs or whatever priorities it gives them, holds the worker from the others for more than a slice. Rounds
+ * follow one another while any did work. A job's steps:
  *
  *   New (at least `startDelayMs` old) → Preparing: the role is looked up, the manifest read (a CSV object whose ETag
  *   must match) or the key prefix listed, the tasks counted → Suspended (ConfirmationRequired, until UpdateJobStatus
@@ -28,6 +32,14 @@ import type { ArchiveService } from './restore.js';
 /** A holder that has not saved its job for this long is gone. */
 export const STALE_MS = 10 * 60 * 1000;
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The statuses a slice moves on. */
+const RUNNABLE: ReadonlySet<JobStatus> = new Set(['New', 'Preparing', 'Ready', 'Active', 'Cancelling']);
+
+/** Manifests kept parsed between a job's slices (at most 4 MiB each); beyond, the oldest is read again when needed. */
+const MANIFESTS_HELD = 8;
+
 export const BATCH_WORKER_DEFAULTS = {
   /** How often the worker looks for work (ms). */
   intervalMs: 5_000,
@@ -42,6 +54,13 @@ export const BATCH_WORKER_DEFAULTS = {
   /** A CSV manifest is read whole: at most this many bytes (Alunite's bound). */
   // Parsed whole on the event loop (manifestTasks): ~130,000 rows; beyond, the job fails ManifestTooLarge.
   maxManifestBytes: 4 * 1024 * 1024,
+  /**
+   * How long an ended job (Complete, Cancelled, Failed) is kept, from its TerminationDate; then it and its
+   * ClientRequestToken are forgotten [UNVERIFIED: S3 lists jobs that ended in the last 90 days; OSS publishes none].
+   */
+  retentionMs: 90 * DAY_MS,
+  /** A job Suspended this long without UpdateJobStatus Ready fails (OSS's CreateJob page: "more than 14 days"). */
+  suspendedMs: 14 * DAY_MS,
 } as const;
 
 /** What a task asks authorized: an action on an object (or a bucket, key null). */
@@ -88,8 +107,11 @@ export interface BatchWorkerOptions {
   /** 0: only when runOnce is called (no timer, no wake-up on a new job). */
   intervalMs: number;
   startDelayMs: number;
+  /** Tasks per page, the slice a job runs before the worker turns to the next account. */
   pageSize?: number;
   maxManifestBytes?: number;
+  retentionMs?: number;
+  suspendedMs?: number;
   log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -181,8 +203,10 @@ export class BatchJobWorker {
   /** Names this process in the jobs it holds. */
   private readonly holder = `${process.pid}-${randomUUID()}`;
   private readonly pageSize: number;
-  /** A manifest read for a job this round (by job id): read again after a restart. */
+  /** Manifests read for the jobs running (by job id, oldest read first): read again after a restart. */
   private readonly manifests = new Map<string, Task[]>();
+  /** Rounds run: where the next round starts in the accounts' order. */
+  private turn = 0;
 
   constructor(private readonly deps: BatchWorkerDeps, private readonly opts: BatchWorkerOptions) {
     this.pageSize = opts.pageSize ?? BATCH_WORKER_DEFAULTS.pageSize;
@@ -214,10 +238,11 @@ export class BatchJobWorker {
       return this.running;
     }
     const loop = async (): Promise<void> => {
+      let worked: boolean;
       do {
         this.again = false;
-        await this.round();
-      } while (this.again && !this.stopped);
+        worked = await this.round();
+      } while ((this.again || worked) && !this.stopped);
     };
     this.running = loop().finally(() => {
       this.running = null;
@@ -225,29 +250,83 @@ export class BatchJobWorker {
     return this.running;
   }
 
-  private async round(): Promise<void> {
-    const todo: Array<{ key: string; job: BatchJob }> = [];
+  /**
+   * One round: ended jobs past their retention are forgotten, Suspended ones past their time fail, and each account
+   * in turn gets one slice for its first job that can go on. Whether any slice ran (another round then follows).
+   */
+  private async round(): Promise<boolean> {
+    const now = this.deps.ctx.clock();
+    const byAccount = new Map<string, Array<{ key: string; job: BatchJob }>>();
     let after = '';
     for (;;) {
       const page = await this.deps.ctx.meta.listIndexEntries(JOB_INDEX, { prefix: '', after, limit: 1000 });
       for (const e of page) {
         const job = decodeJob(e.document);
-        if (job !== null && !FINAL_STATUSES.has(job.status) && job.status !== 'Suspended' && job.status !== 'Paused') todo.push({ key: e.id, job });
+        if (job === null) continue;
+        if (FINAL_STATUSES.has(job.status)) {
+          if (now - (job.terminated ?? job.created) >= (this.opts.retentionMs ?? BATCH_WORKER_DEFAULTS.retentionMs)) await this.forget(e.id, job);
+          continue;
+        }
+        if (job.status === 'Suspended') {
+          if (now - (job.suspendedAt ?? job.preparedAt ?? job.created) >= (this.opts.suspendedMs ?? BATCH_WORKER_DEFAULTS.suspendedMs)) await this.expireSuspended(e.id, now);
+          continue;
+        }
+        // Statuses no API sets (Pausing, Paused, Completing, Failing) are never worked on: a slice would change nothing.
+        if (!RUNNABLE.has(job.status)) continue;
+        const list = byAccount.get(job.accountId) ?? [];
+        list.push({ key: e.id, job });
+        byAccount.set(job.accountId, list);
       }
       if (page.length < 1000) break;
       after = page[page.length - 1]!.id;
     }
-    todo.sort((a, b) => b.job.spec.priority - a.job.spec.priority || a.job.created - b.job.created);
-    for (const { key, job } of todo) {
-      if (this.stopped) return;
-      try {
-        await this.advance(key, job);
-      } catch (err) {
-        if (!(err instanceof Lost)) this.opts.log('warn', 'batch job step failed', { job: job.id, err: String(err) });
-      } finally {
-        this.manifests.delete(job.id);
+    // Manifests of jobs no longer running are dropped.
+    const running = new Set([...byAccount.values()].flat().map((t) => t.job.id));
+    for (const id of this.manifests.keys()) if (!running.has(id)) this.manifests.delete(id);
+    const accounts = [...byAccount.keys()].sort();
+    const start = accounts.length === 0 ? 0 : this.turn++ % accounts.length;
+    let worked = false;
+    for (const account of [...accounts.slice(start), ...accounts.slice(0, start)]) {
+      // Priority orders the account's own jobs only (then the oldest first).
+      const jobs = byAccount.get(account)!.sort((a, b) => b.job.spec.priority - a.job.spec.priority || a.job.created - b.job.created);
+      for (const { key, job } of jobs) {
+        if (this.stopped) return false;
+        let took = false;
+        try {
+          took = await this.advance(key, job);
+        } catch (err) {
+          if (!(err instanceof Lost)) this.opts.log('warn', 'batch job step failed', { job: job.id, err: String(err) });
+        }
+        if (took) {
+          worked = true;
+          break;
+        }
       }
     }
+    return worked;
+  }
+
+  /** Forgets an ended job past its retention, and its ClientRequestToken (first: a token never names a job forgotten). */
+  private async forget(key: string, seen: BatchJob): Promise<void> {
+    if (seen.spec.clientRequestToken !== '') {
+      await this.deps.ctx.meta.updateIndexEntry(TOKEN_INDEX, `${seen.accountId}/${seen.spec.clientRequestToken}`, (cur) => (cur === seen.id ? null : cur));
+    }
+    await this.deps.ctx.meta.updateIndexEntry(JOB_INDEX, key, (text) => {
+      const cur = decodeJob(text);
+      return cur !== null && FINAL_STATUSES.has(cur.status) ? null : text;
+    });
+    this.manifests.delete(seen.id);
+  }
+
+  /** A Suspended job never confirmed fails (decided again in the transaction: an UpdateJobStatus Ready may have come). */
+  private async expireSuspended(key: string, now: number): Promise<void> {
+    const suspendedMs = this.opts.suspendedMs ?? BATCH_WORKER_DEFAULTS.suspendedMs;
+    const failed = await this.update(key, (cur) => {
+      if (cur.status !== 'Suspended' || now - (cur.suspendedAt ?? cur.preparedAt ?? cur.created) < suspendedMs) return null;
+      const days = Math.round(suspendedMs / DAY_MS);
+      return { ...cur, status: 'Failed', terminated: now, failure: { code: 'SuspendedTimeout', reason: `The job was Suspended for ${days} days without being confirmed (UpdateJobStatus Ready).` } };
+    });
+    if (failed !== null) this.opts.log('warn', 'batch job ended', { job: failed.id, account: failed.accountId, status: 'Failed', failure: 'SuspendedTimeout' });
   }
 
   private mayTake(job: BatchJob, now: number): boolean {
@@ -260,24 +339,37 @@ export class BatchJobWorker {
     return !shared || now - (job.heartbeat ?? 0) >= STALE_MS;
   }
 
-  /** Takes the job (in the store's transaction) and runs it as far as it goes now. */
-  private async advance(key: string, seen: BatchJob): Promise<void> {
+  /**
+   * Takes the job (in the store's transaction), runs one slice of it and releases it; whether it was taken and the
+   * slice ran (a step that threw otherwise is tried again next round, by this process or another).
+   */
+  private async advance(key: string, seen: BatchJob): Promise<boolean> {
     const now = this.deps.ctx.clock();
-    if (!this.mayTake(seen, now)) return;
+    if (!this.mayTake(seen, now)) return false;
     const job = await this.update(key, (cur) => {
       if (!this.mayTake(cur, now)) return null;
       return { ...cur, holder: this.holder, heartbeat: now, ...(cur.status === 'New' ? { status: 'Preparing' as const } : {}) };
     });
-    if (job === null) return;
+    if (job === null) return false;
     try {
       await this.run(key, job);
     } catch (err) {
       if (err instanceof JobFailure) {
         await this.finish(key, 'Failed', { code: err.code, reason: err.message });
-        return;
+        return true;
       }
       throw err;
     }
+    return true;
+  }
+
+  /** Lets go of a job between slices: the next may be taken by any process (a job it no longer holds is left alone). */
+  private async release(key: string): Promise<void> {
+    await this.update(key, (cur) => {
+      if (cur.holder !== this.holder) return null;
+      const { holder: _h, heartbeat: _b, ...rest } = cur;
+      return rest;
+    });
   }
 
   private async run(key: string, taken: BatchJob): Promise<void> {
@@ -291,37 +383,37 @@ export class BatchJobWorker {
         if (cur.status !== 'Preparing') return { ...cur, total, preparedAt };
         const hold = cur.spec.confirmationRequired && !cur.confirmed;
         const { holder: _h, heartbeat: _b, ...rest } = cur;
-        return hold ? { ...rest, total, preparedAt, status: 'Suspended' } : { ...cur, total, preparedAt, status: 'Ready' };
+        return hold ? { ...rest, total, preparedAt, status: 'Suspended', suspendedAt: this.deps.ctx.clock() } : { ...cur, total, preparedAt, status: 'Ready' };
       });
       if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
-      if (job.status !== 'Ready') return;
+      // Preparing is a slice of its own (Suspended already let go of the job).
+      return job.status === 'Ready' ? this.release(key) : undefined;
     }
     if (job.status === 'Ready') {
       const now = this.deps.ctx.clock();
       job = await this.save(key, (cur) => (cur.status === 'Ready' ? { ...cur, status: 'Active', activeSince: now } : cur));
       if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
     }
-    if (job.status !== 'Active') return;
-    for (;;) {
-      if (this.stopped) return;
-      const page = await this.tasksAfter(job, role);
-      const results: TaskResult[] = [];
-      for (const task of page.tasks) results.push(await this.runTask(job, role, task));
-      const ok = results.filter((r) => r.ok).length;
-      let parts = job.reportParts;
-      const report = job.spec.report;
-      const kept = report?.enabled === true ? results.filter((r) => report.scope === 'AllTasks' || !r.ok) : [];
-      if (kept.length > 0) {
-        await this.writeReport(job, role, `results/${String(parts).padStart(6, '0')}.csv`, reportCsv(kept), 'text/csv');
-        parts++;
-      }
-      const now = this.deps.ctx.clock();
-      job = await this.save(key, (cur) => ({
-        ...cur, succeeded: cur.succeeded + ok, failed: cur.failed + results.length - ok, cursor: page.cursor, reportParts: parts, heartbeat: now,
-      }));
-      if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
-      if (page.done) return this.finish(key, 'Complete');
+    if (job.status !== 'Active' || this.stopped) return this.release(key);
+    // One page per slice: the worker then turns to the next account's job.
+    const page = await this.tasksAfter(job, role);
+    const results: TaskResult[] = [];
+    for (const task of page.tasks) results.push(await this.runTask(job, role, task));
+    const ok = results.filter((r) => r.ok).length;
+    let parts = job.reportParts;
+    const report = job.spec.report;
+    const kept = report?.enabled === true ? results.filter((r) => report.scope === 'AllTasks' || !r.ok) : [];
+    if (kept.length > 0) {
+      await this.writeReport(job, role, `results/${String(parts).padStart(6, '0')}.csv`, reportCsv(kept), 'text/csv');
+      parts++;
     }
+    const now = this.deps.ctx.clock();
+    job = await this.save(key, (cur) => ({
+      ...cur, succeeded: cur.succeeded + ok, failed: cur.failed + results.length - ok, cursor: page.cursor, reportParts: parts, heartbeat: now,
+    }));
+    if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
+    if (page.done) return this.finish(key, 'Complete');
+    return this.release(key);
   }
 
   /** The job's role: in the job's account, by the name its RoleArn gives. */
@@ -405,6 +497,7 @@ export class BatchJobWorker {
     }
     const tasks = manifestTasks(text, m.fields);
     this.manifests.set(job.id, tasks);
+    if (this.manifests.size > MANIFESTS_HELD) this.manifests.delete(this.manifests.keys().next().value!);
     return tasks;
   }
 
@@ -485,6 +578,7 @@ export class BatchJobWorker {
    */
   private async finish(key: string, status: Extract<JobStatus, 'Complete' | 'Cancelled' | 'Failed'>, failure?: { code: string; reason: string }): Promise<void> {
     const job = await this.save(key, (cur) => cur);
+    this.manifests.delete(job.id);
     let outcome: { status: JobStatus; failure?: { code: string; reason: string } } = { status, ...(failure ? { failure } : {}) };
     const ran = job.activeSince !== undefined || job.activeMs > 0;
     if (job.spec.report?.enabled === true && (ran || status === 'Complete')) {

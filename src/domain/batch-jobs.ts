@@ -19,6 +19,8 @@ import { roleOfArn } from '../policy/arn.js';
 
 export const JOB_INDEX = 'batch-job';
 export const TOKEN_INDEX = 'batch-job-token';
+/** Per account (`<account>`), the hex ids of its jobs not known to have ended: what the per-account cap counts. */
+export const UNFINISHED_INDEX = 'batch-job-unfinished';
 
 export const JOB_STATUSES = [
   'New', 'Preparing', 'Suspended', 'Ready', 'Active', 'Pausing', 'Paused',
@@ -95,6 +97,8 @@ export interface BatchJob {
    * objects written while it runs, are not among them).
    */
   preparedAt?: number;
+  /** When Preparing left it Suspended (ConfirmationRequired): a job not confirmed in time fails (the worker). */
+  suspendedAt?: number;
   /** Where the tasks go on: the last key done (a key prefix) or the number of manifest rows done. */
   cursor: string;
   /** Report result files written so far (`results/<n>.csv`). */
@@ -119,7 +123,16 @@ export const BATCH_LIMITS = {
   defaultListKeys: 100,
   /** continuation-token: 1 to 1,024 characters (OSS's ListJobs page). */
   tokenMaxChars: 1024,
+  /**
+   * Jobs of one account not yet ended (any status but Complete, Cancelled, Failed); CreateJob beyond is refused
+   * TooManyJobs (OSS's error 0017-00001003, "more batch jobs than the account quota allows") [UNVERIFIED: OSS
+   * publishes no number; Alunite's default, `--batch-max-jobs`].
+   */
+  maxUnfinishedJobs: 1000,
 } as const;
+
+/** A reservation whose job entry is still missing this long after its creation time was a create that never finished. */
+const RESERVATION_GRACE_MS = 60_000;
 
 // The RoleArn parser lives with the other ARNs (policy/arn.ts): authorization reads it too (ram:PassRole).
 export { roleOfArn };
@@ -197,7 +210,19 @@ export function parseStatuses(raw: string): ReadonlySet<JobStatus> {
 export interface BatchJobStoreView {
   meta: Pick<MetadataStore, 'getIndexEntry' | 'listIndexEntries' | 'updateIndexEntry' | 'getBucket'>;
   clock: () => number;
+  /** BATCH_LIMITS.maxUnfinishedJobs unless given. */
+  maxUnfinishedJobs?: number;
 }
+
+const idsOf = (text: string | null): string[] => {
+  if (text === null) return [];
+  try {
+    const ids: unknown = JSON.parse(text);
+    return Array.isArray(ids) ? ids.filter((h): h is string => typeof h === 'string') : [];
+  } catch {
+    return [];
+  }
+};
 
 /** Reads a stored job (null when the text is not one: never thrown at a request). */
 export function decodeJob(text: string | null): BatchJob | null {
@@ -234,13 +259,21 @@ export class BatchJobService {
     const now = this.deps.clock();
     const hex = (Math.floor(now).toString(16).padStart(12, '0') + randomBytes(10).toString('hex')).slice(0, 32);
     const id = jobIdOf(hex);
+    // A token used before answers its job even at the cap (read first; claimed below, after the reservation).
+    const tokenKey = `${accountId}/${spec.clientRequestToken}`;
+    const known = spec.clientRequestToken === '' ? null : await this.deps.meta.getIndexEntry(TOKEN_INDEX, tokenKey);
+    if (known !== null) return known;
+    await this.reserve(accountId, hex, now);
     if (spec.clientRequestToken !== '') {
       let held: string | null = null;
-      await this.deps.meta.updateIndexEntry(TOKEN_INDEX, `${accountId}/${spec.clientRequestToken}`, (cur) => {
+      await this.deps.meta.updateIndexEntry(TOKEN_INDEX, tokenKey, (cur) => {
         held = cur;
         return cur ?? id;
       });
-      if (held !== null) return held;
+      if (held !== null) {
+        await this.deps.meta.updateIndexEntry(UNFINISHED_INDEX, accountId, (cur) => JSON.stringify(idsOf(cur).filter((h) => h !== hex)));
+        return held;
+      }
     }
     const job: BatchJob = {
       id, accountId, spec, status: 'New', statusUpdateReason: '', confirmed: false, created: now,
@@ -249,6 +282,37 @@ export class BatchJobService {
     await this.deps.meta.updateIndexEntry(JOB_INDEX, jobKey(accountId, hex), () => JSON.stringify(job));
     this.wake();
     return id;
+  }
+
+  /**
+   * Counts the new job (`hex`) among the account's unfinished ones, or refuses it TooManyJobs at the cap, in one
+   * transaction of the account's entry, so concurrent creates cannot pass the cap together. Only at the cap are the
+   * listed jobs read, to drop those that ended (an ended job never runs again, so dropping it is safe whatever
+   * happens meanwhile) and those whose create never finished.
+   */
+  private async reserve(accountId: string, hex: string, now: number): Promise<void> {
+    const cap = this.deps.maxUnfinishedJobs ?? BATCH_LIMITS.maxUnfinishedJobs;
+    const listed = idsOf(await this.deps.meta.getIndexEntry(UNFINISHED_INDEX, accountId));
+    const ended = new Set<string>();
+    if (listed.length >= cap) {
+      for (const h of listed) {
+        const job = decodeJob(await this.deps.meta.getIndexEntry(JOB_INDEX, jobKey(accountId, h)));
+        const abandoned = job === null && now - parseInt(h.slice(0, 12), 16) >= RESERVATION_GRACE_MS;
+        if (abandoned || (job !== null && FINAL_STATUSES.has(job.status))) ended.add(h);
+      }
+    }
+    let refused = false;
+    await this.deps.meta.updateIndexEntry(UNFINISHED_INDEX, accountId, (cur) => {
+      const ids = idsOf(cur).filter((h) => !ended.has(h));
+      if (ids.length >= cap) {
+        refused = true;
+        return ended.size > 0 ? JSON.stringify(ids) : cur;
+      }
+      return JSON.stringify([...ids, hex]);
+    });
+    if (refused) {
+      throw new AppError('TooManyJobs', `The account has ${cap} batch jobs that have not ended; wait for some to end (or cancel them) before creating more.`);
+    }
   }
 
   async describe(accountId: string, id: string): Promise<BatchJob> {

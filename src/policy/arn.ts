@@ -42,10 +42,15 @@ export function stsAssumedRoleArn(uid: string, roleName: string, sessionName: st
   return `arn:sts::${uid}:assumed-role/${roleName}/${sessionName}`;
 }
 
-const ROLE_ARN = /^acs:ram::(\d{1,32}):role\/([A-Za-z0-9.\-_]{1,64})$/i;
+/**
+ * A role ARN as STS's AssumeRole accepts one (spec ram-sts §5.1): `acs:ram::<16-digit account>:role/<name>`, the name
+ * 1-64 letters, digits, `.` and `-` (RAM's role names). The one rule for every RoleArn Alunite reads: AssumeRole, the
+ * federation APIs, a batch job's RoleArn and its ram:PassRole check, `vend`'s configuration.
+ */
+export const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
 
-/** The account and role name of a role ARN (`acs:ram::<account>:role/<name>`, as a batch job's RoleArn names it); null when it is not one. */
+/** The account and role name of a role ARN (ROLE_ARN_RE; as a batch job's RoleArn names it); null when it is not one. */
 export function roleOfArn(arn: string): { accountId: string; roleName: string } | null {
-  const m = ROLE_ARN.exec(arn);
+  const m = ROLE_ARN_RE.exec(arn);
   return m === null ? null : { accountId: m[1]!, roleName: m[2]! };
 }

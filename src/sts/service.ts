@@ -18,7 +18,9 @@ export const DEFAULT_DURATION_SECONDS = 3600;
 /** Current SDK docs: 1..2048 characters (spec §1.8); the error text keeps the documented wording. */
 export const DEFAULT_MAX_SESSION_POLICY_LENGTH = DEFAULT_MAX_LENGTH.session;
 
-export const ROLE_ARN_RE = /^acs:ram::(\d{16}):role\/([A-Za-z0-9.-]{1,64})$/;
+// The RoleArn rule is policy/arn.ts's (one for AssumeRole, federation, batch jobs and vend).
+import { ROLE_ARN_RE } from '../policy/arn.js';
+export { ROLE_ARN_RE };
 export const SESSION_NAME_RE = /^[A-Za-z0-9.@_-]{2,64}$/;
 const EXTERNAL_ID_RE = /^[\w+=,.@:/-]{2,1224}$/;
 

@@ -1,3 +1,4 @@
+import { ROLE_ARN_RE } from '../policy/arn.js';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -96,7 +97,6 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
 }
 
 const GRANT_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const ROLE_ARN_RE = /^acs:ram::\d{16}:role\/[A-Za-z0-9.-]{1,64}$/;
 const BUCKET_RE = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const REGION_RE = /^[a-z0-9-]{2,64}$/;
 const CLAIM_RE = /^[A-Za-z0-9_:.\/-]{1,128}$/;
