@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type OSS from 'ali-oss';
 import { policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
+import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 import { sdkSignedRequest, type SdkReply, type SdkRequest } from './helpers/signed.js';
 import { strictTexts } from './helpers/strict-xml.js';
@@ -147,6 +149,26 @@ describe('GOVERNANCE bypass needs oss:BypassGovernanceRetention; COMPLIANCE and 
     assert.equal((await send({ method: 'DELETE', bucket: P, key: 'k', query: [['versionId', v]], headers: BYPASS }, plain)).status, 204);
     fails(await send({ method: 'DELETE', bucket: P, key: 'kept', query: [['versionId', w]], headers: BYPASS }), 403, 'AccessDenied');
     fails(await send({ method: 'PUT', bucket: P, key: 'kept', query: [['retention', '']], ...retention('GOVERNANCE', later(60_000), BYPASS) }), 403, 'AccessDenied');
+  });
+
+  it('a role session may bypass as its role may, narrowed by its session policy (ali-oss DeleteObject with versionId and the header)', async () => {
+    await ram.call('CreateRole', { RoleName: 'WormBypasser', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    await ram.createPolicy('worm-bypasser-role', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] }));
+    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'worm-bypasser-role', RoleName: 'WormBypasser' });
+    const assumer = await ram.userWith('worm-assumer', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn('WormBypasser') }));
+    const session = async (name: string, policy?: string): Promise<OSS> => {
+      const res = await assumeRole(stsClient(srv, assumer.accessKeyId, assumer.accessKeySecret), { RoleArn: roleArn('WormBypasser'), RoleSessionName: name, ...(policy === undefined ? {} : { Policy: policy }) });
+      return ossWith(srv, res.Credentials as StsCredentials, B);
+    };
+    const narrowed = await session('narrowed', policyDoc({ Effect: 'Allow', Action: ['oss:DeleteObject', 'oss:DeleteObjectVersion'], Resource: [`acs:oss:*:*:${B}/*`] }));
+    const full = await session('full');
+    const v = await locked('session-gov', 'GOVERNANCE');
+    const err = await narrowed.delete('session-gov', { versionId: v, headers: BYPASS } as OSS.RequestOptions).then(() => null, (e: { status?: number; code?: string }) => e);
+    assert.equal(err?.status, 403);
+    assert.equal(err?.code, 'AccessDenied');
+    assert.equal(await versionGone('session-gov', v), false);
+    await full.delete('session-gov', { versionId: v, headers: BYPASS } as OSS.RequestOptions);
+    assert.equal(await versionGone('session-gov', v), true);
   });
 
   it('a copy of an object onto its own key is a new version with the bucket default only, not the old version\'s retention or legal hold', async () => {
