@@ -1,7 +1,7 @@
 /**
- * Bytes of request bodies the process holds before anything authenticated them, across requests. Each
- * body is bounded on its own; without a bound across them, thousands of clients each sending a body up to
- * its limit and then going silent filled the heap. A read that would go beyond is refused (each entry point
+ * Bytes of request bodies the process holds while reading them whole, across requests (before anything
+ * authenticated them, or small ones after). Each body is bounded on its own; without a bound across them,
+ * thousands of clients each sending a body up to its limit and then going silent filled the heap. A read that would go beyond is refused (each entry point
  * answers in its own protocol: 503 ServiceUnavailable).
  */
 export class HeldBytes {

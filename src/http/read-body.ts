@@ -2,8 +2,11 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import type { HeldBytes } from './held-bytes.js';
 
-/** Bounds of a body read before its request is authenticated (readBoundedBody's `unauthenticated`). */
-export interface UnauthenticatedRead {
+/**
+ * Bounds across requests of the bodies an entry point reads whole (readBoundedBody's `shared`): those read before
+ * their request is authenticated or authorized, and the small ones read after (oss/handlers/common.ts).
+ */
+export interface SharedReadBounds {
   /** The process-wide bytes such reads may hold at once; a read beyond throws `busy()`. */
   budget: HeldBytes;
   busy: () => Error;
@@ -28,22 +31,22 @@ export function cutShortAsIncomplete(err: unknown): never {
 /**
  * Reads a small request body whole, up to `limit` bytes; past it, throws what `tooLarge` makes (each entry point
  * answers in its own protocol's error). `keepRequest`: stopping at the limit leaves the request intact, so a
- * writer that drains the rest keeps the connection (OSS); otherwise the request is destroyed. A body read
- * before authentication also counts against a process-wide budget and has a deadline (`unauthenticated`).
+ * writer that drains the rest keeps the connection (OSS); otherwise the request is destroyed. With `shared`, the
+ * body also counts against a process-wide budget while it is read and has a deadline.
  */
-export async function readBoundedBody(body: Readable, limit: number, tooLarge: () => Error, keepRequest = false, unauthenticated?: UnauthenticatedRead): Promise<Buffer> {
+export async function readBoundedBody(body: Readable, limit: number, tooLarge: () => Error, keepRequest = false, shared?: SharedReadBounds): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   let taken = 0;
-  const timer = unauthenticated === undefined ? null : setTimeout(() => body.destroy(), unauthenticated.deadlineMs);
+  const timer = shared === undefined ? null : setTimeout(() => body.destroy(), shared.deadlineMs);
   timer?.unref();
   let refusal: Error | null = null;
   try {
     for await (const chunk of body.iterator({ destroyOnReturn: !keepRequest }) as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > limit) throw (refusal = tooLarge());
-      if (unauthenticated !== undefined) {
-        if (!unauthenticated.budget.take(chunk.length)) throw (refusal = unauthenticated.busy());
+      if (shared !== undefined) {
+        if (!shared.budget.take(chunk.length)) throw (refusal = shared.busy());
         taken += chunk.length;
       }
       chunks.push(chunk);
@@ -59,6 +62,6 @@ export async function readBoundedBody(body: Readable, limit: number, tooLarge: (
   } finally {
     if (timer !== null) clearTimeout(timer);
     // Read whole or refused, the bytes are the caller's or garbage now: the budget is for reads in progress.
-    unauthenticated?.budget.give(taken);
+    shared?.budget.give(taken);
   }
 }

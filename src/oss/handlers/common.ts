@@ -46,10 +46,25 @@ export function readBodyBeforeAuthorization(body: Readable, limit: number): Prom
   }).catch(cutShortAsIncomplete);
 }
 
-/** Reads a small request body (XML/JSON configuration) with a size cap. */
+/**
+ * Bodies read whole once their request is authorized (configurations, CompleteMultipartUpload's part list of up to
+ * 4 MiB, SelectObject and DoMetaQuery requests, RestoreObject, …): the same bounds across requests as the bodies
+ * read before authorization. Authorization does not make a body trustworthy: an anonymous caller may complete
+ * uploads in a public-read-write bucket (no upload needed to have the body read), and every tenant may send these to
+ * its own buckets. Before, each was bounded on its own only: 300 anonymous connections each sending a 4 MiB
+ * CompleteMultipartUpload body short of its end kept +1 GB, the default connection cap (~9,000 at a limit of 20,000
+ * files) ~36 GB, and a trickle held its share for ever (docs/limits.md).
+ */
+export const READ_WHOLE_BODY_BOUNDS = { budget: new HeldBytes(128 * 1024 * 1024), deadlineMs: 60_000 };
+
+/** Reads a small request body (XML/JSON configuration) with a size cap, within READ_WHOLE_BODY_BOUNDS. */
 export function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
   // The request is kept at the limit: the writer drains the rest and keeps the connection.
-  return readBoundedBody(body, limit, () => new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`), true).catch(cutShortAsIncomplete);
+  return readBoundedBody(body, limit, () => new AppError('EntityTooLarge', `The request body exceeds the maximum allowed size of ${limit} bytes.`), true, {
+    budget: READ_WHOLE_BODY_BOUNDS.budget,
+    busy: () => new AppError('ServiceUnavailable', 'The server holds as many request bodies being read as it allows; retry later.'),
+    deadlineMs: READ_WHOLE_BODY_BOUNDS.deadlineMs,
+  }).catch(cutShortAsIncomplete);
 }
 
 
