@@ -15,10 +15,23 @@
 //   CompleteMultipartUpload, SelectObject, DoMetaQuery, RestoreObject, stored configurations) counts against
 //   READ_WHOLE_BODY_BOUNDS (128 MiB for the process; beyond, 503 ServiceUnavailable) while it is read and must
 //   arrive within 60 s (oss/handlers/common.ts; docs/limits.md).
+// - Answers built whole (listings, configurations, VOD playlists: every OSS answer that is not a stream) waited in
+//   memory, whole, until their clients read them, and XML escaping makes them larger than what they list: a key of
+//   1,023 `&` is 5,115 bytes of `&amp;`, so an anonymous ListObjects of a public-read bucket holding 1,000 such keys
+//   (any tenant can make one; anyone can in a public-read-write bucket) is a 5.4 MB answer. Measured on the old code
+//   (`bin/alunite server`, /tmp script): 1,500 anonymous connections asking it and never reading took the server to
+//   +5.0 GB resident within a minute, still growing (the kernel takes less per socket under pressure); the default
+//   connection cap (~9,000) is some 30 GB, and ordinary public listings of long keys (~1.3 MB) add up the same way.
+//   Wave 15 had measured 300 readers of a 1.29 MB answer (+33 MB) and left it to the kernel's buffers. Now an OSS
+//   answer of 64 KiB or more is handed over in copied slices and counted process-wide until sent
+//   (http/held-answers.ts, the mechanism of processed images), and one that would take the answers held past 256 MiB
+//   is 503 ServiceUnavailable instead: the same 1,500 readers stay at +320 MB (docs/limits.md).
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { HELD_ANSWERS, heldAnswerBytes } from '../src/http/held-answers.js';
 import { READ_WHOLE_BODY_BOUNDS } from '../src/oss/handlers/common.js';
+import { mapLimit } from './helpers/oss.js';
 import { eventually } from './helpers/eventually.js';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -105,3 +118,63 @@ describe('redteam wave 17: bodies read whole after authorization are bounded acr
     }
   });
 });
+
+describe('redteam wave 17: answers built whole wait for their clients within a bound (beyond, 503)', () => {
+  let srv: TestServer;
+  const saved = HELD_ANSWERS.maxBytes;
+  /** 1,000 keys of 1,023 bytes, mostly `&`: each is written as `&amp;` in a listing. */
+  const keys = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}${'&'.repeat(1019)}`);
+  let full = 0;
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket('w17-amp', { acl: 'public-read' } as never);
+    const oss = srv.client({ bucket: 'w17-amp' });
+    await mapLimit(keys, 16, (k) => oss.put(k, Buffer.from('x')));
+  });
+  after(async () => {
+    HELD_ANSWERS.maxBytes = saved;
+    await srv?.stop();
+  });
+
+  const list = () => rawRequest(srv.port, { method: 'GET', path: '/w17-amp/?max-keys=1000', headers: { host: `127.0.0.1:${srv.port}` } });
+
+  it('an anonymous listing of 1,000 escaped keys is a 5 MB answer, sent whole and counted while it is sent', async () => {
+    const r = await list();
+    assert.equal(r.status, 200);
+    full = r.body.length;
+    assert.ok(full > 5_000_000, `${full} bytes`);
+    assert.equal(Number(r.headers['content-length']), full);
+    assert.equal(r.body.toString('utf8').split('<Key>').length - 1, 1000);
+    await eventually(() => heldAnswerBytes() === 0, 'nothing held once sent');
+  });
+
+  it('readers that ask and never read hold at most the bound: the next large answer is 503, small ones are served', async () => {
+    HELD_ANSWERS.maxBytes = 4 * full + 1024;
+    const stalled: Socket[] = [];
+    try {
+      // Four clients that ask and never read. The kernel takes some of each answer (~4 MB per loopback socket at
+      // Linux's default tcp_wmem): what it does not take keeps the answer held.
+      for (let i = 0; i < 4; i++) {
+        const s = connect(srv.port, '127.0.0.1');
+        s.on('error', () => undefined);
+        s.pause();
+        s.write(`GET /w17-amp/?max-keys=1000 HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n\r\n`);
+        stalled.push(s);
+        await eventually(() => heldAnswerBytes() >= (i + 1) * full, `answer ${i + 1} held for its stalled reader`);
+      }
+      const refused = await list();
+      assert.equal(refused.status, 503, refused.body.toString().slice(0, 300));
+      assert.equal(errorOf(refused)?.Code, 'ServiceUnavailable');
+      // Answers under 64 KiB are not counted: a listing of ten keys is served.
+      const small = await rawRequest(srv.port, { method: 'GET', path: '/w17-amp/?max-keys=10', headers: { host: `127.0.0.1:${srv.port}` } });
+      assert.equal(small.status, 200);
+      for (const s of stalled) s.destroy();
+      await eventually(() => heldAnswerBytes() === 0, 'let go when their clients left');
+      assert.equal((await list()).status, 200);
+    } finally {
+      for (const s of stalled) s.destroy();
+      HELD_ANSWERS.maxBytes = saved;
+    }
+  });
+});
+

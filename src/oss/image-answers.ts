@@ -1,5 +1,6 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
+import { slicedBody } from '../http/held-answers.js';
 
 // Processed images wait in memory until their clients have read them. A 250-megapixel source turned into a PNG of
 // noise is some 350 MB, made in seconds, and a client that asks and never reads holds it until the idle timeout (5
@@ -8,9 +9,6 @@ import { AppError } from '../errors.js';
 
 /** Bytes of processed answers the process holds for their clients at most before refusing new jobs; mutable for tests. */
 export const IMAGE_ANSWERS = { maxBytesInFlight: 512 * 1024 * 1024 };
-
-/** Handed to the response a slice at a time, each a copy, so a stalled client never pins the whole answer's memory. */
-const SLICE_BYTES = 256 * 1024;
 
 let held = 0;
 
@@ -31,25 +29,9 @@ export function assertImageAnswerRoom(): void {
  * ends otherwise (the listener destroys a body when its response closes).
  */
 export function heldImageAnswer(bytes: Buffer): Readable {
-  // Nothing below keeps `bytes` itself: once the last slice is copied out, the answer's memory can go.
-  let rest: Buffer | null = bytes;
   const size = bytes.length;
   held += size;
-  const body = new Readable({
-    read() {
-      if (rest === null) {
-        this.push(null);
-        return;
-      }
-      // A copy: a view would keep the whole answer alive for as long as its last slice waits in the socket.
-      const slice = Buffer.from(rest.subarray(0, SLICE_BYTES));
-      rest = rest.length > SLICE_BYTES ? rest.subarray(SLICE_BYTES) : null;
-      this.push(slice);
-    },
-  });
-  body.once('close', () => {
+  return slicedBody(bytes, () => {
     held -= size;
-    rest = null;
   });
-  return body;
 }

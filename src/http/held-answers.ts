@@ -1,0 +1,62 @@
+import { Readable } from 'node:stream';
+
+// Answers built whole in memory (listings, configurations, playlists: every OSS answer that is not a stream) wait there
+// until their clients read them. XML escaping makes them larger than what they list: a key of 1,023 `&` is written as
+// 5,115 bytes, so one anonymous ListObjects of a public bucket of such keys is a 5.4 MB answer, and a client that asks
+// and never reads holds it until the idle timeout. 300 such clients kept +305 MB of the server (loopback, where the
+// kernel's buffers take the most they can), the default connection cap (~9,000) some 9 GB, and more over a network
+// whose clients shrink their receive windows. So the bytes of the larger answers not yet handed to their sockets are
+// counted process-wide, and an answer that would take them past the bound is 503 ServiceUnavailable instead
+// (docs/limits.md). Processed images have their own bound (oss/image-answers.ts), decided before a job starts.
+
+/** Whole answers of `minBytes` or more count against `maxBytes` for the process until sent; mutable for tests. */
+export const HELD_ANSWERS = { minBytes: 64 * 1024, maxBytes: 256 * 1024 * 1024 };
+
+/** Handed to the response a slice at a time, each a copy, so a stalled client never pins more than its last slices. */
+const SLICE_BYTES = 256 * 1024;
+
+/**
+ * `bytes` as a response body handed over a copied slice at a time; `onClose` is called once when the body closes (sent,
+ * or destroyed when its response ended otherwise: the listener destroys a body when its response closes).
+ */
+export function slicedBody(bytes: Buffer, onClose: () => void): Readable {
+  // Nothing below keeps `bytes` itself once the last slice is copied out: the answer's memory can go.
+  let rest: Buffer | null = bytes;
+  const body = new Readable({
+    read() {
+      if (rest === null) {
+        this.push(null);
+        return;
+      }
+      // A copy: a view would keep the whole answer alive for as long as its last slice waits in the socket.
+      const slice = Buffer.from(rest.subarray(0, SLICE_BYTES));
+      rest = rest.length > SLICE_BYTES ? rest.subarray(SLICE_BYTES) : null;
+      this.push(slice);
+    },
+  });
+  body.once('close', () => {
+    rest = null;
+    onClose();
+  });
+  return body;
+}
+
+let held = 0;
+
+/** Bytes of whole answers held now for their clients. */
+export function heldAnswerBytes(): number {
+  return held;
+}
+
+/**
+ * A whole answer of HELD_ANSWERS.minBytes or more as a counted body (until it closes); null when it would take the
+ * answers held past HELD_ANSWERS.maxBytes (the caller answers 503 instead). Smaller answers are not counted.
+ */
+export function holdAnswer(bytes: Buffer): Readable | null {
+  const size = bytes.length;
+  if (held + size > HELD_ANSWERS.maxBytes) return null;
+  held += size;
+  return slicedBody(bytes, () => {
+    held -= size;
+  });
+}
