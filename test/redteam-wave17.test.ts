@@ -26,6 +26,14 @@
 //   answer of 64 KiB or more is handed over in copied slices and counted process-wide until sent
 //   (http/held-answers.ts, the mechanism of processed images), and one that would take the answers held past 256 MiB
 //   is 503 ServiceUnavailable instead: the same 1,500 readers stay at +320 MB (docs/limits.md).
+// - A batch job's tasks were decided on what its worker's process had cached. On PostgreSQL each process catches up
+//   with the others' writes as a request arrives (http/shared-state.ts), and the lifecycle worker before each bucket,
+//   but the batch job worker answers no request: a process that had served none since the job was prepared kept
+//   deciding its tasks on the old bucket record and the role's old policies. The owner switching Block Public Access
+//   on, or detaching the role's policy, through another process did not stop a running job from making every object
+//   public-read (3 of 3 tasks succeeded). Now the worker catches up before each page and reads the role again (a role
+//   deleted or no longer trusting OSS fails the job at its next page: RoleNotFound, RoleNotTrusted)
+//   (domain/batch-job-worker.ts; docs/batch-operations.md, postgres.md). SQLite, one process, held already.
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -34,7 +42,10 @@ import { READ_WHOLE_BODY_BOUNDS } from '../src/oss/handlers/common.js';
 import { mapLimit } from './helpers/oss.js';
 import { eventually } from './helpers/eventually.js';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
-import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { policyDoc, Ram } from './helpers/ram.js';
+import { signedRequest, succeeds } from './helpers/signed.js';
+import { strictTexts } from './helpers/strict-xml.js';
+import { ACCOUNT_ID, AK, SECRET, startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
 
 const UPLOAD_ID = '0123456789ABCDEF0123456789ABCDEF';
 
@@ -178,3 +189,93 @@ describe('redteam wave 17: answers built whole wait for their clients within a b
   });
 });
 
+/**
+ * Two processes on one PostgreSQL database (a receives the requests, b's worker runs the jobs), or one server on SQLite
+ * (where the case holds anyway: one process owns the file, so its caches see every write).
+ */
+async function twoProcesses(opts: Parameters<typeof startTestServer>[0]): Promise<{ a: TestServer; b: TestServer; stop(): Promise<void> }> {
+  if (process.env.ALUNITE_TEST_META === 'postgres') return startServerPairOnPostgres(opts);
+  const one = await startTestServer(opts);
+  return { a: one, b: one, stop: () => one.stop() };
+}
+
+const TRUST_OSS = policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } });
+
+describe('redteam wave 17: a batch job\'s tasks are decided on the state every process sees, not on what its worker cached', () => {
+  let pair: { a: TestServer; b: TestServer; stop(): Promise<void> };
+  const BK = 'w17-batch';
+  before(async () => {
+    pair = await twoProcesses({ batchJobs: { intervalMs: 0, startDelayMs: 0, pageSize: 10 } });
+    const { a } = pair;
+    succeeds(await signedRequest(a.port, 'PUT', BK, null, []));
+    for (const k of ['bpa/1', 'bpa/2', 'bpa/3', 'deny/1', 'deny/2', 'deny/3']) succeeds(await signedRequest(a.port, 'PUT', BK, k, [], { body: 'secret' }));
+    const ram = new Ram(a);
+    for (const name of ['w17-acl', 'w17-acl-2', 'w17-acl-3']) {
+      await ram.call('CreateRole', { RoleName: name, AssumeRolePolicyDocument: TRUST_OSS });
+      await ram.createPolicy(name, policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${BK}`, `acs:oss:*:*:${BK}/*`] }));
+      await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: name, RoleName: name });
+    }
+  });
+  after(async () => {
+    await pair?.stop();
+  });
+
+  const createJob = async (prefix: string, role: string): Promise<string> => {
+    const body = '<CreateJobRequest><ConfirmationRequired>true</ConfirmationRequired>'
+      + '<Operation><PutObjectAcl><ObjectAcl>public-read</ObjectAcl></PutObjectAcl></Operation>'
+      + `<KeyPrefixManifestGenerator><SourceBucket>${BK}</SourceBucket><Prefix>${prefix}</Prefix></KeyPrefixManifestGenerator>`
+      + `<Priority>1</Priority><RoleArn>acs:ram::${ACCOUNT_ID}:role/${role}</RoleArn></CreateJobRequest>`;
+    const r = succeeds(await signedRequest(pair.a.port, 'POST', null, null, [['batchJob', '']], { body, headers: { 'content-type': 'application/xml' } }));
+    return strictTexts(r.text, 'JobId')[0]!;
+  };
+  /** Status, total, succeeded, failed, as process a answers them. */
+  const summary = async (id: string): Promise<string[]> => {
+    const d = succeeds(await signedRequest(pair.a.port, 'GET', null, null, [['batchJob', ''], ['batchJobId', id]])).text;
+    return ['Status', 'TotalNumberOfTasks', 'NumberOfTasksSucceeded', 'NumberOfTasksFailed'].map((n) => strictTexts(d, n)[0]!);
+  };
+  const aclOf = async (key: string): Promise<string> => strictTexts(succeeds(await signedRequest(pair.a.port, 'GET', BK, key, [['acl', '']])).text, 'Grant')[0]!;
+  const confirm = async (id: string): Promise<void> => {
+    succeeds(await signedRequest(pair.a.port, 'POST', null, null, [['batchJobStatus', ''], ['batchJobId', id], ['requestedJobStatus', 'Ready']]));
+  };
+
+  it('Block Public Access switched on (through another process) after the job was prepared refuses its public ACLs', async () => {
+    const id = await createJob('bpa/', 'w17-acl');
+    // b prepares the job (reading the bucket and the role's policies) and stops: ConfirmationRequired.
+    await pair.b.batchJobs!.runOnce();
+    assert.deepEqual(await summary(id), ['Suspended', '3', '0', '0']);
+    // The owner blocks public access and confirms the job, both through a; b serves no request meanwhile.
+    succeeds(await signedRequest(pair.a.port, 'PUT', BK, null, [['publicAccessBlock', '']], { body: '<PublicAccessBlockConfiguration><BlockPublicAccess>true</BlockPublicAccess></PublicAccessBlockConfiguration>' }));
+    await confirm(id);
+    await pair.b.batchJobs!.runOnce();
+    // Before: b decided on its cached bucket record (no block) and made all three public-read.
+    assert.deepEqual(await summary(id), ['Complete', '3', '0', '3']);
+    assert.deepEqual([await aclOf('bpa/1'), await aclOf('bpa/2'), await aclOf('bpa/3')], ['default', 'default', 'default']);
+    succeeds(await signedRequest(pair.a.port, 'DELETE', BK, null, [['publicAccessBlock', '']]), 204);
+  });
+
+  it('a policy detached from the job\'s role (through another process) stops its tasks', async () => {
+    const id = await createJob('deny/', 'w17-acl-2');
+    await pair.b.batchJobs!.runOnce();
+    assert.deepEqual(await summary(id), ['Suspended', '3', '0', '0']);
+    await new Ram(pair.a).call('DetachPolicyFromRole', { PolicyType: 'Custom', PolicyName: 'w17-acl-2', RoleName: 'w17-acl-2' });
+    await confirm(id);
+    await pair.b.batchJobs!.runOnce();
+    // Before: b's cached policies of the role still allowed oss:* on the bucket.
+    assert.deepEqual(await summary(id), ['Complete', '3', '0', '3']);
+    assert.deepEqual([await aclOf('deny/1'), await aclOf('deny/2'), await aclOf('deny/3')], ['default', 'default', 'default']);
+  });
+
+  it('a role deleted after its job was prepared fails the job at its next page (RoleNotFound)', async () => {
+    const id = await createJob('deny/', 'w17-acl-3');
+    await pair.b.batchJobs!.runOnce();
+    assert.deepEqual(await summary(id), ['Suspended', '3', '0', '0']);
+    const ram = new Ram(pair.a);
+    await ram.call('DetachPolicyFromRole', { PolicyType: 'Custom', PolicyName: 'w17-acl-3', RoleName: 'w17-acl-3' });
+    await ram.call('DeleteRole', { RoleName: 'w17-acl-3' });
+    await confirm(id);
+    await pair.b.batchJobs!.runOnce();
+    const d = succeeds(await signedRequest(pair.a.port, 'GET', null, null, [['batchJob', ''], ['batchJobId', id]])).text;
+    assert.equal(strictTexts(d, 'Status')[0], 'Failed');
+    assert.equal(strictTexts(d, 'FailureCode')[0], 'RoleNotFound');
+  });
+});

@@ -375,6 +375,9 @@ export class BatchJobWorker {
   private async run(key: string, taken: BatchJob): Promise<void> {
     let job = taken;
     if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
+    // Each slice (one page) is decided on the state as it is now, in every process: a role deleted or no longer
+    // trusting OSS fails the job, a policy detached or a Block Public Access switched on refuses the tasks that follow.
+    await this.catchUp();
     const role = await this.roleOf(job);
     if (job.status === 'Preparing') {
       const preparedAt = this.deps.ctx.clock();
@@ -414,6 +417,17 @@ export class BatchJobWorker {
     if (job.status === 'Cancelling') return this.finish(key, 'Cancelled');
     if (page.done) return this.finish(key, 'Complete');
     return this.release(key);
+  }
+
+  /**
+   * Catches this process's caches up with what other processes committed (PostgreSQL; a no-op on SQLite, whose one
+   * process sees its own writes), as the server does when a request arrives and the lifecycle worker before each
+   * bucket. A worker serves no request: without this, a process that received none since kept deciding tasks on the
+   * bucket records and identity policies it had cached (a Block Public Access switched on, or a policy detached from
+   * the job's role, through another process did not stop a running job's tasks).
+   */
+  private async catchUp(): Promise<void> {
+    await this.deps.ctx.meta.refreshSharedState?.();
   }
 
   /** The job's role: in the job's account, by the name its RoleArn gives. */
