@@ -23,7 +23,7 @@
 //   +5.0 GB resident within a minute, still growing (the kernel takes less per socket under pressure); the default
 //   connection cap (~9,000) is some 30 GB, and ordinary public listings of long keys (~1.3 MB) add up the same way.
 //   Wave 15 had measured 300 readers of a 1.29 MB answer (+33 MB) and left it to the kernel's buffers. Now an OSS
-//   answer of 64 KiB or more is handed over in copied slices and counted process-wide until sent
+//   answer larger than 64 KiB is handed over in copied slices and counted process-wide until sent
 //   (http/held-answers.ts, the mechanism of processed images), and one that would take the answers held past 256 MiB
 //   is 503 ServiceUnavailable instead: the same 1,500 readers stay at +320 MB (docs/limits.md).
 // - A batch job's tasks were decided on what its worker's process had cached. On PostgreSQL each process catches up

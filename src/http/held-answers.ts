@@ -9,8 +9,11 @@ import { Readable } from 'node:stream';
 // counted process-wide, and an answer that would take them past the bound is 503 ServiceUnavailable instead
 // (docs/limits.md). Processed images have their own bound (oss/image-answers.ts), decided before a job starts.
 
-/** Whole answers of `minBytes` or more count against `maxBytes` for the process until sent; mutable for tests. */
-export const HELD_ANSWERS = { minBytes: 64 * 1024, maxBytes: 256 * 1024 * 1024 };
+/**
+ * Whole answers larger than `countedOver` count against `maxBytes` for the process until sent; mutable for tests.
+ * Inline objects (at most 64 KiB, LIMITS.inlineMaxSize) never are: a GET of one is handed over as it always was.
+ */
+export const HELD_ANSWERS = { countedOver: 64 * 1024, maxBytes: 256 * 1024 * 1024 };
 
 /** Handed to the response a slice at a time, each a copy, so a stalled client never pins more than its last slices. */
 const SLICE_BYTES = 256 * 1024;
@@ -49,8 +52,8 @@ export function heldAnswerBytes(): number {
 }
 
 /**
- * A whole answer of HELD_ANSWERS.minBytes or more as a counted body (until it closes); null when it would take the
- * answers held past HELD_ANSWERS.maxBytes (the caller answers 503 instead). Smaller answers are not counted.
+ * A whole answer larger than HELD_ANSWERS.countedOver as a counted body (until it closes); null when it would take the
+ * answers held past HELD_ANSWERS.maxBytes (the caller answers 503 instead). The caller leaves smaller answers as they are.
  */
 export function holdAnswer(bytes: Buffer): Readable | null {
   const size = bytes.length;

@@ -402,7 +402,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
     });
   }
   // A large answer built whole waits for its client counted against HELD_ANSWERS (http/held-answers.ts).
-  if (!pop) response = heldOrBusy(req, response, requestId, rec);
+  if (!pop && rec.service === 'oss') response = heldOrBusy(req, response, requestId, rec);
   // The error answer that replaced an unsendable one was not checked: wireValue applies to each of its values.
   const promised = write(req, res, response, pop ? null : requestId, started, bad === null && checked === true, (err, answered) => {
     // A blob file missing or unreadable: answered InternalError when found before the head (`answered`),
@@ -427,24 +427,27 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
 }
 
 /**
- * An OSS answer built whole: one of HELD_ANSWERS.minBytes or more becomes a body counted until its client has it, or a
+ * An OSS answer built whole: one larger than HELD_ANSWERS.countedOver becomes a body counted until its client has it, or a
  * 503 ServiceUnavailable when the answers held would go past the bound (a client that asks and never reads holds its
  * answer until the idle timeout; XML escaping makes a listing of 1,000 keys up to ~5 MB).
  */
 function heldOrBusy(req: IncomingMessage, response: OssResponse, requestId: string, rec: RequestRecord): OssResponse {
   const body = response.body;
   if (body === undefined || body instanceof Readable || req.method === 'HEAD' || response.headOnly === true) return response;
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: most answers are known to be small without encoding them here.
-  if (typeof body === 'string' && body.length * 3 < HELD_ANSWERS.minBytes) return response;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most answers are known to be small without encoding them here (and
+  // an inline object's bytes, at most 64 KiB, are left as they are).
+  if (typeof body === 'string' ? body.length * 3 <= HELD_ANSWERS.countedOver : body.length <= HELD_ANSWERS.countedOver) return response;
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  if (bytes.length < HELD_ANSWERS.minBytes) return { ...response, body: bytes };
+  if (bytes.length <= HELD_ANSWERS.countedOver) {
+    response.body = bytes; // encoded once: write() sends it as it is
+    return response;
+  }
   const held = holdAnswer(bytes);
   if (held === null) {
-    if (rec.service === 'oss') {
-      rec.errorCode = 'ServiceUnavailable';
-      rec.message = 'Answers waiting for their clients take all the memory the server gives them; retry later.';
-    }
-    return ossErrorResponse(new AppError('ServiceUnavailable', 'Answers waiting for their clients take all the memory the server gives them; retry later.'), requestId, hostIdOf(req), req.method ?? 'GET');
+    const busy = new AppError('ServiceUnavailable', 'Answers waiting for their clients take all the memory the server gives them; retry later.');
+    rec.errorCode = busy.code;
+    rec.message = busy.message;
+    return ossErrorResponse(busy, requestId, hostIdOf(req), req.method ?? 'GET');
   }
   return { ...response, headers: { ...response.headers, 'Content-Length': String(bytes.length) }, body: held };
 }
