@@ -558,6 +558,7 @@ export class BatchJobWorker {
             ...(op.days !== undefined ? { days: String(op.days) } : {}),
             ...(op.tier !== undefined ? { tier: op.tier } : {}),
             jobParameters: op.tier !== undefined,
+            job: job.id,
           }, versionId);
           break;
       }

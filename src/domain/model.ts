@@ -173,6 +173,8 @@ export interface RestoreAttrs {
   expiresAt: number;
   /** ColdArchive / DeepColdArchive: the priority asked for. */
   tier?: RestoreTier;
+  /** The batch job that started the restore (its id), when one did. */
+  job?: string;
 }
 
 /** What a listing shows of an object (listings read only these columns). */

@@ -102,6 +102,11 @@ export interface RestoreInput {
   tier?: string;
   /** The request had a JobParameters element (only the cold classes take one). */
   jobParameters?: boolean;
+  /**
+   * The batch job asking (its id): a restore it started itself and that is still running is its own task applied again
+   * (a process killed before the job's page was saved), done, not RestoreAlreadyInProgress (docs/batch-operations.md).
+   */
+  job?: string;
 }
 
 export interface RestoreResult {
@@ -193,6 +198,10 @@ export class ArchiveService {
       if (status === 'ongoing') {
         // A running cold restore may be sped up with a higher priority (OSS); anything else waits for it.
         const r = restoreOf(cur)!;
+        if (input.job !== undefined && r.job === input.job) {
+          started = false;
+          return cur;
+        }
         if (tier === undefined || r.tier === undefined || TIER_RANK[tier] <= TIER_RANK[r.tier]) throw new AppError('RestoreAlreadyInProgress');
         next = { ...r, tier, readyAt: Math.min(r.readyAt, now + restoreDelayMs(cur.storageClass, tier, timing)) };
         started = true;
@@ -203,7 +212,7 @@ export class ArchiveService {
         started = false;
       } else {
         const readyAt = now + restoreDelayMs(cur.storageClass, tier, timing);
-        next = { requestedAt: now, readyAt, expiresAt: readyAt + days * timing.restoreDayMs, ...(tier ? { tier } : {}) };
+        next = { requestedAt: now, readyAt, expiresAt: readyAt + days * timing.restoreDayMs, ...(tier ? { tier } : {}), ...(input.job !== undefined ? { job: input.job } : {}) };
         started = true;
       }
       return { ...cur, attrs: { ...cur.attrs, restore: next } };
