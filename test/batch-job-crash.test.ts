@@ -17,6 +17,7 @@ import { ACCOUNT_ID, AK, SECRET, startServerPairOnPostgres, startTestServer, typ
 import { strictTexts } from './helpers/strict-xml.js';
 
 const B = 'batch-crash';
+const WORM = 'batch-crash-worm';
 const ROLE_NAME = 'batch-crash-role';
 const t0 = Date.now();
 let now = t0;
@@ -31,8 +32,8 @@ async function send(srv: TestServer, r: SdkRequest): Promise<RawResponse> {
 }
 
 /** A job over the key prefix with a report of every task; its id. */
-async function createJob(srv: TestServer, operation: string, prefix: string): Promise<string> {
-  const xml = `<CreateJobRequest><Operation>${operation}</Operation><Report><Bucket>${B}</Bucket><Enabled>true</Enabled><Prefix>report</Prefix><ReportScope>AllTasks</ReportScope></Report>`
+async function createJob(srv: TestServer, operation: string, prefix: string, reportBucket = B): Promise<string> {
+  const xml = `<CreateJobRequest><Operation>${operation}</Operation><Report><Bucket>${reportBucket}</Bucket><Enabled>true</Enabled><Prefix>report</Prefix><ReportScope>AllTasks</ReportScope></Report>`
     + `<KeyPrefixManifestGenerator><SourceBucket>${B}</SourceBucket><Prefix>${prefix}</Prefix></KeyPrefixManifestGenerator>`
     + `<Priority>10</Priority><RoleArn>acs:ram::${ACCOUNT_ID}:role/${ROLE_NAME}</RoleArn></CreateJobRequest>`;
   const res = await send(srv, { method: 'POST', bucket: null, key: null, params: [['batchJob', '']], body: xml });
@@ -71,7 +72,7 @@ async function setUp(srv: TestServer): Promise<void> {
   await c.putBucket(B);
   const ram = new Ram(srv);
   await ram.call('CreateRole', { RoleName: ROLE_NAME, AssumeRolePolicyDocument: policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } }) });
-  await ram.createPolicy(ROLE_NAME, policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`] }));
+  await ram.createPolicy(ROLE_NAME, policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: [`acs:oss:*:*:${B}`, `acs:oss:*:*:${B}/*`, `acs:oss:*:*:${WORM}/*`] }));
   await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: ROLE_NAME, RoleName: ROLE_NAME });
   for (let i = 0; i < 4; i++) await c.put(`cold/${i}`, Buffer.from(`cold ${i}`), { headers: { 'x-oss-storage-class': 'Archive' } });
   for (let i = 0; i < 4; i++) await c.put(`tagged/${i}`, Buffer.from(`tagged ${i}`), { headers: { 'x-oss-tagging': 'keep=1' } });
@@ -125,6 +126,17 @@ describe('a batch job whose process was killed between a page\'s tasks and its s
     assert.deepEqual([manifest.Status, manifest.NumberOfTasksSucceeded, manifest.Results], ['Complete', 4, ['results/000000.csv', 'results/000001.csv']]);
     const lines = (await Promise.all(manifest.Results.map(async (r) => (await c.get(`report/job-${id}/${r}`)).content.toString()))).join('').trim().split('\n');
     assert.equal(lines.length, 4, 'each task reported once');
+  });
+  it('a report in a WORM bucket: the report files the cut-short run wrote are not written again (their retention refuses it)', async () => {
+    const c = srv.client({ bucket: WORM }) as unknown as { putBucket(n: string): Promise<unknown>; initiateBucketWorm(n: string, d: string): Promise<{ wormId: string }>; completeBucketWorm(n: string, id: string): Promise<unknown> };
+    await c.putBucket(WORM);
+    await c.completeBucketWorm(WORM, (await c.initiateBucketWorm(WORM, '1')).wormId);
+    const id = await createJob(srv, '<AddObjectTagging><TagSet><Tag><Key>worm</Key><Value>1</Value></Tag></TagSet></AddObjectTagging>', 'tagged/', WORM);
+    await srv.batchJobs!.runOnce();
+    assert.deepEqual(await summary(srv, id), ['Complete', '4', '4', '0']);
+    await leaveAsKilled(srv, id, now - STALE_MS);
+    await srv.batchJobs!.runOnce();
+    assert.deepEqual(await summary(srv, id), ['Complete', '4', '4', '0']);
   });
 });
 

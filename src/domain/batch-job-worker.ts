@@ -1,5 +1,5 @@
 import { DEFAULT_KMS_KEY, sseOf } from './encryption.js';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isAppError } from '../errors.js';
 import type { DomainContext } from './context.js';
@@ -577,6 +577,10 @@ export class BatchJobWorker {
     const key = `${base}job-${job.id}/${name}`;
     await this.asRole(role, [{ action: 'oss:PutObject', bucket, key }], 'ReportAccessDenied');
     const bytes = Buffer.from(body, 'utf8');
+    // A run cut short by a kill after this file was written runs its page again: the same file is kept, not written
+    // again (a WORM or overwrite-protected report bucket would refuse it and fail the job).
+    const there = await Promise.resolve().then(() => this.deps.objects.head(bucket, key)).catch(() => null);
+    if (there !== null && there.etag.replace(/"/g, '').toLowerCase() === createHash('md5').update(bytes).digest('hex')) return;
     try {
       await this.deps.objects.put({
         bucket, key, body: Readable.from([bytes]), expect: { length: bytes.length }, forbidOverwrite: false,
