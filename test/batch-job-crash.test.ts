@@ -67,6 +67,19 @@ async function leaveAsKilled(srv: TestServer, id: string, heartbeat: number): Pr
   });
 }
 
+/**
+ * Creates the job and runs it to Complete (4 of 4 tasks), then leaves it as a kill before its saves leaves it and lets a
+ * worker take it over; the job's id.
+ */
+async function runThenRunAgain(srv: TestServer, operation: string, prefix: string, reportBucket = B): Promise<string> {
+  const id = await createJob(srv, operation, prefix, reportBucket);
+  await srv.batchJobs!.runOnce();
+  assert.deepEqual(await summary(srv, id), ['Complete', '4', '4', '0']);
+  await leaveAsKilled(srv, id, now - STALE_MS);
+  await srv.batchJobs!.runOnce();
+  return id;
+}
+
 async function setUp(srv: TestServer): Promise<void> {
   const c = srv.client({ bucket: B });
   await c.putBucket(B);
@@ -89,12 +102,8 @@ describe('a batch job whose process was killed between a page\'s tasks and its s
   });
 
   it('RestoreObject: the page applied again counts each restore it started once as a success, not RestoreAlreadyInProgress', async () => {
-    const id = await createJob(srv, '<RestoreObject><Days>1</Days></RestoreObject>', 'cold/');
-    await srv.batchJobs!.runOnce();
-    assert.deepEqual(await summary(srv, id), ['Complete', '4', '4', '0']);
     // Killed after every task was applied (the restores are running: the clock has not moved), before the saves.
-    await leaveAsKilled(srv, id, now - STALE_MS);
-    await srv.batchJobs!.runOnce();
+    const id = await runThenRunAgain(srv, '<RestoreObject><Days>1</Days></RestoreObject>', 'cold/');
     assert.deepEqual(await summary(srv, id), ['Complete', '4', '4', '0'], 'the tasks applied again end as they ended the first time');
     const report = (await srv.client({ bucket: B }).get(`report/job-${id}/results/000000.csv`)).content.toString();
     assert.doesNotMatch(report, /failed|RestoreAlreadyInProgress/, report);
@@ -111,11 +120,7 @@ describe('a batch job whose process was killed between a page\'s tasks and its s
   });
 
   it('AddObjectTagging: applied again, the same tags; counts, report files and manifest.json as one run makes them', async () => {
-    const id = await createJob(srv, '<AddObjectTagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></AddObjectTagging>', 'tagged/');
-    await srv.batchJobs!.runOnce();
-    assert.deepEqual(await summary(srv, id), ['Complete', '4', '4', '0']);
-    await leaveAsKilled(srv, id, now - STALE_MS);
-    await srv.batchJobs!.runOnce();
+    const id = await runThenRunAgain(srv, '<AddObjectTagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></AddObjectTagging>', 'tagged/');
     assert.deepEqual(await summary(srv, id), ['Complete', '4', '4', '0']);
     const c = srv.client({ bucket: B });
     for (let i = 0; i < 4; i++) {
@@ -131,11 +136,7 @@ describe('a batch job whose process was killed between a page\'s tasks and its s
     const c = srv.client({ bucket: WORM }) as unknown as { putBucket(n: string): Promise<unknown>; initiateBucketWorm(n: string, d: string): Promise<{ wormId: string }>; completeBucketWorm(n: string, id: string): Promise<unknown> };
     await c.putBucket(WORM);
     await c.completeBucketWorm(WORM, (await c.initiateBucketWorm(WORM, '1')).wormId);
-    const id = await createJob(srv, '<AddObjectTagging><TagSet><Tag><Key>worm</Key><Value>1</Value></Tag></TagSet></AddObjectTagging>', 'tagged/', WORM);
-    await srv.batchJobs!.runOnce();
-    assert.deepEqual(await summary(srv, id), ['Complete', '4', '4', '0']);
-    await leaveAsKilled(srv, id, now - STALE_MS);
-    await srv.batchJobs!.runOnce();
+    const id = await runThenRunAgain(srv, '<AddObjectTagging><TagSet><Tag><Key>worm</Key><Value>1</Value></Tag></TagSet></AddObjectTagging>', 'tagged/', WORM);
     assert.deepEqual(await summary(srv, id), ['Complete', '4', '4', '0']);
   });
 });
