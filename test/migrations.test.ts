@@ -101,7 +101,7 @@ describe('SQLite migrations', () => {
     await new SqliteMetadataStore({ path }).close();
     // The database as migration 11 left it, holding channels the old way: a list, and (another bucket) one channel.
     const db = new Database(path);
-    db.prepare('DELETE FROM schema_migrations WHERE version = 12').run();
+    db.prepare('DELETE FROM schema_migrations WHERE version >= 12').run(); // and those after it, run again on top
     for (const [bucketName, doc] of Object.entries(OLD_LIVE_CHANNELS)) db.prepare("INSERT INTO bucket_configs (bucket, name, document) VALUES (?, 'stored.live-channel', ?)").run(bucketName, doc);
     for (const [bucketName, doc] of Object.entries(OLD_INVENTORIES)) db.prepare("INSERT INTO bucket_configs (bucket, name, document) VALUES (?, 'stored.inventory', ?)").run(bucketName, doc);
     db.close();
@@ -115,6 +115,58 @@ describe('SQLite migrations', () => {
     const check = new Database(path, { readonly: true });
     assert.equal((check.prepare("SELECT count(*) AS n FROM bucket_configs WHERE name IN ('stored.live-channel', 'stored.inventory')").get() as { n: number }).n, 0, 'the old document is gone');
     check.close();
+  });
+
+  it('13: object writes and deletes build no temporary table in their bucket_stats triggers, and count the same', async () => {
+    // The database as migration 12 left it (the triggers of migration 7), with objects of a minimum-billed class and not.
+    const path = join(await tempDir(), 'm.sqlite');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    for (let v = 0; v < 12; v++) {
+      old.exec(SQLITE_MIGRATIONS[v]!);
+      old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)').run(v + 1);
+    }
+    old.prepare("INSERT INTO buckets (name, owner, created_at, region, acl, storage_class, redundancy) VALUES ('b', 'o', 1, 'r', 'private', 'Standard', 'LRS')").run();
+    const row = (key: string, size: number, cls: string): unknown[] => ['b', key, size, 'e', '0', null, 'Normal', cls, 'default', 1, '{}', '{}', '{}', '[]', null, null, null, null];
+    const insert = 'INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags, segments, symlink_target, inline_id, attrs, version_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+    // Ephemeral tables (OpenEphemeral) opened by a statement or the trigger programs it runs (EXPLAIN lists both).
+    const ephemeral = (db: Database.Database, sql: string, n: number): number =>
+      (db.prepare(`EXPLAIN ${sql}`).all(...Array.from({ length: n }, () => null)) as Array<{ opcode: string }>).filter((r) => r.opcode === 'OpenEphemeral').length;
+    const statements: Array<[string, number]> = [
+      [insert, 18],
+      ['DELETE FROM objects WHERE bucket = ? AND key = ?', 2],
+      ["UPDATE objects SET size = ?, storage_class = ? WHERE bucket = ? AND key = ?", 4],
+      ["INSERT INTO object_versions (bucket, key, seq, version_id, size, etag, crc64, type, storage_class, acl, last_modified, headers, meta, tags, segments, delete_marker) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 16],
+      ['DELETE FROM object_versions WHERE bucket = ? AND key = ? AND seq = ?', 3],
+    ];
+    assert.ok(statements.some(([sql, n]) => ephemeral(old, sql, n) > 0), 'migration 7\'s triggers build one (the IN list)');
+    for (const [key, size, cls] of [['s', 100, 'Standard'], ['ia', 100, 'IA'], ['big', 70000, 'Archive'], ['gone', 10, 'ColdArchive']] as const) old.prepare(insert).run(...row(key, size, cls));
+    old.close();
+    const s = new SqliteMetadataStore({ path });
+    try {
+      assert.deepEqual(s.appliedMigrations(), ALL_SQLITE);
+    } finally {
+      await s.close();
+    }
+    const db = new Database(path);
+    db.pragma('recursive_triggers = ON'); // as the store runs (base.ts): a replace fires the delete trigger
+    try {
+      for (const [sql, n] of statements) assert.equal(ephemeral(db, sql, n), 0, sql);
+      // Writes through the new triggers: a replace, a class change, a delete, a new minimum-billed object.
+      db.prepare(insert).run(...row('s', 200, 'Standard'));
+      db.prepare("UPDATE objects SET storage_class = 'DeepColdArchive' WHERE bucket = 'b' AND key = 'ia'").run();
+      db.prepare("DELETE FROM objects WHERE bucket = 'b' AND key = 'gone'").run();
+      db.prepare(insert).run(...row('ia2', 5, 'IA'));
+      const stats = db.prepare("SELECT storage_class AS cls, count, bytes, billed FROM bucket_stats WHERE bucket = 'b' AND kind = 'object' AND count <> 0 ORDER BY cls").all();
+      assert.deepEqual(stats, [
+        { cls: 'Archive', count: 1, bytes: 70000, billed: 70000 },
+        { cls: 'DeepColdArchive', count: 1, bytes: 100, billed: 65536 },
+        { cls: 'IA', count: 1, bytes: 5, billed: 65536 },
+        { cls: 'Standard', count: 1, bytes: 200, billed: 200 },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 
   it('refuses a database newer than this release', async () => {

@@ -244,11 +244,21 @@ export const MIGRATIONS: string[] = [
   // 12: a bucket's live channels and inventories, one entry each of its 'live-channel' and 'inventory' collections
   // (getConfigEntry), instead of one document of up to 1,000 that every write rewrote (and every bucket read carried).
   collectionsMigration('sqlite'),
+  // 13: the object tables' bucket_stats triggers (7) compute the billed size with CASE … WHEN instead of `IN (…)`. SQLite
+  // codes a constant IN list of four values as a lookup table that a trigger builds afresh each time it fires (an
+  // in-memory B-tree opened, a page zeroed, four inserts, closed): on every object PUT and DELETE. Same figures.
+  objectStatTriggersMigration(),
 ];
 
 /** Billed size: IA and the archive classes bill at least 64 KiB per object (OSS's minimum billable size). */
 function billed(row: string): string {
   return `CASE WHEN ${row}.storage_class IN ('IA', 'Archive', 'ColdArchive', 'DeepColdArchive') THEN max(${row}.size, 65536) ELSE ${row}.size END`;
+}
+
+/** `billed` without the IN list: one comparison after another (migration 13), the same value for every row. */
+function billedByCase(row: string): string {
+  const min = `max(${row}.size, 65536)`;
+  return `CASE ${row}.storage_class WHEN 'IA' THEN ${min} WHEN 'Archive' THEN ${min} WHEN 'ColdArchive' THEN ${min} WHEN 'DeepColdArchive' THEN ${min} ELSE ${row}.size END`;
 }
 
 /** Adds (sign 1) or removes (sign -1) one row's figures. */
@@ -259,11 +269,30 @@ function statUpsert(bucket: string, kind: string, storageClass: string, count: s
          bytes = bytes + excluded.bytes, billed = billed + excluded.billed, updated = excluded.updated;`;
 }
 
-function bucketStatsMigration(): string {
-  const obj = (r: string, sign: string): string => statUpsert(`${r}.bucket`, `'object'`, `${r}.storage_class`, sign, `${sign} * ${r}.size`, `${sign} * ${billed(r)}`);
+/** The six triggers of the objects and object_versions tables that keep bucket_stats, billing by `billedOf`. */
+function objectStatTriggers(billedOf: (row: string) => string): string {
+  const obj = (r: string, sign: string): string => statUpsert(`${r}.bucket`, `'object'`, `${r}.storage_class`, sign, `${sign} * ${r}.size`, `${sign} * ${billedOf(r)}`);
   const ver = (r: string, sign: string): string =>
     statUpsert(`${r}.bucket`, `CASE WHEN ${r}.delete_marker = 1 THEN 'marker' ELSE 'object' END`, `CASE WHEN ${r}.delete_marker = 1 THEN '' ELSE ${r}.storage_class END`,
-      sign, `CASE WHEN ${r}.delete_marker = 1 THEN 0 ELSE ${sign} * ${r}.size END`, `CASE WHEN ${r}.delete_marker = 1 THEN 0 ELSE ${sign} * ${billed(r)} END`);
+      sign, `CASE WHEN ${r}.delete_marker = 1 THEN 0 ELSE ${sign} * ${r}.size END`, `CASE WHEN ${r}.delete_marker = 1 THEN 0 ELSE ${sign} * ${billedOf(r)} END`);
+  return `CREATE TRIGGER objects_stat_insert AFTER INSERT ON objects BEGIN ${obj('NEW', '1')} END;
+   CREATE TRIGGER objects_stat_delete AFTER DELETE ON objects BEGIN ${obj('OLD', '-1')} END;
+   CREATE TRIGGER objects_stat_update AFTER UPDATE OF size, storage_class ON objects
+     WHEN OLD.size <> NEW.size OR OLD.storage_class <> NEW.storage_class BEGIN ${obj('OLD', '-1')} ${obj('NEW', '1')} END;
+   CREATE TRIGGER versions_stat_insert AFTER INSERT ON object_versions BEGIN ${ver('NEW', '1')} END;
+   CREATE TRIGGER versions_stat_delete AFTER DELETE ON object_versions BEGIN ${ver('OLD', '-1')} END;
+   CREATE TRIGGER versions_stat_update AFTER UPDATE OF size, storage_class, delete_marker ON object_versions
+     WHEN OLD.size <> NEW.size OR OLD.storage_class <> NEW.storage_class OR OLD.delete_marker <> NEW.delete_marker BEGIN ${ver('OLD', '-1')} ${ver('NEW', '1')} END;`;
+}
+
+/** Migration 13: the object triggers of migration 7 again, billing without an IN list (`billedByCase`). */
+function objectStatTriggersMigration(): string {
+  const names = ['objects_stat_insert', 'objects_stat_delete', 'objects_stat_update', 'versions_stat_insert', 'versions_stat_delete', 'versions_stat_update'];
+  return `${names.map((n) => `DROP TRIGGER ${n};`).join('\n   ')}
+   ${objectStatTriggers(billedByCase)}`;
+}
+
+function bucketStatsMigration(): string {
   // Parts are counted under their upload's bucket and class while the upload exists; deleting an upload
   // removes what its remaining parts added (whichever of the two rows goes first).
   const part = (r: string, sign: string): string =>
@@ -282,14 +311,7 @@ function bucketStatsMigration(): string {
      updated INTEGER NOT NULL,
      PRIMARY KEY (bucket, kind, storage_class, shard)
    ) WITHOUT ROWID;
-   CREATE TRIGGER objects_stat_insert AFTER INSERT ON objects BEGIN ${obj('NEW', '1')} END;
-   CREATE TRIGGER objects_stat_delete AFTER DELETE ON objects BEGIN ${obj('OLD', '-1')} END;
-   CREATE TRIGGER objects_stat_update AFTER UPDATE OF size, storage_class ON objects
-     WHEN OLD.size <> NEW.size OR OLD.storage_class <> NEW.storage_class BEGIN ${obj('OLD', '-1')} ${obj('NEW', '1')} END;
-   CREATE TRIGGER versions_stat_insert AFTER INSERT ON object_versions BEGIN ${ver('NEW', '1')} END;
-   CREATE TRIGGER versions_stat_delete AFTER DELETE ON object_versions BEGIN ${ver('OLD', '-1')} END;
-   CREATE TRIGGER versions_stat_update AFTER UPDATE OF size, storage_class, delete_marker ON object_versions
-     WHEN OLD.size <> NEW.size OR OLD.storage_class <> NEW.storage_class OR OLD.delete_marker <> NEW.delete_marker BEGIN ${ver('OLD', '-1')} ${ver('NEW', '1')} END;
+   ${objectStatTriggers(billed)}
    CREATE TRIGGER uploads_stat_insert AFTER INSERT ON uploads BEGIN ${statUpsert('NEW.bucket', `'upload'`, `''`, '1', '0', '0')} END;
    CREATE TRIGGER uploads_stat_delete BEFORE DELETE ON uploads BEGIN
      ${statUpsert('OLD.bucket', `'upload'`, `''`, '-1', '0', '0')}
