@@ -176,10 +176,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       getInline: db.prepare<[number], { data: Buffer }>('SELECT data FROM inline_data WHERE id = ?'),
       insertInline: db.prepare('INSERT INTO inline_data (data) VALUES (?)'),
       deleteInline: db.prepare('DELETE FROM inline_data WHERE id = ?'),
-      // An unversioned delete reads the row it removes in the same statement (no SELECT before it).
-      deleteObjectReturning: db.prepare<[string, string], unknown[]>(
-        `DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING ${OBJECT_ROW_COLUMNS.replaceAll('o.', '')}`,
-      ).raw(true),
+      // The row an unversioned delete removes, without the inline bytes (then deleteObject). Not `DELETE … RETURNING`:
+      // SQLite collects RETURNING rows in a temporary B-tree opened and closed per statement, which costs more
+      // than this second seek of pages the first one just read (docs/performance.md).
+      objectRowAlone: db.prepare<[string, string], unknown[]>(`SELECT ${OBJECT_ROW_COLUMNS} FROM objects o WHERE o.bucket = ? AND o.key = ?`).raw(true),
       insertUpload: db.prepare(
         `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class, attrs)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -579,8 +579,9 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       if (!this.isIncarnation(bucket, sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       const status = this.bucketStatus(bucket) ?? null;
       if (versionId === undefined && status === null) {
-        const raw = this.stmts.deleteObjectReturning.get(bucket, key);
+        const raw = this.stmts.objectRowAlone.get(bucket, key);
         if (raw === undefined) return { removed: null, versionId: null, deleteMarker: false };
+        this.stmts.deleteObject.run(bucket, key);
         const row = objectRowOf(raw);
         const removed = toObject(row, null);
         // A guard that refuses throws: this write's savepoint undoes the delete.
