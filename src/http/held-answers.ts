@@ -53,11 +53,13 @@ export function heldAnswerBytes(): number {
 
 /**
  * A whole answer larger than HELD_ANSWERS.countedOver as a counted body (until it closes); null when it would take the
- * answers held past HELD_ANSWERS.maxBytes (the caller answers 503 instead). The caller leaves smaller answers as they are.
+ * answers held past HELD_ANSWERS.maxBytes (the caller answers 503 instead), unless `always`: the answer of a request
+ * that has done what it asked (a write, a delete) is counted and sent, never replaced by a refusal its client would
+ * retry. The caller leaves smaller answers as they are.
  */
-export function holdAnswer(bytes: Buffer): Readable | null {
+export function holdAnswer(bytes: Buffer, always = false): Readable | null {
   const size = bytes.length;
-  if (held + size > HELD_ANSWERS.maxBytes) return null;
+  if (!always && held + size > HELD_ANSWERS.maxBytes) return null;
   held += size;
   return slicedBody(bytes, () => {
     held -= size;

@@ -427,9 +427,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
 }
 
 /**
- * An OSS answer built whole: one larger than HELD_ANSWERS.countedOver becomes a body counted until its client has it, or a
- * 503 ServiceUnavailable when the answers held would go past the bound (a client that asks and never reads holds its
- * answer until the idle timeout; XML escaping makes a listing of 1,000 keys up to ~5 MB).
+ * An OSS answer built whole: one larger than HELD_ANSWERS.countedOver becomes a body counted until its client has it, or,
+ * for a GET, a 503 ServiceUnavailable when the answers held would go past the bound (a client that asks and never reads
+ * holds its answer until the idle timeout; XML escaping makes a listing of 1,000 keys up to ~5 MB).
  */
 function heldOrBusy(req: IncomingMessage, response: OssResponse, requestId: string, rec: RequestRecord): OssResponse {
   const body = response.body;
@@ -442,7 +442,9 @@ function heldOrBusy(req: IncomingMessage, response: OssResponse, requestId: stri
     response.body = bytes; // encoded once: write() sends it as it is
     return response;
   }
-  const held = holdAnswer(bytes);
+  // Only a read is refused: what another request did (an upload and its callback's answer, a DeleteMultipleObjects)
+  // is done, and a 503 would have its client do it again.
+  const held = holdAnswer(bytes, req.method !== 'GET');
   if (held === null) {
     const busy = new AppError('ServiceUnavailable', 'Answers waiting for their clients take all the memory the server gives them; retry later.');
     rec.errorCode = busy.code;
