@@ -25,7 +25,8 @@
 //   Wave 15 had measured 300 readers of a 1.29 MB answer (+33 MB) and left it to the kernel's buffers. Now an OSS
 //   answer larger than 64 KiB is handed over in copied slices and counted process-wide until sent
 //   (http/held-answers.ts, the mechanism of processed images), and one that would take the answers held past 256 MiB
-//   is 503 ServiceUnavailable instead: the same 1,500 readers stay at +320 MB (docs/limits.md).
+//   is 503 ServiceUnavailable instead (a GET only: what a write did is answered), so the same 1,500 readers stay at
+//   +320 MB (docs/limits.md).
 // - A batch job's tasks were decided on what its worker's process had cached. On PostgreSQL each process catches up
 //   with the others' writes as a request arrives (http/shared-state.ts), and the lifecycle worker before each bucket,
 //   but the batch job worker answers no request: a process that had served none since the job was prepared kept
@@ -43,6 +44,43 @@
 //   turns of the loop, and parsed a page at a time, each line's cells linearly and only the columns Spec.Fields
 //   names (ManifestRows; the same tasks as before on 80,000 random manifests): the same job holds the loop
 //   ~70 ms at most, +30 MB (domain/batch-job-worker.ts; docs/batch-operations.md).
+//
+// Found and not changed (reported):
+// - An upload that trickles holds what it sent of its current 512 KiB block (domain/ingest.ts, wave 14's bound): 300
+//   anonymous PUTs to a public-read-write bucket, each sending 512 KiB less a byte, +174 MB (the default connection
+//   cap ~5 GB). Refusing new uploads past a process-wide count of such bytes (as processed images do) is left open.
+// - POP RPC answers (RAM/STS pages of up to 1,000 entries) are not counted with the held answers: signed callers only.
+// - Object ACL, tag, seal, retention and legal-hold updates carry no bucket incarnation to the store (object writes
+//   and configurations do): a bucket deleted and made again by another account between a request's authorization
+//   and its update, a window of a few store calls, would take the update; for a batch job, of a page.
+// - PostVodPlaylist writes its playlist as oss:PostVodPlaylist alone: into a bucket whose default encryption is KMS,
+//   without kms:GenerateDataKey of its caller (its content is the server's, the key the bucket owner's).
+// - ObjectWorm's default-rule history keeps every rule still protecting a version (at most 1,000): 1,000 Puts
+//   alternating two 100-year rules freeze the configuration for a century, for whoever may put it.
+// - UpdateJobStatus (and UpdateJobPriority) are authorized on the account, as OSS names them: any user allowed them
+//   may confirm a job another user created with ConfirmationRequired (a role it could not pass itself).
+//
+// Tried and held (guarded above where a test can fail, else by batch-operations, sdk-suites-seventh and the waves):
+// - Batch Operations: a manifest naming another account's bucket (each task AccessDenied, no listing of it), a
+//   RoleArn of another account (InvalidRoleArn; ram:PassRole on it refused), job ids (80 random bits, kept per
+//   account: another account's id is NoSuchJob) and ClientRequestTokens (per account); the report written as the
+//   role's PutObject with no ACL granting it, under a per-job prefix; a manifest that is a symlink is read as the
+//   link's own record (no bytes), not its target; a task's acs:SourceIp is present and empty, so a bucket policy's
+//   Deny on NotIpAddress applies to it (fails closed); a key-prefix job over a bucket replaced after preparation
+//   skips the objects written since (preparedAt). CreateJob, DescribeJob, ListJobs and UpdateJob* mutated (7,000
+//   requests over all the new endpoints below, the worker running): no 5xx, the process alive.
+// - ObjectWorm: DeleteObject and DeleteMultipleObjects (quiet or not) of a version under a legal hold or retention
+//   are 409 FileImmutable, nothing deleted; DeleteBucket 409; a copy onto itself writes a new version; every
+//   in-place update of a version (restore, ACL, tags, transitions, access tracking) keeps objectRetention and
+//   legalHold in its attrs; ?retention / ?legalHold are never granted by an ACL nor signed by V1's legacy list.
+// - Block Public Access: no IfExists operators exist, so a "pinning" condition on acs:SourceVpc cannot admit
+//   requests that lack the key; kms:Decrypt is checked on every reader of an object's bytes (GetObject, copies,
+//   UploadPartCopy, select, image sources and watermarks, batch manifests); callback and fetch targets refuse
+//   private, NAT64, 6to4 and mapped addresses at connect time; Mirror rules are stored, never fetched.
+// - The vending service: JWT algorithms from the key, `crit` refused, exp required; a fixed list of static files;
+//   bodies ≤ 16 KiB. User-defined log fields never log credentials, and header names such as `constructor` only
+//   drop the fields (caught). 100 pipelined 5 MB listings on one unread connection held +17 MB (node answers
+//   them one after the other). Image styles cannot name styles; select's JSON nesting is bounded.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
