@@ -313,6 +313,20 @@ describe('Agentic buckets (the Go SDK v2 oss/agentic integration tests)', () => 
     const n: Creds = { ak: byName.accessKeyId, secret: byName.accessKeySecret };
     fails(await ab.get(b, n), 403, 'AccessDenied', 'GetAgenticBucket on the general ARN');
     fails(await ab.list([], n), 403, 'AccessDenied', 'ListAgenticBuckets without oss:ListBuckets');
+    // Nor through the general bucket operations on the agentic bucket's name (red-team wave 17): they too are decided on
+    // agenticbucket/<name>. Before, the general DeleteBucketPublicAccessBlock (sent without `agenticBucket`) was 204 for
+    // this user and for one whose Deny names agenticbucket/*, taking the agentic bucket's Block Public Access away.
+    const generalDeleteBpa = (c: Creds) => send({ method: 'DELETE', bucket: full(b), key: null, params: [['publicAccessBlock', '']] }, c);
+    fails(await generalDeleteBpa(n), 403, 'AccessDenied', 'general DeleteBucketPublicAccessBlock on the general ARN');
+    fails(await send({ method: 'PUT', bucket: full(b), key: null, params: [['acl', '']], headers: { 'x-oss-acl': 'private' } }, n), 403, 'AccessDenied', 'general PutBucketAcl on the general ARN');
+    const denied = await ram.userWith('agentic-denied', policyDoc(
+      { Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:*'] },
+      { Effect: 'Deny', Action: ['oss:DeleteBucketPublicAccessBlock'], Resource: ['acs:oss:*:*:agenticbucket/*'] },
+    ));
+    const d: Creds = { ak: denied.accessKeyId, secret: denied.accessKeySecret };
+    fails(await ab.attr('DELETE', b, 'publicAccessBlock', undefined, {}, d), 403, 'AccessDenied', 'DeleteAgenticBucketPublicAccessBlock under the Deny');
+    fails(await generalDeleteBpa(d), 403, 'AccessDenied', 'general DeleteBucketPublicAccessBlock under the Deny');
+    assert.equal(one(text(status(await ab.attr('GET', b, 'publicAccessBlock'), 200, 'GetAgenticBucketPublicAccessBlock')), 'BlockPublicAccess'), 'true');
     // Creating one needs oss:PutBucket on its agenticbucket/ ARN: a user with only that may create, not a general bucket.
     const maker = await ram.userWith('agentic-maker', policyDoc({ Effect: 'Allow', Action: ['oss:PutBucket', 'oss:ListBucketSpaces'], Resource: ['acs:oss:*:*:agenticbucket/*'] }));
     const m: Creds = { ak: maker.accessKeyId, secret: maker.accessKeySecret };

@@ -13,6 +13,7 @@ import { bucketRuleRefusal } from './bucket-rules.js';
 import { accessPointRefusal, evaluatedPolicyOf } from './access-point.js';
 import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 import { readConfig } from '../domain/bucket-config.js';
+import { agenticStatusOf } from '../domain/agentic-buckets.js';
 import { storedKind } from '../domain/stored-configs.js';
 import { bucketTags } from '../oss/stored/tags.js';
 import { bucketDefaultEncryption, DEFAULT_KMS_KEY } from '../domain/encryption.js';
@@ -293,7 +294,7 @@ function decideCheck(
     if (trace) {
       trace.authz = {
         action: check.action,
-        resource: ossResourceArn(bucket.region, bucket.ownerAccountId, resourceName(check, bucket.name), check.key ?? undefined),
+        resource: ossResourceArn(bucket.region, bucket.ownerAccountId, resourceName(check, bucket.name, bucket), check.key ?? undefined),
         decision: 'ExplicitDeny',
         layer: ruled.rule,
         policy: `${RULE_NAMES[ruled.rule]} of ${bucket.name}`,
@@ -303,7 +304,7 @@ function decideCheck(
     throw ruled.error;
   }
   const bucketPolicy = bucketPolicyOf(bucket);
-  const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, resourceName(check, bucket.name), check.key ?? undefined);
+  const resource = ossResourceArn(bucket.region, bucket.ownerAccountId, resourceName(check, bucket.name, bucket), check.key ?? undefined);
   const input: OssAuthzInput = {
     caller,
     bucketOwner: bucket.ownerAccountId,
@@ -325,9 +326,16 @@ function decideCheck(
   return decideOnBucket(check, bucket, input, deps);
 }
 
-/** The resource part of a check's ARN: the bucket's name, or `agenticbucket/<name>` for an agentic bucket (AuthzCheck.agentic). */
-function resourceName(check: AuthzCheck, bucket: string): string {
-  return check.agentic === true ? `agenticbucket/${bucket}` : bucket;
+/**
+ * The resource part of a check's ARN: the bucket's name, or `agenticbucket/<name>` for an agentic bucket. An existing
+ * bucket's kind decides, not the route: the general operations on an agentic bucket's name (PutBucketAcl,
+ * DeleteBucketPublicAccessBlock, … without `agenticBucket`) are decided on its agenticbucket/ ARN too, else a policy
+ * Allowing the bucket's plain ARN, or a Deny naming agenticbucket/*, was stepped around by leaving the parameter out
+ * (docs/agentic-buckets.md). A missing one (CreateAgenticBucket) is what the check says (AuthzCheck.agentic).
+ */
+function resourceName(check: AuthzCheck, name: string, bucket?: Bucket): string {
+  const agentic = bucket === undefined ? check.agentic === true : agenticStatusOf(bucket) !== null;
+  return agentic ? `agenticbucket/${name}` : name;
 }
 
 /** Decides one check on an existing bucket: by policies and owner, then by the object's own ACL if it comes to that. */
