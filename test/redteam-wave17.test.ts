@@ -242,6 +242,58 @@ describe('redteam wave 17: answers built whole wait for their clients within a b
   });
 });
 
+describe('redteam wave 17 (reviewer 7): one client\'s stalled readers take at most its share of the held answers', () => {
+  let srv: TestServer;
+  const saved = { ...HELD_ANSWERS };
+  const keys = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}${'&'.repeat(1019)}`);
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket('w17-share', { acl: 'public-read' } as never);
+    const oss = srv.client({ bucket: 'w17-share' });
+    await mapLimit(keys, 16, (k) => oss.put(k, Buffer.from('x')));
+  });
+  after(async () => {
+    Object.assign(HELD_ANSWERS, saved);
+    await srv?.stop();
+  });
+
+  /** An anonymous listing of the 1,000 escaped keys (~5.4 MB) asked from `from`: its status, then the socket left unread. */
+  const ask = (from: string) => new Promise<{ status: number; socket: Socket }>((resolve, reject) => {
+    const s = connect({ port: srv.port, host: '127.0.0.1', localAddress: from });
+    s.on('error', reject);
+    s.once('data', (chunk: Buffer) => {
+      s.pause();
+      resolve({ status: Number(chunk.toString('latin1').split(' ')[1]), socket: s });
+    });
+    s.write(`GET /w17-share/?max-keys=1000 HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n\r\n`);
+  });
+
+  it('eight stalled readers from one address hold two answers (its share), and a reader from another address is served', async () => {
+    const full = (await rawRequest(srv.port, { method: 'GET', path: '/w17-share/?max-keys=1000', headers: { host: `127.0.0.1:${srv.port}` } })).body.length;
+    assert.ok(full > 5_000_000, `${full} bytes`);
+    // Room for eight such answers in all, two per client. Before, the one client took all eight and the other's was 503.
+    HELD_ANSWERS.maxBytes = 8 * full + 1024;
+    HELD_ANSWERS.perClientBytes = 2 * full + 1024;
+    const stalled: Socket[] = [];
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await ask('127.0.0.1');
+        stalled.push(r.socket);
+        statuses.push(r.status);
+      }
+      assert.deepEqual(statuses, [200, 200, 503, 503, 503, 503, 503, 503]);
+      const other = await ask('127.0.0.2');
+      stalled.push(other.socket);
+      assert.equal(other.status, 200);
+    } finally {
+      for (const s of stalled) s.destroy();
+      Object.assign(HELD_ANSWERS, saved);
+    }
+    await eventually(() => heldAnswerBytes() === 0, 'let go when their clients left');
+  });
+});
+
 /**
  * Two processes on one PostgreSQL database (a receives the requests, b's worker runs the jobs), or one server on SQLite
  * (where the case holds anyway: one process owns the file, so its caches see every write).

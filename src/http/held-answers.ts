@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
  * Whole answers larger than `countedOver` count against `maxBytes` for the process until sent; mutable for tests.
  * Inline objects (at most 64 KiB, LIMITS.inlineMaxSize) never are: a GET of one is handed over as it always was.
  */
-export const HELD_ANSWERS = { countedOver: 64 * 1024, maxBytes: 256 * 1024 * 1024 };
+export const HELD_ANSWERS = { countedOver: 64 * 1024, maxBytes: 256 * 1024 * 1024, perClientBytes: 32 * 1024 * 1024 };
 
 /** Handed to the response a slice at a time, each a copy, so a stalled client never pins more than its last slices. */
 const SLICE_BYTES = 256 * 1024;
@@ -45,6 +45,8 @@ export function slicedBody(bytes: Buffer, onClose: () => void): Readable {
 }
 
 let held = 0;
+/** Bytes held per client (clientOf): one client's stalled readers take at most HELD_ANSWERS.perClientBytes. */
+const heldBy = new Map<string, number>();
 
 /** Bytes of whole answers held now for their clients. */
 export function heldAnswerBytes(): number {
@@ -52,16 +54,37 @@ export function heldAnswerBytes(): number {
 }
 
 /**
- * A whole answer larger than HELD_ANSWERS.countedOver as a counted body (until it closes); null when it would take the
- * answers held past HELD_ANSWERS.maxBytes (the caller answers 503 instead), unless `always`: the answer of a request
- * that has done what it asked (a write, a delete) is counted and sent, never replaced by a refusal its client would
- * retry. The caller leaves smaller answers as they are.
+ * Whose share an answer counts against: the peer's address, an IPv6 one by its /64 (one host is given a whole /64, so
+ * its addresses are one client).
  */
-export function holdAnswer(bytes: Buffer, always = false): Readable | null {
+export function clientOf(address: string | undefined): string {
+  const a = (address ?? '').toLowerCase();
+  if (!a.includes(':') || a.startsWith('::ffff:')) return a;
+  const [head = '', tail = ''] = a.split('::', 2) as [string, string?];
+  const left = head === '' ? [] : head.split(':');
+  const right = a.includes('::') && tail !== '' ? tail.split(':') : [];
+  const groups = a.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':') + '::/64';
+}
+
+/**
+ * A whole answer larger than HELD_ANSWERS.countedOver as a counted body (until it closes); null when it would take the
+ * answers held past HELD_ANSWERS.maxBytes, or `client`'s (clientOf) past HELD_ANSWERS.perClientBytes (the caller
+ * answers 503 instead), unless `always`: the answer of a request that has done what it asked (a write, a delete) is
+ * counted and sent, never replaced by a refusal its client would retry. The caller leaves smaller answers as they are.
+ * The share per client keeps one client's stalled readers from taking the whole bound: before, ~50 connections that
+ * asked a 5 MB listing and never read made every other client's larger GET answers 503 until the idle timeout.
+ */
+export function holdAnswer(bytes: Buffer, client: string, always = false): Readable | null {
   const size = bytes.length;
-  if (!always && held + size > HELD_ANSWERS.maxBytes) return null;
+  const mine = heldBy.get(client) ?? 0;
+  if (!always && (held + size > HELD_ANSWERS.maxBytes || mine + size > HELD_ANSWERS.perClientBytes)) return null;
   held += size;
+  heldBy.set(client, mine + size);
   return slicedBody(bytes, () => {
     held -= size;
+    const left = (heldBy.get(client) ?? 0) - size;
+    if (left > 0) heldBy.set(client, left);
+    else heldBy.delete(client);
   });
 }

@@ -17,7 +17,7 @@ import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
 import { missingBucketFirst, onMissingBucket } from '../oss/missing-bucket-first.js';
 import { ossErrorResponse } from '../oss/error-response.js';
-import { HELD_ANSWERS, holdAnswer } from './held-answers.js';
+import { clientOf, HELD_ANSWERS, holdAnswer } from './held-answers.js';
 import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
 import { route, type AuthzCheck, type Operation } from '../oss/operations.js';
@@ -444,7 +444,7 @@ function heldOrBusy(req: IncomingMessage, response: OssResponse, requestId: stri
   }
   // Only a read is refused: what another request did (an upload and its callback's answer, a DeleteMultipleObjects)
   // is done, and a 503 would have its client do it again.
-  const held = holdAnswer(bytes, req.method !== 'GET');
+  const held = holdAnswer(bytes, clientOf(req.socket.remoteAddress), req.method !== 'GET');
   if (held === null) {
     const busy = new AppError('ServiceUnavailable', 'Answers waiting for their clients take all the memory the server gives them; retry later.');
     rec.errorCode = busy.code;
