@@ -83,6 +83,7 @@
 //   them one after the other). Image styles cannot name styles; select's JSON nesting is bounded.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { HELD_ANSWERS, heldAnswerBytes } from '../src/http/held-answers.js';
@@ -99,7 +100,7 @@ const UPLOAD_ID = '0123456789ABCDEF0123456789ABCDEF';
 
 describe('redteam wave 17: bodies read whole after authorization are bounded across requests and in time', () => {
   let srv: TestServer;
-  const saved = { limit: READ_WHOLE_BODY_BOUNDS.budget.limit, deadlineMs: READ_WHOLE_BODY_BOUNDS.deadlineMs };
+  const saved = { limit: READ_WHOLE_BODY_BOUNDS.budget.limit, perClient: READ_WHOLE_BODY_BOUNDS.budget.perClient, deadlineMs: READ_WHOLE_BODY_BOUNDS.deadlineMs };
   before(async () => {
     srv = await startTestServer();
     await srv.client().putBucket('w17-prw', { acl: 'public-read-write' } as never);
@@ -147,6 +148,47 @@ describe('redteam wave 17: bodies read whole after authorization are bounded acr
       READ_WHOLE_BODY_BOUNDS.budget.limit = saved.limit;
       READ_WHOLE_BODY_BOUNDS.deadlineMs = saved.deadlineMs;
     }
+  });
+
+  it('(reviewer 7) one client\'s stalled bodies take at most its share: another client\'s body is still read', async () => {
+    // Room for two stalled 4 MiB bodies in all, one per client. Before, the one client's second was held as well and the
+    // other client's 3 MiB body was 503.
+    READ_WHOLE_BODY_BOUNDS.budget.limit = 11 * 1024 * 1024;
+    READ_WHOLE_BODY_BOUNDS.budget.perClient = 5 * 1024 * 1024;
+    READ_WHOLE_BODY_BOUNDS.deadlineMs = 600_000;
+    const held: Socket[] = [];
+    try {
+      held.push(stalledComplete(4 * 1024 * 1024, 4 * 1024 * 1024 - 10));
+      await eventually(() => READ_WHOLE_BODY_BOUNDS.budget.inUse >= 4 * 1024 * 1024 - 10, 'the server holds the first stalled body');
+      const second = stalledComplete(4 * 1024 * 1024, 4 * 1024 * 1024 - 10);
+      held.push(second);
+      let answered = '';
+      second.on('data', (c: Buffer) => { answered += c.toString('latin1'); });
+      await eventually(() => answered !== '' || READ_WHOLE_BODY_BOUNDS.budget.inUse >= 2 * (4 * 1024 * 1024 - 10), 'the second stalled body held or refused');
+      const body = `<CompleteMultipartUpload>${'<Part><PartNumber>1</PartNumber><ETag>"a"</ETag></Part>'.repeat(60_000)}</CompleteMultipartUpload>`;
+      const other = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const r = httpRequest({
+          host: '127.0.0.1', port: srv.port, localAddress: '127.0.0.2', method: 'POST', path: `/w17-prw/k3?uploadId=${UPLOAD_ID}`,
+          headers: { host: `127.0.0.1:${srv.port}`, 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) },
+        }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => { text += c.toString('utf8'); });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        r.on('error', reject);
+        r.end(body);
+      });
+      assert.ok(Buffer.byteLength(body) > 3 * 1024 * 1024);
+      // Read whole and answered for what it is (its 60,000 parts are more nodes than a part list may have), not 503.
+      assert.deepEqual([other.status, strictTexts(other.text, 'Code')[0]], [400, 'MalformedXML'], other.text.slice(0, 300));
+      assert.match(answered, /^HTTP\/1\.1 503/);
+    } finally {
+      for (const s of held) s.destroy();
+      READ_WHOLE_BODY_BOUNDS.budget.limit = saved.limit;
+      READ_WHOLE_BODY_BOUNDS.budget.perClient = saved.perClient;
+      READ_WHOLE_BODY_BOUNDS.deadlineMs = saved.deadlineMs;
+    }
+    await eventually(() => READ_WHOLE_BODY_BOUNDS.budget.inUse === 0, 'given back when the clients left');
   });
 
   it('a body that trickles past the deadline is cut, its share given back; a tenant\'s own configuration bodies count too', async () => {

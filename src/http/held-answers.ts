@@ -54,20 +54,6 @@ export function heldAnswerBytes(): number {
 }
 
 /**
- * Whose share an answer counts against: the peer's address, an IPv6 one by its /64 (one host is given a whole /64, so
- * its addresses are one client).
- */
-export function clientOf(address: string | undefined): string {
-  const a = (address ?? '').toLowerCase();
-  if (!a.includes(':') || a.startsWith('::ffff:')) return a;
-  const [head = '', tail = ''] = a.split('::', 2) as [string, string?];
-  const left = head === '' ? [] : head.split(':');
-  const right = a.includes('::') && tail !== '' ? tail.split(':') : [];
-  const groups = a.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':') + '::/64';
-}
-
-/**
  * A whole answer larger than HELD_ANSWERS.countedOver as a counted body (until it closes); null when it would take the
  * answers held past HELD_ANSWERS.maxBytes, or `client`'s (clientOf) past HELD_ANSWERS.perClientBytes (the caller
  * answers 503 instead), unless `always`: the answer of a request that has done what it asked (a write, a delete) is

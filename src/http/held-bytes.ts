@@ -6,22 +6,50 @@
  */
 export class HeldBytes {
   private held = 0;
+  private readonly heldBy = new Map<string, number>();
 
-  constructor(public limit: number) {}
+  /**
+   * `perClient`: what one client (clientOf) may hold of `limit`, so that one client's stalled bodies cannot take the
+   * whole budget and have every other client's refused; unset, only the whole is bounded.
+   */
+  constructor(public limit: number, public perClient?: number) {}
 
-  /** Takes `n` bytes, or answers false (and takes nothing) when that would go beyond the limit. */
-  take(n: number): boolean {
+  /** Takes `n` bytes for `client`, or answers false (and takes nothing) when that would go beyond a limit. */
+  take(n: number, client = ''): boolean {
     if (this.held + n > this.limit) return false;
+    if (this.perClient !== undefined) {
+      const mine = (this.heldBy.get(client) ?? 0) + n;
+      if (mine > this.perClient) return false;
+      this.heldBy.set(client, mine);
+    }
     this.held += n;
     return true;
   }
 
-  give(n: number): void {
+  give(n: number, client = ''): void {
     this.held -= n;
+    if (this.perClient === undefined) return;
+    const left = (this.heldBy.get(client) ?? 0) - n;
+    if (left > 0) this.heldBy.set(client, left);
+    else this.heldBy.delete(client);
   }
 
   /** Bytes held now (tests, diagnostics). */
   get inUse(): number {
     return this.held;
   }
+}
+
+/**
+ * Whose share a held body or answer counts against (HeldBytes, http/held-answers.ts): the peer's address, an IPv6 one by its /64 (one host is given a whole /64, so
+ * its addresses are one client).
+ */
+export function clientOf(address: string | undefined): string {
+  const a = (address ?? '').toLowerCase();
+  if (!a.includes(':') || a.startsWith('::ffff:')) return a;
+  const [head = '', tail = ''] = a.split('::', 2) as [string, string?];
+  const left = head === '' ? [] : head.split(':');
+  const right = a.includes('::') && tail !== '' ? tail.split(':') : [];
+  const groups = a.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':') + '::/64';
 }

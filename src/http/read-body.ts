@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
-import type { HeldBytes } from './held-bytes.js';
+import { clientOf, type HeldBytes } from './held-bytes.js';
 
 /**
  * Bounds across requests of the bodies an entry point reads whole (readBoundedBody's `shared`): those read before
@@ -39,6 +39,8 @@ export async function readBoundedBody(body: Readable, limit: number, tooLarge: (
   let size = 0;
   let taken = 0;
   const timer = shared === undefined ? null : setTimeout(() => body.destroy(), shared.deadlineMs);
+  // The client whose share of the budget the body counts against (a request's peer; HeldBytes.perClient).
+  const client = shared?.budget.perClient === undefined ? '' : clientOf((body as Readable & { socket?: { remoteAddress?: string } }).socket?.remoteAddress);
   timer?.unref();
   let refusal: Error | null = null;
   try {
@@ -46,7 +48,7 @@ export async function readBoundedBody(body: Readable, limit: number, tooLarge: (
       size += chunk.length;
       if (size > limit) throw (refusal = tooLarge());
       if (shared !== undefined) {
-        if (!shared.budget.take(chunk.length)) throw (refusal = shared.busy());
+        if (!shared.budget.take(chunk.length, client)) throw (refusal = shared.busy());
         taken += chunk.length;
       }
       chunks.push(chunk);
@@ -62,6 +64,6 @@ export async function readBoundedBody(body: Readable, limit: number, tooLarge: (
   } finally {
     if (timer !== null) clearTimeout(timer);
     // Read whole or refused, the bytes are the caller's or garbage now: the budget is for reads in progress.
-    shared?.budget.give(taken);
+    shared?.budget.give(taken, client);
   }
 }

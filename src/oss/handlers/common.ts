@@ -55,7 +55,8 @@ export function readBodyBeforeAuthorization(body: Readable, limit: number): Prom
  * CompleteMultipartUpload body short of its end kept +1 GB, the default connection cap (~9,000 at a limit of 20,000
  * files) ~36 GB, and a trickle held its share for ever (docs/limits.md).
  */
-export const READ_WHOLE_BODY_BOUNDS = { budget: new HeldBytes(128 * 1024 * 1024), deadlineMs: 60_000 };
+// 32 MiB of it per client (its address): one client's stalled bodies cannot have every other client's refused.
+export const READ_WHOLE_BODY_BOUNDS = { budget: new HeldBytes(128 * 1024 * 1024, 32 * 1024 * 1024), deadlineMs: 60_000 };
 
 /** Reads a small request body (XML/JSON configuration) with a size cap, within READ_WHOLE_BODY_BOUNDS. */
 export function readSmallBody(body: Readable, limit: number): Promise<Buffer> {
