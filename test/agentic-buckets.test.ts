@@ -267,6 +267,13 @@ describe('Agentic buckets (the Go SDK v2 oss/agentic integration tests)', () => 
     fails(await ab.del(b), 409, 'AgenticBucketNotReady', 'Delete within the wait');
     now += DAY_MS + 1000;
     fails(await ab.del(b), 409, 'BucketNotEmpty', 'Delete with a space left');
+    // Another account the owner's bucket policy lets delete it finds the owner's spaces too (red-team wave 17: they
+    // were looked for in the caller's account, so its Delete was 204 and the spaces were left without their bucket).
+    const B = '1999999999999977';
+    await srv.accounts.create({ accountId: B, name: 'agentic-other', accessKeyId: 'LTAIagenticOtherB01', accessKeySecret: 'agentic-other-secret-0000000001' });
+    const policy = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:DeleteBucket'], Principal: [B], Resource: [`acs:oss:*:*:agenticbucket/${full(b)}`] }] });
+    status(await ab.attr('PUT', b, 'policy', policy, { contentType: 'application/json' }), 200, 'PutAgenticBucketPolicy for the other account');
+    fails(await ab.del(b, { ak: 'LTAIagenticOtherB01', secret: 'agentic-other-secret-0000000001' }), 409, 'BucketNotEmpty', 'Delete by the other account with the owner\'s space left');
     status(await bs.deleteObject(b, 'k'), 204, 'DeleteObject');
     status(await bs.deleteBucket(b), 204, 'DeleteBucket of the space');
     status(await ab.del(b), 204, 'DeleteAgenticBucket');

@@ -130,13 +130,14 @@ export class AgenticBucketService {
    * DeleteAgenticBucket: only once it has been Disabled for AGENTIC_DELETE_DELAY_MS (409 AgenticBucketNotReady before,
    * and while Enabled), and has no bucket space left (409 BucketNotEmpty [UNVERIFIED: the code]).
    */
-  async delete(name: string, ownerAccountId: string): Promise<void> {
+  async delete(name: string): Promise<void> {
     const b = await this.require(name);
     const state = readConfig(b, AGENTIC)!;
     if (state.status !== 'Disabled' || this.ctx.clock() - state.since < AGENTIC_DELETE_DELAY_MS) {
       throw new AppError('AgenticBucketNotReady', undefined, { BucketName: name });
     }
-    const spaces = await this.spaces(name, ownerAccountId, { prefix: '', after: '', maxKeys: 1 });
+    // The bucket's owner's spaces, whoever asks (another account a bucket policy lets delete it has none of them).
+    const spaces = await this.spaces(name, b.ownerAccountId, { prefix: '', after: '', maxKeys: 1 });
     if (spaces.items.length > 0) throw new AppError('BucketNotEmpty', 'The agentic bucket still has bucket spaces. Please delete them first.', { BucketName: name });
     await this.buckets.delete(name);
   }

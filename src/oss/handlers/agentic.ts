@@ -82,7 +82,7 @@ export const putAgenticBucketStatus: Handler = async (req) => {
 };
 
 export const deleteAgenticBucket: Handler = async (req) => {
-  await req.services.agentic.delete(nameOf(req), req.accountId);
+  await req.services.agentic.delete(nameOf(req));
   return empty(204);
 };
 
