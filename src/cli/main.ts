@@ -240,6 +240,29 @@ export function buildProgram(): Command {
           leaseMs: (o.gcLease ?? fromEnv('ALUNITE_GC_LEASE', seconds(2), 30)) * 1000,
         },
       }).catch(explainListenError);
+      const out = o.json ? { write: (_line: string): boolean => true } : process.stdout;
+      // The signal handlers are in place before the banner (or the --json line) says the server listens: a supervisor
+      // (or a test) sending SIGINT as soon as it reads that line must get the graceful stop, not node's default exit
+      // (between the write and process.on, a busy machine could deliver it to no handler: exit code null).
+      // Say what a stop does, as a user who pressed Ctrl-C waits on a silent terminal otherwise: uploads in flight
+      // are cut and cleaned up first (test/graceful-stop). A second Ctrl-C exits at once; what the first stop had not
+      // finished is what a crash leaves, which the next start collects (docs/operations.md).
+      let stopping = false;
+      const stop = (signal: string, announce = true): void => {
+        if (stopping) {
+          out.write(`alunite: ${signal} again, exiting now\n`);
+          process.exit(130);
+        }
+        stopping = true;
+        if (announce) out.write(`alunite: ${signal}, stopping (in-flight requests are cut; ${signal === 'SIGINT' ? 'Ctrl-C again' : 'SIGINT'} exits at once)\n`);
+        void running.close().then(() => {
+          if (announce) out.write('alunite stopped\n');
+          process.exit(0);
+        });
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      stopWithNpmStart(() => stop('npm start ended', false)); // its own line is on stderr; stdout may have gone with npm
       // --json: one line instead of the banner, written once the server listens (a script reads the URL and dev keys from it).
       if (o.json) {
         process.stdout.write(`${JSON.stringify({
@@ -248,7 +271,6 @@ export function buildProgram(): Command {
           ...(usingDevKeys ? { developmentCredentials: { accessKeyId, accessKeySecret } } : {}),
         })}\n`);
       }
-      const out = o.json ? { write: (_line: string): boolean => true } : process.stdout;
       // Listening on every interface (0.0.0.0, ::): what to type on this machine is the loopback address; browsers
       // refuse 0.0.0.0 as a destination.
       const local = localUrl(running.url);
@@ -271,25 +293,6 @@ export function buildProgram(): Command {
       }
       out.write(`alunite listening on ${running.url}\n`);
       if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
-      // Say what a stop does, as a user who pressed Ctrl-C waits on a silent terminal otherwise: uploads in flight
-      // are cut and cleaned up first (test/graceful-stop). A second Ctrl-C exits at once; what the first stop had not
-      // finished is what a crash leaves, which the next start collects (docs/operations.md).
-      let stopping = false;
-      const stop = (signal: string, announce = true): void => {
-        if (stopping) {
-          out.write(`alunite: ${signal} again, exiting now\n`);
-          process.exit(130);
-        }
-        stopping = true;
-        if (announce) out.write(`alunite: ${signal}, stopping (in-flight requests are cut; ${signal === 'SIGINT' ? 'Ctrl-C again' : 'SIGINT'} exits at once)\n`);
-        void running.close().then(() => {
-          if (announce) out.write('alunite stopped\n');
-          process.exit(0);
-        });
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      stopWithNpmStart(() => stop('npm start ended', false)); // its own line is on stderr; stdout may have gone with npm
     });
 
   program.addCommand(policyCommand());
