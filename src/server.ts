@@ -196,9 +196,9 @@ export interface ServerOptions {
   /**
    * The inventory worker (docs/inventory.md): checks for due inventories every `intervalMs` (default 10 min;
    * 0: only when RunningServer.inventory.runOnce() is called); `rowsPerFile` rows per data file; `dayMs`
-   * (tests only) shortens the Daily / Weekly periods.
+   * (tests only) shortens the Daily / Weekly periods; `pageSize` (tests only) objects listed per step.
    */
-  inventory?: { intervalMs?: number; enabled?: boolean; rowsPerFile?: number; dayMs?: number };
+  inventory?: { intervalMs?: number; enabled?: boolean; rowsPerFile?: number; dayMs?: number; pageSize?: number };
   /**
    * The batch job worker (docs/batch-operations.md): looks for work every `intervalMs` (default 5 s; 0: only when
    * RunningServer.batchJobs.runOnce() is called) and prepares a job once it is `startDelayMs` old (default 10 s);
@@ -465,6 +465,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     intervalMs: inv.intervalMs ?? 10 * 60 * 1000,
     ...(inv.rowsPerFile !== undefined ? { rowsPerFile: inv.rowsPerFile } : {}),
     ...(inv.dayMs !== undefined ? { dayMs: inv.dayMs } : {}),
+    ...(inv.pageSize !== undefined ? { pageSize: inv.pageSize } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
   });
   // ChangePassword's wrong old passwords count with the console sign-in's failures (docs/console.md).

@@ -393,3 +393,123 @@ describe('inventory ObjectAcl, TaggingCount, ObjectType, Crc64', () => {
     }
   });
 });
+
+describe('inventory: a run lists only the source bucket it started on', () => {
+  const OTHER = '2234567890123477';
+  const OTHER_KEYS: [string, string] = ['LTAI5tInventoryOtherKey0', 'InventoryOtherAccountSecret12345'];
+  const asOther = { accessKeyId: OTHER_KEYS[0], accessKeySecret: OTHER_KEYS[1] };
+
+  for (const versions of ['Current', 'All'] as const) {
+    test(`a source deleted during a run and created again by another account is not listed into the owner's inventory (${versions})`, async () => {
+      // Two objects per listing step: the run reads the source in steps, and the name changes hands between two.
+      const srv = await startTestServer({ inventory: { intervalMs: 0, rowsPerFile: 1, dayMs: DAY, pageSize: 2 } });
+      const meta = srv.meta;
+      const scan = meta.scanObjects.bind(meta);
+      const listVersions = meta.listObjectVersions.bind(meta);
+      let steps = 0;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let reached!: () => void;
+      const reachedP = new Promise<void>((r) => (reached = r));
+      // The run's second step in the source waits until the test has handed the name over.
+      const hold = async (bucket: string): Promise<void> => {
+        if (bucket !== 'race-src' || ++steps !== 2) return;
+        reached();
+        await gate;
+      };
+      try {
+        await srv.accounts.create({ accountId: OTHER, name: 'inventory-other', accessKeyId: OTHER_KEYS[0], accessKeySecret: OTHER_KEYS[1] });
+        const client = srv.client();
+        await client.putBucket('race-src');
+        await client.putBucket('race-dest');
+        const src = srv.client({ bucket: 'race-src' });
+        for (const k of ['a.txt', 'b.txt', 'c.txt', 'd.txt']) await src.put(k, Buffer.from(k));
+        assert.equal((await putInventory(srv, 'race-src', inventoryXml({ id: 'race', dest: 'race-dest', versions }))).status, 200);
+        meta.scanObjects = async (...args: Parameters<typeof meta.scanObjects>) => {
+          await hold(args[0]);
+          return scan(...args);
+        };
+        meta.listObjectVersions = async (...args: Parameters<typeof meta.listObjectVersions>) => {
+          await hold(args[0]);
+          return listVersions(...args);
+        };
+        const tick = srv.inventory!.runOnce();
+        await reachedP;
+        await src.deleteMulti(['a.txt', 'b.txt', 'c.txt', 'd.txt']);
+        await client.deleteBucket('race-src');
+        await srv.client(asOther).putBucket('race-src');
+        await srv.client({ ...asOther, bucket: 'race-src' }).put('their-private-plan.txt', Buffer.from('x'));
+        release();
+        const race = (await tick).find((r) => r.bucket === 'race-src' && r.id === 'race')!;
+        assert.equal(race.status, 'Failed', JSON.stringify(race));
+        // Before: the other account's key was listed (a row of a data file, then the manifest) into the owner's inventory.
+        const dest = srv.client({ bucket: 'race-dest' });
+        for (const o of (await dest.list({ 'max-keys': 100 }, {})).objects ?? []) {
+          if (!o.name.endsWith('.csv.gz')) continue;
+          const cells = rowsOf((await dest.get(o.name)).content as Buffer).map((r) => r[1]);
+          assert.ok(!cells.includes('their-private-plan.txt'), `${o.name}: ${cells.join(' ')}`);
+        }
+      } finally {
+        meta.scanObjects = scan;
+        meta.listObjectVersions = listVersions;
+        release();
+        await srv.stop();
+      }
+    });
+  }
+});
+
+describe('inventory: a run writes only into the destination bucket it checked', () => {
+  const OTHER = '2234567890123478';
+  const OTHER_KEYS: [string, string] = ['LTAI5tInventoryOtherKey1', 'InventoryOtherAccountSecret12346'];
+  const asOther = { accessKeyId: OTHER_KEYS[0], accessKeySecret: OTHER_KEYS[1] };
+
+  test('a destination deleted during a run and created again by another account gets none of the run\'s files', async () => {
+    const srv = await startTestServer({ inventory: { intervalMs: 0, rowsPerFile: 1, dayMs: DAY } });
+    const meta = srv.meta;
+    const putObject = meta.putObject.bind(meta);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const reachedP = new Promise<void>((r) => (reached = r));
+    let held = false;
+    try {
+      await srv.accounts.create({ accountId: OTHER, name: 'inventory-other2', accessKeyId: OTHER_KEYS[0], accessKeySecret: OTHER_KEYS[1] });
+      const client = srv.client();
+      await client.putBucket('race-src2');
+      await client.putBucket('race-dest2');
+      const src = srv.client({ bucket: 'race-src2' });
+      for (const k of ['a.txt', 'b.txt', 'c.txt']) await src.put(k, Buffer.from(k));
+      assert.equal((await putInventory(srv, 'race-src2', inventoryXml({ id: 'race', dest: 'race-dest2' }))).status, 200);
+      // The run's first data file is committed; before the worker goes on, the owner deletes the destination and the
+      // other account creates a bucket of that name.
+      meta.putObject = async (...args: Parameters<typeof meta.putObject>) => {
+        const res = await putObject(...args);
+        if (args[0] === 'race-dest2' && !held) {
+          held = true;
+          reached();
+          await gate;
+        }
+        return res;
+      };
+      const tick = srv.inventory!.runOnce();
+      await reachedP;
+      const dest = srv.client({ bucket: 'race-dest2' });
+      const first = (await dest.list({ 'max-keys': 100 }, {})).objects ?? [];
+      assert.equal(first.length, 1, 'the first data file');
+      await dest.deleteMulti(first.map((o) => o.name));
+      await client.deleteBucket('race-dest2');
+      await srv.client(asOther).putBucket('race-dest2');
+      release();
+      const race = (await tick).find((r) => r.bucket === 'race-src2' && r.id === 'race')!;
+      assert.equal(race.status, 'Failed', JSON.stringify(race));
+      // Before: the next data files and the manifest (the source's key names) were written into the other account's bucket.
+      const theirs = await srv.client({ ...asOther, bucket: 'race-dest2' }).list({ 'max-keys': 100 }, {});
+      assert.deepEqual((theirs.objects ?? []).map((o) => o.name), []);
+    } finally {
+      meta.putObject = putObject;
+      release();
+      await srv.stop();
+    }
+  });
+});

@@ -6,6 +6,7 @@ import type { DomainContext } from './context.js';
 import type { Bucket, ObjectRecord, ObjectSummary, VersionSummary } from './model.js';
 import type { ObjectService } from './objects.js';
 import type { Json } from './stored-configs.js';
+import { incarnationOf, isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
 
 /**
  * Bucket inventory files (docs/inventory.md): for every enabled inventory configuration that is due (Daily:
@@ -85,6 +86,8 @@ export interface InventoryWorkerOptions {
   rowsPerFile?: number;
   /** Length of a "day" in ms (development and tests only: shortens Daily and Weekly). */
   dayMs?: number;
+  /** Objects (or versions) listed per step (default 1,000; tests use fewer). */
+  pageSize?: number;
   log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -175,6 +178,7 @@ export class InventoryWorker {
   private running: Promise<RunResult[]> | null = null;
   private stopped = false;
   private readonly rowsPerFile: number;
+  private readonly pageSize: number;
   /** Names this process in the Running runs it writes. */
   private readonly holder = `${process.pid}-${randomUUID()}`;
 
@@ -184,6 +188,7 @@ export class InventoryWorker {
     private readonly opts: InventoryWorkerOptions,
   ) {
     this.rowsPerFile = opts.rowsPerFile ?? INVENTORY_DEFAULTS.rowsPerFile;
+    this.pageSize = opts.pageSize ?? PAGE;
   }
 
   start(): void {
@@ -211,6 +216,9 @@ export class InventoryWorker {
 
   private async round(): Promise<RunResult[]> {
     const results: RunResult[] = [];
+    // Several processes on one database: what this one remembers of buckets (owners, configurations) catches up
+    // with the others' writes first, as a request does (http/shared-state.ts).
+    await this.ctx.meta.refreshSharedState?.();
     let after: string | undefined;
     for (;;) {
       const page = await this.ctx.meta.listBuckets({ prefix: '', ...(after !== undefined ? { after } : {}), limit: 1000 });
@@ -307,6 +315,9 @@ export class InventoryWorker {
     if (dest.ownerAccountId !== source.ownerAccountId || plan.accountId !== source.ownerAccountId) {
       throw new Error('the destination bucket must belong to the source bucket\'s owner (AccountId)');
     }
+    // Every file goes to the bucket checked here: one deleted meanwhile and created again (by another account,
+    // perhaps) is not written to (NoSuchBucket), nor does a listing continue into a new bucket of the source's name.
+    const destIs = incarnationOf(dest);
     const base = inventoryBase(plan.destPrefix, source.name, plan.id);
     const label = runLabel(started);
     const rows = this.rows(source, plan)[Symbol.asyncIterator]();
@@ -339,11 +350,15 @@ export class InventoryWorker {
       pipeline(Readable.from(lines()), createGzip(), hasher, (err) => {
         if (err) hasher.destroy(err);
       });
-      const body = hasher;
-      await this.objects.put({
-        bucket: dest.name, key, body, expect: {}, forbidOverwrite: false,
-        headers: { contentType: 'application/x-gzip' }, userMeta: {},
-      });
+      try {
+        await this.objects.put({
+          bucket: dest.name, key, body: hasher, expect: {}, forbidOverwrite: false, sameBucket: destIs,
+          headers: { contentType: 'application/x-gzip' }, userMeta: {},
+        });
+      } catch (err) {
+        hasher.destroy(); // ends the listing the body was reading
+        throw err;
+      }
       count += inFile;
       files.push({ key, size, MD5checksum: md5.digest('hex').toUpperCase() });
     }
@@ -358,10 +373,20 @@ export class InventoryWorker {
       version: '2019-09-01',
     }, null, 2), 'utf8');
     await this.objects.put({
-      bucket: dest.name, key: manifestKey, body: Readable.from([manifest]), expect: { length: manifest.length }, forbidOverwrite: false,
+      bucket: dest.name, key: manifestKey, body: Readable.from([manifest]), expect: { length: manifest.length }, forbidOverwrite: false, sameBucket: destIs,
       headers: { contentType: 'application/json' }, userMeta: {},
     });
     return { bucket: source.name, id: plan.id, status: 'Done', manifest: manifestKey, files: files.map((f) => f.key), rows: count };
+  }
+
+  /**
+   * After each listing step: the source is still the bucket the run started on. Asked after the step, not before, so
+   * rows read from a bucket of the same name created meanwhile (by another account, perhaps) are never written into
+   * the run's inventory: a name deleted and created again is another bucket (a new creation time), even by its owner.
+   */
+  private async sameSource(name: string, started: BucketIncarnation): Promise<void> {
+    const now = await this.ctx.meta.getBucket(name);
+    if (now === null || !isIncarnation(now, started)) throw new Error('the source bucket no longer exists');
   }
 
   /** The CSV lines of the run, one listing page at a time. */
@@ -371,6 +396,7 @@ export class InventoryWorker {
     // ObjectAcl, TaggingCount, ObjectType and Crc64 need the whole record: scanObjects gives it; a version listing
     // does not, so each listed version is read when one of them is asked for.
     const needsRecord = plan.fields.some((f) => f === 'ObjectAcl' || f === 'TaggingCount' || f === 'Crc64');
+    const sourceIs = incarnationOf(source);
     const line = (o: ObjectSummary, encrypted: boolean, version?: VersionSummary, full?: ObjectRecord | null): string => {
       const cells = [source.name, encodeURIComponent(o.key)];
       if (plan.allVersions && version !== undefined) cells.push(version.versionId, String(version.isLatest), String(version.deleteMarker));
@@ -396,11 +422,11 @@ export class InventoryWorker {
       for (;;) {
         if (this.stopped) throw new Error('stopped');
         // scanObjects, unlike a listing, does not ask whether the bucket exists: a source deleted during the
-        // run must fail it, not end it as a complete (empty or cut) inventory.
-        if ((await this.ctx.meta.getBucket(source.name)) === null) throw new Error('the source bucket no longer exists');
-        const page = await this.ctx.meta.scanObjects(source.name, { prefix: plan.filter.prefix, ...(after !== undefined ? { after } : {}), limit: PAGE });
+        // run must fail it, not end it as a complete (empty or cut) inventory (sameSource).
+        const page = await this.ctx.meta.scanObjects(source.name, { prefix: plan.filter.prefix, ...(after !== undefined ? { after } : {}), limit: this.pageSize });
+        await this.sameSource(source.name, sourceIs);
         for (const o of page) if (matches(plan, o)) yield line(o, o.attrs?.encryption !== undefined, undefined, o);
-        if (page.length < PAGE) return;
+        if (page.length < this.pageSize) return;
         after = page[page.length - 1]!.key;
       }
     }
@@ -408,7 +434,8 @@ export class InventoryWorker {
     let versionIdMarker = '';
     for (;;) {
       if (this.stopped) throw new Error('stopped');
-      const page = await this.objects.listVersions(source.name, { prefix: plan.filter.prefix, delimiter: '', keyMarker, versionIdMarker, maxKeys: PAGE });
+      const page = await this.objects.listVersions(source.name, { prefix: plan.filter.prefix, delimiter: '', keyMarker, versionIdMarker, maxKeys: this.pageSize });
+      await this.sameSource(source.name, sourceIs);
       for (const v of page.versions) {
         if (!v.deleteMarker && !matches(plan, v)) continue;
         const full = needsRecord && !v.deleteMarker ? await this.ctx.meta.getObjectVersion(source.name, v.key, v.versionId) : null;

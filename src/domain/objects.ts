@@ -18,7 +18,7 @@ import { assertReadable, isArchived, isFrozen, restoreHeaderValue, withoutRestor
 import { archiveDirectRead } from './archive-direct-read.js';
 import { bucketDefaultEncryption, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
 import type { BlobRange, BlobStore } from '../store/blob/types.js';
-import { commitMayHaveLanded, type BucketIncarnation } from '../store/meta/types.js';
+import { commitMayHaveLanded, isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
 import { firstReadAheadStream } from '../util/opens-first.js';
 import type { Bucket } from './model.js';
@@ -42,6 +42,11 @@ export interface PutObjectInput extends ObjectProps {
   body: Readable;
   expect: Omit<BodyExpectations, 'maxSize'>;
   forbidOverwrite: boolean;
+  /**
+   * The bucket a worker checked before writing (its owner, say): a bucket of the name that is another one by now
+   * (deleted and created again, by any account) is NoSuchBucket. Absent: the bucket found when the write starts.
+   */
+  sameBucket?: BucketIncarnation;
 }
 
 export interface AppendObjectInput extends Omit<PutObjectInput, 'tags'> {
@@ -402,12 +407,13 @@ export class ObjectService {
    * Checks a writer's properties, then the bucket (NoSuchBucket), and builds the new record's base. An
    * object written without `x-oss-storage-class` takes its bucket's storage class.
    */
-  private async prepare(bucket: string, key: string, props: ObjectProps, encrypt = true): Promise<{ base: BaseRecord; written: BucketIncarnation }> {
+  private async prepare(bucket: string, key: string, props: ObjectProps, encrypt = true, expected?: BucketIncarnation): Promise<{ base: BaseRecord; written: BucketIncarnation }> {
     validateUserMeta(props.userMeta);
     if (props.tags) validateTags(props.tags);
     const storageClass = props.storageClass !== undefined ? parseStorageClass(props.storageClass) : undefined;
     const acl = props.acl !== undefined ? parseObjectAcl(props.acl) : 'default';
     const b = await requireBucket(this.ctx, bucket);
+    if (!isIncarnation(b, expected)) throw new AppError('NoSuchBucket');
     const sse = encrypt ? this.newEncryption(b, props.sse) : undefined;
     // Named properties first, the optional one added after: a literal that opens with a spread makes V8
     // miss its property caches on every write request.
@@ -429,7 +435,7 @@ export class ObjectService {
 
   async put(input: PutObjectInput): Promise<ObjectRecord> {
     assertObjectKey(input.key);
-    const { base, written } = await this.prepare(input.bucket, input.key, input);
+    const { base, written } = await this.prepare(input.bucket, input.key, input, true, input.sameBucket);
     if ((await this.forbidsOverwrite(input.bucket, input.forbidOverwrite)) && (await this.ctx.meta.getObject(input.bucket, input.key))) {
       input.body.resume();
       throw new AppError('FileAlreadyExists');
