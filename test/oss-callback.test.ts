@@ -246,7 +246,7 @@ describe('upload callbacks', () => {
     const put = (key: string, headers: Record<string, string>): Promise<unknown> =>
       rawObjectRequest(client, 'PUT', key, { headers, content: Buffer.from('x') });
     const cases: Array<[string, Record<string, string>, RegExp]> = [
-      ['bad-b64', { 'x-oss-callback': '!!!not base64' }, /not json format/],
+      ['bad-b64', { 'x-oss-callback': '!!!not base64' }, /not base64 encoded/],
       ['not-json', { 'x-oss-callback': Buffer.from('{oops').toString('base64') }, /not json format/],
       ['no-body', { 'x-oss-callback': b64({ callbackUrl: `${rx.url}/ok` }) }, /callbackBody/],
       ['six-urls', { 'x-oss-callback': b64({ callbackUrl: Array(6).fill(`${rx.url}/ok`).join(';'), callbackBody: 'a' }) }, /more than 5/],
@@ -276,19 +276,27 @@ describe('upload callbacks', () => {
     assert.equal(await exists('empty-url'), true);
   });
 
-  test('SSRF: by default loopback targets are not called (203, object kept, nothing received)', async () => {
+  test('SSRF: by default loopback targets are not called (a literal address 400 up front, a name 203 with the object kept)', async () => {
     const c = strict.client({ bucket: BUCKET });
     const before = rx.received.length;
     const port = new URL(rx.url).port;
-    for (const target of [`${rx.url}/ok`, `http://localhost:${port}/ok`, `http://[::1]:${port}/ok`, `http://[::ffff:127.0.0.1]:${port}/ok`, `http://2130706433:${port}/ok`]) {
-      const res = await rawObjectRequest(c, 'PUT', 'ssrf.txt', {
+    // Literal internal addresses (also in IPv6 and numeric forms): OSS's "Private address is forbidden to callback."
+    for (const target of [`${rx.url}/ok`, `http://[::1]:${port}/ok`, `http://[::ffff:127.0.0.1]:${port}/ok`, `http://2130706433:${port}/ok`]) {
+      const err = await expectOssError(rawObjectRequest(c, 'PUT', 'ssrf-literal.txt', {
         headers: { 'x-oss-callback': b64({ callbackUrl: target, callbackBody: 'o=${object}' }) },
         content: Buffer.from('s'),
-        successStatuses: [203],
-      });
-      assert.equal(res.status, 203, target);
-      assert.match(parseErrorXml(Buffer.from(res.data as Buffer).toString('utf8')).Message!, /not allowed/, target);
+      }), 'InvalidArgument', 400);
+      assert.match(err.message, /Private address is forbidden to callback\./, target);
     }
+    assert.equal(await exists('ssrf-literal.txt', c), false);
+    // A name is checked on the addresses the connection uses: the upload is stored, the callback fails.
+    const res = await rawObjectRequest(c, 'PUT', 'ssrf.txt', {
+      headers: { 'x-oss-callback': b64({ callbackUrl: `http://localhost:${port}/ok`, callbackBody: 'o=${object}' }) },
+      content: Buffer.from('s'),
+      successStatuses: [203],
+    });
+    assert.equal(res.status, 203);
+    assert.match(parseErrorXml(Buffer.from(res.data as Buffer).toString('utf8')).Message!, /not allowed/);
     assert.equal(rx.received.length, before);
     assert.equal(await exists('ssrf.txt', c), true);
   });

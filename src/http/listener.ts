@@ -266,7 +266,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         // A callback parameter naming one of the bucket's callback policies instead (docs/callbacks.md).
         const policyName = callback === null && op.bucket !== null ? callbackPolicyNameOf(op, headers, query) : null;
         if (policyName !== null) callback = await namedCallback(deps.services.stored, op.bucket!, policyName, callbackVarOf(op, headers, query), callbackFormFieldsOf(op));
-        if (callback !== null && deps.callbacks === undefined) throw new AppError('NotImplemented', 'Upload callbacks are not enabled on this server.');
+        if (callback !== null) {
+          if (deps.callbacks === undefined) throw new AppError('NotImplemented', 'Upload callbacks are not enabled on this server.');
+          deps.callbacks.assertCallable(callback);
+        }
         const traffic = trafficLimitOf(op.name, headers, query);
         const body = throttledBody(req, traffic);
         const handler = handlers[op.name] as Handler;

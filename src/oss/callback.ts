@@ -49,10 +49,12 @@ function bad(message: string, ec: string, name = 'callback'): AppError {
   return new AppError('InvalidArgument', message, { ArgumentName: name }, ec);
 }
 
+const isBase64 = (text: string): boolean => /^[A-Za-z0-9+/]*={0,2}$/.test(text);
+
 /** base64 JSON object, or null when it is not one (callers choose the error). */
 function decodeJson(raw: string): Record<string, unknown> | null {
   const text = raw.trim();
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length > Math.ceil(CALLBACK_LIMITS.paramBytes / 3) * 4) return null;
+  if (!isBase64(text) || text.length > Math.ceil(CALLBACK_LIMITS.paramBytes / 3) * 4) return null;
   try {
     const doc: unknown = JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
     return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : null;
@@ -63,7 +65,7 @@ function decodeJson(raw: string): Record<string, unknown> | null {
 
 function parseUrls(value: string): URL[] {
   const parts = value.split(';').map((u) => u.trim()).filter((u) => u !== '');
-  if (parts.length > CALLBACK_LIMITS.urls) throw bad(`callbackUrl has more than ${CALLBACK_LIMITS.urls} URLs.`, '0007-00000004');
+  if (parts.length > CALLBACK_LIMITS.urls) throw bad(`callbackUrl has more than ${CALLBACK_LIMITS.urls} URLs.`, '0007-00000005');
   return parts.map((part) => {
     // OSS takes `host[:port]/path` as http.
     const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(part) ? part : `http://${part}`;
@@ -149,7 +151,11 @@ export function callbackFormFieldsOf(op: Operation): ReadonlyMap<string, string>
 export function parseCallback(raw: string | undefined, vars: () => string | undefined, fields: ReadonlyMap<string, string> | null): CallbackSpec | null {
   if (raw === undefined || raw === '') return null;
   const doc = decodeJson(raw);
-  if (doc === null) throw bad('The callback configuration is not json format.', '0007-00000003');
+  if (doc === null) {
+    // OSS tells the two apart (EC 0007-00000002; the C++ SDK's PutObjectCallbackNegativeTest reads both messages).
+    if (!isBase64(raw.trim())) throw bad('The callback configuration is not base64 encoded.', '0007-00000002');
+    throw bad('The callback configuration is not json format.', '0007-00000003');
+  }
   const text = (name: string): string | undefined => {
     const v = doc[name];
     if (v === undefined || v === null) return undefined;
@@ -161,9 +167,9 @@ export function parseCallback(raw: string | undefined, vars: () => string | unde
   const urls = parseUrls(urlText);
   if (urls.length === 0) return null;
   const host = text('callbackHost');
-  if (host !== undefined && !/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(host)) throw bad('The callbackHost of the callback parameter is invalid.', '0007-00000005');
+  if (host !== undefined && !/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(host)) throw bad('The callbackHost of the callback parameter is invalid.', '0007-00000006');
   const body = text('callbackBody');
-  if (body === undefined || body === '') throw bad('The callbackBody of the callback parameter is required.', '0007-00000006');
+  if (body === undefined || body === '') throw bad('The callbackBody of the callback parameter is required.', '0007-00000011');
   const typeText = (text('callbackBodyType') ?? 'application/x-www-form-urlencoded').trim().toLowerCase();
   if (typeText !== 'application/x-www-form-urlencoded' && typeText !== 'application/json') {
     throw bad('The callbackBodyType of the callback parameter must be application/x-www-form-urlencoded or application/json.', '0007-00000012');
@@ -369,6 +375,20 @@ export class UploadCallbacks {
     this.allow = new Set((opts.allowHosts ?? []).map((h) => h.toLowerCase()));
     this.timeoutMs = opts.timeoutMs ?? CALLBACK_LIMITS.timeoutMs;
     this.ca = opts.ca === undefined ? undefined : [...rootCertificates, opts.ca];
+  }
+
+  /**
+   * Refuses, before the upload is read, a callback URL whose host is a literal internal address that the allow-list
+   * does not name: OSS answers 400 InvalidArgument "Private address is forbidden to callback." (EC 0007-00000008)
+   * up front, nothing stored (the C++ SDK's ResumableUploadCallbackUrlNegativeTest). A name that resolves to such an
+   * address is refused when connecting (203): the resolver's answer then is the one the connection uses.
+   */
+  assertCallable(spec: CallbackSpec): void {
+    for (const url of spec.urls) {
+      if (refusedLiteral(hostAllowed(this.allow, url.hostname), url.hostname)) {
+        throw new AppError('InvalidArgument', 'Private address is forbidden to callback.', { ArgumentName: 'callback' }, '0007-00000008');
+      }
+    }
   }
 
   /** Closes idle kept-alive connections (server shutdown). */
