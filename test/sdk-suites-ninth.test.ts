@@ -21,7 +21,8 @@
 // callbackUrl `my` and callbackBody `$(object)` expected InvalidArgument (see docs/compatibility.md).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { failsWith, signedRequest, succeeds, type SignedReply } from './helpers/signed.js';
+import { encodeKey } from './helpers/raw-http.js';
+import { failsWith, sdkSignedRequest, signedRequest, succeeds, type SignedReply } from './helpers/signed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64');
@@ -93,5 +94,79 @@ describe('the SDK test suites, ninth reading: upload callbacks', () => {
     const big = await put('cb-big-vars', { 'x-oss-callback': b64({ callbackUrl: demo, callbackBody: 'bucket=${bucket}&object=${object}' }), 'x-oss-callback-var': b64(vars) });
     failsWith(big, 'InvalidArgument', 400);
     for (const key of ['cb-port', 'cb-six', 'cb-empty-body', 'cb-big-vars']) assert.equal(await stored(key), false, key);
+  });
+});
+
+describe('the SDK test suites, ninth reading: held without a change', () => {
+  const H = 'sdk-ninth-held';
+  // The C++ SDK writes the key URL-encoded into the path (its key here ends in two spaces).
+  const req = (method: string, key: string | null, query: Array<[string, string]> = [], opts: { body?: string; headers?: Record<string, string> } = {}): Promise<SignedReply> =>
+    sdkSignedRequest(srv.port, { method, bucket: H, key, query, ...opts }, encodeKey);
+  before(async () => {
+    succeeds(await req('PUT', null));
+  });
+
+  it('a copy onto itself takes the request\'s metadata whatever the directive; ModifyObjectMeta without any clears it (C++ ObjectCopyTest)', async () => {
+    succeeds(await req('PUT', 'same', [], { body: 'hellowworld', headers: { 'x-oss-meta-author1': 'chanju1-src', 'x-oss-meta-author2': 'chanju2-src' } }));
+    const copyMeta = { 'x-oss-meta-author1': 'chanju1-copy', 'x-oss-meta-author2': 'chanju2-copy', 'x-oss-meta-author3': 'chanju3-copy' };
+    succeeds(await req('PUT', 'same', [], { headers: { 'x-oss-copy-source': `/${H}/same`, 'x-oss-metadata-directive': 'COPY', ...copyMeta } }));
+    let head = succeeds(await req('HEAD', 'same'));
+    assert.deepEqual([head.headers['x-oss-meta-author1'], head.headers['x-oss-meta-author3']], ['chanju1-copy', 'chanju3-copy']);
+    // To another key, COPY keeps the source's and ignores the request's (ObjectCopyExistObjectMetaCopy).
+    succeeds(await req('PUT', 'other', [], { headers: { 'x-oss-copy-source': `/${H}/same`, 'x-oss-metadata-directive': 'COPY', 'x-oss-meta-author4': 'x' } }));
+    head = succeeds(await req('HEAD', 'other'));
+    assert.equal(head.headers['x-oss-meta-author1'], 'chanju1-copy');
+    assert.equal(head.headers['x-oss-meta-author4'], undefined);
+    succeeds(await req('PUT', 'same', [], { headers: { 'x-oss-copy-source': `/${H}/same`, 'x-oss-metadata-directive': 'REPLACE' } }));
+    head = succeeds(await req('HEAD', 'same'));
+    assert.equal(Object.keys(head.headers).filter((h) => h.startsWith('x-oss-meta-')).length, 0);
+  });
+
+  it('CompleteMultipartUpload with encoding-type=url answers EncodingType, the Key and Location encoded (C++ CompleteMultipartUploadWithEncodingTypeTest)', async () => {
+    const key = 'CompleteMultipartUploadWithEncodingTypeTest  ';
+    const init = succeeds(await req('POST', key, [['uploads', '']], { headers: { 'cache-control': 'No-Cache', 'content-type': 'user/test', 'content-encoding': 'myzip', 'content-disposition': 'test.zip' } }));
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(init.text)![1]!;
+    const part = succeeds(await req('PUT', key, [['partNumber', '1'], ['uploadId', uploadId]], { body: 'x'.repeat(100) }));
+    const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${String(part.headers.etag)}</ETag></Part></CompleteMultipartUpload>`;
+    const done = succeeds(await req('POST', key, [['uploadId', uploadId], ['encoding-type', 'url']], { body }));
+    assert.match(done.text, /<EncodingType>url<\/EncodingType>/);
+    assert.match(done.text, /<Key>CompleteMultipartUploadWithEncodingTypeTest%20%20<\/Key>/);
+    assert.match(done.text, /<Location>[^<]*\/CompleteMultipartUploadWithEncodingTypeTest%20%20<\/Location>/);
+    const head = succeeds(await req('HEAD', key));
+    assert.deepEqual([head.headers['cache-control'], head.headers['content-type'], head.headers['content-encoding'], head.headers['content-disposition']], ['No-Cache', 'user/test', 'myzip', 'test.zip']);
+  });
+
+  it('RestoreObject: JobParameters on an Archive object is MalformedXML; every tier, or none, on ColdArchive (Java RestoreConfigurationTest)', async () => {
+    const restore = (tier: string | null): string => `<RestoreRequest><Days>5</Days>${tier === null ? '' : `<JobParameters><Tier>${tier}</Tier></JobParameters>`}</RestoreRequest>`;
+    succeeds(await req('PUT', 'archive', [], { body: '123', headers: { 'x-oss-storage-class': 'Archive' } }));
+    failsWith(await req('POST', 'archive', [['restore', '']], { body: restore('Bulk') }), 'MalformedXML', 400);
+    for (const tier of ['Expedited', 'Standard', 'Bulk', null]) {
+      const key = `cold-${tier ?? 'none'}`;
+      succeeds(await req('PUT', key, [], { body: '123', headers: { 'x-oss-storage-class': 'ColdArchive' } }));
+      succeeds(await req('POST', key, [['restore', '']], { body: restore(tier) }), 202);
+    }
+  });
+
+  it('server-side encryption headers on every answer of an upload: appends keep the first algorithm, parts and part copies carry the upload\'s (Java ObjectEncryptionTest)', async () => {
+    const kmsSm4 = { 'x-oss-server-side-encryption': 'KMS', 'x-oss-server-side-data-encryption': 'SM4' };
+    const sse = (r: SignedReply): [unknown, unknown] => [r.headers['x-oss-server-side-encryption'], r.headers['x-oss-server-side-data-encryption']];
+    assert.deepEqual(sse(succeeds(await req('POST', 'enc-append', [['append', ''], ['position', '0']], { body: 'a'.repeat(1024), headers: { 'x-oss-server-side-encryption': 'SM4' } }))), ['SM4', undefined]);
+    assert.deepEqual(sse(succeeds(await req('POST', 'enc-append', [['append', ''], ['position', '1024']], { body: 'a'.repeat(1024), headers: kmsSm4 }))), ['SM4', undefined]);
+    assert.deepEqual(sse(succeeds(await req('GET', 'enc-append'))), ['SM4', undefined]);
+    // A copy without the headers is not encrypted (the bucket has no default); with other ones it takes them.
+    assert.deepEqual(sse(succeeds(await req('PUT', 'enc-copy', [], { headers: { 'x-oss-copy-source': `/${H}/enc-append` } }))), [undefined, undefined]);
+    assert.deepEqual(sse(succeeds(await req('PUT', 'enc-copy', [], { headers: { 'x-oss-copy-source': `/${H}/enc-append`, ...kmsSm4 } }))), ['KMS', 'SM4']);
+
+    const init = succeeds(await req('POST', 'enc-mp', [['uploads', '']], { headers: kmsSm4 }));
+    assert.deepEqual(sse(init), ['KMS', 'SM4']);
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(init.text)![1]!;
+    const p1 = succeeds(await req('PUT', 'enc-mp', [['partNumber', '1'], ['uploadId', uploadId]], { body: 'p'.repeat(102400) }));
+    assert.deepEqual(sse(p1), ['KMS', 'SM4']);
+    succeeds(await req('PUT', 'enc-mp.normal', [], { body: 'n'.repeat(102400) }));
+    const p2 = succeeds(await req('PUT', 'enc-mp', [['partNumber', '2'], ['uploadId', uploadId]], { headers: { 'x-oss-copy-source': `/${H}/enc-mp.normal`, 'x-oss-copy-source-range': 'bytes=0-102399' } }));
+    assert.deepEqual(sse(p2), ['KMS', 'SM4']);
+    const etag2 = /<ETag>([^<]+)<\/ETag>/.exec(p2.text)![1]!;
+    const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${String(p1.headers.etag)}</ETag></Part><Part><PartNumber>2</PartNumber><ETag>${etag2}</ETag></Part></CompleteMultipartUpload>`;
+    assert.deepEqual(sse(succeeds(await req('POST', 'enc-mp', [['uploadId', uploadId]], { body }))), ['KMS', 'SM4']);
   });
 });
