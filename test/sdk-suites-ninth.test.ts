@@ -1,8 +1,9 @@
 // The official SDKs' own test suites, ninth reading: files the earlier readings had not replayed.
 // Read: the C++ SDK's (aliyun/aliyun-oss-cpp-sdk test/src) ObjectCallbackTest.cc, ObjectSignedUrlTest.cc,
-// ObjectCopyTest.cc, MultipartUploadTest.cc; the Java SDK's (aliyun/aliyun-oss-java-sdk integrationtests)
-// CallbackTest, PostPolicyTest (client-side only); the Java SDK v2's (alibabacloud-oss-java-sdk-v2 src/it)
-// ClientObjectTaggingTest, ClientObjectSymlinkTest, ClientObjectAclTest, ClientMultipartUploadTest,
+// ObjectCopyTest.cc, MultipartUploadTest.cc, ObjectAclTest.cc, BucketLifecycleSettingsTest.cc; the Java SDK's
+// (aliyun/aliyun-oss-java-sdk integrationtests) CallbackTest, RestoreConfigurationTest, ObjectEncryptionTest,
+// CleanRestoreTest, PostPolicyTest (client-side only); the Java SDK v2's (alibabacloud-oss-java-sdk-v2 src/it)
+// ClientBucketLifecycleTest, ClientObjectTaggingTest, ClientObjectSymlinkTest, ClientObjectAclTest, ClientMultipartUploadTest,
 // ClientPresignTest; the Python SDK v2's test_bucket_cors_client.py, test_select_object_client.py.
 // Requests are built as those SDKs build them (V1 header signatures for the C++ and Java v1 SDKs, their callback
 // parameter: base64 of the callback JSON in `x-oss-callback` or the `callback` query parameter, base64 of the
@@ -16,8 +17,9 @@
 // - the ECs of more than five callback URLs (0007-00000005) and of an empty callbackBody (0007-00000011) are
 //   OSS's documented ones (CallbackTest testPutObjectCallbackParamInvalid checks the code, OSS's EC pages the ECs).
 // Held without a change: the rest of those files (self-copies that replace the metadata whatever the directive,
-// CompleteMultipartUpload with encoding-type=url answering EncodingType and encoded Key and Location, ACL, tagging
-// with an empty TagSet after a delete, symlinks with x-oss-forbid-overwrite, select). Left: CallbackTest's
+// CompleteMultipartUpload with encoding-type=url answering EncodingType and encoded Key and Location, restore tiers,
+// SSE headers on every answer of an upload, lifecycle rules read back as put, ACL, tagging with an empty TagSet
+// after a delete, symlinks with x-oss-forbid-overwrite, select); the second describe pins some. Left: CallbackTest's
 // callbackUrl `my` and callbackBody `$(object)` expected InvalidArgument (see docs/compatibility.md).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
