@@ -86,6 +86,20 @@ describe('the SDK test suites, ninth reading: upload callbacks', () => {
     assert.equal(await stored('cb-private-mp'), true);
   });
 
+  it('PostObject takes the same check: a private callbackUrl in the form is refused, nothing stored', async () => {
+    const pub = 'sdk-ninth-callback-pub';
+    succeeds(await signedRequest(srv.port, 'PUT', pub, null, [], { headers: { 'x-oss-acl': 'public-read-write' } }));
+    const fd = new FormData();
+    fd.append('key', 'cb-post-private');
+    fd.append('callback', b64({ callbackUrl: 'http://10.0.0.1/cb', callbackBody: CALLBACK_BODY }));
+    fd.append('file', new Blob(['x'.repeat(1024)]), 'x.txt');
+    const res = await fetch(`http://127.0.0.1:${srv.port}/${pub}/`, { method: 'POST', body: fd });
+    const text = await res.text();
+    assert.equal(res.status, 400, text);
+    assert.match(text, /<Code>InvalidArgument<\/Code><Message>Private address is forbidden to callback\.<\/Message>/);
+    assert.equal((await signedRequest(srv.port, 'HEAD', pub, 'cb-post-private', [])).status, 404);
+  });
+
   it('the callback parameters CallbackTest.testPutObjectCallbackParamInvalid refuses: InvalidArgument with OSS\'s ECs, nothing stored (Java SDK)', async () => {
     const demo = 'oss-demo.aliyuncs.com:23450';
     refused(await put('cb-port', { 'x-oss-callback': b64({ callbackUrl: 'my.com:test', callbackBody: 'put-object-callback' }) }), /callbackUrl/, '0007-00000004');
