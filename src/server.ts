@@ -20,9 +20,10 @@ import { AccessMonitorService } from './domain/access-monitor-service.js';
 import { DAY_MS, LifecycleService } from './domain/lifecycle-service.js';
 import { LifecycleWorker } from './domain/lifecycle-worker.js';
 import { InventoryWorker } from './domain/inventory-worker.js';
-import { BATCH_WORKER_DEFAULTS, BatchJobWorker } from './domain/batch-job-worker.js';
+import { BATCH_WORKER_DEFAULTS, BatchJobWorker, type JobRole } from './domain/batch-job-worker.js';
 import { BatchJobService } from './domain/batch-jobs.js';
-import { roleTaskAuthorizer, trustsOssService } from './authz/role-task.js';
+import { roleTaskAuthorizer, taskAuthorizer, trustsOssService } from './authz/role-task.js';
+import { REPLICATION_DEFAULTS, ReplicationWorker } from './domain/replication-worker.js';
 import { ramRoleArn } from './policy/arn.js';
 import type { AuthzDeps } from './authz/authorize.js';
 import { MultipartService } from './domain/multipart.js';
@@ -207,6 +208,8 @@ export interface ServerOptions {
    * (default 1,000); `enabled: false`: jobs are kept but no process of this server runs them.
    */
   batchJobs?: { intervalMs?: number; startDelayMs?: number; enabled?: boolean; pageSize?: number; retentionMs?: number; suspendedMs?: number; maxJobsPerAccount?: number };
+  /** The bucket replication worker (docs/replication.md): a pass every `intervalMs` (default 10 s; 0: only runOnce). */
+  replication?: { intervalMs?: number; enabled?: boolean; pageSize?: number; tickBudget?: number };
   /**
    * Bucket access logging (docs/logging.md): how often batched log lines are written (default 60 s; shorter
    * is for development and tests) and how many lines a batch holds before it is written at once (default 1,000).
@@ -258,6 +261,8 @@ export interface RunningServer {
   inventory?: InventoryWorker;
   /** The batch job worker (docs/batch-operations.md), unless disabled. */
   batchJobs?: BatchJobWorker;
+  /** The bucket replication worker (docs/replication.md), unless disabled. */
+  replication?: ReplicationWorker;
   close(): Promise<void>;
   // Bucket logging: write every access-log batch now, requests still being looked up included (tests wait on it).
   flushAccessLogs(): Promise<void>;
@@ -519,17 +524,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const bj = opts.batchJobs ?? {};
   batchWorker = bj.enabled === false ? undefined : new BatchJobWorker({
     ctx, objects, archive: services.archive, authorize: roleTaskAuthorizer(authzDeps, clock),
-    findRole: async (accountId, roleName) => {
-      if (!(await accounts.exists(accountId))) return null;
-      const role = await accounts.storeFor(accountId).getRole(roleName);
-      return role === null ? null : { accountId, roleId: role.roleId, roleName: role.roleName, trustsOss: trustsOssService(role.assumeRolePolicyDocument, ramRoleArn(accountId, role.roleName)) };
-    },
+    findRole: (accountId, roleName) => findRole(accountId, roleName),
   }, {
     intervalMs: bj.intervalMs ?? BATCH_WORKER_DEFAULTS.intervalMs,
     startDelayMs: bj.startDelayMs ?? BATCH_WORKER_DEFAULTS.startDelayMs,
     ...(bj.pageSize !== undefined ? { pageSize: bj.pageSize } : {}),
     ...(bj.retentionMs !== undefined ? { retentionMs: bj.retentionMs } : {}),
     ...(bj.suspendedMs !== undefined ? { suspendedMs: bj.suspendedMs } : {}),
+    log: (level, msg, fields) => log[level](msg, fields),
+  });
+  // Bucket replication (docs/replication.md): writes decided as the rule's role or the bucket owner, by the one path.
+  const findRole = async (accountId: string, roleName: string): Promise<JobRole | null> => {
+    if (!(await accounts.exists(accountId))) return null;
+    const role = await accounts.storeFor(accountId).getRole(roleName);
+    return role === null ? null : { accountId, roleId: role.roleId, roleName: role.roleName, trustsOss: trustsOssService(role.assumeRolePolicyDocument, ramRoleArn(accountId, role.roleName)) };
+  };
+  const rp = opts.replication ?? {};
+  const replication = rp.enabled === false ? undefined : new ReplicationWorker({ ctx, objects, authorize: taskAuthorizer(authzDeps, clock), findRole }, {
+    holder: `${process.pid}-${randomUUID()}`,
+    intervalMs: rp.intervalMs ?? REPLICATION_DEFAULTS.intervalMs,
+    ...(rp.pageSize !== undefined ? { pageSize: rp.pageSize } : {}),
+    ...(rp.tickBudget !== undefined ? { tickBudget: rp.tickBudget } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
   });
   await accountAliases.ready(); // enters the aliases of before the index, once per store
@@ -671,6 +686,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   lifecycle?.start();
   inventory?.start();
   batchWorker?.start();
+  replication?.start();
   accessLog.start();
   ramExtras.lastUsed.start();
   const inFlight = new HandlersInFlight();
@@ -713,6 +729,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(lifecycle ? { lifecycle } : {}),
     ...(inventory ? { inventory } : {}),
     ...(batchWorker ? { batchJobs: batchWorker } : {}),
+    ...(replication ? { replication } : {}),
     async close() {
       await listening.close();
       // The connections are closed: handlers still running (uploads cut short) end now, removing their temp
@@ -726,6 +743,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await lifecycle?.stop();
       await inventory?.stop();
       await batchWorker?.stop();
+      await replication?.stop();
       await blobGc?.stop();
       await meta.close();
       await blobs.close();

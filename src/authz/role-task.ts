@@ -17,11 +17,18 @@ import { authorizeAssumeRole, compilePolicy } from '../policy/index.js';
 export const BATCH_SESSION_NAME = 'oss-batch-operations';
 
 export function roleTaskAuthorizer(deps: AuthzDeps, clock: () => number): RoleAuthorizer {
-  return async (role: JobRole, checks: readonly TaskCheck[], task: TaskFacts = {}): Promise<void> => {
-    const principal: Principal = {
-      type: 'session', accountId: role.accountId, roleId: role.roleId, roleName: role.roleName, sessionName: BATCH_SESSION_NAME,
-      accessKeyId: '', sessionPolicy: null, expiration: Number.MAX_SAFE_INTEGER,
-    };
+  const decide = taskAuthorizer(deps, clock);
+  return (role: JobRole, checks: readonly TaskCheck[], task: TaskFacts = {}): Promise<void> => decide({
+    type: 'session', accountId: role.accountId, roleId: role.roleId, roleName: role.roleName, sessionName: BATCH_SESSION_NAME,
+    accessKeyId: '', sessionPolicy: null, expiration: Number.MAX_SAFE_INTEGER,
+  }, checks, task);
+}
+
+/** Authorizes checks as `principal`, with the facts of a request from the service itself (above). */
+export type TaskAuthorizer = (principal: Principal, checks: readonly TaskCheck[], facts?: TaskFacts) => Promise<void>;
+
+export function taskAuthorizer(deps: AuthzDeps, clock: () => number): TaskAuthorizer {
+  return async (principal: Principal, checks: readonly TaskCheck[], task: TaskFacts = {}): Promise<void> => {
     const authzChecks: AuthzCheck[] = checks.map((c) => ({
       action: c.action, bucket: c.bucket, key: c.key, acl: 'none', ...(c.versionId !== undefined ? { versionId: c.versionId } : {}),
       ...(c.kmsKeyId !== undefined ? { kms: { keyId: c.kmsKeyId } } : {}),

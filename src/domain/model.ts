@@ -144,6 +144,13 @@ export interface ObjectAttrs {
   sequential?: boolean;
   /** CreateSelectObjectMeta's results, one per input format (docs/select.md "The meta is stored"). */
   selectMeta?: Partial<Record<SelectMetaFormat, SelectMetaAttrs>>;
+  /** Written by bucket replication (docs/replication.md): never replicated again. */
+  replica?: ReplicaMark;
+}
+
+/** A replica's mark (`ObjectAttrs.replica`): the bucket it was replicated from. */
+export interface ReplicaMark {
+  bucket: string;
 }
 
 export type SelectMetaFormat = 'csv' | 'json';

@@ -7,7 +7,7 @@ import { checkPreconditions, type Preconditions } from './conditions.js';
 import { APPEND_LIMITS, bucketNow, dropBlobs, garbageSegments, LIMITS, requireBucket, timingOf, type DomainContext } from './context.js';
 import { accessTrackingSince } from './access-monitor.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
-import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type SelectMetaAttrs, type SelectMetaFormat, type ObjectAcl, type ObjectRecord, type ObjectSummary, type StorageClass, type VersionSummary } from './model.js';
+import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type SelectMetaAttrs, type SelectMetaFormat, type ObjectAcl, type ObjectRecord, type ObjectSummary, type ReplicaMark, type StorageClass, type VersionSummary } from './model.js';
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
@@ -24,6 +24,9 @@ import { firstReadAheadStream } from '../util/opens-first.js';
 import type { Bucket } from './model.js';
 import { assertVersionId, versioningStatus } from './versioning.js';
 import { NULL_VERSION } from '../store/meta/versions.js';
+
+/** Thrown inside a replication write's transaction: the destination's object is to stay. */
+class NotReplaced extends Error {}
 
 /** Properties a writer may set on a new object (PutObject, Initiate, first Append, Copy REPLACE). */
 export interface ObjectProps {
@@ -475,13 +478,14 @@ export class ObjectService {
    * bucket: NoSuchBucket, as when it stays deleted. Before, the write landed in the new bucket, another account's
    * perhaps, which could then read bytes its owner never sent it.
    */
-  private async commit(record: ObjectRecord, forbidOverwrite: boolean, fresh: string[], written: BucketIncarnation): Promise<ObjectRecord> {
+  private async commit(record: ObjectRecord, forbidOverwrite: boolean, fresh: string[], written: BucketIncarnation, replaces?: (current: ObjectRecord | null) => boolean): Promise<ObjectRecord> {
     try {
       // Read after the body arrived: a retention policy initiated during the upload still applies.
       const guard = await this.guardOf(record.bucket);
       const capacity = await capacityGuard(this.ctx, record.bucket);
       const res = await this.ctx.meta.putObject(record.bucket, record.key, (current, versioning) => {
         if (forbidOverwrite && current && versioning === null) throw new AppError('FileAlreadyExists');
+        if (replaces !== undefined && !replaces(current)) throw new NotReplaced();
         // Refused only when the write destroys protected bytes: the store hands the guard what it removes for good
         // (the current object when unversioned, a null version when Suspended), not what it keeps as a version.
         return record;
@@ -490,6 +494,64 @@ export class ObjectService {
       return res.record;
     } catch (err) {
       if (!commitMayHaveLanded(err)) await dropBlobs(this.ctx, fresh);
+      throw err;
+    }
+  }
+
+  /**
+   * Bucket replication (domain/replication-worker.ts): writes `source` (its bytes streamed, its headers, user metadata,
+   * ACL and tags) into `bucket` under the same key as a replica that keeps the source's Last-Modified and ETag (OSS:
+   * "exact replicas … the same creation time"), marked `attrs.replica` so that it is never replicated again. The
+   * destination bucket's default encryption applies, not the source's. `replaces(current)` decides inside the store's
+   * transaction whether the destination's current object may be replaced: false writes nothing and answers null.
+   */
+  async replicate(source: ObjectRecord, dest: Bucket, storageClass: string | undefined, mark: ReplicaMark, replaces: (current: ObjectRecord | null) => boolean): Promise<ObjectRecord | null> {
+    const bucket = dest.name;
+    const { base, written } = await this.prepare(bucket, source.key, {
+      headers: source.headers, userMeta: source.userMeta, acl: source.acl, tags: source.tags, storageClass: storageClass ?? source.storageClass,
+    });
+    // Only into the bucket the caller authorized (another of the name, made since, is not it).
+    if (written.ownerAccountId !== dest.ownerAccountId || Number(written.createdAt) !== Number(dest.createdAt)) return null;
+    const capacity = capacityCheck(this.ctx, bucket, source.size, source.key);
+    if (capacity !== undefined) await capacity;
+    const ticket = await admit(this.ctx, source.size);
+    try {
+      const sse = sseOf(base);
+      const plain = await ingest(this.storeFor(sse), this.openRead(source, null), { length: source.size, maxSize: LIMITS.maxObjectSize }, LIMITS.inlineMaxSize);
+      const body = this.sealInline(sse, plain);
+      const record = normalObject(base, body);
+      record.etag = source.etag;
+      record.lastModified = source.lastModified;
+      record.attrs = { ...record.attrs, replica: mark };
+      return await this.commit(record, false, freshBlobs(body), written, replaces);
+    } catch (err) {
+      if (err instanceof NotReplaced) return null;
+      throw err;
+    } finally {
+      ticket.done();
+    }
+  }
+
+  /**
+   * Bucket replication of a delete: removes the current object of `key` in `bucket` (DeleteObject without a version:
+   * a delete marker on a versioned bucket) when `judged(current)` holds, checked again inside the store's transaction
+   * for what it removes for good, with the bucket's retention. False: nothing removed.
+   */
+  async deleteReplica(b: Bucket, key: string, judged: (current: ObjectRecord) => boolean): Promise<boolean> {
+    const bucket = b.name;
+    const current = await this.ctx.meta.getObject(bucket, key);
+    if (current === null || !judged(current)) return false;
+    const retention = retentionGuard(this.ctx, b);
+    try {
+      const out = await this.ctx.meta.removeObject(bucket, key, this.ctx.clock(), undefined, (removing) => {
+        if (!judged(removing)) throw new NotReplaced();
+        retention?.(removing);
+      }, { ownerAccountId: b.ownerAccountId, createdAt: b.createdAt });
+      await dropBlobs(this.ctx, garbageSegments(out.removed, null));
+      this.ctx.admission?.freed();
+      return out.removed !== null || out.deleteMarker;
+    } catch (err) {
+      if (err instanceof NotReplaced) return false;
       throw err;
     }
   }

@@ -181,4 +181,6 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'PutBucketHttpsConfig', 'GetBucketHttpsConfig',
   // User-defined log fields: written into the audit log line of each request on the bucket (audit/user-log-fields.ts).
   'PutUserDefinedLogFieldsConfig', 'GetUserDefinedLogFieldsConfig', 'DeleteUserDefinedLogFieldsConfig',
+  // Replication rules to a bucket of this server's region are acted on: the replication worker copies (docs/replication.md).
+  'PutBucketReplication', 'GetBucketReplication', 'DeleteBucketReplication', 'GetBucketReplicationProgress',
 ]);

@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, invalidArgument } from '../../errors.js';
+import { AppError, invalidArgument, isAppError } from '../../errors.js';
 import type { Json } from '../../domain/stored-configs.js';
 import type { Handler } from '../context.js';
 import { empty } from '../handlers/common.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond } from './common.js';
 import { PUBLIC_REGIONS } from './computed.js';
+import { AUTHOR, CREATED_AT, DESTINATION_CHECKED, decodeProgress, incarnationText, progressFigures, REPLICATION_PROGRESS, replicationRulesOf } from '../../domain/replication.js';
+import { ramRoleArn } from '../../policy/arn.js';
+import type { OssRequest } from '../context.js';
+import type { AuthzCheck } from '../operations.js';
+import { httpDate } from '../../util/time.js';
 
-// Replication rules and RTC, kept as one list per bucket; nothing is copied (stored and returned only).
+// Replication rules and RTC, kept as one list per bucket. Rules to a bucket of this server's region are acted on by
+// the replication worker (domain/replication-worker.ts, docs/replication.md); others are stored and returned only.
 
 const MAX_REPLICATION_RULES = 100;
 
@@ -84,8 +90,19 @@ export const putBucketReplication: Handler = async (req) => {
   const destination = textOf(child(rule, 'Destination')!, 'Bucket');
   if (destination === bucketOf(req)) throw invalidArgument('The destination bucket must not be the source bucket.', 'Bucket', destination);
   const id = given === undefined || given === '' ? randomUUID() : given;
-  // New rules start: OSS shows a rule as "starting" until its first sync, which never comes here.
+  // New rules start: OSS shows a rule as "starting" until its first pass is done.
   const stored: Doc = { ...keptKmsSettings(rule), ID: id, Status: 'starting' };
+  // The internal fields are the server's own: whatever a body names so is dropped.
+  delete stored[CREATED_AT];
+  delete stored[DESTINATION_CHECKED];
+  delete stored[CLOSING_SINCE];
+  delete stored[AUTHOR];
+  const checked = await authorizeReplication(req, stored);
+  stored[CREATED_AT] = String(req.services.stored.now());
+  if (checked !== null) {
+    stored[DESTINATION_CHECKED] = checked;
+    stored[AUTHOR] = JSON.stringify(req.principal);
+  }
   if (stored.HistoricalObjectReplication === undefined) stored.HistoricalObjectReplication = 'enabled';
   if (stored.Action === undefined) stored.Action = 'ALL';
   const now = req.services.stored.now();
@@ -104,11 +121,55 @@ export const putBucketReplication: Handler = async (req) => {
   return empty(200, { 'x-oss-replication-rule-id': id });
 };
 
+/**
+ * Replication writes into the destination bucket (docs/replication.md): whoever configures a rule must be allowed to
+ * read what it copies and to write (and with DELETE, delete) where it copies to, so that no one gets writes into a
+ * bucket they could not make themselves [UNVERIFIED: OSS decides through the rule's role]. With a SyncRole the caller
+ * must be allowed to hand that role over (ram:PassRole, as for a batch job's role), and the worker decides each write
+ * as the role; without one, only a bucket of the source bucket's owner is written, the one checked here (its
+ * incarnation, answered for the rule to keep; null when the destination is not a bucket of this server's region).
+ */
+async function authorizeReplication(req: OssRequest, rule: Doc): Promise<string | null> {
+  const source = bucketOf(req);
+  const destination = child(rule, 'Destination')!;
+  const destName = textOf(destination, 'Bucket') ?? '';
+  const syncRole = textOf(rule, 'SyncRole');
+  const owner = (await req.services.buckets.incarnation(source)).ownerAccountId;
+  if (syncRole !== undefined && syncRole !== '') {
+    await req.authorize([{ action: 'ram:PassRole', bucket: null, key: null, acl: 'none', passRole: ramRoleArn(owner, syncRole) }]);
+  }
+  if (textOf(destination, 'Location') !== `oss-${req.services.stored.region}`) return null;
+  const dest = await Promise.resolve(req.services.buckets.get(destName)).catch((err: unknown) => {
+    if (isAppError(err)) return null; // no such bucket (or no valid name): nothing here to replicate into
+    throw err;
+  });
+  if (dest === null) return null;
+  const [parsed] = replicationRulesOf({ ...dest, configs: { 'stored.replication': JSON.stringify({ Rule: [{ ...rule, [CREATED_AT]: '0' }] }) } });
+  const prefixes = parsed?.prefixes ?? [''];
+  const checks: AuthzCheck[] = [];
+  for (const prefix of prefixes) {
+    checks.push({ action: 'oss:GetObject', bucket: source, key: prefix, acl: 'read' });
+    if (parsed?.put !== false) checks.push({ action: 'oss:PutObject', bucket: destName, key: prefix, acl: 'write' });
+    if (parsed?.delete === true) checks.push({ action: 'oss:DeleteObject', bucket: destName, key: prefix, acl: 'write' });
+  }
+  await req.authorize(checks);
+  if (syncRole !== undefined && syncRole !== '') return null;
+  // Without a role, OSS replicates only between buckets of one account [UNVERIFIED: its error code].
+  if (dest.ownerAccountId !== owner) throw new AppError('AccessDenied', 'Replication into a bucket of another account needs a SyncRole.');
+  return incarnationText(dest);
+}
+
 export const getBucketReplication: Handler = async (req) => {
   const { value } = await req.services.stored.get(bucketOf(req), 'replication');
   const rules = rulesOf(value, req.services.stored.now());
   if (rules.length === 0) throw new AppError('NoSuchReplicationConfiguration', undefined, { BucketName: bucketOf(req) });
-  return respond('GetBucketReplication', { Rule: rules });
+  // A rule whose first pass is done reads "doing" (the worker's progress entries, one query).
+  const entries = await req.services.stored.entries(bucketOf(req), REPLICATION_PROGRESS, { prefix: '', after: '', limit: 1000 });
+  const passed = new Set(entries.filter((e) => {
+    const p = decodeProgress(JSON.stringify(e.value));
+    return p?.newObjectTime !== undefined && rules.some((r) => textOf(r, 'ID') === e.id && Number(textOf(r, CREATED_AT) ?? NaN) === p.ruleCreatedAt);
+  }).map((e) => e.id));
+  return respond('GetBucketReplication', { Rule: rules.map((r) => (passed.has(textOf(r, 'ID') ?? '') && textOf(r, 'Status') === 'starting' ? { ...r, Status: 'doing' } : r)) });
 };
 
 export const deleteBucketReplication: Handler = async (req) => {
@@ -142,10 +203,18 @@ export const getBucketReplicationProgress: Handler = async (req) => {
   const id = req.query.get('rule-id') ?? '';
   const { value } = await req.services.stored.get(bucketOf(req), 'replication');
   const rule = ruleById(rulesOf(value, req.services.stored.now()), id);
-  // Nothing is copied by Alunite (stored and returned only): no progress to report beyond "none yet", and no
-  // NewObject time, which says up to when new objects are copied (the Java SDK's BucketReplicationTest and oss2's
-  // test_replication_with_full_parameter read none for a starting rule).
-  return respond('GetBucketReplicationProgress', { Rule: [{ ...rule, Progress: { HistoricalObject: '0.00' } }] });
+  // The replication worker's progress (docs/replication.md). None yet (or a rule the worker does not act on: another
+  // region, no such destination): "0.00" and no NewObject time, as the Java SDK's BucketReplicationTest and oss2's
+  // test_replication_with_full_parameter read for a starting rule.
+  const entry = await req.services.stored.entry(bucketOf(req), REPLICATION_PROGRESS, id);
+  const progress = decodeProgress(entry === null ? null : JSON.stringify(entry));
+  const mine = progress !== null && progress.ruleCreatedAt === Number(textOf(rule, CREATED_AT) ?? NaN) ? progress : null;
+  const count = mine === null ? 0 : Number((await req.services.stats.get(bucketOf(req))).find(([k]) => k === 'ObjectCount')?.[1] ?? 0);
+  const figures = progressFigures({ historical: textOf(rule, 'HistoricalObjectReplication') !== 'disabled' }, mine, count);
+  const shown = figures.newObject !== undefined && textOf(rule, 'Status') === 'starting' ? { ...rule, Status: 'doing' } : rule;
+  return respond('GetBucketReplicationProgress', {
+    Rule: [{ ...shown, Progress: { HistoricalObject: figures.historical, ...(figures.newObject !== undefined ? { NewObject: httpDate(figures.newObject) } : {}) } }],
+  });
 };
 
 export const putBucketRtc: Handler = async (req) => {

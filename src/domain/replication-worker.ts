@@ -1,0 +1,268 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Principal } from '../auth/principal.js';
+import type { DomainContext } from './context.js';
+import type { JobRole, TaskCheck, TaskFacts } from './batch-job-worker.js';
+import type { Bucket, ObjectRecord, ObjectSummary } from './model.js';
+import type { ObjectService } from './objects.js';
+import { sseOf } from './encryption.js';
+import { isIncarnation, incarnationOf } from '../store/meta/types.js';
+import { decodeProgress, incarnationText, REPLICATION_PROGRESS, replicationRulesOf, type ReplicationRule, type RuleProgress } from './replication.js';
+
+/**
+ * The worker that makes bucket replication rules take effect within this server (docs/replication.md).
+ *
+ * A rule is reconciled in passes rather than by a queue of writes: a pass walks the source bucket's objects under the
+ * rule's prefixes in key order (keyset pages, never OFFSET) and copies each one the destination lacks or holds an
+ * older copy of; with DELETE it then walks the destination under the same prefixes and removes the replicas of this
+ * source whose key the source no longer has. Every step is judged against the objects as they are, so a pass that a
+ * crash cut short is simply walked again from its saved position: nothing is lost, and nothing copied twice does
+ * harm (a replica already in step is left alone). Bytes are streamed (ObjectService.replicate), one object at a time.
+ *
+ * Replicas keep the source's Last-Modified and ETag and carry `attrs.replica`: they are never replicated again (A→B
+ * with B→A does not loop), and a destination object newer than the source's is never replaced. Only replicas of this
+ * source are ever deleted.
+ *
+ * Authority: every read and write is authorized through the one authorization path, as the rule's SyncRole (a session
+ * of that role, which must trust oss.aliyuncs.com) or, without one, as the rule's author (the caller of
+ * PutBucketReplication: a deny on one key, in a bucket policy or the author's own policies, holds for replication
+ * too), and then only into a bucket of the source bucket's owner, the very bucket PutBucketReplication authorized
+ * the author's writes for (its incarnation).
+ *
+ * One process works on a rule at a time: the rule's progress entry names its holder and a heartbeat, taken and saved
+ * inside the store's transaction (PostgreSQL: several processes), and taken over when stale (a process that died).
+ */
+
+/** A holder that has not saved a rule's progress for this long is gone. */
+export const REPLICATION_STALE_MS = 2 * 60 * 1000;
+
+export const REPLICATION_DEFAULTS = { intervalMs: 10_000, pageSize: 100, tickBudget: 2_000 } as const;
+
+/** Who a rule's writes are decided as. */
+export type ReplicationActor = { kind: 'role'; role: JobRole } | { kind: 'author'; principal: Principal };
+
+export interface ReplicationWorkerDeps {
+  ctx: DomainContext;
+  objects: ObjectService;
+  /** Authorizes checks as the principal (throws AccessDenied as a request would get). */
+  authorize(principal: Principal, checks: readonly TaskCheck[], facts?: TaskFacts): Promise<void>;
+  findRole(accountId: string, roleName: string): Promise<JobRole | null>;
+}
+
+export interface ReplicationWorkerOptions {
+  holder: string;
+  /** 0: only when runOnce is called. */
+  intervalMs: number;
+  pageSize?: number;
+  /** Objects one tick looks at per rule before moving on. */
+  tickBudget?: number;
+  log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+}
+
+/** The rule's progress is another process's (or the bucket changed): this one leaves it. */
+class Lost extends Error {}
+
+export class ReplicationWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly pageSize: number;
+  private readonly tickBudget: number;
+
+  constructor(private readonly deps: ReplicationWorkerDeps, private readonly opts: ReplicationWorkerOptions) {
+    this.pageSize = opts.pageSize ?? REPLICATION_DEFAULTS.pageSize;
+    this.tickBudget = opts.tickBudget ?? REPLICATION_DEFAULTS.tickBudget;
+  }
+
+  start(): void {
+    if (this.opts.intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      this.runOnce().catch((err: unknown) => this.opts.log('warn', 'replication tick failed', { err: String(err) }));
+    }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One tick now (joins one already running in this process). */
+  runOnce(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.running ??= this.tick().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  private get ctx(): DomainContext {
+    return this.deps.ctx;
+  }
+
+  private async tick(): Promise<void> {
+    await this.ctx.meta.refreshSharedState?.();
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.ctx.meta.listBuckets({ prefix: '', ...(after !== undefined ? { after } : {}), limit: 1000 });
+      for (const bucket of page) {
+        for (const rule of replicationRulesOf(bucket)) {
+          if (this.stopped) return;
+          try {
+            await this.processRule(bucket, rule);
+          } catch (err) {
+            if (!(err instanceof Lost)) this.opts.log('warn', 'replication page failed', { bucket: bucket.name, rule: rule.id, err: String(err) });
+          }
+        }
+      }
+      if (page.length < 1000) return;
+      after = page[page.length - 1]!.name;
+    }
+  }
+
+  /** Who the rule's writes are decided as; null when it cannot act (other region, no such bucket or role). */
+  private async actorOf(source: Bucket, rule: ReplicationRule): Promise<{ actor: ReplicationActor; dest: Bucket } | null> {
+    // Same-region replication only: a destination in another region is stored and reported, not acted on.
+    if (rule.destLocation !== `oss-${this.ctx.region}`) return null;
+    const dest = await this.ctx.meta.getBucket(rule.destBucket);
+    if (dest === null || dest.name === source.name) return null;
+    if (rule.syncRole !== undefined) {
+      const role = await this.deps.findRole(source.ownerAccountId, rule.syncRole);
+      if (role === null || !role.trustsOss) return null;
+      return { actor: { kind: 'role', role }, dest };
+    }
+    // Without a role: only into the owner's own bucket, the one PutBucketReplication checked (not one made since),
+    // each write decided as the rule's author (an STS session's rule ends with the session).
+    const author = rule.author;
+    if (author === undefined || dest.ownerAccountId !== source.ownerAccountId || rule.destinationChecked !== incarnationText(dest)) return null;
+    if (author.type === 'session' && author.expiration <= this.ctx.clock()) return null;
+    return { actor: { kind: 'author', principal: author }, dest };
+  }
+
+  private principalOf(actor: ReplicationActor): Principal {
+    if (actor.kind === 'author') return actor.principal;
+    const r = actor.role;
+    return { type: 'session', accountId: r.accountId, roleId: r.roleId, roleName: r.roleName, sessionName: 'oss-replication', accessKeyId: '', sessionPolicy: null, expiration: Number.MAX_SAFE_INTEGER };
+  }
+
+  /** Takes the rule (or renews it) and answers its progress; Lost when another process holds it. */
+  private async claim(source: Bucket, rule: ReplicationRule): Promise<RuleProgress> {
+    const now = this.ctx.clock();
+    const shared = typeof this.ctx.meta.tryLease === 'function';
+    let taken: RuleProgress | null = null;
+    const ok = await this.ctx.meta.updateConfigEntry(source.name, REPLICATION_PROGRESS, rule.id, (current) => {
+      const p = decodeProgress(current);
+      // Held by another process that saved lately: its. With SQLite one process owns the database, so a holder left
+      // in the entry is a process that died (the server restarted): taken over at once.
+      if (p !== null && p.holder !== this.opts.holder && p.holder !== '' && shared && p.heartbeat > now - REPLICATION_STALE_MS) return current;
+      const base: RuleProgress = p !== null && p.ruleCreatedAt === rule.createdAt ? p : {
+        ruleCreatedAt: rule.createdAt, pass: 1, phase: 'copy', unit: 0, after: '', passStartedAt: now, scanned: 0, replicated: 0, deleted: 0, failed: 0, holder: '', heartbeat: 0,
+      };
+      taken = { ...base, holder: this.opts.holder, heartbeat: now };
+      return JSON.stringify(taken);
+    }, incarnationOf(source));
+    if (!ok || taken === null) throw new Lost();
+    return taken;
+  }
+
+  /** Saves the progress if this process still holds the rule. */
+  private async save(source: Bucket, rule: ReplicationRule, p: RuleProgress, release = false): Promise<void> {
+    p.heartbeat = this.ctx.clock();
+    let lost = false;
+    await this.ctx.meta.updateConfigEntry(source.name, REPLICATION_PROGRESS, rule.id, (current) => {
+      const cur = decodeProgress(current);
+      if (cur === null || cur.holder !== this.opts.holder || cur.ruleCreatedAt !== rule.createdAt) {
+        lost = true;
+        return current;
+      }
+      return JSON.stringify({ ...p, holder: release ? '' : this.opts.holder });
+    }, incarnationOf(source));
+    if (lost) throw new Lost();
+  }
+
+  /** Advances one rule's pass by up to tickBudget objects. */
+  private async processRule(listed: Bucket, rule: ReplicationRule): Promise<void> {
+    const source = await this.ctx.meta.getBucket(listed.name);
+    if (source === null || !isIncarnation(source, incarnationOf(listed))) return;
+    const acting = await this.actorOf(source, rule);
+    if (acting === null) return;
+    const p = await this.claim(source, rule);
+    let budget = this.tickBudget;
+    let pages = 0;
+    while (budget > 0 && !this.stopped) {
+      // Between pages: still that bucket with that rule (deleted or put again meanwhile: left for the next tick).
+      if (pages++ > 0 && !(await this.stillThere(source, rule))) break;
+      const prefix = rule.prefixes[p.unit];
+      if (prefix === undefined) {
+        if (p.phase === 'copy' && rule.delete) {
+          Object.assign(p, { phase: 'delete', unit: 0, after: '' });
+          continue;
+        }
+        // The pass is over: every write from before its start is in the destination.
+        this.opts.log('info', 'replication pass', { bucket: source.name, rule: rule.id, pass: p.pass, replicated: p.replicated, deleted: p.deleted, failed: p.failed });
+        Object.assign(p, { newObjectTime: p.passStartedAt, pass: p.pass + 1, phase: 'copy', unit: 0, after: '', scanned: 0, passStartedAt: this.ctx.clock() });
+        await this.save(source, rule, p, true);
+        return;
+      }
+      const walked = p.phase === 'copy' ? source.name : acting.dest.name;
+      const limit = Math.min(this.pageSize, budget);
+      const page = await this.ctx.meta.listObjects(walked, { prefix, ...(p.after !== '' ? { after: p.after } : {}), limit });
+      for (const s of page) {
+        try {
+          if (p.phase === 'copy') {
+            p.scanned++;
+            if (rule.put && (await this.copyOne(source, acting, rule, s))) p.replicated++;
+          } else if (await this.deleteOne(source, acting, s.key)) p.deleted++;
+        } catch (err) {
+          p.failed++;
+          this.opts.log('warn', 'replication of an object failed', { bucket: source.name, rule: rule.id, key: s.key, err: String(err) });
+        }
+        p.after = s.key;
+      }
+      budget -= Math.max(1, page.length);
+      if (page.length < limit) Object.assign(p, { unit: p.unit + 1, after: '' });
+      await this.save(source, rule, p);
+      await nextTurn();
+    }
+    await this.save(source, rule, p, true);
+  }
+
+  private async stillThere(source: Bucket, rule: ReplicationRule): Promise<boolean> {
+    await this.ctx.meta.refreshSharedState?.();
+    const now = await this.ctx.meta.getBucket(source.name);
+    return now !== null && isIncarnation(now, incarnationOf(source)) && replicationRulesOf(now).some((r) => r.id === rule.id && r.createdAt === rule.createdAt);
+  }
+
+  /** Replicates one source object when the destination lacks it or holds an older one; true when written. */
+  private async copyOne(source: Bucket, acting: { actor: ReplicationActor; dest: Bucket }, rule: ReplicationRule, s: ObjectSummary): Promise<boolean> {
+    if (!rule.historical && s.lastModified < rule.createdAt) return false;
+    const destName = acting.dest.name;
+    const there = await this.ctx.meta.getObject(destName, s.key);
+    if (there !== null && (there.lastModified > s.lastModified || (there.lastModified === s.lastModified && there.etag === s.etag))) return false;
+    const src = await this.ctx.meta.getObject(source.name, s.key);
+    // Changed since listed (the next pass takes it), a replica itself (never replicated again), a symlink, or
+    // KMS-encrypted (replicated by OSS only with a role allowed the key; not here) [UNVERIFIED for symlinks].
+    if (src === null || src.etag !== s.etag || src.attrs?.replica !== undefined || src.symlinkTarget !== null || sseOf(src)?.algorithm === 'KMS') return false;
+    const principal = this.principalOf(acting.actor);
+    const headers: Record<string, string> = src.acl !== 'default' ? { 'x-oss-object-acl': src.acl } : {};
+    await this.deps.authorize(principal, [
+      { action: 'oss:GetObject', bucket: source.name, key: src.key },
+      { action: 'oss:PutObject', bucket: destName, key: src.key },
+      ...(src.tags.length > 0 ? [{ action: 'oss:PutObjectTagging', bucket: destName, key: src.key }] : []),
+      ...(src.acl !== 'default' ? [{ action: 'oss:PutObjectAcl', bucket: destName, key: src.key }] : []),
+    ], { headers, ...(src.tags.length > 0 ? { requestTags: src.tags } : {}) });
+    const written = await this.deps.objects.replicate(src, acting.dest, rule.storageClass, { bucket: source.name }, (current) =>
+      current === null || current.lastModified < src.lastModified || (current.lastModified === src.lastModified && current.etag !== src.etag && current.attrs?.replica !== undefined));
+    return written !== null;
+  }
+
+  /** DELETE: removes this source's replica of a key the source no longer has; true when removed. */
+  private async deleteOne(source: Bucket, acting: { actor: ReplicationActor; dest: Bucket }, key: string): Promise<boolean> {
+    if ((await this.ctx.meta.getObject(source.name, key)) !== null) return false;
+    const isOurs = (r: ObjectRecord): boolean => r.attrs?.replica?.bucket === source.name;
+    const there = await this.ctx.meta.getObject(acting.dest.name, key);
+    if (there === null || !isOurs(there)) return false;
+    await this.deps.authorize(this.principalOf(acting.actor), [{ action: 'oss:DeleteObject', bucket: acting.dest.name, key }]);
+    return this.deps.objects.deleteReplica(acting.dest, key, isOurs);
+  }
+}
