@@ -296,6 +296,31 @@ describe('bucket replication', () => {
     }
   });
 
+  test('PostgreSQL: two processes on one database replicate every object once', { skip: process.env.ALUNITE_TEST_META !== 'postgres' }, async () => {
+    const dataDir = await tempDir('alunite-repl-two-');
+    const meta = await (await testPostgres()).freshUrl();
+    const opts = { dataDir, meta, replication: { intervalMs: 0, pageSize: 2, tickBudget: 6 } };
+    const one = await startTestServer(opts);
+    const two = await startTestServer(opts);
+    try {
+      const client = one.client();
+      await client.putBucket('two-src');
+      await client.putBucket('two-dst');
+      await extra(client).putBucketVersioning('two-dst', 'Enabled');
+      succeeds(await putRule(one, 'two-src', { id: 'two', dest: 'two-dst' }));
+      for (let i = 0; i < 12; i++) await one.client({ bucket: 'two-src' }).put(`k${String(i).padStart(2, '0')}`, Buffer.from(`v${i}`));
+      for (let i = 0; i < 20 && (await progress(two, 'two-src', 'two')).newObject === undefined; i++) {
+        await Promise.all([one.replication!.runOnce(), two.replication!.runOnce()]);
+      }
+      assert.ok((await progress(two, 'two-src', 'two')).newObject !== undefined, 'the pass finished');
+      const versions = (await extra(two.client({ bucket: 'two-dst' })).getBucketVersions({})).objects ?? [];
+      assert.deepEqual(versions.map((v) => v.name).sort(), Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`));
+    } finally {
+      await two.close();
+      await one.stop();
+    }
+  });
+
   test('the worker runs on its own timer', async () => {
     const own = await startTestServer({ replication: { intervalMs: 50 } });
     try {
