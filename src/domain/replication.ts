@@ -60,38 +60,43 @@ export function replicationRulesOf(bucket: Bucket): ReplicationRule[] {
   if (!isDoc(doc)) return [];
   const rules: ReplicationRule[] = [];
   for (const r of many(doc.Rule)) {
-    if (!isDoc(r) || text(r, 'Status') === 'closing') continue;
-    const dest = isDoc(r.Destination) ? r.Destination : {};
-    const actions = (text(r, 'Action') ?? 'ALL').split(',').map((a) => a.trim());
-    const prefixes = isDoc(r.PrefixSet) ? many(r.PrefixSet.Prefix).filter((p): p is string => typeof p === 'string') : [];
-    const rule: ReplicationRule = {
-      id: text(r, 'ID') ?? '',
-      prefixes: prefixes.length === 0 || prefixes.includes('') ? [''] : [...new Set(prefixes)].sort(),
-      put: actions.includes('ALL') || actions.includes('PUT'),
-      delete: actions.includes('ALL') || actions.includes('DELETE'),
-      historical: text(r, 'HistoricalObjectReplication') !== 'disabled',
-      destBucket: text(dest, 'Bucket') ?? '',
-      destLocation: text(dest, 'Location') ?? '',
-      createdAt: Number(text(r, CREATED_AT) ?? NaN),
-    };
-    const sc = text(r, 'StorageClass') ?? (isDoc(dest) ? text(dest, 'StorageClass') : undefined);
-    if (sc !== undefined && sc !== '') rule.storageClass = sc;
-    const role = text(r, 'SyncRole');
-    if (role !== undefined && role !== '') rule.syncRole = role;
-    const checked = text(r, DESTINATION_CHECKED);
-    if (checked !== undefined) rule.destinationChecked = checked;
-    const author = text(r, AUTHOR);
-    if (author !== undefined) {
-      try {
-        rule.author = JSON.parse(author) as Principal;
-      } catch {
-        // unreadable: no author, the rule acts as no one (without a role, it replicates nothing)
-      }
-    }
+    const rule = isDoc(r) && text(r, 'Status') !== 'closing' ? ruleOf(r) : null;
     // A rule kept before replication acted on rules (no CreatedAt) was never authorized: it stays stored only.
-    if (rule.id !== '' && Number.isFinite(rule.createdAt)) rules.push(rule);
+    if (rule !== null && rule.id !== '' && Number.isFinite(rule.createdAt)) rules.push(rule);
   }
   return rules;
+}
+
+/** One stored rule (or a rule as PutBucketReplication reads it, without the internal fields) as the worker reads it. */
+export function ruleOf(r: { [k: string]: unknown }): ReplicationRule {
+  const dest = isDoc(r.Destination) ? r.Destination : {};
+  const actions = (text(r, 'Action') ?? 'ALL').split(',').map((a) => a.trim());
+  const prefixes = isDoc(r.PrefixSet) ? many(r.PrefixSet.Prefix).filter((p): p is string => typeof p === 'string') : [];
+  const rule: ReplicationRule = {
+    id: text(r, 'ID') ?? '',
+    prefixes: prefixes.length === 0 || prefixes.includes('') ? [''] : [...new Set(prefixes)].sort(),
+    put: actions.includes('ALL') || actions.includes('PUT'),
+    delete: actions.includes('ALL') || actions.includes('DELETE'),
+    historical: text(r, 'HistoricalObjectReplication') !== 'disabled',
+    destBucket: text(dest, 'Bucket') ?? '',
+    destLocation: text(dest, 'Location') ?? '',
+    createdAt: Number(text(r, CREATED_AT) ?? NaN),
+  };
+  const sc = text(r, 'StorageClass') ?? text(dest, 'StorageClass');
+  if (sc !== undefined && sc !== '') rule.storageClass = sc;
+  const role = text(r, 'SyncRole');
+  if (role !== undefined && role !== '') rule.syncRole = role;
+  const checked = text(r, DESTINATION_CHECKED);
+  if (checked !== undefined) rule.destinationChecked = checked;
+  const author = text(r, AUTHOR);
+  if (author !== undefined) {
+    try {
+      rule.author = JSON.parse(author) as Principal;
+    } catch {
+      // unreadable: no author, the rule acts as no one (without a role, it replicates nothing)
+    }
+  }
+  return rule;
 }
 
 /** Where the worker is in a rule's passes, kept as the rule's entry of REPLICATION_PROGRESS. */

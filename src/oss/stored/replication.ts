@@ -6,7 +6,7 @@ import { empty } from '../handlers/common.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond } from './common.js';
 import { PUBLIC_REGIONS } from './computed.js';
-import { AUTHOR, CREATED_AT, DESTINATION_CHECKED, decodeProgress, incarnationText, progressFigures, REPLICATION_PROGRESS, replicationRulesOf } from '../../domain/replication.js';
+import { AUTHOR, CREATED_AT, DESTINATION_CHECKED, decodeProgress, incarnationText, progressFigures, REPLICATION_PROGRESS, ruleOf } from '../../domain/replication.js';
 import { ramRoleArn } from '../../policy/arn.js';
 import type { OssRequest } from '../context.js';
 import type { AuthzCheck } from '../operations.js';
@@ -144,13 +144,12 @@ async function authorizeReplication(req: OssRequest, rule: Doc): Promise<string 
     throw err;
   });
   if (dest === null) return null;
-  const [parsed] = replicationRulesOf({ ...dest, configs: { 'stored.replication': JSON.stringify({ Rule: [{ ...rule, [CREATED_AT]: '0' }] }) } });
-  const prefixes = parsed?.prefixes ?? [''];
+  const parsed = ruleOf(rule);
   const checks: AuthzCheck[] = [];
-  for (const prefix of prefixes) {
+  for (const prefix of parsed.prefixes) {
     checks.push({ action: 'oss:GetObject', bucket: source, key: prefix, acl: 'read' });
-    if (parsed?.put !== false) checks.push({ action: 'oss:PutObject', bucket: destName, key: prefix, acl: 'write' });
-    if (parsed?.delete === true) checks.push({ action: 'oss:DeleteObject', bucket: destName, key: prefix, acl: 'write' });
+    if (parsed.put) checks.push({ action: 'oss:PutObject', bucket: destName, key: prefix, acl: 'write' });
+    if (parsed.delete) checks.push({ action: 'oss:DeleteObject', bucket: destName, key: prefix, acl: 'write' });
   }
   await req.authorize(checks);
   if (syncRole !== undefined && syncRole !== '') return null;
