@@ -41,6 +41,14 @@ export class HeldBytes {
 }
 
 /**
+ * What one client may hold of a budget of bodies read before anything authenticated them (a DeleteMultipleObjects
+ * body, a POST form's fields, a RAM/STS body: each 64 MiB for the process). Without a share, one anonymous address
+ * opening a few dozen connections and going silent mid-body had every other client's such request refused (503)
+ * until its deadline, and again at once after it.
+ */
+export const PRE_AUTH_SHARE = 16 * 1024 * 1024;
+
+/**
  * Whose share a held body or answer counts against (HeldBytes, http/held-answers.ts): the peer's address, an IPv6 one by its /64 (one host is given a whole /64, so
  * its addresses are one client).
  */

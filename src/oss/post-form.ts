@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { AppError, invalidArgument } from '../errors.js';
-import { HeldBytes } from '../http/held-bytes.js';
+import { clientOf, HeldBytes, PRE_AUTH_SHARE } from '../http/held-bytes.js';
 import { EpilogueCutter, multipartBoundary } from './form-epilogue.js';
 
 /**
@@ -23,9 +23,10 @@ export const FORM_LIMITS = { nameBytes: 8 * 1024, totalBytes: 2 * 1024 * 1024, f
  * clients each sending 2 MiB of fields and then going silent once filled the heap (~2,500 of them ended the
  * process). `held`: the bytes of forms that the whole process holds (a form keeps its share until its
  * request is over); a form that would go beyond is answered 503 ServiceUnavailable. `fieldsMs`: the time a
- * form has to reach its file part (a browser sends its few fields at once), else 400 RequestTimeout.
+ * form has to reach its file part (a browser sends its few fields at once), else 400 RequestTimeout. One client
+ * (its address) holds at most PRE_AUTH_SHARE of `held`, so its stalled forms cannot have everyone else's refused.
  */
-export const FORM_BOUNDS = { held: new HeldBytes(64 * 1024 * 1024), fieldsMs: 60_000 };
+export const FORM_BOUNDS = { held: new HeldBytes(64 * 1024 * 1024, PRE_AUTH_SHARE), fieldsMs: 60_000 };
 
 /** Requests whose form was read from (wholly or in part): see formWasRead. */
 const formRequests = new WeakSet<IncomingMessage>();
@@ -85,9 +86,10 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
     let settled = false;
     // This request's share of FORM_BOUNDS.held: what it sent before its file, given back when it is over.
     let held = 0;
+    const client = clientOf(req.socket?.remoteAddress);
     const count = (chunk: Buffer): void => {
       if (settled) return;
-      if (!FORM_BOUNDS.held.take(chunk.length)) {
+      if (!FORM_BOUNDS.held.take(chunk.length, client)) {
         stop(new AppError('ServiceUnavailable', 'The server holds as many POST forms not yet authenticated as it allows; retry later.'));
         return;
       }
@@ -96,7 +98,7 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
     // Given back when the form is refused, or its request is over: 'close' of the request, or of its socket
     // when the answer was given before the body was read (the request then never ends by itself).
     const release = (): void => {
-      FORM_BOUNDS.held.give(held);
+      FORM_BOUNDS.held.give(held, client);
       held = 0;
       req.socket?.off('close', release);
     };

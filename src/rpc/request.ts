@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { AppError } from '../errors.js';
-import { HeldBytes } from '../http/held-bytes.js';
+import { HeldBytes, PRE_AUTH_SHARE } from '../http/held-bytes.js';
 import { cutShortAsIncomplete, readBoundedBody } from '../http/read-body.js';
 import { parseQuery } from '../oss/address.js';
 
@@ -97,9 +97,10 @@ export function isRpcRequest(method: string, rawPath: string, query: ReadonlyMap
 
 /**
  * RAM/STS bodies are read before their signature can be checked (it covers the body's parameters): at most
- * 64 MiB of them at once in the process, and 30 s for a whole body (a client that stalls is cut off).
+ * 64 MiB of them at once in the process, at most PRE_AUTH_SHARE of it per client, and 30 s for a whole body (a
+ * client that stalls is cut off).
  */
-export const RPC_BODY_BOUNDS = { budget: new HeldBytes(64 * 1024 * 1024), deadlineMs: 30_000 };
+export const RPC_BODY_BOUNDS = { budget: new HeldBytes(64 * 1024 * 1024, PRE_AUTH_SHARE), deadlineMs: 30_000 };
 
 const readBody = (req: IncomingMessage): Promise<Buffer> =>
   readBoundedBody(req, MAX_BODY, () => new AppError('InvalidParameter', 'The request body is too large.'), false, {

@@ -18,13 +18,15 @@ export interface RawRequest {
   /** Either wire-order `[name, value, name, value…]` (kept verbatim) or a plain object. */
   headers?: string[] | Record<string, string>;
   body?: Buffer | string;
+  /** The client address to send from (another 127.x address is another client to the server's per-client shares). */
+  localAddress?: string;
 }
 
 /** One HTTP request to 127.0.0.1:port with exactly the given request line, headers and body. */
 export function rawRequest(port: number, req: RawRequest): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const r = request(
-      { host: '127.0.0.1', port, method: req.method, path: req.path, headers: req.headers ?? {}, agent: false, setHost: false },
+      { host: '127.0.0.1', port, method: req.method, path: req.path, headers: req.headers ?? {}, agent: false, setHost: false, ...(req.localAddress === undefined ? {} : { localAddress: req.localAddress }) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

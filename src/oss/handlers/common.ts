@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../../errors.js';
-import { HeldBytes } from '../../http/held-bytes.js';
+import { HeldBytes, PRE_AUTH_SHARE } from '../../http/held-bytes.js';
 import { cutShortAsIncomplete, readBoundedBody } from '../../http/read-body.js';
 import type { OssRequest, OssResponse } from '../context.js';
 import { el, parseXmlBody, xmlDocument, xmlText, type XmlChild, type XmlNode } from '../xml.js';
@@ -34,8 +34,10 @@ export function ownerAcl(accountId: string, grant: string): XmlNode {
  * go beyond is answered 503 ServiceUnavailable. Before, ~9,500 connections (the default cap) each holding a 2 MiB
  * body short of its end kept ~19 GB (300 kept 600 MB). A body must also arrive within `deadlineMs` (the idle timeout
  * restarts with every byte, so a trickle would hold its share for ever); past it the request is dropped unanswered.
+ * One client (its address, an IPv6 one by its /64) may hold a quarter of it (PRE_AUTH_SHARE): before, 33 anonymous
+ * connections of one address held it all and every other client's DeleteMultipleObjects was 503 (red-team wave 18).
  */
-export const UNAUTHORIZED_BODY_BOUNDS = { budget: new HeldBytes(64 * 1024 * 1024), deadlineMs: 60_000 };
+export const UNAUTHORIZED_BODY_BOUNDS = { budget: new HeldBytes(64 * 1024 * 1024, PRE_AUTH_SHARE), deadlineMs: 60_000 };
 
 /** readSmallBody for a body read before its request is authorized (UNAUTHORIZED_BODY_BOUNDS). */
 export function readBodyBeforeAuthorization(body: Readable, limit: number): Promise<Buffer> {

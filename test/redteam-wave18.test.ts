@@ -1,0 +1,104 @@
+// Red-team wave 18 (an outsider, another account's tenant and a narrowly-scoped RAM user against a running server):
+// each finding reproduced against a real server the test starts, failing on the code before its fix. Runs on
+// SQLite, and on PostgreSQL with ALUNITE_TEST_META=postgres.
+//
+// Found and fixed:
+// - The budgets of bodies read before anything authenticated them (DeleteMultipleObjects bodies, PostObject form
+//   fields, RAM/STS bodies: 64 MiB each for the process) had no share per client, unlike those read after
+//   authorization (wave 17). Measured on the old code (`bin/alunite server`, /tmp script): 33 anonymous connections
+//   from one address, each sending a 2 MiB DeleteMultipleObjects body less a byte and going silent, made another
+//   address's 46-byte DeleteMultipleObjects 503 ServiceUnavailable, for as long as they trickled (60 s deadline, then
+//   again). Now one client (its address, an IPv6 one by its /64) holds at most 16 MiB of each (PRE_AUTH_SHARE,
+//   http/held-bytes.ts; docs/limits.md).
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { UNAUTHORIZED_BODY_BOUNDS } from '../src/oss/handlers/common.js';
+import { FORM_BOUNDS } from '../src/oss/post-form.js';
+import { RPC_BODY_BOUNDS } from '../src/rpc/request.js';
+import type { HeldBytes } from '../src/http/held-bytes.js';
+import { eventually } from './helpers/eventually.js';
+import { rawRequest, type RawResponse } from './helpers/raw-http.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const MiB = 1024 * 1024;
+
+describe('redteam wave 18: one client cannot take the whole budget of bodies read before authentication', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket('w18-prw', { acl: 'public-read-write' } as never);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  /** `count` connections from 127.0.0.1, each sending `head` and then `sent` bytes of its body, then silence. */
+  const stall = (count: number, head: string, sent: Buffer): Socket[] => Array.from({ length: count }, () => {
+    const s = connect(srv.port, '127.0.0.1');
+    s.on('error', () => undefined);
+    s.write(head);
+    s.write(sent);
+    return s;
+  });
+  const answered = (socks: Socket[]): number => socks.filter((s) => s.bytesRead > 0).length;
+
+  /**
+   * With the process budget at 20 MiB, ten stalled bodies of ~2 MiB (`per` bytes counted each) from one client; then
+   * another client's small request must be read and answered for what it is, not 503.
+   */
+  async function oneClientCannotFill(budget: HeldBytes, count: number, per: number, open: () => Socket[], other: () => Promise<RawResponse>): Promise<void> {
+    const saved = budget.limit;
+    budget.limit = 20 * MiB;
+    let held: Socket[] = [];
+    try {
+      held = open();
+      assert.equal(held.length, count);
+      // Every stalled body is either held whole or refused (and its bytes given back).
+      await eventually(() => budget.inUse === (count - answered(held)) * per, 'the stalled bodies held or refused');
+      const r = await other();
+      assert.notEqual(r.status, 503, r.body.toString().slice(0, 300));
+      // One client held no more than its share.
+      assert.ok(budget.inUse <= 16 * MiB + 64 * 1024, String(budget.inUse));
+    } finally {
+      for (const s of held) s.destroy();
+      budget.limit = saved;
+    }
+    await eventually(() => budget.inUse === 0, 'given back when the client left');
+  }
+
+  it('DeleteMultipleObjects bodies (read before the keys are authorized)', async () => {
+    const per = 2 * MiB - 1;
+    const head = `POST /w18-prw/?delete HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: application/xml\r\nContent-MD5: 1B2M2Y8AsgTpgAmY7PhCfg==\r\nContent-Length: ${2 * MiB}\r\n\r\n`;
+    const body = '<Delete><Quiet>true</Quiet><Object><Key>absent</Key></Object></Delete>';
+    const md5 = (await import('node:crypto')).createHash('md5').update(body).digest('base64');
+    await oneClientCannotFill(UNAUTHORIZED_BODY_BOUNDS.budget, 10, per, () => stall(10, head, Buffer.alloc(per, 'a')), () => rawRequest(srv.port, {
+      method: 'POST', path: '/w18-prw/?delete', localAddress: '127.0.0.2', body,
+      headers: { host: `127.0.0.1:${srv.port}`, 'content-type': 'application/xml', 'content-md5': md5, 'content-length': String(body.length) },
+    }));
+  });
+
+  it('RAM/STS bodies (read before their signature is checked)', async () => {
+    const per = MiB - 1;
+    const head = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${MiB}\r\n\r\n`;
+    const sent = Buffer.from('Action=GetCallerIdentity&Version=2015-04-01&pad=' + 'p'.repeat(per - 48));
+    const body = 'Action=GetCallerIdentity&Version=2015-04-01';
+    await oneClientCannotFill(RPC_BODY_BOUNDS.budget, 20, per, () => stall(20, head, sent), () => rawRequest(srv.port, {
+      method: 'POST', path: '/', localAddress: '127.0.0.2', body,
+      headers: { host: '127.0.0.1', 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+    }));
+  });
+
+  it('PostObject form fields (read before the form\'s signature is checked)', async () => {
+    const boundary = 'w18boundary';
+    const fields = `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n--${boundary}\r\nContent-Disposition: form-data; name="pad"\r\n\r\n`;
+    const per = 2 * MiB - 4096;
+    const sent = Buffer.concat([Buffer.from(fields), Buffer.alloc(per - fields.length, 'a')]);
+    const head = `POST /w18-prw/ HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${per + 100_000}\r\n\r\n`;
+    const form = `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nsmall\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\nabc\r\n--${boundary}--\r\n`;
+    await oneClientCannotFill(FORM_BOUNDS.held, 10, per, () => stall(10, head, sent), () => rawRequest(srv.port, {
+      method: 'POST', path: '/w18-prw/', localAddress: '127.0.0.2', body: form,
+      headers: { host: `127.0.0.1:${srv.port}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(form.length) },
+    }));
+  });
+});
