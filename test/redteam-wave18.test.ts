@@ -10,6 +10,14 @@
 //   address's 46-byte DeleteMultipleObjects 503 ServiceUnavailable, for as long as they trickled (60 s deadline, then
 //   again). Now one client (its address, an IPv6 one by its /64) holds at most 16 MiB of each (PRE_AUTH_SHARE,
 //   http/held-bytes.ts; docs/limits.md).
+// - Writes the server makes that take no encryption from their request were KMS-checked as if they did: sys/saveas and
+//   async fetch ran kms:GenerateDataKey/Decrypt on the key the request's `x-oss-server-side-encryption` headers named,
+//   while their write used the target bucket's default. A RAM user allowed oss:* but no KMS key sent
+//   `x-oss-server-side-encryption: AES256` with a sys/saveas into a bucket whose default is KMS, passed with no KMS check
+//   and had the image written under the owner's key (200; without the header, 403 as for PutObject). PostVodPlaylist
+//   had no KMS check at all (wave 17 had reported it): its playlist was written under the bucket's default key by a
+//   caller allowed oss:PostVodPlaylist alone. Now these three check the bucket default's key only (AuthzCheck.kms
+//   'bucketDefault', oss/operations.ts; docs/encryption.md).
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -17,9 +25,13 @@ import { UNAUTHORIZED_BODY_BOUNDS } from '../src/oss/handlers/common.js';
 import { FORM_BOUNDS } from '../src/oss/post-form.js';
 import { RPC_BODY_BOUNDS } from '../src/rpc/request.js';
 import type { HeldBytes } from '../src/http/held-bytes.js';
+import sharp from 'sharp';
+import type OSS from 'ali-oss';
 import { eventually } from './helpers/eventually.js';
+import { rawObjectRequest } from './helpers/oss.js';
+import { denied, policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { rawRequest, type RawResponse } from './helpers/raw-http.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
 const MiB = 1024 * 1024;
 
@@ -100,5 +112,69 @@ describe('redteam wave 18: one client cannot take the whole budget of bodies rea
       method: 'POST', path: '/w18-prw/', localAddress: '127.0.0.2', body: form,
       headers: { host: `127.0.0.1:${srv.port}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(form.length) },
     }));
+  });
+});
+
+describe('redteam wave 18: writes the server makes are KMS-checked on the key they are written with', () => {
+  const PLAIN = 'w18-plain';
+  const KMS_DEFAULT = 'w18-kms-default';
+  const KMS = 'This request is forbidden by kms.';
+  const OSS_ALL = { Effect: 'Allow', Action: 'oss:*', Resource: 'acs:oss:*:*:*' };
+  let srv: TestServer;
+  let ossOnly: RamUserHandle;
+  let withKey: RamUserHandle;
+  type Vod = OSS & { createVod(id: string, name: string, time: { startTime: number; endTime: number }, options?: object): Promise<unknown> };
+  type Encryptable = OSS & { putBucketEncryption(name: string, opts: { SSEAlgorithm: string; KMSMasterKeyID?: string }): Promise<unknown> };
+
+  before(async () => {
+    srv = await startTestServer({ kmsKeys: ['app-key'] });
+    const ram = new Ram(srv);
+    await srv.client().putBucket(PLAIN);
+    await srv.client().putBucket(KMS_DEFAULT);
+    await (srv.client({ bucket: KMS_DEFAULT }) as Encryptable).putBucketEncryption(KMS_DEFAULT, { SSEAlgorithm: 'KMS', KMSMasterKeyID: 'app-key' });
+    await srv.client({ bucket: PLAIN }).put('img.png', await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).png().toBuffer());
+    const channel = { Description: 'w18', Status: 'enabled', Target: { Type: 'HLS', FragDuration: '10', FragCount: '5', PlaylistName: 'playlist.m3u8' } };
+    for (const b of [PLAIN, KMS_DEFAULT]) await (srv.client({ bucket: b }) as OSS & { putChannel(id: string, conf: object): Promise<unknown> }).putChannel('chan', channel);
+    for (const b of [PLAIN, KMS_DEFAULT]) await srv.client({ bucket: b }).put('chan/seg-0.ts', Buffer.from('segment'));
+    ossOnly = await ram.userWith('w18-oss-only', policyDoc(OSS_ALL));
+    withKey = await ram.userWith('w18-with-key', policyDoc(OSS_ALL, { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: `acs:kms:*:${ACCOUNT_ID}:key/app-key` }));
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  const absent = async (key: string): Promise<void> => {
+    await assert.rejects(srv.client({ bucket: KMS_DEFAULT }).head(key), (e: { status?: number }) => e.status === 404);
+  };
+  const saveAs = (user: RamUserHandle, target: string, headers: Record<string, string> = {}) => rawObjectRequest(user.oss(PLAIN), 'POST', 'img.png', {
+    subres: 'x-oss-process', headers, mime: 'application/x-www-form-urlencoded',
+    content: Buffer.from(`x-oss-process=${encodeURIComponent(`image/resize,w_2|sys/saveas,o_${Buffer.from(target).toString('base64url')},b_${Buffer.from(KMS_DEFAULT).toString('base64url')}`)}`),
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const vod = (user: RamUserHandle, name: string, headers: Record<string, string> = {}) =>
+    (user.oss(KMS_DEFAULT) as Vod).createVod('chan', name, { startTime: now - 3600, endTime: now + 3600 }, { headers });
+
+  it('sys/saveas into a bucket whose default is KMS: an encryption header of the request does not skip the key check', async () => {
+    await denied(saveAs(ossOnly, 'thumb.png'), KMS);
+    // Before: 200, the thumbnail written under app-key.
+    await denied(saveAs(ossOnly, 'thumb-aes.png', { 'x-oss-server-side-encryption': 'AES256' }), KMS);
+    await absent('thumb.png');
+    await absent('thumb-aes.png');
+    assert.equal((await saveAs(withKey, 'thumb-ok.png')).status, 200);
+    const head = await srv.client({ bucket: KMS_DEFAULT }).head('thumb-ok.png');
+    assert.equal((head.res.headers as Record<string, string>)['x-oss-server-side-encryption'], 'KMS');
+  });
+
+  it('PostVodPlaylist into a bucket whose default is KMS needs the key', async () => {
+    // Before: 200, the playlist written under app-key.
+    await denied(vod(ossOnly, 'list.m3u8'), KMS);
+    await denied(vod(ossOnly, 'list-aes.m3u8', { 'x-oss-server-side-encryption': 'AES256' }), KMS);
+    await absent('chan/list.m3u8');
+    await absent('chan/list-aes.m3u8');
+    await vod(withKey, 'ok.m3u8');
+    const head = await srv.client({ bucket: KMS_DEFAULT }).head('chan/ok.m3u8');
+    assert.equal((head.res.headers as Record<string, string>)['x-oss-server-side-encryption'], 'KMS');
+    // A bucket without KMS default: no key to check, oss:PostVodPlaylist alone will do.
+    await (ossOnly.oss(PLAIN) as Vod).createVod('chan', 'plain.m3u8', { startTime: now - 3600, endTime: now + 3600 });
   });
 });

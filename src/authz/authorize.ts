@@ -188,8 +188,8 @@ export async function authorize(
  * them (400, before anything is stored).
  */
 function kmsKeyOf(kms: NonNullable<AuthzCheck['kms']>, bucket: Bucket, facts: RequestFacts): string | null {
-  if (kms !== 'write') return kms.keyId;
-  const setting = sseRequestFrom(facts.headers) ?? bucketDefaultEncryption(bucket);
+  if (typeof kms !== 'string') return kms.keyId;
+  const setting = (kms === 'write' ? sseRequestFrom(facts.headers) : null) ?? bucketDefaultEncryption(bucket);
   return setting?.algorithm === 'KMS' ? (setting.kmsKeyId ?? DEFAULT_KMS_KEY) : null;
 }
 

@@ -43,9 +43,12 @@ export interface AuthzCheck {
    * caller's identity and session policies (the owner account's root always may; bucket policies and ACLs never
    * grant it). `'write'`: the key the write of `key` encrypts with, the request's `x-oss-server-side-encryption:
    * KMS` (its key id, else the default key), else the bucket's default encryption when that is KMS; no check when
-   * the write is not KMS-encrypted. `{ keyId }`: that key (the one a KMS-encrypted object was written with).
+   * the write is not KMS-encrypted. `'bucketDefault'`: the bucket's default encryption's key only, for a write the
+   * server makes that takes no encryption from the request (a VOD playlist, sys/saveas, async fetch): the request's
+   * headers must not decide a check that the write ignores. `{ keyId }`: that key (the one a KMS-encrypted object
+   * was written with).
    */
-  kms?: 'write' | { keyId: string };
+  kms?: 'write' | 'bucketDefault' | { keyId: string };
   /**
    * A check of `ram:PassRole` on this role ARN (`acs:ram::<account>:role/<name>`), rather than on `bucket`/`key`: handing
    * a role to work the server does as that role (a batch job's RoleArn, docs/batch-operations.md). Decided by the
@@ -68,9 +71,10 @@ export interface WriteExtras {
   /**
    * The write stores bytes encrypted as the request or the bucket's default asks (PutObject, PostObject, the
    * append that creates an object, InitiateMultipartUpload, a copy's destination; not PutSymlink): under KMS it
-   * also needs kms:GenerateDataKey and kms:Decrypt on the key.
+   * also needs kms:GenerateDataKey and kms:Decrypt on the key. `'bucketDefault'`: the server writes the bytes as the
+   * bucket's default encryption asks, whatever the request's encryption headers say (AuthzCheck.kms).
    */
-  encrypts: boolean;
+  encrypts: boolean | 'bucketDefault';
 }
 
 /**
@@ -78,10 +82,10 @@ export interface WriteExtras {
  * InitiateMultipartUpload / CopyObject: "kms:GenerateDataKey, kms:Decrypt: required if X-Oss-Server-Side-Encryption
  * is KMS"); checked only when the write is KMS-encrypted (AuthzCheck.kms 'write').
  */
-function kmsWriteChecks(bucket: string, key: string): AuthzCheck[] {
+function kmsWriteChecks(bucket: string, key: string, kms: 'write' | 'bucketDefault' = 'write'): AuthzCheck[] {
   return [
-    { action: 'kms:GenerateDataKey', bucket, key, acl: 'none', kms: 'write' },
-    { action: 'kms:Decrypt', bucket, key, acl: 'none', kms: 'write' },
+    { action: 'kms:GenerateDataKey', bucket, key, acl: 'none', kms },
+    { action: 'kms:Decrypt', bucket, key, acl: 'none', kms },
   ];
 }
 
@@ -95,7 +99,7 @@ export function writeChecks(action: string, bucket: string, key: string, acl: Ac
   const checks: AuthzCheck[] = [{ action, bucket, key, acl }];
   if (extras.tagging) checks.push({ action: 'oss:PutObjectTagging', bucket, key, acl: acl === 'none' ? 'none' : 'write' });
   if (extras.objectAcl) checks.push({ action: 'oss:PutObjectAcl', bucket, key, acl: 'none' });
-  if (extras.encrypts) checks.push(...kmsWriteChecks(bucket, key));
+  if (extras.encrypts !== false) checks.push(...kmsWriteChecks(bucket, key, extras.encrypts === true ? 'write' : 'bucketDefault'));
   return checks;
 }
 
@@ -890,7 +894,10 @@ function storedOperationOf(input: RouteInput): Operation | null {
   const key = hit.scope === 'object' ? input.address.key : null;
   if (hit.scope === 'object' && key === null) throw notAllowed(input.method, 'Bucket');
   const action = `oss:${STORED_ACTION_NAMES[name] ?? name}`;
-  return { name, bucket, key, checks: [{ action, bucket, key, acl: 'none' }] } as EachSimple<StoredOperationName>;
+  const checks: AuthzCheck[] = [{ action, bucket, key, acl: 'none' }];
+  // PostVodPlaylist writes its playlist as an object, encrypted as the bucket's default says: under KMS, with the key.
+  if (name === 'PostVodPlaylist') checks.push(...kmsWriteChecks(bucket!, key!, 'bucketDefault'));
+  return { name, bucket, key, checks } as EachSimple<StoredOperationName>;
 }
 
 function routeImplemented(input: RouteInput): Operation {

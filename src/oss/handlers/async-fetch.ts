@@ -60,7 +60,7 @@ export const putAsyncFetchTask: Handler = async (req) => {
   // Left out, IgnoreSameKey is true (the Java SDK's and oss2's tests read it back so after a task that did not set it).
   const ignoreSameKey = childBool(doc, 'IgnoreSameKey', 'InvalidArgument', 16, true) ?? true;
   // The task writes the object as PutObject would: the caller must be allowed that write too (and its KMS key use).
-  await req.authorize(writeChecks('oss:PutObject', bucket, object, 'write', { tagging: false, objectAcl: false, encrypts: true }));
+  await req.authorize(writeChecks('oss:PutObject', bucket, object, 'write', { tagging: false, objectAcl: false, encrypts: 'bucketDefault' }));
   let run: FetchCallback | null = null;
   if (spec !== null) {
     const callbacks = req.services.callbacks;

@@ -104,8 +104,9 @@ export const processObjectSave: Handler = async (req) => {
   } catch {
     throw invalidArgument('The sys/saveas target bucket or object name is invalid.', 'x-oss-process');
   }
-  // Writing the target is a PutObject of it (an ACL that grants writes grants it), checked before any work.
-  await req.authorize(writeChecks('oss:PutObject', bucket, saveAs.key, 'write', { tagging: false, objectAcl: false, encrypts: true }));
+  // Writing the target is a PutObject of it (an ACL that grants writes grants it), checked before any work; it is
+  // encrypted as the target bucket's default says, so its KMS key is that one whatever the request's headers say.
+  await req.authorize(writeChecks('oss:PutObject', bucket, saveAs.key, 'write', { tagging: false, objectAcl: false, encrypts: 'bucketDefault' }));
   const result = await processObject(req, req.op.bucket!, req.op.key!, steps);
   const contentType = result.type === 'json' ? 'application/json' : result.contentType;
   const bytes = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
