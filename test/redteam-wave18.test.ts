@@ -18,6 +18,12 @@
 //   had no KMS check at all (wave 17 had reported it): its playlist was written under the bucket's default key by a
 //   caller allowed oss:PostVodPlaylist alone. Now these three check the bucket default's key only (AuthzCheck.kms
 //   'bucketDefault', oss/operations.ts; docs/encryption.md).
+// - SimulatePrincipalPolicy evaluated an OSS Resource as written, while authorization decides every request on an
+//   agentic bucket on `acs:oss:*:*:agenticbucket/<name>` (authz/authorize.ts resourceName): a user allowed oss:* on
+//   the bucket's plain ARN was answered Allow for GetBucketAcl, which real requests refuse (403), and a user allowed
+//   it on agenticbucket/<name> was answered ImplicitDeny for the plain ARN though its requests succeed; written as
+//   agenticbucket/<name>, no bucket was found (identity policies only). Now the simulator finds the bucket either way
+//   and evaluates the resource authorization would (ram/simulate.ts ossTargetOf; docs/agentic-buckets.md).
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -29,6 +35,7 @@ import sharp from 'sharp';
 import type OSS from 'ali-oss';
 import { eventually } from './helpers/eventually.js';
 import { rawObjectRequest } from './helpers/oss.js';
+import { signedRequest } from './helpers/signed.js';
 import { denied, policyDoc, Ram, type RamUserHandle } from './helpers/ram.js';
 import { rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
@@ -176,5 +183,43 @@ describe('redteam wave 18: writes the server makes are KMS-checked on the key th
     assert.equal((head.res.headers as Record<string, string>)['x-oss-server-side-encryption'], 'KMS');
     // A bucket without KMS default: no key to check, oss:PostVodPlaylist alone will do.
     await (ossOnly.oss(PLAIN) as Vod).createVod('chan', 'plain.m3u8', { startTime: now - 3600, endTime: now + 3600 });
+  });
+});
+
+describe('redteam wave 18: the policy simulator decides an agentic bucket on the resource requests are decided on', () => {
+  const AGENTIC = `w18sim-${ACCOUNT_ID}-cn-hangzhou-ab-apsr`;
+  let srv: TestServer;
+  let ram: Ram;
+  let plainArn: RamUserHandle;
+  let agenticArn: RamUserHandle;
+  type Result = { Decision: string; IdentityDecision: string };
+  const simulate = async (user: RamUserHandle, resource: string): Promise<Result> =>
+    (await ram.call('SimulatePrincipalPolicy', { UserName: user.userName, ActionName: 'oss:GetBucketAcl', Resource: resource })).EvaluationResult as Result;
+  const real = async (user: RamUserHandle): Promise<number> =>
+    (await signedRequest(srv.port, 'GET', AGENTIC, null, [['acl', '']], { creds: [user.accessKeyId, user.accessKeySecret] })).status;
+
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    const created = await signedRequest(srv.port, 'PUT', AGENTIC, null, [['agenticBucket', '']]);
+    assert.equal(created.status, 200, created.text.slice(0, 300));
+    plainArn = await ram.userWith('w18-plain-arn', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: `acs:oss:*:*:${AGENTIC}` }));
+    agenticArn = await ram.userWith('w18-agentic-arn', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: `acs:oss:*:*:agenticbucket/${AGENTIC}` }));
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('answers as the request is decided, whichever way the Resource names the bucket', async () => {
+    assert.equal(await real(plainArn), 403);
+    assert.equal(await real(agenticArn), 200);
+    for (const resource of [`acs:oss:*:*:${AGENTIC}`, `acs:oss:*:${ACCOUNT_ID}:agenticbucket/${AGENTIC}`]) {
+      // Before: Allow for the plain ARN (the request is 403).
+      const p = await simulate(plainArn, resource);
+      assert.deepEqual([p.Decision, p.IdentityDecision], ['ImplicitDeny', 'ImplicitDeny'], resource);
+      // Before: ImplicitDeny for the plain ARN (the request is 200).
+      const a = await simulate(agenticArn, resource);
+      assert.deepEqual([a.Decision, a.IdentityDecision], ['Allow', 'Allow'], resource);
+    }
   });
 });

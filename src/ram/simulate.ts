@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 import type { Bucket } from '../domain/model.js';
+import { agenticStatusOf } from '../domain/agentic-buckets.js';
 import {
   aclAccessOf,
   authorizeOss,
@@ -89,7 +90,33 @@ function ruleFacts(context: ConditionContext): RequestFacts {
   return { sourceIp: one('acs:sourceip') ?? '', secureTransport: one('acs:securetransport') === 'true', now: Date.now(), headers, query: new Map(), authMethod: 'v4' };
 }
 
-const OSS_ARN = /^acs:oss:[^:]*:[^:]*:([^/*?]+)(?:\/(.*))?$/;
+const OSS_ARN = /^acs:oss:([^:]*):([^:]*):([^/*?]+)(?:\/(.*))?$/;
+
+/** An OSS resource of an existing bucket, written as authorization writes it (authz/authorize.ts resourceName). */
+interface OssTarget {
+  bucket: Bucket;
+  key: string | undefined;
+  resource: string;
+}
+
+/**
+ * The bucket an OSS resource names, and the resource as a request on it is decided: an agentic bucket's as
+ * `…:agenticbucket/<name>[/<key>]`, another's as `…:<name>[/<key>]`, whichever way the Resource was written. Before,
+ * the Resource was evaluated as written (red-team wave 18): the plain ARN of an agentic bucket was answered by the
+ * policies naming that ARN, which real requests never consult, and `agenticbucket/<name>` found no bucket at all.
+ */
+async function ossTargetOf(resource: string, world: SimulationDeps): Promise<OssTarget | null> {
+  const m = OSS_ARN.exec(resource);
+  if (m === null || !world.buckets) return null;
+  const [, region, account, first, rest] = m as unknown as [string, string, string, string, string | undefined];
+  const named = first === 'agenticbucket' && rest !== undefined && rest !== '' && !/[*?]/.test(rest.split('/', 1)[0]!);
+  const name = named ? rest.split('/', 1)[0]! : first;
+  const key = named ? (rest.includes('/') ? rest.slice(name.length + 1) : undefined) : rest;
+  const bucket = await world.buckets.bucket(name);
+  if (bucket === null) return null;
+  const part = agenticStatusOf(bucket) === null ? name : `agenticbucket/${name}`;
+  return { bucket, key, resource: `acs:oss:${region}:${account}:${part}${key === undefined ? '' : `/${key}`}` };
+}
 
 /**
  * "Why would this be allowed or denied?" for a RAM user or a role (with an optional session policy):
@@ -122,8 +149,10 @@ export async function simulateIdentity(
     sessionPolicy = compiled.policy;
   }
   const policies = await identity.forPrincipal(principal);
-  const request = { action: input.action, resource: input.resource, context: input.context };
-  return { identity: evaluate(policies, request), ...(await traceFor(principal, caller, accountId, policies, sessionPolicy, input, world)) };
+  const target = input.action.toLowerCase().startsWith('oss:') ? await ossTargetOf(input.resource, world) : null;
+  const decided = target === null ? input : { ...input, resource: target.resource };
+  const request = { action: decided.action, resource: decided.resource, context: decided.context };
+  return { identity: evaluate(policies, request), ...(await traceFor(principal, caller, accountId, policies, sessionPolicy, decided, world, target)) };
 }
 
 async function traceFor(
@@ -134,12 +163,11 @@ async function traceFor(
   sessionPolicy: CompiledPolicy | null,
   input: SimulationInput,
   world: SimulationDeps,
+  target: OssTarget | null,
 ): Promise<Omit<Simulation, 'identity'>> {
   const action = input.action.toLowerCase();
-  const oss = action.startsWith('oss:') ? OSS_ARN.exec(input.resource) : null;
-  if (oss && world.buckets && caller.kind !== 'anonymous') {
-    const bucket = await world.buckets.bucket(oss[1]!);
-    if (bucket !== null) return ossSimulation(principal, caller as Extract<Caller, { kind: 'user' | 'role' }>, accountId, bucket, oss[2], identityPolicies, sessionPolicy, input, world);
+  if (target !== null && caller.kind !== 'anonymous') {
+    return ossSimulation(principal, caller as Extract<Caller, { kind: 'user' | 'role' }>, accountId, target.bucket, target.key, identityPolicies, sessionPolicy, input, world);
   }
   const role = action === 'sts:assumerole' ? /^acs:ram::(\d+):role\/([^/*?]+)$/.exec(input.resource) : null;
   if (role && role[1] === accountId && world.trustPolicyOf) {
@@ -215,7 +243,8 @@ async function ossSimulation(
     if (certain) return { trace: { ...explained, layers }, message: decision.message! };
     return { trace: { action: explained.action, resource: explained.resource, decision: 'ImplicitDeny', layers } };
   }
-  const policyArn = ossResourceArn(bucket.region, bucket.ownerAccountId, bucket.name);
+  // GetBucketPolicy of an agentic bucket is decided on its agenticbucket/ ARN, as every request on it.
+  const policyArn = ossResourceArn(bucket.region, bucket.ownerAccountId, agenticStatusOf(bucket) === null ? bucket.name : `agenticbucket/${bucket.name}`);
   // The bucket's own rules refuse before any policy, as on the request path (authz/bucket-rules.ts), read from what the
   // Context says the request carries: a header-signed request (so hotlink protection never applies), its ACL headers.
   const ruled = bucketRuleRefusal(principal, { action: input.action, bucket: bucket.name, key: key ?? null, acl }, bucket, ruleFacts(input.context));
