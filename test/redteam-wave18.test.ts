@@ -24,6 +24,31 @@
 //   it on agenticbucket/<name> was answered ImplicitDeny for the plain ARN though its requests succeed; written as
 //   agenticbucket/<name>, no bucket was found (identity policies only). Now the simulator finds the bucket either way
 //   and evaluates the resource authorization would (ram/simulate.ts ossTargetOf; docs/agentic-buckets.md).
+//
+// Found and not changed (reported):
+// - ObjectWorm's default-rule history (wave 17's lead): it keeps every rule whose window could hold a protected
+//   version, at most 1,000, and refuses a Put beyond (rather than forget a COMPLIANCE rule). A rule protects only the
+//   versions written while it was in force, but the history does not know whether any was: 1,000 Puts alternating
+//   two 100-year rules, with no object written between, still freeze the configuration for a century for everyone
+//   (whoever may put it could also set a 100-year COMPLIANCE default: a denial of change, not of data). Merging
+//   neighbours into the stronger rule would lock versions written under a weaker (or no) rule retroactively; the
+//   root fix is to stamp the default's retention on each version when it is written, as OSS does.
+// - Agentic buckets marked Disabled still take attribute writes and object operations (docs/agentic-buckets.md
+//   lists it as not implemented: the Go test says disabling "breaks the attribute calls", without a code).
+//
+// Tried and held:
+// - UpdateJobStatus / UpdateJobPriority are authorized on the account (oss:UpdateJobStatus, as OSS names them and as
+//   S3 Batch Operations does: confirming a job is the two-person step ConfirmationRequired exists for). A confirmer
+//   changes only the status (Ready, Cancelled) or the priority, never the manifest, operation, report or RoleArn that
+//   the creator's ram:PassRole was checked on; the worker reads the role's policies again before each page (wave 17),
+//   and another account's job id is NoSuchJob. So a job gives its confirmer no action of its choice.
+// - Malformed input on the newest endpoints against `bin/alunite server` (V1-signed as the root): ObjectWorm Days
+//   `1e3`, two Rules, RetainUntilDate `+275760-…` and `…999999999+23:59`, two LegalHold Statuses, CreateJob nested
+//   5,000 deep, UpdateJobPriority with a 5,000-character id and a 14-digit priority, job ids `__proto__` and
+//   `constructor`, batchJobStatuses `,,,,__proto__`, NUL and U+FFFF in continuation-token, VOD times `-1e309`,
+//   23 digits, 2^53+1 and `0x10`, user log fields named `__proto__`/`constructor`/`toString`, a Range of 3,000
+//   parts, a 26-digit StorageCapacity, a symlink target `%ff%fe`, RestoreRequest Days `1e400`, a DoMetaQuery JSON
+//   3,000 `[` deep: each a 4xx (or served), never 5xx; /-/health 200 after.
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
