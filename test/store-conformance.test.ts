@@ -1,7 +1,7 @@
 // One conformance suite for every store implementation: each MetadataStore and BlobStore must pass
 // the same cases. New engines (PostgreSQL) add a factory to the lists below.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -1062,6 +1062,27 @@ describe('FsBlobStore layout', () => {
     assert.deepEqual(await readdir(join(root, 'blobs', id.slice(0, 2))), [id]);
     assert.throws(() => s.read('../../etc/passwd', 0, 1), /invalid blob id/);
   });
+
+  // Made (0700) and synced at open, so no write pays a mkdir and an fsync of blobs/ before its rename.
+  it('makes all 256 shard directories at open, private, keeping those there', async () => {
+    const shards = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+    const fresh = await tempDir();
+    await FsBlobStore.open({ root: fresh });
+    assert.deepEqual((await readdir(join(fresh, 'blobs'))).sort(), shards);
+    for (const sub of shards) assert.equal((await stat(join(fresh, 'blobs', sub))).mode & 0o777, 0o700);
+    const older = await tempDir();
+    const s = await FsBlobStore.open({ root: older });
+    const { blobId } = await s.put(Readable.from([Buffer.from('kept')]));
+    await rm(join(older, 'blobs', 'ff'), { recursive: true });
+    await chmod(join(older, 'blobs', blobId.slice(0, 2)), 0o755);
+    await mkdir(join(older, 'blobs', 'not-a-shard'));
+    const again = await FsBlobStore.open({ root: older, durable: false });
+    assert.deepEqual((await readdir(join(older, 'blobs'))).filter((d) => d !== 'not-a-shard').sort(), shards);
+    assert.equal((await stat(join(older, 'blobs', blobId.slice(0, 2)))).mode & 0o777, 0o700);
+    const back: Buffer[] = [];
+    for await (const c of again.read(blobId, 0, 4)) back.push(c as Buffer);
+    assert.equal(Buffer.concat(back).toString(), 'kept');
+  });
 });
 
 // A durable file store flushes a temp file in the background while it grows (FLUSH_EVERY), one flush at a
@@ -1134,7 +1155,7 @@ describe('FsBlobStore early flushes', () => {
     assert.ok(seen.beforeCommit >= 1);
     await assert.rejects(file.commit(size), (err: NodeJS.ErrnoException) => err.code === 'EIO');
     assert.deepEqual(await readdir(join(root, 'tmp')), []);
-    assert.deepEqual(await readdir(join(root, 'blobs')), []);
+    assert.deepEqual((await readdir(join(root, 'blobs'), { recursive: true, withFileTypes: true })).filter((e) => !e.isDirectory()), []);
   });
 });
 

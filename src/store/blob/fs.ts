@@ -14,6 +14,9 @@ export interface FsBlobStoreOptions {
   durable?: boolean;
 }
 
+/** The shard directories: a blob's is the first two hex digits of its id. */
+const SHARDS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /**
  * Blobs as files: `blobs/<id[0..2]>/<id>`. A write goes to `tmp/` first, is fsynced, then renamed into
  * place, so a crash leaves either no blob or a whole one; orphans are collected by the caller's GC.
@@ -22,7 +25,6 @@ export class FsBlobStore implements BlobStore {
   private readonly blobDir: string;
   private readonly tmpDir: string;
   readonly durable: boolean;
-  private readonly madeDirs = new Set<string>();
   /**
    * Blobs being read, with how many reads hold each. A read opens an object's segment files one after the
    * other, so a delete or overwrite during a download of a multipart object would unlink segments it has not
@@ -44,7 +46,13 @@ export class FsBlobStore implements BlobStore {
     await privateDir(opts.root);
     await privateDir(store.blobDir);
     await privateDir(store.tmpDir);
-    for (const sub of await readdir(store.blobDir)) if (/^[0-9a-f]{2}$/.test(sub)) await privateDir(join(store.blobDir, sub));
+    // Every shard directory is made (or tightened) here, and their entries synced once (a power loss must not
+    // take a shard directory, and the blobs in it, after rows referencing them committed), instead of on the
+    // first write into each: that write paid a mkdir, a mode check and an fsync of blobs/ before its rename, in
+    // every process (the first ~256 blobs after a start, e.g. a fresh server's multipart parts;
+    // docs/performance.md, "Multipart uploads").
+    await Promise.all(SHARDS.map((sub) => privateDir(join(store.blobDir, sub))));
+    if (store.durable) await syncDir(store.blobDir);
     return store;
   }
 
@@ -85,15 +93,9 @@ export class FsBlobStore implements BlobStore {
 
   /** Moves a written (and synced) temp file into place, durably; removes it if that fails. */
   async place(blobId: string, tmp: string): Promise<void> {
+    // The shard directory was made, and its entry synced, at open.
     const dir = join(this.blobDir, blobId.slice(0, 2));
     try {
-      if (!this.madeDirs.has(dir)) {
-        await privateDir(dir);
-        // The shard directory's own entry must be durable too, or a power loss can take it and the blob
-        // with it after the metadata row referencing the blob committed (once per directory and process).
-        if (this.durable) await syncDir(this.blobDir);
-        this.madeDirs.add(dir);
-      }
       await rename(tmp, this.pathOf(blobId));
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
