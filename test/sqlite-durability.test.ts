@@ -14,6 +14,7 @@ import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import type { Bucket, ObjectRecord } from '../src/domain/model.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { eventually } from './helpers/eventually.js';
+import { AppError } from '../src/errors.js';
 
 type SyncCallback = (err: NodeJS.ErrnoException | null) => void;
 
@@ -169,6 +170,40 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       await Promise.all([del, missing]);
       assert.equal(gate.calls - calls, 1);
       assert.equal(await store.getObject('b', 'k'), null);
+    } finally {
+      gate.release();
+      await store.close();
+    }
+  });
+
+  it('a batch of deletes commits without a savepoint per delete; one refused is rolled back alone, under one sync', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 's.sqlite'), durable: true });
+    try {
+      await store.createBucket(BUCKET);
+      await Promise.all([0, 1, 2, 3, 4, 5, 6].map((i) => store.putObject('b', `k${i}`, () => record('b', `k${i}`, `body ${i}`))));
+      const bare = store.bareCommitCount();
+      const mark = store.commitMark();
+      const calls = gate.calls;
+      // One batch (same turn): k2's guard refuses after its row was deleted, as a retention guard does.
+      const refuse = (): never => {
+        throw new AppError('FileImmutable', undefined, { Key: 'k2' });
+      };
+      const outcomes = await Promise.allSettled([0, 1, 2, 3].map((i) => store.deleteObject('b', `k${i}`, i === 2 ? refuse : undefined)));
+      assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.equal(((outcomes[2] as PromiseRejectedResult).reason as AppError).code, 'FileImmutable');
+      assert.equal((outcomes[0] as PromiseFulfilledResult<ObjectRecord | null>).value?.key, 'k0');
+      for (const k of ['k0', 'k1', 'k3']) assert.equal(await store.getObject('b', k), null);
+      assert.equal((await store.getObject('b', 'k2'))?.inline?.toString(), 'body 2', 'the refused delete kept the object and its bytes');
+      assert.equal(store.commitMark(), mark + 1, 'one commit');
+      assert.equal(gate.calls - calls, 1, 'one sync');
+      assert.equal(store.bareCommitCount(), bare, 'run again with savepoints');
+      // Deletes that all succeed commit without savepoints, one commit and one sync.
+      await Promise.all([4, 5, 6].map((i) => store.deleteObject('b', `k${i}`)));
+      assert.equal(store.bareCommitCount(), bare + 1);
+      assert.equal(store.commitMark(), mark + 2);
+      assert.equal(gate.calls - calls, 2);
+      for (const k of ['k4', 'k5', 'k6']) assert.equal(await store.getObject('b', k), null);
+      assert.equal((await store.getObject('b', 'k2'))?.key, 'k2');
     } finally {
       gate.release();
       await store.close();

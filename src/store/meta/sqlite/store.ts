@@ -613,7 +613,9 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       this.dropVersionRow(row);
       if (row.noncurrent_since === null) this.promote(bucket, key);
       return { removed: row.delete_marker ? null : this.unshared(toObject(row, null)), versionId, deleteMarker: Boolean(row.delete_marker) };
-    }, true);
+      // Rerunnable: database reads and writes, and the guard's check (the lifecycle's records why it refused, the
+      // same on a second run).
+    }, true, true);
   }
 
   async getObjectVersion(bucket: string, key: string, versionId?: string): Promise<VersionRecord | null> {
