@@ -45,11 +45,11 @@ export interface CompiledCondition {
   /** Does one request value match any policy value (the positive operator)? */
   readonly test: (value: string) => boolean;
   /**
-   * The last result of this condition, for the request view it was computed in (policy/evaluate.ts):
-   * identical conditions are shared between policies (see `compileCondition`), so a request tests an
+   * The last result of this condition, for the request view it was computed in (policy/evaluate.ts, by the view's
+   * number): identical conditions are shared between policies (see `compileCondition`), so a request tests an
    * IP range or `acs:SecureTransport` written into ten policies once.
    */
-  readonly memo: { view: object | null; holds: boolean };
+  readonly memo: { view: number; holds: boolean };
   /**
    * The last short request value `test` was asked about and its answer (policy/evaluate.ts): `test` depends on the
    * value alone, and the next request usually brings the same one (the client's acs:SourceIp, acs:SecureTransport).
@@ -83,7 +83,8 @@ export interface CompiledStatement {
 }
 
 export interface AppliesMemo {
-  view: object | null;
+  /** The number of the request view (policy/evaluate.ts RequestView.stamp) `holds` answers for; 0: none. */
+  view: number;
   holds: boolean;
 }
 
@@ -106,7 +107,7 @@ function appliesMemo(key: string): AppliesMemo {
       appliesPool.clear();
       appliesPoolChars = 0;
     }
-    appliesPool.set(key, (hit = { view: null, holds: false }));
+    appliesPool.set(key, (hit = { view: 0, holds: false }));
     appliesPoolChars += key.length;
   }
   return hit;
@@ -313,7 +314,7 @@ function compileConditionUnshared(c: ConditionClause): CompiledCondition {
       break;
     }
   }
-  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test, memo: { view: null, holds: false }, lastTest: { value: null, positive: false } };
+  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test, memo: { view: 0, holds: false }, lastTest: { value: null, positive: false } };
 }
 
 // ---------------------------------------------------------------------------------------------

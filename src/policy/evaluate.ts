@@ -5,7 +5,7 @@
  */
 import { callerIds, type AppliesMemo, type CallerIds, type CompiledCondition, type CompiledPolicy, type CompiledStatement } from './compile.js';
 import { splitArn, type RequestArn } from './resource.js';
-import { MATCH_WORK_LIMIT, MatchWorkExceeded, newMatchMeter, runMetered, type MatchMeter } from './glob.js';
+import { MATCH_WORK_LIMIT, MatchWorkExceeded, newMatchMeter, runMetered, swapMeter, type MatchMeter } from './glob.js';
 import type { Caller, ConditionContext, Effect } from './types.js';
 import { detached } from '../util/detached.js';
 
@@ -135,8 +135,18 @@ const PRINCIPAL_ACCOUNT_KEY = 'acs:principalaccount';
 /** `acs:MFAPresent`, lower-cased. */
 const MFA_PRESENT_KEY = 'acs:mfapresent';
 
+/**
+ * Views are numbered in order of creation, and the memos of conditions and statements (compile.ts) hold the number of
+ * the view they answered for rather than the view: a number is stored without a write barrier (a view is young, the
+ * memos are old: each store of one entered the remembered set the next scavenge walked), and a memo keeps no
+ * request alive. Numbers stay exact, so distinct, up to 2^53 views.
+ */
+let viewCount = 0;
+
 /** Per-request state built lazily: the split resource ARN, the principal ids, the context by lower-case key (shared with policy/explain.ts). */
 export class RequestView {
+  /** This view's number (viewCount): what the memos of compile.ts remember it by. */
+  readonly stamp: number = ++viewCount;
   private ids: CallerIds | null = null;
   private split: RequestArn | null = null;
   private ctx: Lowered | null = null;
@@ -269,7 +279,7 @@ function holdsFor(c: CompiledCondition, v: ContextValue | undefined): boolean {
 export function conditionHolds(c: CompiledCondition, view: RequestView, effect: Effect = 'Deny'): boolean {
   // A shared condition (compile.ts) met again in the same request: its answer cannot have changed.
   const memo = c.memo;
-  if (memo.view === view) return memo.holds;
+  if (memo.view === view.stamp) return memo.holds;
   const v = view.lookup(c);
   const apart = view.lastSpellings;
   if (apart !== null) return effect === 'Deny' ? apart.some((x) => holdsFor(c, x)) : apart.every((x) => holdsFor(c, x));
@@ -277,7 +287,7 @@ export function conditionHolds(c: CompiledCondition, view: RequestView, effect: 
   // Not remembered in a view with several spellings of some key: a statement memo shared with the other effect
   // could otherwise carry this answer to it (applies).
   if (!view.ambiguous) {
-    memo.view = view;
+    memo.view = view.stamp;
     memo.holds = holds;
   }
   return holds;
@@ -286,11 +296,11 @@ export function conditionHolds(c: CompiledCondition, view: RequestView, effect: 
 function applies(st: CompiledStatement, view: RequestView): boolean {
   // A statement with the same Resource, Principal and Condition (compile.ts) already answered for this request.
   const memo = st.applies;
-  if (memo.view === view) return memo.holds;
+  if (memo.view === view.stamp) return memo.holds;
   const holds = appliesNow(st, view);
   // Shared by statements of either effect: not remembered where the answer depends on the effect (conditionHolds).
   if (!view.ambiguous) {
-    memo.view = view;
+    memo.view = view.stamp;
     memo.holds = holds;
   }
   return holds;
@@ -329,9 +339,15 @@ const SET_KEY_LIMIT = 256;
 class SetIndex {
   private readonly byAction = new Map<string, Map<string | null, readonly Candidate[]>>();
 
-  constructor(private readonly members: readonly CompiledPolicy[]) {}
+  constructor(
+    private readonly members: readonly CompiledPolicy[],
+    /** The array it was built for is frozen (IdentityPolicies' cached sets): it holds the members for good. */
+    private readonly frozen: boolean,
+  ) {}
 
+  /** `policies` is the array this index was built for (or one like it): does it still hold the members? */
   sameAs(policies: readonly CompiledPolicy[]): boolean {
+    if (this.frozen) return true;
     if (policies.length !== this.members.length) return false;
     for (let i = 0; i < policies.length; i++) if (policies[i] !== this.members[i]) return false;
     return true;
@@ -379,17 +395,28 @@ function candidatesOf(policies: readonly CompiledPolicy[], action: string, key: 
 /** Sets seen once map to null; a set seen again (a cached identity set, not a fresh array per call) gets an index. */
 const setIndexes = new WeakMap<readonly CompiledPolicy[], SetIndex | null>();
 
+/**
+ * The last set indexed and its index, looked at before the WeakMap: the requests of one caller bring the same cached
+ * set, and a frozen one is taken without comparing its members again (each comparison was a keyed load per policy).
+ */
+let lastSet: readonly CompiledPolicy[] | null = null;
+let lastSetIndex: SetIndex | null = null;
+
 function indexOf(policies: readonly CompiledPolicy[]): SetIndex | null {
   if (policies.length < 2) return null;
-  const ix = setIndexes.get(policies);
+  if (policies === lastSet && lastSetIndex !== null && lastSetIndex.sameAs(policies)) return lastSetIndex;
+  let ix = setIndexes.get(policies);
   if (ix === undefined) {
     setIndexes.set(policies, null);
     return null;
   }
-  if (ix !== null && ix.sameAs(policies)) return ix;
-  const fresh = new SetIndex([...policies]);
-  setIndexes.set(policies, fresh);
-  return fresh;
+  if (ix === null || !ix.sameAs(policies)) {
+    ix = new SetIndex([...policies], Object.isFrozen(policies));
+    setIndexes.set(policies, ix);
+  }
+  lastSet = policies;
+  lastSetIndex = ix;
+  return ix;
 }
 
 /**
@@ -399,13 +426,17 @@ function indexOf(policies: readonly CompiledPolicy[]): SetIndex | null {
  */
 export function decide(policies: readonly CompiledPolicy[], req: EvalRequest, view: RequestView = new RequestView(req)): FastResult {
   if (view.req !== req) throw new Error('decide: the view is of another request');
+  // runMetered, written out: no closure per decision.
+  const outer = swapMeter(view.meter);
   try {
-    return runMetered(view.meter, () => decideMetered(policies, req, view));
+    return decideMetered(policies, req, view);
   } catch (err) {
     if (!(err instanceof MatchWorkExceeded)) throw err;
     // Fails closed: a request whose values cost more to match than the bound is refused as if denied.
     const first = policies[0];
     return { decision: 'ExplicitDeny', deciding: { policy: first?.label ?? '', statement: -1, effect: 'Deny' }, ...(first ? { policyText: first.text } : {}) };
+  } finally {
+    swapMeter(outer);
   }
 }
 

@@ -48,13 +48,22 @@ let activeMeter: MatchMeter | null = null;
 
 /** Runs `work` with its matchers charging `meter`; MatchWorkExceeded escapes once it is spent. */
 export function runMetered<T>(meter: MatchMeter, work: () => T): T {
-  const outer = activeMeter;
-  activeMeter = meter;
+  const outer = swapMeter(meter);
   try {
     return work();
   } finally {
     activeMeter = outer;
   }
+}
+
+/**
+ * Sets the meter the matchers charge and returns the one it replaces, which the caller puts back in a `finally`:
+ * runMetered without its closure, for policy/evaluate.ts decide (one per decision).
+ */
+export function swapMeter(meter: MatchMeter | null): MatchMeter | null {
+  const outer = activeMeter;
+  activeMeter = meter;
+  return outer;
 }
 
 function charge(chars: number): void {

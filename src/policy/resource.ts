@@ -24,23 +24,24 @@ export interface RequestArn {
   readonly key: string | null;
 }
 
-let last: RequestArn = { s: '', c1: -1, c2: -1, c3: -1, c4: -1, key: null };
-
 /** The index of the (i+1)-th colon (i in 0..3). */
 function colon(r: RequestArn, i: number): number {
   return i === 0 ? r.c1 : i === 1 ? r.c2 : i === 2 ? r.c3 : r.c4;
 }
 
+/**
+ * Split once per request view (policy/evaluate.ts RequestView.arn), which the layers of one decision share. No cache of
+ * the last ARN: a request's ARN is a new string, and comparing it with the last one's text (same length, a shared
+ * prefix) flattened both and cost more than the split (docs/performance.md, issue 15).
+ */
 export function splitArn(s: string): RequestArn {
-  // The layers of one OSS decision (session, identity, bucket) split the same ARN: keep the last.
-  if (s === last.s) return last;
   const c1 = s.indexOf(':');
   const c2 = c1 < 0 ? -1 : s.indexOf(':', c1 + 1);
   const c3 = c2 < 0 ? -1 : s.indexOf(':', c2 + 1);
   const c4 = c3 < 0 ? -1 : s.indexOf(':', c3 + 1);
-  if (c4 < 0) return (last = { s, c1, c2, c3, c4: -1, key: null });
+  if (c4 < 0) return { s, c1, c2, c3, c4: -1, key: null };
   const slash = s.indexOf('/', c4 + 1);
-  return (last = { s, c1, c2, c3, c4, key: slash < 0 ? s.slice(c4 + 1) : s.slice(c4 + 1, slash) });
+  return { s, c1, c2, c3, c4, key: slash < 0 ? s.slice(c4 + 1) : s.slice(c4 + 1, slash) };
 }
 
 export type ResourceMatcher = (r: RequestArn) => boolean;
