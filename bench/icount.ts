@@ -12,6 +12,7 @@
  *   node dist/bench/icount.js delete [--n 2000] [--warmup 3000]              DELETE of existing 4 KiB objects
  *   node dist/bench/icount.js list [--n 40] [--warmup 60]                    LIST pages of 1000 keys (of 3000 objects)
  *   node dist/bench/icount.js assume [--n 300] [--warmup 600] [--root DIR]  AssumeRole via pop-core, 8 in flight
+ *   node dist/bench/icount.js assume --lean                                  the same via the lean caller (bench/rpc-client.ts)
  *   node dist/bench/icount.js oidc [--n 300] [--warmup 300] [--root DIR]    AssumeRoleWithOIDC (RS256, cached JWKS), 8 in flight
  *
  * --root runs another checkout's build (e.g. a worktree of an older commit) with this client.
@@ -30,7 +31,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Target, type BenchRequest } from './client.js';
-import { setUpRamUser, setUpRole } from './ram.js';
+import { leanAssumer, setUpRamUser, setUpRole } from './ram.js';
 import { nodeFlagsOf } from './proc.js';
 
 const HERE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,6 +58,8 @@ const KEEP = arg('--keep', '');
 const RAM = process.argv.includes('--ram');
 /** `get --sts`: the GETs are made with that user's AssumeRole credentials (SecurityToken in every signature). */
 const STS = process.argv.includes('--sts');
+/** `assume --lean`: the calls are sent by bench/rpc-client.ts instead of pop-core (what the callers' requests cost apart). */
+const LEAN = process.argv.includes('--lean');
 
 async function startServer(root: string, extra: string[]): Promise<Valgrinded> {
   const dir = mkdtempSync(join(tmpdir(), 'alunite-icount-'));
@@ -229,13 +232,16 @@ async function assume(root: string): Promise<void> {
   const s = await startServer(root, []);
   try {
     const user = await setUpRamUser(s.url, CREDS, 'icount');
-    const call = await setUpRole(s.url, CREDS, user, ACCOUNT_ID);
+    const popCall = await setUpRole(s.url, CREDS, user, ACCOUNT_ID);
+    const leanCaller = LEAN ? leanAssumer(s.url, user, ACCOUNT_ID, 8) : null;
+    const call = leanCaller ? leanCaller.assume : popCall;
     const one = async (i: number): Promise<void> => {
       await call(`s${i}`);
     };
     await runMany(warmup, 8, one);
     const ir = await measure(s, () => runMany(n, 8, one));
-    console.log(JSON.stringify({ op: 'AssumeRole pop-core x8', root, n, instructionsPerOp: Math.round(ir.total / n), mainThreadInstructionsPerOp: Math.round(ir.main / n) }));
+    leanCaller?.close();
+    console.log(JSON.stringify({ op: `AssumeRole ${LEAN ? 'lean' : 'pop-core'} x8`, root, n, instructionsPerOp: Math.round(ir.total / n), mainThreadInstructionsPerOp: Math.round(ir.main / n) }));
   } finally {
     await s.stop();
   }
