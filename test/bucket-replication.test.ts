@@ -259,6 +259,40 @@ describe('bucket replication', () => {
     assert.equal(await read(srv, 'role-dst', 'allowed/2'), null, 'a role that does not trust oss.aliyuncs.com is not used');
   });
 
+  test('red team: a SyncRole rule writes only into the destination bucket checked at Put, not one of the name made since by another account', async () => {
+    const client = srv.client();
+    await client.putBucket('sq-src');
+    await ram.call('CreateRole', { RoleName: 'sq-broad', AssumeRolePolicyDocument: policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['oss.aliyuncs.com'] } }) });
+    await ram.call('AttachPolicyToRole', { PolicyType: 'System', PolicyName: 'AliyunOSSFullAccess', RoleName: 'sq-broad' });
+    const clientB = srv.client({ accessKeyId: B_AK, accessKeySecret: B_SECRET });
+    const openToAll = (bucket: string): Promise<unknown> => clientB.putBucketPolicy(bucket, {
+      Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:PutObject', 'oss:DeleteObject'], Principal: ['*'], Resource: [`acs:oss:*:*:${bucket}/*`] }],
+    } as never);
+    // Another account's bucket that lets the role in, existing at Put: replicated into (the documented cross-account case).
+    await clientB.putBucket('sq-there');
+    await openToAll('sq-there');
+    succeeds(await putRule(srv, 'sq-src', { id: 'there', dest: 'sq-there', syncRole: 'sq-broad', prefixes: ['a/'] }));
+    // A name no bucket has yet: account B takes it afterwards and lets everyone write.
+    succeeds(await putRule(srv, 'sq-src', { id: 'later', dest: 'sq-later', syncRole: 'sq-broad', prefixes: ['b/'] }));
+    await clientB.putBucket('sq-later');
+    await openToAll('sq-later');
+    const src = srv.client({ bucket: 'sq-src' });
+    await src.put('a/1', Buffer.from('for the checked bucket'));
+    await src.put('b/1', Buffer.from('not for a squatter'));
+    await run();
+    const asB = (bucket: string, key: string): Promise<SignedReply> => signedRequest(srv.port, 'GET', bucket, key, [], { creds: [B_AK, B_SECRET] });
+    assert.equal((await asB('sq-there', 'a/1')).text, 'for the checked bucket');
+    assert.equal((await asB('sq-later', 'b/1')).status, 404, 'a bucket made after the rule receives nothing');
+    // The checked bucket deleted and made again (same account, same open policy): not the bucket checked either.
+    await signedRequest(srv.port, 'DELETE', 'sq-there', 'a/1', [], { creds: [B_AK, B_SECRET] });
+    await clientB.deleteBucket('sq-there');
+    await clientB.putBucket('sq-there');
+    await openToAll('sq-there');
+    await src.put('a/2', Buffer.from('after the bucket was made again'));
+    await run();
+    assert.equal((await asB('sq-there', 'a/2')).status, 404);
+  });
+
   test('a pass cut short goes on after a restart, from its position, without writing anything twice', async () => {
     const dataDir = await tempDir('alunite-repl-restart-');
     const meta = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;

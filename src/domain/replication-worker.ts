@@ -25,8 +25,8 @@ import { decodeProgress, incarnationText, REPLICATION_PROGRESS, replicationRules
  * Authority: every read and write is authorized through the one authorization path, as the rule's SyncRole (a session
  * of that role, which must trust oss.aliyuncs.com) or, without one, as the rule's author (the caller of
  * PutBucketReplication: a deny on one key, in a bucket policy or the author's own policies, holds for replication
- * too), and then only into a bucket of the source bucket's owner, the very bucket PutBucketReplication authorized
- * the author's writes for (its incarnation).
+ * too), and then only into a bucket of the source bucket's owner. Either way only into the very bucket
+ * PutBucketReplication checked (its incarnation), never one of the name made since.
  *
  * One process works on a rule at a time: the rule's progress entry names its holder and a heartbeat, taken and saved
  * inside the store's transaction (PostgreSQL: several processes), and taken over when stale (a process that died).
@@ -126,15 +126,18 @@ export class ReplicationWorker {
     if (rule.destLocation !== `oss-${this.ctx.region}`) return null;
     const dest = await this.ctx.meta.getBucket(rule.destBucket);
     if (dest === null || dest.name === source.name) return null;
+    // Only into the bucket PutBucketReplication checked, not one of the name made since (by any account: one whose
+    // policy lets a role or everyone write would otherwise receive the source's objects).
+    if (rule.destinationChecked !== incarnationText(dest)) return null;
     if (rule.syncRole !== undefined) {
       const role = await this.deps.findRole(source.ownerAccountId, rule.syncRole);
       if (role === null || !role.trustsOss) return null;
       return { actor: { kind: 'role', role }, dest };
     }
-    // Without a role: only into the owner's own bucket, the one PutBucketReplication checked (not one made since),
-    // each write decided as the rule's author (an STS session's rule ends with the session).
+    // Without a role: only into the owner's own bucket, each write decided as the rule's author (an STS session's rule
+    // ends with the session).
     const author = rule.author;
-    if (author === undefined || dest.ownerAccountId !== source.ownerAccountId || rule.destinationChecked !== incarnationText(dest)) return null;
+    if (author === undefined || dest.ownerAccountId !== source.ownerAccountId) return null;
     if (author.type === 'session' && author.expiration <= this.ctx.clock()) return null;
     return { actor: { kind: 'author', principal: author }, dest };
   }

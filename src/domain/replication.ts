@@ -3,9 +3,10 @@ import type { Bucket } from './model.js';
 
 /**
  * Bucket replication rules as the worker reads them (docs/replication.md). PutBucketReplication keeps them in the
- * `stored.replication` configuration (oss/stored/replication.ts), with two fields of its own that no request can set:
- * when the rule was made (`CreatedAt`, ms) and, for a rule without a SyncRole, the destination bucket whose writes
- * the caller was authorized for (`DestinationChecked`: its owner and creation time).
+ * `stored.replication` configuration (oss/stored/replication.ts), with fields of its own that no request can set:
+ * when the rule was made (`CreatedAt`, ms), the destination bucket whose writes the caller was authorized for
+ * (`DestinationChecked`: its owner and creation time; the only bucket the rule ever writes) and, for a rule without a
+ * SyncRole, who put it (`Author`).
  */
 
 /** The configuration that holds the rules (a stored configuration, docs/stored-configurations.md). */

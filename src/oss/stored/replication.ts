@@ -101,7 +101,8 @@ export const putBucketReplication: Handler = async (req) => {
   stored[CREATED_AT] = String(req.services.stored.now());
   if (checked !== null) {
     stored[DESTINATION_CHECKED] = checked;
-    stored[AUTHOR] = JSON.stringify(req.principal);
+    // A rule with a SyncRole writes as the role; only one without is decided as its author.
+    if (textOf(stored, 'SyncRole') === undefined || textOf(stored, 'SyncRole') === '') stored[AUTHOR] = JSON.stringify(req.principal);
   }
   if (stored.HistoricalObjectReplication === undefined) stored.HistoricalObjectReplication = 'enabled';
   if (stored.Action === undefined) stored.Action = 'ALL';
@@ -126,8 +127,10 @@ export const putBucketReplication: Handler = async (req) => {
  * read what it copies and to write (and with DELETE, delete) where it copies to, so that no one gets writes into a
  * bucket they could not make themselves [UNVERIFIED: OSS decides through the rule's role]. With a SyncRole the caller
  * must be allowed to hand that role over (ram:PassRole, as for a batch job's role), and the worker decides each write
- * as the role; without one, only a bucket of the source bucket's owner is written, the one checked here (its
- * incarnation, answered for the rule to keep; null when the destination is not a bucket of this server's region).
+ * as the role; without one, only a bucket of the source bucket's owner is written. Either way only the bucket checked
+ * here is ever written (its incarnation, answered for the rule to keep; null when the destination is not a bucket of
+ * this server's region): a bucket of the name made later, by another account perhaps, whose policy lets anyone in,
+ * must not receive the source's objects.
  */
 async function authorizeReplication(req: OssRequest, rule: Doc): Promise<string | null> {
   const source = bucketOf(req);
@@ -152,7 +155,7 @@ async function authorizeReplication(req: OssRequest, rule: Doc): Promise<string 
     if (parsed.delete) checks.push({ action: 'oss:DeleteObject', bucket: destName, key: prefix, acl: 'write' });
   }
   await req.authorize(checks);
-  if (syncRole !== undefined && syncRole !== '') return null;
+  if (syncRole !== undefined && syncRole !== '') return incarnationText(dest);
   // Without a role, OSS replicates only between buckets of one account [UNVERIFIED: its error code].
   if (dest.ownerAccountId !== owner) throw new AppError('AccessDenied', 'Replication into a bucket of another account needs a SyncRole.');
   return incarnationText(dest);
