@@ -24,6 +24,8 @@ import { BATCH_WORKER_DEFAULTS, BatchJobWorker, type JobRole } from './domain/ba
 import { BatchJobService } from './domain/batch-jobs.js';
 import { roleTaskAuthorizer, taskAuthorizer, trustsOssService } from './authz/role-task.js';
 import { REPLICATION_DEFAULTS, ReplicationWorker } from './domain/replication-worker.js';
+import { overwriteRuleMatches } from './domain/overwrite-rules.js';
+import { policyCaller } from './authz/caller.js';
 import { ramRoleArn } from './policy/arn.js';
 import type { AuthzDeps } from './authz/authorize.js';
 import { MultipartService } from './domain/multipart.js';
@@ -540,7 +542,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return role === null ? null : { accountId, roleId: role.roleId, roleName: role.roleName, trustsOss: trustsOssService(role.assumeRolePolicyDocument, ramRoleArn(accountId, role.roleName)) };
   };
   const rp = opts.replication ?? {};
-  const replication = rp.enabled === false ? undefined : new ReplicationWorker({ ctx, objects, authorize: taskAuthorizer(authzDeps, clock), findRole }, {
+  const replication = rp.enabled === false ? undefined : new ReplicationWorker({
+    ctx, objects, authorize: taskAuthorizer(authzDeps, clock), findRole,
+    overwriteForbidden: (principal, bucket, key) => overwriteRuleMatches(bucket, key, policyCaller(principal)),
+  }, {
     holder: `${process.pid}-${randomUUID()}`,
     intervalMs: rp.intervalMs ?? REPLICATION_DEFAULTS.intervalMs,
     ...(rp.pageSize !== undefined ? { pageSize: rp.pageSize } : {}),

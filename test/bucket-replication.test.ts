@@ -293,6 +293,28 @@ describe('bucket replication', () => {
     assert.equal((await asB('sq-there', 'a/2')).status, 404);
   });
 
+  test('red team: the destination\'s overwrite rules bind replication as they bind PutObject', async () => {
+    const client = srv.client();
+    await client.putBucket('ow-src');
+    await client.putBucket('ow-dst');
+    const dst = srv.client({ bucket: 'ow-dst' });
+    await dst.put('keep/k', Buffer.from('protected'));
+    await dst.put('free/k', Buffer.from('replaceable'));
+    succeeds(await signedRequest(srv.port, 'PUT', 'ow-dst', null, [['overwriteConfig', '']], {
+      body: '<OverwriteConfiguration><Rule><ID>r</ID><Action>forbid</Action><Prefix>keep/</Prefix></Rule></OverwriteConfiguration>',
+    }));
+    assert.equal((await signedRequest(srv.port, 'PUT', 'ow-dst', 'keep/k', [], { body: 'direct' })).status, 409, 'PutObject is refused');
+    succeeds(await putRule(srv, 'ow-src', { id: 'ow', dest: 'ow-dst' }));
+    const src = srv.client({ bucket: 'ow-src' });
+    await src.put('keep/k', Buffer.from('from the source'));
+    await src.put('free/k', Buffer.from('from the source'));
+    await src.put('keep/new', Buffer.from('nothing to overwrite'));
+    await run();
+    assert.equal((await read(srv, 'ow-dst', 'keep/k'))?.body.toString(), 'protected', 'the protected object stays');
+    assert.equal((await read(srv, 'ow-dst', 'free/k'))?.body.toString(), 'from the source');
+    assert.equal((await read(srv, 'ow-dst', 'keep/new'))?.body.toString(), 'nothing to overwrite');
+  });
+
   test('a pass cut short goes on after a restart, from its position, without writing anything twice', async () => {
     const dataDir = await tempDir('alunite-repl-restart-');
     const meta = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;

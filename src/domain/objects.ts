@@ -504,8 +504,11 @@ export class ObjectService {
    * "exact replicas … the same creation time"), marked `attrs.replica` so that it is never replicated again. The
    * destination bucket's default encryption applies, not the source's. `replaces(current)` decides inside the store's
    * transaction whether the destination's current object may be replaced: false writes nothing and answers null.
+   * `forbidOverwrite`: the destination's overwrite rules protect the key from the writer (FileAlreadyExists when an
+   * object is there and the bucket never had versioning, as for PutObject).
    */
-  async replicate(source: ObjectRecord, dest: Bucket, storageClass: string | undefined, mark: ReplicaMark, replaces: (current: ObjectRecord | null) => boolean): Promise<ObjectRecord | null> {
+  async replicate(source: ObjectRecord, dest: Bucket, opts: { storageClass: string | undefined; mark: ReplicaMark; forbidOverwrite: boolean }, replaces: (current: ObjectRecord | null) => boolean): Promise<ObjectRecord | null> {
+    const { storageClass, mark } = opts;
     const bucket = dest.name;
     const { base, written } = await this.prepare(bucket, source.key, {
       headers: source.headers, userMeta: source.userMeta, acl: source.acl, tags: source.tags, storageClass: storageClass ?? source.storageClass,
@@ -523,7 +526,7 @@ export class ObjectService {
       record.etag = source.etag;
       record.lastModified = source.lastModified;
       record.attrs = { ...record.attrs, replica: mark };
-      return await this.commit(record, false, freshBlobs(body), written, replaces);
+      return await this.commit(record, opts.forbidOverwrite, freshBlobs(body), written, replaces);
     } catch (err) {
       if (err instanceof NotReplaced) return null;
       throw err;

@@ -46,6 +46,8 @@ export interface ReplicationWorkerDeps {
   /** Authorizes checks as the principal (throws AccessDenied as a request would get). */
   authorize(principal: Principal, checks: readonly TaskCheck[], facts?: TaskFacts): Promise<void>;
   findRole(accountId: string, roleName: string): Promise<JobRole | null>;
+  /** Whether the bucket's overwrite rules forbid the principal to replace an existing object at the key (oss/overwrite.ts). */
+  overwriteForbidden(principal: Principal, bucket: Bucket, key: string): boolean;
 }
 
 export interface ReplicationWorkerOptions {
@@ -247,6 +249,9 @@ export class ReplicationWorker {
     // KMS-encrypted (replicated by OSS only with a role allowed the key; not here) [UNVERIFIED for symlinks].
     if (src === null || src.etag !== s.etag || src.attrs?.replica !== undefined || src.symlinkTarget !== null || sseOf(src)?.algorithm === 'KMS') return false;
     const principal = this.principalOf(acting.actor);
+    // The destination as it is now (its overwrite rules), still the bucket the rule was checked for.
+    const destNow = await this.ctx.meta.getBucket(destName);
+    if (destNow === null || !isIncarnation(destNow, incarnationOf(acting.dest))) return false;
     const headers: Record<string, string> = src.acl !== 'default' ? { 'x-oss-object-acl': src.acl } : {};
     await this.deps.authorize(principal, [
       { action: 'oss:GetObject', bucket: source.name, key: src.key },
@@ -254,7 +259,10 @@ export class ReplicationWorker {
       ...(src.tags.length > 0 ? [{ action: 'oss:PutObjectTagging', bucket: destName, key: src.key }] : []),
       ...(src.acl !== 'default' ? [{ action: 'oss:PutObjectAcl', bucket: destName, key: src.key }] : []),
     ], { headers, ...(src.tags.length > 0 ? { requestTags: src.tags } : {}) });
-    const written = await this.deps.objects.replicate(src, acting.dest, rule.storageClass, { bucket: source.name }, (current) =>
+    // The destination's overwrite rules bind replication as they bind the writer's own PutObject: an existing object
+    // they protect is not replaced (FileAlreadyExists, counted as failed).
+    const forbidOverwrite = this.deps.overwriteForbidden(principal, destNow, src.key);
+    const written = await this.deps.objects.replicate(src, acting.dest, { storageClass: rule.storageClass, mark: { bucket: source.name }, forbidOverwrite }, (current) =>
       current === null || current.lastModified < src.lastModified || (current.lastModified === src.lastModified && current.etag !== src.etag && current.attrs?.replica !== undefined));
     return written !== null;
   }
