@@ -315,6 +315,27 @@ describe('bucket replication', () => {
     assert.equal((await read(srv, 'ow-dst', 'keep/new'))?.body.toString(), 'nothing to overwrite');
   });
 
+  test('red team: a replica into a destination encrypted with KMS by default needs the writer\'s KMS permissions, as PutObject does', async () => {
+    const client = srv.client();
+    await client.putBucket('km-src');
+    await client.putBucket('km-dst');
+    succeeds(await signedRequest(srv.port, 'PUT', 'km-dst', null, [['encryption', '']], {
+      body: '<ServerSideEncryptionRule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>KMS</SSEAlgorithm></ApplyServerSideEncryptionByDefault></ServerSideEncryptionRule>',
+    }));
+    const user = await ram.userWith('km-author', policyDoc({ Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:km-src', 'acs:oss:*:*:km-src/*', 'acs:oss:*:*:km-dst/*'] }));
+    await assert.rejects(user.oss('km-dst').put('direct', Buffer.from('x')), (e: { status?: number }) => e.status === 403, 'PutObject needs the key');
+    succeeds(await putRule(srv, 'km-src', { id: 'km', dest: 'km-dst' }, [user.accessKeyId, user.accessKeySecret]));
+    await user.oss('km-src').put('k', Buffer.from('secret'));
+    await run();
+    assert.equal(await read(srv, 'km-dst', 'k'), null, 'no replica encrypted with a key its writer may not use');
+    await ram.createPolicy('km-author-kms', policyDoc({ Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: ['*'] }));
+    await ram.attachToUser('km-author-kms', 'km-author');
+    await run();
+    const replica = await read(srv, 'km-dst', 'k');
+    assert.equal(replica?.body.toString(), 'secret');
+    assert.equal(replica?.headers['x-oss-server-side-encryption'], 'KMS');
+  });
+
   test('a pass cut short goes on after a restart, from its position, without writing anything twice', async () => {
     const dataDir = await tempDir('alunite-repl-restart-');
     const meta = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;

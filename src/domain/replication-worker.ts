@@ -4,7 +4,7 @@ import type { DomainContext } from './context.js';
 import type { JobRole, TaskCheck, TaskFacts } from './batch-job-worker.js';
 import type { Bucket, ObjectRecord, ObjectSummary } from './model.js';
 import type { ObjectService } from './objects.js';
-import { sseOf } from './encryption.js';
+import { bucketDefaultEncryption, DEFAULT_KMS_KEY, sseOf } from './encryption.js';
 import { isIncarnation, incarnationOf } from '../store/meta/types.js';
 import { decodeProgress, incarnationText, REPLICATION_PROGRESS, replicationRulesOf, type ReplicationRule, type RuleProgress } from './replication.js';
 
@@ -258,6 +258,8 @@ export class ReplicationWorker {
       { action: 'oss:PutObject', bucket: destName, key: src.key },
       ...(src.tags.length > 0 ? [{ action: 'oss:PutObjectTagging', bucket: destName, key: src.key }] : []),
       ...(src.acl !== 'default' ? [{ action: 'oss:PutObjectAcl', bucket: destName, key: src.key }] : []),
+      // The replica takes the destination's default encryption: under KMS the writer needs the key, as PutObject does.
+      ...kmsWriteChecks(destNow, src.key),
     ], { headers, ...(src.tags.length > 0 ? { requestTags: src.tags } : {}) });
     // The destination's overwrite rules bind replication as they bind the writer's own PutObject: an existing object
     // they protect is not replaced (FileAlreadyExists, counted as failed).
@@ -276,4 +278,15 @@ export class ReplicationWorker {
     await this.deps.authorize(this.principalOf(acting.actor), [{ action: 'oss:DeleteObject', bucket: acting.dest.name, key }]);
     return this.deps.objects.deleteReplica(acting.dest, key, isOurs);
   }
+}
+
+/** kms:GenerateDataKey and kms:Decrypt on the key a write into `bucket` encrypts with by default (none: not KMS). */
+function kmsWriteChecks(bucket: Bucket, key: string): TaskCheck[] {
+  const sse = bucketDefaultEncryption(bucket);
+  if (sse?.algorithm !== 'KMS') return [];
+  const kmsKeyId = sse.kmsKeyId ?? DEFAULT_KMS_KEY;
+  return [
+    { action: 'kms:GenerateDataKey', bucket: bucket.name, key, kmsKeyId },
+    { action: 'kms:Decrypt', bucket: bucket.name, key, kmsKeyId },
+  ];
 }
