@@ -545,6 +545,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const replication = rp.enabled === false ? undefined : new ReplicationWorker({
     ctx, objects, authorize: taskAuthorizer(authzDeps, clock), findRole,
     overwriteForbidden: (principal, bucket, key) => overwriteRuleMatches(bucket, key, policyCaller(principal)),
+    authorStands: (principal) => credentials.stands(principal),
   }, {
     holder: `${process.pid}-${randomUUID()}`,
     intervalMs: rp.intervalMs ?? REPLICATION_DEFAULTS.intervalMs,

@@ -15,6 +15,7 @@ import { tempDir } from './helpers/tmp.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 import { signedRequest, succeeds, type SignedReply } from './helpers/signed.js';
+import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 
 const B_ACCOUNT = '2000000000000077';
 const B_AK = 'LTAI5tReplicationAccountB';
@@ -334,6 +335,29 @@ describe('bucket replication', () => {
     const replica = await read(srv, 'km-dst', 'k');
     assert.equal(replica?.body.toString(), 'secret');
     assert.equal(replica?.headers['x-oss-server-side-encryption'], 'KMS');
+  });
+
+  test('red team: a rule put by an STS session stops when the session is revoked (its parent AccessKey disabled), as the session does', async () => {
+    const client = srv.client();
+    await client.putBucket('rv-src');
+    await client.putBucket('rv-dst');
+    await ram.call('CreateRole', { RoleName: 'rv-writer', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    await ram.createPolicy('rv-writer-p', policyDoc({ Effect: 'Allow', Action: ['oss:*'], Resource: ['acs:oss:*:*:rv-src', 'acs:oss:*:*:rv-src/*', 'acs:oss:*:*:rv-dst/*'] }));
+    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: 'rv-writer-p', RoleName: 'rv-writer' });
+    const user = await ram.userWith('rv-assumer', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }));
+    const session = (await assumeRole(stsClient(srv, user.accessKeyId, user.accessKeySecret), { RoleArn: roleArn('rv-writer'), RoleSessionName: 'rv' })).Credentials as StsCredentials;
+    succeeds(await signedRequest(srv.port, 'POST', 'rv-src', null, [['replication', ''], ['comp', 'add']], {
+      body: ruleXml({ id: 'rv', dest: 'rv-dst' }), creds: [session.AccessKeyId, session.AccessKeySecret], headers: { 'x-oss-security-token': session.SecurityToken },
+    }));
+    await ossWith(srv, session, 'rv-src').put('one', Buffer.from('while the session stands'));
+    await run();
+    assert.equal((await read(srv, 'rv-dst', 'one'))?.body.toString(), 'while the session stands');
+    // The AccessKey that made the session is disabled: the session's own requests are refused, and so its rule's.
+    await ram.call('UpdateAccessKey', { UserName: user.userName, UserAccessKeyId: user.accessKeyId, Status: 'Inactive' });
+    await assert.rejects(ossWith(srv, session, 'rv-src').put('direct', Buffer.from('x')), (e: { code?: string }) => e.code === 'InvalidSecurityToken');
+    await srv.client({ bucket: 'rv-src' }).put('two', Buffer.from('after the revocation'));
+    await run();
+    assert.equal(await read(srv, 'rv-dst', 'two'), null, 'the revoked session writes nothing more');
   });
 
   test('a pass cut short goes on after a restart, from its position, without writing anything twice', async () => {

@@ -46,6 +46,11 @@ export interface ReplicationWorkerDeps {
   /** Authorizes checks as the principal (throws AccessDenied as a request would get). */
   authorize(principal: Principal, checks: readonly TaskCheck[], facts?: TaskFacts): Promise<void>;
   findRole(accountId: string, roleName: string): Promise<JobRole | null>;
+  /**
+   * Whether a rule's author could still sign a request (sts/credentials.ts `stands`): a deleted user, or a session
+   * whose role or parent AccessKey is gone or disabled, writes nothing more.
+   */
+  authorStands(principal: Principal): Promise<boolean>;
   /** Whether the bucket's overwrite rules forbid the principal to replace an existing object at the key (oss/overwrite.ts). */
   overwriteForbidden(principal: Principal, bucket: Bucket, key: string): boolean;
 }
@@ -141,6 +146,8 @@ export class ReplicationWorker {
     const author = rule.author;
     if (author === undefined || dest.ownerAccountId !== source.ownerAccountId) return null;
     if (author.type === 'session' && author.expiration <= this.ctx.clock()) return null;
+    // Revoked as a request's credentials are (docs/sts.md "Revoking sessions"): the rule acts no longer than its author.
+    if (!(await this.deps.authorStands(author))) return null;
     return { actor: { kind: 'author', principal: author }, dest };
   }
 

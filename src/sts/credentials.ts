@@ -1,4 +1,4 @@
-import type { Credential, CredentialResolver, SessionParent } from '../auth/principal.js';
+import type { Credential, CredentialResolver, Principal, SessionParent } from '../auth/principal.js';
 import { AppError } from '../errors.js';
 import { compilePolicy } from '../policy/index.js';
 import type { IdentityStore } from '../store/meta/types.js';
@@ -112,6 +112,22 @@ export class StsCredentialResolver implements CredentialResolver {
       },
     };
     return { credential, expiration: claims.expiration };
+  }
+
+  /**
+   * Whether a principal kept for work the server does later on its behalf (a replication rule's author,
+   * docs/replication.md) could still sign a request: its account exists; a RAM user, by id; a role session, its
+   * role (by id) and the credential it was obtained with (below); expiry is the caller's to judge.
+   */
+  async stands(p: Principal): Promise<boolean> {
+    if (p.type === 'anonymous') return true;
+    const own = p.accountId === this.opts.accountId;
+    if (!own && (await this.opts.accounts?.exists(p.accountId)) !== true) return false;
+    const store = own ? this.opts.store : this.opts.accounts!.storeFor(p.accountId);
+    if (p.type === 'root') return true;
+    if (p.type === 'user') return (await store.getUserById(p.userId)) !== null;
+    if ((await store.getRoleById(p.roleId)) === null) return false;
+    return p.parent === undefined || this.parentStands(p.parent);
   }
 
   /**
