@@ -365,7 +365,7 @@ describe('upload callbacks', () => {
 
 describe('callback targets: which addresses are internal', () => {
   test('private, loopback and the IPv6 forms carrying an IPv4 address are internal; public addresses are not', () => {
-    for (const ip of ['127.0.0.1', '10.1.2.3', '169.254.169.254', '::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::7f00:1', '64:ff9b::7f00:1', '2002:7f00:1::1', 'not-an-ip']) {
+    for (const ip of ['127.0.0.1', '10.1.2.3', '169.254.169.254', '::1', 'fe80::1', 'fec0::1', 'feff::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::7f00:1', '64:ff9b::7f00:1', '2002:7f00:1::1', 'not-an-ip']) {
       assert.equal(isInternalAddress(ip), true, ip);
     }
     for (const ip of ['8.8.8.8', '1.1.1.1', '::ffff:8.8.8.8', '2606:4700::1111']) assert.equal(isInternalAddress(ip), false, ip);

@@ -292,9 +292,10 @@ for (const [net, prefix] of [
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) INTERNAL.addSubnet(net, prefix, 'ipv4');
 // Also the IPv6 forms that carry an IPv4 address (NAT64, 6to4, IPv4-compatible, and IPv4-mapped written in hex:
-// the dotted form is checked as IPv4 below): they may reach the same private IPv4 networks.
+// the dotted form is checked as IPv4 below): they may reach the same private IPv4 networks. fec0::/10 (site-local,
+// deprecated by RFC 3879) is still routed inside sites by stacks that kept it.
 for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
   ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['2002::', 16],
 ] as const) INTERNAL.addSubnet(net, prefix, 'ipv6');
 // Kept apart: BlockList matches IPv4 addresses against IPv6 rules as if mapped, so these would block all of IPv4.
