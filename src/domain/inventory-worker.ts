@@ -7,6 +7,7 @@ import type { Bucket, ObjectRecord, ObjectSummary, VersionSummary } from './mode
 import type { ObjectService } from './objects.js';
 import type { Json } from './stored-configs.js';
 import { incarnationOf, isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
+import { PeriodicRun } from '../util/periodic-run.js';
 
 /**
  * Bucket inventory files (docs/inventory.md): for every enabled inventory configuration that is due (Daily:
@@ -174,9 +175,7 @@ export function inventoryBase(destPrefix: string, source: string, id: string): s
 }
 
 export class InventoryWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<RunResult[]> | null = null;
-  private stopped = false;
+  private readonly periodic = new PeriodicRun<RunResult[]>(() => this.round(), () => []);
   private readonly rowsPerFile: number;
   private readonly pageSize: number;
   /** Names this process in the Running runs it writes. */
@@ -192,26 +191,16 @@ export class InventoryWorker {
   }
 
   start(): void {
-    if (this.opts.intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      this.runOnce().catch((err: unknown) => this.opts.log('warn', 'inventory tick failed', { err: String(err) }));
-    }, this.opts.intervalMs);
-    this.timer.unref();
+    this.periodic.start(this.opts.intervalMs, (err) => this.opts.log('warn', 'inventory tick failed', { err: String(err) }));
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Runs every due inventory now (joins a round already running in this process). */
   runOnce(): Promise<RunResult[]> {
-    if (this.stopped) return Promise.resolve([]);
-    this.running ??= this.round().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.periodic.runOnce();
   }
 
   private async round(): Promise<RunResult[]> {
@@ -226,7 +215,7 @@ export class InventoryWorker {
         const plans = await this.plansOfBucket(bucket.name);
         const live = new Set(plans.map((p) => p.id));
         for (const plan of plans) {
-          if (this.stopped) return results;
+          if (this.periodic.stopped) return results;
           if (!plan.enabled || !this.due(bucket, plan)) continue;
           try {
             const result = await this.runPlan(bucket, plan, live);
@@ -420,7 +409,7 @@ export class InventoryWorker {
     if (!plan.allVersions) {
       let after: string | undefined;
       for (;;) {
-        if (this.stopped) throw new Error('stopped');
+        if (this.periodic.stopped) throw new Error('stopped');
         // scanObjects, unlike a listing, does not ask whether the bucket exists: a source deleted during the
         // run must fail it, not end it as a complete (empty or cut) inventory (sameSource).
         const page = await this.ctx.meta.scanObjects(source.name, { prefix: plan.filter.prefix, ...(after !== undefined ? { after } : {}), limit: this.pageSize });
@@ -433,7 +422,7 @@ export class InventoryWorker {
     let keyMarker = '';
     let versionIdMarker = '';
     for (;;) {
-      if (this.stopped) throw new Error('stopped');
+      if (this.periodic.stopped) throw new Error('stopped');
       const page = await this.objects.listVersions(source.name, { prefix: plan.filter.prefix, delimiter: '', keyMarker, versionIdMarker, maxKeys: this.pageSize });
       await this.sameSource(source.name, sourceIs);
       for (const v of page.versions) {

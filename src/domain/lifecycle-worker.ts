@@ -7,6 +7,7 @@ import { coldness, LIFECYCLE, lifecycleOf, matchWeight, objectActionDue, ruleMat
 import type { Bucket, ObjectRecord } from './model.js';
 import { incarnationOf, isIncarnation } from '../store/meta/types.js';
 import { AppError } from '../errors.js';
+import { PeriodicRun } from '../util/periodic-run.js';
 
 /**
  * The background worker that applies the buckets' lifecycle rules: expires current objects, moves them to
@@ -126,9 +127,7 @@ export interface TickResult {
 }
 
 export class LifecycleWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<TickResult> | null = null;
-  private stopped = false;
+  private readonly periodic = new PeriodicRun<TickResult>(() => this.tick(), () => ({ ran: false, finished: [], pending: false }));
   private readonly pageSize: number;
   private readonly tickBudget: number;
   private readonly leaseMs: number;
@@ -143,21 +142,12 @@ export class LifecycleWorker {
   }
 
   start(): void {
-    if (this.opts.intervalMs <= 0) return;
-    const tick = (): void => {
-      this.runOnce().catch((err: unknown) => this.opts.log('warn', 'lifecycle tick failed', { err: String(err) }));
-    };
-    this.timer = setInterval(tick, this.opts.intervalMs);
-    this.timer.unref();
+    this.periodic.start(this.opts.intervalMs, (err) => this.opts.log('warn', 'lifecycle tick failed', { err: String(err) }));
   }
 
   /** One tick now (joins one already running in this process). */
   runOnce(): Promise<TickResult> {
-    if (this.stopped) return Promise.resolve({ ran: false, finished: [], pending: false });
-    this.running ??= this.tick().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.periodic.runOnce();
   }
 
   /** Ticks until no bucket is left mid-pass (benchmarks, tests). */
@@ -172,9 +162,7 @@ export class LifecycleWorker {
 
   /** Stops ticking, waits for a tick in progress and gives the lease up (another process may take over at once). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.periodic.stop();
     await this.ctx.meta.releaseLease?.(LIFECYCLE_LEASE, this.opts.holder).catch(() => undefined);
   }
 
@@ -192,7 +180,7 @@ export class LifecycleWorker {
       const page = await this.ctx.meta.listBuckets({ prefix: '', ...(after !== undefined ? { after } : {}), limit: 1000 });
       for (const bucket of page) {
         const config = lifecycleOf(bucket);
-        if (!config || this.stopped) continue;
+        if (!config || this.periodic.stopped) continue;
         let outcome: Awaited<ReturnType<LifecycleWorker['processBucket']>>;
         try {
           outcome = await this.processBucket(bucket, config);
@@ -296,7 +284,7 @@ export class LifecycleWorker {
       return true;
     };
     while (budget > 0) {
-      if (this.stopped) break;
+      if (this.periodic.stopped) break;
       if (pages > 0) {
         // Between pages: still that bucket, with those rules (its WORM retention read afresh for the next page).
         const now = await this.stillWalked(bucket, rulesText);

@@ -7,6 +7,7 @@ import type { ObjectService } from './objects.js';
 import { bucketDefaultEncryption, DEFAULT_KMS_KEY, sseOf } from './encryption.js';
 import { isIncarnation, incarnationOf } from '../store/meta/types.js';
 import { decodeProgress, incarnationText, REPLICATION_PROGRESS, replicationRulesOf, type ReplicationRule, type RuleProgress } from './replication.js';
+import { PeriodicRun } from '../util/periodic-run.js';
 
 /**
  * The worker that makes bucket replication rules take effect within this server (docs/replication.md).
@@ -69,9 +70,7 @@ export interface ReplicationWorkerOptions {
 class Lost extends Error {}
 
 export class ReplicationWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly periodic = new PeriodicRun<void>(() => this.tick(), () => undefined);
   private readonly pageSize: number;
   private readonly tickBudget: number;
 
@@ -81,26 +80,16 @@ export class ReplicationWorker {
   }
 
   start(): void {
-    if (this.opts.intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      this.runOnce().catch((err: unknown) => this.opts.log('warn', 'replication tick failed', { err: String(err) }));
-    }, this.opts.intervalMs);
-    this.timer.unref();
+    this.periodic.start(this.opts.intervalMs, (err) => this.opts.log('warn', 'replication tick failed', { err: String(err) }));
   }
 
   /** One tick now (joins one already running in this process). */
   runOnce(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    this.running ??= this.tick().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.periodic.runOnce();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   private get ctx(): DomainContext {
@@ -114,7 +103,7 @@ export class ReplicationWorker {
       const page = await this.ctx.meta.listBuckets({ prefix: '', ...(after !== undefined ? { after } : {}), limit: 1000 });
       for (const bucket of page) {
         for (const rule of replicationRulesOf(bucket)) {
-          if (this.stopped) return;
+          if (this.periodic.stopped) return;
           try {
             await this.processRule(bucket, rule);
           } catch (err) {
@@ -201,7 +190,7 @@ export class ReplicationWorker {
     const p = await this.claim(source, rule);
     let budget = this.tickBudget;
     let pages = 0;
-    while (budget > 0 && !this.stopped) {
+    while (budget > 0 && !this.periodic.stopped) {
       // Between pages: still that bucket with that rule (deleted or put again meanwhile: left for the next tick).
       if (pages++ > 0 && !(await this.stillThere(source, rule))) break;
       const prefix = rule.prefixes[p.unit];

@@ -1,5 +1,6 @@
 import type { BlobStore } from './blob/types.js';
 import type { MetadataStore } from './meta/types.js';
+import { PeriodicRun } from '../util/periodic-run.js';
 
 /** The lease row every process competes for (created by PostgreSQL migration 2). */
 export const BLOB_GC_LEASE = 'blob-gc';
@@ -145,9 +146,11 @@ export interface BlobCollectorOptions extends SharedGcOptions {
 
 /** Runs collectSharedGarbage at start and periodically, one run at a time per process. */
 export class BlobCollector {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<SharedGcResult> | null = null;
-  private stopped = false;
+  private readonly periodic = new PeriodicRun<SharedGcResult>(async () => {
+    const r = await collectSharedGarbage(this.meta, this.blobs, this.opts);
+    if (r.ran && r.tempFiles + r.orphanBlobs > 0) this.opts.log?.('blob-gc', { tempFiles: r.tempFiles, orphanBlobs: r.orphanBlobs });
+    return r;
+  }, () => ({ ran: false }));
 
   constructor(
     private readonly meta: SharedMeta,
@@ -156,34 +159,17 @@ export class BlobCollector {
   ) {}
 
   start(): void {
-    const interval = this.opts.intervalMs ?? DEFAULT_GC_INTERVAL_MS;
-    if (interval <= 0) return;
-    const tick = (): void => {
-      this.runOnce().catch((err: unknown) => this.opts.log?.('blob-gc-failed', { err: String(err) }));
-    };
-    tick();
-    this.timer = setInterval(tick, interval);
-    this.timer.unref();
+    const log = (err: unknown): void => this.opts.log?.('blob-gc-failed', { err: String(err) });
+    this.periodic.start(this.opts.intervalMs ?? DEFAULT_GC_INTERVAL_MS, log, true);
   }
 
   /** One collection now (joins one already running in this process). */
   runOnce(): Promise<SharedGcResult> {
-    if (this.stopped) return Promise.resolve({ ran: false });
-    this.running ??= collectSharedGarbage(this.meta, this.blobs, this.opts)
-      .then((r) => {
-        if (r.ran && r.tempFiles + r.orphanBlobs > 0) this.opts.log?.('blob-gc', { tempFiles: r.tempFiles, orphanBlobs: r.orphanBlobs });
-        return r;
-      })
-      .finally(() => {
-        this.running = null;
-      });
-    return this.running;
+    return this.periodic.runOnce();
   }
 
   /** Stops the timer and waits for a run in progress (before the stores close). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 }
