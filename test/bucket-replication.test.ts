@@ -227,6 +227,36 @@ describe('bucket replication', () => {
     await run();
     assert.equal(await read(srv, 'rt-mine', 'p/secret/x'), null, 'the bucket policy denies the author that key');
     assert.equal((await read(srv, 'rt-mine', 'p/open'))?.body.toString(), 'let in');
+    // Every resource a replica write touches is decided, each with its own Deny: the source object (GetObject), the
+    // destination's tags (PutObjectTagging) and ACL (PutObjectAcl); the same writes on other keys still go through.
+    await ram.createPolicy('rep-author-more', policyDoc({ Effect: 'Allow', Action: ['oss:PutObjectTagging', 'oss:PutObjectAcl'], Resource: ['acs:oss:*:*:rt-mine/*'] }));
+    await ram.attachToUser('rep-author-more', 'rep-author');
+    await client.putBucketPolicy('rt-mine', {
+      Version: '1', Statement: [
+        { Effect: 'Deny', Action: ['oss:PutObject'], Principal: [user.userId], Resource: ['acs:oss:*:*:rt-mine/p/secret/*'] },
+        { Effect: 'Deny', Action: ['oss:PutObjectTagging'], Principal: [user.userId], Resource: ['acs:oss:*:*:rt-mine/p/tagged/*'] },
+        { Effect: 'Deny', Action: ['oss:PutObjectAcl'], Principal: [user.userId], Resource: ['acs:oss:*:*:rt-mine/p/acl/*'] },
+      ],
+    } as never);
+    await client.putBucketPolicy('rt-src', {
+      Version: '1', Statement: [{ Effect: 'Deny', Action: ['oss:GetObject'], Principal: [user.userId], Resource: ['acs:oss:*:*:rt-src/p/hidden/*'] }],
+    } as never);
+    const root = srv.client({ bucket: 'rt-src' });
+    const tagged = { headers: { 'x-oss-tagging': 'k=v' } };
+    const acl = { headers: { 'x-oss-object-acl': 'private' } };
+    await root.put('p/tagged/t', Buffer.from('t'), tagged);
+    await root.put('p/tag-ok/t', Buffer.from('t'), tagged);
+    await root.put('p/acl/a', Buffer.from('a'), acl);
+    await root.put('p/acl-ok/a', Buffer.from('a'), acl);
+    await root.put('p/hidden/h', Buffer.from('h'));
+    await run();
+    assert.equal(await read(srv, 'rt-mine', 'p/tagged/t'), null, 'a Deny on the replica\'s tags');
+    assert.equal(await read(srv, 'rt-mine', 'p/acl/a'), null, 'a Deny on the replica\'s ACL');
+    assert.equal(await read(srv, 'rt-mine', 'p/hidden/h'), null, 'a Deny on reading the source');
+    assert.equal((await read(srv, 'rt-mine', 'p/tag-ok/t'))?.body.toString(), 't');
+    assert.equal((await read(srv, 'rt-mine', 'p/acl-ok/a'))?.body.toString(), 'a');
+    await client.deleteBucketPolicy('rt-src');
+    await srv.client({ bucket: 'rt-mine' }).deleteMulti(['p/tag-ok/t', 'p/acl-ok/a']);
     await srv.client({ bucket: 'rt-mine' }).delete('p/open');
     // rt-mine deleted and made again by account B: the rule never writes into B's bucket.
     await srv.client({ bucket: 'rt-mine' }).delete('p/1');

@@ -18,7 +18,7 @@ import { assertReadable, isArchived, isFrozen, restoreHeaderValue, withoutRestor
 import { archiveDirectRead } from './archive-direct-read.js';
 import { bucketDefaultEncryption, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
 import type { BlobRange, BlobStore } from '../store/blob/types.js';
-import { commitMayHaveLanded, isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
+import { commitMayHaveLanded, incarnationOf, isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
 import { firstReadAheadStream } from '../util/opens-first.js';
 import type { Bucket } from './model.js';
@@ -514,7 +514,7 @@ export class ObjectService {
       headers: source.headers, userMeta: source.userMeta, acl: source.acl, tags: source.tags, storageClass: storageClass ?? source.storageClass,
     });
     // Only into the bucket the caller authorized (another of the name, made since, is not it).
-    if (written.ownerAccountId !== dest.ownerAccountId || Number(written.createdAt) !== Number(dest.createdAt)) return null;
+    if (!isIncarnation(written, incarnationOf(dest))) return null;
     const capacity = capacityCheck(this.ctx, bucket, source.size, source.key);
     if (capacity !== undefined) await capacity;
     const ticket = await admit(this.ctx, source.size);
