@@ -1,4 +1,5 @@
-import { AppError, invalidArgument } from '../../errors.js';
+import { AppError, invalidArgument, isAppError } from '../../errors.js';
+import { isValidBucketName } from '../../domain/names.js';
 import { LIVE_CHANNEL_COLLECTION } from '../../domain/stored-configs.js';
 import { requireXmlText } from '../../util/xml-chars.js';
 import { isoDate } from '../../util/time.js';
@@ -57,7 +58,38 @@ function channelUrls(req: OssRequest, ch: Doc): { PublishUrls: Doc; PlayUrls: Do
 const EC = {
   Description: '0044-00000001', Status: '0044-00000002', FragDuration: '0044-00000014', FragCount: '0044-00000015',
   PlaylistNameLength: '0044-00000017', PlaylistName: '0044-00000018', NewStatus: '0017-00000255',
+  NotifyTopic: '0044-00000006', RoleName: '0044-00000007', DestBucketName: '0044-00000008', NoDestBucket: '0044-00000009',
+  DestBucketOwner: '0044-00000010', DestBucketRegion: '0044-00000011',
 } as const;
+
+/**
+ * A Snapshot names the role that takes the snapshots, the MNS topic told of them and the bucket they go to: OSS's EC
+ * pages refuse an empty role (0044-00000007) or topic (0044-00000006), and a DestBucket that is no bucket name
+ * (0044-00000008), no bucket (0044-00000009), or a bucket of another account (0044-00000010) or region
+ * (0044-00000011). The C++ SDK's PutAndGetLiveChannelInfoTest expects a channel whose snapshots go to
+ * `not_exist_bucket` refused. Interval: 1-100 seconds, as OSS's PutLiveChannel page bounds it [UNVERIFIED: its
+ * EC]. No snapshot is ever taken here; the role and topic are not looked up [UNVERIFIED: whether OSS does].
+ */
+async function checkSnapshot(req: OssRequest, snapshot: Doc): Promise<void> {
+  const role = textOf(snapshot, 'RoleName') ?? '';
+  if (role === '') throw invalidArgument('Snapshot RoleName must not be empty.', 'RoleName', role, EC.RoleName);
+  const topic = textOf(snapshot, 'NotifyTopic') ?? '';
+  if (topic === '') throw invalidArgument('Snapshot NotifyTopic must not be empty.', 'NotifyTopic', topic, EC.NotifyTopic);
+  const interval = textOf(snapshot, 'Interval') ?? '';
+  if (!/^[0-9]{1,3}$/.test(interval) || Number(interval) < 1 || Number(interval) > 100) {
+    throw invalidArgument('Snapshot Interval must be between 1 and 100.', 'Interval', interval.slice(0, 32));
+  }
+  const dest = textOf(snapshot, 'DestBucket') ?? '';
+  if (!isValidBucketName(dest)) throw invalidArgument('Snapshot DestBucket is not a valid bucket name.', 'DestBucket', dest, EC.DestBucketName);
+  const found = await Promise.resolve(req.services.buckets.get(dest)).catch((err: unknown) => {
+    if (isAppError(err) && err.code === 'NoSuchBucket') return null;
+    throw err;
+  });
+  if (found === null) throw invalidArgument('Snapshot DestBucket does not exist.', 'DestBucket', dest, EC.NoDestBucket);
+  const source = await req.services.buckets.get(bucketOf(req));
+  if (found.ownerAccountId !== source.ownerAccountId) throw invalidArgument('Snapshot DestBucket belongs to another account.', 'DestBucket', dest, EC.DestBucketOwner);
+  if (found.region !== source.region) throw invalidArgument('Snapshot DestBucket is in another region.', 'DestBucket', dest, EC.DestBucketRegion);
+}
 
 function statusOf(value: string | undefined, ec: string): string {
   if (value !== 'enabled' && value !== 'disabled') throw invalidArgument('Status must be enabled or disabled.', 'Status', (value ?? '').slice(0, 32), ec);
@@ -92,13 +124,15 @@ export const putLiveChannel: Handler = async (req) => {
   // the default playlist.m3u8.
   const playlist = textOf(target, 'PlaylistName') || undefined;
   if (playlist !== undefined && !/^[^/]{1,128}\.m3u8$/.test(playlist)) throw invalidArgument('PlaylistName must end with .m3u8 and hold no /.', 'PlaylistName', playlist, EC.PlaylistName);
+  const snapshot = child(doc, 'Snapshot');
+  if (snapshot !== undefined) await checkSnapshot(req, snapshot);
   const channel: Doc = {
     Name: name,
     Description: description,
     Status: statusOf(textOf(doc, 'Status') ?? 'enabled', EC.Status),
     LastModified: isoDate(req.services.stored.now()),
     Target: { Type: 'HLS', FragDuration: textOf(target, 'FragDuration') ?? '5', FragCount: textOf(target, 'FragCount') ?? '3', PlaylistName: playlist ?? 'playlist.m3u8' },
-    ...(child(doc, 'Snapshot') !== undefined ? { Snapshot: child(doc, 'Snapshot')! } : {}),
+    ...(snapshot !== undefined ? { Snapshot: snapshot } : {}),
   };
   await req.services.stored.updateEntry(bucketOf(req), COLLECTION, name, (current, count) => {
     if (current === null && count >= MAX_LIVE_CHANNELS) throw new AppError('TooManyLiveChannel', `A bucket may have at most ${MAX_LIVE_CHANNELS} live channels.`);
