@@ -3,7 +3,8 @@
 // PutAndGetLiveChannelStatusTest.cc, ListLiveChannelTest.cc, PostAndGetVodPlayListTest.cc,
 // Object/ObjectEncodingTypeTest.cc, Bucket/BucketWormSettings.cc, BucketTaggingtTest.cc, BucketVersioningTest.cc,
 // BucketWebsiteSettingsTest.cc, BucketLoggingSettingsTest.cc; the Java SDK's (aliyun-oss-java-sdk integrationtests)
-// CMKIDTest, BucketRtcTest, ObjectRequestPaymentVersionTest, DoesBucketExistTest, BucketAccessMonitorAllowSmallSizeTest.
+// CMKIDTest, BucketRtcTest, ObjectRequestPaymentVersionTest, DoesBucketExistTest, BucketAccessMonitorAllowSmallSizeTest;
+// the Python SDK v2's test_bucket_inventory_client.py, test_bucket_referer_client.py.
 // Requests are sent by ali-oss (its putChannel writes the LiveChannelConfiguration the C++ SDK writes) or built as the
 // C++ SDK builds them, answers checked for what the tests assert. Needed a change (docs/compatibility.md, "tenth reading"):
 // - PutLiveChannel checks its Snapshot (an empty RoleName or NotifyTopic, an Interval out of 1-100, a DestBucket
