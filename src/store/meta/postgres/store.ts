@@ -75,6 +75,21 @@ function objectValues(o: ObjectRecord): unknown[] {
   return [...objectColumnValues(o).slice(0, -1), target, o.inline, attrsColumn(o.attrs), o.versionId ?? null];
 }
 
+/** The bucket row keepBucket reads (share-locked). */
+interface KeptRow {
+  versioning: string | null;
+  owner: string;
+  created_at: string | number;
+}
+
+/** The versioning status of a kept bucket row; NoSuchBucket when there is none, or it is not the `expected` bucket. */
+function keptStatus(row: KeptRow | undefined, bucket: string, expected: BucketIncarnation | undefined): VersioningStatus {
+  if (row === undefined || (expected !== undefined && (row.owner !== expected.ownerAccountId || Number(row.created_at) !== expected.createdAt))) {
+    throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+  }
+  return versioningOf(row.versioning);
+}
+
 /** What a versioned write needs to know of a key's newest version row. */
 interface VersionHead {
   seq: number;
@@ -164,6 +179,12 @@ const SQL = {
   // ACL/policy updates); it reads the versioning status, which cannot change before this transaction ends.
   keepBucket: `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS versioning,
     owner, created_at FROM buckets WHERE name = $1 FOR KEY SHARE`,
+  // keepBucket and, when the bucket has no versioning configuration, lockObject: one round trip for a PUT. A versioned
+  // bucket's key is locked by its advisory lock first (lockKey), so its object row is not locked here.
+  keepBucketLockObject: `SELECT k.versioning, k.owner, k.created_at, o.* FROM
+    (SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS versioning,
+      owner, created_at FROM buckets WHERE name = $1 FOR KEY SHARE) k
+    LEFT JOIN LATERAL (SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 AND k.versioning IS NULL FOR UPDATE) o ON true`,
 } as const;
 
 /**
@@ -525,10 +546,12 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * when there is none, the insert may still meet a row a concurrent transaction just committed
    * (ON CONFLICT DO NOTHING inserts nothing): then read it, locked, and decide again.
    */
-  private async decideObject(c: Queryable, bucket: string, key: Buffer, decide: (current: ObjectRecord | null) => ObjectRecord): Promise<ObjectWriteResult> {
-    for (;;) {
-      const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, key] });
-      const current = rows[0] ? toObject(rows[0]) : null;
+  private async decideObject(
+    c: Queryable, bucket: string, key: Buffer, decide: (current: ObjectRecord | null) => ObjectRecord, locked?: ObjectRecord | null,
+  ): Promise<ObjectWriteResult> {
+    // `locked`: the row as the caller already read it FOR UPDATE (null: none), saving the first read.
+    for (let first = locked; ; first = undefined) {
+      const current = first !== undefined ? first : await this.lockedRow(c, bucket, key);
       const record = decide(current);
       if (current) {
         await c.query({ name: 'update-object', text: SQL.updateObject, values: [bucket, key, ...objectValues(record)] });
@@ -547,14 +570,25 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   async putObject(bucket: string, key: string, decide: ObjectDecider, opts: ObjectWriteOptions = {}): Promise<ObjectWriteResult> {
     const k = keyBytes(key);
     return this.tx(async (c) => {
+      if (opts.capacity === undefined) {
+        // The bucket kept and (unversioned) the object row locked in one statement, in the order keepBucket then
+        // decideObject take them. With a capacity the capacity lock comes between the two, so they stay apart.
+        const { rows } = await c.query<KeptRow & ObjectRow>({ name: 'keep-bucket-lock-object', text: SQL.keepBucketLockObject, values: [bucket, k] });
+        const status = keptStatus(rows[0], bucket, opts.sameBucket);
+        const locked = rows[0]!.versioning === null ? (rows[0]!.key === null ? null : toObject(rows[0]!)) : undefined;
+        return this.writeCurrent(c, bucket, k, status, decide, opts, locked);
+      }
       const status = await this.keepBucket(c, bucket, opts.sameBucket);
       return this.withinCapacity(c, bucket, opts.capacity, () => this.writeCurrent(c, bucket, k, status, decide, opts));
     });
   }
 
-  /** Decides and writes the current object inside the caller's transaction, following the versioning status. */
+  /**
+   * Decides and writes the current object inside the caller's transaction, following the versioning status.
+   * `locked`: the unversioned object row as already read FOR UPDATE (null: none).
+   */
   private async writeCurrent(
-    c: Queryable, bucket: string, k: Buffer, status: VersioningStatus, decide: ObjectDecider, opts: ObjectWriteOptions = {},
+    c: Queryable, bucket: string, k: Buffer, status: VersioningStatus, decide: ObjectDecider, opts: ObjectWriteOptions = {}, locked?: ObjectRecord | null,
   ): Promise<ObjectWriteResult> {
     if (status === null) {
       return this.decideObject(c, bucket, k, (cur) => {
@@ -562,7 +596,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
         // After the decider, as in SQLite: its own refusals (FileAlreadyExists) come first.
         if (cur && opts.guardRemoved) opts.guardRemoved(cur);
         return record;
-      });
+      }, locked);
     }
     await this.lockKey(c, bucket, k);
     const current = await this.currentRow(c, bucket, k);
@@ -582,12 +616,14 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   /** Share-locks the bucket's row until the transaction ends and reads its versioning status; NoSuchBucket if it is gone. */
   /** `expected`: the bucket must be that one (ObjectWriteOptions.sameBucket), else NoSuchBucket as when there is none. */
   private async keepBucket(c: Queryable, bucket: string, expected?: BucketIncarnation): Promise<VersioningStatus> {
-    const { rows } = await c.query<{ versioning: string | null; owner: string; created_at: string | number }>({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
-    const row = rows[0];
-    if (row === undefined || (expected !== undefined && (row.owner !== expected.ownerAccountId || Number(row.created_at) !== expected.createdAt))) {
-      throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-    }
-    return versioningOf(row.versioning);
+    const { rows } = await c.query<KeptRow>({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
+    return keptStatus(rows[0], bucket, expected);
+  }
+
+  /** The object row, read FOR UPDATE (null: none). */
+  private async lockedRow(c: Queryable, bucket: string, k: Buffer): Promise<ObjectRecord | null> {
+    const { rows } = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
+    return rows[0] ? toObject(rows[0]) : null;
   }
 
   /**
