@@ -30,7 +30,7 @@ function pids(): number[] {
 }
 
 /** The postmaster started with `-p <port>` (the throwaway server's command line), or null. */
-function postmasterOf(port: number): number | null {
+export function postmasterOf(port: number): number | null {
   for (const pid of pids()) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
@@ -47,7 +47,7 @@ function postmasterOf(port: number): number | null {
  * user+sys CPU seconds of `root` and its children (PostgreSQL's backends are the postmaster's children),
  * exited ones included: a reaped child's time is in the parent's cutime/cstime.
  */
-function treeCpuSeconds(root: number): number {
+export function treeCpuSeconds(root: number): number {
   let ticks = 0;
   for (const pid of pids()) {
     try {
