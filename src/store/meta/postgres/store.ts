@@ -154,8 +154,10 @@ const SQL = {
       segments = EXCLUDED.segments, symlink_target = EXCLUDED.symlink_target, inline_data = EXCLUDED.inline_data,
       attrs = EXCLUDED.attrs, version_id = EXCLUDED.version_id`,
   // An unversioned delete in one statement; a versioned bucket (a 'versioning' configuration) deletes nothing here.
-  deleteUnversioned: `DELETE FROM objects WHERE bucket = $1 AND key = $2
-    AND NOT EXISTS (SELECT 1 FROM bucket_configs WHERE bucket = $1 AND name = '${VERSIONING_CONFIG}') RETURNING ${OBJECT_COLUMNS}`,
+  // One row always: whether the bucket has versioning, and the deleted row's columns (null: no such key).
+  deleteUnversioned: `WITH v AS (SELECT EXISTS (SELECT 1 FROM bucket_configs WHERE bucket = $1 AND name = '${VERSIONING_CONFIG}') AS versioned),
+    d AS (DELETE FROM objects WHERE bucket = $1 AND key = $2 AND NOT (SELECT versioned FROM v) RETURNING ${OBJECT_COLUMNS})
+    SELECT v.versioned, d.* FROM v LEFT JOIN d ON true`,
   versionHead: 'SELECT seq, version_id, delete_marker, noncurrent_since FROM object_versions WHERE bucket = $1 AND key = $2 ORDER BY seq DESC LIMIT 1',
   versionBySeq: `SELECT bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS} FROM object_versions WHERE bucket = $1 AND key = $2 AND seq = $3`,
   nullVersion: `SELECT bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS} FROM object_versions WHERE bucket = $1 AND key = $2 AND version_id = 'null'`,
@@ -736,8 +738,10 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     const k = keyBytes(key);
     if (versionId === undefined && guard === undefined && sameBucket === undefined) {
       // Unversioned buckets: one statement, as before versioning existed.
-      const { rows } = await this.pool.query<ObjectRow>({ name: 'delete-unversioned', text: SQL.deleteUnversioned, values: [bucket, k] });
-      if (rows[0]) return { removed: toObject(rows[0]), versionId: null, deleteMarker: false };
+      const { rows } = await this.pool.query<ObjectRow & { versioned: boolean }>({ name: 'delete-unversioned', text: SQL.deleteUnversioned, values: [bucket, k] });
+      const row = rows[0]!;
+      // Without versioning a missing key is answered here too (before, a transaction of four round trips found it gone).
+      if (!row.versioned) return { removed: row.key === null ? null : toObject(row), versionId: null, deleteMarker: false };
     }
     return this.tx(async (c): Promise<DeleteOutcome> => {
       // The bucket the caller judged, share-locked until the commit (NoSuchBucket if it is another now).
