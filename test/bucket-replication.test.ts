@@ -168,6 +168,30 @@ describe('bucket replication', () => {
     }
   });
 
+  test('red team: a source bucket of the name made again neither deletes nor replaces the replicas of the one before', async () => {
+    const client = srv.client();
+    await client.putBucket('inc-src');
+    await client.putBucket('inc-dst');
+    succeeds(await putRule(srv, 'inc-src', { id: 'old', dest: 'inc-dst' }));
+    const src = srv.client({ bucket: 'inc-src' });
+    await src.put('kept.txt', Buffer.from('a backup of the retired bucket'));
+    await run();
+    assert.equal((await read(srv, 'inc-dst', 'kept.txt'))?.body.toString(), 'a backup of the retired bucket');
+    // The source is retired (its rule dropped, emptied, deleted); its replicas stay in the destination as a backup.
+    succeeds(await signedRequest(srv.port, 'POST', 'inc-src', null, [['replication', ''], ['comp', 'delete']], { body: '<ReplicationRules><ID>old</ID></ReplicationRules>' }));
+    await src.delete('kept.txt');
+    await client.deleteBucket('inc-src');
+    // A bucket of the name made later, with a rule (Action ALL) into the same destination: its delete pass finds a
+    // replica marked with the name, of a key it lacks. That replica is the old bucket's, not its own.
+    await client.putBucket('inc-src');
+    succeeds(await putRule(srv, 'inc-src', { id: 'new', dest: 'inc-dst' }));
+    await src.put('fresh.txt', Buffer.from('new'));
+    await run();
+    await run();
+    assert.equal((await read(srv, 'inc-dst', 'fresh.txt'))?.body.toString(), 'new', 'the new bucket replicates');
+    assert.equal((await read(srv, 'inc-dst', 'kept.txt'))?.body.toString(), 'a backup of the retired bucket', 'the old bucket\'s replica stays');
+  });
+
   test('a rule to another region, or to a bucket not on this server, stays stored only', async () => {
     const client = srv.client();
     await client.putBucket('far-src');

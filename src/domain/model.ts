@@ -148,9 +148,14 @@ export interface ObjectAttrs {
   replica?: ReplicaMark;
 }
 
-/** A replica's mark (`ObjectAttrs.replica`): the bucket it was replicated from. */
+/**
+ * A replica's mark (`ObjectAttrs.replica`): the bucket it was replicated from, that incarnation of the name (its owner
+ * and creation time; absent on replicas written before marks named it, which no source counts as its own).
+ */
 export interface ReplicaMark {
   bucket: string;
+  ownerAccountId?: string;
+  createdAt?: number;
 }
 
 export type SelectMetaFormat = 'csv' | 'json';

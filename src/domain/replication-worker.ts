@@ -6,7 +6,7 @@ import type { Bucket, ObjectRecord, ObjectSummary } from './model.js';
 import type { ObjectService } from './objects.js';
 import { bucketDefaultEncryption, DEFAULT_KMS_KEY, sseOf } from './encryption.js';
 import { isIncarnation, incarnationOf } from '../store/meta/types.js';
-import { decodeProgress, incarnationText, REPLICATION_PROGRESS, replicationRulesOf, type ReplicationRule, type RuleProgress } from './replication.js';
+import { decodeProgress, incarnationText, isReplicaOf, replicaMarkOf, REPLICATION_PROGRESS, replicationRulesOf, type ReplicationRule, type RuleProgress } from './replication.js';
 import { PeriodicRun } from '../util/periodic-run.js';
 
 /**
@@ -21,7 +21,8 @@ import { PeriodicRun } from '../util/periodic-run.js';
  *
  * Replicas keep the source's Last-Modified and ETag and carry `attrs.replica`: they are never replicated again (A→B
  * with B→A does not loop), and a destination object newer than the source's is never replaced. Only replicas of this
- * source are ever deleted.
+ * source bucket are ever deleted: the mark names its incarnation (owner and creation time), so a bucket of the name
+ * made since never counts the replicas of the one before as its own.
  *
  * Authority: every read and write is authorized through the one authorization path, as the rule's SyncRole (a session
  * of that role, which must trust oss.aliyuncs.com) or, without one, as the rule's author (the caller of
@@ -260,15 +261,15 @@ export class ReplicationWorker {
     // The destination's overwrite rules bind replication as they bind the writer's own PutObject: an existing object
     // they protect is not replaced (FileAlreadyExists, counted as failed).
     const forbidOverwrite = this.deps.overwriteForbidden(principal, destNow, src.key);
-    const written = await this.deps.objects.replicate(src, acting.dest, { storageClass: rule.storageClass, mark: { bucket: source.name }, forbidOverwrite }, (current) =>
-      current === null || current.lastModified < src.lastModified || (current.lastModified === src.lastModified && current.etag !== src.etag && current.attrs?.replica !== undefined));
+    const written = await this.deps.objects.replicate(src, acting.dest, { storageClass: rule.storageClass, mark: replicaMarkOf(source), forbidOverwrite }, (current) =>
+      current === null || current.lastModified < src.lastModified || (current.lastModified === src.lastModified && current.etag !== src.etag && isReplicaOf(current, source)));
     return written !== null;
   }
 
   /** DELETE: removes this source's replica of a key the source no longer has; true when removed. */
   private async deleteOne(source: Bucket, acting: { actor: ReplicationActor; dest: Bucket }, key: string): Promise<boolean> {
     if ((await this.ctx.meta.getObject(source.name, key)) !== null) return false;
-    const isOurs = (r: ObjectRecord): boolean => r.attrs?.replica?.bucket === source.name;
+    const isOurs = (r: ObjectRecord): boolean => isReplicaOf(r, source);
     const there = await this.ctx.meta.getObject(acting.dest.name, key);
     if (there === null || !isOurs(there)) return false;
     await this.deps.authorize(this.principalOf(acting.actor), [{ action: 'oss:DeleteObject', bucket: acting.dest.name, key }]);

@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import type { Bucket } from './model.js';
+import type { Bucket, ObjectRecord, ReplicaMark } from './model.js';
 
 /**
  * Bucket replication rules as the worker reads them (docs/replication.md). PutBucketReplication keeps them in the
@@ -47,6 +47,18 @@ const many = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v)
 
 /** The incarnation text DESTINATION_CHECKED holds. */
 export const incarnationText = (b: Pick<Bucket, 'ownerAccountId' | 'createdAt'>): string => `${b.ownerAccountId}/${b.createdAt}`;
+
+/** The mark a replica of `source` carries: the bucket's name and incarnation. */
+export const replicaMarkOf = (source: Bucket): ReplicaMark => ({ bucket: source.name, ownerAccountId: source.ownerAccountId, createdAt: source.createdAt });
+
+/**
+ * Whether `r` is a replica of that very source bucket (its incarnation, not merely its name): a bucket of the name
+ * made since, by any account, neither deletes nor replaces the replicas of the one before.
+ */
+export function isReplicaOf(r: ObjectRecord, source: Bucket): boolean {
+  const m = r.attrs?.replica;
+  return m !== undefined && m.bucket === source.name && m.ownerAccountId === source.ownerAccountId && m.createdAt !== undefined && Number(m.createdAt) === Number(source.createdAt);
+}
 
 /** The bucket's rules that are not being deleted (a closing rule replicates nothing more). */
 export function replicationRulesOf(bucket: Bucket): ReplicationRule[] {
