@@ -4,6 +4,7 @@ import { AppError, isAppError } from '../errors.js';
 import type { ObjectRecord } from './model.js';
 import type { ObjectService } from './objects.js';
 import { MAX_STORED_BYTES, type Json, type StoredConfigService } from './stored-configs.js';
+import { incarnationOf, type BucketIncarnation } from '../store/meta/types.js';
 
 // Async fetch (PutAsyncFetchTask / GetAsyncFetchTask, docs/async-fetch.md): a task fetches one URL into one object
 // of the bucket, in the background. Rules only, no HTTP: the bytes come from a FetchSource (oss/async-fetch-source.ts,
@@ -210,9 +211,11 @@ export class AsyncFetchService {
     }
   }
 
-  private async assertStillTask(bucket: string, id: string): Promise<void> {
-    const value = await this.deps.stored.get(bucket, STORE_NAME).then((r) => r.value, () => null);
-    if (!tasksOf(value).some((t) => t.id === id)) throw new FetchFailure('The bucket was deleted while the task waited.');
+  /** The bucket whose task list holds the task (its incarnation: the only bucket the task writes into). */
+  private async assertStillTask(bucket: string, id: string): Promise<BucketIncarnation> {
+    const held = await this.deps.stored.get(bucket, STORE_NAME).catch(() => null);
+    if (held === null || !tasksOf(held.value).some((t) => t.id === id)) throw new FetchFailure('The bucket was deleted while the task waited.');
+    return incarnationOf(held.bucket);
   }
 
   /** Fetches running in this process: the sum over accounts (few: each holds a slot). */
@@ -274,10 +277,12 @@ export class AsyncFetchService {
       await this.assertStillTask(bucket, task.id);
       source = await this.deps.source.open(info.url, info.host, task.deadline - this.deps.clock());
       // The bucket may have been deleted (and its name taken again) while the task waited or connected: its task
-      // list went with it, so a task no longer in its bucket's list writes nothing.
-      await this.assertStillTask(bucket, task.id);
+      // list went with it, so a task no longer in its bucket's list writes nothing; and the write lands only in the
+      // bucket that held the task (sameBucket), not one of the name made between this look and the write.
+      const sameBucket = await this.assertStillTask(bucket, task.id);
       const obj = await this.deps.objects.put({
         bucket,
+        sameBucket,
         key: info.object,
         body: source.body,
         expect: {

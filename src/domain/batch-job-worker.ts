@@ -1,11 +1,12 @@
 import { DEFAULT_KMS_KEY, sseOf } from './encryption.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { isAppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import type { DomainContext } from './context.js';
 import { bucketNameOf, decodeJob, FINAL_STATUSES, JOB_INDEX, roleOfArn, TOKEN_INDEX, type BatchJob, type JobStatus } from './batch-jobs.js';
 import type { ObjectService } from './objects.js';
 import type { ArchiveService } from './restore.js';
+import { incarnationOf } from '../store/meta/types.js';
 
 /**
  * The worker that runs batch jobs (docs/batch-operations.md). Each round reads the jobs of every account and gives
@@ -597,14 +598,20 @@ export class BatchJobWorker {
     const v = versionId !== undefined ? { versionId } : {};
     const check = (action: string, versioned: string): TaskCheck => ({ action: versionId !== undefined ? versioned : action, bucket, key, ...v });
     try {
+      // The bucket as it is before the task is authorized: the write lands only in it (inside the store's
+      // transaction), not in a bucket of the name deleted and created again since (by any account) that the role's
+      // authorization never judged.
+      const target = await this.deps.ctx.meta.getBucket(bucket);
+      if (target === null) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+      const sameBucket = incarnationOf(target);
       switch (op.kind) {
         case 'PutObjectAcl':
           await this.deps.authorize(role, [check('oss:PutObjectAcl', 'oss:PutObjectVersionAcl')], { headers: { 'x-oss-object-acl': op.acl } });
-          await this.deps.objects.setAcl(bucket, key, op.acl, versionId);
+          await this.deps.objects.setAcl(bucket, key, op.acl, versionId, sameBucket);
           break;
         case 'PutObjectTagging':
           await this.deps.authorize(role, [check('oss:PutObjectTagging', 'oss:PutObjectVersionTagging')], { requestTags: op.tags });
-          await this.deps.objects.setTags(bucket, key, op.tags, versionId);
+          await this.deps.objects.setTags(bucket, key, op.tags, versionId, sameBucket);
           break;
         case 'AddObjectTagging': {
           // Read, merge, write: not atomic, as OSS's CreateJob page says of AddObjectTagging.
@@ -612,12 +619,12 @@ export class BatchJobWorker {
           const cur = await this.deps.objects.head(bucket, key, versionId, 'NoSuchKey');
           const merged = new Map(cur.tags);
           for (const [k, val] of op.tags) merged.set(k, val);
-          await this.deps.objects.setTags(bucket, key, [...merged], versionId);
+          await this.deps.objects.setTags(bucket, key, [...merged], versionId, sameBucket);
           break;
         }
         case 'DeleteObjectTagging':
           await this.deps.authorize(role, [check('oss:DeleteObjectTagging', 'oss:DeleteObjectVersionTagging')]);
-          await this.deps.objects.setTags(bucket, key, [], versionId);
+          await this.deps.objects.setTags(bucket, key, [], versionId, sameBucket);
           break;
         case 'RestoreObject':
           await this.deps.authorize(role, [check('oss:RestoreObject', 'oss:RestoreObjectVersion')]);
@@ -626,7 +633,7 @@ export class BatchJobWorker {
             ...(op.tier !== undefined ? { tier: op.tier } : {}),
             jobParameters: op.tier !== undefined,
             job: job.id,
-          }, versionId);
+          }, versionId, sameBucket);
           break;
       }
       return { task, ok: true, code: '', status: 200, message: 'Successful' };
@@ -642,6 +649,8 @@ export class BatchJobWorker {
     const bucket = bucketNameOf(report.bucket);
     const base = report.prefix === '' || report.prefix.endsWith('/') ? report.prefix : `${report.prefix}/`;
     const key = `${base}job-${job.id}/${name}`;
+    // Captured before the check: the report lands only in the bucket the role was authorized on.
+    const target = await this.deps.ctx.meta.getBucket(bucket);
     await this.asRole(role, [{ action: 'oss:PutObject', bucket, key }], 'ReportAccessDenied');
     const bytes = Buffer.from(body, 'utf8');
     // A run cut short by a kill after this file was written runs its page again: the same file is kept, not written
@@ -651,7 +660,7 @@ export class BatchJobWorker {
     try {
       await this.deps.objects.put({
         bucket, key, body: Readable.from([bytes]), expect: { length: bytes.length }, forbidOverwrite: false,
-        headers: { contentType }, userMeta: {},
+        headers: { contentType }, userMeta: {}, ...(target !== null ? { sameBucket: incarnationOf(target) } : {}),
       });
     } catch (err) {
       throw new JobFailure('ReportWriteFailed', `The report ${bucket}/${key} cannot be written: ${err instanceof Error ? err.message : String(err)}`);

@@ -831,14 +831,15 @@ export class ObjectService {
   }
 
   /** Changes one version's ACL in place (the current one without `versionId`); no version is created. */
-  async setAcl(bucket: string, key: string, acl: string, versionId?: string): Promise<ObjectRecord> {
+  /** `sameBucket`: only in that incarnation of the bucket (a background worker's write: NoSuchBucket when another). */
+  async setAcl(bucket: string, key: string, acl: string, versionId?: string, sameBucket?: BucketIncarnation): Promise<ObjectRecord> {
     const parsed = parseObjectAcl(acl);
     await this.head(bucket, key, versionId, 'NoSuchKey');
     await admitSmall(this.ctx);
     // OSS counts a PutObjectACL as an access of the object while the bucket tracks access.
     const tracked = accessTrackingSince(await requireBucket(this.ctx, bucket)) !== null;
     const now = this.ctx.clock();
-    return this.updateVersion(bucket, key, versionId, (cur) => ({ ...cur, acl: parsed, ...(tracked ? { attrs: { ...cur.attrs, lastAccess: now } } : {}) }));
+    return this.updateVersion(bucket, key, versionId, (cur) => ({ ...cur, acl: parsed, ...(tracked ? { attrs: { ...cur.attrs, lastAccess: now } } : {}) }), sameBucket);
   }
 
   /**
@@ -862,8 +863,8 @@ export class ObjectService {
     });
   }
 
-  private async updateVersion(bucket: string, key: string, versionId: string | undefined, update: (cur: ObjectRecord) => ObjectRecord): Promise<ObjectRecord> {
-    const updated = await this.ctx.meta.updateObjectVersion(bucket, key, versionId, update);
+  private async updateVersion(bucket: string, key: string, versionId: string | undefined, update: (cur: ObjectRecord) => ObjectRecord, sameBucket?: BucketIncarnation): Promise<ObjectRecord> {
+    const updated = await this.ctx.meta.updateObjectVersion(bucket, key, versionId, update, sameBucket === undefined ? {} : { sameBucket });
     if (updated) return updated;
     if (versionId === undefined) throw new AppError('NoSuchKey', undefined, { Key: key });
     throw new AppError('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
@@ -896,12 +897,13 @@ export class ObjectService {
   }
 
   /** Replaces one version's tags in place (the current one without `versionId`); no version is created. */
-  async setTags(bucket: string, key: string, tags: Array<[string, string]>, versionId?: string): Promise<ObjectRecord> {
+  /** `sameBucket`: as for setAcl. */
+  async setTags(bucket: string, key: string, tags: Array<[string, string]>, versionId?: string, sameBucket?: BucketIncarnation): Promise<ObjectRecord> {
     validateTags(tags);
     await this.head(bucket, key, versionId, 'NoSuchKey');
     // Removing tags (DeleteObjectTagging) frees space and is never refused.
     if (tags.length > 0) await admitSmall(this.ctx);
-    return this.updateVersion(bucket, key, versionId, (cur) => ({ ...cur, tags }));
+    return this.updateVersion(bucket, key, versionId, (cur) => ({ ...cur, tags }), sameBucket);
   }
 
   async list(bucket: string, q: ListInput): Promise<ListOutput> {
