@@ -211,7 +211,7 @@ export interface ServerOptions {
    */
   batchJobs?: { intervalMs?: number; startDelayMs?: number; enabled?: boolean; pageSize?: number; retentionMs?: number; suspendedMs?: number; maxJobsPerAccount?: number };
   /** The bucket replication worker (docs/replication.md): a pass every `intervalMs` (default 10 s; 0: only runOnce). */
-  replication?: { intervalMs?: number; enabled?: boolean; pageSize?: number; tickBudget?: number };
+  replication?: { intervalMs?: number; enabled?: boolean; pageSize?: number; tickBudget?: number; tickBytes?: number; tickObjectsTotal?: number; tickBytesTotal?: number };
   /**
    * Bucket access logging (docs/logging.md): how often batched log lines are written (default 60 s; shorter
    * is for development and tests) and how many lines a batch holds before it is written at once (default 1,000).
@@ -542,15 +542,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return role === null ? null : { accountId, roleId: role.roleId, roleName: role.roleName, trustsOss: trustsOssService(role.assumeRolePolicyDocument, ramRoleArn(accountId, role.roleName)) };
   };
   const rp = opts.replication ?? {};
+  const { enabled: _enabled, intervalMs: _interval, ...replicationTuning } = rp;
   const replication = rp.enabled === false ? undefined : new ReplicationWorker({
     ctx, objects, authorize: taskAuthorizer(authzDeps, clock), findRole,
     overwriteForbidden: (principal, bucket, key) => overwriteRuleMatches(bucket, key, policyCaller(principal)),
     authorStands: (principal) => credentials.stands(principal),
   }, {
     holder: `${process.pid}-${randomUUID()}`,
+    ...replicationTuning,
     intervalMs: rp.intervalMs ?? REPLICATION_DEFAULTS.intervalMs,
-    ...(rp.pageSize !== undefined ? { pageSize: rp.pageSize } : {}),
-    ...(rp.tickBudget !== undefined ? { tickBudget: rp.tickBudget } : {}),
     log: (level, msg, fields) => log[level](msg, fields),
   });
   await accountAliases.ready(); // enters the aliases of before the index, once per store

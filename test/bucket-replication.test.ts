@@ -490,3 +490,38 @@ describe('bucket replication', () => {
     }
   });
 });
+
+describe('bucket replication: ticks are shared fairly between rules, in bytes as well as objects', () => {
+  test('a rule of large objects uses its share of a tick\'s bytes, and the next tick starts with the rule after it', async () => {
+    const KIB = 1024;
+    // A rule's turn: up to 150 KiB copied; a tick: up to 150 KiB over all rules.
+    const own = await startTestServer({ replication: { intervalMs: 0, pageSize: 10, tickBytes: 150 * KIB, tickBytesTotal: 150 * KIB } });
+    try {
+      const client = own.client();
+      for (const b of ['fair-1', 'fair-2', 'fair-x1', 'fair-x2']) await client.putBucket(b);
+      succeeds(await putRule(own, 'fair-1', { id: 'big', dest: 'fair-x1' }));
+      succeeds(await putRule(own, 'fair-2', { id: 'small', dest: 'fair-x2' }));
+      const body = (i: number): Buffer => Buffer.alloc(100 * KIB, i);
+      for (let i = 1; i <= 3; i++) await own.client({ bucket: 'fair-1' }).put(`a/${i}`, body(i));
+      await own.client({ bucket: 'fair-2' }).put('b/1', body(9));
+      const there = async (bucket: string, keys: string[]): Promise<string[]> => {
+        const found: string[] = [];
+        for (const k of keys) if ((await read(own, bucket, k)) !== null) found.push(k);
+        return found;
+      };
+      await own.replication!.runOnce();
+      // Two objects (200 KiB: the turn ends once past 150 KiB), and the tick's bytes are spent. Before, the tick
+      // copied every object of every rule (bytes were not counted at all).
+      assert.deepEqual(await there('fair-x1', ['a/1', 'a/2', 'a/3']), ['a/1', 'a/2']);
+      assert.deepEqual(await there('fair-x2', ['b/1']), []);
+      // The next tick starts with the other rule, not the first rule again.
+      await own.replication!.runOnce();
+      assert.deepEqual(await there('fair-x2', ['b/1']), ['b/1']);
+      await own.replication!.runOnce();
+      assert.deepEqual(await there('fair-x1', ['a/1', 'a/2', 'a/3']), ['a/1', 'a/2', 'a/3']);
+      assert.equal(sha((await read(own, 'fair-x1', 'a/3'))!.body), sha(body(3)));
+    } finally {
+      await own.stop();
+    }
+  });
+});

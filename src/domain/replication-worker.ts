@@ -37,7 +37,15 @@ import { PeriodicRun } from '../util/periodic-run.js';
 /** A holder that has not saved a rule's progress for this long is gone. */
 export const REPLICATION_STALE_MS = 2 * 60 * 1000;
 
-export const REPLICATION_DEFAULTS = { intervalMs: 10_000, pageSize: 100, tickBudget: 2_000 } as const;
+/**
+ * A rule's turn ends after `tickBudget` objects looked at or `tickBytes` bytes copied (one object larger than that is
+ * still copied whole, then the turn ends); a tick ends after `tickObjectsTotal` objects or `tickBytesTotal` bytes over
+ * all rules, and the next tick starts with the rule after the last one served. So one rule of huge objects, or
+ * thousands of rules, neither starve the others nor keep a tick (and a stop waiting for it) going unbounded.
+ */
+export const REPLICATION_DEFAULTS = {
+  intervalMs: 10_000, pageSize: 100, tickBudget: 2_000, tickBytes: 256 * 1024 * 1024, tickObjectsTotal: 20_000, tickBytesTotal: 1024 * 1024 * 1024,
+} as const;
 
 /** Who a rule's writes are decided as. */
 export type ReplicationActor = { kind: 'role'; role: JobRole } | { kind: 'author'; principal: Principal };
@@ -62,22 +70,45 @@ export interface ReplicationWorkerOptions {
   /** 0: only when runOnce is called. */
   intervalMs: number;
   pageSize?: number;
-  /** Objects one tick looks at per rule before moving on. */
+  /** Objects one rule's turn looks at before moving on (REPLICATION_DEFAULTS). */
   tickBudget?: number;
+  /** Bytes one rule's turn copies before moving on. */
+  tickBytes?: number;
+  /** Objects one tick looks at over all rules. */
+  tickObjectsTotal?: number;
+  /** Bytes one tick copies over all rules. */
+  tickBytesTotal?: number;
   log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
 }
 
 /** The rule's progress is another process's (or the bucket changed): this one leaves it. */
 class Lost extends Error {}
 
+/** What a turn or a tick may still do: objects looked at, bytes copied. */
+interface Budget {
+  objects: number;
+  bytes: number;
+}
+
+/** Where the next tick starts: the rule at `index` of the bucket's rules (replicationRulesOf). */
+interface RuleCursor {
+  bucket: string;
+  index: number;
+}
+
 export class ReplicationWorker {
   private readonly periodic = new PeriodicRun<void>(() => this.tick(), () => undefined);
   private readonly pageSize: number;
-  private readonly tickBudget: number;
+  private readonly turn: Budget;
+  private readonly total: Budget;
+  /** The first rule the next tick serves (null: the first of all). */
+  private cursor: RuleCursor | null = null;
 
   constructor(private readonly deps: ReplicationWorkerDeps, private readonly opts: ReplicationWorkerOptions) {
-    this.pageSize = opts.pageSize ?? REPLICATION_DEFAULTS.pageSize;
-    this.tickBudget = opts.tickBudget ?? REPLICATION_DEFAULTS.tickBudget;
+    const d = REPLICATION_DEFAULTS;
+    this.pageSize = opts.pageSize ?? d.pageSize;
+    this.turn = { objects: opts.tickBudget ?? d.tickBudget, bytes: opts.tickBytes ?? d.tickBytes };
+    this.total = { objects: opts.tickObjectsTotal ?? d.tickObjectsTotal, bytes: opts.tickBytesTotal ?? d.tickBytesTotal };
   }
 
   start(): void {
@@ -97,22 +128,58 @@ export class ReplicationWorker {
     return this.deps.ctx;
   }
 
+  /**
+   * Serves the rules in turn, from the one after the last rule the previous tick served, round the buckets once,
+   * until the tick's budget is spent (then the next tick goes on from the next rule).
+   */
   private async tick(): Promise<void> {
     await this.ctx.meta.refreshSharedState?.();
-    let after: string | undefined;
+    const left: Budget = { ...this.total };
+    const start = this.cursor;
+    const served = async (bucket: Bucket, from: number, to: number): Promise<boolean> => {
+      const rules = replicationRulesOf(bucket);
+      for (let i = from; i < Math.min(to, rules.length); i++) {
+        if (this.periodic.stopped) return false;
+        if (left.objects <= 0 || left.bytes <= 0) {
+          this.cursor = { bucket: bucket.name, index: i };
+          return false;
+        }
+        const given: Budget = { objects: Math.min(this.turn.objects, left.objects), bytes: Math.min(this.turn.bytes, left.bytes) };
+        const turn = { ...given };
+        try {
+          await this.processRule(bucket, rules[i]!, turn);
+        } catch (err) {
+          if (!(err instanceof Lost)) this.opts.log('warn', 'replication page failed', { bucket: bucket.name, rule: rules[i]!.id, err: String(err) });
+        }
+        // At least one object's worth per turn, so a tick of many idle rules ends too.
+        left.objects -= Math.max(1, given.objects - turn.objects);
+        left.bytes -= given.bytes - turn.bytes;
+      }
+      return true;
+    };
+    // From the cursor to the last bucket, then from the first bucket up to the cursor's rule.
+    if (start !== null) {
+      const first = await this.ctx.meta.getBucket(start.bucket);
+      if (first !== null && !(await served(first, start.index, Number.POSITIVE_INFINITY))) return;
+    }
+    if (!(await this.eachBucket(start?.bucket, undefined, (b) => served(b, 0, Number.POSITIVE_INFINITY)))) return;
+    if (start !== null) {
+      if (!(await this.eachBucket(undefined, start.bucket, (b) => served(b, 0, Number.POSITIVE_INFINITY)))) return;
+      const first = await this.ctx.meta.getBucket(start.bucket);
+      if (first !== null && !(await served(first, 0, start.index))) return;
+    }
+    this.cursor = null;
+  }
+
+  /** Calls `visit` on each bucket after `after` and before `before` in name order while it answers true. */
+  private async eachBucket(after: string | undefined, before: string | undefined, visit: (b: Bucket) => Promise<boolean>): Promise<boolean> {
     for (;;) {
       const page = await this.ctx.meta.listBuckets({ prefix: '', ...(after !== undefined ? { after } : {}), limit: 1000 });
       for (const bucket of page) {
-        for (const rule of replicationRulesOf(bucket)) {
-          if (this.periodic.stopped) return;
-          try {
-            await this.processRule(bucket, rule);
-          } catch (err) {
-            if (!(err instanceof Lost)) this.opts.log('warn', 'replication page failed', { bucket: bucket.name, rule: rule.id, err: String(err) });
-          }
-        }
+        if (before !== undefined && bucket.name >= before) return true;
+        if (!(await visit(bucket))) return false;
       }
-      if (page.length < 1000) return;
+      if (page.length < 1000) return true;
       after = page[page.length - 1]!.name;
     }
   }
@@ -182,16 +249,15 @@ export class ReplicationWorker {
     if (lost) throw new Lost();
   }
 
-  /** Advances one rule's pass by up to tickBudget objects. */
-  private async processRule(listed: Bucket, rule: ReplicationRule): Promise<void> {
+  /** Advances one rule's pass within `budget` (what it uses is taken off). */
+  private async processRule(listed: Bucket, rule: ReplicationRule, budget: Budget): Promise<void> {
     const source = await this.ctx.meta.getBucket(listed.name);
     if (source === null || !isIncarnation(source, incarnationOf(listed))) return;
     const acting = await this.actorOf(source, rule);
     if (acting === null) return;
     const p = await this.claim(source, rule);
-    let budget = this.tickBudget;
     let pages = 0;
-    while (budget > 0 && !this.periodic.stopped) {
+    while (budget.objects > 0 && budget.bytes > 0 && !this.periodic.stopped) {
       // Between pages: still that bucket with that rule (deleted or put again meanwhile: left for the next tick).
       if (pages++ > 0 && !(await this.stillThere(source, rule))) break;
       const prefix = rule.prefixes[p.unit];
@@ -207,22 +273,30 @@ export class ReplicationWorker {
         return;
       }
       const walked = p.phase === 'copy' ? source.name : acting.dest.name;
-      const limit = Math.min(this.pageSize, budget);
+      const limit = Math.min(this.pageSize, budget.objects);
       const page = await this.ctx.meta.listObjects(walked, { prefix, ...(p.after !== '' ? { after: p.after } : {}), limit });
+      let done = 0;
       for (const s of page) {
         try {
           if (p.phase === 'copy') {
             p.scanned++;
-            if (rule.put && (await this.copyOne(source, acting, rule, s))) p.replicated++;
+            const copied = rule.put ? await this.copyOne(source, acting, rule, s) : null;
+            if (copied !== null) {
+              p.replicated++;
+              budget.bytes -= copied;
+            }
           } else if (await this.deleteOne(source, acting, s.key)) p.deleted++;
         } catch (err) {
           p.failed++;
           this.opts.log('warn', 'replication of an object failed', { bucket: source.name, rule: rule.id, key: s.key, err: String(err) });
         }
         p.after = s.key;
+        done++;
+        // The turn's bytes are spent: the rest of the page waits for the rule's next turn.
+        if (budget.bytes <= 0) break;
       }
-      budget -= Math.max(1, page.length);
-      if (page.length < limit) Object.assign(p, { unit: p.unit + 1, after: '' });
+      budget.objects -= Math.max(1, done);
+      if (done === page.length && page.length < limit) Object.assign(p, { unit: p.unit + 1, after: '' });
       await this.save(source, rule, p);
       await nextTurn();
     }
@@ -235,20 +309,20 @@ export class ReplicationWorker {
     return now !== null && isIncarnation(now, incarnationOf(source)) && replicationRulesOf(now).some((r) => r.id === rule.id && r.createdAt === rule.createdAt);
   }
 
-  /** Replicates one source object when the destination lacks it or holds an older one; true when written. */
-  private async copyOne(source: Bucket, acting: { actor: ReplicationActor; dest: Bucket }, rule: ReplicationRule, s: ObjectSummary): Promise<boolean> {
-    if (!rule.historical && s.lastModified < rule.createdAt) return false;
+  /** Replicates one source object when the destination lacks it or holds an older one; its size when written, else null. */
+  private async copyOne(source: Bucket, acting: { actor: ReplicationActor; dest: Bucket }, rule: ReplicationRule, s: ObjectSummary): Promise<number | null> {
+    if (!rule.historical && s.lastModified < rule.createdAt) return null;
     const destName = acting.dest.name;
     const there = await this.ctx.meta.getObject(destName, s.key);
-    if (there !== null && (there.lastModified > s.lastModified || (there.lastModified === s.lastModified && there.etag === s.etag))) return false;
+    if (there !== null && (there.lastModified > s.lastModified || (there.lastModified === s.lastModified && there.etag === s.etag))) return null;
     const src = await this.ctx.meta.getObject(source.name, s.key);
     // Changed since listed (the next pass takes it), a replica itself (never replicated again), a symlink, or
     // KMS-encrypted (replicated by OSS only with a role allowed the key; not here) [UNVERIFIED for symlinks].
-    if (src === null || src.etag !== s.etag || src.attrs?.replica !== undefined || src.symlinkTarget !== null || sseOf(src)?.algorithm === 'KMS') return false;
+    if (src === null || src.etag !== s.etag || src.attrs?.replica !== undefined || src.symlinkTarget !== null || sseOf(src)?.algorithm === 'KMS') return null;
     const principal = this.principalOf(acting.actor);
     // The destination as it is now (its overwrite rules), still the bucket the rule was checked for.
     const destNow = await this.ctx.meta.getBucket(destName);
-    if (destNow === null || !isIncarnation(destNow, incarnationOf(acting.dest))) return false;
+    if (destNow === null || !isIncarnation(destNow, incarnationOf(acting.dest))) return null;
     const headers: Record<string, string> = src.acl !== 'default' ? { 'x-oss-object-acl': src.acl } : {};
     await this.deps.authorize(principal, [
       { action: 'oss:GetObject', bucket: source.name, key: src.key },
@@ -263,7 +337,7 @@ export class ReplicationWorker {
     const forbidOverwrite = this.deps.overwriteForbidden(principal, destNow, src.key);
     const written = await this.deps.objects.replicate(src, acting.dest, { storageClass: rule.storageClass, mark: replicaMarkOf(source), forbidOverwrite }, (current) =>
       current === null || current.lastModified < src.lastModified || (current.lastModified === src.lastModified && current.etag !== src.etag && isReplicaOf(current, source)));
-    return written !== null;
+    return written !== null ? src.size : null;
   }
 
   /** DELETE: removes this source's replica of a key the source no longer has; true when removed. */
