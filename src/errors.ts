@@ -345,6 +345,8 @@ export const catalogue = {
   NoSuchAccessPointPolicyForObjectProcess: { status: 404, message: 'The Object FC access point does not have a policy.' },
   BucketDataRedundancyTransitionTaskNotExist: { status: 404, message: 'The specified data redundancy transition task does not exist.' },
   BucketDataRedundancyTransitionTaskIsExist: { status: 409, message: 'The bucket already has a data redundancy transition task.' },
+  // DeleteBucketDataRedundancyTransition of a task in the Processing state (the API reference's error table).
+  BucketDataRedundancyTransitionTaskStatusConflict: { status: 409, message: 'The data redundancy transition task is in the Processing state and cannot be deleted.' },
   MetaQueryNotExist: { status: 404, message: 'The metadata index of this bucket is not open.' },
   NoSuchLiveChannel: { status: 404, message: 'The specified live channel does not exist.', ec: '0026-00000021' },
   TooManyLiveChannel: { status: 400, message: 'The bucket has too many live channels.' },

@@ -24,6 +24,8 @@ import { BATCH_WORKER_DEFAULTS, BatchJobWorker, type JobRole } from './domain/ba
 import { BatchJobService } from './domain/batch-jobs.js';
 import { roleTaskAuthorizer, taskAuthorizer, trustsOssService } from './authz/role-task.js';
 import { REPLICATION_DEFAULTS, ReplicationWorker } from './domain/replication-worker.js';
+import { RedundancyTransitionService } from './domain/redundancy-transition.js';
+import { REDUNDANCY_DEFAULTS, RedundancyTransitionWorker } from './domain/redundancy-worker.js';
 import { overwriteRuleMatches } from './domain/overwrite-rules.js';
 import { policyCaller } from './authz/caller.js';
 import { ramRoleArn } from './policy/arn.js';
@@ -213,6 +215,11 @@ export interface ServerOptions {
   /** The bucket replication worker (docs/replication.md): a pass every `intervalMs` (default 10 s; 0: only runOnce). */
   replication?: { intervalMs?: number; enabled?: boolean; pageSize?: number; tickBudget?: number; tickBytes?: number; tickObjectsTotal?: number; tickBytesTotal?: number };
   /**
+   * Data redundancy transitions (docs/stored-configurations.md): the worker looks at the tasks every `intervalMs`
+   * (default 10 s; 0: only runOnce) and a task goes through its bucket's bytes at `bytesPerSecond` (default 100 MiB/s).
+   */
+  redundancyTransition?: { intervalMs?: number; enabled?: boolean; bytesPerSecond?: number };
+  /**
    * Bucket access logging (docs/logging.md): how often batched log lines are written (default 60 s; shorter
    * is for development and tests) and how many lines a batch holds before it is written at once (default 1,000).
    */
@@ -265,6 +272,8 @@ export interface RunningServer {
   batchJobs?: BatchJobWorker;
   /** The bucket replication worker (docs/replication.md), unless disabled. */
   replication?: ReplicationWorker;
+  /** The data redundancy transition worker, unless disabled. */
+  redundancyTransition?: RedundancyTransitionWorker;
   close(): Promise<void>;
   // Bucket logging: write every access-log batch now, requests still being looked up included (tests wait on it).
   flushAccessLogs(): Promise<void>;
@@ -403,6 +412,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Upload callbacks: signed with a key pair kept in the data directory (util/callback-key.ts).
   const callbacks = new UploadCallbacks({ key: await resolveCallbackKey({ dataDir: opts.dataDir, inMemory: opts.inMemory }), ...opts.callbacks });
   const storedConfigs = new StoredConfigService(ctx);
+  const rt = opts.redundancyTransition ?? {};
+  const redundancyRate = rt.bytesPerSecond ?? REDUNDANCY_DEFAULTS.bytesPerSecond;
+  if (!(redundancyRate > 0)) throw new Error('the redundancy transition rate must be a positive number of bytes per second');
   // Async fetch (docs/async-fetch.md): off unless enabled; sources guarded by its own allow-list; tasks in the
   // bucket's stored configurations.
   const asyncFetch = new AsyncFetchService({
@@ -447,6 +459,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     accessRules: new AccessRulesService(ctx),
     styles: new ImageStyleService(ctx), // image styles (docs/image-processing.md)
     stored: storedConfigs,
+    redundancy: new RedundancyTransitionService(ctx, redundancyRate),
     metaQuery: new MetaQueryService(ctx), // metadata query (docs/meta-query.md)
     // Access point aliases (docs/access-points.md).
     accessPoints: new AccessPointAliases(meta, () => new StoredConfigService(ctx).allBuckets()),
@@ -551,6 +564,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     holder: `${process.pid}-${randomUUID()}`,
     ...replicationTuning,
     intervalMs: rp.intervalMs ?? REPLICATION_DEFAULTS.intervalMs,
+    log: (level, msg, fields) => log[level](msg, fields),
+  });
+  // Data redundancy transitions: a task's bucket becomes ZRS after its bytes at the configured rate.
+  const redundancyTransition = rt.enabled === false ? undefined : new RedundancyTransitionWorker(ctx, {
+    holder: `${process.pid}-${randomUUID()}`,
+    intervalMs: rt.intervalMs ?? REDUNDANCY_DEFAULTS.intervalMs,
+    bytesPerSecond: redundancyRate,
     log: (level, msg, fields) => log[level](msg, fields),
   });
   await accountAliases.ready(); // enters the aliases of before the index, once per store
@@ -693,6 +713,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   inventory?.start();
   batchWorker?.start();
   replication?.start();
+  redundancyTransition?.start();
   accessLog.start();
   ramExtras.lastUsed.start();
   const inFlight = new HandlersInFlight();
@@ -736,6 +757,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(inventory ? { inventory } : {}),
     ...(batchWorker ? { batchJobs: batchWorker } : {}),
     ...(replication ? { replication } : {}),
+    ...(redundancyTransition ? { redundancyTransition } : {}),
     async close() {
       await listening.close();
       // The connections are closed: handlers still running (uploads cut short) end now, removing their temp
@@ -750,6 +772,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await inventory?.stop();
       await batchWorker?.stop();
       await replication?.stop();
+      await redundancyTransition?.stop();
       await blobGc?.stop();
       await meta.close();
       await blobs.close();

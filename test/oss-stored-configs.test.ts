@@ -113,7 +113,7 @@ describe('stored bucket configurations', () => {
     // An opened metadata index reports Ready for ten minutes here: the meta query test reads Ready right after
     // opening, which the default 3 s could outlast on a loaded machine (the Running side: test/oss-meta-query.test.ts).
     // CNAMEs bound with a CreateCnameToken token and no DNS record (docs/stored-configurations.md#cnames-implemented).
-    srv = await startTestServer({ timing: { metaQueryReadyMs: 600_000 }, cname: { verification: 'token' } });
+    srv = await startTestServer({ timing: { metaQueryReadyMs: 600_000 }, cname: { verification: 'token' }, redundancyTransition: { intervalMs: 0 } });
     client = srv.client();
     await client.putBucket(BUCKET);
   });
@@ -573,7 +573,7 @@ describe('stored bucket configurations', () => {
     await client.deleteBucket('stored-ap-other');
   });
 
-  test('data redundancy transition: one task per bucket, stored in state Queueing, listed per bucket and account', async () => {
+  test('data redundancy transition: one task per bucket, queued, listed per bucket and account (carried out: test/oss-redundancy-transition.test.ts)', async () => {
     fails(await callOp(srv, 'CreateBucketDataRedundancyTransition', { query: [['x-oss-target-redundancy-type', 'LRS']] }), 'InvalidArgument', 400);
     const made = ok(await callOp(srv, 'CreateBucketDataRedundancyTransition', { query: [['x-oss-target-redundancy-type', 'ZRS']] })).text;
     const id = /<TaskId>([0-9a-f]{32})<\/TaskId>/.exec(made)?.[1];

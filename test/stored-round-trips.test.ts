@@ -44,7 +44,7 @@ describe('stored operations: every field round-trips, refusals change nothing', 
 
   before(async () => {
     // CNAMEs bound with a CreateCnameToken token and no DNS record (docs/stored-configurations.md#cnames-implemented).
-    srv = await startTestServer({ cname: { verification: 'token' } });
+    srv = await startTestServer({ cname: { verification: 'token' }, redundancyTransition: { intervalMs: 0 } });
     ok(await send('PUT', []));
     ok(await send('PUT', [], '', null, DEST));
   });

@@ -44,6 +44,12 @@ function positiveSeconds(value: string): number {
   return n;
 }
 
+function mibPerSecond(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number of MiB per second > 0.');
+  return n;
+}
+
 function lifecycleOptions(daySeconds: number | undefined, intervalSeconds: number | undefined): NonNullable<ServerOptions['lifecycle']> {
   return { ...(daySeconds !== undefined ? { daySeconds } : {}), ...(intervalSeconds !== undefined ? { intervalMs: intervalSeconds * 1000 } : {}) };
 }
@@ -163,6 +169,7 @@ export function buildProgram(): Command {
     .option('--lifecycle-day-seconds <n>', 'development only: a lifecycle rule\'s "day" lasts this many seconds (env ALUNITE_LIFECYCLE_DAY_SECONDS, default 86400; docs/lifecycle.md)', positiveSeconds)
     .option('--lifecycle-interval <seconds>', 'run the lifecycle worker this often, 0 never (env ALUNITE_LIFECYCLE_INTERVAL, default the shorter of 600 and a lifecycle day)', seconds(0))
     .option('--inventory-interval <seconds>', 'check for due bucket inventories this often, 0 never (env ALUNITE_INVENTORY_INTERVAL, default 600; docs/inventory.md)', seconds(0))
+    .option('--redundancy-transition-rate <MiB/s>', 'how fast a data redundancy transition goes through its bucket\'s bytes before the bucket is ZRS (env ALUNITE_REDUNDANCY_TRANSITION_RATE, default 100; docs/stored-configurations.md)', mibPerSecond)
     .option('--access-log-flush-seconds <seconds>', `write a batch of bucket access log lines this long after its first line (env ALUNITE_ACCESS_LOG_FLUSH_SECONDS, default ${ACCESS_LOG_FLUSH_SECONDS}, hourly as OSS; docs/logging.md)`, positiveSeconds)
     // Upload callbacks (docs/callbacks.md)
     .option('--async-fetch', 'fetch the URLs of async fetch tasks (PutAsyncFetchTask; env ALUNITE_ASYNC_FETCH=1; default off: tasks fail without a request; docs/async-fetch.md)',
@@ -178,7 +185,7 @@ export function buildProgram(): Command {
     // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
     .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
     .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; cnameVerification?: CnameVerificationMode; cnameDnsServer?: string; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; metaQueryReadySeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags & BatchFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; cnameVerification?: CnameVerificationMode; cnameDnsServer?: string; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; metaQueryReadySeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; redundancyTransitionRate?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags & BatchFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
@@ -233,6 +240,7 @@ export function buildProgram(): Command {
         lifecycle: lifecycleOptions(o.lifecycleDaySeconds ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_DAY_SECONDS', positiveSeconds, undefined),
           o.lifecycleInterval ?? fromEnv<number | undefined>('ALUNITE_LIFECYCLE_INTERVAL', seconds(0), undefined)),
         inventory: { intervalMs: (o.inventoryInterval ?? fromEnv('ALUNITE_INVENTORY_INTERVAL', seconds(0), 600)) * 1000 },
+        redundancyTransition: { bytesPerSecond: (o.redundancyTransitionRate ?? fromEnv('ALUNITE_REDUNDANCY_TRANSITION_RATE', mibPerSecond, 100)) * 1024 * 1024 },
         accessLogging: { flushIntervalMs: (o.accessLogFlushSeconds ?? fromEnv('ALUNITE_ACCESS_LOG_FLUSH_SECONDS', positiveSeconds, ACCESS_LOG_FLUSH_SECONDS)) * 1000 },
         blobGc: {
           intervalMs: (o.gcInterval ?? fromEnv('ALUNITE_GC_INTERVAL', seconds(0), 3600)) * 1000,

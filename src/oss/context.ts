@@ -17,6 +17,7 @@ import type { ArchiveService } from '../domain/restore.js';
 import type { RetentionService } from '../domain/retention.js';
 import type { ObjectWormService } from '../domain/object-worm.js';
 import type { StoredConfigService } from '../domain/stored-configs.js';
+import type { RedundancyTransitionService } from '../domain/redundancy-transition.js';
 import type { AccessPointAliases } from '../domain/access-point.js';
 import type { AuthzCheck, Operation } from './operations.js';
 import type { ImageStyleService } from '../image/styles.js';
@@ -50,6 +51,8 @@ export interface OssServices {
   styles: ImageStyleService;
   /** Stored-and-returned bucket configurations (docs/stored-configurations.md). */
   stored: StoredConfigService;
+  /** Data redundancy transitions, carried out by domain/redundancy-worker.ts. */
+  redundancy: RedundancyTransitionService;
   /** DoMetaQuery over the metadata store (docs/meta-query.md). */
   metaQuery: MetaQueryService;
   /** Access point aliases → their access points (docs/access-points.md). */

@@ -183,4 +183,7 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'PutUserDefinedLogFieldsConfig', 'GetUserDefinedLogFieldsConfig', 'DeleteUserDefinedLogFieldsConfig',
   // Replication rules to a bucket of this server's region are acted on: the replication worker copies (docs/replication.md).
   'PutBucketReplication', 'GetBucketReplication', 'DeleteBucketReplication', 'GetBucketReplicationProgress',
+  // Data redundancy transitions are carried out: the worker moves a task to Finished and makes the bucket ZRS.
+  'CreateBucketDataRedundancyTransition', 'GetBucketDataRedundancyTransition', 'ListBucketDataRedundancyTransition',
+  'ListUserDataRedundancyTransition', 'DeleteBucketDataRedundancyTransition',
 ]);

@@ -1,20 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { AppError, invalidArgument } from '../../errors.js';
-import type { Json } from '../../domain/stored-configs.js';
+import { AppError } from '../../errors.js';
+import type { TaskView } from '../../domain/redundancy-transition.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty, limitParam } from '../handlers/common.js';
-import { listOf, textOf, type Doc } from './schema.js';
-import { asDoc, asJson, bucketOf, respond } from './common.js';
+import type { Doc } from './schema.js';
+import { bucketOf, respond } from './common.js';
 
-// Data redundancy transition tasks (stored in state Queueing; the bucket's type does not change).
-
-// Alunite keeps one copy of every byte whatever the bucket's redundancy type, so a transition has nothing to
-// do: its task is stored in state Queueing and stays there until deleted (docs/stored-configurations.md).
-function tasksOf(value: Json | null): Doc[] {
-  const doc = asDoc(value);
-  return doc === null ? [] : (listOf(doc, 'BucketDataRedundancyTransition') as Doc[]);
-}
+// Data redundancy transition tasks: the OSS side of domain/redundancy-transition.ts (the worker moves them
+// Queueing → Processing → Finished and makes the bucket ZRS; docs/stored-configurations.md).
 
 const TASK_ID = /^[0-9a-f]{32}$/;
 
@@ -24,30 +17,34 @@ function taskIdOf(req: OssRequest): string {
   return id;
 }
 
+/** A task in its published shape: StartTime, ProcessPercentage and EstimatedRemainingTime (hours) once it started, EndTime once it finished. */
+function taskDoc(bucket: string, v: TaskView): Doc {
+  const t = v.task;
+  return {
+    Bucket: bucket,
+    TaskId: t.taskId,
+    Status: t.status,
+    CreateTime: isoDate(t.createdAt),
+    ...(t.startedAt !== undefined ? { StartTime: isoDate(t.startedAt) } : {}),
+    ...(t.endedAt !== undefined ? { EndTime: isoDate(t.endedAt) } : {}),
+    ...(v.percentage !== undefined ? { ProcessPercentage: String(v.percentage) } : {}),
+    ...(v.remainingHours !== undefined ? { EstimatedRemainingTime: String(v.remainingHours) } : {}),
+  };
+}
+
 export const createBucketDataRedundancyTransition: Handler = async (req) => {
-  const target = req.query.get('x-oss-target-redundancy-type') ?? '';
-  if (target !== 'ZRS') throw invalidArgument('x-oss-target-redundancy-type must be ZRS (only LRS buckets can be converted, to ZRS).', 'x-oss-target-redundancy-type', target.slice(0, 16));
-  const { bucket } = await req.services.stored.get(bucketOf(req), 'redundancy-transition');
-  if (bucket.redundancyType !== 'LRS') throw invalidArgument('The bucket is already ZRS.', 'x-oss-target-redundancy-type', target);
-  const task: Doc = { Bucket: bucket.name, TaskId: randomBytes(16).toString('hex'), Status: 'Queueing', CreateTime: isoDate(req.services.stored.now()) };
-  await req.services.stored.update(bucketOf(req), 'redundancy-transition', (current) => {
-    if (tasksOf(current).length > 0) throw new AppError('BucketDataRedundancyTransitionTaskIsExist');
-    return asJson({ BucketDataRedundancyTransition: [task] });
-  });
-  return respond('CreateBucketDataRedundancyTransition', task);
+  const task = await req.services.redundancy.create(bucketOf(req), req.query.get('x-oss-target-redundancy-type') ?? '');
+  return respond('CreateBucketDataRedundancyTransition', { TaskId: task.taskId });
 };
 
 export const getBucketDataRedundancyTransition: Handler = async (req) => {
-  const id = taskIdOf(req);
-  const { value } = await req.services.stored.get(bucketOf(req), 'redundancy-transition');
-  const task = tasksOf(value).find((t) => textOf(t, 'TaskId') === id);
-  if (task === undefined) throw new AppError('BucketDataRedundancyTransitionTaskNotExist', undefined, { TaskId: id });
-  return respond('GetBucketDataRedundancyTransition', task);
+  const view = await req.services.redundancy.get(bucketOf(req), taskIdOf(req));
+  return respond('GetBucketDataRedundancyTransition', taskDoc(bucketOf(req), view));
 };
 
 export const listBucketDataRedundancyTransition: Handler = async (req) => {
-  const { value } = await req.services.stored.get(bucketOf(req), 'redundancy-transition');
-  return respond('ListBucketDataRedundancyTransition', { BucketDataRedundancyTransition: tasksOf(value) });
+  const views = await req.services.redundancy.list(bucketOf(req));
+  return respond('ListBucketDataRedundancyTransition', { BucketDataRedundancyTransition: views.map((v) => taskDoc(bucketOf(req), v)) });
 };
 
 export const listUserDataRedundancyTransition: Handler = async (req) => {
@@ -55,24 +52,18 @@ export const listUserDataRedundancyTransition: Handler = async (req) => {
   const after = req.query.get('continuation-token') ?? '';
   const tasks: Doc[] = [];
   for (const b of await req.services.stored.accountBuckets(req.accountId)) {
-    if (b.name > after) tasks.push(...tasksOf(req.services.stored.valueOf(b, 'redundancy-transition')));
+    if (b.name > after) tasks.push(...req.services.redundancy.tasksIn(b).map((v) => taskDoc(b.name, v)));
   }
   const page = tasks.slice(0, maxKeys);
   const truncated = tasks.length > page.length;
   return respond('ListUserDataRedundancyTransition', {
     IsTruncated: String(truncated),
-    ...(truncated ? { NextContinuationToken: textOf(page[page.length - 1]!, 'Bucket')! } : {}),
+    ...(truncated ? { NextContinuationToken: page[page.length - 1]!.Bucket as string } : {}),
     BucketDataRedundancyTransition: page,
   });
 };
 
 export const deleteBucketDataRedundancyTransition: Handler = async (req) => {
-  const id = taskIdOf(req);
-  await req.services.stored.update(bucketOf(req), 'redundancy-transition', (current) => {
-    const all = tasksOf(current);
-    if (!all.some((t) => textOf(t, 'TaskId') === id)) throw new AppError('BucketDataRedundancyTransitionTaskNotExist', undefined, { TaskId: id });
-    const kept = all.filter((t) => textOf(t, 'TaskId') !== id);
-    return kept.length === 0 ? null : asJson({ BucketDataRedundancyTransition: kept });
-  }, true);
+  await req.services.redundancy.delete(bucketOf(req), taskIdOf(req));
   return empty(204);
 };

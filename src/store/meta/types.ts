@@ -111,6 +111,8 @@ export interface BucketPatch {
   acl?: Bucket['acl'];
   policy?: string | null;
   cors?: Bucket['cors'];
+  /** A finished data redundancy transition (domain/redundancy-worker.ts). */
+  redundancyType?: Bucket['redundancyType'];
 }
 
 /**

@@ -375,6 +375,10 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       values.push(patch.cors === null ? null : JSON.stringify(patch.cors));
       sets.push(`cors = $${values.length}`);
     }
+    if (patch.redundancyType !== undefined) {
+      values.push(patch.redundancyType);
+      sets.push(`redundancy = $${values.length}`);
+    }
     // Another bucket of the name (deleted and created again since the write was authorized) is none: the UPDATE
     // matches only that incarnation's row.
     const where = sameBucket === undefined ? '' : ` AND owner = $${values.push(sameBucket.ownerAccountId)} AND created_at = $${values.push(sameBucket.createdAt)}`;

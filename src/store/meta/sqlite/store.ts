@@ -271,9 +271,13 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       sets.push('cors = ?');
       params.push(patch.cors === null ? null : JSON.stringify(patch.cors));
     }
+    if (patch.redundancyType !== undefined) {
+      sets.push('redundancy = ?');
+      params.push(patch.redundancyType);
+    }
     // Removing a policy or CORS configuration only shrinks the row: allowed to use the reserve on a full disk.
     const changes = [patch.policy, patch.cors].filter((v) => v !== undefined);
-    const removesOnly = patch.acl === undefined && changes.length > 0 && changes.every((v) => v === null);
+    const removesOnly = patch.acl === undefined && patch.redundancyType === undefined && changes.length > 0 && changes.every((v) => v === null);
     return this.writeBucket(() => {
       // Another bucket of the name (deleted and created again since the write was authorized) is none.
       if (!this.isIncarnation(name, sameBucket)) return null;
