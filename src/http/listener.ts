@@ -15,6 +15,7 @@ import { assertThroughAlias, managesAccessPoint, throughAccessPoint } from '../o
 import { header, textOfWire } from '../oss/headers.js';
 import type { OssResponse, OssServices } from '../oss/context.js';
 import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
+import { addCommonHeaders } from '../oss/common-headers.js';
 import { missingBucketFirst, onMissingBucket } from '../oss/missing-bucket-first.js';
 import { ossErrorResponse } from '../oss/error-response.js';
 import { HELD_ANSWERS, holdAnswer } from './held-answers.js';
@@ -380,6 +381,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   // Bucket CORS on actual requests; nothing at all without an Origin header.
   const origin = req.headers.origin;
   if (origin !== undefined && corsBucket !== null) await addActualCorsHeaders(response, corsBucket, origin, method, (n) => deps.authz.getBucket(n));
+  // The bucket's common headers on its object reads (oss/common-headers.ts).
+  const common = corsBucket === null ? undefined : addCommonHeaders(response, opName, corsBucket, (n) => deps.authz.getBucket(n));
+  if (common) await common;
   // A stream body can fail before it is piped (a blob file gone missing while the answer was prepared);
   // the listener keeps that from being an unhandled 'error', and the check below answers InternalError.
   if (response.body instanceof Readable) response.body.on('error', () => undefined);

@@ -186,4 +186,6 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   // Data redundancy transitions are carried out: the worker moves a task to Finished and makes the bucket ZRS.
   'CreateBucketDataRedundancyTransition', 'GetBucketDataRedundancyTransition', 'ListBucketDataRedundancyTransition',
   'ListUserDataRedundancyTransition', 'DeleteBucketDataRedundancyTransition',
+  // Common headers: added to the bucket's object reads (oss/common-headers.ts).
+  'PutBucketCommonHeader', 'DeleteBucketCommonHeader',
 ]);

@@ -1,0 +1,62 @@
+import { readConfig } from '../domain/bucket-config.js';
+import type { Bucket } from '../domain/model.js';
+import { storedKind } from '../domain/stored-configs.js';
+import type { OssResponse } from './context.js';
+import { listOf, textOf, type Doc } from './stored/schema.js';
+
+/**
+ * A bucket's common headers (PutBucketCommonHeader, `stored.common-header`; docs/stored-configurations.md): the SDKs'
+ * models, generated from the cloud's API definitions, call the configuration "user-defined response headers". They
+ * are added to the successful answers of object reads of the bucket (GetObject, HeadObject) [UNVERIFIED: which
+ * answers the cloud adds them to], where the answer does not carry the header already: an object's own headers
+ * (its Content-Type, Cache-Control, metadata, response-* overrides) win [UNVERIFIED]. Headers that frame or route
+ * the message are never added.
+ */
+
+const KIND = storedKind('common-header');
+
+/** Names a configuration cannot put on an answer: the message's framing and the connection's, the server's own. */
+const NEVER = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'date', 'server', 'x-oss-request-id']);
+
+const SENDABLE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The operations whose answers carry the bucket's common headers. */
+const CARRIED_BY = new Set(['GetObject', 'HeadObject']);
+
+/** The bucket's configured headers in order (name, value); none when it has no configuration. */
+function commonHeadersOf(bucket: Bucket): Array<[string, string]> {
+  const value = readConfig(bucket, KIND);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  const out: Array<[string, string]> = [];
+  for (const h of listOf(value as unknown as Doc, 'Header')) {
+    if (typeof h === 'string') continue;
+    const key = textOf(h, 'Key');
+    const value = textOf(h, 'Value') ?? '';
+    // A value HTTP cannot carry (a line break, a character beyond Latin-1) is left out, not the answer failed.
+    if (key !== undefined && key !== '' && !NEVER.has(key.toLowerCase()) && SENDABLE.test(value)) out.push([key, value]);
+  }
+  return out;
+}
+
+/**
+ * Adds the bucket's common headers to a successful object read's answer (`op`: the operation answered). No promise
+ * when the bucket record is held in memory (the request path's usual case).
+ */
+export function addCommonHeaders(response: OssResponse, op: string, bucketName: string, getBucket: (name: string) => Bucket | null | Promise<Bucket | null>): void | Promise<void> {
+  if (!CARRIED_BY.has(op) || response.status < 200 || response.status >= 400) return;
+  const found = getBucket(bucketName);
+  if (found instanceof Promise) return found.then((b) => apply(response, b), () => undefined);
+  apply(response, found);
+}
+
+function apply(response: OssResponse, bucket: Bucket | null): void {
+  if (bucket === null) return;
+  const configured = commonHeadersOf(bucket);
+  if (configured.length === 0) return;
+  const present = new Set(Object.keys(response.headers).map((k) => k.toLowerCase()));
+  for (const [key, value] of configured) {
+    if (present.has(key.toLowerCase())) continue;
+    response.headers[key] = value;
+    present.add(key.toLowerCase());
+  }
+}
