@@ -210,6 +210,27 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
     }
   });
 
+  it('a batch of replay-nonce claims commits without a savepoint per claim, a replay among them refused alone, under one sync', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'n.sqlite'), durable: true });
+    try {
+      const now = Date.now();
+      assert.equal(await store.claimNonce('n0', now + 60_000, now), true);
+      const bare = store.bareCommitCount();
+      const mark = store.commitMark();
+      const calls = gate.calls;
+      // One batch (same turn), as concurrent AssumeRole calls claim: n0 again is a replay, n1 twice in one batch too.
+      const claimed = await Promise.all(['n0', 'n1', 'n2', 'n1', 'n3'].map((n) => store.claimNonce(n, now + 60_000, now)));
+      assert.deepEqual(claimed, [false, true, true, false, true]);
+      assert.equal(store.commitMark(), mark + 1, 'one commit');
+      assert.equal(gate.calls - calls, 1, 'one sync');
+      assert.equal(store.bareCommitCount(), bare + 1, 'without a savepoint per claim');
+      for (const n of ['n0', 'n1', 'n2', 'n3']) assert.equal(await store.nonceLive(n, now), true);
+    } finally {
+      gate.release();
+      await store.close();
+    }
+  });
+
   it('a failed fsync is not an acknowledgement: the write is refused', async () => {
     const store = new SqliteMetadataStore({ path: join(dir, 'b.sqlite'), durable: true });
     try {

@@ -500,7 +500,10 @@ export abstract class SqliteIdentityStore extends SqliteBase implements Identity
         this.lastNoncePrune = pruned < NONCE_PRUNE_ROWS ? now : Number.NEGATIVE_INFINITY;
       }
       return res.changes === 1;
-    });
+      // Rerunnable (a batch of claims commits without a savepoint each): a replay is an answer, not a throw, and
+      // run again after a rollback the claim decides the same; only the prune's bookkeeping may then skip a step
+      // that was undone, which leaves expired rows to the next one (they are reclaimed by the upsert meanwhile).
+    }, false, true);
   }
 
   async nonceLive(nonce: string, now: number): Promise<boolean> {
