@@ -61,3 +61,8 @@ export function clientOf(address: string | undefined): string {
   const groups = a.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
   return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':') + '::/64';
 }
+
+/** The client (clientOf) that sent a request body: its socket's peer (an IncomingMessage's). */
+export function clientOfBody(body: object): string {
+  return clientOf((body as { socket?: { remoteAddress?: string } }).socket?.remoteAddress);
+}

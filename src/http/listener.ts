@@ -300,6 +300,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
             operation: answer.callback?.operation ?? op.name,
             publicKeyUrl: deps.callbacks.publicKeyUrl(headers.host, address.bucket, facts.secureTransport, localAddressOf(req)),
             failed: (err) => ossErrorResponse(err, requestId, hostIdOf(req), method),
+            client: clientOf(req.socket.remoteAddress),
           });
           if (answer.status === 203) rec.errorCode = 'CallbackFailed';
         }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
-import { clientOf, type HeldBytes } from './held-bytes.js';
+import { clientOfBody, type HeldBytes } from './held-bytes.js';
 
 /**
  * Bounds across requests of the bodies an entry point reads whole (readBoundedBody's `shared`): those read before
@@ -40,7 +40,7 @@ export async function readBoundedBody(body: Readable, limit: number, tooLarge: (
   let taken = 0;
   const timer = shared === undefined ? null : setTimeout(() => body.destroy(), shared.deadlineMs);
   // The client whose share of the budget the body counts against (a request's peer; HeldBytes.perClient).
-  const client = shared?.budget.perClient === undefined ? '' : clientOf((body as Readable & { socket?: { remoteAddress?: string } }).socket?.remoteAddress);
+  const client = shared?.budget.perClient === undefined ? '' : clientOfBody(body);
   timer?.unref();
   let refusal: Error | null = null;
   try {

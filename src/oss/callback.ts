@@ -9,6 +9,7 @@ import type { ObjectRecord } from '../domain/model.js';
 import type { CallbackKey } from '../util/callback-key.js';
 import type { OssResponse, WrittenObject } from './context.js';
 import type { Operation } from './operations.js';
+import { answerRoom, HELD_ANSWERS } from '../http/held-answers.js';
 
 /**
  * Upload callbacks (docs/callbacks.md): after a successful PutObject, CompleteMultipartUpload or PostObject
@@ -426,7 +427,7 @@ export class UploadCallbacks {
   async apply(
     spec: CallbackSpec,
     response: OssResponse,
-    ctx: Omit<CallbackFacts, 'object'> & { publicKeyUrl: string; failed: (err: AppError) => OssResponse },
+    ctx: Omit<CallbackFacts, 'object'> & { publicKeyUrl: string; failed: (err: AppError) => OssResponse; client?: string },
   ): Promise<OssResponse> {
     const object = response.written;
     if (object === undefined || response.status >= 400) return response;
@@ -439,15 +440,29 @@ export class UploadCallbacks {
       // Only the stored object's own values (a long key) can push it over the bound checked up front.
       outcome = { ok: false, message: err instanceof AppError ? err.message : 'The callback body could not be built.' };
     }
+    // The callback server's answer (up to 1 MiB) is the upload's, always sent once the upload is done: room for it
+    // among the held answers (http/held-answers.ts) is taken before the callback is sent. With none, the callback
+    // fails as an unreachable server's would (203, the object stored): counted only after, such answers had no bound.
+    const room = body === null || ctx.client === undefined ? null : answerRoom(CALLBACK_LIMITS.responseBytes, ctx.client);
+    if (body !== null && ctx.client !== undefined && room === null) {
+      outcome = { ok: false, message: 'The server holds as many answers waiting for their clients as it allows: the callback was not sent.' };
+      body = null;
+    }
     for (const url of body === null ? [] : spec.urls) {
       outcome = await this.send(url, spec, body!, ctx.publicKeyUrl);
       if (outcome.ok) break;
     }
     if (!outcome.ok) {
+      room?.release();
       const failed = ctx.failed(new AppError('CallbackFailed', outcome.message));
       return { ...failed, headers: { ...uploadHeaders, ...failed.headers } };
     }
-    return { status: 200, headers: { ...uploadHeaders, 'Content-Type': 'application/json' }, body: outcome.body };
+    const headers = { ...uploadHeaders, 'Content-Type': 'application/json' };
+    if (room === null || outcome.body.length <= HELD_ANSWERS.countedOver) {
+      room?.release();
+      return { status: 200, headers, body: outcome.body };
+    }
+    return { status: 200, headers: { ...headers, 'Content-Length': String(outcome.body.length) }, body: room.body(outcome.body) };
   }
 
   /**

@@ -3,7 +3,9 @@ import { CORS_LIMITS } from '../../domain/cors.js';
 import { LIMITS } from '../../domain/context.js';
 import type { ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
-import type { Handler, OssRequest } from '../context.js';
+import type { Handler, OssRequest, OssResponse } from '../context.js';
+import { answerRoom, HELD_ANSWERS } from '../../http/held-answers.js';
+import { clientOfBody } from '../../http/held-bytes.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { bucketSseFrom, header, quoted } from '../headers.js';
 import { el, escapeXml, many, parseXmlBody, text, type XmlNode, xmlText } from '../xml.js';
@@ -351,11 +353,41 @@ export const deleteMultipleObjects: Handler = async (req) => {
   const encoding = req.query.get('encoding-type') ?? header(req.headers, 'encoding-type');
   const encodingParams = new Map<string, string>(encoding === undefined ? [] : [['encoding-type', encoding]]);
   const enc = encoder(encodingParams);
-  const deleted = await req.services.objects.deleteMany(bucketOf(req), entries, governanceBypassOf(req, bucketOf(req)));
   // Quiet mode lists only failures, and a request either deletes every key or fails as a whole, so a quiet
   // answer has nothing to list: OSS then sends no body at all (Content-Length 0). The C++ SDK's
   // DeleteObjectsQuietTest reads Quiet() as "the body was empty"; the Java SDK's parser says the same.
-  if (quiet) return empty();
+  if (quiet) {
+    await req.services.objects.deleteMany(bucketOf(req), entries, governanceBypassOf(req, bucketOf(req)));
+    return empty();
+  }
+  // The answer lists every key, escaped (up to 5 bytes a byte): a large one's room among the held answers
+  // (http/held-answers.ts) is taken before anything is deleted, so a server holding all it allows refuses (503) a
+  // request it has not acted on. A done write's answer is always sent: counted only after, it had no bound at all.
+  const bound = deleteAnswerBound(entries);
+  const room = bound <= HELD_ANSWERS.countedOver ? null : answerRoom(bound, clientOfBody(req.body));
+  if (bound > HELD_ANSWERS.countedOver && room === null) {
+    throw new AppError('ServiceUnavailable', 'Answers waiting for their clients take all the memory the server gives them; retry later.');
+  }
+  let answer: OssResponse;
+  try {
+    answer = deleteResult(await req.services.objects.deleteMany(bucketOf(req), entries, governanceBypassOf(req, bucketOf(req))), encodingParams, enc);
+  } catch (err) {
+    room?.release();
+    throw err;
+  }
+  if (room === null) return answer;
+  const bytes = Buffer.from(answer.body as string, 'utf8');
+  return { ...answer, headers: { ...answer.headers, 'Content-Length': String(bytes.length) }, body: room.body(bytes) };
+};
+
+/** The most a DeleteResult listing `entries` takes: each key and version id escaped, plus its elements and our ids. */
+function deleteAnswerBound(entries: readonly DeleteEntry[]): number {
+  let bound = 256;
+  for (const e of entries) bound += 384 + 5 * (Buffer.byteLength(e.key) + Buffer.byteLength(e.versionId ?? ''));
+  return bound;
+}
+
+function deleteResult(deleted: Awaited<ReturnType<OssRequest['services']['objects']['deleteMany']>>, encodingParams: ReadonlyMap<string, string>, enc: (s: string) => string): OssResponse {
   return xmlResponse(
     el('DeleteResult', [
       encodingTypeElement(encodingParams),

@@ -1,0 +1,119 @@
+// Red-team wave 19 (an outsider, another account's tenant and a narrowly-scoped RAM user against a running server):
+// each finding reproduced against a real server the test starts, failing on the code before its fix. Runs on
+// SQLite, and on PostgreSQL with ALUNITE_TEST_META=postgres.
+//
+// Found and fixed:
+// - The answers of writes were sent whatever the held-answers bound (wave 17 exempted them: a done write's answer
+//   must not be a 503 its client would retry), so they had no bound at all. A non-quiet DeleteMultipleObjects lists
+//   every key it deleted, escaped: 1,000 keys of 1,019 `>` are a 1 MB request (`>` needs no escaping in) and a 4 MB
+//   answer (`&gt;` out), and the keys need not exist. Measured on the old code (`bin/alunite server`, /tmp script):
+//   300 anonymous connections to a public-read-write bucket, each sending that request and never reading, took the
+//   server from 110 MB to 854 MB resident within 20 s, still growing (the default connection cap ~9,000: ~36 GB); any
+//   tenant can do the same on its own bucket. An upload's callback answer (up to 1 MiB, from a server the uploader
+//   names) was sent the same way. Now room for the answer is taken among the held answers before the write acts
+//   (http/held-answers.ts answerRoom): a DeleteMultipleObjects refused for want of it is 503 ServiceUnavailable with
+//   nothing deleted (the same 300 connections: 6 answered, 294 refused, the client's 32 MiB share), and an upload
+//   whose callback finds none is stored and answered 203 CallbackFailed without the callback being sent, as when its
+//   server is unreachable (docs/limits.md).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { HELD_ANSWERS, heldAnswerBytes } from '../src/http/held-answers.js';
+import { eventually } from './helpers/eventually.js';
+import { errorOf, rawRequest } from './helpers/raw-http.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+describe('redteam wave 19: the answers of writes are held within the bound too', () => {
+  let srv: TestServer;
+  let receiver: Server;
+  let receiverUrl = '';
+  let callbacksReceived = 0;
+  const saved = { ...HELD_ANSWERS };
+  /** 200 keys of 1,019 `>`: a 200 KB request whose answer escapes each `>` as `&gt;` (~800 KB). */
+  const keys = Array.from({ length: 200 }, (_, i) => `${String(i).padStart(4, '0')}${'>'.repeat(1019)}`);
+
+  before(async () => {
+    srv = await startTestServer({ callbacks: { allowHosts: ['127.0.0.1'] } });
+    await srv.client().putBucket('w19-prw', { acl: 'public-read-write' } as never);
+    receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        callbacksReceived++;
+        // A large JSON answer (~300 KB), relayed to the uploader as the upload's answer.
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ pad: 'p'.repeat(300 * 1024) }));
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
+  });
+  after(async () => {
+    Object.assign(HELD_ANSWERS, saved);
+    receiver?.closeAllConnections();
+    await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
+    await srv?.stop();
+  });
+
+  /** An anonymous non-quiet DeleteMultipleObjects of `names`. */
+  const deleteMany = (names: readonly string[]) => {
+    const body = `<Delete><Quiet>false</Quiet>${names.map((k) => `<Object><Key>${k}</Key></Object>`).join('')}</Delete>`;
+    return rawRequest(srv.port, {
+      method: 'POST', path: '/w19-prw/?delete', body,
+      headers: { host: `127.0.0.1:${srv.port}`, 'content-type': 'application/xml', 'content-md5': createHash('md5').update(body).digest('base64'), 'content-length': String(Buffer.byteLength(body)) },
+    });
+  };
+  const exists = async (key: string): Promise<boolean> =>
+    (await rawRequest(srv.port, { method: 'HEAD', path: `/w19-prw/${encodeURIComponent(key)}`, headers: { host: `127.0.0.1:${srv.port}` } })).status === 200;
+
+  it('DeleteMultipleObjects: with no room left for its answer, 503 before anything is deleted', async () => {
+    const oss = srv.client({ bucket: 'w19-prw' });
+    for (const k of keys.slice(0, 3)) await oss.put(k, Buffer.from('x'));
+    const served = await deleteMany(keys);
+    assert.equal(served.status, 200, served.body.toString().slice(0, 300));
+    assert.ok(served.body.length > 700_000, `${served.body.length} bytes`);
+    await eventually(() => heldAnswerBytes() === 0, 'nothing held once sent');
+    for (const k of keys.slice(0, 3)) await oss.put(k, Buffer.from('x'));
+    // The process holds all it allows (here: nothing). Before, the delete ran and its 800 KB answer was held anyway.
+    HELD_ANSWERS.maxBytes = 0;
+    try {
+      const refused = await deleteMany(keys);
+      assert.equal(refused.status, 503, refused.body.toString().slice(0, 300));
+      assert.equal(errorOf(refused)?.Code, 'ServiceUnavailable');
+      for (const k of keys.slice(0, 3)) assert.equal(await exists(k), true, 'nothing deleted');
+      // A small answer (under HELD_ANSWERS.countedOver, never counted) is served.
+      const small = await deleteMany([keys[0]!]);
+      assert.equal(small.status, 200, small.body.toString().slice(0, 300));
+      assert.equal(await exists(keys[0]!), false);
+    } finally {
+      Object.assign(HELD_ANSWERS, saved);
+    }
+    assert.equal(heldAnswerBytes(), 0, 'the room taken was given back');
+  });
+
+  it('an upload\'s callback answer: with no room left, the object is stored and the callback not sent (203)', async () => {
+    const oss = srv.client({ bucket: 'w19-prw' });
+    const callback = Buffer.from(JSON.stringify({ callbackUrl: receiverUrl, callbackBody: 'object=${object}' })).toString('base64');
+    const put = (key: string) => rawRequest(srv.port, {
+      method: 'PUT', path: `/w19-prw/${key}`, body: 'data',
+      headers: { host: `127.0.0.1:${srv.port}`, 'content-length': '4', 'x-oss-callback': callback },
+    });
+    const served = await put('cb-served');
+    assert.equal(served.status, 200, served.body.toString().slice(0, 300));
+    assert.ok(served.body.length > 300 * 1024);
+    assert.equal(callbacksReceived, 1);
+    await eventually(() => heldAnswerBytes() === 0, 'nothing held once sent');
+    HELD_ANSWERS.maxBytes = 0;
+    try {
+      // Before: 200 with the 300 KB answer held whatever the bound, the callback sent.
+      const refused = await put('cb-refused');
+      assert.equal(refused.status, 203, refused.body.toString().slice(0, 300));
+      assert.equal(errorOf(refused)?.Code, 'CallbackFailed');
+      assert.equal(callbacksReceived, 1, 'the callback was not sent');
+      assert.equal((await oss.head('cb-refused')).status, 200, 'the upload itself is stored');
+    } finally {
+      Object.assign(HELD_ANSWERS, saved);
+    }
+    assert.equal(heldAnswerBytes(), 0, 'the room taken was given back');
+  });
+});
