@@ -15,6 +15,10 @@
 //   nothing deleted (the same 300 connections: 6 answered, 294 refused, the client's 32 MiB share), and an upload
 //   whose callback finds none is stored and answered 203 CallbackFailed without the callback being sent, as when its
 //   server is unreachable (docs/limits.md).
+// - RAM/STS/IMS answers (POP RPC) were never counted with the held answers (wave 17 left it: signed callers only). Any
+//   tenant is a signed caller of its own account: a ListPolicies page of 1,000 policies with 1,024-character
+//   descriptions of `<` is ~4 MB as XML, asked on many connections and never read. Now they are counted as OSS answers
+//   are, and a read past the bound is the POP error ServiceUnavailable (503) (rpc/dispatch.ts; docs/limits.md).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -23,6 +27,7 @@ import { after, before, describe, it } from 'node:test';
 import { HELD_ANSWERS, heldAnswerBytes } from '../src/http/held-answers.js';
 import { eventually } from './helpers/eventually.js';
 import { errorOf, rawRequest } from './helpers/raw-http.js';
+import { policyDoc, Ram, type PopError } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('redteam wave 19: the answers of writes are held within the bound too', () => {
@@ -115,5 +120,41 @@ describe('redteam wave 19: the answers of writes are held within the bound too',
       Object.assign(HELD_ANSWERS, saved);
     }
     assert.equal(heldAnswerBytes(), 0, 'the room taken was given back');
+  });
+});
+
+describe('redteam wave 19: RAM/STS answers built whole wait for their clients within the same bound', () => {
+  let srv: TestServer;
+  let ram: Ram;
+  const saved = { ...HELD_ANSWERS };
+  before(async () => {
+    srv = await startTestServer();
+    ram = new Ram(srv);
+    // 80 custom policies with 1,000-character descriptions: a ListPolicies page of ~90 KB (as XML, `<` written
+    // `&lt;`, 1,000 of them ~4 MB).
+    for (let i = 0; i < 80; i++) {
+      await ram.call('CreatePolicy', { PolicyName: `w19-p${i}`, Description: '<'.repeat(1000), PolicyDocument: policyDoc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' }) });
+    }
+  });
+  after(async () => {
+    Object.assign(HELD_ANSWERS, saved);
+    await srv?.stop();
+  });
+
+  it('a large ListPolicies page is counted while it is sent, and past the bound is 503 ServiceUnavailable', async () => {
+    const page = await ram.call('ListPolicies', { PolicyType: 'Custom', MaxItems: '100' });
+    assert.equal(page.Policies.Policy.length, 80);
+    await eventually(() => heldAnswerBytes() === 0, 'nothing held once sent');
+    HELD_ANSWERS.maxBytes = 0;
+    try {
+      // Before: 200, the page held in memory whatever the bound.
+      await assert.rejects(ram.call('ListPolicies', { PolicyType: 'Custom', MaxItems: '100' }), (e: PopError) => e.data?.Code === 'ServiceUnavailable' && e.entry?.response.statusCode === 503);
+      // A small page (under HELD_ANSWERS.countedOver, never counted) is served; so is a write.
+      const small = await ram.call('ListPolicies', { PolicyType: 'Custom', MaxItems: '5' });
+      assert.equal(small.Policies.Policy.length, 5);
+    } finally {
+      Object.assign(HELD_ANSWERS, saved);
+    }
+    assert.equal(heldAnswerBytes(), 0);
   });
 });

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import { AppError } from '../errors.js';
+import type { OssResponse } from '../oss/context.js';
 
 // Answers built whole in memory (listings, configurations, playlists: every OSS answer that is not a stream) wait there
 // until their clients read them. XML escaping makes them larger than what they list: a key of 1,023 `&` is written as
@@ -65,6 +67,28 @@ export function holdAnswer(bytes: Buffer, client: string, always = false): Reada
   if (!always && !fits(bytes.length, client)) return null;
   count(bytes.length, client);
   return slicedBody(bytes, () => count(-bytes.length, client));
+}
+
+/**
+ * A response whose body is built whole, as it goes out: as it is when the body is at most HELD_ANSWERS.countedOver bytes
+ * (a string encoded once when its size needs it), else with the body counted until sent (holdAnswer, `always` as there)
+ * and its Content-Length; null when it would take a bound past its limit (the caller answers 503 instead).
+ */
+export function countedResponse(response: OssResponse, client: string, always: boolean): OssResponse | null {
+  const body = response.body;
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) return response;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most answers are known to be small without encoding them here (and
+  // an inline object's bytes, at most 64 KiB, are left as they are).
+  if (typeof body === 'string' ? body.length * 3 <= HELD_ANSWERS.countedOver : body.length <= HELD_ANSWERS.countedOver) return response;
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  if (bytes.length <= HELD_ANSWERS.countedOver) return { ...response, body: bytes }; // encoded once: sent as it is
+  const held = holdAnswer(bytes, client, always);
+  return held === null ? null : { ...response, headers: { ...response.headers, 'Content-Length': String(bytes.length) }, body: held };
+}
+
+/** The refusal of an answer (or a write's room) past the bound: 503, as OSS answers a busy server. */
+export function answersBusy(): AppError {
+  return new AppError('ServiceUnavailable', 'Answers waiting for their clients take all the memory the server gives them; retry later.');
 }
 
 function fits(size: number, client: string): boolean {

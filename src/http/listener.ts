@@ -18,7 +18,7 @@ import { addActualCorsHeaders, answerPreflight } from '../oss/cors.js';
 import { addCommonHeaders } from '../oss/common-headers.js';
 import { missingBucketFirst, onMissingBucket } from '../oss/missing-bucket-first.js';
 import { ossErrorResponse } from '../oss/error-response.js';
-import { HELD_ANSWERS, holdAnswer } from './held-answers.js';
+import { answersBusy, countedResponse } from './held-answers.js';
 import { clientOf } from './held-bytes.js';
 import { handlers } from '../oss/handlers/index.js';
 import type { Handler } from '../oss/context.js';
@@ -441,26 +441,15 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
  * holds its answer until the idle timeout; XML escaping makes a listing of 1,000 keys up to ~5 MB).
  */
 function heldOrBusy(req: IncomingMessage, response: OssResponse, requestId: string, rec: RequestRecord): OssResponse {
-  const body = response.body;
-  if (body === undefined || body instanceof Readable || req.method === 'HEAD' || response.headOnly === true) return response;
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: most answers are known to be small without encoding them here (and
-  // an inline object's bytes, at most 64 KiB, are left as they are).
-  if (typeof body === 'string' ? body.length * 3 <= HELD_ANSWERS.countedOver : body.length <= HELD_ANSWERS.countedOver) return response;
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  if (bytes.length <= HELD_ANSWERS.countedOver) {
-    response.body = bytes; // encoded once: write() sends it as it is
-    return response;
-  }
-  // Only a read is refused: what another request did (an upload and its callback's answer, a DeleteMultipleObjects)
-  // is done, and a 503 would have its client do it again.
-  const held = holdAnswer(bytes, clientOf(req.socket.remoteAddress), req.method !== 'GET');
-  if (held === null) {
-    const busy = new AppError('ServiceUnavailable', 'Answers waiting for their clients take all the memory the server gives them; retry later.');
-    rec.errorCode = busy.code;
-    rec.message = busy.message;
-    return ossErrorResponse(busy, requestId, hostIdOf(req), req.method ?? 'GET');
-  }
-  return { ...response, headers: { ...response.headers, 'Content-Length': String(bytes.length) }, body: held };
+  if (req.method === 'HEAD' || response.headOnly === true) return response;
+  // Only a read is refused: what another request did is done, and a 503 would have its client do it again (a write
+  // whose answer may be large takes its room before it acts: DeleteMultipleObjects, upload callbacks).
+  const counted = countedResponse(response, clientOf(req.socket.remoteAddress), req.method !== 'GET');
+  if (counted !== null) return counted;
+  const busy = answersBusy();
+  rec.errorCode = busy.code;
+  rec.message = busy.message;
+  return ossErrorResponse(busy, requestId, hostIdOf(req), req.method ?? 'GET');
 }
 
 /** The request's facts for the bucket access log (audit/access-log.ts). */

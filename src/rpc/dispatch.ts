@@ -24,6 +24,8 @@ import type { FederationService } from '../sts/federation.js';
 import { IMS_VERSION, isImsAction, runImsAction } from './ims-actions.js';
 import { isFederationAction, runFederationAction } from './federation-actions.js';
 import { ANONYMOUS } from '../auth/principal.js';
+import { answersBusy, countedResponse } from '../http/held-answers.js';
+import { clientOfBody } from '../http/held-bytes.js';
 
 export interface RpcDeps {
   ram: RamService;
@@ -83,7 +85,7 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
       if (rec) rec.principal = ANONYMOUS;
       const facts = { sourceIp: req.socket.remoteAddress ?? '', secureTransport: 'encrypted' in req.socket && req.socket.encrypted === true, trace: rec };
       const result = await runFederationAction(deps.federation, rpc.action, rpc.params, facts);
-      return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
+      return { response: held(popSuccess(rpc.action, format, requestId, result), rpc.action, req), action: rpc.action };
     }
     const auth = await authenticateRpc(rpc, { credentials: deps.credentials, nonces: deps.nonces, now });
     if (rec) rec.principal = auth.principal;
@@ -95,7 +97,7 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     if (rpc.version === STS_VERSION) {
       const result = await runStsAction(deps.sts, auth.principal, rpc.action, rpc.params, { ...facts, trace: rec });
       allowedWithoutPolicy(rec, `sts:${rpc.action}`);
-      return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
+      return { response: held(popSuccess(rpc.action, format, requestId, result), rpc.action, req), action: rpc.action };
     }
     // Every RAM and IMS action acts on the caller's own account (docs/accounts.md).
     const own = auth.principal.type !== 'anonymous' ? auth.principal.accountId : undefined;
@@ -103,7 +105,7 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
       const context = globalConditionKeys({ ...facts, now, userAgent: rpc.headers.get('user-agent'), referer: rpc.headers.get('referer') });
       const ims = own !== undefined && deps.imsFor ? deps.imsFor(own) : deps.ims;
       const result = await runImsAction(ims, { principal: auth.principal, context, trace: rec }, rpc.action, rpc.params);
-      return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
+      return { response: held(popSuccess(rpc.action, format, requestId, result), rpc.action, req), action: rpc.action };
     }
     if (rpc.version !== RAM_VERSION) throw new AppError('InvalidVersion');
     const context = globalConditionKeys({ ...facts, now, userAgent: rpc.headers.get('user-agent'), referer: rpc.headers.get('referer') });
@@ -113,7 +115,7 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
       : deps.extras && isRamExtraAction(rpc.action)
         ? await runRamExtraAction(own !== undefined && deps.extrasFor ? deps.extrasFor(own) : deps.extras, caller, rpc.action, rpc.params)
         : await runRamAction(deps.ramFor && own !== undefined ? deps.ramFor(own) : deps.ram, caller, rpc.action, rpc.params);
-    return { response: popSuccess(rpc.action, format, requestId, result), action: rpc.action };
+    return { response: held(popSuccess(rpc.action, format, requestId, result), rpc.action, req), action: rpc.action };
   } catch (err) {
     if (format === undefined) {
       const query = new URLSearchParams(rawQuery);
@@ -136,6 +138,17 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     const detail = appErr.code === 'NoPermission' ? accessDeniedDetail(deps, rec) : undefined;
     return { response: popError(appErr, format, requestId, host, product, detail), action: rpc?.action || 'Unknown' };
   }
+}
+
+/**
+ * A large answer counted among the held answers until sent (http/held-answers.ts), as OSS answers are: a page of 1,000
+ * policies whose descriptions are 1,024 `<` is ~4 MB as XML, and any tenant could ask it on many connections and never
+ * read. A read's answer past the bound is 503 (thrown, so answered as a POP error); a write's is done and sent.
+ */
+function held(response: OssResponse, action: string, req: IncomingMessage): OssResponse {
+  const counted = countedResponse(response, clientOfBody(req), !/^(List|Get|Simulate|Explain|Decode)/.test(action));
+  if (counted === null) throw answersBusy();
+  return counted;
 }
 
 /**

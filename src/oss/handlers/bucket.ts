@@ -4,7 +4,7 @@ import { LIMITS } from '../../domain/context.js';
 import type { ObjectSummary } from '../../domain/model.js';
 import { isoDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
-import { answerRoom, HELD_ANSWERS } from '../../http/held-answers.js';
+import { answerRoom, answersBusy, HELD_ANSWERS } from '../../http/held-answers.js';
 import { clientOfBody } from '../../http/held-bytes.js';
 import { corsXml, parseCorsXml } from '../cors.js';
 import { bucketSseFrom, header, quoted } from '../headers.js';
@@ -365,9 +365,7 @@ export const deleteMultipleObjects: Handler = async (req) => {
   // request it has not acted on. A done write's answer is always sent: counted only after, it had no bound at all.
   const bound = deleteAnswerBound(entries);
   const room = bound <= HELD_ANSWERS.countedOver ? null : answerRoom(bound, clientOfBody(req.body));
-  if (bound > HELD_ANSWERS.countedOver && room === null) {
-    throw new AppError('ServiceUnavailable', 'Answers waiting for their clients take all the memory the server gives them; retry later.');
-  }
+  if (bound > HELD_ANSWERS.countedOver && room === null) throw answersBusy();
   let answer: OssResponse;
   try {
     answer = deleteResult(await req.services.objects.deleteMany(bucketOf(req), entries, governanceBypassOf(req, bucketOf(req))), encodingParams, enc);
