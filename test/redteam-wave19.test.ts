@@ -19,6 +19,9 @@
 //   tenant is a signed caller of its own account: a ListPolicies page of 1,000 policies with 1,024-character
 //   descriptions of `<` is ~4 MB as XML, asked on many connections and never read. Now they are counted as OSS answers
 //   are, and a read past the bound is the POP error ServiceUnavailable (503) (rpc/dispatch.ts; docs/limits.md).
+// - DoMetaQuery is a read sent as POST, so its answer was taken for a write's (always sent): a page of 100 files, each
+//   with its key, user metadata and tags escaped, is megabytes, held whatever the bound for any caller allowed
+//   oss:DoMetaQuery. Now it is refused past the bound as a GET is (http/listener.ts heldOrBusy).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -28,6 +31,7 @@ import { HELD_ANSWERS, heldAnswerBytes } from '../src/http/held-answers.js';
 import { eventually } from './helpers/eventually.js';
 import { errorOf, rawRequest } from './helpers/raw-http.js';
 import { policyDoc, Ram, type PopError } from './helpers/ram.js';
+import { signedRequest } from './helpers/signed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('redteam wave 19: the answers of writes are held within the bound too', () => {
@@ -156,5 +160,40 @@ describe('redteam wave 19: RAM/STS answers built whole wait for their clients wi
       Object.assign(HELD_ANSWERS, saved);
     }
     assert.equal(heldAnswerBytes(), 0);
+  });
+});
+
+describe('redteam wave 19: DoMetaQuery (a read sent as POST) is refused past the held-answers bound', () => {
+  let srv: TestServer;
+  const saved = { ...HELD_ANSWERS };
+  before(async () => {
+    srv = await startTestServer({ timing: { metaQueryReadyMs: 0 } });
+    await srv.client().putBucket('w19-meta');
+    const oss = srv.client({ bucket: 'w19-meta' });
+    // 40 keys of 1,019 `>`: a page listing them is ~170 KB (`&gt;`).
+    for (let i = 0; i < 40; i++) await oss.put(`${String(i).padStart(4, '0')}${'>'.repeat(1019)}`, Buffer.from('x'));
+    assert.equal((await signedRequest(srv.port, 'POST', 'w19-meta', null, [['metaQuery', ''], ['comp', 'add']])).status, 200);
+  });
+  after(async () => {
+    Object.assign(HELD_ANSWERS, saved);
+    await srv?.stop();
+  });
+
+  it('a large page is served within the bound and 503 past it', async () => {
+    const query = '<MetaQuery><MaxResults>100</MaxResults><Query>{"Field":"Size","Value":"0","Operation":"gte"}</Query><Sort>Filename</Sort><Order>asc</Order></MetaQuery>';
+    const ask = () => signedRequest(srv.port, 'POST', 'w19-meta', null, [['metaQuery', ''], ['comp', 'query']], { body: query });
+    const served = await ask();
+    assert.equal(served.status, 200, served.text.slice(0, 300));
+    assert.ok(served.body.length > 150_000, `${served.body.length} bytes`);
+    await eventually(() => heldAnswerBytes() === 0, 'nothing held once sent');
+    HELD_ANSWERS.maxBytes = 0;
+    try {
+      // Before: 200, held whatever the bound (a POST was taken for a write whose answer must be sent).
+      const refused = await ask();
+      assert.equal(refused.status, 503, refused.text.slice(0, 300));
+      assert.equal(refused.err?.Code, 'ServiceUnavailable');
+    } finally {
+      Object.assign(HELD_ANSWERS, saved);
+    }
   });
 });

@@ -443,8 +443,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
 function heldOrBusy(req: IncomingMessage, response: OssResponse, requestId: string, rec: RequestRecord): OssResponse {
   if (req.method === 'HEAD' || response.headOnly === true) return response;
   // Only a read is refused: what another request did is done, and a 503 would have its client do it again (a write
-  // whose answer may be large takes its room before it acts: DeleteMultipleObjects, upload callbacks).
-  const counted = countedResponse(response, clientOf(req.socket.remoteAddress), req.method !== 'GET');
+  // whose answer may be large takes its room before it acts: DeleteMultipleObjects, upload callbacks). DoMetaQuery is
+  // a read sent as POST (a page of 100 files, each with its key, metadata and tags escaped: megabytes).
+  const counted = countedResponse(response, clientOf(req.socket.remoteAddress), req.method !== 'GET' && rec.operation !== 'DoMetaQuery');
   if (counted !== null) return counted;
   const busy = answersBusy();
   rec.errorCode = busy.code;
