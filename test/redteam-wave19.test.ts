@@ -22,6 +22,21 @@
 // - DoMetaQuery is a read sent as POST, so its answer was taken for a write's (always sent): a page of 100 files, each
 //   with its key, user metadata and tags escaped, is megabytes, held whatever the bound for any caller allowed
 //   oss:DoMetaQuery. Now it is refused past the bound as a GET is (http/listener.ts heldOrBusy).
+//
+// Found and not changed (reported; found at the end of the session):
+// - The ExplainRequest ring (audit/ring.ts, 10,000 requests, ~20 MB as weightOf estimates) keeps each request's
+//   authorization record, whose strings are views of what the client sent: a DeleteMultipleObjects key cut from its
+//   1 MB body keeps the whole body alive. Measured in-process (node --expose-gc, heap after gc()): rounds of 150
+//   anonymous 1 MB DeleteMultipleObjects each left +150 MB of heap (refused with 503 by the fix above) or +30 MB
+//   (answered 200, before it), and nothing with `recentRequests: 1`. Up to 10,000 such requests stay: gigabytes. The
+//   fix is to keep detached copies (util/detached.ts) of the record's request-made strings, or weigh what they pin.
+//
+// Tried and held:
+// - Every PUT/POST operation of the catalogue (signed as the root) with an empty body, binary garbage, JSON 5,000 `[`
+//   deep, XML 20,000 elements deep, 120,000 sibling elements, a DOCTYPE entity, 50,000 character references, 20,000
+//   attributes: each 4xx (or the documented 501 for an unknown x-oss-process), none over 1.5 s; /-/health 200 after.
+// - Per-client shares are per address (an IPv6 one by its /64): a client with many addresses still takes the whole
+//   bound, as docs/limits.md says [limitation]; the process-wide bounds hold whatever the addresses.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
