@@ -23,7 +23,7 @@
 //   with its key, user metadata and tags escaped, is megabytes, held whatever the bound for any caller allowed
 //   oss:DoMetaQuery. Now it is refused past the bound as a GET is (http/listener.ts heldOrBusy).
 //
-// Found and not changed (reported; found at the end of the session):
+// Found at the end of the session, fixed by the lead (test in retained-memory.test.ts):
 // - The ExplainRequest ring (audit/ring.ts, 10,000 requests, ~20 MB as weightOf estimates) keeps each request's
 //   authorization record, whose strings are views of what the client sent: a DeleteMultipleObjects key cut from its
 //   1 MB body keeps the whole body alive. Measured in-process (node --expose-gc, heap after gc()): rounds of 150

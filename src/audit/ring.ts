@@ -1,4 +1,7 @@
 import type { RequestRecord } from './record.js';
+import type { AuthzOutcome } from '../authz/outcome.js';
+import type { TraceBasis } from '../policy/explain.js';
+import type { ConditionContext } from '../policy/types.js';
 import { detached } from '../util/detached.js';
 
 /**
@@ -34,6 +37,48 @@ function clipped(message: string | undefined): string | undefined {
  * (10,000: ~160 MB). A request as clients send them weighs ~1-2 KB: 10,000 fit.
  */
 export const RECENT_REQUESTS_MAX_BYTES = 20 * 1024 * 1024;
+
+/**
+ * Request bodies larger than this have their authorization record copied apart before the ring keeps it. A key
+ * parsed from a DeleteMultipleObjects body, a POP parameter or a form field is a view of the whole body (V8 slices of
+ * 13 characters or more point into their parent; util/detached.ts), and so is the resource ARN and condition value
+ * built from it: one kept record pinned its 1 MB body, 60 DeleteMultipleObjects of 1 MB kept +63 MB of heap after
+ * GC (10,000: gigabytes), weightOf counting only the slices. Smaller requests' strings come from their headers and
+ * URL, bounded at 16 KiB and weighed as they are; copying every record would cost each small GET allocations the
+ * ring was tuned to avoid (see RecentRequest).
+ */
+export const DETACH_ABOVE_BODY_BYTES = 16 * 1024;
+
+function detachedContext(ctx: ConditionContext | undefined): ConditionContext | undefined {
+  if (ctx === undefined) return undefined;
+  const out: Record<string, string | readonly string[] | undefined> = {};
+  for (const k in ctx) {
+    const v = ctx[k];
+    out[detached(k)] = typeof v === 'string' ? detached(v) : v === undefined ? undefined : v.map(detached);
+  }
+  return out;
+}
+
+function detachedBasis(b: TraceBasis): TraceBasis {
+  switch (b.kind) {
+    case 'oss': {
+      const { check, context } = b.input;
+      return { kind: 'oss', input: { ...b.input, check: { ...check, action: detached(check.action), resource: detached(check.resource) }, context: detachedContext(context) } };
+    }
+    case 'ram':
+      return { kind: 'ram', input: { ...b.input, action: detached(b.input.action), resource: detached(b.input.resource), accountId: detached(b.input.accountId), context: detachedContext(b.input.context) } };
+    case 'assumeRole':
+      return { kind: 'assumeRole', input: { ...b.input, roleArn: detached(b.input.roleArn), action: b.input.action === undefined ? undefined : detached(b.input.action), context: detachedContext(b.input.context) } };
+  }
+}
+
+/**
+ * The outcome with every string the request made copied apart from the request (the compiled policies, caller and
+ * ACL it refers to come from the stores and caches, and are shared as they are).
+ */
+export function detachedOutcome(a: AuthzOutcome): AuthzOutcome {
+  return { ...a, action: detached(a.action), resource: detached(a.resource), basis: a.basis === undefined ? undefined : detachedBasis(a.basis) };
+}
 
 /** Bytes estimated for a record's own objects (entry, outcome, basis, context object) besides its strings. */
 const RECORD_BYTES = 512;
@@ -98,7 +143,7 @@ export class RecentRequests {
       status: rec.status,
       errorCode: rec.errorCode,
       message: clipped(rec.message),
-      authz: rec.authz,
+      authz: rec.authz !== undefined && rec.bytesIn > DETACH_ABOVE_BODY_BYTES ? detachedOutcome(rec.authz) : rec.authz,
     };
     const w = weightOf(entry);
     // The slot written is the oldest when the ring is full.
