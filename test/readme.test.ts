@@ -6,7 +6,8 @@
 // Markers on the line before a fence: `<!-- readme-test: skip -->` (never run; a reason may follow the word) and
 // `<!-- readme-test: server-stopped -->` (run after the server has stopped, e.g. key rotation).
 // The README declares the placeholders substituted here: 8930 (server port), 8940 (vend port), ./.alunite
-// (data directory). README_TEST_VERBOSE=1 prints what each block wrote.
+// (data directory). README_TEST_VERBOSE=1 prints what each block wrote. A JavaScript block's `console.log(…)   // text`
+// comments are claims of what it prints: each must match a line of its output, in order.
 // docs/*.md: every file with a `readme-test:` comment runs the same way, each against its own fresh server. Its
 // declaration (a `readme-test:` comment that is not a marker) names the placeholders; when it names
 // ALUNITE_ENDPOINT, that variable holds the server's address in every block (the CLI's "nothing configured"
@@ -137,7 +138,8 @@ function stopProcess(child: ChildProcess): Promise<void> {
 
 interface RunResult {
   code: number | null;
-  output: string;
+  output: string; // stdout and stderr, as they came
+  stdout: string;
 }
 
 /** Runs one block; shell blocks get their own process group so that what they start in the background can be ended. */
@@ -146,7 +148,11 @@ function runBlock(block: Block, file: string, cwd: string, env: NodeJS.ProcessEn
   const child = spawn(cmd, args as string[], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: block.lang === 'sh' });
   if (block.lang === 'sh' && child.pid !== undefined) groups.push(child.pid);
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    output += d.toString();
+    stdout += d.toString();
+  });
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -155,10 +161,51 @@ function runBlock(block: Block, file: string, cwd: string, env: NodeJS.ProcessEn
     }, BLOCK_TIMEOUT_MS);
     child.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, output });
+      resolve({ code, output, stdout });
     });
   });
 }
+
+/**
+ * What a JavaScript block says it prints: the comment after each `console.log(…)` line, without a trailing
+ * `(…)` remark, as a pattern for one whole line of output (`…` stands for any text).
+ */
+export function claimedOutputs(block: Pick<Block, 'lang' | 'code'>): RegExp[] {
+  if (block.lang !== 'js') return [];
+  const claims: RegExp[] = [];
+  for (const line of block.code.split('\n')) {
+    const m = /^\s*console\.log\(.*\)\s*;?\s*\/\/\s*(.+?)\s*$/.exec(line);
+    if (!m) continue;
+    const text = m[1]!.replace(/\s*\([^()]*\)$/, '');
+    claims.push(new RegExp(`^${text.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  }
+  return claims;
+}
+
+/** The claims no line of `stdout` matches, in order (each claim after the line the previous one matched). */
+export function unmetClaims(claims: readonly RegExp[], stdout: string): string[] {
+  const lines = stdout.split('\n').map((l) => l.trimEnd());
+  const unmet: string[] = [];
+  let from = 0;
+  for (const claim of claims) {
+    const at = lines.findIndex((l, i) => i >= from && claim.test(l));
+    if (at < 0) unmet.push(claim.source);
+    else from = at + 1;
+  }
+  return unmet;
+}
+
+test('a JavaScript block\'s `console.log(…)   // output` comments are read as claims, and a stale one is caught', () => {
+  const claims = claimedOutputs({
+    lang: 'js',
+    code: "console.log(a);   // hi (a remark)\nconst x = 1; // not a claim\nconsole.log(url, b);  // … hi\nconsole.log(c, d);   // 403 AccessDenied Access denied by authorizer's policy.\n",
+  });
+  assert.deepEqual(claims.map((c) => c.source), ['^hi$', '^.* hi$', "^403 AccessDenied Access denied by authorizer's policy\\.$"]);
+  assert.deepEqual(unmetClaims(claims, "hi\nhttp://x/y?z hi\n403 AccessDenied Access denied by authorizer's policy.\n"), []);
+  assert.deepEqual(unmetClaims(claims, "hi\nhttp://x/y?z hi\n403 AccessDenied Access denied.\n"), ["^403 AccessDenied Access denied by authorizer's policy\\.$"]);
+  assert.deepEqual(unmetClaims(claims.slice(0, 2), 'http://x hi\nhi\n'), ['^.* hi$']); // in order
+  assert.deepEqual(claimedOutputs({ lang: 'sh', code: 'echo hi   # hi\n' }), []);
+});
 
 function describe(doc: string, block: Block): string {
   return `${doc} line ${block.line} (\`\`\`${block.lang})`;
@@ -353,6 +400,9 @@ async function runDocument(t: TestContext, doc: string): Promise<void> {
         const r = await runBlock(block, file, work, env, groups);
         if (process.env.README_TEST_VERBOSE) st.diagnostic(r.output);
         assert.equal(r.code, 0, `${describe(doc, block)} failed (exit ${r.code}):\n${r.output}\n--- block as run ---\n${substitute(block.code, p)}`);
+        // What the block's comments say it prints (with the placeholders as run) is what it printed.
+        const unmet = unmetClaims(claimedOutputs({ lang: block.lang, code: substitute(block.code, p) }), r.stdout);
+        assert.deepEqual(unmet, [], `${describe(doc, block)} printed none of these lines (the comments after console.log):\n${r.stdout}`);
       });
     };
     let n = 0;
