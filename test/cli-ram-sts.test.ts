@@ -223,6 +223,16 @@ describe('alunite sts', () => {
     assert.equal(ok(await cli.run(['oss', 'cat', 'oss://team-data/uploads/note.txt'])), 'from the role');
   });
 
+  it('temporary credentials without their SecurityToken: the service\'s InvalidAccessKeyId, then a hint naming the missing token', async () => {
+    const creds = json<{ AccessKeyId: string; AccessKeySecret: string }>(await cli.run(['sts', 'assume-role', '--role-arn', roleArn, '--session-name', 'no-token', '--json', ...asAssumer]));
+    const asFlags = await cli.run(['oss', 'ls', 'oss://team-data', '--access-key-id', creds.AccessKeyId, '--access-key-secret', creds.AccessKeySecret]);
+    assert.match(fails(asFlags, 1, 'InvalidAccessKeyId'), /^hint: STS\.\S+ is a temporary \(STS\) AccessKeyId: it works only with the SecurityToken issued with it \(--security-token\)$/m);
+    const env = { ALUNITE_ACCESS_KEY_ID: creds.AccessKeyId, ALUNITE_ACCESS_KEY_SECRET: creds.AccessKeySecret };
+    assert.match(fails(await cli.run(['oss', 'ls', 'oss://team-data'], env), 1, 'InvalidAccessKeyId'), /^hint: .*\(ALUNITE_SECURITY_TOKEN\)$/m);
+    // A permanent key's failure gets no such hint.
+    assert.doesNotMatch(fails(await cli.run(['oss', 'ls', 'oss://team-data', '--access-key-id', 'LTAInoSuchKey', '--access-key-secret', 'x']), 1, 'InvalidAccessKeyId'), /hint:/);
+  });
+
   it('--export from a server whose Expiration holds a newline: refused, and what eval gets is one failing statement', async () => {
     // Not Alunite: any endpoint the CLI is pointed at answers what it likes, and --export's output goes to eval.
     const hostile = await hostileEndpoint((req, res) => {

@@ -2,7 +2,7 @@ import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEV_DEFAULTS } from '../defaults.js';
-import { UsageError } from './output.js';
+import { hintOnFailure, UsageError } from './output.js';
 
 // Where the CLI's credentials come from: ~/.alunite/config (INI sections, one per profile), the
 // ALUNITE_* environment and the connection flags. See docs/cli.md "Profiles and precedence".
@@ -187,6 +187,12 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
       throw new UsageError(`no credentials: ${file} has no [default] profile (profiles: ${[...config.keys()].join(', ')}); use --profile NAME`);
     }
     creds = { source: 'development defaults', id: DEV_DEFAULTS.accessKeyId, secret: DEV_DEFAULTS.accessKeySecret };
+  }
+
+  // An `STS.` id alone is refused as an unknown AccessKey (InvalidAccessKeyId, as the cloud answers): say what is missing.
+  if (creds.id.startsWith('STS.') && creds.token === undefined) {
+    const tokenName = creds.source === 'flags' ? '--security-token' : creds.source === 'environment' ? 'ALUNITE_SECURITY_TOKEN' : 'security_token';
+    hintOnFailure(`${creds.id} is a temporary (STS) AccessKeyId: it works only with the SecurityToken issued with it (${tokenName})`);
   }
 
   let endpoint = explicitProfile
