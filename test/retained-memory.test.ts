@@ -111,7 +111,7 @@ describe('The ring of recent requests keeps ~20 MB at most, whatever the request
 
 describe('STS sessions with their own policies: the caches keep tens of MB at most', () => {
   it('7,000 sessions, each with a distinct 2 KB policy and used once, keep < 60 MB (the verified-token, compiled-policy and pool caches bounded by bytes)', { timeout: 180_000 }, async () => {
-    // A caller allowed sts:AssumeRole chooses each session's policy: the verified-token cache (keyed by the token,
+    // A caller allowed sts:AssumeRole chooses each session's policy: the verified-token cache (holding the token,
     // which carries the policy), the compiled-policy cache (keyed by the text) and the statement pools each kept
     // up to 10,000 entries of ~2-6 KB: 7,000 such sessions kept ~110 MB, 10,000 ~150 MB.
     await withServer(async (srv) => {

@@ -19,9 +19,16 @@ export const STS_ACCESS_KEY_PREFIX = 'STS.';
 export const VERIFIED_MAX_ENTRIES = 10_000;
 export const VERIFIED_MAX_BYTES = 8 * 1024 * 1024;
 
-function weighVerified(token: string, v: { expiration: number; credential: Credential }): number {
+/** A verified token: the exact token it was verified from, and what it resolves to. */
+interface Verified {
+  token: string;
+  expiration: number;
+  credential: Credential;
+}
+
+function weighVerified(accessKeyId: string, v: Verified): number {
   const p = v.credential.principal;
-  return 256 + token.length + (p.type === 'session' && p.sessionPolicy !== null ? p.sessionPolicy.length : 0);
+  return 256 + accessKeyId.length + v.token.length + (p.type === 'session' && p.sessionPolicy !== null ? p.sessionPolicy.length : 0);
 }
 
 /**
@@ -32,9 +39,11 @@ function weighVerified(token: string, v: { expiration: number; credential: Crede
  */
 export class StsCredentialResolver implements CredentialResolver {
   // Verified tokens, so a session's later requests skip decryption and the role lookup. An entry is used
-  // only for the same AccessKeyId, before the token's expiry, and while no identity entity has changed
-  // (a deleted or renamed role); anything else goes through full verification, which gives the error.
-  private readonly verified: GenerationCache<string, { expiration: number; credential: Credential }>;
+  // only for the same AccessKeyId and the very same token, before the token's expiry, and while no identity
+  // entity has changed (a deleted or renamed role); anything else goes through full verification, which gives
+  // the error. Keyed by the AccessKeyId, not the token: a token (~600 characters and more) arrives as a new
+  // string with every request, which a Map keyed by it hashed whole each time before comparing it anyway.
+  private readonly verified: GenerationCache<string, Verified>;
 
   constructor(
     private readonly opts: {
@@ -47,15 +56,18 @@ export class StsCredentialResolver implements CredentialResolver {
       accounts?: { exists(accountId: string): Promise<boolean>; storeFor(accountId: string): Pick<IdentityStore, 'getRoleById' | 'getUserById' | 'getAccessKey' | 'readIdentityDocs'> };
     },
   ) {
-    this.verified = new GenerationCache(() => opts.store.identityGeneration(), VERIFIED_MAX_ENTRIES, { maxWeight: VERIFIED_MAX_BYTES, weigh: weighVerified });
+    // Bound once: an account's store view is a Proxy (accounts/scoped-identity.ts), whose trap cost every
+    // request a Reflect.has and a Reflect.get to reach the same function.
+    const generation = opts.store.identityGeneration.bind(opts.store);
+    this.verified = new GenerationCache(generation, VERIFIED_MAX_ENTRIES, { maxWeight: VERIFIED_MAX_BYTES, weigh: weighVerified });
   }
 
   resolve(accessKeyId: string, securityToken: string | undefined): Credential | Promise<Credential> {
     if (!accessKeyId.startsWith(STS_ACCESS_KEY_PREFIX)) return this.opts.next.resolve(accessKeyId, securityToken);
     if (securityToken === undefined || securityToken === '') throw new AppError('MissingSecurityToken', undefined, { OSSAccessKeyId: accessKeyId });
     const now = this.opts.clock();
-    const hit = this.verified.get(securityToken);
-    if (hit && now < hit.expiration && hit.credential.accessKeyId === accessKeyId) return hit.credential;
+    const hit = this.verified.get(accessKeyId);
+    if (hit !== undefined && hit.token === securityToken && now < hit.expiration) return hit.credential;
     return this.verifyAndRemember(accessKeyId, securityToken, now);
   }
 
@@ -67,7 +79,7 @@ export class StsCredentialResolver implements CredentialResolver {
     securityToken = detached(securityToken);
     const generation = this.verified.generationNow();
     const { credential, expiration } = await this.verify(accessKeyId, securityToken, now);
-    this.verified.setAt(generation, securityToken, { expiration, credential });
+    this.verified.setAt(generation, accessKeyId, { token: securityToken, expiration, credential });
     return credential;
   }
 
