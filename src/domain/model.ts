@@ -146,6 +146,19 @@ export interface ObjectAttrs {
   selectMeta?: Partial<Record<SelectMetaFormat, SelectMetaAttrs>>;
   /** Written by bucket replication (docs/replication.md): never replicated again. */
   replica?: ReplicaMark;
+  /**
+   * ObjectWorm: the bucket's default rule when this version was written (null: none), stamped by the store in the
+   * write's transaction (store/meta/default-retention.ts); absent on versions written before stamping, and in buckets
+   * without ObjectWorm. Counted from the version's Last-Modified (domain/object-worm.ts effectiveRetention).
+   */
+  defaultRetention?: DefaultRetentionStamp | null;
+}
+
+/** A default retention rule as stamped on a version: a mode and one of days and years. */
+export interface DefaultRetentionStamp {
+  mode: 'GOVERNANCE' | 'COMPLIANCE';
+  days?: number;
+  years?: number;
 }
 
 /**

@@ -1,10 +1,11 @@
 import { AppError, invalidArgument } from '../errors.js';
 import { jsonConfig, readConfig, updateConfig, type ConfigKind } from './bucket-config.js';
 import { requireBucket, timingOf, type DomainContext } from './context.js';
-import type { Bucket, ObjectRecord } from './model.js';
+import type { Bucket, DefaultRetentionStamp, ObjectRecord } from './model.js';
 import { livePolicy } from './retention.js';
 import { assertVersionId, versioningStatus } from './versioning.js';
 import type { BucketIncarnation } from '../store/meta/types.js';
+import { OBJECT_WORM_CONFIG } from '../store/meta/default-retention.js';
 
 // Object-level retention (OSS's "ObjectWorm", by invitation on the cloud): the bucket's switch and default rule
 // (PutBucketObjectWormConfiguration, `?objectWorm`), each version's retention (PutObjectRetention, `?retention`:
@@ -14,22 +15,19 @@ import type { BucketIncarnation } from '../store/meta/types.js';
 // versioning enabled first, ObjectWorm cannot be turned off and excludes a bucket-level WORM policy; a COMPLIANCE
 // date can only be extended; the date must be in the future; an Appendable object takes none.
 
-export type ObjectWormMode = 'GOVERNANCE' | 'COMPLIANCE';
+export type ObjectWormMode = DefaultRetentionStamp['mode'];
 const MODES: readonly ObjectWormMode[] = ['GOVERNANCE', 'COMPLIANCE'];
 
-export interface DefaultRetention {
-  mode: ObjectWormMode;
-  days?: number;
-  years?: number;
-}
+export type DefaultRetention = DefaultRetentionStamp;
 
 /** The bucket's configuration (bucket configuration 'object-worm'); its presence means enabled (it cannot be undone). */
 export interface ObjectWormConfig {
   defaultRetention?: DefaultRetention;
   /**
-   * Each default rule with the time it was put (ms), oldest first (null: none from then on). A version written while
-   * a rule was in force is protected by it (OSS applies the default to objects as they are uploaded); a later Put
-   * changes the default of later versions only. At most HISTORY entries still protecting versions (nextHistory).
+   * Read-only, kept from before the default was stamped on each version as it is written (ObjectAttrs.defaultRetention,
+   * by the store in the write's transaction): each default rule with the time it was put (ms), oldest first (null:
+   * none from then on), which a version without a stamp was protected by. Never grown again, so a Put never needs
+   * room in it (1,000 Puts alternating two rules used to fill it and freeze the configuration for a century).
    */
   history?: Array<HistoryEntry>;
 }
@@ -39,36 +37,9 @@ interface HistoryEntry {
   rule: DefaultRetention | null;
 }
 
-const HISTORY = 1000;
-
 const spanDays = (rule: DefaultRetention): number => rule.days ?? (rule.years ?? 0) * 365;
 
-/**
- * The history after a Put adds `entry`. Nothing that still protects a version is ever dropped: a rule whose window
- * ended (the next rule's `since`) more than its span ago protects nothing any more and becomes "none"; equal
- * neighbours merge. If the rules still in force would exceed HISTORY entries the Put is refused, rather than
- * forgetting one (a COMPLIANCE default must not be erased by rewriting the configuration a thousand times).
- */
-function nextHistory(old: readonly HistoryEntry[], entry: HistoryEntry, now: number, dayMs: number): HistoryEntry[] {
-  const all = [...old, entry];
-  const out: HistoryEntry[] = [];
-  for (let i = 0; i < all.length; i++) {
-    const h = all[i]!;
-    const end = i + 1 < all.length ? all[i + 1]!.since : Number.POSITIVE_INFINITY;
-    const rule = h.rule !== null && end + spanDays(h.rule) * dayMs <= now ? null : h.rule;
-    const prev = out[out.length - 1];
-    if (prev !== undefined && JSON.stringify(prev.rule) === JSON.stringify(rule)) continue;
-    // Before the first rule there was none: a leading "none" says nothing.
-    if (prev === undefined && rule === null) continue;
-    out.push({ since: h.since, rule });
-  }
-  if (out.length > HISTORY) {
-    throw new AppError('InvalidArgument', `The bucket's default retention rules still protecting versions would exceed ${HISTORY}; put again once older ones have lapsed.`);
-  }
-  return out;
-}
-
-export const OBJECT_WORM: ConfigKind<ObjectWormConfig> = jsonConfig<ObjectWormConfig>('object-worm');
+export const OBJECT_WORM: ConfigKind<ObjectWormConfig> = jsonConfig<ObjectWormConfig>(OBJECT_WORM_CONFIG);
 
 /** A version's retention as stored in its attrs (`objectRetention`): the date as put, and its instant. */
 export interface ObjectRetention {
@@ -118,7 +89,7 @@ export function objectRetentionOf(obj: Pick<ObjectRecord, 'attrs'>): ObjectReten
   return r !== undefined && typeof r.until === 'number' ? r : undefined;
 }
 
-/** The default rule in force when `at` (a version's last modification) came, if any. */
+/** The default rule of a version written before stamping: the one in force when `at` (its last modification) came. */
 function ruleAt(config: ObjectWormConfig, at: number): DefaultRetention | null {
   let rule: DefaultRetention | null = null;
   for (const h of config.history ?? []) {
@@ -129,16 +100,22 @@ function ruleAt(config: ObjectWormConfig, at: number): DefaultRetention | null {
 }
 
 /**
- * A version's retention: the one PutObjectRetention set, else the bucket's default rule in force when the version
- * was written, counted from then (a day is the retention day of bucket WORM; a year 365 of them).
+ * A version's retention: the one PutObjectRetention set, else the bucket's default rule stamped on the version when
+ * it was written (for versions from before stamping, the rule the configuration's history says was in force then),
+ * counted from its Last-Modified (a day is the retention day of bucket WORM; a year 365 of them).
  */
 export function effectiveRetention(bucket: Bucket, obj: Pick<ObjectRecord, 'attrs' | 'lastModified'>, dayMs: number): ObjectRetention | undefined {
   const own = objectRetentionOf(obj);
   if (own !== undefined) return own;
-  const config = readConfig(bucket, OBJECT_WORM);
-  const rule = config === null ? null : ruleAt(config, obj.lastModified);
+  const stamped = obj.attrs?.defaultRetention;
+  let rule: DefaultRetention | null;
+  if (stamped !== undefined) rule = stamped;
+  else {
+    const config = readConfig(bucket, OBJECT_WORM);
+    rule = config === null ? null : ruleAt(config, obj.lastModified);
+  }
   if (rule === null) return undefined;
-  const until = obj.lastModified + (rule.days ?? (rule.years ?? 0) * 365) * dayMs;
+  const until = obj.lastModified + spanDays(rule) * dayMs;
   return { mode: rule.mode, retainUntilDate: new Date(until).toISOString(), until };
 }
 
@@ -198,8 +175,9 @@ export class ObjectWormService {
       if (livePolicy(bucket, this.ctx.clock(), timingOf(this.ctx).retentionDayMs) !== null) {
         throw new AppError('InvalidRequest', 'The bucket has a bucket-level retention policy (WORM); ObjectWorm cannot be enabled with it.');
       }
-      const history = nextHistory(current?.history ?? [], { since: this.ctx.clock(), rule: config.defaultRetention ?? null }, this.ctx.clock(), this.dayMs);
-      return { ...config, history };
+      // The new default reaches versions as they are written (the store stamps it); the history, if any, only
+      // answers for versions written before stamping and is kept as it is.
+      return { ...config, ...(current?.history !== undefined ? { history: current.history } : {}) };
     }, { sameBucket });
   }
 

@@ -23,6 +23,7 @@ import type {
 } from '../types.js';
 import type { BucketIncarnation, BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { isIncarnation, KEY_CHECK_DOC } from '../types.js';
+import { OBJECT_WORM_CONFIG, stampDefaultRule, type DefaultRuleText } from '../default-retention.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
@@ -78,16 +79,23 @@ function objectValues(o: ObjectRecord): unknown[] {
 /** The bucket row keepBucket reads (share-locked). */
 interface KeptRow {
   versioning: string | null;
+  worm_rule: DefaultRuleText;
   owner: string;
   created_at: string | number;
 }
 
-/** The versioning status of a kept bucket row; NoSuchBucket when there is none, or it is not the `expected` bucket. */
-function keptStatus(row: KeptRow | undefined, bucket: string, expected: BucketIncarnation | undefined): VersioningStatus {
+/** What a write follows: the bucket's versioning status and the default rule its version is stamped with. */
+interface WriteState {
+  status: VersioningStatus;
+  rule: DefaultRuleText;
+}
+
+/** The write state of a kept bucket row; NoSuchBucket when there is none, or it is not the `expected` bucket. */
+function keptState(row: KeptRow | undefined, bucket: string, expected: BucketIncarnation | undefined): WriteState {
   if (row === undefined || (expected !== undefined && (row.owner !== expected.ownerAccountId || Number(row.created_at) !== expected.createdAt))) {
     throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
   }
-  return versioningOf(row.versioning);
+  return { status: versioningOf(row.versioning), rule: row.worm_rule };
 }
 
 /** What a versioned write needs to know of a key's newest version row. */
@@ -135,6 +143,10 @@ const OBJECT_COLUMNS = `bucket, key, size, etag, crc64, content_md5, type, stora
 const BUCKET_COLUMNS =
   "b.*, (SELECT coalesce(json_object_agg(c.name, c.document), '{}')::text FROM bucket_configs c WHERE c.bucket IN (b.name, '/account/' || b.owner)) AS configs";
 
+/** The bucket's ObjectWorm default rule as a write reads it (DefaultRuleText: null, 'null' or the rule's JSON). */
+const WORM_RULE = `(SELECT coalesce((c.document::jsonb -> 'defaultRetention')::text, 'null') FROM bucket_configs c
+      WHERE c.bucket = $1 AND c.name = '${OBJECT_WORM_CONFIG}') AS worm_rule`;
+
 const SQL = {
   getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2`,
   lockObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE`,
@@ -178,14 +190,15 @@ const SQL = {
   getUpload: 'SELECT * FROM uploads WHERE upload_id = $1',
   lockUpload: 'SELECT * FROM uploads WHERE upload_id = $1 FOR UPDATE',
   // The weakest lock that conflicts with DeleteBucket's and updateBucketConfig's FOR UPDATE (not with bucket
-  // ACL/policy updates); it reads the versioning status, which cannot change before this transaction ends.
+  // ACL/policy updates); it reads the versioning status and ObjectWorm's default rule (DefaultRuleText), which cannot
+  // change before this transaction ends.
   keepBucket: `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS versioning,
-    owner, created_at FROM buckets WHERE name = $1 FOR KEY SHARE`,
+    ${WORM_RULE}, owner, created_at FROM buckets WHERE name = $1 FOR KEY SHARE`,
   // keepBucket and, when the bucket has no versioning configuration, lockObject: one round trip for a PUT. A versioned
   // bucket's key is locked by its advisory lock first (lockKey), so its object row is not locked here.
-  keepBucketLockObject: `SELECT k.versioning, k.owner, k.created_at, o.* FROM
+  keepBucketLockObject: `SELECT k.versioning, k.worm_rule, k.owner, k.created_at, o.* FROM
     (SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS versioning,
-      owner, created_at FROM buckets WHERE name = $1 FOR KEY SHARE) k
+      ${WORM_RULE}, owner, created_at FROM buckets WHERE name = $1 FOR KEY SHARE) k
     LEFT JOIN LATERAL (SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 AND k.versioning IS NULL FOR UPDATE) o ON true`,
 } as const;
 
@@ -580,12 +593,12 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
         // The bucket kept and (unversioned) the object row locked in one statement, in the order keepBucket then
         // decideObject take them. With a capacity the capacity lock comes between the two, so they stay apart.
         const { rows } = await c.query<KeptRow & ObjectRow>({ name: 'keep-bucket-lock-object', text: SQL.keepBucketLockObject, values: [bucket, k] });
-        const status = keptStatus(rows[0], bucket, opts.sameBucket);
+        const state = keptState(rows[0], bucket, opts.sameBucket);
         const locked = rows[0]!.versioning === null ? (rows[0]!.key === null ? null : toObject(rows[0]!)) : undefined;
-        return this.writeCurrent(c, bucket, k, status, decide, opts, locked);
+        return this.writeCurrent(c, bucket, k, state, decide, opts, locked);
       }
-      const status = await this.keepBucket(c, bucket, opts.sameBucket);
-      return this.withinCapacity(c, bucket, opts.capacity, () => this.writeCurrent(c, bucket, k, status, decide, opts));
+      const state = await this.keepBucket(c, bucket, opts.sameBucket);
+      return this.withinCapacity(c, bucket, opts.capacity, () => this.writeCurrent(c, bucket, k, state, decide, opts));
     });
   }
 
@@ -594,11 +607,11 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * `locked`: the unversioned object row as already read FOR UPDATE (null: none).
    */
   private async writeCurrent(
-    c: Queryable, bucket: string, k: Buffer, status: VersioningStatus, decide: ObjectDecider, opts: ObjectWriteOptions = {}, locked?: ObjectRecord | null,
+    c: Queryable, bucket: string, k: Buffer, { status, rule }: WriteState, decide: ObjectDecider, opts: ObjectWriteOptions = {}, locked?: ObjectRecord | null,
   ): Promise<ObjectWriteResult> {
     if (status === null) {
       return this.decideObject(c, bucket, k, (cur) => {
-        const record = decide(cur, null);
+        const record = stampDefaultRule(decide(cur, null), rule);
         // After the decider, as in SQLite: its own refusals (FileAlreadyExists) come first.
         if (cur && opts.guardRemoved) opts.guardRemoved(cur);
         return record;
@@ -606,7 +619,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     }
     await this.lockKey(c, bucket, k);
     const current = await this.currentRow(c, bucket, k);
-    const record = decide(current, status);
+    const record = stampDefaultRule(decide(current, status), rule);
     // The null version is written as a Suspended bucket writes it.
     const mode = opts.nullVersion === true ? 'Suspended' : status;
     const { replaced, newest } = await this.supersede(c, bucket, k, mode, current, record.lastModified);
@@ -621,9 +634,9 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   /** Share-locks the bucket's row until the transaction ends and reads its versioning status; NoSuchBucket if it is gone. */
   /** `expected`: the bucket must be that one (ObjectWriteOptions.sameBucket), else NoSuchBucket as when there is none. */
-  private async keepBucket(c: Queryable, bucket: string, expected?: BucketIncarnation): Promise<VersioningStatus> {
+  private async keepBucket(c: Queryable, bucket: string, expected?: BucketIncarnation): Promise<WriteState> {
     const { rows } = await c.query<KeptRow>({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
-    return keptStatus(rows[0], bucket, expected);
+    return keptState(rows[0], bucket, expected);
   }
 
   /** The object row, read FOR UPDATE (null: none). */
@@ -945,11 +958,11 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     return this.tx(async (c) => {
       // Only unversioned buckets: a versioned one keeps what is deleted (removeObject); the status cannot
       // change before this transaction ends (keepBucket's lock). Only the bucket judged: none when it is another.
-      const status = await this.keepBucket(c, bucket, sameBucket).catch((err: unknown) => {
+      const state = await this.keepBucket(c, bucket, sameBucket).catch((err: unknown) => {
         if (sameBucket !== undefined && err instanceof AppError && err.code === 'NoSuchBucket') return 'other' as const;
         throw err;
       });
-      if (status !== null) return [];
+      if (state === 'other' || state.status !== null) return [];
       // Locked in key order, as every batch takes them: two batches never wait on each other in a cycle.
       const { rows } = await c.query<ObjectRow>({
         name: 'lock-objects-batch',
@@ -1079,8 +1092,8 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       if (!rows[0]) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
       const upload = toUpload(rows[0]);
       const parts = (await c.query<PartRow>('SELECT * FROM parts WHERE upload_id = $1 ORDER BY part_number', [uploadId])).rows.map(toPart);
-      const status = await this.keepBucket(c, upload.bucket);
-      const res = await this.writeCurrent(c, upload.bucket, keyBytes(upload.key), status, (current, versioning) => decide(upload, parts, current, versioning), opts);
+      const state = await this.keepBucket(c, upload.bucket);
+      const res = await this.writeCurrent(c, upload.bucket, keyBytes(upload.key), state, (current, versioning) => decide(upload, parts, current, versioning), opts);
       const used = new Set(res.record.segments.map((s) => s.blobId));
       await c.query('DELETE FROM parts WHERE upload_id = $1', [uploadId]);
       await c.query('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);

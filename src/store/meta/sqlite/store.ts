@@ -12,6 +12,7 @@ import {
   type BucketRow, type ObjectRowBase, type PartRow, type UploadRow, type VersionRowFields,
 } from '../data-rows.js';
 import { compareKeys } from '../key-order.js';
+import { OBJECT_WORM_CONFIG, stampDefaultRule, type DefaultRuleText } from '../default-retention.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
 import type { SqliteMetadataStoreOptions } from './base.js';
 import { SqliteIdentityStore } from './identity.js';
@@ -146,10 +147,12 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       getObjectRaw: db.prepare<[string, string], unknown[]>(
         `SELECT ${OBJECT_ROW_COLUMNS}, d.data FROM objects o LEFT JOIN inline_data d ON d.id = o.inline_id WHERE o.bucket = ? AND o.key = ?`,
       ).raw(true),
-      // A write's bucket check (which bucket of the name: owner, creation time) and versioning status, in one read,
-      // without aggregating every configuration (getBucket).
-      bucketVersioning: db.prepare<[string], [string | null, string, number]>(
-        `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = b.name AND c.name = '${VERSIONING_CONFIG}'), b.owner, b.created_at FROM buckets b WHERE b.name = ?`,
+      // A write's bucket check (which bucket of the name: owner, creation time), versioning status and ObjectWorm
+      // default rule (DefaultRuleText), in one read, without aggregating every configuration (getBucket).
+      bucketVersioning: db.prepare<[string], [string | null, string, number, DefaultRuleText]>(
+        `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = b.name AND c.name = '${VERSIONING_CONFIG}'), b.owner, b.created_at,
+           (SELECT coalesce(json_extract(c.document, '$.defaultRetention'), 'null') FROM bucket_configs c WHERE c.bucket = b.name AND c.name = '${OBJECT_WORM_CONFIG}')
+         FROM buckets b WHERE b.name = ?`,
       ).raw(true),
       upsertObject: db.prepare(
         `INSERT OR REPLACE INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl,
@@ -423,10 +426,15 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
    * the one `expected` (ObjectWriteOptions.sameBucket: deleted and created again since).
    */
   private bucketStatus(bucket: string, expected?: BucketIncarnation): VersioningStatus | undefined {
+    return this.writeState(bucket, expected)?.status;
+  }
+
+  /** bucketStatus and the default rule a version written now is stamped with (store/meta/default-retention.ts). */
+  private writeState(bucket: string, expected?: BucketIncarnation): { status: VersioningStatus; rule: DefaultRuleText } | undefined {
     const v = this.stmts.bucketVersioning.get(bucket);
     if (v === undefined) return undefined;
     if (expected !== undefined && (v[1] !== expected.ownerAccountId || Number(v[2]) !== expected.createdAt)) return undefined;
-    return versioningOf(v[0]);
+    return { status: versioningOf(v[0]), rule: v[3] };
   }
 
   /** Writes `record` over `previous` (inside a transaction); the previous inline bytes go with it. */
@@ -457,16 +465,18 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
    */
   async putObject(bucket: string, key: string, decide: ObjectDecider, opts: ObjectWriteOptions = {}): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
-      const status = this.bucketStatus(bucket, opts.sameBucket);
-      if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      return this.withinCapacity(bucket, opts.capacity, () => this.decideWrite(bucket, key, status, decide, opts));
+      const state = this.writeState(bucket, opts.sameBucket);
+      if (state === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+      return this.withinCapacity(bucket, opts.capacity, () => this.decideWrite(bucket, key, state, decide, opts));
     });
   }
 
   /** Decides and writes the current object (inside a transaction), following the versioning status. */
-  private decideWrite(bucket: string, key: string, status: VersioningStatus, decide: ObjectDecider, opts: ObjectWriteOptions = {}): ObjectWriteResult {
+  private decideWrite(
+    bucket: string, key: string, { status, rule }: { status: VersioningStatus; rule: DefaultRuleText }, decide: ObjectDecider, opts: ObjectWriteOptions = {},
+  ): ObjectWriteResult {
     const current = this.readObject(bucket, key);
-    const record = decide(current?.record ?? null, status);
+    const record = stampDefaultRule(decide(current?.record ?? null, status), rule);
     if (status === null) {
       if (current && opts.guardRemoved) opts.guardRemoved(current.record);
       this.writeObject(record, current?.row ?? null);
@@ -847,8 +857,8 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       if (!urow) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
       const upload = toUpload(urow);
       const parts = this.stmts.allParts.all(uploadId).map(toPart);
-      const brow = this.stmts.getBucket.get(upload.bucket);
-      const res = this.decideWrite(upload.bucket, upload.key, brow ? statusOf(brow) : null, (current, versioning) => decide(upload, parts, current, versioning), opts);
+      const state = this.writeState(upload.bucket) ?? { status: null, rule: null };
+      const res = this.decideWrite(upload.bucket, upload.key, state, (current, versioning) => decide(upload, parts, current, versioning), opts);
       const used = new Set(res.record.segments.map((s) => s.blobId));
       this.stmts.deleteParts.run(uploadId);
       this.stmts.deleteUpload.run(uploadId);
