@@ -48,6 +48,29 @@ describe('bucket common headers', () => {
     assert.equal(missing.headers['x-frame-options'], undefined);
   });
 
+  test('the service\'s x-oss-* headers and CORS\'s are never added', async () => {
+    succeeds(await signedRequest(srv.port, 'PUT', 'ch-on', null, [['x-oss-common-header', '']], {
+      body: headersXml([
+        ['X-Kept', 'yes'], ['x-oss-server-side-encryption', 'AES256'], ['x-oss-version-id', 'forged'],
+        ['x-oss-server-time', 'forged'], ['Access-Control-Allow-Origin', '*'], ['x-oss-meta-extra', 'bucket'],
+      ]),
+    }));
+    const got = await srv.client({ bucket: 'ch-on' }).get('page.html');
+    const h = got.res.headers as Record<string, string>;
+    assert.equal(h['x-kept'], 'yes');
+    assert.equal(h['x-oss-meta-extra'], 'bucket', 'user metadata names stay the owner\'s to fill in');
+    assert.equal(h['x-oss-server-side-encryption'], undefined, 'the object is not encrypted: the service says so, not the configuration');
+    assert.equal(h['x-oss-version-id'], undefined);
+    assert.notEqual(h['x-oss-server-time'], 'forged');
+    // CORS answers are the bucket's CORS rules' (none here): a configured Access-Control-* header does not stand in for them.
+    const cross = await signedRequest(srv.port, 'GET', 'ch-on', 'page.html', [], { headers: { Origin: 'https://elsewhere.example' } });
+    assert.equal(cross.status, 200);
+    assert.equal(cross.headers['x-kept'], 'yes');
+    assert.equal(cross.headers['access-control-allow-origin'], undefined);
+    const head = await srv.client({ bucket: 'ch-on' }).head('page.html');
+    assert.equal(head.status, 200);
+  });
+
   test('DeleteBucketCommonHeader ends them', async () => {
     succeeds(await signedRequest(srv.port, 'PUT', 'ch-on', null, [['x-oss-common-header', '']], { body: headersXml([['X-Frame-Options', 'DENY']]) }));
     assert.equal(((await srv.client({ bucket: 'ch-on' }).get('page.html')).res.headers as Record<string, string>)['x-frame-options'], 'DENY');

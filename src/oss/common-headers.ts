@@ -10,13 +10,25 @@ import { listOf, textOf, type Doc } from './stored/schema.js';
  * are added to the successful answers of object reads of the bucket (GetObject, HeadObject) [UNVERIFIED: which
  * answers the cloud adds them to], where the answer does not carry the header already: an object's own headers
  * (its Content-Type, Cache-Control, metadata, response-* overrides) win [UNVERIFIED]. Headers that frame or route
- * the message are never added.
+ * the message, the service's own x-oss-* headers and CORS's Access-Control-* are never added (reserved below).
  */
 
 const KIND = storedKind('common-header');
 
 /** Names a configuration cannot put on an answer: the message's framing and the connection's, the server's own. */
-const NEVER = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'date', 'server', 'x-oss-request-id']);
+const NEVER = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'date', 'server']);
+
+/**
+ * Whether a configured name is one the configuration may not fill in: NEVER; the service's own `x-oss-*` headers (what
+ * it says about the object and the request: its encryption, version, restore, CRC-64, request id and time; SDKs act on
+ * them, so a bucket's configuration must not make an unencrypted object read as encrypted), user metadata
+ * (`x-oss-meta-*`, the owner's to set on each object anyway) excepted; and `Access-Control-*`, which the bucket's CORS
+ * rules decide (oss/cors.ts): a request no rule admits gets none, whatever the common headers say. [UNVERIFIED] what
+ * the cloud refuses.
+ */
+function reserved(lower: string): boolean {
+  return NEVER.has(lower) || (lower.startsWith('x-oss-') && !lower.startsWith('x-oss-meta-')) || lower.startsWith('access-control-');
+}
 
 const SENDABLE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -33,7 +45,7 @@ function commonHeadersOf(bucket: Bucket): Array<[string, string]> {
     const key = textOf(h, 'Key');
     const value = textOf(h, 'Value') ?? '';
     // A value HTTP cannot carry (a line break, a character beyond Latin-1) is left out, not the answer failed.
-    if (key !== undefined && key !== '' && !NEVER.has(key.toLowerCase()) && SENDABLE.test(value)) out.push([key, value]);
+    if (key !== undefined && key !== '' && !reserved(key.toLowerCase()) && SENDABLE.test(value)) out.push([key, value]);
   }
   return out;
 }
