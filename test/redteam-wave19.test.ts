@@ -13,8 +13,10 @@
 //   names) was sent the same way. Now room for the answer is taken among the held answers before the write acts
 //   (http/held-answers.ts answerRoom): a DeleteMultipleObjects refused for want of it is 503 ServiceUnavailable with
 //   nothing deleted (the same 300 connections: 6 answered, 294 refused, the client's 32 MiB share), and an upload
-//   whose callback finds none is stored and answered 203 CallbackFailed without the callback being sent, as when its
-//   server is unreachable (docs/limits.md).
+//   whose callback server's answer (over 64 KiB) finds none is stored and answered 203 CallbackFailed (docs/limits.md).
+//   (Helper 11 moved the callback's room from before the callback to its answer: a 1 MiB share taken for every
+//   callback in flight, most answered with a few bytes, left a client's 33rd concurrent callback upload, or any while
+//   the bound was full, stored without its callback ever being sent.)
 // - RAM/STS/IMS answers (POP RPC) were never counted with the held answers (wave 17 left it: signed callers only). Any
 //   tenant is a signed caller of its own account: a ListPolicies page of 1,000 policies with 1,024-character
 //   descriptions of `<` is ~4 MB as XML, asked on many connections and never read. Now they are counted as OSS answers
@@ -65,8 +67,8 @@ describe('redteam wave 19: the answers of writes are held within the bound too',
       req.resume();
       req.on('end', () => {
         callbacksReceived++;
-        // A large JSON answer (~300 KB), relayed to the uploader as the upload's answer.
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ pad: 'p'.repeat(300 * 1024) }));
+        // A large JSON answer (~300 KB), relayed to the uploader as the upload's answer; on /small a few bytes.
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(req.url === '/small' ? '{"ok":true}' : JSON.stringify({ pad: 'p'.repeat(300 * 1024) }));
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -115,12 +117,12 @@ describe('redteam wave 19: the answers of writes are held within the bound too',
     assert.equal(heldAnswerBytes(), 0, 'the room taken was given back');
   });
 
-  it('an upload\'s callback answer: with no room left, the object is stored and the callback not sent (203)', async () => {
+  it('an upload\'s callback: sent whatever the bound; a large answer with no room left is 203, the object stored', async () => {
     const oss = srv.client({ bucket: 'w19-prw' });
-    const callback = Buffer.from(JSON.stringify({ callbackUrl: receiverUrl, callbackBody: 'object=${object}' })).toString('base64');
-    const put = (key: string) => rawRequest(srv.port, {
+    const callbackTo = (url: string) => Buffer.from(JSON.stringify({ callbackUrl: url, callbackBody: 'object=${object}' })).toString('base64');
+    const put = (key: string, url = receiverUrl) => rawRequest(srv.port, {
       method: 'PUT', path: `/w19-prw/${key}`, body: 'data',
-      headers: { host: `127.0.0.1:${srv.port}`, 'content-length': '4', 'x-oss-callback': callback },
+      headers: { host: `127.0.0.1:${srv.port}`, 'content-length': '4', 'x-oss-callback': callbackTo(url) },
     });
     const served = await put('cb-served');
     assert.equal(served.status, 200, served.body.toString().slice(0, 300));
@@ -129,16 +131,55 @@ describe('redteam wave 19: the answers of writes are held within the bound too',
     await eventually(() => heldAnswerBytes() === 0, 'nothing held once sent');
     HELD_ANSWERS.maxBytes = 0;
     try {
-      // Before: 200 with the 300 KB answer held whatever the bound, the callback sent.
+      // A callback answered with a few bytes (the usual case) is never counted: sent and relayed, as a small GET answer
+      // is served. Before: 203 and the callback never sent (room for 1 MiB was taken first, for every callback).
+      const small = await put('cb-small', receiverUrl.replace(/\/cb$/, '/small'));
+      assert.equal(small.status, 200, small.body.toString().slice(0, 300));
+      assert.equal(small.body.toString(), '{"ok":true}');
+      assert.equal(callbacksReceived, 2, 'the callback was sent');
+      // A 300 KB answer finds no room: 203 CallbackFailed, the object stored (the callback server had it).
       const refused = await put('cb-refused');
       assert.equal(refused.status, 203, refused.body.toString().slice(0, 300));
       assert.equal(errorOf(refused)?.Code, 'CallbackFailed');
-      assert.equal(callbacksReceived, 1, 'the callback was not sent');
+      assert.equal(callbacksReceived, 3);
       assert.equal((await oss.head('cb-refused')).status, 200, 'the upload itself is stored');
     } finally {
       Object.assign(HELD_ANSWERS, saved);
     }
-    assert.equal(heldAnswerBytes(), 0, 'the room taken was given back');
+    assert.equal(heldAnswerBytes(), 0, 'nothing left counted');
+  });
+
+  it('concurrent callback uploads of one client are each sent: no share taken while a callback is in flight', async () => {
+    // Two in flight at once, within a share that holds one 1 MiB answer: the callback server answers neither until it
+    // has both. Before: the second upload's room was refused, its callback never sent (203).
+    HELD_ANSWERS.perClientBytes = 1024 * 1024 + 1;
+    const waiting: Array<() => void> = [];
+    let received = 0;
+    const gate = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received++;
+        waiting.push(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}'));
+        if (received === 2) for (const answer of waiting.splice(0)) answer();
+      });
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(gate.address() as AddressInfo).port}/cb`;
+    const callback = Buffer.from(JSON.stringify({ callbackUrl: url, callbackBody: 'object=${object}' })).toString('base64');
+    const put = (key: string) => rawRequest(srv.port, {
+      method: 'PUT', path: `/w19-prw/${key}`, body: 'data',
+      headers: { host: `127.0.0.1:${srv.port}`, 'content-length': '4', 'x-oss-callback': callback },
+    });
+    try {
+      const answers = await Promise.all([put('cb-one'), put('cb-two')]);
+      for (const a of answers) assert.equal(a.status, 200, a.body.toString().slice(0, 300));
+      assert.equal(received, 2, 'both callbacks sent');
+    } finally {
+      Object.assign(HELD_ANSWERS, saved);
+      for (const answer of waiting.splice(0)) answer();
+      gate.closeAllConnections();
+      await new Promise<void>((resolve) => gate.close(() => resolve()));
+    }
   });
 });
 

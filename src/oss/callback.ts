@@ -9,7 +9,7 @@ import type { ObjectRecord } from '../domain/model.js';
 import type { CallbackKey } from '../util/callback-key.js';
 import type { OssResponse, WrittenObject } from './context.js';
 import type { Operation } from './operations.js';
-import { answerRoom, HELD_ANSWERS } from '../http/held-answers.js';
+import { HELD_ANSWERS, holdAnswer } from '../http/held-answers.js';
 
 /**
  * Upload callbacks (docs/callbacks.md): after a successful PutObject, CompleteMultipartUpload or PostObject
@@ -440,29 +440,27 @@ export class UploadCallbacks {
       // Only the stored object's own values (a long key) can push it over the bound checked up front.
       outcome = { ok: false, message: err instanceof AppError ? err.message : 'The callback body could not be built.' };
     }
-    // The callback server's answer (up to 1 MiB) is the upload's, always sent once the upload is done: room for it
-    // among the held answers (http/held-answers.ts) is taken before the callback is sent. With none, the callback
-    // fails as an unreachable server's would (203, the object stored): counted only after, such answers had no bound.
-    const room = body === null || ctx.client === undefined ? null : answerRoom(CALLBACK_LIMITS.responseBytes, ctx.client);
-    if (body !== null && ctx.client !== undefined && room === null) {
-      outcome = { ok: false, message: 'The server holds as many answers waiting for their clients as it allows: the callback was not sent.' };
-      body = null;
-    }
     for (const url of body === null ? [] : spec.urls) {
       outcome = await this.send(url, spec, body!, ctx.publicKeyUrl);
       if (outcome.ok) break;
     }
+    // The callback server's answer (up to 1 MiB) is the upload's. A large one is counted among the held answers
+    // (http/held-answers.ts) until its client has it; with no room for it the upload is answered 203 CallbackFailed
+    // (the object stored, the callback sent): counted only after and always, such answers had no bound. The room is
+    // not taken before the callback is sent: a 1 MiB share for every callback in flight, most answered with a few
+    // bytes, left 32 concurrent callback uploads of one client, or any upload while others' answers filled the
+    // bound, stored without their callback ever being sent.
+    const held = outcome.ok && ctx.client !== undefined && outcome.body.length > HELD_ANSWERS.countedOver
+      ? holdAnswer(outcome.body, ctx.client)
+      : undefined;
+    if (held === null) outcome = { ok: false, message: 'The server holds as many answers waiting for their clients as it allows: the callback server\'s answer was not kept.' };
     if (!outcome.ok) {
-      room?.release();
       const failed = ctx.failed(new AppError('CallbackFailed', outcome.message));
       return { ...failed, headers: { ...uploadHeaders, ...failed.headers } };
     }
     const headers = { ...uploadHeaders, 'Content-Type': 'application/json' };
-    if (room === null || outcome.body.length <= HELD_ANSWERS.countedOver) {
-      room?.release();
-      return { status: 200, headers, body: outcome.body };
-    }
-    return { status: 200, headers: { ...headers, 'Content-Length': String(outcome.body.length) }, body: room.body(outcome.body) };
+    if (held === undefined || held === null) return { status: 200, headers, body: outcome.body };
+    return { status: 200, headers: { ...headers, 'Content-Length': String(outcome.body.length) }, body: held };
   }
 
   /**
