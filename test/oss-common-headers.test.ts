@@ -53,6 +53,9 @@ describe('bucket common headers', () => {
       body: headersXml([
         ['X-Kept', 'yes'], ['x-oss-server-side-encryption', 'AES256'], ['x-oss-version-id', 'forged'],
         ['x-oss-server-time', 'forged'], ['Access-Control-Allow-Origin', '*'], ['x-oss-meta-extra', 'bucket'],
+        ['Set-Cookie', 'sid=tenant; Path=/'], ['Clear-Site-Data', '"executionContexts"'], ['Refresh', '0; url=https://elsewhere.example/'],
+        ['Strict-Transport-Security', 'max-age=31536000'], ['Alt-Svc', 'h2="elsewhere.example:443"'], ['Location', 'https://elsewhere.example/'],
+        ['Content-Range', 'bytes 0-0/1'],
       ]),
     }));
     const got = await srv.client({ bucket: 'ch-on' }).get('page.html');
@@ -62,6 +65,8 @@ describe('bucket common headers', () => {
     assert.equal(h['x-oss-server-side-encryption'], undefined, 'the object is not encrypted: the service says so, not the configuration');
     assert.equal(h['x-oss-version-id'], undefined);
     assert.notEqual(h['x-oss-server-time'], 'forged');
+    // What acts on the origin every tenant and the console share is never added.
+    for (const name of ['set-cookie', 'clear-site-data', 'refresh', 'strict-transport-security', 'alt-svc', 'location', 'content-range']) assert.equal(h[name], undefined, name);
     // CORS answers are the bucket's CORS rules' (none here): a configured Access-Control-* header does not stand in for them.
     const cross = await signedRequest(srv.port, 'GET', 'ch-on', 'page.html', [], { headers: { Origin: 'https://elsewhere.example' } });
     assert.equal(cross.status, 200);

@@ -15,8 +15,18 @@ import { listOf, textOf, type Doc } from './stored/schema.js';
 
 const KIND = storedKind('common-header');
 
-/** Names a configuration cannot put on an answer: the message's framing and the connection's, the server's own. */
-const NEVER = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'date', 'server']);
+/**
+ * Names a configuration cannot put on an answer: the message's framing and the connection's, the server's own; and
+ * what acts on the whole origin rather than the object, which every tenant and the console share (no custom
+ * domains): cookies (a tenant would set them for everyone's pages), `Clear-Site-Data` (signs a console tab out),
+ * `Strict-Transport-Security` and `Alt-Svc` (where the origin is reached), `Refresh`/`Location` (send the browser
+ * elsewhere), authentication challenges, and `Content-Range` (a 200 would read as a part).
+ */
+const NEVER = new Set([
+  'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'date', 'server',
+  'set-cookie', 'set-cookie2', 'clear-site-data', 'strict-transport-security', 'alt-svc', 'refresh', 'location',
+  'www-authenticate', 'proxy-authenticate', 'content-range',
+]);
 
 /**
  * Whether a configured name is one the configuration may not fill in: NEVER; the service's own `x-oss-*` headers (what
