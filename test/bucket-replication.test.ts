@@ -192,6 +192,33 @@ describe('bucket replication', () => {
     assert.equal((await read(srv, 'inc-dst', 'kept.txt'))?.body.toString(), 'a backup of the retired bucket', 'the old bucket\'s replica stays');
   });
 
+  test('replicas marked with the bucket name only (before marks named the incarnation) are this source\'s when written since it was made', async () => {
+    const client = srv.client();
+    await client.putBucket('nm-src');
+    await client.putBucket('nm-dst');
+    succeeds(await putRule(srv, 'nm-src', { id: 'nm', dest: 'nm-dst' }));
+    const src = srv.client({ bucket: 'nm-src' });
+    await src.put('gone.txt', Buffer.from('deleted at the source later'));
+    await src.put('older.txt', Buffer.from('of a bucket of the name before'));
+    await run();
+    const source = (await srv.meta.getBucket('nm-src'))!;
+    // The marks a server before this release wrote (the name only); older.txt as a replica of an earlier bucket of
+    // the name would be: written before this bucket was made.
+    for (const key of ['gone.txt', 'older.txt']) {
+      await srv.meta.updateObjectVersion('nm-dst', key, undefined, (cur) => ({
+        ...cur,
+        ...(key === 'older.txt' ? { lastModified: source.createdAt - 60_000 } : {}),
+        attrs: { ...cur.attrs, replica: { bucket: 'nm-src' } },
+      }));
+    }
+    await src.delete('gone.txt');
+    await src.delete('older.txt');
+    await run();
+    await run();
+    assert.equal(await read(srv, 'nm-dst', 'gone.txt'), null, 'a replica of this bucket (name-only mark) is deleted with its source');
+    assert.equal((await read(srv, 'nm-dst', 'older.txt'))?.body.toString(), 'of a bucket of the name before', 'an earlier bucket\'s replica stays');
+  });
+
   test('a rule to another region, or to a bucket not on this server, stays stored only', async () => {
     const client = srv.client();
     await client.putBucket('far-src');

@@ -57,7 +57,12 @@ export const replicaMarkOf = (source: Bucket): ReplicaMark => ({ bucket: source.
  */
 export function isReplicaOf(r: ObjectRecord, source: Bucket): boolean {
   const m = r.attrs?.replica;
-  return m !== undefined && m.bucket === source.name && m.ownerAccountId === source.ownerAccountId && m.createdAt !== undefined && Number(m.createdAt) === Number(source.createdAt);
+  if (m === undefined || m.bucket !== source.name) return false;
+  // A mark of the name only (replicas written before marks named the incarnation): a replica carries its source
+  // object's Last-Modified, and every object of an earlier bucket of the name was written before that bucket was
+  // deleted, so before this one was made. Written since this bucket was made: this bucket's.
+  if (m.ownerAccountId === undefined && m.createdAt === undefined) return r.lastModified >= source.createdAt;
+  return m.ownerAccountId === source.ownerAccountId && m.createdAt !== undefined && Number(m.createdAt) === Number(source.createdAt);
 }
 
 /** The bucket's rules that are not being deleted (a closing rule replicates nothing more). */
