@@ -1,7 +1,9 @@
 /**
- * What one small request costs PostgreSQL, per build: statements sent and run by triggers, their execution time
- * (pg_stat_statements), PostgreSQL's CPU and Alunite's, per 4 KiB PUT, GET and DELETE. Counts are exact however busy
- * the machine is; CPU figures carry its load, so the builds take turns, phase by phase, round by round.
+ * What one small request costs PostgreSQL, per build: round trips (counted on the wire by a proxy in front of the
+ * server, bench/pg-round-trips.ts), statements sent and run by triggers, their execution time (pg_stat_statements),
+ * PostgreSQL's CPU and Alunite's, per 4 KiB PUT, HEAD, GET and DELETE (of the keys just written), then DELETE of
+ * missing keys. Counts are exact however busy the machine is; CPU figures carry its load, so the builds take turns,
+ * phase by phase, round by round.
  *
  *   node dist/bench/pg-statements.js --url postgres://USER@127.0.0.1:PORT/postgres --roots /a,/b [--ops 3000] [--rounds 3]
  *
@@ -14,19 +16,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Target, type BenchRequest } from './client.js';
+import { roundTripProxy, type RoundTripProxy } from './pg-round-trips.js';
 import { postmasterOf, treeCpuSeconds } from './postgres.js';
 import { cpuSeconds, positiveArg, startProcess, type ServerProcess } from './proc.js';
 
 const CREDS = { accessKeyId: 'LTAI5tBenchAccessKey01', accessKeySecret: 'BenchSecret0123456789abcdefABCD' };
-const OPS = ['PUT', 'GET', 'DELETE'] as const;
+const OPS = ['PUT', 'HEAD', 'GET', 'DELETE', 'DELETE-MISSING'] as const;
 type Op = (typeof OPS)[number];
 const BODY = Buffer.alloc(4096, 0x79);
 const BUCKET = 'bench-statements';
 const keyOf = (i: number): string => `k/${String(i).padStart(7, '0')}`;
-const request = (op: Op, i: number): BenchRequest => (op === 'PUT' ? { method: 'PUT', bucket: BUCKET, key: keyOf(i), body: BODY } : { method: op, bucket: BUCKET, key: keyOf(i) });
+const request = (op: Op, i: number): BenchRequest => {
+  if (op === 'PUT') return { method: 'PUT', bucket: BUCKET, key: keyOf(i), body: BODY };
+  // The keys of the last DELETE phase, already gone.
+  return { method: op === 'DELETE-MISSING' ? 'DELETE' : op, bucket: BUCKET, key: keyOf(i) };
+};
 
 interface Tally {
   n: number;
+  roundTrips: number;
   alunite: number;
   postgres: number;
   /** Statements the client sent (top level) and those run inside them (triggers, functions). */
@@ -41,6 +49,7 @@ interface Build {
   oid: number;
   data: string;
   server: ServerProcess;
+  proxy: RoundTripProxy;
   target: Target;
   tally: Map<Op, Tally>;
 }
@@ -81,10 +90,13 @@ async function main(): Promise<void> {
       await admin.query(`CREATE DATABASE ${db}`);
       const u = new URL(url);
       u.pathname = `/${db}`;
+      const proxy = await roundTripProxy(u.hostname, Number(u.port || 5432));
+      u.hostname = '127.0.0.1';
+      u.port = String(proxy.port);
       const data = mkdtempSync(join(tmpdir(), 'alunite-statements-'));
       const server = await startProcess(`build${i}`, [join(root, 'bin', 'alunite'), 'server', '--host', '127.0.0.1', '--port', '0', '--data', data, '--log-level', 'warn', '--meta', u.toString()], env, root);
       const oid = (await admin.query<{ oid: number }>('SELECT oid FROM pg_database WHERE datname = $1', [db])).rows[0]!.oid;
-      builds.push({ root, db, oid, data, server, target: new Target(server.url, CREDS, concurrency), tally: new Map() });
+      builds.push({ root, db, oid, data, server, proxy, target: new Target(server.url, CREDS, concurrency), tally: new Map() });
     }
     for (const b of builds) {
       const res = await b.target.send({ method: 'PUT', bucket: BUCKET, key: null, body: Buffer.alloc(0) });
@@ -97,6 +109,7 @@ async function main(): Promise<void> {
       for (const op of OPS) {
         for (const b of r % 2 === 0 ? builds : [...builds].reverse()) {
           await admin.query('SELECT pg_stat_statements_reset()');
+          b.proxy.reset();
           const a0 = cpuSeconds(b.server.pid);
           const p0 = pgCpu();
           await run(b, op, r * per, per, concurrency);
@@ -106,8 +119,9 @@ async function main(): Promise<void> {
             'SELECT toplevel, sum(calls)::text AS calls, sum(total_exec_time) AS ms FROM pg_stat_statements WHERE dbid = $1 GROUP BY toplevel',
             [b.oid],
           );
-          const t = b.tally.get(op) ?? { n: 0, alunite: 0, postgres: 0, sent: 0, nested: 0, execMs: 0 };
+          const t = b.tally.get(op) ?? { n: 0, roundTrips: 0, alunite: 0, postgres: 0, sent: 0, nested: 0, execMs: 0 };
           t.n += per;
+          t.roundTrips += b.proxy.counts().roundTrips;
           t.alunite += alunite;
           t.postgres += postgres;
           for (const row of rows) {
@@ -126,7 +140,7 @@ async function main(): Promise<void> {
         const t = b.tally.get(op)!;
         const us = (s: number): string => (Number.isNaN(s) ? '?' : ((s * 1e6) / t.n).toFixed(0));
         process.stdout.write(
-          `${op.padEnd(6)} ${b.root}: statements sent ${(t.sent / t.n).toFixed(2)}, run by triggers ${(t.nested / t.n).toFixed(2)}, ` +
+          `${op.padEnd(14)} ${b.root}: round trips ${(t.roundTrips / t.n).toFixed(2)}, statements sent ${(t.sent / t.n).toFixed(2)}, run by triggers ${(t.nested / t.n).toFixed(2)}, ` +
             `execution ${((t.execMs * 1000) / t.n).toFixed(0)} µs, PostgreSQL CPU ${us(t.postgres)} µs, Alunite CPU ${us(t.alunite)} µs\n`,
         );
       }
@@ -135,6 +149,7 @@ async function main(): Promise<void> {
     for (const b of builds) {
       b.target.close();
       await b.server.stop();
+      await b.proxy.close();
       rmSync(b.data, { recursive: true, force: true });
       await admin.query(`DROP DATABASE IF EXISTS ${b.db}`).catch(() => undefined);
     }
