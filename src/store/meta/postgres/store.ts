@@ -166,10 +166,16 @@ const SQL = {
       segments = EXCLUDED.segments, symlink_target = EXCLUDED.symlink_target, inline_data = EXCLUDED.inline_data,
       attrs = EXCLUDED.attrs, version_id = EXCLUDED.version_id`,
   // An unversioned delete in one statement; a versioned bucket (a 'versioning' configuration) deletes nothing here.
-  // One row always: whether the bucket has versioning, and the deleted row's columns (null: no such key).
-  deleteUnversioned: `WITH v AS (SELECT EXISTS (SELECT 1 FROM bucket_configs WHERE bucket = $1 AND name = '${VERSIONING_CONFIG}') AS versioned),
+  // One row always: whether the bucket exists (a delete that finds none is NoSuchBucket, not "no such key": the
+  // bucket may have been deleted since the request was authorized), whether it has versioning, and the deleted row's
+  // columns (null: no such key). One snapshot: a bucket it does not see has no objects in it either.
+  deleteUnversioned: `WITH v AS (SELECT EXISTS (SELECT 1 FROM buckets WHERE name = $1) AS bucket_found,
+      EXISTS (SELECT 1 FROM bucket_configs WHERE bucket = $1 AND name = '${VERSIONING_CONFIG}') AS versioned),
     d AS (DELETE FROM objects WHERE bucket = $1 AND key = $2 AND NOT (SELECT versioned FROM v) RETURNING ${OBJECT_COLUMNS})
-    SELECT v.versioned, d.* FROM v LEFT JOIN d ON true`,
+    SELECT v.bucket_found, v.versioned, d.* FROM v LEFT JOIN d ON true`,
+  // The bucket's versioning document (null: none); no row: no such bucket.
+  bucketVersioning: `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS document
+    FROM buckets WHERE name = $1`,
   versionHead: 'SELECT seq, version_id, delete_marker, noncurrent_since FROM object_versions WHERE bucket = $1 AND key = $2 ORDER BY seq DESC LIMIT 1',
   versionBySeq: `SELECT bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS} FROM object_versions WHERE bucket = $1 AND key = $2 AND seq = $3`,
   nullVersion: `SELECT bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS} FROM object_versions WHERE bucket = $1 AND key = $2 AND version_id = 'null'`,
@@ -755,16 +761,18 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     const k = keyBytes(key);
     if (versionId === undefined && guard === undefined && sameBucket === undefined) {
       // Unversioned buckets: one statement, as before versioning existed.
-      const { rows } = await this.pool.query<ObjectRow & { versioned: boolean }>({ name: 'delete-unversioned', text: SQL.deleteUnversioned, values: [bucket, k] });
+      const { rows } = await this.pool.query<ObjectRow & { bucket_found: boolean; versioned: boolean }>({ name: 'delete-unversioned', text: SQL.deleteUnversioned, values: [bucket, k] });
       const row = rows[0]!;
+      if (!row.bucket_found) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       // Without versioning a missing key is answered here too (before, a transaction of four round trips found it gone).
       if (!row.versioned) return { removed: row.key === null ? null : toObject(row), versionId: null, deleteMarker: false };
     }
     return this.tx(async (c): Promise<DeleteOutcome> => {
       // The bucket the caller judged, share-locked until the commit (NoSuchBucket if it is another now).
       if (sameBucket !== undefined) await this.keepBucket(c, bucket, sameBucket);
-      const doc = (await c.query<{ document: string }>({ name: 'versioning-of', text: SQL.versioningOf, values: [bucket] })).rows[0];
-      const status = versioningOf(doc?.document);
+      const found = (await c.query<{ document: string | null }>({ name: 'bucket-versioning', text: SQL.bucketVersioning, values: [bucket] })).rows[0];
+      if (found === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
+      const status = versioningOf(found.document);
       if (versionId === undefined && status === null) {
         if (guard) {
           const locked = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
