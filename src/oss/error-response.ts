@@ -22,7 +22,8 @@ export const ERROR_ECHO_LIMITS = { bodyValueChars: 8 * 1024, headValueChars: 256
 // Characters XML 1.0 cannot carry at all: an echoed value holding one would make the whole document unreadable.
 const NOT_XML = new RegExp(NOT_XML_CHAR.source, 'g');
 
-function bounded(value: string, max: number): string {
+/** `value` cut at `max` characters (`…[N more characters]`), characters XML cannot carry as U+FFFD: an echo of the request. */
+export function bounded(value: string, max: number): string {
   const clean = value.replace(NOT_XML, '\ufffd');
   return clean.length <= max ? clean : `${clean.slice(0, max)}…[${clean.length - max} more characters]`;
 }

@@ -26,6 +26,7 @@ import { isFederationAction, runFederationAction } from './federation-actions.js
 import { ANONYMOUS } from '../auth/principal.js';
 import { answersBusy, countedResponse } from '../http/held-answers.js';
 import { clientOfBody } from '../http/held-bytes.js';
+import { ERROR_ECHO_LIMITS } from '../oss/error-response.js';
 
 export interface RpcDeps {
   ram: RamService;
@@ -136,7 +137,14 @@ export async function handleRpc(deps: RpcDeps, req: IncomingMessage, rawQuery: s
     }
     const { product, host } = productOf(rpc?.version ?? '');
     const detail = appErr.code === 'NoPermission' ? accessDeniedDetail(deps, rec) : undefined;
-    return { response: popError(appErr, format, requestId, host, product, detail), action: rpc?.action || 'Unknown' };
+    // An error can quote the request whole: SignatureDoesNotMatch quotes the string to sign, the body percent-encoded
+    // twice (a raw 3-byte character becomes 15 bytes), so a 1 MiB body with a known AccessKeyId (every presigned URL
+    // shows one) and any signature was a 5 MB answer that nothing counted: 300 connections that sent it and never read
+    // took the server from 112 MB to 917 MB. Counted as a read's answer is; past the bound the message is cut as OSS
+    // error documents cut their echoes, so the client still learns what went wrong.
+    const whole = popError(appErr, format, requestId, host, product, detail);
+    const response = countedResponse(whole, clientOfBody(req), false) ?? popError(appErr, format, requestId, host, product, detail, ERROR_ECHO_LIMITS.bodyValueChars);
+    return { response, action: rpc?.action || 'Unknown' };
   }
 }
 

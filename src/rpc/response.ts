@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { popWireForm, type AppError } from '../errors.js';
 import type { OssResponse } from '../oss/context.js';
 import { el, xmlDocument, type XmlNode } from '../oss/xml.js';
+import { bounded } from '../oss/error-response.js';
 
 // POP responses (spec sts-rpc §5): JSON or XML as `formatOf` (request.ts) decides. Success bodies never carry `Code`.
 
@@ -36,14 +37,17 @@ export function popSuccess(action: string, format: 'JSON' | 'XML', requestId: st
   return render(200, format, `${action}Response`, { RequestId: requestId, ...result }, requestId);
 }
 
-/** The POP error body `{RequestId, HostId, Code, Message, Recommend}` (+ `extra`) with the POP status. */
-export function popError(err: AppError, format: 'JSON' | 'XML', requestId: string, hostId: string, product: string, extra?: WireObject): OssResponse {
+/**
+ * The POP error body `{RequestId, HostId, Code, Message, Recommend}` (+ `extra`) with the POP status; `messageMax`: the
+ * message cut at that many characters, as OSS error documents cut what they echo.
+ */
+export function popError(err: AppError, format: 'JSON' | 'XML', requestId: string, hostId: string, product: string, extra?: WireObject, messageMax?: number): OssResponse {
   const wire = popWireForm(err);
   return render(wire.status, format, 'Error', {
     RequestId: requestId,
     HostId: hostId,
     Code: wire.code,
-    Message: wire.message,
+    Message: messageMax === undefined ? wire.message : bounded(wire.message, messageMax),
     Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(wire.code)}&product=${product}&requestId=${requestId}`,
     // A denial's AccessDeniedDetail (EncodedDiagnosticMessage, docs/ram.md).
     ...extra,

@@ -1,0 +1,75 @@
+// Red-team wave 20 (an outsider, another account's tenant and a narrowly-scoped RAM user against a running server):
+// each finding reproduced against a real server the test starts, failing on the code before its fix. Runs on
+// SQLite, and on PostgreSQL with ALUNITE_TEST_META=postgres.
+//
+// Found and fixed:
+// - POP (RAM/STS/IMS) error answers were never counted among the held answers (wave 19 counted the successes only),
+//   and SignatureDoesNotMatch quotes the whole string to sign, the body percent-encoded twice: a raw 3-byte character
+//   becomes `%25E4%25B8%25AD`, 15 bytes, so a 1 MiB body is a 5 MB answer. Anyone who knows an AccessKeyId (every
+//   presigned URL shows one) and sends any signature gets it. Measured on the old code (`bin/alunite server`, /tmp
+//   script): 300 connections from one address, each sending such a request and never reading, took the server from
+//   112 MB to 917 MB resident within 20 s, still growing (the connection cap ~9,000: ~45 GB). Now a POP error answer
+//   is counted as a read's answer is, and past the bound its message is cut as OSS error documents cut their echoes
+//   (8 Ki characters, `…[N more characters]`): the client still gets SignatureDoesNotMatch and the string's start
+//   (rpc/dispatch.ts; docs/limits.md).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HELD_ANSWERS, heldAnswerBytes } from '../src/http/held-answers.js';
+import { ERROR_ECHO_LIMITS } from '../src/oss/error-response.js';
+import { eventually } from './helpers/eventually.js';
+import { parseErrorXml, rawRequest, type RawResponse } from './helpers/raw-http.js';
+import { AK, startTestServer, type TestServer } from './helpers/server.js';
+
+describe('redteam wave 20: POP error answers that quote the request wait for their clients within the held-answers bound', () => {
+  let srv: TestServer;
+  const saved = { ...HELD_ANSWERS };
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(async () => {
+    Object.assign(HELD_ANSWERS, saved);
+    await srv?.stop();
+  });
+
+  /** A POP call with the root's AccessKeyId, a wrong signature and ~1 MB of raw 3-byte characters in its body. */
+  const badlySigned = (format: 'JSON' | 'XML'): Promise<RawResponse> => {
+    const params = new URLSearchParams({
+      Action: 'ListUsers', Version: '2015-05-01', Format: format, AccessKeyId: AK, SignatureMethod: 'HMAC-SHA1', SignatureVersion: '1.0',
+      SignatureNonce: `w20-${Math.random()}`, Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Signature: 'AAAA',
+    });
+    const body = Buffer.from(`${params.toString()}&Pad=${'中'.repeat(330 * 1024)}`, 'utf8');
+    return rawRequest(srv.port, {
+      method: 'POST', path: '/', body,
+      headers: { host: `127.0.0.1:${srv.port}`, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+    });
+  };
+
+  it('within the bound the whole string to sign is quoted, as the cloud does; past it the message is cut', async () => {
+    const whole = await badlySigned('JSON');
+    assert.equal(whole.status, 400);
+    const answer = JSON.parse(whole.body.toString('utf8')) as { Code: string; Message: string };
+    assert.equal(answer.Code, 'SignatureDoesNotMatch');
+    assert.ok(whole.body.length > 4_000_000, `a 1 MB body quoted as ${whole.body.length} bytes`);
+    await eventually(() => heldAnswerBytes() === 0, 'the answer counted until sent, then given back');
+
+    // The process holds all it allows (here: nothing). Before, the 5 MB answer was built and held anyway.
+    HELD_ANSWERS.maxBytes = 0;
+    try {
+      for (const format of ['JSON', 'XML'] as const) {
+        const cut = await badlySigned(format);
+        assert.equal(cut.status, 400, cut.body.toString().slice(0, 300));
+        assert.ok(cut.body.length <= HELD_ANSWERS.countedOver, `${format}: a ${cut.body.length}-byte answer`);
+        const text = cut.body.toString('utf8');
+        const error = format === 'JSON' ? (JSON.parse(text) as Record<string, string>) : parseErrorXml(text);
+        assert.equal(error.Code, 'SignatureDoesNotMatch');
+        const message = error.Message ?? '';
+        assert.ok(message.startsWith('Specified signature is not matched with our calculation. server string to sign is:POST&%2F&'), message.slice(0, 200));
+        assert.match(message.slice(-40), /…\[\d+ more characters\]$/);
+        assert.ok(message.length < ERROR_ECHO_LIMITS.bodyValueChars + 64, `${message.length} characters`);
+      }
+    } finally {
+      Object.assign(HELD_ANSWERS, saved);
+    }
+    assert.equal(heldAnswerBytes(), 0, 'nothing left counted');
+  });
+});
