@@ -12,6 +12,31 @@
 //   is counted as a read's answer is, and past the bound its message is cut as OSS error documents cut their echoes
 //   (8 Ki characters, `…[N more characters]`): the client still gets SignatureDoesNotMatch and the string's start
 //   (rpc/dispatch.ts; docs/limits.md).
+//
+// Tried and held:
+// - Bucket common headers: a Key that is no HTTP token (`bad name`, `a:b`, `ä`, U+0100) is 400 at Put, never a 500
+//   at a GET; `__proto__` and `constructor` are stored and served as plain headers; ≤ 16 headers of ≤ 1 KiB, so no
+//   answer's head grows past ~17 KiB; the answer's own Content-Disposition (the forced download of pages) wins.
+// - Service-level listings as another account's root (ListBuckets, ListUserDataRedundancyTransition, ListAccessPoints,
+//   ListBucketAntiDDosInfo, GetUserAntiDDosInfo, GetPublicAccessBlock, ListAccessPointsForObjectProcess) show nothing
+//   of the default account's buckets, tasks or access points; anonymously each is 403.
+// - Every bucket- and object-scoped operation of the catalogue sent anonymously to a public-read-write bucket: only
+//   the object reads and writes the ACL grants (and listings) get past authorization; no bucket configuration,
+//   live channel, redundancy task, replication, inventory or WORM operation does.
+// - The STS verified-session cache keyed by AccessKeyId: an entry serves only the same token (tokens are bound to
+//   their AccessKeyId when verified) before its expiry and under the same identity generation, which role, key,
+//   user and login-profile writes move (PostgreSQL: every request first catches up with the shared counters).
+// - Replay namespaces: POP nonces (per AccessKeyId, hashed), the accounts API (its verified signature), console
+//   tickets and SAML assertions (issuer and ID) each claim under their own prefix, so none can spend another's.
+//   [limitation] A SAML assertion's claim names its Issuer text and ID, not the provider: an account whose own IdP
+//   signs an assertion with another IdP's Issuer and a known ID would spend it first; assertion IDs are random and
+//   unknown before use, so this needs the victim's assertion in advance.
+// - Callbacks and async fetch: redirects are never followed; private, NAT64, 6to4, IPv4-mapped and site-local
+//   addresses are refused at connect time (DNS rebinding); a queued callback is bounded by its timeout, which
+//   destroys it in the agent's queue too. HMAC pads are cached per secret, at most 1,024, emptied beyond.
+// - Held answers elsewhere: select output is pulled (Readable.from a generator, 64 KiB batches, 4 MiB a record);
+//   pipelined requests run one at a time with node's pause; OSS error documents echo at most 8 KiB per value and
+//   are counted with the OSS answers; the accounts API, vend and console sign-in answers are small.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HELD_ANSWERS, heldAnswerBytes } from '../src/http/held-answers.js';
