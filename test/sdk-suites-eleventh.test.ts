@@ -1,9 +1,12 @@
 // The official SDKs' own test suites, eleventh reading: files the earlier readings had not replayed.
 // Read: the C++ SDK's (aliyun/aliyun-oss-cpp-sdk test/src) Object/ObjectBasicOperationTest.cc and its signer
-// (sdk/src/utils/SignUtils.cc). Requests are built as that SDK builds them (path style, Date, V1 over Date).
+// (sdk/src/utils/SignUtils.cc); the Java SDK's (aliyun-oss-java-sdk integrationtests) DoesBucketExistTest.
+// Requests are built as those SDKs build them (path style, or virtual-hosted on an OSS endpoint; Date, V1 over Date).
 // Needed a change (docs/compatibility.md, "eleventh reading"):
 // - A V1 signature over Date is taken from a request that also carries another x-oss-date
 //   (GetObjectWithOssDateHeaderTest); it was SignatureDoesNotMatch whenever the two differed.
+// - A bucket asked through another region's OSS endpoint is 403 AccessDenied naming its own endpoint
+//   (DoesBucketExistTest); a V1 request there was served.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHmac } from 'node:crypto';
@@ -83,5 +86,30 @@ describe('the SDK test suites, eleventh reading: the C++ SDK ObjectBasicOperatio
       assert.equal(h.status, 404);
       assert.equal(String(h.headers['x-oss-request-id']).length, 24);
     }
+  });
+});
+
+describe('the SDK test suites, eleventh reading: a bucket addressed through another region\'s endpoint', () => {
+  it('DoesBucketExistTest: an existing bucket asked through another region\'s endpoint is AccessDenied naming its endpoint', async () => {
+    // The Java test creates a bucket through oss-cn-shenzhen and expects doesBucketExist (GetBucketAcl) of it through
+    // the client of its own region to fail with AccessDenied. Here the bucket is the server's region's, asked through
+    // oss-cn-shenzhen: the Java SDK on endpoint oss-cn-shenzhen.aliyuncs.com sends Host <bucket>.oss-cn-shenzhen.aliyuncs.com.
+    const date = new Date().toUTCString();
+    for (const host of [`${B}.oss-cn-shenzhen.aliyuncs.com`, `${B}.oss-cn-shenzhen-internal.aliyuncs.com`]) {
+      const r = await dateSlotSigned({ method: 'GET', bucket: B, key: null, query: [['acl', '']], host, headers: { date } });
+      assert.equal(r.status, 403, r.body.toString());
+      assert.equal(r.err?.Code, 'AccessDenied');
+      assert.equal(r.err?.Message, 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.');
+      assert.equal(r.err?.Bucket, B);
+      assert.equal(r.err?.Endpoint, 'oss-cn-hangzhou.aliyuncs.com');
+    }
+    // Its own region's endpoint (and this server's own address) serve it.
+    for (const host of [`${B}.oss-cn-hangzhou.aliyuncs.com`, `${B}.oss-cn-hangzhou-internal.aliyuncs.com`]) {
+      const r = await dateSlotSigned({ method: 'GET', bucket: B, key: null, query: [['acl', '']], host, headers: { date } });
+      assert.equal(r.status, 200, r.body.toString());
+    }
+    // A bucket that exists nowhere is NoSuchBucket whatever the endpoint (the test's "non-exist bucket, FALSE").
+    const missing = await dateSlotSigned({ method: 'GET', bucket: `${B}-non-exist`, key: null, query: [['acl', '']], host: `${B}-non-exist.oss-cn-shenzhen.aliyuncs.com`, headers: { date } });
+    assert.equal(missing.err?.Code, 'NoSuchBucket');
   });
 });

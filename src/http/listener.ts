@@ -10,6 +10,7 @@ import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { cnameAddress, endpointOf, misdirectedHostError, parseQuery, resolveAddress } from '../oss/address.js';
+import { assertBucketRegion } from '../oss/wrong-region.js';
 import { cameAbsolute, toOriginForm } from './request-target.js';
 import { assertThroughAlias, managesAccessPoint, throughAccessPoint } from '../oss/access-point-route.js';
 import { header, textOfWire } from '../oss/headers.js';
@@ -225,6 +226,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       const misdirected = misdirectedHostError(headers.host, address, { hostnames: deps.hostnames });
       if (misdirected !== null) throw misdirected;
       if (address.bucket !== null) assertBucketName(address.bucket);
+      const elsewhere = assertBucketRegion(headers.host, address, (n) => deps.authz.getBucket(n));
+      if (elsewhere !== undefined) await elsewhere;
       // An access point alias: the request acts on its bucket, under its policy (docs/access-points.md).
       const alias = throughAccessPoint(address, deps.services.accessPoints);
       const via = alias === null ? null : await alias;
