@@ -47,6 +47,7 @@ import { newRequestId } from '../util/ids.js';
 import type { Clock } from '../util/time.js';
 import type { DiagnosticCodec } from '../ram/diagnostic.js';
 import { el } from '../oss/xml.js';
+import { styleByDelimiter } from '../oss/image-access.js';
 
 /**
  * Requests whose handler is still running (an upload still streaming into its temp file, a write waiting for its
@@ -247,6 +248,9 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         tagging: headers['x-oss-tagging'] !== undefined,
         hasHeader: (name) => headers[name] !== undefined,
       });
+      // `<key>!<style>` on a bucket with style delimiters: that style's processing of <key> (oss/image-access.ts).
+      const styled = styleByDelimiter(op, query, (n) => deps.authz.getBucket(n));
+      if (styled !== null) op = (styled instanceof Promise ? await styled : styled) ?? op;
       opName = op.name === 'Unimplemented' ? op.params.operation : op.name;
       rec.operation = opName;
       const now = deps.clock();

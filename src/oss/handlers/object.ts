@@ -29,6 +29,7 @@ import {
 import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
+import { assertSourceUnprotected } from '../image-access.js';
 import { applyResponseOverrides, forceDownloadOfActiveContent } from '../response-overrides.js';
 import { gzipBody, gzipHeaders, gzipRoom, wantsGzip } from '../compression.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, governanceBypassOf, kmsDecryptCheck, readBodyBeforeAuthorization, symlinkTargetCheck, xmlResponse } from './common.js';
@@ -159,7 +160,13 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string, direct
 }
 
 // With x-oss-process the answer is the processed image (oss/handlers/image.ts, docs/image-processing.md).
-export const getObject: Handler = (req) => (wantsProcessing(req) ? getProcessedObject(req) : readOrDirectoryIndex(req, true));
+// An anonymous read of a protected image is refused first (PutProcessConfiguration, oss/image-access.ts).
+export const getObject: Handler = (req) => {
+  const guarded = assertSourceUnprotected(req.principal, req.op.bucket!, req.op.key!, req.query, (n) => req.services.buckets.get(n));
+  if (guarded !== undefined) return guarded.then(() => getObjectAnswer(req));
+  return getObjectAnswer(req);
+};
+const getObjectAnswer: Handler = (req) => (wantsProcessing(req) ? getProcessedObject(req) : readOrDirectoryIndex(req, true));
 export const headObject: Handler = (req) => readOrDirectoryIndex(req, false);
 
 export const getObjectMeta: Handler<Extract<Operation, { name: 'GetObjectMeta' }>> = async (req) => {

@@ -188,4 +188,6 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'ListUserDataRedundancyTransition', 'DeleteBucketDataRedundancyTransition',
   // Common headers: added to the bucket's object reads (oss/common-headers.ts).
   'PutBucketCommonHeader', 'DeleteBucketCommonHeader',
+  // Image access settings: style delimiters and source image protection act on object reads (oss/image-access.ts).
+  'PutProcessConfiguration',
 ]);

@@ -30,7 +30,7 @@ export function checkProcessConfiguration(doc: Doc): void {
 }
 
 /** `/,-` → ['-', '/']: the set, in character order. */
-function delimitersOf(text: string | undefined): string[] {
+export function delimitersOf(text: string | undefined): string[] {
   return [...new Set((text ?? '').split(',').map((d) => d.trim()).filter((d) => d !== ''))].sort();
 }
 

@@ -1,0 +1,99 @@
+// PutProcessConfiguration acting on image reads (docs/image-processing.md#access-settings): style delimiters
+// (`<key>!<style>`) and source image protection, through ali-oss (signed) and plain fetch (anonymous) against a real
+// server. Runs on SQLite and, with ALUNITE_TEST_META=postgres, on PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import OSS from 'ali-oss';
+import sharp from 'sharp';
+import { rawBucketRequest, xmlText } from './helpers/oss.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const BUCKET = 'proc-conf';
+
+const conf = (protect: boolean, suffix: string, delimiters: string): string =>
+  `<BucketProcessConfiguration><CompliedHost>Both</CompliedHost><SourceFileProtect>${protect ? 'Enabled' : 'Disabled'}</SourceFileProtect>` +
+  `<SourceFileProtectSuffix>${suffix}</SourceFileProtectSuffix><StyleDelimiters>${delimiters}</StyleDelimiters></BucketProcessConfiguration>`;
+
+describe('PutProcessConfiguration: style delimiters and source image protection', () => {
+  let srv: TestServer;
+  let c: OSS;
+  /** An anonymous GET of a key (path style), its query as given. */
+  const anon = (key: string, query = ''): Promise<Response> => fetch(`${srv.url}/${BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}${query}`);
+  const width = async (res: Response): Promise<number> => (await sharp(Buffer.from(await res.arrayBuffer())).metadata()).width ?? 0;
+  const putConf = (body: string): Promise<unknown> => rawBucketRequest(c, 'PUT', BUCKET, 'processConfiguration', body);
+
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(BUCKET, { acl: 'public-read' } as OSS.PutBucketOptions);
+    await srv.client().putBucket(`${BUCKET}-private`);
+    c = srv.client({ bucket: BUCKET });
+    const jpeg = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#3366CC' } }).jpeg().toBuffer();
+    await c.put('photo.jpg', jpeg);
+    await c.put('notes.txt', Buffer.from('plain text'));
+    await c.put('raw!nostyle', Buffer.from('a key with a delimiter'));
+    await rawBucketRequest(c, 'PUT', BUCKET, { style: '', styleName: 'thumb' }, '<Style><Content>image/resize,w_50</Content></Style>');
+    const priv = srv.client({ bucket: `${BUCKET}-private` });
+    await priv.put('pub.jpg', jpeg);
+    await priv.putACL('pub.jpg', 'public-read');
+    await rawBucketRequest(priv, 'PUT', `${BUCKET}-private`, { style: '', styleName: 'thumb' }, '<Style><Content>image/resize,w_50</Content></Style>');
+    await rawBucketRequest(priv, 'PUT', `${BUCKET}-private`, 'processConfiguration', conf(false, '', '!'));
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  test('without a configuration a delimiter is part of the key, and nothing is protected', async () => {
+    assert.equal((await anon('photo.jpg!thumb')).status, 404);
+    const plain = await anon('photo.jpg');
+    assert.equal(plain.status, 200);
+    assert.equal(await width(plain), 200);
+  });
+
+  test('a style after a configured delimiter is that style\'s processing of the key before it', async () => {
+    await putConf(conf(false, '', '!,-'));
+    for (const key of ['photo.jpg!thumb', 'photo.jpg-thumb']) {
+      const res = await anon(key);
+      assert.equal(res.status, 200, key);
+      assert.equal(res.headers.get('content-type'), 'image/jpeg');
+      assert.equal(await width(res), 50, key);
+    }
+    // Signed (ali-oss), the same.
+    const signed = await c.get('photo.jpg!thumb');
+    assert.equal((await sharp(signed.content as Buffer).metadata()).width, 50);
+    // A delimiter not configured, a name that is no style: the key as it is.
+    assert.equal((await anon('photo.jpg_thumb')).status, 404);
+    assert.equal(await (await anon('raw!nostyle')).text(), 'a key with a delimiter');
+    // Authorized as a read of the key before the delimiter: its public-read ACL in a private bucket.
+    const viaAcl = await fetch(`${srv.url}/${BUCKET}-private/pub.jpg!thumb`);
+    assert.equal(viaAcl.status, 200);
+    assert.equal(await width(viaAcl), 50);
+  });
+
+  test('source image protection: anonymous callers get protected images only through a style', async () => {
+    await putConf(conf(true, 'jpg,png', '!'));
+    const plain = await anon('photo.jpg');
+    assert.equal(plain.status, 403);
+    assert.equal(xmlText(await plain.text(), 'Code'), 'AccessDenied');
+    const processed = await anon('photo.jpg', '?x-oss-process=image/resize,w_10');
+    assert.equal(processed.status, 403);
+    const body = await processed.text();
+    assert.equal(xmlText(body, 'Code'), 'AccessDenied');
+    assert.equal(xmlText(body, 'EC'), '0040-00000031');
+    const styled = await anon('photo.jpg', '?x-oss-process=style/thumb');
+    assert.equal(styled.status, 200);
+    assert.equal(await width(styled), 50);
+    const delimited = await anon('photo.jpg!thumb');
+    assert.equal(delimited.status, 200);
+    assert.equal(await width(delimited), 50);
+    // Another extension is not protected; signed requests never are.
+    assert.equal(await (await anon('notes.txt')).text(), 'plain text');
+    assert.equal((await sharp((await c.get('photo.jpg')).content as Buffer).metadata()).width, 200);
+    assert.equal((await sharp((await c.get('photo.jpg', { process: 'image/resize,w_10' })).content as Buffer).metadata()).width, 10);
+    // `*` protects every key; turning protection off ends it at the next request.
+    await putConf(conf(true, '*', ''));
+    assert.equal((await anon('notes.txt')).status, 403);
+    await putConf(conf(false, 'jpg', ''));
+    assert.equal((await anon('photo.jpg')).status, 200);
+    assert.equal((await anon('notes.txt')).status, 200);
+  });
+});
