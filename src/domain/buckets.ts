@@ -1,4 +1,5 @@
 import { xmlCarries } from '../util/xml-chars.js';
+import { TRANSITION_KEEPS_BUCKET, transitionKeepsBucket } from './redundancy-transition.js';
 import { admitSmall } from './admission.js';
 import { isAccessPointAlias, unindexAccessPoints } from './access-point.js';
 import { unbindCnames } from './cname.js';
@@ -107,9 +108,11 @@ export class BucketService {
 
   async delete(name: string): Promise<void> {
     const before = await this.ctx.meta.getBucket(name);
-    const res = await this.ctx.meta.deleteBucket(name);
+    // A data redundancy transition not yet finished keeps the bucket (docs/stored-configurations.md).
+    const res = await this.ctx.meta.deleteBucket(name, TRANSITION_KEEPS_BUCKET);
     if (res === 'missing') throw new AppError('NoSuchBucket', undefined, { BucketName: name });
     if (res === 'not-empty') throw new AppError('BucketNotEmpty', undefined, { BucketName: name });
+    if (res === 'kept') throw transitionKeepsBucket(name);
     // Its access point aliases leave the store-wide index (docs/access-points.md).
     if (before !== null) await unindexAccessPoints(this.ctx.meta, before);
     // Its CNAMEs stop routing and may be bound elsewhere (docs/stored-configurations.md#cnames-implemented).

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, invalidArgument } from '../errors.js';
 import type { Bucket } from './model.js';
-import { incarnationOf } from '../store/meta/types.js';
+import { incarnationOf, type BucketKeep } from '../store/meta/types.js';
 import type { DomainContext } from './context.js';
 import { requireBucket } from './context.js';
 import { StoredConfigService, type Json } from './stored-configs.js';
@@ -99,6 +99,19 @@ export function viewOf(task: TransitionTask, bytesPerSecond: number): TaskView {
   const remainingHours = Math.ceil((total - done) / bytesPerSecond / 3600);
   return { task, percentage, remainingHours };
 }
+
+/**
+ * DeleteBucket's refusal while a task is Queueing or Processing (the cloud's EC 0015-00000304), decided in the store's
+ * transaction that would delete the bucket. A Finished task does not hold it. The code is not published: 409
+ * BucketDataRedundancyTransitionTaskStatusConflict, the conflict the task's own Delete answers [UNVERIFIED].
+ */
+export const TRANSITION_KEEPS_BUCKET: BucketKeep = {
+  config: `stored.${TRANSITION_CONFIG}`,
+  holds: (document) => tasksOf(JSON.parse(document) as Json).some((t) => t.status !== 'Finished'),
+};
+
+export const transitionKeepsBucket = (bucket: string): AppError =>
+  new AppError('BucketDataRedundancyTransitionTaskStatusConflict', 'The bucket has a data redundancy transition task that is not finished; it cannot be deleted until the task ends (a Queueing task may be deleted first).', { BucketName: bucket }, '0015-00000304');
 
 const TARGET = 'x-oss-target-redundancy-type';
 

@@ -222,6 +222,13 @@ export interface CapacityGuard {
   check(before: number, after: number): void;
 }
 
+/** A bucket configuration that keeps its bucket from being deleted while `holds` says so (MetadataStore.deleteBucket). */
+export interface BucketKeep {
+  /** The configuration's name in bucket_configs (e.g. `stored.redundancy-transition`). */
+  readonly config: string;
+  holds(document: string): boolean;
+}
+
 /** Metadata persistence. Async so a networked engine (PostgreSQL) fits the same interface. */
 export interface MetadataStore {
   // buckets
@@ -301,8 +308,11 @@ export interface MetadataStore {
    * nothing.
    */
   updateConfigEntry(bucket: string, collection: string, id: string, decide: ConfigEntryDecider, sameBucket?: BucketIncarnation): Promise<boolean>;
-  /** Deletes an empty bucket (and its configurations); refuses while objects, versions, delete markers or multipart uploads remain. */
-  deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
+  /**
+   * Deletes an empty bucket (and its configurations); refuses while objects, versions, delete markers or multipart uploads
+   * remain, and ('kept') while `keep` says the bucket's configuration of that name holds it, decided in the same transaction.
+   */
+  deleteBucket(name: string, keep?: BucketKeep): Promise<'deleted' | 'missing' | 'not-empty' | 'kept'>;
 
   // objects
   /** The current object. Read-only: an engine may hand the same record, bytes included, to every reader (frozen, and its bytes checked, only under ALUNITE_CHECK_READONLY=1). */

@@ -21,7 +21,7 @@ import type {
   RemovalGuard,
   VersionUpdater,
 } from '../types.js';
-import type { BucketIncarnation, BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
+import type { BucketIncarnation, BucketKeep, BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { isIncarnation, KEY_CHECK_DOC } from '../types.js';
 import { OBJECT_WORM_CONFIG, stampDefaultRule, type DefaultRuleText } from '../default-retention.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
@@ -545,13 +545,16 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     });
   }
 
-  async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
+  async deleteBucket(name: string, keep?: BucketKeep): Promise<'deleted' | 'missing' | 'not-empty' | 'kept'> {
     return this.writeBucket(async (c) => {
       const { rows } = await c.query('SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE', [name]);
       if (rows.length === 0) return { result: 'missing' as const, changed: false };
       const busy = await c.query(`SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $1) OR EXISTS (SELECT 1 FROM object_versions WHERE bucket = $1)
           OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $1) AS busy`, [name]);
       if ((busy.rows[0] as { busy: boolean }).busy) return { result: 'not-empty' as const, changed: false };
+      // Read under the bucket row's lock: a configuration write (which locks the row too) cannot slip in between.
+      const kept = keep === undefined ? null : await getConfigRow(c, name, keep.config);
+      if (kept !== null && keep!.holds(kept)) return { result: 'kept' as const, changed: false };
       await c.query('DELETE FROM bucket_configs WHERE bucket = $1', [name]);
       await c.query('DELETE FROM bucket_configs WHERE bucket >= $1 AND bucket < $2', collectionKeyRange(name));
       await c.query('DELETE FROM buckets WHERE name = $1', [name]);

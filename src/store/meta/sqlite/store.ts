@@ -5,7 +5,7 @@ import type {
   BucketConfigDecider, ConfigEntry, ConfigEntryDecider, BucketStatLine, BucketPatch, CompleteDecider, CompleteResult, DeleteOutcome, ListObjectsQuery, ListUploadsQuery, ListVersionsQuery,
   MetadataStore, NoncurrentCursor, ObjectDecider, ObjectWriteResult, RemovalGuard, VersionUpdater,
 } from '../types.js';
-import type { BucketIncarnation, BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
+import type { BucketIncarnation, BucketKeep, BucketListQuery, CapacityGuard, ObjectWriteOptions, ScanObjectsQuery } from '../types.js';
 import { isIncarnation, KEY_CHECK_DOC } from '../types.js';
 import {
   accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, toObject, toPart, toUpload, toVersion, withConfig,
@@ -395,10 +395,12 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     });
   }
 
-  async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
-    return this.writeBucket((): 'deleted' | 'missing' | 'not-empty' => {
+  async deleteBucket(name: string, keep?: BucketKeep): Promise<'deleted' | 'missing' | 'not-empty' | 'kept'> {
+    return this.writeBucket((): 'deleted' | 'missing' | 'not-empty' | 'kept' => {
       if (!this.stmts.getBucket.get(name)) return 'missing';
       if (this.stmts.anyObject.get(name) || this.stmts.anyVersion.get(name) || this.stmts.anyUpload.get(name)) return 'not-empty';
+      const kept = keep === undefined ? undefined : this.stmts.getConfig.get(name, keep.config)?.document;
+      if (kept !== undefined && keep!.holds(kept)) return 'kept';
       this.stmts.deleteConfigs.run(name);
       this.stmts.deleteCollections.run(...collectionKeyRange(name));
       this.stmts.deleteBucket.run(name);
