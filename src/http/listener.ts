@@ -746,7 +746,11 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     ? 'The request headers are larger than the server accepts (16 KiB in all).'
     : 'The request is not valid HTTP/1.1.';
   const requestId = newRequestId();
-  const response = ossErrorResponse(new AppError('InvalidRequest', message), requestId, '', 'GET');
+  // A HEAD's answer has no body: one after its head is garbage to the client ("Data after Connection: close"), so
+  // its error goes in x-oss-err as for any HEAD. node hands the bytes it failed on (rawPacket, the socket read
+  // holding them); when they do not begin with the request's line the method is unknown and the body is sent.
+  const method = isHeadRequest(err) ? 'HEAD' : 'GET';
+  const response = ossErrorResponse(new AppError('InvalidRequest', message), requestId, '', method);
   const body = Buffer.from(typeof response.body === 'string' ? response.body : '', 'utf8');
   const head = [
     `HTTP/1.1 ${response.status} Bad Request`,
@@ -757,6 +761,14 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     'Connection: close',
   ];
   socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
+}
+
+const HEAD_LINE = Buffer.from('HEAD ', 'latin1');
+
+/** Whether the bytes node's parser failed on begin with a HEAD request line. */
+function isHeadRequest(err: Error): boolean {
+  const raw = (err as Error & { rawPacket?: unknown }).rawPacket;
+  return Buffer.isBuffer(raw) && raw.length >= HEAD_LINE.length && raw.subarray(0, HEAD_LINE.length).equals(HEAD_LINE);
 }
 
 /**
