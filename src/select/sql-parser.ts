@@ -152,8 +152,11 @@ class Parser {
     return this.tokens[this.pos]!;
   }
 
+  /** The current token, then on to the next; the end token is never passed, so a read after it is the end again. */
   private next(): Token {
-    return this.tokens[this.pos++]!;
+    const tok = this.tokens[this.pos]!;
+    if (tok.t !== 'end') this.pos++;
+    return tok;
   }
 
   private isWord(word: string, tok: Token = this.peek()): boolean {
