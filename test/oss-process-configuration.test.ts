@@ -69,6 +69,22 @@ describe('PutProcessConfiguration: style delimiters and source image protection'
     assert.equal(await width(viaAcl), 50);
   });
 
+  test('on a bucket hosting a website, an anonymous `<key>!<style>` is the style too, and protection holds', async () => {
+    const site = `${BUCKET}-site`;
+    await srv.client().putBucket(site, { acl: 'public-read' } as OSS.PutBucketOptions);
+    const sc = srv.client({ bucket: site });
+    await sc.putBucketWebsite(site, { index: 'index.html' });
+    await sc.put('index.html', Buffer.from('<p>home</p>'));
+    await sc.put('photo.jpg', (await c.get('photo.jpg')).content as Buffer);
+    await rawBucketRequest(sc, 'PUT', site, { style: '', styleName: 'thumb' }, '<Style><Content>image/resize,w_50</Content></Style>');
+    await rawBucketRequest(sc, 'PUT', site, 'processConfiguration', conf(true, 'jpg', '!'));
+    const styled = await fetch(`${srv.url}/${site}/photo.jpg!thumb`);
+    assert.equal(styled.status, 200);
+    assert.equal(await width(styled), 50);
+    assert.equal((await fetch(`${srv.url}/${site}/photo.jpg`)).status, 403);
+    assert.equal(await (await fetch(`${srv.url}/${site}/`)).text(), '<p>home</p>');
+  });
+
   test('source image protection: anonymous callers get protected images only through a style', async () => {
     await putConf(conf(true, 'jpg,png', '!'));
     const plain = await anon('photo.jpg');

@@ -332,7 +332,8 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
       if (site !== null) {
         const bucket = op.bucket!;
         response = await serveWebsite(site, {
-          key: address.key ?? '',
+          // The key read: `<key>` of a `<key>!<style>` request (styleByDelimiter above), else the one addressed.
+          key: op.key ?? address.key ?? '',
           headers,
           rawQuery,
           origin: { protocol: facts.secureTransport ? 'https' : 'http', host: headers.host ?? '', bucketPath: address.style === 'path' ? `/${bucket}/` : '/' },
