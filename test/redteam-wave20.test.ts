@@ -12,6 +12,16 @@
 //   is counted as a read's answer is, and past the bound its message is cut as OSS error documents cut their echoes
 //   (8 Ki characters, `…[N more characters]`): the client still gets SignatureDoesNotMatch and the string's start
 //   (rpc/dispatch.ts; docs/limits.md).
+// - The condition keys of a request through an access point's alias (oss:DataAccessPointArn, oss:DataAccessPointAccount,
+//   oss:AccessPointNetworkOrigin) were in the context of every check of the request, while the access point's policy
+//   is asked only about its own bucket. A CopyObject or UploadPartCopy sent through the alias names its source by
+//   the bucket's name, so the source's check carried the keys of an access point it never went through: a bucket
+//   whose policy delegates to the account's access points (`StringEquals oss:DataAccessPointAccount <uid>`, S3's
+//   documented pattern) was read by anyone one access point of another bucket admits, past its own access points'
+//   policies (200 and the object copied where the caller reads it). Now a check on another bucket is decided without
+//   them (authz/authorize.ts contextFor, authz/access-point.ts withoutAccessPointKeys; docs/access-points.md).
+//   Severity MEDIUM (privilege escalation across buckets; needs that delegation pattern). A save-as
+//   (ProcessObjectSave) is refused through an alias altogether (400 InvalidRequest), so it was no way in.
 //
 // Tried and held:
 // - Bucket common headers: a Key that is no HTTP token (`bad name`, `a:b`, `ä`, U+0100) is 400 at Put, never a 500
@@ -43,7 +53,9 @@ import { HELD_ANSWERS, heldAnswerBytes } from '../src/http/held-answers.js';
 import { ERROR_ECHO_LIMITS } from '../src/oss/error-response.js';
 import { eventually } from './helpers/eventually.js';
 import { parseErrorXml, rawRequest, type RawResponse } from './helpers/raw-http.js';
-import { AK, startTestServer, type TestServer } from './helpers/server.js';
+import { Ram, policyDoc, type RamUserHandle } from './helpers/ram.js';
+import { signedRequest } from './helpers/signed.js';
+import { ACCOUNT_ID, AK, startTestServer, type TestServer } from './helpers/server.js';
 
 describe('redteam wave 20: POP error answers that quote the request wait for their clients within the held-answers bound', () => {
   let srv: TestServer;
@@ -96,5 +108,72 @@ describe('redteam wave 20: POP error answers that quote the request wait for the
       Object.assign(HELD_ANSWERS, saved);
     }
     assert.equal(heldAnswerBytes(), 0, 'nothing left counted');
+  });
+});
+
+describe('redteam wave 20: an access point\'s condition keys describe the way into its own bucket only', () => {
+  let srv: TestServer;
+  let user: RamUserHandle;
+  let alias = '';
+  const FRONT = 'w20-front';
+  const VAULT = 'w20-vault';
+  const AP = 'w20-front-ap';
+  const apArn = `acs:oss:cn-hangzhou:${ACCOUNT_ID}:accesspoint/${AP}`;
+  const asUser = (method: string, bucket: string, key: string, query: Array<[string, string]> = [], opts: { body?: string | Buffer; headers?: Record<string, string> } = {}) =>
+    signedRequest(srv.port, method, bucket, key, query, { ...opts, creds: [user.accessKeyId, user.accessKeySecret] });
+
+  before(async () => {
+    srv = await startTestServer();
+    user = await new Ram(srv).user('w20-ap-user');
+    const root = srv.client();
+    for (const bucket of [FRONT, VAULT]) {
+      await root.putBucket(bucket);
+      // Each bucket delegates to the account's access points (as S3's s3:DataAccessPointAccount pattern does): the user
+      // may reach it only through one, whose own policy then decides.
+      await root.putBucketPolicy(bucket, JSON.parse(policyDoc({
+        Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Principal: [user.userId], Resource: [`acs:oss:*:*:${bucket}/*`],
+        Condition: { StringEquals: { 'oss:DataAccessPointAccount': ACCOUNT_ID } },
+      })));
+    }
+    await srv.client({ bucket: VAULT }).put('secret.txt', Buffer.from('the vault\'s secret'));
+    const created = await signedRequest(srv.port, 'PUT', FRONT, null, [['accessPoint', '']], {
+      body: `<CreateAccessPointConfiguration><AccessPointName>${AP}</AccessPointName><NetworkOrigin>internet</NetworkOrigin></CreateAccessPointConfiguration>`,
+    });
+    assert.equal(created.status, 200, created.text);
+    alias = /<Alias>([^<]+)<\/Alias>/.exec(created.text)![1]!;
+    // The front access point lets the user read and write uploads/ of the front bucket, nothing else.
+    const policy = await signedRequest(srv.port, 'PUT', FRONT, null, [['accessPointPolicy', '']], {
+      headers: { 'x-oss-access-point-name': AP },
+      body: policyDoc({ Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Principal: [user.userId], Resource: [`${apArn}/object/uploads/*`] }),
+    });
+    assert.equal(policy.status, 200, policy.text);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('the delegation holds: the user reaches uploads/ through the access point, neither bucket by its name', async () => {
+    assert.equal((await asUser('PUT', alias, 'uploads/own.txt', [], { body: 'mine' })).status, 200);
+    assert.equal((await asUser('GET', alias, 'uploads/own.txt')).text, 'mine');
+    assert.equal((await asUser('GET', FRONT, 'uploads/own.txt')).err?.Code, 'AccessDenied');
+    assert.equal((await asUser('GET', VAULT, 'secret.txt')).err?.Code, 'AccessDenied');
+  });
+
+  it('a copy through the front access point does not read the vault: its source was not reached through any access point', async () => {
+    // Before: the source's check carried the front access point's keys, so the vault's delegation allowed it, and the
+    // access point's policy is not asked about another bucket: 200 and the secret copied where the user reads it.
+    const copied = await asUser('PUT', alias, 'uploads/loot.txt', [], { headers: { 'x-oss-copy-source': `/${VAULT}/secret.txt` } });
+    assert.equal(copied.status, 403, copied.text.slice(0, 300));
+    assert.equal(copied.err?.Code, 'AccessDenied');
+    assert.equal((await asUser('GET', alias, 'uploads/loot.txt')).err?.Code, 'NoSuchKey');
+  });
+
+  it('nor does an UploadPartCopy through it', async () => {
+    const init = await asUser('POST', alias, 'uploads/parts.bin', [['uploads', '']]);
+    assert.equal(init.status, 200, init.text.slice(0, 300));
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(init.text)![1]!;
+    const part = await asUser('PUT', alias, 'uploads/parts.bin', [['partNumber', '1'], ['uploadId', uploadId]], { headers: { 'x-oss-copy-source': `/${VAULT}/secret.txt` } });
+    assert.equal(part.status, 403, part.text.slice(0, 300));
+    assert.equal(part.err?.Code, 'AccessDenied');
   });
 });

@@ -31,6 +31,17 @@ export function accessPointConditionKeys(ap: AccessPointView): Record<string, st
   };
 }
 
+/**
+ * `ctx` without an access point's keys, for a check on another bucket than the access point's (a copy's source): the
+ * request did not reach that bucket through any access point. With them, a bucket policy delegating its access to the
+ * account's access points (`oss:DataAccessPointAccount`) allowed a CopyObject or UploadPartCopy sent through another
+ * bucket's access point to read it, and that access point's policy is never asked about another bucket.
+ */
+export function withoutAccessPointKeys(ctx: ConditionContext): ConditionContext {
+  const { 'oss:DataAccessPointArn': _arn, 'oss:DataAccessPointAccount': _account, 'oss:AccessPointNetworkOrigin': _origin, ...rest } = ctx;
+  return rest;
+}
+
 // The policy as evaluated (without its public statements while the access point blocks public access), compiled
 // once per view. Views are per stored bucket record (domain/access-point.ts accessPointsOf), so a Put or Delete
 // of the policy, made by this process or another sharing the store, gives a new record, new views and a fresh

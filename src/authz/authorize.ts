@@ -10,7 +10,7 @@ import { ossConditionContext, type RequestFacts } from './context.js';
 import type { AuthzOutcome, AuthzTrace } from './outcome.js';
 import { policyCaller } from './caller.js';
 import { bucketRuleRefusal } from './bucket-rules.js';
-import { accessPointRefusal, evaluatedPolicyOf } from './access-point.js';
+import { accessPointRefusal, evaluatedPolicyOf, withoutAccessPointKeys } from './access-point.js';
 import { effectiveAcl, policyForEvaluation } from '../domain/access-rules.js';
 import { readConfig } from '../domain/bucket-config.js';
 import { agenticStatusOf } from '../domain/agentic-buckets.js';
@@ -107,8 +107,14 @@ export async function authorize(
   const sessionPolicy = sessionPolicyOf(principal);
   // Condition keys are built only if some policy could read them (most requests have none to apply).
   let context: ConditionContext | undefined;
-  const contextFor = (bucketPolicy: CompiledPolicy | null): ConditionContext | undefined =>
-    identityPolicies.length > 0 || sessionPolicy !== null || bucketPolicy !== null || facts.accessPoint !== undefined ? (context ??= ossConditionContext(op, facts)) : undefined;
+  let contextElsewhere: ConditionContext | undefined;
+  const contextFor = (bucketPolicy: CompiledPolicy | null, bucketName: string | null): ConditionContext | undefined => {
+    if (identityPolicies.length === 0 && sessionPolicy === null && bucketPolicy === null && facts.accessPoint === undefined) return undefined;
+    context ??= ossConditionContext(op, facts);
+    // An access point's keys describe the way into its own bucket; a check on another did not come through one.
+    if (facts.accessPoint === undefined || bucketName === facts.accessPoint.bucket) return context;
+    return (contextElsewhere ??= withoutAccessPointKeys(context));
+  };
   let tagged: Map<string, Promise<TagHolder | null>> | undefined;
   // One bound on pattern matching for all the checks (policy/glob.ts): 1,000 keys of a DeleteMultipleObjects
   // against a policy of hundreds of wildcards held the event loop for seconds.
@@ -127,7 +133,7 @@ export async function authorize(
         identityPolicies,
         sessionPolicy,
         check: { action: check.action, resource: kmsKeyArn(bucket.region, bucket.ownerAccountId, keyId), acl: 'none', isObject: false },
-        context: contextFor(null),
+        context: contextFor(null, bucket.name),
         meter,
       };
       const decided = authorizeOss(input);
@@ -148,7 +154,7 @@ export async function authorize(
         identityPolicies,
         sessionPolicy,
         check: { action: 'ram:PassRole', resource: ramRoleArn(role.accountId, role.roleName), acl: 'none', isObject: false },
-        context: contextFor(null),
+        context: contextFor(null, null),
         meter,
       };
       const decision = authorizeOss(input);
@@ -250,7 +256,7 @@ function decideCheck(
   bucket: Bucket | null,
   identityPolicies: readonly CompiledPolicy[],
   sessionPolicy: CompiledPolicy | null,
-  contextFor: (bucketPolicy: CompiledPolicy | null) => ConditionContext | undefined,
+  contextFor: (bucketPolicy: CompiledPolicy | null, bucketName: string | null) => ConditionContext | undefined,
   deps: AuthzDeps,
   facts: RequestFacts,
   meter: MatchMeter,
@@ -264,7 +270,7 @@ function decideCheck(
       identityPolicies,
       sessionPolicy,
       check: { action: check.action, resource, acl: 'none', isObject: false },
-      context: contextFor(null),
+      context: contextFor(null, check.bucket),
       meter,
     };
     return { input, decision: authorizeOss(input) };
@@ -313,7 +319,7 @@ function decideCheck(
     bucketPolicy,
     check: { action: check.action, resource, acl: check.acl, isObject: check.key !== null },
     effectiveAcl: effectiveAcl(bucket, bucket.acl),
-    context: contextFor(bucketPolicy),
+    context: contextFor(bucketPolicy, bucket.name),
     meter,
   };
   // oss:BucketTag/<key> and oss:ExistingObjectTag/<key> are read from the bucket and the object, only when a
