@@ -9,7 +9,7 @@
 //   (DoesBucketExistTest); a V1 request there was served.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { encodeKey, errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { sdkSignedRequest } from './helpers/signed.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
@@ -86,6 +86,112 @@ describe('the SDK test suites, eleventh reading: the C++ SDK ObjectBasicOperatio
       assert.equal(h.status, 404);
       assert.equal(String(h.headers['x-oss-request-id']).length, 24);
     }
+  });
+});
+
+describe('the SDK test suites, eleventh reading: the rest of ObjectBasicOperationTest', () => {
+  const LB = 'cpp-sdk-objectbasicoperation';
+  before(async () => {
+    await srv.client().putBucket(LB);
+  });
+
+  it('ListObjectsWithPrefixTest, ListObjectsWithDelimiterTest, ListObjectsV2Test: paging, common prefixes, start-after, fetch-owner, encoding-type', async () => {
+    for (let i = 0; i < 5; i++) await send({ method: 'PUT', bucket: LB, key: `ListObjectsWithPrefixTest-${i}`, body: 'x'.repeat(100) });
+    let marker = '';
+    let total = 0;
+    for (;;) {
+      const l = (await send({ method: 'GET', bucket: LB, query: [['prefix', 'ListObjectsWithPrefixTest'], ['max-keys', '2'], ['marker', marker]] })).text;
+      total += (l.match(/<Contents>/g) ?? []).length;
+      if (!/<IsTruncated>true<\/IsTruncated>/.test(l)) break;
+      marker = /<NextMarker>([^<]*)</.exec(l)![1]!;
+    }
+    assert.equal(total, 5);
+    for (const f of ['a', 'b']) for (let i = 0; i < 2; i++) await send({ method: 'PUT', bucket: LB, key: `ListObjectsWithDelimiterTest-${f}folder/${i}-empty.txt`, body: '' });
+    const delim = (await send({ method: 'GET', bucket: LB, query: [['prefix', 'ListObjectsWithDelimiterTest'], ['delimiter', '/']] })).text;
+    assert.equal((delim.match(/<CommonPrefixes>/g) ?? []).length, 2);
+    const keys = Array.from({ length: 10 }, (_, i) => `folder/ListAllObjectsV2Test-${i}`);
+    for (const k of keys) await send({ method: 'PUT', bucket: LB, key: k, body: 'x'.repeat(100) });
+    let token = '';
+    total = 0;
+    for (;;) {
+      const q: Array<[string, string]> = [['list-type', '2'], ['prefix', 'folder'], ['max-keys', '2']];
+      if (token !== '') q.push(['continuation-token', token]);
+      const l = (await send({ method: 'GET', bucket: LB, query: q })).text;
+      assert.match(l, /<KeyCount>2<\/KeyCount>/);
+      assert.match(l, /<MaxKeys>2<\/MaxKeys>/);
+      assert.match(l, /<Prefix>folder<\/Prefix>/);
+      total += (l.match(/<Contents>/g) ?? []).length;
+      if (!/<IsTruncated>true<\/IsTruncated>/.test(l)) break;
+      token = /<NextContinuationToken>([^<]*)</.exec(l)![1]!;
+    }
+    assert.equal(total, 10);
+    const after = (await send({ method: 'GET', bucket: LB, query: [['list-type', '2'], ['prefix', 'folder'], ['start-after', keys[3]!]] })).text;
+    assert.match(after, /<KeyCount>6<\/KeyCount>/);
+    assert.ok(after.indexOf(`<Key>${keys[4]}</Key>`) > 0 && !after.includes('<Owner>'), after);
+    const owner = (await send({ method: 'GET', bucket: LB, query: [['list-type', '2'], ['prefix', 'folder'], ['start-after', keys[4]!], ['fetch-owner', 'true']] })).text;
+    assert.match(owner, /<KeyCount>5<\/KeyCount>/);
+    assert.match(owner, /<Owner><ID>\d+<\/ID><DisplayName>\d+<\/DisplayName><\/Owner>/);
+    const enc = (await send({ method: 'GET', bucket: LB, query: [['list-type', '2'], ['prefix', 'folder/ListAllObjectsV2Test'], ['start-after', keys[5]!], ['encoding-type', 'url']] })).text;
+    assert.match(enc, /<EncodingType>url<\/EncodingType>/);
+    assert.match(enc, /<KeyCount>4<\/KeyCount>/);
+    assert.match(enc, /<Prefix>folder%2FListAllObjectsV2Test<\/Prefix>/);
+  });
+
+  it('GetObject*ETag*/ModifiedSince/UnmodifiedSince/ResponseHeaders tests: conditions and response-content-type', async () => {
+    const put = await send({ method: 'PUT', bucket: LB, key: 'cond', body: 'x'.repeat(100) });
+    const etag = String(put.headers.etag);
+    const get = (headers: Record<string, string>, query: Array<[string, string]> = []) => send({ method: 'GET', bucket: LB, key: 'cond', headers, query });
+    const gmt = (s: number) => new Date(Date.now() + s * 1000).toUTCString();
+    // The SDK joins several ETags with ", " into one header.
+    assert.equal((await get({ 'if-match': `"invalidETag", ${etag}` })).status, 200);
+    assert.equal((await get({ 'if-match': '"Dummy1", "Dummy2"' })).err?.Code, 'PreconditionFailed');
+    assert.equal((await get({ 'if-none-match': '"Dummy1", "Dummy2"' })).status, 200);
+    assert.equal((await get({ 'if-none-match': etag })).status, 304);
+    assert.equal((await get({ 'if-modified-since': gmt(-10) })).status, 200);
+    assert.equal((await get({ 'if-modified-since': gmt(100) })).status, 304);
+    assert.equal((await get({ 'if-unmodified-since': gmt(100) })).status, 200);
+    assert.equal((await get({ 'if-unmodified-since': gmt(-10) })).err?.Code, 'PreconditionFailed');
+    assert.equal((await get({})).headers['content-type'], 'application/octet-stream');
+    assert.equal((await get({}, [['response-content-type', 'test/haah']])).headers['content-type'], 'test/haah');
+  });
+
+  it('PutObjectFullSettingsTest: Cache-Control, a UTF-8 Content-Disposition, Content-Encoding, Content-MD5 and user metadata read back by HEAD', async () => {
+    const disposition = `attachment;filename*=utf-8''${encodeURIComponent('abc测试123.zip')}`;
+    const body = Buffer.alloc(1024, 3);
+    const md5 = (await import('node:crypto')).createHash('md5').update(body).digest('base64');
+    const put = await send({ method: 'PUT', bucket: LB, key: 'PutObjectFullSettingsTest/attachement_test.data', body, headers: {
+      'cache-control': 'no-cache', 'content-disposition': disposition, 'content-encoding': 'gzip', 'content-md5': md5,
+      'x-oss-meta-mykey1': 'MyValue1', 'x-oss-meta-mykey2': 'MyValue2',
+    } });
+    assert.equal(put.status, 200, put.text);
+    const h = await send({ method: 'HEAD', bucket: LB, key: 'PutObjectFullSettingsTest/attachement_test.data' });
+    assert.equal(h.headers['cache-control'], 'no-cache');
+    assert.equal(h.headers['content-disposition'], disposition);
+    assert.equal(h.headers['content-encoding'], 'gzip');
+    assert.equal(h.headers['x-oss-meta-mykey1'], 'MyValue1');
+    assert.equal(h.headers['x-oss-meta-mykey2'], 'MyValue2');
+  });
+
+  it('DeleteObjectsByStepTest, DeleteObjectsWithEncodingTypeTest, DeleteObjectsWithSpecialCharsTest', async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => `DeleteObjectsByStepTest${i}.txt`);
+    for (const k of keys) await send({ method: 'PUT', bucket: LB, key: k, body: 'x' });
+    const del = (list: string[], encodingType?: string) => {
+      const body = `<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>false</Quiet>${list.map((k) => `<Object><Key>${k.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</Key></Object>`).join('')}</Delete>`;
+      const md5 = createHash('md5').update(body).digest('base64');
+      return send({ method: 'POST', bucket: LB, query: encodingType === undefined ? [['delete', '']] : [['delete', ''], ['encoding-type', encodingType]], body, headers: { 'content-md5': md5, 'content-type': 'application/xml' } });
+    };
+    assert.equal(((await del(keys.slice(0, 2))).text.match(/<Deleted>/g) ?? []).length, 2);
+    assert.equal(((await del(keys.slice(2, 5))).text.match(/<Deleted>/g) ?? []).length, 3);
+    assert.equal(((await del(keys.slice(5), 'url')).text.match(/<Deleted>/g) ?? []).length, 5);
+    assert.doesNotMatch((await send({ method: 'GET', bucket: LB, query: [['prefix', 'DeleteObjectsByStepTest']] })).text, /<Contents>/);
+    let special = 'bswodnvsttpqvnzwsgifetwe\n\n\t@#$!\t<!@#$%^&*()-=';
+    for (let i = 1; i < 0x1f; i++) special += String.fromCharCode(i);
+    special += '--';
+    assert.equal((await send({ method: 'PUT', bucket: LB, key: special, body: 'x' })).status, 200);
+    const r = await del([special]);
+    assert.equal(r.status, 200, r.text);
+    assert.equal((r.text.match(/<Deleted>/g) ?? []).length, 1);
+    assert.equal((await send({ method: 'HEAD', bucket: LB, key: special })).status, 404);
   });
 });
 
