@@ -39,7 +39,7 @@ async function dateSlotSigned(r: { method: string; bucket: string; key: string |
   const lines = stringToSign.split('\n');
   lines[3] = r.slot ?? headers.date!;
   headers.authorization = `OSS ${AK}:${createHmac('sha1', SECRET).update(lines.join('\n'), 'utf8').digest('base64')}`;
-  const virtual = r.host !== undefined;
+  const virtual = r.host?.startsWith(`${r.bucket}.`) === true;
   const qs = query.length === 0 ? '' : `?${query.map(([k, v]) => (v === '' ? k : `${k}=${encodeURIComponent(v)}`)).join('&')}`;
   const path = `${virtual ? '' : `/${r.bucket}`}/${r.key === null ? '' : encodeKey(r.key)}${qs}`;
   const res = await rawRequest(srv.port, { method: r.method, path, headers, body: r.body });
@@ -209,6 +209,12 @@ describe('the SDK test suites, eleventh reading: a bucket addressed through anot
       assert.equal(r.err?.Bucket, B);
       assert.equal(r.err?.Endpoint, 'oss-cn-hangzhou.aliyuncs.com');
     }
+    // Path style on that endpoint, and an anonymous request, the same.
+    const path = await dateSlotSigned({ method: 'GET', bucket: B, key: null, query: [['acl', '']], host: 'oss-cn-shenzhen.aliyuncs.com', headers: { date } });
+    assert.equal(path.err?.Endpoint, 'oss-cn-hangzhou.aliyuncs.com');
+    const anon = await rawRequest(srv.port, { method: 'GET', path: '/k', headers: { host: `${B}.oss-cn-shenzhen.aliyuncs.com` } });
+    assert.equal(anon.status, 403);
+    assert.equal(errorOf(anon)?.Endpoint, 'oss-cn-hangzhou.aliyuncs.com');
     // Its own region's endpoint (and this server's own address) serve it.
     for (const host of [`${B}.oss-cn-hangzhou.aliyuncs.com`, `${B}.oss-cn-hangzhou-internal.aliyuncs.com`]) {
       const r = await dateSlotSigned({ method: 'GET', bucket: B, key: null, query: [['acl', '']], host, headers: { date } });
