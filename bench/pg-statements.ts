@@ -1,6 +1,6 @@
 /**
  * What one small request costs PostgreSQL, per build: round trips (counted on the wire by a proxy in front of the
- * server, bench/pg-round-trips.ts), statements sent and run by triggers, their execution time (pg_stat_statements),
+ * server, test/helpers/pg-round-trips.ts), statements sent and run by triggers, their execution time (pg_stat_statements),
  * PostgreSQL's CPU and Alunite's, per 4 KiB PUT, HEAD, GET and DELETE (of the keys just written), then DELETE of
  * missing keys. Counts are exact however busy the machine is; CPU figures carry its load, so the builds take turns,
  * phase by phase, round by round.
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Target, type BenchRequest } from './client.js';
-import { roundTripProxy, type RoundTripProxy } from './pg-round-trips.js';
+import { roundTripProxy, type RoundTripProxy } from '../test/helpers/pg-round-trips.js';
 import { postmasterOf, treeCpuSeconds } from './postgres.js';
 import { cpuSeconds, positiveArg, startProcess, type ServerProcess } from './proc.js';
 
@@ -34,6 +34,8 @@ const request = (op: Op, i: number): BenchRequest => {
 
 interface Tally {
   n: number;
+  /** Wall seconds the phases took (ops/s: n / seconds; the machine's load moves it). */
+  seconds: number;
   roundTrips: number;
   alunite: number;
   postgres: number;
@@ -112,15 +114,18 @@ async function main(): Promise<void> {
           b.proxy.reset();
           const a0 = cpuSeconds(b.server.pid);
           const p0 = pgCpu();
+          const t0 = process.hrtime.bigint();
           await run(b, op, r * per, per, concurrency);
+          const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
           const alunite = cpuSeconds(b.server.pid) - a0;
           const postgres = pgCpu() - p0;
           const { rows } = await admin.query<{ toplevel: boolean; calls: string; ms: number }>(
             'SELECT toplevel, sum(calls)::text AS calls, sum(total_exec_time) AS ms FROM pg_stat_statements WHERE dbid = $1 GROUP BY toplevel',
             [b.oid],
           );
-          const t = b.tally.get(op) ?? { n: 0, roundTrips: 0, alunite: 0, postgres: 0, sent: 0, nested: 0, execMs: 0 };
+          const t = b.tally.get(op) ?? { n: 0, seconds: 0, roundTrips: 0, alunite: 0, postgres: 0, sent: 0, nested: 0, execMs: 0 };
           t.n += per;
+          t.seconds += seconds;
           t.roundTrips += b.proxy.counts().roundTrips;
           t.alunite += alunite;
           t.postgres += postgres;
@@ -141,7 +146,7 @@ async function main(): Promise<void> {
         const us = (s: number): string => (Number.isNaN(s) ? '?' : ((s * 1e6) / t.n).toFixed(0));
         process.stdout.write(
           `${op.padEnd(14)} ${b.root}: round trips ${(t.roundTrips / t.n).toFixed(2)}, statements sent ${(t.sent / t.n).toFixed(2)}, run by triggers ${(t.nested / t.n).toFixed(2)}, ` +
-            `execution ${((t.execMs * 1000) / t.n).toFixed(0)} µs, PostgreSQL CPU ${us(t.postgres)} µs, Alunite CPU ${us(t.alunite)} µs\n`,
+            `execution ${((t.execMs * 1000) / t.n).toFixed(0)} µs, PostgreSQL CPU ${us(t.postgres)} µs, Alunite CPU ${us(t.alunite)} µs, ${(t.n / t.seconds).toFixed(0)} ops/s\n`,
         );
       }
     }

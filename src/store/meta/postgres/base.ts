@@ -24,6 +24,17 @@ const types = {
     oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+/** Whether a transaction's COMMIT went out with its last write (writeAndCommit). */
+interface TxState {
+  committed: boolean;
+}
+
+/**
+ * Thrown by a transaction's function after writeAndCommit when its write changed nothing and the decision must be
+ * taken again (an insert that met a row another transaction committed meanwhile): `tx` runs it again.
+ */
+export const RERUN = new Error('transaction to run again');
+
 /** SQLSTATEs after which the whole transaction may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
@@ -50,6 +61,9 @@ export abstract class PgBase {
       max: opts.poolSize ?? 20,
       application_name: 'alunite',
       connectionTimeoutMillis: 10_000,
+      // A query is written without waiting for the answers of those before it on the connection: a transaction's
+      // BEGIN travels with its first statement, and COMMIT with its last write (writeAndCommit), one round trip each.
+      pipeline: true,
       ...(opts.durable === false ? { options: '-c synchronous_commit=off' } : {}),
       types,
     });
@@ -80,16 +94,23 @@ export abstract class PgBase {
   /**
    * Runs `fn` in a READ COMMITTED transaction on one pooled connection; rolls back if it throws. Row locks
    * (SELECT … FOR UPDATE) and ON CONFLICT make conditional writes atomic; a deadlock or serialization
-   * failure reruns the whole function (the deciders it calls are pure).
+   * failure reruns the whole function (the deciders it calls are pure). BEGIN is not waited for: the connection
+   * is pipelined, so it goes out with `fn`'s first statement, which the server runs after it.
    */
   protected async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.connect();
       let broken: Error | undefined;
+      const begin = c.query('BEGIN');
+      // Observed below. BEGIN fails only with its connection, and everything behind it with it: the server refuses
+      // it only inside a failed transaction, which a connection back in the pool is never in.
+      begin.catch(() => undefined);
+      const state: TxState = { committed: false };
+      this.txStates.set(c, state);
       try {
-        await c.query('BEGIN');
         const value = await fn(c);
-        await this.commit(c);
+        await begin;
+        if (!state.committed) await this.commit(c);
         return value;
       } catch (err) {
         if (commitMayHaveLanded(err)) {
@@ -97,18 +118,55 @@ export abstract class PgBase {
           broken = err as Error;
           throw err;
         }
-        await c.query('ROLLBACK').catch((e: Error) => {
+        await begin.catch((e: Error) => {
           broken = e;
         });
+        // After writeAndCommit the transaction has ended either way (a failed write's COMMIT is a ROLLBACK).
+        if (!state.committed) {
+          await c.query('ROLLBACK').catch((e: Error) => {
+            broken = e;
+          });
+        }
+        if (attempt < 5 && err === RERUN) continue;
         const code = (err as { code?: string }).code;
         if (attempt < 5 && code !== undefined && RETRYABLE.has(code)) continue;
         // 53100 disk_full: the database server's disk; the client gets the same answer as for ours.
         if (code === '53100') throw diskFullError();
         throw err;
       } finally {
+        this.txStates.delete(c);
         c.release(broken);
       }
     }
+  }
+
+  private readonly txStates = new WeakMap<pg.PoolClient, TxState>();
+
+  /**
+   * Sends the transaction's last statement with COMMIT right behind it: one round trip for both (the connection is
+   * pipelined). Nothing may follow it in the transaction. When the statement fails the server ends the transaction
+   * with that COMMIT as a ROLLBACK; when the connection is lost meanwhile the outcome is unknown (commit()).
+   * `fn` may throw RERUN after it (its write changed nothing): `tx` then runs the whole function again.
+   */
+  protected async writeAndCommit<R extends pg.QueryResultRow>(c: pg.PoolClient, q: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+    const state = this.txStates.get(c);
+    if (state === undefined || state.committed) throw new Error('writeAndCommit outside a transaction');
+    state.committed = true;
+    const write = c.query<R>(q);
+    const commit = this.commit(c);
+    commit.catch(() => undefined); // observed below, after the write's outcome
+    let result: pg.QueryResult<R>;
+    try {
+      result = await write;
+    } catch (err) {
+      await commit.catch(() => undefined);
+      // Reported by the server: the statement failed, so the COMMIT behind it rolled back. Else (no SQLSTATE: the
+      // connection was lost) the COMMIT may or may not have reached the server.
+      if (typeof (err as { code?: unknown }).code === 'string') throw err;
+      throw commitOutcomeUnknown(err as Error);
+    }
+    await commit;
+    return result;
   }
 
   /**

@@ -25,7 +25,7 @@ import type { BucketIncarnation, BucketKeep, BucketListQuery, CapacityGuard, Obj
 import { isIncarnation, KEY_CHECK_DOC } from '../types.js';
 import { OBJECT_WORM_CONFIG, stampDefaultRule, type DefaultRuleText } from '../default-retention.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
-import { PgBase, type PostgresStoreOptions, type Queryable } from './base.js';
+import { PgBase, RERUN, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
 import {
   accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, withConfig, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
@@ -575,18 +575,22 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * (ON CONFLICT DO NOTHING inserts nothing): then read it, locked, and decide again.
    */
   private async decideObject(
-    c: Queryable, bucket: string, key: Buffer, decide: (current: ObjectRecord | null) => ObjectRecord, locked?: ObjectRecord | null,
+    c: pg.PoolClient, bucket: string, key: Buffer, decide: (current: ObjectRecord | null) => ObjectRecord, locked?: ObjectRecord | null, last = false,
   ): Promise<ObjectWriteResult> {
-    // `locked`: the row as the caller already read it FOR UPDATE (null: none), saving the first read.
+    // `locked`: the row as the caller already read it FOR UPDATE (null: none), saving the first read. `last`: the
+    // write ends the transaction, sent with its COMMIT (writeAndCommit).
+    const write = (q: pg.QueryConfig): Promise<pg.QueryResult> => (last ? this.writeAndCommit(c, q) : c.query(q));
     for (let first = locked; ; first = undefined) {
       const current = first !== undefined ? first : await this.lockedRow(c, bucket, key);
       const record = decide(current);
       if (current) {
-        await c.query({ name: 'update-object', text: SQL.updateObject, values: [bucket, key, ...objectValues(record)] });
+        await write({ name: 'update-object', text: SQL.updateObject, values: [bucket, key, ...objectValues(record)] });
         return { record, replaced: current };
       }
-      const ins = await c.query({ name: 'insert-object', text: SQL.insertObject, values: [bucket, key, ...objectValues(record)] });
+      const ins = await write({ name: 'insert-object', text: SQL.insertObject, values: [bucket, key, ...objectValues(record)] });
       if (ins.rowCount === 1) return { record, replaced: null };
+      // Committed with nothing written: decide again in a new transaction, against the row that won.
+      if (last) throw RERUN;
     }
   }
 
@@ -604,7 +608,8 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
         const { rows } = await c.query<KeptRow & ObjectRow>({ name: 'keep-bucket-lock-object', text: SQL.keepBucketLockObject, values: [bucket, k] });
         const state = keptState(rows[0], bucket, opts.sameBucket);
         const locked = rows[0]!.versioning === null ? (rows[0]!.key === null ? null : toObject(rows[0]!)) : undefined;
-        return this.writeCurrent(c, bucket, k, state, decide, opts, locked);
+        // Unversioned, the object's write is the transaction's last statement: it goes with the COMMIT.
+        return this.writeCurrent(c, bucket, k, state, decide, opts, locked, true);
       }
       const state = await this.keepBucket(c, bucket, opts.sameBucket);
       return this.withinCapacity(c, bucket, opts.capacity, () => this.writeCurrent(c, bucket, k, state, decide, opts));
@@ -616,7 +621,8 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * `locked`: the unversioned object row as already read FOR UPDATE (null: none).
    */
   private async writeCurrent(
-    c: Queryable, bucket: string, k: Buffer, { status, rule }: WriteState, decide: ObjectDecider, opts: ObjectWriteOptions = {}, locked?: ObjectRecord | null,
+    c: pg.PoolClient, bucket: string, k: Buffer, { status, rule }: WriteState, decide: ObjectDecider, opts: ObjectWriteOptions = {}, locked?: ObjectRecord | null,
+    last = false,
   ): Promise<ObjectWriteResult> {
     if (status === null) {
       return this.decideObject(c, bucket, k, (cur) => {
@@ -624,7 +630,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
         // After the decider, as in SQLite: its own refusals (FileAlreadyExists) come first.
         if (cur && opts.guardRemoved) opts.guardRemoved(cur);
         return record;
-      }, locked);
+      }, locked, last);
     }
     await this.lockKey(c, bucket, k);
     const current = await this.currentRow(c, bucket, k);

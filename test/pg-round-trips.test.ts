@@ -1,0 +1,119 @@
+// Round trips between Alunite and PostgreSQL per small request, counted on the wire (test/helpers/pg-round-trips.ts),
+// and the write that goes out with its COMMIT meeting a row another transaction inserted meanwhile.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import type { ObjectRecord } from '../src/domain/model.js';
+import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
+import { roundTripProxy, type RoundTripProxy } from './helpers/pg-round-trips.js';
+import { testPostgres } from './helpers/postgres.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+
+/** `url` with its host and port those of the proxy. */
+function through(url: string, proxy: RoundTripProxy): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(proxy.port);
+  return u.toString();
+}
+
+describe('round trips to PostgreSQL per request (one request at a time: each also reads the shared counters once)', () => {
+  let proxy: RoundTripProxy;
+  let srv: TestServer;
+  before(async () => {
+    const url = await (await testPostgres()).freshUrl();
+    const u = new URL(url);
+    proxy = await roundTripProxy(u.hostname, Number(u.port));
+    srv = await startTestServer({ meta: through(url, proxy) });
+    await srv.client().putBucket('trips');
+  });
+  after(async () => {
+    await srv?.stop();
+    await proxy?.close();
+  });
+
+  const N = 30;
+  // Background work (the statistics fold, AccessKey last-use notes, ...) adds a few round trips of its own.
+  const within = (trips: number, each: number): boolean => trips <= each * N + N / 2;
+  /** Round trips of N requests made one after the other. */
+  const tripsOf = async (send: (i: number) => Promise<unknown>): Promise<number> => {
+    proxy.reset();
+    for (let i = 0; i < N; i++) await send(i);
+    return proxy.counts().roundTrips;
+  };
+
+  it('PutObject of a new key and an overwrite: 3 (the counters; BEGIN with the bucket and row locks; the write with its COMMIT)', async () => {
+    const c = srv.client({ bucket: 'trips' });
+    // Warm: the pool's connections opened, the named statements prepared.
+    for (let i = 0; i < 3; i++) await c.put(`warm-${i}`, Buffer.from('w'));
+    const created = await tripsOf((i) => c.put(`k-${i}`, Buffer.from('x')));
+    const overwritten = await tripsOf((i) => c.put(`k-${i}`, Buffer.from('y')));
+    // Before, each PUT took 5: BEGIN, the locks, the write and COMMIT each waited for.
+    assert.ok(within(created, 3), `new keys: ${created} round trips for ${N} PUTs`);
+    assert.ok(within(overwritten, 3), `overwrites: ${overwritten} round trips for ${N} PUTs`);
+    assert.equal((await c.get('k-7')).content.toString(), 'y');
+  });
+
+  it('GetObject, HeadObject and DeleteObject: 2 each', async () => {
+    const c = srv.client({ bucket: 'trips' });
+    for (const [what, send] of [
+      ['GET', (i: number) => c.get(`k-${i}`)],
+      ['HEAD', (i: number) => c.head(`k-${i}`)],
+      ['DELETE', (i: number) => c.delete(`k-${i}`)],
+      ['DELETE of keys already gone', (i: number) => c.delete(`k-${i}`)],
+    ] as const) {
+      const trips = await tripsOf(send);
+      assert.ok(within(trips, 2), `${what}: ${trips} round trips for ${N} requests`);
+    }
+  });
+});
+
+describe('a new key\'s insert sent with its COMMIT, meeting the row another transaction inserted meanwhile', () => {
+  let url: string;
+  let store: PostgresMetadataStore;
+  let raw: pg.Client;
+  before(async () => {
+    url = await (await testPostgres()).freshUrl();
+    store = await PostgresMetadataStore.open({ url, durable: false });
+    raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+  });
+  after(async () => {
+    await raw?.end();
+    await store?.close();
+  });
+
+  const record = (key: string, etag: string): ObjectRecord => ({
+    bucket: 'ins', key, size: 1, etag, crc64: '0', contentMd5: null, type: 'Normal', storageClass: 'Standard', acl: 'default',
+    lastModified: Date.now(), headers: { contentType: 'text/plain' }, userMeta: {}, tags: [], segments: [], inline: Buffer.from(etag), symlinkTarget: null,
+  });
+
+  it('the transaction that inserted nothing is run again and decides against the winner\'s row', async () => {
+    await store.createBucket({ name: 'ins', ownerAccountId: ACCOUNT_ID, createdAt: Date.now(), region: 'cn-hangzhou', acl: 'private', storageClass: 'Standard', redundancyType: 'LRS', policy: null, cors: null, configs: {} });
+    await store.putObject('ins', 'seed', () => record('seed', 'WINNER'));
+    // Another transaction inserts the key (a copy of the seed's row) and holds it uncommitted.
+    const columns = 'size, etag, crc64, content_md5, type, storage_class, acl, last_modified, headers, meta, tags, segments, symlink_target, inline_data, attrs, version_id';
+    await raw.query('BEGIN');
+    await raw.query(`INSERT INTO objects (bucket, key, ${columns}) SELECT bucket, $1, ${columns} FROM objects WHERE bucket = 'ins' AND key = $2`, [Buffer.from('k'), Buffer.from('seed')]);
+    const seen: Array<string | null> = [];
+    const put = store.putObject('ins', 'k', (current) => {
+      seen.push(current?.etag ?? null);
+      return record('k', 'LATE');
+    });
+    // The store's insert waits for that row's transaction (the unique key): commit it then.
+    for (let i = 0; ; i++) {
+      const { rows } = await raw.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'transactionid' AND pid <> pg_backend_pid()",
+      );
+      if (rows[0]!.n > 0) break;
+      assert.ok(i < 2000, 'the store\'s insert never waited for the uncommitted row');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await raw.query('COMMIT');
+    const out = await put;
+    // First decided on no row; its insert did nothing, so its transaction ran again and saw the winner's.
+    assert.deepEqual(seen, [null, 'WINNER']);
+    assert.equal(out.replaced?.etag, 'WINNER');
+    assert.equal((await store.getObject('ins', 'k'))?.etag, 'LATE');
+  });
+});
