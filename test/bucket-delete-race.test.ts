@@ -94,6 +94,35 @@ function raceCases(servers: () => { writer: TestServer; deleter: TestServer }): 
     assert.equal(await orphans(writer, created), 0);
   });
 
+  it('a DeleteObject whose bucket is deleted between its authorization and the store\'s delete: 404 NoSuchBucket, not 204', async () => {
+    const { writer, deleter } = servers();
+    for (const versioned of [false, true]) {
+      const name = `race-del-${randomBytes(3).toString('hex')}`;
+      await writer.client().putBucket(name);
+      if (versioned) await (writer.client() as OSS & { putBucketVersioning(name: string, status: string): Promise<unknown> }).putBucketVersioning(name, 'Enabled');
+      // The race made deterministic: the writer's store deletes, as its first act, through the other server's DeleteBucket.
+      const meta = writer.meta;
+      const removeObject = meta.removeObject.bind(meta);
+      let raced = 0;
+      meta.removeObject = async (...args: Parameters<typeof meta.removeObject>) => {
+        if (args[0] === name) {
+          raced++;
+          await deleter.client().deleteBucket(name);
+        }
+        return removeObject(...args);
+      };
+      try {
+        await expectOssError(writer.client({ bucket: name }).delete('never-written.txt'), 'NoSuchBucket', 404);
+      } finally {
+        delete (meta as { removeObject?: unknown }).removeObject; // the prototype's again
+      }
+      assert.equal(raced, 1, versioned ? 'versioned' : 'unversioned');
+      await expectOssError(writer.client().getBucketInfo(name), 'NoSuchBucket', 404);
+      // The store's transaction path (a version named, or a removal guard) answers the same.
+      await assert.rejects(writer.meta.removeObject(name, 'k', Date.now(), 'null'), { code: 'NoSuchBucket' });
+      await assert.rejects(writer.meta.removeObject(name, 'k', Date.now(), undefined, () => undefined), { code: 'NoSuchBucket' });
+    }
+  });
 }
 
 describe('DeleteBucket racing writes: SQLite (one process)', () => {
@@ -125,34 +154,4 @@ describe('DeleteBucket racing writes: two servers on one PostgreSQL database', (
     writer: a,
     deleter: b,
   }));
-
-  it('a DeleteObject whose bucket is deleted between its authorization and the store\'s delete: 404 NoSuchBucket, not 204', async () => {
-    const [writer, deleter] = [a, b];
-    for (const versioned of [false, true]) {
-      const name = `race-del-${randomBytes(3).toString('hex')}`;
-      await writer.client().putBucket(name);
-      if (versioned) await (writer.client() as OSS & { putBucketVersioning(name: string, status: string): Promise<unknown> }).putBucketVersioning(name, 'Enabled');
-      // The race made deterministic: the writer's store deletes, as its first act, through the other server's DeleteBucket.
-      const meta = writer.meta;
-      const removeObject = meta.removeObject.bind(meta);
-      let raced = 0;
-      meta.removeObject = async (...args: Parameters<typeof meta.removeObject>) => {
-        if (args[0] === name) {
-          raced++;
-          await deleter.client().deleteBucket(name);
-        }
-        return removeObject(...args);
-      };
-      try {
-        await expectOssError(writer.client({ bucket: name }).delete('never-written.txt'), 'NoSuchBucket', 404);
-      } finally {
-        delete (meta as { removeObject?: unknown }).removeObject; // the prototype's again
-      }
-      assert.equal(raced, 1, versioned ? 'versioned' : 'unversioned');
-      await expectOssError(writer.client().getBucketInfo(name), 'NoSuchBucket', 404);
-      // The store's transaction path (a version named, or a removal guard) answers the same.
-      await assert.rejects(writer.meta.removeObject(name, 'k', Date.now(), 'null'), { code: 'NoSuchBucket' });
-      await assert.rejects(writer.meta.removeObject(name, 'k', Date.now(), undefined, () => undefined), { code: 'NoSuchBucket' });
-    }
-  });
 });

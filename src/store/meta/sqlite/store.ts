@@ -593,7 +593,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
     return this.write((): DeleteOutcome => {
       // Another bucket of the name (deleted and created again since the caller judged it): NoSuchBucket.
       if (!this.isIncarnation(bucket, sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      const status = this.bucketStatus(bucket) ?? null;
+      // The bucket deleted since the caller judged it (DeleteBucket between authorization and this write): NoSuchBucket,
+      // as PostgreSQL answers, not a 204 for a key in no bucket.
+      const status = this.bucketStatus(bucket);
+      if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       if (versionId === undefined && status === null) {
         const raw = this.stmts.objectRowAlone.get(bucket, key);
         if (raw === undefined) return { removed: null, versionId: null, deleteMarker: false };
