@@ -172,13 +172,23 @@ export function signedBody(body: Readable, sha256Hex: string): Readable {
  */
 function follow<T extends Writable & Readable>(src: Readable, dst: T): T {
   if (src.destroyed) {
-    dst.destroy(src.errored ?? new AppError('IncompleteBody'));
+    dst.destroy(src.errored ? asBodyError(src.errored) : new AppError('IncompleteBody'));
     return dst;
   }
-  src.on('error', (err) => dst.destroy(err));
+  src.on('error', (err) => dst.destroy(asBodyError(err)));
   src.on('aborted', () => dst.destroy(new AppError('IncompleteBody')));
   src.pipe(dst);
   return dst;
+}
+
+/**
+ * A body's failure as its answer sees it. node destroys a request whose client went away mid-body (the connection
+ * closed, or cut after a chunk framing node refused) with `Error('aborted')`, code ECONNRESET, and without the
+ * 'aborted' event when the request was destroyed before its handler read it (while the handler awaited a
+ * lookup, as a PostgreSQL one): a body cut short, the client's doing, never an internal error (a fuzz finding).
+ */
+function asBodyError(err: Error): Error {
+  return !(err instanceof AppError) && (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? new AppError('IncompleteBody') : err;
 }
 
 /** Pipes a body through a checker; both fail together. */
@@ -337,7 +347,7 @@ function readInline(body: Readable, exp: BodyExpectations): Promise<IngestedBody
   return new Promise<IngestedBody>((resolve, reject) => {
     // A body that failed before this call (a client gone while the request was authenticated) has already
     // emitted its events: waiting for them would wait forever.
-    if (body.destroyed) return reject(body.errored ?? new AppError('IncompleteBody'));
+    if (body.destroyed) return reject(body.errored ? asBodyError(body.errored) : new AppError('IncompleteBody'));
     const tally = new BodyTally(exp, true);
     const chunks: Buffer[] = [];
     const stop = (err: Error): void => {
@@ -365,7 +375,7 @@ function readInline(body: Readable, exp: BodyExpectations): Promise<IngestedBody
     // A body that already ended (and was kept): no event will come; it is as long as what was left in it, nothing.
     if (body.readableEnded) return onEnd();
     // Kept for good: an 'error' after the promise settled (the socket closing later) must still be handled.
-    body.on('error', (err) => stop(err));
+    body.on('error', (err) => stop(asBodyError(err)));
     body.on('aborted', onAborted);
     body.on('data', onData);
     body.once('end', onEnd);
