@@ -92,6 +92,25 @@ describe('signature algorithms against SDK captures', () => {
     assert.equal(percentEncode("a b*c~d!e'(f)"), 'a%20b%2Ac~d%21e%27%28f%29');
     assert.equal(percentEncode('é/'), '%C3%A9%2F');
   });
+
+  test('the string to sign is the method, %2F and the encoded canonical query, for any names and values (both encodings)', () => {
+    // The definition (spec sts-rpc §3.1), written out: the canonical query encoded a second time as a whole.
+    const reference = (method: string, params: Map<string, string>, enc: (s: string) => string): string => {
+      const canonical = [...params.keys()].sort().filter((k) => k !== 'Signature').map((k) => `${enc(k)}=${enc(params.get(k)!)}`).join('&');
+      return `${method}&${enc('/')}&${enc(canonical)}`;
+    };
+    const alphabet = ['a', 'Z', '0', '-', '_', '.', '~', '%', '=', '&', '+', ' ', '*', '!', "'", '(', ')', '/', ':', 'é', '中', '😀', '%25', '\u0000'];
+    let seed = 7;
+    const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    const text = (): string => Array.from({ length: next(12) }, () => alphabet[next(alphabet.length)]!).join('');
+    for (let i = 0; i < 2000; i++) {
+      const params = new Map<string, string>([['Signature', text()]]);
+      for (let j = next(8); j > 0; j--) params.set(text() || 'k', text());
+      for (const [encoding, enc] of [['strict', percentEncode], ['sts-sdk', encodeURIComponent]] as const) {
+        for (const method of ['GET', 'POST']) assert.equal(rpcStringToSign(method, params, encoding), reference(method, params, enc), JSON.stringify([...params]));
+      }
+    }
+  });
 });
 
 describe('captured SDK requests replayed against the server', () => {
