@@ -421,3 +421,19 @@ describe('captured STS SDK requests (test/fixtures/sts-*-captures.jsonl) verify 
     }
   });
 });
+
+describe('session secrets', () => {
+  it('FixedKeyHmac gives createHmac\'s HMAC-SHA256 for keys of 0–100 bytes and messages of 0–200 units (ASCII, UTF-8, past its own buffer)', async () => {
+    const { createHmac } = await import('node:crypto');
+    const { FixedKeyHmac } = await import('../src/sts/token.js');
+    const units = ['a', 'Z', '9', '.', 'é', '中', '😀'];
+    for (const keyLength of [0, 1, 31, 32, 33, 63, 64, 65, 100]) {
+      const key = randomBytes(keyLength);
+      const mac = new FixedKeyHmac(key);
+      for (let length = 0; length <= 200; length++) {
+        const message = Array.from({ length }, (_, i) => units[(i * 7 + length) % (length % 3 === 0 ? 4 : units.length)]!).join('').slice(0, length);
+        assert.equal(mac.base64url(message), createHmac('sha256', key).update(message, 'utf8').digest('base64url'), `key ${keyLength}, message ${JSON.stringify(message)}`);
+      }
+    }
+  });
+});

@@ -29,14 +29,15 @@ type StsAction = (svc: StsService, principal: Principal, params: RpcParams, fact
 // Keyed by the STS action table (sts/actions.ts), which declares each action's resources.
 const ACTIONS: Record<StsActionName, StsAction> = {
   AssumeRole: async (svc, principal, p, facts) => {
+    // Absent parameters are undefined members: assumeRole reads them as absent (no spread of one-member objects).
     const r = await svc.assumeRole(
       principal,
       {
-        ...defined('roleArn', optParam(p, 'RoleArn')),
-        ...defined('roleSessionName', optParam(p, 'RoleSessionName')),
-        ...defined('durationSeconds', optParam(p, 'DurationSeconds')),
-        ...defined('policy', optParam(p, 'Policy')),
-        ...defined('externalId', optParam(p, 'ExternalId')),
+        roleArn: optParam(p, 'RoleArn'),
+        roleSessionName: optParam(p, 'RoleSessionName'),
+        durationSeconds: optParam(p, 'DurationSeconds'),
+        policy: optParam(p, 'Policy'),
+        externalId: optParam(p, 'ExternalId'),
       },
       facts,
     );
@@ -54,10 +55,6 @@ const ACTIONS: Record<StsActionName, StsAction> = {
     };
   },
 };
-
-function defined<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-}
 
 /** Whether STS (here) has this action. */
 export function isStsAction(action: string): action is StsActionName {

@@ -1,12 +1,13 @@
 import type { Principal, SessionParent } from '../auth/principal.js';
 import { outcomeOfDecision, type AuthzTrace } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
-import { assumeRoleCallerRefusal, authorizeAssumeRole, compilePolicy, type CompiledPolicy, type AssumeRoleAuthzInput, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
+import { assumeRoleCallerRefusal, authorizeAssumeRole, compilePolicy, type CompiledPolicy, type CompileResult, type AssumeRoleAuthzInput, type AssumeRoleCallerInput, DEFAULT_MAX_LENGTH, parsePolicy, ramRoleArn, ramRootArn, ramUserArn, type ConditionContext } from '../policy/index.js';
 import { sessionPolicyOf, type IdentityPolicies } from '../ram/identity.js';
 import type { IdentityStore } from '../store/meta/types.js';
+import type { RamRole } from '../ram/model.js';
 import { isoSeconds, type Clock } from '../util/time.js';
 import { STS_ACTION_RESOURCES } from './actions.js';
-import type { TokenService } from './token.js';
+import type { TokenClaims, TokenService } from './token.js';
 import { StsLookupCache } from './lookup-cache.js';
 import { policyCaller } from '../authz/caller.js';
 
@@ -135,7 +136,9 @@ export class StsService {
     const identityPolicies = knownCaller ? await this.opts.identity.forPrincipal(caller) : [];
     const callerSide = { caller: policyCaller(caller), identityPolicies, sessionPolicy: sessionPolicyOf(caller), context };
     for (const resource of STS_ACTION_RESOURCES.AssumeRole({ roleArn: ramRoleArn(roleAccount, roleNameInArn) })) {
-      const refused = assumeRoleCallerRefusal({ ...callerSide, roleArn: resource });
+      // Inputs written out field by field: a spread followed by a property makes V8 extend the copy property by
+      // property (a map migration each; docs/performance.md, AssumeRole stage table).
+      const refused = assumeRoleCallerRefusal(callerInput(callerSide, resource));
       if (refused === null) continue;
       if (facts.trace) {
         // The trust policy was not read: the trace's trust layer says the caller's side refused first.
@@ -155,7 +158,7 @@ export class StsService {
     if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
 
     const roleArn = ramRoleArn(roleAccount, role.roleName);
-    const trust = compilePolicy(role.assumeRolePolicyDocument, 'trust', { label: `trust policy of ${role.roleName}` });
+    const trust = trustPolicyOf(role);
     if (!trust.ok) {
       if (facts.trace) facts.trace.authz = { action: 'sts:AssumeRole', resource: roleArn, decision: 'ImplicitDeny', layer: 'trust', statementIndex: -1 };
       throw new AppError('NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
@@ -164,7 +167,14 @@ export class StsService {
     // ramRoleArn lower-cases the name, and the role matched the ARN's name case-insensitively: these are the resources
     // whose caller side was allowed above, so only the trust policy is decided here.
     for (const resource of STS_ACTION_RESOURCES.AssumeRole({ roleArn })) {
-      const input: AssumeRoleAuthzInput = { ...callerSide, trustPolicy: trust.policy, roleArn: resource };
+      const input: AssumeRoleAuthzInput = {
+        caller: callerSide.caller,
+        identityPolicies: callerSide.identityPolicies,
+        sessionPolicy: callerSide.sessionPolicy,
+        context: callerSide.context,
+        trustPolicy: trust.policy,
+        roleArn: resource,
+      };
       const decision = authorizeAssumeRole(input, roleArn === ramRoleArn(roleAccount, roleNameInArn));
       if (facts.trace) {
         const basis = { kind: 'assumeRole', input } as const;
@@ -181,19 +191,12 @@ export class StsService {
     const issuedAt = Math.floor(now / 1000) * 1000;
     const expiration = issuedAt + duration * 1000;
     const parent = sessionParentOf(caller);
-    const issued = this.opts.tokens.issue({
-      accountId: roleAccount,
-      roleId: role.roleId,
-      roleName: role.roleName,
-      sessionName,
-      sessionPolicy,
-      issuedAt,
-      expiration,
-      ...(parent !== undefined ? { parent } : {}),
-    });
+    const claims: Omit<TokenClaims, 'accessKeyId'> = { accountId: roleAccount, roleId: role.roleId, roleName: role.roleName, sessionName, sessionPolicy, issuedAt, expiration };
+    if (parent !== undefined) claims.parent = parent;
+    const issued = this.opts.tokens.issue(claims);
     return {
-      assumedRoleUser: { arn: `${ramRoleArn(roleAccount, role.roleName)}/${sessionName}`, assumedRoleId: `${role.roleId}:${sessionName}` },
-      credentials: { ...issued, expiration },
+      assumedRoleUser: { arn: `${roleArn}/${sessionName}`, assumedRoleId: `${role.roleId}:${sessionName}` },
+      credentials: { accessKeyId: issued.accessKeyId, accessKeySecret: issued.accessKeySecret, securityToken: issued.securityToken, expiration },
     };
   }
 
@@ -221,6 +224,27 @@ export class StsService {
         throw new AppError('NoPermission');
     }
   }
+}
+
+/** The caller's side of an AssumeRole decision on one resource. */
+function callerInput(side: Omit<AssumeRoleCallerInput, 'roleArn'>, roleArn: string): AssumeRoleCallerInput {
+  return { caller: side.caller, identityPolicies: side.identityPolicies, sessionPolicy: side.sessionPolicy, context: side.context, roleArn };
+}
+
+/**
+ * A role's trust policy, compiled once per role record: the lookup cache hands every call the same frozen record
+ * while the identity generation holds (an UpdateRole moves it, and the next call reads a new record), so the
+ * compile cache's key (the whole policy text) is not built and hashed on every call.
+ */
+const trustPolicies = new WeakMap<RamRole, CompileResult>();
+
+function trustPolicyOf(role: RamRole): CompileResult {
+  let compiled = trustPolicies.get(role);
+  if (compiled === undefined) {
+    compiled = compilePolicy(role.assumeRolePolicyDocument, 'trust', { label: `trust policy of ${role.roleName}` });
+    if (Object.isFrozen(role)) trustPolicies.set(role, compiled);
+  }
+  return compiled;
 }
 
 /**

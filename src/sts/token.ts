@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomFillSync } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { randomString } from '../util/ids.js';
@@ -60,7 +61,44 @@ interface DerivedKey {
   /** The additional data bound into every token under this key: format version ‖ key id. */
   aad: Buffer;
   tokenKey: Buffer;
-  secretKey: Buffer;
+  /** HMAC-SHA256 under the secret key derived for the session secrets. */
+  secretMac: FixedKeyHmac;
+}
+
+/** node's one-shot digest (Node 20.12+); absent before, then createHmac. */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer' | 'base64url') => Buffer | string }).hash;
+/** Longest message (UTF-16 units) FixedKeyHmac hashes in its own buffer; longer ones go through createHmac. */
+const FIXED_MAC_MAX_UNITS = 128;
+
+/**
+ * base64url(HMAC-SHA256(key, utf8(message))) under one key, as H(key ⊕ opad ‖ H(key ⊕ ipad ‖ message)) through two
+ * one-shot hashes over the key's padded blocks, made once (RFC 2104): createHmac built a Hmac object (an OpenSSL
+ * context fetched by name, its JavaScript wrapper) for every AssumeRole and every first use of a token
+ * (docs/performance.md, AssumeRole stage table). Tested against createHmac (test/sts-tokens.test.ts).
+ */
+export class FixedKeyHmac {
+  /** key ⊕ ipad, then room for the message's UTF-8. */
+  private readonly inner = Buffer.alloc(64 + FIXED_MAC_MAX_UNITS * 3);
+  /** key ⊕ opad, then the inner digest. */
+  private readonly outer = Buffer.alloc(64 + 32);
+
+  constructor(private readonly key: Buffer) {
+    for (let i = 0; i < 64; i++) {
+      const k = i < key.length ? key[i]! : 0;
+      this.inner[i] = k ^ 0x36;
+      this.outer[i] = k ^ 0x5c;
+    }
+  }
+
+  base64url(message: string): string {
+    // Keys over one block are hashed first by HMAC; none here is (32 bytes), but createHmac knows that rule.
+    if (oneShot === undefined || this.key.length > 64 || message.length > FIXED_MAC_MAX_UNITS) {
+      return createHmac('sha256', this.key).update(message, 'utf8').digest('base64url');
+    }
+    const n = this.inner.write(message, 64, 'utf8');
+    this.outer.set(oneShot('sha256', this.inner.subarray(0, 64 + n), 'buffer') as Buffer, 64);
+    return oneShot('sha256', this.outer, 'base64url') as string;
+  }
 }
 
 function derive(masterKey: Buffer, label: string): Buffer {
@@ -70,7 +108,7 @@ function derive(masterKey: Buffer, label: string): Buffer {
 function deriveKey(masterKey: Buffer): DerivedKey {
   // The key id is public (it picks the key to try); derived from a third label, it reveals nothing of the others.
   const id = createHash('sha256').update(derive(masterKey, 'key-id')).digest().subarray(0, KEY_ID_BYTES);
-  return { id, aad: Buffer.concat([Buffer.from(AAD, 'utf8'), id]), tokenKey: derive(masterKey, 'token'), secretKey: derive(masterKey, 'secret') };
+  return { id, aad: Buffer.concat([Buffer.from(AAD, 'utf8'), id]), tokenKey: derive(masterKey, 'token'), secretMac: new FixedKeyHmac(derive(masterKey, 'secret')) };
 }
 
 // IVs are cut from a pool filled from the CSPRNG, each byte used once: one OpenSSL call per 341 tokens instead of
@@ -130,16 +168,19 @@ export class TokenService {
 
   private static secretOf(key: DerivedKey, accessKeyId: string): string {
     // 32 bytes → 43 base64url characters, within the observed 40–44 (spec §5.2).
-    return createHmac('sha256', key.secretKey).update(accessKeyId, 'utf8').digest('base64url');
+    return key.secretMac.base64url(accessKeyId);
   }
 
   issue(claims: Omit<TokenClaims, 'accessKeyId'>): IssuedCredentials {
     const accessKeyId = newStsAccessKeyId();
-    const full: TokenClaims = { ...claims, accessKeyId };
     const iv = nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.current.tokenKey, iv);
     cipher.setAAD(this.current.aad);
-    const ct = Buffer.concat([cipher.update(JSON.stringify(full), 'utf8'), cipher.final()]);
+    // The claims' JSON with accessKeyId last, as `{ ...claims, accessKeyId }` wrote it, without copying the claims into
+    // an object extended property by property (a map migration per call). No claim is named accessKeyId.
+    const json = JSON.stringify(claims);
+    const text = `${json.length > 2 ? `${json.slice(0, -1)},` : '{'}"accessKeyId":${JSON.stringify(accessKeyId)}}`;
+    const ct = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
     const token = PREFIX + Buffer.concat([this.current.id, iv, cipher.getAuthTag(), ct]).toString('base64url');
     return { accessKeyId, accessKeySecret: TokenService.secretOf(this.current, accessKeyId), securityToken: token };
   }
