@@ -4,13 +4,14 @@
 // (@alicloud/sts20150401) and AssumeRoleWithSAML into B's roles through B's providers; a SAML assertion used
 // twice; RAM limits counted per account.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
 import { policyDoc, popFails, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID as A, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { anonymousSts, expectStsError, federatedTrust, signingKey, TestIssuer, TLS_CERT, TLS_FINGERPRINT, type SigningKey } from './helpers/federation.js';
-import { b64, encodedMetadata, signedAssertionResponse } from './helpers/saml.js';
+import { b64, certBody, encodedMetadata, IDP_ENTITY, metadataXml, OTHER_IDP, signedAssertionResponse } from './helpers/saml.js';
 import { totp } from './helpers/totp.js';
 
 const require = createRequire(import.meta.url);
@@ -206,6 +207,36 @@ describe('RAM and IMS extras in every account', () => {
     assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
     // The default account's provider of that name does not exist.
     await expectStsError(anonymousSts(srv, 'AssumeRoleWithSAML', { SAMLProviderArn: `acs:ram::${A}:saml-provider/corp`, RoleArn: roleArn, SAMLAssertion: response }), 'AuthenticationFail.NoPermission', 401);
+  });
+
+  it('a SAML replay claim is the provider\'s: A\'s look-alike provider (B\'s entityID, A\'s own key) cannot use up B\'s assertion', async () => {
+    // A registers a provider claiming B's IdP's entityID with a key A holds, and signs an assertion carrying the
+    // ID of an assertion B's IdP issued (IDs travel in browsers and logs). Through A's provider it verifies.
+    const aArn = `acs:ram::${A}:saml-provider/lookalike`;
+    const bArn = `acs:ram::${B}:saml-provider/victim-idp`;
+    await imsA('CreateSAMLProvider', { SAMLProviderName: 'lookalike', EncodedSAMLMetadataDocument: encodedMetadata(metadataXml(certBody(OTHER_IDP.cert), IDP_ENTITY)) });
+    await imsB('CreateSAMLProvider', { SAMLProviderName: 'victim-idp', EncodedSAMLMetadataDocument: encodedMetadata() });
+    await ramA.call('CreateRole', { RoleName: 'Grab', AssumeRolePolicyDocument: federatedTrust(aArn) });
+    await ramB.call('CreateRole', { RoleName: 'Victim', AssumeRolePolicyDocument: federatedTrust(bArn) });
+    await ramB.call('CreateRole', { RoleName: 'Victim2', AssumeRolePolicyDocument: federatedTrust(bArn) });
+    const aRole = `acs:ram::${A}:role/grab`;
+    const bRole = `acs:ram::${B}:role/victim`;
+    const bRole2 = `acs:ram::${B}:role/victim2`;
+    const id = `_victim-${randomUUID()}`;
+    const forged = b64(signedAssertionResponse({ roles: [`${aRole},${aArn}`], assertionId: id }, OTHER_IDP.key, OTHER_IDP.cert));
+    const genuine = b64(signedAssertionResponse({ roles: [`${bRole},${bArn}`, `${bRole2},${bArn}`], assertionId: id }));
+    const saml = (providerArn: string, roleArn: string, assertion: string) => anonymousSts(srv, 'AssumeRoleWithSAML', { SAMLProviderArn: providerArn, RoleArn: roleArn, SAMLAssertion: assertion });
+    const grabbed = await saml(aArn, aRole, forged);
+    assert.equal(grabbed.status, 200, JSON.stringify(grabbed.body));
+    assert.equal(grabbed.body.SAMLAssertionInfo.Issuer, IDP_ENTITY);
+    // B's genuine assertion, same issuer and ID, is still B's to use once (before: "already been used").
+    const used = await saml(bArn, bRole, genuine);
+    assert.equal(used.status, 200, JSON.stringify(used.body));
+    assert.equal(used.body.AssumedRoleUser.Arn, `acs:ram::${B}:role/victim/alice`);
+    // A genuine replay through the same provider is refused, to the same role or another it grants; A's too.
+    await expectStsError(saml(bArn, bRole, genuine), 'AuthenticationFail.SAMLAssertion.Invalid', 401, 'The SAML assertion has already been used.');
+    await expectStsError(saml(bArn, bRole2, genuine), 'AuthenticationFail.SAMLAssertion.Invalid', 401, 'The SAML assertion has already been used.');
+    await expectStsError(saml(aArn, aRole, forged), 'AuthenticationFail.SAMLAssertion.Invalid', 401, 'The SAML assertion has already been used.');
   });
 
   it('RAM limits count per account (the store\'s rule, on this server\'s engine)', async () => {

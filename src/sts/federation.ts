@@ -4,6 +4,7 @@
 // condition keys (oidc:iss/aud/sub, saml:iss/sub/sub_type/aud/recipient), decided by the policy engine
 // (policy/sts.ts authorizeAssumeRole with a `federated` caller); then a session token like AssumeRole's.
 // Protocol-free: rpc/sts-actions.ts parses and renders.
+import { createHash } from 'node:crypto';
 import { outcomeOfDecision } from '../authz/outcome.js';
 import { AppError } from '../errors.js';
 import type { ImsService } from '../ims/service.js';
@@ -37,8 +38,18 @@ export interface AssertionReplayCache {
   claimNonce(nonce: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
-/** Namespace of SAML assertion IDs among the store's nonces (RPC nonces start with an AccessKeyId, never with this). */
+/** Namespace of SAML assertion IDs among the store's nonces (RPC nonces start with `rpc\n`, never with this). */
 const SAML_REPLAY_PREFIX = 'saml-assertion:';
+
+/**
+ * The replay key of an assertion: the provider that verified it (its ARN: account and name), its issuer and ID,
+ * digested to a fixed size. Scoped to the provider, because the issuer and ID are only the assertion's own words:
+ * another account can register a provider with the same entityID and its own key, and sign an assertion with a
+ * victim's ID; keyed on issuer and ID alone, that would use up the victim's genuine assertion first.
+ */
+function samlReplayKey(providerArn: string, issuer: string, assertionId: string): string {
+  return `${SAML_REPLAY_PREFIX}${createHash('sha256').update(`${providerArn}\n${issuer}\n${assertionId}`).digest('hex')}`;
+}
 
 export interface FederationServiceOptions {
   accounts: FederationAccounts;
@@ -171,9 +182,10 @@ export class FederationService {
       'sts:RoleSessionName': sessionName,
     }, now, facts);
     this.withinMaxSession(role, duration);
-    // Used once: an assertion whose every check passed is remembered (by issuer and ID) until it expires, across
-    // processes; the same assertion again, to any role or account, is refused (docs/federation.md).
-    if (this.opts.replay && !(await this.opts.replay.claimNonce(`${SAML_REPLAY_PREFIX}${assertion.issuer}\n${assertion.id}`, assertion.validUntil, now))) {
+    // Used once: an assertion whose every check passed is remembered (by provider, issuer and ID) until it expires,
+    // across processes; the same assertion again through this provider, to any of its roles, is refused
+    // (docs/federation.md). Another provider's claims never touch it (samlReplayKey).
+    if (this.opts.replay && !(await this.opts.replay.claimNonce(samlReplayKey(arn, assertion.issuer, assertion.id), assertion.validUntil, now))) {
       throw new AppError('AuthenticationFail.SAMLAssertion.Invalid', 'The SAML assertion has already been used.');
     }
     const result = this.issue(account, role, sessionName, sessionPolicy, now, duration);

@@ -1,6 +1,8 @@
 // A test SAML IdP: metadata with its signing certificate, and Responses built and signed with xml-crypto
 // (on the Assertion or on the Response), plus hand-made variants for the attacks the verifier must refuse.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { SignedXml } from 'xml-crypto';
 import { ACCOUNT_ID } from './server.js';
 import { TLS_CERT, TLS_KEY } from './federation.js';
@@ -8,7 +10,7 @@ import { TLS_CERT, TLS_KEY } from './federation.js';
 export const IDP_ENTITY = 'https://idp.example.com/saml';
 export const RECIPIENT = 'https://signin.aliyun.com/saml-role/sso';
 export const AUDIENCE = 'urn:alibaba:cloudcomputing';
-const CERT_BODY = TLS_CERT.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+const CERT_BODY = certBody(TLS_CERT);
 
 export function metadataXml(cert = CERT_BODY, entity = IDP_ENTITY): string {
   return `<?xml version="1.0"?>
@@ -93,6 +95,13 @@ export const b64 = (xml: string): string => Buffer.from(xml, 'utf8').toString('b
 /** A key the IdP never published (with a self-issued certificate in KeyInfo, which must not be trusted). */
 export function attackerKey(): string {
   return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+const OTHER_IDP_DIR = fileURLToPath(new URL('../../../test/fixtures/saml-other-idp/', import.meta.url));
+/** A second IdP's key and certificate (a fixture pair): another account's own IdP, which may claim any entityID. */
+export const OTHER_IDP = { key: readFileSync(`${OTHER_IDP_DIR}key.pem`, 'utf8'), cert: readFileSync(`${OTHER_IDP_DIR}cert.pem`, 'utf8') };
+export function certBody(pem: string): string {
+  return pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
 }
 
 export const grant = (role: string, provider: string): string => `${role},${provider}`;
