@@ -184,7 +184,7 @@ describe('RAM and IMS extras in every account', () => {
     assert.equal(who.arn, `acs:ram::${B}:assumed-role/cideploy/run-1`);
     // The role must be of the provider's account: B's provider never reaches A's role, nor A's provider B's role.
     const assume = (providerArn: string, roleArn: string) => anonymousSts(srv, 'AssumeRoleWithOIDC', { OIDCProviderArn: providerArn, RoleArn: roleArn, OIDCToken: token, RoleSessionName: 'run-2' });
-    await expectStsError(assume(bArn, `acs:ram::${A}:role/CiDeploy`), 'EntityNotExist.Role', 404);
+    await expectStsError(assume(bArn, `acs:ram::${A}:role/CiDeploy`), 'AuthenticationFail.NoPermission', 401, 'There is no permission');
     await expectStsError(assume(aArn, `acs:ram::${B}:role/CiDeploy`), 'AuthenticationFail.OIDCToken.AudienceNotMatch', 401);
     // An account that does not exist has no providers.
     await expectStsError(assume('acs:ram::2999999999999999:oidc-provider/ci', `acs:ram::${B}:role/CiDeploy`), 'AuthenticationFail.NoPermission', 401);

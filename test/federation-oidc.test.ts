@@ -61,6 +61,27 @@ describe('OIDC federation', () => {
   const assume = (token: string, extra: Record<string, string> = {}) =>
     anonymousSts(srv, 'AssumeRoleWithOIDC', { OIDCProviderArn: oidcProviderArn('github'), RoleArn: roleArn('CiDeploy'), OIDCToken: token, RoleSessionName: 'ci-run', ...extra });
 
+  it('a verified token learns no role name: a missing role answers as a trust refusal; providers as the cloud documents', async () => {
+    // Anyone can get a token of a public issuer (a GitHub Actions job, any repository, any audience): verified,
+    // but not admitted by the trust policy. Before, a missing role answered EntityNotExist.Role (404), an existing
+    // one "There is no permission" (401): the account's role names, probed by anyone.
+    const stranger = await issuer.token({ sub: 'repo:stranger/fork:ref:refs/heads/x', aud: CLIENT_ID });
+    const same = { code: 'AuthenticationFail.NoPermission', status: 401, message: 'There is no permission' };
+    const answer = async (extra: Record<string, string>, token = stranger) => {
+      const r = await assume(token, extra);
+      return { code: r.body.Code as string, status: r.status, message: r.body.Message as string };
+    };
+    assert.deepEqual(await answer({}), same, 'an existing role whose trust policy refuses the token');
+    assert.deepEqual(await answer({ RoleArn: roleArn('NoSuchRole') }), same, 'a missing role');
+    assert.deepEqual(await answer({ RoleArn: 'acs:ram::2999999999999999:role/CiDeploy' }), same, 'a role of another account');
+    assert.deepEqual(await answer({ RoleArn: roleArn('NoSuchRole') }, await issuer.token({ sub: MAIN, aud: CLIENT_ID })), same, 'a missing role, to a token another role admits');
+    // Providers: the cloud documents "No such OIDC Provider registered." before the token is read, so a provider's
+    // existence is told (as there); whether the account exists is not.
+    const noProvider = { code: 'AuthenticationFail.NoPermission', status: 401, message: 'No such OIDC Provider registered.' };
+    assert.deepEqual(await answer({ OIDCProviderArn: oidcProviderArn('nobody') }), noProvider);
+    assert.deepEqual(await answer({ OIDCProviderArn: 'acs:ram::2999999999999999:oidc-provider/github' }), noProvider);
+  });
+
   it('IMS: Create/Get/List/Update/AddFingerprint/RemoveFingerprint/Delete with the documented shapes and errors', async () => {
     const created = await ims(srv, 'CreateOIDCProvider', { OIDCProviderName: 'okta', IssuerUrl: 'https://dev-1.okta.example', ClientIds: 'a1,b2', Fingerprints: 'AA'.repeat(20), IssuanceLimitTime: '6' });
     const p = created.OIDCProvider;
@@ -222,7 +243,7 @@ describe('OIDC federation', () => {
     await expectStsError(assume(''), 'AuthenticationFail.OIDCToken.Invalid', 401, 'The OIDCToken can not empty.');
     await expectStsError(assume('x'.repeat(20_001)), 'InvalidParameter.OIDCToken', 400);
     await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }), { OIDCProviderArn: oidcProviderArn('nobody') }), 'AuthenticationFail.NoPermission', 401, 'No such OIDC Provider registered.');
-    await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }), { RoleArn: roleArn('NoSuchRole') }), 'EntityNotExist.Role', 404);
+    await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }), { RoleArn: roleArn('NoSuchRole') }), 'AuthenticationFail.NoPermission', 401, 'There is no permission');
     await expectStsError(assume(await issuer.token({ sub: MAIN, aud: CLIENT_ID }), { DurationSeconds: '3601' }), 'InvalidParameter.DurationSeconds', 400);
     await expectStsError(anonymousSts(srv, 'AssumeRoleWithOIDC', { RoleArn: roleArn('CiDeploy'), OIDCToken: 'a.b.c', RoleSessionName: 'x1' }), 'MissingOIDCProviderArn', 400);
     // Times no date can hold, in a token the issuer really signed (an exp of 1e300 was a 500 after the credentials were made).

@@ -170,6 +170,9 @@ describe('SAML federation', () => {
     await expectStsError(assume(signedAssertionResponse({ roles: [GRANT], recipient: 'https://evil.example/sso' })), 'AuthenticationFail.SAMLAssertion.RecipientNotMatch', 401);
     await expectStsError(assume(signedAssertionResponse({ roles: [GRANT], issuer: 'https://other-idp.example' })), 'AuthenticationFail.SAMLAssertion.IssuerNotMatch', 401);
     await expectStsError(assume(signedAssertionResponse({ roles: [grant(roleArnOf('Other'), PROVIDER)] })), 'AuthenticationFail.NoPermission', 401);
+    // A role the assertion grants but the account does not have: the trust refusal's answer, not EntityNotExist.Role.
+    const missing = roleArnOf('NoSuchRole');
+    await expectStsError(assume(signedAssertionResponse({ roles: [grant(missing, PROVIDER)] }), { RoleArn: missing }), 'AuthenticationFail.NoPermission', 401, 'There is no permission');
     await expectStsError(assume(signedAssertionResponse({ roles: [GRANT], sessionName: null })), 'AuthenticationFail.SAMLAssertion.Invalid', 401);
     // saml:sub must match *@example.com (trust policy condition).
     await expectStsError(assume(signedAssertionResponse({ roles: [GRANT], subject: 'bob@elsewhere.org' })), 'AuthenticationFail.NoPermission', 401, 'There is no permission');

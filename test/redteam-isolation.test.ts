@@ -53,7 +53,8 @@
 //   parameters are redacted (oss-logging.test.ts).
 // - EncodedDiagnosticMessage is sealed (AES-GCM); a message about another account's principal decodes for no one.
 // - Federation: an unknown provider and an unknown role answer before any token is trusted only what the cloud
-//   answers (AuthenticationFail.NoPermission, EntityNotExist.Role after a verified token).
+//   answers (AuthenticationFail.NoPermission). Since then a missing role after a verified token answers as the
+//   trust refusal too, not EntityNotExist.Role (federation-oidc.test.ts, docs/federation.md).
 // - Timing (measured, not asserted; medians of 2,000 alternating requests each, load 3.5 on two cores): another
 //   account's GET of an existing and of a missing key in a private bucket 0.99 / 0.97 ms (inside run-to-run noise);
 //   AssumeRole by a RAM user allowed nothing, existing and missing role, 1.07 / 0.85 ms before the fix (the role was

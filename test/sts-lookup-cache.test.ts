@@ -90,7 +90,7 @@ describe('STS lookup cache: every change is seen by the next call (one server)',
     assert.equal((await withDuration()).status, 200);
 
     await ram.call('DeleteRole', { RoleName: 'Deploy2' });
-    await expectStsError(oidc(srv, token, 'ci', 'Deploy2'), 'EntityNotExist.Role', 404);
+    await expectStsError(oidc(srv, token, 'ci', 'Deploy2'), 'AuthenticationFail.NoPermission', 401, 'There is no permission');
     await ram.call('CreateRole', { RoleName: 'Deploy2', AssumeRolePolicyDocument: federatedTrust(oidcProviderArn('ci')) });
     await oidcOk(srv, token, 'ci', 'Deploy2');
   });

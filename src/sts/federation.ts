@@ -225,9 +225,14 @@ export class FederationService {
     return this.opts.accounts.exists(accountId);
   }
 
+  /**
+   * The role, of the provider's account. A missing one is answered as the trust policy's refusal: a verified token
+   * is no admission (anyone can get a GitHub Actions token with any audience), so whether a role exists is told to
+   * no one its trust policy has not admitted, as with the role's MaxSessionDuration (docs/federation.md).
+   */
   private async roleFor(account: string, arn: { account: string; name: string }): Promise<RamRole> {
     const role = arn.account === account ? await this.lookups.role(`${account}/${arn.name}`, () => this.opts.accounts.storeFor(account).getRole(arn.name)) : null;
-    if (!role) throw new AppError('EntityNotExist.Role', 'The specified Role not exists.');
+    if (!role) throw new AppError('AuthenticationFail.NoPermission', NO_PERMISSION);
     return role;
   }
 
