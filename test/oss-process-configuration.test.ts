@@ -105,6 +105,24 @@ describe('PutProcessConfiguration: style delimiters and source image protection'
     assert.equal(await (await anon('notes.txt')).text(), 'plain text');
     assert.equal((await sharp((await c.get('photo.jpg')).content as Buffer).metadata()).width, 200);
     assert.equal((await sharp((await c.get('photo.jpg', { process: 'image/resize,w_10' })).content as Buffer).metadata()).width, 10);
+    // The bytes of a protected image reached under another name: an unprotected link to it, a watermark image on
+    // an unprotected one (cropped back, the original's pixels), a select of it. Each handed out the original before.
+    await c.putSymlink('latest', 'photo.jpg');
+    assert.equal((await anon('latest')).status, 403);
+    assert.equal((await anon('latest', '?x-oss-process=image/resize,w_200')).status, 403);
+    assert.equal(await width(await anon('latest', '?x-oss-process=style/thumb')), 50);
+    await c.put('canvas.webp', await sharp({ create: { width: 400, height: 400, channels: 3, background: '#000000' } }).webp().toBuffer());
+    const mark = Buffer.from('photo.jpg').toString('base64url');
+    const composite = await anon('canvas.webp', `?x-oss-process=image/watermark,image_${mark},t_100,g_nw,x_0,y_0/crop,x_0,y_0,w_200,h_100`);
+    assert.equal(composite.status, 403);
+    assert.equal(xmlText(await composite.text(), 'EC'), '0040-00000031');
+    assert.equal((await anon('canvas.webp', '?x-oss-process=image/resize,w_10')).status, 200);
+    const select = `<SelectRequest><Expression>${Buffer.from('select * from ossobject').toString('base64')}</Expression><InputSerialization><CSV/></InputSerialization><OutputSerialization><CSV/></OutputSerialization></SelectRequest>`;
+    const selected = await fetch(`${srv.url}/${BUCKET}/photo.jpg?x-oss-process=csv/select`, { method: 'POST', body: select });
+    assert.equal(selected.status, 403);
+    // Signed, all of them as before.
+    assert.equal((await sharp((await c.get('latest')).content as Buffer).metadata()).width, 200);
+    assert.equal((await c.get('canvas.webp', { process: `image/watermark,image_${mark},t_100,g_nw,x_0,y_0` })).res.status, 200);
     // `*` protects every key; turning protection off ends it at the next request.
     await putConf(conf(true, '*', ''));
     assert.equal((await anon('notes.txt')).status, 403);

@@ -98,6 +98,20 @@ export function assertSourceUnprotected(principal: Principal, bucketName: string
   refuseIfProtected(found, key, query);
 }
 
+/**
+ * The same rule on the object a read takes its bytes from when the request's key does not name it: a symlink's
+ * target, a watermark image, the source of a select or a save-as. Otherwise an anonymous GET of an unprotected link
+ * to `photo.jpg`, or `x-oss-process=image/watermark,image_<photo.jpg>` on any unprotected image, handed out the
+ * protected original [UNVERIFIED: OSS documents protection by the requested object's suffix only].
+ */
+export function assertReadUnprotected(
+  req: { readonly principal: Principal; readonly query: ReadonlyMap<string, string>; readonly services: { readonly buckets: { get: BucketOf } } },
+  bucket: string,
+  key: string,
+): void | Promise<void> {
+  return assertSourceUnprotected(req.principal, bucket, key, req.query, (n) => req.services.buckets.get(n));
+}
+
 function refuseIfProtected(bucket: Bucket | null, key: string, query: ReadonlyMap<string, string>): void {
   const suffixes = bucket === null ? [] : (accessOf(bucket)?.protectedSuffixes ?? []);
   if (suffixes.length === 0) return;

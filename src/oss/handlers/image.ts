@@ -5,6 +5,7 @@ import { assertBucketName, assertObjectKey } from '../../domain/names.js';
 import { assertSourceSize, processImage, IMAGE_LIMITS, type ProcessResult } from '../../image/apply.js';
 import { parseProcess, parseSaveAsBody, styleSteps, type Step } from '../../image/parse.js';
 import type { ImageStyle } from '../../image/styles.js';
+import { assertReadUnprotected } from '../image-access.js';
 import { httpDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
 import { preconditionsFrom } from '../headers.js';
@@ -24,6 +25,8 @@ import { assertImageAnswerRoom, heldImageAnswer } from '../image-answers.js';
 async function readSource(req: OssRequest, bucket: string, key: string, versionId?: string, conditions = false): Promise<Buffer> {
   const { meta, data } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionId);
   await kmsDecryptCheck(req, data);
+  // The source, a link's target or a watermark image: an anonymous caller gets none that is protected but by a style.
+  await assertReadUnprotected(req, bucket, data.key);
   if (conditions) checkPreconditions(meta, preconditionsFrom(req.headers));
   await req.services.objects.assertReadable(data, bucket);
   assertSourceSize(data.size);

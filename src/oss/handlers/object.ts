@@ -29,7 +29,7 @@ import {
 import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
-import { assertSourceUnprotected } from '../image-access.js';
+import { assertReadUnprotected, assertSourceUnprotected } from '../image-access.js';
 import { applyResponseOverrides, forceDownloadOfActiveContent } from '../response-overrides.js';
 import { gzipBody, gzipHeaders, gzipRoom, wantsGzip } from '../compression.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, governanceBypassOf, kmsDecryptCheck, readBodyBeforeAuthorization, symlinkTargetCheck, xmlResponse } from './common.js';
@@ -115,6 +115,9 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string, direct
   // GET decrypts the bytes: a KMS object's key must be usable by the caller (HEAD returns none: oss:GetObject only).
   const kms = withBody ? kmsDecryptCheck(req, data) : undefined;
   if (kms !== undefined) await kms;
+  // Through a link the bytes are the target's: source image protection looks at the target's name too.
+  const guarded = withBody && link !== undefined ? assertReadUnprotected(req, bucket, data.key) : undefined;
+  if (guarded !== undefined) await guarded;
   checkPreconditions(obj, preconditionsFrom(req.headers));
   // HEAD describes an archived object as it is; GET needs its bytes, readable only while restored (or, for
   // Archive, while the bucket reads them in real time).

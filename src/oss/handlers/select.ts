@@ -10,6 +10,7 @@ import { checkMd5, kmsDecryptCheck, readSmallBody, symlinkTargetCheck } from './
 import { header } from '../headers.js';
 import { parseXmlBody, xmlText } from '../xml.js';
 import { childBool, childElement, childTextOnce, type XmlElement } from '../xml-reader.js';
+import { assertReadUnprotected } from '../image-access.js';
 
 // SelectObject and CreateSelectObjectMeta (docs/select.md): the request XML → a SelectQuery, the object read
 // through the same domain read path as GetObject (symlinks, archive state, encryption), and the answer
@@ -108,6 +109,8 @@ async function objectToScan(req: OssRequest): Promise<{ data: ObjectRecord; open
   const versionId = req.op.name === 'SelectObject' ? req.query.get('versionId') : undefined;
   const { data } = await req.services.objects.readView(bucket, req.op.key!, symlinkTargetCheck(req, bucket), versionId);
   await kmsDecryptCheck(req, data);
+  // A select hands out a protected image's bytes as a GET would (oss/image-access.ts).
+  await assertReadUnprotected(req, bucket, data.key);
   await req.services.objects.assertReadable(data, bucket);
   return {
     data,
