@@ -120,6 +120,24 @@ describe('PutProcessConfiguration: style delimiters and source image protection'
     const select = `<SelectRequest><Expression>${Buffer.from('select * from ossobject').toString('base64')}</Expression><InputSerialization><CSV/></InputSerialization><OutputSerialization><CSV/></OutputSerialization></SelectRequest>`;
     const selected = await fetch(`${srv.url}/${BUCKET}/photo.jpg?x-oss-process=csv/select`, { method: 'POST', body: select });
     assert.equal(selected.status, 403);
+    // A public-read-write bucket: an anonymous copy (CopyObject, UploadPartCopy) of a protected image, directly or
+    // through a link, is refused as its GET is; a copy of an unprotected object is not.
+    const rw = `${BUCKET}-rw`;
+    await srv.client().putBucket(rw, { acl: 'public-read-write' } as OSS.PutBucketOptions);
+    const rc = srv.client({ bucket: rw });
+    await rc.put('photo.jpg', (await c.get('photo.jpg')).content as Buffer);
+    await rc.put('notes.txt', Buffer.from('plain text'));
+    await rc.putSymlink('latest', 'photo.jpg');
+    await rawBucketRequest(rc, 'PUT', rw, 'processConfiguration', conf(true, 'jpg', ''));
+    const copy = (to: string, from: string, query = ''): Promise<Response> =>
+      fetch(`${srv.url}/${rw}/${to}${query}`, { method: 'PUT', headers: { 'x-oss-copy-source': `/${rw}/${from}` } });
+    assert.equal((await copy('copy.bin', 'photo.jpg')).status, 403);
+    assert.equal((await copy('copy.bin', 'latest')).status, 403);
+    assert.equal((await copy('copy.txt', 'notes.txt')).status, 200);
+    const { uploadId } = await rc.initMultipartUpload('part.bin');
+    assert.equal((await copy('part.bin', 'photo.jpg', `?partNumber=1&uploadId=${uploadId}`)).status, 403);
+    assert.equal((await copy('part.bin', 'notes.txt', `?partNumber=1&uploadId=${uploadId}`)).status, 200);
+    await rc.copy('signed-copy.jpg', 'photo.jpg');
     // Signed, all of them as before.
     assert.equal((await sharp((await c.get('latest')).content as Buffer).metadata()).width, 200);
     assert.equal((await c.get('canvas.webp', { process: `image/watermark,image_${mark},t_100,g_nw,x_0,y_0` })).res.status, 200);

@@ -12,6 +12,7 @@ import { header, preconditionsFrom } from '../headers.js';
 import { DEFAULT_KMS_KEY, sseOf } from '../../domain/encryption.js';
 import type { ObjectRecord } from '../../domain/model.js';
 import type { GovernanceBypass } from '../../domain/object-worm.js';
+import { assertReadUnprotected } from '../image-access.js';
 
 export function xmlResponse(root: XmlNode, status = 200, headers: Record<string, string> = {}): OssResponse {
   return { status, headers: { 'Content-Type': 'application/xml', ...headers }, body: xmlDocument(root) };
@@ -120,6 +121,17 @@ export function encodingTypeElement(query: ReadonlyMap<string, string>): XmlChil
  */
 export function symlinkTargetCheck(req: Pick<OssRequest, 'authorize'>, bucket: string): (targetKey: string) => Promise<void> {
   return (targetKey) => req.authorize([{ action: 'oss:GetObject', bucket, key: targetKey, acl: 'read' }]);
+}
+
+/**
+ * What a copy checks on the object whose bytes it copies (a link's target): the KMS key the caller must be able to use,
+ * and source image protection, so an anonymous copy of a protected image is refused as its GET is (oss/image-access.ts).
+ */
+export function copySourceDataCheck(req: Pick<OssRequest, 'authorize' | 'principal' | 'query' | 'services'>): (src: ObjectRecord) => Promise<void> {
+  return async (src) => {
+    await kmsDecryptCheck(req, src);
+    await assertReadUnprotected(req, src.bucket, src.key);
+  };
 }
 
 /**

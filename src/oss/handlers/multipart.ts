@@ -11,7 +11,7 @@ import { sseOf } from '../../domain/encryption.js';
 import type { Operation } from '../operations.js';
 import { writtenOf } from '../callback.js';
 import { el, many, parseXmlBody, text, xmlText, type XmlNode } from '../xml.js';
-import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, kmsDecryptCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, encoder, encodingTypeElement, limitParam, copySourceConditions, copySourceDataCheck, readSmallBody, symlinkTargetCheck, xmlResponse } from './common.js';
 import { objectUrl } from '../address.js';
 
 type H<N extends Operation['name']> = Handler<Extract<Operation, { name: N }>>;
@@ -73,7 +73,7 @@ export const uploadPartCopy: H<'UploadPartCopy'> = async (req) => {
     ...(rangeHeader === undefined ? {} : { range: (size: number) => resolveRange(rangeHeader, size, 'copy') }),
     conditions: copySourceConditions(req),
     checkTarget: symlinkTargetCheck(req, source.bucket),
-    checkData: (src) => kmsDecryptCheck(req, src),
+    checkData: copySourceDataCheck(req),
   });
   return xmlResponse(
     el('CopyPartResult', [el('LastModified', isoDate(part.lastModified)), el('ETag', quoted(part.etag))]),

@@ -32,7 +32,7 @@ import { getProcessedObject, wantsProcessing } from './image.js';
 import { assertReadUnprotected, assertSourceUnprotected } from '../image-access.js';
 import { applyResponseOverrides, forceDownloadOfActiveContent } from '../response-overrides.js';
 import { gzipBody, gzipHeaders, gzipRoom, wantsGzip } from '../compression.js';
-import { checkMd5, empty, ownerAcl, copySourceConditions, governanceBypassOf, kmsDecryptCheck, readBodyBeforeAuthorization, symlinkTargetCheck, xmlResponse } from './common.js';
+import { checkMd5, empty, ownerAcl, copySourceConditions, copySourceDataCheck, governanceBypassOf, kmsDecryptCheck, readBodyBeforeAuthorization, symlinkTargetCheck, xmlResponse } from './common.js';
 
 const target = (req: OssRequest): { bucket: string; key: string } => ({ bucket: req.op.bucket!, key: req.op.key! });
 
@@ -228,7 +228,7 @@ export const copyObject: Handler<Extract<Operation, { name: 'CopyObject' }>> = a
     sourceConditions: copySourceConditions(req),
     forbidOverwrite: await overwriteForbidden(req, bucket, key, req.headers),
     checkSourceTarget: symlinkTargetCheck(req, req.op.params.source.bucket),
-    checkSourceData: (src) => kmsDecryptCheck(req, src),
+    checkSourceData: copySourceDataCheck(req),
   });
   const headers = await withVersion(req, obj, { ETag: quoted(obj.etag), 'x-oss-hash-crc64ecma': obj.crc64, ...sseResponseHeaders(sseOf(obj)) });
   if (sourceVersionId !== undefined) headers['x-oss-copy-source-version-id'] = sourceVersionId;
