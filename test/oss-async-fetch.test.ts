@@ -3,9 +3,10 @@
 // test_async_fetch_task for the states, IgnoreSameKey and ObjectAlreadyExists), against a real server and a local
 // origin this test starts, allowed with the callback allow-list (`127.0.0.1`). Sources the allow-list does not
 // allow, redirects, a wrong ContentMD5 fail the task (not the request) and store nothing; RAM users need
-// oss:PutAsyncFetchTask and oss:PutObject on the object; a task cut short by a server stop reads Failed after restart.
+// oss:PutAsyncFetchTask and oss:PutObject on the object; a task cut short by a server stop reads Failed after restart;
+// a killed process's task settles as Success when its object was committed, else Failed, once its heartbeat lapses.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,8 +17,10 @@ import { headersOf, rawBucketRequest } from './helpers/oss.js';
 import { errorOf, rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { kill9, spawnServer } from './helpers/spawn.js';
 import { policyDoc, Ram } from './helpers/ram.js';
+import { testPostgres } from './helpers/postgres.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { signedRequest } from './helpers/signed.js';
+import { incarnationOf } from '../src/store/meta/types.js';
 
 const BUCKET = 'fetch-bucket';
 const DATA = randomBytes(1024 * 1024 + 17); // past the inline size and the off-loop threshold
@@ -388,6 +391,69 @@ describe('async fetch', () => {
     ));
     assert.equal((await read(noRead)).status, 403);
   });
+
+  // A process killed between its object's commit and the task's update, or killed mid-fetch with PostgreSQL: its task
+  // row is written here as the killed process left it (Running, another runner, a heartbeat older than the lease).
+  type StoredTask = Record<string, unknown> & { id: string; info: Record<string, unknown> };
+  async function rewriteTasks(change: (tasks: StoredTask[]) => StoredTask[]): Promise<void> {
+    const b = await srv.meta.getBucket(BUCKET);
+    assert.ok(b !== null);
+    await srv.meta.updateBucketConfig(BUCKET, 'stored.async-fetch', (text) => {
+      const doc = JSON.parse(text ?? '{"tasks":[]}') as { tasks: StoredTask[] };
+      return JSON.stringify({ tasks: change(doc.tasks) });
+    }, incarnationOf(b));
+  }
+  const killed = (): Record<string, unknown> => ({ state: 'Running', errorMsg: '', runner: randomUUID(), heartbeat: Date.now() - 10 * 60_000 });
+  function planted(object: string, over: Record<string, unknown>): StoredTask {
+    const now = Date.now();
+    return {
+      id: randomBytes(16).toString('hex').toUpperCase(), state: 'Running', errorMsg: '', created: now, runner: randomUUID(),
+      deadline: now + 3_600_000, heartbeat: now,
+      info: { url: `${base}/small`, object, host: '', contentMd5: '', callback: '', storageClass: '', ignoreSameKey: false },
+      ...over,
+    };
+  }
+  async function stateOf(id: string): Promise<{ state: string | undefined; msg: string | undefined }> {
+    const r = await send(srv, 'GET', null, [['asyncFetch', '']], { headers: { 'x-oss-task-id': id } });
+    assert.equal(r.status, 200, r.text);
+    return { state: tag(r.text, 'State'), msg: tag(r.text, 'ErrorMsg') };
+  }
+
+  test('a task whose process died after its object was committed reads Success (FetchSuccessCallbackFailed with a Callback), not Failed', async () => {
+    const id = await taskId(configXml({ url: `${base}/small`, object: 'crash/committed' }));
+    assert.equal(tag(await finished(id), 'State'), 'Success');
+    await rewriteTasks((tasks) => tasks.map((t) => (t.id === id ? { ...t, ...killed() } : t)));
+    assert.deepEqual(await stateOf(id), { state: 'Success', msg: '' });
+    assert.deepEqual(await stateOf(id), { state: 'Success', msg: '' }, 'the settled state is kept');
+    // Killed before its callback's answer was recorded: the object is there, the callback perhaps never sent.
+    await rewriteTasks((tasks) => tasks.map((t) => (t.id === id ? { ...t, ...killed(), info: { ...t.info, callback: b64({ callbackUrl: `${base}/cb`, callbackBody: 'x' }) } } : t)));
+    const cb = await stateOf(id);
+    assert.equal(cb.state, 'FetchSuccessCallbackFailed');
+    assert.match(cb.msg ?? '', /stored/);
+    assert.equal(await objectStatus('crash/committed'), 200);
+  });
+
+  test('a dead process\'s Running task whose key another writer stored reads Failed (the object is not the task\'s)', async () => {
+    assert.equal((await send(srv, 'PUT', 'crash/other', [], { body: 'not the task\'s' })).status, 200);
+    const task = planted('crash/other', killed());
+    await rewriteTasks((tasks) => [...tasks, task]);
+    const seen = await stateOf(task.id);
+    assert.equal(seen.state, 'Failed');
+    assert.match(seen.msg ?? '', /interrupted/);
+    assert.equal(await objectStatus('crash/other'), 200);
+  });
+
+  test('a task whose runner\'s heartbeat lapsed reads Failed at once; one whose runner is alive stays Running (PostgreSQL)', async () => {
+    const dead = planted('crash/never', killed());
+    const alive = planted('crash/alive', {});
+    await rewriteTasks((tasks) => [...tasks, dead, alive]);
+    const seen = await stateOf(dead.id);
+    assert.equal(seen.state, 'Failed', 'a killed process\'s task read Running for the rest of its hour');
+    assert.match(seen.msg ?? '', /interrupted/);
+    assert.equal(await objectStatus('crash/never'), 404);
+    // SQLite: one process owns the data, so another runner's task is gone; PostgreSQL: its heartbeat is fresh.
+    assert.equal((await stateOf(alive.id)).state, process.env.ALUNITE_TEST_META === 'postgres' ? 'Running' : 'Failed');
+  });
 });
 
 /** An origin that sends one byte of a 100,000-byte body and then nothing. */
@@ -419,7 +485,8 @@ test('a task whose server was killed (SIGKILL) mid-fetch reads Failed after the 
       const id = tag(r.text, 'TaskId')!;
       assert.equal(tag((await send(child, 'GET', null, [['asyncFetch', '']], { headers: { 'x-oss-task-id': id } })).text, 'State'), 'Running');
       await kill9(child.child);
-      const second = await startTestServer({ dataDir });
+      // The killed child kept its metadata in the data directory (SQLite), whatever ALUNITE_TEST_META says.
+      const second = await startTestServer({ dataDir, meta: undefined });
       try {
         const after = await send(second, 'GET', null, [['asyncFetch', '']], { headers: { 'x-oss-task-id': id } });
         assert.equal(tag(after.text, 'State'), 'Failed', after.text);
@@ -441,8 +508,10 @@ test('a task cut short by a server stop reads Failed after the restart; nothing 
   const origin = await stallingOrigin();
   const url = origin.url;
   const dataDir = await mkdtemp(join(tmpdir(), 'alunite-fetch-restart-'));
+  // The restarted server reads the first one's database (PostgreSQL: the same one, not a fresh one).
+  const meta = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;
   try {
-    const first = await startTestServer({ dataDir, callbacks: { allowHosts: ['127.0.0.1'] }, asyncFetch: { enabled: true, allowHosts: ['127.0.0.1'] } });
+    const first = await startTestServer({ dataDir, meta, callbacks: { allowHosts: ['127.0.0.1'] }, asyncFetch: { enabled: true, allowHosts: ['127.0.0.1'] } });
     await first.client().putBucket(BUCKET);
     const r = await send(first, 'POST', null, [['asyncFetch', '']], { body: configXml({ url, object: 'slow' }) });
     assert.equal(r.status, 200, r.text);
@@ -450,7 +519,7 @@ test('a task cut short by a server stop reads Failed after the restart; nothing 
     const running = await send(first, 'GET', null, [['asyncFetch', '']], { headers: { 'x-oss-task-id': id } });
     assert.equal(tag(running.text, 'State'), 'Running', running.text);
     await first.close();
-    const second = await startTestServer({ dataDir });
+    const second = await startTestServer({ dataDir, meta });
     try {
       const after = await send(second, 'GET', null, [['asyncFetch', '']], { headers: { 'x-oss-task-id': id } });
       assert.equal(tag(after.text, 'State'), 'Failed', after.text);
@@ -462,5 +531,30 @@ test('a task cut short by a server stop reads Failed after the restart; nothing 
   } finally {
     await origin.close();
     await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('PostgreSQL: a running task\'s process renews its heartbeat (others take a lapsed one for a killed process)', { skip: process.env.ALUNITE_TEST_META !== 'postgres' && 'SQLite: one process owns the data, no heartbeat' }, async () => {
+  const origin = await stallingOrigin();
+  const srv = await startTestServer({ asyncFetch: { enabled: true, allowHosts: ['127.0.0.1'], limits: { leaseMs: 400 }, source: { idleTimeoutMs: 120_000 } } });
+  try {
+    await srv.client().putBucket(BUCKET);
+    const r = await send(srv, 'POST', null, [['asyncFetch', '']], { body: configXml({ url: origin.url, object: 'beating' }) });
+    assert.equal(r.status, 200, r.text);
+    const id = tag(r.text, 'TaskId')!;
+    // Waits for a renewal (a deadline only against a hang, not a timing assertion).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const b = await srv.meta.getBucket(BUCKET);
+      const doc = JSON.parse(b?.configs?.['stored.async-fetch'] ?? '{"tasks":[]}') as { tasks: Array<{ id: string; created: number; heartbeat?: number }> };
+      const task = doc.tasks.find((t) => t.id === id);
+      assert.ok(task !== undefined);
+      if ((task.heartbeat ?? 0) > task.created) break;
+      assert.ok(Date.now() < deadline, 'the heartbeat was never renewed');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  } finally {
+    await srv.stop();
+    await origin.close();
   }
 });

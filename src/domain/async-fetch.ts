@@ -12,7 +12,8 @@ import { incarnationOf, type BucketIncarnation } from '../store/meta/types.js';
 // The object is written through ObjectService.put, as PutObject writes (versioning, WORM retention, encryption
 // defaults, disk admission, MD5/CRC-64 and Content-MD5 checks). Tasks are kept in the bucket's stored configuration
 // `async-fetch` (domain/stored-configs.ts), bounded in number and bytes; a task does not survive its process: one
-// left Running by a process that is gone reads as Failed.
+// left Running by a process that is gone (its heartbeat lapsed, with PostgreSQL) is settled by the next read, as
+// Success when its object was committed (the record names the task), else Failed.
 
 export type FetchState = 'Running' | 'Success' | 'Failed' | 'FetchSuccessCallbackFailed';
 
@@ -40,6 +41,8 @@ export interface FetchTask {
   runner: string;
   /** When a Running task is given up (created + maxTaskMs). */
   deadline: number;
+  /** When its runner last said it was alive (ms; renewed while it runs or waits, in a shared store). */
+  heartbeat: number;
 }
 
 /** A source opened for reading: its body streams, `length` as it declared it. */
@@ -76,6 +79,11 @@ export const ASYNC_FETCH_LIMITS = {
   runningPerAccount: 2,
   /** The longest a task may take, waiting included. */
   maxTaskMs: 60 * 60 * 1000,
+  /**
+   * A shared store's Running task whose heartbeat is older than this has lost its runner (killed): it is settled.
+   * The runner renews it every quarter of this.
+   */
+  leaseMs: 60 * 1000,
   /** Url, bytes (UTF-8). */
   urlBytes: 4096,
   /** Host, characters. */
@@ -111,13 +119,16 @@ export class AsyncFetchService {
   private readonly runningBy = new Map<string, number>();
   private readonly liveBy = new Map<string, number>();
   private readonly waiting: Array<{ account: string; go: () => void }> = [];
-  /** Tasks this process is running or has in line. */
-  private readonly live = new Set<string>();
+  /** Tasks this process is running or has in line, with their buckets. */
+  private readonly live = new Map<string, string>();
   private readonly runs = new Set<Promise<void>>();
   private closed = false;
+  /** Renews the heartbeats of the live tasks (shared store only: a lone process knows its own tasks). */
+  private readonly renewer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: AsyncFetchDeps) {
     this.limits = { ...ASYNC_FETCH_LIMITS, ...deps.limits };
+    if (deps.shared) this.renewer = setInterval(() => void this.renew(), this.limits.leaseMs / 4).unref();
   }
 
   /**
@@ -142,9 +153,10 @@ export class AsyncFetchService {
       created: now,
       runner: this.runner,
       deadline: now + this.limits.maxTaskMs,
+      heartbeat: now,
     };
     // Live before it is stored: a GetAsyncFetchTask in between must not read it as a task whose runner is gone.
-    this.live.add(task.id);
+    this.live.set(task.id, bucket);
     bump(this.liveBy, account, 1);
     try {
       await this.deps.stored.update(bucket, STORE_NAME, (current) => toJson(this.withTask(tasksOf(current), task)));
@@ -167,12 +179,13 @@ export class AsyncFetchService {
     const { value } = await this.deps.stored.get(bucket, STORE_NAME);
     const task = tasksOf(value).find((t) => t.id === id);
     if (task === undefined) throw new AppError('NoSuchAsyncFetchTask', undefined, { TaskId: id });
-    return this.asSeen(task);
+    return this.isGone(task) ? await this.settle(bucket, task) : task;
   }
 
   /** Ends the running fetches (they fail) and waits for their tasks to be written. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.renewer);
     this.deps.source.close();
     // Woken with their slot taken, as release() hands them out: each then fails and gives it back.
     for (const w of this.waiting.splice(0)) {
@@ -182,19 +195,75 @@ export class AsyncFetchService {
     await Promise.allSettled([...this.runs]);
   }
 
-  /** A Running task whose runner is gone reads as Failed (docs/async-fetch.md: tasks do not survive a restart). */
-  private asSeen(task: FetchTask): FetchTask {
-    if (task.state !== 'Running' || this.live.has(task.id)) return task;
-    const gone = task.runner === this.runner || !this.deps.shared || this.deps.clock() > task.deadline;
-    return gone ? { ...task, state: 'Failed', errorMsg: 'The task was interrupted: the server that ran it stopped or restarted.' } : task;
+  /**
+   * A Running task no process runs any more (docs/async-fetch.md: tasks do not survive their process): this one's
+   * own, any with the SQLite store (one process owns it), past its hour, or one whose runner's heartbeat lapsed (it
+   * was killed). Before, a shared store's task of a killed process read Running for the rest of its hour.
+   */
+  private isGone(task: FetchTask): boolean {
+    if (task.state !== 'Running' || this.live.has(task.id)) return false;
+    const now = this.deps.clock();
+    return task.runner === this.runner || !this.deps.shared || now > task.deadline || now - task.heartbeat > this.limits.leaseMs;
   }
 
-  /** The tasks with `task` added: finished ones pruned oldest first to stay within the count and byte bounds. */
+  /**
+   * A gone task's end, recorded: its object committed (the current version names the task, in the same commit as its
+   * bytes) is Success, as the fetch did succeed; a callback was perhaps never sent (FetchSuccessCallbackFailed). Else
+   * Failed. Before, a task killed between its object's commit and its state's update read Failed with its object there.
+   */
+  private async settle(bucket: string, task: FetchTask): Promise<FetchTask> {
+    const obj = await this.current(bucket, task.info.object);
+    const stored = obj?.attrs?.asyncFetchTask === task.id;
+    const end: Pick<FetchTask, 'state' | 'errorMsg'> = !stored
+      ? { state: 'Failed', errorMsg: 'The task was interrupted: the server that ran it stopped or restarted.' }
+      : task.info.callback === ''
+        ? { state: 'Success', errorMsg: '' }
+        : { state: 'FetchSuccessCallbackFailed', errorMsg: 'The object was stored; the server that ran the task stopped before its callback was answered.' };
+    // Written only over a task still gone: a runner that was only slow to renew records its own end.
+    await this.record(bucket, task.id, end, (t) => this.isGone(t));
+    return { ...task, ...end };
+  }
+
+  /** Writes a task's end (none when it was pruned meanwhile, or `when` refuses it); a deleted bucket is logged. */
+  private async record(bucket: string, id: string, end: Pick<FetchTask, 'state' | 'errorMsg'>, when: (t: FetchTask) => boolean = () => true): Promise<void> {
+    try {
+      await this.deps.stored.update(bucket, STORE_NAME, (current) => {
+        const tasks = tasksOf(current);
+        const i = tasks.findIndex((t) => t.id === id);
+        if (i < 0 || !when(tasks[i]!)) return current;
+        tasks[i] = { ...tasks[i]!, ...end };
+        return toJson(tasks);
+      });
+    } catch (err) {
+      // The bucket was deleted meanwhile (or the store is closing): the task is gone with it.
+      this.deps.log?.('async fetch: task state not recorded', { bucket, task: id, error: messageOf(err) });
+    }
+  }
+
+  /** Tells the other processes that this one's live tasks still run (their heartbeat). */
+  private async renew(): Promise<void> {
+    const buckets = new Set(this.live.values());
+    for (const bucket of buckets) {
+      const now = this.deps.clock();
+      await this.deps.stored.update(bucket, STORE_NAME, (current) => {
+        const tasks = tasksOf(current);
+        const mine = tasks.filter((t) => t.runner === this.runner && t.state === 'Running' && this.live.has(t.id));
+        if (mine.length === 0) return current;
+        for (const t of mine) t.heartbeat = now;
+        return toJson(tasks);
+      }).catch((err: unknown) => this.deps.log?.('async fetch: heartbeat not renewed', { bucket, error: messageOf(err) }));
+    }
+  }
+
+  /**
+   * The tasks with `task` added: finished ones pruned oldest first to stay within the count and byte bounds (gone
+   * ones count as finished; their states are left for a read to settle).
+   */
   private withTask(current: FetchTask[], task: FetchTask): FetchTask[] {
-    const tasks = current.map((t) => this.asSeen(t)).sort((a, b) => a.created - b.created);
+    const tasks = current.sort((a, b) => a.created - b.created);
     const fits = (list: FetchTask[]): boolean => list.length < this.limits.tasksPerBucket && Buffer.byteLength(JSON.stringify(toJson([...list, task]))) <= STORED_BUDGET;
     while (!fits(tasks)) {
-      const i = tasks.findIndex((t) => t.state !== 'Running');
+      const i = tasks.findIndex((t) => t.state !== 'Running' || this.isGone(t));
       if (i < 0) throw new AppError('ServiceUnavailable', 'The bucket has too many unfinished async fetch tasks; retry later.');
       tasks.splice(i, 1);
     }
@@ -202,11 +271,15 @@ export class AsyncFetchService {
   }
 
   private async exists(bucket: string, key: string): Promise<boolean> {
+    return (await this.current(bucket, key)) !== null;
+  }
+
+  /** The key's current object, null when there is none. */
+  private async current(bucket: string, key: string): Promise<ObjectRecord | null> {
     try {
-      await this.deps.objects.head(bucket, key);
-      return true;
+      return await this.deps.objects.head(bucket, key);
     } catch (err) {
-      if (isAppError(err) && err.code === 'NoSuchKey') return false;
+      if (isAppError(err) && err.code === 'NoSuchKey') return null;
       throw err;
     }
   }
@@ -293,6 +366,7 @@ export class AsyncFetchService {
         userMeta: {},
         ...(info.storageClass !== '' ? { storageClass: info.storageClass } : {}),
         forbidOverwrite: info.ignoreSameKey || info.overwriteForbidden === true,
+        fetchTask: task.id,
       });
       state = 'Success';
       if (callback !== null) {
@@ -310,18 +384,7 @@ export class AsyncFetchService {
       source?.body.destroy();
       this.release(account);
     }
-    try {
-      await this.deps.stored.update(bucket, STORE_NAME, (current) => {
-        const tasks = tasksOf(current);
-        const i = tasks.findIndex((t) => t.id === task.id);
-        if (i < 0) return current; // pruned meanwhile: nothing to record
-        tasks[i] = { ...tasks[i]!, state, errorMsg };
-        return toJson(tasks);
-      });
-    } catch (err) {
-      // The bucket was deleted meanwhile (or the store is closing): the task is gone with it.
-      this.deps.log?.('async fetch: task state not recorded', { bucket, task: task.id, error: messageOf(err) });
-    }
+    await this.record(bucket, task.id, { state, errorMsg });
   }
 }
 
@@ -363,6 +426,8 @@ function tasksOf(value: Json | null): FetchTask[] {
       created: num(item.created),
       runner: str(item.runner),
       deadline: num(item.deadline),
+      // Tasks stored before heartbeats: their creation.
+      heartbeat: typeof item.heartbeat === 'number' ? item.heartbeat : num(item.created),
     });
   }
   return out;

@@ -152,6 +152,8 @@ export interface ObjectAttrs {
    * without ObjectWorm. Counted from the version's Last-Modified (domain/object-worm.ts effectiveRetention).
    */
   defaultRetention?: DefaultRetentionStamp | null;
+  /** The async fetch task that wrote this version (domain/async-fetch.ts: its state after a crash). */
+  asyncFetchTask?: string;
 }
 
 /** A default retention rule as stamped on a version: a mode and one of days and years. */

@@ -50,9 +50,11 @@ export interface PutObjectInput extends ObjectProps {
    * (deleted and created again, by any account) is NoSuchBucket. Absent: the bucket found when the write starts.
    */
   sameBucket?: BucketIncarnation;
+  /** An async fetch task's write: its id is kept in the record (attrs.asyncFetchTask), committed with the object. */
+  fetchTask?: string;
 }
 
-export interface AppendObjectInput extends Omit<PutObjectInput, 'tags'> {
+export interface AppendObjectInput extends Omit<PutObjectInput, 'tags' | 'fetchTask'> {
   position: number;
   /**
    * The object's tags, read only when this append creates the object: a later append ignores x-oss-tagging, even
@@ -461,6 +463,7 @@ export class ObjectService {
       // Stamped when the body is in (normalObject's record is new: set, not spread, on this hot path).
       const record = normalObject(base, body);
       record.lastModified = this.ctx.clock();
+      if (input.fetchTask !== undefined) record.attrs = { ...record.attrs, asyncFetchTask: input.fetchTask };
       return await this.commit(record, input.forbidOverwrite, freshBlobs(body), written);
     } finally {
       ticket.done();
