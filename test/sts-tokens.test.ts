@@ -425,7 +425,7 @@ describe('captured STS SDK requests (test/fixtures/sts-*-captures.jsonl) verify 
 describe('session secrets', () => {
   it('FixedKeyHmac gives createHmac\'s HMAC-SHA256 for keys of 0–100 bytes and messages of 0–200 units (ASCII, UTF-8, past its own buffer)', async () => {
     const { createHmac } = await import('node:crypto');
-    const { FixedKeyHmac } = await import('../src/sts/token.js');
+    const { FixedKeyHmac } = await import('../src/util/fixed-key-hmac.js');
     const units = ['a', 'Z', '9', '.', 'é', '中', '😀'];
     for (const keyLength of [0, 1, 31, 32, 33, 63, 64, 65, 100]) {
       const key = randomBytes(keyLength);

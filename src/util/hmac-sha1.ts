@@ -1,5 +1,5 @@
-import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
+import { oneShotHash } from './one-shot-hash.js';
 
 /**
  * HMAC-SHA1 (RFC 2104 over FIPS 180-4 SHA-1) of a UTF-8 string, as base64: the V1 and RPC signatures.
@@ -100,7 +100,7 @@ const JS_MAX_UNITS = 1024;
  * JavaScript, 33.4 k through createHmac, 28.8 k through two `crypto.hash` calls; of 160 bytes 31.5 k and 19.5 k; of
  * 100 bytes (two blocks) 19.0 k and 19.9 k.
  */
-const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer' | 'base64') => Buffer | string }).hash;
+const oneShot = oneShotHash;
 /** UTF-8 messages of this many bytes and more (three SHA-1 blocks with the padding) go to `oneShot`. */
 const NATIVE_FROM_BYTES = 120;
 
