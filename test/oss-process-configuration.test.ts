@@ -85,6 +85,22 @@ describe('PutProcessConfiguration: style delimiters and source image protection'
     assert.equal(await (await fetch(`${srv.url}/${site}/`)).text(), '<p>home</p>');
   });
 
+  test('on a website bucket, a missing `<key>!<style>` is the error document (404), served unprocessed', async () => {
+    const site = `${BUCKET}-site404`;
+    await srv.client().putBucket(site, { acl: 'public-read' } as OSS.PutBucketOptions);
+    const sc = srv.client({ bucket: site });
+    await sc.putBucketWebsite(site, { index: 'index.html', error: 'error.html' });
+    await sc.put('error.html', Buffer.from('<p>not here</p>'), { mime: 'text/html' });
+    await rawBucketRequest(sc, 'PUT', site, { style: '', styleName: 'thumb' }, '<Style><Content>image/resize,w_50</Content></Style>');
+    await rawBucketRequest(sc, 'PUT', site, 'processConfiguration', conf(false, '', '!'));
+    // The style is the missing key's, not the error document's: it was applied to error.html (not an image), and the
+    // bare NoSuchKey answered instead of the page.
+    const missing = await fetch(`${srv.url}/${site}/missing.jpg!thumb`);
+    assert.equal(missing.status, 404);
+    assert.equal(await missing.text(), '<p>not here</p>');
+    assert.equal((await fetch(`${srv.url}/${site}/missing.jpg`)).status, 404);
+  });
+
   test('source image protection: anonymous callers get protected images only through a style', async () => {
     await putConf(conf(true, 'jpg,png', '!'));
     const plain = await anon('photo.jpg');

@@ -343,7 +343,10 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
             const read = method === 'HEAD' ? 'HeadObject' : 'GetObject';
             rec.operation = read; // what was served (a website `GET /` is not a listing)
             const checks: AuthzCheck[] = [{ action: 'oss:GetObject', bucket, key, acl: 'read' }];
-            const asRead: Operation = read === 'GetObject' && page === true ? { name: read, bucket, key, checks, params: { websitePage: true } } : { name: read, bucket, key, checks };
+            // A delimiter's style applies to the key asked for, never to an index or error document served instead.
+            const style = read === 'GetObject' && page !== true && key === op.key && op.name === 'GetObject' ? op.params?.style : undefined;
+            const asRead: Operation = read === 'GetObject' && page === true ? { name: read, bucket, key, checks, params: { websitePage: true } }
+              : style !== undefined ? { name: 'GetObject', bucket, key, checks, params: { style } } : { name: read, bucket, key, checks };
             // Decided first as if the key were missing (docs/website.md): where a missing key is refused (a
             // private bucket) every key is, existing or not. A private object in a readable bucket is then
             // AccessDenied, as OSS answers it (its existence is no secret there: the bucket can be listed).

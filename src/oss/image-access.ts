@@ -50,18 +50,19 @@ type BucketOf = (name: string) => Bucket | null | Promise<Bucket | null>;
 
 /**
  * A GetObject of `<key><delimiter><style>` (no x-oss-process) on a bucket with style delimiters, where <style> is one
- * of the bucket's styles: the operation on <key>, and the `x-oss-process=style/<style>` it stands for put in `query`.
- * The first delimiter in DELIMITER_ORDER whose text after an occurrence (leftmost first) names a style wins; a key
- * naming no style is read as it is [UNVERIFIED: OSS may answer NoSuchStyle instead]. Null: nothing to rewrite.
+ * of the bucket's styles: the operation on <key>, carrying the style (`params.style`, applied as
+ * `x-oss-process=style/<style>`); the query is left as sent, so authentication and policy conditions see the URL the
+ * client signed. The first delimiter in DELIMITER_ORDER whose text after an occurrence (leftmost first) names a style
+ * wins; a key naming no style is read as it is [UNVERIFIED: OSS may answer NoSuchStyle instead]. Null: nothing to rewrite.
  */
-export function styleByDelimiter(op: Operation, query: Map<string, string>, getBucket: BucketOf): Operation | null | Promise<Operation | null> {
+export function styleByDelimiter(op: Operation, query: ReadonlyMap<string, string>, getBucket: BucketOf): Operation | null | Promise<Operation | null> {
   if (op.name !== 'GetObject' || op.key === null || op.bucket === null || query.has('x-oss-process')) return null;
   const found = getBucket(op.bucket);
-  if (found instanceof Promise) return found.then((b) => rewrite(op, query, b));
-  return rewrite(op, query, found);
+  if (found instanceof Promise) return found.then((b) => rewrite(op, b));
+  return rewrite(op, found);
 }
 
-function rewrite(op: Operation, query: Map<string, string>, bucket: Bucket | null): Operation | null {
+function rewrite(op: Extract<Operation, { name: 'GetObject' }>, bucket: Bucket | null): Operation | null {
   const key = op.key;
   if (bucket === null || key === null) return null;
   const delimiters = accessOf(bucket)?.delimiters ?? [];
@@ -74,11 +75,19 @@ function rewrite(op: Operation, query: Map<string, string>, bucket: Bucket | nul
       const style = key.slice(at + 1);
       if (!names.has(style)) continue;
       const base = key.slice(0, at);
-      query.set('x-oss-process', `style/${style}`);
-      return { ...op, key: base, checks: op.checks.map((c) => (c.key === key ? { ...c, key: base } : c)) } as Operation;
+      return { ...op, key: base, checks: op.checks.map((c) => (c.key === key ? { ...c, key: base } : c)), params: { ...op.params, style } };
     }
   }
   return null;
+}
+
+/**
+ * The `x-oss-process` a read applies: the style a delimiter named (styleByDelimiter), else the query's. Every reader
+ * of the processing asks this, never the query alone.
+ */
+export function processOf(op: Operation, query: ReadonlyMap<string, string>): string | undefined {
+  const style = op.name === 'GetObject' ? op.params?.style : undefined;
+  return style !== undefined ? `style/${style}` : query.get('x-oss-process');
 }
 
 /** OSS EC of an anonymous image request refused by source image protection (documented for `x-oss-process=image/…`). */
@@ -90,12 +99,12 @@ const EC_SOURCE_PROTECTED = '0040-00000031';
  * AccessDenied [UNVERIFIED: the code; OSS documents EC 0040-00000031 for the processed read, and a 403 for the plain
  * one]. Signed requests pass (OSS: "applies only to anonymous access"). Decided before the object is looked up.
  */
-export function assertSourceUnprotected(principal: Principal, bucketName: string, key: string, query: ReadonlyMap<string, string>, getBucket: BucketOf): void | Promise<void> {
+function assertSourceUnprotected(principal: Principal, bucketName: string, key: string, process: string | undefined, getBucket: BucketOf): void | Promise<void> {
   if (principal.type !== 'anonymous') return;
-  if ((query.get('x-oss-process') ?? '').startsWith('style/')) return;
+  if ((process ?? '').startsWith('style/')) return;
   const found = getBucket(bucketName);
-  if (found instanceof Promise) return found.then((b) => refuseIfProtected(b, key, query));
-  refuseIfProtected(found, key, query);
+  if (found instanceof Promise) return found.then((b) => refuseIfProtected(b, key, process));
+  refuseIfProtected(found, key, process);
 }
 
 /**
@@ -105,18 +114,18 @@ export function assertSourceUnprotected(principal: Principal, bucketName: string
  * protected original [UNVERIFIED: OSS documents protection by the requested object's suffix only].
  */
 export function assertReadUnprotected(
-  req: { readonly principal: Principal; readonly query: ReadonlyMap<string, string>; readonly services: { readonly buckets: { get: BucketOf } } },
+  req: { readonly op: Operation; readonly principal: Principal; readonly query: ReadonlyMap<string, string>; readonly services: { readonly buckets: { get: BucketOf } } },
   bucket: string,
   key: string,
 ): void | Promise<void> {
-  return assertSourceUnprotected(req.principal, bucket, key, req.query, (n) => req.services.buckets.get(n));
+  return assertSourceUnprotected(req.principal, bucket, key, processOf(req.op, req.query), (n) => req.services.buckets.get(n));
 }
 
-function refuseIfProtected(bucket: Bucket | null, key: string, query: ReadonlyMap<string, string>): void {
+function refuseIfProtected(bucket: Bucket | null, key: string, process: string | undefined): void {
   const suffixes = bucket === null ? [] : (accessOf(bucket)?.protectedSuffixes ?? []);
   if (suffixes.length === 0) return;
   const lower = key.toLowerCase();
   if (!suffixes.some((s) => s === '*' || lower.endsWith(`.${s}`))) return;
-  const processed = query.has('x-oss-process');
+  const processed = process !== undefined;
   throw new AppError('AccessDenied', 'Source image protection is enabled for this object: anonymous requests must name a style.', {}, processed ? EC_SOURCE_PROTECTED : undefined);
 }

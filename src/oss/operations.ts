@@ -159,9 +159,11 @@ export type Operation =
   | Simple<'PutObject'>
   /**
    * `websitePage`: a static website's index or error document (oss/website.ts), which OSS never reads from a
-   * frozen Archive object in real time (docs/data-protection.md).
+   * frozen Archive object in real time (docs/data-protection.md). `style`: the image style a `<key><delimiter><style>`
+   * request names (oss/image-access.ts styleByDelimiter), applied as `x-oss-process=style/<style>` would be; the
+   * request's query stays as sent.
    */
-  | (Base & { name: 'GetObject'; params?: { websitePage?: true } })
+  | (Base & { name: 'GetObject'; params?: { websitePage?: true; style?: string } })
   | Simple<'HeadObject'>
   /** `viaGet`: GET ?objectMeta (the API's is HEAD; the Java SDK and oss2 send GET), answered with the same head and no body. */
   | (Base & { name: 'GetObjectMeta'; params: { viaGet: boolean } })

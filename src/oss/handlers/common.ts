@@ -127,7 +127,7 @@ export function symlinkTargetCheck(req: Pick<OssRequest, 'authorize'>, bucket: s
  * What a copy checks on the object whose bytes it copies (a link's target): the KMS key the caller must be able to use,
  * and source image protection, so an anonymous copy of a protected image is refused as its GET is (oss/image-access.ts).
  */
-export function copySourceDataCheck(req: Pick<OssRequest, 'authorize' | 'principal' | 'query' | 'services'>): (src: ObjectRecord) => Promise<void> {
+export function copySourceDataCheck(req: Pick<OssRequest, 'op' | 'authorize' | 'principal' | 'query' | 'services'>): (src: ObjectRecord) => Promise<void> {
   return async (src) => {
     await kmsDecryptCheck(req, src);
     await assertReadUnprotected(req, src.bucket, src.key);

@@ -5,7 +5,7 @@ import { assertBucketName, assertObjectKey } from '../../domain/names.js';
 import { assertSourceSize, processImage, IMAGE_LIMITS, type ProcessResult } from '../../image/apply.js';
 import { parseProcess, parseSaveAsBody, styleSteps, type Step } from '../../image/parse.js';
 import type { ImageStyle } from '../../image/styles.js';
-import { assertReadUnprotected } from '../image-access.js';
+import { assertReadUnprotected, processOf } from '../image-access.js';
 import { httpDate } from '../../util/time.js';
 import type { Handler, OssRequest, OssResponse } from '../context.js';
 import { preconditionsFrom } from '../headers.js';
@@ -72,7 +72,7 @@ async function stepsOf(req: OssRequest, raw: string): Promise<Step[]> {
 
 /** GetObject with x-oss-process: the processed image, or the info / average-hue JSON. */
 export async function getProcessedObject(req: OssRequest): Promise<OssResponse> {
-  const steps = await stepsOf(req, req.query.get('x-oss-process') ?? '');
+  const steps = await stepsOf(req, processOf(req.op, req.query) ?? '');
   const versionId = req.query.get('versionId');
   // A version is processed only while the key has a current object: under a delete marker the answer is
   // NoSuchKey, as the save-as form gives (the C++ SDK's ProcessObjectWithVersioningEnableTest) [UNVERIFIED].
@@ -182,5 +182,5 @@ export const deleteStyle: Handler = async (req) => {
   return empty(204);
 };
 
-/** Whether a GetObject asks for processing (`x-oss-process`), decided once in the GetObject handler. */
-export const wantsProcessing = (req: Pick<OssRequest, 'query'>): boolean => req.query.has('x-oss-process');
+/** Whether a GetObject asks for processing (`x-oss-process`, or a style after a delimiter), decided once in the GetObject handler. */
+export const wantsProcessing = (req: Pick<OssRequest, 'op' | 'query'>): boolean => processOf(req.op, req.query) !== undefined;

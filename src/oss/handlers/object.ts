@@ -29,7 +29,7 @@ import {
 import { el, many, parseXmlBody, text, xmlText } from '../xml.js';
 import { sseOf } from '../../domain/encryption.js';
 import { getProcessedObject, wantsProcessing } from './image.js';
-import { assertReadUnprotected, assertSourceUnprotected } from '../image-access.js';
+import { assertReadUnprotected } from '../image-access.js';
 import { applyResponseOverrides, forceDownloadOfActiveContent } from '../response-overrides.js';
 import { gzipBody, gzipHeaders, gzipRoom, wantsGzip } from '../compression.js';
 import { checkMd5, empty, ownerAcl, copySourceConditions, copySourceDataCheck, governanceBypassOf, kmsDecryptCheck, readBodyBeforeAuthorization, symlinkTargetCheck, xmlResponse } from './common.js';
@@ -165,7 +165,7 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string, direct
 // With x-oss-process the answer is the processed image (oss/handlers/image.ts, docs/image-processing.md).
 // An anonymous read of a protected image is refused first (PutProcessConfiguration, oss/image-access.ts).
 export const getObject: Handler = (req) => {
-  const guarded = assertSourceUnprotected(req.principal, req.op.bucket!, req.op.key!, req.query, (n) => req.services.buckets.get(n));
+  const guarded = assertReadUnprotected(req, req.op.bucket!, req.op.key!);
   if (guarded !== undefined) return guarded.then(() => getObjectAnswer(req));
   return getObjectAnswer(req);
 };
