@@ -164,4 +164,23 @@ describe('PutProcessConfiguration: style delimiters and source image protection'
     assert.equal((await anon('photo.jpg')).status, 200);
     assert.equal((await anon('notes.txt')).status, 200);
   });
+
+  test('source image protection: an anonymous HEAD or GetObjectMeta of a protected image is refused as its GET is', async () => {
+    await putConf(conf(true, 'jpg', '!'));
+    await c.putSymlink('head-link', 'photo.jpg');
+    const head = (key: string, query = ''): Promise<Response> => fetch(`${srv.url}/${BUCKET}/${key}${query}`, { method: 'HEAD' });
+    for (const [key, query] of [['photo.jpg', ''], ['photo.jpg', '?objectMeta'], ['head-link', ''], ['head-link', '?objectMeta']] as const) {
+      assert.equal((await head(key, query)).status, 403, `HEAD ${key}${query}`);
+    }
+    // oss2 and the Java SDK send GetObjectMeta as GET ?objectMeta.
+    const viaGet = await anon('photo.jpg', '?objectMeta');
+    assert.equal(viaGet.status, 403);
+    assert.equal(xmlText(await viaGet.text(), 'Code'), 'AccessDenied');
+    // What is not protected, and signed callers, as before.
+    assert.equal((await head('notes.txt')).status, 200);
+    assert.equal((await c.head('photo.jpg')).status, 200);
+    assert.equal((await (c as unknown as { getObjectMeta(key: string): Promise<{ status: number }> }).getObjectMeta('photo.jpg')).status, 200);
+    await putConf(conf(false, 'jpg', ''));
+    assert.equal((await head('photo.jpg')).status, 200);
+  });
 });

@@ -115,8 +115,8 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string, direct
   // GET decrypts the bytes: a KMS object's key must be usable by the caller (HEAD returns none: oss:GetObject only).
   const kms = withBody ? kmsDecryptCheck(req, data) : undefined;
   if (kms !== undefined) await kms;
-  // Through a link the bytes are the target's: source image protection looks at the target's name too.
-  const guarded = withBody && link !== undefined ? assertReadUnprotected(req, bucket, data.key) : undefined;
+  // Through a link the bytes are the target's: source image protection looks at the target's name too (HEAD as GET).
+  const guarded = link !== undefined ? assertReadUnprotected(req, bucket, data.key) : undefined;
   if (guarded !== undefined) await guarded;
   checkPreconditions(obj, preconditionsFrom(req.headers));
   // HEAD describes an archived object as it is; GET needs its bytes, readable only while restored (or, for
@@ -162,19 +162,25 @@ async function read(req: OssRequest, withBody: boolean, keyRead?: string, direct
   return { status, headers, body: gzip ? gzipBody(body) : body };
 }
 
-// With x-oss-process the answer is the processed image (oss/handlers/image.ts, docs/image-processing.md).
-// An anonymous read of a protected image is refused first (PutProcessConfiguration, oss/image-access.ts).
-export const getObject: Handler = (req) => {
-  const guarded = assertReadUnprotected(req, req.op.bucket!, req.op.key!);
-  if (guarded !== undefined) return guarded.then(() => getObjectAnswer(req));
-  return getObjectAnswer(req);
-};
-const getObjectAnswer: Handler = (req) => (wantsProcessing(req) ? getProcessedObject(req) : readOrDirectoryIndex(req, true));
-export const headObject: Handler = (req) => readOrDirectoryIndex(req, false);
+/**
+ * An anonymous read of a protected image is refused first (PutProcessConfiguration, oss/image-access.ts): GET, and
+ * HEAD / GetObjectMeta alike, as OSS allows a protected original's anonymous access only through a style.
+ */
+function unprotectedFirst<O extends Operation>(answer: Handler<O>): Handler<O> {
+  return (req) => {
+    const guarded = assertReadUnprotected(req, req.op.bucket!, req.op.key!);
+    return guarded !== undefined ? guarded.then(() => answer(req)) : answer(req);
+  };
+}
 
-export const getObjectMeta: Handler<Extract<Operation, { name: 'GetObjectMeta' }>> = async (req) => {
+// With x-oss-process the answer is the processed image (oss/handlers/image.ts, docs/image-processing.md).
+export const getObject: Handler = unprotectedFirst((req) => (wantsProcessing(req) ? getProcessedObject(req) : readOrDirectoryIndex(req, true)));
+export const headObject: Handler = unprotectedFirst((req) => readOrDirectoryIndex(req, false));
+
+export const getObjectMeta: Handler<Extract<Operation, { name: 'GetObjectMeta' }>> = unprotectedFirst(async (req) => {
   const { bucket, key } = target(req);
-  const { meta: obj } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionOf(req));
+  const { meta: obj, data, link } = await req.services.objects.readView(bucket, key, symlinkTargetCheck(req, bucket), versionOf(req));
+  if (link !== undefined) await assertReadUnprotected(req, bucket, data.key);
   const answer = empty(200, await withVersion(req, obj, {
     ETag: quoted(obj.etag),
     // The object's size, on HEAD and on GET alike: the Java SDK (getSimplifiedObjectMeta) and oss2
@@ -190,7 +196,7 @@ export const getObjectMeta: Handler<Extract<Operation, { name: 'GetObjectMeta' }
   // A GET gets no body for those bytes: its connection ends after the head (a keep-alive client would wait for
   // them, and take the next answer's as them).
   return req.op.params.viaGet ? { ...answer, headOnly: true } : answer;
-};
+});
 
 export const deleteObject: Handler = async (req) => {
   const { bucket, key } = target(req);
