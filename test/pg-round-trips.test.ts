@@ -54,6 +54,36 @@ describe('round trips to PostgreSQL per request (one request at a time: each als
     assert.equal((await c.get('k-7')).content.toString(), 'y');
   });
 
+  it('UploadPart: 4 (the counters; the upload, read before the body; BEGIN with the upload\'s lock and the part it replaces; the part\'s row with its COMMIT)', async () => {
+    const c = srv.client({ bucket: 'trips' });
+    const { uploadId } = await c.initMultipartUpload('mpu');
+    const body = Buffer.from('p'.repeat(100));
+    await c.uploadPart('mpu', uploadId, 1, body, 0, body.length);
+    const created = await tripsOf((i) => c.uploadPart('mpu', uploadId, i + 2, body, 0, body.length));
+    const replaced = await tripsOf((i) => c.uploadPart('mpu', uploadId, i + 2, body, 0, body.length));
+    // Before, each took 6: BEGIN with the lock, the read of the part replaced, the write and COMMIT each waited for.
+    assert.ok(within(created, 4), `new parts: ${created} round trips for ${N} UploadParts`);
+    assert.ok(within(replaced, 4), `parts uploaded again: ${replaced} round trips for ${N} UploadParts`);
+    const parts = await c.listParts('mpu', uploadId);
+    assert.equal(parts.parts.length, N + 1);
+  });
+
+  it('PutObject into a versioned bucket, new keys and new versions: 4 (the counters; BEGIN with the bucket\'s lock; the key\'s lock with its reads; the writes with their COMMIT)', async () => {
+    await srv.client().putBucket('trips-v');
+    await (srv.client() as unknown as { putBucketVersioning(name: string, status: string): Promise<unknown> }).putBucketVersioning('trips-v', 'Enabled');
+    const c = srv.client({ bucket: 'trips-v' });
+    for (let i = 0; i < 3; i++) await c.put(`warm-${i}`, Buffer.from('w'));
+    const created = await tripsOf((i) => c.put(`k-${i}`, Buffer.from('x')));
+    const versioned = await tripsOf((i) => c.put(`k-${i}`, Buffer.from('y')));
+    // Before: 7 and 8 (the key's lock, its current row, its newest version, each write and COMMIT waited for).
+    assert.ok(within(created, 4), `new keys: ${created} round trips for ${N} PUTs`);
+    assert.ok(within(versioned, 4), `new versions: ${versioned} round trips for ${N} PUTs`);
+    assert.equal((await c.get('k-7')).content.toString(), 'y');
+    const versions = await (c as unknown as { getBucketVersions(q: Record<string, string>): Promise<{ objects: Array<{ name: string; isLatest: boolean }> }> })
+      .getBucketVersions({ prefix: 'k-7' });
+    assert.deepEqual(versions.objects.map((o) => o.isLatest).sort(), [false, true]);
+  });
+
   it('GetObject, HeadObject and DeleteObject: 2 each', async () => {
     const c = srv.client({ bucket: 'trips' });
     for (const [what, send] of [

@@ -35,6 +35,16 @@ interface TxState {
  */
 export const RERUN = new Error('transaction to run again');
 
+/**
+ * A statement sent without waiting for it (the connection is pipelined), its failure observed now so that it is
+ * never an unhandled rejection; whoever awaits the promise still sees it. For writeAndCommit's `earlier`.
+ */
+export function sendNow<R extends pg.QueryResultRow>(c: pg.PoolClient, q: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+  const sent = c.query<R>(q);
+  sent.catch(() => undefined);
+  return sent;
+}
+
 /** SQLSTATEs after which the whole transaction may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
@@ -147,19 +157,24 @@ export abstract class PgBase {
    * pipelined). Nothing may follow it in the transaction. When the statement fails the server ends the transaction
    * with that COMMIT as a ROLLBACK; when the connection is lost meanwhile the outcome is unknown (commit()).
    * `fn` may throw RERUN after it (its write changed nothing): `tx` then runs the whole function again.
+   * `earlier`: statements of the transaction sent (sendNow) and not waited for, which travel in the same round trip;
+   * the first of them to fail is the error reported (those behind it fail only because the transaction aborted).
    */
-  protected async writeAndCommit<R extends pg.QueryResultRow>(c: pg.PoolClient, q: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+  protected async writeAndCommit<R extends pg.QueryResultRow>(
+    c: pg.PoolClient, q: pg.QueryConfig, earlier: readonly Promise<unknown>[] = [],
+  ): Promise<pg.QueryResult<R>> {
     const state = this.txStates.get(c);
     if (state === undefined || state.committed) throw new Error('writeAndCommit outside a transaction');
     state.committed = true;
-    const write = c.query<R>(q);
+    const write = sendNow<R>(c, q);
     const commit = this.commit(c);
     commit.catch(() => undefined); // observed below, after the write's outcome
     let result: pg.QueryResult<R>;
     try {
+      for (const e of earlier) await e;
       result = await write;
     } catch (err) {
-      await commit.catch(() => undefined);
+      await Promise.allSettled([...earlier, write, commit]);
       // Reported by the server: the statement failed, so the COMMIT behind it rolled back. Else (no SQLSTATE: the
       // connection was lost) the COMMIT may or may not have reached the server.
       if (typeof (err as { code?: unknown }).code === 'string') throw err;
@@ -167,6 +182,18 @@ export abstract class PgBase {
     }
     await commit;
     return result;
+  }
+
+  /**
+   * Sends statements of a transaction together, one round trip: the connection is pipelined and the server runs
+   * each after the one before (under READ COMMITTED with a snapshot of its own, so a read behind a lock sees what
+   * was committed before the lock was granted). Rejects, once all have settled, with the first one's error.
+   */
+  protected async pipelined(c: pg.PoolClient, qs: readonly pg.QueryConfig[]): Promise<pg.QueryResult[]> {
+    const settled = await Promise.allSettled(qs.map((q) => c.query(q)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<pg.QueryResult>).value);
   }
 
   /**

@@ -25,7 +25,7 @@ import type { BucketIncarnation, BucketKeep, BucketListQuery, CapacityGuard, Obj
 import { isIncarnation, KEY_CHECK_DOC } from '../types.js';
 import { OBJECT_WORM_CONFIG, stampDefaultRule, type DefaultRuleText } from '../default-retention.js';
 import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
-import { PgBase, RERUN, type PostgresStoreOptions, type Queryable } from './base.js';
+import { PgBase, RERUN, sendNow, type PostgresStoreOptions, type Queryable } from './base.js';
 import { PgIdentityStore } from './identity.js';
 import {
   accountConfigKey, indexConfigKey, collectionConfigKey, collectionKeyRange, attrsColumn, currentAsVersion, objectColumnValues, toBucket, withConfig, toObject as toRecord, toPart, toUpload as toUploadRecord, toVersion as toVersionRecord,
@@ -109,6 +109,11 @@ interface VersionHead {
 /** The advisory lock of a bucket's capacity-checked writes (its own namespace: no key lock id is made this way). */
 function capacityLockId(bucket: string): string {
   return createHash('sha1').update('alunite:storage-capacity\0').update(bucket).digest().readBigInt64BE(0).toString();
+}
+
+/** Takes the key's lock (keyLockId) until the transaction ends. */
+function lockKeyStatement(bucket: string, k: Buffer): pg.QueryConfig {
+  return { name: 'lock-key', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [keyLockId(bucket, k)] };
 }
 
 /** The transaction-scoped advisory lock id serializing versioned writes of one key across processes. */
@@ -632,18 +637,28 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
         return record;
       }, locked, last);
     }
-    await this.lockKey(c, bucket, k);
-    const current = await this.currentRow(c, bucket, k);
+    // The key's lock, then its current object and newest version entry, read behind it: one round trip.
+    const [, cur, head] = await this.pipelined(c, [
+      lockKeyStatement(bucket, k),
+      { name: 'get-object', text: SQL.getObject, values: [bucket, k] },
+      { name: 'version-head', text: SQL.versionHead, values: [bucket, k] },
+    ]);
+    const current = cur!.rows[0] ? toObject(cur!.rows[0] as ObjectRow) : null;
     const record = stampDefaultRule(decide(current, status), rule);
     // The null version is written as a Suspended bucket writes it.
     const mode = opts.nullVersion === true ? 'Suspended' : status;
-    const { replaced, newest } = await this.supersede(c, bucket, k, mode, current, record.lastModified);
+    // Enabled, nothing leaves the store (replaced stays null) and nothing written is read back: when the write ends
+    // the transaction, its statements are sent with the COMMIT, not waited for one by one.
+    const sent: Promise<unknown>[] | undefined = last && mode === 'Enabled' ? [] : undefined;
+    const { replaced, newest } = await this.supersede(c, bucket, k, mode, current, record.lastModified, (head!.rows[0] ?? null) as VersionHead | null, sent);
     // Thrown inside the transaction: the dropped version comes back.
     if (replaced && opts.guardRemoved) opts.guardRemoved(replaced);
     const written: ObjectRecord = { ...record };
     delete written.versionId;
     if (mode === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
-    await c.query({ name: 'upsert-object', text: SQL.upsertObject, values: [bucket, k, ...objectValues(written)] });
+    const upsert = { name: 'upsert-object', text: SQL.upsertObject, values: [bucket, k, ...objectValues(written)] };
+    if (sent) await this.writeAndCommit(c, upsert, sent);
+    else await c.query(upsert);
     return { record: written, replaced: replaced && (await this.unshared(c, replaced, written)) };
   }
 
@@ -686,7 +701,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   /** Serializes versioned writes of one key across processes until the transaction ends. */
   private async lockKey(c: Queryable, bucket: string, k: Buffer): Promise<void> {
-    await c.query({ name: 'lock-key', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [keyLockId(bucket, k)] });
+    await c.query(lockKeyStatement(bucket, k));
   }
 
   private async currentRow(c: Queryable, bucket: string, k: Buffer): Promise<ObjectRecord | null> {
@@ -699,23 +714,30 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * noncurrent version (or, suspended, the null version it is is replaced), a current delete marker becomes
    * noncurrent, and when suspended any noncurrent null version goes. Returns the record that left the
    * store (the current one stays in `objects` for the caller to overwrite or delete) and the newest seq.
+   * `head`: the newest version entry as already read (null: none). `sent`: Enabled only, the writes are sent without
+   * waiting (sendNow) and their promises pushed there, for the caller's writeAndCommit.
    */
   private async supersede(
-    c: Queryable, bucket: string, k: Buffer, status: 'Enabled' | 'Suspended', current: ObjectRecord | null, now: number,
+    c: pg.PoolClient, bucket: string, k: Buffer, status: 'Enabled' | 'Suspended', current: ObjectRecord | null, now: number,
+    head?: VersionHead | null, sent?: Promise<unknown>[],
   ): Promise<{ replaced: ObjectRecord | null; newest: number | null }> {
     const suspended = status === 'Suspended';
+    const write = async (q: pg.QueryConfig): Promise<void> => {
+      if (sent) sent.push(sendNow(c, q));
+      else await c.query(q);
+    };
     let replaced: ObjectRecord | null = null;
-    const top = (await c.query<VersionHead>({ name: 'version-head', text: SQL.versionHead, values: [bucket, k] })).rows[0];
+    const top = head !== undefined ? head : (await c.query<VersionHead>({ name: 'version-head', text: SQL.versionHead, values: [bucket, k] })).rows[0];
     let newest = top?.seq ?? null;
     if (top && top.noncurrent_since === null) {
       if (suspended && top.version_id === NULL_VERSION) await c.query({ name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, top.seq] });
-      else await c.query({ name: 'set-noncurrent', text: SQL.setNoncurrent, values: [bucket, k, top.seq, now] });
+      else await write({ name: 'set-noncurrent', text: SQL.setNoncurrent, values: [bucket, k, top.seq, now] });
     }
     if (current) {
       if (suspended && current.versionId === undefined) replaced = current;
       else {
         const seq = current.versionId !== undefined ? seqOfVersionId(current.versionId)! : nextSeq(newest, current.lastModified);
-        await c.query({ name: 'move-current', text: SQL.moveCurrent, values: [bucket, k, seq, now] });
+        await write({ name: 'move-current', text: SQL.moveCurrent, values: [bucket, k, seq, now] });
         newest = Math.max(newest ?? seq, seq);
       }
     }
@@ -1035,22 +1057,30 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
         if (up.rows.length === 0) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
         return this.withinCapacity(c, up.rows[0]!.bucket, opts.capacity, () => this.putPartNow(c, p));
       }
-      return this.putPartNow(c, p);
+      // Without a capacity the part's write is the transaction's last statement: it goes with the COMMIT.
+      return this.putPartNow(c, p, true);
     });
   }
 
-  private async putPartNow(c: Queryable, p: PartRecord): Promise<PartRecord | null> {
-    const { rows } = await c.query({ name: 'lock-upload-nk', text: 'SELECT 1 FROM uploads WHERE upload_id = $1 FOR NO KEY UPDATE', values: [p.uploadId] });
-    if (rows.length === 0) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
-    const old = await c.query<PartRow>({ name: 'get-part', text: 'SELECT * FROM parts WHERE upload_id = $1 AND part_number = $2', values: [p.uploadId, p.partNumber] });
-    await c.query({
+  /** `last`: the write ends the transaction (writeAndCommit). Two round trips then: BEGIN and the reads, the write and COMMIT. */
+  private async putPartNow(c: pg.PoolClient, p: PartRecord, last = false): Promise<PartRecord | null> {
+    // The part replaced is read by its own statement behind the upload's lock (one round trip for both): a
+    // statement's snapshot taken with the lock already held sees a racing UploadPart of the same number committed.
+    const [upload, old] = await this.pipelined(c, [
+      { name: 'lock-upload-nk', text: 'SELECT 1 FROM uploads WHERE upload_id = $1 FOR NO KEY UPDATE', values: [p.uploadId] },
+      { name: 'get-part', text: 'SELECT * FROM parts WHERE upload_id = $1 AND part_number = $2', values: [p.uploadId, p.partNumber] },
+    ]);
+    if (upload!.rows.length === 0) throw new AppError('NoSuchUpload', undefined, { UploadId: p.uploadId });
+    const upsert: pg.QueryConfig = {
       name: 'upsert-part',
       text: `INSERT INTO parts (upload_id, part_number, size, etag, crc64, blob_id, last_modified) VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (upload_id, part_number) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag, crc64 = EXCLUDED.crc64,
                blob_id = EXCLUDED.blob_id, last_modified = EXCLUDED.last_modified`,
       values: [p.uploadId, p.partNumber, p.size, p.etag, p.crc64, p.blobId, p.lastModified],
-    });
-    return old.rows[0] ? toPart(old.rows[0]) : null;
+    };
+    if (last) await this.writeAndCommit(c, upsert);
+    else await c.query(upsert);
+    return old!.rows[0] ? toPart(old!.rows[0] as PartRow) : null;
   }
 
   async listParts(uploadId: string, q: { after: number; limit: number }): Promise<PartRecord[]> {
