@@ -96,6 +96,8 @@ async function readOrDirectoryIndex(req: OssRequest, withBody: boolean): Promise
     const indexKey = index.supportSubDir ? key + index.suffix : index.suffix;
     try {
       await req.authorize([{ action: 'oss:GetObject', bucket, key: indexKey, acl: 'read' }]);
+      // Its bytes are the index document's: source image protection is judged on that key, not on `dir/` (HEAD as GET).
+      await assertReadUnprotected(req, bucket, indexKey);
       // An index document is never read from a frozen Archive object in real time (docs/data-protection.md).
       return await read(req, withBody, indexKey, false);
     } catch (indexErr) {
