@@ -44,6 +44,8 @@ describe('redteam wave 21: a directory\'s index document is protected as the ima
     const res = await fetch(`${srv.url}/${bucket}/gallery/`);
     assert.equal(res.status, 403, 'was 200 with the protected original');
     assert.equal(xmlText(await res.text(), 'Code'), 'AccessDenied');
+    // HEAD tells what GET would: refused as a HEAD of the image is (its size, type and ETag are the original's).
+    assert.equal((await fetch(`${srv.url}/${bucket}/gallery/`, { method: 'HEAD' })).status, 403, 'HEAD gallery/');
     // A style still reads it, and a signed caller is not subject.
     const styled = await fetch(`${srv.url}/${bucket}/albums/cover.jpg!thumb`);
     assert.equal(styled.status, 200);
