@@ -1,9 +1,10 @@
 // One conformance suite for every store implementation: each MetadataStore and BlobStore must pass
 // the same cases. New engines (PostgreSQL) add a factory to the lists below.
 import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { Bucket, ObjectRecord, PartRecord, UploadRecord } from '../src/domain/model.js';
@@ -1084,6 +1085,33 @@ describe('FsBlobStore layout', () => {
     const back: Buffer[] = [];
     for await (const c of again.read(blobId, 0, 4)) back.push(c as Buffer);
     assert.equal(Buffer.concat(back).toString(), 'kept');
+  });
+
+  it('keeps a shard directory open for the fsync after each rename into it, and closes it with the store', async () => {
+    const root = await tempDir();
+    const s = await FsBlobStore.open({ root });
+    const blobs = join(root, 'blobs');
+    /** This process's descriptors open on the store's shard directories, by directory. */
+    const shardFds = (): string[] => readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        return dirname(target) === blobs ? [target] : [];
+      } catch {
+        return []; // the descriptor readdir itself used, closed meanwhile
+      }
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 24; i++) ids.push((await s.put(Readable.from([Buffer.from(`blob ${i}`)]))).blobId);
+    // Each shard written into once or more: one descriptor each, kept (before: opened and closed for every blob).
+    const shards = [...new Set(ids.map((id) => join(blobs, id.slice(0, 2))))].sort();
+    assert.deepEqual(shardFds().sort(), shards);
+    for (const [i, id] of ids.entries()) {
+      const back: Buffer[] = [];
+      for await (const c of s.read(id, 0, `blob ${i}`.length)) back.push(c as Buffer);
+      assert.equal(Buffer.concat(back).toString(), `blob ${i}`);
+    }
+    await s.close();
+    assert.deepEqual(shardFds(), []);
   });
 });
 
