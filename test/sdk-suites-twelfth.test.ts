@@ -2,17 +2,19 @@
 // Read: the C++ SDK's (aliyun/aliyun-oss-cpp-sdk test/src) LiveChannel/DeleteLiveChannelTest.cc,
 // GetLiveChannelHistoryTest.cc, GenerateRTMPSignatrueUrlTest.cc, Bucket/BucketAclSettingsTest.cc, BucketQosInfoTest.cc,
 // MultipartUpload/ResumableObjectTest.cc (with sdk/src/resumable), ObjectAsyncTest.cc, Other/EndpointTest.cc,
-// IpEndpointTest.cc, HttpClientTest.cc. Requests are built as that SDK builds them (path style on an IP endpoint, Date,
-// V1 over Date), and through ali-oss where it has the call.
+// IpEndpointTest.cc, HttpClientTest.cc; oss2's tests/test_qos_and_resource_pool.py. Requests are built as those SDKs
+// build them (path style on an IP endpoint, Date, V1 over Date), and through ali-oss where it has the call.
 // Needed a change (docs/compatibility.md, "twelfth reading"):
 // - DeleteLiveChannel of a channel that does not exist is 204, as the C++ DeleteLiveChannelErrorParam expects
 //   ("with http code 204 No Content"); it was 404 NoSuchLiveChannel.
+// - PutBucketRequesterQoSInfo is not bounded by the account's limits (oss2's test_qos_and_resource_pool.py puts 100
+//   and 110 Gbit/s for a requester); it was 400 InvalidArgument.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHmac } from 'node:crypto';
 import { encodeKey, errorOf, rawRequest } from './helpers/raw-http.js';
 import { sdkSignedRequest } from './helpers/signed.js';
-import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 let srv: TestServer;
 const B = 'sdk-twelfth';
@@ -151,5 +153,30 @@ describe('the SDK test suites, twelfth reading: the C++ EndpointTest', () => {
     const list = await cname('/?prefix=sdk-twelfth&max-keys=100', '/');
     assert.equal(list.err?.Code, 'SignatureDoesNotMatch');
     assert.equal(list.err?.HostId, host);
+  });
+});
+
+describe('the SDK test suites, twelfth reading: oss2 test_qos_and_resource_pool.py', () => {
+  it('test_qos_and_resource_pool: a requester\'s QoS above the account\'s own limits is taken, read back, listed and deleted', async () => {
+    const q = (requester?: string): Array<[string, string]> => (requester === undefined ? [['requesterQosInfo', '']] : [['requesterQosInfo', ''], ['qosRequester', requester]]);
+    const values: Array<[string, number]> = [
+      ['TotalUploadBandwidth', 100], ['IntranetUploadBandwidth', 6], ['ExtranetUploadBandwidth', 12],
+      ['TotalDownloadBandwidth', 110], ['IntranetDownloadBandwidth', 20], ['ExtranetDownloadBandwidth', 50],
+      ['TotalQps', 300], ['IntranetQps', 160], ['ExtranetQps', 170],
+    ];
+    // oss2's to_put_qos_info writes the nine fields in this order; the UID is the test account's own (OSS_TEST_UID).
+    const body = `<QoSConfiguration>${values.map(([k, v]) => `<${k}>${v}</${k}>`).join('')}</QoSConfiguration>`;
+    const put = await send({ method: 'PUT', bucket: B, query: q(ACCOUNT_ID), body });
+    assert.equal(put.status, 200, put.text);
+    const got = await send({ method: 'GET', bucket: B, query: q(ACCOUNT_ID) });
+    assert.match(got.text, new RegExp(`<Requester>${ACCOUNT_ID}</Requester>`));
+    for (const [k, v] of values) assert.ok(got.text.includes(`<${k}>${v}</${k}>`), `${k} ${got.text}`);
+    const listed = await send({ method: 'GET', bucket: B, query: q() });
+    assert.match(listed.text, /<IsTruncated>false<\/IsTruncated>/);
+    assert.ok(listed.text.includes('<TotalDownloadBandwidth>110</TotalDownloadBandwidth>'), listed.text);
+    assert.equal((await send({ method: 'DELETE', bucket: B, query: q(ACCOUNT_ID) })).status, 204);
+    // The bucket's own configuration stays bounded by GetUserQoSInfo's limits (the Go and Java SDKs' QoS tests).
+    const bucketQos = await send({ method: 'PUT', bucket: B, query: [['qosInfo', '']], body });
+    assert.equal(bucketQos.err?.Code, 'InvalidArgument');
   });
 });
