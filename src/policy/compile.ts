@@ -9,6 +9,7 @@
  */
 import { ramRoleArn, ramRootArn, ramUserArn, stsAssumedRoleArn } from './arn.js';
 import { compileGlobs, type Matcher } from './glob.js';
+import { internalized } from './interned.js';
 import { parseIp, parseIpPattern, type IpGroups, type IpPattern } from './ip.js';
 import { NUMBER_RE, parsePolicy, type ParseOptions, type PolicyError } from './parse.js';
 import { compileResources, keyConstraint, keyMayMatch, type KeyConstraint, type ResourceMatcher } from './resource.js';
@@ -36,7 +37,7 @@ export interface CallerIds {
 
 export interface CompiledCondition {
   readonly operator: ConditionClause['operator'];
-  /** Lower-cased: condition keys are case-insensitive. */
+  /** Lower-cased (condition keys are case-insensitive) and internalized, so a view compares it by pointer. */
   readonly key: string;
   /** The key and values as written, for explanations (policy/explain.ts); never read by decisions. */
   readonly keyAsWritten: string;
@@ -314,7 +315,7 @@ function compileConditionUnshared(c: ConditionClause): CompiledCondition {
       break;
     }
   }
-  return { operator: c.operator, key: c.key.toLowerCase(), keyAsWritten: c.key, values: c.values, negated: spec.negated, test, memo: { view: 0, holds: false }, lastTest: { value: null, positive: false } };
+  return { operator: c.operator, key: internalized(c.key.toLowerCase()), keyAsWritten: c.key, values: c.values, negated: spec.negated, test, memo: { view: 0, holds: false }, lastTest: { value: null, positive: false } };
 }
 
 // ---------------------------------------------------------------------------------------------

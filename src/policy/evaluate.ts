@@ -8,6 +8,7 @@ import { splitArn, type RequestArn } from './resource.js';
 import { MATCH_WORK_LIMIT, MatchWorkExceeded, newMatchMeter, runMetered, swapMeter, type MatchMeter } from './glob.js';
 import type { Caller, ConditionContext, Effect } from './types.js';
 import { detached } from '../util/detached.js';
+import { internalized } from './interned.js';
 
 export type Decision = 'Allow' | 'ImplicitDeny' | 'ExplicitDeny';
 
@@ -125,9 +126,36 @@ function lowerKey(k: string): string {
   let lower = lowerKeys.get(k);
   if (lower === undefined) {
     lower = k.toLowerCase();
-    if (lowerKeys.size < LOWER_KEYS_MAX && k.length <= 64 && !k.includes('/')) lowerKeys.set(k, lower);
+    if (lowerKeys.size < LOWER_KEYS_MAX && k.length <= 64 && !k.includes('/')) lowerKeys.set(k, (lower = internalized(lower)));
   }
   return lower;
+}
+
+/**
+ * The last few context key lists views read and their keys lower-cased (lowerKey), compared key by key with the next
+ * view's: contexts built by one code path have the same keys in the same order, and property names are internalized,
+ * so the comparison is one pointer test per key where lowerKey's Map lookup was a hash-table probe per key and find.
+ * A few, not one: a server builds contexts of a few shapes (OSS with and without a prefix, RAM, STS).
+ */
+const KEY_LISTS = 4;
+const keyLists: (readonly string[] | null)[] = new Array<readonly string[] | null>(KEY_LISTS).fill(null);
+const lowerLists: (readonly string[] | null)[] = new Array<readonly string[] | null>(KEY_LISTS).fill(null);
+let nextKeyList = 0;
+
+function lowerKeysOf(keys: readonly string[]): readonly string[] {
+  const n = keys.length;
+  for (let slot = 0; slot < KEY_LISTS; slot++) {
+    const had = keyLists[slot];
+    if (had === null || had === undefined || had.length !== n) continue;
+    let i = 0;
+    while (i < n && keys[i] === had[i]) i++;
+    if (i === n) return lowerLists[slot] as readonly string[];
+  }
+  const lowers = keys.map(lowerKey);
+  keyLists[nextKeyList] = keys;
+  lowerLists[nextKeyList] = lowers;
+  nextKeyList = (nextKeyList + 1) % KEY_LISTS;
+  return lowers;
 }
 
 /** `acs:PrincipalAccount`, lower-cased as compiled conditions hold keys. */
@@ -151,6 +179,9 @@ export class RequestView {
   private split: RequestArn | null = null;
   private ctx: Lowered | null = null;
   private walks = 0;
+  /** The context's own keys and their lower-cased forms, read once per view for the walks of `find`. */
+  private keys: readonly string[] | null = null;
+  private lowers: readonly string[] | null = null;
 
   /**
    * A condition key this view looked up was given in several spellings (find): its conditions then answer by the
@@ -214,9 +245,11 @@ export class RequestView {
       let found: ContextValue | undefined;
       let apart: ContextValue[] | null = null;
       // Own keys, as lowerContext reads them (never what an object's prototype would add).
-      for (const k of Object.keys(ctx)) {
-        if (lowerKey(k) !== key) continue;
-        const v = ctx[k];
+      const keys = (this.keys ??= Object.keys(ctx));
+      const lowers = (this.lowers ??= lowerKeysOf(keys));
+      for (let i = 0; i < keys.length; i++) {
+        if (lowers[i] !== key) continue;
+        const v = ctx[keys[i] as string];
         if (v === undefined) continue;
         if (found === undefined) found = v;
         else {
@@ -337,7 +370,7 @@ const SET_KEY_LIMIT = 256;
  * whether the (mutable) array still holds them.
  */
 class SetIndex {
-  private readonly byAction = new Map<string, Map<string | null, readonly Candidate[]>>();
+  private readonly byAction = new Map<string, ActionCandidates>();
 
   constructor(
     private readonly members: readonly CompiledPolicy[],
@@ -354,19 +387,50 @@ class SetIndex {
   }
 
   candidates(action: string, key: string | null): readonly Candidate[] {
-    let byKey = this.byAction.get(action);
-    if (byKey === undefined) {
+    let entry = this.byAction.get(action);
+    if (entry === undefined) {
       if (this.byAction.size >= SET_ACTION_LIMIT) this.byAction.clear();
-      byKey = new Map();
-      this.byAction.set(action, byKey);
+      entry = new ActionCandidates();
+      this.byAction.set(action, entry);
     }
-    let list = byKey.get(key);
+    const recent = entry.recent(key);
+    if (recent !== null) return recent;
+    let list = entry.byKey.get(key);
     if (list === undefined) {
       list = candidatesOf(this.members, action, key);
-      if (byKey.size >= SET_KEY_LIMIT) byKey.clear();
-      byKey.set(key, list);
+      if (entry.byKey.size >= SET_KEY_LIMIT) entry.byKey.clear();
+      entry.byKey.set(key, list);
     }
+    entry.remember(key, list);
     return list;
+  }
+}
+
+/** Slots of ActionCandidates' recent keys. */
+const RECENT_KEYS = 4;
+
+/**
+ * One action's candidates by request key, the last few keys compared before the Map: a request's key is a new string
+ * (cut from its ARN), so the Map hashed it on every decision (~0.3 k instructions with the probe); comparing it with
+ * a few recent keys costs a length test each, or one short compare. The lists are the Map's own.
+ */
+class ActionCandidates {
+  readonly byKey = new Map<string | null, readonly Candidate[]>();
+  private readonly keys: (string | null | undefined)[] = new Array<string | null | undefined>(RECENT_KEYS).fill(undefined);
+  private readonly lists: (readonly Candidate[] | null)[] = new Array<readonly Candidate[] | null>(RECENT_KEYS).fill(null);
+  private next = 0;
+
+  recent(key: string | null): readonly Candidate[] | null {
+    const keys = this.keys;
+    for (let i = 0; i < RECENT_KEYS; i++) if (keys[i] === key) return this.lists[i] as readonly Candidate[] | null;
+    return null;
+  }
+
+  remember(key: string | null, list: readonly Candidate[]): void {
+    const i = this.next;
+    this.keys[i] = key;
+    this.lists[i] = list;
+    this.next = (i + 1) % RECENT_KEYS;
   }
 }
 
