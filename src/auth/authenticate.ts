@@ -160,8 +160,8 @@ const WHITESPACE = /\s/;
 
 /**
  * `OSS <AccessKeyId>:<Signature>` (trimmed) as /^OSS ([^:\s]+):(\S+)$/ reads it: the id up to the first colon, the
- * signature after it (colons allowed), neither empty nor holding whitespace; null otherwise. Written out because the
- * regex's match array and captures cost every V1 request ~2 k instructions (docs/performance.md).
+ * signature after it (colons allowed), neither empty nor holding whitespace; null otherwise. Written out: the regex's
+ * exec, match array and captures showed as ~2 k instructions of every V1 request (docs/performance.md).
  */
 export function v1Authorization(text: string): [accessKeyId: string, signature: string] | null {
   if (!text.startsWith('OSS ')) return null;

@@ -2,8 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 
 /**
  * Constant-time string comparison for signatures (length is not secret): every UTF-16 unit of both strings is
- * compared, whatever the first difference. Two Buffers per call cost a signed GET ~2.8 k instructions (~1 % of it,
- * docs/performance.md); comparing units is also exact where UTF-8 was not (two different lone surrogates both
+ * compared, whatever the first difference. No Buffers: two per call showed as ~2.8 k instructions of a signed GET
+ * (docs/performance.md); comparing units is also exact where UTF-8 was not (two different lone surrogates both
  * encode as U+FFFD, so their Buffers were equal).
  */
 export function safeEqual(a: string, b: string): boolean {
