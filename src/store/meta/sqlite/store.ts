@@ -60,6 +60,33 @@ const OBJECT_ROW_COLUMNS =
 
 type InlineObjectRow = ObjectRow & { inline_data: Buffer | null };
 
+/**
+ * The row an unversioned delete removes (no inline bytes) as one JSON array text, its JSON columns embedded as JSON
+ * (json()), so one JSON.parse decodes it all: better-sqlite3 builds a raw row with one V8 API call per column
+ * (~1 k instructions each), and toObject parses the five JSON columns apart (docs/performance.md). No column is a
+ * BLOB (json_array refuses those); TEXT, INTEGER, REAL and NULL come back as JSON.parse gives them.
+ */
+const REMOVED_ROW_JSON =
+  'json_array(o.bucket, o.key, o.size, o.etag, o.crc64, o.content_md5, o.type, o.storage_class, o.acl, o.last_modified, ' +
+  'json(o.headers), json(o.meta), json(o.tags), json(o.segments), o.symlink_target, o.inline_id, json(o.attrs), o.version_id)';
+
+/** A REMOVED_ROW_JSON text's record (as toObject makes it from the row) and inline_id. */
+function removedRowOf(text: string): { record: ObjectRecord; inlineId: number | null } {
+  const v = JSON.parse(text) as unknown[];
+  const attrs = v[16] as ObjectRecord['attrs'] | null;
+  const versionId = v[17] as string | null;
+  const record: ObjectRecord = {
+    bucket: v[0] as string, key: v[1] as string, size: v[2] as number, etag: v[3] as string, crc64: v[4] as string,
+    contentMd5: v[5] as string | null, type: v[6] as ObjectRecord['type'], storageClass: v[7] as ObjectRecord['storageClass'],
+    acl: v[8] as ObjectRecord['acl'], lastModified: v[9] as number, headers: v[10] as ObjectRecord['headers'],
+    userMeta: v[11] as ObjectRecord['userMeta'], tags: v[12] as ObjectRecord['tags'], segments: v[13] as ObjectRecord['segments'],
+    inline: null, symlinkTarget: v[14] as string | null,
+    ...(attrs === null ? {} : { attrs }),
+    ...(versionId === null || versionId === NULL_VERSION ? {} : { versionId }),
+  };
+  return { record, inlineId: v[15] as number | null };
+}
+
 /** A raw `getObjectRaw` row as an ObjectRow: one object literal of fixed shape. */
 function objectRowOf(v: unknown[]): InlineObjectRow {
   return {
@@ -182,7 +209,13 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
       // The row an unversioned delete removes, without the inline bytes (then deleteObject). Not `DELETE … RETURNING`:
       // SQLite collects RETURNING rows in a temporary B-tree opened and closed per statement, which costs more
       // than this second seek of pages the first one just read (docs/performance.md).
-      objectRowAlone: db.prepare<[string, string], unknown[]>(`SELECT ${OBJECT_ROW_COLUMNS} FROM objects o WHERE o.bucket = ? AND o.key = ?`).raw(true),
+      // DeleteObject without a version id, in one read: the bucket (versioning document, owner, creation time) and the
+      // key's row as one JSON array text (REMOVED_ROW_JSON), null when there is none; no row at all for no bucket.
+      removalState: db.prepare<[string, string], [string | null, string, number, string | null]>(
+        `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = b.name AND c.name = '${VERSIONING_CONFIG}'), b.owner, b.created_at,
+           (SELECT ${REMOVED_ROW_JSON} FROM objects o WHERE o.bucket = b.name AND o.key = ?)
+         FROM buckets b WHERE b.name = ?`,
+      ).raw(true),
       insertUpload: db.prepare(
         `INSERT INTO uploads (upload_id, bucket, key, initiated, headers, meta, tags, acl, storage_class, attrs)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -424,14 +457,10 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   }
 
   /**
-   * The bucket's versioning status, or undefined when there is no such bucket (inside a write), or when it is not
+   * The bucket's versioning status and the default rule a version written now is stamped with
+   * (store/meta/default-retention.ts), or undefined when there is no such bucket (inside a write), or when it is not
    * the one `expected` (ObjectWriteOptions.sameBucket: deleted and created again since).
    */
-  private bucketStatus(bucket: string, expected?: BucketIncarnation): VersioningStatus | undefined {
-    return this.writeState(bucket, expected)?.status;
-  }
-
-  /** bucketStatus and the default rule a version written now is stamped with (store/meta/default-retention.ts). */
   private writeState(bucket: string, expected?: BucketIncarnation): { status: VersioningStatus; rule: DefaultRuleText } | undefined {
     const v = this.stmts.bucketVersioning.get(bucket);
     if (v === undefined) return undefined;
@@ -591,21 +620,22 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
   // A guard that throws aborts this write's savepoint: nothing it changed stays.
   async removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard, sameBucket?: BucketIncarnation): Promise<DeleteOutcome> {
     return this.write((): DeleteOutcome => {
-      // Another bucket of the name (deleted and created again since the caller judged it): NoSuchBucket.
-      if (!this.isIncarnation(bucket, sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      // The bucket deleted since the caller judged it (DeleteBucket between authorization and this write): NoSuchBucket,
-      // as PostgreSQL answers, not a 204 for a key in no bucket.
-      const status = this.bucketStatus(bucket);
+      // The bucket deleted since the caller judged it (DeleteBucket between authorization and this write), or another
+      // bucket of the name (deleted and created again since): NoSuchBucket, as PostgreSQL answers, not a 204 for a key
+      // in no bucket.
+      const state = versionId === undefined ? this.stmts.removalState.get(key, bucket) : undefined;
+      const status = versionId !== undefined
+        ? this.writeState(bucket, sameBucket)?.status
+        : state !== undefined && isIncarnation({ ownerAccountId: state[1], createdAt: state[2] }, sameBucket) ? versioningOf(state[0]) : undefined;
       if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      if (versionId === undefined && status === null) {
-        const raw = this.stmts.objectRowAlone.get(bucket, key);
-        if (raw === undefined) return { removed: null, versionId: null, deleteMarker: false };
+      if (state !== undefined && status === null) {
+        const text = state[3];
+        if (text === null) return { removed: null, versionId: null, deleteMarker: false };
         this.stmts.deleteObject.run(bucket, key);
-        const row = objectRowOf(raw);
-        const removed = toObject(row, null);
+        const { record: removed, inlineId } = removedRowOf(text);
         // A guard that refuses throws: this write's savepoint undoes the delete.
         guard?.(removed);
-        if (row.inline_id !== null) this.stmts.deleteInline.run(row.inline_id);
+        if (inlineId !== null) this.stmts.deleteInline.run(inlineId);
         return { removed, versionId: null, deleteMarker: false };
       }
       const current = this.readObject(bucket, key);
