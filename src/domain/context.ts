@@ -83,7 +83,8 @@ function existing(bucket: Bucket | null, name: string): Bucket {
 
 /** Blob ids referenced by `before` but not by `after`: safe to delete once `after` is committed. */
 export function garbageSegments(before: ObjectRecord | null, after: ObjectRecord | null): string[] {
-  if (!before) return [];
+  // Most objects replaced or deleted have no blob (small ones are inline): no Set, no arrays.
+  if (!before || before.segments.length === 0) return [];
   const keep = new Set((after?.segments ?? []).map((s: Segment) => s.blobId));
   return before.segments.map((s) => s.blobId).filter((id) => !keep.has(id));
 }

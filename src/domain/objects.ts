@@ -777,7 +777,9 @@ export class ObjectService {
   private async deleteChecked(b: Bucket, key: string, versionId: string | undefined, governanceLifted: boolean): Promise<DeleteResultEntry> {
     const bucket = b.name;
     const out = await this.ctx.meta.removeObject(bucket, key, this.ctx.clock(), versionId, retentionGuard(this.ctx, b, governanceLifted));
-    await dropBlobs(this.ctx, garbageSegments(out.removed, null));
+    const garbage = garbageSegments(out.removed, null);
+    // An inline object (the usual small one) has no blob to drop: no call, no promise to wait on.
+    if (garbage.length > 0) await dropBlobs(this.ctx, garbage);
     this.ctx.admission?.freed();
     const entry: DeleteResultEntry = { key, deleteMarker: out.deleteMarker };
     // `versionId=null` on a bucket that never had versioning is a plain delete: no version to name (the Go SDK
