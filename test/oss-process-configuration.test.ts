@@ -69,6 +69,21 @@ describe('PutProcessConfiguration: style delimiters and source image protection'
     assert.equal(await width(viaAcl), 50);
   });
 
+  test('an object whose own name is `<key>!<style>` is read as it is; the style is for names no object has', async () => {
+    await putConf(conf(false, '', '!'));
+    // Uploaded under its literal name by a signed PUT (writes are never rewritten).
+    await c.put('photo.jpg!thumb', Buffer.from('literal object'), { mime: 'text/plain' });
+    const literal = await anon('photo.jpg!thumb');
+    assert.equal(literal.status, 200);
+    assert.equal(await literal.text(), 'literal object');
+    assert.equal((await c.get('photo.jpg!thumb')).content.toString(), 'literal object');
+    // Another name with the style is still its processing; removing the literal object gives the style back.
+    await c.copy('other.jpg', 'photo.jpg');
+    assert.equal(await width(await anon('other.jpg!thumb')), 50);
+    await c.delete('photo.jpg!thumb');
+    assert.equal(await width(await anon('photo.jpg!thumb')), 50);
+  });
+
   test('on a bucket hosting a website, an anonymous `<key>!<style>` is the style too, and protection holds', async () => {
     const site = `${BUCKET}-site`;
     await srv.client().putBucket(site, { acl: 'public-read' } as OSS.PutBucketOptions);

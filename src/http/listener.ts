@@ -249,7 +249,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         hasHeader: (name) => headers[name] !== undefined,
       });
       // `<key>!<style>` on a bucket with style delimiters: that style's processing of <key> (oss/image-access.ts).
-      const styled = styleByDelimiter(op, query, (n) => deps.authz.getBucket(n));
+      const styled = styleByDelimiter(op, query, (n) => deps.authz.getBucket(n), (b, k) => deps.authz.getObject(b, k));
       if (styled !== null) op = (styled instanceof Promise ? await styled : styled) ?? op;
       opName = op.name === 'Unimplemented' ? op.params.operation : op.name;
       rec.operation = opName;

@@ -48,18 +48,24 @@ function accessOf(bucket: Bucket): ImageAccess | null {
 
 type BucketOf = (name: string) => Bucket | null | Promise<Bucket | null>;
 
+type ObjectOf = (bucket: string, key: string) => Promise<unknown>;
+
 /**
  * A GetObject of `<key><delimiter><style>` (no x-oss-process) on a bucket with style delimiters, where <style> is one
  * of the bucket's styles: the operation on <key>, carrying the style (`params.style`, applied as
  * `x-oss-process=style/<style>`); the query is left as sent, so authentication and policy conditions see the URL the
  * client signed. The first delimiter in DELIMITER_ORDER whose text after an occurrence (leftmost first) names a style
- * wins; a key naming no style is read as it is [UNVERIFIED: OSS may answer NoSuchStyle instead]. Null: nothing to rewrite.
+ * wins; a key naming no style is read as it is [UNVERIFIED: OSS may answer NoSuchStyle instead]. An object whose
+ * name is the whole key (`photo.jpg!thumb` uploaded as such) is read as it is: its name asks for it, and otherwise
+ * nothing could read it back [UNVERIFIED]. Null: nothing to rewrite.
  */
-export function styleByDelimiter(op: Operation, query: ReadonlyMap<string, string>, getBucket: BucketOf): Operation | null | Promise<Operation | null> {
+export function styleByDelimiter(op: Operation, query: ReadonlyMap<string, string>, getBucket: BucketOf, getObject: ObjectOf): Operation | null | Promise<Operation | null> {
   if (op.name !== 'GetObject' || op.key === null || op.bucket === null || query.has('x-oss-process')) return null;
   const found = getBucket(op.bucket);
-  if (found instanceof Promise) return found.then((b) => rewrite(op, b));
-  return rewrite(op, found);
+  const styled = found instanceof Promise ? found.then((b) => rewrite(op, b)) : rewrite(op, found);
+  if (styled === null) return null;
+  // Only a key that would be rewritten pays for the look-up of an object of its literal name.
+  return Promise.resolve(styled).then(async (s) => (s === null || (await getObject(op.bucket!, op.key!)) !== null ? null : s));
 }
 
 function rewrite(op: Extract<Operation, { name: 'GetObject' }>, bucket: Bucket | null): Operation | null {
