@@ -10,7 +10,7 @@ import { assertBucketName, assertObjectKey } from '../domain/names.js';
 import { AppError, isAppError, ossWireForm } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { cnameAddress, endpointOf, misdirectedHostError, parseQuery, resolveAddress } from '../oss/address.js';
-import { assertBucketRegion } from '../oss/wrong-region.js';
+import { assertBucketRegion, assertCreatedHere } from '../oss/wrong-region.js';
 import { cameAbsolute, toOriginForm } from './request-target.js';
 import { assertThroughAlias, managesAccessPoint, throughAccessPoint } from '../oss/access-point-route.js';
 import { header, textOfWire } from '../oss/headers.js';
@@ -248,6 +248,7 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
         tagging: headers['x-oss-tagging'] !== undefined,
         hasHeader: (name) => headers[name] !== undefined,
       });
+      assertCreatedHere(headers.host, op, deps.region);
       // `<key>!<style>` on a bucket with style delimiters: that style's processing of <key> (oss/image-access.ts).
       const styled = styleByDelimiter(op, query, (n) => deps.authz.getBucket(n), (b, k) => deps.authz.getObject(b, k));
       if (styled !== null) op = (styled instanceof Promise ? await styled : styled) ?? op;
