@@ -86,7 +86,9 @@ async function dbPassed(c: pg.Client, ts: string): Promise<boolean> {
 const lines = (s: SpawnedServer, msg: string): number => s.stderr().split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).length;
 const remaining = (paths: string[]): number => paths.filter((p) => existsSync(p)).length;
 
-describe('blob-GC lease on PostgreSQL: short, renewed while collecting', () => {
+// The two cases use their own databases, blob directories and processes, and spend most of their time waiting for
+// a lease to expire in the database: they run side by side.
+describe('blob-GC lease on PostgreSQL: short, renewed while collecting', { concurrency: true }, () => {
   it('a holder killed mid-collection: the other process never collects while it lives and renews, and collects soon after the kill', async () => {
     const { url, dir, env, args } = await setUp();
     const orphans = await plantOrphans(dir);
