@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import OSS from 'ali-oss';
 import { expectOssError, rawObjectRequest } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { startWorkerServer, type WorkerServer } from './helpers/worker-server.js';
 import { CsvSplitter, type CsvFormat } from '../src/select/csv-reader.js';
 import { JsonSplitter } from '../src/select/json-reader.js';
 import { parseSql, SqlError } from '../src/select/sql-parser.js';
@@ -127,11 +127,12 @@ const PEOPLE = [
 ].join('\n') + '\n';
 
 describe('SelectObject and CreateSelectObjectMeta', () => {
-  let srv: TestServer;
+  let srv: WorkerServer;
   let client: OSS;
 
   before(async () => {
-    srv = await startTestServer();
+    // Over HTTP only, and CPU-heavy on the server side: the server runs in a worker thread (helpers/worker-server.ts).
+    srv = await startWorkerServer();
     client = srv.client({ bucket: BUCKET });
     await srv.client().putBucket(BUCKET);
     await client.put('people.csv', Buffer.from(PEOPLE));

@@ -29,7 +29,7 @@ export interface RamUserHandle {
 export const policyDoc = (...Statement: object[]): string => JSON.stringify({ Version: '1', Statement });
 
 export class Ram {
-  constructor(private readonly srv: TestServer) {}
+  constructor(private readonly srv: Pick<TestServer, 'url' | 'client'>) {}
 
   popClient(accessKeyId = AK, accessKeySecret = SECRET): RPCClient {
     return new RPCClient({ accessKeyId, accessKeySecret, endpoint: this.srv.url, apiVersion: '2015-05-01' });
