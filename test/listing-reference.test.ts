@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DOMParser } from '@xmldom/xmldom';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { startWorkerServer, type WorkerServer } from './helpers/worker-server.js';
 import { sdkSignedRequest, succeeds, type SignedReply } from './helpers/signed.js';
 import { encodeKey } from './helpers/raw-http.js';
 import { mulberry32 } from './helpers/seeded-random.js';
@@ -94,7 +94,7 @@ function pageOf(doc: Document, itemTag: string, idTag: string | null, url: boole
 const MARKER_OF = (e: Entry): string => (e.kind === 'key' ? e.key : e.prefix);
 
 describe('listings against a reference computed from the full key list', () => {
-  let srv: TestServer;
+  let srv: WorkerServer;
   const B = 'lref';
   const V = 'lref-v';
   // ALUNITE_LISTING_SEED: another key set, for exploring by hand (the suite runs the fixed one).
@@ -105,7 +105,8 @@ describe('listings against a reference computed from the full key list', () => {
   const uploadKeys: string[] = [];
 
   before(async () => {
-    srv = await startTestServer();
+    // Over HTTP only: the server runs in a worker thread (helpers/worker-server.ts).
+    srv = await startWorkerServer();
     succeeds(await signedRequest(srv.port, 'PUT', B, null, []));
     succeeds(await signedRequest(srv.port, 'PUT', V, null, []));
     succeeds(await signedRequest(srv.port, 'PUT', V, null, [['versioning', '']], { body: '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>' }));

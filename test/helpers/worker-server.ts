@@ -14,6 +14,8 @@ export interface WorkerServer {
   dataDir: string;
   /** As TestServer.client: ali-oss with the IP endpoint. */
   client(opts?: Partial<OSS.Options>): OSS;
+  /** As TestServer.pathClient: `localhost` + sldEnable (path style, allows signatureUrl). */
+  pathClient(opts?: Partial<OSS.Options>): OSS;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startWorkerServer(opts: PlainOptions = {}): Promise<Worker
   return {
     ...started,
     client: (o = {}) => new OSS({ ...base, endpoint: started.url, ...o } as OSS.Options),
+    pathClient: (o = {}) => new OSS({ ...base, endpoint: `http://localhost:${started.port}`, sldEnable: true, ...o } as OSS.Options),
     async stop() {
       const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
       worker.postMessage('stop');
