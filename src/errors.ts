@@ -282,6 +282,9 @@ export const catalogue = {
   ResourceGroupIdPreCheckError: { status: 400, message: 'The resource group id precheck error', ec: '0039-00000003' },
   // QoS (docs/qos.md): EC 0004-00000002 (the bucket has none), 0004-00000003 (none for that requester) [UNVERIFIED: the code's name].
   NoSuchQoSConfiguration: { status: 404, message: 'The bucket you specified does not have a QoS configuration.', ec: '0004-00000002' },
+  // A resource pool operation naming a pool (docs/qos.md): an account here has none. The message is OSS's (oss2's
+  // test_qos_and_resource_pool expects it with 404); no page or SDK names the code [UNVERIFIED: the code].
+  NoSuchResourcePool: { status: 404, message: 'The specified resource pool does not exist.' },
   // A write over the bucket's storage capacity (docs/storage-capacity.md). The message is OSS's (the PHP SDK's
   // OssClientBucketStorageCapacityTest expects it); no SDK test names the code or status [UNVERIFIED: both].
   StorageCapacityExceeded: { status: 403, message: 'Bucket storage exceed max storage capacity.' },

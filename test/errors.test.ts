@@ -597,9 +597,9 @@ describe('error responses over raw HTTP', () => {
       assert.match(acl.body.toString(), /<Grant>private<\/Grant>/);
     });
 
-    test('unsupported sub-resource ?resourcePool → 501 NotImplemented', async () => {
-      // (?qosInfo was the example until the QoS operations were implemented: docs/qos.md.)
-      const res = await send({ method: 'GET', key: null, query: [['resourcePool', '']] });
+    test('unsupported sub-resource ?udf → 501 NotImplemented', async () => {
+      // (?qosInfo, then ?resourcePool, were the example until they were implemented: docs/qos.md.)
+      const res = await send({ method: 'GET', key: null, query: [['udf', '']] });
       expectError(res, 501, 'NotImplemented');
     });
 

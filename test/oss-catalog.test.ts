@@ -138,6 +138,9 @@ describe('the published operation table', () => {
     assert.equal(r('GET', 'b', null, [['x-oss-datalake-storage-transfer-job', '']]).name, 'ListDataLakeStorageTransferJob');
     assert.equal(r('GET', null, null, [['accessPointForObjectProcess', '']]).name, 'ListAccessPointsForObjectProcess');
     assert.equal(unimplemented(r('PUT', 'b', null, [['resourcePool', '']])), 'PutBucket'); // unpublished: 501 all the same
+    // The resource pool operations (docs/qos.md) are routed on the service only.
+    assert.equal(r('GET', null, null, [['resourcePool', '']]).name, 'ListResourcePools');
+    assert.equal(r('GET', null, null, [['requesterQosInfo', ''], ['resourcePool', 'p']]).name, 'ListResourcePoolRequesterQoSInfos');
     // The QoS operations (docs/qos.md) are unpublished but routed; with another sub-resource besides, 501 as before.
     assert.equal(r('PUT', 'b', null, [['qosInfo', '']]).name, 'PutBucketQoSInfo');
     assert.equal(r('GET', null, null, [['qosInfo', '']]).name, 'GetUserQoSInfo');

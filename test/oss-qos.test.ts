@@ -240,8 +240,9 @@ describe('QoS configurations', () => {
     fails(await send(srv, 'GET', BUCKET, 'obj', [['qosInfo', '']]), 'NotImplemented', 501);
     fails(await send(srv, 'PUT', BUCKET, 'obj', [['qosInfo', '']], { body: qosXml({}) }), 'NotImplemented', 501);
     fails(await send(srv, 'PUT', null, null, [['qosInfo', '']], { body: qosXml({}) }), 'MethodNotAllowed', 405); // as before
-    fails(await send(srv, 'GET', null, null, [['resourcePool', '']]), 'NotImplemented', 501);
-    fails(await send(srv, 'GET', null, null, [['requesterQosInfo', ''], ['resourcePool', 'p1']]), 'NotImplemented', 501);
+    // Resource pools are their own operations (test/oss-resource-pools.test.ts); on a bucket, not one: 501.
+    fails(await send(srv, 'GET', BUCKET, null, [['resourcePool', '']]), 'NotImplemented', 501);
+    fails(await send(srv, 'GET', null, null, [['requesterQosInfo', ''], ['resourcePool', 'p1']]), 'NoSuchResourcePool', 404);
     fails(await send(srv, 'GET', BUCKET, null, [['qosInfo', ''], ['acl', '']]), 'NotImplemented', 501);
     // Neither is a QoS Put read as another Put (PutBucketAcl, PutBucket): the ACL is unchanged.
     assert.match(ok(await send(srv, 'GET', BUCKET, null, [['acl', '']])).text, /<Grant>private<\/Grant>/);

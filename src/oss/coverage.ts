@@ -60,7 +60,10 @@ export function coverageSection(): string {
     '`qosInfo`, `requesterQosInfo` and `qosRequester` are implemented for the QoS operations the SDKs call: GetUserQoSInfo',
     '(`GET /?qosInfo`), Put/Get/DeleteBucketQoSInfo (`/<bucket>/?qosInfo`) and Put/Get/List/DeleteBucketRequesterQoSInfo',
     '(`/<bucket>/?requesterQosInfo[&qosRequester=<uid>]`), stored and returned only ([qos.md](qos.md)); other requests',
-    'naming them (an object, another method, the resource pool operations) answer 501.',
+    'naming them (an object, another method) answer 501. `resourcePool`, `resourcePoolInfo` and `resourcePoolBuckets`',
+    '(with `requesterQosInfo` / `qosRequester` on the service) are implemented for the seven resource pool operations:',
+    'an account here has no pools, so ListResourcePools answers an empty list and the others 404 `NoSuchResourcePool`',
+    '([qos.md](qos.md#resource-pools)).',
     // The bucket's storage capacity (docs/storage-capacity.md): unpublished, routed by oss/qos-route.ts.
     '`qos` is implemented for Put/GetBucketStorageCapacity (`PUT|GET /<bucket>/?qos`, `<BucketUserQos>`, in GB), enforced',
     'on the writes that add bytes ([storage-capacity.md](storage-capacity.md)); other requests naming it answer 501.',

@@ -7,6 +7,7 @@ import type { PostUpload } from './post-object.js';
 import { routeImage } from './image-route.js';
 import { routeAsyncFetch } from './async-fetch-route.js';
 import { routeQos } from './qos-route.js';
+import { routeResourcePool, type ResourcePoolOperationName } from './resource-pool-route.js';
 import { onBucket } from './bucket-route.js';
 import { routeSelect } from './select-route.js';
 import { STORED_SCHEMAS, type StoredOperationName } from './stored/schemas.js';
@@ -241,6 +242,8 @@ export type Operation =
   // The bucket's storage capacity (`?qos`, oss/qos-route.ts, docs/storage-capacity.md): unpublished likewise.
   | Simple<'PutBucketStorageCapacity'>
   | Simple<'GetBucketStorageCapacity'>
+  // Resource pools (oss/resource-pool-route.ts, docs/qos.md): unpublished likewise; an account here has none.
+  | EachSimple<ResourcePoolOperationName>
   // Async fetch (oss/async-fetch-route.ts, docs/async-fetch.md): unpublished in the metadata, called by the SDKs.
   | Simple<'PutAsyncFetchTask'>
   | Simple<'GetAsyncFetchTask'>
@@ -662,6 +665,9 @@ export function route(input: RouteInput): Operation {
   // QoS configurations (oss/qos-route.ts), ahead of the refusals of their unpublished sub-resources.
   const qos = routeQos(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
   if (qos !== null) return qos;
+  // Resource pools (oss/resource-pool-route.ts), likewise.
+  const pool = routeResourcePool(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
+  if (pool !== null) return pool;
   // Async fetch (oss/async-fetch-route.ts), likewise.
   const asyncFetch = routeAsyncFetch(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
   if (asyncFetch !== null) return asyncFetch;

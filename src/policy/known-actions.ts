@@ -67,6 +67,14 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   ['GetBucketRequesterQoSInfo', 'bucket'],
   ['ListBucketRequesterQoSInfo', 'bucket'],
   ['DeleteBucketRequesterQoSInfo', 'bucket'],
+  // The resource pool operations (docs/qos.md), unpublished likewise; actions as the operations are named [UNVERIFIED].
+  ['ListResourcePools', 'service'],
+  ['GetResourcePoolInfo', 'service'],
+  ['ListResourcePoolBuckets', 'service'],
+  ['PutResourcePoolRequesterQoSInfo', 'service'],
+  ['GetResourcePoolRequesterQoSInfo', 'service'],
+  ['ListResourcePoolRequesterQoSInfos', 'service'],
+  ['DeleteResourcePoolRequesterQoSInfo', 'service'],
   // The bucket's storage capacity (`?qos`, docs/storage-capacity.md), unpublished likewise [UNVERIFIED: the names].
   ['PutBucketStorageCapacity', 'bucket'],
   ['GetBucketStorageCapacity', 'bucket'],

@@ -20,6 +20,7 @@ import { deleteSingle } from '../stored/common.js';
 import { getProcessConfiguration } from '../stored/process-configuration.js';
 import { doMetaQuery } from './meta-query.js';
 import * as qos from './qos.js';
+import * as resourcePools from './resource-pools.js';
 import * as callbackPolicy from './callback-policy.js';
 import * as overwriteConfig from './overwrite-config.js';
 import * as objectWorm from './object-worm.js';
@@ -52,6 +53,14 @@ export const handlers: HandlerTable = {
   GetBucketRequesterQoSInfo: qos.getBucketRequesterQoSInfo,
   ListBucketRequesterQoSInfos: qos.listBucketRequesterQoSInfos,
   DeleteBucketRequesterQoSInfo: qos.deleteBucketRequesterQoSInfo,
+  // Resource pools (docs/qos.md): none exist for an account here.
+  ListResourcePools: resourcePools.listResourcePools,
+  GetResourcePoolInfo: resourcePools.noSuchResourcePool,
+  ListResourcePoolBuckets: resourcePools.noSuchResourcePool,
+  PutResourcePoolRequesterQoSInfo: resourcePools.noSuchResourcePool,
+  GetResourcePoolRequesterQoSInfo: resourcePools.noSuchResourcePool,
+  ListResourcePoolRequesterQoSInfos: resourcePools.noSuchResourcePool,
+  DeleteResourcePoolRequesterQoSInfo: resourcePools.noSuchResourcePool,
   // The bucket callback policy (docs/callbacks.md).
   PutBucketCallbackPolicy: callbackPolicy.putBucketCallbackPolicy,
   GetBucketCallbackPolicy: callbackPolicy.getBucketCallbackPolicy,
