@@ -169,3 +169,37 @@ describe('redteam wave 21 (held): a V1 header signature over Date is no replay p
     assert.equal(errorOf(alone)?.Code, 'RequestTimeTooSkewed');
   });
 });
+
+describe('redteam wave 21 (attacker\'s read of the merged change): a blob committed while its store closes leaves no descriptor open', () => {
+  // Shard directories are kept open for the fsync after each rename (store/blob/fs.ts syncShard) and closed with the
+  // store. A commit still in flight when close() ran opened its shard's handle after the close had taken its list, into
+  // a map nothing closes again: one descriptor per shard leaked per store closed under load (a server stopped while
+  // uploads finish; a process that opens and closes stores, as the tests do).
+  it('the shard directory opened by a commit finishing after close() is closed', async () => {
+    const { FsBlobStore } = await import('../src/store/blob/fs.js');
+    const { mkdtemp, readdir, readlink, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const root = await mkdtemp(join(tmpdir(), 'w21-blob-'));
+    const openUnder = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+        if (target.startsWith(root)) out.push(target);
+      }
+      return out;
+    };
+    try {
+      const store = await FsBlobStore.open({ root, durable: true });
+      const chunk = Buffer.from('bytes committed while the store closes');
+      const putting = store.put((async function* () { yield chunk; })());
+      // close() before the commit reaches its shard's fsync (the put has not written yet).
+      await store.close();
+      const written = await putting;
+      assert.equal(written.size, chunk.length);
+      assert.deepEqual(await openUnder(), [], 'was the shard directory, left open by the closed store');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

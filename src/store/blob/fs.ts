@@ -38,6 +38,8 @@ export class FsBlobStore implements BlobStore {
    * per blob instead of three (open, fsync, close); at most 256 descriptors, closed with the store.
    */
   private readonly shardHandles = new Map<string, Promise<FileHandle>>();
+  /** Set by close: a commit still in flight then syncs its shard with a handle of its own (nothing would close a kept one). */
+  private closed = false;
 
   private constructor(opts: FsBlobStoreOptions) {
     this.blobDir = join(opts.root, 'blobs');
@@ -115,6 +117,7 @@ export class FsBlobStore implements BlobStore {
 
   /** fsync of a shard directory (the rename into it made durable), through its kept handle. */
   private async syncShard(shard: string): Promise<void> {
+    if (this.closed) return syncDir(join(this.blobDir, shard));
     let handle = this.shardHandles.get(shard);
     if (handle === undefined) {
       handle = open(join(this.blobDir, shard), 'r');
@@ -122,7 +125,13 @@ export class FsBlobStore implements BlobStore {
       // A failed open is not kept: the next blob tries again.
       handle.catch(() => this.shardHandles.delete(shard));
     }
-    await (await handle).sync();
+    try {
+      await (await handle).sync();
+    } catch (err) {
+      // Taken before close() and closed by it meanwhile: the rename is made durable all the same.
+      if (!this.closed) throw err;
+      await syncDir(join(this.blobDir, shard));
+    }
   }
 
   read(blobId: string, start: number, end: number): Readable {
@@ -220,6 +229,7 @@ export class FsBlobStore implements BlobStore {
     // Reads still holding blobs at shutdown end with the process; their deletes are done now.
     for (const id of this.unlinkLater) await unlink(this.pathOf(id)).catch(() => undefined);
     this.unlinkLater.clear();
+    this.closed = true;
     const handles = [...this.shardHandles.values()];
     this.shardHandles.clear();
     await Promise.allSettled(handles.map(async (h) => (await h).close()));
