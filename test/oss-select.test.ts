@@ -748,7 +748,8 @@ describe('SelectObject and CreateSelectObjectMeta', () => {
   });
 
   test('GZIP: a bomb stops at the inflate ratio; keep-alives follow inflated bytes', async () => {
-    const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x0a), { level: 9 });
+    // Long lines, not empty ones: the same ~500x ratio, and the server splits thousands of records before it stops, not millions.
+    const bomb = gzipSync(Buffer.from(`${'a'.repeat(1023)}\n`.repeat(8 * 1024)), { level: 9 });
     assert.ok(bomb.length < 64 * 1024);
     await client.put('bomb.csv.gz', bomb);
     const r = await select('bomb.csv.gz', csvRequest('select count(*) from ossobject', { gzip: true }));
