@@ -2,21 +2,13 @@
 // configured with endpoint oss-cn-shenzhen.aliyuncs.com (V1 and V4 signatures) against a cn-hangzhou server, every
 // name resolved to the loopback. Runs on SQLite and, with ALUNITE_TEST_META=postgres, on PostgreSQL.
 import assert from 'node:assert/strict';
-import { Agent, request } from 'node:http';
-import type { LookupAddress } from 'node:dns';
 import { after, before, describe, it } from 'node:test';
 import OSS from 'ali-oss';
+import { loopbackAgent, loopbackGet as get } from './helpers/loopback.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 const B = 'wrong-region-home';
 const ENDPOINT_TEXT = 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.';
-
-const loopbackAgent = new Agent({
-  lookup: ((_host: string, opts: { all?: boolean }, cb: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
-    if (opts.all === true) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-    else cb(null, '127.0.0.1', 4);
-  }) as never,
-});
 
 interface OssError { status: number; code: string; params?: Record<string, string>; message: string }
 
@@ -74,15 +66,3 @@ describe('a request sent through another region\'s endpoint', () => {
     }
   });
 });
-
-/** A GET of a URL through the loopback agent (its Host as the URL names it). */
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, { agent: loopbackAgent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    }).on('error', reject).end();
-  });
-}

@@ -2,6 +2,7 @@ import { AppError } from '../errors.js';
 import type { Bucket } from '../domain/model.js';
 import type { Address } from './address.js';
 import type { Operation } from './operations.js';
+import { assertAccelerated, isAccelerateHost } from './accelerate-endpoint.js';
 
 /**
  * An OSS region endpoint in a Host, with or without the bucket label and port: `oss-cn-shenzhen.aliyuncs.com`,
@@ -26,12 +27,18 @@ const MUST_USE_ENDPOINT = 'The bucket you are attempting to access must be addre
  * DoesBucketExistTest expects AccessDenied for a bucket of another region). V4 signatures already carry the region
  * (authenticate: "Invalid signing region"); a V1 or anonymous request has only its Host to say it. Only hosts that
  * name an OSS region endpoint are looked at, so this costs nothing on a self-hosted endpoint; a bucket that does not
- * exist is left to the operation (NoSuchBucket, or PutBucket). No promise unless the bucket is read.
+ * exist is left to the operation (NoSuchBucket, or PutBucket). No promise unless the bucket is read. A Host naming
+ * a transfer acceleration endpoint is checked the same way against the bucket's acceleration switch instead.
  */
 export function assertBucketRegion(
   hostHeader: string | undefined, address: Address, getBucket: (name: string) => Bucket | null | Promise<Bucket | null>,
 ): void | Promise<void> {
   if (address.bucket === null || (address.style !== 'virtual-hosted' && address.style !== 'path')) return;
+  // An acceleration endpoint serves only buckets with acceleration on (accelerate-endpoint.ts).
+  if (isAccelerateHost(hostHeader)) {
+    const held = getBucket(address.bucket);
+    return held instanceof Promise ? held.then(assertAccelerated) : assertAccelerated(held);
+  }
   const region = hostRegion(hostHeader);
   if (region === null) return;
   const check = (b: Bucket | null): void => {

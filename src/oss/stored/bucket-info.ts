@@ -3,6 +3,7 @@ import type { StoredConfigService } from '../../domain/stored-configs.js';
 import { asDoc } from './common.js';
 import { textOf } from './schema.js';
 import { hasActiveRule } from './replication.js';
+import { accelerationEnabled } from '../../domain/transfer-acceleration.js';
 
 // What GetBucketInfo shows of the stored configurations, so it agrees with their own Get operations.
 
@@ -27,11 +28,10 @@ export function resourceGroupOf(stored: StoredConfigService, b: Bucket): string 
 
 export function storedBucketInfo(stored: StoredConfigService, b: Bucket): StoredBucketInfo {
   const monitor = asDoc(stored.valueOf(b, 'access-monitor'));
-  const accel = asDoc(stored.valueOf(b, 'transfer-acceleration'));
   return {
     accessMonitor: (monitor && textOf(monitor, 'Status')) ?? 'Disabled',
     crossRegionReplication: hasActiveRule(stored.valueOf(b, 'replication')) ? 'Enabled' : 'Disabled',
     resourceGroupId: resourceGroupOf(stored, b),
-    transferAcceleration: accel !== null && textOf(accel, 'Enabled') === 'true' ? 'Enabled' : 'Disabled',
+    transferAcceleration: accelerationEnabled(b) ? 'Enabled' : 'Disabled',
   };
 }

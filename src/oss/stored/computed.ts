@@ -36,6 +36,15 @@ export const PUBLIC_REGIONS: readonly string[] = [
   'ap-southeast-6', 'ap-southeast-7', 'eu-central-1', 'eu-west-1', 'me-east-1', 'me-central-1',
 ];
 
+/**
+ * The regions this server knows, sorted by id as OSS lists them (oss-ap-northeast-1, oss-ap-northeast-2, ...: the
+ * C++ SDK v2's DescribeRegions_normal reads those two first): the public ones and the server's own --region.
+ * DescribeRegions answers them, and GetBucketReplicationLocation offers them as destinations.
+ */
+export function knownRegions(serverRegion: string): string[] {
+  return [...new Set([serverRegion, ...PUBLIC_REGIONS])].sort();
+}
+
 function regionInfo(region: string): Doc {
   return {
     Region: `oss-${region}`,
@@ -46,9 +55,7 @@ function regionInfo(region: string): Doc {
 }
 
 export const describeRegions: Handler = async (req) => {
-  // OSS lists the regions sorted by id (oss-ap-northeast-1, oss-ap-northeast-2, ...: the C++ SDK v2's
-  // DescribeRegions_normal reads those two first), the server's own --region among them.
-  const all = [...new Set([req.services.stored.region, ...PUBLIC_REGIONS])].sort();
+  const all = knownRegions(req.services.stored.region);
   const asked = req.query.get('regions') ?? '';
   if (asked === '') return respond('DescribeRegions', { RegionInfo: all.map(regionInfo) });
   const id = asked.startsWith('oss-') ? asked.slice(4) : asked;

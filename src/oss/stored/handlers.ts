@@ -190,4 +190,10 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'PutBucketCommonHeader', 'DeleteBucketCommonHeader',
   // Image access settings: style delimiters and source image protection act on object reads (oss/image-access.ts).
   'PutProcessConfiguration',
+  // Transfer acceleration: the acceleration endpoints serve the bucket only while it is on (oss/accelerate-endpoint.ts).
+  'PutBucketTransferAcceleration', 'GetBucketTransferAcceleration',
+  // Resource groups: ListBuckets' x-oss-resource-group-id lists a group's buckets, GetBucketInfo names the group.
+  'PutBucketResourceGroup', 'GetBucketResourceGroup',
+  // Replication locations: computed from the regions this server knows (DescribeRegions' list).
+  'GetBucketReplicationLocation',
 ]);

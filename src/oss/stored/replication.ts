@@ -5,7 +5,7 @@ import type { Handler } from '../context.js';
 import { empty } from '../handlers/common.js';
 import { child, listOf, textOf, type Doc } from './schema.js';
 import { asDoc, asJson, bucketBeforeBody, bucketOf, readDocument, respond } from './common.js';
-import { PUBLIC_REGIONS } from './computed.js';
+import { knownRegions } from './computed.js';
 import { AUTHOR, CREATED_AT, DESTINATION_CHECKED, decodeProgress, incarnationText, progressFigures, REPLICATION_PROGRESS, ruleOf } from '../../domain/replication.js';
 import { ramRoleArn } from '../../policy/arn.js';
 import type { OssRequest } from '../context.js';
@@ -234,10 +234,15 @@ export const putBucketRtc: Handler = async (req) => {
   return empty();
 };
 
+/**
+ * The regions a rule of the bucket may replicate to: every region this server knows (DescribeRegions' list, sorted),
+ * the bucket's own among them, since a rule to a bucket of its region is the one the replication worker carries out
+ * (docs/replication.md) [UNVERIFIED: whether OSS lists the source region].
+ */
 export const getBucketReplicationLocation: Handler = async (req) => {
-  await req.services.stored.get(bucketOf(req), 'replication'); // NoSuchBucket when absent
-  const here = req.services.stored.region;
-  const regions = [...new Set([here, ...PUBLIC_REGIONS])];
+  const { bucket } = await req.services.stored.get(bucketOf(req), 'replication'); // NoSuchBucket when absent
+  const here = bucket.region;
+  const regions = knownRegions(here);
   // Transfer acceleration (oss_acc) is what OSS offers between the Chinese mainland and the regions outside it
   // (the documented example: oss-eu-west-1 with oss_acc); oss2's test_get_replication_location expects at least
   // one LocationTransferType [UNVERIFIED: the exact list OSS answers].
