@@ -44,6 +44,11 @@ describe('configurations that act', () => {
       endpoint: `http://${host}:${srv.port}`, region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET,
       agent: loopbackAgent, timeout: 60_000, bucket: B, ...(v4 ? { authorizationV4: true } : {}),
     } as OSS.Options);
+    /** The same, path style (`oss-accelerate.aliyuncs.com/<bucket>/<key>`: ali-oss's sldEnable). */
+    const acceleratedPath = (): OSS => new OSS({
+      endpoint: `http://oss-accelerate.aliyuncs.com:${srv.port}`, region: 'oss-cn-hangzhou', accessKeyId: AK, accessKeySecret: SECRET,
+      agent: loopbackAgent, timeout: 60_000, bucket: B, sldEnable: true,
+    } as OSS.Options);
 
     before(async () => {
       await srv.client().putBucket(B);
@@ -58,6 +63,7 @@ describe('configurations that act', () => {
           await expectOssError(accelerated(v4, host).put('b.txt', Buffer.from('x')), 'AccessDenied', 403);
         }
       }
+      await expectOssError(acceleratedPath().get('a.txt'), 'AccessDenied', 403);
       assert.equal((await srv.client({ bucket: B }).get('a.txt')).content.toString(), 'home');
       await expectOssError(srv.client({ bucket: B }).get('b.txt'), 'NoSuchKey', 404);
       // The refusal names the bucket's region endpoint (ali-oss keeps no error body: a URL it presigns shows it).
@@ -80,6 +86,7 @@ describe('configurations that act', () => {
           assert.equal((await srv.client({ bucket: B }).get(`via-${v4 ? 'v4' : 'v1'}.txt`)).content.toString(), host);
         }
       }
+      assert.equal((await acceleratedPath().get('a.txt')).content.toString(), 'home');
       const res = await get(accelerated(false).signatureUrl('a.txt', { expires: 600 }));
       assert.equal(res.status, 200);
       assert.equal(res.body, 'home');
