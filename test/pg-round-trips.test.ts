@@ -84,6 +84,40 @@ describe('round trips to PostgreSQL per request (one request at a time: each als
     assert.deepEqual(versions.objects.map((o) => o.isLatest).sort(), [false, true]);
   });
 
+  it('DeleteObject in a versioned bucket, a delete marker over an object and over a marker: 4 (the counters; the unversioned delete that finds versioning; BEGIN with the versioning, the key\'s lock and its reads; the writes with their COMMIT)', async () => {
+    await srv.client().putBucket('trips-vd');
+    await (srv.client() as unknown as { putBucketVersioning(name: string, status: string): Promise<unknown> }).putBucketVersioning('trips-vd', 'Enabled');
+    const c = srv.client({ bucket: 'trips-vd' });
+    for (let i = 0; i < N; i++) await c.put(`k-${i}`, Buffer.from('x'));
+    await c.delete('warm').catch(() => undefined);
+    const overObject = await tripsOf((i) => c.delete(`k-${i}`));
+    const overMarker = await tripsOf((i) => c.delete(`k-${i}`));
+    // Before: 10 and 10 (the versioning read, the key's lock, its current row, its newest version, each write and COMMIT waited for).
+    assert.ok(within(overObject, 4), `delete markers over objects: ${overObject} round trips for ${N} DELETEs`);
+    assert.ok(within(overMarker, 4), `delete markers over markers: ${overMarker} round trips for ${N} DELETEs`);
+    await assert.rejects(c.get('k-7'), { status: 404 });
+    const versions = await (c as unknown as { getBucketVersions(q: Record<string, string>): Promise<{ objects: unknown[]; deleteMarker: Array<{ versionId: string }> }> })
+      .getBucketVersions({ prefix: 'k-7' });
+    assert.equal(versions.objects.length, 1);
+    assert.equal(new Set(versions.deleteMarker.map((m) => m.versionId)).size, 2);
+  });
+
+  it('CompleteMultipartUpload: 4 (the counters; the upload read; BEGIN with the upload\'s lock, its parts, the bucket and the object row; the write and the upload\'s removal with their COMMIT)', async () => {
+    const c = srv.client({ bucket: 'trips' });
+    const body = Buffer.from('m'.repeat(100));
+    const uploads: Array<{ key: string; uploadId: string; etag: string }> = [];
+    for (let i = 0; i < N; i++) {
+      const key = `mpu-${i % 15}`; // half of them new keys, half over the object the first half made
+      const { uploadId } = await c.initMultipartUpload(key);
+      const { etag } = await c.uploadPart(key, uploadId, 1, body, 0, body.length);
+      uploads.push({ key, uploadId, etag });
+    }
+    const trips = await tripsOf((i) => c.completeMultipartUpload(uploads[i]!.key, uploads[i]!.uploadId, [{ number: 1, etag: uploads[i]!.etag }]));
+    assert.ok(within(trips, 4), `${trips} round trips for ${N} CompleteMultipartUploads`);
+    assert.equal((await c.get('mpu-3')).content.toString(), body.toString());
+    assert.equal((await c.listUploads({ prefix: 'mpu-' })).uploads.length, 0);
+  });
+
   it('GetObject, HeadObject and DeleteObject: 2 each', async () => {
     const c = srv.client({ bucket: 'trips' });
     for (const [what, send] of [

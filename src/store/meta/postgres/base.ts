@@ -159,22 +159,26 @@ export abstract class PgBase {
    * `fn` may throw RERUN after it (its write changed nothing): `tx` then runs the whole function again.
    * `earlier`: statements of the transaction sent (sendNow) and not waited for, which travel in the same round trip;
    * the first of them to fail is the error reported (those behind it fail only because the transaction aborted).
+   * `later`: statements whose results are not read, sent behind `q` and before the COMMIT (they run only when all
+   * before them succeeded, since a failure aborts the transaction).
    */
   protected async writeAndCommit<R extends pg.QueryResultRow>(
-    c: pg.PoolClient, q: pg.QueryConfig, earlier: readonly Promise<unknown>[] = [],
+    c: pg.PoolClient, q: pg.QueryConfig, earlier: readonly Promise<unknown>[] = [], later: readonly pg.QueryConfig[] = [],
   ): Promise<pg.QueryResult<R>> {
     const state = this.txStates.get(c);
     if (state === undefined || state.committed) throw new Error('writeAndCommit outside a transaction');
     state.committed = true;
     const write = sendNow<R>(c, q);
+    const behind = later.map((l) => sendNow(c, l));
     const commit = this.commit(c);
     commit.catch(() => undefined); // observed below, after the write's outcome
     let result: pg.QueryResult<R>;
     try {
       for (const e of earlier) await e;
       result = await write;
+      for (const b of behind) await b;
     } catch (err) {
-      await Promise.allSettled([...earlier, write, commit]);
+      await Promise.allSettled([...earlier, write, ...behind, commit]);
       // Reported by the server: the statement failed, so the COMMIT behind it rolled back. Else (no SQLSTATE: the
       // connection was lost) the COMMIT may or may not have reached the server.
       if (typeof (err as { code?: unknown }).code === 'string') throw err;

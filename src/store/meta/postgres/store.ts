@@ -112,6 +112,12 @@ function capacityLockId(bucket: string): string {
 }
 
 /** Takes the key's lock (keyLockId) until the transaction ends. */
+/** The unique violation of an object's primary key (bucket, key): another transaction has that key now. */
+function isObjectKeyTaken(err: unknown): boolean {
+  const e = err as { code?: unknown; table?: unknown };
+  return e.code === '23505' && e.table === 'objects';
+}
+
 function lockKeyStatement(bucket: string, k: Buffer): pg.QueryConfig {
   return { name: 'lock-key', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [keyLockId(bucket, k)] };
 }
@@ -149,15 +155,23 @@ const BUCKET_COLUMNS =
   "b.*, (SELECT coalesce(json_object_agg(c.name, c.document), '{}')::text FROM bucket_configs c WHERE c.bucket IN (b.name, '/account/' || b.owner)) AS configs";
 
 /** The bucket's ObjectWorm default rule as a write reads it (DefaultRuleText: null, 'null' or the rule's JSON). */
-const WORM_RULE = `(SELECT coalesce((c.document::jsonb -> 'defaultRetention')::text, 'null') FROM bucket_configs c
-      WHERE c.bucket = $1 AND c.name = '${OBJECT_WORM_CONFIG}') AS worm_rule`;
+const wormRule = (bucket: string): string => `(SELECT coalesce((c.document::jsonb -> 'defaultRetention')::text, 'null') FROM bucket_configs c
+      WHERE c.bucket = ${bucket} AND c.name = '${OBJECT_WORM_CONFIG}') AS worm_rule`;
+/** keepBucket's statement for the bucket the SQL expression `bucket` names. */
+const keptBucket = (bucket: string): string => `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = ${bucket} AND c.name = '${VERSIONING_CONFIG}') AS versioning,
+      ${wormRule(bucket)}, owner, created_at FROM buckets WHERE name = ${bucket} FOR KEY SHARE`;
+
+const INSERT_OBJECT = `INSERT INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified,
+      headers, meta, tags, segments, symlink_target, inline_data, attrs, version_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`;
 
 const SQL = {
   getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2`,
   lockObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE`,
-  insertObject: `INSERT INTO objects (bucket, key, size, etag, crc64, content_md5, type, storage_class, acl, last_modified,
-      headers, meta, tags, segments, symlink_target, inline_data, attrs, version_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (bucket, key) DO NOTHING`,
+  insertObject: `${INSERT_OBJECT} ON CONFLICT (bucket, key) DO NOTHING`,
+  // Sent with the COMMIT (and what follows it in the transaction): a row another transaction committed meanwhile
+  // must abort the transaction (unique_violation), not let the rest commit.
+  insertNewObject: INSERT_OBJECT,
   updateObject: `UPDATE objects SET size = $3, etag = $4, crc64 = $5, content_md5 = $6, type = $7, storage_class = $8, acl = $9,
       last_modified = $10, headers = $11, meta = $12, tags = $13, segments = $14, symlink_target = $15, inline_data = $16, attrs = $17,
       version_id = $18
@@ -203,14 +217,15 @@ const SQL = {
   // The weakest lock that conflicts with DeleteBucket's and updateBucketConfig's FOR UPDATE (not with bucket
   // ACL/policy updates); it reads the versioning status and ObjectWorm's default rule (DefaultRuleText), which cannot
   // change before this transaction ends.
-  keepBucket: `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS versioning,
-    ${WORM_RULE}, owner, created_at FROM buckets WHERE name = $1 FOR KEY SHARE`,
+  keepBucket: keptBucket('$1'),
   // keepBucket and, when the bucket has no versioning configuration, lockObject: one round trip for a PUT. A versioned
   // bucket's key is locked by its advisory lock first (lockKey), so its object row is not locked here.
-  keepBucketLockObject: `SELECT k.versioning, k.worm_rule, k.owner, k.created_at, o.* FROM
-    (SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS versioning,
-      ${WORM_RULE}, owner, created_at FROM buckets WHERE name = $1 FOR KEY SHARE) k
+  keepBucketLockObject: `SELECT k.versioning, k.worm_rule, k.owner, k.created_at, o.* FROM (${keptBucket('$1')}) k
     LEFT JOIN LATERAL (SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = $1 AND key = $2 AND k.versioning IS NULL FOR UPDATE) o ON true`,
+  // The same for the bucket and key of the upload $1 (whose row the transaction has locked already).
+  keepUploadBucketLockObject: `SELECT k.versioning, k.worm_rule, k.owner, k.created_at, o.* FROM uploads u CROSS JOIN LATERAL (${keptBucket('u.bucket')}) k
+    LEFT JOIN LATERAL (SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = u.bucket AND key = u.key AND k.versioning IS NULL FOR UPDATE) o ON true
+    WHERE u.upload_id = $1`,
 } as const;
 
 /**
@@ -580,22 +595,29 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
    * (ON CONFLICT DO NOTHING inserts nothing): then read it, locked, and decide again.
    */
   private async decideObject(
-    c: pg.PoolClient, bucket: string, key: Buffer, decide: (current: ObjectRecord | null) => ObjectRecord, locked?: ObjectRecord | null, last = false,
+    c: pg.PoolClient, bucket: string, key: Buffer, decide: (current: ObjectRecord | null) => ObjectRecord, locked?: ObjectRecord | null, last?: readonly pg.QueryConfig[],
   ): Promise<ObjectWriteResult> {
     // `locked`: the row as the caller already read it FOR UPDATE (null: none), saving the first read. `last`: the
-    // write ends the transaction, sent with its COMMIT (writeAndCommit).
-    const write = (q: pg.QueryConfig): Promise<pg.QueryResult> => (last ? this.writeAndCommit(c, q) : c.query(q));
+    // write ends the transaction, sent with the statements given to follow it and the COMMIT (writeAndCommit).
     for (let first = locked; ; first = undefined) {
       const current = first !== undefined ? first : await this.lockedRow(c, bucket, key);
       const record = decide(current);
+      const values = [bucket, key, ...objectValues(record)];
       if (current) {
-        await write({ name: 'update-object', text: SQL.updateObject, values: [bucket, key, ...objectValues(record)] });
+        const update = { name: 'update-object', text: SQL.updateObject, values };
+        await (last ? this.writeAndCommit(c, update, [], last) : c.query(update));
         return { record, replaced: current };
       }
-      const ins = await write({ name: 'insert-object', text: SQL.insertObject, values: [bucket, key, ...objectValues(record)] });
+      if (last) {
+        // A row committed meanwhile by another transaction fails the insert and rolls back what was sent with it:
+        // decide again in a new transaction, against the row that won.
+        await this.writeAndCommit(c, { name: 'insert-object', text: SQL.insertNewObject, values }, [], last).catch((err: unknown) => {
+          throw isObjectKeyTaken(err) ? RERUN : err;
+        });
+        return { record, replaced: null };
+      }
+      const ins = await c.query({ name: 'insert-object-if-new', text: SQL.insertObject, values });
       if (ins.rowCount === 1) return { record, replaced: null };
-      // Committed with nothing written: decide again in a new transaction, against the row that won.
-      if (last) throw RERUN;
     }
   }
 
@@ -614,7 +636,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
         const state = keptState(rows[0], bucket, opts.sameBucket);
         const locked = rows[0]!.versioning === null ? (rows[0]!.key === null ? null : toObject(rows[0]!)) : undefined;
         // Unversioned, the object's write is the transaction's last statement: it goes with the COMMIT.
-        return this.writeCurrent(c, bucket, k, state, decide, opts, locked, true);
+        return this.writeCurrent(c, bucket, k, state, decide, opts, locked, []);
       }
       const state = await this.keepBucket(c, bucket, opts.sameBucket);
       return this.withinCapacity(c, bucket, opts.capacity, () => this.writeCurrent(c, bucket, k, state, decide, opts));
@@ -623,11 +645,12 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
 
   /**
    * Decides and writes the current object inside the caller's transaction, following the versioning status.
-   * `locked`: the unversioned object row as already read FOR UPDATE (null: none).
+   * `locked`: the unversioned object row as already read FOR UPDATE (null: none). `last`: the write ends the
+   * transaction, followed only by these statements (whose results are not read) and the COMMIT.
    */
   private async writeCurrent(
     c: pg.PoolClient, bucket: string, k: Buffer, { status, rule }: WriteState, decide: ObjectDecider, opts: ObjectWriteOptions = {}, locked?: ObjectRecord | null,
-    last = false,
+    last?: readonly pg.QueryConfig[],
   ): Promise<ObjectWriteResult> {
     if (status === null) {
       return this.decideObject(c, bucket, k, (cur) => {
@@ -649,7 +672,7 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     const mode = opts.nullVersion === true ? 'Suspended' : status;
     // Enabled, nothing leaves the store (replaced stays null) and nothing written is read back: when the write ends
     // the transaction, its statements are sent with the COMMIT, not waited for one by one.
-    const sent: Promise<unknown>[] | undefined = last && mode === 'Enabled' ? [] : undefined;
+    const sent: Promise<unknown>[] | undefined = last !== undefined && mode === 'Enabled' ? [] : undefined;
     const { replaced, newest } = await this.supersede(c, bucket, k, mode, current, record.lastModified, (head!.rows[0] ?? null) as VersionHead | null, sent);
     // Thrown inside the transaction: the dropped version comes back.
     if (replaced && opts.guardRemoved) opts.guardRemoved(replaced);
@@ -657,8 +680,8 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     delete written.versionId;
     if (mode === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
     const upsert = { name: 'upsert-object', text: SQL.upsertObject, values: [bucket, k, ...objectValues(written)] };
-    if (sent) await this.writeAndCommit(c, upsert, sent);
-    else await c.query(upsert);
+    if (sent) await this.writeAndCommit(c, upsert, sent, last);
+    else await this.pipelined(c, [upsert, ...(last ?? [])]);
     return { record: written, replaced: replaced && (await this.unshared(c, replaced, written)) };
   }
 
@@ -790,6 +813,9 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   // throws, the transaction rolls back.
   async removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard, sameBucket?: BucketIncarnation): Promise<DeleteOutcome> {
     const k = keyBytes(key);
+    // Whether the key's lock will be taken whatever the versioning read says: a version is named, or the bucket was
+    // just seen versioned (a versioning configuration is never removed, only its bucket).
+    let keyed = versionId !== undefined;
     if (versionId === undefined && guard === undefined && sameBucket === undefined) {
       // Unversioned buckets: one statement, as before versioning existed.
       const { rows } = await this.pool.query<ObjectRow & { bucket_found: boolean; versioned: boolean }>({ name: 'delete-unversioned', text: SQL.deleteUnversioned, values: [bucket, k] });
@@ -797,11 +823,23 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       if (!row.bucket_found) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       // Without versioning a missing key is answered here too (before, a transaction of four round trips found it gone).
       if (!row.versioned) return { removed: row.key === null ? null : toObject(row), versionId: null, deleteMarker: false };
+      keyed = true;
     }
     return this.tx(async (c): Promise<DeleteOutcome> => {
-      // The bucket the caller judged, share-locked until the commit (NoSuchBucket if it is another now).
-      if (sameBucket !== undefined) await this.keepBucket(c, bucket, sameBucket);
-      const found = (await c.query<{ document: string | null }>({ name: 'bucket-versioning', text: SQL.bucketVersioning, values: [bucket] })).rows[0];
+      // The bucket the caller judged, share-locked until the commit (NoSuchBucket if it is another now), its versioning
+      // and, keyed, the key's lock with the key's current row and (no version named) newest version entry read behind
+      // it: one round trip. (Should the bucket have lost its versioning meanwhile, a deletion and a recreation, the
+      // lock is held in vain until the commit.)
+      const reads: pg.QueryConfig[] = [{ name: 'bucket-versioning', text: SQL.bucketVersioning, values: [bucket] }];
+      if (sameBucket !== undefined) reads.unshift({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
+      if (keyed) {
+        reads.push(lockKeyStatement(bucket, k), { name: 'get-object', text: SQL.getObject, values: [bucket, k] });
+        if (versionId === undefined) reads.push({ name: 'version-head', text: SQL.versionHead, values: [bucket, k] });
+      }
+      const results = await this.pipelined(c, reads);
+      if (sameBucket !== undefined) keptState(results.shift()!.rows[0] as KeptRow | undefined, bucket, sameBucket);
+      const [versioning, , cur, top] = results;
+      const found = versioning!.rows[0] as { document: string | null } | undefined;
       if (found === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       const status = versioningOf(found.document);
       if (versionId === undefined && status === null) {
@@ -813,16 +851,25 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
         const { rows } = await c.query<ObjectRow>({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
         return { removed: rows[0] ? toObject(rows[0]) : null, versionId: null, deleteMarker: false };
       }
-      await this.lockKey(c, bucket, k);
-      const current = await this.currentRow(c, bucket, k);
+      let current: ObjectRecord | null;
+      if (keyed) current = cur!.rows[0] ? toObject(cur!.rows[0] as ObjectRow) : null;
+      else {
+        await this.lockKey(c, bucket, k);
+        current = await this.currentRow(c, bucket, k);
+      }
       if (versionId === undefined) {
-        const { replaced, newest } = await this.supersede(c, bucket, k, status!, current, now);
+        const head = top === undefined ? undefined : ((top.rows[0] ?? null) as VersionHead | null);
+        // Enabled, nothing leaves the store and nothing written is read back: the writes go with the COMMIT.
+        const sent: Promise<unknown>[] | undefined = status === 'Enabled' ? [] : undefined;
+        const { replaced, newest } = await this.supersede(c, bucket, k, status!, current, now, head, sent);
         if (replaced) guard?.(replaced);
-        if (current) await c.query({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
         const seq = nextSeq(newest, now);
         const id = status === 'Enabled' ? newVersionId(seq) : NULL_VERSION;
         const marker = deleteMarkerRecord(bucket, key, now, id);
-        await c.query({ name: 'insert-marker', text: SQL.insertMarker, values: [bucket, k, seq, id, ...objectValues(marker).slice(0, 15)] });
+        const writes: pg.QueryConfig[] = [{ name: 'insert-marker', text: SQL.insertMarker, values: [bucket, k, seq, id, ...objectValues(marker).slice(0, 15)] }];
+        if (current) writes.unshift({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
+        if (sent) await this.writeAndCommit(c, writes[0]!, sent, writes.slice(1));
+        else await this.pipelined(c, writes);
         return { removed: replaced && (await this.unshared(c, replaced)), versionId: id, deleteMarker: true };
       }
       if (current && (current.versionId ?? NULL_VERSION) === versionId) {
@@ -1135,15 +1182,26 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   async completeUpload(uploadId: string, decide: CompleteDecider, opts: Pick<ObjectWriteOptions, 'guardRemoved'> = {}): Promise<CompleteResult> {
     if (hasNul(uploadId)) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
     return this.tx(async (c) => {
-      const { rows } = await c.query<PgUploadRow>({ name: 'lock-upload', text: SQL.lockUpload, values: [uploadId] });
-      if (!rows[0]) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
-      const upload = toUpload(rows[0]);
-      const parts = (await c.query<PartRow>('SELECT * FROM parts WHERE upload_id = $1 ORDER BY part_number', [uploadId])).rows.map(toPart);
-      const state = await this.keepBucket(c, upload.bucket);
-      const res = await this.writeCurrent(c, upload.bucket, keyBytes(upload.key), state, (current, versioning) => decide(upload, parts, current, versioning), opts);
+      // The upload's lock, then its parts, the bucket's share lock and (unversioned) the object's row lock, each
+      // read behind the one before: one round trip. The upload's removal then goes with the write and the COMMIT.
+      const [locked, partRows, kept] = await this.pipelined(c, [
+        { name: 'lock-upload', text: SQL.lockUpload, values: [uploadId] },
+        { name: 'upload-parts', text: 'SELECT * FROM parts WHERE upload_id = $1 ORDER BY part_number', values: [uploadId] },
+        { name: 'keep-upload-bucket-lock-object', text: SQL.keepUploadBucketLockObject, values: [uploadId] },
+      ]);
+      const row = locked!.rows[0] as PgUploadRow | undefined;
+      if (!row) throw new AppError('NoSuchUpload', undefined, { UploadId: uploadId });
+      const upload = toUpload(row);
+      const parts = (partRows!.rows as PartRow[]).map(toPart);
+      const keptRow = kept!.rows[0] as (KeptRow & ObjectRow) | undefined;
+      const state = keptState(keptRow, upload.bucket, undefined);
+      const current = keptRow!.versioning === null ? (keptRow!.key === null ? null : toObject(keptRow!)) : undefined;
+      const removal: pg.QueryConfig[] = [
+        { name: 'delete-upload-parts', text: 'DELETE FROM parts WHERE upload_id = $1', values: [uploadId] },
+        { name: 'delete-upload', text: 'DELETE FROM uploads WHERE upload_id = $1', values: [uploadId] },
+      ];
+      const res = await this.writeCurrent(c, upload.bucket, keyBytes(upload.key), state, (cur, versioning) => decide(upload, parts, cur, versioning), opts, current, removal);
       const used = new Set(res.record.segments.map((s) => s.blobId));
-      await c.query('DELETE FROM parts WHERE upload_id = $1', [uploadId]);
-      await c.query('DELETE FROM uploads WHERE upload_id = $1', [uploadId]);
       return { ...res, unusedParts: parts.filter((p) => !used.has(p.blobId)) };
     });
   }
