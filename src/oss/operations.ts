@@ -420,6 +420,35 @@ const CATALOG_BY_METHOD_BARE: ReadonlyMap<string, readonly CatalogOperation[]> =
   [...CATALOG_BY_METHOD].map(([method, ops]) => [method, ops.filter((op) => op.subresources.length === 0 && op.requiredQuery.length === 0)]),
 );
 
+/**
+ * The methods whose object request with no query at all is always the plain operation, whatever its headers: every
+ * published operation a bare request of that method on an object can fit is implemented, so refusalOf() finds nothing
+ * (a bare request has no key to refuse, and only a sub-resource could reach another scope). Checked here at start-up
+ * rather than assumed, so a newer metadata table with such an operation unimplemented turns the short cut off.
+ */
+export const PLAIN_OBJECT_METHODS: ReadonlySet<string> = new Set(
+  ['GET', 'HEAD', 'PUT', 'DELETE'].filter((m) => (CATALOG_BY_METHOD_BARE.get(m) ?? []).every((op) => op.scope !== 'object' || IMPLEMENTED_OPERATIONS.has(op.name))),
+);
+
+/**
+ * GetObject, HeadObject, PutObject and DeleteObject of a request without a query (and, for a PUT, without a copy
+ * source): the Operation route() would give after trying the sub-resource routes, none of which a bare request can
+ * match (test/oss-route-plain.test.ts compares the two on generated requests). Most requests are these: they skip
+ * the catalog scan and routeImplemented's closures.
+ */
+export function plainObjectRoute(input: RouteInput): Operation | null {
+  const { bucket, key } = input.address;
+  if (input.query.size !== 0 || bucket === null || key === null || !PLAIN_OBJECT_METHODS.has(input.method)) return null;
+  switch (input.method) {
+    case 'GET': return { name: 'GetObject', bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] };
+    case 'HEAD': return { name: 'HeadObject', bucket, key, checks: [{ action: 'oss:GetObject', bucket, key, acl: 'read' }] };
+    case 'DELETE': return { name: 'DeleteObject', bucket, key, checks: [{ action: 'oss:DeleteObject', bucket, key, acl: 'write' }] };
+    default:
+      if (input.copySource !== undefined) return null;
+      return { name: 'PutObject', bucket, key, checks: writeChecks('oss:PutObject', bucket, key, 'write', { tagging: input.tagging === true, objectAcl: input.objectAcl === true, encrypts: true }) };
+  }
+}
+
 function scopeOf(address: Address): CatalogScope {
   return address.bucket === null ? 'service' : address.key === null ? 'bucket' : 'object';
 }
@@ -651,10 +680,18 @@ function versionChecks(op: Operation, query: ReadonlyMap<string, string>): Opera
   return { ...op, checks } as Operation;
 }
 
+/** A published or unpublished sub-resource key (one closure for every request, not three per request). */
+const isSubresourceKey = (k: string): boolean => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k);
+
 /** Maps a request to its Operation, or throws the OSS error for requests that are not one. */
 export function route(input: RouteInput): Operation {
+  return plainObjectRoute(input) ?? routeBySubresources(input);
+}
+
+/** route() without the plain object short cut: every request through the sub-resource routes (exported for the tests). */
+export function routeBySubresources(input: RouteInput): Operation {
   // Image processing and styles (oss/image-route.ts) come before the refusals that 501 other x-oss-process uses.
-  const image = routeImage(input, route);
+  const image = routeImage(input, routeBySubresources);
   if (image !== null) return image;
   // SelectObject and CreateSelectObjectMeta (oss/select-route.ts), also ahead of the x-oss-process refusals.
   const select = routeSelect(input);
@@ -663,13 +700,13 @@ export function route(input: RouteInput): Operation {
   const agentic = routeAgentic(input);
   if (agentic !== null) return agentic;
   // QoS configurations (oss/qos-route.ts), ahead of the refusals of their unpublished sub-resources.
-  const qos = routeQos(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
+  const qos = routeQos(input, isSubresourceKey);
   if (qos !== null) return qos;
   // Resource pools (oss/resource-pool-route.ts), likewise.
-  const pool = routeResourcePool(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
+  const pool = routeResourcePool(input, isSubresourceKey);
   if (pool !== null) return pool;
   // Async fetch (oss/async-fetch-route.ts), likewise.
-  const asyncFetch = routeAsyncFetch(input, (k) => PUBLISHED_KEYS.has(k) || UNPUBLISHED_SUBRESOURCES.has(k));
+  const asyncFetch = routeAsyncFetch(input, isSubresourceKey);
   if (asyncFetch !== null) return asyncFetch;
   const callbackPolicy = routeCallbackPolicy(input);
   if (callbackPolicy !== null) return callbackPolicy;
