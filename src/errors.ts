@@ -54,6 +54,13 @@ export const catalogue = {
     status: 403, message: 'The security token you provided has expired.', ec: '0002-00000007',
     pop: { code: 'InvalidSecurityToken.Expired', status: 400, message: 'Specified SecurityToken is expired.' },
   },
+  // A permanent (non-STS) AccessKey sent with a security token: OSS answers the key unknown (it is no STS key), as
+  // the C++ and .NET SDKs' AccessKeyTest.InvalidSecurityTokenTest expect; POP keeps naming the token.
+  PermanentKeyWithSecurityToken: {
+    status: 403, message: 'The security token you provided is invalid.',
+    pop: { code: 'InvalidSecurityToken.Malformed', status: 400, message: 'The security token you provided is malformed.' },
+    oss: { code: 'InvalidAccessKeyId', status: 403, message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000002' },
+  },
   AccessKeyIdAndSecurityTokenNotMatch: {
     status: 403, message: 'The OSS access key id and security token you provided does not match.', ec: '0002-00000014',
     pop: { code: 'InvalidSecurityToken.MismatchWithAccessKey', status: 400, message: 'Specified SecurityToken mismatch with the AccessKey.' },

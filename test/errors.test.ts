@@ -471,9 +471,9 @@ describe('error responses over raw HTTP', () => {
       assert.equal(expectError({ ...res, err: errorOf(res) }, 400, 'InvalidArgument', 'Invalid signing product in Authorization header.').EC, '0002-00000227');
     });
 
-    test('the root key with a security token → 403 InvalidSecurityToken', async () => {
+    test('the root key with a security token → 403 InvalidAccessKeyId (the C++ and .NET SDKs\' AccessKeyTest.InvalidSecurityTokenTest)', async () => {
       const res = await send({ method: 'GET', key: OBJ, headers: { 'x-oss-security-token': 'SomeToken' } });
-      assert.equal(expectError(res, 403, 'InvalidSecurityToken', 'The security token you provided is invalid.').EC, '0002-00000006');
+      assert.equal(expectError(res, 403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.').EC, '0002-00000002');
     });
 
     test('security token in both header and URL → 400 InvalidArgument', async () => {

@@ -18,7 +18,7 @@ export class MultiAccountCredentialResolver implements CredentialResolver {
     if (!key) return this.next.resolve(accessKeyId, securityToken);
     if (key.status !== 'Active') throw new AppError('InvalidAccessKeyId.Inactive', undefined, { OSSAccessKeyId: accessKeyId });
     // A permanent key never carries a token; one that does is not a valid STS credential.
-    if (securityToken !== undefined) throw new AppError('InvalidSecurityToken');
+    if (securityToken !== undefined) throw new AppError('PermanentKeyWithSecurityToken', undefined, { OSSAccessKeyId: accessKeyId });
     return { accessKeyId, secret: key.secret, principal: key.principal };
   }
 }

@@ -57,6 +57,6 @@ function credentialOf(accessKeyId: string, securityToken: string | undefined, ke
   if (!key) throw new AppError('InvalidAccessKeyId', undefined, { OSSAccessKeyId: accessKeyId });
   if (key.status !== 'Active') throw new AppError('InvalidAccessKeyId.Inactive', undefined, { OSSAccessKeyId: accessKeyId });
   // A permanent key never carries a token; one that does is not a valid STS credential.
-  if (securityToken !== undefined) throw new AppError('InvalidSecurityToken');
+  if (securityToken !== undefined) throw new AppError('PermanentKeyWithSecurityToken', undefined, { OSSAccessKeyId: accessKeyId });
   return key.credential;
 }

@@ -16,7 +16,7 @@ export class RootCredentialResolver implements CredentialResolver {
   resolve(accessKeyId: string, securityToken: string | undefined): Credential {
     if (accessKeyId !== this.credential.accessKeyId) throw new AppError('InvalidAccessKeyId', undefined, { OSSAccessKeyId: accessKeyId });
     // A permanent key never carries a token; one that does is not a valid STS credential.
-    if (securityToken !== undefined) throw new AppError('InvalidSecurityToken');
+    if (securityToken !== undefined) throw new AppError('PermanentKeyWithSecurityToken', undefined, { OSSAccessKeyId: accessKeyId });
     return this.credential;
   }
 }

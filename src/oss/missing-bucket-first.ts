@@ -15,6 +15,8 @@ import { isAgenticOperation } from './operations.js';
 // CreateAgenticBucket likewise: 403 InvalidAccessKeyId, EC 0002-00000902 (the Python SDK v2's
 // test_agentic_bucket_invalid_credentials); its Get and storage quota calls on the missing bucket are 404.
 const MAY_CREATE: ReadonlySet<string> = new Set(['PutBucket', 'PutBucketAcl', 'CreateAgenticBucket']);
+/** The errors OSS answers as InvalidAccessKeyId (a permanent key with a security token is no STS key: unknown). */
+const UNKNOWN_KEY_CODES: ReadonlySet<string> = new Set(['InvalidAccessKeyId', 'PermanentKeyWithSecurityToken']);
 
 export async function missingBucketFirst(
   err: unknown,
@@ -22,7 +24,7 @@ export async function missingBucketFirst(
   bucket: string | null,
   getBucket: (name: string) => unknown,
 ): Promise<unknown> {
-  if (!isAppError(err) || err.code !== 'InvalidAccessKeyId' || bucket === null || MAY_CREATE.has(operation)) return err;
+  if (!isAppError(err) || !UNKNOWN_KEY_CODES.has(err.code) || bucket === null || MAY_CREATE.has(operation)) return err;
   if ((await getBucket(bucket)) !== null) return err;
   return agenticMissing(new AppError('NoSuchBucket', undefined, { BucketName: bucket }), operation);
 }
