@@ -1,4 +1,6 @@
-import { AppError, invalidArgument } from '../../errors.js';
+import { AppError, invalidArgument, isAppError } from '../../errors.js';
+import { isValidBucketName } from '../../domain/names.js';
+import type { BucketIncarnation } from '../../store/meta/types.js';
 import { destinationBucketName, inventoryBase, INVENTORY_COLLECTION } from '../../domain/inventory-worker.js';
 import type { Handler, OssRequest } from '../context.js';
 import { empty, xmlResponse } from '../handlers/common.js';
@@ -40,6 +42,24 @@ function inventoryIdOf(req: OssRequest): string {
   return id;
 }
 
+/**
+ * The destination must be a bucket of the source bucket's owner. OSS refuses any other with 400 InvalidArgument
+ * (EC 0020-00000032: no bucket name; 0020-00000033: no bucket of this account), as the C++ SDK's
+ * BucketInventoryConfigurationNegativeTest expects of `not-exist-bucket`; it was 404 NoSuchBucket from the
+ * destination's authorization. One answer whether another account has the bucket or nobody does.
+ */
+async function checkDestination(req: OssRequest, name: string, source: BucketIncarnation): Promise<void> {
+  const refuse = (ec: string): never => {
+    throw invalidArgument('The destination bucket of the inventory does not exist in your account.', 'Bucket', name.slice(0, 64), ec);
+  };
+  if (!isValidBucketName(name)) refuse('0020-00000032');
+  const target = await Promise.resolve(req.services.buckets.get(name)).catch((err: unknown) => {
+    if (isAppError(err) && err.code === 'NoSuchBucket') return null;
+    throw err;
+  });
+  if (target === null || target.ownerAccountId !== source.ownerAccountId) refuse('0020-00000033');
+}
+
 export const putBucketInventory: Handler = async (req) => {
   const id = inventoryIdOf(req);
   const written = await bucketBeforeBody(req); // before the body (common.ts)
@@ -61,6 +81,7 @@ export const putBucketInventory: Handler = async (req) => {
   const dest = child(child(doc, 'Destination')!, 'OSSBucketDestination')!;
   const destBucket = destinationBucketName(textOf(dest, 'Bucket') ?? '');
   const destPrefix = textOf(dest, 'Prefix') ?? '';
+  await checkDestination(req, destBucket, written);
   // The files list the source bucket, so the caller must also be allowed to list it (all versions: ListObjectVersions).
   await req.authorize([
     { action: 'oss:PutObject', bucket: destBucket, key: `${inventoryBase(destPrefix, bucketOf(req), id)}/`, acl: 'write' },
