@@ -38,6 +38,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { APPEND_LIMITS } from '../src/domain/context.js';
+import { SMALL_APPEND } from '../src/domain/append-merge.js';
 import { eventually } from './helpers/eventually.js';
 import { denied, policyDoc, popFails, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
@@ -115,12 +116,16 @@ describe('redteam wave 14: appends to one object are bounded', () => {
     return { status: res.status, code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1], next: res.headers.get('x-oss-next-append-position') };
   }
 
-  it('an anonymous caller appending byte by byte stops at the bound (409 ObjectNotAppendable); the object stays whole and readable', async () => {
-    for (let i = 0; i < 20; i++) assert.deepEqual(await append('log', i, 'x'), { status: 200, code: undefined, next: String(i + 1) });
-    assert.deepEqual(await append('log', 20, 'x'), { status: 409, code: 'ObjectNotAppendable', next: null });
-    assert.deepEqual(await append('log', 20, ''), { status: 409, code: 'ObjectNotAppendable', next: null });
+  it('an anonymous caller appending segment by segment stops at the bound (409 ObjectNotAppendable); the object stays whole and readable', async () => {
+    // Appends of 64 KiB: each is its own segment (smaller ones are merged with a small last segment since wave 22,
+    // domain/append-merge.ts, so one-byte appends no longer add segments at all).
+    const chunk = 'x'.repeat(SMALL_APPEND);
+    for (let i = 0; i < 20; i++) assert.deepEqual(await append('log', i * chunk.length, chunk), { status: 200, code: undefined, next: String((i + 1) * chunk.length) });
+    const end = 20 * chunk.length;
+    assert.deepEqual(await append('log', end, 'x'), { status: 409, code: 'ObjectNotAppendable', next: null });
+    assert.deepEqual(await append('log', end, ''), { status: 409, code: 'ObjectNotAppendable', next: null });
     const got = await srv.client({ bucket: B }).get('log');
-    assert.equal(got.content.toString(), 'x'.repeat(20));
+    assert.equal(got.content.toString(), chunk.repeat(20));
     // A wrong position is still told as such; a new object starts afresh.
     assert.equal((await append('log', 3, 'x')).code, 'PositionNotEqualToLength');
     assert.equal((await append('log-2', 0, 'y')).status, 200);

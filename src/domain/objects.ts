@@ -7,6 +7,7 @@ import { checkPreconditions, type Preconditions } from './conditions.js';
 import { APPEND_LIMITS, bucketNow, dropBlobs, garbageSegments, LIMITS, requireBucket, timingOf, type DomainContext } from './context.js';
 import { accessTrackingSince } from './access-monitor.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
+import { appendedSegments, mergesWith, unusedAppendBlobs, type AppendMerge } from './append-merge.js';
 import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type SelectMetaAttrs, type SelectMetaFormat, type ObjectAcl, type ObjectRecord, type ObjectSummary, type ReplicaMark, type StorageClass, type VersionSummary } from './model.js';
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
@@ -598,11 +599,14 @@ export class ObjectService {
       ...input.expect,
       maxSize: LIMITS.maxObjectSize - input.position,
     }).finally(() => ticket.done());
+    let merge: AppendMerge | null = null;
+    const fresh = (): string[] => (merge === null ? freshBlobs(blob) : [...freshBlobs(blob), merge.segment.blobId]);
     try {
       if (input.expect.length === undefined) {
         const after = capacityCheck(this.ctx, input.bucket, blob.size);
         if (after !== undefined) await after;
       }
+      if (current) merge = await this.mergeTail(current, blob, sse);
       const guard = await this.guardOf(input.bucket);
       // On a versioned bucket an append changes the current (Appendable) version in place: no version is
       // kept of each append (OSS); the first append creates the null version.
@@ -617,7 +621,7 @@ export class ObjectService {
         if (cur && sseOf(cur)?.dataKey !== sse?.dataKey) throw positionMismatch(curSize);
         const crc = cur ? crc64Combine(BigInt(cur.crc64), blob.crc64, blob.size) : blob.crc64;
         const size = curSize + blob.size;
-        const segments = [...(cur?.segments ?? []), ...segmentsOf(blob)];
+        const segments = appendedSegments(cur?.segments ?? [], segmentsOf(blob), merge);
         if (!cur) validateTags(firstTags());
         // Only the append that creates the object sets its metadata, storage class and tags; an object ACL
         // (x-oss-object-acl) is taken by every append (api-docs AppendObject limits only x-oss-storage-class
@@ -644,6 +648,10 @@ export class ObjectService {
       if (current && versioningStatus(await requireBucket(this.ctx, input.bucket)) !== null) {
         const updated = await this.ctx.meta.updateObjectVersion(input.bucket, input.key, undefined, (cur) => appendTo(cur), capacity ? { capacity } : {});
         if (!updated) throw positionMismatch(0);
+        // Changed in place: a merged last segment is no longer read by any version (Appendable objects are never
+        // copied in a versioned bucket), and the blob the merge did not use goes.
+        const used = merge !== null && updated.segments.some((s) => s.blobId === merge!.segment.blobId);
+        await dropBlobs(this.ctx, [...unusedAppendBlobs(updated.segments, fresh()), ...(used ? [merge!.replaces.blobId] : [])]);
         return updated;
       }
       // The object an append creates on a versioned bucket is its null version (OSS answers
@@ -653,11 +661,29 @@ export class ObjectService {
         if (input.forbidOverwrite && cur && versioning === null) throw new AppError('FileAlreadyExists');
         return appendTo(cur);
       }, { nullVersion: true, sameBucket: written, ...(guard ? { guardRemoved: guard } : {}), ...(capacity ? { capacity } : {}) });
-      await dropBlobs(this.ctx, garbageSegments(res.replaced, res.record));
+      await dropBlobs(this.ctx, [...garbageSegments(res.replaced, res.record), ...unusedAppendBlobs(res.record.segments, fresh())]);
       return res.record;
     } catch (err) {
-      if (!commitMayHaveLanded(err)) await dropBlobs(this.ctx, freshBlobs(blob));
+      if (!commitMayHaveLanded(err)) await dropBlobs(this.ctx, fresh());
       throw err;
+    }
+  }
+
+  /**
+   * The object's last segment and the appended bytes in one new blob when both are small (domain/append-merge.ts),
+   * sealed as the object's segments are; null otherwise, or when the segment cannot be read (a racing append merged
+   * and dropped it: this append then adds its segment, or fails on its position, as before).
+   */
+  private async mergeTail(cur: ObjectRecord, blob: IngestedBody & { blobId: string }, sse: SseState | undefined): Promise<AppendMerge | null> {
+    const last = cur.segments[cur.segments.length - 1];
+    if (!mergesWith(last, blob.size)) return null;
+    const size = last.size + blob.size;
+    const pair: ObjectRecord = { ...cur, size, segments: [last, ...segmentsOf(blob)] };
+    try {
+      const merged = await ingestToBlob(this.storeFor(sse), this.openRead(pair, null), { length: size, maxSize: size });
+      return { replaces: last, segment: { blobId: merged.blobId, size: merged.size } };
+    } catch {
+      return null;
     }
   }
 
