@@ -20,7 +20,7 @@
 //   the per-condition `lastTest` memo is shared across requests but keyed by the value tested, and no condition's
 //   test depends on anything else (no policy variables); views are numbered per decision, so the applies/condition
 //   memos never answer for another request; role ARNs are lower-cased on both sides, so `RoleName=ADMINROLE` meets a
-//   Deny on `role/AdminRole` (RAM and sts:AssumeRole).
+//   Deny on `role/AdminRole` (UpdateRole, AttachPolicyToRole and sts:AssumeRole; kept as a guard below).
 // - PostgreSQL pipelined writes: a write that fails turns its pipelined COMMIT into a ROLLBACK (the transaction state
 //   says so, no second ROLLBACK), a lost connection is released as broken, statements sent ahead (sendNow) are all
 //   observed; no request value reaches a statement that can fail on its own (keys are bytea, NUL refused before the
@@ -36,7 +36,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { crc64, rawBucketRequest } from './helpers/oss.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { policyDoc, popFails, Ram } from './helpers/ram.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
+import { assumeRole, roleArn, stsClient, TRUST_ACCOUNT } from './helpers/sts.js';
 
 type Versioning = OSS & { putBucketVersioning(name: string, status: string): Promise<unknown> };
 
@@ -131,5 +133,36 @@ describe('redteam wave 22: small appends are merged, so a GET opens few files', 
     const stored = new Set<string>();
     for await (const id of srv.blobs.list()) stored.add(id);
     assert.deepEqual([...stored].sort(), [...held].sort());
+  });
+});
+
+describe('redteam wave 22 (held): a Deny on a role holds whatever case the request spells the role in', () => {
+  // Role names are unique regardless of case and looked up so (store name_key), while a RAM user's policy names the
+  // role as created. Were the request ARN compared as spelled, `ADMINROLE` would reach `AdminRole` past the Deny.
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+    const ram = new Ram(srv);
+    await ram.call('CreateRole', { RoleName: 'AdminRole', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('UpdateRole, AttachPolicyToRole and AssumeRole spelled in another case are refused as the Deny says', async () => {
+    const ram = new Ram(srv);
+    const u = await ram.userWith('w22-operator', policyDoc(
+      { Effect: 'Allow', Action: ['ram:*', 'sts:AssumeRole'], Resource: '*' },
+      { Effect: 'Deny', Action: ['ram:*', 'sts:AssumeRole'], Resource: `acs:ram::${ACCOUNT_ID}:role/AdminRole` },
+    ));
+    const trustMe = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${ACCOUNT_ID}:user/w22-operator`] } }] });
+    for (const name of ['AdminRole', 'adminrole', 'ADMINROLE', 'aDmInRoLe']) {
+      await popFails(u.pop().request('UpdateRole', { RoleName: name, NewAssumeRolePolicyDocument: trustMe }, { method: 'POST' }), 'NoPermission');
+      await popFails(u.pop().request('AttachPolicyToRole', { PolicyType: 'System', PolicyName: 'AdministratorAccess', RoleName: name }, { method: 'POST' }), 'NoPermission');
+      await popFails(assumeRole(stsClient(srv, u.accessKeyId, u.accessKeySecret), { RoleArn: roleArn(name), RoleSessionName: 'w22-session' }), 'NoPermission');
+    }
+    // The trust policy is the root's as created.
+    const role = (await ram.call('GetRole', { RoleName: 'AdminRole' })).Role as { AssumeRolePolicyDocument: string };
+    assert.equal(JSON.parse(role.AssumeRolePolicyDocument).Statement[0].Principal.RAM[0], `acs:ram::${ACCOUNT_ID}:root`);
   });
 });
