@@ -1,7 +1,7 @@
 // Configurations that were "stored and returned only" and now act (docs/stored-configurations.md): transfer
 // acceleration decides whether the acceleration endpoints serve a bucket (oss/accelerate-endpoint.ts), a bucket's
-// resource group filters ListBuckets and shows in GetBucketInfo, and GetBucketReplicationLocation offers the regions
-// DescribeRegions lists. Driven through ali-oss (its own request path for the calls it has no method for), V1 and V4,
+// resource group filters ListBuckets and shows in GetBucketInfo, GetBucketReplicationLocation offers the regions
+// DescribeRegions lists, and a rule's RTC reads enabling until the rule has taken effect. Driven through ali-oss (its own request path for the calls it has no method for), V1 and V4,
 // every name resolved to the loopback. Runs on SQLite and, with ALUNITE_TEST_META=postgres, on PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +13,7 @@ import { policyDoc, Ram } from './helpers/ram.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 /** A bucket call ali-oss has no method for, sent and signed by ali-oss itself; a GET's XML answer parsed as ali-oss parses. */
-async function bucketCall(c: OSS, method: string, bucket: string, subres: string, body?: string): Promise<{ data: unknown }> {
+async function bucketCall(c: OSS, method: string, bucket: string, subres: string | Record<string, string>, body?: string): Promise<{ data: unknown }> {
   const r = await rawBucketRequest(c, method, bucket, subres, body);
   return { data: method === 'GET' ? await (c as unknown as { parseXML(d: unknown): Promise<unknown> }).parseXML(r.data) : r.data };
 }
@@ -24,14 +24,15 @@ const groupXml = (id: string): string => `<BucketResourceGroupConfiguration><Res
 describe('configurations that act', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startTestServer();
+    // The replication worker runs when the test says (runOnce), so a rule's first pass is a step of the test.
+    srv = await startTestServer({ replication: { intervalMs: 0 } });
   });
   after(async () => {
     await srv.stop();
   });
 
   it('the coverage table counts them implemented, not stored and returned only', () => {
-    for (const op of ['PutBucketTransferAcceleration', 'GetBucketTransferAcceleration', 'PutBucketResourceGroup', 'GetBucketResourceGroup', 'GetBucketReplicationLocation']) {
+    for (const op of ['PutBucketTransferAcceleration', 'GetBucketTransferAcceleration', 'PutBucketResourceGroup', 'GetBucketResourceGroup', 'GetBucketReplicationLocation', 'PutBucketRtc']) {
       assert.equal(stateOf(op), 'implemented', op);
     }
   });
@@ -174,6 +175,29 @@ describe('configurations that act', () => {
       await expectOssError(bucketCall(user.oss(), 'PUT', 'rg-effects-c', 'resourceGroup', groupXml('rg-aek27tc1')), 'AccessDenied', 403);
       assert.equal(((await bucketCall(user.oss(), 'GET', 'rg-effects-c', 'resourceGroup')).data as { ResourceGroupId: string }).ResourceGroupId, 'rg-default-id');
     });
+  });
+
+  it('PutBucketRtc: RTC reads enabling until the rule has taken effect (the worker\'s first pass), then enabled; never for a rule to another region', async () => {
+    for (const b of ['rtc-src', 'rtc-dst']) await srv.client().putBucket(b);
+    // V4, which signs every query parameter (V1 signs only the sub-resources it lists).
+    const v4 = (): OSS => srv.client({ authorizationV4: true } as never);
+    const rule = (id: string, bucket: string, location: string): string => `<ReplicationConfiguration><Rule><ID>${id}</ID><Action>PUT</Action>` +
+      `<Destination><Bucket>${bucket}</Bucket><Location>${location}</Location></Destination><HistoricalObjectReplication>disabled</HistoricalObjectReplication></Rule></ReplicationConfiguration>`;
+    await bucketCall(v4(), 'POST', 'rtc-src', { replication: '', comp: 'add' }, rule('here', 'rtc-dst', 'oss-cn-hangzhou'));
+    await bucketCall(v4(), 'POST', 'rtc-src', { replication: '', comp: 'add' }, rule('away', 'rtc-far', 'oss-cn-beijing'));
+    const rtc = (on: string, id: string): string => `<ReplicationRule><RTC><Status>${on}</Status></RTC><ID>${id}</ID></ReplicationRule>`;
+    await bucketCall(v4(), 'PUT', 'rtc-src', 'rtc', rtc('enabled', 'here'));
+    await bucketCall(v4(), 'PUT', 'rtc-src', 'rtc', rtc('enabled', 'away'));
+    type Rule = { ID: string; Status: string; RTC?: { Status: string } };
+    const rules = async (): Promise<Map<string, [string, string | undefined]>> => {
+      const got = (await bucketCall(v4(), 'GET', 'rtc-src', 'replication')).data as { Rule: Rule | Rule[] };
+      return new Map([got.Rule].flat().map((r) => [r.ID, [r.Status, r.RTC?.Status]]));
+    };
+    assert.deepEqual(await rules(), new Map([['here', ['starting', 'enabling']], ['away', ['starting', 'enabling']]]));
+    await srv.replication!.runOnce();
+    assert.deepEqual(await rules(), new Map([['here', ['doing', 'enabled']], ['away', ['starting', 'enabling']]]));
+    await bucketCall(v4(), 'PUT', 'rtc-src', 'rtc', rtc('disabled', 'away'));
+    assert.deepEqual((await rules()).get('away'), ['starting', 'disabled']);
   });
 
   it('GetBucketReplicationLocation offers exactly the regions DescribeRegions lists, in its order, the bucket\'s own among them', async () => {

@@ -194,6 +194,7 @@ export const ENFORCED_OPERATIONS: ReadonlySet<StoredOperationName> = new Set<Sto
   'PutBucketTransferAcceleration', 'GetBucketTransferAcceleration',
   // Resource groups: ListBuckets' x-oss-resource-group-id lists a group's buckets, GetBucketInfo names the group.
   'PutBucketResourceGroup', 'GetBucketResourceGroup',
-  // Replication locations: computed from the regions this server knows (DescribeRegions' list).
-  'GetBucketReplicationLocation',
+  // Replication locations: computed from the regions this server knows (DescribeRegions' list); RTC reads enabling
+  // until its rule has taken effect (the replication worker's first pass), enabled after.
+  'GetBucketReplicationLocation', 'PutBucketRtc',
 ]);

@@ -171,8 +171,21 @@ export const getBucketReplication: Handler = async (req) => {
     const p = decodeProgress(JSON.stringify(e.value));
     return p?.newObjectTime !== undefined && rules.some((r) => textOf(r, 'ID') === e.id && Number(textOf(r, CREATED_AT) ?? NaN) === p.ruleCreatedAt);
   }).map((e) => e.id));
-  return respond('GetBucketReplication', { Rule: rules.map((r) => (passed.has(textOf(r, 'ID') ?? '') && textOf(r, 'Status') === 'starting' ? { ...r, Status: 'doing' } : r)) });
+  return respond('GetBucketReplication', { Rule: rules.map((r) => asShown(r, passed.has(textOf(r, 'ID') ?? ''))) });
 };
+
+/**
+ * A rule as the Gets answer it once the worker's first pass is done (`passed`): `starting` reads `doing`. RTC turned
+ * on reads `enabling` until then, `enabled` after: PutBucketRTC's page says enabling while historical data is being
+ * replicated or the rule has not taken effect (a rule the worker does not act on, another region or no such bucket,
+ * never does), enabled once both hold. A closing rule is shown as stored.
+ */
+function asShown(r: Doc, passed: boolean): Doc {
+  if (isClosing(r)) return r;
+  if (passed) return textOf(r, 'Status') === 'starting' ? { ...r, Status: 'doing' } : r;
+  const rtc = child(r, 'RTC');
+  return rtc !== undefined && textOf(rtc, 'Status') === 'enabled' ? { ...r, RTC: { ...rtc, Status: 'enabling' } } : r;
+}
 
 export const deleteBucketReplication: Handler = async (req) => {
   const written = await bucketBeforeBody(req); // before the body (common.ts)
@@ -213,7 +226,7 @@ export const getBucketReplicationProgress: Handler = async (req) => {
   const mine = progress !== null && progress.ruleCreatedAt === Number(textOf(rule, CREATED_AT) ?? NaN) ? progress : null;
   const count = mine === null ? 0 : Number((await req.services.stats.get(bucketOf(req))).find(([k]) => k === 'ObjectCount')?.[1] ?? 0);
   const figures = progressFigures({ historical: textOf(rule, 'HistoricalObjectReplication') !== 'disabled' }, mine, count);
-  const shown = figures.newObject !== undefined && textOf(rule, 'Status') === 'starting' ? { ...rule, Status: 'doing' } : rule;
+  const shown = asShown(rule, figures.newObject !== undefined);
   return respond('GetBucketReplicationProgress', {
     Rule: [{ ...shown, Progress: { HistoricalObject: figures.historical, ...(figures.newObject !== undefined ? { NewObject: httpDate(figures.newObject) } : {}) } }],
   });
