@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { hmacSha1Base64 } from '../util/hmac-sha1.js';
+import { oneShotHash } from '../util/one-shot-hash.js';
 import { lenientEncode, percentEncode, type RpcParams } from './encoding.js';
 
 // The two POP request signatures (spec sts-rpc §3, §4). Pure functions: the tests sign with them too.
@@ -41,7 +42,9 @@ export function rpcSignature(secret: string, stringToSign: string): string {
 }
 
 export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
+/** hex(SHA-256(data)), a string as UTF-8; one-shot where node has it (a nonce key per signed call: no Hash object). */
 export function sha256Hex(data: Buffer | string): string {
+  if (oneShotHash !== undefined) return oneShotHash('sha256', data, 'hex') as string;
   return createHash('sha256').update(data).digest('hex');
 }
 
