@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomFillSync, randomInt } from 'node:crypto';
 
 // Request ids only need to be unique: a random per-process prefix and a counter, no entropy per request.
 const requestIdPrefix = randomBytes(6).toString('hex').toUpperCase();
@@ -25,9 +25,33 @@ export function newBlobId(): string {
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+// Bytes from the CSPRNG, each used once, refilled 4 KiB at a time: randomInt per character (a call into node's own
+// cache of random bytes each) was ~450 instructions a character, 11 k for an AssumeRole's `STS.` key id
+// (docs/performance.md). The pool is no weaker than randomInt's cache, which also holds CSPRNG bytes in memory.
+const bytePool = Buffer.alloc(4096);
+let bytePoolAt = bytePool.length;
+
 /** `length` characters drawn uniformly from `alphabet` (default: base62), for key ids and secrets. */
 export function randomString(length: number, alphabet = ALNUM): string {
+  const n = alphabet.length;
+  if (n > 256) {
+    let out = '';
+    for (let i = 0; i < length; i++) out += alphabet[randomInt(n)];
+    return out;
+  }
+  // Uniform: a byte at or above the largest multiple of n below 256 is drawn again (for base62, 248..255).
+  const below = 256 - (256 % n);
   let out = '';
-  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  for (let i = 0; i < length; ) {
+    if (bytePoolAt === bytePool.length) {
+      randomFillSync(bytePool);
+      bytePoolAt = 0;
+    }
+    const b = bytePool[bytePoolAt++]!;
+    if (b < below) {
+      out += alphabet[b % n];
+      i++;
+    }
+  }
   return out;
 }
