@@ -76,7 +76,7 @@ const headerOf = (res: { headers: unknown }, name: string): string | undefined =
 };
 
 describe('two bin/alunite processes on one PostgreSQL database: one killed mid-write, three times', () => {
-  it('loses nothing acknowledged, shows nothing half-written, the other process serves throughout, and no blob leaks after GC', { timeout: 300_000 }, async (t) => {
+  it('loses nothing acknowledged, shows nothing half-written, the other process serves throughout, and no blob leaks after GC', { timeout: 600_000 }, async (t) => {
     const url = await (await testPostgres()).freshUrl();
     const shared = await tempDir('alunite-pg-crash-');
     const blobsDir = join(shared, 'blobs');

@@ -8,6 +8,9 @@ import { AK, SECRET } from './helpers/server.js';
 import { eventually } from './helpers/eventually.js';
 import { heapProbeFlags, heapUsedMb, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 
+/** Each test runs thousands of requests through one process: ~5-20 s alone, 10x that on a machine at load 16. The timeout is for a hang. */
+const HANG = 600_000;
+
 async function withServer(fn: (srv: SpawnedServer) => Promise<void>): Promise<void> {
   const srv = await spawnServer(['--in-memory'], {}, heapProbeFlags());
   try {
@@ -49,7 +52,7 @@ async function assumer(srv: { url: string }): Promise<{ pop: (apiVersion: string
 }
 
 describe('The ring of recent requests (ExplainRequest)', () => {
-  it('keeps the cut of a long message, not the message: 100 SignatureDoesNotMatch quoting 900 KB keep < 10 MB', { timeout: 120_000 }, async () => {
+  it('keeps the cut of a long message, not the message: 100 SignatureDoesNotMatch quoting 900 KB keep < 10 MB', { timeout: HANG }, async () => {
     // The ring cut messages to 1,024 characters with slice(), a view of the whole string in V8: every cut kept
     // its ~0.9 MB message alive (100 requests: +86 MB of heap; the ring's 10,000: ~9 GB), for anyone knowing an
     // AccessKeyId (presigned URLs carry them).
@@ -68,7 +71,7 @@ describe('The ring of recent requests (ExplainRequest)', () => {
 });
 
 describe('The ring of recent requests keeps ~20 MB at most, whatever the requests carry', () => {
-  it('60 anonymous DeleteMultipleObjects of 1 MB keep < 20 MB (the authorization record kept apart from its body)', { timeout: 180_000 }, async () => {
+  it('60 anonymous DeleteMultipleObjects of 1 MB keep < 20 MB (the authorization record kept apart from its body)', { timeout: HANG }, async () => {
     // Each kept record's resource ARN (and its check's) was built from a key parsed out of the body: a view of the
     // whole 1 MB body in V8, so every request kept its body alive (60: ~+60 MB; the ring's 10,000: gigabytes),
     // while the ring weighed only the key. Answered 200 here; the 503s past the held-answers bound kept as much.
@@ -86,7 +89,7 @@ describe('The ring of recent requests keeps ~20 MB at most, whatever the request
     });
   });
 
-  it('600 anonymous PUTs with 3,500 tags each (condition keys) keep < 30 MB; the newest is still explained', { timeout: 120_000 }, async () => {
+  it('600 anonymous PUTs with 3,500 tags each (condition keys) keep < 30 MB; the newest is still explained', { timeout: HANG }, async () => {
     // Each tag of x-oss-tagging is a condition key (oss:RequestObjectTag/<k>) kept with the decision: a 16 KiB
     // header of 3,500 empty tags kept ~190 KB per request (600: +113 MB; the ring's 10,000: ~1.9 GB), for anyone.
     await withServer(async (srv) => {
@@ -110,7 +113,7 @@ describe('The ring of recent requests keeps ~20 MB at most, whatever the request
 });
 
 describe('STS sessions with their own policies: the caches keep tens of MB at most', () => {
-  it('7,000 sessions, each with a distinct 2 KB policy and used once, keep < 60 MB (the verified-token, compiled-policy and pool caches bounded by bytes)', { timeout: 180_000 }, async () => {
+  it('7,000 sessions, each with a distinct 2 KB policy and used once, keep < 60 MB (the verified-token, compiled-policy and pool caches bounded by bytes)', { timeout: HANG }, async () => {
     // A caller allowed sts:AssumeRole chooses each session's policy: the verified-token cache (holding the token,
     // which carries the policy), the compiled-policy cache (keyed by the text) and the statement pools each kept
     // up to 10,000 entries of ~2-6 KB: 7,000 such sessions kept ~110 MB, 10,000 ~150 MB.
@@ -129,7 +132,7 @@ describe('STS sessions with their own policies: the caches keep tens of MB at mo
 });
 
 describe('Bucket access logging holds ~1 MiB of lines per logged bucket before writing them, 16 MiB in all', () => {
-  it('900 anonymous requests with 15 KB URLs to a logged bucket keep < 6 MB until the next flush', { timeout: 120_000 }, async () => {
+  it('900 anonymous requests with 15 KB URLs to a logged bucket keep < 6 MB until the next flush', { timeout: HANG }, async () => {
     // Lines were written every 1,000 requests (or every minute): each quotes the URL, Referer and User-Agent,
     // so 900 anonymous requests with 15 KB URLs kept ~14 MB until the minute was up (1,000 lines of ~16-50 KB,
     // and 10 times that behind a slow target, per logged bucket). Now a batch is written once it holds 1 MiB.
@@ -151,7 +154,7 @@ describe('Bucket access logging holds ~1 MiB of lines per logged bucket before w
 });
 
 describe('Response header names remembered as valid are short', () => {
-  it('GETs of 2,000 objects each with one 8,000-character metadata name keep < 6 MB', { timeout: 120_000 }, async () => {
+  it('GETs of 2,000 objects each with one 8,000-character metadata name keep < 6 MB', { timeout: HANG }, async () => {
     // The set of names node accepted (4,096) took any name, and a metadata name is its writer's choice (up to the
     // 8 KB of user metadata): 2,000 such objects read once kept ~16 MB (4,096: ~32 MB) for the life of the process.
     await withServer(async (srv) => {
@@ -180,7 +183,7 @@ describe('Response header names remembered as valid are short', () => {
 });
 
 describe('The cache of object records counts their metadata, not only their inline bytes', () => {
-  it('anonymous GETs of 3,000 public objects with 8 KB of metadata each keep < 14 MB', { timeout: 120_000 }, async () => {
+  it('anonymous GETs of 3,000 public objects with 8 KB of metadata each keep < 14 MB', { timeout: HANG }, async () => {
     // The cache (4,096 records until the next write) counted inline bytes only: records of 8 KB user metadata
     // (the writer's choice) kept ~9 KB each, 3,000 of them +27 MB (4,096: ~34 MB), read by anyone.
     await withServer(async (srv) => {
@@ -203,7 +206,7 @@ describe('The cache of object records counts their metadata, not only their inli
 });
 
 describe('Unknown AccessKeyIds of a valid shape are remembered as copies, not as slices of their header', () => {
-  it('3,000 anonymous requests with unknown ids and 15 KB signatures keep < 10 MB', { timeout: 120_000 }, async () => {
+  it('3,000 anonymous requests with unknown ids and 15 KB signatures keep < 10 MB', { timeout: HANG }, async () => {
     // The id is cut from `Authorization: OSS <id>:<signature>`, and V8 keeps a cut's whole parent alive: both
     // credential caches (10,000 entries each) kept ~15 KB per unknown id, 3,000 requests +45 MB (10,000: ~150 MB).
     await withServer(async (srv) => {
@@ -220,7 +223,7 @@ describe('Unknown AccessKeyIds of a valid shape are remembered as copies, not as
 });
 
 describe('Verified STS tokens are remembered as copies, not as slices of the request that carried them', () => {
-  it('100 sessions, each used once by a POP request with a 900 KB body, keep < 15 MB', { timeout: 120_000 }, async () => {
+  it('100 sessions, each used once by a POP request with a 900 KB body, keep < 15 MB', { timeout: HANG }, async () => {
     // The verified-token cache is keyed by the SecurityToken, a cut of the POP body (parseQuery), and V8 keeps a
     // cut's whole parent alive: each session kept its first request's ~0.9 MB body (100: +86 MB; 10,000: ~9 GB).
     await withServer(async (srv) => {
@@ -237,7 +240,7 @@ describe('Verified STS tokens are remembered as copies, not as slices of the req
 });
 
 describe('Request parameters are copied out of a long query or POP body', () => {
-  it('100 GetUser calls with a 900 KB body from a user allowed nothing keep < 15 MB', { timeout: 120_000 }, async () => {
+  it('100 GetUser calls with a 900 KB body from a user allowed nothing keep < 15 MB', { timeout: HANG }, async () => {
     // The denial's resource, acs:ram::<uid>:user/<UserName>, was built on a cut of the body, and the ring of recent
     // requests kept it, so the whole body: +86 MB for 100 calls (the ring's 10,000: ~9 GB), for any credential.
     await withServer(async (srv) => {
