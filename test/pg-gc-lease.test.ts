@@ -74,7 +74,10 @@ async function leaseRow(c: pg.Client): Promise<LeaseRow> {
 
 /** Whether a backend waits for a lock on `objects` (the collector's snapshot of references, held up by the test). */
 async function waitsOnObjects(c: pg.Client): Promise<boolean> {
-  const { rows } = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'objects'::regclass");
+  // In this database: relation ids are per database, and under npm test the server is shared (test/run.ts).
+  const { rows } = await c.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'objects'::regclass AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+  );
   return rows[0]!.n > 0;
 }
 

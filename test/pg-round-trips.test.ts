@@ -167,7 +167,8 @@ describe('a new key\'s insert sent with its COMMIT, meeting the row another tran
     // The store's insert waits for that row's transaction (the unique key): commit it then.
     for (let i = 0; ; i++) {
       const { rows } = await raw.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'transactionid' AND pid <> pg_backend_pid()",
+        // This database's sessions only: under npm test the server is shared with the other test process (test/run.ts).
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'transactionid' AND pid <> pg_backend_pid() AND datname = current_database()",
       );
       if (rows[0]!.n > 0) break;
       assert.ok(i < 2000, 'the store\'s insert never waited for the uncommitted row');

@@ -1,7 +1,10 @@
 // A real PostgreSQL server for the test run: initdb into a temporary directory, started on a free
 // loopback port (socket in the same directory) as an unprivileged user, stopped and removed when the
-// test process exits. One server per test process; one database per caller of createDatabase().
+// test process exits. One database per test process (freshUrl) and per caller of createDatabase().
+// `npm test` (test/run.ts) starts one server for the whole run and names it in ALUNITE_TEST_PG_PORT: each test
+// process then uses that one instead of its own (initdb and start-up cost ~1 CPU s and ~2 s each, times ~80 files).
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,7 +60,16 @@ function runAsArgs(): { prefix: string[]; uid: number; gid: number } | null {
   return { prefix: ['runuser', '-u', 'postgres', '--'], uid, gid };
 }
 
-async function start(): Promise<TestPostgres> {
+/** What `npm test`'s runner sets: the port of the run's shared server (test/run.ts). */
+export const SHARED_PORT_ENV = 'ALUNITE_TEST_PG_PORT';
+
+/** A started server, and how to stop and remove it (its owner's job; at the latest when the process exits). */
+export interface OwnedPostgres extends TestPostgres {
+  stop(): void;
+}
+
+/** Starts a server of its own for the caller: test/run.ts for a whole run, testPostgres() for one test process. */
+export async function startPostgres(): Promise<OwnedPostgres> {
   const bin = findBinDir();
   const as = runAsArgs();
   const dir = await mkdtemp(join(tmpdir(), 'alunite-pg-'));
@@ -85,7 +97,8 @@ async function start(): Promise<TestPostgres> {
       const options = [
         `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`,
         // A throwaway cluster: durability off, small memory.
-        '-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=200',
+        // Connections: a test process may hold a few servers' pools of 20, and a run shares the server between two.
+        '-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=400',
       ].join(' ');
       try {
         await tool('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', options, 'start']);
@@ -95,51 +108,62 @@ async function start(): Promise<TestPostgres> {
         if (attempt >= 3) throw new Error(`pg_ctl start failed: ${(err as Error).message}\n${await readFile(log, 'utf8').catch(() => '')}`);
       }
     }
-    const admin = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres' });
-    await admin.connect();
-    const version = ((await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version).split(' ')[0]!;
-    await admin.end();
-    let n = 0;
-    let processDb: Promise<string> | null = null;
-    const createDatabase = async (prefix = 'alunite'): Promise<string> => {
-      const name = `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${++n}`;
-      const c = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres' });
-      await c.connect();
-      try {
-        await c.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await c.end();
-      }
-      return `postgres://${SUPERUSER}@127.0.0.1:${port}/${name}`;
-    };
-    return {
-      port,
-      version,
-      createDatabase,
-      async freshUrl() {
-        processDb ??= createDatabase('alunite');
-        const url = await processDb;
-        const schema = `s${++n}`;
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        try {
-          await c.query(`CREATE SCHEMA ${schema}`);
-        } finally {
-          await c.end();
-        }
-        return `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-      },
-    };
+    return { ...(await attach(port)), stop };
   } catch (err) {
     stop();
     throw err;
   }
 }
 
+/** Databases on the server at `port`, named for this process. */
+async function attach(port: number): Promise<TestPostgres> {
+  const admin = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres' });
+  await admin.connect();
+  const version = ((await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version).split(' ')[0]!;
+  await admin.end();
+  // A run's shared server outlives its test processes, and pids are reused within a run: the name is the pid's and a random tag's.
+  const tag = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  let n = 0;
+  let processDb: Promise<string> | null = null;
+  const createDatabase = async (prefix = 'alunite'): Promise<string> => {
+    const name = `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${tag}_${++n}`;
+    const c = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres' });
+    await c.connect();
+    try {
+      await c.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await c.end();
+    }
+    return `postgres://${SUPERUSER}@127.0.0.1:${port}/${name}`;
+  };
+  return {
+    port,
+    version,
+    createDatabase,
+    async freshUrl() {
+      processDb ??= createDatabase('alunite');
+      const url = await processDb;
+      const schema = `s${++n}`;
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(`CREATE SCHEMA ${schema}`);
+      } finally {
+        await c.end();
+      }
+      return `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    },
+  };
+}
+
 let shared: Promise<TestPostgres> | null = null;
 
-/** The test process's PostgreSQL server, started on first use. Rejects (a failing test) when PostgreSQL is not installed. */
+/**
+ * The test process's PostgreSQL server: the run's shared one when test/run.ts named it, else one started on first
+ * use. Rejects (a failing test) when PostgreSQL is not installed.
+ */
 export function testPostgres(): Promise<TestPostgres> {
-  shared ??= start();
+  const port = Number(process.env[SHARED_PORT_ENV] ?? '');
+  shared ??= port > 0 ? attach(port) : startPostgres();
   return shared;
 }
