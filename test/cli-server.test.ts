@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import OSS from 'ali-oss';
 import { eventually } from './helpers/eventually.js';
-import { BIN, kill9 } from './helpers/spawn.js';
+import { BIN, kill9, START_LIMIT_MS } from './helpers/spawn.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -24,7 +24,10 @@ function start(args: string[], env: Record<string, string>, cwd: string): Promis
     let out = '';
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no listening line within ${START_LIMIT_MS / 1000} s: ${out}`));
+    }, START_LIMIT_MS);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^alunite listening on (http:\/\/\S+)$/m.exec(out);
@@ -33,7 +36,10 @@ function start(args: string[], env: Record<string, string>, cwd: string): Promis
         resolve({ kill: () => kill9(child), out, url: m[1]!, stderr: () => err });
       }
     });
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}${err}`)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${out}${err}`));
+    });
   });
 }
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { loadConfigFile } from '../src/vend/index.js';
 import { AK, SECRET } from './helpers/server.js';
-import { BIN, kill9 } from './helpers/spawn.js';
+import { BIN, kill9, START_LIMIT_MS } from './helpers/spawn.js';
 import { appWorld, configDoc, type AppWorld } from './helpers/vend.js';
 
 interface Run {
@@ -36,7 +36,10 @@ function startVendCli(args: string[], env: Record<string, string> = {}): Promise
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}${err}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no listening line within ${START_LIMIT_MS / 1000} s: ${out}${err}`));
+    }, START_LIMIT_MS);
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();

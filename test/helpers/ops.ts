@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import OSS from 'ali-oss';
-import { BIN } from './spawn.js';
+import { BIN, START_LIMIT_MS } from './spawn.js';
 import { ACCOUNT_ID, AK, SECRET } from './server.js';
 
 export const TLS_DIR = fileURLToPath(new URL('../../../test/fixtures/tls/', import.meta.url));
@@ -49,7 +49,10 @@ export function spawnOps(args: string[], expectUrls = 1, env: Record<string, str
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}${err}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${START_LIMIT_MS / 1000} s: ${out}${err}`));
+    }, START_LIMIT_MS);
     const check = (): void => {
       const urls = [...out.matchAll(/alunite listening on (https?:\/\/\S+)/g)].map((m) => m[1]!);
       if (urls.length < expectUrls) return;

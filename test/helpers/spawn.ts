@@ -14,6 +14,9 @@ export interface SpawnedServer {
   stdout(): string;
 }
 
+/** How long a spawned server may take to print its listening line (helpers that spawn one share it). */
+export const START_LIMIT_MS = 120_000;
+
 /** Starts `bin/alunite server` as a real child process (node given `nodeFlags`) and waits for its listening line. */
 export function spawnServer(args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<SpawnedServer> {
   const child = spawn(process.execPath, [...nodeFlags, BIN, 'server', '--port', '0', '--log-level', 'warn', ...args], {
@@ -29,7 +32,12 @@ export function spawnServer(args: string[], env: Record<string, string> = {}, no
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}${err}`)), 20_000);
+    // A start takes ~1 s alone and over 20 s at load 20 on 2 cores: the limit is for a server that never listens,
+    // which is then killed (left running, it kept the test process alive after the test had failed).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${START_LIMIT_MS / 1000} s: ${out}${err}`));
+    }, START_LIMIT_MS);
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
