@@ -176,6 +176,42 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
     }
   });
 
+  it('a batch reads SQLite\'s change count once, and its deletes are answered in the turn their sync completes', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'c.sqlite'), durable: true });
+    try {
+      await store.createBucket(BUCKET);
+      await Promise.all([0, 1, 2, 3].map((i) => store.putObject('b', `k${i}`, () => record('b', `k${i}`, 'x'))));
+      const counter = (store as unknown as { totalChanges: { get: () => number } }).totalChanges;
+      const real = counter.get.bind(counter);
+      let reads = 0;
+      counter.get = () => {
+        reads++;
+        return real();
+      };
+      const order: string[] = [];
+      const deletes = [0, 1, 2, 3].map((i) => store.removeObject('b', `k${i}`, 2).then(() => order.push(`k${i}`)));
+      // A reader waiting for the same commit: released by the same sync, after the writes it covers are settled.
+      const synced = store.settled(store.commitMark() + 1)!.then(() => order.push('synced'));
+      await Promise.all([...deletes, synced]);
+      assert.equal(reads, 1, 'SELECT total_changes() once per batch (the count after the previous batch is its start)');
+      // removeObject hands out the group commit's own promise: no second promise, resolved turns later, in between.
+      assert.deepEqual(order, ['k0', 'k1', 'k2', 'k3', 'synced']);
+      // The count carried over still tells a batch that changed nothing: no commit of its own, no sync.
+      const calls = gate.calls;
+      const mark = store.commitMark();
+      await Promise.all([0, 1].map((i) => store.removeObject('b', `k${i}`, 3)));
+      assert.equal(store.commitMark(), mark);
+      assert.equal(gate.calls, calls);
+      assert.equal(reads, 2);
+      // And one that did change something is committed and synced.
+      await store.putObject('b', 'k9', () => record('b', 'k9', 'y'));
+      assert.equal(store.commitMark(), mark + 1);
+      assert.equal(gate.calls, calls + 1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a batch of deletes commits without a savepoint per delete; one refused is rolled back alone, under one sync', async () => {
     const store = new SqliteMetadataStore({ path: join(dir, 's.sqlite'), durable: true });
     try {

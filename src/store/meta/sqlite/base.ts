@@ -104,10 +104,13 @@ export abstract class SqliteBase {
     this.batchTxn = (run) => outer.immediate(run);
     this.savepoint = this.db.transaction((fn: () => unknown) => fn());
     this.totalChanges = this.db.prepare<[], number>('SELECT total_changes()').pluck();
+    this.changesSeen = this.walPath === null ? 0 : this.totalChanges.get()!;
   }
 
   /** Rows inserted, updated or deleted on this connection so far, by statements and by their triggers. */
   private readonly totalChanges: Database.Statement<[], number>;
+  /** `totalChanges` as read after the last batch (durable file databases; commitBatch). */
+  private changesSeen: number;
 
   // Group commit: writes that arrive in the same event-loop turn share one transaction, and one WAL fsync
   // (syncWal) acknowledges them all. Each runs in its own savepoint: a write whose decider throws is rolled
@@ -180,7 +183,10 @@ export abstract class SqliteBase {
     // Before anything changes: what in-process caches of rows hold may be stale from here on.
     this.writeGen++;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
-    const changesBefore = this.walPath === null ? 0 : this.totalChanges.get()!;
+    // The count read after the previous batch: nothing writes between batches but writes of batches (migrations ran
+    // before the first), and were something else to, the count could only have grown since, which makes this batch
+    // look changed and synced, never the reverse. One statement per batch instead of two.
+    const changesBefore = this.changesSeen;
     const fail = (err: unknown): void => {
       for (const item of batch) item.reject(err);
     };
@@ -218,7 +224,9 @@ export abstract class SqliteBase {
         else item.reject(o.err);
       });
     };
-    if (this.walPath !== null && this.totalChanges.get() === changesBefore) {
+    const changesAfter = this.walPath === null ? 0 : this.totalChanges.get()!;
+    this.changesSeen = changesAfter;
+    if (this.walPath !== null && changesAfter === changesBefore) {
       // Nothing changed (a DELETE of a missing key, a refused write): the commit wrote nothing to the WAL, so
       // there is nothing of its own to sync. Its answers may still rest on earlier commits (a refusal can read
       // a write not yet durable): they wait for those, and no new sync starts. (A row changed and then undone
