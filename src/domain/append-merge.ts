@@ -6,7 +6,8 @@ import type { Segment } from './model.js';
  * A GET opens one file per segment (~0.1 ms of CPU each, on the libuv pool every blob read and write shares), so an
  * object of 10,000 one-byte appends cost ~0.7 s of CPU per 10 KB GET. Now an object has at most two segments per
  * SMALL_APPEND bytes (plus one), and a GET opens about as many files as its bytes would fill anyway. Each merge copies
- * less than twice SMALL_APPEND.
+ * less than twice SMALL_APPEND. Not on a blob directory shared with other processes (DomainContext.sharedBlobs): a GET
+ * there holds the segment a merge replaces in its own process only, and would lose it to the unlink.
  */
 export const SMALL_APPEND = 64 * 1024;
 
