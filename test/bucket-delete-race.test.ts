@@ -10,8 +10,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type OSS from 'ali-oss';
 import { expectOssError } from './helpers/oss.js';
-import { testPostgres } from './helpers/postgres.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { startSharedServers, startTestServer, type TestServer } from './helpers/server.js';
 
 /** Starts a PUT whose body is half sent, and resolves once the server is writing its temp file. */
 async function halfSentPut(c: OSS, key: string, tmpDir: string): Promise<{ finish(): Promise<unknown> }> {
@@ -141,10 +140,7 @@ describe('DeleteBucket racing writes: two servers on one PostgreSQL database', (
   let a: TestServer;
   let b: TestServer;
   before(async () => {
-    const url = await (await testPostgres()).freshUrl();
-    const masterKey = randomBytes(32);
-    a = await startTestServer({ meta: url, masterKey });
-    b = await startTestServer({ meta: url, masterKey, blobsDir: a.dataDir });
+    ({ a, b } = await startSharedServers());
   });
   after(async () => {
     await b?.stop();

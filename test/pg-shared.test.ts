@@ -17,7 +17,7 @@ import { expectOssError } from './helpers/oss.js';
 import { testPostgres } from './helpers/postgres.js';
 import { rawRequest, v1Authorization } from './helpers/raw-http.js';
 import { denied, MSG, policyDoc, popFails, Ram } from './helpers/ram.js';
-import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { AK, SECRET, startSharedServers, type TestServer } from './helpers/server.js';
 import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 
@@ -28,10 +28,7 @@ describe('two servers sharing one PostgreSQL database', () => {
   let b: TestServer;
   let url: string;
   before(async () => {
-    url = await (await testPostgres()).freshUrl();
-    const masterKey = randomBytes(32);
-    a = await startTestServer({ meta: url, masterKey });
-    b = await startTestServer({ meta: url, masterKey, blobsDir: a.dataDir });
+    ({ a, b, url } = await startSharedServers());
     await a.client().putBucket(BUCKET);
   });
   after(async () => {

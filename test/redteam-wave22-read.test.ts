@@ -30,8 +30,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { testPostgres } from './helpers/postgres.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { startSharedServers, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'wave22-append-tail';
 
@@ -50,10 +49,7 @@ describe('red-team wave 22: AppendObject merge and a reader in another process',
   let a: TestServer;
   let b: TestServer;
   before(async () => {
-    const url = await (await testPostgres()).freshUrl();
-    const masterKey = randomBytes(32);
-    a = await startTestServer({ meta: url, masterKey });
-    b = await startTestServer({ meta: url, masterKey, blobsDir: a.dataDir });
+    ({ a, b } = await startSharedServers());
     await a.client().putBucket(BUCKET);
   });
   after(async () => {

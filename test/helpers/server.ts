@@ -83,3 +83,18 @@ export async function startServerPairOnPostgres(opts: Partial<ServerOptions> = {
   }
   return { a, b, stop: async () => { await b.stop(); await a.stop(); } };
 }
+
+/**
+ * Two servers as two processes on one PostgreSQL database run: a fresh schema, one blob directory (A's data
+ * directory) and one master key. Stop B, then A.
+ */
+export async function startSharedServers(): Promise<{ a: TestServer; b: TestServer; url: string }> {
+  const url = await (await testPostgres()).freshUrl();
+  const masterKey = randomBytes(32);
+  const a = await startTestServer({ meta: url, masterKey });
+  const b = await startTestServer({ meta: url, masterKey, blobsDir: a.dataDir }).catch(async (err: unknown) => {
+    await a.stop();
+    throw err;
+  });
+  return { a, b, url };
+}
