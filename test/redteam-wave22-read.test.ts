@@ -13,13 +13,22 @@
 // Tried and held (no test needed beyond the existing ones, or guarded here):
 // - route()'s plain-object short cut (plainObjectRoute): for a request without a query the full router reaches
 //   GetObject/HeadObject/DeleteObject/PutObject with the same checks; headers (x-oss-callback, content-type,
-//   x-oss-process as a header) never select another operation there; `?` and `?=` give a non-empty or empty query
+//   any other header) never select another operation there; `?` and `?=` give a non-empty or empty query
 //   map alike for both routers; POST and OPTIONS never take the short cut; a copy source, whatever the spelling
 //   node lower-cases, sends PUT through the full router (test/oss-route-plain.test.ts compares both).
 // - Acceleration endpoints: a Host with a trailing dot, two ports or upper case is no virtual-hosted address at all
 //   (resolveAddress), so the acceleration gate cannot be passed by spelling; the pre-authentication bucket read is
 //   the one the other-region refusal already made (cached bucket record), and its AccessDenied names only what
-//   the other-region refusal names.
+//   the other-region refusal names. Not a boundary, noted: `<b>.oss-accelerate-overseas-internal.aliyuncs.com` (no
+//   such endpoint in the cloud) is a virtual-hosted address that neither the acceleration gate nor the other-region
+//   refusal looks at (REGION_ENDPOINT reads region `accelerate-overseas`, which NOT_REGIONS skips); authorization
+//   still applies.
+// - Left open (docs/security.md): in one process, readers that await between reading an Appendable object's record
+//   and opening its blobs (CopyObject, UploadPartCopy, the replication worker) can meet a merge's unlink (ENOENT).
+// - Landed after 5d4c093 and read: readBoundedBody on 'data'/'end' (bounds, budget give-back, deadline and a
+//   destroyed or ended body hold; an IncomingMessage emits no 'error' without listeners), randomString's byte pool
+//   (rejection sampling uniform for every alphabet the callers pass, all constant and non-empty), the SQLite batch's
+//   remembered change count (a stale count only makes a batch sync, never skip its sync).
 // - A permanent AccessKey with a token now reads InvalidAccessKeyId: NoSuchBucket-first answers it as for an
 //   unknown key, which anyone can send: no new oracle.
 // - PutBucketInventory destination: one answer (InvalidArgument 0020-00000033) for another account's bucket and for
