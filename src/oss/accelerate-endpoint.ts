@@ -9,9 +9,9 @@ import { accelerationEnabled } from '../domain/transfer-acceleration.js';
 /** An acceleration endpoint in a Host, with or without the bucket label and port. */
 const ACCELERATE_ENDPOINT = /^(?:[a-z0-9][a-z0-9-]*\.)?oss-accelerate(?:-overseas)?\.aliyuncs\.com(?::\d+)?$/;
 
-/** Whether a Host names an OSS transfer acceleration endpoint. */
-export function isAccelerateHost(hostHeader: string | undefined): boolean {
-  return ACCELERATE_ENDPOINT.test((hostHeader ?? '').trim().toLowerCase());
+/** Whether a Host, trimmed and lower-cased (wrong-region.ts normalizedHost), names an OSS transfer acceleration endpoint. */
+export function isAccelerateHost(host: string): boolean {
+  return ACCELERATE_ENDPOINT.test(host);
 }
 
 const NOT_ACCELERATED = 'Transfer acceleration is not enabled on this bucket: use its region endpoint, or enable it with PutBucketTransferAcceleration.';

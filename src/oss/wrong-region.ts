@@ -12,9 +12,14 @@ import { assertAccelerated, isAccelerateHost } from './accelerate-endpoint.js';
 const REGION_ENDPOINT = /^(?:[a-z0-9][a-z0-9-]*\.)?oss-([a-z]{2,}-[a-z0-9-]+?)(?:-internal)?\.aliyuncs\.com(?::\d+)?$/;
 const NOT_REGIONS: ReadonlySet<string> = new Set(['accelerate-overseas']);
 
-/** The region a Host names, or null when it names none (this server's own names, IPs, `oss-accelerate`). */
-function hostRegion(hostHeader: string | undefined): string | null {
-  const m = REGION_ENDPOINT.exec((hostHeader ?? '').trim().toLowerCase());
+/** The Host as the endpoint patterns read it: trimmed and lower-cased, once per request. */
+function normalizedHost(hostHeader: string | undefined): string {
+  return (hostHeader ?? '').trim().toLowerCase();
+}
+
+/** The region a normalized Host names, or null when it names none (this server's own names, IPs, `oss-accelerate`). */
+function hostRegion(host: string): string | null {
+  const m = REGION_ENDPOINT.exec(host);
   return m === null || NOT_REGIONS.has(m[1]!) ? null : m[1]!;
 }
 
@@ -34,12 +39,13 @@ export function assertBucketRegion(
   hostHeader: string | undefined, address: Address, getBucket: (name: string) => Bucket | null | Promise<Bucket | null>,
 ): void | Promise<void> {
   if (address.bucket === null || (address.style !== 'virtual-hosted' && address.style !== 'path')) return;
+  const host = normalizedHost(hostHeader);
   // An acceleration endpoint serves only buckets with acceleration on (accelerate-endpoint.ts).
-  if (isAccelerateHost(hostHeader)) {
+  if (isAccelerateHost(host)) {
     const held = getBucket(address.bucket);
     return held instanceof Promise ? held.then(assertAccelerated) : assertAccelerated(held);
   }
-  const region = hostRegion(hostHeader);
+  const region = hostRegion(host);
   if (region === null) return;
   const check = (b: Bucket | null): void => {
     if (b === null || b.region === region) return;
@@ -61,7 +67,7 @@ export function assertBucketRegion(
  */
 export function assertCreatedHere(hostHeader: string | undefined, op: Operation, serverRegion: string): void {
   if (op.name !== 'PutBucket') return;
-  const region = hostRegion(hostHeader);
+  const region = hostRegion(normalizedHost(hostHeader));
   if (region === null || region === serverRegion) return;
   throw new AppError('AccessDenied', MUST_USE_ENDPOINT, { Bucket: op.bucket ?? '', Endpoint: `oss-${serverRegion}.aliyuncs.com` });
 }

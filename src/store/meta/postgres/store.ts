@@ -111,13 +111,13 @@ function capacityLockId(bucket: string): string {
   return createHash('sha1').update('alunite:storage-capacity\0').update(bucket).digest().readBigInt64BE(0).toString();
 }
 
-/** Takes the key's lock (keyLockId) until the transaction ends. */
 /** The unique violation of an object's primary key (bucket, key): another transaction has that key now. */
 function isObjectKeyTaken(err: unknown): boolean {
   const e = err as { code?: unknown; table?: unknown };
   return e.code === '23505' && e.table === 'objects';
 }
 
+/** Takes the key's lock (keyLockId) until the transaction ends. */
 function lockKeyStatement(bucket: string, k: Buffer): pg.QueryConfig {
   return { name: 'lock-key', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [keyLockId(bucket, k)] };
 }
