@@ -52,7 +52,7 @@ import { diskUsage, SpaceReserve } from './store/disk-space.js';
 import { assertWritable, privateDir, privateFile } from './store/file-modes.js';
 import { BlobCollector } from './store/shared-gc.js';
 import { checkMasterKey } from './util/key-check.js';
-import { describeUrl } from './store/meta/postgres/base.js';
+import { describeUrl } from './store/meta/postgres/url.js';
 import { FsBlobStore } from './store/blob/fs.js';
 import { MemoryBlobStore } from './store/blob/memory.js';
 import type { BlobStore } from './store/blob/types.js';
@@ -60,7 +60,6 @@ import { isPostgresUrl, openMetadataStore } from './store/meta/open.js';
 import { withSharedState } from './http/shared-state.js';
 import type { IdentityStore, MetadataStore } from './store/meta/types.js';
 import { applyState } from './init/apply.js';
-import { loadState } from './init/load.js';
 import { handleReset, RequestGate } from './init/reset.js';
 import { StsCredentialResolver } from './sts/credentials.js';
 import { sharedPasswordGuesses } from './console/password-guesses.js';
@@ -286,7 +285,8 @@ const STOP_DRAIN_MS = 10_000;
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log: Logger = createLogger(opts.logLevel ?? 'info', undefined, opts.logFormat ? { format: opts.logFormat } : {});
   const clock = opts.clock ?? systemClock;
-  const initState = opts.init !== undefined ? loadState(opts.init) : undefined;
+  // The state-file loader (and yaml) is imported only for a server given a state file.
+  const initState = opts.init !== undefined ? (await import('./init/load.js')).loadState(opts.init) : undefined;
   // Read and opened before the stores, so a bad path fails start-up without leaving anything open.
   const tls = opts.tls ? { ...(await readTlsMaterial(opts.tls)), port: opts.tls.port } : null;
   // Compared as each request's Host is (lower-cased, no port): a name kept as given could be bound as a CNAME.

@@ -507,7 +507,7 @@ ${extra}`;
     // The export applied onto a fresh server gives the same state again.
     const { exportYaml } = await import('../src/init/export.js');
     const file = join(await tmp(), 'exported.yaml');
-    await writeFile(file, exportYaml(state, true));
+    await writeFile(file, await exportYaml(state, true));
     const fresh = await serverOn(await tmp(), { init: file });
     cleanup.push(() => fresh.close());
     assert.deepEqual(await currentState(fresh), state);
@@ -585,7 +585,7 @@ describe('alunite init export', () => {
     const file = join(out, 'exported.yaml');
     const { exportYaml } = await import('../src/init/export.js');
     const first = await currentState(srv, { objectsDir: join(out, 'objects'), stateFile: file });
-    await writeFile(file, exportYaml(first, true));
+    await writeFile(file, await exportYaml(first, true));
 
     const fresh = await serverOn(await tmp(), { init: file });
     cleanup.push(() => fresh.close());

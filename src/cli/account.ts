@@ -40,7 +40,7 @@ async function withAccounts<T>(o: StoreFlags, create: boolean, fn: (accounts: Ac
     if (!checked.ok) throw Object.assign(new Error(checked.message), { code: checked.code });
     // Loaded here, not with the CLI: every command loads this file.
     const [{ rootAccount }, { offlineAccounts }] = await Promise.all([import('./root-account.js'), import('../accounts/offline.js')]);
-    const own = rootAccount(undefined, process.env);
+    const own = await rootAccount(undefined, process.env);
     return await fn(offlineAccounts(meta, { accountId: own.accountId, accessKeyId: own.accessKeyId }, ring));
   } finally {
     await meta.close();

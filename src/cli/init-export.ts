@@ -31,7 +31,7 @@ export async function runExport(o: ExportFlags): Promise<void> {
   const dataDir = o.data ?? '';
   // A mistyped --data must not create an empty store (and a master key) and export nothing.
   if (!postgres && !existsSync(join(dataDir, 'metadata.sqlite'))) throw new Error(`${dataDir} holds no alunite data (no metadata.sqlite)`);
-  const { accountId, accessKeyId, accessKeySecret } = rootAccount(undefined, env);
+  const { accountId, accessKeyId, accessKeySecret } = await rootAccount(undefined, env);
   // The same key ring the server resolves: secrets are opened exactly as it opens them.
   const ring = await resolveMasterKeyRing({ dataDir, inMemory: dataDir === '' });
   const meta = await openMetadataStore({ meta: o.meta, sqlitePath: join(dataDir, 'metadata.sqlite') });
@@ -54,7 +54,7 @@ export async function runExport(o: ExportFlags): Promise<void> {
         ...(o.output !== undefined ? { stateFile: o.output } : {}),
       },
     );
-    const text = exportYaml(doc, o.withSecrets === true);
+    const text = await exportYaml(doc, o.withSecrets === true);
     if (o.output !== undefined) await writeFile(o.output, text, { mode: o.withSecrets ? 0o600 : 0o644 });
     else process.stdout.write(text);
   } finally {

@@ -193,7 +193,7 @@ export function buildProgram(): Command {
       const minFreeSpace = o.minFreeSpace ?? fromEnv<FreeSpaceFloor | undefined>('ALUNITE_MIN_FREE_SPACE', parseFreeSpace, undefined);
       // The server and the state-file loader are loaded here: the client commands never need them.
       const [{ startServer }, { rootAccount }] = await Promise.all([import('../server.js'), import('./root-account.js')]);
-      const { accountId, accessKeyId, accessKeySecret, usingDevKeys } = rootAccount(o.init, env);
+      const { accountId, accessKeyId, accessKeySecret, usingDevKeys } = await rootAccount(o.init, env);
       if (!/^\d{16}$/.test(accountId)) throw new UsageError('ALUNITE_ACCOUNT_ID must be 16 digits.');
       const region = o.region.replace(/^oss-/, '');
       if (!o.inMemory) checkDataDirNotCliDir(o.data, env);

@@ -2,7 +2,6 @@
 // the apply uses. Secrets only when asked; object bytes only when a directory is given for them.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { stringify } from 'yaml';
 import type { RamCaller } from '../ram/service.js';
 import type { ApplyDeps } from './apply.js';
 import { exportProviders } from './providers.js';
@@ -163,7 +162,9 @@ export async function exportState(deps: ExportDeps, opts: ExportOptions): Promis
   return doc;
 }
 
-export function exportYaml(doc: Doc, withSecrets: boolean): string {
+export async function exportYaml(doc: Doc, withSecrets: boolean): Promise<string> {
+  // yaml is imported here, not with the module: the server exports documents (accounts.ts) but never writes YAML.
+  const { stringify } = await import('yaml');
   const head = withSecrets
     ? '# alunite state (docs/init.md), exported WITH SECRETS: keep this file private.\n'
     : '# alunite state (docs/init.md), exported without secrets: add each AccessKey\'s secret (e.g. secret: ${MY_SECRET}) before applying.\n';

@@ -12,7 +12,6 @@ import type { BlobStore } from '../store/blob/types.js';
 import type { MetadataStore } from '../store/meta/types.js';
 import type { Clock } from '../util/time.js';
 import { applyState, type ApplyDeps, type ApplyResult } from './apply.js';
-import { loadState } from './load.js';
 import { InitFileError } from './state.js';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -109,7 +108,8 @@ export async function handleReset(req: IncomingMessage, deps: ResetDeps): Promis
   // Read and validated before anything is removed: a broken file leaves the server as it was.
   let state;
   try {
-    state = deps.initFile !== undefined ? loadState(deps.initFile) : undefined;
+    // The state-file loader (and yaml) is imported only by a server given a state file.
+    state = deps.initFile !== undefined ? (await import('./load.js')).loadState(deps.initFile) : undefined;
   } catch (err) {
     if (err instanceof InitFileError) throw new AppError('InvalidArgument', `The state file cannot be applied, nothing was reset. ${err.message}`);
     throw err;

@@ -15,7 +15,6 @@ import type { IdentityStore } from '../store/meta/types.js';
 import { isoSeconds, type Clock } from '../util/time.js';
 import type { JwksCache } from './jwks.js';
 import { MAX_OIDC_TOKEN_CHARS, verifyOidcToken } from './oidc.js';
-import { verifySamlResponse } from './saml.js';
 import { samlMetadataOf } from './saml-metadata.js';
 import { checkSessionPolicy, DEFAULT_DURATION_SECONDS, durationMessage, MIN_DURATION_SECONDS, ROLE_ARN_RE, SESSION_NAME_RE, type AssumeRoleResult, type StsRequestFacts } from './service.js';
 import type { TokenService } from './token.js';
@@ -156,6 +155,8 @@ export class FederationService {
     const provider = await this.accountExists(account) ? await this.lookups.provider('saml', `${account}/${providerArn.name}`, () => this.opts.accounts.imsFor(account).findSamlProvider(providerArn.name)) : null;
     if (!provider) throw new AppError('AuthenticationFail.NoPermission', 'No such SAML Provider registered.');
     const now = this.opts.clock();
+    // saml.ts (xml-crypto) loads at the first SAML assertion: most servers never see one.
+    const { verifySamlResponse } = await import('./saml.js');
     const assertion = verifySamlResponse(input.samlAssertion, samlMetadataOf(provider.encodedMetadata), now);
 
     // The assertion must grant exactly this role through exactly this provider.

@@ -3,7 +3,7 @@
 // its audience (∈ the provider's ClientIds) and its times (exp, nbf, iat within the provider's
 // IssuanceLimitTime), each refusal with the STS error code the API reference documents.
 import { constants, KeyObject, verify as cryptoVerify, type webcrypto } from 'node:crypto';
-import { errors as joseErrors, type CompactJWSHeaderParameters, type FlattenedJWSInput } from 'jose';
+import type { CompactJWSHeaderParameters, FlattenedJWSInput } from 'jose';
 import { AppError } from '../errors.js';
 import { isDateTime } from '../util/time.js';
 import type { OidcProvider } from '../ims/model.js';
@@ -74,6 +74,7 @@ export async function verifyOidcToken(token: string, provider: OidcProvider, jwk
   try {
     key = keyObjectOf(await keys(header as unknown as CompactJWSHeaderParameters, { payload: parts[1]!, signature: parts[2]! } as FlattenedJWSInput) as webcrypto.CryptoKey);
   } catch (err) {
+    const { errors: joseErrors } = await import('jose'); // loaded already: keysFor() made `keys`
     if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) throw new AppError('AuthenticationFail.OIDCToken.InvalidSignature');
     if (err instanceof joseErrors.JOSEError) throw invalid('The Jwt content is invalid that cannot be recognized.');
     throw err;

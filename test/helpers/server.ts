@@ -3,9 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import OSS from 'ali-oss';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
-import { PostgresMetadataStore } from '../../src/store/meta/postgres/store.js';
-import { testPostgres } from './postgres.js';
 import { tempDir } from './tmp.js';
+
+/** The run's PostgreSQL (./postgres.js, and pg with it, loaded by the tests that use it: the others never pay for it). */
+async function testPostgres(): Promise<import('./postgres.js').TestPostgres> {
+  return (await import('./postgres.js')).testPostgres();
+}
 
 export const ACCOUNT_ID = '1234567890123456';
 export const AK = 'LTAI5tTestAccessKeyId';
@@ -59,6 +62,7 @@ export async function startTestServer(opts: Partial<ServerOptions> = {}): Promis
 export async function assertServersOnPostgres(): Promise<void> {
   const srv = await startTestServer();
   try {
+    const { PostgresMetadataStore } = await import('../../src/store/meta/postgres/store.js');
     assert.ok(srv.meta instanceof PostgresMetadataStore);
   } finally {
     await srv.stop();
