@@ -62,3 +62,15 @@ describe('server start-up', () => {
     assert.deepEqual(AT_FIRST_USE.filter((p) => eager.has(p)), []);
   });
 });
+
+describe('test helpers', () => {
+  it('the helpers of tests that spawn their servers (spawn, cli) load neither server.js nor ali-oss', () => {
+    // test/helpers/server.ts loads them in startTestServer: its keys are all the spawning tests take from it.
+    const helpers = join(dirname(fileURLToPath(import.meta.url)), 'helpers');
+    for (const name of ['spawn.js', 'cli.js', 'server.js']) {
+      const reached = staticClosure(join(helpers, name));
+      assert.ok(!reached.has(join(SRC, 'server.js')), `${name} reaches server.js`);
+      assert.ok(!reached.has('pkg:ali-oss'), `${name} reaches ali-oss`);
+    }
+  });
+});
