@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
 import OSS from 'ali-oss';
+import { eventually } from './helpers/eventually.js';
 import { testPostgres } from './helpers/postgres.js';
 import { policyDoc } from './helpers/ram.js';
 import { AK, SECRET } from './helpers/server.js';
@@ -149,12 +150,23 @@ describe('three bin/alunite processes on one PostgreSQL database and one blob di
       };
 
       const workers = Array.from({ length: 6 }, (_, w) => worker(w));
-      await sleep(4000);
+      // Load until a number of writes is acknowledged, not for a fixed time: as much work on a fast machine as on a
+      // slow one (4 s each side of the kill did ~190 and ~360 acknowledged writes in CI, each read back 3 times after).
+      const ACKS = 60;
+      const loadUntil = async (check: () => boolean, what: string): Promise<void> => {
+        try {
+          await eventually(check, what, 300_000);
+        } catch (err) {
+          stop = true; // the workers end with the test
+          throw err;
+        }
+      };
+      await loadUntil(() => acked.size >= ACKS, `${ACKS} writes acknowledged before the kill`);
       const ackedBeforeKill = acked.size;
       await kill9(procs[1]!.child); // mid-load: requests to it are in flight
       await sleep(1000);
       procs[1] = await spawnServer(args(1), env); // restarted (a new port; the clients follow)
-      await sleep(4000);
+      await loadUntil(() => acked.size >= ackedBeforeKill + ACKS, `${ACKS} more writes acknowledged after the restart`);
       stop = true;
       await Promise.all(workers);
 
