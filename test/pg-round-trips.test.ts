@@ -1,7 +1,9 @@
 // Round trips between Alunite and PostgreSQL per small request, counted on the wire (test/helpers/pg-round-trips.ts),
 // and the write that goes out with its COMMIT meeting a row another transaction inserted meanwhile.
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import type OSS from 'ali-oss';
 import pg from 'pg';
 import type { ObjectRecord } from '../src/domain/model.js';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
@@ -17,14 +19,29 @@ function through(url: string, proxy: RoundTripProxy): string {
   return u.toString();
 }
 
+/** A server on a fresh database of the test PostgreSQL, through a round-trip proxy. */
+async function serverThroughProxy(opts: Parameters<typeof startTestServer>[0] = {}): Promise<{ proxy: RoundTripProxy; srv: TestServer }> {
+  const url = await (await testPostgres()).freshUrl();
+  const u = new URL(url);
+  const proxy = await roundTripProxy(u.hostname, Number(u.port));
+  return { proxy, srv: await startTestServer({ ...opts, meta: through(url, proxy) }) };
+}
+
+const N = 30;
+// Background work (the statistics fold, AccessKey last-use notes, ...) adds a few round trips of its own.
+const within = (trips: number, each: number): boolean => trips <= each * N + N / 2;
+/** Round trips of N requests made one after the other. */
+async function tripsThrough(proxy: RoundTripProxy, send: (i: number) => Promise<unknown>): Promise<number> {
+  proxy.reset();
+  for (let i = 0; i < N; i++) await send(i);
+  return proxy.counts().roundTrips;
+}
+
 describe('round trips to PostgreSQL per request (one request at a time: each also reads the shared counters once)', () => {
   let proxy: RoundTripProxy;
   let srv: TestServer;
   before(async () => {
-    const url = await (await testPostgres()).freshUrl();
-    const u = new URL(url);
-    proxy = await roundTripProxy(u.hostname, Number(u.port));
-    srv = await startTestServer({ meta: through(url, proxy) });
+    ({ proxy, srv } = await serverThroughProxy());
     await srv.client().putBucket('trips');
   });
   after(async () => {
@@ -32,15 +49,7 @@ describe('round trips to PostgreSQL per request (one request at a time: each als
     await proxy?.close();
   });
 
-  const N = 30;
-  // Background work (the statistics fold, AccessKey last-use notes, ...) adds a few round trips of its own.
-  const within = (trips: number, each: number): boolean => trips <= each * N + N / 2;
-  /** Round trips of N requests made one after the other. */
-  const tripsOf = async (send: (i: number) => Promise<unknown>): Promise<number> => {
-    proxy.reset();
-    for (let i = 0; i < N; i++) await send(i);
-    return proxy.counts().roundTrips;
-  };
+  const tripsOf = (send: (i: number) => Promise<unknown>): Promise<number> => tripsThrough(proxy, send);
 
   it('PutObject of a new key and an overwrite: 3 (the counters; BEGIN with the bucket and row locks; the write with its COMMIT)', async () => {
     const c = srv.client({ bucket: 'trips' });
@@ -118,6 +127,58 @@ describe('round trips to PostgreSQL per request (one request at a time: each als
     assert.equal((await c.listUploads({ prefix: 'mpu-' })).uploads.length, 0);
   });
 
+  it('DeleteObject naming a version, a current delete marker, a current object and a noncurrent version: 3 (the counters; BEGIN with the versioning, the key\'s lock and the rows behind it; the removal, the promotion and the COMMIT)', async () => {
+    await srv.client().putBucket('trips-dv');
+    await (srv.client() as unknown as { putBucketVersioning(name: string, status: string): Promise<unknown> }).putBucketVersioning('trips-dv', 'Enabled');
+    const c = srv.client({ bucket: 'trips-dv' });
+    const idOf = (r: unknown): string => String((r as { res: { headers: Record<string, string> } }).res.headers['x-oss-version-id']);
+    const ids: Array<{ v1: string; v2: string; marker: string }> = [];
+    for (let i = 0; i < N; i++) {
+      const v1 = idOf(await c.put(`k-${i}`, Buffer.from('v1')));
+      const v2 = idOf(await c.put(`k-${i}`, Buffer.from('v2')));
+      ids.push({ v1, v2, marker: idOf(await c.delete(`k-${i}`)) });
+    }
+    const del = (key: string, versionId: string): Promise<unknown> => c.delete(key, { versionId } as Parameters<typeof c.delete>[1]);
+    // The marker goes and v2 becomes current again; then v2 goes and v1 becomes current; then v1, noncurrent under v3.
+    const markers = await tripsOf((i) => del(`k-${i}`, ids[i]!.marker));
+    assert.equal((await c.get('k-7')).content.toString(), 'v2');
+    const currents = await tripsOf((i) => del(`k-${i}`, ids[i]!.v2));
+    assert.equal((await c.get('k-7')).content.toString(), 'v1');
+    for (let i = 0; i < N; i++) await c.put(`k-${i}`, Buffer.from('v3'));
+    const noncurrents = await tripsOf((i) => del(`k-${i}`, ids[i]!.v1));
+    // Before: 8, 7 and 5 (the version's row, its removal, the next newest version and its promotion, each waited for).
+    assert.ok(within(markers, 3), `current delete markers: ${markers} round trips for ${N} DELETEs`);
+    assert.ok(within(currents, 3), `current objects: ${currents} round trips for ${N} DELETEs`);
+    assert.ok(within(noncurrents, 3), `noncurrent versions: ${noncurrents} round trips for ${N} DELETEs`);
+    assert.equal((await c.get('k-7')).content.toString(), 'v3');
+    const versions = await (c as unknown as { getBucketVersions(q: Record<string, string>): Promise<{ objects: Array<{ isLatest: boolean }>; deleteMarker: unknown[] }> })
+      .getBucketVersions({ prefix: 'k-7' });
+    assert.deepEqual(versions.objects.map((o) => o.isLatest), [true]);
+    assert.equal(versions.deleteMarker.length, 0);
+  });
+
+  it('DeleteObject naming a version whose blob another version shares: the blob stays until the last version referencing it goes', async () => {
+    await srv.client().putBucket('trips-dvs');
+    await (srv.client() as unknown as { putBucketVersioning(name: string, status: string): Promise<unknown> }).putBucketVersioning('trips-dvs', 'Enabled');
+    const c = srv.client({ bucket: 'trips-dvs' });
+    const idOf = (r: unknown): string => String((r as { res: { headers: Record<string, string> } }).res.headers['x-oss-version-id']);
+    const body = Buffer.alloc(100 * 1024, 'b'); // above the inline size: a blob file
+    const blobs = async (): Promise<number> => (await readdir(srv.dataDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && e.name.length >= 32).length;
+    const before = await blobs();
+    const v1 = idOf(await c.put('big', body));
+    const v2 = idOf(await c.copy('big', 'big')); // a new version sharing v1's blob
+    assert.equal(await blobs(), before + 1);
+    const del = (versionId: string): Promise<unknown> => c.delete('big', { versionId } as Parameters<typeof c.delete>[1]);
+    await del(v2); // the current version: v1 becomes current again, the blob stays
+    assert.deepEqual((await c.get('big')).content, body);
+    assert.equal(await blobs(), before + 1);
+    const v3 = idOf(await c.copy('big', 'big'));
+    await del(v1); // a noncurrent version: v3 still references the blob
+    assert.deepEqual((await c.get('big', { versionId: v3 } as Parameters<typeof c.get>[1])).content, body);
+    await del(v3); // the last one
+    assert.equal(await blobs(), before);
+  });
+
   it('GetObject, HeadObject and DeleteObject: 2 each', async () => {
     const c = srv.client({ bucket: 'trips' });
     for (const [what, send] of [
@@ -129,6 +190,36 @@ describe('round trips to PostgreSQL per request (one request at a time: each als
       const trips = await tripsOf(send);
       assert.ok(within(trips, 2), `${what}: ${trips} round trips for ${N} requests`);
     }
+  });
+});
+
+describe('round trips of a DeleteObject under a bucket\'s retention policy (WORM; a retention day is a minute here)', () => {
+  const DAY_MS = 60_000;
+  let proxy: RoundTripProxy;
+  let srv: TestServer;
+  let offset = 0;
+  before(async () => {
+    ({ proxy, srv } = await serverThroughProxy({ clock: () => Date.now() + offset, timing: { retentionDayMs: DAY_MS } }));
+  });
+  after(async () => {
+    await srv?.stop();
+    await proxy?.close();
+  });
+
+  it('a delete the retention refuses and one it allows: 3 each (the counters; BEGIN with the versioning, the key\'s lock and the row locked; the removal with its COMMIT, or the ROLLBACK)', async () => {
+    const c = srv.client({ bucket: 'trips-worm' }) as unknown as OSS & {
+      initiateBucketWorm(n: string, d: string): Promise<{ wormId: string }>; completeBucketWorm(n: string, id: string): Promise<unknown>;
+    };
+    await c.putBucket('trips-worm');
+    await c.completeBucketWorm('trips-worm', (await c.initiateBucketWorm('trips-worm', '1')).wormId);
+    for (let i = 0; i < N; i++) await c.put(`k-${i}`, Buffer.from('x'));
+    const refused = await tripsThrough(proxy, (i) => assert.rejects(c.delete(`k-${i}`), { status: 409, code: 'FileImmutable' }));
+    offset += 2 * DAY_MS; // past the retention: the deletes go through
+    const allowed = await tripsThrough(proxy, (i) => c.delete(`k-${i}`));
+    // Before: 4 and 5 (the versioning read, the row's lock, the delete and the COMMIT each waited for).
+    assert.ok(within(refused, 3), `refused: ${refused} round trips for ${N} DELETEs`);
+    assert.ok(within(allowed, 3), `allowed: ${allowed} round trips for ${N} DELETEs`);
+    assert.equal((await c.list({ prefix: 'k-', 'max-keys': 1000 }, {})).objects?.length ?? 0, 0);
   });
 });
 

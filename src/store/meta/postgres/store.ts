@@ -122,6 +122,36 @@ function lockKeyStatement(bucket: string, k: Buffer): pg.QueryConfig {
   return { name: 'lock-key', text: 'SELECT pg_advisory_xact_lock($1::bigint)', values: [keyLockId(bucket, k)] };
 }
 
+/** The segments of every remaining version of `removed`'s key, current object included (`segments`: JSON text, one row each). */
+function keySegmentsStatement(removed: ObjectRecord): pg.QueryConfig {
+  return { name: 'key-segments', text: SQL.keySegments, values: [removed.bucket, keyBytes(removed.key)] };
+}
+
+interface SegmentsRow {
+  segments: string;
+}
+const segmentsOf = (r: SegmentsRow): ObjectRecord['segments'] => JSON.parse(r.segments) as ObjectRecord['segments'];
+
+/** Reads the version row `versionId` names ('null': the null version; its id is to be compared); none for an id no version can have. */
+function findVersionStatement(bucket: string, k: Buffer, versionId: string): pg.QueryConfig | undefined {
+  if (versionId === NULL_VERSION) return { name: 'null-version', text: SQL.nullVersion, values: [bucket, k] };
+  const seq = seqOfVersionId(versionId);
+  return seq === null ? undefined : { name: 'version-by-seq', text: SQL.versionBySeq, values: [bucket, k, seq] };
+}
+
+/**
+ * After the latest entry of a key went (key lock held), the writes that make `next`, the newest version entry
+ * remaining, current: a delete marker stays a version entry and becomes the current one; an object moves to `objects`.
+ */
+function promotion(bucket: string, k: Buffer, next: VersionHead | undefined): pg.QueryConfig[] {
+  if (!next) return [];
+  if (next.delete_marker) return [{ name: 'set-noncurrent', text: SQL.setNoncurrent, values: [bucket, k, next.seq, null] }];
+  return [
+    { name: 'promote-version', text: SQL.promoteVersion, values: [bucket, k, next.seq] },
+    { name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, next.seq] },
+  ];
+}
+
 /** The transaction-scoped advisory lock id serializing versioned writes of one key across processes. */
 function keyLockId(bucket: string, key: Buffer): string {
   return createHash('sha1').update(bucket).update('\0').update(key).digest().readBigInt64BE(0).toString();
@@ -196,6 +226,8 @@ const SQL = {
   bucketVersioning: `SELECT (SELECT document FROM bucket_configs c WHERE c.bucket = $1 AND c.name = '${VERSIONING_CONFIG}') AS document
     FROM buckets WHERE name = $1`,
   versionHead: 'SELECT seq, version_id, delete_marker, noncurrent_since FROM object_versions WHERE bucket = $1 AND key = $2 ORDER BY seq DESC LIMIT 1',
+  // The two newest: a delete of the newest entry knows the one it makes current.
+  versionHeads: 'SELECT seq, version_id, delete_marker, noncurrent_since FROM object_versions WHERE bucket = $1 AND key = $2 ORDER BY seq DESC LIMIT 2',
   versionBySeq: `SELECT bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS} FROM object_versions WHERE bucket = $1 AND key = $2 AND seq = $3`,
   nullVersion: `SELECT bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS} FROM object_versions WHERE bucket = $1 AND key = $2 AND version_id = 'null'`,
   setNoncurrent: 'UPDATE object_versions SET noncurrent_since = $4 WHERE bucket = $1 AND key = $2 AND seq = $3',
@@ -778,31 +810,17 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   /** `removed` with only the segments no remaining version of its key (nor `also`) references. */
   private async unshared(c: Queryable, removed: ObjectRecord, also?: ObjectRecord): Promise<ObjectRecord> {
     if (removed.segments.length === 0) return removed;
-    const { rows } = await c.query<[string]>({ name: 'key-segments', text: SQL.keySegments, values: [removed.bucket, keyBytes(removed.key)], rowMode: 'array' });
-    const others = rows.map(([segs]) => JSON.parse(segs) as ObjectRecord['segments']);
+    const { rows } = await c.query<SegmentsRow>(keySegmentsStatement(removed));
+    const others = rows.map(segmentsOf);
     if (also) others.push(also.segments);
     return unsharedSegments(removed, others);
   }
 
   /** A version row by id ('null' for the null version), or undefined. */
   private async findVersion(c: Queryable, bucket: string, k: Buffer, versionId: string): Promise<VersionRow | undefined> {
-    if (versionId === NULL_VERSION) return (await c.query<VersionRow>({ name: 'null-version', text: SQL.nullVersion, values: [bucket, k] })).rows[0];
-    const seq = seqOfVersionId(versionId);
-    if (seq === null) return undefined;
-    const row = (await c.query<VersionRow>({ name: 'version-by-seq', text: SQL.versionBySeq, values: [bucket, k, seq] })).rows[0];
+    const q = findVersionStatement(bucket, k, versionId);
+    const row = q && (await c.query<VersionRow>(q)).rows[0];
     return row && row.version_id === versionId ? row : undefined;
-  }
-
-  /** After the latest entry of a key went: the next newest version becomes current (key lock held). */
-  private async promote(c: Queryable, bucket: string, k: Buffer): Promise<void> {
-    const top = (await c.query<VersionHead>({ name: 'version-head', text: SQL.versionHead, values: [bucket, k] })).rows[0];
-    if (!top) return;
-    if (top.delete_marker) {
-      await c.query({ name: 'set-noncurrent', text: SQL.setNoncurrent, values: [bucket, k, top.seq, null] });
-      return;
-    }
-    await c.query({ name: 'promote-version', text: SQL.promoteVersion, values: [bucket, k, top.seq] });
-    await c.query({ name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, top.seq] });
   }
 
   async deleteObject(bucket: string, key: string, guard?: RemovalGuard): Promise<ObjectRecord | null> {
@@ -826,65 +844,81 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       keyed = true;
     }
     return this.tx(async (c): Promise<DeleteOutcome> => {
-      // The bucket the caller judged, share-locked until the commit (NoSuchBucket if it is another now), its versioning
-      // and, keyed, the key's lock with the key's current row and (no version named) newest version entry read behind
-      // it: one round trip. (Should the bucket have lost its versioning meanwhile, a deletion and a recreation, the
-      // lock is held in vain until the commit.)
-      const reads: pg.QueryConfig[] = [{ name: 'bucket-versioning', text: SQL.bucketVersioning, values: [bucket] }];
+      // One round trip: the bucket the caller judged, share-locked until the commit (NoSuchBucket if it is another
+      // now), its versioning, the key's lock and, behind it, the key's current row and newest version entries (with a
+      // version named, the two newest and that version's row). Versioning not yet known (a guarded or bucket-bound
+      // delete), the row is read FOR UPDATE, which an unversioned delete needs and a versioned one, holding the key's
+      // lock first as every versioned writer does, takes in the same order. (Should the bucket have lost its
+      // versioning meanwhile, a deletion and a recreation, the key's lock is held in vain until the commit.)
+      const reads: pg.QueryConfig[] = [
+        { name: 'bucket-versioning', text: SQL.bucketVersioning, values: [bucket] },
+        lockKeyStatement(bucket, k),
+        keyed ? { name: 'get-object', text: SQL.getObject, values: [bucket, k] } : { name: 'lock-object', text: SQL.lockObject, values: [bucket, k] },
+        { name: 'version-heads', text: SQL.versionHeads, values: [bucket, k] },
+      ];
       if (sameBucket !== undefined) reads.unshift({ name: 'keep-bucket', text: SQL.keepBucket, values: [bucket] });
-      if (keyed) {
-        reads.push(lockKeyStatement(bucket, k), { name: 'get-object', text: SQL.getObject, values: [bucket, k] });
-        if (versionId === undefined) reads.push({ name: 'version-head', text: SQL.versionHead, values: [bucket, k] });
-      }
+      const named = versionId === undefined ? undefined : findVersionStatement(bucket, k, versionId);
+      if (named) reads.push(named);
       const results = await this.pipelined(c, reads);
       if (sameBucket !== undefined) keptState(results.shift()!.rows[0] as KeptRow | undefined, bucket, sameBucket);
-      const [versioning, , cur, top] = results;
+      const [versioning, , cur, heads, namedRow] = results;
       const found = versioning!.rows[0] as { document: string | null } | undefined;
       if (found === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       const status = versioningOf(found.document);
+      const current = cur!.rows[0] ? toObject(cur!.rows[0] as ObjectRow) : null;
+      const newest = heads!.rows as VersionHead[];
+      const del: pg.QueryConfig = { name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] };
       if (versionId === undefined && status === null) {
-        if (guard) {
-          const locked = await c.query<ObjectRow>({ name: 'lock-object', text: SQL.lockObject, values: [bucket, k] });
-          if (!locked.rows[0]) return { removed: null, versionId: null, deleteMarker: false };
-          guard(toObject(locked.rows[0]));
-        }
-        const { rows } = await c.query<ObjectRow>({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
-        return { removed: rows[0] ? toObject(rows[0]) : null, versionId: null, deleteMarker: false };
-      }
-      let current: ObjectRecord | null;
-      if (keyed) current = cur!.rows[0] ? toObject(cur!.rows[0] as ObjectRow) : null;
-      else {
-        await this.lockKey(c, bucket, k);
-        current = await this.currentRow(c, bucket, k);
+        // Unversioned: the row read FOR UPDATE above is the one deleted, its removal sent with the COMMIT.
+        if (!current) return { removed: null, versionId: null, deleteMarker: false };
+        guard?.(current);
+        await this.writeAndCommit(c, del);
+        return { removed: current, versionId: null, deleteMarker: false };
       }
       if (versionId === undefined) {
-        const head = top === undefined ? undefined : ((top.rows[0] ?? null) as VersionHead | null);
         // Enabled, nothing leaves the store and nothing written is read back: the writes go with the COMMIT.
         const sent: Promise<unknown>[] | undefined = status === 'Enabled' ? [] : undefined;
-        const { replaced, newest } = await this.supersede(c, bucket, k, status!, current, now, head, sent);
+        const { replaced, newest: top } = await this.supersede(c, bucket, k, status!, current, now, newest[0] ?? null, sent);
         if (replaced) guard?.(replaced);
-        const seq = nextSeq(newest, now);
+        const seq = nextSeq(top, now);
         const id = status === 'Enabled' ? newVersionId(seq) : NULL_VERSION;
         const marker = deleteMarkerRecord(bucket, key, now, id);
         const writes: pg.QueryConfig[] = [{ name: 'insert-marker', text: SQL.insertMarker, values: [bucket, k, seq, id, ...objectValues(marker).slice(0, 15)] }];
-        if (current) writes.unshift({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
+        if (current) writes.unshift(del);
         if (sent) await this.writeAndCommit(c, writes[0]!, sent, writes.slice(1));
         else await this.pipelined(c, writes);
         return { removed: replaced && (await this.unshared(c, replaced)), versionId: id, deleteMarker: true };
       }
+      // A version named: decided on the rows read above (the key's lock held), then its removal, the promotion of the
+      // next newest version and the read of the key's remaining segments sent with the COMMIT.
       if (current && (current.versionId ?? NULL_VERSION) === versionId) {
         guard?.(current);
-        await c.query({ name: 'delete-object', text: SQL.deleteObject, values: [bucket, k] });
-        await this.promote(c, bucket, k);
-        return { removed: await this.unshared(c, current), versionId, deleteMarker: false };
+        const removed = await this.removeAndCommit(c, [del, ...promotion(bucket, k, newest[0])], current);
+        return { removed, versionId, deleteMarker: false };
       }
-      const row = await this.findVersion(c, bucket, k, versionId);
-      if (!row) return { removed: null, versionId, deleteMarker: false, missingVersion: true };
+      const row = namedRow?.rows[0] as VersionRow | undefined;
+      if (!row || row.version_id !== versionId) return { removed: null, versionId, deleteMarker: false, missingVersion: true };
       if (!row.delete_marker) guard?.(toObject(row));
-      await c.query({ name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, row.seq] });
-      if (row.noncurrent_since === null) await this.promote(c, bucket, k);
-      return { removed: row.delete_marker ? null : await this.unshared(c, toObject(row)), versionId, deleteMarker: Boolean(row.delete_marker) };
+      const writes: pg.QueryConfig[] = [{ name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, row.seq] }];
+      // The latest entry (a current delete marker) gone, the next newest becomes current.
+      if (row.noncurrent_since === null) writes.push(...promotion(bucket, k, newest.find((h) => h.seq !== row.seq)));
+      const removed = await this.removeAndCommit(c, writes, row.delete_marker ? null : toObject(row));
+      return { removed, versionId, deleteMarker: Boolean(row.delete_marker) };
     });
+  }
+
+  /**
+   * Sends a removal's writes, then (when `removed` has segments) the read of the key's remaining segments, then the
+   * COMMIT: one round trip. Returns `removed` with only the segments nothing left references.
+   */
+  private async removeAndCommit(c: pg.PoolClient, writes: readonly pg.QueryConfig[], removed: ObjectRecord | null): Promise<ObjectRecord | null> {
+    if (removed === null || removed.segments.length === 0) {
+      await this.writeAndCommit(c, writes[0]!, [], writes.slice(1));
+      return removed;
+    }
+    const sent = writes.map((w) => sendNow(c, w));
+    const { rows } = await this.writeAndCommit<SegmentsRow>(c, keySegmentsStatement(removed), sent);
+    return unsharedSegments(removed, rows.map(segmentsOf));
   }
 
   async getObjectVersion(bucket: string, key: string, versionId?: string): Promise<VersionRecord | null> {
