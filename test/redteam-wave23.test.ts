@@ -41,6 +41,10 @@
 // - Answers a browser could render on this origin (the console's): objects and processed images of active types are
 //   forced to download with nosniff, response-* overrides are refused to anonymous callers, SelectObject answers
 //   application/octet-stream, an upload callback's answer is relabelled application/json.
+// - Internal endpoints: /-/metrics labels are the server's own operation and action names (knownAction), never a
+//   client's string; /-/accounts and /-/reset are refused to every principal but the server's own root key.
+//   Noted, not changed: /-/reset (only with --allow-reset) takes a signed URL and a replay within 15 minutes, unlike
+//   the accounts API; a once-only rule would refuse the CLI's second reset within one second.
 // - Not boundaries, noted: role chaining issues the new session up to the target role's MaxSessionDuration and with
 //   the first credential as its parent (AWS caps chained sessions at 1 h; RAM publishes no cap, ram-sts-semantics.md
 //   §5 [UNVERIFIED]); image processing runs two jobs at once per process with no per-client share (documented in
