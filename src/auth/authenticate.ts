@@ -4,7 +4,7 @@ import { isoBasic, isoSeconds, parseHttpDate, parseIsoBasic } from '../util/time
 import { ANONYMOUS, type Credential, type CredentialResolver, type Principal } from './principal.js';
 import { headerValue, NEVER_LEGACY_SIGNED, type SignableRequest } from './signature/request.js';
 import { ambiguousV1Parameter, signV1, stringToSignV1, subResourceListsDiffer } from './signature/v1.js';
-import { signV2, stringToSignV2, V2_VERSION } from './signature/v2.js';
+import { signV2, stringToSignV2, unnamedAdditionalHeadersV2, V2_VERSION } from './signature/v2.js';
 import {
   canonicalRequestV4,
   scopeOf,
@@ -447,10 +447,13 @@ async function verifyV2Url(req: SignableRequest, token: string | undefined, opts
     throw new AppError('AccessDenied', 'Query-string authentication requires the x-oss-signature, x-oss-expires and x-oss-access-key-id parameters');
   }
   checkUrlExpires(expires, opts.now);
-  const additional = parseV2AdditionalHeaders(queryValue(req, 'x-oss-additional-headers'));
+  const named = queryValue(req, 'x-oss-additional-headers');
+  const additional = parseV2AdditionalHeaders(named);
   refuseUnorderedRepeats(req);
   const cred = await opts.credentials.resolve(accessKeyId, token);
   const sts = stringToSignV2(req, expires, additional, true);
-  if (!safeEqual(signV2(cred.secret, sts), provided)) throw mismatch(accessKeyId, provided, sts);
+  if (!safeEqual(signV2(cred.secret, sts), provided) && (named !== undefined || unnamedAdditionalHeadersV2(req, cred.secret, expires, provided) === null)) {
+    throw mismatch(accessKeyId, provided, sts);
+  }
   return { principal: cred.principal, method: 'v2-url', accessKeyId };
 }
