@@ -86,6 +86,19 @@ describe("the SDK test suites, fourteenth reading: oss2's test_sign_v2_additiona
     assert.equal(errorOf(forged)?.Code, 'SignatureDoesNotMatch');
   });
 
+  it('the search is bounded: small sets among many headers are found, larger ones are not guessed', async () => {
+    const key = 'v4_additional_test.txt';
+    const noise = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`x-noise-${i}`, String(i)]));
+    // One signed header among the request's fourteen candidates: found among the single-header sets.
+    const one = await send('GET', oss2SignUrl('GET', key, headers, ['custom-header']), { ...noise, ...headers });
+    assert.equal(one.status, 200, one.body.toString());
+    // Four signed headers of eight candidates: past the 64 sets tried (every set of up to 3 of 7), so refused.
+    const four = { 'custom-header': 'abc', 'x-a': '1', 'x-b': '2', 'x-c': '3' };
+    const far = await send('GET', oss2SignUrl('GET', key, four, Object.keys(four)), { ...four, 'content-length': '0' });
+    assert.equal(far.status, 403, far.body.toString());
+    assert.equal(errorOf(far)?.Code, 'SignatureDoesNotMatch');
+  });
+
   it('a URL that names its additional headers is checked against those alone', async () => {
     // Signed over custom-header while naming range in x-oss-additional-headers: no search for another set then.
     const url = oss2SignUrl('GET', 'v4_additional_test.txt', headers, ['custom-header'], { params: [['x-oss-additional-headers', 'range']] });

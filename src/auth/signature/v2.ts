@@ -11,15 +11,20 @@ export const V2_VERSION = 'OSS2';
 /** Query keys of a V2 presigned URL that are not part of what it signs (the signature itself). */
 const V2_URL_SIGNATURE_PARAM = 'x-oss-signature';
 
+/** One signed header's `name:value` line. */
+const headerLineV2 = (req: SignableRequest, name: string): string => `${name}:${(headerValue(req.headers, name) ?? '').trim()}\n`;
+
 function canonicalHeadersV2(req: SignableRequest, additional: ReadonlySet<string>): string {
-  const lines: Array<[string, string]> = [];
-  for (const name of Object.keys(req.headers)) {
-    if (!name.startsWith('x-oss-') && !additional.has(name)) continue;
-    lines.push([name, (headerValue(req.headers, name) ?? '').trim()]);
-  }
-  lines.sort((a, b) => compareBytes(a[0], b[0]));
-  return lines.map(([n, v]) => `${n}:${v}\n`).join('');
+  return Object.keys(req.headers)
+    .filter((name) => name.startsWith('x-oss-') || additional.has(name))
+    .sort(compareBytes)
+    .map((name) => headerLineV2(req, name))
+    .join('');
 }
+
+/** The StringToSign's first four lines: verb, Content-MD5, Content-Type, the date slot. */
+const headV2 = (req: SignableRequest, dateSlot: string): string =>
+  `${req.method}\n${headerValue(req.headers, 'content-md5') ?? ''}\n${headerValue(req.headers, 'content-type') ?? ''}\n${dateSlot}\n`;
 
 /** `uriEncode("/bucket/key")` (slashes encoded) + `?` + all query parameters, encoded and sorted. */
 export function canonicalResourceV2(req: SignableRequest, presigned: boolean): string {
@@ -38,10 +43,7 @@ export function canonicalResourceV2(req: SignableRequest, presigned: boolean): s
  */
 export function stringToSignV2(req: SignableRequest, dateSlot: string, additionalHeaders: readonly string[], presigned: boolean): string {
   return (
-    `${req.method}\n` +
-    `${headerValue(req.headers, 'content-md5') ?? ''}\n` +
-    `${headerValue(req.headers, 'content-type') ?? ''}\n` +
-    `${dateSlot}\n` +
+    headV2(req, dateSlot) +
     canonicalHeadersV2(req, new Set(additionalHeaders)) +
     `${additionalHeaders.join(';')}\n` +
     canonicalResourceV2(req, presigned)
@@ -53,29 +55,51 @@ export function signV2(secret: string, stringToSign: string): string {
 }
 
 /**
- * Headers that never carry a signed value: connection-specific (RFC 9110 7.6.1) or a slot of their own in the
+ * Headers that never carry a signed value: connection-specific (RFC 9110 7.6.1), with a slot of their own in the
  * StringToSign, or signed anyway (`x-oss-*`).
  */
 const NEVER_ADDITIONAL = new Set(['authorization', 'connection', 'content-md5', 'content-type', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-/** At most 2^8 - 1 extra HMACs for a URL that names no additional headers and did not match without them. */
-const MAX_UNNAMED_CANDIDATES = 8;
+/** Sets tried at most (one HMAC each) for a URL that names no additional headers and did not match without them: every set of up to 3 of 7 candidates. */
+const MAX_UNNAMED_TRIES = 64;
+
+/** The index sets of `n` items by growing size (1, 2, …), each in lexicographic order. */
+function* subsetsBySize(n: number): Generator<number[]> {
+  function* of(size: number, from: number, picked: number[]): Generator<number[]> {
+    if (picked.length === size) {
+      yield picked;
+      return;
+    }
+    for (let i = from; i <= n - (size - picked.length); i++) yield* of(size, i + 1, [...picked, i]);
+  }
+  for (let size = 1; size <= n; size++) yield* of(size, 0, []);
+}
 
 /**
- * The additional headers an OSS2 URL signed without naming them, if any set of the request's headers makes
- * `provided` match. oss2's `sign_url(..., additional_headers=...)` (AuthV2._sign_url) signs the headers and their
- * `;`-joined names but puts no `x-oss-additional-headers` in the URL (test_sign.py test_sign_v2_additional_headers).
- * Every candidate set is signed over the values this request carries, so a match proves the signer fixed exactly
- * those values: no more is accepted than a URL naming the same set. Null when none matches or the request carries
- * more candidate headers than are worth trying.
+ * The additional headers an OSS2 URL signed without naming them, if a set of the request's headers makes `provided`
+ * match. oss2's `sign_url(..., additional_headers=...)` (AuthV2._sign_url) signs the headers and their `;`-joined
+ * names but puts no `x-oss-additional-headers` in the URL (test_sign.py test_sign_v2_additional_headers). Every set
+ * is signed over the values this request carries, so a match proves the signer fixed exactly those values: no more
+ * is accepted than a URL naming the same set. Smallest sets first, at most MAX_UNNAMED_TRIES of them; null when none
+ * matches.
  */
 export function unnamedAdditionalHeadersV2(req: SignableRequest, secret: string, dateSlot: string, provided: string): string[] | null {
-  const candidates = Object.keys(req.headers)
-    .filter((name) => !name.startsWith('x-oss-') && !NEVER_ADDITIONAL.has(name) && !name.includes('_'))
-    .sort(compareBytes);
-  if (candidates.length === 0 || candidates.length > MAX_UNNAMED_CANDIDATES) return null;
-  for (let mask = 1; mask < 1 << candidates.length; mask++) {
-    const set = candidates.filter((_, i) => (mask & (1 << i)) !== 0);
-    if (safeEqual(signV2(secret, stringToSignV2(req, dateSlot, set, true)), provided)) return set;
+  const names = Object.keys(req.headers).filter((n) => !n.startsWith('x-oss-') && !NEVER_ADDITIONAL.has(n) && !n.includes('_')).sort(compareBytes);
+  if (names.length === 0) return null;
+  const head = headV2(req, dateSlot);
+  const resource = canonicalResourceV2(req, true);
+  // Every line a set may sign, sorted once: the x-oss-* lines (candidate -1, always in) and each candidate's.
+  const index = new Map(names.map((n, i) => [n, i]));
+  const lines = Object.keys(req.headers)
+    .filter((n) => n.startsWith('x-oss-') || index.has(n))
+    .sort(compareBytes)
+    .map((n) => ({ candidate: index.get(n) ?? -1, line: headerLineV2(req, n) }));
+  let tries = 0;
+  for (const picked of subsetsBySize(names.length)) {
+    if (++tries > MAX_UNNAMED_TRIES) return null;
+    const chosen = new Set(picked);
+    const signed = lines.filter((l) => l.candidate < 0 || chosen.has(l.candidate)).map((l) => l.line).join('');
+    const set = picked.map((i) => names[i]!);
+    if (safeEqual(signV2(secret, `${head}${signed}${set.join(';')}\n${resource}`), provided)) return set;
   }
   return null;
 }
