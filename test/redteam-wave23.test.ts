@@ -5,7 +5,7 @@
 // Found: nothing that let a caller read or write what it should not, or stop the server. What was tried and held
 // (the two cases below are kept as guards; the rest was run ad hoc against real servers):
 // - PostgreSQL's pipelined CompleteMultipartUpload and versioned DELETE (3d0be46), two servers on one database and
-//   one blob directory, 15 rounds each unversioned and versioned: two Completes of one upload with all its parts, a
+//   one blob directory, 15 rounds each unversioned, Enabled and Suspended: two Completes of one upload with all its parts, a
 //   third with only its first part, an Abort, a DELETE of the key and a PUT of it, all at once through both servers.
 //   Exactly one Complete or the Abort won each round (every other: 404 NoSuchUpload), no 5xx; every object and every
 //   listed version read back whole; no referenced blob missing from the directory. Kept below on one server.
