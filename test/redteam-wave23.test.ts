@@ -18,6 +18,8 @@
 //   1e309, NaN, __proto__, constructor, NUL, 5,000 characters, `%`, `../..`, a 20-digit number, U+FFFF, and bodies
 //   of malformed XML, entities, 60 unclosed elements, 70 KB, duplicated elements), signed by the root and anonymous:
 //   no 5xx but 501 and 503, /-/health 200 after.
+//   Sent anonymously, once each with its sub-resources, required parameters and headers, to a private bucket, its
+//   object and the service (batch jobs, QoS, resource pools, access points, async fetch, regions): all 4xx.
 // - RAM through @alicloud/pop-core and ali-oss: a group's policy takes effect on AddUserToGroup and stops on
 //   RemoveUserFromGroup, DetachPolicyFromGroup, a CreatePolicyVersion SetAsDefault to a Deny version, and back on
 //   SetDefaultPolicyVersion v1, each on the very next request; a group or user renamed keeps exactly its
