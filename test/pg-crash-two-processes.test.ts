@@ -248,12 +248,13 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
       };
 
       const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
-      // Each phase lasts a few seconds and at least until some operations were answered (a slow machine gets
-      // there later; nothing is timed).
+      // Each phase lasts until some operations were answered (a slow machine gets there later; nothing is timed),
+      // and at least half a second. It was 2.5 s: in CI ~1,400 operations in all, each object then read back three times,
+      // where the counts below are what the assertions need.
       const answered = (): number => Object.values(counts).reduce((a, b) => a + b, 0);
       const phase = async (atLeast: number, until: () => boolean = () => true): Promise<void> => {
         const from = answered();
-        await sleep(2500);
+        await sleep(500);
         while (answered() - from < atLeast || !until()) await sleep(100);
       };
       for (let kill = 0; kill < 3; kill++) {
