@@ -73,4 +73,17 @@ describe('test helpers', () => {
       assert.ok(!reached.has('pkg:ali-oss'), `${name} reaches ali-oss`);
     }
   });
+
+  it('startTestServer gives a fresh data directory the fixture callback key (no RSA key generated per test server)', async () => {
+    const { createPrivateKey, createPublicKey } = await import('node:crypto');
+    const { readFile } = await import('node:fs/promises');
+    const { CALLBACK_KEY, startTestServer } = await import('./helpers/server.js');
+    const fixture = createPublicKey(createPrivateKey(await readFile(CALLBACK_KEY, 'utf8'))).export({ type: 'spki', format: 'pem' });
+    const srv = await startTestServer();
+    try {
+      assert.equal(await (await fetch(`${srv.url}/-/callback/public-key.pem`)).text(), fixture);
+    } finally {
+      await srv.stop();
+    }
+  });
 });

@@ -1,14 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type OSS from 'ali-oss';
 import type { RunningServer, ServerOptions } from '../../src/server.js';
+import { CALLBACK_KEY_FILE } from '../../src/util/callback-key.js';
 import { tempDir } from './tmp.js';
 
 /** The run's PostgreSQL (./postgres.js, and pg with it, loaded by the tests that use it: the others never pay for it). */
 async function testPostgres(): Promise<import('./postgres.js').TestPostgres> {
   return (await import('./postgres.js')).testPostgres();
 }
+
+/**
+ * The upload-callback signing key given to the servers of fresh data directories (a test-only RSA key). A server
+ * creates its own at first start, and RSA 2048 generation costs 0.1-0.5 CPU s, paid by hundreds of test servers per
+ * run; the servers of test/crash-restart.test.ts, ops-file-modes.test.ts and every spawned one still create theirs.
+ */
+export const CALLBACK_KEY = fileURLToPath(new URL('../../../test/fixtures/callback-key.pem', import.meta.url));
 
 export const ACCOUNT_ID = '1234567890123456';
 export const AK = 'LTAI5tTestAccessKeyId';
@@ -33,6 +43,8 @@ export async function startTestServer(opts: Partial<ServerOptions> = {}): Promis
   // below and spawn their servers, which made each load both for nothing (~0.9 CPU s; docs/testing.md).
   const [{ startServer }, { default: OSS }] = await Promise.all([import('../../src/server.js'), import('ali-oss')]);
   const dataDir = await tempDir('alunite-test-');
+  // Written 0644: the server makes it 0600 (test/oss-callback.test.ts checks that).
+  if (opts.dataDir === undefined && opts.inMemory !== true) await copyFile(CALLBACK_KEY, join(dataDir, CALLBACK_KEY_FILE));
   const meta = process.env.ALUNITE_TEST_META === 'postgres' ? await (await testPostgres()).freshUrl() : undefined;
   const running = await startServer({
     host: '127.0.0.1',
