@@ -399,7 +399,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     blobs,
     clock,
     region: opts.region,
-    sharedBlobs: isPostgresUrl(opts.meta),
     log: (event, fields) => log.warn(event, fields),
     ...(admission ? { admission } : {}),
     ...(opts.timing ? { timing: opts.timing } : {}),

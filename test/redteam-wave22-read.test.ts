@@ -6,9 +6,10 @@
 //   (the use AppendObject exists for) never lost bytes. With two processes on one PostgreSQL database and one blob
 //   directory, a GET served by one process opens the segment files one after the other and holds them only in that
 //   process (store/blob/fs.ts): an append through the other process merged the last small segment and unlinked it
-//   before the reader reached it, and the GET ended short of its Content-Length. Now the merge is made only where
-//   the blob directory belongs to this process alone (SQLite or in memory); on a shared directory an append adds
-//   its segment as before (the segment count stays bounded by APPEND_LIMITS.maxSegments).
+//   before the reader reached it, and the GET ended short of its Content-Length. Then the merge was made only where
+//   the blob directory belongs to this process alone. Since, the merge is made on a shared directory too: a read that
+//   finds the replaced segment gone reads its bytes from the merged segment of the same origin in the record read
+//   again (BlobRange.relocate; test/append-merge-shared.test.ts).
 //
 // Tried and held (no test needed beyond the existing ones, or guarded here):
 // - route()'s plain-object short cut (plainObjectRoute): for a request without a query the full router reaches

@@ -41,7 +41,6 @@ import type OSS from 'ali-oss';
 import { crc64, rawBucketRequest } from './helpers/oss.js';
 import { policyDoc, popFails, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
-import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
 import { assumeRole, roleArn, stsClient, TRUST_ACCOUNT } from './helpers/sts.js';
 
 type Versioning = OSS & { putBucketVersioning(name: string, status: string): Promise<unknown> };
@@ -70,12 +69,6 @@ describe('redteam wave 22: small appends are merged, so a GET opens few files', 
     return Number(res.headers.get('x-oss-next-append-position'));
   }
 
-  /**
-   * Whether appends merge: not on PostgreSQL, whose blob directory other processes may share and read from
-   * (test/redteam-wave22-read.test.ts); there each append stays its own segment, as before.
-   */
-  const merges = (): boolean => !(srv.meta instanceof PostgresMetadataStore);
-
   /** Every blob the store holds, and the ones the bucket's current objects read. */
   async function blobsOf(bucket: string, key: string): Promise<{ stored: Set<string>; segments: string[] }> {
     const stored = new Set<string>();
@@ -96,7 +89,7 @@ describe('redteam wave 22: small appends are merged, so a GET opens few files', 
       }
       const whole = Buffer.concat(sent);
       const { segments } = await blobsOf(bucket, key);
-      assert.equal(segments.length, merges() ? 1 : 300, 'was one segment per append (300): a GET opened 300 files');
+      assert.equal(segments.length, 1, 'was one segment per append (300): a GET opened 300 files');
       // The sealed bucket's merges are sealed under the object's data key, as its appends are.
       if (bucket === sealed) assert.equal((await srv.meta.getObject(bucket, key))?.attrs?.encryption?.algorithm, 'AES256');
       const got = await fetch(`${srv.url}/${bucket}/${key}`);
@@ -126,7 +119,7 @@ describe('redteam wave 22: small appends are merged, so a GET opens few files', 
     const whole = Buffer.concat(sent);
     const rec = await srv.meta.getObject(plain, key);
     // Each round: its small appends merged into one segment, then the 64 KiB one.
-    assert.equal(rec?.segments.length, merges() ? 24 : 72, 'was 72');
+    assert.equal(rec?.segments.length, 24, 'was 72');
     assert.ok(rec!.segments.filter((s) => s.size >= big.length).every((s) => s.size === big.length), 'a large append is its own segment');
     const got = await srv.client({ bucket: plain }).get(key);
     assert.deepEqual(got.content, whole);

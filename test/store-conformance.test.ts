@@ -1038,6 +1038,24 @@ for (const [name, make] of blobFactories) {
       await s.close();
     });
 
+    it('reads a missing blob\'s range from the blob its relocate names (a merged append segment), or fails as before', async () => {
+      const s = await make();
+      const a = Buffer.from('0123456789');
+      const merged = Buffer.from('0123456789abc');
+      const { blobId: ida } = await s.put(Readable.from([a]));
+      const { blobId: idm } = await s.put(Readable.from([merged]));
+      const gone = 'e'.repeat(32);
+      let asked = 0;
+      const relocate = async (): Promise<string | null> => (asked++ === 0 ? gone : idm); // the first answer is gone too
+      const got = await readAll(s.readRanges([{ blobId: ida, start: 0, end: 4 }, { blobId: 'f'.repeat(32), start: 2, end: 10, relocate }]));
+      assert.ok(got.equals(Buffer.concat([a.subarray(0, 4), merged.subarray(2, 10)])));
+      assert.equal(asked, 2);
+      await assert.rejects(readAll(s.readRanges([{ blobId: 'f'.repeat(32), start: 0, end: 1, relocate: async () => null }])), { code: 'ENOENT' });
+      // A blob that is there is read without asking.
+      assert.ok((await readAll(s.readRanges([{ blobId: ida, start: 1, end: 3, relocate: async () => assert.fail('asked') }]))).equals(a.subarray(1, 3)));
+      await s.close();
+    });
+
     it('keeps nothing when the source fails midway', async () => {
       const s = await make();
       async function* failing(): AsyncGenerator<Buffer> {

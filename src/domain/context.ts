@@ -19,11 +19,6 @@ export interface DomainContext {
   timing?: Partial<ProtectionTiming>;
   /** Master key ring and KMS key registry for encryption at rest (absent: encrypted writes are refused). */
   sse?: SseKeys;
-  /**
-   * The blob directory is shared with other processes (PostgreSQL): a read there holds its blobs in its own process
-   * only, so a blob an object may still be read from is never removed while the object lives (AppendObject's merge).
-   */
-  sharedBlobs?: boolean;
 }
 
 /** How long the time-based data-protection features take (milliseconds). */

@@ -62,6 +62,12 @@ export interface ContentHeaders {
 export interface Segment {
   blobId: string;
   size: number;
+  /**
+   * Set on a segment an append merged (domain/append-merge.ts): the blob its chain of merges started from. Every
+   * later merge of it keeps the same origin and starts with its bytes, so a reader that finds a replaced segment
+   * gone reads its bytes from the segment of the same origin in the object's record now.
+   */
+  origin?: string;
 }
 
 export interface ObjectRecord {

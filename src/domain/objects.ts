@@ -7,8 +7,8 @@ import { checkPreconditions, type Preconditions } from './conditions.js';
 import { APPEND_LIMITS, bucketNow, dropBlobs, garbageSegments, LIMITS, requireBucket, timingOf, type DomainContext } from './context.js';
 import { accessTrackingSince } from './access-monitor.js';
 import { freshBlobs, ingest, ingestToBlob, segmentsOf, type BodyExpectations, type IngestedBody } from './ingest.js';
-import { appendedSegments, mergesWith, unusedAppendBlobs, type AppendMerge } from './append-merge.js';
-import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type SelectMetaAttrs, type SelectMetaFormat, type ObjectAcl, type ObjectRecord, type ObjectSummary, type ReplicaMark, type StorageClass, type VersionSummary } from './model.js';
+import { appendedSegments, mergedSegment, mergeableTail, mergesWith, successorOf, unusedAppendBlobs, type AppendMerge } from './append-merge.js';
+import { OBJECT_ACLS, STORAGE_CLASSES, type ContentHeaders, type SelectMetaAttrs, type SelectMetaFormat, type ObjectAcl, type ObjectRecord, type ObjectSummary, type ReplicaMark, type Segment, type StorageClass, type VersionSummary } from './model.js';
 import { assertObjectKey } from './names.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
@@ -18,7 +18,7 @@ import { retentionGuard } from './retention.js';
 import { assertReadable, isArchived, isFrozen, restoreHeaderValue, withoutRestore } from './restore.js';
 import { archiveDirectRead } from './archive-direct-read.js';
 import { bucketDefaultEncryption, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
-import type { BlobRange, BlobStore } from '../store/blob/types.js';
+import { RELOCATE_TRIES, type BlobRange, type BlobStore } from '../store/blob/types.js';
 import { commitMayHaveLanded, incarnationOf, isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
 import { firstReadAheadStream } from '../util/opens-first.js';
@@ -335,6 +335,10 @@ export class ObjectService {
     const blobs = this.ctx.blobs;
     // The segments the range touches, each cut to it (offsets within the segment's blob).
     const ranges = segmentRanges(obj.segments, start, end);
+    // The last segment, when an append's merge may remove it before this read opens it (domain/append-merge.ts).
+    const tail = mergeableTail(obj);
+    const lastRange = ranges[ranges.length - 1];
+    const relocate = tail !== null && lastRange?.blobId === tail.blobId ? this.relocator(obj, tail) : undefined;
     const sse = sseOf(obj);
     if (sse) {
       // Encrypted: each segment is a sealed blob; only the chunks the range touches are read.
@@ -343,7 +347,7 @@ export class ObjectService {
       // Its first chunk is read (the file opened, decrypted, authenticated) before the head goes out: OpensFirst.
       const stream = firstReadAheadStream((async function* (): AsyncGenerator<Buffer> {
         try {
-          for (const r of ranges) yield* readSealed(blobs, cipher, r.blobId, r.size, r.start, r.end);
+          for (const r of ranges) yield* readSealedRange(blobs, cipher, r, r === lastRange ? relocate : undefined);
         } catch (err) {
           if (err instanceof CorruptCiphertextError) log('encrypted-object-corrupt', { bucket: obj.bucket, key: obj.key, err: err.message });
           throw err;
@@ -355,7 +359,14 @@ export class ObjectService {
       return stream;
     }
     // One read that a store of files can pump (util/recycling-source.ts).
+    if (relocate !== undefined) lastRange!.relocate = async () => (await relocate())?.blobId ?? null;
     return blobs.readRanges(ranges);
+  }
+
+  /** Reads the object's record again for the segment that holds `seg`'s bytes now (append-merge.ts successorOf). */
+  private relocator(obj: ObjectRecord, seg: Segment): () => Promise<Segment | null> {
+    const meta = this.ctx.meta;
+    return async () => successorOf(obj.versionId === undefined ? await meta.getObject(obj.bucket, obj.key) : await meta.getObjectVersion(obj.bucket, obj.key, obj.versionId), seg);
   }
 
   /** The bytes of an inline object (or range of it) without a stream; null for blob-backed objects. */
@@ -606,9 +617,8 @@ export class ObjectService {
         const after = capacityCheck(this.ctx, input.bucket, blob.size);
         if (after !== undefined) await after;
       }
-      // Not on a shared blob directory: a GET served by another process may not have opened the segment the merge
-      // replaces, and nothing there holds it back from the unlink (test/redteam-wave22-read.test.ts).
-      if (current && this.ctx.sharedBlobs !== true) merge = await this.mergeTail(current, blob, sse);
+      // A reader that read the record before and finds the replaced segment gone reads its successor (openRead).
+      if (current) merge = await this.mergeTail(current, blob, sse);
       const guard = await this.guardOf(input.bucket);
       // On a versioned bucket an append changes the current (Appendable) version in place: no version is
       // kept of each append (OSS); the first append creates the null version.
@@ -683,7 +693,7 @@ export class ObjectService {
     const pair: ObjectRecord = { ...cur, size, segments: [last, ...segmentsOf(blob)] };
     try {
       const merged = await ingestToBlob(this.storeFor(sse), this.openRead(pair, null), { length: size, maxSize: size });
-      return { replaces: last, segment: { blobId: merged.blobId, size: merged.size } };
+      return { replaces: last, segment: mergedSegment(last, merged) };
     } catch {
       return null;
     }
@@ -1025,6 +1035,33 @@ function assertNotSealed(obj: ObjectRecord): void {
 
 function positionMismatch(length: number): AppError {
   return new AppError('PositionNotEqualToLength', undefined, { NextAppendPosition: String(length) });
+}
+
+/**
+ * Plaintext [r.start, r.end) of a sealed segment. A blob found missing is asked of `relocate` (BlobRange.relocate),
+ * and the range read on from the first byte not yet given out, in the blob found (held while it is read).
+ */
+async function* readSealedRange(blobs: BlobStore, cipher: ChunkCipher, r: BlobRange & { size: number }, relocate?: () => Promise<Segment | null>): AsyncGenerator<Buffer> {
+  let seg: Segment = { blobId: r.blobId, size: r.size };
+  let at = r.start;
+  for (let tries = 0; ; tries++) {
+    let release: (() => void) | undefined;
+    try {
+      if (seg.blobId !== r.blobId) release = blobs.hold?.([seg.blobId]);
+      for await (const chunk of readSealed(blobs, cipher, seg.blobId, seg.size, at, r.end)) {
+        at += chunk.length;
+        yield chunk;
+      }
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || relocate === undefined || tries >= RELOCATE_TRIES) throw err;
+      const moved = await relocate();
+      if (moved === null) throw err;
+      seg = moved;
+    } finally {
+      release?.();
+    }
+  }
 }
 
 /** The parts of an object's segments that bytes [start, end) of the object touch, as ranges of their blobs. */

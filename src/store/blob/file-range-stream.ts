@@ -1,4 +1,5 @@
 import { close, fstatSync, open, read, stat } from 'node:fs';
+import { RELOCATE_TRIES } from './types.js';
 import { Readable, type Writable } from 'node:stream';
 import { cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached, residentSpan, sendCached } from '../../util/cached-read.js';
 import type { OpensFirst } from '../../util/opens-first.js';
@@ -9,6 +10,26 @@ export interface FileRange {
   path: string;
   start: number;
   end: number;
+  /** The path of a file holding the same bytes, when this one is missing at its open (BlobRange.relocate). */
+  relocate?: () => Promise<string | null>;
+}
+
+/**
+ * Opens the range's file; one found missing (ENOENT) is asked for again where `relocate` says its bytes are now,
+ * up to RELOCATE_TRIES times (another process may replace each in turn). `moved` takes the range's new path.
+ */
+function openRange(range: FileRange, moved: (path: string) => void, cb: (err: NodeJS.ErrnoException | null, fd: number) => void, tries = 0): void {
+  open(range.path, 'r', (err, fd) => {
+    if (err?.code !== 'ENOENT' || range.relocate === undefined || tries >= RELOCATE_TRIES) return cb(err, fd);
+    range.relocate().then(
+      (path) => {
+        if (path === null) return cb(err, fd);
+        moved(path);
+        openRange({ ...range, path }, moved, cb, tries + 1);
+      },
+      () => cb(err, fd),
+    );
+  });
 }
 
 // 256 KiB reads: 1 MiB ones showed no clear CPU gain on GET and held 4× the memory per slow reader.
@@ -145,6 +166,11 @@ export class FileRangeStream extends Readable implements RecyclingSource, OpensF
     return span > 0 ? Math.max(readCached(fd, into, span, this.pos, NO_CHECK), 0) : 0;
   }
 
+  /** The current range's file was relocated (openRange): its bytes are read from `path`, at the same offsets. */
+  private moved(path: string): void {
+    this.ranges[this.index] = { ...this.ranges[this.index]!, path };
+  }
+
   /** Reads up to `into.length` bytes of the current range; 0 once every range is done. */
   private next(into: Buffer, done: (err: Error | null, n: number) => void): void {
     const range = this.ranges[this.index];
@@ -180,7 +206,7 @@ export class FileRangeStream extends Readable implements RecyclingSource, OpensF
       });
     };
     if (this.fd !== null) return readAt(this.fd);
-    open(range.path, 'r', (err, fd) => {
+    openRange(range, (path) => this.moved(path), (err, fd) => {
       if (err) return finish(err, 0);
       this.fd = fd;
       if (this.destroyed) return finish(null, 0);
@@ -200,7 +226,7 @@ export class FileRangeStream extends Readable implements RecyclingSource, OpensF
     const range = this.ranges[this.index];
     if (range === undefined || this.fd !== null || this.busy || this.destroyed) return done(null);
     this.busy = true;
-    open(range.path, 'r', (err, fd) => {
+    openRange(range, (path) => this.moved(path), (err, fd) => {
       if (err) {
         // A destroy meanwhile (the client left) closes nothing and nothing more is reported.
         if (!this.idleAgain()) done(err);
@@ -225,7 +251,8 @@ export class FileRangeStream extends Readable implements RecyclingSource, OpensF
         first = err as Error;
       }
       checked(first);
-      for (const r of later) stat(r.path, (err, st) => checked(err ?? short(r, st.size)));
+      // A relocatable file found missing is relocated when its turn comes.
+      for (const r of later) stat(r.path, (err, st) => checked(err?.code === 'ENOENT' && r.relocate ? null : err ?? short(r, st.size)));
     });
   }
 

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { newBlobId } from '../../util/ids.js';
 import { diskFullError, isDiskFull } from '../disk-space.js';
 import { privateDir } from '../file-modes.js';
-import { FileRangeStream } from './file-range-stream.js';
+import { FileRangeStream, type FileRange } from './file-range-stream.js';
 import type { AgeFilter, BlobFile, BlobRange, BlobStore, BlobWriteResult } from './types.js';
 
 export interface FsBlobStoreOptions {
@@ -139,9 +139,25 @@ export class FsBlobStore implements BlobStore {
   }
 
   readRanges(ranges: readonly BlobRange[]): Readable {
-    const stream = new FileRangeStream(ranges.map((r) => ({ path: this.pathOf(r.blobId), start: r.start, end: r.end })));
+    const releases = [this.hold(ranges.map((r) => r.blobId))];
+    const fileRange = (r: BlobRange): FileRange => {
+      const range: FileRange = { path: this.pathOf(r.blobId), start: r.start, end: r.end };
+      const relocate = r.relocate;
+      if (relocate === undefined) return range;
+      // The blob found in its place is held as the others are, before its open.
+      range.relocate = async () => {
+        const blobId = await relocate();
+        if (blobId === null) return null;
+        releases.push(this.hold([blobId]));
+        return this.pathOf(blobId);
+      };
+      return range;
+    };
+    const stream = new FileRangeStream(ranges.map(fileRange));
     // Held until the stream closes: read to its end (autoDestroy) or destroyed.
-    stream.once('close', this.hold(ranges.map((r) => r.blobId)));
+    stream.once('close', () => {
+      for (const release of releases) release();
+    });
     return stream;
   }
 
