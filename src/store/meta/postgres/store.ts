@@ -702,19 +702,46 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
     const record = stampDefaultRule(decide(current, status), rule);
     // The null version is written as a Suspended bucket writes it.
     const mode = opts.nullVersion === true ? 'Suspended' : status;
-    // Enabled, nothing leaves the store (replaced stays null) and nothing written is read back: when the write ends
-    // the transaction, its statements are sent with the COMMIT, not waited for one by one.
-    const sent: Promise<unknown>[] | undefined = last !== undefined && mode === 'Enabled' ? [] : undefined;
-    const { replaced, newest } = await this.supersede(c, bucket, k, mode, current, record.lastModified, (head!.rows[0] ?? null) as VersionHead | null, sent);
-    // Thrown inside the transaction: the dropped version comes back.
-    if (replaced && opts.guardRemoved) opts.guardRemoved(replaced);
+    // The writes are sent without waiting for one another. Enabled, nothing leaves the store and nothing written is
+    // read back: when the write ends the transaction, they go with the COMMIT. Suspended, the null version they delete
+    // is read back (and judged by the guard) once all are done, before the COMMIT.
+    const sent: Promise<unknown>[] = [];
+    const { replaced: replacing, newest } = this.supersede(c, bucket, k, mode, current, record.lastModified, (head!.rows[0] ?? null) as VersionHead | null, sent);
     const written: ObjectRecord = { ...record };
     delete written.versionId;
     if (mode === 'Enabled') written.versionId = newVersionId(nextSeq(newest, record.lastModified));
     const upsert = { name: 'upsert-object', text: SQL.upsertObject, values: [bucket, k, ...objectValues(written)] };
-    if (sent) await this.writeAndCommit(c, upsert, sent, last);
-    else await this.pipelined(c, [upsert, ...(last ?? [])]);
-    return { record: written, replaced: replaced && (await this.unshared(c, replaced, written)) };
+    // Thrown inside the transaction, before the COMMIT: the dropped version comes back.
+    const judge = (r: ObjectRecord | null): void => {
+      if (r && opts.guardRemoved) opts.guardRemoved(r);
+    };
+    if (!(replacing instanceof Promise)) {
+      judge(replacing);
+      // Nothing to read back: the writes go with the COMMIT.
+      if (last !== undefined && (replacing === null || replacing.segments.length === 0)) {
+        await this.writeAndCommit(c, upsert, sent, last);
+        return { record: written, replaced: replacing };
+      }
+    }
+    for (const q of [upsert, ...(last ?? [])]) sent.push(sendNow(c, q));
+    const replaced = await this.afterWrites(sent, replacing);
+    if (replacing instanceof Promise) judge(replaced);
+    return { record: written, replaced: replaced && (await this.unsharedEnding(c, replaced, last !== undefined, written)) };
+  }
+
+  /** Waits for writes sent together (the first to fail is the error), then for what they removed. */
+  private async afterWrites(sent: readonly Promise<unknown>[], replaced: Promise<ObjectRecord | null> | ObjectRecord | null): Promise<ObjectRecord | null> {
+    for (const p of sent) await p;
+    return replaced;
+  }
+
+  /** unshared(); `last`: the read ends the transaction, sent with the COMMIT (writeAndCommit). */
+  private async unsharedEnding(c: pg.PoolClient, removed: ObjectRecord, last: boolean, also?: ObjectRecord): Promise<ObjectRecord> {
+    if (!last || removed.segments.length === 0) return this.unshared(c, removed, also);
+    const { rows } = await this.writeAndCommit<SegmentsRow>(c, keySegmentsStatement(removed));
+    const others = rows.map(segmentsOf);
+    if (also) others.push(also.segments);
+    return unsharedSegments(removed, others);
   }
 
   /** Share-locks the bucket's row until the transaction ends and reads its versioning status; NoSuchBucket if it is gone. */
@@ -767,43 +794,40 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
   /**
    * Makes room for a new latest entry of a versioned key (key lock held): the current object becomes a
    * noncurrent version (or, suspended, the null version it is is replaced), a current delete marker becomes
-   * noncurrent, and when suspended any noncurrent null version goes. Returns the record that left the
-   * store (the current one stays in `objects` for the caller to overwrite or delete) and the newest seq.
-   * `head`: the newest version entry as already read (null: none). `sent`: Enabled only, the writes are sent without
-   * waiting (sendNow) and their promises pushed there, for the caller's writeAndCommit.
+   * noncurrent, and when suspended any noncurrent null version goes. The writes are sent without waiting (sendNow)
+   * and their promises pushed to `sent`, for the caller to wait for (or send with its COMMIT: writeAndCommit).
+   * Returns the record that leaves the store (the current one stays in `objects` for the caller to overwrite or
+   * delete), a promise when it is the null version a write in `sent` deletes, and the newest seq. `top`: the newest
+   * version entry as read (null: none).
    */
-  private async supersede(
+  private supersede(
     c: pg.PoolClient, bucket: string, k: Buffer, status: 'Enabled' | 'Suspended', current: ObjectRecord | null, now: number,
-    head?: VersionHead | null, sent?: Promise<unknown>[],
-  ): Promise<{ replaced: ObjectRecord | null; newest: number | null }> {
+    top: VersionHead | null, sent: Promise<unknown>[],
+  ): { replaced: Promise<ObjectRecord | null> | ObjectRecord | null; newest: number | null } {
     const suspended = status === 'Suspended';
-    const write = async (q: pg.QueryConfig): Promise<void> => {
-      if (sent) sent.push(sendNow(c, q));
-      else await c.query(q);
+    const write = (q: pg.QueryConfig): void => {
+      sent.push(sendNow(c, q));
     };
-    let replaced: ObjectRecord | null = null;
-    const top = head !== undefined ? head : (await c.query<VersionHead>({ name: 'version-head', text: SQL.versionHead, values: [bucket, k] })).rows[0];
     let newest = top?.seq ?? null;
     if (top && top.noncurrent_since === null) {
-      if (suspended && top.version_id === NULL_VERSION) await c.query({ name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, top.seq] });
-      else await write({ name: 'set-noncurrent', text: SQL.setNoncurrent, values: [bucket, k, top.seq, now] });
+      if (suspended && top.version_id === NULL_VERSION) write({ name: 'delete-version', text: SQL.deleteVersion, values: [bucket, k, top.seq] });
+      else write({ name: 'set-noncurrent', text: SQL.setNoncurrent, values: [bucket, k, top.seq, now] });
     }
     if (current) {
-      if (suspended && current.versionId === undefined) replaced = current;
-      else {
-        const seq = current.versionId !== undefined ? seqOfVersionId(current.versionId)! : nextSeq(newest, current.lastModified);
-        await write({ name: 'move-current', text: SQL.moveCurrent, values: [bucket, k, seq, now] });
-        newest = Math.max(newest ?? seq, seq);
-      }
+      if (suspended && current.versionId === undefined) return { replaced: current, newest };
+      const seq = current.versionId !== undefined ? seqOfVersionId(current.versionId)! : nextSeq(newest, current.lastModified);
+      write({ name: 'move-current', text: SQL.moveCurrent, values: [bucket, k, seq, now] });
+      newest = Math.max(newest ?? seq, seq);
     }
-    if (suspended && replaced === null) {
-      const { rows } = await c.query<VersionRow>({
-        name: 'delete-null-version',
-        text: `DELETE FROM object_versions WHERE bucket = $1 AND key = $2 AND version_id = 'null' RETURNING bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS}`,
-        values: [bucket, k],
-      });
-      if (rows[0] && !rows[0].delete_marker) replaced = toObject(rows[0]);
-    }
+    if (!suspended) return { replaced: null, newest };
+    const gone = sendNow<VersionRow>(c, {
+      name: 'delete-null-version',
+      text: `DELETE FROM object_versions WHERE bucket = $1 AND key = $2 AND version_id = 'null' RETURNING bucket, key, seq, version_id, delete_marker, noncurrent_since, ${CONTENT_COLUMNS}`,
+      values: [bucket, k],
+    });
+    sent.push(gone);
+    const replaced = gone.then(({ rows }) => (rows[0] && !rows[0].delete_marker ? toObject(rows[0]) : null));
+    replaced.catch(() => undefined); // its failure is `gone`'s, reported through `sent`
     return { replaced, newest };
   }
 
@@ -877,17 +901,27 @@ export class PostgresMetadataStore extends PgIdentityStore implements MetadataSt
       }
       if (versionId === undefined) {
         // Enabled, nothing leaves the store and nothing written is read back: the writes go with the COMMIT.
-        const sent: Promise<unknown>[] | undefined = status === 'Enabled' ? [] : undefined;
-        const { replaced, newest: top } = await this.supersede(c, bucket, k, status!, current, now, newest[0] ?? null, sent);
-        if (replaced) guard?.(replaced);
+        // Suspended, the null version they delete is judged by the guard before the COMMIT (read back when the
+        // writes delete it).
+        const sent: Promise<unknown>[] = [];
+        const { replaced: replacing, newest: top } = this.supersede(c, bucket, k, status!, current, now, newest[0] ?? null, sent);
         const seq = nextSeq(top, now);
         const id = status === 'Enabled' ? newVersionId(seq) : NULL_VERSION;
         const marker = deleteMarkerRecord(bucket, key, now, id);
         const writes: pg.QueryConfig[] = [{ name: 'insert-marker', text: SQL.insertMarker, values: [bucket, k, seq, id, ...objectValues(marker).slice(0, 15)] }];
         if (current) writes.unshift(del);
-        if (sent) await this.writeAndCommit(c, writes[0]!, sent, writes.slice(1));
-        else await this.pipelined(c, writes);
-        return { removed: replaced && (await this.unshared(c, replaced)), versionId: id, deleteMarker: true };
+        if (!(replacing instanceof Promise)) {
+          if (replacing) guard?.(replacing);
+          // Nothing to read back: the writes go with the COMMIT.
+          if (replacing === null || replacing.segments.length === 0) {
+            await this.writeAndCommit(c, writes[0]!, sent, writes.slice(1));
+            return { removed: replacing, versionId: id, deleteMarker: true };
+          }
+        }
+        for (const q of writes) sent.push(sendNow(c, q));
+        const replaced = await this.afterWrites(sent, replacing);
+        if (replaced && replacing instanceof Promise) guard?.(replaced);
+        return { removed: replaced && (await this.unsharedEnding(c, replaced, true)), versionId: id, deleteMarker: true };
       }
       // A version named: decided on the rows read above (the key's lock held), then its removal, the promotion of the
       // next newest version and the read of the key's remaining segments sent with the COMMIT.
