@@ -1143,6 +1143,19 @@ async function bigOnly(cfg: Config, scratch: Scratch): Promise<void> {
 
 type Profiles = Record<string, ProfileSummary & { phase: PhaseResult }>;
 
+interface AssumeBounds {
+  serverMainUs: number;
+  /** 1e6 ÷ serverMainUs: the calls/s the server's event loop allows when it has a core to itself. */
+  serverBoundPerSecond: number;
+  clientCpuUs: number;
+  otherCores: number;
+}
+
+interface AssumeRate extends AssumeBounds {
+  perSecond: number;
+  serverCpuUs: number;
+}
+
 interface RamResults {
   root: PhaseResult;
   user: PhaseResult;
@@ -1158,11 +1171,26 @@ interface RamResults {
   /** The same calls sent by the lean caller (bench/rpc-client.ts). */
   assumeRoleLeanPerSecond: number;
   assumeRoleLeanServerCpuUs: number;
+  /**
+   * What bounded each warm pass, beside its calls/s: the server's main thread (the event loop, where the calls run one
+   * at a time) per call and the rate it alone allows (1 s ÷ that), the caller's CPU per call (on the same cores) and the
+   * cores everything else on the machine used meanwhile (docs/performance.md, 7 Dec 2026 second pass).
+   */
+  assumeRoleBounds: { pop: AssumeBounds; lean: AssumeBounds };
   /** user ops/s ÷ root ops/s. */
   opsRatio: number;
   /** user CPU/op ÷ root CPU/op. */
   cpuRatio: number;
   decisionsPerSecond: number;
+}
+
+function boundsOf(r: AssumeRate): AssumeBounds {
+  return { serverMainUs: r.serverMainUs, serverBoundPerSecond: r.serverBoundPerSecond, clientCpuUs: r.clientCpuUs, otherCores: r.otherCores };
+}
+
+/** The STS target's note: what bounded the pass (server loop, caller, other load), so a low rate can be read. */
+function assumeNote(b: AssumeBounds): string {
+  return `server main thread ${fmt(b.serverMainUs, 0)} µs/call (≤ ${fmt(b.serverBoundPerSecond, 0)}/s on a free core); caller ${fmt(b.clientCpuUs, 0)} µs CPU/call; other processes ${fmt(b.otherCores, 2)} cores`;
 }
 
 /** GET 4 KiB as root and as a RAM user, alternating rounds on the same server; then the evaluator alone. */
@@ -1186,15 +1214,31 @@ async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): P
     // still compiling the path (in server and caller both), which halved the rate. That first pass is
     // reported too ("cold").
     const calls = cfg.quick ? 400 : 2000;
-    const assumeRate = async (call: (session: string) => Promise<unknown>, tag: string): Promise<{ perSecond: number; serverCpuUs: number }> => {
+    const assumeRate = async (call: (session: string) => Promise<unknown>, tag: string): Promise<AssumeRate> => {
       const cpu0 = cpuSeconds(server.pid);
+      const main0 = mainThreadCpuSeconds(server.pid);
+      const client0 = process.cpuUsage();
+      const host0 = hostBusySeconds();
+      const t0 = process.hrtime.bigint();
       const perSecond = await rate(calls, cfg.concurrency, (i) => call(`${tag}${i}`));
-      return { perSecond, serverCpuUs: ((cpuSeconds(server.pid) - cpu0) * 1e6) / calls };
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const serverCpu = cpuSeconds(server.pid) - cpu0;
+      const serverMainUs = ((mainThreadCpuSeconds(server.pid) - main0) * 1e6) / calls;
+      const client = process.cpuUsage(client0);
+      const clientCpu = (client.user + client.system) / 1e6;
+      return {
+        perSecond,
+        serverCpuUs: (serverCpu * 1e6) / calls,
+        serverMainUs,
+        serverBoundPerSecond: serverMainUs > 0 ? 1e6 / serverMainUs : 0,
+        clientCpuUs: (clientCpu * 1e6) / calls,
+        otherCores: Math.max(0, (hostBusySeconds() - host0 - serverCpu - clientCpu) / seconds),
+      };
     };
     const popCold = await assumeRate(assume, 'c');
     const pop = await assumeRate(assume, 's');
     const leanCaller = leanAssumer(server.url, keys, ACCOUNT_ID, cfg.concurrency);
-    let lean: { perSecond: number; serverCpuUs: number };
+    let lean: AssumeRate;
     try {
       await assumeRate(leanCaller.assume, 'w'); // warm-up of the lean caller's path
       lean = await assumeRate(leanCaller.assume, 'l');
@@ -1231,6 +1275,7 @@ async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): P
         assumeRoleColdServerCpuUs: popCold.serverCpuUs,
         assumeRoleLeanPerSecond: lean.perSecond,
         assumeRoleLeanServerCpuUs: lean.serverCpuUs,
+        assumeRoleBounds: { pop: boundsOf(pop), lean: boundsOf(lean) },
         decisionsPerSecond,
       };
     } finally {
@@ -1439,9 +1484,9 @@ function report(cfg: Config, all: AllResults): void {
     tgt('GET with STS credentials ≥ 0.9× the same user\'s AccessKey GET (ops/s)', `${fmt(ram.stsOpsRatio, 2)}×`, ram.stsOpsRatio, 0.9, false,
       `CPU ${fmt(ram.sts.serverCpuUsPerOp, 0)} vs ${fmt(ram.user.serverCpuUsPerOp, 0)} µs/op`),
     tgt('AssumeRole ≥ 2,000 calls/s (pop-core callers)', `${fmt(ram.assumeRolePerSecond, 0)}/s`, ram.assumeRolePerSecond, 2000, false,
-      `${cfg.concurrency} pop-core callers in parallel; ${fmt(ram.assumeRoleServerCpuUs, 0)} µs server CPU/call; first calls (cold) ${fmt(ram.assumeRoleColdPerSecond, 0)}/s, ${fmt(ram.assumeRoleColdServerCpuUs, 0)} µs`),
+      `${cfg.concurrency} pop-core callers in parallel; ${fmt(ram.assumeRoleServerCpuUs, 0)} µs server CPU/call; first calls (cold) ${fmt(ram.assumeRoleColdPerSecond, 0)}/s, ${fmt(ram.assumeRoleColdServerCpuUs, 0)} µs; ${assumeNote(ram.assumeRoleBounds.pop)}`),
     tgt('AssumeRole ≥ 2,000 calls/s (lean caller)', `${fmt(ram.assumeRoleLeanPerSecond, 0)}/s`, ram.assumeRoleLeanPerSecond, 2000, false,
-      `${cfg.concurrency} lean callers (bench/rpc-client.ts); ${fmt(ram.assumeRoleLeanServerCpuUs, 0)} µs server CPU/call`),
+      `${cfg.concurrency} lean callers (bench/rpc-client.ts); ${fmt(ram.assumeRoleLeanServerCpuUs, 0)} µs server CPU/call; ${assumeNote(ram.assumeRoleBounds.lean)}`),
     tgt('GET 4 KiB as RAM user (10×10 policies) ≤ 80 µs server CPU', `${fmt(ram.user.serverCpuUsPerOp, 0)} µs`, ram.user.serverCpuUsPerOp, 80, true),
     tgt('policy evaluator ≥ 1,000,000 decisions/s', `${fmt(ram.decisionsPerSecond, 0)}/s`, ram.decisionsPerSecond, 1_000_000, false),
     );
