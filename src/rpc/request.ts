@@ -149,23 +149,44 @@ export async function readRpcRequest(req: IncomingMessage, rawQuery: string): Pr
   if (body.length > 0) {
     // A body of another type (XML, octet-stream, none named) holds parameters the server cannot read: STS says so
     // rather than answer as if they were absent.
-    if (!isForm(req.headers) && !isJson(req.headers)) throw new AppError('InvalidParameter.ContentType');
-    const text = isForm(req.headers) ? body.toString('utf8') : '';
+    const form = isForm(req.headers);
+    if (!form && !isJson(req.headers)) throw new AppError('InvalidParameter.ContentType');
+    const text = form ? body.toString('utf8') : '';
     if (formTooLong(text)) throw tooManyParams();
-    const fromBody = isForm(req.headers) ? parseQuery(text) : jsonBodyParams(body);
+    const fromBody = form ? parseQuery(text) : jsonBodyParams(body);
     if (fromBody.length > MAX_RPC_PARAMS) throw tooManyParams();
     for (const [k, v] of fromBody) params.set(k, v);
   }
   if (params.size > MAX_RPC_PARAMS) throw tooManyParams();
-  const headers = new Map<string, string>();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (typeof v === 'string') headers.set(k, v);
-    else if (Array.isArray(v)) headers.set(k, v.join(','));
-  }
-  const authorization = headers.get('authorization') ?? '';
+  const authorization = oneHeader(req.headers.authorization) ?? '';
   const style = authorization.startsWith('ACS3-') ? 'acs3' : 'rpc';
   const format = formatOf(params.get('Format'), style === 'rpc' && params.has('Action'));
-  const action = params.get('Action') ?? headers.get('x-acs-action');
-  const version = params.get('Version') ?? headers.get('x-acs-version');
-  return { method, style, format, params, query, headers, body, action: action ?? '', version: version ?? '' };
+  const action = params.get('Action') ?? oneHeader(req.headers['x-acs-action']);
+  const version = params.get('Version') ?? oneHeader(req.headers['x-acs-version']);
+  // The header Map is built when first read (ACS3's signature, RAM's and IMS's user-agent and referer condition keys):
+  // a legacy-signed STS call never reads it.
+  let headers: Map<string, string> | undefined;
+  const incoming = req.headers;
+  return {
+    method, style, format, params, query, body, action: action ?? '', version: version ?? '',
+    get headers(): ReadonlyMap<string, string> {
+      headers ??= headerMap(incoming);
+      return headers;
+    },
+  };
+}
+
+/** A header as the Map below holds it: repeated lines joined with `,`. */
+function oneHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+/** Lower-case name → value of every header (node lower-cases the names). */
+function headerMap(incoming: IncomingHttpHeaders): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(incoming)) {
+    const one = oneHeader(v);
+    if (one !== undefined) out.set(k, one);
+  }
+  return out;
 }

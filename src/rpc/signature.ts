@@ -7,9 +7,9 @@ import { lenientEncode, percentEncode, type RpcParams } from './encoding.js';
 
 export type RpcEncoding = 'strict' | 'sts-sdk';
 
-/** Code-point order, as the SDKs' default JS sort. */
+/** UTF-16 code-unit order, as the SDKs' default JS sort (what `sort()` without a comparator does with strings). */
 function sortedKeys(params: RpcParams): string[] {
-  return [...params.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...params.keys()].sort();
 }
 
 /**

@@ -144,8 +144,16 @@ export class TokenService {
     // an object extended property by property (a map migration per call). No claim is named accessKeyId.
     const json = JSON.stringify(claims);
     const text = `${json.length > 2 ? `${json.slice(0, -1)},` : '{'}"accessKeyId":${JSON.stringify(accessKeyId)}}`;
-    const ct = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
-    const token = PREFIX + Buffer.concat([this.current.id, iv, cipher.getAuthTag(), ct]).toString('base64url');
+    // keyId ‖ iv ‖ tag ‖ ciphertext assembled in one buffer (GCM's final() adds no bytes, but is kept if it does).
+    const ct = cipher.update(text, 'utf8');
+    const tail = cipher.final();
+    const raw = Buffer.allocUnsafe(KEY_ID_BYTES + IV_BYTES + TAG_BYTES + ct.length + tail.length);
+    this.current.id.copy(raw, 0);
+    iv.copy(raw, KEY_ID_BYTES);
+    cipher.getAuthTag().copy(raw, KEY_ID_BYTES + IV_BYTES);
+    ct.copy(raw, KEY_ID_BYTES + IV_BYTES + TAG_BYTES);
+    tail.copy(raw, KEY_ID_BYTES + IV_BYTES + TAG_BYTES + ct.length);
+    const token = PREFIX + raw.toString('base64url');
     return { accessKeyId, accessKeySecret: TokenService.secretOf(this.current, accessKeyId), securityToken: token };
   }
 
