@@ -26,9 +26,10 @@ export const initiateMultipartUpload: H<'InitiateMultipartUpload'> = async (req)
   // operation lists neither the header nor oss:PutObjectAcl.
   const { acl: _ignored, ...props } = objectPropsFrom(req.headers);
   req.body.resume();
+  // A bad encoding-type is refused before the upload exists, not after (it was: 400 with the upload made).
+  const enc = encoder(req.query);
   // `?sequential`: the completed object gets the Content-MD5 of its whole body (oss2 test_multipart_sequential).
   const upload = await req.services.multipart.initiate(bucket, key, props, forbidOverwrite(req.headers), req.query.has('sequential'));
-  const enc = encoder(req.query);
   return xmlResponse(
     el('InitiateMultipartUploadResult', [
       encodingTypeElement(req.query),
@@ -111,6 +112,8 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
     throw new AppError('InvalidArgument', 'The x-oss-server-side-encryption header is not allowed on CompleteMultipartUpload.', { ArgumentName: 'x-oss-server-side-encryption' });
   }
   const body = await readSmallBody(req.body, 4 * 1024 * 1024);
+  // A bad encoding-type is refused before the upload completes (it was: 400 with the object written).
+  const enc = encoder(req.query);
   const raw = xmlText(body);
   const completeAll = (header(req.headers, 'x-oss-complete-all') ?? '').toLowerCase() === 'yes';
   let parts: CompletePart[] | 'all';
@@ -125,7 +128,6 @@ export const completeMultipartUpload: H<'CompleteMultipartUpload'> = async (req)
   const forbid = await overwriteForbidden(req, bucket, key, req.headers);
   const obj = await req.services.multipart.complete(bucket, key, req.op.params.uploadId, parts, forbid, header(req.headers, 'x-oss-object-acl'), req.clientGone);
   const versionId = versionIdHeader(await req.services.buckets.get(bucket), obj);
-  const enc = encoder(req.query);
   const response = xmlResponse(
     el('CompleteMultipartUploadResult', [
       encodingTypeElement(req.query),
