@@ -246,6 +246,43 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
     }
   });
 
+  it('a batch of object PUTs commits without a savepoint per PUT; one refused is rolled back alone, under one sync', async () => {
+    const store = new SqliteMetadataStore({ path: join(dir, 'p.sqlite'), durable: true });
+    try {
+      await store.createBucket(BUCKET);
+      await store.putObject('b', 'k2', () => record('b', 'k2', 'first'));
+      const bare = store.bareCommitCount();
+      const mark = store.commitMark();
+      const calls = gate.calls;
+      // One batch (same turn): k2's decider refuses an overwrite, as x-oss-forbid-overwrite does, after the others wrote.
+      const forbid = (cur: ObjectRecord | null): ObjectRecord => {
+        if (cur) throw new AppError('FileAlreadyExists');
+        return record('b', 'k2', 'second');
+      };
+      const outcomes = await Promise.allSettled([0, 1, 2, 3].map((i) => store.putObject('b', `k${i}`, i === 2 ? forbid : () => record('b', `k${i}`, `body ${i}`))));
+      assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.equal(((outcomes[2] as PromiseRejectedResult).reason as AppError).code, 'FileAlreadyExists');
+      for (const i of [0, 1, 3]) assert.equal((await store.getObject('b', `k${i}`))?.inline?.toString(), `body ${i}`);
+      assert.equal((await store.getObject('b', 'k2'))?.inline?.toString(), 'first', 'the refused PUT changed nothing');
+      assert.equal(store.commitMark(), mark + 1, 'one commit');
+      assert.equal(gate.calls - calls, 1, 'one sync');
+      assert.equal(store.bareCommitCount(), bare, 'run again with savepoints');
+      // PUTs that all succeed (new keys and an overwrite) commit without savepoints, one commit and one sync.
+      await Promise.all([4, 5, 2].map((i) => store.putObject('b', `k${i}`, () => record('b', `k${i}`, `again ${i}`))));
+      assert.equal(store.bareCommitCount(), bare + 1, 'without a savepoint per PUT');
+      assert.equal(store.commitMark(), mark + 2);
+      assert.equal(gate.calls - calls, 2);
+      for (const i of [4, 5, 2]) assert.equal((await store.getObject('b', `k${i}`))?.inline?.toString(), `again ${i}`);
+      // A PUT and a write that is not rerunnable (a bucket's ACL) in one batch: savepoints, as before.
+      await Promise.all([store.putObject('b', 'k6', () => record('b', 'k6', 'six')), store.updateBucket('b', { acl: 'public-read' })]);
+      assert.equal(store.bareCommitCount(), bare + 1);
+      assert.equal((await store.getObject('b', 'k6'))?.inline?.toString(), 'six');
+    } finally {
+      gate.release();
+      await store.close();
+    }
+  });
+
   it('a batch of replay-nonce claims commits without a savepoint per claim, a replay among them refused alone, under one sync', async () => {
     const store = new SqliteMetadataStore({ path: join(dir, 'n.sqlite'), durable: true });
     try {

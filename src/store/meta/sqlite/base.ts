@@ -174,8 +174,9 @@ export abstract class SqliteBase {
 
   /**
    * Runs the writes in one transaction and settles them, unless the disk was full (then none is settled).
-   * A batch of rerunnable writes only (deletes) first runs without a savepoint per write: SAVEPOINT and RELEASE
-   * and the statement journal of the pages each write changes were ~20 k instructions of a 4 KiB DELETE. If one
+   * A batch of rerunnable writes only (deletes, object PUTs, nonce claims) first runs without a savepoint per write:
+   * SAVEPOINT and RELEASE and the statement journal of the pages each write changes were ~20 k instructions of a
+   * 4 KiB DELETE. If one
    * of them throws, the whole transaction is rolled back and the batch runs again with savepoints, so each write
    * still commits or fails alone.
    */

@@ -494,12 +494,15 @@ export class SqliteMetadataStore extends SqliteIdentityStore implements Metadata
    * The bucket is checked inside the write transaction: the domain's earlier check is separated from this
    * write by the body upload, during which a DeleteBucket of the then empty bucket may have committed.
    */
-  async putObject(bucket: string, key: string, decide: ObjectDecider, opts: ObjectWriteOptions = {}): Promise<ObjectWriteResult> {
+  putObject(bucket: string, key: string, decide: ObjectDecider, opts: ObjectWriteOptions = {}): Promise<ObjectWriteResult> {
     return this.write((): ObjectWriteResult => {
       const state = this.writeState(bucket, opts.sameBucket);
       if (state === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
       return this.withinCapacity(bucket, opts.capacity, () => this.decideWrite(bucket, key, state, decide, opts));
-    });
+      // Rerunnable (a batch of PUTs then commits without a savepoint each): database reads and writes, the decider (pure,
+      // as PostgreSQL's reruns need too) and the retention guard (a check that throws). Not with a capacity guard: its
+      // caller sees each check (store-conformance counts them), which a rerun would repeat.
+    }, false, opts.capacity === undefined);
   }
 
   /** Decides and writes the current object (inside a transaction), following the versioning status. */
