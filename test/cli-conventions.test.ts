@@ -4,7 +4,7 @@
 // `eval "$(… --export)"` failing loudly, and `ram policy attach` finding system policies by itself.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -131,6 +131,24 @@ describe('every command (walked from the command tree)', () => {
       assert.match(r.stderr, /^error: unknown option '--no-such-option'$/m, what);
       assert.match(errorDoc(r).message, /unknown option '--no-such-option'/, what);
     });
+  });
+});
+
+describe('alunite server --help and the README agree', () => {
+  const server = buildProgram().commands.find((c) => c.name() === 'server')!;
+
+  it('--help opens with what a first start needs: --host, --port, --data', () => {
+    assert.deepEqual(server.options.slice(0, 3).map((o) => o.long), ['--host', '--port', '--data']);
+  });
+
+  it("every server flag has a row in the README's server options table", async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('| flag | env | default | meaning |');
+    assert.ok(start >= 0, 'the README has the server options table');
+    const table = readme.slice(start, readme.indexOf('\n\n', start));
+    // --json is every command's (README: "Every command has --help and --json").
+    const missing = server.options.map((o) => o.long!).filter((f) => f !== '--json' && !table.includes(`\`${f}`));
+    assert.deepEqual(missing, [], 'add a row for each to README.md "Server options"');
   });
 });
 

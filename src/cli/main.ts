@@ -131,7 +131,7 @@ function checkDataDirNotCliDir(dataDir: string, env: NodeJS.ProcessEnv): void {
 export function buildProgram(): Command {
   const program = new Command('alunite').version(VERSION).description('Alibaba-Cloud-compatible object store (OSS) with RAM and STS');
 
-  addBatchOptions(program.command('server'))
+  const server = program.command('server')
     .description('start the server')
     .option('--host <host>', 'address to listen on (env ALUNITE_HOST)', process.env.ALUNITE_HOST ?? '127.0.0.1')
     .option('--port <port>', 'port to listen on (env ALUNITE_PORT, default 8930)', port)
@@ -184,7 +184,9 @@ export function buildProgram(): Command {
       process.env.ALUNITE_CALLBACK_CA || undefined)
     // federation: AssumeRoleWithOIDC issuers (docs/federation.md)
     .option('--oidc-ca <file>', 'extra CA certificates (PEM) trusted for OIDC issuers\' HTTPS (env ALUNITE_OIDC_CA; docs/federation.md)')
-    .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)')
+    .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)');
+  // The batch worker's flags last: `server --help` opens with --host, --port and --data, what a first start needs.
+  addBatchOptions(server)
     .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; cnameVerification?: CnameVerificationMode; cnameDnsServer?: string; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; metaQueryReadySeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; redundancyTransitionRate?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags & BatchFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
