@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import RPCClient from '@alicloud/pop-core';
-import { DEBIAN_GOCODE, goVersion, haveGo, offlineGoEnv, run } from './helpers/go.js';
+import { cgoEnabled, DEBIAN_GOCODE, goVersion, haveGo, offlineGoEnv, run } from './helpers/go.js';
 import { startTxtServer, type TxtServer } from './helpers/dns-txt.js';
 import { AK, SECRET } from './helpers/server.js';
 import { signedRequest, succeeds } from './helpers/signed.js';
@@ -146,6 +146,14 @@ describe('Go OSS SDK and aliyungo STS against a spawned server', { skip: skipRea
     if (srv) await kill9(srv.child);
     await dns?.close();
     if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  // The cost of a cold build cache (docs/testing.md): with the settings of a C compiler at hand, the standard
+  // library Debian ships compiled is used as it is, not compiled again into the cache.
+  it("the standard library's packaged build is used, not rebuilt", { skip: cgoEnabled ? false : 'no C compiler: cgo is off, and the standard library is built for that' }, async () => {
+    const r = await run('go', ['list', '-deps', '-f', '{{if .Standard}}{{if .Stale}}{{.ImportPath}}: {{.StaleReason}}{{end}}{{end}}', 'net/http', 'crypto/tls'], { cwd: GO_DIR, env: goEnv, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l !== ''), [], 'standard packages go would compile again');
   });
 
   // Longer than the build's and the run's own limits together, so either one reports its output first.
