@@ -61,6 +61,11 @@ export function signV2(secret: string, stringToSign: string): string {
 const NEVER_ADDITIONAL = new Set(['authorization', 'connection', 'content-md5', 'content-type', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** Sets tried at most (one HMAC each) for a URL that names no additional headers and did not match without them: every set of up to 3 of 7 candidates. */
 const MAX_UNNAMED_TRIES = 64;
+/**
+ * Bytes hashed at most over those tries (about four HMACs of a request head at the 16 KiB limit): without it a wrong
+ * signature with a known AccessKeyId (public in any URL) and large headers cost 64 HMACs over the whole head.
+ */
+const MAX_UNNAMED_BYTES = 64 * 1024;
 
 /** The index sets of `n` items by growing size (1, 2, …), each in lexicographic order. */
 function* subsetsBySize(n: number): Generator<number[]> {
@@ -79,8 +84,8 @@ function* subsetsBySize(n: number): Generator<number[]> {
  * match. oss2's `sign_url(..., additional_headers=...)` (AuthV2._sign_url) signs the headers and their `;`-joined
  * names but puts no `x-oss-additional-headers` in the URL (test_sign.py test_sign_v2_additional_headers). Every set
  * is signed over the values this request carries, so a match proves the signer fixed exactly those values: no more
- * is accepted than a URL naming the same set. Smallest sets first, at most MAX_UNNAMED_TRIES of them; null when none
- * matches.
+ * is accepted than a URL naming the same set. Smallest sets first, at most MAX_UNNAMED_TRIES of them and
+ * MAX_UNNAMED_BYTES hashed; null when none matches.
  */
 export function unnamedAdditionalHeadersV2(req: SignableRequest, secret: string, dateSlot: string, provided: string): string[] | null {
   const names = Object.keys(req.headers).filter((n) => !n.startsWith('x-oss-') && !NEVER_ADDITIONAL.has(n) && !n.includes('_')).sort(compareBytes);
@@ -94,12 +99,15 @@ export function unnamedAdditionalHeadersV2(req: SignableRequest, secret: string,
     .sort(compareBytes)
     .map((n) => ({ candidate: index.get(n) ?? -1, line: headerLineV2(req, n) }));
   let tries = 0;
+  let bytes = 0;
   for (const picked of subsetsBySize(names.length)) {
     if (++tries > MAX_UNNAMED_TRIES) return null;
     const chosen = new Set(picked);
     const signed = lines.filter((l) => l.candidate < 0 || chosen.has(l.candidate)).map((l) => l.line).join('');
     const set = picked.map((i) => names[i]!);
-    if (safeEqual(signV2(secret, `${head}${signed}${set.join(';')}\n${resource}`), provided)) return set;
+    const stringToSign = `${head}${signed}${set.join(';')}\n${resource}`;
+    if ((bytes += stringToSign.length) > MAX_UNNAMED_BYTES) return null;
+    if (safeEqual(signV2(secret, stringToSign), provided)) return set;
   }
   return null;
 }
