@@ -192,4 +192,11 @@ describe('redteam wave 23: a request hidden in a body is never answered', () => 
       assert.ok((answer.match(/HTTP\/1\.1 \d\d\d /g) ?? []).length <= 2, answer.slice(0, 400));
     });
   }
+  it('no hidden request was answered, even where a reset left nothing to read: the server counted no 404', async () => {
+    // The cases above accept an empty answer (a reset), which hides whether a smuggled request was answered. The
+    // server records every answer it writes in one piece, read back or not; the hidden GET names no bucket (404).
+    const text = await (await fetch(`http://127.0.0.1:${srv.port}/-/metrics`)).text();
+    assert.match(text, /^alunite_requests_total\{/m);
+    assert.deepEqual(text.split('\n').filter((l) => l.startsWith('alunite_requests_total{') && l.includes('status="404"')), []);
+  });
 });
