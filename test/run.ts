@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FailureCollector } from './helpers/tap-failures.js';
 import { SHARED_PORT_ENV, startPostgres, type OwnedPostgres } from './helpers/postgres.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -49,11 +50,18 @@ try {
 let code = 1;
 if (signalled === null) {
   const runner = spawn(process.execPath, ['--test', '--test-concurrency=2', ...options, ...files], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'pipe', 'inherit'],
     env: { ...process.env, ...(postgres ? { [SHARED_PORT_ENV]: String(postgres.port) } : {}) },
   });
   child = runner;
-  code = await new Promise<number>((resolve) => runner.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  const failures = new FailureCollector();
+  runner.stdout?.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    failures.push(chunk.toString('utf8'));
+  });
+  code = await new Promise<number>((resolve) => runner.once('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  // A CI log often keeps only its last lines: the failures are repeated there, after the counts.
+  process.stdout.write(failures.summary());
 }
 postgres?.stop();
 process.exit(code);
