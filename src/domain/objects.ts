@@ -18,7 +18,8 @@ import { retentionGuard } from './retention.js';
 import { assertReadable, isArchived, isFrozen, restoreHeaderValue, withoutRestore } from './restore.js';
 import { archiveDirectRead } from './archive-direct-read.js';
 import { bucketDefaultEncryption, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
-import { RELOCATE_TRIES, type BlobRange, type BlobStore } from '../store/blob/types.js';
+import type { BlobRange, BlobStore } from '../store/blob/types.js';
+import { relocating } from '../store/blob/relocating.js';
 import { commitMayHaveLanded, incarnationOf, isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
 import { firstReadAheadStream } from '../util/opens-first.js';
@@ -1038,30 +1039,22 @@ function positionMismatch(length: number): AppError {
 }
 
 /**
- * Plaintext [r.start, r.end) of a sealed segment. A blob found missing is asked of `relocate` (BlobRange.relocate),
- * and the range read on from the first byte not yet given out, in the blob found (held while it is read).
+ * Plaintext [r.start, r.end) of a sealed segment. A blob found missing is asked of `relocate` (relocating.ts), and
+ * the range read on from the first byte not yet given out, in the blob found (held while it is read).
  */
-async function* readSealedRange(blobs: BlobStore, cipher: ChunkCipher, r: BlobRange & { size: number }, relocate?: () => Promise<Segment | null>): AsyncGenerator<Buffer> {
-  let seg: Segment = { blobId: r.blobId, size: r.size };
+function readSealedRange(blobs: BlobStore, cipher: ChunkCipher, r: BlobRange & { size: number }, relocate?: () => Promise<Segment | null>): AsyncGenerator<Buffer> {
   let at = r.start;
-  for (let tries = 0; ; tries++) {
-    let release: (() => void) | undefined;
+  return relocating<Segment, Buffer>({ blobId: r.blobId, size: r.size }, relocate, async function* (seg) {
+    const release = seg.blobId !== r.blobId ? blobs.hold?.([seg.blobId]) : undefined;
     try {
-      if (seg.blobId !== r.blobId) release = blobs.hold?.([seg.blobId]);
       for await (const chunk of readSealed(blobs, cipher, seg.blobId, seg.size, at, r.end)) {
         at += chunk.length;
         yield chunk;
       }
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || relocate === undefined || tries >= RELOCATE_TRIES) throw err;
-      const moved = await relocate();
-      if (moved === null) throw err;
-      seg = moved;
     } finally {
       release?.();
     }
-  }
+  });
 }
 
 /** The parts of an object's segments that bytes [start, end) of the object touch, as ranges of their blobs. */

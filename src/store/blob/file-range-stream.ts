@@ -1,5 +1,6 @@
 import { close, fstatSync, open, read, stat } from 'node:fs';
-import { RELOCATE_TRIES } from './types.js';
+import { promisify } from 'node:util';
+import { relocating } from './relocating.js';
 import { Readable, type Writable } from 'node:stream';
 import { cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached, residentSpan, sendCached } from '../../util/cached-read.js';
 import type { OpensFirst } from '../../util/opens-first.js';
@@ -14,22 +15,23 @@ export interface FileRange {
   relocate?: () => Promise<string | null>;
 }
 
+const openAsync = promisify(open);
+
 /**
- * Opens the range's file; one found missing (ENOENT) is asked for again where `relocate` says its bytes are now,
- * up to RELOCATE_TRIES times (another process may replace each in turn). `moved` takes the range's new path.
+ * Opens the range's file; one found missing (ENOENT) is opened again where `relocate` says its bytes are now
+ * (relocating.ts). `moved` takes the range's new path before its open. A range without `relocate` (all but an
+ * Appendable object's last segment) is opened straight, with no promise in the way.
  */
-function openRange(range: FileRange, moved: (path: string) => void, cb: (err: NodeJS.ErrnoException | null, fd: number) => void, tries = 0): void {
-  open(range.path, 'r', (err, fd) => {
-    if (err?.code !== 'ENOENT' || range.relocate === undefined || tries >= RELOCATE_TRIES) return cb(err, fd);
-    range.relocate().then(
-      (path) => {
-        if (path === null) return cb(err, fd);
-        moved(path);
-        openRange({ ...range, path }, moved, cb, tries + 1);
-      },
-      () => cb(err, fd),
-    );
+function openRange(range: FileRange, moved: (path: string) => void, cb: (err: NodeJS.ErrnoException | null, fd: number) => void): void {
+  if (range.relocate === undefined) return open(range.path, 'r', cb);
+  const opened = relocating(range.path, range.relocate, async function* (path: string): AsyncGenerator<number> {
+    if (path !== range.path) moved(path);
+    yield await openAsync(path, 'r');
   });
+  opened.next().then(
+    (r) => (r.done ? cb(new Error(`no file opened for ${range.path}`), -1) : cb(null, r.value)),
+    (err: NodeJS.ErrnoException) => cb(err, -1),
+  );
 }
 
 // 256 KiB reads: 1 MiB ones showed no clear CPU gain on GET and held 4× the memory per slow reader.

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { newBlobId } from '../../util/ids.js';
-import { RELOCATE_TRIES, type AgeFilter, type BlobRange, type BlobStore, type BlobWriteResult } from './types.js';
+import { relocating } from './relocating.js';
+import type { AgeFilter, BlobRange, BlobStore, BlobWriteResult } from './types.js';
 
 /** Blobs in process memory, for `--in-memory` (CI, throwaway emulators). */
 export class MemoryBlobStore implements BlobStore {
@@ -24,26 +25,16 @@ export class MemoryBlobStore implements BlobStore {
 
   readRanges(ranges: readonly BlobRange[]): Readable {
     const blobs = this.blobs;
-    /** The range's bytes now: from the blob `relocate` names when its own is gone (BlobRange.relocate). */
-    const bytesOf = async (r: BlobRange): Promise<Buffer> => {
-      let blobId = r.blobId;
-      let buf = blobs.get(blobId);
-      for (let tries = 0; !buf && r.relocate && tries < RELOCATE_TRIES; tries++) {
-        const moved = await r.relocate();
-        if (moved === null) break;
-        blobId = moved;
-        buf = blobs.get(blobId);
-      }
+    /** The range's bytes in blob `blobId`: its own, or the one `relocate` names when its own is gone (relocating). */
+    const bytesIn = async function* (r: BlobRange, blobId: string): AsyncGenerator<Buffer> {
+      const buf = blobs.get(blobId);
       // ENOENT, as the filesystem store's read of a removed blob fails (callers tell a blob gone by it).
-      if (!buf) throw Object.assign(new Error(`blob ${r.blobId} is missing`), { code: 'ENOENT' });
+      if (!buf) throw Object.assign(new Error(`blob ${blobId} is missing`), { code: 'ENOENT' });
       if (buf.length < r.end) throw new Error(`blob ${blobId} ends at byte ${buf.length}, before the range it was read for`);
-      return buf.subarray(r.start, r.end);
+      if (r.end > r.start) yield buf.subarray(r.start, r.end);
     };
     return Readable.from((async function* (): AsyncGenerator<Buffer> {
-      for (const r of ranges) {
-        const bytes = await bytesOf(r);
-        if (bytes.length > 0) yield bytes;
-      }
+      for (const r of ranges) yield* relocating(r.blobId, r.relocate, (blobId) => bytesIn(r, blobId));
     })(), { objectMode: false });
   }
 

@@ -16,13 +16,11 @@ export interface BlobRange {
   /**
    * Asked when the blob is found missing before any of the range's bytes were read: another blob that holds the
    * same bytes at the same offsets now (an Appendable object's last segment, replaced by an append's merge:
-   * domain/append-merge.ts), or null (the read fails as it would have). Asked again if that one is gone too.
+   * domain/append-merge.ts), or null (the read fails as it would have). Asked again if that one is gone too
+   * (relocating.ts, which every reader of a range uses).
    */
   relocate?: () => Promise<string | null>;
 }
-
-/** How many times one range's blob is relocated before the read fails (each relocation reads the record again). */
-export const RELOCATE_TRIES = 8;
 
 export interface BlobWriteResult {
   blobId: string;
