@@ -11,6 +11,7 @@ import type { Bucket, ObjectRecord, PartRecord, UploadRecord } from '../src/doma
 import { AppError } from '../src/errors.js';
 import { FLUSH_EVERY, FsBlobStore } from '../src/store/blob/fs.js';
 import { MemoryBlobStore } from '../src/store/blob/memory.js';
+import { RELOCATE_TRIES } from '../src/store/blob/relocating.js';
 import type { BlobStore } from '../src/store/blob/types.js';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
 import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
@@ -1053,6 +1054,24 @@ for (const [name, make] of blobFactories) {
       await assert.rejects(readAll(s.readRanges([{ blobId: 'f'.repeat(32), start: 0, end: 1, relocate: async () => null }])), { code: 'ENOENT' });
       // A blob that is there is read without asking.
       assert.ok((await readAll(s.readRanges([{ blobId: ida, start: 1, end: 3, relocate: async () => assert.fail('asked') }]))).equals(a.subarray(1, 3)));
+      await s.close();
+    });
+
+    it('asks relocate at most RELOCATE_TRIES times for a range, then fails with ENOENT; a relocate that rejects fails the read with its own error', async () => {
+      const s = await make();
+      let asked = 0;
+      const gone = async (): Promise<string> => {
+        asked++;
+        return 'e'.repeat(32); // every answer is gone too (another process merging again and again)
+      };
+      await assert.rejects(readAll(s.readRanges([{ blobId: 'f'.repeat(32), start: 0, end: 1, relocate: gone }])), { code: 'ENOENT' });
+      assert.equal(asked, RELOCATE_TRIES);
+      // The record could not be read again: that failure is the read's, not a missing file's.
+      const unreadable = new Error('the record could not be read');
+      const failing = async (): Promise<string> => {
+        throw unreadable;
+      };
+      await assert.rejects(readAll(s.readRanges([{ blobId: 'f'.repeat(32), start: 0, end: 1, relocate: failing }])), (err) => err === unreadable);
       await s.close();
     });
 
