@@ -21,6 +21,9 @@
  *                       BENCH_SERVER_STDOUT=1 in the environment copies the servers' standard output to stderr
  *     --big-only        only large objects (PUT, GET, multipart 1 GiB in 8 MiB parts ×4) on bare-fs and Alunite
  *     --small-only      only warm-up and the small-object phases (4 KiB PUT/GET/HEAD/LIST/DELETE; no large objects, no RAM)
+ *     --ram-only        only Alunite (durable): its warm-up, then phase [4/4] (GET as root, RAM user and STS session;
+ *                       AssumeRole; evaluator) and its targets; nothing written to bench-results/
+ *     --help            this text
  *     --compare DIR     also run DIR's Alunite build (another checkout, built) in the small-object phases, in the same
  *                       alternating rounds: a before/after on a noisy machine ("alunite-compare" rows)
  *
@@ -30,10 +33,10 @@
  *                       Alunite processes sharing one database and one blob directory, client round-robin.
  *     --scale-only      with --meta: only phase [5/5]          --scale-ops N    requests per scaling phase and group
  *
- * Unknown flags are reported and ignored.
+ * Unknown flags are refused (a mistyped flag used to start the whole run).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -78,6 +81,10 @@ interface Config {
   bigOnly: boolean;
   /** Only warm-up and the small-object phases (no large objects, no RAM/STS phase). */
   smallOnly: boolean;
+  /** Only Alunite (durable), its warm-up and the RAM/STS phase [4/4]. */
+  ramOnly: boolean;
+  /** Print the usage (this file's header) and exit. */
+  help: boolean;
   /** Another checkout's root (built): its Alunite also takes the small-object phases, for before/after in one run. */
   compare?: string;
   profile: boolean;
@@ -113,6 +120,8 @@ function parseArgs(argv: string[]): Config {
     multipart: { size: quick ? 256 * MiB : 1024 * MiB, partSize: 8 * MiB, parallel: 4, reps: quick ? 1 : 3 },
     bigOnly: false,
     smallOnly: false,
+    ramOnly: false,
+    help: false,
     profile: false,
     profileOnly: false,
     profileOps: quick ? 1000 : 4000,
@@ -150,6 +159,13 @@ function parseArgs(argv: string[]): Config {
         break;
       case '--small-only':
         c.smallOnly = true;
+        break;
+      case '--ram-only':
+        c.ramOnly = true;
+        break;
+      case '--help':
+      case '-h':
+        c.help = true;
         break;
       case '--compare':
         c.compare = value();
@@ -914,10 +930,25 @@ interface Target_ {
   note?: string;
 }
 
+function tgt(target: string, measured: string, value: number | undefined, limit: number, atMost: boolean, note?: string): Target_ {
+  const t: Target_ = { target, measured, value: value ?? null, limit, met: value === undefined ? null : atMost ? value <= limit : value >= limit };
+  if (note) t.note = note;
+  return t;
+}
+
+function targetsTable(targets: Target_[]): string {
+  return table(['target', 'measured', 'status', 'note'], targets.map((t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED', t.note ?? '']), [0, 2, 3]);
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
+  if (cfg.help) {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  if (cfg.ignored.length > 0) throw new Error(`unknown argument(s): ${cfg.ignored.join(' ')} (--help lists the options)`);
   serverNodeFlags = cfg.serverNodeFlags;
   // This process receives every large download: without room above its (large, after the small phases) heap,
   // V8 collects it every few MiB of received Buffers, and whichever server is measured then looks slow.
@@ -940,7 +971,6 @@ async function main(): Promise<void> {
       `concurrency ${cfg.concurrency}, ${cfg.ops} ops per small phase, CLK_TCK ${clockTicks()}\n` +
       `scratch ${scratchDir}${cfg.prime ? '' : ' (--no-prime: large PUTs may write into memory the host reclaimed)'}\n`,
   );
-  if (cfg.ignored.length > 0) process.stdout.write(`note: ignoring unrecognized argument(s): ${cfg.ignored.join(' ')}\n`);
   if (cfg.scaleOnly && cfg.meta === undefined) throw new Error('--scale-only needs --meta (postgres or a postgres:// URL)');
   if (cfg.meta !== undefined) {
     pgMeta = await benchPostgres(cfg.meta);
@@ -984,6 +1014,10 @@ async function main(): Promise<void> {
     }
     if (cfg.bigOnly) {
       await bigOnly(cfg, scratch);
+      return;
+    }
+    if (cfg.ramOnly) {
+      await ramOnly(cfg, scratch);
       return;
     }
     // All servers run side by side (idle ones cost nothing) so that the measured phases can alternate.
@@ -1105,6 +1139,30 @@ function scalingReport(rows: ScaleResult[]): string[] {
         fmt(r.aluniteCpuUsPerOp, 0), fmt(r.aluniteCores, 2), r.postgresCores === null ? '?' : fmt(r.postgresCores, 2), fmt(r.clientCores, 2), fmt(r.hostBusyCores, 2)]), [0, 1]),
     `  machine busy = all processes (Alunite, PostgreSQL, this client, anything else: other load on the machine is the rest) over ${availableParallelism()} CPUs.`,
   ];
+}
+
+/** `--ram-only`: one durable Alunite server, warmed up as in the full run, then phase [4/4] alone. */
+async function ramOnly(cfg: Config, scratch: Scratch): Promise<void> {
+  process.stdout.write('\nstarting alunite (durable)\n');
+  const server = await startAlunite('alunite', scratch, []);
+  const target = new Target(server.url, CREDS, cfg.concurrency);
+  try {
+    process.stdout.write(`\n[1/4] warm-up (${cfg.warmup} requests of each kind)\n`);
+    await warmUp(server, target, cfg, true);
+    process.stdout.write('\n[4/4] RAM and STS: GET as root, as a RAM user with 10 policies × 10 statements, and with STS credentials; AssumeRole; evaluator\n');
+    const ram = await ramOps(server, target, cfg);
+    process.stdout.write(`\n${ramTable(ram).join('\n')}\n\n== Targets (reported, never enforced) ==\n${targetsTable(ramTargets(cfg, ram))}\n`);
+  } finally {
+    target.close();
+    await server.stop();
+  }
+}
+
+/** This file's header comment, as the usage text. */
+function usage(): string {
+  const src = readFileSync(join(ROOT, 'bench', 'run.ts'), 'utf8');
+  const m = /^\/\*\*\n([\s\S]*?)\n \*\//.exec(src);
+  return m === null ? 'see bench/run.ts' : m[1]!.split('\n').map((l) => l.replace(/^ \* ?/, '')).join('\n');
 }
 
 /** `--big-only`: large-object transfers on bare-fs and Alunite (durable), alternating per workload. */
@@ -1326,6 +1384,32 @@ interface AllResults {
   cpuModel: string;
 }
 
+/** The RAM phase's targets (report() and --ram-only). */
+function ramTargets(cfg: Config, ram: RamResults): Target_[] {
+  return [
+    tgt('GET as RAM user (10×10 policies) ≥ 0.9× root GET (ops/s)', `${fmt(ram.opsRatio, 2)}×`, ram.opsRatio, 0.9, false,
+      `CPU ${fmt(ram.user.serverCpuUsPerOp, 0)} vs ${fmt(ram.root.serverCpuUsPerOp, 0)} µs/op (${fmt(ram.cpuRatio, 2)}× root CPU)`),
+    tgt('GET with STS credentials ≥ 0.9× the same user\'s AccessKey GET (ops/s)', `${fmt(ram.stsOpsRatio, 2)}×`, ram.stsOpsRatio, 0.9, false,
+      `CPU ${fmt(ram.sts.serverCpuUsPerOp, 0)} vs ${fmt(ram.user.serverCpuUsPerOp, 0)} µs/op`),
+    tgt('AssumeRole ≥ 2,000 calls/s (pop-core callers)', `${fmt(ram.assumeRolePerSecond, 0)}/s`, ram.assumeRolePerSecond, 2000, false,
+      `${cfg.concurrency} pop-core callers in parallel; ${fmt(ram.assumeRoleServerCpuUs, 0)} µs server CPU/call; first calls (cold) ${fmt(ram.assumeRoleColdPerSecond, 0)}/s, ${fmt(ram.assumeRoleColdServerCpuUs, 0)} µs; ${assumeNote(ram.assumeRoleBounds.pop)}`),
+    tgt('AssumeRole ≥ 2,000 calls/s (lean caller)', `${fmt(ram.assumeRoleLeanPerSecond, 0)}/s`, ram.assumeRoleLeanPerSecond, 2000, false,
+      `${cfg.concurrency} lean callers (bench/rpc-client.ts); ${fmt(ram.assumeRoleLeanServerCpuUs, 0)} µs server CPU/call; ${assumeNote(ram.assumeRoleBounds.lean)}`),
+    tgt('GET 4 KiB as RAM user (10×10 policies) ≤ 80 µs server CPU', `${fmt(ram.user.serverCpuUsPerOp, 0)} µs`, ram.user.serverCpuUsPerOp, 80, true),
+    tgt('policy evaluator ≥ 1,000,000 decisions/s', `${fmt(ram.decisionsPerSecond, 0)}/s`, ram.decisionsPerSecond, 1_000_000, false),
+  ];
+}
+
+/** The RAM phase's table (report() and --ram-only). */
+function ramTable(ram: RamResults): string[] {
+  return [
+    '== RAM (same server; root and RAM-user rounds alternate) ==',
+    table(['phase', 'ops/s', 'srv µs/op', 'p50 ms', 'p99 ms'], [ram.root, ram.user, ram.sts].map((r) => [r.phase, fmt(r.opsPerSec, 0), fmt(r.serverCpuUsPerOp, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])),
+    `  STS session / RAM user: ${fmt(ram.stsOpsRatio, 2)}× ops/s; AssumeRole ${fmt(ram.assumeRolePerSecond, 0)} calls/s (pop-core), ${fmt(ram.assumeRoleLeanPerSecond, 0)} calls/s (lean caller)`,
+    `  RAM user / root: ${fmt(ram.opsRatio, 2)}× ops/s, ${fmt(ram.cpuRatio, 2)}× server CPU per request; evaluator ${fmt(ram.decisionsPerSecond, 0)} decisions/s`,
+  ];
+}
+
 function report(cfg: Config, all: AllResults): void {
   const { bare, bareFile, bareFileBig, bareFileDirSync, ours, noFsync, noFsyncBig, profiles } = all;
   const o = ours.small;
@@ -1455,11 +1539,6 @@ function report(cfg: Config, all: AllResults): void {
   const bigGrowth = Math.max(0, ...ours.big.filter((r) => r.size === biggest).map((r) => r.rssGrowth));
   const putVsFile = ratio(o.PUT?.serverCpuUsPerOp, bf?.serverCpuUsPerOp);
   const putRounds = roundRatios(o.PUT, bf);
-  const tgt = (target: string, measured: string, value: number | undefined, limit: number, atMost: boolean, note?: string): Target_ => {
-    const t: Target_ = { target, measured, value: value ?? null, limit, met: value === undefined ? null : atMost ? value <= limit : value >= limit };
-    if (note) t.note = note;
-    return t;
-  };
   const vsFs = (p: SmallPhase, keys = false): number | undefined =>
     keys ? ratio(o[p]?.keysPerSec, bareFile[p]?.keysPerSec) : ratio(o[p]?.opsPerSec, bareFile[p]?.opsPerSec);
   const vsFsNote = (p: SmallPhase): string => `${fmt(o[p]?.opsPerSec, 0)} vs ${fmt(bareFile[p]?.opsPerSec, 0)} ops/s; ${fmt(o[p]?.serverCpuUsPerOp, 0)} vs ${fmt(bareFile[p]?.serverCpuUsPerOp, 0)} µs/op`;
@@ -1477,35 +1556,16 @@ function report(cfg: Config, all: AllResults): void {
     tgt(`LIST ≥ 100,000 keys/s (${cfg.listObjects.toLocaleString('en-US')} objects)`, `${fmt(o.LIST?.keysPerSec, 0)} keys/s`, o.LIST?.keysPerSec, 100_000, false),
     tgt('DELETE ≥ 5,000 ops/s', `${fmt(o.DELETE?.opsPerSec, 0)} ops/s`, o.DELETE?.opsPerSec, 5000, false),
   ];
-  if (ram) {
-    targets.push(
-    tgt('GET as RAM user (10×10 policies) ≥ 0.9× root GET (ops/s)', `${fmt(ram.opsRatio, 2)}×`, ram.opsRatio, 0.9, false,
-      `CPU ${fmt(ram.user.serverCpuUsPerOp, 0)} vs ${fmt(ram.root.serverCpuUsPerOp, 0)} µs/op (${fmt(ram.cpuRatio, 2)}× root CPU)`),
-    tgt('GET with STS credentials ≥ 0.9× the same user\'s AccessKey GET (ops/s)', `${fmt(ram.stsOpsRatio, 2)}×`, ram.stsOpsRatio, 0.9, false,
-      `CPU ${fmt(ram.sts.serverCpuUsPerOp, 0)} vs ${fmt(ram.user.serverCpuUsPerOp, 0)} µs/op`),
-    tgt('AssumeRole ≥ 2,000 calls/s (pop-core callers)', `${fmt(ram.assumeRolePerSecond, 0)}/s`, ram.assumeRolePerSecond, 2000, false,
-      `${cfg.concurrency} pop-core callers in parallel; ${fmt(ram.assumeRoleServerCpuUs, 0)} µs server CPU/call; first calls (cold) ${fmt(ram.assumeRoleColdPerSecond, 0)}/s, ${fmt(ram.assumeRoleColdServerCpuUs, 0)} µs; ${assumeNote(ram.assumeRoleBounds.pop)}`),
-    tgt('AssumeRole ≥ 2,000 calls/s (lean caller)', `${fmt(ram.assumeRoleLeanPerSecond, 0)}/s`, ram.assumeRoleLeanPerSecond, 2000, false,
-      `${cfg.concurrency} lean callers (bench/rpc-client.ts); ${fmt(ram.assumeRoleLeanServerCpuUs, 0)} µs server CPU/call; ${assumeNote(ram.assumeRoleBounds.lean)}`),
-    tgt('GET 4 KiB as RAM user (10×10 policies) ≤ 80 µs server CPU', `${fmt(ram.user.serverCpuUsPerOp, 0)} µs`, ram.user.serverCpuUsPerOp, 80, true),
-    tgt('policy evaluator ≥ 1,000,000 decisions/s', `${fmt(ram.decisionsPerSecond, 0)}/s`, ram.decisionsPerSecond, 1_000_000, false),
-    );
-  }
+  if (ram) targets.push(...ramTargets(cfg, ram));
   if (ours.big.length > 0) {
     targets.push(tgt(`server RSS growth < 64 MiB while a ${biggest / MiB} MiB object streams`, `+${fmt(bigGrowth / MiB, 1)} MiB`, bigGrowth / MiB, 64, true,
       biggest < 256 * MiB ? 'target is stated for 256 MiB; this run used a smaller object' : 'max of PUT and GET'));
   }
   out.push('');
   out.push('== Targets (reported, never enforced) ==');
-  out.push(table(['target', 'measured', 'status', 'note'], targets.map((t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED', t.note ?? '']), [0, 2, 3]));
+  out.push(targetsTable(targets));
 
-  if (ram) {
-    out.push('');
-    out.push('== RAM (same server; root and RAM-user rounds alternate) ==');
-    out.push(table(['phase', 'ops/s', 'srv µs/op', 'p50 ms', 'p99 ms'], [ram.root, ram.user, ram.sts].map((r) => [r.phase, fmt(r.opsPerSec, 0), fmt(r.serverCpuUsPerOp, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])));
-    out.push(`  STS session / RAM user: ${fmt(ram.stsOpsRatio, 2)}× ops/s; AssumeRole ${fmt(ram.assumeRolePerSecond, 0)} calls/s (pop-core), ${fmt(ram.assumeRoleLeanPerSecond, 0)} calls/s (lean caller)`);
-    out.push(`  RAM user / root: ${fmt(ram.opsRatio, 2)}× ops/s, ${fmt(ram.cpuRatio, 2)}× server CPU per request; evaluator ${fmt(ram.decisionsPerSecond, 0)} decisions/s`);
-  }
+  if (ram) out.push('', ...ramTable(ram));
 
   if (all.scaling) out.push('', ...scalingReport(all.scaling));
   if (profiles) out.push(...profileReport(profiles));
