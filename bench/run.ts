@@ -21,8 +21,9 @@
  *                       BENCH_SERVER_STDOUT=1 in the environment copies the servers' standard output to stderr
  *     --big-only        only large objects (PUT, GET, multipart 1 GiB in 8 MiB parts ×4) on bare-fs and Alunite
  *     --small-only      only warm-up and the small-object phases (4 KiB PUT/GET/HEAD/LIST/DELETE; no large objects, no RAM)
- *     --ram-only        only Alunite (durable): its warm-up, then phase [4/4] (GET as root, RAM user and STS session;
- *                       AssumeRole; evaluator) and its targets; nothing written to bench-results/
+ *     --ram-only        only bare node:http and Alunite (durable): their warm-up, then phase [4/4] (GET as root, RAM
+ *                       user and STS session, bare node:http's GET in the same rounds; AssumeRole; evaluator) and its
+ *                       targets; nothing written to bench-results/
  *     --help            this text
  *     --compare DIR     also run DIR's Alunite build (another checkout, built) in the small-object phases, in the same
  *                       alternating rounds: a before/after on a noisy machine ("alunite-compare" rows)
@@ -1070,7 +1071,7 @@ async function main(): Promise<void> {
       const hwmEnd = vmBytes(ours.server.pid, 'VmHWM');
 
       if (big) process.stdout.write('\n[4/4] RAM and STS: GET as root, as a RAM user with 10 policies × 10 statements, and with STS credentials; AssumeRole; evaluator\n');
-      const ramResult = big ? await ramOps(ours.server, ours.target, cfg) : null;
+      const ramResult = big ? await ramOps(ours.server, ours.target, cfg, bare) : null;
       if (big) {
         process.stdout.write('\n[4+] versioning: 4 KiB PUT/GET on a versioned vs an unversioned bucket; listing keys × 10 versions (bench/versioning.ts)\n');
         const versioning = await versioningBench(ours.target, {
@@ -1141,19 +1142,24 @@ function scalingReport(rows: ScaleResult[]): string[] {
   ];
 }
 
-/** `--ram-only`: one durable Alunite server, warmed up as in the full run, then phase [4/4] alone. */
+/** `--ram-only`: bare node:http and one durable Alunite server, warmed up as in the full run, then phase [4/4] alone. */
 async function ramOnly(cfg: Config, scratch: Scratch): Promise<void> {
-  process.stdout.write('\nstarting alunite (durable)\n');
+  process.stdout.write('\nstarting servers: bare node:http (no storage), alunite durable\n');
+  const bare = await startBare('bare', scratch, 'null');
+  const bareTarget = new Target(bare.url, CREDS, cfg.concurrency);
   const server = await startAlunite('alunite', scratch, []);
   const target = new Target(server.url, CREDS, cfg.concurrency);
   try {
-    process.stdout.write(`\n[1/4] warm-up (${cfg.warmup} requests of each kind)\n`);
+    process.stdout.write(`\n[1/4] warm-up (${cfg.warmup} requests of each kind per server)\n`);
+    await warmUp(bare, bareTarget, cfg, false);
     await warmUp(server, target, cfg, true);
     process.stdout.write('\n[4/4] RAM and STS: GET as root, as a RAM user with 10 policies × 10 statements, and with STS credentials; AssumeRole; evaluator\n');
-    const ram = await ramOps(server, target, cfg);
+    const ram = await ramOps(server, target, cfg, { server: bare, target: bareTarget });
     process.stdout.write(`\n${ramTable(ram).join('\n')}\n\n== Targets (reported, never enforced) ==\n${targetsTable(ramTargets(cfg, ram))}\n`);
   } finally {
+    bareTarget.close();
     target.close();
+    await bare.stop();
     await server.stop();
   }
 }
@@ -1218,6 +1224,8 @@ interface RamResults {
   root: PhaseResult;
   user: PhaseResult;
   sts: PhaseResult;
+  /** GET 4 KiB against bare node:http (answering from memory) in the same rounds: what node's HTTP alone costs. */
+  bare: PhaseResult | null;
   /** STS-credential ops/s ÷ the same user's AccessKey ops/s. */
   stsOpsRatio: number;
   assumeRolePerSecond: number;
@@ -1251,8 +1259,11 @@ function assumeNote(b: AssumeBounds): string {
   return `server main thread ${fmt(b.serverMainUs, 0)} µs/call (≤ ${fmt(b.serverBoundPerSecond, 0)}/s on a free core); caller ${fmt(b.clientCpuUs, 0)} µs CPU/call; other processes ${fmt(b.otherCores, 2)} cores`;
 }
 
-/** GET 4 KiB as root and as a RAM user, alternating rounds on the same server; then the evaluator alone. */
-async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): Promise<RamResults> {
+/**
+ * GET 4 KiB as root and as a RAM user, alternating rounds on the same server; then the evaluator alone. With
+ * `floor`, a bare node:http server's GETs take their turn in the same rounds (the floor under the ≤ 80 µs target).
+ */
+async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config, floor?: { server: ServerProcess; target: Target }): Promise<RamResults> {
   const bucket = 'bench-ram';
   await createBucket(rootTarget, bucket);
   const objects = 200;
@@ -1310,8 +1321,10 @@ async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): P
       const root: Measured[] = [];
       const user: Measured[] = [];
       const sts: Measured[] = [];
+      const bare: Measured[] = [];
       for (let r = 0; r < cfg.rounds; r++) {
         const [, count] = chunk(cfg.ops, cfg.rounds, r);
+        if (floor) bare.push(await runPhase(floor.server, floor.target, 'GET bare node:http', count, cfg.concurrency, get, ok));
         root.push(await runPhase(server, rootTarget, 'GET root', count, cfg.concurrency, get, bodyOf(4096)));
         user.push(await runPhase(server, userTarget, 'GET RAM user', count, cfg.concurrency, get, bodyOf(4096)));
         sts.push(await runPhase(server, stsTarget, 'GET STS session', count, cfg.concurrency, get, bodyOf(4096)));
@@ -1324,6 +1337,7 @@ async function ramOps(server: ServerProcess, rootTarget: Target, cfg: Config): P
         root: rootRes,
         user: userRes,
         sts: stsRes,
+        bare: floor ? merge(bare) : null,
         opsRatio: userRes.opsPerSec / rootRes.opsPerSec,
         cpuRatio: userRes.serverCpuUsPerOp / rootRes.serverCpuUsPerOp,
         stsOpsRatio: stsRes.opsPerSec / userRes.opsPerSec,
@@ -1395,7 +1409,8 @@ function ramTargets(cfg: Config, ram: RamResults): Target_[] {
       `${cfg.concurrency} pop-core callers in parallel; ${fmt(ram.assumeRoleServerCpuUs, 0)} µs server CPU/call; first calls (cold) ${fmt(ram.assumeRoleColdPerSecond, 0)}/s, ${fmt(ram.assumeRoleColdServerCpuUs, 0)} µs; ${assumeNote(ram.assumeRoleBounds.pop)}`),
     tgt('AssumeRole ≥ 2,000 calls/s (lean caller)', `${fmt(ram.assumeRoleLeanPerSecond, 0)}/s`, ram.assumeRoleLeanPerSecond, 2000, false,
       `${cfg.concurrency} lean callers (bench/rpc-client.ts); ${fmt(ram.assumeRoleLeanServerCpuUs, 0)} µs server CPU/call; ${assumeNote(ram.assumeRoleBounds.lean)}`),
-    tgt('GET 4 KiB as RAM user (10×10 policies) ≤ 80 µs server CPU', `${fmt(ram.user.serverCpuUsPerOp, 0)} µs`, ram.user.serverCpuUsPerOp, 80, true),
+    tgt('GET 4 KiB as RAM user (10×10 policies) ≤ 80 µs server CPU', `${fmt(ram.user.serverCpuUsPerOp, 0)} µs`, ram.user.serverCpuUsPerOp, 80, true,
+      ram.bare === null ? undefined : `bare node:http ${fmt(ram.bare.serverCpuUsPerOp, 0)} µs/GET in the same rounds`),
     tgt('policy evaluator ≥ 1,000,000 decisions/s', `${fmt(ram.decisionsPerSecond, 0)}/s`, ram.decisionsPerSecond, 1_000_000, false),
   ];
 }
@@ -1403,8 +1418,8 @@ function ramTargets(cfg: Config, ram: RamResults): Target_[] {
 /** The RAM phase's table (report() and --ram-only). */
 function ramTable(ram: RamResults): string[] {
   return [
-    '== RAM (same server; root and RAM-user rounds alternate) ==',
-    table(['phase', 'ops/s', 'srv µs/op', 'p50 ms', 'p99 ms'], [ram.root, ram.user, ram.sts].map((r) => [r.phase, fmt(r.opsPerSec, 0), fmt(r.serverCpuUsPerOp, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])),
+    `== RAM (same server; root and RAM-user rounds alternate${ram.bare ? ', bare node:http taking its turn in each round' : ''}) ==`,
+    table(['phase', 'ops/s', 'srv µs/op', 'p50 ms', 'p99 ms'], [...(ram.bare ? [ram.bare] : []), ram.root, ram.user, ram.sts].map((r) => [r.phase, fmt(r.opsPerSec, 0), fmt(r.serverCpuUsPerOp, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])),
     `  STS session / RAM user: ${fmt(ram.stsOpsRatio, 2)}× ops/s; AssumeRole ${fmt(ram.assumeRolePerSecond, 0)} calls/s (pop-core), ${fmt(ram.assumeRoleLeanPerSecond, 0)} calls/s (lean caller)`,
     `  RAM user / root: ${fmt(ram.opsRatio, 2)}× ops/s, ${fmt(ram.cpuRatio, 2)}× server CPU per request; evaluator ${fmt(ram.decisionsPerSecond, 0)} decisions/s`,
   ];
