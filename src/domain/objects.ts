@@ -19,7 +19,7 @@ import { assertReadable, isArchived, isFrozen, restoreHeaderValue, withoutRestor
 import { archiveDirectRead } from './archive-direct-read.js';
 import { bucketDefaultEncryption, readSealed, sameSetting, sealingStore, sseOf, type SseSetting, type SseState } from './encryption.js';
 import type { BlobRange, BlobStore } from '../store/blob/types.js';
-import { relocating } from '../store/blob/relocating.js';
+import { relocating, vanishedError } from '../store/blob/relocating.js';
 import { commitMayHaveLanded, incarnationOf, isIncarnation, type BucketIncarnation } from '../store/meta/types.js';
 import { CorruptCiphertextError, type ChunkCipher } from '../util/chunk-cipher.js';
 import { firstReadAheadStream } from '../util/opens-first.js';
@@ -340,6 +340,7 @@ export class ObjectService {
     const tail = mergeableTail(obj);
     const lastRange = ranges[ranges.length - 1];
     const relocate = tail !== null && lastRange?.blobId === tail.blobId ? this.relocator(obj, tail) : undefined;
+    const vanished = this.vanisher(obj);
     const sse = sseOf(obj);
     if (sse) {
       // Encrypted: each segment is a sealed blob; only the chunks the range touches are read.
@@ -351,7 +352,7 @@ export class ObjectService {
           for (const r of ranges) yield* readSealedRange(blobs, cipher, r, r === lastRange ? relocate : undefined);
         } catch (err) {
           if (err instanceof CorruptCiphertextError) log('encrypted-object-corrupt', { bucket: obj.bucket, key: obj.key, err: err.message });
-          throw err;
+          throw err instanceof Error ? await vanishedError(err, vanished) : err;
         }
       })());
       // Every segment stays readable until the stream closes, as readRanges does for plain ones.
@@ -361,13 +362,26 @@ export class ObjectService {
     }
     // One read that a store of files can pump (util/recycling-source.ts).
     if (relocate !== undefined) lastRange!.relocate = async () => (await relocate())?.blobId ?? null;
-    return blobs.readRanges(ranges);
+    return blobs.readRanges(ranges, { vanished });
+  }
+
+  /** The object's record (the version `obj` is) as it is now. */
+  private recordNow(obj: ObjectRecord): Promise<ObjectRecord | null> {
+    return obj.versionId === undefined ? this.ctx.meta.getObject(obj.bucket, obj.key) : this.ctx.meta.getObjectVersion(obj.bucket, obj.key, obj.versionId);
   }
 
   /** Reads the object's record again for the segment that holds `seg`'s bytes now (append-merge.ts successorOf). */
   private relocator(obj: ObjectRecord, seg: Segment): () => Promise<Segment | null> {
-    const meta = this.ctx.meta;
-    return async () => successorOf(obj.versionId === undefined ? await meta.getObject(obj.bucket, obj.key) : await meta.getObjectVersion(obj.bucket, obj.key, obj.versionId), seg);
+    return async () => successorOf(await this.recordNow(obj), seg);
+  }
+
+  /**
+   * For a read that finds a blob of `obj` missing (ReadRangesOptions.vanished): NoSuchKey when the object is gone
+   * now. Another process sharing the blob directory deleted it after this read had its record, and nothing of this
+   * process held the files back: the read fails as one arriving after the delete would, not as InternalError.
+   */
+  private vanisher(obj: ObjectRecord): () => Promise<Error | null> {
+    return async () => ((await this.recordNow(obj)) === null ? new AppError('NoSuchKey', undefined, { Key: obj.key }) : null);
   }
 
   /** The bytes of an inline object (or range of it) without a stream; null for blob-backed objects. */

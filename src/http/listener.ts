@@ -440,6 +440,11 @@ async function handle(deps: ListenerDeps, req: IncomingMessage, res: ServerRespo
   if (!pop && rec.service === 'oss') response = heldOrBusy(req, response, requestId, rec);
   // The error answer that replaced an unsendable one was not checked: wireValue applies to each of its values.
   const promised = write(req, res, response, pop ? null : requestId, started, bad === null && checked === true, (err, answered) => {
+    // The object deleted meanwhile by another process: answered with its error before the head, nothing lost.
+    if (answered && isAppError(err)) {
+      if (rec.service === 'oss') rec.errorCode = ossWireForm(err).code;
+      return;
+    }
     // A blob file missing or unreadable: answered InternalError when found before the head (`answered`),
     // else the connection was cut mid-body. Either way the operator learns which file and which request.
     deps.log.error(answered ? 'internal error' : 'response body failed after its head was sent', {
@@ -569,8 +574,9 @@ function write(
       if (err === null) return void sendHead(req, res, response, head, set, bodyless, bytes, bodyFailed);
       first.destroy();
       bodyFailed(err, true);
-      // The error document replaces the answer in place: the request's record reads its status from it.
-      const failed = ossErrorResponse(new AppError('InternalError'), ossRequestId, hostIdOf(req), req.method ?? 'GET');
+      // The error document replaces the answer in place: the request's record reads its status from it. An object
+      // deleted by another process since its record was read is answered as a GET after the delete (NoSuchKey).
+      const failed = ossErrorResponse(isAppError(err) ? err : new AppError('InternalError'), ossRequestId, hostIdOf(req), req.method ?? 'GET');
       response.status = failed.status;
       response.headers = failed.headers;
       response.body = failed.body;

@@ -1,6 +1,6 @@
 import { close, fstatSync, open, read, stat } from 'node:fs';
 import { promisify } from 'node:util';
-import { relocating } from './relocating.js';
+import { relocating, vanishedError } from './relocating.js';
 import { Readable, type Writable } from 'node:stream';
 import { cachedReadAvailable, cachedReadsSpent, NO_CHECK, NOT_THIS_FILE, readCached, residentSpan, sendCached } from '../../util/cached-read.js';
 import type { OpensFirst } from '../../util/opens-first.js';
@@ -104,7 +104,8 @@ export class FileRangeStream extends Readable implements RecyclingSource, OpensF
     return this.pumpedTotal;
   }
 
-  constructor(ranges: readonly FileRange[]) {
+  /** `vanished`: asked for the error to report instead of a file found missing (ReadRangesOptions). */
+  constructor(ranges: readonly FileRange[], private readonly vanished?: () => Promise<Error | null>) {
     super({ highWaterMark: READ_BLOCK });
     this.ranges = ranges.filter((r) => r.end > r.start);
     this.pos = this.ranges[0]?.start ?? 0;
@@ -209,7 +210,7 @@ export class FileRangeStream extends Readable implements RecyclingSource, OpensF
     };
     if (this.fd !== null) return readAt(this.fd);
     openRange(range, (path) => this.moved(path), (err, fd) => {
-      if (err) return finish(err, 0);
+      if (err) return void vanishedError(err, this.vanished).then((why) => finish(why, 0));
       this.fd = fd;
       if (this.destroyed) return finish(null, 0);
       readAt(fd);
@@ -228,10 +229,15 @@ export class FileRangeStream extends Readable implements RecyclingSource, OpensF
     const range = this.ranges[this.index];
     if (range === undefined || this.fd !== null || this.busy || this.destroyed) return done(null);
     this.busy = true;
+    // A file found missing may be an object deleted since: reported as vanished says.
+    const report = (err: Error | null): void => {
+      if (err === null) return done(null);
+      void vanishedError(err, this.vanished).then((why) => this.destroyed || done(why));
+    };
     openRange(range, (path) => this.moved(path), (err, fd) => {
       if (err) {
         // A destroy meanwhile (the client left) closes nothing and nothing more is reported.
-        if (!this.idleAgain()) done(err);
+        if (!this.idleAgain()) report(err);
         return;
       }
       this.fd = fd;
@@ -242,7 +248,7 @@ export class FileRangeStream extends Readable implements RecyclingSource, OpensF
         failure ??= err;
         if (--waiting > 0) return;
         // A destroy meanwhile closes the descriptor now and nothing more is reported.
-        if (!this.idleAgain()) done(failure);
+        if (!this.idleAgain()) report(failure);
       };
       const short = (r: FileRange, size: number): Error | null => (size < r.end ? new TruncatedBlobError(r.path, size) : null);
       // The file just opened: its inode is in memory, so this fstat costs a system call, not a hop to the pool.

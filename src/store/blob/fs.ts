@@ -5,7 +5,7 @@ import { newBlobId } from '../../util/ids.js';
 import { diskFullError, isDiskFull } from '../disk-space.js';
 import { privateDir } from '../file-modes.js';
 import { FileRangeStream, type FileRange } from './file-range-stream.js';
-import type { AgeFilter, BlobFile, BlobRange, BlobStore, BlobWriteResult } from './types.js';
+import type { AgeFilter, BlobFile, BlobRange, BlobStore, BlobWriteResult, ReadRangesOptions } from './types.js';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds `blobs/` and `tmp/`. */
@@ -138,7 +138,7 @@ export class FsBlobStore implements BlobStore {
     return this.readRanges([{ blobId, start, end }]);
   }
 
-  readRanges(ranges: readonly BlobRange[]): Readable {
+  readRanges(ranges: readonly BlobRange[], opts: ReadRangesOptions = {}): Readable {
     const releases = [this.hold(ranges.map((r) => r.blobId))];
     const fileRange = (r: BlobRange): FileRange => {
       const range: FileRange = { path: this.pathOf(r.blobId), start: r.start, end: r.end };
@@ -153,7 +153,7 @@ export class FsBlobStore implements BlobStore {
       };
       return range;
     };
-    const stream = new FileRangeStream(ranges.map(fileRange));
+    const stream = new FileRangeStream(ranges.map(fileRange), opts.vanished);
     // Held until the stream closes: read to its end (autoDestroy) or destroyed.
     stream.once('close', () => {
       for (const release of releases) release();

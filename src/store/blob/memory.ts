@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { newBlobId } from '../../util/ids.js';
-import { relocating } from './relocating.js';
-import type { AgeFilter, BlobRange, BlobStore, BlobWriteResult } from './types.js';
+import { relocating, vanishedError } from './relocating.js';
+import type { AgeFilter, BlobRange, BlobStore, BlobWriteResult, ReadRangesOptions } from './types.js';
 
 /** Blobs in process memory, for `--in-memory` (CI, throwaway emulators). */
 export class MemoryBlobStore implements BlobStore {
@@ -23,7 +23,7 @@ export class MemoryBlobStore implements BlobStore {
     return this.readRanges([{ blobId, start, end }]);
   }
 
-  readRanges(ranges: readonly BlobRange[]): Readable {
+  readRanges(ranges: readonly BlobRange[], opts: ReadRangesOptions = {}): Readable {
     const blobs = this.blobs;
     /** The range's bytes in blob `blobId`: its own, or the one `relocate` names when its own is gone (relocating). */
     const bytesIn = async function* (r: BlobRange, blobId: string): AsyncGenerator<Buffer> {
@@ -34,7 +34,13 @@ export class MemoryBlobStore implements BlobStore {
       if (r.end > r.start) yield buf.subarray(r.start, r.end);
     };
     return Readable.from((async function* (): AsyncGenerator<Buffer> {
-      for (const r of ranges) yield* relocating(r.blobId, r.relocate, (blobId) => bytesIn(r, blobId));
+      for (const r of ranges) {
+        try {
+          yield* relocating(r.blobId, r.relocate, (blobId) => bytesIn(r, blobId));
+        } catch (err) {
+          throw err instanceof Error ? await vanishedError(err, opts.vanished) : err;
+        }
+      }
     })(), { objectMode: false });
   }
 

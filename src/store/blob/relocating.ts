@@ -1,3 +1,5 @@
+import type { ReadRangesOptions } from './types.js';
+
 /** How many times one range's blob is relocated before the read fails (each relocation reads the record again). */
 export const RELOCATE_TRIES = 8;
 
@@ -19,4 +21,10 @@ export async function* relocating<P, T>(at: P, relocate: (() => Promise<P | null
       at = moved;
     }
   }
+}
+
+/** The error a read fails with for a blob found missing (after any relocation): `vanished`'s, when it names one, else `err`. */
+export async function vanishedError(err: Error, vanished: ReadRangesOptions['vanished']): Promise<Error> {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || vanished === undefined) return err;
+  return (await vanished().catch(() => null)) ?? err;
 }

@@ -22,6 +22,15 @@ export interface BlobRange {
   relocate?: () => Promise<string | null>;
 }
 
+export interface ReadRangesOptions {
+  /**
+   * Asked when a blob is found missing (after any relocation): the error the read fails with instead of ENOENT, or
+   * null. The object read may have been deleted since its record was read, by a process whose unlink no hold of this
+   * one defers (a shared blob directory): the read then fails as a read after the delete would (NoSuchKey).
+   */
+  vanished?: () => Promise<Error | null>;
+}
+
 export interface BlobWriteResult {
   blobId: string;
   size: number;
@@ -48,7 +57,7 @@ export interface BlobStore {
    * Streams ranges of blobs one after the other (an object's segments), failing if one is missing or shorter
    * than its range. A store of files returns a util/recycling-source.ts RecyclingSource.
    */
-  readRanges(ranges: readonly BlobRange[]): Readable;
+  readRanges(ranges: readonly BlobRange[], opts?: ReadRangesOptions): Readable;
   /**
    * Optional, for stores of files: a descriptor open for reading the blob (a worker thread reads it; see
    * util/sealed-reader.ts). The caller closes it. Rejects with ENOENT for a missing blob.
