@@ -352,3 +352,68 @@ function rawWire(port: number, text: string): Promise<string> {
     socket.write(text);
   });
 }
+
+describe('redteam wave 24 (held): a Suspended bucket\'s null version raced through two servers on one PostgreSQL', () => {
+  const elements = (xml: string, name: string): string[] => [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1]!);
+  const field = (xml: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+
+  it('PUT, DELETE, DELETE ?versionId=null and CopyObject at once: one null entry at most, every version whole, the Enabled one kept', async () => {
+    const pair = await startServerPairOnPostgres();
+    const { a, b } = pair;
+    const bucket = 'w24-suspended';
+    const ports = [a.port, b.port];
+    try {
+      succeeds(await signedRequest(a.port, 'PUT', bucket, null, []));
+      const versioning = (status: string): string => `<VersioningConfiguration><Status>${status}</Status></VersioningConfiguration>`;
+      succeeds(await signedRequest(a.port, 'PUT', bucket, null, [['versioning', '']], { body: versioning('Enabled') }));
+      const kept = run(200, 0, 30_000);
+      const v1 = succeeds(await signedRequest(a.port, 'PUT', bucket, 'k', [], { body: kept })).headers['x-oss-version-id'] as string;
+      succeeds(await signedRequest(b.port, 'PUT', bucket, null, [['versioning', '']], { body: versioning('Suspended') }));
+      const failures: string[] = [];
+      const expectOk = (what: string, r: SignedReply, ok: number[]): void => {
+        if (!ok.includes(r.status)) failures.push(`${what}: ${r.status} ${r.text.slice(0, 200)}`);
+      };
+      await Promise.all(Array.from({ length: 8 }, async (_, w) => {
+        for (let i = 0; i < 12; i++) {
+          const port = ports[(w + i) % 2]!;
+          const key = i % 3 === 0 ? 'k2' : 'k';
+          switch ((w + i) % 5) {
+            case 0: case 1:
+              expectOk('PUT', await signedRequest(port, 'PUT', bucket, key, [], { body: run(w * 16 + i, 0, 20_000 + w) }), [200]);
+              break;
+            case 2:
+              expectOk('DELETE', await signedRequest(port, 'DELETE', bucket, key, []), [204]);
+              break;
+            case 3:
+              expectOk('DELETE null', await signedRequest(port, 'DELETE', bucket, key, [['versionId', 'null']]), [204]);
+              break;
+            default:
+              expectOk('copy', await signedRequest(port, 'PUT', bucket, key === 'k' ? 'k2' : 'k', [], { headers: { 'x-oss-copy-source': `/${bucket}/${key}` } }), [200, 404]);
+          }
+        }
+      }));
+      assert.deepEqual(failures, []);
+      const listing = succeeds(await signedRequest(a.port, 'GET', bucket, null, [['versions', '']]));
+      const entries = [...elements(listing.text, 'Version'), ...elements(listing.text, 'DeleteMarker')];
+      assert.ok(elements(listing.text, 'Version').some((e) => field(e, 'VersionId') === v1), listing.text);
+      for (const key of ['k', 'k2']) {
+        const mine = entries.filter((e) => field(e, 'Key') === key);
+        assert.ok(mine.filter((e) => field(e, 'VersionId') === 'null').length <= 1, `${key}: more than one null entry\n${listing.text}`);
+        assert.ok(mine.filter((e) => field(e, 'IsLatest') === 'true').length <= 1, `${key}: more than one latest\n${listing.text}`);
+      }
+      for (const e of elements(listing.text, 'Version')) {
+        const key = field(e, 'Key')!;
+        const versionId = field(e, 'VersionId')!;
+        for (const port of ports) {
+          const r = succeeds(await signedRequest(port, 'GET', bucket, key, [['versionId', versionId]]));
+          assert.equal(String(r.body.length), field(e, 'Size'));
+          assert.equal(breakIn(r.body, 0), -1, `${key} ${versionId} reads whole`);
+        }
+      }
+      assert.ok(succeeds(await signedRequest(b.port, 'GET', bucket, 'k', [['versionId', v1]])).body.equals(kept));
+      assert.deepEqual(await missingBlobs(a), []);
+    } finally {
+      await pair.stop();
+    }
+  });
+});
