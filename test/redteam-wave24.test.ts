@@ -1,6 +1,11 @@
 // Red-team wave 24 (an outsider and a narrowly-scoped RAM user against running servers, aimed first at what landed on
 // 4–7 Dec 2026). Runs on SQLite; the two-server cases run on the test run's PostgreSQL. docs/security.md has the
 // wave's summary.
+//
+// Found: a GET or CopyObject served by one of two servers on one PostgreSQL database whose object the other deleted
+// after the request read its record answered 500 InternalError (fixed: 404 NoSuchKey, as after the delete). Held,
+// kept below: the append merge under deletes, copies and reads; OSS2 URLs signing unnamed headers; what POP answers
+// echo (JSON and XML); malformed parser input; a Suspended bucket's null version raced through two servers.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
