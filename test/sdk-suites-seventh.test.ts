@@ -168,7 +168,8 @@ describe('the SDK test suites, seventh reading', () => {
     it('PutObjectRetention / GetObjectRetention: the mode and the date as put; the version cannot be deleted until then, COMPLIANCE only grows', async () => {
       const key = 'test-retention-object';
       ok(await send({ method: 'PUT', bucket: W, key, body: 'test content' }), 'PutObject');
-      const date = until(now() + 5000);
+      // Far enough ahead that the requests below all come before it, on a slow machine too (the clock then jumps past).
+      const date = until(now() + 30_000);
       ok(await send({ method: 'PUT', bucket: W, key, query: [['retention', '']], ...xml(`<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>${date}</RetainUntilDate></Retention>`) }), 'PutObjectRetention');
       const got = ok(await send({ method: 'GET', bucket: W, key, query: [['retention', '']] }), 'GetObjectRetention');
       assert.equal(text(got, 'Mode'), 'COMPLIANCE');
@@ -178,7 +179,7 @@ describe('the SDK test suites, seventh reading', () => {
       const del = await send({ method: 'DELETE', bucket: W, key, query: [['versionId', versionId]] });
       assert.equal(del.status, 409, del.text);
       assert.equal(del.err?.Code, 'FileImmutable');
-      const shorter = await send({ method: 'PUT', bucket: W, key, query: [['retention', '']], ...xml(`<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>${until(now() + 2000)}</RetainUntilDate></Retention>`) });
+      const shorter = await send({ method: 'PUT', bucket: W, key, query: [['retention', '']], ...xml(`<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>${until(now() + 15_000)}</RetainUntilDate></Retention>`) });
       assert.equal(shorter.status, 403, shorter.text);
       const past = await send({ method: 'PUT', bucket: W, key, query: [['retention', '']], ...xml('<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>2001-01-01T00:00:00.000Z</RetainUntilDate></Retention>') });
       assert.equal(past.err?.Code, 'InvalidArgument');
@@ -186,7 +187,7 @@ describe('the SDK test suites, seventh reading', () => {
       assert.equal((await send({ method: 'DELETE', bucket: W, key })).status, 204);
       assert.equal(text(ok(await send({ method: 'GET', bucket: W, key, query: [['retention', ''], ['versionId', versionId]] }), 'GetObjectRetention'), 'Mode'), 'COMPLIANCE');
       // The Python test sleeps 6 s past the date, then deletes every version.
-      ahead += 7000;
+      ahead += 32_000;
       const body = `<Delete><Quiet>true</Quiet><Object><Key>${key}</Key><VersionId>${versionId}</VersionId></Object></Delete>`;
       ok(await send({ method: 'POST', bucket: W, query: [['delete', '']], ...xml(body) }), 'DeleteMultipleObjects');
       const gone = await send({ method: 'GET', bucket: W, key, query: [['versionId', versionId]] });
@@ -197,7 +198,7 @@ describe('the SDK test suites, seventh reading', () => {
       const key = 'test-retention-bypass';
       ok(await send({ method: 'PUT', bucket: W, key, body: 'test content' }), 'PutObject');
       ok(await send({ method: 'PUT', bucket: W, key, query: [['retention', '']], ...xml(`<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>${until(now() + 60_000)}</RetainUntilDate></Retention>`) }), 'PutObjectRetention');
-      const sooner = until(now() + 5000);
+      const sooner = until(now() + 30_000);
       const refused = await send({ method: 'PUT', bucket: W, key, query: [['retention', '']], ...xml(`<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>${sooner}</RetainUntilDate></Retention>`) });
       assert.equal(refused.status, 403, refused.text);
       const bypass = xml(`<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>${sooner}</RetainUntilDate></Retention>`);
