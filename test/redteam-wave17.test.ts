@@ -95,6 +95,7 @@ import { policyDoc, Ram } from './helpers/ram.js';
 import { signedRequest, succeeds } from './helpers/signed.js';
 import { strictTexts } from './helpers/strict-xml.js';
 import { ACCOUNT_ID, AK, SECRET, startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
+import { cpuMs } from './helpers/cpu-time.js';
 
 const UPLOAD_ID = '0123456789ABCDEF0123456789ABCDEF';
 
@@ -453,10 +454,6 @@ describe('redteam wave 17: a batch job\'s manifest is read without holding the e
       + `<Priority>1</Priority><RoleArn>acs:ram::${ACCOUNT_ID}:role/w17-manifest</RoleArn></CreateJobRequest>`;
     const id = strictTexts(succeeds(await signedRequest(srv.port, 'POST', null, null, [['batchJob', '']], { body })).text, 'JobId')[0]!;
     // CPU time, not wall time: on a busy machine a turn may wait for a core, which is not work the loop did.
-    const cpuMs = (): number => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    };
     let last = cpuMs();
     let longest = 0;
     const probe = setInterval(() => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rawRequest } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { cpuMs } from './helpers/cpu-time.js';
 
 describe('Policy globs: a `?` in a StringLike pattern costs one pass over the value, not one per start', () => {
   let srv: TestServer;
@@ -40,9 +41,9 @@ describe('Policy globs: a `?` in a StringLike pattern costs one pass over the va
   /** Milliseconds the server takes for `n` anonymous GETs with a 15 KB User-Agent that matches no pattern. */
   const timeLongAgents = async (n: number): Promise<number> => {
     const agent = 'a'.repeat(15_000);
-    const start = performance.now();
+    const start = cpuMs();
     for (let i = 0; i < n; i++) assert.equal((await get(agent)).status, 200);
-    return performance.now() - start;
+    return cpuMs() - start;
   };
 
   it('an anonymous GET with a 15 KB User-Agent against 45 `*???…?x*` patterns is about as cheap as against literal ones', async () => {
@@ -60,7 +61,7 @@ describe('Policy globs: a `?` in a StringLike pattern costs one pass over the va
     const attack = await timeLongAgents(3);
     // Before: each `?` segment was compared at every start (300 × 15,000 per pattern), ~1 s of event loop per
     // request, for anyone, against a bucket whose owner wrote such a policy. Generous bound over the baseline.
-    assert.ok(attack < 10 * baseline + 600, `3 requests took ${attack.toFixed(0)} ms against a baseline of ${baseline.toFixed(0)} ms`);
+    assert.ok(attack < 10 * baseline + 600, `3 requests took ${attack.toFixed(0)} ms of CPU against a baseline of ${baseline.toFixed(0)} ms`);
   });
 
   it('1,500 `*a…ab*` patterns against a 15 KB User-Agent: the matching one request may do is bounded, and past it the request is refused', async () => {
@@ -68,9 +69,9 @@ describe('Policy globs: a `?` in a StringLike pattern costs one pass over the va
     /** Milliseconds for `n` anonymous GETs with a 15 KB User-Agent. */
     const timed = async (n: number): Promise<number> => {
       const agent = 'a'.repeat(15_000);
-      const start = performance.now();
+      const start = cpuMs();
       for (let i = 0; i < n; i++) await get(agent);
-      return performance.now() - start;
+      return cpuMs() - start;
     };
     // Baseline: patterns whose first character the value lacks (V8's search skips the value at once).
     await owner.putBucketPolicy(BUCKET, policyOf((i) => `*x${'a'.repeat(1 + (i % 7))}b${i.toString(36)}*`));
@@ -84,7 +85,7 @@ describe('Policy globs: a `?` in a StringLike pattern costs one pass over the va
     await timed(1);
     const attack = await timed(6);
     // Measured: before, ~1,600 ms against a ~55 ms baseline; now about the baseline.
-    assert.ok(attack < 4 * baseline + 300, `6 requests took ${attack.toFixed(0)} ms against a baseline of ${baseline.toFixed(0)} ms`);
+    assert.ok(attack < 4 * baseline + 300, `6 requests took ${attack.toFixed(0)} ms of CPU against a baseline of ${baseline.toFixed(0)} ms`);
     // Past the bound (2,000,000 characters matched for one request) the request is refused, as if denied.
     const refused = await get('a'.repeat(15_000));
     assert.equal(refused.status, 403);
@@ -110,11 +111,11 @@ describe('Policy matching: the checks of one request share one bound', () => {
     /** Milliseconds for `n` DeleteMultipleObjects of the keys, and the error code of the last (null: none). */
     const timed = async (n: number): Promise<{ ms: number; code: string | null }> => {
       let code: string | null = null;
-      const start = performance.now();
+      const start = cpuMs();
       for (let i = 0; i < n; i++) {
         code = await owner.deleteMulti(keys, { quiet: true }).then(() => null, (err: { code?: string }) => err.code ?? 'unknown');
       }
-      return { ms: performance.now() - start, code };
+      return { ms: cpuMs() - start, code };
     };
     await timed(1);
     const baseline = await timed(3);
@@ -132,7 +133,7 @@ describe('Policy matching: the checks of one request share one bound', () => {
     const attack = await timed(3);
     // Before: each key was matched against every pattern on its own (1,000 × 443 passes over 1 KB): 3.2-3.6 s of
     // event loop per request, against ~0.3 s for the delete itself. Generous bound over the baseline.
-    assert.ok(attack.ms < 3 * baseline.ms + 1000, `3 requests took ${attack.ms.toFixed(0)} ms against a baseline of ${baseline.ms.toFixed(0)} ms`);
+    assert.ok(attack.ms < 3 * baseline.ms + 1000, `3 requests took ${attack.ms.toFixed(0)} ms of CPU against a baseline of ${baseline.ms.toFixed(0)} ms`);
     // Past the request's bound (2,000,000 characters + 2,048 per further key) it is refused, nothing deleted.
     assert.equal(attack.code, 'AccessDenied');
     // Keys as clients name them are decided as before.

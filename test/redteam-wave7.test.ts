@@ -12,6 +12,7 @@ import { signedRequest } from './helpers/signed.js';
 import { heapProbeFlags, heapUsedMb, kill9, spawnServer } from './helpers/spawn.js';
 import { testPostgres } from './helpers/postgres.js';
 import { TRUST_ACCOUNT } from './helpers/sts.js';
+import { cpuMs } from './helpers/cpu-time.js';
 
 const md5 = (body: string): string => createHash('md5').update(body).digest('base64');
 
@@ -34,9 +35,9 @@ describe('redteam wave 7: header and query values are matched in linear time', (
   /** Milliseconds for `n` anonymous GETs of `path` with `headers`, and the last answer. */
   const timed = async (n: number, path: string, headers: Record<string, string> = {}) => {
     let last = await anonymous(path, headers);
-    const start = performance.now();
+    const start = cpuMs();
     for (let i = 0; i < n; i++) last = await anonymous(path, headers);
-    return { ms: performance.now() - start, last };
+    return { ms: cpuMs() - start, last };
   };
 
   it('a 16 KB Range header of spaces costs about what a 16 KB header of letters costs', async () => {
@@ -50,7 +51,7 @@ describe('redteam wave 7: header and query values are matched in linear time', (
       assert.equal(attack.last.body.toString(), '0123456789');
       // Before: `\s*(\d*)\s*` split the spaces between its two runs every way, 0.4-0.7 s of event loop per request
       // for anyone who may read one object. Generous bound over the baseline.
-      assert.ok(attack.ms < 4 * baseline.ms + 300, `3 requests took ${attack.ms.toFixed(0)} ms against a baseline of ${baseline.ms.toFixed(0)} ms`);
+      assert.ok(attack.ms < 4 * baseline.ms + 300, `3 requests took ${attack.ms.toFixed(0)} ms of CPU against a baseline of ${baseline.ms.toFixed(0)} ms`);
     }
     // Ranges are read as before: spaces anywhere, a suffix, an open end, several ranges (the first is served).
     const cases: Array<[string, number, string]> = [
@@ -70,7 +71,7 @@ describe('redteam wave 7: header and query values are matched in linear time', (
     const attack = await timed(3, `/${BUCKET}/?list-type=2&continuation-token=${'='.repeat(16_000)}a`);
     assert.equal(errorOf(attack.last)?.Code, 'InvalidArgument');
     // Before: `replace(/=+$/, '')` scanned the run of `=` from each of its starts, ~0.4 s per anonymous listing.
-    assert.ok(attack.ms < 4 * baseline.ms + 300, `3 requests took ${attack.ms.toFixed(0)} ms against a baseline of ${baseline.ms.toFixed(0)} ms`);
+    assert.ok(attack.ms < 4 * baseline.ms + 300, `3 requests took ${attack.ms.toFixed(0)} ms of CPU against a baseline of ${baseline.ms.toFixed(0)} ms`);
     // Tokens still work, unpadded as given out and padded as an older Alunite gave them out.
     await srv.client({ bucket: BUCKET }).put('kk', Buffer.from('x'));
     const token = Buffer.from('k', 'utf8').toString('base64');
