@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Command } from 'commander';
-import { buildProgram } from '../src/cli/main.js';
+import { buildProgram, loadCommands } from '../src/cli/main.js';
 import { describeError } from '../src/cli/output.js';
 import { cliHome, fails, json, ok, type CliHome, type CliResult } from './helpers/cli.js';
 import { ACCOUNT_ID, AK, SECRET } from './helpers/server.js';
 import { BIN, kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
+
+/** All the client commands (main() loads only those a command line names). */
+const CLIENT_COMMANDS = await loadCommands();
 
 let srv: SpawnedServer;
 let dataDir: string;
@@ -42,7 +45,7 @@ function runnable(): { path: string[]; cmd: Command }[] {
     if (handler !== undefined && handler !== null) out.push({ path, cmd });
     for (const sub of cmd.commands) visit(sub, [...path, sub.name()]);
   };
-  visit(buildProgram(), []);
+  visit(buildProgram(CLIENT_COMMANDS), []);
   return out;
 }
 
@@ -73,7 +76,7 @@ const errorDoc = (r: CliResult): { code: string; message: string; requestId: str
  * Only argument lists that fail while parsing are given here, so no action (server, upload…) runs.
  */
 async function parseFailure(args: string[]): Promise<{ exitCode: number; code: string; message: string; stderr: string }> {
-  const program = buildProgram();
+  const program = buildProgram(CLIENT_COMMANDS);
   let stderr = '';
   const quiet = (c: Command): void => {
     c.configureOutput({ writeErr: (t) => void (stderr += t), writeOut: () => undefined });
@@ -135,7 +138,7 @@ describe('every command (walked from the command tree)', () => {
 });
 
 describe('alunite server --help and the README agree', () => {
-  const server = buildProgram().commands.find((c) => c.name() === 'server')!;
+  const server = buildProgram(CLIENT_COMMANDS).commands.find((c) => c.name() === 'server')!;
 
   it('--help opens with what a first start needs: --host, --port, --data', () => {
     assert.deepEqual(server.options.slice(0, 3).map((o) => o.long), ['--host', '--port', '--data']);

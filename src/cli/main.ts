@@ -8,16 +8,7 @@ import { widenHeapHeadroom } from '../util/heap-headroom.js';
 import { LOG_LEVELS, type LogLevel } from '../log-levels.js';
 import { CNAME_VERIFICATION_MODES, parseCnameVerification, type CnameVerificationMode } from '../domain/cname-settings.js';
 import { describeMeta } from '../store/meta/open.js';
-import { keysCommand } from './keys.js';
-import { accountCommand } from './account.js';
 import { LOG_FORMATS, type LogFormat } from '../log-levels.js';
-import { policyCommand } from './policy.js';
-import { vendCommand } from './vend.js';
-import { configureCommand } from './configure.js';
-import { ossCommand } from './oss.js';
-import { ramCommand } from './ram.js';
-import { stsCommand } from './sts.js';
-import { initCommand } from './init.js';
 import { oidcOptions, type OidcFlags } from './oidc-options.js';
 import { addBatchOptions, batchJobOptions, type BatchFlags } from './batch-options.js';
 import { stopWithNpmStart } from './npm-start.js';
@@ -127,8 +118,39 @@ function checkDataDirNotCliDir(dataDir: string, env: NodeJS.ProcessEnv): void {
   process.stderr.write(`warning: ${what}; ${fix}\n`);
 }
 
-/** The whole command tree, not yet parsed (test/cli-conventions.test.ts walks it). */
-export function buildProgram(): Command {
+/**
+ * The client commands' factories, in the order `alunite --help` lists them, each imported when a command line names it: a
+ * command's module pulls in its own libraries (the policy engine, the OSS transfer code and the CRC-64 addon, the
+ * metadata stores' helpers), and loading all of them for every `alunite …` cost each call ~0.1-0.2 s of CPU
+ * (docs/testing.md; test/cli-startup.test.ts counts the modules a cheap command loads).
+ */
+const CLIENT_COMMANDS: Record<string, () => Promise<() => Command>> = {
+  policy: async () => (await import('./policy.js')).policyCommand,
+  keys: async () => (await import('./keys.js')).keysCommand,
+  vend: async () => (await import('./vend.js')).vendCommand,
+  configure: async () => (await import('./configure.js')).configureCommand,
+  oss: async () => (await import('./oss.js')).ossCommand,
+  ram: async () => (await import('./ram.js')).ramCommand,
+  sts: async () => (await import('./sts.js')).stsCommand,
+  init: async () => (await import('./init.js')).initCommand,
+  account: async () => (await import('./account.js')).accountCommand, // several accounts (docs/accounts.md)
+};
+
+/**
+ * The client commands `argv` may run: those it names (any word before `--`, so a global option's value that
+ * happens to be a command name only loads one more), none for `server` or `--version` alone, and all of them when it
+ * names none (`--help`, `help`, a mistyped command, which commander answers with the nearest name).
+ */
+export async function loadCommands(argv?: readonly string[]): Promise<(() => Command)[]> {
+  const words = argv === undefined ? [] : argv.slice(2, argv.includes('--') ? argv.indexOf('--') : undefined);
+  const named = Object.keys(CLIENT_COMMANDS).filter((name) => words.includes(name));
+  const none = words.includes('server') || (words.length === 1 && ['--version', '-V'].includes(words[0]!));
+  const names = named.length > 0 || none ? named : Object.keys(CLIENT_COMMANDS);
+  return Promise.all(names.map((name) => CLIENT_COMMANDS[name]!()));
+}
+
+/** The command tree, not yet parsed, with these client commands (test/cli-conventions.test.ts walks all of them). */
+export function buildProgram(commands: readonly (() => Command)[]): Command {
   const program = new Command('alunite').version(VERSION).description('Alibaba-Cloud-compatible object store (OSS) with RAM and STS');
 
   const server = program.command('server')
@@ -305,15 +327,7 @@ export function buildProgram(): Command {
       if (running.httpsUrl !== undefined) out.write(`alunite listening on ${running.httpsUrl}\n`);
     });
 
-  program.addCommand(policyCommand());
-  program.addCommand(keysCommand());
-  program.addCommand(vendCommand());
-  program.addCommand(configureCommand());
-  program.addCommand(ossCommand());
-  program.addCommand(ramCommand());
-  program.addCommand(stsCommand());
-  program.addCommand(initCommand());
-  program.addCommand(accountCommand()); // several accounts (docs/accounts.md)
+  for (const command of commands) program.addCommand(command());
 
   // Last, so every command above gets them: --json, exit 2 for usage errors, global options before the subcommand.
   return applyConventions(program);
@@ -326,7 +340,7 @@ const given = (argv: string[], flag: string): boolean => {
 };
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = buildProgram(await loadCommands(argv));
   let active: Command | undefined;
   program.hook('preAction', (_root, action) => {
     active = action;

@@ -165,7 +165,7 @@ export function bucketCommand(): Command {
     parseJson(text, 'bucket policy', file);
     // The server is the judge of validity; the linter's warnings (no Principal = everyone, unknown actions,
     // resources of another bucket…) are said before the policy takes effect, on stderr.
-    warnPolicyLint(file, text, 'bucket');
+    await warnPolicyLint(file, text, 'bucket');
     const { o, bucket: b, client } = await bucketOf(polPut, url);
     done(o, b, await client.request({ method: 'PUT', bucket: b, subres: 'policy', content: text, mime: 'json', successStatuses: [200] }), `policy: oss://${b} updated`);
   });

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { lintPolicy, type PolicyKind } from '../policy/index.js';
+import type { PolicyKind } from '../policy/index.js';
 
 /** A policy file's text, or the reason it cannot be read (reported like any invalid document). */
 export async function readPolicyFile(file: string): Promise<{ text: string } | { error: string }> {
@@ -14,9 +14,11 @@ export async function readPolicyFile(file: string): Promise<{ text: string } | {
 /**
  * The linter's warnings about a document about to be sent (`file:line:column: warning: … [Code]` on stderr): the
  * server is the judge of validity, but what is valid and cannot do what it says (no Principal in a bucket policy,
- * a trust principal that admits no one, an unknown action) is said before it takes effect.
+ * a trust principal that admits no one, an unknown action) is said before it takes effect. The policy engine is
+ * imported here, by the commands that send a document, not with every `alunite ram|sts|oss` command line.
  */
-export function warnPolicyLint(file: string, text: string, kind: PolicyKind): void {
+export async function warnPolicyLint(file: string, text: string, kind: PolicyKind): Promise<void> {
+  const { lintPolicy } = await import('../policy/index.js');
   for (const w of lintPolicy(text, kind).warnings) {
     process.stderr.write(`${file}${w.line !== undefined ? `:${w.line}:${w.column}` : ''}: warning: ${w.message} [${w.code}]\n`);
   }

@@ -206,7 +206,7 @@ function roleCommands(ram: Command): void {
     .option('--max-session-duration <seconds>', '3600-43200', parsePositiveInt);
   act(create, async (o, c, name: string) => {
     const doc = await readDocument(String(o.trustPolicy), 'trust policy');
-    warnPolicyLint(String(o.trustPolicy), doc, 'trust');
+    await warnPolicyLint(String(o.trustPolicy), doc, 'trust');
     const b = await c.call('CreateRole', { RoleName: name, AssumeRolePolicyDocument: doc, ...opt('Description', o.description), ...opt('MaxSessionDuration', o.maxSessionDuration) });
     const r = b.Role as Row;
     show(o, r, r.AssumeRolePolicyDocument as string | undefined);
@@ -225,7 +225,7 @@ function roleCommands(ram: Command): void {
     .option('--max-session-duration <seconds>', '3600-43200', parsePositiveInt);
   act(update, async (o, c, name: string) => {
     const doc = o.trustPolicy !== undefined ? await readDocument(String(o.trustPolicy), 'trust policy') : undefined;
-    if (doc !== undefined) warnPolicyLint(String(o.trustPolicy), doc, 'trust');
+    if (doc !== undefined) await warnPolicyLint(String(o.trustPolicy), doc, 'trust');
     const b = await c.call('UpdateRole', { RoleName: name, ...opt('NewAssumeRolePolicyDocument', doc), ...opt('NewDescription', o.description), ...opt('NewMaxSessionDuration', o.maxSessionDuration) });
     const r = b.Role as Row;
     show(o, r, r.AssumeRolePolicyDocument as string | undefined);
@@ -249,7 +249,7 @@ function policyCommands(ram: Command): void {
   const create = leaf(policy, 'create', 'create a custom policy').argument('<name>', 'policy name').requiredOption('--document <file>', 'policy JSON file (- for stdin)').option('--description <text>');
   act(create, async (o, c, name: string) => {
     const doc = await readDocument(String(o.document), 'policy document');
-    warnPolicyLint(String(o.document), doc, 'identity');
+    await warnPolicyLint(String(o.document), doc, 'identity');
     show(o, (await c.call('CreatePolicy', { PolicyName: name, PolicyDocument: doc, ...opt('Description', o.description) })).Policy as Row);
   });
   const list = leaf(policy, 'list', 'list policies, or those attached to a user, group or role')
@@ -308,7 +308,7 @@ function policyCommands(ram: Command): void {
     .option('--rotate', 'delete the oldest non-default version when the policy already has 5 (RotateStrategy DeleteOldestNonDefaultVersionWhenLimitExceeded)');
   act(vcreate, async (o, c, name: string) => {
     const doc = await readDocument(String(o.document), 'policy document');
-    warnPolicyLint(String(o.document), doc, 'identity');
+    await warnPolicyLint(String(o.document), doc, 'identity');
     const b = await c.call('CreatePolicyVersion', {
       PolicyName: name, PolicyDocument: doc, ...(o.setDefault ? { SetAsDefault: 'true' } : {}),
       ...(o.rotate ? { RotateStrategy: 'DeleteOldestNonDefaultVersionWhenLimitExceeded' } : {}),

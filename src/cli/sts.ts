@@ -54,7 +54,7 @@ export function stsCommand(): Command {
         throw new UsageError(`--session-name must be 2 to 64 characters of letters, digits, ".", "_", "@" and "-" (RoleSessionName), got ${JSON.stringify(o.sessionName)}`);
       }
       const policy = o.policy !== undefined ? await readDocument(o.policy, 'session policy') : undefined;
-      if (policy !== undefined) warnPolicyLint(o.policy!, policy, 'session');
+      if (policy !== undefined) await warnPolicyLint(o.policy!, policy, 'session');
       const ctx = await popContext(o, STS_VERSION);
       const b = await ctx.call<AssumeRoleBody>('AssumeRole', {
         RoleArn: o.roleArn,
