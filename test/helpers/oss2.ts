@@ -1,5 +1,5 @@
 // A test-side OSS2 (signature V2) signer written from oss2's ProviderAuthV2, independent of src/auth.
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /** RFC 3986 percent-encoding of UTF-8 bytes, `/` included (oss2 `v2_uri_encode`). */
 export function v2Encode(s: string): string {
@@ -51,4 +51,55 @@ export function v2PresignQuery(o: { method: string; bucket: string; key: string;
   const sig = v2Sign(o.secret, v2StringToSign({ method: o.method, bucket: o.bucket, key: o.key, headers: o.headers ?? {}, query: q, dateSlot: String(o.expires), additional: [] }));
   q.push(['x-oss-signature', sig]);
   return q.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+}
+
+// oss2's ProviderAuthV4 (oss2/auth.py, 2.19): the canonical URI `/bucket/key` encoded byte by byte keeping `/`,
+// the query's names and values encoded the same way without keeping `/`, sorted by name, bare `k` for an empty
+// value; headers x-oss-*, content-type, content-md5 and the additional ones, values as they are (not trimmed);
+// the additional-headers line sorted in full; payload `x-oss-content-sha256` or UNSIGNED-PAYLOAD.
+
+const v4Encode = (s: string, keepSlash: boolean): string => (keepSlash ? v2Encode(s).replace(/%2F/g, '/') : v2Encode(s));
+
+export interface Oss2V4Input {
+  method: string;
+  bucket: string;
+  key: string;
+  /** Header names as the caller wrote them (oss2 lower-cases them for signing). */
+  headers: Record<string, string>;
+  params: Array<[string, string]>;
+  /** The additional headers oss2 signs, lower-case, in the order it lists them. */
+  additional: string[];
+  region: string;
+  isoDate: string;
+}
+
+export function oss2V4Signature(secret: string, r: Oss2V4Input): string {
+  const isSigned = (k: string): boolean => k.startsWith('x-oss-') || k === 'content-type' || k === 'content-md5' || r.additional.includes(k);
+  const canonHeaders = Object.entries(r.headers)
+    .map(([k, v]) => [k.toLowerCase(), v] as const)
+    .filter(([k]) => isSigned(k))
+    .sort(([a], [b]) => byName(a, b))
+    .map(([k, v]) => `${k}:${v}\n`)
+    .join('');
+  const query = r.params
+    .map(([k, v]) => [v4Encode(k, false), v4Encode(v, false)] as const)
+    .sort(([a], [b]) => byName(a, b))
+    .map(([k, v]) => (v ? `${k}=${v}` : k))
+    .join('&');
+  const payload = Object.entries(r.headers).find(([k]) => k.toLowerCase() === 'x-oss-content-sha256')?.[1] ?? 'UNSIGNED-PAYLOAD';
+  const canonical = `${r.method}\n${v4Encode(`/${r.bucket}/${r.key}`, true)}\n${query}\n${canonHeaders}\n${[...r.additional].sort().join(';')}\n${payload}`;
+  const day = r.isoDate.slice(0, 8);
+  const scope = `${day}/${r.region}/oss/aliyun_v4_request`;
+  const sts = `OSS4-HMAC-SHA256\n${r.isoDate}\n${scope}\n${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
+  const h = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
+  const signingKey = h(h(h(h(`aliyun_v4${secret}`, day), r.region), 'oss'), 'aliyun_v4_request');
+  return createHmac('sha256', signingKey).update(sts, 'utf8').digest('hex');
+}
+
+/**
+ * `__get_additional_signed_headers`: lower-cased, x-oss-* and the default-signed ones dropped, then sorted by
+ * their first character only (`headers.sort(key=lambda x: x[0])`), so names sharing one keep the caller's order.
+ */
+export function oss2V4AdditionalOrder(names: Iterable<string>): string[] {
+  return [...names].map((n) => n.toLowerCase()).filter((n) => !(n.startsWith('x-oss-') || n === 'content-type' || n === 'content-md5')).sort((a, b) => byName(a[0]!, b[0]!));
 }
