@@ -237,11 +237,12 @@ describe('access points', () => {
       assert.match(expect(await r, 403, 'AccessDenied').text, /Put public access point policy is not allowed/);
       expect(await send('GET', BUCKET, null, policyQ, { headers: fcName }), 404, 'NoSuchAccessPointPolicyForObjectProcess');
     };
-    // The access point's own Block Public Access (on at creation).
+    // The access point's own Block Public Access (off at creation, turned on by PutAccessPointConfigForObjectProcess).
+    const off = `<PutAccessPointConfigForObjectProcessConfiguration>${config}<PublicAccessBlockConfiguration><BlockPublicAccess>false</BlockPublicAccess></PublicAccessBlockConfiguration></PutAccessPointConfigForObjectProcessConfiguration>`;
+    expect(await send('PUT', BUCKET, null, [['accessPointConfigForObjectProcess', '']], { headers: fcName, body: off.replace('>false<', '>true<') }), 200);
     await refused(putFcPolicy(publicPolicy));
     expect(await putFcPolicy(ownerPolicy), 200);
     expect(await send('DELETE', BUCKET, null, policyQ, { headers: fcName }), 204);
-    const off = `<PutAccessPointConfigForObjectProcessConfiguration>${config}<PublicAccessBlockConfiguration><BlockPublicAccess>false</BlockPublicAccess></PublicAccessBlockConfiguration></PutAccessPointConfigForObjectProcessConfiguration>`;
     expect(await send('PUT', BUCKET, null, [['accessPointConfigForObjectProcess', '']], { headers: fcName, body: off }), 200);
     expect(await putFcPolicy(publicPolicy), 200);
     expect(await send('DELETE', BUCKET, null, policyQ, { headers: fcName }), 204);

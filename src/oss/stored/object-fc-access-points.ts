@@ -121,7 +121,9 @@ export const createAccessPointForObjectProcess: Handler = async (req) => {
       InternalEndpoint: `${name}-${owner}.oss-${region}-internal.oss-object-process.aliyuncs.com`,
     },
     AllowAnonymousAccessForObjectProcess: anonymous ?? 'false',
-    PublicAccessBlockConfiguration: { BlockPublicAccess: 'true' },
+    // Off until PutAccessPointConfigForObjectProcess turns it on: the Python SDK v2's integration test reads
+    // false from GetAccessPointForObjectProcess of a new one (docs/access-points.md). Access points start on.
+    PublicAccessBlockConfiguration: { BlockPublicAccess: 'false' },
     ObjectProcessConfiguration: config,
   };
   // Indexed first (docs/access-points.md), undone when the entry is refused.
