@@ -292,7 +292,7 @@ describe('policy lint: tables', () => {
     // the six object-level retention actions and oss:BypassGovernanceRetention, the five batch job actions of
     // docs/batch-operations.md, the two agentic bucket actions without a general bucket's counterpart of
     // docs/agentic-buckets.md).
-    assert.equal(known.oss.size, 162 - 17 + 3 + 52 + 7); // + the seven resource pool actions of docs/qos.md
+    assert.equal(known.oss.size, 162 - 17 + 3 + 52 + 7 + 1); // + the seven resource pool actions of docs/qos.md, + ListUserRegions
     assert.ok(known.oss.has('GetProcessConfiguration'));
     assert.ok(known.oss.has('DeleteBucketTransferAcceleration'));
     for (const a of ['GetUserQoSInfo', 'PutBucketQoSInfo', 'GetBucketQoSInfo', 'DeleteBucketQoSInfo', 'PutBucketRequesterQoSInfo', 'GetBucketRequesterQoSInfo', 'ListBucketRequesterQoSInfo', 'DeleteBucketRequesterQoSInfo', 'PutAsyncFetchTask', 'GetAsyncFetchTask', 'PutBucketStorageCapacity', 'GetBucketStorageCapacity', 'PutBucketCallbackPolicy', 'GetBucketCallbackPolicy', 'DeleteBucketCallbackPolicy', 'PutBucketOverwriteConfig', 'GetBucketOverwriteConfig', 'DeleteBucketOverwriteConfig', 'PutBucketStorageQuota', 'GetBucketStorageQuota', 'DeleteBucketStorageQuota', 'CreateBucketMetadataConfiguration', 'UpdateBucketMetadataJournalTableConfiguration', 'PutBucketObjectWormConfiguration', 'PutObjectRetention', 'GetObjectLegalHold', 'BypassGovernanceRetention', 'CreateJob', 'DescribeJob', 'ListJobs', 'UpdateJobPriority', 'UpdateJobStatus', 'PutAgenticBucketStatus', 'ListBucketSpaces', 'ListResourcePools', 'DeleteResourcePoolRequesterQoSInfo']) {

@@ -6,11 +6,17 @@
 // - The Python SDK v2's (aliyun/alibabacloud-oss-python-sdk-v2) tests/integration/test_access_point_for_object_process
 //   (test_access_point_for_object_process): a new Object FC access point's GetAccessPointForObjectProcess says
 //   `Status` enable and `BlockPublicAccess` false; and tests/integration/test_access_point_public_access_block.
+// - The Java SDK's (aliyun/aliyun-oss-java-sdk, the branch holding it) src/test/java/com/aliyun/oss/integrationtests/
+//   ListUserRegionTest.java with OSSBucketOperation.listUserRegions / listBuckets and ResponseParsers.parseListUserRegion:
+//   `GET /?<SUBRESOURCE_USER_REGION>` read as `<Regions><Region>…`, and ListBuckets with `regionList`.
 // Needed a change (docs/compatibility.md, "fifteenth reading"):
+// - `GET /?regionList` (ListBucketsRequest.setIsRegionList(true)) was 501; it is ListBuckets.
+// - ListUserRegions did not exist: `GET /?userRegion` [UNVERIFIED: the key's name] answers the server's region.
 // - A new Object FC access point blocked public access (true); the SDK's test, run against OSS, reads false.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { oss2V4AdditionalOrder, oss2V4Signature, v2Encode } from './helpers/oss2.js';
+import { createHmac } from 'node:crypto';
 import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { signedRequest, succeeds } from './helpers/signed.js';
@@ -154,5 +160,41 @@ describe("the SDK test suites, fifteenth reading: the Python SDK v2's access poi
     succeeds(await send('PUT', [['accessPointConfigForObjectProcess', '']], { headers: fcName, body: on }));
     assert.equal(blockOf(succeeds(await send('GET', [['accessPointForObjectProcess', '']], { headers: fcName })).text), 'true');
     assert.equal(blockOf(succeeds(await send('GET', [['accessPointConfigForObjectProcess', '']], { headers: fcName })).text), 'true');
+  });
+});
+
+describe("the SDK test suites, fifteenth reading: the Java SDK's ListUserRegionTest", () => {
+  /** A V1-signed service GET as the Java SDK sends it: `Date`, no Content-Type, the sub-resource in the resource. */
+  function javaServiceGet(subresource: string): Promise<RawResponse> {
+    const date = new Date().toUTCString();
+    const sig = createHmac('sha1', SECRET).update(`GET\n\n\n${date}\n/?${subresource}`, 'utf8').digest('base64');
+    return rawRequest(srv.port, {
+      method: 'GET',
+      path: `/?${subresource}`,
+      headers: { host: `127.0.0.1:${srv.port}`, date, authorization: `OSS ${AK}:${sig}`, 'user-agent': 'aliyun-sdk-java/3.17.4(Linux/6.1/amd64;17)' },
+    });
+  }
+
+  it('testNormalListUserRegions: GET /?userRegion lists at least one region under Regions/Region', async () => {
+    const res = await javaServiceGet('userRegion');
+    assert.equal(res.status, 200, res.body.toString());
+    const text = res.body.toString();
+    assert.match(text, /^<\?xml version="1.0" encoding="UTF-8"\?>\n?<ListUserRegionsResult><Regions><Region>oss-cn-hangzhou<\/Region><\/Regions><\/ListUserRegionsResult>/, text);
+  });
+
+  it('testListBucketsWithRegion: GET /?regionList is ListBuckets, with the account\'s buckets', async () => {
+    const res = await javaServiceGet('regionList');
+    assert.equal(res.status, 200, res.body.toString());
+    const text = res.body.toString();
+    assert.match(text, /<ListAllMyBucketsResult>/);
+    assert.match(text, new RegExp(`<Bucket><CreationDate>[^<]+</CreationDate>.*<Name>${V4_BUCKET}</Name>`));
+  });
+
+  it('regionList on a bucket is still refused (501), never read as a listing of it', async () => {
+    const date = new Date().toUTCString();
+    const sig = createHmac('sha1', SECRET).update(`GET\n\n\n${date}\n/${V4_BUCKET}/?regionList`, 'utf8').digest('base64');
+    const res = await rawRequest(srv.port, { method: 'GET', path: `/${V4_BUCKET}/?regionList`, headers: { host: `127.0.0.1:${srv.port}`, date, authorization: `OSS ${AK}:${sig}` } });
+    assert.equal(res.status, 501, res.body.toString());
+    assert.equal(errorOf(res)?.Code, 'NotImplemented');
   });
 });

@@ -58,6 +58,8 @@ const OSS_EXTRA_ACTIONS: ReadonlyArray<readonly [string, CatalogScope]> = [
   // DELETE ?transferAcceleration (Go SDK V1 DeleteBucketTransferAcc, Java deleteBucketTransferAcceleration).
   ['DeleteBucketTransferAcceleration', 'bucket'],
   ['GetService', 'service'],
+  // GET /?userRegion (the Java SDK's listUserRegions), unpublished [UNVERIFIED: the action's name].
+  ['ListUserRegions', 'service'],
   // The QoS operations (docs/qos.md), which the metadata does not publish; actions as the API reference names them.
   ['GetUserQoSInfo', 'service'],
   ['PutBucketQoSInfo', 'bucket'],

@@ -29,7 +29,8 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
  * spec's list but the official SDKs sign it (Go v2 marks it a sub-resource; the C++/Kotlin v2 lists hold it);
  * `processConfiguration` neither, but the Java SDK signs it (SignParameters.SIGNED_PARAMTERS,
  * SUBRESOURCE_PROCESS_CONF) and the Tea gateway signs the sub-resource of the operation's path. `responseHeader`
- * and `rtc`: the Go SDK v1's current signer (conn.go) signs them.
+ * and `rtc`: the Go SDK v1's current signer (conn.go) signs them. `userRegion`: the Java SDK's listUserRegions, signed
+ * in its list (SUBRESOURCE_USER_REGION) [UNVERIFIED: the key's name].
  */
 export const SUB_RESOURCES: ReadonlySet<string> = new Set(
   `acl uploads location cors logging website referer lifecycle delete append tagging objectMeta uploadId
@@ -46,7 +47,7 @@ publicAccessBlock x-oss-access-point-name requesterQosInfo qosRequester resource
 resourcePoolBuckets cloudboxes cleanRestoredObject seal processConfiguration responseHeader rtc userDefinedLogFieldsConfig
 quota overwriteConfig metadataConfiguration metadataInventoryTable metadataJournalTable objectWorm retention legalHold
 accessPointForObjectProcess archiveDirectRead dataRedundancyTransition writeGetObjectResponse policyStatus accessMonitor
-agenticBucket bucketSpace batchJob batchJobPriority batchJobStatus`.split(/\s+/),
+agenticBucket bucketSpace batchJob batchJobPriority batchJobStatus userRegion`.split(/\s+/),
 );
 
 /**
@@ -73,7 +74,7 @@ callback-var x-oss-dir x-oss-rename x-oss-delete transferAcceleration`.split(/\s
  */
 export const NEVER_LEGACY_SIGNED: ReadonlySet<string> = new Set(
   `quota overwriteConfig metadataConfiguration metadataInventoryTable metadataJournalTable objectWorm retention legalHold
-agenticBucket bucketSpace batchJob batchJobPriority batchJobStatus`.split(/\s+/),
+agenticBucket bucketSpace batchJob batchJobPriority batchJobStatus userRegion`.split(/\s+/),
 );
 
 /**

@@ -33,6 +33,7 @@ import * as agentic from './agentic.js';
 /** Operation name → handler. The compiler checks that every operation has exactly one. */
 export const handlers: HandlerTable = {
   ListBuckets: service.listBuckets,
+  ListUserRegions: service.listUserRegions,
   PutBucket: bucket.putBucket,
   DeleteBucket: bucket.deleteBucket,
   GetBucketInfo: bucket.getBucketInfo,

@@ -93,6 +93,14 @@ function bucketNamePart(req: OssRequest, name: 'prefix' | 'marker', ec: string):
   return value;
 }
 
+/**
+ * ListUserRegions (the Java SDK's listUserRegions(), `ListUserRegionsResult` as the Tea gateway models it): the
+ * regions where the account has buckets, here this server's one region ([UNVERIFIED] the `oss-` form, as
+ * DescribeRegions and ListBuckets' Location write regions; docs/compatibility.md).
+ */
+export const listUserRegions: Handler = async (req) =>
+  xmlResponse(el('ListUserRegionsResult', [el('Regions', [el('Region', `oss-${req.services.stored.region}`)])]));
+
 export const listBuckets: Handler = async (req) => {
   const prefix = bucketNamePart(req, 'prefix', '0017-00000290');
   const marker = bucketNamePart(req, 'marker', '0017-00000291');
