@@ -86,7 +86,7 @@ describe('error responses over raw HTTP', () => {
     else if (message) assert.match(res.err.Message!, message);
     assert.match(String(res.headers['x-oss-request-id']), /^[0-9A-F]{24}$/);
     assert.equal(res.err.RequestId, res.headers['x-oss-request-id'], 'body RequestId must equal x-oss-request-id');
-    assert.equal(res.err.HostId, HOST);
+    assert.equal(res.err.HostId, `${HOST}:${server.port}`, 'HostId: the Host as the client sent it, its port included');
     if (res.body.length > 0) assert.equal(res.headers['content-type'], 'application/xml');
     if (res.err.EC !== undefined) assert.equal(res.headers['x-oss-ec'], res.err.EC);
     return res.err;

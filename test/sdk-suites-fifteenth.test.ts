@@ -9,7 +9,11 @@
 // - The Java SDK's (aliyun/aliyun-oss-java-sdk, the branch holding it) src/test/java/com/aliyun/oss/integrationtests/
 //   ListUserRegionTest.java with OSSBucketOperation.listUserRegions / listBuckets and ResponseParsers.parseListUserRegion:
 //   `GET /?<SUBRESOURCE_USER_REGION>` read as `<Regions><Region>…`, and ListBuckets with `regionList`.
+// - The C++ SDK's (aliyun/aliyun-oss-cpp-sdk) test/src/Other/EndpointTest.cc (PathStyleTest, CnameTest) with
+//   sdk/src/http/Url.cc (`authority()` keeps the port): CnameTest compares the error's HostId with
+//   `<bucket>.<authority>`, which on a server at `localhost:<port>` holds the port.
 // Needed a change (docs/compatibility.md, "fifteenth reading"):
+// - HostId dropped the Host's port; it is the Host as the client sent it.
 // - `GET /?regionList` (ListBucketsRequest.setIsRegionList(true)) was 501; it is ListBuckets.
 // - ListUserRegions did not exist: `GET /?userRegion` [UNVERIFIED: the key's name] answers the server's region.
 // - A new Object FC access point blocked public access (true); the SDK's test, run against OSS, reads false.
@@ -196,5 +200,46 @@ describe("the SDK test suites, fifteenth reading: the Java SDK's ListUserRegionT
     const res = await rawRequest(srv.port, { method: 'GET', path: `/${V4_BUCKET}/?regionList`, headers: { host: `127.0.0.1:${srv.port}`, date, authorization: `OSS ${AK}:${sig}` } });
     assert.equal(res.status, 501, res.body.toString());
     assert.equal(errorOf(res)?.Code, 'NotImplemented');
+  });
+});
+
+describe("the SDK test suites, fifteenth reading: the C++ EndpointTest on an endpoint with a port", () => {
+  const B = 'cpp-sdk-endpoint-fifteenth';
+  before(async () => {
+    await srv.client().putBucket(B);
+  });
+
+  it('CnameTest at localhost:<port>: served as the bucket; a ListBuckets signed over / is SignatureDoesNotMatch whose HostId is the endpoint with its port', async () => {
+    // Url(Config::Endpoint).authority() = `localhost:<port>`; the cname endpoint `<bucket>.localhost:<port>`; curl
+    // sends it as the Host. isCname: the SDK signs `/<bucket>/<key>`, or `/` for a service request.
+    const cnameEndpoint = `${B}.localhost:${srv.port}`;
+    const cname = async (path: string, resource: string): Promise<RawResponse> => {
+      const date = new Date().toUTCString();
+      const sig = createHmac('sha1', SECRET).update(`GET\n\n\n${date}\n${resource}`, 'utf8').digest('base64');
+      return rawRequest(srv.port, { method: 'GET', path, headers: { host: cnameEndpoint, date, authorization: `OSS ${AK}:${sig}` } });
+    };
+    const acl = await cname('/?acl', `/${B}/?acl`);
+    assert.equal(acl.status, 200, acl.body.toString());
+    assert.match(acl.body.toString(), /<Grant>private<\/Grant>/);
+    const missing = await cname('/no-exist-key', `/${B}/no-exist-key`);
+    assert.equal(errorOf(missing)?.Code, 'NoSuchKey');
+    assert.equal(errorOf(missing)?.HostId, cnameEndpoint);
+    assert.equal((await cname('/', `/${B}/`)).status, 200);
+    const list = await cname(`/?max-keys=100&prefix=${B}`, '/');
+    assert.equal(list.status, 403, list.body.toString());
+    assert.equal(errorOf(list)?.Code, 'SignatureDoesNotMatch');
+    assert.equal(errorOf(list)?.HostId, cnameEndpoint);
+  });
+
+  it('PathStyleTest: path style on a self-hosted endpoint is served, ListBuckets by prefix finds the bucket', async () => {
+    // On OSS's own endpoint the test expects SecondLevelDomainForbidden; a server at an IP or localhost must take
+    // path style (every SDK addresses it so), which is what its other assertions (ListBuckets, the URL path) need.
+    const date = new Date().toUTCString();
+    const sig = (resource: string): string => createHmac('sha1', SECRET).update(`GET\n\n\n${date}\n${resource}`, 'utf8').digest('base64');
+    const acl = await rawRequest(srv.port, { method: 'GET', path: `/${B}/?acl`, headers: { host: `localhost:${srv.port}`, date, authorization: `OSS ${AK}:${sig(`/${B}/?acl`)}` } });
+    assert.equal(acl.status, 200, acl.body.toString());
+    const list = await rawRequest(srv.port, { method: 'GET', path: `/?max-keys=100&prefix=${B}`, headers: { host: `localhost:${srv.port}`, date, authorization: `OSS ${AK}:${sig('/')}` } });
+    assert.equal(list.status, 200, list.body.toString());
+    assert.equal(list.body.toString().match(/<Bucket>/g)?.length, 1);
   });
 });

@@ -154,9 +154,13 @@ function wireValue(v: string): string {
   return /[^\x00-\xff]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v;
 }
 
-/** The HostId of an error answer: the Host header without its port (only errors pay for the regex). */
+/**
+ * The HostId of an error answer: the Host the client used, as it sent it, a port included (OSS's clients never
+ * send one; the C++ SDK's EndpointTest.CnameTest compares HostId with its endpoint's authority, `<bucket>.host:port`
+ * for a server on another port).
+ */
 function hostIdOf(req: IncomingMessage): string {
-  return (req.headers.host ?? '').replace(/:\d+$/, '');
+  return req.headers.host ?? '';
 }
 
 /** The request pipeline: route → authenticate → authorize → handler → serialize. */
