@@ -1,4 +1,4 @@
-// A test-side OSS2 (signature V2) signer written from oss2's ProviderAuthV2, independent of src/auth.
+// Test-side OSS2 (signature V2) and OSS4 (V4) signers written from oss2's ProviderAuthV2 / ProviderAuthV4, independent of src/auth.
 import { createHash, createHmac } from 'node:crypto';
 
 /** RFC 3986 percent-encoding of UTF-8 bytes, `/` included (oss2 `v2_uri_encode`). */
