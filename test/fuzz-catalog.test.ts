@@ -15,7 +15,8 @@
 // (15 s; POP: FUZZ_POP_BUDGET_MS, 8 s); the first round, every operation as described, is always sent whole.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import RPCClient from '@alicloud/pop-core';
@@ -458,7 +459,12 @@ async function prepare(port: number, bucket: string): Promise<Ctx> {
 describe('fuzzing every published operation from the API metadata', () => {
   let srv: SpawnedServer;
   before(async () => {
-    srv = await spawnServer(['--data', await tempDir('alunite-fuzz-catalog-')]);
+    // test/pg-fuzz-catalog.test.ts: the metadata in a fresh PostgreSQL schema (and none in the data directory).
+    const onPostgres = process.env.ALUNITE_TEST_META === 'postgres';
+    const meta = onPostgres ? ['--meta', await (await (await import('./helpers/postgres.js')).testPostgres()).freshUrl()] : [];
+    const dataDir = await tempDir('alunite-fuzz-catalog-');
+    srv = await spawnServer(['--data', dataDir, ...meta]);
+    if (onPostgres) assert.ok(!existsSync(join(dataDir, 'metadata.sqlite')), 'the server keeps its metadata in PostgreSQL');
   });
   after(async () => {
     await kill9(srv.child);
