@@ -247,7 +247,7 @@ export class MultipartService {
     }
     const chosen = chooseParts(parts, listed);
     const job = new HashJob();
-    const body = this.objects.openRead(assemble(upload, chosen, 0), null);
+    const body = this.objects.openRead(assemble(upload, chosen, 0), null, 'parts');
     let md5: Buffer | null = null;
     try {
       for await (const _block of blocksOf(body as AsyncIterable<Buffer>, job)) {

@@ -327,8 +327,12 @@ export class ObjectService {
     return b ? retentionGuard(this.ctx, b) : undefined;
   }
 
-  /** Streams bytes of an object (whole, or one range). */
-  openRead(obj: ObjectRecord, range: ByteRange | null): Readable {
+  /**
+   * Streams bytes of an object (whole, or one range). `of`: 'object' for a stored object's record (a blob found gone
+   * with the object is NoSuchKey, vanisher), 'parts' for a record assembled from an upload's parts, whose blobs going
+   * is no news of the key (the caller answers it: multipart.ts wholeBodyMd5).
+   */
+  openRead(obj: ObjectRecord, range: ByteRange | null, of: 'object' | 'parts' = 'object'): Readable {
     const bytes = this.inlineBytes(obj, range);
     if (bytes) return Readable.from([bytes]);
     const start = range?.start ?? 0;
@@ -340,7 +344,7 @@ export class ObjectService {
     const tail = mergeableTail(obj);
     const lastRange = ranges[ranges.length - 1];
     const relocate = tail !== null && lastRange?.blobId === tail.blobId ? this.relocator(obj, tail) : undefined;
-    const vanished = this.vanisher(obj);
+    const vanished = of === 'object' ? this.vanisher(obj) : undefined;
     const sse = sseOf(obj);
     if (sse) {
       // Encrypted: each segment is a sealed blob; only the chunks the range touches are read.
@@ -381,7 +385,14 @@ export class ObjectService {
    * process held the files back: the read fails as one arriving after the delete would, not as InternalError.
    */
   private vanisher(obj: ObjectRecord): () => Promise<Error | null> {
-    return async () => ((await this.recordNow(obj)) === null ? new AppError('NoSuchKey', undefined, { Key: obj.key }) : null);
+    return async () => {
+      if ((await this.recordNow(obj)) !== null) return null;
+      // The version read is gone, but the key is gone only without a current object: a version deleted by its id
+      // leaves the one before it current, which a GET now reads. Not NoSuchKey then (clients take it as the key's
+      // absence and do not retry): the read fails as a lost file does.
+      if (obj.versionId !== undefined && (await this.ctx.meta.getObject(obj.bucket, obj.key)) !== null) return null;
+      return new AppError('NoSuchKey', undefined, { Key: obj.key });
+    };
   }
 
   /** The bytes of an inline object (or range of it) without a stream; null for blob-backed objects. */
