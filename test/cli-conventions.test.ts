@@ -172,6 +172,9 @@ describe('usage errors exit 2, service errors exit 1', () => {
       [['oss', 'sync', './a', './b'], /one local directory and one oss:\/\/ URL/],
       [['sts', 'assume-role', '--role-arn', 'a', '--session-name', 'b', '--export', '--json'], /cannot be used with/],
       [['--profile', 'dev', 'server'], /--profile does not apply to "alunite server"/],
+      // An empty region would accept V4 credentials scoped to no region.
+      [['server', '--in-memory', '--region', ''], /--region <region>' argument '' is invalid\. must be a region id such as cn-hangzhou/],
+      [['server', '--in-memory', '--region', 'cn hangzhou'], /must be a region id/],
     ];
     const results = await runAll(cases.map(([args]) => args));
     results.forEach((r, i) => assert.match(fails(r, 2), cases[i]![1], cases[i]![0].join(' ')));
@@ -183,6 +186,13 @@ describe('usage errors exit 2, service errors exit 1', () => {
       assert.equal(errorDoc(r).code, 'UsageError', some[i]![0].join(' '));
       assert.match(errorDoc(r).message, some[i]![1], some[i]![0].join(' '));
     });
+  });
+
+  it('a bad ALUNITE_REGION stops the server before it starts; the oss- form is taken', async () => {
+    for (const bad of ['', 'oss-', 'cn_hangzhou']) {
+      const r = await cli.run(['server', '--in-memory', '--port', '0'], { ALUNITE_REGION: bad });
+      assert.match(fails(r, 2), /ALUNITE_REGION="[^"]*": must be a region id such as cn-hangzhou/, JSON.stringify(bad));
+    }
   });
 
   it('help and version exit 0', async () => {

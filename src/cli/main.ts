@@ -71,6 +71,16 @@ function cnameVerification(value: string): CnameVerificationMode {
   }
 }
 
+/**
+ * A region id (`cn-hangzhou`; the `oss-` form SDKs use is taken too). An empty or malformed one would make every V4
+ * signature's credential scope unmatchable, or accept a scope with no region: refused when the server starts.
+ */
+function regionId(value: string): string {
+  const id = value.replace(/^oss-/, '');
+  if (id.length > 64 || !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(id)) throw new InvalidArgumentError('must be a region id such as cn-hangzhou.');
+  return id;
+}
+
 /** A value from the environment, parsed like its flag; the error names the variable. */
 function fromEnv<T>(name: string, parse: (v: string) => T, fallback: T): T {
   const raw = process.env[name];
@@ -159,7 +169,7 @@ export function buildProgram(commands: readonly (() => Command)[]): Command {
     .option('--port <port>', 'port to listen on (env ALUNITE_PORT, default 8930)', port)
     .option('--data <dir>', 'data directory (env ALUNITE_DATA)', process.env.ALUNITE_DATA ?? './.alunite')
     .option('--in-memory', 'keep nothing on disk (env ALUNITE_IN_MEMORY=1)', process.env.ALUNITE_IN_MEMORY === '1')
-    .option('--region <region>', 'region id, e.g. cn-hangzhou (env ALUNITE_REGION)', process.env.ALUNITE_REGION ?? 'cn-hangzhou')
+    .option('--region <region>', 'region id, e.g. cn-hangzhou (env ALUNITE_REGION, default cn-hangzhou)', regionId)
     .option('--hostname <name...>', 'extra host names for virtual-hosted buckets (env ALUNITE_HOSTNAMES, comma-separated)',
       process.env.ALUNITE_HOSTNAMES ? process.env.ALUNITE_HOSTNAMES.split(',') : [])
     .option('--cname-verification <mode>', `how PutCname proves a domain is the caller's: ${CNAME_VERIFICATION_MODES.join('|')} (env ALUNITE_CNAME_VERIFICATION, default dns: a TXT record _dnsauth.<domain> holding the CreateCnameToken token, as the cloud; token: the token alone, any caller allowed PutCname may take any domain not configured with --hostname; docs/stored-configurations.md#cnames-implemented)`, cnameVerification)
@@ -209,17 +219,17 @@ export function buildProgram(commands: readonly (() => Command)[]): Command {
     .option('--oidc-jwks <issuer=file...>', 'air-gapped: an OIDC issuer\'s keys from a JWKS file instead of its jwks_uri (env ALUNITE_OIDC_JWKS, comma-separated)');
   // The batch worker's flags last: `server --help` opens with --host, --port and --data, what a first start needs.
   addBatchOptions(server)
-    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region: string; hostname: string[]; cnameVerification?: CnameVerificationMode; cnameDnsServer?: string; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; metaQueryReadySeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; redundancyTransitionRate?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags & BatchFlags) => {
+    .action(async (o: { host: string; port?: number; data: string; inMemory: boolean; region?: string; hostname: string[]; cnameVerification?: CnameVerificationMode; cnameDnsServer?: string; keepLoopbackPacing: boolean; fsync: boolean; logLevel?: LogLevel; meta: string; blobs?: string; gcInterval?: number; gcGrace?: number; gcLease?: number; minFreeSpace?: FreeSpaceFloor; init?: string; allowReset: boolean; kmsKey: string[]; json?: boolean; retentionDaySeconds?: number; restoreSeconds?: number; metaQueryReadySeconds?: number; restoreDaySeconds?: number; lifecycleDaySeconds?: number; lifecycleInterval?: number; inventoryInterval?: number; redundancyTransitionRate?: number; asyncFetch: boolean; asyncFetchAllowHost: string[]; callbackAllowHost: string[]; callbackPublicKeyUrl?: string; callbackCa?: string; accessLogFlushSeconds?: number } & OpsFlags & OidcFlags & BatchFlags) => {
       const env = process.env;
       // Environment values are checked only when the server starts, so a bad one cannot break other commands.
       const listenPort = o.port ?? fromEnv('ALUNITE_PORT', port, 8930);
       const level = o.logLevel ?? fromEnv('ALUNITE_LOG_LEVEL', logLevel, 'info');
+      const region = o.region ?? fromEnv('ALUNITE_REGION', regionId, 'cn-hangzhou');
       const minFreeSpace = o.minFreeSpace ?? fromEnv<FreeSpaceFloor | undefined>('ALUNITE_MIN_FREE_SPACE', parseFreeSpace, undefined);
       // The server and the state-file loader are loaded here: the client commands never need them.
       const [{ startServer }, { rootAccount }] = await Promise.all([import('../server.js'), import('./root-account.js')]);
       const { accountId, accessKeyId, accessKeySecret, usingDevKeys } = await rootAccount(o.init, env);
       if (!/^\d{16}$/.test(accountId)) throw new UsageError('ALUNITE_ACCOUNT_ID must be 16 digits.');
-      const region = o.region.replace(/^oss-/, '');
       if (!o.inMemory) checkDataDirNotCliDir(o.data, env);
       widenHeapHeadroom();
       const running = await startServer({
