@@ -41,7 +41,13 @@ describe('redteam wave 24: appends merged while they are read, copied and delete
   // server (SQLite) or two on one PostgreSQL database and blob directory: every answer is one incarnation's prefix.
   // GETs and DELETEs go through `writer` (a GET's files are held back from a DELETE in its own process only: through
   // another, a download can still end short at a segment boundary, docs/postgres.md); appends and copies through all.
-  async function race(writer: TestServer, others: TestServer[], bucket: string, appends: number): Promise<void> {
+  /** Returns how many GETs were cut after their head (two processes only). */
+  async function race(writer: TestServer, others: TestServer[], bucket: string, appends: number): Promise<number> {
+    // Through two processes a GET can still be cut after its head (docs/postgres.md): an append through the other
+    // process replaces the tail segment this one has not opened yet, and a DELETE here then takes the successor it
+    // would have been relocated to. Such a cut is counted, not a failure; through one process none is allowed.
+    const cutsAllowed = others.length > 0;
+    let cuts = 0;
     const key = 'log';
     const ports = [writer.port, ...others.map((s) => s.port)];
     const port = (i: number): number => ports[i % ports.length]!;
@@ -50,8 +56,18 @@ describe('redteam wave 24: appends merged while they are read, copied and delete
     let pos = 0;
     let done = false;
     const failures: string[] = [];
-    const check = (what: string, r: SignedReply, from: number): void => {
-      if (r.status === 404) return;
+    /** A GET through `reader`; null when it was cut after its head where that may happen. */
+    const get = async (key: string, headers: Record<string, string> = {}): Promise<SignedReply | null> => {
+      try {
+        return await signedRequest(reader, 'GET', bucket, key, [], { headers });
+      } catch (err) {
+        if (!cutsAllowed || (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+        cuts++;
+        return null;
+      }
+    };
+    const check = (what: string, r: SignedReply | null, from: number): void => {
+      if (r === null || r.status === 404) return;
       if (r.status !== 200 && r.status !== 206) {
         failures.push(`${what}: ${r.status} ${r.text.slice(0, 200)}`);
         return;
@@ -92,16 +108,16 @@ describe('redteam wave 24: appends merged while they are read, copied and delete
           failures.push(`copy: ${r.status} ${r.text.slice(0, 200)}`);
           continue;
         }
-        check(`read of ${dest}`, await signedRequest(reader, 'GET', bucket, dest, []), 0);
+        check(`read of ${dest}`, await get(dest), 0);
       }
     })();
     const readers = [0, 1, 2].map(async (n) => {
       for (let i = 0; !done; i++) {
         if ((i + n) % 2 === 0) {
-          check('GET', await signedRequest(reader, 'GET', bucket, key, []), 0);
+          check('GET', await get(key), 0);
         } else {
           const start = (i * 977) % 90_000;
-          check(`GET from ${start}`, await signedRequest(reader, 'GET', bucket, key, [], { headers: { range: `bytes=${start}-${start + 5000}` } }), start);
+          check(`GET from ${start}`, await get(key, { range: `bytes=${start}-${start + 5000}` }), start);
         }
       }
     });
@@ -112,6 +128,7 @@ describe('redteam wave 24: appends merged while they are read, copied and delete
     const last = await signedRequest(writer.port, 'GET', bucket, key, []);
     if (last.status !== 404) assert.ok(succeeds(last).body.equals(run(seed, 0, pos)));
     assert.deepEqual(await missingBlobs(writer), []);
+    return cuts;
   }
 
   it('one server (SQLite), plain and encrypted: every read is one incarnation\'s bytes, no blob missing', async () => {
@@ -127,11 +144,11 @@ describe('redteam wave 24: appends merged while they are read, copied and delete
     }
   });
 
-  it('two servers on one PostgreSQL database and blob directory: the same', async () => {
+  it('two servers on one PostgreSQL database and blob directory: the same', async (t) => {
     const pair = await startServerPairOnPostgres();
     try {
       succeeds(await signedRequest(pair.a.port, 'PUT', 'w24-shared', null, []));
-      await race(pair.a, [pair.b], 'w24-shared', 160);
+      t.diagnostic(`${await race(pair.a, [pair.b], 'w24-shared', 160)} GETs cut after their head (docs/postgres.md)`);
     } finally {
       await pair.stop();
     }
