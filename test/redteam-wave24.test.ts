@@ -13,8 +13,8 @@ import { describe, it } from 'node:test';
 import { failsWith, signedRequest, succeeds, type SignedReply } from './helpers/signed.js';
 import { errorOf, rawRequest } from './helpers/raw-http.js';
 import { v2Sign, v2StringToSign } from './helpers/oss2.js';
+import { staleNext } from './helpers/read-window.js';
 import { AK, SECRET, startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
-import type { ObjectRecord } from '../src/domain/model.js';
 
 const SSE_RULE = '<ServerSideEncryptionRule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></ServerSideEncryptionRule>';
 
@@ -156,23 +156,6 @@ describe('redteam wave 24: appends merged while they are read, copied and delete
 });
 
 describe('redteam wave 24: an object deleted through another process after a read had its record', () => {
-  /** Makes `reader`'s next read of `key`'s record return it only after `meanwhile` ran (the window of a read). */
-  function staleNextRead(reader: TestServer, bucket: string, key: string, meanwhile: () => Promise<void>): () => boolean {
-    const meta = reader.meta;
-    const original = meta.getObject;
-    let fired = false;
-    meta.getObject = async function (this: typeof meta, b: string, k: string): Promise<ObjectRecord | null> {
-      const rec = await original.call(this, b, k);
-      if (!fired && b === bucket && k === key) {
-        fired = true;
-        meta.getObject = original;
-        await meanwhile();
-      }
-      return rec;
-    };
-    return () => fired;
-  }
-
   it('GET and CopyObject answer 404 NoSuchKey, as after the delete, not 500 InternalError (plain, encrypted, appended)', async () => {
     const pair = await startServerPairOnPostgres();
     const { a, b } = pair;
@@ -192,7 +175,7 @@ describe('redteam wave 24: an object deleted through another process after a rea
           } else {
             succeeds(await signedRequest(a.port, 'PUT', bucket, key, [], { body }));
           }
-          const fired = staleNextRead(b, bucket, key, async () => {
+          const fired = staleNext(b, 'getObject', (bk, k) => bk === bucket && k === key, async () => {
             succeeds(await signedRequest(a.port, 'DELETE', bucket, key, []), 204);
           });
           const r = how === 'copy'

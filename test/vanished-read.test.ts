@@ -7,24 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { failsWith, signedRequest, succeeds } from './helpers/signed.js';
-import { startServerPairOnPostgres, type TestServer } from './helpers/server.js';
-
-/** Runs `meanwhile` after `reader`'s next call of `method` for `match` has read, before it returns (the window). */
-function staleNext<K extends 'getObject' | 'listParts'>(reader: TestServer, method: K, match: (...args: unknown[]) => boolean, meanwhile: () => Promise<void>): () => boolean {
-  const meta = reader.meta as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  const original = meta[method]!;
-  let fired = false;
-  meta[method] = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-    const got = await original.apply(this, args);
-    if (!fired && match(...args)) {
-      fired = true;
-      meta[method] = original;
-      await meanwhile();
-    }
-    return got;
-  };
-  return () => fired;
-}
+import { startServerPairOnPostgres } from './helpers/server.js';
+import { staleNext } from './helpers/read-window.js';
 
 describe('a read whose blob another process removed', () => {
   it('a sequential complete whose part was uploaded again through the other server: 400 InvalidPart, not 404 NoSuchKey', async () => {
