@@ -26,6 +26,7 @@ import { createHmac } from 'node:crypto';
 import { errorOf, rawRequest, type RawResponse } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 import { signedRequest, succeeds } from './helpers/signed.js';
+import { policyDoc, Ram } from './helpers/ram.js';
 
 let srv: TestServer;
 const REGION = 'cn-hangzhou';
@@ -194,6 +195,27 @@ describe("the SDK test suites, fifteenth reading: the Java SDK's ListUserRegionT
     const text = res.body.toString();
     assert.match(text, /<ListAllMyBucketsResult>/);
     assert.match(text, new RegExp(`<Bucket><CreationDate>[^<]+</CreationDate>.*<Name>${V4_BUCKET}</Name>`));
+  });
+
+  it('ListUserRegions and ?regionList authorize their own actions: anonymous and an explicit Deny refused', async () => {
+    const anonymous = await rawRequest(srv.port, { method: 'GET', path: '/?userRegion', headers: { host: `127.0.0.1:${srv.port}` } });
+    assert.equal(anonymous.status, 403, anonymous.body.toString());
+    const ram = new Ram(srv);
+    const user = await ram.userWith('regions-denied', policyDoc(
+      { Effect: 'Allow', Action: 'oss:*', Resource: '*' },
+      { Effect: 'Deny', Action: ['oss:ListUserRegions', 'oss:ListBuckets'], Resource: '*' },
+    ));
+    const creds: [string, string] = [user.accessKeyId, user.accessKeySecret];
+    for (const sub of ['userRegion', 'regionList']) {
+      const r = await signedRequest(srv.port, 'GET', null, null, [[sub, '']], { creds });
+      assert.equal(r.status, 403, `${sub}: ${r.text}`);
+      assert.equal(r.err?.Code, 'AccessDenied', sub);
+    }
+    // Allowed without the Deny: the refusals above are the Deny's.
+    const allowed = await ram.userWith('regions-allowed', policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: '*' }));
+    for (const sub of ['userRegion', 'regionList']) {
+      assert.equal((await signedRequest(srv.port, 'GET', null, null, [[sub, '']], { creds: [allowed.accessKeyId, allowed.accessKeySecret] })).status, 200, sub);
+    }
   });
 
   it('regionList on a bucket is still refused (501), never read as a listing of it', async () => {
