@@ -9,8 +9,8 @@
 //   test_private_download_url_with_extra_query (an OSS2 URL with `extra-query`, then `&another-query=1` added).
 // - The Java SDK v2's (aliyun/alibabacloud-oss-java-sdk-v2) src/it/…/oss2/ClientRegionsTest.java, the Swift SDK v2's
 //   ClientRegionTests.swift (`import AlibabaCloudOSS`, BaseTestCase; found by content, at no path the stored listing
-//   of aliyun/alibabacloud-oss-swift-sdk-v2 holds) and the .NET SDK v2's IntegrationTests ClientRegionTest.cs:
-//   DescribeRegions, V4-signed as they sign it (test/helpers/sdk-v2-signer.ts).
+//   of aliyun/alibabacloud-oss-swift-sdk-v2 holds) and the .NET SDK v2's (aliyun/alibabacloud-oss-csharp-sdk-v2)
+//   IntegrationTests/ClientRegion.cs: DescribeRegions, V4-signed as they sign it (test/helpers/sdk-v2-signer.ts).
 // Needed a change (docs/compatibility.md, "sixteenth reading"):
 // - DescribeRegions of a region not named as OSS names it (`cn-hangzhou`) was answered as `oss-cn-hangzhou`; the
 //   Swift test reads 404 NoSuchRegion. The NoSuchRegion message is the region as asked (both tests compare it); it
