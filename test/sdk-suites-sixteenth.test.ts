@@ -44,6 +44,15 @@ after(async () => {
   await srv?.stop();
 });
 
+/** A role allowed `oss:*` that the account trusts, and a user allowed to assume it (as the SDK suites' STS setups). */
+async function ossRoleAndUser(role: string, userName: string): Promise<RamUserHandle> {
+  const ram = new Ram(srv);
+  await ram.call('CreateRole', { RoleName: role, AssumeRolePolicyDocument: TRUST_ACCOUNT });
+  await ram.createPolicy(`${role}-policy`, policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: 'acs:oss:*:*:*' }));
+  await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: `${role}-policy`, RoleName: role });
+  return ram.userWith(userName, policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn(role.toLowerCase()) }));
+}
+
 describe("the SDK test suites, sixteenth reading: ali-oss's test/node/sts.test.js through OSS.STS", () => {
   const BUCKET = 'ali-oss-sts-suite';
   const ROLE = 'AliOssStsTest';
@@ -52,12 +61,8 @@ describe("the SDK test suites, sixteenth reading: ali-oss's test/node/sts.test.j
   const ossWith = (c: StsCredentials): OSS => srv.client({ bucket: BUCKET, accessKeyId: c.AccessKeyId, accessKeySecret: c.AccessKeySecret, stsToken: c.SecurityToken });
 
   before(async () => {
-    const ram = new Ram(srv);
     await srv.client().putBucket(BUCKET);
-    await ram.call('CreateRole', { RoleName: ROLE, AssumeRolePolicyDocument: TRUST_ACCOUNT });
-    await ram.createPolicy(`${ROLE}-policy`, policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: 'acs:oss:*:*:*' }));
-    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: `${ROLE}-policy`, RoleName: ROLE });
-    user = await ram.userWith('ali-oss-sts-user', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn(ROLE.toLowerCase()) }));
+    user = await ossRoleAndUser(ROLE, 'ali-oss-sts-user');
   });
 
   it('should assume role (no policy, an object policy, a policy string)', async () => {
@@ -146,11 +151,7 @@ describe("the SDK test suites, sixteenth reading: oss2's test_sts.py and test_ob
   const get = (path: string): ReturnType<typeof rawRequest> => rawRequest(srv.port, { method: 'GET', path, headers: { host: `localhost:${srv.port}`, ...REQUESTS } });
 
   before(async () => {
-    const ram = new Ram(srv);
-    await ram.call('CreateRole', { RoleName: ROLE, AssumeRolePolicyDocument: TRUST_ACCOUNT });
-    await ram.createPolicy(`${ROLE}-policy`, policyDoc({ Effect: 'Allow', Action: 'oss:*', Resource: 'acs:oss:*:*:*' }));
-    await ram.call('AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: `${ROLE}-policy`, RoleName: ROLE });
-    const user = await ram.userWith('oss2-sts-user', policyDoc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn(ROLE.toLowerCase()) }));
+    const user = await ossRoleAndUser(ROLE, 'oss2-sts-user');
     // fetch_sts_token: aliyunsdkcore's AssumeRoleRequest, RoleSessionName 'oss-python-sdk-test'.
     const body = await assumeRole(stsClient(srv, user.accessKeyId, user.accessKeySecret), { RoleArn: roleArn(ROLE), RoleSessionName: 'oss-python-sdk-test' });
     creds = body.Credentials as StsCredentials;
