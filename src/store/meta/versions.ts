@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ObjectRecord, VersioningStatus } from '../../domain/model.js';
+import { compareKeys } from './key-order.js';
 
 // Versioning rules both engines share: where the status is stored, version ids and their ordering.
 
@@ -73,4 +74,23 @@ export function unsharedSegments(removed: ObjectRecord, others: Iterable<ObjectR
   const used = new Set<string>();
   for (const segs of others) for (const s of segs) used.add(s.blobId);
   return { ...removed, segments: removed.segments.filter((s) => !used.has(s.blobId)) };
+}
+
+const byKey = (a: { key: string }, b: { key: string }): number => compareKeys(a.key, b.key);
+
+/**
+ * Merges the current objects (each the latest of its key) with version rows, both in key order, into
+ * ListObjectVersions order: key, then newest first (the current object before its key's older versions).
+ * `compare` orders two entries by key in UTF-8 byte order (by default their key strings; PostgreSQL compares the
+ * key bytes it read).
+ */
+export function mergeVersions<T extends { key: string }>(current: readonly T[], versions: readonly T[], limit: number, compare: (a: T, b: T) => number = byKey): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < current.length || j < versions.length)) {
+    if (j >= versions.length || (i < current.length && compare(current[i]!, versions[j]!) <= 0)) out.push(current[i++]!);
+    else out.push(versions[j++]!);
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import type { ObjectRecord, ObjectSummary, VersionSummary } from '../../../domain/model.js';
 import type { ListObjectsQuery, ListVersionsQuery, NoncurrentCursor, ScanObjectsQuery } from '../types.js';
-import { NULL_VERSION } from '../versions.js';
+import { mergeVersions, NULL_VERSION } from '../versions.js';
 import { PgObjectStore } from './objects.js';
 import { keyBytes, OBJECT_COLUMNS, toObject, type ObjectRow } from './statements.js';
 
@@ -91,16 +91,8 @@ export abstract class PgListingStore extends PgObjectStore {
       });
       vers = res.rows.map(versionSummary);
     }
-    const current = objs.rows.map(versionSummary);
-    const out: VersionSummary[] = [...sameKey];
-    let i = 0;
-    let j = 0;
-    while (out.length < limit && (i < current.length || j < vers.length)) {
-      const pick = j >= vers.length || (i < current.length && Buffer.compare(current[i]!.keyBytes, vers[j]!.keyBytes) <= 0) ? current[i++]! : vers[j++]!;
-      const { keyBytes: _, ...entry } = pick;
-      out.push(entry);
-    }
-    return out;
+    const merged = mergeVersions(objs.rows.map(versionSummary), vers, rest, (a, b) => Buffer.compare(a.keyBytes, b.keyBytes));
+    return [...sameKey, ...merged.map(({ keyBytes: _, ...entry }) => entry)];
   }
 
   async listNoncurrentVersions(bucket: string, q: { before: number; prefix?: string; after?: NoncurrentCursor; limit: number }): Promise<VersionSummary[]> {

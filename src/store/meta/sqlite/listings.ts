@@ -2,8 +2,7 @@ import type Database from 'better-sqlite3';
 import type { ObjectRecord, ObjectSummary, VersionSummary } from '../../../domain/model.js';
 import type { ListObjectsQuery, ListVersionsQuery, NoncurrentCursor, ScanObjectsQuery } from '../types.js';
 import { toObject } from '../data-rows.js';
-import { compareKeys } from '../key-order.js';
-import { NULL_VERSION, seqOfVersionId } from '../versions.js';
+import { mergeVersions, NULL_VERSION, seqOfVersionId } from '../versions.js';
 import { SqliteObjectStore } from './objects.js';
 import type { ObjectRow } from './statements.js';
 
@@ -131,21 +130,6 @@ export abstract class SqliteListingStore extends SqliteObjectStore {
     const rows = this.sql<ObjectRow>(`SELECT * FROM objects WHERE bucket = ?${where} ORDER BY key LIMIT ?`).all(bucket, ...params, q.limit);
     return rows.map((row) => toObject(row, null));
   }
-}
-
-/**
- * Merges the current objects (each the latest of its key) with version rows, both in key order, into
- * ListObjectVersions order: key, then newest first (the current object before its key's older versions).
- */
-export function mergeVersions(current: VersionSummary[], versions: VersionSummary[], limit: number): VersionSummary[] {
-  const out: VersionSummary[] = [];
-  let i = 0;
-  let j = 0;
-  while (out.length < limit && (i < current.length || j < versions.length)) {
-    if (j >= versions.length || (i < current.length && compareKeys(current[i]!.key, versions[j]!.key) <= 0)) out.push(current[i++]!);
-    else out.push(versions[j++]!);
-  }
-  return out;
 }
 
 /** Range conditions on `key` for a prefix, an exclusive start and a skipped sub-prefix. */

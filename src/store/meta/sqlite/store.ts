@@ -3,7 +3,8 @@ import { KEY_CHECK_DOC } from '../types.js';
 import { RESET_TABLES } from './schema.js';
 import { SqliteUploadStore } from './uploads.js';
 
-export { mergeVersions, prefixSuccessor } from './listings.js';
+export { prefixSuccessor } from './listings.js';
+export { mergeVersions } from '../versions.js';
 
 /**
  * The SQLite (better-sqlite3, WAL) metadata store, split by concern into layers, each a class extending the one
