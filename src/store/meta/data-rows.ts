@@ -130,6 +130,11 @@ export function currentAsVersion(o: ObjectRecord): VersionRecord {
   return { ...o, versionId: o.versionId ?? 'null', deleteMarker: false, isLatest: true, noncurrentSince: null };
 }
 
+/** Adds to `ids` the blob ids a `segments` column (JSON text) references (the garbage collector's and reset's reads). */
+export function addSegmentBlobIds(ids: Set<string>, segments: string): void {
+  for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+}
+
 /** The `attrs` column's value: null when there is no feature state (most objects). */
 export function attrsColumn(a: ObjectAttrs | undefined): string | null {
   return a === undefined || Object.keys(a).length === 0 ? null : JSON.stringify(a);

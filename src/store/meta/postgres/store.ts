@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { MetadataStore } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
+import { addSegmentBlobIds } from '../data-rows.js';
 import { PgBase, type PostgresStoreOptions } from './base.js';
 import { PgUploadStore } from './uploads.js';
 
@@ -99,8 +100,8 @@ export class PostgresMetadataStore extends PgUploadStore implements MetadataStor
       const vsegs = await c.query<[string]>({ text: "SELECT segments FROM object_versions WHERE segments <> '[]'", rowMode: 'array' });
       const parts = await c.query<[string]>({ text: 'SELECT blob_id FROM parts', rowMode: 'array' });
       await c.query('COMMIT');
-      for (const [segments] of vsegs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
-      for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) ids.add(s.blobId);
+      for (const [segments] of vsegs.rows) addSegmentBlobIds(ids, segments);
+      for (const [segments] of segs.rows) addSegmentBlobIds(ids, segments);
       for (const [id] of parts.rows) ids.add(id);
       return ids;
     } catch (err) {
@@ -125,9 +126,9 @@ export class PostgresMetadataStore extends PgUploadStore implements MetadataStor
       await c.query(`LOCK TABLE ${PG_RESET_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`);
       const out = new Set<string>();
       const segs = await c.query<[string]>({ text: 'DELETE FROM objects RETURNING segments', rowMode: 'array' });
-      for (const [segments] of segs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) out.add(s.blobId);
+      for (const [segments] of segs.rows) addSegmentBlobIds(out, segments);
       const vsegs = await c.query<[string]>({ text: 'DELETE FROM object_versions RETURNING segments', rowMode: 'array' });
-      for (const [segments] of vsegs.rows) for (const s of JSON.parse(segments) as Array<{ blobId: string }>) out.add(s.blobId);
+      for (const [segments] of vsegs.rows) addSegmentBlobIds(out, segments);
       const parts = await c.query<[string]>({ text: 'DELETE FROM parts RETURNING blob_id', rowMode: 'array' });
       for (const [id] of parts.rows) out.add(id);
       for (const table of PG_RESET_TABLES) {

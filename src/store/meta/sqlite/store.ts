@@ -1,5 +1,6 @@
 import type { MetadataStore } from '../types.js';
 import { KEY_CHECK_DOC } from '../types.js';
+import { addSegmentBlobIds } from '../data-rows.js';
 import { RESET_TABLES } from './schema.js';
 import { SqliteUploadStore } from './uploads.js';
 
@@ -18,9 +19,7 @@ export class SqliteMetadataStore extends SqliteUploadStore implements MetadataSt
   private blobIdsInUse(): Set<string> {
     const ids = new Set<string>();
     for (const stmt of [this.stmts.objectSegments, this.stmts.versionSegments]) {
-      for (const row of stmt.iterate()) {
-        for (const s of JSON.parse(row.segments) as Array<{ blobId: string }>) ids.add(s.blobId);
-      }
+      for (const row of stmt.iterate()) addSegmentBlobIds(ids, row.segments);
     }
     for (const row of this.stmts.partBlobs.iterate()) ids.add(row.blob_id);
     return ids;
