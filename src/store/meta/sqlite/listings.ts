@@ -3,7 +3,7 @@ import type { ObjectRecord, ObjectSummary, VersionSummary } from '../../../domai
 import type { ListObjectsQuery, ListVersionsQuery, NoncurrentCursor, ScanObjectsQuery } from '../types.js';
 import { toObject } from '../data-rows.js';
 import { mergeVersions, NULL_VERSION, seqOfVersionId } from '../versions.js';
-import { SqliteObjectStore } from './objects.js';
+import { SqliteRemovalStore } from './removals.js';
 import type { ObjectRow } from './statements.js';
 
 type VersionTuple = [key: string, size: number, etag: string, type: string, storageClass: string, lastModified: number, versionId: string | null, deleteMarker: number, noncurrentSince: number | null, encrypted: number];
@@ -38,9 +38,9 @@ function versionSummary([key, size, etag, type, storageClass, lastModified, vers
 /**
  * Listings: objects and versions (ListObjects, ListObjectVersions), what lifecycle rules page through (noncurrent
  * versions, current delete markers) and the metadata query's scan, keyset-paged within the key bounds `rangeWhere`
- * makes (ListMultipartUploads uses them too). A layer of the SQLite MetadataStore (store.ts), above objects.ts.
+ * makes (ListMultipartUploads uses them too). A layer of the SQLite MetadataStore (store.ts), above removals.ts.
  */
-export abstract class SqliteListingStore extends SqliteObjectStore {
+export abstract class SqliteListingStore extends SqliteRemovalStore {
   async listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]> {
     const { where, params } = rangeWhere(q.prefix, undefined, q.skipPrefix);
     const limit = q.limit;

@@ -1,13 +1,12 @@
 import { AppError } from '../../../errors.js';
 import type { ObjectRecord, VersionRecord, VersioningStatus } from '../../../domain/model.js';
-import type { BucketIncarnation, DeleteOutcome, ObjectDecider, ObjectWriteOptions, ObjectWriteResult, RemovalGuard, VersionUpdater } from '../types.js';
-import { isIncarnation } from '../types.js';
-import { attrsColumn, currentAsVersion, objectColumnValues, toObject, toVersion, type BucketRow } from '../data-rows.js';
+import type { BucketIncarnation, ObjectDecider, ObjectWriteOptions, ObjectWriteResult, VersionUpdater } from '../types.js';
+import { attrsColumn, currentAsVersion, objectColumnValues, toObject, toVersion } from '../data-rows.js';
 import { stampDefaultRule, type DefaultRuleText } from '../default-retention.js';
-import { deleteMarkerRecord, newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, VERSIONING_CONFIG, versioningOf } from '../versions.js';
+import { newVersionId, nextSeq, NULL_VERSION, seqOfVersionId, unsharedSegments, versioningOf } from '../versions.js';
 import { SqliteBucketStore } from './buckets.js';
 import { ObjectRecordCache } from './object-record-cache.js';
-import { objectParams, objectRowOf, removedRowOf, type InlineObjectRow, type ObjectRow, type VersionRow } from './statements.js';
+import { objectParams, objectRowOf, type InlineObjectRow, type ObjectRow, type VersionRow } from './statements.js';
 
 /**
  * What a decoded record keeps besides its inline bytes, estimated from the row's texts (read on a cache miss only):
@@ -17,24 +16,18 @@ function recordWeight(r: InlineObjectRow): number {
   return 256 + r.key.length + r.headers.length + r.meta.length + r.tags.length + 2 * r.segments.length + (r.attrs?.length ?? 0);
 }
 
-/** The versioning status in a bucket row's aggregated configurations. */
-function statusOf(row: BucketRow): VersioningStatus {
-  if (row.configs === null || row.configs === '{}') return null;
-  return versioningOf((JSON.parse(row.configs) as Record<string, string>)[VERSIONING_CONFIG]);
-}
-
 /**
  * Objects and their versions: a key's current record in `objects` (its inline bytes in `inline_data`), its noncurrent
- * versions and delete markers in `object_versions`; reads (with the records GET/HEAD read cached until the next write),
- * conditional writes and removals following the bucket's versioning status. A layer of the SQLite MetadataStore
- * (store.ts), above buckets.ts.
+ * versions and delete markers in `object_versions`; reads (with the records GET/HEAD read cached until the next write)
+ * and conditional writes following the bucket's versioning status, and what a write and a removal (removals.ts) both
+ * do to a key's versions. A layer of the SQLite MetadataStore (store.ts), above buckets.ts.
  */
 export abstract class SqliteObjectStore extends SqliteBucketStore {
   /** Rows GetObject/HeadObject read, valid until the next write commits (object-record-cache.ts). */
   private readonly objectRecords = new ObjectRecordCache<ObjectRecord>();
 
   /** An object's row and, for a small object, its bytes. */
-  private readObject(bucket: string, key: string): { row: ObjectRow; record: ObjectRecord } | null {
+  protected readObject(bucket: string, key: string): { row: ObjectRow; record: ObjectRecord } | null {
     const raw = this.stmts.getObjectRaw.get(bucket, key);
     if (!raw) return null;
     const row = objectRowOf(raw);
@@ -119,7 +112,7 @@ export abstract class SqliteObjectStore extends SqliteBucketStore {
    * becomes noncurrent, and when suspended any noncurrent null version goes. Returns the record that left
    * the store, the objects row to overwrite (null: keep its inline bytes, now the version's) and the newest seq.
    */
-  private supersede(
+  protected supersede(
     bucket: string, key: string, status: 'Enabled' | 'Suspended', current: { row: ObjectRow; record: ObjectRecord } | null, now: number,
   ): { replaced: ObjectRecord | null; previous: ObjectRow | null; newest: number | null } {
     const suspended = status === 'Suspended';
@@ -152,19 +145,19 @@ export abstract class SqliteObjectStore extends SqliteBucketStore {
     return { replaced, previous, newest };
   }
 
-  private insertVersion(r: ObjectRecord, inlineId: number | null, seq: number, deleteMarker: boolean, noncurrentSince: number | null): void {
+  protected insertVersion(r: ObjectRecord, inlineId: number | null, seq: number, deleteMarker: boolean, noncurrentSince: number | null): void {
     this.stmts.insertVersion.run(
       r.bucket, r.key, ...objectColumnValues(r), inlineId, attrsColumn(r.attrs), r.versionId ?? NULL_VERSION, seq, deleteMarker ? 1 : 0, noncurrentSince,
     );
   }
 
-  private dropVersionRow(row: VersionRow): void {
+  protected dropVersionRow(row: VersionRow): void {
     if (row.inline_id !== null) this.stmts.deleteInline.run(row.inline_id);
     this.stmts.deleteVersion.run(row.bucket, row.key, row.seq);
   }
 
   /** `removed` with only the segments no remaining version of its key (nor `also`) references. */
-  private unshared(removed: ObjectRecord, also?: ObjectRecord): ObjectRecord {
+  protected unshared(removed: ObjectRecord, also?: ObjectRecord): ObjectRecord {
     if (removed.segments.length === 0) return removed;
     const others: Array<ObjectRecord['segments']> = [];
     if (also) others.push(also.segments);
@@ -186,74 +179,6 @@ export abstract class SqliteObjectStore extends SqliteBucketStore {
   private readVersion(row: VersionRow): VersionRecord {
     const inline = row.inline_id === null ? null : (this.stmts.getInline.get(row.inline_id)?.data ?? null);
     return toVersion(row, inline);
-  }
-
-  /** After the latest entry of a key went: the next newest version becomes current (inside a transaction). */
-  private promote(bucket: string, key: string): void {
-    const top = this.stmts.newestVersion.get(bucket, key);
-    if (!top) return;
-    if (top.delete_marker) {
-      this.stmts.setNoncurrent.run(null, bucket, key, top.seq);
-      return;
-    }
-    const record = toObject(top, null);
-    this.stmts.upsertObject.run(...objectParams(record, top.inline_id));
-    this.stmts.deleteVersion.run(bucket, key, top.seq);
-  }
-
-  async deleteObject(bucket: string, key: string, guard?: RemovalGuard): Promise<ObjectRecord | null> {
-    return (await this.removeObject(bucket, key, Date.now(), undefined, guard)).removed;
-  }
-
-  // A guard that throws aborts this write's savepoint: nothing it changed stays. Not `async`: the write's own promise is
-  // returned, without an async function's second promise resolved with it (two more microtask turns per DELETE).
-  removeObject(bucket: string, key: string, now: number, versionId?: string, guard?: RemovalGuard, sameBucket?: BucketIncarnation): Promise<DeleteOutcome> {
-    return this.write((): DeleteOutcome => {
-      // The bucket deleted since the caller judged it (DeleteBucket between authorization and this write), or another
-      // bucket of the name (deleted and created again since): NoSuchBucket, as PostgreSQL answers, not a 204 for a key
-      // in no bucket.
-      const state = versionId === undefined ? this.stmts.removalState.get(key, bucket) : undefined;
-      const status = versionId !== undefined
-        ? this.writeState(bucket, sameBucket)?.status
-        : state !== undefined && isIncarnation({ ownerAccountId: state[1], createdAt: state[2] }, sameBucket) ? versioningOf(state[0]) : undefined;
-      if (status === undefined) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
-      if (state !== undefined && status === null) {
-        const text = state[3];
-        if (text === null) return { removed: null, versionId: null, deleteMarker: false };
-        this.stmts.deleteObject.run(bucket, key);
-        const { record: removed, inlineId } = removedRowOf(text);
-        // A guard that refuses throws: this write's savepoint undoes the delete.
-        guard?.(removed);
-        if (inlineId !== null) this.stmts.deleteInline.run(inlineId);
-        return { removed, versionId: null, deleteMarker: false };
-      }
-      const current = this.readObject(bucket, key);
-      if (versionId === undefined) {
-        const { replaced, previous, newest } = this.supersede(bucket, key, status!, current, now);
-        if (replaced) guard?.(replaced);
-        if (previous?.inline_id != null) this.stmts.deleteInline.run(previous.inline_id);
-        if (current) this.stmts.deleteObject.run(bucket, key);
-        const seq = nextSeq(newest, now);
-        const id = status === 'Enabled' ? newVersionId(seq) : NULL_VERSION;
-        this.insertVersion(deleteMarkerRecord(bucket, key, now, id), null, seq, true, null);
-        return { removed: replaced && this.unshared(replaced), versionId: id, deleteMarker: true };
-      }
-      if (current && (current.record.versionId ?? NULL_VERSION) === versionId) {
-        guard?.(current.record);
-        if (current.row.inline_id !== null) this.stmts.deleteInline.run(current.row.inline_id);
-        this.stmts.deleteObject.run(bucket, key);
-        this.promote(bucket, key);
-        return { removed: this.unshared(current.record), versionId, deleteMarker: false };
-      }
-      const row = this.findVersion(bucket, key, versionId);
-      if (!row) return { removed: null, versionId, deleteMarker: false, missingVersion: true };
-      if (!row.delete_marker) guard?.(toObject(row, null));
-      this.dropVersionRow(row);
-      if (row.noncurrent_since === null) this.promote(bucket, key);
-      return { removed: row.delete_marker ? null : this.unshared(toObject(row, null)), versionId, deleteMarker: Boolean(row.delete_marker) };
-      // Rerunnable: database reads and writes, and the guard's check (the lifecycle's records why it refused, the
-      // same on a second run).
-    }, true, true);
   }
 
   async getObjectVersion(bucket: string, key: string, versionId?: string): Promise<VersionRecord | null> {
@@ -292,25 +217,5 @@ export abstract class SqliteObjectStore extends SqliteBucketStore {
       r.storageClass, r.acl, JSON.stringify(r.headers), JSON.stringify(r.userMeta), JSON.stringify(r.tags), attrsColumn(r.attrs), bucket, key, row.seq,
     );
     return { ...r, bucket, key, versionId };
-  }
-
-  async deleteObjectsIf(bucket: string, keys: readonly string[], decide: (current: ObjectRecord) => boolean, sameBucket?: BucketIncarnation): Promise<ObjectRecord[]> {
-    // One write (one savepoint) for the whole batch; the inline bytes are not read, only their row deleted.
-    return this.write((): ObjectRecord[] => {
-      const removed: ObjectRecord[] = [];
-      // Only unversioned buckets: a versioned one keeps what is deleted (removeObject). Only the bucket judged.
-      const brow = this.stmts.getBucket.get(bucket);
-      if (!brow || statusOf(brow) !== null || !this.isIncarnation(bucket, sameBucket)) return removed;
-      for (const key of keys) {
-        const row = this.stmts.getObject.get(bucket, key);
-        if (!row) continue;
-        const record = toObject(row, null);
-        if (!decide(record)) continue;
-        if (row.inline_id !== null) this.stmts.deleteInline.run(row.inline_id);
-        this.stmts.deleteObject.run(bucket, key);
-        removed.push(record);
-      }
-      return removed;
-    }, true);
   }
 }
