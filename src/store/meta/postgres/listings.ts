@@ -1,7 +1,7 @@
 import type { ObjectRecord, ObjectSummary, VersionSummary } from '../../../domain/model.js';
 import type { ListObjectsQuery, ListVersionsQuery, NoncurrentCursor, ScanObjectsQuery } from '../types.js';
 import { mergeVersions, NULL_VERSION } from '../versions.js';
-import { PgObjectStore } from './objects.js';
+import { PgRemovalStore } from './removals.js';
 import { keyBytes, OBJECT_COLUMNS, toObject, type ObjectRow } from './statements.js';
 
 /**
@@ -36,9 +36,9 @@ const VERSION_SUMMARY_COLUMNS: VersionTuple['length'] = 10;
  * Listings: objects and versions (ListObjects, ListObjectVersions), what lifecycle rules page through (noncurrent
  * versions, current delete markers) and the metadata query's scan, keyset-paged (never OFFSET) within the key bounds
  * `keyRange` makes (ListMultipartUploads uses them too). A layer of the PostgreSQL MetadataStore (store.ts), above
- * objects.ts.
+ * removals.ts.
  */
-export abstract class PgListingStore extends PgObjectStore {
+export abstract class PgListingStore extends PgRemovalStore {
   async listObjectVersions(bucket: string, q: ListVersionsQuery): Promise<VersionSummary[]> {
     const limit = q.limit;
     let sameKey: VersionSummary[] = [];
