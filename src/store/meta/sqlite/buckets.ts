@@ -123,36 +123,44 @@ export abstract class SqliteBucketStore extends SqliteIdentityStore {
     });
   }
 
+  /** One row's document of the generic bucket_configs store (null: none). */
+  private configRow(key: string, name: string): string | null {
+    return this.stmts.getConfig.get(key, name)?.document ?? null;
+  }
+
+  /** Sets (or, null, removes) one row of the generic bucket_configs store (inside a write). */
+  private setConfigRow(key: string, name: string, document: string | null): void {
+    if (document === null) this.stmts.deleteConfig.run(key, name);
+    else this.stmts.upsertConfig.run(key, name, document);
+  }
+
   async getAccountConfig(accountId: string, name: string): Promise<string | null> {
-    return this.stmts.getConfig.get(accountConfigKey(accountId), name)?.document ?? null;
+    return this.configRow(accountConfigKey(accountId), name);
   }
 
   async putAccountConfig(accountId: string, name: string, document: string | null): Promise<void> {
     await this.writeBucket(() => {
-      if (document === null) this.stmts.deleteConfig.run(accountConfigKey(accountId), name);
-      else this.stmts.upsertConfig.run(accountConfigKey(accountId), name, document);
+      this.setConfigRow(accountConfigKey(accountId), name, document);
     }, document === null);
   }
 
   // Store-wide lookup indexes (access point aliases): not in bucket records, so no bucket cache is dropped.
   async getIndexEntry(index: string, key: string): Promise<string | null> {
-    return this.stmts.getConfig.get(indexConfigKey(index), key)?.document ?? null;
+    return this.configRow(indexConfigKey(index), key);
   }
 
   async putIndexEntry(index: string, key: string, value: string | null): Promise<void> {
     await this.write(() => {
-      if (value === null) this.stmts.deleteConfig.run(indexConfigKey(index), key);
-      else this.stmts.upsertConfig.run(indexConfigKey(index), key, value);
+      this.setConfigRow(indexConfigKey(index), key, value);
     }, value === null);
   }
 
   /** One write transaction: SQLite's single writer makes the read and the write one step. */
   async swapIndexEntry(index: string, key: string, expected: string | null, value: string | null): Promise<boolean> {
     const swapped = await this.write(() => {
-      const held = this.stmts.getConfig.get(indexConfigKey(index), key)?.document ?? null;
+      const held = this.configRow(indexConfigKey(index), key);
       if (held !== expected) return false;
-      if (value === null) this.stmts.deleteConfig.run(indexConfigKey(index), key);
-      else if (value !== held) this.stmts.upsertConfig.run(indexConfigKey(index), key, value);
+      if (value === null || value !== held) this.setConfigRow(indexConfigKey(index), key, value);
       return true;
     }, value === null);
     if (swapped) this.indexGen++; // committed: one process owns the file
@@ -167,11 +175,10 @@ export abstract class SqliteBucketStore extends SqliteIdentityStore {
   async updateIndexEntry(index: string, key: string, decide: (current: string | null) => string | null): Promise<void> {
     const at = indexConfigKey(index);
     await this.write(() => {
-      const current = this.stmts.getConfig.get(at, key)?.document ?? null;
+      const current = this.configRow(at, key);
       const next = decide(current);
       if (next === current) return;
-      if (next === null) this.stmts.deleteConfig.run(at, key);
-      else this.stmts.upsertConfig.run(at, key, next);
+      this.setConfigRow(at, key, next);
     });
   }
 
@@ -183,7 +190,7 @@ export abstract class SqliteBucketStore extends SqliteIdentityStore {
 
   // A bucket's configuration collections: rows of their own, not in bucket records, so no bucket cache is dropped.
   async getConfigEntry(bucket: string, collection: string, id: string): Promise<string | null> {
-    return this.stmts.getConfig.get(collectionConfigKey(bucket, collection), id)?.document ?? null;
+    return this.configRow(collectionConfigKey(bucket, collection), id);
   }
 
   async listConfigEntries(bucket: string, collection: string, q: { prefix: string; after: string; limit: number }): Promise<ConfigEntry[]> {
@@ -199,11 +206,10 @@ export abstract class SqliteBucketStore extends SqliteIdentityStore {
     return this.write((): boolean => {
       // Another bucket of the name (deleted and created again since the write was authorized) is none.
       if (sameBucket === undefined ? !this.stmts.bucketExists.get(bucket) : !this.isIncarnation(bucket, sameBucket)) return false;
-      const current = this.stmts.getConfig.get(key, id)?.document ?? null;
+      const current = this.configRow(key, id);
       const next = decide(current, this.stmts.countConfigs.get(key)!.n);
       if (next === current) return true;
-      if (next === null) this.stmts.deleteConfig.run(key, id);
-      else this.stmts.upsertConfig.run(key, id, next);
+      this.setConfigRow(key, id, next);
       return true;
     });
   }
