@@ -1,23 +1,27 @@
 // Crash safety with two real `bin/alunite server` processes on one PostgreSQL database and one blob
 // directory: process A is killed (SIGKILL) three times in the middle of a mixed load (PutObject, multipart
-// Complete, CopyObject, DeleteMultipleObjects, and in a versioned bucket PUT, delete markers and deletes of
-// named versions) and restarted each time; process B serves all along. Afterwards:
+// Complete, CopyObject, DeleteMultipleObjects, AppendObject (small appends merged with the object's small last
+// segment, larger ones added as segments) with reads of those objects through the other process racing the appends,
+// and in a versioned bucket PUT, delete markers and deletes of named versions) and restarted each time; process B
+// serves all along. Afterwards:
 //  - nothing acknowledged is lost: each key of the unversioned bucket holds one of the states its history
 //    allows (the outcome of an operation cut by the kill is either), each acknowledged version is listed;
 //  - nothing half-written is visible: every listed object and version reads whole, its bytes matching the
 //    ETag (MD5, for non-multipart objects) and the CRC-64 the server states, and are bytes that were sent;
+//  - a read racing another process's appends gets a content the object had, whole (its CRC-64 stated);
 //  - B never failed a request;
 //  - after the blob collector ran (the files made old), no blob file is left that nothing references, no temp
 //    file remains, and everything still reads back the same.
 // No timing is asserted: the phases last a few seconds each, however much gets done in them.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import OSS from 'ali-oss';
 import { PostgresMetadataStore } from '../src/store/meta/postgres/store.js';
 import { crc64 } from '../src/util/crc64.js';
+import { ABSENT, filesUnder, isNetworkError, md5 } from './helpers/crash-load.js';
 import { eventually } from './helpers/eventually.js';
 import { testPostgres } from './helpers/postgres.js';
 import { AK, SECRET } from './helpers/server.js';
@@ -28,9 +32,9 @@ const PLAIN = 'crash-plain';
 const VERSIONED = 'crash-versioned';
 const WORKERS = 6;
 const KEYS_PER_WORKER = 4;
-const ABSENT = 'absent';
+/** Kinds of operation a worker cycles through (the cases below). */
+const KINDS = 10;
 const HOUR = 60 * 60 * 1000;
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Versioning calls ali-oss has but its typings lack. */
@@ -44,21 +48,6 @@ interface VersionedOss {
   }>;
 }
 const versioned = (c: OSS): VersionedOss => c as unknown as VersionedOss;
-
-/** A failure of the connection (the process is down or was killed mid-request), not an answer of the service. */
-function isNetworkError(err: unknown): boolean {
-  const e = err as { status?: number; code?: string; name?: string; message?: string };
-  if (typeof e.status === 'number' && e.status > 0) return false;
-  return /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|RequestError|ConnectionTimeout|ResponseTimeout|other side closed/i.test(
-    `${e.code ?? ''} ${e.name ?? ''} ${e.message ?? ''}`,
-  );
-}
-
-/** Every file under `dir` (absolute paths); none when it does not exist. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).sort();
-}
 
 /** A network error from the other process of a multipart upload (counted for that process; the upload is abandoned). */
 class OtherDown extends Error {}
@@ -99,7 +88,15 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
       /** Versioned bucket: per key, the acknowledged versions no delete was sent for (version id → md5, null for a copy). */
       const kept = new Map<string, Map<string, string | null>>();
       const unexpected: string[] = [];
-      const counts = { put: 0, multipart: 0, copy: 0, deleteMulti: 0, vput: 0, vmarker: 0, vdelete: 0, vcopy: 0, vdeleteMulti: 0 };
+      const counts = { put: 0, multipart: 0, copy: 0, deleteMulti: 0, vput: 0, vmarker: 0, vdelete: 0, vcopy: 0, vdeleteMulti: 0, append: 0, appendRead: 0 };
+      /**
+       * Each worker's Appendable object `a/<w>`, only ever appended to (never deleted, so every content it had is a
+       * prefix of the next): what it holds when `sure`, else the contents it may hold (an append whose answer was lost;
+       * its COMMIT may even land after the kill, when the killed process's backend reads it), and the MD5 of every
+       * content it may ever have held (registered before each append is sent, for readers racing it).
+       */
+      const appendables = Array.from({ length: WORKERS }, (): { content: Buffer; sure: boolean; candidates: Buffer[]; created: boolean; history: Set<string>; misses: number } =>
+        ({ content: Buffer.alloc(0), sure: true, candidates: [Buffer.alloc(0)], created: false, history: new Set<string>(), misses: 0 }));
       const networkErrors = [0, 0];
       let stop = false;
 
@@ -108,7 +105,9 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
       await writeFile(partFile, part1);
 
       /** Runs one operation through process `i`; a network error is its outcome unknown, any service error is a finding unless `allowed`. */
+      let tried = 0;
       const attempt = async (i: number, what: string, op: () => Promise<void>, unknown: () => void, allowed?: (err: unknown) => boolean): Promise<void> => {
+        tried++;
         try {
           await op();
         } catch (err) {
@@ -142,7 +141,12 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
           plain.set(key, states);
           const versions = kept.get(key) ?? new Map<string, string | null>();
           kept.set(key, versions);
-          switch (n % 9) {
+          // A case's variants go by the round, not by n: with an even number of kinds, n's parity is the same every
+          // time a case comes round, so a variant chosen by `n % 2` never ran, its count stayed 0, and the last phase,
+          // which waits for every kind, waited for ever. With appends as a tenth kind that was the named-version
+          // DeleteObject (reproduced: "never answered: vdelete"), the likely cause of the earlier runs that hung.
+          const round = Math.floor(n / KINDS);
+          switch (n % KINDS) {
             case 0: {
               const b = body(n + w);
               await attempt(i, `PUT ${key}`, async () => {
@@ -189,7 +193,7 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
             case 3: {
               const keys = [...new Set([key, keyOf(n + 1), keyOf(n + 2)])];
               await attempt(i, `DeleteMultipleObjects ${keys.join(' ')}`, async () => {
-                await c.deleteMulti(keys, { quiet: n % 2 === 0 });
+                await c.deleteMulti(keys, { quiet: round % 2 === 0 });
                 for (const k of keys) plain.set(k, new Set([ABSENT]));
                 counts.deleteMulti++;
               }, () => keys.forEach((k) => plain.get(k)?.add(ABSENT)));
@@ -218,7 +222,7 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
               const id = [...versions.keys()][n % Math.max(1, versions.size)];
               if (id === undefined) break;
               versions.delete(id);
-              if (n % 2 === 0) {
+              if (round % 2 === 0) {
                 await attempt(i, `versioned DeleteObject ${key}?versionId=${id}`, async () => {
                   await vc.delete(key, { versionId: id } as OSS.RequestOptions);
                   counts.vdelete++;
@@ -230,6 +234,68 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
                   counts.vdeleteMulti++;
                 }, () => undefined);
               }
+              break;
+            }
+            case 9: {
+              // Through a process that changes every time: first a read of the next worker's Appendable object through
+              // the other process, racing its appends (a merge replaces the small tail segment the read may be about to
+              // open: BlobRange.relocate); then an append to this worker's own.
+              const j = (round + w) % 2;
+              const nb = (w + 1) % WORKERS;
+              const theirs = appendables[nb]!;
+              await attempt(1 - j, `GET a/${nb} racing its appends`, async () => {
+                const got = await client(procs[1 - j]!, PLAIN).get(`a/${nb}`).catch((err: unknown) => {
+                  if (!noSuchKey(err) || theirs.created) throw err;
+                  return null;
+                });
+                if (got !== null) {
+                  const bytes = got.content as Buffer;
+                  if (headerOf(got.res, 'x-oss-hash-crc64ecma') !== crc64(bytes).toString()) unexpected.push(`GET a/${nb}: CRC-64 of the ${bytes.length} bytes read`);
+                  if (!theirs.history.has(md5(bytes))) unexpected.push(`GET a/${nb}: ${bytes.length} bytes it never held`);
+                }
+                counts.appendRead++;
+              }, () => undefined);
+              const mine = appendables[w]!;
+              const key = `a/${w}`;
+              if (!plain.has(key)) plain.set(key, new Set([ABSENT]));
+              const c = client(procs[j]!, PLAIN);
+              const resolving = !mine.sure;
+              await attempt(j, `AppendObject ${key}`, async () => {
+                if (!mine.sure) {
+                  // The last answer was lost: what the object holds now, through B (up all along), is one of the candidates.
+                  const now = await client(procs[1]!, PLAIN).get(key).then((r) => r.content as Buffer, (err: unknown) => {
+                    if (!noSuchKey(err)) throw err;
+                    return Buffer.alloc(0);
+                  });
+                  if (!mine.candidates.some((x) => x.equals(now))) unexpected.push(`${key}: ${now.length} bytes, none of the ${mine.candidates.length} contents its appends allow`);
+                  mine.content = now;
+                }
+                const chunk = randomBytes([200, 3000, 70_000][round % 3]!);
+                const next = Buffer.concat([mine.content, chunk]);
+                mine.history.add(md5(next));
+                sentBodies.add(md5(next));
+                plain.get(key)?.add(md5(next));
+                try {
+                  const res = await c.append(key, chunk, { position: String(mine.content.length) });
+                  if (Number(res.nextAppendPosition) !== next.length) unexpected.push(`${key}: next position ${res.nextAppendPosition} after ${next.length} bytes`);
+                  if (headerOf(res.res, 'x-oss-hash-crc64ecma') !== crc64(next).toString()) unexpected.push(`${key}: the append's CRC-64`);
+                } catch (err) {
+                  if (isNetworkError(err)) {
+                    mine.candidates = mine.sure ? [mine.content, next] : [...mine.candidates, next];
+                    mine.sure = false;
+                  }
+                  throw err;
+                }
+                Object.assign(mine, { content: next, sure: true, candidates: [next], created: true, misses: 0 });
+                plain.set(key, new Set([md5(next)]));
+                counts.append++;
+              }, () => undefined, (err) => {
+                // While the outcome of a lost answer is being settled, that append's COMMIT may land after the read
+                // above (the killed process's backend still reading it): the position moved; read again next time.
+                // Settled for good within a few tries, or it is a finding.
+                if (!resolving || (err as { code?: string }).code !== 'PositionNotEqualToLength' || ++mine.misses > 3) return false;
+                return true;
+              });
               break;
             }
             default: {
@@ -254,9 +320,19 @@ describe('two bin/alunite processes on one PostgreSQL database: one killed mid-w
       const answered = (): number => Object.values(counts).reduce((a, b) => a + b, 0);
       const phase = async (atLeast: number, until: () => boolean = () => true): Promise<void> => {
         const from = answered();
+        const triedFrom = tried;
         await sleep(500);
         // A finding ends the wait: an operation that only ever fails would otherwise never count, and the test hang.
-        while ((answered() - from < atLeast || !until()) && unexpected.length === 0) await sleep(100);
+        // So does a kind of operation never answered in a hundred times the attempts a phase needs, even if each of
+        // its failures is one the test allows (three runs of an earlier version with appends added went on loading for
+        // 7-9 minutes, their workers' loops at ~14,000 iterations where a whole run needs a few hundred, until they were killed).
+        while ((answered() - from < atLeast || !until()) && unexpected.length === 0) {
+          if (tried - triedFrom > 100 * atLeast) {
+            unexpected.push(`${tried - triedFrom} operations tried in a phase and never answered: ${Object.entries(counts).filter(([, n]) => n === 0).map(([k]) => k).join(', ') || `only ${answered() - from} answered`}`);
+            break;
+          }
+          await sleep(100);
+        }
       };
       try {
         for (let kill = 0; kill < 3; kill++) {
