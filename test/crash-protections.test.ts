@@ -259,6 +259,7 @@ describe('a server killed under load keeps WORM, forbid-overwrite, append positi
       }
       // SQLite: one process owns the directory, so a start removes every temporary file (PostgreSQL: only old ones).
       if (!postgres) assert.deepEqual(await readdir(join(dataDir, 'tmp')), []);
+      else assert.ok(!(await readdir(dataDir)).includes('metadata.sqlite'), 'the metadata is in PostgreSQL');
       assert.equal(srv.child.exitCode, null, srv.stderr());
     } finally {
       await kill9(srv.child);
