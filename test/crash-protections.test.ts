@@ -13,11 +13,12 @@
 // to Storage), every listed version reads whole, and a start after the kills removed the temporary files (SQLite).
 // Nothing is timed: each phase lasts until some operations were answered.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import OSS from 'ali-oss';
+import { isNetworkError, md5 } from './helpers/crash-load.js';
 import { testPostgres } from './helpers/postgres.js';
 import { AK, SECRET } from './helpers/server.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
@@ -28,7 +29,6 @@ const PLAIN = 'crash-rules';
 const VERSIONED = 'crash-versions';
 const WORKERS = 5;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
 /** Calls ali-oss has but its typings lack. */
 interface MoreOss {
@@ -48,13 +48,6 @@ interface MoreOss {
   listParts(name: string, uploadId: string, query: Record<string, string>): Promise<{ parts?: Array<{ Size: string }> | { Size: string } }>;
 }
 const more = (c: OSS): MoreOss => c as unknown as MoreOss;
-
-/** A failure of the connection (the process is down or was killed mid-request), not an answer of the service. */
-function isNetworkError(err: unknown): boolean {
-  const e = err as { status?: number; code?: string; name?: string; message?: string };
-  if (typeof e.status === 'number' && e.status > 0) return false;
-  return /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|RequestError|ConnectionTimeout|ResponseTimeout|other side closed/i.test(`${e.code ?? ''} ${e.name ?? ''} ${e.message ?? ''}`);
-}
 
 /** The i-th append to `key`: some cross the inline bound (64 KiB) together, most are small. */
 const chunkOf = (key: string, i: number): Buffer => Buffer.from(`${key}:${i};`.repeat(i % 3 === 0 ? 7000 : 3));

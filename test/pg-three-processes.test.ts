@@ -4,13 +4,14 @@
 // One process is killed with SIGKILL mid-load and restarted. Afterwards every acknowledged write is
 // readable, byte for byte, from every process, and every listed object is a whole write that was sent.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import RPCClient from '@alicloud/pop-core';
 import OSS from 'ali-oss';
+import { isNetworkError, md5 } from './helpers/crash-load.js';
 import { eventually } from './helpers/eventually.js';
 import { testPostgres } from './helpers/postgres.js';
 import { policyDoc } from './helpers/ram.js';
@@ -19,22 +20,12 @@ import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 import { roleArn, TRUST_ACCOUNT } from './helpers/sts.js';
 
 const BUCKET = 'three-procs';
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Creds {
   accessKeyId: string;
   accessKeySecret: string;
   stsToken?: string;
-}
-
-/** A failure of the connection (the process is down or was killed mid-request), not an answer of the service. */
-function isNetworkError(err: unknown): boolean {
-  const e = err as { status?: number; code?: string; name?: string; message?: string };
-  if (typeof e.status === 'number' && e.status > 0) return false;
-  return /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|RequestError|ConnectionTimeout|ResponseTimeout|other side closed/i.test(
-    `${e.code ?? ''} ${e.name ?? ''} ${e.message ?? ''}`,
-  );
 }
 
 describe('three bin/alunite processes on one PostgreSQL database and one blob directory', () => {
