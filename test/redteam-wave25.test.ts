@@ -32,7 +32,11 @@
 //   oss:* does not widen the role's GetObject.
 // - RAM: every one of the 66 RAM actions, sent by a user allowed nothing, by one allowed ram:* on its own user only and
 //   by one allowed a handful of attachment actions on itself and every group, aimed at another user, the admin group,
-//   a role and an Allow-all policy: all NoPermission (or refused as malformed before anything is read).
+//   a role and an Allow-all policy: all NoPermission (or refused as malformed before anything is read); the three
+//   reads of the caller's own account settings (GetAccountAlias, GetPasswordPolicy, GetSecurityPreference) answer
+//   any signed caller and are left out. x-oss-forbid-overwrite raced (8 writers of one new key: PUTs, a CopyObject,
+//   a PutSymlink; 3 Completes of one key) and a Strict quota raced (12 PUTs and appends of 300 bytes under 1,000),
+//   10 and 6 rounds on SQLite and PostgreSQL: one winner, never over the quota (ad hoc).
 // - SQLite group commits without a savepoint per PUT: PUTs refused by x-oss-forbid-overwrite batched with accepted
 //   PUTs and DELETEs (5 rounds of 120 concurrent requests; and on PostgreSQL): exactly the refused ones changed
 //   nothing. (On a versioned or Suspended bucket the header is ignored, as OSS documents.)
