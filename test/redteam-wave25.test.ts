@@ -59,6 +59,10 @@ import { rawRequest } from './helpers/raw-http.js';
 import { policyDoc, Ram } from './helpers/ram.js';
 import { ACCOUNT_ID, startServerPairOnPostgres, startTestServer, type TestServer } from './helpers/server.js';
 import { assumeRole, ossWith, roleArn, stsClient, TRUST_ACCOUNT, type StsCredentials } from './helpers/sts.js';
+import { cliHome, fails, type CliHome, type CliResult } from './helpers/cli.js';
+import { kill9, spawnServer } from './helpers/spawn.js';
+import { tempDirSync } from './helpers/tmp.js';
+import { join } from 'node:path';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-side JSON
 
@@ -426,5 +430,47 @@ describe('redteam wave 25: PUTs refused by x-oss-forbid-overwrite batched with a
         assert.equal((await signedRequest(srv.port, 'GET', 'race', `plain${round}-${i}`, [])).text, `plain-${i}`);
       }
     }
+  });
+});
+
+/** The command's exit, or (a server that started after all) its listening line, the server stopped: code null. */
+function startOrRefusal(cli: CliHome, args: string[], env: Record<string, string>): Promise<CliResult> {
+  const child = cli.start(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (/alunite listening on /.test(stdout)) child.kill('SIGKILL');
+  });
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin!.end();
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('redteam wave 25: the public development root keys never listen beyond this machine', () => {
+  // README.md tells --host 0.0.0.0 "for other machines and phones"; with the development root keys (printed in the
+  // README and the banner, and handed to any browser by /-/console/config) anyone on that network was the root.
+  it('a start on an address other machines reach with the development keys is a usage error (exit 2)', async () => {
+    const cli = await cliHome();
+    const dev = { ALUNITE_ROOT_ACCESS_KEY_ID: 'LTAI5tAluniteDevAccessKey', ALUNITE_ROOT_ACCESS_KEY_SECRET: 'AluniteDevSecret0123456789ABCD' };
+    for (const [args, env] of [
+      [['server', '--in-memory', '--port', '0', '--host', '0.0.0.0'], {}],
+      [['server', '--in-memory', '--port', '0', '--host', '::'], dev],
+      [['server', '--in-memory', '--port', '0'], { ALUNITE_HOST: '0.0.0.0' }],
+    ] as Array<[string[], Record<string, string>]>) {
+      const r = await startOrRefusal(cli, args, env);
+      assert.match(fails(r, 2), /listens beyond this machine, and the root AccessKey is the public development one/, args.join(' '));
+    }
+  });
+
+  it('with keys of its own, or on the loopback address, it starts', async () => {
+    const dir = tempDirSync('alunite-wave25-host-');
+    const own = await spawnServer(['--in-memory', '--host', '0.0.0.0'], { ALUNITE_ROOT_ACCESS_KEY_ID: 'LTAI5tWave25OwnRootKey01', ALUNITE_ROOT_ACCESS_KEY_SECRET: 'Wave25OwnRootSecret0123456789A' });
+    await kill9(own.child);
+    const local = await spawnServer(['--data', join(dir, '.alunite'), '--host', '127.0.0.1']);
+    await kill9(local.child);
   });
 });

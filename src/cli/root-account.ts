@@ -1,4 +1,5 @@
 import { DEV_DEFAULTS } from '../defaults.js';
+import { UsageError } from './output.js';
 
 /**
  * The root account the server runs as: ALUNITE_* variables first, then the state file's `account`, then the development
@@ -10,4 +11,24 @@ export async function rootAccount(initFile: string | undefined, env: NodeJS.Proc
   const accessKeyId = env.ALUNITE_ROOT_ACCESS_KEY_ID ?? declared?.rootAccessKey?.id ?? DEV_DEFAULTS.accessKeyId;
   const accessKeySecret = env.ALUNITE_ROOT_ACCESS_KEY_SECRET ?? declared?.rootAccessKey?.secret ?? DEV_DEFAULTS.accessKeySecret;
   return { accountId, accessKeyId, accessKeySecret, usingDevKeys: accessKeyId === DEV_DEFAULTS.accessKeyId };
+}
+
+/** Whether a listen address is reachable from this machine only: 127.0.0.0/8, ::1 (bracketed or not), localhost. */
+export function listensOnLoopbackOnly(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * The development root keys are public (README.md, the start-up banner, the console's sign-in page through
+ * /-/console/config): on an address other machines reach (--host 0.0.0.0 for phones on the network), anyone there
+ * would sign as the account's root. Such a start is a usage error, as a key not given is.
+ */
+export function assertDevKeysStayLocal(host: string, root: { accessKeyId: string; accessKeySecret: string }): void {
+  if (root.accessKeyId !== DEV_DEFAULTS.accessKeyId || root.accessKeySecret !== DEV_DEFAULTS.accessKeySecret || listensOnLoopbackOnly(host)) return;
+  throw new UsageError(
+    `--host ${host} (ALUNITE_HOST) listens beyond this machine, and the root AccessKey is the public development one: anyone who can reach ` +
+      'the server would be the account\'s root. Set ALUNITE_ROOT_ACCESS_KEY_ID and ALUNITE_ROOT_ACCESS_KEY_SECRET (or the state file\'s ' +
+      'account.rootAccessKey), or listen on 127.0.0.1.',
+  );
 }
