@@ -4,8 +4,10 @@
 // SQLite, and on PostgreSQL with ALUNITE_TEST_META=postgres; the two-server case always runs on the test run's
 // PostgreSQL. docs/security.md has the wave's summary.
 //
-// Found: nothing that let a caller read or write what it should not, or stop or exhaust the server. What was tried and
-// held is kept below as guards (trimmed from the ad hoc runs, whose sizes are given):
+// Found (MEDIUM, fixed): `alunite server --host 0.0.0.0` (README: "for other machines and phones") with the public
+// development root keys (README, banner, /-/console/config) made anyone on the network the root; now a usage error
+// (last describe). Nothing else let a caller read or write what it should not, or stop or exhaust the server. What was
+// tried and held is kept below as guards (trimmed from the ad hoc runs, whose sizes are given):
 // - Every route (GET/PUT/POST/DELETE/HEAD × every signed, unpublished and catalogue sub-resource alone and in the
 //   combinations the newer SDKs send, on the bucket and on an object, with x-oss-copy-source, x-oss-access-point-name,
 //   x-oss-agentic-bucket and x-oss-access-point-for-object-process-name headers) sent to another's private bucket by a
