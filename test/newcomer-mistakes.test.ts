@@ -228,10 +228,9 @@ describe('newcomer mistakes with another port', () => {
 
   it('--host 0.0.0.0: the lines to copy name 127.0.0.1 (browsers refuse 0.0.0.0), and say how other machines connect', async () => {
     const dir = tempDirSync('alunite-newcomer-host-');
-    // The development AccessKeyId, so the banner has its ali-oss line, with a secret of its own: the public development
-    // keys never listen beyond this machine (red-team wave 25).
+    // The development keys, so the banner has its ali-oss line.
     const srv = await spawnServer(['--data', join(dir, '.alunite'), '--host', '0.0.0.0'], {
-      ALUNITE_ROOT_ACCESS_KEY_ID: 'LTAI5tAluniteDevAccessKey', ALUNITE_ROOT_ACCESS_KEY_SECRET: 'NewcomerOwnRootSecret012345678', ALUNITE_ACCOUNT_ID: '1000000000000001',
+      ALUNITE_ROOT_ACCESS_KEY_ID: 'LTAI5tAluniteDevAccessKey', ALUNITE_ROOT_ACCESS_KEY_SECRET: 'AluniteDevSecret0123456789ABCD', ALUNITE_ACCOUNT_ID: '1000000000000001',
     });
     try {
       assert.match(srv.url, /^http:\/\/0\.0\.0\.0:\d+$/); // the listening line keeps the address it listens on

@@ -227,10 +227,11 @@ export function buildProgram(commands: readonly (() => Command)[]): Command {
       const region = o.region ?? fromEnv('ALUNITE_REGION', regionId, 'cn-hangzhou');
       const minFreeSpace = o.minFreeSpace ?? fromEnv<FreeSpaceFloor | undefined>('ALUNITE_MIN_FREE_SPACE', parseFreeSpace, undefined);
       // The server and the state-file loader are loaded here: the client commands never need them.
-      const [{ startServer }, { rootAccount, assertDevKeysStayLocal }] = await Promise.all([import('../server.js'), import('./root-account.js')]);
+      const [{ startServer }, { rootAccount, devKeysOnNetworkWarning }] = await Promise.all([import('../server.js'), import('./root-account.js')]);
       const { accountId, accessKeyId, accessKeySecret, usingDevKeys } = await rootAccount(o.init, env);
       if (!/^\d{16}$/.test(accountId)) throw new UsageError('ALUNITE_ACCOUNT_ID must be 16 digits.');
-      assertDevKeysStayLocal(o.host, { accessKeyId, accessKeySecret });
+      const devKeysWarning = devKeysOnNetworkWarning(o.host, { accessKeyId, accessKeySecret });
+      if (devKeysWarning !== null) process.stderr.write(`${devKeysWarning}\n`);
       if (!o.inMemory) checkDataDirNotCliDir(o.data, env);
       widenHeapHeadroom();
       const running = await startServer({

@@ -1,5 +1,4 @@
 import { DEV_DEFAULTS } from '../defaults.js';
-import { UsageError } from './output.js';
 
 /**
  * The root account the server runs as: ALUNITE_* variables first, then the state file's `account`, then the development
@@ -21,14 +20,16 @@ export function listensOnLoopbackOnly(host: string): boolean {
 
 /**
  * The development root keys are public (README.md, the start-up banner, the console's sign-in page through
- * /-/console/config): on an address other machines reach (--host 0.0.0.0 for phones on the network), anyone there
- * would sign as the account's root. Such a start is a usage error, as a key not given is.
+ * /-/console/config): on an address other machines reach (--host 0.0.0.0 for phones on the network, a container's
+ * port published to a CI network) anyone there signs as the account's root. The start goes on, as an emulator's does
+ * (a CI container must listen beyond its loopback, and its clients carry the well-known keys), but says so loudly on
+ * stderr, every time: the text to print, or null when the keys are the server's own or it listens on loopback only.
  */
-export function assertDevKeysStayLocal(host: string, root: { accessKeyId: string; accessKeySecret: string }): void {
-  if (root.accessKeyId !== DEV_DEFAULTS.accessKeyId || root.accessKeySecret !== DEV_DEFAULTS.accessKeySecret || listensOnLoopbackOnly(host)) return;
-  throw new UsageError(
-    `--host ${host} (ALUNITE_HOST) listens beyond this machine, and the root AccessKey is the public development one: anyone who can reach ` +
-      'the server would be the account\'s root. Set ALUNITE_ROOT_ACCESS_KEY_ID and ALUNITE_ROOT_ACCESS_KEY_SECRET (or the state file\'s ' +
-      'account.rootAccessKey), or listen on 127.0.0.1.',
+export function devKeysOnNetworkWarning(host: string, root: { accessKeyId: string; accessKeySecret: string }): string | null {
+  if (root.accessKeyId !== DEV_DEFAULTS.accessKeyId || root.accessKeySecret !== DEV_DEFAULTS.accessKeySecret || listensOnLoopbackOnly(host)) return null;
+  return (
+    `alunite: WARNING: --host ${host} (ALUNITE_HOST) listens beyond this machine with the public development root AccessKey: ` +
+    'anyone who can reach the server is the account\'s root. For anything but a throwaway emulator set ALUNITE_ROOT_ACCESS_KEY_ID and ' +
+    'ALUNITE_ROOT_ACCESS_KEY_SECRET (or the state file\'s account.rootAccessKey), or listen on 127.0.0.1.'
   );
 }
