@@ -96,6 +96,8 @@ import { CnameBindings, CnameOwnership } from './domain/cname.js';
 import type { CnameSettings } from './domain/cname-settings.js';
 import { MASTER_KEY_FILE, masterKeyFingerprint, PREVIOUS_MASTER_KEY_FILE, resolveMasterKeyRing } from './util/master-key.js';
 import { systemClock, type Clock } from './util/time.js';
+import { useAddonHmac } from './util/hmac-sha1.js';
+import { loadNativeCrc64 } from './util/crc64-native.js';
 import { isAppError } from './errors.js';
 import { DEV_DEFAULTS, VERSION } from './defaults.js';
 import { hostnamesOf } from './oss/address.js';
@@ -285,6 +287,8 @@ const STOP_DRAIN_MS = 10_000;
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log: Logger = createLogger(opts.logLevel ?? 'info', undefined, opts.logFormat ? { format: opts.logFormat } : {});
   const clock = opts.clock ?? systemClock;
+  // Every signed request's HMAC-SHA1 through the addon, where it is built (util/hmac-sha1.ts; ~11 k instructions less each).
+  useAddonHmac(loadNativeCrc64()?.hmacSha1Base64);
   // The state-file loader (and yaml) is imported only for a server given a state file.
   const initState = opts.init !== undefined ? (await import('./init/load.js')).loadState(opts.init) : undefined;
   // Read and opened before the stores, so a bad path fails start-up without leaving anything open.

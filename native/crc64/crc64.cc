@@ -5,12 +5,13 @@
 // JS API:  update(state: Uint32Array(2) [lo, hi], data: ArrayBufferView, mode?: 0 auto | 1 table) → undefined
 //          impl: "pclmul" | "table"   (what `auto` uses on this CPU)
 // The same addon carries the MD5 lanes of md5.cc (md5Blocks, md5Impl) and the page-cache read of
-// cached-read.cc (readCached).
+// cached-read.cc (readCached), and the short HMAC-SHA1 of hmac-sha1.cc (hmacSha1Base64).
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "cached-read.h"
+#include "hmac-sha1.h"
 #include "md5.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -190,5 +191,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "impl", impl);
   alunite_register_md5(env, exports);
   alunite_register_cached_read(env, exports);
+  alunite_register_hmac_sha1(env, exports);
   return exports;
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 
-/** The optional addon's interface (native/crc64: crc64.cc, md5.cc's MD5 lanes, cached-read.cc's page-cache read). */
+/** The optional addon's interface (native/crc64: crc64.cc, md5.cc's MD5 lanes, cached-read.cc's page-cache read, hmac-sha1.cc). */
 export interface NativeCrc64 {
   /** Advances the register [lo, hi] (pre-inverted, as Crc64 keeps it) over `data`; mode 1 forces the table path. */
   update(state: Uint32Array, data: Uint8Array, mode?: 0 | 1): void;
@@ -25,6 +25,11 @@ export interface NativeCrc64 {
   tcpCongestion?(socketFd: number): string | number;
   /** Sets a TCP socket's congestion control: 0, or a negative errno (-ENOENT unknown, -EPERM not allowed). Linux only. */
   setTcpCongestion?(socketFd: number, name: string): number;
+  /**
+   * base64(HMAC-SHA1) of the first `length` bytes of `message`, from the two SHA-1 states after the key's padded
+   * blocks (`pads`: inner then outer, 5 words each; hmac-sha1.cc). Absent from an addon built before it existed.
+   */
+  hmacSha1Base64?(pads: Int32Array, message: Uint8Array, length: number): string;
 }
 
 /**

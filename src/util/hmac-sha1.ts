@@ -6,11 +6,13 @@ import { oneShotHash } from './one-shot-hash.js';
  * Every signed request computes one, and through node:crypto each costs a native Hmac object (an OpenSSL
  * context fetched by name, a handle V8 must collect later): 2–3 µs in a loop and ~8 µs of server CPU per
  * request under load (perf, issue 15). Here the key's two padded blocks are hashed once per secret and
- * kept, so a typical string to sign (< 120 bytes) costs two or three compressions on preallocated arrays
- * (~1 µs). No branch or index depends on the key's bytes. Longer strings go to node:crypto: through two one-shot
- * `crypto.hash` calls over the key's padded blocks and the message (no Hmac object) where node has it (20.12+),
- * else through createHmac as before (NATIVE_FROM_BYTES, JS_MAX_UNITS).
- * Tested against node:crypto on random keys and messages (test/hmac-sha1.test.ts).
+ * kept; the message's compressions then run in the addon in a server where it is built (native/crc64/hmac-sha1.cc: one call,
+ * ~1 k instructions per block against ~3–4 k here, the base64 included; strings up to JS_MAX_UNITS), else here:
+ * a typical string to sign (< 120 bytes) costs two or three compressions on preallocated arrays (~1 µs).
+ * No branch or index depends on the key's bytes. Without the addon, longer strings go to node:crypto: through
+ * two one-shot `crypto.hash` calls over the key's padded blocks and the message (no Hmac object) where node has
+ * it (20.12+), else through createHmac as before (NATIVE_FROM_BYTES, JS_MAX_UNITS).
+ * Tested against node:crypto on random keys and messages, with and without the addon (test/hmac-sha1.test.ts).
  */
 
 const W = new Int32Array(80);
@@ -55,6 +57,8 @@ const IV = Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476,
 interface KeyPads {
   inner: Int32Array;
   outer: Int32Array;
+  /** inner then outer in one array: the addon's argument. */
+  both: Int32Array;
   /** The padded key blocks themselves (key ⊕ ipad, key ⊕ opad), for the one-shot native hashes. */
   innerBlock: Uint8Array;
   outerBlock: Uint8Array;
@@ -80,7 +84,10 @@ function padsOf(secret: string): KeyPads {
   // The key's bytes left in the schedule's first words are wiped (the blocks are kept with the secret they come from).
   W.fill(0);
   if (padsBySecret.size >= MAX_KEYS) padsBySecret.clear();
-  const pads = { inner, outer, innerBlock, outerBlock };
+  const both = new Int32Array(10);
+  both.set(inner, 0);
+  both.set(outer, 5);
+  const pads = { inner, outer, both, innerBlock, outerBlock };
   padsBySecret.set(secret, pads);
   return pads;
 }
@@ -134,11 +141,44 @@ function digestOf(h: Int32Array): Buffer {
   return digest;
 }
 
+type AddonHmac = (pads: Int32Array, message: Uint8Array, length: number) => string;
+
+/**
+ * The addon's HMAC over the pads (native/crc64/hmac-sha1.cc), once the server has handed it over (useAddonHmac);
+ * undefined: not built, built before it had one, or a process that never loads the addon (the CLI's signers sign
+ * a request or two: loading it would cost them more than it saves, test/cli-startup.test.ts).
+ */
+let addonHmac: AddonHmac | undefined;
+
+/** Signatures' HMACs go through `hmac` from now on (server.ts, with the addon it loaded); undefined: JavaScript again. */
+export function useAddonHmac(hmac: AddonHmac | undefined): void {
+  addonHmac = hmac;
+}
+
+/** What computes hmacSha1Base64's short messages now. */
+export function hmacSha1Implementation(): 'addon' | 'javascript' {
+  return addonHmac === undefined ? 'javascript' : 'addon';
+}
+
 /** base64(HMAC-SHA1(utf8(secret), utf8(message))). */
 export function hmacSha1Base64(secret: string, message: string): string {
+  return hmacOf(secret, message, addonHmac);
+}
+
+/** hmacSha1Base64 as it is computed where the addon is not built (for the tests: both ways give node:crypto's answer). */
+export function hmacSha1Base64WithoutAddon(secret: string, message: string): string {
+  return hmacOf(secret, message, undefined);
+}
+
+function hmacOf(secret: string, message: string, addon: typeof addonHmac): string {
   if (message.length > JS_MAX_UNITS) return createHmac('sha1', secret).update(message, 'utf8').digest('base64');
   const pads = padsOf(secret);
   const { written } = encoder.encodeInto(message, message8);
+  return addon !== undefined ? addon(pads.both, message8, written) : withoutAddon(pads, written);
+}
+
+/** The HMAC of the `written` bytes at `message8`, in JavaScript or through the one-shot hash. */
+function withoutAddon(pads: KeyPads, written: number): string {
   if (written >= NATIVE_FROM_BYTES && oneShot !== undefined) {
     scratch.set(pads.innerBlock, 0);
     outerInput.set(pads.outerBlock, 0);
