@@ -1,8 +1,9 @@
 // HMAC-SHA1 for the V1 OSS and POP RPC signatures (src/util/hmac-sha1.ts): every signed request computes one
 // over a string to sign of ~60-700 bytes, with the key's two padded blocks hashed once per secret in JavaScript.
-// In JavaScript each SHA-1 compression costs ~3-4 k instructions (typed-array loads and stores of the schedule);
-// here ~1 k, and the digest comes back as its base64 text, so a GET's two or three compressions and the base64
-// cost one call instead of ~10 k instructions (docs/operations.md, twenty-sixth pass). Portable C, no SHA
+// In JavaScript each SHA-1 compression costs ~4-5 k instructions (typed-array loads and stores of the schedule);
+// here ~2 k, and the digest comes back as its base64 text: a GET's HMAC 20.7 k -> 9.4 k instructions in a loop
+// (docs/operations.md, twenty-sixth pass). From ~470 bytes OpenSSL's assembly through node's one-shot hash is
+// cheaper, so longer messages go there (ADDON_BELOW_BYTES in hmac-sha1.ts). Portable C, no SHA
 // extensions: the same code runs under valgrind, where the counts are taken. No branch or index depends on the
 // key's or the message's bytes.
 //

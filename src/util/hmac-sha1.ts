@@ -7,10 +7,10 @@ import { oneShotHash } from './one-shot-hash.js';
  * context fetched by name, a handle V8 must collect later): 2–3 µs in a loop and ~8 µs of server CPU per
  * request under load (perf, issue 15). Here the key's two padded blocks are hashed once per secret and
  * kept; the message's compressions then run in the addon in a server where it is built (native/crc64/hmac-sha1.cc: one call,
- * ~1 k instructions per block against ~3–4 k here, the base64 included; strings up to JS_MAX_UNITS), else here:
+ * ~2 k instructions per block against ~4–5 k here, the base64 included; messages under ADDON_BELOW_BYTES), else here:
  * a typical string to sign (< 120 bytes) costs two or three compressions on preallocated arrays (~1 µs).
- * No branch or index depends on the key's bytes. Without the addon, longer strings go to node:crypto: through
- * two one-shot `crypto.hash` calls over the key's padded blocks and the message (no Hmac object) where node has
+ * No branch or index depends on the key's bytes. Longer strings (from ADDON_BELOW_BYTES with the addon, from
+ * NATIVE_FROM_BYTES without it) go to node:crypto: through two one-shot `crypto.hash` calls over the key's padded blocks and the message (no Hmac object) where node has
  * it (20.12+), else through createHmac as before (NATIVE_FROM_BYTES, JS_MAX_UNITS).
  * Tested against node:crypto on random keys and messages, with and without the addon (test/hmac-sha1.test.ts).
  */
@@ -165,6 +165,14 @@ export function hmacSha1Base64(secret: string, message: string): string {
   return hmacOf(secret, message, addonHmac);
 }
 
+/**
+ * The addon's portable SHA-1 costs ~2.1 k instructions per block and ~4 k per call; two one-shot `crypto.hash` calls
+ * (OpenSSL's assembly) ~15 k per call and ~0.9 k per block. Counted in loops under callgrind: 160 bytes 12.4 k
+ * against 18.9 k, 720 bytes (an STS token in the string to sign) 31.5 k against 26.7 k; even at ~470 bytes. So
+ * longer messages go the one-shot way as before (where node has it; else JavaScript up to JS_MAX_UNITS, as before).
+ */
+const ADDON_BELOW_BYTES = 448;
+
 /** hmacSha1Base64 as it is computed where the addon is not built (for the tests: both ways give node:crypto's answer). */
 export function hmacSha1Base64WithoutAddon(secret: string, message: string): string {
   return hmacOf(secret, message, undefined);
@@ -174,7 +182,7 @@ function hmacOf(secret: string, message: string, addon: typeof addonHmac): strin
   if (message.length > JS_MAX_UNITS) return createHmac('sha1', secret).update(message, 'utf8').digest('base64');
   const pads = padsOf(secret);
   const { written } = encoder.encodeInto(message, message8);
-  return addon !== undefined ? addon(pads.both, message8, written) : withoutAddon(pads, written);
+  return addon !== undefined && written < ADDON_BELOW_BYTES ? addon(pads.both, message8, written) : withoutAddon(pads, written);
 }
 
 /** The HMAC of the `written` bytes at `message8`, in JavaScript or through the one-shot hash. */
