@@ -238,4 +238,29 @@ describe('npm start', () => {
       if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
     }
   });
+  // A newcomer's typo: server options before npm's `--`. npm keeps them (exporting npm_config_<name>); the server
+  // names them and the command that means them instead of starting on 8930 or refusing a bare "19603".
+  for (const args of [['--port', '19603', '--no-fsync'], ['--port=19603', '--data=.alunite-typo']]) {
+    it(`npm start ${args.join(' ')} (no \`--\`): a usage error giving the command with \`--\``, async () => {
+      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALUNITE_') && !k.startsWith('npm_'))) as Record<string, string>;
+      // Should the options be ignored, the server starts harmlessly (a free port, nothing on disk): the test then fails.
+      const npm = spawn('npm', ['start', ...args], { cwd: dirname(dirname(BIN)), env: { ...clean, ALUNITE_PORT: '0', ALUNITE_IN_MEMORY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      npm.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      npm.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+      try {
+        await eventually(() => npm.exitCode !== null || /^alunite listening on /m.test(out), `an exit or a listening line: ${out}`, 60_000, 100);
+        assert.doesNotMatch(out, /^alunite listening on /m, 'the server started without the options given');
+        assert.notEqual(await exited, 0);
+        const expected = args[0] === '--port'
+          ? 'error: npm kept --port, --no-fsync for itself (options before `--` are npm\'s), so the server never got them: give server options after `--`: npm start -- --port 19603 --no-fsync'
+          : 'error: npm kept --port, --data for itself (options before `--` are npm\'s), so the server never got them: give server options after `--`: npm start -- --port 19603 --data .alunite-typo';
+        assert.ok(out.split('\n').includes(expected), out);
+      } finally {
+        if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGTERM');
+        await exited;
+      }
+    });
+  }
 });

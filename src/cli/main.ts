@@ -11,7 +11,7 @@ import { describeMeta } from '../store/meta/open.js';
 import { LOG_FORMATS, type LogFormat } from '../log-levels.js';
 import { oidcOptions, type OidcFlags } from './oidc-options.js';
 import { addBatchOptions, batchJobOptions, type BatchFlags } from './batch-options.js';
-import { stopWithNpmStart } from './npm-start.js';
+import { optionsNpmKept, stopWithNpmStart } from './npm-start.js';
 import { applyConventions, reportFailure, selfCommand, UsageError } from './output.js';
 import { alunitePaths, DEV_ENDPOINT } from './profile.js';
 
@@ -357,6 +357,13 @@ export async function main(argv: string[]): Promise<void> {
   program.hook('preAction', (_root, action) => {
     active = action;
   });
+  // Before commander parses: `npm start --port 8931` reaches the server as `server 8931` (see optionsNpmKept).
+  const server = argv[2] === 'server' ? program.commands.find((c) => c.name() === 'server') : undefined;
+  const kept = server && optionsNpmKept(server.options.map((o) => ({ long: o.long ?? '', takesValue: o.required || o.optional })), argv.slice(3));
+  if (kept) {
+    process.exitCode = reportFailure(new UsageError(kept), { json: given(argv, '--json'), shellExport: false });
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -18,3 +18,32 @@ export function stopWithNpmStart(stop: () => void, env: NodeJS.ProcessEnv = proc
   timer.unref();
   return true;
 }
+
+/** A server option as npm sees it: its long flag (`--port`, `--no-fsync`) and whether it takes a value. */
+export interface ServerFlag {
+  long: string;
+  takesValue: boolean;
+}
+
+/**
+ * `npm start --port 8931`, without the `--` that ends npm's own options: npm keeps `--port` for itself (an
+ * "Unknown cli config" warning scrolls past), exports it as `npm_config_port` and never passes it on. `--port=8931`
+ * then started the server on 8930 as if nothing was asked; `--port 8931` passed the bare `8931` on (npm sets
+ * `npm_config_port=true`), which the server refused as "too many arguments". Under `npm start`, a server option
+ * npm kept is a usage error naming the command that means it. Null when npm kept none (or this is not `npm start`).
+ */
+export function optionsNpmKept(flags: readonly ServerFlag[], args: readonly string[], env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.npm_lifecycle_event !== 'start' || env.npm_package_name !== 'alunite') return null;
+  const strays = args.filter((a) => !a.startsWith('-'));
+  const kept: string[] = [];
+  for (const flag of flags) {
+    const name = flag.long.replace(/^--(no-)?/, '');
+    const value = env[`npm_config_${name.replace(/-/g, '_')}`];
+    if (value === undefined) continue;
+    if (!flag.takesValue) kept.push(flag.long);
+    else kept.push(`${flag.long} ${value !== 'true' && value !== '' ? value : (strays.shift() ?? '<value>')}`);
+  }
+  if (kept.length === 0) return null;
+  return `npm kept ${kept.map((k) => k.split(' ')[0]).join(', ')} for itself (options before \`--\` are npm's), so the server never got ${kept.length === 1 ? 'it' : 'them'}: `
+    + `give server options after \`--\`: npm start -- ${[...kept, ...strays].join(' ')}`;
+}
