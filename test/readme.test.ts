@@ -1,7 +1,8 @@
 // The README runs, top to bottom: every ```sh and ```js block, in order, against a fresh `bin/alunite server`
 // started as a new user would (default development credentials, its own data directory). Shell blocks run with
 // bash (errexit, pipefail) in a scratch directory holding `bin/` and a copy of `examples/`; JavaScript blocks run
-// there as ES modules with `ali-oss`, `@alicloud/pop-core` and `alunite/client` resolving from this checkout, and
+// there as ES modules with `ali-oss`, `@alicloud/pop-core`, `@alicloud/sts20150401` (with `@alicloud/openapi-client`)
+// and `alunite/client` resolving from this checkout, and
 // with `alunite` on the PATH.
 // Markers on the line before a fence: `<!-- readme-test: skip -->` (never run; a reason may follow the word) and
 // `<!-- readme-test: server-stopped -->` (run after the server has stopped, e.g. key rotation).
@@ -376,7 +377,8 @@ async function runDocument(t: TestContext, doc: string): Promise<void> {
   await mkdir(home);
   await symlink(join(ROOT, 'bin'), join(work, 'bin'));
   await symlink(join(ROOT, 'node_modules', 'ali-oss'), join(work, 'node_modules', 'ali-oss'));
-  await symlink(join(ROOT, 'node_modules', '@alicloud', 'pop-core'), join(work, 'node_modules', '@alicloud', 'pop-core'));
+  // The SDKs the README's examples import, as a checkout (the README says where to run them) resolves them.
+  for (const sdk of ['pop-core', 'sts20150401', 'openapi-client']) await symlink(join(ROOT, 'node_modules', '@alicloud', sdk), join(work, 'node_modules', '@alicloud', sdk));
   await symlink(ROOT.replace(/\/$/, ''), join(work, 'node_modules', 'alunite')); // `alunite/client` (package exports)
   const env = cleanEnv(home);
   const groups: number[] = [];
