@@ -264,3 +264,22 @@ describe('npm start', () => {
     });
   }
 });
+
+describe('a fresh clone', () => {
+  // `npm start` before `npm install`: no dist/ and no node_modules/, so `npm run build` (what a checkout without dist/
+  // is told) would only fail again with `tsc: not found`.
+  it('bin/alunite without node_modules/ or dist/ says to run npm install', async () => {
+    const clone = await mkdtemp(join(tmpdir(), 'alunite-fresh-clone-'));
+    dirs.push(clone);
+    await mkdir(join(clone, 'bin'));
+    await mkdir(join(clone, 'src', 'cli'), { recursive: true });
+    await writeFile(join(clone, 'bin', 'alunite'), readFileSync(BIN));
+    await writeFile(join(clone, 'src', 'cli', 'main.ts'), '');
+    const child = spawn(process.execPath, [join(clone, 'bin', 'alunite'), 'server'], { cwd: clone, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 1);
+    assert.equal(err, `alunite: ${clone} has no dependencies installed and no build: run \`npm install\` there (it installs and builds; a few minutes), then this command again\n`);
+  });
+});
