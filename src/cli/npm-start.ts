@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * `npm start` runs the server as `sh -c "node bin/alunite server"`. Stopping npm with SIGTERM (a process
  * manager, a CI step, `kill <npm's pid>`) reaches that shell, which on Debian (dash) dies without passing
@@ -19,6 +23,35 @@ export function stopWithNpmStart(stop: () => void, env: NodeJS.ProcessEnv = proc
   return true;
 }
 
+/**
+ * The keys set in npm's configuration files (user, global, project), as npm names their variables (lower case, `_`
+ * for `-`). Unreadable or absent files set none.
+ */
+function npmrcKeys(env: NodeJS.ProcessEnv): Set<string> {
+  const files = [
+    env.npm_config_userconfig ?? env.NPM_CONFIG_USERCONFIG ?? join(homedir(), '.npmrc'),
+    env.npm_config_globalconfig ?? env.NPM_CONFIG_GLOBALCONFIG,
+    env.npm_config_local_prefix !== undefined ? join(env.npm_config_local_prefix, '.npmrc') : undefined,
+  ];
+  const keys = new Set<string>();
+  for (const file of files) {
+    if (file === undefined) continue;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split(/\r?\n/)) {
+      const at = line.indexOf('=');
+      const key = (at < 0 ? line : line.slice(0, at)).trim();
+      if (key === '' || key.startsWith(';') || key.startsWith('#')) continue;
+      keys.add(key.toLowerCase().replace(/-/g, '_'));
+    }
+  }
+  return keys;
+}
+
 /** A server option as npm sees it: its long flag (`--port`, `--no-fsync`) and whether it takes a value. */
 export interface ServerFlag {
   long: string;
@@ -36,10 +69,15 @@ export function optionsNpmKept(flags: readonly ServerFlag[], args: readonly stri
   if (env.npm_lifecycle_event !== 'start' || env.npm_package_name !== 'alunite') return null;
   const strays = args.filter((a) => !a.startsWith('-'));
   const kept: string[] = [];
+  let configured: Set<string> | undefined;
   for (const flag of flags) {
-    const name = flag.long.replace(/^--(no-)?/, '');
-    const value = env[`npm_config_${name.replace(/-/g, '_')}`];
+    const name = flag.long.replace(/^--(no-)?/, '').replace(/-/g, '_');
+    const value = env[`npm_config_${name}`];
     if (value === undefined) continue;
+    // npm exports its configuration files' keys the same way (`host=…` in ~/.npmrc is npm_config_host, with a warning):
+    // those are no typo of this command, and refusing them would refuse every `npm start`, `--` or not.
+    configured ??= npmrcKeys(env);
+    if (configured.has(name)) continue;
     if (!flag.takesValue) kept.push(flag.long);
     else kept.push(`${flag.long} ${value !== 'true' && value !== '' ? value : (strays.shift() ?? '<value>')}`);
   }
