@@ -46,4 +46,12 @@ describe('npm start: options npm kept', () => {
     // Given on npm's command line besides: still refused.
     assert.match(optionsNpmKept(FLAGS, ['8931'], { ...env, npm_config_port: 'true' }) ?? '', /^npm kept --port for itself .*npm start -- --port 8931$/);
   });
+
+  it('the command it suggests keeps the options the server did get, with their values', async () => {
+    // npm start --port 8931 extra: 8931 is the value npm kept, `extra` a word the server got.
+    assert.match(optionsNpmKept(FLAGS, ['8931', 'extra'], { ...(await npmEnv('')), npm_config_port: 'true' }) ?? '', /: npm start -- --port 8931 extra$/);
+    // npm start --no-fsync -- --port 8931: the server got `--port 8931`; 8931 is no value npm kept.
+    const env = { ...(await npmEnv('')), npm_config_fsync: '' };
+    assert.match(optionsNpmKept(FLAGS, ['--port', '8931'], env) ?? '', /^npm kept --no-fsync for itself .*: npm start -- --no-fsync --port 8931$/);
+  });
 });

@@ -67,7 +67,11 @@ export interface ServerFlag {
  */
 export function optionsNpmKept(flags: readonly ServerFlag[], args: readonly string[], env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.npm_lifecycle_event !== 'start' || env.npm_package_name !== 'alunite') return null;
-  const strays = args.filter((a) => !a.startsWith('-'));
+  // Bare words the server got (the values npm left behind), by position: not the values of options the server got
+  // too (`npm start --no-fsync -- --port 8931`), which the command suggested keeps as they are.
+  const valued = new Set(flags.filter((f) => f.takesValue).map((f) => f.long));
+  const strays = args.flatMap((a, i) => (!a.startsWith('-') && !(i > 0 && valued.has(args[i - 1]!)) ? [i] : []));
+  const used = new Set<number>();
   const kept: string[] = [];
   let configured: Set<string> | undefined;
   for (const flag of flags) {
@@ -79,9 +83,14 @@ export function optionsNpmKept(flags: readonly ServerFlag[], args: readonly stri
     configured ??= npmrcKeys(env);
     if (configured.has(name)) continue;
     if (!flag.takesValue) kept.push(flag.long);
-    else kept.push(`${flag.long} ${value !== 'true' && value !== '' ? value : (strays.shift() ?? '<value>')}`);
+    else if (value !== 'true' && value !== '') kept.push(`${flag.long} ${value}`);
+    else {
+      const at = strays.shift();
+      if (at !== undefined) used.add(at);
+      kept.push(`${flag.long} ${at !== undefined ? args[at]! : '<value>'}`);
+    }
   }
   if (kept.length === 0) return null;
   return `npm kept ${kept.map((k) => k.split(' ')[0]).join(', ')} for itself (options before \`--\` are npm's), so the server never got ${kept.length === 1 ? 'it' : 'them'}: `
-    + `give server options after \`--\`: npm start -- ${[...kept, ...strays].join(' ')}`;
+    + `give server options after \`--\`: npm start -- ${[...kept, ...args.filter((_, i) => !used.has(i))].join(' ')}`;
 }
