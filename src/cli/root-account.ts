@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { DEV_DEFAULTS } from '../defaults.js';
+import { isLoopback } from '../util/loopback.js';
 
 /**
  * The root account the server runs as: ALUNITE_* variables first, then the state file's `account`, then the development
@@ -12,10 +14,11 @@ export async function rootAccount(initFile: string | undefined, env: NodeJS.Proc
   return { accountId, accessKeyId, accessKeySecret, usingDevKeys: accessKeyId === DEV_DEFAULTS.accessKeyId };
 }
 
-/** Whether a listen address is reachable from this machine only: 127.0.0.0/8, ::1 (bracketed or not), localhost. */
+/** Whether a listen address is reachable from this machine only: `localhost`, or a loopback IP (bracketed or not). */
 export function listensOnLoopbackOnly(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  // Only a real IP goes to the address test: a name such as 127.0.0.1.example.com resolves elsewhere.
+  return h === 'localhost' || (isIP(h) !== 0 && isLoopback(h));
 }
 
 /**

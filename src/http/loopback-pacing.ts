@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'node:net';
 import { loadNativeCrc64 } from '../util/crc64-native.js';
 import { descriptorOf, tcpHandleOf } from './tcp-handle.js';
+import { isLoopback } from '../util/loopback.js';
 
 /**
  * Connections from this host (loopback) without TCP pacing, where the system's congestion control is BBR.
@@ -34,11 +35,8 @@ const setCc = typeof addon?.setTcpCongestion === 'function' ? addon.setTcpConges
 /** The loopback congestion control: no pacing of its own, allowed to every user (tcp_cong.c tcp_reno). */
 const LOOPBACK_CC = 'reno';
 
-/** Whether a peer address is this host's loopback: 127.0.0.0/8, ::1, or 127.x mapped into IPv6. */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address.startsWith('127.') || address.startsWith('::ffff:127.') || address === '::1';
-}
+// Peer addresses are tested by the one loopback predicate (util/loopback.ts, also the CLI's listen-address check).
+export { isLoopback };
 
 const fdOf = (owner: Server | Socket): number | null => descriptorOf(tcpHandleOf(owner));
 
