@@ -9,7 +9,8 @@
 //                                     source maps (their sources are not in the package), and the declarations
 //                                     of `alunite/client`.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -29,8 +30,17 @@ function compile(project) {
 
 if (mode === '--package') {
   rmSync(new URL('../dist/src', import.meta.url), { recursive: true, force: true });
+  // tsconfig.json's incremental build would otherwise take the removed files as still emitted and not write them
+  // again at the next `npm test` or `npm run build`.
+  rmSync(new URL('../dist/.tsbuildinfo', import.meta.url), { force: true });
   compile('tsconfig.package.json');
 } else {
   compile('tsconfig.json');
 }
 compile('tsconfig.client.json');
+
+// tsconfig.json builds incrementally: a source whose text is unchanged is not written again, even when its file was
+// touched (a `git stash` and `pop`, a checkout there and back). bin/alunite takes the build-info file's time as the
+// build's; after a build that succeeded every output is current, so that time is now.
+const info = join(root, 'dist', '.tsbuildinfo');
+if (existsSync(info)) utimesSync(info, new Date(), new Date());
