@@ -15,6 +15,7 @@ import {
 import { alunitePaths, resolveConnection, type Connection, type ConnectionFlags } from './profile.js';
 import { childSink, progressBar, type ProgressSink } from './progress.js';
 import { isoSeconds } from '../util/time.js';
+import { v1KeyReadsAsSubResource } from '../auth/signature/v1.js';
 
 // `alunite oss mb|rb|ls|cp|rm|stat|sign|cat` on ali-oss, with oss://bucket/key URLs.
 
@@ -390,6 +391,11 @@ export function ossCommand(): Command {
       const o = sign.opts<Common & { expires?: number; method: string; contentType?: string; v4?: boolean }>();
       const u = parseOssUrl(url);
       if (u.key === '') throw new UsageError(`${url}: sign needs an object key (oss://bucket/key)`);
+      // A V1 URL for `k?tagging` would also be a valid PutObjectTagging of `k` (v1.ts v1KeyReadsAsSubResource).
+      const reads = o.v4 ? null : v1KeyReadsAsSubResource(u.key);
+      if (reads !== null) {
+        throw new UsageError(`${printable(url)}: a V1 signature of this key would also sign the ${printable(reads)} sub-resource of the key before its "?" (another operation); sign it with --v4`);
+      }
       const conn = await resolveConnection(o);
       setEndpointForErrors(conn.endpoint);
       // A URL signed with a security token may outlive it: OSS accepts it until the earlier of the two expiries

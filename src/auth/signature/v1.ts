@@ -85,6 +85,23 @@ export function ambiguousV1Parameter(req: SignableRequest): string | null {
   return null;
 }
 
+/**
+ * The signed query key a V1 signature over `key` would also cover, or null. V1 puts the object key into the
+ * CanonicalizedResource unencoded, so a key holding `?` followed by a sub-resource (`report?tagging`, `?policy`)
+ * signs the same string as that sub-resource's request on the key before the `?` (`PUT /b/report?tagging`,
+ * `PUT /b/?policy`): a presigned V1 URL handed out for such an object works as that other operation, and a server
+ * cannot tell the two apart. Our V1 signers refuse such keys (`alunite oss sign` without `--v4`); V4 encodes the `?`.
+ */
+export function v1KeyReadsAsSubResource(key: string): string | null {
+  const q = key.indexOf('?');
+  if (q < 0) return null;
+  for (let at = q; at >= 0; at = key.indexOf('&', at + 1)) {
+    const piece = pieceName(key, at + 1);
+    if (signedByAnyList(piece)) return piece;
+  }
+  return null;
+}
+
 /** StringToSign of V1; `dateSlot` is x-oss-date/Date for header auth, Expires for URLs. */
 export function stringToSignV1(req: SignableRequest, dateSlot: string, presigned: boolean, list: SubResourceList = 'current'): string {
   return (
