@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { cliHome, fails, ok, type CliHome } from './helpers/cli.js';
 import { rawRequest } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
+import { signPostPolicyV1 } from '../src/oss/post-policy.js';
 
 const BUCKET = 'wave26';
 
@@ -66,5 +67,43 @@ describe('redteam wave 26: a V1 presigned URL for a key holding "?" and a sub-re
     const plain = ok(await cli.run(['oss', 'sign', `oss://${BUCKET}/what?.txt`, '--method', 'PUT'])).trim();
     assert.equal((await fetch(plain, { method: 'PUT', body: Buffer.from('question') })).status, 200);
     assert.equal(((await srv.client({ bucket: BUCKET }).get('what?.txt')).content as Buffer).toString(), 'question');
+  });
+});
+
+describe('redteam wave 26: a PostObject policy condition on Content-Type holds for the type stored', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+    await srv.client().putBucket(BUCKET);
+  });
+  after(async () => srv.stop());
+
+  /** A form signed by the owner for `uploads/`, never text/html; the file part's own type given as `fileType`. */
+  async function post(fields: Array<[string, string]>, fileType: string | undefined, key: string): Promise<{ status: number; text: string }> {
+    const policy = Buffer.from(JSON.stringify({
+      expiration: '2099-01-01T00:00:00.000Z',
+      conditions: [{ bucket: BUCKET }, ['starts-with', '$key', 'uploads/'], ['not-in', '$content-type', ['text/html', 'image/svg+xml']]],
+    })).toString('base64');
+    const fd = new FormData();
+    for (const [k, v] of [['key', key], ['OSSAccessKeyId', AK], ['policy', policy], ['Signature', signPostPolicyV1(SECRET, policy)], ...fields]) fd.append(k!, v!);
+    fd.append('file', new Blob(['<script>alert(document.domain)</script>'], fileType === undefined ? {} : { type: fileType }), 'x.html');
+    const res = await fetch(`${srv.url}/${BUCKET}/`, { method: 'POST', body: fd });
+    return { status: res.status, text: await res.text() };
+  }
+
+  it('a form without a Content-Type field cannot store the file part\'s own text/html past a not-in condition', async () => {
+    // The stored type falls back to the file part's (x-oss-content-type > Content-Type > the file part's own).
+    const r = await post([], 'text/html', 'uploads/page.html');
+    assert.equal(r.status, 403, r.text);
+    assert.match(r.text, /<Code>AccessDenied<\/Code>/);
+    assert.match(r.text, /Invalid according to Policy: Policy Condition failed: \["not-in", "\$content-type", \["text\/html","image\/svg\+xml"\]\]/);
+    await assert.rejects(srv.client({ bucket: BUCKET }).head('uploads/page.html'), /NoSuchKey|Object not exists|404/);
+    // An empty Content-Type field stores the default type, not the file part's.
+    assert.equal((await post([['Content-Type', '']], 'image/svg+xml', 'uploads/empty.svg')).status, 204);
+    assert.equal((await srv.client({ bucket: BUCKET }).head('uploads/empty.svg')).res.headers['content-type' as never], 'application/octet-stream');
+    // Allowed types still pass, from the file part and from the field; the field, where given, is the one tested.
+    assert.equal((await post([], 'image/png', 'uploads/a.png')).status, 204);
+    assert.equal((await post([['Content-Type', 'image/png']], 'text/html', 'uploads/b.png')).status, 204);
+    assert.equal((await srv.client({ bucket: BUCKET }).head('uploads/b.png')).res.headers['content-type' as never], 'image/png');
   });
 });

@@ -82,11 +82,18 @@ function headerField(name: string, v: string): string {
 /** Longest value of a form field that becomes an object header (OSS: user metadata is at most 8 KB in all). */
 export const MAX_HEADER_FIELD_BYTES = 8 * 1024;
 
+/**
+ * The content type the object is stored with and where it came from: x-oss-content-type, else the Content-Type
+ * field, else the file part's own (spec §9); '' or undefined: none (the default type).
+ */
+function chosenContentType(fields: ReadonlyMap<string, string>, file: PostFile): { from: string; type: string | undefined } {
+  const from = fields.has('x-oss-content-type') ? 'x-oss-content-type' : fields.has('content-type') ? 'content-type' : 'file';
+  return { from, type: fields.get('x-oss-content-type') ?? fields.get('content-type') ?? file.contentType };
+}
+
 function objectHeadersOf(fields: ReadonlyMap<string, string>, file: PostFile): IncomingHttpHeaders {
   const h: IncomingHttpHeaders = {};
-  // Content type: x-oss-content-type, else the Content-Type field, else the file part's own (spec §9).
-  const typeField = fields.has('x-oss-content-type') ? 'x-oss-content-type' : fields.has('content-type') ? 'content-type' : 'file';
-  const type = fields.get('x-oss-content-type') ?? fields.get('content-type') ?? file.contentType;
+  const { from: typeField, type } = chosenContentType(fields, file);
   if (type !== undefined && type !== '') h['content-type'] = headerField(typeField, type);
   for (const name of OBJECT_FIELDS) {
     const v = fields.get(name);
@@ -131,10 +138,10 @@ export async function authenticatePostObject(op: PostObjectOp, req: IncomingMess
     const values = new Map(fields);
     values.set('bucket', bucket);
     values.set('key', key);
-    // x-oss-content-type overrides the Content-Type field; a condition on Content-Type must hold for the
-    // type actually stored, or the override would slip past it (e.g. text/html under "image/").
-    const override = fields.get('x-oss-content-type');
-    if (override !== undefined) values.set('content-type', override);
+    // A condition on Content-Type must hold for the type actually stored: x-oss-content-type overrides the field
+    // (text/html under "image/"), and without either the file part's own type is stored (text/html past a
+    // `not-in`, red-team wave 26).
+    values.set('content-type', chosenContentType(fields, form.file).type ?? '');
     lengthRange = checkPostPolicy(auth.policy, values, opts.now);
   }
 
