@@ -107,3 +107,14 @@ describe('redteam wave 26: a PostObject policy condition on Content-Type holds f
     assert.equal((await srv.client({ bucket: BUCKET }).head('uploads/b.png')).res.headers['content-type' as never], 'image/png');
   });
 });
+
+describe('redteam wave 26: the console presigns no key holding "?"', () => {
+  it('presign() refuses such a key before anything else, and goes on for another', async () => {
+    const api = (await import(new URL('../../console/js/api.js', import.meta.url).href)) as { presign(b: string, k: string, s: number): Promise<string> };
+    for (const key of ['x?versions', '?policy', 'what?.txt']) {
+      await assert.rejects(api.presign(BUCKET, key, 60), (e: { code?: string; message?: string }) => e.code === 'InvalidArgument' && /alunite oss sign --v4/.test(e.message ?? ''));
+    }
+    // Signed out here: a plain key gets as far as the session.
+    await assert.rejects(api.presign(BUCKET, 'plain.txt', 60), (e: { code?: string }) => e.code === 'NotSignedIn');
+  });
+});

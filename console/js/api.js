@@ -287,6 +287,11 @@ export function xml(xhr) {
  * @param {number} seconds
  */
 export async function presign(bucket, key, seconds) {
+  // V1 signs the key unencoded: a URL for `x?versions` or `?policy` would also be ListObjectVersions or
+  // GetBucketPolicy (docs/security.md, wave 26). This V1-only signer signs no key holding `?`.
+  if (key.includes('?')) {
+    throw new ApiError('InvalidArgument', 'The console cannot presign a key holding "?": a V1 URL of it would also sign another request (a sub-resource of the key before the "?"). Use `alunite oss sign --v4`.', 0, '', 'oss:GetObject', '');
+  }
   const s = mustSession();
   const expires = String(Math.floor(Date.now() / 1000) + seconds);
   /** @type {Array<[string, string]>} */
