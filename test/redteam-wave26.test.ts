@@ -7,7 +7,14 @@
 // before the `?` (PutObjectTagging of `report.pdf`): whoever may choose the name of an object someone presigns can
 // turn the URL into another operation with the signer's rights. No server can tell the two requests apart (their
 // StringToSign is one string); ali-oss refuses only keys starting with `?`. `alunite oss sign` now refuses such keys
-// without --v4 (V4 encodes the `?` in its canonical URI).
+// without --v4 (V4 encodes the `?` in its canonical URI), and the console's V1 presign refuses a key holding `?`.
+// Found (LOW, fixed): a PostObject policy's Content-Type condition tested "" where the form had no Content-Type field
+// and the file part's own type was stored: `["not-in", "$content-type", ["text/html"]]` let text/html through.
+// Tried and held (ad hoc, not kept): the addon's HMAC-SHA1 against node:crypto for every message length 0-1,099 UTF-16
+// units (ASCII, 2-4-byte characters, lone surrogates, NUL) and secrets of 0, 1, 64, 65 bytes, with and without the
+// addon: 5,500 pairs identical. Read and held: V4/V2 encode the key; V4's as-sent query fallback; V4 URLs dated past
+// the skew; signed payload hashes; PostObject duplicate fields and key/bucket conditions; vend names and JWTs; the
+// accounts API's once-only header signatures (docs/security.md).
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
