@@ -50,6 +50,7 @@ class ConnectionCutter {
     const up = connect(this.upstreamPort, '127.0.0.1');
     this.sockets.add(down).add(up);
     let marked = false;
+    let ending = false;
     down.on('data', (chunk: Buffer) => {
       const armed = this.armed;
       if (armed !== null && !marked && chunk.includes(armed.marker)) {
@@ -66,6 +67,9 @@ class ConnectionCutter {
       if (marked && armed !== null && chunk.includes('COMMIT\0')) {
         this.armed = null;
         this.cuts++;
+        // The COMMIT goes out and the server side is left to close once it has read it: destroying `up` now could
+        // drop the bytes not yet handed to the kernel, and a reset can discard what PostgreSQL has not read yet.
+        ending = true;
         up.end(chunk);
         down.destroy();
         return;
@@ -75,7 +79,7 @@ class ConnectionCutter {
     up.on('data', (chunk: Buffer) => down.write(chunk));
     const close = (): void => {
       down.destroy();
-      up.destroy();
+      if (!ending) up.destroy();
     };
     down.on('close', close).on('error', close);
     up.on('close', close).on('error', close);
@@ -114,8 +118,13 @@ describe('PostgreSQL connections cut under a real bin/alunite process', () => {
     const put = await c.put('uncertain.bin', bytes).then(() => 'answered', (err: { status?: number }) => err.status);
     assert.equal(cutter.cuts, 1, 'the proxy cut the PutObject COMMIT');
     assert.equal(put, 500, 'not acknowledged: Alunite does not know whether it committed');
-    // PostgreSQL committed it: the record is there, and so are its bytes (before, the refused write dropped its
-    // fresh blob and the record pointed at a deleted file: GET 500).
+    // PostgreSQL commits it once it has read the COMMIT, which on a busy machine can be after Alunite's answer: the
+    // record appears, and its bytes are there (before, the refused write dropped its fresh blob and the record
+    // pointed at a deleted file: GET 500).
+    await eventually(
+      () => c.head('uncertain.bin').then(() => true, (err: { status?: number }) => (err.status === 404 ? false : Promise.reject(err))),
+      'the committed PutObject record readable',
+    );
     const got = await c.get('uncertain.bin');
     assert.ok(Buffer.from(got.content as Buffer).equals(bytes));
 
@@ -125,8 +134,12 @@ describe('PostgreSQL connections cut under a real bin/alunite process', () => {
       .then(() => 'answered', (err: { status?: number }) => err.status);
     assert.equal(cutter.cuts, 2, 'the proxy cut the UploadPart COMMIT');
     assert.equal(part, 500);
-    // ali-oss reads a single <Part> as an object, several as a list.
-    const listed = ((await c.listParts('uncertain-mp.bin', up.uploadId)) as unknown as { parts: unknown }).parts;
+    // ali-oss reads a single <Part> as an object, several as a list (none: no parts element).
+    let listed: unknown;
+    await eventually(async () => {
+      listed = ((await c.listParts('uncertain-mp.bin', up.uploadId)) as unknown as { parts: unknown }).parts;
+      return listed !== undefined && listed !== null && ([] as unknown[]).concat(listed).length > 0;
+    }, 'the committed UploadPart listed');
     const parts = ([] as Array<{ PartNumber: string; ETag: string }>).concat(listed as { PartNumber: string; ETag: string });
     assert.deepEqual(parts.map((p) => p.PartNumber), ['1']);
     await c.completeMultipartUpload('uncertain-mp.bin', up.uploadId, [{ number: 1, etag: parts[0]!.ETag }]);
