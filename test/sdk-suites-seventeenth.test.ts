@@ -1,0 +1,55 @@
+// The official SDKs' own test suites, seventeenth reading: what they expect that Alunite still answered differently.
+// Read (aliyun/alibabacloud-oss-kotlin-sdk-v2 `integration-test/src/commonTest/…/oss2/test/`, a suite no earlier
+// reading named), each request built as the Kotlin SDK v2 builds it (V1-signed here; the SDK signs V4, which signs
+// the same query):
+// - ServiceTest.kt: ListBuckets without parameters (no Marker), with `max-keys=1` (MaxKeys 1, IsTruncated true), with
+//   a prefix no bucket has (`testListBucketsWithPrefix`: buckets empty, `isTruncated` and `prefix` null).
+// Needed a change (docs/compatibility.md, "seventeenth reading"):
+// - ListBuckets with a prefix that matches nothing echoed Prefix, Marker, MaxKeys and IsTruncated; OSS leaves them
+//   out (the Kotlin test reads them as null from OSS).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { signedRequest, succeeds } from './helpers/signed.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+let srv: TestServer;
+before(async () => {
+  srv = await startTestServer();
+});
+after(async () => {
+  await srv?.stop();
+});
+
+/** The text of each `<name>` element of an answer, in order. */
+const texts = (xml: string, name: string): string[] => [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]!);
+
+describe("the SDK test suites, seventeenth reading: the Kotlin SDK v2's ServiceTest.kt", () => {
+  before(async () => {
+    for (const b of ['kt-svc-a', 'kt-svc-b']) succeeds(await signedRequest(srv.port, 'PUT', b, null, []));
+  });
+
+  it('testListBuckets: without parameters, no Marker (nor Prefix, MaxKeys, IsTruncated), the buckets listed', async () => {
+    const { text } = succeeds(await signedRequest(srv.port, 'GET', null, null, []));
+    for (const name of ['Marker', 'Prefix', 'MaxKeys', 'IsTruncated']) assert.doesNotMatch(text, new RegExp(`<${name}>`), name);
+    assert.deepEqual(texts(text, 'Name'), ['kt-svc-a', 'kt-svc-b']);
+  });
+
+  it('testListBucketsWithMaxKeys: max-keys=1 echoes MaxKeys 1 and IsTruncated true', async () => {
+    const { text } = succeeds(await signedRequest(srv.port, 'GET', null, null, [['max-keys', '1']]));
+    assert.deepEqual(texts(text, 'MaxKeys'), ['1']);
+    assert.deepEqual(texts(text, 'IsTruncated'), ['true']);
+    assert.deepEqual(texts(text, 'NextMarker'), ['kt-svc-a']);
+  });
+
+  it('testListBucketsWithPrefix: a prefix no bucket has lists nothing, with no Prefix and no IsTruncated', async () => {
+    const { text } = succeeds(await signedRequest(srv.port, 'GET', null, null, [['prefix', 'kotlin-sdk-test-none-']]));
+    for (const name of ['Prefix', 'Marker', 'MaxKeys', 'IsTruncated', 'NextMarker']) assert.doesNotMatch(text, new RegExp(`<${name}>`), name);
+    // An empty list, not none: the test reads `buckets?.isEmpty()` as true.
+    assert.match(text, /<Buckets(\/>|><\/Buckets>)/);
+    assert.equal(texts(text, 'ID').length, 1); // Owner
+    // A prefix that matches still echoes the filter.
+    const found = succeeds(await signedRequest(srv.port, 'GET', null, null, [['prefix', 'kt-svc-']])).text;
+    assert.deepEqual(texts(found, 'Prefix'), ['kt-svc-']);
+    assert.deepEqual(texts(found, 'IsTruncated'), ['false']);
+  });
+});
