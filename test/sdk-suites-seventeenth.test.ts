@@ -4,9 +4,14 @@
 // the same query):
 // - ServiceTest.kt: ListBuckets without parameters (no Marker), with `max-keys=1` (MaxKeys 1, IsTruncated true), with
 //   a prefix no bucket has (`testListBucketsWithPrefix`: buckets empty, `isTruncated` and `prefix` null).
+// - BucketLoggingTest.kt: PutBucketLogging of a TargetBucket and TargetPrefix (the SDK writes no LoggingRole: its XML
+//   encoder leaves null fields out), read back equal (`assertEquals(bucketLoggingStatus, …)`, LoggingRole null);
+//   Put/Get/DeleteUserDefinedLogFieldsConfig.
 // Needed a change (docs/compatibility.md, "seventeenth reading"):
 // - ListBuckets with a prefix that matches nothing echoed Prefix, Marker, MaxKeys and IsTruncated; OSS leaves them
 //   out (the Kotlin test reads them as null from OSS).
+// - GetBucketLogging wrote an empty LoggingRole when none was put; it is answered as put (none, or the empty one the
+//   Java SDK v2's ClientBucketLoggingTest puts and reads back as "").
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signedRequest, succeeds } from './helpers/signed.js';
@@ -51,5 +56,33 @@ describe("the SDK test suites, seventeenth reading: the Kotlin SDK v2's ServiceT
     const found = succeeds(await signedRequest(srv.port, 'GET', null, null, [['prefix', 'kt-svc-']])).text;
     assert.deepEqual(texts(found, 'Prefix'), ['kt-svc-']);
     assert.deepEqual(texts(found, 'IsTruncated'), ['false']);
+  });
+});
+
+describe("the SDK test suites, seventeenth reading: the Kotlin SDK v2's BucketLoggingTest.kt", () => {
+  const B = 'kt-logging';
+  const status = (role: string): string =>
+    `<BucketLoggingStatus><LoggingEnabled><TargetBucket>${B}</TargetBucket><TargetPrefix>targetPrefix</TargetPrefix>${role}</LoggingEnabled></BucketLoggingStatus>`;
+  before(async () => {
+    succeeds(await signedRequest(srv.port, 'PUT', B, null, []));
+  });
+
+  it('testPutAndGetBucketLogging: no LoggingRole put, none answered; an empty one put is answered empty', async () => {
+    succeeds(await signedRequest(srv.port, 'PUT', B, null, [['logging', '']], { body: status('') }));
+    const { text } = succeeds(await signedRequest(srv.port, 'GET', B, null, [['logging', '']]));
+    assert.match(text, /<BucketLoggingStatus><LoggingEnabled><TargetBucket>kt-logging<\/TargetBucket><TargetPrefix>targetPrefix<\/TargetPrefix><\/LoggingEnabled><\/BucketLoggingStatus>/);
+    succeeds(await signedRequest(srv.port, 'PUT', B, null, [['logging', '']], { body: status('<LoggingRole></LoggingRole>') }));
+    assert.match(succeeds(await signedRequest(srv.port, 'GET', B, null, [['logging', '']])).text, /<TargetPrefix>targetPrefix<\/TargetPrefix><LoggingRole(\/>|><\/LoggingRole>)<\/LoggingEnabled>/);
+    succeeds(await signedRequest(srv.port, 'DELETE', B, null, [['logging', '']]), 204);
+  });
+
+  it('testPutAndGetUserDefinedLogFieldsConfig / testDeleteUserDefinedLogFieldsConfig: read back as put, deleted with 204', async () => {
+    const body = '<UserDefinedLogFieldsConfiguration><HeaderSet><header>header1</header><header>header2</header><header>header3</header></HeaderSet>'
+      + '<ParamSet><parameter>param1</parameter><parameter>param2</parameter></ParamSet></UserDefinedLogFieldsConfiguration>';
+    succeeds(await signedRequest(srv.port, 'PUT', B, null, [['userDefinedLogFieldsConfig', '']], { body }));
+    const { text } = succeeds(await signedRequest(srv.port, 'GET', B, null, [['userDefinedLogFieldsConfig', '']]));
+    assert.deepEqual(texts(text, 'header'), ['header1', 'header2', 'header3']);
+    assert.deepEqual(texts(text, 'parameter'), ['param1', 'param2']);
+    succeeds(await signedRequest(srv.port, 'DELETE', B, null, [['userDefinedLogFieldsConfig', '']]), 204);
   });
 });

@@ -14,7 +14,8 @@ export interface LoggingConfig {
   targetPrefix: string;
   /**
    * The RAM role OSS would assume to write the logs (`LoggingRole`, e.g. AliyunOSSLoggingDefaultRole): kept and
-   * answered; Alunite writes them as before, on the configuring caller's checked behalf (docs/logging.md).
+   * answered; Alunite writes them as before, on the configuring caller's checked behalf (docs/logging.md). `''`:
+   * an empty `LoggingRole` was put (no role), answered empty; absent: none was put, none answered.
    */
   loggingRole?: string;
   /**
@@ -68,7 +69,7 @@ export class LoggingService {
     // Another bucket of the name than the one authorized on: none, before its owner is compared with the target's.
     if (!isIncarnation(source, sameBucket)) throw new AppError('NoSuchBucket', undefined, { BucketName: bucket });
     validatePrefix(config.targetPrefix);
-    if (config.loggingRole !== undefined) validateLoggingRole(config.loggingRole);
+    if (config.loggingRole !== undefined && config.loggingRole !== '') validateLoggingRole(config.loggingRole);
     // EC 0032-00000004: not a bucket name; 0032-00000008 (the catalogue's): no such bucket of this owner.
     const refuse = (ec?: string): never => {
       throw new AppError('InvalidTargetBucketForLogging', undefined, { BucketName: bucket, TargetBucket: config.targetBucket.slice(0, 64) }, ec);

@@ -49,8 +49,8 @@ export const putBucketLogging: Handler = async (req) => {
   const targetBucket = childText(node, 'TargetBucket')?.trim();
   if (targetBucket === undefined || targetBucket === '') throw malformed('LoggingEnabled needs a TargetBucket.');
   const targetPrefix = childText(node, 'TargetPrefix') ?? '';
-  // Empty (`<LoggingRole/>`, as SDKs write an unset one): no role.
-  const loggingRole = childText(node, 'LoggingRole')?.trim() || undefined;
+  // Empty (`<LoggingRole/>`, as some SDKs write an unset one): no role, but answered empty as put.
+  const loggingRole = childText(node, 'LoggingRole')?.trim();
   // The server writes the log objects (`<TargetPrefix><SourceBucket>YYYY-…`) into the target on the caller's
   // behalf: whoever points logging there must be allowed to write them, as for inventory files, or a RAM user
   // allowed PutBucketLogging on its own bucket could fill any bucket of the account (a WORM one for good).
@@ -70,9 +70,9 @@ export const getBucketLogging: Handler = async (req) => {
     config !== null && el('LoggingEnabled', [
       el('TargetBucket', config.targetBucket),
       el('TargetPrefix', config.targetPrefix),
-      // Always written, empty without a role: the Java SDK v2's ClientBucketLoggingTest puts an empty one and reads
-      // back "" (an absent element reads as null there).
-      el('LoggingRole', config.loggingRole ?? ''),
+      // As put: the Java SDK v2's ClientBucketLoggingTest puts an empty one and reads back "" (an absent element
+      // reads as null there); the Kotlin SDK v2's BucketLoggingTest puts none and reads back none.
+      config.loggingRole !== undefined && el('LoggingRole', config.loggingRole),
       config.pushSuccessMarker !== undefined && el('PushSuccessMarker', String(config.pushSuccessMarker)),
       config.useRandomPart !== undefined && el('TargetSuffix', [el('UseRandomPart', String(config.useRandomPart))]),
     ]),
