@@ -109,7 +109,7 @@ export function reduce(metadata) {
  * and ali-oss's own bucket test puts an inventory with all ten fields and expects it stored.
  */
 export const ENUM_ADDITIONS = [
-  [['PutBucketInventory', 'GetBucketInventory', 'ListBucketInventory'], 'OptionalFields', 'Field', ['ObjectAcl', 'TaggingCount', 'ObjectType', 'Crc64']],
+  [['PutBucketInventory', 'GetBucketInventory', 'ListBucketInventory'], 'OptionalFields', 'Field', ['ObjectAcl', 'TaggingCount', 'ObjectType', 'Crc64', 'TransitionTime']],
 ];
 
 const WORKFLOW_PARAMETERS = { t: 'o', p: [['WorkflowParameter', { t: 'o', p: [['Name', { t: 's' }, ''], ['Value', { t: 's' }, '']] }, 'm']] };

@@ -401,6 +401,9 @@ export class InventoryWorker {
           case 'ObjectAcl': cells.push(full?.acl ?? ''); break;
           case 'TaggingCount': cells.push(full ? String(full.tags.length) : ''); break;
           case 'Crc64': cells.push(full?.crc64 ?? ''); break;
+          // When lifecycle last moved the object to Cold Archive or Deep Cold Archive: not recorded here, so empty,
+          // as for an object never moved [UNVERIFIED: OSS's format] (docs/inventory.md).
+          case 'TransitionTime': cells.push(''); break;
           default: cells.push('');
         }
       }
