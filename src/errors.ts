@@ -308,11 +308,12 @@ export const catalogue = {
   BucketCallbackPolicyNotExist: { status: 404, message: 'The bucket callback policy does not exist.' },
   NoSuchTransferAccelerationConfiguration: { status: 404, message: 'The bucket you specified does not have transfer acceleration configuration.' },
   NoSuchUserDefinedLogFieldsConfig: { status: 404, message: 'The user defined log fields configuration does not exist.' },
-  // GetBucketOverwriteConfig of a bucket without rules: 404 per OSS's page [UNVERIFIED: the code and message].
+  // GetBucketOverwriteConfig of a bucket without rules: 404 per OSS's page; the code as the Kotlin SDK v2's
+  // BucketOverwriteConfigTest reads it from OSS [UNVERIFIED: the message].
   // Object-level retention (domain/object-worm.ts): a bucket without ObjectWorm, a version without a retention [UNVERIFIED: codes, messages].
   NoSuchObjectWormConfiguration: { status: 404, message: 'The bucket you specified does not have an object worm configuration.' },
   NoSuchObjectRetention: { status: 404, message: 'The object you specified does not have a retention.' },
-  NoSuchOverwriteConfiguration: { status: 404, message: 'The bucket you specified does not have an overwrite configuration.' },
+  NoSuchBucketOverwriteConfig: { status: 404, message: 'The bucket you specified does not have an overwrite configuration.' },
   // Agentic buckets (docs/agentic-buckets.md). A Get of one that does not exist, also with an unknown AccessKeyId: 404,
   // this code and EC (the Python SDK v2's test_get_agentic_bucket_not_exist) [UNVERIFIED: the message].
   NoSuchAgenticBucket: { status: 404, message: 'The specified agentic bucket does not exist.', ec: '0015-00000101' },

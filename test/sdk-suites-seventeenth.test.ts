@@ -9,15 +9,19 @@
 //   Put/Get/DeleteUserDefinedLogFieldsConfig.
 // - BucketInventoryTest.kt: PutBucketInventory with the OptionalFields Size, LastModifiedDate, TransitionTime, ETag,
 //   StorageClass, IsMultipartUploaded, EncryptionStatus and every filter, read back equal by Get and List.
+// - BucketOverwriteConfigTest.kt: two rules (one with only a Prefix, one with only a Suffix) read back as put; after
+//   DeleteBucketOverwriteConfig, Get is 404 `NoSuchBucketOverwriteConfig`.
 // Needed a change (docs/compatibility.md, "seventeenth reading"):
 // - ListBuckets with a prefix that matches nothing echoed Prefix, Marker, MaxKeys and IsTruncated; OSS leaves them
 //   out (the Kotlin test reads them as null from OSS).
 // - GetBucketLogging wrote an empty LoggingRole when none was put; it is answered as put (none, or the empty one the
 //   Java SDK v2's ClientBucketLoggingTest puts and reads back as "").
 // - The inventory field TransitionTime was 400 InvalidArgument; it is taken, answered, and an empty column.
+// - GetBucketOverwriteConfig of a bucket without one was 404 `NoSuchOverwriteConfiguration` (a guess); OSS's code is
+//   `NoSuchBucketOverwriteConfig` (the Kotlin test reads it; the Terraform alicloud provider expects it too).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { signedRequest, succeeds } from './helpers/signed.js';
+import { failsWith, signedRequest, succeeds } from './helpers/signed.js';
 import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
 let srv: TestServer;
@@ -114,5 +118,21 @@ describe("the SDK test suites, seventeenth reading: the Kotlin SDK v2's BucketIn
     assert.deepEqual(texts(listed, 'IsTruncated'), ['false']);
     assert.doesNotMatch(listed, /NextContinuationToken/);
     succeeds(await signedRequest(srv.port, 'DELETE', B, null, [['inventory', ''], ['inventoryId', 'inventoryId']]), 204);
+  });
+});
+
+describe("the SDK test suites, seventeenth reading: the Kotlin SDK v2's BucketOverwriteConfigTest.kt", () => {
+  const B = 'kt-overwrite';
+  before(async () => {
+    succeeds(await signedRequest(srv.port, 'PUT', B, null, []));
+  });
+
+  it('testPutAndGetBucketOverwriteConfig / testDeleteBucketOverwriteConfig: read back as put; none is 404 NoSuchBucketOverwriteConfig', async () => {
+    const rules = '<Rule><ID>rule-002</ID><Action>forbid</Action><Prefix>images</Prefix></Rule><Rule><ID>rule-003</ID><Action>forbid</Action><Suffix>.jpg</Suffix></Rule>';
+    succeeds(await signedRequest(srv.port, 'PUT', B, null, [['overwriteConfig', '']], { body: `<OverwriteConfiguration>${rules}</OverwriteConfiguration>` }));
+    const { text } = succeeds(await signedRequest(srv.port, 'GET', B, null, [['overwriteConfig', '']]));
+    assert.match(text, new RegExp(`<OverwriteConfiguration>${rules.replace(/[.]/g, '\\.')}</OverwriteConfiguration>`));
+    succeeds(await signedRequest(srv.port, 'DELETE', B, null, [['overwriteConfig', '']]), 204);
+    failsWith(await signedRequest(srv.port, 'GET', B, null, [['overwriteConfig', '']]), 'NoSuchBucketOverwriteConfig', 404);
   });
 });

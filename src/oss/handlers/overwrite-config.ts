@@ -76,7 +76,7 @@ export const getBucketOverwriteConfig: Handler = async (req) => {
   const { value } = await req.services.stored.get(req.op.bucket!, OVERWRITE_CONFIG);
   const rules = overwriteRulesOf(value);
   // OSS's page: a bucket without overwrite rules answers 404.
-  if (rules === null) throw new AppError('NoSuchOverwriteConfiguration', undefined, { BucketName: req.op.bucket! });
+  if (rules === null) throw new AppError('NoSuchBucketOverwriteConfig', undefined, { BucketName: req.op.bucket! });
   return xmlResponse(el('OverwriteConfiguration', rules.map((r) => el('Rule', [
     el('ID', r.ID),
     el('Action', r.Action),
