@@ -29,7 +29,8 @@ const PG_RESET_TABLES = [
  * Listings are range scans of the (bucket, key) primary key with keyset bounds, never OFFSET.
  *
  * Split by concern into layers as the SQLite store is, each a class extending the one below: the pool, transactions
- * and shared counters (base.ts), RAM identities (identity.ts), buckets and their configurations (buckets.ts), objects
+ * and shared counters (base.ts), RAM identities (users.ts, groups.ts, roles.ts,
+ * policies.ts, identity-providers.ts, identity.ts), buckets and their configurations (buckets.ts), objects
  * and versions (objects.ts), removals (removals.ts), listings (listings.ts), multipart uploads (uploads.ts), their SQL
  * in statements.ts; here what spans them all (opening, the statistics fold, the blob ids in use, reset), and the
  * MetadataStore interface the whole implements. The schema is in schema.ts.

@@ -9,7 +9,8 @@ export { mergeVersions } from '../versions.js';
 
 /**
  * The SQLite (better-sqlite3, WAL) metadata store, split by concern into layers, each a class extending the one
- * below: the database and group commit (base.ts), RAM identities (identity.ts), buckets and their configurations
+ * below: the database and group commit (base.ts), RAM identities (users.ts, groups.ts,
+ * roles.ts, policies.ts, identity-providers.ts, identity.ts), buckets and their configurations
  * (buckets.ts, which prepares the statements of statements.ts), objects and versions (objects.ts), removals
  * (removals.ts), listings (listings.ts), multipart uploads (uploads.ts); here what spans them all (the blob ids in
  * use, reset), and the MetadataStore interface the whole implements. The schema is in schema.ts.
