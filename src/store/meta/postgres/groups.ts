@@ -5,6 +5,7 @@ import type { GroupPatch, NamePage } from '../types.js';
 import type { Queryable } from './base.js';
 import { count, countInAccount, first, rows } from './ram-queries.js';
 import { mustUser, PgUserStore } from './users.js';
+import { patchedGroup } from '../ram-rules.js';
 
 async function groupRow(c: Queryable, groupName: string): Promise<RamGroup | null> {
   const row = await first<GroupRow>(c, 'SELECT * FROM ram_groups WHERE name = $1', [groupName]);
@@ -44,7 +45,7 @@ export abstract class PgGroupStore extends PgUserStore {
       if (patch.groupName !== undefined && patch.groupName !== g.groupName && (await groupRow(c, patch.groupName))) {
         throw new AppError('EntityAlreadyExists.Group');
       }
-      const next: RamGroup = { ...g, groupName: patch.groupName ?? g.groupName, comments: patch.comments ?? g.comments, updateDate: now };
+      const next = patchedGroup(g, patch, now);
       await c.query('UPDATE ram_groups SET name = $1, comments = $2, updated = $3 WHERE group_id = $4', [next.groupName, next.comments, now, g.groupId]);
       return next;
     });

@@ -7,6 +7,7 @@ import * as docs from './identity-docs.js';
 import { count, countInAccount, first, rows } from './ram-queries.js';
 import { PgRoleStore } from './roles.js';
 import { attachmentInAccountCondition } from '../account-names.js';
+import { FIRST_VERSION, firstVersion, POLICY_ATTACHED_CONFLICTS, PRINCIPAL_TABLES } from '../ram-rules.js';
 
 async function policyRow(c: Queryable, policyName: string): Promise<RamPolicy | null> {
   const row = await first<PolicyRow>(c, 'SELECT * FROM ram_policies WHERE name = $1', [policyName]);
@@ -26,10 +27,10 @@ export abstract class PgPolicyStore extends PgRoleStore {
       if (await policyRow(c, p.policyName)) throw new AppError('EntityAlreadyExists.Policy');
       if ((await countInAccount(c, 'ram_policies', p.policyName)) >= maxPolicies) throw new AppError('LimitExceeded.Policy');
       await c.query('INSERT INTO ram_policies (name, description, default_version, next_version, created, updated) VALUES ($1, $2, $3, $4, $5, $6)', [
-        p.policyName, p.description, 'v1', 2, p.createDate, p.updateDate,
+        p.policyName, p.description, FIRST_VERSION.versionId, FIRST_VERSION.next, p.createDate, p.updateDate,
       ]);
-      await c.query('INSERT INTO ram_policy_versions (policy_name, version_num, document, created) VALUES ($1, $2, $3, $4)', [p.policyName, 1, document, p.createDate]);
-      return { policyName: p.policyName, versionId: 'v1', document, createDate: p.createDate };
+      await c.query('INSERT INTO ram_policy_versions (policy_name, version_num, document, created) VALUES ($1, $2, $3, $4)', [p.policyName, FIRST_VERSION.num, document, p.createDate]);
+      return firstVersion(p, document);
     });
   }
 
@@ -44,7 +45,7 @@ export abstract class PgPolicyStore extends PgRoleStore {
   async deletePolicy(policyName: string): Promise<void> {
     await this.writeIdentity(async (c) => {
       const p = await mustPolicy(c, policyName);
-      for (const [kind, code] of [['User', 'DeleteConflict.Policy.User'], ['Group', 'DeleteConflict.Policy.Group'], ['Role', 'DeleteConflict.Policy.Role']] as const) {
+      for (const [kind, code] of POLICY_ATTACHED_CONFLICTS) {
         const n = await count(c, "SELECT count(*) AS n FROM ram_attachments WHERE policy_type = 'Custom' AND policy_name = $1 AND principal_kind = $2", [policyName, kind]);
         if (n > 0) throw new AppError(code);
       }
@@ -110,7 +111,7 @@ export abstract class PgPolicyStore extends PgRoleStore {
 
   async attachPolicy(a: RamAttachment, limit: number): Promise<void> {
     await this.writeIdentity(async (c) => {
-      const table = { User: ['ram_users', 'user_id'], Group: ['ram_groups', 'group_id'], Role: ['ram_roles', 'role_id'] }[a.principalKind];
+      const table = PRINCIPAL_TABLES[a.principalKind];
       if ((await count(c, `SELECT count(*) AS n FROM ${table[0]} WHERE ${table[1]} = $1`, [a.principalId])) === 0) {
         throw new AppError(`EntityNotExist.${a.principalKind}`);
       }

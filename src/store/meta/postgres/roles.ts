@@ -5,6 +5,7 @@ import type { NamePage, RolePatch } from '../types.js';
 import type { Queryable } from './base.js';
 import { count, countInAccount, first, rows } from './ram-queries.js';
 import { PgGroupStore } from './groups.js';
+import { patchedRole } from '../ram-rules.js';
 
 async function roleRow(c: Queryable, roleName: string): Promise<RamRole | null> {
   const row = await first<RoleRow>(c, 'SELECT * FROM ram_roles WHERE name_key = $1', [roleName.toLowerCase()]);
@@ -43,13 +44,7 @@ export abstract class PgRoleStore extends PgGroupStore {
   async updateRole(roleName: string, patch: RolePatch, now: number): Promise<RamRole> {
     return this.writeIdentity(async (c) => {
       const r = await mustRole(c, roleName);
-      const next: RamRole = {
-        ...r,
-        assumeRolePolicyDocument: patch.assumeRolePolicyDocument ?? r.assumeRolePolicyDocument,
-        maxSessionDuration: patch.maxSessionDuration ?? r.maxSessionDuration,
-        description: patch.description ?? r.description,
-        updateDate: now,
-      };
+      const next = patchedRole(r, patch, now);
       await c.query('UPDATE ram_roles SET trust_policy = $1, max_session_duration = $2, description = $3, updated = $4 WHERE role_id = $5', [
         next.assumeRolePolicyDocument, next.maxSessionDuration, next.description, now, r.roleId,
       ]);

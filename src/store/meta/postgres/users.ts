@@ -7,6 +7,7 @@ import { KEY_CHECK_DOC } from '../types.js';
 import { PgBase, type Queryable } from './base.js';
 import * as docs from './identity-docs.js';
 import { count, countInAccount, first, rows } from './ram-queries.js';
+import { patchedUser } from '../ram-rules.js';
 
 async function userRow(c: Queryable, userName: string): Promise<RamUser | null> {
   const row = await first<UserRow>(c, 'SELECT * FROM ram_users WHERE name = $1', [userName]);
@@ -47,15 +48,7 @@ export abstract class PgUserStore extends PgBase {
       if (patch.userName !== undefined && patch.userName !== u.userName && (await userRow(c, patch.userName))) {
         throw new AppError('EntityAlreadyExists.User');
       }
-      const next: RamUser = {
-        ...u,
-        userName: patch.userName ?? u.userName,
-        displayName: patch.displayName ?? u.displayName,
-        mobilePhone: patch.mobilePhone ?? u.mobilePhone,
-        email: patch.email ?? u.email,
-        comments: patch.comments ?? u.comments,
-        updateDate: now,
-      };
+      const next = patchedUser(u, patch, now);
       await c.query('UPDATE ram_users SET name = $1, display_name = $2, mobile_phone = $3, email = $4, comments = $5, updated = $6 WHERE user_id = $7', [
         next.userName, next.displayName, next.mobilePhone, next.email, next.comments, now, u.userId,
       ]);

@@ -3,6 +3,7 @@ import type { RamGroup, RamUser } from '../../../ram/model.js';
 import type { GroupPatch, NamePage } from '../types.js';
 import { toGroup, toUser, type GroupRow, type UserRow } from '../ram-rows.js';
 import { SqliteUserStore } from './users.js';
+import { patchedGroup } from '../ram-rules.js';
 
 /** RAM groups and their members. */
 export abstract class SqliteGroupStore extends SqliteUserStore {
@@ -41,7 +42,7 @@ export abstract class SqliteGroupStore extends SqliteUserStore {
       if (patch.groupName !== undefined && patch.groupName !== g.groupName && this.groupRow(patch.groupName)) {
         throw new AppError('EntityAlreadyExists.Group');
       }
-      const next: RamGroup = { ...g, groupName: patch.groupName ?? g.groupName, comments: patch.comments ?? g.comments, updateDate: now };
+      const next = patchedGroup(g, patch, now);
       this.sql('UPDATE ram_groups SET name = ?, comments = ?, updated = ? WHERE group_id = ?').run(next.groupName, next.comments, now, g.groupId);
       return next;
     });

@@ -5,6 +5,7 @@ import { toAttachment, toPolicy, toVersion, versionNumber, type AttachmentRow, t
 import { SqliteRoleStore } from './roles.js';
 import * as docs from './identity-docs.js';
 import { attachmentInAccountCondition } from '../account-names.js';
+import { FIRST_VERSION, firstVersion, POLICY_ATTACHED_CONFLICTS, PRINCIPAL_TABLES } from '../ram-rules.js';
 
 /** RAM custom policies, their versions, and the attachments of policies to users, groups and roles. */
 export abstract class SqlitePolicyStore extends SqliteRoleStore {
@@ -24,9 +25,9 @@ export abstract class SqlitePolicyStore extends SqliteRoleStore {
       if (this.policyRow(p.policyName)) throw new AppError('EntityAlreadyExists.Policy');
       if (this.countInAccount('ram_policies', p.policyName) >= maxPolicies) throw new AppError('LimitExceeded.Policy');
       this.sql('INSERT INTO ram_policies (name, description, default_version, next_version, created, updated) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(p.policyName, p.description, 'v1', 2, p.createDate, p.updateDate);
-      this.sql('INSERT INTO ram_policy_versions (policy_name, version_num, document, created) VALUES (?, ?, ?, ?)').run(p.policyName, 1, document, p.createDate);
-      return { policyName: p.policyName, versionId: 'v1', document, createDate: p.createDate };
+        .run(p.policyName, p.description, FIRST_VERSION.versionId, FIRST_VERSION.next, p.createDate, p.updateDate);
+      this.sql('INSERT INTO ram_policy_versions (policy_name, version_num, document, created) VALUES (?, ?, ?, ?)').run(p.policyName, FIRST_VERSION.num, document, p.createDate);
+      return firstVersion(p, document);
     });
   }
 
@@ -41,7 +42,7 @@ export abstract class SqlitePolicyStore extends SqliteRoleStore {
   async deletePolicy(policyName: string): Promise<void> {
     await this.writeIdentity(() => {
       const p = this.mustPolicy(policyName);
-      for (const [kind, code] of [['User', 'DeleteConflict.Policy.User'], ['Group', 'DeleteConflict.Policy.Group'], ['Role', 'DeleteConflict.Policy.Role']] as const) {
+      for (const [kind, code] of POLICY_ATTACHED_CONFLICTS) {
         const n = this.count("SELECT count(*) AS n FROM ram_attachments WHERE policy_type = 'Custom' AND policy_name = ? AND principal_kind = ?", policyName, kind);
         if (n > 0) throw new AppError(code);
       }
@@ -106,7 +107,7 @@ export abstract class SqlitePolicyStore extends SqliteRoleStore {
 
   async attachPolicy(a: RamAttachment, limit: number): Promise<void> {
     await this.writeIdentity(() => {
-      const table = { User: ['ram_users', 'user_id'], Group: ['ram_groups', 'group_id'], Role: ['ram_roles', 'role_id'] }[a.principalKind];
+      const table = PRINCIPAL_TABLES[a.principalKind];
       if (this.count(`SELECT count(*) AS n FROM ${table[0]} WHERE ${table[1]} = ?`, a.principalId) === 0) {
         throw new AppError(`EntityNotExist.${a.principalKind}`);
       }

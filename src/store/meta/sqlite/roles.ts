@@ -3,6 +3,7 @@ import type { RamRole } from '../../../ram/model.js';
 import type { NamePage, RolePatch } from '../types.js';
 import { toRole, type RoleRow } from '../ram-rows.js';
 import { SqliteGroupStore } from './groups.js';
+import { patchedRole } from '../ram-rules.js';
 
 /** RAM roles. */
 export abstract class SqliteRoleStore extends SqliteGroupStore {
@@ -40,13 +41,7 @@ export abstract class SqliteRoleStore extends SqliteGroupStore {
   async updateRole(roleName: string, patch: RolePatch, now: number): Promise<RamRole> {
     return this.writeIdentity((): RamRole => {
       const r = this.mustRole(roleName);
-      const next: RamRole = {
-        ...r,
-        assumeRolePolicyDocument: patch.assumeRolePolicyDocument ?? r.assumeRolePolicyDocument,
-        maxSessionDuration: patch.maxSessionDuration ?? r.maxSessionDuration,
-        description: patch.description ?? r.description,
-        updateDate: now,
-      };
+      const next = patchedRole(r, patch, now);
       this.sql('UPDATE ram_roles SET trust_policy = ?, max_session_duration = ?, description = ?, updated = ? WHERE role_id = ?')
         .run(next.assumeRolePolicyDocument, next.maxSessionDuration, next.description, now, r.roleId);
       return next;

@@ -7,6 +7,7 @@ import { toAccessKey, toUser, type AccessKeyRow, type UserRow } from '../ram-row
 import { SqliteBase } from './base.js';
 import * as docs from './identity-docs.js';
 import { sameAccountCondition } from '../account-names.js';
+import { patchedUser } from '../ram-rules.js';
 
 /** RAM users, their AccessKeys and the key rotations that re-seal the keys' secrets: the identity layers' lowest. */
 export abstract class SqliteUserStore extends SqliteBase {
@@ -51,15 +52,7 @@ export abstract class SqliteUserStore extends SqliteBase {
       if (patch.userName !== undefined && patch.userName !== u.userName && this.userRow(patch.userName)) {
         throw new AppError('EntityAlreadyExists.User');
       }
-      const next: RamUser = {
-        ...u,
-        userName: patch.userName ?? u.userName,
-        displayName: patch.displayName ?? u.displayName,
-        mobilePhone: patch.mobilePhone ?? u.mobilePhone,
-        email: patch.email ?? u.email,
-        comments: patch.comments ?? u.comments,
-        updateDate: now,
-      };
+      const next = patchedUser(u, patch, now);
       this.sql('UPDATE ram_users SET name = ?, display_name = ?, mobile_phone = ?, email = ?, comments = ?, updated = ? WHERE user_id = ?')
         .run(next.userName, next.displayName, next.mobilePhone, next.email, next.comments, now, u.userId);
       return next;
