@@ -1,4 +1,4 @@
-// The head of every answer goes out in one piece (http/listener.ts write): each header once, whatever the case
+// The head of every answer goes out in one piece (http/response-write.ts write): each header once, whatever the case
 // of its name, Content-Length equal to the bytes sent, the OSS headers on OSS answers, `Connection: close`
 // when an unread body cannot be drained. Checked on the raw bytes a client receives.
 import assert from 'node:assert/strict';

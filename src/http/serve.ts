@@ -6,7 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { acceptChunkedWithLength } from './chunked-length.js';
 import { unpaceLoopback } from './loopback-pacing.js';
-import { answerClientError } from './listener.js';
+import { answerClientError } from './client-error.js';
 import { onePerConnection } from './one-per-connection.js';
 
 /** `--cert`/`--key` (PEM files); with `port`, HTTPS listens there and plain HTTP stays on the main port. */

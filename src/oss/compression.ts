@@ -62,7 +62,7 @@ export function gzipHeaders(headers: Record<string, string>): void {
   delete headers['Content-Length'];
   headers['Content-Encoding'] = 'gzip';
   headers.Vary = 'Accept-Encoding';
-  // As OSS's sample answer: chunked, which also keeps a HEAD's answer free of a Content-Length (http/listener.ts).
+  // As OSS's sample answer: chunked, which also keeps a HEAD's answer free of a Content-Length (http/response-write.ts).
   headers['Transfer-Encoding'] = 'chunked';
 }
 

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 /**
  * A response body that can prove, before the head goes out, that its first bytes can be read: a blob file missing,
  * cut short or undecryptable is then answered as an error (500 InternalError) instead of a 200 head followed by a
- * cut connection (http/listener.ts). `done` is not called back when the stream is destroyed meanwhile.
+ * cut connection (http/response-write.ts). `done` is not called back when the stream is destroyed meanwhile.
  */
 export interface OpensFirst {
   openFirst(done: (err: Error | null) => void): void;
