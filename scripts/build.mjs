@@ -9,8 +9,8 @@
 //                                     source maps (their sources are not in the package), and the declarations
 //                                     of `alunite/client`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +28,31 @@ function compile(project) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+/**
+ * tsc -p with a build-info file writes only what changed since that file was written and never looks whether its
+ * earlier outputs are still there: a module removed from dist/ (by hand, or all of dist/src/ by a pack's build,
+ * which took tsconfig.client.json's declarations with it) would stay missing at every later build. When an output
+ * (`ext`: .js, or .d.ts for the client's declarations) of a source the info names is missing, the info is dropped
+ * and the build is a full one.
+ */
+function forgetBuildIfOutputMissing(infoFile, ext) {
+  const info = join(root, infoFile);
+  if (!existsSync(info)) return;
+  let names;
+  try {
+    names = JSON.parse(readFileSync(info, 'utf8')).fileNames;
+  } catch {
+    names = null;
+  }
+  const missing = !Array.isArray(names) || names.some((name) => {
+    const source = resolve(dirname(info), name);
+    const rel = relative(root, source);
+    if (!/^(src|test|bench)[\\/]/.test(rel) || !rel.endsWith('.ts') || rel.endsWith('.d.ts') || !existsSync(source)) return false;
+    return !existsSync(join(root, 'dist', rel.slice(0, -'.ts'.length) + ext));
+  });
+  if (missing) rmSync(info, { force: true });
+}
+
 if (mode === '--package') {
   rmSync(new URL('../dist/src', import.meta.url), { recursive: true, force: true });
   // tsconfig.json's incremental build would otherwise take the removed files as still emitted and not write them
@@ -35,8 +60,10 @@ if (mode === '--package') {
   rmSync(new URL('../dist/.tsbuildinfo', import.meta.url), { force: true });
   compile('tsconfig.package.json');
 } else {
+  forgetBuildIfOutputMissing('dist/.tsbuildinfo', '.js');
   compile('tsconfig.json');
 }
+forgetBuildIfOutputMissing('dist/.tsbuildinfo-client', '.d.ts');
 compile('tsconfig.client.json');
 
 // tsconfig.json builds incrementally: a source whose text is unchanged is not written again, even when its file was

@@ -1,0 +1,78 @@
+// scripts/build.mjs with tsconfig.json's incremental build: tsc -p with a build-info file writes only what changed
+// and never looks whether its earlier outputs are still in dist/. A pack's build removes dist/src/ (no stale module
+// is shipped); the client's declarations (tsconfig.client.json, its own build-info file) were then not written again,
+// so `npm pack` after `npm run build` shipped alunite/client without types, and the checkout kept none. A module
+// removed from dist/ by hand was not written again by `npm run build` either. The real build script and tsconfig
+// files run here over a small src/ tree of their own (a few modules: each build is a few CPU seconds).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { tempDirSync } from './helpers/tmp.js';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+describe('scripts/build.mjs: outputs missing from dist/ are written again', () => {
+  let root = '';
+  const put = (rel: string, text: string): void => {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  };
+  const build = (...args: string[]): void => {
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs'), ...args], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, `build.mjs ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  };
+  const has = (rel: string): boolean => existsSync(join(root, 'dist', rel));
+
+  before(() => {
+    root = tempDirSync('build-incremental-');
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.client.json', 'tsconfig.package.json', 'scripts/build.mjs']) {
+      mkdirSync(dirname(join(root, f)), { recursive: true });
+      copyFileSync(join(REPO, f), join(root, f));
+    }
+    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
+    put('src/util/greet.ts', 'export function greet(name: string): string {\n  return `hello ${name}`;\n}\n');
+    put('src/client/index.ts', "export { greet } from '../util/greet.js';\n");
+    put('src/cli/main.ts', "import { greet } from '../util/greet.js';\nexport function main(): string {\n  return greet('cli');\n}\n");
+    build();
+    assert.ok(has('src/cli/main.js') && has('src/client/index.d.ts') && has('src/util/greet.d.ts'), 'the first build writes modules and declarations');
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it("a pack's build after a build writes alunite/client's declarations", () => {
+    build('--package');
+    assert.ok(has('src/client/index.js'));
+    assert.ok(!has('src/client/index.js.map'), 'the package build writes no source maps');
+    assert.ok(has('src/client/index.d.ts'), 'dist/src/client/index.d.ts (package.json exports types) was not written');
+    assert.ok(has('src/util/greet.d.ts'));
+  });
+
+  it('the next build keeps them and writes the modules with maps again', () => {
+    build();
+    assert.ok(has('src/client/index.d.ts') && has('src/util/greet.d.ts'));
+    assert.ok(has('src/cli/main.js.map'));
+  });
+
+  it('a module removed from dist/src/ is written again', () => {
+    rmSync(join(root, 'dist', 'src', 'util', 'greet.js'));
+    build();
+    assert.match(readFileSync(join(root, 'dist', 'src', 'util', 'greet.js'), 'utf8'), /function greet/);
+  });
+
+  it('a declaration removed from dist/src/ is written again', () => {
+    rmSync(join(root, 'dist', 'src', 'client', 'index.d.ts'));
+    build();
+    assert.ok(has('src/client/index.d.ts'));
+  });
+
+  it('a build of an unchanged tree with every output present stays incremental (rewrites no module)', () => {
+    const old = new Date(Date.UTC(2026, 0, 1));
+    for (const rel of ['src/util/greet.js', 'src/client/index.d.ts']) utimesSync(join(root, 'dist', rel), old, old);
+    build();
+    for (const rel of ['src/util/greet.js', 'src/client/index.d.ts']) {
+      assert.equal(statSync(join(root, 'dist', rel)).mtimeMs, old.getTime(), `${rel} was written again: the build-info file was dropped`);
+    }
+  });
+});
