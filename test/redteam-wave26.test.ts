@@ -8,6 +8,8 @@
 // turn the URL into another operation with the signer's rights. No server can tell the two requests apart (their
 // StringToSign is one string); ali-oss refuses only keys starting with `?`. `alunite oss sign` now refuses such keys
 // without --v4 (V4 encodes the `?` in its canonical URI), and the console's V1 presign refuses a key holding `?`.
+// The split can be at any `?` of the key (`report.pdf?x?tagging` is PutObjectTagging of `report.pdf?x`, sent as
+// `report.pdf%3Fx?tagging`): the CLI's first check looked only past the first `?` and signed that key V1.
 // Found (LOW, fixed): a PostObject policy's Content-Type condition tested "" where the form had no Content-Type field
 // and the file part's own type was stored: `["not-in", "$content-type", ["text/html"]]` let text/html through.
 // Tried and held (ad hoc, not kept): the addon's HMAC-SHA1 against node:crypto for every message length 0-1,099 UTF-16
@@ -55,8 +57,24 @@ describe('redteam wave 26: a V1 presigned URL for a key holding "?" and a sub-re
     await tagger().deleteObjectTagging('report.pdf');
   });
 
+  it('the split may be at any "?" of the key: a URL for PUT report.pdf?x?tagging sets the tags of report.pdf?x', async () => {
+    // The request names the key before the last `?` encoded (`report.pdf%3Fx`): its CanonicalizedResource is
+    // `/wave26/report.pdf?x` + `?tagging`, the string signed for the object `report.pdf?x?tagging`.
+    await srv.client({ bucket: BUCKET }).put('report.pdf?x', Buffer.from('owner'));
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    const sig = createHmac('sha1', SECRET).update(`PUT\n\n\n${expires}\n/${BUCKET}/report.pdf?x?tagging`).digest('base64');
+    const query = new URLSearchParams({ OSSAccessKeyId: AK, Expires: String(expires), Signature: sig }).toString();
+    const r = await rawRequest(srv.port, {
+      method: 'PUT', path: `/${BUCKET}/report.pdf%3Fx?tagging&${query}`,
+      headers: { host: `127.0.0.1:${srv.port}`, 'content-length': String(tagging.length) }, body: tagging,
+    });
+    assert.equal(r.status, 200, r.body.toString());
+    assert.deepEqual((await tagger().getObjectTagging('report.pdf?x')).tag, { clearance: 'public' });
+    await tagger().deleteObjectTagging('report.pdf?x');
+  });
+
   it('alunite oss sign refuses such a key without --v4, and its V4 URL is no PutObjectTagging', async () => {
-    for (const key of ['report.pdf?tagging', '?policy', 'a?x=1&acl', 'a?uploads=', 'a?x-oss-process=image/resize,w_1', 'a?versionId=CAEQ']) {
+    for (const key of ['report.pdf?tagging', '?policy', 'a?x=1&acl', 'a?uploads=', 'a?x-oss-process=image/resize,w_1', 'a?versionId=CAEQ', 'report.pdf?x?tagging', 'a?b=c?acl', 'a?b&c?policy']) {
       const err = fails(await cli.run(['oss', 'sign', `oss://${BUCKET}/${key}`, '--method', 'PUT']), 2);
       assert.match(err, /--v4/, err);
     }

@@ -91,15 +91,24 @@ export function ambiguousV1Parameter(req: SignableRequest): string | null {
  * signs the same string as that sub-resource's request on the key before the `?` (`PUT /b/report?tagging`,
  * `PUT /b/?policy`): a presigned V1 URL handed out for such an object works as that other operation, and a server
  * cannot tell the two apart. Our V1 signers refuse such keys (`alunite oss sign` without `--v4`); V4 encodes the `?`.
+ * The piece after every `?` counts: the key the other request names may itself hold a `?` (sent encoded).
  */
 export function v1KeyReadsAsSubResource(key: string): string | null {
   const q = key.indexOf('?');
   if (q < 0) return null;
-  for (let at = q; at >= 0; at = key.indexOf('&', at + 1)) {
+  // Any `?` can be the split, not only the first: `report?x?tagging` also signs `PUT /b/report%3Fx?tagging`
+  // (the key `report?x`, then `?tagging`). So every piece after a `?` or a later `&` is looked at.
+  for (let at = q; at >= 0; at = nextSeparator(key, at + 1)) {
     const piece = pieceName(key, at + 1);
     if (signedByAnyList(piece)) return piece;
   }
   return null;
+}
+
+/** The index of the next `?` or `&` in `text` from `from`, or -1. */
+function nextSeparator(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) if (text[i] === '?' || text[i] === '&') return i;
+  return -1;
 }
 
 /** StringToSign of V1; `dateSlot` is x-oss-date/Date for header auth, Expires for URLs. */
