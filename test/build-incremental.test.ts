@@ -55,15 +55,11 @@ describe('scripts/build.mjs: outputs missing from dist/ are written again', () =
     assert.ok(has('src/cli/main.js.map'));
   });
 
-  it('a module removed from dist/src/ is written again', () => {
+  it('a module and a declaration removed from dist/src/ are written again (one build: each costs two tsc runs)', () => {
     rmSync(join(root, 'dist', 'src', 'util', 'greet.js'));
-    build();
-    assert.match(readFileSync(join(root, 'dist', 'src', 'util', 'greet.js'), 'utf8'), /function greet/);
-  });
-
-  it('a declaration removed from dist/src/ is written again', () => {
     rmSync(join(root, 'dist', 'src', 'client', 'index.d.ts'));
     build();
+    assert.match(readFileSync(join(root, 'dist', 'src', 'util', 'greet.js'), 'utf8'), /function greet/);
     assert.ok(has('src/client/index.d.ts'));
   });
 
