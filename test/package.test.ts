@@ -22,6 +22,15 @@ const SECRET = 'PackageTestSecret0123456789ABC';
 /** What a copy of the checkout leaves out: installed, built or generated things, never sources. */
 const NOT_COPIED = new Set(['node_modules', 'dist', '.git', '.alunite', 'test-output', 'bench-results']);
 
+/** The addon's files as binding.gyp and the sources' `#include "…"` lines name them, relative to the checkout. */
+function addonFiles(): string[] {
+  const dir = join('native', 'crc64');
+  const gyp = JSON.parse(readFileSync(join(ROOT, dir, 'binding.gyp'), 'utf8')) as { targets: Array<{ sources: string[] }> };
+  const sources = gyp.targets.flatMap((t) => t.sources);
+  const headers = sources.flatMap((f) => [...readFileSync(join(ROOT, dir, f), 'utf8').matchAll(/^#include "([^"]+)"/gm)].map((m) => m[1]!));
+  return [...new Set(['binding.gyp', ...sources, ...headers])].map((f) => `${dir}/${f}`);
+}
+
 function isTopLevel(path: string): boolean {
   const rel = relative(ROOT, path);
   return rel !== '' && !rel.includes(sep);
@@ -156,14 +165,10 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
         'package/console/index.html',
         'package/src/vend/demo/index.html',
         'package/README.md',
-        // The install script builds the optional CRC-64 addon from these (a missing script would fail the install).
+        // The install script builds the optional CRC-64 addon from these (a missing script would fail the install):
+        // every source binding.gyp names and every header they include (hmac-sha1.cc once went unshipped).
         'package/scripts/build-native.mjs',
-        'package/native/crc64/binding.gyp',
-        'package/native/crc64/crc64.cc',
-        'package/native/crc64/md5.cc',
-        'package/native/crc64/md5.h',
-        'package/native/crc64/cached-read.cc',
-        'package/native/crc64/cached-read.h',
+        ...addonFiles().map((f) => `package/${f}`),
         // `--help` texts point to these.
         'package/docs/init.md',
         'package/docs/vend.md',
@@ -207,6 +212,11 @@ test('npm pack → npm install <tarball> → the installed alunite serves OSS, t
       );
       await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app, childEnv(undefined, prebuilt.env), 1_800_000);
       assert.ok(existsSync(join(app, 'node_modules', '.bin', 'alunite')), 'node_modules/.bin/alunite');
+      // Where this checkout's install built the addon, the package's install builds it too (a file missing from the
+      // tarball made node-gyp fail, and the install went on without it, silently slower).
+      if (existsSync(join(ROOT, 'native', 'crc64', 'build', 'Release', 'alunite_crc64.node'))) {
+        assert.ok(existsSync(join(app, 'node_modules', 'alunite', 'native', 'crc64', 'build', 'Release', 'alunite_crc64.node')), 'the installed package built its addon');
+      }
       const installed = await readdir(join(app, 'node_modules'));
       for (const dev of ['typescript', 'playwright-core', 'fast-xml-parser', '@types']) assert.ok(!installed.includes(dev), `no dev dependency ${dev} installed`);
     });
