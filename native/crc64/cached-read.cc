@@ -47,6 +47,7 @@
 //          cannot be asked (-ENODEV: a file system without mmap; -EINVAL: not a regular file; -EACCES: a
 //          file the process may neither write nor owns, of which mincore answers every page resident).
 #include <node_api.h>
+#include "napi-args.h"
 #include <stdint.h>
 
 #if defined(__linux__)
@@ -119,13 +120,8 @@ double cachedRange(int fd, uint64_t from, uint64_t length) {
 }
 
 napi_value ReadCached(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "readCached(fd, into, length, position, checkFrom)");
-    return nullptr;
-  }
+  if (!takeArgs(env, info, 5, 5, argv, "readCached(fd, into, length, position, checkFrom)")) return nullptr;
   // Numbers first (napi_get_value_double runs no JavaScript), then the buffer's pointer, then the read.
   double fd = 0, length = 0, position = 0, checkFrom = 0;
   if (napi_get_value_double(env, argv[0], &fd) != napi_ok || napi_get_value_double(env, argv[2], &length) != napi_ok ||
@@ -316,13 +312,7 @@ bool socketFdArg(napi_env env, napi_value v, int* fd) {
 
 /** Reads `count` arguments into argv, the first a socket descriptor (into *fd); throws (false) when fewer came. */
 bool socketCall(napi_env env, napi_callback_info info, size_t count, napi_value* argv, int* fd, const char* usage) {
-  size_t argc = count;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < count) {
-    napi_throw_type_error(env, nullptr, usage);
-    return false;
-  }
-  return socketFdArg(env, argv[0], fd);
+  return takeArgs(env, info, count, count, argv, usage) && socketFdArg(env, argv[0], fd);
 }
 
 napi_value TcpCongestion(napi_env env, napi_callback_info info) {

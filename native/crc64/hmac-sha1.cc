@@ -12,6 +12,7 @@
 //          the states are SHA-1 states after the key ⊕ ipad and key ⊕ opad blocks (64 bytes hashed);
 //          the message is the first `length` bytes of `message`.
 #include "hmac-sha1.h"
+#include "napi-args.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -74,13 +75,8 @@ void bigEndian(uint8_t* out, const uint32_t h[5]) {
 const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 napi_value HmacSha1Base64(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 3) {
-    napi_throw_type_error(env, nullptr, "hmacSha1Base64(pads, message, length)");
-    return nullptr;
-  }
+  if (!takeArgs(env, info, 3, 3, argv, "hmacSha1Base64(pads, message, length)")) return nullptr;
   // The length first (a number, no JavaScript runs), then the two views' pointers.
   double lengthArg = -1;
   // Range first (NaN fails it): the cast below is defined only for values a uint32_t holds.
