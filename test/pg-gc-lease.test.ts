@@ -133,6 +133,28 @@ describe('blob-GC lease on PostgreSQL: short, renewed while collecting', { concu
     }
   });
 
+  it("a process started while a killed holder's lease is live collects once that lease runs out, not an interval later", async () => {
+    const { url, dir, env, args } = await setUp();
+    const orphans = await plantOrphans(dir);
+    const db = await client(url);
+    const procs: SpawnedServer[] = [];
+    try {
+      // What a process killed mid-collection leaves: its lease, live for a few seconds more.
+      await db.query("UPDATE alunite_leases SET holder = 'killed-holder', expires_at = clock_timestamp() + interval '3 seconds' WHERE name = $1", [BLOB_GC_LEASE]);
+      assert.equal((await leaseRow(db)).holder, 'killed-holder');
+      // An hour between periodic runs (the default): only the run at start, tried again, can collect here.
+      const hourly = args.map((a, i) => (args[i - 1] === '--gc-interval' ? '3600' : args[i - 1] === '--gc-lease' ? '2' : a));
+      const p = await serve(hourly, env);
+      procs.push(p);
+      await eventually(() => remaining(orphans) === 0, 'the restarted process collects after the dead lease expired');
+      assert.ok(lines(p, 'blob-gc-skipped') >= 1, 'its first try found the lease held');
+    } finally {
+      for (const p of procs) await kill9(p.child);
+      await db.end();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a holder that cannot renew stops before its lease could expire, removes nothing, and collects on a later run', async () => {
     const { url, dir, env, args } = await setUp();
     const orphans = await plantOrphans(dir);

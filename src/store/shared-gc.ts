@@ -158,9 +158,26 @@ export class BlobCollector {
     private readonly opts: BlobCollectorOptions,
   ) {}
 
+  private retry: NodeJS.Timeout | null = null;
+
   start(): void {
     const log = (err: unknown): void => this.opts.log?.('blob-gc-failed', { err: String(err) });
-    this.periodic.start(this.opts.intervalMs ?? DEFAULT_GC_INTERVAL_MS, log, true);
+    const intervalMs = this.opts.intervalMs ?? DEFAULT_GC_INTERVAL_MS;
+    this.periodic.start(intervalMs, log, false);
+    if (intervalMs > 0) this.atStart(log);
+  }
+
+  /**
+   * The run at start, tried again a lease's length later for as long as the lease is held: a process restarted
+   * after it was killed mid-collection finds its own dead lease, and would otherwise leave that crash's leftovers
+   * for a whole interval (an hour by default) instead of until the lease runs out.
+   */
+  private atStart(log: (err: unknown) => void): void {
+    this.periodic.runOnce().then((r) => {
+      if (r.ran || this.periodic.stopped) return;
+      this.retry = setTimeout(() => this.atStart(log), this.opts.leaseMs ?? DEFAULT_GC_LEASE_MS);
+      this.retry.unref();
+    }, log);
   }
 
   /** One collection now (joins one already running in this process). */
@@ -170,6 +187,7 @@ export class BlobCollector {
 
   /** Stops the timer and waits for a run in progress (before the stores close). */
   stop(): Promise<void> {
+    if (this.retry) clearTimeout(this.retry);
     return this.periodic.stop();
   }
 }
