@@ -31,6 +31,15 @@ export function isNetworkError(err: unknown): boolean {
   );
 }
 
+/**
+ * A success whose body never arrived whole (the server died while sending it): ali-oss then parses the part it got
+ * as an error document and throws with the 2xx status. Only a network outcome when the server was killed meanwhile.
+ */
+export function isCutOff(err: unknown): boolean {
+  const status = (err as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 200 && status < 300;
+}
+
 /** Every file under `dir` (absolute paths, sorted); none when it does not exist. */
 export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
