@@ -112,7 +112,9 @@ try {
 
 let code = 1;
 if (signalled === null) {
-  const runner = spawn(process.execPath, ['--test', '--test-concurrency=2', ...reporters, ...options, ...files], {
+  // `--liftoff-only` (passed on to every test process): the tests' fetch() compiles its HTTP parser (WebAssembly)
+  // with V8's baseline compiler alone; optimising it cost ~0.1-0.2 CPU s per process (a 60-file sample: 95 -> 83 CPU s).
+  const runner = spawn(process.execPath, ['--liftoff-only', '--test', '--test-concurrency=2', ...reporters, ...options, ...files], {
     stdio: ['inherit', 'pipe', 'inherit'],
     env: { ...process.env, ...(postgres ? { [SHARED_PORT_ENV]: String(postgres.port) } : {}) },
   });
