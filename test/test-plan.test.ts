@@ -42,6 +42,13 @@ describe('test plan', () => {
     assert.deepEqual(units.flatMap((u) => u.files).sort(), files.map((f) => f.name).sort());
   });
 
+  it('counts the test files a file imports in its weight (the timings name tests after the file defining them)', () => {
+    const weights = new Map([['suite.test.js', 20], ['other.test.js', 6], ['pg-suite.test.js', 0.3], ['x.test.js', 1]]);
+    const pg = `process.env.ALUNITE_TEST_META = 'postgres';\nawait import('./suite.test.js');\nawait import("./other.test.js");\n`;
+    const units = planUnits([{ name: 'x.test.js', source: plain }, { name: 'pg-suite.test.js', source: pg }], { weights, shareUpTo: 25, maxShared: 8 });
+    assert.deepEqual(units.map((u) => [u.files, u.weight]), [[['pg-suite.test.js'], 26.3], [['x.test.js'], 1]]);
+  });
+
   it('gives every file its own process when nothing may be shared', () => {
     const files = ['a', 'b', 'c'].map((n) => ({ name: `${n}.test.js`, source: plain }));
     const units = planUnits(files, { weights: new Map(), shareUpTo: 0, maxShared: 1 });

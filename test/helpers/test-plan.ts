@@ -22,6 +22,11 @@ export function ownProcessReasons(source: string): string[] {
   return OWN_PROCESS.filter(([re]) => re.test(source)).map(([, why]) => why);
 }
 
+/** The test files `source` imports (`import('./x.test.js')`), as names in its own folder. */
+export function importedTestFiles(source: string): string[] {
+  return [...source.matchAll(/\bimport\(\s*['"]\.\/([\w.-]+\.test\.js)['"]\s*\)/g)].map((m) => m[1]!);
+}
+
 export interface TestUnit {
   /** The files one process runs, in this order. */
   readonly files: string[];
@@ -45,7 +50,12 @@ export interface PlanOptions {
 export function planUnits(files: ReadonlyArray<{ name: string; source: string }>, o: PlanOptions): TestUnit[] {
   const known = [...o.weights.values()].sort((a, b) => a - b);
   const median = known.length > 0 ? known[Math.floor(known.length / 2)]! : 1;
-  const weightOf = (name: string): number => o.weights.get(name) ?? median;
+  // A file that imports other test files (the PostgreSQL runs of SQLite suites) runs their tests again, but the
+  // timings name a test after the file that defines it: that file's weight holds both runs, this one's neither.
+  // Both then count the imported weights (an over-estimate, which only starts them earlier).
+  const sources = new Map(files.map((f) => [f.name, f.source]));
+  const weightOf = (name: string): number =>
+    (o.weights.get(name) ?? median) + importedTestFiles(sources.get(name) ?? '').reduce((sum, f) => sum + (o.weights.get(f) ?? median), 0);
   const units: TestUnit[] = [];
   let open: string[] = [];
   let openWeight = 0;
