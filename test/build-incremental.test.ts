@@ -41,10 +41,10 @@ describe('scripts/build.mjs: outputs missing from dist/ are written again', () =
       mkdirSync(dirname(join(root, 'node_modules', 'typescript', f)), { recursive: true });
       copyFileSync(join(ts, f), join(root, 'node_modules', 'typescript', f));
     }
-    // The types tsc needs to exist, under each name a target's default library has (lib.d.ts, lib.es2022.full.d.ts…).
+    // The types tsc needs to exist, under each name a target's default library has (lib.d.ts, lib.es6.d.ts, lib.es2022.full.d.ts…).
     const stubLib = ['Array<T> { length: number; [n: number]: T; }', 'Boolean {}', 'CallableFunction {}', 'Function {}', 'IArguments {}', 'NewableFunction {}', 'Number {}', 'Object {}', 'RegExp {}', 'String {}']
       .map((decl) => `interface ${decl}\n`).join('');
-    for (const name of readdirSync(join(ts, 'lib')).filter((n) => /^lib(\.\w+\.full)?\.d\.ts$/.test(n))) {
+    for (const name of readdirSync(join(ts, 'lib')).filter((n) => /^lib(\.es6|\.\w+\.full)?\.d\.ts$/.test(n))) {
       writeFileSync(join(root, 'node_modules', 'typescript', 'lib', name), stubLib);
     }
     mkdirSync(join(root, 'node_modules', '@types', 'node'), { recursive: true });
