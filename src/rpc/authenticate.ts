@@ -10,6 +10,7 @@ import {
   parseAcs3Authorization,
   rpcSignature,
   rpcStringToSign,
+  encodingsCanDiffer,
   sha256Hex,
 } from './signature.js';
 
@@ -93,6 +94,7 @@ async function verifyRpc(req: RpcRequest, opts: RpcAuthOptions): Promise<Verifie
   const credential = await opts.credentials.resolve(accessKeyId, p.get('SecurityToken'));
   const strict = rpcStringToSign(req.method, p, 'strict');
   if (!safeEqual(rpcSignature(credential.secret, strict), provided)) {
+    if (!encodingsCanDiffer(p)) throw mismatch(strict);
     const lenient = rpcStringToSign(req.method, p, 'sts-sdk');
     if (lenient === strict || !safeEqual(rpcSignature(credential.secret, lenient), provided)) throw mismatch(strict);
   }

@@ -32,6 +32,20 @@ export function rpcStringToSign(method: string, params: RpcParams, encoding: Rpc
   return out;
 }
 
+/** The only characters the two encodings write differently (encodeURIComponent leaves them raw). */
+const ENCODINGS_DIFFER_ON = /[!'()*]/;
+
+/**
+ * Whether the `sts-sdk` string to sign can differ from the strict one: only when a signed name or value holds one
+ * of ! ' ( ) *. Otherwise building it (a second encoding of every parameter, up to the 1 MiB body) is wasted.
+ */
+export function encodingsCanDiffer(params: RpcParams): boolean {
+  for (const [k, v] of params) {
+    if (k !== 'Signature' && (ENCODINGS_DIFFER_ON.test(k) || ENCODINGS_DIFFER_ON.test(v))) return true;
+  }
+  return false;
+}
+
 function escapePercent(encoded: string): string {
   return encoded.includes('%') ? encoded.replaceAll('%', '%25') : encoded;
 }
