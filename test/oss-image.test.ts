@@ -13,6 +13,7 @@ import { policyDoc, Ram } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { IMAGE_LIMITS, pixelsHeld, processImage } from '../src/image/apply.js';
 import { eventually } from './helpers/eventually.js';
+import { PNG_SIGNATURE, pngChunk } from '../src/util/png.js';
 
 const BUCKET = 'img-bucket';
 const OTHER = 'img-other';
@@ -65,16 +66,6 @@ function lyingPng(width: number, height: number, real: Buffer): Buffer {
   return out;
 }
 
-/** A PNG chunk: length, type, data, CRC of type and data. */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(8 + data.length + 4);
-  out.writeUInt32BE(data.length, 0);
-  typed.copy(out, 4);
-  out.writeUInt32BE(crc32(typed), 8 + data.length);
-  return out;
-}
-
 /**
  * A side × side RGB PNG of one colour, written directly: sharp spent ~3.5 CPU s making the 200-megapixel one
  * (600 MB of pixels through libvips and deflate), this ~0.3 s. Rows are filtered so the data is all zeros but the
@@ -105,8 +96,7 @@ async function solidPng(side: number, rgb: readonly [number, number, number]): P
   ihdr.writeUInt32BE(side, 4);
   ihdr[8] = 8; // bits per sample
   ihdr[9] = 2; // RGB; compression, filter and interlace methods 0
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', Buffer.concat(parts)), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', Buffer.concat(parts)), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 function crc32(buf: Buffer): number {

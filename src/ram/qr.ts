@@ -2,7 +2,7 @@
 // and a grayscale PNG writer (node:zlib), for CreateVirtualMFADevice's QRCodePNG: the otpauth:// URI an
 // authenticator app scans. No dependency; decoded independently by test/helpers/qr-decode.ts.
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '../util/crc32.js';
+import { PNG_SIGNATURE, pngChunk } from '../util/png.js';
 
 /** Per version (index 1..10), level M: [total codewords, EC codewords per block, [blocks, data codewords per block]...]. */
 const BLOCKS_M: ReadonlyArray<readonly [number, number, ReadonlyArray<readonly [number, number]>]> = [
@@ -262,15 +262,6 @@ export function encodeQr(bytes: Uint8Array): boolean[][] {
 
 // ---- PNG (8-bit grayscale, no interlace)
 
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
 /** A PNG of the modules: `scale` pixels per module, a quiet zone of `margin` modules (the standard's 4). */
 export function qrPng(modules: boolean[][], scale = 4, margin = 4): Buffer {
   const side = (modules.length + 2 * margin) * scale;
@@ -289,10 +280,10 @@ export function qrPng(modules: boolean[][], scale = 4, margin = 4): Buffer {
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // grayscale
   return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
+    PNG_SIGNATURE,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw)),
+    pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
 
