@@ -84,9 +84,9 @@ if (named.length > 0) {
   unitDir = mkdtempSync(join(tmpdir(), 'alunite-test-run-'));
   files = writeUnits(units, unitDir);
 }
-// The timings, unless the caller chose the reporters.
+// The timings of a full run, unless the caller chose the reporters.
 const timings = join(root, 'dist', 'test-timings.json');
-const reporters = options.some((o) => o.startsWith('--test-reporter'))
+const reporters = named.length > 0 || options.some((o) => o.startsWith('--test-reporter'))
   ? []
   : ['--test-reporter=tap', '--test-reporter-destination=stdout', `--test-reporter=${join(here, 'helpers', 'timings-reporter.js')}`, `--test-reporter-destination=${timings}`];
 
