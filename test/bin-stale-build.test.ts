@@ -4,7 +4,7 @@
 // copy of bin/alunite in a small tree of its own: no compiler runs here.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -64,5 +64,18 @@ describe('bin/alunite: a stale build after incremental builds', () => {
   it('warns again for the next edit', () => {
     put('src/new-module.ts', 'export {};\n', 50);
     assert.match(run().stderr, WARNING);
+  });
+
+  it('a dangling link named .ts (Emacs\'s lock file beside a file being edited) is no source: the command still runs', () => {
+    const lock = join(root, 'src', 'cli', '.#main.ts');
+    symlinkSync('user@host.4242:1767225600', lock);
+    try {
+      const r = run();
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'stub 1.0\n');
+      assert.match(r.stderr, WARNING); // src/new-module.ts (50) is still newer than the build (40)
+    } finally {
+      rmSync(lock);
+    }
   });
 });
