@@ -13,6 +13,7 @@ import { policyDoc, Ram } from './helpers/ram.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { IMAGE_LIMITS, pixelsHeld, processImage } from '../src/image/apply.js';
 import { eventually } from './helpers/eventually.js';
+import { crc32 } from '../src/util/crc32.js';
 import { PNG_SIGNATURE, pngChunk } from '../src/util/png.js';
 
 const BUCKET = 'img-bucket';
@@ -97,15 +98,6 @@ async function solidPng(side: number, rgb: readonly [number, number, number]): P
   ihdr[8] = 8; // bits per sample
   ihdr[9] = 2; // RGB; compression, filter and interlace methods 0
   return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', Buffer.concat(parts)), pngChunk('IEND', Buffer.alloc(0))]);
-}
-
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
 }
 
 describe('image processing (x-oss-process)', () => {
