@@ -17,15 +17,15 @@ import { planUnits, type TestUnit } from './helpers/test-plan.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-/** The test files under `dir`, as paths relative to the working directory, in byte order (as `find | sort` gave them). */
-function testFiles(dir: string): string[] {
+/** The test files under dist/test, as paths relative to it. */
+function testFiles(dir = here): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...testFiles(path));
-    else if (entry.name.endsWith('.test.js')) out.push(relative(process.cwd(), path));
+    else if (entry.name.endsWith('.test.js')) out.push(relative(here, path));
   }
-  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return out;
 }
 
 const args = process.argv.slice(2);
@@ -75,8 +75,7 @@ let files: string[];
 if (named.length > 0) {
   files = named;
 } else {
-  const all = testFiles(here).map((p) => relative(here, p));
-  const units = planUnits(all.map((name) => ({ name, source: readFileSync(join(here, name), 'utf8') })), {
+  const units = planUnits(testFiles().map((name) => ({ name, source: readFileSync(join(here, name), 'utf8') })), {
     weights: committedTimings(),
     shareUpTo: alone ? 0 : 25,
     maxShared: alone ? 1 : 8,
