@@ -363,6 +363,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         if (released) log.warn('disk full: released the delete reserve to let deletes commit', { path: reserve?.path });
         return released;
       },
+      onSyncFailure: (err) => {
+        log.error('metadata log sync failed: writes are refused until the server is restarted (restarting recovers every acknowledged write)', { err: err.message, code: (err as NodeJS.ErrnoException).code });
+      },
     });
     await assertDatabaseKey(meta);
     blobs = await FsBlobStore.open({ root: blobsDir, durable: opts.durable });
@@ -699,10 +702,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (path === '/-/accounts' || path.startsWith('/-/accounts/')) return handleAccountsApi(req, path, { accounts, credentials, region: opts.region, clock, hostnames, nonces: meta });
     if (path === '/-/metrics') return metricsResponse(metrics, opts.metricsToken, req.headers.authorization);
     if (path === '/-/health') {
+      // A store that stopped accepting writes (a failed sync) needs a restart: 503, so that a supervisor sees it.
+      const failure = meta.writeFailure?.() ?? null;
       return {
-        status: 200,
+        status: failure === null ? 200 : 503,
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ status: 'ok', version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }),
+        body: JSON.stringify({
+          status: failure === null ? 'ok' : 'failed',
+          version: VERSION,
+          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+          ...(failure === null ? {} : { reason: `metadata log sync failed (${(failure as NodeJS.ErrnoException).code ?? failure.message}); writes are refused until a restart` }),
+        }),
       };
     }
     // Console sign-in of RAM users (docs/console.md): name + password (+ MFA) → credentials acting as the user.

@@ -323,6 +323,49 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
     }
   });
 
+  it('after a failed fsync no write commits until a restart: a later fsync could succeed with the failed pages lost', async () => {
+    const path = join(dir, 'stop.sqlite');
+    const failures: Error[] = [];
+    let store = new SqliteMetadataStore({ path, durable: true, onSyncFailure: (err) => failures.push(err) });
+    try {
+      await store.createBucket(BUCKET);
+      assert.equal(store.writeFailure(), null);
+      gate.holding = true;
+      const first = store.putObject('b', 'first', () => record('b', 'first', 'x'));
+      await gate.called();
+      // Gathers while the sync runs, for the commit after it.
+      const gathered = store.putObject('b', 'gathered', () => record('b', 'gathered', 'y'));
+      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await assert.rejects(first, /EIO/);
+      // Refused uncommitted: its own error, not the sync's.
+      await assert.rejects(gathered, (err: unknown) => err instanceof AppError && err.code === 'InternalError' && /refuses writes until it is restarted/.test(err.message));
+      assert.equal(failures.length, 1);
+      assert.equal((store.writeFailure() as NodeJS.ErrnoException | null)?.code, 'EIO');
+      // Later writes of every kind are refused at once, and start no sync (the next one could "succeed").
+      const calls = gate.calls;
+      await assert.rejects(store.putObject('b', 'later', () => record('b', 'later', 'z')), (err: unknown) => err instanceof AppError && err.code === 'InternalError');
+      await assert.rejects(store.removeObject('b', 'first', Date.now()), (err: unknown) => err instanceof AppError && err.code === 'InternalError');
+      await assert.rejects(store.createBucket({ ...BUCKET, name: 'b2' }), (err: unknown) => err instanceof AppError && err.code === 'InternalError');
+      await turns();
+      assert.equal(gate.calls, calls, 'no fsync after the failure');
+      // Reads still answer: the first write's commit is visible (it may have survived).
+      assert.equal((await store.getObject('b', 'first'))?.inline?.toString(), 'x');
+      assert.equal(store.settled(store.commitMark()), null);
+      await store.close();
+      // A restart recovers what is on disk and accepts writes again; the refused writes were never committed.
+      store = new SqliteMetadataStore({ path, durable: true });
+      assert.equal(store.writeFailure(), null);
+      assert.equal(await store.getObject('b', 'gathered'), null);
+      assert.equal(await store.getObject('b', 'later'), null);
+      assert.equal(await store.getBucket('b2'), null);
+      await store.putObject('b', 'later', () => record('b', 'later', 'z'));
+      assert.equal((await store.getObject('b', 'later'))?.inline?.toString(), 'z');
+    } finally {
+      gate.release();
+      await store.close();
+    }
+  });
+
   it('--no-fsync (durable false) never syncs on a commit', async () => {
     const store = new SqliteMetadataStore({ path: join(dir, 'c.sqlite'), durable: false });
     try {
@@ -381,63 +424,105 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       assert.equal(String((await get).content), 'durable bytes');
     });
 
+    /** A server of its own on `dataDir` (a failed sync stops its writes until a restart); `restart`: its bucket exists. */
+    async function ownServer(dataDir: string, restart = false): Promise<TestServer> {
+      const own = await startTestServer({ durable: true, dataDir });
+      if (!restart) await own.client().putBucket('durable-bucket');
+      return own;
+    }
+    const eio = (): NodeJS.ErrnoException => Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+
     it('a write refused by a failed sync keeps its blob: its committed record may survive, and still reads whole', async () => {
-      const client = server.client({ bucket: 'durable-bucket' });
-      // Larger than the bytes a row holds: a blob file. Its commit lands, then the sync covering it fails.
-      const bytes = randomBytes(300 * 1024);
-      gate.walOnly = true;
-      gate.holding = true;
-      const put = client.put('uncertain.bin', bytes).then(() => 'answered', (err: { status?: number }) => err.status);
-      await gate.called();
-      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
-      assert.equal(await put, 500, 'not acknowledged: its durability is unknown');
-      // The record is there (this process sees the commit), and so are its bytes: before, the refused write
-      // dropped its fresh blob, and the record pointed at a deleted file (GET 500).
-      const got = await client.get('uncertain.bin');
-      assert.ok(Buffer.from(got.content as Buffer).equals(bytes));
-      // A part the same way: listed, and completes into the object it was.
-      const up = await client.initMultipartUpload('uncertain-mp.bin');
-      gate.holding = true;
-      const part = client.uploadPart('uncertain-mp.bin', up.uploadId, 1, bytes, 0, bytes.length).then(() => 'answered', (err: { status?: number }) => err.status);
-      await gate.called();
-      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
-      assert.equal(await part, 500);
-      // ali-oss reads a single <Part> as an object, several as a list.
-      const listed = ((await client.listParts('uncertain-mp.bin', up.uploadId)) as unknown as { parts: unknown }).parts;
-      const parts = ([] as Array<{ PartNumber: string; ETag: string }>).concat(listed as { PartNumber: string; ETag: string });
-      assert.deepEqual(parts.map((p) => p.PartNumber), ['1']);
-      await client.completeMultipartUpload('uncertain-mp.bin', up.uploadId, [{ number: 1, etag: parts[0]!.ETag }]);
-      assert.ok(Buffer.from((await client.get('uncertain-mp.bin')).content as Buffer).equals(bytes));
-      gate.walOnly = false;
+      const dataDir = await mkdtemp(join(tmpdir(), 'alunite-durability-server-'));
+      let own = await ownServer(dataDir);
+      try {
+        let client = own.client({ bucket: 'durable-bucket' });
+        // Larger than the bytes a row holds: a blob file. Its commit lands, then the sync covering it fails.
+        const bytes = randomBytes(300 * 1024);
+        gate.walOnly = true;
+        gate.holding = true;
+        const put = client.put('uncertain.bin', bytes).then(() => 'answered', (err: { status?: number }) => err.status);
+        await gate.called();
+        gate.release(eio());
+        assert.equal(await put, 500, 'not acknowledged: its durability is unknown');
+        // The record is there (this process sees the commit), and so are its bytes: before, the refused write
+        // dropped its fresh blob, and the record pointed at a deleted file (GET 500).
+        const got = await client.get('uncertain.bin');
+        assert.ok(Buffer.from(got.content as Buffer).equals(bytes));
+        // From here no write commits (a later sync could succeed with the failed pages lost), and /-/health says so.
+        const refused = await client.put('after.txt', Buffer.from('z')).then(() => null, (err: { status?: number; code?: string; message?: string }) => err);
+        assert.equal(refused?.status, 500);
+        assert.equal(refused?.code, 'InternalError');
+        assert.match(refused?.message ?? '', /refuses writes until it is restarted/);
+        const health = await fetch(`${own.url}/-/health`);
+        assert.equal(health.status, 503);
+        assert.equal(((await health.json()) as { status: string }).status, 'failed');
+        // A part the same way, on the restarted server: listed, and completes into the object it was.
+        await own.stop();
+        own = await ownServer(dataDir, true);
+        assert.equal((await fetch(`${own.url}/-/health`)).status, 200);
+        client = own.client({ bucket: 'durable-bucket' });
+        assert.ok(Buffer.from((await client.get('uncertain.bin')).content as Buffer).equals(bytes));
+        const up = await client.initMultipartUpload('uncertain-mp.bin');
+        gate.holding = true;
+        const part = client.uploadPart('uncertain-mp.bin', up.uploadId, 1, bytes, 0, bytes.length).then(() => 'answered', (err: { status?: number }) => err.status);
+        await gate.called();
+        gate.release(eio());
+        assert.equal(await part, 500);
+        await own.stop();
+        own = await ownServer(dataDir, true);
+        client = own.client({ bucket: 'durable-bucket' });
+        // ali-oss reads a single <Part> as an object, several as a list.
+        const listed = ((await client.listParts('uncertain-mp.bin', up.uploadId)) as unknown as { parts: unknown }).parts;
+        const parts = ([] as Array<{ PartNumber: string; ETag: string }>).concat(listed as { PartNumber: string; ETag: string });
+        assert.deepEqual(parts.map((p) => p.PartNumber), ['1']);
+        await client.completeMultipartUpload('uncertain-mp.bin', up.uploadId, [{ number: 1, etag: parts[0]!.ETag }]);
+        assert.ok(Buffer.from((await client.get('uncertain-mp.bin')).content as Buffer).equals(bytes));
+        // And the write refused after the failure was never stored.
+        await assert.rejects(client.head('after.txt'), (err: { status?: number }) => err.status === 404);
+      } finally {
+        gate.walOnly = false;
+        gate.release();
+        await own.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
     });
 
     it('a read refused by a failed sync lets go of the answer it had prepared: the blob file, the gzip stream', async () => {
-      const client = server.client({ bucket: 'durable-bucket' });
-      // A blob file (not bytes in the row), of a text type: answered gzip-compressed. Incompressible, so that the
-      // compressed answer nobody reads fills its buffers and the file stays open until the answer is let go (a
-      // compressible one is read to its end and closed within milliseconds either way).
-      await client.put('text.txt', randomBytes(4 * 1024 * 1024), { mime: 'text/plain' });
-      const blobs = join(server.dataDir, 'blobs');
-      const openBlobs = (): number => readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(blobs);
-        } catch {
-          return false;
-        }
-      }).length;
-      const before = openBlobs();
-      gate.holding = true;
-      const put = client.put('other', Buffer.from('y')).then(() => 'answered', (err: { status?: number }) => err.status);
-      await gate.called();
-      // This GET may see that commit, so it waits for its sync, its compressed answer already prepared (which
-      // opens the blob file).
-      const get = client.get('text.txt', { headers: { 'Accept-Encoding': 'gzip' } }).then(() => 'answered', (err: { status?: number }) => err.status);
-      await eventually(() => openBlobs() > before, 'the GET prepared its answer, the blob file open');
-      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
-      assert.equal(await put, 500);
-      assert.equal(await get, 500);
-      // Closing is asynchronous (the stream, then the descriptor on the thread pool): waited for, not timed.
-      await eventually(() => openBlobs() === before, 'the refused GET let go of its blob file');
+      const dataDir = await mkdtemp(join(tmpdir(), 'alunite-durability-server-'));
+      const own = await ownServer(dataDir);
+      try {
+        const client = own.client({ bucket: 'durable-bucket' });
+        // A blob file (not bytes in the row), of a text type: answered gzip-compressed. Incompressible, so that the
+        // compressed answer nobody reads fills its buffers and the file stays open until the answer is let go (a
+        // compressible one is read to its end and closed within milliseconds either way).
+        await client.put('text.txt', randomBytes(4 * 1024 * 1024), { mime: 'text/plain' });
+        const blobs = join(dataDir, 'blobs');
+        const openBlobs = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`).startsWith(blobs);
+          } catch {
+            return false;
+          }
+        }).length;
+        const before = openBlobs();
+        gate.holding = true;
+        const put = client.put('other', Buffer.from('y')).then(() => 'answered', (err: { status?: number }) => err.status);
+        await gate.called();
+        // This GET may see that commit, so it waits for its sync, its compressed answer already prepared (which
+        // opens the blob file).
+        const get = client.get('text.txt', { headers: { 'Accept-Encoding': 'gzip' } }).then(() => 'answered', (err: { status?: number }) => err.status);
+        await eventually(() => openBlobs() > before, 'the GET prepared its answer, the blob file open');
+        gate.release(eio());
+        assert.equal(await put, 500);
+        assert.equal(await get, 500);
+        // Closing is asynchronous (the stream, then the descriptor on the thread pool): waited for, not timed.
+        await eventually(() => openBlobs() === before, 'the refused GET let go of its blob file');
+      } finally {
+        gate.release();
+        await own.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -424,8 +424,9 @@ async function aluniteOn(address: string | undefined, port: number | undefined):
   try {
     const res = await fetch(`http://${host}:${port}/-/health`, { signal: AbortSignal.timeout(1000) });
     const body = (await res.json()) as { status?: unknown; version?: unknown; uptimeSeconds?: unknown };
-    if (body.status !== 'ok' || typeof body.version !== 'string') return null;
-    return `an alunite ${body.version} server${typeof body.uptimeSeconds === 'number' ? ` (up ${body.uptimeSeconds} s)` : ''}`;
+    // 'failed': a server whose metadata log could not be synced (it refuses writes until restarted) is still one.
+    if ((body.status !== 'ok' && body.status !== 'failed') || typeof body.version !== 'string') return null;
+    return `an alunite ${body.version} server${typeof body.uptimeSeconds === 'number' ? ` (up ${body.uptimeSeconds} s${body.status === 'failed' ? ', refusing writes until restarted' : ''})` : ''}`;
   } catch {
     return null;
   }

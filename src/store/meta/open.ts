@@ -10,6 +10,8 @@ export interface OpenMetadataOptions {
   durable?: boolean;
   /** SQLite only: frees reserved space when a write found the disk full (see SqliteMetadataStoreOptions). */
   onDiskFull?: () => boolean;
+  /** SQLite only: a WAL sync failed and the store stopped accepting writes (see SqliteMetadataStoreOptions). */
+  onSyncFailure?: (err: Error) => void;
 }
 
 export function isPostgresUrl(meta: string | undefined): meta is string {
@@ -26,7 +28,7 @@ export async function openMetadataStore(o: OpenMetadataOptions): Promise<Metadat
   // Loaded when opened: the CLI's commands that only name a store (isPostgresUrl, describeMeta) load neither driver.
   if (o.meta === undefined || o.meta === '' || o.meta === 'sqlite') {
     const { SqliteMetadataStore } = await import('./sqlite/store.js');
-    return new SqliteMetadataStore({ path: o.sqlitePath, durable: o.durable, onDiskFull: o.onDiskFull });
+    return new SqliteMetadataStore({ path: o.sqlitePath, durable: o.durable, onDiskFull: o.onDiskFull, onSyncFailure: o.onSyncFailure });
   }
   if (isPostgresUrl(o.meta)) {
     const { PostgresMetadataStore } = await import('./postgres/store.js');

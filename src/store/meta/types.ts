@@ -410,6 +410,12 @@ export interface MetadataStore {
    */
   commitMark?(): number;
   settled?(mark: number): Promise<void> | null;
+  /**
+   * Present on the same engines: the failed sync that stopped all writes (null while writes are accepted). After a
+   * failed fsync the kernel may have dropped the unwritten pages and a later fsync of the same file succeeds, so no
+   * later commit could be acknowledged as durable; the process refuses writes until it is restarted (/-/health 503).
+   */
+  writeFailure?(): Error | null;
   close(): Promise<void>;
   // Metadata query (docs/meta-query.md).
   /**

@@ -5,6 +5,12 @@ import { diskFullError, isDiskFull } from '../../disk-space.js';
 import { createPrivateFileSync, privateFileSync } from '../../file-modes.js';
 import { migrate } from './schema.js';
 import { commitOutcomeUnknown } from '../types.js';
+import { AppError } from '../../../errors.js';
+
+/** A write refused, uncommitted, because an earlier WAL sync failed (syncWal): nothing of it was stored. */
+function writesStoppedError(): AppError {
+  return new AppError('InternalError', 'The server could not make an earlier write durable (a sync of its metadata log failed) and refuses writes until it is restarted; nothing of this request was stored.');
+}
 
 /** A committed batch's answers, given once the WAL sync covering commit `seq` completes. */
 interface Unsynced {
@@ -47,6 +53,8 @@ export interface SqliteMetadataStoreOptions {
    * are refused either way.
    */
   onDiskFull?: () => boolean;
+  /** Called once, when a WAL sync fails and the store stops accepting writes (the server logs it). */
+  onSyncFailure?: (err: Error) => void;
 }
 
 /**
@@ -59,11 +67,13 @@ export abstract class SqliteBase {
   private readonly batchTxn: (run: () => void) => void;
   private readonly savepoint: (fn: () => unknown) => unknown;
   private readonly onDiskFull: () => boolean;
+  private readonly onSyncFailure: (err: Error) => void;
   /** The WAL file that commits are fsync'd in (durable file databases), else null (answered at commit). */
   private readonly walPath: string | null;
 
   constructor(opts: SqliteMetadataStoreOptions) {
     this.onDiskFull = opts.onDiskFull ?? (() => false);
+    this.onSyncFailure = opts.onSyncFailure ?? (() => undefined);
     if (opts.path !== ':memory:') {
       // Small objects' bytes live in this file: 0600 whatever the umask (SQLite gives its WAL the same mode).
       createPrivateFileSync(opts.path);
@@ -149,6 +159,7 @@ export abstract class SqliteBase {
    * transaction was rolled back is the same as running it once.
    */
   protected write<T>(fn: () => T, frees = false, rerunnable = false): Promise<T> {
+    if (this.syncFailure !== null) return Promise.reject(writesStoppedError());
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, frees, rerunnable, resolve: resolve as (v: unknown) => void, reject });
       // While a WAL sync runs, writes gather for the commit after it (syncWal starts it): one transaction
@@ -161,6 +172,10 @@ export abstract class SqliteBase {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    if (this.syncFailure !== null) {
+      for (const item of batch) item.reject(writesStoppedError());
+      return;
+    }
     if (this.commitBatch(batch) !== 'disk-full') return;
     // Nothing of the batch was committed. Even a DELETE needs room in the WAL: free the reserve and retry
     // the deletes alone; writes that would grow storage are refused.
@@ -281,7 +296,8 @@ export abstract class SqliteBase {
     if (this.syncing || this.syncedSeq >= this.commitSeq) return;
     const target = this.commitSeq;
     this.syncing = true;
-    const done = (err: NodeJS.ErrnoException | null): void => {
+    // `synced`: the error came from fdatasync itself (not from opening the WAL, which loses nothing: the next sync covers it).
+    const done = (err: NodeJS.ErrnoException | null, synced = true): void => {
       this.syncing = false;
       this.syncedSeq = target;
       const covered = this.unsynced.filter((u) => u.seq <= target);
@@ -299,16 +315,26 @@ export abstract class SqliteBase {
         if (err) w.reject(err);
         else w.resolve();
       }
+      if (err && synced) {
+        // Linux reports a write-back error to a descriptor once and may drop the pages that failed, so the next
+        // fdatasync of the WAL can succeed with those frames missing: a commit after them would be acknowledged,
+        // then lost at the next start (WAL recovery stops at the first bad frame). So no write commits from here
+        // on (what gathered during this sync is refused uncommitted) until a restart recovers what is durable.
+        this.syncFailure = err;
+        for (const item of this.pending.splice(0)) item.reject(writesStoppedError());
+        this.onSyncFailure(err);
+        return;
+      }
       if (this.pending.length > 0) setImmediate(() => this.flush());
       else this.syncWal();
     };
     try {
       this.walFd ??= openSync(this.walPath!, 'r');
     } catch (err) {
-      done(err as NodeJS.ErrnoException);
+      done(err as NodeJS.ErrnoException, false);
       return;
     }
-    fdatasync(this.walFd, done);
+    fdatasync(this.walFd, (err) => done(err));
   }
 
   /** At start: whatever the migrations wrote is made durable, and the WAL's directory entry with it. */
@@ -325,6 +351,13 @@ export abstract class SqliteBase {
     } finally {
       closeSync(dir);
     }
+  }
+
+  /** The failed WAL sync that stopped writes (syncWal), or null. */
+  private syncFailure: Error | null = null;
+
+  writeFailure(): Error | null {
+    return this.syncFailure;
   }
 
   /** How many commits there have been: a mark to pass to `settled` later. */
