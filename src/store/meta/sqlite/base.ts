@@ -322,6 +322,9 @@ export abstract class SqliteBase {
         // on (what gathered during this sync is refused uncommitted) until a restart recovers what is durable.
         this.syncFailure = err;
         for (const item of this.pending.splice(0)) item.reject(writesStoppedError());
+        // None is left today (nothing commits while a sync runs); were one, no sync would ever cover it.
+        for (const u of this.unsynced.splice(0)) u.fail(commitOutcomeUnknown(err));
+        for (const w of this.durableWaiters.splice(0)) w.reject(err);
         this.onSyncFailure(err);
         return;
       }
@@ -371,6 +374,7 @@ export abstract class SqliteBase {
    */
   settled(mark: number): Promise<void> | null {
     if (mark <= this.syncedSeq) return null;
+    if (this.syncFailure !== null) return Promise.reject(this.syncFailure);
     return new Promise((resolve, reject) => this.durableWaiters.push({ seq: mark, resolve, reject }));
   }
 
