@@ -2,7 +2,7 @@
 // with its metadata in PostgreSQL (a fresh schema), raw signed requests.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { encodeKey, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
+import { encodeKey, errorOf, rawRequest, v1Authorization, type RawResponse } from './helpers/raw-http.js';
 import { AK, SECRET, startTestServer, type TestServer } from './helpers/server.js';
 
 process.env.ALUNITE_TEST_META = 'postgres';
@@ -53,5 +53,25 @@ describe('PostgreSQL: fuzz findings', () => {
     assert.equal(decodeURIComponent(String(old.headers['x-oss-symlink-target'])), target);
     const current = ok(await send('GET', versioned, 'link', [['symlink', '']]));
     assert.equal(current.headers['x-oss-symlink-target'], 'plain');
+  });
+
+  // Seed 206 (two processes): CopyObject whose x-oss-copy-source named the bucket `fuzz-%00main` answered InternalError,
+  // PostgreSQL text refusing the byte 0x00 in the bucket lookup authorization makes. No bucket name holds U+0000:
+  // the source bucket does not exist, 404 NoSuchBucket, as on SQLite; the same for UploadPartCopy.
+  it('a copy source whose bucket name holds U+0000: NoSuchBucket (CopyObject, UploadPartCopy), not an internal error', async () => {
+    const bucket = 'nul-source';
+    ok(await send('PUT', bucket, null));
+    ok(await send('PUT', bucket, 'src', [], {}, 'source'));
+    for (const source of [`/${bucket}%00/src`, `/nul%00source/src?versionId=abc`]) {
+      const copy = await send('PUT', bucket, 'dst', [], { 'x-oss-copy-source': source });
+      assert.equal(copy.status, 404, copy.body.toString());
+      assert.equal(errorOf(copy)?.Code, 'NoSuchBucket');
+    }
+    const init = ok(await send('POST', bucket, 'mp', [['uploads', '']]));
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(init.body.toString())![1]!;
+    const part = await send('PUT', bucket, 'mp', [['partNumber', '1'], ['uploadId', uploadId]], { 'x-oss-copy-source': `/${bucket}%00/src` });
+    assert.equal(part.status, 404, part.body.toString());
+    assert.equal(errorOf(part)?.Code, 'NoSuchBucket');
+    assert.equal((await send('GET', bucket, 'dst')).status, 404, 'nothing was copied');
   });
 });

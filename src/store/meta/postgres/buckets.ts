@@ -55,6 +55,8 @@ export abstract class PgBucketStore extends PgIdentityStore {
   }
 
   async getBucket(name: string): Promise<Bucket | null> {
+    // No bucket name holds U+0000 (statements.ts hasNul); one reaches here from a copy source's `%00`.
+    if (hasNul(name)) return null;
     const hit = this.bucketCache.get(name) as Bucket | null | undefined;
     if (hit !== undefined) return hit;
     const generation = this.bucketGeneration();
