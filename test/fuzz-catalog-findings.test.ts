@@ -6,7 +6,12 @@
 //   `?uploads&encoding-type=url&encoding-type=` (seed 20261207).
 // - CompleteMultipartUpload the same: the object was written and the upload gone, yet the answer was 400, so a
 //   client that retried got NoSuchUpload for an upload that had completed.
+// - DeleteMultipleObjects checked each entry's VersionId only as it came to it: keys listed before a bad one were
+//   deleted, then the request was 400. And a key no other request may name (`\gone-0`, over 1,023 bytes) was taken: in
+//   a versioned bucket it got a delete marker that HEAD, GET and DeleteObject refuse as InvalidObjectName. Found by
+//   the listing check after test/fuzz-server.test.ts (seed 108, FUZZ_VERSIONED=1: `<Key>\gone-0</Key>`).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { failsWith, signedRequest, succeeds } from './helpers/signed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -46,5 +51,29 @@ describe('refused writes found by the catalog fuzzer change nothing', () => {
     // The same request with a valid encoding-type then completes it.
     succeeds(await signedRequest(srv.port, 'POST', BUCKET, 'done', [['uploadId', uploadId], ['encoding-type', 'url']], { body }));
     assert.equal(succeeds(await signedRequest(srv.port, 'GET', BUCKET, 'done', [])).text, 'one part');
+  });
+
+  const deleteMany = (bucket: string, objects: string): ReturnType<typeof signedRequest> => {
+    const body = `<Delete><Quiet>false</Quiet>${objects}</Delete>`;
+    return signedRequest(srv.port, 'POST', bucket, null, [['delete', '']], { body, headers: { 'content-md5': createHash('md5').update(body).digest('base64'), 'content-type': 'application/xml' } });
+  };
+
+  it('DeleteMultipleObjects with a bad VersionId after a good key: refused as a whole, the key still there', async () => {
+    succeeds(await signedRequest(srv.port, 'PUT', BUCKET, 'kept', [], { body: 'still here' }));
+    failsWith(await deleteMany(BUCKET, '<Object><Key>kept</Key></Object><Object><Key>other</Key><VersionId>a b</VersionId></Object>'), 'InvalidArgument', 400);
+    assert.equal(succeeds(await signedRequest(srv.port, 'GET', BUCKET, 'kept', [])).text, 'still here');
+  });
+
+  it('DeleteMultipleObjects naming a key no request may name: InvalidObjectName, no delete marker made', async () => {
+    const versioned = 'fuzz-findings-versioned';
+    succeeds(await signedRequest(srv.port, 'PUT', versioned, null, []));
+    succeeds(await signedRequest(srv.port, 'PUT', versioned, null, [['versioning', '']], { body: '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>' }));
+    succeeds(await signedRequest(srv.port, 'PUT', versioned, 'kept', [], { body: 'still here' }));
+    for (const bad of ['\\gone-0', 'k'.repeat(1024)]) {
+      failsWith(await deleteMany(versioned, `<Object><Key>kept</Key></Object><Object><Key>${bad}</Key></Object>`), 'InvalidObjectName', 400);
+    }
+    const versions = succeeds(await signedRequest(srv.port, 'GET', versioned, null, [['versions', '']])).text;
+    assert.doesNotMatch(versions, /<DeleteMarker>/);
+    assert.equal(succeeds(await signedRequest(srv.port, 'GET', versioned, 'kept', [])).text, 'still here');
   });
 });

@@ -860,6 +860,13 @@ export class ObjectService {
   async deleteMany(bucket: string, entries: DeleteEntry[], bypass?: GovernanceBypass): Promise<DeleteResultEntry[]> {
     const b = await requireBucket(this.ctx, bucket);
     if (entries.length > LIMITS.maxDeleteKeys) throw new AppError('MalformedXML', 'The number of objects to delete must not exceed 1000.');
+    // Every entry is checked before anything is deleted (the request deletes every key or fails as a whole), and a
+    // key is held to the rule of keys in a path: one no other request may name would get a delete marker no HEAD,
+    // GET or DeleteObject could reach.
+    for (const { key, versionId } of entries) {
+      assertObjectKey(key);
+      assertVersionId(versionId);
+    }
     const guard = retentionGuard(this.ctx, b);
     const lifted = new Set<number>();
     if (guard) {
@@ -880,7 +887,6 @@ export class ObjectService {
     }
     const out: DeleteResultEntry[] = [];
     for (const [i, { key, versionId }] of entries.entries()) {
-      assertVersionId(versionId);
       out.push(await this.deleteChecked(b, key, versionId, lifted.has(i)));
     }
     return out;
