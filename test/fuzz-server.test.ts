@@ -2,8 +2,10 @@
 // signed requests (V1 and V4 headers, XML bodies, PostObject forms, POP RPC parameters) are mutated,
 // before or after signing, and mixed with raw garbage. No answer may be a 5xx (501 NotImplemented is a
 // legitimate answer for an unimplemented feature) and no request may hang; afterwards /-/health answers
-// and the process is alive. Then objects with odd (valid) metadata are re-read after a restart, and
-// metadata holding a newline (as stored before such values were refused) answers InternalError, not a crash.
+// and the process is alive; each bucket's listings then agree with HEAD, GET and GetBucketStat (no request, refused
+// or not, lost bytes, left a version no request can name, or miscounted). Then objects with odd (valid) metadata
+// are re-read after a restart, and metadata holding a newline (as stored before such values were refused) answers
+// InternalError, not a crash.
 //
 // FUZZ_SEED=<n> replays a run; FUZZ_COUNT=<n> changes its length (default 2,400 requests).
 // ALUNITE_TEST_META=postgres (test/pg-fuzz-server.test.ts) runs it with the metadata in PostgreSQL, and
@@ -29,6 +31,7 @@ import { errorOf, rawRequest, v1Authorization, v4Authorization, type RawResponse
 import { AK, SECRET } from './helpers/server.js';
 import { kill9, spawnServer, type SpawnedServer } from './helpers/spawn.js';
 import { mulberry32 } from './helpers/seeded-random.js';
+import { assertBucketAgrees } from './helpers/crash-load.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 2400);
@@ -563,6 +566,13 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
     assert.ok(answered > Math.min(COUNT, 200), `only ${answered} requests answered`);
     await health();
     for (const s of [srv, ...others]) assert.doesNotMatch(s.stderr(), /internal error/, 'no request was logged as an internal error');
+  });
+
+  it('after the run, every bucket\'s listings agree with HEAD, GET and GetBucketStat (nothing lost or miscounted)', { timeout: 120_000 }, async () => {
+    for (const s of [srv, ...others]) {
+      await assertBucketAgrees(s, BUCKET, VERSIONED);
+      await assertBucketAgrees(s, SIDE, false);
+    }
   });
 
   it('a body its client cuts short is the client\'s doing: no internal error logged (configuration bodies, the console sign-in)', async () => {
