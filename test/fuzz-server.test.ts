@@ -11,7 +11,8 @@
 // ALUNITE_TEST_META=postgres (test/pg-fuzz-server.test.ts) runs it with the metadata in PostgreSQL, and
 // FUZZ_PROCESSES=<n> there spreads the requests over n processes sharing that database and one blob directory
 // (so requests of one run race across processes; the restart case restarts the first).
-// FUZZ_VERSIONED=1 enables versioning on the main bucket first (the same requests then take the versioned paths).
+// FUZZ_VERSIONED=1 enables versioning on the main bucket first (the same requests then take the versioned paths), and
+// adds requests that name versions (VERSION_KINDS).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -170,8 +171,16 @@ const mutateXml = (r: Rng, xml: string): string => (r.chance(0.1) ? r.pick(XML_E
 const md5b64 = (b: Buffer): string => createHash('md5').update(b).digest('base64');
 
 /** A valid-looking OSS request of a random kind, with a random part mutated. */
-function ossRequest(r: Rng, uploadId: string): Req {
-  const kind = r.pick(['put', 'get', 'head', 'cors', 'tagging', 'delete', 'complete', 'policy', 'list', 'copy', 'append', 'acl', 'symlink']);
+/**
+ * With FUZZ_VERSIONED, requests that name versions (`versions`: ids the setup's writes answered, 'null' and the
+ * like): DeleteObject, GetObject, HEAD, tagging and DeleteMultipleObjects entries of a version, ListObjectVersions
+ * markers. Only those runs draw them, so a seed's requests without versioning are what they were.
+ */
+const VERSION_KINDS = ['version-delete', 'version-read', 'version-delete-many', 'version-list'] as const;
+
+function ossRequest(r: Rng, uploadId: string, versions: readonly string[] = []): Req {
+  const kind = r.pick(['put', 'get', 'head', 'cors', 'tagging', 'delete', 'complete', 'policy', 'list', 'copy', 'append', 'acl', 'symlink', ...(versions.length > 0 ? VERSION_KINDS : [])]);
+  const versionId = (): string => (r.chance(0.8) ? r.pick(versions) : mutateN(r, r.pick(versions)));
   const h: Record<string, string> = {};
   const mh = (name: string, value: string): void => {
     h[name] = r.chance(0.3) ? mutateN(r, value) : value;
@@ -274,6 +283,27 @@ function ossRequest(r: Rng, uploadId: string): Req {
       method = 'PUT';
       query = [['symlink', '']];
       mh('x-oss-symlink-target', r.pick(['obj-1', 'dir%2Fobj-2', '%E0%A4%A']));
+      break;
+    case 'version-delete':
+      method = 'DELETE';
+      query = [['versionId', versionId()]];
+      break;
+    case 'version-read':
+      method = r.pick(['GET', 'HEAD']);
+      query = [...(r.chance(0.3) ? [['tagging', ''] as [string, string]] : []), ['versionId', versionId()]];
+      break;
+    case 'version-delete-many': {
+      method = 'POST';
+      key = null;
+      query = [['delete', '']];
+      const entries = Array.from({ length: 1 + r.int(4) }, () => `<Object><Key>${r.chance(0.7) ? keyOf(r).replace(/[<&]/g, '') : `gone-${r.int(50)}`}</Key>${r.chance(0.7) ? `<VersionId>${versionId().replace(/[<&]/g, '')}</VersionId>` : ''}</Object>`);
+      xmlBody(`<Delete><Quiet>${r.pick(['true', 'false'])}</Quiet>${entries.join('')}</Delete>`);
+      h['content-md5'] = md5b64(body);
+      break;
+    }
+    case 'version-list':
+      key = null;
+      query = [['versions', ''], ['key-marker', keyOf(r)], ['version-id-marker', versionId()], ['max-keys', String(1 + r.int(5))]];
       break;
   }
   if (r.chance(0.15)) query = query.map(([k, v]) => (r.chance(0.5) ? [mutateN(r, k), v] : [k, mutateN(r, v)]));
@@ -497,7 +527,14 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
       const res = await signedRaw('PUT', BUCKET, null, [['versioning', '']], {}, '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>');
       assert.equal(res.status, 200, res.body.toString());
     }
-    for (const k of ['obj-1', 'dir/obj-2', 'big.bin', 'victim', 'bystander']) assert.equal((await signedRaw('PUT', BUCKET, k, [], { 'content-type': 'text/plain' }, Buffer.alloc(k === 'big.bin' ? 100_000 : 10, 0x61))).status, 200);
+    // The version ids the setup's writes answer (versioned runs): what the version-aimed requests name.
+    const versions: string[] = [];
+    for (const k of ['obj-1', 'dir/obj-2', 'big.bin', 'victim', 'bystander']) {
+      const res = await signedRaw('PUT', BUCKET, k, [], { 'content-type': 'text/plain' }, Buffer.alloc(k === 'big.bin' ? 100_000 : 10, 0x61));
+      assert.equal(res.status, 200);
+      if (VERSIONED && k !== 'victim' && k !== 'bystander') versions.push(String(res.headers['x-oss-version-id']));
+    }
+    if (VERSIONED) versions.push('null');
     // Odd but valid metadata, re-read after the restart below.
     const odd: Array<[string, Record<string, string>]> = [
       ['odd/latin1', { 'x-oss-meta-note': 'caf\xe9', 'content-disposition': "attachment; filename*=UTF-8''%C3%A9.txt" }],
@@ -530,7 +567,7 @@ describe('fuzz: no input ends the server or gets a 5xx', () => {
         try {
           let out: Outcome;
           if (roll < 0.62) {
-            const q = ossRequest(r, uploadId);
+            const q = ossRequest(r, uploadId, versions);
             const path = pathOf(q.bucket, q.key) + queryString(q.query);
             what = `${q.kind} ${q.method} ${path.slice(0, 200)}`;
             const headers = signOss(r, q, target.port);
