@@ -47,6 +47,11 @@ export const LIMITS = {
   maxPartNumber: 10000,
   maxBucketsPerAccount: 100,
   maxUserMetaBytes: 8 * 1024,
+  /**
+   * The most bytes an object's stored headers and user metadata may take as header lines of its GET/HEAD answer:
+   * node's HTTP client (ali-oss) reads at most 16 KiB of head, and the server's own headers need room.
+   */
+  maxEchoedHeaderBytes: 14 * 1024,
   maxListKeys: 1000,
   maxDeleteKeys: 1000,
   maxTags: 10,

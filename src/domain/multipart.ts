@@ -12,7 +12,7 @@ import { admit, admitBody, admitSmall } from './admission.js';
 import { capacityAfterBody, capacityBeforeBody, capacityCheck, capacityGuard } from './storage-capacity.js';
 import type { ObjectRecord, PartRecord, UploadRecord } from './model.js';
 import { assertObjectKey } from './names.js';
-import { parseObjectAcl, parseStorageClass, validateTags, validateUserMeta, type ObjectProps, type ObjectService, type SourceDataCheck, type SymlinkTargetCheck } from './objects.js';
+import { parseObjectAcl, parseStorageClass, validateStoredHeaders, validateTags, type ObjectProps, type ObjectService, type SourceDataCheck, type SymlinkTargetCheck } from './objects.js';
 import type { ByteRange } from './range.js';
 import { rollUp } from './listing.js';
 import { retentionGuard } from './retention.js';
@@ -78,7 +78,7 @@ export class MultipartService {
   /** `sequential`: InitiateMultipartUpload's `?sequential`; the completed object gets a whole-body Content-MD5. */
   async initiate(bucket: string, key: string, props: ObjectProps, forbidOverwrite: boolean, sequential = false): Promise<UploadRecord> {
     assertObjectKey(key);
-    validateUserMeta(props.userMeta);
+    validateStoredHeaders(props);
     if (props.tags) validateTags(props.tags);
     const acl = props.acl !== undefined ? parseObjectAcl(props.acl) : 'default';
     const storageClass = props.storageClass !== undefined ? parseStorageClass(props.storageClass) : undefined;

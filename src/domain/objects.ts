@@ -161,6 +161,25 @@ export function parseStorageClass(value: string, argumentName = 'x-oss-storage-c
   return found;
 }
 
+/**
+ * A writer's stored headers and user metadata: the metadata's names and size, then all of them as the header lines
+ * every GET and HEAD of the object answers. Within LIMITS.maxEchoedHeaderBytes, or the object would be one its
+ * clients cannot read: a PutObject with a 15,900-byte Expires (its request under the server's 16 KiB) made a HEAD
+ * answer of 16.5 KB, which node's client refuses ("Header overflow"); PostObject fields reach 8 KiB each.
+ */
+export function validateStoredHeaders(props: Pick<ObjectProps, 'headers' | 'userMeta'>): void {
+  validateUserMeta(props.userMeta);
+  // Each line as `Name: value\r\n` (4 bytes beside name and value).
+  const line = (name: string, value: string | undefined): number => (value === undefined ? 0 : name.length + Buffer.byteLength(value) + 4);
+  const h = props.headers;
+  let total = line('Content-Type', h.contentType) + line('Cache-Control', h.cacheControl) + line('Content-Disposition', h.contentDisposition) +
+    line('Content-Encoding', h.contentEncoding) + line('Content-Language', h.contentLanguage) + line('Expires', h.expires);
+  for (const [k, v] of Object.entries(props.userMeta)) total += line(`x-oss-meta-${k}`, v);
+  if (total > LIMITS.maxEchoedHeaderBytes) {
+    throw invalidArgument(`The object's headers and user metadata would take ${total} bytes of its answers' head, more than the ${LIMITS.maxEchoedHeaderBytes} allowed.`, 'x-oss-meta-*');
+  }
+}
+
 export function validateUserMeta(meta: Record<string, string>): void {
   let total = 0;
   for (const [k, v] of Object.entries(meta)) {
@@ -451,7 +470,7 @@ export class ObjectService {
    * object written without `x-oss-storage-class` takes its bucket's storage class.
    */
   private async prepare(bucket: string, key: string, props: ObjectProps, encrypt = true, expected?: BucketIncarnation): Promise<{ base: BaseRecord; written: BucketIncarnation }> {
-    validateUserMeta(props.userMeta);
+    validateStoredHeaders(props);
     if (props.tags) validateTags(props.tags);
     const storageClass = props.storageClass !== undefined ? parseStorageClass(props.storageClass) : undefined;
     const acl = props.acl !== undefined ? parseObjectAcl(props.acl) : 'default';
