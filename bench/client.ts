@@ -20,14 +20,18 @@ export interface BenchRequest {
   /** A small body sent as is, or a factory of a streamed body of `bodyLength` bytes. */
   body?: Buffer | (() => Readable);
   bodyLength?: number;
-  /** Keep the response body as text (small responses only). */
+  /** Keep the response body as text and bytes (small responses only). */
   collect?: boolean;
+  /** More headers, signed with the rest (x-oss-copy-source, say). */
+  headers?: Record<string, string>;
 }
 
 export interface BenchResponse {
   status: number;
   bytes: number;
   text: string;
+  /** The body's bytes when collected. */
+  data: Buffer;
   headers: IncomingHttpHeaders;
 }
 
@@ -53,7 +57,7 @@ const encodeKey = (key: string): string => key.split('/').map(encodeURIComponent
 /** Builds path and headers with `Authorization: OSS <ak>:<signature>` (path-style addressing). */
 export function signRequest(creds: Credentials, r: BenchRequest): PreparedRequest {
   const query = r.query ?? [];
-  const headers: Record<string, string> = { date: dateHeader() };
+  const headers: Record<string, string> = { ...r.headers, date: dateHeader() };
   if (r.method === 'PUT' || r.method === 'POST') {
     headers['content-type'] = 'application/octet-stream';
     headers['content-length'] = String(r.bodyLength ?? (Buffer.isBuffer(r.body) ? r.body.length : 0));
@@ -88,7 +92,10 @@ export class Target {
           bytes += chunk.length;
           if (r.collect || (res.statusCode ?? 0) >= 300) chunks.push(chunk);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+        res.on('end', () => {
+          const data = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, bytes, text: data.toString('utf8'), data, headers: res.headers });
+        });
         res.on('error', reject);
       });
       req.on('error', reject);
