@@ -238,3 +238,72 @@ export class Ledger {
     if (r && want && r.status === 200) this.compare(op, key, r, want);
   }
 }
+
+/**
+ * Races across processes on shared state: appends to one object at the position each worker last saw (the
+ * losers get 409 PositionNotEqualToLength), and one part number of one upload sent through two processes at
+ * once, then completed with the ETag ListParts gives. `verify` checks every acknowledged append's bytes at its
+ * position, and each completed upload holds one of the two bodies sent.
+ */
+export class Races {
+  static readonly APPEND_KEY = 'race/append';
+  private readonly appended: Array<{ position: number; md5: string; size: number }> = [];
+  private readonly completed: Array<{ key: string; md5s: Set<string> }> = [];
+  private n = 0;
+
+  constructor(private readonly procs: readonly Target[], private readonly tally: Tally) {}
+
+  private next(): Target {
+    return this.procs[this.n++ % this.procs.length]!;
+  }
+
+  async append(): Promise<void> {
+    const head = await this.tally.send('race-head', this.next(), { method: 'HEAD', bucket: BUCKET_OWNED, key: Races.APPEND_KEY }, [200, 404]);
+    if (!head) return;
+    const position = head.status === 404 ? 0 : Number(head.headers['x-oss-next-append-position']);
+    const body = randomBytes(100 + Math.floor(Math.random() * 200));
+    const r = await this.tally.send('race-append', this.next(), { method: 'POST', bucket: BUCKET_OWNED, key: Races.APPEND_KEY, query: [['append', ''], ['position', String(position)]], body }, [200, 409]);
+    if (r?.status === 200) this.appended.push({ position, md5: md5(body), size: body.length });
+    else if (r?.status === 409 && codeOf(r.text) !== 'PositionNotEqualToLength') this.tally.fault(`race-append 409 ${codeOf(r.text)}`, r.text);
+  }
+
+  async part(): Promise<void> {
+    const key = `race/mp/${Math.floor(Math.random() * 1e9)}`;
+    const init = await this.tally.send('race-mp-initiate', this.next(), { method: 'POST', bucket: BUCKET_OWNED, key, query: [['uploads', '']] }, [200]);
+    const id = init && tagOf(init.text, 'UploadId');
+    if (id === undefined || id === null) return;
+    const bodies = [randomBytes(70_000), randomBytes(300)];
+    const sent = await Promise.all(bodies.map((body) => this.tally.send('race-mp-part', this.next(), { method: 'PUT', bucket: BUCKET_OWNED, key, query: [['partNumber', '1'], ['uploadId', id]], body }, [200])));
+    if (sent.some((r) => r?.status !== 200)) return;
+    const list = await this.tally.send('race-mp-list-parts', this.next(), { method: 'GET', bucket: BUCKET_OWNED, key, query: [['uploadId', id]] }, [200]);
+    const etag = list && tagOf(list.text, 'ETag')?.replace(/&quot;/g, '"');
+    if (etag === undefined || etag === null) return;
+    const xml = Buffer.from(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etag}</ETag></Part></CompleteMultipartUpload>`);
+    const r = await this.tally.send('race-mp-complete', this.next(), { method: 'POST', bucket: BUCKET_OWNED, key, query: [['uploadId', id]], body: xml }, [200]);
+    if (r?.status === 200) this.completed.push({ key, md5s: new Set(bodies.map(md5)) });
+  }
+
+  async verify(): Promise<number> {
+    let checked = 0;
+    for (const t of this.procs) {
+      if (this.appended.length > 0) {
+        const r = await this.tally.send('verify-race-append', t, { method: 'GET', bucket: BUCKET_OWNED, key: Races.APPEND_KEY }, [200]);
+        if (r?.status === 200) {
+          for (const a of this.appended) {
+            const got = md5(r.data.subarray(a.position, a.position + a.size));
+            if (got !== a.md5) this.tally.fault('verify-race-append bytes-differ', `${a.size} B acknowledged at ${a.position}, object ${r.data.length} B`);
+          }
+          const end = Math.max(...this.appended.map((a) => a.position + a.size));
+          if (r.data.length !== end) this.tally.fault('verify-race-append size', `${r.data.length} B, acknowledged appends end at ${end}`);
+          checked += this.appended.length;
+        }
+      }
+      for (const c of this.completed) {
+        const r = await this.tally.send('verify-race-mp', t, { method: 'GET', bucket: BUCKET_OWNED, key: c.key }, [200]);
+        if (r?.status === 200 && !c.md5s.has(md5(r.data))) this.tally.fault('verify-race-mp bytes-not-sent', `${c.key}: ${r.data.length} B`);
+        checked++;
+      }
+    }
+    return checked;
+  }
+}

@@ -41,7 +41,7 @@ import { Target, signRequest, type Credentials } from './client.js';
 import { positiveArg, startProcess, vmBytes, type ServerProcess } from './proc.js';
 import { signV1, stringToSignV1 } from '../src/auth/signature/v1.js';
 import { benchPostgres } from './postgres.js';
-import { BUCKET_OWNED, BUCKET_VERSIONED, Ledger, md5, Tally } from './soak-ledger.js';
+import { BUCKET_OWNED, BUCKET_VERSIONED, Ledger, md5, Races, Tally } from './soak-ledger.js';
 import { pgSample, blobCensus } from './soak-pg-stats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -210,6 +210,7 @@ async function main(): Promise<void> {
   const counts = new Map<string, number>();
   const count = (what: string): void => void counts.set(what, (counts.get(what) ?? 0) + 1);
   const ledgers = Array.from({ length: concurrency }, (_, w) => new Ledger(w, procs.map((p) => p.root), tally));
+  const races = new Races(procs.map((p) => p.root), tally);
   /** Keys every worker overwrites and deletes through any process: each body sent, by MD5. */
   const contended = new Map<string, Set<string>>();
 
@@ -334,6 +335,11 @@ async function main(): Promise<void> {
       await tally.send('list-all', at().root, { method: 'GET', bucket: BUCKET_OWNED, key: null, query: [['max-keys', '1000']] }, [200]);
       count('contended');
     }],
+    // Appends racing at one position, and one part number sent through two processes at once (bench/soak-ledger.ts).
+    [3, async () => {
+      await (Math.random() < 0.6 ? races.append() : races.part());
+      count('race');
+    }],
   ];
   const total = actions.reduce((s, [w]) => s + w, 0);
   const choose = (): ((w: number) => Promise<void>) => {
@@ -439,6 +445,7 @@ async function main(): Promise<void> {
   // Everything acknowledged, through every process; and the contended keys hold a body some worker sent.
   let checked = 0;
   for (const l of ledgers) checked += await l.verify();
+  checked += await races.verify();
   for (const [key, sent] of contended) {
     for (const p of procs) {
       const r = await tally.send('verify-contended', p.root, { method: 'GET', bucket: BUCKET_OWNED, key }, [200, 404]);
