@@ -366,6 +366,32 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
     }
   });
 
+  it('close() lets go of the database even when the sync it waits for fails: the file can be opened again', async () => {
+    const path = join(dir, 'close-failed.sqlite');
+    const store = new SqliteMetadataStore({ path, durable: true });
+    let reopened: SqliteMetadataStore | undefined;
+    try {
+      await store.createBucket(BUCKET);
+      gate.holding = true;
+      const put = store.putObject('b', 'k', () => record('b', 'k', 'x'));
+      await gate.called();
+      // A server stopping while the sync covering a commit runs; that sync fails.
+      const closed = store.close();
+      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await assert.rejects(put, /EIO/);
+      // The write was refused (its writer was told); closing still closes (before: rejected with the EIO, and the
+      // database, its exclusive lock and the WAL descriptor stayed open, so nothing could open the file again).
+      await closed;
+      reopened = new SqliteMetadataStore({ path, durable: true });
+      assert.equal(reopened.writeFailure(), null);
+      assert.notEqual(await reopened.getBucket('b'), null);
+    } finally {
+      gate.release();
+      await store.close().catch(() => undefined);
+      await reopened?.close();
+    }
+  });
+
   it('--no-fsync (durable false) never syncs on a commit', async () => {
     const store = new SqliteMetadataStore({ path: join(dir, 'c.sqlite'), durable: false });
     try {

@@ -400,7 +400,9 @@ export abstract class SqliteBase {
 
   async close(): Promise<void> {
     if (this.pending.length > 0) this.flush();
-    await this.settled(this.commitSeq);
+    // A sync failing meanwhile was answered to the writes and reads it covered (and stopped the store's writes, its
+    // owner told): the database, its exclusive lock and the WAL descriptor are let go of all the same.
+    await this.settled(this.commitSeq)?.catch(() => undefined);
     if (this.walFd !== null) {
       closeSync(this.walFd);
       this.walFd = null;
