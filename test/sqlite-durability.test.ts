@@ -375,10 +375,14 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       gate.holding = true;
       const put = store.putObject('b', 'k', () => record('b', 'k', 'x'));
       await gate.called();
+      // Gathers while the sync runs; close() commits it at once (after the running sync's commit, so no sync
+      // running covers it: it must not wait forever).
+      const gathered = store.putObject('b', 'gathered', () => record('b', 'gathered', 'y'));
       // A server stopping while the sync covering a commit runs; that sync fails.
       const closed = store.close();
       gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
       await assert.rejects(put, /EIO/);
+      await assert.rejects(gathered, /EIO/);
       // The write was refused (its writer was told); closing still closes (before: rejected with the EIO, and the
       // database, its exclusive lock and the WAL descriptor stayed open, so nothing could open the file again).
       await closed;

@@ -322,7 +322,7 @@ export abstract class SqliteBase {
         // on (what gathered during this sync is refused uncommitted) until a restart recovers what is durable.
         this.syncFailure = err;
         for (const item of this.pending.splice(0)) item.reject(writesStoppedError());
-        // None is left today (nothing commits while a sync runs); were one, no sync would ever cover it.
+        // Commits made while this sync ran (close() flushes what gathered at once): no sync will ever cover them.
         for (const u of this.unsynced.splice(0)) u.fail(commitOutcomeUnknown(err));
         for (const w of this.durableWaiters.splice(0)) w.reject(err);
         this.onSyncFailure(err);
