@@ -14,6 +14,7 @@ import { SqliteMetadataStore } from '../src/store/meta/sqlite/store.js';
 import type { Bucket, ObjectRecord } from '../src/domain/model.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { eventually } from './helpers/eventually.js';
+import { Ram } from './helpers/ram.js';
 import { AppError } from '../src/errors.js';
 
 type SyncCallback = (err: NodeJS.ErrnoException | null) => void;
@@ -484,6 +485,8 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
         assert.equal(refused?.status, 500);
         assert.equal(refused?.code, 'InternalError');
         assert.match(refused?.message ?? '', /refuses writes until it is restarted/);
+        // A RAM read too (docs/operations.md): it claims its replay nonce in the store, a write.
+        await assert.rejects(new Ram(own).call('ListUsers', {}), (err: Error) => /refuses writes until it is restarted/.test(err.message));
         const health = await fetch(`${own.url}/-/health`);
         assert.equal(health.status, 503);
         assert.equal(((await health.json()) as { status: string }).status, 'failed');
