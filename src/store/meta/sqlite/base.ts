@@ -160,6 +160,8 @@ export abstract class SqliteBase {
    */
   protected write<T>(fn: () => T, frees = false, rerunnable = false): Promise<T> {
     if (this.syncFailure !== null) return Promise.reject(writesStoppedError());
+    // Closing: a commit now could start a sync after close() let go of the WAL's descriptor.
+    if (this.closing) return Promise.reject(new Error('the metadata store is closing'));
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, frees, rerunnable, resolve: resolve as (v: unknown) => void, reject });
       // While a WAL sync runs, writes gather for the commit after it (syncWal starts it): one transaction
@@ -398,7 +400,10 @@ export abstract class SqliteBase {
     return this.sql<{ n: number }>(text).get(...params)!.n;
   }
 
+  private closing = false;
+
   async close(): Promise<void> {
+    this.closing = true;
     if (this.pending.length > 0) this.flush();
     // A sync failing meanwhile was answered to the writes and reads it covered (and stopped the store's writes, its
     // owner told): the database, its exclusive lock and the WAL descriptor are let go of all the same.
