@@ -59,8 +59,10 @@ describe('CLI start-up', () => {
 });
 
 describe('each command line loads the modules of the commands it names', () => {
-  // A loader hook in the spawned `bin/alunite` reports every file it loads: what is counted is what runs.
-  const hook = 'export async function load(url, context, next) { if (url.startsWith("file:")) process.stderr.write(`LOADED ${url}\\n`); return next(url, context); }';
+  // A loader hook in the spawned `bin/alunite` reports every file it loads: what is counted is what runs. It writes
+  // with writeSync: the hooks run on their own thread, and its process.stderr writes still queued when the command
+  // exits were lost (a busy machine dropped the last file loaded, cli/configure.js, once in a full run).
+  const hook = 'import { writeSync } from "node:fs"; export async function load(url, context, next) { if (url.startsWith("file:")) writeSync(2, `LOADED ${url}\\n`); return next(url, context); }';
   const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
   /** The files `bin/alunite <args>` loads (its own output checked by `expect`). */
   async function loaded(args: string[], expect: RegExp): Promise<string[]> {
