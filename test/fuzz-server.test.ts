@@ -170,7 +170,6 @@ const mutateXml = (r: Rng, xml: string): string => (r.chance(0.1) ? r.pick(XML_E
 
 const md5b64 = (b: Buffer): string => createHash('md5').update(b).digest('base64');
 
-/** A valid-looking OSS request of a random kind, with a random part mutated. */
 /**
  * With FUZZ_VERSIONED, requests that name versions (`versions`: ids the setup's writes answered, 'null' and the
  * like): DeleteObject, GetObject, HEAD, tagging and DeleteMultipleObjects entries of a version, ListObjectVersions
@@ -178,6 +177,7 @@ const md5b64 = (b: Buffer): string => createHash('md5').update(b).digest('base64
  */
 const VERSION_KINDS = ['version-delete', 'version-read', 'version-delete-many', 'version-list'] as const;
 
+/** A valid-looking OSS request of a random kind, with a random part mutated; `versions` as for VERSION_KINDS. */
 function ossRequest(r: Rng, uploadId: string, versions: readonly string[] = []): Req {
   const kind = r.pick(['put', 'get', 'head', 'cors', 'tagging', 'delete', 'complete', 'policy', 'list', 'copy', 'append', 'acl', 'symlink', ...(versions.length > 0 ? VERSION_KINDS : [])]);
   const versionId = (): string => (r.chance(0.8) ? r.pick(versions) : mutateN(r, r.pick(versions)));

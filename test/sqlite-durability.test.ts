@@ -69,6 +69,9 @@ class SyncGate {
   }
 }
 
+/** What a failed fdatasync gives its callback. */
+const eio = (): NodeJS.ErrnoException => Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+
 /** Lets the event loop run a few full turns (timers, I/O, setImmediate), without any timing. */
 async function turns(n = 20): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
@@ -315,7 +318,7 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       // A reader that saw the commit waits for the same sync: it is refused too, never answered as durable.
       const settled = store.settled(store.commitMark());
       assert.notEqual(settled, null);
-      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      gate.release(eio());
       await assert.rejects(put, /EIO/);
       await assert.rejects(settled!, /EIO/);
     } finally {
@@ -336,7 +339,7 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       await gate.called();
       // Gathers while the sync runs, for the commit after it.
       const gathered = store.putObject('b', 'gathered', () => record('b', 'gathered', 'y'));
-      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      gate.release(eio());
       await assert.rejects(first, /EIO/);
       // Refused uncommitted: its own error, not the sync's.
       await assert.rejects(gathered, (err: unknown) => err instanceof AppError && err.code === 'InternalError' && /refuses writes until it is restarted/.test(err.message));
@@ -381,7 +384,7 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       const gathered = store.putObject('b', 'gathered', () => record('b', 'gathered', 'y'));
       // A server stopping while the sync covering a commit runs; that sync fails.
       const closed = store.close();
-      gate.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      gate.release(eio());
       await assert.rejects(put, /EIO/);
       await assert.rejects(gathered, /EIO/);
       // The write was refused (its writer was told); closing still closes (before: rejected with the EIO, and the
@@ -461,7 +464,6 @@ describe('SQLite commits: fsync off the event loop, answers after it', () => {
       if (!restart) await own.client().putBucket('durable-bucket');
       return own;
     }
-    const eio = (): NodeJS.ErrnoException => Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
 
     it('a write refused by a failed sync keeps its blob: its committed record may survive, and still reads whole', async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'alunite-durability-server-'));
