@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -173,6 +174,20 @@ describe('bin/alunite server', () => {
       await assert.rejects(start(['--in-memory', '--port', otherPort], {}, cwd), new RegExp(`port ${otherPort} on 127\\.0\\.0\\.1 is already in use \\(another alunite, or another program\\): choose another with --port or ALUNITE_PORT`));
     } finally {
       other.close();
+    }
+    // Held by an alunite server whose metadata log failed to sync (/-/health 503 "failed", as src/server.ts answers;
+    // making a real one fail needs an in-process fault, test/sqlite-durability.test.ts): still recognised, and said so.
+    const failed = createHttpServer((req, res) => {
+      const ok = req.url === '/-/health';
+      res.writeHead(ok ? 503 : 404, { 'Content-Type': 'application/json' });
+      res.end(ok ? JSON.stringify({ status: 'failed', version: '9.8.7', uptimeSeconds: 42, reason: 'metadata log sync failed (EIO); writes are refused until a restart' }) : '{}');
+    });
+    await new Promise<void>((resolve) => failed.listen(0, '127.0.0.1', resolve));
+    const failedPort = String((failed.address() as AddressInfo).port);
+    try {
+      await assert.rejects(start(['--in-memory', '--port', failedPort], {}, cwd), new RegExp(`port ${failedPort} on 127\\.0\\.0\\.1 is already in use: an alunite 9\\.8\\.7 server \\(up 42 s, refusing writes until restarted\\) already runs there; use it, stop it`));
+    } finally {
+      failed.close();
     }
     await assert.rejects(start(['--in-memory'], { ALUNITE_PORT: 'abc' }, cwd), /ALUNITE_PORT="abc": must be a port number/);
     await assert.rejects(start(['--in-memory', '--port', '0'], { ALUNITE_LOG_LEVEL: 'loud' }, cwd), /ALUNITE_LOG_LEVEL="loud": must be one of debug, info, warn, error, silent/);
