@@ -317,9 +317,12 @@ export const catalogue = {
   // Agentic buckets (docs/agentic-buckets.md). A Get of one that does not exist, also with an unknown AccessKeyId: 404,
   // this code and EC (the Python SDK v2's test_get_agentic_bucket_not_exist) [UNVERIFIED: the message].
   NoSuchAgenticBucket: { status: 404, message: 'The specified agentic bucket does not exist.', ec: '0015-00000101' },
-  // DeleteAgenticBucket of a bucket not Disabled for the readiness window (~24 h): 409, the code the SDK v2s' tests
-  // accept [UNVERIFIED: the message; the same code for a bucket still Enabled].
-  AgenticBucketNotReady: { status: 409, message: 'The agentic bucket is not ready to be deleted: disable it and retry after the waiting period.' },
+  // DeleteAgenticBucket of a bucket Disabled less than the readiness window (~24 h) ago: 409, the code the SDK v2s'
+  // tests accept [UNVERIFIED: the message].
+  AgenticBucketNotReady: { status: 409, message: 'The agentic bucket is not ready to be deleted: retry after the waiting period.' },
+  // DeleteAgenticBucket of a bucket still Enabled: 409, the code the Java SDK v2's agentic test base names ("Disable the
+  // bucket before deletion (required: 409 AgenticBucketNotDisabled)") [UNVERIFIED: the message].
+  AgenticBucketNotDisabled: { status: 409, message: 'The agentic bucket must be disabled before it is deleted.' },
   // GetBucketStorageQuota of a bucket without one: the code and 404 the Python SDK v2's agentic bucket quota test
   // expects after a Delete (the Agent Bucket's default quota, the same QuotaConfiguration) [UNVERIFIED: the same for a
   // plain bucket; the message].

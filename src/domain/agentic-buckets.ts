@@ -127,15 +127,14 @@ export class AgenticBucketService {
   }
 
   /**
-   * DeleteAgenticBucket: only once it has been Disabled for AGENTIC_DELETE_DELAY_MS (409 AgenticBucketNotReady before,
-   * and while Enabled), and has no bucket space left (409 BucketNotEmpty [UNVERIFIED: the code]).
+   * DeleteAgenticBucket: only once it has been Disabled for AGENTIC_DELETE_DELAY_MS (409 AgenticBucketNotDisabled while
+   * Enabled, AgenticBucketNotReady within the wait), and has no bucket space left (409 BucketNotEmpty [UNVERIFIED: the code]).
    */
   async delete(name: string): Promise<void> {
     const b = await this.require(name);
     const state = readConfig(b, AGENTIC)!;
-    if (state.status !== 'Disabled' || this.ctx.clock() - state.since < AGENTIC_DELETE_DELAY_MS) {
-      throw new AppError('AgenticBucketNotReady', undefined, { BucketName: name });
-    }
+    if (state.status !== 'Disabled') throw new AppError('AgenticBucketNotDisabled', undefined, { BucketName: name });
+    if (this.ctx.clock() - state.since < AGENTIC_DELETE_DELAY_MS) throw new AppError('AgenticBucketNotReady', undefined, { BucketName: name });
     // The bucket's owner's spaces, whoever asks (another account a bucket policy lets delete it has none of them).
     const spaces = await this.spaces(name, b.ownerAccountId, { prefix: '', after: '', maxKeys: 1 });
     if (spaces.items.length > 0) throw new AppError('BucketNotEmpty', 'The agentic bucket still has bucket spaces. Please delete them first.', { BucketName: name });
