@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { parsePolicy, type PolicyStatement } from '../policy/index.js';
 
 // What "public" means for Block Public Access (docs/access-rules.md, after OSS's "Block public access" page):
-// a bucket policy statement is public unless it is a Deny, or its Principal names fixed principals (no `*`),
+// a bucket policy statement is public unless it is a Deny, or its Principal names fixed principals (no `*` or `?`),
 // or a Condition pins the caller to fixed VPCs, AccessKeys or source addresses.
 
 /** Condition keys that make an Allow non-public when they pin fixed values (OSS lists these; acs:SourceIp [UNVERIFIED]). */
@@ -54,12 +54,16 @@ function isMappedV4(addr: string): boolean {
   return list.check(addr, 'ipv6');
 }
 
-/** Whether a parsed bucket-policy statement grants public access. */
+/**
+ * Whether a parsed bucket-policy statement grants public access. A Principal is matched as a pattern, `?` a wildcard
+ * too (policy/compile.ts): user and account ids are all 16 digits, so `????????????????` names every caller holding an
+ * account, as `*` does; a value holding either is open.
+ */
 export function isPublicStatement(st: PolicyStatement): boolean {
   if (st.effect !== 'Allow') return false;
   const principal = st.principal;
   const values = principal?.type === 'bucket' ? principal.values : ['*'];
-  const open = values.length === 0 || values.some((v) => v.includes('*'));
+  const open = values.length === 0 || values.some((v) => /[*?]/.test(v));
   return open && !pins(st);
 }
 
