@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signedRequest } from './helpers/signed.js';
 import { policyDoc, Ram } from './helpers/ram.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
 const B = '2000000000000027';
 const B_AK = 'LTAI5tBpaWildAccountBKey1';
@@ -61,6 +61,24 @@ describe('redteam: Block Public Access counts a Principal written with ? as open
     assert.equal(await otherAccountGet(), 200);
     assert.equal((await signedRequest(srv.port, 'DELETE', 'vault', null, [['policy', '']])).status, 204);
     assert.equal((await signedRequest(srv.port, 'DELETE', null, null, [['publicAccessBlock', '']])).status, 204);
+  });
+
+  it('an access point policy is judged the same way (the access point\'s own block)', async () => {
+    const made = await signedRequest(srv.port, 'PUT', 'vault', null, [['accessPoint', '']], { body: '<CreateAccessPointConfiguration><AccessPointName>ap-wild</AccessPointName><NetworkOrigin>internet</NetworkOrigin></CreateAccessPointConfiguration>' });
+    assert.equal(made.status, 200, made.text);
+    const block = await signedRequest(srv.port, 'PUT', 'vault', null, [['publicAccessBlock', ''], ['x-oss-access-point-name', 'ap-wild']], { body: pab(true) });
+    assert.equal(block.status, 200, block.text);
+    const apPolicy = (principal: string[]): string => JSON.stringify({
+      Version: '1',
+      Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Principal: principal, Resource: [`acs:oss:cn-hangzhou:${ACCOUNT_ID}:accesspoint/ap-wild/object/*`] }],
+    });
+    for (const principal of EVERY_ACCOUNT) {
+      const r = await signedRequest(srv.port, 'PUT', 'vault', null, [['accessPointPolicy', '']], { headers: { 'x-oss-access-point-name': 'ap-wild' }, body: apPolicy(principal), creds: writer });
+      assert.equal(r.status, 403, `${JSON.stringify(principal)}: ${r.text}`);
+      assert.equal(r.err?.Message, 'Put public access point policy is not allowed.');
+    }
+    const fixed = await signedRequest(srv.port, 'PUT', 'vault', null, [['accessPointPolicy', '']], { headers: { 'x-oss-access-point-name': 'ap-wild' }, body: apPolicy([B]), creds: writer });
+    assert.equal(fixed.status, 200, fixed.text);
   });
 
   it('a policy written before the bucket\'s block is left out of the evaluation while the block is on', async () => {
