@@ -9,7 +9,7 @@ import { ossResourceArn } from '../src/policy/arn.js';
 import { compilePolicy, type CompiledPolicy } from '../src/policy/compile.js';
 import { decide, evaluate } from '../src/policy/evaluate.js';
 import { compileGlob } from '../src/policy/glob.js';
-import { keyConstraint, keyMayMatch, splitArn } from '../src/policy/resource.js';
+import { keyConstraint, keyConstraints, keyMayMatch, splitArn } from '../src/policy/resource.js';
 
 const OWNER = '1234567890123456';
 const arn = (bucket: string, key?: string): string => ossResourceArn('cn-hangzhou', OWNER, bucket, key);
@@ -42,6 +42,14 @@ describe('policy key index', () => {
     assert.equal(keyConstraint('acs:oss:*:*:?hotos'), null);
     assert.equal(keyConstraint('acs:oss:*'), null);
     assert.equal(keyConstraint('*'), null);
+  });
+
+  it('keyConstraints: a role pattern is also keyed by its lower-cased form, which it matches too', () => {
+    assert.deepEqual(keyConstraints('acs:ram:*:*:role/AdminRole'), [{ exact: 'role' }]);
+    assert.deepEqual(keyConstraints('acs:ram:*:*:Role/AdminRole'), [{ exact: 'Role' }, { exact: 'role' }]);
+    assert.deepEqual(keyConstraints('acs:ram:*:*:ROLE/*'), [{ exact: 'ROLE' }, { exact: 'role' }]);
+    assert.deepEqual(keyConstraints('acs:oss:*:*:photos/*'), [{ exact: 'photos' }]);
+    assert.equal(keyConstraints('acs:oss:*:*:*'), null);
   });
 
   it('keyMayMatch never rules out a bucket the pattern can match', () => {

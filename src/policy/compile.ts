@@ -12,7 +12,7 @@ import { compileGlobs, type Matcher } from './glob.js';
 import { internalized } from './interned.js';
 import { parseIp, parseIpPattern, type IpGroups, type IpPattern } from './ip.js';
 import { NUMBER_RE, parsePolicy, type ParseOptions, type PolicyError } from './parse.js';
-import { compileResources, keyConstraint, keyMayMatch, type KeyConstraint, type ResourceMatcher } from './resource.js';
+import { compileResources, keyConstraints, keyMayMatch, type KeyConstraint, type ResourceMatcher } from './resource.js';
 import {
   CONDITION_OPERATORS,
   type Caller,
@@ -387,9 +387,9 @@ function keyConstraintsOf(patterns: readonly string[] | undefined): KeyConstrain
   if (patterns === undefined) return null;
   const out: KeyConstraint[] = [];
   for (const p of patterns) {
-    const c = keyConstraint(p);
-    if (c === null) return null;
-    out.push(c);
+    const cs = keyConstraints(p);
+    if (cs === null) return null;
+    out.push(...cs);
   }
   return out;
 }

@@ -63,9 +63,20 @@ function compileSegment(seg: string): SegmentMatcher | null {
  */
 function compileTail(rel: string): TailMatcher {
   const exact = compileGlobAt(rel);
-  if (!/^role\//i.test(rel) || rel === rel.toLowerCase()) return exact;
-  const lower = compileGlobAt(rel.toLowerCase());
+  const lowerRel = loweredRoleTail(rel);
+  if (lowerRel === null) return exact;
+  const lower = compileGlobAt(lowerRel);
   return (s, from) => exact(s, from) || (startsAt(s, 'acs:ram:', 0) && lower(s, from));
+}
+
+/**
+ * The relative id a role pattern also matches RAM ARNs by (compileTail): `rel` lower-cased when it names a role
+ * (`role/…`, the type in any case) and is not lower-case already; else null. keyConstraints reads it too, so the
+ * statement index never drops a statement this matcher would apply (`Role/AdminRole` is keyed `Role`, but matches
+ * the request key `role`).
+ */
+function loweredRoleTail(rel: string): string | null {
+  return /^role\//i.test(rel) && rel !== rel.toLowerCase() ? rel.toLowerCase() : null;
 }
 
 function compileResource(pattern: string): ResourceMatcher {
@@ -117,7 +128,28 @@ export type KeyConstraint = { readonly exact: string } | { readonly prefix: stri
 export function keyConstraint(pattern: string): KeyConstraint | null {
   const parts = pattern.split(':');
   if (parts.length < 5) return null;
+  return relativeConstraint(parts.slice(4).join(':'));
+}
+
+/**
+ * Every constraint a pattern's matches obey, one of which each request key it matches meets: the pattern's own and,
+ * for a role pattern, its lower-cased form's (compileTail matches both); null when some key may match unconstrained.
+ */
+export function keyConstraints(pattern: string): KeyConstraint[] | null {
+  const parts = pattern.split(':');
+  if (parts.length < 5) return null;
   const rel = parts.slice(4).join(':');
+  const own = relativeConstraint(rel);
+  if (own === null) return null;
+  const lowerRel = loweredRoleTail(rel);
+  if (lowerRel === null) return [own];
+  const lower = relativeConstraint(lowerRel);
+  if (lower === null) return null;
+  const same = 'exact' in own ? 'exact' in lower && lower.exact === own.exact : 'prefix' in lower && lower.prefix === own.prefix;
+  return same ? [own] : [own, lower];
+}
+
+function relativeConstraint(rel: string): KeyConstraint | null {
   const wild = rel.search(/[*?]/);
   const lit = wild < 0 ? rel : rel.slice(0, wild);
   const slash = lit.indexOf('/');
