@@ -37,6 +37,14 @@ function requestTagsOf(op: Operation, f: RequestFacts): ReadonlyArray<readonly [
   return taken ? parseTagging(header(f.headers, 'x-oss-tagging') ?? '') : [];
 }
 
+/**
+ * The operations whose handler sets the bucket's ACL from `x-oss-acl` (oss/handlers/bucket.ts putBucket and
+ * putBucketAcl; PutAgenticBucketAcl is the latter on an agentic bucket): each states the ACL it writes as
+ * `oss:x-oss-acl`. Before, PutAgenticBucketAcl (authorized as oss:PutBucketAcl) carried no key, so a Deny of
+ * oss:PutBucketAcl on `StringEquals oss:x-oss-acl public-read-write` never applied to it (docs/security.md, helper 6).
+ */
+const BUCKET_ACL_HEADER_TAKEN: ReadonlySet<string> = new Set(['PutBucket', 'PutBucketAcl', 'PutAgenticBucketAcl']);
+
 /** Request facts every product's conditions can test (RAM API calls as well as OSS requests). */
 export interface GlobalFacts {
   sourceIp: string;
@@ -79,7 +87,7 @@ export function ossConditionContext(op: Operation, f: RequestFacts): ConditionCo
     ctx['oss:Delimiter'] = f.query.get('delimiter') ?? '';
   }
   const acl = header(f.headers, 'x-oss-acl');
-  if (acl !== undefined && (op.name === 'PutBucket' || op.name === 'PutBucketAcl')) ctx['oss:x-oss-acl'] = acl;
+  if (acl !== undefined && BUCKET_ACL_HEADER_TAKEN.has(op.name)) ctx['oss:x-oss-acl'] = acl;
   const objectAcl = header(f.headers, 'x-oss-object-acl');
   if (objectAcl !== undefined) ctx['oss:x-oss-object-acl'] = objectAcl;
   for (const [k, v] of requestTagsOf(op, f)) ctx[`oss:RequestObjectTag/${k}`] = v;
