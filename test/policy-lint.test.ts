@@ -257,6 +257,15 @@ describe('policy lint: warnings', () => {
     }
   });
 
+  test('oss:object-remaining-retention-days warns: no request carries it here, so a Deny on it never applies', () => {
+    const retention = (op: string): string => doc({ Effect: 'Deny', Action: 'oss:DeleteObject', Resource: 'acs:oss:*:*:b/*', Condition: { [op]: { 'oss:object-remaining-retention-days': '30' } } });
+    const lt = lintPolicy(retention('NumericLessThan'), 'identity');
+    assert.equal(lt.valid, true);
+    assert.deepEqual(codes(lt.warnings), ['ConditionKeyNotCarried Statement[0].Condition.NumericLessThan["oss:object-remaining-retention-days"]']);
+    assert.match(lt.warnings[0]!.message, /no request carries .* the condition never holds and the statement never applies/);
+    assert.match(lintPolicy(retention('NumericNotEquals'), 'identity').warnings[0]!.message, /the key is absent, so the condition always holds/);
+  });
+
   test('a bucket policy Allow without Principal warns that it allows everyone (anonymous too); a Deny or an identity policy does not', () => {
     const open = lintPolicy(doc({ Effect: 'Allow', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:b/*' }), 'bucket');
     assert.equal(open.valid, true);

@@ -208,11 +208,17 @@ function lintStatement(st: PolicyStatement, path: string, warn: Warn): void {
     const at = `${path}.Condition.${c.operator}[${JSON.stringify(c.key)}]`;
     if (isKnownConditionKey(c.key) === false) {
       warn('UnknownConditionKey', at, `names the condition key ${JSON.stringify(c.key)}, which ${c.key.slice(0, c.key.indexOf(':'))} does not have; a request never carries it`);
+    } else if (c.key.toLowerCase() === NEVER_CARRIED_KEY) {
+      // Listed by OSS (spec ram-sts §1.7, for WORM) without saying which requests carry it: none carries it here.
+      warn('ConditionKeyNotCarried', at, `names ${JSON.stringify(c.key)}, which no request carries on this server [UNVERIFIED: which OSS operations set it]; ${c.operator.startsWith('Null') ? 'the key is always absent' : c.operator.includes('Not') ? 'the key is absent, so the condition always holds' : 'the condition never holds and the statement never applies'}`);
     } else if (tagBlind && c.key.toLowerCase().startsWith('oss:existingobjecttag/')) {
       warn('ConditionKeyNotCarried', at, `names ${JSON.stringify(c.key)}, which only object reads (oss:GetObject, oss:GetObjectVersion) and the object-tagging actions carry; none of the statement's actions does, so ${c.operator.startsWith('Null') ? 'the key is always absent' : 'the condition never holds and the statement never applies'}`);
     }
   });
 }
+
+/** A documented condition key (known-actions.ts) that Alunite sets on no request: a Deny conditioned on it never applies. */
+const NEVER_CARRIED_KEY = 'oss:object-remaining-retention-days';
 
 const SERVICES: readonly KnownService[] = ['oss', 'ram', 'sts', 'kms'];
 
