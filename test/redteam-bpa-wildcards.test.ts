@@ -81,13 +81,19 @@ describe('redteam: Block Public Access counts a Principal written with ? as open
     assert.equal(fixed.status, 200, fixed.text);
   });
 
-  it('a policy written before the bucket\'s block is left out of the evaluation while the block is on', async () => {
+  it('a policy written before the bucket\'s block is public by GetBucketPolicyStatus, and left out of the evaluation while the block is on', async () => {
     for (const principal of EVERY_ACCOUNT) {
       assert.equal((await signedRequest(srv.port, 'PUT', 'vault', null, [['policy', '']], { body: readPolicy(principal) })).status, 200);
       assert.equal(await otherAccountGet(), 200, `${JSON.stringify(principal)} grants every account while nothing blocks it`);
+      // GetBucketPolicyStatus says what the block judges: public.
+      const status = await signedRequest(srv.port, 'GET', 'vault', null, [['policyStatus', '']]);
+      assert.match(status.text, /<IsPublic>true<\/IsPublic>/, `${JSON.stringify(principal)}: ${status.text}`);
       assert.equal((await signedRequest(srv.port, 'PUT', 'vault', null, [['publicAccessBlock', '']], { body: pab(true) })).status, 200);
       assert.equal(await otherAccountGet(), 403, `${JSON.stringify(principal)} under the bucket's block`);
       assert.equal((await signedRequest(srv.port, 'DELETE', 'vault', null, [['publicAccessBlock', '']])).status, 204);
     }
+    // A fixed account id is no public grant by either reading.
+    assert.equal((await signedRequest(srv.port, 'PUT', 'vault', null, [['policy', '']], { body: readPolicy([B]) })).status, 200);
+    assert.match((await signedRequest(srv.port, 'GET', 'vault', null, [['policyStatus', '']])).text, /<IsPublic>false<\/IsPublic>/);
   });
 });

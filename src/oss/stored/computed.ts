@@ -9,8 +9,10 @@ import { bucketOf, respond } from './common.js';
 /**
  * A bucket policy is public when one of its Allow statements is for every principal without a Condition: `*`, or no
  * principal at all (absent or `[]`, which the evaluator reads as everyone, docs/policy.md; the Python SDK v2's
- * test_bucket_policy expects a Principal-less Allow to be public). Read with the evaluator's own parser, so the status
- * says what authorization does (docs/stored-configurations.md).
+ * test_bucket_policy expects a Principal-less Allow to be public), or a pattern (`*` or `?` in it): ids are all 16
+ * digits, so `????????????????` names every account, and Block Public Access counts it as open
+ * (domain/public-access.ts). Read with the evaluator's own parser, so the status says what authorization does
+ * (docs/stored-configurations.md).
  */
 export function policyIsPublic(policy: string | null): boolean {
   if (policy === null) return false;
@@ -19,7 +21,7 @@ export function policyIsPublic(policy: string | null): boolean {
   return parsed.policy.statements.some((st) => {
     if (st.effect !== 'Allow' || st.condition.length > 0 || st.principal?.type !== 'bucket') return false;
     const who = st.principal.values;
-    return who.length === 0 || who.includes('*');
+    return who.length === 0 || who.some((v) => /[*?]/.test(v));
   });
 }
 
