@@ -11,7 +11,8 @@ import { startWorkerServer, type WorkerServer } from './helpers/worker-server.js
 import { CsvSplitter, type CsvFormat } from '../src/select/csv-reader.js';
 import { JsonSplitter } from '../src/select/json-reader.js';
 import { parseSql, SqlError } from '../src/select/sql-parser.js';
-import { compile, EvalError, MAX_LIKE_STEPS, type Aggregator } from '../src/select/evaluate.js';
+import { compile, MAX_LIKE_STEPS, type Aggregator } from '../src/select/evaluate.js';
+import { EvalError } from '../src/select/eval-error.js';
 import { Readable } from 'node:stream';
 import { parseStatement, runSelect, ScanClosed, type ScanStats } from '../src/select/service.js';
 

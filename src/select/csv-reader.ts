@@ -4,7 +4,7 @@
 // does not allow (a quote inside an unquoted field, text after a closing quote, a quote never closed) is
 // refused as OSS refuses it: InvalidCsvLine "The line is invalid" (Java SDK v2 testCSVSelectObjectMetaException).
 import { StringDecoder } from 'node:string_decoder';
-import { EvalError } from './evaluate.js';
+import { EvalError } from './eval-error.js';
 
 export interface CsvFormat {
   recordDelimiter: string;

@@ -1,8 +1,12 @@
 // Evaluation of parsed SelectObject SQL (sql-parser.ts): expressions compiled once into closures over a
 // record, SQL three-valued logic (null is unknown), implicit number conversion of text (CSV fields are text:
-// `_3 > 44` compares numbers), and aggregates that accumulate while the object streams by.
+// `_3 > 44` compares numbers), integers exact in int64 (int64.ts), and aggregates that accumulate while the
+// object streams by.
 import { isDateTime } from '../util/time.js';
 import type { AggregateName, CastType, Expr, PathPart } from './sql-parser.js';
+import { EvalError } from './eval-error.js';
+import { arith, compareNum, mean, negate, parseNumber, toInt64, type ArithOp, type Num } from './int64.js';
+import { jsonText } from './json-text.js';
 
 /** A timestamp value (milliseconds since the epoch). */
 export class Timestamp {
@@ -12,17 +16,9 @@ export class Timestamp {
   }
 }
 
-export type Value = null | string | number | boolean | Timestamp | Value[] | { [k: string]: Value };
+/** A number is a double or an integer up to 2^53 - 1 in magnitude; a bigint an integer beyond, within int64 (int64.ts). */
+export type Value = null | string | number | bigint | boolean | Timestamp | Value[] | { [k: string]: Value };
 
-/**
- * A data error found while reading or evaluating a record (a cast that cannot hold, a malformed record):
- * reported in the end frame as `code.message`.
- */
-export class EvalError extends Error {
-  constructor(message: string, readonly code = 'InvalidSqlExpression') {
-    super(message);
-  }
-}
 
 /** How a column path reads a record: resolved per input format (CSV: index or header; JSON: object path). */
 export type ColumnReader = (path: PathPart[]) => (record: unknown) => Value;
@@ -35,24 +31,29 @@ export interface Aggregator {
   result(): Value;
 }
 
-function toNumber(v: Value): number | null {
+function toNumber(v: Value): Num | null {
   if (typeof v === 'number') return v;
-  if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string') {
     const t = v.trim();
-    if (t === '') return null;
-    const n = Number(t);
-    return Number.isFinite(n) ? n : null;
+    return t === '' ? null : parseNumber(t);
   }
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
   if (v instanceof Timestamp) return v.ms;
   return null;
+}
+
+/** A number as a double (string positions and lengths). */
+function toDouble(v: Value): number | null {
+  const n = toNumber(v);
+  return n === null ? null : Number(n);
 }
 
 function toText(v: Value): string | null {
   if (v === null) return null;
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean' || v instanceof Timestamp) return String(v);
-  return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v instanceof Timestamp) return String(v);
+  return jsonText(v);
 }
 
 function parseTimestamp(s: string): number | null {
@@ -72,17 +73,21 @@ function cast(v: Value, type: CastType): Value {
     case 'int': {
       const n = toNumber(v);
       if (n === null) throw new EvalError('A value cannot be cast to INT.');
-      return Math.trunc(n);
+      const i = toInt64(n, typeof v === 'string' ? v.trim() : null);
+      if (i === null) throw new EvalError('A value cannot be cast to INT: it is beyond the 64-bit range.');
+      return i;
     }
     case 'double':
     case 'decimal': {
       const n = toNumber(v);
       if (n === null) throw new EvalError(`A value cannot be cast to ${type.toUpperCase()}.`);
-      return n;
+      // DECIMAL keeps an integer exact; DOUBLE is a double.
+      return type === 'double' ? Number(n) : n;
     }
     case 'bool': {
       if (typeof v === 'boolean') return v;
       if (typeof v === 'number') return v !== 0;
+      if (typeof v === 'bigint') return true; // never 0: 0 is a number
       const t = String(toText(v)).trim().toLowerCase();
       if (t === 'true') return true;
       if (t === 'false') return false;
@@ -115,7 +120,7 @@ function compare(a: Value, b: Value): number | null {
   const x = toNumber(a);
   const y = toNumber(b);
   if (x === null || y === null) return null;
-  return Math.sign(x - y);
+  return compareNum(x, y);
 }
 
 /** Longest LIKE pattern accepted. */
@@ -298,6 +303,7 @@ function truth(v: Value): boolean | null {
   if (v === null) return null;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'bigint') return true; // never 0: 0 is a number
   if (typeof v === 'string') {
     const t = v.trim().toLowerCase();
     if (t === 'true') return true;
@@ -307,26 +313,16 @@ function truth(v: Value): boolean | null {
   throw new EvalError('The value is not a boolean.');
 }
 
-function arithmetic(op: string, a: Value, b: Value): Value {
+function arithmetic(op: ArithOp, a: Value, b: Value): Value {
   const x = toNumber(a);
   const y = toNumber(b);
   if (x === null || y === null) return null;
-  switch (op) {
-    case '+': return x + y;
-    case '-': return x - y;
-    case '*': return x * y;
-    case '/':
-      if (y === 0) throw new EvalError('Division by zero.');
-      return Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(x / y) : x / y;
-    default:
-      if (y === 0) throw new EvalError('Division by zero.');
-      return x % y;
-  }
+  return arith(op, x, y);
 }
 
 class AggregateState implements Aggregator {
   private count = 0;
-  private sum = 0;
+  private sum: Num = 0;
   private best: Value = null;
 
   constructor(readonly name: AggregateName, private readonly arg: Compiled | null) {}
@@ -355,7 +351,7 @@ class AggregateState implements Aggregator {
     }
     const n = toNumber(v);
     if (n === null) throw new EvalError(`${this.name.toUpperCase()} of a value that is not a number.`);
-    this.sum += n;
+    this.sum = arith('+', this.sum, n);
     this.count++;
   }
 
@@ -363,7 +359,7 @@ class AggregateState implements Aggregator {
     switch (this.name) {
       case 'count': return this.count;
       case 'sum': return this.count === 0 ? null : this.sum;
-      case 'avg': return this.count === 0 ? null : this.sum / this.count;
+      case 'avg': return this.count === 0 ? null : mean(this.sum, this.count);
       default: return this.best;
     }
   }
@@ -384,7 +380,7 @@ export function compile(e: Expr, column: ColumnReader, aggregates: Aggregator[])
       return column(e.path);
     case 'unary': {
       const arg = c(e.arg);
-      if (e.op === '-') return (r) => { const n = toNumber(arg(r)); return n === null ? null : -n; };
+      if (e.op === '-') return (r) => { const n = toNumber(arg(r)); return n === null ? null : negate(n); };
       return (r) => { const t = truth(arg(r)); return t === null ? null : !t; };
     }
     case 'binary': {
@@ -493,8 +489,8 @@ export function compile(e: Expr, column: ColumnReader, aggregates: Aggregator[])
         case 'substring':
           return (r) => {
             const s = toText(args[0]!(r));
-            const start = toNumber(args[1]!(r));
-            const len = args[2] === undefined ? null : toNumber(args[2](r));
+            const start = toDouble(args[1]!(r));
+            const len = args[2] === undefined ? null : toDouble(args[2](r));
             if (s === null || start === null || (args[2] !== undefined && len === null)) return null;
             // SQL positions are 1-based; a start before 1 eats into the length. Walks code points, no copy.
             const from = Math.trunc(start) - 1;

@@ -3,7 +3,8 @@
 // after the other, or one top-level array whose elements are the records). Record texts are cut from the
 // stream by a small scanner (strings, escapes, nesting) and parsed one at a time; only the record being read
 // is held.
-import { EvalError } from './evaluate.js';
+import { EvalError } from './eval-error.js';
+import { parseNumber } from './int64.js';
 import { splitRecords, type Progress } from './csv-reader.js';
 
 export type JsonType = 'DOCUMENT' | 'LINES';
@@ -31,11 +32,11 @@ const isJsonSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\n
 /**
  * Parses one record keeping every number's text (ParseJsonNumberAsString). JSON.parse cannot hand out a
  * number's source text here (Node 20), so the text is rewritten first: a number becomes the string "n<text>",
- * a string value "s<value>" (keys, followed by `:`, are left alone), and the reviver turns them back into a
- * NumberText and the string. Valid JSON stays valid and invalid stays invalid; a malformed number (`-`, `01`,
+ * a string value "s<value>" (keys, followed by `:`, are left alone), and the reviver turns them back into
+ * `number(text)` (a NumberText unless told otherwise) and the string. Valid JSON stays valid and invalid stays invalid; a malformed number (`-`, `01`,
  * `1.`) is refused rather than kept as text.
  */
-export function parseKeepingNumbers(text: string): unknown {
+export function parseKeepingNumbers(text: string, number: (text: string) => unknown = (t) => new NumberText(t)): unknown {
   let out = '';
   let run = 0;
   for (let i = 0; i < text.length; i++) {
@@ -62,8 +63,21 @@ export function parseKeepingNumbers(text: string): unknown {
   }
   return JSON.parse(out + text.slice(run), (_key, v: unknown) => {
     if (typeof v !== 'string') return v;
-    return v.charCodeAt(0) === 0x6e ? new NumberText(v.slice(1)) : v.slice(1);
+    return v.charCodeAt(0) === 0x6e ? number(v.slice(1)) : v.slice(1);
   });
+}
+
+/** 2^53 has 16 digits: a record without a run of 16 digits holds no integer JSON.parse would round. */
+const LONG_DIGITS = /\d{16}/;
+
+/**
+ * Parses one record with its integers exact (int64.ts): JSON.parse, unless the record has a run of 16 digits,
+ * which may be an integer past 2^53; that record is read keeping every number's text, and such an integer
+ * becomes a bigint (within int64; beyond it, and numbers with a fraction or exponent, are doubles as before).
+ */
+export function parseExactIntegers(text: string): unknown {
+  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+  return parseKeepingNumbers(text, (t) => parseNumber(t) ?? Number(t));
 }
 
 /** Cuts record texts out of JSON text. */
@@ -304,7 +318,7 @@ export async function* jsonRecords(source: AsyncIterable<Buffer>, type: JsonType
   // read (CreateSelectObjectMeta is authorized as oss:PutObject). The caller adds the record number.
   const parse = (text: string): unknown => {
     try {
-      return numbersAsText ? parseKeepingNumbers(text) : JSON.parse(text);
+      return numbersAsText ? parseKeepingNumbers(text) : parseExactIntegers(text);
     } catch {
       throw new EvalError('A record is not valid JSON.', 'InvalidJsonData');
     }

@@ -6,8 +6,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { csvRecords, type CsvFormat, type Progress } from './csv-reader.js';
-import { compile, csvText, EvalError, jsonValue, keeps, newRecord, Timestamp, type Aggregator, type ColumnReader, type Compiled, type Value } from './evaluate.js';
+import { EvalError } from './eval-error.js';
+import { compile, csvText, jsonValue, keeps, newRecord, Timestamp, type Aggregator, type ColumnReader, type Compiled, type Value } from './evaluate.js';
 import { jsonRecords, NumberText, type JsonType } from './json-reader.js';
+import { jsonText, rawJson } from './json-text.js';
 import { parseSql, SqlError, type PathPart, type SelectStatement } from './sql-parser.js';
 
 /** A new split starts once the records of the current one reach this many characters. */
@@ -165,7 +167,7 @@ function checkRowSize(values: Value[]): void {
   let total = 0;
   for (const v of values) {
     if (typeof v === 'string') total += v.length;
-    else if (v !== null && typeof v === 'object' && !(v instanceof Timestamp)) total += JSON.stringify(v).length;
+    else if (v !== null && typeof v === 'object' && !(v instanceof Timestamp)) total += jsonText(v).length;
     else total += 32;
     if (total > MAX_OUTPUT_RECORD_CHARS) tooWide();
   }
@@ -199,21 +201,6 @@ function csvQuote(s: string, out: SelectOutput): string {
     return `"${s.replace(/"/g, '""')}"`;
   }
   return s;
-}
-
-/**
- * JSON text of an output record: JSON.stringify's, except that a number read with ParseJsonNumberAsString is
- * written as the number it was (its own digits), not as the string the evaluator saw.
- */
-function outputJson(v: unknown): string {
-  if (v instanceof NumberText) return v.text;
-  if (Array.isArray(v)) return `[${v.map((x: unknown) => (x === undefined ? 'null' : outputJson(x))).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const parts: string[] = [];
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) parts.push(`${JSON.stringify(k)}:${outputJson(x)}`);
-    return `{${parts.join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 function pathName(path: PathPart[]): string | null {
@@ -459,7 +446,9 @@ export async function* runSelect(query: SelectQuery, source: Readable, stats: Sc
     return (v instanceof NumberText ? v.text : v) as Value;
   };
   prepare(column);
-  const serialize = json.numbersAsString ? outputJson : (v: unknown): string => JSON.stringify(v);
+  // With ParseJsonNumberAsString a number is written as the number it was (its own digits), not as the string the
+  // evaluator saw; otherwise JSON.stringify's text, exact integers past 2^53 as their digits.
+  const serialize = json.numbersAsString ? rawJson : jsonText;
   /**
    * Items that are plain columns, read again from the record: a path the record lacks is left out of the output
    * object (oss2's test_select_json_object_with_skip_partial_data: `select key` over `{"key2":"def"}` writes `{}`,

@@ -1,6 +1,7 @@
 // The SQL subset of OSS SelectObject (docs/select.md): a hand-written tokenizer and recursive-descent
 // parser, bounded (expression length, token count, nesting depth). Errors are SqlError values; the
 // service turns them into the documented 400.
+import { parseNumber, type Num } from './int64.js';
 
 export class SqlError extends Error {}
 
@@ -19,7 +20,7 @@ export type ScalarFunction = 'substring' | 'trim' | 'lower' | 'upper' | 'char_le
 export type PathPart = { kind: 'field'; name: string; quoted: boolean } | { kind: 'index'; index: number };
 
 export type Expr =
-  | { kind: 'literal'; value: null | string | number | boolean }
+  | { kind: 'literal'; value: null | string | Num | boolean }
   | { kind: 'column'; path: PathPart[] }
   | { kind: 'unary'; op: '-' | 'not'; arg: Expr }
   | { kind: 'binary'; op: '+' | '-' | '*' | '/' | '%' | '||' | '=' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or'; left: Expr; right: Expr }
@@ -48,7 +49,7 @@ export interface SelectStatement {
 }
 
 type Token =
-  | { t: 'num'; v: number; text: string }
+  | { t: 'num'; v: Num; text: string }
   | { t: 'str'; v: string }
   | { t: 'id'; v: string; quoted: boolean }
   | { t: 'op'; v: string }
@@ -69,7 +70,8 @@ function tokenize(sql: string): Token[] {
     }
     if (c >= '0' && c <= '9') {
       const m = /^\d+(\.\d*)?([eE][+-]?\d+)?/.exec(sql.slice(i, i + 64))!;
-      out.push({ t: 'num', v: Number(m[0]), text: m[0] });
+      // An integer literal is exact within int64 (9007199254740993 is not 9007199254740992).
+      out.push({ t: 'num', v: parseNumber(m[0]) ?? Number(m[0]), text: m[0] });
       i += m[0].length;
       continue;
     }
@@ -224,7 +226,7 @@ class Parser {
       this.pos++;
       const tok = this.next();
       if (tok.t !== 'num' || !/^\d{1,15}$/.test(tok.text)) throw new SqlError('LIMIT takes a non-negative integer.');
-      limit = tok.v;
+      limit = Number(tok.v);
     }
     if (this.isOp(';')) this.pos++;
     if (this.peek().t !== 'end') throw new SqlError(`Unexpected text ${this.where()}.`);
@@ -288,7 +290,7 @@ class Parser {
   private index(): number {
     const t = this.next();
     if (t.t !== 'num' || !/^\d{1,9}$/.test(t.text)) throw new SqlError('An array index must be a non-negative integer.');
-    return t.v;
+    return Number(t.v);
   }
 
   expr(): Expr {
@@ -405,6 +407,13 @@ class Parser {
       this.pos++;
       if (++this.depth > MAX_DEPTH) throw new SqlError(`The SQL expression is nested more than ${MAX_DEPTH} levels deep.`);
       try {
+        // A negative number is one literal, so -9223372036854775808 (the least int64) is an integer, not minus
+        // a number beyond int64.
+        const tok = this.peek();
+        if (minus && tok.t === 'num') {
+          this.pos++;
+          return { kind: 'literal', value: parseNumber(`-${tok.text}`) ?? -Number(tok.text) };
+        }
         const arg = this.unary();
         return minus ? { kind: 'unary', op: '-', arg } : arg;
       } finally {

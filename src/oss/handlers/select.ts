@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { AppError, invalidArgument } from '../../errors.js';
 import { continuousFrame, dataFrame, endFrame, metaEndFrame } from '../../select/frames.js';
-import { EvalError } from '../../select/evaluate.js';
+import { EvalError } from '../../select/eval-error.js';
 import { parseStatement, runSelect, scanMeta, ScanClosed, SkippedRecordsExceeded, type HeaderInfo, type MetaResult, type ScanStats, type SelectInput, type SelectQuery } from '../../select/service.js';
 import type { Handler, OssRequest } from '../context.js';
 import type { Operation } from '../operations.js';
