@@ -33,8 +33,8 @@ const csvRequest = (sql: string): string =>
   `<SelectRequest><Expression>${b64(sql)}</Expression><InputSerialization><CSV><FileHeaderInfo>Use</FileHeaderInfo></CSV></InputSerialization>` +
   `<OutputSerialization><CSV><RecordDelimiter>${b64('\n')}</RecordDelimiter><FieldDelimiter>${b64(',')}</FieldDelimiter></CSV></OutputSerialization></SelectRequest>`;
 
-const jsonRequest = (sql: string, numbersAsString = false): string =>
-  `<SelectRequest><Expression>${b64(sql)}</Expression><InputSerialization><JSON><Type>LINES</Type>` +
+const jsonRequest = (sql: string, numbersAsString = false, type = 'LINES'): string =>
+  `<SelectRequest><Expression>${b64(sql)}</Expression><InputSerialization><JSON><Type>${type}</Type>` +
   `<ParseJsonNumberAsString>${numbersAsString ? 'true' : 'false'}</ParseJsonNumberAsString></JSON></InputSerialization>` +
   `<OutputSerialization><JSON><RecordDelimiter>${b64('\n')}</RecordDelimiter></JSON></OutputSerialization></SelectRequest>`;
 
@@ -63,6 +63,7 @@ describe('SelectObject: 64-bit integers stay exact', () => {
     await srv.client().putBucket(BUCKET);
     await client.put('ids.csv', Buffer.from(CSV));
     await client.put('ids.jsonl', Buffer.from(JSONL));
+    await client.put('ids.json', Buffer.from('{"rows":[{"id":9007199254740993,"n":1},{"id":9007199254740992,"n":2}]}'));
   });
   after(async () => {
     await srv?.stop();
@@ -135,6 +136,12 @@ describe('SelectObject: 64-bit integers stay exact', () => {
       '{"total":9223372036854775807,"lo":-9223372036854775808,"hi":9007199254740993,"n":3}\n');
     assert.equal(await json("select cast(s.id as int) as i, cast(s.id as string) as t, s.id * 1 as m from ossobject s where s.tag = 'a'"),
       '{"i":9007199254740993,"t":"9007199254740993","m":9007199254740993}\n');
+  });
+
+  test('JSON DOCUMENT: the same exact reading, through FROM ossobject.rows[*]', async () => {
+    const r = await select('ids.json', 'json/select', jsonRequest('select s.n, s.id - 1 as prev from ossobject.rows[*] s where s.id = 9007199254740993', false, 'DOCUMENT'));
+    assert.equal(r.status, 206, r.error);
+    assert.equal(r.data, '{"n":1,"prev":9007199254740992}\n');
   });
 
   test('JSON with ParseJsonNumberAsString: the numbers\' text compares and computes exactly', async () => {

@@ -5,7 +5,7 @@
 import { isDateTime } from '../util/time.js';
 import type { AggregateName, CastType, Expr, PathPart } from './sql-parser.js';
 import { EvalError } from './eval-error.js';
-import { arith, compareNum, mean, negate, parseNumber, toInt64, type ArithOp, type Num } from './int64.js';
+import { add, compareNum, divide, mean, multiply, negate, parseNumber, remainder, subtract, toInt64, type ArithOp, type Num } from './int64.js';
 import { jsonText } from './json-text.js';
 
 /** A timestamp value (milliseconds since the epoch). */
@@ -73,7 +73,7 @@ function cast(v: Value, type: CastType): Value {
     case 'int': {
       const n = toNumber(v);
       if (n === null) throw new EvalError('A value cannot be cast to INT.');
-      const i = toInt64(n, typeof v === 'string' ? v.trim() : null);
+      const i = toInt64(n, typeof v === 'string' ? v : null);
       if (i === null) throw new EvalError('A value cannot be cast to INT: it is beyond the 64-bit range.');
       return i;
     }
@@ -120,7 +120,7 @@ function compare(a: Value, b: Value): number | null {
   const x = toNumber(a);
   const y = toNumber(b);
   if (x === null || y === null) return null;
-  return compareNum(x, y);
+  return typeof x === 'number' && typeof y === 'number' ? Math.sign(x - y) : compareNum(x, y); // two numbers inline: the common case
 }
 
 /** Longest LIKE pattern accepted. */
@@ -313,11 +313,18 @@ function truth(v: Value): boolean | null {
   throw new EvalError('The value is not a boolean.');
 }
 
+/** `+ - * / %` of two values read as numbers (null when either is none); a call per operator, each inlinable. */
 function arithmetic(op: ArithOp, a: Value, b: Value): Value {
   const x = toNumber(a);
   const y = toNumber(b);
   if (x === null || y === null) return null;
-  return arith(op, x, y);
+  switch (op) {
+    case '+': return add(x, y);
+    case '-': return subtract(x, y);
+    case '*': return multiply(x, y);
+    case '/': return divide(x, y);
+    default: return remainder(x, y);
+  }
 }
 
 class AggregateState implements Aggregator {
@@ -351,7 +358,7 @@ class AggregateState implements Aggregator {
     }
     const n = toNumber(v);
     if (n === null) throw new EvalError(`${this.name.toUpperCase()} of a value that is not a number.`);
-    this.sum = arith('+', this.sum, n);
+    this.sum = add(this.sum, n);
     this.count++;
   }
 

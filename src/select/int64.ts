@@ -35,19 +35,20 @@ export function isInt(x: Num): boolean {
  */
 export function parseNumber(t: string): Num | null {
   const n = Number(t);
+  if (Number.isSafeInteger(n)) return n; // the common case, one check
   if (!Number.isFinite(n)) return null;
-  // Only an integer-valued double past 2^53 may have lost digits: the common case returns here.
-  if (Number.isSafeInteger(n) || !Number.isInteger(n) || !INTEGER_TEXT.test(t)) return n;
+  // Only an integer-valued double past 2^53 may have lost digits.
+  if (!Number.isInteger(n) || !INTEGER_TEXT.test(t)) return n;
   return fromBigInt(BigInt(t)) ?? n;
 }
 
 /**
- * CAST AS INT: an integer as it is, a double truncated toward zero (a decimal text by its digits, so
- * `9007199254740993.5` is 9007199254740993); null when the result is beyond int64.
+ * CAST AS INT of x, read from `text` when it was one: an integer as it is, a double truncated toward zero (a
+ * decimal text by its digits, so `9007199254740993.5` is 9007199254740993); null when the result is beyond int64.
  */
 export function toInt64(x: Num, text: string | null): Num | null {
   if (isInt(x)) return x;
-  const m = text === null ? null : DECIMAL_TEXT.exec(text);
+  const m = text === null ? null : DECIMAL_TEXT.exec(text.trim());
   if (m) return fromBigInt(BigInt(m[1]!));
   const t = Math.trunc(x as number);
   return Number.isSafeInteger(t) ? t : fromBigInt(BigInt(t));
@@ -58,31 +59,64 @@ export function negate(x: Num): Num {
   return typeof x === 'number' ? -x : fromBigInt(-x) ?? overflow();
 }
 
-/**
- * `+ - * / %`: exact for two integers (`/` is integer division, truncated), an error when an integer result
- * leaves int64; a double when either side is one.
+/*
+ * `+ - * / %`: exact for two integers (`/` is integer division, truncated), an error when an integer result leaves
+ * int64; a double when either side is one. Each operator is its own small function whose first lines serve two JS
+ * numbers (small enough for V8 to inline into the evaluator's closures); the rest is `slow`.
  */
-export function arith(op: ArithOp, x: Num, y: Num): Num {
-  if (typeof x === 'number' && typeof y === 'number') {
-    const ints = Number.isSafeInteger(x) && Number.isSafeInteger(y);
-    let r: number;
-    switch (op) {
-      case '+': r = x + y; break;
-      case '-': r = x - y; break;
-      case '*': r = x * y; break;
-      case '/':
-        if (y === 0) throw new EvalError('Division by zero.');
-        // x - x % y is a multiple of y below 2^53: the quotient is exact (Math.trunc(x / y) may round up).
-        return ints ? (x - (x % y)) / y : x / y;
-      default:
-        if (y === 0) throw new EvalError('Division by zero.');
-        return x % y;
-    }
-    // For two integers the double result is exact exactly when it is safe; otherwise it is computed again.
-    return !ints || Number.isSafeInteger(r) ? r : exactArith(op, BigInt(x), BigInt(y));
+
+/**
+ * Whether r, computed as x + y, x - y or x * y on two doubles, is the answer: a safe integer result is right whatever
+ * the operands (for two integers the double result is exact exactly while it is safe), and with a non-integer operand
+ * the answer is a double; only two integers with a result past 2^53 are computed again, exactly.
+ */
+function kept(r: number, x: number, y: number): boolean {
+  return Number.isSafeInteger(r) || !Number.isSafeInteger(x) || !Number.isSafeInteger(y);
+}
+
+export function add(x: Num, y: Num): Num {
+  if (typeof x === 'number' && typeof y === 'number' && kept(x + y, x, y)) return x + y;
+  return slow('+', x, y);
+}
+
+export function subtract(x: Num, y: Num): Num {
+  if (typeof x === 'number' && typeof y === 'number' && kept(x - y, x, y)) return x - y;
+  return slow('-', x, y);
+}
+
+export function multiply(x: Num, y: Num): Num {
+  if (typeof x === 'number' && typeof y === 'number' && kept(x * y, x, y)) return x * y;
+  return slow('*', x, y);
+}
+
+export function divide(x: Num, y: Num): Num {
+  if (typeof x === 'number' && typeof y === 'number' && y !== 0) {
+    if (!Number.isSafeInteger(x) || !Number.isSafeInteger(y)) return x / y;
+    // Below 2^52 the rounded quotient never reaches the next integer, so truncating it is exact; nearer 2^53
+    // it may round up (x = n*y - 1), and x - x % y, a multiple of y, divides exactly.
+    return x < 2 ** 52 && x > -(2 ** 52) ? Math.trunc(x / y) : (x - (x % y)) / y;
   }
-  if (!isInt(x) || !isInt(y)) return arith(op, Number(x), Number(y));
-  return exactArith(op, BigInt(x), BigInt(y));
+  return slow('/', x, y);
+}
+
+export function remainder(x: Num, y: Num): Num {
+  if (typeof x === 'number' && typeof y === 'number' && y !== 0) return x % y; // exact for doubles too
+  return slow('%', x, y);
+}
+
+/** What the fast paths leave: a bigint on a side, an integer result past 2^53, or a division by zero. */
+function slow(op: ArithOp, x: Num, y: Num): Num {
+  if (isInt(x) && isInt(y)) return exactArith(op, BigInt(x), BigInt(y));
+  const a = Number(x);
+  const b = Number(y);
+  switch (op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    default:
+      if (b === 0) throw new EvalError('Division by zero.');
+      return op === '/' ? a / b : a % b;
+  }
 }
 
 function exactArith(op: ArithOp, a: bigint, b: bigint): Num {

@@ -67,17 +67,32 @@ export function parseKeepingNumbers(text: string, number: (text: string) => unkn
   });
 }
 
-/** 2^53 has 16 digits: a record without a run of 16 digits holds no integer JSON.parse would round. */
-const LONG_DIGITS = /\d{16}/;
+/** Whether a parsed value holds a number of magnitude 2^53 or more: one JSON.parse may have rounded. */
+function holdsUnsafeNumber(v: unknown): boolean {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'number' ? x >= 2 ** 53 || x <= -(2 ** 53) : typeof x === 'object' && x !== null && holdsUnsafeNumber(x)) return true;
+    }
+    return false;
+  }
+  for (const k in v as Record<string, unknown>) {
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'number' ? x >= 2 ** 53 || x <= -(2 ** 53) : typeof x === 'object' && x !== null && holdsUnsafeNumber(x)) return true;
+  }
+  return false;
+}
 
 /**
- * Parses one record with its integers exact (int64.ts): JSON.parse, unless the record has a run of 16 digits,
- * which may be an integer past 2^53; that record is read keeping every number's text, and such an integer
- * becomes a bigint (within int64; beyond it, and numbers with a fraction or exponent, are doubles as before).
+ * Parses one record with its integers exact (int64.ts): JSON.parse, and only when the result holds a number of
+ * magnitude 2^53 or more (which an integer past 2^53 always parses to) the record is read again keeping every
+ * number's text, an integer within int64 becoming a bigint (beyond it, and numbers with a fraction or exponent,
+ * stay doubles). The check walks the parsed values (cheaper than a scan of the text) and passes over strings.
  */
 export function parseExactIntegers(text: string): unknown {
-  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
-  return parseKeepingNumbers(text, (t) => parseNumber(t) ?? Number(t));
+  const v: unknown = JSON.parse(text);
+  const unsafe = typeof v === 'object' && v !== null ? holdsUnsafeNumber(v) : typeof v === 'number' && (v >= 2 ** 53 || v <= -(2 ** 53));
+  return unsafe ? parseKeepingNumbers(text, (t) => parseNumber(t) ?? Number(t)) : v;
 }
 
 /** Cuts record texts out of JSON text. */
