@@ -1,22 +1,30 @@
 /**
  * SelectObject's scan without HTTP (src/select/service.ts runSelect over an in-memory object): a few MB of CSV and
  * JSON LINES with small integers, the common case, through a WHERE on a number, arithmetic, SUM/MIN/MAX and
- * `select *`. Prints the median of several runs per query, so a change to the evaluator can be compared before
- * and after on the same machine. Not a test.
+ * `select *`. Prints the median and least CPU ms of several runs per query. Not a test.
  *
- *   node dist/bench/select-scan.js [--mb 8] [--runs 7] [--case N]
+ *   node dist/bench/select-scan.js [--mb 8] [--runs 7] [--case N] [--against DIR]
  *
- * --case N runs only the Nth query (0-based; -1: none, only the data is built), for instruction counts on a busy
- * machine: `valgrind --tool=callgrind --callgrind-out-file=/dev/null node dist/bench/select-scan.js --mb 1
- * --runs 3 --case N`, its "Collected" total minus that of `--case -1`, compared between two builds.
+ * --against DIR compares with another build in the same process (DIR: its dist/, e.g. a copy made before a change):
+ * the two runSelects alternate run by run, so both meet the same load. On a shared machine this is the comparison
+ * that holds: separate processes drift by tens of percent, valgrind instruction counts by ±10% (JIT and GC timing).
+ * Run it against a copy of this build too (same code twice): the spread it shows is the noise.
+ * --case N runs only the Nth query (0-based).
  */
 import { Readable } from 'node:stream';
-import { parseStatement, runSelect, type SelectInput, type SelectQuery } from '../src/select/service.js';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as own from '../src/select/service.js';
+import type { SelectInput, SelectQuery } from '../src/select/service.js';
+
+type Service = Pick<typeof own, 'parseStatement' | 'runSelect'>;
 
 const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(name); return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt; };
 const mb = Number(arg('--mb', '8'));
 const runs = Number(arg('--runs', '7'));
 const only = process.argv.includes('--case') ? Number(arg('--case', '-1')) : null;
+const againstDir = process.argv.includes('--against') ? arg('--against', '') : null;
+const against: Service | null = againstDir === null ? null : await import(pathToFileURL(resolve(againstDir, 'src/select/service.js')).href) as Service;
 
 function build(line: (i: number) => string): Buffer {
   const parts: string[] = [];
@@ -34,18 +42,20 @@ const jsonl = build((i) => `{"id":${i},"n":${(i * 7919) % 100000},"f":${i % 97}.
 const csvInput: SelectInput = { compression: 'NONE', csv: { header: 'NONE', format: { recordDelimiter: '\n', fieldDelimiter: ',', quote: '"', comment: '', allowQuotedRecordDelimiter: true } }, range: null };
 const jsonInput: SelectInput = { compression: 'NONE', json: { type: 'LINES', numbersAsString: false }, range: null };
 
-async function once(sql: string, input: SelectInput, body: Buffer): Promise<{ ms: number; out: number }> {
+/** CPU ms of one select (this thread: the scan is synchronous between reads of the in-memory source). */
+async function once(service: Service, sql: string, input: SelectInput, body: Buffer): Promise<{ ms: number; out: number }> {
   const query: SelectQuery = {
-    stmt: parseStatement(sql, input),
+    stmt: service.parseStatement(sql, input),
     input,
     output: { recordDelimiter: '\n', fieldDelimiter: ',', keepAllColumns: false, outputHeader: false },
     options: { skipPartialDataRecord: false, maxSkippedRecordsAllowed: 0 },
   };
   const source = Readable.from([body.subarray(0, body.length >> 1), body.subarray(body.length >> 1)]);
   let out = 0;
-  const t0 = process.hrtime.bigint();
-  for await (const ev of runSelect(query, source, { scanned: 0 })) if (ev.type === 'data') out += ev.bytes.length;
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, out };
+  const t0 = process.cpuUsage();
+  for await (const ev of service.runSelect(query, source, { scanned: 0 })) if (ev.type === 'data') out += ev.bytes.length;
+  const d = process.cpuUsage(t0);
+  return { ms: (d.user + d.system) / 1000, out };
 }
 
 const cases: Array<[string, string, SelectInput, Buffer]> = [
@@ -59,17 +69,30 @@ const cases: Array<[string, string, SelectInput, Buffer]> = [
   ['json select *', 'select * from ossobject', jsonInput, jsonl],
 ];
 
-console.log(`CSV ${(csv.length / 1048576).toFixed(1)} MiB, JSON LINES ${(jsonl.length / 1048576).toFixed(1)} MiB, median of ${runs} runs`);
+/** Median and least of sorted times. */
+const summary = (t: number[]): string => {
+  return `${t[t.length >> 1]!.toFixed(0).padStart(5)} ms (min ${t[0]!.toFixed(0)})`;
+};
+console.log(`CSV ${(csv.length / 1048576).toFixed(1)} MiB, JSON LINES ${(jsonl.length / 1048576).toFixed(1)} MiB, median CPU of ${runs} runs${against ? `, this build against ${againstDir}` : ''}`);
 for (const [k, [name, sql, input, body]] of cases.entries()) {
   if (only !== null && k !== only) continue;
-  await once(sql, input, body); // warm-up
-  const times: number[] = [];
+  await once(own, sql, input, body); // warm-up
+  if (against) await once(against, sql, input, body);
+  const mine: number[] = [];
+  const theirs: number[] = [];
   let out = 0;
   for (let r = 0; r < runs; r++) {
-    const t = await once(sql, input, body);
-    times.push(t.ms);
+    const t = await once(own, sql, input, body);
+    mine.push(t.ms);
     out = t.out;
+    if (against) {
+      const u = await once(against, sql, input, body);
+      theirs.push(u.ms);
+      if (u.out !== out) console.log(`  ${name}: the other build wrote ${u.out} bytes, this one ${out}`);
+    }
   }
-  times.sort((a, b) => a - b);
-  console.log(`${name.padEnd(26)} ${times[runs >> 1]!.toFixed(0).padStart(6)} ms  (min ${times[0]!.toFixed(0)}, output ${out} bytes)`);
+  mine.sort((a, b) => a - b);
+  theirs.sort((a, b) => a - b);
+  const ratio = against ? `  ratio of medians ${(mine[runs >> 1]! / theirs[runs >> 1]!).toFixed(3)}` : '';
+  console.log(`${name.padEnd(24)} ${summary(mine)}${against ? `  against ${summary(theirs)}` : ''}${ratio}  (output ${out} bytes)`);
 }
