@@ -51,6 +51,8 @@ export function toInt64(x: Num, text: string | null): Num | null {
   const m = text === null ? null : DECIMAL_TEXT.exec(text.trim());
   if (m) return fromBigInt(BigInt(m[1]!));
   const t = Math.trunc(x as number);
+  // Infinity and NaN (a double overflowed, or Infinity - Infinity) are no integer: refused as beyond the range.
+  if (!Number.isFinite(t)) return null;
   return Number.isSafeInteger(t) ? t : fromBigInt(BigInt(t));
 }
 
@@ -148,8 +150,9 @@ export function compareNum(x: Num, y: Num): number {
   return typeof x === 'bigint' ? bigVsDouble(x, y as number) : -bigVsDouble(y as bigint, x);
 }
 
-/** Sign of b - d for a finite double d, without rounding b. */
+/** Sign of b - d without rounding b; NaN for a NaN d, as Math.sign(x - NaN) is for two doubles. */
 function bigVsDouble(b: bigint, d: number): number {
+  if (!Number.isFinite(d)) return Number.isNaN(d) ? NaN : d > 0 ? -1 : 1;
   const f = Math.floor(d);
   const fb = BigInt(f); // exact: f is an integer-valued double
   if (b < fb) return -1;
