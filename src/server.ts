@@ -229,9 +229,10 @@ export interface ServerOptions {
    * Upload callbacks (docs/callbacks.md). `allowHosts`: callbackUrl hosts that may be loopback or private
    * addresses (`*`: any); by default only public addresses are called. `publicKeyUrl`: the x-oss-pub-key-url
    * sent (default: `/-/callback/public-key.pem` on the endpoint the upload used). `timeoutMs`: default 5000.
-   * `ca`: PEM certificates trusted for https callback URLs besides Node's CA store.
+   * `ca`: PEM certificates trusted for https callback URLs besides Node's CA store. `dnsServer`: the DNS server
+   * (ip or ip:port) asked for callback hosts not on the allow-list (default the system's).
    */
-  callbacks?: { allowHosts?: string[]; publicKeyUrl?: string; timeoutMs?: number; ca?: string };
+  callbacks?: { allowHosts?: string[]; publicKeyUrl?: string; timeoutMs?: number; ca?: string; dnsServer?: string };
   /**
    * Async fetch (docs/async-fetch.md). Off unless `enabled`: tasks are then accepted and fail without any outbound
    * request (a fetch is the server reading a URL for a caller). `allowHosts`: source hosts that may be loopback or
