@@ -366,6 +366,8 @@ function publicLookup(
   // `localhost` and its subdomains are the loopback addresses (RFC 6761), whatever DNS says: refused as such.
   const name = hostname.toLowerCase().replace(/\.$/, '');
   if (name === 'localhost' || name.endsWith('.localhost')) return callback(null, [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
+  // `invalid` names never exist (RFC 6761): not found without asking.
+  if (name === 'invalid' || name.endsWith('.invalid')) return callback(Object.assign(new Error(`lookup of ${hostname} failed: ENOTFOUND`), { code: 'ENOTFOUND' }), []);
   const resolver = resolverFor(dnsServer);
   const family = wanted === 4 || wanted === 'IPv4' ? 4 : wanted === 6 || wanted === 'IPv6' ? 6 : 0;
   const asked: Array<Promise<LookupAddress[]>> = [];
