@@ -12,6 +12,10 @@
 // Fixed: such hosts are resolved by DNS alone (c-ares, A and AAAA at once, each query given up after 5 s), off the
 // thread pool; hosts on the allow-list (the operator's own names, /etc/hosts included) keep getaddrinfo.
 //
+// The same held for OIDC issuers (an account's providers, whose keys AssumeRoleWithOIDC fetches for anyone holding a
+// token that names them): issuer hosts are now asked of DNS first, and only a name DNS does not know (an /etc/hosts
+// host) goes to getaddrinfo, one at a time.
+//
 // The test points the server's public lookups at a DNS server that never answers (callbacks.dnsServer) and checks
 // that the slow names are asked there, with a deadline, while a callback to an allowed host is delivered at once.
 // Before the fix the names went to the system's getaddrinfo: never asked here (and, where the system's DNS is
@@ -21,8 +25,10 @@ import { createSocket } from 'node:dgram';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { SignJWT } from 'jose';
 import { eventually } from './helpers/eventually.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { anonymousSts, ims, oidcProviderArn, signingKey, TLS_FINGERPRINT } from './helpers/federation.js';
+import { ACCOUNT_ID, startTestServer, type TestServer } from './helpers/server.js';
 
 const BUCKET = 'callback-dns';
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64');
@@ -59,7 +65,7 @@ function put(port: number, key: string, headers: Record<string, string>): Promis
   });
 }
 
-describe('redteam: callback hosts whose DNS never answers', () => {
+describe('redteam: callback hosts and OIDC issuers whose DNS never answers', () => {
   let srv: TestServer;
   let dns: Awaited<ReturnType<typeof blackHoleDns>>;
   const received: string[] = [];
@@ -71,11 +77,13 @@ describe('redteam: callback hosts whose DNS never answers', () => {
       res.end('{"ok":true}');
     });
   });
+  const allowedCallback = (key: string): Promise<{ status: number; body: string }> =>
+    put(srv.port, key, { 'x-oss-callback': b64({ callbackUrl: `http://localhost:${(receiver.address() as AddressInfo).port}/${key}`, callbackBody: 'k=${object}' }) });
 
   before(async () => {
     dns = await blackHoleDns();
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    srv = await startTestServer({ callbacks: { allowHosts: ['localhost'], dnsServer: dns.address } });
+    srv = await startTestServer({ callbacks: { allowHosts: ['localhost'], dnsServer: dns.address }, oidc: { dnsServer: dns.address } });
     const c = srv.client();
     await c.putBucket(BUCKET);
     await c.putBucketACL(BUCKET, 'public-read-write');
@@ -92,10 +100,9 @@ describe('redteam: callback hosts whose DNS never answers', () => {
     // Every slow name's lookup is under way (asked of the DNS server, which will not answer) before the next upload.
     await eventually(() => names.every((n) => (dns.asked.get(n) ?? 0) > 0), 'each slow name asked of the configured DNS server (not queued in getaddrinfo)');
 
-    const receiverPort = (receiver.address() as AddressInfo).port;
-    const ok = await put(srv.port, 'allowed', { 'x-oss-callback': b64({ callbackUrl: `http://localhost:${receiverPort}/ok`, callbackBody: 'k=${object}' }) });
+    const ok = await allowedCallback('allowed');
     assert.equal(ok.status, 200, `the allowed host's callback is delivered while the slow lookups wait: ${ok.body}`);
-    assert.deepEqual(received, ['/ok']);
+    assert.deepEqual(received, ['/allowed']);
 
     // The slow ones end as CallbackFailed at the callback's deadline, their objects stored.
     for (const r of await Promise.all(slow)) {
@@ -104,5 +111,28 @@ describe('redteam: callback hosts whose DNS never answers', () => {
     }
     const head = await srv.client({ bucket: BUCKET }).head('slow-0');
     assert.equal(head.status, 200);
+  });
+
+  test('AssumeRoleWithOIDC through 12 providers whose issuers never answer does not hold up an allowed callback', async () => {
+    const key = await signingKey('k1', 'RS256');
+    const issuers = Array.from({ length: 12 }, (_, i) => `https://issuer${i}.oidc-dns.example`);
+    for (const [i, issuer] of issuers.entries()) {
+      await ims(srv, 'CreateOIDCProvider', { OIDCProviderName: `slow${i}`, IssuerUrl: issuer, ClientIds: 'sts.aliyuncs.com', Fingerprints: TLS_FINGERPRINT });
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const assumes = issuers.map(async (issuer, i) => {
+      const token = await new SignJWT({ iss: issuer, sub: 'x', aud: 'sts.aliyuncs.com', iat: now, exp: now + 600 })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'JWT' })
+        .sign(key.privateKey);
+      return anonymousSts(srv, 'AssumeRoleWithOIDC', {
+        OIDCProviderArn: oidcProviderArn(`slow${i}`), RoleArn: `acs:ram::${ACCOUNT_ID}:role/nobody`, OIDCToken: token, RoleSessionName: 'ci-session',
+      });
+    });
+    await eventually(() => issuers.every((u) => (dns.asked.get(new URL(u).hostname) ?? 0) > 0), 'each issuer asked of the configured DNS server (not queued in getaddrinfo)');
+
+    const ok = await allowedCallback('allowed-oidc');
+    assert.equal(ok.status, 200, `the allowed host's callback is delivered while the issuers' lookups wait: ${ok.body}`);
+    assert.ok(received.includes('/allowed-oidc'));
+    for (const r of await Promise.all(assumes)) assert.ok(r.status >= 400 && r.status < 500, JSON.stringify(r.body));
   });
 });

@@ -1,6 +1,5 @@
 import { sign } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { Resolver } from 'node:dns/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
@@ -11,6 +10,7 @@ import type { CallbackKey } from '../util/callback-key.js';
 import type { OssResponse, WrittenObject } from './context.js';
 import type { Operation } from './operations.js';
 import { HELD_ANSWERS, holdAnswer } from '../http/held-answers.js';
+import { dnsOnlyLookup } from '../util/dns-lookup.js';
 
 /**
  * Upload callbacks (docs/callbacks.md): after a successful PutObject, CompleteMultipartUpload or PostObject
@@ -318,7 +318,9 @@ export function isInternalAddress(ip: string): boolean {
 /**
  * The DNS lookup of one outbound request to a user-chosen URL (callbacks, async fetch sources): resolved addresses
  * must be public unless the host is allowed. Checked when the connection is made, so a name that resolves to a
- * public address when validated and to a private one when connecting (DNS rebinding) is still refused.
+ * public address when validated and to a private one when connecting (DNS rebinding) is still refused. A host not
+ * allowed is looked up in DNS alone (util/dns-lookup.ts: never getaddrinfo, which names whose DNS never answers
+ * could fill for the whole process); an allowed one through the system (its /etc/hosts too).
  */
 export function guardedLookup(allowed: boolean, dnsServer?: string): LookupFunction {
   return (hostname, options, callback) => {
@@ -330,58 +332,8 @@ export function guardedLookup(allowed: boolean, dnsServer?: string): LookupFunct
       callback(null, usable[0]!.address, usable[0]!.family);
     };
     if (allowed) dnsLookup(hostname, { ...options, all: true }, done);
-    else publicLookup(hostname, options.family, dnsServer, done);
+    else dnsOnlyLookup(hostname, options.family, dnsServer, done);
   };
-}
-
-/** How long a public lookup waits for each DNS answer (one try), the callback's own deadline. */
-export const PUBLIC_LOOKUP_TIMEOUT_MS = 5_000;
-
-// One c-ares channel per DNS server (configuration: one or two), its queries on one socket however many wait.
-const resolvers = new Map<string, Resolver>();
-function resolverFor(dnsServer: string | undefined): Resolver {
-  let resolver = resolvers.get(dnsServer ?? '');
-  if (resolver === undefined) {
-    resolver = new Resolver({ timeout: PUBLIC_LOOKUP_TIMEOUT_MS, tries: 1 });
-    if (dnsServer !== undefined) resolver.setServers([dnsServer]);
-    resolvers.set(dnsServer ?? '', resolver);
-  }
-  return resolver;
-}
-
-/**
- * A host not on the allow-list is resolved by DNS alone (c-ares: A and AAAA at once, given up at the timeout),
- * never by getaddrinfo: libuv runs at most two getaddrinfo calls at once for the whole process and cannot cancel
- * one, so anyone allowed to upload with a callback (an anonymous caller on a public-read-write bucket) naming
- * hosts whose DNS never answers queued every later callback, async fetch and OIDC key fetch behind ~10 s per
- * name: 20 such uploads, every other callback "Cost too long time." for ~100 s. Allowed hosts (the operator's
- * names, /etc/hosts included) keep getaddrinfo; a public target has no business in /etc/hosts.
- */
-function publicLookup(
-  hostname: string,
-  wanted: number | string | undefined,
-  dnsServer: string | undefined,
-  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
-): void {
-  // `localhost` and its subdomains are the loopback addresses (RFC 6761), whatever DNS says: refused as such.
-  const name = hostname.toLowerCase().replace(/\.$/, '');
-  if (name === 'localhost' || name.endsWith('.localhost')) return callback(null, [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
-  // `invalid` names never exist (RFC 6761): not found without asking.
-  if (name === 'invalid' || name.endsWith('.invalid')) return callback(Object.assign(new Error(`lookup of ${hostname} failed: ENOTFOUND`), { code: 'ENOTFOUND' }), []);
-  const resolver = resolverFor(dnsServer);
-  const family = wanted === 4 || wanted === 'IPv4' ? 4 : wanted === 6 || wanted === 'IPv6' ? 6 : 0;
-  const asked: Array<Promise<LookupAddress[]>> = [];
-  if (family !== 6) asked.push(resolver.resolve4(hostname).then((a) => a.map((address) => ({ address, family: 4 }))));
-  if (family !== 4) asked.push(resolver.resolve6(hostname).then((a) => a.map((address) => ({ address, family: 6 }))));
-  void Promise.allSettled(asked).then((results) => {
-    const found = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-    if (found.length > 0) return callback(null, found);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    // A name without addresses of either family is ENOTFOUND, as getaddrinfo reports it (c-ares says ENODATA).
-    const given = (failed?.reason as NodeJS.ErrnoException | undefined)?.code;
-    const code = given === undefined || given === 'ENODATA' ? 'ENOTFOUND' : given;
-    callback(Object.assign(new Error(`lookup of ${hostname} failed: ${code}`), { code }), []);
-  });
 }
 
 /** Whether `hostname` (a URL's, brackets allowed) is on the allow-list (`*`: every host). */

@@ -5,10 +5,12 @@
 // `refreshFloorMs`, so forged tokens cannot make the server hammer an issuer.
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { AppError } from '../errors.js';
 import { certFingerprint } from '../ims/model.js';
+import { dnsFirstLookup } from '../util/dns-lookup.js';
 
 export interface JwksOptions {
   /** Extra trusted CA certificates (PEM), e.g. a private issuer's; the system's roots stay trusted. */
@@ -24,6 +26,8 @@ export interface JwksOptions {
   failureMs?: number;
   /** Per request (default 5 s). */
   timeoutMs?: number;
+  /** The DNS server (ip or ip:port) asked for issuer hosts first (util/dns-lookup.ts); default the system's. */
+  dnsServer?: string;
   clock?: () => number;
 }
 
@@ -83,12 +87,15 @@ export class JwksCache {
   private readonly failures = new Map<string, { at: number; error: unknown }>();
   private loads = 0;
   private readonly ca: Array<string | Buffer> | undefined;
+  /** Issuer hosts by DNS first, off libuv's thread pool: an issuer name whose DNS never answers holds no pool thread. */
+  private readonly lookup: LookupFunction;
   private readonly clock: () => number;
 
   constructor(private readonly opts: JwksOptions = {}) {
     const extra = opts.ca === undefined ? [] : Array.isArray(opts.ca) ? opts.ca : [opts.ca];
     this.ca = extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
     this.clock = opts.clock ?? Date.now;
+    this.lookup = dnsFirstLookup(opts.dnsServer);
   }
 
   /** Loads started (discovery + JWKS, or a static read): what tests count. */
@@ -170,7 +177,7 @@ export class JwksCache {
         return;
       }
       // agent: false: a fresh connection each time, never a resumed TLS session (which presents no certificate to pin).
-      const req = httpsRequest(u, { method: 'GET', timeout: this.opts.timeoutMs ?? 5000, headers: { accept: 'application/json' }, rejectUnauthorized: true, agent: false, ...(this.ca ? { ca: this.ca } : {}) }, (res) => {
+      const req = httpsRequest(u, { method: 'GET', timeout: this.opts.timeoutMs ?? 5000, headers: { accept: 'application/json' }, rejectUnauthorized: true, agent: false, lookup: this.lookup, ...(this.ca ? { ca: this.ca } : {}) }, (res) => {
         const socket = res.socket as TLSSocket;
         if (!chainFingerprints(socket).some((f) => pinned.has(f))) {
           res.destroy();
