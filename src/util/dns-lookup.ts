@@ -13,15 +13,19 @@ export const DNS_QUERY_TIMEOUT_MS = 5_000;
 
 type Found = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
 
-// One c-ares channel per DNS server (configuration: one or two), its queries on one socket however many wait.
-const resolvers = new Map<string, Resolver>();
+/** How long one c-ares channel is used: a new one reads the system's resolv.conf again (getaddrinfo notices changes). */
+const CHANNEL_MAX_AGE_MS = 60_000;
+
+// One c-ares channel per DNS server (configuration: one or two), its queries on one socket however many wait; a
+// replaced channel finishes the queries it has.
+const resolvers = new Map<string, { resolver: Resolver; since: number }>();
 function resolverFor(dnsServer: string | undefined): Resolver {
-  let resolver = resolvers.get(dnsServer ?? '');
-  if (resolver === undefined) {
-    resolver = new Resolver({ timeout: DNS_QUERY_TIMEOUT_MS, tries: 1 });
-    if (dnsServer !== undefined) resolver.setServers([dnsServer]);
-    resolvers.set(dnsServer ?? '', resolver);
-  }
+  const now = Date.now();
+  const kept = resolvers.get(dnsServer ?? '');
+  if (kept !== undefined && now - kept.since < CHANNEL_MAX_AGE_MS) return kept.resolver;
+  const resolver = new Resolver({ timeout: DNS_QUERY_TIMEOUT_MS, tries: 1 });
+  if (dnsServer !== undefined) resolver.setServers([dnsServer]);
+  resolvers.set(dnsServer ?? '', { resolver, since: now });
   return resolver;
 }
 
