@@ -61,7 +61,7 @@ const SYSTEM_FALLBACKS_MAX = 1;
 let systemFallbacks = 0;
 
 /**
- * DNS first (dnsOnlyLookup); a name DNS does not know (a host of /etc/hosts, a `localhost` name) is then asked of
+ * DNS first (dnsOnlyLookup, `localhost` names the loopback addresses); a name DNS does not know (a host of /etc/hosts) is then asked of
  * the system (getaddrinfo), at most SYSTEM_FALLBACKS_MAX at once (beyond: not found), so names whose DNS never
  * answers (a timeout, not a "no such name") never reach the thread pool, and the pool's other lookup slot stays free.
  * For OIDC issuers, which may be internal hosts the system alone knows.
@@ -81,7 +81,8 @@ export function dnsFirstLookup(dnsServer?: string): LookupFunction {
         answer(err, addresses ?? []);
       });
     };
-    if (isLocalhost(hostname.toLowerCase().replace(/\.$/, ''))) return viaSystem();
+    // `localhost` names are the loopback addresses (RFC 6761; dnsOnlyLookup answers so without asking): asked of the
+    // system they took its one fallback slot, and two issuers on this machine looked up at once refused the second.
     dnsOnlyLookup(hostname, options.family, dnsServer, (err, addresses) => {
       if (err !== null && err.code === 'ENOTFOUND') return viaSystem();
       answer(err, addresses);
