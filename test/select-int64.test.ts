@@ -125,6 +125,14 @@ describe('SelectObject: 64-bit integers stay exact', () => {
     const cast = await select('ids.csv', 'csv/select', csvRequest("select cast('9223372036854775808' as int) from ossobject"));
     assert.equal(cast.status, 400);
     assert.equal(cast.error, 'InvalidSqlExpression.A value cannot be cast to INT: it is beyond the 64-bit range. (record 1)');
+    // Just below the least int64 too: the text's double rounds to -2^63 itself (doubles there are 2048 apart), and the
+    // cast answered -9223372036854775808 for '-9223372036854775809'; read by its digits, it is beyond the range.
+    for (const text of ['-9223372036854775809', '-9223372036854776832', '  -9223372036854775809 ']) {
+      const below = await select('ids.csv', 'csv/select', csvRequest(`select cast('${text}' as int) from ossobject where note = 'a'`));
+      assert.equal(below.data, '', text);
+      assert.equal(below.status, 400, text);
+      assert.equal(below.error, 'InvalidSqlExpression.A value cannot be cast to INT: it is beyond the 64-bit range. (record 1)', text);
+    }
   });
 
   test('CSV: an integer past 2^53 against a double that overflowed (Infinity, NaN) compares as doubles do; no cast to INT', async () => {

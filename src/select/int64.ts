@@ -12,7 +12,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 const SAFE_MIN = BigInt(Number.MIN_SAFE_INTEGER);
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const INTEGER_TEXT = /^[+-]?\d+$/;
-const DECIMAL_TEXT = /^([+-]?\d+)\.\d*$/;
+/** An integer or a decimal written in digits: CAST AS INT reads its integer part exactly. */
+const DIGITS_TEXT = /^([+-]?\d+)(?:\.\d*)?$/;
 
 /** An integer in its one form, or null when it is beyond int64. */
 function fromBigInt(b: bigint): Num | null {
@@ -44,11 +45,12 @@ export function parseNumber(t: string): Num | null {
 
 /**
  * CAST AS INT of x, read from `text` when it was one: an integer as it is, a double truncated toward zero (a
- * decimal text by its digits, so `9007199254740993.5` is 9007199254740993); null when the result is beyond int64.
+ * decimal or integer text by its digits, so `9007199254740993.5` is 9007199254740993 and `-9223372036854775809`,
+ * whose double is -2^63 itself, is beyond the range); null when the result is beyond int64.
  */
 export function toInt64(x: Num, text: string | null): Num | null {
   if (isInt(x)) return x;
-  const m = text === null ? null : DECIMAL_TEXT.exec(text.trim());
+  const m = text === null ? null : DIGITS_TEXT.exec(text.trim());
   if (m) return fromBigInt(BigInt(m[1]!));
   const t = Math.trunc(x as number);
   // Infinity and NaN (a double overflowed, or Infinity - Infinity) are no integer: refused as beyond the range.
