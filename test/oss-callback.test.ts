@@ -365,9 +365,12 @@ describe('upload callbacks', () => {
 
 describe('callback targets: which addresses are internal', () => {
   test('private, loopback and the IPv6 forms carrying an IPv4 address are internal; public addresses are not', () => {
-    for (const ip of ['127.0.0.1', '10.1.2.3', '169.254.169.254', '::1', 'fe80::1', 'fec0::1', 'feff::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::7f00:1', '64:ff9b::7f00:1', '2002:7f00:1::1', 'not-an-ip']) {
+    for (const ip of ['127.0.0.1', '10.1.2.3', '169.254.169.254', '::1', 'fe80::1', 'fec0::1', 'feff::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::7f00:1', '64:ff9b::7f00:1', '2002:7f00:1::1',
+      // SIIT's IPv4-translated form (::ffff:0:a.b.c.d, RFC 2765) and Teredo (2001::/32, an IPv4 inside): more IPv6
+      // forms that carry an IPv4 address.
+      '::ffff:0:7f00:1', '::ffff:0:10.0.0.1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', 'not-an-ip']) {
       assert.equal(isInternalAddress(ip), true, ip);
     }
-    for (const ip of ['8.8.8.8', '1.1.1.1', '::ffff:8.8.8.8', '2606:4700::1111']) assert.equal(isInternalAddress(ip), false, ip);
+    for (const ip of ['8.8.8.8', '1.1.1.1', '::ffff:8.8.8.8', '2606:4700::1111', '2001:4860::8888', '2001:db9::1']) assert.equal(isInternalAddress(ip), false, ip);
   });
 });

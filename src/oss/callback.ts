@@ -293,24 +293,26 @@ for (const [net, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) INTERNAL.addSubnet(net, prefix, 'ipv4');
-// Also the IPv6 forms that carry an IPv4 address (NAT64, 6to4, IPv4-compatible, and IPv4-mapped written in hex:
-// the dotted form is checked as IPv4 below): they may reach the same private IPv4 networks. fec0::/10 (site-local,
+// Also the IPv6 forms that carry an IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible, SIIT's IPv4-translated
+// ::ffff:0:a.b.c.d, and IPv4-mapped written in hex: the dotted form is checked as IPv4 below): they may reach the
+// same private IPv4 networks. fec0::/10 (site-local,
 // deprecated by RFC 3879) is still routed inside sites by stacks that kept it.
 for (const [net, prefix] of [
   ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
-  ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['2002::', 16],
+  ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['2002::', 16], ['2001::', 32],
 ] as const) INTERNAL.addSubnet(net, prefix, 'ipv6');
 // Kept apart: BlockList matches IPv4 addresses against IPv6 rules as if mapped, so these would block all of IPv4.
 const CARRIES_V4 = new BlockList();
 CARRIES_V4.addSubnet('::', 96, 'ipv6');
 CARRIES_V4.addSubnet('::ffff:0:0', 96, 'ipv6');
+CARRIES_V4.addSubnet('::ffff:0:0:0', 96, 'ipv6');
 
 export function isInternalAddress(ip: string): boolean {
   const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (v4mapped) return INTERNAL.check(v4mapped[1]!, 'ipv4');
   const family = isIP(ip);
   if (family === 0) return true;
-  // IPv4-compatible and IPv4-mapped addresses in hex (::7f00:1, ::ffff:7f00:1): never a callback target.
+  // IPv4-compatible, IPv4-mapped in hex and IPv4-translated (::7f00:1, ::ffff:7f00:1, ::ffff:0:7f00:1): never a target.
   if (family === 6 && CARRIES_V4.check(ip, 'ipv6')) return true;
   return INTERNAL.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
