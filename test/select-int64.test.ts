@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
 import { rawObjectRequest } from './helpers/oss.js';
+import { parseFrames } from './helpers/select-frames.js';
 import { startWorkerServer, type WorkerServer } from './helpers/worker-server.js';
 
 const BUCKET = 'select-int64';
@@ -12,21 +13,8 @@ const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
 /** The output records and the end frame (status, `Code.message`) of a framed select answer. */
 function frames(body: Buffer): { data: string; status: number; error: string } {
-  let data = '';
-  let status = -1;
-  let error = '';
-  for (let i = 0; i < body.length;) {
-    const type = body.readUInt32BE(i) & 0xffffff;
-    const len = body.readUInt32BE(i + 4);
-    const payload = body.subarray(i + 12, i + 12 + len);
-    if (type === 8388609) data += payload.subarray(8).toString('utf8');
-    if (type === 8388613) {
-      status = payload.readUInt32BE(16);
-      error = payload.subarray(20).toString('utf8');
-    }
-    i += 12 + len + 4;
-  }
-  return { data, status, error };
+  const parsed = parseFrames(body, false);
+  return { data: parsed.data.toString('utf8'), status: parsed.end?.status ?? -1, error: parsed.end?.error ?? '' };
 }
 
 const csvRequest = (sql: string): string =>
