@@ -1,12 +1,12 @@
 // SelectObject and CreateSelectObjectMeta (docs/select.md): signed POSTs with `x-oss-process=csv/select`,
-// `json/select`, `csv/meta`, `json/meta`, answered in frames (helpers/select-frames.ts parses them as the SDKs do).
+// `json/select`, `csv/meta`, `json/meta`, answered in frames (helpers/select.ts builds the requests and parses the frames as the SDKs do).
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import OSS from 'ali-oss';
 import { expectOssError, rawObjectRequest } from './helpers/oss.js';
 import { policyDoc, Ram } from './helpers/ram.js';
-import { parseFrames, type Parsed } from './helpers/select-frames.js';
+import { csvRequest, jsonRequest, parseFrames, type Parsed } from './helpers/select.js';
 import { startWorkerServer, type WorkerServer } from './helpers/worker-server.js';
 import { CsvSplitter, type CsvFormat } from '../src/select/csv-reader.js';
 import { JsonSplitter } from '../src/select/json-reader.js';
@@ -20,49 +20,6 @@ const BUCKET = 'select-bucket';
 /** ali-oss has putBucketVersioning; @types/ali-oss does not declare it. */
 const versioning = (c: OSS) => c as unknown as { putBucketVersioning(bucket: string, status: string): Promise<unknown> };
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
-
-interface CsvOpts {
-  header?: string;
-  recordDelimiter?: string;
-  fieldDelimiter?: string;
-  range?: string;
-  gzip?: boolean;
-  raw?: boolean;
-  crc?: boolean;
-  keepAll?: boolean;
-  outputHeader?: boolean;
-  skipPartial?: boolean;
-}
-
-function csvRequest(sql: string, o: CsvOpts = {}): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<SelectRequest>
-  <Expression>${b64(sql)}</Expression>
-  <InputSerialization>
-    <CompressionType>${o.gzip ? 'GZIP' : 'None'}</CompressionType>
-    <CSV>
-      <FileHeaderInfo>${o.header ?? 'None'}</FileHeaderInfo>
-      <RecordDelimiter>${b64(o.recordDelimiter ?? '\n')}</RecordDelimiter>
-      <FieldDelimiter>${b64(o.fieldDelimiter ?? ',')}</FieldDelimiter>
-      <QuoteCharacter>${b64('"')}</QuoteCharacter>
-      ${o.range ? `<Range>${o.range}</Range>` : ''}
-    </CSV>
-  </InputSerialization>
-  <OutputSerialization>
-    <CSV><RecordDelimiter>${b64('\n')}</RecordDelimiter><FieldDelimiter>${b64(',')}</FieldDelimiter></CSV>
-    <KeepAllColumns>${o.keepAll ? 'true' : 'false'}</KeepAllColumns>
-    <OutputRawData>${o.raw ? 'true' : 'false'}</OutputRawData>
-    <EnablePayloadCrc>${o.crc ? 'true' : 'false'}</EnablePayloadCrc>
-    <OutputHeader>${o.outputHeader ? 'true' : 'false'}</OutputHeader>
-  </OutputSerialization>
-  <Options><SkipPartialDataRecord>${o.skipPartial ? 'true' : 'false'}</SkipPartialDataRecord></Options>
-</SelectRequest>`;
-}
-
-function jsonRequest(sql: string, type: 'DOCUMENT' | 'LINES', extra = ''): string {
-  return `<SelectRequest><Expression>${b64(sql)}</Expression><InputSerialization><CompressionType>None</CompressionType>` +
-    `<JSON><Type>${type}</Type>${extra}</JSON></InputSerialization><OutputSerialization><JSON><RecordDelimiter>${b64('\n')}</RecordDelimiter></JSON></OutputSerialization></SelectRequest>`;
-}
 
 const PEOPLE = [
   'name,age,city,note',

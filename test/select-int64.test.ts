@@ -5,26 +5,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type OSS from 'ali-oss';
 import { rawObjectRequest } from './helpers/oss.js';
-import { parseFrames } from './helpers/select-frames.js';
+import { csvRequest as selectCsv, jsonRequest as selectJson, parseFrames } from './helpers/select.js';
 import { startWorkerServer, type WorkerServer } from './helpers/worker-server.js';
 
 const BUCKET = 'select-int64';
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
-
 /** The output records and the end frame (status, `Code.message`) of a framed select answer. */
 function frames(body: Buffer): { data: string; status: number; error: string } {
   const parsed = parseFrames(body, false);
   return { data: parsed.data.toString('utf8'), status: parsed.end?.status ?? -1, error: parsed.end?.error ?? '' };
 }
 
-const csvRequest = (sql: string): string =>
-  `<SelectRequest><Expression>${b64(sql)}</Expression><InputSerialization><CSV><FileHeaderInfo>Use</FileHeaderInfo></CSV></InputSerialization>` +
-  `<OutputSerialization><CSV><RecordDelimiter>${b64('\n')}</RecordDelimiter><FieldDelimiter>${b64(',')}</FieldDelimiter></CSV></OutputSerialization></SelectRequest>`;
-
-const jsonRequest = (sql: string, numbersAsString = false, type = 'LINES'): string =>
-  `<SelectRequest><Expression>${b64(sql)}</Expression><InputSerialization><JSON><Type>${type}</Type>` +
-  `<ParseJsonNumberAsString>${numbersAsString ? 'true' : 'false'}</ParseJsonNumberAsString></JSON></InputSerialization>` +
-  `<OutputSerialization><JSON><RecordDelimiter>${b64('\n')}</RecordDelimiter></JSON></OutputSerialization></SelectRequest>`;
+const csvRequest = (sql: string): string => selectCsv(sql, { header: 'Use' });
+const jsonRequest = (sql: string, numbersAsString = false, type: 'DOCUMENT' | 'LINES' = 'LINES'): string =>
+  selectJson(sql, type, `<ParseJsonNumberAsString>${numbersAsString ? 'true' : 'false'}</ParseJsonNumberAsString>`);
 
 // 2^53 + 1 (the first integer a double cannot hold), 2^53, and the ends of int64.
 const CSV = [
