@@ -18,6 +18,7 @@ describe('RAM: a Deny on a role written with capitals (as the RAM docs write rol
     srv = await startTestServer();
     ram = new Ram(srv);
     await ram.call('CreateRole', { RoleName: 'AdminRole', AssumeRolePolicyDocument: TRUST_ACCOUNT });
+    await ram.call('CreateRole', { RoleName: 'Worker', AssumeRolePolicyDocument: TRUST_ACCOUNT });
   });
   after(async () => {
     await srv.stop();
@@ -39,6 +40,49 @@ describe('RAM: a Deny on a role written with capitals (as the RAM docs write rol
     await popFails(pop.request('AttachPolicyToRole', { RoleName: 'AdminRole', PolicyType: 'System', PolicyName: 'AdministratorAccess' }, opts), 'NoPermission');
     await popFails(assumeRole(stsClient(srv, u.accessKeyId, u.accessKeySecret), { RoleArn: roleArn('AdminRole'), RoleSessionName: 'rt-session' }), 'NoPermission');
     await popFails(assumeRole(stsClient(srv, u.accessKeyId, u.accessKeySecret), { RoleArn: roleArn('adminrole'), RoleSessionName: 'rt-session' }), 'NoPermission');
+  });
+
+  // Red team (7 Dec 2026, helper 6), LOW, fixed: with the type itself written in another case
+  // (`acs:ram:*:*:Role/AdminRole`, `ROLE/…`) the resource matcher still took the role (policy/resource.ts compileTail),
+  // but the statement index keyed the pattern by its literal first part `Role`, which no request key (`role`) equals:
+  // the statement was dropped before matching. A Deny so written never applied (AdministratorAccess attached, the
+  // trust policy rewritten, the role assumed), and a NotResource Allow so written granted AdminRole too. The index now
+  // also keys such a pattern by its lower-cased form (keyConstraints).
+  const attach = (u: Awaited<ReturnType<Ram['user']>>, role: string): Promise<unknown> =>
+    u.pop().request('AttachPolicyToRole', { PolicyType: 'System', PolicyName: 'AdministratorAccess', RoleName: role }, { method: 'POST' });
+
+  it('a Deny on Role/AdminRole refuses AttachPolicyToRole, UpdateRole and AssumeRole of that role', async () => {
+    for (const [i, type] of ['Role', 'ROLE'].entries()) {
+      const name = `h6-denied-${i}`;
+      const u = await ram.userWith(name, policyDoc(
+        { Effect: 'Allow', Action: ['ram:*', 'sts:AssumeRole'], Resource: '*' },
+        { Effect: 'Deny', Action: ['ram:*', 'sts:AssumeRole'], Resource: `acs:ram:*:${ACCOUNT_ID}:${type}/AdminRole` },
+      ));
+      const trustMe = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${ACCOUNT_ID}:user/${name}`] } }] });
+      for (const role of ['AdminRole', 'adminrole']) {
+        await popFails(attach(u, role), 'NoPermission');
+        await popFails(u.pop().request('UpdateRole', { RoleName: role, NewAssumeRolePolicyDocument: trustMe }, { method: 'POST' }), 'NoPermission');
+        await popFails(assumeRole(stsClient(srv, u.accessKeyId, u.accessKeySecret), { RoleArn: roleArn(role), RoleSessionName: 'h6-session' }), 'NoPermission');
+      }
+      // The Allow still holds elsewhere.
+      await attach(u, 'Worker');
+      await ram.call('DetachPolicyFromRole', { PolicyType: 'System', PolicyName: 'AdministratorAccess', RoleName: 'Worker' });
+    }
+    const attached = (await ram.call('ListPoliciesForRole', { RoleName: 'AdminRole' })).Policies.Policy as unknown[];
+    assert.deepEqual(attached, [], 'nothing attached to AdminRole');
+    const role = (await ram.call('GetRole', { RoleName: 'AdminRole' })).Role as { AssumeRolePolicyDocument: string };
+    assert.equal(role.AssumeRolePolicyDocument, TRUST_ACCOUNT, 'the trust policy is the root\'s');
+  });
+
+  it('an Allow with NotResource Role/AdminRole grants every role but AdminRole', async () => {
+    const u = await ram.userWith('h6-not-admin', policyDoc({ Effect: 'Allow', Action: ['ram:AttachPolicyToRole', 'sts:AssumeRole'], NotResource: `acs:ram:*:${ACCOUNT_ID}:Role/AdminRole` }));
+    await popFails(attach(u, 'AdminRole'), 'NoPermission');
+    await popFails(assumeRole(stsClient(srv, u.accessKeyId, u.accessKeySecret), { RoleArn: roleArn('AdminRole'), RoleSessionName: 'h6-session' }), 'NoPermission');
+    // The statement is not refused wholesale: another role is granted.
+    const worker = await assumeRole(stsClient(srv, u.accessKeyId, u.accessKeySecret), { RoleArn: roleArn('Worker'), RoleSessionName: 'h6-session' });
+    assert.match(worker.Credentials.AccessKeyId as string, /^STS\./);
+    const attached = (await ram.call('ListPoliciesForRole', { RoleName: 'AdminRole' })).Policies.Policy as unknown[];
+    assert.deepEqual(attached, []);
   });
 
   it('OSS keys stay case-sensitive: an Allow on object role/Public (bucket "role") does not reach role/public', async () => {
