@@ -20,7 +20,7 @@ export interface RequestArn {
   readonly c2: number;
   readonly c3: number;
   readonly c4: number;
-  /** The index key (see keyConstraint): first `/`-part of the relative id; null without one. */
+  /** The index key (see keyConstraints): first `/`-part of the relative id; null without one. */
   readonly key: string | null;
 }
 
@@ -124,12 +124,6 @@ export function compileResources(patterns: readonly string[]): ResourceMatcher {
  * holds no `/`, so it lies inside the key); null — any key might (short forms, a wildcard first).
  */
 export type KeyConstraint = { readonly exact: string } | { readonly prefix: string };
-
-export function keyConstraint(pattern: string): KeyConstraint | null {
-  const parts = pattern.split(':');
-  if (parts.length < 5) return null;
-  return relativeConstraint(parts.slice(4).join(':'));
-}
 
 /**
  * Every constraint a pattern's matches obey, one of which each request key it matches meets: the pattern's own and,
