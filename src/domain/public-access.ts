@@ -63,8 +63,12 @@ export function isPublicStatement(st: PolicyStatement): boolean {
   if (st.effect !== 'Allow') return false;
   const principal = st.principal;
   const values = principal?.type === 'bucket' ? principal.values : ['*'];
-  const open = values.length === 0 || values.some((v) => /[*?]/.test(v));
-  return open && !pins(st);
+  return principalIsOpen(values) && !pins(st);
+}
+
+/** Whether a bucket-policy Principal list names everyone: empty (read as everyone), or a value holding `*` or `?`. */
+export function principalIsOpen(values: readonly string[]): boolean {
+  return values.length === 0 || values.some((v) => /[*?]/.test(v));
 }
 
 /** Whether a bucket policy document grants public access (a document that does not parse grants nothing). */

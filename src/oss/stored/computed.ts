@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.js';
+import { principalIsOpen } from '../../domain/public-access.js';
 import { parsePolicy } from '../../policy/index.js';
 import type { Handler } from '../context.js';
 import type { Doc } from './schema.js';
@@ -9,10 +10,9 @@ import { bucketOf, respond } from './common.js';
 /**
  * A bucket policy is public when one of its Allow statements is for every principal without a Condition: `*`, or no
  * principal at all (absent or `[]`, which the evaluator reads as everyone, docs/policy.md; the Python SDK v2's
- * test_bucket_policy expects a Principal-less Allow to be public), or a pattern (`*` or `?` in it): ids are all 16
- * digits, so `????????????????` names every account, and Block Public Access counts it as open
- * (domain/public-access.ts). Read with the evaluator's own parser, so the status says what authorization does
- * (docs/stored-configurations.md).
+ * test_bucket_policy expects a Principal-less Allow to be public), or a pattern (`*` or `?` in it: `????????????????`
+ * names every account): the Principal rule Block Public Access applies (principalIsOpen). Read with the evaluator's
+ * own parser, so the status says what authorization does (docs/stored-configurations.md).
  */
 export function policyIsPublic(policy: string | null): boolean {
   if (policy === null) return false;
@@ -20,8 +20,7 @@ export function policyIsPublic(policy: string | null): boolean {
   if (!parsed.ok) return false;
   return parsed.policy.statements.some((st) => {
     if (st.effect !== 'Allow' || st.condition.length > 0 || st.principal?.type !== 'bucket') return false;
-    const who = st.principal.values;
-    return who.length === 0 || who.some((v) => /[*?]/.test(v));
+    return principalIsOpen(st.principal.values);
   });
 }
 
